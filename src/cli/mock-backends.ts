@@ -1,0 +1,46 @@
+/** `aigw mock-backends`: runs mock vLLM/TEI servers until SIGINT/SIGTERM. */
+import { startMock, type RunningMock } from '../mock/server.js';
+import { loadProfileFile } from '../profile/load.js';
+import { formatProblem } from '../profile/problems.js';
+import { adHocMocks, mocksOfProfile, type PlannedMock } from './mock-settings.js';
+import { CliError, exitCodes } from './run.js';
+
+interface Options {
+  config?: string;
+  vllm?: string[];
+  tei?: string[];
+  host: string;
+}
+
+export async function run(opts: Options): Promise<number | void> {
+  const planned: PlannedMock[] = [];
+  if (opts.config) {
+    const result = await loadProfileFile(opts.config);
+    if (!result.ok) {
+      for (const p of result.problems) process.stderr.write(`${formatProblem(p)}\n`);
+      return exitCodes.usage;
+    }
+    planned.push(...mocksOfProfile(result.profile));
+  }
+  planned.push(...adHocMocks('vllm', opts.vllm, opts.host), ...adHocMocks('tei', opts.tei, opts.host));
+  if (planned.length === 0) {
+    throw new CliError('nothing to serve: give -c PROFILE (with mock: backends) or --vllm NAME=PORT / --tei NAME=PORT', exitCodes.usage);
+  }
+  const running: RunningMock[] = [];
+  try {
+    for (const p of planned) {
+      const mock = await startMock(p.settings, p.port, p.host);
+      running.push(mock);
+      process.stdout.write(`mock ${mock.name} (${mock.kind}) listening on ${mock.url}\n`);
+    }
+  } catch (e) {
+    await Promise.all(running.map((m) => m.close()));
+    throw new CliError(`cannot start mock: ${(e as Error).message}`);
+  }
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await Promise.all(running.map((m) => m.close()));
+  return exitCodes.ok;
+}

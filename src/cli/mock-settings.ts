@@ -1,0 +1,43 @@
+/** Turns a profile's `mock:` blocks (and ad-hoc `--vllm NAME=PORT` flags) into mock settings. */
+import type { Profile } from '../profile/schema.js';
+import { MockSchema } from '../profile/schema.js';
+import type { MockSettings } from '../mock/context.js';
+import { CliError, exitCodes } from './run.js';
+
+export interface PlannedMock {
+  settings: MockSettings;
+  host: string;
+  port: number;
+}
+
+/** Every backend with a `mock:` block. Its models default to the upstream names the profile sends it. */
+export function mocksOfProfile(profile: Profile): PlannedMock[] {
+  const out: PlannedMock[] = [];
+  for (const [name, backend] of Object.entries(profile.backends)) {
+    if (!backend.mock) continue;
+    const url = new URL(backend.url);
+    const sent = new Set<string>();
+    for (const [public_, m] of Object.entries(profile.models)) {
+      for (const t of [...m.targets, ...(m.match ?? []).flatMap((r) => r.targets)]) {
+        if (t.backend === name) sent.add(t.model ?? public_);
+      }
+    }
+    const { models, ...rest } = backend.mock;
+    out.push({
+      settings: { name, ...rest, models: models ?? (sent.size ? [...sent] : undefined) },
+      host: url.hostname.replace(/^\[|\]$/g, ''),
+      port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+    });
+  }
+  return out;
+}
+
+/** `NAME=PORT` flags: mocks with default settings that accept any model name. */
+export function adHocMocks(kind: 'vllm' | 'tei', specs: readonly string[] = [], host: string): PlannedMock[] {
+  return specs.map((spec) => {
+    const m = /^([A-Za-z0-9][A-Za-z0-9._-]*)=(\d{1,5})$/.exec(spec);
+    if (!m) throw new CliError(`--${kind} expects NAME=PORT (port 0 picks a free one), got "${spec}"`, exitCodes.usage);
+    const defaults = MockSchema.parse({ kind });
+    return { settings: { name: m[1]!, ...defaults, models: undefined }, host, port: Number(m[2]) };
+  });
+}

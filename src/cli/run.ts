@@ -1,0 +1,35 @@
+/** Runs one command module and turns its outcome into an exit code; never shows a stack trace to a user. */
+
+export const exitCodes = { ok: 0, failure: 1, usage: 2 } as const;
+
+export interface CommandModule {
+  /** Resolves with an exit code, or never resolves for servers (which exit on a signal). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- commander hands over untyped options
+  run(opts: any): Promise<number | void>;
+}
+
+/** Thrown by commands for expected failures: printed as one line, exits with `code`. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number = exitCodes.failure,
+  ) {
+    super(message);
+  }
+}
+
+export async function runCommand(load: () => Promise<CommandModule>, opts: Record<string, unknown>): Promise<void> {
+  try {
+    const mod = await load();
+    const code = await mod.run(opts);
+    if (typeof code === 'number') process.exitCode = code;
+  } catch (e) {
+    if (e instanceof CliError) {
+      process.stderr.write(`aigw: ${e.message}\n`);
+      process.exit(e.exitCode);
+    }
+    process.stderr.write(`aigw: unexpected failure: ${(e as Error)?.message ?? String(e)}\n`);
+    if (process.env.AIGW_DEBUG) process.stderr.write(`${(e as Error)?.stack}\n`);
+    process.exit(exitCodes.failure);
+  }
+}

@@ -1,0 +1,6 @@
+/** `aigw serve`: not built yet (see the open issues). */
+import { CliError } from './run.js';
+
+export async function run(): Promise<number> {
+  throw new CliError('`aigw serve` is not implemented yet in this version', 1);
+}

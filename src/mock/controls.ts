@@ -1,0 +1,105 @@
+/**
+ * Per-request control of a mock: `x-mock-*` headers, or a `[[mock key=value …]]` directive inside the last
+ * user message (which survives gateways that strip headers). Headers win over the directive.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import { parseDuration } from '../core/units.js';
+
+export type Fault =
+  | { kind: 'status'; status: number }
+  | { kind: 'reset-before-headers' }
+  | { kind: 'reset-after'; tokens: number }
+  | { kind: 'close-after'; tokens: number }
+  | { kind: 'stall-after'; tokens: number }
+  | { kind: 'slow-headers'; ms: number };
+
+export type Quirk = 'ping' | 'no-done' | 'no-usage' | 'split-utf8';
+const QUIRKS: ReadonlySet<string> = new Set<Quirk>(['ping', 'no-done', 'no-usage', 'split-utf8']);
+
+export interface Controls {
+  ttftMs?: number;
+  tokensPerSecond?: number;
+  tokensPerChunk?: number;
+  fault?: Fault;
+  quirks: ReadonlySet<Quirk>;
+}
+
+/** Parses `status:503`, `reset-after:100`, `slow-headers:2s`, …; a string describing the problem otherwise. */
+export function parseFault(spec: string): Fault | string {
+  const [name, arg] = spec.trim().split(':', 2) as [string, string | undefined];
+  const count = arg !== undefined && /^\d+$/.test(arg) ? Number(arg) : undefined;
+  switch (name) {
+    case 'status':
+      return count !== undefined && count >= 100 && count <= 599 ? { kind: 'status', status: count } : 'status:N needs an HTTP status';
+    case 'reset-before-headers':
+      return { kind: 'reset-before-headers' };
+    case 'reset-after':
+    case 'close-after':
+    case 'stall-after':
+      return count !== undefined ? { kind: name, tokens: count } : `${name}:N needs a token count`;
+    case 'slow-headers': {
+      const ms = arg === undefined ? undefined : parseDuration(arg);
+      return ms !== undefined ? { kind: 'slow-headers', ms } : 'slow-headers:D needs a duration such as 2s';
+    }
+    default:
+      return `unknown fault "${spec}" (status:N, reset-before-headers, reset-after:N, close-after:N, stall-after:N, slow-headers:D)`;
+  }
+}
+
+const DIRECTIVE_RE = /\[\[mock\s+([^\]]*)\]\]/;
+
+/** The key=value pairs of a `[[mock …]]` directive in `text`, if there is one. */
+export function parseDirective(text: string): Record<string, string> {
+  const m = DIRECTIVE_RE.exec(text);
+  const out: Record<string, string> = {};
+  if (!m) return out;
+  for (const pair of m[1]!.trim().split(/\s+/)) {
+    const eq = pair.indexOf('=');
+    if (eq > 0) out[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return out;
+}
+
+/** Controls from headers and directive text; a string describing the first bad value otherwise. */
+export function readControls(headers: IncomingHttpHeaders, directiveText: string | undefined): Controls | string {
+  const d = directiveText && directiveText.includes('[[mock') ? parseDirective(directiveText) : {};
+  const pick = (header: string, key: string): string | undefined => {
+    const h = headers[header];
+    return (Array.isArray(h) ? h[0] : h) ?? d[key];
+  };
+  const out: { -readonly [K in keyof Controls]: Controls[K] } = { quirks: new Set() };
+  const ttft = pick('x-mock-ttft', 'ttft');
+  if (ttft !== undefined) {
+    const ms = parseDuration(ttft);
+    if (ms === undefined) return `ttft: expected a duration such as 80ms, got "${ttft}"`;
+    out.ttftMs = ms;
+  }
+  const tps = pick('x-mock-tps', 'tps');
+  if (tps !== undefined) {
+    const n = Number(tps);
+    if (!(n >= 0)) return `tps: expected a number >= 0, got "${tps}"`;
+    out.tokensPerSecond = n;
+  }
+  const chunk = pick('x-mock-chunk-tokens', 'chunk');
+  if (chunk !== undefined) {
+    const n = Number(chunk);
+    if (!Number.isInteger(n) || n < 1) return `chunk: expected an integer >= 1, got "${chunk}"`;
+    out.tokensPerChunk = n;
+  }
+  const fault = pick('x-mock-fault', 'fault');
+  if (fault !== undefined) {
+    const f = parseFault(fault);
+    if (typeof f === 'string') return f;
+    out.fault = f;
+  }
+  const quirks = pick('x-mock-quirks', 'quirks');
+  if (quirks !== undefined) {
+    const set = new Set<Quirk>();
+    for (const q of quirks.split(',').map((s) => s.trim()).filter(Boolean)) {
+      if (!QUIRKS.has(q)) return `unknown quirk "${q}" (ping, no-done, no-usage, split-utf8)`;
+      set.add(q as Quirk);
+    }
+    out.quirks = set;
+  }
+  return out;
+}

@@ -1,0 +1,224 @@
+/**
+ * Writes one completion — streamed or not — at the requested pace, with flat memory whatever its length:
+ * tokens are generated as they are written and backpressure is honoured. Faults and stream quirks are
+ * applied here, and everything sent is counted in the mock's stats.
+ */
+import type { ServerResponse } from 'node:http';
+import { setTimeout as delay } from 'node:timers/promises';
+import { SSE_DONE } from '../openai/sse.js';
+import type { Controls, Fault } from './controls.js';
+import { drained, sleepUnlessClosed } from './http.js';
+import { bodyFrame, chunkFrame, roleEvent, usageEvent, type Answer } from './shapes.js';
+import type { MockStats } from './stats.js';
+import { TokenSource } from './text.js';
+
+export interface CompletionPlan {
+  answer: Answer;
+  textState: number;
+  stream: boolean;
+  includeUsage: boolean;
+  ttftMs: number;
+  tokensPerSecond: number;
+  tokensPerChunk: number;
+  controls: Controls;
+  fault: Fault | undefined;
+  headers: Record<string, string>;
+}
+
+/** Below this many tokens a non-streamed body is built in one piece (the common, small case). */
+const SMALL_ANSWER_TOKENS = 4096;
+/** Batch size for writes when pacing is off. */
+const WRITE_BATCH_BYTES = 64 * 1024;
+/** A stalled response is held this long at most. */
+const STALL_CAP_MS = 10 * 60_000;
+
+class Sender {
+  tokens = 0;
+  constructor(
+    readonly res: ServerResponse,
+    readonly stats: MockStats,
+  ) {}
+  get gone(): boolean {
+    return this.res.destroyed;
+  }
+  async write(data: Buffer | string): Promise<boolean> {
+    if (this.res.destroyed) return false;
+    const n = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+    this.stats.bytesSent += n;
+    if (!this.res.write(data)) await drained(this.res);
+    return !this.res.destroyed;
+  }
+  countTokens(n: number): void {
+    this.tokens += n;
+    this.stats.completionTokens += n;
+  }
+}
+
+/** Applies a mid-body fault once `tokens` reach its threshold; true when the response is over. */
+async function faultDue(fault: Fault | undefined, s: Sender): Promise<boolean> {
+  if (!fault || !('tokens' in fault) || s.tokens < fault.tokens) return false;
+  const socket = s.res.socket;
+  s.stats.fault(fault.kind);
+  if (fault.kind === 'reset-after') socket?.resetAndDestroy();
+  else if (fault.kind === 'close-after') socket?.end();
+  else {
+    await sleepUnlessClosed(STALL_CAP_MS, s.res);
+    socket?.destroy();
+  }
+  return true;
+}
+
+export async function respondCompletion(res: ServerResponse, plan: CompletionPlan, stats: MockStats): Promise<void> {
+  const s = new Sender(res, stats);
+  const started = performance.now();
+  res.on('close', () => {
+    if (!res.writableFinished) {
+      // A non-streamed answer is generated before it is sent: count the tokens produced by now.
+      const elapsed = performance.now() - started - plan.ttftMs;
+      const generated = plan.stream || plan.tokensPerSecond === 0 ? s.tokens : Math.floor((elapsed * plan.tokensPerSecond) / 1000);
+      stats.abort({
+        endpoint: plan.answer.endpoint,
+        atToken: Math.max(0, Math.min(plan.answer.completionTokens, generated)),
+        stream: plan.stream,
+        ts: Date.now(),
+      });
+    }
+  });
+  if (plan.stream) await streamAnswer(s, plan);
+  else await bodyAnswer(s, plan);
+  if (!res.destroyed && !res.writableEnded) {
+    res.end();
+    stats.completed++;
+  }
+}
+
+async function bodyAnswer(s: Sender, plan: CompletionPlan): Promise<void> {
+  const { answer } = plan;
+  const genMs = plan.tokensPerSecond > 0 ? (answer.completionTokens * 1000) / plan.tokensPerSecond : 0;
+  await sleepUnlessClosed(plan.ttftMs + genMs, s.res);
+  if (s.gone) return;
+  const frame = bodyFrame(answer);
+  const n = answer.completionTokens;
+  const headers = { ...plan.headers, 'content-type': 'application/json' };
+  if (n <= SMALL_ANSWER_TOKENS && !plan.fault) {
+    const src = new TokenSource(plan.textState);
+    const parts: Buffer[] = [Buffer.from(frame.before)];
+    for (let i = 0; i < n; i++) parts.push(src.next());
+    parts.push(Buffer.from(frame.after));
+    const body = Buffer.concat(parts);
+    s.res.writeHead(200, { ...headers, 'content-length': body.length });
+    s.countTokens(n);
+    await s.write(body);
+    return;
+  }
+  // Large (or faulted) answers: count the length first so the client knows what to expect, then stream it.
+  const before = Buffer.from(frame.before);
+  const after = Buffer.from(frame.after);
+  let textBytes = 0;
+  const counter = new TokenSource(plan.textState);
+  for (let i = 0; i < n; i++) textBytes += counter.next().length;
+  s.res.writeHead(200, { ...headers, 'content-length': before.length + textBytes + after.length });
+  if (!(await s.write(before)) || (await faultDue(plan.fault, s))) return;
+  const src = new TokenSource(plan.textState);
+  const stopAt = plan.fault && 'tokens' in plan.fault ? plan.fault.tokens : Infinity;
+  let batch: Buffer[] = [];
+  let batchBytes = 0;
+  let batchTokens = 0;
+  for (let i = 0; i < n; i++) {
+    const t = src.next();
+    batch.push(t);
+    batchBytes += t.length;
+    batchTokens++;
+    if (batchBytes >= WRITE_BATCH_BYTES || i === n - 1 || s.tokens + batchTokens >= stopAt) {
+      s.countTokens(batchTokens);
+      if (!(await s.write(Buffer.concat(batch, batchBytes)))) return;
+      batch = [];
+      batchBytes = batchTokens = 0;
+      if (await faultDue(plan.fault, s)) return;
+    }
+  }
+  await s.write(after);
+}
+
+/** Splits an event inside its first multibyte character, for the `split-utf8` quirk. */
+function splitPoint(buf: Buffer): number {
+  for (let i = 0; i < buf.length; i++) if (buf[i]! >= 0xc0) return i + 1;
+  return buf.length >> 1;
+}
+
+async function streamAnswer(s: Sender, plan: CompletionPlan): Promise<void> {
+  const { answer, controls } = plan;
+  s.res.writeHead(200, {
+    ...plan.headers,
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+  });
+  s.res.flushHeaders();
+  const start = performance.now();
+  await sleepUnlessClosed(plan.ttftMs, s.res);
+  if (s.gone) return;
+  const ping = controls.quirks.has('ping');
+  const splitUtf8 = controls.quirks.has('split-utf8');
+  const paced = plan.tokensPerSecond > 0;
+  // One event per write when pacing or splitting; otherwise batch events for throughput.
+  const batchLimit = paced || splitUtf8 || ping ? 0 : WRITE_BATCH_BYTES;
+
+  const emit = async (event: Buffer | string): Promise<boolean> => {
+    if (splitUtf8) {
+      const buf = typeof event === 'string' ? Buffer.from(event) : event;
+      const at = splitPoint(buf);
+      if (!(await s.write(buf.subarray(0, at)))) return false;
+      await delay(1);
+      if (!(await s.write(buf.subarray(at)))) return false;
+    } else if (!(await s.write(event))) return false;
+    return ping ? s.write(': ping\n\n') : true;
+  };
+
+  if (answer.endpoint === 'chat' && !(await emit(roleEvent(answer)))) return;
+  const frame = chunkFrame(answer);
+  const before = Buffer.from(frame.before);
+  const after = Buffer.from(frame.after);
+  const lastAfter = Buffer.from(frame.lastAfter);
+  if (await faultDue(plan.fault, s)) return;
+  const src = new TokenSource(plan.textState);
+  const n = answer.completionTokens;
+  const perChunk = plan.tokensPerChunk;
+  const stopAt = plan.fault && 'tokens' in plan.fault ? plan.fault.tokens : Infinity;
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let pendingTokens = 0;
+  const flush = async (): Promise<boolean> => {
+    if (!pending.length) return true;
+    s.countTokens(pendingTokens);
+    const ok = await emit(pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes));
+    pending = [];
+    pendingBytes = pendingTokens = 0;
+    return ok;
+  };
+  for (let produced = 0; produced < n; ) {
+    // A chunk never straddles a fault's threshold, so `reset-after:N` cuts after exactly N tokens.
+    const k = Math.min(perChunk, n - produced, stopAt - s.tokens - pendingTokens);
+    const parts: Buffer[] = [before];
+    for (let j = 0; j < k; j++) parts.push(src.next());
+    produced += k;
+    parts.push(produced === n ? lastAfter : after);
+    const event = Buffer.concat(parts);
+    pending.push(event);
+    pendingBytes += event.length;
+    pendingTokens += k;
+    const faultNow = s.tokens + pendingTokens >= stopAt;
+    if (pendingBytes >= batchLimit || produced === n || faultNow) {
+      if (!(await flush())) return;
+      if (await faultDue(plan.fault, s)) return;
+    }
+    if (paced && produced < n) {
+      const due = start + plan.ttftMs + (produced * 1000) / plan.tokensPerSecond;
+      const wait = due - performance.now();
+      if (wait >= 1) await sleepUnlessClosed(wait, s.res);
+      if (s.gone) return;
+    }
+  }
+  if (await faultDue(plan.fault, s)) return;
+  if (plan.includeUsage && !controls.quirks.has('no-usage') && !(await emit(usageEvent(answer)))) return;
+  if (!controls.quirks.has('no-done')) await emit(SSE_DONE);
+}

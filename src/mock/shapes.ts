@@ -1,0 +1,71 @@
+/**
+ * The JSON vLLM answers, as fixed fragments around the generated text, so a mock can stream any length
+ * of output without building it in memory. Field order follows vLLM's.
+ */
+
+export type Endpoint = 'chat' | 'completions';
+
+export interface Answer {
+  endpoint: Endpoint;
+  id: string;
+  created: number;
+  model: string;
+  fingerprint: string;
+  promptTokens: number;
+  completionTokens: number;
+}
+
+function head(a: Answer, object: string): string {
+  return `{"id":${JSON.stringify(a.id)},"object":"${object}","created":${a.created},"model":${JSON.stringify(a.model)},"system_fingerprint":${JSON.stringify(a.fingerprint)}`;
+}
+
+export function usageJson(a: Answer): string {
+  return `{"prompt_tokens":${a.promptTokens},"total_tokens":${a.promptTokens + a.completionTokens},"completion_tokens":${a.completionTokens}}`;
+}
+
+/** Non-streamed body: `before` + text + `after`. */
+export function bodyFrame(a: Answer): { before: string; after: string } {
+  if (a.endpoint === 'chat') {
+    return {
+      before: `${head(a, 'chat.completion')},"choices":[{"index":0,"message":{"role":"assistant","content":"`,
+      after: `","refusal":null,"tool_calls":[]},"logprobs":null,"finish_reason":"length","stop_reason":null}],"usage":${usageJson(a)},"prompt_logprobs":null}`,
+    };
+  }
+  return {
+    before: `${head(a, 'text_completion')},"choices":[{"index":0,"text":"`,
+    after: `","logprobs":null,"finish_reason":"length","stop_reason":null,"prompt_logprobs":null}],"usage":${usageJson(a)}}`,
+  };
+}
+
+/** One SSE event of streamed text: `before` + text + `after` (or `lastAfter` on the final chunk). */
+export function chunkFrame(a: Answer): { before: string; after: string; lastAfter: string } {
+  if (a.endpoint === 'chat') {
+    const before = `data: ${head(a, 'chat.completion.chunk')},"choices":[{"index":0,"delta":{"content":"`;
+    return {
+      before,
+      after: `"},"logprobs":null,"finish_reason":null}]}\n\n`,
+      lastAfter: `"},"logprobs":null,"finish_reason":"length","stop_reason":null}]}\n\n`,
+    };
+  }
+  return {
+    before: `data: ${head(a, 'text_completion')},"choices":[{"index":0,"text":"`,
+    after: `","logprobs":null,"finish_reason":null,"stop_reason":null}]}\n\n`,
+    lastAfter: `","logprobs":null,"finish_reason":"length","stop_reason":null}]}\n\n`,
+  };
+}
+
+/** vLLM's first chat chunk announces the role before any text. */
+export function roleEvent(a: Answer): string {
+  return `data: ${head(a, 'chat.completion.chunk')},"choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}\n\n`;
+}
+
+/** The usage-only chunk of `stream_options.include_usage`: no choices. */
+export function usageEvent(a: Answer): string {
+  const object = a.endpoint === 'chat' ? 'chat.completion.chunk' : 'text_completion';
+  return `data: ${head(a, object)},"choices":[],"usage":${usageJson(a)}}\n\n`;
+}
+
+/** vLLM's error body (its `code` is the numeric status, unlike OpenAI's string codes). */
+export function vllmError(status: number, message: string, type: string, param: string | null = null): string {
+  return JSON.stringify({ error: { message, type, param, code: status } });
+}

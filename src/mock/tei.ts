@@ -1,0 +1,107 @@
+/**
+ * The TEI mock: OpenAI's `/v1/embeddings` (float and base64) and TEI's own `/embed` and `/info`.
+ * Vectors are a deterministic function of the input text and the width: unit-length, seeded by the text.
+ */
+import type { ServerResponse } from 'node:http';
+import { fnv1a, Rng } from '../core/hash.js';
+import type { TokenCounter } from '../openai/tokens.js';
+import { describeIssue, EmbeddingRequest } from '../openai/wire.js';
+import type { MockContext } from './context.js';
+import { sendJson } from './http.js';
+
+/** TEI's default `max_client_batch_size`. */
+export const MAX_BATCH = 32;
+
+/** The embedding of one input: `dims` floats from a PRNG seeded by the text, scaled to unit length. */
+export function embedText(text: string, dims: number): Float32Array {
+  const rng = new Rng(fnv1a(text, dims));
+  const v = new Float32Array(dims);
+  let norm = 0;
+  for (let i = 0; i < dims; i++) {
+    const x = rng.float() * 2 - 1;
+    v[i] = x;
+    norm += x * x;
+  }
+  const scale = 1 / Math.sqrt(norm || 1);
+  for (let i = 0; i < dims; i++) v[i]! *= scale;
+  return v;
+}
+
+function inputsOf(input: EmbeddingRequest['input']): string[] {
+  if (typeof input === 'string') return [input];
+  if (input.length === 0) return [];
+  if (typeof input[0] === 'number') return [JSON.stringify(input)];
+  return (input as (string | number[])[]).map((x) => (typeof x === 'string' ? x : JSON.stringify(x)));
+}
+
+function floatsJson(v: Float32Array): string {
+  let out = '[';
+  for (let i = 0; i < v.length; i++) out += (i ? ',' : '') + v[i]!;
+  return `${out}]`;
+}
+
+/** TEI's OpenAI-compatible error shape. */
+function teiOpenAIError(res: ServerResponse, status: number, message: string, type: string, ctx: MockContext): void {
+  sendJson(res, status, JSON.stringify({ message, code: status, type }), ctx.identity);
+}
+
+export function handleEmbeddings(res: ServerResponse, json: unknown, ctx: MockContext, tokens: TokenCounter): void {
+  const parsed = EmbeddingRequest.safeParse(json);
+  if (!parsed.success) return teiOpenAIError(res, 422, describeIssue(parsed.error).message, 'Validation', ctx);
+  const body = parsed.data;
+  if (!ctx.serves(body.model)) {
+    return teiOpenAIError(res, 400, `model \`${body.model}\` is not served here`, 'Validation', ctx);
+  }
+  const inputs = inputsOf(body.input);
+  if (inputs.length === 0) return teiOpenAIError(res, 422, 'Input validation error: `inputs` cannot be empty', 'Validation', ctx);
+  if (inputs.length > MAX_BATCH) {
+    return teiOpenAIError(res, 413, `batch size ${inputs.length} > maximum allowed batch size ${MAX_BATCH}`, 'Validation', ctx);
+  }
+  const dims = Math.min(body.dimensions ?? ctx.config.dimensions, ctx.config.dimensions);
+  let promptTokens = 0;
+  const data = inputs.map((text, index) => {
+    promptTokens += tokens.text(text);
+    const v = embedText(text, ctx.config.dimensions).subarray(0, dims);
+    const embedding =
+      body.encoding_format === 'base64' ? JSON.stringify(Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64')) : floatsJson(v);
+    return `{"object":"embedding","embedding":${embedding},"index":${index}}`;
+  });
+  ctx.stats.promptTokens += promptTokens;
+  const out = `{"object":"list","data":[${data.join(',')}],"model":${JSON.stringify(body.model)},"usage":{"prompt_tokens":${promptTokens},"total_tokens":${promptTokens}}}`;
+  ctx.stats.bytesSent += Buffer.byteLength(out);
+  ctx.stats.completed++;
+  sendJson(res, 200, out, ctx.identity);
+}
+
+/** TEI's own route: `{"inputs": "…" | ["…"]}` → `[[…], …]`. */
+export function handleEmbed(res: ServerResponse, json: unknown, ctx: MockContext): void {
+  const inputs = (json as { inputs?: unknown } | null)?.inputs;
+  const list = typeof inputs === 'string' ? [inputs] : Array.isArray(inputs) && inputs.every((x) => typeof x === 'string') ? inputs : undefined;
+  if (!list || list.length === 0) {
+    return sendJson(res, 422, JSON.stringify({ error: 'Input validation error: `inputs` must be a string or a list of strings', error_type: 'Validation' }), ctx.identity);
+  }
+  if (list.length > MAX_BATCH) {
+    return sendJson(res, 413, JSON.stringify({ error: `batch size ${list.length} > maximum allowed batch size ${MAX_BATCH}`, error_type: 'Validation' }), ctx.identity);
+  }
+  const out = `[${list.map((t) => floatsJson(embedText(t, ctx.config.dimensions))).join(',')}]`;
+  ctx.stats.bytesSent += Buffer.byteLength(out);
+  ctx.stats.completed++;
+  sendJson(res, 200, out, ctx.identity);
+}
+
+export function teiInfo(ctx: MockContext): string {
+  return JSON.stringify({
+    model_id: ctx.servedModels()[0],
+    model_sha: null,
+    model_dtype: 'float16',
+    model_type: { embedding: { pooling: 'cls' } },
+    max_concurrent_requests: 512,
+    max_input_length: 512,
+    max_batch_tokens: 16384,
+    max_batch_requests: null,
+    max_client_batch_size: MAX_BATCH,
+    tokenization_workers: 2,
+    version: '1.5.0-aigw-mock',
+    dimensions: ctx.config.dimensions,
+  });
+}

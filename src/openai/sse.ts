@@ -1,0 +1,125 @@
+/**
+ * Server-sent events framing, byte-exact and incremental: lines may end in LF, CRLF or CR, and a chunk may
+ * end anywhere — inside a field, inside a CRLF, inside a multibyte character. Lines are only decoded as
+ * UTF-8 once complete, so a character split across reads is never mangled.
+ */
+
+export interface SseEvent {
+  /** The `event:` field, when present. */
+  event: string | undefined;
+  /** The `data:` lines joined with `\n` (undefined when the event had no data line). */
+  data: string | undefined;
+  id: string | undefined;
+  /** Comment lines (`: ping`) seen since the previous event, without the colon. */
+  comments: string[];
+}
+
+export interface SseSink {
+  /** Called for each complete event; `end` is the offset in the current chunk just past its blank line. */
+  onEvent(event: SseEvent, end: number): void;
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
+
+export class SseDecoder {
+  private partial: Buffer[] = [];
+  private skipLeadingLF = false;
+  private current: SseEvent = blank();
+  private hasFields = false;
+
+  push(chunk: Buffer, sink: SseSink): void {
+    let start = 0;
+    let i = 0;
+    if (this.skipLeadingLF) {
+      this.skipLeadingLF = false;
+      if (chunk[0] === LF) start = i = 1;
+    }
+    const n = chunk.length;
+    while (i < n) {
+      const b = chunk[i]!;
+      if (b !== LF && b !== CR) {
+        i++;
+        continue;
+      }
+      const lineEnd = i;
+      i++;
+      if (b === CR) {
+        if (i < n) {
+          if (chunk[i] === LF) i++;
+        } else {
+          this.skipLeadingLF = true;
+        }
+      }
+      this.line(this.take(chunk, start, lineEnd), sink, i);
+      start = i;
+    }
+    if (start < n) this.partial.push(chunk.subarray(start));
+  }
+
+  /** Flushes an unterminated final event (a stream that ended without a blank line). */
+  end(sink: SseSink): void {
+    if (this.partial.length) this.line(this.take(Buffer.alloc(0), 0, 0), sink, 0);
+    if (this.hasFields) this.dispatch(sink, 0);
+  }
+
+  private take(chunk: Buffer, start: number, end: number): string {
+    if (this.partial.length === 0) return chunk.toString('utf8', start, end);
+    this.partial.push(chunk.subarray(start, end));
+    const s = Buffer.concat(this.partial).toString('utf8');
+    this.partial = [];
+    return s;
+  }
+
+  private line(line: string, sink: SseSink, end: number): void {
+    if (line.length === 0) {
+      if (this.hasFields) this.dispatch(sink, end);
+      return;
+    }
+    const colon = line.indexOf(':');
+    if (colon === 0) {
+      this.current.comments.push(line.slice(1).trimStart());
+      return;
+    }
+    const field = colon < 0 ? line : line.slice(0, colon);
+    let value = colon < 0 ? '' : line.slice(colon + 1);
+    if (value.charCodeAt(0) === 0x20) value = value.slice(1);
+    this.hasFields = true;
+    if (field === 'data') this.current.data = this.current.data === undefined ? value : `${this.current.data}\n${value}`;
+    else if (field === 'event') this.current.event = value;
+    else if (field === 'id') this.current.id = value;
+  }
+
+  private dispatch(sink: SseSink, end: number): void {
+    const ev = this.current;
+    this.current = blank();
+    this.hasFields = false;
+    sink.onEvent(ev, end);
+  }
+}
+
+function blank(): SseEvent {
+  return { event: undefined, data: undefined, id: undefined, comments: [] };
+}
+
+/** One SSE event as text: `event:` (optional), `id:` (optional) and one `data:` line per line of data. */
+export function encodeSseEvent(data: string, event?: string, id?: string | number): string {
+  let out = '';
+  if (event !== undefined) out += `event: ${event}\n`;
+  if (id !== undefined) out += `id: ${id}\n`;
+  if (data.indexOf('\n') < 0) return `${out}data: ${data}\n\n`;
+  for (const line of data.split('\n')) out += `data: ${line}\n`;
+  return `${out}\n`;
+}
+
+export const SSE_DONE = 'data: [DONE]\n\n';
+
+/** Collects every event of a whole SSE body — for tests and the bench, not the hot path. */
+export function decodeSseBody(body: Buffer | string): SseEvent[] {
+  const events: SseEvent[] = [];
+  const dec = new SseDecoder();
+  const sink: SseSink = { onEvent: (ev) => events.push(ev) };
+  dec.push(typeof body === 'string' ? Buffer.from(body) : body, sink);
+  dec.end(sink);
+  return events;
+}

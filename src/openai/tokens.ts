@@ -1,0 +1,84 @@
+/**
+ * Token counting with js-tiktoken (o200k_base), bounded so no input can block the event loop for long:
+ * BPE is quadratic in the length of one pre-token, and a 40k-character run with no whitespace takes
+ * minutes. Text is cut into segments at whitespace, and any run longer than MAX_RUN characters is cut
+ * again. For ordinary text the count is exact (the cuts fall where the tokenizer splits anyway); for
+ * pathological runs it stays within a few tokens per cut.
+ */
+import type { Tiktoken } from 'js-tiktoken/lite';
+import type { ChatMessage } from './wire.js';
+import { messageText } from './wire.js';
+
+const MAX_RUN = 64;
+/** OpenAI's chat accounting: each message costs 3 tokens of framing, a reply is primed with 3 more. */
+const TOKENS_PER_MESSAGE = 3;
+const TOKENS_PER_NAME = 1;
+const REPLY_PRIMING = 3;
+
+export interface TokenCounter {
+  text(text: string): number;
+  chat(messages: readonly ChatMessage[]): number;
+  prompt(prompt: string | readonly string[] | readonly number[] | readonly (readonly number[])[]): number;
+}
+
+let loading: Promise<TokenCounter> | undefined;
+
+/** Loads the o200k ranks once (about half a second) and returns a counter. */
+export function loadTokenCounter(): Promise<TokenCounter> {
+  loading ??= (async () => {
+    const [{ Tiktoken }, { default: ranks }] = await Promise.all([
+      import('js-tiktoken/lite'),
+      import('js-tiktoken/ranks/o200k_base'),
+    ]);
+    return makeCounter(new Tiktoken(ranks));
+  })();
+  return loading;
+}
+
+function makeCounter(enc: Tiktoken): TokenCounter {
+  const text = (s: string): number => {
+    if (s.length === 0) return 0;
+    let total = 0;
+    let start = 0;
+    let runStart = -1;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      const space = c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d;
+      if (space) {
+        runStart = -1;
+        // Cut before whitespace once a segment is long enough: the tokenizer splits there too.
+        if (i - start >= 4096) {
+          total += enc.encode(s.slice(start, i)).length;
+          start = i;
+        }
+      } else if (runStart < 0) {
+        runStart = i;
+      } else if (i - runStart >= MAX_RUN) {
+        total += enc.encode(s.slice(start, i)).length;
+        start = runStart = i;
+      }
+    }
+    return total + enc.encode(s.slice(start)).length;
+  };
+  return {
+    text,
+    chat(messages) {
+      let total = REPLY_PRIMING;
+      for (const m of messages) {
+        total += TOKENS_PER_MESSAGE + text(m.role) + text(messageText(m));
+        if (m.name) total += TOKENS_PER_NAME + text(m.name);
+      }
+      return total;
+    },
+    prompt(prompt) {
+      if (typeof prompt === 'string') return text(prompt);
+      let total = 0;
+      for (const p of prompt) {
+        if (typeof p === 'string') total += text(p);
+        else if (typeof p === 'number') total += 1;
+        else total += p.length;
+      }
+      return total;
+    },
+  };
+}

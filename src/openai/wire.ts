@@ -1,0 +1,64 @@
+/**
+ * The request bodies of OpenAI's API that aigw reads, as zod schemas (types are inferred from them).
+ * Only the fields aigw acts on are described; every other field is kept as it came (loose objects).
+ */
+import { z } from 'zod';
+
+const ContentPart = z.looseObject({ type: z.string(), text: z.string().optional() });
+
+export const ChatMessage = z.looseObject({
+  role: z.string(),
+  content: z.union([z.string(), z.array(ContentPart), z.null()]).optional(),
+  name: z.string().optional(),
+});
+export type ChatMessage = z.infer<typeof ChatMessage>;
+
+const StreamOptions = z.looseObject({ include_usage: z.boolean().optional() }).nullable().optional();
+const TokenCount = z.int().min(0).nullable().optional();
+
+const GenerationFields = {
+  model: z.string(),
+  stream: z.boolean().nullable().optional(),
+  stream_options: StreamOptions,
+  max_tokens: TokenCount,
+  seed: z.int().nullable().optional(),
+  n: z.int().min(1).nullable().optional(),
+};
+
+export const ChatCompletionRequest = z.looseObject({
+  ...GenerationFields,
+  messages: z.array(ChatMessage).min(1),
+  max_completion_tokens: TokenCount,
+});
+export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequest>;
+
+const Prompt = z.union([z.string(), z.array(z.string()), z.array(z.int()), z.array(z.array(z.int()))]);
+
+export const CompletionRequest = z.looseObject({ ...GenerationFields, prompt: Prompt });
+export type CompletionRequest = z.infer<typeof CompletionRequest>;
+
+export const EmbeddingRequest = z.looseObject({
+  model: z.string(),
+  input: Prompt,
+  encoding_format: z.enum(['float', 'base64']).optional(),
+  dimensions: z.int().min(1).optional(),
+});
+export type EmbeddingRequest = z.infer<typeof EmbeddingRequest>;
+
+/** The text of one chat message: a string, or its text parts joined (images and audio carry no text). */
+export function messageText(message: ChatMessage): string {
+  const c = message.content;
+  if (typeof c === 'string') return c;
+  if (!c) return '';
+  let out = '';
+  for (const part of c) if (typeof part.text === 'string') out += part.text;
+  return out;
+}
+
+/** One line naming the first problem zod found, with the field path: `messages.0.role: expected string`. */
+export function describeIssue(error: z.ZodError): { message: string; param: string | null } {
+  const issue = error.issues[0];
+  if (!issue) return { message: 'invalid request', param: null };
+  const param = issue.path.length ? issue.path.map(String).join('.') : null;
+  return { message: param ? `${param}: ${issue.message}` : issue.message, param };
+}

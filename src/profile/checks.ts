@@ -1,0 +1,167 @@
+/**
+ * What zod cannot see: cross-references (targets name backends, fallbacks name models, no cycles), and
+ * settings that are legal but do nothing or hurt (warnings).
+ */
+import { isIP } from 'node:net';
+import { didYouMean } from './suggest.js';
+import type { KeyPath } from './problems.js';
+import type { Profile } from './schema.js';
+import { isLoopbackHost } from './hosts.js';
+
+export type Report = (severity: 'error' | 'warning', path: KeyPath, message: string, preferKey?: boolean) => void;
+
+const METADATA_HOSTS = new Set(['metadata.google.internal', 'metadata', '100.100.100.200', 'fd00:ec2::254']);
+
+function isLinkLocal(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  if (METADATA_HOSTS.has(h)) return true;
+  if (isIP(h) === 4) return h.startsWith('169.254.');
+  if (isIP(h) === 6) return /^fe[89ab]/.test(h);
+  return false;
+}
+
+export function checkReferences(p: Profile, report: Report): void {
+  const backendNames = Object.keys(p.backends);
+  const modelNames = Object.keys(p.models);
+  const tenantNames = Object.keys(p.tenants ?? {});
+
+  for (const [name, b] of Object.entries(p.backends)) {
+    let url: URL | undefined;
+    try {
+      url = new URL(b.url);
+    } catch {
+      report('error', ['backends', name, 'url'], `expected an http:// or https:// URL, got ${JSON.stringify(b.url)}`);
+    }
+    if (!url) continue;
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      report('error', ['backends', name, 'url'], `expected an http:// or https:// URL, got ${url.protocol}`);
+    } else if (isLinkLocal(url.hostname)) {
+      report('error', ['backends', name, 'url'], `link-local and cloud metadata addresses are refused (${url.hostname})`);
+    } else if (url.search || url.hash) {
+      report('error', ['backends', name, 'url'], 'expected a base URL without ?query or #fragment');
+    } else if (url.username || url.password) {
+      report('error', ['backends', name, 'url'], 'credentials in the URL are refused; use apiKey or headers');
+    }
+    if (b.mock && !isLoopbackHost(url.hostname)) {
+      report('error', ['backends', name, 'url'], `a mock backend listens on this machine: expected a loopback host (127.0.0.1, localhost, [::1]), got ${url.hostname}`);
+    }
+  }
+
+  const checkTargets = (targets: Profile['models'][string]['targets'], path: KeyPath) => {
+    targets.forEach((t, i) => {
+      if (!p.backends[t.backend]) {
+        report('error', [...path, i, 'backend'], `unknown backend "${t.backend}"${didYouMean(t.backend, backendNames)}; known backends: ${backendNames.join(', ') || '(none)'}`);
+      }
+    });
+    if (targets.reduce((s, t) => s + t.weight, 0) <= 0) {
+      report('error', path, 'the weights of these targets sum to 0: no request could be routed (give at least one a weight > 0)');
+    }
+  };
+
+  for (const [name, m] of Object.entries(p.models)) {
+    checkTargets(m.targets, ['models', name, 'targets']);
+    m.match?.forEach((rule, j) => {
+      checkTargets(rule.targets, ['models', name, 'match', j, 'targets']);
+      const t = rule.when.tenant;
+      if (t !== undefined && !p.tenants?.[t]) {
+        report('error', ['models', name, 'match', j, 'when', 'tenant'], `unknown tenant "${t}"${didYouMean(t, tenantNames)}; known tenants: ${tenantNames.join(', ') || '(none)'}`);
+      }
+    });
+    m.fallbacks.forEach((f, i) => {
+      if (f === name) report('error', ['models', name, 'fallbacks', i], `"${name}" cannot fall back to itself`);
+      else if (!p.models[f]) report('error', ['models', name, 'fallbacks', i], `unknown model "${f}"${didYouMean(f, modelNames)}; known models: ${modelNames.join(', ')}`);
+    });
+  }
+  reportFallbackCycles(p, report);
+
+  const keyOwners = new Map<string, string>();
+  for (const [name, t] of Object.entries(p.tenants ?? {})) {
+    t.models?.forEach((m, i) => {
+      if (!p.models[m]) report('error', ['tenants', name, 'models', i], `unknown model "${m}"${didYouMean(m, modelNames)}; known models: ${modelNames.join(', ')}`);
+    });
+    for (const m of Object.keys(t.modelLimits ?? {})) {
+      if (!p.models[m]) report('error', ['tenants', name, 'modelLimits', m], `unknown model "${m}"${didYouMean(m, modelNames)}`, true);
+    }
+    t.keys.forEach((k, i) => {
+      const other = keyOwners.get(k);
+      if (other !== undefined) report('error', ['tenants', name, 'keys', i], `this key is also a key of tenant "${other}": a key must name one tenant`);
+      keyOwners.set(k, name);
+      if (k.startsWith('sha256:') && !/^sha256:[0-9a-f]{64}$/i.test(k)) {
+        report('error', ['tenants', name, 'keys', i], 'expected sha256: followed by 64 hex digits');
+      }
+    });
+  }
+  if (p.listen === p.admin.listen && !p.listen.endsWith(':0')) {
+    report('error', ['admin', 'listen'], `the admin listener cannot share the gateway's address ${p.listen}`);
+  }
+}
+
+/** Fallback chains must end: a → b → a would bounce a failing request forever. */
+function reportFallbackCycles(p: Profile, report: Report): void {
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (name: string, chain: string[]): void => {
+    if (state.get(name) === 'done') return;
+    if (state.get(name) === 'visiting') {
+      const cycle = [...chain.slice(chain.indexOf(name)), name];
+      if (cycle.length > 2) report('error', ['models', cycle[0]!, 'fallbacks'], `fallback cycle: ${cycle.join(' → ')}`);
+      return;
+    }
+    state.set(name, 'visiting');
+    for (const f of p.models[name]?.fallbacks ?? []) if (f !== name && p.models[f]) visit(f, [...chain, name]);
+    state.set(name, 'done');
+  };
+  for (const name of Object.keys(p.models)) visit(name, []);
+}
+
+export function checkWarnings(p: Profile, raw: unknown, fromEnv: ReadonlySet<string>, report: Report): void {
+  const tenants = Object.entries(p.tenants ?? {});
+  const usedBackends = new Set<string>();
+  for (const [name, m] of Object.entries(p.models)) {
+    const groups: [KeyPath, typeof m.targets][] = [[['models', name, 'targets'], m.targets]];
+    m.match?.forEach((r, j) => groups.push([['models', name, 'match', j, 'targets'], r.targets]));
+    for (const [path, targets] of groups) {
+      const total = targets.reduce((s, t) => s + t.weight, 0);
+      targets.forEach((t, i) => {
+        usedBackends.add(t.backend);
+        if (t.weight === 0 && total > 0) report('warning', [...path, i, 'weight'], 'weight 0: this target never receives traffic');
+        const mock = p.backends[t.backend]?.mock;
+        if (!mock) return;
+        const gap = mock.tokensPerSecond > 0 ? (1000 * mock.tokensPerChunk) / mock.tokensPerSecond : 0;
+        const silence = Math.max(gap, mock.ttft);
+        if (silence > p.timeouts.idle) {
+          report('warning', ['timeouts', 'idle'], `idle timeout ${p.timeouts.idle}ms is shorter than backend "${t.backend}"'s own silence (${Math.round(silence)}ms between tokens or before the first): its streams would be cut`);
+        }
+      });
+    }
+    if (m.sticky && m.targets.filter((t) => t.weight > 0).length < 2 && !m.match) {
+      report('warning', ['models', name, 'sticky'], 'sticky routing does nothing with a single target');
+    }
+    if (tenants.length > 0 && !tenants.some(([, t]) => !t.models || t.models.includes(name))) {
+      report('warning', ['models', name], 'no tenant may use this model (every tenant has an allow-list without it)', true);
+    }
+  }
+  for (const name of Object.keys(p.backends)) {
+    if (!usedBackends.has(name)) report('warning', ['backends', name], 'no model routes to this backend', true);
+  }
+  for (const [name, t] of tenants) {
+    t.keys.forEach((k, i) => {
+      const path = `tenants.${name}.keys[${i}]`;
+      if (!fromEnv.has(path) && !k.startsWith('sha256:')) {
+        report('warning', ['tenants', name, 'keys', i], 'a literal API key in the profile: prefer ${VAR} from the environment or its sha256: hex');
+      }
+    });
+  }
+  const host = p.listen.slice(0, p.listen.lastIndexOf(':'));
+  if (tenants.length === 0 && !isLoopbackHost(host)) {
+    report('warning', ['listen'], `no tenants are configured, so anyone who can reach ${p.listen} can use every model without a key`);
+  }
+  const rb = (raw as { limits?: { responseBuffer?: Record<string, unknown> } })?.limits?.responseBuffer;
+  if (p.limits.responseBuffer.mode === 'passthrough' && rb) {
+    for (const key of ['maxBytes', 'onOverflow'] as const) {
+      if (key in rb) report('warning', ['limits', 'responseBuffer', key], `does nothing in passthrough mode (only mode: buffered holds bodies)`, true);
+    }
+  }
+  if (p.limits.responseBuffer.mode === 'buffered' && p.limits.responseBuffer.onOverflow === 'truncate') {
+    report('warning', ['limits', 'responseBuffer', 'onOverflow'], `truncate cuts every non-streamed answer over ${p.limits.responseBuffer.maxBytes} bytes on purpose (Envoy's default-buffer failure): for load tests only`);
+  }
+}

@@ -1,0 +1,68 @@
+/** Loads a profile: YAML with positions → env interpolation → schema → cross-checks → a frozen Profile. */
+import { readFile } from 'node:fs/promises';
+import { checkReferences, checkWarnings, type Report } from './checks.js';
+import { formatPath, type ProfileProblem } from './problems.js';
+import { ProfileSchema, type Profile } from './schema.js';
+import { readYaml } from './yaml-source.js';
+import { zodProblems } from './zod-problems.js';
+
+export type LoadResult =
+  | { ok: true; profile: Profile; warnings: ProfileProblem[] }
+  | { ok: false; problems: ProfileProblem[] };
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Parses profile text; `file` is only used in messages (the path as the user gave it). */
+export function parseProfile(text: string, file: string, env: Env = process.env): LoadResult {
+  const src = readYaml(text, env);
+  const problems: ProfileProblem[] = src.problems.map((p) => ({
+    severity: 'error',
+    file,
+    ...p.pos,
+    path: formatPath(p.path),
+    message: p.message,
+  }));
+  if (problems.length && src.value === undefined) return { ok: false, problems };
+  if (src.value === null || typeof src.value !== 'object' || Array.isArray(src.value)) {
+    problems.push({ severity: 'error', file, line: 1, col: 1, path: '', message: 'expected a mapping with version, backends and models' });
+    return { ok: false, problems };
+  }
+  const parsed = ProfileSchema.safeParse(src.value);
+  if (!parsed.success) {
+    return { ok: false, problems: sortProblems([...problems, ...zodProblems(parsed.error, ProfileSchema, src, file)]) };
+  }
+  const warnings: ProfileProblem[] = [];
+  const report: Report = (severity, path, message, preferKey = false) => {
+    const key = formatPath(path);
+    let pos = preferKey ? src.keyAt.get(key) ?? src.valueAt.get(key) : src.valueAt.get(key) ?? src.keyAt.get(key);
+    for (let p = path.slice(0, -1); !pos; p = p.slice(0, -1)) pos = src.keyAt.get(formatPath(p)) ?? (p.length ? undefined : { line: 1, col: 1 });
+    (severity === 'error' ? problems : warnings).push({ severity, file, line: pos.line, col: pos.col, path: key, message });
+  };
+  checkReferences(parsed.data, report);
+  if (problems.length) return { ok: false, problems: sortProblems(problems) };
+  checkWarnings(parsed.data, src.value, src.fromEnv, report);
+  return { ok: true, profile: deepFreeze(parsed.data), warnings: sortProblems(warnings) };
+}
+
+export async function loadProfileFile(file: string, env: Env = process.env): Promise<LoadResult> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
+    return { ok: false, problems: [{ severity: 'error', file, line: 1, col: 1, path: '', message: `cannot read the profile: ${reason}` }] };
+  }
+  return parseProfile(text, file, env);
+}
+
+function sortProblems(ps: ProfileProblem[]): ProfileProblem[] {
+  return ps.sort((a, b) => a.line - b.line || a.col - b.col);
+}
+
+function deepFreeze<T>(v: T): T {
+  if (v && typeof v === 'object' && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const child of Object.values(v)) deepFreeze(child);
+  }
+  return v;
+}

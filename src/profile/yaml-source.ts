@@ -1,0 +1,91 @@
+/**
+ * YAML text → plain values, remembering where each key and value stood, and interpolating `${VAR}` and
+ * `${VAR:-default}` from the environment on the way (so a missing variable is reported at its position).
+ */
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { formatPath, type KeyPath } from './problems.js';
+
+export interface Position {
+  line: number;
+  col: number;
+}
+
+export interface SourceProblem {
+  path: KeyPath;
+  pos: Position;
+  message: string;
+}
+
+export interface YamlSource {
+  value: unknown;
+  /** Where the value at a path starts. */
+  valueAt: Map<string, Position>;
+  /** Where the key of a path stands (the `targets:` of `models.x.targets`). */
+  keyAt: Map<string, Position>;
+  /** Paths whose string came (at least partly) from the environment. */
+  fromEnv: Set<string>;
+  problems: SourceProblem[];
+}
+
+const VAR_RE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+export function readYaml(text: string, env: Readonly<Record<string, string | undefined>>): YamlSource {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  const src: YamlSource = { value: undefined, valueAt: new Map(), keyAt: new Map(), fromEnv: new Set(), problems: [] };
+  const posOf = (offset: number | undefined): Position => {
+    const p = lines.linePos(offset ?? 0);
+    return { line: p.line, col: p.col };
+  };
+  for (const e of [...doc.errors, ...doc.warnings]) {
+    src.problems.push({ path: [], pos: posOf(e.pos[0]), message: e.message.split('\n')[0]!.replace(/ at line \d+, column \d+.*$/, '') });
+  }
+  if (doc.errors.length) return src;
+
+  const convert = (node: Node | null | undefined, path: KeyPath): unknown => {
+    if (node == null) return null;
+    src.valueAt.set(formatPath(path), posOf(node.range?.[0]));
+    if (isAlias(node)) return convert(node.resolve(doc) as Node | undefined, path);
+    if (isMap(node)) {
+      const out: Record<string, unknown> = {};
+      for (const pair of node.items) {
+        const keyNode = pair.key as Node | null;
+        const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
+        const childPath = [...path, key];
+        src.keyAt.set(formatPath(childPath), posOf(keyNode?.range?.[0]));
+        out[key] = convert(pair.value as Node | null, childPath);
+        if (!src.valueAt.has(formatPath(childPath))) src.valueAt.set(formatPath(childPath), posOf(keyNode?.range?.[0]));
+      }
+      return out;
+    }
+    if (isSeq(node)) return node.items.map((item, i) => convert(item as Node | null, [...path, i]));
+    if (isScalar(node)) {
+      const v = node.value;
+      if (typeof v === 'string' && v.includes('${')) return interpolate(v, path, posOf(node.range?.[0]));
+      return v;
+    }
+    return null;
+  };
+
+  const interpolate = (text: string, path: KeyPath, pos: Position): unknown => {
+    src.fromEnv.add(formatPath(path));
+    const out = text.replace(VAR_RE, (_m, name: string, fallback: string | undefined) => {
+      const v = env[name];
+      if (v !== undefined && v !== '') return v;
+      if (fallback !== undefined) return fallback;
+      src.problems.push({
+        path,
+        pos,
+        message: `environment variable ${name} is not set (write \${${name}:-default} to give a default)`,
+      });
+      return '';
+    });
+    // A whole-value substitution of a number or boolean keeps its type, as if it had been written there.
+    if (/^-?\d+(\.\d+)?$/.test(out) && text.trim().startsWith('${') && text.trim().endsWith('}')) return Number(out);
+    if (out === 'true' || out === 'false') return out === 'true';
+    return out;
+  };
+
+  src.value = convert(doc.contents as Node | null, []);
+  return src;
+}

@@ -1,0 +1,114 @@
+/** zod issues → profile problems with positions, plain-English expectations and "did you mean". */
+import type { z } from 'zod';
+import { didYouMean } from './suggest.js';
+import { formatPath, type KeyPath, type ProfileProblem } from './problems.js';
+import type { YamlSource } from './yaml-source.js';
+
+type AnySchema = z.ZodType;
+
+/** The keys an object schema at `path` accepts (walking wrappers, records and arrays). */
+export function keysAt(schema: AnySchema, path: KeyPath): string[] {
+  let s: AnySchema | undefined = schema;
+  for (let i = 0; i <= path.length && s; ) {
+    const def: Record<string, unknown> = (s as unknown as { _zod: { def: Record<string, unknown> } })._zod.def;
+    switch (def.type) {
+      case 'optional':
+      case 'nullable':
+      case 'default':
+      case 'prefault':
+      case 'readonly':
+        s = def.innerType as AnySchema;
+        continue;
+      case 'pipe':
+        s = def.in as AnySchema;
+        continue;
+      case 'object':
+        if (i === path.length) return Object.keys(def.shape as object);
+        s = (def.shape as Record<string, AnySchema>)[String(path[i])];
+        i++;
+        continue;
+      case 'record':
+        s = def.valueType as AnySchema;
+        i++;
+        continue;
+      case 'array':
+        s = def.element as AnySchema;
+        i++;
+        continue;
+      default:
+        return [];
+    }
+  }
+  return [];
+}
+
+function describe(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (v === null) return 'null (an empty value)';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+function valueAtPath(root: unknown, path: KeyPath): unknown {
+  let v = root;
+  for (const p of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string | number, unknown>)[p];
+  }
+  return v;
+}
+
+const KIND_NAMES: Record<string, string> = { object: 'a mapping', array: 'a list', string: 'a string', number: 'a number', int: 'an integer', boolean: 'true or false' };
+
+export function zodProblems(error: z.ZodError, schema: AnySchema, src: YamlSource, file: string): ProfileProblem[] {
+  const out: ProfileProblem[] = [];
+  const at = (path: KeyPath, preferKey: boolean) => {
+    for (let p = path; ; p = p.slice(0, -1)) {
+      const k = formatPath(p);
+      const pos = (preferKey ? src.keyAt.get(k) ?? src.valueAt.get(k) : src.valueAt.get(k) ?? src.keyAt.get(k));
+      if (pos) return pos;
+      if (p.length === 0) return { line: 1, col: 1 };
+    }
+  };
+  for (const issue of error.issues) {
+    const path = issue.path as KeyPath;
+    const push = (p: KeyPath, message: string, preferKey = false) => {
+      const pos = at(p, preferKey);
+      out.push({ severity: 'error', file, line: pos.line, col: pos.col, path: formatPath(p), message });
+    };
+    const actual = valueAtPath(src.value, path);
+    switch (issue.code) {
+      case 'unrecognized_keys': {
+        const known = keysAt(schema, path);
+        for (const key of issue.keys) {
+          push([...path, key], `unknown key "${key}"${didYouMean(key, known)}; expected one of: ${known.join(', ')}`, true);
+        }
+        break;
+      }
+      case 'invalid_type': {
+        const expected = KIND_NAMES[issue.expected] ?? issue.expected;
+        if (actual === undefined) push(path, `missing required key "${String(path.at(-1))}" (expected ${expected})`, true);
+        else push(path, `expected ${expected}, got ${describe(actual)}`);
+        break;
+      }
+      case 'invalid_value': {
+        const values = issue.values.map((v) => JSON.stringify(v));
+        const hint = typeof actual === 'string' ? didYouMean(actual, issue.values.map(String)) : '';
+        push(path, `expected ${values.length > 1 ? `one of ${values.join(', ')}` : values[0]}, got ${describe(actual)}${hint}`);
+        break;
+      }
+      case 'invalid_union': {
+        push(path, `expected a string or a number, got ${describe(actual)}`);
+        break;
+      }
+      case 'invalid_key': {
+        push(path, `invalid name: ${issue.issues[0]?.message ?? issue.message}`, true);
+        break;
+      }
+      default:
+        push(path, issue.message);
+    }
+  }
+  return out;
+}
