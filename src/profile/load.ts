@@ -29,7 +29,10 @@ export function parseProfile(text: string, file: string, env: Env = process.env)
   }
   const parsed = ProfileSchema.safeParse(src.value);
   if (!parsed.success) {
-    return { ok: false, problems: sortProblems([...problems, ...zodProblems(parsed.error, ProfileSchema, src, file)]) };
+    // A value already reported (a missing variable) is not reported again by the schema.
+    const reported = new Set(problems.map((p) => p.path));
+    const schemaProblems = zodProblems(parsed.error, ProfileSchema, src, file).filter((p) => !reported.has(p.path));
+    return { ok: false, problems: sortProblems([...problems, ...schemaProblems]) };
   }
   const warnings: ProfileProblem[] = [];
   const report: Report = (severity, path, message, preferKey = false) => {

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { decodeSseBody, encodeSseEvent, SseDecoder, type SseEvent } from '../../../src/openai/sse.js';
+
+const TRANSCRIPT = [
+  ': ping',
+  'data: {"choices":[{"delta":{"content":"北京 🌍 café"}}]}',
+  '',
+  'event: update',
+  'id: 7',
+  'data: line one',
+  'data: line two',
+  '',
+  'data:no-space',
+  '',
+  'data: [DONE]',
+  '',
+  '',
+];
+
+function decodeInPieces(bytes: Buffer, cuts: number[]): SseEvent[] {
+  const out: SseEvent[] = [];
+  const dec = new SseDecoder();
+  const sink = { onEvent: (ev: SseEvent) => out.push(ev) };
+  let prev = 0;
+  for (const c of [...cuts, bytes.length]) {
+    dec.push(bytes.subarray(prev, c), sink);
+    prev = c;
+  }
+  dec.end(sink);
+  return out;
+}
+
+describe('SSE decoding', () => {
+  for (const [name, eol] of [['LF', '\n'], ['CRLF', '\r\n'], ['CR', '\r']] as const) {
+    it(`gives the same events whatever byte it is cut at (${name})`, () => {
+      const bytes = Buffer.from(TRANSCRIPT.join(eol));
+      const whole = decodeSseBody(bytes);
+      expect(whole.map((e) => e.data)).toEqual(['{"choices":[{"delta":{"content":"北京 🌍 café"}}]}', 'line one\nline two', 'no-space', '[DONE]']);
+      expect(whole[0]!.comments).toEqual(['ping']);
+      expect(whole[1]).toMatchObject({ event: 'update', id: '7' });
+      for (let cut = 1; cut < bytes.length; cut++) {
+        const events = decodeInPieces(bytes, [cut]);
+        expect(events, `cut at ${cut}`).toEqual(whole);
+        expect(JSON.stringify(events)).not.toContain('\ufffd');
+      }
+    });
+  }
+
+  it('survives a byte-by-byte feed', () => {
+    const bytes = Buffer.from(TRANSCRIPT.join('\r\n'));
+    const cuts = Array.from({ length: bytes.length - 1 }, (_, i) => i + 1);
+    expect(decodeInPieces(bytes, cuts)).toEqual(decodeSseBody(bytes));
+  });
+
+  it('reports where each event ends within the chunk', () => {
+    const ends: number[] = [];
+    new SseDecoder().push(Buffer.from('data: a\n\ndata: b\r\n\r\n'), { onEvent: (_e, end) => ends.push(end) });
+    expect(ends).toEqual([9, 20]);
+  });
+
+  it('encodes multi-line data as several data lines', () => {
+    expect(encodeSseEvent('a\nb', 'x', 3)).toBe('event: x\nid: 3\ndata: a\ndata: b\n\n');
+    expect(decodeSseBody(encodeSseEvent('a\nb'))[0]!.data).toBe('a\nb');
+  });
+});

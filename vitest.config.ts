@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    // Servers on real sockets: keep files in separate workers, but do not oversubscribe 2 cores.
+    pool: 'forks',
+    maxWorkers: 2,
+  },
+});
