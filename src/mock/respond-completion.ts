@@ -4,6 +4,7 @@
  * applied here, and everything sent is counted in the mock's stats.
  */
 import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { SSE_DONE } from '../openai/sse.js';
 import type { Controls, Fault } from './controls.js';
@@ -29,8 +30,15 @@ export interface CompletionPlan {
 const SMALL_ANSWER_TOKENS = 4096;
 /** Batch size for writes when pacing is off. */
 const WRITE_BATCH_BYTES = 64 * 1024;
+/** How long a reset waits after the last write, so the peer has read what came before it. */
+const RESET_GRACE_MS = 20;
 /** A stalled response is held this long at most. */
 const STALL_CAP_MS = 10 * 60_000;
+
+/** Waits (bounded) until the socket has handed its buffered bytes to the kernel. ('drain' only fires after a full buffer.) */
+async function flushed(socket: Socket): Promise<void> {
+  for (let i = 0; i < 500 && !socket.destroyed && socket.writableLength > 0; i++) await delay(2);
+}
 
 class Sender {
   tokens = 0;
@@ -59,6 +67,11 @@ async function faultDue(fault: Fault | undefined, s: Sender): Promise<boolean> {
   if (!fault || !('tokens' in fault) || s.tokens < fault.tokens) return false;
   const socket = s.res.socket;
   s.stats.fault(fault.kind);
+  if (fault.kind !== 'stall-after') {
+    // Let the bytes already written reach the peer first: an RST discards what it has not read yet.
+    if (socket) await flushed(socket);
+    await sleepUnlessClosed(RESET_GRACE_MS, s.res);
+  }
   if (fault.kind === 'reset-after') socket?.resetAndDestroy();
   else if (fault.kind === 'close-after') socket?.end();
   else {

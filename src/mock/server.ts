@@ -68,7 +68,7 @@ export async function startMock(settings: MockSettings, port = 0, host = '127.0.
         if (!buf) return sendJson(res, 413, vllmError(413, 'request body too large', 'BadRequestError'), { ...ctx.identity, connection: 'close' });
         let json: unknown;
         try {
-          json = JSON.parse(buf.toString('utf8'));
+          json = buf.length === 0 && path.startsWith('/mock/') ? undefined : JSON.parse(buf.toString('utf8'));
         } catch (e) {
           return sendJson(res, 400, vllmError(400, `JSON decode error: ${(e as Error).message}`, 'BadRequestError'), ctx.identity);
         }

@@ -1,0 +1,66 @@
+/** A raw HTTP client over node:http: every chunk as the socket delivered it, and how the body ended. */
+import { request } from 'node:http';
+import { decodeSseBody, type SseEvent } from '../../src/openai/sse.js';
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  chunks: { at: number; data: Buffer }[];
+  body: Buffer;
+  events: SseEvent[];
+  /** How the body ended: cleanly, or with the connection cut (reset or premature close). */
+  ended: 'complete' | 'aborted';
+  headersAt: number;
+}
+
+export function rawPost(
+  url: string,
+  body: unknown,
+  opts: { headers?: Record<string, string>; abortAfterMs?: number; abortAfterChunks?: number } = {},
+): Promise<RawResponse> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    let finishAborted: (() => void) | undefined;
+    const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json', ...opts.headers } }, (res) => {
+      const out: RawResponse = {
+        status: res.statusCode!, headers: res.headers, chunks: [], body: Buffer.alloc(0), events: [],
+        ended: 'complete', headersAt: performance.now() - started,
+      };
+      let done = false;
+      const finish = (ended: RawResponse['ended']) => {
+        if (done) return;
+        done = true;
+        out.ended = ended;
+        out.body = Buffer.concat(out.chunks.map((c) => c.data));
+        out.events = decodeSseBody(out.body);
+        resolve(out);
+      };
+      if (opts.abortAfterMs !== undefined) setTimeout(() => req.destroy(), opts.abortAfterMs);
+      res.on('data', (d: Buffer) => {
+        out.chunks.push({ at: performance.now() - started, data: d });
+        if (opts.abortAfterChunks !== undefined && out.chunks.length >= opts.abortAfterChunks) req.destroy();
+      });
+      finishAborted = () => finish('aborted');
+      res.on('end', () => finish('complete'));
+      res.on('error', () => finish('aborted'));
+      res.on('aborted', () => finish('aborted'));
+      res.on('close', () => {
+        if (!res.complete) finish('aborted');
+      });
+    });
+    // Once a response has begun, a reset ends its body; before that it fails the request.
+    req.on('error', (e) => (finishAborted ? finishAborted() : reject(e)));
+    req.end(JSON.stringify(body));
+  });
+}
+
+/** The text of a chat stream's content deltas. */
+export function streamedText(events: SseEvent[]): string {
+  let text = '';
+  for (const e of events) {
+    if (!e.data || e.data === '[DONE]') continue;
+    const j = JSON.parse(e.data) as { choices?: { delta?: { content?: string }; text?: string }[] };
+    text += j.choices?.[0]?.delta?.content ?? j.choices?.[0]?.text ?? '';
+  }
+  return text;
+}
