@@ -1,4 +1,5 @@
 /** Turns a profile's `mock:` blocks (and ad-hoc `--vllm NAME=PORT` flags) into mock settings. */
+import { deepFreeze } from '../core/freeze.js';
 import type { Profile } from '../profile/schema.js';
 import { MockSchema } from '../profile/schema.js';
 import type { MockSettings } from '../mock/context.js';
@@ -40,4 +41,14 @@ export function adHocMocks(kind: 'vllm' | 'tei', specs: readonly string[] = [], 
     const defaults = MockSchema.parse({ kind });
     return { settings: { name: m[1]!, ...defaults, models: undefined }, host, port: Number(m[2]) };
   });
+}
+
+/** The profile with the given backends' URLs replaced (mocks started on port 0 report their real port). */
+export function withBackendUrls(profile: Profile, urls: ReadonlyMap<string, string>): Profile {
+  const copy = structuredClone(profile) as { -readonly [K in keyof Profile]: Profile[K] };
+  for (const [name, url] of urls) {
+    const b = copy.backends[name];
+    if (b) copy.backends[name] = { ...b, url };
+  }
+  return deepFreeze(copy);
 }

@@ -15,6 +15,8 @@ export const ERROR_CATALOGUE = {
   unsupported_media_type: { status: 415, type: 'invalid_request_error' },
   rate_limit_exceeded: { status: 429, type: 'requests' },
   upstream_error: { status: 502, type: 'server_error' },
+  /** A backend's own 4xx, passed through with its status and message. */
+  upstream_rejected: { status: 400, type: 'invalid_request_error' },
   bad_upstream_response: { status: 502, type: 'server_error' },
   response_too_large: { status: 502, type: 'server_error' },
   upstream_stream_error: { status: 502, type: 'server_error' },
@@ -36,6 +38,10 @@ export interface AigwError {
   readonly param?: string | null;
   /** Overrides the catalogue's type (429 uses the limit kind: tokens, requests, concurrency). */
   readonly type?: string;
+  /** The code shown to the client when it differs from `code` (a backend's own string code). */
+  readonly wireCode?: string;
+  /** Overrides the catalogue's status (an upstream's 4xx passed through keeps its own). */
+  readonly status?: number;
   /** Extra response headers (retry-after, x-should-retry, www-authenticate). */
   readonly headers?: Readonly<Record<string, string>>;
 }
@@ -45,7 +51,7 @@ export function aigwError(code: ErrorCode, message: string, extra?: Omit<AigwErr
 }
 
 export function statusOf(err: AigwError): number {
-  return ERROR_CATALOGUE[err.code].status;
+  return err.status ?? ERROR_CATALOGUE[err.code].status;
 }
 
 export function typeOf(err: AigwError): string {

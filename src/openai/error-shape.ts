@@ -6,7 +6,7 @@ export interface OpenAIErrorBody {
 }
 
 export function openAIErrorBody(err: AigwError): OpenAIErrorBody {
-  return { error: { message: err.message, type: typeOf(err), param: err.param ?? null, code: err.code } };
+  return { error: { message: err.message, type: typeOf(err), param: err.param ?? null, code: err.wireCode ?? err.code } };
 }
 
 /** Status, headers and serialized body of an error response. */

@@ -10,7 +10,7 @@ export interface SseEvent {
   /** The `data:` lines joined with `\n` (undefined when the event had no data line). */
   data: string | undefined;
   id: string | undefined;
-  /** Comment lines (`: ping`) seen since the previous event, without the colon. */
+  /** Comment lines (`: ping`) of this block, without the colon. A block of only comments has no data. */
   comments: string[];
 }
 
@@ -73,7 +73,8 @@ export class SseDecoder {
 
   private line(line: string, sink: SseSink, end: number): void {
     if (line.length === 0) {
-      if (this.hasFields) this.dispatch(sink, end);
+      // A comment-only block (`: ping`) is an event too, so a relay can forward it without delay.
+      if (this.hasFields || this.current.comments.length) this.dispatch(sink, end);
       return;
     }
     const colon = line.indexOf(':');

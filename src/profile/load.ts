@@ -1,5 +1,6 @@
 /** Loads a profile: YAML with positions → env interpolation → schema → cross-checks → a frozen Profile. */
 import { readFile } from 'node:fs/promises';
+import { deepFreeze } from '../core/freeze.js';
 import { checkReferences, checkWarnings, type Report } from './checks.js';
 import { formatPath, type ProfileProblem } from './problems.js';
 import { ProfileSchema, type Profile } from './schema.js';
@@ -60,12 +61,4 @@ export async function loadProfileFile(file: string, env: Env = process.env): Pro
 
 function sortProblems(ps: ProfileProblem[]): ProfileProblem[] {
   return ps.sort((a, b) => a.line - b.line || a.col - b.col);
-}
-
-function deepFreeze<T>(v: T): T {
-  if (v && typeof v === 'object' && !Object.isFrozen(v)) {
-    Object.freeze(v);
-    for (const child of Object.values(v)) deepFreeze(child);
-  }
-  return v;
 }

@@ -129,6 +129,21 @@ export const ProfileSchema = z.strictObject({
       idle: Duration.default(60_000),
       /** Reading the client's headers and body. */
       request: Duration.default(30_000),
+      /** On SIGTERM, how long in-flight requests may take to finish. */
+      drain: Duration.default(10_000),
+    })
+    .prefault({}),
+  /** Failover and passive outlier ejection. */
+  resilience: z
+    .strictObject({
+      /** Attempts per request before giving up (every target and fallback is tried at least once). */
+      attempts: z.int().min(1).max(10).default(3),
+      /** Consecutive failures that eject a backend. */
+      consecutiveFailures: z.int().min(1).default(3),
+      cooldown: Duration.default(5000),
+      maxCooldown: Duration.default(60_000),
+      /** A backend's retry-after is waited for, up to this, before retrying that same backend. */
+      retryAfterCap: Duration.default(1000),
     })
     .prefault({}),
   backends: z.record(Name, Backend),

@@ -1,0 +1,83 @@
+/** Every event the gateway publishes. `ts` is milliseconds since the epoch. */
+
+export type TokenSource = 'usage' | 'estimate' | 'none';
+
+export interface RequestEvent {
+  type: 'request';
+  ts: number;
+  requestId: string;
+  endpoint: string;
+  model: string;
+  /** The model name sent upstream, and the backend that served the answer (absent when none did). */
+  upstreamModel?: string;
+  backend?: string;
+  tenant?: string;
+  status: number;
+  stream: boolean;
+  durationMs: number;
+  ttftMs?: number;
+  tokens: { input: number; output: number; inputSource: TokenSource; outputSource: TokenSource };
+  bytesOut: number;
+  attempts: number;
+  /** The client went away before the answer was complete. */
+  clientAborted: boolean;
+  truncated: boolean;
+  errorCode?: string;
+}
+
+export type TruncationReason = 'upstream_reset' | 'idle_timeout' | 'buffer_truncate';
+
+export interface TruncationEvent {
+  type: 'truncation';
+  ts: number;
+  requestId: string;
+  model: string;
+  backend: string;
+  reason: TruncationReason;
+  stream: boolean;
+  bytesDelivered: number;
+  /** From the upstream's content-length, when it sent one. */
+  bytesExpected?: number;
+}
+
+export type UpstreamFailure = 'connect_error' | 'timeout' | 'status' | 'bad_response' | 'stream_error' | 'idle_timeout';
+
+export interface UpstreamErrorEvent {
+  type: 'upstream_error';
+  ts: number;
+  requestId: string;
+  model: string;
+  backend: string;
+  reason: UpstreamFailure;
+  status?: number;
+  message: string;
+  /** Whether another attempt followed. */
+  retried: boolean;
+}
+
+export interface ReloadEvent {
+  type: 'reload';
+  ts: number;
+  ok: boolean;
+  message: string;
+}
+
+export interface RateLimitEvent {
+  type: 'ratelimit';
+  ts: number;
+  requestId: string;
+  tenant: string;
+  model: string;
+  kind: 'tokens' | 'requests' | 'concurrency';
+  retryAfterMs: number;
+}
+
+export interface EjectionEvent {
+  type: 'ejection';
+  ts: number;
+  backend: string;
+  ejected: boolean;
+  cooldownMs: number;
+}
+
+export type GatewayEvent = RequestEvent | TruncationEvent | UpstreamErrorEvent | ReloadEvent | RateLimitEvent | EjectionEvent;

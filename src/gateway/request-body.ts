@@ -1,0 +1,47 @@
+/**
+ * Reading the client's body within limits: a declared length over maxRequestBytes is refused before a
+ * byte is read, a chunked body as soon as it crosses the limit, a slow one at the request timeout, and a
+ * compressed one outright (decoding a gzip bomb is not a risk worth taking for JSON of a few KiB).
+ */
+import type { IncomingMessage } from 'node:http';
+import { aigwError, type Result } from '../core/errors.js';
+import { formatSize } from '../core/units.js';
+
+export function readRequestBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<Result<Buffer> | undefined> {
+  const encoding = req.headers['content-encoding'];
+  if (encoding !== undefined && encoding !== 'identity') {
+    return Promise.resolve({ ok: false, error: aigwError('unsupported_media_type', `content-encoding ${encoding} is not accepted; send the JSON body uncompressed`) });
+  }
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && Number(declared) > limit) {
+    return Promise.resolve({ ok: false, error: tooLarge(limit) });
+  }
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const timer = setTimeout(() => settle({ ok: false, error: aigwError('request_timeout', `the request body did not arrive within ${timeoutMs} ms`) }), timeoutMs);
+    const settle = (r: Result<Buffer> | undefined) => {
+      clearTimeout(timer);
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('aborted', onAborted);
+      req.off('error', onAborted);
+      resolve(r);
+    };
+    const onData = (c: Buffer) => {
+      size += c.length;
+      if (size > limit) return settle({ ok: false, error: tooLarge(limit) });
+      chunks.push(c);
+    };
+    const onEnd = () => settle({ ok: true, value: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) });
+    const onAborted = () => settle(undefined);
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('aborted', onAborted);
+    req.on('error', onAborted);
+  });
+}
+
+function tooLarge(limit: number) {
+  return aigwError('request_too_large', `the request body is larger than the gateway's limit of ${formatSize(limit)}`);
+}

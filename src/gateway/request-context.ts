@@ -1,0 +1,66 @@
+/**
+ * Everything known about one request as it moves through the stages, and its single ending: a `request`
+ * event with what was routed, sent, counted and cut.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { EventBus } from '../events/bus.js';
+import type { TokenSource } from '../events/types.js';
+import type { Endpoint } from './parse-request.js';
+
+export class RequestContext {
+  readonly startedAt = performance.now();
+  endpoint: Endpoint | undefined;
+  model = '';
+  stream = false;
+  tenant: string | undefined;
+  backend: string | undefined;
+  upstreamModel: string | undefined;
+  status = 0;
+  ttftMs: number | undefined;
+  bytesOut = 0;
+  attempts = 0;
+  inputTokens = 0;
+  outputTokens = 0;
+  inputSource: TokenSource = 'none';
+  outputSource: TokenSource = 'none';
+  truncated = false;
+  clientGone = false;
+  errorCode: string | undefined;
+  private finished = false;
+  /** Called when the client goes away before the response is complete (aborts the upstream). */
+  onClientGone: (() => void) | undefined;
+
+  constructor(
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    readonly requestId: string,
+    private readonly bus: EventBus,
+  ) {}
+
+  /** Publishes the request event, once. */
+  finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (!this.bus.active || this.endpoint === undefined) return;
+    this.bus.publish({
+      type: 'request',
+      ts: Date.now(),
+      requestId: this.requestId,
+      endpoint: this.endpoint,
+      model: this.model,
+      ...(this.upstreamModel !== undefined ? { upstreamModel: this.upstreamModel } : {}),
+      ...(this.backend !== undefined ? { backend: this.backend } : {}),
+      ...(this.tenant !== undefined ? { tenant: this.tenant } : {}),
+      status: this.status,
+      stream: this.stream,
+      durationMs: performance.now() - this.startedAt,
+      ...(this.ttftMs !== undefined ? { ttftMs: this.ttftMs } : {}),
+      tokens: { input: this.inputTokens, output: this.outputTokens, inputSource: this.inputSource, outputSource: this.outputSource },
+      bytesOut: this.bytesOut,
+      attempts: this.attempts,
+      clientAborted: this.clientGone,
+      truncated: this.truncated,
+      ...(this.errorCode !== undefined ? { errorCode: this.errorCode } : {}),
+    });
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * One pass over a JSON request body that JSON.parse cannot give us: nesting depth (checked before parsing,
+ * so 100k-deep input is refused cheaply) and where each top-level key's value lies in the text, so that
+ * `model` can be replaced without re-serialising — every other byte goes upstream as the client sent it.
+ * Structural characters are found with a native regex; string contents are skipped with indexOf.
+ */
+
+export interface TopLevelSpan {
+  /** Offset of the value's first character. */
+  start: number;
+  /** Offset just past the value. */
+  end: number;
+}
+
+export type ScanResult =
+  | { ok: true; spans: Map<string, TopLevelSpan> }
+  | { ok: false; reason: 'too_deep' | 'not_object' | 'unterminated' };
+
+const STRUCTURE = /["{}[\],:]/g;
+
+export function scanTopLevel(text: string, maxDepth: number): ScanResult {
+  const spans = new Map<string, TopLevelSpan>();
+  let depth = 0;
+  let key: string | undefined;
+  let expectKey = false;
+  let valueStart = -1;
+  let first = true;
+  STRUCTURE.lastIndex = 0;
+  for (let m = STRUCTURE.exec(text); m; m = STRUCTURE.exec(text)) {
+    const i = m.index;
+    const c = text.charCodeAt(i);
+    if (first) {
+      first = false;
+      if (c !== 0x7b || text.slice(0, i).trim() !== '') return { ok: false, reason: 'not_object' };
+    }
+    if (c === 0x22) {
+      // A string: find its closing quote (one not escaped by an odd run of backslashes).
+      let j = i;
+      for (;;) {
+        j = text.indexOf('"', j + 1);
+        if (j < 0) return { ok: false, reason: 'unterminated' };
+        let k = j - 1;
+        while (text.charCodeAt(k) === 0x5c) k--;
+        if ((j - k) % 2 === 1) break;
+      }
+      if (depth === 1 && expectKey) {
+        key = text.slice(i + 1, j);
+        expectKey = false;
+      }
+      STRUCTURE.lastIndex = j + 1;
+      continue;
+    }
+    if (c === 0x7b || c === 0x5b) {
+      if (++depth > maxDepth) return { ok: false, reason: 'too_deep' };
+      if (depth === 1) expectKey = true;
+      continue;
+    }
+    if (c === 0x3a) {
+      if (depth === 1) valueStart = i + 1;
+      continue;
+    }
+    if (c === 0x2c || c === 0x7d || c === 0x5d) {
+      if (depth === 1 && key !== undefined && valueStart >= 0) {
+        spans.set(key, trimSpan(text, valueStart, i));
+        key = undefined;
+        valueStart = -1;
+      }
+      if (c === 0x2c) {
+        if (depth === 1) expectKey = true;
+      } else depth--;
+    }
+  }
+  return { ok: true, spans };
+}
+
+function trimSpan(text: string, start: number, end: number): TopLevelSpan {
+  while (start < end && isSpace(text.charCodeAt(start))) start++;
+  while (end > start && isSpace(text.charCodeAt(end - 1))) end--;
+  return { start, end };
+}
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+/** `text` with the value at `span` replaced by `json` (already serialised). */
+export function spliceValue(text: string, span: TopLevelSpan, json: string): string {
+  return text.slice(0, span.start) + json + text.slice(span.end);
+}

@@ -1,0 +1,59 @@
+/**
+ * Header hygiene in both directions. Upstream: the client's credentials, cookies, hop-by-hop headers
+ * (including any named by Connection) and host never leave; everything else end-to-end (x-mock-*, session
+ * ids) passes. Downstream: hop-by-hop headers, framing and set-cookie from a backend are dropped.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+
+const NEVER_UPSTREAM = new Set([
+  'authorization', 'api-key', 'x-api-key', 'cookie', 'host', 'content-length', 'expect',
+  'connection', 'keep-alive', 'proxy-authorization', 'proxy-authenticate', 'proxy-connection',
+  'te', 'trailer', 'transfer-encoding', 'upgrade', 'accept-encoding', 'x-forwarded-for',
+]);
+
+/**
+ * Upstream headers as undici's flat array: the client's allowed headers, then the backend's own
+ * credential and extra headers, x-forwarded-for (appended, never trusted) and the request id.
+ */
+export function upstreamHeaders(
+  raw: readonly string[],
+  backendHeaders: readonly string[],
+  clientAddress: string | undefined,
+  requestId: string,
+): string[] {
+  let connectionTokens: Set<string> | undefined;
+  let xff: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (name === 'connection') {
+      connectionTokens ??= new Set();
+      for (const t of raw[i + 1]!.split(',')) connectionTokens.add(t.trim().toLowerCase());
+    } else if (name === 'x-forwarded-for') xff = xff ? `${xff}, ${raw[i + 1]}` : raw[i + 1];
+  }
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (NEVER_UPSTREAM.has(name) || name === 'x-request-id' || connectionTokens?.has(name)) continue;
+    out.push(name, raw[i + 1]!);
+  }
+  for (let i = 0; i < backendHeaders.length; i++) out.push(backendHeaders[i]!);
+  out.push('accept-encoding', 'identity');
+  if (clientAddress) out.push('x-forwarded-for', xff ? `${xff}, ${clientAddress}` : clientAddress);
+  out.push('x-request-id', requestId);
+  return out;
+}
+
+const NEVER_DOWNSTREAM = new Set([
+  'connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authenticate',
+  'proxy-connection', 'set-cookie', 'content-length', 'date', 'server', 'x-request-id',
+]);
+
+/** The backend's response headers that the client may see (framing is decided by the relay). */
+export function downstreamHeaders(upstream: IncomingHttpHeaders, out: Record<string, string | string[]>): Record<string, string | string[]> {
+  for (const name in upstream) {
+    const v = upstream[name];
+    if (v === undefined || NEVER_DOWNSTREAM.has(name)) continue;
+    out[name] = v;
+  }
+  return out;
+}

@@ -1,0 +1,76 @@
+/**
+ * Streams, event by event: each complete upstream event goes to the client as its own write, the moment
+ * it is complete — no coalescing, comments (`: ping`) included, bytes untouched. We only look: usage,
+ * [DONE], output events. The usage-only chunk that aigw itself asked for is held back from a client that
+ * did not ask for it.
+ */
+import { SseDecoder, type SseEvent, type SseSink } from '../openai/sse.js';
+import type { Downstream } from './downstream.js';
+import { usageIn } from './usage-tap.js';
+
+/** An event still incomplete after this many bytes is forwarded as it is, so one huge event cannot pin memory. */
+const MAX_HELD_BYTES = 1024 * 1024;
+
+export class SseRelay implements SseSink {
+  private readonly decoder = new SseDecoder();
+  private chunk: Buffer = Buffer.alloc(0);
+  private sliceStart = 0;
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+  sawDone = false;
+  outputEvents = 0;
+  usage: { prompt: number; completion: number } | undefined;
+
+  constructor(
+    private readonly out: Downstream,
+    private readonly dropUsageChunk: boolean,
+    private readonly onFirstEvent: () => void,
+  ) {}
+
+  push(chunk: Buffer): void {
+    this.chunk = chunk;
+    this.sliceStart = 0;
+    this.decoder.push(chunk, this);
+    if (this.sliceStart < chunk.length) {
+      const rest = this.sliceStart === 0 ? chunk : chunk.subarray(this.sliceStart);
+      this.held.push(rest);
+      this.heldBytes += rest.length;
+      if (this.heldBytes > MAX_HELD_BYTES) this.flushHeld();
+    }
+  }
+
+  onEvent(ev: SseEvent, end: number): void {
+    const piece = this.chunk.subarray(this.sliceStart, end);
+    this.sliceStart = end;
+    let bytes = piece;
+    if (this.held.length) {
+      this.held.push(piece);
+      bytes = Buffer.concat(this.held, this.heldBytes + piece.length);
+      this.held = [];
+      this.heldBytes = 0;
+    }
+    const data = ev.data;
+    if (data !== undefined) {
+      if (data === '[DONE]') this.sawDone = true;
+      else if (data.includes('"usage"')) {
+        const u = usageIn(data);
+        if (u) this.usage = u;
+        if (data.includes('"choices":[]')) {
+          if (this.dropUsageChunk) return;
+        } else this.outputEvents++;
+      } else {
+        if (this.outputEvents === 0) this.onFirstEvent();
+        this.outputEvents++;
+      }
+    }
+    this.out.write(bytes);
+  }
+
+  /** Bytes of an event that had not ended when the upstream did (or that grew too large to hold). */
+  flushHeld(): void {
+    if (!this.held.length) return;
+    this.out.write(this.held.length === 1 ? this.held[0]! : Buffer.concat(this.held, this.heldBytes));
+    this.held = [];
+    this.heldBytes = 0;
+  }
+}

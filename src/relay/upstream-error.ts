@@ -1,0 +1,52 @@
+/**
+ * A backend's error response → OpenAI's shape. Backends answer in many dialects — vLLM's
+ * `{"error":{…,"code":400}}` and older `{"object":"error",…}`, FastAPI's `{"detail":…}`, TEI's
+ * `{"error":"…","error_type":…}` and `{"message","code","type"}`, text/plain, an HTML page from a proxy.
+ * The client always gets `{"error":{message,type,param,code}}` with a string code; 4xx keep their status,
+ * and nothing but a JSON message is repeated (no HTML, no stack traces, no internal addresses).
+ */
+import { aigwError, type AigwError } from '../core/errors.js';
+
+const MAX_MESSAGE = 500;
+
+interface Extracted {
+  message?: string;
+  type?: string;
+  param?: string | null;
+  code?: unknown;
+}
+
+function extract(body: Buffer, contentType: string | undefined): Extracted {
+  if (!contentType?.includes('json') && body[0] !== 0x7b) return {};
+  let j: unknown;
+  try {
+    j = JSON.parse(body.toString('utf8'));
+  } catch {
+    return {};
+  }
+  if (!j || typeof j !== 'object') return {};
+  const o = j as Record<string, unknown>;
+  const inner = o.error && typeof o.error === 'object' ? (o.error as Record<string, unknown>) : o;
+  const message = typeof inner.message === 'string' ? inner.message : typeof o.error === 'string' ? o.error : typeof o.detail === 'string' ? o.detail : undefined;
+  return {
+    message,
+    type: typeof inner.type === 'string' ? inner.type : typeof o.error_type === 'string' ? o.error_type : undefined,
+    param: typeof inner.param === 'string' ? inner.param : null,
+    code: inner.code,
+  };
+}
+
+/** For a backend's 4xx (other than 429 handled by failover): the same status, the backend's message. */
+export function normalizeUpstreamError(status: number, contentType: string | undefined, body: Buffer, backend: string): AigwError {
+  const x = extract(body, contentType);
+  const message = (x.message ?? `backend ${backend} answered HTTP ${status}`).slice(0, MAX_MESSAGE);
+  const code = typeof x.code === 'string' && /^[a-z0-9_]{1,64}$/.test(x.code) ? x.code : undefined;
+  if (status >= 500 || status === 429) {
+    return aigwError('upstream_error', `backend ${backend} answered HTTP ${status}: ${message}`.slice(0, MAX_MESSAGE));
+  }
+  return {
+    ...aigwError('upstream_rejected', message, { status, param: x.param ?? null }),
+    type: status === 401 || status === 403 ? 'permission_error' : 'invalid_request_error',
+    ...(code ? { wireCode: code } : {}),
+  };
+}

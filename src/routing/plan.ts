@@ -1,0 +1,51 @@
+/**
+ * The order in which a request tries targets: the pick (sticky, or smooth-weighted), then the group's
+ * other healthy targets by weight, then each fallback model's targets the same way. Ejected backends are
+ * left out; an empty plan means nothing healthy is left (503 no_healthy_backend).
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { ModelRoute, Target, TargetGroup } from './route-table.js';
+import { stickyPick } from './sticky.js';
+
+export interface RouteContext {
+  headers: IncomingHttpHeaders;
+  tenant: string | undefined;
+  now: number;
+}
+
+function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+export function groupFor(route: ModelRoute, ctx: RouteContext): TargetGroup {
+  for (const rule of route.match) {
+    if (rule.tenant !== undefined && rule.tenant !== ctx.tenant) continue;
+    if (rule.headers && !rule.headers.every(([k, v]) => header(ctx.headers, k) === v)) continue;
+    return rule.group;
+  }
+  return route.group;
+}
+
+function appendGroup(out: Target[], g: TargetGroup, route: ModelRoute, ctx: RouteContext): void {
+  const healthy = (i: number) => g.targets[i]!.backend.health.available(ctx.now);
+  const session = route.stickyHeader ? header(ctx.headers, route.stickyHeader) : undefined;
+  const first = session !== undefined ? stickyPick(session, g.seeds, g.weights, healthy) : g.selector.pick(healthy);
+  if (first < 0) return;
+  out.push(g.targets[first]!);
+  if (g.targets.length === 1) return;
+  const rest = g.targets.filter((t, i) => i !== first && t.weight > 0 && healthy(i));
+  rest.sort((a, b) => b.weight - a.weight);
+  for (const t of rest) out.push(t);
+}
+
+/** Targets in the order to try them. */
+export function planAttempts(route: ModelRoute, routes: ReadonlyMap<string, ModelRoute>, ctx: RouteContext): Target[] {
+  const out: Target[] = [];
+  appendGroup(out, groupFor(route, ctx), route, ctx);
+  for (const name of route.fallbacks) {
+    const fb = routes.get(name);
+    if (fb) appendGroup(out, groupFor(fb, ctx), fb, ctx);
+  }
+  return out;
+}

@@ -1,0 +1,87 @@
+/**
+ * Backends at run time: one undici Pool each (keep-alive, bounded connections, the profile's timeouts)
+ * and its health. Pools and health outlive a reload when the backend's settings are unchanged, so a
+ * reload neither drops warm connections nor forgets an ejection.
+ */
+import { Pool } from 'undici';
+import { BackendHealth } from '../routing/health.js';
+import type { BackendConfig, Profile } from '../profile/schema.js';
+
+export interface BackendRuntime {
+  readonly name: string;
+  readonly pool: Pool;
+  /** Path prefix of the base URL (`/openai` in `http://host/openai`), without a trailing slash. */
+  readonly basePath: string;
+  /** The backend's credential and extra headers, as a flat [name, value, …] array. */
+  readonly headers: readonly string[];
+  readonly health: BackendHealth;
+  inflight: number;
+}
+
+/** Idle upstream sockets are closed before the backend's own 5 s keep-alive (uvicorn's) can race us. */
+const KEEP_ALIVE_MS = 4000;
+
+function keyOf(b: BackendConfig, p: Profile): string {
+  const r = p.resilience;
+  return JSON.stringify([b.url, b.maxConnections, p.timeouts.connect, p.timeouts.firstByte, p.timeouts.idle, r.consecutiveFailures, r.cooldown, r.maxCooldown]);
+}
+
+export class BackendRegistry {
+  private entries = new Map<string, { key: string; backend: BackendRuntime }>();
+
+  /** The runtimes for a profile's backends, reusing unchanged ones; retired pools close once drained. */
+  update(profile: Profile): Map<string, BackendRuntime> {
+    const next = new Map<string, { key: string; backend: BackendRuntime }>();
+    for (const [name, cfg] of Object.entries(profile.backends)) {
+      const key = keyOf(cfg, profile);
+      const prev = this.entries.get(name);
+      next.set(name, prev && prev.key === key ? { key, backend: withHeaders(prev.backend, cfg) } : { key, backend: create(name, cfg, profile) });
+    }
+    for (const [name, e] of this.entries) {
+      if (next.get(name)?.backend.pool !== e.backend.pool) void e.backend.pool.close().catch(() => {});
+    }
+    this.entries = next;
+    return new Map([...next].map(([n, e]) => [n, e.backend]));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.entries.values()].map((e) => e.backend.pool.close().catch(() => {})));
+    this.entries.clear();
+  }
+}
+
+function backendHeaders(cfg: BackendConfig): string[] {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(cfg.headers ?? {})) out.push(k.toLowerCase(), v);
+  if (cfg.apiKey) out.push('authorization', `Bearer ${cfg.apiKey}`);
+  return out;
+}
+
+function withHeaders(b: BackendRuntime, cfg: BackendConfig): BackendRuntime {
+  return Object.assign(b, { headers: backendHeaders(cfg) });
+}
+
+function create(name: string, cfg: BackendConfig, p: Profile): BackendRuntime {
+  const url = new URL(cfg.url);
+  const pool = new Pool(url.origin, {
+    connections: cfg.maxConnections,
+    pipelining: 1,
+    keepAliveTimeout: KEEP_ALIVE_MS,
+    keepAliveMaxTimeout: KEEP_ALIVE_MS,
+    headersTimeout: p.timeouts.firstByte,
+    bodyTimeout: p.timeouts.idle,
+    connect: { timeout: p.timeouts.connect, noDelay: true },
+  });
+  return {
+    name,
+    pool,
+    basePath: url.pathname.replace(/\/+$/, ''),
+    headers: backendHeaders(cfg),
+    health: new BackendHealth({
+      consecutiveFailures: p.resilience.consecutiveFailures,
+      cooldownMs: p.resilience.cooldown,
+      maxCooldownMs: p.resilience.maxCooldown,
+    }),
+    inflight: 0,
+  };
+}

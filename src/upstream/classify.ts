@@ -1,0 +1,27 @@
+/** What kind of upstream failure an error is, and what may be done about it. */
+import type { UpstreamFailure } from '../events/types.js';
+
+const CONNECT = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'UND_ERR_CLOSED', 'ECONNABORTED']);
+const TIMEOUT = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'ETIMEDOUT']);
+
+export function classifyError(err: unknown): UpstreamFailure {
+  const code = (err as { code?: string })?.code ?? '';
+  if (TIMEOUT.has(code)) return 'timeout';
+  if (code === 'UND_ERR_BODY_TIMEOUT') return 'idle_timeout';
+  if (CONNECT.has(code)) return 'connect_error';
+  return 'bad_response';
+}
+
+/** Statuses worth another backend: overload and server faults. A 4xx other than 429 is the caller's. */
+export function statusFailsOver(status: number): boolean {
+  return status === 429 || status >= 500;
+}
+
+/** `retry-after` (seconds or an HTTP date) in ms, or undefined. */
+export function retryAfterMs(value: string | string[] | undefined, now = Date.now()): number | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (!v) return undefined;
+  if (/^\d+(\.\d+)?$/.test(v.trim())) return Number(v) * 1000;
+  const t = Date.parse(v);
+  return Number.isNaN(t) ? undefined : Math.max(0, t - now);
+}
