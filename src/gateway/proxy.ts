@@ -72,6 +72,8 @@ export async function proxy(ctx: RequestContext, runtime: Runtime, p: ProxyReque
     }
     quickRetried = false;
     i++;
+    // Going round the plan again is for overload answers (503, 429) only: a timeout would just repeat.
+    if (i >= plan.length && outcome.failure !== 'status') break;
     if (plan[i % plan.length] === target && outcome.retryAfterMs !== undefined) {
       if (outcome.retryAfterMs > r.retryAfterCap) break;
       await sleep(outcome.retryAfterMs);

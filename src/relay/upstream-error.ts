@@ -9,6 +9,17 @@ import { aigwError, type AigwError } from '../core/errors.js';
 
 const MAX_MESSAGE = 500;
 
+/** String codes for backends that send none (vLLM sends the numeric status). */
+const CODE_BY_STATUS: Record<number, string> = {
+  400: 'invalid_request',
+  401: 'upstream_auth_error',
+  403: 'upstream_auth_error',
+  404: 'not_found',
+  408: 'request_timeout',
+  413: 'request_too_large',
+  422: 'invalid_request',
+};
+
 interface Extracted {
   message?: string;
   type?: string;
@@ -41,12 +52,12 @@ export function normalizeUpstreamError(status: number, contentType: string | und
   const x = extract(body, contentType);
   const message = (x.message ?? `backend ${backend} answered HTTP ${status}`).slice(0, MAX_MESSAGE);
   const code = typeof x.code === 'string' && /^[a-z0-9_]{1,64}$/.test(x.code) ? x.code : undefined;
-  if (status >= 500 || status === 429) {
+  if (status >= 500 || status === 429 || status < 400) {
     return aigwError('upstream_error', `backend ${backend} answered HTTP ${status}: ${message}`.slice(0, MAX_MESSAGE));
   }
   return {
     ...aigwError('upstream_rejected', message, { status, param: x.param ?? null }),
     type: status === 401 || status === 403 ? 'permission_error' : 'invalid_request_error',
-    ...(code ? { wireCode: code } : {}),
+    wireCode: code ?? CODE_BY_STATUS[status] ?? 'invalid_request',
   };
 }

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { SmoothWeighted } from '../../../src/routing/weighted.js';
+import { stickyPick, targetSeed } from '../../../src/routing/sticky.js';
+import { BackendHealth } from '../../../src/routing/health.js';
+
+const all = () => true;
+
+describe('smooth weighted round-robin', () => {
+  it('interleaves 5/1/1 as nginx does', () => {
+    const s = new SmoothWeighted([5, 1, 1]);
+    expect(Array.from({ length: 7 }, () => s.pick(all))).toEqual([0, 0, 1, 0, 2, 0, 0]);
+  });
+
+  it('is exact over every window of sum(weights) picks: 95/5 gives exactly 5 in each 100', () => {
+    const s = new SmoothWeighted([95, 5]);
+    for (let w = 0; w < 20; w++) {
+      const window = Array.from({ length: 100 }, () => s.pick(all));
+      expect(window.filter((i) => i === 1)).toHaveLength(5);
+    }
+  });
+
+  it('never picks weight 0, skips ineligible targets, and reports -1 when none is left', () => {
+    const s = new SmoothWeighted([1, 0, 3]);
+    const picks = Array.from({ length: 40 }, () => s.pick(all));
+    expect(picks).not.toContain(1);
+    expect(Array.from({ length: 10 }, () => s.pick((i) => i !== 2))).toEqual(Array(10).fill(0));
+    expect(s.pick(() => false)).toBe(-1);
+  });
+});
+
+describe('sticky rendezvous hashing', () => {
+  const seeds = ['a', 'b', 'c'].map((b) => targetSeed(b, 'm'));
+
+  it('keeps a session on its target', () => {
+    const first = stickyPick('session-42', seeds, [1, 1, 1], all);
+    for (let i = 0; i < 10; i++) expect(stickyPick('session-42', seeds, [1, 1, 1], all)).toBe(first);
+  });
+
+  it('keeps the weights across sessions (95/5 within ±1 point over 20k sessions)', () => {
+    const counts = [0, 0];
+    for (let i = 0; i < 20_000; i++) counts[stickyPick(`s${i}`, seeds.slice(0, 2), [95, 5], all)]!++;
+    expect(counts[1]! / 20_000).toBeGreaterThan(0.04);
+    expect(counts[1]! / 20_000).toBeLessThan(0.06);
+  });
+
+  it('moves only the sessions of a target that leaves', () => {
+    let moved = 0;
+    let onC = 0;
+    for (let i = 0; i < 5000; i++) {
+      const before = stickyPick(`s${i}`, seeds, [1, 1, 1], all);
+      const after = stickyPick(`s${i}`, seeds, [1, 1, 1], (t) => t !== 2);
+      if (before === 2) onC++;
+      else if (after !== before) moved++;
+    }
+    expect(moved).toBe(0);
+    expect(onC).toBeGreaterThan(1400);
+  });
+});
+
+describe('passive ejection', () => {
+  it('ejects after consecutive failures, half-opens after the cooldown, doubles it on a relapse, resets on success', () => {
+    const h = new BackendHealth({ consecutiveFailures: 3, cooldownMs: 1000, maxCooldownMs: 3000 });
+    expect(h.failure(0)).toBe(0);
+    expect(h.failure(0)).toBe(0);
+    expect(h.failure(0)).toBe(1000);
+    expect(h.available(500)).toBe(false);
+    expect(h.available(1000)).toBe(true);
+    expect(h.failure(1000)).toBe(2000);
+    expect(h.failure(3000)).toBe(3000);
+    expect(h.success()).toBe(true);
+    expect(h.failure(10_000)).toBe(0);
+  });
+});
