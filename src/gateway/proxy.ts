@@ -62,7 +62,7 @@ export async function proxy(ctx: RequestContext, runtime: Runtime, p: ProxyReque
       if (cooldown > 0 && bus.active) bus.publish({ type: 'ejection', ts: now, backend: target.backend.name, ejected: true, cooldownMs: cooldown });
     }
     if (bus.active) {
-      bus.publish({ type: 'upstream_error', ts: now, requestId: ctx.requestId, model: p.model, backend: target.backend.name, reason: outcome.failure, message: outcome.message, retried: n < budget });
+      bus.publish({ type: 'upstream_error', ts: Date.now(), requestId: ctx.requestId, model: p.model, backend: target.backend.name, reason: outcome.failure, message: outcome.message, retried: n < budget });
     }
     if (outcome.failure === 'connect_error' && !quickRetried) {
       // A refused or reset connection (a keep-alive race, a restarting replica): once more, after a short jitter.

@@ -35,7 +35,6 @@ export function rawPost(
         out.events = decodeSseBody(out.body);
         resolve(out);
       };
-      if (opts.abortAfterMs !== undefined) setTimeout(() => req.destroy(), opts.abortAfterMs);
       res.on('data', (d: Buffer) => {
         out.chunks.push({ at: performance.now() - started, data: d });
         if (opts.abortAfterChunks !== undefined && out.chunks.length >= opts.abortAfterChunks) req.destroy();
@@ -48,6 +47,7 @@ export function rawPost(
         if (!res.complete) finish('aborted');
       });
     });
+    if (opts.abortAfterMs !== undefined) setTimeout(() => req.destroy(), opts.abortAfterMs);
     // Once a response has begun, a reset ends its body; before that it fails the request.
     req.on('error', (e) => (finishAborted ? finishAborted() : reject(e)));
     req.end(JSON.stringify(body));

@@ -1,0 +1,205 @@
+/** Streams through the gateway: event-by-event delivery, byte fidelity, usage, breaks and aborts. */
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { chatPromptKey, generateText } from '../../src/mock/text.js';
+import { eventually, useGateway } from '../helpers/gateway.js';
+import { inParallel } from '../helpers/load.js';
+import { rawPost, streamedText } from '../helpers/raw.js';
+import { useRawUpstream, useUpstream } from '../helpers/upstream.js';
+
+const TRANSCRIPT = readFileSync('fixtures/sse/vllm-chat-multibyte.sse');
+
+/** Replays the recorded transcript (line endings per x-eol) in two writes split at x-split-at. */
+const replay = await useUpstream((req, res) => {
+  const eol = String(req.headers['x-eol'] ?? 'lf');
+  const text = TRANSCRIPT.toString().replace(/\n/g, eol === 'crlf' ? '\r\n' : eol === 'cr' ? '\r' : '\n');
+  const bytes = Buffer.from(text);
+  const at = Number(req.headers['x-split-at'] ?? bytes.length);
+  res.writeHead(200, { 'content-type': 'text/event-stream' });
+  res.write(bytes.subarray(0, at));
+  setTimeout(() => res.end(bytes.subarray(at)), 2);
+});
+
+/** Sends the body the test put in `script`, as SSE, in 64 KiB writes. */
+let script = Buffer.alloc(0);
+const scripted = await useUpstream((_req, res) => {
+  const body = script;
+  res.writeHead(200, { 'content-type': 'text/event-stream' });
+  for (let i = 0; i < body.length; i += 65536) res.write(body.subarray(i, i + 65536));
+  res.end();
+});
+
+let silentSockets = 0;
+let silentClosed = 0;
+const silent = await useRawUpstream((socket) => {
+  silentSockets++;
+  socket.on('close', () => silentClosed++);
+});
+
+const gw = await useGateway(
+  `
+version: 1
+timeouts: { idle: 300ms, firstByte: 10s }
+backends:
+  vllm: { url: http://127.0.0.1:0, mock: { kind: vllm } }
+  backup: { url: http://127.0.0.1:0, mock: { kind: vllm } }
+  replay: { url: "{{replay}}" }
+  scripted: { url: "{{scripted}}" }
+  silent: { url: "{{silent}}" }
+models:
+  m: { targets: [{ backend: vllm }], fallbacks: [b] }
+  b: { targets: [{ backend: backup }] }
+  replay: { targets: [{ backend: replay }] }
+  scripted: { targets: [{ backend: scripted }] }
+  silent: { targets: [{ backend: silent }] }
+`,
+  { replay: replay.url, scripted: scripted.url, silent: silent.url },
+);
+const url = `${gw.url}/v1/chat/completions`;
+const chat = (content: string, extra: object = {}) => ({ model: 'm', messages: [{ role: 'user', content }], stream: true, ...extra });
+
+describe('streams are relayed event by event', () => {
+  it('sends each of 20 events 100 ms apart as its own write, uncompressed, unbuffered (case 1)', async () => {
+    const r = await rawPost(url, chat('pace me', { max_tokens: 20 }), { headers: { 'x-mock-tps': '10', 'accept-encoding': 'gzip, br' } });
+    expect(r.headers['content-encoding']).toBeUndefined();
+    expect(r.headers['cache-control']).toBe('no-cache');
+    expect(r.headers['x-accel-buffering']).toBe('no');
+    const content = r.chunks.filter((c) => c.data.includes('"content":"') && !c.data.includes('"role"'));
+    expect(content).toHaveLength(20);
+    for (const c of content) expect(c.data.toString().match(/^data: /gm)).toHaveLength(1);
+    const gaps = content.slice(1).map((c, i) => c.at - content[i]!.at);
+    // Paced 100 ms apart upstream; each must arrive on its own schedule, not late in a batch.
+    for (const g of gaps) expect(g).toBeGreaterThan(50);
+    expect(content.at(-1)!.at - content[0]!.at).toBeGreaterThan(1900 - 150);
+  });
+
+  it('passes a recorded stream cut at every byte offset through byte-identical (LF, CRLF, CR; 北, 🌍) (case 2)', async () => {
+    for (const eol of ['lf', 'crlf', 'cr']) {
+      const expected = Buffer.from(TRANSCRIPT.toString().replace(/\n/g, eol === 'crlf' ? '\r\n' : eol === 'cr' ? '\r' : '\n'));
+      const offsets = Array.from({ length: expected.length - 1 }, (_, i) => i + 1);
+      const results = await inParallel(offsets.length, 16, (i) =>
+        rawPost(url, { model: 'replay', messages: [{ role: 'user', content: 'x' }], stream: true, stream_options: { include_usage: true } }, { headers: { 'x-eol': eol, 'x-split-at': String(offsets[i]) } }),
+      );
+      for (const [i, r] of results.entries()) {
+        expect(r.body.equals(expected), `${eol} split at ${offsets[i]}`).toBe(true);
+      }
+    }
+  }, 60_000);
+
+  it('keeps the mock\'s split multibyte characters and ping comments intact (case 2, live)', async () => {
+    const body = chat('[[mock quirks=split-utf8,ping]] go', { max_tokens: 120, seed: 9 });
+    const r = await rawPost(url, body);
+    expect(r.body.toString()).toContain(': ping');
+    expect(r.body.toString()).not.toContain('\ufffd');
+    expect(streamedText(r.events)).toBe(generateText(chatPromptKey(body.messages), 9, 120));
+  });
+
+  it('never adds or moves [DONE]: `data: [DONE]x` is not the end, and a stream without [DONE] stays without (case 3)', async () => {
+    const text = 'data: [DONE]x\n\ndata: {"choices":[{"index":0,"delta":{"content":"after"}}]}\n\ndata: [DONE]\n\n';
+    script = Buffer.from(text);
+    const r = await rawPost(url, { model: 'scripted', messages: [{ role: 'user', content: 'x' }], stream: true, stream_options: { include_usage: true } });
+    expect(r.body.toString()).toBe(text);
+    const noDone = await rawPost(url, chat('x', { max_tokens: 3 }), { headers: { 'x-mock-quirks': 'no-done' } });
+    expect(noDone.body.toString()).not.toContain('[DONE]');
+  });
+
+  it('passes a single event larger than 8 MiB (case 7)', async () => {
+    const big = `data: {"choices":[{"index":0,"delta":{"content":"${'x'.repeat(9 * 1024 * 1024)}"}}]}\n\ndata: [DONE]\n\n`;
+    script = Buffer.from(big);
+    const r = await rawPost(url, { model: 'scripted', messages: [{ role: 'user', content: 'x' }], stream: true, stream_options: { include_usage: true } });
+    expect(r.body.length).toBe(Buffer.byteLength(big));
+    expect(r.body.toString() === big).toBe(true);
+  }, 30_000);
+});
+
+describe('usage injection (case 4)', () => {
+  const capture = async (streamOptions: object | undefined) => {
+    const extra = streamOptions === undefined ? {} : { stream_options: streamOptions };
+    return rawPost(url, chat('usage', { max_tokens: 3, ...extra }));
+  };
+  it('asks upstream for usage, and shows the usage chunk only to a client that asked', async () => {
+    const none = await capture(undefined);
+    expect(none.body.toString()).not.toContain('"usage"');
+    expect(gw.eventsOf('request').at(-1)!.tokens).toMatchObject({ output: 3, outputSource: 'usage' });
+    const explicitFalse = await capture({ include_usage: false });
+    expect(explicitFalse.body.toString()).not.toContain('"usage"');
+    const asked = await capture({ include_usage: true });
+    expect(asked.body.toString()).toContain('"usage"');
+  });
+});
+
+describe('a stream that breaks after bytes went out', () => {
+  it('ends with one upstream_stream_error event and no [DONE], without fallback, counted as a truncation (case 12, RST)', async () => {
+    const before = (await gw.mockStats('backup')).requests['/v1/chat/completions'] ?? 0;
+    const r = await rawPost(url, chat('break', { max_tokens: 50 }), { headers: { 'x-mock-fault': 'reset-after:5' } });
+    const last = r.events.at(-1)!;
+    expect(JSON.parse(last.data!).error.code).toBe('upstream_stream_error');
+    expect(r.body.toString()).not.toContain('[DONE]');
+    expect(streamedText(r.events.slice(0, -1)).split(' ')).toHaveLength(5);
+    expect((await gw.mockStats('backup')).requests['/v1/chat/completions'] ?? 0).toBe(before);
+    expect(gw.eventsOf('truncation').at(-1)).toMatchObject({ reason: 'upstream_reset', backend: 'vllm', stream: true });
+    expect(gw.eventsOf('request').at(-1)).toMatchObject({ truncated: true, tokens: { output: expect.any(Number) } });
+  });
+
+  it('does the same on a clean FIN mid-stream (case 12, FIN)', async () => {
+    const r = await rawPost(url, chat('fin', { max_tokens: 50 }), { headers: { 'x-mock-fault': 'close-after:5' } });
+    expect(JSON.parse(r.events.at(-1)!.data!).error.code).toBe('upstream_stream_error');
+    expect(r.body.toString()).not.toContain('[DONE]');
+  });
+
+  it('cuts a stalled stream at the idle timeout with upstream_idle_timeout, and the backend sees its socket closed (case 15)', async () => {
+    const before = (await gw.mockStats('vllm')).aborted.count;
+    const r = await rawPost(url, chat('stall', { max_tokens: 50 }), { headers: { 'x-mock-fault': 'stall-after:3' } });
+    expect(JSON.parse(r.events.at(-1)!.data!).error.code).toBe('upstream_idle_timeout');
+    expect(r.body.toString()).not.toContain('[DONE]');
+    await eventually(async () => (await gw.mockStats('vllm')).aborted.count === before + 1);
+    expect(gw.eventsOf('truncation').at(-1)).toMatchObject({ reason: 'idle_timeout' });
+  });
+});
+
+describe('client aborts reach the backend at once (cases 22, 23)', () => {
+  const abortSeen = async (run: () => Promise<unknown>) => {
+    const before = (await gw.mockStats('vllm')).aborted.count;
+    const t0 = Date.now();
+    await run().catch(() => undefined);
+    await eventually(async () => (await gw.mockStats('vllm')).aborted.count === before + 1, 1000);
+    return { ms: Date.now() - t0, stats: await gw.mockStats('vllm') };
+  };
+
+  it('mid-stream: the backend\'s socket closes within 1 s, and the partial output is charged', async () => {
+    const { stats } = await abortSeen(() => rawPost(url, chat('abort', { max_tokens: 1000 }), { headers: { 'x-mock-tps': '50' }, abortAfterMs: 300 }));
+    expect(stats.aborted.recent.at(-1)!.atToken).toBeGreaterThan(3);
+    await eventually(() => gw.eventsOf('request').at(-1)?.clientAborted === true);
+    expect(gw.eventsOf('request').at(-1)!.tokens.output).toBeGreaterThan(3);
+  });
+
+  it('while waiting for the first token', async () => {
+    const { stats } = await abortSeen(() => rawPost(url, chat('ttft', { max_tokens: 10 }), { headers: { 'x-mock-ttft': '3s' }, abortAfterMs: 200 }));
+    expect(stats.aborted.recent.at(-1)!.atToken).toBe(0);
+  });
+
+  it('during a non-streamed generation', async () => {
+    const { stats } = await abortSeen(() =>
+      rawPost(url, { ...chat('gen', { max_tokens: 100 }), stream: false }, { headers: { 'x-mock-tps': '20' }, abortAfterMs: 300 }),
+    );
+    expect(stats.aborted.recent.at(-1)).toMatchObject({ stream: false });
+  });
+
+  it('while the backend has not answered at all (connecting / waiting for headers)', async () => {
+    const before = silentClosed;
+    await rawPost(url, { model: 'silent', messages: [{ role: 'user', content: 'x' }] }, { abortAfterMs: 200 }).catch(() => undefined);
+    await eventually(() => silentSockets > 0 && silentClosed === before + 1, 1000);
+  });
+
+  it('a stream client that stops reading does not make the gateway buffer the backend\'s output', async () => {
+    // Backpressure both ways: the client reads nothing for a while; the mock must be held back too.
+    const before = (await gw.mockStats('vllm')).bytesSent;
+    const r = rawPost(url, chat('slow reader', { max_tokens: 2_000_000 }), { abortAfterMs: 1500, headers: { 'x-mock-chunk-tokens': '64' } });
+    await sleep(1000);
+    const sent = (await gw.mockStats('vllm')).bytesSent - before;
+    await r;
+    // Reading as fast as possible this would be hundreds of MB; held back by the client it stays near socket buffers.
+    expect(sent).toBeLessThan(64 * 1024 * 1024);
+  });
+});
