@@ -134,7 +134,13 @@ async function bodyAnswer(s: Sender, plan: CompletionPlan): Promise<void> {
   const counter = new TokenSource(plan.textState);
   for (let i = 0; i < n; i++) textBytes += counter.next().length;
   s.res.writeHead(200, { ...headers, 'content-length': before.length + textBytes + after.length });
-  if (!(await s.write(before)) || (await faultDue(plan.fault, s))) return;
+  if (plan.fault && 'tokens' in plan.fault && plan.fault.tokens === 0) {
+    // Headers, then the fault before any body byte.
+    s.res.flushHeaders();
+    await faultDue(plan.fault, s);
+    return;
+  }
+  if (!(await s.write(before))) return;
   const src = new TokenSource(plan.textState);
   const stopAt = plan.fault && 'tokens' in plan.fault ? plan.fault.tokens : Infinity;
   let batch: Buffer[] = [];

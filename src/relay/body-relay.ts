@@ -40,9 +40,10 @@ export class BodyRelay {
     this.out.writeHead(this.status, h);
   }
 
-  /** Before any data: a declared length already over the limit is known to overflow. */
+  /** Before any data: a declared length over the limit is refused at once (truncate mode still sends the first maxBytes). */
   overflowsUpFront(): boolean {
-    return this.policy.mode === 'buffered' && this.expected !== undefined && this.expected > this.policy.maxBytes;
+    const p = this.policy;
+    return p.mode === 'buffered' && p.onOverflow === 'error' && this.expected !== undefined && this.expected > p.maxBytes;
   }
 
   /** Returns an outcome when the relay has finished early (overflow), else undefined. */

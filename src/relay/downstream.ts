@@ -4,6 +4,9 @@
  */
 import type { RequestContext } from '../gateway/request-context.js';
 
+/** How long (in 5 ms polls) an abortive close waits for written bytes to leave. */
+const FLUSH_POLLS = 200;
+
 export interface FlowControl {
   pause(): void;
   resume(): void;
@@ -53,8 +56,18 @@ export class Downstream {
     this.ctx.res.end(chunk);
   }
 
-  /** An abortive close: the client sees a broken connection, never a clean end of a cut body. */
+  /**
+   * An abortive close: the client sees a broken connection, never a clean end of a cut body. What was
+   * written is let out first (bounded wait), so the client gets exactly the bytes counted as delivered.
+   */
   destroy(): void {
-    this.ctx.res.destroy();
+    const res = this.ctx.res;
+    const socket = res.socket;
+    let polls = 0;
+    const check = () => {
+      if (!socket || socket.destroyed || socket.writableLength === 0 || ++polls > FLUSH_POLLS) res.destroy();
+      else setTimeout(check, 5);
+    };
+    setImmediate(check);
   }
 }
