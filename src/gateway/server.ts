@@ -43,6 +43,8 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
       // Slowloris: headers must arrive within the request timeout (Node answers 408 itself).
       headersTimeout: profile.timeouts.request,
       requestTimeout: 0,
+      // Node checks header deadlines on this interval (30 s by default), so it bounds how late a cut comes.
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, profile.timeouts.request / 2)),
       keepAliveTimeout: 65_000,
       noDelay: true,
     },

@@ -1,0 +1,133 @@
+/** What clients do wrong (reliability.md C), on raw sockets. */
+import { connect, type Socket } from 'node:net';
+import { request } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { useGateway } from '../helpers/gateway.js';
+import { chatOnce, inParallel } from '../helpers/load.js';
+
+const gw = await useGateway(`
+version: 1
+limits: { maxRequestBytes: 1Mi, maxInflight: 20 }
+timeouts: { request: 600ms }
+backends:
+  vllm: { url: http://127.0.0.1:0, mock: { kind: vllm } }
+models:
+  m: { targets: [{ backend: vllm }] }
+`);
+const { port } = new URL(gw.url);
+
+/** Opens a raw connection, writes `bytes`, and collects what comes back until the server closes. */
+function raw(bytes: string | Buffer, opts: { keepOpenMs?: number } = {}): Promise<{ text: string; closedAfterMs: number }> {
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    const s: Socket = connect(Number(port), '127.0.0.1', () => s.write(bytes));
+    let text = '';
+    s.on('data', (d) => (text += d.toString()));
+    s.on('error', () => {});
+    s.on('close', () => resolve({ text, closedAfterMs: Date.now() - t0 }));
+    if (opts.keepOpenMs) setTimeout(() => s.destroy(), opts.keepOpenMs);
+  });
+}
+
+const chatCount = async () => (await gw.mockStats('vllm')).requests['/v1/chat/completions'] ?? 0;
+
+describe('slow and oversized clients', () => {
+  it('cuts a slowloris at the headers timeout with 408, while normal traffic flows (case 24)', async () => {
+    const sockets = Array.from({ length: 50 }, () => {
+      const s = connect(Number(port), '127.0.0.1', () => s.write('POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n'));
+      s.on('error', () => {});
+      return s;
+    });
+    const closed = Promise.all(sockets.map((s) => new Promise<string>((r) => {
+      let t = '';
+      s.on('data', (d) => (t += d));
+      s.on('close', () => r(t));
+    })));
+    const normal = await inParallel(50, 10, () => chatOnce(gw.url, 'm'));
+    expect(normal.every((r) => r.status === 200)).toBe(true);
+    const answers = await closed;
+    expect(answers.every((a) => a.startsWith('HTTP/1.1 408'))).toBe(true);
+  });
+
+  it('answers a body trickling in at 1 byte/s with 408 at the request timeout, without an upstream call (case 25)', async () => {
+    const before = await chatCount();
+    const r = await new Promise<{ status: number; body: string }>((resolve) => {
+      const req = request(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': '100' } }, (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode!, body }));
+      });
+      req.on('error', () => {});
+      req.write('{');
+      const t = setInterval(() => req.write(' '), 1000);
+      req.on('close', () => clearInterval(t));
+      setTimeout(() => clearInterval(t), 3000);
+    });
+    expect(r.status).toBe(408);
+    expect(JSON.parse(r.body).error.code).toBe('request_timeout');
+    expect(await chatCount()).toBe(before);
+  });
+
+  it('refuses a 50 MB body with Content-Length before reading it, and chunked as soon as it crosses the limit (case 26)', async () => {
+    const before = await chatCount();
+    const withLength = await raw('POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 52428800\r\n\r\n{"model":"m",');
+    expect(withLength.text).toMatch(/^HTTP\/1.1 413/);
+    expect(withLength.text).toContain('"code":"request_too_large"');
+
+    const chunked = await new Promise<number>((resolve) => {
+      const req = request(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      });
+      req.on('error', () => {});
+      const piece = Buffer.alloc(64 * 1024, 0x20);
+      let sent = 0;
+      const pump = () => {
+        while (sent < 50 * 1024 * 1024 && !req.destroyed) {
+          sent += piece.length;
+          if (!req.write(piece)) return req.once('drain', pump);
+        }
+      };
+      req.write('{"model":"m","x":"');
+      pump();
+    });
+    expect(chunked).toBe(413);
+    expect(await chatCount()).toBe(before);
+  });
+
+  it.each([
+    ['CL and TE together', 'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\ncontent-length: 5\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n'],
+    ['duplicate CL', 'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\ncontent-length: 5\r\ncontent-length: 6\r\n\r\nhello!'],
+    ['obs-fold', 'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nx-a: 1\r\n  folded\r\ncontent-length: 0\r\n\r\n'],
+    ['bare LF in a header', 'POST /v1/chat/completions HTTP/1.1\r\nHost: x\nx-a: 1\r\ncontent-length: 0\r\n\r\n'],
+  ])('answers request smuggling input (%s) with 400 and closes (case 31)', async (_name, bytes) => {
+    const r = await raw(bytes);
+    expect(r.text).toMatch(/^HTTP\/1.1 400/);
+  });
+});
+
+describe('global in-flight cap (case 41)', () => {
+  it('answers 503 overloaded at once with retry-after, while health answers', async () => {
+    const slow = Array.from({ length: 20 }, () =>
+      fetch(`${gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-mock-ttft': '800ms' },
+        body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 1 }),
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 150));
+    const t0 = performance.now();
+    const over = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 1 }),
+    });
+    const ms = performance.now() - t0;
+    expect(over.status).toBe(503);
+    expect((await over.json()).error.code).toBe('overloaded');
+    expect(over.headers.get('retry-after')).toBe('1');
+    expect(ms).toBeLessThan(100);
+    expect((await fetch(`${gw.url}/healthz`)).status).toBe(200);
+    await Promise.all(slow.map((p) => p.then((r) => r.text())));
+  });
+});
