@@ -22,6 +22,7 @@ export class BodyRelay {
   private held: Buffer[] = [];
   private heldBytes = 0;
   received = 0;
+  private ended = false;
   readonly expected: number | undefined;
 
   constructor(
@@ -51,7 +52,15 @@ export class BodyRelay {
     this.received += chunk.length;
     this.tail.push(chunk);
     if (this.policy.mode === 'passthrough') {
-      if (!this.out.headersSent) this.head(this.expected);
+      if (!this.out.headersSent) {
+        this.head(this.expected);
+        // The common small answer arrives in one piece: headers and body leave in one write.
+        if (this.expected === chunk.length) {
+          this.ended = true;
+          this.out.end(chunk);
+          return undefined;
+        }
+      }
       this.out.write(chunk);
       return undefined;
     }
@@ -77,6 +86,7 @@ export class BodyRelay {
 
   /** The upstream ended cleanly. */
   end(): void {
+    if (this.ended) return;
     if (this.policy.mode === 'passthrough') {
       if (!this.out.headersSent) this.head(this.received);
       this.out.end();

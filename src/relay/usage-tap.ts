@@ -19,18 +19,23 @@ export function usageIn(text: string): Usage | undefined {
   return { prompt: p ? Number(p[1]) : 0, completion: c ? Number(c[1]) : 0 };
 }
 
-/** Keeps the last few KiB of a body: a non-streamed answer's usage comes at its end. */
+/**
+ * Remembers the last two chunks of a body: a non-streamed answer's usage is in its last few hundred
+ * bytes. Read as latin1 — the usage object is ASCII, and latin1 cannot fail on a character cut at an edge.
+ */
 export class TailWindow {
-  private parts: Buffer[] = [];
-  private size = 0;
+  private last: Buffer | undefined;
+  private prev: Buffer | undefined;
   constructor(private readonly limit = 4096) {}
   push(chunk: Buffer): void {
-    this.parts.push(chunk);
-    this.size += chunk.length;
-    while (this.parts.length > 1 && this.size - this.parts[0]!.length >= this.limit) this.size -= this.parts.shift()!.length;
+    this.prev = this.last;
+    this.last = chunk;
   }
   text(): string {
-    const b = Buffer.concat(this.parts);
-    return b.subarray(Math.max(0, b.length - this.limit)).toString('utf8');
+    const { last, prev, limit } = this;
+    if (!last) return '';
+    const tail = last.toString('latin1', Math.max(0, last.length - limit));
+    const need = limit - tail.length;
+    return need > 0 && prev ? prev.toString('latin1', Math.max(0, prev.length - need)) + tail : tail;
   }
 }
