@@ -1,7 +1,7 @@
 /** Stage 1 of the pipeline: the client's body → a validated ProxyRequest, or an error value (never a throw). */
 import { aigwError, type Result } from '../core/errors.js';
 import { scanTopLevel, type TopLevelSpan } from '../openai/json-scan.js';
-import { ChatCompletionRequest, CompletionRequest, describeIssue, EmbeddingRequest } from '../openai/wire.js';
+import { describeIssue, RoutedRequest } from '../openai/wire.js';
 
 export type Endpoint = 'chat' | 'completions' | 'embeddings';
 
@@ -24,7 +24,6 @@ export interface ProxyRequest {
 /** Deeper nesting than any real request (tool schemas included) is refused before JSON.parse sees it. */
 export const MAX_JSON_DEPTH = 128;
 
-const SCHEMAS = { chat: ChatCompletionRequest, completions: CompletionRequest, embeddings: EmbeddingRequest } as const;
 
 function isJsonContentType(ct: string | undefined): boolean {
   if (ct === undefined) return true;
@@ -62,7 +61,7 @@ export function parseProxyRequest(endpoint: Endpoint, body: Buffer, contentType:
   if (typeof obj.model !== 'string') {
     return { ok: false, error: aigwError('invalid_request', `model: expected a string, got ${typeof obj.model}`, { param: 'model' }) };
   }
-  const parsed = SCHEMAS[endpoint].safeParse(obj);
+  const parsed = RoutedRequest[endpoint].safeParse(obj);
   if (!parsed.success) {
     const { message, param } = describeIssue(parsed.error);
     return { ok: false, error: aigwError('invalid_request', message, { param }) };

@@ -45,6 +45,16 @@ export const EmbeddingRequest = z.looseObject({
 });
 export type EmbeddingRequest = z.infer<typeof EmbeddingRequest>;
 
+/**
+ * What the gateway itself reads from a request — routing, streaming, usage and limits — validated on every
+ * request. Message contents are the backend's to judge (it answers 400 itself), so they are not walked here.
+ */
+export const RoutedRequest = {
+  chat: z.looseObject({ ...GenerationFields, max_completion_tokens: TokenCount, messages: z.array(z.unknown()).min(1) }),
+  completions: z.looseObject({ ...GenerationFields, prompt: Prompt }),
+  embeddings: z.looseObject({ model: z.string(), input: Prompt }),
+} as const;
+
 /** The text of one chat message: a string, or its text parts joined (images and audio carry no text). */
 export function messageText(message: ChatMessage): string {
   const c = message.content;

@@ -22,16 +22,15 @@ export class Downstream {
     return this.ctx.res.headersSent;
   }
 
-  /** Connects backpressure to an upstream; one 'drain' listener for the whole response. */
+  /** Connects backpressure to an upstream (a 'drain' listener is only added once a write is refused). */
   attach(flow: FlowControl): void {
     this.flow = flow;
-    this.ctx.res.on('drain', () => {
-      if (this.paused) {
-        this.paused = false;
-        this.flow?.resume();
-      }
-    });
   }
+
+  private readonly onDrain = (): void => {
+    this.paused = false;
+    this.flow?.resume();
+  };
 
   writeHead(status: number, headers: Record<string, string | string[]>): void {
     const { res, requestId, backend } = this.ctx;
@@ -48,6 +47,7 @@ export class Downstream {
     if (!res.write(chunk) && !this.paused && this.flow) {
       this.paused = true;
       this.flow.pause();
+      res.once('drain', this.onDrain);
     }
   }
 

@@ -124,7 +124,7 @@ describe('global in-flight cap (case 41)', () => {
     });
     const ms = performance.now() - t0;
     expect(over.status).toBe(503);
-    expect((await over.json()).error.code).toBe('overloaded');
+    expect(((await over.json()) as { error: { code: string } }).error.code).toBe('overloaded');
     expect(over.headers.get('retry-after')).toBe('1');
     expect(ms).toBeLessThan(100);
     expect((await fetch(`${gw.url}/healthz`)).status).toBe(200);

@@ -131,9 +131,9 @@ describe('every error of the §3 table, in OpenAI\'s shape', () => {
 
   it('404 for an unknown path, 405 for a wrong method', async () => {
     const a = await fetch(`${gw.url}/v1/nothing`);
-    expectError({ status: a.status, headers: a.headers, json: await a.json() }, 404, 'not_found');
+    expectError({ status: a.status, headers: a.headers, json: (await a.json()) as { error: Record<string, unknown> } }, 404, 'not_found');
     const b = await fetch(`${gw.url}/v1/chat/completions`);
-    expectError({ status: b.status, headers: b.headers, json: await b.json() }, 405, 'method_not_allowed');
+    expectError({ status: b.status, headers: b.headers, json: (await b.json()) as { error: Record<string, unknown> } }, 405, 'method_not_allowed');
     expect(b.headers.get('allow')).toBe('POST');
   });
 
