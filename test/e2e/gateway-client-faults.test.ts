@@ -95,6 +95,14 @@ describe('slow and oversized clients', () => {
     expect(await chatCount()).toBe(before);
   });
 
+  it('refuses 100k-deep nesting in an ignored field with 400 from the depth check, and stays up (case 27)', async () => {
+    const body = `{"model":"m","messages":[{"role":"user","content":"x"}],"ignored":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+    const r = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect(r.status).toBe(400);
+    expect(((await r.json()) as { error: { message: string } }).error.message).toContain('nests deeper');
+    expect((await chatOnce(gw.url, 'm')).status).toBe(200);
+  });
+
   it.each([
     ['CL and TE together', 'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\ncontent-length: 5\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n'],
     ['duplicate CL', 'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\ncontent-length: 5\r\ncontent-length: 6\r\n\r\nhello!'],

@@ -18,7 +18,8 @@ const flaky = await useUpstream((req, res) => {
   const key = String(req.headers['x-test']);
   const n = (flips.get(key) ?? 0) + 1;
   flips.set(key, n);
-  if (n <= 2) return json(res, 503, '{"error":{"message":"busy","type":"ServiceUnavailable","code":503}}', { 'retry-after': '0' });
+  const retryAfter = String(req.headers['x-retry-after'] ?? '0');
+  if (n <= 2) return json(res, 503, '{"error":{"message":"busy","type":"ServiceUnavailable","code":503}}', { 'retry-after': retryAfter });
   json(res, 200, OK);
 });
 
@@ -107,6 +108,18 @@ describe('retries and failover before the first byte', () => {
     const r = await post('flaky', { 'x-test': 'a' });
     expect(r.status).toBe(200);
     expect(flips.get('a')).toBe(3);
+  });
+
+  it('honours a backend\'s retry-after before trying it again, up to the cap; beyond the cap it gives up (case 11)', async () => {
+    const t0 = Date.now();
+    const waited = await post('flaky', { 'x-test': 'b', 'x-retry-after': '1' });
+    expect(waited.status).toBe(200);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1900);
+    const t1 = Date.now();
+    const refused = await post('flaky', { 'x-test': 'c', 'x-retry-after': '30' });
+    expect(refused.status).toBe(502);
+    expect(flips.get('c')).toBe(1);
+    expect(Date.now() - t1).toBeLessThan(1000);
   });
 
   it('never retries a 400 (case 11)', async () => {
