@@ -113,11 +113,21 @@ export const ProfileSchema = z.strictObject({
           onOverflow: z.enum(['error', 'truncate']).default('error'),
         })
         .prefault({}),
+      /** The rate-limit window (tests shorten it; TPM and RPM are per window). */
+      rateWindow: Duration.default(60_000),
+      /** Reserved for completions when a request gives no max_tokens. */
+      defaultCompletionTokens: z.int().min(1).default(1024),
       store: z
         .strictObject({
           redis: z.string().regex(/^rediss?:\/\//, 'expected a redis:// URL'),
+          /** When Redis fails: open (serve, each replica limiting to limit ÷ replicas locally) or closed (503). */
           onError: z.enum(['open', 'closed']).default('open'),
           timeout: Duration.default(100),
+          /** How many gateways share the budget: the local share in degraded mode. */
+          replicas: z.int().min(1).default(1),
+          /** A concurrency slot held by a replica that died is freed after this (live requests renew it). */
+          leaseTtl: Duration.default(30_000),
+          prefix: z.string().min(1).default('aigw'),
         })
         .optional(),
     })

@@ -1,0 +1,119 @@
+/**
+ * The Redis side of the sliding window (store.ts), as Lua so each admission and each settlement is one
+ * atomic round trip — no check-then-act race between replicas. Time comes from Redis (TIME), so replicas
+ * with skewed clocks still share one window. Keys carry a {tenant} hash tag (one slot in a cluster).
+ */
+
+/** KEYS: per spec [tokens hash, requests hash, leases zset]. ARGV: windowMs, buckets, cost, lease, leaseTtlMs, n, then per spec tpm, rpm, conc (-1 = none). */
+export const ADMIT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local W = tonumber(ARGV[1]); local B = tonumber(ARGV[2]); local bms = W / B
+local cur = math.floor(now / bms)
+local cost = tonumber(ARGV[3]); local lease = ARGV[4]; local ttl = tonumber(ARGV[5]); local n = tonumber(ARGV[6])
+
+local function load(key)
+  local h = redis.call('HGETALL', key)
+  local used = 0; local items = {}
+  for i = 1, #h, 2 do
+    local idx = tonumber(h[i]); local c = tonumber(h[i + 1])
+    if idx <= cur - B then redis.call('HDEL', key, h[i]) else used = used + c; items[#items + 1] = { idx, c } end
+  end
+  table.sort(items, function(a, b) return a[1] < b[1] end)
+  return used, items
+end
+local function retry(used, items, c, limit)
+  if c > limit then return -1 end
+  for _, it in ipairs(items) do
+    used = used - it[2]
+    if used + c <= limit then return math.max(1, math.floor((it[1] + B) * bms - now)) end
+  end
+  return math.floor(bms)
+end
+local function reset(items)
+  local newest = nil
+  for _, it in ipairs(items) do if it[2] > 0 then newest = it[1] end end
+  if newest == nil then return 0 end
+  return math.max(0, math.floor((newest + B) * bms - now))
+end
+
+local deny = nil
+local loaded = {}
+for i = 0, n - 1 do
+  local tl = tonumber(ARGV[7 + i * 3]); local rl = tonumber(ARGV[8 + i * 3]); local cl = tonumber(ARGV[9 + i * 3])
+  local tu, ti = load(KEYS[i * 3 + 1])
+  local ru, ri = load(KEYS[i * 3 + 2])
+  redis.call('ZREMRANGEBYSCORE', KEYS[i * 3 + 3], '-inf', now)
+  local active = redis.call('ZCARD', KEYS[i * 3 + 3])
+  loaded[i] = { tu, ti, ru, ri, active }
+  if deny == nil then
+    if rl >= 0 and ru + 1 > rl then deny = { 'requests', i, retry(ru, ri, 1, rl) }
+    elseif tl >= 0 and tu + cost > tl then deny = { 'tokens', i, retry(tu, ti, cost, tl) }
+    elseif cl >= 0 and active >= cl then
+      if cl == 0 then deny = { 'concurrency', i, -1 } else deny = { 'concurrency', i, 1000 } end
+    end
+  end
+end
+local out = {}
+if deny == nil then
+  out[1] = 'ok'; out[2] = cur; out[3] = 0
+  for i = 0, n - 1 do
+    local tl = tonumber(ARGV[7 + i * 3]); local rl = tonumber(ARGV[8 + i * 3]); local cl = tonumber(ARGV[9 + i * 3])
+    local l = loaded[i]
+    if tl >= 0 then
+      redis.call('HINCRBY', KEYS[i * 3 + 1], cur, cost); redis.call('PEXPIRE', KEYS[i * 3 + 1], math.ceil(W + bms))
+      l[1] = l[1] + cost; l[2][#l[2] + 1] = { cur, cost }
+    end
+    if rl >= 0 then
+      redis.call('HINCRBY', KEYS[i * 3 + 2], cur, 1); redis.call('PEXPIRE', KEYS[i * 3 + 2], math.ceil(W + bms))
+      l[3] = l[3] + 1; l[4][#l[4] + 1] = { cur, 1 }
+    end
+    if cl >= 0 then
+      redis.call('ZADD', KEYS[i * 3 + 3], now + ttl, lease); redis.call('PEXPIRE', KEYS[i * 3 + 3], ttl)
+      l[5] = l[5] + 1
+    end
+  end
+else
+  out[1] = deny[1]; out[2] = deny[2]; out[3] = deny[3]
+end
+for i = 0, n - 1 do
+  local l = loaded[i]
+  out[#out + 1] = l[1]; out[#out + 1] = reset(l[2]); out[#out + 1] = l[3]; out[#out + 1] = reset(l[4]); out[#out + 1] = l[5]
+end
+return out
+`;
+
+/** KEYS: per spec [tokens hash, leases zset]. ARGV: windowMs, buckets, bucket, delta, lease, n, then per spec hasTpm (1/0). */
+export const SETTLE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local W = tonumber(ARGV[1]); local B = tonumber(ARGV[2]); local bms = W / B
+local cur = math.floor(now / bms)
+local bucket = tonumber(ARGV[3]); local delta = tonumber(ARGV[4]); local lease = ARGV[5]; local n = tonumber(ARGV[6])
+for i = 0, n - 1 do
+  local tk = KEYS[i * 2 + 1]
+  if ARGV[7 + i] == '1' and delta ~= 0 then
+    if bucket > cur - B then
+      local c = tonumber(redis.call('HGET', tk, bucket) or '0')
+      local d = delta
+      if c + d < 0 then d = -c end
+      if d ~= 0 then redis.call('HINCRBY', tk, bucket, d) end
+    elseif delta > 0 then
+      redis.call('HINCRBY', tk, cur, delta); redis.call('PEXPIRE', tk, math.ceil(W + bms))
+    end
+  end
+  redis.call('ZREM', KEYS[i * 2 + 2], lease)
+end
+return 1
+`;
+
+/** KEYS: leases zsets. ARGV: lease, leaseTtlMs. */
+export const RENEW = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+for i = 1, #KEYS do
+  redis.call('ZADD', KEYS[i], 'XX', now + tonumber(ARGV[2]), ARGV[1])
+  redis.call('PEXPIRE', KEYS[i], tonumber(ARGV[2]))
+end
+return 1
+`;

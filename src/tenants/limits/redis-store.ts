@@ -1,0 +1,98 @@
+/**
+ * The shared store: several gateways enforce one budget through Redis, one Lua round trip per admission
+ * and one per settlement. Every command is bounded by a timeout; failures surface as errors for the
+ * limiter to handle (fail open or closed, limiter.ts).
+ */
+import { Redis } from 'ioredis';
+import { ADMIT, RENEW, SETTLE } from './redis-scripts.js';
+import { BUCKETS, type AdmitInput, type AdmitOutcome, type LimitKind, type LimitState, type LimitStore, type Reservation } from './store.js';
+
+export interface RedisStoreOptions {
+  url: string;
+  windowMs: number;
+  timeoutMs: number;
+  leaseTtlMs: number;
+  prefix: string;
+}
+
+type Scripted = Redis & {
+  aigwAdmit(numKeys: number, ...args: (string | number)[]): Promise<(string | number)[]>;
+  aigwSettle(numKeys: number, ...args: (string | number)[]): Promise<number>;
+  aigwRenew(numKeys: number, ...args: (string | number)[]): Promise<number>;
+};
+
+export class RedisLimitStore implements LimitStore {
+  private readonly redis: Scripted;
+
+  constructor(private readonly o: RedisStoreOptions) {
+    this.redis = new Redis(o.url, {
+      commandTimeout: o.timeoutMs,
+      connectTimeout: Math.max(o.timeoutMs, 1000),
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      lazyConnect: false,
+      retryStrategy: (times) => Math.min(times * 100, 2000),
+    }) as Scripted;
+    this.redis.on('error', () => {});
+    this.redis.defineCommand('aigwAdmit', { lua: ADMIT });
+    this.redis.defineCommand('aigwSettle', { lua: SETTLE });
+    this.redis.defineCommand('aigwRenew', { lua: RENEW });
+  }
+
+  /** Resolves once connected (or rejects after the connect timeout). */
+  ready(): Promise<void> {
+    if (this.redis.status === 'ready') return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`redis not ready at ${this.o.url}`)), Math.max(this.o.timeoutMs, 1000));
+      this.redis.once('ready', () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+
+  private keys(key: string): [string, string, string] {
+    const tag = `${this.o.prefix}:{${key.split('/', 1)[0]}}:${key}`;
+    return [`${tag}:tpm`, `${tag}:rpm`, `${tag}:conc`];
+  }
+
+  async admit(input: AdmitInput): Promise<AdmitOutcome> {
+    const keys: string[] = [];
+    const limits: number[] = [];
+    for (const s of input.specs) {
+      keys.push(...this.keys(s.key));
+      limits.push(s.tpm ?? -1, s.rpm ?? -1, s.concurrency ?? -1);
+    }
+    const r = await this.redis.aigwAdmit(keys.length, ...keys, this.o.windowMs, BUCKETS, input.tokens, input.lease, this.o.leaseTtlMs, input.specs.length, ...limits);
+    const states: LimitState[] = input.specs.map((spec, i) => {
+      const [tu, tr, ru, rr, active] = r.slice(3 + i * 5, 8 + i * 5).map(Number) as [number, number, number, number, number];
+      const st: LimitState = { key: spec.key };
+      if (spec.tpm !== undefined) st.tokens = { limit: spec.tpm, remaining: Math.max(0, spec.tpm - tu), resetMs: tr };
+      if (spec.rpm !== undefined) st.requests = { limit: spec.rpm, remaining: Math.max(0, spec.rpm - ru), resetMs: rr };
+      if (spec.concurrency !== undefined) st.concurrency = { limit: spec.concurrency, active };
+      return st;
+    });
+    if (r[0] === 'ok') return { ok: true, reservation: { specs: input.specs, tokens: input.tokens, lease: input.lease, bucket: Number(r[1]) }, states };
+    const retry = Number(r[2]);
+    return { ok: false, kind: r[0] as LimitKind, key: input.specs[Number(r[1])]!.key, retryAfterMs: Math.max(0, retry), permanent: retry < 0, states };
+  }
+
+  async settle(res: Reservation, actualTokens: number): Promise<void> {
+    const keys: string[] = [];
+    for (const s of res.specs) {
+      const [tpm, , conc] = this.keys(s.key);
+      keys.push(tpm, conc);
+    }
+    const hasTpm = res.specs.map((s) => (s.tpm !== undefined ? '1' : '0'));
+    await this.redis.aigwSettle(keys.length, ...keys, this.o.windowMs, BUCKETS, res.bucket, actualTokens - res.tokens, res.lease, res.specs.length, ...hasTpm);
+  }
+
+  async renew(res: Reservation): Promise<void> {
+    const keys = res.specs.filter((s) => s.concurrency !== undefined).map((s) => this.keys(s.key)[2]);
+    if (keys.length) await this.redis.aigwRenew(keys.length, ...keys, res.lease, this.o.leaseTtlMs);
+  }
+
+  async close(): Promise<void> {
+    this.redis.disconnect();
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * Rate-limit stores: one interface, two implementations (memory for one process, Redis for several),
+ * run through one shared test suite.
+ *
+ * The algorithm, in both: a sliding window cut into BUCKETS buckets. A key's usage is the sum of the
+ * buckets inside the trailing window; a request is admitted only if usage + its cost fits the limit, for
+ * every limit that applies (tenant-wide and per model), all-or-nothing. Why this and not the others:
+ *  - a fixed window lets a client spend its budget at the end of one window and again at the start of the
+ *    next: 2× the limit within a minute (reliability case 38);
+ *  - a token bucket (or GCRA) that starts full admits a whole burst and then its refill: up to 2× in the
+ *    first minute, and "admitted tokens per minute" drifts from the configured limit;
+ *  - a sliding log is exact but costs memory per request.
+ * The bucketed sliding window holds every trailing window to the limit (to one bucket's granularity),
+ * costs O(BUCKETS) per check, and gives an honest retry-after: the moment enough old buckets leave the
+ * window for this request to fit.
+ * TPM reserves an estimate at admission and is settled with the real usage afterwards (refund or debt).
+ */
+
+export const BUCKETS = 60;
+
+export type LimitKind = 'tokens' | 'requests' | 'concurrency';
+
+export interface LimitSpec {
+  /** `tenant` or `tenant/model`. */
+  key: string;
+  tpm?: number | undefined;
+  rpm?: number | undefined;
+  concurrency?: number | undefined;
+}
+
+export interface WindowState {
+  limit: number;
+  remaining: number;
+  /** Until the window holds none of today's usage any more. */
+  resetMs: number;
+}
+
+export interface LimitState {
+  key: string;
+  tokens?: WindowState;
+  requests?: WindowState;
+  concurrency?: { limit: number; active: number };
+}
+
+export interface AdmitInput {
+  specs: readonly LimitSpec[];
+  tokens: number;
+  /** A unique id for this request's concurrency lease. */
+  lease: string;
+}
+
+export interface Reservation {
+  specs: readonly LimitSpec[];
+  tokens: number;
+  lease: string;
+  /** The bucket the reservation was counted in. */
+  bucket: number;
+}
+
+export type AdmitOutcome =
+  | { ok: true; reservation: Reservation; states: LimitState[] }
+  | { ok: false; kind: LimitKind; key: string; retryAfterMs: number; permanent: boolean; states: LimitState[] };
+
+export interface LimitStore {
+  admit(input: AdmitInput): Promise<AdmitOutcome>;
+  /** Charges the real token usage (refunding or adding to the reservation) and frees the lease. */
+  settle(reservation: Reservation, actualTokens: number): Promise<void>;
+  /** Keeps a long request's concurrency lease alive. */
+  renew(reservation: Reservation): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,168 @@
+/**
+ * One contract for every rate-limit store: the memory store and the Redis store (against a real
+ * redis-server) run the same cases. Windows are shortened to 600 ms (10 ms buckets) so time is real.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { MemoryLimitStore } from '../../src/tenants/limits/memory-store.js';
+import { RedisLimitStore } from '../../src/tenants/limits/redis-store.js';
+import type { AdmitOutcome, LimitSpec, LimitStore } from '../../src/tenants/limits/store.js';
+import { redisAvailable, useRedis } from '../helpers/redis.js';
+
+const WINDOW = 600;
+let seq = 0;
+const lease = () => `lease-${++seq}`;
+
+interface Case {
+  name: string;
+  make(): Promise<LimitStore>;
+}
+
+const redis = redisAvailable ? await useRedis() : undefined;
+const stores: Case[] = [
+  { name: 'memory', make: async () => new MemoryLimitStore(WINDOW) },
+  ...(redis
+    ? [{
+        name: 'redis',
+        make: async () => {
+          const s = new RedisLimitStore({ url: redis.url, windowMs: WINDOW, timeoutMs: 500, leaseTtlMs: 400, prefix: `t${++seq}` });
+          await s.ready();
+          return s;
+        },
+      }]
+    : []),
+];
+if (!redis) it.skip('redis store (redis-server is not installed here)', () => {});
+
+for (const { name, make } of stores) {
+  describe(`${name} store`, () => {
+    const admit = (s: LimitStore, specs: LimitSpec[], tokens = 1) => s.admit({ specs, tokens, lease: lease() });
+    const ok = (o: AdmitOutcome) => o.ok;
+
+    it('admits exactly the RPM limit, then denies with a retry-after that is honest', async () => {
+      const s = await make();
+      const spec = [{ key: 'a', rpm: 5 }];
+      const outs = [];
+      for (let i = 0; i < 8; i++) outs.push(await admit(s, spec));
+      expect(outs.filter(ok)).toHaveLength(5);
+      const denied = outs[5]!;
+      expect(denied).toMatchObject({ ok: false, kind: 'requests', permanent: false });
+      if (denied.ok) return;
+      expect(denied.retryAfterMs).toBeGreaterThan(0);
+      expect(denied.retryAfterMs).toBeLessThanOrEqual(WINDOW);
+      await sleep(denied.retryAfterMs + 15);
+      expect((await admit(s, spec)).ok).toBe(true);
+      await s.close();
+    });
+
+    it('reserves tokens, then refunds the unused part (reserve 50, use 20 → 30 back) (case 34)', async () => {
+      const s = await make();
+      const spec = [{ key: 'b', tpm: 100 }];
+      const a = await admit(s, spec, 50);
+      if (!a.ok) throw new Error('not admitted');
+      expect(a.states[0]!.tokens!.remaining).toBe(50);
+      await s.settle(a.reservation, 20);
+      const b = await admit(s, spec, 80);
+      expect(b.ok).toBe(true);
+      if (b.ok) expect(b.states[0]!.tokens!.remaining).toBe(0);
+      await s.close();
+    });
+
+    it('releases everything when the upstream failed, and charges debt beyond the reservation (case 34)', async () => {
+      const s = await make();
+      const spec = [{ key: 'c', tpm: 100 }];
+      const a = await admit(s, spec, 60);
+      if (!a.ok) throw new Error('not admitted');
+      await s.settle(a.reservation, 0);
+      const b = await admit(s, spec, 10);
+      if (!b.ok) throw new Error('not admitted');
+      expect(b.states[0]!.tokens!.remaining).toBe(90);
+      await s.settle(b.reservation, 95);
+      expect((await admit(s, spec, 10)).ok).toBe(false);
+      await s.close();
+    });
+
+    it('refuses for good a request larger than the whole budget, or any request under TPM 0 (case 35)', async () => {
+      const s = await make();
+      expect(await admit(s, [{ key: 'd', tpm: 100 }], 101)).toMatchObject({ ok: false, kind: 'tokens', permanent: true });
+      expect(await admit(s, [{ key: 'd0', tpm: 0 }], 1)).toMatchObject({ ok: false, permanent: true });
+      await s.close();
+    });
+
+    it('lets at most one of five simultaneous 51-token requests through a 100 TPM budget (case 33)', async () => {
+      const s = await make();
+      const outs = await Promise.all(Array.from({ length: 5 }, () => admit(s, [{ key: 'e', tpm: 100 }], 51)));
+      expect(outs.filter(ok).length).toBeLessThanOrEqual(1);
+      await s.close();
+    });
+
+    it('holds concurrency leases and frees them on settle (case 37)', async () => {
+      const s = await make();
+      const spec = [{ key: 'f', concurrency: 4 }];
+      const outs = await Promise.all(Array.from({ length: 10 }, () => admit(s, spec)));
+      expect(outs.filter(ok)).toHaveLength(4);
+      expect(outs.find((o) => !o.ok)).toMatchObject({ kind: 'concurrency' });
+      const first = outs.find(ok)!;
+      if (first.ok) await s.settle(first.reservation, 0);
+      expect((await admit(s, spec)).ok).toBe(true);
+      await s.close();
+    });
+
+    it('is all-or-nothing across tenant and model limits', async () => {
+      const s = await make();
+      const both = [{ key: 'g', rpm: 10 }, { key: 'g/m', rpm: 1 }];
+      expect((await admit(s, both)).ok).toBe(true);
+      expect(await admit(s, both)).toMatchObject({ ok: false, key: 'g/m' });
+      const tenantOnly = await admit(s, [{ key: 'g', rpm: 10 }]);
+      if (tenantOnly.ok) expect(tenantOnly.states[0]!.requests!.remaining).toBe(8);
+      await s.close();
+    });
+
+    it('has no 2× burst across a window boundary (case 38)', async () => {
+      const s = await make();
+      const spec = [{ key: 'h', rpm: 20 }];
+      const first = await Promise.all(Array.from({ length: 20 }, () => admit(s, spec)));
+      expect(first.filter(ok)).toHaveLength(20);
+      await sleep(WINDOW / 2);
+      const second = await Promise.all(Array.from({ length: 20 }, () => admit(s, spec)));
+      expect(second.filter(ok)).toHaveLength(0);
+      await s.close();
+    });
+
+    it('never locks out a steady client under its limit (case 38)', async () => {
+      const s = await make();
+      const spec = [{ key: 'i', rpm: 10 }];
+      const outs = [];
+      const end = Date.now() + WINDOW * 4;
+      while (Date.now() < end) {
+        outs.push(await admit(s, spec));
+        await sleep(WINDOW / 6);
+      }
+      expect(outs.every(ok)).toBe(true);
+      await s.close();
+    });
+  });
+}
+
+describe.skipIf(!redis)('redis store only', () => {
+  it('frees the lease of a replica that died, by TTL (case 37)', async () => {
+    const s = new RedisLimitStore({ url: redis!.url, windowMs: WINDOW, timeoutMs: 500, leaseTtlMs: 300, prefix: 'ttl' });
+    await s.ready();
+    const spec = [{ key: 'j', concurrency: 1 }];
+    expect((await s.admit({ specs: spec, tokens: 1, lease: 'dead-replica' })).ok).toBe(true);
+    expect((await s.admit({ specs: spec, tokens: 1, lease: 'x' })).ok).toBe(false);
+    await sleep(350);
+    expect((await s.admit({ specs: spec, tokens: 1, lease: 'y' })).ok).toBe(true);
+    await s.close();
+  });
+
+  it('shares one budget between two store clients (two replicas)', async () => {
+    const mk = () => new RedisLimitStore({ url: redis!.url, windowMs: WINDOW, timeoutMs: 500, leaseTtlMs: 300, prefix: 'shared' });
+    const [a, b] = [mk(), mk()];
+    await Promise.all([a.ready(), b.ready()]);
+    const spec = [{ key: 'k', rpm: 30 }];
+    const outs = await Promise.all(Array.from({ length: 100 }, (_, i) => (i % 2 ? a : b).admit({ specs: spec, tokens: 1, lease: `l${i}` })));
+    expect(outs.filter((o) => o.ok)).toHaveLength(30);
+    await Promise.all([a.close(), b.close()]);
+  });
+});
