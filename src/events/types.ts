@@ -1,6 +1,6 @@
 /** Every event the gateway publishes. `ts` is milliseconds since the epoch. */
 
-export type TokenSource = 'usage' | 'estimate' | 'none';
+export type TokenSource = 'usage' | 'tokenizer' | 'estimate' | 'none';
 
 export interface RequestEvent {
   type: 'request';
@@ -69,6 +69,7 @@ export interface RateLimitEvent {
   tenant: string;
   model: string;
   kind: 'tokens' | 'requests' | 'concurrency';
+  /** -1 when the request can never be admitted. */
   retryAfterMs: number;
 }
 
@@ -80,4 +81,11 @@ export interface EjectionEvent {
   cooldownMs: number;
 }
 
-export type GatewayEvent = RequestEvent | TruncationEvent | UpstreamErrorEvent | ReloadEvent | RateLimitEvent | EjectionEvent;
+export interface LimitsStoreEvent {
+  type: 'limits_store';
+  ts: number;
+  ok: boolean;
+  message: string;
+}
+
+export type GatewayEvent = RequestEvent | TruncationEvent | UpstreamErrorEvent | ReloadEvent | RateLimitEvent | EjectionEvent | LimitsStoreEvent;

@@ -10,12 +10,17 @@ import { parseProxyRequest, type Endpoint } from './parse-request.js';
 import { proxy } from './proxy.js';
 import { RequestContext } from './request-context.js';
 import { readRequestBody } from './request-body.js';
-import { sendError, sendJsonText } from './respond.js';
+import { modelNotFound, sendError, sendJsonText } from './respond.js';
 import type { Runtime } from './runtime.js';
+import type { Limiter } from '../tenants/limiter.js';
+import { modelNotAllowed, type Tenant } from '../tenants/keys.js';
+import { estimateTokens } from '../tenants/estimate.js';
+import { actualCost, completeTokenCounts } from '../tenants/settle.js';
 
 export interface GatewayState {
   runtime: Runtime;
   readonly bus: EventBus;
+  readonly limiter: Limiter;
   inflight: number;
   draining: boolean;
 }
@@ -61,7 +66,9 @@ export function createHandler(state: GatewayState): (req: IncomingMessage, res: 
     }
     if (path === '/v1/models' || path.startsWith('/v1/models/')) {
       if (req.method !== 'GET') return methodNotAllowed(ctx, 'GET');
-      return listModels(ctx, state.runtime, path);
+      const tenant = authenticate(ctx, state.runtime);
+      if (tenant === null) return;
+      return listModels(ctx, state.runtime, path, tenant);
     }
     sendError(ctx, aigwError('not_found', `no route for ${req.method} ${path}`));
   };
@@ -72,11 +79,25 @@ function methodNotAllowed(ctx: RequestContext, allow: string): void {
   sendError(ctx, aigwError('method_not_allowed', `${ctx.req.method} is not allowed here; use ${allow}`));
 }
 
-function listModels(ctx: RequestContext, runtime: Runtime, path: string): void {
-  if (path === '/v1/models') return sendJsonText(ctx, 200, runtime.modelList(() => true));
+/** The caller's tenant (undefined when no tenants are configured); null after answering 401. */
+function authenticate(ctx: RequestContext, runtime: Runtime): Tenant | undefined | null {
+  if (!runtime.tenants.enabled) return undefined;
+  const t = runtime.tenants.authenticate(ctx.req.headers, ctx.req.rawHeaders);
+  if ('code' in t) {
+    sendError(ctx, t);
+    return null;
+  }
+  ctx.tenant = t.name;
+  return t;
+}
+
+function listModels(ctx: RequestContext, runtime: Runtime, path: string, tenant: Tenant | undefined): void {
+  if (path === '/v1/models') return sendJsonText(ctx, 200, runtime.modelList((m) => !tenant?.allowed || tenant.allowed.has(m)));
   const id = decodeURIComponent(path.slice('/v1/models/'.length));
   const entry = runtime.modelEntry(id);
-  if (!entry) return sendError(ctx, aigwError('model_not_found', `The model \`${id}\` does not exist`, { param: 'model' }));
+  if (!entry) return sendError(ctx, modelNotFound(id));
+  const refused = tenant && modelNotAllowed(tenant, id);
+  if (refused) return sendError(ctx, refused);
   sendJsonText(ctx, 200, entry);
 }
 
@@ -86,15 +107,37 @@ async function handleProxy(ctx: RequestContext, state: GatewayState, endpoint: E
   if (state.inflight > limits.maxInflight) {
     return sendError(ctx, aigwError('overloaded', 'the gateway is at its in-flight limit; retry shortly', { headers: { 'retry-after': '1' } }), true);
   }
+  const tenant = authenticate(ctx, runtime);
+  if (tenant === null) return void ctx.req.resume();
   const body = await readRequestBody(ctx.req, limits.maxRequestBytes, runtime.profile.timeouts.request);
   if (!body) return;
   if (!body.ok) return sendError(ctx, body.error, true);
   const parsed = parseProxyRequest(endpoint, body.value, ctx.req.headers['content-type']);
   if (!parsed.ok) return sendError(ctx, parsed.error);
-  ctx.model = parsed.value.model;
-  ctx.stream = parsed.value.stream;
+  const p = parsed.value;
+  ctx.model = p.model;
+  ctx.stream = p.stream;
+  if (tenant) {
+    const refused = modelNotAllowed(tenant, p.model);
+    if (refused) return sendError(ctx, refused);
+    if (!runtime.routes.has(p.model)) return sendError(ctx, modelNotFound(p.model));
+    const estimate = estimateTokens(body.value.length, p.maxTokens, limits.defaultCompletionTokens, endpoint);
+    const admission = await state.limiter.admit(tenant, p.model, estimate.total, ctx.requestId, ctx.requestId);
+    if ('code' in admission) return sendError(ctx, admission);
+    ctx.extraHeaders = admission.headers;
+    const renew = admission.reservation?.specs.some((s) => s.concurrency !== undefined) && runtime.profile.limits.store
+      ? setInterval(() => void admission.store.renew(admission.reservation!).catch(() => {}), runtime.profile.limits.store.leaseTtl / 3)
+      : undefined;
+    ctx.onFinish = async () => {
+      if (renew) clearInterval(renew);
+      await completeTokenCounts(ctx, p);
+      if (admission.reservation) await admission.store.settle(admission.reservation, actualCost(ctx, estimate.prompt)).catch(() => {});
+    };
+  } else {
+    ctx.onFinish = () => (ctx.answered && ctx.inputSource === 'none' ? completeTokenCounts(ctx, p) : undefined);
+  }
   try {
-    await proxy(ctx, runtime, parsed.value, state.bus);
+    await proxy(ctx, runtime, p, state.bus);
   } catch (e) {
     // A bug, not a condition: answer cleanly if we still can, never with a stack trace.
     if (!ctx.res.headersSent) sendError(ctx, aigwError('internal_error', 'the gateway failed to handle this request'));

@@ -13,7 +13,7 @@ import { Exchange, type AttemptOutcome } from '../relay/exchange.js';
 import { upstreamHeaders } from '../relay/headers.js';
 import type { ProxyRequest } from './parse-request.js';
 import type { RequestContext } from './request-context.js';
-import { sendError } from './respond.js';
+import { modelNotFound, sendError } from './respond.js';
 import type { Runtime } from './runtime.js';
 import { upstreamBody } from './upstream-body.js';
 
@@ -21,7 +21,7 @@ const PATHS = { chat: '/v1/chat/completions', completions: '/v1/completions', em
 
 export async function proxy(ctx: RequestContext, runtime: Runtime, p: ProxyRequest, bus: EventBus): Promise<void> {
   const route = runtime.routes.get(p.model);
-  if (!route) return sendError(ctx, aigwError('model_not_found', `The model \`${p.model}\` does not exist`, { param: 'model' }));
+  if (!route) return sendError(ctx, modelNotFound(p.model));
   const plan = planAttempts(route, runtime.routes, { headers: ctx.req.headers, tenant: ctx.tenant, now: Date.now() });
   if (plan.length === 0) {
     return sendError(

@@ -26,6 +26,10 @@ export class RequestContext {
   truncated = false;
   clientGone = false;
   errorCode: string | undefined;
+  /** Headers every response to this request carries (OpenAI's x-ratelimit-* for a limited tenant). */
+  extraHeaders: Record<string, string> | undefined;
+  /** Runs once the response is over, before the request event (token counting, limit settlement). */
+  onFinish: (() => Promise<void> | void) | undefined;
   private finished = false;
   /** Called when the client goes away before the response is complete (aborts the upstream). */
   onClientGone: (() => void) | undefined;
@@ -37,10 +41,21 @@ export class RequestContext {
     private readonly bus: EventBus,
   ) {}
 
-  /** Publishes the request event, once. */
+  /** Whether the client got (the start of) a successful answer. */
+  get answered(): boolean {
+    return this.status >= 200 && this.status < 300;
+  }
+
+  /** Settles the request, once: its finish hook, then the request event. */
   finish(): void {
     if (this.finished) return;
     this.finished = true;
+    const hook = this.onFinish?.();
+    if (hook) void hook.then(() => this.publish(), () => this.publish());
+    else this.publish();
+  }
+
+  private publish(): void {
     if (!this.bus.active || this.endpoint === undefined) return;
     this.bus.publish({
       type: 'request',

@@ -6,11 +6,13 @@ import type { Profile } from '../profile/schema.js';
 import { buildRouteTable, type ModelRoute } from '../routing/route-table.js';
 import type { BackendRegistry, BackendRuntime } from '../upstream/backends.js';
 import type { BufferPolicy } from '../relay/body-relay.js';
+import { TenantDirectory } from '../tenants/keys.js';
 
 export class Runtime {
   readonly routes: ReadonlyMap<string, ModelRoute>;
   readonly backends: ReadonlyMap<string, BackendRuntime>;
   readonly bufferPolicy: BufferPolicy;
+  readonly tenants: TenantDirectory;
   readonly createdAt = Math.floor(Date.now() / 1000);
   private readonly modelEntries: ReadonlyMap<string, string>;
 
@@ -21,6 +23,7 @@ export class Runtime {
     this.backends = registry.update(profile);
     this.routes = buildRouteTable(profile, this.backends as Map<string, BackendRuntime>);
     this.bufferPolicy = profile.limits.responseBuffer;
+    this.tenants = new TenantDirectory(profile);
     this.modelEntries = new Map(
       Object.keys(profile.models).map((id) => [id, JSON.stringify({ id, object: 'model', created: this.createdAt, owned_by: 'aigw' })]),
     );

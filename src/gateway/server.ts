@@ -6,6 +6,8 @@ import type { Profile } from '../profile/schema.js';
 import { BackendRegistry } from '../upstream/backends.js';
 import { createHandler, type GatewayState } from './handle.js';
 import { Runtime } from './runtime.js';
+import { Limiter } from '../tenants/limiter.js';
+import { stopTokenWorker } from '../tenants/token-worker.js';
 
 export interface Gateway {
   readonly state: GatewayState;
@@ -37,7 +39,8 @@ export async function listen(server: Server, hostPort: string): Promise<string> 
 
 export async function startGateway(profile: Profile, bus: EventBus, listenAt = profile.listen): Promise<Gateway> {
   const registry = new BackendRegistry();
-  const state: GatewayState = { runtime: new Runtime(profile, registry), bus, inflight: 0, draining: false };
+  const limiter = new Limiter(profile, bus);
+  const state: GatewayState = { runtime: new Runtime(profile, registry), bus, limiter, inflight: 0, draining: false };
   const server = createServer(
     {
       // Slowloris: headers must arrive within the request timeout (Node answers 408 itself).
@@ -73,6 +76,8 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
       server.closeAllConnections();
       await closed;
       await registry.close();
+      await limiter.close();
+      await stopTokenWorker();
     },
   };
 }

@@ -24,6 +24,8 @@ export function prettyLine(e: GatewayEvent, useColor: boolean): string {
       return `${t} reload ${e.ok ? 'ok' : color(31, 'rejected', useColor)} ${e.message}`;
     case 'ratelimit':
       return `${t} ${color(33, '429', useColor)} ${e.tenant} ${e.model} ${e.kind} retry in ${e.retryAfterMs}ms ${e.requestId}`;
+    case 'limits_store':
+      return `${t} rate-limit store ${e.ok ? 'ok' : color(31, 'DOWN', useColor)} ${e.message}`;
     case 'ejection':
       return `${t} backend ${e.backend} ${e.ejected ? `ejected for ${e.cooldownMs}ms` : 'recovered'}`;
   }

@@ -33,7 +33,8 @@ export class Downstream {
   };
 
   writeHead(status: number, headers: Record<string, string | string[]>): void {
-    const { res, requestId, backend } = this.ctx;
+    const { res, requestId, backend, extraHeaders } = this.ctx;
+    if (extraHeaders) Object.assign(headers, extraHeaders);
     headers['x-request-id'] = requestId;
     if (backend) headers['x-aigw-backend'] = backend;
     this.ctx.status = status;

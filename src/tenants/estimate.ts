@@ -1,0 +1,14 @@
+/**
+ * What a request may cost in tokens, known before it runs, in O(1): no tokenizing on the hot path.
+ *
+ * prompt ≈ ceil(body bytes / 3): the JSON body's UTF-8 size bounds the prompt from above for English
+ * (about 4 bytes a token, plus JSON punctuation) and is close for CJK text (3 bytes a character, about a
+ * token each). Images and tools count by their JSON size — a rough, documented approximation; the
+ * backend's usage corrects every estimate when the answer completes. completion = max_tokens
+ * (or max_completion_tokens), else limits.defaultCompletionTokens.
+ */
+export function estimateTokens(bodyBytes: number, maxTokens: number | undefined, defaultCompletion: number, endpoint: string): { prompt: number; total: number } {
+  const prompt = Math.ceil(bodyBytes / 3);
+  const completion = endpoint === 'embeddings' ? 0 : (maxTokens ?? defaultCompletion);
+  return { prompt, total: prompt + completion };
+}

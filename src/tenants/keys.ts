@@ -1,0 +1,77 @@
+/**
+ * API keys → tenants. Keys are looked up by their SHA-256 digest (a hash-table lookup on a digest never
+ * compares the secret itself, so timing reveals nothing about it); the profile may hold the plain key
+ * (from the environment) or `sha256:<hex>`. Logs and events only ever see a short fingerprint.
+ */
+import { createHash } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { aigwError, type AigwError } from '../core/errors.js';
+import type { Profile, TenantConfig } from '../profile/schema.js';
+
+export interface Tenant {
+  readonly name: string;
+  readonly config: TenantConfig;
+  /** The public models this tenant may use; undefined allows all. */
+  readonly allowed: ReadonlySet<string> | undefined;
+}
+
+export function sha256Hex(s: string): string {
+  return createHash('sha256').update(s).digest('hex');
+}
+
+/** The first 8 hex digits of a key's digest: enough to tell keys apart in a log, useless to an attacker. */
+export function fingerprint(key: string): string {
+  return `sha256:${sha256Hex(key).slice(0, 8)}`;
+}
+
+export class TenantDirectory {
+  private readonly byDigest = new Map<string, Tenant>();
+  readonly tenants = new Map<string, Tenant>();
+
+  constructor(profile: Profile) {
+    for (const [name, config] of Object.entries(profile.tenants ?? {})) {
+      const t: Tenant = { name, config, allowed: config.models ? new Set(config.models) : undefined };
+      this.tenants.set(name, t);
+      for (const k of config.keys) this.byDigest.set(k.startsWith('sha256:') ? k.slice(7).toLowerCase() : sha256Hex(k), t);
+    }
+  }
+
+  get enabled(): boolean {
+    return this.tenants.size > 0;
+  }
+
+  /**
+   * The caller's tenant, from `Authorization: Bearer`, `api-key` or `x-api-key` (as Azure and Anthropic
+   * clients send). Anything ambiguous — two Authorization headers, a non-Bearer scheme, an empty key —
+   * is refused rather than guessed at.
+   */
+  authenticate(headers: IncomingHttpHeaders, rawHeaders: readonly string[]): Tenant | AigwError {
+    let key: string | undefined;
+    let authorizations = 0;
+    for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]!.length === 13 && rawHeaders[i]!.toLowerCase() === 'authorization') authorizations++;
+    if (authorizations > 1) return unauthorized('send one Authorization header, not several');
+    const auth = headers.authorization;
+    if (auth !== undefined) {
+      const m = /^Bearer +(\S+)$/i.exec(auth);
+      if (!m) return unauthorized('expected Authorization: Bearer <key>');
+      key = m[1];
+    } else {
+      const alt = headers['api-key'] ?? headers['x-api-key'];
+      key = Array.isArray(alt) ? undefined : alt?.trim();
+    }
+    if (!key) return unauthorized('missing API key: send Authorization: Bearer <key>');
+    const tenant = this.byDigest.get(sha256Hex(key));
+    if (!tenant) return unauthorized(`invalid API key (${fingerprint(key)})`);
+    return tenant;
+  }
+}
+
+function unauthorized(message: string): AigwError {
+  return aigwError('invalid_api_key', message, { headers: { 'www-authenticate': 'Bearer' } });
+}
+
+/** 403 for a model outside the tenant's allow-list (reliability case 49: we chose 403 over a 404 that hides existence). */
+export function modelNotAllowed(tenant: Tenant, model: string): AigwError | undefined {
+  if (!tenant.allowed || tenant.allowed.has(model)) return undefined;
+  return aigwError('model_not_allowed', `tenant ${tenant.name} may not use the model \`${model}\``, { param: 'model' });
+}

@@ -1,0 +1,121 @@
+/**
+ * Admission and settlement for limited tenants: which limits apply (tenant-wide and per model), what a
+ * request reserves, the 429 and OpenAI's x-ratelimit-* headers, and what happens when the shared store
+ * fails — open (serve, each replica limiting to limit ÷ replicas locally, loudly) or closed (503).
+ */
+import { aigwError, type AigwError } from '../core/errors.js';
+import type { EventBus } from '../events/bus.js';
+import type { Profile } from '../profile/schema.js';
+import type { Tenant } from './keys.js';
+import { MemoryLimitStore } from './limits/memory-store.js';
+import { RedisLimitStore } from './limits/redis-store.js';
+import type { AdmitOutcome, LimitSpec, LimitState, LimitStore, Reservation } from './limits/store.js';
+
+export interface Admission {
+  reservation: Reservation | undefined;
+  headers: Record<string, string>;
+  store: LimitStore;
+}
+
+/** OpenAI's reset format: `20ms`, `1s`, `6m0s`. */
+export function formatReset(ms: number): string {
+  if (ms < 1000) return `${Math.ceil(ms)}ms`;
+  const s = Math.ceil(ms / 1000);
+  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${s % 60}s`;
+}
+
+function rateHeaders(states: readonly LimitState[]): Record<string, string> {
+  const h: Record<string, string> = {};
+  const req = states.find((s) => s.requests)?.requests;
+  const tok = states.find((s) => s.tokens)?.tokens;
+  if (req) {
+    h['x-ratelimit-limit-requests'] = String(req.limit);
+    h['x-ratelimit-remaining-requests'] = String(req.remaining);
+    h['x-ratelimit-reset-requests'] = formatReset(req.resetMs);
+  }
+  if (tok) {
+    h['x-ratelimit-limit-tokens'] = String(tok.limit);
+    h['x-ratelimit-remaining-tokens'] = String(tok.remaining);
+    h['x-ratelimit-reset-tokens'] = formatReset(tok.resetMs);
+  }
+  return h;
+}
+
+export class Limiter {
+  private readonly shared: LimitStore;
+  private readonly degraded: MemoryLimitStore | undefined;
+  private storeDown = false;
+
+  constructor(
+    private readonly profile: Profile,
+    private readonly bus: EventBus,
+  ) {
+    const s = profile.limits.store;
+    this.shared = s
+      ? new RedisLimitStore({ url: s.redis, windowMs: profile.limits.rateWindow, timeoutMs: s.timeout, leaseTtlMs: s.leaseTtl, prefix: s.prefix })
+      : new MemoryLimitStore(profile.limits.rateWindow);
+    this.degraded = s ? new MemoryLimitStore(profile.limits.rateWindow) : undefined;
+  }
+
+  /** The limits that apply to a tenant and model; empty when none do. */
+  specsFor(tenant: Tenant, model: string): LimitSpec[] {
+    const out: LimitSpec[] = [];
+    const l = tenant.config.limits;
+    if (l && (l.tpm !== undefined || l.rpm !== undefined || l.concurrency !== undefined)) out.push({ key: tenant.name, tpm: l.tpm, rpm: l.rpm, concurrency: l.concurrency });
+    const m = tenant.config.modelLimits?.[model];
+    if (m) out.push({ key: `${tenant.name}/${model}`, tpm: m.tpm, rpm: m.rpm, concurrency: m.concurrency });
+    return out;
+  }
+
+  async admit(tenant: Tenant, model: string, tokens: number, lease: string, requestId: string): Promise<Admission | AigwError> {
+    const specs = this.specsFor(tenant, model);
+    if (specs.length === 0) return { reservation: undefined, headers: {}, store: this.shared };
+    let store = this.shared;
+    let outcome: AdmitOutcome;
+    try {
+      outcome = await this.shared.admit({ specs, tokens, lease });
+      this.markStore(true);
+    } catch (e) {
+      this.markStore(false, (e as Error).message);
+      if (this.profile.limits.store?.onError === 'closed') {
+        return aigwError('rate_limit_store_unavailable', 'the rate-limit store is unavailable; try again shortly', { headers: { 'retry-after': '1' } });
+      }
+      // Degraded: this replica enforces its share of each limit on its own, never the whole limit.
+      const share = this.profile.limits.store?.replicas ?? 1;
+      const local = specs.map((s) => ({
+        key: s.key,
+        tpm: s.tpm === undefined ? undefined : Math.floor(s.tpm / share),
+        rpm: s.rpm === undefined ? undefined : Math.floor(s.rpm / share),
+        concurrency: s.concurrency === undefined ? undefined : Math.max(1, Math.floor(s.concurrency / share)),
+      }));
+      store = this.degraded!;
+      outcome = await store.admit({ specs: local, tokens, lease });
+    }
+    const headers = rateHeaders(outcome.states);
+    if (outcome.ok) return { reservation: outcome.reservation, headers, store };
+    const retryMs = Math.max(1, Math.ceil(outcome.retryAfterMs));
+    if (this.bus.active) this.bus.publish({ type: 'ratelimit', ts: Date.now(), requestId, tenant: tenant.name, model, kind: outcome.kind, retryAfterMs: outcome.permanent ? -1 : retryMs });
+    const what = outcome.kind === 'tokens' ? `tokens (this request reserves ${tokens})` : outcome.kind;
+    const message = outcome.permanent
+      ? `Rate limit for ${outcome.key} on ${what} can never admit this request`
+      : `Rate limit reached for ${outcome.key} on ${what}. Try again in ${(retryMs / 1000).toFixed(3)}s.`;
+    return aigwError('rate_limit_exceeded', message, {
+      type: outcome.kind,
+      headers: outcome.permanent
+        ? { ...headers, 'x-should-retry': 'false' }
+        : { ...headers, 'retry-after': String(Math.ceil(retryMs / 1000)), 'retry-after-ms': String(retryMs) },
+    });
+  }
+
+  private markStore(ok: boolean, message = ''): void {
+    if (ok === !this.storeDown) return;
+    this.storeDown = !ok;
+    const mode = this.profile.limits.store?.onError === 'closed' ? 'closed: answering 503' : `open: each replica enforces limit ÷ ${this.profile.limits.store?.replicas ?? 1} locally`;
+    process.stderr.write(`aigw: rate-limit store ${ok ? 'recovered' : `unavailable (${message}); failing ${mode}`}\n`);
+    if (this.bus.active) this.bus.publish({ type: 'limits_store', ts: Date.now(), ok, message: ok ? 'recovered' : `${message}; failing ${mode}` });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.shared.close(), this.degraded?.close()]);
+  }
+}
