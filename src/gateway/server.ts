@@ -7,7 +7,7 @@ import { BackendRegistry } from '../upstream/backends.js';
 import { createHandler, type GatewayState } from './handle.js';
 import { Runtime } from './runtime.js';
 import { Limiter } from '../tenants/limiter.js';
-import { stopTokenWorker } from '../tenants/token-worker.js';
+import { startTokenWorker, stopTokenWorker } from '../tenants/token-worker.js';
 
 export interface Gateway {
   readonly state: GatewayState;
@@ -40,6 +40,7 @@ export async function listen(server: Server, hostPort: string): Promise<string> 
 export async function startGateway(profile: Profile, bus: EventBus, listenAt = profile.listen): Promise<Gateway> {
   const registry = new BackendRegistry();
   const limiter = new Limiter(profile, bus);
+  startTokenWorker();
   const state: GatewayState = { runtime: new Runtime(profile, registry), bus, limiter, inflight: 0, draining: false };
   const server = createServer(
     {

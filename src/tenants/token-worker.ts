@@ -1,6 +1,6 @@
 /**
- * Exact prompt token counts, off the event loop: a worker thread with js-tiktoken, started on first use
- * (only when a backend's answer carries no usage). The main thread only posts the messages and awaits.
+ * Exact prompt token counts, off the event loop: a worker thread with js-tiktoken, started with the gateway
+ * (ranks load on first use: only when an answer carries no usage). The main thread only posts and awaits.
  */
 import { Worker } from 'node:worker_threads';
 
@@ -38,6 +38,14 @@ function start(): Worker {
     worker = undefined;
   });
   return w;
+}
+
+/**
+ * Starts the thread ahead of need (a few ms and ~10 MiB; the ~140 MiB of ranks load only on first use, in
+ * the worker), so the first count never pays thread start-up on a request's event-loop turn.
+ */
+export function startTokenWorker(): void {
+  worker ??= start();
 }
 
 /** Exact prompt tokens of a chat (OpenAI's framing) or a prompt/input, or undefined if counting failed. */

@@ -10,6 +10,7 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local W = tonumber(ARGV[1]); local B = tonumber(ARGV[2]); local bms = W / B
 local cur = math.floor(now / bms)
+local S = B + 1
 local cost = tonumber(ARGV[3]); local lease = ARGV[4]; local ttl = tonumber(ARGV[5]); local n = tonumber(ARGV[6])
 
 local function load(key)
@@ -17,7 +18,7 @@ local function load(key)
   local used = 0; local items = {}
   for i = 1, #h, 2 do
     local idx = tonumber(h[i]); local c = tonumber(h[i + 1])
-    if idx <= cur - B then redis.call('HDEL', key, h[i]) else used = used + c; items[#items + 1] = { idx, c } end
+    if idx <= cur - S then redis.call('HDEL', key, h[i]) else used = used + c; items[#items + 1] = { idx, c } end
   end
   table.sort(items, function(a, b) return a[1] < b[1] end)
   return used, items
@@ -26,7 +27,7 @@ local function retry(used, items, c, limit)
   if c > limit then return -1 end
   for _, it in ipairs(items) do
     used = used - it[2]
-    if used + c <= limit then return math.max(1, math.floor((it[1] + B) * bms - now)) end
+    if used + c <= limit then return math.max(1, math.floor((it[1] + S) * bms - now)) end
   end
   return math.floor(bms)
 end
@@ -34,7 +35,7 @@ local function reset(items)
   local newest = nil
   for _, it in ipairs(items) do if it[2] > 0 then newest = it[1] end end
   if newest == nil then return 0 end
-  return math.max(0, math.floor((newest + B) * bms - now))
+  return math.max(0, math.floor((newest + S) * bms - now))
 end
 
 local deny = nil
@@ -89,11 +90,12 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local W = tonumber(ARGV[1]); local B = tonumber(ARGV[2]); local bms = W / B
 local cur = math.floor(now / bms)
+local S = B + 1
 local bucket = tonumber(ARGV[3]); local delta = tonumber(ARGV[4]); local lease = ARGV[5]; local n = tonumber(ARGV[6])
 for i = 0, n - 1 do
   local tk = KEYS[i * 2 + 1]
   if ARGV[7 + i] == '1' and delta ~= 0 then
-    if bucket > cur - B then
+    if bucket > cur - S then
       local c = tonumber(redis.call('HGET', tk, bucket) or '0')
       local d = delta
       if c + d < 0 then d = -c end

@@ -10,9 +10,10 @@
  *  - a token bucket (or GCRA) that starts full admits a whole burst and then its refill: up to 2× in the
  *    first minute, and "admitted tokens per minute" drifts from the configured limit;
  *  - a sliding log is exact but costs memory per request.
- * The bucketed sliding window holds every trailing window to the limit (to one bucket's granularity),
- * costs O(BUCKETS) per check, and gives an honest retry-after: the moment enough old buckets leave the
- * window for this request to fit.
+ * The bucketed sliding window holds every span of one window's length to the limit: a bucket stops
+ * counting only once the window has moved a whole bucket past it (BUCKETS + 1 buckets are summed), so
+ * usage at the end of a bucket is never forgotten early. It costs O(BUCKETS) per check and gives an
+ * honest retry-after: the moment enough old buckets leave for this request to fit.
  * TPM reserves an estimate at admission and is settled with the real usage afterwards (refund or debt).
  */
 
