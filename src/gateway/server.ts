@@ -40,6 +40,7 @@ export async function listen(server: Server, hostPort: string): Promise<string> 
 export async function startGateway(profile: Profile, bus: EventBus, listenAt = profile.listen): Promise<Gateway> {
   const registry = new BackendRegistry();
   const limiter = new Limiter(profile, bus);
+  await limiter.ready();
   startTokenWorker();
   const state: GatewayState = { runtime: new Runtime(profile, registry), bus, limiter, inflight: 0, draining: false };
   const server = createServer(

@@ -57,6 +57,13 @@ export class Limiter {
     this.degraded = s ? new MemoryLimitStore(profile.limits.rateWindow) : undefined;
   }
 
+  /** Waits (bounded by the store's timeout) for a shared store to connect, so the first requests are not degraded. */
+  async ready(): Promise<void> {
+    if (this.shared instanceof RedisLimitStore) {
+      await this.shared.ready().catch((e: Error) => this.markStore(false, e.message));
+    }
+  }
+
   /** The limits that apply to a tenant and model; empty when none do. */
   specsFor(tenant: Tenant, model: string): LimitSpec[] {
     const out: LimitSpec[] = [];

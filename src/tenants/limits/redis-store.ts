@@ -43,7 +43,7 @@ export class RedisLimitStore implements LimitStore {
   ready(): Promise<void> {
     if (this.redis.status === 'ready') return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`redis not ready at ${this.o.url}`)), Math.max(this.o.timeoutMs, 1000));
+      const t = setTimeout(() => reject(new Error(`redis not reachable at ${redactUrl(this.o.url)}`)), Math.max(this.o.timeoutMs, 1000));
       this.redis.once('ready', () => {
         clearTimeout(t);
         resolve();
@@ -95,4 +95,9 @@ export class RedisLimitStore implements LimitStore {
   async close(): Promise<void> {
     this.redis.disconnect();
   }
+}
+
+/** A redis:// URL without its password, for messages. */
+function redactUrl(url: string): string {
+  return url.replace(/\/\/([^@/]*)@/, '//***@');
 }
