@@ -20,11 +20,12 @@ function parseMs(s) {
 }
 
 /** One run; resolves with { rps, p50, p99, total, errors } (latencies in ms). */
-export function closedLoop({ url, body, connections, seconds, cpu = 0 }) {
-  if (!hasWrk) return autocannonLoad({ url, body, connections, seconds });
+export function closedLoop({ url, body, connections, seconds, cpu = 0, headers = {} }) {
+  if (!hasWrk) return autocannonLoad({ url, body, connections, seconds, headers });
   const dir = mkdtempSync(join(tmpdir(), 'aigw-wrk-'));
   const script = join(dir, 'post.lua');
-  writeFileSync(script, `wrk.method = "POST"\nwrk.body = ${JSON.stringify(body)}\nwrk.headers["Content-Type"] = "application/json"\n`);
+  const extra = Object.entries(headers).map(([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}\n`).join('');
+  writeFileSync(script, `wrk.method = "POST"\nwrk.body = ${JSON.stringify(body)}\nwrk.headers["Content-Type"] = "application/json"\n${extra}`);
   const [cmd, args] = pinned(cpu, 'wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, url]);
   return new Promise((resolve, reject) => {
     const p = spawn(cmd, args);
