@@ -2,15 +2,16 @@
 // connections (vs a trivial node:http server, same run, interleaved), and stream throughput in chunks/s.
 //   --rounds N (3)  --seconds S (5)  --connections C (64)
 import { request } from 'node:http';
-import { AIGW, arg, load, median, startProcess, cpuSeconds } from './lib/bench-util.js';
+import { AIGW, arg, load, median, cpuSeconds } from './lib/bench-util.js';
+import { startPinned } from './lib/procs.js';
 
 const rounds = Number(arg('rounds', 3));
 const seconds = Number(arg('seconds', 5));
 const connections = Number(arg('connections', 64));
 const body = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'Say something short.' }], max_tokens: 16 });
 
-const mock = await startProcess([AIGW, 'mock-backends', '--vllm', 'bench=0']);
-const trivial = await startProcess([new URL('./lib/trivial-server.js', import.meta.url).pathname]);
+const mock = await startPinned(undefined, [AIGW, 'mock-backends', '--vllm', 'bench=0']);
+const trivial = await startPinned(undefined, [new URL('./lib/trivial-server.js', import.meta.url).pathname]);
 const mockUrl = `${mock.urls[0]}/v1/chat/completions`;
 
 const results = { mock: [], trivial: [], mockCpuUs: [] };

@@ -11,35 +11,16 @@ import { request } from 'node:http';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AIGW, arg, cpuSeconds, median, startProcess } from './lib/bench-util.js';
-import { closedLoop, hasTaskset, hasWrk, pinned } from './lib/load.js';
+import { AIGW, arg, cpuSeconds, median } from './lib/bench-util.js';
+import { startPinned } from './lib/procs.js';
+import { closedLoop, hasTaskset, hasWrk } from './lib/load.js';
 
 const rounds = Number(arg('rounds', 5));
 const seconds = Number(arg('seconds', 5));
 const connections = Number(arg('connections', 50));
 const skipMemory = process.argv.includes('--skip-memory');
 const lib = (f) => new URL(`./lib/${f}`, import.meta.url).pathname;
-const start = (cpu, args, count = 1) => {
-  const [cmd, a] = pinned(cpu, process.execPath, args);
-  return cmd === process.execPath ? startProcess(a, count) : startProcessVia(cmd, a, count);
-};
-// startProcess spawns node; for taskset we spawn taskset with node as its command.
-async function startProcessVia(cmd, args, count) {
-  const { spawn } = await import('node:child_process');
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`not ready: ${out}`)), 20_000);
-    child.stdout.on('data', (d) => {
-      out += d;
-      const urls = [...out.matchAll(/listening on (\S+)$/gm)].map((m) => m[1]);
-      if (urls.length >= count) {
-        clearTimeout(timer);
-        resolve({ child, urls, stop: () => child.kill('SIGKILL') });
-      }
-    });
-  });
-}
+const start = startPinned;
 
 const trivial = await start(0, [lib('trivial-server.js')]);
 const mock = await start(0, [AIGW, 'mock-backends', '--vllm', 'mock=0']);

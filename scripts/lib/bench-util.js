@@ -1,28 +1,7 @@
-// Shared helpers for the benchmark scripts: child processes with ready lines, autocannon runs, medians.
-import { spawn } from 'node:child_process';
+// Shared helpers for the benchmark scripts: autocannon runs, medians, /proc CPU, arguments.
 import autocannon from 'autocannon';
 
 export const AIGW = new URL('../../bin/aigw.js', import.meta.url).pathname;
-
-/** Spawns `node ARGS` and resolves with the URLs of its `… listening on URL` lines once `count` appeared. */
-export function startProcess(args, count = 1, env = {}) {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const urls = [];
-    const timer = setTimeout(() => reject(new Error(`not ready: ${out}`)), 20_000);
-    child.on('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
-    child.stdout.on('data', (d) => {
-      out += d;
-      urls.length = 0;
-      for (const m of out.matchAll(/listening on (\S+)$/gm)) urls.push(m[1]);
-      if (urls.length >= count) {
-        clearTimeout(timer);
-        resolve({ child, urls: [...urls], stop: () => child.kill('SIGKILL') });
-      }
-    });
-  });
-}
 
 export function median(xs) {
   const s = [...xs].sort((a, b) => a - b);

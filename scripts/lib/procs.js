@@ -4,8 +4,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { pinned } from './load.js';
 
+/** Spawns `node ARGS` (pinned to `cpu` unless it is undefined) and resolves once `count` ready lines appeared. */
 export function startPinned(cpu, args, count = 1) {
-  const [cmd, a] = pinned(cpu, process.execPath, args);
+  const [cmd, a] = cpu === undefined ? [process.execPath, args] : pinned(cpu, process.execPath, args);
   const child = spawn(cmd, a, { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';

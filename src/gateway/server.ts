@@ -1,6 +1,6 @@
 /** The gateway and admin listeners: node:http servers with the profile's timeouts, and a bounded drain. */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOn, splitHostPort } from '../core/listen.js';
 import type { EventBus } from '../events/bus.js';
 import type { Profile } from '../profile/schema.js';
 import { BackendRegistry } from '../upstream/backends.js';
@@ -19,22 +19,10 @@ export interface Gateway {
   drain(timeoutMs: number): Promise<void>;
 }
 
-export function splitHostPort(hp: string): { host: string; port: number } {
-  const i = hp.lastIndexOf(':');
-  return { host: hp.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(hp.slice(i + 1)) };
-}
-
-export async function listen(server: Server, hostPort: string): Promise<string> {
+/** Starts a server on a profile's `HOST:PORT`. */
+export function listen(server: Server, hostPort: string): Promise<string> {
   const { host, port } = splitHostPort(hostPort);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const a = server.address() as AddressInfo;
-  return `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+  return listenOn(server, host, port);
 }
 
 export async function startGateway(profile: Profile, bus: EventBus, listenAt = profile.listen): Promise<Gateway> {

@@ -1,6 +1,6 @@
 /** A mock vLLM or TEI server on a real socket: routes, body reading, error replies, /mock/stats. */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOn } from '../core/listen.js';
 import { loadTokenCounter, type TokenCounter } from '../openai/tokens.js';
 import { MockContext, type MockSettings } from './context.js';
 import { readBody, sendJson } from './http.js';
@@ -82,19 +82,11 @@ export async function startMock(settings: MockSettings, port = 0, host = '127.0.
   });
   server.on('clientError', (_err, socket) => socket.destroy());
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const addr = server.address() as AddressInfo;
-  const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  const url = await listenOn(server, host, port);
   return {
     name: settings.name,
     kind: settings.kind,
-    url: `http://${shownHost}:${addr.port}`,
+    url,
     context: ctx,
     close: () =>
       new Promise<void>((resolve) => {

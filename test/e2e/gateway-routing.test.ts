@@ -1,18 +1,12 @@
 /** Canary splits, sticky sessions, match overrides, fallbacks and ejection — real sockets end to end. */
-import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { startMock } from '../../src/mock/server.js';
 import { MockSchema } from '../../src/profile/schema.js';
 import { eventually, gatewayFor, useGateway } from '../helpers/gateway.js';
 import { chatOnce, chiSquare, inParallel, shares } from '../helpers/load.js';
+import { freePort } from '../helpers/ports.js';
 
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
+const closedPort = freePort;
 
 const gw = await useGateway(`
 version: 1

@@ -4,14 +4,17 @@
  * with skewed clocks still share one window. Keys carry a {tenant} hash tag (one slot in a cluster).
  */
 
-/** KEYS: per spec [tokens hash, requests hash, leases zset]. ARGV: windowMs, buckets, cost, lease, leaseTtlMs, n, then per spec tpm, rpm, conc (-1 = none). */
-export const ADMIT = `
+/** Redis time in ms, the window (ARGV 1 and 2), the current bucket, and the span of buckets counted (store.ts). */
+const CLOCK = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local W = tonumber(ARGV[1]); local B = tonumber(ARGV[2]); local bms = W / B
 local cur = math.floor(now / bms)
 local S = B + 1
-local cost = tonumber(ARGV[3]); local lease = ARGV[4]; local ttl = tonumber(ARGV[5]); local n = tonumber(ARGV[6])
+`;
+
+/** KEYS: per spec [tokens hash, requests hash, leases zset]. ARGV: windowMs, buckets, cost, lease, leaseTtlMs, n, then per spec tpm, rpm, conc (-1 = none). */
+export const ADMIT = `${CLOCK}local cost = tonumber(ARGV[3]); local lease = ARGV[4]; local ttl = tonumber(ARGV[5]); local n = tonumber(ARGV[6])
 
 local function load(key)
   local h = redis.call('HGETALL', key)
@@ -85,13 +88,7 @@ return out
 `;
 
 /** KEYS: per spec [tokens hash, leases zset]. ARGV: windowMs, buckets, bucket, delta, lease, n, then per spec hasTpm (1/0). */
-export const SETTLE = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local W = tonumber(ARGV[1]); local B = tonumber(ARGV[2]); local bms = W / B
-local cur = math.floor(now / bms)
-local S = B + 1
-local bucket = tonumber(ARGV[3]); local delta = tonumber(ARGV[4]); local lease = ARGV[5]; local n = tonumber(ARGV[6])
+export const SETTLE = `${CLOCK}local bucket = tonumber(ARGV[3]); local delta = tonumber(ARGV[4]); local lease = ARGV[5]; local n = tonumber(ARGV[6])
 for i = 0, n - 1 do
   local tk = KEYS[i * 2 + 1]
   if ARGV[7 + i] == '1' and delta ~= 0 then
