@@ -1,4 +1,7 @@
-/** Case 30: a prompt that makes BPE quadratic never blocks the gateway's event loop (the mock runs in its own process). */
+/**
+ * Case 30: a prompt that makes BPE quadratic never blocks the gateway's event loop. The file runs alone
+ * (npm test runs *.serial.test.ts after the rest), so CPU contention is not mistaken for blocking.
+ */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import { startAigw } from '../helpers/cli.js';
