@@ -51,6 +51,33 @@ describe('token limits', () => {
     expect((await chat('k-tpm2k', { max_tokens: 500 })).status).toBe(200);
   });
 
+  it('gives the openai client a RateLimitError with the headers, and its own retries get through after retry-after', async () => {
+    const strict = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'k-tpm2k', maxRetries: 0 });
+    const ask = (c: OpenAI) => c.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 900 });
+    let err: unknown;
+    for (let i = 0; i < 5 && !err; i++) err = await ask(strict).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.RateLimitError);
+    const headers = (err as InstanceType<typeof OpenAI.RateLimitError>).headers;
+    expect(Number(headers.get('retry-after-ms'))).toBeGreaterThan(0);
+    expect(headers.get('x-ratelimit-limit-tokens')).toBe('2000');
+    const patient = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'k-tpm2k', maxRetries: 4 });
+    expect((await ask(patient)).usage!.completion_tokens).toBe(900);
+  });
+
+  it('charges a client that left mid-stream for what was streamed, not for its whole reservation (case 34)', async () => {
+    await sleep(WINDOW_MS + 50);
+    const left = await rawPost(url, { model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 1000, stream: true }, { headers: { authorization: 'Bearer k-steady', 'x-mock-tps': '100' }, abortAfterMs: 200 });
+    expect(left.ended).toBe('aborted');
+    await eventually(() => gw.eventsOf('request').some((e) => e.tenant === 'steady' && e.clientAborted));
+    const charged = gw.eventsOf('request').find((e) => e.tenant === 'steady' && e.clientAborted)!.tokens;
+    expect(charged.output).toBeGreaterThan(5);
+    expect(charged.output).toBeLessThan(100);
+    const after = await chat('k-steady', { max_tokens: 1 });
+    // Remaining = limit − (prompt + streamed output of the aborted stream) − this request's own reservation.
+    const reservation = Math.ceil(Buffer.byteLength(JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'count my tokens' }], max_tokens: 1 })) / 3) + 1;
+    expect(Number(after.headers['x-ratelimit-remaining-tokens'])).toBe(3000 - (charged.input + charged.output) - reservation);
+  });
+
   it('refunds what a request did not use, so the remaining budget tracks real usage (case 34)', async () => {
     const a = await chat('k-steady', { max_tokens: 1000 }, { 'x-mock-fault': 'status:400' });
     expect(a.status).toBe(400);
