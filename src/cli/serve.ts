@@ -6,7 +6,7 @@ import { unwatchFile, watchFile } from 'node:fs';
 import { EventBus } from '../events/bus.js';
 import { startGateway, listen } from '../gateway/server.js';
 import { startMock, type RunningMock } from '../mock/server.js';
-import { createAdminServer } from '../observe/admin-server.js';
+import { createAdmin } from '../observe/admin.js';
 import { attachRequestLog, type LogFormat } from '../observe/request-log.js';
 import { loadProfileFile } from '../profile/load.js';
 import { formatProblem } from '../profile/problems.js';
@@ -51,11 +51,8 @@ export async function run(opts: Options): Promise<number> {
     throw new CliError(`cannot listen on ${opts.listen ?? profile.listen}: ${e.message}`);
   });
   process.stdout.write(`gateway listening on ${gateway.url}\n`);
-  const admin = createAdminServer(
-    { '/healthz': (_q, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}') },
-    profile.admin.key,
-  );
-  const adminUrl = await listen(admin, opts.admin ?? profile.admin.listen).catch((e: Error) => {
+  const admin = createAdmin({ runtime: () => gateway.state.runtime, bus, inflight: () => gateway.state.inflight }, profile.admin.key);
+  const adminUrl = await listen(admin.server, opts.admin ?? profile.admin.listen).catch((e: Error) => {
     throw new CliError(`cannot listen on ${opts.admin ?? profile.admin.listen}: ${e.message}`);
   });
   process.stdout.write(`admin listening on ${adminUrl}\n`);
@@ -91,8 +88,7 @@ export async function run(opts: Options): Promise<number> {
   });
   unwatchFile(opts.config);
   await gateway.drain(gateway.state.runtime.profile.timeouts.drain);
-  await new Promise<void>((r) => admin.close(() => r()));
-  admin.closeAllConnections();
+  admin.close();
   await Promise.all(mocks.map((m) => m.close()));
   return exitCodes.ok;
 }

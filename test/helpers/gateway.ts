@@ -7,12 +7,17 @@ import { mocksOfProfile, withBackendUrls } from '../../src/cli/mock-settings.js'
 import { EventBus } from '../../src/events/bus.js';
 import type { GatewayEvent } from '../../src/events/types.js';
 import { startGateway, type Gateway } from '../../src/gateway/server.js';
+import { listenOn } from '../../src/core/listen.js';
+import { createAdmin } from '../../src/observe/admin.js';
 import { startMock, type RunningMock } from '../../src/mock/server.js';
 import { parseProfile } from '../../src/profile/load.js';
 import { formatProblem } from '../../src/profile/problems.js';
 
 export interface TestGateway {
   url: string;
+  /** The admin listener's URL, and its parts. */
+  adminUrl: string;
+  admin: import('../../src/observe/admin.js').Admin;
   gateway: Gateway;
   events: GatewayEvent[];
   mocks: Record<string, RunningMock>;
@@ -44,14 +49,19 @@ export async function gatewayFor(yaml: string, upstreams: Record<string, string>
   const events: GatewayEvent[] = [];
   bus.subscribe((e) => events.push(e));
   const gateway = await startGateway(withBackendUrls(r.profile, urls), bus, '127.0.0.1:0');
+  const admin = createAdmin({ runtime: () => gateway.state.runtime, bus, inflight: () => gateway.state.inflight }, r.profile.admin.key);
+  const adminUrl = await listenOn(admin.server, '127.0.0.1', 0);
   const t: TestGateway = {
     url: gateway.url,
+    adminUrl,
+    admin,
     gateway,
     events,
     mocks,
     eventsOf: (type) => events.filter((e) => e.type === type) as never,
     mockStats: async (name) => (await (await fetch(`${mocks[name]!.url}/mock/stats`)).json()) as MockStatsJson,
     async close() {
+      admin.close();
       await gateway.drain(100);
       await Promise.all(Object.values(mocks).map((m) => m.close()));
     },

@@ -1,0 +1,64 @@
+/**
+ * `GET /aigw/events`: the bus as server-sent events, each with an id so a client can resume with
+ * Last-Event-ID. A subscriber that does not read never slows the gateway: its queue is bounded, and what
+ * overflows is dropped and counted.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { EventBus } from '../events/bus.js';
+import type { GatewayEvent } from '../events/types.js';
+import { encodeSseEvent } from '../openai/sse.js';
+
+const HISTORY = 1024;
+/** Bytes a subscriber may have unsent before its events are dropped. */
+const MAX_PENDING_BYTES = 1024 * 1024;
+const KEEPALIVE_MS = 15_000;
+
+export class EventStream {
+  private nextId = 1;
+  private readonly history: { id: number; frame: string }[] = [];
+  private readonly clients = new Set<ServerResponse>();
+  dropped = 0;
+  /** Unsent bytes (beyond the kernel's socket buffers) a subscriber may have before its events are dropped. */
+  maxPendingBytes = MAX_PENDING_BYTES;
+
+  constructor(bus: EventBus, private readonly onDrop: () => void = () => {}) {
+    bus.subscribe((e) => this.publish(e));
+  }
+
+  private publish(e: GatewayEvent): void {
+    const id = this.nextId++;
+    const frame = encodeSseEvent(JSON.stringify(e), e.type, id);
+    this.history.push({ id, frame });
+    if (this.history.length > HISTORY) this.history.shift();
+    for (const res of this.clients) {
+      if (res.writableLength > this.maxPendingBytes) {
+        this.dropped++;
+        this.onDrop();
+        continue;
+      }
+      res.write(frame);
+    }
+  }
+
+  get subscribers(): number {
+    return this.clients.size;
+  }
+
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no', connection: 'keep-alive' });
+    res.write(': aigw events\n\n');
+    const last = Number(req.headers['last-event-id'] ?? new URL(req.url ?? '/', 'http://x').searchParams.get('lastEventId') ?? NaN);
+    if (Number.isFinite(last)) for (const h of this.history) if (h.id > last) res.write(h.frame);
+    this.clients.add(res);
+    const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
+    res.on('close', () => {
+      clearInterval(keepalive);
+      this.clients.delete(res);
+    });
+  }
+
+  close(): void {
+    for (const res of this.clients) res.end();
+    this.clients.clear();
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * The gateway's Prometheus metrics, fed by the event bus (never by the request path itself). Token usage,
+ * request duration, time to first token and time per output token follow the OpenTelemetry GenAI semantic
+ * conventions with the names Envoy AI Gateway exports, so the same dashboards work; the rest is `aigw_`.
+ * Model and backend labels only ever take configured names (or `unknown`): 10k random model names in
+ * requests cannot blow up the series count.
+ */
+import type { EventBus } from '../events/bus.js';
+import type { GatewayEvent } from '../events/types.js';
+import { Counter, Gauge, Histogram } from './prometheus.js';
+
+const TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864];
+const DURATION_BUCKETS = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
+const TTFT_BUCKETS = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
+const TPOT_BUCKETS = [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5];
+
+const OPERATION: Record<string, string> = { chat: 'chat', completions: 'text_completion', embeddings: 'embeddings' };
+const GENAI = ['gen_ai_operation_name', 'gen_ai_request_model', 'gen_ai_response_model'];
+
+export interface LabelScope {
+  /** Configured public models, backends and tenants: the only values labels may take. */
+  models: ReadonlySet<string>;
+  backends: ReadonlySet<string>;
+  tenants: ReadonlySet<string>;
+  upstreamModels: ReadonlySet<string>;
+}
+
+export class GatewayMetrics {
+  readonly tokens = new Histogram('gen_ai_client_token_usage', 'Tokens used per request, by type (input, output).', [...GENAI, 'gen_ai_token_type'], TOKEN_BUCKETS);
+  readonly duration = new Histogram('gen_ai_server_request_duration_seconds', 'Time to the last byte of the answer.', GENAI, DURATION_BUCKETS);
+  readonly ttft = new Histogram('gen_ai_server_time_to_first_token_seconds', 'Time to the first streamed token.', GENAI, TTFT_BUCKETS);
+  readonly tpot = new Histogram('gen_ai_server_time_per_output_token_seconds', 'Time per output token after the first.', GENAI, TPOT_BUCKETS);
+  readonly requests = new Counter('aigw_requests_total', 'Finished requests by model, backend and status.', ['model', 'backend', 'status']);
+  readonly routed = new Counter('aigw_routed_requests_total', 'Requests routed to each backend, by model.', ['model', 'backend']);
+  readonly rateLimited = new Counter('aigw_rate_limited_total', 'Requests refused by a tenant limit, by kind.', ['tenant', 'kind']);
+  readonly truncations = new Counter('aigw_truncations_total', 'Answers cut after bytes went out, by reason.', ['model', 'backend', 'reason']);
+  readonly upstreamErrors = new Counter('aigw_upstream_errors_total', 'Failed upstream attempts, by reason.', ['model', 'backend', 'reason']);
+  readonly clientAborts = new Counter('aigw_client_aborts_total', 'Requests the client left before the answer ended.', ['model']);
+  readonly inflight = new Gauge('aigw_inflight_requests', 'Requests in flight.', []);
+  readonly eventDrops = new Counter('aigw_event_subscriber_drops_total', 'Events dropped for slow /aigw/events subscribers.', []);
+
+  constructor(
+    private scope: LabelScope,
+    private readonly inflightNow: () => number,
+  ) {}
+
+  setScope(scope: LabelScope): void {
+    this.scope = scope;
+  }
+
+  attach(bus: EventBus): () => void {
+    return bus.subscribe((e) => this.record(e));
+  }
+
+  private model(m: string): string {
+    return this.scope.models.has(m) ? m : 'unknown';
+  }
+  private backend(b: string | undefined): string {
+    return b !== undefined && this.scope.backends.has(b) ? b : 'none';
+  }
+
+  record(e: GatewayEvent): void {
+    switch (e.type) {
+      case 'request': {
+        const model = this.model(e.model);
+        const backend = this.backend(e.backend);
+        const upstream = e.upstreamModel !== undefined && this.scope.upstreamModels.has(e.upstreamModel) ? e.upstreamModel : 'unknown';
+        const genai = [OPERATION[e.endpoint] ?? 'unknown', model, upstream];
+        this.requests.inc([model, backend, String(e.status)]);
+        if (e.backend !== undefined) this.routed.inc([model, backend]);
+        if (e.clientAborted) this.clientAborts.inc([model]);
+        if (e.status >= 200 && e.status < 300) {
+          this.duration.observe(genai, e.durationMs / 1000);
+          if (e.tokens.inputSource !== 'none') this.tokens.observe([...genai, 'input'], e.tokens.input);
+          if (e.tokens.outputSource !== 'none') this.tokens.observe([...genai, 'output'], e.tokens.output);
+          if (e.ttftMs !== undefined) {
+            this.ttft.observe(genai, e.ttftMs / 1000);
+            if (e.tokens.output > 1) this.tpot.observe(genai, (e.durationMs - e.ttftMs) / 1000 / (e.tokens.output - 1));
+          }
+        }
+        return;
+      }
+      case 'ratelimit':
+        return this.rateLimited.inc([this.scope.tenants.has(e.tenant) ? e.tenant : 'unknown', e.kind]);
+      case 'truncation':
+        return this.truncations.inc([this.model(e.model), this.backend(e.backend), e.reason]);
+      case 'upstream_error':
+        return this.upstreamErrors.inc([this.model(e.model), this.backend(e.backend), e.reason]);
+      default:
+    }
+  }
+
+  render(): string {
+    this.inflight.set([], this.inflightNow());
+    return [this.tokens, this.duration, this.ttft, this.tpot, this.requests, this.routed, this.rateLimited, this.truncations, this.upstreamErrors, this.clientAborts, this.inflight, this.eventDrops]
+      .map((m) => m.render())
+      .join('');
+  }
+
+  reset(): void {
+    for (const m of [this.tokens, this.duration, this.ttft, this.tpot, this.requests, this.routed, this.rateLimited, this.truncations, this.upstreamErrors, this.clientAborts, this.eventDrops]) m.reset();
+  }
+}

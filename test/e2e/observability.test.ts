@@ -1,0 +1,133 @@
+/** The admin surface (contract §4) against traffic we counted ourselves; reliability cases 42, 43, 46. */
+import { request } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { decodeSseBody } from '../../src/openai/sse.js';
+import { eventually, useGateway } from '../helpers/gateway.js';
+import { inParallel } from '../helpers/load.js';
+import { rawPost } from '../helpers/raw.js';
+
+const KEY = 'sk-metrics-CANARY-99aa';
+const gw = await useGateway(`
+version: 1
+limits: { responseBuffer: { mode: buffered, maxBytes: 64Ki, onOverflow: truncate } }
+backends:
+  v1: { url: http://127.0.0.1:0, mock: { kind: vllm, models: [up] } }
+  v2: { url: http://127.0.0.1:0, mock: { kind: vllm, models: [up] } }
+models:
+  llama: { targets: [{ backend: v1, model: up, weight: 3 }, { backend: v2, model: up, weight: 1 }] }
+tenants:
+  acme: { keys: ["${KEY}"], limits: { tpm: 1000000, rpm: 30 } }
+`);
+const chat = (extra: object = {}, headers: Record<string, string> = {}) =>
+  rawPost(`${gw.url}/v1/chat/completions`, { model: 'llama', messages: [{ role: 'user', content: 'hello' }], max_tokens: 10, ...extra }, { headers: { authorization: `Bearer ${KEY}`, ...headers } });
+const metrics = async () => (await fetch(`${gw.adminUrl}/metrics`)).text();
+const sample = (text: string, name: string, labels: Record<string, string>) => {
+  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && want.every((w) => l.includes(w)));
+  return line ? Number(line.split(' ').at(-1)) : undefined;
+};
+
+// Subscribed before the traffic: every event must arrive, in order, with ids.
+const received: string[] = [];
+const sub = request(`${gw.adminUrl}/aigw/events`, (res) => res.on('data', (d) => received.push(String(d))));
+sub.end();
+await eventually(() => received.length > 0);
+
+describe('metrics, stats and events agree with the traffic sent', () => {
+  it('counts requests, tokens, routing and truncations', async () => {
+    const rs = await inParallel(20, 4, () => chat());
+    expect(rs.every((r) => r.status === 200)).toBe(true);
+    const streamed = await chat({ stream: true });
+    expect(streamed.status).toBe(200);
+    const cut = await chat({ max_tokens: 30_000 });
+    expect(cut.ended).toBe('aborted');
+    await eventually(() => gw.eventsOf('request').length >= 22);
+
+    const m = await metrics();
+    const v1 = sample(m, 'aigw_routed_requests_total', { model: 'llama', backend: 'v1' })!;
+    const v2 = sample(m, 'aigw_routed_requests_total', { model: 'llama', backend: 'v2' })!;
+    expect(v1 + v2).toBe(22);
+    // The cut answer's usage never arrived: 21 answers report tokens, 10 each.
+    expect(sample(m, 'gen_ai_client_token_usage_count', { gen_ai_request_model: 'llama', gen_ai_token_type: 'output' })).toBe(21);
+    expect(sample(m, 'gen_ai_client_token_usage_sum', { gen_ai_request_model: 'llama', gen_ai_token_type: 'output' })).toBe(21 * 10);
+    expect(sample(m, 'gen_ai_server_time_to_first_token_seconds_count', { gen_ai_response_model: 'up' })).toBe(1);
+    expect(sample(m, 'aigw_truncations_total', { reason: 'buffer_truncate' })).toBe(1);
+    expect(m).toContain('# TYPE gen_ai_server_request_duration_seconds histogram');
+
+    const stats = (await (await fetch(`${gw.adminUrl}/aigw/stats`)).json()) as {
+      models: Record<string, { requests: number; backends: Record<string, { requests: number; weight: number; share: number; expectedShare: number; tokens: { output: number }; latencyMs: { p50: number } }> }>;
+      tenants: Record<string, { rpm: { used: number; limit: number }; tpm: { used: number } }>;
+      truncations: { reason: string; bytesDelivered: number }[];
+    };
+    const llama = stats.models.llama!;
+    expect(llama.requests).toBe(22);
+    expect(llama.backends.v1!.requests).toBe(v1);
+    expect(llama.backends.v1!).toMatchObject({ weight: 3, expectedShare: 0.75 });
+    expect(llama.backends.v1!.share).toBeCloseTo(v1 / 22, 5);
+    expect(llama.backends.v1!.latencyMs.p50).toBeGreaterThan(0);
+    expect(stats.tenants.acme!.rpm).toMatchObject({ used: 22, limit: 30 });
+    expect(stats.truncations[0]).toMatchObject({ reason: 'buffer_truncate', bytesDelivered: 64 * 1024 });
+
+    await eventually(() => decodeSseBody(received.join('')).filter((e) => e.event === 'request').length >= 22);
+    const events = decodeSseBody(received.join('')).filter((e) => e.data !== undefined);
+    const ids = events.map((e) => Number(e.id));
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    expect(events.find((e) => e.event === 'truncation')).toBeDefined();
+    for (const e of events) expect(JSON.parse(e.data!)).toMatchObject({ type: e.event, ts: expect.any(Number) });
+  });
+
+  it('resumes from Last-Event-ID', async () => {
+    const all = decodeSseBody(received.join('')).filter((e) => e.id);
+    const from = Number(all.at(-5)!.id);
+    const replay = await new Promise<string>((resolve) => {
+      const req = request(`${gw.adminUrl}/aigw/events`, { headers: { 'last-event-id': String(from) } }, (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        setTimeout(() => (req.destroy(), resolve(text)), 200);
+      });
+      req.end();
+    });
+    expect(decodeSseBody(replay).filter((e) => e.id).map((e) => Number(e.id))).toEqual(all.slice(-4).map((e) => Number(e.id)));
+  });
+
+  it('counts rate-limit rejections by kind', async () => {
+    const rs = await inParallel(20, 5, () => chat({ max_tokens: 1 }));
+    expect(rs.some((r) => r.status === 429)).toBe(true);
+    expect(sample(await metrics(), 'aigw_rate_limited_total', { tenant: 'acme', kind: 'requests' })).toBe(rs.filter((r) => r.status === 429).length);
+  });
+});
+
+describe('bounded cardinality and no secrets (cases 43, 46)', () => {
+  it('keeps the model label to configured names plus unknown under 10k random model names', async () => {
+    await inParallel(10_000, 50, (i) => chat({ model: `random-${i}-${Math.random()}` }));
+    const m = await metrics();
+    const models = new Set([...m.matchAll(/[{,](?:model|gen_ai_request_model)="([^"]*)"/g)].map((x) => x[1]));
+    expect([...models].sort()).toEqual(['llama', 'unknown']);
+    expect(m.split('\n').length).toBeLessThan(1000);
+  }, 60_000);
+
+  it('shows no API key in metrics, stats or events', async () => {
+    const everything = [await metrics(), await (await fetch(`${gw.adminUrl}/aigw/stats`)).text(), received.join('')].join('\n');
+    expect(everything).not.toContain(KEY);
+  });
+});
+
+describe('a subscriber that never reads (case 42)', () => {
+  it('does not slow the gateway; its backlog is bounded and drops are counted', async () => {
+    const { connect } = await import('node:net');
+    const port = Number(new URL(gw.adminUrl).port);
+    const stuck = connect(port, '127.0.0.1', () => stuck.write('GET /aigw/events HTTP/1.1\r\nHost: x\r\n\r\n'));
+    stuck.pause();
+    // Past the kernel's socket buffers (about 4 MiB on loopback here), this much may queue before drops start.
+    gw.admin.events.maxPendingBytes = 64 * 1024;
+    await new Promise((r) => setTimeout(r, 100));
+    const t0 = performance.now();
+    const rs = await inParallel(12_000, 50, () => chat({ model: 'random-model' }));
+    const ms = performance.now() - t0;
+    expect(rs.every((r) => r.status === 404)).toBe(true);
+    expect(ms / 12_000).toBeLessThan(5);
+    expect(gw.admin.events.dropped).toBeGreaterThan(0);
+    expect(Number(/aigw_event_subscriber_drops_total (\d+)/.exec(await metrics())?.[1])).toBe(gw.admin.events.dropped);
+    stuck.destroy();
+  }, 60_000);
+});
