@@ -38,12 +38,16 @@ models:
   mock: { targets: [{ backend: mock }] }
 `);
 const aigw = await start(1, [AIGW, 'serve', '-c', profile, '--log', 'off'], 2);
+// The same gateway without the admin surface (no metrics, stats or event stream): what observability costs.
+const bareProfile = join(dir, 'bench-noadmin.yaml');
+writeFileSync(bareProfile, readFileSync(profile, 'utf8').replace('admin: { listen: 127.0.0.1:0 }', 'admin: { enabled: false }'));
+const aigwNoAdmin = await start(1, [AIGW, 'serve', '-c', bareProfile, '--log', 'off'], 1);
 const bareStream = await start(1, [lib('bare-proxy.js'), mock.urls[0]]);
 
 const path = '/v1/chat/completions';
 const body = JSON.stringify({ model: 'bench', messages: [{ role: 'user', content: 'Say something short.' }], max_tokens: 4 });
-const targets = { direct: trivial.urls[0], bare: bare.urls[0], aigw: aigw.urls[0] };
-const pids = { bare: bare.child.pid, aigw: aigw.child.pid };
+const targets = { direct: trivial.urls[0], bare: bare.urls[0], aigw: aigw.urls[0], 'aigw-noobs': aigwNoAdmin.urls[0] };
+const pids = { bare: bare.child.pid, aigw: aigw.child.pid, 'aigw-noobs': aigwNoAdmin.child.pid };
 
 async function roundOf(name, conns, secs) {
   const pid = pids[name];
@@ -56,15 +60,15 @@ async function roundOf(name, conns, secs) {
 console.log(`load generator: ${hasWrk ? 'wrk' : 'autocannon (install wrk for lower client overhead)'}; pinning: ${hasTaskset ? 'taskset (upstream+load on CPU 0, proxy on CPU 1)' : 'none'}`);
 for (const name of Object.keys(targets)) await roundOf(name, connections, 1); // warm-up
 
-const results = { direct: [], bare: [], aigw: [] };
+const results = { direct: [], bare: [], aigw: [], 'aigw-noobs': [] };
 const order = Object.keys(targets);
 for (let r = 0; r < rounds; r++) {
-  for (const name of [...order.slice(r % 3), ...order.slice(0, r % 3)]) results[name].push(await roundOf(name, connections, seconds));
+  for (const name of [...order.slice(r % order.length), ...order.slice(0, r % order.length)]) results[name].push(await roundOf(name, connections, seconds));
   const line = order.map((n) => `${n} ${results[n].at(-1).rps.toFixed(0)}`).join('  ');
   console.log(`round ${r + 1}/${rounds}: req/s ${line}`);
 }
 const lat = { direct: [], bare: [], aigw: [] };
-for (let r = 0; r < Math.max(3, Math.ceil(rounds / 2)); r++) for (const name of order) lat[name].push(await roundOf(name, 1, Math.max(2, Math.ceil(seconds / 2))));
+for (let r = 0; r < Math.max(3, Math.ceil(rounds / 2)); r++) for (const name of Object.keys(lat)) lat[name].push(await roundOf(name, 1, Math.max(2, Math.ceil(seconds / 2))));
 
 /** Time to first byte and total time of one short stream. */
 function streamOnce(base) {
@@ -81,7 +85,7 @@ function streamOnce(base) {
 }
 const streams = { direct: [], bare: [], aigw: [] };
 const streamTargets = { direct: mock.urls[0], bare: bareStream.urls[0], aigw: aigw.urls[0] };
-for (let i = 0; i < 300; i++) for (const name of order) streams[name].push(await streamOnce(streamTargets[name]));
+for (let i = 0; i < 300; i++) for (const name of Object.keys(streams)) streams[name].push(await streamOnce(streamTargets[name]));
 
 function rss(pid) {
   return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024;
@@ -110,7 +114,7 @@ async function memoryRun(base, pid) {
 }
 const memory = skipMemory ? undefined : { aigw: await memoryRun(aigw.urls[0], aigw.child.pid), bare: await memoryRun(bareStream.urls[0], bareStream.child.pid) };
 
-for (const p of [trivial, mock, bare, aigw, bareStream]) p.stop();
+for (const p of [trivial, mock, bare, aigw, aigwNoAdmin, bareStream]) p.stop();
 
 const med = (name, key, src = results) => median(src[name].map((x) => x[key]));
 const f = (x, d = 0) => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(d));
@@ -121,6 +125,7 @@ for (const name of order) {
 }
 const aigwVsBare = med('aigw', 'rps') / med('bare', 'rps');
 console.log(`  aigw / bare proxy: ${aigwVsBare.toFixed(2)}x requests/s (target >= 0.90), aigw CPU ${f(med('aigw', 'cpuUs'))} us/req (target <= 85)`);
+console.log(`  metrics + stats + events on vs off: ${(med('aigw', 'rps') / med('aigw-noobs', 'rps')).toFixed(2)}x requests/s, ${f(med('aigw', 'cpuUs') - med('aigw-noobs', 'cpuUs'))} us/req of CPU`);
 const addP50 = med('aigw', 'p50', lat) - med('direct', 'p50', lat);
 const addP99 = med('aigw', 'p99', lat) - med('direct', 'p99', lat);
 console.log(`\nunloaded (1 connection): added latency p50 ${addP50.toFixed(3)} ms (target <= 0.35), p99 ${addP99.toFixed(3)} ms (target <= 1.5); bare proxy adds p50 ${(med('bare', 'p50', lat) - med('direct', 'p50', lat)).toFixed(3)} ms`);

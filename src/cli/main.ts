@@ -57,6 +57,7 @@ program
   .command('top')
   .description('the live terminal UI, attached to a running gateway\'s admin listener')
   .option('--admin <url>', 'the admin listener', 'http://127.0.0.1:9901')
+  .option('--key <key>', 'the admin key, when the gateway sets admin.key (or AIGW_ADMIN_KEY)')
   .action((opts) => runCommand(() => import('./top.js'), opts));
 
 await program.parseAsync(process.argv);

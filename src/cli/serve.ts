@@ -14,6 +14,12 @@ import type { Profile } from '../profile/schema.js';
 import { mocksOfProfile, withBackendUrls } from './mock-settings.js';
 import { CliError, exitCodes } from './run.js';
 
+/** The TUI in this process, on the admin listener's own endpoints; resolves when the user quits. */
+async function startTui(adminUrl: string, key: string | undefined): Promise<{ done: Promise<unknown> }> {
+  const [{ render }, { createElement }, { App }] = await Promise.all([import('ink'), import('react'), import('../tui/app.js')]);
+  return { done: render(createElement(App, { admin: adminUrl, adminKey: key })).waitUntilExit() };
+}
+
 interface Options {
   config: string;
   listen?: string;
@@ -51,13 +57,16 @@ export async function run(opts: Options): Promise<number> {
     throw new CliError(`cannot listen on ${opts.listen ?? profile.listen}: ${e.message}`);
   });
   process.stdout.write(`gateway listening on ${gateway.url}\n`);
-  const admin = createAdmin({ runtime: () => gateway.state.runtime, bus, inflight: () => gateway.state.inflight }, profile.admin.key);
-  const adminUrl = await listen(admin.server, opts.admin ?? profile.admin.listen).catch((e: Error) => {
-    throw new CliError(`cannot listen on ${opts.admin ?? profile.admin.listen}: ${e.message}`);
-  });
-  process.stdout.write(`admin listening on ${adminUrl}\n`);
-  if (opts.tui) process.stderr.write('aigw: --tui is not built yet; showing log lines instead\n');
-  attachRequestLog(bus, opts.log);
+  const admin = profile.admin.enabled ? createAdmin({ runtime: () => gateway.state.runtime, bus, inflight: () => gateway.state.inflight }, profile.admin.key) : undefined;
+  const adminUrl = admin
+    ? await listen(admin.server, opts.admin ?? profile.admin.listen).catch((e: Error) => {
+        throw new CliError(`cannot listen on ${opts.admin ?? profile.admin.listen}: ${e.message}`);
+      })
+    : undefined;
+  if (adminUrl) process.stdout.write(`admin listening on ${adminUrl}\n`);
+  const tui = opts.tui && process.stdout.isTTY && adminUrl ? await startTui(adminUrl, profile.admin.key) : undefined;
+  if (opts.tui && !tui) process.stderr.write('aigw: --tui needs a terminal; showing log lines instead\n');
+  if (!tui) attachRequestLog(bus, opts.log);
 
   let lastText = '';
   const reload = async (why: string) => {
@@ -85,10 +94,11 @@ export async function run(opts: Options): Promise<number> {
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
+    void tui?.done.then(() => resolve());
   });
   unwatchFile(opts.config);
   await gateway.drain(gateway.state.runtime.profile.timeouts.drain);
-  admin.close();
+  admin?.close();
   await Promise.all(mocks.map((m) => m.close()));
   return exitCodes.ok;
 }

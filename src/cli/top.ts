@@ -1,6 +1,20 @@
-/** `aigw top`: not built yet (see the open issues). */
-import { CliError } from './run.js';
+/** `aigw top [--admin URL]`: the live TUI on a terminal, periodic plain lines otherwise. */
+import { exitCodes } from './run.js';
 
-export async function run(): Promise<number> {
-  throw new CliError('`aigw top` is not implemented yet in this version', 1);
+export async function run(opts: { admin: string; key?: string }): Promise<number> {
+  const key = opts.key ?? process.env.AIGW_ADMIN_KEY;
+  const admin = opts.admin.replace(/\/+$/, '');
+  if (!process.stdout.isTTY) {
+    const stop = (await import('../tui/plain.js')).runPlain(admin, key);
+    await new Promise<void>((r) => {
+      process.once('SIGINT', r);
+      process.once('SIGTERM', r);
+    });
+    stop();
+    return exitCodes.ok;
+  }
+  const [{ render }, { createElement }, { App }] = await Promise.all([import('ink'), import('react'), import('../tui/app.js')]);
+  const app = render(createElement(App, { admin, adminKey: key }));
+  await app.waitUntilExit();
+  return exitCodes.ok;
 }

@@ -9,20 +9,20 @@ export interface RequestEvent {
   endpoint: string;
   model: string;
   /** The model name sent upstream, and the backend that served the answer (absent when none did). */
-  upstreamModel?: string;
-  backend?: string;
-  tenant?: string;
+  upstreamModel?: string | undefined;
+  backend?: string | undefined;
+  tenant?: string | undefined;
   status: number;
   stream: boolean;
   durationMs: number;
-  ttftMs?: number;
+  ttftMs?: number | undefined;
   tokens: { input: number; output: number; inputSource: TokenSource; outputSource: TokenSource };
   bytesOut: number;
   attempts: number;
   /** The client went away before the answer was complete. */
   clientAborted: boolean;
   truncated: boolean;
-  errorCode?: string;
+  errorCode?: string | undefined;
 }
 
 export type TruncationReason = 'upstream_reset' | 'idle_timeout' | 'buffer_truncate';

@@ -44,7 +44,8 @@ export function createHandler(state: GatewayState): (req: IncomingMessage, res: 
     state.inflight++;
     res.on('close', () => {
       state.inflight--;
-      if (!res.writableFinished) {
+      // A response aigw itself cut (truncate mode, a broken upstream body) is not a client leaving.
+      if (!res.writableFinished && !ctx.truncated) {
         ctx.clientGone = true;
         ctx.onClientGone?.();
       }

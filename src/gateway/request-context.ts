@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EventBus } from '../events/bus.js';
-import type { TokenSource } from '../events/types.js';
+import type { RequestEvent, TokenSource } from '../events/types.js';
 import type { Endpoint } from './parse-request.js';
 
 export class RequestContext {
@@ -57,25 +57,28 @@ export class RequestContext {
 
   private publish(): void {
     if (!this.bus.active || this.endpoint === undefined) return;
-    this.bus.publish({
+    // Built field by field (optional ones left undefined): cheaper than conditional spreads on every request.
+    const event: RequestEvent = {
       type: 'request',
       ts: Date.now(),
       requestId: this.requestId,
       endpoint: this.endpoint,
       model: this.model,
-      ...(this.upstreamModel !== undefined ? { upstreamModel: this.upstreamModel } : {}),
-      ...(this.backend !== undefined ? { backend: this.backend } : {}),
-      ...(this.tenant !== undefined ? { tenant: this.tenant } : {}),
+      upstreamModel: this.upstreamModel,
+      backend: this.backend,
+      tenant: this.tenant,
       status: this.status,
       stream: this.stream,
       durationMs: performance.now() - this.startedAt,
-      ...(this.ttftMs !== undefined ? { ttftMs: this.ttftMs } : {}),
+      ttftMs: this.ttftMs,
       tokens: { input: this.inputTokens, output: this.outputTokens, inputSource: this.inputSource, outputSource: this.outputSource },
       bytesOut: this.bytesOut,
       attempts: this.attempts,
       clientAborted: this.clientGone,
       truncated: this.truncated,
-      ...(this.errorCode !== undefined ? { errorCode: this.errorCode } : {}),
-    });
+      errorCode: this.errorCode,
+    };
+    this.bus.publish(event);
   }
+
 }

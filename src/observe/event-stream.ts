@@ -15,7 +15,8 @@ const KEEPALIVE_MS = 15_000;
 
 export class EventStream {
   private nextId = 1;
-  private readonly history: { id: number; frame: string }[] = [];
+  /** The last HISTORY events, as objects: serialised only when someone reads them. */
+  private readonly history: (GatewayEvent | undefined)[] = new Array(HISTORY);
   private readonly clients = new Set<ServerResponse>();
   dropped = 0;
   /** Unsent bytes (beyond the kernel's socket buffers) a subscriber may have before its events are dropped. */
@@ -27,9 +28,9 @@ export class EventStream {
 
   private publish(e: GatewayEvent): void {
     const id = this.nextId++;
+    this.history[id % HISTORY] = e;
+    if (this.clients.size === 0) return;
     const frame = encodeSseEvent(JSON.stringify(e), e.type, id);
-    this.history.push({ id, frame });
-    if (this.history.length > HISTORY) this.history.shift();
     for (const res of this.clients) {
       if (res.writableLength > this.maxPendingBytes) {
         this.dropped++;
@@ -48,7 +49,12 @@ export class EventStream {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no', connection: 'keep-alive' });
     res.write(': aigw events\n\n');
     const last = Number(req.headers['last-event-id'] ?? new URL(req.url ?? '/', 'http://x').searchParams.get('lastEventId') ?? NaN);
-    if (Number.isFinite(last)) for (const h of this.history) if (h.id > last) res.write(h.frame);
+    if (Number.isFinite(last)) {
+      for (let id = Math.max(last + 1, this.nextId - HISTORY); id < this.nextId; id++) {
+        const e = this.history[id % HISTORY];
+        if (e) res.write(encodeSseEvent(JSON.stringify(e), e.type, id));
+      }
+    }
     this.clients.add(res);
     const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
     res.on('close', () => {

@@ -65,14 +65,15 @@ export class GatewayMetrics {
         const model = this.model(e.model);
         const backend = this.backend(e.backend);
         const upstream = e.upstreamModel !== undefined && this.scope.upstreamModels.has(e.upstreamModel) ? e.upstreamModel : 'unknown';
-        const genai = [OPERATION[e.endpoint] ?? 'unknown', model, upstream];
+        const op = OPERATION[e.endpoint] ?? 'unknown';
+        const genai = [op, model, upstream];
         this.requests.inc([model, backend, String(e.status)]);
         if (e.backend !== undefined) this.routed.inc([model, backend]);
         if (e.clientAborted) this.clientAborts.inc([model]);
         if (e.status >= 200 && e.status < 300) {
           this.duration.observe(genai, e.durationMs / 1000);
-          if (e.tokens.inputSource !== 'none') this.tokens.observe([...genai, 'input'], e.tokens.input);
-          if (e.tokens.outputSource !== 'none') this.tokens.observe([...genai, 'output'], e.tokens.output);
+          if (e.tokens.inputSource !== 'none') this.tokens.observe([op, model, upstream, 'input'], e.tokens.input);
+          if (e.tokens.outputSource !== 'none') this.tokens.observe([op, model, upstream, 'output'], e.tokens.output);
           if (e.ttftMs !== undefined) {
             this.ttft.observe(genai, e.ttftMs / 1000);
             if (e.tokens.output > 1) this.tpot.observe(genai, (e.durationMs - e.ttftMs) / 1000 / (e.tokens.output - 1));

@@ -99,7 +99,12 @@ export const ProfileSchema = z.strictObject({
   version: z.literal(1),
   listen: HostPort.default('127.0.0.1:8080'),
   admin: z
-    .strictObject({ listen: HostPort.default('127.0.0.1:9901'), key: z.string().min(1).optional() })
+    .strictObject({
+      listen: HostPort.default('127.0.0.1:9901'),
+      key: z.string().min(1).optional(),
+      /** false: no admin listener, no metrics, stats or event stream (request logs still work). */
+      enabled: z.boolean().default(true),
+    })
     .prefault({}),
   limits: z
     .strictObject({

@@ -131,3 +131,25 @@ describe('a subscriber that never reads (case 42)', () => {
     stuck.destroy();
   }, 60_000);
 });
+
+describe('admin.key', () => {
+  it('guards the admin surface with a bearer key (health stays open)', async () => {
+    const { gatewayFor } = await import('../helpers/gateway.js');
+    const g = await gatewayFor(`
+version: 1
+admin: { key: admin-secret }
+backends:
+  v: { url: http://127.0.0.1:0, mock: { kind: vllm } }
+models:
+  m: { targets: [{ backend: v }] }
+`);
+    try {
+      expect((await fetch(`${g.adminUrl}/metrics`)).status).toBe(401);
+      expect((await fetch(`${g.adminUrl}/aigw/stats`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+      expect((await fetch(`${g.adminUrl}/aigw/stats`, { headers: { authorization: 'Bearer admin-secret' } })).status).toBe(200);
+      expect((await fetch(`${g.adminUrl}/healthz`)).status).toBe(200);
+    } finally {
+      await g.close();
+    }
+  });
+});

@@ -1,0 +1,85 @@
+/** The live TUI (`serve --tui`, `top`): one hook feeds presentational panels; keys move focus, pause, reset, quit. */
+import { Box, Text, useApp, useInput, useStdout } from 'ink';
+import { useEffect, useMemo, useReducer, useState } from 'react';
+import { AdminClient } from './admin-client.js';
+import { EventLog, Rates, RoutingPanel, TenantsPanel } from './components.js';
+import { applyEvent, applyStats, initialState, type StatsView, type TuiState } from './model.js';
+
+type Action =
+  | { type: 'stats'; stats: StatsView }
+  | { type: 'event'; id: number; event: Record<string, unknown> }
+  | { type: 'status'; connected: boolean; error?: string | undefined }
+  | { type: 'pause' };
+
+function reduce(s: TuiState, a: Action): TuiState {
+  switch (a.type) {
+    case 'pause':
+      return { ...s, paused: !s.paused };
+    case 'status':
+      return { ...s, connected: a.connected, error: a.error };
+    default:
+      if (s.paused) return s;
+      return a.type === 'stats' ? applyStats(s, a.stats) : applyEvent(s, a.id, a.event);
+  }
+}
+
+/** Connects to an admin listener and keeps the state current; `initial` lets tests and fixtures render offline. */
+export function useGatewayFeed(admin: string | undefined, key: string | undefined, initial?: TuiState) {
+  const [state, dispatch] = useReducer(reduce, initial ?? initialState());
+  const client = useMemo(
+    () =>
+      admin
+        ? new AdminClient(
+            { admin, key },
+            {
+              stats: (stats) => dispatch({ type: 'stats', stats }),
+              event: (id, event) => dispatch({ type: 'event', id, event }),
+              status: (connected, error) => dispatch({ type: 'status', connected, error }),
+            },
+          )
+        : undefined,
+    [admin, key],
+  );
+  useEffect(() => {
+    client?.start();
+    return () => client?.stop();
+  }, [client]);
+  return { state, togglePause: () => dispatch({ type: 'pause' }), reset: () => void client?.reset() };
+}
+
+const PANELS = ['routing', 'tenants', 'events'] as const;
+
+export function App({ admin, adminKey, initial, width: fixedWidth }: { admin?: string; adminKey?: string; initial?: TuiState; width?: number }) {
+  const { state, togglePause, reset } = useGatewayFeed(admin, adminKey, initial);
+  const { exit } = useApp();
+  const { stdout } = useStdout();
+  const width = fixedWidth ?? Math.max(80, stdout?.columns ?? 100);
+  const [focus, setFocus] = useState(0);
+  const [scroll, setScroll] = useState(0);
+  useInput((input, key) => {
+    if (input === 'q' || (key.ctrl && input === 'c')) exit();
+    else if (input === 'p') togglePause();
+    else if (input === 'r') reset();
+    else if (key.tab || key.rightArrow) setFocus((f) => (f + 1) % PANELS.length);
+    else if (key.leftArrow) setFocus((f) => (f + PANELS.length - 1) % PANELS.length);
+    else if (PANELS[focus] === 'events' && key.upArrow) setScroll((s) => Math.min(s + 1, Math.max(0, state.log.length - 1)));
+    else if (PANELS[focus] === 'events' && key.downArrow) setScroll((s) => Math.max(0, s - 1));
+  });
+  const status = state.connected ? <Text color="green">● connected</Text> : <Text color="red">● {state.error ?? 'connecting…'}</Text>;
+  return (
+    <Box flexDirection="column" width={width}>
+      <Box justifyContent="space-between" paddingX={1}>
+        <Text bold>aigw top {admin ? <Text dimColor>{admin}</Text> : null}</Text>
+        <Text>
+          {status}
+          {state.paused ? <Text color="yellow"> PAUSED</Text> : null}
+          <Text dimColor>  q quit · p pause · r reset · tab/←→ panels · ↑↓ scroll</Text>
+        </Text>
+      </Box>
+      <Rates rps={state.rps} tps={state.tps} inflight={state.stats?.inflight ?? 0} width={width} />
+      <RoutingPanel stats={state.stats} focused={PANELS[focus] === 'routing'} width={width} />
+      <TenantsPanel stats={state.stats} focused={PANELS[focus] === 'tenants'} width={width} />
+      <EventLog log={state.log} focused={PANELS[focus] === 'events'} rows={8} scroll={scroll} />
+    </Box>
+  );
+}

@@ -1,0 +1,116 @@
+/** Presentational panels of the TUI: they render a TuiState slice and nothing else. */
+import { Box, Text } from 'ink';
+import type { BackendView, LogLine, StatsView } from './model.js';
+
+const BLOCKS = ' ▁▂▃▄▅▆▇█';
+
+export function sparkline(values: readonly number[], width: number): string {
+  const xs = values.slice(-width);
+  const max = Math.max(1, ...xs);
+  return xs.map((v) => BLOCKS[Math.round((v / max) * (BLOCKS.length - 1))]).join('');
+}
+
+export function bar(fraction: number, width: number): string {
+  const f = Math.max(0, Math.min(1, fraction));
+  const full = Math.round(f * width);
+  return '█'.repeat(full) + '░'.repeat(Math.max(0, width - full));
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+const num = (x: number) => (x >= 1e6 ? `${(x / 1e6).toFixed(1)}M` : x >= 1e4 ? `${(x / 1e3).toFixed(1)}k` : String(Math.round(x)));
+
+function Panel({ title, focused, children }: { title: string; focused: boolean; children: React.ReactNode }) {
+  return (
+    <Box flexDirection="column" borderStyle="round" borderColor={focused ? 'cyan' : 'gray'} paddingX={1}>
+      <Text bold color={focused ? 'cyan' : undefined}>
+        {title}
+      </Text>
+      {children}
+    </Box>
+  );
+}
+
+function BackendRow({ name, b, width }: { name: string; b: BackendView; width: number }) {
+  const barWidth = Math.max(6, Math.min(20, width - 90));
+  const off = Math.abs(b.share - b.expectedShare) > 0.02 && b.requests > 50;
+  return (
+    <Text wrap="truncate-end">
+      {'  '}
+      {name.padEnd(18).slice(0, 18)} {String(b.requests).padStart(7)} {bar(b.share, barWidth)}{' '}
+      <Text color={off ? 'yellow' : 'green'}>{pct(b.share).padStart(6)}</Text>
+      <Text dimColor>/{pct(b.expectedShare).padStart(6)}</Text> err {String(b.errors).padStart(4)} p50 {b.latencyMs.p50.toFixed(0).padStart(5)}ms p99{' '}
+      {b.latencyMs.p99.toFixed(0).padStart(5)}ms ttft {b.ttftMs.p50.toFixed(0).padStart(4)}ms{b.inflight ? ` ⇄${b.inflight}` : ''}
+      {b.ejected ? <Text color="red"> EJECTED</Text> : null}
+    </Text>
+  );
+}
+
+export function RoutingPanel({ stats, focused, width }: { stats: StatsView | undefined; focused: boolean; width: number }) {
+  return (
+    <Panel title="Routing — model → backend: requests, share / weight, errors, latency" focused={focused}>
+      {!stats ? <Text dimColor>waiting for the gateway…</Text> : null}
+      {Object.entries(stats?.models ?? {}).map(([model, m]) => (
+        <Box key={model} flexDirection="column">
+          <Text bold>
+            {model} <Text dimColor>{m.requests} requests</Text>
+          </Text>
+          {Object.entries(m.backends).map(([name, b]) => (
+            <BackendRow key={name} name={name} b={b} width={width} />
+          ))}
+        </Box>
+      ))}
+    </Panel>
+  );
+}
+
+export function TenantsPanel({ stats, focused, width }: { stats: StatsView | undefined; focused: boolean; width: number }) {
+  const tenants = Object.entries(stats?.tenants ?? {});
+  const barWidth = Math.max(8, Math.min(24, Math.floor((width - 60) / 2)));
+  const windowS = (stats?.windowMs ?? 60_000) / 1000;
+  return (
+    <Panel title={`Tenants — tokens and requests in the last ${windowS}s vs limits`} focused={focused}>
+      {tenants.length === 0 ? <Text dimColor>no tenants (the gateway is open)</Text> : null}
+      {tenants.map(([name, t]) => {
+        const tf = t.tpm.limit ? t.tpm.used / t.tpm.limit : 0;
+        const rf = t.rpm.limit ? t.rpm.used / t.rpm.limit : 0;
+        return (
+          <Text key={name} wrap="truncate-end">
+            {'  '}
+            {name.padEnd(12).slice(0, 12)} TPM <Text color={tf > 0.9 ? 'red' : tf > 0.7 ? 'yellow' : 'green'}>{bar(tf, barWidth)}</Text> {num(t.tpm.used)}/
+            {t.tpm.limit === null ? '∞' : num(t.tpm.limit)} RPM <Text color={rf > 0.9 ? 'red' : 'green'}>{bar(rf, Math.floor(barWidth / 2))}</Text> {num(t.rpm.used)}/
+            {t.rpm.limit === null ? '∞' : num(t.rpm.limit)} 429s <Text color={t.rejected ? 'red' : undefined}>{t.rejected}</Text>
+          </Text>
+        );
+      })}
+    </Panel>
+  );
+}
+
+const KIND_COLOR: Record<LogLine['kind'], string> = { truncation: 'red', ratelimit: 'yellow', upstream_error: 'magenta', reload: 'blue', ejection: 'cyan' };
+
+export function EventLog({ log, focused, rows, scroll }: { log: readonly LogLine[]; focused: boolean; rows: number; scroll: number }) {
+  const end = Math.max(0, log.length - scroll);
+  const shown = log.slice(Math.max(0, end - rows), end);
+  return (
+    <Panel title={`Events — truncations, 429s, upstream errors${scroll ? ` (scrolled back ${scroll})` : ''}`} focused={focused}>
+      {shown.length === 0 ? <Text dimColor>nothing notable yet</Text> : null}
+      {shown.map((l) => (
+        <Text key={l.id} wrap="truncate-end">
+          <Text dimColor>{new Date(l.ts).toISOString().slice(11, 19)}</Text> <Text color={KIND_COLOR[l.kind]}>{l.kind.padEnd(14)}</Text> {l.text}
+        </Text>
+      ))}
+    </Panel>
+  );
+}
+
+export function Rates({ rps, tps, inflight, width }: { rps: readonly number[]; tps: readonly number[]; inflight: number; width: number }) {
+  const w = Math.max(10, Math.min(60, Math.floor((width - 40) / 2)));
+  return (
+    <Box paddingX={1}>
+      <Text>
+        req/s <Text color="green">{sparkline(rps, w)}</Text> {num(rps.at(-1) ?? 0).padStart(6)}   tok/s <Text color="cyan">{sparkline(tps, w)}</Text>{' '}
+        {num(tps.at(-1) ?? 0).padStart(6)}   in flight {inflight}
+      </Text>
+    </Box>
+  );
+}

@@ -1,0 +1,40 @@
+/** When stdout is not a terminal: the same feed as periodic plain lines (for CI logs and pipes). */
+import { AdminClient } from './admin-client.js';
+import { applyEvent, applyStats, initialState, type TuiState } from './model.js';
+
+export function summaryLines(s: TuiState): string[] {
+  const lines: string[] = [];
+  const t = new Date().toISOString().slice(11, 19);
+  lines.push(`${t} ${s.connected ? 'connected' : `disconnected: ${s.error ?? ''}`} req/s ${(s.rps.at(-1) ?? 0).toFixed(1)} tok/s ${(s.tps.at(-1) ?? 0).toFixed(0)} inflight ${s.stats?.inflight ?? 0}`);
+  for (const [model, m] of Object.entries(s.stats?.models ?? {})) {
+    const parts = Object.entries(m.backends).map(([b, v]) => `${b} ${v.requests} (${(v.share * 100).toFixed(1)}%/${(v.expectedShare * 100).toFixed(1)}%)`);
+    lines.push(`${t}   ${model}: ${parts.join(', ')}`);
+  }
+  for (const [name, ten] of Object.entries(s.stats?.tenants ?? {})) {
+    lines.push(`${t}   tenant ${name}: tpm ${ten.tpm.used}/${ten.tpm.limit ?? '∞'} rpm ${ten.rpm.used}/${ten.rpm.limit ?? '∞'} 429s ${ten.rejected}`);
+  }
+  return lines;
+}
+
+export function runPlain(admin: string, key: string | undefined, everyMs = 2000, out: NodeJS.WritableStream = process.stdout): () => void {
+  let state = initialState();
+  let printed = 0;
+  const client = new AdminClient(
+    { admin, key },
+    {
+      stats: (st) => (state = applyStats(state, st)),
+      event: (id, e) => (state = applyEvent(state, id, e)),
+      status: (connected, error) => (state = { ...state, connected, error }),
+    },
+  );
+  client.start();
+  const timer = setInterval(() => {
+    for (const l of state.log.slice(printed)) out.write(`${new Date(l.ts).toISOString().slice(11, 19)} ${l.kind} ${l.text}\n`);
+    printed = state.log.length;
+    for (const line of summaryLines(state)) out.write(`${line}\n`);
+  }, everyMs);
+  return () => {
+    clearInterval(timer);
+    client.stop();
+  };
+}
