@@ -62,4 +62,7 @@ export async function stopTokenWorker(): Promise<void> {
   const w = worker;
   worker = undefined;
   await w?.terminate();
+  // Counts still pending will never come: settle them as "unknown" so no request waits forever.
+  for (const done of pending.values()) done(undefined);
+  pending.clear();
 }
