@@ -42,7 +42,7 @@ program
 program
   .command('bench')
   .description('load-test a gateway (aigw or any OpenAI-compatible one)')
-  .requiredOption('--model <name>', 'the public model name to request')
+  .option('--model <name>', 'the public model name to request')
   .option('--target <url>', 'base URL of the gateway under test')
   .option('-c, --config <profile>', 'start this profile\'s mocks and gateway when no --target is given')
   .option('--scenario <s>', 'scenario to run (repeatable)', collect)
@@ -51,6 +51,8 @@ program
   .option('--api-key <k>', 'API key sent as Authorization: Bearer')
   .option('--assert <expr>', 'e.g. p99<800ms, truncations==0 (repeatable)', collect)
   .option('--json <file>', 'write every figure as JSON')
+  .option('--expect <weights>', 'expected split, e.g. vllm-a=95,vllm-b=5 (default: the profile\'s weights)')
+  .option('--compare <file>', 'compare two --json reports (give it twice) instead of running', collect)
   .action((opts) => runCommand(() => import('./bench.js'), opts));
 
 program

@@ -1,0 +1,115 @@
+/**
+ * `long`: answers from 256 KiB to 64 MiB, streamed and not, each checked byte for byte against the mocks'
+ * generator: complete, truncated at N bytes (and the size that was expected), or an error code. This is
+ * the scenario that catches Envoy's 1 MB default buffer.
+ */
+import { chatPromptKey, textSeed, TokenSource } from '../mock/text.js';
+import { chatBody, deltaText, post, stream } from './client.js';
+import type { BenchContext, ScenarioResult } from './context.js';
+
+const SIZES = [256 * 1024, 1024 ** 2, 4 * 1024 ** 2, 16 * 1024 ** 2, 64 * 1024 ** 2];
+/** Average bytes per generated token (the vocabulary's mean plus its space). */
+const BYTES_PER_TOKEN = 5.4;
+
+const fmt = (n: number) => (n >= 1024 ** 2 ? `${(n / 1024 ** 2).toFixed(n % 1024 ** 2 ? 1 : 0)}MiB` : `${Math.round(n / 1024)}KiB`);
+
+/** Compares arriving text with the generator, incrementally (no 64 MiB copies). */
+class Checker {
+  private readonly src: TokenSource;
+  private pending: Buffer = Buffer.alloc(0);
+  matched = 0;
+  ok = true;
+  constructor(key: string, seed: number) {
+    this.src = new TokenSource(textSeed(key, seed));
+  }
+  feed(text: string): void {
+    if (!this.ok) return;
+    let got: Buffer = Buffer.from(text);
+    while (got.length) {
+      if (!this.pending.length) this.pending = this.src.next();
+      const n = Math.min(got.length, this.pending.length);
+      if (!got.subarray(0, n).equals(this.pending.subarray(0, n))) {
+        this.ok = false;
+        return;
+      }
+      this.matched += n;
+      got = got.subarray(n);
+      this.pending = this.pending.subarray(n);
+    }
+  }
+}
+
+export async function long(ctx: BenchContext): Promise<ScenarioResult> {
+  const rows: { size: string; mode: string; outcome: string }[] = [];
+  let truncations = 0;
+  let errors = 0;
+  for (const size of SIZES) {
+    const tokens = Math.ceil(size / BYTES_PER_TOKEN);
+    for (const mode of ['body', 'stream'] as const) {
+      ctx.progress(`long: ${fmt(size)} ${mode}`);
+      const body = chatBody(ctx, `a long answer of ${fmt(size)} [[mock ttft=0ms tps=0 chunk=64]]`, { max_tokens: tokens, seed: 11 });
+      const key = chatPromptKey(body.messages as { role: string; content: string }[]);
+      const check = new Checker(key, 11);
+      let outcome: string;
+      if (mode === 'body') {
+        const r = await post(ctx, body);
+        const declared = Number(r.headers['content-length'] ?? NaN);
+        if (r.status !== 200) {
+          errors++;
+          let code = `HTTP ${r.status}`;
+          try {
+            code = `${r.status} ${(JSON.parse(r.body.toString()) as { error: { code: string } }).error.code}`;
+          } catch {
+            /* not JSON */
+          }
+          outcome = `error ${code}`;
+        } else if (!r.complete || (Number.isFinite(declared) && r.body.length < declared)) {
+          truncations++;
+          outcome = `truncated at ${r.body.length} bytes${Number.isFinite(declared) ? ` of ${declared}` : ''}`;
+        } else {
+          let content = '';
+          try {
+            content = (JSON.parse(r.body.toString()) as { choices: { message: { content: string } }[] }).choices[0]!.message.content;
+          } catch {
+            content = '';
+          }
+          check.feed(content);
+          const whole = check.ok && content.split(' ').length === tokens;
+          if (!whole) truncations++;
+          outcome = whole ? 'complete' : `corrupted after ${check.matched} bytes`;
+        }
+      } else {
+        let done = false;
+        let text = 0;
+        const r = await stream(ctx, body, {
+          onEvent: (ev) => {
+            if (ev.data === '[DONE]') done = true;
+            else if (ev.data) {
+              const t = deltaText(ev.data);
+              if (t) {
+                text += Buffer.byteLength(t);
+                check.feed(t);
+              }
+            }
+          },
+        });
+        if (r.status !== 200) {
+          errors++;
+          outcome = `error HTTP ${r.status}`;
+        } else if (!check.ok) {
+          truncations++;
+          outcome = `corrupted after ${check.matched} bytes`;
+        } else if (!done || !r.complete) {
+          truncations++;
+          outcome = `truncated at ${r.bytes} bytes (${text} of the text)`;
+        } else outcome = 'complete';
+      }
+      rows.push({ size: fmt(size), mode, outcome });
+    }
+  }
+  return {
+    figures: { 'long.truncations': truncations, 'long.errors': errors, 'long.cases': rows.length },
+    lines: [`long        ${rows.length} answers, ${truncations} truncated, ${errors} errors`, ...rows.map((r) => `            ${r.size.padStart(7)} ${r.mode.padEnd(6)} ${r.outcome}`)],
+    detail: rows,
+  };
+}

@@ -1,0 +1,85 @@
+/**
+ * `ratelimit`: drives a tenant above its token limit and reports what was admitted per window against the
+ * limit, the 429 rate, whether retry-after was honest (a retry at that moment gets in), and whether
+ * x-ratelimit-remaining-tokens ever went up within a window while nothing expired.
+ */
+import { chatBody, post } from './client.js';
+import { round, type BenchContext, type ScenarioResult } from './context.js';
+
+export async function ratelimit(benchCtx: BenchContext): Promise<ScenarioResult> {
+  let ctx = benchCtx;
+  const key = ctx.limitedKey;
+  const tenant = Object.values(ctx.profile?.tenants ?? {}).find((t) => key && t.keys.includes(key));
+  const limit = tenant?.limits?.tpm;
+  const windowMs = ctx.profile?.limits.rateWindow ?? 60_000;
+  if (!limit || !key) return { figures: {}, lines: ['ratelimit   skipped: no tenant with a TPM limit on this model in the profile (give -c PROFILE)'] };
+  ctx = { ...ctx, apiKey: key };
+  const start = Date.now();
+  const perWindow: number[] = [];
+  let requests = 0;
+  let refused = 0;
+  const retries: Promise<boolean>[] = [];
+  let probing = false;
+  const count = (r: { status: number; body: Buffer }, at: number) => {
+    if (r.status !== 200) return false;
+    const used = (JSON.parse(r.body.toString()) as { usage?: { total_tokens?: number } }).usage?.total_tokens ?? 0;
+    const w = Math.floor((at - start) / windowMs);
+    perWindow[w] = (perWindow[w] ?? 0) + used;
+    return true;
+  };
+  ctx.progress(`ratelimit: driving ${limit} TPM (window ${windowMs / 1000}s) for ${ctx.durationMs / 1000}s`);
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (Date.now() - start < ctx.durationMs) {
+        const body = chatBody(ctx, 'spend tokens [[mock ttft=0ms tps=0]]', { max_tokens: Math.max(1, Math.floor(limit / 40)) });
+        const sent = Date.now();
+        const r = await post(ctx, body);
+        requests++;
+        if (count(r, sent)) continue;
+        if (r.status === 429) {
+          refused++;
+          const ms = Number(r.headers['retry-after-ms'] ?? NaN);
+          // Honesty: one client at a time waits exactly the retry-after it was given; it should then get in.
+          if (!probing && Number.isFinite(ms) && Date.now() - start + ms < ctx.durationMs) {
+            probing = true;
+            retries.push(
+              new Promise((res) =>
+                setTimeout(async () => {
+                  const at = Date.now();
+                  const again = await post(ctx, body);
+                  requests++;
+                  probing = false;
+                  res(count(again, at));
+                }, ms),
+              ),
+            );
+          }
+          await new Promise((res) => setTimeout(res, 10));
+        }
+      }
+    }),
+  );
+  const honest = await Promise.all(retries);
+  const full = perWindow.slice(0, Math.floor(ctx.durationMs / windowMs));
+  const steady = full.slice(1);
+  const ratio = steady.length ? steady.reduce((a, b) => a + b, 0) / steady.length / limit : (full[0] ?? perWindow[0] ?? 0) / limit;
+  const figures = {
+    'ratelimit.limit': limit,
+    'ratelimit.windowMs': windowMs,
+    'ratelimit.admittedPerWindow': round(steady.length ? ratio * limit : full[0] ?? 0, 0),
+    'ratelimit.ratio': round(ratio, 4),
+    'ratelimit.maxWindowRatio': round(Math.max(0, ...full) / limit, 4),
+    'ratelimit.rejectRate': round(refused / Math.max(1, requests), 4),
+    'ratelimit.retryAfterHonest': honest.length ? round(honest.filter(Boolean).length / honest.length, 3) : null,
+  };
+  const admittedLine = full.length
+    ? `admitted per window ${full.join(', ')} → ${(ratio * 100).toFixed(1)}% of the limit in ${steady.length ? 'steady windows (after the first)' : 'the one full window'}, worst window ${(figures['ratelimit.maxWindowRatio'] * 100).toFixed(1)}%`
+    : `the run (${ctx.durationMs / 1000}s) is shorter than one window: ${perWindow[0] ?? 0} tokens admitted = ${(ratio * 100).toFixed(1)}% of the limit`;
+  return {
+    figures,
+    lines: [
+      `ratelimit   limit ${limit} tokens per ${windowMs / 1000}s; ${admittedLine}`,
+      `            ${refused} of ${requests} requests refused (${(figures['ratelimit.rejectRate'] * 100).toFixed(1)}%); retry-after ${honest.length ? `honest in ${honest.filter(Boolean).length}/${honest.length} retries` : 'not checked (every wait was longer than the run)'}`,
+    ],
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * `split`: the realized share of each backend (read from `system_fingerprint`, so it works through any
+ * gateway) against the expected weights, with 95 % Wilson intervals and a chi-square p-value; against the
+ * gateway's own /aigw/stats when it is an aigw; and stickiness when the model routes by a session header.
+ */
+import { post, chatBody } from './client.js';
+import { round, type BenchContext, type ScenarioResult } from './context.js';
+import { chiSquare, wilson } from './stats-math.js';
+
+const MAX_REQUESTS = 4000;
+
+function expected(ctx: BenchContext): Record<string, number> | undefined {
+  if (ctx.expect) return ctx.expect;
+  const m = ctx.profile?.models[ctx.model];
+  if (!m) return undefined;
+  const out: Record<string, number> = {};
+  for (const t of m.targets) out[t.backend] = (out[t.backend] ?? 0) + t.weight;
+  return out;
+}
+
+export async function split(ctx: BenchContext): Promise<ScenarioResult> {
+  const counts: Record<string, number> = {};
+  let n = 0;
+  const end = Date.now() + ctx.durationMs;
+  ctx.progress(`split: up to ${MAX_REQUESTS} requests for ${ctx.durationMs / 1000}s`);
+  await Promise.all(
+    Array.from({ length: Math.min(ctx.connections, 32) }, async () => {
+      while (Date.now() < end && n < MAX_REQUESTS) {
+        n++;
+        const r = await post(ctx, chatBody(ctx, 'which backend? [[mock ttft=0ms tps=0]]', { max_tokens: 1 }));
+        if (r.status !== 200) continue;
+        try {
+          const fp = (JSON.parse(r.body.toString()) as { system_fingerprint?: string }).system_fingerprint ?? 'unknown';
+          counts[fp] = (counts[fp] ?? 0) + 1;
+        } catch {
+          counts.unknown = (counts.unknown ?? 0) + 1;
+        }
+      }
+    }),
+  );
+  const total = Object.values(counts).reduce((a, b) => a + b, 0);
+  const exp = expected(ctx);
+  const names = [...new Set([...Object.keys(exp ?? {}), ...Object.keys(counts)])];
+  const figures: ScenarioResult['figures'] = { 'split.requests': total };
+  const lines = [`split       ${total} answers`];
+  const weightSum = exp ? Object.values(exp).reduce((a, b) => a + b, 0) : 0;
+  for (const name of names) {
+    const k = counts[name] ?? 0;
+    const [lo, hi] = wilson(k, total);
+    figures[`split.${name}`] = round((100 * k) / Math.max(1, total), 3);
+    figures[`split.${name}.ciLow`] = round(100 * lo, 3);
+    figures[`split.${name}.ciHigh`] = round(100 * hi, 3);
+    const want = exp && weightSum ? (100 * (exp[name] ?? 0)) / weightSum : undefined;
+    lines.push(`            ${name.padEnd(20)} ${figures[`split.${name}`]}%  (95% CI ${figures[`split.${name}.ciLow`]}–${figures[`split.${name}.ciHigh`]}%)${want !== undefined ? `  expected ${round(want, 2)}%` : ''}`);
+  }
+  if (exp && total) {
+    const { p } = chiSquare(names.map((x) => counts[x] ?? 0), names.map((x) => exp[x] ?? 0));
+    figures['split.p'] = round(p, 4);
+    lines.push(`            chi-square p = ${figures['split.p']} (the split ${p > 0.01 ? 'matches' : 'does NOT match'} the weights at 1%)`);
+  }
+  if (ctx.target.admin) {
+    try {
+      const stats = (await (await fetch(`${ctx.target.admin}/aigw/stats`)).json()) as { models: Record<string, { backends: Record<string, { share: number }> }> };
+      const b = stats.models[ctx.model]?.backends ?? {};
+      let worst = 0;
+      for (const name of names) worst = Math.max(worst, Math.abs((b[name]?.share ?? 0) * 100 - (figures[`split.${name}`] as number)));
+      figures['split.gatewayDisagreement'] = round(worst, 3);
+      lines.push(`            the gateway's own stats differ by at most ${figures['split.gatewayDisagreement']} points`);
+    } catch {
+      /* not an aigw admin listener */
+    }
+  }
+  const sticky = ctx.profile?.models[ctx.model]?.sticky?.header;
+  if (sticky) {
+    let same = 0;
+    for (let i = 0; i < 100; i++) {
+      const h = { [sticky]: `bench-session-${i}` };
+      const a = await post(ctx, chatBody(ctx, 'sticky [[mock ttft=0ms tps=0]]', { max_tokens: 1 }), h);
+      const b = await post(ctx, chatBody(ctx, 'sticky [[mock ttft=0ms tps=0]]', { max_tokens: 1 }), h);
+      const fp = (x: typeof a) => (JSON.parse(x.body.toString() || '{}') as { system_fingerprint?: string }).system_fingerprint;
+      if (fp(a) === fp(b)) same++;
+    }
+    figures['split.stickiness'] = same / 100;
+    lines.push(`            sticky by ${sticky}: ${same}% of sessions kept their backend`);
+  }
+  return { figures, lines, detail: { counts, expected: exp } };
+}

@@ -1,0 +1,47 @@
+/** Statistics the verdicts rest on: Wilson score intervals and a chi-square goodness-of-fit p-value. */
+
+/** 95 % Wilson interval for a proportion of k successes in n trials. */
+export function wilson(k: number, n: number, z = 1.96): [number, number] {
+  if (n === 0) return [0, 1];
+  const p = k / n;
+  const d = 1 + (z * z) / n;
+  const centre = (p + (z * z) / (2 * n)) / d;
+  const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / d;
+  return [Math.max(0, centre - half), Math.min(1, centre + half)];
+}
+
+function logGamma(x: number): number {
+  const c = [76.18009172947146, -86.50532032941677, 24.01409824083091, -1.231739572450155, 0.1208650973866179e-2, -0.5395239384953e-5];
+  let y = x;
+  const tmp = x + 5.5 - (x + 0.5) * Math.log(x + 5.5);
+  let ser = 1.000000000190015;
+  for (const ci of c) ser += ci / ++y;
+  return -tmp + Math.log((2.5066282746310005 * ser) / x);
+}
+
+/** P(X ≥ stat) for chi-square with k degrees of freedom. */
+export function chiSquareP(stat: number, k: number): number {
+  if (stat <= 0) return 1;
+  const a = k / 2;
+  const z = stat / 2;
+  let sum = 1 / a;
+  let term = 1 / a;
+  for (let n = 1; n < 1000; n++) {
+    term *= z / (a + n);
+    sum += term;
+    if (term < sum * 1e-12) break;
+  }
+  return Math.max(0, Math.min(1, 1 - Math.exp(-z + a * Math.log(z) - logGamma(a)) * sum));
+}
+
+/** Chi-square statistic of observed counts against expected proportions. */
+export function chiSquare(observed: readonly number[], weights: readonly number[]): { stat: number; p: number } {
+  const n = observed.reduce((a, b) => a + b, 0);
+  const w = weights.reduce((a, b) => a + b, 0);
+  let stat = 0;
+  observed.forEach((o, i) => {
+    const e = (weights[i]! / w) * n;
+    if (e > 0) stat += (o - e) ** 2 / e;
+  });
+  return { stat, p: chiSquareP(stat, Math.max(1, observed.length - 1)) };
+}

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { evaluate } from '../../../src/bench/assertions.js';
+import { compare, type BenchReport } from '../../../src/bench/report.js';
+import { chiSquareP, wilson } from '../../../src/bench/stats-math.js';
+
+const figures = { 'throughput.p99': 640, 'throughput.errors': 0.0004, 'long.truncations': 0, 'split.v2': 5.4, 'overhead.p50': 0.31, 'ratelimit.ratio': 0.97 };
+
+describe('--assert', () => {
+  it.each([
+    ['p99<800ms', true],
+    ['p99<0.5s', false],
+    ['truncations==0', true],
+    ['split.v2=5±1', true],
+    ['split.v2=5±0.2', false],
+    ['errors<0.1%', true],
+    ['errors<0.01%', false],
+    ['overhead.p50<0.5ms', true],
+    ['ratelimit.ratio>=0.95', true],
+  ])('%s → %s', (expr, ok) => expect(evaluate(expr, figures).ok).toBe(ok));
+
+  it('names an unknown figure and an unreadable expression', () => {
+    expect(evaluate('nope<1', figures).message).toContain('no figure "nope"');
+    expect(evaluate('p99 is fine', figures).message).toContain('cannot read');
+  });
+});
+
+describe('statistics', () => {
+  it('Wilson interval and chi-square p match known values', () => {
+    const [lo, hi] = wilson(50, 1000);
+    expect(lo).toBeCloseTo(0.0381, 3);
+    expect(hi).toBeCloseTo(0.0653, 3);
+    expect(chiSquareP(3.841, 1)).toBeCloseTo(0.05, 3);
+  });
+});
+
+describe('--compare', () => {
+  it('flags a throughput drop and a latency rise beyond 10 %', () => {
+    const base = (f: Record<string, number>): BenchReport => ({ version: 1, env: { node: '', platform: '', cpus: 2, cpuModel: '', target: 't', model: 'm', startedAt: 'x', durationMs: 1, connections: 1 }, scenarios: {}, figures: f, assertions: [] });
+    const c = compare(base({ 'throughput.rps': 1000, 'throughput.p99': 10, 'ttft.p50': 5 }), base({ 'throughput.rps': 800, 'throughput.p99': 10.5, 'ttft.p50': 7 }));
+    expect(c.regressions).toBe(2);
+    expect(c.lines.find((l) => l.includes('throughput.rps'))).toContain('REGRESSION');
+    expect(c.lines.find((l) => l.includes('throughput.p99'))).not.toContain('REGRESSION');
+  });
+});
