@@ -6,6 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseDuration } from '../core/units.js';
 import type { BenchContext, BenchTarget } from '../bench/context.js';
+import type { ProgressFeed } from '../bench/progress-view.js';
 import { compare, type BenchReport } from '../bench/report.js';
 import { defaultScenarios, runBench } from '../bench/run.js';
 import { startProfile } from '../bench/target.js';
@@ -91,6 +92,7 @@ export async function run(opts: Options): Promise<number> {
   }
   const isTty = process.stderr.isTTY === true;
   const t0 = Date.now();
+  const feed: ProgressFeed = { scenarios: [], current: '', done: 0, line: 'starting', startedAt: t0 };
   const ctx: BenchContext = {
     target,
     model: opts.model!,
@@ -100,11 +102,25 @@ export async function run(opts: Options): Promise<number> {
     durationMs,
     connections,
     expect: parseExpect(opts.expect),
-    progress: (line) => process.stderr.write(`${isTty ? '\x1b[2m' : ''}[${((Date.now() - t0) / 1000).toFixed(1)}s] ${line}${isTty ? '\x1b[0m' : ''}\n`),
+    progress: (line) => {
+      feed.line = line;
+      if (!isTty) process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${line}\n`);
+    },
   };
   try {
     const names = opts.scenario?.length ? opts.scenario : defaultScenarios(ctx);
-    const report = await runBench(ctx, names, opts.assert ?? []);
+    feed.scenarios = names;
+    const hide = isTty ? (await import('../bench/progress-view.js')).showProgress(() => feed) : undefined;
+    let report;
+    try {
+      report = await runBench(ctx, names, opts.assert ?? [], (name, i) => {
+        feed.current = name;
+        feed.done = i;
+      });
+      feed.done = names.length;
+    } finally {
+      hide?.();
+    }
     process.stdout.write(`\naigw bench — ${ctx.model} at ${target.url} (${names.join(', ')})\n`);
     for (const s of Object.values(report.scenarios)) process.stdout.write(`${s.lines.join('\n')}\n`);
     if (report.assertions.length) process.stdout.write(`\n${report.assertions.map((v) => v.message).join('\n')}\n`);

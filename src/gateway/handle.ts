@@ -31,6 +31,9 @@ const PROXY_PATHS: Record<string, Endpoint> = {
   '/v1/embeddings': 'embeddings',
 };
 
+/** How long the rest of a refused upload is read (and dropped) before the connection is closed. */
+const LINGER_MS = 2000;
+
 const REQUEST_ID_RE = /^[\x21-\x7e]{1,128}$/;
 
 function requestIdOf(req: IncomingMessage): string {
@@ -112,7 +115,24 @@ async function handleProxy(ctx: RequestContext, state: GatewayState, endpoint: E
   if (tenant === null) return void ctx.req.resume();
   const body = await readRequestBody(ctx.req, limits.maxRequestBytes, runtime.profile.timeouts.request);
   if (!body) return;
-  if (!body.ok) return sendError(ctx, body.error, true);
+  if (!body.ok) {
+    if (body.error.code === 'request_too_large') {
+      // Answer at once, then keep reading (and discarding) what the client is still uploading, so it can
+      // read the 413 instead of running into a reset mid-upload — up to a bound, then the socket goes.
+      let discarded = 0;
+      const cap = 4 * limits.maxRequestBytes;
+      const linger = setTimeout(() => ctx.req.socket.destroy(), LINGER_MS);
+      linger.unref();
+      ctx.req.on('end', () => clearTimeout(linger));
+      ctx.req.on('data', (c: Buffer) => {
+        discarded += c.length;
+        if (discarded > cap) ctx.req.socket.destroy();
+      });
+      ctx.req.resume();
+      return sendError(ctx, body.error);
+    }
+    return sendError(ctx, body.error, true);
+  }
   const parsed = parseProxyRequest(endpoint, body.value, ctx.req.headers['content-type']);
   if (!parsed.ok) return sendError(ctx, parsed.error);
   const p = parsed.value;

@@ -4,7 +4,7 @@ import { nextId } from '../core/ids.js';
 import type { TokenCounter } from '../openai/tokens.js';
 import { ChatCompletionRequest, CompletionRequest, describeIssue, messageText } from '../openai/wire.js';
 import { readControls } from './controls.js';
-import { sendJson } from './http.js';
+import { sendJson, sleepUnlessClosed } from './http.js';
 import { respondCompletion } from './respond-completion.js';
 import type { Endpoint } from './shapes.js';
 import { vllmError } from './shapes.js';
@@ -82,8 +82,12 @@ export async function handleCompletion(
   }
   if (fault?.kind === 'slow-headers') {
     ctx.stats.fault(fault.kind);
-    await new Promise((r) => setTimeout(r, fault.ms));
-    if (res.destroyed) return;
+    await sleepUnlessClosed(fault.ms, res);
+    if (res.destroyed) {
+      // The client (or a gateway on its behalf) left while we held the headers back.
+      ctx.stats.abort({ endpoint, atToken: 0, stream: body.stream === true, ts: Date.now() });
+      return;
+    }
   }
 
   let promptTokens = ctx.promptCache.get(key);

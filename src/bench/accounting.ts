@@ -1,0 +1,81 @@
+/**
+ * `accounting`: three views of the same requests — the tokens the mocks say they sent, the tokens the
+ * gateway counted (its GenAI metrics), and the `usage` the client received — and where they disagree.
+ */
+import { chatBody, deltaText, post, stream } from './client.js';
+import type { BenchContext, ScenarioResult } from './context.js';
+
+async function mockTokens(ctx: BenchContext): Promise<number | undefined> {
+  let total = 0;
+  let any = false;
+  for (const url of Object.values(ctx.target.mocks)) {
+    try {
+      const s = (await (await fetch(`${url}/mock/stats`)).json()) as { tokens?: { completion?: number } };
+      total += s.tokens?.completion ?? 0;
+      any = true;
+    } catch {
+      /* not reachable */
+    }
+  }
+  return any ? total : undefined;
+}
+
+async function gatewayTokens(ctx: BenchContext): Promise<number | undefined> {
+  if (!ctx.target.admin) return undefined;
+  try {
+    const text = await (await fetch(`${ctx.target.admin}/metrics`)).text();
+    let sum = 0;
+    for (const m of text.matchAll(/^gen_ai_client_token_usage_sum\{([^}]*)\} (\S+)$/gm)) {
+      if (m[1]!.includes('gen_ai_token_type="output"') && m[1]!.includes(`gen_ai_request_model="${ctx.model}"`)) sum += Number(m[2]);
+    }
+    return sum;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function accounting(ctx: BenchContext): Promise<ScenarioResult> {
+  const N = 40;
+  const mock0 = await mockTokens(ctx);
+  const gw0 = await gatewayTokens(ctx);
+  let client = 0;
+  let requested = 0;
+  ctx.progress(`accounting: ${N} requests, streamed and not`);
+  for (let i = 0; i < N; i++) {
+    const maxTokens = 5 + (i % 7) * 13;
+    requested += maxTokens;
+    const body = chatBody(ctx, `account for me ${i} [[mock ttft=0ms tps=0]]`, { max_tokens: maxTokens });
+    if (i % 2) {
+      const r = await post(ctx, body);
+      client += (JSON.parse(r.body.toString() || '{}') as { usage?: { completion_tokens?: number } }).usage?.completion_tokens ?? 0;
+    } else {
+      let usage = 0;
+      await stream(ctx, { ...body, stream_options: { include_usage: true } }, {
+        onEvent: (ev) => {
+          if (ev.data && ev.data.includes('"usage"') && !deltaText(ev.data)) {
+            usage = (JSON.parse(ev.data) as { usage?: { completion_tokens?: number } }).usage?.completion_tokens ?? usage;
+          }
+        },
+      });
+      client += usage;
+    }
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  const mock1 = await mockTokens(ctx);
+  const gw1 = await gatewayTokens(ctx);
+  const mock = mock0 !== undefined && mock1 !== undefined ? mock1 - mock0 : undefined;
+  const gw = gw0 !== undefined && gw1 !== undefined ? gw1 - gw0 : undefined;
+  const figures: ScenarioResult['figures'] = {
+    'accounting.requested': requested,
+    'accounting.client': client,
+    'accounting.mock': mock ?? null,
+    'accounting.gateway': gw ?? null,
+    'accounting.disagreement': Math.max(Math.abs(client - requested), mock === undefined ? 0 : Math.abs(mock - client), gw === undefined ? 0 : Math.abs(gw - client)),
+  };
+  return {
+    figures,
+    lines: [
+      `accounting  output tokens for ${N} requests: asked ${requested}, client saw ${client}, backends sent ${mock ?? 'n/a'}, gateway counted ${gw ?? 'n/a'} → largest disagreement ${figures['accounting.disagreement']}`,
+    ],
+  };
+}

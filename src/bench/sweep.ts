@@ -1,0 +1,87 @@
+/**
+ * `sweep`: binary searches for the largest request body, non-streamed answer and stream that pass intact,
+ * and names what tripped beyond it (413, 502, a cut at N bytes).
+ */
+import { chatBody, deltaText, post, stream } from './client.js';
+import type { BenchContext, ScenarioResult } from './context.js';
+
+const MAX = 64 * 1024 * 1024;
+const BYTES_PER_TOKEN = 5.4;
+const fmt = (n: number) => (n >= 1024 ** 2 ? `${(n / 1024 ** 2).toFixed(1)}MiB` : `${(n / 1024).toFixed(0)}KiB`);
+
+async function search(ctx: BenchContext, label: string, probe: (size: number) => Promise<string | true>): Promise<{ largest: number; tripped: string }> {
+  let lo = 0;
+  let hi = MAX;
+  let tripped = 'nothing up to 64MiB';
+  // Powers of two first (cheap), then bisection between the last pass and the first failure.
+  for (let s = 64 * 1024; s <= MAX; s *= 2) {
+    ctx.progress(`sweep ${label}: ${fmt(s)}`);
+    const r = await probe(s);
+    if (r === true) lo = s;
+    else {
+      hi = s;
+      tripped = r;
+      break;
+    }
+  }
+  if (hi === MAX && lo === MAX) return { largest: MAX, tripped };
+  for (let i = 0; i < 6 && hi - lo > 16 * 1024; i++) {
+    const mid = Math.floor((lo + hi) / 2);
+    ctx.progress(`sweep ${label}: ${fmt(mid)}`);
+    const r = await probe(mid);
+    if (r === true) lo = mid;
+    else {
+      hi = mid;
+      tripped = r;
+    }
+  }
+  return { largest: lo, tripped };
+}
+
+const code = (status: number, body: Buffer) => {
+  try {
+    return `${status} ${(JSON.parse(body.toString()) as { error: { code: string } }).error.code}`;
+  } catch {
+    return `HTTP ${status}`;
+  }
+};
+
+export async function sweep(ctx: BenchContext): Promise<ScenarioResult> {
+  const request = await search(ctx, 'request body', async (size) => {
+    const r = await post(ctx, chatBody(ctx, 'x'.repeat(size), { max_tokens: 1 }));
+    return r.status === 200 ? true : code(r.status, r.body);
+  });
+  const answer = await search(ctx, 'answer', async (size) => {
+    const tokens = Math.ceil(size / BYTES_PER_TOKEN);
+    const r = await post(ctx, chatBody(ctx, 'sweep [[mock ttft=0ms tps=0]]', { max_tokens: tokens }));
+    if (r.status !== 200) return code(r.status, r.body);
+    const declared = Number(r.headers['content-length'] ?? NaN);
+    if (!r.complete || (Number.isFinite(declared) && r.body.length < declared)) return `cut at ${r.body.length} bytes`;
+    return true;
+  });
+  const streamed = await search(ctx, 'stream', async (size) => {
+    const tokens = Math.ceil(size / BYTES_PER_TOKEN);
+    let text = 0;
+    let done = false;
+    const r = await stream(ctx, chatBody(ctx, 'sweep stream [[mock ttft=0ms tps=0 chunk=64]]', { max_tokens: tokens }), {
+      onEvent: (ev) => {
+        if (ev.data === '[DONE]') done = true;
+        else if (ev.data) text += Buffer.byteLength(deltaText(ev.data) ?? '');
+      },
+    });
+    if (r.status !== 200) return `HTTP ${r.status}`;
+    return done && r.complete ? true : `cut after ${text} bytes of text`;
+  });
+  return {
+    figures: {
+      'sweep.requestBytes': request.largest,
+      'sweep.answerBytes': answer.largest,
+      'sweep.streamBytes': streamed.largest,
+    },
+    lines: [
+      `sweep       largest request body ${fmt(request.largest)} (beyond: ${request.tripped})`,
+      `            largest non-streamed answer ${fmt(answer.largest)} (beyond: ${answer.tripped})`,
+      `            largest stream ${fmt(streamed.largest)} (beyond: ${streamed.tripped})`,
+    ],
+  };
+}
