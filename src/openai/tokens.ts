@@ -3,13 +3,18 @@
  * BPE is quadratic in the length of one pre-token, and a 40k-character run with no whitespace takes
  * minutes. Text is cut into segments at whitespace, and any run longer than MAX_RUN characters is cut
  * again. For ordinary text the count is exact (the cuts fall where the tokenizer splits anyway); for
- * pathological runs it stays within a few tokens per cut.
+ * pathological runs it stays within a few tokens per cut. Texts over 1 MiB are estimated.
  */
 import type { Tiktoken } from 'js-tiktoken/lite';
 import type { ChatMessage } from './wire.js';
 import { messageText } from './wire.js';
 
 const MAX_RUN = 64;
+/**
+ * Beyond this many characters a text is estimated (4 characters a token) rather than encoded: a multi-MiB
+ * prompt of one repeated character would otherwise keep a mock busy for tens of seconds.
+ */
+const MAX_EXACT_CHARS = 1024 * 1024;
 /** OpenAI's chat accounting: each message costs 3 tokens of framing, a reply is primed with 3 more. */
 const TOKENS_PER_MESSAGE = 3;
 const TOKENS_PER_NAME = 1;
@@ -38,6 +43,7 @@ export function loadTokenCounter(): Promise<TokenCounter> {
 function makeCounter(enc: Tiktoken): TokenCounter {
   const text = (s: string): number => {
     if (s.length === 0) return 0;
+    if (s.length > MAX_EXACT_CHARS) return Math.ceil(s.length / 4);
     let total = 0;
     let start = 0;
     let runStart = -1;

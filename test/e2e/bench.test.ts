@@ -3,7 +3,7 @@ import { createServer, request } from 'node:http';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runAigw, startAigw } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'aigw-bench-test-'));
@@ -30,6 +30,15 @@ describe('aigw bench', () => {
     expect(report.figures['split.requests']).toBeGreaterThan(500);
   }, 180_000);
 
+  it('sweeps the limits of buffer-gotcha.yaml, sees every abort reach the backend, and agrees on tokens', async () => {
+    const r = await runAigw(['bench', '-c', 'profiles/buffer-gotcha.yaml', '--model', 'llama-3-70b', '--scenario', 'sweep', '--scenario', 'cancel', '--scenario', 'accounting', '--assert', 'cancel.worstMs<1000', '--assert', 'accounting.disagreement==0', '--assert', 'sweep.answerBytes<1048577']);
+    expect(r.stdout).toMatch(/largest request body 7\.\dMiB \(beyond: 413 request_too_large\)/);
+    expect(r.stdout).toMatch(/largest non-streamed answer (\d+KiB|1\.0MiB) \(beyond: cut at 1048576 bytes\)/);
+    expect(r.stdout).toMatch(/largest stream 64\.0MiB/);
+    expect(r.stdout).toMatch(/mid-stream\s+backend socket closed \d+ ms after the client left/);
+    expect(r.code, r.stdout).toBe(0);
+  }, 180_000);
+
   it('reports the tenant\'s token limit within 5 %', async () => {
     const r = await runAigw(['bench', '-c', 'fixtures/profiles/bench-ratelimit.yaml', '--model', 'm', '--scenario', 'ratelimit', '--duration', '8s', '--assert', 'ratelimit.ratio=1±0.05', '--assert', 'ratelimit.maxWindowRatio<=1.05']);
     expect(r.stdout).toMatch(/limit 6000 tokens per 2s/);
@@ -48,17 +57,21 @@ describe('aigw bench', () => {
       req.pipe(up);
     });
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
-    afterAll(() => proxy.close());
-    const target = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
-    const json = join(dir, 'foreign.json');
-    const r = await runAigw(['bench', '--target', target, '--model', 'any-model', '--scenario', 'stream', '--scenario', 'long', '--scenario', 'split', '--expect', 'plain=100', '--duration', '2s', '--assert', 'truncations==0', '--assert', 'stream.fidelity==1', '--json', json]);
-    expect(r.code, r.stdout).toBe(0);
-    expect(r.stdout).toMatch(/plain\s+100%/);
-    const report = JSON.parse(readFileSync(json, 'utf8'));
-    expect(report.figures['stream.corrupted']).toBe(0);
-    writeFileSync(join(dir, 'worse.json'), JSON.stringify({ ...report, figures: { ...report.figures, 'ttft.p50': report.figures['ttft.p50'] * 3 + 10 } }));
-    const c = await runAigw(['bench', '--compare', json, '--compare', join(dir, 'worse.json')]);
-    expect(c.code).toBe(1);
-    expect(c.stdout).toMatch(/REGRESSION ttft\.p50/);
+    try {
+      const target = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+      const json = join(dir, 'foreign.json');
+      const r = await runAigw(['bench', '--target', target, '--model', 'any-model', '--scenario', 'stream', '--scenario', 'long', '--scenario', 'split', '--expect', 'plain=100', '--duration', '2s', '--assert', 'truncations==0', '--assert', 'stream.fidelity==1', '--json', json]);
+      expect(r.code, r.stdout).toBe(0);
+      expect(r.stdout).toMatch(/plain\s+100%/);
+      const report = JSON.parse(readFileSync(json, 'utf8'));
+      expect(report.figures['stream.corrupted']).toBe(0);
+      writeFileSync(join(dir, 'worse.json'), JSON.stringify({ ...report, figures: { ...report.figures, 'ttft.p50': report.figures['ttft.p50'] * 3 + 10 } }));
+      const c = await runAigw(['bench', '--compare', json, '--compare', join(dir, 'worse.json')]);
+      expect(c.code).toBe(1);
+      expect(c.stdout).toMatch(/REGRESSION ttft\.p50/);
+    } finally {
+      proxy.close();
+      await mocks.stop('SIGKILL');
+    }
   }, 120_000);
 });
