@@ -33,40 +33,4 @@ export function shares(xs: (string | undefined)[]): Record<string, number> {
   return out;
 }
 
-/** Chi-square statistic and its p-value for observed counts vs expected proportions (df = k-1). */
-export function chiSquare(observed: number[], expected: number[]): { stat: number; p: number } {
-  const total = observed.reduce((a, b) => a + b, 0);
-  const sumE = expected.reduce((a, b) => a + b, 0);
-  let stat = 0;
-  observed.forEach((o, i) => {
-    const e = (expected[i]! / sumE) * total;
-    stat += (o - e) ** 2 / e;
-  });
-  return { stat, p: chiSquareSurvival(stat, observed.length - 1) };
-}
-
-/** P(X > x) for chi-square with k degrees of freedom, via the regularized upper incomplete gamma. */
-function chiSquareSurvival(x: number, k: number): number {
-  const a = k / 2;
-  const z = x / 2;
-  if (z <= 0) return 1;
-  // Series for the lower incomplete gamma; fine for the small df used here.
-  let sum = 1 / a;
-  let term = 1 / a;
-  for (let n = 1; n < 500; n++) {
-    term *= z / (a + n);
-    sum += term;
-    if (term < sum * 1e-12) break;
-  }
-  const lower = Math.exp(-z + a * Math.log(z) - logGamma(a)) * sum;
-  return Math.max(0, 1 - lower);
-}
-
-function logGamma(x: number): number {
-  const c = [76.18009172947146, -86.50532032941677, 24.01409824083091, -1.231739572450155, 0.1208650973866179e-2, -0.5395239384953e-5];
-  let y = x;
-  const tmp = x + 5.5 - (x + 0.5) * Math.log(x + 5.5);
-  let ser = 1.000000000190015;
-  for (const ci of c) ser += ci / ++y;
-  return -tmp + Math.log((2.5066282746310005 * ser) / x);
-}
+export { chiSquare } from '../../src/bench/stats-math.js';
