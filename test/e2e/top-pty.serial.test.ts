@@ -1,4 +1,4 @@
-/** `aigw top` in a real pseudo-terminal (tmux) against a live gateway: routed models, a truncation, reconnection. */
+/** `aigw top` in a real pseudo-terminal (tmux) against a live gateway: routed models, a truncation, reconnection. Runs after the rest (a screen under full-suite load can lag). */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,15 +34,15 @@ models:
       execFileSync('tmux', ['new-session', '-d', '-s', SESSION, '-x', '120', '-y', '45', `${process.execPath} ${AIGW} top --admin http://127.0.0.1:${adminPort}`]);
       for (let i = 0; i < 20; i++) await send();
       await send({ max_tokens: 600_000 });
-      await eventually(() => /llama-3-70b/.test(screen()) && /vllm-b/.test(screen()) && /truncation\s+llama-3-70b → vllm-\w cut/.test(screen()), 8000);
+      await eventually(() => /llama-3-70b/.test(screen()) && /vllm-b/.test(screen()) && /truncation\s+llama-3-70b → vllm-\w cut/.test(screen()), 20_000);
       expect(screen()).toMatch(/cut \(buffer_truncate\) at 1\.0MiB of 3\.\dMiB/);
       expect(screen()).toContain('● connected');
 
       await gw.stop('SIGKILL');
-      await eventually(() => /cannot reach/.test(screen()), 8000);
+      await eventually(() => /cannot reach/.test(screen()), 20_000);
       gw = await startAigw(['serve', '-c', file, '--mocks', '--log', 'off'], 4);
       await send();
-      await eventually(() => screen().includes('● connected'), 8000);
+      await eventually(() => screen().includes('● connected'), 20_000);
 
       execFileSync('tmux', ['send-keys', '-t', SESSION, 'q']);
       await eventually(() => spawnSync('tmux', ['has-session', '-t', SESSION]).status !== 0, 5000);
