@@ -31,7 +31,8 @@ models:
     const send = async (extra: object = {}) =>
       rawPost(`${gw.urls.gateway}/v1/chat/completions`, { model: 'llama-3-70b', messages: [{ role: 'user', content: 'hi' }], max_tokens: 5, ...extra });
     try {
-      execFileSync('tmux', ['new-session', '-d', '-s', SESSION, '-x', '120', '-y', '45', `${process.execPath} ${AIGW} top --admin http://127.0.0.1:${adminPort}`]);
+      // Ink renders only a final frame when CI is set (as in CI runs): a person at a terminal has no CI.
+      execFileSync('tmux', ['new-session', '-d', '-s', SESSION, '-x', '120', '-y', '45', `env -u CI ${process.execPath} ${AIGW} top --admin http://127.0.0.1:${adminPort}`]);
       for (let i = 0; i < 20; i++) await send();
       await send({ max_tokens: 600_000 });
       await eventually(() => /llama-3-70b/.test(screen()) && /vllm-b/.test(screen()) && /truncation\s+llama-3-70b → vllm-\w cut/.test(screen()), 20_000);
