@@ -27,8 +27,7 @@ export function listen(server: Server, hostPort: string): Promise<string> {
 
 export async function startGateway(profile: Profile, bus: EventBus, listenAt = profile.listen): Promise<Gateway> {
   const registry = new BackendRegistry();
-  const limiter = new Limiter(profile, bus);
-  await limiter.ready();
+  const limiter = await Limiter.create(profile, bus);
   startTokenWorker();
   const state: GatewayState = { runtime: new Runtime(profile, registry), bus, limiter, inflight: 0, draining: false };
   const server = createServer(

@@ -8,7 +8,7 @@ import type { EventBus } from '../events/bus.js';
 import type { Profile } from '../profile/schema.js';
 import type { Tenant } from './keys.js';
 import { MemoryLimitStore } from './limits/memory-store.js';
-import { RedisLimitStore } from './limits/redis-store.js';
+import type { RedisLimitStore } from './limits/redis-store.js';
 import type { AdmitOutcome, LimitSpec, LimitState, LimitStore, Reservation } from './limits/store.js';
 
 export interface Admission {
@@ -46,22 +46,27 @@ export class Limiter {
   private readonly degraded: MemoryLimitStore | undefined;
   private storeDown = false;
 
-  constructor(
+  private constructor(
     private readonly profile: Profile,
     private readonly bus: EventBus,
+    shared: LimitStore,
   ) {
-    const s = profile.limits.store;
-    this.shared = s
-      ? new RedisLimitStore({ url: s.redis, windowMs: profile.limits.rateWindow, timeoutMs: s.timeout, leaseTtlMs: s.leaseTtl, prefix: s.prefix })
-      : new MemoryLimitStore(profile.limits.rateWindow);
-    this.degraded = s ? new MemoryLimitStore(profile.limits.rateWindow) : undefined;
+    this.shared = shared;
+    this.degraded = profile.limits.store ? new MemoryLimitStore(profile.limits.rateWindow) : undefined;
   }
 
-  /** Waits (bounded by the store's timeout) for a shared store to connect, so the first requests are not degraded. */
-  async ready(): Promise<void> {
-    if (this.shared instanceof RedisLimitStore) {
-      await this.shared.ready().catch((e: Error) => this.markStore(false, e.message));
-    }
+  /**
+   * A limiter for a profile; with a Redis store, waits (bounded by its timeout) for it to connect so the first
+   * requests are not served degraded. ioredis is only loaded when a profile asks for Redis.
+   */
+  static async create(profile: Profile, bus: EventBus): Promise<Limiter> {
+    const s = profile.limits.store;
+    if (!s) return new Limiter(profile, bus, new MemoryLimitStore(profile.limits.rateWindow));
+    const { RedisLimitStore: Store } = await import('./limits/redis-store.js');
+    const store: RedisLimitStore = new Store({ url: s.redis, windowMs: profile.limits.rateWindow, timeoutMs: s.timeout, leaseTtlMs: s.leaseTtl, prefix: s.prefix });
+    const limiter = new Limiter(profile, bus, store);
+    await store.ready().catch((e: Error) => limiter.markStore(false, e.message));
+    return limiter;
   }
 
   /** The limits that apply to a tenant and model; empty when none do. */
