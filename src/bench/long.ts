@@ -3,13 +3,11 @@
  * generator: complete, truncated at N bytes (and the size that was expected), or an error code. This is
  * the scenario that catches Envoy's 1 MB default buffer.
  */
-import { chatPromptKey, textSeed, TokenSource } from '../mock/text.js';
+import { chatPromptKey, MEAN_TOKEN_BYTES, textSeed, TokenSource } from '../mock/text.js';
 import { chatBody, deltaText, post, stream } from './client.js';
 import type { BenchContext, ScenarioResult } from './context.js';
 
 const SIZES = [256 * 1024, 1024 ** 2, 4 * 1024 ** 2, 16 * 1024 ** 2, 64 * 1024 ** 2];
-/** Average bytes per generated token (the vocabulary's mean plus its space). */
-const BYTES_PER_TOKEN = 5.4;
 
 const fmt = (n: number) => (n >= 1024 ** 2 ? `${(n / 1024 ** 2).toFixed(n % 1024 ** 2 ? 1 : 0)}MiB` : `${Math.round(n / 1024)}KiB`);
 
@@ -44,7 +42,7 @@ export async function long(ctx: BenchContext): Promise<ScenarioResult> {
   let truncations = 0;
   let errors = 0;
   for (const size of SIZES) {
-    const tokens = Math.ceil(size / BYTES_PER_TOKEN);
+    const tokens = Math.ceil(size / MEAN_TOKEN_BYTES);
     for (const mode of ['body', 'stream'] as const) {
       ctx.progress(`long: ${fmt(size)} ${mode}`);
       const body = chatBody(ctx, `a long answer of ${fmt(size)} [[mock ttft=0ms tps=0 chunk=64]]`, { max_tokens: tokens, seed: 11 });

@@ -2,11 +2,11 @@
  * `sweep`: binary searches for the largest request body, non-streamed answer and stream that pass intact,
  * and names what tripped beyond it (413, 502, a cut at N bytes).
  */
+import { MEAN_TOKEN_BYTES } from '../mock/text.js';
 import { chatBody, deltaText, post, stream } from './client.js';
 import type { BenchContext, ScenarioResult } from './context.js';
 
 const MAX = 64 * 1024 * 1024;
-const BYTES_PER_TOKEN = 5.4;
 const fmt = (n: number) => (n >= 1024 ** 2 ? `${(n / 1024 ** 2).toFixed(1)}MiB` : `${(n / 1024).toFixed(0)}KiB`);
 
 async function search(ctx: BenchContext, label: string, probe: (size: number) => Promise<string | true>): Promise<{ largest: number; tripped: string }> {
@@ -52,7 +52,7 @@ export async function sweep(ctx: BenchContext): Promise<ScenarioResult> {
     return r.status === 200 ? true : code(r.status, r.body);
   });
   const answer = await search(ctx, 'answer', async (size) => {
-    const tokens = Math.ceil(size / BYTES_PER_TOKEN);
+    const tokens = Math.ceil(size / MEAN_TOKEN_BYTES);
     const r = await post(ctx, chatBody(ctx, 'sweep [[mock ttft=0ms tps=0]]', { max_tokens: tokens }));
     if (r.status !== 200) return code(r.status, r.body);
     const declared = Number(r.headers['content-length'] ?? NaN);
@@ -60,7 +60,7 @@ export async function sweep(ctx: BenchContext): Promise<ScenarioResult> {
     return true;
   });
   const streamed = await search(ctx, 'stream', async (size) => {
-    const tokens = Math.ceil(size / BYTES_PER_TOKEN);
+    const tokens = Math.ceil(size / MEAN_TOKEN_BYTES);
     let text = 0;
     let done = false;
     const r = await stream(ctx, chatBody(ctx, 'sweep stream [[mock ttft=0ms tps=0 chunk=64]]', { max_tokens: tokens }), {

@@ -3,6 +3,7 @@
  * admin listeners, logs, reload on SIGHUP or file change, and a bounded drain on SIGINT/SIGTERM.
  */
 import { unwatchFile, watchFile } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { EventBus } from '../events/bus.js';
 import { startGateway, listen } from '../gateway/server.js';
 import { startMock, type RunningMock } from '../mock/server.js';
@@ -82,14 +83,16 @@ export async function run(opts: Options): Promise<number> {
   process.on('SIGHUP', () => void reload('SIGHUP'));
   watchFile(opts.config, { interval: 250 }, (cur, prev) => {
     if (cur.mtimeMs === prev.mtimeMs && cur.size === prev.size) return;
-    void import('node:fs/promises').then(async ({ readFile }) => {
-      const text = await readFile(opts.config, 'utf8').catch(() => '');
-      if (text === lastText) return;
-      lastText = text;
-      await reload('file changed');
-    });
+    void readFile(opts.config, 'utf8').then(
+      (text) => {
+        if (text === lastText) return;
+        lastText = text;
+        return reload('file changed');
+      },
+      () => {},
+    );
   });
-  void import('node:fs/promises').then(async ({ readFile }) => (lastText = await readFile(opts.config, 'utf8').catch(() => '')));
+  lastText = await readFile(opts.config, 'utf8').catch(() => '');
 
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

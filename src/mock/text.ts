@@ -27,6 +27,9 @@ export const VOCABULARY: readonly string[] = Object.freeze([...WORDS.slice(0, 25
 const WITH_SPACE: readonly Buffer[] = VOCABULARY.map((w) => Buffer.from(` ${w}`));
 const BARE: readonly Buffer[] = VOCABULARY.map((w) => Buffer.from(w));
 
+/** Mean UTF-8 bytes of a generated token (its word and the space before it): sizes answers by bytes. */
+export const MEAN_TOKEN_BYTES = WITH_SPACE.reduce((sum, b) => sum + b.length, 0) / WITH_SPACE.length;
+
 export function chatPromptKey(messages: readonly ChatMessage[]): string {
   let key = '';
   for (let i = 0; i < messages.length; i++) {

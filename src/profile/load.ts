@@ -4,7 +4,7 @@ import { deepFreeze } from '../core/freeze.js';
 import { checkReferences, checkWarnings, type Report } from './checks.js';
 import { formatPath, type ProfileProblem } from './problems.js';
 import { ProfileSchema, type Profile } from './schema.js';
-import { readYaml } from './yaml-source.js';
+import { positionOf, readYaml } from './yaml-source.js';
 import { zodProblems } from './zod-problems.js';
 
 export type LoadResult =
@@ -37,10 +37,8 @@ export function parseProfile(text: string, file: string, env: Env = process.env)
   }
   const warnings: ProfileProblem[] = [];
   const report: Report = (severity, path, message, preferKey = false) => {
-    const key = formatPath(path);
-    let pos = preferKey ? src.keyAt.get(key) ?? src.valueAt.get(key) : src.valueAt.get(key) ?? src.keyAt.get(key);
-    for (let p = path.slice(0, -1); !pos; p = p.slice(0, -1)) pos = src.keyAt.get(formatPath(p)) ?? (p.length ? undefined : { line: 1, col: 1 });
-    (severity === 'error' ? problems : warnings).push({ severity, file, line: pos.line, col: pos.col, path: key, message });
+    const pos = positionOf(src, path, preferKey);
+    (severity === 'error' ? problems : warnings).push({ severity, file, line: pos.line, col: pos.col, path: formatPath(path), message });
   };
   checkReferences(parsed.data, report);
   if (problems.length) return { ok: false, problems: sortProblems(problems) };

@@ -89,3 +89,16 @@ export function readYaml(text: string, env: Readonly<Record<string, string | und
   src.value = convert(doc.contents as Node | null, []);
   return src;
 }
+
+/**
+ * Where to point for a path: its key or its value (as asked), else the nearest ancestor that stands in the
+ * file (a missing key is reported where its parent is), else the top of the file.
+ */
+export function positionOf(src: YamlSource, path: KeyPath, preferKey: boolean): Position {
+  for (let p = path; ; p = p.slice(0, -1)) {
+    const k = formatPath(p);
+    const pos = preferKey ? src.keyAt.get(k) ?? src.valueAt.get(k) : src.valueAt.get(k) ?? src.keyAt.get(k);
+    if (pos) return pos;
+    if (p.length === 0) return { line: 1, col: 1 };
+  }
+}

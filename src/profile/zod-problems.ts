@@ -2,7 +2,7 @@
 import type { z } from 'zod';
 import { didYouMean } from './suggest.js';
 import { formatPath, type KeyPath, type ProfileProblem } from './problems.js';
-import type { YamlSource } from './yaml-source.js';
+import { positionOf, type YamlSource } from './yaml-source.js';
 
 type AnySchema = z.ZodType;
 
@@ -63,18 +63,10 @@ const KIND_NAMES: Record<string, string> = { object: 'a mapping', array: 'a list
 
 export function zodProblems(error: z.ZodError, schema: AnySchema, src: YamlSource, file: string): ProfileProblem[] {
   const out: ProfileProblem[] = [];
-  const at = (path: KeyPath, preferKey: boolean) => {
-    for (let p = path; ; p = p.slice(0, -1)) {
-      const k = formatPath(p);
-      const pos = (preferKey ? src.keyAt.get(k) ?? src.valueAt.get(k) : src.valueAt.get(k) ?? src.keyAt.get(k));
-      if (pos) return pos;
-      if (p.length === 0) return { line: 1, col: 1 };
-    }
-  };
   for (const issue of error.issues) {
     const path = issue.path as KeyPath;
     const push = (p: KeyPath, message: string, preferKey = false) => {
-      const pos = at(p, preferKey);
+      const pos = positionOf(src, p, preferKey);
       out.push({ severity: 'error', file, line: pos.line, col: pos.col, path: formatPath(p), message });
     };
     const actual = valueAtPath(src.value, path);
