@@ -26,7 +26,9 @@ if (!redis) console.log('redis-server is not installed: the Redis variants are s
 
 function profile(name, { tenants, store, window = '60s', mock = false }) {
   const file = join(dir, `${name}.yaml`);
-  writeFileSync(file, `version: 1
+  writeFileSync(
+    file,
+    `version: 1
 listen: 127.0.0.1:0
 admin: { listen: 127.0.0.1:0 }
 limits:
@@ -35,15 +37,32 @@ ${store ? `  store: { redis: "${redis.url}", prefix: ${name}, replicas: 3 }\n` :
   up: { url: "${mock ? 'http://127.0.0.1:0' : trivial.urls[0]}"${mock ? ', mock: { kind: vllm }' : ''} }
 models:
   bench: { targets: [{ backend: up, model: bench-up }] }
-${tenants ? `tenants:\n  t: { keys: [bench-key], limits: ${tenants} }\n` : ''}`);
+${tenants ? `tenants:\n  t: { keys: [bench-key], limits: ${tenants} }\n` : ''}`,
+  );
   return file;
 }
 
 const variants = {
   'no tenant': await startPinned(1, [AIGW, 'serve', '-c', profile('open', {}), '--log', 'off'], 2),
-  'tenant, memory': await startPinned(1, [AIGW, 'serve', '-c', profile('mem', { tenants: '{ tpm: 1000000000, rpm: 1000000000, concurrency: 100000 }' }), '--log', 'off'], 2),
+  'tenant, memory': await startPinned(
+    1,
+    [AIGW, 'serve', '-c', profile('mem', { tenants: '{ tpm: 1000000000, rpm: 1000000000, concurrency: 100000 }' }), '--log', 'off'],
+    2,
+  ),
 };
-if (redis) variants['tenant, redis'] = await startPinned(1, [AIGW, 'serve', '-c', profile('red', { tenants: '{ tpm: 1000000000, rpm: 1000000000, concurrency: 100000 }', store: true }), '--log', 'off'], 2);
+if (redis)
+  variants['tenant, redis'] = await startPinned(
+    1,
+    [
+      AIGW,
+      'serve',
+      '-c',
+      profile('red', { tenants: '{ tpm: 1000000000, rpm: 1000000000, concurrency: 100000 }', store: true }),
+      '--log',
+      'off',
+    ],
+    2,
+  );
 
 const body = JSON.stringify({ model: 'bench', messages: [{ role: 'user', content: 'Say something short.' }], max_tokens: 4 });
 const names = Object.keys(variants);
@@ -68,11 +87,18 @@ const TPM = 6000;
 const WINDOW_MS = 5000;
 function chat(base) {
   return new Promise((resolve) => {
-    const req = request(`${base}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer bench-key', 'x-mock-ttft': '0ms', 'x-mock-tps': '0' } }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode, tokens: res.statusCode === 200 ? JSON.parse(text).usage.total_tokens : 0 }));
-    });
+    const req = request(
+      `${base}/v1/chat/completions`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer bench-key', 'x-mock-ttft': '0ms', 'x-mock-tps': '0' },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode, tokens: res.statusCode === 200 ? JSON.parse(text).usage.total_tokens : 0 }));
+      },
+    );
     req.on('error', () => resolve({ status: 0, tokens: 0 }));
     req.end(JSON.stringify({ model: 'bench', messages: [{ role: 'user', content: 'how many tokens' }], max_tokens: 100 }));
   });
@@ -85,17 +111,21 @@ async function accuracy(replicas, store) {
   const start = Date.now();
   const perWindow = new Array(windows).fill(0);
   let refused = 0;
-  await Promise.all(gws.flatMap((g) => Array.from({ length: 8 }, async () => {
-    while (Date.now() - start < windows * WINDOW_MS) {
-      const w = Math.floor((Date.now() - start) / WINDOW_MS);
-      const r = await chat(g.urls[1]);
-      if (r.status === 200) perWindow[w] += r.tokens;
-      else {
-        refused++;
-        await new Promise((res) => setTimeout(res, 10));
-      }
-    }
-  })));
+  await Promise.all(
+    gws.flatMap((g) =>
+      Array.from({ length: 8 }, async () => {
+        while (Date.now() - start < windows * WINDOW_MS) {
+          const w = Math.floor((Date.now() - start) / WINDOW_MS);
+          const r = await chat(g.urls[1]);
+          if (r.status === 200) perWindow[w] += r.tokens;
+          else {
+            refused++;
+            await new Promise((res) => setTimeout(res, 10));
+          }
+        }
+      }),
+    ),
+  );
   for (const g of gws) g.stop();
   return { perWindow, refused };
 }
@@ -107,11 +137,15 @@ trivial.stop();
 const med = (n, k) => median(results[n].map((x) => x[k]));
 console.log(`\nbench:limits — overhead, medians over ${rounds} rounds of ${seconds}s at ${connections} connections`);
 for (const n of names) {
-  console.log(`  ${n.padEnd(16)} ${med(n, 'rps').toFixed(0).padStart(7)} req/s  ${(med(n, 'rps') / med('no tenant', 'rps')).toFixed(2)}x  p50 ${med(n, 'p50').toFixed(2)} ms  p99 ${med(n, 'p99').toFixed(2)} ms  CPU ${med(n, 'cpuUs').toFixed(0)} us/req`);
+  console.log(
+    `  ${n.padEnd(16)} ${med(n, 'rps').toFixed(0).padStart(7)} req/s  ${(med(n, 'rps') / med('no tenant', 'rps')).toFixed(2)}x  p50 ${med(n, 'p50').toFixed(2)} ms  p99 ${med(n, 'p99').toFixed(2)} ms  CPU ${med(n, 'cpuUs').toFixed(0)} us/req`,
+  );
 }
 const show = (label, r) => {
   const steady = r.perWindow.slice(1);
-  console.log(`  ${label}: admitted tokens per ${WINDOW_MS / 1000}s window ${r.perWindow.join(', ')} (limit ${TPM}); steady windows at ${steady.map((x) => `${((100 * x) / TPM).toFixed(1)}%`).join(', ')} of the limit; ${r.refused} requests refused`);
+  console.log(
+    `  ${label}: admitted tokens per ${WINDOW_MS / 1000}s window ${r.perWindow.join(', ')} (limit ${TPM}); steady windows at ${steady.map((x) => `${((100 * x) / TPM).toFixed(1)}%`).join(', ')} of the limit; ${r.refused} requests refused`,
+  );
 };
 console.log(`\naccuracy — one tenant at ${TPM} tokens per window, driven above it for ${windows} windows:`);
 show('1 replica, memory store', one);

@@ -27,7 +27,9 @@ const mock = await start(0, [AIGW, 'mock-backends', '--vllm', 'mock=0']);
 const bare = await start(1, [lib('bare-proxy.js'), trivial.urls[0]]);
 const dir = mkdtempSync(join(tmpdir(), 'aigw-bench-'));
 const profile = join(dir, 'bench.yaml');
-writeFileSync(profile, `version: 1
+writeFileSync(
+  profile,
+  `version: 1
 listen: 127.0.0.1:0
 admin: { listen: 127.0.0.1:0 }
 backends:
@@ -36,7 +38,8 @@ backends:
 models:
   bench: { targets: [{ backend: trivial, model: bench-up }] }
   mock: { targets: [{ backend: mock }] }
-`);
+`,
+);
 const aigw = await start(1, [AIGW, 'serve', '-c', profile, '--log', 'off'], 2);
 // The same gateway without the admin surface (no metrics, stats or event stream): what observability costs.
 const bareProfile = join(dir, 'bench-noadmin.yaml');
@@ -57,18 +60,22 @@ async function roundOf(name, conns, secs) {
   return { ...r, cpuUs: pid ? ((c1 - c0) / r.total) * 1e6 : undefined };
 }
 
-console.log(`load generator: ${hasWrk ? 'wrk' : 'autocannon (install wrk for lower client overhead)'}; pinning: ${hasTaskset ? 'taskset (upstream+load on CPU 0, proxy on CPU 1)' : 'none'}`);
+console.log(
+  `load generator: ${hasWrk ? 'wrk' : 'autocannon (install wrk for lower client overhead)'}; pinning: ${hasTaskset ? 'taskset (upstream+load on CPU 0, proxy on CPU 1)' : 'none'}`,
+);
 for (const name of Object.keys(targets)) await roundOf(name, connections, 1); // warm-up
 
 const results = { direct: [], bare: [], aigw: [], 'aigw-noobs': [] };
 const order = Object.keys(targets);
 for (let r = 0; r < rounds; r++) {
-  for (const name of [...order.slice(r % order.length), ...order.slice(0, r % order.length)]) results[name].push(await roundOf(name, connections, seconds));
+  for (const name of [...order.slice(r % order.length), ...order.slice(0, r % order.length)])
+    results[name].push(await roundOf(name, connections, seconds));
   const line = order.map((n) => `${n} ${results[n].at(-1).rps.toFixed(0)}`).join('  ');
   console.log(`round ${r + 1}/${rounds}: req/s ${line}`);
 }
 const lat = { direct: [], bare: [], aigw: [] };
-for (let r = 0; r < Math.max(3, Math.ceil(rounds / 2)); r++) for (const name of Object.keys(lat)) lat[name].push(await roundOf(name, 1, Math.max(2, Math.ceil(seconds / 2))));
+for (let r = 0; r < Math.max(3, Math.ceil(rounds / 2)); r++)
+  for (const name of Object.keys(lat)) lat[name].push(await roundOf(name, 1, Math.max(2, Math.ceil(seconds / 2))));
 
 /** Time to first byte and total time of one short stream. */
 function streamOnce(base) {
@@ -105,14 +112,18 @@ async function memoryRun(base, pid) {
       req.on('error', reject);
       req.end(big);
     });
-  await Promise.all(Array.from({ length: 10 }, async () => {
-    await fetchBig();
-    await fetchBig();
-  }));
+  await Promise.all(
+    Array.from({ length: 10 }, async () => {
+      await fetchBig();
+      await fetchBig();
+    }),
+  );
   clearInterval(timer);
   return { growthMiB: (peak - before) / 2 ** 20, answerMiB: bytes / 20 / 2 ** 20 };
 }
-const memory = skipMemory ? undefined : { aigw: await memoryRun(aigw.urls[0], aigw.child.pid), bare: await memoryRun(bareStream.urls[0], bareStream.child.pid) };
+const memory = skipMemory
+  ? undefined
+  : { aigw: await memoryRun(aigw.urls[0], aigw.child.pid), bare: await memoryRun(bareStream.urls[0], bareStream.child.pid) };
 
 for (const p of [trivial, mock, bare, aigw, aigwNoAdmin, bareStream]) p.stop();
 
@@ -121,17 +132,29 @@ const f = (x, d = 0) => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(d)
 console.log(`\nbench:overhead — medians over ${rounds} rounds of ${seconds}s at ${connections} connections`);
 console.log('               req/s   ratio   p50 ms  p99 ms  CPU us/req');
 for (const name of order) {
-  console.log(`  ${name.padEnd(10)} ${f(med(name, 'rps')).padStart(7)}   ${f(med(name, 'rps') / med('direct', 'rps'), 2).padStart(5)}x  ${f(med(name, 'p50'), 2).padStart(6)}  ${f(med(name, 'p99'), 2).padStart(6)}  ${f(med(name, 'cpuUs')).padStart(6)}`);
+  console.log(
+    `  ${name.padEnd(10)} ${f(med(name, 'rps')).padStart(7)}   ${f(med(name, 'rps') / med('direct', 'rps'), 2).padStart(5)}x  ${f(med(name, 'p50'), 2).padStart(6)}  ${f(med(name, 'p99'), 2).padStart(6)}  ${f(med(name, 'cpuUs')).padStart(6)}`,
+  );
 }
 const aigwVsBare = med('aigw', 'rps') / med('bare', 'rps');
-console.log(`  aigw / bare proxy: ${aigwVsBare.toFixed(2)}x requests/s (target >= 0.90), aigw CPU ${f(med('aigw', 'cpuUs'))} us/req (target <= 85)`);
-console.log(`  metrics + stats + events on vs off: ${(med('aigw', 'rps') / med('aigw-noobs', 'rps')).toFixed(2)}x requests/s, ${f(med('aigw', 'cpuUs') - med('aigw-noobs', 'cpuUs'))} us/req of CPU`);
+console.log(
+  `  aigw / bare proxy: ${aigwVsBare.toFixed(2)}x requests/s (target >= 0.90), aigw CPU ${f(med('aigw', 'cpuUs'))} us/req (target <= 85)`,
+);
+console.log(
+  `  metrics + stats + events on vs off: ${(med('aigw', 'rps') / med('aigw-noobs', 'rps')).toFixed(2)}x requests/s, ${f(med('aigw', 'cpuUs') - med('aigw-noobs', 'cpuUs'))} us/req of CPU`,
+);
 const addP50 = med('aigw', 'p50', lat) - med('direct', 'p50', lat);
 const addP99 = med('aigw', 'p99', lat) - med('direct', 'p99', lat);
-console.log(`\nunloaded (1 connection): added latency p50 ${addP50.toFixed(3)} ms (target <= 0.35), p99 ${addP99.toFixed(3)} ms (target <= 1.5); bare proxy adds p50 ${(med('bare', 'p50', lat) - med('direct', 'p50', lat)).toFixed(3)} ms`);
+console.log(
+  `\nunloaded (1 connection): added latency p50 ${addP50.toFixed(3)} ms (target <= 0.35), p99 ${addP99.toFixed(3)} ms (target <= 1.5); bare proxy adds p50 ${(med('bare', 'p50', lat) - med('direct', 'p50', lat)).toFixed(3)} ms`,
+);
 const ttfb = (n) => median(streams[n].map((s) => s.ttfb));
 const total = (n) => median(streams[n].map((s) => s.total));
-console.log(`\nstreaming (300 x 32-token streams, sequential): TTFB direct ${ttfb('direct').toFixed(3)} ms, bare +${(ttfb('bare') - ttfb('direct')).toFixed(3)} ms, aigw +${(ttfb('aigw') - ttfb('direct')).toFixed(3)} ms (target <= 0.5); total direct ${total('direct').toFixed(2)} ms, aigw +${(total('aigw') - total('direct')).toFixed(3)} ms`);
+console.log(
+  `\nstreaming (300 x 32-token streams, sequential): TTFB direct ${ttfb('direct').toFixed(3)} ms, bare +${(ttfb('bare') - ttfb('direct')).toFixed(3)} ms, aigw +${(ttfb('aigw') - ttfb('direct')).toFixed(3)} ms (target <= 0.5); total direct ${total('direct').toFixed(2)} ms, aigw +${(total('aigw') - total('direct')).toFixed(3)} ms`,
+);
 if (memory) {
-  console.log(`\nmemory (10 clients x 2 sequential ${memory.aigw.answerMiB.toFixed(1)} MiB answers, passthrough): aigw RSS +${memory.aigw.growthMiB.toFixed(1)} MiB (target < 32), bare proxy +${memory.bare.growthMiB.toFixed(1)} MiB`);
+  console.log(
+    `\nmemory (10 clients x 2 sequential ${memory.aigw.answerMiB.toFixed(1)} MiB answers, passthrough): aigw RSS +${memory.aigw.growthMiB.toFixed(1)} MiB (target < 32), bare proxy +${memory.bare.growthMiB.toFixed(1)} MiB`,
+  );
 }

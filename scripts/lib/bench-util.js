@@ -13,7 +13,15 @@ export function median(xs) {
 export function load({ url, body, headers = {}, connections, seconds }) {
   return new Promise((resolve, reject) => {
     autocannon(
-      { url, method: 'POST', body, headers: { 'content-type': 'application/json', ...headers }, connections, duration: seconds, pipelining: 1 },
+      {
+        url,
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json', ...headers },
+        connections,
+        duration: seconds,
+        pipelining: 1,
+      },
       (err, r) => {
         if (err) return reject(err);
         resolve({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx, total: r.requests.total });

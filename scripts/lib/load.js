@@ -24,8 +24,13 @@ export function closedLoop({ url, body, connections, seconds, cpu = 0, headers =
   if (!hasWrk) return autocannonLoad({ url, body, connections, seconds, headers });
   const dir = mkdtempSync(join(tmpdir(), 'aigw-wrk-'));
   const script = join(dir, 'post.lua');
-  const extra = Object.entries(headers).map(([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}\n`).join('');
-  writeFileSync(script, `wrk.method = "POST"\nwrk.body = ${JSON.stringify(body)}\nwrk.headers["Content-Type"] = "application/json"\n${extra}`);
+  const extra = Object.entries(headers)
+    .map(([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}\n`)
+    .join('');
+  writeFileSync(
+    script,
+    `wrk.method = "POST"\nwrk.body = ${JSON.stringify(body)}\nwrk.headers["Content-Type"] = "application/json"\n${extra}`,
+  );
   const [cmd, args] = pinned(cpu, 'wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, url]);
   return new Promise((resolve, reject) => {
     const p = spawn(cmd, args);
@@ -37,7 +42,8 @@ export function closedLoop({ url, body, connections, seconds, cpu = 0, headers =
       const total = Number(/(\d+) requests in/.exec(out)?.[1]);
       const p50 = parseMs(/\s50%\s+(\S+)/.exec(out)?.[1] ?? '');
       const p99 = parseMs(/\s99%\s+(\S+)/.exec(out)?.[1] ?? '');
-      const errors = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0) + Number(/Socket errors: connect (\d+)/.exec(out)?.[1] ?? 0);
+      const errors =
+        Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0) + Number(/Socket errors: connect (\d+)/.exec(out)?.[1] ?? 0);
       if (!Number.isFinite(rps)) return reject(new Error(`wrk output not understood:\n${out}`));
       resolve({ rps, p50, p99, total, errors });
     });

@@ -2,7 +2,11 @@
 import { createServer } from 'node:http';
 
 const body = JSON.stringify({
-  id: 'chatcmpl-bench', object: 'chat.completion', created: 1, model: 'bench-up', system_fingerprint: 'trivial',
+  id: 'chatcmpl-bench',
+  object: 'chat.completion',
+  created: 1,
+  model: 'bench-up',
+  system_fingerprint: 'trivial',
   choices: [{ index: 0, message: { role: 'assistant', content: 'ok ok ok ok' }, logprobs: null, finish_reason: 'length' }],
   usage: { prompt_tokens: 9, completion_tokens: 4, total_tokens: 13 },
 });

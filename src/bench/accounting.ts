@@ -50,13 +50,17 @@ export async function accounting(ctx: BenchContext): Promise<ScenarioResult> {
       client += (JSON.parse(r.body.toString() || '{}') as { usage?: { completion_tokens?: number } }).usage?.completion_tokens ?? 0;
     } else {
       let usage = 0;
-      await stream(ctx, { ...body, stream_options: { include_usage: true } }, {
-        onEvent: (ev) => {
-          if (ev.data && ev.data.includes('"usage"') && !deltaText(ev.data)) {
-            usage = (JSON.parse(ev.data) as { usage?: { completion_tokens?: number } }).usage?.completion_tokens ?? usage;
-          }
+      await stream(
+        ctx,
+        { ...body, stream_options: { include_usage: true } },
+        {
+          onEvent: (ev) => {
+            if (ev.data?.includes('"usage"') && !deltaText(ev.data)) {
+              usage = (JSON.parse(ev.data) as { usage?: { completion_tokens?: number } }).usage?.completion_tokens ?? usage;
+            }
+          },
         },
-      });
+      );
       client += usage;
     }
   }
@@ -70,7 +74,11 @@ export async function accounting(ctx: BenchContext): Promise<ScenarioResult> {
     'accounting.client': client,
     'accounting.mock': mock ?? null,
     'accounting.gateway': gw ?? null,
-    'accounting.disagreement': Math.max(Math.abs(client - requested), mock === undefined ? 0 : Math.abs(mock - client), gw === undefined ? 0 : Math.abs(gw - client)),
+    'accounting.disagreement': Math.max(
+      Math.abs(client - requested),
+      mock === undefined ? 0 : Math.abs(mock - client),
+      gw === undefined ? 0 : Math.abs(gw - client),
+    ),
   };
   return {
     figures,

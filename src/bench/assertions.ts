@@ -23,7 +23,7 @@ const ALIASES: Record<string, string> = {
   truncations: 'long.truncations',
 };
 
-const EXPR = /^\s*([A-Za-z0-9_.\-]+)\s*(<=|>=|==|!=|<|>|=)\s*(-?[\d.]+)\s*(ms|s|%)?\s*(?:±\s*([\d.]+)\s*(ms|s|%)?)?\s*$/;
+const EXPR = /^\s*([A-Za-z0-9_.-]+)\s*(<=|>=|==|!=|<|>|=)\s*(-?[\d.]+)\s*(ms|s|%)?\s*(?:±\s*([\d.]+)\s*(ms|s|%)?)?\s*$/;
 
 function scale(v: number, unit: string | undefined): number {
   return unit === 's' ? v * 1000 : v;
@@ -31,24 +31,62 @@ function scale(v: number, unit: string | undefined): number {
 
 export function evaluate(expr: string, figures: Figures): Verdict {
   const m = EXPR.exec(expr);
-  if (!m) return { expr, ok: false, actual: undefined, message: `cannot read "${expr}" (expected e.g. p99<800ms, truncations==0, split.v2=5±1, errors<0.1%)` };
-  const [, rawKey, op, num, unit, tol, tolUnit] = m as unknown as [string, string, string, string, string | undefined, string | undefined, string | undefined];
-  const key = figures[rawKey] !== undefined ? rawKey : ALIASES[rawKey] ?? rawKey;
+  if (!m)
+    return {
+      expr,
+      ok: false,
+      actual: undefined,
+      message: `cannot read "${expr}" (expected e.g. p99<800ms, truncations==0, split.v2=5±1, errors<0.1%)`,
+    };
+  const [, rawKey, op, num, unit, tol, tolUnit] = m as unknown as [
+    string,
+    string,
+    string,
+    string,
+    string | undefined,
+    string | undefined,
+    string | undefined,
+  ];
+  const key = figures[rawKey] !== undefined ? rawKey : (ALIASES[rawKey] ?? rawKey);
   const actual = figures[key];
-  if (typeof actual !== 'number') return { expr, ok: false, actual, message: `${expr}: no figure "${rawKey}" (measured: ${Object.keys(figures).slice(0, 12).join(', ')}…)` };
+  if (typeof actual !== 'number')
+    return {
+      expr,
+      ok: false,
+      actual,
+      message: `${expr}: no figure "${rawKey}" (measured: ${Object.keys(figures).slice(0, 12).join(', ')}…)`,
+    };
   // Fractions (errors, shares) are stored as fractions; a % bound compares them as percentages.
   const value = unit === '%' && !key.startsWith('split.') ? actual * 100 : actual;
   const bound = scale(Number(num), unit);
   const t = tol === undefined ? 0 : scale(Number(tol), tolUnit ?? unit);
   let ok: boolean;
   switch (op) {
-    case '<': ok = value < bound; break;
-    case '<=': ok = value <= bound; break;
-    case '>': ok = value > bound; break;
-    case '>=': ok = value >= bound; break;
-    case '!=': ok = value !== bound; break;
-    case '==': ok = Math.abs(value - bound) <= t; break;
-    default: ok = Math.abs(value - bound) <= (tol === undefined ? 1e-9 : t);
+    case '<':
+      ok = value < bound;
+      break;
+    case '<=':
+      ok = value <= bound;
+      break;
+    case '>':
+      ok = value > bound;
+      break;
+    case '>=':
+      ok = value >= bound;
+      break;
+    case '!=':
+      ok = value !== bound;
+      break;
+    case '==':
+      ok = Math.abs(value - bound) <= t;
+      break;
+    default:
+      ok = Math.abs(value - bound) <= (tol === undefined ? 1e-9 : t);
   }
-  return { expr, ok, actual: value, message: `${ok ? 'ok  ' : 'FAIL'} ${expr} (measured ${Number.isInteger(value) ? value : value.toFixed(3)}${unit ?? ''})` };
+  return {
+    expr,
+    ok,
+    actual: value,
+    message: `${ok ? 'ok  ' : 'FAIL'} ${expr} (measured ${Number.isInteger(value) ? value : value.toFixed(3)}${unit ?? ''})`,
+  };
 }

@@ -27,7 +27,8 @@ async function abortsSince(ctx: BenchContext, since: number): Promise<AbortRecor
 }
 
 export async function cancel(ctx: BenchContext): Promise<ScenarioResult> {
-  if (!Object.keys(ctx.target.mocks).length) return { figures: {}, lines: ['cancel      skipped: needs the mocks\' /mock/stats (give -c PROFILE)'] };
+  if (!Object.keys(ctx.target.mocks).length)
+    return { figures: {}, lines: ["cancel      skipped: needs the mocks' /mock/stats (give -c PROFILE)"] };
   const phases: [string, string, boolean, number][] = [
     ['waiting for headers', '[[mock fault=slow-headers:5s]]', false, 300],
     ['before the first token', '[[mock ttft=5s]]', true, 300],
@@ -46,7 +47,12 @@ export async function cancel(ctx: BenchContext): Promise<ScenarioResult> {
     await request(`${ctx.target.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...authHeaders(ctx) },
-      body: JSON.stringify({ model: ctx.model, messages: [{ role: 'user', content: `cancel me ${directive}` }], max_tokens: 2000, stream: streamed }),
+      body: JSON.stringify({
+        model: ctx.model,
+        messages: [{ role: 'user', content: `cancel me ${directive}` }],
+        max_tokens: 2000,
+        stream: streamed,
+      }),
       signal: ac.signal,
     })
       .then(async (r) => {
@@ -69,7 +75,9 @@ export async function cancel(ctx: BenchContext): Promise<ScenarioResult> {
     const ms = Math.max(0, seen.ts - abortAt);
     worst = Math.max(worst, ms);
     figures[`cancel.${key}.ms`] = ms;
-    lines.push(`            ${name.padEnd(24)} backend socket closed ${ms} ms after the client left (at token ${seen.atToken})${ms > BOUND_MS ? ' — over the bound' : ''}`);
+    lines.push(
+      `            ${name.padEnd(24)} backend socket closed ${ms} ms after the client left (at token ${seen.atToken})${ms > BOUND_MS ? ' — over the bound' : ''}`,
+    );
   }
   figures['cancel.worstMs'] = missed ? null : round(worst, 0);
   figures['cancel.missed'] = missed;

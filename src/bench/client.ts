@@ -15,7 +15,12 @@ export function chatBody(ctx: BenchContext, content: string, extra: Record<strin
   return { model: ctx.model, messages: [{ role: 'user', content }], ...extra };
 }
 
-export async function post(ctx: BenchContext, body: unknown, headers: Record<string, string> = {}, path = '/v1/chat/completions'): Promise<Answer> {
+export async function post(
+  ctx: BenchContext,
+  body: unknown,
+  headers: Record<string, string> = {},
+  path = '/v1/chat/completions',
+): Promise<Answer> {
   try {
     const r = await request(`${ctx.target.url}${path}`, {
       method: 'POST',
@@ -42,7 +47,12 @@ export interface StreamObserver {
 }
 
 /** Streams a completion; each event is reported with its arrival time (ms since the request started). */
-export async function stream(ctx: BenchContext, body: Record<string, unknown>, obs: StreamObserver, signal?: AbortSignal): Promise<{ status: number; complete: boolean; bytes: number }> {
+export async function stream(
+  ctx: BenchContext,
+  body: Record<string, unknown>,
+  obs: StreamObserver,
+  signal?: AbortSignal,
+): Promise<{ status: number; complete: boolean; bytes: number }> {
   const t0 = performance.now();
   try {
     const r = await request(`${ctx.target.url}/v1/chat/completions`, {

@@ -12,29 +12,50 @@ export async function errorsScenario(ctx: BenchContext): Promise<ScenarioResult>
   const ask = (content: string, extra: object = {}) =>
     client.chat.completions.create({ model: ctx.model, messages: [{ role: 'user', content }], max_tokens: 5, ...extra } as never);
   const cases: [string, () => Promise<boolean>][] = [
-    ['unknown model → NotFoundError', async () => (await client.chat.completions.create({ model: 'no-such-model-aigw-bench', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e)) instanceof OpenAI.NotFoundError],
-    ['bad JSON → 400 in OpenAI\'s shape', async () => {
-      const r = await post(ctx, '{"model":');
-      return r.status === 400 && typeof (JSON.parse(r.body.toString() || '{}') as { error?: { message?: unknown } }).error?.message === 'string';
-    }],
-    ['oversize body → 413', async () => {
-      const limit = ctx.profile?.limits.maxRequestBytes ?? 8 * 1024 * 1024;
-      const r = await post(ctx, { model: ctx.model, messages: [{ role: 'user', content: 'x'.repeat(limit + 1024) }] });
-      return r.status === 413;
-    }],
-    ['upstream 5xx → a 5xx APIError', async () => {
-      const e = await ask('fail [[mock fault=status:500]]').catch((x: unknown) => x);
-      return e instanceof OpenAI.APIError && (e.status ?? 0) >= 500;
-    }],
-    ['mid-stream failure → the stream throws', async () => {
-      try {
-        const s = await ask('break [[mock fault=reset-after:3 ttft=0ms tps=0]]', { stream: true, max_tokens: 50 });
-        for await (const _ of s as unknown as AsyncIterable<unknown>) void _;
-        return false;
-      } catch {
-        return true;
-      }
-    }],
+    [
+      'unknown model → NotFoundError',
+      async () =>
+        (await client.chat.completions
+          .create({ model: 'no-such-model-aigw-bench', messages: [{ role: 'user', content: 'x' }] })
+          .catch((e: unknown) => e)) instanceof OpenAI.NotFoundError,
+    ],
+    [
+      "bad JSON → 400 in OpenAI's shape",
+      async () => {
+        const r = await post(ctx, '{"model":');
+        return (
+          r.status === 400 &&
+          typeof (JSON.parse(r.body.toString() || '{}') as { error?: { message?: unknown } }).error?.message === 'string'
+        );
+      },
+    ],
+    [
+      'oversize body → 413',
+      async () => {
+        const limit = ctx.profile?.limits.maxRequestBytes ?? 8 * 1024 * 1024;
+        const r = await post(ctx, { model: ctx.model, messages: [{ role: 'user', content: 'x'.repeat(limit + 1024) }] });
+        return r.status === 413;
+      },
+    ],
+    [
+      'upstream 5xx → a 5xx APIError',
+      async () => {
+        const e = await ask('fail [[mock fault=status:500]]').catch((x: unknown) => x);
+        return e instanceof OpenAI.APIError && (e.status ?? 0) >= 500;
+      },
+    ],
+    [
+      'mid-stream failure → the stream throws',
+      async () => {
+        try {
+          const s = await ask('break [[mock fault=reset-after:3 ttft=0ms tps=0]]', { stream: true, max_tokens: 50 });
+          for await (const _ of s as unknown as AsyncIterable<unknown>) void _;
+          return false;
+        } catch {
+          return true;
+        }
+      },
+    ],
   ];
   const lines: string[] = [];
   let passed = 0;
@@ -44,5 +65,8 @@ export async function errorsScenario(ctx: BenchContext): Promise<ScenarioResult>
     if (ok) passed++;
     lines.push(`            ${ok ? 'ok  ' : 'FAIL'} ${name}`);
   }
-  return { figures: { 'errors.conformance': passed / cases.length, 'errors.failed': cases.length - passed }, lines: [`errors      ${passed}/${cases.length} error cases conform`, ...lines] };
+  return {
+    figures: { 'errors.conformance': passed / cases.length, 'errors.failed': cases.length - passed },
+    lines: [`errors      ${passed}/${cases.length} error cases conform`, ...lines],
+  };
 }

@@ -107,7 +107,10 @@ export async function long(ctx: BenchContext): Promise<ScenarioResult> {
   }
   return {
     figures: { 'long.truncations': truncations, 'long.errors': errors, 'long.cases': rows.length },
-    lines: [`long        ${rows.length} answers, ${truncations} truncated, ${errors} errors`, ...rows.map((r) => `            ${r.size.padStart(7)} ${r.mode.padEnd(6)} ${r.outcome}`)],
+    lines: [
+      `long        ${rows.length} answers, ${truncations} truncated, ${errors} errors`,
+      ...rows.map((r) => `            ${r.size.padStart(7)} ${r.mode.padEnd(6)} ${r.outcome}`),
+    ],
     detail: rows,
   };
 }

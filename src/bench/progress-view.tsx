@@ -21,10 +21,28 @@ function View({ feed }: { feed: () => ProgressFeed }) {
   return (
     <Box flexDirection="column">
       <Text>
-        <Text bold>aigw bench</Text> {f.scenarios.map((s, i) => (i < f.done ? <Text key={s} color="green">✓ {s} </Text> : s === f.current ? <Text key={s} color="cyan">▶ {s} </Text> : <Text key={s} dimColor>{s} </Text>))}
+        <Text bold>aigw bench</Text>{' '}
+        {f.scenarios.map((s, i) =>
+          i < f.done ? (
+            <Text key={s} color="green">
+              ✓ {s}{' '}
+            </Text>
+          ) : s === f.current ? (
+            <Text key={s} color="cyan">
+              ▶ {s}{' '}
+            </Text>
+          ) : (
+            <Text key={s} dimColor>
+              {s}{' '}
+            </Text>
+          ),
+        )}
         <Text dimColor>{elapsed}s</Text>
       </Text>
-      <Text dimColor wrap="truncate-end">  {f.line}</Text>
+      <Text dimColor wrap="truncate-end">
+        {' '}
+        {f.line}
+      </Text>
     </Box>
   );
 }

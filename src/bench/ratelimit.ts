@@ -12,7 +12,8 @@ export async function ratelimit(benchCtx: BenchContext): Promise<ScenarioResult>
   const tenant = Object.values(ctx.profile?.tenants ?? {}).find((t) => key && t.keys.includes(key));
   const limit = tenant?.limits?.tpm;
   const windowMs = ctx.profile?.limits.rateWindow ?? 60_000;
-  if (!limit || !key) return { figures: {}, lines: ['ratelimit   skipped: no tenant with a TPM limit on this model in the profile (give -c PROFILE)'] };
+  if (!limit || !key)
+    return { figures: {}, lines: ['ratelimit   skipped: no tenant with a TPM limit on this model in the profile (give -c PROFILE)'] };
   ctx = { ...ctx, apiKey: key };
   const start = Date.now();
   const perWindow: number[] = [];
@@ -66,7 +67,7 @@ export async function ratelimit(benchCtx: BenchContext): Promise<ScenarioResult>
   const figures = {
     'ratelimit.limit': limit,
     'ratelimit.windowMs': windowMs,
-    'ratelimit.admittedPerWindow': round(steady.length ? ratio * limit : full[0] ?? 0, 0),
+    'ratelimit.admittedPerWindow': round(steady.length ? ratio * limit : (full[0] ?? 0), 0),
     'ratelimit.ratio': round(ratio, 4),
     'ratelimit.maxWindowRatio': round(Math.max(0, ...full) / limit, 4),
     'ratelimit.rejectRate': round(refused / Math.max(1, requests), 4),

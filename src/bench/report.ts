@@ -5,14 +5,34 @@ import type { Verdict } from './assertions.js';
 
 export interface BenchReport {
   version: 1;
-  env: { node: string; platform: string; cpus: number; cpuModel: string; target: string; model: string; startedAt: string; durationMs: number; connections: number };
+  env: {
+    node: string;
+    platform: string;
+    cpus: number;
+    cpuModel: string;
+    target: string;
+    model: string;
+    startedAt: string;
+    durationMs: number;
+    connections: number;
+  };
   scenarios: Record<string, { figures: Figures; lines: string[]; detail?: unknown }>;
   figures: Figures;
   assertions: Verdict[];
 }
 
 export function environment(target: string, model: string, durationMs: number, connections: number): BenchReport['env'] {
-  return { node: process.version, platform: `${process.platform}-${process.arch}`, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', target, model, startedAt: new Date().toISOString(), durationMs, connections };
+  return {
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? '',
+    target,
+    model,
+    startedAt: new Date().toISOString(),
+    durationMs,
+    connections,
+  };
 }
 
 /** Figures where bigger is better; for every other numeric figure, smaller is better. */
@@ -28,7 +48,9 @@ export function compare(a: BenchReport, b: BenchReport, threshold = 0.1): { line
     const change = x === 0 ? (y === 0 ? 0 : Infinity) : (y - x) / Math.abs(x);
     const worse = HIGHER_IS_BETTER.test(key) ? change < -threshold : change > threshold;
     if (worse) regressions++;
-    lines.push(`  ${worse ? 'REGRESSION' : '          '} ${key.padEnd(34)} ${String(x).padStart(12)} → ${String(y).padStart(12)}  ${Number.isFinite(change) ? `${change >= 0 ? '+' : ''}${(change * 100).toFixed(1)}%` : 'new'}`);
+    lines.push(
+      `  ${worse ? 'REGRESSION' : '          '} ${key.padEnd(34)} ${String(x).padStart(12)} → ${String(y).padStart(12)}  ${Number.isFinite(change) ? `${change >= 0 ? '+' : ''}${(change * 100).toFixed(1)}%` : 'new'}`,
+    );
   }
   lines.push(`${regressions} regression${regressions === 1 ? '' : 's'} beyond ${threshold * 100}%`);
   return { lines, regressions };

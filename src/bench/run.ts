@@ -38,7 +38,12 @@ export function defaultScenarios(ctx: BenchContext): string[] {
   return out;
 }
 
-export async function runBench(ctx: BenchContext, names: readonly string[], asserts: readonly string[], onScenario: (name: string, index: number) => void = () => {}): Promise<BenchReport> {
+export async function runBench(
+  ctx: BenchContext,
+  names: readonly string[],
+  asserts: readonly string[],
+  onScenario: (name: string, index: number) => void = () => {},
+): Promise<BenchReport> {
   const report: BenchReport = {
     version: 1,
     env: environment(ctx.target.url, ctx.model, ctx.durationMs, ctx.connections),

@@ -51,16 +51,23 @@ export async function split(ctx: BenchContext): Promise<ScenarioResult> {
     figures[`split.${name}.ciLow`] = round(100 * lo, 3);
     figures[`split.${name}.ciHigh`] = round(100 * hi, 3);
     const want = exp && weightSum ? (100 * (exp[name] ?? 0)) / weightSum : undefined;
-    lines.push(`            ${name.padEnd(20)} ${figures[`split.${name}`]}%  (95% CI ${figures[`split.${name}.ciLow`]}–${figures[`split.${name}.ciHigh`]}%)${want !== undefined ? `  expected ${round(want, 2)}%` : ''}`);
+    lines.push(
+      `            ${name.padEnd(20)} ${figures[`split.${name}`]}%  (95% CI ${figures[`split.${name}.ciLow`]}–${figures[`split.${name}.ciHigh`]}%)${want !== undefined ? `  expected ${round(want, 2)}%` : ''}`,
+    );
   }
   if (exp && total) {
-    const { p } = chiSquare(names.map((x) => counts[x] ?? 0), names.map((x) => exp[x] ?? 0));
+    const { p } = chiSquare(
+      names.map((x) => counts[x] ?? 0),
+      names.map((x) => exp[x] ?? 0),
+    );
     figures['split.p'] = round(p, 4);
     lines.push(`            chi-square p = ${figures['split.p']} (the split ${p > 0.01 ? 'matches' : 'does NOT match'} the weights at 1%)`);
   }
   if (ctx.target.admin) {
     try {
-      const stats = (await (await fetch(`${ctx.target.admin}/aigw/stats`)).json()) as { models: Record<string, { backends: Record<string, { share: number }> }> };
+      const stats = (await (await fetch(`${ctx.target.admin}/aigw/stats`)).json()) as {
+        models: Record<string, { backends: Record<string, { share: number }> }>;
+      };
       const b = stats.models[ctx.model]?.backends ?? {};
       let worst = 0;
       for (const name of names) worst = Math.max(worst, Math.abs((b[name]?.share ?? 0) * 100 - (figures[`split.${name}`] as number)));

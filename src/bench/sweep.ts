@@ -9,7 +9,11 @@ import type { BenchContext, ScenarioResult } from './context.js';
 const MAX = 64 * 1024 * 1024;
 const fmt = (n: number) => (n >= 1024 ** 2 ? `${(n / 1024 ** 2).toFixed(1)}MiB` : `${(n / 1024).toFixed(0)}KiB`);
 
-async function search(ctx: BenchContext, label: string, probe: (size: number) => Promise<string | true>): Promise<{ largest: number; tripped: string }> {
+async function search(
+  ctx: BenchContext,
+  label: string,
+  probe: (size: number) => Promise<string | true>,
+): Promise<{ largest: number; tripped: string }> {
   let lo = 0;
   let hi = MAX;
   let tripped = 'nothing up to 64MiB';

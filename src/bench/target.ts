@@ -53,14 +53,20 @@ async function startMocks(file: string, portZero: boolean): Promise<{ child: Chi
   return { child, mocks };
 }
 
-export async function startProfile(profilePath: string): Promise<{ target: BenchTarget; benchKey: string | undefined; stop(): Promise<void> }> {
+export async function startProfile(
+  profilePath: string,
+): Promise<{ target: BenchTarget; benchKey: string | undefined; stop(): Promise<void> }> {
   const { file, key: benchKey } = withBenchTenant(profilePath);
   // A mock on port 0 can only be found by a gateway in the same process (serve --mocks).
   const portZero = /url:\s*["']?http:\/\/[^\s"']*:0\b/.test(readFileSync(file, 'utf8'));
   const separate = await startMocks(file, portZero);
-  const child: ChildProcess = spawn(process.execPath, [AIGW, 'serve', '-c', file, ...(separate ? [] : ['--mocks']), '--log', 'off', '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [AIGW, 'serve', '-c', file, ...(separate ? [] : ['--mocks']), '--log', 'off', '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   let err = '';
   child.stderr!.on('data', (d) => (err += d));

@@ -23,11 +23,27 @@ function load(url: string, body: string, headers: Record<string, string>, connec
   return new Promise((resolve, reject) => {
     const byStatus: Record<string, number> = {};
     const inst = autocannon(
-      { url, method: 'POST', body, headers: { 'content-type': 'application/json', ...headers }, connections, duration: Math.max(1, ms / 1000) },
+      {
+        url,
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json', ...headers },
+        connections,
+        duration: Math.max(1, ms / 1000),
+      },
       (err, r) => {
         if (err) return reject(err);
         const total = r.requests.total;
-        resolve({ rps: r.requests.average, p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max, total, errors: total ? (r.non2xx + r.errors) / total : 0, byStatus });
+        resolve({
+          rps: r.requests.average,
+          p50: r.latency.p50,
+          p90: r.latency.p90,
+          p99: r.latency.p99,
+          max: r.latency.max,
+          total,
+          errors: total ? (r.non2xx + r.errors) / total : 0,
+          byStatus,
+        });
       },
     );
     inst.on('response', (_c: unknown, status: number) => (byStatus[status] = (byStatus[status] ?? 0) + 1));
@@ -49,7 +65,8 @@ function directTarget(ctx: BenchContext): { url: string; model: string } | undef
 }
 
 export async function throughput(ctx: BenchContext): Promise<ScenarioResult> {
-  const body = (model: string) => JSON.stringify({ model, messages: [{ role: 'user', content: 'Say something short. [[mock ttft=0ms tps=0]]' }], max_tokens: 8 });
+  const body = (model: string) =>
+    JSON.stringify({ model, messages: [{ role: 'user', content: 'Say something short. [[mock ttft=0ms tps=0]]' }], max_tokens: 8 });
   ctx.progress(`throughput: ${ctx.connections} connections for ${ctx.durationMs / 1000}s`);
   const cpu0 = process.cpuUsage();
   const g0 = ctx.target.pid ? cpuOf(ctx.target.pid) : 0;
@@ -82,7 +99,9 @@ export async function throughput(ctx: BenchContext): Promise<ScenarioResult> {
       'overhead.p50': round(gw.p50 - d.p50, 3),
       'overhead.p99': round(gw.p99 - d.p99, 3),
     });
-    lines.push(`direct      ${d.rps.toFixed(0)} req/s  p50 ${d.p50} ms → the gateway reaches ${(figures['overhead.ratio'] as number).toFixed(2)}x of direct, +${figures['overhead.p50']} ms at p50`);
+    lines.push(
+      `direct      ${d.rps.toFixed(0)} req/s  p50 ${d.p50} ms → the gateway reaches ${(figures['overhead.ratio'] as number).toFixed(2)}x of direct, +${figures['overhead.p50']} ms at p50`,
+    );
   }
   return { figures, lines, detail: { gateway: gw } };
 }

@@ -52,7 +52,8 @@ function keyFromProfile(p: Profile | undefined, model: string, limited: boolean)
 
 export async function run(opts: Options): Promise<number> {
   if (opts.compare?.length) {
-    if (opts.compare.length !== 2) throw new CliError('--compare takes two report files: --compare a.json --compare b.json', exitCodes.usage);
+    if (opts.compare.length !== 2)
+      throw new CliError('--compare takes two report files: --compare a.json --compare b.json', exitCodes.usage);
     const [a, b] = opts.compare.map((f) => JSON.parse(readFileSync(f, 'utf8')) as BenchReport) as [BenchReport, BenchReport];
     const c = compare(a, b);
     process.stdout.write(`${c.lines.join('\n')}\n`);
@@ -60,10 +61,13 @@ export async function run(opts: Options): Promise<number> {
   }
   if (!opts.model) throw new CliError('--model NAME is required (the public model to request)', exitCodes.usage);
   const durationMs = parseDuration(opts.duration);
-  if (durationMs === undefined || durationMs <= 0) throw new CliError(`--duration takes a duration such as 10s, got "${opts.duration}"`, exitCodes.usage);
+  if (durationMs === undefined || durationMs <= 0)
+    throw new CliError(`--duration takes a duration such as 10s, got "${opts.duration}"`, exitCodes.usage);
   const connections = Number(opts.connections);
-  if (!Number.isInteger(connections) || connections < 1) throw new CliError(`--connections takes a positive integer, got "${opts.connections}"`, exitCodes.usage);
-  if (!opts.target && !opts.config) throw new CliError('give --target URL (any OpenAI-compatible gateway) or -c PROFILE (the bench starts it)', exitCodes.usage);
+  if (!Number.isInteger(connections) || connections < 1)
+    throw new CliError(`--connections takes a positive integer, got "${opts.connections}"`, exitCodes.usage);
+  if (!opts.target && !opts.config)
+    throw new CliError('give --target URL (any OpenAI-compatible gateway) or -c PROFILE (the bench starts it)', exitCodes.usage);
 
   let profile: Profile | undefined;
   if (opts.config) {
@@ -74,7 +78,8 @@ export async function run(opts: Options): Promise<number> {
     }
     profile = r.profile;
   }
-  if (profile && !profile.models[opts.model!]) throw new CliError(`the profile has no model "${opts.model}" (it has ${Object.keys(profile.models).join(', ')})`, exitCodes.usage);
+  if (profile && !profile.models[opts.model!])
+    throw new CliError(`the profile has no model "${opts.model}" (it has ${Object.keys(profile.models).join(', ')})`, exitCodes.usage);
 
   let stop: (() => Promise<void>) | undefined;
   let target: BenchTarget;
@@ -111,7 +116,7 @@ export async function run(opts: Options): Promise<number> {
     const names = opts.scenario?.length ? opts.scenario : defaultScenarios(ctx);
     feed.scenarios = names;
     const hide = isTty ? (await import('../bench/progress-view.js')).showProgress(() => feed) : undefined;
-    let report;
+    let report: Awaited<ReturnType<typeof runBench>>;
     try {
       report = await runBench(ctx, names, opts.assert ?? [], (name, i) => {
         feed.current = name;

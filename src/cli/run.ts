@@ -4,7 +4,7 @@ export const exitCodes = { ok: 0, failure: 1, usage: 2 } as const;
 
 export interface CommandModule {
   /** Resolves with an exit code, or never resolves for servers (which exit on a signal). */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- commander hands over untyped options
+  // biome-ignore lint/suspicious/noExplicitAny: commander hands over untyped options
   run(opts: any): Promise<number | void>;
 }
 

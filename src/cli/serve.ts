@@ -58,7 +58,9 @@ export async function run(opts: Options): Promise<number> {
     throw new CliError(`cannot listen on ${opts.listen ?? profile.listen}: ${e.message}`);
   });
   process.stdout.write(`gateway listening on ${gateway.url}\n`);
-  const admin = profile.admin.enabled ? createAdmin({ runtime: () => gateway.state.runtime, bus, inflight: () => gateway.state.inflight }, profile.admin.key) : undefined;
+  const admin = profile.admin.enabled
+    ? createAdmin({ runtime: () => gateway.state.runtime, bus, inflight: () => gateway.state.inflight }, profile.admin.key)
+    : undefined;
   const adminUrl = admin
     ? await listen(admin.server, opts.admin ?? profile.admin.listen).catch((e: Error) => {
         throw new CliError(`cannot listen on ${opts.admin ?? profile.admin.listen}: ${e.message}`);
@@ -74,7 +76,12 @@ export async function run(opts: Options): Promise<number> {
     const r = await loadProfileFile(opts.config);
     if (!r.ok) {
       for (const p of r.problems) process.stderr.write(`${formatProblem(p)}\n`);
-      bus.publish({ type: 'reload', ts: Date.now(), ok: false, message: `${why}: ${r.problems.length} problem(s); the previous profile keeps serving: ${r.problems.map(formatProblem).join('; ')}` });
+      bus.publish({
+        type: 'reload',
+        ts: Date.now(),
+        ok: false,
+        message: `${why}: ${r.problems.length} problem(s); the previous profile keeps serving: ${r.problems.map(formatProblem).join('; ')}`,
+      });
       return;
     }
     gateway.reload(effective(r.profile));

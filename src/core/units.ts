@@ -1,10 +1,19 @@
 /** Sizes (`64Ki`, `8Mi`, `10MB`) and durations (`150ms`, `5s`, `2m`) as the profile and mock directives write them. */
 
 const SIZE_UNITS: Record<string, number> = {
-  '': 1, B: 1,
-  Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4,
-  KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12,
-  K: 1e3, M: 1e6, G: 1e9,
+  '': 1,
+  B: 1,
+  Ki: 1024,
+  Mi: 1024 ** 2,
+  Gi: 1024 ** 3,
+  Ti: 1024 ** 4,
+  KB: 1e3,
+  MB: 1e6,
+  GB: 1e9,
+  TB: 1e12,
+  K: 1e3,
+  M: 1e6,
+  G: 1e9,
 };
 
 const SIZE_RE = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]i|[KMGT]B|[KMG]|B)?\s*$/;
@@ -32,7 +41,11 @@ export function parseDuration(input: string | number): number | undefined {
 
 /** `1048576` → `1Mi`, for messages. */
 export function formatSize(bytes: number): string {
-  for (const [unit, n] of [['Gi', 1024 ** 3], ['Mi', 1024 ** 2], ['Ki', 1024]] as const) {
+  for (const [unit, n] of [
+    ['Gi', 1024 ** 3],
+    ['Mi', 1024 ** 2],
+    ['Ki', 1024],
+  ] as const) {
     if (bytes >= n && bytes % n === 0) return `${bytes / n}${unit}`;
   }
   return String(bytes);

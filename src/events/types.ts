@@ -88,4 +88,11 @@ export interface LimitsStoreEvent {
   message: string;
 }
 
-export type GatewayEvent = RequestEvent | TruncationEvent | UpstreamErrorEvent | ReloadEvent | RateLimitEvent | EjectionEvent | LimitsStoreEvent;
+export type GatewayEvent =
+  | RequestEvent
+  | TruncationEvent
+  | UpstreamErrorEvent
+  | ReloadEvent
+  | RateLimitEvent
+  | EjectionEvent
+  | LimitsStoreEvent;

@@ -96,7 +96,12 @@ function authenticate(ctx: RequestContext, runtime: Runtime): Tenant | undefined
 }
 
 function listModels(ctx: RequestContext, runtime: Runtime, path: string, tenant: Tenant | undefined): void {
-  if (path === '/v1/models') return sendJsonText(ctx, 200, runtime.modelList((m) => !tenant?.allowed || tenant.allowed.has(m)));
+  if (path === '/v1/models')
+    return sendJsonText(
+      ctx,
+      200,
+      runtime.modelList((m) => !tenant?.allowed || tenant.allowed.has(m)),
+    );
   const id = decodeURIComponent(path.slice('/v1/models/'.length));
   const entry = runtime.modelEntry(id);
   if (!entry) return sendError(ctx, modelNotFound(id));
@@ -109,7 +114,11 @@ async function handleProxy(ctx: RequestContext, state: GatewayState, endpoint: E
   const runtime = state.runtime;
   const limits = runtime.profile.limits;
   if (state.inflight > limits.maxInflight) {
-    return sendError(ctx, aigwError('overloaded', 'the gateway is at its in-flight limit; retry shortly', { headers: { 'retry-after': '1' } }), true);
+    return sendError(
+      ctx,
+      aigwError('overloaded', 'the gateway is at its in-flight limit; retry shortly', { headers: { 'retry-after': '1' } }),
+      true,
+    );
   }
   const tenant = authenticate(ctx, runtime);
   if (tenant === null) return void ctx.req.resume();
@@ -146,9 +155,10 @@ async function handleProxy(ctx: RequestContext, state: GatewayState, endpoint: E
     const admission = await state.limiter.admit(tenant, p.model, estimate.total, ctx.requestId, ctx.requestId);
     if ('code' in admission) return sendError(ctx, admission);
     ctx.extraHeaders = admission.headers;
-    const renew = admission.reservation?.specs.some((s) => s.concurrency !== undefined) && runtime.profile.limits.store
-      ? setInterval(() => void admission.store.renew(admission.reservation!).catch(() => {}), runtime.profile.limits.store.leaseTtl / 3)
-      : undefined;
+    const renew =
+      admission.reservation?.specs.some((s) => s.concurrency !== undefined) && runtime.profile.limits.store
+        ? setInterval(() => void admission.store.renew(admission.reservation!).catch(() => {}), runtime.profile.limits.store.leaseTtl / 3)
+        : undefined;
     ctx.onFinish = async () => {
       if (renew) clearInterval(renew);
       await completeTokenCounts(ctx, p);

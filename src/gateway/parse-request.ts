@@ -24,7 +24,6 @@ export interface ProxyRequest {
 /** Deeper nesting than any real request (tool schemas included) is refused before JSON.parse sees it. */
 export const MAX_JSON_DEPTH = 128;
 
-
 function isJsonContentType(ct: string | undefined): boolean {
   if (ct === undefined) return true;
   const base = ct.split(';', 1)[0]!.trim().toLowerCase();
@@ -33,15 +32,16 @@ function isJsonContentType(ct: string | undefined): boolean {
 
 export function parseProxyRequest(endpoint: Endpoint, body: Buffer, contentType: string | undefined): Result<ProxyRequest> {
   if (!isJsonContentType(contentType)) {
-    return { ok: false, error: aigwError('invalid_request', `expected content-type application/json, got ${contentType}`, { param: null }) };
+    return {
+      ok: false,
+      error: aigwError('invalid_request', `expected content-type application/json, got ${contentType}`, { param: null }),
+    };
   }
   const text = body.toString('utf8');
   const scan = scanTopLevel(text, MAX_JSON_DEPTH);
   if (!scan.ok) {
     const message =
-      scan.reason === 'too_deep'
-        ? `the request body nests deeper than ${MAX_JSON_DEPTH} levels`
-        : 'the request body must be a JSON object';
+      scan.reason === 'too_deep' ? `the request body nests deeper than ${MAX_JSON_DEPTH} levels` : 'the request body must be a JSON object';
     return { ok: false, error: aigwError('invalid_json', message) };
   }
   let json: unknown;

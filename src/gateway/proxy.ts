@@ -47,7 +47,8 @@ export async function proxy(ctx: RequestContext, runtime: Runtime, p: ProxyReque
     n++;
     const outcome = await attempt(ctx, runtime, p, target, bus);
     if (outcome.kind === 'committed') {
-      if (target.backend.health.success()) bus.publish({ type: 'ejection', ts: Date.now(), backend: target.backend.name, ejected: false, cooldownMs: 0 });
+      if (target.backend.health.success())
+        bus.publish({ type: 'ejection', ts: Date.now(), backend: target.backend.name, ejected: false, cooldownMs: 0 });
       return;
     }
     if (ctx.clientGone) return;
@@ -59,10 +60,20 @@ export async function proxy(ctx: RequestContext, runtime: Runtime, p: ProxyReque
     const countsAgainst = outcome.failure !== 'status' || outcome.message !== 'HTTP 429';
     if (countsAgainst) {
       const cooldown = target.backend.health.failure(now);
-      if (cooldown > 0 && bus.active) bus.publish({ type: 'ejection', ts: now, backend: target.backend.name, ejected: true, cooldownMs: cooldown });
+      if (cooldown > 0 && bus.active)
+        bus.publish({ type: 'ejection', ts: now, backend: target.backend.name, ejected: true, cooldownMs: cooldown });
     }
     if (bus.active) {
-      bus.publish({ type: 'upstream_error', ts: Date.now(), requestId: ctx.requestId, model: p.model, backend: target.backend.name, reason: outcome.failure, message: outcome.message, retried: n < budget });
+      bus.publish({
+        type: 'upstream_error',
+        ts: Date.now(),
+        requestId: ctx.requestId,
+        model: p.model,
+        backend: target.backend.name,
+        reason: outcome.failure,
+        message: outcome.message,
+        retried: n < budget,
+      });
     }
     if (outcome.failure === 'connect_error' && !quickRetried) {
       // A refused or reset connection (a keep-alive race, a restarting replica): once more, after a short jitter.

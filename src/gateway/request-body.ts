@@ -10,7 +10,10 @@ import { formatSize } from '../core/units.js';
 export function readRequestBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<Result<Buffer> | undefined> {
   const encoding = req.headers['content-encoding'];
   if (encoding !== undefined && encoding !== 'identity') {
-    return Promise.resolve({ ok: false, error: aigwError('unsupported_media_type', `content-encoding ${encoding} is not accepted; send the JSON body uncompressed`) });
+    return Promise.resolve({
+      ok: false,
+      error: aigwError('unsupported_media_type', `content-encoding ${encoding} is not accepted; send the JSON body uncompressed`),
+    });
   }
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > limit) {
@@ -19,7 +22,10 @@ export function readRequestBody(req: IncomingMessage, limit: number, timeoutMs: 
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    const timer = setTimeout(() => settle({ ok: false, error: aigwError('request_timeout', `the request body did not arrive within ${timeoutMs} ms`) }), timeoutMs);
+    const timer = setTimeout(
+      () => settle({ ok: false, error: aigwError('request_timeout', `the request body did not arrive within ${timeoutMs} ms`) }),
+      timeoutMs,
+    );
     const settle = (r: Result<Buffer> | undefined) => {
       clearTimeout(timer);
       req.off('data', onData);

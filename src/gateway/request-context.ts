@@ -51,7 +51,11 @@ export class RequestContext {
     if (this.finished) return;
     this.finished = true;
     const hook = this.onFinish?.();
-    if (hook) void hook.then(() => this.publish(), () => this.publish());
+    if (hook)
+      void hook.then(
+        () => this.publish(),
+        () => this.publish(),
+      );
     else this.publish();
   }
 
@@ -80,5 +84,4 @@ export class RequestContext {
     };
     this.bus.publish(event);
   }
-
 }

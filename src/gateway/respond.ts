@@ -19,7 +19,11 @@ export function sendError(ctx: RequestContext, err: AigwError, closeConnection =
 
 export function sendJsonText(ctx: RequestContext, status: number, body: string): void {
   ctx.status = status;
-  ctx.res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-request-id': ctx.requestId });
+  ctx.res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+    'x-request-id': ctx.requestId,
+  });
   ctx.res.end(body);
 }
 

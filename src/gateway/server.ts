@@ -45,8 +45,17 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return socket.destroy();
     const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
-    const body = JSON.stringify({ error: { message: status.slice(4).toLowerCase(), type: 'invalid_request_error', param: null, code: status.startsWith('408') ? 'request_timeout' : 'invalid_request' } });
-    socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
+    const body = JSON.stringify({
+      error: {
+        message: status.slice(4).toLowerCase(),
+        type: 'invalid_request_error',
+        param: null,
+        code: status.startsWith('408') ? 'request_timeout' : 'invalid_request',
+      },
+    });
+    socket.end(
+      `HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+    );
   });
   const url = await listen(server, listenAt);
   return {

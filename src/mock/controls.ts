@@ -62,7 +62,7 @@ export function parseDirective(text: string): Record<string, string> {
 
 /** Controls from headers and directive text; a string describing the first bad value otherwise. */
 export function readControls(headers: IncomingHttpHeaders, directiveText: string | undefined): Controls | string {
-  const d = directiveText && directiveText.includes('[[mock') ? parseDirective(directiveText) : {};
+  const d = directiveText?.includes('[[mock') ? parseDirective(directiveText) : {};
   const pick = (header: string, key: string): string | undefined => {
     const h = headers[header];
     return (Array.isArray(h) ? h[0] : h) ?? d[key];
@@ -95,7 +95,10 @@ export function readControls(headers: IncomingHttpHeaders, directiveText: string
   const quirks = pick('x-mock-quirks', 'quirks');
   if (quirks !== undefined) {
     const set = new Set<Quirk>();
-    for (const q of quirks.split(',').map((s) => s.trim()).filter(Boolean)) {
+    for (const q of quirks
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       if (!QUIRKS.has(q)) return `unknown quirk "${q}" (ping, no-done, no-usage, split-utf8)`;
       set.add(q as Quirk);
     }

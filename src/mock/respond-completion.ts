@@ -123,7 +123,7 @@ async function bodyAnswer(s: Sender, plan: CompletionPlan): Promise<void> {
     s.countTokens(n);
     s.stats.bytesSent += body.length;
     // Headers and body in one write: the small answer is the load-test hot path.
-    s.res.end(body.toString("latin1"), "latin1");
+    s.res.end(body.toString('latin1'), 'latin1');
     s.stats.completed++;
     return;
   }

@@ -24,7 +24,8 @@ function routesFor(ctx: MockContext, tokens: TokenCounter): Record<string, Route
       res.writeHead(200, { ...ctx.identity, 'content-length': 0 });
       res.end();
     },
-    'GET /mock/stats': (_q, res) => sendJson(res, 200, JSON.stringify({ name: ctx.name, kind: ctx.config.kind, ...ctx.stats.toJSON() }), ctx.identity),
+    'GET /mock/stats': (_q, res) =>
+      sendJson(res, 200, JSON.stringify({ name: ctx.name, kind: ctx.config.kind, ...ctx.stats.toJSON() }), ctx.identity),
     'POST /mock/reset': (_q, res) => {
       ctx.stats.reset();
       sendJson(res, 200, '{"ok":true}', ctx.identity);
@@ -63,22 +64,29 @@ export async function startMock(settings: MockSettings, port = 0, host = '127.0.
       return sendJson(res, known ? 405 : 404, JSON.stringify({ detail: known ? 'Method Not Allowed' : 'Not Found' }), ctx.identity);
     }
     if (req.method !== 'POST') return void route(req, res, undefined);
-    readBody(req).then(
-      (buf) => {
-        if (!buf) return sendJson(res, 413, vllmError(413, 'request body too large', 'BadRequestError'), { ...ctx.identity, connection: 'close' });
-        let json: unknown;
-        try {
-          json = buf.length === 0 && path.startsWith('/mock/') ? undefined : JSON.parse(buf.toString('utf8'));
-        } catch (e) {
-          return sendJson(res, 400, vllmError(400, `JSON decode error: ${(e as Error).message}`, 'BadRequestError'), ctx.identity);
-        }
-        return route(req, res, json);
-      },
-      () => res.destroy(),
-    ).catch((e: unknown) => {
-      if (!res.headersSent) sendJson(res, 500, vllmError(500, `mock failure: ${(e as Error).message}`, 'InternalServerError'), ctx.identity);
-      else res.destroy();
-    });
+    readBody(req)
+      .then(
+        (buf) => {
+          if (!buf)
+            return sendJson(res, 413, vllmError(413, 'request body too large', 'BadRequestError'), {
+              ...ctx.identity,
+              connection: 'close',
+            });
+          let json: unknown;
+          try {
+            json = buf.length === 0 && path.startsWith('/mock/') ? undefined : JSON.parse(buf.toString('utf8'));
+          } catch (e) {
+            return sendJson(res, 400, vllmError(400, `JSON decode error: ${(e as Error).message}`, 'BadRequestError'), ctx.identity);
+          }
+          return route(req, res, json);
+        },
+        () => res.destroy(),
+      )
+      .catch((e: unknown) => {
+        if (!res.headersSent)
+          sendJson(res, 500, vllmError(500, `mock failure: ${(e as Error).message}`, 'InternalServerError'), ctx.identity);
+        else res.destroy();
+      });
   });
   server.on('clientError', (_err, socket) => socket.destroy());
 

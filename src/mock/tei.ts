@@ -63,7 +63,9 @@ export function handleEmbeddings(res: ServerResponse, json: unknown, ctx: MockCo
     promptTokens += tokens.text(text);
     const v = embedText(text, ctx.config.dimensions).subarray(0, dims);
     const embedding =
-      body.encoding_format === 'base64' ? JSON.stringify(Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64')) : floatsJson(v);
+      body.encoding_format === 'base64'
+        ? JSON.stringify(Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64'))
+        : floatsJson(v);
     return `{"object":"embedding","embedding":${embedding},"index":${index}}`;
   });
   ctx.stats.promptTokens += promptTokens;
@@ -76,12 +78,23 @@ export function handleEmbeddings(res: ServerResponse, json: unknown, ctx: MockCo
 /** TEI's own route: `{"inputs": "…" | ["…"]}` → `[[…], …]`. */
 export function handleEmbed(res: ServerResponse, json: unknown, ctx: MockContext): void {
   const inputs = (json as { inputs?: unknown } | null)?.inputs;
-  const list = typeof inputs === 'string' ? [inputs] : Array.isArray(inputs) && inputs.every((x) => typeof x === 'string') ? inputs : undefined;
+  const list =
+    typeof inputs === 'string' ? [inputs] : Array.isArray(inputs) && inputs.every((x) => typeof x === 'string') ? inputs : undefined;
   if (!list || list.length === 0) {
-    return sendJson(res, 422, JSON.stringify({ error: 'Input validation error: `inputs` must be a string or a list of strings', error_type: 'Validation' }), ctx.identity);
+    return sendJson(
+      res,
+      422,
+      JSON.stringify({ error: 'Input validation error: `inputs` must be a string or a list of strings', error_type: 'Validation' }),
+      ctx.identity,
+    );
   }
   if (list.length > MAX_BATCH) {
-    return sendJson(res, 413, JSON.stringify({ error: `batch size ${list.length} > maximum allowed batch size ${MAX_BATCH}`, error_type: 'Validation' }), ctx.identity);
+    return sendJson(
+      res,
+      413,
+      JSON.stringify({ error: `batch size ${list.length} > maximum allowed batch size ${MAX_BATCH}`, error_type: 'Validation' }),
+      ctx.identity,
+    );
   }
   const out = `[${list.map((t) => floatsJson(embedText(t, ctx.config.dimensions))).join(',')}]`;
   ctx.stats.bytesSent += Buffer.byteLength(out);

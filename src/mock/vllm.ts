@@ -47,8 +47,11 @@ export async function handleCompletion(
   }
   if ((body.n ?? 1) !== 1) return sendJson(res, 400, vllmError(400, 'this mock supports n=1 only', 'BadRequestError', 'n'), ctx.identity);
   const maxTokens =
-    (endpoint === 'chat' ? (body as ChatCompletionRequest).max_completion_tokens : undefined) ?? body.max_tokens ?? ctx.config.defaultMaxTokens;
-  if (maxTokens < 1) return sendJson(res, 400, vllmError(400, 'max_tokens must be at least 1, got 0.', 'BadRequestError', 'max_tokens'), ctx.identity);
+    (endpoint === 'chat' ? (body as ChatCompletionRequest).max_completion_tokens : undefined) ??
+    body.max_tokens ??
+    ctx.config.defaultMaxTokens;
+  if (maxTokens < 1)
+    return sendJson(res, 400, vllmError(400, 'max_tokens must be at least 1, got 0.', 'BadRequestError', 'max_tokens'), ctx.identity);
 
   let key: string;
   let directiveText: string | undefined;
@@ -73,7 +76,12 @@ export async function handleCompletion(
   if (fault?.kind === 'status') {
     ctx.stats.fault('status');
     const message = fault.status === 503 ? 'Service Unavailable (injected fault)' : `injected fault: status ${fault.status}`;
-    return sendJson(res, fault.status, vllmError(fault.status, message, fault.status >= 500 ? 'InternalServerError' : 'BadRequestError'), ctx.identity);
+    return sendJson(
+      res,
+      fault.status,
+      vllmError(fault.status, message, fault.status >= 500 ? 'InternalServerError' : 'BadRequestError'),
+      ctx.identity,
+    );
   }
   if (fault?.kind === 'reset-before-headers') {
     ctx.stats.fault(fault.kind);
@@ -92,7 +100,8 @@ export async function handleCompletion(
 
   let promptTokens = ctx.promptCache.get(key);
   if (promptTokens === undefined) {
-    promptTokens = endpoint === 'chat' ? tokens.chat((body as ChatCompletionRequest).messages) : tokens.prompt((body as CompletionRequest).prompt);
+    promptTokens =
+      endpoint === 'chat' ? tokens.chat((body as ChatCompletionRequest).messages) : tokens.prompt((body as CompletionRequest).prompt);
     if (ctx.promptCache.size >= PROMPT_CACHE_MAX) ctx.promptCache.clear();
     ctx.promptCache.set(key, promptTokens);
   }

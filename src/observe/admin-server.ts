@@ -21,11 +21,18 @@ export function createAdminServer(routes: Record<string, AdminRoute>, key: strin
       const given = auth.startsWith('Bearer ') ? auth.slice(7) : '';
       if (!timingSafeEqual(sha(given), keyHash)) {
         res.setHeader('www-authenticate', 'Bearer');
-        return send(401, JSON.stringify({ error: { message: 'admin key required', type: 'invalid_request_error', param: null, code: 'invalid_api_key' } }));
+        return send(
+          401,
+          JSON.stringify({ error: { message: 'admin key required', type: 'invalid_request_error', param: null, code: 'invalid_api_key' } }),
+        );
       }
     }
     const route = routes[path];
-    if (!route) return send(404, JSON.stringify({ error: { message: `no admin route ${path}`, type: 'invalid_request_error', param: null, code: 'not_found' } }));
+    if (!route)
+      return send(
+        404,
+        JSON.stringify({ error: { message: `no admin route ${path}`, type: 'invalid_request_error', param: null, code: 'not_found' } }),
+      );
     route(req, res);
   });
 }

@@ -22,8 +22,14 @@ function scopeOf(rt: Runtime): LabelScope {
   let s = scopes.get(rt);
   if (!s) {
     const upstream = new Set<string>();
-    for (const r of rt.routes.values()) for (const g of [r.group, ...r.match.map((m) => m.group)]) for (const t of g.targets) upstream.add(t.upstreamModel);
-    s = { models: new Set(rt.routes.keys()), backends: new Set(rt.backends.keys()), tenants: new Set(rt.tenants.tenants.keys()), upstreamModels: upstream };
+    for (const r of rt.routes.values())
+      for (const g of [r.group, ...r.match.map((m) => m.group)]) for (const t of g.targets) upstream.add(t.upstreamModel);
+    s = {
+      models: new Set(rt.routes.keys()),
+      backends: new Set(rt.backends.keys()),
+      tenants: new Set(rt.tenants.tenants.keys()),
+      upstreamModels: upstream,
+    };
     scopes.set(rt, s);
   }
   return s;
@@ -51,7 +57,9 @@ export function createAdmin(src: AdminSources, key: string | undefined): Admin {
       '/healthz': (_q, res) => json(res, '{"status":"ok"}'),
       '/metrics': (_q, res) => {
         const body = metrics.render();
-        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': Buffer.byteLength(body) }).end(body);
+        res
+          .writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': Buffer.byteLength(body) })
+          .end(body);
       },
       '/aigw/stats': (_q, res) => json(res, JSON.stringify(stats.snapshot())),
       '/aigw/events': (req, res) => events.handle(req, res),

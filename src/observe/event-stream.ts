@@ -22,7 +22,10 @@ export class EventStream {
   /** Unsent bytes (beyond the kernel's socket buffers) a subscriber may have before its events are dropped. */
   maxPendingBytes = MAX_PENDING_BYTES;
 
-  constructor(bus: EventBus, private readonly onDrop: () => void = () => {}) {
+  constructor(
+    bus: EventBus,
+    private readonly onDrop: () => void = () => {},
+  ) {
     bus.subscribe((e) => this.publish(e));
   }
 
@@ -46,7 +49,12 @@ export class EventStream {
   }
 
   handle(req: IncomingMessage, res: ServerResponse): void {
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no', connection: 'keep-alive' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      'x-accel-buffering': 'no',
+      connection: 'keep-alive',
+    });
     res.write(': aigw events\n\n');
     const last = Number(req.headers['last-event-id'] ?? new URL(req.url ?? '/', 'http://x').searchParams.get('lastEventId') ?? NaN);
     if (Number.isFinite(last)) {

@@ -26,15 +26,38 @@ export interface LabelScope {
 }
 
 export class GatewayMetrics {
-  readonly tokens = new Histogram('gen_ai_client_token_usage', 'Tokens used per request, by type (input, output).', [...GENAI, 'gen_ai_token_type'], TOKEN_BUCKETS);
-  readonly duration = new Histogram('gen_ai_server_request_duration_seconds', 'Time to the last byte of the answer.', GENAI, DURATION_BUCKETS);
+  readonly tokens = new Histogram(
+    'gen_ai_client_token_usage',
+    'Tokens used per request, by type (input, output).',
+    [...GENAI, 'gen_ai_token_type'],
+    TOKEN_BUCKETS,
+  );
+  readonly duration = new Histogram(
+    'gen_ai_server_request_duration_seconds',
+    'Time to the last byte of the answer.',
+    GENAI,
+    DURATION_BUCKETS,
+  );
   readonly ttft = new Histogram('gen_ai_server_time_to_first_token_seconds', 'Time to the first streamed token.', GENAI, TTFT_BUCKETS);
-  readonly tpot = new Histogram('gen_ai_server_time_per_output_token_seconds', 'Time per output token after the first.', GENAI, TPOT_BUCKETS);
+  readonly tpot = new Histogram(
+    'gen_ai_server_time_per_output_token_seconds',
+    'Time per output token after the first.',
+    GENAI,
+    TPOT_BUCKETS,
+  );
   readonly requests = new Counter('aigw_requests_total', 'Finished requests by model, backend and status.', ['model', 'backend', 'status']);
   readonly routed = new Counter('aigw_routed_requests_total', 'Requests routed to each backend, by model.', ['model', 'backend']);
   readonly rateLimited = new Counter('aigw_rate_limited_total', 'Requests refused by a tenant limit, by kind.', ['tenant', 'kind']);
-  readonly truncations = new Counter('aigw_truncations_total', 'Answers cut after bytes went out, by reason.', ['model', 'backend', 'reason']);
-  readonly upstreamErrors = new Counter('aigw_upstream_errors_total', 'Failed upstream attempts, by reason.', ['model', 'backend', 'reason']);
+  readonly truncations = new Counter('aigw_truncations_total', 'Answers cut after bytes went out, by reason.', [
+    'model',
+    'backend',
+    'reason',
+  ]);
+  readonly upstreamErrors = new Counter('aigw_upstream_errors_total', 'Failed upstream attempts, by reason.', [
+    'model',
+    'backend',
+    'reason',
+  ]);
   readonly clientAborts = new Counter('aigw_client_aborts_total', 'Requests the client left before the answer ended.', ['model']);
   readonly inflight = new Gauge('aigw_inflight_requests', 'Requests in flight.', []);
   readonly eventDrops = new Counter('aigw_event_subscriber_drops_total', 'Events dropped for slow /aigw/events subscribers.', []);
@@ -93,12 +116,38 @@ export class GatewayMetrics {
 
   render(): string {
     this.inflight.set([], this.inflightNow());
-    return [this.tokens, this.duration, this.ttft, this.tpot, this.requests, this.routed, this.rateLimited, this.truncations, this.upstreamErrors, this.clientAborts, this.inflight, this.eventDrops]
+    return [
+      this.tokens,
+      this.duration,
+      this.ttft,
+      this.tpot,
+      this.requests,
+      this.routed,
+      this.rateLimited,
+      this.truncations,
+      this.upstreamErrors,
+      this.clientAborts,
+      this.inflight,
+      this.eventDrops,
+    ]
       .map((m) => m.render())
       .join('');
   }
 
   reset(): void {
-    for (const m of [this.tokens, this.duration, this.ttft, this.tpot, this.requests, this.routed, this.rateLimited, this.truncations, this.upstreamErrors, this.clientAborts, this.eventDrops]) m.reset();
+    for (const m of [
+      this.tokens,
+      this.duration,
+      this.ttft,
+      this.tpot,
+      this.requests,
+      this.routed,
+      this.rateLimited,
+      this.truncations,
+      this.upstreamErrors,
+      this.clientAborts,
+      this.eventDrops,
+    ])
+      m.reset();
   }
 }

@@ -42,7 +42,7 @@ abstract class Metric {
   }
 
   protected labelText(values: readonly string[], extra = ''): string {
-    const parts = this.labels.map((l, i) => `${l}="${escape(values[i]!)}"`);
+    const parts = this.labels.map((l, i) => `${l}="${escapeLabel(values[i]!)}"`);
     if (extra) parts.push(extra);
     return parts.length ? `{${parts.join(',')}}` : '';
   }
@@ -54,7 +54,7 @@ abstract class Metric {
   abstract render(): string;
 }
 
-function escape(v: string): string {
+function escapeLabel(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 
@@ -98,7 +98,8 @@ export class Histogram extends Metric {
   render(): string {
     let out = `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} histogram\n`;
     for (const s of this.all()) {
-      this.buckets.forEach((b, i) => (out += `${this.name}_bucket${this.labelText(s.values, `le="${b}"`)} ${s.counts[i]}\n`));
+      for (let i = 0; i < this.buckets.length; i++)
+        out += `${this.name}_bucket${this.labelText(s.values, `le="${this.buckets[i]}"`)} ${s.counts[i]}\n`;
       out += `${this.name}_bucket${this.labelText(s.values, 'le="+Inf"')} ${s.count}\n`;
       out += `${this.name}_sum${this.labelText(s.values)} ${s.sum}\n${this.name}_count${this.labelText(s.values)} ${s.count}\n`;
     }

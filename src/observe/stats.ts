@@ -149,6 +149,14 @@ export class StatsCollector {
       };
     }
     const inflight = [...rt.backends.values()].reduce((a, b) => a + b.inflight, 0);
-    return { ts: now, uptimeMs: now - this.startedAt, windowMs: rt.profile.limits.rateWindow, inflight, models, tenants, truncations: this.truncations };
+    return {
+      ts: now,
+      uptimeMs: now - this.startedAt,
+      windowMs: rt.profile.limits.rateWindow,
+      inflight,
+      models,
+      tenants,
+      truncations: this.truncations,
+    };
   }
 }

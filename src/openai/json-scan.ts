@@ -12,9 +12,7 @@ export interface TopLevelSpan {
   end: number;
 }
 
-export type ScanResult =
-  | { ok: true; spans: Map<string, TopLevelSpan> }
-  | { ok: false; reason: 'too_deep' | 'not_object' | 'unterminated' };
+export type ScanResult = { ok: true; spans: Map<string, TopLevelSpan> } | { ok: false; reason: 'too_deep' | 'not_object' | 'unterminated' };
 
 const STRUCTURE = /["{}[\],:]/g;
 

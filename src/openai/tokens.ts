@@ -31,10 +31,7 @@ let loading: Promise<TokenCounter> | undefined;
 /** Loads the o200k ranks once (about half a second) and returns a counter. */
 export function loadTokenCounter(): Promise<TokenCounter> {
   loading ??= (async () => {
-    const [{ Tiktoken }, { default: ranks }] = await Promise.all([
-      import('js-tiktoken/lite'),
-      import('js-tiktoken/ranks/o200k_base'),
-    ]);
+    const [{ Tiktoken }, { default: ranks }] = await Promise.all([import('js-tiktoken/lite'), import('js-tiktoken/ranks/o200k_base')]);
     return makeCounter(new Tiktoken(ranks));
   })();
   return loading;

@@ -43,14 +43,22 @@ export function checkReferences(p: Profile, report: Report): void {
       report('error', ['backends', name, 'url'], 'credentials in the URL are refused; use apiKey or headers');
     }
     if (b.mock && !isLoopbackHost(url.hostname)) {
-      report('error', ['backends', name, 'url'], `a mock backend listens on this machine: expected a loopback host (127.0.0.1, localhost, [::1]), got ${url.hostname}`);
+      report(
+        'error',
+        ['backends', name, 'url'],
+        `a mock backend listens on this machine: expected a loopback host (127.0.0.1, localhost, [::1]), got ${url.hostname}`,
+      );
     }
   }
 
   const checkTargets = (targets: Profile['models'][string]['targets'], path: KeyPath) => {
     targets.forEach((t, i) => {
       if (!p.backends[t.backend]) {
-        report('error', [...path, i, 'backend'], `unknown backend "${t.backend}"${didYouMean(t.backend, backendNames)}; known backends: ${backendNames.join(', ') || '(none)'}`);
+        report(
+          'error',
+          [...path, i, 'backend'],
+          `unknown backend "${t.backend}"${didYouMean(t.backend, backendNames)}; known backends: ${backendNames.join(', ') || '(none)'}`,
+        );
       }
     });
     if (targets.reduce((s, t) => s + t.weight, 0) <= 0) {
@@ -64,12 +72,21 @@ export function checkReferences(p: Profile, report: Report): void {
       checkTargets(rule.targets, ['models', name, 'match', j, 'targets']);
       const t = rule.when.tenant;
       if (t !== undefined && !p.tenants?.[t]) {
-        report('error', ['models', name, 'match', j, 'when', 'tenant'], `unknown tenant "${t}"${didYouMean(t, tenantNames)}; known tenants: ${tenantNames.join(', ') || '(none)'}`);
+        report(
+          'error',
+          ['models', name, 'match', j, 'when', 'tenant'],
+          `unknown tenant "${t}"${didYouMean(t, tenantNames)}; known tenants: ${tenantNames.join(', ') || '(none)'}`,
+        );
       }
     });
     m.fallbacks.forEach((f, i) => {
       if (f === name) report('error', ['models', name, 'fallbacks', i], `"${name}" cannot fall back to itself`);
-      else if (!p.models[f]) report('error', ['models', name, 'fallbacks', i], `unknown model "${f}"${didYouMean(f, modelNames)}; known models: ${modelNames.join(', ')}`);
+      else if (!p.models[f])
+        report(
+          'error',
+          ['models', name, 'fallbacks', i],
+          `unknown model "${f}"${didYouMean(f, modelNames)}; known models: ${modelNames.join(', ')}`,
+        );
     });
   }
   reportFallbackCycles(p, report);
@@ -77,14 +94,20 @@ export function checkReferences(p: Profile, report: Report): void {
   const keyOwners = new Map<string, string>();
   for (const [name, t] of Object.entries(p.tenants ?? {})) {
     t.models?.forEach((m, i) => {
-      if (!p.models[m]) report('error', ['tenants', name, 'models', i], `unknown model "${m}"${didYouMean(m, modelNames)}; known models: ${modelNames.join(', ')}`);
+      if (!p.models[m])
+        report(
+          'error',
+          ['tenants', name, 'models', i],
+          `unknown model "${m}"${didYouMean(m, modelNames)}; known models: ${modelNames.join(', ')}`,
+        );
     });
     for (const m of Object.keys(t.modelLimits ?? {})) {
       if (!p.models[m]) report('error', ['tenants', name, 'modelLimits', m], `unknown model "${m}"${didYouMean(m, modelNames)}`, true);
     }
     t.keys.forEach((k, i) => {
       const other = keyOwners.get(k);
-      if (other !== undefined) report('error', ['tenants', name, 'keys', i], `this key is also a key of tenant "${other}": a key must name one tenant`);
+      if (other !== undefined)
+        report('error', ['tenants', name, 'keys', i], `this key is also a key of tenant "${other}": a key must name one tenant`);
       keyOwners.set(k, name);
       if (k.startsWith('sha256:') && !/^sha256:[0-9a-f]{64}$/i.test(k)) {
         report('error', ['tenants', name, 'keys', i], 'expected sha256: followed by 64 hex digits');
@@ -118,7 +141,9 @@ export function checkWarnings(p: Profile, raw: unknown, fromEnv: ReadonlySet<str
   const usedBackends = new Set<string>();
   for (const [name, m] of Object.entries(p.models)) {
     const groups: [KeyPath, typeof m.targets][] = [[['models', name, 'targets'], m.targets]];
-    m.match?.forEach((r, j) => groups.push([['models', name, 'match', j, 'targets'], r.targets]));
+    m.match?.forEach((r, j) => {
+      groups.push([['models', name, 'match', j, 'targets'], r.targets]);
+    });
     for (const [path, targets] of groups) {
       const total = targets.reduce((s, t) => s + t.weight, 0);
       targets.forEach((t, i) => {
@@ -129,7 +154,11 @@ export function checkWarnings(p: Profile, raw: unknown, fromEnv: ReadonlySet<str
         const gap = mock.tokensPerSecond > 0 ? (1000 * mock.tokensPerChunk) / mock.tokensPerSecond : 0;
         const silence = Math.max(gap, mock.ttft);
         if (silence > p.timeouts.idle) {
-          report('warning', ['timeouts', 'idle'], `idle timeout ${p.timeouts.idle}ms is shorter than backend "${t.backend}"'s own silence (${Math.round(silence)}ms between tokens or before the first): its streams would be cut`);
+          report(
+            'warning',
+            ['timeouts', 'idle'],
+            `idle timeout ${p.timeouts.idle}ms is shorter than backend "${t.backend}"'s own silence (${Math.round(silence)}ms between tokens or before the first): its streams would be cut`,
+          );
         }
       });
     }
@@ -147,7 +176,11 @@ export function checkWarnings(p: Profile, raw: unknown, fromEnv: ReadonlySet<str
     t.keys.forEach((k, i) => {
       const path = `tenants.${name}.keys[${i}]`;
       if (!fromEnv.has(path) && !k.startsWith('sha256:')) {
-        report('warning', ['tenants', name, 'keys', i], 'a literal API key in the profile: prefer ${VAR} from the environment or its sha256: hex');
+        report(
+          'warning',
+          ['tenants', name, 'keys', i],
+          'a literal API key in the profile: prefer ${VAR} from the environment or its sha256: hex',
+        );
       }
     });
   }
@@ -158,10 +191,15 @@ export function checkWarnings(p: Profile, raw: unknown, fromEnv: ReadonlySet<str
   const rb = (raw as { limits?: { responseBuffer?: Record<string, unknown> } })?.limits?.responseBuffer;
   if (p.limits.responseBuffer.mode === 'passthrough' && rb) {
     for (const key of ['maxBytes', 'onOverflow'] as const) {
-      if (key in rb) report('warning', ['limits', 'responseBuffer', key], `does nothing in passthrough mode (only mode: buffered holds bodies)`, true);
+      if (key in rb)
+        report('warning', ['limits', 'responseBuffer', key], `does nothing in passthrough mode (only mode: buffered holds bodies)`, true);
     }
   }
   if (p.limits.responseBuffer.mode === 'buffered' && p.limits.responseBuffer.onOverflow === 'truncate') {
-    report('warning', ['limits', 'responseBuffer', 'onOverflow'], `truncate cuts every non-streamed answer over ${p.limits.responseBuffer.maxBytes} bytes on purpose (Envoy's default-buffer failure): for load tests only`);
+    report(
+      'warning',
+      ['limits', 'responseBuffer', 'onOverflow'],
+      `truncate cuts every non-streamed answer over ${p.limits.responseBuffer.maxBytes} bytes on purpose (Envoy's default-buffer failure): for load tests only`,
+    );
   }
 }

@@ -7,9 +7,7 @@ import { ProfileSchema, type Profile } from './schema.js';
 import { positionOf, readYaml } from './yaml-source.js';
 import { zodProblems } from './zod-problems.js';
 
-export type LoadResult =
-  | { ok: true; profile: Profile; warnings: ProfileProblem[] }
-  | { ok: false; problems: ProfileProblem[] };
+export type LoadResult = { ok: true; profile: Profile; warnings: ProfileProblem[] } | { ok: false; problems: ProfileProblem[] };
 
 type Env = Readonly<Record<string, string | undefined>>;
 

@@ -28,13 +28,24 @@ const HostPort = z
 const Name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/, 'expected a name of letters, digits, and . _ : / -');
 
 /** A mock fault, as in `x-mock-fault`: `status:503`, `reset-before-headers`, `reset-after:100`, ... */
-export const FAULT_RE = /^(status:[1-5]\d\d|reset-before-headers|reset-after:\d+|close-after:\d+|stall-after:\d+|slow-headers:\d+(\.\d+)?(us|ms|s|m))$/;
+export const FAULT_RE =
+  /^(status:[1-5]\d\d|reset-before-headers|reset-after:\d+|close-after:\d+|stall-after:\d+|slow-headers:\d+(\.\d+)?(us|ms|s|m))$/;
 
 const MockFaults = z.strictObject({
   /** Share of requests (0..1) that get one of `kinds`, drawn from a PRNG seeded with `seed`. */
   rate: z.number().min(0).max(1),
   seed: z.int().default(1),
-  kinds: z.array(z.string().regex(FAULT_RE, 'expected a fault such as status:503, reset-before-headers, reset-after:N, close-after:N, stall-after:N or slow-headers:D')).min(1).default(['status:503']),
+  kinds: z
+    .array(
+      z
+        .string()
+        .regex(
+          FAULT_RE,
+          'expected a fault such as status:503, reset-before-headers, reset-after:N, close-after:N, stall-after:N or slow-headers:D',
+        ),
+    )
+    .min(1)
+    .default(['status:503']),
 });
 
 export const MockSchema = z.strictObject({
@@ -77,7 +88,14 @@ const MatchRule = z.strictObject({
 const Model = z.strictObject({
   targets: z.array(Target).min(1),
   fallbacks: z.array(z.string()).default([]),
-  sticky: z.strictObject({ header: z.string().min(1).transform((h) => h.toLowerCase()) }).optional(),
+  sticky: z
+    .strictObject({
+      header: z
+        .string()
+        .min(1)
+        .transform((h) => h.toLowerCase()),
+    })
+    .optional(),
   match: z.array(MatchRule).optional(),
 });
 

@@ -97,7 +97,7 @@ export function readYaml(text: string, env: Readonly<Record<string, string | und
 export function positionOf(src: YamlSource, path: KeyPath, preferKey: boolean): Position {
   for (let p = path; ; p = p.slice(0, -1)) {
     const k = formatPath(p);
-    const pos = preferKey ? src.keyAt.get(k) ?? src.valueAt.get(k) : src.valueAt.get(k) ?? src.keyAt.get(k);
+    const pos = preferKey ? (src.keyAt.get(k) ?? src.valueAt.get(k)) : (src.valueAt.get(k) ?? src.keyAt.get(k));
     if (pos) return pos;
     if (p.length === 0) return { line: 1, col: 1 };
   }

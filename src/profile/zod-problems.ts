@@ -59,7 +59,14 @@ function valueAtPath(root: unknown, path: KeyPath): unknown {
   return v;
 }
 
-const KIND_NAMES: Record<string, string> = { object: 'a mapping', array: 'a list', string: 'a string', number: 'a number', int: 'an integer', boolean: 'true or false' };
+const KIND_NAMES: Record<string, string> = {
+  object: 'a mapping',
+  array: 'a list',
+  string: 'a string',
+  number: 'a number',
+  int: 'an integer',
+  boolean: 'true or false',
+};
 
 export function zodProblems(error: z.ZodError, schema: AnySchema, src: YamlSource, file: string): ProfileProblem[] {
   const out: ProfileProblem[] = [];

@@ -135,7 +135,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
       const error =
         failure === 'timeout'
           ? aigwError('upstream_timeout', `backend ${this.backend} did not answer in time`)
-          : aigwError(failure === 'bad_response' ? 'bad_upstream_response' : 'upstream_error', `backend ${this.backend} failed: ${message}`);
+          : aigwError(
+              failure === 'bad_response' ? 'bad_upstream_response' : 'upstream_error',
+              `backend ${this.backend} failed: ${message}`,
+            );
       this.mode = 'done';
       return this.resolve({ kind: 'failed', failure, error, failsOver: true, message });
     }
@@ -232,7 +235,16 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   private publishUpstreamError(reason: UpstreamFailure, message: string): void {
     if (!this.bus.active) return;
-    this.bus.publish({ type: 'upstream_error', ts: Date.now(), requestId: this.ctx.requestId, model: this.ctx.model, backend: this.backend, reason, message, retried: false });
+    this.bus.publish({
+      type: 'upstream_error',
+      ts: Date.now(),
+      requestId: this.ctx.requestId,
+      model: this.ctx.model,
+      backend: this.backend,
+      reason,
+      message,
+      retried: false,
+    });
   }
 
   private done(): void {

@@ -6,9 +6,24 @@
 import type { IncomingHttpHeaders } from 'node:http';
 
 const NEVER_UPSTREAM = new Set([
-  'authorization', 'api-key', 'x-api-key', 'cookie', 'host', 'content-length', 'expect',
-  'connection', 'keep-alive', 'proxy-authorization', 'proxy-authenticate', 'proxy-connection',
-  'te', 'trailer', 'transfer-encoding', 'upgrade', 'accept-encoding', 'x-forwarded-for',
+  'authorization',
+  'api-key',
+  'x-api-key',
+  'cookie',
+  'host',
+  'content-length',
+  'expect',
+  'connection',
+  'keep-alive',
+  'proxy-authorization',
+  'proxy-authenticate',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'accept-encoding',
+  'x-forwarded-for',
 ]);
 
 /**
@@ -44,12 +59,26 @@ export function upstreamHeaders(
 }
 
 const NEVER_DOWNSTREAM = new Set([
-  'connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authenticate',
-  'proxy-connection', 'set-cookie', 'content-length', 'date', 'server', 'x-request-id',
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'proxy-authenticate',
+  'proxy-connection',
+  'set-cookie',
+  'content-length',
+  'date',
+  'server',
+  'x-request-id',
 ]);
 
 /** The backend's response headers that the client may see (framing is decided by the relay). */
-export function downstreamHeaders(upstream: IncomingHttpHeaders, out: Record<string, string | string[]>): Record<string, string | string[]> {
+export function downstreamHeaders(
+  upstream: IncomingHttpHeaders,
+  out: Record<string, string | string[]>,
+): Record<string, string | string[]> {
   for (const name in upstream) {
     const v = upstream[name];
     if (v === undefined || NEVER_DOWNSTREAM.has(name)) continue;

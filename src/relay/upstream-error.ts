@@ -38,7 +38,14 @@ function extract(body: Buffer, contentType: string | undefined): Extracted {
   if (!j || typeof j !== 'object') return {};
   const o = j as Record<string, unknown>;
   const inner = o.error && typeof o.error === 'object' ? (o.error as Record<string, unknown>) : o;
-  const message = typeof inner.message === 'string' ? inner.message : typeof o.error === 'string' ? o.error : typeof o.detail === 'string' ? o.detail : undefined;
+  const message =
+    typeof inner.message === 'string'
+      ? inner.message
+      : typeof o.error === 'string'
+        ? o.error
+        : typeof o.detail === 'string'
+          ? o.detail
+          : undefined;
   return {
     message,
     type: typeof inner.type === 'string' ? inner.type : typeof o.error_type === 'string' ? o.error_type : undefined,

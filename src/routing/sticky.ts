@@ -5,7 +5,12 @@
  */
 import { fnv1a, mix32 } from '../core/hash.js';
 
-export function stickyPick(sessionKey: string, seeds: readonly number[], weights: readonly number[], eligible: (i: number) => boolean): number {
+export function stickyPick(
+  sessionKey: string,
+  seeds: readonly number[],
+  weights: readonly number[],
+  eligible: (i: number) => boolean,
+): number {
   const h = fnv1a(sessionKey);
   let best = -1;
   let bestScore = -Infinity;

@@ -7,7 +7,12 @@
  * backend's usage corrects every estimate when the answer completes. completion = max_tokens
  * (or max_completion_tokens), else limits.defaultCompletionTokens.
  */
-export function estimateTokens(bodyBytes: number, maxTokens: number | undefined, defaultCompletion: number, endpoint: string): { prompt: number; total: number } {
+export function estimateTokens(
+  bodyBytes: number,
+  maxTokens: number | undefined,
+  defaultCompletion: number,
+  endpoint: string,
+): { prompt: number; total: number } {
   const prompt = Math.ceil(bodyBytes / 3);
   const completion = endpoint === 'embeddings' ? 0 : (maxTokens ?? defaultCompletion);
   return { prompt, total: prompt + completion };

@@ -48,7 +48,8 @@ export class TenantDirectory {
   authenticate(headers: IncomingHttpHeaders, rawHeaders: readonly string[]): Tenant | AigwError {
     let key: string | undefined;
     let authorizations = 0;
-    for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]!.length === 13 && rawHeaders[i]!.toLowerCase() === 'authorization') authorizations++;
+    for (let i = 0; i < rawHeaders.length; i += 2)
+      if (rawHeaders[i]!.length === 13 && rawHeaders[i]!.toLowerCase() === 'authorization') authorizations++;
     if (authorizations > 1) return unauthorized('send one Authorization header, not several');
     const auth = headers.authorization;
     if (auth !== undefined) {

@@ -63,7 +63,13 @@ export class Limiter {
     const s = profile.limits.store;
     if (!s) return new Limiter(profile, bus, new MemoryLimitStore(profile.limits.rateWindow));
     const { RedisLimitStore: Store } = await import('./limits/redis-store.js');
-    const store: RedisLimitStore = new Store({ url: s.redis, windowMs: profile.limits.rateWindow, timeoutMs: s.timeout, leaseTtlMs: s.leaseTtl, prefix: s.prefix });
+    const store: RedisLimitStore = new Store({
+      url: s.redis,
+      windowMs: profile.limits.rateWindow,
+      timeoutMs: s.timeout,
+      leaseTtlMs: s.leaseTtl,
+      prefix: s.prefix,
+    });
     const limiter = new Limiter(profile, bus, store);
     await store.ready().catch((e: Error) => limiter.markStore(false, e.message));
     return limiter;
@@ -73,7 +79,8 @@ export class Limiter {
   specsFor(tenant: Tenant, model: string): LimitSpec[] {
     const out: LimitSpec[] = [];
     const l = tenant.config.limits;
-    if (l && (l.tpm !== undefined || l.rpm !== undefined || l.concurrency !== undefined)) out.push({ key: tenant.name, tpm: l.tpm, rpm: l.rpm, concurrency: l.concurrency });
+    if (l && (l.tpm !== undefined || l.rpm !== undefined || l.concurrency !== undefined))
+      out.push({ key: tenant.name, tpm: l.tpm, rpm: l.rpm, concurrency: l.concurrency });
     const m = tenant.config.modelLimits?.[model];
     if (m) out.push({ key: `${tenant.name}/${model}`, tpm: m.tpm, rpm: m.rpm, concurrency: m.concurrency });
     return out;
@@ -90,7 +97,9 @@ export class Limiter {
     } catch (e) {
       this.markStore(false, (e as Error).message);
       if (this.profile.limits.store?.onError === 'closed') {
-        return aigwError('rate_limit_store_unavailable', 'the rate-limit store is unavailable; try again shortly', { headers: { 'retry-after': '1' } });
+        return aigwError('rate_limit_store_unavailable', 'the rate-limit store is unavailable; try again shortly', {
+          headers: { 'retry-after': '1' },
+        });
       }
       // Degraded: this replica enforces its share of each limit on its own, never the whole limit.
       const share = this.profile.limits.store?.replicas ?? 1;
@@ -106,7 +115,16 @@ export class Limiter {
     const headers = rateHeaders(outcome.states);
     if (outcome.ok) return { reservation: outcome.reservation, headers, store };
     const retryMs = Math.max(1, Math.ceil(outcome.retryAfterMs));
-    if (this.bus.active) this.bus.publish({ type: 'ratelimit', ts: Date.now(), requestId, tenant: tenant.name, model, kind: outcome.kind, retryAfterMs: outcome.permanent ? -1 : retryMs });
+    if (this.bus.active)
+      this.bus.publish({
+        type: 'ratelimit',
+        ts: Date.now(),
+        requestId,
+        tenant: tenant.name,
+        model,
+        kind: outcome.kind,
+        retryAfterMs: outcome.permanent ? -1 : retryMs,
+      });
     const what = outcome.kind === 'tokens' ? `tokens (this request reserves ${tokens})` : outcome.kind;
     const message = outcome.permanent
       ? `Rate limit for ${outcome.key} on ${what} can never admit this request`
@@ -122,9 +140,13 @@ export class Limiter {
   private markStore(ok: boolean, message = ''): void {
     if (ok === !this.storeDown) return;
     this.storeDown = !ok;
-    const mode = this.profile.limits.store?.onError === 'closed' ? 'closed: answering 503' : `open: each replica enforces limit ÷ ${this.profile.limits.store?.replicas ?? 1} locally`;
+    const mode =
+      this.profile.limits.store?.onError === 'closed'
+        ? 'closed: answering 503'
+        : `open: each replica enforces limit ÷ ${this.profile.limits.store?.replicas ?? 1} locally`;
     process.stderr.write(`aigw: rate-limit store ${ok ? 'recovered' : `unavailable (${message}); failing ${mode}`}\n`);
-    if (this.bus.active) this.bus.publish({ type: 'limits_store', ts: Date.now(), ok, message: ok ? 'recovered' : `${message}; failing ${mode}` });
+    if (this.bus.active)
+      this.bus.publish({ type: 'limits_store', ts: Date.now(), ok, message: ok ? 'recovered' : `${message}; failing ${mode}` });
   }
 
   async close(): Promise<void> {

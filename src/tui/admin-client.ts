@@ -60,7 +60,10 @@ export class AdminClient {
         else this.on.stats((await r.json()) as StatsView);
       } catch (e) {
         if (this.stopped) return;
-        this.on.status(false, `cannot reach ${this.o.admin}: ${(e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message}; retrying`);
+        this.on.status(
+          false,
+          `cannot reach ${this.o.admin}: ${(e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message}; retrying`,
+        );
       }
       await this.sleep(this.o.intervalMs ?? 250);
     }

@@ -49,7 +49,17 @@ export function useGatewayFeed(admin: string | undefined, key: string | undefine
 
 const PANELS = ['routing', 'tenants', 'events'] as const;
 
-export function App({ admin, adminKey, initial, width: fixedWidth }: { admin?: string; adminKey?: string; initial?: TuiState; width?: number }) {
+export function App({
+  admin,
+  adminKey,
+  initial,
+  width: fixedWidth,
+}: {
+  admin?: string;
+  adminKey?: string;
+  initial?: TuiState;
+  width?: number;
+}) {
   const { state, togglePause, reset } = useGatewayFeed(admin, adminKey, initial);
   const { exit } = useApp();
   const { stdout } = useStdout();
@@ -73,7 +83,7 @@ export function App({ admin, adminKey, initial, width: fixedWidth }: { admin?: s
         <Text>
           {status}
           {state.paused ? <Text color="yellow"> PAUSED</Text> : null}
-          <Text dimColor>  q quit · p pause · r reset · tab/←→ panels · ↑↓ scroll</Text>
+          <Text dimColor> q quit · p pause · r reset · tab/←→ panels · ↑↓ scroll</Text>
         </Text>
       </Box>
       <Rates rps={state.rps} tps={state.tps} inflight={state.stats?.inflight ?? 0} width={width} />

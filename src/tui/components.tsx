@@ -38,8 +38,9 @@ function BackendRow({ name, b, width }: { name: string; b: BackendView; width: n
       {'  '}
       {name.padEnd(18).slice(0, 18)} {String(b.requests).padStart(7)} {bar(b.share, barWidth)}{' '}
       <Text color={off ? 'yellow' : 'green'}>{pct(b.share).padStart(6)}</Text>
-      <Text dimColor>/{pct(b.expectedShare).padStart(6)}</Text> err {String(b.errors).padStart(4)} p50 {b.latencyMs.p50.toFixed(0).padStart(5)}ms p99{' '}
-      {b.latencyMs.p99.toFixed(0).padStart(5)}ms ttft {b.ttftMs.p50.toFixed(0).padStart(4)}ms{b.inflight ? ` ⇄${b.inflight}` : ''}
+      <Text dimColor>/{pct(b.expectedShare).padStart(6)}</Text> err {String(b.errors).padStart(4)} p50{' '}
+      {b.latencyMs.p50.toFixed(0).padStart(5)}ms p99 {b.latencyMs.p99.toFixed(0).padStart(5)}ms ttft {b.ttftMs.p50.toFixed(0).padStart(4)}ms
+      {b.inflight ? ` ⇄${b.inflight}` : ''}
       {b.ejected ? <Text color="red"> EJECTED</Text> : null}
     </Text>
   );
@@ -76,8 +77,9 @@ export function TenantsPanel({ stats, focused, width }: { stats: StatsView | und
         return (
           <Text key={name} wrap="truncate-end">
             {'  '}
-            {name.padEnd(12).slice(0, 12)} TPM <Text color={tf > 0.9 ? 'red' : tf > 0.7 ? 'yellow' : 'green'}>{bar(tf, barWidth)}</Text> {num(t.tpm.used)}/
-            {t.tpm.limit === null ? '∞' : num(t.tpm.limit)} RPM <Text color={rf > 0.9 ? 'red' : 'green'}>{bar(rf, Math.floor(barWidth / 2))}</Text> {num(t.rpm.used)}/
+            {name.padEnd(12).slice(0, 12)} TPM <Text color={tf > 0.9 ? 'red' : tf > 0.7 ? 'yellow' : 'green'}>{bar(tf, barWidth)}</Text>{' '}
+            {num(t.tpm.used)}/{t.tpm.limit === null ? '∞' : num(t.tpm.limit)} RPM{' '}
+            <Text color={rf > 0.9 ? 'red' : 'green'}>{bar(rf, Math.floor(barWidth / 2))}</Text> {num(t.rpm.used)}/
             {t.rpm.limit === null ? '∞' : num(t.rpm.limit)} 429s <Text color={t.rejected ? 'red' : undefined}>{t.rejected}</Text>
           </Text>
         );
@@ -86,7 +88,13 @@ export function TenantsPanel({ stats, focused, width }: { stats: StatsView | und
   );
 }
 
-const KIND_COLOR: Record<LogLine['kind'], string> = { truncation: 'red', ratelimit: 'yellow', upstream_error: 'magenta', reload: 'blue', ejection: 'cyan' };
+const KIND_COLOR: Record<LogLine['kind'], string> = {
+  truncation: 'red',
+  ratelimit: 'yellow',
+  upstream_error: 'magenta',
+  reload: 'blue',
+  ejection: 'cyan',
+};
 
 export function EventLog({ log, focused, rows, scroll }: { log: readonly LogLine[]; focused: boolean; rows: number; scroll: number }) {
   const end = Math.max(0, log.length - scroll);
@@ -96,7 +104,8 @@ export function EventLog({ log, focused, rows, scroll }: { log: readonly LogLine
       {shown.length === 0 ? <Text dimColor>nothing notable yet</Text> : null}
       {shown.map((l) => (
         <Text key={l.id} wrap="truncate-end">
-          <Text dimColor>{new Date(l.ts).toISOString().slice(11, 19)}</Text> <Text color={KIND_COLOR[l.kind]}>{l.kind.padEnd(14)}</Text> {l.text}
+          <Text dimColor>{new Date(l.ts).toISOString().slice(11, 19)}</Text> <Text color={KIND_COLOR[l.kind]}>{l.kind.padEnd(14)}</Text>{' '}
+          {l.text}
         </Text>
       ))}
     </Panel>
@@ -108,8 +117,8 @@ export function Rates({ rps, tps, inflight, width }: { rps: readonly number[]; t
   return (
     <Box paddingX={1}>
       <Text>
-        req/s <Text color="green">{sparkline(rps, w)}</Text> {num(rps.at(-1) ?? 0).padStart(6)}   tok/s <Text color="cyan">{sparkline(tps, w)}</Text>{' '}
-        {num(tps.at(-1) ?? 0).padStart(6)}   in flight {inflight}
+        req/s <Text color="green">{sparkline(rps, w)}</Text> {num(rps.at(-1) ?? 0).padStart(6)} tok/s{' '}
+        <Text color="cyan">{sparkline(tps, w)}</Text> {num(tps.at(-1) ?? 0).padStart(6)} in flight {inflight}
       </Text>
     </Box>
   );

@@ -78,16 +78,25 @@ export function applyStats(state: TuiState, next: StatsView): TuiState {
   return { ...state, stats: next, rps, tps, connected: true, error: undefined };
 }
 
-const size = (n: number | undefined) => (n === undefined ? '?' : n >= 1048576 ? `${(n / 1048576).toFixed(1)}MiB` : n >= 1024 ? `${(n / 1024).toFixed(0)}KiB` : `${n}B`);
+const size = (n: number | undefined) =>
+  n === undefined ? '?' : n >= 1048576 ? `${(n / 1048576).toFixed(1)}MiB` : n >= 1024 ? `${(n / 1024).toFixed(0)}KiB` : `${n}B`;
 
 /** A one-line description of a notable event, or undefined for events the log does not show. */
 export function describeEvent(e: Record<string, unknown>): Omit<LogLine, 'id'> | undefined {
   const ts = Number(e.ts);
   switch (e.type) {
     case 'truncation':
-      return { ts, kind: 'truncation', text: `${e.model} → ${e.backend} cut (${e.reason}) at ${size(e.bytesDelivered as number)} of ${size(e.bytesExpected as number | undefined)}` };
+      return {
+        ts,
+        kind: 'truncation',
+        text: `${e.model} → ${e.backend} cut (${e.reason}) at ${size(e.bytesDelivered as number)} of ${size(e.bytesExpected as number | undefined)}`,
+      };
     case 'ratelimit':
-      return { ts, kind: 'ratelimit', text: `${e.tenant} ${e.model} 429 ${e.kind}${Number(e.retryAfterMs) >= 0 ? `, retry in ${e.retryAfterMs}ms` : ', never fits'}` };
+      return {
+        ts,
+        kind: 'ratelimit',
+        text: `${e.tenant} ${e.model} 429 ${e.kind}${Number(e.retryAfterMs) >= 0 ? `, retry in ${e.retryAfterMs}ms` : ', never fits'}`,
+      };
     case 'upstream_error':
       return { ts, kind: 'upstream_error', text: `${e.model} → ${e.backend} ${e.reason}: ${e.message}${e.retried ? ' (retried)' : ''}` };
     case 'reload':

@@ -23,7 +23,16 @@ const KEEP_ALIVE_MS = 4000;
 
 function keyOf(b: BackendConfig, p: Profile): string {
   const r = p.resilience;
-  return JSON.stringify([b.url, b.maxConnections, p.timeouts.connect, p.timeouts.firstByte, p.timeouts.idle, r.consecutiveFailures, r.cooldown, r.maxCooldown]);
+  return JSON.stringify([
+    b.url,
+    b.maxConnections,
+    p.timeouts.connect,
+    p.timeouts.firstByte,
+    p.timeouts.idle,
+    r.consecutiveFailures,
+    r.cooldown,
+    r.maxCooldown,
+  ]);
 }
 
 export class BackendRegistry {
@@ -35,7 +44,10 @@ export class BackendRegistry {
     for (const [name, cfg] of Object.entries(profile.backends)) {
       const key = keyOf(cfg, profile);
       const prev = this.entries.get(name);
-      next.set(name, prev && prev.key === key ? { key, backend: withHeaders(prev.backend, cfg) } : { key, backend: create(name, cfg, profile) });
+      next.set(
+        name,
+        prev && prev.key === key ? { key, backend: withHeaders(prev.backend, cfg) } : { key, backend: create(name, cfg, profile) },
+      );
     }
     for (const [name, e] of this.entries) {
       if (next.get(name)?.backend.pool !== e.backend.pool) void e.backend.pool.close().catch(() => {});

@@ -1,7 +1,18 @@
 /** What kind of upstream failure an error is, and what may be done about it. */
 import type { UpstreamFailure } from '../events/types.js';
 
-const CONNECT = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'UND_ERR_CLOSED', 'ECONNABORTED']);
+const CONNECT = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'UND_ERR_CLOSED',
+  'ECONNABORTED',
+]);
 const TIMEOUT = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'ETIMEDOUT']);
 
 export function classifyError(err: unknown): UpstreamFailure {

@@ -22,14 +22,16 @@ const redis = redisAvailable ? await useRedis() : undefined;
 const stores: Case[] = [
   { name: 'memory', make: async () => new MemoryLimitStore(WINDOW) },
   ...(redis
-    ? [{
-        name: 'redis',
-        make: async () => {
-          const s = new RedisLimitStore({ url: redis.url, windowMs: WINDOW, timeoutMs: 500, leaseTtlMs: 400, prefix: `t${++seq}` });
-          await s.ready();
-          return s;
+    ? [
+        {
+          name: 'redis',
+          make: async () => {
+            const s = new RedisLimitStore({ url: redis.url, windowMs: WINDOW, timeoutMs: 500, leaseTtlMs: 400, prefix: `t${++seq}` });
+            await s.ready();
+            return s;
+          },
         },
-      }]
+      ]
     : []),
 ];
 if (!redis) it.skip('redis store (redis-server is not installed here)', () => {});
@@ -110,7 +112,10 @@ for (const { name, make } of stores) {
 
     it('is all-or-nothing across tenant and model limits', async () => {
       const s = await make();
-      const both = [{ key: 'g', rpm: 10 }, { key: 'g/m', rpm: 1 }];
+      const both = [
+        { key: 'g', rpm: 10 },
+        { key: 'g/m', rpm: 1 },
+      ];
       expect((await admit(s, both)).ok).toBe(true);
       expect(await admit(s, both)).toMatchObject({ ok: false, key: 'g/m' });
       const tenantOnly = await admit(s, [{ key: 'g', rpm: 10 }]);
@@ -161,7 +166,9 @@ describe.skipIf(!redis)('redis store only', () => {
     const [a, b] = [mk(), mk()];
     await Promise.all([a.ready(), b.ready()]);
     const spec = [{ key: 'k', rpm: 30 }];
-    const outs = await Promise.all(Array.from({ length: 100 }, (_, i) => (i % 2 ? a : b).admit({ specs: spec, tokens: 1, lease: `l${i}` })));
+    const outs = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => (i % 2 ? a : b).admit({ specs: spec, tokens: 1, lease: `l${i}` })),
+    );
     expect(outs.filter((o) => o.ok)).toHaveLength(30);
     await Promise.all([a.close(), b.close()]);
   });

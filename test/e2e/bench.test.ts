@@ -9,19 +9,46 @@ import { runAigw, startAigw } from '../helpers/cli.js';
 const dir = mkdtempSync(join(tmpdir(), 'aigw-bench-test-'));
 
 describe('aigw bench', () => {
-  it('finds Envoy\'s 1 MiB truncation in buffer-gotcha.yaml, and --assert truncations==0 fails the run', async () => {
-    const r = await runAigw(['bench', '-c', 'profiles/buffer-gotcha.yaml', '--model', 'llama-3-70b', '--scenario', 'long', '--assert', 'truncations==0']);
+  it("finds Envoy's 1 MiB truncation in buffer-gotcha.yaml, and --assert truncations==0 fails the run", async () => {
+    const r = await runAigw([
+      'bench',
+      '-c',
+      'profiles/buffer-gotcha.yaml',
+      '--model',
+      'llama-3-70b',
+      '--scenario',
+      'long',
+      '--assert',
+      'truncations==0',
+    ]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/1MiB body\s+truncated at 1048576 bytes of \d+/);
     expect(r.stdout).toMatch(/64MiB stream complete/);
     expect(r.stdout).toContain('FAIL truncations==0');
   }, 120_000);
 
-  it('finds no truncation in demo.yaml, and its split agrees with the gateway\'s own stats', async () => {
+  it("finds no truncation in demo.yaml, and its split agrees with the gateway's own stats", async () => {
     const json = join(dir, 'demo.json');
     const r = await runAigw([
-      'bench', '-c', 'profiles/demo.yaml', '--model', 'llama-3-70b', '--scenario', 'long', '--scenario', 'split', '--duration', '3s',
-      '--assert', 'truncations==0', '--assert', 'split.vllm-llama-v2=5±1.5', '--assert', 'split.gatewayDisagreement<1', '--json', json,
+      'bench',
+      '-c',
+      'profiles/demo.yaml',
+      '--model',
+      'llama-3-70b',
+      '--scenario',
+      'long',
+      '--scenario',
+      'split',
+      '--duration',
+      '3s',
+      '--assert',
+      'truncations==0',
+      '--assert',
+      'split.vllm-llama-v2=5±1.5',
+      '--assert',
+      'split.gatewayDisagreement<1',
+      '--json',
+      json,
     ]);
     expect(r.stdout).toContain('ok   truncations==0');
     expect(r.code).toBe(0);
@@ -31,7 +58,25 @@ describe('aigw bench', () => {
   }, 180_000);
 
   it('sweeps the limits of buffer-gotcha.yaml, sees every abort reach the backend, and agrees on tokens', async () => {
-    const r = await runAigw(['bench', '-c', 'profiles/buffer-gotcha.yaml', '--model', 'llama-3-70b', '--scenario', 'sweep', '--scenario', 'cancel', '--scenario', 'accounting', '--assert', 'cancel.worstMs<1000', '--assert', 'accounting.disagreement==0', '--assert', 'sweep.answerBytes<1048577']);
+    const r = await runAigw([
+      'bench',
+      '-c',
+      'profiles/buffer-gotcha.yaml',
+      '--model',
+      'llama-3-70b',
+      '--scenario',
+      'sweep',
+      '--scenario',
+      'cancel',
+      '--scenario',
+      'accounting',
+      '--assert',
+      'cancel.worstMs<1000',
+      '--assert',
+      'accounting.disagreement==0',
+      '--assert',
+      'sweep.answerBytes<1048577',
+    ]);
     expect(r.stdout).toMatch(/largest request body 7\.\dMiB \(beyond: 413 request_too_large\)/);
     expect(r.stdout).toMatch(/largest non-streamed answer (\d+KiB|1\.0MiB) \(beyond: cut at 1048576 bytes\)/);
     expect(r.stdout).toMatch(/largest stream 64\.0MiB/);
@@ -39,8 +84,22 @@ describe('aigw bench', () => {
     expect(r.code, r.stdout).toBe(0);
   }, 180_000);
 
-  it('reports the tenant\'s token limit within 5 %', async () => {
-    const r = await runAigw(['bench', '-c', 'fixtures/profiles/bench-ratelimit.yaml', '--model', 'm', '--scenario', 'ratelimit', '--duration', '8s', '--assert', 'ratelimit.ratio=1±0.05', '--assert', 'ratelimit.maxWindowRatio<=1.05']);
+  it("reports the tenant's token limit within 5 %", async () => {
+    const r = await runAigw([
+      'bench',
+      '-c',
+      'fixtures/profiles/bench-ratelimit.yaml',
+      '--model',
+      'm',
+      '--scenario',
+      'ratelimit',
+      '--duration',
+      '8s',
+      '--assert',
+      'ratelimit.ratio=1±0.05',
+      '--assert',
+      'ratelimit.maxWindowRatio<=1.05',
+    ]);
     expect(r.stdout).toMatch(/limit 6000 tokens per 2s/);
     expect(r.code, r.stdout).toBe(0);
   }, 60_000);
@@ -60,12 +119,37 @@ describe('aigw bench', () => {
     try {
       const target = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
       const json = join(dir, 'foreign.json');
-      const r = await runAigw(['bench', '--target', target, '--model', 'any-model', '--scenario', 'stream', '--scenario', 'long', '--scenario', 'split', '--expect', 'plain=100', '--duration', '2s', '--assert', 'truncations==0', '--assert', 'stream.fidelity==1', '--json', json]);
+      const r = await runAigw([
+        'bench',
+        '--target',
+        target,
+        '--model',
+        'any-model',
+        '--scenario',
+        'stream',
+        '--scenario',
+        'long',
+        '--scenario',
+        'split',
+        '--expect',
+        'plain=100',
+        '--duration',
+        '2s',
+        '--assert',
+        'truncations==0',
+        '--assert',
+        'stream.fidelity==1',
+        '--json',
+        json,
+      ]);
       expect(r.code, r.stdout).toBe(0);
       expect(r.stdout).toMatch(/plain\s+100%/);
       const report = JSON.parse(readFileSync(json, 'utf8'));
       expect(report.figures['stream.corrupted']).toBe(0);
-      writeFileSync(join(dir, 'worse.json'), JSON.stringify({ ...report, figures: { ...report.figures, 'ttft.p50': report.figures['ttft.p50'] * 3 + 10 } }));
+      writeFileSync(
+        join(dir, 'worse.json'),
+        JSON.stringify({ ...report, figures: { ...report.figures, 'ttft.p50': report.figures['ttft.p50'] * 3 + 10 } }),
+      );
       const c = await runAigw(['bench', '--compare', json, '--compare', join(dir, 'worse.json')]);
       expect(c.code).toBe(1);
       expect(c.stdout).toMatch(/REGRESSION ttft\.p50/);

@@ -12,7 +12,9 @@ describe('aigw validate', () => {
   it('prints every problem with file:line:col and key path, and exits 2', async () => {
     const r = await runAigw(['validate', '-c', 'fixtures/profiles/errors/unknown-key.yaml']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('fixtures/profiles/errors/unknown-key.yaml:5:5: error: backends.a.apikey: unknown key "apikey" (did you mean "apiKey"?)');
+    expect(r.stderr).toContain(
+      'fixtures/profiles/errors/unknown-key.yaml:5:5: error: backends.a.apikey: unknown key "apikey" (did you mean "apiKey"?)',
+    );
     expect(r.stderr).toContain('fixtures/profiles/errors/unknown-key.yaml:8:29: error: models.m.targets[0].wieght:');
     expect(r.stderr).not.toMatch(/at .*\.js:\d+/);
   });

@@ -36,7 +36,11 @@ describe('passthrough (the default)', () => {
 
   it('turns a body cut mid-way into an abortive close and a truncation event with the expected size (case 13)', async () => {
     const t = await gw;
-    const r = await rawPost(`${t.url}/v1/chat/completions`, { ...THREE_MB, max_tokens: 5000 }, { headers: { 'x-mock-fault': 'close-after:100' } });
+    const r = await rawPost(
+      `${t.url}/v1/chat/completions`,
+      { ...THREE_MB, max_tokens: 5000 },
+      { headers: { 'x-mock-fault': 'close-after:100' } },
+    );
     expect(r.status).toBe(200);
     expect(r.ended).toBe('aborted');
     const cut = t.eventsOf('truncation').at(-1)!;
@@ -47,7 +51,11 @@ describe('passthrough (the default)', () => {
 
   it('answers 502 when the body breaks before any byte reached the client', async () => {
     const t = await gw;
-    const r = await rawPost(`${t.url}/v1/chat/completions`, { ...THREE_MB, max_tokens: 5000 }, { headers: { 'x-mock-fault': 'close-after:0' } });
+    const r = await rawPost(
+      `${t.url}/v1/chat/completions`,
+      { ...THREE_MB, max_tokens: 5000 },
+      { headers: { 'x-mock-fault': 'close-after:0' } },
+    );
     expect(r.status).toBe(502);
   });
 });
@@ -83,7 +91,11 @@ describe('buffered', () => {
       expect(r.status).toBe(200);
       expect(r.ended).toBe('aborted');
       expect(r.body.length).toBe(1024 * 1024);
-      expect(t.eventsOf('truncation').at(-1)).toMatchObject({ reason: 'buffer_truncate', bytesDelivered: 1024 * 1024, bytesExpected: Number(r.headers['content-length']) });
+      expect(t.eventsOf('truncation').at(-1)).toMatchObject({
+        reason: 'buffer_truncate',
+        bytesDelivered: 1024 * 1024,
+        bytesExpected: Number(r.headers['content-length']),
+      });
     } finally {
       await t.close();
     }

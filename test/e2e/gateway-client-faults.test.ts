@@ -38,11 +38,16 @@ describe('slow and oversized clients', () => {
       s.on('error', () => {});
       return s;
     });
-    const closed = Promise.all(sockets.map((s) => new Promise<string>((r) => {
-      let t = '';
-      s.on('data', (d) => (t += d));
-      s.on('close', () => r(t));
-    })));
+    const closed = Promise.all(
+      sockets.map(
+        (s) =>
+          new Promise<string>((r) => {
+            let t = '';
+            s.on('data', (d) => (t += d));
+            s.on('close', () => r(t));
+          }),
+      ),
+    );
     const normal = await inParallel(50, 10, () => chatOnce(gw.url, 'm'));
     expect(normal.every((r) => r.status === 200)).toBe(true);
     const answers = await closed;
@@ -52,11 +57,15 @@ describe('slow and oversized clients', () => {
   it('answers a body trickling in at 1 byte/s with 408 at the request timeout, without an upstream call (case 25)', async () => {
     const before = await chatCount();
     const r = await new Promise<{ status: number; body: string }>((resolve) => {
-      const req = request(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': '100' } }, (res) => {
-        let body = '';
-        res.on('data', (d) => (body += d));
-        res.on('end', () => resolve({ status: res.statusCode!, body }));
-      });
+      const req = request(
+        `${gw.url}/v1/chat/completions`,
+        { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': '100' } },
+        (res) => {
+          let body = '';
+          res.on('data', (d) => (body += d));
+          res.on('end', () => resolve({ status: res.statusCode!, body }));
+        },
+      );
       req.on('error', () => {});
       req.write('{');
       const t = setInterval(() => req.write(' '), 1000);
@@ -70,15 +79,21 @@ describe('slow and oversized clients', () => {
 
   it('refuses a 50 MB body with Content-Length before reading it, and chunked as soon as it crosses the limit (case 26)', async () => {
     const before = await chatCount();
-    const withLength = await raw('POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 52428800\r\n\r\n{"model":"m",');
+    const withLength = await raw(
+      'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 52428800\r\n\r\n{"model":"m",',
+    );
     expect(withLength.text).toMatch(/^HTTP\/1.1 413/);
     expect(withLength.text).toContain('"code":"request_too_large"');
 
     const chunked = await new Promise<number>((resolve) => {
-      const req = request(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } }, (res) => {
-        res.resume();
-        resolve(res.statusCode!);
-      });
+      const req = request(
+        `${gw.url}/v1/chat/completions`,
+        { method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        },
+      );
       req.on('error', () => {});
       const piece = Buffer.alloc(64 * 1024, 0x20);
       let sent = 0;
@@ -104,7 +119,10 @@ describe('slow and oversized clients', () => {
   });
 
   it.each([
-    ['CL and TE together', 'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\ncontent-length: 5\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n'],
+    [
+      'CL and TE together',
+      'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\ncontent-length: 5\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n',
+    ],
     ['duplicate CL', 'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\ncontent-length: 5\r\ncontent-length: 6\r\n\r\nhello!'],
     ['obs-fold', 'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nx-a: 1\r\n  folded\r\ncontent-length: 0\r\n\r\n'],
     ['bare LF in a header', 'POST /v1/chat/completions HTTP/1.1\r\nHost: x\nx-a: 1\r\ncontent-length: 0\r\n\r\n'],

@@ -43,14 +43,16 @@ function expectError(r: { status: number; headers: Headers; json: { error: Recor
 
 describe('the happy paths', () => {
   it('routes a chat completion by model, rewrites the model upstream, and says which backend served it', async () => {
-    const { data, response } = await client.chat.completions.create({ model: 'llama-3-70b', messages, max_tokens: 7, seed: 1 }).withResponse();
+    const { data, response } = await client.chat.completions
+      .create({ model: 'llama-3-70b', messages, max_tokens: 7, seed: 1 })
+      .withResponse();
     expect(response.headers.get('x-aigw-backend')).toBe('llama');
     expect(data.model).toBe('meta-llama/Llama-3-70B-Instruct');
     expect(data.choices[0]!.message.content).toBe(generateText(chatPromptKey(messages), 1, 7));
     if (specAvailable) expect(schemaErrors('CreateChatCompletionResponse', data)).toEqual([]);
   });
 
-  it('echoes the client\'s x-request-id', async () => {
+  it("echoes the client's x-request-id", async () => {
     const r = await post({ model: 'llama-3-70b', messages, max_tokens: 1 }, { 'x-request-id': 'trace-123' });
     expect(r.headers.get('x-request-id')).toBe('trace-123');
   });
@@ -70,7 +72,13 @@ describe('the happy paths', () => {
   });
 
   it('gives the usage chunk to a client that asked for it', async () => {
-    const stream = await client.chat.completions.create({ model: 'llama-3-70b', messages, max_tokens: 4, stream: true, stream_options: { include_usage: true } });
+    const stream = await client.chat.completions.create({
+      model: 'llama-3-70b',
+      messages,
+      max_tokens: 4,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     const usages = [];
     for await (const c of stream) if (c.usage) usages.push(c.usage);
     expect(usages).toHaveLength(1);
@@ -103,7 +111,7 @@ describe('the happy paths', () => {
   });
 });
 
-describe('every error of the §3 table, in OpenAI\'s shape', () => {
+describe("every error of the §3 table, in OpenAI's shape", () => {
   it.each([
     ['unparseable body', '{"model": "llama-3-70b",', 'invalid_json', null],
     ['a BOM before the JSON', '\ufeff{"model":"llama-3-70b","messages":[]}', 'invalid_json', null],
@@ -133,7 +141,11 @@ describe('every error of the §3 table, in OpenAI\'s shape', () => {
     const a = await fetch(`${gw.url}/v1/nothing`);
     expectError({ status: a.status, headers: a.headers, json: (await a.json()) as { error: Record<string, unknown> } }, 404, 'not_found');
     const b = await fetch(`${gw.url}/v1/chat/completions`);
-    expectError({ status: b.status, headers: b.headers, json: (await b.json()) as { error: Record<string, unknown> } }, 405, 'method_not_allowed');
+    expectError(
+      { status: b.status, headers: b.headers, json: (await b.json()) as { error: Record<string, unknown> } },
+      405,
+      'method_not_allowed',
+    );
     expect(b.headers.get('allow')).toBe('POST');
   });
 
@@ -160,7 +172,7 @@ describe('every error of the §3 table, in OpenAI\'s shape', () => {
     expectError(r, 504, 'upstream_timeout');
   });
 
-  it('a backend\'s 400 passes through with its status and message', async () => {
+  it("a backend's 400 passes through with its status and message", async () => {
     const r = await post({ model: 'llama-3-70b', messages, max_tokens: 0 });
     expectError(r, 400, 'invalid_request');
     expect(r.json.error.message).toContain('max_tokens must be at least 1');

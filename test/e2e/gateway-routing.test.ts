@@ -52,7 +52,9 @@ describe('sticky sessions', () => {
   it('keeps a session on one backend, and the weights across 2000 sessions within ±2 points', async () => {
     const firsts = await inParallel(2000, 32, (i) => chatOnce(gw.url, 'sticky', { 'x-session-id': `user-${i}` }));
     const again = await inParallel(200, 32, (i) => chatOnce(gw.url, 'sticky', { 'x-session-id': `user-${i}` }));
-    again.forEach((r, i) => expect(r.backend).toBe(firsts[i]!.backend));
+    again.forEach((r, i) => {
+      expect(r.backend).toBe(firsts[i]!.backend);
+    });
     const s = shares(firsts.map((r) => r.backend));
     expect(Math.abs((s.v2 ?? 0) - 0.05)).toBeLessThanOrEqual(0.02);
   });
@@ -67,7 +69,7 @@ describe('match overrides', () => {
 });
 
 describe('fallbacks and ejection', () => {
-  it('falls back to the next model when the primary\'s port is closed, and counts a connect error', async () => {
+  it("falls back to the next model when the primary's port is closed, and counts a connect error", async () => {
     const port = await closedPort();
     const t = await gatewayFor(`
 version: 1
@@ -104,7 +106,10 @@ models:
       const rs = await inParallel(20, 1, () => chatOnce(t.url, 'split'));
       expect(rs.every((r) => r.status === 200 && r.backend === 'alive')).toBe(true);
       expect(t.eventsOf('ejection')[0]).toMatchObject({ backend: 'dead', ejected: true, cooldownMs: 300 });
-      const attempts = t.eventsOf('request').slice(-5).map((e) => e.attempts);
+      const attempts = t
+        .eventsOf('request')
+        .slice(-5)
+        .map((e) => e.attempts);
       expect(attempts).toEqual([1, 1, 1, 1, 1]);
       const none = await chatOnce(t.url, 'only-dead');
       expect(none.status).toBe(503);

@@ -79,7 +79,11 @@ describe('streams are relayed event by event', () => {
       const expected = Buffer.from(TRANSCRIPT.toString().replace(/\n/g, eol === 'crlf' ? '\r\n' : eol === 'cr' ? '\r' : '\n'));
       const offsets = Array.from({ length: expected.length - 1 }, (_, i) => i + 1);
       const results = await inParallel(offsets.length, 16, (i) =>
-        rawPost(url, { model: 'replay', messages: [{ role: 'user', content: 'x' }], stream: true, stream_options: { include_usage: true } }, { headers: { 'x-eol': eol, 'x-split-at': String(offsets[i]) } }),
+        rawPost(
+          url,
+          { model: 'replay', messages: [{ role: 'user', content: 'x' }], stream: true, stream_options: { include_usage: true } },
+          { headers: { 'x-eol': eol, 'x-split-at': String(offsets[i]) } },
+        ),
       );
       for (const [i, r] of results.entries()) {
         expect(r.body.equals(expected), `${eol} split at ${offsets[i]}`).toBe(true);
@@ -87,7 +91,7 @@ describe('streams are relayed event by event', () => {
     }
   }, 60_000);
 
-  it('keeps the mock\'s split multibyte characters and ping comments intact (case 2, live)', async () => {
+  it("keeps the mock's split multibyte characters and ping comments intact (case 2, live)", async () => {
     const body = chat('[[mock quirks=split-utf8,ping]] go', { max_tokens: 120, seed: 9 });
     const r = await rawPost(url, body);
     expect(r.body.toString()).toContain(': ping');
@@ -98,7 +102,12 @@ describe('streams are relayed event by event', () => {
   it('never adds or moves [DONE]: `data: [DONE]x` is not the end, and a stream without [DONE] stays without (case 3)', async () => {
     const text = 'data: [DONE]x\n\ndata: {"choices":[{"index":0,"delta":{"content":"after"}}]}\n\ndata: [DONE]\n\n';
     script = Buffer.from(text);
-    const r = await rawPost(url, { model: 'scripted', messages: [{ role: 'user', content: 'x' }], stream: true, stream_options: { include_usage: true } });
+    const r = await rawPost(url, {
+      model: 'scripted',
+      messages: [{ role: 'user', content: 'x' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     expect(r.body.toString()).toBe(text);
     const noDone = await rawPost(url, chat('x', { max_tokens: 3 }), { headers: { 'x-mock-quirks': 'no-done' } });
     expect(noDone.body.toString()).not.toContain('[DONE]');
@@ -107,7 +116,12 @@ describe('streams are relayed event by event', () => {
   it('passes a single event larger than 8 MiB (case 7)', async () => {
     const big = `data: {"choices":[{"index":0,"delta":{"content":"${'x'.repeat(9 * 1024 * 1024)}"}}]}\n\ndata: [DONE]\n\n`;
     script = Buffer.from(big);
-    const r = await rawPost(url, { model: 'scripted', messages: [{ role: 'user', content: 'x' }], stream: true, stream_options: { include_usage: true } });
+    const r = await rawPost(url, {
+      model: 'scripted',
+      messages: [{ role: 'user', content: 'x' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     expect(r.body.length).toBe(Buffer.byteLength(big));
     expect(r.body.toString() === big).toBe(true);
   }, 30_000);
@@ -169,15 +183,19 @@ describe('client aborts reach the backend at once (cases 22, 23)', () => {
     return { ms: Date.now() - t0, stats: await gw.mockStats('vllm') };
   };
 
-  it('mid-stream: the backend\'s socket closes within 1 s, and the partial output is charged', async () => {
-    const { stats } = await abortSeen(() => rawPost(url, chat('abort', { max_tokens: 1000 }), { headers: { 'x-mock-tps': '50' }, abortAfterMs: 300 }));
+  it("mid-stream: the backend's socket closes within 1 s, and the partial output is charged", async () => {
+    const { stats } = await abortSeen(() =>
+      rawPost(url, chat('abort', { max_tokens: 1000 }), { headers: { 'x-mock-tps': '50' }, abortAfterMs: 300 }),
+    );
     expect(stats.aborted.recent.at(-1)!.atToken).toBeGreaterThan(3);
     await eventually(() => gw.eventsOf('request').at(-1)?.clientAborted === true);
     expect(gw.eventsOf('request').at(-1)!.tokens.output).toBeGreaterThan(3);
   });
 
   it('while waiting for the first token', async () => {
-    const { stats } = await abortSeen(() => rawPost(url, chat('ttft', { max_tokens: 10 }), { headers: { 'x-mock-ttft': '3s' }, abortAfterMs: 200 }));
+    const { stats } = await abortSeen(() =>
+      rawPost(url, chat('ttft', { max_tokens: 10 }), { headers: { 'x-mock-ttft': '3s' }, abortAfterMs: 200 }),
+    );
     expect(stats.aborted.recent.at(-1)!.atToken).toBe(0);
   });
 
@@ -194,10 +212,13 @@ describe('client aborts reach the backend at once (cases 22, 23)', () => {
     await eventually(() => silentSockets > 0 && silentClosed === before + 1, 1000);
   });
 
-  it('a stream client that stops reading does not make the gateway buffer the backend\'s output', async () => {
+  it("a stream client that stops reading does not make the gateway buffer the backend's output", async () => {
     // Backpressure both ways: the client reads nothing for a while; the mock must be held back too.
     const before = (await gw.mockStats('vllm')).bytesSent;
-    const r = rawPost(url, chat('slow reader', { max_tokens: 2_000_000 }), { abortAfterMs: 1500, headers: { 'x-mock-chunk-tokens': '64' } });
+    const r = rawPost(url, chat('slow reader', { max_tokens: 2_000_000 }), {
+      abortAfterMs: 1500,
+      headers: { 'x-mock-chunk-tokens': '64' },
+    });
     await sleep(1000);
     const sent = (await gw.mockStats('vllm')).bytesSent - before;
     await r;

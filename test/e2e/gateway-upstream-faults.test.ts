@@ -10,7 +10,13 @@ const json = (res: import('node:http').ServerResponse, status: number, body: str
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(body);
 };
-const OK = JSON.stringify({ id: 'x', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }] });
+const OK = JSON.stringify({
+  id: 'x',
+  object: 'chat.completion',
+  created: 1,
+  model: 'm',
+  choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }],
+});
 
 /** 503, 503, then 200 — per distinct x-test value. */
 const flips = new Map<string, number>();
@@ -25,11 +31,23 @@ const flaky = await useUpstream((req, res) => {
 
 /** Answers in the dialect named by x-dialect. */
 const DIALECTS: Record<string, [number, string, string]> = {
-  'vllm-old': [400, 'application/json', '{"object":"error","message":"This model\'s maximum context length is 8192 tokens","type":"BadRequestError","param":null,"code":400}'],
-  vllm: [400, 'application/json', '{"error":{"message":"max_tokens must be at least 1","type":"BadRequestError","param":"max_tokens","code":400}}'],
+  'vllm-old': [
+    400,
+    'application/json',
+    '{"object":"error","message":"This model\'s maximum context length is 8192 tokens","type":"BadRequestError","param":null,"code":400}',
+  ],
+  vllm: [
+    400,
+    'application/json',
+    '{"error":{"message":"max_tokens must be at least 1","type":"BadRequestError","param":"max_tokens","code":400}}',
+  ],
   'tei-413': [413, 'text/plain', 'Payload Too Large: batch size 64 > maximum allowed batch size 32'],
   fastapi: [422, 'application/json', '{"detail":"Field required"}'],
-  openai: [400, 'application/json', '{"error":{"message":"context too long","type":"invalid_request_error","param":"messages","code":"context_length_exceeded"}}'],
+  openai: [
+    400,
+    'application/json',
+    '{"error":{"message":"context too long","type":"invalid_request_error","param":"messages","code":"context_length_exceeded"}}',
+  ],
   'html-502': [502, 'text/html', '<html><body><h1>502 Bad Gateway</h1><p>nginx/1.25 at 10.0.0.7</p></body></html>'],
   redirect: [302, 'text/plain', 'moved'],
 };
@@ -110,7 +128,7 @@ describe('retries and failover before the first byte', () => {
     expect(flips.get('a')).toBe(3);
   });
 
-  it('honours a backend\'s retry-after before trying it again, up to the cap; beyond the cap it gives up (case 11)', async () => {
+  it("honours a backend's retry-after before trying it again, up to the cap; beyond the cap it gives up (case 11)", async () => {
     const t0 = Date.now();
     const waited = await post('flaky', { 'x-test': 'b', 'x-retry-after': '1' });
     expect(waited.status).toBe(200);
@@ -157,7 +175,7 @@ describe('retries and failover before the first byte', () => {
   }, 30_000);
 });
 
-describe('backend errors in OpenAI\'s shape (case 9)', () => {
+describe("backend errors in OpenAI's shape (case 9)", () => {
   it.each([
     ['vllm-old', 400, 'invalid_request', /maximum context length/],
     ['vllm', 400, 'invalid_request', /max_tokens must be at least 1/],
@@ -228,9 +246,14 @@ describe('header hygiene (case 47) and SSRF (case 50)', () => {
   });
 
   it('sends the body byte for byte, only the model renamed (case 5)', async () => {
-    const text = '{"model" :  "capture", "messages":[{"role":"user","content":"h\\u00e9llo"}], "weird_param": {"n": [1, 2.50, 1e3], "s": "x\\"y"},"max_tokens":2}';
+    const text =
+      '{"model" :  "capture", "messages":[{"role":"user","content":"h\\u00e9llo"}], "weird_param": {"n": [1, 2.50, 1e3], "s": "x\\"y"},"max_tokens":2}';
     const { request } = await import('undici');
-    const r = await request(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text });
+    const r = await request(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: text,
+    });
     await r.body.text();
     expect(capture.seen.at(-1)!.body).toBe(text.replace('"capture"', '"upstream-name"'));
   });
@@ -238,7 +261,11 @@ describe('header hygiene (case 47) and SSRF (case 50)', () => {
   it('routes duplicate "model" keys by the value the backend would read (the last) (case 28)', async () => {
     const { request } = await import('undici');
     const text = '{"model":"dialects","model":"capture","messages":[{"role":"user","content":"x"}]}';
-    const r = await request(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text });
+    const r = await request(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: text,
+    });
     await r.body.text();
     expect(r.headers['x-aigw-backend']).toBe('capture');
     expect(capture.seen.at(-1)!.body).toBe('{"model":"dialects","model":"upstream-name","messages":[{"role":"user","content":"x"}]}');

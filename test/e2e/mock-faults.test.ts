@@ -9,19 +9,26 @@ import { MockSchema } from '../../src/profile/schema.js';
 
 const mock = await useMock({ name: 'faulty', kind: 'vllm' });
 const url = `${mock.url}/v1/chat/completions`;
-const stats = async () => (await (await fetch(`${mock.url}/mock/stats`)).json()) as {
-  completed: number; aborted: { count: number; recent: { atToken: number; stream: boolean }[] }; faults: Record<string, number>;
-  tokens: { completion: number }; bytesSent: number; requests: Record<string, number>;
-};
+const stats = async () =>
+  (await (await fetch(`${mock.url}/mock/stats`)).json()) as {
+    completed: number;
+    aborted: { count: number; recent: { atToken: number; stream: boolean }[] };
+    faults: Record<string, number>;
+    tokens: { completion: number };
+    bytesSent: number;
+    requests: Record<string, number>;
+  };
 const stream = (content: string, extra: Record<string, unknown> = {}) => chat(content, { stream: true, ...extra });
-const contentEvents = (events: { data?: string }[]) => events.filter((e) => e.data && e.data.includes('"content":"') && !e.data.includes('"role"'));
+const contentEvents = (events: { data?: string }[]) => events.filter((e) => e.data?.includes('"content":"') && !e.data.includes('"role"'));
 
 describe('mock faults', () => {
-  it('status:503 answers vLLM\'s error shape', async () => {
+  it("status:503 answers vLLM's error shape", async () => {
     const r = await postJson(url, chat('x'), { 'x-mock-fault': 'status:503' });
     expect(r.status).toBe(503);
     expect(r.headers.get('x-mock-backend')).toBe('faulty');
-    expect(await r.json()).toEqual({ error: { message: 'Service Unavailable (injected fault)', type: 'InternalServerError', param: null, code: 503 } });
+    expect(await r.json()).toEqual({
+      error: { message: 'Service Unavailable (injected fault)', type: 'InternalServerError', param: null, code: 503 },
+    });
   });
 
   it('the same fault as a [[mock …]] directive in the last user message', async () => {
@@ -30,7 +37,9 @@ describe('mock faults', () => {
   });
 
   it('reset-before-headers kills the connection before any response', async () => {
-    await expect(rawPost(url, chat('x'), { headers: { 'x-mock-fault': 'reset-before-headers' } })).rejects.toThrow(/ECONNRESET|socket hang up/);
+    await expect(rawPost(url, chat('x'), { headers: { 'x-mock-fault': 'reset-before-headers' } })).rejects.toThrow(
+      /ECONNRESET|socket hang up/,
+    );
   });
 
   it('reset-after:N sends exactly N tokens of a stream, then an RST and no [DONE]', async () => {
@@ -64,7 +73,7 @@ describe('mock faults', () => {
     expect(r.headersAt).toBeGreaterThanOrEqual(290);
   });
 
-  it('draws random faults from the profile\'s seed: the same sequence every time', async () => {
+  it("draws random faults from the profile's seed: the same sequence every time", async () => {
     const settings = { ...MockSchema.parse({ kind: 'vllm' }), name: 'dice', faults: { rate: 0.5, seed: 7, kinds: ['status:503'] } };
     const outcomes = async () => {
       const m = await startMock(settings);
@@ -95,7 +104,9 @@ describe('mock stream quirks', () => {
   });
 
   it('no-usage: no usage chunk even when asked', async () => {
-    const r = await rawPost(url, stream('x', { max_tokens: 3, stream_options: { include_usage: true } }), { headers: { 'x-mock-quirks': 'no-usage' } });
+    const r = await rawPost(url, stream('x', { max_tokens: 3, stream_options: { include_usage: true } }), {
+      headers: { 'x-mock-quirks': 'no-usage' },
+    });
     expect(r.body.toString()).not.toContain('"usage"');
     expect(r.body.toString()).toContain('[DONE]');
   });

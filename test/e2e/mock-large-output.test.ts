@@ -13,11 +13,13 @@ const MAX_TOKENS = 6_000_000;
 const messages = [{ role: 'user', content: 'write a very long story' }];
 
 describe('a 100 MB+ stream from a mock process', () => {
-  it('arrives whole while the mock\'s RSS stays flat', async () => {
+  it("arrives whole while the mock's RSS stays flat", async () => {
     const mock = await startAigw(['mock-backends', '--vllm', 'big=0'], 1);
     const pid = mock.child.pid!;
     const url = `${mock.urls.big}/v1/chat/completions`;
-    await fetch(url, { method: 'POST', body: JSON.stringify({ model: 'm', messages, max_tokens: 1000, stream: true }) }).then((r) => r.text());
+    await fetch(url, { method: 'POST', body: JSON.stringify({ model: 'm', messages, max_tokens: 1000, stream: true }) }).then((r) =>
+      r.text(),
+    );
     const baseline = rssOf(pid);
     let peak = baseline;
     const sampler = setInterval(() => (peak = Math.max(peak, rssOf(pid))), 50);
@@ -45,7 +47,9 @@ describe('a 100 MB+ stream from a mock process', () => {
     });
     clearInterval(sampler);
 
-    console.log(`streamed ${(bytes / 2 ** 20).toFixed(1)} MiB; mock RSS ${(baseline / 2 ** 20).toFixed(0)} → peak ${(peak / 2 ** 20).toFixed(0)} MiB`);
+    console.log(
+      `streamed ${(bytes / 2 ** 20).toFixed(1)} MiB; mock RSS ${(baseline / 2 ** 20).toFixed(0)} → peak ${(peak / 2 ** 20).toFixed(0)} MiB`,
+    );
     expect(bytes).toBeGreaterThanOrEqual(100 * 1024 * 1024);
     expect(sawDone).toBe(true);
     expect(textBytes).toBe(generatedByteLength(chatPromptKey(messages), 5, MAX_TOKENS));

@@ -41,7 +41,12 @@ describe('vLLM mock through the openai client', () => {
 
   it('streams chunks with deltas, a usage chunk when asked, and the same text', async () => {
     const stream = await llm.chat.completions.create({
-      model: MODEL, messages, max_tokens: 20, seed: 42, stream: true, stream_options: { include_usage: true },
+      model: MODEL,
+      messages,
+      max_tokens: 20,
+      seed: 42,
+      stream: true,
+      stream_options: { include_usage: true },
     });
     let text = '';
     const chunks = [];
@@ -100,7 +105,7 @@ describe('vLLM mock through the openai client', () => {
 });
 
 describe('TEI mock through the openai client', () => {
-  it('embeds a batch as base64 (openai-node\'s default) and as floats, deterministically', async () => {
+  it("embeds a batch as base64 (openai-node's default) and as floats, deterministically", async () => {
     const input = ['first document', 'second document'];
     const b64 = await emb.embeddings.create({ model: 'BAAI/bge-large-en-v1.5', input });
     const floats = await emb.embeddings.create({ model: 'BAAI/bge-large-en-v1.5', input, encoding_format: 'float' });
@@ -110,15 +115,21 @@ describe('TEI mock through the openai client', () => {
       const expected = Array.from(embedText(text, 1024));
       expect(b64.data[i]!.embedding).toEqual(expected);
       expect(floats.data[i]!.embedding).toHaveLength(1024);
-      floats.data[i]!.embedding.forEach((x, j) => expect(x).toBeCloseTo(expected[j]!, 6));
+      floats.data[i]!.embedding.forEach((x, j) => {
+        expect(x).toBeCloseTo(expected[j]!, 6);
+      });
     }
     expect(floats.usage.prompt_tokens).toBeGreaterThan(0);
     const norm = Math.hypot(...floats.data[0]!.embedding);
     expect(norm).toBeCloseTo(1, 5);
   });
 
-  it('serves TEI\'s own /embed, /info and /health', async () => {
-    const r = await fetch(`${tei.url}/embed`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ inputs: ['a', 'b'] }) });
+  it("serves TEI's own /embed, /info and /health", async () => {
+    const r = await fetch(`${tei.url}/embed`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ inputs: ['a', 'b'] }),
+    });
     const vectors = (await r.json()) as number[][];
     expect(vectors).toHaveLength(2);
     expect(vectors[0]).toHaveLength(1024);
@@ -127,9 +138,10 @@ describe('TEI mock through the openai client', () => {
     expect((await fetch(`${tei.url}/health`)).status).toBe(200);
   });
 
-  it('refuses a batch over TEI\'s client batch size with 413', async () => {
+  it("refuses a batch over TEI's client batch size with 413", async () => {
     const r = await fetch(`${tei.url}/v1/embeddings`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'BAAI/bge-large-en-v1.5', input: Array.from({ length: 33 }, (_, i) => `doc ${i}`) }),
     });
     expect(r.status).toBe(413);

@@ -19,7 +19,11 @@ tenants:
   acme: { keys: ["${KEY}"], limits: { tpm: 1000000, rpm: 30 } }
 `);
 const chat = (extra: object = {}, headers: Record<string, string> = {}) =>
-  rawPost(`${gw.url}/v1/chat/completions`, { model: 'llama', messages: [{ role: 'user', content: 'hello' }], max_tokens: 10, ...extra }, { headers: { authorization: `Bearer ${KEY}`, ...headers } });
+  rawPost(
+    `${gw.url}/v1/chat/completions`,
+    { model: 'llama', messages: [{ role: 'user', content: 'hello' }], max_tokens: 10, ...extra },
+    { headers: { authorization: `Bearer ${KEY}`, ...headers } },
+  );
 const metrics = async () => (await fetch(`${gw.adminUrl}/metrics`)).text();
 const sample = (text: string, name: string, labels: Record<string, string>) => {
   const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
@@ -55,7 +59,23 @@ describe('metrics, stats and events agree with the traffic sent', () => {
     expect(m).toContain('# TYPE gen_ai_server_request_duration_seconds histogram');
 
     const stats = (await (await fetch(`${gw.adminUrl}/aigw/stats`)).json()) as {
-      models: Record<string, { requests: number; backends: Record<string, { requests: number; weight: number; share: number; expectedShare: number; tokens: { output: number }; latencyMs: { p50: number } }> }>;
+      models: Record<
+        string,
+        {
+          requests: number;
+          backends: Record<
+            string,
+            {
+              requests: number;
+              weight: number;
+              share: number;
+              expectedShare: number;
+              tokens: { output: number };
+              latencyMs: { p50: number };
+            }
+          >;
+        }
+      >;
       tenants: Record<string, { rpm: { used: number; limit: number }; tpm: { used: number } }>;
       truncations: { reason: string; bytesDelivered: number }[];
     };
@@ -83,17 +103,26 @@ describe('metrics, stats and events agree with the traffic sent', () => {
       const req = request(`${gw.adminUrl}/aigw/events`, { headers: { 'last-event-id': String(from) } }, (res) => {
         let text = '';
         res.on('data', (d) => (text += d));
-        setTimeout(() => (req.destroy(), resolve(text)), 200);
+        setTimeout(() => {
+          req.destroy();
+          resolve(text);
+        }, 200);
       });
       req.end();
     });
-    expect(decodeSseBody(replay).filter((e) => e.id).map((e) => Number(e.id))).toEqual(all.slice(-4).map((e) => Number(e.id)));
+    expect(
+      decodeSseBody(replay)
+        .filter((e) => e.id)
+        .map((e) => Number(e.id)),
+    ).toEqual(all.slice(-4).map((e) => Number(e.id)));
   });
 
   it('counts rate-limit rejections by kind', async () => {
     const rs = await inParallel(20, 5, () => chat({ max_tokens: 1 }));
     expect(rs.some((r) => r.status === 429)).toBe(true);
-    expect(sample(await metrics(), 'aigw_rate_limited_total', { tenant: 'acme', kind: 'requests' })).toBe(rs.filter((r) => r.status === 429).length);
+    expect(sample(await metrics(), 'aigw_rate_limited_total', { tenant: 'acme', kind: 'requests' })).toBe(
+      rs.filter((r) => r.status === 429).length,
+    );
   });
 });
 

@@ -27,7 +27,11 @@ function tempProfile(text: string): string {
   return file;
 }
 
-const logLines = (out: string) => out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+const logLines = (out: string) =>
+  out
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 describe('aigw serve --mocks', () => {
   it('prints ready lines for mocks, gateway and admin, serves the openai client, and logs one JSON line per request', async () => {
@@ -38,7 +42,12 @@ describe('aigw serve --mocks', () => {
     expect(r.model).toBe('up-a');
     expect((await fetch(`${run.urls.admin}/healthz`)).status).toBe(200);
     await eventually(() => logLines(run.stdout()).some((l) => l.type === 'request'));
-    expect(logLines(run.stdout()).find((l) => l.type === 'request')).toMatchObject({ model: 'a', backend: 'v1', status: 200, tokens: { output: 3 } });
+    expect(logLines(run.stdout()).find((l) => l.type === 'request')).toMatchObject({
+      model: 'a',
+      backend: 'v1',
+      status: 200,
+      tokens: { output: 3 },
+    });
     expect(await run.stop('SIGTERM')).toBe(0);
   });
 
@@ -46,10 +55,15 @@ describe('aigw serve --mocks', () => {
     const file = tempProfile(profile(AB));
     const run = await startAigw(['serve', '-c', file, '--mocks', '--log', 'json'], 4);
     const gw = run.urls.gateway!;
-    const chat = (model: string) => rawPost(`${gw}/v1/chat/completions`, { model, messages: [{ role: 'user', content: 'x' }], max_tokens: 2 });
+    const chat = (model: string) =>
+      rawPost(`${gw}/v1/chat/completions`, { model, messages: [{ role: 'user', content: 'x' }], max_tokens: 2 });
 
     // A stream that outlives the reload, on the profile it started with.
-    const inflight = rawPost(`${gw}/v1/chat/completions`, { model: 'b', messages: [{ role: 'user', content: 'long' }], max_tokens: 30, stream: true }, { headers: { 'x-mock-tps': '20' } });
+    const inflight = rawPost(
+      `${gw}/v1/chat/completions`,
+      { model: 'b', messages: [{ role: 'user', content: 'long' }], max_tokens: 30, stream: true },
+      { headers: { 'x-mock-tps': '20' } },
+    );
     await new Promise((r) => setTimeout(r, 200));
     writeFileSync(file, profile(AC));
     run.child.kill('SIGHUP');
@@ -73,7 +87,11 @@ describe('aigw serve --mocks', () => {
 
   it('drains on SIGTERM: the stream in flight completes, then the process exits 0', async () => {
     const run = await startAigw(['serve', '-c', tempProfile(profile(AB)), '--mocks', '--log', 'off'], 4);
-    const stream = rawPost(`${run.urls.gateway}/v1/chat/completions`, { model: 'a', messages: [{ role: 'user', content: 'x' }], max_tokens: 20, stream: true }, { headers: { 'x-mock-tps': '20' } });
+    const stream = rawPost(
+      `${run.urls.gateway}/v1/chat/completions`,
+      { model: 'a', messages: [{ role: 'user', content: 'x' }], max_tokens: 20, stream: true },
+      { headers: { 'x-mock-tps': '20' } },
+    );
     await new Promise((r) => setTimeout(r, 200));
     const exit = run.stop('SIGTERM');
     const s = await stream;

@@ -14,7 +14,9 @@ const BACKEND = 'upstream-CANARY-c0ffee';
 
 const capture = await useUpstream((_req, res) => {
   res.writeHead(200, { 'content-type': 'application/json' });
-  res.end('{"id":"x","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}');
+  res.end(
+    '{"id":"x","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}',
+  );
 });
 
 const gw = await useGateway(
@@ -37,9 +39,27 @@ tenants:
   { capture: capture.url },
 );
 let logged = '';
-attachRequestLog(gw.gateway.state.bus, 'json', new Writable({ write: (c, _e, cb) => ((logged += c), cb()) }));
+attachRequestLog(
+  gw.gateway.state.bus,
+  'json',
+  new Writable({
+    write: (c, _e, cb) => {
+      logged += c;
+      cb();
+    },
+  }),
+);
 const prettyOut: string[] = [];
-attachRequestLog(gw.gateway.state.bus, 'pretty', new Writable({ write: (c, _e, cb) => (prettyOut.push(String(c)), cb()) }));
+attachRequestLog(
+  gw.gateway.state.bus,
+  'pretty',
+  new Writable({
+    write: (c, _e, cb) => {
+      prettyOut.push(String(c));
+      cb();
+    },
+  }),
+);
 
 const client = (apiKey: string) => new OpenAI({ baseURL: `${gw.url}/v1`, apiKey, maxRetries: 0 });
 const body = (model = 'open-model') => ({ model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 });
@@ -69,7 +89,9 @@ describe('401 invalid_api_key (case 44)', () => {
     const payload = JSON.stringify(body());
     const reply = await new Promise<string>((resolve) => {
       const sock = connect(Number(new URL(gw.url).port), '127.0.0.1', () =>
-        sock.write(`POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\nauthorization: Bearer ${ACME}\r\nauthorization: Bearer other\r\ncontent-length: ${payload.length}\r\nconnection: close\r\n\r\n${payload}`),
+        sock.write(
+          `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\nauthorization: Bearer ${ACME}\r\nauthorization: Bearer other\r\ncontent-length: ${payload.length}\r\nconnection: close\r\n\r\n${payload}`,
+        ),
       );
       let out = '';
       sock.on('data', (d) => (out += d));
@@ -109,7 +131,7 @@ describe('allow-lists (cases 8, 49)', () => {
 });
 
 describe('secrets never leak (cases 45, 46, 47)', () => {
-  it('forwards the backend its own key, never the client\'s', async () => {
+  it("forwards the backend its own key, never the client's", async () => {
     await post({ authorization: `Bearer ${ACME}` }, 'captured');
     const seen = capture.seen.at(-1)!;
     expect(seen.headers.authorization).toBe(`Bearer ${BACKEND}`);

@@ -28,7 +28,11 @@ describe('the tokenizer stays off the event loop', () => {
     const h = monitorEventLoopDelay({ resolution: 1 });
     h.enable();
     for (let i = 0; i < 3; i++) {
-      const r = await rawPost(`${gw.url}/v1/chat/completions`, { model: 'm', messages: [{ role: 'user', content: `${nasty}${i}` }], max_tokens: 5, stream: true }, { headers: { authorization: 'Bearer k', 'x-mock-quirks': 'no-usage' } });
+      const r = await rawPost(
+        `${gw.url}/v1/chat/completions`,
+        { model: 'm', messages: [{ role: 'user', content: `${nasty}${i}` }], max_tokens: 5, stream: true },
+        { headers: { authorization: 'Bearer k', 'x-mock-quirks': 'no-usage' } },
+      );
       expect(r.status).toBe(200);
       expect((await fetch(`${gw.url}/healthz`)).status).toBe(200);
     }

@@ -28,7 +28,11 @@ tenants:
 `);
 const url = `${gw.url}/v1/chat/completions`;
 const chat = (key: string, extra: object = {}, headers: Record<string, string> = {}) =>
-  rawPost(url, { model: 'm', messages: [{ role: 'user', content: 'count my tokens' }], max_tokens: 50, ...extra }, { headers: { authorization: `Bearer ${key}`, ...headers } });
+  rawPost(
+    url,
+    { model: 'm', messages: [{ role: 'user', content: 'count my tokens' }], max_tokens: 50, ...extra },
+    { headers: { authorization: `Bearer ${key}`, ...headers } },
+  );
 
 describe('token limits', () => {
   it('answers 429 with honest headers once a 2,000 TPM tenant is spent, and admits again after retry-after-ms (case 36)', async () => {
@@ -55,7 +59,11 @@ describe('token limits', () => {
     const strict = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'k-tpm2k', maxRetries: 0 });
     const ask = (c: OpenAI) => c.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 900 });
     let err: unknown;
-    for (let i = 0; i < 5 && !err; i++) err = await ask(strict).then(() => undefined, (e: unknown) => e);
+    for (let i = 0; i < 5 && !err; i++)
+      err = await ask(strict).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(err).toBeInstanceOf(OpenAI.RateLimitError);
     const headers = (err as InstanceType<typeof OpenAI.RateLimitError>).headers;
     expect(Number(headers.get('retry-after-ms'))).toBeGreaterThan(0);
@@ -77,7 +85,11 @@ tenants:
 `);
     try {
       const u = `${g.url}/v1/chat/completions`;
-      const left = await rawPost(u, { model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 1000, stream: true }, { headers: { authorization: 'Bearer k', 'x-mock-tps': '100' }, abortAfterMs: 200 });
+      const left = await rawPost(
+        u,
+        { model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 1000, stream: true },
+        { headers: { authorization: 'Bearer k', 'x-mock-tps': '100' }, abortAfterMs: 200 },
+      );
       expect(left.ended).toBe('aborted');
       await eventually(() => g.eventsOf('request').some((e) => e.clientAborted && e.tokens.inputSource !== 'none'));
       const charged = g.eventsOf('request').find((e) => e.clientAborted)!.tokens;
@@ -118,16 +130,20 @@ tenants:
 });
 
 describe('request limits', () => {
-  it('converges with the openai client\'s own retries (it honours retry-after-ms)', async () => {
+  it("converges with the openai client's own retries (it honours retry-after-ms)", async () => {
     const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'k-rpm5', maxRetries: 5 });
     const t0 = Date.now();
-    const results = await Promise.all(Array.from({ length: 8 }, () => client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 1 })));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 1 }),
+      ),
+    );
     expect(results).toHaveLength(8);
     expect(Date.now() - t0).toBeGreaterThan(WINDOW_MS / 2);
     expect(gw.eventsOf('ratelimit').some((e) => e.tenant === 'rpm5' && e.kind === 'requests')).toBe(true);
   });
 
-  it('applies per-model limits on top of the tenant\'s', async () => {
+  it("applies per-model limits on top of the tenant's", async () => {
     const a = await chat('k-permodel', { model: 'other' });
     const b = await chat('k-permodel', { model: 'other' });
     expect([a.status, b.status]).toEqual([200, 429]);
@@ -151,14 +167,17 @@ describe('concurrency limits (case 37)', () => {
     expect(denied).toHaveLength(46);
     expect(JSON.parse(denied[0]!.body.toString()).error.type).toBe('concurrency');
     expect(((await gw.mockStats('vllm')).requests['/v1/chat/completions'] ?? 0) - before).toBe(4);
-
   });
 
   it('frees a slot within 1 s of a client disconnect', async () => {
     await sleep(1200); // the previous test's streams end within a second
     const hold = Array.from({ length: 3 }, () => chat('k-conc', { stream: true, max_tokens: 10 }, { 'x-mock-tps': '10' }));
     const t0 = Date.now();
-    await rawPost(url, { model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 1000, stream: true }, { headers: { authorization: 'Bearer k-conc', 'x-mock-tps': '10' }, abortAfterMs: 200 });
+    await rawPost(
+      url,
+      { model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 1000, stream: true },
+      { headers: { authorization: 'Bearer k-conc', 'x-mock-tps': '10' }, abortAfterMs: 200 },
+    );
     await eventually(async () => (await chat('k-conc', { max_tokens: 1 })).status === 200, 1000);
     expect(Date.now() - t0).toBeLessThan(1300);
     await Promise.all(hold);

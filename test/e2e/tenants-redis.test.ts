@@ -25,7 +25,11 @@ tenants:
   t: { keys: [k], limits: { rpm: 100, tpm: 3000 } }
 `;
 const chat = (base: string, extra: object = {}) =>
-  rawPost(`${base}/v1/chat/completions`, { model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 100, ...extra }, { headers: { authorization: 'Bearer k' } });
+  rawPost(
+    `${base}/v1/chat/completions`,
+    { model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 100, ...extra },
+    { headers: { authorization: 'Bearer k' } },
+  );
 
 describe.skipIf(!redis)('limits shared through Redis', () => {
   it('admits exactly 100 of 1000 simultaneous requests across 3 replicas under 100 RPM (case 32)', async () => {
@@ -40,10 +44,12 @@ describe.skipIf(!redis)('limits shared through Redis', () => {
     }
   }, 30_000);
 
-  it('two real gateway processes admit together no more than the TPM (+ one request\'s estimate) per window', async () => {
+  it("two real gateway processes admit together no more than the TPM (+ one request's estimate) per window", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'aigw-redis-'));
     const file = join(dir, 'p.yaml');
-    const text = profile('', '  rateWindow: 1s', 'two').replace('limits:\n', 'listen: 127.0.0.1:0\nadmin: { listen: 127.0.0.1:0 }\nlimits:\n').replace('rpm: 100, tpm: 3000', 'rpm: 100000, tpm: 3000');
+    const text = profile('', '  rateWindow: 1s', 'two')
+      .replace('limits:\n', 'listen: 127.0.0.1:0\nadmin: { listen: 127.0.0.1:0 }\nlimits:\n')
+      .replace('rpm: 100, tpm: 3000', 'rpm: 100000, tpm: 3000');
     writeFileSync(file, text);
     const a = await startAigw(['serve', '-c', file, '--mocks', '--log', 'off'], 3);
     const b = await startAigw(['serve', '-c', file, '--mocks', '--log', 'off'], 3);

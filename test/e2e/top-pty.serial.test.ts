@@ -17,7 +17,9 @@ describe.skipIf(!hasTmux)('aigw top in a terminal', () => {
   it('shows the routed models and a truncation event, and reconnects when the gateway restarts', async () => {
     const adminPort = await freePort();
     const file = join(mkdtempSync(join(tmpdir(), 'aigw-top-')), 'p.yaml');
-    writeFileSync(file, `version: 1
+    writeFileSync(
+      file,
+      `version: 1
 listen: 127.0.0.1:0
 admin: { listen: "127.0.0.1:${adminPort}" }
 limits: { responseBuffer: { mode: buffered, maxBytes: 1Mi, onOverflow: truncate } }
@@ -26,16 +28,35 @@ backends:
   vllm-b: { url: http://127.0.0.1:0, mock: { kind: vllm, models: [up] } }
 models:
   llama-3-70b: { targets: [{ backend: vllm-a, model: up, weight: 9 }, { backend: vllm-b, model: up, weight: 1 }] }
-`);
+`,
+    );
     let gw = await startAigw(['serve', '-c', file, '--mocks', '--log', 'off'], 4);
     const send = async (extra: object = {}) =>
-      rawPost(`${gw.urls.gateway}/v1/chat/completions`, { model: 'llama-3-70b', messages: [{ role: 'user', content: 'hi' }], max_tokens: 5, ...extra });
+      rawPost(`${gw.urls.gateway}/v1/chat/completions`, {
+        model: 'llama-3-70b',
+        messages: [{ role: 'user', content: 'hi' }],
+        max_tokens: 5,
+        ...extra,
+      });
     try {
       // Ink renders only a final frame when CI is set (as in CI runs): a person at a terminal has no CI.
-      execFileSync('tmux', ['new-session', '-d', '-s', SESSION, '-x', '120', '-y', '45', `env -u CI ${process.execPath} ${AIGW} top --admin http://127.0.0.1:${adminPort}`]);
+      execFileSync('tmux', [
+        'new-session',
+        '-d',
+        '-s',
+        SESSION,
+        '-x',
+        '120',
+        '-y',
+        '45',
+        `env -u CI ${process.execPath} ${AIGW} top --admin http://127.0.0.1:${adminPort}`,
+      ]);
       for (let i = 0; i < 20; i++) await send();
       await send({ max_tokens: 600_000 });
-      await eventually(() => /llama-3-70b/.test(screen()) && /vllm-b/.test(screen()) && /truncation\s+llama-3-70b → vllm-\w cut/.test(screen()), 20_000);
+      await eventually(
+        () => /llama-3-70b/.test(screen()) && /vllm-b/.test(screen()) && /truncation\s+llama-3-70b → vllm-\w cut/.test(screen()),
+        20_000,
+      );
       expect(screen()).toMatch(/cut \(buffer_truncate\) at 1\.0MiB of 3\.\dMiB/);
       expect(screen()).toContain('● connected');
 

@@ -16,7 +16,12 @@ export async function inParallel<T>(n: number, concurrency: number, fn: (i: numb
 }
 
 /** POSTs a small chat completion; resolves with status and the serving backend. */
-export async function chatOnce(base: string, model: string, headers: Record<string, string> = {}, extra: object = {}): Promise<{ status: number; backend: string | undefined; fingerprint?: string }> {
+export async function chatOnce(
+  base: string,
+  model: string,
+  headers: Record<string, string> = {},
+  extra: object = {},
+): Promise<{ status: number; backend: string | undefined; fingerprint?: string }> {
   const r = await request(`${base}/v1/chat/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
@@ -24,7 +29,11 @@ export async function chatOnce(base: string, model: string, headers: Record<stri
   });
   const body = (await r.body.json()) as { system_fingerprint?: string };
   const backend = r.headers['x-aigw-backend'];
-  return { status: r.statusCode, backend: typeof backend === 'string' ? backend : undefined, ...(body.system_fingerprint ? { fingerprint: body.system_fingerprint } : {}) };
+  return {
+    status: r.statusCode,
+    backend: typeof backend === 'string' ? backend : undefined,
+    ...(body.system_fingerprint ? { fingerprint: body.system_fingerprint } : {}),
+  };
 }
 
 export function shares(xs: (string | undefined)[]): Record<string, number> {

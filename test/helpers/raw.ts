@@ -23,8 +23,13 @@ export function rawPost(
     let finishAborted: (() => void) | undefined;
     const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json', ...opts.headers } }, (res) => {
       const out: RawResponse = {
-        status: res.statusCode!, headers: res.headers, chunks: [], body: Buffer.alloc(0), events: [],
-        ended: 'complete', headersAt: performance.now() - started,
+        status: res.statusCode!,
+        headers: res.headers,
+        chunks: [],
+        body: Buffer.alloc(0),
+        events: [],
+        ended: 'complete',
+        headersAt: performance.now() - started,
       };
       let done = false;
       const finish = (ended: RawResponse['ended']) => {

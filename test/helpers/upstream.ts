@@ -14,7 +14,9 @@ export interface Captured {
   body: string;
 }
 
-export async function useUpstream(handler: (req: IncomingMessage, res: ServerResponse, body: string, n: number) => void): Promise<{ url: string; seen: Captured[] }> {
+export async function useUpstream(
+  handler: (req: IncomingMessage, res: ServerResponse, body: string, n: number) => void,
+): Promise<{ url: string; seen: Captured[] }> {
   const seen: Captured[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -34,7 +36,9 @@ export async function useUpstream(handler: (req: IncomingMessage, res: ServerRes
 }
 
 /** A TCP server that answers each connection with `respond(socket, requestText)` once a request head arrived. */
-export async function useRawUpstream(respond: (socket: Socket, request: string) => void): Promise<{ url: string; connections: () => number }> {
+export async function useRawUpstream(
+  respond: (socket: Socket, request: string) => void,
+): Promise<{ url: string; connections: () => number }> {
   let connections = 0;
   const sockets = new Set<Socket>();
   const server = createTcpServer((socket) => {

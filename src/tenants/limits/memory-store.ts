@@ -1,5 +1,14 @@
 /** The in-process store: the sliding window of store.ts over ring buffers; no I/O, no timers. */
-import { BUCKETS, type AdmitInput, type AdmitOutcome, type LimitKind, type LimitState, type LimitStore, type Reservation, type WindowState } from './store.js';
+import {
+  BUCKETS,
+  type AdmitInput,
+  type AdmitOutcome,
+  type LimitKind,
+  type LimitState,
+  type LimitStore,
+  type Reservation,
+  type WindowState,
+} from './store.js';
 
 /** Buckets kept: the window's BUCKETS plus the one it is sliding out of (see store.ts). */
 const SPAN = BUCKETS + 1;
@@ -47,7 +56,11 @@ class SlidingWindow {
     const used = this.used(cur);
     let newest = -Infinity;
     for (let s = 0; s < SPAN; s++) if (this.index[s]! > cur - SPAN && this.counts[s]! > 0) newest = Math.max(newest, this.index[s]!);
-    return { limit, remaining: Math.max(0, Math.floor(limit - used)), resetMs: newest === -Infinity ? 0 : Math.max(0, (newest + SPAN) * bucketMs - now) };
+    return {
+      limit,
+      remaining: Math.max(0, Math.floor(limit - used)),
+      resetMs: newest === -Infinity ? 0 : Math.max(0, (newest + SPAN) * bucketMs - now),
+    };
   }
 }
 
@@ -99,11 +112,13 @@ export class MemoryLimitStore implements LimitStore {
         permanent: retryAfterMs < 0,
         states: this.states(input, cur, now),
       });
-      if (spec.rpm !== undefined && k.requests.used(cur) + 1 > spec.rpm) return deny('requests', k.requests.retryAfter(cur, now, this.bucketMs, 1, spec.rpm));
+      if (spec.rpm !== undefined && k.requests.used(cur) + 1 > spec.rpm)
+        return deny('requests', k.requests.retryAfter(cur, now, this.bucketMs, 1, spec.rpm));
       if (spec.tpm !== undefined && k.tokens.used(cur) + input.tokens > spec.tpm) {
         return deny('tokens', k.tokens.retryAfter(cur, now, this.bucketMs, input.tokens, spec.tpm));
       }
-      if (spec.concurrency !== undefined && k.leases.size >= spec.concurrency) return deny('concurrency', spec.concurrency === 0 ? -1 : 1000);
+      if (spec.concurrency !== undefined && k.leases.size >= spec.concurrency)
+        return deny('concurrency', spec.concurrency === 0 ? -1 : 1000);
     }
     for (const spec of input.specs) {
       const k = this.of(spec.key);
@@ -111,7 +126,11 @@ export class MemoryLimitStore implements LimitStore {
       if (spec.tpm !== undefined) k.tokens.add(cur, input.tokens);
       if (spec.concurrency !== undefined) k.leases.add(input.lease);
     }
-    return { ok: true, reservation: { specs: input.specs, tokens: input.tokens, lease: input.lease, bucket: cur }, states: this.states(input, cur, now) };
+    return {
+      ok: true,
+      reservation: { specs: input.specs, tokens: input.tokens, lease: input.lease, bucket: cur },
+      states: this.states(input, cur, now),
+    };
   }
 
   async admit(input: AdmitInput): Promise<AdmitOutcome> {

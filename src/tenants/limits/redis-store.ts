@@ -5,7 +5,15 @@
  */
 import { Redis } from 'ioredis';
 import { ADMIT, RENEW, SETTLE } from './redis-scripts.js';
-import { BUCKETS, type AdmitInput, type AdmitOutcome, type LimitKind, type LimitState, type LimitStore, type Reservation } from './store.js';
+import {
+  BUCKETS,
+  type AdmitInput,
+  type AdmitOutcome,
+  type LimitKind,
+  type LimitState,
+  type LimitStore,
+  type Reservation,
+} from './store.js';
 
 export interface RedisStoreOptions {
   url: string;
@@ -63,7 +71,17 @@ export class RedisLimitStore implements LimitStore {
       keys.push(...this.keys(s.key));
       limits.push(s.tpm ?? -1, s.rpm ?? -1, s.concurrency ?? -1);
     }
-    const r = await this.redis.aigwAdmit(keys.length, ...keys, this.o.windowMs, BUCKETS, input.tokens, input.lease, this.o.leaseTtlMs, input.specs.length, ...limits);
+    const r = await this.redis.aigwAdmit(
+      keys.length,
+      ...keys,
+      this.o.windowMs,
+      BUCKETS,
+      input.tokens,
+      input.lease,
+      this.o.leaseTtlMs,
+      input.specs.length,
+      ...limits,
+    );
     const states: LimitState[] = input.specs.map((spec, i) => {
       const [tu, tr, ru, rr, active] = r.slice(3 + i * 5, 8 + i * 5).map(Number) as [number, number, number, number, number];
       const st: LimitState = { key: spec.key };
@@ -72,9 +90,17 @@ export class RedisLimitStore implements LimitStore {
       if (spec.concurrency !== undefined) st.concurrency = { limit: spec.concurrency, active };
       return st;
     });
-    if (r[0] === 'ok') return { ok: true, reservation: { specs: input.specs, tokens: input.tokens, lease: input.lease, bucket: Number(r[1]) }, states };
+    if (r[0] === 'ok')
+      return { ok: true, reservation: { specs: input.specs, tokens: input.tokens, lease: input.lease, bucket: Number(r[1]) }, states };
     const retry = Number(r[2]);
-    return { ok: false, kind: r[0] as LimitKind, key: input.specs[Number(r[1])]!.key, retryAfterMs: Math.max(0, retry), permanent: retry < 0, states };
+    return {
+      ok: false,
+      kind: r[0] as LimitKind,
+      key: input.specs[Number(r[1])]!.key,
+      retryAfterMs: Math.max(0, retry),
+      permanent: retry < 0,
+      states,
+    };
   }
 
   async settle(res: Reservation, actualTokens: number): Promise<void> {
@@ -84,7 +110,17 @@ export class RedisLimitStore implements LimitStore {
       keys.push(tpm, conc);
     }
     const hasTpm = res.specs.map((s) => (s.tpm !== undefined ? '1' : '0'));
-    await this.redis.aigwSettle(keys.length, ...keys, this.o.windowMs, BUCKETS, res.bucket, actualTokens - res.tokens, res.lease, res.specs.length, ...hasTpm);
+    await this.redis.aigwSettle(
+      keys.length,
+      ...keys,
+      this.o.windowMs,
+      BUCKETS,
+      res.bucket,
+      actualTokens - res.tokens,
+      res.lease,
+      res.specs.length,
+      ...hasTpm,
+    );
   }
 
   async renew(res: Reservation): Promise<void> {

@@ -3,7 +3,14 @@ import { evaluate } from '../../../src/bench/assertions.js';
 import { compare, type BenchReport } from '../../../src/bench/report.js';
 import { chiSquareP, wilson } from '../../../src/bench/stats-math.js';
 
-const figures = { 'throughput.p99': 640, 'throughput.errors': 0.0004, 'long.truncations': 0, 'split.v2': 5.4, 'overhead.p50': 0.31, 'ratelimit.ratio': 0.97 };
+const figures = {
+  'throughput.p99': 640,
+  'throughput.errors': 0.0004,
+  'long.truncations': 0,
+  'split.v2': 5.4,
+  'overhead.p50': 0.31,
+  'ratelimit.ratio': 0.97,
+};
 
 describe('--assert', () => {
   it.each([
@@ -35,8 +42,17 @@ describe('statistics', () => {
 
 describe('--compare', () => {
   it('flags a throughput drop and a latency rise beyond 10 %', () => {
-    const base = (f: Record<string, number>): BenchReport => ({ version: 1, env: { node: '', platform: '', cpus: 2, cpuModel: '', target: 't', model: 'm', startedAt: 'x', durationMs: 1, connections: 1 }, scenarios: {}, figures: f, assertions: [] });
-    const c = compare(base({ 'throughput.rps': 1000, 'throughput.p99': 10, 'ttft.p50': 5 }), base({ 'throughput.rps': 800, 'throughput.p99': 10.5, 'ttft.p50': 7 }));
+    const base = (f: Record<string, number>): BenchReport => ({
+      version: 1,
+      env: { node: '', platform: '', cpus: 2, cpuModel: '', target: 't', model: 'm', startedAt: 'x', durationMs: 1, connections: 1 },
+      scenarios: {},
+      figures: f,
+      assertions: [],
+    });
+    const c = compare(
+      base({ 'throughput.rps': 1000, 'throughput.p99': 10, 'ttft.p50': 5 }),
+      base({ 'throughput.rps': 800, 'throughput.p99': 10.5, 'ttft.p50': 7 }),
+    );
     expect(c.regressions).toBe(2);
     expect(c.lines.find((l) => l.includes('throughput.rps'))).toContain('REGRESSION');
     expect(c.lines.find((l) => l.includes('throughput.p99'))).not.toContain('REGRESSION');

@@ -16,7 +16,11 @@ describe('mock controls', () => {
   );
 
   it('reads a [[mock …]] directive from message text', () => {
-    expect(parseDirective('please [[mock ttft=0ms tps=0 fault=reset-after:100]] thanks')).toEqual({ ttft: '0ms', tps: '0', fault: 'reset-after:100' });
+    expect(parseDirective('please [[mock ttft=0ms tps=0 fault=reset-after:100]] thanks')).toEqual({
+      ttft: '0ms',
+      tps: '0',
+      fault: 'reset-after:100',
+    });
   });
 
   it('lets headers win over the directive', () => {

@@ -31,14 +31,26 @@ function decodeInPieces(bytes: Buffer, cuts: number[]): SseEvent[] {
 }
 
 describe('SSE decoding', () => {
-  for (const [name, eol] of [['LF', '\n'], ['CRLF', '\r\n'], ['CR', '\r']] as const) {
+  for (const [name, eol] of [
+    ['LF', '\n'],
+    ['CRLF', '\r\n'],
+    ['CR', '\r'],
+  ] as const) {
     it(`gives the same events whatever byte it is cut at (${name})`, () => {
       const bytes = Buffer.from(TRANSCRIPT.join(eol));
       const whole = decodeSseBody(bytes);
-      expect(whole.map((e) => e.data)).toEqual(['{"choices":[{"delta":{"content":"北京 🌍 café"}}]}', 'line one\nline two', 'no-space', '[DONE]']);
+      expect(whole.map((e) => e.data)).toEqual([
+        '{"choices":[{"delta":{"content":"北京 🌍 café"}}]}',
+        'line one\nline two',
+        'no-space',
+        '[DONE]',
+      ]);
       expect(whole[0]!.comments).toEqual(['ping']);
       expect(whole[1]).toMatchObject({ event: 'update', id: '7' });
-      expect(decodeSseBody(': ping\n\ndata: x\n\n').map((e) => [e.comments, e.data])).toEqual([[['ping'], undefined], [[], 'x']]);
+      expect(decodeSseBody(': ping\n\ndata: x\n\n').map((e) => [e.comments, e.data])).toEqual([
+        [['ping'], undefined],
+        [[], 'x'],
+      ]);
       for (let cut = 1; cut < bytes.length; cut++) {
         const events = decodeInPieces(bytes, [cut]);
         expect(events, `cut at ${cut}`).toEqual(whole);

@@ -63,7 +63,10 @@ models:
     const r = parseProfile(readFileSync('profiles/demo.yaml', 'utf8'), 'demo.yaml', {});
     if (!r.ok) throw new Error('demo profile invalid');
     const p = r.profile;
-    expect(p.models['llama-3-70b']!.targets.map((t) => [t.backend, t.weight])).toEqual([['vllm-llama-v1', 95], ['vllm-llama-v2', 5]]);
+    expect(p.models['llama-3-70b']!.targets.map((t) => [t.backend, t.weight])).toEqual([
+      ['vllm-llama-v1', 95],
+      ['vllm-llama-v2', 5],
+    ]);
     expect(p.backends['vllm-qwen']!.mock!.kind).toBe('vllm');
     expect(p.backends['tei-bge']!.mock!.kind).toBe('tei');
     expect(Object.values(p.tenants!).every((t) => (t.limits?.tpm ?? 0) > 0)).toBe(true);

@@ -45,7 +45,11 @@ describe('AdminClient', () => {
     client.stop();
     expect(statuses[0]).toMatch(/cannot reach http:\/\/admin\.test:9901/);
     expect(stats.length).toBeGreaterThanOrEqual(2);
-    expect(events).toEqual([[1, 'truncation'], [2, 'reload'], [3, 'ratelimit']]);
+    expect(events).toEqual([
+      [1, 'truncation'],
+      [2, 'reload'],
+      [3, 'ratelimit'],
+    ]);
     expect(lastEventIds.slice(0, 2)).toEqual(['0', '2']);
   });
 });

@@ -8,7 +8,10 @@ import { applyEvent, applyStats, initialState, type StatsView, type TuiState } f
 import { summaryLines } from '../../../src/tui/plain.js';
 
 function fixture(name: string): TuiState {
-  const f = JSON.parse(readFileSync(`fixtures/tui/${name}.json`, 'utf8')) as { stats: StatsView[]; events: { id: number; event: Record<string, unknown> }[] };
+  const f = JSON.parse(readFileSync(`fixtures/tui/${name}.json`, 'utf8')) as {
+    stats: StatsView[];
+    events: { id: number; event: Record<string, unknown> }[];
+  };
   let s = initialState();
   for (const st of f.stats) s = applyStats(s, st);
   for (const e of f.events) s = applyEvent(s, e.id, e.event);
@@ -27,7 +30,7 @@ describe('the TUI', () => {
     const f = frame('canary-split');
     expect(f).toContain('llama-3-70b');
     expect(f).toMatch(/vllm-llama-v1\s+1900 .* 95\.0%\/ 95\.0%/);
-    expect(f).toMatch(/vllm-llama-v2\s+100 .*  5\.0%\/  5\.0%/);
+    expect(f).toMatch(/vllm-llama-v2\s+100 .* {2}5\.0%\/ {2}5\.0%/);
     expect(f).toMatch(/req\/s .* 100/);
   });
 
