@@ -137,14 +137,18 @@ trivial.stop();
 const med = (n, k) => median(results[n].map((x) => x[k]));
 console.log(`\nbench:limits — overhead, medians over ${rounds} rounds of ${seconds}s at ${connections} connections`);
 for (const n of names) {
+  const ratio = (med(n, 'rps') / med('no tenant', 'rps')).toFixed(2);
+  const latency = `p50 ${med(n, 'p50').toFixed(2)} ms  p99 ${med(n, 'p99').toFixed(2)} ms`;
   console.log(
-    `  ${n.padEnd(16)} ${med(n, 'rps').toFixed(0).padStart(7)} req/s  ${(med(n, 'rps') / med('no tenant', 'rps')).toFixed(2)}x  p50 ${med(n, 'p50').toFixed(2)} ms  p99 ${med(n, 'p99').toFixed(2)} ms  CPU ${med(n, 'cpuUs').toFixed(0)} us/req`,
+    `  ${n.padEnd(16)} ${med(n, 'rps').toFixed(0).padStart(7)} req/s  ${ratio}x  ${latency}  CPU ${med(n, 'cpuUs').toFixed(0)} us/req`,
   );
 }
 const show = (label, r) => {
   const steady = r.perWindow.slice(1);
+  const steadyPercents = steady.map((x) => `${((100 * x) / TPM).toFixed(1)}%`).join(', ');
   console.log(
-    `  ${label}: admitted tokens per ${WINDOW_MS / 1000}s window ${r.perWindow.join(', ')} (limit ${TPM}); steady windows at ${steady.map((x) => `${((100 * x) / TPM).toFixed(1)}%`).join(', ')} of the limit; ${r.refused} requests refused`,
+    `  ${label}: admitted tokens per ${WINDOW_MS / 1000}s window ${r.perWindow.join(', ')} (limit ${TPM}); ` +
+      `steady windows at ${steadyPercents} of the limit; ${r.refused} requests refused`,
   );
 };
 console.log(`\naccuracy — one tenant at ${TPM} tokens per window, driven above it for ${windows} windows:`);

@@ -55,9 +55,10 @@ trivial.stop();
 const mRps = median(results.mock.map((x) => x.rps));
 const tRps = median(results.trivial.map((x) => x.rps));
 console.log('\nbench:mock (medians over %d rounds of %ds, %d connections)', rounds, seconds, connections);
-console.log(
-  `  mock small completions   ${mRps.toFixed(0)} req/s   p50 ${median(results.mock.map((x) => x.p50))} ms   p99 ${median(results.mock.map((x) => x.p99))} ms   ${median(results.mockCpuUs).toFixed(0)} us CPU/req`,
-);
+const mP50 = median(results.mock.map((x) => x.p50));
+const mP99 = median(results.mock.map((x) => x.p99));
+const mCpuUs = median(results.mockCpuUs);
+console.log(`  mock small completions   ${mRps.toFixed(0)} req/s   p50 ${mP50} ms   p99 ${mP99} ms   ${mCpuUs.toFixed(0)} us CPU/req`);
 console.log(`  trivial node:http        ${tRps.toFixed(0)} req/s`);
 console.log(`  ratio mock / trivial     ${(mRps / tRps).toFixed(2)}x`);
 console.log(`  stream, 1 token/event    ${median(streams).toFixed(0)} chunks/s (one stream, as fast as possible)`);

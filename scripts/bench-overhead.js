@@ -60,9 +60,9 @@ async function roundOf(name, conns, secs) {
   return { ...r, cpuUs: pid ? ((c1 - c0) / r.total) * 1e6 : undefined };
 }
 
-console.log(
-  `load generator: ${hasWrk ? 'wrk' : 'autocannon (install wrk for lower client overhead)'}; pinning: ${hasTaskset ? 'taskset (upstream+load on CPU 0, proxy on CPU 1)' : 'none'}`,
-);
+const loadGenerator = hasWrk ? 'wrk' : 'autocannon (install wrk for lower client overhead)';
+const pinning = hasTaskset ? 'taskset (upstream+load on CPU 0, proxy on CPU 1)' : 'none';
+console.log(`load generator: ${loadGenerator}; pinning: ${pinning}`);
 for (const name of Object.keys(targets)) await roundOf(name, connections, 1); // warm-up
 
 const results = { direct: [], bare: [], aigw: [], 'aigw-noobs': [] };
@@ -132,29 +132,36 @@ const f = (x, d = 0) => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(d)
 console.log(`\nbench:overhead — medians over ${rounds} rounds of ${seconds}s at ${connections} connections`);
 console.log('               req/s   ratio   p50 ms  p99 ms  CPU us/req');
 for (const name of order) {
-  console.log(
-    `  ${name.padEnd(10)} ${f(med(name, 'rps')).padStart(7)}   ${f(med(name, 'rps') / med('direct', 'rps'), 2).padStart(5)}x  ${f(med(name, 'p50'), 2).padStart(6)}  ${f(med(name, 'p99'), 2).padStart(6)}  ${f(med(name, 'cpuUs')).padStart(6)}`,
-  );
+  const rps = f(med(name, 'rps')).padStart(7);
+  const ratio = f(med(name, 'rps') / med('direct', 'rps'), 2).padStart(5);
+  const p50 = f(med(name, 'p50'), 2).padStart(6);
+  const p99 = f(med(name, 'p99'), 2).padStart(6);
+  console.log(`  ${name.padEnd(10)} ${rps}   ${ratio}x  ${p50}  ${p99}  ${f(med(name, 'cpuUs')).padStart(6)}`);
 }
 const aigwVsBare = med('aigw', 'rps') / med('bare', 'rps');
 console.log(
   `  aigw / bare proxy: ${aigwVsBare.toFixed(2)}x requests/s (target >= 0.90), aigw CPU ${f(med('aigw', 'cpuUs'))} us/req (target <= 85)`,
 );
-console.log(
-  `  metrics + stats + events on vs off: ${(med('aigw', 'rps') / med('aigw-noobs', 'rps')).toFixed(2)}x requests/s, ${f(med('aigw', 'cpuUs') - med('aigw-noobs', 'cpuUs'))} us/req of CPU`,
-);
+const observeRatio = (med('aigw', 'rps') / med('aigw-noobs', 'rps')).toFixed(2);
+const observeCpu = f(med('aigw', 'cpuUs') - med('aigw-noobs', 'cpuUs'));
+console.log(`  metrics + stats + events on vs off: ${observeRatio}x requests/s, ${observeCpu} us/req of CPU`);
 const addP50 = med('aigw', 'p50', lat) - med('direct', 'p50', lat);
 const addP99 = med('aigw', 'p99', lat) - med('direct', 'p99', lat);
+const bareAddP50 = med('bare', 'p50', lat) - med('direct', 'p50', lat);
 console.log(
-  `\nunloaded (1 connection): added latency p50 ${addP50.toFixed(3)} ms (target <= 0.35), p99 ${addP99.toFixed(3)} ms (target <= 1.5); bare proxy adds p50 ${(med('bare', 'p50', lat) - med('direct', 'p50', lat)).toFixed(3)} ms`,
+  `\nunloaded (1 connection): added latency p50 ${addP50.toFixed(3)} ms (target <= 0.35), p99 ${addP99.toFixed(3)} ms (target <= 1.5); ` +
+    `bare proxy adds p50 ${bareAddP50.toFixed(3)} ms`,
 );
 const ttfb = (n) => median(streams[n].map((s) => s.ttfb));
 const total = (n) => median(streams[n].map((s) => s.total));
-console.log(
-  `\nstreaming (300 x 32-token streams, sequential): TTFB direct ${ttfb('direct').toFixed(3)} ms, bare +${(ttfb('bare') - ttfb('direct')).toFixed(3)} ms, aigw +${(ttfb('aigw') - ttfb('direct')).toFixed(3)} ms (target <= 0.5); total direct ${total('direct').toFixed(2)} ms, aigw +${(total('aigw') - total('direct')).toFixed(3)} ms`,
-);
+const ttfbPart =
+  `TTFB direct ${ttfb('direct').toFixed(3)} ms, bare +${(ttfb('bare') - ttfb('direct')).toFixed(3)} ms, ` +
+  `aigw +${(ttfb('aigw') - ttfb('direct')).toFixed(3)} ms (target <= 0.5)`;
+const totalPart = `total direct ${total('direct').toFixed(2)} ms, aigw +${(total('aigw') - total('direct')).toFixed(3)} ms`;
+console.log(`\nstreaming (300 x 32-token streams, sequential): ${ttfbPart}; ${totalPart}`);
 if (memory) {
   console.log(
-    `\nmemory (10 clients x 2 sequential ${memory.aigw.answerMiB.toFixed(1)} MiB answers, passthrough): aigw RSS +${memory.aigw.growthMiB.toFixed(1)} MiB (target < 32), bare proxy +${memory.bare.growthMiB.toFixed(1)} MiB`,
+    `\nmemory (10 clients x 2 sequential ${memory.aigw.answerMiB.toFixed(1)} MiB answers, passthrough): ` +
+      `aigw RSS +${memory.aigw.growthMiB.toFixed(1)} MiB (target < 32), bare proxy +${memory.bare.growthMiB.toFixed(1)} MiB`,
   );
 }

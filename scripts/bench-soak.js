@@ -13,6 +13,7 @@ const minutes = Number(arg('minutes', 0.5));
 const rps = Number(arg('rps', 200));
 const dir = mkdtempSync(join(tmpdir(), 'aigw-soak-'));
 const file = join(dir, 'soak.yaml');
+const faults = '{ rate: 0.05, seed: 7, kinds: ["status:503", "reset-after:5", "reset-before-headers"] }';
 writeFileSync(
   file,
   `version: 1
@@ -21,7 +22,7 @@ admin: { listen: 127.0.0.1:0 }
 timeouts: { idle: 2s }
 resilience: { consecutiveFailures: 1000 }
 backends:
-  flaky: { url: http://127.0.0.1:0, mock: { kind: vllm, ttft: 5ms, tokensPerSecond: 2000, faults: { rate: 0.05, seed: 7, kinds: ["status:503", "reset-after:5", "reset-before-headers"] } } }
+  flaky: { url: http://127.0.0.1:0, mock: { kind: vllm, ttft: 5ms, tokensPerSecond: 2000, faults: ${faults} } }
 models:
   m: { targets: [{ backend: flaky }] }
 tenants:
@@ -80,10 +81,12 @@ const early = samples.slice(0, third);
 const late = samples.slice(-third);
 const m = (xs, k) => median(xs.map((x) => x[k]));
 console.log(
-  `\nbench:soak — ${n} requests in ${minutes} min at ${rps}/s: ${counts.ok} ok, ${counts.error} error answers (injected faults), ${counts.failed} cut/failed, ${counts.aborted} client disconnects`,
+  `\nbench:soak — ${n} requests in ${minutes} min at ${rps}/s: ${counts.ok} ok, ${counts.error} error answers (injected faults), ` +
+    `${counts.failed} cut/failed, ${counts.aborted} client disconnects`,
 );
+const rssGrowth = (m(late, 'rss') - m(early, 'rss')).toFixed(1);
 console.log(
-  `  RSS    first third ${m(early, 'rss').toFixed(1)} MiB → last third ${m(late, 'rss').toFixed(1)} MiB (growth ${(m(late, 'rss') - m(early, 'rss')).toFixed(1)} MiB)`,
+  `  RSS    first third ${m(early, 'rss').toFixed(1)} MiB → last third ${m(late, 'rss').toFixed(1)} MiB (growth ${rssGrowth} MiB)`,
 );
 console.log(`  handles first third ${m(early, 'fds')} → last third ${m(late, 'fds')} (after the load stopped: ${samples.at(-1).fds})`);
 console.log(`  samples: ${samples.map((s) => `${s.t.toFixed(0)}s ${s.rss.toFixed(0)}MiB/${s.fds}fd`).join(', ')}`);

@@ -80,10 +80,9 @@ export async function accounting(ctx: BenchContext): Promise<ScenarioResult> {
       gw === undefined ? 0 : Math.abs(gw - client),
     ),
   };
+  const counts = `asked ${requested}, client saw ${client}, backends sent ${mock ?? 'n/a'}, gateway counted ${gw ?? 'n/a'}`;
   return {
     figures,
-    lines: [
-      `accounting  output tokens for ${N} requests: asked ${requested}, client saw ${client}, backends sent ${mock ?? 'n/a'}, gateway counted ${gw ?? 'n/a'} → largest disagreement ${figures['accounting.disagreement']}`,
-    ],
+    lines: [`accounting  output tokens for ${N} requests: ${counts} → largest disagreement ${figures['accounting.disagreement']}`],
   };
 }

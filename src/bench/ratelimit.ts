@@ -73,14 +73,21 @@ export async function ratelimit(benchCtx: BenchContext): Promise<ScenarioResult>
     'ratelimit.rejectRate': round(refused / Math.max(1, requests), 4),
     'ratelimit.retryAfterHonest': honest.length ? round(honest.filter(Boolean).length / honest.length, 3) : null,
   };
+  const percent = (x: number) => `${(x * 100).toFixed(1)}%`;
+  const measuredIn = steady.length ? 'steady windows (after the first)' : 'the one full window';
   const admittedLine = full.length
-    ? `admitted per window ${full.join(', ')} → ${(ratio * 100).toFixed(1)}% of the limit in ${steady.length ? 'steady windows (after the first)' : 'the one full window'}, worst window ${(figures['ratelimit.maxWindowRatio'] * 100).toFixed(1)}%`
-    : `the run (${ctx.durationMs / 1000}s) is shorter than one window: ${perWindow[0] ?? 0} tokens admitted = ${(ratio * 100).toFixed(1)}% of the limit`;
+    ? `admitted per window ${full.join(', ')} → ${percent(ratio)} of the limit in ${measuredIn}, ` +
+      `worst window ${percent(figures['ratelimit.maxWindowRatio'])}`
+    : `the run (${ctx.durationMs / 1000}s) is shorter than one window: ` +
+      `${perWindow[0] ?? 0} tokens admitted = ${percent(ratio)} of the limit`;
+  const retryAfter = honest.length
+    ? `honest in ${honest.filter(Boolean).length}/${honest.length} retries`
+    : 'not checked (every wait was longer than the run)';
   return {
     figures,
     lines: [
       `ratelimit   limit ${limit} tokens per ${windowMs / 1000}s; ${admittedLine}`,
-      `            ${refused} of ${requests} requests refused (${(figures['ratelimit.rejectRate'] * 100).toFixed(1)}%); retry-after ${honest.length ? `honest in ${honest.filter(Boolean).length}/${honest.length} retries` : 'not checked (every wait was longer than the run)'}`,
+      `            ${refused} of ${requests} requests refused (${percent(figures['ratelimit.rejectRate'])}); retry-after ${retryAfter}`,
     ],
   };
 }

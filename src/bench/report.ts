@@ -48,8 +48,9 @@ export function compare(a: BenchReport, b: BenchReport, threshold = 0.1): { line
     const change = x === 0 ? (y === 0 ? 0 : Infinity) : (y - x) / Math.abs(x);
     const worse = HIGHER_IS_BETTER.test(key) ? change < -threshold : change > threshold;
     if (worse) regressions++;
+    const shown = Number.isFinite(change) ? `${change >= 0 ? '+' : ''}${(change * 100).toFixed(1)}%` : 'new';
     lines.push(
-      `  ${worse ? 'REGRESSION' : '          '} ${key.padEnd(34)} ${String(x).padStart(12)} → ${String(y).padStart(12)}  ${Number.isFinite(change) ? `${change >= 0 ? '+' : ''}${(change * 100).toFixed(1)}%` : 'new'}`,
+      `  ${worse ? 'REGRESSION' : '          '} ${key.padEnd(34)} ${String(x).padStart(12)} → ${String(y).padStart(12)}  ${shown}`,
     );
   }
   lines.push(`${regressions} regression${regressions === 1 ? '' : 's'} beyond ${threshold * 100}%`);

@@ -51,9 +51,9 @@ export async function split(ctx: BenchContext): Promise<ScenarioResult> {
     figures[`split.${name}.ciLow`] = round(100 * lo, 3);
     figures[`split.${name}.ciHigh`] = round(100 * hi, 3);
     const want = exp && weightSum ? (100 * (exp[name] ?? 0)) / weightSum : undefined;
-    lines.push(
-      `            ${name.padEnd(20)} ${figures[`split.${name}`]}%  (95% CI ${figures[`split.${name}.ciLow`]}–${figures[`split.${name}.ciHigh`]}%)${want !== undefined ? `  expected ${round(want, 2)}%` : ''}`,
-    );
+    const ci = `(95% CI ${figures[`split.${name}.ciLow`]}–${figures[`split.${name}.ciHigh`]}%)`;
+    const expectedNote = want !== undefined ? `  expected ${round(want, 2)}%` : '';
+    lines.push(`            ${name.padEnd(20)} ${figures[`split.${name}`]}%  ${ci}${expectedNote}`);
   }
   if (exp && total) {
     const { p } = chiSquare(

@@ -67,8 +67,10 @@ export async function streamScenario(ctx: BenchContext): Promise<ScenarioResult>
   return {
     figures,
     lines: [
-      `stream      ${streams} streams  TTFT p50 ${figures['ttft.p50']} ms p99 ${figures['ttft.p99']} ms  ITL p50 ${figures['itl.p50']} ms p99 ${figures['itl.p99']} ms  ${figures['stream.tokensPerSecond']} tok/s per stream`,
-      `            events received/emitted ${(figures['stream.fidelity'] * 100).toFixed(2)}%, streams byte-exact ${(figures['stream.faithful'] * 100).toFixed(1)}%, corrupted ${corrupted}`,
+      `stream      ${streams} streams  TTFT p50 ${figures['ttft.p50']} ms p99 ${figures['ttft.p99']} ms  ` +
+        `ITL p50 ${figures['itl.p50']} ms p99 ${figures['itl.p99']} ms  ${figures['stream.tokensPerSecond']} tok/s per stream`,
+      `            events received/emitted ${(figures['stream.fidelity'] * 100).toFixed(2)}%, ` +
+        `streams byte-exact ${(figures['stream.faithful'] * 100).toFixed(1)}%, corrupted ${corrupted}`,
     ],
   };
 }

@@ -84,9 +84,11 @@ export async function throughput(ctx: BenchContext): Promise<ScenarioResult> {
     'cpu.clientUsPerRequest': round((c.user + c.system) / Math.max(1, gw.total), 1),
   };
   if (ctx.target.pid) figures['cpu.gatewayUsPerRequest'] = round(((g1 - g0) * 1e6) / Math.max(1, gw.total), 1);
+  const latency = `p50 ${gw.p50} ms  p90 ${gw.p90} ms  p99 ${gw.p99} ms  max ${gw.max} ms`;
+  const gatewayCpu = ctx.target.pid ? `, gateway CPU ${figures['cpu.gatewayUsPerRequest']} us/req` : '';
   const lines = [
-    `throughput  ${gw.rps.toFixed(0)} req/s  p50 ${gw.p50} ms  p90 ${gw.p90} ms  p99 ${gw.p99} ms  max ${gw.max} ms  errors ${(gw.errors * 100).toFixed(2)}% ${JSON.stringify(gw.byStatus)}`,
-    `            client CPU ${figures['cpu.clientUsPerRequest']} us/req${ctx.target.pid ? `, gateway CPU ${figures['cpu.gatewayUsPerRequest']} us/req` : ''}`,
+    `throughput  ${gw.rps.toFixed(0)} req/s  ${latency}  errors ${(gw.errors * 100).toFixed(2)}% ${JSON.stringify(gw.byStatus)}`,
+    `            client CPU ${figures['cpu.clientUsPerRequest']} us/req${gatewayCpu}`,
   ];
   const direct = directTarget(ctx);
   if (direct) {
@@ -99,9 +101,8 @@ export async function throughput(ctx: BenchContext): Promise<ScenarioResult> {
       'overhead.p50': round(gw.p50 - d.p50, 3),
       'overhead.p99': round(gw.p99 - d.p99, 3),
     });
-    lines.push(
-      `direct      ${d.rps.toFixed(0)} req/s  p50 ${d.p50} ms → the gateway reaches ${(figures['overhead.ratio'] as number).toFixed(2)}x of direct, +${figures['overhead.p50']} ms at p50`,
-    );
+    const reaches = `${(figures['overhead.ratio'] as number).toFixed(2)}x of direct, +${figures['overhead.p50']} ms at p50`;
+    lines.push(`direct      ${d.rps.toFixed(0)} req/s  p50 ${d.p50} ms → the gateway reaches ${reaches}`);
   }
   return { figures, lines, detail: { gateway: gw } };
 }

@@ -16,11 +16,15 @@ export interface Answer {
 }
 
 function head(a: Answer, object: string): string {
-  return `{"id":${JSON.stringify(a.id)},"object":"${object}","created":${a.created},"model":${JSON.stringify(a.model)},"system_fingerprint":${JSON.stringify(a.fingerprint)}`;
+  return (
+    `{"id":${JSON.stringify(a.id)},"object":"${object}","created":${a.created},` +
+    `"model":${JSON.stringify(a.model)},"system_fingerprint":${JSON.stringify(a.fingerprint)}`
+  );
 }
 
 export function usageJson(a: Answer): string {
-  return `{"prompt_tokens":${a.promptTokens},"total_tokens":${a.promptTokens + a.completionTokens},"completion_tokens":${a.completionTokens}}`;
+  const total = a.promptTokens + a.completionTokens;
+  return `{"prompt_tokens":${a.promptTokens},"total_tokens":${total},"completion_tokens":${a.completionTokens}}`;
 }
 
 /** Non-streamed body: `before` + text + `after`. */
@@ -28,7 +32,9 @@ export function bodyFrame(a: Answer): { before: string; after: string } {
   if (a.endpoint === 'chat') {
     return {
       before: `${head(a, 'chat.completion')},"choices":[{"index":0,"message":{"role":"assistant","content":"`,
-      after: `","refusal":null,"tool_calls":[]},"logprobs":null,"finish_reason":"length","stop_reason":null}],"usage":${usageJson(a)},"prompt_logprobs":null}`,
+      after:
+        '","refusal":null,"tool_calls":[]},"logprobs":null,"finish_reason":"length","stop_reason":null}],' +
+        `"usage":${usageJson(a)},"prompt_logprobs":null}`,
     };
   }
   return {
@@ -56,7 +62,8 @@ export function chunkFrame(a: Answer): { before: string; after: string; lastAfte
 
 /** vLLM's first chat chunk announces the role before any text. */
 export function roleEvent(a: Answer): string {
-  return `data: ${head(a, 'chat.completion.chunk')},"choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}\n\n`;
+  const choices = '"choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]';
+  return `data: ${head(a, 'chat.completion.chunk')},${choices}}\n\n`;
 }
 
 /** The usage-only chunk of `stream_options.include_usage`: no choices. */

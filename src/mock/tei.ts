@@ -69,7 +69,8 @@ export function handleEmbeddings(res: ServerResponse, json: unknown, ctx: MockCo
     return `{"object":"embedding","embedding":${embedding},"index":${index}}`;
   });
   ctx.stats.promptTokens += promptTokens;
-  const out = `{"object":"list","data":[${data.join(',')}],"model":${JSON.stringify(body.model)},"usage":{"prompt_tokens":${promptTokens},"total_tokens":${promptTokens}}}`;
+  const usage = `{"prompt_tokens":${promptTokens},"total_tokens":${promptTokens}}`;
+  const out = `{"object":"list","data":[${data.join(',')}],"model":${JSON.stringify(body.model)},"usage":${usage}}`;
   ctx.stats.bytesSent += Buffer.byteLength(out);
   ctx.stats.completed++;
   sendJson(res, 200, out, ctx.identity);

@@ -14,10 +14,22 @@
 import { fnv1a, mix32, Rng } from '../core/hash.js';
 import { messageText, type ChatMessage } from '../openai/wire.js';
 
-const WORDS =
-  'the of and to in is that for it as was with be by on not he this are or his from at which but have an they you were her she there been one all we their has would when if so no out what up into more its can time only other new some could these two may first then do any like now my such our over man me even most made after also did many before must through back years where much your way well down should because each just those people how too little state good very make world still own see men work long get here between both life being under never day same another know while last might us great old year off come since against go came right used take three himself few house use during without again place around however home small found thought went say part once high general upon school every does got united left number course war until always away something fact though water less public put think almost hand enough far took head yet government system better set told nothing night end why called didn find going look asked later knew point next program city business give group toward young days let room president side social given present several order national possible rather second face per among form important often things looked early white case john become'.split(
-    ' ',
-  );
+const WORDS = [
+  'the of and to in is that for it as was with be by on not he this are or his from at which but have an they you',
+  'were her she there been one all we their has would when if so no out what up into more its can time only other',
+  'new some could these two may first then do any like now my such our over man me even most made after also did',
+  'many before must through back years where much your way well down should because each just those people how',
+  'too little state good very make world still own see men work long get here between both life being under never',
+  'day same another know while last might us great old year off come since against go came right used take three',
+  'himself few house use during without again place around however home small found thought went say part once',
+  'high general upon school every does got united left number course war until always away something fact though',
+  'water less public put think almost hand enough far took head yet government system better set told nothing',
+  'night end why called didn find going look asked later knew point next program city business give group toward',
+  'young days let room president side social given present several order national possible rather second face per',
+  'among form important often things looked early white case john become',
+]
+  .join(' ')
+  .split(' ');
 const MULTIBYTE = [
   'café',
   'über',

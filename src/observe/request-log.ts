@@ -13,13 +13,22 @@ export function prettyLine(e: GatewayEvent, useColor: boolean): string {
       const st = color(e.status >= 500 ? 31 : e.status >= 400 ? 33 : 32, String(e.status), useColor);
       const route = e.backend ? `${e.model} → ${e.backend}` : e.model;
       const ttft = e.ttftMs !== undefined ? ` ttft ${e.ttftMs.toFixed(0)}ms` : '';
-      const flags = `${e.clientAborted ? ' client-abort' : ''}${e.truncated ? color(31, ' TRUNCATED', useColor) : ''}${e.errorCode ? ` ${e.errorCode}` : ''}`;
-      return `${t} ${st} ${e.endpoint}${e.stream ? ' stream' : ''} ${route} ${e.durationMs.toFixed(1)}ms${ttft} tok ${e.tokens.input}/${e.tokens.output} ${e.bytesOut}B${flags} ${e.requestId}`;
+      const aborted = e.clientAborted ? ' client-abort' : '';
+      const truncated = e.truncated ? color(31, ' TRUNCATED', useColor) : '';
+      const flags = `${aborted}${truncated}${e.errorCode ? ` ${e.errorCode}` : ''}`;
+      const what = `${e.endpoint}${e.stream ? ' stream' : ''} ${route} ${e.durationMs.toFixed(1)}ms${ttft}`;
+      return `${t} ${st} ${what} tok ${e.tokens.input}/${e.tokens.output} ${e.bytesOut}B${flags} ${e.requestId}`;
     }
     case 'truncation':
-      return `${t} ${color(31, 'truncation', useColor)} ${e.model} → ${e.backend} ${e.reason} delivered ${e.bytesDelivered}B${e.bytesExpected !== undefined ? ` of ${e.bytesExpected}B` : ''} ${e.requestId}`;
+      return (
+        `${t} ${color(31, 'truncation', useColor)} ${e.model} → ${e.backend} ${e.reason} delivered ${e.bytesDelivered}B` +
+        `${e.bytesExpected !== undefined ? ` of ${e.bytesExpected}B` : ''} ${e.requestId}`
+      );
     case 'upstream_error':
-      return `${t} ${color(33, 'upstream_error', useColor)} ${e.model} → ${e.backend} ${e.reason} ${e.message}${e.retried ? ' (retrying)' : ''} ${e.requestId}`;
+      return (
+        `${t} ${color(33, 'upstream_error', useColor)} ${e.model} → ${e.backend} ${e.reason} ${e.message}` +
+        `${e.retried ? ' (retrying)' : ''} ${e.requestId}`
+      );
     case 'reload':
       return `${t} reload ${e.ok ? 'ok' : color(31, 'rejected', useColor)} ${e.message}`;
     case 'ratelimit':

@@ -157,7 +157,8 @@ export function checkWarnings(p: Profile, raw: unknown, fromEnv: ReadonlySet<str
           report(
             'warning',
             ['timeouts', 'idle'],
-            `idle timeout ${p.timeouts.idle}ms is shorter than backend "${t.backend}"'s own silence (${Math.round(silence)}ms between tokens or before the first): its streams would be cut`,
+            `idle timeout ${p.timeouts.idle}ms is shorter than backend "${t.backend}"'s own silence ` +
+              `(${Math.round(silence)}ms between tokens or before the first): its streams would be cut`,
           );
         }
       });
@@ -199,7 +200,8 @@ export function checkWarnings(p: Profile, raw: unknown, fromEnv: ReadonlySet<str
     report(
       'warning',
       ['limits', 'responseBuffer', 'onOverflow'],
-      `truncate cuts every non-streamed answer over ${p.limits.responseBuffer.maxBytes} bytes on purpose (Envoy's default-buffer failure): for load tests only`,
+      `truncate cuts every non-streamed answer over ${p.limits.responseBuffer.maxBytes} bytes on purpose ` +
+        `(Envoy's default-buffer failure): for load tests only`,
     );
   }
 }

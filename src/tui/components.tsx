@@ -74,11 +74,12 @@ export function TenantsPanel({ stats, focused, width }: { stats: StatsView | und
       {tenants.map(([name, t]) => {
         const tf = t.tpm.limit ? t.tpm.used / t.tpm.limit : 0;
         const rf = t.rpm.limit ? t.rpm.used / t.rpm.limit : 0;
+        const tpmColor = tf > 0.9 ? 'red' : tf > 0.7 ? 'yellow' : 'green';
         return (
           <Text key={name} wrap="truncate-end">
             {'  '}
-            {name.padEnd(12).slice(0, 12)} TPM <Text color={tf > 0.9 ? 'red' : tf > 0.7 ? 'yellow' : 'green'}>{bar(tf, barWidth)}</Text>{' '}
-            {num(t.tpm.used)}/{t.tpm.limit === null ? '∞' : num(t.tpm.limit)} RPM{' '}
+            {name.padEnd(12).slice(0, 12)} TPM <Text color={tpmColor}>{bar(tf, barWidth)}</Text> {num(t.tpm.used)}/
+            {t.tpm.limit === null ? '∞' : num(t.tpm.limit)} RPM{' '}
             <Text color={rf > 0.9 ? 'red' : 'green'}>{bar(rf, Math.floor(barWidth / 2))}</Text> {num(t.rpm.used)}/
             {t.rpm.limit === null ? '∞' : num(t.rpm.limit)} 429s <Text color={t.rejected ? 'red' : undefined}>{t.rejected}</Text>
           </Text>
@@ -87,6 +88,8 @@ export function TenantsPanel({ stats, focused, width }: { stats: StatsView | und
     </Panel>
   );
 }
+
+const clock = (ts: number) => new Date(ts).toISOString().slice(11, 19);
 
 const KIND_COLOR: Record<LogLine['kind'], string> = {
   truncation: 'red',
@@ -104,8 +107,7 @@ export function EventLog({ log, focused, rows, scroll }: { log: readonly LogLine
       {shown.length === 0 ? <Text dimColor>nothing notable yet</Text> : null}
       {shown.map((l) => (
         <Text key={l.id} wrap="truncate-end">
-          <Text dimColor>{new Date(l.ts).toISOString().slice(11, 19)}</Text> <Text color={KIND_COLOR[l.kind]}>{l.kind.padEnd(14)}</Text>{' '}
-          {l.text}
+          <Text dimColor>{clock(l.ts)}</Text> <Text color={KIND_COLOR[l.kind]}>{l.kind.padEnd(14)}</Text> {l.text}
         </Text>
       ))}
     </Panel>

@@ -89,7 +89,9 @@ export function describeEvent(e: Record<string, unknown>): Omit<LogLine, 'id'> |
       return {
         ts,
         kind: 'truncation',
-        text: `${e.model} → ${e.backend} cut (${e.reason}) at ${size(e.bytesDelivered as number)} of ${size(e.bytesExpected as number | undefined)}`,
+        text:
+          `${e.model} → ${e.backend} cut (${e.reason}) ` +
+          `at ${size(e.bytesDelivered as number)} of ${size(e.bytesExpected as number | undefined)}`,
       };
     case 'ratelimit':
       return {

@@ -5,9 +5,9 @@ import { applyEvent, applyStats, initialState, type TuiState } from './model.js'
 export function summaryLines(s: TuiState): string[] {
   const lines: string[] = [];
   const t = new Date().toISOString().slice(11, 19);
-  lines.push(
-    `${t} ${s.connected ? 'connected' : `disconnected: ${s.error ?? ''}`} req/s ${(s.rps.at(-1) ?? 0).toFixed(1)} tok/s ${(s.tps.at(-1) ?? 0).toFixed(0)} inflight ${s.stats?.inflight ?? 0}`,
-  );
+  const connection = s.connected ? 'connected' : `disconnected: ${s.error ?? ''}`;
+  const rates = `req/s ${(s.rps.at(-1) ?? 0).toFixed(1)} tok/s ${(s.tps.at(-1) ?? 0).toFixed(0)}`;
+  lines.push(`${t} ${connection} ${rates} inflight ${s.stats?.inflight ?? 0}`);
   for (const [model, m] of Object.entries(s.stats?.models ?? {})) {
     const parts = Object.entries(m.backends).map(
       ([b, v]) => `${b} ${v.requests} (${(v.share * 100).toFixed(1)}%/${(v.expectedShare * 100).toFixed(1)}%)`,
@@ -15,9 +15,9 @@ export function summaryLines(s: TuiState): string[] {
     lines.push(`${t}   ${model}: ${parts.join(', ')}`);
   }
   for (const [name, ten] of Object.entries(s.stats?.tenants ?? {})) {
-    lines.push(
-      `${t}   tenant ${name}: tpm ${ten.tpm.used}/${ten.tpm.limit ?? '∞'} rpm ${ten.rpm.used}/${ten.rpm.limit ?? '∞'} 429s ${ten.rejected}`,
-    );
+    const tpm = `tpm ${ten.tpm.used}/${ten.tpm.limit ?? '∞'}`;
+    const rpm = `rpm ${ten.rpm.used}/${ten.rpm.limit ?? '∞'}`;
+    lines.push(`${t}   tenant ${name}: ${tpm} ${rpm} 429s ${ten.rejected}`);
   }
   return lines;
 }

@@ -31,7 +31,8 @@ models:
 `);
 
 describe('weighted canary split', () => {
-  it('realizes 95/5 within ±1.5 points over 2000 requests (from the fingerprint every answer carries), never routing weight 0', async () => {
+  const title = 'realizes 95/5 within ±1.5 points over 2000 requests (from the fingerprint every answer carries), never routing weight 0';
+  it(title, async () => {
     const rs = await inParallel(2000, 32, () => chatOnce(gw.url, 'canary'));
     expect(rs.every((r) => r.status === 200)).toBe(true);
     expect(rs.every((r) => r.fingerprint === r.backend)).toBe(true);

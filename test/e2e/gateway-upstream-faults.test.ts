@@ -197,7 +197,8 @@ describe("backend errors in OpenAI's shape (case 9)", () => {
 });
 
 describe('broken framing and headers from a backend', () => {
-  it.each(['cl-te', 'dup-cl', 'bad-header'])('%s → 502 bad_upstream_response, and the pool stays healthy (cases 18, 48)', async (kind) => {
+  const brokenKinds = ['cl-te', 'dup-cl', 'bad-header'];
+  it.each(brokenKinds)('%s → 502 bad_upstream_response, and the pool stays healthy (cases 18, 48)', async (kind) => {
     const r = await post('broken', { 'x-broken': kind });
     expect(r.status).toBe(502);
     expect(errorOf(r).code).toBe('bad_upstream_response');
@@ -247,7 +248,8 @@ describe('header hygiene (case 47) and SSRF (case 50)', () => {
 
   it('sends the body byte for byte, only the model renamed (case 5)', async () => {
     const text =
-      '{"model" :  "capture", "messages":[{"role":"user","content":"h\\u00e9llo"}], "weird_param": {"n": [1, 2.50, 1e3], "s": "x\\"y"},"max_tokens":2}';
+      '{"model" :  "capture", "messages":[{"role":"user","content":"h\\u00e9llo"}], ' +
+      '"weird_param": {"n": [1, 2.50, 1e3], "s": "x\\"y"},"max_tokens":2}';
     const { request } = await import('undici');
     const r = await request(`${gw.url}/v1/chat/completions`, {
       method: 'POST',

@@ -47,9 +47,8 @@ describe('a 100 MB+ stream from a mock process', () => {
     });
     clearInterval(sampler);
 
-    console.log(
-      `streamed ${(bytes / 2 ** 20).toFixed(1)} MiB; mock RSS ${(baseline / 2 ** 20).toFixed(0)} → peak ${(peak / 2 ** 20).toFixed(0)} MiB`,
-    );
+    const mib = (n: number, digits: number) => (n / 2 ** 20).toFixed(digits);
+    console.log(`streamed ${mib(bytes, 1)} MiB; mock RSS ${mib(baseline, 0)} → peak ${mib(peak, 0)} MiB`);
     expect(bytes).toBeGreaterThanOrEqual(100 * 1024 * 1024);
     expect(sawDone).toBe(true);
     expect(textBytes).toBe(generatedByteLength(chatPromptKey(messages), 5, MAX_TOKENS));

@@ -51,7 +51,9 @@ describe('aigw serve --mocks', () => {
     expect(await run.stop('SIGTERM')).toBe(0);
   });
 
-  it('reloads on SIGHUP and on file change; a bad profile is rejected and the old one keeps serving; streams in flight finish', async () => {
+  const reloadTitle =
+    'reloads on SIGHUP and on file change; a bad profile is rejected and the old one keeps serving; streams in flight finish';
+  it(reloadTitle, async () => {
     const file = tempProfile(profile(AB));
     const run = await startAigw(['serve', '-c', file, '--mocks', '--log', 'json'], 4);
     const gw = run.urls.gateway!;

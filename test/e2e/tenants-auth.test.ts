@@ -15,7 +15,9 @@ const BACKEND = 'upstream-CANARY-c0ffee';
 const capture = await useUpstream((_req, res) => {
   res.writeHead(200, { 'content-type': 'application/json' });
   res.end(
-    '{"id":"x","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}',
+    '{"id":"x","object":"chat.completion","created":1,"model":"m",' +
+      '"choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],' +
+      '"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}',
   );
 });
 
@@ -87,11 +89,11 @@ describe('401 invalid_api_key (case 44)', () => {
   it('two Authorization headers', async () => {
     const { connect } = await import('node:net');
     const payload = JSON.stringify(body());
+    const head = 'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\n';
+    const twoAuthorizations = `authorization: Bearer ${ACME}\r\nauthorization: Bearer other\r\n`;
     const reply = await new Promise<string>((resolve) => {
       const sock = connect(Number(new URL(gw.url).port), '127.0.0.1', () =>
-        sock.write(
-          `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\nauthorization: Bearer ${ACME}\r\nauthorization: Bearer other\r\ncontent-length: ${payload.length}\r\nconnection: close\r\n\r\n${payload}`,
-        ),
+        sock.write(`${head}${twoAuthorizations}content-length: ${payload.length}\r\nconnection: close\r\n\r\n${payload}`),
       );
       let out = '';
       sock.on('data', (d) => (out += d));

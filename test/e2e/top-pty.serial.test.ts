@@ -1,4 +1,7 @@
-/** `aigw top` in a real pseudo-terminal (tmux) against a live gateway: routed models, a truncation, reconnection. Runs after the rest (a screen under full-suite load can lag). */
+/**
+ * `aigw top` in a real pseudo-terminal (tmux) against a live gateway: routed models, a truncation, reconnection.
+ * Runs after the rest (a screen under full-suite load can lag).
+ */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -13,8 +13,13 @@ local cur = math.floor(now / bms)
 local S = B + 1
 `;
 
-/** KEYS: per spec [tokens hash, requests hash, leases zset]. ARGV: windowMs, buckets, cost, lease, leaseTtlMs, n, then per spec tpm, rpm, conc (-1 = none). */
-export const ADMIT = `${CLOCK}local cost = tonumber(ARGV[3]); local lease = ARGV[4]; local ttl = tonumber(ARGV[5]); local n = tonumber(ARGV[6])
+const ADMIT_ARGS = 'local cost = tonumber(ARGV[3]); local lease = ARGV[4]; local ttl = tonumber(ARGV[5]); local n = tonumber(ARGV[6])';
+
+/**
+ * KEYS: per spec [tokens hash, requests hash, leases zset].
+ * ARGV: windowMs, buckets, cost, lease, leaseTtlMs, n, then per spec tpm, rpm, conc (-1 = none).
+ */
+export const ADMIT = `${CLOCK}${ADMIT_ARGS}
 
 local function load(key)
   local h = redis.call('HGETALL', key)
@@ -87,8 +92,10 @@ end
 return out
 `;
 
+const SETTLE_ARGS = 'local bucket = tonumber(ARGV[3]); local delta = tonumber(ARGV[4]); local lease = ARGV[5]; local n = tonumber(ARGV[6])';
+
 /** KEYS: per spec [tokens hash, leases zset]. ARGV: windowMs, buckets, bucket, delta, lease, n, then per spec hasTpm (1/0). */
-export const SETTLE = `${CLOCK}local bucket = tonumber(ARGV[3]); local delta = tonumber(ARGV[4]); local lease = ARGV[5]; local n = tonumber(ARGV[6])
+export const SETTLE = `${CLOCK}${SETTLE_ARGS}
 for i = 0, n - 1 do
   local tk = KEYS[i * 2 + 1]
   if ARGV[7 + i] == '1' and delta ~= 0 then
