@@ -15,7 +15,6 @@ function logGamma(x: number): number {
   const c = [76.18009172947146, -86.50532032941677, 24.01409824083091, -1.231739572450155, 0.1208650973866179e-2, -0.5395239384953e-5];
   let y = x;
   const tmp = x + 5.5 - (x + 0.5) * Math.log(x + 5.5);
-  // biome-ignore lint/correctness/noPrecisionLoss: as published
   let ser = 1.000000000190015;
   for (const ci of c) ser += ci / ++y;
   // biome-ignore lint/correctness/noPrecisionLoss: as published (sqrt(2π) to the coefficients' precision)

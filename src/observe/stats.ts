@@ -4,17 +4,23 @@
  * and requests in the current window vs limits, rejections), and recent truncations. Fed by the bus.
  */
 import type { EventBus } from '../events/bus.js';
+import type { RefusalCount, StatsSnapshot, TenantSnapshot, BackendSnapshot, ModelSnapshot } from '../events/stats-snapshot.js';
 import type { GatewayEvent, TruncationEvent } from '../events/types.js';
 import type { Runtime } from '../gateway/runtime.js';
 
 const SAMPLES = 512;
 const RECENT_TRUNCATIONS = 50;
 const TENANT_BUCKETS = 60;
+/** Distinct (tenant, status, code) refusal counters kept; codes are the gateway's own, so this is never reached in practice. */
+const MAX_REFUSAL_KINDS = 1024;
 
 /** A ring of recent samples, for quantiles. */
 class Ring {
   private readonly data = new Float64Array(SAMPLES);
   private n = 0;
+  get samples(): number {
+    return this.n;
+  }
   push(v: number): void {
     this.data[this.n++ % SAMPLES] = v;
   }
@@ -61,6 +67,8 @@ export class StatsCollector {
   private models = new Map<string, Map<string, BackendStats>>();
   private tenants = new Map<string, { tokens: WindowSum; requests: WindowSum; rejected: number }>();
   private truncations: TruncationEvent[] = [];
+  /** Refused requests by `tenant|status|code` (a bounded set: configured tenants × a handful of codes). */
+  private refusals = new Map<string, RefusalCount>();
   private readonly startedAt = Date.now();
 
   constructor(private readonly runtime: () => Runtime) {}
@@ -80,6 +88,7 @@ export class StatsCollector {
 
   record(e: GatewayEvent): void {
     if (e.type === 'request') {
+      if (e.status >= 400) this.refusal(e.tenant, e.status, e.errorCode ?? 'unknown');
       if (!this.runtime().routes.has(e.model) || e.backend === undefined) return;
       let m = this.models.get(e.model);
       if (!m) this.models.set(e.model, (m = new Map()));
@@ -103,21 +112,30 @@ export class StatsCollector {
     }
   }
 
+  private refusal(tenant: string | undefined, status: number, code: string): void {
+    const t = tenant !== undefined && this.runtime().tenants.tenants.has(tenant) ? tenant : null;
+    const key = `${t}|${status}|${code}`;
+    const r = this.refusals.get(key);
+    if (r) r.count++;
+    else if (this.refusals.size < MAX_REFUSAL_KINDS) this.refusals.set(key, { tenant: t, status, code, count: 1 });
+  }
+
   reset(): void {
+    this.refusals = new Map();
     this.models = new Map();
     this.tenants = new Map();
     this.truncations = [];
   }
 
-  snapshot(): object {
+  snapshot(): StatsSnapshot {
     const rt = this.runtime();
     const now = Date.now();
-    const models: Record<string, unknown> = {};
+    const models: Record<string, ModelSnapshot> = {};
     for (const [name, route] of rt.routes) {
       const seen = this.models.get(name);
       const total = [...(seen?.values() ?? [])].reduce((s, b) => s + b.requests, 0);
       const weightSum = route.group.weights.reduce((a, b) => a + b, 0);
-      const backends: Record<string, unknown> = {};
+      const backends: Record<string, BackendSnapshot> = {};
       const names = new Set([...route.group.targets.map((t) => t.backend.name), ...(seen?.keys() ?? [])]);
       for (const backend of names) {
         const s = seen?.get(backend);
@@ -133,11 +151,12 @@ export class StatsCollector {
           tokens: s?.tokens ?? { input: 0, output: 0 },
           latencyMs: s?.latency.quantiles() ?? { p50: 0, p99: 0 },
           ttftMs: s?.ttft.quantiles() ?? { p50: 0, p99: 0 },
+          ttftSamples: s?.ttft.samples ?? 0,
         };
       }
       models[name] = { requests: total, backends };
     }
-    const tenants: Record<string, unknown> = {};
+    const tenants: Record<string, TenantSnapshot> = {};
     for (const [name, t] of rt.tenants.tenants) {
       const s = this.tenants.get(name);
       const limits = t.config.limits ?? {};
@@ -156,6 +175,7 @@ export class StatsCollector {
       inflight,
       models,
       tenants,
+      refusals: [...this.refusals.values()],
       truncations: this.truncations,
     };
   }

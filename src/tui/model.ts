@@ -3,27 +3,10 @@
  * and short histories for sparklines. Pure functions fold snapshots and events into it, so components
  * render fixtures and tests need no network.
  */
+import type { BackendSnapshot, StatsSnapshot } from '../events/stats-snapshot.js';
 
-export interface BackendView {
-  requests: number;
-  inflight: number;
-  weight: number;
-  expectedShare: number;
-  share: number;
-  errors: number;
-  ejected: boolean;
-  tokens: { input: number; output: number };
-  latencyMs: { p50: number; p99: number };
-  ttftMs: { p50: number; p99: number };
-}
-
-export interface StatsView {
-  ts: number;
-  windowMs: number;
-  inflight: number;
-  models: Record<string, { requests: number; backends: Record<string, BackendView> }>;
-  tenants: Record<string, { tpm: { used: number; limit: number | null }; rpm: { used: number; limit: number | null }; rejected: number }>;
-}
+export type BackendView = BackendSnapshot;
+export type StatsView = StatsSnapshot;
 
 export interface LogLine {
   id: number;
