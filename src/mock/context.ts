@@ -6,7 +6,7 @@ import { MockStats } from './stats.js';
 /** What a mock needs to know; the profile's `mock:` block, with the backend's name. */
 export interface MockSettings {
   name: string;
-  kind: 'vllm' | 'tei';
+  kind: 'vllm' | 'tei' | 'anthropic' | 'azure-openai';
   /** Upstream model names served; undefined accepts any name. */
   models?: readonly string[];
   ttft: number;
@@ -15,6 +15,7 @@ export interface MockSettings {
   defaultMaxTokens: number;
   dimensions: number;
   faults?: { rate: number; seed: number; kinds: readonly string[] };
+  prefixCache?: { blocks: number; blockTokens: number; prefillPerToken: number };
 }
 
 export class MockContext {

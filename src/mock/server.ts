@@ -10,7 +10,7 @@ import { handleCompletion, modelList } from './vllm.js';
 
 export interface RunningMock {
   readonly name: string;
-  readonly kind: 'vllm' | 'tei';
+  readonly kind: MockSettings['kind'];
   readonly url: string;
   readonly context: MockContext;
   close(): Promise<void>;

@@ -136,6 +136,62 @@ function reportFallbackCycles(p: Profile, report: Report): void {
   for (const name of Object.keys(p.models)) visit(name, []);
 }
 
+/**
+ * Names the contract fixes for features still being built: refused with a clear message until they work,
+ * never accepted and ignored. Each feature's block goes when it lands.
+ */
+export function checkNotYetBuilt(p: Profile, report: Report): void {
+  const soon = (path: KeyPath, what: string) => report('error', path, `${what} is not available in this build yet`);
+
+  for (const [name, b] of Object.entries(p.backends)) {
+    if (b.kind !== 'openai') soon(['backends', name, 'kind'], `kind: ${b.kind}`);
+  }
+
+  for (const [name, b] of Object.entries(p.backends)) {
+    if (b.mock && (b.mock.kind === 'anthropic' || b.mock.kind === 'azure-openai'))
+      soon(['backends', name, 'mock', 'kind'], `mock kind ${b.mock.kind}`);
+  }
+
+  for (const [name, b] of Object.entries(p.backends)) {
+    if (b.mock?.prefixCache) soon(['backends', name, 'mock', 'prefixCache'], 'the simulated prefix cache');
+  }
+
+  for (const [name, b] of Object.entries(p.backends)) {
+    if (b.forwardIdentity) soon(['backends', name, 'forwardIdentity'], 'forwardIdentity');
+  }
+
+  for (const [name, m] of Object.entries(p.models)) {
+    if (m.strategy !== 'weighted') soon(['models', name, 'strategy'], `strategy ${m.strategy}`);
+  }
+
+  for (const [name, m] of Object.entries(p.models)) {
+    m.targets.forEach((t, i) => {
+      if (t.pricing) soon(['models', name, 'targets', i, 'pricing'], 'pricing');
+    });
+  }
+
+  for (const [name, t] of Object.entries(p.tenants ?? {})) {
+    if (t.limits?.budget) soon(['tenants', name, 'limits', 'budget'], 'limits.budget');
+  }
+
+  if (p.limits.responseBuffer.onOverflow === 'envoy') soon(['limits', 'responseBuffer', 'onOverflow'], 'onOverflow: envoy');
+
+  if (p.observe.tracing) soon(['observe', 'tracing'], 'tracing');
+
+  if (p.auth?.jwt) soon(['auth', 'jwt'], 'JWT authentication');
+
+  if (p.tls) soon(['tls'], 'TLS');
+
+  for (const [name, t] of Object.entries(p.tenants ?? {})) {
+    if (t.mtls) soon(['tenants', name, 'mtls'], 'mtls tenants');
+  }
+
+  for (const [name, t] of Object.entries(p.tenants ?? {})) {
+    if (t.keys.length === 0 && !t.mtls && !p.auth?.jwt)
+      report('error', ['tenants', name, 'keys'], 'a tenant needs keys (or an mtls rule, or auth.jwt to name it)');
+  }
+}
+
 export function checkWarnings(p: Profile, raw: unknown, fromEnv: ReadonlySet<string>, report: Report): void {
   const tenants = Object.entries(p.tenants ?? {});
   const usedBackends = new Set<string>();

@@ -1,7 +1,7 @@
 /** Loads a profile: YAML with positions → env interpolation → schema → cross-checks → a frozen Profile. */
 import { readFile } from 'node:fs/promises';
 import { deepFreeze } from '../core/freeze.js';
-import { checkReferences, checkWarnings, type Report } from './checks.js';
+import { checkNotYetBuilt, checkReferences, checkWarnings, type Report } from './checks.js';
 import { formatPath, type ProfileProblem } from './problems.js';
 import { ProfileSchema, type Profile } from './schema.js';
 import { positionOf, readYaml } from './yaml-source.js';
@@ -39,6 +39,7 @@ export function parseProfile(text: string, file: string, env: Env = process.env)
     (severity === 'error' ? problems : warnings).push({ severity, file, line: pos.line, col: pos.col, path: formatPath(path), message });
   };
   checkReferences(parsed.data, report);
+  checkNotYetBuilt(parsed.data, report);
   if (problems.length) return { ok: false, problems: sortProblems(problems) };
   checkWarnings(parsed.data, src.value, src.fromEnv, report);
   return { ok: true, profile: deepFreeze(parsed.data), warnings: sortProblems(warnings) };

@@ -48,8 +48,18 @@ const MockFaults = z.strictObject({
     .default(['status:503']),
 });
 
+/** A simulated prefix (KV) cache, as llm-d's inference simulator models prefill. */
+const PrefixCache = z.strictObject({
+  /** Blocks the cache holds (LRU). */
+  blocks: z.int().min(1).default(4096),
+  /** Prompt tokens per block; block i's hash covers block i-1's (a chain). */
+  blockTokens: z.int().min(1).default(16),
+  /** Time to first token grows by this much per uncached prompt token. */
+  prefillPerToken: Duration.default(0.1),
+});
+
 export const MockSchema = z.strictObject({
-  kind: z.enum(['vllm', 'tei']),
+  kind: z.enum(['vllm', 'tei', 'anthropic', 'azure-openai']),
   /** Upstream model names this mock serves; by default the names the profile's targets send it. */
   models: z.array(z.string().min(1)).min(1).optional(),
   ttft: Duration.default(0),
@@ -61,21 +71,49 @@ export const MockSchema = z.strictObject({
   /** Embedding width (tei). */
   dimensions: z.int().min(1).max(65536).default(1024),
   faults: MockFaults.optional(),
+  prefixCache: PrefixCache.optional(),
+});
+
+/** Connections to one backend, and the bounded wait for one (Envoy's pending-request circuit breaker). */
+const Pool = z.strictObject({
+  connections: z.int().min(1).optional(),
+  /** Requests that may wait for a connection; beyond it, 503 upstream_unavailable. */
+  queue: z.int().min(0).default(1024),
+  /** Longest wait for a connection (it counts against timeouts.firstByte). */
+  queueTimeout: Duration.default(5000),
 });
 
 const Backend = z.strictObject({
   url: z.string(),
+  /** The API the backend speaks: OpenAI's (vLLM, TEI, OpenAI), Anthropic's Messages, or Azure OpenAI's paths. */
+  kind: z.enum(['openai', 'anthropic', 'azure-openai']).default('openai'),
   apiKey: z.string().min(1).optional(),
   headers: z.record(z.string(), z.string()).optional(),
-  /** Upper bound on pooled connections to this backend. */
+  /** Upper bound on pooled connections to this backend (the same as pool.connections). */
   maxConnections: z.int().min(1).default(256),
+  pool: Pool.prefault({}),
+  /** kind: anthropic — the anthropic-version header sent upstream. */
+  anthropicVersion: z.string().min(1).default('2023-06-01'),
+  /** kind: azure-openai — the deployment in /openai/deployments/{deployment}/…, and the api-version query. */
+  deployment: z.string().min(1).optional(),
+  apiVersion: z.string().min(1).optional(),
+  /** Who is calling, for the backend: headers set by the gateway (client-sent copies are stripped first). */
+  forwardIdentity: z.strictObject({ tenantHeader: z.string().min(1).optional(), userHeader: z.string().min(1).optional() }).optional(),
   mock: MockSchema.optional(),
+});
+
+/** USD per million tokens. */
+const Pricing = z.strictObject({
+  input: z.number().min(0),
+  cachedInput: z.number().min(0).optional(),
+  output: z.number().min(0),
 });
 
 const Target = z.strictObject({
   backend: z.string(),
   model: z.string().min(1).optional(),
   weight: z.number().min(0).default(1),
+  pricing: Pricing.optional(),
 });
 
 const MatchRule = z.strictObject({
@@ -86,6 +124,8 @@ const MatchRule = z.strictObject({
 });
 
 const Model = z.strictObject({
+  /** How a target is chosen within a group of interchangeable targets (weights always hold between groups). */
+  strategy: z.enum(['weighted', 'least-request', 'latency', 'prefix', 'cost']).default('weighted'),
   targets: z.array(Target).min(1),
   fallbacks: z.array(z.string()).default([]),
   sticky: z
@@ -103,10 +143,18 @@ const Limits = z.strictObject({
   tpm: z.int().min(0).optional(),
   rpm: z.int().min(0).optional(),
   concurrency: z.int().min(0).optional(),
+  /** Spend in USD per period, reserved and settled like tokens (429 with type budget). */
+  budget: z.strictObject({ usd: z.number().min(0), per: Duration }).optional(),
 });
 
 const Tenant = z.strictObject({
-  keys: z.array(z.string().min(1)).min(1),
+  /** API keys; a tenant may instead be reached by a JWT claim (auth.jwt) or a client certificate (mtls). */
+  keys: z.array(z.string().min(1)).default([]),
+  /** A client certificate whose subject or SAN matches names this tenant (needs tls.clientCa). */
+  mtls: z
+    .strictObject({ subject: z.string().min(1).optional(), san: z.string().min(1).optional() })
+    .refine((m) => m.subject !== undefined || m.san !== undefined, 'expected `subject` or `san`')
+    .optional(),
   models: z.array(z.string()).optional(),
   limits: Limits.optional(),
   /** Limits per (tenant, model), on top of the tenant-wide ones. */
@@ -127,13 +175,15 @@ export const ProfileSchema = z.strictObject({
   limits: z
     .strictObject({
       maxRequestBytes: Size.default(8 * 1024 ** 2),
+      /** One SSE line larger than this ends the stream with upstream_stream_error instead of growing memory. */
+      maxEventBytes: Size.default(16 * 1024 ** 2),
       /** Requests in flight across all tenants before new ones get 503 overloaded. */
       maxInflight: z.int().min(1).default(10_000),
       responseBuffer: z
         .strictObject({
           mode: z.enum(['passthrough', 'buffered']).default('passthrough'),
           maxBytes: Size.default(50 * 1024 ** 2),
-          onOverflow: z.enum(['error', 'truncate']).default('error'),
+          onOverflow: z.enum(['error', 'truncate', 'envoy']).default('error'),
         })
         .prefault({}),
       /** The rate-limit window (tests shorten it; TPM and RPM are per window). */
@@ -179,6 +229,49 @@ export const ProfileSchema = z.strictObject({
       retryAfterCap: Duration.default(1000),
     })
     .prefault({}),
+  /** Traces (OpenTelemetry, OTLP/HTTP); off unless set. */
+  observe: z
+    .strictObject({
+      tracing: z
+        .strictObject({
+          /** The collector's base URL: spans go to {otlp}/v1/traces. */
+          otlp: z.string().regex(/^https?:\/\//, 'expected an http:// or https:// URL'),
+          sampleRatio: z.number().min(0).max(1).default(1),
+          headers: z.record(z.string(), z.string()).optional(),
+          /** Prompt and answer text in spans: off by default. */
+          captureContent: z.boolean().default(false),
+        })
+        .optional(),
+    })
+    .prefault({}),
+  /** Identities beyond API keys. */
+  auth: z
+    .strictObject({
+      jwt: z
+        .strictObject({
+          /** A JWKS file path or an http(s) URL (refreshed on an interval and on an unknown kid). */
+          jwks: z.string().min(1),
+          issuer: z.string().min(1),
+          audience: z.string().min(1),
+          /** The claim whose value names the tenant. */
+          tenantClaim: z.string().min(1).default('sub'),
+          /** An optional claim listing the models this token may use (narrows the tenant's allow-list). */
+          modelsClaim: z.string().min(1).optional(),
+          /** An optional claim forwarded as the user (backends.*.forwardIdentity.userHeader). */
+          userClaim: z.string().min(1).optional(),
+        })
+        .optional(),
+    })
+    .optional(),
+  /** Serve the gateway listener over HTTPS; with clientCa, client certificates can name tenants (tenants.*.mtls). */
+  tls: z
+    .strictObject({
+      cert: z.string().min(1),
+      key: z.string().min(1),
+      clientCa: z.string().min(1).optional(),
+      requireClientCert: z.boolean().default(false),
+    })
+    .optional(),
   backends: z.record(Name, Backend),
   models: z.record(Name, Model),
   tenants: z.record(Name, Tenant).optional(),

@@ -12,7 +12,7 @@ import { TailWindow } from './usage-tap.js';
 export interface BufferPolicy {
   mode: 'passthrough' | 'buffered';
   maxBytes: number;
-  onOverflow: 'error' | 'truncate';
+  onOverflow: 'error' | 'truncate' | 'envoy';
 }
 
 export type BodyOutcome = { kind: 'ok' } | { kind: 'too_large' } | { kind: 'truncated'; delivered: number };
