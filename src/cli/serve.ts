@@ -1,19 +1,14 @@
 /**
- * `aigw serve`: the composition root of the gateway — profile, optional in-process mocks, the gateway and
- * admin listeners, logs, reload on SIGHUP or file change, and a bounded drain on SIGINT/SIGTERM.
+ * `aigw serve`: the stack (cli/stack.ts) from a profile file, log lines or the live TUI, reload on SIGHUP or
+ * a change of the file, and a bounded drain on SIGINT/SIGTERM.
  */
-import { unwatchFile, watchFile } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { EventBus } from '../events/bus.js';
-import { startGateway, listen } from '../gateway/server.js';
-import { startMock, type RunningMock } from '../mock/server.js';
-import { createAdmin } from '../observe/admin.js';
-import { attachRequestLog, type LogFormat } from '../observe/request-log.js';
-import { loadProfileFile } from '../profile/load.js';
+import type { LogFormat } from '../observe/request-log.js';
+import { loadProfileFile, parseProfile } from '../profile/load.js';
 import { formatProblem } from '../profile/problems.js';
-import type { Profile } from '../profile/schema.js';
-import { mocksOfProfile, withBackendUrls } from './mock-settings.js';
-import { CliError, exitCodes } from './run.js';
+import { watchProfile } from './profile-watch.js';
+import { exitCodes } from './run.js';
+import { startStack } from './stack.js';
 
 /** The TUI in this process, on the admin listener's own endpoints; resolves when the user quits. */
 async function startTui(adminUrl: string, key: string | undefined): Promise<{ done: Promise<unknown> }> {
@@ -38,77 +33,39 @@ export async function run(opts: Options): Promise<number> {
   }
   for (const w of loaded.warnings) process.stderr.write(`${formatProblem(w)}\n`);
 
-  const mocks: RunningMock[] = [];
-  const mockUrls = new Map<string, string>();
-  if (opts.mocks) {
-    for (const planned of mocksOfProfile(loaded.profile)) {
-      const mock = await startMock(planned.settings, planned.port, planned.host).catch((e: Error) => {
-        throw new CliError(`cannot start mock ${planned.settings.name}: ${e.message}`);
-      });
-      mocks.push(mock);
-      mockUrls.set(mock.name, mock.url);
-      process.stdout.write(`mock ${mock.name} (${mock.kind}) listening on ${mock.url}\n`);
-    }
-  }
-  const effective = (p: Profile): Profile => (mockUrls.size ? withBackendUrls(p, mockUrls) : p);
-
-  const bus = new EventBus();
-  const profile = effective(loaded.profile);
-  const gateway = await startGateway(profile, bus, opts.listen ?? profile.listen).catch((e: Error) => {
-    throw new CliError(`cannot listen on ${opts.listen ?? profile.listen}: ${e.message}`);
+  const wantTui = opts.tui === true && process.stdout.isTTY === true;
+  const stack = await startStack(loaded.profile, {
+    listen: opts.listen,
+    admin: opts.admin,
+    mocks: opts.mocks,
+    log: wantTui ? 'off' : opts.log,
+    announce: (line) => process.stdout.write(`${line}\n`),
   });
-  process.stdout.write(`gateway listening on ${gateway.url}\n`);
-  const admin = profile.admin.enabled
-    ? createAdmin({ runtime: () => gateway.state.runtime, bus, inflight: () => gateway.state.inflight }, profile.admin.key)
-    : undefined;
-  const adminUrl = admin
-    ? await listen(admin.server, opts.admin ?? profile.admin.listen).catch((e: Error) => {
-        throw new CliError(`cannot listen on ${opts.admin ?? profile.admin.listen}: ${e.message}`);
-      })
-    : undefined;
-  if (adminUrl) process.stdout.write(`admin listening on ${adminUrl}\n`);
-  const tui = opts.tui && process.stdout.isTTY && adminUrl ? await startTui(adminUrl, profile.admin.key) : undefined;
-  if (opts.tui && !tui) process.stderr.write('aigw: --tui needs a terminal; showing log lines instead\n');
-  if (!tui) attachRequestLog(bus, opts.log);
+  const tui = wantTui && stack.adminUrl ? await startTui(stack.adminUrl, stack.profile().admin.key) : undefined;
+  if (opts.tui && !tui) process.stderr.write('aigw: --tui needs a terminal and the admin listener; showing log lines instead\n');
 
-  let lastText = '';
-  const reload = async (why: string) => {
-    const r = await loadProfileFile(opts.config);
-    if (!r.ok) {
-      for (const p of r.problems) process.stderr.write(`${formatProblem(p)}\n`);
-      bus.publish({
-        type: 'reload',
-        ts: Date.now(),
-        ok: false,
-        message: `${why}: ${r.problems.length} problem(s); the previous profile keeps serving: ${r.problems.map(formatProblem).join('; ')}`,
-      });
+  const reload = async (why: string, text?: string) => {
+    const r = text === undefined ? await loadProfileFile(opts.config) : parseProfile(text, opts.config);
+    const applied = r.ok ? await stack.reload(r.profile) : { ok: false as const, problems: r.problems.map(formatProblem) };
+    if (!applied.ok) {
+      const { problems } = applied;
+      for (const p of problems) process.stderr.write(`aigw: reload refused: ${p}\n`);
+      const message = `${why}: ${problems.length} problem(s); the previous profile keeps serving: ${problems.join('; ')}`;
+      stack.bus.publish({ type: 'reload', ts: Date.now(), ok: false, message });
       return;
     }
-    gateway.reload(effective(r.profile));
-    bus.publish({ type: 'reload', ts: Date.now(), ok: true, message: `${why}: ${Object.keys(r.profile.models).length} models` });
+    const models = Object.keys(stack.profile().models).length;
+    stack.bus.publish({ type: 'reload', ts: Date.now(), ok: true, message: `${why}: ${models} models` });
   };
   process.on('SIGHUP', () => void reload('SIGHUP'));
-  watchFile(opts.config, { interval: 250 }, (cur, prev) => {
-    if (cur.mtimeMs === prev.mtimeMs && cur.size === prev.size) return;
-    void readFile(opts.config, 'utf8').then(
-      (text) => {
-        if (text === lastText) return;
-        lastText = text;
-        return reload('file changed');
-      },
-      () => {},
-    );
-  });
-  lastText = await readFile(opts.config, 'utf8').catch(() => '');
+  const unwatch = watchProfile(opts.config, await readFile(opts.config, 'utf8').catch(() => ''), (text) => reload('file changed', text));
 
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
     void tui?.done.then(() => resolve());
   });
-  unwatchFile(opts.config);
-  await gateway.drain(gateway.state.runtime.profile.timeouts.drain);
-  admin?.close();
-  await Promise.all(mocks.map((m) => m.close()));
+  unwatch();
+  await stack.close();
   return exitCodes.ok;
 }

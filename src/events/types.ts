@@ -23,6 +23,8 @@ export interface RequestEvent {
   clientAborted: boolean;
   truncated: boolean;
   errorCode?: string | undefined;
+  /** Why a token count is an estimate (e.g. the prompt was over the exact-count budget). */
+  countNote?: string | undefined;
 }
 
 export type TruncationReason = 'upstream_reset' | 'idle_timeout' | 'buffer_truncate';

@@ -1,38 +1,33 @@
 /**
- * The gateway's HTTP surface (contract §3), composed in one place: path → body → parse → route/upstream/relay.
- * `handle` works on any node:http request/response pair.
+ * The gateway's HTTP surface, composed in one place. A proxied request goes through the stages in order —
+ *   auth → body → parse → admit → route → attempt → relay → settle
+ * — each a call below, each answering the client itself (an error value rendered once) when it refuses.
+ * `createHandler` works on any node:http request/response pair.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { aigwError } from '../core/errors.js';
+import { guarded } from '../core/guard.js';
 import { nextId } from '../core/ids.js';
 import type { EventBus } from '../events/bus.js';
-import { parseProxyRequest, type Endpoint } from './parse-request.js';
-import { proxy } from './proxy.js';
+import { type Endpoint, endpointAt } from '../openai/endpoints.js';
+import { renderError } from '../openai/error-shape.js';
+import { type ProxyRequest, parseProxyRequest } from '../openai/parse-request.js';
+import { admit, type PromptCounter, unlimited } from '../tenants/admission.js';
+import { modelNotAllowed, type Tenant } from '../tenants/keys.js';
+import { routeAndRelay } from './attempts.js';
 import { RequestContext } from './request-context.js';
-import { readRequestBody } from './request-body.js';
+import { discardUpload, readRequestBody } from './request-body.js';
 import { modelNotFound, sendError, sendJsonText } from './respond.js';
 import type { Runtime } from './runtime.js';
-import type { Limiter } from '../tenants/limiter.js';
-import { modelNotAllowed, type Tenant } from '../tenants/keys.js';
-import { estimateTokens } from '../tenants/estimate.js';
-import { actualCost, completeTokenCounts } from '../tenants/settle.js';
 
+/** What outlives a reload: the current runtime (swapped whole), the bus, counters, the tokenizer thread. */
 export interface GatewayState {
   runtime: Runtime;
   readonly bus: EventBus;
-  readonly limiter: Limiter;
+  readonly tokens: PromptCounter;
   inflight: number;
   draining: boolean;
 }
-
-const PROXY_PATHS: Record<string, Endpoint> = {
-  '/v1/chat/completions': 'chat',
-  '/v1/completions': 'completions',
-  '/v1/embeddings': 'embeddings',
-};
-
-/** How long the rest of a refused upload is read (and dropped) before the connection is closed. */
-const LINGER_MS = 2000;
 
 const REQUEST_ID_RE = /^[\x21-\x7e]{1,128}$/;
 
@@ -42,40 +37,50 @@ function requestIdOf(req: IncomingMessage): string {
 }
 
 export function createHandler(state: GatewayState): (req: IncomingMessage, res: ServerResponse) => void {
-  return (req, res) => {
-    const ctx = new RequestContext(req, res, requestIdOf(req), state.bus);
-    state.inflight++;
-    res.on('close', () => {
-      state.inflight--;
-      // A response aigw itself cut (truncate mode, a broken upstream body) is not a client leaving.
-      if (!res.writableFinished && !ctx.truncated) {
-        ctx.clientGone = true;
-        ctx.onClientGone?.();
-      }
-      ctx.finish();
-    });
-    if (state.draining) res.setHeader('connection', 'close');
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const path = q < 0 ? url : url.slice(0, q);
-    const endpoint = PROXY_PATHS[path];
-    if (endpoint !== undefined) {
-      if (req.method !== 'POST') return methodNotAllowed(ctx, 'POST');
-      ctx.endpoint = endpoint;
-      return void handleProxy(ctx, state, endpoint);
+  return guarded(
+    (req, res) => handle(state, req, res),
+    (res) => {
+      const r = renderError(aigwError('internal_error', 'the gateway failed to handle this request'));
+      res.writeHead(r.status, r.headers).end(r.body);
+    },
+  );
+}
+
+function handle(state: GatewayState, req: IncomingMessage, res: ServerResponse): Promise<void> | void {
+  const runtime = state.runtime;
+  runtime.acquire();
+  const ctx = new RequestContext(req, res, requestIdOf(req), state.bus);
+  state.inflight++;
+  res.on('close', () => {
+    state.inflight--;
+    // A response aigw itself cut (truncate mode, a broken upstream body) is not a client leaving.
+    if (!res.writableFinished && !ctx.record.truncated) {
+      ctx.record.clientGone = true;
+      ctx.onClientGone?.();
     }
-    if (path === '/healthz') {
-      if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(ctx, 'GET');
-      return sendJsonText(ctx, state.draining ? 503 : 200, state.draining ? '{"status":"draining"}' : '{"status":"ok"}');
-    }
-    if (path === '/v1/models' || path.startsWith('/v1/models/')) {
-      if (req.method !== 'GET') return methodNotAllowed(ctx, 'GET');
-      const tenant = authenticate(ctx, state.runtime);
-      if (tenant === null) return;
-      return listModels(ctx, state.runtime, path, tenant);
-    }
-    sendError(ctx, aigwError('not_found', `no route for ${req.method} ${path}`));
-  };
+    void ctx.finish().then(() => runtime.release());
+  });
+  if (state.draining) res.setHeader('connection', 'close');
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  const endpoint = endpointAt(path);
+  if (endpoint !== undefined) {
+    if (req.method !== 'POST') return methodNotAllowed(ctx, 'POST');
+    ctx.record.endpoint = endpoint;
+    return proxy(ctx, state, runtime, endpoint);
+  }
+  if (path === '/healthz') {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(ctx, 'GET');
+    return sendJsonText(ctx, state.draining ? 503 : 200, state.draining ? '{"status":"draining"}' : '{"status":"ok"}');
+  }
+  if (path === '/v1/models' || path.startsWith('/v1/models/')) {
+    if (req.method !== 'GET') return methodNotAllowed(ctx, 'GET');
+    const tenant = authenticate(ctx, runtime);
+    if (tenant === null) return;
+    return listModels(ctx, runtime, path, tenant);
+  }
+  sendError(ctx, aigwError('not_found', `no route for ${req.method} ${path}`));
 }
 
 function methodNotAllowed(ctx: RequestContext, allow: string): void {
@@ -83,7 +88,7 @@ function methodNotAllowed(ctx: RequestContext, allow: string): void {
   sendError(ctx, aigwError('method_not_allowed', `${ctx.req.method} is not allowed here; use ${allow}`));
 }
 
-/** The caller's tenant (undefined when no tenants are configured); null after answering 401. */
+/** The auth stage: the caller's tenant (undefined when no tenants are configured); null after answering 401. */
 function authenticate(ctx: RequestContext, runtime: Runtime): Tenant | undefined | null {
   if (!runtime.tenants.enabled) return undefined;
   const t = runtime.tenants.authenticate(ctx.req.headers, ctx.req.rawHeaders);
@@ -91,7 +96,7 @@ function authenticate(ctx: RequestContext, runtime: Runtime): Tenant | undefined
     sendError(ctx, t);
     return null;
   }
-  ctx.tenant = t.name;
+  ctx.record.tenant = t.name;
   return t;
 }
 
@@ -110,8 +115,7 @@ function listModels(ctx: RequestContext, runtime: Runtime, path: string, tenant:
   sendJsonText(ctx, 200, entry);
 }
 
-async function handleProxy(ctx: RequestContext, state: GatewayState, endpoint: Endpoint): Promise<void> {
-  const runtime = state.runtime;
+async function proxy(ctx: RequestContext, state: GatewayState, runtime: Runtime, endpoint: Endpoint): Promise<void> {
   const limits = runtime.profile.limits;
   if (state.inflight > limits.maxInflight) {
     return sendError(
@@ -122,57 +126,39 @@ async function handleProxy(ctx: RequestContext, state: GatewayState, endpoint: E
   }
   const tenant = authenticate(ctx, runtime);
   if (tenant === null) return void ctx.req.resume();
+  const p = await readAndParse(ctx, runtime, endpoint);
+  if (!p) return;
+  const route = runtime.routes.get(p.model);
+  const refused = (tenant && modelNotAllowed(tenant, p.model)) || (route ? undefined : modelNotFound(p.model));
+  if (refused || !route) return sendError(ctx, refused!);
+  const admitted = tenant
+    ? await admit(runtime.limiter, tenant, p, runtime.admission, state.tokens, ctx.requestId)
+    : unlimited(p, state.tokens);
+  if ('code' in admitted) return sendError(ctx, admitted);
+  ctx.extraHeaders = admitted.headers;
+  ctx.settle = admitted.settle;
+  await routeAndRelay(ctx, runtime, route, p, state.bus);
+}
+
+/** The body and parse stages: the client's bytes within the limits, then a validated ProxyRequest. */
+async function readAndParse(ctx: RequestContext, runtime: Runtime, endpoint: Endpoint): Promise<ProxyRequest | undefined> {
+  const limits = runtime.profile.limits;
   const body = await readRequestBody(ctx.req, limits.maxRequestBytes, runtime.profile.timeouts.request);
-  if (!body) return;
+  if (!body) return undefined;
   if (!body.ok) {
     if (body.error.code === 'request_too_large') {
-      // Answer at once, then keep reading (and discarding) what the client is still uploading, so it can
-      // read the 413 instead of running into a reset mid-upload — up to a bound, then the socket goes.
-      let discarded = 0;
-      const cap = 4 * limits.maxRequestBytes;
-      const linger = setTimeout(() => ctx.req.socket.destroy(), LINGER_MS);
-      linger.unref();
-      ctx.req.on('end', () => clearTimeout(linger));
-      ctx.req.on('data', (c: Buffer) => {
-        discarded += c.length;
-        if (discarded > cap) ctx.req.socket.destroy();
-      });
-      ctx.req.resume();
-      return sendError(ctx, body.error);
-    }
-    return sendError(ctx, body.error, true);
+      discardUpload(ctx.req, 4 * limits.maxRequestBytes);
+      sendError(ctx, body.error);
+    } else sendError(ctx, body.error, true);
+    return undefined;
   }
   const parsed = parseProxyRequest(endpoint, body.value, ctx.req.headers['content-type']);
-  if (!parsed.ok) return sendError(ctx, parsed.error);
+  if (!parsed.ok) {
+    sendError(ctx, parsed.error);
+    return undefined;
+  }
   const p = parsed.value;
-  ctx.model = p.model;
-  ctx.stream = p.stream;
-  if (tenant) {
-    const refused = modelNotAllowed(tenant, p.model);
-    if (refused) return sendError(ctx, refused);
-    if (!runtime.routes.has(p.model)) return sendError(ctx, modelNotFound(p.model));
-    const estimate = estimateTokens(body.value.length, p.maxTokens, limits.defaultCompletionTokens, endpoint);
-    const admission = await state.limiter.admit(tenant, p.model, estimate.total, ctx.requestId, ctx.requestId);
-    if ('code' in admission) return sendError(ctx, admission);
-    ctx.extraHeaders = admission.headers;
-    const renew =
-      admission.reservation?.specs.some((s) => s.concurrency !== undefined) && runtime.profile.limits.store
-        ? setInterval(() => void admission.store.renew(admission.reservation!).catch(() => {}), runtime.profile.limits.store.leaseTtl / 3)
-        : undefined;
-    ctx.onFinish = async () => {
-      if (renew) clearInterval(renew);
-      await completeTokenCounts(ctx, p);
-      if (admission.reservation) await admission.store.settle(admission.reservation, actualCost(ctx, estimate.prompt)).catch(() => {});
-    };
-  } else {
-    ctx.onFinish = () => (ctx.answered && ctx.inputSource === 'none' ? completeTokenCounts(ctx, p) : undefined);
-  }
-  try {
-    await proxy(ctx, runtime, p, state.bus);
-  } catch (e) {
-    // A bug, not a condition: answer cleanly if we still can, never with a stack trace.
-    if (!ctx.res.headersSent) sendError(ctx, aigwError('internal_error', 'the gateway failed to handle this request'));
-    else ctx.res.destroy();
-    process.emitWarning(`aigw: internal error on ${ctx.requestId}: ${(e as Error)?.stack ?? e}`);
-  }
+  ctx.record.model = p.model;
+  ctx.record.stream = p.stream;
+  return p;
 }

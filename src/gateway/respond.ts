@@ -1,24 +1,23 @@
-/** Error responses, from one place: OpenAI's shape, x-request-id, and the request's record updated. */
-import { aigwError, type AigwError } from '../core/errors.js';
+/** Responses the gateway writes itself: errors in OpenAI's shape (openai/error-shape.ts) and small JSON texts. */
+import { type AigwError, aigwError } from '../core/errors.js';
 import { renderError } from '../openai/error-shape.js';
 import type { RequestContext } from './request-context.js';
 
 export function sendError(ctx: RequestContext, err: AigwError, closeConnection = false): void {
-  const { res } = ctx;
+  const { res, record } = ctx;
   if (res.headersSent || res.destroyed) return;
-  const r = renderError(err);
-  if (ctx.extraHeaders) Object.assign(r.headers, ctx.extraHeaders, err.headers);
+  const r = renderError(err, ctx.extraHeaders);
   r.headers['x-request-id'] = ctx.requestId;
   if (closeConnection) r.headers.connection = 'close';
-  ctx.status = r.status;
-  ctx.errorCode = err.wireCode ?? err.code;
-  ctx.bytesOut += r.body.length;
+  record.status = r.status;
+  record.errorCode = err.wireCode ?? err.code;
+  record.bytesOut += r.body.length;
   res.writeHead(r.status, r.headers);
   res.end(r.body);
 }
 
 export function sendJsonText(ctx: RequestContext, status: number, body: string): void {
-  ctx.status = status;
+  ctx.record.status = status;
   ctx.res.writeHead(status, {
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(body),

@@ -1,32 +1,80 @@
 /**
- * What one profile becomes at run time: routes, backends (pools shared across reloads) and the rendered
- * /v1/models list. A request keeps the Runtime it started with, so a reload never changes it mid-flight.
+ * Everything derived from one profile, immutable once built: routes, backends, tenants, the limiter, the
+ * buffer policy, the admin key and the /v1/models list. A reload builds a new Runtime and swaps it in
+ * whole; a request keeps the Runtime it began with, and a retired Runtime closes what it alone owns (a
+ * limiter whose settings changed) once its last request has settled. Only process-lived state — the bus,
+ * in-flight counters, listeners, backend pools and their health — outlives it.
  */
+import type { EventBus } from '../events/bus.js';
+import type { GatewayView } from '../observe/gateway-view.js';
 import type { Profile } from '../profile/schema.js';
-import { buildRouteTable, type ModelRoute } from '../routing/route-table.js';
-import type { BackendRegistry, BackendRuntime } from '../upstream/backends.js';
 import type { BufferPolicy } from '../relay/body-relay.js';
+import { buildRouteTable, type ModelRoute } from '../routing/route-table.js';
+import type { AdmissionPolicy } from '../tenants/admission.js';
 import { TenantDirectory } from '../tenants/keys.js';
+import { Limiter } from '../tenants/limiter.js';
+import type { BackendRegistry, BackendRuntime } from '../upstream/backends.js';
+
+/** The limiter's own settings: when a reload keeps them, the limiter (and its windows) carries over. */
+function limiterKey(p: Profile): string {
+  return JSON.stringify([p.limits.store ?? null, p.limits.rateWindow]);
+}
 
 export class Runtime {
   readonly routes: ReadonlyMap<string, ModelRoute>;
   readonly backends: ReadonlyMap<string, BackendRuntime>;
   readonly bufferPolicy: BufferPolicy;
   readonly tenants: TenantDirectory;
+  readonly view: GatewayView;
+  readonly admission: AdmissionPolicy;
   readonly createdAt = Math.floor(Date.now() / 1000);
   private readonly modelEntries: ReadonlyMap<string, string>;
+  private users = 0;
+  private retiredFor: Runtime | undefined;
 
-  constructor(
+  private constructor(
     readonly profile: Profile,
     registry: BackendRegistry,
+    readonly limiter: Limiter,
   ) {
     this.backends = registry.update(profile);
-    this.routes = buildRouteTable(profile, this.backends as Map<string, BackendRuntime>);
+    this.routes = buildRouteTable(profile, this.backends);
     this.bufferPolicy = profile.limits.responseBuffer;
     this.tenants = new TenantDirectory(profile);
     this.modelEntries = new Map(
       Object.keys(profile.models).map((id) => [id, JSON.stringify({ id, object: 'model', created: this.createdAt, owned_by: 'aigw' })]),
     );
+    const l = profile.limits;
+    this.admission = { defaultCompletionTokens: l.defaultCompletionTokens, leaseRenewMs: l.store ? l.store.leaseTtl / 3 : undefined };
+    this.view = viewOf(this);
+  }
+
+  /** A runtime for `profile`, reusing `previous`'s limiter when the limiter's settings did not change. */
+  static async create(profile: Profile, registry: BackendRegistry, bus: EventBus, previous?: Runtime): Promise<Runtime> {
+    const carry = previous && limiterKey(previous.profile) === limiterKey(profile);
+    const limiter = carry ? previous.limiter : await Limiter.create(profile, bus);
+    return new Runtime(profile, registry, limiter);
+  }
+
+  /** A request starts on this runtime. */
+  acquire(): void {
+    this.users++;
+  }
+
+  /** A request that started on this runtime has settled. */
+  release(): void {
+    if (--this.users === 0 && this.retiredFor) void this.close();
+  }
+
+  /** `next` replaces this runtime; what it does not carry over closes once this one's requests settle. */
+  retire(next: Runtime): void {
+    this.retiredFor = next;
+    if (this.users === 0) void this.close();
+  }
+
+  /** Closes what this runtime owns alone (on retirement, or at shutdown with `next` undefined). */
+  async close(): Promise<void> {
+    if (this.retiredFor?.limiter !== this.limiter) await this.limiter.close();
   }
 
   /** OpenAI's list shape, for the models `allowed` says the caller may use. */
@@ -39,4 +87,31 @@ export class Runtime {
   modelEntry(id: string): string | undefined {
     return this.modelEntries.get(id);
   }
+}
+
+function viewOf(rt: Runtime): GatewayView {
+  const upstreamModels = new Set<string>();
+  const models = new Map<string, { backend: string; weight: number }[]>();
+  for (const [name, r] of rt.routes) {
+    models.set(
+      name,
+      r.group.targets.map((t) => ({ backend: t.backend.name, weight: t.weight })),
+    );
+    for (const g of [r.group, ...r.match.map((m) => m.group)]) for (const t of g.targets) upstreamModels.add(t.upstreamModel);
+  }
+  const backends = new Map(
+    [...rt.backends].map(([name, b]) => [
+      name,
+      {
+        get inflight() {
+          return b.inflight;
+        },
+        get ejected() {
+          return b.health.ejected;
+        },
+      },
+    ]),
+  );
+  const tenants = new Map([...rt.tenants.tenants].map(([name, t]) => [name, t.config.limits ?? {}]));
+  return { windowMs: rt.profile.limits.rateWindow, models, upstreamModels, backends, tenants, adminKey: rt.profile.admin.key };
 }

@@ -1,21 +1,22 @@
-/** The gateway and admin listeners: node:http servers with the profile's timeouts, and a bounded drain. */
+/** The gateway listener: a node:http server with the profile's timeouts, a total reload, and a bounded drain. */
 import { createServer, type Server } from 'node:http';
+import { aigwError } from '../core/errors.js';
 import { listenOn, splitHostPort } from '../core/listen.js';
 import type { EventBus } from '../events/bus.js';
+import { rawErrorResponse } from '../openai/error-shape.js';
 import type { Profile } from '../profile/schema.js';
+import { TokenWorker } from '../tenants/token-worker.js';
 import { BackendRegistry } from '../upstream/backends.js';
 import { createHandler, type GatewayState } from './handle.js';
 import { Runtime } from './runtime.js';
-import { Limiter } from '../tenants/limiter.js';
-import { startTokenWorker, stopTokenWorker } from '../tenants/token-worker.js';
 
 export interface Gateway {
   readonly state: GatewayState;
   readonly server: Server;
   url: string;
-  /** Swaps in a new profile; requests in flight finish on the old one. */
-  reload(profile: Profile): void;
-  /** Stops accepting, waits (bounded) for in-flight requests, closes upstream pools. */
+  /** Builds a runtime for `profile` and swaps it in whole; requests in flight finish on the old one. */
+  reload(profile: Profile): Promise<void>;
+  /** Stops accepting, waits (bounded) for in-flight requests, closes upstream pools and the limiter. */
   drain(timeoutMs: number): Promise<void>;
 }
 
@@ -25,16 +26,23 @@ export function listen(server: Server, hostPort: string): Promise<string> {
   return listenOn(server, host, port);
 }
 
+/** How much longer than timeouts.request Node's own request timer runs: the gateway's (with its JSON 408) fires first. */
+const NODE_TIMER_SLACK_MS = 1000;
+
+function applyTimeouts(server: Server, profile: Profile): void {
+  // Slowloris: headers must arrive within the request timeout (Node answers 408 itself).
+  server.headersTimeout = profile.timeouts.request;
+  // The whole request, body included, on every path: never unbounded.
+  server.requestTimeout = profile.timeouts.request + NODE_TIMER_SLACK_MS;
+}
+
 export async function startGateway(profile: Profile, bus: EventBus, listenAt = profile.listen): Promise<Gateway> {
   const registry = new BackendRegistry();
-  const limiter = await Limiter.create(profile, bus);
-  startTokenWorker();
-  const state: GatewayState = { runtime: new Runtime(profile, registry), bus, limiter, inflight: 0, draining: false };
+  const tokens = new TokenWorker();
+  tokens.start();
+  const state: GatewayState = { runtime: await Runtime.create(profile, registry, bus), bus, tokens, inflight: 0, draining: false };
   const server = createServer(
     {
-      // Slowloris: headers must arrive within the request timeout (Node answers 408 itself).
-      headersTimeout: profile.timeouts.request,
-      requestTimeout: 0,
       // Node checks header deadlines on this interval (30 s by default), so it bounds how late a cut comes.
       connectionsCheckingInterval: Math.max(50, Math.min(1000, profile.timeouts.request / 2)),
       keepAliveTimeout: 65_000,
@@ -42,28 +50,26 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
     },
     createHandler(state),
   );
+  applyTimeouts(server, profile);
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return socket.destroy();
-    const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
-    const body = JSON.stringify({
-      error: {
-        message: status.slice(4).toLowerCase(),
-        type: 'invalid_request_error',
-        param: null,
-        code: status.startsWith('408') ? 'request_timeout' : 'invalid_request',
-      },
-    });
-    socket.end(
-      `HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
-    );
+    const timeout = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+    const error = timeout
+      ? aigwError('request_timeout', 'the request did not arrive in time')
+      : aigwError('invalid_request', 'the request is not valid HTTP/1.1');
+    socket.end(rawErrorResponse(error, timeout ? 'Request Timeout' : 'Bad Request'));
   });
   const url = await listen(server, listenAt);
   return {
     state,
     server,
     url,
-    reload(next) {
-      state.runtime = new Runtime(next, registry);
+    async reload(next) {
+      const old = state.runtime;
+      const fresh = await Runtime.create(next, registry, bus, old);
+      state.runtime = fresh;
+      old.retire(fresh);
+      applyTimeouts(server, next);
     },
     async drain(timeoutMs) {
       state.draining = true;
@@ -74,8 +80,8 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
       server.closeAllConnections();
       await closed;
       await registry.close();
-      await limiter.close();
-      await stopTokenWorker();
+      await state.runtime.close();
+      await tokens.stop();
     },
   };
 }

@@ -1,5 +1,6 @@
 /** A mock vLLM or TEI server on a real socket: routes, body reading, error replies, /mock/stats. */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { guarded } from '../core/guard.js';
 import { listenOn } from '../core/listen.js';
 import { loadTokenCounter, type TokenCounter } from '../openai/tokens.js';
 import { MockContext, type MockSettings } from './context.js';
@@ -54,7 +55,7 @@ export async function startMock(settings: MockSettings, port = 0, host = '127.0.
   const routes = routesFor(ctx, tokens);
   const paths = new Set(Object.keys(routes).map((k) => k.slice(k.indexOf(' ') + 1)));
 
-  const server: Server = createServer({ keepAliveTimeout: 5000 }, (req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse): unknown => {
     const path = (req.url ?? '/').split('?', 1)[0]!;
     const route = routes[`${req.method} ${path}`];
     ctx.stats.request(path);
@@ -63,31 +64,28 @@ export async function startMock(settings: MockSettings, port = 0, host = '127.0.
       const known = paths.has(path);
       return sendJson(res, known ? 405 : 404, JSON.stringify({ detail: known ? 'Method Not Allowed' : 'Not Found' }), ctx.identity);
     }
-    if (req.method !== 'POST') return void route(req, res, undefined);
-    readBody(req)
-      .then(
-        (buf) => {
-          if (!buf)
-            return sendJson(res, 413, vllmError(413, 'request body too large', 'BadRequestError'), {
-              ...ctx.identity,
-              connection: 'close',
-            });
-          let json: unknown;
-          try {
-            json = buf.length === 0 && path.startsWith('/mock/') ? undefined : JSON.parse(buf.toString('utf8'));
-          } catch (e) {
-            return sendJson(res, 400, vllmError(400, `JSON decode error: ${(e as Error).message}`, 'BadRequestError'), ctx.identity);
-          }
-          return route(req, res, json);
-        },
-        () => res.destroy(),
-      )
-      .catch((e: unknown) => {
-        if (!res.headersSent)
-          sendJson(res, 500, vllmError(500, `mock failure: ${(e as Error).message}`, 'InternalServerError'), ctx.identity);
-        else res.destroy();
-      });
-  });
+    if (req.method !== 'POST') return route(req, res, undefined);
+    return readBody(req).then(
+      (buf) => {
+        if (!buf)
+          return sendJson(res, 413, vllmError(413, 'request body too large', 'BadRequestError'), {
+            ...ctx.identity,
+            connection: 'close',
+          });
+        let json: unknown;
+        try {
+          json = buf.length === 0 && path.startsWith('/mock/') ? undefined : JSON.parse(buf.toString('utf8'));
+        } catch (e) {
+          return sendJson(res, 400, vllmError(400, `JSON decode error: ${(e as Error).message}`, 'BadRequestError'), ctx.identity);
+        }
+        return route(req, res, json);
+      },
+      () => void res.destroy(),
+    );
+  };
+  const failed = (res: ServerResponse) =>
+    sendJson(res, 500, vllmError(500, 'the mock failed to answer', 'InternalServerError'), ctx.identity);
+  const server: Server = createServer({ keepAliveTimeout: 5000 }, guarded(handler, failed));
   server.on('clientError', (_err, socket) => socket.destroy());
 
   const url = await listenOn(server, host, port);

@@ -1,6 +1,9 @@
-/** The admin listener: loopback by default, optional bearer key. Metrics, stats and events mount here. */
+/** The admin listener: loopback by default, optional bearer key (read per request, so a reload rotates it). */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { timingSafeEqual, createHash } from 'node:crypto';
+import { aigwError, type AigwError } from '../core/errors.js';
+import { guarded } from '../core/guard.js';
+import { renderError } from '../openai/error-shape.js';
 
 export type AdminRoute = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -8,31 +11,31 @@ function sha(s: string): Buffer {
   return createHash('sha256').update(s).digest();
 }
 
-export function createAdminServer(routes: Record<string, AdminRoute>, key: string | undefined): Server {
-  const keyHash = key ? sha(key) : undefined;
-  return createServer((req, res) => {
+export function sendAdminError(res: ServerResponse, err: AigwError): void {
+  if (res.headersSent || res.destroyed) return;
+  const r = renderError(err);
+  res.writeHead(r.status, r.headers).end(r.body);
+}
+
+export function createAdminServer(routes: Record<string, AdminRoute>, key: () => string | undefined): Server {
+  let hashed: { key: string; digest: Buffer } | undefined;
+  const digestOf = (k: string) => {
+    if (hashed?.key !== k) hashed = { key: k, digest: sha(k) };
+    return hashed.digest;
+  };
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?', 1)[0]!;
-    const send = (status: number, body: string) => {
-      res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-      res.end(body);
-    };
-    if (keyHash && path !== '/healthz') {
+    const current = key();
+    if (current !== undefined && path !== '/healthz') {
       const auth = req.headers.authorization ?? '';
       const given = auth.startsWith('Bearer ') ? auth.slice(7) : '';
-      if (!timingSafeEqual(sha(given), keyHash)) {
-        res.setHeader('www-authenticate', 'Bearer');
-        return send(
-          401,
-          JSON.stringify({ error: { message: 'admin key required', type: 'invalid_request_error', param: null, code: 'invalid_api_key' } }),
-        );
+      if (!timingSafeEqual(sha(given), digestOf(current))) {
+        return sendAdminError(res, aigwError('invalid_api_key', 'admin key required', { headers: { 'www-authenticate': 'Bearer' } }));
       }
     }
     const route = routes[path];
-    if (!route)
-      return send(
-        404,
-        JSON.stringify({ error: { message: `no admin route ${path}`, type: 'invalid_request_error', param: null, code: 'not_found' } }),
-      );
+    if (!route) return sendAdminError(res, aigwError('not_found', `no admin route ${path}`));
     route(req, res);
-  });
+  };
+  return createServer(guarded(handler, (res) => sendAdminError(res, aigwError('internal_error', 'the admin listener failed to answer'))));
 }

@@ -4,33 +4,33 @@
  */
 import type { Server } from 'node:http';
 import type { EventBus } from '../events/bus.js';
-import type { Runtime } from '../gateway/runtime.js';
-import { createAdminServer } from './admin-server.js';
+import { aigwError } from '../core/errors.js';
+import { createAdminServer, sendAdminError } from './admin-server.js';
 import { EventStream } from './event-stream.js';
 import { GatewayMetrics, type LabelScope } from './metrics.js';
+import type { GatewayView } from './gateway-view.js';
 import { StatsCollector } from './stats.js';
 
 export interface AdminSources {
-  runtime: () => Runtime;
+  /** The current runtime's view (a reload replaces it). */
+  view: () => GatewayView;
   bus: EventBus;
   inflight: () => number;
 }
 
-const scopes = new WeakMap<Runtime, LabelScope>();
+const scopes = new WeakMap<GatewayView, LabelScope>();
 
-function scopeOf(rt: Runtime): LabelScope {
-  let s = scopes.get(rt);
+/** The label values metrics may take for one runtime (computed once per view). */
+function scopeOf(view: GatewayView): LabelScope {
+  let s = scopes.get(view);
   if (!s) {
-    const upstream = new Set<string>();
-    for (const r of rt.routes.values())
-      for (const g of [r.group, ...r.match.map((m) => m.group)]) for (const t of g.targets) upstream.add(t.upstreamModel);
     s = {
-      models: new Set(rt.routes.keys()),
-      backends: new Set(rt.backends.keys()),
-      tenants: new Set(rt.tenants.tenants.keys()),
-      upstreamModels: upstream,
+      models: new Set(view.models.keys()),
+      backends: new Set(view.backends.keys()),
+      tenants: new Set(view.tenants.keys()),
+      upstreamModels: view.upstreamModels,
     };
-    scopes.set(rt, s);
+    scopes.set(view, s);
   }
   return s;
 }
@@ -43,11 +43,11 @@ export interface Admin {
   close(): void;
 }
 
-export function createAdmin(src: AdminSources, key: string | undefined): Admin {
-  const metrics = new GatewayMetrics(scopeOf(src.runtime()), src.inflight);
+export function createAdmin(src: AdminSources): Admin {
+  const metrics = new GatewayMetrics(scopeOf(src.view()), src.inflight);
   metrics.attach(src.bus);
-  src.bus.subscribe((e) => e.type === 'reload' && metrics.setScope(scopeOf(src.runtime())));
-  const stats = new StatsCollector(src.runtime);
+  src.bus.subscribe((e) => e.type === 'reload' && metrics.setScope(scopeOf(src.view())));
+  const stats = new StatsCollector(src.view);
   stats.attach(src.bus);
   const events = new EventStream(src.bus, () => metrics.eventDrops.inc([]));
   const json = (res: import('node:http').ServerResponse, body: string) =>
@@ -64,13 +64,16 @@ export function createAdmin(src: AdminSources, key: string | undefined): Admin {
       '/aigw/stats': (_q, res) => json(res, JSON.stringify(stats.snapshot())),
       '/aigw/events': (req, res) => events.handle(req, res),
       '/aigw/reset': (req, res) => {
-        if (req.method !== 'POST') return res.writeHead(405, { allow: 'POST' }).end();
+        if (req.method !== 'POST') {
+          res.setHeader('allow', 'POST');
+          return sendAdminError(res, aigwError('method_not_allowed', `${req.method} is not allowed here; use POST`));
+        }
         stats.reset();
         metrics.reset();
         json(res, '{"ok":true}');
       },
     },
-    key,
+    () => src.view().adminKey,
   );
   return {
     server,

@@ -6,7 +6,7 @@
 import type { EventBus } from '../events/bus.js';
 import type { RefusalCount, StatsSnapshot, TenantSnapshot, BackendSnapshot, ModelSnapshot } from '../events/stats-snapshot.js';
 import type { GatewayEvent, TruncationEvent } from '../events/types.js';
-import type { Runtime } from '../gateway/runtime.js';
+import type { GatewayView } from './gateway-view.js';
 
 const SAMPLES = 512;
 const RECENT_TRUNCATIONS = 50;
@@ -45,7 +45,7 @@ interface BackendStats {
 class WindowSum {
   private readonly values = new Float64Array(TENANT_BUCKETS + 1);
   private readonly index = new Float64Array(TENANT_BUCKETS + 1).fill(-Infinity);
-  constructor(private readonly bucketMs: number) {}
+  constructor(readonly bucketMs: number) {}
   add(now: number, n: number): void {
     const b = Math.floor(now / this.bucketMs);
     const s = b % this.values.length;
@@ -71,17 +71,18 @@ export class StatsCollector {
   private refusals = new Map<string, RefusalCount>();
   private readonly startedAt = Date.now();
 
-  constructor(private readonly runtime: () => Runtime) {}
+  constructor(private readonly view: () => GatewayView) {}
 
   attach(bus: EventBus): () => void {
     return bus.subscribe((e) => this.record(e));
   }
 
   private tenant(name: string) {
+    const bucketMs = this.view().windowMs / TENANT_BUCKETS;
     let t = this.tenants.get(name);
-    if (!t) {
-      const bucketMs = this.runtime().profile.limits.rateWindow / TENANT_BUCKETS;
-      this.tenants.set(name, (t = { tokens: new WindowSum(bucketMs), requests: new WindowSum(bucketMs), rejected: 0 }));
+    // A reload that changes the window starts the tenant's local view afresh, as the limiter does.
+    if (!t || t.tokens.bucketMs !== bucketMs) {
+      this.tenants.set(name, (t = { tokens: new WindowSum(bucketMs), requests: new WindowSum(bucketMs), rejected: t?.rejected ?? 0 }));
     }
     return t;
   }
@@ -89,7 +90,7 @@ export class StatsCollector {
   record(e: GatewayEvent): void {
     if (e.type === 'request') {
       if (e.status >= 400) this.refusal(e.tenant, e.status, e.errorCode ?? 'unknown');
-      if (!this.runtime().routes.has(e.model) || e.backend === undefined) return;
+      if (!this.view().models.has(e.model) || e.backend === undefined) return;
       let m = this.models.get(e.model);
       if (!m) this.models.set(e.model, (m = new Map()));
       let b = m.get(e.backend);
@@ -113,7 +114,7 @@ export class StatsCollector {
   }
 
   private refusal(tenant: string | undefined, status: number, code: string): void {
-    const t = tenant !== undefined && this.runtime().tenants.tenants.has(tenant) ? tenant : null;
+    const t = tenant !== undefined && this.view().tenants.has(tenant) ? tenant : null;
     const key = `${t}|${status}|${code}`;
     const r = this.refusals.get(key);
     if (r) r.count++;
@@ -128,26 +129,27 @@ export class StatsCollector {
   }
 
   snapshot(): StatsSnapshot {
-    const rt = this.runtime();
+    const view = this.view();
     const now = Date.now();
     const models: Record<string, ModelSnapshot> = {};
-    for (const [name, route] of rt.routes) {
+    for (const [name, targets] of view.models) {
       const seen = this.models.get(name);
       const total = [...(seen?.values() ?? [])].reduce((s, b) => s + b.requests, 0);
-      const weightSum = route.group.weights.reduce((a, b) => a + b, 0);
+      const weightSum = targets.reduce((a, t) => a + t.weight, 0);
       const backends: Record<string, BackendSnapshot> = {};
-      const names = new Set([...route.group.targets.map((t) => t.backend.name), ...(seen?.keys() ?? [])]);
+      const names = new Set([...targets.map((t) => t.backend), ...(seen?.keys() ?? [])]);
       for (const backend of names) {
         const s = seen?.get(backend);
-        const weight = route.group.targets.filter((t) => t.backend.name === backend).reduce((a, t) => a + t.weight, 0);
+        const weight = targets.filter((t) => t.backend === backend).reduce((a, t) => a + t.weight, 0);
+        const live = view.backends.get(backend);
         backends[backend] = {
           requests: s?.requests ?? 0,
-          inflight: rt.backends.get(backend)?.inflight ?? 0,
+          inflight: live?.inflight ?? 0,
           weight,
           expectedShare: weightSum ? weight / weightSum : 0,
           share: total ? (s?.requests ?? 0) / total : 0,
           errors: s?.errors ?? 0,
-          ejected: rt.backends.get(backend)?.health.ejected ?? false,
+          ejected: live?.ejected ?? false,
           tokens: s?.tokens ?? { input: 0, output: 0 },
           latencyMs: s?.latency.quantiles() ?? { p50: 0, p99: 0 },
           ttftMs: s?.ttft.quantiles() ?? { p50: 0, p99: 0 },
@@ -157,21 +159,22 @@ export class StatsCollector {
       models[name] = { requests: total, backends };
     }
     const tenants: Record<string, TenantSnapshot> = {};
-    for (const [name, t] of rt.tenants.tenants) {
+    for (const [name, limits] of view.tenants) {
       const s = this.tenants.get(name);
-      const limits = t.config.limits ?? {};
+      const current = s !== undefined && s.tokens.bucketMs === view.windowMs / TENANT_BUCKETS;
       tenants[name] = {
-        tpm: { used: s?.tokens.sum(now) ?? 0, limit: limits.tpm ?? null },
-        rpm: { used: s?.requests.sum(now) ?? 0, limit: limits.rpm ?? null },
+        tpm: { used: current ? s.tokens.sum(now) : 0, limit: limits.tpm ?? null },
+        rpm: { used: current ? s.requests.sum(now) : 0, limit: limits.rpm ?? null },
         concurrency: { limit: limits.concurrency ?? null },
         rejected: s?.rejected ?? 0,
       };
     }
-    const inflight = [...rt.backends.values()].reduce((a, b) => a + b.inflight, 0);
+    let inflight = 0;
+    for (const b of view.backends.values()) inflight += b.inflight;
     return {
       ts: now,
       uptimeMs: now - this.startedAt,
-      windowMs: rt.profile.limits.rateWindow,
+      windowMs: view.windowMs,
       inflight,
       models,
       tenants,

@@ -1,4 +1,4 @@
-/** The one place where an AigwError becomes OpenAI's error JSON. */
+/** The one place where an AigwError becomes OpenAI's error JSON (every listener's errors go through here). */
 import { type AigwError, statusOf, typeOf } from '../core/errors.js';
 
 export interface OpenAIErrorBody {
@@ -9,14 +9,28 @@ export function openAIErrorBody(err: AigwError): OpenAIErrorBody {
   return { error: { message: err.message, type: typeOf(err), param: err.param ?? null, code: err.wireCode ?? err.code } };
 }
 
-/** Status, headers and serialized body of an error response. */
-export function renderError(err: AigwError): { status: number; headers: Record<string, string>; body: string } {
+/**
+ * Status, headers and serialized body of an error response. `base` headers (a tenant's x-ratelimit-*) come
+ * first; the error's own (retry-after, www-authenticate) win over them.
+ */
+export function renderError(
+  err: AigwError,
+  base?: Readonly<Record<string, string>>,
+): { status: number; headers: Record<string, string>; body: string } {
   const body = JSON.stringify(openAIErrorBody(err));
   return {
     status: statusOf(err),
-    headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...err.headers },
+    headers: { ...base, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...err.headers },
     body,
   };
+}
+
+/** A whole HTTP/1.1 error response as raw text, for a socket the HTTP server has given up on (clientError). */
+export function rawErrorResponse(err: AigwError, reason: string): string {
+  const r = renderError(err);
+  let head = `HTTP/1.1 ${r.status} ${reason}\r\n`;
+  for (const [k, v] of Object.entries(r.headers)) head += `${k}: ${v}\r\n`;
+  return `${head}connection: close\r\n\r\n${r.body}`;
 }
 
 /** The final SSE frame of a stream that broke after bytes were sent: `data: {"error":…}` and no [DONE]. */

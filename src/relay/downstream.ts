@@ -2,7 +2,8 @@
  * The client side of a relay: headers once, bytes counted, and backpressure turned into pause/resume of
  * the upstream (the upstream never runs ahead of a slow client by more than a socket buffer).
  */
-import type { RequestContext } from '../gateway/request-context.js';
+import type { ServerResponse } from 'node:http';
+import type { RequestRecord } from '../events/request-record.js';
 
 /** How long (in 5 ms polls) an abortive close waits for written bytes to leave. */
 const FLUSH_POLLS = 200;
@@ -16,10 +17,15 @@ export class Downstream {
   private paused = false;
   private flow: FlowControl | undefined;
 
-  constructor(readonly ctx: RequestContext) {}
+  constructor(
+    readonly res: ServerResponse,
+    readonly record: RequestRecord,
+    /** Headers every response to this request carries (OpenAI's x-ratelimit-* for a limited tenant). */
+    private readonly extraHeaders: Readonly<Record<string, string>> | undefined,
+  ) {}
 
   get headersSent(): boolean {
-    return this.ctx.res.headersSent;
+    return this.res.headersSent;
   }
 
   /** Connects backpressure to an upstream (a 'drain' listener is only added once a write is refused). */
@@ -33,18 +39,18 @@ export class Downstream {
   };
 
   writeHead(status: number, headers: Record<string, string | string[]>): void {
-    const { res, requestId, backend, extraHeaders } = this.ctx;
+    const { res, record, extraHeaders } = this;
     if (extraHeaders) Object.assign(headers, extraHeaders);
-    headers['x-request-id'] = requestId;
-    if (backend) headers['x-aigw-backend'] = backend;
-    this.ctx.status = status;
+    headers['x-request-id'] = record.requestId;
+    if (record.backend) headers['x-aigw-backend'] = record.backend;
+    record.status = status;
     res.writeHead(status, headers);
   }
 
   write(chunk: Buffer | string): void {
-    const res = this.ctx.res;
+    const res = this.res;
     if (res.destroyed) return;
-    this.ctx.bytesOut += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+    this.record.bytesOut += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
     if (!res.write(chunk) && !this.paused && this.flow) {
       this.paused = true;
       this.flow.pause();
@@ -53,8 +59,8 @@ export class Downstream {
   }
 
   end(chunk?: Buffer | string): void {
-    if (chunk !== undefined) this.ctx.bytesOut += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
-    this.ctx.res.end(chunk);
+    if (chunk !== undefined) this.record.bytesOut += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+    this.res.end(chunk);
   }
 
   /**
@@ -62,7 +68,7 @@ export class Downstream {
    * written is let out first (bounded wait), so the client gets exactly the bytes counted as delivered.
    */
   destroy(): void {
-    const res = this.ctx.res;
+    const res = this.res;
     const socket = res.socket;
     let polls = 0;
     const check = () => {

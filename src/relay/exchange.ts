@@ -9,11 +9,11 @@ import type { Dispatcher } from 'undici';
 import { aigwError, type AigwError } from '../core/errors.js';
 import type { EventBus } from '../events/bus.js';
 import type { TruncationReason, UpstreamFailure } from '../events/types.js';
-import type { RequestContext } from '../gateway/request-context.js';
+import type { RequestRecord } from '../events/request-record.js';
 import { renderStreamErrorFrame } from '../openai/error-shape.js';
 import { classifyError, retryAfterMs, statusFailsOver } from '../upstream/classify.js';
 import { BodyRelay, type BufferPolicy } from './body-relay.js';
-import { Downstream } from './downstream.js';
+import type { Downstream } from './downstream.js';
 import { downstreamHeaders } from './headers.js';
 import { SseRelay } from './sse-relay.js';
 import { normalizeUpstreamError } from './upstream-error.js';
@@ -23,7 +23,16 @@ export type AttemptOutcome =
   /** The client got an answer (whole or cut): nothing more to try. */
   | { kind: 'committed' }
   /** Failed before any byte reached the client. `error` is what the client gets if nothing else works. */
-  | { kind: 'failed'; failure: UpstreamFailure; error: AigwError; failsOver: boolean; retryAfterMs?: number; message: string };
+  | {
+      kind: 'failed';
+      failure: UpstreamFailure;
+      /** The backend's HTTP status, when it answered one. */
+      status?: number;
+      error: AigwError;
+      failsOver: boolean;
+      retryAfterMs?: number;
+      message: string;
+    };
 
 const MAX_ERROR_BODY = 64 * 1024;
 
@@ -38,19 +47,19 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private errorBytes = 0;
   private sse: SseRelay | undefined;
   private body: BodyRelay | undefined;
-  private readonly out: Downstream;
+  private readonly record: RequestRecord;
   private resolve!: (o: AttemptOutcome) => void;
   readonly outcome: Promise<AttemptOutcome>;
 
   constructor(
-    private readonly ctx: RequestContext,
+    private readonly out: Downstream,
     private readonly bus: EventBus,
     private readonly backend: string,
     private readonly policy: BufferPolicy,
     /** aigw asked upstream for include_usage on the client's behalf: hold the usage chunk back. */
     private readonly dropUsageChunk: boolean,
   ) {
-    this.out = new Downstream(ctx);
+    this.record = out.record;
     this.outcome = new Promise((r) => (this.resolve = r));
   }
 
@@ -61,7 +70,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
-    if (this.ctx.clientGone) this.abort();
+    if (this.record.clientGone) this.abort();
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
@@ -74,10 +83,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
       return;
     }
     const ct = headers['content-type'];
-    if (this.ctx.stream || (typeof ct === 'string' && ct.startsWith('text/event-stream'))) {
+    if (this.record.stream || (typeof ct === 'string' && ct.startsWith('text/event-stream'))) {
       this.mode = 'sse';
       this.sse = new SseRelay(this.out, this.dropUsageChunk && !headers['content-encoding'], () => {
-        this.ctx.ttftMs = performance.now() - this.ctx.startedAt;
+        this.record.ttftMs = performance.now() - this.record.startedAt;
       });
     } else {
       this.mode = 'body';
@@ -124,7 +133,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
     if (this.mode === 'done') return;
-    if ((err as { code?: string }).code === 'AIGW_CLIENT_GONE' || this.ctx.clientGone) {
+    if ((err as { code?: string }).code === 'AIGW_CLIENT_GONE' || this.record.clientGone) {
       if (this.sse) this.recordStreamUsage();
       return this.done();
     }
@@ -190,6 +199,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.resolve({
       kind: 'failed',
       failure: 'status',
+      status: this.status,
       error,
       failsOver: statusFailsOver(this.status),
       ...(ra !== undefined ? { retryAfterMs: ra } : {}),
@@ -200,31 +210,31 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private recordStreamUsage(): void {
     const s = this.sse!;
     if (s.usage) {
-      this.ctx.inputTokens = s.usage.prompt;
-      this.ctx.outputTokens = s.usage.completion;
-      this.ctx.inputSource = this.ctx.outputSource = 'usage';
+      this.record.inputTokens = s.usage.prompt;
+      this.record.outputTokens = s.usage.completion;
+      this.record.inputSource = this.record.outputSource = 'usage';
     } else {
-      this.ctx.outputTokens = s.outputEvents;
-      this.ctx.outputSource = 'estimate';
+      this.record.outputTokens = s.outputEvents;
+      this.record.outputSource = 'estimate';
     }
   }
 
   private recordBodyUsage(): void {
     const u = this.body!.received > 0 ? usageIn(this.body!.tail.text()) : undefined;
     if (!u) return;
-    this.ctx.inputTokens = u.prompt;
-    this.ctx.outputTokens = u.completion;
-    this.ctx.inputSource = this.ctx.outputSource = 'usage';
+    this.record.inputTokens = u.prompt;
+    this.record.outputTokens = u.completion;
+    this.record.inputSource = this.record.outputSource = 'usage';
   }
 
-  private truncation(reason: TruncationReason, expected: number | undefined, delivered = this.ctx.bytesOut): void {
-    this.ctx.truncated = true;
+  private truncation(reason: TruncationReason, expected: number | undefined, delivered = this.record.bytesOut): void {
+    this.record.truncated = true;
     if (!this.bus.active) return;
     this.bus.publish({
       type: 'truncation',
       ts: Date.now(),
-      requestId: this.ctx.requestId,
-      model: this.ctx.model,
+      requestId: this.record.requestId,
+      model: this.record.model,
       backend: this.backend,
       reason,
       stream: this.mode === 'sse',
@@ -238,8 +248,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.bus.publish({
       type: 'upstream_error',
       ts: Date.now(),
-      requestId: this.ctx.requestId,
-      model: this.ctx.model,
+      requestId: this.record.requestId,
+      model: this.record.model,
       backend: this.backend,
       reason,
       message,

@@ -38,7 +38,7 @@ export interface ModelRoute {
   readonly stickyHeader?: string;
 }
 
-function group(publicName: string, targets: readonly TargetConfig[], backends: Map<string, BackendRuntime>): TargetGroup {
+function group(publicName: string, targets: readonly TargetConfig[], backends: ReadonlyMap<string, BackendRuntime>): TargetGroup {
   const ts: Target[] = targets.map((t) => {
     const upstreamModel = t.model ?? publicName;
     return { backend: backends.get(t.backend)!, upstreamModel, upstreamModelJson: JSON.stringify(upstreamModel), weight: t.weight };
@@ -47,7 +47,7 @@ function group(publicName: string, targets: readonly TargetConfig[], backends: M
   return { targets: ts, weights, seeds: ts.map((t) => targetSeed(t.backend.name, t.upstreamModel)), selector: new SmoothWeighted(weights) };
 }
 
-function route(name: string, m: ModelConfig, backends: Map<string, BackendRuntime>): ModelRoute {
+function route(name: string, m: ModelConfig, backends: ReadonlyMap<string, BackendRuntime>): ModelRoute {
   return {
     name,
     group: group(name, m.targets, backends),
@@ -61,6 +61,6 @@ function route(name: string, m: ModelConfig, backends: Map<string, BackendRuntim
   };
 }
 
-export function buildRouteTable(profile: Profile, backends: Map<string, BackendRuntime>): Map<string, ModelRoute> {
+export function buildRouteTable(profile: Profile, backends: ReadonlyMap<string, BackendRuntime>): Map<string, ModelRoute> {
   return new Map(Object.entries(profile.models).map(([name, m]) => [name, route(name, m, backends)]));
 }

@@ -1,68 +1,100 @@
 /**
- * Exact prompt token counts, off the event loop: a worker thread with js-tiktoken, started with the gateway
- * (ranks load on first use: only when an answer carries no usage). The main thread only posts and awaits.
+ * Exact prompt token counts, off the event loop: one worker thread with js-tiktoken per gateway (its ranks
+ * load on first use, only when an answer carries no usage). The main thread only posts and awaits. The
+ * thread runs openai/tokens.ts's own `makeCounter`, serialised, so it needs no file path: the same from
+ * compiled code and from source under tests. Its queue is bounded: past it, a request's prompt is estimated
+ * instead of waiting behind others.
  */
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { type CountBudget, DEFAULT_BUDGET, makeCounter } from '../openai/tokens.js';
+import type { PromptCount, PromptCounter } from './admission.js';
 
-let worker: Worker | undefined;
-let nextId = 0;
-const pending = new Map<number, (n: number | undefined) => void>();
+/** Counts waiting or running at once; more are answered "not counted" at once. */
+const MAX_QUEUE = 256;
 
-/** The compiled counter (dist/), so the worker runs the same from src/ under tests and from dist/. */
-const COUNTER_URL = new URL('../../dist/openai/tokens.js', import.meta.url).href;
+/** Where js-tiktoken lives, as absolute URLs: eval'd worker code would otherwise resolve from the working directory. */
+function tiktokenUrls(): { lite: string; ranks: string } {
+  const require = createRequire(import.meta.url);
+  const url = (spec: string) => pathToFileURL(require.resolve(spec)).href;
+  return { lite: url('js-tiktoken/lite'), ranks: url('js-tiktoken/ranks/o200k_base') };
+}
 
-const SOURCE = `
+function workerSource(budget: CountBudget): string {
+  const { lite, ranks } = tiktokenUrls();
+  return `
 const { parentPort } = require('node:worker_threads');
+const makeCounter = ${makeCounter.toString()};
 let counter;
 parentPort.on('message', async ({ id, kind, payload }) => {
   try {
-    counter ??= await (await import(${JSON.stringify(COUNTER_URL)})).loadTokenCounter();
-    const n = kind === 'chat' ? counter.chat(payload) : counter.prompt(payload);
-    parentPort.postMessage({ id, n });
+    if (!counter) {
+      const [lite, ranksModule] = await Promise.all([import(${JSON.stringify(lite)}), import(${JSON.stringify(ranks)})]);
+      const { Tiktoken } = lite;
+      const ranks = ranksModule.default ?? ranksModule;
+      counter = makeCounter(new Tiktoken(ranks), ${JSON.stringify(budget)});
+    }
+    const n = kind === 'chat' ? counter.chat(Array.isArray(payload) ? payload : []) : counter.prompt(payload ?? '');
+    parentPort.postMessage({ id, n, exact: counter.exact });
   } catch (e) {
-    parentPort.postMessage({ id, n: undefined });
+    parentPort.postMessage({ id, n: undefined, exact: false });
   }
 });
 `;
-
-function start(): Worker {
-  const w = new Worker(SOURCE, { eval: true });
-  w.unref();
-  w.on('message', ({ id, n }: { id: number; n: number | undefined }) => {
-    pending.get(id)?.(n);
-    pending.delete(id);
-  });
-  w.on('error', () => {
-    for (const done of pending.values()) done(undefined);
-    pending.clear();
-    worker = undefined;
-  });
-  return w;
 }
 
-/**
- * Starts the thread ahead of need (a few ms and ~10 MiB; the ~140 MiB of ranks load only on first use, in
- * the worker), so the first count never pays thread start-up on a request's event-loop turn.
- */
-export function startTokenWorker(): void {
-  worker ??= start();
-}
+export class TokenWorker implements PromptCounter {
+  private worker: Worker | undefined;
+  private nextId = 0;
+  private readonly pending = new Map<number, (c: PromptCount | undefined) => void>();
 
-/** Exact prompt tokens of a chat (OpenAI's framing) or a prompt/input, or undefined if counting failed. */
-export function countPromptTokens(kind: 'chat' | 'prompt', payload: unknown): Promise<number | undefined> {
-  worker ??= start();
-  const id = nextId++;
-  return new Promise((resolve) => {
-    pending.set(id, resolve);
-    worker!.postMessage({ id, kind, payload });
-  });
-}
+  constructor(private readonly budget: CountBudget = DEFAULT_BUDGET) {}
 
-export async function stopTokenWorker(): Promise<void> {
-  const w = worker;
-  worker = undefined;
-  await w?.terminate();
-  // Counts still pending will never come: settle them as "unknown" so no request waits forever.
-  for (const done of pending.values()) done(undefined);
-  pending.clear();
+  /**
+   * Starts the thread ahead of need (a few ms and ~10 MiB; the ~140 MiB of ranks load only on first use, in
+   * the worker), so the first count never pays thread start-up on a request's event-loop turn.
+   */
+  start(): void {
+    this.worker ??= this.spawn();
+  }
+
+  private spawn(): Worker {
+    const w = new Worker(workerSource(this.budget), { eval: true });
+    w.unref();
+    w.on('message', ({ id, n, exact }: { id: number; n: number | undefined; exact: boolean }) => {
+      this.pending.get(id)?.(n === undefined ? undefined : { tokens: n, exact });
+      this.pending.delete(id);
+    });
+    w.on('error', () => this.failAll());
+    w.on('exit', () => {
+      if (this.worker === w) this.worker = undefined;
+      this.failAll();
+    });
+    return w;
+  }
+
+  private failAll(): void {
+    for (const done of this.pending.values()) done(undefined);
+    this.pending.clear();
+  }
+
+  /** Exact prompt tokens of a chat (OpenAI's framing) or a prompt/input, or undefined if not counted. */
+  count(kind: 'chat' | 'prompt', payload: unknown): Promise<PromptCount | undefined> {
+    if (this.pending.size >= MAX_QUEUE) return Promise.resolve(undefined);
+    this.start();
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.pending.set(id, resolve);
+      this.worker!.postMessage({ id, kind, payload });
+    });
+  }
+
+  async stop(): Promise<void> {
+    const w = this.worker;
+    this.worker = undefined;
+    await w?.terminate();
+    // Counts still pending will never come: settle them as "unknown" so no request waits forever.
+    this.failAll();
+  }
 }

@@ -4,7 +4,7 @@
  * reload neither drops warm connections nor forgets an ejection.
  */
 import { Pool } from 'undici';
-import { BackendHealth } from '../routing/health.js';
+import { BackendHealth } from './health.js';
 import type { BackendConfig, Profile } from '../profile/schema.js';
 
 export interface BackendRuntime {

@@ -88,7 +88,8 @@ tenants:
       const left = await rawPost(
         u,
         { model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 1000, stream: true },
-        { headers: { authorization: 'Bearer k', 'x-mock-tps': '100' }, abortAfterMs: 200 },
+        // Leave after a few chunks (not after a fixed time, which a loaded machine can outrun).
+        { headers: { authorization: 'Bearer k', 'x-mock-tps': '100' }, abortAfterChunks: 8 },
       );
       expect(left.ended).toBe('aborted');
       await eventually(() => g.eventsOf('request').some((e) => e.clientAborted && e.tokens.inputSource !== 'none'));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SmoothWeighted } from '../../../src/routing/weighted.js';
 import { stickyPick, targetSeed } from '../../../src/routing/sticky.js';
-import { BackendHealth } from '../../../src/routing/health.js';
+import { BackendHealth } from '../../../src/upstream/health.js';
 
 const all = () => true;
 

@@ -3,7 +3,7 @@
  * upstream name, and for streams `stream_options.include_usage` is switched on so tokens can be counted.
  * Nothing else is re-serialised.
  */
-import { spliceValue, type TopLevelSpan } from '../openai/json-scan.js';
+import { spliceValue, type TopLevelSpan } from './json-scan.js';
 import type { ProxyRequest } from './parse-request.js';
 
 export interface UpstreamBody {

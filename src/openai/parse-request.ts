@@ -1,14 +1,14 @@
-/** Stage 1 of the pipeline: the client's body → a validated ProxyRequest, or an error value (never a throw). */
+/** The parse stage: the client's body → a validated ProxyRequest, or an error value (never a throw). */
 import { aigwError, type Result } from '../core/errors.js';
-import { scanTopLevel, type TopLevelSpan } from '../openai/json-scan.js';
-import { describeIssue, RoutedRequest } from '../openai/wire.js';
-
-export type Endpoint = 'chat' | 'completions' | 'embeddings';
+import type { Endpoint } from './endpoints.js';
+import { scanTopLevel, type TopLevelSpan } from './json-scan.js';
+import { describeIssue, RoutedRequest } from './wire.js';
 
 export interface ProxyRequest {
   endpoint: Endpoint;
-  /** The body exactly as the client sent it. */
+  /** The body exactly as the client sent it, and its size in bytes. */
   text: string;
+  bytes: number;
   json: Record<string, unknown>;
   /** The public model name (the last `model` key, which is also what a backend would read). */
   model: string;
@@ -73,6 +73,7 @@ export function parseProxyRequest(endpoint: Endpoint, body: Buffer, contentType:
     value: {
       endpoint,
       text,
+      bytes: body.length,
       json: obj,
       model: obj.model,
       modelSpan,

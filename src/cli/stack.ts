@@ -1,0 +1,113 @@
+/**
+ * The composition root: a profile's mocks (optional), the gateway, the admin listener and the request log,
+ * started together and stopped together. `aigw serve` and the tests build on it, so what runs in a test
+ * is what a user runs.
+ */
+import { EventBus } from '../events/bus.js';
+import { reloadRefusals } from '../gateway/reload-check.js';
+import { type Gateway, listen, startGateway } from '../gateway/server.js';
+import { type RunningMock, startMock } from '../mock/server.js';
+import { type Admin, createAdmin } from '../observe/admin.js';
+import { attachRequestLog, type LogFormat } from '../observe/request-log.js';
+import type { Profile } from '../profile/schema.js';
+import { mocksOfProfile, withBackendUrls } from './mock-settings.js';
+import { CliError } from './run.js';
+
+export interface StackOptions {
+  /** Overrides of the profile's listen addresses (port 0 picks a free port). */
+  listen?: string | undefined;
+  admin?: string | undefined;
+  /** Start the profile's mock backends in this process, on the ports their URLs name. */
+  mocks?: boolean | undefined;
+  /** Mock ports from the profile are replaced by free ones (tests run many stacks at once). */
+  mocksOnFreePorts?: boolean | undefined;
+  log?: LogFormat | undefined;
+  logOut?: NodeJS.WritableStream | undefined;
+  /** Called once per listener that accepts connections, with its ready line. */
+  announce?: ((line: string) => void) | undefined;
+}
+
+export interface Stack {
+  readonly bus: EventBus;
+  readonly gateway: Gateway;
+  readonly url: string;
+  readonly admin: Admin | undefined;
+  readonly adminUrl: string | undefined;
+  readonly mocks: readonly RunningMock[];
+  /** The profile as served (mock URLs filled in). */
+  profile(): Profile;
+  /** Applies a new profile, or says which of its changes need a restart (and keeps the old one). */
+  reload(next: Profile): Promise<{ ok: true } | { ok: false; problems: string[] }>;
+  /** Drains the gateway (for `drainMs`, the profile's timeouts.drain by default), then stops the rest. */
+  close(drainMs?: number): Promise<void>;
+}
+
+export async function startStack(profile: Profile, opts: StackOptions = {}): Promise<Stack> {
+  const announce = opts.announce ?? (() => {});
+  const mocks: RunningMock[] = [];
+  const mockUrls = new Map<string, string>();
+  const stopMocks = () => Promise.all(mocks.map((m) => m.close()));
+  try {
+    if (opts.mocks) {
+      for (const planned of mocksOfProfile(profile)) {
+        const port = opts.mocksOnFreePorts ? 0 : planned.port;
+        const mock = await startMock(planned.settings, port, planned.host).catch((e: Error) => {
+          throw new CliError(`cannot start mock ${planned.settings.name}: ${e.message}`);
+        });
+        mocks.push(mock);
+        mockUrls.set(mock.name, mock.url);
+        announce(`mock ${mock.name} (${mock.kind}) listening on ${mock.url}`);
+      }
+    }
+  } catch (e) {
+    await stopMocks();
+    throw e;
+  }
+  const effective = (p: Profile): Profile => (mockUrls.size ? withBackendUrls(p, mockUrls) : p);
+  const bus = new EventBus();
+  let served = effective(profile);
+  const listenAt = opts.listen ?? served.listen;
+  const gateway = await startGateway(served, bus, listenAt).catch(async (e: Error) => {
+    await stopMocks();
+    throw new CliError(`cannot listen on ${listenAt}: ${e.message}`);
+  });
+  announce(`gateway listening on ${gateway.url}`);
+  const admin = served.admin.enabled
+    ? createAdmin({ view: () => gateway.state.runtime.view, bus, inflight: () => gateway.state.inflight })
+    : undefined;
+  const adminAt = opts.admin ?? served.admin.listen;
+  const adminUrl = admin
+    ? await listen(admin.server, adminAt).catch(async (e: Error) => {
+        await gateway.drain(0);
+        await stopMocks();
+        throw new CliError(`cannot listen on ${adminAt}: ${e.message}`);
+      })
+    : undefined;
+  if (adminUrl) announce(`admin listening on ${adminUrl}`);
+  if (opts.log && opts.log !== 'off') attachRequestLog(bus, opts.log, opts.logOut);
+  return {
+    bus,
+    gateway,
+    url: gateway.url,
+    admin,
+    adminUrl,
+    mocks,
+    profile: () => served,
+    async reload(next) {
+      const problems = reloadRefusals(served, next, {
+        listenOverridden: opts.listen !== undefined,
+        adminOverridden: opts.admin !== undefined,
+      });
+      if (problems.length) return { ok: false, problems };
+      const fresh = effective(next);
+      await gateway.reload(fresh);
+      served = fresh;
+      return { ok: true };
+    },
+    async close(drainMs = served.timeouts.drain) {
+      await gateway.drain(drainMs);
+      admin?.close();
+      await stopMocks();
+    },
+  };
+}

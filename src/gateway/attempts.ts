@@ -1,0 +1,115 @@
+/**
+ * The route, attempt and relay stages for one parsed request: the plan's targets are tried as the attempt
+ * policy (routing/attempt-policy.ts) says until one answers; each attempt dispatches to the backend's pool
+ * with a relay (relay/exchange.ts) as the response's lifecycle. Nothing is retried once a byte reached
+ * the client.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { aigwError } from '../core/errors.js';
+import type { EventBus } from '../events/bus.js';
+import { ENDPOINT_PATHS } from '../openai/endpoints.js';
+import type { ProxyRequest } from '../openai/parse-request.js';
+import { upstreamBody } from '../openai/upstream-body.js';
+import { Downstream } from '../relay/downstream.js';
+import { type AttemptOutcome, Exchange } from '../relay/exchange.js';
+import { upstreamHeaders } from '../relay/headers.js';
+import { afterFailure, FIRST_ATTEMPT, type AttemptState } from '../routing/attempt-policy.js';
+import { planAttempts } from '../routing/plan.js';
+import type { ModelRoute, Target } from '../routing/route-table.js';
+import type { RequestContext } from './request-context.js';
+import { sendError } from './respond.js';
+import type { Runtime } from './runtime.js';
+
+export async function routeAndRelay(
+  ctx: RequestContext,
+  runtime: Runtime,
+  route: ModelRoute,
+  p: ProxyRequest,
+  bus: EventBus,
+): Promise<void> {
+  const plan = planAttempts(route, runtime.routes, { headers: ctx.req.headers, tenant: ctx.record.tenant, now: Date.now() });
+  if (plan.length === 0) {
+    return sendError(
+      ctx,
+      aigwError('no_healthy_backend', `every backend of ${p.model} is ejected after failures; try again shortly`, {
+        headers: { 'retry-after': String(Math.ceil(runtime.profile.resilience.cooldown / 1000)) },
+      }),
+    );
+  }
+  const r = runtime.profile.resilience;
+  const limits = { attempts: r.attempts, retryAfterCapMs: r.retryAfterCap };
+  let state: AttemptState = FIRST_ATTEMPT;
+  for (;;) {
+    const target = plan[state.index % plan.length]!;
+    const outcome = await attempt(ctx, runtime, p, target, bus);
+    if (outcome.kind === 'committed') {
+      if (target.backend.health.success())
+        bus.publish({ type: 'ejection', ts: Date.now(), backend: target.backend.name, ejected: false, cooldownMs: 0 });
+      return;
+    }
+    if (ctx.record.clientGone) return;
+    if (!outcome.failsOver) {
+      target.backend.health.success();
+      return sendError(ctx, outcome.error);
+    }
+    const now = Date.now();
+    const decision = afterFailure(
+      plan.length,
+      state,
+      { kind: outcome.failure, status: outcome.status, retryAfterMs: outcome.retryAfterMs },
+      limits,
+      (i) => plan[i]!.backend.health.available(now),
+      5 + Math.random() * 20,
+    );
+    if (decision.countsAgainstHealth) {
+      const cooldown = target.backend.health.failure(now);
+      if (cooldown > 0 && bus.active)
+        bus.publish({ type: 'ejection', ts: now, backend: target.backend.name, ejected: true, cooldownMs: cooldown });
+    }
+    const next = decision.next;
+    if (bus.active) {
+      bus.publish({
+        type: 'upstream_error',
+        ts: now,
+        requestId: ctx.requestId,
+        model: p.model,
+        backend: target.backend.name,
+        reason: outcome.failure,
+        message: outcome.message,
+        retried: next.kind === 'try',
+      });
+    }
+    if (next.kind === 'give-up') return sendError(ctx, outcome.error);
+    if (next.delayMs > 0) await sleep(next.delayMs);
+    if (ctx.record.clientGone) return;
+    state = decision.state;
+  }
+}
+
+async function attempt(ctx: RequestContext, runtime: Runtime, p: ProxyRequest, target: Target, bus: EventBus): Promise<AttemptOutcome> {
+  const backend = target.backend;
+  const record = ctx.record;
+  record.attempts++;
+  record.backend = backend.name;
+  record.upstreamModel = target.upstreamModel;
+  const body = upstreamBody(p, target.upstreamModelJson);
+  const out = new Downstream(ctx.res, record, ctx.extraHeaders);
+  const exchange = new Exchange(out, bus, backend.name, runtime.bufferPolicy, body.injectedUsage);
+  ctx.onClientGone = () => exchange.abort();
+  backend.inflight++;
+  backend.pool.dispatch(
+    {
+      path: backend.basePath + ENDPOINT_PATHS[p.endpoint],
+      method: 'POST',
+      headers: upstreamHeaders(ctx.req.rawHeaders, backend.headers, ctx.req.socket.remoteAddress, ctx.requestId),
+      body: body.text,
+    },
+    exchange,
+  );
+  try {
+    return await exchange.outcome;
+  } finally {
+    backend.inflight--;
+    ctx.onClientGone = undefined;
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * The admit and settle stages for one request: what it reserves against its tenant's limits before it is
+ * routed, and, once its answer is over, what it really cost. Not answered (a failed upstream, a refusal) →
+ * nothing is charged. Answered → the backend's usage; without usage, the prompt is counted exactly off the
+ * event loop and the output by streamed chunks; a client that left mid-stream pays for what was streamed.
+ */
+import type { AigwError } from '../core/errors.js';
+import type { RequestRecord } from '../events/request-record.js';
+import type { ProxyRequest } from '../openai/parse-request.js';
+import { estimateTokens } from './estimate.js';
+import type { Tenant } from './keys.js';
+import type { Limiter } from './limiter.js';
+import type { Reservation } from './limits/store.js';
+
+/** A prompt's token count, and whether all of it was counted exactly (false: part was over the budget). */
+export interface PromptCount {
+  tokens: number;
+  exact: boolean;
+}
+
+/** Exact prompt counts off the event loop (the tokenizer worker); undefined when not counted at all. */
+export interface PromptCounter {
+  count(kind: 'chat' | 'prompt', payload: unknown): Promise<PromptCount | undefined>;
+}
+
+export interface AdmissionPolicy {
+  defaultCompletionTokens: number;
+  /** Concurrency leases held in a shared store are renewed this often while the request lives. */
+  leaseRenewMs: number | undefined;
+}
+
+export interface Admitted {
+  /** Headers every response to this request carries (OpenAI's x-ratelimit-*). */
+  headers: Record<string, string> | undefined;
+  /** Runs once the answer is over: completes the token counts, then charges them. */
+  settle(record: RequestRecord): Promise<void>;
+}
+
+/** A request with no tenant limits: nothing to reserve, but its tokens are still counted for metrics. */
+export function unlimited(p: ProxyRequest, counter: PromptCounter): Admitted {
+  return { headers: undefined, settle: (record) => completeTokenCounts(record, p, counter) };
+}
+
+export async function admit(
+  limiter: Limiter,
+  tenant: Tenant,
+  p: ProxyRequest,
+  policy: AdmissionPolicy,
+  counter: PromptCounter,
+  requestId: string,
+): Promise<Admitted | AigwError> {
+  const estimate = estimateTokens(p.bytes, p.maxTokens, policy.defaultCompletionTokens, p.endpoint);
+  const admission = await limiter.admit(tenant, p.model, estimate.total, requestId, requestId);
+  if ('code' in admission) return admission;
+  const { reservation, store } = admission;
+  const renew =
+    reservation && policy.leaseRenewMs !== undefined && holdsLease(reservation)
+      ? startRenewal(reservation, store, policy.leaseRenewMs)
+      : undefined;
+  return {
+    headers: admission.headers,
+    async settle(record) {
+      if (renew) clearInterval(renew);
+      await completeTokenCounts(record, p, counter);
+      if (reservation) await store.settle(reservation, actualCost(record, estimate.prompt)).catch(() => {});
+    },
+  };
+}
+
+function holdsLease(r: Reservation): boolean {
+  return r.specs.some((s) => s.concurrency !== undefined);
+}
+
+function startRenewal(r: Reservation, store: { renew(r: Reservation): Promise<void> }, everyMs: number): NodeJS.Timeout {
+  return setInterval(() => void store.renew(r).catch(() => {}), everyMs);
+}
+
+/** Fills in the input tokens when the backend reported none (worker thread; never the event loop). */
+async function completeTokenCounts(record: RequestRecord, p: ProxyRequest, counter: PromptCounter): Promise<void> {
+  if (!record.answered || record.inputSource !== 'none') return;
+  const payload = p.endpoint === 'chat' ? p.json.messages : p.endpoint === 'completions' ? p.json.prompt : p.json.input;
+  const n = await counter.count(p.endpoint === 'chat' ? 'chat' : 'prompt', payload);
+  if (n !== undefined) {
+    record.inputTokens = n.tokens;
+    record.inputSource = n.exact ? 'tokenizer' : 'estimate';
+    if (!n.exact) record.countNote = 'prompt over the exact-count budget: estimated';
+  }
+}
+
+/** Tokens to charge for a finished request. */
+function actualCost(record: RequestRecord, promptEstimate: number): number {
+  if (!record.answered) return 0;
+  const input = record.inputSource === 'none' ? promptEstimate : record.inputTokens;
+  return input + record.outputTokens;
+}
