@@ -91,7 +91,7 @@ function methodNotAllowed(ctx: RequestContext, allow: string): void {
 /** The auth stage: the caller's tenant (undefined when no tenants are configured); null after answering 401. */
 function authenticate(ctx: RequestContext, runtime: Runtime): Tenant | undefined | null {
   if (!runtime.tenants.enabled) return undefined;
-  const t = runtime.tenants.authenticate(ctx.req.headers, ctx.req.rawHeaders);
+  const t = runtime.tenants.authenticate(ctx.req.rawHeaders);
   if ('code' in t) {
     sendError(ctx, t);
     return null;

@@ -2,7 +2,10 @@
  * One pass over a JSON request body that JSON.parse cannot give us: nesting depth (checked before parsing,
  * so 100k-deep input is refused cheaply) and where each top-level key's value lies in the text, so that
  * `model` can be replaced without re-serialising — every other byte goes upstream as the client sent it.
- * Structural characters are found with a native regex; string contents are skipped with indexOf.
+ * Keys are decoded exactly as JSON.parse decodes them (`"m\u006fdel"` is `model`), and a key that repeats
+ * after decoding is refused: otherwise the gateway could route and check one value while the backend,
+ * reading the last, serves another. Structural characters are found with a native regex; string contents
+ * are skipped with indexOf.
  */
 
 export interface TopLevelSpan {
@@ -12,7 +15,10 @@ export interface TopLevelSpan {
   end: number;
 }
 
-export type ScanResult = { ok: true; spans: Map<string, TopLevelSpan> } | { ok: false; reason: 'too_deep' | 'not_object' | 'unterminated' };
+export type ScanResult =
+  | { ok: true; spans: Map<string, TopLevelSpan> }
+  | { ok: false; reason: 'too_deep' | 'not_object' | 'unterminated' | 'bad_key' }
+  | { ok: false; reason: 'repeated_key'; key: string };
 
 const STRUCTURE = /["{}[\],:]/g;
 
@@ -43,6 +49,12 @@ export function scanTopLevel(text: string, maxDepth: number): ScanResult {
       }
       if (depth === 1 && expectKey) {
         key = text.slice(i + 1, j);
+        if (key.includes('\\')) {
+          const decoded = decodeKey(text.slice(i, j + 1));
+          if (decoded === undefined) return { ok: false, reason: 'bad_key' };
+          key = decoded;
+        }
+        if (spans.has(key)) return { ok: false, reason: 'repeated_key', key };
         expectKey = false;
       }
       STRUCTURE.lastIndex = j + 1;
@@ -69,6 +81,15 @@ export function scanTopLevel(text: string, maxDepth: number): ScanResult {
     }
   }
   return { ok: true, spans };
+}
+
+/** A JSON string literal's value, or undefined when its escapes are not valid JSON. */
+function decodeKey(literal: string): string | undefined {
+  try {
+    return JSON.parse(literal) as string;
+  } catch {
+    return undefined;
+  }
 }
 
 function trimSpan(text: string, start: number, end: number): TopLevelSpan {

@@ -1,5 +1,5 @@
 /** The parse stage: the client's body → a validated ProxyRequest, or an error value (never a throw). */
-import { aigwError, type Result } from '../core/errors.js';
+import { type AigwError, aigwError, type Result } from '../core/errors.js';
 import type { Endpoint } from './endpoints.js';
 import { scanTopLevel, type TopLevelSpan } from './json-scan.js';
 import { describeIssue, RoutedRequest } from './wire.js';
@@ -10,19 +10,26 @@ export interface ProxyRequest {
   text: string;
   bytes: number;
   json: Record<string, unknown>;
-  /** The public model name (the last `model` key, which is also what a backend would read). */
+  /** The public model name (top-level keys are unique, so this is also what a backend reads). */
   model: string;
   modelSpan: TopLevelSpan;
   spans: Map<string, TopLevelSpan>;
   stream: boolean;
   /** What the client asked for in stream_options.include_usage. */
   clientIncludeUsage: boolean;
-  /** max_tokens / max_completion_tokens, when given. */
+  /** max_completion_tokens / max_tokens, when given. */
   maxTokens: number | undefined;
+  /** How many completions one request can produce: n (or best_of), times the prompts of a batch. */
+  choices: number;
 }
 
 /** Deeper nesting than any real request (tool schemas included) is refused before JSON.parse sees it. */
 export const MAX_JSON_DEPTH = 128;
+/** The largest max_tokens accepted: far beyond any model's context, far below an unbounded reservation. */
+export const MAX_COMPLETION_TOKENS = 100_000_000;
+/** OpenAI's own bounds on n and best_of. */
+const MAX_N = 128;
+const MAX_BEST_OF = 20;
 
 function isJsonContentType(ct: string | undefined): boolean {
   if (ct === undefined) return true;
@@ -30,44 +37,50 @@ function isJsonContentType(ct: string | undefined): boolean {
   return base === 'application/json' || base.endsWith('+json');
 }
 
+const fail = (error: AigwError): Result<never> => ({ ok: false, error });
+
+/** A client's value in a message, bounded (a 1 MB string for max_tokens is not echoed back whole). */
+function shown(v: unknown): string {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 40 ? `${s.slice(0, 40)}…` : s;
+}
+
 export function parseProxyRequest(endpoint: Endpoint, body: Buffer, contentType: string | undefined): Result<ProxyRequest> {
   if (!isJsonContentType(contentType)) {
-    return {
-      ok: false,
-      error: aigwError('invalid_request', `expected content-type application/json, got ${contentType}`, { param: null }),
-    };
+    return fail(aigwError('invalid_request', `expected content-type application/json, got ${String(contentType).slice(0, 100)}`));
   }
   const text = body.toString('utf8');
   const scan = scanTopLevel(text, MAX_JSON_DEPTH);
   if (!scan.ok) {
-    const message =
-      scan.reason === 'too_deep' ? `the request body nests deeper than ${MAX_JSON_DEPTH} levels` : 'the request body must be a JSON object';
-    return { ok: false, error: aigwError('invalid_json', message) };
+    if (scan.reason === 'repeated_key') {
+      const key = scan.key.slice(0, 64);
+      return fail(aigwError('invalid_request', `the top-level key ${JSON.stringify(key)} appears more than once (after decoding escapes)`, { param: key }));
+    }
+    if (scan.reason === 'too_deep') return fail(aigwError('invalid_json', `the request body nests deeper than ${MAX_JSON_DEPTH} levels`));
+    if (scan.reason === 'bad_key') return fail(aigwError('invalid_json', 'the request body has a key with an invalid escape'));
+    return fail(aigwError('invalid_json', 'the request body must be a JSON object'));
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
-    return { ok: false, error: aigwError('invalid_json', `the request body is not valid JSON: ${(e as Error).message}`) };
+    return fail(aigwError('invalid_json', `the request body is not valid JSON: ${(e as Error).message}`));
   }
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
-    return { ok: false, error: aigwError('invalid_json', 'the request body must be a JSON object') };
-  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) return fail(aigwError('invalid_json', 'the request body must be a JSON object'));
   const obj = json as Record<string, unknown>;
   const modelSpan = scan.spans.get('model');
-  if (obj.model === undefined || !modelSpan) {
-    return { ok: false, error: aigwError('missing_model', 'you must provide a model parameter', { param: 'model' }) };
-  }
+  if (obj.model === undefined || !modelSpan) return fail(aigwError('missing_model', 'you must provide a model parameter', { param: 'model' }));
   if (typeof obj.model !== 'string') {
-    return { ok: false, error: aigwError('invalid_request', `model: expected a string, got ${typeof obj.model}`, { param: 'model' }) };
+    return fail(aigwError('invalid_request', `model: expected a string, got ${typeof obj.model}`, { param: 'model' }));
   }
   const parsed = RoutedRequest[endpoint].safeParse(obj);
   if (!parsed.success) {
     const { message, param } = describeIssue(parsed.error);
-    return { ok: false, error: aigwError('invalid_request', message, { param }) };
+    return fail(aigwError('invalid_request', message, { param }));
   }
+  const generation = endpoint === 'embeddings' ? { maxTokens: undefined, choices: 1 } : generationBounds(endpoint, obj);
+  if ('code' in generation) return fail(generation);
   const so = obj.stream_options as { include_usage?: unknown } | null | undefined;
-  const maxTokens = (obj.max_completion_tokens ?? obj.max_tokens) as number | null | undefined;
   return {
     ok: true,
     value: {
@@ -80,7 +93,47 @@ export function parseProxyRequest(endpoint: Endpoint, body: Buffer, contentType:
       spans: scan.spans,
       stream: obj.stream === true,
       clientIncludeUsage: so?.include_usage === true,
-      maxTokens: maxTokens ?? undefined,
+      maxTokens: generation.maxTokens,
+      choices: generation.choices,
     },
   };
+}
+
+/**
+ * What a request may generate, checked so a reservation always covers it: max_tokens (or
+ * max_completion_tokens) absent or null means the profile's default; otherwise a whole number from 1 to
+ * MAX_COMPLETION_TOKENS (0, negative, fractional, a string or larger is 400, never an unlimited
+ * reservation). n and best_of multiply it, and so does each prompt of a completions batch.
+ */
+function generationBounds(endpoint: Endpoint, obj: Record<string, unknown>): { maxTokens: number | undefined; choices: number } | AigwError {
+  let maxTokens: number | undefined;
+  for (const field of ['max_completion_tokens', 'max_tokens'] as const) {
+    const v = obj[field];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > MAX_COMPLETION_TOKENS) {
+      return aigwError('invalid_request', `${field} must be a whole number from 1 to ${MAX_COMPLETION_TOKENS}, got ${shown(v)}`, {
+        param: field,
+      });
+    }
+    maxTokens ??= v;
+  }
+  const n = countField(obj, 'n', MAX_N);
+  if (typeof n !== 'number') return n;
+  const bestOf = endpoint === 'completions' ? countField(obj, 'best_of', MAX_BEST_OF) : 1;
+  if (typeof bestOf !== 'number') return bestOf;
+  if (bestOf < n && obj.best_of !== undefined && obj.best_of !== null) {
+    return aigwError('invalid_request', `best_of (${bestOf}) must be at least n (${n})`, { param: 'best_of' });
+  }
+  const prompt = obj.prompt;
+  const prompts = endpoint === 'completions' && Array.isArray(prompt) && prompt.length > 0 && typeof prompt[0] !== 'number' ? prompt.length : 1;
+  return { maxTokens, choices: Math.max(n, bestOf) * prompts };
+}
+
+function countField(obj: Record<string, unknown>, field: string, max: number): number | AigwError {
+  const v = obj[field];
+  if (v === undefined || v === null) return 1;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) {
+    return aigwError('invalid_request', `${field} must be a whole number from 1 to ${max}, got ${shown(v)}`, { param: field });
+  }
+  return v;
 }

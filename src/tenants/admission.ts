@@ -5,6 +5,7 @@
  * event loop and the output by streamed chunks; a client that left mid-stream pays for what was streamed.
  */
 import type { AigwError } from '../core/errors.js';
+import { nextId } from '../core/ids.js';
 import type { RequestRecord } from '../events/request-record.js';
 import type { ProxyRequest } from '../openai/parse-request.js';
 import { estimateTokens } from './estimate.js';
@@ -49,8 +50,10 @@ export async function admit(
   counter: PromptCounter,
   requestId: string,
 ): Promise<Admitted | AigwError> {
-  const estimate = estimateTokens(p.bytes, p.maxTokens, policy.defaultCompletionTokens, p.endpoint);
-  const admission = await limiter.admit(tenant, p.model, estimate.total, requestId, requestId);
+  const estimate = estimateTokens(p.bytes, p.maxTokens, p.choices, policy.defaultCompletionTokens, p.endpoint);
+  // The lease is the gateway's own, unique per admission: a client-chosen id (x-request-id) would let
+  // parallel requests share one concurrency slot.
+  const admission = await limiter.admit(tenant, p.model, estimate.total, nextId('lease'), requestId);
   if ('code' in admission) return admission;
   const { reservation, store } = admission;
   const renew =

@@ -5,15 +5,17 @@
  * (about 4 bytes a token, plus JSON punctuation) and is close for CJK text (3 bytes a character, about a
  * token each). Images and tools count by their JSON size — a rough, documented approximation; the
  * backend's usage corrects every estimate when the answer completes. completion = max_tokens
- * (or max_completion_tokens), else limits.defaultCompletionTokens.
+ * (or max_completion_tokens), else limits.defaultCompletionTokens, times every completion the request can
+ * produce (n or best_of, and each prompt of a completions batch).
  */
 export function estimateTokens(
   bodyBytes: number,
   maxTokens: number | undefined,
+  choices: number,
   defaultCompletion: number,
   endpoint: string,
 ): { prompt: number; total: number } {
   const prompt = Math.ceil(bodyBytes / 3);
-  const completion = endpoint === 'embeddings' ? 0 : (maxTokens ?? defaultCompletion);
+  const completion = endpoint === 'embeddings' ? 0 : (maxTokens ?? defaultCompletion) * choices;
   return { prompt, total: prompt + completion };
 }

@@ -4,7 +4,6 @@
  * (from the environment) or `sha256:<hex>`. Logs and events only ever see a short fingerprint.
  */
 import { createHash } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
 import { aigwError, type AigwError } from '../core/errors.js';
 import type { Profile, TenantConfig } from '../profile/schema.js';
 
@@ -42,29 +41,45 @@ export class TenantDirectory {
 
   /**
    * The caller's tenant, from `Authorization: Bearer`, `api-key` or `x-api-key` (as Azure and Anthropic
-   * clients send). Anything ambiguous — two Authorization headers, a non-Bearer scheme, an empty key —
-   * is refused rather than guessed at.
+   * clients send). Anything ambiguous — a key header sent twice, two headers carrying different keys, a
+   * non-Bearer scheme, an empty key — is refused rather than guessed at.
    */
-  authenticate(headers: IncomingHttpHeaders, rawHeaders: readonly string[]): Tenant | AigwError {
-    let key: string | undefined;
-    let authorizations = 0;
-    for (let i = 0; i < rawHeaders.length; i += 2)
-      if (rawHeaders[i]!.length === 13 && rawHeaders[i]!.toLowerCase() === 'authorization') authorizations++;
-    if (authorizations > 1) return unauthorized('send one Authorization header, not several');
-    const auth = headers.authorization;
-    if (auth !== undefined) {
-      const m = /^Bearer +(\S+)$/i.exec(auth);
-      if (!m) return unauthorized('expected Authorization: Bearer <key>');
-      key = m[1];
-    } else {
-      const alt = headers['api-key'] ?? headers['x-api-key'];
-      key = Array.isArray(alt) ? undefined : alt?.trim();
-    }
-    if (!key) return unauthorized('missing API key: send Authorization: Bearer <key>');
-    const tenant = this.byDigest.get(sha256Hex(key));
-    if (!tenant) return unauthorized(`invalid API key (${fingerprint(key)})`);
+  authenticate(rawHeaders: readonly string[]): Tenant | AigwError {
+    const found = keyOf(rawHeaders);
+    if (typeof found !== 'string') return found;
+    const tenant = this.byDigest.get(sha256Hex(found));
+    if (!tenant) return unauthorized(`invalid API key (${fingerprint(found)})`);
     return tenant;
   }
+}
+
+const KEY_HEADERS: Readonly<Record<string, true>> = { authorization: true, 'api-key': true, 'x-api-key': true };
+
+/** The one key the key headers carry, or the 401 that says why there is not exactly one. */
+function keyOf(raw: readonly string[]): string | AigwError {
+  let key: string | undefined;
+  let from: string | undefined;
+  const seen = new Set<string>();
+  for (let i = 0; i < raw.length; i += 2) {
+    const n = raw[i]!;
+    if (n.length !== 13 && n.length !== 7 && n.length !== 9) continue;
+    const name = n.toLowerCase();
+    if (!KEY_HEADERS[name]) continue;
+    if (seen.has(name)) return unauthorized(`send one ${name} header, not several`);
+    seen.add(name);
+    const value = raw[i + 1]!;
+    let k: string;
+    if (name === 'authorization') {
+      const m = /^Bearer +(\S+)$/i.exec(value);
+      if (!m) return unauthorized('expected Authorization: Bearer <key>');
+      k = m[1]!;
+    } else k = value.trim();
+    if (!k) continue;
+    if (key !== undefined && k !== key) return unauthorized(`${from} and ${name} carry different keys: send one key`);
+    key = k;
+    from = name;
+  }
+  return key ?? unauthorized('missing API key: send Authorization: Bearer <key>');
 }
 
 function unauthorized(message: string): AigwError {

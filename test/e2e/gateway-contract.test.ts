@@ -173,8 +173,8 @@ describe("every error of the §3 table, in OpenAI's shape", () => {
   });
 
   it("a backend's 400 passes through with its status and message", async () => {
-    const r = await post({ model: 'llama-3-70b', messages, max_tokens: 0 });
+    const r = await post({ model: 'llama-3-70b', messages, max_tokens: 1 }, { 'x-mock-fault': 'status:400' });
     expectError(r, 400, 'invalid_request');
-    expect(r.json.error.message).toContain('max_tokens must be at least 1');
+    expect(r.json.error.message).toContain('injected fault: status 400');
   });
 });

@@ -1,0 +1,127 @@
+/**
+ * One view of the body (reliability: the gateway routes what the backend reads). Differential tests over
+ * generated bodies — escaped and unicode keys, nesting, odd whitespace, repeated keys — comparing the
+ * gateway's top-level scan with JSON.parse, and the spliced upstream body with what was routed.
+ * `npm test` runs FUZZ_RUNS (default 4,000) of each; `npm run fuzz` runs 200,000.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { scanTopLevel } from '../../../src/openai/json-scan.js';
+import { parseProxyRequest } from '../../../src/openai/parse-request.js';
+import { upstreamBody } from '../../../src/openai/upstream-body.js';
+
+const RUNS = Number(process.env.FUZZ_RUNS ?? 4000);
+const TIMEOUT = Math.max(60_000, RUNS * 2);
+
+/** A JSON string literal for `s`, with some characters written as \u escapes (as a hostile client might). */
+function literal(s: string, escapeMask: number): string {
+  let out = '"';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((escapeMask >> i % 16) & 1 || c < 0x20 || c === 0x22 || c === 0x5c) out += `\\u${c.toString(16).padStart(4, '0')}`;
+    else out += s[i];
+  }
+  return `${out}"`;
+}
+
+const ws = fc.constantFrom('', ' ', '\n', '\t', '\r\n  ', '   ');
+const keyText = fc.oneof(
+  { weight: 3, arbitrary: fc.constantFrom('model', 'stream', 'stream_options', 'messages', 'max_tokens', 'n', '__proto__', 'mode\u006c') },
+  { weight: 2, arbitrary: fc.string({ maxLength: 12 }) },
+  { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 8 }) },
+);
+const member = fc.tuple(keyText, fc.integer({ min: 0, max: 0xffff }), fc.jsonValue({ maxDepth: 4 }), ws, ws, fc.integer({ min: 0, max: 4 }));
+
+/** An object's text built member by member, so keys may repeat and be escaped differently each time. */
+const objectText = fc.tuple(fc.array(member, { maxLength: 8 }), ws).map(([members, tail]) => {
+  const parts = members.map(([k, mask, v, w1, w2, indent]) => `${w1}${literal(k, mask)}${w2}:${w1}${JSON.stringify(v, null, indent)}${w2}`);
+  return { text: `{${parts.join(',')}${tail}}`, keys: members.map(([k]) => k) };
+});
+
+describe('the top-level scan agrees with JSON.parse', () => {
+  it(
+    'finds every top-level key once, decoded, with the exact value text — or refuses a repeated key',
+    () => {
+      fc.assert(
+        fc.property(objectText, ({ text, keys }) => {
+          const scan = scanTopLevel(text, 128);
+          const repeated = new Set(keys).size !== keys.length;
+          if (repeated) {
+            expect(scan).toMatchObject({ ok: false, reason: 'repeated_key' });
+            return;
+          }
+          if (!scan.ok) {
+            // Only nesting deeper than the bound is refused for a valid, duplicate-free object.
+            expect(scan.reason).toBe('too_deep');
+            return;
+          }
+          const parsed = JSON.parse(text) as Record<string, unknown>;
+          expect(new Set(scan.spans.keys())).toEqual(new Set(Object.keys(parsed)));
+          for (const [key, span] of scan.spans) expect(JSON.parse(text.slice(span.start, span.end))).toEqual(parsed[key]);
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT,
+  );
+});
+
+const upstreamName = fc.string({ minLength: 1, maxLength: 20 });
+const chatBody = fc
+  .tuple(
+    objectText,
+    fc.string({ minLength: 1, maxLength: 16 }),
+    fc.integer({ min: 0, max: 0xffff }),
+    fc.boolean(),
+    fc.option(fc.boolean()),
+    fc.boolean(),
+  )
+  .map(([extra, model, mask, stream, includeUsage, escapedKeys]) => {
+    // Extra members must not be fields the gateway validates (their generated values would rightly be refused).
+    const known = new Set(['model', 'messages', 'stream', 'stream_options', 'max_tokens', 'max_completion_tokens', 'n', 'seed', 'best_of']);
+    const rest = extra.text.slice(1, -1).trim();
+    const kept = rest && !extra.keys.some((k) => known.has(k)) && new Set(extra.keys).size === extra.keys.length ? `,${rest}` : '';
+    const key = (k: string) => (escapedKeys ? literal(k, 0b1010) : JSON.stringify(k));
+    const so = includeUsage === null ? '' : `,${key('stream_options')}:{"include_usage":${includeUsage}}`;
+    return {
+      text: `{${key('model')}:${literal(model, mask)},${key('messages')}:[{"role":"user","content":"hi"}],${key('stream')}:${stream}${so}${kept}}`,
+      model,
+      stream,
+    };
+  });
+
+describe('the spliced upstream body', () => {
+  it(
+    'carries exactly the routed model and, for streams, include_usage — every other value as sent',
+    () => {
+      fc.assert(
+        fc.property(chatBody, upstreamName, ({ text, model, stream }, upstream) => {
+          // What travels is UTF-8: a lone surrogate in the text arrives as U+FFFD, for the gateway and the test alike.
+          const bytes = Buffer.from(text);
+          const parsed = parseProxyRequest('chat', bytes, 'application/json');
+          if (!parsed.ok) throw new Error(`refused a valid body: ${parsed.error.message}\n${text}`);
+          const p = parsed.value;
+          expect(p.model).toBe(model);
+          const body = upstreamBody(p, JSON.stringify(upstream));
+          const sent = JSON.parse(body.text) as Record<string, unknown>;
+          const original = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
+          expect(sent.model).toBe(upstream);
+          if (stream) expect((sent.stream_options as { include_usage?: unknown }).include_usage).toBe(true);
+          for (const k of Object.keys(original)) if (k !== 'model' && k !== 'stream_options') expect(sent[k]).toEqual(original[k]);
+          expect(new Set(Object.keys(sent))).toEqual(new Set([...Object.keys(original), ...(stream ? ['stream_options'] : [])]));
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT,
+  );
+
+  it.each([
+    ['an escaped second model key', '{"model":"llama-3-70b","m\\u006fdel":"secret-model","messages":[]}', 'model'],
+    ['an escaped stream_options key', '{"model":"m","messages":[],"stream":true,"stream_options":{},"stream\\u005foptions":{}}', 'stream_options'],
+    ['a plain repeat', '{"model":"a","model":"b","messages":[]}', 'model'],
+  ])('refuses %s with 400 invalid_request naming the key', (_name, text, key) => {
+    const r = parseProxyRequest('chat', Buffer.from(text), 'application/json');
+    expect(r).toMatchObject({ ok: false, error: { code: 'invalid_request', param: key } });
+  });
+});
