@@ -30,6 +30,7 @@ const HELP = `usage: node scripts/bench-overhead.js [options]   (npm run bench:o
   --ramp MS            the N streams open evenly over MS (1000)
   --cadence-ms MS      the direct baseline keeps cadence while its lateness p99 stays within MS (10)
   --stream-rounds N    runs per target and count; figures are medians (1)
+  --streams-only       skip the table's rounds (only the concurrent-streams mode)
   --cpu-prof DIR       one extra, unmeasured round with each Node gateway profiled; DIR/*.cpuprofile, top functions
   --cpu-interval US    sampling interval of those profiles, µs (200)
   --heap               heap snapshots of each Node gateway before and after the load rounds; biggest growth
@@ -49,6 +50,7 @@ const { values: o } = parseArgs({
     ramp: { type: 'string', default: '1000' },
     'cadence-ms': { type: 'string', default: '10' },
     'stream-rounds': { type: 'string', default: '1' },
+    'streams-only': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
     'cpu-interval': { type: 'string', default: '200' },
     heap: { type: 'boolean', default: false },
@@ -88,6 +90,8 @@ const unknown = only?.filter((n) => !TARGETS.some((t) => t.name === n));
 if (unknown?.length) usage(`unknown target(s) ${unknown.join(', ')}`);
 // Streams are measured against direct: it is always a target (it costs no process).
 if (only && !only.includes('direct')) only.unshift('direct');
+const streamsOnly = o['streams-only'];
+if (streamsOnly && !counts.length) usage('--streams-only needs --streams N');
 
 const pin = hasTaskset && !o['no-pin'];
 const notes = [];
@@ -124,7 +128,8 @@ const env = {
   dir,
 };
 log(
-  `bench:overhead — ${env.cpus} × ${env.cpuModel}, Node ${env.node}, load average ${env.loadavgAtStart.map((x) => x.toFixed(2)).join(' ')}`,
+  `bench:overhead — ${env.cpus} × ${env.cpuModel}, Node ${env.node}, ` +
+    `load average ${env.loadavgAtStart.map((x) => x.toFixed(2)).join(' ')}`,
 );
 log(`pinning: ${env.pinning}; load: ${env.loadGenerator}; files in ${dir}`);
 if (env.cpus < 2) notes.push('fewer than 2 CPUs: the gateway shares its CPU with the load, figures are not comparable with the issue');
@@ -202,15 +207,15 @@ const phases = {
   },
 };
 
-log(`\nwarm-up: ${live.map((t) => t.label).join(', ')}`);
-for (const t of live) {
+if (!streamsOnly) log(`\nwarm-up: ${live.map((t) => t.label).join(', ')}`);
+for (const t of streamsOnly ? [] : live) {
   await phases.plain(t, 1);
   await phases.saturating(t, 1);
   await phases.paced(t, 1);
 }
 
 const perRound = Object.fromEntries(live.map((t) => [t.name, []]));
-for (let r = 0; r < rounds; r++) {
+for (let r = 0; r < (streamsOnly ? 0 : rounds); r++) {
   const k = r % live.length;
   for (const t of [...live.slice(k), ...live.slice(0, k)]) {
     const plain = await phases.plain(t);
@@ -265,9 +270,10 @@ const heap = o.heap ? heapReport(live, heapBefore, heapAfter, 15, log) : undefin
 env.loadavgAtEnd = loadavg();
 await stopAll();
 
-const table = overheadTable(live, medians, memory, connections);
-log(`\n## bench:overhead — medians of ${rounds} interleaved rounds of ${seconds} s per load, ${env.startedAt}\n`);
-log(markdown(table, live));
+const table = streamsOnly ? undefined : overheadTable(live, medians, memory, connections);
+log(`\n## bench:overhead — ${env.startedAt}`);
+if (table) log(`\nmedians of ${rounds} interleaved rounds of ${seconds} s per load\n\n${markdown(table, live)}`);
+if (o.heap) notes.push('--heap: the RSS after the rounds includes what the first heap snapshot left in each Node gateway');
 const streamTables = [];
 for (const s of Object.values(streams ?? {})) {
   const st = streamsTable(live, s.medians, s.n, intervalMs, streamSeconds);

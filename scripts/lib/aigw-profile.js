@@ -16,11 +16,12 @@ export function aigwProfile({ port, adminPort, upstream, connections, tenant }) 
     limits: { tpm: 1000000000000, rpm: 1000000000, concurrency: 1000000 }
 `
     : '';
+  const caps = connections ? `, maxConnections: ${connections}, pool: { connections: ${connections}, queue: ${connections} }` : '';
   return `version: 1
 listen: 127.0.0.1:${port}
 admin: { listen: 127.0.0.1:${adminPort} }
 ${connections ? `limits: { maxInflight: ${Math.max(10_000, 2 * connections)} }\n` : ''}backends:
-  up: { url: "${upstream}"${connections ? `, maxConnections: ${connections}, pool: { connections: ${connections}, queue: ${connections} }` : ''} }
+  up: { url: "${upstream}"${caps} }
 models:
   bench: { targets: [{ backend: up, model: bench-up }] }
 ${tenants}`;
