@@ -143,7 +143,8 @@ const plainBody = ask({ max_tokens: 4 });
 const saturatingBody = ask({ max_tokens: 20, stream: true, stream_options: { include_usage: true } }); // 20 + usage = 21 chunks
 const pacedTtfbBody = pacedBody(20, 5);
 
-const { upUrl, targets, stopAll } = await startTargets({ dir, only, streams: maxStreams, pin, notes });
+const { upstream, upUrl, targets, stopAll } = await startTargets({ dir, only, streams: maxStreams, pin, notes });
+const up = { url: upUrl, proc: upstream };
 const cleanExit = async (code) => {
   await stopAll();
   process.exit(code);
@@ -232,7 +233,7 @@ const heapAfter = o.heap ? await heapSnapshots(live, heapDir, 'after') : undefin
 const streams = counts.length
   ? await runStreams({
       targets: live,
-      upUrl,
+      up,
       counts,
       seconds: streamSeconds,
       intervalMs,
@@ -258,7 +259,7 @@ const profiles = o['cpu-prof']
           ? [
               {
                 name: `paced-streams-${Math.min(...counts)}`,
-                run: (t) => streamRun({ target: t, upUrl, n: Math.min(...counts), seconds: streamSeconds, intervalMs, rampMs, headers }),
+                run: (t) => streamRun({ target: t, up, n: Math.min(...counts), seconds: streamSeconds, intervalMs, rampMs, headers }),
               },
             ]
           : []),
@@ -281,9 +282,13 @@ for (const s of Object.values(streams ?? {})) {
   log(`\n### ${st.title}${s.directKeepsCadence ? '' : ' — NOT REPORTED: the direct baseline lost cadence'}\n`);
   if (s.directKeepsCadence) log(markdown(st, live));
   const d = s.medians.direct;
+  // Upstream and client share CPU 0: at 1 s of CPU per second, this many streams would saturate it.
+  const coreLimit = 1e6 / ((d.upstreamCpuUsPerChunk + d.clientCpuUsPerChunk) * (1000 / intervalMs));
   log(
-    `\ndirect lateness p99 ${d.latenessP99.toFixed(1)} ms (cadence limit ${cadenceMs}); upstream's own lateness p99 ` +
-      `${d.upstreamLatenessP99.toFixed(1)} ms; client event-loop delay p99 ${d.clientLoopP99.toFixed(1)} ms`,
+    `\ndirect: lateness p99 ${d.latenessP99.toFixed(1)} ms (cadence limit ${cadenceMs}), the upstream's own ` +
+      `${d.upstreamLatenessP99.toFixed(1)} ms; client event-loop delay p99 ${d.clientLoopP99.toFixed(1)} ms; CPU per chunk: ` +
+      `upstream ${d.upstreamCpuUsPerChunk.toFixed(1)} µs + client ${d.clientCpuUsPerChunk.toFixed(1)} µs ` +
+      `(CPU 0 would saturate near ${Math.round(coreLimit)} streams)`,
   );
 }
 log(`\nmachine load average ${env.loadavgAtStart[0].toFixed(2)} at start, ${env.loadavgAtEnd[0].toFixed(2)} at the end`);

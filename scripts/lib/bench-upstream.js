@@ -2,14 +2,18 @@
 // completion at once, or a stream of `max_tokens` chunks (then the usage chunk when asked, then [DONE]) written at
 // once or paced by a `[[mock tps=N]]` directive. Each streamed chunk carries `@SCHEDULED,SENT;` in µs of the
 // machine's monotonic clock (shared by every process), so a client can tell how late each chunk reached it.
+// HTTP/1.1 over raw sockets: one write per chunk, no per-chunk stream machinery, keep-alive, bodies by length.
 // Usage: node bench-upstream.js [--port P] [--backlog B]; prints `bench-upstream listening on URL`.
-import { createServer } from 'node:http';
+import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({ options: { port: { type: 'string', default: '0' }, backlog: { type: 'string', default: '4096' } } });
+const MAX_HEAD = 64 * 1024;
 const MAX_BODY = 1024 * 1024;
 const MAX_CHUNKS = 1_000_000;
-const nowUs = () => Number(process.hrtime.bigint() / 1000n);
+const CRLFCRLF = Buffer.from('\r\n\r\n');
+const ORIGIN_US = Number(process.hrtime.bigint() / 1000n) - performance.now() * 1000;
+const nowUs = () => Math.round(ORIGIN_US + performance.now() * 1000);
 
 const completion = JSON.stringify({
   id: 'chatcmpl-bench',
@@ -23,22 +27,31 @@ const completion = JSON.stringify({
 const CHUNK_HEAD =
   'data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1,"model":"bench-up","system_fingerprint":"bench",' +
   '"choices":[{"index":0,"delta":{"content":"@';
+const frame = (s) => `${s.length.toString(16)}\r\n${s}\r\n`; // every payload here is ASCII: length = bytes
 const chunk = (sched, sent, last) =>
-  `${CHUNK_HEAD}${sched},${sent};"},"logprobs":null,"finish_reason":${last ? '"length"' : 'null'}}]}\n\n`;
+  frame(`${CHUNK_HEAD}${sched},${sent};"},"logprobs":null,"finish_reason":${last ? '"length"' : 'null'}}]}\n\n`);
 const usageChunk = (n) =>
-  'data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1,"model":"bench-up","system_fingerprint":"bench",' +
-  `"choices":[],"usage":{"prompt_tokens":9,"completion_tokens":${n},"total_tokens":${9 + n}}}\n\n`;
-const DONE = 'data: [DONE]\n\n';
+  frame(
+    'data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1,"model":"bench-up","system_fingerprint":"bench",' +
+      `"choices":[],"usage":{"prompt_tokens":9,"completion_tokens":${n},"total_tokens":${9 + n}}}\n\n`,
+  );
+const LAST = `${frame('data: [DONE]\n\n')}0\r\n\r\n`;
+const streamHead = (close) =>
+  `HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\ntransfer-encoding: chunked\r\n${close ? 'connection: close\r\n' : ''}\r\n`;
 
 const stats = { active: 0, streams: 0, chunks: 0 };
 
-function fail(res, status, message) {
-  const body = JSON.stringify({ error: { message, type: 'invalid_request_error', param: null, code: 'bench_upstream' } });
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
-}
+const reply = (status, type, body, close) =>
+  `HTTP/1.1 ${status}\r\ncontent-type: ${type}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${close ? 'connection: close\r\n' : ''}\r\n${body}`;
+const error = (status, message, close = false) =>
+  reply(
+    status,
+    'application/json',
+    JSON.stringify({ error: { message, type: 'invalid_request_error', param: null, code: 'bench_upstream' } }),
+    close,
+  );
 
-/** What a request asks for; an error message for anything the bench itself would never send. */
+/** What a request body asks for; an error message for anything the bench itself would never send. */
 function parse(text) {
   let body;
   try {
@@ -53,28 +66,33 @@ function parse(text) {
   return { stream: body.stream === true, n, intervalUs: tps > 0 ? 1e6 / tps : 0, usage: body.stream_options?.include_usage === true };
 }
 
-function stream(res, { n, intervalUs, usage }) {
+/** Writes a stream on the socket; calls `done` once its last byte is written (or the socket is gone). */
+function stream(sock, { n, intervalUs, usage }, close, done) {
   stats.active++;
   stats.streams++;
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  sock.write(streamHead(close));
   const t0 = nowUs();
   let k = 0;
   let timer;
   let open = true;
-  res.on('close', () => {
-    clearTimeout(timer);
-    if (open) stats.active--;
+  const stop = () => {
+    if (!open) return;
     open = false;
-  });
+    clearTimeout(timer);
+    stats.active--;
+    sock.off('close', stop);
+  };
+  sock.on('close', stop);
   const finish = () => {
-    if (usage) res.write(usageChunk(n));
-    res.end(DONE);
+    sock.write(usage ? usageChunk(n) + LAST : LAST);
+    stop();
+    done();
   };
   const send = () => {
     const sched = intervalUs ? Math.round(t0 + k * intervalUs) : t0;
     stats.chunks++;
     k++;
-    return res.write(chunk(sched, nowUs(), k === n));
+    return sock.write(chunk(sched, nowUs(), k === n));
   };
   // Paced: one chunk per interval, each timer aimed at its own schedule so lateness never accumulates.
   const paced = () => {
@@ -83,35 +101,70 @@ function stream(res, { n, intervalUs, usage }) {
     if (k === n) return finish();
     timer = setTimeout(paced, Math.max(0, (t0 + k * intervalUs - nowUs()) / 1000));
   };
-  // At once: as fast as the gateway reads (backpressure honoured).
+  // At once: as fast as the reader takes it (backpressure honoured).
   const burst = () => {
-    while (open && k < n) if (!send() && k < n) return void res.once('drain', burst);
+    while (open && k < n) if (!send() && k < n) return void sock.once('drain', burst);
     if (open) finish();
   };
   if (intervalUs) paced();
   else burst();
 }
 
-const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
-  if (req.method === 'GET') {
-    if (req.url === '/bench/stats') return void res.end(JSON.stringify(stats));
-    return void res.end('ok');
-  }
-  const parts = [];
-  let size = 0;
-  req.on('data', (d) => {
-    size += d.length;
-    if (size <= MAX_BODY) parts.push(d);
+/** One connection: requests one after another (keep-alive), each answered before the next is read. */
+function serve(sock) {
+  sock.setNoDelay(true);
+  sock.on('error', () => {});
+  let buf = Buffer.alloc(0);
+  let busy = false;
+  const next = () => {
+    busy = false;
+    if (buf.length) handle();
+  };
+  const handle = () => {
+    if (busy || sock.destroyed) return;
+    const end = buf.indexOf(CRLFCRLF);
+    if (end < 0) {
+      if (buf.length > MAX_HEAD) sock.end(error('431 Request Header Fields Too Large', 'request head over 64 KiB', true));
+      return;
+    }
+    const head = buf.subarray(0, end).toString('latin1');
+    const line = /^([A-Z]+) (\S+) HTTP\/1\.([01])\r\n/.exec(`${head}\r\n`);
+    if (!line) return void sock.end(error('400 Bad Request', 'not an HTTP/1.x request line', true));
+    const header = (name) => new RegExp(`\\r\\n${name}:[ \\t]*([^\\r]*)`, 'i').exec(head)?.[1]?.trim();
+    const close = line[3] === '0' || /^close$/i.test(header('connection') ?? '');
+    if (header('transfer-encoding') !== undefined)
+      return void sock.end(error('411 Length Required', 'this upstream reads bodies by content-length only', true));
+    const cl = header('content-length') ?? '0';
+    if (!/^\d{1,9}$/.test(cl)) return void sock.end(error('400 Bad Request', 'bad content-length', true));
+    if (Number(cl) > MAX_BODY) return void sock.end(error('413 Payload Too Large', 'body over 1 MiB', true));
+    if (buf.length < end + 4 + Number(cl)) return; // the body is still arriving
+    const body = buf.subarray(end + 4, end + 4 + Number(cl)).toString();
+    buf = buf.subarray(end + 4 + Number(cl));
+    busy = true;
+    const respond = (bytes) => {
+      if (close) return void sock.end(bytes);
+      sock.write(bytes);
+      next();
+    };
+    if (line[1] === 'GET')
+      return respond(reply('200 OK', 'application/json', line[2] === '/bench/stats' ? JSON.stringify(stats) : '"ok"', close));
+    const ask = parse(body);
+    if (typeof ask === 'string') return respond(error('400 Bad Request', ask, close));
+    if (!ask.stream) return respond(reply('200 OK', 'application/json', completion, close));
+    stream(sock, ask, close, () => (close ? sock.end() : next()));
+  };
+  sock.on('data', (d) => {
+    if (sock.writableEnded) return; // answered and closing: the rest of what it sends is dropped
+    buf = buf.length ? Buffer.concat([buf, d]) : d;
+    // A client sending more while its stream runs: bounded, like everything else here.
+    if (buf.length > MAX_HEAD + MAX_BODY) return void sock.destroy();
+    handle();
   });
-  req.on('end', () => {
-    if (size > MAX_BODY) return fail(res, 413, 'body over 1 MiB');
-    const ask = parse(Buffer.concat(parts).toString());
-    if (typeof ask === 'string') return fail(res, 400, ask);
-    if (ask.stream) return stream(res, ask);
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(completion) });
-    res.end(completion);
-  });
-});
+}
+
+const server = createServer(serve);
 server.listen({ port: Number(values.port), host: '127.0.0.1', backlog: Number(values.backlog) }, () =>
   console.log(`bench-upstream listening on http://127.0.0.1:${server.address().port}`),
 );
+// A clean exit on a signal (so `node --cpu-prof` can write its profile).
+for (const s of ['SIGINT', 'SIGTERM']) process.on(s, () => process.exit(0));

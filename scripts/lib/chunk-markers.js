@@ -12,7 +12,7 @@ export class MarkerScanner {
     this.a = 0;
     this.b = 0;
     this.digits = 0;
-    this.tail = ''; // the last bytes of the previous piece, for a [DONE] split across pieces
+    this.partial = 0; // bytes of `data: [DONE]` that ended the previous piece
     this.done = false;
   }
 
@@ -49,15 +49,33 @@ export class MarkerScanner {
     if (!this.done) this.findDone(buf, start, end);
   }
 
+  /** `data: [DONE]` within the range, or completing a prefix of it that ended the previous range. */
   findDone(buf, start, end) {
+    const n = DONE.length;
+    if (this.partial > 0) {
+      const need = n - this.partial;
+      const have = Math.min(need, end - start);
+      if (buf.compare(DONE, this.partial, this.partial + have, start, start + have) === 0) {
+        if (have === need) {
+          this.done = true;
+          return;
+        }
+        this.partial += have;
+        return;
+      }
+      this.partial = 0;
+    }
     const at = buf.indexOf(DONE, start);
-    if (at >= 0 && at + DONE.length <= end) {
+    if (at >= 0 && at + n <= end) {
       this.done = true;
       return;
     }
-    const keep = DONE.length - 1;
-    const head = buf.toString('latin1', start, Math.min(end, start + keep));
-    if ((this.tail + head).includes('data: [DONE]')) this.done = true;
-    this.tail = end - start >= keep ? buf.toString('latin1', end - keep, end) : (this.tail + head).slice(-keep);
+    // The longest suffix of this range that begins `data: [DONE]`.
+    for (let k = Math.min(n - 1, end - start); k > 0; k--) {
+      if (buf[end - 1] === DONE[k - 1] && buf.compare(DONE, 0, k, end - k, end) === 0) {
+        this.partial = k;
+        return;
+      }
+    }
   }
 }

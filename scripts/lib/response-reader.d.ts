@@ -8,6 +8,7 @@ export interface ResponseEvents {
 
 export declare class ResponseReader {
   constructor(on: ResponseEvents);
-  push(buf: Buffer): void;
+  /** Feeds buf[0, end) (end defaults to its length); buf may be reused afterwards. */
+  push(buf: Buffer, end?: number): void;
   close(): void;
 }

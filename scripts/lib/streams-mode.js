@@ -31,13 +31,18 @@ async function drained(upUrl) {
   return false;
 }
 
-/** One target at one count: the client's figures plus the gateway's own. */
-export async function streamRun({ target, upUrl, n, seconds, intervalMs, rampMs, headers }) {
-  if (!(await drained(upUrl))) throw new Error('the upstream still holds streams from the previous run after 15 s');
+/**
+ * One target at one count: the client's figures plus the gateway's own, and what the upstream and this client
+ * spent per chunk (they share CPU 0: their sum says how many streams the baseline itself can keep).
+ */
+export async function streamRun({ target, up, n, seconds, intervalMs, rampMs, headers }) {
+  if (!(await drained(up.url))) throw new Error('the upstream still holds streams from the previous run after 15 s');
   const proc = target.proc;
   await proc?.probe?.('loop-start');
   const rss0 = proc?.rssBytes();
   const cpu0 = proc?.cpuSeconds();
+  const up0 = up.proc.cpuSeconds();
+  const client0 = process.cpuUsage();
   let peak = rss0;
   const sampler = proc ? setInterval(() => (peak = Math.max(peak, proc.rssBytes())), 250) : undefined;
   const chunks = Math.round((seconds * 1000) / intervalMs);
@@ -53,6 +58,8 @@ export async function streamRun({ target, upUrl, n, seconds, intervalMs, rampMs,
   clearInterval(sampler);
   const loop = await proc?.probe?.('loop-read');
   const cpu = proc ? proc.cpuSeconds() - cpu0 : undefined;
+  const client = process.cpuUsage(client0);
+  const perChunk = (us) => us / Math.max(1, r.chunks);
   return {
     n,
     ok: r.ok,
@@ -74,6 +81,8 @@ export async function streamRun({ target, upUrl, n, seconds, intervalMs, rampMs,
     rssPeakMiB: proc ? peak / 2 ** 20 : undefined,
     rssPerStreamKiB: proc ? (peak - rss0) / n / 1024 : undefined,
     cpuUsPerChunk: cpu === undefined ? undefined : (cpu * 1e6) / Math.max(1, r.chunks),
+    upstreamCpuUsPerChunk: perChunk((up.proc.cpuSeconds() - up0) * 1e6),
+    clientCpuUsPerChunk: perChunk(client.user + client.system),
     loopP50: loop?.p50,
     loopP99: loop?.p99,
     loopMax: loop?.max,
@@ -94,13 +103,13 @@ function describe(run) {
  * Every count in ascending order, `rounds` interleaved runs each, direct first in every round. A count where the
  * direct run loses cadence (a failure, or lateness p99 over `cadenceMs`) ends the mode: its gateways are not run.
  */
-export async function runStreams({ targets, upUrl, counts, seconds, intervalMs, rampMs, cadenceMs, rounds, headers, log }) {
+export async function runStreams({ targets, up, counts, seconds, intervalMs, rampMs, cadenceMs, rounds, headers, log }) {
   const out = {};
   const direct = targets.find((t) => t.name === 'direct');
   const gateways = targets.filter((t) => t !== direct);
   const run = async (t, n, r) => {
     log(`streams ${n}, round ${r + 1}/${rounds}: ${t.label}`);
-    const result = await streamRun({ target: t, upUrl, n, seconds, intervalMs, rampMs, headers });
+    const result = await streamRun({ target: t, up, n, seconds, intervalMs, rampMs, headers });
     log(`  ${describe(result)}`);
     return result;
   };

@@ -2,6 +2,7 @@
 // failed stream), and the probe it loads into a Node gateway. Small and bounded: a few streams, a few seconds.
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeCpuProfile } from '../../scripts/lib/cpuprofile-top.js';
@@ -74,6 +75,55 @@ describe('bench upstream', () => {
       const [status, text] = await post(c.body);
       expect(status).toBe(c.status);
       expect(text).toContain(c.has);
+    });
+  }
+});
+
+/** Sends raw bytes to the upstream; resolves with all it answered before closing (or 2 s). */
+function exchange(bytes: string): Promise<string> {
+  return new Promise((resolve) => {
+    let out = '';
+    const s = connect({ port: Number(new URL(upUrl).port), host: '127.0.0.1' }, () => s.write(bytes));
+    const done = () => resolve(out);
+    s.on('data', (d) => (out += d.toString('latin1')));
+    s.on('close', done);
+    s.on('error', done);
+    setTimeout(() => s.destroy(), 2000);
+  });
+}
+
+describe('bench upstream on the wire', () => {
+  const post = (body: string, extra = '') =>
+    `POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\n${extra}content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+  const cases: { name: string; send: string; expect: RegExp[] }[] = [
+    {
+      name: 'two requests on one keep-alive connection, then close on request',
+      send: post('{}') + post('{}', 'connection: close\r\n'),
+      expect: [/^HTTP\/1\.1 200 OK[\s\S]*HTTP\/1\.1 200 OK\r\n[\s\S]*connection: close/],
+    },
+    {
+      name: 'a stream, framed in chunks, then the next request',
+      send: post('{"max_tokens":2,"stream":true}') + post('{}', 'connection: close\r\n'),
+      expect: [/transfer-encoding: chunked[\s\S]*@\d+,\d+;[\s\S]*data: \[DONE\]\n\n\r\n0\r\n\r\nHTTP\/1\.1 200 OK/],
+    },
+    { name: 'HTTP/1.0 closes after the answer', send: 'GET /bench/stats HTTP/1.0\r\n\r\n', expect: [/"streams":\d+/] },
+    {
+      name: 'a chunked request body',
+      send: 'POST / HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n',
+      expect: [/^HTTP\/1\.1 411 Length Required/],
+    },
+    {
+      name: 'a bad content-length',
+      send: 'POST / HTTP/1.1\r\ncontent-length: -1\r\n\r\n',
+      expect: [/^HTTP\/1\.1 400 [\s\S]*bad content-length/],
+    },
+    { name: 'not HTTP', send: 'hello\r\n\r\n', expect: [/^HTTP\/1\.1 400 [\s\S]*not an HTTP\/1\.x request line/] },
+    { name: 'a head that never ends', send: `GET / HTTP/1.1\r\n${'x-a: b\r\n'.repeat(9000)}`, expect: [/^HTTP\/1\.1 431 /] },
+  ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      const got = await exchange(c.send);
+      for (const re of c.expect) expect(got).toMatch(re);
     });
   }
 });
