@@ -185,7 +185,7 @@ if (!live.some((t) => t.name === 'direct')) {
 }
 
 await new Promise((r) => setTimeout(r, 1000));
-const memory = Object.fromEntries(live.filter((t) => t.proc).map((t) => [t.name, { idle: t.proc.rssBytes() }]));
+const memory = Object.fromEntries(live.filter((t) => t.proc).map((t) => [t.name, { idleBytes: t.proc.rssBytes() }]));
 const heapDir = join(o['cpu-prof'] ?? dir, 'heap');
 const heapBefore = o.heap ? await heapSnapshots(live, heapDir, 'before') : undefined;
 
@@ -226,8 +226,10 @@ for (let r = 0; r < (streamsOnly ? 0 : rounds); r++) {
   const line = live.map((t) => `${t.name} ${Math.round(perRound[t.name].at(-1).rps)}`).join('  ');
   log(`round ${r + 1}/${rounds}: req/s ${line}`);
 }
-for (const t of live) if (memory[t.name]) memory[t.name].after = t.proc.rssBytes();
+for (const t of live) if (memory[t.name]) memory[t.name].afterBytes = t.proc.rssBytes();
 const medians = Object.fromEntries(live.map((t) => [t.name, mediansOf(perRound[t.name])]));
+// Failures are summed, not medianed: one bad round must show.
+for (const t of live) medians[t.name].failedTotal = perRound[t.name].reduce((a, r) => a + r.errors + r.satErrors + r.ttfbFailed, 0);
 const heapAfter = o.heap ? await heapSnapshots(live, heapDir, 'after') : undefined;
 
 const streams = counts.length

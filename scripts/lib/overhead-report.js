@@ -26,8 +26,8 @@ export function overheadTable(targets, m, mem, connections) {
     sat: (t) => `${t === 'direct' ? '1' : `${fix(m[t].streamsPerS / d.streamsPerS, 2)}×`} (${int(m[t].streamsPerS)}/s)`,
     satCpu: (t) => (t === 'direct' ? '–' : `${int(m[t].cpuUsPerStream)} µs`),
     ttfb: (t) => (t === 'direct' ? `${fix(d.ttfbMs, 3)} ms` : `${plus(m[t].ttfbMs - d.ttfbMs, 3)} ms`),
-    rss: (t) => (mem[t] ? `${mib(mem[t].idle)} → ${mib(mem[t].after)} MiB` : '–'),
-    errors: (t) => `${int((m[t].errors ?? 0) + (m[t].satErrors ?? 0) + (m[t].ttfbFailed ?? 0))}`,
+    rss: (t) => (mem[t] ? `${mib(mem[t].idleBytes)} → ${mib(mem[t].afterBytes)} MiB` : '–'),
+    errors: (t) => int(m[t].failedTotal),
   };
   const rows = [
     [`non-streaming RPS, ${connections} connections (× ${baseLabel})`, cell.rps],
@@ -37,7 +37,7 @@ export function overheadTable(targets, m, mem, connections) {
     ['gateway CPU per saturating stream', cell.satCpu],
     ['added time to first byte, paced streams (direct: its TTFB)', cell.ttfb],
     ['RSS idle → after the load rounds', cell.rss],
-    ['failed requests or streams (all rounds, medians)', cell.errors],
+    ['failed requests or streams (all rounds)', cell.errors],
   ];
   return {
     columns: targets.map((t) => t.label),
