@@ -36,13 +36,14 @@ const usageChunk = (n) =>
       `"choices":[],"usage":{"prompt_tokens":9,"completion_tokens":${n},"total_tokens":${9 + n}}}\n\n`,
   );
 const LAST = `${frame('data: [DONE]\n\n')}0\r\n\r\n`;
+const CLOSE = 'connection: close\r\n';
 const streamHead = (close) =>
-  `HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\ntransfer-encoding: chunked\r\n${close ? 'connection: close\r\n' : ''}\r\n`;
+  `HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\ntransfer-encoding: chunked\r\n${close ? CLOSE : ''}\r\n`;
 
 const stats = { active: 0, streams: 0, chunks: 0 };
 
 const reply = (status, type, body, close) =>
-  `HTTP/1.1 ${status}\r\ncontent-type: ${type}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${close ? 'connection: close\r\n' : ''}\r\n${body}`;
+  `HTTP/1.1 ${status}\r\ncontent-type: ${type}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${close ? CLOSE : ''}\r\n${body}`;
 const error = (status, message, close = false) =>
   reply(
     status,
