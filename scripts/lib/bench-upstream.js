@@ -37,8 +37,8 @@ const usageChunk = (n) =>
   );
 const LAST = `${frame('data: [DONE]\n\n')}0\r\n\r\n`;
 const CLOSE = 'connection: close\r\n';
-const streamHead = (close) =>
-  `HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\ntransfer-encoding: chunked\r\n${close ? CLOSE : ''}\r\n`;
+const SSE_HEAD = 'HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\ntransfer-encoding: chunked\r\n';
+const streamHead = (close) => `${SSE_HEAD}${close ? CLOSE : ''}\r\n`;
 
 const stats = { active: 0, streams: 0, chunks: 0 };
 
