@@ -12,6 +12,7 @@ import { BENCH_KEY } from './lib/aigw-profile.js';
 import { startTargets, TARGETS } from './lib/gateways.js';
 import { closedLoop, hasTaskset, hasWrk } from './lib/load.js';
 import { markdown, mediansOf, overheadTable, streamsTable } from './lib/overhead-report.js';
+import { largeAnswers } from './lib/large-answers.js';
 import { pacedTtfb } from './lib/paced-ttfb.js';
 import { openFileLimits, somaxconn } from './lib/proc-stats.js';
 import { cpuProfiles, heapReport, heapSnapshots } from './lib/profiling.js';
@@ -31,6 +32,7 @@ const HELP = `usage: node scripts/bench-overhead.js [options]   (npm run bench:o
   --cadence-ms MS      the direct baseline keeps cadence while its lateness p99 stays within MS (10)
   --stream-rounds N    runs per target and count; figures are medians (1)
   --streams-only       skip the table's rounds (only the concurrent-streams mode)
+  --large              one more row: RSS growth while 10 clients each fetch 2 answers of 20 MiB, one after another
   --cpu-prof DIR       one extra, unmeasured round with each Node gateway profiled; DIR/*.cpuprofile, top functions
   --cpu-interval US    sampling interval of those profiles, µs (200)
   --heap               heap snapshots of each Node gateway before and after the load rounds; biggest growth
@@ -51,6 +53,7 @@ const { values: o } = parseArgs({
     'cadence-ms': { type: 'string', default: '10' },
     'stream-rounds': { type: 'string', default: '1' },
     'streams-only': { type: 'boolean', default: false },
+    large: { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
     'cpu-interval': { type: 'string', default: '200' },
     heap: { type: 'boolean', default: false },
@@ -232,6 +235,15 @@ const medians = Object.fromEntries(live.map((t) => [t.name, mediansOf(perRound[t
 for (const t of live) medians[t.name].failedTotal = perRound[t.name].reduce((a, r) => a + r.errors + r.satErrors + r.ttfbFailed, 0);
 const heapAfter = o.heap ? await heapSnapshots(live, heapDir, 'after') : undefined;
 
+let large;
+if (o.large && !streamsOnly) {
+  large = {};
+  for (const t of live) {
+    log(`large answers: ${t.label}`);
+    large[t.name] = await largeAnswers({ target: t, headers, expectBytes: large.direct?.bytes });
+  }
+}
+
 const streams = counts.length
   ? await runStreams({
       targets: live,
@@ -273,7 +285,7 @@ const heap = o.heap ? heapReport(live, heapBefore, heapAfter, 15, log) : undefin
 env.loadavgAtEnd = loadavg();
 await stopAll();
 
-const table = streamsOnly ? undefined : overheadTable(live, medians, memory, connections);
+const table = streamsOnly ? undefined : overheadTable(live, medians, memory, connections, large);
 log(`\n## bench:overhead — ${env.startedAt}`);
 if (table) log(`\nmedians of ${rounds} interleaved rounds of ${seconds} s per load\n\n${markdown(table, live)}`);
 if (o.heap) notes.push('--heap: the RSS after the rounds includes what the first heap snapshot left in each Node gateway');
@@ -298,7 +310,7 @@ for (const n of notes) log(`note: ${n}`);
 
 if (o.json) {
   const report = { version: 1, env, options: o, notes, targets: live.map(({ name, label }) => ({ name, label })) };
-  Object.assign(report, { rounds: perRound, medians, memory, table, streams, streamTables, cpuProfiles: profiles, heap });
+  Object.assign(report, { rounds: perRound, medians, memory, large, table, streams, streamTables, cpuProfiles: profiles, heap });
   writeFileSync(o.json, `${JSON.stringify(report, null, 2)}\n`);
   log(`wrote ${o.json}`);
 }

@@ -1,7 +1,8 @@
-// The upstream every gateway is measured against (not the full mock, so it is never the bottleneck): a small chat
-// completion at once, or a stream of `max_tokens` chunks (then the usage chunk when asked, then [DONE]) written at
-// once or paced by a `[[mock tps=N]]` directive. Each streamed chunk carries `@SCHEDULED,SENT;` in µs of the
-// machine's monotonic clock (shared by every process), so a client can tell how late each chunk reached it.
+// The upstream every gateway is measured against (not the full mock, so it is never the bottleneck): a chat
+// completion of `max_tokens` tokens (`ok ok …`, in slices, with backpressure), or a stream of `max_tokens` chunks
+// (then the usage chunk when asked, then [DONE]) written at once or paced by a `[[mock tps=N]]` directive. Each
+// streamed chunk carries `@SCHEDULED,SENT;` in µs of the machine's monotonic clock (shared by every process), so a
+// client can tell how late each chunk reached it.
 // HTTP/1.1 over raw sockets: one write per chunk, no per-chunk stream machinery, keep-alive, bodies by length.
 // Usage: node bench-upstream.js [--port P] [--backlog B]; prints `bench-upstream listening on URL`.
 import { createServer } from 'node:net';
@@ -10,20 +11,18 @@ import { parseArgs } from 'node:util';
 const { values } = parseArgs({ options: { port: { type: 'string', default: '0' }, backlog: { type: 'string', default: '4096' } } });
 const MAX_HEAD = 64 * 1024;
 const MAX_BODY = 1024 * 1024;
-const MAX_CHUNKS = 1_000_000;
+const MAX_TOKENS = 10_000_000;
+const SLICE_TOKENS = 16 * 1024;
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 const ORIGIN_US = Number(process.hrtime.bigint() / 1000n) - performance.now() * 1000;
 const nowUs = () => Math.round(ORIGIN_US + performance.now() * 1000);
 
-const completion = JSON.stringify({
-  id: 'chatcmpl-bench',
-  object: 'chat.completion',
-  created: 1,
-  model: 'bench-up',
-  system_fingerprint: 'bench',
-  choices: [{ index: 0, message: { role: 'assistant', content: 'ok ok ok ok' }, logprobs: null, finish_reason: 'length' }],
-  usage: { prompt_tokens: 9, completion_tokens: 4, total_tokens: 13 },
-});
+const COMPLETION_HEAD =
+  '{"id":"chatcmpl-bench","object":"chat.completion","created":1,"model":"bench-up","system_fingerprint":"bench",' +
+  '"choices":[{"index":0,"message":{"role":"assistant","content":"ok';
+const completionTail = (n) =>
+  `"},"logprobs":null,"finish_reason":"length"}],"usage":{"prompt_tokens":9,"completion_tokens":${n},"total_tokens":${9 + n}}}`;
+const OKS = ' ok'.repeat(SLICE_TOKENS);
 const CHUNK_HEAD =
   'data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1,"model":"bench-up","system_fingerprint":"bench",' +
   '"choices":[{"index":0,"delta":{"content":"@';
@@ -62,9 +61,28 @@ function parse(text) {
   }
   if (typeof body !== 'object' || body === null) return 'body is not an object';
   const n = body.max_tokens ?? 20;
-  if (!Number.isInteger(n) || n < 1 || n > MAX_CHUNKS) return `max_tokens must be an integer in 1..${MAX_CHUNKS}`;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_TOKENS) return `max_tokens must be an integer in 1..${MAX_TOKENS}`;
   const tps = Number(/\[\[mock[^\]]*\btps=(\d+(?:\.\d+)?)/.exec(text)?.[1] ?? 0);
   return { stream: body.stream === true, n, intervalUs: tps > 0 ? 1e6 / tps : 0, usage: body.stream_options?.include_usage === true };
+}
+
+/** A completion of n tokens: the content goes out in slices, each written when the socket has room. */
+function complete(sock, n, close, done) {
+  const tail = completionTail(n);
+  const length = COMPLETION_HEAD.length + 3 * (n - 1) + tail.length;
+  const head = `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${length}\r\n${close ? CLOSE : ''}\r\n`;
+  let left = n - 1;
+  const pump = () => {
+    while (left > 0) {
+      const k = Math.min(left, SLICE_TOKENS);
+      left -= k;
+      if (!sock.write(k === SLICE_TOKENS ? OKS : OKS.slice(0, 3 * k)) && left > 0) return void sock.once('drain', pump);
+    }
+    sock.write(tail);
+    done();
+  };
+  sock.write(head + COMPLETION_HEAD);
+  pump();
 }
 
 /** Writes a stream on the socket; calls `done` once its last byte is written (or the socket is gone). */
@@ -151,7 +169,7 @@ function serve(sock) {
       return respond(reply('200 OK', 'application/json', line[2] === '/bench/stats' ? JSON.stringify(stats) : '"ok"', close));
     const ask = parse(body);
     if (typeof ask === 'string') return respond(error('400 Bad Request', ask, close));
-    if (!ask.stream) return respond(reply('200 OK', 'application/json', completion, close));
+    if (!ask.stream) return complete(sock, ask.n, close, () => (close ? sock.end() : next()));
     stream(sock, ask, close, () => (close ? sock.end() : next()));
   };
   sock.on('data', (d) => {

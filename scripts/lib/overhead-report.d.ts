@@ -19,6 +19,7 @@ export declare function overheadTable(
   m: Record<string, Figures>,
   mem: Record<string, { idleBytes: number; afterBytes: number }>,
   connections: number,
+  large?: Record<string, { answers: number; answerMiB: number; incomplete: number; rssGrowthMiB?: number }>,
 ): Table;
 export declare function streamsTable(targets: Target[], m: Record<string, Figures>, n: number, intervalMs: number, seconds: number): Table;
 export declare function markdown(table: Table, targets: Target[]): string;

@@ -14,8 +14,11 @@ export function mediansOf(rounds) {
   return Object.fromEntries([...keys].map((k) => [k, median(rounds.map((r) => r[k]).filter((v) => typeof v === 'number'))]));
 }
 
-/** The issue's table. `m[name]` are a target's medians, `mem[name]` its RSS idle and after the rounds. */
-export function overheadTable(targets, m, mem, connections) {
+/**
+ * The issue's table. `m[name]` are a target's medians, `mem[name]` its RSS idle and after the rounds, `large[name]`
+ * (optional) what large-answers.js measured.
+ */
+export function overheadTable(targets, m, mem, connections, large) {
   const base = targets.some((t) => t.name === 'bare') ? 'bare' : 'direct';
   const baseLabel = base === 'bare' ? 'the bare undici proxy' : 'direct';
   const d = m.direct ?? {};
@@ -28,6 +31,12 @@ export function overheadTable(targets, m, mem, connections) {
     ttfb: (t) => (t === 'direct' ? `${fix(d.ttfbMs, 3)} ms` : `${plus(m[t].ttfbMs - d.ttfbMs, 3)} ms`),
     rss: (t) => (mem[t] ? `${mib(mem[t].idleBytes)} → ${mib(mem[t].afterBytes)} MiB` : '–'),
     errors: (t) => int(m[t].failedTotal),
+    large: (t) => {
+      const l = large?.[t];
+      if (!l) return '–';
+      const cut = l.incomplete ? ` (${l.incomplete} of ${l.answers} INCOMPLETE)` : '';
+      return `${t === 'direct' ? '–' : `+${fix(l.rssGrowthMiB, 0)} MiB`}${cut}`;
+    },
   };
   const rows = [
     [`non-streaming RPS, ${connections} connections (× ${baseLabel})`, cell.rps],
@@ -39,6 +48,10 @@ export function overheadTable(targets, m, mem, connections) {
     ['RSS idle → after the load rounds', cell.rss],
     ['failed requests or streams (all rounds)', cell.errors],
   ];
+  if (large) {
+    const mb = fix(large.direct?.answerMiB, 0);
+    rows.push([`RSS growth: 10 clients × 2 sequential ${mb} MiB answers`, cell.large]);
+  }
   return {
     columns: targets.map((t) => t.label),
     rows: rows.map(([row, f]) => ({ row, cells: Object.fromEntries(targets.map((t) => [t.name, f(t.name)])) })),

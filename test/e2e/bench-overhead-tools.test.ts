@@ -70,6 +70,15 @@ describe('bench upstream', () => {
       has: '"usage":{"prompt_tokens":9,"completion_tokens":3',
     },
   ];
+  it('a long completion: valid JSON of exactly max_tokens tokens, whatever the slicing', async () => {
+    for (const n of [1, 16 * 1024, 16 * 1024 + 1, 100_000]) {
+      const [status, text] = await post(JSON.stringify({ max_tokens: n }));
+      expect(status).toBe(200);
+      const j = JSON.parse(text) as { choices: { message: { content: string } }[]; usage: { completion_tokens: number } };
+      expect(j.choices[0]!.message.content).toBe(`ok${' ok'.repeat(n - 1)}`);
+      expect(j.usage.completion_tokens).toBe(n);
+    }
+  });
   for (const c of cases) {
     it(c.name, async () => {
       const [status, text] = await post(c.body);

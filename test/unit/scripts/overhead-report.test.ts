@@ -44,6 +44,20 @@ describe("bench:overhead's tables", () => {
     expect(md[2]).toBe('| non-streaming RPS, 50 connections (× the bare undici proxy) | 40,000 (2.00×) | 20,000 (1) | 15,000 (0.75×) |');
   });
 
+  it('large answers: RSS growth per gateway, incomplete answers flagged', () => {
+    const large = {
+      direct: { answers: 20, answerMiB: 20.03, incomplete: 0 },
+      bare: { answers: 20, answerMiB: 20.03, incomplete: 0, rssGrowthMiB: 3.4 },
+      aigw: { answers: 20, answerMiB: 20.03, incomplete: 2, rssGrowthMiB: 41.6 },
+    };
+    const t = overheadTable(T, { direct: {}, bare: {}, aigw: {} }, {}, 50, large);
+    expect(t.rows.at(-1)).toEqual({
+      row: 'RSS growth: 10 clients × 2 sequential 20 MiB answers',
+      cells: { direct: '–', bare: '+3 MiB', aigw: '+42 MiB (2 of 20 INCOMPLETE)' },
+    });
+    expect(overheadTable(T, { direct: {}, bare: {}, aigw: {} }, {}, 50).rows.some((r) => r.row.startsWith('RSS growth'))).toBe(false);
+  });
+
   it('without the bare proxy, throughput is a ratio to direct', () => {
     const t = overheadTable([T[0]!, T[2]!], { direct: { rps: 100 }, aigw: { rps: 50 } }, {}, 8);
     expect(t.rows[0]).toEqual({ row: 'non-streaming RPS, 8 connections (× direct)', cells: { direct: '100 (1)', aigw: '50 (0.50×)' } });
