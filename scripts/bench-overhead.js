@@ -154,6 +154,10 @@ const cleanExit = async (code) => {
 };
 process.on('SIGINT', () => void cleanExit(130));
 
+// Idle: started a second ago, no request served yet.
+await new Promise((r) => setTimeout(r, 1000));
+const memory = Object.fromEntries(targets.filter((t) => t.proc).map((t) => [t.name, { idleBytes: t.proc.rssBytes() }]));
+
 /** A request and a stream through a target, checked, before anything is measured. */
 async function check(t) {
   const res = await fetch(t.url + path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: plainBody });
@@ -187,8 +191,6 @@ if (!live.some((t) => t.name === 'direct')) {
   await cleanExit(1);
 }
 
-await new Promise((r) => setTimeout(r, 1000));
-const memory = Object.fromEntries(live.filter((t) => t.proc).map((t) => [t.name, { idleBytes: t.proc.rssBytes() }]));
 const heapDir = join(o['cpu-prof'] ?? dir, 'heap');
 const heapBefore = o.heap ? await heapSnapshots(live, heapDir, 'before') : undefined;
 

@@ -109,9 +109,16 @@ export async function runStreams({ targets, up, counts, seconds, intervalMs, ram
   const gateways = targets.filter((t) => t !== direct);
   const run = async (t, n, r) => {
     log(`streams ${n}, round ${r + 1}/${rounds}: ${t.label}`);
-    const result = await streamRun({ target: t, up, n, seconds, intervalMs, rampMs, headers });
-    log(`  ${describe(result)}`);
-    return result;
+    try {
+      const result = await streamRun({ target: t, up, n, seconds, intervalMs, rampMs, headers });
+      log(`  ${describe(result)}`);
+      return result;
+    } catch (e) {
+      // A gateway that dies (or a probe that no longer answers) fails its run, not the whole bench.
+      const why = t.proc && !t.proc.alive() ? `${t.label} exited (stderr: ${t.proc.errFile})` : String(e?.message ?? e);
+      log(`  ! ${why}`);
+      return { n, ok: 0, failed: n, failures: { [why]: n } };
+    }
   };
   for (const n of [...counts].sort((a, b) => a - b)) {
     const runs = Object.fromEntries(targets.map((t) => [t.name, []]));
