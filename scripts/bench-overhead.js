@@ -7,10 +7,10 @@ import { spawnSync } from 'node:child_process';
 import { cpus, loadavg, release, tmpdir } from 'node:os';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { BENCH_KEY } from './lib/aigw-profile.js';
-import { startTargets, TARGETS } from './lib/gateways.js';
+import { startTargets } from './lib/gateways.js';
 import { closedLoop, hasTaskset, hasWrk } from './lib/load.js';
+import { HELP, readOptions } from './lib/overhead-options.js';
 import { markdown, mediansOf, overheadTable, streamsTable } from './lib/overhead-report.js';
 import { largeAnswers } from './lib/large-answers.js';
 import { pacedTtfb } from './lib/paced-ttfb.js';
@@ -20,83 +20,15 @@ import { median } from './lib/stats.js';
 import { holdStreams } from './lib/stream-hold.js';
 import { pacedBody, runStreams, streamRun } from './lib/streams-mode.js';
 
-const HELP = `usage: node scripts/bench-overhead.js [options]   (npm run bench:overhead -- [options])
-  --rounds N           interleaved rounds; figures are medians (3)
-  --seconds S          length of each load phase of a round (5)
-  --connections C      connections of the non-streaming and saturating-stream loads (50)
-  --only LIST          targets, comma-separated, of: ${TARGETS.map((t) => t.name).join(', ')} (all but aigw-noadmin)
-  --streams N[,N…]     concurrent-streams mode: N clients each holding one paced stream, per count
-  --stream-seconds S   how long each stream lasts (20)
-  --stream-interval MS one chunk per MS (100)
-  --ramp MS            the N streams open evenly over MS (1000)
-  --cadence-ms MS      the direct baseline keeps cadence while its lateness p99 stays within MS (10)
-  --stream-rounds N    runs per target and count; figures are medians (1)
-  --streams-only       skip the table's rounds (only the concurrent-streams mode)
-  --large              one more row: RSS growth while 10 clients each fetch 2 answers of 20 MiB, one after another
-  --cpu-prof DIR       one extra, unmeasured round with each Node gateway profiled; DIR/*.cpuprofile, top functions
-  --cpu-interval US    sampling interval of those profiles, µs (200)
-  --heap               heap snapshots of each Node gateway before and after the load rounds; biggest growth
-  --dir DIR            where configurations, logs and snapshots go (a fresh temp dir)
-  --json FILE          every figure, per round and median
-  --no-pin             do not pin processes to CPUs even when taskset exists`;
-
-const { values: o } = parseArgs({
-  options: {
-    rounds: { type: 'string', default: '3' },
-    seconds: { type: 'string', default: '5' },
-    connections: { type: 'string', default: '50' },
-    only: { type: 'string' },
-    streams: { type: 'string' },
-    'stream-seconds': { type: 'string', default: '20' },
-    'stream-interval': { type: 'string', default: '100' },
-    ramp: { type: 'string', default: '1000' },
-    'cadence-ms': { type: 'string', default: '10' },
-    'stream-rounds': { type: 'string', default: '1' },
-    'streams-only': { type: 'boolean', default: false },
-    large: { type: 'boolean', default: false },
-    'cpu-prof': { type: 'string' },
-    'cpu-interval': { type: 'string', default: '200' },
-    heap: { type: 'boolean', default: false },
-    dir: { type: 'string' },
-    json: { type: 'string' },
-    'no-pin': { type: 'boolean', default: false },
-    help: { type: 'boolean', default: false },
-  },
-});
-if (o.help) {
-  console.log(HELP);
-  process.exit(0);
+const read = readOptions(process.argv.slice(2));
+if (!read.ok || read.value.help) {
+  (read.ok ? console.log : console.error)(read.ok ? HELP : `bench-overhead: ${read.message}\n${HELP}`);
+  process.exit(read.ok ? 0 : 2);
 }
-const usage = (message) => {
-  console.error(`bench-overhead: ${message}\n${HELP}`);
-  process.exit(2);
-};
-const positive = (name, { integer = true } = {}) => {
-  const v = Number(o[name]);
-  if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v)))
-    usage(`--${name} must be a positive ${integer ? 'integer' : 'number'}`);
-  return v;
-};
-const rounds = positive('rounds');
-const seconds = positive('seconds');
-const connections = positive('connections');
-const streamSeconds = positive('stream-seconds', { integer: false });
-const intervalMs = positive('stream-interval');
-const rampMs = Number(o.ramp) >= 0 ? Number(o.ramp) : usage('--ramp must be 0 or more');
-const cadenceMs = positive('cadence-ms', { integer: false });
-const streamRounds = positive('stream-rounds');
-const cpuIntervalUs = positive('cpu-interval');
-const counts = o.streams ? o.streams.split(',').map((s) => Number(s.trim())) : [];
-if (counts.some((n) => !Number.isInteger(n) || n < 1)) usage('--streams takes positive integers, e.g. --streams 1000,2000');
-const only = o.only?.split(',').map((s) => s.trim());
-const unknown = only?.filter((n) => !TARGETS.some((t) => t.name === n));
-if (unknown?.length) usage(`unknown target(s) ${unknown.join(', ')}`);
-// Streams are measured against direct: it is always a target (it costs no process).
-if (only && !only.includes('direct')) only.unshift('direct');
-const streamsOnly = o['streams-only'];
-if (streamsOnly && !counts.length) usage('--streams-only needs --streams N');
+const o = read.value;
+const { rounds, seconds, connections, only, counts, streamSeconds, intervalMs, rampMs, cadenceMs, streamRounds, streamsOnly } = o;
 
-const pin = hasTaskset && !o['no-pin'];
+const pin = hasTaskset && o.pin;
 const notes = [];
 const log = (s) => console.log(s);
 const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'aigw-overhead-'));
@@ -115,7 +47,12 @@ if (maxStreams) {
     lim = openFileLimits();
   }
   notes.push(`open files: soft ${lim.soft}, hard ${lim.hard} (${maxStreams} streams need about ${need} in the gateway)`);
-  if (lim.hard < need) usage(`--streams ${maxStreams} needs ${need} open files; the hard limit is ${lim.hard} (raise ulimit -Hn as root)`);
+  if (lim.hard < need) {
+    console.error(
+      `bench-overhead: --streams ${maxStreams} needs ${need} open files; the hard limit is ${lim.hard} (raise ulimit -Hn as root)`,
+    );
+    process.exit(2);
+  }
 }
 
 const env = {
@@ -191,7 +128,7 @@ if (!live.some((t) => t.name === 'direct')) {
   await cleanExit(1);
 }
 
-const heapDir = join(o['cpu-prof'] ?? dir, 'heap');
+const heapDir = join(o.cpuProf ?? dir, 'heap');
 const heapBefore = o.heap ? await heapSnapshots(live, heapDir, 'before') : undefined;
 
 const cpuOf = (t) => t.proc?.cpuSeconds();
@@ -261,11 +198,11 @@ const streams = counts.length
     })
   : undefined;
 
-const profiles = o['cpu-prof']
+const profiles = o.cpuProf
   ? await cpuProfiles({
       targets: live,
-      dir: o['cpu-prof'],
-      intervalUs: cpuIntervalUs,
+      dir: o.cpuProf,
+      intervalUs: o.cpuIntervalUs,
       top: 15,
       log,
       phases: [
