@@ -1,6 +1,6 @@
 // The instruments of bench:overhead on real sockets: its upstream, its raw stream client (what counts as a
 // failed stream), and the probe it loads into a Node gateway. Small and bounded: a few streams, a few seconds.
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -51,6 +51,7 @@ afterAll(async () => {
   await bare?.stop();
   await upstream?.stop();
   expect(bare.alive()).toBe(false);
+  rmSync(dir, { recursive: true, force: true }); // a heap snapshot is megabytes
 });
 
 describe('bench upstream', () => {
