@@ -1,167 +1,256 @@
-// npm run bench:overhead — what aigw costs, as ratios measured in one run:
-//   throughput: the same closed loop (small non-streaming completions) sent straight to a trivial upstream,
-//     through a bare 30-line node:http + undici proxy, and through aigw, interleaved, several rounds (medians);
-//     gateway CPU per request from /proc/PID/stat. The upstream and the load generator share CPU 0; each
-//     proxy runs alone on CPU 1 (taskset), as in the issue's reference measurements.
-//   latency: the same with 1 connection (added p50/p99).
-//   streaming: time to first byte and total time of short streams, direct vs through each proxy.
-//   memory: 10 clients x 2 sequential 20 MB non-streamed answers through aigw (passthrough): RSS growth.
-// Options: --rounds N (5) --seconds S (5) --connections C (50) --skip-memory
-import { request } from 'node:http';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// npm run bench:overhead — what a gateway costs, every row of issue 16's table from one run, with its baselines:
+// the upstream reached directly, nginx (the floor, when installed), a bare undici proxy, and aigw with its
+// defaults, with a tenant (auth + limits) and with --log json; interleaved rounds, medians. The gateways run on
+// CPU 1, the upstream and the load generators on CPU 0 (taskset). `--streams N` adds the concurrent-streams mode.
+// Run with --help for the options; BENCHMARKS.md explains every row.
+import { spawnSync } from 'node:child_process';
+import { cpus, loadavg, release, tmpdir } from 'node:os';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AIGW, arg, cpuSeconds, median } from './lib/bench-util.js';
-import { startPinned } from './lib/procs.js';
+import { BENCH_KEY } from './lib/aigw-profile.js';
+import { startTargets } from './lib/gateways.js';
 import { closedLoop, hasTaskset, hasWrk } from './lib/load.js';
+import { HELP, readOptions } from './lib/overhead-options.js';
+import { markdown, mediansOf, overheadTable, streamsTable } from './lib/overhead-report.js';
+import { largeAnswers } from './lib/large-answers.js';
+import { pacedTtfb } from './lib/paced-ttfb.js';
+import { openFileLimits, somaxconn } from './lib/proc-stats.js';
+import { cpuProfiles, heapReport, heapSnapshots } from './lib/profiling.js';
+import { median } from './lib/stats.js';
+import { holdStreams } from './lib/stream-hold.js';
+import { pacedBody, runStreams, streamRun } from './lib/streams-mode.js';
 
-const rounds = Number(arg('rounds', 5));
-const seconds = Number(arg('seconds', 5));
-const connections = Number(arg('connections', 50));
-const skipMemory = process.argv.includes('--skip-memory');
-const lib = (f) => new URL(`./lib/${f}`, import.meta.url).pathname;
-const start = startPinned;
+const read = readOptions(process.argv.slice(2));
+if (!read.ok || read.value.help) {
+  (read.ok ? console.log : console.error)(read.ok ? HELP : `bench-overhead: ${read.message}\n${HELP}`);
+  process.exit(read.ok ? 0 : 2);
+}
+const o = read.value;
+const { rounds, seconds, connections, only, counts, streamSeconds, intervalMs, rampMs, cadenceMs, streamRounds, streamsOnly } = o;
 
-const trivial = await start(0, [lib('trivial-server.js')]);
-const mock = await start(0, [AIGW, 'mock-backends', '--vllm', 'mock=0']);
-const bare = await start(1, [lib('bare-proxy.js'), trivial.urls[0]]);
-const dir = mkdtempSync(join(tmpdir(), 'aigw-bench-'));
-const profile = join(dir, 'bench.yaml');
-writeFileSync(
-  profile,
-  `version: 1
-listen: 127.0.0.1:0
-admin: { listen: 127.0.0.1:0 }
-backends:
-  trivial: { url: "${trivial.urls[0]}" }
-  mock: { url: "${mock.urls[0]}" }
-models:
-  bench: { targets: [{ backend: trivial, model: bench-up }] }
-  mock: { targets: [{ backend: mock }] }
-`,
+const pin = hasTaskset && o.pin;
+const notes = [];
+const log = (s) => console.log(s);
+const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'aigw-overhead-'));
+
+// The load generators share CPU 0 with the upstream; the gateway has CPU 1 to itself.
+if (pin) spawnSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
+
+// Every held stream costs a socket here, two in the gateway and one in the upstream (Node raises its soft limit to
+// the hard one by itself; a hard limit can only be raised by root).
+const maxStreams = Math.max(0, ...counts);
+if (maxStreams) {
+  const need = 2 * maxStreams + 1024;
+  let lim = openFileLimits();
+  if (lim.hard < need) {
+    spawnSync('prlimit', ['--pid', String(process.pid), `--nofile=${need}:${need}`], { stdio: 'ignore' });
+    lim = openFileLimits();
+  }
+  notes.push(`open files: soft ${lim.soft}, hard ${lim.hard} (${maxStreams} streams need about ${need} in the gateway)`);
+  if (lim.hard < need) {
+    console.error(
+      `bench-overhead: --streams ${maxStreams} needs ${need} open files; the hard limit is ${lim.hard} (raise ulimit -Hn as root)`,
+    );
+    process.exit(2);
+  }
+}
+
+const env = {
+  node: process.version,
+  kernel: release(),
+  cpus: cpus().length,
+  cpuModel: cpus()[0]?.model,
+  loadavgAtStart: loadavg(),
+  somaxconn: somaxconn(),
+  pinning: pin ? 'taskset: gateway on CPU 1; upstream and load generators on CPU 0' : 'none',
+  loadGenerator: hasWrk ? 'wrk (1 thread)' : 'autocannon (install wrk for lower client overhead)',
+  startedAt: new Date().toISOString(),
+  dir,
+};
+log(
+  `bench:overhead — ${env.cpus} × ${env.cpuModel}, Node ${env.node}, ` +
+    `load average ${env.loadavgAtStart.map((x) => x.toFixed(2)).join(' ')}`,
 );
-const aigw = await start(1, [AIGW, 'serve', '-c', profile, '--log', 'off'], 2);
-// The same gateway without the admin surface (no metrics, stats or event stream): what observability costs.
-const bareProfile = join(dir, 'bench-noadmin.yaml');
-writeFileSync(bareProfile, readFileSync(profile, 'utf8').replace('admin: { listen: 127.0.0.1:0 }', 'admin: { enabled: false }'));
-const aigwNoAdmin = await start(1, [AIGW, 'serve', '-c', bareProfile, '--log', 'off'], 1);
-const bareStream = await start(1, [lib('bare-proxy.js'), mock.urls[0]]);
+log(`pinning: ${env.pinning}; load: ${env.loadGenerator}; files in ${dir}`);
+if (env.cpus < 2) notes.push('fewer than 2 CPUs: the gateway shares its CPU with the load, figures are not comparable with the issue');
+if (env.loadavgAtStart[0] > 0.5)
+  notes.push(`load average ${env.loadavgAtStart[0].toFixed(2)} at start: other work competes, figures swing`);
 
 const path = '/v1/chat/completions';
-const body = JSON.stringify({ model: 'bench', messages: [{ role: 'user', content: 'Say something short.' }], max_tokens: 4 });
-const targets = { direct: trivial.urls[0], bare: bare.urls[0], aigw: aigw.urls[0], 'aigw-noobs': aigwNoAdmin.urls[0] };
-const pids = { bare: bare.child.pid, aigw: aigw.child.pid, 'aigw-noobs': aigwNoAdmin.child.pid };
+const headers = { authorization: `Bearer ${BENCH_KEY}` };
+const ask = (extra) => JSON.stringify({ model: 'bench', messages: [{ role: 'user', content: 'Say something short.' }], ...extra });
+const plainBody = ask({ max_tokens: 4 });
+const saturatingBody = ask({ max_tokens: 20, stream: true, stream_options: { include_usage: true } }); // 20 + usage = 21 chunks
+const pacedTtfbBody = pacedBody(20, 5);
 
-async function roundOf(name, conns, secs) {
-  const pid = pids[name];
-  const c0 = pid ? await cpuSeconds(pid) : 0;
-  const r = await closedLoop({ url: targets[name] + path, body, connections: conns, seconds: secs });
-  const c1 = pid ? await cpuSeconds(pid) : 0;
-  return { ...r, cpuUs: pid ? ((c1 - c0) / r.total) * 1e6 : undefined };
-}
+const { upstream, upUrl, targets, stopAll } = await startTargets({ dir, only, streams: maxStreams, pin, notes });
+const up = { url: upUrl, proc: upstream };
+const cleanExit = async (code) => {
+  await stopAll();
+  process.exit(code);
+};
+process.on('SIGINT', () => void cleanExit(130));
 
-const loadGenerator = hasWrk ? 'wrk' : 'autocannon (install wrk for lower client overhead)';
-const pinning = hasTaskset ? 'taskset (upstream+load on CPU 0, proxy on CPU 1)' : 'none';
-console.log(`load generator: ${loadGenerator}; pinning: ${pinning}`);
-for (const name of Object.keys(targets)) await roundOf(name, connections, 1); // warm-up
+// Idle: started a second ago, no request served yet.
+await new Promise((r) => setTimeout(r, 1000));
+const memory = Object.fromEntries(targets.filter((t) => t.proc).map((t) => [t.name, { idleBytes: t.proc.rssBytes() }]));
 
-const results = { direct: [], bare: [], aigw: [], 'aigw-noobs': [] };
-const order = Object.keys(targets);
-for (let r = 0; r < rounds; r++) {
-  for (const name of [...order.slice(r % order.length), ...order.slice(0, r % order.length)])
-    results[name].push(await roundOf(name, connections, seconds));
-  const line = order.map((n) => `${n} ${results[n].at(-1).rps.toFixed(0)}`).join('  ');
-  console.log(`round ${r + 1}/${rounds}: req/s ${line}`);
-}
-const lat = { direct: [], bare: [], aigw: [] };
-for (let r = 0; r < Math.max(3, Math.ceil(rounds / 2)); r++)
-  for (const name of Object.keys(lat)) lat[name].push(await roundOf(name, 1, Math.max(2, Math.ceil(seconds / 2))));
-
-/** Time to first byte and total time of one short stream. */
-function streamOnce(base) {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    let first;
-    const req = request(base + path, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
-      res.on('data', () => (first ??= performance.now() - t0));
-      res.on('end', () => resolve({ ttfb: first, total: performance.now() - t0 }));
-    });
-    req.on('error', reject);
-    req.end(JSON.stringify({ model: 'mock', messages: [{ role: 'user', content: 'stream' }], max_tokens: 32, stream: true }));
+/** A request and a stream through a target, checked, before anything is measured. */
+async function check(t) {
+  const res = await fetch(t.url + path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: plainBody });
+  const text = await res.text();
+  if (res.status !== 200 || !text.includes('"choices"'))
+    throw new Error(`${t.label}: a plain request got ${res.status}: ${text.slice(0, 300)}`);
+  const s = await holdStreams({
+    url: t.url + path,
+    body: saturatingBody,
+    headers,
+    n: 1,
+    rampMs: 0,
+    chunks: 20,
+    intervalMs: 0,
+    graceMs: 5000,
   });
+  if (s.ok !== 1) throw new Error(`${t.label}: a stream failed: ${JSON.stringify(s.failures)}`);
 }
-const streams = { direct: [], bare: [], aigw: [] };
-const streamTargets = { direct: mock.urls[0], bare: bareStream.urls[0], aigw: aigw.urls[0] };
-for (let i = 0; i < 300; i++) for (const name of Object.keys(streams)) streams[name].push(await streamOnce(streamTargets[name]));
+const live = [];
+for (const t of targets) {
+  try {
+    await check(t);
+    live.push(t);
+  } catch (e) {
+    notes.push(`${t.label}: LEFT OUT, it failed the check: ${e.message}`);
+    log(`! ${t.label} left out: ${e.message}${t.proc ? ` (stderr: ${t.proc.errFile})` : ''}`);
+  }
+}
+if (!live.some((t) => t.name === 'direct')) {
+  log('the upstream itself failed the check; nothing to measure');
+  await cleanExit(1);
+}
 
-function rss(pid) {
-  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024;
+const heapDir = join(o.cpuProf ?? dir, 'heap');
+const heapBefore = o.heap ? await heapSnapshots(live, heapDir, 'before') : undefined;
+
+const cpuOf = (t) => t.proc?.cpuSeconds();
+const phases = {
+  async plain(t, secs = seconds, conns = connections) {
+    const c0 = cpuOf(t);
+    const r = await closedLoop({ url: t.url + path, body: plainBody, connections: conns, seconds: secs, headers });
+    const cpu = t.proc ? ((cpuOf(t) - c0) / Math.max(1, r.total)) * 1e6 : undefined;
+    return { rps: r.rps, p50: r.p50, p99: r.p99, errors: r.errors, cpuUsPerRequest: cpu };
+  },
+  async saturating(t, secs = seconds) {
+    const c0 = cpuOf(t);
+    const r = await closedLoop({ url: t.url + path, body: saturatingBody, connections, seconds: secs, headers });
+    return { streamsPerS: r.rps, satErrors: r.errors, cpuUsPerStream: t.proc ? ((cpuOf(t) - c0) / Math.max(1, r.total)) * 1e6 : undefined };
+  },
+  async paced(t, secs = seconds) {
+    const r = await pacedTtfb({ url: t.url + path, body: pacedTtfbBody, headers, seconds: secs });
+    return { ttfbMs: median(r.ttfb), ttfbFailed: r.failed, ttfbSamples: r.ttfb.length };
+  },
+};
+
+if (!streamsOnly) log(`\nwarm-up: ${live.map((t) => t.label).join(', ')}`);
+for (const t of streamsOnly ? [] : live) {
+  await phases.plain(t, 1);
+  await phases.saturating(t, 1);
+  await phases.paced(t, 1);
 }
-async function memoryRun(base, pid) {
-  const before = rss(pid);
-  let peak = before;
-  const timer = setInterval(() => (peak = Math.max(peak, rss(pid))), 20);
-  const big = JSON.stringify({ model: 'mock', messages: [{ role: 'user', content: 'a 20 MB answer' }], max_tokens: 3_800_000 });
-  let bytes = 0;
-  const fetchBig = () =>
-    new Promise((resolve, reject) => {
-      const req = request(base + path, { method: 'POST', headers: { 'content-type': 'application/json', 'x-mock-ttft': '0ms' } }, (res) => {
-        res.on('data', (d) => (bytes += d.length));
-        res.on('end', resolve);
-      });
-      req.on('error', reject);
-      req.end(big);
-    });
-  await Promise.all(
-    Array.from({ length: 10 }, async () => {
-      await fetchBig();
-      await fetchBig();
-    }),
+
+const perRound = Object.fromEntries(live.map((t) => [t.name, []]));
+for (let r = 0; r < (streamsOnly ? 0 : rounds); r++) {
+  const k = r % live.length;
+  for (const t of [...live.slice(k), ...live.slice(0, k)]) {
+    const plain = await phases.plain(t);
+    const { p50: lat1P50 } = await phases.plain(t, seconds, 1);
+    perRound[t.name].push({ ...plain, lat1P50, ...(await phases.saturating(t)), ...(await phases.paced(t)) });
+  }
+  const line = live.map((t) => `${t.name} ${Math.round(perRound[t.name].at(-1).rps)}`).join('  ');
+  log(`round ${r + 1}/${rounds}: req/s ${line}`);
+}
+for (const t of live) if (memory[t.name]) memory[t.name].afterBytes = t.proc.rssBytes();
+const medians = Object.fromEntries(live.map((t) => [t.name, mediansOf(perRound[t.name])]));
+// Failures are summed, not medianed: one bad round must show.
+for (const t of live) medians[t.name].failedTotal = perRound[t.name].reduce((a, r) => a + r.errors + r.satErrors + r.ttfbFailed, 0);
+const heapAfter = o.heap ? await heapSnapshots(live, heapDir, 'after') : undefined;
+
+let large;
+if (o.large && !streamsOnly) {
+  large = {};
+  for (const t of live) {
+    log(`large answers: ${t.label}`);
+    large[t.name] = await largeAnswers({ target: t, headers, expectBytes: large.direct?.bytes });
+  }
+}
+
+const streams = counts.length
+  ? await runStreams({
+      targets: live,
+      up,
+      counts,
+      seconds: streamSeconds,
+      intervalMs,
+      rampMs,
+      cadenceMs,
+      rounds: streamRounds,
+      headers,
+      log,
+    })
+  : undefined;
+
+const profiles = o.cpuProf
+  ? await cpuProfiles({
+      targets: live,
+      dir: o.cpuProf,
+      intervalUs: o.cpuIntervalUs,
+      top: 15,
+      log,
+      phases: [
+        { name: 'plain', run: (t) => phases.plain(t) },
+        { name: 'saturating-streams', run: (t) => phases.saturating(t) },
+        ...(counts.length
+          ? [
+              {
+                name: `paced-streams-${Math.min(...counts)}`,
+                run: (t) => streamRun({ target: t, up, n: Math.min(...counts), seconds: streamSeconds, intervalMs, rampMs, headers }),
+              },
+            ]
+          : []),
+      ],
+    })
+  : undefined;
+
+const heap = o.heap ? heapReport(live, heapBefore, heapAfter, 15, log) : undefined;
+env.loadavgAtEnd = loadavg();
+await stopAll();
+
+const table = streamsOnly ? undefined : overheadTable(live, medians, memory, connections, large);
+log(`\n## bench:overhead — ${env.startedAt}`);
+if (table) log(`\nmedians of ${rounds} interleaved rounds of ${seconds} s per load\n\n${markdown(table, live)}`);
+if (o.heap) notes.push('--heap: the RSS after the rounds includes what the first heap snapshot left in each Node gateway');
+const streamTables = [];
+for (const s of Object.values(streams ?? {})) {
+  const st = streamsTable(live, s.medians, s.n, intervalMs, streamSeconds);
+  streamTables.push(st);
+  log(`\n### ${st.title}${s.directKeepsCadence ? '' : ' — NOT REPORTED: the direct baseline lost cadence'}\n`);
+  if (s.directKeepsCadence) log(markdown(st, live));
+  const d = s.medians.direct;
+  // Upstream and client share CPU 0: at 1 s of CPU per second, this many streams would saturate it.
+  const coreLimit = 1e6 / ((d.upstreamCpuUsPerChunk + d.clientCpuUsPerChunk) * (1000 / intervalMs));
+  log(
+    `\ndirect: lateness p99 ${d.latenessP99.toFixed(1)} ms (cadence limit ${cadenceMs}), the upstream's own ` +
+      `${d.upstreamLatenessP99.toFixed(1)} ms; client event-loop delay p99 ${d.clientLoopP99.toFixed(1)} ms; CPU per chunk: ` +
+      `upstream ${d.upstreamCpuUsPerChunk.toFixed(1)} µs + client ${d.clientCpuUsPerChunk.toFixed(1)} µs ` +
+      `(CPU 0 would saturate near ${Math.round(coreLimit)} streams)`,
   );
-  clearInterval(timer);
-  return { growthMiB: (peak - before) / 2 ** 20, answerMiB: bytes / 20 / 2 ** 20 };
 }
-const memory = skipMemory
-  ? undefined
-  : { aigw: await memoryRun(aigw.urls[0], aigw.child.pid), bare: await memoryRun(bareStream.urls[0], bareStream.child.pid) };
+log(`\nmachine load average ${env.loadavgAtStart[0].toFixed(2)} at start, ${env.loadavgAtEnd[0].toFixed(2)} at the end`);
+for (const n of notes) log(`note: ${n}`);
 
-for (const p of [trivial, mock, bare, aigw, aigwNoAdmin, bareStream]) p.stop();
-
-const med = (name, key, src = results) => median(src[name].map((x) => x[key]));
-const f = (x, d = 0) => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(d));
-console.log(`\nbench:overhead — medians over ${rounds} rounds of ${seconds}s at ${connections} connections`);
-console.log('               req/s   ratio   p50 ms  p99 ms  CPU us/req');
-for (const name of order) {
-  const rps = f(med(name, 'rps')).padStart(7);
-  const ratio = f(med(name, 'rps') / med('direct', 'rps'), 2).padStart(5);
-  const p50 = f(med(name, 'p50'), 2).padStart(6);
-  const p99 = f(med(name, 'p99'), 2).padStart(6);
-  console.log(`  ${name.padEnd(10)} ${rps}   ${ratio}x  ${p50}  ${p99}  ${f(med(name, 'cpuUs')).padStart(6)}`);
+if (o.json) {
+  const report = { version: 1, env, options: o, notes, targets: live.map(({ name, label }) => ({ name, label })) };
+  Object.assign(report, { rounds: perRound, medians, memory, large, table, streams, streamTables, cpuProfiles: profiles, heap });
+  writeFileSync(o.json, `${JSON.stringify(report, null, 2)}\n`);
+  log(`wrote ${o.json}`);
 }
-const aigwVsBare = med('aigw', 'rps') / med('bare', 'rps');
-console.log(
-  `  aigw / bare proxy: ${aigwVsBare.toFixed(2)}x requests/s (target >= 0.90), aigw CPU ${f(med('aigw', 'cpuUs'))} us/req (target <= 85)`,
-);
-const observeRatio = (med('aigw', 'rps') / med('aigw-noobs', 'rps')).toFixed(2);
-const observeCpu = f(med('aigw', 'cpuUs') - med('aigw-noobs', 'cpuUs'));
-console.log(`  metrics + stats + events on vs off: ${observeRatio}x requests/s, ${observeCpu} us/req of CPU`);
-const addP50 = med('aigw', 'p50', lat) - med('direct', 'p50', lat);
-const addP99 = med('aigw', 'p99', lat) - med('direct', 'p99', lat);
-const bareAddP50 = med('bare', 'p50', lat) - med('direct', 'p50', lat);
-console.log(
-  `\nunloaded (1 connection): added latency p50 ${addP50.toFixed(3)} ms (target <= 0.35), p99 ${addP99.toFixed(3)} ms (target <= 1.5); ` +
-    `bare proxy adds p50 ${bareAddP50.toFixed(3)} ms`,
-);
-const ttfb = (n) => median(streams[n].map((s) => s.ttfb));
-const total = (n) => median(streams[n].map((s) => s.total));
-const ttfbPart =
-  `TTFB direct ${ttfb('direct').toFixed(3)} ms, bare +${(ttfb('bare') - ttfb('direct')).toFixed(3)} ms, ` +
-  `aigw +${(ttfb('aigw') - ttfb('direct')).toFixed(3)} ms (target <= 0.5)`;
-const totalPart = `total direct ${total('direct').toFixed(2)} ms, aigw +${(total('aigw') - total('direct')).toFixed(3)} ms`;
-console.log(`\nstreaming (300 x 32-token streams, sequential): ${ttfbPart}; ${totalPart}`);
-if (memory) {
-  console.log(
-    `\nmemory (10 clients x 2 sequential ${memory.aigw.answerMiB.toFixed(1)} MiB answers, passthrough): ` +
-      `aigw RSS +${memory.aigw.growthMiB.toFixed(1)} MiB (target < 32), bare proxy +${memory.bare.growthMiB.toFixed(1)} MiB`,
-  );
-}
+process.exit(0);

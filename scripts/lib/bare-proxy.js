@@ -1,9 +1,18 @@
 // The floor for a Node gateway: a bare node:http + undici.Pool proxy, no parsing, no policy.
+// Usage: node bare-proxy.js UPSTREAM_URL [--port P] [--connections C] [--backlog B]
 import { createServer } from 'node:http';
+import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 
-const upstream = process.argv[2];
-const pool = new Pool(upstream, { connections: 256, pipelining: 1 });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    port: { type: 'string', default: '0' },
+    connections: { type: 'string', default: '256' },
+    backlog: { type: 'string', default: '511' },
+  },
+});
+const pool = new Pool(positionals[0], { connections: Number(values.connections), pipelining: 1 });
 const server = createServer((req, res) => {
   const chunks = [];
   req.on('data', (c) => chunks.push(c));
@@ -20,4 +29,6 @@ const server = createServer((req, res) => {
     );
   });
 });
-server.listen(0, '127.0.0.1', () => console.log(`bare-proxy listening on http://127.0.0.1:${server.address().port}`));
+server.listen({ port: Number(values.port), host: '127.0.0.1', backlog: Number(values.backlog) }, () =>
+  console.log(`bare-proxy listening on http://127.0.0.1:${server.address().port}`),
+);

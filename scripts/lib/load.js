@@ -1,6 +1,6 @@
 // Closed-loop load: wrk when installed (pinned with taskset), else autocannon. Same figures either way.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { load as autocannonLoad } from './bench-util.js';
@@ -38,12 +38,14 @@ export function closedLoop({ url, body, connections, seconds, cpu = 0, headers =
     p.stdout.on('data', (d) => (out += d));
     p.on('error', reject);
     p.on('exit', () => {
+      rmSync(dir, { recursive: true, force: true });
       const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
       const total = Number(/(\d+) requests in/.exec(out)?.[1]);
       const p50 = parseMs(/\s50%\s+(\S+)/.exec(out)?.[1] ?? '');
       const p99 = parseMs(/\s99%\s+(\S+)/.exec(out)?.[1] ?? '');
-      const errors =
-        Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0) + Number(/Socket errors: connect (\d+)/.exec(out)?.[1] ?? 0);
+      // Socket errors: connect N, read N, write N, timeout N — all of them count.
+      const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out) ?? [];
+      const errors = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0) + socket.slice(1).reduce((a, x) => a + Number(x), 0);
       if (!Number.isFinite(rps)) return reject(new Error(`wrk output not understood:\n${out}`));
       resolve({ rps, p50, p99, total, errors });
     });

@@ -1,0 +1,61 @@
+// Preloaded (`node --import`) into a Node gateway under test: answers the bench over the IPC channel with its
+// event-loop delay, memory, a CPU profile of a chosen window and heap snapshots — the same for aigw and the bare
+// proxy, without touching either's code. Costs nothing until asked (no timer, no inspector session).
+import { writeFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { writeHeapSnapshot } from 'node:v8';
+
+const RESOLUTION_MS = 10;
+let loop;
+let session;
+
+const handlers = {
+  'loop-start'() {
+    loop?.disable();
+    loop = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+    loop.enable();
+    return {};
+  },
+  /** Delays in ms beyond the timer's own period (the histogram records the whole period). */
+  'loop-read'() {
+    if (!loop) throw new Error('loop-start first');
+    const ms = (ns) => Math.max(0, ns / 1e6 - RESOLUTION_MS);
+    return { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max), samples: loop.count };
+  },
+  memory() {
+    return process.memoryUsage();
+  },
+  async 'cpu-start'({ intervalUs = 200 }) {
+    const { Session } = await import('node:inspector/promises');
+    session = new Session();
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: intervalUs });
+    await session.post('Profiler.start');
+    return {};
+  },
+  async 'cpu-stop'({ file }) {
+    if (!session) throw new Error('cpu-start first');
+    const { profile } = await session.post('Profiler.stop');
+    session.disconnect();
+    session = undefined;
+    writeFileSync(file, JSON.stringify(profile));
+    return { file };
+  },
+  heap({ file }) {
+    return { file: writeHeapSnapshot(file) };
+  },
+};
+
+if (process.send) {
+  process.on('message', async (m) => {
+    if (typeof m !== 'object' || m === null || typeof m.probe !== 'string' || !Object.hasOwn(handlers, m.probe)) return;
+    try {
+      process.send({ probeReply: m.id, ok: true, value: await handlers[m.probe](m) });
+    } catch (e) {
+      process.send({ probeReply: m.id, ok: false, error: String(e?.message ?? e) });
+    }
+  });
+  // The channel must not keep a gateway alive that would otherwise exit.
+  process.channel?.unref();
+}

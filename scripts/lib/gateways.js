@@ -1,0 +1,97 @@
+// What bench:overhead compares: the upstream reached directly, nginx (the floor, when installed), the bare undici
+// proxy and aigw in three set-ups. Gateways run on CPU 1, the upstream on CPU 0 (with the load generator).
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AIGW } from './bench-util.js';
+import { aigwProfile } from './aigw-profile.js';
+import { findNginx, nginxSetup } from './nginx.js';
+import { freePort } from './procs.js';
+import { startProcess } from './targets.js';
+
+const lib = (f) => new URL(`./${f}`, import.meta.url).pathname;
+const PROBE = ['--import', new URL('./gateway-probe.js', import.meta.url).href];
+
+/** Every target, in table order; `optional` ones run only when named in --only. */
+export const TARGETS = [
+  { name: 'direct', label: 'direct' },
+  { name: 'nginx', label: 'nginx' },
+  { name: 'bare', label: 'bare undici proxy' },
+  { name: 'aigw', label: 'aigw' },
+  { name: 'aigw-tenant', label: 'aigw + tenant' },
+  { name: 'aigw-log', label: 'aigw --log json' },
+  { name: 'aigw-noadmin', label: 'aigw, admin off', optional: true },
+];
+
+const GATEWAY_CPU = 1;
+const LOAD_CPU = 0;
+
+/**
+ * Starts the upstream and the chosen targets. `streams` (the largest --streams count, or 0) raises every
+ * connection cap a gateway has; the listen backlog too where the gateway lets us (nginx, the bare proxy).
+ */
+export async function startTargets({ dir, only, streams, pin, notes }) {
+  const cpu = (n) => (pin ? n : undefined);
+  const upPort = await freePort();
+  const upstream = await startProcess({
+    name: 'upstream',
+    cmd: process.execPath,
+    args: [lib('bench-upstream.js'), '--port', String(upPort), '--backlog', '4096'],
+    cpu: cpu(LOAD_CPU),
+    ports: [upPort],
+    dir,
+  });
+  const upUrl = `http://127.0.0.1:${upPort}`;
+  const caps = streams ? streams + 64 : undefined;
+  const backlog = streams ? 4096 : 511;
+  const wanted = TARGETS.filter((t) => (only ? only.includes(t.name) : !t.optional));
+  const out = [];
+  for (const t of wanted) {
+    if (t.name === 'direct') {
+      out.push({ ...t, url: upUrl });
+      continue;
+    }
+    const port = await freePort();
+    if (t.name === 'nginx') {
+      const nginx = findNginx();
+      if (!nginx) {
+        notes.push('nginx: not installed (apt-get install nginx-light), so no floor column');
+        continue;
+      }
+      const setup = nginxSetup({ bin: nginx.bin, dir, port, upstreamPort: upPort, connections: caps ?? 0, backlog });
+      const proc = await startProcess({ name: t.name, ...setup, cpu: cpu(GATEWAY_CPU), ports: [port], dir, stopSignal: 'SIGTERM' });
+      notes.push(`nginx: ${nginx.version}, 1 worker, worker_connections ${setup.workerConnections}, backlog ${backlog}`);
+      out.push({ ...t, url: `http://127.0.0.1:${port}`, proc });
+      continue;
+    }
+    if (t.name === 'bare') {
+      const args = [...PROBE, lib('bare-proxy.js'), upUrl, '--port', String(port), '--backlog', String(backlog)];
+      if (caps) args.push('--connections', String(caps));
+      const proc = await startProcess({ name: t.name, cmd: process.execPath, args, cpu: cpu(GATEWAY_CPU), ports: [port], dir, ipc: true });
+      out.push({ ...t, url: `http://127.0.0.1:${port}`, proc });
+      continue;
+    }
+    const adminPort = await freePort();
+    let yaml = aigwProfile({ port, adminPort, upstream: upUrl, connections: caps, tenant: t.name === 'aigw-tenant' });
+    if (t.name === 'aigw-noadmin') yaml = yaml.replace(/^admin: .*$/m, 'admin: { enabled: false }');
+    const profile = join(dir, `${t.name}.yaml`);
+    writeFileSync(profile, yaml);
+    const log = t.name === 'aigw-log' ? 'json' : 'off';
+    const proc = await startProcess({
+      name: t.name,
+      cmd: process.execPath,
+      args: [...PROBE, AIGW, 'serve', '-c', profile, '--log', log],
+      cpu: cpu(GATEWAY_CPU),
+      ports: t.name === 'aigw-noadmin' ? [port] : [port, adminPort],
+      dir,
+      ipc: true,
+    });
+    out.push({ ...t, url: `http://127.0.0.1:${port}`, adminUrl: `http://127.0.0.1:${adminPort}`, proc });
+  }
+  if (streams) notes.push(`aigw: listen backlog stays at Node's default 511 (no profile knob); upstream connections ${caps}`);
+  return {
+    upstream,
+    upUrl,
+    targets: out,
+    stopAll: () => Promise.all([upstream, ...out.map((t) => t.proc).filter(Boolean)].map((p) => p.stop())),
+  };
+}

@@ -1,0 +1,25 @@
+// Types of overhead-options.js for the tests that drive it.
+export interface OverheadOptions {
+  help: boolean;
+  rounds: number;
+  seconds: number;
+  connections: number;
+  only: string[] | undefined;
+  counts: number[];
+  streamSeconds: number;
+  intervalMs: number;
+  rampMs: number;
+  cadenceMs: number;
+  streamRounds: number;
+  streamsOnly: boolean;
+  large: boolean;
+  cpuProf: string | undefined;
+  cpuIntervalUs: number;
+  heap: boolean;
+  dir: string | undefined;
+  json: string | undefined;
+  pin: boolean;
+}
+
+export declare const HELP: string;
+export declare function readOptions(args: string[]): { ok: true; value: OverheadOptions } | { ok: false; message: string };

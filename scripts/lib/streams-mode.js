@@ -1,0 +1,148 @@
+// bench:overhead --streams N: N clients each holding one paced stream through each target in turn (direct first,
+// as the baseline that must keep cadence), with the gateway's memory per stream, CPU per relayed chunk and
+// event-loop delay. A count is reported only while the direct baseline keeps cadence; larger ones are skipped.
+import { holdStreams } from './stream-hold.js';
+import { mediansOf } from './overhead-report.js';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export function pacedBody(chunks, intervalMs) {
+  const tps = 1000 / intervalMs;
+  return JSON.stringify({
+    model: 'bench',
+    messages: [{ role: 'user', content: `Talk slowly. [[mock tps=${tps}]]` }],
+    max_tokens: chunks,
+    stream: true,
+    stream_options: { include_usage: true },
+  });
+}
+
+/** Waits until the upstream holds no stream (the previous run's sockets are gone), up to 15 s. */
+async function drained(upUrl) {
+  const until = Date.now() + 15_000;
+  while (Date.now() < until) {
+    const s = await fetch(`${upUrl}/bench/stats`).then(
+      (r) => r.json(),
+      () => undefined,
+    );
+    if (s?.active === 0) return true;
+    await sleep(200);
+  }
+  return false;
+}
+
+/**
+ * One target at one count: the client's figures plus the gateway's own, and what the upstream and this client
+ * spent per chunk (they share CPU 0: their sum says how many streams the baseline itself can keep).
+ */
+export async function streamRun({ target, up, n, seconds, intervalMs, rampMs, headers }) {
+  if (!(await drained(up.url))) throw new Error('the upstream still holds streams from the previous run after 15 s');
+  const proc = target.proc;
+  await proc?.probe?.('loop-start');
+  const rss0 = proc?.rssBytes();
+  const cpu0 = proc?.cpuSeconds();
+  const up0 = up.proc.cpuSeconds();
+  const client0 = process.cpuUsage();
+  let peak = rss0;
+  const sampler = proc ? setInterval(() => (peak = Math.max(peak, proc.rssBytes())), 250) : undefined;
+  const chunks = Math.round((seconds * 1000) / intervalMs);
+  const r = await holdStreams({
+    url: `${target.url}/v1/chat/completions`,
+    body: pacedBody(chunks, intervalMs),
+    headers,
+    n,
+    rampMs,
+    chunks,
+    intervalMs,
+  });
+  clearInterval(sampler);
+  const loop = await proc?.probe?.('loop-read');
+  const cpu = proc ? proc.cpuSeconds() - cpu0 : undefined;
+  const client = process.cpuUsage(client0);
+  const perChunk = (us) => us / Math.max(1, r.chunks);
+  return {
+    n,
+    ok: r.ok,
+    failed: r.failed,
+    failures: r.failures,
+    chunks: r.chunks,
+    delayP50: r.delay.p50,
+    delayP99: r.delay.p99,
+    delayMax: r.delay.max,
+    latenessP99: r.lateness.p99,
+    upstreamLatenessP99: r.upstreamLateness.p99,
+    gapP99: r.gap.p99,
+    ttfcP50: r.ttfc.p50,
+    ttfcP99: r.ttfc.p99,
+    ttfcMax: r.ttfc.max,
+    clientLoopP99: r.clientLoop.p99,
+    clientLoopMax: r.clientLoop.max,
+    rssBeforeMiB: proc ? rss0 / 2 ** 20 : undefined,
+    rssPeakMiB: proc ? peak / 2 ** 20 : undefined,
+    rssPerStreamKiB: proc ? (peak - rss0) / n / 1024 : undefined,
+    cpuUsPerChunk: cpu === undefined ? undefined : (cpu * 1e6) / Math.max(1, r.chunks),
+    upstreamCpuUsPerChunk: perChunk((up.proc.cpuSeconds() - up0) * 1e6),
+    clientCpuUsPerChunk: perChunk(client.user + client.system),
+    loopP50: loop?.p50,
+    loopP99: loop?.p99,
+    loopMax: loop?.max,
+  };
+}
+
+const keepsCadence = (run, cadenceMs) => run.failed === 0 && run.latenessP99 <= cadenceMs;
+
+function describe(run) {
+  const failed = run.failed ? `, ${run.failed} FAILED ${JSON.stringify(run.failures)}` : '';
+  return (
+    `chunk delay p50 ${run.delayP50.toFixed(1)} p99 ${run.delayP99.toFixed(1)} max ${run.delayMax.toFixed(1)} ms, ` +
+    `lateness p99 ${run.latenessP99.toFixed(1)} ms, first chunk p99 ${run.ttfcP99.toFixed(1)} ms${failed}`
+  );
+}
+
+/**
+ * Every count in ascending order, `rounds` interleaved runs each, direct first in every round. A count where the
+ * direct run loses cadence (a failure, or lateness p99 over `cadenceMs`) ends the mode: its gateways are not run.
+ */
+export async function runStreams({ targets, up, counts, seconds, intervalMs, rampMs, cadenceMs, rounds, headers, log }) {
+  const out = {};
+  const direct = targets.find((t) => t.name === 'direct');
+  const gateways = targets.filter((t) => t !== direct);
+  const run = async (t, n, r) => {
+    log(`streams ${n}, round ${r + 1}/${rounds}: ${t.label}`);
+    try {
+      const result = await streamRun({ target: t, up, n, seconds, intervalMs, rampMs, headers });
+      log(`  ${describe(result)}`);
+      return result;
+    } catch (e) {
+      // A gateway that dies (or a probe that no longer answers) fails its run, not the whole bench.
+      const why = t.proc && !t.proc.alive() ? `${t.label} exited (stderr: ${t.proc.errFile})` : String(e?.message ?? e);
+      log(`  ! ${why}`);
+      return { n, ok: 0, failed: n, failures: { [why]: n } };
+    }
+  };
+  for (const n of [...counts].sort((a, b) => a - b)) {
+    const runs = Object.fromEntries(targets.map((t) => [t.name, []]));
+    let kept = true;
+    for (let r = 0; r < rounds && kept; r++) {
+      runs.direct.push(await run(direct, n, r));
+      kept = keepsCadence(runs.direct.at(-1), cadenceMs);
+      if (!kept) break;
+      const k = r % Math.max(1, gateways.length);
+      for (const t of [...gateways.slice(k), ...gateways.slice(0, k)]) runs[t.name].push(await run(t, n, r));
+    }
+    const medians = Object.fromEntries(
+      Object.entries(runs)
+        .filter(([, rs]) => rs.length)
+        .map(([name, rs]) => [name, mediansOf(rs)]),
+    );
+    out[n] = { n, directKeepsCadence: kept, runs, medians };
+    if (!kept) {
+      log(
+        `streams ${n}: the direct baseline lost cadence (lateness p99 over ${cadenceMs} ms, or a failed stream), so the ` +
+          'gateways were not run at this count or any larger one',
+      );
+      break;
+    }
+  }
+  return out;
+}

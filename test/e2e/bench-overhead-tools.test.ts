@@ -1,0 +1,228 @@
+// The instruments of bench:overhead on real sockets: its upstream, its raw stream client (what counts as a
+// failed stream), and the probe it loads into a Node gateway. Small and bounded: a few streams, a few seconds.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { analyzeCpuProfile } from '../../scripts/lib/cpuprofile-top.js';
+import { holdStreams } from '../../scripts/lib/stream-hold.js';
+import { type Started, startProcess } from '../../scripts/lib/targets.js';
+import { freePort } from '../helpers/ports.js';
+import { useRawUpstream } from '../helpers/upstream.js';
+
+const lib = (f: string) => new URL(`../../scripts/lib/${f}`, import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'aigw-bench-tools-'));
+const paced = (chunks: number, tps: number) =>
+  JSON.stringify({
+    model: 'bench',
+    messages: [{ role: 'user', content: `[[mock tps=${tps}]]` }],
+    max_tokens: chunks,
+    stream: true,
+    stream_options: { include_usage: true },
+  });
+
+let upstream: Started;
+let upUrl: string;
+let bare: Started;
+let bareUrl: string;
+beforeAll(async () => {
+  const port = await freePort();
+  upstream = await startProcess({
+    name: 'upstream',
+    cmd: process.execPath,
+    args: [lib('bench-upstream.js'), '--port', String(port)],
+    ports: [port],
+    dir,
+  });
+  upUrl = `http://127.0.0.1:${port}`;
+  const bp = await freePort();
+  bare = await startProcess({
+    name: 'bare',
+    cmd: process.execPath,
+    args: ['--import', new URL(lib('gateway-probe.js'), 'file:').href, lib('bare-proxy.js'), upUrl, '--port', String(bp)],
+    ports: [bp],
+    dir,
+    ipc: true,
+  });
+  bareUrl = `http://127.0.0.1:${bp}`;
+});
+afterAll(async () => {
+  await bare?.stop();
+  await upstream?.stop();
+  expect(bare.alive()).toBe(false);
+  rmSync(dir, { recursive: true, force: true }); // a heap snapshot is megabytes
+});
+
+describe('bench upstream', () => {
+  const post = (body: string) =>
+    fetch(`${upUrl}/v1/chat/completions`, { method: 'POST', body }).then(async (r) => [r.status, await r.text()] as const);
+  const cases: { name: string; body: string; status: number; has: string }[] = [
+    { name: 'a plain completion', body: '{"model":"m","max_tokens":4}', status: 200, has: '"object":"chat.completion"' },
+    { name: 'not JSON', body: '{"model":', status: 400, has: 'body is not JSON' },
+    { name: 'not an object', body: '"x"', status: 400, has: 'body is not an object' },
+    { name: 'a negative max_tokens', body: '{"max_tokens":-1,"stream":true}', status: 400, has: 'max_tokens must be an integer' },
+    { name: 'a fractional max_tokens', body: '{"max_tokens":1.5,"stream":true}', status: 400, has: 'max_tokens must be an integer' },
+    { name: 'a body over 1 MiB', body: `{"x":"${'a'.repeat(1100 * 1024)}"}`, status: 413, has: 'body over 1 MiB' },
+    {
+      name: 'a burst stream with usage',
+      body: '{"max_tokens":3,"stream":true,"stream_options":{"include_usage":true}}',
+      status: 200,
+      has: '"usage":{"prompt_tokens":9,"completion_tokens":3',
+    },
+  ];
+  it('a long completion: valid JSON of exactly max_tokens tokens, whatever the slicing', async () => {
+    for (const n of [1, 16 * 1024, 16 * 1024 + 1, 100_000]) {
+      const [status, text] = await post(JSON.stringify({ max_tokens: n }));
+      expect(status).toBe(200);
+      const j = JSON.parse(text) as { choices: { message: { content: string } }[]; usage: { completion_tokens: number } };
+      expect(j.choices[0]!.message.content).toBe(`ok${' ok'.repeat(n - 1)}`);
+      expect(j.usage.completion_tokens).toBe(n);
+    }
+  });
+  for (const c of cases) {
+    it(c.name, async () => {
+      const [status, text] = await post(c.body);
+      expect(status).toBe(c.status);
+      expect(text).toContain(c.has);
+    });
+  }
+});
+
+/** Sends raw bytes to the upstream; resolves with all it answered before closing (or 2 s). */
+function exchange(bytes: string): Promise<string> {
+  return new Promise((resolve) => {
+    let out = '';
+    const s = connect({ port: Number(new URL(upUrl).port), host: '127.0.0.1' }, () => s.write(bytes));
+    const done = () => resolve(out);
+    s.on('data', (d) => (out += d.toString('latin1')));
+    s.on('close', done);
+    s.on('error', done);
+    setTimeout(() => s.destroy(), 2000);
+  });
+}
+
+describe('bench upstream on the wire', () => {
+  const post = (body: string, extra = '') =>
+    `POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\n${extra}content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+  const cases: { name: string; send: string; expect: RegExp[] }[] = [
+    {
+      name: 'two requests on one keep-alive connection, then close on request',
+      send: post('{}') + post('{}', 'connection: close\r\n'),
+      expect: [/^HTTP\/1\.1 200 OK[\s\S]*HTTP\/1\.1 200 OK\r\n[\s\S]*connection: close/],
+    },
+    {
+      name: 'a stream, framed in chunks, then the next request',
+      send: post('{"max_tokens":2,"stream":true}') + post('{}', 'connection: close\r\n'),
+      expect: [/transfer-encoding: chunked[\s\S]*@\d+,\d+;[\s\S]*data: \[DONE\]\n\n\r\n0\r\n\r\nHTTP\/1\.1 200 OK/],
+    },
+    { name: 'HTTP/1.0 closes after the answer', send: 'GET /bench/stats HTTP/1.0\r\n\r\n', expect: [/"streams":\d+/] },
+    {
+      name: 'a chunked request body',
+      send: 'POST / HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n',
+      expect: [/^HTTP\/1\.1 411 Length Required/],
+    },
+    {
+      name: 'a bad content-length',
+      send: 'POST / HTTP/1.1\r\ncontent-length: -1\r\n\r\n',
+      expect: [/^HTTP\/1\.1 400 [\s\S]*bad content-length/],
+    },
+    { name: 'not HTTP', send: 'hello\r\n\r\n', expect: [/^HTTP\/1\.1 400 [\s\S]*not an HTTP\/1\.x request line/] },
+    { name: 'a head that never ends', send: `GET / HTTP/1.1\r\n${'x-a: b\r\n'.repeat(9000)}`, expect: [/^HTTP\/1\.1 431 /] },
+  ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      const got = await exchange(c.send);
+      for (const re of c.expect) expect(got).toMatch(re);
+    });
+  }
+});
+
+describe('holding paced streams', () => {
+  it('direct and through the bare proxy: every stream whole, one stamp per chunk, lateness measured', async () => {
+    for (const base of [upUrl, bareUrl]) {
+      const r = await holdStreams({
+        url: `${base}/v1/chat/completions`,
+        body: paced(5, 50),
+        n: 20,
+        rampMs: 100,
+        chunks: 5,
+        intervalMs: 20,
+      });
+      expect(r).toMatchObject({ n: 20, ok: 20, failed: 0, failures: {}, chunks: 100, expectedChunks: 100 });
+      expect(r.ttfc.count).toBe(20);
+      expect(r.gap.count).toBe(80);
+      // Upstream and client share the monotonic clock: nothing arrives before it was sent.
+      expect(r.delay.p50).toBeGreaterThanOrEqual(0);
+      expect(r.upstreamLateness.p50).toBeGreaterThanOrEqual(0);
+    }
+  });
+
+  const broken: { name: string; respond: (s: import('node:net').Socket) => void; reason: string; graceMs?: number }[] = [
+    {
+      name: 'an error status',
+      respond: (s) => s.end('HTTP/1.1 429 Too Many Requests\r\ncontent-length: 2\r\n\r\n{}'),
+      reason: 'status 429',
+    },
+    {
+      name: 'cut after one chunk',
+      respond: (s) => {
+        s.write('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n6\r\n@1,2;\n\r\n');
+        setTimeout(() => s.destroy(), 20);
+      },
+      reason: 'cut mid-stream: connection closed (chunk-size)',
+    },
+    {
+      name: 'a clean end with fewer chunks',
+      respond: (s) => s.end('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n6\r\n@1,2;\n\r\n0\r\n\r\n'),
+      reason: 'ended after fewer chunks than sent',
+    },
+    {
+      name: 'every chunk but no [DONE]',
+      respond: (s) => s.end('HTTP/1.1 200 OK\r\ncontent-length: 12\r\n\r\n@1,2;\n@3,4;\n'),
+      reason: 'ended without data: [DONE]',
+    },
+    { name: 'no answer at all', respond: () => {}, reason: 'timeout', graceMs: 300 },
+  ];
+  for (const b of broken) {
+    it(`counts a failed stream: ${b.name}`, async () => {
+      const up = await useRawUpstream((s) => b.respond(s));
+      const r = await holdStreams({
+        url: `${up.url}/v1/chat/completions`,
+        body: '{}',
+        n: 3,
+        rampMs: 0,
+        chunks: 2,
+        intervalMs: 1,
+        graceMs: b.graceMs ?? 5000,
+      });
+      expect(r).toMatchObject({ ok: 0, failed: 3, failures: { [b.reason]: 3 } });
+    });
+  }
+
+  it('counts a refused connection', async () => {
+    const r = await holdStreams({ url: `http://127.0.0.1:${await freePort()}/x`, body: '{}', n: 2, rampMs: 0, chunks: 1, intervalMs: 1 });
+    expect(r.failures).toEqual({ ECONNREFUSED: 2 });
+  });
+});
+
+describe('the probe inside a Node gateway', () => {
+  it('reports event-loop delay, memory, a CPU profile of a window and a heap snapshot', async () => {
+    const probe = bare.probe!;
+    await expect(probe('loop-read')).rejects.toThrow('loop-start first');
+    await probe('loop-start');
+    const cpuFile = join(dir, 'bare.cpuprofile');
+    await probe('cpu-start', { intervalUs: 100 });
+    await holdStreams({ url: `${bareUrl}/v1/chat/completions`, body: paced(3, 100), n: 5, rampMs: 0, chunks: 3, intervalMs: 10 });
+    await probe('cpu-stop', { file: cpuFile });
+    const loop = (await probe('loop-read')) as { p99: number; samples: number };
+    expect(loop.samples).toBeGreaterThan(0);
+    expect(loop.p99).toBeGreaterThanOrEqual(0);
+    expect(((await probe('memory')) as { rss: number }).rss).toBeGreaterThan(bare.rssBytes() / 4);
+    const profile = analyzeCpuProfile(JSON.parse(readFileSync(cpuFile, 'utf8')));
+    expect(profile.functions.some((f) => f.area === 'undici')).toBe(true);
+    const heap = (await probe('heap', { file: join(dir, 'bare.heapsnapshot') })) as { file: string };
+    expect(existsSync(heap.file)).toBe(true);
+    await expect(probe('cpu-stop', { file: cpuFile })).rejects.toThrow('cpu-start first');
+  });
+});

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { readOptions } from '../../../scripts/lib/overhead-options.js';
+
+describe("bench:overhead's options", () => {
+  it('defaults', () => {
+    expect(readOptions([])).toEqual({
+      ok: true,
+      value: expect.objectContaining({ rounds: 3, seconds: 5, connections: 50, only: undefined, counts: [], streamSeconds: 20 }),
+    });
+    expect(readOptions([])).toMatchObject({ ok: true, value: { intervalMs: 100, rampMs: 1000, cadenceMs: 10, pin: true, heap: false } });
+  });
+
+  const good: [string, string[], Record<string, unknown>][] = [
+    ['stream counts, ascending or not', ['--streams', '2000, 1000'], { counts: [2000, 1000] }],
+    ['direct is always kept', ['--only', 'bare,aigw'], { only: ['direct', 'bare', 'aigw'] }],
+    ['a zero ramp', ['--ramp', '0'], { rampMs: 0 }],
+    ['fractional seconds of streaming', ['--stream-seconds', '2.5'], { streamSeconds: 2.5 }],
+    ['streams only', ['--streams-only', '--streams', '10'], { streamsOnly: true }],
+    ['no pinning', ['--no-pin'], { pin: false }],
+    ['help wins over bad values', ['--help', '--rounds', 'x'], { help: true }],
+  ];
+  for (const [name, args, value] of good) it(name, () => expect(readOptions(args)).toMatchObject({ ok: true, value }));
+
+  const bad: [string, string[], string][] = [
+    ['an unknown option', ['--bogus'], "Unknown option '--bogus'"],
+    ['zero rounds', ['--rounds', '0'], '--rounds must be a positive integer'],
+    ['fractional connections', ['--connections', '1.5'], '--connections must be a positive integer'],
+    ['a negative ramp', ['--ramp=-1'], '--ramp must be a non-negative integer'],
+    ['a stream count that is not a number', ['--streams', '1000,lots'], '--streams takes positive integers'],
+    ['an unknown target', ['--only', 'envoy'], 'unknown target(s) envoy'],
+    ['streams only without streams', ['--streams-only'], '--streams-only needs --streams N'],
+    ['a value missing', ['--rounds'], "Option '--rounds <value>' argument missing"],
+  ];
+  for (const [name, args, message] of bad) {
+    it(`refuses ${name}`, () => {
+      const r = readOptions(args);
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.message).toContain(message);
+    });
+  }
+});

@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { markdown, mediansOf, overheadTable, streamsTable } from '../../../scripts/lib/overhead-report.js';
+
+const T = [
+  { name: 'direct', label: 'direct' },
+  { name: 'bare', label: 'bare undici proxy' },
+  { name: 'aigw', label: 'aigw' },
+];
+const MiB = 2 ** 20;
+
+describe("bench:overhead's tables", () => {
+  it('medians per figure; non-numbers and missing values are skipped', () => {
+    expect(
+      mediansOf([
+        { rps: 3, cpu: undefined },
+        { rps: 1, cpu: 5 },
+        { rps: 2, note: 'x' },
+      ]),
+    ).toEqual({ rps: 2, cpu: 5, note: Number.NaN });
+  });
+
+  it('ratios against the bare proxy, latencies as added to direct', () => {
+    const m = {
+      direct: { rps: 40_000, lat1P50: 0.1, streamsPerS: 5000, ttfbMs: 0.5, failedTotal: 0 },
+      bare: { rps: 20_000, cpuUsPerRequest: 150, lat1P50: 0.5, streamsPerS: 4500, cpuUsPerStream: 400, ttfbMs: 0.9, failedTotal: 0 },
+      aigw: { rps: 15_000, cpuUsPerRequest: 176.4, lat1P50: 0.55, streamsPerS: 3600, cpuUsPerStream: 500, ttfbMs: 1.06, failedTotal: 3 },
+    };
+    const mem = { bare: { idleBytes: 72 * MiB, afterBytes: 105 * MiB }, aigw: { idleBytes: 96 * MiB, afterBytes: 214 * MiB } };
+    const t = overheadTable(T, m, mem, 50);
+    const row = (prefix: string) => t.rows.find((r) => r.row.startsWith(prefix))!.cells;
+    expect(row('non-streaming RPS, 50 connections (× the bare undici proxy)')).toEqual({
+      direct: '40,000 (2.00×)',
+      bare: '20,000 (1)',
+      aigw: '15,000 (0.75×)',
+    });
+    expect(row('gateway CPU per request')).toEqual({ direct: '–', bare: '150 µs', aigw: '176 µs' });
+    expect(row('added p50')).toEqual({ direct: '0.100 ms', bare: '+0.400 ms', aigw: '+0.450 ms' });
+    expect(row('saturating streams/s')).toEqual({ direct: '1 (5,000/s)', bare: '0.90× (4,500/s)', aigw: '0.72× (3,600/s)' });
+    expect(row('added time to first byte')).toEqual({ direct: '0.500 ms', bare: '+0.400 ms', aigw: '+0.560 ms' });
+    expect(row('RSS idle')).toEqual({ direct: '–', bare: '72 → 105 MiB', aigw: '96 → 214 MiB' });
+    expect(row('failed')).toEqual({ direct: '0', bare: '0', aigw: '3' });
+    const md = markdown(t, T).split('\n');
+    expect(md[0]).toBe('|  | direct | bare undici proxy | aigw |');
+    expect(md[2]).toBe('| non-streaming RPS, 50 connections (× the bare undici proxy) | 40,000 (2.00×) | 20,000 (1) | 15,000 (0.75×) |');
+  });
+
+  it('large answers: RSS growth per gateway, incomplete answers flagged', () => {
+    const large = {
+      direct: { answers: 20, answerMiB: 20.03, incomplete: 0 },
+      bare: { answers: 20, answerMiB: 20.03, incomplete: 0, rssGrowthMiB: 3.4 },
+      aigw: { answers: 20, answerMiB: 20.03, incomplete: 2, rssGrowthMiB: 41.6 },
+    };
+    const t = overheadTable(T, { direct: {}, bare: {}, aigw: {} }, {}, 50, large);
+    expect(t.rows.at(-1)).toEqual({
+      row: 'RSS growth: 10 clients × 2 sequential 20 MiB answers',
+      cells: { direct: '–', bare: '+3 MiB', aigw: '+42 MiB (2 of 20 INCOMPLETE)' },
+    });
+    expect(overheadTable(T, { direct: {}, bare: {}, aigw: {} }, {}, 50).rows.some((r) => r.row.startsWith('RSS growth'))).toBe(false);
+  });
+
+  it('without the bare proxy, throughput is a ratio to direct', () => {
+    const t = overheadTable([T[0]!, T[2]!], { direct: { rps: 100 }, aigw: { rps: 50 } }, {}, 8);
+    expect(t.rows[0]).toEqual({ row: 'non-streaming RPS, 8 connections (× direct)', cells: { direct: '100 (1)', aigw: '50 (0.50×)' } });
+  });
+
+  it('concurrent streams: delays added to direct, gateway-only figures dashed for direct, targets without runs left out', () => {
+    const m = {
+      direct: { delayP50: 0.5, delayP99: 2, delayMax: 9, ttfcP99: 3, failed: 0 },
+      aigw: {
+        delayP50: 1,
+        delayP99: 23,
+        delayMax: 40,
+        ttfcP99: 880,
+        failed: 2,
+        rssPerStreamKiB: 61.25,
+        cpuUsPerChunk: 70.04,
+        loopP99: 12,
+        loopMax: 30,
+      },
+    };
+    const t = streamsTable(T, m, 1000, 100, 20);
+    expect(t.title).toBe('1000 concurrent streams, one chunk per 100 ms for 20 s');
+    expect(t.columns).toEqual(['direct', 'aigw']);
+    expect(t.rows.map((r) => r.cells.aigw)).toEqual([
+      '+0.5 / +21.0 / +31.0 ms',
+      '880.0 ms',
+      '2 of 1000',
+      '61.3 KiB',
+      '70.0 µs',
+      '12.0 / 30.0 ms',
+    ]);
+    expect(t.rows.map((r) => r.cells.direct)).toEqual(['0.5 / 2.0 / 9.0 ms', '3.0 ms', '0 of 1000', '–', '–', '–']);
+  });
+});
