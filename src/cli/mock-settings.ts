@@ -1,5 +1,6 @@
 /** Turns a profile's `mock:` blocks (and ad-hoc `--vllm NAME=PORT` flags) into mock settings. */
 import { deepFreeze } from '../core/freeze.js';
+import { carrySecrets } from '../profile/secrets.js';
 import type { Profile } from '../profile/schema.js';
 import { MockSchema } from '../profile/schema.js';
 import type { MockSettings } from '../mock/context.js';
@@ -50,5 +51,7 @@ export function withBackendUrls(profile: Profile, urls: ReadonlyMap<string, stri
     const b = copy.backends[name];
     if (b) copy.backends[name] = { ...b, url };
   }
-  return deepFreeze(copy);
+  const frozen = deepFreeze(copy);
+  carrySecrets(profile, frozen);
+  return frozen;
 }

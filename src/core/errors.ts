@@ -21,6 +21,10 @@ export const ERROR_CATALOGUE = {
   response_too_large: { status: 502, type: 'server_error' },
   upstream_stream_error: { status: 502, type: 'server_error' },
   upstream_idle_timeout: { status: 504, type: 'server_error' },
+  /** The backend refused the gateway's own credentials (the client's key was fine). */
+  upstream_auth_error: { status: 502, type: 'server_error' },
+  /** The backend's connection queue is full, or the wait for a connection timed out (retryable). */
+  upstream_unavailable: { status: 503, type: 'server_error' },
   no_healthy_backend: { status: 503, type: 'server_error' },
   overloaded: { status: 503, type: 'server_error' },
   rate_limit_store_unavailable: { status: 503, type: 'server_error' },

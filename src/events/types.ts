@@ -42,7 +42,8 @@ export interface TruncationEvent {
   bytesExpected?: number;
 }
 
-export type UpstreamFailure = 'connect_error' | 'timeout' | 'status' | 'bad_response' | 'stream_error' | 'idle_timeout';
+/** `queue`: no connection to the backend became free within its queue bounds (it was not tried). */
+export type UpstreamFailure = 'connect_error' | 'timeout' | 'status' | 'bad_response' | 'stream_error' | 'idle_timeout' | 'queue';
 
 export interface UpstreamErrorEvent {
   type: 'upstream_error';
@@ -81,6 +82,8 @@ export interface EjectionEvent {
   backend: string;
   ejected: boolean;
   cooldownMs: number;
+  /** Why: the failure that ejected it (`status: HTTP 503`, `connect_error: ECONNREFUSED`), or `answered`. */
+  reason?: string;
 }
 
 export interface LimitsStoreEvent {

@@ -16,6 +16,7 @@ import { upstreamHeaders } from '../relay/headers.js';
 import { afterFailure, FIRST_ATTEMPT, type AttemptState } from '../routing/attempt-policy.js';
 import { planAttempts } from '../routing/plan.js';
 import type { ModelRoute, Target } from '../routing/route-table.js';
+import type { SlotRefusal } from '../upstream/slots.js';
 import type { RequestContext } from './request-context.js';
 import { sendError } from './respond.js';
 import type { Runtime } from './runtime.js';
@@ -27,14 +28,14 @@ export async function routeAndRelay(
   p: ProxyRequest,
   bus: EventBus,
 ): Promise<void> {
-  const plan = planAttempts(route, runtime.routes, { headers: ctx.req.headers, tenant: ctx.record.tenant, now: Date.now() });
+  const { targets: plan, panic } = planAttempts(route, runtime.routes, {
+    headers: ctx.req.headers,
+    tenant: ctx.record.tenant,
+    now: Date.now(),
+  });
   if (plan.length === 0) {
-    return sendError(
-      ctx,
-      aigwError('no_healthy_backend', `every backend of ${p.model} is ejected after failures; try again shortly`, {
-        headers: { 'retry-after': String(Math.ceil(runtime.profile.resilience.cooldown / 1000)) },
-      }),
-    );
+    // Only when every target has weight 0 (validation refuses a profile that routes nothing).
+    return sendError(ctx, aigwError('no_healthy_backend', `no target of ${p.model} can take traffic`, { headers: { 'retry-after': '1' } }));
   }
   const r = runtime.profile.resilience;
   const limits = { attempts: r.attempts, retryAfterCapMs: r.retryAfterCap };
@@ -43,8 +44,9 @@ export async function routeAndRelay(
     const target = plan[state.index % plan.length]!;
     const outcome = await attempt(ctx, runtime, p, target, bus);
     if (outcome.kind === 'committed') {
-      if (target.backend.health.success())
-        bus.publish({ type: 'ejection', ts: Date.now(), backend: target.backend.name, ejected: false, cooldownMs: 0 });
+      if (target.backend.health.success()) {
+        bus.publish({ type: 'ejection', ts: Date.now(), backend: target.backend.name, ejected: false, cooldownMs: 0, reason: 'answered' });
+      }
       return;
     }
     if (ctx.record.clientGone) return;
@@ -58,13 +60,15 @@ export async function routeAndRelay(
       state,
       { kind: outcome.failure, status: outcome.status, retryAfterMs: outcome.retryAfterMs },
       limits,
-      (i) => plan[i]!.backend.health.available(now),
+      (i) => panic || plan[i]!.backend.health.available(now),
       5 + Math.random() * 20,
     );
     if (decision.countsAgainstHealth) {
       const cooldown = target.backend.health.failure(now);
-      if (cooldown > 0 && bus.active)
-        bus.publish({ type: 'ejection', ts: now, backend: target.backend.name, ejected: true, cooldownMs: cooldown });
+      if (cooldown > 0 && bus.active) {
+        const reason = `${outcome.failure}: ${outcome.message}`;
+        bus.publish({ type: 'ejection', ts: now, backend: target.backend.name, ejected: true, cooldownMs: cooldown, reason });
+      }
     }
     const next = decision.next;
     if (bus.active) {
@@ -88,28 +92,61 @@ export async function routeAndRelay(
 
 async function attempt(ctx: RequestContext, runtime: Runtime, p: ProxyRequest, target: Target, bus: EventBus): Promise<AttemptOutcome> {
   const backend = target.backend;
+  const slot = backend.slots.acquire((withdraw) => (ctx.onClientGone = withdraw));
+  const waitedMs = typeof slot === 'number' ? slot : await slot;
+  ctx.onClientGone = undefined;
+  if (typeof waitedMs !== 'number') return queueRefusal(backend.name, waitedMs);
+  try {
+    return await dispatch(ctx, runtime, p, target, bus, waitedMs);
+  } finally {
+    backend.slots.release();
+  }
+}
+
+function queueRefusal(backend: string, why: SlotRefusal): AttemptOutcome {
+  const message = why === 'queue_full' ? 'its connection queue is full' : 'no connection became free in time';
+  return {
+    kind: 'failed',
+    failure: 'queue',
+    error: aigwError('upstream_unavailable', `backend ${backend} is saturated: ${message}; retry shortly`, {
+      headers: { 'retry-after': '1' },
+    }),
+    failsOver: why !== 'cancelled',
+    message: why,
+  };
+}
+
+async function dispatch(
+  ctx: RequestContext,
+  runtime: Runtime,
+  p: ProxyRequest,
+  target: Target,
+  bus: EventBus,
+  waitedMs: number,
+): Promise<AttemptOutcome> {
+  const backend = target.backend;
   const record = ctx.record;
   record.attempts++;
   record.backend = backend.name;
   record.upstreamModel = target.upstreamModel;
   const body = upstreamBody(p, target.upstreamModelJson);
   const out = new Downstream(ctx.res, record, ctx.extraHeaders);
-  const exchange = new Exchange(out, bus, backend.name, runtime.bufferPolicy, body.injectedUsage);
+  const exchange = new Exchange(out, bus, backend.name, runtime.relay, body.injectedUsage);
   ctx.onClientGone = () => exchange.abort();
-  backend.inflight++;
   backend.pool.dispatch(
     {
       path: backend.basePath + ENDPOINT_PATHS[p.endpoint],
       method: 'POST',
       headers: upstreamHeaders(ctx.req.rawHeaders, backend.headers, ctx.req.socket.remoteAddress, ctx.requestId),
       body: body.text,
+      // Time spent waiting for a connection counts against the first-byte timeout.
+      ...(waitedMs > 0 ? { headersTimeout: Math.max(1, runtime.profile.timeouts.firstByte - waitedMs) } : {}),
     },
     exchange,
   );
   try {
     return await exchange.outcome;
   } finally {
-    backend.inflight--;
     ctx.onClientGone = undefined;
   }
 }

@@ -8,7 +8,9 @@
 import type { EventBus } from '../events/bus.js';
 import type { GatewayView } from '../observe/gateway-view.js';
 import type { Profile } from '../profile/schema.js';
-import type { BufferPolicy } from '../relay/body-relay.js';
+import type { RelayPolicy } from '../relay/exchange.js';
+import { makeScrubber } from '../core/scrub.js';
+import { secretsOf } from '../profile/secrets.js';
 import { buildRouteTable, type ModelRoute } from '../routing/route-table.js';
 import type { AdmissionPolicy } from '../tenants/admission.js';
 import { TenantDirectory } from '../tenants/keys.js';
@@ -23,7 +25,7 @@ function limiterKey(p: Profile): string {
 export class Runtime {
   readonly routes: ReadonlyMap<string, ModelRoute>;
   readonly backends: ReadonlyMap<string, BackendRuntime>;
-  readonly bufferPolicy: BufferPolicy;
+  readonly relay: RelayPolicy;
   readonly tenants: TenantDirectory;
   readonly view: GatewayView;
   readonly admission: AdmissionPolicy;
@@ -39,12 +41,12 @@ export class Runtime {
   ) {
     this.backends = registry.update(profile);
     this.routes = buildRouteTable(profile, this.backends);
-    this.bufferPolicy = profile.limits.responseBuffer;
+    const l = profile.limits;
+    this.relay = { buffer: l.responseBuffer, maxEventBytes: l.maxEventBytes, scrub: makeScrubber(secretsOf(profile)) };
     this.tenants = new TenantDirectory(profile);
     this.modelEntries = new Map(
       Object.keys(profile.models).map((id) => [id, JSON.stringify({ id, object: 'model', created: this.createdAt, owned_by: 'aigw' })]),
     );
-    const l = profile.limits;
     this.admission = { defaultCompletionTokens: l.defaultCompletionTokens, leaseRenewMs: l.store ? l.store.leaseTtl / 3 : undefined };
     this.view = viewOf(this);
   }
@@ -104,7 +106,7 @@ function viewOf(rt: Runtime): GatewayView {
       name,
       {
         get inflight() {
-          return b.inflight;
+          return b.slots.inUse;
         },
         get ejected() {
           return b.health.ejected;

@@ -54,7 +54,11 @@ export function parseProxyRequest(endpoint: Endpoint, body: Buffer, contentType:
   if (!scan.ok) {
     if (scan.reason === 'repeated_key') {
       const key = scan.key.slice(0, 64);
-      return fail(aigwError('invalid_request', `the top-level key ${JSON.stringify(key)} appears more than once (after decoding escapes)`, { param: key }));
+      return fail(
+        aigwError('invalid_request', `the top-level key ${JSON.stringify(key)} appears more than once (after decoding escapes)`, {
+          param: key,
+        }),
+      );
     }
     if (scan.reason === 'too_deep') return fail(aigwError('invalid_json', `the request body nests deeper than ${MAX_JSON_DEPTH} levels`));
     if (scan.reason === 'bad_key') return fail(aigwError('invalid_json', 'the request body has a key with an invalid escape'));
@@ -66,10 +70,12 @@ export function parseProxyRequest(endpoint: Endpoint, body: Buffer, contentType:
   } catch (e) {
     return fail(aigwError('invalid_json', `the request body is not valid JSON: ${(e as Error).message}`));
   }
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) return fail(aigwError('invalid_json', 'the request body must be a JSON object'));
+  if (json === null || typeof json !== 'object' || Array.isArray(json))
+    return fail(aigwError('invalid_json', 'the request body must be a JSON object'));
   const obj = json as Record<string, unknown>;
   const modelSpan = scan.spans.get('model');
-  if (obj.model === undefined || !modelSpan) return fail(aigwError('missing_model', 'you must provide a model parameter', { param: 'model' }));
+  if (obj.model === undefined || !modelSpan)
+    return fail(aigwError('missing_model', 'you must provide a model parameter', { param: 'model' }));
   if (typeof obj.model !== 'string') {
     return fail(aigwError('invalid_request', `model: expected a string, got ${typeof obj.model}`, { param: 'model' }));
   }
@@ -105,7 +111,10 @@ export function parseProxyRequest(endpoint: Endpoint, body: Buffer, contentType:
  * MAX_COMPLETION_TOKENS (0, negative, fractional, a string or larger is 400, never an unlimited
  * reservation). n and best_of multiply it, and so does each prompt of a completions batch.
  */
-function generationBounds(endpoint: Endpoint, obj: Record<string, unknown>): { maxTokens: number | undefined; choices: number } | AigwError {
+function generationBounds(
+  endpoint: Endpoint,
+  obj: Record<string, unknown>,
+): { maxTokens: number | undefined; choices: number } | AigwError {
   let maxTokens: number | undefined;
   for (const field of ['max_completion_tokens', 'max_tokens'] as const) {
     const v = obj[field];
@@ -125,7 +134,8 @@ function generationBounds(endpoint: Endpoint, obj: Record<string, unknown>): { m
     return aigwError('invalid_request', `best_of (${bestOf}) must be at least n (${n})`, { param: 'best_of' });
   }
   const prompt = obj.prompt;
-  const prompts = endpoint === 'completions' && Array.isArray(prompt) && prompt.length > 0 && typeof prompt[0] !== 'number' ? prompt.length : 1;
+  const prompts =
+    endpoint === 'completions' && Array.isArray(prompt) && prompt.length > 0 && typeof prompt[0] !== 'number' ? prompt.length : 1;
   return { maxTokens, choices: Math.max(n, bestOf) * prompts };
 }
 

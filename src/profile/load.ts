@@ -4,16 +4,48 @@ import { deepFreeze } from '../core/freeze.js';
 import { checkNotYetBuilt, checkReferences, checkWarnings, type Report } from './checks.js';
 import { formatPath, type ProfileProblem } from './problems.js';
 import { ProfileSchema, type Profile } from './schema.js';
-import { positionOf, readYaml } from './yaml-source.js';
+import { rememberEnvValues } from './secrets.js';
+import { positionOf, readYaml, type YamlSource } from './yaml-source.js';
 import { zodProblems } from './zod-problems.js';
 
 export type LoadResult = { ok: true; profile: Profile; warnings: ProfileProblem[] } | { ok: false; problems: ProfileProblem[] };
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** Parses profile text; `file` is only used in messages (the path as the user gave it). */
+/**
+ * Parses profile text; `file` is only used in messages (the path as the user gave it). Never throws: a
+ * reload of a hostile file is a list of problems like any other. No message shows a value read from the
+ * environment (it may be a secret): such values are replaced by the variable's name.
+ */
 export function parseProfile(text: string, file: string, env: Env = process.env): LoadResult {
-  const src = readYaml(text, env);
+  let src: YamlSource | undefined;
+  try {
+    src = readYaml(text, env);
+    return redacted(parseSource(src, file), src.envValues);
+  } catch (e) {
+    const message = `cannot read the profile: ${(e as Error)?.message ?? String(e)}`;
+    const problem: ProfileProblem = { severity: 'error', file, line: 1, col: 1, path: '', message };
+    return redacted({ ok: false, problems: [problem] }, src?.envValues ?? new Map());
+  }
+}
+
+function redacted(r: LoadResult, envValues: ReadonlyMap<string, string>): LoadResult {
+  if (envValues.size === 0) return r;
+  const hide = (message: string): string => {
+    let out = message;
+    for (const [value, name] of envValues) {
+      out = out.split(JSON.stringify(value)).join(`(the value of $${name})`);
+      if (value.length >= 4) out = out.split(value).join(`(the value of $${name})`);
+    }
+    return out;
+  };
+  const fix = (ps: ProfileProblem[]) => ps.map((p) => ({ ...p, message: hide(p.message) }));
+  if (!r.ok) return { ok: false, problems: fix(r.problems) };
+  rememberEnvValues(r.profile, [...envValues.keys()]);
+  return { ...r, warnings: fix(r.warnings) };
+}
+
+function parseSource(src: YamlSource, file: string): LoadResult {
   const problems: ProfileProblem[] = src.problems.map((p) => ({
     severity: 'error',
     file,

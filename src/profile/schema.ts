@@ -2,6 +2,17 @@
 import { z } from 'zod';
 import { parseDuration, parseSize } from '../core/units.js';
 
+/**
+ * A value from `${VAR}` is always a string (an API key of digits must stay a key); numeric and boolean
+ * settings accept the string form too.
+ */
+const fromText = (v: unknown) => {
+  if (typeof v !== 'string') return v;
+  if (/^\s*-?\d+(\.\d+)?\s*$/.test(v)) return Number(v);
+  return v === 'true' ? true : v === 'false' ? false : v;
+};
+const env = <T extends z.ZodType>(schema: T) => z.preprocess(fromText, schema);
+
 const Size = z.union([z.string(), z.number()]).transform((v, ctx) => {
   const n = parseSize(v);
   if (n === undefined) {
@@ -33,8 +44,8 @@ export const FAULT_RE =
 
 const MockFaults = z.strictObject({
   /** Share of requests (0..1) that get one of `kinds`, drawn from a PRNG seeded with `seed`. */
-  rate: z.number().min(0).max(1),
-  seed: z.int().default(1),
+  rate: env(z.number().min(0).max(1)),
+  seed: env(z.int()).default(1),
   kinds: z
     .array(
       z
@@ -51,9 +62,9 @@ const MockFaults = z.strictObject({
 /** A simulated prefix (KV) cache, as llm-d's inference simulator models prefill. */
 const PrefixCache = z.strictObject({
   /** Blocks the cache holds (LRU). */
-  blocks: z.int().min(1).default(4096),
+  blocks: env(z.int().min(1)).default(4096),
   /** Prompt tokens per block; block i's hash covers block i-1's (a chain). */
-  blockTokens: z.int().min(1).default(16),
+  blockTokens: env(z.int().min(1)).default(16),
   /** Time to first token grows by this much per uncached prompt token. */
   prefillPerToken: Duration.default(0.1),
 });
@@ -64,21 +75,21 @@ export const MockSchema = z.strictObject({
   models: z.array(z.string().min(1)).min(1).optional(),
   ttft: Duration.default(0),
   /** Per stream; 0 means as fast as possible. */
-  tokensPerSecond: z.number().min(0).default(0),
-  tokensPerChunk: z.int().min(1).default(1),
+  tokensPerSecond: env(z.number().min(0)).default(0),
+  tokensPerChunk: env(z.int().min(1)).default(1),
   /** Completion tokens when a request gives no max_tokens. */
-  defaultMaxTokens: z.int().min(1).default(256),
+  defaultMaxTokens: env(z.int().min(1)).default(256),
   /** Embedding width (tei). */
-  dimensions: z.int().min(1).max(65536).default(1024),
+  dimensions: env(z.int().min(1).max(65536)).default(1024),
   faults: MockFaults.optional(),
   prefixCache: PrefixCache.optional(),
 });
 
 /** Connections to one backend, and the bounded wait for one (Envoy's pending-request circuit breaker). */
 const Pool = z.strictObject({
-  connections: z.int().min(1).optional(),
+  connections: env(z.int().min(1)).optional(),
   /** Requests that may wait for a connection; beyond it, 503 upstream_unavailable. */
-  queue: z.int().min(0).default(1024),
+  queue: env(z.int().min(0)).default(1024),
   /** Longest wait for a connection (it counts against timeouts.firstByte). */
   queueTimeout: Duration.default(5000),
 });
@@ -89,8 +100,8 @@ const Backend = z.strictObject({
   kind: z.enum(['openai', 'anthropic', 'azure-openai']).default('openai'),
   apiKey: z.string().min(1).optional(),
   headers: z.record(z.string(), z.string()).optional(),
-  /** Upper bound on pooled connections to this backend (the same as pool.connections). */
-  maxConnections: z.int().min(1).default(256),
+  /** Upper bound on pooled connections to this backend (the same as pool.connections; Envoy's default). */
+  maxConnections: env(z.int().min(1)).default(1024),
   pool: Pool.prefault({}),
   /** kind: anthropic — the anthropic-version header sent upstream. */
   anthropicVersion: z.string().min(1).default('2023-06-01'),
@@ -104,15 +115,15 @@ const Backend = z.strictObject({
 
 /** USD per million tokens. */
 const Pricing = z.strictObject({
-  input: z.number().min(0),
-  cachedInput: z.number().min(0).optional(),
-  output: z.number().min(0),
+  input: env(z.number().min(0)),
+  cachedInput: env(z.number().min(0)).optional(),
+  output: env(z.number().min(0)),
 });
 
 const Target = z.strictObject({
   backend: z.string(),
   model: z.string().min(1).optional(),
-  weight: z.number().min(0).default(1),
+  weight: env(z.number().min(0)).default(1),
   pricing: Pricing.optional(),
 });
 
@@ -140,11 +151,11 @@ const Model = z.strictObject({
 });
 
 const Limits = z.strictObject({
-  tpm: z.int().min(0).optional(),
-  rpm: z.int().min(0).optional(),
-  concurrency: z.int().min(0).optional(),
+  tpm: env(z.int().min(0)).optional(),
+  rpm: env(z.int().min(0)).optional(),
+  concurrency: env(z.int().min(0)).optional(),
   /** Spend in USD per period, reserved and settled like tokens (429 with type budget). */
-  budget: z.strictObject({ usd: z.number().min(0), per: Duration }).optional(),
+  budget: z.strictObject({ usd: env(z.number().min(0)), per: Duration }).optional(),
 });
 
 const Tenant = z.strictObject({
@@ -169,7 +180,7 @@ export const ProfileSchema = z.strictObject({
       listen: HostPort.default('127.0.0.1:9901'),
       key: z.string().min(1).optional(),
       /** false: no admin listener, no metrics, stats or event stream (request logs still work). */
-      enabled: z.boolean().default(true),
+      enabled: env(z.boolean()).default(true),
     })
     .prefault({}),
   limits: z
@@ -178,7 +189,7 @@ export const ProfileSchema = z.strictObject({
       /** One SSE line larger than this ends the stream with upstream_stream_error instead of growing memory. */
       maxEventBytes: Size.default(16 * 1024 ** 2),
       /** Requests in flight across all tenants before new ones get 503 overloaded. */
-      maxInflight: z.int().min(1).default(10_000),
+      maxInflight: env(z.int().min(1)).default(10_000),
       responseBuffer: z
         .strictObject({
           mode: z.enum(['passthrough', 'buffered']).default('passthrough'),
@@ -189,7 +200,7 @@ export const ProfileSchema = z.strictObject({
       /** The rate-limit window (tests shorten it; TPM and RPM are per window). */
       rateWindow: Duration.default(60_000),
       /** Reserved for completions when a request gives no max_tokens. */
-      defaultCompletionTokens: z.int().min(1).default(1024),
+      defaultCompletionTokens: env(z.int().min(1)).default(1024),
       store: z
         .strictObject({
           redis: z.string().regex(/^rediss?:\/\//, 'expected a redis:// URL'),
@@ -197,7 +208,7 @@ export const ProfileSchema = z.strictObject({
           onError: z.enum(['open', 'closed']).default('open'),
           timeout: Duration.default(100),
           /** How many gateways share the budget: the local share in degraded mode. */
-          replicas: z.int().min(1).default(1),
+          replicas: env(z.int().min(1)).default(1),
           /** A concurrency slot held by a replica that died is freed after this (live requests renew it). */
           leaseTtl: Duration.default(30_000),
           prefix: z.string().min(1).default('aigw'),
@@ -220,9 +231,9 @@ export const ProfileSchema = z.strictObject({
   resilience: z
     .strictObject({
       /** Attempts per request before giving up (every target and fallback is tried at least once). */
-      attempts: z.int().min(1).max(10).default(3),
+      attempts: env(z.int().min(1).max(10)).default(3),
       /** Consecutive failures that eject a backend. */
-      consecutiveFailures: z.int().min(1).default(3),
+      consecutiveFailures: env(z.int().min(1)).default(3),
       cooldown: Duration.default(5000),
       maxCooldown: Duration.default(60_000),
       /** A backend's retry-after is waited for, up to this, before retrying that same backend. */
@@ -236,10 +247,10 @@ export const ProfileSchema = z.strictObject({
         .strictObject({
           /** The collector's base URL: spans go to {otlp}/v1/traces. */
           otlp: z.string().regex(/^https?:\/\//, 'expected an http:// or https:// URL'),
-          sampleRatio: z.number().min(0).max(1).default(1),
+          sampleRatio: env(z.number().min(0).max(1)).default(1),
           headers: z.record(z.string(), z.string()).optional(),
           /** Prompt and answer text in spans: off by default. */
-          captureContent: z.boolean().default(false),
+          captureContent: env(z.boolean()).default(false),
         })
         .optional(),
     })
@@ -269,7 +280,7 @@ export const ProfileSchema = z.strictObject({
       cert: z.string().min(1),
       key: z.string().min(1),
       clientCa: z.string().min(1).optional(),
-      requireClientCert: z.boolean().default(false),
+      requireClientCert: env(z.boolean()).default(false),
     })
     .optional(),
   backends: z.record(Name, Backend),

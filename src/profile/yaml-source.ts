@@ -24,6 +24,8 @@ export interface YamlSource {
   keyAt: Map<string, Position>;
   /** Paths whose string came (at least partly) from the environment. */
   fromEnv: Set<string>;
+  /** The values read from the environment, and the variable each came from (for redaction in messages). */
+  envValues: Map<string, string>;
   problems: SourceProblem[];
 }
 
@@ -32,7 +34,14 @@ const VAR_RE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 export function readYaml(text: string, env: Readonly<Record<string, string | undefined>>): YamlSource {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
-  const src: YamlSource = { value: undefined, valueAt: new Map(), keyAt: new Map(), fromEnv: new Set(), problems: [] };
+  const src: YamlSource = {
+    value: undefined,
+    valueAt: new Map(),
+    keyAt: new Map(),
+    fromEnv: new Set(),
+    envValues: new Map(),
+    problems: [],
+  };
   const posOf = (offset: number | undefined): Position => {
     const p = lines.linePos(offset ?? 0);
     return { line: p.line, col: p.col };
@@ -67,11 +76,18 @@ export function readYaml(text: string, env: Readonly<Record<string, string | und
     return null;
   };
 
-  const interpolate = (text: string, path: KeyPath, pos: Position): unknown => {
+  /**
+   * `${VAR}` and `${VAR:-default}`. The result is always a string, even when it is all digits (an API key
+   * of digits must not become a number); numeric and boolean settings accept such strings themselves.
+   */
+  const interpolate = (text: string, path: KeyPath, pos: Position): string => {
     src.fromEnv.add(formatPath(path));
-    const out = text.replace(VAR_RE, (_m, name: string, fallback: string | undefined) => {
+    return text.replace(VAR_RE, (_m, name: string, fallback: string | undefined) => {
       const v = env[name];
-      if (v !== undefined && v !== '') return v;
+      if (v !== undefined && v !== '') {
+        src.envValues.set(v, name);
+        return v;
+      }
       if (fallback !== undefined) return fallback;
       src.problems.push({
         path,
@@ -80,10 +96,6 @@ export function readYaml(text: string, env: Readonly<Record<string, string | und
       });
       return '';
     });
-    // A whole-value substitution of a number or boolean keeps its type, as if it had been written there.
-    if (/^-?\d+(\.\d+)?$/.test(out) && text.trim().startsWith('${') && text.trim().endsWith('}')) return Number(out);
-    if (out === 'true' || out === 'false') return out === 'true';
-    return out;
   };
 
   src.value = convert(doc.contents as Node | null, []);

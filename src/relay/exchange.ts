@@ -13,6 +13,7 @@ import type { RequestRecord } from '../events/request-record.js';
 import { renderStreamErrorFrame } from '../openai/error-shape.js';
 import { classifyError, retryAfterMs, statusFailsOver } from '../upstream/classify.js';
 import { BodyRelay, type BufferPolicy } from './body-relay.js';
+import type { Scrub } from '../core/scrub.js';
 import type { Downstream } from './downstream.js';
 import { downstreamHeaders } from './headers.js';
 import { SseRelay } from './sse-relay.js';
@@ -36,6 +37,15 @@ export type AttemptOutcome =
 
 const MAX_ERROR_BODY = 64 * 1024;
 
+/** What a relay needs from the profile: one object per runtime, shared by its requests. */
+export interface RelayPolicy {
+  buffer: BufferPolicy;
+  /** One SSE event larger than this ends the stream with upstream_stream_error. */
+  maxEventBytes: number;
+  /** Removes configured secrets from a backend's error text. */
+  scrub: Scrub;
+}
+
 type Mode = 'pending' | 'error-body' | 'sse' | 'body' | 'done';
 
 export class Exchange implements Dispatcher.DispatchHandler {
@@ -55,7 +65,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     private readonly out: Downstream,
     private readonly bus: EventBus,
     private readonly backend: string,
-    private readonly policy: BufferPolicy,
+    private readonly relay: RelayPolicy,
     /** aigw asked upstream for include_usage on the client's behalf: hold the usage chunk back. */
     private readonly dropUsageChunk: boolean,
   ) {
@@ -90,7 +100,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       });
     } else {
       this.mode = 'body';
-      this.body = new BodyRelay(this.out, this.policy, status, headers);
+      this.body = new BodyRelay(this.out, this.relay.buffer, status, headers);
       if (this.body.overflowsUpFront()) this.finishBody(this.body.overflow());
     }
     this.out.attach(controller);
@@ -179,7 +189,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.resolve({
         kind: 'failed',
         failure: 'bad_response',
-        error: aigwError('response_too_large', `the answer is larger than the gateway's response buffer (${this.policy.maxBytes} bytes)`),
+        error: aigwError(
+          'response_too_large',
+          `the answer is larger than the gateway's response buffer (${this.relay.buffer.maxBytes} bytes)`,
+        ),
         failsOver: false,
         message: 'response_too_large',
       });
@@ -193,7 +206,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private failWithStatus(): void {
     const body = Buffer.concat(this.errorBody);
     const ct = this.headers['content-type'];
-    const error = normalizeUpstreamError(this.status, typeof ct === 'string' ? ct : undefined, body, this.backend);
+    const error = normalizeUpstreamError(this.status, typeof ct === 'string' ? ct : undefined, body, this.backend, this.relay.scrub);
     const ra = retryAfterMs(this.headers['retry-after']);
     this.mode = 'done';
     this.resolve({

@@ -6,6 +6,7 @@
  * and nothing but a JSON message is repeated (no HTML, no stack traces, no internal addresses).
  */
 import { aigwError, type AigwError } from '../core/errors.js';
+import type { Scrub } from '../core/scrub.js';
 
 const MAX_MESSAGE = 500;
 
@@ -54,17 +55,34 @@ function extract(body: Buffer, contentType: string | undefined): Extracted {
   };
 }
 
-/** For a backend's 4xx (other than 429 handled by failover): the same status, the backend's message. */
-export function normalizeUpstreamError(status: number, contentType: string | undefined, body: Buffer, backend: string): AigwError {
+/**
+ * A backend's error answer in OpenAI's shape. A 4xx (other than 429, 401 and 403) keeps its status and the
+ * backend's message; a 401 or 403 is the backend refusing the gateway's own credentials — the client's key
+ * was fine — so it becomes 502 upstream_auth_error; the rest is 502 upstream_error. Every configured
+ * secret is scrubbed from the backend's text before it goes anywhere.
+ */
+export function normalizeUpstreamError(
+  status: number,
+  contentType: string | undefined,
+  body: Buffer,
+  backend: string,
+  scrub: Scrub,
+): AigwError {
   const x = extract(body, contentType);
-  const message = (x.message ?? `backend ${backend} answered HTTP ${status}`).slice(0, MAX_MESSAGE);
+  const message = scrub(x.message ?? `backend ${backend} answered HTTP ${status}`).slice(0, MAX_MESSAGE);
   const code = typeof x.code === 'string' && /^[a-z0-9_]{1,64}$/.test(x.code) ? x.code : undefined;
+  if (status === 401 || status === 403) {
+    return aigwError(
+      'upstream_auth_error',
+      `backend ${backend} refused the gateway's credentials (HTTP ${status}): ${message}`.slice(0, MAX_MESSAGE),
+    );
+  }
   if (status >= 500 || status === 429 || status < 400) {
     return aigwError('upstream_error', `backend ${backend} answered HTTP ${status}: ${message}`.slice(0, MAX_MESSAGE));
   }
   return {
     ...aigwError('upstream_rejected', message, { status, param: x.param ?? null }),
-    type: status === 401 || status === 403 ? 'permission_error' : 'invalid_request_error',
+    type: 'invalid_request_error',
     wireCode: code ?? CODE_BY_STATUS[status] ?? 'invalid_request',
   };
 }

@@ -14,7 +14,7 @@
 import type { UpstreamFailure } from '../events/types.js';
 
 export interface AttemptFailure {
-  kind: UpstreamFailure | 'queue';
+  kind: UpstreamFailure;
   /** The backend's HTTP status, for `status` failures. */
   status?: number | undefined;
   /** The backend's retry-after, in ms. */

@@ -1,7 +1,7 @@
 /**
  * The order in which a request tries targets: the pick (sticky, or smooth-weighted), then the group's
  * other healthy targets by weight, then each fallback model's targets the same way. Ejected backends are
- * left out; an empty plan means nothing healthy is left (503 no_healthy_backend).
+ * left out — unless every one is ejected, when the plan ignores ejection (panic mode).
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ModelRoute, Target, TargetGroup } from './route-table.js';
@@ -39,8 +39,23 @@ function appendGroup(out: Target[], g: TargetGroup, route: ModelRoute, ctx: Rout
   for (const t of rest) out.push(t);
 }
 
-/** Targets in the order to try them. */
-export function planAttempts(route: ModelRoute, routes: ReadonlyMap<string, ModelRoute>, ctx: RouteContext): Target[] {
+export interface Plan {
+  /** Targets in the order to try them. */
+  targets: Target[];
+  /**
+   * Every target (fallbacks included) is ejected, so the plan ignores ejection — Envoy's panic mode: a
+   * model stays routable rather than refusing everyone because its backends recently failed.
+   */
+  panic: boolean;
+}
+
+export function planAttempts(route: ModelRoute, routes: ReadonlyMap<string, ModelRoute>, ctx: RouteContext): Plan {
+  const targets = orderedTargets(route, routes, ctx);
+  if (targets.length > 0) return { targets, panic: false };
+  return { targets: orderedTargets(route, routes, { ...ctx, now: Number.POSITIVE_INFINITY }), panic: true };
+}
+
+function orderedTargets(route: ModelRoute, routes: ReadonlyMap<string, ModelRoute>, ctx: RouteContext): Target[] {
   const out: Target[] = [];
   appendGroup(out, groupFor(route, ctx), route, ctx);
   for (const name of route.fallbacks) {

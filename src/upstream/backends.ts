@@ -5,6 +5,7 @@
  */
 import { Pool } from 'undici';
 import { BackendHealth } from './health.js';
+import { ConnectionSlots, type SlotLimits } from './slots.js';
 import type { BackendConfig, Profile } from '../profile/schema.js';
 
 export interface BackendRuntime {
@@ -15,17 +16,28 @@ export interface BackendRuntime {
   /** The backend's credential and extra headers, as a flat [name, value, …] array. */
   readonly headers: readonly string[];
   readonly health: BackendHealth;
-  inflight: number;
+  /** Connections in use and the bounded wait for one (upstream/slots.ts). */
+  readonly slots: ConnectionSlots;
 }
 
 /** Idle upstream sockets are closed before the backend's own 5 s keep-alive (uvicorn's) can race us. */
 const KEEP_ALIVE_MS = 4000;
 
+/** `pool.connections`, or the older `maxConnections`. */
+export function connectionsOf(b: BackendConfig): number {
+  return b.pool.connections ?? b.maxConnections;
+}
+
+function slotLimits(b: BackendConfig, p: Profile): SlotLimits {
+  // A queued request's wait counts against its first-byte timeout, so it can never wait longer than that.
+  return { connections: connectionsOf(b), queue: b.pool.queue, queueTimeoutMs: Math.min(b.pool.queueTimeout, p.timeouts.firstByte) };
+}
+
 function keyOf(b: BackendConfig, p: Profile): string {
   const r = p.resilience;
   return JSON.stringify([
     b.url,
-    b.maxConnections,
+    connectionsOf(b),
     p.timeouts.connect,
     p.timeouts.firstByte,
     p.timeouts.idle,
@@ -46,7 +58,7 @@ export class BackendRegistry {
       const prev = this.entries.get(name);
       next.set(
         name,
-        prev && prev.key === key ? { key, backend: withHeaders(prev.backend, cfg) } : { key, backend: create(name, cfg, profile) },
+        prev && prev.key === key ? { key, backend: refreshed(prev.backend, cfg, profile) } : { key, backend: create(name, cfg, profile) },
       );
     }
     for (const [name, e] of this.entries) {
@@ -69,14 +81,16 @@ function backendHeaders(cfg: BackendConfig): string[] {
   return out;
 }
 
-function withHeaders(b: BackendRuntime, cfg: BackendConfig): BackendRuntime {
+/** A kept backend with the settings a reload may change in place: its headers and its queue bounds. */
+function refreshed(b: BackendRuntime, cfg: BackendConfig, p: Profile): BackendRuntime {
+  b.slots.update(slotLimits(cfg, p));
   return Object.assign(b, { headers: backendHeaders(cfg) });
 }
 
 function create(name: string, cfg: BackendConfig, p: Profile): BackendRuntime {
   const url = new URL(cfg.url);
   const pool = new Pool(url.origin, {
-    connections: cfg.maxConnections,
+    connections: connectionsOf(cfg),
     pipelining: 1,
     keepAliveTimeout: KEEP_ALIVE_MS,
     keepAliveMaxTimeout: KEEP_ALIVE_MS,
@@ -94,6 +108,6 @@ function create(name: string, cfg: BackendConfig, p: Profile): BackendRuntime {
       cooldownMs: p.resilience.cooldown,
       maxCooldownMs: p.resilience.maxCooldown,
     }),
-    inflight: 0,
+    slots: new ConnectionSlots(slotLimits(cfg, p)),
   };
 }

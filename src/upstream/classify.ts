@@ -23,9 +23,10 @@ export function classifyError(err: unknown): UpstreamFailure {
   return 'bad_response';
 }
 
-/** Statuses worth another backend: overload and server faults. A 4xx other than 429 is the caller's. */
+/** Statuses worth another backend: overload, server faults and refused credentials; other 4xx are the caller's. */
 export function statusFailsOver(status: number): boolean {
-  return status === 429 || status >= 500;
+  // 401/403 from a backend refuse the gateway's own credentials: another backend may hold good ones.
+  return status === 429 || status >= 500 || status === 401 || status === 403;
 }
 
 /** `retry-after` (seconds or an HTTP date) in ms, or undefined. */

@@ -18,7 +18,7 @@ function literal(s: string, escapeMask: number): string {
   let out = '"';
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if ((escapeMask >> i % 16) & 1 || c < 0x20 || c === 0x22 || c === 0x5c) out += `\\u${c.toString(16).padStart(4, '0')}`;
+    if ((escapeMask >> (i % 16)) & 1 || c < 0x20 || c === 0x22 || c === 0x5c) out += `\\u${c.toString(16).padStart(4, '0')}`;
     else out += s[i];
   }
   return `${out}"`;
@@ -30,7 +30,14 @@ const keyText = fc.oneof(
   { weight: 2, arbitrary: fc.string({ maxLength: 12 }) },
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 8 }) },
 );
-const member = fc.tuple(keyText, fc.integer({ min: 0, max: 0xffff }), fc.jsonValue({ maxDepth: 4 }), ws, ws, fc.integer({ min: 0, max: 4 }));
+const member = fc.tuple(
+  keyText,
+  fc.integer({ min: 0, max: 0xffff }),
+  fc.jsonValue({ maxDepth: 4 }),
+  ws,
+  ws,
+  fc.integer({ min: 0, max: 4 }),
+);
 
 /** An object's text built member by member, so keys may repeat and be escaped differently each time. */
 const objectText = fc.tuple(fc.array(member, { maxLength: 8 }), ws).map(([members, tail]) => {
@@ -118,7 +125,11 @@ describe('the spliced upstream body', () => {
 
   it.each([
     ['an escaped second model key', '{"model":"llama-3-70b","m\\u006fdel":"secret-model","messages":[]}', 'model'],
-    ['an escaped stream_options key', '{"model":"m","messages":[],"stream":true,"stream_options":{},"stream\\u005foptions":{}}', 'stream_options'],
+    [
+      'an escaped stream_options key',
+      '{"model":"m","messages":[],"stream":true,"stream_options":{},"stream\\u005foptions":{}}',
+      'stream_options',
+    ],
     ['a plain repeat', '{"model":"a","model":"b","messages":[]}', 'model'],
   ])('refuses %s with 400 invalid_request naming the key', (_name, text, key) => {
     const r = parseProxyRequest('chat', Buffer.from(text), 'application/json');

@@ -1,0 +1,34 @@
+/**
+ * The secrets a profile holds — backend credentials and headers, tenants' plain keys, the admin key, the
+ * Redis password, tracing headers, and every value that came from the environment — so the gateway can
+ * scrub them from anything a backend sends back (core/scrub.ts). Values read from `${VAR}` are known only
+ * while loading, so they travel with the frozen profile in a side table rather than in the profile itself.
+ */
+import type { Profile } from './schema.js';
+
+const fromEnvironment = new WeakMap<Profile, readonly string[]>();
+
+export function rememberEnvValues(profile: Profile, values: readonly string[]): void {
+  fromEnvironment.set(profile, values);
+}
+
+/** A derived profile (mock URLs filled in) keeps the secrets of the one it came from. */
+export function carrySecrets(from: Profile, to: Profile): void {
+  const v = fromEnvironment.get(from);
+  if (v) fromEnvironment.set(to, v);
+}
+
+export function secretsOf(p: Profile): string[] {
+  const out: string[] = [...(fromEnvironment.get(p) ?? [])];
+  for (const b of Object.values(p.backends)) {
+    if (b.apiKey) out.push(b.apiKey);
+    for (const v of Object.values(b.headers ?? {})) out.push(v);
+  }
+  for (const t of Object.values(p.tenants ?? {})) for (const k of t.keys) if (!k.startsWith('sha256:')) out.push(k);
+  if (p.admin.key) out.push(p.admin.key);
+  const redis = p.limits.store?.redis;
+  const password = redis ? /\/\/(?:[^:@/]*:)?([^@/]+)@/.exec(redis)?.[1] : undefined;
+  if (password) out.push(password);
+  for (const v of Object.values(p.observe.tracing?.headers ?? {})) out.push(v);
+  return out;
+}
