@@ -14,7 +14,7 @@ const k2 = await signingKey('k2', 'ES256');
 /** A JWKS endpoint whose document, availability and silence a test controls. */
 async function jwksServer(initial: object) {
   const state = { doc: JSON.stringify(initial), status: 200, hang: false, fetches: 0 };
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer((_req, res) => {
     state.fetches++;
     if (state.hang) return;
     res.writeHead(state.status, { 'content-type': 'application/json' }).end(state.doc);
