@@ -7,6 +7,7 @@
 import { decodeProtectedHeader, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import { type AigwError, aigwError } from '../core/errors.js';
 import type { Profile } from '../profile/schema.js';
+import { type JwksOptions, JwksSource, type JwksStatus } from './jwks.js';
 import { type ClaimFailure, identityFromClaims, type JwtIdentity } from './jwt-claims.js';
 
 export type JwtConfig = NonNullable<NonNullable<Profile['auth']>['jwt']>;
@@ -126,4 +127,20 @@ export function jwtError(reason: JwtFailure): AigwError {
   return aigwError('invalid_api_key', `Invalid bearer token: ${DESCRIPTION[reason]} (${reason}).`, {
     headers: { 'www-authenticate': `Bearer error="invalid_token", error_description="${reason}"` },
   });
+}
+
+export interface JwtAuth {
+  verifier: JwtVerifier;
+  jwks: JwksSource;
+  /** The key set's state after the first load (log a warning when it did not load). */
+  status: JwksStatus;
+  /** Stops the interval refresh (on reload, when a new JwtAuth replaces this one, and on shutdown). */
+  close(): void;
+}
+
+/** The verifier for a profile's auth.jwt, keys loaded once before it is used (never rejects: see JwksStatus). */
+export async function startJwtAuth(config: JwtConfig, tenants: ReadonlySet<string>, opts: JwksOptions = {}): Promise<JwtAuth> {
+  const jwks = new JwksSource(config.jwks, opts);
+  const status = await jwks.start();
+  return { verifier: new JwtVerifier(config, tenants, jwks.getKey), jwks, status, close: () => jwks.close() };
 }

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { base64url, SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
 import { JwksSource } from '../../../src/auth/jwks.js';
-import { JwtVerifier, jwtError, LEEWAY_SECONDS, looksLikeJwt } from '../../../src/auth/jwt.js';
+import { JwtVerifier, jwtError, LEEWAY_SECONDS, looksLikeJwt, startJwtAuth } from '../../../src/auth/jwt.js';
 import { allowedModels } from '../../../src/auth/jwt-claims.js';
 import { AUDIENCE, ISSUER, jwks, jwksFile, now, signingKey, token } from './jwt-fixtures.js';
 
@@ -117,6 +117,18 @@ describe('JwtVerifier', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('starts from a profile block with a relative JWKS path', async () => {
+    const file = jwksFile(jwks(ec));
+    const auth = await startJwtAuth({ ...config, jwks: file.split('/').pop()! }, new Set(['acme']), {
+      baseDir: file.slice(0, file.lastIndexOf('/')),
+    });
+    expect(auth.status).toMatchObject({ loaded: true, keys: 1 });
+    expect((await auth.verifier.verify(await token(ec))).ok).toBe(true);
+    expect(looksLikeJwt(await token(ec))).toBe(true);
+    expect(looksLikeJwt('sk-acme-demo')).toBe(false);
+    auth.close();
   });
 
   it('narrows the tenant allow-list by the token', () => {
