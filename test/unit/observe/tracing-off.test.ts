@@ -3,7 +3,7 @@
  * every module it resolves through a loader hook; with no tracing config none is under @opentelemetry/.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 const TRACING = new URL('../../../dist/observe/tracing.js', import.meta.url).href;
 
 function modulesLoaded(withConfig: boolean): string[] {
+  if (!existsSync(new URL(TRACING))) throw new Error('dist/observe/tracing.js is missing: run `npm run build` first (npm test does)');
   const dir = mkdtempSync(join(tmpdir(), 'aigw-tracing-off-'));
   const log = join(dir, 'resolved.log');
   writeFileSync(
