@@ -134,10 +134,10 @@ class OtelRequestSpan implements RequestSpan {
     return this.span.isRecording();
   }
 
-  setFields(fields: SpanFields): void {
+  setAttributes(attrs: SpanFields): void {
     if (!this.span.isRecording()) return;
-    this.span.setAttributes(toAttributes(fields));
-    if (typeof fields.requestModel === 'string') this.span.updateName(`${this.operation} ${cut(fields.requestModel)}`);
+    this.span.setAttributes(toAttributes(attrs));
+    if (typeof attrs.requestModel === 'string') this.span.updateName(`${this.operation} ${cut(attrs.requestModel)}`);
   }
 
   recordContent(kind: 'input' | 'output', text: string | Buffer): void {
@@ -198,8 +198,8 @@ export class OtelTracing implements Tracing {
   startRequest(start: RequestStart): RequestSpan {
     const parent = this.propagator.extract(ROOT_CONTEXT, start, getter);
     const operation = spanOperation(start.endpoint);
-    const attributes: Attributes = { 'gen_ai.operation.name': operation, ...(start.fields ? toAttributes(start.fields) : {}) };
-    const model = start.fields?.requestModel;
+    const attributes: Attributes = { 'gen_ai.operation.name': operation, ...(start.attrs ? toAttributes(start.attrs) : {}) };
+    const model = start.attrs?.requestModel;
     const span = this.tracer.startSpan(
       typeof model === 'string' ? `${operation} ${cut(model)}` : operation,
       { kind: SpanKind.SERVER, attributes },

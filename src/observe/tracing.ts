@@ -39,7 +39,7 @@ export interface RequestStart {
   tracestate?: string | string[] | undefined;
   /** The aigw endpoint: chat, completions, embeddings, messages. */
   endpoint: string;
-  fields?: SpanFields;
+  attrs?: SpanFields;
 }
 
 export interface AttemptStart {
@@ -71,7 +71,7 @@ export interface RequestSpan {
   readonly recording: boolean;
   /** Whether recordContent keeps anything (observe.tracing.captureContent). */
   readonly capturesContent: boolean;
-  setFields(fields: SpanFields): void;
+  setAttributes(attrs: SpanFields): void;
   /**
    * Prompt or answer text, kept only with captureContent: true (as gen_ai.input.messages / gen_ai.output.messages).
    * At most the first 16 KiB are read, so the cost is bounded whatever the prompt's size.
@@ -96,7 +96,7 @@ const NOOP_ATTEMPT: AttemptSpan = { traceparent: undefined, tracestate: undefine
 const NOOP_SPAN: RequestSpan = {
   recording: false,
   capturesContent: false,
-  setFields() {},
+  setAttributes() {},
   recordContent() {},
   startAttempt: () => NOOP_ATTEMPT,
   end() {},

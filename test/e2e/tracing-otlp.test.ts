@@ -30,7 +30,7 @@ async function tracer(over: Partial<TracingConfig> = {}): Promise<Tracing> {
 /** One request as the gateway will trace it: a failed attempt (503), then a successful one, against the mock. */
 async function traced(t: Tracing, clientHeaders: Record<string, string>, prompt = PROMPT) {
   // The whole header object, credentials included, as a careless caller might pass it: only trace context is read.
-  const span = t.startRequest({ ...clientHeaders, endpoint: 'chat', fields: { requestModel: 'llama', requestId: 'req-1', maxTokens: 5 } });
+  const span = t.startRequest({ ...clientHeaders, endpoint: 'chat', attrs: { requestModel: 'llama', requestId: 'req-1', maxTokens: 5 } });
   span.recordContent('input', Buffer.from(JSON.stringify([{ role: 'user', content: prompt }])));
   const sent: string[] = [];
   const call = async (attempt: number, fault?: string) => {
@@ -57,7 +57,7 @@ async function traced(t: Tracing, clientHeaders: Record<string, string>, prompt 
   await call(1, 'status:503');
   const json = await call(2);
   // Extra keys a caller might smuggle in are not fields: they must never reach the span.
-  span.setFields({
+  span.setAttributes({
     responseModel: json.model,
     responseId: json.id,
     inputTokens: json.usage.prompt_tokens,
