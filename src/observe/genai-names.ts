@@ -7,21 +7,21 @@ import type { BackendConfig } from '../profile/schema.js';
 type Kind = BackendConfig['kind'];
 
 /** gen_ai_operation_name on metrics, as Envoy AI Gateway's metrics factories name each endpoint. */
-const METRIC_OPERATION: Readonly<Record<string, string>> = {
-  chat: 'chat',
-  completions: 'completion',
-  embeddings: 'embeddings',
-  messages: 'messages',
-  count_tokens: 'count_tokens',
-};
+const METRIC_OPERATION: ReadonlyMap<string, string> = new Map([
+  ['chat', 'chat'],
+  ['completions', 'completion'],
+  ['embeddings', 'embeddings'],
+  ['messages', 'messages'],
+  ['count_tokens', 'count_tokens'],
+]);
 
 /** gen_ai.operation.name on spans: the semantic conventions' well-known values. */
-const SPAN_OPERATION: Readonly<Record<string, string>> = {
-  chat: 'chat',
-  completions: 'text_completion',
-  embeddings: 'embeddings',
-  messages: 'chat',
-};
+const SPAN_OPERATION: ReadonlyMap<string, string> = new Map([
+  ['chat', 'chat'],
+  ['completions', 'text_completion'],
+  ['embeddings', 'embeddings'],
+  ['messages', 'chat'],
+]);
 
 /** Envoy AI Gateway labels a backend by its API schema (`azure.openai`); the conventions say `azure.ai.openai`. */
 const METRIC_PROVIDER: Readonly<Record<Kind, string>> = { openai: 'openai', anthropic: 'anthropic', 'azure-openai': 'azure.openai' };
@@ -30,12 +30,13 @@ const SPAN_PROVIDER: Readonly<Record<Kind, string>> = { openai: 'openai', anthro
 /** Every provider label value metrics accept from a request event (anything else is `unknown`). */
 export const METRIC_PROVIDERS: ReadonlySet<string> = new Set(Object.values(METRIC_PROVIDER));
 
+// Maps, not object literals: an endpoint string such as `valueOf` must not find Object.prototype's members.
 export function metricOperation(endpoint: string): string {
-  return METRIC_OPERATION[endpoint] ?? 'unknown';
+  return METRIC_OPERATION.get(endpoint) ?? 'unknown';
 }
 
 export function spanOperation(endpoint: string): string {
-  return SPAN_OPERATION[endpoint] ?? endpoint;
+  return SPAN_OPERATION.get(endpoint) ?? 'unknown';
 }
 
 /** The provider name a request event should carry for a backend of this kind (metrics dialect). */

@@ -103,6 +103,8 @@ describe('GenAI labels of one request', () => {
     { name: 'the client left mid-stream', e: { clientAborted: true }, want: { errorType: 'client_aborted' } },
     { name: 'completions', e: { endpoint: 'completions' }, want: { operation: 'completion' } },
     { name: 'embeddings', e: { endpoint: 'embeddings' }, want: { operation: 'embeddings' } },
+    { name: "an endpoint named like Object.prototype's members", e: { endpoint: 'valueOf' }, want: { operation: 'unknown' } },
+    { name: 'a model named __proto__', e: { model: '__proto__', responseModel: 'constructor' }, want: { originalModel: 'unknown' } },
   ];
   for (const c of cases) it(c.name, () => expect(genAiLabels(event(c.e), scope)).toMatchObject(c.want));
 
