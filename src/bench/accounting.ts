@@ -26,7 +26,7 @@ async function gatewayTokens(ctx: BenchContext): Promise<number | undefined> {
     const text = await (await fetch(`${ctx.target.admin}/metrics`)).text();
     let sum = 0;
     for (const m of text.matchAll(/^gen_ai_client_token_usage_sum\{([^}]*)\} (\S+)$/gm)) {
-      if (m[1]!.includes('gen_ai_token_type="output"') && m[1]!.includes(`gen_ai_request_model="${ctx.model}"`)) sum += Number(m[2]);
+      if (m[1]!.includes('gen_ai_token_type="output"') && m[1]!.includes(`gen_ai_original_model="${ctx.model}"`)) sum += Number(m[2]);
     }
     return sum;
   } catch {

@@ -11,6 +11,14 @@ export interface RequestEvent {
   /** The model name sent upstream, and the backend that served the answer (absent when none did). */
   upstreamModel?: string | undefined;
   backend?: string | undefined;
+  /** gen_ai.provider.name of the backend that answered, from backends.X.kind: openai, anthropic or azure.openai. */
+  provider?: string | undefined;
+  /** The `model` the backend's answer named (its body, or its first stream chunk); may differ from upstreamModel. */
+  responseModel?: string | undefined;
+  /** The failure's class for metrics and traces: the ErrorCode sent (never a backend's own wire code). */
+  errorType?: string | undefined;
+  /** Input tokens the backend served from its prompt cache (usage.prompt_tokens_details.cached_tokens). */
+  cachedInputTokens?: number | undefined;
   tenant?: string | undefined;
   status: number;
   stream: boolean;

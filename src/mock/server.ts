@@ -58,7 +58,7 @@ export async function startMock(settings: MockSettings, port = 0, host = '127.0.
   const handler = (req: IncomingMessage, res: ServerResponse): unknown => {
     const path = (req.url ?? '/').split('?', 1)[0]!;
     const route = routes[`${req.method} ${path}`];
-    ctx.stats.request(path);
+    ctx.stats.request(path, req.headers.traceparent);
     if (!route) {
       // FastAPI's own answers, as vLLM and TEI give them.
       const known = paths.has(path);

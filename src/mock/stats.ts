@@ -10,6 +10,8 @@ export interface AbortRecord {
 }
 
 const MAX_ABORT_RECORDS = 1000;
+/** The last traceparent headers received, so a test can follow a trace through a gateway. */
+const MAX_TRACEPARENTS = 256;
 
 export class MockStats {
   requests: Record<string, number> = {};
@@ -20,9 +22,15 @@ export class MockStats {
   promptTokens = 0;
   completionTokens = 0;
   bytesSent = 0;
+  traceparents: string[] = [];
 
-  request(endpoint: string): void {
+  request(endpoint: string, traceparent?: string | string[]): void {
     this.requests[endpoint] = (this.requests[endpoint] ?? 0) + 1;
+    if (traceparent !== undefined) {
+      if (this.traceparents.length >= MAX_TRACEPARENTS) this.traceparents.shift();
+      // A valid one is 55 characters; a longer value is kept cut, as evidence, not in full.
+      this.traceparents.push(String(traceparent).slice(0, 128));
+    }
   }
   fault(kind: string): void {
     this.faults[kind] = (this.faults[kind] ?? 0) + 1;
@@ -43,6 +51,7 @@ export class MockStats {
       faults: this.faults,
       tokens: { prompt: this.promptTokens, completion: this.completionTokens },
       bytesSent: this.bytesSent,
+      traceparents: this.traceparents,
     };
   }
 }

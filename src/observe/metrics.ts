@@ -1,41 +1,36 @@
 /**
  * The gateway's Prometheus metrics, fed by the event bus (never by the request path itself). Token usage,
- * request duration, time to first token and time per output token follow the OpenTelemetry GenAI semantic
- * conventions with the names Envoy AI Gateway exports, so the same dashboards work; the rest is `aigw_`.
- * Model and backend labels only ever take configured names (or `unknown`): 10k random model names in
- * requests cannot blow up the series count.
+ * request duration, time to first token and time per output token carry the names and labels Envoy AI Gateway
+ * exports (OpenTelemetry GenAI conventions), so its Grafana dashboard works unchanged; the rest is `aigw_`.
+ * Label values only ever take configured names (or `unknown`): 10k random model names in requests cannot
+ * blow up the series count (genai-labels.ts bounds them).
  */
 import type { EventBus } from '../events/bus.js';
-import type { GatewayEvent } from '../events/types.js';
+import type { GatewayEvent, RequestEvent } from '../events/types.js';
+import { genAiLabels, type LabelScope } from './genai-labels.js';
 import { Counter, Gauge, Histogram } from './prometheus.js';
+
+export type { LabelScope } from './genai-labels.js';
 
 const TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864];
 const DURATION_BUCKETS = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
-const TTFT_BUCKETS = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
+const TTFT_BUCKETS = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 15, 20, 30, 45, 60];
 const TPOT_BUCKETS = [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5];
 
-const OPERATION: Record<string, string> = { chat: 'chat', completions: 'text_completion', embeddings: 'embeddings' };
-const GENAI = ['gen_ai_operation_name', 'gen_ai_request_model', 'gen_ai_response_model'];
-
-export interface LabelScope {
-  /** Configured public models, backends and tenants: the only values labels may take. */
-  models: ReadonlySet<string>;
-  backends: ReadonlySet<string>;
-  tenants: ReadonlySet<string>;
-  upstreamModels: ReadonlySet<string>;
-}
+/** Envoy AI Gateway's label set, in its order. */
+const GENAI = ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_original_model', 'gen_ai_request_model', 'gen_ai_response_model'];
 
 export class GatewayMetrics {
   readonly tokens = new Histogram(
     'gen_ai_client_token_usage',
-    'Tokens used per request, by type (input, output).',
+    'Tokens used per request, by type (input, output, total, cached_input).',
     [...GENAI, 'gen_ai_token_type'],
     TOKEN_BUCKETS,
   );
   readonly duration = new Histogram(
     'gen_ai_server_request_duration_seconds',
-    'Time to the last byte of the answer.',
-    GENAI,
+    'Time to the last byte of the answer, failures included (with error_type).',
+    [...GENAI, 'error_type'],
     DURATION_BUCKETS,
   );
   readonly ttft = new Histogram('gen_ai_server_time_to_first_token_seconds', 'Time to the first streamed token.', GENAI, TTFT_BUCKETS);
@@ -82,28 +77,56 @@ export class GatewayMetrics {
     return b !== undefined && this.scope.backends.has(b) ? b : 'none';
   }
 
+  /** Label tuples reused across events: a series copies its values only when it is created. */
+  private readonly base: string[] = new Array(GENAI.length);
+  private readonly typed: string[] = new Array(GENAI.length + 1);
+
+  private recordRequest(e: RequestEvent): void {
+    const model = this.model(e.model);
+    const backend = this.backend(e.backend);
+    this.requests.inc([model, backend, String(e.status)]);
+    if (e.backend !== undefined) this.routed.inc([model, backend]);
+    if (e.clientAborted) this.clientAborts.inc([model]);
+
+    const l = genAiLabels(e, this.scope);
+    const base = this.base;
+    base[0] = l.operation;
+    base[1] = l.provider;
+    base[2] = l.originalModel;
+    base[3] = l.requestModel;
+    base[4] = l.responseModel;
+    const typed = this.typed;
+    for (let i = 0; i < base.length; i++) typed[i] = base[i]!;
+    typed[base.length] = l.errorType;
+    this.duration.observe(typed, e.durationMs / 1000);
+    if (e.status < 200 || e.status >= 300) return;
+
+    // Tokens are recorded whenever an answer started: a stream cut or left half-way still consumed them.
+    const t = e.tokens;
+    const input = t.inputSource !== 'none';
+    const output = t.outputSource !== 'none';
+    if (input) this.observeTokens('input', t.input);
+    if (output) this.observeTokens('output', t.output);
+    if (input || output) this.observeTokens('total', (input ? t.input : 0) + (output ? t.output : 0));
+    if (e.cachedInputTokens !== undefined) this.observeTokens('cached_input', e.cachedInputTokens);
+
+    if (e.ttftMs !== undefined) {
+      this.ttft.observe(base, e.ttftMs / 1000);
+      // Envoy AI Gateway's definition, for successful answers only: (duration - TTFT) / (output tokens - 1).
+      if (l.errorType === '' && t.output > 1) this.tpot.observe(base, (e.durationMs - e.ttftMs) / 1000 / (t.output - 1));
+    }
+  }
+
+  /** One token-usage observation, with the labels recordRequest left in `typed`. */
+  private observeTokens(type: string, n: number): void {
+    this.typed[GENAI.length] = type;
+    this.tokens.observe(this.typed, n);
+  }
+
   record(e: GatewayEvent): void {
     switch (e.type) {
-      case 'request': {
-        const model = this.model(e.model);
-        const backend = this.backend(e.backend);
-        const upstream = e.upstreamModel !== undefined && this.scope.upstreamModels.has(e.upstreamModel) ? e.upstreamModel : 'unknown';
-        const op = OPERATION[e.endpoint] ?? 'unknown';
-        const genai = [op, model, upstream];
-        this.requests.inc([model, backend, String(e.status)]);
-        if (e.backend !== undefined) this.routed.inc([model, backend]);
-        if (e.clientAborted) this.clientAborts.inc([model]);
-        if (e.status >= 200 && e.status < 300) {
-          this.duration.observe(genai, e.durationMs / 1000);
-          if (e.tokens.inputSource !== 'none') this.tokens.observe([op, model, upstream, 'input'], e.tokens.input);
-          if (e.tokens.outputSource !== 'none') this.tokens.observe([op, model, upstream, 'output'], e.tokens.output);
-          if (e.ttftMs !== undefined) {
-            this.ttft.observe(genai, e.ttftMs / 1000);
-            if (e.tokens.output > 1) this.tpot.observe(genai, (e.durationMs - e.ttftMs) / 1000 / (e.tokens.output - 1));
-          }
-        }
-        return;
-      }
+      case 'request':
+        return this.recordRequest(e);
       case 'ratelimit':
         return this.rateLimited.inc([this.scope.tenants.has(e.tenant) ? e.tenant : 'unknown', e.kind]);
       case 'truncation':

@@ -41,8 +41,10 @@ abstract class Metric {
     }
   }
 
+  /** An empty value is no label at all, as in Prometheus itself (error_type on a success, as Envoy AI Gateway exports it). */
   protected labelText(values: readonly string[], extra = ''): string {
-    const parts = this.labels.map((l, i) => `${l}="${escapeLabel(values[i]!)}"`);
+    const parts: string[] = [];
+    for (let i = 0; i < this.labels.length; i++) if (values[i]) parts.push(`${this.labels[i]}="${escapeLabel(values[i]!)}"`);
     if (extra) parts.push(extra);
     return parts.length ? `{${parts.join(',')}}` : '';
   }

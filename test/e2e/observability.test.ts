@@ -52,8 +52,8 @@ describe('metrics, stats and events agree with the traffic sent', () => {
     const v2 = sample(m, 'aigw_routed_requests_total', { model: 'llama', backend: 'v2' })!;
     expect(v1 + v2).toBe(22);
     // The cut answer's usage never arrived: 21 answers report tokens, 10 each.
-    expect(sample(m, 'gen_ai_client_token_usage_count', { gen_ai_request_model: 'llama', gen_ai_token_type: 'output' })).toBe(21);
-    expect(sample(m, 'gen_ai_client_token_usage_sum', { gen_ai_request_model: 'llama', gen_ai_token_type: 'output' })).toBe(21 * 10);
+    expect(sample(m, 'gen_ai_client_token_usage_count', { gen_ai_original_model: 'llama', gen_ai_token_type: 'output' })).toBe(21);
+    expect(sample(m, 'gen_ai_client_token_usage_sum', { gen_ai_original_model: 'llama', gen_ai_token_type: 'output' })).toBe(21 * 10);
     expect(sample(m, 'gen_ai_server_time_to_first_token_seconds_count', { gen_ai_response_model: 'up' })).toBe(1);
     expect(sample(m, 'aigw_truncations_total', { reason: 'buffer_truncate' })).toBe(1);
     expect(m).toContain('# TYPE gen_ai_server_request_duration_seconds histogram');
@@ -130,8 +130,11 @@ describe('bounded cardinality and no secrets (cases 43, 46)', () => {
   it('keeps the model label to configured names plus unknown under 10k random model names', async () => {
     await inParallel(10_000, 50, (i) => chat({ model: `random-${i}-${Math.random()}` }));
     const m = await metrics();
-    const models = new Set([...m.matchAll(/[{,](?:model|gen_ai_request_model)="([^"]*)"/g)].map((x) => x[1]));
+    const models = new Set([...m.matchAll(/[{,](?:model|gen_ai_original_model)="([^"]*)"/g)].map((x) => x[1]));
     expect([...models].sort()).toEqual(['llama', 'unknown']);
+    // Requests refused before routing report the model they asked for as the one that would have been sent.
+    const sent = new Set([...m.matchAll(/[{,]gen_ai_(?:request|response)_model="([^"]*)"/g)].map((x) => x[1]));
+    for (const v of sent) expect(['llama', 'unknown', 'up']).toContain(v);
     expect(m.split('\n').length).toBeLessThan(1000);
   }, 60_000);
 

@@ -1,0 +1,156 @@
+/**
+ * The identity provider's public keys (a JWKS), from a file or an http(s) URL: loaded at start, refreshed on an
+ * interval and when a token names an unknown `kid` (at most once per cooldown, however many such tokens come),
+ * and kept when a refresh fails — a JWKS server that goes down does not take the gateway's logins with it.
+ */
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
+import { createLocalJWKSet, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import { request } from 'undici';
+import { z } from 'zod';
+
+export interface JwksOptions {
+  /** Routine refresh, default 5 minutes. */
+  refreshIntervalMs?: number;
+  /** Shortest time between two fetches caused by unknown kids or a missing key set, default 30 s (as jose's). */
+  cooldownMs?: number;
+  /** For a URL: connect + headers + body, default 5 s. */
+  timeoutMs?: number;
+  /** A larger document is refused, default 1 MiB. */
+  maxBytes?: number;
+  /** Relative file paths resolve against this (the profile's directory). */
+  baseDir?: string;
+  now?: () => number;
+}
+
+const JwksDocument = z.object({ keys: z.array(z.looseObject({ kty: z.string() })).max(1000) });
+/** Asymmetric key types only: an `oct` (shared secret) key in a JWKS must never verify anything. */
+const KEY_TYPES = new Set(['RSA', 'EC', 'OKP']);
+
+export class JwksUnavailable extends Error {
+  readonly code = 'ERR_AIGW_JWKS_UNAVAILABLE';
+}
+
+export interface JwksStatus {
+  loaded: boolean;
+  keys: number;
+  fetches: number;
+  lastError: string | undefined;
+}
+
+export class JwksSource {
+  private keySet: ReturnType<typeof createLocalJWKSet> | undefined;
+  private keyCount = 0;
+  private inflight: Promise<void> | undefined;
+  private lastAttempt = Number.NEGATIVE_INFINITY;
+  private fetches = 0;
+  private lastError: string | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly opts: Required<Omit<JwksOptions, 'baseDir'>>;
+  private readonly location: string;
+
+  constructor(location: string, opts: JwksOptions = {}) {
+    this.opts = {
+      refreshIntervalMs: opts.refreshIntervalMs ?? 300_000,
+      cooldownMs: opts.cooldownMs ?? 30_000,
+      timeoutMs: opts.timeoutMs ?? 5000,
+      maxBytes: opts.maxBytes ?? 1024 * 1024,
+      now: opts.now ?? Date.now,
+    };
+    const remote = /^https?:\/\//i.test(location);
+    this.location = remote || isAbsolute(location) ? location : resolve(opts.baseDir ?? '.', location);
+  }
+
+  /** Loads the keys once and starts the interval refresh. Never rejects: a failure leaves the set empty, retried later. */
+  async start(): Promise<JwksStatus> {
+    await this.refresh();
+    this.timer = setInterval(() => void this.refresh(), this.opts.refreshIntervalMs);
+    this.timer.unref();
+    return this.status();
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  status(): JwksStatus {
+    return { loaded: this.keySet !== undefined, keys: this.keyCount, fetches: this.fetches, lastError: this.lastError };
+  }
+
+  /** For jose's jwtVerify: the key for a token's header, refetching the set once (per cooldown) when its kid is unknown. */
+  readonly getKey: JWTVerifyGetKey = async (header, token) => {
+    if (!this.keySet) {
+      if (this.coolingDown()) throw new JwksUnavailable(`no keys loaded from the JWKS (${this.lastError ?? 'not fetched yet'})`);
+      await this.refresh();
+      if (!this.keySet) throw new JwksUnavailable(`no keys loaded from the JWKS (${this.lastError})`);
+    }
+    try {
+      return await this.keySet(header, token);
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'ERR_JWKS_NO_MATCHING_KEY' || this.coolingDown()) throw e;
+      await this.refresh();
+      return await this.keySet(header, token);
+    }
+  };
+
+  private coolingDown(): boolean {
+    return this.opts.now() - this.lastAttempt < this.opts.cooldownMs;
+  }
+
+  /** One fetch at a time; concurrent callers share it. */
+  refresh(): Promise<void> {
+    this.inflight ??= this.fetchOnce().finally(() => {
+      this.inflight = undefined;
+    });
+    return this.inflight;
+  }
+
+  private async fetchOnce(): Promise<void> {
+    this.lastAttempt = this.opts.now();
+    this.fetches++;
+    try {
+      const text = await this.read();
+      const parsed = JwksDocument.safeParse(JSON.parse(text));
+      if (!parsed.success) throw new Error('not a JWKS document ({"keys": [...]})');
+      const doc = { keys: parsed.data.keys.filter((k) => KEY_TYPES.has(k.kty)) } as JSONWebKeySet;
+      this.keySet = createLocalJWKSet(doc);
+      this.keyCount = doc.keys.length;
+      this.lastError = undefined;
+    } catch (e) {
+      // The previous keys stay in use: a failed refresh costs nothing but its log line.
+      this.lastError = (e as Error).message.slice(0, 200);
+    }
+  }
+
+  private async read(): Promise<string> {
+    if (!/^https?:\/\//i.test(this.location)) {
+      const buf = await readFile(this.location);
+      if (buf.length > this.opts.maxBytes) throw new Error(`JWKS file over ${this.opts.maxBytes} bytes`);
+      return buf.toString('utf8');
+    }
+    const { timeoutMs, maxBytes } = this.opts;
+    const signal = AbortSignal.timeout(timeoutMs);
+    const res = await request(this.location, {
+      signal,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      headers: { accept: 'application/json' },
+    });
+    if (res.statusCode !== 200) {
+      await res.body.dump();
+      throw new Error(`JWKS server answered ${res.statusCode}`);
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > maxBytes) {
+        res.body.destroy();
+        throw new Error(`JWKS document over ${maxBytes} bytes`);
+      }
+      chunks.push(chunk);
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * A verified token's claims → who is calling: the tenant (a configured one), the models the token allows, and
+ * the user. Pure; every value is checked, since the identity provider's claims end up in headers and labels.
+ */
+
+export interface ClaimNames {
+  tenantClaim: string;
+  modelsClaim?: string | undefined;
+  userClaim?: string | undefined;
+}
+
+export interface JwtIdentity {
+  tenant: string;
+  /** The models this token may use (it narrows the tenant's allow-list); undefined when the token says nothing. */
+  models?: readonly string[];
+  /** Visible ASCII, at most 256 characters: safe to forward as a header value. */
+  user?: string;
+}
+
+export type ClaimFailure = 'missing_claim' | 'invalid_claim' | 'unknown_tenant';
+
+export type ClaimResult = { ok: true; identity: JwtIdentity } | { ok: false; reason: ClaimFailure; claim: string };
+
+const MAX_MODELS = 1000;
+const MAX_NAME = 256;
+/** What may go into a forwarded header: visible ASCII and inner spaces, no CR, LF or other controls. */
+const HEADER_SAFE = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
+
+/**
+ * A claim by name: first the whole name as one key (namespaced claims such as `https://acme.com/tenant` hold
+ * dots), then as a dotted path into nested objects (`org.id`). Own properties only.
+ */
+export function claimAt(payload: Readonly<Record<string, unknown>>, name: string): unknown {
+  if (Object.hasOwn(payload, name)) return payload[name];
+  let node: unknown = payload;
+  for (const part of name.split('.')) {
+    if (node === null || typeof node !== 'object' || Array.isArray(node) || !Object.hasOwn(node, part)) return undefined;
+    node = (node as Record<string, unknown>)[part];
+  }
+  return node;
+}
+
+/** A models claim: a JSON array of names, or one space-separated string (as OAuth's `scope`). */
+function modelsOf(v: unknown): readonly string[] | undefined {
+  const list = typeof v === 'string' ? v.split(' ').filter(Boolean) : v;
+  if (!Array.isArray(list) || list.length > MAX_MODELS) return undefined;
+  if (!list.every((m): m is string => typeof m === 'string' && m.length > 0 && m.length <= MAX_NAME)) return undefined;
+  return list;
+}
+
+export function identityFromClaims(
+  payload: Readonly<Record<string, unknown>>,
+  names: ClaimNames,
+  tenants: ReadonlySet<string>,
+): ClaimResult {
+  const tenant = claimAt(payload, names.tenantClaim);
+  if (tenant === undefined || tenant === null) return { ok: false, reason: 'missing_claim', claim: names.tenantClaim };
+  if (typeof tenant !== 'string') return { ok: false, reason: 'invalid_claim', claim: names.tenantClaim };
+  if (!tenants.has(tenant)) return { ok: false, reason: 'unknown_tenant', claim: names.tenantClaim };
+  const identity: JwtIdentity = { tenant };
+
+  if (names.modelsClaim !== undefined) {
+    const raw = claimAt(payload, names.modelsClaim);
+    if (raw !== undefined) {
+      const models = modelsOf(raw);
+      if (!models) return { ok: false, reason: 'invalid_claim', claim: names.modelsClaim };
+      identity.models = models;
+    }
+  }
+
+  if (names.userClaim !== undefined) {
+    const raw = claimAt(payload, names.userClaim);
+    if (raw !== undefined) {
+      const user = typeof raw === 'number' && Number.isSafeInteger(raw) ? String(raw) : raw;
+      if (typeof user !== 'string' || user.length > MAX_NAME || !HEADER_SAFE.test(user))
+        return { ok: false, reason: 'invalid_claim', claim: names.userClaim };
+      identity.user = user;
+    }
+  }
+  return { ok: true, identity };
+}
+
+/** The models a request may use: the tenant's allow-list narrowed by the token's (undefined = no limit from either). */
+export function allowedModels(
+  tenantModels: readonly string[] | undefined,
+  tokenModels: readonly string[] | undefined,
+): readonly string[] | undefined {
+  if (tokenModels === undefined) return tenantModels;
+  if (tenantModels === undefined) return tokenModels;
+  const token = new Set(tokenModels);
+  return tenantModels.filter((m) => token.has(m));
+}

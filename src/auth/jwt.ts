@@ -1,0 +1,146 @@
+/**
+ * JWT bearer tokens (`auth.jwt`) with jose: size first (nothing is parsed past the cap), then the header's
+ * algorithm (asymmetric only: `none` and HMAC are refused), the signature against the JWKS, exp/nbf with a
+ * small leeway, issuer and audience, and the claims mapped to a tenant. Every failure is a value naming its
+ * class; neither the token nor its claims ever appear in a message.
+ */
+import { decodeProtectedHeader, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import { type AigwError, aigwError } from '../core/errors.js';
+import type { Profile } from '../profile/schema.js';
+import { type JwksOptions, JwksSource, type JwksStatus } from './jwks.js';
+import { type ClaimFailure, identityFromClaims, type JwtIdentity } from './jwt-claims.js';
+
+export type JwtConfig = NonNullable<NonNullable<Profile['auth']>['jwt']>;
+
+/** Asymmetric signatures only; a JWKS cannot make an HMAC or unsigned token acceptable. */
+export const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
+const ALGORITHMS: ReadonlySet<string> = new Set(JWT_ALGORITHMS);
+
+/** Node's own limit on all request headers together is 16 KiB: a token cannot usefully be longer. */
+export const MAX_TOKEN_BYTES = 16 * 1024;
+/** Clock skew tolerated on exp and nbf, in seconds (Envoy's jwt_authn default). */
+export const LEEWAY_SECONDS = 60;
+
+export type JwtFailure =
+  | 'token_too_large'
+  | 'malformed'
+  | 'alg_not_allowed'
+  | 'unknown_kid'
+  | 'bad_signature'
+  | 'expired'
+  | 'not_yet_valid'
+  | 'wrong_issuer'
+  | 'wrong_audience'
+  | 'jwks_unavailable'
+  | ClaimFailure;
+
+export type JwtResult = { ok: true; identity: JwtIdentity; expiresAt: number } | { ok: false; reason: JwtFailure };
+
+const SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+const DESCRIPTION: Readonly<Record<JwtFailure, string>> = {
+  token_too_large: 'the token is too large',
+  malformed: 'the token is not a well-formed JWT',
+  alg_not_allowed: 'the token is not signed with an accepted asymmetric algorithm',
+  unknown_kid: "the token's signing key is not in the identity provider's key set",
+  bad_signature: "the token's signature does not verify",
+  expired: 'the token has expired',
+  not_yet_valid: 'the token is not valid yet',
+  wrong_issuer: 'the token was issued by another issuer',
+  wrong_audience: 'the token is meant for another audience',
+  jwks_unavailable: "the identity provider's keys could not be loaded",
+  missing_claim: 'the token lacks a required claim',
+  invalid_claim: 'a claim of the token has an unusable value',
+  unknown_tenant: 'the token names no configured tenant',
+};
+
+/** Whether a bearer credential has a JWT's shape (cheap): the request path tries API keys first, then this. */
+export function looksLikeJwt(token: string): boolean {
+  return token.length <= MAX_TOKEN_BYTES && token.startsWith('eyJ') && SHAPE.test(token);
+}
+
+function failureOf(e: unknown): JwtFailure {
+  const err = e as { code?: string; claim?: string; reason?: string };
+  switch (err.code) {
+    case 'ERR_JWT_EXPIRED':
+      return 'expired';
+    case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
+      if (err.reason === 'missing') return 'missing_claim';
+      if (err.claim === 'nbf') return 'not_yet_valid';
+      if (err.claim === 'iss') return 'wrong_issuer';
+      if (err.claim === 'aud') return 'wrong_audience';
+      return 'invalid_claim';
+    case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
+      return 'bad_signature';
+    case 'ERR_JOSE_ALG_NOT_ALLOWED':
+    case 'ERR_JOSE_NOT_SUPPORTED':
+      return 'alg_not_allowed';
+    case 'ERR_JWKS_NO_MATCHING_KEY':
+    case 'ERR_JWKS_MULTIPLE_MATCHING_KEYS':
+      return 'unknown_kid';
+    case 'ERR_AIGW_JWKS_UNAVAILABLE':
+      return 'jwks_unavailable';
+    default:
+      return 'malformed';
+  }
+}
+
+export class JwtVerifier {
+  constructor(
+    private readonly config: JwtConfig,
+    /** Configured tenant names: a token must name one of them. */
+    private readonly tenants: ReadonlySet<string>,
+    private readonly getKey: JWTVerifyGetKey,
+  ) {}
+
+  async verify(token: string): Promise<JwtResult> {
+    // Before any decoding: a megabyte of header costs one length comparison.
+    if (token.length > MAX_TOKEN_BYTES) return { ok: false, reason: 'token_too_large' };
+    if (!SHAPE.test(token)) return { ok: false, reason: 'malformed' };
+    let alg: unknown;
+    try {
+      alg = decodeProtectedHeader(token).alg;
+    } catch {
+      return { ok: false, reason: 'malformed' };
+    }
+    if (typeof alg !== 'string' || !ALGORITHMS.has(alg)) return { ok: false, reason: 'alg_not_allowed' };
+    let payload: Record<string, unknown>;
+    try {
+      ({ payload } = await jwtVerify(token, this.getKey, {
+        algorithms: JWT_ALGORITHMS,
+        issuer: this.config.issuer,
+        audience: this.config.audience,
+        clockTolerance: LEEWAY_SECONDS,
+        requiredClaims: ['exp'],
+      }));
+    } catch (e) {
+      return { ok: false, reason: failureOf(e) };
+    }
+    const r = identityFromClaims(payload, this.config, this.tenants);
+    if (!r.ok) return { ok: false, reason: r.reason };
+    return { ok: true, identity: r.identity, expiresAt: Number(payload.exp) * 1000 };
+  }
+}
+
+/** The client's answer for a refused token: 401 naming the reason class (RFC 6750's invalid_token), never the token. */
+export function jwtError(reason: JwtFailure): AigwError {
+  return aigwError('invalid_api_key', `Invalid bearer token: ${DESCRIPTION[reason]} (${reason}).`, {
+    headers: { 'www-authenticate': `Bearer error="invalid_token", error_description="${reason}"` },
+  });
+}
+
+export interface JwtAuth {
+  verifier: JwtVerifier;
+  jwks: JwksSource;
+  /** The key set's state after the first load (log a warning when it did not load). */
+  status: JwksStatus;
+  /** Stops the interval refresh (on reload, when a new JwtAuth replaces this one, and on shutdown). */
+  close(): void;
+}
+
+/** The verifier for a profile's auth.jwt, keys loaded once before it is used (never rejects: see JwksStatus). */
+export async function startJwtAuth(config: JwtConfig, tenants: ReadonlySet<string>, opts: JwksOptions = {}): Promise<JwtAuth> {
+  const jwks = new JwksSource(config.jwks, opts);
+  const status = await jwks.start();
+  return { verifier: new JwtVerifier(config, tenants, jwks.getKey), jwks, status, close: () => jwks.close() };
+}

@@ -1,0 +1,153 @@
+/**
+ * Client certificates → tenants (`tenants.X.mtls: { subject | san }`), pure. A rule's `subject` is a list of
+ * RDN pairs (`CN=acme-gw, O=Acme`; `\,` escapes a comma) that must all be in the certificate's subject; its
+ * `san` is one subjectAltName entry, typed (`URI:spiffe://acme/gw`, `DNS:…`, `email:…`, `IP:…`) or not (any
+ * type). Only a certificate the TLS layer verified against tls.clientCa is ever mapped.
+ */
+import type { Profile } from '../profile/schema.js';
+
+type Tenants = NonNullable<Profile['tenants']>;
+
+/** The parts of node:tls's PeerCertificate this module reads. */
+export interface PeerCert {
+  subject?: Readonly<Record<string, string | string[] | undefined>> | undefined;
+  /** Node's rendering: `DNS:a.example, URI:spiffe://x, IP Address:127.0.0.1`, ambiguous values JSON-quoted. */
+  subjectaltname?: string | undefined;
+}
+
+export interface SanEntry {
+  type: string;
+  value: string;
+}
+
+interface Rule {
+  tenant: string;
+  subject: [string, string][] | undefined;
+  san: { type: string | undefined; value: string } | undefined;
+}
+
+export type MtlsResult = { ok: true; tenant: string } | { ok: false; reason: 'no_certificate' | 'unverified' | 'unmapped' };
+
+/** SAN types as rules may write them → as Node names them. */
+const SAN_TYPES: Readonly<Record<string, string>> = {
+  dns: 'DNS',
+  uri: 'URI',
+  email: 'email',
+  ip: 'IP Address',
+  'ip address': 'IP Address',
+};
+
+/** `CN=acme-gw, O=Acme` → [['cn','acme-gw'], ['o','Acme']] (attribute names lower-cased); undefined if malformed. */
+export function parseSubject(text: string): [string, string][] | undefined {
+  const pairs: [string, string][] = [];
+  let current = '';
+  const flush = (): boolean => {
+    const eq = current.indexOf('=');
+    if (eq <= 0) return false;
+    const name = current.slice(0, eq).trim().toLowerCase();
+    const value = current.slice(eq + 1).trim();
+    if (!/^[a-z][a-z0-9.-]*$/.test(name) || value === '') return false;
+    pairs.push([name, value]);
+    current = '';
+    return true;
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '\\' && i + 1 < text.length) current += text[++i];
+    else if (c === ',') {
+      if (!flush()) return undefined;
+    } else current += c;
+  }
+  if (!flush()) return undefined;
+  return pairs;
+}
+
+/** Node's subjectaltname string → entries; a JSON-quoted value (one holding `,` or `"`) is decoded. */
+export function parseSans(text: string | undefined): SanEntry[] {
+  const out: SanEntry[] = [];
+  if (!text) return out;
+  let i = 0;
+  while (i < text.length) {
+    const colon = text.indexOf(':', i);
+    if (colon < 0) break;
+    const type = text.slice(i, colon).trim();
+    let value: string;
+    let next: number;
+    if (text[colon + 1] === '"') {
+      let j = colon + 2;
+      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      try {
+        value = JSON.parse(text.slice(colon + 1, j + 1)) as string;
+      } catch {
+        return out;
+      }
+      next = text.indexOf(', ', j + 1);
+    } else {
+      next = text.indexOf(', ', colon + 1);
+      value = text.slice(colon + 1, next < 0 ? undefined : next);
+    }
+    out.push({ type, value });
+    if (next < 0) break;
+    i = next + 2;
+  }
+  return out;
+}
+
+function parseSanRule(text: string): Rule['san'] {
+  const m = /^(dns|uri|email|ip address|ip):(.+)$/i.exec(text);
+  if (m) return { type: SAN_TYPES[m[1]!.toLowerCase()], value: m[2]! };
+  return { type: undefined, value: text };
+}
+
+export interface MtlsRules {
+  readonly rules: readonly Rule[];
+}
+
+/** The rules of every tenant with an `mtls` block, in profile order; a malformed subject is a problem, not a rule. */
+export function compileMtlsRules(tenants: Tenants | undefined): { rules: MtlsRules; problems: { tenant: string; message: string }[] } {
+  const rules: Rule[] = [];
+  const problems: { tenant: string; message: string }[] = [];
+  for (const [tenant, t] of Object.entries(tenants ?? {})) {
+    if (!t.mtls) continue;
+    const subject = t.mtls.subject === undefined ? undefined : parseSubject(t.mtls.subject);
+    if (t.mtls.subject !== undefined && !subject) {
+      problems.push({ tenant, message: `expected a subject such as "CN=acme-gw, O=Acme", got ${JSON.stringify(t.mtls.subject)}` });
+      continue;
+    }
+    rules.push({ tenant, subject, san: t.mtls.san === undefined ? undefined : parseSanRule(t.mtls.san) });
+  }
+  return { rules: { rules }, problems };
+}
+
+function subjectMatches(want: [string, string][], cert: PeerCert): boolean {
+  const have = new Map<string, string[]>();
+  for (const [k, v] of Object.entries(cert.subject ?? {})) {
+    if (v === undefined) continue;
+    have.set(k.toLowerCase(), Array.isArray(v) ? v : [v]);
+  }
+  return want.every(([k, v]) => have.get(k)?.includes(v) ?? false);
+}
+
+function sanMatches(want: NonNullable<Rule['san']>, sans: SanEntry[]): boolean {
+  return sans.some((s) => s.value === want.value && (want.type === undefined || s.type === want.type));
+}
+
+/**
+ * The tenant a client certificate names. `authorized` is the TLS socket's verdict (chain verified against
+ * tls.clientCa); an unverified certificate names nobody, whatever it says. The first matching rule wins;
+ * a rule with both subject and san needs both.
+ */
+export function tenantOfPeer(rules: MtlsRules, authorized: boolean, cert: PeerCert | undefined): MtlsResult {
+  if (!cert || (cert.subject === undefined && cert.subjectaltname === undefined)) return { ok: false, reason: 'no_certificate' };
+  if (!authorized) return { ok: false, reason: 'unverified' };
+  let sans: SanEntry[] | undefined;
+  for (const r of rules.rules) {
+    if (r.subject && !subjectMatches(r.subject, cert)) continue;
+    if (r.san) {
+      sans ??= parseSans(cert.subjectaltname);
+      if (!sanMatches(r.san, sans)) continue;
+    }
+    return { ok: true, tenant: r.tenant };
+  }
+  return { ok: false, reason: 'unmapped' };
+}

@@ -1,0 +1,78 @@
+/**
+ * The gateway listener's TLS (`tls: { cert, key, clientCa, requireClientCert }`): files read and checked at
+ * load (a key that does not match its certificate is a profile problem, not a handshake failure later), turned
+ * into node:https server options, and applied again to a running server on reload (new connections only).
+ */
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
+import { createSecureContext, type Server as TlsServer } from 'node:tls';
+import type { Profile } from '../profile/schema.js';
+
+export type TlsConfig = NonNullable<Profile['tls']>;
+
+export interface TlsServerOptions {
+  cert: Buffer;
+  key: Buffer;
+  ca: Buffer | undefined;
+  /** Ask for a client certificate (whenever clientCa is set, so mtls tenants work next to API keys). */
+  requestCert: boolean;
+  /** Refuse the handshake without a certificate verified against clientCa (requireClientCert). */
+  rejectUnauthorized: boolean;
+  minVersion: 'TLSv1.2';
+}
+
+export type TlsProblemCode = 'tls_file_unreadable' | 'tls_invalid';
+
+export interface TlsProblem {
+  code: TlsProblemCode;
+  /** The profile key at fault: tls.cert, tls.key, tls.clientCa or tls.requireClientCert. */
+  key: string;
+  message: string;
+}
+
+export type TlsLoad = { ok: true; options: TlsServerOptions } | { ok: false; problem: TlsProblem };
+
+async function read(path: string, baseDir: string, key: string): Promise<Buffer | TlsProblem> {
+  const full = isAbsolute(path) ? path : resolve(baseDir, path);
+  try {
+    return await readFile(full);
+  } catch (e) {
+    return { code: 'tls_file_unreadable', key, message: `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}` };
+  }
+}
+
+/** Reads and checks the files of `tls`; relative paths resolve against `baseDir` (the profile's directory). */
+export async function loadTlsOptions(cfg: TlsConfig, baseDir: string): Promise<TlsLoad> {
+  if (cfg.requireClientCert && cfg.clientCa === undefined)
+    return { ok: false, problem: { code: 'tls_invalid', key: 'tls.requireClientCert', message: 'requireClientCert needs tls.clientCa' } };
+  const [cert, key, ca] = await Promise.all([
+    read(cfg.cert, baseDir, 'tls.cert'),
+    read(cfg.key, baseDir, 'tls.key'),
+    cfg.clientCa === undefined ? undefined : read(cfg.clientCa, baseDir, 'tls.clientCa'),
+  ]);
+  for (const f of [cert, key, ca]) if (f !== undefined && !Buffer.isBuffer(f)) return { ok: false, problem: f };
+  const options: TlsServerOptions = {
+    cert: cert as Buffer,
+    key: key as Buffer,
+    ca: ca as Buffer | undefined,
+    requestCert: cfg.clientCa !== undefined,
+    rejectUnauthorized: cfg.requireClientCert,
+    minVersion: 'TLSv1.2',
+  };
+  try {
+    createSecureContext(options);
+  } catch (e) {
+    // OpenSSL's reason (e.g. "key values mismatch"); it never contains key material.
+    return { ok: false, problem: { code: 'tls_invalid', key: 'tls', message: (e as Error).message } };
+  }
+  return { ok: true, options };
+}
+
+/** Swaps a running server's certificates and client-certificate policy; connections already open keep theirs. */
+export function applyTlsOptions(server: TlsServer, o: TlsServerOptions): void {
+  server.setSecureContext({ cert: o.cert, key: o.key, ...(o.ca ? { ca: o.ca } : {}), minVersion: o.minVersion });
+  // Read per connection by node:tls; setSecureContext leaves them alone.
+  const policy = server as TlsServer & { requestCert: boolean; rejectUnauthorized: boolean };
+  policy.requestCert = o.requestCert;
+  policy.rejectUnauthorized = o.rejectUnauthorized;
+}

@@ -1,0 +1,224 @@
+/**
+ * The tracer behind tracing.ts when `observe.tracing` is set: the official OpenTelemetry SDK (BasicTracerProvider,
+ * BatchSpanProcessor, OTLP/HTTP exporter to {otlp}/v1/traces), parent-based ratio sampling, W3C trace context.
+ * Loaded only by createTracing's dynamic import: nothing here runs, or is even read, while tracing is off.
+ */
+import {
+  type Attributes,
+  type Context,
+  ROOT_CONTEXT,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  type TextMapGetter,
+  type Tracer,
+  trace,
+} from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
+import { spanOperation } from './genai-names.js';
+import type {
+  AttemptOutcome,
+  AttemptSpan,
+  AttemptStart,
+  RequestSpan,
+  RequestStart,
+  SpanFields,
+  Tracing,
+  TracingConfig,
+} from './tracing.js';
+
+/** Longest identifier-like value kept (a model name, a response id); clients and backends choose these. */
+const MAX_NAME = 256;
+const MAX_REASONS = 16;
+/** Longest prompt or answer text kept with captureContent. */
+export const MAX_CONTENT_BYTES = 16 * 1024;
+
+/** SpanFields → attribute names of the OpenTelemetry GenAI semantic conventions (and aigw's own, prefixed). */
+const NAMES: Readonly<Record<Exclude<keyof SpanFields, 'ttftMs'>, string>> = {
+  requestModel: 'gen_ai.request.model',
+  responseModel: 'gen_ai.response.model',
+  provider: 'gen_ai.provider.name',
+  responseId: 'gen_ai.response.id',
+  finishReasons: 'gen_ai.response.finish_reasons',
+  inputTokens: 'gen_ai.usage.input_tokens',
+  outputTokens: 'gen_ai.usage.output_tokens',
+  cachedInputTokens: 'gen_ai.usage.cache_read.input_tokens',
+  maxTokens: 'gen_ai.request.max_tokens',
+  temperature: 'gen_ai.request.temperature',
+  topP: 'gen_ai.request.top_p',
+  stream: 'gen_ai.request.stream',
+  tenant: 'aigw.tenant',
+  backend: 'aigw.backend',
+  requestId: 'aigw.request_id',
+};
+
+function cut(s: string): string {
+  return s.length > MAX_NAME ? s.slice(0, MAX_NAME) : s;
+}
+
+/** Only the named fields, each of its declared type: a value of any other type is dropped, never coerced. */
+export function toAttributes(f: SpanFields): Attributes {
+  const out: Attributes = {};
+  for (const key of Object.keys(NAMES) as (keyof typeof NAMES)[]) {
+    const v = f[key];
+    if (typeof v === 'string') out[NAMES[key]] = cut(v);
+    else if (typeof v === 'number' && Number.isFinite(v)) out[NAMES[key]] = v;
+    else if (typeof v === 'boolean') out[NAMES[key]] = v;
+    else if (Array.isArray(v))
+      out[NAMES[key]] = v
+        .filter((x): x is string => typeof x === 'string')
+        .slice(0, MAX_REASONS)
+        .map(cut);
+  }
+  if (typeof f.ttftMs === 'number' && Number.isFinite(f.ttftMs)) out['gen_ai.response.time_to_first_chunk'] = f.ttftMs / 1000;
+  return out;
+}
+
+const getter: TextMapGetter<RequestStart> = {
+  keys: () => ['traceparent', 'tracestate'],
+  get: (c, key) => (key === 'traceparent' ? c.traceparent : key === 'tracestate' ? c.tracestate : undefined),
+};
+
+const setter = {
+  set(carrier: Record<string, string>, key: string, value: string) {
+    carrier[key] = value;
+  },
+};
+
+/** server.address and server.port of a backend URL; never its path, query or credentials. */
+function serverOf(url: string | undefined): Attributes {
+  if (url === undefined) return {};
+  try {
+    const u = new URL(url);
+    const port = u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : 80;
+    return { 'server.address': u.hostname, 'server.port': port };
+  } catch {
+    return {};
+  }
+}
+
+class OtelAttempt implements AttemptSpan {
+  private ended = false;
+  constructor(
+    private readonly span: Span,
+    readonly traceparent: string | undefined,
+    readonly tracestate: string | undefined,
+  ) {}
+
+  end(o: AttemptOutcome): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (o.status !== undefined) this.span.setAttribute('http.response.status_code', o.status);
+    if (o.errorType !== undefined) this.span.setAttribute('error.type', cut(o.errorType));
+    // A client span: the backend's 4xx is this call's failure too (HTTP client conventions).
+    if (o.errorType !== undefined || (o.status !== undefined && o.status >= 400))
+      this.span.setStatus({ code: SpanStatusCode.ERROR, message: o.errorType ?? String(o.status) });
+    this.span.end();
+  }
+}
+
+class OtelRequestSpan implements RequestSpan {
+  private ended = false;
+  constructor(
+    private readonly owner: OtelTracing,
+    private readonly span: Span,
+    private readonly context: Context,
+    private readonly operation: string,
+    readonly capturesContent: boolean,
+  ) {}
+
+  get recording(): boolean {
+    return this.span.isRecording();
+  }
+
+  setAttributes(attrs: SpanFields): void {
+    if (!this.span.isRecording()) return;
+    this.span.setAttributes(toAttributes(attrs));
+    if (typeof attrs.requestModel === 'string') this.span.updateName(`${this.operation} ${cut(attrs.requestModel)}`);
+  }
+
+  recordContent(kind: 'input' | 'output', text: string | Buffer): void {
+    if (!this.capturesContent || !this.span.isRecording()) return;
+    const value = typeof text === 'string' ? text.slice(0, MAX_CONTENT_BYTES) : text.subarray(0, MAX_CONTENT_BYTES).toString('utf8');
+    this.span.setAttribute(kind === 'input' ? 'gen_ai.input.messages' : 'gen_ai.output.messages', value);
+  }
+
+  startAttempt(a: AttemptStart): AttemptSpan {
+    const attrs: Attributes = { 'gen_ai.operation.name': this.operation, 'aigw.backend': cut(a.backend), 'aigw.attempt': a.attempt };
+    if (a.upstreamModel !== undefined) attrs['gen_ai.request.model'] = cut(a.upstreamModel);
+    if (a.provider !== undefined) attrs['gen_ai.provider.name'] = cut(a.provider);
+    Object.assign(attrs, serverOf(a.url));
+    const name = `${this.operation} ${cut(a.upstreamModel ?? a.backend)}`;
+    const span = this.owner.tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes: attrs }, this.context);
+    const carrier: Record<string, string> = {};
+    this.owner.propagator.inject(trace.setSpan(this.context, span), carrier, setter);
+    return new OtelAttempt(span, carrier.traceparent, carrier.tracestate);
+  }
+
+  end(status: number, errorType?: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (status > 0) this.span.setAttribute('http.response.status_code', status);
+    if (errorType !== undefined) this.span.setAttribute('error.type', cut(errorType));
+    // A server span: a 4xx is the client's mistake, not the server's failure (HTTP server conventions).
+    if (status >= 500 || status === 0 || (errorType !== undefined && status < 400))
+      this.span.setStatus({ code: SpanStatusCode.ERROR, message: errorType ?? String(status) });
+    this.span.end();
+  }
+}
+
+export class OtelTracing implements Tracing {
+  readonly enabled = true;
+  readonly propagator = new W3CTraceContextPropagator();
+  readonly tracer: Tracer;
+  private readonly provider: BasicTracerProvider;
+
+  constructor(
+    private readonly config: TracingConfig,
+    serviceVersion: string,
+  ) {
+    const exporter = new OTLPTraceExporter({
+      url: `${config.otlp.replace(/\/+$/, '')}/v1/traces`,
+      headers: { ...config.headers },
+      timeoutMillis: 10_000,
+    });
+    this.provider = new BasicTracerProvider({
+      resource: resourceFromAttributes({ 'service.name': 'aigw', 'service.version': serviceVersion }),
+      // A sampled client trace stays sampled (and an unsampled one unsampled); new traces keep sampleRatio of them.
+      sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.sampleRatio) }),
+      spanLimits: { attributeValueLengthLimit: MAX_CONTENT_BYTES, attributeCountLimit: 64, eventCountLimit: 16, linkCountLimit: 0 },
+      spanProcessors: [new BatchSpanProcessor(exporter, { maxQueueSize: 8192, maxExportBatchSize: 512, scheduledDelayMillis: 1000 })],
+    });
+    this.tracer = this.provider.getTracer('aigw', serviceVersion);
+  }
+
+  startRequest(start: RequestStart): RequestSpan {
+    const parent = this.propagator.extract(ROOT_CONTEXT, start, getter);
+    const operation = spanOperation(start.endpoint);
+    const attributes: Attributes = { 'gen_ai.operation.name': operation, ...(start.attrs ? toAttributes(start.attrs) : {}) };
+    const model = start.attrs?.requestModel;
+    const span = this.tracer.startSpan(
+      typeof model === 'string' ? `${operation} ${cut(model)}` : operation,
+      { kind: SpanKind.SERVER, attributes },
+      parent,
+    );
+    return new OtelRequestSpan(this, span, trace.setSpan(parent, span), operation, this.config.captureContent);
+  }
+
+  // A collector that is down costs the spans of that batch, never a failure of the gateway's own shutdown or reload.
+  flush(): Promise<void> {
+    return this.provider.forceFlush().catch(() => {});
+  }
+
+  /** Bounded: an unreachable collector is retried with backoff, and a gateway's drain must not wait for that. */
+  shutdown(timeoutMs = 2000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs).unref();
+    });
+    return Promise.race([this.provider.shutdown().catch(() => {}), late]).finally(() => clearTimeout(timer));
+  }
+}

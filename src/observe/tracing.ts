@@ -1,0 +1,118 @@
+/**
+ * Tracing for the request path: one server span per request, one client span per upstream attempt, W3C trace
+ * context in and out. When `observe.tracing` is absent the gateway holds NOOP_TRACING and loads none of the
+ * OpenTelemetry SDK; only createTracing with a config imports it (tracing-otel.ts).
+ */
+import type { Profile } from '../profile/schema.js';
+
+export type TracingConfig = NonNullable<Profile['observe']['tracing']>;
+
+/**
+ * What the request path may tell a span: named fields only, so nothing else (a header, a key) can get in.
+ * Strings are cut to a bounded length; mapped to the GenAI semantic conventions in tracing-otel.ts.
+ */
+export interface SpanFields {
+  /** The public model the client asked for (on the request span), or the upstream name (on an attempt). */
+  requestModel?: string;
+  responseModel?: string;
+  /** gen_ai.provider.name: openai, anthropic, azure.ai.openai (genai-names.ts spanProvider). */
+  provider?: string;
+  responseId?: string;
+  finishReasons?: readonly string[];
+  inputTokens?: number;
+  outputTokens?: number;
+  cachedInputTokens?: number;
+  maxTokens?: number;
+  temperature?: number;
+  topP?: number;
+  stream?: boolean;
+  tenant?: string;
+  backend?: string;
+  requestId?: string;
+  /** Milliseconds from the request's start to its first streamed token. */
+  ttftMs?: number;
+}
+
+export interface RequestStart {
+  /** The client's `traceparent` and `tracestate` headers, as node:http gives them (absent, a string, or repeated). */
+  traceparent?: string | string[] | undefined;
+  tracestate?: string | string[] | undefined;
+  /** The aigw endpoint: chat, completions, embeddings, messages. */
+  endpoint: string;
+  attrs?: SpanFields;
+}
+
+export interface AttemptStart {
+  backend: string;
+  /** 1 for the first try of a request, counting fallbacks and retries. */
+  attempt: number;
+  upstreamModel?: string;
+  provider?: string;
+  /** The backend's base URL: its host and port become server.address and server.port (never its path or query). */
+  url?: string;
+}
+
+export interface AttemptOutcome {
+  status?: number;
+  /** Why the attempt failed, as a low-cardinality class (connect_error, timeout, status, stream_error …). */
+  errorType?: string;
+}
+
+export interface AttemptSpan {
+  /** The `traceparent` to send upstream (this attempt's span as the parent); undefined when tracing is off. */
+  readonly traceparent: string | undefined;
+  /** The client's `tracestate`, to send upstream with it (undefined when none, or when tracing is off). */
+  readonly tracestate: string | undefined;
+  end(outcome: AttemptOutcome): void;
+}
+
+export interface RequestSpan {
+  /** False when tracing is off or this trace is not sampled: the request path may skip building fields. */
+  readonly recording: boolean;
+  /** Whether recordContent keeps anything (observe.tracing.captureContent). */
+  readonly capturesContent: boolean;
+  setAttributes(attrs: SpanFields): void;
+  /**
+   * Prompt or answer text, kept only with captureContent: true (as gen_ai.input.messages / gen_ai.output.messages).
+   * At most the first 16 KiB are read, so the cost is bounded whatever the prompt's size.
+   */
+  recordContent(kind: 'input' | 'output', text: string | Buffer): void;
+  startAttempt(a: AttemptStart): AttemptSpan;
+  /** Ends the request span: the HTTP status sent (0 when none was) and the failure's class (an ErrorCode). */
+  end(status: number, errorType?: string): void;
+}
+
+export interface Tracing {
+  readonly enabled: boolean;
+  startRequest(start: RequestStart): RequestSpan;
+  /** Exports what is buffered (tests, and before a reload replaces the tracer). */
+  flush(): Promise<void>;
+  /** Flushes and stops the exporter; never rejects, and waits at most `timeoutMs` (default 2 s) for a slow collector. */
+  shutdown(timeoutMs?: number): Promise<void>;
+}
+
+const NOOP_ATTEMPT: AttemptSpan = { traceparent: undefined, tracestate: undefined, end() {} };
+
+const NOOP_SPAN: RequestSpan = {
+  recording: false,
+  capturesContent: false,
+  setAttributes() {},
+  recordContent() {},
+  startAttempt: () => NOOP_ATTEMPT,
+  end() {},
+};
+
+/** Tracing off: one shared object, no allocation per request, no OpenTelemetry module loaded. */
+export const NOOP_TRACING: Tracing = {
+  enabled: false,
+  startRequest: () => NOOP_SPAN,
+  flush: async () => {},
+  shutdown: async () => {},
+};
+
+/** The tracer for a profile: NOOP_TRACING without `observe.tracing`, else the OpenTelemetry SDK, loaded now. */
+export async function createTracing(config: TracingConfig | undefined, serviceVersion = 'dev'): Promise<Tracing> {
+  if (!config) return NOOP_TRACING;
+  const { OtelTracing } = await import('./tracing-otel.js');
+  return new OtelTracing(config, serviceVersion);
+}

@@ -1,0 +1,125 @@
+/**
+ * Throwaway certificates made at test time with Debian's `openssl` (never committed keys): a CA, server
+ * certificates for 127.0.0.1, client certificates with chosen subjects and SANs, and a second, untrusted CA
+ * with a client certificate that copies a trusted one's subject. Files live in a temp dir removed afterwards.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll } from 'vitest';
+
+export const opensslAvailable = spawnSync('openssl', ['version']).status === 0;
+
+export interface CertFiles {
+  cert: string;
+  key: string;
+  /** The PEM texts, for clients that take contents rather than paths. */
+  certPem: string;
+  keyPem: string;
+}
+
+export interface TestCerts {
+  dir: string;
+  ca: CertFiles;
+  server: CertFiles;
+  /** Another server certificate (CN aigw-rotated), for reload tests. */
+  server2: CertFiles;
+  /** CN=acme-gw, O=Acme; SAN URI:spiffe://acme.example/gw. */
+  acme: CertFiles;
+  /** CN=globex-gw; SANs DNS:gw.globex.example, email:ops@globex.example, and a URI holding a comma. */
+  globex: CertFiles;
+  /** CN=nobody: trusted, but mapped to no tenant. */
+  nobody: CertFiles;
+  /** A CA nobody trusts, and its client certificate with acme's very subject and SAN. */
+  rogueCa: CertFiles;
+  rogueAcme: CertFiles;
+}
+
+function openssl(dir: string, args: string[]): void {
+  execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+function files(dir: string, name: string): CertFiles {
+  const cert = join(dir, `${name}.crt`);
+  const key = join(dir, `${name}.key`);
+  return { cert, key, certPem: readFileSync(cert, 'utf8'), keyPem: readFileSync(key, 'utf8') };
+}
+
+function makeCa(dir: string, name: string, cn: string): CertFiles {
+  openssl(
+    dir,
+    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2'].concat([
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.crt`,
+      '-subj',
+      `/CN=${cn}`,
+    ]),
+  );
+  return files(dir, name);
+}
+
+function issue(dir: string, ca: string, name: string, subject: string, ext: string): CertFiles {
+  openssl(dir, [
+    'req',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    `${name}.key`,
+    '-out',
+    `${name}.csr`,
+    '-subj',
+    subject,
+  ]);
+  writeFileSync(join(dir, `${name}.ext`), `${ext}\n`);
+  openssl(
+    dir,
+    ['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-days', '2'].concat([
+      '-out',
+      `${name}.crt`,
+      '-extfile',
+      `${name}.ext`,
+    ]),
+  );
+  return files(dir, name);
+}
+
+const SERVER = 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth';
+/** SANs in a section of their own, so a value may hold a comma. */
+const client = (...sans: string[]) =>
+  `subjectAltName=@alt\nextendedKeyUsage=clientAuth\n[alt]\n${sans.map((s, i) => s.replace(':', `.${i + 1}=`)).join('\n')}`;
+
+export function makeCerts(): TestCerts {
+  const dir = mkdtempSync(join(tmpdir(), 'aigw-certs-'));
+  const ca = makeCa(dir, 'ca', 'aigw test CA');
+  const rogueCa = makeCa(dir, 'rogue-ca', 'rogue CA');
+  return {
+    dir,
+    ca,
+    server: issue(dir, 'ca', 'server', '/CN=aigw-test', SERVER),
+    server2: issue(dir, 'ca', 'server2', '/CN=aigw-rotated', SERVER),
+    acme: issue(dir, 'ca', 'acme', '/O=Acme/CN=acme-gw', client('URI:spiffe://acme.example/gw')),
+    globex: issue(
+      dir,
+      'ca',
+      'globex',
+      '/CN=globex-gw',
+      client('DNS:gw.globex.example', 'email:ops@globex.example', 'URI:https://globex.example/a,b'),
+    ),
+    nobody: issue(dir, 'ca', 'nobody', '/CN=nobody', client('DNS:nobody.example')),
+    rogueCa,
+    rogueAcme: issue(dir, 'rogue-ca', 'rogue-acme', '/O=Acme/CN=acme-gw', client('URI:spiffe://acme.example/gw')),
+  };
+}
+
+/** makeCerts for a test file, removed after it. */
+export function useCerts(): TestCerts {
+  const certs = makeCerts();
+  afterAll(() => rmSync(certs.dir, { recursive: true, force: true }));
+  return certs;
+}
