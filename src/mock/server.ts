@@ -103,7 +103,7 @@ export async function startMock(settings: MockSettings, port = 0, host = '127.0.
             });
           let json: unknown;
           try {
-            json = buf.length === 0 && path.startsWith('/mock/') ? undefined : JSON.parse(buf.toString('utf8'));
+            json = buf.length === 0 && !path.startsWith('/v1/') && path !== '/embed' ? undefined : JSON.parse(buf.toString('utf8'));
           } catch (e) {
             return sendJson(res, 400, vllmError(400, `JSON decode error: ${(e as Error).message}`, 'BadRequestError'), ctx.identity);
           }
