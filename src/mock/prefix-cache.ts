@@ -7,10 +7,11 @@
  * frees a request's blocks in reverse order for the same reason). Deterministic: the same requests in the
  * same order give the same hits. Not modelled: blocks held by running requests are evictable here.
  */
+import { LruSet } from '../core/lru-set.js';
 import type { BlockChain } from './block-chain.js';
 
 export class PrefixCache {
-  private readonly lru = new Map<number, true>();
+  private readonly lru: LruSet;
   hitBlocks = 0;
   missBlocks = 0;
   evictions = 0;
@@ -18,7 +19,9 @@ export class PrefixCache {
   constructor(
     readonly blocks: number,
     readonly blockTokens: number,
-  ) {}
+  ) {
+    this.lru = new LruSet(blocks);
+  }
 
   /** Looks up a prompt's chain, stores its full blocks, and returns how many prompt tokens were cached. */
   admit(chain: BlockChain, promptTokens: number): number {
@@ -34,14 +37,7 @@ export class PrefixCache {
   /** Stores every full block of `chain` (after its answer was pushed), the head most recently used. */
   store(chain: BlockChain): void {
     const keys = chain.keys;
-    for (let i = keys.length - 1; i >= 0; i--) {
-      const k = keys[i]!;
-      if (!this.lru.delete(k) && this.lru.size >= this.blocks) {
-        this.lru.delete(this.lru.keys().next().value!);
-        this.evictions++;
-      }
-      this.lru.set(k, true);
-    }
+    for (let i = keys.length - 1; i >= 0; i--) if (this.lru.touch(keys[i]!)) this.evictions++;
   }
 
   get resident(): number {

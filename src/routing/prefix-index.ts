@@ -6,6 +6,7 @@
  * replica sent. Bounded: at most `capacityPerTarget` keys per target and `maxTargets` targets, so memory
  * stays under capacityPerTarget × maxTargets keys whatever the traffic; lookups and records are O(blocks).
  */
+import { LruSet } from '../core/lru-set.js';
 
 /**
  * 31,250 blocks per target, the Inference Extension's default: a Llama-3-8B on an H100 caches about 500k
@@ -14,7 +15,7 @@
 export const PREFIX_INDEX_CAPACITY = 31_250;
 
 export class PrefixIndex {
-  private readonly byTarget = new Map<string, Map<number, true>>();
+  private readonly byTarget = new Map<string, LruSet>();
 
   constructor(
     readonly capacityPerTarget = PREFIX_INDEX_CAPACITY,
@@ -36,15 +37,11 @@ export class PrefixIndex {
     let lru = this.byTarget.get(id);
     if (!lru) {
       if (this.byTarget.size >= this.maxTargets) this.byTarget.delete(this.byTarget.keys().next().value!);
-      lru = new Map();
+      lru = new LruSet(this.capacityPerTarget);
       this.byTarget.set(id, lru);
     }
     // More blocks than the capacity: only the head can ever be matched, so only the head is kept.
-    for (let i = Math.min(blocks.length, this.capacityPerTarget) - 1; i >= 0; i--) {
-      const k = blocks[i]!;
-      if (!lru.delete(k) && lru.size >= this.capacityPerTarget) lru.delete(lru.keys().next().value!);
-      lru.set(k, true);
-    }
+    for (let i = Math.min(blocks.length, this.capacityPerTarget) - 1; i >= 0; i--) lru.touch(blocks[i]!);
   }
 
   /** Keys held, all targets together. */
