@@ -24,7 +24,7 @@ export interface Candidate {
 export interface RequestFacts {
   /** Milliseconds, from the caller's clock. */
   readonly now: number;
-  /** The caller's estimate of the prompt's tokens (no tokenizing on the request path). */
+  /** The prompt's tokens, estimated without tokenizing (prompt-size.ts). */
   readonly promptTokens: number;
   /** Completion tokens asked for (max_tokens, or the default the limits reserve). */
   readonly maxTokens: number;
