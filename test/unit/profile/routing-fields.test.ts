@@ -1,4 +1,7 @@
-/** The profile's routing fields (issue 13): mock.prefixCache, strategy, pricing, contextWindow, escalate — parsed, cross-checked, or refused until wired. */
+/**
+ * The profile's routing fields (issue 13): mock.prefixCache, strategy, pricing, contextWindow, escalate — parsed,
+ * cross-checked, or refused until wired.
+ */
 import { describe, expect, it } from 'vitest';
 import { parseProfile } from '../../../src/profile/load.js';
 import type { KeyPath } from '../../../src/profile/problems.js';
@@ -110,7 +113,8 @@ describe('warnings about strategies that would do nothing', () => {
       'least-request',
       '{"targets":[{"backend":"a","weight":3},{"backend":"b"}]}',
       [
-        'models.m.targets: strategy least-request chooses among targets of equal weight, and no two of these share one: they are split by weight only',
+        'models.m.targets: strategy least-request chooses among targets of equal weight, and no two of these share one: ' +
+          'they are split by weight only',
       ],
     ],
     ['replicas plus a canary are fine', 'prefix', '{"targets":[{"backend":"a"},{"backend":"b"},{"backend":"c","weight":0.1}]}', []],
