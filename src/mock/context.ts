@@ -1,6 +1,9 @@
-/** One mock server's identity, configuration, stats and seeded fault source. */
+/** One mock server's identity, configuration, stats, seeded fault source, pace and prefill account. */
 import { Rng } from '../core/hash.js';
+import type { TokenCounter } from '../openai/tokens.js';
 import { parseFault, type Fault } from './controls.js';
+import type { Pace } from './pace.js';
+import { Prefill } from './prefill.js';
 import { MockStats } from './stats.js';
 
 /** What a mock needs to know; the profile's `mock:` block, with the backend's name. */
@@ -22,12 +25,26 @@ export class MockContext {
   readonly stats = new MockStats();
   readonly startedAt = Date.now();
   readonly identity: Readonly<Record<string, string>>;
-  readonly promptCache = new Map<string, number>();
+  readonly prefill: Prefill;
+  /** The profile's pace, and the current one (`POST /mock/control` changes it). */
+  readonly initialPace: Readonly<Pace>;
+  pace: Readonly<Pace>;
   private readonly rng: Rng | undefined;
   private readonly faultKinds: Fault[];
 
-  constructor(readonly config: MockSettings) {
+  constructor(
+    readonly config: MockSettings,
+    tokens: TokenCounter,
+  ) {
     this.identity = Object.freeze({ 'x-mock-backend': config.name });
+    this.prefill = new Prefill(tokens, config.prefixCache);
+    this.initialPace = Object.freeze({
+      ttft: config.ttft,
+      tokensPerSecond: config.tokensPerSecond,
+      prefillPerToken: config.prefixCache?.prefillPerToken ?? 0,
+      slowdown: 1,
+    });
+    this.pace = this.initialPace;
     this.rng = config.faults && config.faults.rate > 0 ? new Rng(config.faults.seed) : undefined;
     this.faultKinds = (config.faults?.kinds ?? []).map((k) => {
       const f = parseFault(k);

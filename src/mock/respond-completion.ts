@@ -81,7 +81,8 @@ async function faultDue(fault: Fault | undefined, s: Sender): Promise<boolean> {
   return true;
 }
 
-export async function respondCompletion(res: ServerResponse, plan: CompletionPlan, stats: MockStats): Promise<void> {
+/** Resolves with the completion tokens written (fewer than asked when a fault or the client cut it short). */
+export async function respondCompletion(res: ServerResponse, plan: CompletionPlan, stats: MockStats): Promise<number> {
   const s = new Sender(res, stats);
   const started = performance.now();
   res.on('close', () => {
@@ -103,6 +104,7 @@ export async function respondCompletion(res: ServerResponse, plan: CompletionPla
     res.end();
     stats.completed++;
   }
+  return s.tokens;
 }
 
 async function bodyAnswer(s: Sender, plan: CompletionPlan): Promise<void> {

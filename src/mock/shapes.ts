@@ -12,6 +12,8 @@ export interface Answer {
   model: string;
   fingerprint: string;
   promptTokens: number;
+  /** With a prefix cache: prompt tokens served from it (vLLM's `prompt_tokens_details.cached_tokens`). */
+  cachedTokens?: number | undefined;
   completionTokens: number;
 }
 
@@ -24,7 +26,8 @@ function head(a: Answer, object: string): string {
 
 export function usageJson(a: Answer): string {
   const total = a.promptTokens + a.completionTokens;
-  return `{"prompt_tokens":${a.promptTokens},"total_tokens":${total},"completion_tokens":${a.completionTokens}}`;
+  const details = a.cachedTokens === undefined ? '' : `,"prompt_tokens_details":{"cached_tokens":${a.cachedTokens}}`;
+  return `{"prompt_tokens":${a.promptTokens},"total_tokens":${total},"completion_tokens":${a.completionTokens}${details}}`;
 }
 
 /** Non-streamed body: `before` + text + `after`. */

@@ -85,8 +85,14 @@ export class TokenSource {
   }
   /** The next token's bytes (with its leading space unless it is the first). */
   next(): Buffer {
-    const w = this.rng.next() & 255;
-    return this.index++ === 0 ? BARE[w]! : WITH_SPACE[w]!;
+    const first = this.index === 0;
+    const w = this.nextWord();
+    return first ? BARE[w]! : WITH_SPACE[w]!;
+  }
+  /** The next token as its index in VOCABULARY (the prefix cache needs ids, not bytes). */
+  nextWord(): number {
+    this.index++;
+    return this.rng.next() & 255;
   }
   get produced(): number {
     return this.index;

@@ -1,18 +1,15 @@
 /** The vLLM mock's OpenAI routes: chat and text completions (streamed or not) and the model list. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { nextId } from '../core/ids.js';
-import type { TokenCounter } from '../openai/tokens.js';
 import { ChatCompletionRequest, CompletionRequest, describeIssue, messageText } from '../openai/wire.js';
 import { readControls } from './controls.js';
 import { sendJson, sleepUnlessClosed } from './http.js';
+import { slowedTokensPerSecond, timeToFirstToken } from './pace.js';
 import { respondCompletion } from './respond-completion.js';
 import type { Endpoint } from './shapes.js';
 import { vllmError } from './shapes.js';
 import type { MockContext } from './context.js';
 import { chatPromptKey, completionPromptKey, textSeed } from './text.js';
-
-/** Prompt token counts of recent prompts: load tests repeat prompts, and tokenizing is the costly part. */
-const PROMPT_CACHE_MAX = 2048;
 
 export function modelList(ctx: MockContext): string {
   const created = Math.floor(ctx.startedAt / 1000);
@@ -34,7 +31,6 @@ export async function handleCompletion(
   res: ServerResponse,
   json: unknown,
   ctx: MockContext,
-  tokens: TokenCounter,
 ): Promise<void> {
   const parsed = (endpoint === 'chat' ? ChatCompletionRequest : CompletionRequest).safeParse(json);
   if (!parsed.success) {
@@ -98,17 +94,14 @@ export async function handleCompletion(
     }
   }
 
-  let promptTokens = ctx.promptCache.get(key);
-  if (promptTokens === undefined) {
-    promptTokens =
-      endpoint === 'chat' ? tokens.chat((body as ChatCompletionRequest).messages) : tokens.prompt((body as CompletionRequest).prompt);
-    if (ctx.promptCache.size >= PROMPT_CACHE_MAX) ctx.promptCache.clear();
-    ctx.promptCache.set(key, promptTokens);
-  }
-  ctx.stats.promptTokens += promptTokens;
+  const textState = textSeed(key, body.seed);
+  const of = endpoint === 'chat' ? { messages: (body as ChatCompletionRequest).messages } : { prompt: (body as CompletionRequest).prompt };
+  const prefill = ctx.prefill.plan(body.model, of, key, textState);
+  ctx.stats.promptTokens += prefill.promptTokens;
+  const pace = ctx.pace;
 
   const requestId = req.headers['x-request-id'];
-  await respondCompletion(
+  const produced = await respondCompletion(
     res,
     {
       answer: {
@@ -117,14 +110,15 @@ export async function handleCompletion(
         created: Math.floor(Date.now() / 1000),
         model: body.model,
         fingerprint: ctx.name,
-        promptTokens,
+        promptTokens: prefill.promptTokens,
+        cachedTokens: ctx.prefill.cache ? prefill.cachedTokens : undefined,
         completionTokens: maxTokens,
       },
-      textState: textSeed(key, body.seed),
+      textState,
       stream: body.stream === true,
       includeUsage: body.stream_options?.include_usage === true,
-      ttftMs: controls.ttftMs ?? ctx.config.ttft,
-      tokensPerSecond: controls.tokensPerSecond ?? ctx.config.tokensPerSecond,
+      ttftMs: timeToFirstToken(controls.ttftMs ?? pace.ttft, prefill.promptTokens - prefill.cachedTokens, pace),
+      tokensPerSecond: slowedTokensPerSecond(controls.tokensPerSecond ?? pace.tokensPerSecond, pace),
       tokensPerChunk: controls.tokensPerChunk ?? ctx.config.tokensPerChunk,
       controls,
       fault: fault?.kind === 'slow-headers' ? undefined : fault,
@@ -132,4 +126,5 @@ export async function handleCompletion(
     },
     ctx.stats,
   );
+  prefill.finish(produced);
 }

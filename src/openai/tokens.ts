@@ -19,24 +19,45 @@ export interface CountBudget {
 
 export interface TokenCounter {
   text(text: string): number;
+  /**
+   * The token ids of `text`, cut at the same places as `text()` so that `ids(s).length === text(s)`. What is
+   * over the budget gets `ceil(length / 4)` stand-in ids (a hash of each 4 characters, above o200k's range),
+   * so a prefix of a huge text still yields a prefix of its ids.
+   */
+  ids(text: string): Uint32Array;
   chat(messages: readonly ChatMessage[]): number;
   prompt(prompt: string | readonly string[] | readonly number[] | readonly (readonly number[])[]): number;
   /** Whether the last call counted every character exactly (false: part of it was estimated). */
   readonly exact: boolean;
 }
 
-/** Generous enough for any real prompt, small enough that no input holds a thread for long. */
-export const DEFAULT_BUDGET: CountBudget = { maxChars: 4 * 1024 * 1024, maxMs: 2000 };
+/**
+ * The gateway's tokenizer thread: generous enough for any real prompt, and bounded in time (the thread is
+ * shared by every request; past the budget a count says it is an estimate).
+ */
+export const WORKER_BUDGET: CountBudget = { maxChars: 4 * 1024 * 1024, maxMs: 2000 };
 
-let loading: Promise<TokenCounter> | undefined;
+/**
+ * The mocks count on their own event loop (which `serve --mocks` shares with the gateway), and their usage
+ * must be deterministic: a character budget only — the first 256 KiB of a prompt exactly, the rest at
+ * 4 characters a token — which keeps even pathological text to a bounded, small pause.
+ */
+export const MOCK_BUDGET: CountBudget = { maxChars: 256 * 1024, maxMs: Number.POSITIVE_INFINITY };
 
-/** Loads the o200k ranks once (about half a second) and returns a counter. */
-export function loadTokenCounter(budget: CountBudget = DEFAULT_BUDGET): Promise<TokenCounter> {
-  loading ??= (async () => {
-    const [{ Tiktoken }, { default: ranks }] = await Promise.all([import('js-tiktoken/lite'), import('js-tiktoken/ranks/o200k_base')]);
-    return makeCounter(new Tiktoken(ranks), budget);
-  })();
-  return loading;
+const loaded = new Map<string, Promise<TokenCounter>>();
+
+/** Loads the o200k ranks once (about half a second) and returns a counter with the given budget. */
+export function loadTokenCounter(budget: CountBudget = MOCK_BUDGET): Promise<TokenCounter> {
+  const key = `${budget.maxChars}/${budget.maxMs}`;
+  let counter = loaded.get(key);
+  if (!counter) {
+    counter = (async () => {
+      const [{ Tiktoken }, { default: ranks }] = await Promise.all([import('js-tiktoken/lite'), import('js-tiktoken/ranks/o200k_base')]);
+      return makeCounter(new Tiktoken(ranks), budget);
+    })();
+    loaded.set(key, counter);
+  }
+  return counter;
 }
 
 /**
@@ -70,10 +91,8 @@ export function makeCounter(enc: Pick<Tiktoken, 'encode'>, budget: CountBudget):
     return enc.encode(s).length;
   };
   const isSpace = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d;
-  const text = (s: string): number => {
-    if (s.length === 0) return 0;
-    if (s.length > charsLeft) return estimate(s);
-    let total = 0;
+  /** Calls `visit` on consecutive pieces of `s` the tokenizer can encode independently. */
+  const forEachPiece = (s: string, visit: (piece: string) => void): void => {
     let start = 0;
     let runStart = 0;
     let runSpace = isSpace(s.charCodeAt(0));
@@ -82,17 +101,61 @@ export function makeCounter(enc: Pick<Tiktoken, 'encode'>, budget: CountBudget):
       if (space !== runSpace) {
         // Cut before whitespace once a segment is long enough: the tokenizer splits there too.
         if (space && i - start >= SEGMENT) {
-          total += encode(s.slice(start, i));
+          visit(s.slice(start, i));
           start = i;
         }
         runSpace = space;
         runStart = i;
       } else if (i - runStart >= MAX_RUN) {
-        total += encode(s.slice(start, i));
+        visit(s.slice(start, i));
         start = runStart = i;
       }
     }
-    return total + encode(s.slice(start));
+    visit(s.slice(start));
+  };
+  const text = (s: string): number => {
+    if (s.length === 0) return 0;
+    if (s.length > charsLeft) return estimate(s);
+    let total = 0;
+    forEachPiece(s, (piece) => {
+      total += encode(piece);
+    });
+    return total;
+  };
+  /** Stand-in ids for text over the budget: one per 4 characters, above every real o200k id. */
+  const standInIds = (s: string): number[] => {
+    exact = false;
+    const out: number[] = [];
+    for (let j = 0; j * 4 < s.length; j++) {
+      let h = 0x811c9dc5;
+      for (let i = j * 4; i < Math.min(s.length, j * 4 + 4); i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+      out.push((0x80000000 | (h >>> 1)) >>> 0);
+    }
+    return out;
+  };
+  const ids = (s: string): Uint32Array => {
+    if (s.length === 0) return new Uint32Array(0);
+    const parts: ArrayLike<number>[] = [];
+    let n = 0;
+    const add = (p: ArrayLike<number>) => {
+      parts.push(p);
+      n += p.length;
+    };
+    if (s.length > charsLeft) add(standInIds(s));
+    else {
+      forEachPiece(s, (piece) => {
+        if (!exact || charsLeft < piece.length || Date.now() > deadline) return add(standInIds(piece));
+        charsLeft -= piece.length;
+        add(enc.encode(piece));
+      });
+    }
+    const out = new Uint32Array(n);
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
   };
   const contentText = (m: ChatMessage): string => {
     const c = m.content;
@@ -109,6 +172,10 @@ export function makeCounter(enc: Pick<Tiktoken, 'encode'>, budget: CountBudget):
     text(s) {
       begin();
       return text(s);
+    },
+    ids(s) {
+      begin();
+      return ids(s);
     },
     chat(messages) {
       begin();

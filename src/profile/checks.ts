@@ -7,6 +7,7 @@ import { didYouMean } from './suggest.js';
 import type { KeyPath } from './problems.js';
 import type { Profile } from './schema.js';
 import { isLoopbackHost } from './hosts.js';
+import { checkCostPricing, checkEscalations, checkStrategyTargets, targetLists } from './routing-checks.js';
 
 export type Report = (severity: 'error' | 'warning', path: KeyPath, message: string, preferKey?: boolean) => void;
 
@@ -90,6 +91,8 @@ export function checkReferences(p: Profile, report: Report): void {
     });
   }
   reportFallbackCycles(p, report);
+  checkEscalations(p, report);
+  checkCostPricing(p, report);
 
   const keyOwners = new Map<string, string>();
   for (const [name, t] of Object.entries(p.tenants ?? {})) {
@@ -153,10 +156,6 @@ export function checkNotYetBuilt(p: Profile, report: Report): void {
   }
 
   for (const [name, b] of Object.entries(p.backends)) {
-    if (b.mock?.prefixCache) soon(['backends', name, 'mock', 'prefixCache'], 'the simulated prefix cache');
-  }
-
-  for (const [name, b] of Object.entries(p.backends)) {
     if (b.forwardIdentity) soon(['backends', name, 'forwardIdentity'], 'forwardIdentity');
   }
 
@@ -168,6 +167,15 @@ export function checkNotYetBuilt(p: Profile, report: Report): void {
     m.targets.forEach((t, i) => {
       if (t.pricing) soon(['models', name, 'targets', i, 'pricing'], 'pricing');
     });
+  }
+
+  for (const [name, m] of Object.entries(p.models)) {
+    if (m.escalate) soon(['models', name, 'escalate'], 'escalate');
+    for (const [path, targets] of targetLists(name, m)) {
+      targets.forEach((t, i) => {
+        if (t.contextWindow !== undefined) soon([...path, i, 'contextWindow'], 'contextWindow');
+      });
+    }
   }
 
   for (const [name, t] of Object.entries(p.tenants ?? {})) {
@@ -219,6 +227,7 @@ export function checkWarnings(p: Profile, raw: unknown, fromEnv: ReadonlySet<str
         }
       });
     }
+    for (const [path, targets] of groups) checkStrategyTargets(m.strategy, path, targets, report);
     if (m.sticky && m.targets.filter((t) => t.weight > 0).length < 2 && !m.match) {
       report('warning', ['models', name, 'sticky'], 'sticky routing does nothing with a single target');
     }

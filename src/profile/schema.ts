@@ -59,12 +59,17 @@ const MockFaults = z.strictObject({
     .default(['status:503']),
 });
 
-/** A simulated prefix (KV) cache, as llm-d's inference simulator models prefill. */
+/**
+ * A simulated prefix (KV) cache, as llm-d's inference simulator models prefill: TTFT = ttft + uncached prompt
+ * tokens × prefillPerToken. Defaults: vLLM's block size (16); 4096 blocks (65,536 tokens) — far less than a
+ * GPU holds (an 8B model on one H100 keeps ~30k blocks), so that a laptop bench sees eviction and a fleet
+ * that scatters conversations pays for it; 0.1 ms a token, the low end of llm-d's H100 table (1–3B models).
+ */
 const PrefixCache = z.strictObject({
-  /** Blocks the cache holds (LRU). */
-  blocks: env(z.int().min(1)).default(4096),
+  /** Blocks the cache holds (LRU); at most 1,048,576 (16M tokens), which bounds the mock's memory. */
+  blocks: env(z.int().min(1).max(1_048_576)).default(4096),
   /** Prompt tokens per block; block i's hash covers block i-1's (a chain). */
-  blockTokens: env(z.int().min(1)).default(16),
+  blockTokens: env(z.int().min(1).max(1024)).default(16),
   /** Time to first token grows by this much per uncached prompt token. */
   prefillPerToken: Duration.default(0.1),
 });
@@ -125,6 +130,26 @@ const Target = z.strictObject({
   model: z.string().min(1).optional(),
   weight: env(z.number().min(0)).default(1),
   pricing: Pricing.optional(),
+  /** Tokens (prompt + completion) the target accepts, as vLLM's max_model_len; `cost` routes only what fits. */
+  contextWindow: env(z.int().min(1)).optional(),
+});
+
+const COMPARISON_RE = /^\s*(>=|<=|>|<)\s*(\d{1,12})\s*$/;
+
+/** `">2000"`, `">=2000"`, `"<500"` or `"<=500"`: a bound on the request's estimated prompt tokens. */
+const TokenBound = z.string().transform((v, ctx) => {
+  const m = COMPARISON_RE.exec(v);
+  if (!m) {
+    ctx.addIssue({ code: 'custom', message: `expected a comparison such as ">2000" or "<=500", got ${JSON.stringify(v)}` });
+    return z.NEVER;
+  }
+  return { op: m[1] as '>' | '>=' | '<' | '<=', tokens: Number(m[2]) };
+});
+
+/** Send the request to another public model when its prompt is large (a cheap model for short prompts). */
+const Escalation = z.strictObject({
+  when: z.strictObject({ promptTokens: TokenBound }),
+  model: z.string().min(1),
 });
 
 const MatchRule = z.strictObject({
@@ -137,6 +162,8 @@ const MatchRule = z.strictObject({
 const Model = z.strictObject({
   /** How a target is chosen within a group of interchangeable targets (weights always hold between groups). */
   strategy: z.enum(['weighted', 'least-request', 'latency', 'prefix', 'cost']).default('weighted'),
+  /** Checked in order before any target is chosen; the first match routes to its model (one hop, no chains). */
+  escalate: z.array(Escalation).min(1).optional(),
   targets: z.array(Target).min(1),
   fallbacks: z.array(z.string()).default([]),
   sticky: z
@@ -293,4 +320,7 @@ export type BackendConfig = Profile['backends'][string];
 export type MockConfig = z.output<typeof MockSchema>;
 export type ModelConfig = Profile['models'][string];
 export type TargetConfig = ModelConfig['targets'][number];
+export type StrategyName = ModelConfig['strategy'];
+export type EscalationConfig = NonNullable<ModelConfig['escalate']>[number];
+export type PricingConfig = NonNullable<TargetConfig['pricing']>;
 export type TenantConfig = NonNullable<Profile['tenants']>[string];

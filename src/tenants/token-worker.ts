@@ -8,7 +8,7 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { type CountBudget, DEFAULT_BUDGET, makeCounter } from '../openai/tokens.js';
+import { type CountBudget, makeCounter, WORKER_BUDGET } from '../openai/tokens.js';
 import type { PromptCount, PromptCounter } from './admission.js';
 
 /** Counts waiting or running at once; more are answered "not counted" at once. */
@@ -49,7 +49,7 @@ export class TokenWorker implements PromptCounter {
   private nextId = 0;
   private readonly pending = new Map<number, (c: PromptCount | undefined) => void>();
 
-  constructor(private readonly budget: CountBudget = DEFAULT_BUDGET) {}
+  constructor(private readonly budget: CountBudget = WORKER_BUDGET) {}
 
   /**
    * Starts the thread ahead of need (a few ms and ~10 MiB; the ~140 MiB of ranks load only on first use, in

@@ -33,14 +33,14 @@ describe('the deterministic text generator', () => {
 });
 
 describe('token counting stays bounded', () => {
-  it('counts ordinary text exactly and a 40k-character run in well under a second', async () => {
+  it('counts ordinary text exactly and a 40k-character run in seconds, not the minutes it takes unbounded', async () => {
     const tokens = await loadTokenCounter();
     expect(tokens.text('hello world, how are you today?')).toBe(8);
     const run = Array.from({ length: 40_000 }, (_, i) => String.fromCharCode(97 + ((i * 7) % 26))).join('');
     const t = performance.now();
     const n = tokens.text(run);
     expect(n).toBeGreaterThan(1000);
-    // Unbounded, js-tiktoken takes minutes on this input (reliability.md); bounded it is milliseconds.
-    expect(performance.now() - t).toBeLessThan(2000);
+    // Unbounded, js-tiktoken takes minutes on this input (reliability.md); bounded it is well under a second; the bound leaves room for a loaded machine.
+    expect(performance.now() - t).toBeLessThan(15_000);
   });
 });

@@ -1,0 +1,117 @@
+/**
+ * The token stream the vLLM mock's prefix cache hashes: a chat rendered as a chat template would render it
+ * (`<start>role<sep>content<end>` per message, then `<start>assistant<sep>` to prime the answer), its length
+ * exactly the `prompt_tokens` the mock reports. Messages are tokenized one by one and remembered, so a
+ * multi-turn conversation pays the tokenizer only for its new turn, and appending a turn never changes
+ * the tokens before it — which is what makes a prefix cacheable.
+ */
+import type { TokenCounter } from '../openai/tokens.js';
+import { type ChatMessage, messageText } from '../openai/wire.js';
+import { TokenSource, VOCABULARY } from './text.js';
+
+/** Chat-template markers, above o200k's ids (and above the tokenizer's stand-in ids). */
+const START = 0xffff_ff00;
+const SEP = 0xffff_ff01;
+const END = 0xffff_ff02;
+const NAME = 0xffff_ff03;
+
+/** A prompt as consecutive pieces of token ids (never concatenated: the hasher reads them in order). */
+export interface PromptStream {
+  readonly pieces: readonly ArrayLike<number>[];
+  /** The sum of the pieces' lengths: the prompt's token count. */
+  readonly tokens: number;
+}
+
+export type CompletionPrompt = string | readonly string[] | readonly number[] | readonly (readonly number[])[];
+
+/** Texts larger than this share of the budget are tokenized every time rather than remembered. */
+const LARGEST_SHARE = 4;
+
+export class PromptTokens {
+  private readonly remembered = new Map<string, Uint32Array>();
+  private held = 0;
+  private bare: Uint32Array[] | undefined;
+  private spaced: number[] | undefined;
+
+  /** `budget`: token ids remembered across requests (about 12 bytes each with their text). */
+  constructor(
+    private readonly counter: TokenCounter,
+    private readonly budget = 1_000_000,
+  ) {}
+
+  /** The ids of one text, remembered (least recently used first out) within the budget. */
+  ids(text: string): Uint32Array {
+    const hit = this.remembered.get(text);
+    if (hit) {
+      this.remembered.delete(text);
+      this.remembered.set(text, hit);
+      return hit;
+    }
+    const ids = this.counter.ids(text);
+    if (ids.length * LARGEST_SHARE > this.budget) return ids;
+    this.remembered.set(text, ids);
+    this.held += ids.length + 1;
+    for (const [k, v] of this.remembered) {
+      if (this.held <= this.budget) break;
+      this.remembered.delete(k);
+      this.held -= v.length + 1;
+    }
+    return ids;
+  }
+
+  chat(messages: readonly ChatMessage[]): PromptStream {
+    const pieces: ArrayLike<number>[] = [];
+    let tokens = 0;
+    const add = (p: ArrayLike<number>) => {
+      pieces.push(p);
+      tokens += p.length;
+    };
+    for (const m of messages) {
+      add([START]);
+      add(this.ids(m.role));
+      if (m.name) {
+        add([NAME]);
+        add(this.ids(m.name));
+      }
+      add([SEP]);
+      add(this.ids(messageText(m)));
+      add([END]);
+    }
+    add([START]);
+    add(this.ids('assistant'));
+    add([SEP]);
+    return { pieces, tokens };
+  }
+
+  completion(prompt: CompletionPrompt): PromptStream {
+    if (typeof prompt === 'string') {
+      const ids = this.ids(prompt);
+      return { pieces: [ids], tokens: ids.length };
+    }
+    // Token ids given directly are their own stream.
+    if (typeof prompt[0] === 'number') return { pieces: [prompt as readonly number[]], tokens: prompt.length };
+    const pieces: ArrayLike<number>[] = [];
+    let tokens = 0;
+    for (const p of prompt as readonly (string | readonly number[])[]) {
+      const piece = typeof p === 'string' ? this.ids(p) : p;
+      pieces.push(piece);
+      tokens += piece.length;
+    }
+    return { pieces, tokens };
+  }
+
+  /**
+   * The ids of the first `count` tokens of a generated answer, as the tokenizer reads that text back when
+   * a client sends it in the next turn: the first word bare, every later one with its leading space.
+   */
+  answer(textState: number, count: number): ArrayLike<number>[] {
+    this.bare ??= VOCABULARY.map((w) => this.counter.ids(w));
+    this.spaced ??= VOCABULARY.map((w) => this.counter.ids(` ${w}`)[0]!);
+    if (count <= 0) return [];
+    const src = new TokenSource(textState);
+    const rest = new Uint32Array(count - 1);
+    const first = this.bare[src.nextWord()]!;
+    for (let i = 0; i < rest.length; i++) rest[i] = this.spaced[src.nextWord()]!;
+    return [first, rest];
+  }
+}

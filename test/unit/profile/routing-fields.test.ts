@@ -1,0 +1,137 @@
+/**
+ * The profile's routing fields (issue 13): mock.prefixCache, strategy, pricing, contextWindow, escalate — parsed,
+ * cross-checked, or refused until wired.
+ */
+import { describe, expect, it } from 'vitest';
+import { parseProfile } from '../../../src/profile/load.js';
+import type { KeyPath } from '../../../src/profile/problems.js';
+import { checkStrategyTargets } from '../../../src/profile/routing-checks.js';
+import { ProfileSchema } from '../../../src/profile/schema.js';
+
+const profile = (models: string, mock = '') => `version: 1
+backends:
+  a: { url: "http://127.0.0.1:8001"${mock} }
+  b: { url: "http://127.0.0.1:8002" }
+models:
+${models}
+`;
+const messages = (text: string) => {
+  const r = parseProfile(text, 'p.yaml', {});
+  return r.ok ? r.warnings.map((w) => `${w.path}: ${w.message}`) : r.problems.map((p) => `${p.path}: ${p.message}`);
+};
+
+describe('mock.prefixCache', () => {
+  it('is accepted now, with its documented defaults', () => {
+    const r = parseProfile(profile('  m: { targets: [{ backend: a }] }', ', mock: { kind: vllm, prefixCache: {} }'), 'p.yaml', {});
+    expect(r.ok).toBe(true);
+    if (r.ok) expect(r.profile.backends.a!.mock!.prefixCache).toEqual({ blocks: 4096, blockTokens: 16, prefillPerToken: 0.1 });
+  });
+
+  it('reads durations and refuses sizes that would not fit in memory', () => {
+    const ok = parseProfile(
+      profile('  m: { targets: [{ backend: a }] }', ', mock: { kind: vllm, prefixCache: { blocks: 100, prefillPerToken: 250us } }'),
+      'p.yaml',
+      {},
+    );
+    expect(ok.ok && ok.profile.backends.a!.mock!.prefixCache).toEqual({ blocks: 100, blockTokens: 16, prefillPerToken: 0.25 });
+    expect(messages(profile('  m: { targets: [{ backend: a }] }', ', mock: { kind: vllm, prefixCache: { blocks: 99999999 } }'))).toEqual([
+      'backends.a.mock.prefixCache.blocks: Too big: expected number to be <=1048576',
+    ]);
+  });
+});
+
+describe('routing fields not wired yet are refused, never ignored', () => {
+  const cases: [string, string, string[]][] = [
+    [
+      'a strategy',
+      '  m: { strategy: prefix, targets: [{ backend: a }, { backend: b }] }',
+      ['models.m.strategy: strategy prefix is not available in this build yet'],
+    ],
+    [
+      'a context window',
+      '  m: { targets: [{ backend: a, contextWindow: 8192 }] }',
+      ['models.m.targets[0].contextWindow: contextWindow is not available in this build yet'],
+    ],
+    [
+      'escalate',
+      '  m: { targets: [{ backend: a }], escalate: [{ when: { promptTokens: ">2000" }, model: n }] }\n  n: { targets: [{ backend: b }] }',
+      ['models.m.escalate: escalate is not available in this build yet'],
+    ],
+  ];
+  it.each(cases)('%s', (_name, models, want) => {
+    expect(messages(profile(models))).toEqual(want);
+  });
+});
+
+describe('cross-checks', () => {
+  const cases: [string, string, string[]][] = [
+    [
+      'a bound that is not a comparison',
+      '  m: { targets: [{ backend: a }], escalate: [{ when: { promptTokens: "2000" }, model: m }] }',
+      ['models.m.escalate[0].when.promptTokens: expected a comparison such as ">2000" or "<=500", got "2000"'],
+    ],
+    [
+      'an unknown escalation model',
+      '  m: { targets: [{ backend: a }], escalate: [{ when: { promptTokens: ">1" }, model: bigg }] }\n  big: { targets: [{ backend: b }] }',
+      [
+        'models.m.escalate[0].model: unknown model "bigg" (did you mean "big"?); known models: m, big',
+        'models.m.escalate: escalate is not available in this build yet',
+      ],
+    ],
+    [
+      'escalating to itself',
+      '  m: { targets: [{ backend: a }], escalate: [{ when: { promptTokens: ">1" }, model: m }] }',
+      ['models.m.escalate[0].model: "m" cannot escalate to itself', 'models.m.escalate: escalate is not available in this build yet'],
+    ],
+    [
+      'cost without any pricing',
+      '  m: { strategy: cost, targets: [{ backend: a }, { backend: b }] }',
+      [
+        'models.m.targets: strategy cost compares prices: give these targets pricing { input, output } (USD per million tokens)',
+        'models.m.strategy: strategy cost is not available in this build yet',
+      ],
+    ],
+  ];
+  it.each(cases)('%s', (_name, models, want) => {
+    expect(messages(profile(models)).sort()).toEqual(want.sort());
+  });
+});
+
+describe('warnings about strategies that would do nothing', () => {
+  const targetsOf = (yaml: string) => ProfileSchema.parse({ version: 1, backends: {}, models: { m: JSON.parse(yaml) } }).models.m!.targets;
+  const warn = (strategy: string, yaml: string) => {
+    const out: string[] = [];
+    checkStrategyTargets(strategy, ['models', 'm', 'targets'], targetsOf(yaml), (_s, path: KeyPath, message) =>
+      out.push(`${path.join('.')}: ${message}`),
+    );
+    return out;
+  };
+  const cases: [string, string, string, string[]][] = [
+    ['weighted never warns', 'weighted', '{"targets":[{"backend":"a","weight":3},{"backend":"b"}]}', []],
+    [
+      'no two targets share a weight',
+      'least-request',
+      '{"targets":[{"backend":"a","weight":3},{"backend":"b"}]}',
+      [
+        'models.m.targets: strategy least-request chooses among targets of equal weight, and no two of these share one: ' +
+          'they are split by weight only',
+      ],
+    ],
+    ['replicas plus a canary are fine', 'prefix', '{"targets":[{"backend":"a"},{"backend":"b"},{"backend":"c","weight":0.1}]}', []],
+    [
+      'an unpriced target next to priced ones',
+      'cost',
+      '{"targets":[{"backend":"a","pricing":{"input":1,"output":2}},{"backend":"b"}]}',
+      ['models.m.targets.1: no pricing: strategy cost chooses this target only when no priced one fits'],
+    ],
+    [
+      'cached input dearer than input',
+      'weighted',
+      '{"targets":[{"backend":"a","pricing":{"input":1,"cachedInput":2,"output":2}}]}',
+      ['models.m.targets.0.pricing.cachedInput: cached input is priced above uncached input'],
+    ],
+  ];
+  it.each(cases)('%s', (_name, strategy, yaml, want) => {
+    expect(warn(strategy, yaml)).toEqual(want);
+  });
+});
