@@ -69,6 +69,7 @@ export function readManifests(text: string, file: string): ReadResult {
       return null;
     };
     const value = convert(doc.contents as Node, []);
+    if (value === null) continue; // a document of comments only (a trailing `---`)
     const start = posOf((doc.contents as Node).range?.[0]);
     const meta = value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
     const metadata = meta?.metadata as Record<string, unknown> | undefined;
