@@ -62,7 +62,7 @@ export function routeObject(ctx: ExportContext): K8sObject {
     'spec.rules':
       'One rule per public model. Fallback models are the next priority: Envoy moves there when the ' +
       'priority-0 backends are unhealthy or a retry exhausts numAttemptsPerPriority (see the BackendTrafficPolicy). ' +
-      'timeouts.request 0s turns off Envoy AI Gateway\'s 60s deadline on the whole answer, which aigw does not have ' +
+      "timeouts.request 0s turns off Envoy AI Gateway's 60s deadline on the whole answer, which aigw does not have " +
       '(it bounds the wait for headers and each silence); streamIdleTimeout is timeouts.idle.',
   };
   if (costs.llmRequestCosts) {

@@ -25,12 +25,15 @@ export function tenantObjects(ctx: ExportContext): K8sObject[] {
     if (t.limits?.concurrency !== undefined) {
       ctx.warn(
         `${at}.limits.concurrency`,
-        `${t.limits.concurrency} cannot be expressed (Envoy has no per-client concurrency limit): the cluster admits any number of simultaneous requests`,
+        `${t.limits.concurrency} cannot be expressed (Envoy has no per-client concurrency limit): ` +
+          'the cluster admits any number of simultaneous requests',
       );
     }
-    if (t.limits?.budget) ctx.warn(`${at}.limits.budget`, 'not exported: Envoy AI Gateway has no spend budget; the cluster does not stop on cost');
+    if (t.limits?.budget)
+      ctx.warn(`${at}.limits.budget`, 'not exported: Envoy AI Gateway has no spend budget; the cluster does not stop on cost');
     for (const [m, l] of Object.entries(t.modelLimits ?? {})) {
-      if (l.concurrency !== undefined) ctx.warn(`${at}.modelLimits.${m}.concurrency`, 'cannot be expressed: no per-client concurrency limit');
+      if (l.concurrency !== undefined)
+        ctx.warn(`${at}.modelLimits.${m}.concurrency`, 'cannot be expressed: no per-client concurrency limit');
     }
     if (t.mtls) ctx.warn(`${at}.mtls`, 'not exported: the export identifies tenants by API key only');
     if (t.keys.length === 0) continue;
@@ -38,7 +41,8 @@ export function tenantObjects(ctx: ExportContext): K8sObject[] {
     if (t.keys.length > 1) {
       ctx.warn(
         `${at}.keys`,
-        `${t.keys.length} keys, but apiKeyAuth keeps one key per client id: only the first is exported, the others are refused by the cluster`,
+        `${t.keys.length} keys, but apiKeyAuth keeps one key per client id: ` +
+          'only the first is exported, the others are refused by the cluster',
       );
     }
     const key = t.keys[0]!;

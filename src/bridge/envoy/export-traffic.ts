@@ -26,11 +26,14 @@ export function trafficObject(ctx: ExportContext): K8sObject {
   spec.retry = {
     numRetries: r.attempts - 1,
     numAttemptsPerPriority: Math.min(groupSize, r.attempts),
-    retryOn: { triggers: ['connect-failure', 'reset-before-request', 'retriable-status-codes'], httpStatusCodes: [429, 500, 502, 503, 504] },
+    retryOn: {
+      triggers: ['connect-failure', 'reset-before-request', 'retriable-status-codes'],
+      httpStatusCodes: [429, 500, 502, 503, 504],
+    },
   };
   comments['spec.retry'] =
     `resilience.attempts (${r.attempts}): aigw fails over on connect errors, 429 and 5xx before the first byte, ` +
-    'trying the model\'s other targets before its fallbacks (the next priority).';
+    "trying the model's other targets before its fallbacks (the next priority).";
 
   spec.healthCheck = {
     passive: {
@@ -65,7 +68,7 @@ export function trafficObject(ctx: ExportContext): K8sObject {
   }
   spec.circuitBreaker = { maxConnections: Math.max(...conns), maxPendingRequests: Math.max(...queues) };
   comments['spec.circuitBreaker'] = 'backends.*.maxConnections and pool.queue (requests beyond both get 503).';
-  for (const [name, b] of Object.entries(p.backends)) {
+  for (const name of Object.keys(p.backends)) {
     if (ctx.written('backends', name, 'pool', 'queueTimeout')) {
       ctx.warn(`backends.${name}.pool.queueTimeout`, 'not exported: Envoy bounds a queued request only by the route timeouts');
     }
@@ -94,7 +97,7 @@ export function trafficObject(ctx: ExportContext): K8sObject {
     spec.rateLimit = { type: 'Global', global: { rules } };
     comments['spec.rateLimit'] =
       "tenants.*.limits: needs Envoy Gateway's global rate limit service (Redis). Token rules cost 0 on the request " +
-      'and the answer\'s total tokens (llmRequestCosts) after it; request rules cost 1 each.';
+      "and the answer's total tokens (llmRequestCosts) after it; request rules cost 1 each.";
   }
   return { value: { apiVersion: EG_API, kind: 'BackendTrafficPolicy', metadata: ctx.metadata(`${opts.gateway}-traffic`), spec }, comments };
 }

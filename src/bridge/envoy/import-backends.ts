@@ -29,7 +29,11 @@ export function importBackends(ctx: ImportContext): Map<string, string> {
     const schemaName = str(obj(spec.schema).name) ?? 'OpenAI';
     const kind = KINDS[schemaName];
     if (!kind) {
-      ctx.warn(asb, ['spec', 'schema', 'name'], `schema ${schemaName} is not an API aigw speaks (OpenAI, Anthropic, AzureOpenAI): backend skipped`);
+      ctx.warn(
+        asb,
+        ['spec', 'schema', 'name'],
+        `schema ${schemaName} is not an API aigw speaks (OpenAI, Anthropic, AzureOpenAI): backend skipped`,
+      );
       ctx.skip(asb, `schema ${schemaName} is not supported`);
       ctx.use(asb, ['spec']);
       continue;
@@ -67,7 +71,11 @@ export function importBackends(ctx: ImportContext): Map<string, string> {
   return names;
 }
 
-function urlOf(ctx: ImportContext, asb: Manifest, kind: string): { url: string; from: { m: Manifest; path: (string | number)[] } } | undefined {
+function urlOf(
+  ctx: ImportContext,
+  asb: Manifest,
+  kind: string,
+): { url: string; from: { m: Manifest; path: (string | number)[] } } | undefined {
   const spec = obj(asb.value.spec);
   const ref = obj(spec.backendRef);
   const refName = str(ref.name) ?? '';

@@ -97,7 +97,7 @@ export class ImportContext {
           );
           return;
         }
-        if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path, i]));
+        if (Array.isArray(v)) for (const [i, x] of v.entries()) walk(x, [...path, i]);
         else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, [...path, k]);
       };
       walk(m.value.spec, ['spec']);

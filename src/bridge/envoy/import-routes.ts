@@ -91,13 +91,18 @@ export function importRoutes(ctx: ImportContext, backends: ReadonlyMap<string, s
               ctx.warn(
                 route,
                 [...at, 'headers', k],
-                `model ${type} ${JSON.stringify(value)}: aigw routes exact model names, so this match is not imported (add the names as models)`,
+                `model ${type} ${JSON.stringify(value)}: aigw routes exact model names, ` +
+                  'so this match is not imported (add the names as models)',
               );
               ok = false;
             }
           } else if (type === 'Exact') headers[name] = value;
           else {
-            ctx.warn(route, [...at, 'headers', k], `a ${String(type)} match on ${name} cannot be expressed (aigw matches headers exactly): not imported`);
+            ctx.warn(
+              route,
+              [...at, 'headers', k],
+              `a ${String(type)} match on ${name} cannot be expressed (aigw matches headers exactly): not imported`,
+            );
             ok = false;
           }
         });
@@ -221,7 +226,8 @@ function build(ctx: ImportContext, entries: Entry[]): void {
       ctx.warn(
         e.route,
         g[0]!.path,
-        `priority ${k + 1} of ${name} becomes the fallback model ${synth} (aigw falls back by model), which clients can also call by that name`,
+        `priority ${k + 1} of ${name} becomes the fallback model ${synth} (aigw falls back by model), ` +
+          'which clients can also call by that name',
       );
     });
     out[name]!.fallbacks = fallbacks;

@@ -55,7 +55,11 @@ export function importTenants(ctx: ImportContext): void {
       ctx.use(sp, path);
       const secret = ctx.find('Secret', String(ref.name), typeof ref.namespace === 'string' ? ref.namespace : sp.namespace);
       if (!secret) {
-        ctx.warn(sp, path, `Secret ${String(ref.name)} is not among the files: its client ids (the tenants) and their keys are not imported`);
+        ctx.warn(
+          sp,
+          path,
+          `Secret ${String(ref.name)} is not among the files: its client ids (the tenants) and their keys are not imported`,
+        );
         return;
       }
       ctx.use(secret, []);
@@ -93,60 +97,71 @@ function costTypes(ctx: ImportContext): Map<string, { type: string; m: Manifest;
   return out;
 }
 
+/** One rate-limit rule as a tenant limit, or why it does not map. */
+function ruleLimit(
+  rule: Raw,
+  tenantHeader: string | undefined,
+  costs: ReturnType<typeof costTypes>,
+  use: (m: Manifest, path: (string | number)[]) => void,
+): Omit<Limit, 'm' | 'path'> | string {
+  if (rule.shadowMode === true) return 'a shadow-mode rule only counts';
+  const selectors = list(rule.clientSelectors).map(obj);
+  const sel = selectors[0];
+  if (selectors.length !== 1 || !sel || Object.keys(sel).some((k) => k !== 'headers')) {
+    return 'aigw limits tenants (and models); this rule selects clients by something else';
+  }
+  let tenant: string | undefined;
+  let model: string | undefined;
+  for (const h of list(sel.headers).map(obj)) {
+    const name = String(h.name ?? '').toLowerCase();
+    const type = h.type ?? 'Exact';
+    if (h.invert === true) return 'an inverted match has no equivalent';
+    if (tenantHeader && name === tenantHeader && type === 'Exact') tenant = tenantName(String(h.value));
+    else if (tenantHeader && name === tenantHeader && type === 'Distinct') tenant = '*';
+    else if (name === MODEL_HEADER && type === 'Exact') model = String(h.value);
+    else {
+      return tenantHeader
+        ? `it keys on ${name} (${String(type)}); aigw's tenants are who authenticated (${tenantHeader})`
+        : `it keys on ${name}, a header the client sets; aigw's tenants are API keys (no SecurityPolicy apiKeyAuth among the files)`;
+    }
+  }
+  if (!tenant) return 'no tenant selector: aigw has no limit shared by every client';
+  const response = obj(obj(rule.cost).response);
+  const request = obj(obj(rule.cost).request);
+  let kind: 'tpm' | 'rpm' = 'rpm';
+  if (response.from === 'Metadata') {
+    const md = obj(response.metadata);
+    const cost = costs.get(String(md.key));
+    if (md.namespace !== COST_NAMESPACE || !cost) return `the cost ${String(md.key)} is not one of the route's llmRequestCosts`;
+    if (cost.type !== 'TotalToken') return `a limit on ${cost.type} alone; aigw's tpm counts input + output tokens (TotalToken)`;
+    use(cost.m, cost.path);
+    kind = 'tpm';
+  } else if (rule.cost !== undefined && !(request.from === 'Number' && (request.number ?? 1) === 1 && response.from === undefined)) {
+    return 'a request cost other than 1 has no equivalent';
+  }
+  const limit = obj(rule.limit);
+  const unitMs = UNIT_MS[String(limit.unit)];
+  if (typeof limit.requests !== 'number' || !unitMs) return 'no limit';
+  return { tenant, ...(model ? { model } : {}), kind, amount: limit.requests, unitMs };
+}
+
 function importRateLimits(ctx: ImportContext, tenantHeader: string | undefined, tenants: ReadonlySet<string>): void {
   const costs = costTypes(ctx);
   const limits: Limit[] = [];
   for (const btp of policiesFor(ctx, 'BackendTrafficPolicy')) {
     const rl = obj(obj(btp.value.spec).rateLimit);
     for (const scope of ['global', 'local'] as const) {
-      list(obj(rl[scope]).rules).forEach((r, i) => {
+      for (const [i, r] of list(obj(rl[scope]).rules).entries()) {
         const path = ['spec', 'rateLimit', scope, 'rules', i];
         ctx.use(btp, path, ['spec', 'rateLimit', 'type']);
-        const why = (msg: string) => ctx.warn(btp, path, `not mapped: ${msg}`);
-        const rule = obj(r);
-        if (rule.shadowMode === true) return why('a shadow-mode rule only counts');
-        const selectors = list(rule.clientSelectors).map(obj);
-        const sel = selectors[0];
-        if (selectors.length !== 1 || !sel || Object.keys(sel).some((k) => k !== 'headers')) {
-          return why('aigw limits tenants (and models); this rule selects clients by something else');
+        const l = ruleLimit(obj(r), tenantHeader, costs, (m, p) => ctx.use(m, p));
+        if (typeof l === 'string') {
+          ctx.warn(btp, path, `not mapped: ${l}`);
+          continue;
         }
-        let tenant: string | undefined;
-        let model: string | undefined;
-        for (const h of list(sel.headers).map(obj)) {
-          const name = String(h.name ?? '').toLowerCase();
-          const type = h.type ?? 'Exact';
-          if (h.invert === true) return why('an inverted match has no equivalent');
-          if (tenantHeader && name === tenantHeader && type === 'Exact') tenant = tenantName(String(h.value));
-          else if (tenantHeader && name === tenantHeader && type === 'Distinct') tenant = '*';
-          else if (name === MODEL_HEADER && type === 'Exact') model = String(h.value);
-          else {
-            return why(
-              tenantHeader
-                ? `it keys on ${name} (${String(type)}); aigw's tenants are who authenticated (${tenantHeader})`
-                : `it keys on ${name}, a header the client sets; aigw's tenants are API keys (no SecurityPolicy apiKeyAuth among the files)`,
-            );
-          }
-        }
-        if (!tenant) return why('no tenant selector: aigw has no limit shared by every client');
-        const response = obj(obj(rule.cost).response);
-        const request = obj(obj(rule.cost).request);
-        let kind: 'tpm' | 'rpm' = 'rpm';
-        if (response.from === 'Metadata') {
-          const md = obj(response.metadata);
-          const cost = costs.get(String(md.key));
-          if (md.namespace !== COST_NAMESPACE || !cost) return why(`the cost ${String(md.key)} is not one of the route's llmRequestCosts`);
-          if (cost.type !== 'TotalToken') return why(`a limit on ${cost.type} alone; aigw's tpm counts input + output tokens (TotalToken)`);
-          ctx.use(cost.m, cost.path);
-          kind = 'tpm';
-        } else if (rule.cost !== undefined && !(request.from === 'Number' && (request.number ?? 1) === 1 && response.from === undefined)) {
-          return why('a request cost other than 1 has no equivalent');
-        }
-        const limit = obj(rule.limit);
-        const unitMs = UNIT_MS[String(limit.unit)];
-        if (typeof limit.requests !== 'number' || !unitMs) return why('no limit');
         if (scope === 'local') ctx.warn(btp, path, 'a local limit counts per Envoy replica; aigw counts per gateway (or per Redis store)');
-        limits.push({ tenant, ...(model ? { model } : {}), kind, amount: limit.requests, unitMs, m: btp, path });
-      });
+        limits.push({ ...l, m: btp, path });
+      }
     }
   }
   if (limits.length === 0) return;
@@ -178,6 +193,7 @@ function importRateLimits(ctx: ImportContext, tenantHeader: string | undefined, 
   ctx.warn(
     limits[0]!.m,
     limits[0]!.path,
-    "Envoy charges tokens after each answer in fixed windows; aigw reserves before admitting (sliding window), so it admits less than the cluster under bursts",
+    'Envoy charges tokens after each answer in fixed windows; aigw reserves before admitting (sliding window), ' +
+      'so it admits less than the cluster under bursts',
   );
 }

@@ -5,12 +5,7 @@
  * passive ejection, connection limits and consistent hashing from the BackendTrafficPolicy.
  */
 import { formatSize } from '../../core/units.js';
-import {
-  AIGW_DEFAULT_REQUEST_TIMEOUT_MS,
-  EG_DEFAULT_BUFFER,
-  EG_DEFAULT_CONNECT_TIMEOUT_MS,
-  ENVOY_DEFAULT_STREAM_IDLE_MS,
-} from './api.js';
+import { AIGW_DEFAULT_REQUEST_TIMEOUT_MS, EG_DEFAULT_BUFFER, EG_DEFAULT_CONNECT_TIMEOUT_MS, ENVOY_DEFAULT_STREAM_IDLE_MS } from './api.js';
 import { targets } from './import-backends.js';
 import type { ImportContext, Raw } from './import-context.js';
 import type { RouteTiming } from './import-routes.js';
@@ -60,12 +55,15 @@ export function importBuffer(ctx: ImportContext): void {
   for (const g of gatewaysOf(ctx)) {
     const ctp = ctx
       .ofKind('ClientTrafficPolicy')
-      .find((p) => p.namespace === g.namespace && targets(p, 'Gateway', g.name) && obj(obj(p.value.spec).connection).bufferLimit !== undefined);
+      .find(
+        (p) => p.namespace === g.namespace && targets(p, 'Gateway', g.name) && obj(obj(p.value.spec).connection).bufferLimit !== undefined,
+      );
     let bytes = EG_DEFAULT_BUFFER;
     if (ctp) {
       const v = obj(obj(ctp.value.spec).connection).bufferLimit;
       bytes = parseQuantity(v) ?? EG_DEFAULT_BUFFER;
-      if (parseQuantity(v) === undefined) ctx.warn(ctp, ['spec', 'connection', 'bufferLimit'], `not a quantity: Envoy Gateway's 32Ki applies`);
+      if (parseQuantity(v) === undefined)
+        ctx.warn(ctp, ['spec', 'connection', 'bufferLimit'], `not a quantity: Envoy Gateway's 32Ki applies`);
       ctx.use(ctp, ['spec', 'targetRefs'], ['spec', 'connection', 'bufferLimit']);
     } else {
       const where = ctx.find('Gateway', g.name, g.namespace) ?? g.ref?.m;
@@ -81,11 +79,16 @@ export function importBuffer(ctx: ImportContext): void {
     if (effective && effective.bytes !== bytes) {
       ctx.warn(ctp ?? ctx.ofKind('AIGatewayRoute')[0]!, [], `Gateways with different buffer limits: the profile uses the smallest`);
     }
-    if (!effective || bytes < effective.bytes) effective = { bytes, ...(ctp ? { m: ctp } : {}), path: ['spec', 'connection', 'bufferLimit'] };
+    if (!effective || bytes < effective.bytes)
+      effective = { bytes, ...(ctp ? { m: ctp } : {}), path: ['spec', 'connection', 'bufferLimit'] };
   }
   const bytes = effective?.bytes ?? EG_DEFAULT_BUFFER;
   const from = effective?.m ?? ctx.ofKind('Gateway')[0] ?? ctx.manifests[0]!;
-  ctx.set(['limits', 'responseBuffer'], { mode: 'buffered', maxBytes: formatSize(bytes), onOverflow: 'envoy' }, { m: from, path: effective?.m ? effective.path : [] });
+  ctx.set(
+    ['limits', 'responseBuffer'],
+    { mode: 'buffered', maxBytes: formatSize(bytes), onOverflow: 'envoy' },
+    { m: from, path: effective?.m ? effective.path : [] },
+  );
   let request = bytes;
   for (const btp of policiesFor(ctx, 'BackendTrafficPolicy')) {
     const limit = obj(obj(btp.value.spec).requestBuffer).limit;
@@ -126,8 +129,10 @@ export function importTimeouts(ctx: ImportContext, timing: RouteTiming[]): void 
       ctx.set(['timeouts', 'request'], profileDuration(received), { m: p, path: ['spec', 'timeout', 'http', 'requestReceivedTimeout'] });
     }
   }
-  if (connect) ctx.set(['timeouts', 'connect'], profileDuration(connect.ms), { m: connect.m, path: ['spec', 'timeout', 'tcp', 'connectTimeout'] });
-  else if (ctx.manifests[0]) ctx.set(['timeouts', 'connect'], profileDuration(EG_DEFAULT_CONNECT_TIMEOUT_MS), { m: ctx.manifests[0], path: [] });
+  if (connect)
+    ctx.set(['timeouts', 'connect'], profileDuration(connect.ms), { m: connect.m, path: ['spec', 'timeout', 'tcp', 'connectTimeout'] });
+  else if (ctx.manifests[0])
+    ctx.set(['timeouts', 'connect'], profileDuration(EG_DEFAULT_CONNECT_TIMEOUT_MS), { m: ctx.manifests[0], path: [] });
   if (timing.length === 0) return;
 
   const requests = timing.map((t) => (t.requestMs >= 0 ? t.requestMs : (policyRequest ?? AIGW_DEFAULT_REQUEST_TIMEOUT_MS)));
@@ -165,7 +170,8 @@ export function importResilience(ctx: ImportContext): void {
     ctx.warn(
       ctx.ofKind('AIGatewayRoute')[0]!,
       [],
-      'no BackendTrafficPolicy retry: Envoy sends a failed request back to the client, while aigw tries each target and fallback once first',
+      'no BackendTrafficPolicy retry: Envoy sends a failed request back to the client, ' +
+        'while aigw tries each target and fallback once first',
     );
     ctx.set(['resilience', 'attempts'], 1, { m: ctx.ofKind('AIGatewayRoute')[0]!, path: [] });
   }
@@ -173,7 +179,10 @@ export function importResilience(ctx: ImportContext): void {
     const spec = obj(p.value.spec);
     const passive = obj(obj(spec.healthCheck).passive);
     if (typeof passive.consecutive5XxErrors === 'number') {
-      ctx.set(['resilience', 'consecutiveFailures'], passive.consecutive5XxErrors, { m: p, path: ['spec', 'healthCheck', 'passive', 'consecutive5XxErrors'] });
+      ctx.set(['resilience', 'consecutiveFailures'], passive.consecutive5XxErrors, {
+        m: p,
+        path: ['spec', 'healthCheck', 'passive', 'consecutive5XxErrors'],
+      });
     }
     const base = parseGatewayDuration(passive.baseEjectionTime);
     if (base !== undefined) {
@@ -182,10 +191,16 @@ export function importResilience(ctx: ImportContext): void {
     const cb = obj(spec.circuitBreaker);
     for (const name of Object.keys(obj(ctx.profile.backends))) {
       if (typeof cb.maxConnections === 'number') {
-        ctx.set(['backends', name, 'maxConnections'], Math.max(1, cb.maxConnections), { m: p, path: ['spec', 'circuitBreaker', 'maxConnections'] });
+        ctx.set(['backends', name, 'maxConnections'], Math.max(1, cb.maxConnections), {
+          m: p,
+          path: ['spec', 'circuitBreaker', 'maxConnections'],
+        });
       }
       if (typeof cb.maxPendingRequests === 'number') {
-        ctx.set(['backends', name, 'pool', 'queue'], cb.maxPendingRequests, { m: p, path: ['spec', 'circuitBreaker', 'maxPendingRequests'] });
+        ctx.set(['backends', name, 'pool', 'queue'], cb.maxPendingRequests, {
+          m: p,
+          path: ['spec', 'circuitBreaker', 'maxPendingRequests'],
+        });
       }
     }
     const lb = obj(spec.loadBalancer);
@@ -200,7 +215,8 @@ export function importResilience(ctx: ImportContext): void {
       ctx.warn(
         p,
         ['spec', 'loadBalancer'],
-        `imported as sticky on ${header} for every model with several targets; aigw's sticky keeps a session on one target across a model's targets, ` +
+        `imported as sticky on ${header} for every model with several targets; ` +
+          "aigw's sticky keeps a session on one target across a model's targets, " +
           "where Envoy's hash only picks an endpoint within a backend",
       );
     }

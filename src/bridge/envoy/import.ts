@@ -26,7 +26,15 @@ export interface ImportResult {
 }
 
 /** Kinds whose spec the importer reads (and whose unread keys it reports). */
-const READ = ['AIGatewayRoute', 'AIServiceBackend', 'Backend', 'BackendSecurityPolicy', 'BackendTrafficPolicy', 'ClientTrafficPolicy', 'SecurityPolicy'];
+const READ = [
+  'AIGatewayRoute',
+  'AIServiceBackend',
+  'Backend',
+  'BackendSecurityPolicy',
+  'BackendTrafficPolicy',
+  'ClientTrafficPolicy',
+  'SecurityPolicy',
+];
 /** Kinds that never configure aigw. */
 const NOT_READ: Record<string, string> = {
   EnvoyProxy: 'Envoy infrastructure (the proxy deployment)',
@@ -51,7 +59,14 @@ export function importEnvoy(inputs: readonly { file: string; text: string }[]): 
     const where = manifests[0] ?? { file: inputs[0]?.file ?? '-', at: () => ({ file: inputs[0]?.file ?? '-', line: 1, col: 1 }) };
     return {
       ...empty,
-      problems: [{ severity: 'error', ...where.at([]), path: '', message: 'no AIGatewayRoute or AIServiceBackend among the files: nothing to import' }],
+      problems: [
+        {
+          severity: 'error',
+          ...where.at([]),
+          path: '',
+          message: 'no AIGatewayRoute or AIServiceBackend among the files: nothing to import',
+        },
+      ],
     };
   }
   const backends = importBackends(ctx);
@@ -74,7 +89,13 @@ export function importEnvoy(inputs: readonly { file: string; text: string }[]): 
   );
   for (const m of manifests) {
     if (ctx.touched.has(m) || ctx.skipped.some((s) => s.kind === m.kind && s.name === `${m.namespace}/${m.name}`)) continue;
-    ctx.skip(m, NOT_READ[m.kind] ?? (READ.includes(m.kind) || m.kind === 'Secret' || m.kind === 'BackendTLSPolicy' ? 'refers to nothing imported' : `aigw does not read ${m.kind}`));
+    ctx.skip(
+      m,
+      NOT_READ[m.kind] ??
+        (READ.includes(m.kind) || m.kind === 'Secret' || m.kind === 'BackendTLSPolicy'
+          ? 'refers to nothing imported'
+          : `aigw does not read ${m.kind}`),
+    );
   }
   ctx.profile.backends ??= {};
   ctx.profile.models ??= {};

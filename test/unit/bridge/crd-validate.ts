@@ -97,7 +97,11 @@ function load(): Map<string, Entry> {
     for (const doc of parseAllDocuments(readFileSync(join(CRD_DIR, f), 'utf8'))) {
       const crd = doc.toJS() as {
         kind?: string;
-        spec?: { group: string; names: { kind: string }; versions: { name: string; served: boolean; schema?: { openAPIV3Schema: Schema } }[] };
+        spec?: {
+          group: string;
+          names: { kind: string };
+          versions: { name: string; served: boolean; schema?: { openAPIV3Schema: Schema } }[];
+        };
       } | null;
       if (crd?.kind !== 'CustomResourceDefinition' || !crd.spec) continue;
       for (const v of crd.spec.versions) {
