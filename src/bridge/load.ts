@@ -4,7 +4,8 @@
  * returns profile/load.ts's LoadResult — problems and warnings at FILE:LINE:COL of what the user wrote, in
  * the manifests too — plus the objects the import skipped and the profile text that was loaded.
  */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { formatSize } from '../core/units.js';
 import { parseProfile, type LoadResult } from '../profile/load.js';
@@ -62,11 +63,18 @@ export async function loadProfileOrManifests(
   env: Env = process.env,
   opts: BridgeOptions = {},
 ): Promise<BridgeLoad> {
-  const list = typeof files === 'string' ? [files] : files;
   const inputs: { file: string; text: string }[] = [];
-  for (const file of list) {
+  let list: string[] = [];
+  for (const file of typeof files === 'string' ? [files] : files) {
     try {
-      inputs.push({ file, text: await readFile(file, 'utf8') });
+      // A directory stands for its YAML files (an example folder: base.yaml + backends.yaml).
+      const isDir = (await stat(file)).isDirectory();
+      const names = isDir ? (await readdir(file)).filter((n) => /\.ya?ml$/.test(n)).sort() : [''];
+      for (const n of names) {
+        const path = n ? join(file, n) : file;
+        list = [...list, path];
+        inputs.push({ file: path, text: await readFile(path, 'utf8') });
+      }
     } catch (e) {
       const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
       const problems: ProfileProblem[] = [
@@ -75,7 +83,16 @@ export async function loadProfileOrManifests(
       return { ok: false, problems, source: 'profile', skipped: [] };
     }
   }
-  const first = inputs[0]!;
+  const first = inputs[0];
+  if (!first) {
+    const file = typeof files === 'string' ? files : (files[0] ?? '-');
+    return {
+      ok: false,
+      problems: [{ severity: 'error', file, line: 1, col: 1, path: '', message: 'no YAML files here' }],
+      source: 'profile',
+      skipped: [],
+    };
+  }
   if (inputs.length === 1 && !isManifestText(first.text)) return loadProfileText(first.file, first.text, env, opts);
 
   const imported = importEnvoy(inputs);

@@ -4,7 +4,7 @@
  * holds `${VAR}` references, never a secret's value. Until serve and bench load through
  * bridge/load.ts themselves, this is how they read manifests.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isManifestText } from '../bridge/envoy/manifests.js';
@@ -25,20 +25,20 @@ export async function bridged<T extends Bridged>(opts: T): Promise<T> {
     if (opts.mockAll) throw new CliError('--mock-all needs -c FILE (a profile or Envoy AI Gateway manifests)', exitCodes.usage);
     return opts;
   }
-  let text: string;
+  let manifests: boolean;
   try {
-    text = readFileSync(opts.config, 'utf8');
+    manifests = statSync(opts.config).isDirectory() || isManifestText(readFileSync(opts.config, 'utf8'));
   } catch {
     return opts; // the command reports the unreadable file itself
   }
-  if (!opts.mockAll && !isManifestText(text)) return opts;
+  if (!opts.mockAll && !manifests) return opts;
   const r = await loadProfileOrManifests(opts.config, process.env, { mockAll: opts.mockAll === true });
   if (!r.ok || r.text === undefined) {
     for (const p of r.ok ? [] : r.problems) process.stderr.write(`${formatProblem(p)}\n`);
     throw new CliError(`${opts.config}: cannot be loaded`, exitCodes.usage);
   }
-  // Warnings about the manifests themselves; the command prints the profile's own when it loads it.
-  for (const w of r.warnings) if (w.file === opts.config && r.source === 'manifests') process.stderr.write(`${formatProblem(w)}\n`);
+  // At the place the user wrote them (the command prints the profile's own again, at the temporary file).
+  for (const w of r.warnings) process.stderr.write(`${formatProblem(w)}\n`);
   printSkipped(r.skipped);
   const dir = mkdtempSync(join(tmpdir(), 'aigw-profile-'));
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));

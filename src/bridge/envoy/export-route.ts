@@ -12,15 +12,18 @@ import { formatGatewayDuration } from './k8s-units.js';
 export const TOTAL_TOKEN_KEY = 'llm_total_token';
 
 /**
- * Envoy weights are int32: whole weights stay as written; others are scaled so the largest is 1000 and
- * rounded (a weight above 0 never rounds to 0). Returns the weights and whether rounding changed a ratio.
+ * Envoy weights are int32: whole weights stay as written, decimals are scaled by the smallest power of ten
+ * that makes them whole (2.5/7.5 → 25/75); failing that, so the largest is 1000, rounded (a weight above 0
+ * never rounds to 0). Returns the weights and whether rounding changed a ratio.
  */
 export function integerWeights(weights: readonly number[]): { weights: number[]; rounded: boolean } {
-  if (weights.every((w) => Number.isInteger(w) && w < 2 ** 31)) return { weights: [...weights], rounded: false };
+  for (const scale of [1, 10, 100, 1000, 10_000]) {
+    const scaled = weights.map((w) => w * scale);
+    if (scaled.every((w) => Math.abs(w - Math.round(w)) < 1e-9 && w < 2 ** 31)) return { weights: scaled.map(Math.round), rounded: false };
+  }
   const max = Math.max(...weights);
   const out = weights.map((w) => (w > 0 ? Math.max(1, Math.round((w / max) * 1000)) : 0));
-  const rounded = out.some((w, i) => Math.abs(w / 1000 - weights[i]! / max) > 1e-9);
-  return { weights: out, rounded };
+  return { weights: out, rounded: true };
 }
 
 interface Ref {
@@ -81,8 +84,14 @@ export function routeObject(ctx: ExportContext): K8sObject {
 }
 
 function ruleFor(ctx: ExportContext, model: string, extraHeaders: object[], refs: Ref[]): Record<string, unknown> {
-  const { weights, rounded } = integerWeights(refs.map((r) => r.target.weight));
-  if (rounded) ctx.warn(`models.${model}`, `weights ${refs.map((r) => r.target.weight).join('/')} rounded to ${weights.join('/')}`);
+  // Weights only compare within a priority: each group is made whole on its own.
+  const weights: number[] = [];
+  for (const p of [...new Set(refs.map((r) => r.priority))]) {
+    const group = refs.filter((r) => r.priority === p).map((r) => r.target.weight);
+    const w = integerWeights(group);
+    if (w.rounded) ctx.warn(`models.${model}`, `weights ${group.join('/')} rounded to ${w.weights.join('/')}`);
+    weights.push(...w.weights);
+  }
   const anyFallback = refs.some((r) => r.priority > 0);
   const backendRefs = refs.map((r, i) => {
     const upstream = r.target.model ?? r.owner;

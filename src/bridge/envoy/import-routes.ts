@@ -73,6 +73,7 @@ export function importRoutes(ctx: ImportContext, backends: ReadonlyMap<string, s
       const matches = list(rule.matches);
       if (matches.length === 0) {
         ctx.warn(route, base, `a rule without matches takes every model: aigw routes named models only, so it is not imported`);
+        ctx.use(route, base);
         return;
       }
       matches.forEach((mt, j) => {
@@ -112,8 +113,8 @@ export function importRoutes(ctx: ImportContext, backends: ReadonlyMap<string, s
           ok = false;
         }
         if (ok && !models) ctx.warn(route, at, `no ${MODEL_HEADER} match: aigw routes named models only, so this match is not imported`);
-        if (!ok || !models) return;
         ctx.use(route, at);
+        if (!ok || !models) return;
         for (const model of models) entries.push({ route, rule: i, model, headers, groups });
       });
     });
