@@ -16,7 +16,11 @@ import { EXPORTABLE, loadFile } from './profiles.js';
 const opts = { namespace: 'default', gateway: 'aigw', includeSecrets: false };
 const text = (r: ExportResult) => renderStream(r.objects.map((o) => renderDocument(o.value, o.comments, o.header)));
 const kinds = (r: ExportResult) => r.objects.map((o) => o.value.kind);
-const find = (r: ExportResult, kind: string) => r.objects.filter((o) => o.value.kind === kind).map((o) => o.value as Record<string, any>);
+const find = (r: ExportResult, kind: string): unknown[] => r.objects.filter((o) => o.value.kind === kind).map((o) => o.value);
+/** The value at a path of plain data (`at(x, 'spec', 'rules', 0)`), or undefined. */
+const at = (v: unknown, ...path: (string | number)[]): unknown =>
+  path.reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string | number, unknown>)[k] : undefined), v);
+const all = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 function exportOf(yaml: string, env: Record<string, string> = {}, o = opts): ExportResult {
   const r = parseProfile(yaml, 'test.yaml', env);
@@ -89,7 +93,7 @@ describe('what the export writes', () => {
       name: 'passthrough → bufferLimit 50Mi on the Gateway, with the reason in a comment, and a warning',
       yaml: BASE,
       check: (r) => {
-        expect(find(r, 'ClientTrafficPolicy')[0]!.spec.connection.bufferLimit).toBe('50Mi');
+        expect(at(find(r, 'ClientTrafficPolicy')[0], 'spec', 'connection', 'bufferLimit')).toBe('50Mi');
         expect(text(r)).toMatch(/# .*Envoy Gateway's default is 32Ki/);
         expect(r.warnings.join('\n')).toMatch(/limits.responseBuffer.mode: passthrough cannot be expressed/);
       },
@@ -98,8 +102,8 @@ describe('what the export writes', () => {
       name: 'buffered → bufferLimit = maxBytes (never the 32Ki default), request cap below it',
       yaml: `${BASE}limits: { maxRequestBytes: 1Mi, responseBuffer: { mode: buffered, maxBytes: 4Mi, onOverflow: envoy } }\n`,
       check: (r) => {
-        expect(find(r, 'ClientTrafficPolicy')[0]!.spec.connection.bufferLimit).toBe('4Mi');
-        expect(find(r, 'BackendTrafficPolicy')[0]!.spec.requestBuffer).toEqual({ limit: '1Mi' });
+        expect(at(find(r, 'ClientTrafficPolicy')[0], 'spec', 'connection', 'bufferLimit')).toBe('4Mi');
+        expect(at(find(r, 'BackendTrafficPolicy')[0], 'spec', 'requestBuffer')).toEqual({ limit: '1Mi' });
         expect(r.warnings.join('\n')).not.toMatch(/onOverflow/);
       },
     },
@@ -112,13 +116,13 @@ describe('what the export writes', () => {
       name: 'weights, fallbacks as priority, modelNameOverride where the upstream name differs',
       yaml: BASE,
       check: (r) => {
-        const rules = find(r, 'AIGatewayRoute')[0]!.spec.rules;
-        expect(rules[0].backendRefs).toEqual([
+        const rules = all(at(find(r, 'AIGatewayRoute')[0], 'spec', 'rules'));
+        expect(at(rules, 0, 'backendRefs')).toEqual([
           { name: 'a', weight: 25, priority: 0, modelNameOverride: 'up-m' },
           { name: 'b', weight: 75, priority: 0 },
           { name: 'b', weight: 1, priority: 1, modelNameOverride: 'n' },
         ]);
-        expect(rules[0].matches).toEqual([{ headers: [{ type: 'Exact', name: 'x-ai-eg-model', value: 'm' }] }]);
+        expect(at(rules, 0, 'matches')).toEqual([{ headers: [{ type: 'Exact', name: 'x-ai-eg-model', value: 'm' }] }]);
         expect(r.warnings.join('\n')).not.toMatch(/rounded/);
       },
     },
@@ -127,20 +131,23 @@ describe('what the export writes', () => {
       yaml: BASE,
       check: (r) => {
         const backends = find(r, 'Backend');
-        expect(backends.map((b) => b.spec.endpoints[0])).toEqual([
+        expect(backends.map((b) => at(b, 'spec', 'endpoints', 0))).toEqual([
           { fqdn: { hostname: 'api.example.com', port: 443 } },
           { ip: { address: '10.0.0.7', port: 8000 } },
         ]);
-        expect(find(r, 'BackendTLSPolicy').map((p) => p.spec.validation.hostname)).toEqual(['api.example.com']);
-        expect(find(r, 'AIServiceBackend')[0]!.spec.schema).toEqual({ name: 'OpenAI', prefix: '/openai/v1' });
+        expect(find(r, 'BackendTLSPolicy').map((p) => at(p, 'spec', 'validation', 'hostname'))).toEqual(['api.example.com']);
+        expect(at(find(r, 'AIServiceBackend')[0], 'spec', 'schema')).toEqual({ name: 'OpenAI', prefix: '/openai/v1' });
       },
     },
     {
       name: 'a backend key → BackendSecurityPolicy APIKey + Secret holding ${VAR}, never the value',
       yaml: BASE,
       check: (r) => {
-        expect(find(r, 'BackendSecurityPolicy')[0]!.spec).toMatchObject({ type: 'APIKey', apiKey: { secretRef: { name: 'a-apikey' } } });
-        expect(find(r, 'Secret')[0]!.stringData).toEqual({ apiKey: '${UPSTREAM_KEY}' });
+        expect(at(find(r, 'BackendSecurityPolicy')[0], 'spec')).toMatchObject({
+          type: 'APIKey',
+          apiKey: { secretRef: { name: 'a-apikey' } },
+        });
+        expect(at(find(r, 'Secret')[0], 'stringData')).toEqual({ apiKey: '${UPSTREAM_KEY}' });
         expect(text(r)).not.toContain('sk-canary-upstream');
       },
     },
@@ -148,17 +155,21 @@ describe('what the export writes', () => {
       name: 'tenants → apiKeyAuth with forwardClientIDHeader, token limits charged from llmRequestCosts, requests one each',
       yaml: `${BASE}tenants:\n  acme: { keys: ["\${ACME_KEY}"], limits: { tpm: 1000, rpm: 10, concurrency: 2 }, modelLimits: { n: { tpm: 50 } } }\n`,
       check: (r) => {
-        const sp = find(r, 'SecurityPolicy')[0]!;
-        expect(sp.spec.apiKeyAuth.forwardClientIDHeader).toBe('x-aigw-tenant');
-        expect(find(r, 'Secret').at(0)!.stringData).toEqual({ acme: '${ACME_KEY}' });
-        const rules = find(r, 'BackendTrafficPolicy')[0]!.spec.rateLimit.global.rules;
-        expect(rules.map((x: any) => [x.limit.requests, x.limit.unit, x.cost?.response?.metadata?.key ?? 'request'])).toEqual([
+        const sp = find(r, 'SecurityPolicy')[0];
+        expect(at(sp, 'spec', 'apiKeyAuth', 'forwardClientIDHeader')).toBe('x-aigw-tenant');
+        expect(at(find(r, 'Secret').at(0), 'stringData')).toEqual({ acme: '${ACME_KEY}' });
+        const rules = all(at(find(r, 'BackendTrafficPolicy')[0], 'spec', 'rateLimit', 'global', 'rules'));
+        expect(
+          rules.map((x) => [at(x, 'limit', 'requests'), at(x, 'limit', 'unit'), at(x, 'cost', 'response', 'metadata', 'key') ?? 'request']),
+        ).toEqual([
           [1000, 'Minute', 'llm_total_token'],
           [10, 'Minute', 'request'],
           [50, 'Minute', 'llm_total_token'],
         ]);
-        expect(rules[2].clientSelectors[0].headers[1]).toEqual({ name: 'x-ai-eg-model', type: 'Exact', value: 'n' });
-        expect(find(r, 'AIGatewayRoute')[0]!.spec.llmRequestCosts).toEqual([{ metadataKey: 'llm_total_token', type: 'TotalToken' }]);
+        expect(at(rules, 2, 'clientSelectors', 0, 'headers', 1)).toEqual({ name: 'x-ai-eg-model', type: 'Exact', value: 'n' });
+        expect(at(find(r, 'AIGatewayRoute')[0], 'spec', 'llmRequestCosts')).toEqual([
+          { metadataKey: 'llm_total_token', type: 'TotalToken' },
+        ]);
         const w = r.warnings.join('\n');
         expect(w).toMatch(/tenants.acme.limits.concurrency: 2 cannot be expressed/);
         expect(w).toMatch(/charges tokens after each answer/);
@@ -168,7 +179,10 @@ describe('what the export writes', () => {
       name: 'a window that is not a rate-limit unit is scaled per minute, with a warning',
       yaml: `${BASE}limits: { rateWindow: 2s }\ntenants:\n  t: { keys: ["\${T_KEY}"], limits: { tpm: 100 } }\n`,
       check: (r) => {
-        expect(find(r, 'BackendTrafficPolicy')[0]!.spec.rateLimit.global.rules[0].limit).toEqual({ requests: 3000, unit: 'Minute' });
+        expect(at(find(r, 'BackendTrafficPolicy')[0], 'spec', 'rateLimit', 'global', 'rules', 0, 'limit')).toEqual({
+          requests: 3000,
+          unit: 'Minute',
+        });
         expect(r.warnings.join('\n')).toMatch(/limits.rateWindow: 2s is not a rate-limit unit/);
       },
     },
@@ -176,7 +190,7 @@ describe('what the export writes', () => {
       name: 'sticky → consistent hash on the header, with the warning that targets are still drawn by weight',
       yaml: BASE.replace('fallbacks: [n] }', 'fallbacks: [n], sticky: { header: x-session-id } }'),
       check: (r) => {
-        expect(find(r, 'BackendTrafficPolicy')[0]!.spec.loadBalancer).toEqual({
+        expect(at(find(r, 'BackendTrafficPolicy')[0], 'spec', 'loadBalancer')).toEqual({
           type: 'ConsistentHash',
           consistentHash: { type: 'Header', header: { name: 'x-session-id' } },
         });
@@ -187,7 +201,7 @@ describe('what the export writes', () => {
       name: 'a tenant match rule cannot be routed on: a warning, not a silent drop',
       yaml: `${BASE.replace('fallbacks: [n] }', 'match: [{ when: { tenant: acme }, targets: [{ backend: a }] }] }')}tenants:\n  acme: { keys: ["\${ACME_KEY}"] }\n`,
       check: (r) => {
-        expect(find(r, 'AIGatewayRoute')[0]!.spec.rules).toHaveLength(2);
+        expect(all(at(find(r, 'AIGatewayRoute')[0], 'spec', 'rules'))).toHaveLength(2);
         expect(r.warnings.join('\n')).toMatch(/models.m.match\[0\]: the match on tenant "acme" is not exported/);
       },
     },
@@ -224,11 +238,11 @@ describe('what the export writes', () => {
       {},
       { ...opts, namespace: 'ai', gateway: 'edge' },
     );
-    expect(find(r, 'Backend').map((b) => b.metadata.name)).toEqual(['vllm-a', 'vllm-a-2']);
-    expect(new Set(r.objects.filter((o) => o.value.kind !== 'GatewayClass').map((o) => (o.value.metadata as any).namespace))).toEqual(
+    expect(find(r, 'Backend').map((b) => at(b, 'metadata', 'name'))).toEqual(['vllm-a', 'vllm-a-2']);
+    expect(new Set(r.objects.filter((o) => o.value.kind !== 'GatewayClass').map((o) => at(o.value, 'metadata', 'namespace')))).toEqual(
       new Set(['ai']),
     );
-    expect(find(r, 'AIGatewayRoute')[0]!.metadata.name).toBe('edge');
+    expect(at(find(r, 'AIGatewayRoute')[0], 'metadata', 'name')).toBe('edge');
     expect(kinds(r)).toEqual([
       'GatewayClass',
       'Gateway',
