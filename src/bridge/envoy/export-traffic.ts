@@ -66,8 +66,10 @@ export function trafficObject(ctx: ExportContext): K8sObject {
   if (conns.size > 1 || queues.size > 1) {
     ctx.warn('backends.*.maxConnections', 'backends differ in connection limits: the cluster applies the largest to every backend');
   }
-  spec.circuitBreaker = { maxConnections: Math.max(...conns), maxPendingRequests: Math.max(...queues) };
-  comments['spec.circuitBreaker'] = 'backends.*.maxConnections and pool.queue (requests beyond both get 503).';
+  if (conns.size) {
+    spec.circuitBreaker = { maxConnections: Math.max(...conns), maxPendingRequests: Math.max(...queues) };
+    comments['spec.circuitBreaker'] = 'backends.*.maxConnections and pool.queue (requests beyond both get 503).';
+  }
   for (const name of Object.keys(p.backends)) {
     if (ctx.written('backends', name, 'pool', 'queueTimeout')) {
       ctx.warn(`backends.${name}.pool.queueTimeout`, 'not exported: Envoy bounds a queued request only by the route timeouts');

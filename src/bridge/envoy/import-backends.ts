@@ -106,7 +106,7 @@ function urlOf(
   const tls = tlsPolicy !== undefined || bspec.tls !== undefined;
   if (tlsPolicy) ctx.use(tlsPolicy, ['spec']);
   if (bspec.tls) ctx.use(backend, ['spec', 'tls']);
-  const port = typeof addr.port === 'number' && addr.port > 0 ? addr.port : tls ? 443 : 80;
+  const port = typeof addr.port === 'number' && addr.port >= 0 ? addr.port : tls ? 443 : 80;
   const h = host.includes(':') ? `[${host}]` : host;
   return { url: `${tls ? 'https' : 'http'}://${h}:${port}${prefix}`, from: { m: backend, path: ['spec', 'endpoints', 0] } };
 }
