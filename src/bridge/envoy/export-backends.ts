@@ -30,7 +30,8 @@ export function backendObjects(ctx: ExportContext): K8sObject[] {
     if (isLoopbackHost(host)) {
       ctx.warn(
         `${where}.url`,
-        `${b.url} is this machine${b.mock ? ' (a mock)' : ''}: in the cluster it is the Envoy pod itself; point the Backend at the real service`,
+        `${b.url} is this machine${b.mock ? ' (a mock)' : ''}: in the cluster it is the Envoy pod itself; ` +
+          'point the Backend at the real service',
       );
     }
     if (b.forwardIdentity) ctx.warn(`${where}.forwardIdentity`, 'not exported: the cluster does not tell the backend who is calling');
@@ -40,7 +41,8 @@ export function backendObjects(ctx: ExportContext): K8sObject[] {
     if (b.kind === 'azure-openai' && b.deployment) {
       ctx.warn(
         `${where}.deployment`,
-        "not exported: Envoy AI Gateway uses the request's model (after modelNameOverride) as the Azure deployment; name the targets' model after it",
+        "not exported: Envoy AI Gateway uses the request's model (after modelNameOverride) as the Azure deployment; " +
+          "name the targets' model after it",
       );
     }
     const schema: Record<string, unknown> = { name: SCHEMA[b.kind] };

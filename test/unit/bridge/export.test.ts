@@ -62,7 +62,7 @@ describe.skipIf(!crdsAvailable)('every exported object validates strictly agains
     }
   });
 
-  it('the validator is strict: the seed’s spec.responseBuffer.maxBytes is rejected, int-or-string and unknown kinds are told apart', () => {
+  it('is strict: the seed’s spec.responseBuffer.maxBytes is rejected; int-or-string and unknown kinds are told apart', () => {
     const ctp = { apiVersion: 'gateway.envoyproxy.io/v1alpha1', kind: 'ClientTrafficPolicy', metadata: { name: 'x' } };
     expect(validateObject({ ...ctp, spec: { connection: { bufferLimit: '50Mi' } } })).toEqual({ ok: true });
     expect(validateObject({ ...ctp, spec: { connection: { bufferLimit: 52428800 } } })).toEqual({ ok: true });
@@ -153,7 +153,9 @@ describe('what the export writes', () => {
     },
     {
       name: 'tenants → apiKeyAuth with forwardClientIDHeader, token limits charged from llmRequestCosts, requests one each',
-      yaml: `${BASE}tenants:\n  acme: { keys: ["\${ACME_KEY}"], limits: { tpm: 1000, rpm: 10, concurrency: 2 }, modelLimits: { n: { tpm: 50 } } }\n`,
+      yaml:
+        `${BASE}tenants:\n  acme: { keys: ["\${ACME_KEY}"], limits: { tpm: 1000, rpm: 10, concurrency: 2 },` +
+        ' modelLimits: { n: { tpm: 50 } } }\n',
       check: (r) => {
         const sp = find(r, 'SecurityPolicy')[0];
         expect(at(sp, 'spec', 'apiKeyAuth', 'forwardClientIDHeader')).toBe('x-aigw-tenant');
@@ -199,7 +201,9 @@ describe('what the export writes', () => {
     },
     {
       name: 'a tenant match rule cannot be routed on: a warning, not a silent drop',
-      yaml: `${BASE.replace('fallbacks: [n] }', 'match: [{ when: { tenant: acme }, targets: [{ backend: a }] }] }')}tenants:\n  acme: { keys: ["\${ACME_KEY}"] }\n`,
+      yaml:
+        BASE.replace('fallbacks: [n] }', 'match: [{ when: { tenant: acme }, targets: [{ backend: a }] }] }') +
+        'tenants:\n  acme: { keys: ["${ACME_KEY}"] }\n',
       check: (r) => {
         expect(all(at(find(r, 'AIGatewayRoute')[0], 'spec', 'rules'))).toHaveLength(2);
         expect(r.warnings.join('\n')).toMatch(/models.m.match\[0\]: the match on tenant "acme" is not exported/);
@@ -234,7 +238,8 @@ describe('what the export writes', () => {
 
   it('names follow DNS-1123 and stay distinct; --namespace and --gateway name everything', () => {
     const r = exportOf(
-      'version: 1\nbackends:\n  Vllm_A: { url: "http://h:1" }\n  vllm.a: { url: "http://h:2" }\nmodels:\n  m: { targets: [{ backend: Vllm_A }, { backend: vllm.a }] }\n',
+      'version: 1\nbackends:\n  Vllm_A: { url: "http://h:1" }\n  vllm.a: { url: "http://h:2" }\n' +
+        'models:\n  m: { targets: [{ backend: Vllm_A }, { backend: vllm.a }] }\n',
       {},
       { ...opts, namespace: 'ai', gateway: 'edge' },
     );

@@ -29,7 +29,9 @@ describe.skipIf(!crdsAvailable)('every official example imports to a profile val
     );
   }
 });
-if (!crdsAvailable) console.warn('\n*** bridge import: ../shared/spec/envoy-ai-gateway is missing — the example imports are SKIPPED ***\n');
+if (!crdsAvailable) {
+  console.warn('\n*** bridge import: ../shared/spec/envoy-ai-gateway is missing — the example imports are SKIPPED ***\n');
+}
 
 const byName = (name: string) => EXAMPLES.find((e) => e.name === name)!;
 const warningsOf = async (name: string) => {
@@ -58,7 +60,7 @@ describe.skipIf(!crdsAvailable)('what the examples become', () => {
     expect(r.profile.backends['envoy-ai-gateway-basic-openai']!.url).toBe('https://api.openai.com:443');
   });
 
-  it('ollama.yaml: the field the CRD does not define is a warning at its line, the regex route a warning, the envsubst Secret names its variable', async () => {
+  it('ollama.yaml: a field the CRD lacks and the regex route are warnings at their lines; the Secret names its variable', async () => {
     const { r, text } = await warningsOf('aigw/ollama.yaml');
     expect(text).toMatch(/ollama.yaml:171:5: warning: AIServiceBackend\/default\/openai.spec.timeouts: not a field of AIServiceBackend/);
     expect(text).toMatch(/ollama.yaml:136:15: warning: .*RegularExpression ".\*": aigw routes exact model names/);
@@ -153,15 +155,21 @@ spec:
       rules:
         - clientSelectors: [{ headers: [{ name: x-client, type: Exact, value: acme }] }]
           limit: { requests: 1000, unit: Minute }
-          cost: { request: { from: Number, number: 0 }, response: { from: Metadata, metadata: { namespace: io.envoy.ai_gateway, key: total } } }
+          cost:
+            request: { from: Number, number: 0 }
+            response: { from: Metadata, metadata: { namespace: io.envoy.ai_gateway, key: total } }
         - clientSelectors: [{ headers: [{ name: x-client, type: Distinct }] }]
           limit: { requests: 600, unit: Hour }
         - clientSelectors: [{ headers: [{ name: x-client, type: Exact, value: globex }, { name: x-ai-eg-model, value: m }] }]
           limit: { requests: 50, unit: Minute }
-          cost: { request: { from: Number, number: 0 }, response: { from: Metadata, metadata: { namespace: io.envoy.ai_gateway, key: total } } }
+          cost:
+            request: { from: Number, number: 0 }
+            response: { from: Metadata, metadata: { namespace: io.envoy.ai_gateway, key: total } }
         - clientSelectors: [{ headers: [{ name: x-client, type: Exact, value: acme }] }]
           limit: { requests: 10, unit: Minute }
-          cost: { request: { from: Number, number: 0 }, response: { from: Metadata, metadata: { namespace: io.envoy.ai_gateway, key: input } } }
+          cost:
+            request: { from: Number, number: 0 }
+            response: { from: Metadata, metadata: { namespace: io.envoy.ai_gateway, key: input } }
         - clientSelectors: [{ sourceCIDR: { type: Distinct, value: 0.0.0.0/0 } }]
           limit: { requests: 5, unit: Second }
 `;
