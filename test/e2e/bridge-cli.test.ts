@@ -49,7 +49,8 @@ describe('aigw export envoy', () => {
     const file = join(dir, 'keyed.yaml');
     writeFileSync(
       file,
-      'version: 1\nbackends:\n  a: { url: "https://api.example.com", apiKey: "${SURELY_UNSET_BRIDGE_KEY}" }\nmodels:\n  m: { targets: [{ backend: a }] }\n',
+      'version: 1\nbackends:\n  a: { url: "https://api.example.com", apiKey: "${SURELY_UNSET_BRIDGE_KEY}" }\n' +
+        'models:\n  m: { targets: [{ backend: a }] }\n',
     );
     const r = await runAigw(['export', 'envoy', '-c', file, '--namespace', 'ai', '--gateway', 'edge']);
     expect(r.code).toBe(0);
