@@ -78,7 +78,7 @@ export async function loadProfileOrManifests(
     } catch (e) {
       const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
       const problems: ProfileProblem[] = [
-        { severity: 'error', file, line: 1, col: 1, path: '', message: `cannot read the file: ${reason}` },
+        { severity: 'error', file, line: 1, col: 1, path: '', message: `cannot read the profile: ${reason}` },
       ];
       return { ok: false, problems, source: 'profile', skipped: [] };
     }

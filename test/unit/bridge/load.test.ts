@@ -133,6 +133,6 @@ describe('manifests', () => {
     const r = await loadProfileOrManifests(sub, { A_KEY: 'k' });
     expect(r.ok).toBe(true);
     const missing = await loadProfileOrManifests(join(dir, 'nope.yaml'), {});
-    expect(missing.ok ? [] : missing.problems.map((p) => p.message)).toEqual(['cannot read the file: no such file']);
+    expect(missing.ok ? [] : missing.problems.map((p) => p.message)).toEqual(['cannot read the profile: no such file']);
   });
 });
