@@ -133,6 +133,26 @@ describe.skipIf(!crdsAvailable)('serve -c EXAMPLE --mock-all answers a chat requ
   }
 });
 
+describe('serve -c PROFILE --mock-all', () => {
+  it('runs a production profile on a laptop: no credentials, every backend a mock of its kind', async () => {
+    const file = join(dir, 'prod.yaml');
+    writeFileSync(
+      file,
+      'version: 1\nbackends:\n  openai: { url: "https://api.openai.com", apiKey: "${SURELY_UNSET_OPENAI_KEY}" }\n' +
+        '  emb: { url: "http://10.0.0.9:8080", mock: { kind: tei, dimensions: 8 } }\n' +
+        'models:\n  gpt-4o: { targets: [{ backend: openai }] }\n  embed: { targets: [{ backend: emb }] }\n',
+    );
+    const gw = await startAigw(['serve', '-c', file, '--mock-all', '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--log', 'off'], 4);
+    expect(gw.stdout()).toMatch(/^mock emb \(tei\) listening on http:\/\/127\.0\.0\.1:\d+$/m);
+    const client = new OpenAI({ baseURL: `${gw.urls.gateway}/v1`, apiKey: 'none', maxRetries: 0 });
+    const c = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], max_tokens: 4 });
+    expect(c.choices[0]!.message.content!.split(' ')).toHaveLength(4);
+    const e = await client.embeddings.create({ model: 'embed', input: 'hi' });
+    expect(e.data[0]!.embedding).toHaveLength(8);
+    await gw.stop();
+  });
+});
+
 describe.skipIf(!crdsAvailable)('the round trip runs', () => {
   it('export the demo, serve the export with --mock-all: every model answers', async () => {
     const exported = join(dir, 'demo-envoy.yaml');
