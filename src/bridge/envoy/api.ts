@@ -4,8 +4,6 @@
  */
 
 export const AIGW_API = 'aigateway.envoyproxy.io/v1beta1';
-/** Still served by v1.1.0 and read the same way on import. */
-export const AIGW_API_ALPHA = 'aigateway.envoyproxy.io/v1alpha1';
 export const EG_API = 'gateway.envoyproxy.io/v1alpha1';
 export const GATEWAY_API = 'gateway.networking.k8s.io/v1';
 export const GATEWAY_GROUP = 'gateway.networking.k8s.io';
@@ -35,9 +33,6 @@ export const ENVOY_DEFAULT_STREAM_IDLE_MS = 300_000;
 
 /** The header Envoy Gateway's apiKeyAuth fills with the client id, which the rate-limit rules key on. */
 export const TENANT_HEADER = 'x-aigw-tenant';
-
-/** Kubernetes API groups by apiVersion prefix: what aigw recognises as a manifest at all. */
-export const MANIFEST_GROUPS = ['aigateway.envoyproxy.io/', 'gateway.envoyproxy.io/', 'gateway.networking.k8s.io/', 'v1', 'apps/v1'];
 
 /** The spec keys each imported kind has in the v1.1.0 / v1.8.1 CRDs: anything else is pruned by the cluster. */
 export const SPEC_KEYS: Record<string, readonly string[]> = {

@@ -140,3 +140,9 @@ export function validateObject(obj: unknown): Verdict {
     errors: (entry.compiled.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''} ${JSON.stringify(e.params)}`),
   };
 }
+
+/** The keys a CRD's `spec` defines in one served version (to check what the importer believes about them). */
+export function specKeys(apiVersion: string, kind: string): string[] {
+  const schema = load().get(`${apiVersion}:${kind}`)?.schema as { properties?: { spec?: { properties?: object } } } | undefined;
+  return Object.keys(schema?.properties?.spec?.properties ?? {}).sort();
+}

@@ -10,7 +10,8 @@ import { importEnvoy } from '../../../src/bridge/envoy/import.js';
 import { literalNames } from '../../../src/bridge/envoy/import-routes.js';
 import { renderDocument } from '../../../src/bridge/envoy/render-yaml.js';
 import { formatProblem } from '../../../src/profile/problems.js';
-import { crdsAvailable } from './crd-validate.js';
+import { SPEC_KEYS } from '../../../src/bridge/envoy/api.js';
+import { crdsAvailable, specKeys } from './crd-validate.js';
 import { EXAMPLES, loadExample, refusedKind } from './examples.js';
 
 describe.skipIf(!crdsAvailable)('every official example imports to a profile validate accepts', () => {
@@ -32,6 +33,12 @@ describe.skipIf(!crdsAvailable)('every official example imports to a profile val
 if (!crdsAvailable) {
   console.warn('\n*** bridge import: ../shared/spec/envoy-ai-gateway is missing — the example imports are SKIPPED ***\n');
 }
+
+describe.skipIf(!crdsAvailable)('what the importer knows about the CRDs', () => {
+  it.each(Object.keys(SPEC_KEYS))('the spec keys of %s are those of its v1beta1 CRD (others are pruned by the cluster)', (kind) => {
+    expect([...SPEC_KEYS[kind]!].sort()).toEqual(specKeys('aigateway.envoyproxy.io/v1beta1', kind));
+  });
+});
 
 const byName = (name: string) => EXAMPLES.find((e) => e.name === name)!;
 const warningsOf = async (name: string) => {
