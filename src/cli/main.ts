@@ -12,12 +12,46 @@ const program = new Command('aigw')
   .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+/** `--scenario long,split` and `--scenario long --scenario split` say the same. */
+const collectList = (value: string, previous: string[] = []) => [...previous, ...value.split(',').filter(Boolean)];
+
+/** serve and bench read Envoy AI Gateway manifests and --mock-all through the bridge (loaded only then). */
+async function bridgedOrExit(opts: Record<string, unknown>): Promise<Record<string, unknown>> {
+  try {
+    return await (await import('./bridge-config.js')).bridged(opts);
+  } catch (e) {
+    process.stderr.write(`aigw: ${(e as Error).message}\n`);
+    process.exit((e as { exitCode?: number }).exitCode ?? exitCodes.usage);
+  }
+}
+const MOCK_ALL = 'replace every backend by a mock of its kind on 127.0.0.1 (no credentials needed)';
 
 program
   .command('validate')
-  .description('check a profile and print every problem with file:line:col and key path')
-  .requiredOption('-c, --config <profile>', 'the profile YAML')
+  .description('check a profile (or Envoy AI Gateway manifests) and print every problem with file:line:col and key path')
+  .requiredOption('-c, --config <profile>', 'the profile YAML, or Kubernetes manifests (detected by apiVersion)')
+  .option('--mock-all', MOCK_ALL)
   .action((opts) => runCommand(() => import('./validate.js'), opts));
+
+const exportCmd = program.command('export').description("write a profile as another gateway's configuration");
+exportCmd
+  .command('envoy')
+  .description('Envoy AI Gateway / Envoy Gateway manifests for kubectl apply, with a warning for each feature that does not carry over')
+  .requiredOption('-c, --config <profile>', 'the profile YAML (or manifests, to normalise them)')
+  .option('-o, --output <dir|->', 'a directory (one file per kind) or - for stdout', '-')
+  .option('--namespace <ns>', 'the namespace of every object', 'default')
+  .option('--gateway <name>', 'the Gateway, GatewayClass and AIGatewayRoute name', 'aigw')
+  .option('--include-secrets', 'write the real keys into the Secrets instead of ${VAR} placeholders')
+  .action((opts) => runCommand(() => import('./export.js'), opts));
+
+const importCmd = program.command('import').description("read another gateway's configuration as a profile");
+importCmd
+  .command('envoy')
+  .description('Envoy AI Gateway / Envoy Gateway / Gateway API manifests → an aigw profile')
+  .argument('<files...>', 'manifest files (multi-document YAML)')
+  .option('-o, --output <profile>', 'write the profile here instead of stdout')
+  .option('--mock-all', MOCK_ALL)
+  .action((files: string[], opts) => runCommand(() => import('./import.js'), { ...opts, files }));
 
 program
   .command('mock-backends')
@@ -35,17 +69,19 @@ program
   .option('--listen <host:port>', "override the profile's listen address")
   .option('--admin <host:port>', 'override the admin listen address')
   .option('--mocks', "also start the profile's mock backends in this process")
+  .option('--mock-all', MOCK_ALL)
   .option('--tui', 'show the live terminal UI instead of log lines')
   .addOption(new Option('--log <format>', 'request log format').choices(['json', 'pretty', 'off']).default('pretty'))
-  .action((opts) => runCommand(() => import('./serve.js'), opts));
+  .action(async (opts) => runCommand(() => import('./serve.js'), await bridgedOrExit(opts)));
 
 program
   .command('bench')
   .description('load-test a gateway (aigw or any OpenAI-compatible one)')
   .option('--model <name>', 'the public model name to request')
   .option('--target <url>', 'base URL of the gateway under test')
-  .option('-c, --config <profile>', "start this profile's mocks and gateway when no --target is given")
-  .option('--scenario <s>', 'scenario to run (repeatable)', collect)
+  .option('-c, --config <profile>', "start this profile's mocks and gateway when no --target is given (or Envoy AI Gateway manifests)")
+  .option('--mock-all', MOCK_ALL)
+  .option('--scenario <s>', 'scenario to run (repeatable, or comma-separated)', collectList)
   .option('--duration <d>', 'per scenario', '10s')
   .option('--connections <n>', 'concurrent connections', '50')
   .option('--api-key <k>', 'API key sent as Authorization: Bearer')
@@ -53,7 +89,7 @@ program
   .option('--json <file>', 'write every figure as JSON')
   .option('--expect <weights>', "expected split, e.g. vllm-a=95,vllm-b=5 (default: the profile's weights)")
   .option('--compare <file>', 'compare two --json reports (give it twice) instead of running', collect)
-  .action((opts) => runCommand(() => import('./bench.js'), opts));
+  .action(async (opts) => runCommand(() => import('./bench.js'), await bridgedOrExit(opts)));
 
 program
   .command('top')

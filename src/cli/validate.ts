@@ -1,10 +1,18 @@
-/** `aigw validate -c FILE`: every problem, one line each; exit 2 when any is an error. */
-import { loadProfileFile } from '../profile/load.js';
+/**
+ * `aigw validate -c FILE [--mock-all]`: every problem, one line each; exit 2 when any is an error. FILE is a
+ * profile or Envoy AI Gateway manifests (imported first; what aigw does not read is listed as skipped).
+ */
+import type { Skipped } from '../bridge/envoy/import.js';
+import { loadProfileOrManifests } from '../bridge/load.js';
 import { formatProblem } from '../profile/problems.js';
 import { exitCodes } from './run.js';
 
-export async function run(opts: { config: string }): Promise<number> {
-  const result = await loadProfileFile(opts.config);
+export function printSkipped(skipped: readonly Skipped[]): void {
+  for (const s of skipped) process.stderr.write(`${s.pos.file}:${s.pos.line}:${s.pos.col}: skipped: ${s.kind}/${s.name}: ${s.reason}\n`);
+}
+
+export async function run(opts: { config: string; mockAll?: boolean }): Promise<number> {
+  const result = await loadProfileOrManifests(opts.config, process.env, { mockAll: opts.mockAll === true });
   if (!result.ok) {
     for (const p of result.problems) process.stderr.write(`${formatProblem(p)}\n`);
     const n = result.problems.length;
@@ -12,10 +20,12 @@ export async function run(opts: { config: string }): Promise<number> {
     return exitCodes.usage;
   }
   for (const w of result.warnings) process.stderr.write(`${formatProblem(w)}\n`);
+  printSkipped(result.skipped);
   const p = result.profile;
   process.stdout.write(
     `${opts.config}: ok — ${Object.keys(p.models).length} models, ${Object.keys(p.backends).length} backends, ` +
-      `${Object.keys(p.tenants ?? {}).length} tenants${result.warnings.length ? `, ${result.warnings.length} warnings` : ''}\n`,
+      `${Object.keys(p.tenants ?? {}).length} tenants${result.warnings.length ? `, ${result.warnings.length} warnings` : ''}` +
+      `${result.skipped.length ? `, ${result.skipped.length} skipped` : ''}\n`,
   );
   return exitCodes.ok;
 }

@@ -182,8 +182,6 @@ export function checkNotYetBuilt(p: Profile, report: Report): void {
     if (t.limits?.budget) soon(['tenants', name, 'limits', 'budget'], 'limits.budget');
   }
 
-  if (p.limits.responseBuffer.onOverflow === 'envoy') soon(['limits', 'responseBuffer', 'onOverflow'], 'onOverflow: envoy');
-
   if (p.observe.tracing) soon(['observe', 'tracing'], 'tracing');
 
   if (p.auth?.jwt) soon(['auth', 'jwt'], 'JWT authentication');
@@ -260,6 +258,19 @@ export function checkWarnings(p: Profile, raw: unknown, fromEnv: ReadonlySet<str
       if (key in rb)
         report('warning', ['limits', 'responseBuffer', key], `does nothing in passthrough mode (only mode: buffered holds bodies)`, true);
     }
+  }
+  if (
+    p.limits.responseBuffer.mode === 'buffered' &&
+    p.limits.responseBuffer.onOverflow === 'envoy' &&
+    p.limits.maxRequestBytes > p.limits.responseBuffer.maxBytes
+  ) {
+    report(
+      'warning',
+      ['limits', 'maxRequestBytes'],
+      `onOverflow: envoy rehearses one Envoy buffer, which also holds request bodies: in the cluster, requests over ` +
+        `${p.limits.responseBuffer.maxBytes} bytes get 413 (set maxRequestBytes to maxBytes to rehearse that)`,
+      true,
+    );
   }
   if (p.limits.responseBuffer.mode === 'buffered' && p.limits.responseBuffer.onOverflow === 'truncate') {
     report(

@@ -1,8 +1,10 @@
 /**
  * Non-streamed answers. `passthrough`: bytes go to the client as they arrive (flat memory whatever the
  * size). `buffered`: the whole body is held up to maxBytes, then sent with its length; over the limit
- * either a 502 response_too_large before any byte (`error`), or Envoy's failure reproduced on purpose
- * (`truncate`): status 200, the first maxBytes bytes, then a dead connection.
+ * either a 502 response_too_large before any byte (`error`), Envoy's cut reproduced on purpose
+ * (`truncate`): status 200, the first maxBytes bytes, then a dead connection — or what Envoy AI Gateway
+ * answers (`envoy`): its external processor holds the headers with a buffered body, so an answer over
+ * Envoy's buffer gets Envoy's local reply, 500 text/plain "Internal Server Error", and none of the answer.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Downstream } from './downstream.js';
@@ -16,6 +18,9 @@ export interface BufferPolicy {
 }
 
 export type BodyOutcome = { kind: 'ok' } | { kind: 'too_large' } | { kind: 'truncated'; delivered: number };
+
+/** Envoy's local reply body for a response over its buffer limit (response code details: response_payload_too_large). */
+const ENVOY_TOO_LARGE = Buffer.from('Internal Server Error');
 
 export class BodyRelay {
   readonly tail = new TailWindow();
@@ -41,10 +46,13 @@ export class BodyRelay {
     this.out.writeHead(this.status, h);
   }
 
-  /** Before any data: a declared length over the limit is refused at once (truncate mode still sends the first maxBytes). */
+  /**
+   * Before any data: a declared length over the limit is refused at once (truncate mode still sends the first
+   * maxBytes; Envoy would fill its buffer first, but the client sees the same bytes).
+   */
   overflowsUpFront(): boolean {
     const p = this.policy;
-    return p.mode === 'buffered' && p.onOverflow === 'error' && this.expected !== undefined && this.expected > p.maxBytes;
+    return p.mode === 'buffered' && p.onOverflow !== 'truncate' && this.expected !== undefined && this.expected > p.maxBytes;
   }
 
   /** Returns an outcome when the relay has finished early (overflow), else undefined. */
@@ -74,6 +82,13 @@ export class BodyRelay {
 
   overflow(chunk?: Buffer): BodyOutcome {
     if (this.policy.onOverflow === 'error') return { kind: 'too_large' };
+    if (this.policy.onOverflow === 'envoy') {
+      this.held = [];
+      this.out.writeHead(500, { 'content-type': 'text/plain', 'content-length': String(ENVOY_TOO_LARGE.length) });
+      this.out.end(ENVOY_TOO_LARGE);
+      // Cut like a truncation (recorded, upstream aborted), with none of the answer delivered.
+      return { kind: 'truncated', delivered: 0 };
+    }
     const room = this.policy.maxBytes - this.heldBytes;
     if (chunk && room > 0) this.held.push(chunk.subarray(0, room));
     const body = Buffer.concat(this.held);

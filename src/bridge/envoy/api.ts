@@ -1,0 +1,52 @@
+/**
+ * The Kubernetes API names the bridge reads and writes: Envoy AI Gateway v1.1.0, Envoy Gateway v1.8.1 and
+ * Gateway API v1.5.1 (the versions in ../shared/spec/envoy-ai-gateway). One place, so export and import agree.
+ */
+
+export const AIGW_API = 'aigateway.envoyproxy.io/v1beta1';
+export const EG_API = 'gateway.envoyproxy.io/v1alpha1';
+export const GATEWAY_API = 'gateway.networking.k8s.io/v1';
+export const GATEWAY_GROUP = 'gateway.networking.k8s.io';
+export const EG_GROUP = 'gateway.envoyproxy.io';
+export const AIGW_GROUP = 'aigateway.envoyproxy.io';
+
+/** Envoy Gateway's controller: a GatewayClass naming it is served by Envoy Gateway. */
+export const EG_CONTROLLER = 'gateway.envoyproxy.io/gatewayclass-controller';
+
+/** The header Envoy AI Gateway copies the body's `model` into, and routes on. */
+export const MODEL_HEADER = 'x-ai-eg-model';
+
+/** The dynamic-metadata namespace where Envoy AI Gateway stores llmRequestCosts. */
+export const COST_NAMESPACE = 'io.envoy.ai_gateway';
+
+/** Envoy Gateway's default connection buffer (bytes) when no ClientTrafficPolicy sets one. */
+export const EG_DEFAULT_BUFFER = 32 * 1024;
+
+/** Envoy AI Gateway's route timeout when a rule sets none (the whole response, streams included). */
+export const AIGW_DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+
+/** Envoy Gateway's default connect timeout (BackendTrafficPolicy timeout.tcp.connectTimeout). */
+export const EG_DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+/** Envoy's HTTP connection manager stream idle timeout when nothing sets one. */
+export const ENVOY_DEFAULT_STREAM_IDLE_MS = 300_000;
+
+/** The header Envoy Gateway's apiKeyAuth fills with the client id, which the rate-limit rules key on. */
+export const TENANT_HEADER = 'x-aigw-tenant';
+
+/** The spec keys each imported kind has in the v1.1.0 / v1.8.1 CRDs: anything else is pruned by the cluster. */
+export const SPEC_KEYS: Record<string, readonly string[]> = {
+  AIGatewayRoute: ['hostnames', 'llmRequestCosts', 'parentRefs', 'rules'],
+  AIServiceBackend: ['backendRef', 'bodyMutation', 'headerMutation', 'schema'],
+  BackendSecurityPolicy: [
+    'anthropicAPIKey',
+    'apiKey',
+    'awsCredentials',
+    'azureAPIKey',
+    'azureCredentials',
+    'credentialOverride',
+    'gcpCredentials',
+    'targetRefs',
+    'type',
+  ],
+};

@@ -1,0 +1,126 @@
+/**
+ * Per backend: an AIServiceBackend (the API it speaks), a Backend (where it is), a BackendTLSPolicy for
+ * https, and for an apiKey a BackendSecurityPolicy reading a Secret — written as a `${VAR}` placeholder
+ * unless --include-secrets.
+ */
+import { isIP } from 'node:net';
+import { isLoopbackHost } from '../../profile/hosts.js';
+import type { BackendConfig } from '../../profile/schema.js';
+import { AIGW_API, AIGW_GROUP, EG_API, EG_GROUP, GATEWAY_API } from './api.js';
+import type { ExportContext, K8sObject } from './export-context.js';
+import { envVarFor } from './names.js';
+
+const SCHEMA: Record<BackendConfig['kind'], string> = { openai: 'OpenAI', anthropic: 'Anthropic', 'azure-openai': 'AzureOpenAI' };
+const KEY_POLICY: Record<BackendConfig['kind'], { type: string; field: string }> = {
+  openai: { type: 'APIKey', field: 'apiKey' },
+  anthropic: { type: 'AnthropicAPIKey', field: 'anthropicAPIKey' },
+  'azure-openai': { type: 'AzureAPIKey', field: 'azureAPIKey' },
+};
+
+export function backendObjects(ctx: ExportContext): K8sObject[] {
+  const out: K8sObject[] = [];
+  for (const [name, b] of Object.entries(ctx.profile.backends)) {
+    const label = ctx.backendLabel.get(name)!;
+    const url = new URL(b.url);
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const tls = url.protocol === 'https:';
+    const port = Number(url.port || (tls ? 443 : 80));
+    const path = url.pathname.replace(/\/+$/, '');
+    const where = `backends.${name}`;
+    if (isLoopbackHost(host)) {
+      ctx.warn(
+        `${where}.url`,
+        `${b.url} is this machine${b.mock ? ' (a mock)' : ''}: in the cluster it is the Envoy pod itself; ` +
+          'point the Backend at the real service',
+      );
+    }
+    if (b.forwardIdentity) ctx.warn(`${where}.forwardIdentity`, 'not exported: the cluster does not tell the backend who is calling');
+    if (b.kind === 'anthropic' && ctx.written('backends', name, 'anthropicVersion')) {
+      ctx.warn(`${where}.anthropicVersion`, 'not exported: Envoy AI Gateway sends its own anthropic-version');
+    }
+    if (b.kind === 'azure-openai' && b.deployment) {
+      ctx.warn(
+        `${where}.deployment`,
+        "not exported: Envoy AI Gateway uses the request's model (after modelNameOverride) as the Azure deployment; " +
+          "name the targets' model after it",
+      );
+    }
+    const schema: Record<string, unknown> = { name: SCHEMA[b.kind] };
+    if (b.kind === 'azure-openai' && b.apiVersion) schema.version = b.apiVersion;
+    // aigw appends /v1/... to the URL; Envoy AI Gateway appends /chat/completions to the prefix (default /v1).
+    if (path) schema.prefix = b.kind === 'anthropic' ? path : `${path}/v1`;
+    const headers = Object.entries(b.headers ?? {}).map(([h, v]) => {
+      const raw = ctx.rawAt('backends', name, 'headers', h);
+      return { name: h, value: typeof raw === 'string' && raw.includes('${') ? raw : v };
+    });
+    out.push({
+      value: {
+        apiVersion: AIGW_API,
+        kind: 'AIServiceBackend',
+        metadata: ctx.metadata(label),
+        spec: {
+          schema,
+          backendRef: { name: label, kind: 'Backend', group: EG_GROUP },
+          ...(headers.length ? { headerMutation: { set: headers } } : {}),
+        },
+      },
+      header: `backends.${name} (${b.url})`,
+    });
+    out.push({
+      value: {
+        apiVersion: EG_API,
+        kind: 'Backend',
+        metadata: ctx.metadata(label),
+        spec: { endpoints: [isIP(host) ? { ip: { address: host, port } } : { fqdn: { hostname: host.toLowerCase(), port } }] },
+      },
+    });
+    if (tls) {
+      out.push({
+        value: {
+          apiVersion: GATEWAY_API,
+          kind: 'BackendTLSPolicy',
+          metadata: ctx.metadata(`${label}-tls`),
+          spec: {
+            targetRefs: [{ group: EG_GROUP, kind: 'Backend', name: label }],
+            validation: { wellKnownCACertificates: 'System', hostname: host.toLowerCase() },
+          },
+        },
+        comments: { spec: 'The URL is https: TLS to the backend, verified against the system CAs.' },
+      });
+    }
+    if (b.apiKey !== undefined) out.push(...keyObjects(ctx, name, label, b));
+  }
+  return out;
+}
+
+function keyObjects(ctx: ExportContext, name: string, label: string, b: BackendConfig): K8sObject[] {
+  const secret = `${label}-apikey`;
+  const policy = KEY_POLICY[b.kind];
+  const value = ctx.secretValue(b.apiKey!, ['backends', name, 'apiKey'], envVarFor(secret));
+  return [
+    {
+      value: {
+        apiVersion: AIGW_API,
+        kind: 'BackendSecurityPolicy',
+        metadata: ctx.metadata(secret),
+        spec: {
+          targetRefs: [{ group: AIGW_GROUP, kind: 'AIServiceBackend', name: label }],
+          type: policy.type,
+          [policy.field]: { secretRef: { name: secret, namespace: ctx.opts.namespace } },
+        },
+      },
+    },
+    {
+      value: {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: ctx.metadata(secret),
+        type: 'Opaque',
+        stringData: { apiKey: value },
+      },
+      comments: ctx.opts.includeSecrets
+        ? { stringData: 'The real key (--include-secrets): keep this file out of version control.' }
+        : { stringData: `backends.${name}.apiKey, as a placeholder: fill it in (envsubst) or create the Secret yourself.` },
+    },
+  ];
+}

@@ -1,0 +1,79 @@
+/**
+ * Tenant limits as Envoy Gateway global rate-limit rules keyed on the authenticated client id: TPM charged
+ * from Envoy AI Gateway's token count after each answer (`cost.response.from: Metadata`), RPM one per request.
+ */
+import { formatGatewayDuration as formatDuration } from './k8s-units.js';
+import { COST_NAMESPACE, MODEL_HEADER, TENANT_HEADER } from './api.js';
+import type { ExportContext } from './export-context.js';
+import { TOTAL_TOKEN_KEY } from './export-route.js';
+import { clientIdOf } from './export-tenants.js';
+
+const UNITS: [number, string][] = [
+  [1000, 'Second'],
+  [60_000, 'Minute'],
+  [3_600_000, 'Hour'],
+  [86_400_000, 'Day'],
+];
+
+type Rule = Record<string, unknown>;
+
+export function rateLimitRules(ctx: ExportContext): Rule[] {
+  const { profile: p } = ctx;
+  const window = p.limits.rateWindow;
+  const unit = UNITS.find(([ms]) => ms === window)?.[1];
+  let converted = false;
+  let tokens = false;
+  const amount = (n: number, path: string): number => {
+    let v = n;
+    if (!unit) {
+      v = Math.ceil((n * 60_000) / window);
+      converted = true;
+    }
+    if (v < 1) {
+      ctx.warn(path, `${n} cannot be expressed (a rate-limit rule allows at least 1): exported as 1, so the cluster admits a little`);
+      v = 1;
+    }
+    return v;
+  };
+  const rules: Rule[] = [];
+  const add = (tenant: string, model: string | undefined, l: { tpm?: number | undefined; rpm?: number | undefined }, path: string) => {
+    const headers: Rule[] = [{ name: TENANT_HEADER, type: 'Exact', value: clientIdOf(tenant) }];
+    if (model) headers.push({ name: MODEL_HEADER, type: 'Exact', value: model });
+    const limit = (n: number, at: string) => ({ requests: amount(n, at), unit: unit ?? 'Minute' });
+    if (l.tpm !== undefined) {
+      tokens = true;
+      rules.push({
+        clientSelectors: [{ headers }],
+        limit: limit(l.tpm, `${path}.tpm`),
+        cost: {
+          request: { from: 'Number', number: 0 },
+          response: { from: 'Metadata', metadata: { namespace: COST_NAMESPACE, key: TOTAL_TOKEN_KEY } },
+        },
+      });
+    }
+    if (l.rpm !== undefined) rules.push({ clientSelectors: [{ headers }], limit: limit(l.rpm, `${path}.rpm`) });
+  };
+  for (const [name, t] of Object.entries(p.tenants ?? {})) {
+    if (t.keys.length === 0) {
+      if (t.limits?.tpm !== undefined || t.limits?.rpm !== undefined)
+        ctx.warn(`tenants.${name}.limits`, 'not exported: this tenant has no API key, the only identity the export knows');
+      continue;
+    }
+    if (t.limits) add(name, undefined, t.limits, `tenants.${name}.limits`);
+    for (const [m, l] of Object.entries(t.modelLimits ?? {})) add(name, m, l, `tenants.${name}.modelLimits.${m}`);
+  }
+  if (converted) {
+    ctx.warn(
+      'limits.rateWindow',
+      `${formatDuration(window)} is not a rate-limit unit (Second, Minute, Hour, Day): limits are exported per minute, scaled`,
+    );
+  }
+  if (tokens) {
+    ctx.warn(
+      'tenants.*.limits.tpm',
+      'Envoy AI Gateway charges tokens after each answer (a fixed window, nothing reserved): concurrent requests can overshoot ' +
+        'the limit by their whole answers, where aigw reserves prompt + max_tokens before admitting',
+    );
+  }
+  return rules;
+}

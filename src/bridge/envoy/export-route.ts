@@ -1,0 +1,118 @@
+/**
+ * The AIGatewayRoute: one rule per public model matching `x-ai-eg-model`, its targets as weighted
+ * backendRefs at priority 0, each fallback model's targets at the next priority (aigw tries fallbacks in
+ * order once every target failed before the first byte), `modelNameOverride` where the upstream name differs.
+ */
+import type { TargetConfig } from '../../profile/schema.js';
+import { AIGW_API, GATEWAY_GROUP, MODEL_HEADER } from './api.js';
+import type { ExportContext, K8sObject } from './export-context.js';
+import { formatGatewayDuration } from './k8s-units.js';
+
+/** The llmRequestCosts key the token rate limits read (Envoy AI Gateway's documented name). */
+export const TOTAL_TOKEN_KEY = 'llm_total_token';
+
+/**
+ * Envoy weights are int32: whole weights stay as written, decimals are scaled by the smallest power of ten
+ * that makes them whole (2.5/7.5 → 25/75); failing that, so the largest is 1000, rounded (a weight above 0
+ * never rounds to 0). Returns the weights and whether rounding changed a ratio.
+ */
+export function integerWeights(weights: readonly number[]): { weights: number[]; rounded: boolean } {
+  for (const scale of [1, 10, 100, 1000, 10_000]) {
+    const scaled = weights.map((w) => w * scale);
+    if (scaled.every((w) => Math.abs(w - Math.round(w)) < 1e-9 && w < 2 ** 31)) return { weights: scaled.map(Math.round), rounded: false };
+  }
+  const max = Math.max(...weights);
+  const out = weights.map((w) => (w > 0 ? Math.max(1, Math.round((w / max) * 1000)) : 0));
+  return { weights: out, rounded: true };
+}
+
+interface Ref {
+  target: TargetConfig;
+  /** The public model whose targets these are (the upstream name defaults to it). */
+  owner: string;
+  priority: number;
+}
+
+export function routeObject(ctx: ExportContext): K8sObject {
+  const { profile: p, opts } = ctx;
+  const rules: Record<string, unknown>[] = [];
+  for (const [name, m] of Object.entries(p.models)) {
+    if (m.strategy !== 'weighted') {
+      ctx.warn(`models.${name}.strategy`, `${m.strategy} cannot be expressed: the cluster picks among the targets by weight`);
+    }
+    m.targets.forEach((t, i) => {
+      if (t.pricing) ctx.warn(`models.${name}.targets[${i}].pricing`, 'not exported: Envoy AI Gateway does not price tokens per target');
+    });
+    const fallbackRefs = (start: number): Ref[] =>
+      m.fallbacks.flatMap((f, k) => (p.models[f]?.targets ?? []).map((target) => ({ target, owner: f, priority: start + k })));
+    m.match?.forEach((rule, j) => {
+      const path = `models.${name}.match[${j}]`;
+      if (rule.when.tenant !== undefined) {
+        ctx.warn(
+          path,
+          `the match on tenant "${rule.when.tenant}" is not exported (a route cannot see who authenticated): ` +
+            `the cluster sends that tenant's requests to the model's own targets`,
+        );
+        return;
+      }
+      const extra = Object.entries(rule.when.headers ?? {}).map(([h, v]) => ({ type: 'Exact', name: h, value: v }));
+      rules.push(ruleFor(ctx, name, extra, [...rule.targets.map((target) => ({ target, owner: name, priority: 0 })), ...fallbackRefs(1)]));
+    });
+    rules.push(ruleFor(ctx, name, [], [...m.targets.map((target) => ({ target, owner: name, priority: 0 })), ...fallbackRefs(1)]));
+  }
+  const costs = needsTokenCosts(ctx) ? { llmRequestCosts: [{ metadataKey: TOTAL_TOKEN_KEY, type: 'TotalToken' }] } : {};
+  const comments: Record<string, string> = {
+    'spec.rules':
+      'One rule per public model. Fallback models are the next priority: Envoy moves there when the ' +
+      'priority-0 backends are unhealthy or a retry exhausts numAttemptsPerPriority (see the BackendTrafficPolicy). ' +
+      "timeouts.request 0s turns off Envoy AI Gateway's 60s deadline on the whole answer, which aigw does not have " +
+      '(it bounds the wait for headers and each silence); streamIdleTimeout is timeouts.idle.',
+  };
+  if (costs.llmRequestCosts) {
+    comments['spec.llmRequestCosts'] =
+      'Input + output tokens of each answer, stored as dynamic metadata after the response: the token rate limits read it.';
+  }
+  return {
+    value: {
+      apiVersion: AIGW_API,
+      kind: 'AIGatewayRoute',
+      metadata: ctx.metadata(opts.gateway),
+      spec: { parentRefs: [{ name: opts.gateway, kind: 'Gateway', group: GATEWAY_GROUP }], rules, ...costs },
+    },
+    comments,
+  };
+}
+
+function ruleFor(ctx: ExportContext, model: string, extraHeaders: object[], refs: Ref[]): Record<string, unknown> {
+  // Weights only compare within a priority: each group is made whole on its own.
+  const weights: number[] = [];
+  for (const p of [...new Set(refs.map((r) => r.priority))]) {
+    const group = refs.filter((r) => r.priority === p).map((r) => r.target.weight);
+    const w = integerWeights(group);
+    if (w.rounded) ctx.warn(`models.${model}`, `weights ${group.join('/')} rounded to ${w.weights.join('/')}`);
+    weights.push(...w.weights);
+  }
+  const anyFallback = refs.some((r) => r.priority > 0);
+  const backendRefs = refs.map((r, i) => {
+    const upstream = r.target.model ?? r.owner;
+    return {
+      name: ctx.backendLabel.get(r.target.backend) ?? r.target.backend,
+      weight: weights[i],
+      ...(anyFallback ? { priority: r.priority } : {}),
+      ...(upstream !== model ? { modelNameOverride: upstream } : {}),
+    };
+  });
+  const t = ctx.profile.timeouts;
+  return {
+    matches: [{ headers: [{ type: 'Exact', name: MODEL_HEADER, value: model }, ...extraHeaders] }],
+    backendRefs,
+    timeouts: { request: '0s' },
+    streamIdleTimeout: formatGatewayDuration(t.idle),
+  };
+}
+
+function needsTokenCosts(ctx: ExportContext): boolean {
+  return Object.values(ctx.profile.tenants ?? {}).some(
+    (t) => t.limits?.tpm !== undefined || Object.values(t.modelLimits ?? {}).some((l) => l.tpm !== undefined),
+  );
+}

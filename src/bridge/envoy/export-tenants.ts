@@ -1,0 +1,92 @@
+/**
+ * Tenants in the cluster: Envoy Gateway's apiKeyAuth with one client id per tenant, keys in a Secret
+ * (placeholders unless --include-secrets), and `forwardClientIDHeader` so the rate-limit rules can key on
+ * who authenticated. What apiKeyAuth cannot say (allow-lists, concurrency, budgets, …) is a warning.
+ */
+import { EG_API, GATEWAY_GROUP, TENANT_HEADER } from './api.js';
+import type { ExportContext, K8sObject } from './export-context.js';
+import { envVarFor } from './names.js';
+
+/** A tenant's client id: a valid Secret data key (letters, digits, `-`, `_`, `.`). */
+export function clientIdOf(tenant: string): string {
+  return tenant.replace(/[^A-Za-z0-9._-]/g, '-');
+}
+
+export function tenantObjects(ctx: ExportContext): K8sObject[] {
+  const { profile: p, opts } = ctx;
+  const tenants = Object.entries(p.tenants ?? {});
+  if (p.auth?.jwt) ctx.warn('auth.jwt', 'not exported: add a SecurityPolicy jwt provider; the export authenticates by API key only');
+  const keys: Record<string, string> = {};
+  for (const [name, t] of tenants) {
+    const at = `tenants.${name}`;
+    if (t.models) {
+      ctx.warn(`${at}.models`, `the allow-list is not exported: in the cluster ${name} can use every model`);
+    }
+    if (t.limits?.concurrency !== undefined) {
+      ctx.warn(
+        `${at}.limits.concurrency`,
+        `${t.limits.concurrency} cannot be expressed (Envoy has no per-client concurrency limit): ` +
+          'the cluster admits any number of simultaneous requests',
+      );
+    }
+    if (t.limits?.budget)
+      ctx.warn(`${at}.limits.budget`, 'not exported: Envoy AI Gateway has no spend budget; the cluster does not stop on cost');
+    for (const [m, l] of Object.entries(t.modelLimits ?? {})) {
+      if (l.concurrency !== undefined)
+        ctx.warn(`${at}.modelLimits.${m}.concurrency`, 'cannot be expressed: no per-client concurrency limit');
+    }
+    if (t.mtls) ctx.warn(`${at}.mtls`, 'not exported: the export identifies tenants by API key only');
+    if (t.keys.length === 0) continue;
+    const id = clientIdOf(name);
+    if (t.keys.length > 1) {
+      ctx.warn(
+        `${at}.keys`,
+        `${t.keys.length} keys, but apiKeyAuth keeps one key per client id: ` +
+          'only the first is exported, the others are refused by the cluster',
+      );
+    }
+    const key = t.keys[0]!;
+    if (key.startsWith('sha256:')) {
+      ctx.warn(
+        `${at}.keys[0]`,
+        'a sha256: digest cannot be exported (apiKeyAuth compares the plain key): the Secret holds a placeholder to replace',
+      );
+      keys[id] = `\${${envVarFor('tenant', id, 'key')}}`;
+    } else {
+      keys[id] = ctx.secretValue(key, ['tenants', name, 'keys', 0], envVarFor('tenant', id, 'key'));
+    }
+  }
+  if (Object.keys(keys).length === 0) return [];
+  const secret = `${opts.gateway}-tenant-keys`;
+  return [
+    {
+      value: {
+        apiVersion: EG_API,
+        kind: 'SecurityPolicy',
+        metadata: ctx.metadata(`${opts.gateway}-tenants`),
+        spec: {
+          targetRefs: [{ group: GATEWAY_GROUP, kind: 'HTTPRoute', name: opts.gateway }],
+          apiKeyAuth: {
+            credentialRefs: [{ group: '', kind: 'Secret', name: secret }],
+            extractFrom: [{ headers: ['authorization'] }, { headers: ['api-key'] }, { headers: ['x-api-key'] }],
+            forwardClientIDHeader: TENANT_HEADER,
+            sanitize: true,
+          },
+        },
+      },
+      comments: {
+        'spec.targetRefs': 'The HTTPRoute that Envoy AI Gateway generates from the AIGatewayRoute carries its name.',
+        'spec.apiKeyAuth.forwardClientIDHeader': `The tenant's name goes upstream in ${TENANT_HEADER}: the token rate limits key on it.`,
+        'spec.apiKeyAuth.sanitize': "The client's key never reaches a backend (as in aigw).",
+      },
+    },
+    {
+      value: { apiVersion: 'v1', kind: 'Secret', metadata: ctx.metadata(secret), type: 'Opaque', stringData: keys },
+      comments: {
+        stringData: ctx.opts.includeSecrets
+          ? 'Client id (the tenant) → its API key, real values (--include-secrets): keep this file out of version control.'
+          : 'Client id (the tenant) → its API key, as placeholders: fill them in (envsubst) or create the Secret yourself.',
+      },
+    },
+  ];
+}

@@ -1,0 +1,105 @@
+/**
+ * The BackendTrafficPolicy on the generated HTTPRoute: retries and priority failover (resilience.attempts),
+ * passive ejection, connect timeout, connection limits, consistent hashing on the sticky header, the
+ * request-size cap, and the tenants' rate limits.
+ */
+import { formatSize } from '../../core/units.js';
+import { EG_API, GATEWAY_GROUP } from './api.js';
+import type { ExportContext, K8sObject } from './export-context.js';
+import { bufferLimitFor } from './export-gateway.js';
+import { rateLimitRules } from './export-limits.js';
+import { formatGatewayDuration, formatQuantity } from './k8s-units.js';
+
+export function trafficObject(ctx: ExportContext): K8sObject {
+  const { profile: p, opts } = ctx;
+  const r = p.resilience;
+  const t = p.timeouts;
+  const spec: Record<string, unknown> = {
+    targetRefs: [{ group: GATEWAY_GROUP, kind: 'HTTPRoute', name: opts.gateway }],
+  };
+  const comments: Record<string, string> = {
+    'spec.targetRefs': 'The HTTPRoute that Envoy AI Gateway generates from the AIGatewayRoute carries its name.',
+  };
+
+  // aigw tries a model's targets, then each fallback's; Envoy retries within a priority, then moves on.
+  const groupSize = Math.max(1, ...Object.values(p.models).map((m) => m.targets.filter((x) => x.weight > 0).length));
+  spec.retry = {
+    numRetries: r.attempts - 1,
+    numAttemptsPerPriority: Math.min(groupSize, r.attempts),
+    retryOn: {
+      triggers: ['connect-failure', 'reset-before-request', 'retriable-status-codes'],
+      httpStatusCodes: [429, 500, 502, 503, 504],
+    },
+  };
+  comments['spec.retry'] =
+    `resilience.attempts (${r.attempts}): aigw fails over on connect errors, 429 and 5xx before the first byte, ` +
+    "trying the model's other targets before its fallbacks (the next priority).";
+
+  spec.healthCheck = {
+    passive: {
+      consecutive5XxErrors: r.consecutiveFailures,
+      consecutiveLocalOriginFailures: r.consecutiveFailures,
+      baseEjectionTime: formatGatewayDuration(r.cooldown),
+      maxEjectionPercent: 100,
+    },
+  };
+  comments['spec.healthCheck.passive'] =
+    'resilience.consecutiveFailures and cooldown; aigw may eject every backend (then 503 no_healthy_backend), hence 100%.';
+  if (ctx.written('resilience', 'maxCooldown')) {
+    ctx.warn('resilience.maxCooldown', "not exported: Envoy lengthens each ejection by cooldown (up to Envoy's own 300s cap)");
+  }
+  if (ctx.written('resilience', 'retryAfterCap')) {
+    ctx.warn('resilience.retryAfterCap', "not exported: Envoy does not wait for a backend's retry-after before retrying");
+  }
+
+  spec.timeout = { tcp: { connectTimeout: formatGatewayDuration(t.connect) } };
+  if (t.firstByte !== t.idle) {
+    ctx.warn(
+      'timeouts.firstByte',
+      `the cluster waits at most timeouts.idle (${formatGatewayDuration(t.idle)}) for a backend's first byte, not ` +
+        `${formatGatewayDuration(t.firstByte)} (Envoy's stream idle timeout also covers the wait for headers)`,
+    );
+  }
+
+  const conns = new Set(Object.values(p.backends).map((b) => b.pool.connections ?? b.maxConnections));
+  const queues = new Set(Object.values(p.backends).map((b) => b.pool.queue));
+  if (conns.size > 1 || queues.size > 1) {
+    ctx.warn('backends.*.maxConnections', 'backends differ in connection limits: the cluster applies the largest to every backend');
+  }
+  if (conns.size) {
+    spec.circuitBreaker = { maxConnections: Math.max(...conns), maxPendingRequests: Math.max(...queues) };
+    comments['spec.circuitBreaker'] = 'backends.*.maxConnections and pool.queue (requests beyond both get 503).';
+  }
+  for (const name of Object.keys(p.backends)) {
+    if (ctx.written('backends', name, 'pool', 'queueTimeout')) {
+      ctx.warn(`backends.${name}.pool.queueTimeout`, 'not exported: Envoy bounds a queued request only by the route timeouts');
+    }
+  }
+
+  const sticky = [...new Set(Object.values(p.models).flatMap((m) => (m.sticky ? [m.sticky.header] : [])))];
+  if (sticky.length) {
+    spec.loadBalancer = { type: 'ConsistentHash', consistentHash: { type: 'Header', header: { name: sticky[0] } } };
+    comments['spec.loadBalancer'] = `models.*.sticky: requests with the same ${sticky[0]} go to the same endpoint of a backend.`;
+    ctx.warn(
+      'models.*.sticky',
+      "Envoy's consistent hash picks an endpoint within each backend; which of a model's weighted targets serves a " +
+        'request is still drawn at random, so a session can move between targets',
+    );
+    if (sticky.length > 1) ctx.warn('models.*.sticky', `one hash header per route: ${sticky.slice(1).join(', ')} not exported`);
+  }
+
+  const buffer = bufferLimitFor(ctx).bytes;
+  if (p.limits.maxRequestBytes < buffer) {
+    spec.requestBuffer = { limit: formatQuantity(p.limits.maxRequestBytes) };
+    comments['spec.requestBuffer'] = `limits.maxRequestBytes (${formatSize(p.limits.maxRequestBytes)}): larger request bodies get 413.`;
+  }
+
+  const rules = rateLimitRules(ctx);
+  if (rules.length) {
+    spec.rateLimit = { type: 'Global', global: { rules } };
+    comments['spec.rateLimit'] =
+      "tenants.*.limits: needs Envoy Gateway's global rate limit service (Redis). Token rules cost 0 on the request " +
+      "and the answer's total tokens (llmRequestCosts) after it; request rules cost 1 each.";
+  }
+  return { value: { apiVersion: EG_API, kind: 'BackendTrafficPolicy', metadata: ctx.metadata(`${opts.gateway}-traffic`), spec }, comments };
+}

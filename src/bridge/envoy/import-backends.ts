@@ -1,0 +1,168 @@
+/**
+ * AIServiceBackend (+ its Backend, BackendTLSPolicy, BackendSecurityPolicy and Secret) → `backends.NAME`:
+ * the URL from the endpoint (https when a TLS policy applies), the kind from the schema, the key as `${VAR}` —
+ * named after the Secret, or taken from it when it is itself an envsubst `${VAR}`. Secret values are never copied.
+ */
+import type { ImportContext, Raw } from './import-context.js';
+import type { Manifest } from './manifests.js';
+import { envVarFor, wholeEnvRef } from './names.js';
+
+const KINDS: Record<string, string> = { OpenAI: 'openai', Anthropic: 'anthropic', AzureOpenAI: 'azure-openai' };
+const KEY_TYPES: Record<string, string> = { APIKey: 'apiKey', AnthropicAPIKey: 'anthropicAPIKey', AzureAPIKey: 'azureAPIKey' };
+
+const obj = (v: unknown): Raw => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Raw) : {});
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/** Whether a policy's targetRefs name this object. */
+export function targets(policy: Manifest, kind: string, name: string): boolean {
+  const spec = obj(policy.value.spec);
+  const refs = Array.isArray(spec.targetRefs) ? spec.targetRefs : spec.targetRef ? [spec.targetRef] : [];
+  return refs.some((r) => obj(r).kind === kind && obj(r).name === name);
+}
+
+/** Imports every AIServiceBackend it can; returns `namespace/name` → the profile's backend name. */
+export function importBackends(ctx: ImportContext): Map<string, string> {
+  const names = new Map<string, string>();
+  const all = ctx.ofKind('AIServiceBackend');
+  for (const asb of all) {
+    const spec = obj(asb.value.spec);
+    const schemaName = str(obj(spec.schema).name) ?? 'OpenAI';
+    const kind = KINDS[schemaName];
+    if (!kind) {
+      ctx.warn(
+        asb,
+        ['spec', 'schema', 'name'],
+        `schema ${schemaName} is not an API aigw speaks (OpenAI, Anthropic, AzureOpenAI): backend skipped`,
+      );
+      ctx.skip(asb, `schema ${schemaName} is not supported`);
+      ctx.use(asb, ['spec']);
+      continue;
+    }
+    const clash = all.some((o) => o !== asb && o.name === asb.name);
+    const name = clash ? `${asb.namespace}/${asb.name}` : asb.name;
+    const at = ['backends', name];
+    const url = urlOf(ctx, asb, kind);
+    if (url === undefined) {
+      ctx.skip(asb, 'no usable endpoint');
+      continue;
+    }
+    ctx.set([...at, 'url'], url.url, url.from);
+    ctx.origin.set(`backends.${name}`, asb.at([]));
+    if (kind !== 'openai') ctx.set([...at, 'kind'], kind, { m: asb, path: ['spec', 'schema', 'name'] });
+    else ctx.use(asb, ['spec', 'schema', 'name']);
+    if (kind === 'azure-openai' && str(obj(spec.schema).version)) {
+      ctx.set([...at, 'apiVersion'], obj(spec.schema).version, { m: asb, path: ['spec', 'schema', 'version'] });
+    }
+    const set = obj(spec.headerMutation).set;
+    if (Array.isArray(set) && set.length) {
+      const headers: Record<string, string> = {};
+      set.forEach((h, i) => {
+        if (str(obj(h).name) && typeof obj(h).value === 'string') {
+          headers[obj(h).name as string] = obj(h).value as string;
+          ctx.use(asb, ['spec', 'headerMutation', 'set', i]);
+        }
+      });
+      ctx.set([...at, 'headers'], headers, { m: asb, path: ['spec', 'headerMutation', 'set'] });
+    }
+    ctx.use(asb, ['spec', 'backendRef']);
+    importKey(ctx, asb, name);
+    names.set(`${asb.namespace}/${asb.name}`, name);
+  }
+  return names;
+}
+
+function urlOf(
+  ctx: ImportContext,
+  asb: Manifest,
+  kind: string,
+): { url: string; from: { m: Manifest; path: (string | number)[] } } | undefined {
+  const spec = obj(asb.value.spec);
+  const ref = obj(spec.backendRef);
+  const refName = str(ref.name) ?? '';
+  const ns = str(ref.namespace) ?? asb.namespace;
+  const prefix = pathFromPrefix(ctx, asb, kind);
+  if (str(ref.kind) === 'Service' || (ref.group === '' && ref.kind === undefined)) {
+    const port = typeof ref.port === 'number' ? ref.port : 80;
+    return { url: `http://${refName}.${ns}.svc.cluster.local:${port}${prefix}`, from: { m: asb, path: ['spec', 'backendRef'] } };
+  }
+  const backend = ctx.find('Backend', refName, ns);
+  if (!backend) {
+    const v = envVarFor('backend', refName, 'url');
+    ctx.warn(asb, ['spec', 'backendRef', 'name'], `Backend ${ns}/${refName} is not among the files: the URL is read from \${${v}}`);
+    return { url: `\${${v}}`, from: { m: asb, path: ['spec', 'backendRef'] } };
+  }
+  const bspec = obj(backend.value.spec);
+  const endpoints = Array.isArray(bspec.endpoints) ? bspec.endpoints : [];
+  if (endpoints.length > 1) ctx.warn(backend, ['spec', 'endpoints'], `${endpoints.length} endpoints: aigw sends to the first one only`);
+  const e = obj(endpoints[0]);
+  const addr = e.fqdn ? obj(e.fqdn) : e.ip ? obj(e.ip) : undefined;
+  const host = str(addr?.hostname) ?? str(addr?.address);
+  if (!addr || !host) {
+    ctx.warn(backend, ['spec', 'endpoints'], 'no fqdn or ip endpoint (unix sockets are not supported): backend skipped');
+    return undefined;
+  }
+  ctx.use(backend, ['spec', 'endpoints']);
+  const tlsPolicy = ctx.ofKind('BackendTLSPolicy').find((p) => p.namespace === backend.namespace && targets(p, 'Backend', backend.name));
+  const tls = tlsPolicy !== undefined || bspec.tls !== undefined;
+  if (tlsPolicy) ctx.use(tlsPolicy, ['spec']);
+  if (bspec.tls) ctx.use(backend, ['spec', 'tls']);
+  const port = typeof addr.port === 'number' && addr.port >= 0 ? addr.port : tls ? 443 : 80;
+  const h = host.includes(':') ? `[${host}]` : host;
+  return { url: `${tls ? 'https' : 'http'}://${h}:${port}${prefix}`, from: { m: backend, path: ['spec', 'endpoints', 0] } };
+}
+
+/** aigw appends `/v1/...` to a backend's URL: a schema prefix ending in /v1 becomes the URL's path. */
+function pathFromPrefix(ctx: ImportContext, asb: Manifest, kind: string): string {
+  const prefix = str(obj(obj(asb.value.spec).schema).prefix);
+  if (prefix === undefined) return '';
+  ctx.use(asb, ['spec', 'schema', 'prefix']);
+  const p = `/${prefix.replace(/^\/+|\/+$/g, '')}`;
+  if (p === '/v1') return '';
+  if (p.endsWith('/v1')) return p.slice(0, -3);
+  ctx.warn(
+    asb,
+    ['spec', 'schema', 'prefix'],
+    `prefix ${prefix} does not end in /v1: aigw would call ${p}/v1/${kind === 'anthropic' ? 'messages' : 'chat/completions'}, not ${p}/…`,
+  );
+  return p;
+}
+
+function importKey(ctx: ImportContext, asb: Manifest, name: string): void {
+  for (const bsp of ctx.ofKind('BackendSecurityPolicy')) {
+    if (bsp.namespace !== asb.namespace || !targets(bsp, 'AIServiceBackend', asb.name)) continue;
+    const spec = obj(bsp.value.spec);
+    const type = str(spec.type) ?? '';
+    const field = KEY_TYPES[type];
+    ctx.use(bsp, ['spec', 'targetRefs'], ['spec', 'type']);
+    if (!field) {
+      ctx.warn(bsp, ['spec', 'type'], `credentials of type ${type} are not supported: the backend gets no key from aigw`);
+      ctx.use(bsp, ['spec']);
+      continue;
+    }
+    const ref = obj(obj(spec[field]).secretRef);
+    const secretName = str(ref.name) ?? '';
+    const secret = ctx.find('Secret', secretName, str(ref.namespace) ?? bsp.namespace);
+    const value = secret ? secretValue(secret, 'apiKey') : undefined;
+    const variable = (value !== undefined ? wholeEnvRef(value) : undefined) ?? envVarFor(secretName);
+    if (secret) {
+      ctx.use(secret, []);
+      if (value !== undefined && !wholeEnvRef(value)) {
+        ctx.warn(secret, ['stringData'], `the key is not copied into the profile: set \${${variable}} in the environment`);
+      }
+    }
+    ctx.set(['backends', name, 'apiKey'], `\${${variable}}`, { m: bsp, path: ['spec', field] });
+  }
+}
+
+/** A Secret's value for a key, from stringData or (base64) data. */
+export function secretValue(secret: Manifest, key: string): string | undefined {
+  const s = obj(secret.value.stringData)[key];
+  if (typeof s === 'string') return s;
+  const d = obj(secret.value.data)[key];
+  return typeof d === 'string' ? Buffer.from(d, 'base64').toString('utf8') : undefined;
+}
+
+/** Every key a Secret holds (stringData and data). */
+export function secretKeys(secret: Manifest): string[] {
+  return [...new Set([...Object.keys(obj(secret.value.stringData)), ...Object.keys(obj(secret.value.data))])];
+}

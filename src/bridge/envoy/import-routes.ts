@@ -1,0 +1,237 @@
+/**
+ * AIGatewayRoute rules → `models`: a rule matching `x-ai-eg-model` exactly is a public model; its
+ * priority-0 backendRefs are the targets (weights kept), each later priority a fallback model (an existing
+ * model with the same targets, else a new `MODEL:priority-N`); `modelNameOverride` is the target's model;
+ * other header matches become `match` rules. What aigw cannot route (regular expressions, catch-alls) is a warning.
+ */
+import type { KeyPath } from '../../profile/problems.js';
+import { MODEL_HEADER } from './api.js';
+import type { ImportContext, Raw } from './import-context.js';
+import { parseGatewayDuration } from './k8s-units.js';
+import type { Manifest } from './manifests.js';
+
+const obj = (v: unknown): Raw => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Raw) : {});
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+
+interface Target {
+  backend: string;
+  /** The model name sent upstream. */
+  upstream: string;
+  weight: number;
+  path: KeyPath;
+}
+
+interface Entry {
+  route: Manifest;
+  rule: number;
+  model: string;
+  headers: Record<string, string>;
+  /** Targets by priority, lowest priority number first. */
+  groups: Target[][];
+}
+
+export interface RouteTiming {
+  /** Per rule: the overall deadline (0 = none) and the stream idle timeout, with where they came from. */
+  requestMs: number;
+  idleMs: number;
+  m: Manifest;
+  rule: number;
+}
+
+/** A regular expression that only spells out literal names (`^(a|b)$`, `gpt-4o`): those names, else undefined. */
+export function literalNames(re: string): string[] | undefined {
+  let body = re.startsWith('^') ? re.slice(1) : re;
+  if (body.endsWith('$') && !body.endsWith('\\$')) body = body.slice(0, -1);
+  const group = /^\((?:\?:)?([^()]*)\)$/.exec(body);
+  const names: string[] = [];
+  for (const alt of (group ? group[1]! : body).split('|')) {
+    // Plain name characters and escaped punctuation only: no wildcard, class or quantifier.
+    if (!/^(?:[A-Za-z0-9_:/-]|\\[.\-/:_])+$/.test(alt)) return undefined;
+    names.push(alt.replace(/\\(.)/g, '$1'));
+  }
+  return names;
+}
+
+export function importRoutes(ctx: ImportContext, backends: ReadonlyMap<string, string>): RouteTiming[] {
+  const entries: Entry[] = [];
+  const timing: RouteTiming[] = [];
+  for (const route of ctx.ofKind('AIGatewayRoute')) {
+    ctx.use(route, ['spec', 'parentRefs']);
+    list(obj(route.value.spec).rules).forEach((r, i) => {
+      const rule = obj(r);
+      const base: KeyPath = ['spec', 'rules', i];
+      const groups = groupsOf(ctx, route, rule, base, backends);
+      const t = obj(rule.timeouts);
+      if (t.request !== undefined) ctx.use(route, [...base, 'timeouts', 'request']);
+      if (rule.streamIdleTimeout !== undefined) ctx.use(route, [...base, 'streamIdleTimeout']);
+      timing.push({
+        requestMs: t.request === undefined ? -1 : (parseGatewayDuration(t.request) ?? -1),
+        idleMs: rule.streamIdleTimeout === undefined ? -1 : (parseGatewayDuration(rule.streamIdleTimeout) ?? -1),
+        m: route,
+        rule: i,
+      });
+      const matches = list(rule.matches);
+      if (matches.length === 0) {
+        ctx.warn(route, base, `a rule without matches takes every model: aigw routes named models only, so it is not imported`);
+        ctx.use(route, base);
+        return;
+      }
+      matches.forEach((mt, j) => {
+        const at: KeyPath = [...base, 'matches', j];
+        const headers: Record<string, string> = {};
+        let models: string[] | undefined;
+        let ok = true;
+        list(obj(mt).headers).forEach((h, k) => {
+          const hd = obj(h);
+          const name = String(hd.name ?? '').toLowerCase();
+          const value = String(hd.value ?? '');
+          const type = hd.type ?? 'Exact';
+          if (name === MODEL_HEADER) {
+            models = type === 'Exact' ? [value] : literalNames(value);
+            if (!models) {
+              ctx.warn(
+                route,
+                [...at, 'headers', k],
+                `model ${type} ${JSON.stringify(value)}: aigw routes exact model names, ` +
+                  'so this match is not imported (add the names as models)',
+              );
+              ok = false;
+            }
+          } else if (type === 'Exact') headers[name] = value;
+          else {
+            ctx.warn(
+              route,
+              [...at, 'headers', k],
+              `a ${String(type)} match on ${name} cannot be expressed (aigw matches headers exactly): not imported`,
+            );
+            ok = false;
+          }
+        });
+        const other = Object.keys(obj(mt)).filter((k) => k !== 'headers');
+        if (other.length) {
+          ctx.warn(route, at, `matches on ${other.join(', ')} cannot be expressed (aigw routes on the model and headers): not imported`);
+          ok = false;
+        }
+        if (ok && !models) ctx.warn(route, at, `no ${MODEL_HEADER} match: aigw routes named models only, so this match is not imported`);
+        ctx.use(route, at);
+        if (!ok || !models) return;
+        for (const model of models) entries.push({ route, rule: i, model, headers, groups });
+      });
+    });
+  }
+  build(ctx, entries);
+  return timing;
+}
+
+function groupsOf(ctx: ImportContext, route: Manifest, rule: Raw, base: KeyPath, backends: ReadonlyMap<string, string>): Target[][] {
+  const byPriority = new Map<number, Target[]>();
+  list(rule.backendRefs).forEach((r, k) => {
+    const ref = obj(r);
+    const path: KeyPath = [...base, 'backendRefs', k];
+    const key = `${String(ref.namespace ?? route.namespace)}/${String(ref.name)}`;
+    const backend = backends.get(key);
+    ctx.use(route, [...path, 'name'], [...path, 'namespace'], [...path, 'weight'], [...path, 'priority'], [...path, 'modelNameOverride']);
+    if (ref.kind !== undefined && ref.kind !== 'AIServiceBackend') {
+      ctx.warn(route, [...path, 'kind'], `a ${String(ref.kind)} backend cannot be imported: this reference is dropped`);
+      ctx.use(route, [...path, 'kind'], [...path, 'group']);
+      return;
+    }
+    if (!backend) {
+      ctx.warn(route, path, `AIServiceBackend ${key} is not among the files (or was skipped): this reference is dropped`);
+      return;
+    }
+    const priority = typeof ref.priority === 'number' ? ref.priority : 0;
+    const t: Target = {
+      backend,
+      upstream: typeof ref.modelNameOverride === 'string' ? ref.modelNameOverride : '',
+      weight: typeof ref.weight === 'number' ? ref.weight : 1,
+      path,
+    };
+    byPriority.set(priority, [...(byPriority.get(priority) ?? []), t]);
+  });
+  return [...byPriority.entries()].sort(([a], [b]) => a - b).map(([, g]) => g);
+}
+
+/** A target as the profile writes it; `model` only when the upstream name differs from the public one. */
+function targetValue(t: Target, publicName: string, clientModel: string): Raw {
+  const upstream = t.upstream || clientModel;
+  return { backend: t.backend, ...(upstream !== publicName ? { model: upstream } : {}), weight: t.weight };
+}
+
+function sameTargets(a: Raw[], b: Raw[], aName: string, bName: string): boolean {
+  const norm = (ts: Raw[], name: string) => {
+    const total = ts.reduce((s, t) => s + Number(t.weight), 0) || 1;
+    return ts.map((t) => `${String(t.backend)}|${String(t.model ?? name)}|${(Number(t.weight) / total).toFixed(6)}`).sort();
+  };
+  return JSON.stringify(norm(a, aName)) === JSON.stringify(norm(b, bName));
+}
+
+function build(ctx: ImportContext, entries: Entry[]): void {
+  const models = new Map<string, { targets?: Raw[]; match?: Raw[]; primary?: Entry }>();
+  for (const e of entries) {
+    const rulePath: KeyPath = ['spec', 'rules', e.rule];
+    if (e.groups.length === 0) {
+      ctx.warn(e.route, [...rulePath, 'backendRefs'], `model ${e.model}: no backend left to route to, so it is not imported`);
+      continue;
+    }
+    const primary = e.groups[0]!.map((t) => targetValue(t, e.model, e.model));
+    const m = models.get(e.model) ?? {};
+    e.groups[0]!.forEach((t, i) => {
+      if (!m.targets && !Object.keys(e.headers).length) ctx.origin.set(`models.${e.model}.targets[${i}]`, e.route.at(t.path));
+    });
+    models.set(e.model, m);
+    ctx.origin.set(`models.${e.model}`, e.route.at(rulePath));
+    if (Object.keys(e.headers).length) {
+      m.match = [...(m.match ?? []), { when: { headers: e.headers }, targets: primary }];
+      if (e.groups.length > 1) {
+        ctx.warn(
+          e.route,
+          [...rulePath, 'backendRefs'],
+          "priorities under a header match cannot be expressed (aigw's fallbacks belong to the model): only priority 0 is imported",
+        );
+      }
+    } else if (m.targets) {
+      ctx.warn(e.route, rulePath, `model ${e.model} is already routed by an earlier rule: this one is not imported`);
+    } else {
+      m.targets = primary;
+      m.primary = e;
+    }
+  }
+  // Fallbacks last, so a priority group equal to another model's targets can name that model.
+  const out: Record<string, Raw> = {};
+  for (const [name, m] of models) {
+    if (!m.targets) {
+      const e = entries.find((x) => x.model === name)!;
+      ctx.warn(
+        e.route,
+        ['spec', 'rules', e.rule],
+        `model ${name} is only routed under header matches: aigw needs default targets, so requests without those headers ` +
+          "go to the first match's targets (the cluster answers 404)",
+      );
+    }
+    out[name] = { targets: m.targets ?? m.match![0]!.targets, ...(m.match ? { match: m.match } : {}) };
+    const e = m.primary;
+    if (!e || e.groups.length < 2) continue;
+    const fallbacks: string[] = [];
+    e.groups.slice(1).forEach((g, k) => {
+      const asProfile = g.map((t) => targetValue(t, name, name));
+      const same = [...models].find(([other, om]) => other !== name && om.targets && sameTargets(om.targets, asProfile, other, name));
+      if (same) {
+        fallbacks.push(same[0]);
+        return;
+      }
+      const synth = `${name}:priority-${k + 1}`;
+      out[synth] = { targets: g.map((t) => targetValue(t, synth, name)) };
+      ctx.origin.set(`models.${synth}`, e.route.at(g[0]!.path));
+      fallbacks.push(synth);
+      ctx.warn(
+        e.route,
+        g[0]!.path,
+        `priority ${k + 1} of ${name} becomes the fallback model ${synth} (aigw falls back by model), ` +
+          'which clients can also call by that name',
+      );
+    });
+    out[name]!.fallbacks = fallbacks;
+  }
+  ctx.profile.models = out;
+}

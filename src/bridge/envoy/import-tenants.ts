@@ -1,0 +1,199 @@
+/**
+ * SecurityPolicy apiKeyAuth → `tenants` (one per client id in its Secrets, keys as `${VAR}`), and the
+ * BackendTrafficPolicy's rate-limit rules keyed on the forwarded client id → tenant `tpm` (total tokens from
+ * llmRequestCosts, charged after the answer) and `rpm`, per model under `modelLimits`. Rules that key on
+ * anything else — a header the client sets itself, a source address, input or output tokens alone — are warnings.
+ */
+import { COST_NAMESPACE, MODEL_HEADER } from './api.js';
+import { secretKeys, secretValue } from './import-backends.js';
+import type { ImportContext, Raw } from './import-context.js';
+import { policiesFor, profileDuration } from './import-traffic.js';
+import type { Manifest } from './manifests.js';
+import { envVarFor, wholeEnvRef } from './names.js';
+
+const obj = (v: unknown): Raw => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Raw) : {});
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+
+const KEY_HEADERS = new Set(['authorization', 'api-key', 'x-api-key']);
+const UNIT_MS: Record<string, number> = {
+  Second: 1000,
+  Minute: 60_000,
+  Hour: 3_600_000,
+  Day: 86_400_000,
+  Month: 30 * 86_400_000,
+  Year: 365 * 86_400_000,
+};
+
+/** A tenant name the profile accepts, from a client id (a Secret key may start with `.`, `-` or `_`). */
+function tenantName(clientId: string): string {
+  return /^[A-Za-z0-9]/.test(clientId) ? clientId : `t${clientId}`;
+}
+
+export function importTenants(ctx: ImportContext): void {
+  let tenantHeader: string | undefined;
+  const tenants = new Set<string>();
+  for (const sp of policiesFor(ctx, 'SecurityPolicy')) {
+    const auth = obj(obj(sp.value.spec).apiKeyAuth);
+    if (!obj(sp.value.spec).apiKeyAuth) continue;
+    ctx.use(sp, ['spec', 'targetRefs'], ['spec', 'apiKeyAuth', 'sanitize']);
+    list(auth.extractFrom).forEach((e, i) => {
+      const from = obj(e);
+      const headers = list(from.headers).map((h) => String(h).toLowerCase());
+      if (headers.every((h) => KEY_HEADERS.has(h)) && !from.cookies && !from.params) ctx.use(sp, ['spec', 'apiKeyAuth', 'extractFrom', i]);
+      else {
+        ctx.warn(sp, ['spec', 'apiKeyAuth', 'extractFrom', i], 'aigw reads keys from Authorization: Bearer, api-key and x-api-key only');
+        ctx.use(sp, ['spec', 'apiKeyAuth', 'extractFrom', i]);
+      }
+    });
+    if (typeof auth.forwardClientIDHeader === 'string') {
+      tenantHeader = auth.forwardClientIDHeader.toLowerCase();
+      ctx.use(sp, ['spec', 'apiKeyAuth', 'forwardClientIDHeader']);
+    }
+    list(auth.credentialRefs).forEach((r, i) => {
+      const ref = obj(r);
+      const path = ['spec', 'apiKeyAuth', 'credentialRefs', i];
+      ctx.use(sp, path);
+      const secret = ctx.find('Secret', String(ref.name), typeof ref.namespace === 'string' ? ref.namespace : sp.namespace);
+      if (!secret) {
+        ctx.warn(
+          sp,
+          path,
+          `Secret ${String(ref.name)} is not among the files: its client ids (the tenants) and their keys are not imported`,
+        );
+        return;
+      }
+      ctx.use(secret, []);
+      for (const id of secretKeys(secret)) {
+        const name = tenantName(id);
+        const value = secretValue(secret, id) ?? '';
+        const variable = wholeEnvRef(value) ?? envVarFor('tenant', id, 'key');
+        if (!wholeEnvRef(value)) ctx.warn(secret, ['stringData', id], `the key is not copied into the profile: set \${${variable}}`);
+        ctx.set(['tenants', name, 'keys'], [`\${${variable}}`], { m: secret, path: ['stringData', id] });
+        tenants.add(name);
+      }
+    });
+  }
+  importRateLimits(ctx, tenantHeader, tenants);
+}
+
+interface Limit {
+  tenant: string | '*';
+  model?: string;
+  kind: 'tpm' | 'rpm';
+  amount: number;
+  unitMs: number;
+  m: Manifest;
+  path: (string | number)[];
+}
+
+/** llmRequestCosts of every imported route: metadata key → cost type. */
+function costTypes(ctx: ImportContext): Map<string, { type: string; m: Manifest; path: (string | number)[] }> {
+  const out = new Map<string, { type: string; m: Manifest; path: (string | number)[] }>();
+  for (const r of ctx.ofKind('AIGatewayRoute')) {
+    list(obj(r.value.spec).llmRequestCosts).forEach((c, i) => {
+      out.set(String(obj(c).metadataKey), { type: String(obj(c).type), m: r, path: ['spec', 'llmRequestCosts', i] });
+    });
+  }
+  return out;
+}
+
+/** One rate-limit rule as a tenant limit, or why it does not map. */
+function ruleLimit(
+  rule: Raw,
+  tenantHeader: string | undefined,
+  costs: ReturnType<typeof costTypes>,
+  use: (m: Manifest, path: (string | number)[]) => void,
+): Omit<Limit, 'm' | 'path'> | string {
+  if (rule.shadowMode === true) return 'a shadow-mode rule only counts';
+  const selectors = list(rule.clientSelectors).map(obj);
+  const sel = selectors[0];
+  if (selectors.length !== 1 || !sel || Object.keys(sel).some((k) => k !== 'headers')) {
+    return 'aigw limits tenants (and models); this rule selects clients by something else';
+  }
+  let tenant: string | undefined;
+  let model: string | undefined;
+  for (const h of list(sel.headers).map(obj)) {
+    const name = String(h.name ?? '').toLowerCase();
+    const type = h.type ?? 'Exact';
+    if (h.invert === true) return 'an inverted match has no equivalent';
+    if (tenantHeader && name === tenantHeader && type === 'Exact') tenant = tenantName(String(h.value));
+    else if (tenantHeader && name === tenantHeader && type === 'Distinct') tenant = '*';
+    else if (name === MODEL_HEADER && type === 'Exact') model = String(h.value);
+    else {
+      return tenantHeader
+        ? `it keys on ${name} (${String(type)}); aigw's tenants are who authenticated (${tenantHeader})`
+        : `it keys on ${name}, a header the client sets; aigw's tenants are API keys (no SecurityPolicy apiKeyAuth among the files)`;
+    }
+  }
+  if (!tenant) return 'no tenant selector: aigw has no limit shared by every client';
+  const response = obj(obj(rule.cost).response);
+  const request = obj(obj(rule.cost).request);
+  let kind: 'tpm' | 'rpm' = 'rpm';
+  if (response.from === 'Metadata') {
+    const md = obj(response.metadata);
+    const cost = costs.get(String(md.key));
+    if (md.namespace !== COST_NAMESPACE || !cost) return `the cost ${String(md.key)} is not one of the route's llmRequestCosts`;
+    if (cost.type !== 'TotalToken') return `a limit on ${cost.type} alone; aigw's tpm counts input + output tokens (TotalToken)`;
+    use(cost.m, cost.path);
+    kind = 'tpm';
+  } else if (rule.cost !== undefined && !(request.from === 'Number' && (request.number ?? 1) === 1 && response.from === undefined)) {
+    return 'a request cost other than 1 has no equivalent';
+  }
+  const limit = obj(rule.limit);
+  const unitMs = UNIT_MS[String(limit.unit)];
+  if (typeof limit.requests !== 'number' || !unitMs) return 'no limit';
+  return { tenant, ...(model ? { model } : {}), kind, amount: limit.requests, unitMs };
+}
+
+function importRateLimits(ctx: ImportContext, tenantHeader: string | undefined, tenants: ReadonlySet<string>): void {
+  const costs = costTypes(ctx);
+  const limits: Limit[] = [];
+  for (const btp of policiesFor(ctx, 'BackendTrafficPolicy')) {
+    const rl = obj(obj(btp.value.spec).rateLimit);
+    for (const scope of ['global', 'local'] as const) {
+      for (const [i, r] of list(obj(rl[scope]).rules).entries()) {
+        const path = ['spec', 'rateLimit', scope, 'rules', i];
+        ctx.use(btp, path, ['spec', 'rateLimit', 'type']);
+        const l = ruleLimit(obj(r), tenantHeader, costs, (m, p) => ctx.use(m, p));
+        if (typeof l === 'string') {
+          ctx.warn(btp, path, `not mapped: ${l}`);
+          continue;
+        }
+        if (scope === 'local') ctx.warn(btp, path, 'a local limit counts per Envoy replica; aigw counts per gateway (or per Redis store)');
+        limits.push({ ...l, m: btp, path });
+      }
+    }
+  }
+  if (limits.length === 0) return;
+  const preferred = limits.find((l) => l.unitMs <= 86_400_000)?.unitMs ?? 60_000;
+  if (preferred !== 60_000) {
+    ctx.set(['limits', 'rateWindow'], profileDuration(preferred), { m: limits[0]!.m, path: [...limits[0]!.path, 'limit', 'unit'] });
+  }
+  const exact = new Set(limits.filter((l) => l.tenant !== '*').map((l) => `${l.tenant}|${l.model ?? ''}|${l.kind}`));
+  for (const l of limits) {
+    let amount = l.amount;
+    if (l.unitMs !== preferred) {
+      amount = Math.floor((l.amount * preferred) / l.unitMs);
+      ctx.warn(l.m, [...l.path, 'limit'], `converted to ${amount} per ${profileDuration(preferred)} (aigw has one window for every limit)`);
+    }
+    const who = l.tenant === '*' ? [...tenants].filter((t) => !exact.has(`${t}|${l.model ?? ''}|${l.kind}`)) : [l.tenant];
+    if (l.tenant !== '*' && !tenants.has(l.tenant)) {
+      ctx.warn(l.m, l.path, `client id ${l.tenant} is not a key in the apiKeyAuth Secrets among the files: not mapped`);
+      continue;
+    }
+    if (l.model && !obj(ctx.profile.models)[l.model]) {
+      ctx.warn(l.m, l.path, `model ${l.model} is not among the imported models: not mapped`);
+      continue;
+    }
+    for (const t of who) {
+      const at = l.model ? ['tenants', t, 'modelLimits', l.model, l.kind] : ['tenants', t, 'limits', l.kind];
+      ctx.set(at, amount, { m: l.m, path: [...l.path, 'limit', 'requests'] });
+    }
+  }
+  ctx.warn(
+    limits[0]!.m,
+    limits[0]!.path,
+    'Envoy charges tokens after each answer in fixed windows; aigw reserves before admitting (sliding window), ' +
+      'so it admits less than the cluster under bursts',
+  );
+}

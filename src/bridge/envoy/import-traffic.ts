@@ -1,0 +1,224 @@
+/**
+ * The policies around the routes → the profile's limits, timeouts and resilience: the Gateway's effective
+ * buffer (ClientTrafficPolicy bufferLimit, Envoy Gateway's 32 KiB when none) as a buffered response limit
+ * that fails as Envoy does (`onOverflow: envoy`) and as the request cap; rule and policy timeouts; retries,
+ * passive ejection, connection limits and consistent hashing from the BackendTrafficPolicy.
+ */
+import { formatSize } from '../../core/units.js';
+import { AIGW_DEFAULT_REQUEST_TIMEOUT_MS, EG_DEFAULT_BUFFER, EG_DEFAULT_CONNECT_TIMEOUT_MS, ENVOY_DEFAULT_STREAM_IDLE_MS } from './api.js';
+import { targets } from './import-backends.js';
+import type { ImportContext, Raw } from './import-context.js';
+import type { RouteTiming } from './import-routes.js';
+import { parseGatewayDuration, parseQuantity } from './k8s-units.js';
+import type { Manifest } from './manifests.js';
+
+const obj = (v: unknown): Raw => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Raw) : {});
+
+/** `5m` → `5m`, 90000 → `90s`: the profile's own duration syntax. */
+export function profileDuration(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}
+
+/** The Gateways the imported routes attach to (every Gateway in the files when no route names one). */
+export function gatewaysOf(ctx: ImportContext): { name: string; namespace: string; ref?: { m: Manifest; path: (string | number)[] } }[] {
+  const out = new Map<string, { name: string; namespace: string; ref?: { m: Manifest; path: (string | number)[] } }>();
+  for (const r of ctx.ofKind('AIGatewayRoute')) {
+    const refs = obj(r.value.spec).parentRefs;
+    (Array.isArray(refs) ? refs : []).forEach((p, i) => {
+      const ref = obj(p);
+      if (ref.kind !== undefined && ref.kind !== 'Gateway') return;
+      const ns = typeof ref.namespace === 'string' ? ref.namespace : r.namespace;
+      out.set(`${ns}/${String(ref.name)}`, { name: String(ref.name), namespace: ns, ref: { m: r, path: ['spec', 'parentRefs', i] } });
+    });
+  }
+  if (out.size === 0) for (const g of ctx.ofKind('Gateway')) out.set(`${g.namespace}/${g.name}`, { name: g.name, namespace: g.namespace });
+  return [...out.values()];
+}
+
+/** Policies that apply to what was imported: on its Gateways, or on the HTTPRoutes its AIGatewayRoutes generate. */
+export function policiesFor(ctx: ImportContext, kind: string): Manifest[] {
+  const gateways = gatewaysOf(ctx);
+  const routes = ctx.ofKind('AIGatewayRoute');
+  const onGateway = ctx.ofKind(kind).filter((p) => gateways.some((g) => g.namespace === p.namespace && targets(p, 'Gateway', g.name)));
+  const onRoute = ctx.ofKind(kind).filter((p) => routes.some((r) => r.namespace === p.namespace && targets(p, 'HTTPRoute', r.name)));
+  // Route-level policies override Gateway-level ones in Envoy Gateway: read them last.
+  const all = [...onGateway, ...onRoute.filter((p) => !onGateway.includes(p))];
+  for (const p of all) ctx.use(p, ['spec', 'targetRefs'], ['spec', 'targetRef']);
+  return all;
+}
+
+export function importBuffer(ctx: ImportContext): void {
+  let effective: { bytes: number; m?: Manifest; path: (string | number)[] } | undefined;
+  for (const g of gatewaysOf(ctx)) {
+    const ctp = ctx
+      .ofKind('ClientTrafficPolicy')
+      .find(
+        (p) => p.namespace === g.namespace && targets(p, 'Gateway', g.name) && obj(obj(p.value.spec).connection).bufferLimit !== undefined,
+      );
+    let bytes = EG_DEFAULT_BUFFER;
+    if (ctp) {
+      const v = obj(obj(ctp.value.spec).connection).bufferLimit;
+      bytes = parseQuantity(v) ?? EG_DEFAULT_BUFFER;
+      if (parseQuantity(v) === undefined)
+        ctx.warn(ctp, ['spec', 'connection', 'bufferLimit'], `not a quantity: Envoy Gateway's 32Ki applies`);
+      ctx.use(ctp, ['spec', 'targetRefs'], ['spec', 'connection', 'bufferLimit']);
+    } else {
+      const where = ctx.find('Gateway', g.name, g.namespace) ?? g.ref?.m;
+      if (where) {
+        ctx.warn(
+          where,
+          where.kind === 'Gateway' ? [] : (g.ref?.path ?? []),
+          `no ClientTrafficPolicy sets a bufferLimit for Gateway ${g.namespace}/${g.name}: Envoy Gateway's default of 32Ki applies — ` +
+            'prompts over 32Ki get 413 and non-streamed answers over 32Ki get 500',
+        );
+      }
+    }
+    if (effective && effective.bytes !== bytes) {
+      ctx.warn(ctp ?? ctx.ofKind('AIGatewayRoute')[0]!, [], `Gateways with different buffer limits: the profile uses the smallest`);
+    }
+    if (!effective || bytes < effective.bytes)
+      effective = { bytes, ...(ctp ? { m: ctp } : {}), path: ['spec', 'connection', 'bufferLimit'] };
+  }
+  const bytes = effective?.bytes ?? EG_DEFAULT_BUFFER;
+  const from = effective?.m ?? ctx.ofKind('Gateway')[0] ?? ctx.manifests[0]!;
+  ctx.set(
+    ['limits', 'responseBuffer'],
+    { mode: 'buffered', maxBytes: formatSize(bytes), onOverflow: 'envoy' },
+    { m: from, path: effective?.m ? effective.path : [] },
+  );
+  let request = bytes;
+  for (const btp of policiesFor(ctx, 'BackendTrafficPolicy')) {
+    const limit = obj(obj(btp.value.spec).requestBuffer).limit;
+    if (limit === undefined) continue;
+    ctx.use(btp, ['spec', 'requestBuffer']);
+    const n = parseQuantity(limit);
+    if (n !== undefined && n < request) request = n;
+  }
+  ctx.set(['limits', 'maxRequestBytes'], formatSize(request), { m: from, path: effective?.m ? effective.path : [] });
+}
+
+export function importTimeouts(ctx: ImportContext, timing: RouteTiming[]): void {
+  const btps = policiesFor(ctx, 'BackendTrafficPolicy');
+  const ctps = policiesFor(ctx, 'ClientTrafficPolicy');
+  let policyRequest: number | undefined;
+  let policyIdle: number | undefined;
+  let connect: { ms: number; m: Manifest } | undefined;
+  for (const p of btps) {
+    const t = obj(obj(p.value.spec).timeout);
+    const http = obj(t.http);
+    if (http.requestTimeout !== undefined) {
+      policyRequest = parseGatewayDuration(http.requestTimeout);
+      ctx.use(p, ['spec', 'timeout', 'http', 'requestTimeout']);
+    }
+    if (http.streamIdleTimeout !== undefined) {
+      policyIdle = parseGatewayDuration(http.streamIdleTimeout);
+      ctx.use(p, ['spec', 'timeout', 'http', 'streamIdleTimeout']);
+    }
+    const c = parseGatewayDuration(obj(t.tcp).connectTimeout);
+    if (c !== undefined) {
+      connect = { ms: c, m: p };
+      ctx.use(p, ['spec', 'timeout', 'tcp', 'connectTimeout']);
+    }
+  }
+  for (const p of ctps) {
+    const received = parseGatewayDuration(obj(obj(obj(p.value.spec).timeout).http).requestReceivedTimeout);
+    if (received !== undefined && received > 0) {
+      ctx.set(['timeouts', 'request'], profileDuration(received), { m: p, path: ['spec', 'timeout', 'http', 'requestReceivedTimeout'] });
+    }
+  }
+  if (connect)
+    ctx.set(['timeouts', 'connect'], profileDuration(connect.ms), { m: connect.m, path: ['spec', 'timeout', 'tcp', 'connectTimeout'] });
+  else if (ctx.manifests[0])
+    ctx.set(['timeouts', 'connect'], profileDuration(EG_DEFAULT_CONNECT_TIMEOUT_MS), { m: ctx.manifests[0], path: [] });
+  if (timing.length === 0) return;
+
+  const requests = timing.map((t) => (t.requestMs >= 0 ? t.requestMs : (policyRequest ?? AIGW_DEFAULT_REQUEST_TIMEOUT_MS)));
+  const idles = timing.map((t) => (t.idleMs >= 0 ? t.idleMs : (policyIdle ?? ENVOY_DEFAULT_STREAM_IDLE_MS)));
+  const first = timing[0]!;
+  const finite = requests.filter((r) => r > 0);
+  const defaulted = timing.some((t) => t.requestMs < 0) && policyRequest === undefined;
+  if (new Set(requests).size > 1 || new Set(idles).size > 1) {
+    ctx.warn(first.m, ['spec', 'rules'], 'rules differ in timeouts: aigw has one set for all models, so the longest of each is used');
+  }
+  const rulePath = ['spec', 'rules', first.rule];
+  if (finite.length) {
+    const ms = Math.max(...finite);
+    ctx.set(['timeouts', 'firstByte'], profileDuration(ms), { m: first.m, path: [...rulePath, 'timeouts'] });
+    ctx.warn(
+      first.m,
+      [...rulePath, 'timeouts'],
+      `the cluster cuts any answer, streams included, at ${profileDuration(ms)} (the route timeout is a deadline for the whole response` +
+        `${defaulted ? "; 60s is Envoy AI Gateway's default when a rule sets none" : ''}); ` +
+        'aigw has no such deadline: it waits that long for the headers (timeouts.firstByte), then only bounds silences (timeouts.idle)',
+    );
+  }
+  ctx.set(['timeouts', 'idle'], profileDuration(Math.max(...idles)), { m: first.m, path: [...rulePath, 'streamIdleTimeout'] });
+}
+
+export function importResilience(ctx: ImportContext): void {
+  const btps = policiesFor(ctx, 'BackendTrafficPolicy');
+  const retry = btps.find((p) => obj(p.value.spec).retry !== undefined);
+  if (retry) {
+    const r = obj(obj(retry.value.spec).retry);
+    const retries = typeof r.numRetries === 'number' ? r.numRetries : 2;
+    ctx.use(retry, ['spec', 'retry', 'numRetries'], ['spec', 'retry', 'numAttemptsPerPriority'], ['spec', 'retry', 'retryOn']);
+    ctx.set(['resilience', 'attempts'], Math.min(10, retries + 1), { m: retry, path: ['spec', 'retry', 'numRetries'] });
+  } else if (ctx.ofKind('AIGatewayRoute')[0]) {
+    ctx.warn(
+      ctx.ofKind('AIGatewayRoute')[0]!,
+      [],
+      'no BackendTrafficPolicy retry: Envoy sends a failed request back to the client, ' +
+        'while aigw tries each target and fallback once first',
+    );
+    ctx.set(['resilience', 'attempts'], 1, { m: ctx.ofKind('AIGatewayRoute')[0]!, path: [] });
+  }
+  for (const p of btps) {
+    const spec = obj(p.value.spec);
+    const passive = obj(obj(spec.healthCheck).passive);
+    if (typeof passive.consecutive5XxErrors === 'number') {
+      ctx.set(['resilience', 'consecutiveFailures'], passive.consecutive5XxErrors, {
+        m: p,
+        path: ['spec', 'healthCheck', 'passive', 'consecutive5XxErrors'],
+      });
+    }
+    const base = parseGatewayDuration(passive.baseEjectionTime);
+    if (base !== undefined) {
+      ctx.set(['resilience', 'cooldown'], profileDuration(base), { m: p, path: ['spec', 'healthCheck', 'passive', 'baseEjectionTime'] });
+    }
+    const cb = obj(spec.circuitBreaker);
+    for (const name of Object.keys(obj(ctx.profile.backends))) {
+      if (typeof cb.maxConnections === 'number') {
+        ctx.set(['backends', name, 'maxConnections'], Math.max(1, cb.maxConnections), {
+          m: p,
+          path: ['spec', 'circuitBreaker', 'maxConnections'],
+        });
+      }
+      if (typeof cb.maxPendingRequests === 'number') {
+        ctx.set(['backends', name, 'pool', 'queue'], cb.maxPendingRequests, {
+          m: p,
+          path: ['spec', 'circuitBreaker', 'maxPendingRequests'],
+        });
+      }
+    }
+    const lb = obj(spec.loadBalancer);
+    const hash = obj(lb.consistentHash);
+    const header = obj(hash.header).name;
+    if (lb.type === 'ConsistentHash' && hash.type === 'Header' && typeof header === 'string') {
+      for (const [model, m] of Object.entries(obj(ctx.profile.models))) {
+        // A single target has nothing to stick to (and aigw would warn that sticky does nothing).
+        if ((obj(m).targets as unknown[]).length < 2) continue;
+        ctx.set(['models', model, 'sticky'], { header }, { m: p, path: ['spec', 'loadBalancer'] });
+      }
+      ctx.warn(
+        p,
+        ['spec', 'loadBalancer'],
+        `imported as sticky on ${header} for every model with several targets; ` +
+          "aigw's sticky keeps a session on one target across a model's targets, " +
+          "where Envoy's hash only picks an endpoint within a backend",
+      );
+    }
+  }
+}

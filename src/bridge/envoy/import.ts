@@ -1,0 +1,113 @@
+/**
+ * `aigw import envoy`: Envoy AI Gateway / Envoy Gateway / Gateway API manifests → an aigw profile (plain
+ * values, as a profile file holds them, `${VAR}` for every credential), where each profile key came from,
+ * a warning for everything that does not map, and the objects aigw does not read, listed as skipped.
+ */
+import type { ProfileProblem } from '../../profile/problems.js';
+import { SPEC_KEYS } from './api.js';
+import { importBackends } from './import-backends.js';
+import { ImportContext, type Raw, type Skipped } from './import-context.js';
+import { importRoutes } from './import-routes.js';
+import { importTenants } from './import-tenants.js';
+import { gatewaysOf, importBuffer, importResilience, importTimeouts } from './import-traffic.js';
+import { readManifests, type SourcePos } from './manifests.js';
+
+export type { Skipped } from './import-context.js';
+
+export interface ImportResult {
+  /** The profile as plain values (sizes and durations as text, credentials as `${VAR}`). */
+  profile: Raw;
+  /** Profile key path → the manifest key it came from. */
+  origin: Map<string, SourcePos>;
+  warnings: ProfileProblem[];
+  skipped: Skipped[];
+  /** Unreadable input (YAML syntax, nothing to import): no profile worth using. */
+  problems: ProfileProblem[];
+}
+
+/** Kinds whose spec the importer reads (and whose unread keys it reports). */
+const READ = [
+  'AIGatewayRoute',
+  'AIServiceBackend',
+  'Backend',
+  'BackendSecurityPolicy',
+  'BackendTrafficPolicy',
+  'ClientTrafficPolicy',
+  'SecurityPolicy',
+];
+/** Kinds that never configure aigw. */
+const NOT_READ: Record<string, string> = {
+  EnvoyProxy: 'Envoy infrastructure (the proxy deployment)',
+  Deployment: 'a workload: aigw runs no pods (--mock-all stands in for backends)',
+  Service: 'a workload address (read only when an AIServiceBackend points at it)',
+  ConfigMap: 'workload data',
+  HTTPRoute: 'plain HTTP routing: aigw routes AI traffic by model only',
+  QuotaPolicy: 'quotas have no aigw equivalent yet',
+};
+
+export function importEnvoy(inputs: readonly { file: string; text: string }[]): ImportResult {
+  const problems: ProfileProblem[] = [];
+  const manifests = inputs.flatMap(({ file, text }) => {
+    const r = readManifests(text, file);
+    for (const p of r.problems) problems.push({ severity: 'error', ...p.pos, path: '', message: p.message });
+    return r.manifests;
+  });
+  const ctx = new ImportContext(manifests);
+  const empty = { profile: ctx.profile, origin: ctx.origin, warnings: [], skipped: [] };
+  if (problems.length) return { ...empty, problems };
+  if (!manifests.some((m) => m.kind === 'AIGatewayRoute' || m.kind === 'AIServiceBackend')) {
+    const where = manifests[0] ?? { file: inputs[0]?.file ?? '-', at: () => ({ file: inputs[0]?.file ?? '-', line: 1, col: 1 }) };
+    return {
+      ...empty,
+      problems: [
+        {
+          severity: 'error',
+          ...where.at([]),
+          path: '',
+          message: 'no AIGatewayRoute or AIServiceBackend among the files: nothing to import',
+        },
+      ],
+    };
+  }
+  const backends = importBackends(ctx);
+  const timing = importRoutes(ctx, backends);
+  importBuffer(ctx);
+  importTimeouts(ctx, timing);
+  importResilience(ctx);
+  importTenants(ctx);
+  for (const g of gatewaysOf(ctx)) {
+    const gw = ctx.find('Gateway', g.name, g.namespace);
+    if (!gw) continue;
+    ctx.use(gw, []);
+    const cls = ctx.find('GatewayClass', String((gw.value.spec as Raw | undefined)?.gatewayClassName), gw.namespace);
+    const anyClass = cls ?? ctx.ofKind('GatewayClass').find((c) => c.name === (gw.value.spec as Raw | undefined)?.gatewayClassName);
+    if (anyClass) ctx.use(anyClass, []);
+  }
+  ctx.reportUnread(
+    manifests.filter((m) => READ.includes(m.kind) && ctx.touched.has(m)),
+    SPEC_KEYS,
+  );
+  for (const m of manifests) {
+    if (ctx.touched.has(m) || ctx.skipped.some((s) => s.kind === m.kind && s.name === `${m.namespace}/${m.name}`)) continue;
+    ctx.skip(
+      m,
+      NOT_READ[m.kind] ??
+        (READ.includes(m.kind) || m.kind === 'Secret' || m.kind === 'BackendTLSPolicy'
+          ? 'refers to nothing imported'
+          : `aigw does not read ${m.kind}`),
+    );
+  }
+  ctx.profile.backends ??= {};
+  ctx.profile.models ??= {};
+  return { profile: ordered(ctx.profile), origin: ctx.origin, warnings: ctx.warnings, skipped: ctx.skipped, problems: [] };
+}
+
+/** The profile's keys in the order the contract documents them. */
+function ordered(p: Raw): Raw {
+  const out: Raw = {};
+  for (const k of ['version', 'listen', 'admin', 'limits', 'timeouts', 'resilience', 'backends', 'models', 'tenants']) {
+    if (p[k] !== undefined) out[k] = p[k];
+  }
+  for (const [k, v] of Object.entries(p)) if (!(k in out)) out[k] = v;
+  return out;
+}

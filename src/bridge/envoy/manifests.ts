@@ -1,0 +1,108 @@
+/**
+ * Kubernetes manifests as files hold them: multi-document YAML → one record per object (apiVersion, kind,
+ * name, namespace, plain value) that remembers where each key stood, so what the importer says points
+ * at FILE:LINE:COL. Values are taken literally: `${VAR}` stays text (envsubst-style Secrets keep their name).
+ */
+import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseAllDocuments } from 'yaml';
+import { formatPath, type KeyPath } from '../../profile/problems.js';
+
+export interface SourcePos {
+  file: string;
+  line: number;
+  col: number;
+}
+
+export interface Manifest {
+  file: string;
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace: string;
+  /** The whole object as plain values. */
+  value: Record<string, unknown>;
+  /** Where a path inside this object stands (the nearest ancestor that does, else the document's start). */
+  at(path: KeyPath): SourcePos;
+}
+
+export interface ReadResult {
+  manifests: Manifest[];
+  /** YAML syntax errors and documents that are not Kubernetes objects. */
+  problems: { pos: SourcePos; message: string }[];
+}
+
+/** `metadata.namespace` absent means the namespace kubectl applies to: `default` unless told otherwise. */
+export const DEFAULT_NAMESPACE = 'default';
+
+export function readManifests(text: string, file: string): ReadResult {
+  const lines = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  const out: ReadResult = { manifests: [], problems: [] };
+  const posOf = (offset: number | undefined): SourcePos => {
+    const p = lines.linePos(offset ?? 0);
+    return { file, line: p.line, col: p.col };
+  };
+  for (const doc of docs) {
+    const errors = [...doc.errors];
+    if (errors.length) {
+      for (const e of errors) out.problems.push({ pos: posOf(e.pos[0]), message: e.message.split('\n')[0]! });
+      continue;
+    }
+    if (doc.contents == null) continue; // an empty document between two `---`
+    const where = new Map<string, SourcePos>();
+    const convert = (node: Node | null | undefined, path: KeyPath): unknown => {
+      if (node == null) return null;
+      where.set(formatPath(path), posOf(node.range?.[0]));
+      if (isAlias(node)) return convert(node.resolve(doc) as Node | undefined, path);
+      if (isMap(node)) {
+        const obj: Record<string, unknown> = {};
+        for (const pair of node.items) {
+          const keyNode = pair.key as Node | null;
+          const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
+          const child = [...path, key];
+          where.set(formatPath(child), posOf(keyNode?.range?.[0]));
+          obj[key] = convert(pair.value as Node | null, child);
+        }
+        return obj;
+      }
+      if (isSeq(node)) return node.items.map((item, i) => convert(item as Node | null, [...path, i]));
+      if (isScalar(node)) return node.value;
+      return null;
+    };
+    const value = convert(doc.contents as Node, []);
+    if (value === null) continue; // a document of comments only (a trailing `---`)
+    const start = posOf((doc.contents as Node).range?.[0]);
+    const meta = value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    const metadata = meta?.metadata as Record<string, unknown> | undefined;
+    if (!meta || typeof meta.apiVersion !== 'string' || typeof meta.kind !== 'string') {
+      out.problems.push({ pos: start, message: 'expected a Kubernetes object with apiVersion and kind' });
+      continue;
+    }
+    const at = (path: KeyPath): SourcePos => {
+      for (let p = path; ; p = p.slice(0, -1)) {
+        const hit = where.get(formatPath(p));
+        if (hit) return hit;
+        if (p.length === 0) return start;
+      }
+    };
+    out.manifests.push({
+      file,
+      apiVersion: meta.apiVersion,
+      kind: meta.kind,
+      name: typeof metadata?.name === 'string' ? metadata.name : '',
+      namespace: typeof metadata?.namespace === 'string' ? metadata.namespace : DEFAULT_NAMESPACE,
+      value: meta,
+      at,
+    });
+  }
+  return out;
+}
+
+/** Whether a YAML text is Kubernetes manifests rather than an aigw profile: any document with apiVersion and kind. */
+export function isManifestText(text: string): boolean {
+  for (const doc of parseAllDocuments(text)) {
+    if (doc.errors.length) continue;
+    const v = doc.toJS({ maxAliasCount: 100 }) as unknown;
+    if (v && typeof v === 'object' && 'apiVersion' in v && 'kind' in v) return true;
+  }
+  return false;
+}

@@ -1,0 +1,46 @@
+/**
+ * Plain values → YAML text that reads well and never changes between runs: keys in the order they were
+ * built, no line folding, and comments (wrapped) above the keys they explain.
+ */
+import { Document, isMap, isScalar, type Node } from 'yaml';
+
+const WRAP = 110;
+
+/** Splits prose into lines of at most WRAP characters (a word longer than that stays whole). */
+export function wrap(text: string): string {
+  return text
+    .split('\n')
+    .map((para) => {
+      const lines: string[] = [];
+      let line = '';
+      for (const word of para.split(/\s+/).filter(Boolean)) {
+        if (line && line.length + 1 + word.length > WRAP) {
+          lines.push(line);
+          line = word;
+        } else line = line ? `${line} ${word}` : word;
+      }
+      lines.push(line);
+      return lines.map((l) => ` ${l}`).join('\n');
+    })
+    .join('\n');
+}
+
+/** One YAML document; `comments` maps dotted key paths (`spec.connection.bufferLimit`) to text. */
+export function renderDocument(value: unknown, comments: Record<string, string> = {}, header?: string): string {
+  const doc = new Document(value, { aliasDuplicateObjects: false });
+  if (header) doc.commentBefore = wrap(header);
+  for (const [path, text] of Object.entries(comments)) {
+    const keys = path.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k));
+    const last = keys.pop()!;
+    const parent = keys.length ? (doc.getIn(keys, true) as Node | undefined) : doc.contents;
+    if (!isMap(parent)) continue;
+    const pair = parent.items.find((p) => isScalar(p.key) && p.key.value === last);
+    if (pair && isScalar(pair.key)) pair.key.commentBefore = wrap(text);
+  }
+  return doc.toString({ lineWidth: 0, minContentWidth: 0 });
+}
+
+/** Several documents as one multi-document stream (`---` between them). */
+export function renderStream(docs: readonly string[]): string {
+  return docs.map((d, i) => (i === 0 ? d : `---\n${d}`)).join('');
+}

@@ -1,0 +1,154 @@
+/**
+ * One entry point for `-c FILE`: an aigw profile, or Envoy AI Gateway / Envoy Gateway / Gateway API
+ * manifests (detected by `apiVersion`, imported), optionally with every backend mocked (`--mock-all`). It
+ * returns profile/load.ts's LoadResult — problems and warnings at FILE:LINE:COL of what the user wrote, in
+ * the manifests too — plus the objects the import skipped and the profile text that was loaded.
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseDocument } from 'yaml';
+import { formatSize } from '../core/units.js';
+import { parseProfile, type LoadResult } from '../profile/load.js';
+import type { ProfileProblem } from '../profile/problems.js';
+import { readYaml } from '../profile/yaml-source.js';
+import { importEnvoy, type Skipped } from './envoy/import.js';
+import { isManifestText, type SourcePos } from './envoy/manifests.js';
+import { renderDocument } from './envoy/render-yaml.js';
+import { mockAll } from './mock-all.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export interface BridgeOptions {
+  mockAll?: boolean;
+}
+
+export type BridgeLoad = LoadResult & {
+  source: 'profile' | 'manifests';
+  /** Objects of the manifests that aigw does not read (always empty for a profile). */
+  skipped: Skipped[];
+  /** The profile text that was parsed (what `serve` can run); undefined when the input could not be read. */
+  text?: string;
+  /** The profile's values before `${VAR}` interpolation (export names Secrets' variables from it). */
+  raw?: unknown;
+};
+
+/** Problems and warnings of a generated profile, moved to the position of what produced each key. */
+function relocate(ps: readonly ProfileProblem[], origin: (path: string) => SourcePos | undefined, fallback: SourcePos): ProfileProblem[] {
+  return ps.map((p) => {
+    for (let path = p.path; ; ) {
+      const at = origin(path);
+      if (at) return { ...p, ...at };
+      if (path === '') return { ...p, ...fallback };
+      const parent = path.replace(/(\.[^.[\]]+|\[\d+\])$/, '');
+      path = parent === path ? '' : parent;
+    }
+  });
+}
+
+const sortByPlace = (ps: ProfileProblem[]) => ps.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col);
+
+/** Comments that explain, in an imported profile, the choices that are not obvious. */
+function importComments(raw: Record<string, unknown>): Record<string, string> {
+  const rb = (raw.limits as { responseBuffer?: { maxBytes?: string } } | undefined)?.responseBuffer;
+  return {
+    'limits.responseBuffer':
+      `The Gateway's effective bufferLimit (${rb?.maxBytes ?? ''}): Envoy AI Gateway holds every non-streamed answer in it. ` +
+      'onOverflow: envoy fails as the cluster does: 500 text/plain "Internal Server Error".',
+    'limits.maxRequestBytes': 'The same buffer holds request bodies: larger ones get 413.',
+  };
+}
+
+export async function loadProfileOrManifests(
+  files: string | readonly string[],
+  env: Env = process.env,
+  opts: BridgeOptions = {},
+): Promise<BridgeLoad> {
+  const inputs: { file: string; text: string }[] = [];
+  let list: string[] = [];
+  for (const file of typeof files === 'string' ? [files] : files) {
+    try {
+      // A directory stands for its YAML files (an example folder: base.yaml + backends.yaml).
+      const isDir = (await stat(file)).isDirectory();
+      const names = isDir ? (await readdir(file)).filter((n) => /\.ya?ml$/.test(n)).sort() : [''];
+      for (const n of names) {
+        const path = n ? join(file, n) : file;
+        list = [...list, path];
+        inputs.push({ file: path, text: await readFile(path, 'utf8') });
+      }
+    } catch (e) {
+      const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
+      const problems: ProfileProblem[] = [
+        { severity: 'error', file, line: 1, col: 1, path: '', message: `cannot read the profile: ${reason}` },
+      ];
+      return { ok: false, problems, source: 'profile', skipped: [] };
+    }
+  }
+  const first = inputs[0];
+  if (!first) {
+    const file = typeof files === 'string' ? files : (files[0] ?? '-');
+    return {
+      ok: false,
+      problems: [{ severity: 'error', file, line: 1, col: 1, path: '', message: 'no YAML files here' }],
+      source: 'profile',
+      skipped: [],
+    };
+  }
+  if (inputs.length === 1 && !isManifestText(first.text)) return loadProfileText(first.file, first.text, env, opts);
+
+  const imported = importEnvoy(inputs);
+  if (imported.problems.length) return { ok: false, problems: imported.problems, source: 'manifests', skipped: imported.skipped };
+  const raw = opts.mockAll ? mockAll(imported.profile) : imported.profile;
+  const text = renderDocument(raw, importComments(imported.profile), `Imported by aigw from ${list.join(', ')}.`);
+  const label = `${first.file} (imported)`;
+  const r = parseProfile(text, label, env);
+  const fallback = { file: first.file, line: 1, col: 1 };
+  const origin = (p: string) => imported.origin.get(p);
+  if (!r.ok)
+    return {
+      ok: false,
+      problems: sortByPlace(relocate(r.problems, origin, fallback)),
+      source: 'manifests',
+      skipped: imported.skipped,
+      text,
+      raw,
+    };
+  const warnings = sortByPlace([...imported.warnings, ...relocate(r.warnings, origin, fallback)]);
+  return { ...r, warnings, source: 'manifests', skipped: imported.skipped, text, raw };
+}
+
+function loadProfileText(file: string, text: string, env: Env, opts: BridgeOptions): BridgeLoad {
+  const doc = parseDocument(text, { uniqueKeys: true });
+  if (!opts.mockAll || doc.errors.length) {
+    const raw = doc.errors.length ? undefined : (doc.toJS() as unknown);
+    return { ...parseProfile(text, file, env), source: 'profile', skipped: [], text, raw };
+  }
+  const raw = mockAll(doc.toJS() as unknown);
+  const generated = renderDocument(raw);
+  const r = parseProfile(generated, file, env);
+  // Positions of the file as written: every key --mock-all keeps stands where the user put it.
+  const src = readYaml(text, {});
+  const origin = (p: string) => {
+    const at = src.keyAt.get(p) ?? src.valueAt.get(p);
+    return at ? { file, ...at } : undefined;
+  };
+  const fallback = { file, line: 1, col: 1 };
+  if (!r.ok)
+    return {
+      ok: false,
+      problems: sortByPlace(relocate(r.problems, origin, fallback)),
+      source: 'profile',
+      skipped: [],
+      text: generated,
+      raw,
+    };
+  return { ...r, warnings: sortByPlace(relocate(r.warnings, origin, fallback)), source: 'profile', skipped: [], text: generated, raw };
+}
+
+/** A one-line summary of what a load produced, for validate and import. */
+export function summary(r: Extract<BridgeLoad, { ok: true }>): string {
+  const p = r.profile;
+  return (
+    `${Object.keys(p.models).length} models, ${Object.keys(p.backends).length} backends, ${Object.keys(p.tenants ?? {}).length} tenants` +
+    (p.limits.responseBuffer.mode === 'buffered' ? `, buffer ${formatSize(p.limits.responseBuffer.maxBytes)}` : '')
+  );
+}

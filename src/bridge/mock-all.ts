@@ -1,0 +1,30 @@
+/**
+ * `--mock-all`: every backend of a profile becomes a mock of its kind on 127.0.0.1, port 0 — vLLM for
+ * the OpenAI API (a backend that already has a mock keeps its settings, so a TEI mock stays TEI), Anthropic
+ * and Azure OpenAI mocks for theirs — and loses its credential, which a mock never checks. A pure transform
+ * of the profile as written (before `${VAR}` interpolation), so the credentials' variables need not be set.
+ */
+
+type Raw = Record<string, unknown>;
+
+const MOCK_KIND: Record<string, string> = { openai: 'vllm', anthropic: 'anthropic', 'azure-openai': 'azure-openai' };
+
+export const MOCK_ALL_URL = 'http://127.0.0.1:0';
+
+const isObj = (v: unknown): v is Raw => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+export function mockAll(profile: unknown): unknown {
+  if (!isObj(profile) || !isObj(profile.backends)) return profile;
+  const backends: Raw = {};
+  for (const [name, b] of Object.entries(profile.backends)) {
+    if (!isObj(b)) {
+      backends[name] = b;
+      continue;
+    }
+    const { apiKey: _credential, ...rest } = b;
+    const kind = typeof b.kind === 'string' ? b.kind : 'openai';
+    const mock = isObj(b.mock) ? b.mock : {};
+    backends[name] = { ...rest, url: MOCK_ALL_URL, mock: { ...mock, kind: mock.kind ?? MOCK_KIND[kind] ?? 'vllm' } };
+  }
+  return { ...profile, backends };
+}

@@ -1,0 +1,138 @@
+/**
+ * bridge/load.ts: `-c FILE` as a profile or as manifests (detected by apiVersion), `--mock-all` as a pure
+ * transform, and every problem reported where the user wrote it — in the manifests, or in the profile as written.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadProfileOrManifests } from '../../../src/bridge/load.js';
+import { MOCK_ALL_URL, mockAll } from '../../../src/bridge/mock-all.js';
+import { formatProblem } from '../../../src/profile/problems.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'aigw-bridge-load-'));
+const write = (name: string, text: string) => {
+  const file = join(dir, name);
+  writeFileSync(file, text);
+  return file;
+};
+
+const PROFILE = `version: 1
+backends:
+  up:
+    url: https://api.example.com
+    apiKey: \${SURELY_UNSET_UPSTREAM_KEY}
+  emb:
+    url: http://127.0.0.1:8004
+    mock: { kind: tei, dimensions: 384 }
+models:
+  m: { targets: [{ backend: up }] }
+  e: { targets: [{ backend: emb }] }
+`;
+
+describe('--mock-all', () => {
+  it('gives every backend a mock of its kind on port 0, keeps a mock that exists, drops credentials', () => {
+    const raw = {
+      version: 1,
+      backends: {
+        a: { url: 'https://x', apiKey: '${K}', headers: { 'x-h': '1' } },
+        b: { url: 'https://y', kind: 'anthropic' },
+        c: { url: 'http://127.0.0.1:1', mock: { kind: 'tei', dimensions: 8 } },
+      },
+    };
+    expect(mockAll(raw)).toEqual({
+      version: 1,
+      backends: {
+        a: { url: MOCK_ALL_URL, headers: { 'x-h': '1' }, mock: { kind: 'vllm' } },
+        b: { url: MOCK_ALL_URL, kind: 'anthropic', mock: { kind: 'anthropic' } },
+        c: { url: MOCK_ALL_URL, mock: { kind: 'tei', dimensions: 8 } },
+      },
+    });
+    expect(raw.backends.a.apiKey).toBe('${K}'); // pure: the input is untouched
+    expect(mockAll('not a profile')).toBe('not a profile');
+  });
+
+  it('runs a profile whose credentials are unset; without it, the missing variable is named at its line', async () => {
+    const file = write('p.yaml', PROFILE);
+    const plain = await loadProfileOrManifests(file, {});
+    expect(plain.ok).toBe(false);
+    expect(plain.ok ? '' : plain.problems.map(formatProblem).join('\n')).toBe(
+      `${file}:5:13: error: backends.up.apiKey: environment variable SURELY_UNSET_UPSTREAM_KEY is not set ` +
+        '(write ${SURELY_UNSET_UPSTREAM_KEY:-default} to give a default)',
+    );
+    const mocked = await loadProfileOrManifests(file, {}, { mockAll: true });
+    expect(mocked.ok).toBe(true);
+    if (!mocked.ok) return;
+    expect(mocked.profile.backends.up).toMatchObject({ url: MOCK_ALL_URL, mock: { kind: 'vllm' } });
+    expect(mocked.profile.backends.up!.apiKey).toBeUndefined();
+    expect(mocked.profile.backends.emb!.mock).toMatchObject({ kind: 'tei', dimensions: 384 });
+    expect(mocked.text).not.toContain('apiKey');
+  });
+
+  it('reports a problem of the transformed profile at the line the user wrote', async () => {
+    const file = write('bad.yaml', PROFILE.replace('m: { targets: [{ backend: up }] }', 'm: { targets: [{ backend: nope }] }'));
+    const r = await loadProfileOrManifests(file, {}, { mockAll: true });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.problems.map((p) => [p.file, p.line, p.path])).toEqual([[file, 10, 'models.m.targets[0].backend']]);
+  });
+});
+
+const MANIFESTS = `apiVersion: aigateway.envoyproxy.io/v1beta1
+kind: AIGatewayRoute
+metadata: { name: gw }
+spec:
+  parentRefs: [{ name: gw }]
+  rules:
+    - matches: [{ headers: [{ name: x-ai-eg-model, value: m }] }]
+      backendRefs: [{ name: a }]
+---
+apiVersion: aigateway.envoyproxy.io/v1beta1
+kind: AIServiceBackend
+metadata: { name: a }
+spec: { schema: { name: OpenAI }, backendRef: { name: a, kind: Backend, group: gateway.envoyproxy.io } }
+---
+apiVersion: aigateway.envoyproxy.io/v1beta1
+kind: BackendSecurityPolicy
+metadata: { name: a-key }
+spec:
+  targetRefs: [{ group: aigateway.envoyproxy.io, kind: AIServiceBackend, name: a }]
+  type: APIKey
+  apiKey: { secretRef: { name: a-key } }
+---
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: Backend
+metadata: { name: a }
+spec: { endpoints: [{ fqdn: { hostname: a.example, port: 443 } }] }
+`;
+
+describe('manifests', () => {
+  it('are detected by apiVersion and imported; a problem of the imported profile points into the manifests', async () => {
+    const file = write('m.yaml', MANIFESTS);
+    const r = await loadProfileOrManifests(file, {});
+    expect(r.source).toBe('manifests');
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    // The key's variable is unset: reported at the BackendSecurityPolicy's apiKey, where the key comes from.
+    expect(r.problems.map((p) => `${p.file}:${p.line}:${p.col} ${p.path}`)).toEqual([`${file}:21:11 backends.a.apiKey`]);
+    expect(r.problems[0]!.message).toMatch(/A_KEY is not set/);
+  });
+
+  it('load with the variable set, or with --mock-all (no credential needed)', async () => {
+    const file = write('m2.yaml', MANIFESTS);
+    const withKey = await loadProfileOrManifests(file, { A_KEY: 'sk-a' });
+    expect(withKey.ok && withKey.profile.backends.a).toMatchObject({ url: 'http://a.example:443', apiKey: 'sk-a' });
+    const mocked = await loadProfileOrManifests(file, {}, { mockAll: true });
+    expect(mocked.ok && mocked.profile.backends.a).toMatchObject({ url: MOCK_ALL_URL, mock: { kind: 'vllm' } });
+  });
+
+  it('a directory stands for its YAML files; an unreadable path is one clear problem', async () => {
+    const sub = mkdtempSync(join(dir, 'folder-'));
+    writeFileSync(join(sub, 'a.yaml'), MANIFESTS);
+    writeFileSync(join(sub, 'notes.txt'), 'not yaml');
+    const r = await loadProfileOrManifests(sub, { A_KEY: 'k' });
+    expect(r.ok).toBe(true);
+    const missing = await loadProfileOrManifests(join(dir, 'nope.yaml'), {});
+    expect(missing.ok ? [] : missing.problems.map((p) => p.message)).toEqual(['cannot read the profile: no such file']);
+  });
+});
