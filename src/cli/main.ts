@@ -65,14 +65,14 @@ program
 program
   .command('serve')
   .description('run the gateway from a profile')
-  .requiredOption('-c, --config <profile>', 'the profile YAML')
+  .requiredOption('-c, --config <profile>', 'the profile YAML, or Kubernetes manifests (detected by apiVersion)')
   .option('--listen <host:port>', "override the profile's listen address")
   .option('--admin <host:port>', 'override the admin listen address')
   .option('--mocks', "also start the profile's mock backends in this process")
   .option('--mock-all', MOCK_ALL)
   .option('--tui', 'show the live terminal UI instead of log lines')
   .addOption(new Option('--log <format>', 'request log format').choices(['json', 'pretty', 'off']).default('pretty'))
-  .action(async (opts) => runCommand(() => import('./serve.js'), await bridgedOrExit(opts)));
+  .action((opts) => runCommand(() => import('./serve.js'), opts));
 
 program
   .command('bench')

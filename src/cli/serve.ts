@@ -1,14 +1,16 @@
 /**
- * `aigw serve`: the stack (cli/stack.ts) from a profile file, log lines or the live TUI, reload on SIGHUP or
- * a change of the file, and a bounded drain on SIGINT/SIGTERM.
+ * `aigw serve`: the stack (cli/stack.ts) from a profile — or Envoy AI Gateway manifests, read through
+ * bridge/load.ts — with log lines or the live TUI, reload on SIGHUP or a change of the file, and a bounded
+ * drain on SIGINT/SIGTERM.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { LogFormat } from '../observe/request-log.js';
-import { loadProfileFile, parseProfile } from '../profile/load.js';
+import { loadProfileOrManifests } from '../bridge/load.js';
 import { formatProblem } from '../profile/problems.js';
 import { watchProfile } from './profile-watch.js';
 import { exitCodes } from './run.js';
 import { startStack } from './stack.js';
+import { printSkipped } from './validate.js';
 
 /** The TUI in this process, on the admin listener's own endpoints; resolves when the user quits. */
 async function startTui(adminUrl: string, key: string | undefined): Promise<{ done: Promise<unknown> }> {
@@ -21,31 +23,34 @@ interface Options {
   listen?: string;
   admin?: string;
   mocks?: boolean;
+  mockAll?: boolean;
   tui?: boolean;
   log: LogFormat;
 }
 
 export async function run(opts: Options): Promise<number> {
-  const loaded = await loadProfileFile(opts.config);
+  const load = () => loadProfileOrManifests(opts.config, process.env, { mockAll: opts.mockAll === true });
+  const loaded = await load();
   if (!loaded.ok) {
     for (const p of loaded.problems) process.stderr.write(`${formatProblem(p)}\n`);
     return exitCodes.usage;
   }
   for (const w of loaded.warnings) process.stderr.write(`${formatProblem(w)}\n`);
+  printSkipped(loaded.skipped);
 
   const wantTui = opts.tui === true && process.stdout.isTTY === true;
   const stack = await startStack(loaded.profile, {
     listen: opts.listen,
     admin: opts.admin,
-    mocks: opts.mocks,
+    mocks: opts.mocks === true || opts.mockAll === true,
     log: wantTui ? 'off' : opts.log,
     announce: (line) => process.stdout.write(`${line}\n`),
   });
   const tui = wantTui && stack.adminUrl ? await startTui(stack.adminUrl, stack.profile().admin.key) : undefined;
   if (opts.tui && !tui) process.stderr.write('aigw: --tui needs a terminal and the admin listener; showing log lines instead\n');
 
-  const reload = async (why: string, text?: string) => {
-    const r = text === undefined ? await loadProfileFile(opts.config) : parseProfile(text, opts.config);
+  const reload = async (why: string) => {
+    const r = await load();
     const applied = r.ok ? await stack.reload(r.profile) : { ok: false as const, problems: r.problems.map(formatProblem) };
     if (!applied.ok) {
       const { problems } = applied;
@@ -58,7 +63,13 @@ export async function run(opts: Options): Promise<number> {
     stack.bus.publish({ type: 'reload', ts: Date.now(), ok: true, message: `${why}: ${models} models` });
   };
   process.on('SIGHUP', () => void reload('SIGHUP'));
-  const unwatch = watchProfile(opts.config, await readFile(opts.config, 'utf8').catch(() => ''), (text) => reload('file changed', text));
+  // A profile file is watched; a directory of manifests reloads on SIGHUP.
+  const isFile = await stat(opts.config).then(
+    (s) => s.isFile(),
+    () => false,
+  );
+  const initial = isFile ? await readFile(opts.config, 'utf8').catch(() => '') : '';
+  const unwatch = isFile ? watchProfile(opts.config, initial, () => reload('file changed')) : () => {};
 
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

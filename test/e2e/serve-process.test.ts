@@ -60,13 +60,14 @@ describe('aigw serve --mocks', () => {
     const chat = (model: string) =>
       rawPost(`${gw}/v1/chat/completions`, { model, messages: [{ role: 'user', content: 'x' }], max_tokens: 2 });
 
-    // A stream that outlives the reload, on the profile it started with.
+    // A stream that outlives the reload, on the profile it started with (under way before the reload).
+    let started: () => void = () => {};
     const inflight = rawPost(
       `${gw}/v1/chat/completions`,
       { model: 'b', messages: [{ role: 'user', content: 'long' }], max_tokens: 30, stream: true },
-      { headers: { 'x-mock-tps': '20' } },
+      { headers: { 'x-mock-tps': '20' }, onChunk: () => started() },
     );
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise<void>((r) => (started = r));
     writeFileSync(file, profile(AC));
     run.child.kill('SIGHUP');
     await eventually(async () => (await chat('c')).status === 200, 3000);
@@ -89,12 +90,14 @@ describe('aigw serve --mocks', () => {
 
   it('drains on SIGTERM: the stream in flight completes, then the process exits 0', async () => {
     const run = await startAigw(['serve', '-c', tempProfile(profile(AB)), '--mocks', '--log', 'off'], 4);
+    let started: () => void = () => {};
     const stream = rawPost(
       `${run.urls.gateway}/v1/chat/completions`,
       { model: 'a', messages: [{ role: 'user', content: 'x' }], max_tokens: 20, stream: true },
-      { headers: { 'x-mock-tps': '20' } },
+      { headers: { 'x-mock-tps': '20' }, onChunk: () => started() },
     );
-    await new Promise((r) => setTimeout(r, 200));
+    // SIGTERM once the stream is under way (not after a fixed delay a loaded machine can outrun).
+    await new Promise<void>((r) => (started = r));
     const exit = run.stop('SIGTERM');
     const s = await stream;
     expect(s.ended).toBe('complete');

@@ -16,7 +16,7 @@ export interface RawResponse {
 export function rawPost(
   url: string,
   body: unknown,
-  opts: { headers?: Record<string, string>; abortAfterMs?: number; abortAfterChunks?: number } = {},
+  opts: { headers?: Record<string, string>; abortAfterMs?: number; abortAfterChunks?: number; onChunk?: (n: number) => void } = {},
 ): Promise<RawResponse> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
@@ -42,6 +42,7 @@ export function rawPost(
       };
       res.on('data', (d: Buffer) => {
         out.chunks.push({ at: performance.now() - started, data: d });
+        opts.onChunk?.(out.chunks.length);
         if (opts.abortAfterChunks !== undefined && out.chunks.length >= opts.abortAfterChunks) req.destroy();
       });
       finishAborted = () => finish('aborted');
