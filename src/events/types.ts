@@ -35,7 +35,11 @@ export interface RequestEvent {
   countNote?: string | undefined;
 }
 
-export type TruncationReason = 'upstream_reset' | 'idle_timeout' | 'buffer_truncate';
+/**
+ * `incomplete_stream`: the backend ended a stream cleanly but without its end marker (`data: [DONE]`);
+ * `event_too_large`: one event grew past limits.maxEventBytes.
+ */
+export type TruncationReason = 'upstream_reset' | 'idle_timeout' | 'buffer_truncate' | 'incomplete_stream' | 'event_too_large';
 
 export interface TruncationEvent {
   type: 'truncation';

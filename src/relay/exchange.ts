@@ -95,9 +95,14 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const ct = headers['content-type'];
     if (this.record.stream || (typeof ct === 'string' && ct.startsWith('text/event-stream'))) {
       this.mode = 'sse';
-      this.sse = new SseRelay(this.out, this.dropUsageChunk && !headers['content-encoding'], () => {
-        this.record.ttftMs = performance.now() - this.record.startedAt;
-      });
+      this.sse = new SseRelay(
+        this.out,
+        this.dropUsageChunk && !headers['content-encoding'],
+        () => {
+          this.record.ttftMs = performance.now() - this.record.startedAt;
+        },
+        this.relay.maxEventBytes,
+      );
     } else {
       this.mode = 'body';
       this.body = new BodyRelay(this.out, this.relay.buffer, status, headers);
@@ -116,7 +121,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
         return;
       case 'sse':
         if (!this.out.headersSent) this.startStream();
-        this.sse!.push(chunk);
+        if (!this.sse!.push(chunk)) {
+          this.sse!.dropHeld();
+          const error = aigwError('upstream_stream_error', `backend ${this.backend} sent an event larger than ${this.relay.maxEventBytes} bytes`);
+          this.cutStream('event_too_large', error);
+          this.abort();
+        }
         return;
       case 'body': {
         const early = this.body!.push(chunk);
@@ -130,8 +140,14 @@ export class Exchange implements Dispatcher.DispatchHandler {
   onResponseEnd(): void {
     if (this.mode === 'error-body') return this.failWithStatus();
     if (this.mode === 'sse') {
+      const s = this.sse!;
+      if (!this.out.headersSent && s.outputEvents === 0 && !s.sawDone && !s.holding) return this.failEmptyStream();
       if (!this.out.headersSent) this.startStream();
-      this.sse!.flushHeld();
+      s.flushHeld();
+      if (!s.sawDone) {
+        // A clean end without [DONE] is still a cut: say so, rather than let a client take it for a whole answer.
+        return this.cutStream('incomplete_stream', aigwError('upstream_stream_error', `backend ${this.backend} ended the stream without [DONE]`));
+      }
       this.recordStreamUsage();
       this.out.end();
     } else if (this.mode === 'body') {
@@ -174,6 +190,29 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.out.destroy();
     }
     this.done();
+  }
+
+  /** Ends a stream that broke after bytes went out: usage so far, a truncation event, one error frame, no [DONE]. */
+  private cutStream(reason: TruncationReason, error: AigwError): void {
+    this.recordStreamUsage();
+    this.truncation(reason, undefined);
+    this.publishUpstreamError('stream_error', error.message);
+    this.out.end(renderStreamErrorFrame(error));
+    this.mode = 'done';
+    this.resolve({ kind: 'committed' });
+  }
+
+  /** The backend ended a stream before sending anything: nothing reached the client, so another may answer. */
+  private failEmptyStream(): void {
+    const message = 'bad_response: the stream ended before its first event';
+    this.mode = 'done';
+    this.resolve({
+      kind: 'failed',
+      failure: 'bad_response',
+      error: aigwError('bad_upstream_response', `backend ${this.backend} ended the stream before its first event`),
+      failsOver: true,
+      message,
+    });
   }
 
   private startStream(): void {

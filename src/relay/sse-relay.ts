@@ -2,14 +2,12 @@
  * Streams, event by event: each complete upstream event goes to the client as its own write, the moment
  * it is complete — no coalescing, comments (`: ping`) included, bytes untouched. We only look: usage,
  * [DONE], output events. The usage-only chunk that aigw itself asked for is held back from a client that
- * did not ask for it.
+ * did not ask for it. An event is held only until it is complete, and at most `maxEventBytes`: a larger one
+ * ends the stream (the caller cuts it) instead of growing memory without bound.
  */
 import { SseDecoder, type SseEvent, type SseSink } from '../openai/sse.js';
 import type { Downstream } from './downstream.js';
 import { usageIn } from './usage-tap.js';
-
-/** An event still incomplete after this many bytes is forwarded as it is, so one huge event cannot pin memory. */
-const MAX_HELD_BYTES = 1024 * 1024;
 
 export class SseRelay implements SseSink {
   private readonly decoder = new SseDecoder();
@@ -25,9 +23,11 @@ export class SseRelay implements SseSink {
     private readonly out: Downstream,
     private readonly dropUsageChunk: boolean,
     private readonly onFirstEvent: () => void,
+    private readonly maxEventBytes: number,
   ) {}
 
-  push(chunk: Buffer): void {
+  /** Relays what `chunk` completes; false when the event it leaves incomplete is over maxEventBytes. */
+  push(chunk: Buffer): boolean {
     this.chunk = chunk;
     this.sliceStart = 0;
     this.decoder.push(chunk, this);
@@ -35,8 +35,9 @@ export class SseRelay implements SseSink {
       const rest = this.sliceStart === 0 ? chunk : chunk.subarray(this.sliceStart);
       this.held.push(rest);
       this.heldBytes += rest.length;
-      if (this.heldBytes > MAX_HELD_BYTES) this.flushHeld();
+      if (this.heldBytes > this.maxEventBytes) return false;
     }
+    return true;
   }
 
   onEvent(ev: SseEvent, end: number): void {
@@ -66,10 +67,25 @@ export class SseRelay implements SseSink {
     this.out.write(bytes);
   }
 
-  /** Bytes of an event that had not ended when the upstream did (or that grew too large to hold). */
-  flushHeld(): void {
-    if (!this.held.length) return;
+  /**
+   * Bytes of an event that had not ended when the upstream did, sent as they came and closed with a blank
+   * line, so that what the caller writes next is an event of its own. False when there were none.
+   */
+  flushHeld(): boolean {
+    if (!this.held.length) return false;
     this.out.write(this.held.length === 1 ? this.held[0]! : Buffer.concat(this.held, this.heldBytes));
+    this.out.write('\n\n');
+    this.held = [];
+    this.heldBytes = 0;
+    return true;
+  }
+
+  get holding(): boolean {
+    return this.held.length > 0;
+  }
+
+  /** Drops an event that grew too large (its bytes never reach the client: it is cut whole). */
+  dropHeld(): void {
     this.held = [];
     this.heldBytes = 0;
   }

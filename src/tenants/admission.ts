@@ -64,6 +64,9 @@ export async function admit(
     headers: admission.headers,
     async settle(record) {
       if (renew) clearInterval(renew);
+      // The answer is over: its concurrency slot frees now, even when its prompt still has to be counted
+      // (a late count only adjusts the tokens charged).
+      if (reservation && needsCount(record) && holdsLease(reservation)) await store.release(reservation).catch(() => {});
       await completeTokenCounts(record, p, counter);
       if (reservation) await store.settle(reservation, actualCost(record, estimate.prompt)).catch(() => {});
     },
@@ -79,8 +82,12 @@ function startRenewal(r: Reservation, store: { renew(r: Reservation): Promise<vo
 }
 
 /** Fills in the input tokens when the backend reported none (worker thread; never the event loop). */
+function needsCount(record: RequestRecord): boolean {
+  return record.answered && record.inputSource === 'none';
+}
+
 async function completeTokenCounts(record: RequestRecord, p: ProxyRequest, counter: PromptCounter): Promise<void> {
-  if (!record.answered || record.inputSource !== 'none') return;
+  if (!needsCount(record)) return;
   const payload = p.endpoint === 'chat' ? p.json.messages : p.endpoint === 'completions' ? p.json.prompt : p.json.input;
   const n = await counter.count(p.endpoint === 'chat' ? 'chat' : 'prompt', payload);
   if (n !== undefined) {

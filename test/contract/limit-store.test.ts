@@ -110,6 +110,41 @@ for (const { name, make } of stores) {
       await s.close();
     });
 
+    it('carries a debt larger than the limit into later windows instead of letting it expire (trust class 6)', async () => {
+      const s = await make();
+      const spec = [{ key: 'debt', tpm: 100 }];
+      const first = await admit(s, spec, 10);
+      expect(first.ok).toBe(true);
+      // Reserved 10, used 400: four windows' worth. After one window the bucket has expired, but the debt has not.
+      if (first.ok) await s.settle(first.reservation, 400);
+      await sleep(WINDOW + 50);
+      const blocked = await admit(s, spec, 10);
+      expect(blocked).toMatchObject({ ok: false, kind: 'tokens', permanent: false });
+      if (!blocked.ok) {
+        // The honest wait covers the rest of the debt (about 2–3 more windows), not one bucket.
+        expect(blocked.retryAfterMs).toBeGreaterThan(WINDOW);
+        expect(blocked.states[0]!.tokens!.remaining).toBe(0);
+      }
+      await sleep(WINDOW * 3 + 100);
+      expect((await admit(s, spec, 10)).ok).toBe(true);
+      await s.close();
+    });
+
+    it('frees a concurrency lease at release, before the tokens are settled (trust class 4)', async () => {
+      const s = await make();
+      const spec = [{ key: 'rel', concurrency: 1, tpm: 1000 }];
+      const a = await admit(s, spec, 10);
+      expect(a.ok).toBe(true);
+      expect((await admit(s, spec, 10)).ok).toBe(false);
+      if (a.ok) await s.release(a.reservation);
+      const b = await admit(s, spec, 10);
+      expect(b.ok).toBe(true);
+      // The late settlement only adjusts tokens: it must not free b's slot.
+      if (a.ok) await s.settle(a.reservation, 50);
+      expect((await admit(s, spec, 10)).ok).toBe(false);
+      await s.close();
+    });
+
     it('is all-or-nothing across tenant and model limits', async () => {
       const s = await make();
       const both = [

@@ -52,8 +52,8 @@ class SlidingWindow {
     return bucketMs;
   }
 
-  state(cur: number, now: number, bucketMs: number, limit: number): WindowState {
-    const used = this.used(cur);
+  state(cur: number, now: number, bucketMs: number, limit: number, carry = 0): WindowState {
+    const used = this.used(cur) + carry;
     let newest = -Infinity;
     for (let s = 0; s < SPAN; s++) if (this.index[s]! > cur - SPAN && this.counts[s]! > 0) newest = Math.max(newest, this.index[s]!);
     return {
@@ -68,6 +68,9 @@ interface KeyState {
   tokens: SlidingWindow;
   requests: SlidingWindow;
   leases: Set<string>;
+  /** Token debt beyond what the window could hold (store.ts), and when it was last brought up to date. */
+  carry: number;
+  carryAt: number;
 }
 
 export class MemoryLimitStore implements LimitStore {
@@ -75,7 +78,7 @@ export class MemoryLimitStore implements LimitStore {
   private readonly bucketMs: number;
 
   constructor(
-    windowMs: number,
+    private readonly windowMs: number,
     private readonly clock: () => number = Date.now,
   ) {
     this.bucketMs = windowMs / BUCKETS;
@@ -83,15 +86,26 @@ export class MemoryLimitStore implements LimitStore {
 
   private of(key: string): KeyState {
     let k = this.keys.get(key);
-    if (!k) this.keys.set(key, (k = { tokens: new SlidingWindow(), requests: new SlidingWindow(), leases: new Set() }));
+    if (!k) {
+      k = { tokens: new SlidingWindow(), requests: new SlidingWindow(), leases: new Set(), carry: 0, carryAt: 0 };
+      this.keys.set(key, k);
+    }
     return k;
+  }
+
+  /** The debt still owed now: it drains at the limit's own rate, one limit per window. */
+  private carryLeft(k: KeyState, now: number, limit: number): number {
+    if (k.carry <= 0) return 0;
+    k.carry = Math.max(0, k.carry - (limit * (now - k.carryAt)) / this.windowMs);
+    k.carryAt = now;
+    return k.carry;
   }
 
   private states(input: AdmitInput, cur: number, now: number): LimitState[] {
     return input.specs.map((spec) => {
       const k = this.of(spec.key);
       const st: LimitState = { key: spec.key };
-      if (spec.tpm !== undefined) st.tokens = k.tokens.state(cur, now, this.bucketMs, spec.tpm);
+      if (spec.tpm !== undefined) st.tokens = k.tokens.state(cur, now, this.bucketMs, spec.tpm, this.carryLeft(k, now, spec.tpm));
       if (spec.rpm !== undefined) st.requests = k.requests.state(cur, now, this.bucketMs, spec.rpm);
       if (spec.concurrency !== undefined) st.concurrency = { limit: spec.concurrency, active: k.leases.size };
       return st;
@@ -114,8 +128,13 @@ export class MemoryLimitStore implements LimitStore {
       });
       if (spec.rpm !== undefined && k.requests.used(cur) + 1 > spec.rpm)
         return deny('requests', k.requests.retryAfter(cur, now, this.bucketMs, 1, spec.rpm));
-      if (spec.tpm !== undefined && k.tokens.used(cur) + input.tokens > spec.tpm) {
-        return deny('tokens', k.tokens.retryAfter(cur, now, this.bucketMs, input.tokens, spec.tpm));
+      if (spec.tpm !== undefined) {
+        const carry = this.carryLeft(k, now, spec.tpm);
+        if (k.tokens.used(cur) + carry + input.tokens > spec.tpm) {
+          const inWindow = k.tokens.retryAfter(cur, now, this.bucketMs, input.tokens + carry, spec.tpm);
+          const drained = carry > 0 && input.tokens <= spec.tpm ? Math.ceil((carry * this.windowMs) / spec.tpm) : 0;
+          return deny('tokens', input.tokens > spec.tpm ? -1 : Math.max(inWindow, drained));
+        }
       }
       if (spec.concurrency !== undefined && k.leases.size >= spec.concurrency)
         return deny('concurrency', spec.concurrency === 0 ? -1 : 1000);
@@ -138,12 +157,33 @@ export class MemoryLimitStore implements LimitStore {
   }
 
   settleNow(r: Reservation, actualTokens: number): void {
-    const cur = Math.floor(this.clock() / this.bucketMs);
+    const now = this.clock();
+    const cur = Math.floor(now / this.bucketMs);
+    const delta = actualTokens - r.tokens;
     for (const spec of r.specs) {
       const k = this.of(spec.key);
-      if (spec.tpm !== undefined && actualTokens !== r.tokens) k.tokens.adjust(r.bucket, cur, actualTokens - r.tokens);
+      if (spec.tpm !== undefined && delta < 0) k.tokens.adjust(r.bucket, cur, delta);
+      else if (spec.tpm !== undefined && delta > 0) {
+        // Debt: what the window can still hold goes in it; the rest carries into later windows.
+        const carry = this.carryLeft(k, now, spec.tpm);
+        const room = Math.max(0, spec.tpm - k.tokens.used(cur) - carry);
+        const inWindow = Math.min(delta, room);
+        if (inWindow > 0) k.tokens.adjust(r.bucket, cur, inWindow);
+        if (delta > inWindow) {
+          k.carry = carry + (delta - inWindow);
+          k.carryAt = now;
+        }
+      }
       k.leases.delete(r.lease);
     }
+  }
+
+  releaseNow(r: Reservation): void {
+    for (const spec of r.specs) this.of(spec.key).leases.delete(r.lease);
+  }
+
+  async release(r: Reservation): Promise<void> {
+    this.releaseNow(r);
   }
 
   async settle(r: Reservation, actualTokens: number): Promise<void> {

@@ -11,6 +11,25 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local W = tonumber(ARGV[1]); local B = tonumber(ARGV[2]); local bms = W / B
 local cur = math.floor(now / bms)
 local S = B + 1
+local function carryLeft(key, limit)
+  if limit < 0 then return 0 end
+  local v = redis.call('HMGET', key, 'ca', 'ct')
+  local ca = tonumber(v[1] or '0') or 0; local ct = tonumber(v[2] or '0') or 0
+  if ca <= 0 then return 0 end
+  return math.max(0, ca - limit * (now - ct) / W)
+end
+local function load(key)
+  local h = redis.call('HGETALL', key)
+  local used = 0; local items = {}
+  for i = 1, #h, 2 do
+    local idx = tonumber(h[i]); local c = tonumber(h[i + 1])
+    if idx ~= nil then
+      if idx <= cur - S then redis.call('HDEL', key, h[i]) else used = used + c; items[#items + 1] = { idx, c } end
+    end
+  end
+  table.sort(items, function(a, b) return a[1] < b[1] end)
+  return used, items
+end
 `;
 
 const ADMIT_ARGS = 'local cost = tonumber(ARGV[3]); local lease = ARGV[4]; local ttl = tonumber(ARGV[5]); local n = tonumber(ARGV[6])';
@@ -21,16 +40,6 @@ const ADMIT_ARGS = 'local cost = tonumber(ARGV[3]); local lease = ARGV[4]; local
  */
 export const ADMIT = `${CLOCK}${ADMIT_ARGS}
 
-local function load(key)
-  local h = redis.call('HGETALL', key)
-  local used = 0; local items = {}
-  for i = 1, #h, 2 do
-    local idx = tonumber(h[i]); local c = tonumber(h[i + 1])
-    if idx <= cur - S then redis.call('HDEL', key, h[i]) else used = used + c; items[#items + 1] = { idx, c } end
-  end
-  table.sort(items, function(a, b) return a[1] < b[1] end)
-  return used, items
-end
 local function retry(used, items, c, limit)
   if c > limit then return -1 end
   for _, it in ipairs(items) do
@@ -51,13 +60,17 @@ local loaded = {}
 for i = 0, n - 1 do
   local tl = tonumber(ARGV[7 + i * 3]); local rl = tonumber(ARGV[8 + i * 3]); local cl = tonumber(ARGV[9 + i * 3])
   local tu, ti = load(KEYS[i * 3 + 1])
+  local tc = carryLeft(KEYS[i * 3 + 1], tl)
   local ru, ri = load(KEYS[i * 3 + 2])
   redis.call('ZREMRANGEBYSCORE', KEYS[i * 3 + 3], '-inf', now)
   local active = redis.call('ZCARD', KEYS[i * 3 + 3])
-  loaded[i] = { tu, ti, ru, ri, active }
+  loaded[i] = { tu + tc, ti, ru, ri, active }
   if deny == nil then
     if rl >= 0 and ru + 1 > rl then deny = { 'requests', i, retry(ru, ri, 1, rl) }
-    elseif tl >= 0 and tu + cost > tl then deny = { 'tokens', i, retry(tu, ti, cost, tl) }
+    elseif tl >= 0 and tu + tc + cost > tl then
+      local r = -1
+      if cost <= tl then r = math.max(retry(tu, ti, math.min(cost + tc, tl), tl), math.ceil(tc * W / tl)) end
+      deny = { 'tokens', i, r }
     elseif cl >= 0 and active >= cl then
       if cl == 0 then deny = { 'concurrency', i, -1 } else deny = { 'concurrency', i, 1000 } end
     end
@@ -94,22 +107,44 @@ return out
 
 const SETTLE_ARGS = 'local bucket = tonumber(ARGV[3]); local delta = tonumber(ARGV[4]); local lease = ARGV[5]; local n = tonumber(ARGV[6])';
 
-/** KEYS: per spec [tokens hash, leases zset]. ARGV: windowMs, buckets, bucket, delta, lease, n, then per spec hasTpm (1/0). */
+/**
+ * KEYS: per spec [tokens hash, leases zset]. ARGV: windowMs, buckets, bucket, delta, lease, n, then per spec
+ * the tpm limit (-1 = none). A refund goes back into the reservation's bucket; debt goes into the window as
+ * far as the limit leaves room, and the rest carries over (fields ca/ct of the tokens hash, store.ts).
+ */
 export const SETTLE = `${CLOCK}${SETTLE_ARGS}
+local function add(tk, d)
+  if bucket > cur - S then redis.call('HINCRBY', tk, bucket, d)
+  else redis.call('HINCRBY', tk, cur, d) end
+  redis.call('PEXPIRE', tk, math.max(redis.call('PTTL', tk), math.ceil(W + bms)))
+end
 for i = 0, n - 1 do
   local tk = KEYS[i * 2 + 1]
-  if ARGV[7 + i] == '1' and delta ~= 0 then
-    if bucket > cur - S then
-      local c = tonumber(redis.call('HGET', tk, bucket) or '0')
-      local d = delta
-      if c + d < 0 then d = -c end
-      if d ~= 0 then redis.call('HINCRBY', tk, bucket, d) end
-    elseif delta > 0 then
-      redis.call('HINCRBY', tk, cur, delta); redis.call('PEXPIRE', tk, math.ceil(W + bms))
+  local tl = tonumber(ARGV[7 + i])
+  if tl >= 0 and delta < 0 and bucket > cur - S then
+    local c = tonumber(redis.call('HGET', tk, bucket) or '0')
+    local d = delta
+    if c + d < 0 then d = -c end
+    if d ~= 0 then redis.call('HINCRBY', tk, bucket, d) end
+  elseif tl >= 0 and delta > 0 then
+    local used = load(tk)
+    local carry = carryLeft(tk, tl)
+    local inWindow = math.min(delta, math.max(0, tl - used - carry))
+    if inWindow > 0 then add(tk, inWindow) end
+    if delta > inWindow then
+      local ca = carry + delta - inWindow
+      redis.call('HSET', tk, 'ca', tostring(ca), 'ct', tostring(now))
+      redis.call('PEXPIRE', tk, math.max(math.ceil(W + bms), math.ceil(ca * W / math.max(tl, 1) + bms)))
     end
   end
   redis.call('ZREM', KEYS[i * 2 + 2], lease)
 end
+return 1
+`;
+
+/** KEYS: leases zsets. ARGV: lease. Frees a concurrency lease before the request's tokens are known. */
+export const RELEASE = `
+for i = 1, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
 return 1
 `;
 

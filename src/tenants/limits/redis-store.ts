@@ -4,7 +4,7 @@
  * limiter to handle (fail open or closed, limiter.ts).
  */
 import { Redis } from 'ioredis';
-import { ADMIT, RENEW, SETTLE } from './redis-scripts.js';
+import { ADMIT, RELEASE, RENEW, SETTLE } from './redis-scripts.js';
 import {
   BUCKETS,
   type AdmitInput,
@@ -27,6 +27,7 @@ type Scripted = Redis & {
   aigwAdmit(numKeys: number, ...args: (string | number)[]): Promise<(string | number)[]>;
   aigwSettle(numKeys: number, ...args: (string | number)[]): Promise<number>;
   aigwRenew(numKeys: number, ...args: (string | number)[]): Promise<number>;
+  aigwRelease(numKeys: number, ...args: (string | number)[]): Promise<number>;
 };
 
 export class RedisLimitStore implements LimitStore {
@@ -45,6 +46,7 @@ export class RedisLimitStore implements LimitStore {
     this.redis.defineCommand('aigwAdmit', { lua: ADMIT });
     this.redis.defineCommand('aigwSettle', { lua: SETTLE });
     this.redis.defineCommand('aigwRenew', { lua: RENEW });
+    this.redis.defineCommand('aigwRelease', { lua: RELEASE });
   }
 
   /** Resolves once connected (or rejects after the connect timeout). */
@@ -59,9 +61,13 @@ export class RedisLimitStore implements LimitStore {
     });
   }
 
+  /**
+   * The keys of one limit. Token and request windows are keyed by the window's length too, so a reload (or
+   * a replica) with another window starts its own; concurrency leases are not windowed and stay shared.
+   */
   private keys(key: string): [string, string, string] {
     const tag = `${this.o.prefix}:{${key.split('/', 1)[0]}}:${key}`;
-    return [`${tag}:tpm`, `${tag}:rpm`, `${tag}:conc`];
+    return [`${tag}:w${this.o.windowMs}:tpm`, `${tag}:w${this.o.windowMs}:rpm`, `${tag}:conc`];
   }
 
   async admit(input: AdmitInput): Promise<AdmitOutcome> {
@@ -109,7 +115,7 @@ export class RedisLimitStore implements LimitStore {
       const [tpm, , conc] = this.keys(s.key);
       keys.push(tpm, conc);
     }
-    const hasTpm = res.specs.map((s) => (s.tpm !== undefined ? '1' : '0'));
+    const tpm = res.specs.map((s) => s.tpm ?? -1);
     await this.redis.aigwSettle(
       keys.length,
       ...keys,
@@ -119,8 +125,13 @@ export class RedisLimitStore implements LimitStore {
       actualTokens - res.tokens,
       res.lease,
       res.specs.length,
-      ...hasTpm,
+      ...tpm,
     );
+  }
+
+  async release(res: Reservation): Promise<void> {
+    const keys = res.specs.filter((s) => s.concurrency !== undefined).map((s) => this.keys(s.key)[2]);
+    if (keys.length) await this.redis.aigwRelease(keys.length, ...keys, res.lease);
   }
 
   async renew(res: Reservation): Promise<void> {

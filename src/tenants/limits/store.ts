@@ -15,6 +15,9 @@
  * usage at the end of a bucket is never forgotten early. It costs O(BUCKETS) per check and gives an
  * honest retry-after: the moment enough old buckets leave for this request to fit.
  * TPM reserves an estimate at admission and is settled with the real usage afterwards (refund or debt).
+ * Debt the window cannot hold (a request that used far more than it reserved) is not dropped when the
+ * window moves on: it carries over, draining at the limit's own rate — one limit per window — so a tenant
+ * that overspent by ten windows' worth waits ten windows.
  */
 
 export const BUCKETS = 60;
@@ -68,5 +71,7 @@ export interface LimitStore {
   settle(reservation: Reservation, actualTokens: number): Promise<void>;
   /** Keeps a long request's concurrency lease alive. */
   renew(reservation: Reservation): Promise<void>;
+  /** Frees the concurrency lease now, before the tokens are known (settle frees it too). */
+  release(reservation: Reservation): Promise<void>;
   close(): Promise<void>;
 }
