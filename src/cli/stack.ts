@@ -73,7 +73,12 @@ export async function startStack(profile: Profile, opts: StackOptions = {}): Pro
   });
   announce(`gateway listening on ${gateway.url}`);
   const admin = served.admin.enabled
-    ? createAdmin({ view: () => gateway.state.runtime.view, bus, inflight: () => gateway.state.inflight })
+    ? createAdmin({
+        view: () => gateway.state.runtime.view,
+        bus,
+        inflight: () => gateway.state.inflight,
+        requestTimeoutMs: served.timeouts.request,
+      })
     : undefined;
   const adminAt = opts.admin ?? served.admin.listen;
   const adminUrl = admin

@@ -31,6 +31,11 @@ export class RequestRecord {
   /** The client went away before the answer was complete. */
   clientGone = false;
   errorCode: string | undefined;
+  /**
+   * A non-streamed answer that carried no usage, kept (bounded) so its output can be counted from its
+   * content in the settle stage; `whole` is false when only its first bytes were kept.
+   */
+  unmetered: { bytes: Buffer; whole: boolean; size: number; encoding: string | undefined } | undefined;
 
   constructor(readonly requestId: string) {}
 

@@ -5,7 +5,7 @@
  * `createHandler` works on any node:http request/response pair.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { aigwError } from '../core/errors.js';
+import { type AigwError, aigwError } from '../core/errors.js';
 import { guarded } from '../core/guard.js';
 import { nextId } from '../core/ids.js';
 import type { EventBus } from '../events/bus.js';
@@ -80,12 +80,31 @@ function handle(state: GatewayState, req: IncomingMessage, res: ServerResponse):
     if (tenant === null) return;
     return listModels(ctx, runtime, path, tenant);
   }
-  sendError(ctx, aigwError('not_found', `no route for ${req.method} ${path}`));
+  refuse(ctx, aigwError('not_found', `no route for ${req.method} ${shown(path)}`));
+}
+
+/** A client's path in a message, bounded and printable. */
+function shown(path: string): string {
+  const p = path.length > 200 ? `${path.slice(0, 200)}…` : path;
+  return p.replace(/[^\x20-\x7e]/g, '?');
 }
 
 function methodNotAllowed(ctx: RequestContext, allow: string): void {
   ctx.res.setHeader('allow', allow);
-  sendError(ctx, aigwError('method_not_allowed', `${ctx.req.method} is not allowed here; use ${allow}`));
+  refuse(ctx, aigwError('method_not_allowed', `${ctx.req.method} is not allowed here; use ${allow}`));
+}
+
+/** Bytes of an unread body a refused request may still upload (read and dropped) before its socket goes. */
+const REFUSED_UPLOAD_BYTES = 64 * 1024;
+
+/**
+ * A refusal before the body was read (401, 404, 405): the answer, then at most REFUSED_UPLOAD_BYTES more of
+ * the upload are read and dropped, and the connection closes — a refused client cannot keep the gateway
+ * reading for as long as it likes.
+ */
+function refuse(ctx: RequestContext, err: AigwError): void {
+  sendError(ctx, err, true);
+  discardUpload(ctx.req, REFUSED_UPLOAD_BYTES);
 }
 
 /** The auth stage: the caller's tenant (undefined when no tenants are configured); null after answering 401. */
@@ -93,11 +112,20 @@ function authenticate(ctx: RequestContext, runtime: Runtime): Tenant | undefined
   if (!runtime.tenants.enabled) return undefined;
   const t = runtime.tenants.authenticate(ctx.req.rawHeaders);
   if ('code' in t) {
-    sendError(ctx, t);
+    refuse(ctx, t);
     return null;
   }
   ctx.record.tenant = t.name;
   return t;
+}
+
+/** A percent-encoded path segment, decoded; undefined when the encoding is malformed (`%ZZ`). */
+function decodedPathPart(s: string): string | undefined {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return undefined;
+  }
 }
 
 function listModels(ctx: RequestContext, runtime: Runtime, path: string, tenant: Tenant | undefined): void {
@@ -107,7 +135,8 @@ function listModels(ctx: RequestContext, runtime: Runtime, path: string, tenant:
       200,
       runtime.modelList((m) => !tenant?.allowed || tenant.allowed.has(m)),
     );
-  const id = decodeURIComponent(path.slice('/v1/models/'.length));
+  const id = decodedPathPart(path.slice('/v1/models/'.length));
+  if (id === undefined) return sendError(ctx, aigwError('invalid_request', 'the model id in the path is not a valid percent-encoding'));
   const entry = runtime.modelEntry(id);
   if (!entry) return sendError(ctx, modelNotFound(id));
   const refused = tenant && modelNotAllowed(tenant, id);
@@ -125,7 +154,7 @@ async function proxy(ctx: RequestContext, state: GatewayState, runtime: Runtime,
     );
   }
   const tenant = authenticate(ctx, runtime);
-  if (tenant === null) return void ctx.req.resume();
+  if (tenant === null) return;
   const p = await readAndParse(ctx, runtime, endpoint);
   if (!p) return;
   const route = runtime.routes.get(p.model);

@@ -27,5 +27,6 @@ export function sendJsonText(ctx: RequestContext, status: number, body: string):
 }
 
 export function modelNotFound(model: string): AigwError {
-  return aigwError('model_not_found', `The model \`${model}\` does not exist`, { param: 'model' });
+  const shown = model.length > 200 ? `${model.slice(0, 200)}…` : model;
+  return aigwError('model_not_found', `The model \`${shown}\` does not exist`, { param: 'model' });
 }

@@ -114,7 +114,8 @@ export async function startMock(settings: MockSettings, port = 0, host = '127.0.
   };
   const failed = (res: ServerResponse) =>
     sendJson(res, 500, vllmError(500, 'the mock failed to answer', 'InternalServerError'), ctx.identity);
-  const server: Server = createServer({ keepAliveTimeout: 5000 }, guarded(handler, failed));
+  // Headers and body within 30 s (a trickling upload is cut, as on the gateway).
+  const server: Server = createServer({ keepAliveTimeout: 5000, headersTimeout: 30_000, requestTimeout: 30_000 }, guarded(handler, failed));
   server.on('clientError', (_err, socket) => socket.destroy());
 
   const url = await listenOn(server, host, port);

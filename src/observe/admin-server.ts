@@ -17,7 +17,7 @@ export function sendAdminError(res: ServerResponse, err: AigwError): void {
   res.writeHead(r.status, r.headers).end(r.body);
 }
 
-export function createAdminServer(routes: Record<string, AdminRoute>, key: () => string | undefined): Server {
+export function createAdminServer(routes: Record<string, AdminRoute>, key: () => string | undefined, requestTimeoutMs = 30_000): Server {
   let hashed: { key: string; digest: Buffer } | undefined;
   const digestOf = (k: string) => {
     if (hashed?.key !== k) hashed = { key: k, digest: sha(k) };
@@ -37,5 +37,10 @@ export function createAdminServer(routes: Record<string, AdminRoute>, key: () =>
     if (!route) return sendAdminError(res, aigwError('not_found', `no admin route ${path}`));
     route(req, res);
   };
-  return createServer(guarded(handler, (res) => sendAdminError(res, aigwError('internal_error', 'the admin listener failed to answer'))));
+  // A slow or never-ending upload is cut at the request timeout, as on the gateway listener.
+  const options = { headersTimeout: requestTimeoutMs, requestTimeout: requestTimeoutMs };
+  return createServer(
+    options,
+    guarded(handler, (res) => sendAdminError(res, aigwError('internal_error', 'the admin listener failed to answer'))),
+  );
 }

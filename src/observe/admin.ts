@@ -16,6 +16,8 @@ export interface AdminSources {
   view: () => GatewayView;
   bus: EventBus;
   inflight: () => number;
+  /** Headers and body of an admin request must arrive within this (default 30 s). */
+  requestTimeoutMs?: number;
 }
 
 const scopes = new WeakMap<GatewayView, LabelScope>();
@@ -74,6 +76,7 @@ export function createAdmin(src: AdminSources): Admin {
       },
     },
     () => src.view().adminKey,
+    src.requestTimeoutMs,
   );
   return {
     server,

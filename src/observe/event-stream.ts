@@ -56,11 +56,20 @@ export class EventStream {
       connection: 'keep-alive',
     });
     res.write(': aigw events\n\n');
-    const last = Number(req.headers['last-event-id'] ?? new URL(req.url ?? '/', 'http://x').searchParams.get('lastEventId') ?? NaN);
+    const url = req.url ?? '/';
+    const query = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
+    const last = Number(req.headers['last-event-id'] ?? query.get('lastEventId') ?? Number.NaN);
     if (Number.isFinite(last)) {
+      // The replay obeys the same per-subscriber cap as live events: what does not fit is dropped, counted.
       for (let id = Math.max(last + 1, this.nextId - HISTORY); id < this.nextId; id++) {
         const e = this.history[id % HISTORY];
-        if (e) res.write(encodeSseEvent(JSON.stringify(e), e.type, id));
+        if (!e) continue;
+        if (res.writableLength > this.maxPendingBytes) {
+          this.dropped++;
+          this.onDrop();
+          continue;
+        }
+        res.write(encodeSseEvent(JSON.stringify(e), e.type, id));
       }
     }
     this.clients.add(res);

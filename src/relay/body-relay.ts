@@ -22,8 +22,17 @@ export type BodyOutcome = { kind: 'ok' } | { kind: 'too_large' } | { kind: 'trun
 /** Envoy's local reply body for a response over its buffer limit (response code details: response_payload_too_large). */
 const ENVOY_TOO_LARGE = Buffer.from('Internal Server Error');
 
+/** Bodies without usage are counted from up to this many bytes; a larger one is estimated from its size. */
+export const COUNTED_BODY_BYTES = 1024 * 1024;
+
 export class BodyRelay {
   readonly tail = new TailWindow();
+  /**
+   * The first COUNTED_BODY_BYTES of the body, by reference (no copy): if the answer turns out to carry no
+   * usage, its output is counted from them after the response (settle stage).
+   */
+  private kept: Buffer[] = [];
+  private keptBytes = 0;
   private held: Buffer[] = [];
   private heldBytes = 0;
   received = 0;
@@ -58,6 +67,11 @@ export class BodyRelay {
   /** Returns an outcome when the relay has finished early (overflow), else undefined. */
   push(chunk: Buffer): BodyOutcome | undefined {
     this.received += chunk.length;
+    if (this.keptBytes < COUNTED_BODY_BYTES) {
+      const piece = chunk.length <= COUNTED_BODY_BYTES - this.keptBytes ? chunk : chunk.subarray(0, COUNTED_BODY_BYTES - this.keptBytes);
+      this.kept.push(piece);
+      this.keptBytes += piece.length;
+    }
     this.tail.push(chunk);
     if (this.policy.mode === 'passthrough') {
       if (!this.out.headersSent) {
@@ -97,6 +111,12 @@ export class BodyRelay {
     this.out.write(body);
     this.out.destroy();
     return { kind: 'truncated', delivered: body.length };
+  }
+
+  /** The body as kept for counting, and whether it is the whole body. */
+  keptBody(): { bytes: Buffer; whole: boolean } {
+    const bytes = this.kept.length === 1 ? this.kept[0]! : Buffer.concat(this.kept, this.keptBytes);
+    return { bytes, whole: this.received <= COUNTED_BODY_BYTES };
   }
 
   /** The upstream ended cleanly. */

@@ -123,7 +123,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
         if (!this.out.headersSent) this.startStream();
         if (!this.sse!.push(chunk)) {
           this.sse!.dropHeld();
-          const error = aigwError('upstream_stream_error', `backend ${this.backend} sent an event larger than ${this.relay.maxEventBytes} bytes`);
+          const error = aigwError(
+            'upstream_stream_error',
+            `backend ${this.backend} sent an event larger than ${this.relay.maxEventBytes} bytes`,
+          );
           this.cutStream('event_too_large', error);
           this.abort();
         }
@@ -146,7 +149,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
       s.flushHeld();
       if (!s.sawDone) {
         // A clean end without [DONE] is still a cut: say so, rather than let a client take it for a whole answer.
-        return this.cutStream('incomplete_stream', aigwError('upstream_stream_error', `backend ${this.backend} ended the stream without [DONE]`));
+        return this.cutStream(
+          'incomplete_stream',
+          aigwError('upstream_stream_error', `backend ${this.backend} ended the stream without [DONE]`),
+        );
       }
       this.recordStreamUsage();
       this.out.end();
@@ -272,8 +278,17 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   private recordBodyUsage(): void {
-    const u = this.body!.received > 0 ? usageIn(this.body!.tail.text()) : undefined;
-    if (!u) return;
+    const body = this.body!;
+    const encoding = this.headers['content-encoding'];
+    const plain = encoding === undefined || encoding === 'identity';
+    const u = body.received > 0 && plain ? usageIn(body.tail.text()) : undefined;
+    if (!u) {
+      if (this.status >= 200 && this.status < 300 && body.received > 0) {
+        const kept = body.keptBody();
+        this.record.unmetered = { ...kept, size: body.received, encoding: plain ? undefined : String(encoding) };
+      }
+      return;
+    }
     this.record.inputTokens = u.prompt;
     this.record.outputTokens = u.completion;
     this.record.inputSource = this.record.outputSource = 'usage';

@@ -4,6 +4,8 @@
  * nothing is charged. Answered → the backend's usage; without usage, the prompt is counted exactly off the
  * event loop and the output by streamed chunks; a client that left mid-stream pays for what was streamed.
  */
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
 import type { AigwError } from '../core/errors.js';
 import { nextId } from '../core/ids.js';
 import type { RequestRecord } from '../events/request-record.js';
@@ -19,9 +21,12 @@ export interface PromptCount {
   exact: boolean;
 }
 
-/** Exact prompt counts off the event loop (the tokenizer worker); undefined when not counted at all. */
+/**
+ * Exact counts off the event loop (the tokenizer worker): a chat's or a prompt's input, or a completion
+ * body's output (its JSON text); undefined when not counted at all.
+ */
 export interface PromptCounter {
-  count(kind: 'chat' | 'prompt', payload: unknown): Promise<PromptCount | undefined>;
+  count(kind: 'chat' | 'prompt' | 'completion', payload: unknown): Promise<PromptCount | undefined>;
 }
 
 export interface AdmissionPolicy {
@@ -83,11 +88,53 @@ function startRenewal(r: Reservation, store: { renew(r: Reservation): Promise<vo
 
 /** Fills in the input tokens when the backend reported none (worker thread; never the event loop). */
 function needsCount(record: RequestRecord): boolean {
-  return record.answered && record.inputSource === 'none';
+  return record.answered && (record.inputSource === 'none' || (record.outputSource === 'none' && record.unmetered !== undefined));
+}
+
+/** Largest decoded body counted from a compressed answer (a compression bomb is estimated, not inflated). */
+const MAX_DECODED_BYTES = 4 * 1024 * 1024;
+
+/** Counts (or, past the bounds, estimates) the output of an answer that carried no usage. Never charges 0. */
+async function countOutput(record: RequestRecord, p: ProxyRequest, counter: PromptCounter): Promise<void> {
+  const body = record.unmetered;
+  record.unmetered = undefined;
+  if (!body || p.endpoint === 'embeddings' || record.outputSource !== 'none') return;
+  const estimate = () => {
+    record.outputTokens = Math.max(1, Math.ceil(body.size / 4));
+    record.outputSource = 'estimate';
+    record.countNote = 'answer without usage, too large to count: estimated from its size';
+  };
+  if (!body.whole) return estimate();
+  const text = await decoded(body.bytes, body.encoding);
+  if (text === undefined) return estimate();
+  const n = await counter.count('completion', text);
+  if (!n) return estimate();
+  record.outputTokens = n.tokens;
+  record.outputSource = n.exact ? 'tokenizer' : 'estimate';
+}
+
+const CODECS: Record<string, (b: Buffer, o: { maxOutputLength: number }) => Promise<Buffer>> = {
+  gzip: promisify(zlib.gunzip),
+  'x-gzip': promisify(zlib.gunzip),
+  deflate: promisify(zlib.inflate),
+  br: promisify(zlib.brotliDecompress),
+};
+
+/** A body's text, decoded off the event loop (zlib runs in the thread pool) and bounded; undefined if not. */
+async function decoded(bytes: Buffer, encoding: string | undefined): Promise<string | undefined> {
+  if (encoding === undefined) return bytes.toString('utf8');
+  const codec = CODECS[encoding];
+  if (!codec) return undefined;
+  return codec(bytes, { maxOutputLength: MAX_DECODED_BYTES }).then(
+    (out) => out.toString('utf8'),
+    () => undefined,
+  );
 }
 
 async function completeTokenCounts(record: RequestRecord, p: ProxyRequest, counter: PromptCounter): Promise<void> {
-  if (!needsCount(record)) return;
+  if (!record.answered) return;
+  await countOutput(record, p, counter);
+  if (record.inputSource !== 'none') return;
   const payload = p.endpoint === 'chat' ? p.json.messages : p.endpoint === 'completions' ? p.json.prompt : p.json.input;
   const n = await counter.count(p.endpoint === 'chat' ? 'chat' : 'prompt', payload);
   if (n !== undefined) {

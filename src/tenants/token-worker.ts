@@ -14,6 +14,31 @@ import type { PromptCount, PromptCounter } from './admission.js';
 /** Counts waiting or running at once; more are answered "not counted" at once. */
 const MAX_QUEUE = 256;
 
+/**
+ * The text an answer generated (chat message content, tool call arguments, completion text), from its JSON
+ * body. Self-contained: the worker runs it serialised, like makeCounter.
+ */
+export function answerText(json: unknown): string {
+  let body: { choices?: unknown } | undefined;
+  try {
+    body = typeof json === 'string' ? JSON.parse(json) : undefined;
+  } catch {
+    return typeof json === 'string' ? json : '';
+  }
+  let out = '';
+  const choices = body && Array.isArray(body.choices) ? body.choices : [];
+  for (const c of choices as { message?: { content?: unknown; tool_calls?: unknown }; text?: unknown }[]) {
+    if (typeof c?.text === 'string') out += c.text;
+    const content = c?.message?.content;
+    if (typeof content === 'string') out += content;
+    else if (Array.isArray(content)) for (const part of content) if (typeof part?.text === 'string') out += part.text;
+    const calls = c?.message?.tool_calls;
+    if (Array.isArray(calls))
+      for (const t of calls) if (typeof t?.function?.arguments === 'string') out += t.function.name + t.function.arguments;
+  }
+  return out;
+}
+
 /** Where js-tiktoken lives, as absolute URLs: eval'd worker code would otherwise resolve from the working directory. */
 function tiktokenUrls(): { lite: string; ranks: string } {
   const require = createRequire(import.meta.url);
@@ -26,6 +51,7 @@ function workerSource(budget: CountBudget): string {
   return `
 const { parentPort } = require('node:worker_threads');
 const makeCounter = ${makeCounter.toString()};
+const answerText = ${answerText.toString()};
 let counter;
 parentPort.on('message', async ({ id, kind, payload }) => {
   try {
@@ -35,7 +61,9 @@ parentPort.on('message', async ({ id, kind, payload }) => {
       const ranks = ranksModule.default ?? ranksModule;
       counter = makeCounter(new Tiktoken(ranks), ${JSON.stringify(budget)});
     }
-    const n = kind === 'chat' ? counter.chat(Array.isArray(payload) ? payload : []) : counter.prompt(payload ?? '');
+    const n = kind === 'chat' ? counter.chat(Array.isArray(payload) ? payload : [])
+      : kind === 'completion' ? counter.text(answerText(payload))
+      : counter.prompt(payload ?? '');
     parentPort.postMessage({ id, n, exact: counter.exact });
   } catch (e) {
     parentPort.postMessage({ id, n: undefined, exact: false });
@@ -80,7 +108,7 @@ export class TokenWorker implements PromptCounter {
   }
 
   /** Exact prompt tokens of a chat (OpenAI's framing) or a prompt/input, or undefined if not counted. */
-  count(kind: 'chat' | 'prompt', payload: unknown): Promise<PromptCount | undefined> {
+  count(kind: 'chat' | 'prompt' | 'completion', payload: unknown): Promise<PromptCount | undefined> {
     if (this.pending.size >= MAX_QUEUE) return Promise.resolve(undefined);
     this.start();
     const id = this.nextId++;
