@@ -12,10 +12,11 @@
 import { toolResultText } from './blocks.js';
 import { type MessageParam, type MessagesRequest, systemTexts } from './wire.js';
 
-export interface TextTurn {
+/** A type alias, not an interface: it must be assignable to OpenAI's loose ChatMessage. */
+export type TextTurn = {
   role: 'system' | 'user' | 'assistant' | 'tool';
   content: string;
-}
+};
 
 export function textTurns(req: Pick<MessagesRequest, 'system' | 'messages'>): TextTurn[] {
   const turns: TextTurn[] = systemTexts(req.system).map((content) => ({ role: 'system', content }));

@@ -5,6 +5,7 @@
  * with a message that names it.
  */
 import { z } from 'zod';
+import { openIssue } from './zod-issue.js';
 
 export type Unknown<K extends string> = { [P in K]: 'unknown' } & { original: string };
 
@@ -16,7 +17,10 @@ export function taggedUnion<K extends string, S extends Record<string, z.ZodType
     if (!schema) return { [tag]: 'unknown', original: name } as Unknown<K>;
     const parsed = schema.safeParse(value);
     if (parsed.success) return parsed.data as z.output<S[keyof S]>;
-    for (const issue of parsed.error.issues) ctx.issues.push({ code: 'custom', message: issue.message, path: issue.path, input: value });
+    for (const issue of parsed.error.issues) {
+      const { message, path } = openIssue(issue);
+      ctx.issues.push({ code: 'custom', message, path, input: value });
+    }
     return z.NEVER;
   });
 }

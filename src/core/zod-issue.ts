@@ -15,10 +15,11 @@ type Issue = z.core.$ZodIssue;
 
 export function firstIssue(error: z.ZodError): PlainIssue | undefined {
   const issue = error.issues[0];
-  return issue ? open(issue, []) : undefined;
+  return issue ? openIssue(issue) : undefined;
 }
 
-function open(issue: Issue, prefix: PropertyKey[]): PlainIssue {
+/** One issue, with a failed union opened to the branch that got furthest. */
+export function openIssue(issue: Issue, prefix: PropertyKey[] = []): PlainIssue {
   const path = [...prefix, ...issue.path];
   if (issue.code === 'invalid_union' && issue.errors.length > 0) {
     // The branch whose first issue lies deepest is the one the input meant to be.
@@ -27,7 +28,7 @@ function open(issue: Issue, prefix: PropertyKey[]): PlainIssue {
       const first = branch[0];
       if (first && (!best || first.path.length > best.path.length)) best = first;
     }
-    if (best && best.path.length > 0) return open(best, path);
+    if (best && best.path.length > 0) return openIssue(best, path);
   }
   return { path, message: issue.message, code: issue.code };
 }

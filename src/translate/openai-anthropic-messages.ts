@@ -77,7 +77,8 @@ function userContent(content: string | readonly UserPart[], at: string): Result<
       const source = imageSourceOf(p.image_url.url, `${param}.image_url.url`);
       if (!source.ok) return source;
       blocks.push({ type: 'image', source: source.value });
-    } else return refuse(`${param}: a ${clip(p.original)} part cannot be sent to an Anthropic backend`, `${param}.type`);
+    } else
+      return refuse(`${param}.type: ${clip(p.original)} parts cannot be sent to an Anthropic backend (text, image_url)`, `${param}.type`);
   }
   return { ok: true, value: blocks };
 }
