@@ -16,6 +16,8 @@ export interface MockSettings {
   dimensions: number;
   faults?: { rate: number; seed: number; kinds: readonly string[] };
   prefixCache?: { blocks: number; blockTokens: number; prefillPerToken: number };
+  /** anthropic, azure-openai: the key requests must carry (the backend's apiKey); any non-empty key when unset. */
+  apiKey?: string;
 }
 
 export class MockContext {

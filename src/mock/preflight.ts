@@ -1,0 +1,61 @@
+/** What every mock dialect does before it answers: the faults that strike before the body, and the prompt's token count. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { MockContext } from './context.js';
+import type { Fault } from './controls.js';
+import { sleepUnlessClosed } from './http.js';
+
+/** Prompt token counts of recent prompts: load tests repeat prompts, and tokenizing is the costly part. */
+const PROMPT_CACHE_MAX = 2048;
+
+/**
+ * Applies a fault that strikes before the answer's body: an error status (`reject` renders it in the
+ * dialect), a reset, held headers. An `error-after` fault on a non-streamed answer is a 500 at once: there
+ * is no stream to fail in. True when the request is over.
+ */
+export async function faultBeforeBody(
+  fault: Fault | undefined,
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: MockContext,
+  endpoint: string,
+  stream: boolean,
+  reject: (status: number, message: string) => void,
+): Promise<boolean> {
+  if (fault?.kind === 'status') {
+    ctx.stats.fault('status');
+    reject(fault.status, fault.status === 503 ? 'Service Unavailable (injected fault)' : `injected fault: status ${fault.status}`);
+    return true;
+  }
+  if (fault?.kind === 'error-after' && !stream) {
+    ctx.stats.fault(fault.kind);
+    reject(500, 'injected fault: the answer failed');
+    return true;
+  }
+  if (fault?.kind === 'reset-before-headers') {
+    ctx.stats.fault(fault.kind);
+    req.socket.resetAndDestroy();
+    return true;
+  }
+  if (fault?.kind === 'slow-headers') {
+    ctx.stats.fault(fault.kind);
+    await sleepUnlessClosed(fault.ms, res);
+    if (res.destroyed) {
+      // The client (or a gateway on its behalf) left while we held the headers back.
+      ctx.stats.abort({ endpoint, atToken: 0, stream, ts: Date.now() });
+      return true;
+    }
+  }
+  return false;
+}
+
+/** The prompt's token count (cached by prompt key), added to the mock's stats. */
+export function promptTokensOf(ctx: MockContext, key: string, count: () => number): number {
+  let n = ctx.promptCache.get(key);
+  if (n === undefined) {
+    n = count();
+    if (ctx.promptCache.size >= PROMPT_CACHE_MAX) ctx.promptCache.clear();
+    ctx.promptCache.set(key, n);
+  }
+  ctx.stats.promptTokens += n;
+  return n;
+}
