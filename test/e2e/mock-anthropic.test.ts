@@ -2,7 +2,7 @@
  * The Anthropic mock as the official @anthropic-ai/sdk sees it, on real sockets: plain and streamed answers
  * (`messages.stream()` and `finalMessage()`), tool use, count_tokens, and errors raising the SDK's own classes.
  */
-import Anthropic from '@anthropic-ai/sdk';
+import Anthropic, { type APIError } from '@anthropic-ai/sdk';
 import { describe, expect, it } from 'vitest';
 import { textTurns } from '../../src/anthropic/prompt-view.js';
 import { MessagesRequest } from '../../src/anthropic/wire.js';
@@ -175,8 +175,8 @@ describe('Anthropic mock through @anthropic-ai/sdk', () => {
   ])('%s raises the SDK error class with its type', async (_name, call, cls, type) => {
     const err = await call().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(cls);
-    expect((err as Anthropic.APIError).type).toBe(type);
-    expect((err as Anthropic.APIError).requestID).toMatch(/^req_/);
+    expect((err as APIError).type).toBe(type);
+    expect((err as APIError).requestID).toMatch(/^req_/);
   });
 
   it('a mid-stream error event (fault=error-after:N) raises APIError after N tokens of text', async () => {
@@ -187,7 +187,7 @@ describe('Anthropic mock through @anthropic-ai/sdk', () => {
     });
     const err = await stream.finalMessage().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Anthropic.APIError);
-    expect((err as Anthropic.APIError).type).toBe('overloaded_error');
+    expect((err as APIError).type).toBe('overloaded_error');
     expect(text).toBe(expectedText({ messages }, 5));
   });
 
@@ -233,7 +233,7 @@ describe('Anthropic mock through @anthropic-ai/sdk', () => {
       body,
     });
     expect(r.status).toBe(status);
-    const j = await r.json();
+    const j = (await r.json()) as { type: string; error: { type: string } };
     expect(j.error.type).toBe(type);
     expect(j.type).toBe('error');
   });
@@ -251,8 +251,12 @@ describe('Anthropic mock through @anthropic-ai/sdk', () => {
   it('unknown paths get its error shape; /mock/stats counts what it served', async () => {
     const r = await fetch(`${mock.url}/v1/complete`, { method: 'POST', body: '{}' });
     expect(r.status).toBe(404);
-    expect((await r.json()).error.type).toBe('not_found_error');
-    const stats = await (await fetch(`${mock.url}/mock/stats`)).json();
+    expect(((await r.json()) as { error: { type: string } }).error.type).toBe('not_found_error');
+    const stats = (await (await fetch(`${mock.url}/mock/stats`)).json()) as {
+      requests: Record<string, number>;
+      tokens: { completion: number };
+      faults: Record<string, number>;
+    };
     expect(stats).toMatchObject({ name: 'claude-a', kind: 'anthropic' });
     expect(stats.requests['/v1/messages']).toBeGreaterThan(5);
     expect(stats.tokens.completion).toBeGreaterThan(0);
