@@ -39,18 +39,22 @@ export function anthropicErrorBody(err: AigwError, requestId?: string): Anthropi
   return { type: 'error', error: { type: anthropicErrorType(anthropicStatus(err)), message: err.message }, request_id: requestId ?? null };
 }
 
-/** Status, headers and serialized body of an error response on an Anthropic path. */
+/**
+ * Status, headers and serialized body of an error response on an Anthropic path. `base` headers (a tenant's
+ * x-ratelimit-*) come first; the error's own (retry-after, www-authenticate) win over them.
+ */
 export function renderAnthropicError(
   err: AigwError,
-  requestId?: string,
+  opts: { requestId?: string; base?: Readonly<Record<string, string>> } = {},
 ): { status: number; headers: Record<string, string>; body: string } {
-  const body = JSON.stringify(anthropicErrorBody(err, requestId));
+  const body = JSON.stringify(anthropicErrorBody(err, opts.requestId));
   const headers: Record<string, string> = {
+    ...opts.base,
     'content-type': 'application/json',
     'content-length': String(Buffer.byteLength(body)),
     ...err.headers,
   };
-  if (requestId !== undefined) headers['request-id'] = requestId;
+  if (opts.requestId !== undefined) headers['request-id'] = opts.requestId;
   return { status: anthropicStatus(err), headers, body };
 }
 

@@ -18,7 +18,7 @@ describe("AigwError → Anthropic's error shape", () => {
     ['overloaded', 529, 'overloaded_error'],
     ['upstream_timeout', 504, 'timeout_error'],
   ])('%s → %i %s', (code, status, type) => {
-    const r = renderAnthropicError(aigwError(code, 'what happened'), 'req_1');
+    const r = renderAnthropicError(aigwError(code, 'what happened'), { requestId: 'req_1' });
     expect(r.status).toBe(status);
     expect(JSON.parse(r.body)).toEqual({ type: 'error', error: { type, message: 'what happened' }, request_id: 'req_1' });
     expect(r.headers).toMatchObject({
