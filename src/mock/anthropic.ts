@@ -70,7 +70,7 @@ export async function handleMessages(
   const parsed = MessagesRequest.safeParse(json);
   if (!parsed.success) return reject(400, describeAnthropicIssue(parsed.error).message);
   const body = parsed.data;
-  if (!ctx.serves(body.model)) return reject(404, `model: ${body.model}`);
+  if (!ctx.serves(body.model)) return reject(404, `model: ${body.model.slice(0, 200)}`);
 
   const turns = textTurns(body);
   const key = chatPromptKey(turns);
@@ -149,7 +149,7 @@ export function handleCountTokens(req: IncomingMessage, res: ServerResponse, jso
   if (problem) return anthropicReject(res, ctx, ...problem);
   const parsed = CountTokensRequest.safeParse(json);
   if (!parsed.success) return anthropicReject(res, ctx, 400, describeAnthropicIssue(parsed.error).message);
-  if (!ctx.serves(parsed.data.model)) return anthropicReject(res, ctx, 404, `model: ${parsed.data.model}`);
+  if (!ctx.serves(parsed.data.model)) return anthropicReject(res, ctx, 404, `model: ${parsed.data.model.slice(0, 200)}`);
   const n = tokens.chat(textTurns(parsed.data));
   ctx.stats.completed++;
   sendJson(res, 200, `{"input_tokens":${n}}`, { ...ctx.identity, 'request-id': `req_${nextId('mock').slice(5)}` });

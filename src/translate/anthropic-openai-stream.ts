@@ -7,7 +7,8 @@
 import { type AigwError, aigwError } from '../core/errors.js';
 import { renderAnthropicStreamError } from '../anthropic/error-shape.js';
 import type { SseEvent } from '../openai/sse.js';
-import { ChatChunk, type ChunkToolCall } from './openai-chat.js';
+import { readChatChunk } from './fast-read.js';
+import type { ChunkToolCall } from './openai-chat.js';
 import { anthropicUsageOf, type StopInfo, stopReasonOf, type TokenUsage, usageFromChat } from './mapping.js';
 import { anthropicFrame, parseData, type StreamTranslator, streamErrorIn } from './stream.js';
 
@@ -41,10 +42,9 @@ export class ChatToMessagesStream implements StreamTranslator {
     const json = parseData(ev.data);
     const backendError = streamErrorIn(json);
     if (backendError) return this.abort(aigwError('upstream_stream_error', `backend stream error: ${backendError.message}`));
-    const parsed = ChatChunk.safeParse(json);
-    if (!parsed.success)
+    const chunk = readChatChunk(json);
+    if (!chunk)
       return this.abort(aigwError('bad_upstream_response', 'the backend sent a stream event that is not a chat completion chunk'));
-    const chunk = parsed.data;
     let out = this.started ? '' : this.start(chunk.id, chunk.model);
     const choice = chunk.choices?.[0];
     const delta = choice?.delta;

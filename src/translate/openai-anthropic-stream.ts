@@ -6,9 +6,10 @@
  * `error` event becomes OpenAI's error frame, with no `[DONE]` after it.
  */
 import { type AigwError, aigwError } from '../core/errors.js';
-import { ContentBlockDeltaEvent, ContentBlockStartEvent, ErrorBody, MessageDeltaEvent, MessageStartEvent } from '../anthropic/response.js';
+import { ContentBlockStartEvent, ErrorBody, MessageDeltaEvent, MessageStartEvent } from '../anthropic/response.js';
 import { renderStreamErrorFrame } from '../openai/error-shape.js';
 import { SSE_DONE, type SseEvent } from '../openai/sse.js';
+import { readBlockDelta } from './fast-read.js';
 import { chatUsageOf, finishReasonOf, type TokenUsage, unreadable, usageFromAnthropic } from './mapping.js';
 import { openAIFrame, parseData, type StreamTranslator } from './stream.js';
 
@@ -119,14 +120,14 @@ export class MessagesToChatStream implements StreamTranslator {
   private blockDelta(json: unknown): string | undefined {
     const deltaType = (json as { delta?: { type?: unknown } }).delta?.type;
     if (typeof deltaType === 'string' && !DELTA_TYPES.has(deltaType)) return undefined;
-    const e = ContentBlockDeltaEvent.safeParse(json);
-    if (!e.success) return this.abort(unreadable('a malformed content_block_delta'));
-    const d = e.data.delta;
+    const e = readBlockDelta(json);
+    if (!e) return this.abort(unreadable('a malformed content_block_delta'));
+    const d = e.delta;
     if (d.type === 'text_delta') return d.text ? this.content('content', d.text) : undefined;
     if (d.type === 'thinking_delta') return d.thinking ? this.content('reasoning_content', d.thinking) : undefined;
     if (d.type !== 'input_json_delta' || !d.partial_json) return undefined;
-    const i = this.tools.get(e.data.index);
-    if (i === undefined) return this.abort(unreadable(`tool input for block ${e.data.index}, which is not a tool_use block`));
+    const i = this.tools.get(e.index);
+    if (i === undefined) return this.abort(unreadable(`tool input for block ${e.index}, which is not a tool_use block`));
     return this.chunk(`{"tool_calls":[{"index":${i},"function":{"arguments":${JSON.stringify(d.partial_json)}}}]}`, 'null');
   }
 
