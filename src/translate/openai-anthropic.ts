@@ -11,7 +11,7 @@ import { conversationOf } from './openai-anthropic-messages.js';
 import { clip, refuse, serialize, tooDeep } from './mapping.js';
 import type { TranslatedRequest } from './translated.js';
 
-/** Anthropic requires max_tokens; an OpenAI request without one gets this many. */
+/** Anthropic requires max_tokens; an OpenAI request without one gets this many: Claude 3's output limit, the lowest of any Claude model. */
 export const DEFAULT_MAX_TOKENS = 4096;
 
 /** Fields that would change the answer but have no Anthropic equivalent: refused when set to a non-default value. */
