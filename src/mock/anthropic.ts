@@ -21,9 +21,12 @@ import { anthropicTools, argumentFragments, requestedTool, respondToolCall, tool
 
 const VERSION = /^\d{4}-\d{2}-\d{2}$/;
 
+/** Ids shaped like Anthropic's: `msg_…`, `toolu_…`, `req_…`. */
+const anthropicId = (prefix: string) => `${prefix}_${nextId('m').slice(2)}`;
+
 /** Replies with Anthropic's error shape and its request-id header. */
 export function anthropicReject(res: ServerResponse, ctx: MockContext, status: number, message: string): void {
-  const requestId = `req_${nextId('mock').slice(5)}`;
+  const requestId = anthropicId('req');
   const message_ = status === 529 ? 'Overloaded' : message;
   sendJson(res, status, anthropicErrorJson(status, message_, requestId), { ...ctx.identity, 'request-id': requestId });
 }
@@ -40,7 +43,7 @@ function headerProblem(req: IncomingMessage, ctx: MockContext): [number, string]
 }
 
 /** Cache accounting on request (`x-mock-cache-read: N` / `[[mock cache_read=N cache_write=N]]`), else none. */
-function cacheSplit(req: IncomingMessage, directive: string | undefined, promptTokens: number): { read: number; write: number } | string {
+function cacheSplit(req: IncomingMessage, directive: string | undefined): { read: number; write: number } | string {
   const d = directive?.includes('[[mock') ? parseDirective(directive) : {};
   const out = { read: 0, write: 0 };
   for (const [field, name] of [
@@ -52,8 +55,6 @@ function cacheSplit(req: IncomingMessage, directive: string | undefined, promptT
     if (!/^\d{1,9}$/.test(v)) return `mock control: ${name}: expected a token count, got ${JSON.stringify(v.slice(0, 20))}`;
     out[field] = Number(v);
   }
-  out.read = Math.min(out.read, promptTokens);
-  out.write = Math.min(out.write, promptTokens - out.read);
   return out;
 }
 
@@ -81,32 +82,35 @@ export async function handleMessages(
   // A tool directive is obeyed only on the user's own turn, not again when the tool's result comes back.
   const tool = last?.role === 'user' ? requestedTool(directive, anthropicTools(body.tools)) : undefined;
   if (typeof tool === 'string') return reject(400, tool);
+  const cache = cacheSplit(req, directive);
+  if (typeof cache === 'string') return reject(400, cache);
 
   const stream = body.stream === true;
   const fault = controls.fault ?? ctx.drawFault();
   if (await faultBeforeBody(fault, req, res, ctx, 'messages', stream, reject)) return;
   const promptTokens = promptTokensOf(ctx, key, () => tokens.chat(turns));
-  const cache = cacheSplit(req, directive, promptTokens);
-  if (typeof cache === 'string') return reject(400, cache);
+  // Cached tokens are part of the prompt: never more than it has.
+  const cacheRead = Math.min(cache.read, promptTokens);
+  const cacheWrite = Math.min(cache.write, promptTokens - cacheRead);
 
-  const requestId = `req_${nextId('mock').slice(5)}`;
+  const requestId = anthropicId('req');
   const headers = { ...ctx.identity, 'request-id': requestId };
   const withUsage = !controls.quirks.has('no-usage');
   const textState = textSeed(key, undefined);
   const ttftMs = controls.ttftMs ?? ctx.config.ttft;
   const answer: AnthropicAnswer = {
-    id: `msg_${nextId('mock').slice(5)}`,
+    id: anthropicId('msg'),
     model: body.model,
-    inputTokens: promptTokens - cache.read - cache.write,
-    cacheRead: cache.read,
-    cacheWrite: cache.write,
+    inputTokens: promptTokens - cacheRead - cacheWrite,
+    cacheRead,
+    cacheWrite,
     outputTokens: body.max_tokens,
   };
 
   if (tool) {
     const input = toolArguments(tool.schema, textState);
     const outputTokens = tokens.text(input);
-    const call = { id: `toolu_${nextId('mock').slice(5)}`, name: tool.name, input };
+    const call = { id: anthropicId('toolu'), name: tool.name, input };
     const frames = anthropicToolUse(
       { ...answer, outputTokens },
       call,
@@ -152,5 +156,5 @@ export function handleCountTokens(req: IncomingMessage, res: ServerResponse, jso
   if (!ctx.serves(parsed.data.model)) return anthropicReject(res, ctx, 404, `model: ${parsed.data.model.slice(0, 200)}`);
   const n = tokens.chat(textTurns(parsed.data));
   ctx.stats.completed++;
-  sendJson(res, 200, `{"input_tokens":${n}}`, { ...ctx.identity, 'request-id': `req_${nextId('mock').slice(5)}` });
+  sendJson(res, 200, `{"input_tokens":${n}}`, { ...ctx.identity, 'request-id': anthropicId('req') });
 }
