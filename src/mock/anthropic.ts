@@ -14,7 +14,7 @@ import type { MockContext } from './context.js';
 import { parseDirective, readControls } from './controls.js';
 import { bearer, header, keyAccepted } from './credentials.js';
 import { sendJson } from './http.js';
-import { faultBeforeBody, promptTokensOf } from './preflight.js';
+import { faultBeforeBody, pacing, promptTokensOf } from './preflight.js';
 import { respondCompletion } from './respond-completion.js';
 import { chatPromptKey, textSeed } from './text.js';
 import { anthropicTools, argumentFragments, requestedTool, respondToolCall, toolArguments } from './tool-call.js';
@@ -97,7 +97,7 @@ export async function handleMessages(
   const headers = { ...ctx.identity, 'request-id': requestId };
   const withUsage = !controls.quirks.has('no-usage');
   const textState = textSeed(key, undefined);
-  const ttftMs = controls.ttftMs ?? ctx.config.ttft;
+  const pace = pacing(controls, ctx, fault);
   const answer: AnthropicAnswer = {
     id: anthropicId('msg'),
     model: body.model,
@@ -118,7 +118,7 @@ export async function handleMessages(
       withUsage,
       !controls.quirks.has('no-done'),
     );
-    return respondToolCall(res, { stream, ttftMs, headers, ...frames, completionTokens: outputTokens }, ctx.stats);
+    return respondToolCall(res, { stream, ttftMs: pace.ttftMs, headers, ...frames, completionTokens: outputTokens }, ctx.stats);
   }
 
   await respondCompletion(
@@ -136,11 +136,7 @@ export async function handleMessages(
       framing: anthropicFraming(answer, withUsage),
       textState,
       stream,
-      ttftMs,
-      tokensPerSecond: controls.tokensPerSecond ?? ctx.config.tokensPerSecond,
-      tokensPerChunk: controls.tokensPerChunk ?? ctx.config.tokensPerChunk,
-      controls,
-      fault: fault?.kind === 'slow-headers' ? undefined : fault,
+      ...pace,
       headers,
     },
     ctx.stats,

@@ -1,7 +1,7 @@
 /** What every mock dialect does before it answers: the faults that strike before the body, and the prompt's token count. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MockContext } from './context.js';
-import type { Fault } from './controls.js';
+import type { Controls, Fault } from './controls.js';
 import { sleepUnlessClosed } from './http.js';
 
 /** Prompt token counts of recent prompts: load tests repeat prompts, and tokenizing is the costly part. */
@@ -58,4 +58,16 @@ export function promptTokensOf(ctx: MockContext, key: string, count: () => numbe
   }
   ctx.stats.promptTokens += n;
   return n;
+}
+
+/** How a completion is paced and where it may fail: the request's controls over the mock's settings. */
+export function pacing(controls: Controls, ctx: MockContext, fault: Fault | undefined) {
+  return {
+    ttftMs: controls.ttftMs ?? ctx.config.ttft,
+    tokensPerSecond: controls.tokensPerSecond ?? ctx.config.tokensPerSecond,
+    tokensPerChunk: controls.tokensPerChunk ?? ctx.config.tokensPerChunk,
+    controls,
+    // Held headers were served before the body began.
+    fault: fault?.kind === 'slow-headers' ? undefined : fault,
+  };
 }

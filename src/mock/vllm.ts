@@ -6,7 +6,7 @@ import { ChatCompletionRequest, CompletionRequest, describeIssue, messageText } 
 import { readControls } from './controls.js';
 import type { Framing } from './framing.js';
 import { sendJson } from './http.js';
-import { faultBeforeBody, promptTokensOf } from './preflight.js';
+import { faultBeforeBody, pacing, promptTokensOf } from './preflight.js';
 import { respondCompletion } from './respond-completion.js';
 import type { Answer, Endpoint } from './shapes.js';
 import { vllmError, vllmFraming, vllmToolCall } from './shapes.js';
@@ -100,7 +100,7 @@ export async function handleCompletion(
     completionTokens: maxTokens,
   };
   const textState = textSeed(key, body.seed);
-  const ttftMs = controls.ttftMs ?? ctx.config.ttft;
+  const pace = pacing(controls, ctx, fault);
 
   if (tool) {
     const call = { id: nextId('chatcmpl-tool'), name: tool.name, arguments: toolArguments(tool.schema, textState) };
@@ -112,7 +112,7 @@ export async function handleCompletion(
       usage,
       !controls.quirks.has('no-done'),
     );
-    return respondToolCall(res, { stream, ttftMs, headers, ...frames, completionTokens }, ctx.stats);
+    return respondToolCall(res, { stream, ttftMs: pace.ttftMs, headers, ...frames, completionTokens }, ctx.stats);
   }
 
   await respondCompletion(
@@ -122,11 +122,7 @@ export async function handleCompletion(
       framing: framing(answer, usage),
       textState,
       stream,
-      ttftMs,
-      tokensPerSecond: controls.tokensPerSecond ?? ctx.config.tokensPerSecond,
-      tokensPerChunk: controls.tokensPerChunk ?? ctx.config.tokensPerChunk,
-      controls,
-      fault: fault?.kind === 'slow-headers' ? undefined : fault,
+      ...pace,
       headers,
     },
     ctx.stats,

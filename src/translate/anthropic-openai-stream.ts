@@ -9,20 +9,14 @@ import { renderAnthropicStreamError } from '../anthropic/error-shape.js';
 import type { SseEvent } from '../openai/sse.js';
 import { readChatChunk } from './fast-read.js';
 import type { ChunkToolCall } from './openai-chat.js';
-import { anthropicUsageOf, type StopInfo, stopReasonOf, type TokenUsage, usageFromChat } from './mapping.js';
-import { anthropicFrame, parseData, type StreamTranslator, streamErrorIn } from './stream.js';
+import { anthropicUsageOf, type StopInfo, stopReasonOf, usageFromChat } from './mapping.js';
+import { anthropicFrame, parseData, type StreamTranslator, streamErrorIn, TranslatorEnding } from './stream.js';
 
 type BlockKind = 'thinking' | 'text' | 'tool';
 
 const PING = anthropicFrame('ping', '{"type":"ping"}');
-const MAX_ERROR_MESSAGE = 500;
 
-export class ChatToMessagesStream implements StreamTranslator {
-  usage: TokenUsage | undefined;
-  completed = false;
-  error: AigwError | undefined;
-  contentStarted = false;
-  model: string | undefined;
+export class ChatToMessagesStream extends TranslatorEnding implements StreamTranslator {
   private started = false;
   private id = '';
   private open: { kind: BlockKind; index: number } | undefined;
@@ -33,7 +27,9 @@ export class ChatToMessagesStream implements StreamTranslator {
   private deltaSent = false;
 
   /** `model`: the name the request was sent upstream with, until the backend names itself. */
-  constructor(private readonly requestModel: string) {}
+  constructor(private readonly requestModel: string) {
+    super();
+  }
 
   push(ev: SseEvent): string | undefined {
     if (this.completed || this.error) return undefined;
@@ -67,21 +63,12 @@ export class ChatToMessagesStream implements StreamTranslator {
     return out || undefined;
   }
 
-  end(): string | undefined {
-    if (this.completed || this.error) return undefined;
-    // A backend that ends cleanly after its finish reason but forgets [DONE] still finished its answer.
-    if (this.stop) return this.finish();
-    return this.abort(aigwError('upstream_stream_error', "the backend's stream ended before its answer was complete"));
+  protected errorFrame(err: AigwError): string {
+    return renderAnthropicStreamError(err);
   }
 
-  fail(err: AigwError): string | undefined {
-    if (this.completed || this.error) return undefined;
-    return this.abort(err);
-  }
-
-  private abort(err: AigwError): string {
-    this.error = err.message.length > MAX_ERROR_MESSAGE ? { ...err, message: `${err.message.slice(0, MAX_ERROR_MESSAGE)}…` } : err;
-    return renderAnthropicStreamError(this.error);
+  protected stopSeen(): boolean {
+    return this.stop !== undefined;
   }
 
   private start(id: string | undefined, model: string | undefined): string {
@@ -170,7 +157,7 @@ export class ChatToMessagesStream implements StreamTranslator {
   }
 
   /** The backend's answer is over: close what is open, report the stop and usage, and end the message. */
-  private finish(): string {
+  protected finish(): string {
     let out = this.started ? '' : this.start(undefined, undefined);
     out += this.close();
     if (!this.deltaSent) out += this.messageDelta();

@@ -10,8 +10,8 @@ import { ContentBlockStartEvent, ErrorBody, MessageDeltaEvent, MessageStartEvent
 import { renderStreamErrorFrame } from '../openai/error-shape.js';
 import { SSE_DONE, type SseEvent } from '../openai/sse.js';
 import { readBlockDelta } from './fast-read.js';
-import { chatUsageOf, finishReasonOf, type TokenUsage, unreadable, usageFromAnthropic } from './mapping.js';
-import { openAIFrame, parseData, type StreamTranslator } from './stream.js';
+import { chatUsageOf, finishReasonOf, unreadable, usageFromAnthropic } from './mapping.js';
+import { openAIFrame, parseData, type StreamTranslator, TranslatorEnding } from './stream.js';
 
 const KEEP_ALIVE = ': ping\n\n';
 const DELTA_TYPES: ReadonlySet<string> = new Set([
@@ -21,7 +21,6 @@ const DELTA_TYPES: ReadonlySet<string> = new Set([
   'signature_delta',
   'citations_delta',
 ]);
-const MAX_ERROR_MESSAGE = 500;
 
 export interface MessagesToChatOptions {
   /** The name the request was sent upstream with, until the backend names itself. */
@@ -32,18 +31,15 @@ export interface MessagesToChatOptions {
   created: number;
 }
 
-export class MessagesToChatStream implements StreamTranslator {
-  usage: TokenUsage | undefined;
-  completed = false;
-  error: AigwError | undefined;
-  contentStarted = false;
-  model: string | undefined;
+export class MessagesToChatStream extends TranslatorEnding implements StreamTranslator {
   private head = '';
   /** Anthropic block index → OpenAI tool_calls index, for tool_use blocks. */
   private readonly tools = new Map<number, number>();
   private finished = false;
 
-  constructor(private readonly opts: MessagesToChatOptions) {}
+  constructor(private readonly opts: MessagesToChatOptions) {
+    super();
+  }
 
   push(ev: SseEvent): string | undefined {
     if (this.completed || this.error) return undefined;
@@ -74,21 +70,12 @@ export class MessagesToChatStream implements StreamTranslator {
     }
   }
 
-  end(): string | undefined {
-    if (this.completed || this.error) return undefined;
-    // A backend that ends cleanly after its stop reason but forgets message_stop still finished its answer.
-    if (this.finished) return this.finish();
-    return this.abort(aigwError('upstream_stream_error', "the backend's stream ended before its answer was complete"));
+  protected errorFrame(err: AigwError): string {
+    return renderStreamErrorFrame(err);
   }
 
-  fail(err: AigwError): string | undefined {
-    if (this.completed || this.error) return undefined;
-    return this.abort(err);
-  }
-
-  private abort(err: AigwError): string {
-    this.error = err.message.length > MAX_ERROR_MESSAGE ? { ...err, message: `${err.message.slice(0, MAX_ERROR_MESSAGE)}…` } : err;
-    return renderStreamErrorFrame(this.error);
+  protected stopSeen(): boolean {
+    return this.finished;
   }
 
   private start(json: unknown): string {
@@ -141,7 +128,7 @@ export class MessagesToChatStream implements StreamTranslator {
     return this.chunk('{}', JSON.stringify(finishReasonOf(reason)));
   }
 
-  private finish(): string {
+  protected finish(): string {
     let out = this.finished ? '' : this.chunk('{}', '"stop"');
     this.finished = true;
     if (this.opts.includeUsage) {

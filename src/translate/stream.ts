@@ -3,7 +3,7 @@
  * events go in one at a time, client frames come out at once — nothing is held beyond the current event —
  * and what accounting needs (usage, a proper end, the first content, the model) is read off as it passes.
  */
-import type { AigwError } from '../core/errors.js';
+import { type AigwError, aigwError } from '../core/errors.js';
 import type { SseEvent } from '../openai/sse.js';
 import type { TokenUsage } from './mapping.js';
 
@@ -27,6 +27,45 @@ export interface StreamTranslator {
   readonly contentStarted: boolean;
   /** The model the backend says answered, once it said so. */
   readonly model: string | undefined;
+}
+
+const MAX_ERROR_MESSAGE = 500;
+
+/**
+ * How both translators end: properly once the backend finished its answer, with the client's error frame
+ * otherwise — once, and nothing after either.
+ */
+export abstract class TranslatorEnding {
+  usage: TokenUsage | undefined;
+  completed = false;
+  error: AigwError | undefined;
+  contentStarted = false;
+  model: string | undefined;
+
+  /** The client's error frame. */
+  protected abstract errorFrame(err: AigwError): string;
+  /** The backend said why its answer stopped (finish_reason, stop_reason). */
+  protected abstract stopSeen(): boolean;
+  /** The closing frames of an answer that finished; sets `completed`. */
+  protected abstract finish(): string;
+
+  end(): string | undefined {
+    if (this.completed || this.error) return undefined;
+    // A backend that ends cleanly after its stop reason but forgets its end marker still finished its answer.
+    if (this.stopSeen()) return this.finish();
+    return this.abort(aigwError('upstream_stream_error', "the backend's stream ended before its answer was complete"));
+  }
+
+  fail(err: AigwError): string | undefined {
+    if (this.completed || this.error) return undefined;
+    return this.abort(err);
+  }
+
+  /** Ends the stream with the client's error frame (a backend message is cut short: it is repeated to the client). */
+  protected abort(err: AigwError): string {
+    this.error = err.message.length > MAX_ERROR_MESSAGE ? { ...err, message: `${err.message.slice(0, MAX_ERROR_MESSAGE)}…` } : err;
+    return this.errorFrame(this.error);
+  }
 }
 
 /** One Anthropic SSE event. JSON text never holds a raw newline, so one data line is always enough. */
