@@ -3,6 +3,7 @@
  * (`messages.stream()` and `finalMessage()`), tool use, count_tokens, and errors raising the SDK's own classes.
  */
 import Anthropic, { type APIError } from '@anthropic-ai/sdk';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { textTurns } from '../../src/anthropic/prompt-view.js';
 import { MessagesRequest } from '../../src/anthropic/wire.js';
@@ -246,6 +247,31 @@ describe('Anthropic mock through @anthropic-ai/sdk', () => {
     expect((await names('no-done')).map((e) => e.event).at(-1)).toBe('message_delta');
     expect(JSON.parse((await names('no-usage')).find((e) => e.event === 'message_delta')!.data!)).not.toHaveProperty('usage');
     expect((await names('ping')).filter((e) => e.event === 'ping').length).toBeGreaterThan(3);
+  });
+
+  it('any body gets an answer or a 4xx in its error shape, never a 500 (fast-check)', async () => {
+    const near = fc.record(
+      {
+        model: fc.oneof(fc.constant(MODEL), fc.jsonValue()),
+        max_tokens: fc.oneof(fc.integer({ min: -2, max: 3 }), fc.jsonValue()),
+        messages: fc.oneof(fc.constant(messages), fc.jsonValue({ maxDepth: 4 })),
+        system: fc.jsonValue({ maxDepth: 2 }),
+        tools: fc.jsonValue({ maxDepth: 3 }),
+        stream: fc.jsonValue({ maxDepth: 1 }),
+      },
+      { requiredKeys: [] },
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.jsonValue({ maxDepth: 4 }), near), async (body) => {
+        const r = await raw(body);
+        const text = await r.text();
+        if (r.status === 200) return;
+        expect(r.status).toBeGreaterThanOrEqual(400);
+        expect(r.status).toBeLessThan(500);
+        expect(JSON.parse(text)).toMatchObject({ type: 'error', error: { type: expect.any(String), message: expect.any(String) } });
+      }),
+      { numRuns: 60 },
+    );
   });
 
   it('unknown paths get its error shape; /mock/stats counts what it served', async () => {

@@ -2,6 +2,7 @@
  * The Azure OpenAI mock as openai-node's `AzureOpenAI` client sees it, on real sockets: deployments in the
  * path, `api-version`, `api-key`, Azure's content-filter extras, and Azure's refusals.
  */
+import fc from 'fast-check';
 import OpenAI, { AzureOpenAI } from 'openai';
 import { describe, expect, it } from 'vitest';
 import { decodeSseBody } from '../../src/openai/sse.js';
@@ -137,6 +138,30 @@ describe('Azure OpenAI mock through AzureOpenAI', () => {
     const r = await raw(path, { messages, max_tokens: 1 }, headers);
     expect(r.status).toBe(status);
     if (code) expect(((await r.json()) as { error: { code: string } }).error.code).toBe(code);
+  });
+
+  it('any path segment, query and body get an answer or a 4xx in its error shape, never a 500 (fast-check)', async () => {
+    const segment = fc.oneof(
+      fc.constant(DEPLOYMENT),
+      fc.string({ maxLength: 12 }).map(encodeURIComponent),
+      fc.constantFrom('..', '%2e%2e', '%ZZ'),
+    );
+    const version = fc.oneof(fc.constant('2024-10-21'), fc.string({ maxLength: 12 }).map(encodeURIComponent));
+    const body = fc.oneof(
+      fc.jsonValue({ maxDepth: 3 }),
+      fc.record({ messages: fc.jsonValue({ maxDepth: 3 }), max_tokens: fc.jsonValue() }, { requiredKeys: [] }),
+    );
+    await fc.assert(
+      fc.asyncProperty(segment, version, body, async (d, v, b) => {
+        const r = await raw(`/openai/deployments/${d}/chat/completions?api-version=${v}`, b);
+        const text = await r.text();
+        if (r.status === 200) return;
+        expect(r.status).toBeGreaterThanOrEqual(400);
+        expect(r.status).toBeLessThan(500);
+        expect(JSON.parse(text)).toHaveProperty('error');
+      }),
+      { numRuns: 60 },
+    );
   });
 
   it('its mid-stream failure is an error frame with no [DONE]', async () => {
