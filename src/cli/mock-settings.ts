@@ -25,8 +25,10 @@ export function mocksOfProfile(profile: Profile): PlannedMock[] {
       }
     }
     const { models, ...rest } = backend.mock;
+    // An Azure mock serves deployments: the backend's, when it names one.
+    const deployments = backend.kind === 'azure-openai' && backend.deployment ? [backend.deployment] : undefined;
     out.push({
-      settings: { name, ...rest, models: models ?? (sent.size ? [...sent] : undefined) },
+      settings: { name, ...rest, models: models ?? deployments ?? (sent.size ? [...sent] : undefined), apiKey: backend.apiKey },
       host: url.hostname.replace(/^\[|\]$/g, ''),
       port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
     });

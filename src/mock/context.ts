@@ -19,6 +19,8 @@ export interface MockSettings {
   dimensions: number;
   faults?: { rate: number; seed: number; kinds: readonly string[] };
   prefixCache?: { blocks: number; blockTokens: number; prefillPerToken: number };
+  /** anthropic, azure-openai: the key requests must carry (the backend's apiKey); any non-empty key when unset. */
+  apiKey?: string;
 }
 
 export class MockContext {
@@ -34,7 +36,8 @@ export class MockContext {
 
   constructor(
     readonly config: MockSettings,
-    tokens: TokenCounter,
+    /** The mock's own token counter (a deterministic character budget, openai/tokens.ts). */
+    readonly tokens: TokenCounter,
   ) {
     this.identity = Object.freeze({ 'x-mock-backend': config.name });
     this.prefill = new Prefill(tokens, config.prefixCache);

@@ -11,6 +11,7 @@ export type Fault =
   | { kind: 'reset-after'; tokens: number }
   | { kind: 'close-after'; tokens: number }
   | { kind: 'stall-after'; tokens: number }
+  | { kind: 'error-after'; tokens: number }
   | { kind: 'slow-headers'; ms: number };
 
 export type Quirk = 'ping' | 'no-done' | 'no-usage' | 'split-utf8';
@@ -33,16 +34,20 @@ export function parseFault(spec: string): Fault | string {
       return count !== undefined && count >= 100 && count <= 599 ? { kind: 'status', status: count } : 'status:N needs an HTTP status';
     case 'reset-before-headers':
       return { kind: 'reset-before-headers' };
+    case 'overloaded':
+      // Anthropic's 529 overloaded_error; what aigw answers 503 for.
+      return { kind: 'status', status: 529 };
     case 'reset-after':
     case 'close-after':
     case 'stall-after':
+    case 'error-after':
       return count !== undefined ? { kind: name, tokens: count } : `${name}:N needs a token count`;
     case 'slow-headers': {
       const ms = arg === undefined ? undefined : parseDuration(arg);
       return ms !== undefined ? { kind: 'slow-headers', ms } : 'slow-headers:D needs a duration such as 2s';
     }
     default:
-      return `unknown fault "${spec}" (status:N, reset-before-headers, reset-after:N, close-after:N, stall-after:N, slow-headers:D)`;
+      return `unknown fault "${spec}" (status:N, overloaded, reset-before-headers, reset-after:N, close-after:N, stall-after:N, error-after:N, slow-headers:D)`;
   }
 }
 

@@ -6,18 +6,19 @@
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
-import { SSE_DONE } from '../openai/sse.js';
 import type { Controls, Fault } from './controls.js';
+import type { Framing } from './framing.js';
 import { drained, sleepUnlessClosed } from './http.js';
-import { bodyFrame, chunkFrame, roleEvent, usageEvent, type Answer } from './shapes.js';
+import type { Answer } from './shapes.js';
 import type { MockStats } from './stats.js';
 import { TokenSource } from './text.js';
 
 export interface CompletionPlan {
   answer: Answer;
+  /** The dialect's bytes around the text (vLLM's, Anthropic's, Azure's). */
+  framing: Framing;
   textState: number;
   stream: boolean;
-  includeUsage: boolean;
   ttftMs: number;
   tokensPerSecond: number;
   tokensPerChunk: number;
@@ -63,10 +64,16 @@ class Sender {
 }
 
 /** Applies a mid-body fault once `tokens` reach its threshold; true when the response is over. */
-async function faultDue(fault: Fault | undefined, s: Sender): Promise<boolean> {
+async function faultDue(fault: Fault | undefined, s: Sender, framing: Framing): Promise<boolean> {
   if (!fault || !('tokens' in fault) || s.tokens < fault.tokens) return false;
   const socket = s.res.socket;
   s.stats.fault(fault.kind);
+  if (fault.kind === 'error-after') {
+    // The backend reports its failure in the stream, then ends it cleanly (as Anthropic and vLLM do).
+    await s.write(framing.error);
+    s.res.end();
+    return true;
+  }
   if (fault.kind !== 'stall-after') {
     // Let the bytes already written reach the peer first: an RST discards what it has not read yet.
     if (socket) await flushed(socket);
@@ -112,7 +119,7 @@ async function bodyAnswer(s: Sender, plan: CompletionPlan): Promise<void> {
   const genMs = plan.tokensPerSecond > 0 ? (answer.completionTokens * 1000) / plan.tokensPerSecond : 0;
   await sleepUnlessClosed(plan.ttftMs + genMs, s.res);
   if (s.gone) return;
-  const frame = bodyFrame(answer);
+  const frame = plan.framing.body;
   const n = answer.completionTokens;
   const headers = { ...plan.headers, 'content-type': 'application/json' };
   if (n <= SMALL_ANSWER_TOKENS && !plan.fault) {
@@ -139,7 +146,7 @@ async function bodyAnswer(s: Sender, plan: CompletionPlan): Promise<void> {
   if (plan.fault && 'tokens' in plan.fault && plan.fault.tokens === 0) {
     // Headers, then the fault before any body byte.
     s.res.flushHeaders();
-    await faultDue(plan.fault, s);
+    await faultDue(plan.fault, s, plan.framing);
     return;
   }
   if (!(await s.write(before))) return;
@@ -158,7 +165,7 @@ async function bodyAnswer(s: Sender, plan: CompletionPlan): Promise<void> {
       if (!(await s.write(Buffer.concat(batch, batchBytes)))) return;
       batch = [];
       batchBytes = batchTokens = 0;
-      if (await faultDue(plan.fault, s)) return;
+      if (await faultDue(plan.fault, s, plan.framing)) return;
     }
   }
   await s.write(after);
@@ -171,7 +178,7 @@ function splitPoint(buf: Buffer): number {
 }
 
 async function streamAnswer(s: Sender, plan: CompletionPlan): Promise<void> {
-  const { answer, controls } = plan;
+  const { answer, controls, framing } = plan;
   s.res.writeHead(200, {
     ...plan.headers,
     'content-type': 'text/event-stream; charset=utf-8',
@@ -195,15 +202,15 @@ async function streamAnswer(s: Sender, plan: CompletionPlan): Promise<void> {
       await delay(1);
       if (!(await s.write(buf.subarray(at)))) return false;
     } else if (!(await s.write(event))) return false;
-    return ping ? s.write(': ping\n\n') : true;
+    return ping ? s.write(framing.ping) : true;
   };
 
-  if (answer.endpoint === 'chat' && !(await emit(roleEvent(answer)))) return;
-  const frame = chunkFrame(answer);
+  for (const event of framing.head) if (!(await emit(event))) return;
+  const frame = framing.chunk;
   const before = Buffer.from(frame.before);
   const after = Buffer.from(frame.after);
   const lastAfter = Buffer.from(frame.lastAfter);
-  if (await faultDue(plan.fault, s)) return;
+  if (await faultDue(plan.fault, s, framing)) return;
   const src = new TokenSource(plan.textState);
   const n = answer.completionTokens;
   const perChunk = plan.tokensPerChunk;
@@ -233,7 +240,7 @@ async function streamAnswer(s: Sender, plan: CompletionPlan): Promise<void> {
     const faultNow = s.tokens + pendingTokens >= stopAt;
     if (pendingBytes >= batchLimit || produced === n || faultNow) {
       if (!(await flush())) return;
-      if (await faultDue(plan.fault, s)) return;
+      if (await faultDue(plan.fault, s, framing)) return;
     }
     if (paced && produced < n) {
       const due = start + plan.ttftMs + (produced * 1000) / plan.tokensPerSecond;
@@ -242,7 +249,7 @@ async function streamAnswer(s: Sender, plan: CompletionPlan): Promise<void> {
       if (s.gone) return;
     }
   }
-  if (await faultDue(plan.fault, s)) return;
-  if (plan.includeUsage && !controls.quirks.has('no-usage') && !(await emit(usageEvent(answer)))) return;
-  if (!controls.quirks.has('no-done')) await emit(SSE_DONE);
+  if (await faultDue(plan.fault, s, framing)) return;
+  for (const event of framing.tail) if (!(await emit(event))) return;
+  if (!controls.quirks.has('no-done')) await emit(framing.done);
 }

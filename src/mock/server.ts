@@ -1,8 +1,14 @@
-/** A mock vLLM or TEI server on a real socket: routes, body reading, error replies, /mock/stats and /mock/control. */
+/**
+ * A mock server on a real socket (vLLM, TEI, Anthropic, Azure OpenAI): routes by kind, body reading, error
+ * replies in the kind's own shape, /mock/stats and /mock/control.
+ */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { guarded } from '../core/guard.js';
 import { listenOn } from '../core/listen.js';
 import { loadTokenCounter, type TokenCounter } from '../openai/tokens.js';
+import { anthropicReject, handleCountTokens, handleMessages } from './anthropic.js';
+import { azureNotFound, handleAzure, isAzurePath } from './azure.js';
+import { azureErrorJson } from './azure-shapes.js';
 import { MockContext, type MockSettings } from './context.js';
 import { readBody, sendJson } from './http.js';
 import { updatePace } from './pace.js';
@@ -20,6 +26,51 @@ export interface RunningMock {
 
 type Route = (req: IncomingMessage, res: ServerResponse, json: unknown) => Promise<void> | void;
 
+/** How one kind of backend routes requests and words its errors. */
+interface Dialect {
+  routes: Record<string, Route>;
+  /** A POST route for a path with parameters (Azure's deployments), when `routes` has none. */
+  match?: (path: string) => Route | undefined;
+  error(res: ServerResponse, status: number, message: string): void;
+  /** No route for this method and path; `known`: the path exists with another method. */
+  unrouted(res: ServerResponse, known: boolean): void;
+}
+
+function dialectFor(ctx: MockContext, tokens: TokenCounter): Dialect {
+  const routes = routesFor(ctx, tokens);
+  const { identity } = ctx;
+  if (ctx.config.kind === 'anthropic') {
+    return {
+      routes: {
+        ...routes,
+        'POST /v1/messages': (req, res, json) => handleMessages(req, res, json, ctx, tokens),
+        'POST /v1/messages/count_tokens': (req, res, json) => handleCountTokens(req, res, json, ctx, tokens),
+      },
+      error: (res, status, message) => anthropicReject(res, ctx, status, message),
+      unrouted: (res, known) => anthropicReject(res, ctx, known ? 405 : 404, known ? 'Method Not Allowed' : 'Not Found'),
+    };
+  }
+  if (ctx.config.kind === 'azure-openai') {
+    const azure: Route = (req, res, json) => handleAzure(req, res, json, ctx, tokens);
+    return {
+      routes,
+      match: (path) => (isAzurePath(path) ? azure : undefined),
+      error: (res, status, message) =>
+        sendJson(res, status, azureErrorJson(status === 400 ? 'BadRequest' : String(status), message), identity),
+      unrouted: (res) => azureNotFound(res, ctx),
+    };
+  }
+  return {
+    routes,
+    error: (res, status, message) =>
+      sendJson(res, status, vllmError(status, message, status >= 500 ? 'InternalServerError' : 'BadRequestError'), identity),
+    // FastAPI's own answers, as vLLM and TEI give them.
+    unrouted: (res, known) =>
+      sendJson(res, known ? 405 : 404, JSON.stringify({ detail: known ? 'Method Not Allowed' : 'Not Found' }), identity),
+  };
+}
+
+/** The routes of every kind, and those of vLLM and TEI. */
 function routesFor(ctx: MockContext, tokens: TokenCounter): Record<string, Route> {
   const common: Record<string, Route> = {
     'GET /health': (_q, res) => {
@@ -35,6 +86,7 @@ function routesFor(ctx: MockContext, tokens: TokenCounter): Record<string, Route
       sendJson(res, 200, '{"ok":true}', ctx.identity);
     },
   };
+  if (ctx.config.kind === 'anthropic' || ctx.config.kind === 'azure-openai') return common;
   if (ctx.config.kind === 'tei') {
     return {
       ...common,
@@ -81,39 +133,34 @@ function paceRoutes(ctx: MockContext): Record<string, Route> {
 export async function startMock(settings: MockSettings, port = 0, host = '127.0.0.1'): Promise<RunningMock> {
   const tokens = await loadTokenCounter();
   const ctx = new MockContext(settings, tokens);
-  const routes = routesFor(ctx, tokens);
+  const dialect = dialectFor(ctx, tokens);
+  const { routes } = dialect;
   const paths = new Set(Object.keys(routes).map((k) => k.slice(k.indexOf(' ') + 1)));
 
   const handler = (req: IncomingMessage, res: ServerResponse): unknown => {
     const path = (req.url ?? '/').split('?', 1)[0]!;
-    const route = routes[`${req.method} ${path}`];
+    const route = routes[`${req.method} ${path}`] ?? (req.method === 'POST' ? dialect.match?.(path) : undefined);
     ctx.stats.request(path, req.headers.traceparent);
-    if (!route) {
-      // FastAPI's own answers, as vLLM and TEI give them.
-      const known = paths.has(path);
-      return sendJson(res, known ? 405 : 404, JSON.stringify({ detail: known ? 'Method Not Allowed' : 'Not Found' }), ctx.identity);
-    }
+    if (!route) return dialect.unrouted(res, paths.has(path) || !!dialect.match?.(path));
     if (req.method !== 'POST') return route(req, res, undefined);
     return readBody(req).then(
       (buf) => {
-        if (!buf)
-          return sendJson(res, 413, vllmError(413, 'request body too large', 'BadRequestError'), {
-            ...ctx.identity,
-            connection: 'close',
-          });
+        if (!buf) {
+          res.setHeader('connection', 'close');
+          return dialect.error(res, 413, 'request body too large');
+        }
         let json: unknown;
         try {
           json = buf.length === 0 && !path.startsWith('/v1/') && path !== '/embed' ? undefined : JSON.parse(buf.toString('utf8'));
         } catch (e) {
-          return sendJson(res, 400, vllmError(400, `JSON decode error: ${(e as Error).message}`, 'BadRequestError'), ctx.identity);
+          return dialect.error(res, 400, `JSON decode error: ${(e as Error).message}`);
         }
         return route(req, res, json);
       },
       () => void res.destroy(),
     );
   };
-  const failed = (res: ServerResponse) =>
-    sendJson(res, 500, vllmError(500, 'the mock failed to answer', 'InternalServerError'), ctx.identity);
+  const failed = (res: ServerResponse) => dialect.error(res, 500, 'the mock failed to answer');
   // Headers and body within 30 s (a trickling upload is cut, as on the gateway).
   const server: Server = createServer({ keepAliveTimeout: 5000, headersTimeout: 30_000, requestTimeout: 30_000 }, guarded(handler, failed));
   server.on('clientError', (_err, socket) => socket.destroy());

@@ -2,6 +2,8 @@
  * The JSON vLLM answers, as fixed fragments around the generated text, so a mock can stream any length
  * of output without building it in memory. Field order follows vLLM's.
  */
+import { SSE_DONE } from '../openai/sse.js';
+import type { Framing } from './framing.js';
 
 export type Endpoint = 'chat' | 'completions';
 
@@ -78,4 +80,41 @@ export function usageEvent(a: Answer): string {
 /** vLLM's error body (its `code` is the numeric status, unlike OpenAI's string codes). */
 export function vllmError(status: number, message: string, type: string, param: string | null = null): string {
   return JSON.stringify({ error: { message, type, param, code: status } });
+}
+
+/** vLLM's framing of an answer; `usage`: the stream ends with the usage chunk (asked for, and no no-usage quirk). */
+export function vllmFraming(a: Answer, usage: boolean): Framing {
+  return {
+    body: bodyFrame(a),
+    head: a.endpoint === 'chat' ? [roleEvent(a)] : [],
+    chunk: chunkFrame(a),
+    tail: usage ? [usageEvent(a)] : [],
+    done: SSE_DONE,
+    ping: ': ping\n\n',
+    error: `data: ${vllmError(500, 'injected fault: the stream failed mid-answer', 'InternalServerError')}\n\n`,
+  };
+}
+
+/** vLLM's answer calling one tool: as a body, and as stream events (`done`: end with [DONE]). */
+export function vllmToolCall(
+  a: Answer,
+  call: { id: string; name: string; arguments: string },
+  fragments: readonly string[],
+  usage: boolean,
+  done: boolean,
+) {
+  const fn = `{"name":${JSON.stringify(call.name)},"arguments":${JSON.stringify(call.arguments)}}`;
+  const body =
+    `${head(a, 'chat.completion')},"choices":[{"index":0,"message":{"role":"assistant","content":null,"refusal":null,` +
+    `"tool_calls":[{"id":${JSON.stringify(call.id)},"type":"function","function":${fn}}]},"logprobs":null,` +
+    `"finish_reason":"tool_calls","stop_reason":null}],"usage":${usageJson(a)},"prompt_logprobs":null}`;
+  const chunk = (delta: string, finish = 'null') =>
+    `data: ${head(a, 'chat.completion.chunk')},"choices":[{"index":0,"delta":${delta},"logprobs":null,"finish_reason":${finish}}]}\n\n`;
+  const start = `{"id":${JSON.stringify(call.id)},"type":"function","index":0,"function":{"name":${JSON.stringify(call.name)},"arguments":""}}`;
+  const events = [roleEvent(a), chunk(`{"tool_calls":[${start}]}`)];
+  for (const f of fragments) events.push(chunk(`{"tool_calls":[{"index":0,"function":{"arguments":${JSON.stringify(f)}}}]}`));
+  events.push(chunk('{"content":""}', '"tool_calls"'));
+  if (usage) events.push(usageEvent(a));
+  if (done) events.push(SSE_DONE);
+  return { body, events };
 }

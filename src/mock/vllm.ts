@@ -3,13 +3,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { nextId } from '../core/ids.js';
 import { ChatCompletionRequest, CompletionRequest, describeIssue, messageText } from '../openai/wire.js';
 import { readControls } from './controls.js';
-import { sendJson, sleepUnlessClosed } from './http.js';
-import { slowedTokensPerSecond, timeToFirstToken } from './pace.js';
+import type { Framing } from './framing.js';
+import { sendJson } from './http.js';
+import { faultBeforeBody, pacing, prefillOf } from './preflight.js';
 import { respondCompletion } from './respond-completion.js';
-import type { Endpoint } from './shapes.js';
-import { vllmError } from './shapes.js';
+import type { Answer, Endpoint } from './shapes.js';
+import { vllmError, vllmFraming, vllmToolCall } from './shapes.js';
 import type { MockContext } from './context.js';
 import { chatPromptKey, completionPromptKey, textSeed } from './text.js';
+import { argumentFragments, openAITools, requestedTool, respondToolCall, toolArguments } from './tool-call.js';
 
 export function modelList(ctx: MockContext): string {
   const created = Math.floor(ctx.startedAt / 1000);
@@ -31,6 +33,8 @@ export async function handleCompletion(
   res: ServerResponse,
   json: unknown,
   ctx: MockContext,
+  /** The dialect's framing of the answer (Azure adds its content-filter results to vLLM's). */
+  framing: (a: Answer, usage: boolean) => Framing = vllmFraming,
 ): Promise<void> {
   const parsed = (endpoint === 'chat' ? ChatCompletionRequest : CompletionRequest).safeParse(json);
   if (!parsed.success) {
@@ -67,62 +71,57 @@ export async function handleCompletion(
   }
   const controls = readControls(req.headers, directiveText);
   if (typeof controls === 'string') return sendJson(res, 400, vllmError(400, `mock control: ${controls}`, 'BadRequestError'), ctx.identity);
+  // A tool directive is obeyed only on the user's own turn, not again when the tool's result comes back.
+  const messages = endpoint === 'chat' ? (body as ChatCompletionRequest).messages : [];
+  const tool = messages.at(-1)?.role === 'user' ? requestedTool(directiveText, openAITools(body.tools)) : undefined;
+  if (typeof tool === 'string') return sendJson(res, 400, vllmError(400, tool, 'BadRequestError', 'tools'), ctx.identity);
 
+  const stream = body.stream === true;
   const fault = controls.fault ?? ctx.drawFault();
-  if (fault?.kind === 'status') {
-    ctx.stats.fault('status');
-    const message = fault.status === 503 ? 'Service Unavailable (injected fault)' : `injected fault: status ${fault.status}`;
-    return sendJson(
-      res,
-      fault.status,
-      vllmError(fault.status, message, fault.status >= 500 ? 'InternalServerError' : 'BadRequestError'),
-      ctx.identity,
-    );
-  }
-  if (fault?.kind === 'reset-before-headers') {
-    ctx.stats.fault(fault.kind);
-    req.socket.resetAndDestroy();
-    return;
-  }
-  if (fault?.kind === 'slow-headers') {
-    ctx.stats.fault(fault.kind);
-    await sleepUnlessClosed(fault.ms, res);
-    if (res.destroyed) {
-      // The client (or a gateway on its behalf) left while we held the headers back.
-      ctx.stats.abort({ endpoint, atToken: 0, stream: body.stream === true, ts: Date.now() });
-      return;
-    }
-  }
+  const reject = (status: number, message: string) =>
+    sendJson(res, status, vllmError(status, message, status >= 500 ? 'InternalServerError' : 'BadRequestError'), ctx.identity);
+  if (await faultBeforeBody(fault, req, res, ctx, endpoint, stream, reject)) return;
 
   const textState = textSeed(key, body.seed);
-  const of = endpoint === 'chat' ? { messages: (body as ChatCompletionRequest).messages } : { prompt: (body as CompletionRequest).prompt };
-  const prefill = ctx.prefill.plan(body.model, of, key, textState);
-  ctx.stats.promptTokens += prefill.promptTokens;
-  const pace = ctx.pace;
-
+  const of = endpoint === 'chat' ? { messages } : { prompt: (body as CompletionRequest).prompt };
+  const prefill = prefillOf(ctx, body.model, of, key, textState);
   const requestId = req.headers['x-request-id'];
+  const headers = typeof requestId === 'string' ? { ...ctx.identity, 'x-request-id': requestId } : ctx.identity;
+  const usage = body.stream_options?.include_usage === true && !controls.quirks.has('no-usage');
+  const answer: Answer = {
+    endpoint,
+    id: nextId(endpoint === 'chat' ? 'chatcmpl' : 'cmpl'),
+    created: Math.floor(Date.now() / 1000),
+    model: body.model,
+    fingerprint: ctx.name,
+    promptTokens: prefill.promptTokens,
+    cachedTokens: ctx.prefill.cache ? prefill.cachedTokens : undefined,
+    completionTokens: maxTokens,
+  };
+  const pace = pacing(controls, ctx, prefill, fault);
+
+  if (tool) {
+    const call = { id: nextId('chatcmpl-tool'), name: tool.name, arguments: toolArguments(tool.schema, textState) };
+    const completionTokens = ctx.tokens.text(call.arguments);
+    const frames = vllmToolCall(
+      { ...answer, completionTokens },
+      call,
+      argumentFragments(call.arguments),
+      usage,
+      !controls.quirks.has('no-done'),
+    );
+    return respondToolCall(res, { stream, ttftMs: pace.ttftMs, headers, ...frames, completionTokens }, ctx.stats);
+  }
+
   const produced = await respondCompletion(
     res,
     {
-      answer: {
-        endpoint,
-        id: nextId(endpoint === 'chat' ? 'chatcmpl' : 'cmpl'),
-        created: Math.floor(Date.now() / 1000),
-        model: body.model,
-        fingerprint: ctx.name,
-        promptTokens: prefill.promptTokens,
-        cachedTokens: ctx.prefill.cache ? prefill.cachedTokens : undefined,
-        completionTokens: maxTokens,
-      },
+      answer,
+      framing: framing(answer, usage),
       textState,
-      stream: body.stream === true,
-      includeUsage: body.stream_options?.include_usage === true,
-      ttftMs: timeToFirstToken(controls.ttftMs ?? pace.ttft, prefill.promptTokens - prefill.cachedTokens, pace),
-      tokensPerSecond: slowedTokensPerSecond(controls.tokensPerSecond ?? pace.tokensPerSecond, pace),
-      tokensPerChunk: controls.tokensPerChunk ?? ctx.config.tokensPerChunk,
-      controls,
-      fault: fault?.kind === 'slow-headers' ? undefined : fault,
-      headers: typeof requestId === 'string' ? { ...ctx.identity, 'x-request-id': requestId } : ctx.identity,
+      stream,
+      ...pace,
+      headers,
     },
     ctx.stats,
   );

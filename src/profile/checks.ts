@@ -151,11 +151,6 @@ export function checkNotYetBuilt(p: Profile, report: Report): void {
   }
 
   for (const [name, b] of Object.entries(p.backends)) {
-    if (b.mock && (b.mock.kind === 'anthropic' || b.mock.kind === 'azure-openai'))
-      soon(['backends', name, 'mock', 'kind'], `mock kind ${b.mock.kind}`);
-  }
-
-  for (const [name, b] of Object.entries(p.backends)) {
     if (b.forwardIdentity) soon(['backends', name, 'forwardIdentity'], 'forwardIdentity');
   }
 

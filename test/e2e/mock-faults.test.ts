@@ -50,6 +50,15 @@ describe('mock faults', () => {
     expect(r.body.toString()).not.toContain('[DONE]');
   });
 
+  it('error-after:N sends N tokens, then an error frame and a clean end, no [DONE]; not streamed, a 500 at once', async () => {
+    const r = await rawPost(url, stream('fail me', { max_tokens: 50 }), { headers: { 'x-mock-fault': 'error-after:4' } });
+    expect(r.ended).toBe('complete');
+    expect(streamedText(r.events).split(' ')).toHaveLength(4);
+    expect(JSON.parse(r.events.at(-1)!.data!)).toMatchObject({ error: { type: 'InternalServerError', code: 500 } });
+    expect(r.body.toString()).not.toContain('[DONE]');
+    expect((await postJson(url, chat('fail me'), { 'x-mock-fault': 'error-after:4' })).status).toBe(500);
+  });
+
   it('close-after:N cuts a non-streamed body short of its content-length', async () => {
     const r = await rawPost(url, chat('cut me', { max_tokens: 5000 }), { headers: { 'x-mock-fault': 'close-after:100' } });
     expect(r.status).toBe(200);

@@ -27,7 +27,7 @@ export async function startAigw(args: string[], readyCount: number, env: Record<
     child.on('exit', (code) => reject(new Error(`aigw exited with ${code}: ${out}${err}`)));
     child.stdout!.on('data', (d) => {
       out += d;
-      for (const m of out.matchAll(/^(?:mock (\S+) \(\w+\)|(gateway|admin)) listening on (\S+)$/gm)) urls[m[1] ?? m[2]!] = m[3]!;
+      for (const m of out.matchAll(/^(?:mock (\S+) \([\w-]+\)|(gateway|admin)) listening on (\S+)$/gm)) urls[m[1] ?? m[2]!] = m[3]!;
       if (Object.keys(urls).length >= readyCount) {
         clearTimeout(timer);
         resolve();

@@ -4,7 +4,7 @@ import { MockSchema } from '../../src/profile/schema.js';
 import type { MockSettings } from '../../src/mock/context.js';
 import { startMock, type RunningMock } from '../../src/mock/server.js';
 
-export async function useMock(settings: Partial<MockSettings> & { name: string; kind: 'vllm' | 'tei' }): Promise<RunningMock> {
+export async function useMock(settings: Partial<MockSettings> & { name: string; kind: MockSettings['kind'] }): Promise<RunningMock> {
   const defaults = MockSchema.parse({ kind: settings.kind });
   const mock = await startMock({ ...defaults, models: undefined, ...settings });
   afterAll(() => mock.close());

@@ -9,9 +9,11 @@ describe('mock controls', () => {
     ['close-after:5', { kind: 'close-after', tokens: 5 }],
     ['stall-after:3', { kind: 'stall-after', tokens: 3 }],
     ['slow-headers:2s', { kind: 'slow-headers', ms: 2000 }],
+    ['error-after:12', { kind: 'error-after', tokens: 12 }],
+    ['overloaded', { kind: 'status', status: 529 }],
   ])('fault %s', (spec, fault) => expect(parseFault(spec)).toEqual(fault));
 
-  it.each(['status:abc', 'reset-after', 'explode', 'slow-headers:soon'])('rejects fault %s with a message', (spec) =>
+  it.each(['status:abc', 'reset-after', 'error-after:x', 'explode', 'slow-headers:soon'])('rejects fault %s with a message', (spec) =>
     expect(typeof parseFault(spec)).toBe('string'),
   );
 

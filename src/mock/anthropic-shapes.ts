@@ -1,0 +1,99 @@
+/**
+ * The JSON Anthropic's Messages API answers, as fixed fragments around the generated text (so any length
+ * streams with flat memory): the Message body, and the event sequence `message_start`,
+ * `content_block_start`, `ping`, `content_block_delta`…, `content_block_stop`, `message_delta`, `message_stop`.
+ */
+import { anthropicErrorType } from '../anthropic/error-shape.js';
+import type { Framing } from './framing.js';
+
+export interface AnthropicAnswer {
+  id: string;
+  model: string;
+  /** Prompt tokens not read from or written to the cache. */
+  inputTokens: number;
+  cacheRead: number;
+  cacheWrite: number;
+  outputTokens: number;
+}
+
+const PING = 'event: ping\ndata: {"type": "ping"}\n\n';
+const STOP = 'event: message_stop\ndata: {"type":"message_stop"}\n\n';
+
+const event = (type: string, data: string) => `event: ${type}\ndata: ${data}\n\n`;
+
+function usage(a: AnthropicAnswer, output: number): string {
+  return (
+    `{"input_tokens":${a.inputTokens},"cache_creation_input_tokens":${a.cacheWrite},` +
+    `"cache_read_input_tokens":${a.cacheRead},"output_tokens":${output}}`
+  );
+}
+
+function messageHead(a: AnthropicAnswer): string {
+  return `{"id":${JSON.stringify(a.id)},"type":"message","role":"assistant","model":${JSON.stringify(a.model)}`;
+}
+
+function messageStart(a: AnthropicAnswer): string {
+  const message = `${messageHead(a)},"content":[],"stop_reason":null,"stop_sequence":null,"usage":${usage(a, Math.min(1, a.outputTokens))}}`;
+  return event('message_start', `{"type":"message_start","message":${message}}`);
+}
+
+function messageDelta(stopReason: string, a: AnthropicAnswer, withUsage: boolean): string {
+  const u = withUsage ? `,"usage":{"output_tokens":${a.outputTokens}}` : '';
+  return event('message_delta', `{"type":"message_delta","delta":{"stop_reason":"${stopReason}","stop_sequence":null}${u}}`);
+}
+
+/** A text answer of exactly max_tokens tokens: it stops for that reason. `usage`: message_delta carries usage (no no-usage quirk). */
+export function anthropicFraming(a: AnthropicAnswer, withUsage: boolean): Framing {
+  const delta = 'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"';
+  return {
+    body: {
+      before: `${messageHead(a)},"content":[{"type":"text","text":"`,
+      after: `"}],"stop_reason":"max_tokens","stop_sequence":null,"usage":${usage(a, a.outputTokens)}}`,
+    },
+    head: [
+      messageStart(a),
+      event('content_block_start', '{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}'),
+      PING,
+    ],
+    chunk: { before: delta, after: '"}}\n\n', lastAfter: '"}}\n\n' },
+    tail: [event('content_block_stop', '{"type":"content_block_stop","index":0}'), messageDelta('max_tokens', a, withUsage)],
+    done: STOP,
+    ping: PING,
+    error: anthropicErrorEvent(529, 'Overloaded'),
+  };
+}
+
+/** An answer calling one tool: as a Message, and as events (`done`: end with message_stop). */
+export function anthropicToolUse(
+  a: AnthropicAnswer,
+  call: { id: string; name: string; input: string },
+  fragments: readonly string[],
+  withUsage: boolean,
+  done: boolean,
+): { body: string; events: string[] } {
+  const block = `{"type":"tool_use","id":${JSON.stringify(call.id)},"name":${JSON.stringify(call.name)},"input":`;
+  const body = `${messageHead(a)},"content":[${block}${call.input}}],"stop_reason":"tool_use","stop_sequence":null,"usage":${usage(a, a.outputTokens)}}`;
+  const events = [
+    messageStart(a),
+    event('content_block_start', `{"type":"content_block_start","index":0,"content_block":${block}{}}}`),
+    PING,
+  ];
+  for (const f of fragments) {
+    const delta = `{"type":"input_json_delta","partial_json":${JSON.stringify(f)}}`;
+    events.push(event('content_block_delta', `{"type":"content_block_delta","index":0,"delta":${delta}}`));
+  }
+  events.push(event('content_block_stop', '{"type":"content_block_stop","index":0}'), messageDelta('tool_use', a, withUsage));
+  if (done) events.push(STOP);
+  return { body, events };
+}
+
+/** Anthropic's error body; 529 is `overloaded_error`. */
+export function anthropicErrorJson(status: number, message: string, requestId?: string): string {
+  const rid = requestId === undefined ? '' : `,"request_id":${JSON.stringify(requestId)}`;
+  return `{"type":"error","error":{"type":"${anthropicErrorType(status)}","message":${JSON.stringify(message)}}${rid}}`;
+}
+
+/** The mid-stream `event: error`. */
+export function anthropicErrorEvent(status: number, message: string): string {
+  return event('error', anthropicErrorJson(status, message));
+}

@@ -1,0 +1,93 @@
+/**
+ * The Azure OpenAI mock: `/openai/deployments/{deployment}/chat/completions`, `/completions` and
+ * `/embeddings` with the `api-version` query and the `api-key` header, refusing as Azure does. Behind the
+ * checks it is the vLLM mock (text, controls, faults, stats) and the TEI mock (embeddings) in Azure's shape;
+ * the mock's `models` are its deployments, and an answer names its deployment as the model.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TokenCounter } from '../openai/tokens.js';
+import { azureErrorJson, azureFraming } from './azure-shapes.js';
+import type { MockContext } from './context.js';
+import { bearer, header, keyAccepted } from './credentials.js';
+import { sendJson } from './http.js';
+import { handleEmbeddings } from './tei.js';
+import { handleCompletion } from './vllm.js';
+
+/** The inference api-versions Azure OpenAI has served (GA and preview); any other is refused. */
+export const AZURE_API_VERSIONS: ReadonlySet<string> = new Set([
+  '2022-12-01',
+  '2023-05-15',
+  '2024-02-01',
+  '2024-06-01',
+  '2024-10-21',
+  '2023-03-15-preview',
+  '2023-06-01-preview',
+  '2023-07-01-preview',
+  '2023-08-01-preview',
+  '2023-09-01-preview',
+  '2023-12-01-preview',
+  '2024-02-15-preview',
+  '2024-03-01-preview',
+  '2024-04-01-preview',
+  '2024-05-01-preview',
+  '2024-07-01-preview',
+  '2024-08-01-preview',
+  '2024-09-01-preview',
+  '2024-10-01-preview',
+  '2024-12-01-preview',
+  '2025-01-01-preview',
+  '2025-02-01-preview',
+  '2025-03-01-preview',
+  '2025-04-01-preview',
+]);
+
+const PATH = /^\/openai\/deployments\/([^/]+)\/(chat\/completions|completions|embeddings)$/;
+
+const ACCESS_DENIED =
+  'Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an ' +
+  'active subscription and use a correct regional API endpoint for your resource.';
+
+export function isAzurePath(path: string): boolean {
+  return PATH.test(path);
+}
+
+export function azureNotFound(res: ServerResponse, ctx: MockContext): void {
+  sendJson(res, 404, azureErrorJson('404', 'Resource not found'), ctx.identity);
+}
+
+export async function handleAzure(
+  req: IncomingMessage,
+  res: ServerResponse,
+  json: unknown,
+  ctx: MockContext,
+  tokens: TokenCounter,
+): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://mock');
+  const m = PATH.exec(url.pathname);
+  if (!m) return azureNotFound(res, ctx);
+  const version = url.searchParams.get('api-version');
+  // Azure routes on the api-version: without one, nothing is found.
+  if (version === null) return azureNotFound(res, ctx);
+  if (!keyAccepted(header(req.headers, 'api-key') ?? bearer(req.headers), ctx.config.apiKey)) {
+    return sendJson(res, 401, azureErrorJson('401', ACCESS_DENIED), ctx.identity);
+  }
+  if (!AZURE_API_VERSIONS.has(version)) return sendJson(res, 400, azureErrorJson('BadRequest', 'API version not supported'), ctx.identity);
+  let deployment: string;
+  try {
+    deployment = decodeURIComponent(m[1]!);
+  } catch {
+    return azureNotFound(res, ctx);
+  }
+  if (!ctx.serves(deployment)) {
+    const message =
+      'The API deployment for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again.';
+    return sendJson(res, 404, azureErrorJson('DeploymentNotFound', message), ctx.identity);
+  }
+  if (!json || typeof json !== 'object' || Array.isArray(json)) {
+    return sendJson(res, 400, azureErrorJson('BadRequest', 'The request body must be a JSON object.'), ctx.identity);
+  }
+  // Azure ignores the body's model: the deployment decides, and answers name it.
+  const body = { ...(json as Record<string, unknown>), model: deployment };
+  if (m[2] === 'embeddings') return handleEmbeddings(res, body, ctx, tokens);
+  return handleCompletion(m[2] === 'chat/completions' ? 'chat' : 'completions', req, res, body, ctx, azureFraming);
+}

@@ -1,0 +1,127 @@
+/**
+ * Tool-use answers on a `[[mock tool=NAME]]` directive: the mock "calls" tool NAME with arguments that are
+ * a documented function of the prompt and seed — for each property of the tool's schema, by its type: an
+ * enum's value, a string of 1–3 vocabulary words, an integer below 100, a number with two decimals, a
+ * boolean; arrays and objects empty; anything else null. Written at once after the time to first token.
+ */
+import type { ServerResponse } from 'node:http';
+import { mix32, Rng } from '../core/hash.js';
+import { parseDirective } from './controls.js';
+import { sleepUnlessClosed } from './http.js';
+import type { MockStats } from './stats.js';
+import { TokenSource } from './text.js';
+
+export interface ToolSpec {
+  name: string;
+  schema: unknown;
+}
+
+const MAX_PROPERTIES = 16;
+
+/**
+ * The tool a directive asks for: undefined without `tool=`, a message when the request does not declare it
+ * (a model can only call a tool it was given).
+ */
+export function requestedTool(directiveText: string | undefined, tools: readonly ToolSpec[]): ToolSpec | string | undefined {
+  if (!directiveText?.includes('[[mock')) return undefined;
+  const name = parseDirective(directiveText).tool;
+  if (name === undefined) return undefined;
+  const tool = tools.find((t) => t.name === name);
+  return tool ?? `mock control: tool=${name} is not among the request's tools (${tools.map((t) => t.name).join(', ') || 'none'})`;
+}
+
+/** OpenAI's `tools` ([{type:"function", function:{name, parameters}}]) as specs. */
+export function openAITools(tools: unknown): ToolSpec[] {
+  if (!Array.isArray(tools)) return [];
+  const out: ToolSpec[] = [];
+  for (const t of tools) {
+    const fn = (t as { function?: { name?: unknown; parameters?: unknown } } | null)?.function;
+    if (typeof fn?.name === 'string') out.push({ name: fn.name, schema: fn.parameters });
+  }
+  return out;
+}
+
+/** Anthropic's `tools` ([{name, input_schema}]) as specs. */
+export function anthropicTools(tools: readonly { name: string; input_schema?: unknown }[] | undefined): ToolSpec[] {
+  return (tools ?? []).map((t) => ({ name: t.name, schema: t.input_schema }));
+}
+
+/** The arguments (JSON text) of the call; `state`: the answer's text seed. */
+export function toolArguments(schema: unknown, state: number): string {
+  const props = (schema as { properties?: unknown } | null)?.properties;
+  const out: Record<string, unknown> = {};
+  if (!props || typeof props !== 'object' || Array.isArray(props)) return '{}';
+  const rng = new Rng(mix32(state, 0x9e3779b9));
+  const words = new TokenSource(state);
+  for (const [key, prop] of Object.entries(props).slice(0, MAX_PROPERTIES)) {
+    out[key] = valueFor(prop, rng, words);
+  }
+  return JSON.stringify(out);
+}
+
+function valueFor(prop: unknown, rng: Rng, words: TokenSource): unknown {
+  const p = (prop ?? {}) as { type?: unknown; enum?: unknown };
+  if (Array.isArray(p.enum) && p.enum.length) return p.enum[rng.next() % p.enum.length];
+  const type = Array.isArray(p.type) ? p.type.find((t) => t !== 'null') : p.type;
+  switch (type) {
+    case 'string': {
+      const n = 1 + (rng.next() % 3);
+      let s = '';
+      for (let i = 0; i < n; i++) s += words.next().toString('utf8');
+      return s.trim();
+    }
+    case 'integer':
+      return rng.next() % 100;
+    case 'number':
+      return (rng.next() % 10_000) / 100;
+    case 'boolean':
+      return (rng.next() & 1) === 1;
+    case 'array':
+      return [];
+    case 'object':
+      return {};
+    default:
+      return null;
+  }
+}
+
+/** Cuts JSON text into a few fragments, as models stream arguments. */
+export function argumentFragments(args: string, size = 12): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i += size) out.push(args.slice(i, i + size));
+  return out.length ? out : [''];
+}
+
+export interface ToolAnswerPlan {
+  stream: boolean;
+  ttftMs: number;
+  headers: Record<string, string>;
+  /** The non-streamed body. */
+  body: string;
+  /** The stream's events, end marker included unless the no-done quirk left it out. */
+  events: readonly string[];
+  completionTokens: number;
+}
+
+/** Writes a tool-use answer, counted in the mock's stats like any other. */
+export async function respondToolCall(res: ServerResponse, plan: ToolAnswerPlan, stats: MockStats): Promise<void> {
+  await sleepUnlessClosed(plan.ttftMs, res);
+  if (res.destroyed) {
+    stats.abort({ endpoint: 'tool', atToken: 0, stream: plan.stream, ts: Date.now() });
+    return;
+  }
+  stats.completionTokens += plan.completionTokens;
+  if (plan.stream) {
+    res.writeHead(200, { ...plan.headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
+    for (const e of plan.events) {
+      stats.bytesSent += Buffer.byteLength(e);
+      res.write(e);
+    }
+    res.end();
+  } else {
+    stats.bytesSent += Buffer.byteLength(plan.body);
+    res.writeHead(200, { ...plan.headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(plan.body) });
+    res.end(plan.body);
+  }
+  stats.completed++;
+}

@@ -1,0 +1,59 @@
+/**
+ * Anthropic client → OpenAI backend, the answer: a chat completion becomes a Message. A backend answer that
+ * cannot be read (not a completion, tool arguments that are not a JSON object) is a 502, never a guess.
+ */
+import { aigwError, type Result } from '../core/errors.js';
+import { ChatCompletion } from './openai-chat.js';
+import { anthropicUsageOf, argumentsObject, serialize, stopReasonOf, unreadable, usageFromChat } from './mapping.js';
+import type { TranslatedAnswer } from './translated.js';
+
+type OutBlock =
+  | { type: 'thinking'; thinking: string; signature: string }
+  | { type: 'text'; text: string }
+  | { type: 'tool_use'; id: string; name: string; input: Record<string, unknown> };
+
+export function chatToMessage(json: unknown): Result<TranslatedAnswer> {
+  const parsed = ChatCompletion.safeParse(json);
+  if (!parsed.success) return { ok: false, error: unreadable('not a chat completion') };
+  const c = parsed.data;
+  const choice = c.choices[0];
+  if (!choice) return { ok: false, error: unreadable('a chat completion without choices') };
+  const m = choice.message;
+  const content: OutBlock[] = [];
+  // Reasoning models served by vLLM, DeepSeek, Qwen: their reasoning is Anthropic's thinking.
+  const reasoning = m.reasoning_content ?? m.reasoning;
+  if (reasoning) content.push({ type: 'thinking', thinking: reasoning, signature: '' });
+  if (m.content) content.push({ type: 'text', text: m.content });
+  if (m.refusal) content.push({ type: 'text', text: m.refusal });
+  const calls = m.tool_calls ?? [];
+  for (let i = 0; i < calls.length; i++) {
+    const call = calls[i]!;
+    const input = argumentsObject(call.function.arguments);
+    if (input === undefined) {
+      return {
+        ok: false,
+        error: aigwError(
+          'bad_upstream_response',
+          `the backend's tool call ${i} (${call.function.name}) has arguments that are not a JSON object`,
+        ),
+      };
+    }
+    content.push({ type: 'tool_use', id: call.id ?? `toolu_${c.id}_${i}`, name: call.function.name, input });
+  }
+  // OpenAI answers finish_reason "stop" when tool_choice named the function; Anthropic's clients loop on tool_use.
+  const stop = calls.length ? { reason: 'tool_use', sequence: null } : stopReasonOf(choice.finish_reason, choice.stop_reason);
+  const usage = c.usage ? usageFromChat(c.usage) : undefined;
+  const message = {
+    id: c.id,
+    type: 'message',
+    role: 'assistant',
+    model: c.model,
+    content,
+    stop_reason: stop.reason,
+    stop_sequence: stop.sequence,
+    usage: anthropicUsageOf(usage ?? { input: 0, output: 0, cacheRead: 0, cacheCreation: 0 }),
+  };
+  const body = serialize(message);
+  if (body === undefined) return { ok: false, error: unreadable('tool call arguments nest too deeply') };
+  return { ok: true, value: { body, usage, model: c.model } };
+}

@@ -1,0 +1,167 @@
+/**
+ * Anthropic client → OpenAI backend, the stream: chat completion chunks become Anthropic's event sequence,
+ * event by event — `message_start` and a `ping` on the first chunk; `content_block_start`/`_delta`/`_stop`
+ * for reasoning (thinking), text and each tool call; `message_delta` once the finish reason and the usage
+ * are known; `message_stop` on `[DONE]`. Only the open block and the stop reason are remembered.
+ */
+import { type AigwError, aigwError } from '../core/errors.js';
+import { renderAnthropicStreamError } from '../anthropic/error-shape.js';
+import type { SseEvent } from '../openai/sse.js';
+import { readChatChunk } from './fast-read.js';
+import type { ChunkToolCall } from './openai-chat.js';
+import { anthropicUsageOf, type StopInfo, stopReasonOf, usageFromChat } from './mapping.js';
+import { anthropicFrame, parseData, type StreamTranslator, streamErrorIn, TranslatorEnding } from './stream.js';
+
+type BlockKind = 'thinking' | 'text' | 'tool';
+
+const PING = anthropicFrame('ping', '{"type":"ping"}');
+
+export class ChatToMessagesStream extends TranslatorEnding implements StreamTranslator {
+  private started = false;
+  private id = '';
+  private open: { kind: BlockKind; index: number } | undefined;
+  private nextIndex = 0;
+  /** OpenAI tool_calls index → Anthropic block index. */
+  private readonly tools = new Map<number, number>();
+  private stop: StopInfo | undefined;
+  private deltaSent = false;
+
+  /** `model`: the name the request was sent upstream with, until the backend names itself. */
+  constructor(private readonly requestModel: string) {
+    super();
+  }
+
+  push(ev: SseEvent): string | undefined {
+    if (this.completed || this.error) return undefined;
+    if (ev.data === undefined) return this.started && ev.comments.length ? PING : undefined;
+    if (ev.data === '[DONE]') return this.finish();
+    const json = parseData(ev.data);
+    const backendError = streamErrorIn(json);
+    if (backendError) return this.abort(aigwError('upstream_stream_error', `backend stream error: ${backendError.message}`));
+    const chunk = readChatChunk(json);
+    if (!chunk)
+      return this.abort(aigwError('bad_upstream_response', 'the backend sent a stream event that is not a chat completion chunk'));
+    let out = this.started ? '' : this.start(chunk.id, chunk.model);
+    const choice = chunk.choices?.[0];
+    const delta = choice?.delta;
+    if (delta) {
+      const reasoning = delta.reasoning_content ?? delta.reasoning;
+      if (reasoning) out += this.text('thinking', reasoning);
+      if (delta.content) out += this.text('text', delta.content);
+      for (const call of delta.tool_calls ?? []) {
+        const r = this.toolCall(call);
+        if (r === undefined) return this.error ? out + renderAnthropicStreamError(this.error) : out;
+        out += r;
+      }
+    }
+    if (choice?.finish_reason) {
+      out += this.close();
+      this.stop = this.tools.size ? { reason: 'tool_use', sequence: null } : stopReasonOf(choice.finish_reason, choice.stop_reason);
+    }
+    if (chunk.usage) this.usage = usageFromChat(chunk.usage);
+    if (this.stop && this.usage && !this.deltaSent) out += this.messageDelta();
+    return out || undefined;
+  }
+
+  protected errorFrame(err: AigwError): string {
+    return renderAnthropicStreamError(err);
+  }
+
+  protected stopSeen(): boolean {
+    return this.stop !== undefined;
+  }
+
+  private start(id: string | undefined, model: string | undefined): string {
+    this.started = true;
+    this.id = id ?? '';
+    this.model = model ?? this.requestModel;
+    const message = {
+      id: this.id,
+      type: 'message',
+      role: 'assistant',
+      model: this.model,
+      content: [],
+      stop_reason: null,
+      stop_sequence: null,
+      usage: { input_tokens: 0, output_tokens: 0 },
+    };
+    return anthropicFrame('message_start', JSON.stringify({ type: 'message_start', message })) + PING;
+  }
+
+  /** Text or thinking: continues the open block of that kind, or closes the open one and starts a new one. */
+  private text(kind: 'text' | 'thinking', text: string): string {
+    this.contentStarted = true;
+    let out = '';
+    if (this.open?.kind !== kind) {
+      out += this.close();
+      const block = kind === 'text' ? '{"type":"text","text":""}' : '{"type":"thinking","thinking":"","signature":""}';
+      out += this.startBlock(kind, block);
+    }
+    const delta =
+      kind === 'text'
+        ? `{"type":"text_delta","text":${JSON.stringify(text)}}`
+        : `{"type":"thinking_delta","thinking":${JSON.stringify(text)}}`;
+    return out + anthropicFrame('content_block_delta', `{"type":"content_block_delta","index":${this.open!.index},"delta":${delta}}`);
+  }
+
+  /** One tool call delta; undefined when it cannot be translated (this.error is then set). */
+  private toolCall(call: ChunkToolCall): string | undefined {
+    this.contentStarted = true;
+    let out = '';
+    let index = this.tools.get(call.index);
+    if (index === undefined) {
+      const name = call.function?.name;
+      if (!name) {
+        this.error = aigwError('bad_upstream_response', `the backend started tool call ${call.index} without a name`);
+        return undefined;
+      }
+      out += this.close();
+      const id = call.id || `toolu_${this.id}_${call.index}`;
+      out += this.startBlock('tool', JSON.stringify({ type: 'tool_use', id, name, input: {} }));
+      index = this.open!.index;
+      this.tools.set(call.index, index);
+    } else if (this.open?.index !== index) {
+      // Anthropic's blocks are sequential: a closed block cannot receive more input.
+      this.error = aigwError(
+        'bad_upstream_response',
+        `the backend interleaved the arguments of tool call ${call.index} with other content`,
+      );
+      return undefined;
+    }
+    const args = call.function?.arguments;
+    if (args) {
+      const delta = `{"type":"input_json_delta","partial_json":${JSON.stringify(args)}}`;
+      out += anthropicFrame('content_block_delta', `{"type":"content_block_delta","index":${index},"delta":${delta}}`);
+    }
+    return out;
+  }
+
+  private startBlock(kind: BlockKind, block: string): string {
+    this.open = { kind, index: this.nextIndex++ };
+    return anthropicFrame('content_block_start', `{"type":"content_block_start","index":${this.open.index},"content_block":${block}}`);
+  }
+
+  private close(): string {
+    if (!this.open) return '';
+    const index = this.open.index;
+    this.open = undefined;
+    return anthropicFrame('content_block_stop', `{"type":"content_block_stop","index":${index}}`);
+  }
+
+  private messageDelta(): string {
+    this.deltaSent = true;
+    const stop = this.stop ?? { reason: 'end_turn', sequence: null };
+    const usage = anthropicUsageOf(this.usage ?? { input: 0, output: 0, cacheRead: 0, cacheCreation: 0 });
+    const body = { type: 'message_delta', delta: { stop_reason: stop.reason, stop_sequence: stop.sequence }, usage };
+    return anthropicFrame('message_delta', JSON.stringify(body));
+  }
+
+  /** The backend's answer is over: close what is open, report the stop and usage, and end the message. */
+  protected finish(): string {
+    let out = this.started ? '' : this.start(undefined, undefined);
+    out += this.close();
+    if (!this.deltaSent) out += this.messageDelta();
+    this.completed = true;
+    return out + anthropicFrame('message_stop', '{"type":"message_stop"}');
+  }
+}

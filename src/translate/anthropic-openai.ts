@@ -1,0 +1,174 @@
+/**
+ * Anthropic client → OpenAI backend, the request: a Messages request becomes a chat completions request.
+ * The mapping table is the README's "Providers" section; what cannot map is a 400 naming the field.
+ */
+import type { Result } from '../core/errors.js';
+import type { ContentBlock, ToolResultBlock } from '../anthropic/blocks.js';
+import { describeAnthropicIssue, type MessageParam, MessagesRequest, systemTexts } from '../anthropic/wire.js';
+import { clip, imageUrlOf, refuse, serialize, tooDeep } from './mapping.js';
+import type { TranslatedRequest } from './translated.js';
+
+/** Fields of a Messages request that only Anthropic can serve: refused rather than silently dropped. */
+const ANTHROPIC_ONLY: Readonly<Record<string, string>> = {
+  container: 'code-execution containers',
+  mcp_servers: 'remote MCP servers',
+};
+
+type Part = { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string } };
+type OutMessage =
+  | { role: 'system' | 'user'; content: string | Part[] }
+  | { role: 'assistant'; content: string | null; tool_calls?: OutToolCall[] }
+  | { role: 'tool'; tool_call_id: string; content: string };
+interface OutToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
+}
+
+/**
+ * Translates a Messages request (the parsed client body) into a chat completions body for `model` (the
+ * target's upstream name). Streams always ask for `include_usage`: message_delta must carry the usage.
+ */
+export function messagesToChat(json: unknown, model: string): Result<TranslatedRequest<MessagesRequest>> {
+  const parsed = MessagesRequest.safeParse(json);
+  if (!parsed.success) return refuse(...describe(parsed.error));
+  const req = parsed.data;
+  for (const [field, what] of Object.entries(ANTHROPIC_ONLY)) {
+    if (req[field] !== undefined) return refuse(`${field}: ${what} can only be served by an Anthropic backend`, field);
+  }
+  const messages: OutMessage[] = systemTexts(req.system).map((content) => ({ role: 'system', content }));
+  for (let i = 0; i < req.messages.length; i++) {
+    const r = messageOf(req.messages[i]!, `messages.${i}`);
+    if (!r.ok) return r;
+    messages.push(...r.value);
+  }
+  const out: Record<string, unknown> = { model, messages, max_tokens: req.max_tokens };
+  if (req.stop_sequences?.length) out.stop = req.stop_sequences;
+  if (req.temperature !== undefined) out.temperature = req.temperature;
+  if (req.top_p !== undefined) out.top_p = req.top_p;
+  // Not OpenAI's, but vLLM, SGLang and TGI take it; OpenAI itself answers 400 (passed through).
+  if (req.top_k !== undefined) out.top_k = req.top_k;
+  if (req.metadata?.user_id) out.user = req.metadata.user_id;
+  const tools = toolsOf(req);
+  if (!tools.ok) return tools;
+  Object.assign(out, tools.value);
+  const stream = req.stream === true;
+  if (stream) {
+    out.stream = true;
+    out.stream_options = { include_usage: true };
+  }
+  const body = serialize(out);
+  return body === undefined ? tooDeep(null) : { ok: true, value: { body, stream, request: req } };
+}
+
+function describe(error: Parameters<typeof describeAnthropicIssue>[0]): [string, string | null] {
+  const { message, param } = describeAnthropicIssue(error);
+  return [message, param];
+}
+
+function messageOf(m: MessageParam, at: string): Result<OutMessage[]> {
+  if (typeof m.content === 'string') {
+    return { ok: true, value: [m.role === 'user' ? { role: 'user', content: m.content } : { role: 'assistant', content: m.content }] };
+  }
+  return m.role === 'user' ? userMessages(m.content, at) : assistantMessage(m.content, at);
+}
+
+/** Tool results first, as tool messages (OpenAI wants them right after the assistant's calls), then the user's turn. */
+function userMessages(blocks: readonly ContentBlock[], at: string): Result<OutMessage[]> {
+  const out: OutMessage[] = [];
+  const parts: Part[] = [];
+  let images = false;
+  for (let j = 0; j < blocks.length; j++) {
+    const b = blocks[j]!;
+    const param = `${at}.content.${j}`;
+    if (b.type === 'text') parts.push({ type: 'text', text: b.text });
+    else if (b.type === 'image') {
+      const url = imageUrlOf(b.source, `${param}.source`);
+      if (!url.ok) return url;
+      parts.push({ type: 'image_url', image_url: { url: url.value } });
+      images = true;
+    } else if (b.type === 'tool_result') {
+      const r = toolMessage(b, param);
+      if (!r.ok) return r;
+      out.push(r.value);
+    } else return misplaced(b, param, 'a user message');
+  }
+  if (parts.length) out.push({ role: 'user', content: images ? parts : joinText(parts) });
+  return { ok: true, value: out };
+}
+
+function toolMessage(b: ToolResultBlock, param: string): Result<OutMessage> {
+  let content = '';
+  if (typeof b.content === 'string') content = b.content;
+  else if (b.content) {
+    for (let k = 0; k < b.content.length; k++) {
+      const c = b.content[k]!;
+      if (c.type !== 'text') {
+        const what = c.type === 'image' ? 'an image' : `a ${clip(c.original)} block`;
+        return refuse(
+          `${param}.content.${k}: ${what} in a tool result cannot be sent to an OpenAI backend (text only)`,
+          `${param}.content`,
+        );
+      }
+      content += c.text;
+    }
+  }
+  return { ok: true, value: { role: 'tool', tool_call_id: b.tool_use_id, content } };
+}
+
+function assistantMessage(blocks: readonly ContentBlock[], at: string): Result<OutMessage[]> {
+  let text = '';
+  const calls: OutToolCall[] = [];
+  for (let j = 0; j < blocks.length; j++) {
+    const b = blocks[j]!;
+    const param = `${at}.content.${j}`;
+    if (b.type === 'text') text += b.text;
+    else if (b.type === 'tool_use') {
+      const args = serialize(b.input);
+      if (args === undefined) return tooDeep(`${param}.input`);
+      calls.push({ id: b.id, type: 'function', function: { name: b.name, arguments: args } });
+    } else if (b.type !== 'thinking' && b.type !== 'redacted_thinking') return misplaced(b, param, 'an assistant message');
+    // Thinking blocks are the backend's own reasoning: chat completions have no field to send them back in.
+  }
+  const msg: OutMessage = { role: 'assistant', content: text === '' && calls.length ? null : text };
+  if (calls.length) msg.tool_calls = calls;
+  return { ok: true, value: [msg] };
+}
+
+function misplaced(b: ContentBlock, param: string, where: string): Result<never> {
+  if (b.type === 'unknown') return refuse(`${param}: a ${clip(b.original)} block cannot be sent to an OpenAI backend`, param);
+  return refuse(`${param}: a ${b.type} block does not belong in ${where}`, param);
+}
+
+function joinText(parts: readonly Part[]): string {
+  let s = '';
+  for (const p of parts) if (p.type === 'text') s += p.text;
+  return s;
+}
+
+/** Custom tools become functions; Anthropic's server tools (web search, code execution, …) cannot run elsewhere. */
+function toolsOf(req: MessagesRequest): Result<Record<string, unknown>> {
+  if (!req.tools?.length) return { ok: true, value: {} };
+  const tools = [];
+  for (let i = 0; i < req.tools.length; i++) {
+    const t = req.tools[i]!;
+    if (t.type !== undefined && t.type !== 'custom') {
+      return refuse(`tools.${i}: Anthropic's server tool ${clip(t.type)} cannot be served by an OpenAI backend`, `tools.${i}.type`);
+    }
+    if (!t.input_schema) return refuse(`tools.${i}.input_schema: Field required`, `tools.${i}.input_schema`);
+    const fn: Record<string, unknown> = { name: t.name };
+    if (t.description !== undefined) fn.description = t.description;
+    fn.parameters = t.input_schema;
+    tools.push({ type: 'function', function: fn });
+  }
+  const out: Record<string, unknown> = { tools };
+  const choice = req.tool_choice;
+  if (choice) {
+    if (choice.type === 'auto') out.tool_choice = 'auto';
+    else if (choice.type === 'any') out.tool_choice = 'required';
+    else if (choice.type === 'none') out.tool_choice = 'none';
+    else out.tool_choice = { type: 'function', function: { name: choice.name } };
+    if (choice.type !== 'none' && choice.disable_parallel_tool_use === true) out.parallel_tool_calls = false;
+  }
+  return { ok: true, value: out };
+}

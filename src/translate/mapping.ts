@@ -1,0 +1,167 @@
+/**
+ * The small correspondences both directions share: stop reasons and finish reasons, image URLs and image
+ * sources, usage counts, and the body/param helpers every translator uses to report what cannot map.
+ */
+import { type AigwError, aigwError, type Result } from '../core/errors.js';
+import type { ImageBlock } from '../anthropic/blocks.js';
+import type { DeltaUsage, Usage } from '../anthropic/response.js';
+import type { ChatUsage } from './openai-chat.js';
+
+/** Token counts of one answer, as accounting needs them. `input` counts every prompt token, cached or not. */
+export interface TokenUsage {
+  input: number;
+  output: number;
+  /** Prompt tokens read from the backend's prompt cache (OpenAI: prompt_tokens_details.cached_tokens). */
+  cacheRead: number;
+  /** Prompt tokens written to the cache (Anthropic only). */
+  cacheCreation: number;
+}
+
+/** Anthropic's stop_reason → OpenAI's finish_reason. */
+export function finishReasonOf(stopReason: string | null | undefined): 'stop' | 'length' | 'tool_calls' | 'content_filter' {
+  switch (stopReason) {
+    case 'max_tokens':
+    case 'model_context_window_exceeded':
+      return 'length';
+    case 'tool_use':
+      return 'tool_calls';
+    case 'refusal':
+      return 'content_filter';
+    default:
+      // end_turn, stop_sequence, pause_turn, and anything newer: the answer stopped by itself.
+      return 'stop';
+  }
+}
+
+/**
+ * OpenAI's finish_reason → Anthropic's stop_reason. vLLM names the stop string that ended an answer in
+ * `stop_reason`; when it did, the answer ended on a stop sequence.
+ */
+export function stopReasonOf(finishReason: string | null | undefined, vllmStop?: string | number | null): StopInfo {
+  switch (finishReason) {
+    case 'length':
+      return { reason: 'max_tokens', sequence: null };
+    case 'tool_calls':
+    case 'function_call':
+      return { reason: 'tool_use', sequence: null };
+    case 'content_filter':
+      return { reason: 'refusal', sequence: null };
+    default:
+      return typeof vllmStop === 'string' ? { reason: 'stop_sequence', sequence: vllmStop } : { reason: 'end_turn', sequence: null };
+  }
+}
+
+export interface StopInfo {
+  reason: 'end_turn' | 'max_tokens' | 'stop_sequence' | 'tool_use' | 'refusal';
+  sequence: string | null;
+}
+
+/** The media types Anthropic takes for images. */
+const IMAGE_TYPES: ReadonlySet<string> = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp']);
+const DATA_URL = /^data:([^;,]+);base64,/;
+
+/** An OpenAI image_url → an Anthropic image source: data: URLs become base64 sources, http(s) URLs url sources. */
+export function imageSourceOf(url: string, param: string): Result<ImageBlock['source']> {
+  const m = DATA_URL.exec(url);
+  if (m) {
+    const mediaType = m[1]!.toLowerCase();
+    if (!IMAGE_TYPES.has(mediaType)) {
+      return refuse(`${param}: image type ${clip(mediaType)} cannot be sent to an Anthropic backend (jpeg, png, gif, webp)`, param);
+    }
+    return { ok: true, value: { type: 'base64', media_type: mediaType, data: url.slice(m[0].length) } };
+  }
+  if (/^https?:\/\//i.test(url)) return { ok: true, value: { type: 'url', url } };
+  const what = url.startsWith('data:') ? 'a data: URL that is not base64' : 'a URL that is neither data: nor http(s):';
+  return refuse(`${param}: ${what} cannot be sent to an Anthropic backend`, param);
+}
+
+/** An Anthropic image source → the URL of an OpenAI image_url part. */
+export function imageUrlOf(source: ImageBlock['source'], param: string): Result<string> {
+  if (source.type === 'base64') return { ok: true, value: `data:${source.media_type};base64,${source.data}` };
+  if (source.type === 'url') return { ok: true, value: source.url };
+  return refuse(`${param}: an image from Anthropic's Files API can only be sent to an Anthropic backend`, param);
+}
+
+/** OpenAI usage → accounting: prompt_tokens already include the cached ones. */
+export function usageFromChat(u: ChatUsage): TokenUsage {
+  const cached = Math.min(u.prompt_tokens_details?.cached_tokens ?? 0, u.prompt_tokens);
+  return { input: u.prompt_tokens, output: u.completion_tokens, cacheRead: cached, cacheCreation: 0 };
+}
+
+/** Anthropic usage → accounting: its input_tokens exclude cache reads and writes, which it counts apart. */
+export function usageFromAnthropic(u: Usage | DeltaUsage, previous?: TokenUsage): TokenUsage {
+  const cacheRead = u.cache_read_input_tokens ?? previous?.cacheRead ?? 0;
+  const cacheCreation = u.cache_creation_input_tokens ?? previous?.cacheCreation ?? 0;
+  const uncached = u.input_tokens ?? (previous ? previous.input - previous.cacheRead - previous.cacheCreation : 0);
+  return { input: uncached + cacheRead + cacheCreation, output: u.output_tokens, cacheRead, cacheCreation };
+}
+
+/** Accounting → Anthropic's usage object. */
+export function anthropicUsageOf(u: TokenUsage): {
+  input_tokens: number;
+  cache_creation_input_tokens: number;
+  cache_read_input_tokens: number;
+  output_tokens: number;
+} {
+  return {
+    input_tokens: Math.max(0, u.input - u.cacheRead - u.cacheCreation),
+    cache_creation_input_tokens: u.cacheCreation,
+    cache_read_input_tokens: u.cacheRead,
+    output_tokens: u.output,
+  };
+}
+
+/** Accounting → OpenAI's usage object. */
+export function chatUsageOf(u: TokenUsage): {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  prompt_tokens_details: { cached_tokens: number };
+} {
+  return {
+    prompt_tokens: u.input,
+    completion_tokens: u.output,
+    total_tokens: u.input + u.output,
+    prompt_tokens_details: { cached_tokens: u.cacheRead },
+  };
+}
+
+/** Tool call arguments as an object: `""` (no arguments, as some servers send it) is `{}`; anything else not an object is undefined. */
+export function argumentsObject(args: string): Record<string, unknown> | undefined {
+  if (args.trim() === '') return {};
+  try {
+    const v: unknown = JSON.parse(args);
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A 400 invalid_request naming the field. */
+export function refuse<T>(message: string, param: string | null): Result<T> {
+  return { ok: false, error: aigwError('invalid_request', message, { param }) };
+}
+
+/** A backend answer the translator cannot read: 502, the way any unreadable backend answer is reported. */
+export function unreadable(what: string): AigwError {
+  return aigwError('bad_upstream_response', `the backend's answer cannot be translated: ${what}`);
+}
+
+/** JSON text of a translated body, or undefined for a value JSON.stringify cannot take (nesting beyond V8's limit). */
+export function serialize(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The 400 of a request that nests too deeply to translate. */
+export function tooDeep<T>(param: string | null): Result<T> {
+  return refuse('the request cannot be translated: it nests too deeply', param);
+}
+
+/** A client-controlled value quoted in a message, cut short. */
+export function clip(text: string, max = 64): string {
+  return JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text);
+}

@@ -1,0 +1,110 @@
+/**
+ * OpenAI client → Anthropic backend, the conversation: chat messages become Anthropic's `system` and
+ * alternating messages. System and developer messages are hoisted into `system` (one block each, in order);
+ * assistant tool_calls become tool_use blocks; consecutive tool messages merge into one user turn of
+ * tool_result blocks, as Anthropic requires.
+ */
+import type { Result } from '../core/errors.js';
+import type { ChatMessage, RequestToolCall, UserPart } from './openai-chat.js';
+import { argumentsObject, clip, imageSourceOf, refuse } from './mapping.js';
+
+type Block =
+  | { type: 'text'; text: string }
+  | { type: 'image'; source: unknown }
+  | { type: 'tool_use'; id: string; name: string; input: Record<string, unknown> }
+  | { type: 'tool_result'; tool_use_id: string; content: string };
+
+export interface AnthropicConversation {
+  system: { type: 'text'; text: string }[];
+  messages: { role: 'user' | 'assistant'; content: string | Block[] }[];
+}
+
+export function conversationOf(chat: readonly ChatMessage[]): Result<AnthropicConversation> {
+  const out: AnthropicConversation = { system: [], messages: [] };
+  let results: Block[] | undefined;
+  for (let i = 0; i < chat.length; i++) {
+    const m = chat[i]!;
+    const at = `messages.${i}`;
+    if (m.role !== 'tool') results = undefined;
+    switch (m.role) {
+      case 'system':
+      case 'developer':
+        out.system.push({ type: 'text', text: textOf(m.content) });
+        break;
+      case 'user': {
+        const r = userContent(m.content, at);
+        if (!r.ok) return r;
+        out.messages.push({ role: 'user', content: r.value });
+        break;
+      }
+      case 'assistant': {
+        const r = assistantContent(m, at);
+        if (!r.ok) return r;
+        out.messages.push({ role: 'assistant', content: r.value });
+        break;
+      }
+      case 'tool': {
+        const block: Block = { type: 'tool_result', tool_use_id: m.tool_call_id, content: textOf(m.content) };
+        if (results) results.push(block);
+        else {
+          results = [block];
+          out.messages.push({ role: 'user', content: results });
+        }
+        break;
+      }
+      default:
+        return refuse(`${at}.role: ${clip(m.original)} messages cannot be sent to an Anthropic backend`, `${at}.role`);
+    }
+  }
+  return { ok: true, value: out };
+}
+
+function textOf(content: string | readonly { text: string }[] | readonly { type: string }[]): string {
+  if (typeof content === 'string') return content;
+  let s = '';
+  for (const p of content) if ('text' in p && typeof p.text === 'string') s += p.text;
+  return s;
+}
+
+function userContent(content: string | readonly UserPart[], at: string): Result<string | Block[]> {
+  if (typeof content === 'string') return { ok: true, value: content };
+  const blocks: Block[] = [];
+  for (let j = 0; j < content.length; j++) {
+    const p = content[j]!;
+    const param = `${at}.content.${j}`;
+    if (p.type === 'text') blocks.push({ type: 'text', text: p.text });
+    else if (p.type === 'image_url') {
+      const source = imageSourceOf(p.image_url.url, `${param}.image_url.url`);
+      if (!source.ok) return source;
+      blocks.push({ type: 'image', source: source.value });
+    } else
+      return refuse(`${param}.type: ${clip(p.original)} parts cannot be sent to an Anthropic backend (text, image_url)`, `${param}.type`);
+  }
+  return { ok: true, value: blocks };
+}
+
+function assistantContent(m: Extract<ChatMessage, { role: 'assistant' }>, at: string): Result<string | Block[]> {
+  let text = '';
+  if (typeof m.content === 'string') text = m.content;
+  else if (m.content) {
+    for (const p of m.content) text += p.type === 'text' ? p.text : p.type === 'refusal' ? p.refusal : '';
+  }
+  const calls = m.tool_calls ?? [];
+  if (!calls.length) return { ok: true, value: text };
+  const blocks: Block[] = text === '' ? [] : [{ type: 'text', text }];
+  for (let j = 0; j < calls.length; j++) {
+    const r = toolUse(calls[j]!, `${at}.tool_calls.${j}`);
+    if (!r.ok) return r;
+    blocks.push(r.value);
+  }
+  return { ok: true, value: blocks };
+}
+
+function toolUse(call: RequestToolCall, at: string): Result<Block> {
+  if (call.type !== undefined && call.type !== 'function') {
+    return refuse(`${at}.type: ${clip(call.type)} tool calls cannot be sent to an Anthropic backend`, `${at}.type`);
+  }
+  const input = argumentsObject(call.function.arguments);
+  if (!input) return refuse(`${at}.function.arguments: expected a JSON object`, `${at}.function.arguments`);
+  return { ok: true, value: { type: 'tool_use', id: call.id, name: call.function.name, input } };
+}

@@ -1,0 +1,150 @@
+/**
+ * OpenAI client → Anthropic backend, the stream: Anthropic's events become chat completion chunks, event by
+ * event — the role chunk on `message_start`; `delta.content` for text, `delta.reasoning_content` for thinking;
+ * `delta.tool_calls[i]` with id, type and name first, then argument fragments; `finish_reason` on
+ * `message_delta`; the usage chunk (when the client asked for it) and `[DONE]` on `message_stop`. A backend
+ * `error` event becomes OpenAI's error frame, with no `[DONE]` after it.
+ */
+import { type AigwError, aigwError } from '../core/errors.js';
+import { ContentBlockStartEvent, ErrorBody, MessageDeltaEvent, MessageStartEvent } from '../anthropic/response.js';
+import { renderStreamErrorFrame } from '../openai/error-shape.js';
+import { SSE_DONE, type SseEvent } from '../openai/sse.js';
+import { readBlockDelta } from './fast-read.js';
+import { chatUsageOf, finishReasonOf, unreadable, usageFromAnthropic } from './mapping.js';
+import { openAIFrame, parseData, type StreamTranslator, TranslatorEnding } from './stream.js';
+
+const KEEP_ALIVE = ': ping\n\n';
+const DELTA_TYPES: ReadonlySet<string> = new Set([
+  'text_delta',
+  'input_json_delta',
+  'thinking_delta',
+  'signature_delta',
+  'citations_delta',
+]);
+
+export interface MessagesToChatOptions {
+  /** The name the request was sent upstream with, until the backend names itself. */
+  requestModel: string;
+  /** The client asked for `stream_options.include_usage`. */
+  includeUsage: boolean;
+  /** `created` of every chunk (seconds since the epoch). */
+  created: number;
+}
+
+export class MessagesToChatStream extends TranslatorEnding implements StreamTranslator {
+  private head = '';
+  /** Anthropic block index → OpenAI tool_calls index, for tool_use blocks. */
+  private readonly tools = new Map<number, number>();
+  private finished = false;
+
+  constructor(private readonly opts: MessagesToChatOptions) {
+    super();
+  }
+
+  push(ev: SseEvent): string | undefined {
+    if (this.completed || this.error) return undefined;
+    if (ev.data === undefined) return ev.comments.length ? KEEP_ALIVE : undefined;
+    const json = parseData(ev.data);
+    const type = json && typeof json === 'object' ? (json as { type?: unknown }).type : undefined;
+    if (typeof type !== 'string') return this.abort(unreadable('an event without a type'));
+    if (type === 'error') {
+      const e = ErrorBody.safeParse(json);
+      const what = e.success ? `${e.data.error.type}: ${e.data.error.message}` : 'unreadable error event';
+      return this.abort(aigwError('upstream_stream_error', `backend stream error (${what})`));
+    }
+    if (type === 'ping') return KEEP_ALIVE;
+    if (type === 'message_start') return this.start(json);
+    if (!this.head) return this.abort(unreadable(`a ${type} event before message_start`));
+    switch (type) {
+      case 'content_block_start':
+        return this.blockStart(json);
+      case 'content_block_delta':
+        return this.blockDelta(json);
+      case 'message_delta':
+        return this.messageDelta(json);
+      case 'message_stop':
+        return this.finish();
+      default:
+        // content_block_stop, and event types newer than this translator: nothing for the client.
+        return undefined;
+    }
+  }
+
+  protected errorFrame(err: AigwError): string {
+    return renderStreamErrorFrame(err);
+  }
+
+  protected stopSeen(): boolean {
+    return this.finished;
+  }
+
+  private start(json: unknown): string {
+    const e = MessageStartEvent.safeParse(json);
+    if (!e.success) return this.abort(unreadable('a message_start without a message'));
+    if (this.head) return this.abort(unreadable('a second message_start'));
+    const m = e.data.message;
+    this.model = m.model;
+    this.usage = usageFromAnthropic(m.usage);
+    this.head = `{"id":${JSON.stringify(m.id)},"object":"chat.completion.chunk","created":${this.opts.created},"model":${JSON.stringify(m.model)}`;
+    return this.chunk('{"role":"assistant","content":""}', 'null');
+  }
+
+  private blockStart(json: unknown): string | undefined {
+    const e = ContentBlockStartEvent.safeParse(json);
+    if (!e.success) return this.abort(unreadable('a malformed content_block_start'));
+    const b = e.data.content_block;
+    if (b.type === 'text') return b.text ? this.content('content', b.text) : undefined;
+    if (b.type === 'thinking') return b.thinking ? this.content('reasoning_content', b.thinking) : undefined;
+    if (b.type !== 'tool_use') return undefined;
+    this.contentStarted = true;
+    const i = this.tools.size;
+    this.tools.set(e.data.index, i);
+    const args = Object.keys(b.input).length ? JSON.stringify(b.input) : '';
+    const call = `{"index":${i},"id":${JSON.stringify(b.id)},"type":"function","function":{"name":${JSON.stringify(b.name)},"arguments":${JSON.stringify(args)}}}`;
+    return this.chunk(`{"tool_calls":[${call}]}`, 'null');
+  }
+
+  private blockDelta(json: unknown): string | undefined {
+    const deltaType = (json as { delta?: { type?: unknown } }).delta?.type;
+    if (typeof deltaType === 'string' && !DELTA_TYPES.has(deltaType)) return undefined;
+    const e = readBlockDelta(json);
+    if (!e) return this.abort(unreadable('a malformed content_block_delta'));
+    const d = e.delta;
+    if (d.type === 'text_delta') return d.text ? this.content('content', d.text) : undefined;
+    if (d.type === 'thinking_delta') return d.thinking ? this.content('reasoning_content', d.thinking) : undefined;
+    if (d.type !== 'input_json_delta' || !d.partial_json) return undefined;
+    const i = this.tools.get(e.index);
+    if (i === undefined) return this.abort(unreadable(`tool input for block ${e.index}, which is not a tool_use block`));
+    return this.chunk(`{"tool_calls":[{"index":${i},"function":{"arguments":${JSON.stringify(d.partial_json)}}}]}`, 'null');
+  }
+
+  private messageDelta(json: unknown): string | undefined {
+    const e = MessageDeltaEvent.safeParse(json);
+    if (!e.success) return this.abort(unreadable('a malformed message_delta'));
+    if (e.data.usage) this.usage = usageFromAnthropic(e.data.usage, this.usage);
+    const reason = e.data.delta.stop_reason;
+    if (reason === undefined || reason === null || this.finished) return undefined;
+    this.finished = true;
+    return this.chunk('{}', JSON.stringify(finishReasonOf(reason)));
+  }
+
+  protected finish(): string {
+    let out = this.finished ? '' : this.chunk('{}', '"stop"');
+    this.finished = true;
+    if (this.opts.includeUsage) {
+      const usage = JSON.stringify(chatUsageOf(this.usage ?? { input: 0, output: 0, cacheRead: 0, cacheCreation: 0 }));
+      out += openAIFrame(`${this.head},"choices":[],"usage":${usage}}`);
+    }
+    this.completed = true;
+    return out + SSE_DONE;
+  }
+
+  private content(field: 'content' | 'reasoning_content', text: string): string {
+    this.contentStarted = true;
+    return this.chunk(`{"${field}":${JSON.stringify(text)}}`, 'null');
+  }
+
+  private chunk(delta: string, finishReason: string): string {
+    return openAIFrame(`${this.head},"choices":[{"index":0,"delta":${delta},"logprobs":null,"finish_reason":${finishReason}}]}`);
+  }
+}

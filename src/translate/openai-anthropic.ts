@@ -1,0 +1,110 @@
+/**
+ * OpenAI client → Anthropic backend, the request: a chat completions request becomes a Messages request.
+ * Parameters Anthropic has no equivalent for are refused with a 400 naming them when they would change the
+ * answer (n > 1, logprobs, penalties, JSON modes, audio …), and dropped when they would not (seed, store,
+ * service_tier, metadata). The README's "Providers" section is the table.
+ */
+import type { Result } from '../core/errors.js';
+import { firstIssue } from '../core/zod-issue.js';
+import { ChatRequest } from './openai-chat.js';
+import { conversationOf } from './openai-anthropic-messages.js';
+import { clip, refuse, serialize, tooDeep } from './mapping.js';
+import type { TranslatedRequest } from './translated.js';
+
+/** Anthropic requires max_tokens; an OpenAI request without one gets this many: Claude 3's output limit, the lowest of any Claude model. */
+export const DEFAULT_MAX_TOKENS = 4096;
+
+/** Fields that would change the answer but have no Anthropic equivalent: refused when set to a non-default value. */
+const UNMAPPABLE: readonly [field: string, isSet: (v: unknown) => boolean, why: string][] = [
+  ['n', (v) => typeof v === 'number' && v > 1, 'an Anthropic backend answers one choice'],
+  ['logprobs', (v) => v === true, 'an Anthropic backend reports no log probabilities'],
+  ['top_logprobs', (v) => v !== null && v !== undefined && v !== 0, 'an Anthropic backend reports no log probabilities'],
+  ['logit_bias', (v) => !!v && typeof v === 'object' && Object.keys(v).length > 0, 'an Anthropic backend takes no logit bias'],
+  ['presence_penalty', (v) => typeof v === 'number' && v !== 0, 'an Anthropic backend has no presence penalty'],
+  ['frequency_penalty', (v) => typeof v === 'number' && v !== 0, 'an Anthropic backend has no frequency penalty'],
+  ['response_format', (v) => !!v && typeof v === 'object' && (v as { type?: unknown }).type !== 'text', 'JSON modes are not translated'],
+  ['audio', (v) => v !== null && v !== undefined, 'an Anthropic backend produces no audio'],
+  ['modalities', (v) => Array.isArray(v) && v.some((m) => m !== 'text'), 'an Anthropic backend produces text only'],
+  ['prediction', (v) => v !== null && v !== undefined, 'predicted outputs are OpenAI-only'],
+  ['web_search_options', (v) => v !== null && v !== undefined, "OpenAI's web search is not translated"],
+  ['reasoning_effort', (v) => v !== null && v !== undefined, 'reasoning effort is not translated'],
+  ['functions', (v) => v !== null && v !== undefined, 'the deprecated functions field is not translated (use tools)'],
+  ['function_call', (v) => v !== null && v !== undefined, 'the deprecated function_call field is not translated (use tool_choice)'],
+];
+
+export interface ChatToMessagesOptions {
+  /** The target's upstream model name. */
+  model: string;
+}
+
+/** What the stream and response translations need to know about the client's request. */
+export interface ChatRequestInfo {
+  includeUsage: boolean;
+}
+
+export function chatToMessages(json: unknown, opts: ChatToMessagesOptions): Result<TranslatedRequest<ChatRequestInfo>> {
+  const parsed = ChatRequest.safeParse(json);
+  if (!parsed.success) {
+    const issue = firstIssue(parsed.error);
+    const param = issue?.path.length ? issue.path.map(String).join('.') : null;
+    return refuse(param ? `${param}: ${issue!.message}` : (issue?.message ?? 'invalid request'), param);
+  }
+  const req = parsed.data;
+  for (const [field, isSet, why] of UNMAPPABLE) {
+    if (isSet(req[field])) return refuse(`${field}: ${why}`, field);
+  }
+  if (typeof req.temperature === 'number' && req.temperature > 1) {
+    return refuse(`temperature: ${req.temperature} is above 1, the most an Anthropic backend takes`, 'temperature');
+  }
+  const conv = conversationOf(req.messages);
+  if (!conv.ok) return conv;
+  const out: Record<string, unknown> = { model: opts.model };
+  if (conv.value.system.length) out.system = conv.value.system;
+  out.messages = conv.value.messages;
+  out.max_tokens = req.max_completion_tokens ?? req.max_tokens ?? DEFAULT_MAX_TOKENS;
+  if (typeof req.stop === 'string') out.stop_sequences = [req.stop];
+  else if (req.stop?.length) out.stop_sequences = req.stop;
+  if (typeof req.temperature === 'number') out.temperature = req.temperature;
+  if (typeof req.top_p === 'number') out.top_p = req.top_p;
+  // Not OpenAI's, but vLLM's clients send it and Anthropic takes it.
+  if (Number.isInteger(req.top_k) && (req.top_k as number) >= 0) out.top_k = req.top_k;
+  if (req.user) out.metadata = { user_id: req.user };
+  const tools = toolsOf(req);
+  if (!tools.ok) return tools;
+  Object.assign(out, tools.value);
+  const stream = req.stream === true;
+  if (stream) out.stream = true;
+  const body = serialize(out);
+  if (body === undefined) return tooDeep(null);
+  return { ok: true, value: { body, stream, request: { includeUsage: req.stream_options?.include_usage === true } } };
+}
+
+function toolsOf(req: ChatRequest): Result<Record<string, unknown>> {
+  if (!req.tools?.length) return { ok: true, value: {} };
+  const tools = [];
+  for (let i = 0; i < req.tools.length; i++) {
+    const t = req.tools[i]!;
+    if (t.type !== 'function' || !t.function) {
+      return refuse(`tools.${i}.type: ${clip(t.type)} tools cannot be sent to an Anthropic backend (function only)`, `tools.${i}.type`);
+    }
+    const tool: Record<string, unknown> = { name: t.function.name };
+    if (t.function.description !== undefined) tool.description = t.function.description;
+    tool.input_schema = t.function.parameters ?? { type: 'object', properties: {} };
+    tools.push(tool);
+  }
+  const out: Record<string, unknown> = { tools };
+  const noParallel = req.parallel_tool_calls === false ? { disable_parallel_tool_use: true } : {};
+  const c = req.tool_choice;
+  if (c === undefined) {
+    if (req.parallel_tool_calls === false) out.tool_choice = { type: 'auto', ...noParallel };
+  } else if (c === 'auto') out.tool_choice = { type: 'auto', ...noParallel };
+  else if (c === 'required') out.tool_choice = { type: 'any', ...noParallel };
+  else if (c === 'none') out.tool_choice = { type: 'none' };
+  else if (typeof c === 'object' && c.type === 'function' && c.function)
+    out.tool_choice = { type: 'tool', name: c.function.name, ...noParallel };
+  else {
+    const what = typeof c === 'string' ? clip(c) : `type ${clip(c.type)}`;
+    return refuse(`tool_choice: ${what} cannot be sent to an Anthropic backend (auto, none, required or a function)`, 'tool_choice');
+  }
+  return { ok: true, value: out };
+}

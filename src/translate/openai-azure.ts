@@ -1,0 +1,48 @@
+/**
+ * OpenAI client → Azure OpenAI backend. The body is OpenAI's, unchanged (Azure ignores `model`: the
+ * deployment in the path decides); what differs is the path — `/openai/deployments/{deployment}/…` with the
+ * `api-version` query Azure requires — and the credential, sent as `api-key` instead of a Bearer token.
+ */
+import type { Result } from '../core/errors.js';
+import { aigwError } from '../core/errors.js';
+
+/** The GA api-version used when a backend names none (Azure has no default: a request without one is a 404). */
+export const DEFAULT_AZURE_API_VERSION = '2024-10-21';
+
+export type AzureEndpoint = 'chat' | 'completions' | 'embeddings';
+
+const SUFFIX: Readonly<Record<AzureEndpoint, string>> = {
+  chat: 'chat/completions',
+  completions: 'completions',
+  embeddings: 'embeddings',
+};
+
+/** Azure's deployment names: letters, digits, `-`, `_` and `.`, never a path step. */
+const DEPLOYMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const API_VERSION = /^\d{4}-\d{2}-\d{2}(-preview)?$/;
+
+/**
+ * The upstream path for an endpoint. `deployment` is the backend's `deployment`, or else the target's
+ * upstream model name (as Envoy AI Gateway does). Both come from the profile, never from a client; they are
+ * checked anyway, so no value can climb out of `/openai/deployments/`.
+ */
+export function azurePath(endpoint: AzureEndpoint, deployment: string, apiVersion = DEFAULT_AZURE_API_VERSION): Result<string> {
+  if (!DEPLOYMENT.test(deployment)) {
+    return {
+      ok: false,
+      error: aigwError('internal_error', `azure deployment ${JSON.stringify(deployment.slice(0, 64))} is not a valid name`),
+    };
+  }
+  if (!API_VERSION.test(apiVersion)) {
+    return {
+      ok: false,
+      error: aigwError('internal_error', `azure apiVersion ${JSON.stringify(apiVersion.slice(0, 32))} is not YYYY-MM-DD[-preview]`),
+    };
+  }
+  return { ok: true, value: `/openai/deployments/${deployment}/${SUFFIX[endpoint]}?api-version=${apiVersion}` };
+}
+
+/** The credential header of an Azure backend (its `apiKey`). */
+export function azureAuthHeader(apiKey: string): { 'api-key': string } {
+  return { 'api-key': apiKey };
+}

@@ -1,0 +1,147 @@
+/**
+ * OpenAI's chat completions as the translators read them: the request a client sends (messages with their
+ * content parts, tools, tool calls), the completion a backend answers and the chunks of its stream.
+ * Loose objects: fields not named here are checked by the translators against the mapping table.
+ */
+import { z } from 'zod';
+import { taggedUnion } from '../core/tagged-union.js';
+
+const TextPart = z.looseObject({ type: z.literal('text'), text: z.string() });
+const ImageUrlPart = z.looseObject({
+  type: z.literal('image_url'),
+  image_url: z.looseObject({ url: z.string(), detail: z.string().optional() }),
+});
+const RefusalPart = z.looseObject({ type: z.literal('refusal'), refusal: z.string() });
+
+const TextContent = z.union([z.string(), z.array(taggedUnion('type', { text: TextPart }))]);
+
+export const UserPart = taggedUnion('type', { text: TextPart, image_url: ImageUrlPart });
+export type UserPart = z.output<typeof UserPart>;
+
+export const RequestToolCall = z.looseObject({
+  id: z.string(),
+  type: z.string().optional(),
+  function: z.looseObject({ name: z.string(), arguments: z.string() }),
+});
+export type RequestToolCall = z.infer<typeof RequestToolCall>;
+
+export const ChatMessage = taggedUnion('role', {
+  system: z.looseObject({ role: z.literal('system'), content: TextContent }),
+  developer: z.looseObject({ role: z.literal('developer'), content: TextContent }),
+  user: z.looseObject({ role: z.literal('user'), content: z.union([z.string(), z.array(UserPart)]) }),
+  assistant: z.looseObject({
+    role: z.literal('assistant'),
+    content: z.union([z.string(), z.array(taggedUnion('type', { text: TextPart, refusal: RefusalPart })), z.null()]).optional(),
+    refusal: z.string().nullable().optional(),
+    tool_calls: z.array(RequestToolCall).nullable().optional(),
+  }),
+  tool: z.looseObject({ role: z.literal('tool'), tool_call_id: z.string(), content: TextContent }),
+});
+export type ChatMessage = z.output<typeof ChatMessage>;
+
+export const ChatTool = z.looseObject({
+  type: z.string(),
+  function: z
+    .looseObject({
+      name: z.string().min(1),
+      description: z.string().optional(),
+      parameters: z.record(z.string(), z.unknown()).optional(),
+    })
+    .optional(),
+});
+
+export const ChatToolChoice = z.union([
+  z.string(),
+  z.looseObject({ type: z.string(), function: z.looseObject({ name: z.string().min(1) }).optional() }),
+]);
+
+const Count = z.int().min(0);
+const NullableTokens = z.int().min(1).nullable().optional();
+
+export const ChatRequest = z.looseObject({
+  model: z.string().min(1),
+  messages: z.array(ChatMessage).min(1),
+  max_tokens: NullableTokens,
+  max_completion_tokens: NullableTokens,
+  stop: z
+    .union([z.string(), z.array(z.string())])
+    .nullable()
+    .optional(),
+  temperature: z.number().min(0).max(2).nullable().optional(),
+  top_p: z.number().min(0).max(1).nullable().optional(),
+  n: z.int().min(1).nullable().optional(),
+  stream: z.boolean().nullable().optional(),
+  stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullable().optional(),
+  tools: z.array(ChatTool).optional(),
+  tool_choice: ChatToolChoice.optional(),
+  parallel_tool_calls: z.boolean().optional(),
+  user: z.string().optional(),
+});
+export type ChatRequest = z.infer<typeof ChatRequest>;
+
+export const ChatUsage = z.looseObject({
+  prompt_tokens: Count,
+  completion_tokens: Count,
+  prompt_tokens_details: z.looseObject({ cached_tokens: Count.nullable().optional() }).nullable().optional(),
+});
+export type ChatUsage = z.infer<typeof ChatUsage>;
+
+const ResponseToolCall = z.looseObject({
+  id: z.string().optional(),
+  function: z.looseObject({ name: z.string(), arguments: z.string() }),
+});
+
+/** Reasoning text: vLLM's and DeepSeek's `reasoning_content`, or the newer `reasoning`. */
+const Reasoning = { reasoning_content: z.string().nullable().optional(), reasoning: z.string().nullable().optional() };
+
+/** vLLM names the stop string (or token id) that ended the answer; OpenAI does not. */
+const VllmStopReason = z.union([z.string(), z.number()]).nullable().optional();
+
+export const ChatCompletion = z.looseObject({
+  id: z.string(),
+  model: z.string(),
+  choices: z.array(
+    z.looseObject({
+      message: z.looseObject({
+        content: z.string().nullable().optional(),
+        tool_calls: z.array(ResponseToolCall).nullable().optional(),
+        refusal: z.string().nullable().optional(),
+        ...Reasoning,
+      }),
+      finish_reason: z.string().nullable().optional(),
+      stop_reason: VllmStopReason,
+    }),
+  ),
+  usage: ChatUsage.nullable().optional(),
+});
+export type ChatCompletion = z.infer<typeof ChatCompletion>;
+
+export const ChunkToolCall = z.looseObject({
+  index: Count,
+  id: z.string().nullable().optional(),
+  function: z.looseObject({ name: z.string().nullable().optional(), arguments: z.string().nullable().optional() }).nullable().optional(),
+});
+export type ChunkToolCall = z.infer<typeof ChunkToolCall>;
+
+export const ChatChunk = z.looseObject({
+  id: z.string().optional(),
+  model: z.string().optional(),
+  choices: z
+    .array(
+      z.looseObject({
+        delta: z
+          .looseObject({
+            content: z.string().nullable().optional(),
+            tool_calls: z.array(ChunkToolCall).nullable().optional(),
+            ...Reasoning,
+          })
+          .nullable()
+          .optional(),
+        finish_reason: z.string().nullable().optional(),
+        stop_reason: VllmStopReason,
+      }),
+    )
+    .optional(),
+  usage: ChatUsage.nullable().optional(),
+});
+export type ChatChunk = z.infer<typeof ChatChunk>;

@@ -1,0 +1,71 @@
+/**
+ * Which translator serves a (client API, backend kind) pair — the narrow entry point the gateway calls.
+ * Undefined means both sides speak the same API and the bytes pass through (Azure speaks OpenAI's body;
+ * only its path and credential differ, see openai-azure.ts).
+ */
+import type { Result } from '../core/errors.js';
+import { messagesToChat } from './anthropic-openai.js';
+import { chatToMessage } from './anthropic-openai-response.js';
+import { ChatToMessagesStream } from './anthropic-openai-stream.js';
+import { chatToMessages } from './openai-anthropic.js';
+import { messageToChat } from './openai-anthropic-response.js';
+import { MessagesToChatStream } from './openai-anthropic-stream.js';
+import type { StreamTranslator } from './stream.js';
+import type { TranslatedAnswer } from './translated.js';
+
+export type ClientApi = 'openai' | 'anthropic';
+export type BackendKind = 'openai' | 'anthropic' | 'azure-openai';
+
+/** A client request translated for the backend, with the translations of its answer bound to it. */
+export interface PreparedRequest {
+  /** The upstream body. */
+  body: string;
+  stream: boolean;
+  /** The API the upstream path belongs to: `/v1/chat/completions` (or Azure's) or `/v1/messages`. */
+  upstreamApi: ClientApi;
+  /** The backend's non-streamed answer (parsed JSON) → the client's body. */
+  answer(json: unknown): Result<TranslatedAnswer>;
+  /** A fresh translator for the backend's stream. */
+  streamTranslator(): StreamTranslator;
+}
+
+/** `json`: the client's parsed body; `model`: the target's upstream name; `now`: ms since the epoch. */
+export type Translate = (json: unknown, model: string, now: number) => Result<PreparedRequest>;
+
+export function translatorFor(client: ClientApi, backend: BackendKind): Translate | undefined {
+  const backendApi: ClientApi = backend === 'anthropic' ? 'anthropic' : 'openai';
+  if (client === backendApi) return undefined;
+  return client === 'anthropic' ? anthropicToOpenAI : openAIToAnthropic;
+}
+
+const anthropicToOpenAI: Translate = (json, model) => {
+  const r = messagesToChat(json, model);
+  if (!r.ok) return r;
+  return {
+    ok: true,
+    value: {
+      body: r.value.body,
+      stream: r.value.stream,
+      upstreamApi: 'openai',
+      answer: chatToMessage,
+      streamTranslator: () => new ChatToMessagesStream(model),
+    },
+  };
+};
+
+const openAIToAnthropic: Translate = (json, model, now) => {
+  const r = chatToMessages(json, { model });
+  if (!r.ok) return r;
+  const created = Math.floor(now / 1000);
+  const includeUsage = r.value.request.includeUsage;
+  return {
+    ok: true,
+    value: {
+      body: r.value.body,
+      stream: r.value.stream,
+      upstreamApi: 'anthropic',
+      answer: (answer) => messageToChat(answer, created),
+      streamTranslator: () => new MessagesToChatStream({ requestModel: model, includeUsage, created }),
+    },
+  };
+};

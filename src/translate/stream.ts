@@ -1,0 +1,100 @@
+/**
+ * The one interface the relay drives when client and backend speak different streaming APIs: upstream SSE
+ * events go in one at a time, client frames come out at once — nothing is held beyond the current event —
+ * and what accounting needs (usage, a proper end, the first content, the model) is read off as it passes.
+ */
+import { type AigwError, aigwError } from '../core/errors.js';
+import type { SseEvent } from '../openai/sse.js';
+import type { TokenUsage } from './mapping.js';
+
+export interface StreamTranslator {
+  /** One upstream event → the frames to write to the client now (undefined: nothing to write). */
+  push(event: SseEvent): string | undefined;
+  /**
+   * The upstream body ended. A stream that ended properly gets its closing frames if any are due; one that
+   * ended early gets the client's error frame — never a fabricated clean end.
+   */
+  end(): string | undefined;
+  /** The upstream broke (reset, idle timeout): the client's error frame, unless the stream had already ended. */
+  fail(err: AigwError): string | undefined;
+  /** The backend's usage as reported so far; undefined until it reported any. */
+  readonly usage: TokenUsage | undefined;
+  /** The backend ended its answer properly (`[DONE]` / `message_stop`, or a finish reason then a clean end). */
+  readonly completed: boolean;
+  /** Set when the stream was ended with an error frame (a backend error event, or an event that cannot be read). */
+  readonly error: AigwError | undefined;
+  /** The first content (text, reasoning or a tool call) has been sent: the moment TTFT measures. */
+  readonly contentStarted: boolean;
+  /** The model the backend says answered, once it said so. */
+  readonly model: string | undefined;
+}
+
+const MAX_ERROR_MESSAGE = 500;
+
+/**
+ * How both translators end: properly once the backend finished its answer, with the client's error frame
+ * otherwise — once, and nothing after either.
+ */
+export abstract class TranslatorEnding {
+  usage: TokenUsage | undefined;
+  completed = false;
+  error: AigwError | undefined;
+  contentStarted = false;
+  model: string | undefined;
+
+  /** The client's error frame. */
+  protected abstract errorFrame(err: AigwError): string;
+  /** The backend said why its answer stopped (finish_reason, stop_reason). */
+  protected abstract stopSeen(): boolean;
+  /** The closing frames of an answer that finished; sets `completed`. */
+  protected abstract finish(): string;
+
+  end(): string | undefined {
+    if (this.completed || this.error) return undefined;
+    // A backend that ends cleanly after its stop reason but forgets its end marker still finished its answer.
+    if (this.stopSeen()) return this.finish();
+    return this.abort(aigwError('upstream_stream_error', "the backend's stream ended before its answer was complete"));
+  }
+
+  fail(err: AigwError): string | undefined {
+    if (this.completed || this.error) return undefined;
+    return this.abort(err);
+  }
+
+  /** Ends the stream with the client's error frame (a backend message is cut short: it is repeated to the client). */
+  protected abort(err: AigwError): string {
+    this.error = err.message.length > MAX_ERROR_MESSAGE ? { ...err, message: `${err.message.slice(0, MAX_ERROR_MESSAGE)}…` } : err;
+    return this.errorFrame(this.error);
+  }
+}
+
+/** One Anthropic SSE event. JSON text never holds a raw newline, so one data line is always enough. */
+export function anthropicFrame(type: string, json: string): string {
+  return `event: ${type}\ndata: ${json}\n\n`;
+}
+
+/** One OpenAI SSE event. */
+export function openAIFrame(json: string): string {
+  return `data: ${json}\n\n`;
+}
+
+/** The data of an upstream event as JSON, or undefined when it is not JSON (or nests beyond V8's limits). */
+export function parseData(data: string): unknown {
+  try {
+    return JSON.parse(data);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The `error` object a backend sends mid-stream (`data: {"error":{…}}`), if this event is one. */
+export function streamErrorIn(value: unknown): { message: string; type: string | undefined } | undefined {
+  if (!value || typeof value !== 'object' || !('error' in value)) return undefined;
+  const e = (value as { error: unknown }).error;
+  if (!e || typeof e !== 'object') return { message: typeof e === 'string' ? e : 'backend stream error', type: undefined };
+  const o = e as Record<string, unknown>;
+  return {
+    message: typeof o.message === 'string' ? o.message : 'backend stream error',
+    type: typeof o.type === 'string' ? o.type : undefined,
+  };
+}

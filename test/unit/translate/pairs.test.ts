@@ -1,0 +1,164 @@
+/** The gateway's entry points into translate/: the pair selector, the pass-through tap, Azure paths and count_tokens turns. */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { decodeSseBody } from '../../../src/openai/sse.js';
+import { AnthropicStreamTap, anthropicUsageIn } from '../../../src/translate/anthropic-tap.js';
+import { countTokensBody, countTokensTurns } from '../../../src/translate/count-tokens.js';
+import { azureAuthHeader, azurePath } from '../../../src/translate/openai-azure.js';
+import { translatorFor } from '../../../src/translate/pairs.js';
+import { foldChat, foldMessage, translateBody } from '../../helpers/sse-accumulate.js';
+
+const fixture = (name: string) => readFileSync(`fixtures/sse/${name}`, 'utf8');
+
+describe('translatorFor', () => {
+  it.each([
+    ['openai', 'openai'],
+    ['openai', 'azure-openai'],
+    ['anthropic', 'anthropic'],
+  ] as const)('%s client, %s backend: the same API, bytes pass through', (client, backend) => {
+    expect(translatorFor(client, backend)).toBeUndefined();
+  });
+
+  it('an Anthropic client on an OpenAI-speaking backend (openai, azure-openai): chat completions upstream, answers translated back', () => {
+    for (const backend of ['openai', 'azure-openai'] as const) {
+      const t = translatorFor('anthropic', backend)!;
+      const r = t({ model: 'public', max_tokens: 5, stream: true, messages: [{ role: 'user', content: 'hi' }] }, 'up', 0);
+      if (!r.ok) throw new Error(r.error.message);
+      expect(r.value).toMatchObject({ stream: true, upstreamApi: 'openai' });
+      expect(JSON.parse(r.value.body)).toMatchObject({ model: 'up', stream_options: { include_usage: true } });
+      expect(foldMessage(translateBody(r.value.streamTranslator(), fixture('vllm-chat-tool-calls.sse'))).stopped).toBe(true);
+      const a = r.value.answer({ id: 'c', model: 'up', choices: [{ message: { content: 'x' }, finish_reason: 'stop' }] });
+      expect(a.ok && JSON.parse(a.value.body).content).toEqual([{ type: 'text', text: 'x' }]);
+    }
+  });
+
+  it('an OpenAI client on an Anthropic backend: Messages upstream; the usage chunk only when asked; created from the clock', () => {
+    const t = translatorFor('openai', 'anthropic')!;
+    const asked = t(
+      { model: 'p', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'hi' }] },
+      'claude',
+      1_700_000_000_999,
+    );
+    const not = t({ model: 'p', stream: true, messages: [{ role: 'user', content: 'hi' }] }, 'claude', 0);
+    if (!asked.ok || !not.ok) throw new Error('refused');
+    expect(asked.value.upstreamApi).toBe('anthropic');
+    expect(foldChat(translateBody(asked.value.streamTranslator(), fixture('anthropic-thinking.sse'))).usage).toBeDefined();
+    expect(foldChat(translateBody(not.value.streamTranslator(), fixture('anthropic-thinking.sse'))).usage).toBeUndefined();
+    const a = asked.value.answer({
+      id: 'm',
+      type: 'message',
+      role: 'assistant',
+      model: 'claude',
+      content: [],
+      stop_reason: 'end_turn',
+      usage: { input_tokens: 1, output_tokens: 1 },
+    });
+    expect(a.ok && JSON.parse(a.value.body).created).toBe(1_700_000_000);
+  });
+
+  it('refusals come back as errors, not throws', () => {
+    expect(translatorFor('openai', 'anthropic')!({ model: 'p', messages: [{ role: 'user', content: 'x' }], n: 3 }, 'c', 0)).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_request', param: 'n' },
+    });
+  });
+});
+
+describe('AnthropicStreamTap (pass-through accounting)', () => {
+  it('reads usage, model, the first content and the end off a stream it does not change', () => {
+    const tap = new AnthropicStreamTap();
+    const events = decodeSseBody(fixture('anthropic-text-and-tool.sse'));
+    tap.observe(events[0]!);
+    expect(tap).toMatchObject({
+      model: 'claude-sonnet-4-5',
+      contentStarted: false,
+      completed: false,
+      usage: { input: 600, output: 2, cacheRead: 128 },
+    });
+    for (const ev of events.slice(1)) tap.observe(ev);
+    expect(tap).toMatchObject({
+      contentStarted: true,
+      completed: true,
+      error: undefined,
+      usage: { input: 600, output: 89, cacheRead: 128, cacheCreation: 0 },
+    });
+  });
+
+  it('records a mid-stream error, and never completes', () => {
+    const tap = new AnthropicStreamTap();
+    for (const ev of decodeSseBody(fixture('anthropic-overloaded-midstream.sse'))) tap.observe(ev);
+    expect(tap.completed).toBe(false);
+    expect(tap.error).toMatchObject({ code: 'upstream_stream_error' });
+    expect(tap.error!.message).toContain('overloaded_error: Overloaded');
+  });
+
+  it('reads events that come without an event: line, and ignores garbage', () => {
+    const tap = new AnthropicStreamTap();
+    for (const data of ['{"type":"message_stop"', '[1,2]', '{"type":"message_stop"}'])
+      tap.observe({ event: undefined, data, id: undefined, comments: [] });
+    expect(tap.completed).toBe(true);
+  });
+
+  it('anthropicUsageIn reads the usage at the end of a Message body', () => {
+    const body = JSON.stringify({
+      id: 'm',
+      content: [{ type: 'text', text: 'a "usage": {"input_tokens": 999} lookalike' }],
+      usage: { input_tokens: 5, cache_creation_input_tokens: 2, cache_read_input_tokens: 3, output_tokens: 7 },
+    });
+    expect(anthropicUsageIn(body)).toEqual({ input: 10, output: 7, cacheRead: 3, cacheCreation: 2 });
+    expect(anthropicUsageIn('{"id":"m"}')).toBeUndefined();
+  });
+});
+
+describe('azurePath', () => {
+  it.each([
+    ['chat', 'gpt-4o-prod', '2024-06-01', '/openai/deployments/gpt-4o-prod/chat/completions?api-version=2024-06-01'],
+    ['embeddings', 'text-embedding-3-large', undefined, '/openai/deployments/text-embedding-3-large/embeddings?api-version=2024-10-21'],
+    [
+      'completions',
+      'gpt-35.instruct_1',
+      '2025-04-01-preview',
+      '/openai/deployments/gpt-35.instruct_1/completions?api-version=2025-04-01-preview',
+    ],
+  ] as const)('%s on %s', (endpoint, deployment, version, path) => {
+    expect(azurePath(endpoint, deployment, version)).toEqual({ ok: true, value: path });
+  });
+
+  it.each(['..', '../admin', 'a/b', 'a?b', '', 'x'.repeat(65), 'név'])('refuses the deployment %j', (d) => {
+    expect(azurePath('chat', d).ok).toBe(false);
+  });
+
+  it.each(['latest', '2024-10-21&x=1', '2024-1-1'])('refuses the api-version %j', (v) => {
+    expect(azurePath('chat', 'd', v).ok).toBe(false);
+  });
+
+  it('sends the key as api-key', () => expect(azureAuthHeader('k')).toEqual({ 'api-key': 'k' }));
+});
+
+describe('count_tokens turns', () => {
+  it('counts the conversation turns, with the tools as one system turn of JSON', () => {
+    const r = countTokensTurns({
+      model: 'm',
+      system: 'S',
+      tools: [{ name: 'f', input_schema: { type: 'object' } }],
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    expect(r).toEqual({
+      ok: true,
+      value: [
+        { role: 'system', content: '[{"name":"f","input_schema":{"type":"object"}}]' },
+        { role: 'system', content: 'S' },
+        { role: 'user', content: 'hi' },
+      ],
+    });
+    expect(countTokensBody(12)).toBe('{"input_tokens":12}');
+  });
+
+  it('needs no max_tokens, and refuses what is malformed', () => {
+    expect(countTokensTurns({ model: 'm', messages: [{ role: 'user', content: 'x' }] }).ok).toBe(true);
+    expect(countTokensTurns({ model: 'm', messages: 'x' })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_request', param: 'messages' },
+    });
+  });
+});

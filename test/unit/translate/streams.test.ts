@@ -1,0 +1,285 @@
+/**
+ * The streaming translators on recorded transcripts (fixtures/sse), judged by an independent fold of the
+ * output, by OpenAI's OpenAPI schema (when ../shared/spec is there) and by the official SDKs themselves
+ * (their stream helpers, fed the translated bytes through a fetch that answers with them).
+ */
+import { readFileSync } from 'node:fs';
+import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
+import { describe, expect, it } from 'vitest';
+import { aigwError } from '../../../src/core/errors.js';
+import { decodeSseBody } from '../../../src/openai/sse.js';
+import { ChatToMessagesStream } from '../../../src/translate/anthropic-openai-stream.js';
+import { MessagesToChatStream } from '../../../src/translate/openai-anthropic-stream.js';
+import { schemaErrors, specAvailable } from '../../helpers/openapi.js';
+import { foldChat, foldMessage, translateBody } from '../../helpers/sse-accumulate.js';
+
+const fixture = (name: string) => readFileSync(`fixtures/sse/${name}`, 'utf8');
+const toChat = (includeUsage = true) => new MessagesToChatStream({ requestModel: 'claude-up', includeUsage, created: 1_700_000_000 });
+const sse = (body: string) => async () => new Response(body, { headers: { 'content-type': 'text/event-stream' } });
+
+describe('OpenAI backend stream → Anthropic events (vllm-chat-tool-calls.sse)', () => {
+  const t = new ChatToMessagesStream('qwen-up');
+  const out = translateBody(t, fixture('vllm-chat-tool-calls.sse'));
+  const f = foldMessage(out);
+
+  it("emits Anthropic's event sequence: start, ping, one block per part, delta, stop", () => {
+    expect(f.events[0]).toBe('message_start');
+    expect(out.indexOf('event: ping')).toBeGreaterThan(0);
+    expect(f.events.slice(-2)).toEqual(['message_delta', 'message_stop']);
+    expect(f.stopped).toBe(true);
+  });
+
+  it('carries reasoning as thinking, text, and each tool call as a tool_use block with its input', () => {
+    expect(f.message.content).toEqual([
+      { type: 'thinking', thinking: 'Two cities, two calls.', signature: '' },
+      { type: 'text', text: 'Checking Zürich and 北京.' },
+      { type: 'tool_use', id: 'chatcmpl-tool-a1', name: 'get_weather', input: { city: 'Zürich' } },
+      { type: 'tool_use', id: 'chatcmpl-tool-b2', name: 'get_weather', input: { city: '北京' } },
+    ]);
+    expect(f.message.stop_reason).toBe('tool_use');
+    expect(f.message.model).toBe('Qwen/Qwen3-32B');
+  });
+
+  it('reports usage with cache reads apart, in message_delta and to accounting', () => {
+    expect(f.message.usage).toMatchObject({ input_tokens: 146, cache_read_input_tokens: 64, output_tokens: 52 });
+    expect(t.usage).toEqual({ input: 210, output: 52, cacheRead: 64, cacheCreation: 0 });
+    expect(t).toMatchObject({ completed: true, error: undefined, contentStarted: true, model: 'Qwen/Qwen3-32B' });
+  });
+
+  it('is read by the Anthropic SDK: messages.stream().finalMessage()', async () => {
+    const client = new Anthropic({ apiKey: 'k', baseURL: 'http://sdk.invalid', fetch: sse(out), maxRetries: 0 });
+    const m = await client.messages.stream({ model: 'x', max_tokens: 10, messages: [{ role: 'user', content: 'q' }] }).finalMessage();
+    expect(m.content.map((b) => b.type)).toEqual(['thinking', 'text', 'tool_use', 'tool_use']);
+    expect(m.content[3]).toMatchObject({ type: 'tool_use', name: 'get_weather', input: { city: '北京' } });
+    expect(m.stop_reason).toBe('tool_use');
+    expect(m.usage).toMatchObject({ input_tokens: 146, output_tokens: 52, cache_read_input_tokens: 64 });
+  });
+
+  it('translates event by event: each content chunk is answered at once', () => {
+    const t2 = new ChatToMessagesStream('m');
+    const events = decodeSseBody(fixture('vllm-chat-tool-calls.sse'));
+    t2.push(events[0]!);
+    for (const ev of events.slice(1, 9)) expect(t2.push(ev)).toMatch(/event: content_block_(delta|start)/);
+  });
+});
+
+describe('Anthropic backend stream → OpenAI chunks', () => {
+  it('text then a tool call (anthropic-text-and-tool.sse): role first, id/type/name first, argument fragments, usage, [DONE]', () => {
+    const t = toChat();
+    const out = translateBody(t, fixture('anthropic-text-and-tool.sse'));
+    const f = foldChat(out);
+    expect(f.chunks[0]!.choices).toEqual([{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }]);
+    expect(f.content).toBe("Okay, let's check the weather in Zürich — 北京 too 🙂");
+    expect(f.toolCalls).toEqual([
+      {
+        id: 'toolu_01T1x1fJ34qAmk2tNTrN7Up6',
+        type: 'function',
+        name: 'get_weather',
+        arguments: '{"location": "Zürich", "unit": "celsius"}',
+      },
+    ]);
+    expect(f.finish).toBe('tool_calls');
+    expect(f.usage).toEqual({
+      prompt_tokens: 600,
+      completion_tokens: 89,
+      total_tokens: 689,
+      prompt_tokens_details: { cached_tokens: 128 },
+    });
+    expect(f.chunks.at(-1)!.choices).toEqual([]);
+    expect(out.endsWith('data: [DONE]\n\n')).toBe(true);
+    expect(f.doneCount).toBe(1);
+    expect(t).toMatchObject({ completed: true, usage: { input: 600, output: 89, cacheRead: 128 }, model: 'claude-sonnet-4-5' });
+    if (specAvailable) for (const c of f.chunks) expect(schemaErrors('CreateChatCompletionStreamResponse', c)).toEqual([]);
+  });
+
+  it('is read by the openai SDK: chat.completions.stream().finalChatCompletion()', async () => {
+    const out = translateBody(toChat(), fixture('anthropic-text-and-tool.sse'));
+    const client = new OpenAI({ apiKey: 'k', baseURL: 'http://sdk.invalid/v1', fetch: sse(out), maxRetries: 0 });
+    const stream = client.chat.completions.stream({
+      model: 'x',
+      messages: [{ role: 'user', content: 'q' }],
+      stream_options: { include_usage: true },
+    });
+    const c = await stream.finalChatCompletion();
+    const choice = c.choices[0]!;
+    expect(choice.finish_reason).toBe('tool_calls');
+    expect(choice.message.tool_calls?.[0]).toMatchObject({ type: 'function', function: { name: 'get_weather' } });
+    expect(JSON.parse((choice.message.tool_calls![0] as { function: { arguments: string } }).function.arguments)).toEqual({
+      location: 'Zürich',
+      unit: 'celsius',
+    });
+    expect(c.usage?.completion_tokens).toBe(89);
+  });
+
+  it('sends no usage chunk unless the client asked for it', () => {
+    const f = foldChat(translateBody(toChat(false), fixture('anthropic-text-and-tool.sse')));
+    expect(f.usage).toBeUndefined();
+    expect(f.chunks.every((c) => (c.choices as unknown[]).length === 1)).toBe(true);
+    expect(f.done).toBe(true);
+  });
+
+  it('thinking becomes reasoning_content; cache creation counts as prompt tokens (anthropic-thinking.sse)', () => {
+    const t = toChat();
+    const f = foldChat(translateBody(t, fixture('anthropic-thinking.sse')));
+    expect(f.reasoning).toBe('27 * 453 = 12231, checking once more.');
+    expect(f.content).toBe('27 * 453 = 12,231');
+    expect(f.finish).toBe('stop');
+    expect(f.usage).toMatchObject({ prompt_tokens: 42, completion_tokens: 40, prompt_tokens_details: { cached_tokens: 0 } });
+    expect(t.usage).toEqual({ input: 42, output: 40, cacheRead: 0, cacheCreation: 12 });
+  });
+
+  it('a mid-stream error event becomes the OpenAI error frame, with no [DONE] (anthropic-overloaded-midstream.sse)', async () => {
+    const t = toChat();
+    const out = translateBody(t, fixture('anthropic-overloaded-midstream.sse'));
+    const f = foldChat(out);
+    expect(f.content).toBe('Once upon');
+    expect(f.done).toBe(false);
+    expect(f.error).toMatchObject({ code: 'upstream_stream_error', type: 'server_error' });
+    expect(f.error!.message).toContain('overloaded_error');
+    expect(t).toMatchObject({ completed: false, error: { code: 'upstream_stream_error' } });
+    const client = new OpenAI({ apiKey: 'k', baseURL: 'http://sdk.invalid/v1', fetch: sse(out), maxRetries: 0 });
+    const stream = await client.chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'q' }], stream: true });
+    await expect(async () => {
+      for await (const _ of stream);
+    }).rejects.toBeInstanceOf(OpenAI.APIError);
+  });
+});
+
+describe('stream endings and failures', () => {
+  const chatEvents = decodeSseBody(fixture('vllm-chat-tool-calls.sse'));
+  const anthropicEvents = decodeSseBody(fixture('anthropic-text-and-tool.sse'));
+
+  it('an OpenAI stream cut before its finish reason ends in an Anthropic error event, never message_stop', async () => {
+    const t = new ChatToMessagesStream('m');
+    let out = '';
+    for (const ev of chatEvents.slice(0, 5)) out += t.push(ev) ?? '';
+    out += t.end() ?? '';
+    const f = foldMessage(out);
+    expect(f.stopped).toBe(false);
+    expect(f.error).toEqual({ type: 'api_error', message: "the backend's stream ended before its answer was complete" });
+    expect(t.completed).toBe(false);
+    const client = new Anthropic({ apiKey: 'k', baseURL: 'http://sdk.invalid', fetch: sse(out), maxRetries: 0 });
+    const s = await client.messages.create({ model: 'x', max_tokens: 10, messages: [{ role: 'user', content: 'q' }], stream: true });
+    await expect(async () => {
+      for await (const _ of s);
+    }).rejects.toBeInstanceOf(Anthropic.APIError);
+  });
+
+  it('an OpenAI stream that ends cleanly after its finish reason but without [DONE] still ends properly', () => {
+    const t = new ChatToMessagesStream('m');
+    let out = '';
+    for (const ev of chatEvents.slice(0, -1)) out += t.push(ev) ?? '';
+    out += t.end() ?? '';
+    expect(foldMessage(out).stopped).toBe(true);
+    expect(t.completed).toBe(true);
+  });
+
+  it('an Anthropic stream cut before message_delta ends in an OpenAI error frame, never [DONE]', () => {
+    const t = toChat();
+    let out = '';
+    for (const ev of anthropicEvents.slice(0, 6)) out += t.push(ev) ?? '';
+    out += t.end() ?? '';
+    const f = foldChat(out);
+    expect(f.done).toBe(false);
+    expect(f.error?.code).toBe('upstream_stream_error');
+  });
+
+  it('an Anthropic stream that ends after message_delta without message_stop still ends properly', () => {
+    const t = toChat();
+    let out = '';
+    for (const ev of anthropicEvents.slice(0, -1)) out += t.push(ev) ?? '';
+    out += t.end() ?? '';
+    expect(foldChat(out)).toMatchObject({ done: true, finish: 'tool_calls' });
+  });
+
+  it.each([
+    ['an idle timeout', aigwError('upstream_idle_timeout', 'no data for 60s'), 'timeout_error'],
+    ['a reset', aigwError('upstream_stream_error', 'connection reset'), 'api_error'],
+  ])('fail() on %s gives the client its error frame once; after the end it gives nothing', (_n, err, type) => {
+    const t = new ChatToMessagesStream('m');
+    t.push(chatEvents[0]!);
+    expect(foldMessage(t.fail(err)!).error).toEqual({ type, message: err.message });
+    expect(t.fail(err)).toBeUndefined();
+    expect(t.push(chatEvents[1]!)).toBeUndefined();
+    const done = new ChatToMessagesStream('m');
+    for (const ev of chatEvents) done.push(ev);
+    expect(done.fail(err)).toBeUndefined();
+    const o = toChat();
+    o.push(anthropicEvents[0]!);
+    expect(foldChat(o.fail(err)!).error?.code).toBe(err.code);
+  });
+
+  it('a backend error frame in an OpenAI stream becomes an Anthropic error event', () => {
+    const t = new ChatToMessagesStream('m');
+    t.push(chatEvents[0]!);
+    const out = t.push({
+      event: undefined,
+      data: '{"error":{"message":"boom","type":"InternalServerError","code":500}}',
+      id: undefined,
+      comments: [],
+    });
+    expect(foldMessage(out!).error).toEqual({ type: 'api_error', message: 'backend stream error: boom' });
+    expect(t.push(chatEvents[1]!)).toBeUndefined();
+  });
+
+  it.each([
+    ['not JSON', 'data: {"choices": [', 'bad_upstream_response'],
+    ['not a chunk', 'data: {"choices": 7}', 'bad_upstream_response'],
+  ])('an OpenAI event that is %s ends the stream with an error event', (_n, raw, code) => {
+    const t = new ChatToMessagesStream('m');
+    const f = foldMessage(translateBody(t, `${raw}\n\n${chatEvents.map((e) => `data: ${e.data}\n\n`).join('')}`));
+    expect(f.error?.type).toBe('api_error');
+    expect(t.error?.code).toBe(code);
+  });
+
+  it.each([
+    [
+      'a delta before message_start',
+      'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x"}}\n\n',
+    ],
+    [
+      'input for a block that is not a tool',
+      `${fixture('anthropic-thinking.sse').split('\n\n').slice(0, 2).join('\n\n')}\n\nevent: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"{"}}\n\n`,
+    ],
+    ['an event without a type', 'data: {"x":1}\n\n'],
+  ])('an Anthropic stream with %s ends in an OpenAI error frame', (_n, body) => {
+    const t = toChat();
+    const f = foldChat(translateBody(t, body));
+    expect(f.error?.code).toBe('bad_upstream_response');
+    expect(f.done).toBe(false);
+  });
+
+  it('keep-alives cross over: Anthropic pings become SSE comments, OpenAI comments become ping events', () => {
+    const o = toChat();
+    o.push(anthropicEvents[0]!);
+    expect(o.push({ event: 'ping', data: '{"type": "ping"}', id: undefined, comments: [] })).toBe(': ping\n\n');
+    const a = new ChatToMessagesStream('m');
+    expect(a.push({ event: undefined, data: undefined, id: undefined, comments: ['ping'] })).toBeUndefined();
+    a.push(chatEvents[0]!);
+    expect(a.push({ event: undefined, data: undefined, id: undefined, comments: ['ping'] })).toBe('event: ping\ndata: {"type":"ping"}\n\n');
+  });
+
+  it('ignores event and delta types newer than it knows', () => {
+    const o = toChat();
+    o.push(anthropicEvents[0]!);
+    expect(o.push({ event: 'x', data: '{"type":"message_annotation","x":1}', id: undefined, comments: [] })).toBeUndefined();
+    expect(
+      o.push({
+        event: 'content_block_delta',
+        data: '{"type":"content_block_delta","index":0,"delta":{"type":"shiny_delta"}}',
+        id: undefined,
+        comments: [],
+      }),
+    ).toBeUndefined();
+    expect(o.error).toBeUndefined();
+  });
+
+  it('only an exact [DONE] ends an OpenAI stream', () => {
+    const t = new ChatToMessagesStream('m');
+    t.push(chatEvents[0]!);
+    t.push({ event: undefined, data: '[DONE]x', id: undefined, comments: [] });
+    expect(t.completed).toBe(false);
+    expect(t.error?.code).toBe('bad_upstream_response');
+  });
+});
