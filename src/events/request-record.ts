@@ -5,6 +5,46 @@
  */
 import type { RequestEvent, TokenSource } from './types.js';
 
+/** Longest answer text kept for a span (captureContent), and most finish reasons noted. */
+const MAX_SAMPLE_CHARS = 16 * 1024;
+const MAX_FINISH_REASONS = 16;
+
+/**
+ * What only a recording trace wants of the answer: its id, finish reasons and (with captureContent) its first
+ * bytes. The gateway sets `RequestRecord.answerNotes` when the request's span records; the relays fill it.
+ */
+export class AnswerNotes {
+  id: string | undefined;
+  readonly finishReasons: string[] = [];
+  private sampled: string[] | undefined;
+  private sampledChars = 0;
+
+  constructor(captureContent: boolean) {
+    if (captureContent) this.sampled = [];
+  }
+
+  get wantsSample(): boolean {
+    return this.sampled !== undefined && this.sampledChars < MAX_SAMPLE_CHARS;
+  }
+
+  finishReason(reason: string): void {
+    if (this.finishReasons.length < MAX_FINISH_REASONS) this.finishReasons.push(reason);
+  }
+
+  /** Appends answer text while under the cap (a stream's event data, a body's first bytes). */
+  sample(text: string): void {
+    if (!this.wantsSample) return;
+    const piece = text.length > MAX_SAMPLE_CHARS - this.sampledChars ? text.slice(0, MAX_SAMPLE_CHARS - this.sampledChars) : text;
+    this.sampled!.push(piece);
+    this.sampledChars += piece.length;
+  }
+
+  /** The sampled answer text; undefined without captureContent. */
+  get text(): string | undefined {
+    return this.sampled?.join('\n');
+  }
+}
+
 export class RequestRecord {
   readonly startedAt = performance.now();
   /** The API the client called (`chat`, `completions`, `embeddings`); undefined for non-proxy routes. */
@@ -16,6 +56,10 @@ export class RequestRecord {
   /** The backend that served the answer, and the model name it was sent (absent when none did). */
   backend: string | undefined;
   upstreamModel: string | undefined;
+  /** gen_ai provider name (metrics dialect) of the backend last tried, from its kind. */
+  provider: string | undefined;
+  /** The `model` the backend's answer named (its body, or its first stream event). */
+  responseModel: string | undefined;
   status = 0;
   ttftMs: number | undefined;
   bytesOut = 0;
@@ -31,6 +75,12 @@ export class RequestRecord {
   /** The client went away before the answer was complete. */
   clientGone = false;
   errorCode: string | undefined;
+  /** The failure's class for metrics and traces: the ErrorCode (never a backend's wire code). */
+  errorType: string | undefined;
+  /** Prompt tokens the backend served from its cache (usage.prompt_tokens_details.cached_tokens). */
+  cachedInputTokens: number | undefined;
+  /** Set only while the request's span records: the relays then also note the answer's id and finish reasons. */
+  answerNotes: AnswerNotes | undefined;
   /**
    * A non-streamed answer that carried no usage, kept (bounded) so its output can be counted from its
    * content in the settle stage; `whole` is false when only its first bytes were kept.
@@ -54,6 +104,10 @@ export class RequestRecord {
       model: this.model,
       upstreamModel: this.upstreamModel,
       backend: this.backend,
+      provider: this.provider,
+      responseModel: this.responseModel,
+      errorType: this.errorType,
+      cachedInputTokens: this.cachedInputTokens,
       tenant: this.tenant,
       status: this.status,
       stream: this.stream,

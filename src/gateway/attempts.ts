@@ -17,7 +17,9 @@ import { afterFailure, FIRST_ATTEMPT, type AttemptState } from '../routing/attem
 import { planAttempts } from '../routing/plan.js';
 import type { ModelRoute, Target } from '../routing/route-table.js';
 import type { SlotRefusal } from '../upstream/slots.js';
+import { attemptHeaders } from './attempt-headers.js';
 import type { RequestContext } from './request-context.js';
+import { endAttempt, traceAttempt } from './request-trace.js';
 import { sendError } from './respond.js';
 import type { Runtime } from './runtime.js';
 
@@ -129,6 +131,9 @@ async function dispatch(
   record.attempts++;
   record.backend = backend.name;
   record.upstreamModel = target.upstreamModel;
+  const edge = runtime.services.backends.get(backend.name)!;
+  record.provider = edge.provider;
+  const span = traceAttempt(ctx, edge, target);
   const body = upstreamBody(p, target.upstreamModelJson);
   const out = new Downstream(ctx.res, record, ctx.extraHeaders);
   const exchange = new Exchange(out, bus, backend.name, runtime.relay, body.injectedUsage);
@@ -137,7 +142,14 @@ async function dispatch(
     {
       path: backend.basePath + ENDPOINT_PATHS[p.endpoint],
       method: 'POST',
-      headers: upstreamHeaders(ctx.req.rawHeaders, backend.headers, ctx.req.socket.remoteAddress, ctx.requestId),
+      headers: upstreamHeaders(
+        ctx.req.rawHeaders,
+        backend.headers,
+        ctx.req.socket.remoteAddress,
+        ctx.requestId,
+        runtime.services.strip,
+        attemptHeaders(ctx, edge, span),
+      ),
       body: body.text,
       // Time spent waiting for a connection counts against the first-byte timeout.
       ...(waitedMs > 0 ? { headersTimeout: Math.max(1, runtime.profile.timeouts.firstByte - waitedMs) } : {}),
@@ -145,7 +157,9 @@ async function dispatch(
     exchange,
   );
   try {
-    return await exchange.outcome;
+    const outcome = await exchange.outcome;
+    endAttempt(span, outcome, ctx);
+    return outcome;
   } finally {
     ctx.onClientGone = undefined;
   }

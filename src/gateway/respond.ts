@@ -11,6 +11,7 @@ export function sendError(ctx: RequestContext, err: AigwError, closeConnection =
   if (closeConnection) r.headers.connection = 'close';
   record.status = r.status;
   record.errorCode = err.wireCode ?? err.code;
+  record.errorType = err.code;
   record.bytesOut += r.body.length;
   res.writeHead(r.status, r.headers);
   res.end(r.body);

@@ -150,10 +150,6 @@ export function checkNotYetBuilt(p: Profile, report: Report): void {
     if (b.kind !== 'openai') soon(['backends', name, 'kind'], `kind: ${b.kind}`);
   }
 
-  for (const [name, b] of Object.entries(p.backends)) {
-    if (b.forwardIdentity) soon(['backends', name, 'forwardIdentity'], 'forwardIdentity');
-  }
-
   for (const [name, m] of Object.entries(p.models)) {
     if (m.strategy !== 'weighted') soon(['models', name, 'strategy'], `strategy ${m.strategy}`);
   }
@@ -175,16 +171,6 @@ export function checkNotYetBuilt(p: Profile, report: Report): void {
 
   for (const [name, t] of Object.entries(p.tenants ?? {})) {
     if (t.limits?.budget) soon(['tenants', name, 'limits', 'budget'], 'limits.budget');
-  }
-
-  if (p.observe.tracing) soon(['observe', 'tracing'], 'tracing');
-
-  if (p.auth?.jwt) soon(['auth', 'jwt'], 'JWT authentication');
-
-  if (p.tls) soon(['tls'], 'TLS');
-
-  for (const [name, t] of Object.entries(p.tenants ?? {})) {
-    if (t.mtls) soon(['tenants', name, 'mtls'], 'mtls tenants');
   }
 
   for (const [name, t] of Object.entries(p.tenants ?? {})) {

@@ -12,6 +12,7 @@ import type { TruncationReason, UpstreamFailure } from '../events/types.js';
 import type { RequestRecord } from '../events/request-record.js';
 import { renderStreamErrorFrame } from '../openai/error-shape.js';
 import { classifyError, retryAfterMs, statusFailsOver } from '../upstream/classify.js';
+import { modelIn, noteBody } from './answer-facts.js';
 import { BodyRelay, type BufferPolicy } from './body-relay.js';
 import type { Scrub } from '../core/scrub.js';
 import type { Downstream } from './downstream.js';
@@ -36,6 +37,10 @@ export type AttemptOutcome =
     };
 
 const MAX_ERROR_BODY = 64 * 1024;
+/** A body's model and id are in its first few hundred bytes; its finish reasons and usage in its last (tail window). */
+const HEAD_BYTES = 1024;
+/** With captureContent, this much of a body goes into its span. */
+const SAMPLE_BYTES = 16 * 1024;
 
 /** What a relay needs from the profile: one object per runtime, shared by its requests. */
 export interface RelayPolicy {
@@ -185,10 +190,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     const idle = failure === 'idle_timeout';
     this.publishUpstreamError(idle ? 'idle_timeout' : 'stream_error', (err as { code?: string }).code ?? err.message);
+    const code = idle ? 'upstream_idle_timeout' : 'upstream_stream_error';
+    this.record.errorType = code;
     if (this.mode === 'sse') {
       this.recordStreamUsage();
       this.truncation(idle ? 'idle_timeout' : 'upstream_reset', undefined);
-      const code = idle ? 'upstream_idle_timeout' : 'upstream_stream_error';
       const msg = idle ? `backend ${this.backend} went silent mid-stream` : `backend ${this.backend} broke the stream`;
       this.out.end(renderStreamErrorFrame(aigwError(code, msg)));
     } else {
@@ -200,6 +206,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   /** Ends a stream that broke after bytes went out: usage so far, a truncation event, one error frame, no [DONE]. */
   private cutStream(reason: TruncationReason, error: AigwError): void {
+    this.record.errorType = error.code;
     this.recordStreamUsage();
     this.truncation(reason, undefined);
     this.publishUpstreamError('stream_error', error.message);
@@ -242,6 +249,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
         message: 'response_too_large',
       });
     } else if (o.kind === 'truncated') {
+      // Cut on purpose (truncate, envoy): the answer was larger than the response buffer.
+      this.record.errorType = 'response_too_large';
       this.truncation('buffer_truncate', this.body!.expected, o.delivered);
       this.done();
     }
@@ -270,6 +279,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (s.usage) {
       this.record.inputTokens = s.usage.prompt;
       this.record.outputTokens = s.usage.completion;
+      this.record.cachedInputTokens = s.usage.cached;
       this.record.inputSource = this.record.outputSource = 'usage';
     } else {
       this.record.outputTokens = s.outputEvents;
@@ -281,7 +291,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const body = this.body!;
     const encoding = this.headers['content-encoding'];
     const plain = encoding === undefined || encoding === 'identity';
-    const u = body.received > 0 && plain ? usageIn(body.tail.text()) : undefined;
+    const tail = body.received > 0 && plain ? body.tail.text() : undefined;
+    if (tail !== undefined) this.recordBodyFacts(body, tail);
+    const u = tail !== undefined ? usageIn(tail) : undefined;
     if (!u) {
       if (this.status >= 200 && this.status < 300 && body.received > 0) {
         const kept = body.keptBody();
@@ -291,7 +303,18 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     this.record.inputTokens = u.prompt;
     this.record.outputTokens = u.completion;
+    this.record.cachedInputTokens = u.cached;
     this.record.inputSource = this.record.outputSource = 'usage';
+  }
+
+  /** The answer's model (near its start, or near its end as in embeddings), and a recording trace's notes. */
+  private recordBodyFacts(body: BodyRelay, tail: string): void {
+    const head = body.headText(HEAD_BYTES);
+    this.record.responseModel = modelIn(head) ?? modelIn(tail);
+    const notes = this.record.answerNotes;
+    if (notes === undefined) return;
+    noteBody(notes, head, tail);
+    if (notes.wantsSample) notes.sample(body.headText(SAMPLE_BYTES, 'utf8'));
   }
 
   private truncation(reason: TruncationReason, expected: number | undefined, delivered = this.record.bytesOut): void {

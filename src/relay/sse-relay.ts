@@ -5,9 +5,11 @@
  * did not ask for it. An event is held only until it is complete, and at most `maxEventBytes`: a larger one
  * ends the stream (the caller cuts it) instead of growing memory without bound.
  */
+import type { RequestRecord } from '../events/request-record.js';
 import { SseDecoder, type SseEvent, type SseSink } from '../openai/sse.js';
+import { modelIn, noteEvent } from './answer-facts.js';
 import type { Downstream } from './downstream.js';
-import { usageIn } from './usage-tap.js';
+import { type Usage, usageIn } from './usage-tap.js';
 
 export class SseRelay implements SseSink {
   private readonly decoder = new SseDecoder();
@@ -17,14 +19,19 @@ export class SseRelay implements SseSink {
   private heldBytes = 0;
   sawDone = false;
   outputEvents = 0;
-  usage: { prompt: number; completion: number } | undefined;
+  usage: Usage | undefined;
+  /** The answer's model is read from its first event with data. */
+  private modelPending = true;
+  private readonly record: RequestRecord;
 
   constructor(
     private readonly out: Downstream,
     private readonly dropUsageChunk: boolean,
     private readonly onFirstEvent: () => void,
     private readonly maxEventBytes: number,
-  ) {}
+  ) {
+    this.record = out.record;
+  }
 
   /** Relays what `chunk` completes; false when the event it leaves incomplete is over maxEventBytes. */
   push(chunk: Buffer): boolean {
@@ -53,7 +60,7 @@ export class SseRelay implements SseSink {
     const data = ev.data;
     if (data !== undefined) {
       if (data === '[DONE]') this.sawDone = true;
-      else if (data.includes('"usage"')) {
+      else if (this.lookAt(data)) {
         const u = usageIn(data);
         if (u) this.usage = u;
         if (data.includes('"choices":[]')) {
@@ -65,6 +72,16 @@ export class SseRelay implements SseSink {
       }
     }
     this.out.write(bytes);
+  }
+
+  /** Reads the answer's model (first event) and, for a recording trace, its notes; true when the event holds usage. */
+  private lookAt(data: string): boolean {
+    if (this.modelPending) {
+      this.modelPending = false;
+      this.record.responseModel = modelIn(data);
+    }
+    if (this.record.answerNotes !== undefined) noteEvent(this.record.answerNotes, data);
+    return data.includes('"usage"');
   }
 
   /**

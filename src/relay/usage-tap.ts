@@ -3,10 +3,14 @@
 export interface Usage {
   prompt: number;
   completion: number;
+  /** usage.prompt_tokens_details.cached_tokens, when the backend reports it (vLLM with its prefix cache, OpenAI). */
+  cached?: number;
 }
 
-const PROMPT_RE = /"prompt_tokens"\s*:\s*(\d+)/;
-const COMPLETION_RE = /"completion_tokens"\s*:\s*(\d+)/;
+// At most 15 digits (a safe integer): a backend's 400-digit count must not become Infinity in a limit or a metric.
+const PROMPT_RE = /"prompt_tokens"\s*:\s*(\d{1,15})(?!\d)/;
+const COMPLETION_RE = /"completion_tokens"\s*:\s*(\d{1,15})(?!\d)/;
+const CACHED_RE = /"cached_tokens"\s*:\s*(\d{1,15})(?!\d)/;
 
 /** The usage object of a JSON text (the last `"usage"` in it), if any. */
 export function usageIn(text: string): Usage | undefined {
@@ -16,7 +20,11 @@ export function usageIn(text: string): Usage | undefined {
   const p = PROMPT_RE.exec(tail);
   const c = COMPLETION_RE.exec(tail);
   if (!p && !c) return undefined;
-  return { prompt: p ? Number(p[1]) : 0, completion: c ? Number(c[1]) : 0 };
+  const u: Usage = { prompt: p ? Number(p[1]) : 0, completion: c ? Number(c[1]) : 0 };
+  const cached = CACHED_RE.exec(tail);
+  // Never more cached than prompt tokens, whatever the backend claims.
+  if (cached) u.cached = Math.min(Number(cached[1]), u.prompt);
+  return u;
 }
 
 /**
