@@ -39,7 +39,11 @@ describe('usageIn', () => {
 
 describe('modelIn', () => {
   const cases: { name: string; text: string; want: string | undefined }[] = [
-    { name: "vLLM's chunk", text: '{"id":"c1","object":"chat.completion.chunk","model":"meta/llama-3","choices":[]}', want: 'meta/llama-3' },
+    {
+      name: "vLLM's chunk",
+      text: '{"id":"c1","object":"chat.completion.chunk","model":"meta/llama-3","choices":[]}',
+      want: 'meta/llama-3',
+    },
     { name: 'spaces around the colon', text: '{"model" : "gpt-4o-2024-08-06"}', want: 'gpt-4o-2024-08-06' },
     { name: 'an escaped quote in answer text is not a key', text: '{"content":"say \\"model\\":\\"evil\\""}', want: undefined },
     { name: 'a value with an escape is not a name', text: '{"model":"a\\"b"}', want: undefined },
