@@ -5,8 +5,11 @@ import { createHash } from 'node:crypto';
 /** Sent by every client to every target, so request bytes are the same everywhere; only aigw + tenant checks it. */
 export const BENCH_KEY = 'sk-bench-overhead-0123456789';
 
-/** `connections` (optional) raises the upstream connection cap, its queue and the in-flight cap for many streams. */
-export function aigwProfile({ port, adminPort, upstream, connections, tenant }) {
+/**
+ * `connections` (optional) raises the upstream connection cap, its queue and the in-flight cap for many streams;
+ * `tracing` (optional, `{ otlp, sampleRatio }`) turns OpenTelemetry tracing on, exporting to that collector.
+ */
+export function aigwProfile({ port, adminPort, upstream, connections, tenant, tracing }) {
   const digest = createHash('sha256').update(BENCH_KEY).digest('hex');
   const tenants = tenant
     ? `tenants:
@@ -17,10 +20,11 @@ export function aigwProfile({ port, adminPort, upstream, connections, tenant }) 
 `
     : '';
   const caps = connections ? `, maxConnections: ${connections}, pool: { connections: ${connections}, queue: ${connections} }` : '';
+  const observe = tracing ? `observe: { tracing: { otlp: "${tracing.otlp}", sampleRatio: ${tracing.sampleRatio} } }\n` : '';
   return `version: 1
 listen: 127.0.0.1:${port}
 admin: { listen: 127.0.0.1:${adminPort} }
-${connections ? `limits: { maxInflight: ${Math.max(10_000, 2 * connections)} }\n` : ''}backends:
+${observe}${connections ? `limits: { maxInflight: ${Math.max(10_000, 2 * connections)} }\n` : ''}backends:
   up: { url: "${upstream}"${caps} }
 models:
   bench: { targets: [{ backend: up, model: bench-up }] }
