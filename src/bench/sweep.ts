@@ -51,8 +51,9 @@ const code = (status: number, body: Buffer) => {
 };
 
 export async function sweep(ctx: BenchContext): Promise<ScenarioResult> {
+  ctx.live.begin('sweep');
   const request = await search(ctx, 'request body', async (size) => {
-    const r = await post(ctx, chatBody(ctx, 'x'.repeat(size), { max_tokens: 1 }));
+    const r = await post(ctx, chatBody(ctx, 'x'.repeat(size), { max_tokens: 1 }), { pace: false });
     return r.status === 200 ? true : code(r.status, r.body);
   });
   const answer = await search(ctx, 'answer', async (size) => {

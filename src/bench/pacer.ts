@@ -1,0 +1,144 @@
+/**
+ * Keeps the bench under a target's rate limits instead of spending a tenant's budget in a second and
+ * failing every later scenario: limits are learnt from OpenAI's `x-ratelimit-*` headers (and a 429's
+ * `retry-after-ms` and limit kind), then requests wait for room in two token buckets (requests, tokens)
+ * filled at 90 % of the limit, and for a free slot when the target limits concurrency.
+ */
+import type { RequestRecord } from './record.js';
+
+/** The share of a limit the bench allows itself; the rest absorbs clock skew and other clients. */
+export const PACE_SHARE = 0.9;
+/** The burst a bucket holds, as a share of the limit (so any window sees at most ~95 % of it). */
+const BURST_SHARE = 0.05;
+
+class Bucket {
+  level: number;
+  private at = performance.now();
+  constructor(
+    readonly limit: number,
+    private readonly perMs: number,
+    remaining: number,
+  ) {
+    this.level = Math.min(remaining, this.capacity);
+  }
+  get capacity(): number {
+    return Math.max(1, this.limit * BURST_SHARE);
+  }
+  refill(now: number): void {
+    this.level = Math.min(Math.max(this.capacity, this.level), this.level + (now - this.at) * this.perMs);
+    this.at = now;
+  }
+  /** ms until `n` is available (0: now). */
+  waitFor(n: number, now: number): number {
+    this.refill(now);
+    return this.level >= n ? 0 : (n - this.level) / this.perMs;
+  }
+}
+
+export type Admission = { ok: true; release(): void } | { ok: false; reason: string };
+
+const num = (v: string | undefined) => (v === undefined || v.trim() === '' ? Number.NaN : Number(v));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class Pacer {
+  private requests: Bucket | undefined;
+  private tokens: Bucket | undefined;
+  private maxInflight = Number.POSITIVE_INFINITY;
+  private inflight = 0;
+  private notBefore = 0;
+  private queue: Promise<void> = Promise.resolve();
+  private readonly said = new Set<string>();
+  /** What the bench learnt, for the report. */
+  readonly seen: string[] = [];
+
+  constructor(
+    private readonly windowMs: number,
+    private readonly notice: (line: string) => void,
+  ) {}
+
+  get active(): boolean {
+    return this.requests !== undefined || this.tokens !== undefined || Number.isFinite(this.maxInflight);
+  }
+
+  /** Waits for room for one request reserving `tokens`; refuses one that can never fit. */
+  async acquire(tokens: number): Promise<Admission> {
+    if (this.tokens && tokens > this.tokens.limit)
+      return { ok: false, reason: `needs ~${tokens} tokens, more than the key's whole budget of ${this.tokens.limit} per window` };
+    const turn = this.queue.then(() => this.wait(tokens));
+    this.queue = turn.catch(() => {});
+    await turn;
+    this.inflight++;
+    let released = false;
+    return {
+      ok: true,
+      release: () => {
+        if (!released) this.inflight--;
+        released = true;
+      },
+    };
+  }
+
+  private async wait(tokens: number): Promise<void> {
+    for (;;) {
+      const now = performance.now();
+      const ms = Math.max(
+        this.notBefore - now,
+        this.requests?.waitFor(1, now) ?? 0,
+        this.tokens?.waitFor(tokens, now) ?? 0,
+        this.inflight >= this.maxInflight ? 5 : 0,
+      );
+      if (ms <= 0) break;
+      await sleep(Math.min(ms, 1000));
+    }
+    if (this.requests) this.requests.level -= 1;
+    if (this.tokens) this.tokens.level -= tokens;
+  }
+
+  /** Learns from an answer: limit headers, remaining budget, and what a 429 says. */
+  observe(r: Pick<RequestRecord, 'status' | 'errorType' | 'limits'>): void {
+    const h = r.limits ?? {};
+    const now = performance.now();
+    for (const kind of ['requests', 'tokens'] as const) {
+      const limit = num(h[`x-ratelimit-limit-${kind}`]);
+      const remaining = num(h[`x-ratelimit-remaining-${kind}`]);
+      if (!(limit > 0)) continue;
+      let b = this[kind];
+      if (!b || b.limit !== limit) {
+        b = this[kind] = new Bucket(limit, (PACE_SHARE * limit) / this.windowMs, Number.isFinite(remaining) ? remaining : limit);
+        this.say(
+          `limit-${kind}`,
+          `the target limits this key to ${limit} ${kind} per ${this.windowMs / 1000}s (x-ratelimit-limit-${kind}); ` +
+            `pacing under ${Math.round(PACE_SHARE * 100)}% of it (--no-pace sends at full speed)`,
+        );
+      } else if (Number.isFinite(remaining)) {
+        b.refill(now);
+        b.level = Math.min(b.level, remaining);
+      }
+    }
+    if (r.status !== 429) return;
+    const kind = r.errorType ?? 'unknown';
+    if (kind === 'concurrency') {
+      this.maxInflight = Math.max(1, Math.min(this.maxInflight, this.inflight - 1));
+      this.say(
+        'concurrency',
+        `429 concurrency: the target limits this key to about ${this.maxInflight} requests in flight; keeping under it`,
+      );
+      return;
+    }
+    const retryMs = num(h['retry-after-ms']) >= 0 ? num(h['retry-after-ms']) : num(h['retry-after']) * 1000;
+    if (retryMs >= 0 && retryMs <= 120_000) this.notBefore = Math.max(this.notBefore, now + retryMs);
+    const reset = h[`x-ratelimit-reset-${kind}`];
+    this.say(
+      `429-${kind}`,
+      `429 ${kind}: the target rate-limits this key (x-ratelimit-remaining-${kind} ${h[`x-ratelimit-remaining-${kind}`] ?? '?'}` +
+        `${reset ? `, resets in ${reset}` : ''}); waiting retry-after before the next paced request`,
+    );
+  }
+
+  private say(key: string, line: string): void {
+    if (this.said.has(key)) return;
+    this.said.add(key);
+    this.seen.push(line);
+    this.notice(line);
+  }
+}
