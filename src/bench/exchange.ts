@@ -56,6 +56,8 @@ export class BenchExchange implements Dispatcher.DispatchHandler {
     this.rec = { sentAt: this.t0 - o.origin, e2el: 0, status: 0, ok: false, outputTokens: 0, inputTokens: 0 };
   }
 
+  onRequestStart(): void {}
+
   onResponseStart(_c: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>): void {
     this.rec.status = status;
     this.lastRead = performance.now() - this.t0;
