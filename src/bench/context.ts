@@ -15,8 +15,10 @@ export interface BenchTarget {
   /** The gateway's admin listener, when it is an aigw the bench started or was told about. */
   admin?: string;
   adminKey?: string;
-  /** Mock backends by name (from the profile), for /mock/stats and direct baselines. */
+  /** Mock backends by name (from the profile), for /mock/stats. */
   mocks: Record<string, string>;
+  /** Backends the bench may reach straight (direct baselines), by name; absent: the mocks. */
+  backends?: Record<string, string>;
   /** The gateway process, when the bench started it (for CPU figures). */
   pid?: number;
 }
@@ -57,7 +59,7 @@ export interface ScenarioResult {
   /** The field's metrics (vLLM / GuideLLM names), for scenarios that generate load. */
   metrics?: unknown;
   /** Requests refused or failed, by status and code. */
-  refusals?: { status: number; code: string; count: number }[];
+  refusals?: { status: number; code: string; type?: string; count: number }[];
   /** Extra structure for --json and the HTML report (tables, distributions). */
   detail?: unknown;
 }

@@ -61,9 +61,9 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
 
   /** Sends one request; false when the pacer held it back (it can never fit the key's budget). */
   const one = async (req: Prepared): Promise<boolean> => {
-    const admission = plan.pacer ? await plan.pacer.acquire(req.cost) : undefined;
+    const admission = plan.pacer ? await plan.pacer.acquire(req.cost, deadline) : undefined;
     if (admission && !admission.ok) {
-      if (!skipped.includes(admission.reason) && skipped.length < 5) skipped.push(admission.reason);
+      if (!admission.late && !skipped.includes(admission.reason) && skipped.length < 5) skipped.push(admission.reason);
       req.answered?.(false, undefined);
       return false;
     }
@@ -121,7 +121,7 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
               continue;
             }
             sent++;
-            if (!(await one(req))) await sleep(10);
+            if (!(await one(req)) && open()) await sleep(10);
           }
         }),
       );

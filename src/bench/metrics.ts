@@ -16,6 +16,8 @@ export const STATS = ['mean', 'median', 'std', 'p90', 'p95', 'p99'] as const;
 export interface Refusal {
   status: number;
   code: string;
+  /** For 429s, the limit that refused (tokens, requests, concurrency), when the answer named it. */
+  type?: string;
   count: number;
 }
 
@@ -44,10 +46,12 @@ export function tallyRefusals(records: readonly RequestRecord[]): Refusal[] {
   const m = new Map<string, Refusal>();
   for (const r of records) {
     if (r.ok) continue;
-    const label = refusalLabel(r);
-    const x = m.get(label);
+    const code = refusalLabel(r).slice(String(r.status).length + 1);
+    const type = r.status === 429 && r.errorType ? r.errorType : undefined;
+    const key = `${r.status} ${code} ${type ?? ''}`;
+    const x = m.get(key);
     if (x) x.count++;
-    else m.set(label, { status: r.status, code: label.slice(label.indexOf(' ') + 1), count: 1 });
+    else m.set(key, { status: r.status, code, ...(type ? { type } : {}), count: 1 });
   }
   return [...m.values()].sort((a, b) => b.count - a.count);
 }
@@ -122,7 +126,8 @@ function latencyLine(label: string, d: Distribution | null, note: string | undef
 /** Summary lines: goodput vs refusals first, then the latencies that have samples (and why the others have none). */
 export function metricLines(name: string, m: FieldMetrics, refusals: readonly Refusal[]): string[] {
   const total = m.completed + m.failed;
-  const refused = refusals.length ? `; failed ${m.failed}: ${refusals.map((r) => `${r.status} ${r.code} ×${r.count}`).join(', ')}` : '';
+  const label = (r: Refusal) => `${r.status} ${r.code}${r.type ? ` (${r.type})` : ''} ×${r.count}`;
+  const refused = refusals.length ? `; failed ${m.failed}: ${refusals.map(label).join(', ')}` : '';
   const goodput = m.request_goodput !== null ? `, goodput under SLO (${m.slo}) ${m.request_goodput} req/s` : '';
   const head =
     `${name.padEnd(11)} ${m.request_throughput} req/s completed (2xx: ${m.completed} of ${total})${refused}; ` +

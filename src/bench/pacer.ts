@@ -35,7 +35,7 @@ class Bucket {
   }
 }
 
-export type Admission = { ok: true; release(): void } | { ok: false; reason: string };
+export type Admission = { ok: true; release(): void } | { ok: false; reason: string; late?: boolean };
 
 const num = (v: string | undefined) => (v === undefined || v.trim() === '' ? Number.NaN : Number(v));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -56,17 +56,28 @@ export class Pacer {
     private readonly notice: (line: string) => void,
   ) {}
 
+  /** The ceiling on requests in flight learnt from concurrency refusals (Infinity: none). */
+  get concurrency(): number {
+    return this.maxInflight;
+  }
+
   get active(): boolean {
     return this.requests !== undefined || this.tokens !== undefined || Number.isFinite(this.maxInflight);
   }
 
-  /** Waits for room for one request reserving `tokens`; refuses one that can never fit. */
-  async acquire(tokens: number): Promise<Admission> {
+  /**
+   * Waits for room for one request reserving `tokens`; refuses one that can never fit, and one whose turn
+   * would come after `deadline` (performance.now() ms: the scenario is over by then).
+   */
+  async acquire(tokens: number, deadline = Number.POSITIVE_INFINITY): Promise<Admission> {
     if (this.tokens && tokens > this.tokens.limit)
       return { ok: false, reason: `needs ~${tokens} tokens, more than the key's whole budget of ${this.tokens.limit} per window` };
-    const turn = this.queue.then(() => this.wait(tokens));
-    this.queue = turn.catch(() => {});
-    await turn;
+    const turn = this.queue.then(() => this.wait(tokens, deadline));
+    this.queue = turn.then(
+      () => {},
+      () => {},
+    );
+    if (!(await turn)) return { ok: false, reason: 'the scenario ended while it waited for room under the limit', late: true };
     this.inflight++;
     let released = false;
     return {
@@ -78,9 +89,10 @@ export class Pacer {
     };
   }
 
-  private async wait(tokens: number): Promise<void> {
+  private async wait(tokens: number, deadline: number): Promise<boolean> {
     for (;;) {
       const now = performance.now();
+      if (now >= deadline) return false;
       const ms = Math.max(
         this.notBefore - now,
         this.requests?.waitFor(1, now) ?? 0,
@@ -88,10 +100,11 @@ export class Pacer {
         this.inflight >= this.maxInflight ? 5 : 0,
       );
       if (ms <= 0) break;
-      await sleep(Math.min(ms, 1000));
+      await sleep(Math.min(ms, 1000, Math.max(1, deadline - now)));
     }
     if (this.requests) this.requests.level -= 1;
     if (this.tokens) this.tokens.level -= tokens;
+    return true;
   }
 
   /** Learns from an answer: limit headers, remaining budget, and what a 429 says. */
@@ -118,11 +131,9 @@ export class Pacer {
     if (r.status !== 429) return;
     const kind = r.errorType ?? 'unknown';
     if (kind === 'concurrency') {
-      this.maxInflight = Math.max(1, Math.min(this.maxInflight, this.inflight - 1));
-      this.say(
-        'concurrency',
-        `429 concurrency: the target limits this key to about ${this.maxInflight} requests in flight; keeping under it`,
-      );
+      // Each refusal lowers the bench's own ceiling to one below what was in flight: it converges on the limit.
+      this.maxInflight = Math.max(1, Math.min(this.maxInflight, this.inflight) - 1);
+      this.say('concurrency', "429 concurrency: the target limits this key's requests in flight; the bench lowers its own on each refusal");
       return;
     }
     const retryMs = num(h['retry-after-ms']) >= 0 ? num(h['retry-after-ms']) : num(h['retry-after']) * 1000;

@@ -78,7 +78,13 @@ function fromUrl(url: string, bp: BenchProfile | undefined, trustMocks: boolean)
   const target: BenchTarget = { url, mocks: {} };
   if (!bp) return target;
   const same = new URL(url).host === bp.profile.listen;
-  if (same || trustMocks) for (const [name, b] of Object.entries(bp.profile.backends)) if (b.mock) target.mocks[name] = b.url;
+  if (same || trustMocks) {
+    target.backends = {};
+    for (const [name, b] of Object.entries(bp.profile.backends)) {
+      target.backends[name] = b.url;
+      if (b.mock) target.mocks[name] = b.url;
+    }
+  }
   if (same && bp.profile.admin.enabled) {
     target.admin = `http://${bp.profile.admin.listen}`;
     if (bp.profile.admin.key) target.adminKey = bp.profile.admin.key;

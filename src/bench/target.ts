@@ -171,7 +171,15 @@ export async function startProfile(bp: BenchProfile): Promise<StartedProfile> {
     children.push(g.child);
     const url = /^gateway listening on (\S+)$/m.exec(g.out)![1]!;
     const adminUrl = /^admin listening on (\S+)$/m.exec(g.out)?.[1];
-    const target: BenchTarget = { url, mocks, ...(adminUrl ? { admin: adminUrl } : {}), ...(g.child.pid ? { pid: g.child.pid } : {}) };
+    const backends: Record<string, string> = {};
+    for (const [name, b] of Object.entries(bp.profile.backends)) backends[name] = mocks[name] ?? b.url;
+    const target: BenchTarget = {
+      url,
+      mocks,
+      backends,
+      ...(adminUrl ? { admin: adminUrl } : {}),
+      ...(g.child.pid ? { pid: g.child.pid } : {}),
+    };
     if (bp.profile.admin.key) target.adminKey = bp.profile.admin.key;
     return { target, benchKey: hasTenants ? benchKey : undefined, stop };
   } catch (e) {

@@ -24,7 +24,7 @@ export function directTarget(ctx: BenchContext): { url: string; model: string } 
   const m = ctx.profile?.models[ctx.model];
   const t = m?.targets.find((x) => x.weight > 0);
   if (!t) return undefined;
-  const url = ctx.target.mocks[t.backend] ?? ctx.profile!.backends[t.backend]?.url;
+  const url = (ctx.target.backends ?? ctx.target.mocks)[t.backend];
   return url ? { url, model: t.model ?? ctx.model } : undefined;
 }
 
