@@ -133,9 +133,10 @@ describe('the bench catches planted faults', () => {
       ...['--scenario', 'stream', '--scenario', 'long', '--scenario', 'split', '--scenario', 'ratelimit'],
       ...['--duration', '2s', '--long-sizes', '256Ki,2Mi'],
       ...cases.flatMap((c) => ['--assert', c.assert]),
-      ...['--assert', 'stream.fidelity==1'],
+      ...['--assert', 'stream.fidelity==1', '--assert', 'ratelimit.maxWindowRatio<=1.05'],
     ]);
     expect(r.stdout, r.stderr).toContain(`ok   ${cases[0]!.assert}`);
+    expect(r.stdout).toMatch(/limit 6000 tokens per 2s/);
     expect(r.report.figures['stream.coalesced']).toBe(0);
     expect(r.report.figures['long.truncatedAt']).toBeNull();
     expect(r.code, r.stdout).toBe(0);
