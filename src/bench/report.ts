@@ -1,5 +1,6 @@
 /** The bench's outputs: the --json document (shape documented in the README, kept stable) and --compare. */
 import { cpus } from 'node:os';
+import { z } from 'zod';
 import type { Verdict } from './assertions.js';
 import type { BenchContext, Figures, ScenarioResult } from './context.js';
 import { describeSlo } from './slo.js';
@@ -84,4 +85,31 @@ export function compare(a: BenchReport, b: BenchReport, threshold = 0.1): { line
   const regressions = ds.filter((d) => d.worse).length;
   lines.push(`${regressions} regression${regressions === 1 ? '' : 's'} beyond ${threshold * 100}%`);
   return { lines, regressions, deltas: ds };
+}
+
+const Figure = z.union([z.number(), z.string(), z.boolean(), z.null()]);
+
+/** What --compare accepts from a file: the parts it reads are checked, the rest passes as it is. */
+const ReportFile = z.looseObject({
+  version: z.literal(1),
+  env: z.looseObject({ target: z.string(), model: z.string(), startedAt: z.string() }),
+  scenarios: z.record(z.string(), z.looseObject({ figures: z.record(z.string(), Figure), lines: z.array(z.string()) })),
+  figures: z.record(z.string(), Figure),
+  notices: z.array(z.string()).optional(),
+  assertions: z.array(z.looseObject({ expr: z.string(), ok: z.boolean(), message: z.string() })),
+});
+
+export function parseReport(text: string): { ok: true; value: BenchReport } | { ok: false; message: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    return { ok: false, message: `not JSON (${(e as Error).message.slice(0, 80)})` };
+  }
+  const r = ReportFile.safeParse(json);
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    return { ok: false, message: `not an aigw bench --json report: ${i.path.join('.') || 'the document'}: ${i.message}` };
+  }
+  return { ok: true, value: r.data as unknown as BenchReport };
 }

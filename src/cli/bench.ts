@@ -9,19 +9,24 @@ import { LiveFeed, liveLine } from '../bench/live.js';
 import { type BenchOptions, parseBenchOptions, type RawBenchOptions } from '../bench/options.js';
 import { Pacer } from '../bench/pacer.js';
 import type { ProgressFeed } from '../bench/progress-view.js';
-import { type BenchReport, compare } from '../bench/report.js';
+import { type BenchReport, compare, parseReport } from '../bench/report.js';
 import { resolveTarget } from '../bench/resolve-target.js';
 import { defaultScenarios, runBench, SCENARIOS } from '../bench/run.js';
 import { CliError, exitCodes } from './run.js';
 
 function readReport(file: string): BenchReport {
+  let text: string;
   try {
-    const r = JSON.parse(readFileSync(file, 'utf8')) as BenchReport;
-    if (r?.version !== 1 || typeof r.figures !== 'object') throw new Error('not an aigw bench --json report');
-    return r;
+    text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new CliError(`--compare ${file}: ${(e as Error).message}`, exitCodes.usage);
+    throw new CliError(
+      `--compare ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+      exitCodes.usage,
+    );
   }
+  const r = parseReport(text);
+  if (!r.ok) throw new CliError(`--compare ${file}: ${r.message}`, exitCodes.usage);
+  return r.value;
 }
 
 async function writeHtml(file: string, report: BenchReport, baseline: BenchReport | undefined): Promise<void> {
