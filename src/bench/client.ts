@@ -57,7 +57,13 @@ function settle(ctx: BenchContext, a: Answer, t0: number, streamCode?: string): 
   const e = ok ? {} : errorOf(a.body);
   const code = streamCode ?? e.code ?? (a.status === 0 ? 'connection_error' : !a.complete ? 'incomplete' : `http_${a.status}`);
   ctx.pacer?.observe({ status: a.status, errorType: e.type, limits: flat(a.headers) });
-  ctx.live.record({ ok, status: a.status, e2el: performance.now() - t0, ...(ok ? {} : { code }) });
+  ctx.live.record({
+    ok,
+    status: a.status,
+    e2el: performance.now() - t0,
+    ...(ok ? {} : { code }),
+    ...(e.type ? { errorType: e.type } : {}),
+  });
 }
 
 export async function post(ctx: BenchContext, body: unknown, opts: SendOptions = {}): Promise<Answer> {

@@ -30,7 +30,7 @@ export class LiveFeed {
   private totalMs: number | undefined;
   private requests = 0;
   private ok = 0;
-  private failures = new Map<string, number>();
+  private failures = new Map<string, { status: number; code: string; type?: string; count: number }>();
   private recent: { at: number; ok: boolean; e2el: number; ttft: number | undefined }[] = [];
 
   begin(scenario: string, totalMs?: number): void {
@@ -43,12 +43,16 @@ export class LiveFeed {
     this.recent = [];
   }
 
-  record(r: Pick<RequestRecord, 'ok' | 'status' | 'code' | 'e2el' | 'ttft'>): void {
+  record(r: Pick<RequestRecord, 'ok' | 'status' | 'code' | 'e2el' | 'ttft' | 'errorType'>): void {
     this.requests++;
     if (r.ok) this.ok++;
     else {
       const k = refusalLabel(r);
-      this.failures.set(k, (this.failures.get(k) ?? 0) + 1);
+      const type = r.status === 429 ? r.errorType : undefined;
+      const key = `${k} ${type ?? ''}`;
+      const x = this.failures.get(key);
+      if (x) x.count++;
+      else this.failures.set(key, { status: r.status, code: k.slice(String(r.status).length + 1), ...(type ? { type } : {}), count: 1 });
     }
     this.recent.push({ at: performance.now(), ok: r.ok, e2el: r.e2el, ttft: r.ttft });
     if (this.recent.length > 20_000) this.recent = this.recent.slice(-10_000);
@@ -74,8 +78,13 @@ export class LiveFeed {
       p50: latencies.length ? percentile(latencies, 0.5) : undefined,
       p99: latencies.length ? percentile(latencies, 0.99) : undefined,
       ttftP50: ttfts.length ? percentile(ttfts, 0.5) : undefined,
-      failures: [...this.failures].sort((a, b) => b[1] - a[1]),
+      failures: this.refusals().map((f) => [`${f.status} ${f.code}${f.type ? ` (${f.type})` : ''}`, f.count] as [string, number]),
     };
+  }
+
+  /** Failures and refusals since the scenario began, by status, code (and limit, for 429s), largest first. */
+  refusals(): { status: number; code: string; type?: string; count: number }[] {
+    return [...this.failures.values()].sort((a, b) => b.count - a.count);
   }
 }
 

@@ -22,6 +22,8 @@ export interface ScenarioSpec {
   byDefault?(ctx: BenchContext): boolean;
   /** It spends a tenant's budget on purpose, so it runs after the others. */
   last?: boolean;
+  /** Refusals are what it provokes (its lines say so): no separate refusal line. */
+  provokes?: boolean;
 }
 
 const hasMocks = (ctx: BenchContext) => Object.keys(ctx.target.mocks).length > 0;
@@ -34,12 +36,12 @@ export const SCENARIOS: Record<string, ScenarioSpec> = {
     run: split,
     byDefault: (ctx) => !!ctx.expect || (ctx.profile?.models[ctx.model]?.targets.length ?? 0) > 1,
   },
-  ratelimit: { run: ratelimit, byDefault: (ctx) => !!ctx.limitedKey, last: true },
+  ratelimit: { run: ratelimit, byDefault: (ctx) => !!ctx.limitedKey, last: true, provokes: true },
   ramp: { run: ramp },
   sweep: { run: sweep },
   cancel: { run: cancel, byDefault: hasMocks },
   accounting: { run: accounting, byDefault: hasMocks },
-  errors: { run: errorsScenario, byDefault: () => true },
+  errors: { run: errorsScenario, byDefault: () => true, provokes: true },
 };
 
 /**
@@ -69,7 +71,14 @@ export async function runBench(
   };
   for (const [i, name] of names.entries()) {
     onScenario(name, i);
-    const r = await SCENARIOS[name]!.run(ctx);
+    const spec = SCENARIOS[name]!;
+    const r = await spec.run(ctx);
+    // Every scenario reports its refusals apart from what succeeded; load scenarios tally their own.
+    if (!r.refusals) {
+      r.refusals = ctx.live.refusals();
+      const label = (x: (typeof r.refusals)[number]) => `${x.status} ${x.code}${x.type ? ` (${x.type})` : ''} ×${x.count}`;
+      if (r.refusals.length && !spec.provokes) r.lines.push(`            failed or refused: ${r.refusals.map(label).join(', ')}`);
+    }
     report.scenarios[name] = r;
     Object.assign(report.figures, r.figures);
   }

@@ -40,6 +40,7 @@ export async function split(ctx: BenchContext): Promise<ScenarioResult> {
     }),
   );
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
+  if (!total) return { figures: { 'split.requests': 0 }, lines: [`split       no samples: none of ${n} requests was answered 2xx`] };
   const exp = expected(ctx);
   const names = [...new Set([...Object.keys(exp ?? {}), ...Object.keys(counts)])];
   const figures: ScenarioResult['figures'] = { 'split.requests': total };
