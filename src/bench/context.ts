@@ -39,6 +39,8 @@ export interface BenchContext {
   /** What throughput, stream and ramp send instead of their own small requests. */
   workload: Workload | undefined;
   slo: Slo | undefined;
+  /** The highest rate `ramp` offers (req/s); undefined: until it saturates or 10 steps. */
+  rampMax?: number | undefined;
   /** Answer sizes for `long` (bytes). */
   longSizes: readonly number[] | undefined;
   /** Expected split from --expect a=95,b=5 (overrides the profile's weights). */

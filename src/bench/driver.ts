@@ -40,6 +40,13 @@ export interface LoadResult {
   durationMs: number;
   /** Requests the pacer held back because they can never fit the key's budget. */
   skipped: string[];
+  /**
+   * Open loop: arrivals scheduled, those that found no request ready (every turn waiting for its answer),
+   * and how far the client fell behind its schedule (ms).
+   */
+  arrivals: number;
+  idle: number;
+  lagMs: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -56,6 +63,9 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
   const deadline = origin + plan.durationMs;
   const max = plan.maxRequests ?? Number.POSITIVE_INFINITY;
   let sent = 0;
+  let arrivals = 0;
+  let idle = 0;
+  let lagMs = 0;
   let lastEnd = origin;
   const open = () => performance.now() < deadline && sent < max && !plan.signal?.aborted;
 
@@ -99,8 +109,11 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
         const wait = at - performance.now();
         if (wait > 0) await sleep(wait);
         if (!open()) break;
+        arrivals++;
+        lagMs = Math.max(lagMs, performance.now() - at);
         const req = plan.source.next();
-        if (req) {
+        if (!req) idle++;
+        else {
           sent++;
           const p: Promise<void> = one(req).then(
             () => void inflight.delete(p),
@@ -129,5 +142,5 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
   } finally {
     await pool.close().catch(() => {});
   }
-  return { records, durationMs: Math.max(1, lastEnd - origin), skipped };
+  return { records, durationMs: Math.max(1, lastEnd - origin), skipped, arrivals, idle, lagMs };
 }

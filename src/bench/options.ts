@@ -17,7 +17,8 @@ export interface RawBenchOptions {
   inputLen?: string;
   outputLen?: string;
   slo?: string;
-  ramp?: boolean;
+  /** true, or the highest rate to offer. */
+  ramp?: boolean | string;
   longSizes?: string;
   apiKey?: string;
   assert?: string[];
@@ -38,6 +39,7 @@ export interface BenchOptions {
   workload: Workload | undefined;
   slo: Slo | undefined;
   longSizes: number[] | undefined;
+  rampMax: number | undefined;
   scenarios: string[] | undefined;
   expect: Record<string, number> | undefined;
   pace: boolean;
@@ -96,6 +98,8 @@ export function parseBenchOptions(o: RawBenchOptions): Parsed<BenchOptions> {
   if (!burstiness.ok) return burstiness;
   if (burstiness.value !== undefined && rate.value === undefined && !o.ramp)
     return fail('--burstiness shapes --rate (or --ramp): give one');
+  const rampMax = positive('--ramp', typeof o.ramp === 'string' ? o.ramp : undefined, false);
+  if (!rampMax.ok) return rampMax;
   const workload = parseWorkloadFlags(o);
   if (!workload.ok) return workload;
   let slo: Slo | undefined;
@@ -125,6 +129,7 @@ export function parseBenchOptions(o: RawBenchOptions): Parsed<BenchOptions> {
       workload: workload.value,
       slo,
       longSizes,
+      rampMax: rampMax.value,
       scenarios,
       expect: expect.value,
       pace: o.pace !== false,

@@ -38,6 +38,10 @@ export async function ramp(ctx: BenchContext): Promise<ScenarioResult> {
   let rate = ctx.rate ?? RAMP_START;
   let stopped = 'the step limit';
   for (let i = 0; i < RAMP_MAX_STEPS; i++, rate *= 2) {
+    if (ctx.rampMax !== undefined && rate > ctx.rampMax) {
+      stopped = `--ramp ${ctx.rampMax} reached`;
+      break;
+    }
     ctx.progress(`ramp: step ${i + 1}, ${rate} req/s for ${ctx.durationMs / 1000}s`);
     ctx.live.begin(`ramp ${rate} req/s`, ctx.durationMs);
     const r = await runLoad({
@@ -54,7 +58,7 @@ export async function ramp(ctx: BenchContext): Promise<ScenarioResult> {
       live: ctx.live,
     });
     const m = fieldMetrics(r.records, r.durationMs, ctx.slo, true);
-    const offered = r.records.length / (ctx.durationMs / 1000);
+    const offered = r.arrivals / (ctx.durationMs / 1000);
     steps.push({
       rate,
       offered: round(offered, 2),
@@ -72,8 +76,10 @@ export async function ramp(ctx: BenchContext): Promise<ScenarioResult> {
       stopped = `${((m.failed / r.records.length) * 100).toFixed(1)}% failed (${tallyRefusals(r.records)[0]?.code ?? ''})`;
       break;
     }
-    if (offered < rate * 0.8) {
-      stopped = `the client could offer only ${offered.toFixed(1)} of ${rate} req/s (paced or out of CPU)`;
+    // The client is the bottleneck when it falls behind its own schedule, or has nothing ready to send.
+    if (r.lagMs > 1000 || r.idle > r.arrivals * 0.2 || (ctx.pacer?.active && r.records.length < r.arrivals * 0.8)) {
+      const why = r.lagMs > 1000 ? `${(r.lagMs / 1000).toFixed(1)}s behind schedule` : 'paced or no request ready';
+      stopped = `the client could not offer ${rate} req/s (${why})`;
       break;
     }
   }

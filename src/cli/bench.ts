@@ -76,6 +76,7 @@ export async function run(raw: RawBenchOptions): Promise<number> {
     workload: o.workload,
     slo: o.slo,
     longSizes: o.longSizes,
+    rampMax: o.rampMax,
     expect: o.expect,
     pacer: o.pace ? new Pacer(t.bp?.profile.limits.rateWindow ?? 60_000, notice) : undefined,
     live,

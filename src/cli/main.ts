@@ -53,7 +53,7 @@ program
   .option('--workload <file>', 'JSONL requests: {"prompt"|"messages", "max_tokens", "conversation_id"}')
   .option('--input-len <dist>', 'synthetic prompts: N, uniform:MIN-MAX or normal:MEAN,STD tokens')
   .option('--output-len <dist>', 'synthetic max_tokens: N, uniform:MIN-MAX or normal:MEAN,STD')
-  .option('--ramp', 'sweep doubling rates until goodput stops rising (the saturation point)')
+  .option('--ramp [max-rate]', 'sweep doubling rates (up to max-rate req/s) until goodput stops rising: the saturation point')
   .option('--slo <targets>', 'goodput counts requests meeting e.g. ttft:200ms,tpot:50ms,e2el:2s')
   .option('--long-sizes <sizes>', 'answer sizes for the long scenario, e.g. 256Ki,1Mi,4Mi')
   .option('--api-key <k>', 'API key sent as Authorization: Bearer (default: $OPENAI_API_KEY)')

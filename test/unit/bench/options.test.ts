@@ -45,6 +45,7 @@ describe('parseBenchOptions', () => {
     ['a bad output length', { outputLen: 'lots' }, /--output-len: expected a length/],
     ['a bad SLO', { slo: 'speed:1ms' }, /--slo takes ttft, tpot, e2el/],
     ['a tiny long size', { longSizes: '12' }, /--long-sizes takes sizes of at least 1Ki/],
+    ['a bad ramp bound', { ramp: 'fast' }, /--ramp takes a positive number/],
     ['a bad --expect', { expect: 'a=x' }, /--expect takes name=weight pairs/],
   ])('refuses %s', (_name, over, message) => {
     const r = parseBenchOptions({ ...base, ...over } as RawBenchOptions);
