@@ -5,6 +5,7 @@
 import { request } from 'undici';
 import { SseDecoder, type SseEvent } from '../openai/sse.js';
 import { authHeaders, type BenchContext } from './context.js';
+import { label } from './record.js';
 import { reservation } from './workload.js';
 
 export interface Answer {
@@ -22,7 +23,14 @@ export interface SendOptions {
   pace?: boolean;
   headers?: Record<string, string>;
   path?: string;
+  /** Bytes of body kept; beyond, the answer is abandoned as `complete: false` (a target cannot exhaust the bench). */
+  maxBytes?: number;
 }
+
+/** What post() keeps by default; long and sweep, which ask for big answers, raise it. */
+export const MAX_BODY_BYTES = 8 * 1024 * 1024;
+/** One SSE event larger than this ends the stream on the bench's side (aigw's own default maxEventBytes). */
+export const MAX_EVENT_BYTES = 16 * 1024 * 1024;
 
 export function chatBody(ctx: BenchContext, content: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { model: ctx.model, messages: [{ role: 'user', content }], ...extra };
@@ -38,7 +46,9 @@ function errorOf(body: Buffer): { code?: string; type?: string } {
   if (body.length > 65536) return {};
   try {
     const e = (JSON.parse(body.toString()) as { error?: { code?: unknown; type?: unknown } }).error;
-    return { ...(typeof e?.code === 'string' ? { code: e.code } : {}), ...(typeof e?.type === 'string' ? { type: e.type } : {}) };
+    const code = label(e?.code);
+    const type = label(e?.type);
+    return { ...(code ? { code } : {}), ...(type ? { type } : {}) };
   } catch {
     return {};
   }
@@ -82,8 +92,18 @@ export async function post(ctx: BenchContext, body: unknown, opts: SendOptions =
     });
     const chunks: Buffer[] = [];
     let complete = true;
+    let kept = 0;
+    const max = opts.maxBytes ?? MAX_BODY_BYTES;
     try {
-      for await (const c of r.body) chunks.push(c as Buffer);
+      for await (const c of r.body) {
+        kept += (c as Buffer).length;
+        if (kept > max) {
+          complete = false;
+          r.body.destroy();
+          break;
+        }
+        chunks.push(c as Buffer);
+      }
     } catch {
       complete = false;
     }
@@ -141,14 +161,28 @@ export async function stream(
     };
     let bytes = 0;
     let complete = true;
+    let sinceEvent = 0;
+    const sized = {
+      onEvent: (ev: SseEvent) => {
+        sinceEvent = 0;
+        sink.onEvent(ev);
+      },
+    };
     try {
       for await (const c of r.body) {
         bytes += (c as Buffer).length;
+        sinceEvent += (c as Buffer).length;
+        if (sinceEvent > MAX_EVENT_BYTES) {
+          // No event boundary in 16 MiB: not a stream the bench will hold in memory.
+          complete = false;
+          r.body.destroy();
+          break;
+        }
         if (r.statusCode !== 200) {
           if (bytes < 65536) errorBody.push(c as Buffer);
-        } else decoder.push(c as Buffer, sink);
+        } else decoder.push(c as Buffer, sized);
       }
-      decoder.end(sink);
+      decoder.end(sized);
     } catch {
       complete = false;
     }

@@ -5,10 +5,12 @@
  */
 import type { Dispatcher } from 'undici';
 import { SseDecoder, type SseEvent } from '../openai/sse.js';
-import type { RequestRecord } from './record.js';
+import { label, type RequestRecord } from './record.js';
 
 /** A read that comes this long after the previous one and carries several events held them back. */
 export const HELD_GAP_MS = 20;
+/** One SSE event larger than this ends the stream on the bench's side (aigw's own default maxEventBytes). */
+const MAX_EVENT_BYTES = 16 * 1024 * 1024;
 /** Bodies kept for parsing (usage, error code); a longer non-streamed answer is timed but not parsed. */
 const MAX_KEPT_BYTES = 1024 * 1024;
 
@@ -50,13 +52,17 @@ export class BenchExchange implements Dispatcher.DispatchHandler {
   private text = '';
   private finished = false;
   private contentInRead = 0;
+  private sinceEvent = 0;
+  private controller: Dispatcher.DispatchController | undefined;
   private readonly sink = { onEvent: (ev: SseEvent) => this.onEvent(ev) };
 
   constructor(private readonly o: ExchangeOptions) {
     this.rec = { sentAt: this.t0 - o.origin, e2el: 0, status: 0, ok: false, outputTokens: 0, inputTokens: 0 };
   }
 
-  onRequestStart(): void {}
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+  }
 
   onResponseStart(_c: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>): void {
     this.rec.status = status;
@@ -70,6 +76,13 @@ export class BenchExchange implements Dispatcher.DispatchHandler {
     if (this.o.stream && this.rec.status >= 200 && this.rec.status < 300) {
       const now = performance.now() - this.t0;
       this.contentInRead = 0;
+      this.sinceEvent += chunk.length;
+      if (this.sinceEvent > MAX_EVENT_BYTES) {
+        // No event boundary in 16 MiB: a stream the bench will not hold in memory.
+        this.rec.code = 'event_too_large';
+        this.controller?.abort(new Error('event_too_large'));
+        return;
+      }
       this.decoder.push(chunk, this.sink);
       if (this.contentInRead) {
         this.rec.contentReads = (this.rec.contentReads ?? 0) + 1;
@@ -86,6 +99,7 @@ export class BenchExchange implements Dispatcher.DispatchHandler {
   }
 
   private onEvent(ev: SseEvent): void {
+    this.sinceEvent = 0;
     if (!ev.data) return;
     if (ev.data === '[DONE]') {
       this.sawDone = true;
@@ -94,10 +108,11 @@ export class BenchExchange implements Dispatcher.DispatchHandler {
     const j = parse(ev.data);
     if (!j) return;
     if (j.error) {
-      this.rec.code = typeof j.error.code === 'string' ? j.error.code : 'stream_error';
+      this.rec.code = label(j.error.code) ?? 'stream_error';
       return;
     }
-    if (j.system_fingerprint) this.rec.backend = j.system_fingerprint;
+    const backend = label(j.system_fingerprint);
+    if (backend) this.rec.backend = backend;
     if (j.usage) this.usage(j.usage);
     const c = j.choices?.[0];
     const piece = c?.delta?.content ?? c?.text;
@@ -131,13 +146,15 @@ export class BenchExchange implements Dispatcher.DispatchHandler {
         else if (!j) r.code = 'invalid_body';
         else {
           if (j.usage) this.usage(j.usage);
-          if (j.system_fingerprint) r.backend = j.system_fingerprint;
+          const backend = label(j.system_fingerprint);
+          if (backend) r.backend = backend;
           const content = (j.choices?.[0] as { message?: { content?: string } } | undefined)?.message?.content;
           if (this.o.keepText && typeof content === 'string') this.text = content;
         }
       } else {
-        r.code = typeof j?.error?.code === 'string' ? j.error.code : `http_${r.status}`;
-        if (typeof j?.error?.type === 'string') r.errorType = j.error.type;
+        r.code = label(j?.error?.code) ?? `http_${r.status}`;
+        const type = label(j?.error?.type);
+        if (type) r.errorType = type;
       }
     }
     r.ok = okStatus && !r.code;
@@ -146,7 +163,7 @@ export class BenchExchange implements Dispatcher.DispatchHandler {
 
   onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
     const code = (err as { code?: string }).code;
-    this.rec.code = this.rec.status ? (this.o.stream ? 'incomplete_stream' : 'incomplete_body') : connectionCode(code);
+    this.rec.code ??= this.rec.status ? (this.o.stream ? 'incomplete_stream' : 'incomplete_body') : connectionCode(code);
     this.rec.ok = false;
     this.finish();
   }

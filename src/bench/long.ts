@@ -6,6 +6,7 @@
 import { chatPromptKey, MEAN_TOKEN_BYTES, textSeed, TokenSource } from '../mock/text.js';
 import { chatBody, deltaText, post, stream } from './client.js';
 import type { BenchContext, ScenarioResult } from './context.js';
+import { statusAndCode } from './record.js';
 
 export const LONG_SIZES = [256 * 1024, 1024 ** 2, 4 * 1024 ** 2, 16 * 1024 ** 2, 64 * 1024 ** 2];
 
@@ -49,14 +50,6 @@ export interface LongRow {
   cutAt?: number;
 }
 
-const errorCode = (status: number, body: Buffer) => {
-  try {
-    return `${status} ${(JSON.parse(body.toString()) as { error: { code: string } }).error.code}`;
-  } catch {
-    return `HTTP ${status}`;
-  }
-};
-
 export async function long(ctx: BenchContext): Promise<ScenarioResult> {
   const rows: LongRow[] = [];
   let truncations = 0;
@@ -75,7 +68,7 @@ export async function long(ctx: BenchContext): Promise<ScenarioResult> {
       const check = new Checker(key, 11);
       let outcome: string;
       if (mode === 'body') {
-        const r = await post(ctx, body);
+        const r = await post(ctx, body, { maxBytes: 2 * size + 1024 * 1024 });
         const declared = Number(r.headers['content-length'] ?? Number.NaN);
         let content: string | undefined;
         if (r.status === 200 && r.complete) {
@@ -90,7 +83,7 @@ export async function long(ctx: BenchContext): Promise<ScenarioResult> {
           outcome = `not sent: ${r.skipped}`;
         } else if (r.status !== 200) {
           kind = 'error';
-          outcome = `error ${errorCode(r.status, r.body)}`;
+          outcome = `error ${statusAndCode(r.status, r.body)}`;
         } else if (!r.complete || (Number.isFinite(declared) && r.body.length < declared) || content === undefined) {
           // A cut connection, a body shorter than it declared, or one that ends cleanly before its JSON does.
           kind = 'truncated';

@@ -117,7 +117,11 @@ export class Pacer {
       if (!(limit > 0)) continue;
       let b = this[kind];
       if (!b || b.limit !== limit) {
-        b = this[kind] = new Bucket(limit, (PACE_SHARE * limit) / this.windowMs, Number.isFinite(remaining) ? remaining : limit);
+        b = this[kind] = new Bucket(
+          limit,
+          (PACE_SHARE * limit) / this.windowMs,
+          Number.isFinite(remaining) ? Math.max(0, remaining) : limit,
+        );
         this.say(
           `limit-${kind}`,
           `the target limits this key to ${limit} ${kind} per ${this.windowMs / 1000}s (x-ratelimit-limit-${kind}); ` +
@@ -125,7 +129,7 @@ export class Pacer {
         );
       } else if (Number.isFinite(remaining)) {
         b.refill(now);
-        b.level = Math.min(b.level, remaining);
+        b.level = Math.min(b.level, Math.max(0, remaining));
       }
     }
     if (r.status !== 429) return;

@@ -36,3 +36,25 @@ export interface RequestRecord {
 export function refusalLabel(r: Pick<RequestRecord, 'status' | 'code'>): string {
   return `${r.status} ${r.code ?? (r.status >= 200 && r.status < 300 ? 'incomplete' : 'unknown')}`;
 }
+
+/**
+ * A string the target chose (an error code, a `system_fingerprint`), made safe to print: no control
+ * characters (a terminal escape sequence from a hostile gateway stays text), at most 64 characters.
+ */
+export function label(x: unknown): string | undefined {
+  if (typeof x !== 'string' || !x) return undefined;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
+  const clean = x.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  return clean.length > 64 ? `${clean.slice(0, 63)}…` : clean;
+}
+
+/** `403 model_not_allowed` from an error body in OpenAI's shape, else `HTTP 403`. */
+export function statusAndCode(status: number, body: Buffer): string {
+  if (body.length > 65536) return `HTTP ${status}`;
+  try {
+    const code = label((JSON.parse(body.toString()) as { error?: { code?: unknown } }).error?.code);
+    return code ? `${status} ${code}` : `HTTP ${status}`;
+  } catch {
+    return `HTTP ${status}`;
+  }
+}

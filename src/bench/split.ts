@@ -5,6 +5,7 @@
  */
 import { post, chatBody } from './client.js';
 import { adminHeaders, round, type BenchContext, type ScenarioResult } from './context.js';
+import { label } from './record.js';
 import { chiSquare, wilson } from './stats-math.js';
 
 const MAX_REQUESTS = 4000;
@@ -31,7 +32,7 @@ export async function split(ctx: BenchContext): Promise<ScenarioResult> {
         const r = await post(ctx, chatBody(ctx, 'which backend? [[mock ttft=0ms tps=0]]', { max_tokens: 1 }));
         if (r.status !== 200) continue;
         try {
-          const fp = (JSON.parse(r.body.toString()) as { system_fingerprint?: string }).system_fingerprint ?? 'unknown';
+          const fp = label((JSON.parse(r.body.toString()) as { system_fingerprint?: unknown }).system_fingerprint) ?? 'unknown';
           counts[fp] = (counts[fp] ?? 0) + 1;
         } catch {
           counts.unknown = (counts.unknown ?? 0) + 1;
@@ -86,7 +87,13 @@ export async function split(ctx: BenchContext): Promise<ScenarioResult> {
       const h = { [sticky]: `bench-session-${i}` };
       const a = await post(ctx, chatBody(ctx, 'sticky [[mock ttft=0ms tps=0]]', { max_tokens: 1 }), { headers: h });
       const b = await post(ctx, chatBody(ctx, 'sticky [[mock ttft=0ms tps=0]]', { max_tokens: 1 }), { headers: h });
-      const fp = (x: typeof a) => (JSON.parse(x.body.toString() || '{}') as { system_fingerprint?: string }).system_fingerprint;
+      const fp = (x: typeof a) => {
+        try {
+          return label((JSON.parse(x.body.toString()) as { system_fingerprint?: unknown }).system_fingerprint);
+        } catch {
+          return undefined;
+        }
+      };
       if (fp(a) === fp(b)) same++;
     }
     figures['split.stickiness'] = same / 100;

@@ -5,6 +5,7 @@
 import { MEAN_TOKEN_BYTES } from '../mock/text.js';
 import { chatBody, deltaText, post, stream } from './client.js';
 import type { BenchContext, ScenarioResult } from './context.js';
+import { statusAndCode } from './record.js';
 
 /** The largest size tried: the largest --long-sizes, else 64 MiB. */
 const maxOf = (ctx: BenchContext) => (ctx.longSizes?.length ? Math.max(...ctx.longSizes) : 64 * 1024 * 1024);
@@ -44,25 +45,17 @@ async function search(
   return { largest: lo, tripped };
 }
 
-const code = (status: number, body: Buffer) => {
-  try {
-    return `${status} ${(JSON.parse(body.toString()) as { error: { code: string } }).error.code}`;
-  } catch {
-    return `HTTP ${status}`;
-  }
-};
-
 export async function sweep(ctx: BenchContext): Promise<ScenarioResult> {
   ctx.live.begin('sweep');
   const request = await search(ctx, 'request body', async (size) => {
     // Words, not one run of a letter: a tokenizer meets prose in a cost proportional to it.
     const r = await post(ctx, chatBody(ctx, 'word '.repeat(Math.ceil(size / 5)).slice(0, size), { max_tokens: 1 }), { pace: false });
-    return r.status === 200 ? true : code(r.status, r.body);
+    return r.status === 200 ? true : statusAndCode(r.status, r.body);
   });
   const answer = await search(ctx, 'answer', async (size) => {
     const tokens = Math.ceil(size / MEAN_TOKEN_BYTES);
-    const r = await post(ctx, chatBody(ctx, 'sweep [[mock ttft=0ms tps=0]]', { max_tokens: tokens }));
-    if (r.status !== 200) return code(r.status, r.body);
+    const r = await post(ctx, chatBody(ctx, 'sweep [[mock ttft=0ms tps=0]]', { max_tokens: tokens }), { maxBytes: 2 * size + 1024 * 1024 });
+    if (r.status !== 200) return statusAndCode(r.status, r.body);
     const declared = Number(r.headers['content-length'] ?? NaN);
     if (!r.complete || (Number.isFinite(declared) && r.body.length < declared)) return `cut at ${r.body.length} bytes`;
     return true;

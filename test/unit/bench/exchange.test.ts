@@ -4,7 +4,8 @@ import { BenchExchange } from '../../../src/bench/exchange.js';
 import type { RequestRecord } from '../../../src/bench/record.js';
 import { isCoalesced } from '../../../src/bench/stream.js';
 
-const controller = {} as never;
+let aborted: unknown;
+const controller = { abort: (why: unknown) => (aborted = why) } as never;
 const sse = (...contents: string[]) =>
   Buffer.from(contents.map((c) => `data: {"choices":[{"delta":{"content":${JSON.stringify(c)}}}],"system_fingerprint":"b1"}\n\n`).join(''));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -12,7 +13,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function feed(stream: boolean, status: number, parts: (Buffer | number)[], end: 'end' | 'error' = 'end'): Promise<RequestRecord> {
   let out: RequestRecord | undefined;
   const x = new BenchExchange({ stream, keepText: true, origin: performance.now(), done: (r) => (out = r) });
-  x.onRequestStart();
+  x.onRequestStart(controller);
   x.onResponseStart(controller, status, { 'x-ratelimit-remaining-tokens': '5', 'content-type': 'x' });
   for (const p of parts) {
     if (typeof p === 'number') await sleep(p);
@@ -82,6 +83,16 @@ describe('BenchExchange', () => {
       backend: 'v2',
       text: 'hello',
     });
+  });
+
+  it('hostile answers: a terminal escape in a code stays text, an event without end stops at 16 MiB', async () => {
+    const r = await feed(false, 403, [Buffer.from('{"error":{"code":"\\u001b[31mred","type":"x"}}')]);
+    expect(r.code).toBe('?[31mred');
+    aborted = undefined;
+    const big = Buffer.alloc(1024 * 1024, 'a');
+    const s = await feed(true, 200, [Buffer.from('data: '), ...Array.from({ length: 17 }, () => big)], 'error');
+    expect(s.code).toBe('event_too_large');
+    expect(aborted).toBeInstanceOf(Error);
   });
 
   it('a connection that fails before any answer is a connection_error', async () => {
