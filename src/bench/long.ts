@@ -65,6 +65,13 @@ export async function long(ctx: BenchContext): Promise<ScenarioResult> {
       let cutAt: number | undefined;
       const body = chatBody(ctx, `a long answer of ${fmt(size)} [[mock ttft=0ms tps=0 chunk=64]]`, { max_tokens: tokens, seed: 11 });
       const key = chatPromptKey(body.messages as { role: string; content: string }[]);
+      // Under a token limit, one answer worth a quarter of the window's budget would starve every other scenario.
+      const budget = ctx.pacer?.tokenLimit;
+      if (budget !== undefined && tokens > budget / 4) {
+        const outcome = `not sent: ~${tokens} tokens, over a quarter of the key's ${budget} per window`;
+        rows.push({ size: fmt(size), bytes: size, mode, kind: 'skipped', outcome });
+        continue;
+      }
       const check = new Checker(key, 11);
       let outcome: string;
       if (mode === 'body') {

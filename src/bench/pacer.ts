@@ -28,10 +28,14 @@ class Bucket {
     this.level = Math.min(Math.max(this.capacity, this.level), this.level + (now - this.at) * this.perMs);
     this.at = now;
   }
-  /** ms until `n` is available (0: now). */
+  /**
+   * ms until `n` may go (0: now). A request larger than the burst goes once the bucket is full and leaves
+   * it in debt, which later requests wait out: the average stays under the limit.
+   */
   waitFor(n: number, now: number): number {
     this.refill(now);
-    return this.level >= n ? 0 : (n - this.level) / this.perMs;
+    const need = Math.min(n, this.capacity);
+    return this.level >= need ? 0 : (need - this.level) / this.perMs;
   }
 }
 
@@ -55,6 +59,11 @@ export class Pacer {
     private readonly windowMs: number,
     private readonly notice: (line: string) => void,
   ) {}
+
+  /** The key's token budget per window, once the target has said it. */
+  get tokenLimit(): number | undefined {
+    return this.tokens?.limit;
+  }
 
   /** The ceiling on requests in flight learnt from concurrency refusals (Infinity: none). */
   get concurrency(): number {
