@@ -49,6 +49,18 @@ describe('Pacer', () => {
     expect(await p.acquire(5000)).toMatchObject({ ok: false, reason: expect.stringMatching(/more than the key's whole budget of 1000/) });
   });
 
+  it('lets a request larger than the burst go, and makes the next one wait out the debt', async () => {
+    const p = new Pacer(1000, () => {});
+    p.observe({ status: 200, limits: limits(1000, 1_000_000) });
+    const t0 = performance.now();
+    expect((await p.acquire(400)).ok).toBe(true);
+    const first = performance.now() - t0;
+    expect((await p.acquire(400)).ok).toBe(true);
+    const second = performance.now() - t0 - first;
+    expect(first).toBeLessThan(100);
+    expect(second).toBeGreaterThan(300);
+  });
+
   it('waits retry-after-ms after a 429 before the next paced request', async () => {
     const said: string[] = [];
     const p = new Pacer(60_000, (l) => said.push(l));
