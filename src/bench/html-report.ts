@@ -100,7 +100,7 @@ function scenarioSection(name: string, s: BenchReport['scenarios'][string]): str
       figure(
         'ratelimit',
         `ratelimit: tokens admitted per ${w.windowMs / 1000}s window vs the limit`,
-        limitChart(w.perWindow, w.limit, 'tokens per window', 'window'),
+        limitChart(w.perWindow, w.limit, 'tokens per window', 'window (the last may be partial)'),
       ),
     );
   }
@@ -125,9 +125,11 @@ export function renderHtml(report: BenchReport, baseline?: BenchReport): string 
   if (baseline) {
     const ds: Delta[] = deltas(baseline, report);
     const worse = ds.filter((d) => d.worse).length;
+    const moved = ds.filter((d) => d.change !== 0).length;
     compareSection =
       `<h2 id="compare">compared with ${esc(baseline.env.startedAt)} (${esc(baseline.env.target)})</h2>` +
-      `<p>${worse} regression${worse === 1 ? '' : 's'} beyond 10%</p>` +
+      `<p>${worse} regression${worse === 1 ? '' : 's'} beyond 10%; ${moved} of ${ds.length} figures moved ` +
+      '(the chart shows regressions first, then the largest changes)</p>' +
       (ds.length
         ? `<div class="grid2">${figure('compare', 'change per figure (red: regression)', deltaChart(ds, 'compare deltas'))}</div>`
         : '');

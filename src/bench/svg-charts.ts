@@ -62,6 +62,8 @@ interface AxisSpec {
   yLabel: string;
   log?: boolean;
   height?: number;
+  /** false: no numbers under the x axis (the chart labels its own bars). */
+  xTicks?: boolean;
 }
 
 function axes(s: AxisSpec): Axis {
@@ -74,7 +76,7 @@ function axes(s: AxisSpec): Axis {
   const y = (v: number) => bottom - ((v - ylo) / (yhi - ylo || 1)) * (height - M.t - M.b);
   const xt = s.log ? niceTicks(a, b, 5).map((e) => 10 ** e) : niceTicks(s.x[0], s.x[1]);
   let frame = line(M.l, bottom, W - M.r, bottom, 'ax') + line(M.l, M.t, M.l, bottom, 'ax');
-  for (const t of xt) frame += text(x(t), bottom + 14, num(t), 'middle');
+  if (s.xTicks !== false) for (const t of xt) frame += text(x(t), bottom + 14, num(t), 'middle');
   for (const t of niceTicks(ylo, yhi, 4)) frame += line(M.l, y(t), W - M.r, y(t), 'grid') + text(M.l - 6, y(t) + 4, num(t), 'end');
   const midY = (M.t + bottom) / 2;
   frame += text((M.l + W - M.r) / 2, height - 6, s.xLabel, 'middle', 'lab');
@@ -148,13 +150,15 @@ export function shareChart(rows: readonly ShareRow[], label: string): string {
 
 /** Bars per window against a dashed limit line (red bars are over it). */
 export function limitChart(values: readonly number[], limit: number, label: string, xLabel: string): string {
-  const ax = axes({ x: [0, values.length], y: [0, Math.max(limit * 1.25, ...values)], xLabel, yLabel: 'tokens admitted' });
+  const ax = axes({ x: [0, values.length], y: [0, Math.max(limit * 1.25, ...values)], xLabel, yLabel: 'tokens admitted', xTicks: false });
   const bw = (W - M.l - M.r) / Math.max(1, values.length);
+  const every = Math.ceil(values.length / 20);
+  const names = values.map((_v, i) => (i % every ? '' : text(M.l + (i + 0.5) * bw, H - M.b + 14, i + 1, 'middle'))).join('');
   const bars = values.map((v, i) =>
     closed(rect(M.l + i * bw + 2, ax.y(v), bw - 4, H - M.b - ax.y(v), v > limit ? COLORS[1]! : COLORS[2]!)),
   );
   const limitLine = path(`M${M.l},${f1(ax.y(limit))}H${W - M.r}`, COLORS[1]!, 2, ' stroke-dasharray="6 4"');
-  return svg(ax.frame + bars.join('') + limitLine + text(W - M.r - 4, ax.y(limit) - 4, `limit ${limit}`, 'end'), label);
+  return svg(ax.frame + names + bars.join('') + limitLine + text(W - M.r - 4, ax.y(limit) - 4, `limit ${limit}`, 'end'), label);
 }
 
 const OUTCOME_COLOR: Record<string, string> = {
@@ -186,9 +190,12 @@ export function outcomeGrid(rows: readonly { size: string; mode: string; kind: s
   return svg(body, label, height);
 }
 
-/** Relative change per figure, red where it regressed. */
+/** Relative change per figure, red where it regressed: regressions first, then the largest changes. */
 export function deltaChart(rows: readonly { key: string; change: number; worse: boolean }[], label: string): string {
-  const shown = rows.filter((r) => Number.isFinite(r.change)).slice(0, 40);
+  const moved = rows.filter((r) => Number.isFinite(r.change) && r.change !== 0);
+  const shown = (moved.length ? moved : rows.filter((r) => Number.isFinite(r.change)))
+    .toSorted((a, b) => Number(b.worse) - Number(a.worse) || Math.abs(b.change) - Math.abs(a.change))
+    .slice(0, 40);
   const rowH = 18;
   const height = M.t + M.b + shown.length * rowH;
   const max = Math.max(0.1, ...shown.map((r) => Math.abs(r.change)));
