@@ -129,17 +129,26 @@ const cases: FaultCase[] = [
 
 describe('the bench catches planted faults', () => {
   it('raises no flag on the clean path (aigw alone): every assertion below holds', async () => {
+    const limitCase = cases.find((c) => c.args.includes('ratelimit'))!;
     const r = await bench(gateway, 'clean', [
-      ...['--scenario', 'stream', '--scenario', 'long', '--scenario', 'split', '--scenario', 'ratelimit'],
-      ...['--duration', '2s', '--long-sizes', '256Ki,2Mi'],
-      ...cases.flatMap((c) => ['--assert', c.assert]),
-      ...['--assert', 'stream.fidelity==1', '--assert', 'ratelimit.maxWindowRatio<=1.05'],
+      ...['--scenario', 'stream', '--scenario', 'long', '--scenario', 'split', '--duration', '2s', '--long-sizes', '256Ki,2Mi'],
+      ...cases.filter((c) => c !== limitCase).flatMap((c) => ['--assert', c.assert]),
+      ...['--assert', 'stream.fidelity==1'],
     ]);
     expect(r.stdout, r.stderr).toContain(`ok   ${cases[0]!.assert}`);
-    expect(r.stdout).toMatch(/limit 6000 tokens per 2s/);
     expect(r.report.figures['stream.coalesced']).toBe(0);
     expect(r.report.figures['long.truncatedAt']).toBeNull();
     expect(r.code, r.stdout).toBe(0);
+    // The limit is judged on steady windows (after the first), so this run lasts four of them.
+    const l = await bench(gateway, 'clean-limit', [
+      ...limitCase.args,
+      '--assert',
+      limitCase.assert,
+      '--assert',
+      'ratelimit.maxWindowRatio<=1.05',
+    ]);
+    expect(l.stdout).toMatch(/limit 6000 tokens per 2s/);
+    expect(l.code, l.stdout).toBe(0);
   }, 90_000);
 
   it.each(cases)(
