@@ -5,6 +5,8 @@ import { type Slo, parseSlo } from './slo.js';
 import { fileWorkload, type Parsed, parseLength, parseWorkload, syntheticWorkload, type Workload } from './workload.js';
 
 export interface RawBenchOptions {
+  /** With -c: every backend replaced by a mock of its kind. */
+  mockAll?: boolean;
   model?: string;
   target?: string;
   config?: string;

@@ -27,13 +27,15 @@ export interface TargetOptions {
   config?: string | undefined;
   apiKey?: string | undefined;
   model: string;
+  /** With -c: replace every backend of the profile (or manifests) by a mock of its kind. */
+  mockAll?: boolean | undefined;
 }
 
 /** What resolution needs from the world; tests replace it. */
 export interface TargetDeps {
   probe(url: string): Promise<boolean>;
   models(url: string, key: string | undefined): Promise<string[] | undefined>;
-  load(file: string): ReturnType<typeof loadBenchProfile>;
+  load(file: string, opts?: { mockAll?: boolean }): ReturnType<typeof loadBenchProfile>;
   start(bp: BenchProfile): Promise<StartedProfile>;
 }
 
@@ -59,7 +61,7 @@ export const realDeps: TargetDeps = {
       return undefined;
     }
   },
-  load: loadBenchProfile,
+  load: (file, opts) => loadBenchProfile(file, process.env, opts),
   start: startProfile,
 };
 
@@ -112,7 +114,7 @@ export async function resolveTarget(
 ): Promise<Resolution> {
   let bp: BenchProfile | undefined;
   if (o.config) {
-    const r = await deps.load(o.config);
+    const r = await deps.load(o.config, { mockAll: o.mockAll === true });
     if (!r.ok) return { ok: false, message: r.problems.map((p) => `${p.file}:${p.line}:${p.col}: ${p.path}: ${p.message}`).join('\n') };
     bp = r.value;
     if (!bp.profile.models[o.model])

@@ -6,11 +6,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseProfile } from '../profile/load.js';
+import { loadProfileOrManifests } from '../bridge/load.js';
 import type { ProfileProblem } from '../profile/problems.js';
 import type { Profile } from '../profile/schema.js';
 import { readYaml } from '../profile/yaml-source.js';
@@ -39,17 +38,22 @@ export type BenchProfileResult = { ok: true; value: BenchProfile } | { ok: false
  * The one place the bench reads a profile. A loader that also accepts other formats (Envoy AI Gateway
  * manifests) replaces this function and returns the same shape.
  */
-export async function loadBenchProfile(file: string, env: NodeJS.ProcessEnv = process.env): Promise<BenchProfileResult> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
-    return { ok: false, problems: [{ severity: 'error', file, line: 1, col: 1, path: '', message: `cannot read the profile: ${reason}` }] };
-  }
-  const r = parseProfile(text, file, env);
+export async function loadBenchProfile(
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+  opts: { mockAll?: boolean } = {},
+): Promise<BenchProfileResult> {
+  // A profile, or Envoy AI Gateway manifests imported on the way (bridge/load.ts), optionally all mocked.
+  const r = await loadProfileOrManifests(file, env, { mockAll: opts.mockAll === true });
   if (!r.ok) return r;
-  return { ok: true, value: { file, profile: r.profile, document: readYaml(text, env).value as Record<string, unknown> } };
+  if (r.text === undefined)
+    return { ok: false, problems: [{ severity: 'error', file, line: 1, col: 1, path: '', message: 'cannot be loaded' }] };
+  // The copy the bench writes keeps `${VAR}` references (the gateway it starts reads the same environment),
+  // so no value from the environment — a backend's key — lands in a file.
+  const byReference = new Proxy({} as NodeJS.ProcessEnv, {
+    get: (_t, name) => (typeof name === 'string' && env[name] ? `\${${name}}` : undefined),
+  });
+  return { ok: true, value: { file, profile: r.profile, document: readYaml(r.text, byReference).value as Record<string, unknown> } };
 }
 
 type Doc = Record<string, Record<string, Record<string, unknown>> | unknown>;
@@ -69,7 +73,7 @@ export function benchCopy(bp: BenchProfile, mockUrls: Readonly<Record<string, st
   if (tenants && Object.keys(tenants).length) {
     for (const t of Object.values(tenants)) {
       if (Array.isArray(t?.keys))
-        t.keys = t.keys.map((k) => (typeof k === 'string' && !k.startsWith('sha256:') ? `sha256:${sha256(k)}` : k));
+        t.keys = t.keys.map((k) => (typeof k === 'string' && !k.startsWith('sha256:') && !k.includes('${') ? `sha256:${sha256(k)}` : k));
     }
     let name = 'aigw-bench';
     for (let i = 2; tenants[name]; i++) name = `aigw-bench-${i}`;

@@ -51,7 +51,13 @@ export async function run(raw: RawBenchOptions): Promise<number> {
   for (const s of o.scenarios ?? [])
     if (!SCENARIOS[s]) throw new CliError(`unknown scenario "${s}" (${Object.keys(SCENARIOS).join(', ')})`, exitCodes.usage);
 
-  const resolved = await resolveTarget({ target: raw.target, config: raw.config, apiKey: raw.apiKey, model: o.model }).catch((e: Error) => {
+  const resolved = await resolveTarget({
+    target: raw.target,
+    config: raw.config,
+    apiKey: raw.apiKey,
+    model: o.model,
+    mockAll: raw.mockAll,
+  }).catch((e: Error) => {
     throw new CliError(e.message);
   });
   if (!resolved.ok) throw new CliError(resolved.message, exitCodes.usage);

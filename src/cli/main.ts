@@ -15,15 +15,6 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 /** `--scenario long,split` and `--scenario long --scenario split` say the same. */
 const collectList = (value: string, previous: string[] = []) => [...previous, ...value.split(',').filter(Boolean)];
 
-/** serve and bench read Envoy AI Gateway manifests and --mock-all through the bridge (loaded only then). */
-async function bridgedOrExit(opts: Record<string, unknown>): Promise<Record<string, unknown>> {
-  try {
-    return await (await import('./bridge-config.js')).bridged(opts);
-  } catch (e) {
-    process.stderr.write(`aigw: ${(e as Error).message}\n`);
-    process.exit((e as { exitCode?: number }).exitCode ?? exitCodes.usage);
-  }
-}
 const MOCK_ALL = 'replace every backend by a mock of its kind on 127.0.0.1 (no credentials needed)';
 
 program
@@ -99,7 +90,7 @@ program
   .option('--html <file>', 'write the results as one self-contained HTML page')
   .option('--expect <weights>', "expected split, e.g. vllm-a=95,vllm-b=5 (default: the profile's weights)")
   .option('--compare <file>', 'a baseline report to compare with; given twice, compare two reports without running', collect)
-  .action(async (opts) => runCommand(() => import('./bench.js'), await bridgedOrExit(opts)));
+  .action((opts) => runCommand(() => import('./bench.js'), opts));
 
 program
   .command('top')
