@@ -69,7 +69,7 @@ function call(path: string, opts: { client?: CertFiles; key?: string; body?: obj
   });
 }
 
-const chat = { model: 'llama', messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 };
+const chat = { model: 'llama', messages: [{ role: 'user' as const, content: 'hi' }], max_tokens: 2 };
 const message = (a: Answer) => (JSON.parse(a.body ?? '{}') as { error?: { message: string } }).error?.message;
 
 describe.skipIf(!certs)('client certificates as tenants over HTTPS', () => {

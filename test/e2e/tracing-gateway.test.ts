@@ -53,7 +53,8 @@ async function traceOf(traceId: () => string | undefined): Promise<{ server: Rec
   return { server: server!, attempts };
 }
 
-const traceparentsOf = async (mock: string) => (await (await fetch(`${gw.mocks[mock]!.url}/mock/stats`)).json()).traceparents as string[];
+const traceparentsOf = async (mock: string) =>
+  ((await (await fetch(`${gw.mocks[mock]!.url}/mock/stats`)).json()) as { traceparents: string[] }).traceparents;
 const exported = () => receiver.exports.map((e) => e.text ?? '').join('\n');
 
 describe('a traced request through the gateway', () => {

@@ -47,7 +47,7 @@ describe('identity header names', () => {
     it(name, () => {
       const got = problems(base('').replace('url: "http://127.0.0.1:8001"', `url: "http://127.0.0.1:8001", forwardIdentity: ${fi}`));
       expect(got.length).toBe(want.length);
-      got.forEach((g, i) => expect(g.startsWith(want[i]!)).toBe(true));
+      for (const [i, g] of got.entries()) expect(g.startsWith(want[i]!)).toBe(true);
     });
   }
 
