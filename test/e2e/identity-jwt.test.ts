@@ -39,7 +39,8 @@ const capture = await useUpstream((_req, res) => {
   res.end('{"id":"c","object":"chat.completion","model":"cap","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":1}}');
 });
 
-const COOLDOWN_MS = 300;
+// Long enough that a flood of 20 requests fits in one cooldown even on a loaded machine.
+const COOLDOWN_MS = 1500;
 const gw = await useGateway(
   `
 version: 1
