@@ -310,12 +310,16 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.record.inputSource = this.record.outputSource = 'usage';
   }
 
-  /** The answer's model (near its start, or near its end as in embeddings), and a recording trace's notes. */
+  /**
+   * The answer's model — in the tail window already read for usage when the body is small (the common case) or
+   * names it last (embeddings), else near its start — and a recording trace's notes.
+   */
   private recordBodyFacts(body: BodyRelay, tail: string): void {
-    const head = body.headText(HEAD_BYTES);
-    this.record.responseModel = modelIn(head) ?? modelIn(tail);
     const notes = this.record.answerNotes;
-    if (notes === undefined) return;
+    const fromTail = modelIn(tail);
+    const head = fromTail === undefined || notes !== undefined ? body.headText(HEAD_BYTES) : undefined;
+    this.record.responseModel = fromTail ?? (head === undefined ? undefined : modelIn(head));
+    if (notes === undefined || head === undefined) return;
     noteBody(notes, head, tail);
     if (notes.wantsSample) notes.sample(body.headText(SAMPLE_BYTES, 'utf8'));
   }
