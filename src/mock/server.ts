@@ -4,7 +4,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { guarded } from '../core/guard.js';
-import { listenOn } from '../core/listen.js';
+import { listenOn, requestDeadlines } from '../core/listen.js';
 import { loadTokenCounter, type TokenCounter } from '../openai/tokens.js';
 import { anthropicReject, handleCountTokens, handleMessages } from './anthropic.js';
 import { azureNotFound, handleAzure, isAzurePath } from './azure.js';
@@ -168,7 +168,7 @@ export async function startMock(
   };
   const failed = (res: ServerResponse) => dialect.error(res, 500, 'the mock failed to answer');
   // Headers and body within a bound (a trickling upload is cut, as on the gateway).
-  const timeouts = { headersTimeout: requestTimeoutMs, requestTimeout: requestTimeoutMs };
+  const timeouts = requestDeadlines(requestTimeoutMs);
   const server: Server = createServer({ keepAliveTimeout: 5000, ...timeouts }, guarded(handler, failed));
   server.on('clientError', (_err, socket) => socket.destroy());
 
