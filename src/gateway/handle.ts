@@ -167,6 +167,7 @@ function listModels(ctx: RequestContext, runtime: Runtime, path: string, tenant:
 }
 
 async function proxy(ctx: RequestContext, state: GatewayState, runtime: Runtime, endpoint: Endpoint): Promise<void> {
+  traceRequest(ctx, runtime, endpoint);
   const limits = runtime.profile.limits;
   if (state.inflight > limits.maxInflight) {
     return sendError(
@@ -175,7 +176,6 @@ async function proxy(ctx: RequestContext, state: GatewayState, runtime: Runtime,
       true,
     );
   }
-  traceRequest(ctx, runtime, endpoint);
   let tenant = authenticate(ctx, runtime);
   if (tenant instanceof Promise) tenant = await tenant;
   if (tenant === null) return;
