@@ -16,6 +16,10 @@ export class RequestRecord {
   /** The backend that served the answer, and the model name it was sent (absent when none did). */
   backend: string | undefined;
   upstreamModel: string | undefined;
+  /** gen_ai_provider_name of the backend that served it (`openai`, `anthropic`, `azure.openai`). */
+  provider: string | undefined;
+  /** The model the backend's answer named. */
+  responseModel: string | undefined;
   status = 0;
   ttftMs: number | undefined;
   bytesOut = 0;
@@ -24,6 +28,8 @@ export class RequestRecord {
   outputTokens = 0;
   inputSource: TokenSource = 'none';
   outputSource: TokenSource = 'none';
+  /** Prompt tokens the backend served from its cache (included in inputTokens), when it said. */
+  cachedInputTokens: number | undefined;
   /** Why a count is an estimate rather than exact, when it is (e.g. the prompt was over the counting budget). */
   countNote: string | undefined;
   /** The answer was cut after bytes went out (by aigw on purpose, or by a broken upstream). */
@@ -54,6 +60,9 @@ export class RequestRecord {
       model: this.model,
       upstreamModel: this.upstreamModel,
       backend: this.backend,
+      provider: this.provider,
+      responseModel: this.responseModel,
+      cachedInputTokens: this.cachedInputTokens,
       tenant: this.tenant,
       status: this.status,
       stream: this.stream,

@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EventBus } from '../events/bus.js';
 import { RequestRecord } from '../events/request-record.js';
+import type { ClientApi } from '../openai/endpoints.js';
 
 export class RequestContext {
   readonly record: RequestRecord;
@@ -13,6 +14,8 @@ export class RequestContext {
   extraHeaders: Readonly<Record<string, string>> | undefined;
   /** The settle stage: runs once the response is over, before the request event. */
   settle: ((record: RequestRecord) => Promise<void>) | undefined;
+  /** The API of the path the client called: the shape its errors take. */
+  api: ClientApi = 'openai';
   /** Called when the client goes away before the response is complete (aborts the upstream). */
   onClientGone: (() => void) | undefined;
   private finished = false;

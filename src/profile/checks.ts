@@ -147,10 +147,6 @@ export function checkNotYetBuilt(p: Profile, report: Report): void {
   const soon = (path: KeyPath, what: string) => report('error', path, `${what} is not available in this build yet`);
 
   for (const [name, b] of Object.entries(p.backends)) {
-    if (b.kind !== 'openai') soon(['backends', name, 'kind'], `kind: ${b.kind}`);
-  }
-
-  for (const [name, b] of Object.entries(p.backends)) {
     if (b.forwardIdentity) soon(['backends', name, 'forwardIdentity'], 'forwardIdentity');
   }
 

@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { deepFreeze } from '../core/freeze.js';
 import { checkNotYetBuilt, checkReferences, checkWarnings, type Report } from './checks.js';
+import { checkProviders } from './provider-checks.js';
 import { formatPath, type ProfileProblem } from './problems.js';
 import { ProfileSchema, type Profile } from './schema.js';
 import { rememberEnvValues } from './secrets.js';
@@ -71,6 +72,7 @@ function parseSource(src: YamlSource, file: string): LoadResult {
     (severity === 'error' ? problems : warnings).push({ severity, file, line: pos.line, col: pos.col, path: formatPath(path), message });
   };
   checkReferences(parsed.data, report);
+  checkProviders(parsed.data, src.value, report);
   checkNotYetBuilt(parsed.data, report);
   if (problems.length) return { ok: false, problems: sortProblems(problems) };
   checkWarnings(parsed.data, src.value, src.fromEnv, report);

@@ -5,11 +5,14 @@
  * did not ask for it. An event is held only until it is complete, and at most `maxEventBytes`: a larger one
  * ends the stream (the caller cuts it) instead of growing memory without bound.
  */
+import type { AigwError } from '../core/errors.js';
+import { renderStreamErrorFrame } from '../openai/error-shape.js';
 import { SseDecoder, type SseEvent, type SseSink } from '../openai/sse.js';
 import type { Downstream } from './downstream.js';
-import { usageIn } from './usage-tap.js';
+import type { StreamRelay } from './stream-relay.js';
+import { type Usage, usageIn } from './usage-tap.js';
 
-export class SseRelay implements SseSink {
+export class SseRelay implements SseSink, StreamRelay {
   private readonly decoder = new SseDecoder();
   private chunk: Buffer = Buffer.alloc(0);
   private sliceStart = 0;
@@ -17,12 +20,15 @@ export class SseRelay implements SseSink {
   private heldBytes = 0;
   sawDone = false;
   outputEvents = 0;
-  usage: { prompt: number; completion: number } | undefined;
+  usage: Usage | undefined;
+  failed: AigwError | undefined;
+  model: string | undefined;
+  readonly endMarker: string = '[DONE]';
 
   constructor(
-    private readonly out: Downstream,
+    protected readonly out: Downstream,
     private readonly dropUsageChunk: boolean,
-    private readonly onFirstEvent: () => void,
+    protected readonly onFirstEvent: () => void,
     private readonly maxEventBytes: number,
   ) {}
 
@@ -50,6 +56,11 @@ export class SseRelay implements SseSink {
       this.held = [];
       this.heldBytes = 0;
     }
+    if (this.look(ev)) this.out.write(bytes);
+  }
+
+  /** Reads what accounting needs off one event on its way; false when the client must not get it. */
+  protected look(ev: SseEvent): boolean {
     const data = ev.data;
     if (data !== undefined) {
       if (data === '[DONE]') this.sawDone = true;
@@ -57,27 +68,30 @@ export class SseRelay implements SseSink {
         const u = usageIn(data);
         if (u) this.usage = u;
         if (data.includes('"choices":[]')) {
-          if (this.dropUsageChunk) return;
+          if (this.dropUsageChunk) return false;
         } else this.outputEvents++;
       } else {
         if (this.outputEvents === 0) this.onFirstEvent();
         this.outputEvents++;
       }
     }
-    this.out.write(bytes);
+    return true;
+  }
+
+  errorFrame(err: AigwError): string {
+    return renderStreamErrorFrame(err);
   }
 
   /**
    * Bytes of an event that had not ended when the upstream did, sent as they came and closed with a blank
-   * line, so that what the caller writes next is an event of its own. False when there were none.
+   * line, so that what the caller writes next is an event of its own.
    */
-  flushHeld(): boolean {
-    if (!this.held.length) return false;
+  flushHeld(): void {
+    if (!this.held.length) return;
     this.out.write(this.held.length === 1 ? this.held[0]! : Buffer.concat(this.held, this.heldBytes));
     this.out.write('\n\n');
     this.held = [];
     this.heldBytes = 0;
-    return true;
   }
 
   get holding(): boolean {

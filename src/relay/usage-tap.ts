@@ -1,12 +1,24 @@
 /** Reading token usage out of bytes that pass by, without holding the body. */
+import type { RequestRecord } from '../events/request-record.js';
 
 export interface Usage {
+  /** Every prompt token, cached or not. */
   prompt: number;
   completion: number;
+  /** Prompt tokens the backend served from its cache, when it said. */
+  cached?: number;
 }
 
 const PROMPT_RE = /"prompt_tokens"\s*:\s*(\d+)/;
 const COMPLETION_RE = /"completion_tokens"\s*:\s*(\d+)/;
+
+/** A backend's reported usage, into the request's record. */
+export function recordUsage(record: RequestRecord, u: Usage): void {
+  record.inputTokens = u.prompt;
+  record.outputTokens = u.completion;
+  record.inputSource = record.outputSource = 'usage';
+  if (u.cached !== undefined) record.cachedInputTokens = u.cached;
+}
 
 /** The usage object of a JSON text (the last `"usage"` in it), if any. */
 export function usageIn(text: string): Usage | undefined {
