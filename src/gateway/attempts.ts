@@ -109,7 +109,8 @@ async function attempt(
   if (p.endpoint === 'count_tokens' && backend.kind !== 'anthropic') return answerCountTokens(ctx, p, target, tokens);
   let provider: ProviderAttempt | undefined;
   if (backend.kind !== 'openai' || p.api !== 'openai') {
-    const r = providerRequest(p, backend, target.upstreamModel, target.upstreamModelJson, Date.now());
+    const version = ctx.req.headers['anthropic-version'];
+    const r = providerRequest(p, backend, target, Date.now(), typeof version === 'string' ? version : undefined);
     // A request this backend's API cannot express is the client's to fix, whichever backend it reaches.
     if (!r.ok) return { kind: 'failed', failure: 'bad_response', error: r.error, failsOver: false, message: r.error.message };
     provider = { request: r.value, dialect: relayDialect(p.api, r.value.translation) };
@@ -136,6 +137,11 @@ function queueRefusal(backend: string, why: SlotRefusal): AttemptOutcome {
     failsOver: why !== 'cancelled',
     message: why,
   };
+}
+
+function withHeaders(headers: string[], more: readonly string[] | undefined): string[] {
+  if (more) for (const h of more) headers.push(h);
+  return headers;
 }
 
 /** An attempt to a backend of another kind than OpenAI's, or from an Anthropic client: its request and relay dialect. */
@@ -167,7 +173,10 @@ async function dispatch(
     {
       path: provider ? provider.request.path : backend.basePath + ENDPOINT_PATHS[p.endpoint],
       method: 'POST',
-      headers: upstreamHeaders(ctx.req.rawHeaders, backend.headers, ctx.req.socket.remoteAddress, ctx.requestId),
+      headers: withHeaders(
+        upstreamHeaders(ctx.req.rawHeaders, backend.headers, ctx.req.socket.remoteAddress, ctx.requestId),
+        provider?.request.headers,
+      ),
       body: body.text,
       // Time spent waiting for a connection counts against the first-byte timeout.
       ...(waitedMs > 0 ? { headersTimeout: Math.max(1, runtime.profile.timeouts.firstByte - waitedMs) } : {}),

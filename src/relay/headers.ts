@@ -9,6 +9,8 @@ const NEVER_UPSTREAM = new Set([
   'authorization',
   'api-key',
   'x-api-key',
+  // The gateway says which version it speaks to an Anthropic backend (translate/upstream-request.ts).
+  'anthropic-version',
   'cookie',
   'host',
   'content-length',

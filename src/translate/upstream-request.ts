@@ -21,41 +21,56 @@ export interface ProviderRequest {
   text: string;
   /** aigw asked for include_usage on the client's behalf (OpenAI streams): the usage chunk is held back. */
   injectedUsage: boolean;
+  /** Headers this API needs besides the backend's own (`anthropic-version`), as [name, value, …]; undefined when none. */
+  headers: readonly string[] | undefined;
   /** Both translations, when the backend speaks the other API; undefined when the answer's bytes pass through. */
   translation: PreparedRequest | undefined;
 }
 
-type Backend = Pick<BackendRuntime, 'name' | 'kind' | 'basePath' | 'deployment' | 'apiVersion'>;
+type Backend = Pick<BackendRuntime, 'name' | 'kind' | 'basePath' | 'anthropicVersion' | 'deployment' | 'apiVersion'>;
+
+/** The target's upstream model name, plain and as JSON. */
+type Model = { readonly upstreamModel: string; readonly upstreamModelJson: string };
 
 /**
  * The request for `backend`, or the 400 that says why this request cannot be sent to it (a field its API has
- * no equivalent for, an endpoint it does not serve). `now` dates a translated answer (ms since the epoch).
+ * no equivalent for, an endpoint it does not serve). `now` dates a translated answer (ms since the epoch);
+ * `clientVersion` is the client's own (validated) anthropic-version, which an Anthropic client's request
+ * passed through keeps — its SDK knows which version's shapes it reads; what the gateway translates is
+ * sent with the backend's `anthropicVersion`.
  */
 export function providerRequest(
   p: ProxyRequest,
   backend: Backend,
-  upstreamModel: string,
-  upstreamModelJson: string,
+  target: Model,
   now: number,
+  clientVersion: string | undefined,
 ): Result<ProviderRequest> {
   const translate = translatorFor(p.api, backend.kind);
   if (translate) {
     if (p.endpoint !== 'chat' && p.endpoint !== 'messages') return unserved(p.endpoint, backend);
-    const prepared = translate(p.json, upstreamModel, now);
+    const prepared = translate(p.json, target.upstreamModel, now);
     if (!prepared.ok) return prepared;
-    const path = pathFor(backend, prepared.value.upstreamApi === 'anthropic' ? 'messages' : 'chat', upstreamModel);
+    const toAnthropic = prepared.value.upstreamApi === 'anthropic';
+    const path = pathFor(backend, toAnthropic ? 'messages' : 'chat', target.upstreamModel);
     if (!path.ok) return path;
-    return { ok: true, value: { path: path.value, text: prepared.value.body, injectedUsage: false, translation: prepared.value } };
+    const headers = toAnthropic ? ['anthropic-version', backend.anthropicVersion] : undefined;
+    return { ok: true, value: { path: path.value, text: prepared.value.body, injectedUsage: false, headers, translation: prepared.value } };
   }
   if (p.api === 'anthropic') {
     // Anthropic to Anthropic: the client's bytes, only `model` replaced.
-    const text = spliceValue(p.text, p.modelSpan, upstreamModelJson);
-    return { ok: true, value: { path: backend.basePath + ENDPOINT_PATHS[p.endpoint], text, injectedUsage: false, translation: undefined } };
+    const text = spliceValue(p.text, p.modelSpan, target.upstreamModelJson);
+    const headers = ['anthropic-version', clientVersion ?? backend.anthropicVersion];
+    const path = backend.basePath + ENDPOINT_PATHS[p.endpoint];
+    return { ok: true, value: { path, text, injectedUsage: false, headers, translation: undefined } };
   }
-  const path = pathFor(backend, p.endpoint, upstreamModel);
+  const path = pathFor(backend, p.endpoint, target.upstreamModel);
   if (!path.ok) return path;
-  const body = upstreamBody(p, upstreamModelJson);
-  return { ok: true, value: { path: path.value, text: body.text, injectedUsage: body.injectedUsage, translation: undefined } };
+  const body = upstreamBody(p, target.upstreamModelJson);
+  return {
+    ok: true,
+    value: { path: path.value, text: body.text, injectedUsage: body.injectedUsage, headers: undefined, translation: undefined },
+  };
 }
 
 function pathFor(backend: Backend, endpoint: Endpoint, upstreamModel: string): Result<string> {

@@ -15,6 +15,8 @@ export interface BackendRuntime {
   readonly basePath: string;
   /** The API it speaks (backends.X.kind): its paths, its credential header and whether bodies are translated. */
   readonly kind: BackendConfig['kind'];
+  /** kind anthropic: the anthropic-version the gateway speaks to it (a pass-through client may send its own). */
+  readonly anthropicVersion: string;
   /** kind azure-openai: the deployment in its paths (else the target's upstream model), and the api-version. */
   readonly deployment: string | undefined;
   readonly apiVersion: string | undefined;
@@ -79,22 +81,23 @@ export class BackendRegistry {
   }
 }
 
-/** Extra headers, then the credential in the header the backend's API reads it from (and Anthropic's version). */
+/** Extra headers, then the credential in the header the backend's API reads it from. */
 function backendHeaders(cfg: BackendConfig): string[] {
   const out: string[] = [];
   for (const [k, v] of Object.entries(cfg.headers ?? {})) out.push(k.toLowerCase(), v);
-  if (cfg.kind === 'anthropic') {
-    if (cfg.apiKey) out.push('x-api-key', cfg.apiKey);
-    out.push('anthropic-version', cfg.anthropicVersion);
-  } else if (cfg.kind === 'azure-openai') {
-    if (cfg.apiKey) out.push('api-key', cfg.apiKey);
-  } else if (cfg.apiKey) out.push('authorization', `Bearer ${cfg.apiKey}`);
+  if (!cfg.apiKey) return out;
+  if (cfg.kind === 'anthropic') out.push('x-api-key', cfg.apiKey);
+  else if (cfg.kind === 'azure-openai') out.push('api-key', cfg.apiKey);
+  else out.push('authorization', `Bearer ${cfg.apiKey}`);
   return out;
 }
 
+type ApiSettings = Pick<BackendRuntime, 'kind' | 'anthropicVersion' | 'deployment' | 'apiVersion' | 'headers'>;
+
 /** What a reload may change in place: the API and its paths, the headers. */
-function apiOf(cfg: BackendConfig): Pick<BackendRuntime, 'kind' | 'deployment' | 'apiVersion' | 'headers'> {
-  return { kind: cfg.kind, deployment: cfg.deployment, apiVersion: cfg.apiVersion, headers: backendHeaders(cfg) };
+function apiOf(cfg: BackendConfig): ApiSettings {
+  const { kind, anthropicVersion, deployment, apiVersion } = cfg;
+  return { kind, anthropicVersion, deployment, apiVersion, headers: backendHeaders(cfg) };
 }
 
 /** A kept backend with the settings a reload may change in place: its API, headers and queue bounds. */
