@@ -49,8 +49,14 @@ export function checkProviders(p: Profile, raw: unknown, report: Report): void {
         report('warning', [...path, field], `only a backend of kind ${kind} reads ${field}; this one is ${b.kind}`);
       }
     }
-    if (b.kind !== 'openai' && !b.apiKey && !b.mock) {
-      report('warning', path, `a backend of kind ${b.kind} needs a credential: set apiKey (sent as ${credentialHeader(b.kind)})`, true);
+    if (b.kind !== 'openai' && !b.apiKey) {
+      const who = b.mock ? 'its mock refuses requests without one, as the real API does' : 'the API refuses requests without one';
+      report(
+        'warning',
+        path,
+        `a backend of kind ${b.kind} needs a credential: set apiKey (sent as ${credentialHeader(b.kind)}); ${who}`,
+        true,
+      );
     }
   }
   // Without a deployment, an Azure backend's path names the target's upstream model.
