@@ -13,7 +13,6 @@ import { SseRelay } from './sse-relay.js';
 import type { Downstream } from './downstream.js';
 
 export class AnthropicSseRelay extends SseRelay {
-  override readonly endMarker = 'message_stop';
   private readonly tap = new AnthropicStreamTap();
   private seenUsage: TokenUsage | undefined;
   private firstContent = false;

@@ -36,11 +36,9 @@ const ANTHROPIC_PASSTHROUGH: RelayDialect = {
 /** The dialect of one attempt: `translation` when the backend speaks the other API (translate/upstream-request.ts). */
 export function relayDialect(client: ClientApi, translation: PreparedRequest | undefined): RelayDialect | undefined {
   if (translation) {
-    // The backend's end marker: the other API's.
-    const endMarker = client === 'anthropic' ? '[DONE]' : 'message_stop';
     return {
       streamRelay: (out, onFirstContent, maxEventBytes) =>
-        new TranslatedSseRelay(out, translation.streamTranslator(), onFirstContent, maxEventBytes, endMarker),
+        new TranslatedSseRelay(out, translation.streamTranslator(), onFirstContent, maxEventBytes),
       answer: translation.answer,
       bodyUsage: () => undefined,
     };

@@ -23,7 +23,6 @@ export class SseRelay implements SseSink, StreamRelay {
   usage: Usage | undefined;
   failed: AigwError | undefined;
   model: string | undefined;
-  readonly endMarker: string = '[DONE]';
 
   constructor(
     protected readonly out: Downstream,
@@ -83,13 +82,15 @@ export class SseRelay implements SseSink, StreamRelay {
   }
 
   /**
-   * Bytes of an event that had not ended when the upstream did, sent as they came and closed with a blank
-   * line, so that what the caller writes next is an event of its own.
+   * Bytes left over when the upstream ended (an unterminated last event, or a line ending split from its
+   * event), sent as they came. With `closeEvent`, an unterminated event is closed with a blank line, so that
+   * what the caller writes next (an error frame) is an event of its own.
    */
-  flushHeld(): void {
+  flushHeld(closeEvent: boolean): void {
     if (!this.held.length) return;
-    this.out.write(this.held.length === 1 ? this.held[0]! : Buffer.concat(this.held, this.heldBytes));
-    this.out.write('\n\n');
+    const rest = this.held.length === 1 ? this.held[0]! : Buffer.concat(this.held, this.heldBytes);
+    this.out.write(rest);
+    if (closeEvent && rest.toString('latin1').trim() !== '') this.out.write('\n\n');
     this.held = [];
     this.heldBytes = 0;
   }

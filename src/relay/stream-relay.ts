@@ -20,10 +20,11 @@ export interface StreamRelay {
   readonly usage: Usage | undefined;
   /** The model the backend's stream names, once it did. */
   readonly model: string | undefined;
-  /** What the stream's end marker is called, for messages. */
-  readonly endMarker: string;
-  /** The upstream ended: what is still held or due goes out (a translated stream gets its closing frames). */
-  flushHeld(): void;
+  /**
+   * The upstream ended: what is still held or due goes out (a translated stream gets its closing frames);
+   * `closeEvent`: an error frame follows, so an unterminated event is closed first.
+   */
+  flushHeld(closeEvent: boolean): void;
   /** Drops an event that grew too large (its bytes never reach the client: it is cut whole). */
   dropHeld(): void;
   /** The client's final frame for a stream that broke; empty when the client already has one. */

@@ -25,7 +25,6 @@ export class TranslatedSseRelay implements SseSink, StreamRelay {
     private readonly t: StreamTranslator,
     private readonly onFirstContent: () => void,
     private readonly maxEventBytes: number,
-    readonly endMarker: string,
   ) {}
 
   push(chunk: Buffer): boolean {
@@ -67,7 +66,7 @@ export class TranslatedSseRelay implements SseSink, StreamRelay {
   }
 
   /** The upstream ended: an unterminated last event is read, then the translator closes the answer or says it was cut. */
-  flushHeld(): void {
+  flushHeld(_closeEvent: boolean): void {
     if (this.pending > 0) this.decoder.end(this);
     this.pending = 0;
     if (this.failed) return;

@@ -57,7 +57,7 @@ const messages: OpenAI.ChatCompletionMessageParam[] = [
 ];
 /** Every chat mock answers a prompt with the vLLM mock's text for its chat turns. */
 const expectedText = (msgs: OpenAI.ChatCompletionMessageParam[], n: number) =>
-  generateText(chatPromptKey(msgs as Parameters<typeof chatPromptKey>[0]), undefined, n);
+  generateText(chatPromptKey(msgs as unknown as Parameters<typeof chatPromptKey>[0]), undefined, n);
 
 const weather: OpenAI.ChatCompletionTool = {
   type: 'function',
@@ -253,8 +253,8 @@ describe('errors', () => {
   ])('%s → 400 naming the field', async (_name, extra, cls, status, param) => {
     const err = await client.chat.completions.create({ model: 'claude', messages, max_tokens: 5, ...extra }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(cls);
-    expect((err as OpenAI.APIError).status).toBe(status);
-    expect((err as OpenAI.APIError).param).toBe(param);
+    expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(status);
+    expect((err as InstanceType<typeof OpenAI.APIError>).param).toBe(param);
   });
 
   it('/v1/completions to an Anthropic backend is a 400 that says why', async () => {

@@ -191,7 +191,8 @@ describe('what the translation sends', () => {
           ],
         },
       ],
-    });
+      // This SDK version's types no longer list temperature; the API still takes it.
+    } as Anthropic.MessageCreateParamsNonStreaming);
     const sent = capture.seen.at(-1)!;
     expect(sent.url).toBe('/v1/chat/completions');
     expect(sent.headers['x-api-key']).toBeUndefined();
