@@ -5,6 +5,7 @@
  * `error` event, which the client gets as the backend sent it and which ends the stream.
  */
 import type { AigwError } from '../core/errors.js';
+import type { Scrub } from '../core/scrub.js';
 import { renderAnthropicStreamError } from '../anthropic/error-shape.js';
 import type { SseEvent } from '../openai/sse.js';
 import { AnthropicStreamTap } from '../translate/anthropic-tap.js';
@@ -17,7 +18,13 @@ export class AnthropicSseRelay extends SseRelay {
   private seenUsage: TokenUsage | undefined;
   private firstContent = false;
 
-  constructor(out: Downstream, onFirstContent: () => void, maxEventBytes: number) {
+  constructor(
+    out: Downstream,
+    onFirstContent: () => void,
+    maxEventBytes: number,
+    /** Removes configured secrets from a backend's error event before the client gets it. */
+    private readonly scrub: Scrub,
+  ) {
     super(out, false, onFirstContent, maxEventBytes);
   }
 
@@ -36,8 +43,11 @@ export class AnthropicSseRelay extends SseRelay {
     }
     this.model = tap.model;
     this.sawDone = tap.completed;
+    if (!tap.error) return true;
     this.failed = tap.error;
-    return true;
+    // The backend's own error event goes to the client as it came, but with configured secrets removed.
+    this.out.write(`event: error\ndata: ${this.scrub(ev.data ?? '')}\n\n`);
+    return false;
   }
 
   override errorFrame(err: AigwError): string {

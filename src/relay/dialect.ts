@@ -4,6 +4,7 @@
  * passing body's usage is. Undefined for OpenAI to OpenAI (Azure included): the relay's own path, unchanged.
  */
 import type { Result } from '../core/errors.js';
+import type { Scrub } from '../core/scrub.js';
 import type { ClientApi } from '../openai/endpoints.js';
 import { anthropicUsageIn } from '../translate/anthropic-tap.js';
 import type { PreparedRequest } from '../translate/pairs.js';
@@ -15,8 +16,8 @@ import { TranslatedSseRelay } from './translated-sse-relay.js';
 import type { Usage } from './usage-tap.js';
 
 export interface RelayDialect {
-  /** The relay of a 2xx stream. */
-  streamRelay(out: Downstream, onFirstContent: () => void, maxEventBytes: number): StreamRelay;
+  /** The relay of a 2xx stream; `scrub` removes configured secrets from a backend's error text. */
+  streamRelay(out: Downstream, onFirstContent: () => void, maxEventBytes: number, scrub: Scrub): StreamRelay;
   /** A non-streamed answer translated whole (held, bounded); undefined when its bytes pass through. */
   readonly answer: ((json: unknown) => Result<TranslatedAnswer>) | undefined;
   /** The usage of a non-streamed answer passing through, from its last bytes. */
@@ -25,7 +26,7 @@ export interface RelayDialect {
 
 /** Anthropic to Anthropic: bytes pass; usage, the end and the first content are Anthropic's. */
 const ANTHROPIC_PASSTHROUGH: RelayDialect = {
-  streamRelay: (out, onFirstContent, maxEventBytes) => new AnthropicSseRelay(out, onFirstContent, maxEventBytes),
+  streamRelay: (out, onFirstContent, maxEventBytes, scrub) => new AnthropicSseRelay(out, onFirstContent, maxEventBytes, scrub),
   answer: undefined,
   bodyUsage(tail) {
     const u = anthropicUsageIn(tail);
@@ -37,8 +38,8 @@ const ANTHROPIC_PASSTHROUGH: RelayDialect = {
 export function relayDialect(client: ClientApi, translation: PreparedRequest | undefined): RelayDialect | undefined {
   if (translation) {
     return {
-      streamRelay: (out, onFirstContent, maxEventBytes) =>
-        new TranslatedSseRelay(out, translation.streamTranslator(), onFirstContent, maxEventBytes),
+      streamRelay: (out, onFirstContent, maxEventBytes, scrub) =>
+        new TranslatedSseRelay(out, translation.streamTranslator(), onFirstContent, maxEventBytes, scrub),
       answer: translation.answer,
       bodyUsage: () => undefined,
     };

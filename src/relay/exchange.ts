@@ -109,7 +109,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
         this.record.ttftMs = performance.now() - this.record.startedAt;
       };
       this.sse = this.dialect
-        ? this.dialect.streamRelay(this.out, onFirst, this.relay.maxEventBytes)
+        ? this.dialect.streamRelay(this.out, onFirst, this.relay.maxEventBytes, this.relay.scrub)
         : new SseRelay(this.out, this.dropUsageChunk && !headers['content-encoding'], onFirst, this.relay.maxEventBytes);
     } else if (translating) {
       this.mode = 'translated';
@@ -228,7 +228,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private cutStream(reason: TruncationReason, error: AigwError): void {
     this.recordStreamUsage();
     this.truncation(reason, undefined);
-    this.publishUpstreamError('stream_error', error.message);
+    // A backend's own error text (an error event) may echo a configured secret.
+    this.publishUpstreamError('stream_error', this.relay.scrub(error.message));
     this.out.end(this.sse!.errorFrame(error));
     this.mode = 'done';
     this.resolve({ kind: 'committed' });
@@ -253,9 +254,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.resolve({
       kind: 'failed',
       failure: 'bad_response',
-      error: aigwError('bad_upstream_response', `backend ${this.backend}: ${why}`),
+      error: aigwError('bad_upstream_response', `backend ${this.backend}: ${this.relay.scrub(why)}`),
       failsOver: true,
-      message: `bad_response: ${why}`,
+      message: `bad_response: ${this.relay.scrub(why)}`,
     });
     this.abort();
   }

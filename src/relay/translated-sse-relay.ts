@@ -5,6 +5,7 @@
  * usage, the first content (TTFT), the answering model, and whether the answer ended properly.
  */
 import type { AigwError } from '../core/errors.js';
+import type { Scrub } from '../core/scrub.js';
 import { SseDecoder, type SseEvent, type SseSink } from '../openai/sse.js';
 import type { StreamTranslator } from '../translate/stream.js';
 import type { Downstream } from './downstream.js';
@@ -25,6 +26,8 @@ export class TranslatedSseRelay implements SseSink, StreamRelay {
     private readonly t: StreamTranslator,
     private readonly onFirstContent: () => void,
     private readonly maxEventBytes: number,
+    /** Removes configured secrets from what a backend's error puts into the client's error frame. */
+    private readonly scrub: Scrub,
   ) {}
 
   push(chunk: Buffer): boolean {
@@ -44,8 +47,8 @@ export class TranslatedSseRelay implements SseSink, StreamRelay {
       this.firstContent = true;
       this.onFirstContent();
     }
-    if (frames !== undefined) this.out.write(frames);
     if (t.error) this.failed = t.error;
+    if (frames !== undefined) this.out.write(this.failed ? this.scrub(frames) : frames);
   }
 
   get sawDone(): boolean {

@@ -82,7 +82,13 @@ describe('TranslatedSseRelay', () => {
       fc.property(cutsOf(chatStream), ([body, cuts]) => {
         const s = sink();
         let firsts = 0;
-        const relay = new TranslatedSseRelay(s.out, new ChatToMessagesStream('m'), () => firsts++, 1 << 20);
+        const relay = new TranslatedSseRelay(
+          s.out,
+          new ChatToMessagesStream('m'),
+          () => firsts++,
+          1 << 20,
+          (t) => t,
+        );
         expect(
           feed(
             relay,
@@ -106,7 +112,13 @@ describe('TranslatedSseRelay', () => {
       fc.property(cutsOf(messagesStream), ([body, cuts]) => {
         const s = sink();
         const opts = { requestModel: 'claude', includeUsage: true, created: 1 };
-        const relay = new TranslatedSseRelay(s.out, new MessagesToChatStream(opts), () => {}, 1 << 20);
+        const relay = new TranslatedSseRelay(
+          s.out,
+          new MessagesToChatStream(opts),
+          () => {},
+          1 << 20,
+          (t) => t,
+        );
         feed(
           relay,
           body,
@@ -120,7 +132,13 @@ describe('TranslatedSseRelay', () => {
   });
 
   it('refuses an event that grows past maxEventBytes, holding no more than that', () => {
-    const relay = new TranslatedSseRelay(sink().out, new ChatToMessagesStream('m'), () => {}, 1024);
+    const relay = new TranslatedSseRelay(
+      sink().out,
+      new ChatToMessagesStream('m'),
+      () => {},
+      1024,
+      (t) => t,
+    );
     expect(relay.push(Buffer.from(`data: {"x":"${'y'.repeat(600)}`))).toBe(true);
     expect(relay.holding).toBe(true);
     expect(relay.push(Buffer.from('z'.repeat(600)))).toBe(false);
@@ -128,7 +146,13 @@ describe('TranslatedSseRelay', () => {
 
   it('a backend error frame ends the stream with one client error frame; nothing after it', () => {
     const s = sink();
-    const relay = new TranslatedSseRelay(s.out, new ChatToMessagesStream('m'), () => {}, 1 << 20);
+    const relay = new TranslatedSseRelay(
+      s.out,
+      new ChatToMessagesStream('m'),
+      () => {},
+      1 << 20,
+      (t) => t,
+    );
     relay.push(Buffer.from('data: {"choices":[{"index":0,"delta":{"content":"hi"}}]}\n\ndata: {"error":{"message":"boom"}}\n\n'));
     expect(relay.failed?.code).toBe('upstream_stream_error');
     relay.push(Buffer.from('data: {"choices":[{"index":0,"delta":{"content":"late"}}]}\n\n'));
@@ -140,7 +164,13 @@ describe('TranslatedSseRelay', () => {
 
   it('a clean end before the answer finished writes the client’s error frame, never message_stop', () => {
     const s = sink();
-    const relay = new TranslatedSseRelay(s.out, new ChatToMessagesStream('m'), () => {}, 1 << 20);
+    const relay = new TranslatedSseRelay(
+      s.out,
+      new ChatToMessagesStream('m'),
+      () => {},
+      1 << 20,
+      (t) => t,
+    );
     relay.push(Buffer.from('data: {"choices":[{"index":0,"delta":{"content":"hi"}}]}\n\n'));
     relay.flushHeld(true);
     expect(relay.sawDone).toBe(false);
@@ -155,7 +185,12 @@ describe('AnthropicSseRelay (pass-through)', () => {
       fc.property(cutsOf(messagesStream), ([body, cuts]) => {
         const s = sink();
         let firsts = 0;
-        const relay = new AnthropicSseRelay(s.out, () => firsts++, 1 << 20);
+        const relay = new AnthropicSseRelay(
+          s.out,
+          () => firsts++,
+          1 << 20,
+          (t) => t,
+        );
         feed(
           relay,
           body,
@@ -171,18 +206,41 @@ describe('AnthropicSseRelay (pass-through)', () => {
     );
   });
 
-  it('a backend error event reaches the client as sent, once, and ends the stream', () => {
+  it('a backend error event reaches the client as sent (secrets removed), once, and ends the stream', () => {
     const s = sink();
-    const relay = new AnthropicSseRelay(s.out, () => {}, 1 << 20);
-    const error = ev('error', { error: { type: 'overloaded_error', message: 'Overloaded' } });
-    relay.push(Buffer.from(error));
+    const relay = new AnthropicSseRelay(
+      s.out,
+      () => {},
+      1 << 20,
+      (t) => t.replaceAll('sk-backend-key', '[redacted]'),
+    );
+    relay.push(Buffer.from(ev('error', { error: { type: 'overloaded_error', message: 'Overloaded for sk-backend-key' } })));
     expect(relay.failed?.message).toMatch(/overloaded_error/);
     expect(relay.errorFrame(aigwError('upstream_stream_error', 'x'))).toBe('');
-    expect(s.bytes().toString()).toBe(error);
+    expect(s.bytes().toString()).toBe(ev('error', { error: { type: 'overloaded_error', message: 'Overloaded for [redacted]' } }));
+  });
+
+  it('a translated backend error never carries a configured secret to the client', () => {
+    const s = sink();
+    const relay = new TranslatedSseRelay(
+      s.out,
+      new ChatToMessagesStream('m'),
+      () => {},
+      1 << 20,
+      (t) => t.replaceAll('sk-backend-key', '[redacted]'),
+    );
+    relay.push(Buffer.from('data: {"error":{"message":"bad key sk-backend-key"}}\n\n'));
+    expect(s.bytes().toString()).toContain('bad key [redacted]');
+    expect(s.bytes().toString()).not.toContain('sk-backend-key');
   });
 
   it('a stream cut without message_stop is not done, and its frame is Anthropic’s', () => {
-    const relay = new AnthropicSseRelay(sink().out, () => {}, 1 << 20);
+    const relay = new AnthropicSseRelay(
+      sink().out,
+      () => {},
+      1 << 20,
+      (t) => t,
+    );
     relay.push(Buffer.from(ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'x' } })));
     expect(relay.sawDone).toBe(false);
     expect(relay.errorFrame(aigwError('upstream_stream_error', 'cut'))).toMatch(
