@@ -46,7 +46,7 @@ describe('weighted canary split', () => {
     const v2 = rs.filter((r) => r.backend === 'v2').length;
     const { p } = chiSquare([rs.length - v2, v2], [90, 10]);
     expect(p).toBeGreaterThan(0.01);
-  }, 60_000);
+  }, 240_000);
 });
 
 describe('sticky sessions', () => {
@@ -58,7 +58,7 @@ describe('sticky sessions', () => {
     });
     const s = shares(firsts.map((r) => r.backend));
     expect(Math.abs((s.v2 ?? 0) - 0.05)).toBeLessThanOrEqual(0.02);
-  });
+  }, 120_000);
 });
 
 describe('match overrides', () => {

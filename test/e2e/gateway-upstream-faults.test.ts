@@ -137,7 +137,8 @@ describe('retries and failover before the first byte', () => {
     const refused = await post('flaky', { 'x-test': 'c', 'x-retry-after': '30' });
     expect(refused.status).toBe(502);
     expect(flips.get('c')).toBe(1);
-    expect(Date.now() - t1).toBeLessThan(1000);
+    // It gave up rather than wait the 30 s it was told.
+    expect(Date.now() - t1).toBeLessThan(10_000);
   });
 
   it('never retries a 400 (case 11)', async () => {
