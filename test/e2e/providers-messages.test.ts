@@ -354,6 +354,14 @@ describe('accounting on translated traffic', () => {
       responseModel: 'meta-llama/Llama-3-8B',
       tokens: { input: m.usage.input_tokens, output: 7, inputSource: 'usage', outputSource: 'usage' },
     });
+    const stream = client.messages.stream({ model: 'llama', max_tokens: 5, messages });
+    await stream.finalMessage();
+    await eventually(() => gw.eventsOf('request').some((x) => x.requestId === stream.request_id));
+    const se = gw.eventsOf('request').find((x) => x.requestId === stream.request_id)!;
+    expect(se).toMatchObject({ stream: true, tokens: { output: 5, outputSource: 'usage' }, responseModel: 'meta-llama/Llama-3-8B' });
+    // Time to first token is the first content block, after message_start.
+    expect(se.ttftMs).toBeGreaterThan(0);
+    expect(se.ttftMs!).toBeLessThanOrEqual(se.durationMs);
     const c = await client.messages.create({ model: 'claude', max_tokens: 3, messages });
     await eventually(() => gw.eventsOf('request').some((x) => x.requestId === c._request_id));
     expect(gw.eventsOf('request').find((x) => x.requestId === c._request_id)).toMatchObject({ provider: 'anthropic', backend: 'claude' });
