@@ -257,6 +257,15 @@ describe('errors', () => {
     expect((err as InstanceType<typeof OpenAI.APIError>).param).toBe(param);
   });
 
+  it('an Anthropic backend’s 529 with nowhere else to go is a 502 InternalServerError in OpenAI’s shape', async () => {
+    const err = await client.chat.completions
+      .create({ model: 'claude', messages, max_tokens: 5 }, { headers: { 'x-mock-fault': 'overloaded' } })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.InternalServerError);
+    expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(502);
+    expect((err as InstanceType<typeof OpenAI.APIError>).code).toBe('upstream_error');
+  });
+
   it('/v1/completions to an Anthropic backend is a 400 that says why', async () => {
     const err = await client.completions.create({ model: 'claude', prompt: 'hi', max_tokens: 5 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
