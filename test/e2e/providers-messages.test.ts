@@ -75,16 +75,17 @@ async function mockTokens(name: string): Promise<{ prompt: number; completion: n
 }
 
 describe.each([
-  ['a vLLM backend (translated)', 'llama', 'vllm'],
-  ['an Anthropic backend (passed through)', 'claude', 'claude'],
-  ['an Azure OpenAI backend (translated)', 'gpt-4o', 'azure'],
-])('@anthropic-ai/sdk → /v1/messages → %s', (_name, model, backend) => {
+  ['a vLLM backend (translated)', 'llama', 'vllm', 'meta-llama/Llama-3-8B'],
+  ['an Anthropic backend (passed through)', 'claude', 'claude', 'claude-sonnet-4-5'],
+  ['an Azure OpenAI backend (translated)', 'gpt-4o', 'azure', 'gpt-4o-prod'],
+])('@anthropic-ai/sdk → /v1/messages → %s', (_name, model, backend, answering) => {
   it('answers exactly max_tokens tokens of the mock text, stop_reason max_tokens, with the usage the mock sent', async () => {
     const before = await mockTokens(backend);
     const m = await client.messages.create({ model, max_tokens: 24, system: 'Be brief.', messages });
     const after = await mockTokens(backend);
     expect(m.type).toBe('message');
     expect(m.role).toBe('assistant');
+    expect(m.model).toBe(answering);
     expect(m.stop_reason).toBe('max_tokens');
     expect(m.content).toEqual([{ type: 'text', text: expectedText({ system: 'Be brief.', messages }, 24) }]);
     expect(m.usage.output_tokens).toBe(24);
@@ -105,6 +106,7 @@ describe.each([
     const m = await stream.finalMessage();
     const after = await mockTokens(backend);
     expect(text).toBe(expectedText({ messages }, 30));
+    expect(m.model).toBe(answering);
     expect(m.content).toEqual([{ type: 'text', text }]);
     expect(m.stop_reason).toBe('max_tokens');
     expect(m.usage.output_tokens).toBe(30);
