@@ -1,6 +1,7 @@
 /** `aigw bench` flags, checked: every bad value is a usage error naming the flag and what it takes. */
 import { readFileSync } from 'node:fs';
 import { parseDuration, parseSize } from '../core/units.js';
+import type { BenchApi } from './anthropic-api.js';
 import { type Slo, parseSlo } from './slo.js';
 import { fileWorkload, type Parsed, parseLength, parseWorkload, syntheticWorkload, type Workload } from './workload.js';
 
@@ -23,6 +24,8 @@ export interface RawBenchOptions {
   ramp?: boolean | string;
   longSizes?: string;
   apiKey?: string;
+  /** The API spoken to the target: openai (default) or anthropic (POST /v1/messages). */
+  api?: string;
   assert?: string[];
   json?: string;
   html?: string;
@@ -45,6 +48,7 @@ export interface BenchOptions {
   scenarios: string[] | undefined;
   expect: Record<string, number> | undefined;
   pace: boolean;
+  api: BenchApi;
 }
 
 const fail = (message: string): { ok: false; message: string } => ({ ok: false, message });
@@ -118,6 +122,8 @@ export function parseBenchOptions(o: RawBenchOptions): Parsed<BenchOptions> {
   }
   const expect = parseExpect(o.expect);
   if (!expect.ok) return expect;
+  const api = o.api ?? 'openai';
+  if (api !== 'openai' && api !== 'anthropic') return fail(`--api takes openai or anthropic, got "${api.slice(0, 40)}"`);
   let scenarios = o.scenario?.length ? [...o.scenario] : undefined;
   if (o.ramp && !scenarios?.includes('ramp')) scenarios = [...(scenarios ?? []), 'ramp'];
   return {
@@ -135,6 +141,7 @@ export function parseBenchOptions(o: RawBenchOptions): Parsed<BenchOptions> {
       scenarios,
       expect: expect.value,
       pace: o.pace !== false,
+      api,
     },
   };
 }

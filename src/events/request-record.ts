@@ -68,6 +68,8 @@ export class RequestRecord {
   outputTokens = 0;
   inputSource: TokenSource = 'none';
   outputSource: TokenSource = 'none';
+  /** Prompt tokens the backend served from its cache (included in inputTokens), when it said. */
+  cachedInputTokens: number | undefined;
   /** Why a count is an estimate rather than exact, when it is (e.g. the prompt was over the counting budget). */
   countNote: string | undefined;
   /** The answer was cut after bytes went out (by aigw on purpose, or by a broken upstream). */
@@ -77,8 +79,6 @@ export class RequestRecord {
   errorCode: string | undefined;
   /** The failure's class for metrics and traces: the ErrorCode (never a backend's wire code). */
   errorType: string | undefined;
-  /** Prompt tokens the backend served from its cache (usage.prompt_tokens_details.cached_tokens). */
-  cachedInputTokens: number | undefined;
   /** Set only while the request's span records: the relays then also note the answer's id and finish reasons. */
   answerNotes: AnswerNotes | undefined;
   /**

@@ -9,7 +9,8 @@ import { type AigwError, aigwError } from '../core/errors.js';
 import { guarded } from '../core/guard.js';
 import { nextId } from '../core/ids.js';
 import type { EventBus } from '../events/bus.js';
-import { type Endpoint, endpointAt } from '../openai/endpoints.js';
+import { anthropicVersionProblem } from '../anthropic/version.js';
+import { ENDPOINT_API, type Endpoint, endpointAt } from '../openai/endpoints.js';
 import { renderError } from '../openai/error-shape.js';
 import { type ProxyRequest, parseProxyRequest } from '../openai/parse-request.js';
 import { admit, type PromptCounter, unlimited } from '../tenants/admission.js';
@@ -68,6 +69,7 @@ function handle(state: GatewayState, req: IncomingMessage, res: ServerResponse):
   const path = q < 0 ? url : url.slice(0, q);
   const endpoint = endpointAt(path);
   if (endpoint !== undefined) {
+    ctx.api = ENDPOINT_API[endpoint];
     if (req.method !== 'POST') return methodNotAllowed(ctx, 'POST');
     ctx.record.endpoint = endpoint;
     return proxy(ctx, state, runtime, endpoint);
@@ -182,6 +184,8 @@ async function proxy(ctx: RequestContext, state: GatewayState, runtime: Runtime,
   const p = await readAndParse(ctx, runtime, endpoint);
   if (!p) return;
   traceParsed(ctx, p);
+  const badVersion = p.api === 'anthropic' ? anthropicVersionProblem(ctx.req.headers['anthropic-version']) : undefined;
+  if (badVersion) return sendError(ctx, badVersion);
   const route = runtime.routes.get(p.model);
   const refused = (tenant && modelNotAllowed(tenant, p.model)) || (route ? undefined : modelNotFound(p.model));
   if (refused || !route) return sendError(ctx, refused!);
@@ -194,9 +198,10 @@ async function proxy(ctx: RequestContext, state: GatewayState, runtime: Runtime,
     ? await admit(runtime.limiter, tenant, p, runtime.admission, state.tokens, ctx.requestId)
     : unlimited(p, state.tokens);
   if ('code' in admitted) return sendError(ctx, admitted);
-  ctx.extraHeaders = admitted.headers;
+  // Anthropic's clients read the request id from `request-id`.
+  ctx.extraHeaders = p.api === 'anthropic' ? { ...admitted.headers, 'request-id': ctx.requestId } : admitted.headers;
   ctx.settle = admitted.settle;
-  await routeAndRelay(ctx, runtime, route, p, state.bus);
+  await routeAndRelay(ctx, runtime, route, p, state.bus, state.tokens);
 }
 
 /** The body and parse stages: the client's bytes within the limits, then a validated ProxyRequest. */

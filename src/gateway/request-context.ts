@@ -8,6 +8,7 @@ import type { EventBus } from '../events/bus.js';
 import { RequestRecord } from '../events/request-record.js';
 import { endRequestSpan } from '../observe/request-span.js';
 import { NOOP_SPAN, type RequestSpan } from '../observe/tracing.js';
+import type { ClientApi } from '../openai/endpoints.js';
 
 export class RequestContext {
   readonly record: RequestRecord;
@@ -15,6 +16,8 @@ export class RequestContext {
   extraHeaders: Readonly<Record<string, string>> | undefined;
   /** The settle stage: runs once the response is over, before the request event. */
   settle: ((record: RequestRecord) => Promise<void>) | undefined;
+  /** The API of the path the client called: the shape its errors take. */
+  api: ClientApi = 'openai';
   /** Called when the client goes away before the response is complete (aborts the upstream). */
   onClientGone: (() => void) | undefined;
   /** The request's span: the shared NOOP_SPAN unless tracing is on. */

@@ -166,10 +166,6 @@ function reportFallbackCycles(p: Profile, report: Report): void {
 export function checkNotYetBuilt(p: Profile, report: Report): void {
   const soon = (path: KeyPath, what: string) => report('error', path, `${what} is not available in this build yet`);
 
-  for (const [name, b] of Object.entries(p.backends)) {
-    if (b.kind !== 'openai') soon(['backends', name, 'kind'], `kind: ${b.kind}`);
-  }
-
   for (const [name, m] of Object.entries(p.models)) {
     if (m.strategy !== 'weighted') soon(['models', name, 'strategy'], `strategy ${m.strategy}`);
   }

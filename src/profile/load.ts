@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { deepFreeze } from '../core/freeze.js';
 import { checkNotYetBuilt, checkReferences, checkWarnings, type Report } from './checks.js';
 import { checkIdentity, resolveFilePaths } from './identity-checks.js';
+import { checkProviders } from './provider-checks.js';
 import { formatPath, type ProfileProblem } from './problems.js';
 import { ProfileSchema, type Profile } from './schema.js';
 import { rememberEnvValues } from './secrets.js';
@@ -73,6 +74,7 @@ function parseSource(src: YamlSource, file: string): LoadResult {
     (severity === 'error' ? problems : warnings).push({ severity, file, line: pos.line, col: pos.col, path: formatPath(path), message });
   };
   checkReferences(parsed.data, report);
+  checkProviders(parsed.data, src.value, report);
   checkNotYetBuilt(parsed.data, report);
   // Files named in the profile are relative to the profile's own directory.
   const baseDir = dirname(file);

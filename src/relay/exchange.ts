@@ -10,16 +10,18 @@ import { aigwError, type AigwError } from '../core/errors.js';
 import type { EventBus } from '../events/bus.js';
 import type { TruncationReason, UpstreamFailure } from '../events/types.js';
 import type { RequestRecord } from '../events/request-record.js';
-import { renderStreamErrorFrame } from '../openai/error-shape.js';
 import { classifyError, retryAfterMs, statusFailsOver } from '../upstream/classify.js';
 import { modelIn, noteBody } from './answer-facts.js';
 import { BodyRelay, type BufferPolicy } from './body-relay.js';
 import type { Scrub } from '../core/scrub.js';
+import type { RelayDialect } from './dialect.js';
 import type { Downstream } from './downstream.js';
 import { downstreamHeaders } from './headers.js';
 import { SseRelay } from './sse-relay.js';
+import type { StreamRelay } from './stream-relay.js';
+import { TranslatedBodyRelay } from './translated-body-relay.js';
 import { normalizeUpstreamError } from './upstream-error.js';
-import { usageIn } from './usage-tap.js';
+import { recordUsage, type Usage, usageIn } from './usage-tap.js';
 
 export type AttemptOutcome =
   /** The client got an answer (whole or cut): nothing more to try. */
@@ -51,7 +53,8 @@ export interface RelayPolicy {
   scrub: Scrub;
 }
 
-type Mode = 'pending' | 'error-body' | 'sse' | 'body' | 'done';
+/** `translated`: a non-streamed answer held whole to be translated for a client of the other API. */
+type Mode = 'pending' | 'error-body' | 'sse' | 'body' | 'translated' | 'done';
 
 export class Exchange implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | undefined;
@@ -60,8 +63,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private headers: IncomingHttpHeaders = {};
   private errorBody: Buffer[] = [];
   private errorBytes = 0;
-  private sse: SseRelay | undefined;
+  private sse: StreamRelay | undefined;
   private body: BodyRelay | undefined;
+  private translated: TranslatedBodyRelay | undefined;
   private readonly record: RequestRecord;
   private resolve!: (o: AttemptOutcome) => void;
   readonly outcome: Promise<AttemptOutcome>;
@@ -73,6 +77,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     private readonly relay: RelayPolicy,
     /** aigw asked upstream for include_usage on the client's behalf: hold the usage chunk back. */
     private readonly dropUsageChunk: boolean,
+    /** When the client or the backend does not speak OpenAI's API (relay/dialect.ts); undefined: OpenAI bytes pass. */
+    private readonly dialect?: RelayDialect,
   ) {
     this.record = out.record;
     this.outcome = new Promise((r) => (this.resolve = r));
@@ -98,16 +104,22 @@ export class Exchange implements Dispatcher.DispatchHandler {
       return;
     }
     const ct = headers['content-type'];
+    const translating = this.dialect?.answer !== undefined;
+    if (translating && headers['content-encoding'] !== undefined && headers['content-encoding'] !== 'identity') {
+      return this.failUnreadable(`an answer encoded as ${String(headers['content-encoding']).slice(0, 40)} cannot be translated`);
+    }
     if (this.record.stream || (typeof ct === 'string' && ct.startsWith('text/event-stream'))) {
       this.mode = 'sse';
-      this.sse = new SseRelay(
-        this.out,
-        this.dropUsageChunk && !headers['content-encoding'],
-        () => {
-          this.record.ttftMs = performance.now() - this.record.startedAt;
-        },
-        this.relay.maxEventBytes,
-      );
+      const onFirst = () => {
+        this.record.ttftMs = performance.now() - this.record.startedAt;
+      };
+      this.sse = this.dialect
+        ? this.dialect.streamRelay(this.out, onFirst, this.relay.maxEventBytes, this.relay.scrub)
+        : new SseRelay(this.out, this.dropUsageChunk && !headers['content-encoding'], onFirst, this.relay.maxEventBytes);
+    } else if (translating) {
+      this.mode = 'translated';
+      this.translated = new TranslatedBodyRelay(this.out, this.relay.buffer.maxBytes, status, headers, this.dialect!.answer!);
+      if (this.translated.overflowsUpFront()) return this.failTooLarge();
     } else {
       this.mode = 'body';
       this.body = new BodyRelay(this.out, this.relay.buffer, status, headers);
@@ -134,7 +146,14 @@ export class Exchange implements Dispatcher.DispatchHandler {
           );
           this.cutStream('event_too_large', error);
           this.abort();
+        } else if (this.sse!.failed) {
+          // The backend's own error event (or one that cannot be read) ended the stream: the client has its frame.
+          this.cutStream('upstream_reset', this.sse!.failed);
+          this.abort();
         }
+        return;
+      case 'translated':
+        if (!this.translated!.push(chunk)) this.failTooLarge();
         return;
       case 'body': {
         const early = this.body!.push(chunk);
@@ -164,6 +183,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
       }
       this.recordStreamUsage();
       this.out.end();
+    } else if (this.mode === 'translated') {
+      const answer = this.translated!.end();
+      if (!answer.ok) return this.failUnreadable(answer.error.message);
+      this.recordTranslatedUsage(answer.value.usage, answer.value.model);
     } else if (this.mode === 'body') {
       this.body!.end();
       this.recordBodyUsage();
@@ -199,7 +222,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.recordStreamUsage();
       this.truncation(idle ? 'idle_timeout' : 'upstream_reset', undefined);
       const msg = idle ? `backend ${this.backend} went silent mid-stream` : `backend ${this.backend} broke the stream`;
-      this.out.end(renderStreamErrorFrame(aigwError(code, msg)));
+      this.out.end(this.sse!.errorFrame(aigwError(code, msg)));
     } else {
       this.truncation(idle ? 'idle_timeout' : 'upstream_reset', this.body?.expected);
       this.out.destroy();
@@ -212,8 +235,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.record.errorType = error.code;
     this.recordStreamUsage();
     this.truncation(reason, undefined);
-    this.publishUpstreamError('stream_error', error.message);
-    this.out.end(renderStreamErrorFrame(error));
+    // A backend's own error text (an error event) may echo a configured secret.
+    this.publishUpstreamError('stream_error', this.relay.scrub(error.message));
+    this.out.end(this.sse!.errorFrame(error));
     this.mode = 'done';
     this.resolve({ kind: 'committed' });
   }
@@ -229,6 +253,24 @@ export class Exchange implements Dispatcher.DispatchHandler {
       failsOver: true,
       message,
     });
+  }
+
+  /** A translated answer that cannot be read: nothing reached the client, so another backend may answer. */
+  private failUnreadable(why: string): void {
+    this.mode = 'done';
+    this.resolve({
+      kind: 'failed',
+      failure: 'bad_response',
+      error: aigwError('bad_upstream_response', `backend ${this.backend}: ${this.relay.scrub(why)}`),
+      failsOver: true,
+      message: `bad_response: ${this.relay.scrub(why)}`,
+    });
+    this.abort();
+  }
+
+  /** A translated answer over the buffer: 502 response_too_large before any byte, as a buffered body over it. */
+  private failTooLarge(): void {
+    this.finishBody({ kind: 'too_large' });
   }
 
   private startStream(): void {
@@ -279,15 +321,21 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   private recordStreamUsage(): void {
     const s = this.sse!;
-    if (s.usage) {
-      this.record.inputTokens = s.usage.prompt;
-      this.record.outputTokens = s.usage.completion;
-      this.record.cachedInputTokens = s.usage.cached;
-      this.record.inputSource = this.record.outputSource = 'usage';
-    } else {
+    const usage = s.usage;
+    if (usage) recordUsage(this.record, usage);
+    else {
       this.record.outputTokens = s.outputEvents;
       this.record.outputSource = 'estimate';
     }
+    if (s.model !== undefined) this.record.responseModel = s.model;
+  }
+
+  /** A translated answer's usage; without any, its backend body is kept for counting (settle stage). */
+  private recordTranslatedUsage(u: Usage | undefined, model: string): void {
+    this.record.responseModel = model;
+    if (u) return recordUsage(this.record, u);
+    const bytes = this.translated!.upstreamBody();
+    this.record.unmetered = { bytes, whole: true, size: bytes.length, encoding: undefined };
   }
 
   private recordBodyUsage(): void {
@@ -296,7 +344,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const plain = encoding === undefined || encoding === 'identity';
     const tail = body.received > 0 && plain ? body.tail.text() : undefined;
     if (tail !== undefined) this.recordBodyFacts(body, tail);
-    const u = tail !== undefined ? usageIn(tail) : undefined;
+    const u = tail !== undefined ? (this.dialect ? this.dialect.bodyUsage : usageIn)(tail) : undefined;
     if (!u) {
       if (this.status >= 200 && this.status < 300 && body.received > 0) {
         const kept = body.keptBody();
@@ -304,10 +352,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       }
       return;
     }
-    this.record.inputTokens = u.prompt;
-    this.record.outputTokens = u.completion;
-    this.record.cachedInputTokens = u.cached;
-    this.record.inputSource = this.record.outputSource = 'usage';
+    recordUsage(this.record, u);
   }
 
   /**

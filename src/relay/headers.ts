@@ -20,6 +20,8 @@ const NEVER_UPSTREAM = new Set([
   ...['te', 'trailer', 'transfer-encoding', 'upgrade', 'accept-encoding'],
   // Who is calling: only the gateway says that (forwardIdentity's usual names), to any backend.
   ...['x-aigw-tenant', 'x-aigw-user'],
+  // The gateway says which version it speaks to an Anthropic backend (translate/upstream-request.ts).
+  'anthropic-version',
 ]);
 
 /**

@@ -1,6 +1,8 @@
 /** Reading token usage out of bytes that pass by, without holding the body. */
+import type { RequestRecord } from '../events/request-record.js';
 
 export interface Usage {
+  /** Every prompt token, cached or not. */
   prompt: number;
   completion: number;
   /** usage.prompt_tokens_details.cached_tokens, when the backend reports it (vLLM with its prefix cache, OpenAI). */
@@ -11,6 +13,14 @@ export interface Usage {
 const PROMPT_RE = /"prompt_tokens"\s*:\s*(\d{1,15})(?!\d)/;
 const COMPLETION_RE = /"completion_tokens"\s*:\s*(\d{1,15})(?!\d)/;
 const CACHED_RE = /"cached_tokens"\s*:\s*(\d{1,15})(?!\d)/;
+
+/** A backend's reported usage, into the request's record. */
+export function recordUsage(record: RequestRecord, u: Usage): void {
+  record.inputTokens = u.prompt;
+  record.outputTokens = u.completion;
+  record.inputSource = record.outputSource = 'usage';
+  if (u.cached !== undefined) record.cachedInputTokens = u.cached;
+}
 
 /** The usage object of a JSON text (the last `"usage"` in it), if any. */
 export function usageIn(text: string): Usage | undefined {

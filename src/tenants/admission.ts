@@ -10,6 +10,7 @@ import type { AigwError } from '../core/errors.js';
 import { nextId } from '../core/ids.js';
 import type { RequestRecord } from '../events/request-record.js';
 import type { ProxyRequest } from '../openai/parse-request.js';
+import { countTokensTurns } from '../translate/count-tokens.js';
 import { estimateTokens } from './estimate.js';
 import type { Tenant } from './keys.js';
 import type { Limiter } from './limiter.js';
@@ -132,16 +133,24 @@ async function decoded(bytes: Buffer, encoding: string | undefined): Promise<str
 }
 
 async function completeTokenCounts(record: RequestRecord, p: ProxyRequest, counter: PromptCounter): Promise<void> {
-  if (!record.answered) return;
+  if (!record.answered || p.endpoint === 'count_tokens') return;
   await countOutput(record, p, counter);
   if (record.inputSource !== 'none') return;
-  const payload = p.endpoint === 'chat' ? p.json.messages : p.endpoint === 'completions' ? p.json.prompt : p.json.input;
-  const n = await counter.count(p.endpoint === 'chat' ? 'chat' : 'prompt', payload);
+  const n = await counter.count(p.endpoint === 'chat' || p.api === 'anthropic' ? 'chat' : 'prompt', promptPayload(p));
   if (n !== undefined) {
     record.inputTokens = n.tokens;
     record.inputSource = n.exact ? 'tokenizer' : 'estimate';
     if (!n.exact) record.countNote = 'prompt over the exact-count budget: estimated';
   }
+}
+
+/** What the tokenizer counts as a request's prompt; a Messages request as the chat turns its translation carries. */
+function promptPayload(p: ProxyRequest): unknown {
+  if (p.api === 'anthropic') {
+    const turns = countTokensTurns(p.json);
+    return turns.ok ? turns.value : [];
+  }
+  return p.endpoint === 'chat' ? p.json.messages : p.endpoint === 'completions' ? p.json.prompt : p.json.input;
 }
 
 /** Tokens to charge for a finished request. */
