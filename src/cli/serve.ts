@@ -30,6 +30,10 @@ interface Options {
 
 export async function run(opts: Options): Promise<number> {
   const load = () => loadProfileOrManifests(opts.config, process.env, { mockAll: opts.mockAll === true });
+  // The file's text as last read for a load: a file change that leaves it equal reloads nothing. Read before
+  // the load, so a write in between errs towards one reload too many, never one too few.
+  const readText = () => readFile(opts.config, 'utf8').catch(() => undefined);
+  let seen = await readText();
   const loaded = await load();
   if (!loaded.ok) {
     for (const p of loaded.problems) process.stderr.write(`${formatProblem(p)}\n`);
@@ -58,6 +62,9 @@ export async function run(opts: Options): Promise<number> {
   if (opts.tui && !tui) process.stderr.write('aigw: --tui needs a terminal and the admin listener; showing log lines instead\n');
 
   const reload = async (why: string) => {
+    const text = await readText();
+    if (why === 'file changed' && text === seen) return;
+    seen = text;
     const r = await load();
     const applied = r.ok ? await stack.reload(r.profile) : { ok: false as const, problems: r.problems.map(formatProblem) };
     if (!applied.ok) {
@@ -76,8 +83,10 @@ export async function run(opts: Options): Promise<number> {
     (s) => s.isFile(),
     () => false,
   );
-  const initial = isFile ? await readFile(opts.config, 'utf8').catch(() => '') : '';
-  const unwatch = isFile ? watchProfile(opts.config, initial, () => reload('file changed')) : () => {};
+  const fileChanged = () => void reload('file changed');
+  const unwatch = isFile ? watchProfile(opts.config, fileChanged) : () => {};
+  // A write between the first load and the watcher's first look is caught here; any later one, by the watcher.
+  if (isFile) fileChanged();
 
   await Promise.race([stopping, tui?.done ?? new Promise<never>(() => {})]);
   unwatch();
