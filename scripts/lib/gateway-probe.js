@@ -3,7 +3,7 @@
 // proxy, without touching either's code. Costs nothing until asked (no timer, no inspector session).
 import { writeFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { writeHeapSnapshot } from 'node:v8';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 
 const RESOLUTION_MS = 10;
 let loop;
@@ -24,6 +24,12 @@ const handlers = {
   },
   memory() {
     return process.memoryUsage();
+  },
+  /** V8's heap spaces of the main thread: what is committed (in RSS) and what is live, per space. */
+  'heap-spaces'() {
+    return Object.fromEntries(
+      getHeapSpaceStatistics().map((s) => [s.space_name, { committed: s.physical_space_size, used: s.space_used_size }]),
+    );
   },
   async 'cpu-start'({ intervalUs = 200 }) {
     const { Session } = await import('node:inspector/promises');

@@ -25,65 +25,74 @@ export interface BpeEncoder {
  * worker runs this very function, serialised with toString(), like openai/tokens.ts's makeCounter.
  */
 export function makeBpeEncoder(ranks: BpeRanks): BpeEncoder {
-  const src = ranks.bpe_ranks;
-  // Every token takes at least 4 base64 characters and a separator, and 4 characters hold 3 bytes at most.
-  const maxTokens = Math.ceil(src.length / 5) + 1;
-  const startsAll = new Uint32Array(maxTokens + 1);
-  const rankAll = new Uint32Array(maxTokens);
-  const bytesAll = new Uint8Array(Math.ceil((src.length * 3) / 4));
   const sextet = new Int8Array(128).fill(-1);
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
   for (let i = 0; i < alphabet.length; i++) sextet[alphabet.charCodeAt(i)] = i;
-  let count = 0;
-  let used = 0;
-  let at = 0;
   const SPACE = 0x20;
   const NEWLINE = 0x0a;
-  while (at < src.length) {
-    // A line: a name, an offset, then the tokens of ranks offset, offset + 1, …
-    const newline = src.indexOf('\n', at);
-    const lineEnd = newline < 0 ? src.length : newline;
-    const nameEnd = src.indexOf(' ', at);
-    if (nameEnd < 0 || nameEnd >= lineEnd) {
-      at = lineEnd + 1;
-      continue;
-    }
-    let p = nameEnd + 1;
-    let offset = 0;
-    for (; p < lineEnd && src.charCodeAt(p) !== SPACE; p++) {
-      const d = src.charCodeAt(p) - 0x30;
-      if (d < 0 || d > 9) throw new Error(`bpe ranks: a bad offset near character ${p}`);
-      offset = offset * 10 + d;
-    }
-    let rank = offset;
-    while (p < lineEnd) {
-      while (p < lineEnd && src.charCodeAt(p) === SPACE) p++;
-      if (p >= lineEnd) break;
-      let acc = 0;
-      let bits = 0;
-      for (; p < lineEnd; p++) {
-        const c = src.charCodeAt(p);
-        if (c === SPACE || c === NEWLINE) break;
-        if (c === 0x3d) continue; // '=' padding
-        const v = c < 128 ? sextet[c]! : -1;
-        if (v < 0) throw new Error(`bpe ranks: a bad base64 character near character ${p}`);
-        acc = ((acc << 6) | v) & 0xffffff;
-        bits += 6;
-        if (bits >= 8) {
-          bits -= 8;
-          bytesAll[used++] = (acc >> bits) & 0xff;
-        }
+  let starts = new Uint32Array(1);
+  let rankOf = new Uint32Array(0);
+  let bytes = new Uint8Array(0);
+  /**
+   * Reads the file: the first pass only counts tokens and bytes, the second fills arrays of exactly that size.
+   * The text is an argument, not a captured variable, so the encoder's closures do not keep its megabytes alive.
+   */
+  const walk = (src: string, fill: boolean): { count: number; used: number } => {
+    let count = 0;
+    let used = 0;
+    let at = 0;
+    while (at < src.length) {
+      // A line: a name, an offset, then the tokens of ranks offset, offset + 1, …
+      const newline = src.indexOf('\n', at);
+      const lineEnd = newline < 0 ? src.length : newline;
+      const nameEnd = src.indexOf(' ', at);
+      if (nameEnd < 0 || nameEnd >= lineEnd) {
+        at = lineEnd + 1;
+        continue;
       }
-      rankAll[count] = rank++;
-      startsAll[++count] = used;
+      let p = nameEnd + 1;
+      let offset = 0;
+      for (; p < lineEnd && src.charCodeAt(p) !== SPACE; p++) {
+        const d = src.charCodeAt(p) - 0x30;
+        if (d < 0 || d > 9) throw new Error(`bpe ranks: a bad offset near character ${p}`);
+        offset = offset * 10 + d;
+      }
+      let rank = offset;
+      while (p < lineEnd) {
+        while (p < lineEnd && src.charCodeAt(p) === SPACE) p++;
+        if (p >= lineEnd) break;
+        let acc = 0;
+        let bits = 0;
+        for (; p < lineEnd; p++) {
+          const c = src.charCodeAt(p);
+          if (c === SPACE || c === NEWLINE) break;
+          if (c === 0x3d) continue; // '=' padding
+          const v = c < 128 ? sextet[c]! : -1;
+          if (v < 0) throw new Error(`bpe ranks: a bad base64 character near character ${p}`);
+          acc = ((acc << 6) | v) & 0xffffff;
+          bits += 6;
+          if (bits >= 8) {
+            bits -= 8;
+            if (fill) bytes[used] = (acc >> bits) & 0xff;
+            used++;
+          }
+        }
+        if (fill) {
+          rankOf[count] = rank;
+          starts[count + 1] = used;
+        }
+        rank++;
+        count++;
+      }
+      at = lineEnd + 1;
     }
-    at = lineEnd + 1;
-  }
-
-  // Keep only what the file filled (the arrays above were sized for the worst case).
-  const starts = startsAll.slice(0, count + 1);
-  const rankOf = rankAll.slice(0, count);
-  const bytes = bytesAll.slice(0, used);
+    return { count, used };
+  };
+  const { count, used } = walk(ranks.bpe_ranks, false);
+  starts = new Uint32Array(count + 1);
+  rankOf = new Uint32Array(count);
+  bytes = new Uint8Array(used);
+  walk(ranks.bpe_ranks, true);
 
   // Open addressing, linear probing; a slot holds a token's index + 1 (0: empty). Load factor at most 1/2.
   let tableSize = 1;

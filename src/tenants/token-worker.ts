@@ -6,7 +6,6 @@
  * past it, a request's prompt is estimated instead of waiting behind others.
  */
 import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { makeBpeEncoder } from '../openai/bpe.js';
 import { type CountBudget, makeCounter, WORKER_BUDGET } from '../openai/tokens.js';
@@ -40,10 +39,9 @@ export function answerText(json: unknown): string {
   return out;
 }
 
-/** Where the o200k ranks live, as an absolute URL: eval'd worker code would otherwise resolve from the working directory. */
-function ranksUrl(): string {
-  const require = createRequire(import.meta.url);
-  return pathToFileURL(require.resolve('js-tiktoken/ranks/o200k_base')).href;
+/** The o200k ranks' CommonJS file, as an absolute path: eval'd worker code would otherwise resolve from the working directory. */
+function ranksPath(): string {
+  return createRequire(import.meta.url).resolve('js-tiktoken/ranks/o200k_base');
 }
 
 function workerSource(budget: CountBudget): string {
@@ -53,11 +51,14 @@ const makeBpeEncoder = ${makeBpeEncoder.toString()};
 const makeCounter = ${makeCounter.toString()};
 const answerText = ${answerText.toString()};
 let counter;
-parentPort.on('message', async ({ id, kind, payload }) => {
+parentPort.on('message', ({ id, kind, payload }) => {
   try {
     if (!counter) {
-      const ranksModule = await import(${JSON.stringify(ranksUrl())});
-      counter = makeCounter(makeBpeEncoder(ranksModule.default ?? ranksModule), ${JSON.stringify(budget)});
+      // Required, then dropped from the cache: once the tables are built, the file's 2 MB of text can be collected.
+      const path = ${JSON.stringify(ranksPath())};
+      const ranks = require(path);
+      delete require.cache[path];
+      counter = makeCounter(makeBpeEncoder(ranks), ${JSON.stringify(budget)});
     }
     const n = kind === 'chat' ? counter.chat(Array.isArray(payload) ? payload : [])
       : kind === 'completion' ? counter.text(answerText(payload))
