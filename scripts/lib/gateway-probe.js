@@ -3,7 +3,7 @@
 // proxy, without touching either's code. Costs nothing until asked (no timer, no inspector session).
 import { writeFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { writeHeapSnapshot } from 'node:v8';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 
 const RESOLUTION_MS = 10;
 let loop;
@@ -25,6 +25,12 @@ const handlers = {
   memory() {
     return process.memoryUsage();
   },
+  /** V8's heap spaces of the main thread: what is committed (in RSS) and what is live, per space. */
+  'heap-spaces'() {
+    return Object.fromEntries(
+      getHeapSpaceStatistics().map((s) => [s.space_name, { committed: s.physical_space_size, used: s.space_used_size }]),
+    );
+  },
   async 'cpu-start'({ intervalUs = 200 }) {
     const { Session } = await import('node:inspector/promises');
     session = new Session();
@@ -37,6 +43,26 @@ const handlers = {
   async 'cpu-stop'({ file }) {
     if (!session) throw new Error('cpu-start first');
     const { profile } = await session.post('Profiler.stop');
+    session.disconnect();
+    session = undefined;
+    writeFileSync(file, JSON.stringify(profile));
+    return { file };
+  },
+  /** Samples every allocation from now on, garbage included (what makes V8 grow its young generation). */
+  async 'alloc-start'({ intervalBytes = 16 * 1024 }) {
+    const { Session } = await import('node:inspector/promises');
+    session = new Session();
+    session.connect();
+    await session.post('HeapProfiler.startSampling', {
+      samplingInterval: intervalBytes,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
+    return {};
+  },
+  async 'alloc-stop'({ file }) {
+    if (!session) throw new Error('alloc-start first');
+    const { profile } = await session.post('HeapProfiler.stopSampling');
     session.disconnect();
     session = undefined;
     writeFileSync(file, JSON.stringify(profile));

@@ -1,13 +1,13 @@
 /**
- * Token counting with js-tiktoken (o200k_base), bounded in time whatever the input. BPE is quadratic in the
- * length of one pre-token: a 40k-character run with no whitespace takes minutes, and so does a long run of
- * spaces or newlines (tiktoken's pre-tokenizer keeps a whitespace run whole). So text is cut into segments
- * at whitespace, and any run — of whitespace or not — longer than MAX_RUN characters is cut again. For
- * ordinary text the count is exact (the cuts fall where the tokenizer splits anyway); for pathological runs
- * it stays within a few tokens per cut. Beyond a budget of characters or time, the rest is estimated and
- * the count says it is not exact.
+ * Token counting with o200k_base (js-tiktoken's ranks, our compact encoder in openai/bpe.ts), bounded in time
+ * whatever the input. BPE is quadratic in the length of one pre-token (js-tiktoken took minutes on a 40k-character
+ * run with no whitespace, and on a long run of spaces or newlines, which tiktoken's pre-tokenizer keeps whole).
+ * So text is cut into segments at whitespace, and any run — of whitespace or not — longer than MAX_RUN
+ * characters is cut again. For ordinary text the count is exact (the cuts fall where the tokenizer splits
+ * anyway); for pathological runs it stays within a few tokens per cut. Beyond a budget of characters or time,
+ * the rest is estimated and the count says it is not exact.
  */
-import type { Tiktoken } from 'js-tiktoken/lite';
+import { type BpeEncoder, makeBpeEncoder } from './bpe.js';
 import type { ChatMessage } from './wire.js';
 
 export interface CountBudget {
@@ -46,14 +46,14 @@ export const MOCK_BUDGET: CountBudget = { maxChars: 256 * 1024, maxMs: Number.PO
 
 const loaded = new Map<string, Promise<TokenCounter>>();
 
-/** Loads the o200k ranks once (about half a second) and returns a counter with the given budget. */
+/** Loads the o200k ranks once (about a tenth of a second) and returns a counter with the given budget. */
 export function loadTokenCounter(budget: CountBudget = MOCK_BUDGET): Promise<TokenCounter> {
   const key = `${budget.maxChars}/${budget.maxMs}`;
   let counter = loaded.get(key);
   if (!counter) {
     counter = (async () => {
-      const [{ Tiktoken }, { default: ranks }] = await Promise.all([import('js-tiktoken/lite'), import('js-tiktoken/ranks/o200k_base')]);
-      return makeCounter(new Tiktoken(ranks), budget);
+      const { default: ranks } = await import('js-tiktoken/ranks/o200k_base');
+      return makeCounter(makeBpeEncoder(ranks), budget);
     })();
     loaded.set(key, counter);
   }
@@ -65,7 +65,7 @@ export function loadTokenCounter(budget: CountBudget = MOCK_BUDGET): Promise<Tok
  * runs this very function, serialised with toString(), so the thread counts exactly as the main thread
  * would — from compiled code and from source alike.
  */
-export function makeCounter(enc: Pick<Tiktoken, 'encode'>, budget: CountBudget): TokenCounter {
+export function makeCounter(enc: Pick<BpeEncoder, 'encode'>, budget: CountBudget): TokenCounter {
   const MAX_RUN = 64;
   const SEGMENT = 4096;
   /** OpenAI's chat accounting: each message costs 3 tokens of framing, a reply is primed with 3 more. */

@@ -1,13 +1,13 @@
 /**
- * Exact prompt token counts, off the event loop: one worker thread with js-tiktoken per gateway, started on
- * the first count (only an answer without usage needs one), its ranks loaded then too. The main thread only posts and awaits. The
- * thread runs openai/tokens.ts's own `makeCounter`, serialised, so it needs no file path: the same from
- * compiled code and from source under tests. Its queue is bounded: past it, a request's prompt is estimated
- * instead of waiting behind others.
+ * Exact prompt token counts, off the event loop: one worker thread per gateway, started on the first count (only
+ * an answer without usage needs one), the o200k ranks loaded then too. The main thread only posts and awaits. The
+ * thread runs openai/tokens.ts's own `makeCounter` over openai/bpe.ts's `makeBpeEncoder`, both serialised, so it
+ * needs no file path of ours: the same from compiled code and from source under tests. Its queue is bounded:
+ * past it, a request's prompt is estimated instead of waiting behind others.
  */
 import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { makeBpeEncoder } from '../openai/bpe.js';
 import { type CountBudget, makeCounter, WORKER_BUDGET } from '../openai/tokens.js';
 import type { PromptCount, PromptCounter } from './admission.js';
 
@@ -39,27 +39,26 @@ export function answerText(json: unknown): string {
   return out;
 }
 
-/** Where js-tiktoken lives, as absolute URLs: eval'd worker code would otherwise resolve from the working directory. */
-function tiktokenUrls(): { lite: string; ranks: string } {
-  const require = createRequire(import.meta.url);
-  const url = (spec: string) => pathToFileURL(require.resolve(spec)).href;
-  return { lite: url('js-tiktoken/lite'), ranks: url('js-tiktoken/ranks/o200k_base') };
+/** The o200k ranks' CommonJS file, as an absolute path: eval'd worker code would otherwise resolve from the working directory. */
+function ranksPath(): string {
+  return createRequire(import.meta.url).resolve('js-tiktoken/ranks/o200k_base');
 }
 
 function workerSource(budget: CountBudget): string {
-  const { lite, ranks } = tiktokenUrls();
   return `
 const { parentPort } = require('node:worker_threads');
+const makeBpeEncoder = ${makeBpeEncoder.toString()};
 const makeCounter = ${makeCounter.toString()};
 const answerText = ${answerText.toString()};
 let counter;
-parentPort.on('message', async ({ id, kind, payload }) => {
+parentPort.on('message', ({ id, kind, payload }) => {
   try {
     if (!counter) {
-      const [lite, ranksModule] = await Promise.all([import(${JSON.stringify(lite)}), import(${JSON.stringify(ranks)})]);
-      const { Tiktoken } = lite;
-      const ranks = ranksModule.default ?? ranksModule;
-      counter = makeCounter(new Tiktoken(ranks), ${JSON.stringify(budget)});
+      // Required, then dropped from the cache: once the tables are built, the file's 2 MB of text can be collected.
+      const path = ${JSON.stringify(ranksPath())};
+      const ranks = require(path);
+      delete require.cache[path];
+      counter = makeCounter(makeBpeEncoder(ranks), ${JSON.stringify(budget)});
     }
     const n = kind === 'chat' ? counter.chat(Array.isArray(payload) ? payload : [])
       : kind === 'completion' ? counter.text(answerText(payload))
@@ -80,7 +79,7 @@ export class TokenWorker implements PromptCounter {
   constructor(private readonly budget: CountBudget = WORKER_BUDGET) {}
 
   /**
-   * Starts the thread (a few ms and ~10 MiB; the ~140 MiB of ranks load on its first count). Counts happen
+   * Starts the thread (a few ms and ~10 MiB; the ranks, ~15 MiB, load on its first count). Counts happen
    * in the settle stage, after the answer, so starting it on demand costs no client any latency.
    */
   start(): void {

@@ -9,4 +9,12 @@ describe('the token worker', () => {
   it('counts a chat with OpenAI framing', async () => {
     expect(await worker.count('chat', [{ role: 'user', content: 'hello world' }])).toEqual({ tokens: 9, exact: true });
   });
+
+  it.each([
+    ['a prompt', 'prompt', 'hello world, how are you today?', 8],
+    ['special-token text, as ordinary text', 'prompt', '<|endoftext|>', 7],
+    ['an answer body', 'completion', JSON.stringify({ choices: [{ message: { content: 'hello world' } }] }), 2],
+  ] as const)('counts %s', async (_name, kind, payload, tokens) => {
+    expect(await worker.count(kind, payload)).toEqual({ tokens, exact: true });
+  });
 });
