@@ -3,6 +3,7 @@
  * cuts; tenants: counted tokens; gateway: model, tenant, backend) and read once at its end, when it
  * becomes the `request` event. A leaf: the stages that write it need nothing else of the gateway.
  */
+import { costMicroUsd, type Prices } from './cost.js';
 import type { RequestEvent, TokenSource } from './types.js';
 
 export class RequestRecord {
@@ -16,12 +17,18 @@ export class RequestRecord {
   /** The backend that served the answer, and the model name it was sent (absent when none did). */
   backend: string | undefined;
   upstreamModel: string | undefined;
+  /** The public model an escalation rule routed the request to (absent when `model` routed it). */
+  routedModel: string | undefined;
+  /** The prices of the target that served the answer, when it has any (its cost is then known). */
+  pricing: Prices | undefined;
   status = 0;
   ttftMs: number | undefined;
   bytesOut = 0;
   attempts = 0;
   inputTokens = 0;
   outputTokens = 0;
+  /** Input tokens the backend served from its prompt cache (usage.prompt_tokens_details.cached_tokens). */
+  cachedInputTokens: number | undefined;
   inputSource: TokenSource = 'none';
   outputSource: TokenSource = 'none';
   /** Why a count is an estimate rather than exact, when it is (e.g. the prompt was over the counting budget). */
@@ -44,6 +51,15 @@ export class RequestRecord {
     return this.status >= 200 && this.status < 300;
   }
 
+  /**
+   * What the answer cost in USD, from the counted tokens and the serving target's prices; undefined when
+   * that target has no prices or nothing was answered. Read once the token counts are complete (settle).
+   */
+  get costUsd(): number | undefined {
+    if (!this.pricing || !this.answered) return undefined;
+    return costMicroUsd(this.pricing, this.inputTokens, this.cachedInputTokens ?? 0, this.outputTokens) / 1e6;
+  }
+
   /** The finished record as the bus's `request` event (built field by field: cheaper than spreads). */
   toEvent(): RequestEvent {
     return {
@@ -53,6 +69,7 @@ export class RequestRecord {
       endpoint: this.endpoint ?? '',
       model: this.model,
       upstreamModel: this.upstreamModel,
+      routedModel: this.routedModel,
       backend: this.backend,
       tenant: this.tenant,
       status: this.status,
@@ -66,6 +83,8 @@ export class RequestRecord {
       truncated: this.truncated,
       errorCode: this.errorCode,
       countNote: this.countNote,
+      cachedInputTokens: this.cachedInputTokens,
+      costUsd: this.costUsd,
     };
   }
 }

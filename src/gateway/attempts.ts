@@ -14,8 +14,11 @@ import { Downstream } from '../relay/downstream.js';
 import { type AttemptOutcome, Exchange } from '../relay/exchange.js';
 import { upstreamHeaders } from '../relay/headers.js';
 import { afterFailure, FIRST_ATTEMPT, type AttemptState } from '../routing/attempt-policy.js';
+import { recordDispatch, recordFailure, recordFirstByte } from '../routing/feedback.js';
 import { planAttempts } from '../routing/plan.js';
+import { NO_FACTS, routeRequest } from '../routing/request-facts.js';
 import type { ModelRoute, Target } from '../routing/route-table.js';
+import type { RequestFacts } from '../routing/strategies/candidate.js';
 import type { SlotRefusal } from '../upstream/slots.js';
 import type { RequestContext } from './request-context.js';
 import { sendError } from './respond.js';
@@ -28,10 +31,18 @@ export async function routeAndRelay(
   p: ProxyRequest,
   bus: EventBus,
 ): Promise<void> {
-  const { targets: plan, panic } = planAttempts(route, runtime.routes, {
+  const now = Date.now();
+  // A plain weighted route reads nothing of the prompt: no facts are gathered for it.
+  const routed = route.needs.facts ? routeRequest(route, runtime.routes, p, runtime.admission.defaultCompletionTokens, now) : undefined;
+  const facts = routed?.facts ?? NO_FACTS;
+  if (routed?.escalatedTo !== undefined) ctx.record.routedModel = routed.escalatedTo;
+  const { targets: plan, panic } = planAttempts(routed?.route ?? route, runtime.routes, {
     headers: ctx.req.headers,
     tenant: ctx.record.tenant,
-    now: Date.now(),
+    now,
+    facts,
+    state: runtime.routing,
+    rng: runtime.rng,
   });
   if (plan.length === 0) {
     // Only when every target has weight 0 (validation refuses a profile that routes nothing).
@@ -42,7 +53,7 @@ export async function routeAndRelay(
   let state: AttemptState = FIRST_ATTEMPT;
   for (;;) {
     const target = plan[state.index % plan.length]!;
-    const outcome = await attempt(ctx, runtime, p, target, bus);
+    const outcome = await attempt(ctx, runtime, p, target, bus, facts);
     if (outcome.kind === 'committed') {
       if (target.backend.health.success()) {
         bus.publish({ type: 'ejection', ts: Date.now(), backend: target.backend.name, ejected: false, cooldownMs: 0, reason: 'answered' });
@@ -90,14 +101,21 @@ export async function routeAndRelay(
   }
 }
 
-async function attempt(ctx: RequestContext, runtime: Runtime, p: ProxyRequest, target: Target, bus: EventBus): Promise<AttemptOutcome> {
+async function attempt(
+  ctx: RequestContext,
+  runtime: Runtime,
+  p: ProxyRequest,
+  target: Target,
+  bus: EventBus,
+  facts: RequestFacts,
+): Promise<AttemptOutcome> {
   const backend = target.backend;
   const slot = backend.slots.acquire((withdraw) => (ctx.onClientGone = withdraw));
   const waitedMs = typeof slot === 'number' ? slot : await slot;
   ctx.onClientGone = undefined;
   if (typeof waitedMs !== 'number') return queueRefusal(backend.name, waitedMs);
   try {
-    return await dispatch(ctx, runtime, p, target, bus, waitedMs);
+    return await dispatch(ctx, runtime, p, target, bus, waitedMs, facts);
   } finally {
     backend.slots.release();
   }
@@ -123,16 +141,21 @@ async function dispatch(
   target: Target,
   bus: EventBus,
   waitedMs: number,
+  facts: RequestFacts,
 ): Promise<AttemptOutcome> {
   const backend = target.backend;
   const record = ctx.record;
   record.attempts++;
   record.backend = backend.name;
   record.upstreamModel = target.upstreamModel;
+  record.pricing = target.pricing;
   const body = upstreamBody(p, target.upstreamModelJson);
   const out = new Downstream(ctx.res, record, ctx.extraHeaders);
   const exchange = new Exchange(out, bus, backend.name, runtime.relay, body.injectedUsage);
   ctx.onClientGone = () => exchange.abort();
+  recordDispatch(runtime.routing, target, facts);
+  const sentAt = target.tracksTtft ? performance.now() : 0;
+  if (target.tracksTtft) exchange.onFirstByte = () => recordFirstByte(runtime.routing, target, performance.now() - sentAt);
   backend.pool.dispatch(
     {
       path: backend.basePath + ENDPOINT_PATHS[p.endpoint],
@@ -145,7 +168,9 @@ async function dispatch(
     exchange,
   );
   try {
-    return await exchange.outcome;
+    const outcome = await exchange.outcome;
+    if (outcome.kind === 'failed' && target.tracksTtft) recordFailure(runtime.routing, target, performance.now() - sentAt);
+    return outcome;
   } finally {
     ctx.onClientGone = undefined;
   }

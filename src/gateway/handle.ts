@@ -161,7 +161,7 @@ async function proxy(ctx: RequestContext, state: GatewayState, runtime: Runtime,
   const refused = (tenant && modelNotAllowed(tenant, p.model)) || (route ? undefined : modelNotFound(p.model));
   if (refused || !route) return sendError(ctx, refused!);
   const admitted = tenant
-    ? await admit(runtime.limiter, tenant, p, runtime.admission, state.tokens, ctx.requestId)
+    ? await admit(runtime.limiter, tenant, p, runtime.admission, state.tokens, ctx.requestId, route.reachablePrices)
     : unlimited(p, state.tokens);
   if ('code' in admitted) return sendError(ctx, admitted);
   ctx.extraHeaders = admitted.headers;

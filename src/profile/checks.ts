@@ -7,7 +7,7 @@ import { didYouMean } from './suggest.js';
 import type { KeyPath } from './problems.js';
 import type { Profile } from './schema.js';
 import { isLoopbackHost } from './hosts.js';
-import { checkCostPricing, checkEscalations, checkStrategyTargets, targetLists } from './routing-checks.js';
+import { checkCostPricing, checkEscalations, checkStrategyTargets } from './routing-checks.js';
 
 export type Report = (severity: 'error' | 'warning', path: KeyPath, message: string, preferKey?: boolean) => void;
 
@@ -152,25 +152,6 @@ export function checkNotYetBuilt(p: Profile, report: Report): void {
 
   for (const [name, b] of Object.entries(p.backends)) {
     if (b.forwardIdentity) soon(['backends', name, 'forwardIdentity'], 'forwardIdentity');
-  }
-
-  for (const [name, m] of Object.entries(p.models)) {
-    if (m.strategy !== 'weighted') soon(['models', name, 'strategy'], `strategy ${m.strategy}`);
-  }
-
-  for (const [name, m] of Object.entries(p.models)) {
-    m.targets.forEach((t, i) => {
-      if (t.pricing) soon(['models', name, 'targets', i, 'pricing'], 'pricing');
-    });
-  }
-
-  for (const [name, m] of Object.entries(p.models)) {
-    if (m.escalate) soon(['models', name, 'escalate'], 'escalate');
-    for (const [path, targets] of targetLists(name, m)) {
-      targets.forEach((t, i) => {
-        if (t.contextWindow !== undefined) soon([...path, i, 'contextWindow'], 'contextWindow');
-      });
-    }
   }
 
   for (const [name, t] of Object.entries(p.tenants ?? {})) {

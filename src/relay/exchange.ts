@@ -60,6 +60,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private readonly record: RequestRecord;
   private resolve!: (o: AttemptOutcome) => void;
   readonly outcome: Promise<AttemptOutcome>;
+  /**
+   * Called once at this attempt's first byte: a stream's first token, a body's response headers. Set when a
+   * routing strategy learns from latency; unset, nothing more is measured.
+   */
+  onFirstByte: (() => void) | undefined;
 
   constructor(
     private readonly out: Downstream,
@@ -100,11 +105,13 @@ export class Exchange implements Dispatcher.DispatchHandler {
         this.dropUsageChunk && !headers['content-encoding'],
         () => {
           this.record.ttftMs = performance.now() - this.record.startedAt;
+          this.onFirstByte?.();
         },
         this.relay.maxEventBytes,
       );
     } else {
       this.mode = 'body';
+      this.onFirstByte?.();
       this.body = new BodyRelay(this.out, this.relay.buffer, status, headers);
       if (this.body.overflowsUpFront()) this.finishBody(this.body.overflow());
     }
@@ -270,6 +277,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (s.usage) {
       this.record.inputTokens = s.usage.prompt;
       this.record.outputTokens = s.usage.completion;
+      this.record.cachedInputTokens = s.usage.cached;
       this.record.inputSource = this.record.outputSource = 'usage';
     } else {
       this.record.outputTokens = s.outputEvents;
@@ -291,6 +299,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     this.record.inputTokens = u.prompt;
     this.record.outputTokens = u.completion;
+    this.record.cachedInputTokens = u.cached;
     this.record.inputSource = this.record.outputSource = 'usage';
   }
 

@@ -7,7 +7,7 @@
  */
 import { SseDecoder, type SseEvent, type SseSink } from '../openai/sse.js';
 import type { Downstream } from './downstream.js';
-import { usageIn } from './usage-tap.js';
+import { type Usage, usageIn } from './usage-tap.js';
 
 export class SseRelay implements SseSink {
   private readonly decoder = new SseDecoder();
@@ -17,7 +17,7 @@ export class SseRelay implements SseSink {
   private heldBytes = 0;
   sawDone = false;
   outputEvents = 0;
-  usage: { prompt: number; completion: number } | undefined;
+  usage: Usage | undefined;
 
   constructor(
     private readonly out: Downstream,

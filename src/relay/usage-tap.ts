@@ -3,10 +3,13 @@
 export interface Usage {
   prompt: number;
   completion: number;
+  /** prompt_tokens_details.cached_tokens, when the backend reports it (part of `prompt`). */
+  cached?: number | undefined;
 }
 
 const PROMPT_RE = /"prompt_tokens"\s*:\s*(\d+)/;
 const COMPLETION_RE = /"completion_tokens"\s*:\s*(\d+)/;
+const CACHED_RE = /"cached_tokens"\s*:\s*(\d+)/;
 
 /** The usage object of a JSON text (the last `"usage"` in it), if any. */
 export function usageIn(text: string): Usage | undefined {
@@ -16,7 +19,8 @@ export function usageIn(text: string): Usage | undefined {
   const p = PROMPT_RE.exec(tail);
   const c = COMPLETION_RE.exec(tail);
   if (!p && !c) return undefined;
-  return { prompt: p ? Number(p[1]) : 0, completion: c ? Number(c[1]) : 0 };
+  const cached = CACHED_RE.exec(tail);
+  return { prompt: p ? Number(p[1]) : 0, completion: c ? Number(c[1]) : 0, cached: cached ? Number(cached[1]) : undefined };
 }
 
 /**
