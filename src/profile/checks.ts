@@ -154,10 +154,6 @@ export function checkNotYetBuilt(p: Profile, report: Report): void {
     if (b.forwardIdentity) soon(['backends', name, 'forwardIdentity'], 'forwardIdentity');
   }
 
-  for (const [name, t] of Object.entries(p.tenants ?? {})) {
-    if (t.limits?.budget) soon(['tenants', name, 'limits', 'budget'], 'limits.budget');
-  }
-
   if (p.observe.tracing) soon(['observe', 'tracing'], 'tracing');
 
   if (p.auth?.jwt) soon(['auth', 'jwt'], 'JWT authentication');
