@@ -3,7 +3,7 @@
  * gateway counted (its GenAI metrics), and the `usage` the client received — and where they disagree.
  */
 import { chatBody, deltaText, post, stream } from './client.js';
-import type { BenchContext, ScenarioResult } from './context.js';
+import { adminHeaders, type BenchContext, type ScenarioResult } from './context.js';
 
 async function mockTokens(ctx: BenchContext): Promise<number | undefined> {
   let total = 0;
@@ -23,7 +23,7 @@ async function mockTokens(ctx: BenchContext): Promise<number | undefined> {
 async function gatewayTokens(ctx: BenchContext): Promise<number | undefined> {
   if (!ctx.target.admin) return undefined;
   try {
-    const text = await (await fetch(`${ctx.target.admin}/metrics`)).text();
+    const text = await (await fetch(`${ctx.target.admin}/metrics`, { headers: adminHeaders(ctx.target) })).text();
     let sum = 0;
     for (const m of text.matchAll(/^gen_ai_client_token_usage_sum\{([^}]*)\} (\S+)$/gm)) {
       if (m[1]!.includes('gen_ai_token_type="output"') && m[1]!.includes(`gen_ai_original_model="${ctx.model}"`)) sum += Number(m[2]);
@@ -41,6 +41,7 @@ export async function accounting(ctx: BenchContext): Promise<ScenarioResult> {
   let client = 0;
   let requested = 0;
   ctx.progress(`accounting: ${N} requests, streamed and not`);
+  ctx.live.begin('accounting');
   for (let i = 0; i < N; i++) {
     const maxTokens = 5 + (i % 7) * 13;
     requested += maxTokens;

@@ -49,6 +49,7 @@ export function evaluate(expr: string, figures: Figures): Verdict {
   ];
   const key = figures[rawKey] !== undefined ? rawKey : (ALIASES[rawKey] ?? rawKey);
   const actual = figures[key];
+  if (actual === null) return { expr, ok: false, actual, message: `FAIL ${expr} (no samples: "${key}" was not measured in this run)` };
   if (typeof actual !== 'number')
     return {
       expr,

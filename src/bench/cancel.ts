@@ -36,6 +36,7 @@ export async function cancel(ctx: BenchContext): Promise<ScenarioResult> {
   ];
   const figures: ScenarioResult['figures'] = {};
   const lines = ['cancel      client aborts reaching the backend'];
+  ctx.live.begin('cancel');
   let worst = 0;
   let missed = 0;
   for (const [name, directive, streamed, after] of phases) {

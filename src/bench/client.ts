@@ -1,7 +1,12 @@
-/** The bench's HTTP client: undici requests to 127.0.0.1 targets, whole bodies or streamed events. */
+/**
+ * The bench's single-request client (long, split, ratelimit, sweep, accounting, errors): whole bodies or
+ * streamed events, each paced under the target's limits and counted in the live view.
+ */
 import { request } from 'undici';
 import { SseDecoder, type SseEvent } from '../openai/sse.js';
 import { authHeaders, type BenchContext } from './context.js';
+import { label } from './record.js';
+import { reservation } from './workload.js';
 
 export interface Answer {
   status: number;
@@ -9,41 +14,117 @@ export interface Answer {
   body: Buffer;
   /** The body ended cleanly (false: the connection was cut). */
   complete: boolean;
+  /** Not sent: the pacer says it can never fit the key's budget. */
+  skipped?: string;
 }
+
+export interface SendOptions {
+  /** false for requests the gateway refuses before admission (bad JSON, oversize bodies): they cost no budget. */
+  pace?: boolean;
+  headers?: Record<string, string>;
+  path?: string;
+  /** Bytes of body kept; beyond, the answer is abandoned as `complete: false` (a target cannot exhaust the bench). */
+  maxBytes?: number;
+}
+
+/** What post() keeps by default; long and sweep, which ask for big answers, raise it. */
+export const MAX_BODY_BYTES = 8 * 1024 * 1024;
+/** One SSE event larger than this ends the stream on the bench's side (aigw's own default maxEventBytes). */
+export const MAX_EVENT_BYTES = 16 * 1024 * 1024;
 
 export function chatBody(ctx: BenchContext, content: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { model: ctx.model, messages: [{ role: 'user', content }], ...extra };
 }
 
-export async function post(
-  ctx: BenchContext,
-  body: unknown,
-  headers: Record<string, string> = {},
-  path = '/v1/chat/completions',
-): Promise<Answer> {
+const flat = (h: Answer['headers']): Record<string, string> => {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) if (v !== undefined && /^(x-ratelimit-|retry-after)/.test(k)) out[k] = String(v);
+  return out;
+};
+
+function errorOf(body: Buffer): { code?: string; type?: string } {
+  if (body.length > 65536) return {};
   try {
-    const r = await request(`${ctx.target.url}${path}`, {
+    const e = (JSON.parse(body.toString()) as { error?: { code?: unknown; type?: unknown } }).error;
+    const code = label(e?.code);
+    const type = label(e?.type);
+    return { ...(code ? { code } : {}), ...(type ? { type } : {}) };
+  } catch {
+    return {};
+  }
+}
+
+/** Waits for the pacer; the release to call when the answer is in, or the reason it will never be sent. */
+async function admit(ctx: BenchContext, body: unknown, bytes: number, opts: SendOptions): Promise<{ release(): void } | string> {
+  if (!ctx.pacer || opts.pace === false) return { release() {} };
+  const fields = body && typeof body === 'object' ? (body as Record<string, unknown>) : {};
+  const a = await ctx.pacer.acquire(reservation(fields, bytes));
+  return a.ok ? a : a.reason;
+}
+
+function settle(ctx: BenchContext, a: Answer, t0: number, streamCode?: string): void {
+  const ok = a.status >= 200 && a.status < 300 && a.complete && !streamCode;
+  const e = ok ? {} : errorOf(a.body);
+  const code = streamCode ?? e.code ?? (a.status === 0 ? 'connection_error' : !a.complete ? 'incomplete' : `http_${a.status}`);
+  ctx.pacer?.observe({ status: a.status, errorType: e.type, limits: flat(a.headers) });
+  ctx.live.record({
+    ok,
+    status: a.status,
+    e2el: performance.now() - t0,
+    ...(ok ? {} : { code }),
+    ...(e.type ? { errorType: e.type } : {}),
+  });
+}
+
+export async function post(ctx: BenchContext, body: unknown, opts: SendOptions = {}): Promise<Answer> {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  const admitted = await admit(ctx, body, text.length, opts);
+  if (typeof admitted === 'string') return { status: 0, headers: {}, body: Buffer.alloc(0), complete: false, skipped: admitted };
+  const t0 = performance.now();
+  let answer: Answer;
+  try {
+    const r = await request(`${ctx.target.url}${opts.path ?? '/v1/chat/completions'}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...authHeaders(ctx), ...headers },
-      body: typeof body === 'string' ? body : JSON.stringify(body),
+      headers: { 'content-type': 'application/json', ...authHeaders(ctx), ...opts.headers },
+      body: text,
       headersTimeout: 300_000,
       bodyTimeout: 300_000,
     });
     const chunks: Buffer[] = [];
     let complete = true;
+    let kept = 0;
+    const max = opts.maxBytes ?? MAX_BODY_BYTES;
     try {
-      for await (const c of r.body) chunks.push(c as Buffer);
+      for await (const c of r.body) {
+        kept += (c as Buffer).length;
+        if (kept > max) {
+          complete = false;
+          r.body.destroy();
+          break;
+        }
+        chunks.push(c as Buffer);
+      }
     } catch {
       complete = false;
     }
-    return { status: r.statusCode, headers: r.headers, body: Buffer.concat(chunks), complete };
+    answer = { status: r.statusCode, headers: r.headers, body: Buffer.concat(chunks), complete };
   } catch {
-    return { status: 0, headers: {}, body: Buffer.alloc(0), complete: false };
+    answer = { status: 0, headers: {}, body: Buffer.alloc(0), complete: false };
   }
+  settle(ctx, answer, t0);
+  admitted.release();
+  return answer;
 }
 
 export interface StreamObserver {
   onEvent(ev: SseEvent, at: number): void;
+}
+
+export interface StreamAnswer {
+  status: number;
+  complete: boolean;
+  bytes: number;
+  skipped?: string;
 }
 
 /** Streams a completion; each event is reported with its arrival time (ms since the request started). */
@@ -52,34 +133,67 @@ export async function stream(
   body: Record<string, unknown>,
   obs: StreamObserver,
   signal?: AbortSignal,
-): Promise<{ status: number; complete: boolean; bytes: number }> {
+): Promise<StreamAnswer> {
+  const text = JSON.stringify({ ...body, stream: true });
+  const admitted = await admit(ctx, body, text.length, {});
+  if (typeof admitted === 'string') return { status: 0, complete: false, bytes: 0, skipped: admitted };
   const t0 = performance.now();
+  let out: StreamAnswer = { status: 0, complete: false, bytes: 0 };
+  let headers: Answer['headers'] = {};
+  const errorBody: Buffer[] = [];
+  let done = false;
   try {
     const r = await request(`${ctx.target.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...authHeaders(ctx) },
-      body: JSON.stringify({ ...body, stream: true }),
+      body: text,
       signal,
       headersTimeout: 300_000,
       bodyTimeout: 300_000,
     });
+    headers = r.headers;
     const decoder = new SseDecoder();
-    const sink = { onEvent: (ev: SseEvent) => obs.onEvent(ev, performance.now() - t0) };
+    const sink = {
+      onEvent: (ev: SseEvent) => {
+        if (ev.data === '[DONE]') done = true;
+        obs.onEvent(ev, performance.now() - t0);
+      },
+    };
     let bytes = 0;
     let complete = true;
+    let sinceEvent = 0;
+    const sized = {
+      onEvent: (ev: SseEvent) => {
+        sinceEvent = 0;
+        sink.onEvent(ev);
+      },
+    };
     try {
       for await (const c of r.body) {
         bytes += (c as Buffer).length;
-        decoder.push(c as Buffer, sink);
+        sinceEvent += (c as Buffer).length;
+        if (sinceEvent > MAX_EVENT_BYTES) {
+          // No event boundary in 16 MiB: not a stream the bench will hold in memory.
+          complete = false;
+          r.body.destroy();
+          break;
+        }
+        if (r.statusCode !== 200) {
+          if (bytes < 65536) errorBody.push(c as Buffer);
+        } else decoder.push(c as Buffer, sized);
       }
-      decoder.end(sink);
+      decoder.end(sized);
     } catch {
       complete = false;
     }
-    return { status: r.statusCode, complete, bytes };
+    out = { status: r.statusCode, complete, bytes };
   } catch {
-    return { status: 0, complete: false, bytes: 0 };
+    out = { status: 0, complete: false, bytes: 0 };
   }
+  const cut = out.status === 200 && (!out.complete || !done) ? 'incomplete_stream' : undefined;
+  settle(ctx, { status: out.status, headers, body: Buffer.concat(errorBody), complete: out.complete }, t0, cut);
+  admitted.release();
+  return out;
 }
 
 /** The content text of one stream chunk (chat delta or completion text), or undefined. */

@@ -1,17 +1,24 @@
 /**
  * What every scenario needs: where to send traffic, how to authenticate, what the profile (if any) says,
- * and where the figures go. The bench judges any OpenAI-compatible gateway as a stranger: it imports only
- * the leaves (core, openai) and the mocks' text generator.
+ * how to shape the load, and where the figures go. The bench judges any OpenAI-compatible gateway as a
+ * stranger: it imports only the leaves (core, openai), profile loading and the mocks' text generator.
  */
 import type { Profile } from '../profile/schema.js';
+import type { LiveFeed } from './live.js';
+import type { Pacer } from './pacer.js';
+import type { Slo } from './slo.js';
+import type { Workload } from './workload.js';
 
 export interface BenchTarget {
   /** Base URL of the gateway (no /v1). */
   url: string;
   /** The gateway's admin listener, when it is an aigw the bench started or was told about. */
   admin?: string;
-  /** Mock backends by name (from the profile), for /mock/stats and direct baselines. */
+  adminKey?: string;
+  /** Mock backends by name (from the profile), for /mock/stats. */
   mocks: Record<string, string>;
+  /** Backends the bench may reach straight (direct baselines), by name; absent: the mocks. */
+  backends?: Record<string, string>;
   /** The gateway process, when the bench started it (for CPU figures). */
   pid?: number;
 }
@@ -24,9 +31,23 @@ export interface BenchContext {
   limitedKey: string | undefined;
   profile: Profile | undefined;
   durationMs: number;
+  /** Closed loop: requests in flight at once. */
   connections: number;
+  /** Open loop: requests per second (Poisson, or gamma with `burstiness`), instead of the closed loop. */
+  rate: number | undefined;
+  burstiness: number;
+  /** What throughput, stream and ramp send instead of their own small requests. */
+  workload: Workload | undefined;
+  slo: Slo | undefined;
+  /** The highest rate `ramp` offers (req/s); undefined: until it saturates or 10 steps. */
+  rampMax?: number | undefined;
+  /** Answer sizes for `long` (bytes). */
+  longSizes: readonly number[] | undefined;
   /** Expected split from --expect a=95,b=5 (overrides the profile's weights). */
   expect: Record<string, number> | undefined;
+  /** Keeps requests with `apiKey` under the target's rate limits; undefined with --no-pace. */
+  pacer: Pacer | undefined;
+  live: LiveFeed;
   progress(line: string): void;
 }
 
@@ -37,17 +58,23 @@ export interface ScenarioResult {
   figures: Figures;
   /** Human-readable lines for the summary. */
   lines: string[];
-  /** Extra structure for --json (tables). */
+  /** The field's metrics (vLLM / GuideLLM names), for scenarios that generate load. */
+  metrics?: unknown;
+  /** Requests refused or failed, by status and code. */
+  refusals?: { status: number; code: string; type?: string; count: number }[];
+  /** Extra structure for --json and the HTML report (tables, distributions). */
   detail?: unknown;
 }
 
-export function authHeaders(ctx: BenchContext): Record<string, string> {
+export function authHeaders(ctx: Pick<BenchContext, 'apiKey'>): Record<string, string> {
   return ctx.apiKey ? { authorization: `Bearer ${ctx.apiKey}` } : {};
 }
 
-export function quantile(sorted: readonly number[], p: number): number {
-  if (!sorted.length) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+export function adminHeaders(target: BenchTarget): Record<string, string> {
+  return target.adminKey ? { authorization: `Bearer ${target.adminKey}` } : {};
 }
 
 export const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
+
+/** A figure that may have no samples: rounded, or null (never NaN). */
+export const fig = (x: number | undefined, d = 3): number | null => (x === undefined || !Number.isFinite(x) ? null : round(x, d));

@@ -22,7 +22,7 @@ export async function errorsScenario(ctx: BenchContext): Promise<ScenarioResult>
     [
       "bad JSON → 400 in OpenAI's shape",
       async () => {
-        const r = await post(ctx, '{"model":');
+        const r = await post(ctx, '{"model":', { pace: false });
         return (
           r.status === 400 &&
           typeof (JSON.parse(r.body.toString() || '{}') as { error?: { message?: unknown } }).error?.message === 'string'
@@ -33,7 +33,7 @@ export async function errorsScenario(ctx: BenchContext): Promise<ScenarioResult>
       'oversize body → 413',
       async () => {
         const limit = ctx.profile?.limits.maxRequestBytes ?? 8 * 1024 * 1024;
-        const r = await post(ctx, { model: ctx.model, messages: [{ role: 'user', content: 'x'.repeat(limit + 1024) }] });
+        const r = await post(ctx, { model: ctx.model, messages: [{ role: 'user', content: 'x'.repeat(limit + 1024) }] }, { pace: false });
         return r.status === 413;
       },
     ],
@@ -59,6 +59,7 @@ export async function errorsScenario(ctx: BenchContext): Promise<ScenarioResult>
   ];
   const lines: string[] = [];
   let passed = 0;
+  ctx.live.begin('errors');
   for (const [name, run] of cases) {
     ctx.progress(`errors: ${name}`);
     const ok = await run().catch(() => false);

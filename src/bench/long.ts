@@ -6,8 +6,9 @@
 import { chatPromptKey, MEAN_TOKEN_BYTES, textSeed, TokenSource } from '../mock/text.js';
 import { chatBody, deltaText, post, stream } from './client.js';
 import type { BenchContext, ScenarioResult } from './context.js';
+import { statusAndCode } from './record.js';
 
-const SIZES = [256 * 1024, 1024 ** 2, 4 * 1024 ** 2, 16 * 1024 ** 2, 64 * 1024 ** 2];
+export const LONG_SIZES = [256 * 1024, 1024 ** 2, 4 * 1024 ** 2, 16 * 1024 ** 2, 64 * 1024 ** 2];
 
 const fmt = (n: number) => (n >= 1024 ** 2 ? `${(n / 1024 ** 2).toFixed(n % 1024 ** 2 ? 1 : 0)}MiB` : `${Math.round(n / 1024)}KiB`);
 
@@ -37,43 +38,68 @@ class Checker {
   }
 }
 
+export type LongOutcome = 'complete' | 'truncated' | 'corrupted' | 'error' | 'skipped';
+
+export interface LongRow {
+  size: string;
+  bytes: number;
+  mode: 'body' | 'stream';
+  kind: LongOutcome;
+  outcome: string;
+  /** Bytes received when the answer was cut. */
+  cutAt?: number;
+}
+
 export async function long(ctx: BenchContext): Promise<ScenarioResult> {
-  const rows: { size: string; mode: string; outcome: string }[] = [];
+  const rows: LongRow[] = [];
   let truncations = 0;
   let errors = 0;
-  for (const size of SIZES) {
+  let truncatedAt: number | undefined;
+  const sizes = ctx.longSizes ?? LONG_SIZES;
+  ctx.live.begin('long');
+  for (const size of sizes) {
     const tokens = Math.ceil(size / MEAN_TOKEN_BYTES);
     for (const mode of ['body', 'stream'] as const) {
       ctx.progress(`long: ${fmt(size)} ${mode}`);
+      let kind: LongOutcome = 'complete';
+      let cutAt: number | undefined;
       const body = chatBody(ctx, `a long answer of ${fmt(size)} [[mock ttft=0ms tps=0 chunk=64]]`, { max_tokens: tokens, seed: 11 });
       const key = chatPromptKey(body.messages as { role: string; content: string }[]);
+      // Under a token limit, one answer worth a quarter of the window's budget would starve every other scenario.
+      const budget = ctx.pacer?.tokenLimit;
+      if (budget !== undefined && tokens > budget / 4) {
+        const outcome = `not sent: ~${tokens} tokens, over a quarter of the key's ${budget} per window`;
+        rows.push({ size: fmt(size), bytes: size, mode, kind: 'skipped', outcome });
+        continue;
+      }
       const check = new Checker(key, 11);
       let outcome: string;
       if (mode === 'body') {
-        const r = await post(ctx, body);
-        const declared = Number(r.headers['content-length'] ?? NaN);
-        if (r.status !== 200) {
-          errors++;
-          let code = `HTTP ${r.status}`;
-          try {
-            code = `${r.status} ${(JSON.parse(r.body.toString()) as { error: { code: string } }).error.code}`;
-          } catch {
-            /* not JSON */
-          }
-          outcome = `error ${code}`;
-        } else if (!r.complete || (Number.isFinite(declared) && r.body.length < declared)) {
-          truncations++;
-          outcome = `truncated at ${r.body.length} bytes${Number.isFinite(declared) ? ` of ${declared}` : ''}`;
-        } else {
-          let content = '';
+        const r = await post(ctx, body, { maxBytes: 2 * size + 1024 * 1024 });
+        const declared = Number(r.headers['content-length'] ?? Number.NaN);
+        let content: string | undefined;
+        if (r.status === 200 && r.complete) {
           try {
             content = (JSON.parse(r.body.toString()) as { choices: { message: { content: string } }[] }).choices[0]!.message.content;
           } catch {
-            content = '';
+            content = undefined;
           }
+        }
+        if (r.skipped) {
+          kind = 'skipped';
+          outcome = `not sent: ${r.skipped}`;
+        } else if (r.status !== 200) {
+          kind = 'error';
+          outcome = `error ${statusAndCode(r.status, r.body)}`;
+        } else if (!r.complete || (Number.isFinite(declared) && r.body.length < declared) || content === undefined) {
+          // A cut connection, a body shorter than it declared, or one that ends cleanly before its JSON does.
+          kind = 'truncated';
+          cutAt = r.body.length;
+          outcome = `truncated at ${r.body.length} bytes${Number.isFinite(declared) ? ` of ${declared}` : ''}`;
+        } else {
           check.feed(content);
           const whole = check.ok && content.split(' ').length === tokens;
-          if (!whole) truncations++;
+          kind = whole ? 'complete' : 'corrupted';
           outcome = whole ? 'complete' : `corrupted after ${check.matched} bytes`;
         }
       } else {
@@ -91,24 +117,40 @@ export async function long(ctx: BenchContext): Promise<ScenarioResult> {
             }
           },
         });
-        if (r.status !== 200) {
-          errors++;
+        if (r.skipped) {
+          kind = 'skipped';
+          outcome = `not sent: ${r.skipped}`;
+        } else if (r.status !== 200) {
+          kind = 'error';
           outcome = `error HTTP ${r.status}`;
         } else if (!check.ok) {
-          truncations++;
+          kind = 'corrupted';
           outcome = `corrupted after ${check.matched} bytes`;
         } else if (!done || !r.complete) {
-          truncations++;
+          kind = 'truncated';
+          cutAt = r.bytes;
           outcome = `truncated at ${r.bytes} bytes (${text} of the text)`;
         } else outcome = 'complete';
       }
-      rows.push({ size: fmt(size), mode, outcome });
+      if (kind === 'truncated' || kind === 'corrupted') truncations++;
+      if (kind === 'error') errors++;
+      if (cutAt !== undefined) truncatedAt = Math.min(truncatedAt ?? cutAt, cutAt);
+      rows.push({ size: fmt(size), bytes: size, mode, kind, outcome, ...(cutAt !== undefined ? { cutAt } : {}) });
     }
   }
+  const skipped = rows.filter((r) => r.kind === 'skipped').length;
   return {
-    figures: { 'long.truncations': truncations, 'long.errors': errors, 'long.cases': rows.length },
+    figures: {
+      'long.truncations': truncations,
+      'long.errors': errors,
+      'long.cases': rows.length,
+      'long.skipped': skipped,
+      // The smallest size at which an answer was cut (bytes received): 1048576 is Envoy's default buffer.
+      'long.truncatedAt': truncatedAt ?? null,
+    },
     lines: [
-      `long        ${rows.length} answers, ${truncations} truncated, ${errors} errors`,
+      `long        ${rows.length} answers, ${truncations} truncated, ${errors} errors${skipped ? `, ${skipped} not sent` : ''}` +
+        `${truncatedAt !== undefined ? `; the smallest cut at ${truncatedAt} bytes` : ''}`,
       ...rows.map((r) => `            ${r.size.padStart(7)} ${r.mode.padEnd(6)} ${r.outcome}`),
     ],
     detail: rows,

@@ -1,6 +1,10 @@
-/** The bench's live view on a terminal (Ink): scenario, elapsed time, the latest step; plain lines otherwise. */
+/**
+ * The bench's live view on a terminal (Ink): the scenarios done and to come, and for the one running its
+ * elapsed/total, requests/s, goodput, failures by code and current p50/p99; the latest step below.
+ */
 import { Box, render, Text } from 'ink';
 import { useEffect, useState } from 'react';
+import type { LiveSnapshot } from './live.js';
 
 export interface ProgressFeed {
   scenarios: readonly string[];
@@ -8,12 +12,38 @@ export interface ProgressFeed {
   done: number;
   line: string;
   startedAt: number;
+  live?: () => LiveSnapshot;
 }
 
-function View({ feed }: { feed: () => ProgressFeed }) {
+const ms = (x: number | undefined) => (x === undefined ? '–' : x >= 1000 ? `${(x / 1000).toFixed(2)}s` : `${x.toFixed(x < 10 ? 1 : 0)}ms`);
+
+export function LiveRow({ s }: { s: LiveSnapshot }) {
+  const elapsed = `${(s.elapsedMs / 1000).toFixed(1)}s${s.totalMs ? `/${(s.totalMs / 1000).toFixed(1)}s` : ''}`;
+  return (
+    <Box flexDirection="column">
+      <Text wrap="truncate-end">
+        {' '}
+        <Text color="cyan">{s.scenario}</Text> {elapsed} <Text bold>{s.rps.toFixed(1)}</Text> req/s goodput{' '}
+        <Text color="green">{s.goodput.toFixed(1)}</Text>/s p50 {ms(s.p50)} p99 {ms(s.p99)}
+        {s.ttftP50 !== undefined ? ` TTFT p50 ${ms(s.ttftP50)}` : ''} <Text dimColor>{s.requests} sent</Text>
+      </Text>
+      {s.failures.length ? (
+        <Text wrap="truncate-end" color="yellow">
+          {' '}
+          {s.failures
+            .slice(0, 4)
+            .map(([k, n]) => `${k} ×${n}`)
+            .join('  ')}
+        </Text>
+      ) : null}
+    </Box>
+  );
+}
+
+export function View({ feed }: { feed: () => ProgressFeed }) {
   const [, tick] = useState(0);
   useEffect(() => {
-    const t = setInterval(() => tick((n) => n + 1), 200);
+    const t = setInterval(() => tick((n) => n + 1), 250);
     return () => clearInterval(t);
   }, []);
   const f = feed();
@@ -39,6 +69,7 @@ function View({ feed }: { feed: () => ProgressFeed }) {
         )}
         <Text dimColor>{elapsed}s</Text>
       </Text>
+      {f.live && f.done < f.scenarios.length ? <LiveRow s={f.live()} /> : null}
       <Text dimColor wrap="truncate-end">
         {' '}
         {f.line}

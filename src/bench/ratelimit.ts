@@ -14,7 +14,9 @@ export async function ratelimit(benchCtx: BenchContext): Promise<ScenarioResult>
   const windowMs = ctx.profile?.limits.rateWindow ?? 60_000;
   if (!limit || !key)
     return { figures: {}, lines: ['ratelimit   skipped: no tenant with a TPM limit on this model in the profile (give -c PROFILE)'] };
-  ctx = { ...ctx, apiKey: key };
+  // Its own key, unpaced: this scenario drives the limit on purpose.
+  ctx = { ...ctx, apiKey: key, pacer: undefined };
+  ctx.live.begin('ratelimit', ctx.durationMs);
   const start = Date.now();
   const perWindow: number[] = [];
   let requests = 0;
@@ -85,6 +87,7 @@ export async function ratelimit(benchCtx: BenchContext): Promise<ScenarioResult>
     : 'not checked (every wait was longer than the run)';
   return {
     figures,
+    detail: { limit, windowMs, perWindow: Array.from(perWindow, (x) => x ?? 0), fullWindows: full.length },
     lines: [
       `ratelimit   limit ${limit} tokens per ${windowMs / 1000}s; ${admittedLine}`,
       `            ${refused} of ${requests} requests refused (${percent(figures['ratelimit.rejectRate'])}); retry-after ${retryAfter}`,

@@ -1,7 +1,9 @@
-/** The bench's outputs: the summary, the --json document (shape documented in the README), and --compare. */
+/** The bench's outputs: the --json document (shape documented in the README, kept stable) and --compare. */
 import { cpus } from 'node:os';
-import type { Figures } from './context.js';
+import { z } from 'zod';
 import type { Verdict } from './assertions.js';
+import type { BenchContext, Figures, ScenarioResult } from './context.js';
+import { describeSlo } from './slo.js';
 
 export interface BenchReport {
   version: 1;
@@ -15,44 +17,99 @@ export interface BenchReport {
     startedAt: string;
     durationMs: number;
     connections: number;
+    /** Open loop (req/s) or null for the closed loop. */
+    rate?: number | null;
+    burstiness?: number;
+    workload?: string | null;
+    slo?: string | null;
   };
-  scenarios: Record<string, { figures: Figures; lines: string[]; detail?: unknown }>;
+  scenarios: Record<string, ScenarioResult>;
   figures: Figures;
+  /** What the bench learnt on the way (rate limits it paced itself under). */
+  notices?: string[];
   assertions: Verdict[];
 }
 
-export function environment(target: string, model: string, durationMs: number, connections: number): BenchReport['env'] {
+export function environment(ctx: BenchContext): BenchReport['env'] {
   return {
     node: process.version,
     platform: `${process.platform}-${process.arch}`,
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model ?? '',
-    target,
-    model,
+    target: ctx.target.url,
+    model: ctx.model,
     startedAt: new Date().toISOString(),
-    durationMs,
-    connections,
+    durationMs: ctx.durationMs,
+    connections: ctx.connections,
+    rate: ctx.rate ?? null,
+    burstiness: ctx.burstiness,
+    workload: ctx.workload?.describe ?? null,
+    slo: ctx.slo ? describeSlo(ctx.slo) : null,
   };
 }
 
 /** Figures where bigger is better; for every other numeric figure, smaller is better. */
-const HIGHER_IS_BETTER = /rps|ratio|fidelity|faithful|conformance|tokensPerSecond|honest|\.p$/;
+const HIGHER_IS_BETTER =
+  /rps|ratio|fidelity|faithful|conformance|tokensPerSecond|honest|_throughput|goodput|completed$|saturationRate|maxGoodput|\.p$/;
 
-export function compare(a: BenchReport, b: BenchReport, threshold = 0.1): { lines: string[]; regressions: number } {
-  const lines = [`comparing ${a.env.startedAt} (${a.env.target}) → ${b.env.startedAt} (${b.env.target})`];
-  let regressions = 0;
+export interface Delta {
+  key: string;
+  before: number;
+  after: number;
+  /** Relative change; Infinity when the figure was 0 before. */
+  change: number;
+  worse: boolean;
+}
+
+export function deltas(a: BenchReport, b: BenchReport, threshold = 0.1): Delta[] {
+  const out: Delta[] = [];
   for (const key of Object.keys({ ...a.figures, ...b.figures }).sort()) {
     const x = a.figures[key];
     const y = b.figures[key];
     if (typeof x !== 'number' || typeof y !== 'number') continue;
-    const change = x === 0 ? (y === 0 ? 0 : Infinity) : (y - x) / Math.abs(x);
+    const change = x === 0 ? (y === 0 ? 0 : Number.POSITIVE_INFINITY) : (y - x) / Math.abs(x);
     const worse = HIGHER_IS_BETTER.test(key) ? change < -threshold : change > threshold;
-    if (worse) regressions++;
-    const shown = Number.isFinite(change) ? `${change >= 0 ? '+' : ''}${(change * 100).toFixed(1)}%` : 'new';
-    lines.push(
-      `  ${worse ? 'REGRESSION' : '          '} ${key.padEnd(34)} ${String(x).padStart(12)} → ${String(y).padStart(12)}  ${shown}`,
-    );
+    out.push({ key, before: x, after: y, change, worse });
   }
+  return out;
+}
+
+export function compare(a: BenchReport, b: BenchReport, threshold = 0.1): { lines: string[]; regressions: number; deltas: Delta[] } {
+  const ds = deltas(a, b, threshold);
+  const lines = [`comparing ${a.env.startedAt} (${a.env.target}) → ${b.env.startedAt} (${b.env.target})`];
+  for (const d of ds) {
+    const shown = Number.isFinite(d.change) ? `${d.change >= 0 ? '+' : ''}${(d.change * 100).toFixed(1)}%` : 'new';
+    const flag = d.worse ? 'REGRESSION' : '          ';
+    lines.push(`  ${flag} ${d.key.padEnd(34)} ${String(d.before).padStart(12)} → ${String(d.after).padStart(12)}  ${shown}`);
+  }
+  const regressions = ds.filter((d) => d.worse).length;
   lines.push(`${regressions} regression${regressions === 1 ? '' : 's'} beyond ${threshold * 100}%`);
-  return { lines, regressions };
+  return { lines, regressions, deltas: ds };
+}
+
+const Figure = z.union([z.number(), z.string(), z.boolean(), z.null()]);
+
+/** What --compare accepts from a file: the parts it reads are checked, the rest passes as it is. */
+const ReportFile = z.looseObject({
+  version: z.literal(1),
+  env: z.looseObject({ target: z.string(), model: z.string(), startedAt: z.string() }),
+  scenarios: z.record(z.string(), z.looseObject({ figures: z.record(z.string(), Figure), lines: z.array(z.string()) })),
+  figures: z.record(z.string(), Figure),
+  notices: z.array(z.string()).optional(),
+  assertions: z.array(z.looseObject({ expr: z.string(), ok: z.boolean(), message: z.string() })),
+});
+
+export function parseReport(text: string): { ok: true; value: BenchReport } | { ok: false; message: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    return { ok: false, message: `not JSON (${(e as Error).message.slice(0, 80)})` };
+  }
+  const r = ReportFile.safeParse(json);
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    return { ok: false, message: `not an aigw bench --json report: ${i.path.join('.') || 'the document'}: ${i.message}` };
+  }
+  return { ok: true, value: r.data as unknown as BenchReport };
 }

@@ -4,7 +4,8 @@
  * gateway's own /aigw/stats when it is an aigw; and stickiness when the model routes by a session header.
  */
 import { post, chatBody } from './client.js';
-import { round, type BenchContext, type ScenarioResult } from './context.js';
+import { adminHeaders, round, type BenchContext, type ScenarioResult } from './context.js';
+import { label } from './record.js';
 import { chiSquare, wilson } from './stats-math.js';
 
 const MAX_REQUESTS = 4000;
@@ -23,6 +24,7 @@ export async function split(ctx: BenchContext): Promise<ScenarioResult> {
   let n = 0;
   const end = Date.now() + ctx.durationMs;
   ctx.progress(`split: up to ${MAX_REQUESTS} requests for ${ctx.durationMs / 1000}s`);
+  ctx.live.begin('split', ctx.durationMs);
   await Promise.all(
     Array.from({ length: Math.min(ctx.connections, 32) }, async () => {
       while (Date.now() < end && n < MAX_REQUESTS) {
@@ -30,7 +32,7 @@ export async function split(ctx: BenchContext): Promise<ScenarioResult> {
         const r = await post(ctx, chatBody(ctx, 'which backend? [[mock ttft=0ms tps=0]]', { max_tokens: 1 }));
         if (r.status !== 200) continue;
         try {
-          const fp = (JSON.parse(r.body.toString()) as { system_fingerprint?: string }).system_fingerprint ?? 'unknown';
+          const fp = label((JSON.parse(r.body.toString()) as { system_fingerprint?: unknown }).system_fingerprint) ?? 'unknown';
           counts[fp] = (counts[fp] ?? 0) + 1;
         } catch {
           counts.unknown = (counts.unknown ?? 0) + 1;
@@ -39,6 +41,7 @@ export async function split(ctx: BenchContext): Promise<ScenarioResult> {
     }),
   );
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
+  if (!total) return { figures: { 'split.requests': 0 }, lines: [`split       no samples: none of ${n} requests was answered 2xx`] };
   const exp = expected(ctx);
   const names = [...new Set([...Object.keys(exp ?? {}), ...Object.keys(counts)])];
   const figures: ScenarioResult['figures'] = { 'split.requests': total };
@@ -65,7 +68,7 @@ export async function split(ctx: BenchContext): Promise<ScenarioResult> {
   }
   if (ctx.target.admin) {
     try {
-      const stats = (await (await fetch(`${ctx.target.admin}/aigw/stats`)).json()) as {
+      const stats = (await (await fetch(`${ctx.target.admin}/aigw/stats`, { headers: adminHeaders(ctx.target) })).json()) as {
         models: Record<string, { backends: Record<string, { share: number }> }>;
       };
       const b = stats.models[ctx.model]?.backends ?? {};
@@ -82,13 +85,19 @@ export async function split(ctx: BenchContext): Promise<ScenarioResult> {
     let same = 0;
     for (let i = 0; i < 100; i++) {
       const h = { [sticky]: `bench-session-${i}` };
-      const a = await post(ctx, chatBody(ctx, 'sticky [[mock ttft=0ms tps=0]]', { max_tokens: 1 }), h);
-      const b = await post(ctx, chatBody(ctx, 'sticky [[mock ttft=0ms tps=0]]', { max_tokens: 1 }), h);
-      const fp = (x: typeof a) => (JSON.parse(x.body.toString() || '{}') as { system_fingerprint?: string }).system_fingerprint;
+      const a = await post(ctx, chatBody(ctx, 'sticky [[mock ttft=0ms tps=0]]', { max_tokens: 1 }), { headers: h });
+      const b = await post(ctx, chatBody(ctx, 'sticky [[mock ttft=0ms tps=0]]', { max_tokens: 1 }), { headers: h });
+      const fp = (x: typeof a) => {
+        try {
+          return label((JSON.parse(x.body.toString()) as { system_fingerprint?: unknown }).system_fingerprint);
+        } catch {
+          return undefined;
+        }
+      };
       if (fp(a) === fp(b)) same++;
     }
     figures['split.stickiness'] = same / 100;
     lines.push(`            sticky by ${sticky}: ${same}% of sessions kept their backend`);
   }
-  return { figures, lines, detail: { counts, expected: exp } };
+  return { figures, lines, detail: { counts, expected: exp, total } };
 }

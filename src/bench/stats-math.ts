@@ -47,3 +47,49 @@ export function chiSquare(observed: readonly number[], weights: readonly number[
   });
   return { stat, p: chiSquareP(stat, Math.max(1, observed.length - 1)) };
 }
+
+/** The summary the field reports for a latency (vLLM, GuideLLM): all in the unit of the samples. */
+export interface Distribution {
+  count: number;
+  mean: number;
+  median: number;
+  std: number;
+  p90: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+/** Percentile by linear interpolation between closest ranks (numpy's default, as vLLM's bench uses). */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (!sorted.length) return Number.NaN;
+  const pos = (sorted.length - 1) * p;
+  const lo = Math.floor(pos);
+  const hi = Math.min(sorted.length - 1, lo + 1);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+}
+
+/** The distribution of samples, or undefined for none (callers print "no samples", never NaN). */
+export function distribution(samples: readonly number[]): Distribution | undefined {
+  const xs = samples.filter(Number.isFinite).sort((a, b) => a - b);
+  if (!xs.length) return undefined;
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const variance = xs.reduce((a, b) => a + (b - mean) ** 2, 0) / xs.length;
+  return {
+    count: xs.length,
+    mean,
+    median: percentile(xs, 0.5),
+    std: Math.sqrt(variance),
+    p90: percentile(xs, 0.9),
+    p95: percentile(xs, 0.95),
+    p99: percentile(xs, 0.99),
+    max: xs.at(-1)!,
+  };
+}
+
+/** At most `n` samples that keep the shape of the distribution (evenly spaced ranks), for charts. */
+export function thin(samples: readonly number[], n = 400): number[] {
+  const xs = samples.filter(Number.isFinite).sort((a, b) => a - b);
+  if (xs.length <= n) return xs;
+  return Array.from({ length: n }, (_, i) => xs[Math.round((i * (xs.length - 1)) / (n - 1))]!);
+}

@@ -1,76 +1,158 @@
 /**
- * `stream`: concurrent streams measuring time to first token, inter-token latency and tokens/s, and event
- * fidelity — every content event the backend emitted must arrive as its own event, with the text the
- * mocks' generator says it must be (coalescing, drops and corruption all show here).
+ * `stream`: concurrent streams with the field's metrics (TTFT, TPOT, ITL, E2EL), and three checks a
+ * proxy can fail: fidelity (every event the mock emitted arrives, with the text its generator says),
+ * coalescing (events held back and delivered several per read — seen in the inter-token gaps and the
+ * events per socket read), and added TTFT (the same streams sent straight to the backend at the same time).
  */
 import { chatPromptKey, generateText } from '../mock/text.js';
-import { chatBody, deltaText, stream } from './client.js';
-import { quantile, round, type BenchContext, type ScenarioResult } from './context.js';
+import { authHeaders, type BenchContext, type Figures, fig, round, type ScenarioResult } from './context.js';
+import { runLoad } from './driver.js';
+import { chartSamples, fieldMetrics, fmtMs, metricFigures, metricLines, tallyRefusals } from './metrics.js';
+import type { RequestRecord } from './record.js';
+import { percentile } from './stats-math.js';
+import { directTarget, loadShape } from './throughput.js';
+import { fixedSource, type Prepared } from './workload.js';
 
 const TOKENS = 64;
+const SEED = 7;
+/** A stream is coalesced when at least this share of its events came held back, several to a read. */
+export const COALESCED_SHARE = 0.3;
+
+export function isCoalesced(r: Pick<RequestRecord, 'contentEvents' | 'heldEvents'>): boolean {
+  const events = r.contentEvents ?? 0;
+  return events >= 4 && (r.heldEvents ?? 0) / events >= COALESCED_SHARE;
+}
+
+const defaultStreams = (model: string) =>
+  fixedSource((i) => ({
+    model,
+    messages: [{ role: 'user', content: `stream ${i % 97} [[mock chunk=1]]` }],
+    max_tokens: TOKENS,
+    seed: SEED,
+  }));
+
+const median = (xs: number[]) =>
+  xs.length
+    ? percentile(
+        xs.sort((a, b) => a - b),
+        0.5,
+      )
+    : undefined;
+
+const PROBE_PAIRS = 20;
+
+/**
+ * What the path adds before the first token, measured unloaded so the figure is the path's and not the
+ * machine's: pairs of small streams, one through the target and one straight to the backend, in turn.
+ */
+async function addedTtft(ctx: BenchContext, direct: { url: string; model: string }) {
+  const one = async (url: string, model: string, headers: Record<string, string>) => {
+    const content = 'first token [[mock ttft=0ms chunk=1]]';
+    const body = { model, messages: [{ role: 'user', content }], max_tokens: 4 };
+    const r = await runLoad({
+      url,
+      headers,
+      source: fixedSource(() => body),
+      stream: true,
+      durationMs: 60_000,
+      connections: 1,
+      maxRequests: 1,
+    });
+    const rec = r.records[0];
+    return rec?.ok && rec.ttft !== undefined ? rec.ttft : undefined;
+  };
+  ctx.progress(`stream: added TTFT, ${PROBE_PAIRS} pairs through the path and straight to ${direct.url}`);
+  const diffs: number[] = [];
+  const directs: number[] = [];
+  for (let i = 0; i < PROBE_PAIRS; i++) {
+    const via = await one(ctx.target.url, ctx.model, authHeaders(ctx));
+    const straight = await one(direct.url, direct.model, {});
+    if (straight !== undefined) directs.push(straight);
+    if (via !== undefined && straight !== undefined) diffs.push(via - straight);
+  }
+  return { added: median(diffs), direct: median(directs), pairs: diffs.length };
+}
 
 export async function streamScenario(ctx: BenchContext): Promise<ScenarioResult> {
   const conns = Math.max(1, Math.min(ctx.connections, 16));
-  ctx.progress(`stream: ${conns} concurrent streams of ${TOKENS} tokens for ${ctx.durationMs / 1000}s`);
-  const ttft: number[] = [];
-  const itl: number[] = [];
-  const tps: number[] = [];
-  let streams = 0;
+  const own = !ctx.workload;
+  const source = (model: string) => ctx.workload?.source(model) ?? defaultStreams(model);
+  ctx.progress(`stream: ${loadShape(ctx, conns)} for ${ctx.durationMs / 1000}s`);
+  ctx.live.begin('stream', ctx.durationMs);
   let faithful = 0;
   let corrupted = 0;
-  let received = 0;
-  let expected = 0;
-  const end = Date.now() + ctx.durationMs;
-  let seq = 0;
-  await Promise.all(
-    Array.from({ length: conns }, async () => {
-      while (Date.now() < end) {
-        const content = `stream ${seq++ % 97} [[mock chunk=1]]`;
-        const body = chatBody(ctx, content, { max_tokens: TOKENS, seed: 7 });
-        const times: number[] = [];
-        let text = '';
-        const r = await stream(ctx, body, {
-          onEvent: (ev, at) => {
-            if (!ev.data || ev.data === '[DONE]') return;
-            const t = deltaText(ev.data);
-            if (t) {
-              times.push(at);
-              text += t;
-            }
-          },
-        });
-        if (r.status !== 200) continue;
-        streams++;
-        received += times.length;
-        expected += TOKENS;
-        if (times.length) ttft.push(times[0]!);
-        for (let i = 1; i < times.length; i++) itl.push(times[i]! - times[i - 1]!);
-        if (times.length > 1) tps.push(((times.length - 1) * 1000) / Math.max(0.001, times.at(-1)! - times[0]!));
-        const want = generateText(chatPromptKey(body.messages as { role: string; content: string }[]), 7, TOKENS);
-        if (text === want && times.length === TOKENS) faithful++;
-        else if (text !== want) corrupted++;
-      }
-    }),
+  const check = (r: RequestRecord, req: Prepared) => {
+    if (!own || !r.ok) return;
+    const want = generateText(chatPromptKey(req.body.messages as { role: string; content: string }[]), SEED, TOKENS);
+    if (r.text === want && r.contentEvents === TOKENS) faithful++;
+    else if (r.text !== want) corrupted++;
+  };
+  const gw = await runLoad({
+    durationMs: ctx.durationMs,
+    rate: ctx.rate,
+    burstiness: ctx.burstiness,
+    stream: true,
+    connections: conns,
+    url: ctx.target.url,
+    headers: authHeaders(ctx),
+    source: source(ctx.model),
+    keepText: own,
+    pacer: ctx.pacer,
+    live: ctx.live,
+    onRecord: check,
+  });
+  const direct = directTarget(ctx);
+  const probe = direct ? await addedTtft(ctx, direct) : undefined;
+  const m = fieldMetrics(gw.records, gw.durationMs, ctx.slo, true);
+  const done = gw.records.filter((r) => r.ok);
+  const events = done.reduce((a, r) => a + (r.contentEvents ?? 0), 0);
+  const reads = done.reduce((a, r) => a + (r.contentReads ?? 0), 0);
+  const held = done.reduce((a, r) => a + (r.heldEvents ?? 0), 0);
+  const coalesced = done.filter(isCoalesced).length;
+  const rates = done.flatMap((r) => {
+    const span = (r.itl ?? []).reduce((a, b) => a + b, 0);
+    return (r.contentEvents ?? 0) > 1 && span > 0 ? [((r.contentEvents! - 1) * 1000) / span] : [];
+  });
+  const figures: Figures = {
+    ...metricFigures('stream', m),
+    // The first cut's names, kept for --assert and --compare.
+    'stream.count': m.completed,
+    'ttft.p50': fig(m.ttft?.median),
+    'ttft.p99': fig(m.ttft?.p99),
+    'itl.p50': fig(m.itl?.median),
+    'itl.p99': fig(m.itl?.p99),
+    'stream.tokensPerSecond': fig(median(rates), 1),
+    'stream.eventsPerRead': reads ? round(events / reads, 3) : null,
+    'stream.heldShare': events ? round(held / events, 4) : null,
+    'stream.coalesced': coalesced,
+  };
+  if (own) {
+    figures['stream.fidelity'] = done.length ? round(events / (done.length * TOKENS), 4) : null;
+    figures['stream.faithful'] = done.length ? round(faithful / done.length, 4) : null;
+    figures['stream.corrupted'] = corrupted;
+  }
+  if (probe) {
+    figures['direct.ttft.p50'] = fig(probe.direct);
+    figures['stream.addedTtft'] = fig(probe.added);
+  }
+  const lines = [...metricLines('stream', m, tallyRefusals(gw.records))];
+  lines.push(
+    `            ${figures['stream.eventsPerRead'] ?? 'n/a'} events per read; ${coalesced} of ${done.length} streams coalesced ` +
+      `(${figures['stream.heldShare'] === null ? 'n/a' : `${((figures['stream.heldShare'] as number) * 100).toFixed(1)}%`} of events ` +
+      `held back ≥ 20 ms and delivered several per read)`,
   );
-  for (const xs of [ttft, itl, tps]) xs.sort((a, b) => a - b);
-  const figures = {
-    'stream.count': streams,
-    'ttft.p50': round(quantile(ttft, 0.5), 3),
-    'ttft.p99': round(quantile(ttft, 0.99), 3),
-    'itl.p50': round(quantile(itl, 0.5), 3),
-    'itl.p99': round(quantile(itl, 0.99), 3),
-    'stream.tokensPerSecond': round(quantile(tps, 0.5), 1),
-    'stream.fidelity': expected ? round(received / expected, 4) : 0,
-    'stream.faithful': streams ? round(faithful / streams, 4) : 0,
-    'stream.corrupted': corrupted,
-  };
-  return {
-    figures,
-    lines: [
-      `stream      ${streams} streams  TTFT p50 ${figures['ttft.p50']} ms p99 ${figures['ttft.p99']} ms  ` +
-        `ITL p50 ${figures['itl.p50']} ms p99 ${figures['itl.p99']} ms  ${figures['stream.tokensPerSecond']} tok/s per stream`,
-      `            events received/emitted ${(figures['stream.fidelity'] * 100).toFixed(2)}%, ` +
-        `streams byte-exact ${(figures['stream.faithful'] * 100).toFixed(1)}%, corrupted ${corrupted}`,
-    ],
-  };
+  if (own && done.length)
+    lines.push(
+      `            events received/emitted ${((figures['stream.fidelity'] as number) * 100).toFixed(2)}%, ` +
+        `streams byte-exact ${((figures['stream.faithful'] as number) * 100).toFixed(1)}%, corrupted ${corrupted}`,
+    );
+  if (probe)
+    lines.push(
+      probe.added === undefined
+        ? `            added TTFT vs direct: no samples (${probe.pairs} pairs answered)`
+        : `            added TTFT: ${fmtMs(probe.added)} (median of ${probe.pairs} unloaded pairs, through the path and straight to ` +
+            `${direct!.url}, whose own TTFT was ${fmtMs(probe.direct)})`,
+    );
+  lines.push(...gw.skipped.map((s) => `            not sent: ${s}`));
+  return { figures, lines, metrics: m, refusals: tallyRefusals(gw.records), detail: { samples: chartSamples(gw.records) } };
 }

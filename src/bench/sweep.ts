@@ -5,8 +5,10 @@
 import { MEAN_TOKEN_BYTES } from '../mock/text.js';
 import { chatBody, deltaText, post, stream } from './client.js';
 import type { BenchContext, ScenarioResult } from './context.js';
+import { statusAndCode } from './record.js';
 
-const MAX = 64 * 1024 * 1024;
+/** The largest size tried: the largest --long-sizes, else 64 MiB. */
+const maxOf = (ctx: BenchContext) => (ctx.longSizes?.length ? Math.max(...ctx.longSizes) : 64 * 1024 * 1024);
 const fmt = (n: number) => (n >= 1024 ** 2 ? `${(n / 1024 ** 2).toFixed(1)}MiB` : `${(n / 1024).toFixed(0)}KiB`);
 
 async function search(
@@ -15,10 +17,11 @@ async function search(
   probe: (size: number) => Promise<string | true>,
 ): Promise<{ largest: number; tripped: string }> {
   let lo = 0;
-  let hi = MAX;
-  let tripped = 'nothing up to 64MiB';
+  const max = maxOf(ctx);
+  let hi = max;
+  let tripped = `nothing up to ${fmt(max)}`;
   // Powers of two first (cheap), then bisection between the last pass and the first failure.
-  for (let s = 64 * 1024; s <= MAX; s *= 2) {
+  for (let s = Math.min(64 * 1024, max); s <= max; s = s * 2 > max && s < max ? max : s * 2) {
     ctx.progress(`sweep ${label}: ${fmt(s)}`);
     const r = await probe(s);
     if (r === true) lo = s;
@@ -28,7 +31,7 @@ async function search(
       break;
     }
   }
-  if (hi === MAX && lo === MAX) return { largest: MAX, tripped };
+  if (hi === max && lo === max) return { largest: max, tripped };
   for (let i = 0; i < 6 && hi - lo > 16 * 1024; i++) {
     const mid = Math.floor((lo + hi) / 2);
     ctx.progress(`sweep ${label}: ${fmt(mid)}`);
@@ -42,23 +45,17 @@ async function search(
   return { largest: lo, tripped };
 }
 
-const code = (status: number, body: Buffer) => {
-  try {
-    return `${status} ${(JSON.parse(body.toString()) as { error: { code: string } }).error.code}`;
-  } catch {
-    return `HTTP ${status}`;
-  }
-};
-
 export async function sweep(ctx: BenchContext): Promise<ScenarioResult> {
+  ctx.live.begin('sweep');
   const request = await search(ctx, 'request body', async (size) => {
-    const r = await post(ctx, chatBody(ctx, 'x'.repeat(size), { max_tokens: 1 }));
-    return r.status === 200 ? true : code(r.status, r.body);
+    // Words, not one run of a letter: a tokenizer meets prose in a cost proportional to it.
+    const r = await post(ctx, chatBody(ctx, 'word '.repeat(Math.ceil(size / 5)).slice(0, size), { max_tokens: 1 }), { pace: false });
+    return r.status === 200 ? true : statusAndCode(r.status, r.body);
   });
   const answer = await search(ctx, 'answer', async (size) => {
     const tokens = Math.ceil(size / MEAN_TOKEN_BYTES);
-    const r = await post(ctx, chatBody(ctx, 'sweep [[mock ttft=0ms tps=0]]', { max_tokens: tokens }));
-    if (r.status !== 200) return code(r.status, r.body);
+    const r = await post(ctx, chatBody(ctx, 'sweep [[mock ttft=0ms tps=0]]', { max_tokens: tokens }), { maxBytes: 2 * size + 1024 * 1024 });
+    if (r.status !== 200) return statusAndCode(r.status, r.body);
     const declared = Number(r.headers['content-length'] ?? NaN);
     if (!r.complete || (Number.isFinite(declared) && r.body.length < declared)) return `cut at ${r.body.length} bytes`;
     return true;

@@ -1,100 +1,193 @@
 /**
- * Where the bench sends traffic. With `--target`, only there. With `-c PROFILE` and no target, the bench
- * starts the profile's gateway and mocks as a child process (`aigw serve --mocks`, so the measurement is
- * of a separate process) on free ports, and stops it at the end.
+ * The profile the bench reads (always through `loadBenchProfile`, which goes through profile/) and the
+ * copy of it the bench starts: its mocks in their own process and its gateway (`aigw serve`) in another,
+ * all on free ports, so the measurement is of separate processes and never depends on a port being free.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse, parseDocument } from 'yaml';
+import { loadProfileOrManifests } from '../bridge/load.js';
+import type { ProfileProblem } from '../profile/problems.js';
+import type { Profile } from '../profile/schema.js';
+import { readYaml } from '../profile/yaml-source.js';
 import type { BenchTarget } from './context.js';
 
 const AIGW = fileURLToPath(new URL('../../bin/aigw.js', import.meta.url));
 
+/** The bundled demo profile (shipped with the package), started when nothing else is given. */
+export const DEMO_PROFILE = fileURLToPath(new URL('../../profiles/demo.yaml', import.meta.url));
+
+export interface BenchProfile {
+  /** The path as the user gave it (for messages). */
+  file: string;
+  /** The validated profile: weights, keys, limits, backends. */
+  profile: Profile;
+  /**
+   * The profile as written, with `${VAR}` interpolated but before the schema's defaults and conversions:
+   * the bench starts an edited copy of it.
+   */
+  document: Record<string, unknown>;
+}
+
+export type BenchProfileResult = { ok: true; value: BenchProfile } | { ok: false; problems: ProfileProblem[] };
+
 /**
- * A copy of the profile with one more tenant, `aigw-bench`, without limits: every scenario but `ratelimit`
- * measures routing and relaying, not the profile's budgets (which a load test would exhaust in seconds).
+ * The one place the bench reads a profile. A loader that also accepts other formats (Envoy AI Gateway
+ * manifests) replaces this function and returns the same shape.
  */
-function withBenchTenant(profilePath: string): { file: string; key: string | undefined } {
-  const doc = parseDocument(readFileSync(profilePath, 'utf8'));
-  if (!doc.get('tenants')) return { file: profilePath, key: undefined };
-  const key = `aigw-bench-${randomBytes(12).toString('hex')}`;
-  doc.setIn(['tenants', 'aigw-bench'], doc.createNode({ keys: [key] }));
-  const file = join(mkdtempSync(join(tmpdir(), 'aigw-bench-')), 'profile.yaml');
-  writeFileSync(file, doc.toString());
-  return { file, key };
-}
-
-/** Mocks on fixed ports run in their own process, so the gateway's CPU figures are the gateway's alone. */
-async function startMocks(file: string, portZero: boolean): Promise<{ child: ChildProcess; mocks: Record<string, string> } | undefined> {
-  if (portZero) return undefined;
-  const child = spawn(process.execPath, [AIGW, 'mock-backends', '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const backends = (parse(readFileSync(file, 'utf8')) as { backends?: Record<string, { mock?: unknown }> }).backends ?? {};
-  const count = Object.values(backends).filter((b) => b?.mock).length;
-  if (count === 0) return undefined;
-  const mocks: Record<string, string> = {};
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`the mocks did not start: ${out}`)), 20_000);
-    child.on('exit', (code) => reject(new Error(`the mocks exited with ${code} (are their ports free?)`)));
-    child.stdout!.on('data', (d) => {
-      out += d;
-      for (const m of out.matchAll(/^mock (\S+) \(\w+\) listening on (\S+)$/gm)) mocks[m[1]!] = m[2]!;
-      if (Object.keys(mocks).length >= count) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
+export async function loadBenchProfile(
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+  opts: { mockAll?: boolean } = {},
+): Promise<BenchProfileResult> {
+  // A profile, or Envoy AI Gateway manifests imported on the way (bridge/load.ts), optionally all mocked.
+  const r = await loadProfileOrManifests(file, env, { mockAll: opts.mockAll === true });
+  if (!r.ok) return r;
+  if (r.text === undefined)
+    return { ok: false, problems: [{ severity: 'error', file, line: 1, col: 1, path: '', message: 'cannot be loaded' }] };
+  // The copy the bench writes keeps `${VAR}` references (the gateway it starts reads the same environment),
+  // so no value from the environment — a backend's key — lands in a file.
+  const byReference = new Proxy({} as NodeJS.ProcessEnv, {
+    get: (_t, name) => (typeof name === 'string' && env[name] ? `\${${name}}` : undefined),
   });
-  child.removeAllListeners('exit');
-  return { child, mocks };
+  return { ok: true, value: { file, profile: r.profile, document: readYaml(r.text, byReference).value as Record<string, unknown> } };
 }
 
-export async function startProfile(
-  profilePath: string,
-): Promise<{ target: BenchTarget; benchKey: string | undefined; stop(): Promise<void> }> {
-  const { file, key: benchKey } = withBenchTenant(profilePath);
-  // A mock on port 0 can only be found by a gateway in the same process (serve --mocks).
-  const portZero = /url:\s*["']?http:\/\/[^\s"']*:0\b/.test(readFileSync(file, 'utf8'));
-  const separate = await startMocks(file, portZero);
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [AIGW, 'serve', '-c', file, ...(separate ? [] : ['--mocks']), '--log', 'off', '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0'],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+type Doc = Record<string, Record<string, Record<string, unknown>> | unknown>;
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/**
+ * The copy the bench starts: one more tenant without limits (`aigw-bench`, so only `ratelimit` meets the
+ * profile's budgets), plain tenant keys replaced by their digests (no key in a file the bench writes),
+ * and every mock backend at `mockUrls[name]`.
+ */
+export function benchCopy(bp: BenchProfile, mockUrls: Readonly<Record<string, string>>, benchKey: string): Doc {
+  const doc = structuredClone(bp.document) as Doc;
+  const backends = (doc.backends ?? {}) as Record<string, Record<string, unknown>>;
+  for (const [name, url] of Object.entries(mockUrls)) if (backends[name]) backends[name] = { ...backends[name], url };
+  const tenants = doc.tenants as Record<string, { keys?: unknown[] }> | undefined;
+  if (tenants && Object.keys(tenants).length) {
+    for (const t of Object.values(tenants)) {
+      if (Array.isArray(t?.keys))
+        t.keys = t.keys.map((k) => (typeof k === 'string' && !k.startsWith('sha256:') && !k.includes('${') ? `sha256:${sha256(k)}` : k));
+    }
+    let name = 'aigw-bench';
+    for (let i = 2; tenants[name]; i++) name = `aigw-bench-${i}`;
+    tenants[name] = { keys: [`sha256:${sha256(benchKey)}`] };
+  }
+  return doc;
+}
+
+/** The mock backends of a profile moved to port 0 (each gets a free port) and nothing else. */
+function mocksOnly(bp: BenchProfile): Doc | undefined {
+  const doc = structuredClone(bp.document) as Doc;
+  const backends = (doc.backends ?? {}) as Record<string, Record<string, unknown>>;
+  let any = false;
+  for (const [name, b] of Object.entries(bp.profile.backends)) {
+    if (!b.mock || !backends[name]) continue;
+    const u = new URL(b.url);
+    u.port = '0';
+    backends[name] = { ...backends[name], url: u.origin };
+    any = true;
+  }
+  return any ? doc : undefined;
+}
+
+/** Starts `aigw ARGS` and resolves with its stdout once `ready(stdout)` holds. */
+function startChild(args: string[], what: string, ready: (out: string) => boolean): Promise<{ child: ChildProcess; out: string }> {
+  const child = spawn(process.execPath, [AIGW, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
-  const target = await new Promise<BenchTarget>((resolve, reject) => {
-    child.on('exit', () => separate?.child.kill('SIGKILL'));
-    const timer = setTimeout(() => reject(new Error(`the gateway did not start: ${err || out}`)), 20_000);
-    child.on('exit', (code) => reject(new Error(`the gateway exited with ${code}: ${err.trim()}`)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${what} did not start within 20s: ${(err || out).trim()}`));
+    }, 20_000);
+    const onExit = (code: number | null) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited with ${code}: ${err.trim() || out.trim()}`));
+    };
+    child.once('exit', onExit);
     child.stdout!.on('data', (d: Buffer) => {
       out += d;
-      const gw = /^gateway listening on (\S+)$/m.exec(out)?.[1];
-      const admin = /^admin listening on (\S+)$/m.exec(out)?.[1];
-      if (gw && admin) {
-        clearTimeout(timer);
-        const mocks: Record<string, string> = { ...separate?.mocks };
-        for (const m of out.matchAll(/^mock (\S+) \(\w+\) listening on (\S+)$/gm)) mocks[m[1]!] = m[2]!;
-        resolve({ url: gw, admin, mocks, ...(child.pid ? { pid: child.pid } : {}) });
-      }
+      if (!ready(out)) return;
+      clearTimeout(timer);
+      child.off('exit', onExit);
+      resolve({ child, out });
     });
   });
-  return {
-    target,
-    benchKey,
-    stop: async () => {
-      for (const c of [child, separate?.child]) {
-        if (!c || c.exitCode !== null) continue;
-        c.kill('SIGTERM');
-        await new Promise((r) => c.once('exit', r));
-      }
-    },
+}
+
+async function stopChild(c: ChildProcess | undefined): Promise<void> {
+  if (!c || c.exitCode !== null || c.signalCode !== null) return;
+  const exited = new Promise((r) => c.once('exit', r));
+  c.kill('SIGTERM');
+  const timer = setTimeout(() => c.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+export interface StartedProfile {
+  target: BenchTarget;
+  /** The key of the bench's own tenant (no limits), when the profile has tenants. */
+  benchKey: string | undefined;
+  stop(): Promise<void>;
+}
+
+const readyLines = (out: string) => [...out.matchAll(/^mock (\S+) \(\w+\) listening on (\S+)$/gm)].map((m) => [m[1]!, m[2]!] as const);
+
+/** Starts the profile's mocks (their own process) and gateway (`aigw serve`) on free ports. */
+export async function startProfile(bp: BenchProfile): Promise<StartedProfile> {
+  const dir = mkdtempSync(join(tmpdir(), 'aigw-bench-'));
+  const write = (name: string, doc: Doc) => {
+    const file = join(dir, name);
+    writeFileSync(file, JSON.stringify(doc, null, 2), { mode: 0o600 });
+    return file;
   };
+  const children: ChildProcess[] = [];
+  const stop = async () => {
+    for (const c of children.reverse()) await stopChild(c);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const mocks: Record<string, string> = {};
+    const mockDoc = mocksOnly(bp);
+    if (mockDoc) {
+      const count = Object.values(bp.profile.backends).filter((b) => b.mock).length;
+      const m = await startChild(['mock-backends', '-c', write('mocks.json', mockDoc)], 'the mocks', (o) => readyLines(o).length >= count);
+      children.push(m.child);
+      for (const [name, url] of readyLines(m.out)) mocks[name] = url;
+    }
+    const hasTenants = Object.keys(bp.profile.tenants ?? {}).length > 0;
+    const benchKey = `aigw-bench-${randomBytes(12).toString('hex')}`;
+    const file = write('profile.json', benchCopy(bp, mocks, benchKey));
+    const admin = bp.profile.admin.enabled;
+    const g = await startChild(
+      ['serve', '-c', file, '--log', 'off', '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0'],
+      'the gateway',
+      (o) => /^gateway listening on /m.test(o) && (!admin || /^admin listening on /m.test(o)),
+    );
+    children.push(g.child);
+    const url = /^gateway listening on (\S+)$/m.exec(g.out)![1]!;
+    const adminUrl = /^admin listening on (\S+)$/m.exec(g.out)?.[1];
+    const backends: Record<string, string> = {};
+    for (const [name, b] of Object.entries(bp.profile.backends)) backends[name] = mocks[name] ?? b.url;
+    const target: BenchTarget = {
+      url,
+      mocks,
+      backends,
+      ...(adminUrl ? { admin: adminUrl } : {}),
+      ...(g.child.pid ? { pid: g.child.pid } : {}),
+    };
+    if (bp.profile.admin.key) target.adminKey = bp.profile.admin.key;
+    return { target, benchKey: hasTenants ? benchKey : undefined, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
 }

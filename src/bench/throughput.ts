@@ -1,108 +1,101 @@
 /**
- * `throughput`: a closed loop of small non-streamed completions (autocannon): requests/s, latency
- * quantiles, errors by status — and, when the profile names the backend, the same load sent straight to
- * it, so the gateway's overhead is a ratio measured in one run. Client and gateway CPU are reported so a
- * reader can see that the load generator was not the bottleneck.
+ * `throughput`: non-streamed completions in a closed loop (or open loop with --rate), reported with the
+ * field's metrics — completed 2xx answers only count; refusals are listed by status and code — and, when
+ * the profile says where the backend is, the same load sent straight to it, so the gateway's overhead is
+ * a ratio measured in one run. Client and gateway CPU show that the load generator was not the bottleneck.
  */
 import { readFileSync } from 'node:fs';
-import autocannon from 'autocannon';
-import { authHeaders, round, type BenchContext, type ScenarioResult } from './context.js';
-
-interface Run {
-  rps: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-  total: number;
-  errors: number;
-  byStatus: Record<string, number>;
-}
-
-function load(url: string, body: string, headers: Record<string, string>, connections: number, ms: number): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const byStatus: Record<string, number> = {};
-    const inst = autocannon(
-      {
-        url,
-        method: 'POST',
-        body,
-        headers: { 'content-type': 'application/json', ...headers },
-        connections,
-        duration: Math.max(1, ms / 1000),
-      },
-      (err, r) => {
-        if (err) return reject(err);
-        const total = r.requests.total;
-        resolve({
-          rps: r.requests.average,
-          p50: r.latency.p50,
-          p90: r.latency.p90,
-          p99: r.latency.p99,
-          max: r.latency.max,
-          total,
-          errors: total ? (r.non2xx + r.errors) / total : 0,
-          byStatus,
-        });
-      },
-    );
-    inst.on('response', (_c: unknown, status: number) => (byStatus[status] = (byStatus[status] ?? 0) + 1));
-  });
-}
+import { authHeaders, type BenchContext, type Figures, fig, round, type ScenarioResult } from './context.js';
+import { runLoad } from './driver.js';
+import { chartSamples, fieldMetrics, metricFigures, metricLines, tallyRefusals } from './metrics.js';
+import { fixedSource, type RequestSource } from './workload.js';
 
 function cpuOf(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100;
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
 }
 
-/** The first target of the model, if the profile says where it is. */
-function directTarget(ctx: BenchContext): { url: string; model: string } | undefined {
+/** The first target of the model, when the profile says where it is. */
+export function directTarget(ctx: BenchContext): { url: string; model: string } | undefined {
   const m = ctx.profile?.models[ctx.model];
   const t = m?.targets.find((x) => x.weight > 0);
   if (!t) return undefined;
-  const url = ctx.target.mocks[t.backend] ?? ctx.profile!.backends[t.backend]?.url;
+  const url = (ctx.target.backends ?? ctx.target.mocks)[t.backend];
   return url ? { url, model: t.model ?? ctx.model } : undefined;
 }
 
+/** What the closed or open loop is, in words. */
+export function loadShape(ctx: BenchContext, connections = ctx.connections): string {
+  return ctx.rate ? `open loop at ${ctx.rate} req/s (burstiness ${ctx.burstiness})` : `${connections} connections`;
+}
+
+const tiny = (model: string): RequestSource =>
+  fixedSource(() => ({ model, messages: [{ role: 'user', content: 'Say something short. [[mock ttft=0ms tps=0]]' }], max_tokens: 8 }));
+
 export async function throughput(ctx: BenchContext): Promise<ScenarioResult> {
-  const body = (model: string) =>
-    JSON.stringify({ model, messages: [{ role: 'user', content: 'Say something short. [[mock ttft=0ms tps=0]]' }], max_tokens: 8 });
-  ctx.progress(`throughput: ${ctx.connections} connections for ${ctx.durationMs / 1000}s`);
+  const source = (model: string) => ctx.workload?.source(model) ?? tiny(model);
+  ctx.progress(`throughput: ${loadShape(ctx)} for ${ctx.durationMs / 1000}s`);
+  ctx.live.begin('throughput', ctx.durationMs);
   const cpu0 = process.cpuUsage();
-  const g0 = ctx.target.pid ? cpuOf(ctx.target.pid) : 0;
-  const gw = await load(`${ctx.target.url}/v1/chat/completions`, body(ctx.model), authHeaders(ctx), ctx.connections, ctx.durationMs);
-  const g1 = ctx.target.pid ? cpuOf(ctx.target.pid) : 0;
+  const g0 = ctx.target.pid ? cpuOf(ctx.target.pid) : Number.NaN;
+  const shape = { durationMs: ctx.durationMs, connections: ctx.connections, rate: ctx.rate, burstiness: ctx.burstiness, stream: false };
+  const gw = await runLoad({
+    ...shape,
+    url: ctx.target.url,
+    headers: authHeaders(ctx),
+    source: source(ctx.model),
+    pacer: ctx.pacer,
+    live: ctx.live,
+  });
+  const g1 = ctx.target.pid ? cpuOf(ctx.target.pid) : Number.NaN;
   const c = process.cpuUsage(cpu0);
-  const figures: ScenarioResult['figures'] = {
-    'throughput.rps': round(gw.rps, 1),
-    'throughput.p50': gw.p50,
-    'throughput.p90': gw.p90,
-    'throughput.p99': gw.p99,
-    'throughput.max': gw.max,
-    'throughput.errors': round(gw.errors, 5),
-    'throughput.requests': gw.total,
-    'cpu.clientUsPerRequest': round((c.user + c.system) / Math.max(1, gw.total), 1),
+  const m = fieldMetrics(gw.records, gw.durationMs, ctx.slo, false);
+  const refusals = tallyRefusals(gw.records);
+  const total = gw.records.length;
+  const figures: Figures = {
+    ...metricFigures('throughput', m),
+    // The first cut's names, kept for --assert and --compare: now over completed (2xx) answers only.
+    'throughput.rps': m.request_throughput,
+    'throughput.p50': fig(m.e2el?.median),
+    'throughput.p90': fig(m.e2el?.p90),
+    'throughput.p99': fig(m.e2el?.p99),
+    'throughput.max': fig(m.e2el?.max),
+    'throughput.errors': total ? round(m.failed / total, 5) : null,
+    'throughput.requests': total,
+    'cpu.clientUsPerRequest': total ? round((c.user + c.system) / total, 1) : null,
   };
-  if (ctx.target.pid) figures['cpu.gatewayUsPerRequest'] = round(((g1 - g0) * 1e6) / Math.max(1, gw.total), 1);
-  const latency = `p50 ${gw.p50} ms  p90 ${gw.p90} ms  p99 ${gw.p99} ms  max ${gw.max} ms`;
-  const gatewayCpu = ctx.target.pid ? `, gateway CPU ${figures['cpu.gatewayUsPerRequest']} us/req` : '';
+  const gatewayCpu = Number.isFinite(g1 - g0) && total ? round(((g1 - g0) * 1e6) / total, 1) : undefined;
+  if (gatewayCpu !== undefined) figures['cpu.gatewayUsPerRequest'] = gatewayCpu;
   const lines = [
-    `throughput  ${gw.rps.toFixed(0)} req/s  ${latency}  errors ${(gw.errors * 100).toFixed(2)}% ${JSON.stringify(gw.byStatus)}`,
-    `            client CPU ${figures['cpu.clientUsPerRequest']} us/req${gatewayCpu}`,
+    ...metricLines('throughput', m, refusals),
+    `            ${loadShape(ctx)}; client CPU ${figures['cpu.clientUsPerRequest'] ?? 'n/a'} us/req` +
+      `${gatewayCpu !== undefined ? `, gateway CPU ${gatewayCpu} us/req` : ''}`,
+    ...gw.skipped.map((s) => `            not sent: ${s}`),
   ];
   const direct = directTarget(ctx);
-  if (direct) {
+  if (direct && ctx.pacer?.active) lines.push('            direct baseline skipped: the bench was paced under the target rate limit');
+  else if (direct) {
     ctx.progress(`throughput: the same load straight to ${direct.url}`);
-    const d = await load(`${direct.url}/v1/chat/completions`, body(direct.model), {}, ctx.connections, ctx.durationMs);
+    ctx.live.begin('throughput (direct)', ctx.durationMs);
+    const d = await runLoad({ ...shape, url: direct.url, headers: {}, source: source(direct.model), live: ctx.live });
+    const dm = fieldMetrics(d.records, d.durationMs, undefined, false);
     Object.assign(figures, {
-      'direct.rps': round(d.rps, 1),
-      'direct.p50': d.p50,
-      'overhead.ratio': round(gw.rps / Math.max(1, d.rps), 3),
-      'overhead.p50': round(gw.p50 - d.p50, 3),
-      'overhead.p99': round(gw.p99 - d.p99, 3),
+      'direct.rps': dm.request_throughput,
+      'direct.p50': fig(dm.e2el?.median),
+      'overhead.ratio': dm.request_throughput ? round(m.request_throughput / dm.request_throughput, 3) : null,
+      'overhead.p50': m.e2el && dm.e2el ? round(m.e2el.median - dm.e2el.median, 3) : null,
+      'overhead.p99': m.e2el && dm.e2el ? round(m.e2el.p99 - dm.e2el.p99, 3) : null,
     });
-    const reaches = `${(figures['overhead.ratio'] as number).toFixed(2)}x of direct, +${figures['overhead.p50']} ms at p50`;
-    lines.push(`direct      ${d.rps.toFixed(0)} req/s  p50 ${d.p50} ms → the gateway reaches ${reaches}`);
+    const reaches =
+      figures['overhead.ratio'] === null
+        ? 'no ratio: no request completed'
+        : `the gateway reaches ${(figures['overhead.ratio'] as number).toFixed(2)}x of direct, ` +
+          `${figures['overhead.p50'] ?? 'n/a'} ms added at p50`;
+    lines.push(`direct      ${dm.request_throughput} req/s completed, median ${figures['direct.p50'] ?? 'n/a'} ms → ${reaches}`);
   }
-  return { figures, lines, detail: { gateway: gw } };
+  return { figures, lines, metrics: m, refusals, detail: { samples: chartSamples(gw.records) } };
 }

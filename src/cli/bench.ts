@@ -1,137 +1,130 @@
 /**
  * `aigw bench`: load-tests a gateway (aigw or any OpenAI-compatible one) and proves what it does with long
  * answers, canary splits and token limits; `--assert` turns figures into a CI verdict (exit 1 on a failure),
- * `--compare a.json b.json` shows what changed between two runs.
+ * `--compare` shows what changed between two runs, `--html` draws the results in one self-contained page.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { parseDuration } from '../core/units.js';
-import type { BenchContext, BenchTarget } from '../bench/context.js';
+import type { BenchContext } from '../bench/context.js';
+import { LiveFeed, liveLine } from '../bench/live.js';
+import { type BenchOptions, parseBenchOptions, type RawBenchOptions } from '../bench/options.js';
+import { Pacer } from '../bench/pacer.js';
 import type { ProgressFeed } from '../bench/progress-view.js';
-import { compare, type BenchReport } from '../bench/report.js';
-import { defaultScenarios, runBench } from '../bench/run.js';
-import { startProfile } from '../bench/target.js';
-import { loadProfileFile } from '../profile/load.js';
-import { formatProblem } from '../profile/problems.js';
-import type { Profile } from '../profile/schema.js';
+import { type BenchReport, compare, parseReport } from '../bench/report.js';
+import { resolveTarget } from '../bench/resolve-target.js';
+import { defaultScenarios, runBench, SCENARIOS } from '../bench/run.js';
 import { CliError, exitCodes } from './run.js';
 
-interface Options {
-  model?: string;
-  target?: string;
-  config?: string;
-  scenario?: string[];
-  duration: string;
-  connections: string;
-  apiKey?: string;
-  assert?: string[];
-  json?: string;
-  expect?: string;
-  compare?: string[];
-}
-
-function parseExpect(s: string | undefined): Record<string, number> | undefined {
-  if (!s) return undefined;
-  const out: Record<string, number> = {};
-  for (const part of s.split(',')) {
-    const [k, v] = part.split('=');
-    if (!k || !v || !(Number(v) >= 0)) throw new CliError(`--expect takes name=weight pairs, e.g. a=95,b=5; got "${s}"`, exitCodes.usage);
-    out[k.trim()] = Number(v);
+function readReport(file: string): BenchReport {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new CliError(
+      `--compare ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+      exitCodes.usage,
+    );
   }
-  return out;
+  const r = parseReport(text);
+  if (!r.ok) throw new CliError(`--compare ${file}: ${r.message}`, exitCodes.usage);
+  return r.value;
 }
 
-/** The plain key of a tenant allowed to use the model (with a TPM limit, when `limited`). */
-function keyFromProfile(p: Profile | undefined, model: string, limited: boolean): string | undefined {
-  for (const t of Object.values(p?.tenants ?? {})) {
-    if ((t.models && !t.models.includes(model)) || (limited && !t.limits?.tpm)) continue;
-    const k = t.keys.find((x) => !x.startsWith('sha256:'));
-    if (k) return k;
-  }
-  return undefined;
+async function writeHtml(file: string, report: BenchReport, baseline: BenchReport | undefined): Promise<void> {
+  const { renderHtml } = await import('../bench/html-report.js');
+  writeFileSync(file, renderHtml(report, baseline));
 }
 
-export async function run(opts: Options): Promise<number> {
-  if (opts.compare?.length) {
-    if (opts.compare.length !== 2)
-      throw new CliError('--compare takes two report files: --compare a.json --compare b.json', exitCodes.usage);
-    const [a, b] = opts.compare.map((f) => JSON.parse(readFileSync(f, 'utf8')) as BenchReport) as [BenchReport, BenchReport];
+export async function run(raw: RawBenchOptions): Promise<number> {
+  if ((raw.compare?.length ?? 0) > 2)
+    throw new CliError('--compare takes one baseline, or two reports to compare without running', exitCodes.usage);
+  if (raw.compare?.length === 2) {
+    const [a, b] = raw.compare.map(readReport) as [BenchReport, BenchReport];
     const c = compare(a, b);
     process.stdout.write(`${c.lines.join('\n')}\n`);
+    if (raw.html) await writeHtml(raw.html, b, a);
     return c.regressions ? exitCodes.failure : exitCodes.ok;
   }
-  if (!opts.model) throw new CliError('--model NAME is required (the public model to request)', exitCodes.usage);
-  const durationMs = parseDuration(opts.duration);
-  if (durationMs === undefined || durationMs <= 0)
-    throw new CliError(`--duration takes a duration such as 10s, got "${opts.duration}"`, exitCodes.usage);
-  const connections = Number(opts.connections);
-  if (!Number.isInteger(connections) || connections < 1)
-    throw new CliError(`--connections takes a positive integer, got "${opts.connections}"`, exitCodes.usage);
-  if (!opts.target && !opts.config)
-    throw new CliError('give --target URL (any OpenAI-compatible gateway) or -c PROFILE (the bench starts it)', exitCodes.usage);
+  const baseline = raw.compare?.length === 1 ? readReport(raw.compare[0]!) : undefined;
+  const parsed = parseBenchOptions(raw);
+  if (!parsed.ok) throw new CliError(parsed.message, exitCodes.usage);
+  const o: BenchOptions = parsed.value;
+  for (const s of o.scenarios ?? [])
+    if (!SCENARIOS[s]) throw new CliError(`unknown scenario "${s}" (${Object.keys(SCENARIOS).join(', ')})`, exitCodes.usage);
 
-  let profile: Profile | undefined;
-  if (opts.config) {
-    const r = await loadProfileFile(opts.config);
-    if (!r.ok) {
-      for (const p of r.problems) process.stderr.write(`${formatProblem(p)}\n`);
-      return exitCodes.usage;
-    }
-    profile = r.profile;
-  }
-  if (profile && !profile.models[opts.model!])
-    throw new CliError(`the profile has no model "${opts.model}" (it has ${Object.keys(profile.models).join(', ')})`, exitCodes.usage);
-
-  let stop: (() => Promise<void>) | undefined;
-  let target: BenchTarget;
-  let benchKey: string | undefined;
-  if (opts.target) {
-    const mocks: Record<string, string> = {};
-    for (const [name, b] of Object.entries(profile?.backends ?? {})) if (b.mock) mocks[name] = b.url;
-    target = { url: opts.target.replace(/\/+$/, '').replace(/\/v1$/, ''), mocks };
-  } else {
-    const started = await startProfile(opts.config!);
-    target = started.target;
-    benchKey = started.benchKey;
-    stop = started.stop;
-    process.stderr.write(`bench: started ${opts.config}: gateway ${target.url}, admin ${target.admin}\n`);
-  }
+  const resolved = await resolveTarget({
+    target: raw.target,
+    config: raw.config,
+    apiKey: raw.apiKey,
+    model: o.model,
+    mockAll: raw.mockAll,
+  }).catch((e: Error) => {
+    throw new CliError(e.message);
+  });
+  if (!resolved.ok) throw new CliError(resolved.message, exitCodes.usage);
+  const t = resolved.value;
+  process.stderr.write(`${t.how}\n`);
   const isTty = process.stderr.isTTY === true;
   const t0 = Date.now();
-  const feed: ProgressFeed = { scenarios: [], current: '', done: 0, line: 'starting', startedAt: t0 };
+  const stamp = () => `[${((Date.now() - t0) / 1000).toFixed(1)}s]`;
+  const notice = (line: string) => process.stderr.write(`bench: ${line}\n`);
+  const live = new LiveFeed();
+  const feed: ProgressFeed = { scenarios: [], current: '', done: 0, line: 'starting', startedAt: t0, live: () => live.snapshot() };
   const ctx: BenchContext = {
-    target,
-    model: opts.model!,
-    apiKey: opts.apiKey ?? benchKey ?? keyFromProfile(profile, opts.model!, false),
-    limitedKey: keyFromProfile(profile, opts.model!, true),
-    profile,
-    durationMs,
-    connections,
-    expect: parseExpect(opts.expect),
+    target: t.target,
+    model: o.model,
+    apiKey: t.apiKey,
+    limitedKey: t.limitedKey,
+    profile: t.bp?.profile,
+    durationMs: o.durationMs,
+    connections: o.connections,
+    rate: o.rate,
+    burstiness: o.burstiness,
+    workload: o.workload,
+    slo: o.slo,
+    longSizes: o.longSizes,
+    rampMax: o.rampMax,
+    expect: o.expect,
+    pacer: o.pace ? new Pacer(t.bp?.profile.limits.rateWindow ?? 60_000, notice) : undefined,
+    live,
     progress: (line) => {
       feed.line = line;
-      if (!isTty) process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${line}\n`);
+      if (!isTty) process.stderr.write(`${stamp()} ${line}\n`);
     },
   };
+  // Off a terminal, the live figures every 2 s as plain lines (CI logs).
+  const ticker = isTty ? undefined : setInterval(() => process.stderr.write(`${stamp()}   ${liveLine(live.snapshot())}\n`), 2000);
   try {
-    const names = opts.scenario?.length ? opts.scenario : defaultScenarios(ctx);
+    const names = o.scenarios ?? defaultScenarios(ctx);
     feed.scenarios = names;
     const hide = isTty ? (await import('../bench/progress-view.js')).showProgress(() => feed) : undefined;
-    let report: Awaited<ReturnType<typeof runBench>>;
+    let report: BenchReport;
     try {
-      report = await runBench(ctx, names, opts.assert ?? [], (name, i) => {
+      report = await runBench(ctx, names, raw.assert ?? [], (name, i) => {
         feed.current = name;
         feed.done = i;
       });
       feed.done = names.length;
     } finally {
       hide?.();
+      if (ticker) clearInterval(ticker);
     }
-    process.stdout.write(`\naigw bench — ${ctx.model} at ${target.url} (${names.join(', ')})\n`);
-    for (const s of Object.values(report.scenarios)) process.stdout.write(`${s.lines.join('\n')}\n`);
-    if (report.assertions.length) process.stdout.write(`\n${report.assertions.map((v) => v.message).join('\n')}\n`);
-    if (opts.json) writeFileSync(opts.json, `${JSON.stringify(report, null, 2)}\n`);
-    return report.assertions.every((v) => v.ok) ? exitCodes.ok : exitCodes.failure;
+    const out = [`\naigw bench — ${ctx.model} at ${t.target.url} (${names.join(', ')})`, `  ${t.how.replace(/^bench: /, '')}`];
+    if (o.workload) out.push(`  workload: ${o.workload.describe}`);
+    for (const n of report.notices ?? []) out.push(`  rate limit: ${n}`);
+    for (const s of Object.values(report.scenarios)) out.push(...s.lines);
+    if (report.assertions.length) out.push('', ...report.assertions.map((v) => v.message));
+    let regressions = 0;
+    if (baseline) {
+      const c = compare(baseline, report);
+      regressions = c.regressions;
+      out.push('', ...c.lines);
+    }
+    process.stdout.write(`${out.join('\n')}\n`);
+    if (raw.json) writeFileSync(raw.json, `${JSON.stringify(report, null, 2)}\n`);
+    if (raw.html) await writeHtml(raw.html, report, baseline);
+    return report.assertions.every((v) => v.ok) && !regressions ? exitCodes.ok : exitCodes.failure;
   } finally {
-    await stop?.();
+    if (ticker) clearInterval(ticker);
+    await t.stop?.();
   }
 }

@@ -15,15 +15,6 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 /** `--scenario long,split` and `--scenario long --scenario split` say the same. */
 const collectList = (value: string, previous: string[] = []) => [...previous, ...value.split(',').filter(Boolean)];
 
-/** serve and bench read Envoy AI Gateway manifests and --mock-all through the bridge (loaded only then). */
-async function bridgedOrExit(opts: Record<string, unknown>): Promise<Record<string, unknown>> {
-  try {
-    return await (await import('./bridge-config.js')).bridged(opts);
-  } catch (e) {
-    process.stderr.write(`aigw: ${(e as Error).message}\n`);
-    process.exit((e as { exitCode?: number }).exitCode ?? exitCodes.usage);
-  }
-}
 const MOCK_ALL = 'replace every backend by a mock of its kind on 127.0.0.1 (no credentials needed)';
 
 program
@@ -78,18 +69,28 @@ program
   .command('bench')
   .description('load-test a gateway (aigw or any OpenAI-compatible one)')
   .option('--model <name>', 'the public model name to request')
-  .option('--target <url>', 'base URL of the gateway under test')
+  .option('--target <url>', 'base URL of the gateway under test (default: $AIGW_TARGET, $OPENAI_BASE_URL, the demo)')
   .option('-c, --config <profile>', "start this profile's mocks and gateway when no --target is given (or Envoy AI Gateway manifests)")
   .option('--mock-all', MOCK_ALL)
   .option('--scenario <s>', 'scenario to run (repeatable, or comma-separated)', collectList)
-  .option('--duration <d>', 'per scenario', '10s')
-  .option('--connections <n>', 'concurrent connections', '50')
-  .option('--api-key <k>', 'API key sent as Authorization: Bearer')
+  .option('--duration <d>', 'per scenario (per step with --ramp)', '10s')
+  .option('--connections <n>', 'closed loop: requests in flight', '50')
+  .option('--rate <r>', 'open loop: requests per second (Poisson arrivals) instead of the closed loop')
+  .option('--burstiness <k>', "gamma shape of the arrivals (vLLM's): 1 Poisson, <1 burstier, >1 steadier")
+  .option('--workload <file>', 'JSONL requests: {"prompt"|"messages", "max_tokens", "conversation_id"}')
+  .option('--input-len <dist>', 'synthetic prompts: N, uniform:MIN-MAX or normal:MEAN,STD tokens')
+  .option('--output-len <dist>', 'synthetic max_tokens: N, uniform:MIN-MAX or normal:MEAN,STD')
+  .option('--ramp [max-rate]', 'sweep doubling rates (up to max-rate req/s) until goodput stops rising: the saturation point')
+  .option('--slo <targets>', 'goodput counts requests meeting e.g. ttft:200ms,tpot:50ms,e2el:2s')
+  .option('--long-sizes <sizes>', 'answer sizes for the long scenario, e.g. 256Ki,1Mi,4Mi')
+  .option('--api-key <k>', 'API key sent as Authorization: Bearer (default: $OPENAI_API_KEY)')
+  .option('--no-pace', "send at full speed even when the target's x-ratelimit headers say it will refuse")
   .option('--assert <expr>', 'e.g. p99<800ms, truncations==0 (repeatable)', collect)
   .option('--json <file>', 'write every figure as JSON')
+  .option('--html <file>', 'write the results as one self-contained HTML page')
   .option('--expect <weights>', "expected split, e.g. vllm-a=95,vllm-b=5 (default: the profile's weights)")
-  .option('--compare <file>', 'compare two --json reports (give it twice) instead of running', collect)
-  .action(async (opts) => runCommand(() => import('./bench.js'), await bridgedOrExit(opts)));
+  .option('--compare <file>', 'a baseline report to compare with; given twice, compare two reports without running', collect)
+  .action((opts) => runCommand(() => import('./bench.js'), opts));
 
 program
   .command('top')

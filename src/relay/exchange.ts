@@ -153,12 +153,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
       const s = this.sse!;
       if (!this.out.headersSent && s.outputEvents === 0 && !s.sawDone && !s.holding) return this.failEmptyStream();
       if (!this.out.headersSent) this.startStream();
-      s.flushHeld();
+      s.flushHeld(!s.sawDone);
       if (!s.sawDone) {
         // A clean end without [DONE] is still a cut: say so, rather than let a client take it for a whole answer.
         return this.cutStream(
           'incomplete_stream',
-          aigwError('upstream_stream_error', `backend ${this.backend} ended the stream without [DONE]`),
+          aigwError('upstream_stream_error', `backend ${this.backend} ended the stream before its end marker: the answer may be incomplete`),
         );
       }
       this.recordStreamUsage();

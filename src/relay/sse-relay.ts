@@ -68,16 +68,17 @@ export class SseRelay implements SseSink {
   }
 
   /**
-   * Bytes of an event that had not ended when the upstream did, sent as they came and closed with a blank
-   * line, so that what the caller writes next is an event of its own. False when there were none.
+   * Bytes left over when the upstream ended (an unterminated last event, or a line ending split from its
+   * event), sent as they came. With `closeEvent`, an unterminated event is closed with a blank line, so that
+   * what the caller writes next (an error frame) is an event of its own.
    */
-  flushHeld(): boolean {
-    if (!this.held.length) return false;
-    this.out.write(this.held.length === 1 ? this.held[0]! : Buffer.concat(this.held, this.heldBytes));
-    this.out.write('\n\n');
+  flushHeld(closeEvent: boolean): void {
+    if (!this.held.length) return;
+    const rest = this.held.length === 1 ? this.held[0]! : Buffer.concat(this.held, this.heldBytes);
+    this.out.write(rest);
+    if (closeEvent && rest.toString('latin1').trim() !== '') this.out.write('\n\n');
     this.held = [];
     this.heldBytes = 0;
-    return true;
   }
 
   get holding(): boolean {

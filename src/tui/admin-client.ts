@@ -2,12 +2,13 @@
  * The TUI's only link to a gateway: `/aigw/stats` polled and `/aigw/events` streamed, over fetch, with
  * reconnection (the gateway may restart). Nothing else of the gateway is imported.
  */
+import type { GatewayEvent } from '../events/types.js';
 import { SseDecoder } from '../openai/sse.js';
-import type { StatsView } from './model.js';
+import { asEvent, type StatsView } from './model.js';
 
 export interface FeedHandlers {
   stats(s: StatsView): void;
-  event(id: number, e: Record<string, unknown>): void;
+  event(id: number, e: GatewayEvent): void;
   status(connected: boolean, error?: string): void;
 }
 
@@ -84,11 +85,13 @@ export class AdminClient {
             if (!ev.data) return;
             const id = Number(ev.id);
             if (Number.isFinite(id)) this.lastEventId = id;
+            let parsed: GatewayEvent | undefined;
             try {
-              this.on.event(id, JSON.parse(ev.data) as Record<string, unknown>);
+              parsed = asEvent(JSON.parse(ev.data));
             } catch {
               /* a frame that is not JSON is not ours to show */
             }
+            if (parsed) this.on.event(id, parsed);
           },
         };
         for await (const chunk of r.body as unknown as AsyncIterable<Uint8Array>) decoder.push(Buffer.from(chunk), sink);

@@ -2,12 +2,13 @@
 import { Box, Text, useApp, useInput, useStdout } from 'ink';
 import { useEffect, useMemo, useReducer, useState } from 'react';
 import { AdminClient } from './admin-client.js';
-import { EventLog, Rates, RoutingPanel, TenantsPanel } from './components.js';
+import type { GatewayEvent } from '../events/types.js';
+import { EventLog, Rates, RefusalsPanel, RoutingPanel, TenantsPanel } from './components.js';
 import { applyEvent, applyStats, initialState, type StatsView, type TuiState } from './model.js';
 
 type Action =
   | { type: 'stats'; stats: StatsView }
-  | { type: 'event'; id: number; event: Record<string, unknown> }
+  | { type: 'event'; id: number; event: GatewayEvent }
   | { type: 'status'; connected: boolean; error?: string | undefined }
   | { type: 'pause' };
 
@@ -47,7 +48,7 @@ export function useGatewayFeed(admin: string | undefined, key: string | undefine
   return { state, togglePause: () => dispatch({ type: 'pause' }), reset: () => void client?.reset() };
 }
 
-const PANELS = ['routing', 'tenants', 'events'] as const;
+const PANELS = ['routing', 'tenants', 'refusals', 'events'] as const;
 
 export function App({
   admin,
@@ -86,9 +87,10 @@ export function App({
           <Text dimColor> q quit · p pause · r reset · tab/←→ panels · ↑↓ scroll</Text>
         </Text>
       </Box>
-      <Rates rps={state.rps} tps={state.tps} inflight={state.stats?.inflight ?? 0} width={width} />
+      <Rates rps={state.rps} tps={state.tps} refused={state.refusedRate} inflight={state.stats?.inflight ?? 0} width={width} />
       <RoutingPanel stats={state.stats} focused={PANELS[focus] === 'routing'} width={width} />
       <TenantsPanel stats={state.stats} focused={PANELS[focus] === 'tenants'} width={width} />
+      <RefusalsPanel stats={state.stats} focused={PANELS[focus] === 'refusals'} width={width} />
       <EventLog log={state.log} focused={PANELS[focus] === 'events'} rows={8} scroll={scroll} />
     </Box>
   );

@@ -1,6 +1,6 @@
 /** Presentational panels of the TUI: they render a TuiState slice and nothing else. */
 import { Box, Text } from 'ink';
-import type { BackendView, LogLine, StatsView } from './model.js';
+import { type BackendView, type LogLine, refusalsByTenant, refusedTotal, type StatsView } from './model.js';
 
 const BLOCKS = ' ▁▂▃▄▅▆▇█';
 
@@ -30,6 +30,10 @@ function Panel({ title, focused, children }: { title: string; focused: boolean; 
   );
 }
 
+/** `–` when there is nothing behind a figure (a TTFT of 0 with no streamed sample is not 0 ms). */
+export const ttftText = (b: Pick<BackendView, 'ttftMs' | 'ttftSamples'>) =>
+  b.ttftSamples === 0 ? '–'.padStart(4) : b.ttftMs.p50.toFixed(0).padStart(4);
+
 function BackendRow({ name, b, width }: { name: string; b: BackendView; width: number }) {
   const barWidth = Math.max(6, Math.min(20, width - 90));
   const off = Math.abs(b.share - b.expectedShare) > 0.02 && b.requests > 50;
@@ -39,7 +43,7 @@ function BackendRow({ name, b, width }: { name: string; b: BackendView; width: n
       {name.padEnd(18).slice(0, 18)} {String(b.requests).padStart(7)} {bar(b.share, barWidth)}{' '}
       <Text color={off ? 'yellow' : 'green'}>{pct(b.share).padStart(6)}</Text>
       <Text dimColor>/{pct(b.expectedShare).padStart(6)}</Text> err {String(b.errors).padStart(4)} p50{' '}
-      {b.latencyMs.p50.toFixed(0).padStart(5)}ms p99 {b.latencyMs.p99.toFixed(0).padStart(5)}ms ttft {b.ttftMs.p50.toFixed(0).padStart(4)}ms
+      {b.latencyMs.p50.toFixed(0).padStart(5)}ms p99 {b.latencyMs.p99.toFixed(0).padStart(5)}ms ttft {ttftText(b)}ms
       {b.inflight ? ` ⇄${b.inflight}` : ''}
       {b.ejected ? <Text color="red"> EJECTED</Text> : null}
     </Text>
@@ -89,10 +93,34 @@ export function TenantsPanel({ stats, focused, width }: { stats: StatsView | und
   );
 }
 
+/** Refused requests per tenant and code: what the routing panel cannot show (they never reached a backend). */
+export function RefusalsPanel({ stats, focused, width }: { stats: StatsView | undefined; focused: boolean; width: number }) {
+  const rows = refusalsByTenant(stats);
+  const shown = rows.slice(0, 6);
+  const perRow = Math.max(1, Math.floor((width - 24) / 30));
+  return (
+    <Panel title={`Refused — ${num(refusedTotal(stats))} requests answered 4xx/5xx, per tenant and code`} focused={focused}>
+      {rows.length === 0 ? <Text dimColor>none refused</Text> : null}
+      {shown.map((r) => (
+        <Text key={r.tenant ?? '(no key)'} wrap="truncate-end">
+          {'  '}
+          {(r.tenant ?? '(no key)').padEnd(12).slice(0, 12)} <Text color="red">{num(r.total).padStart(6)}</Text>{' '}
+          {r.codes
+            .slice(0, perRow)
+            .map((c) => `${c.status} ${c.code} ${num(c.count)}`)
+            .join('  ')}
+        </Text>
+      ))}
+      {rows.length > shown.length ? <Text dimColor> …and {rows.length - shown.length} more tenants</Text> : null}
+    </Panel>
+  );
+}
+
 const clock = (ts: number) => new Date(ts).toISOString().slice(11, 19);
 
 const KIND_COLOR: Record<LogLine['kind'], string> = {
   truncation: 'red',
+  refused: 'red',
   ratelimit: 'yellow',
   upstream_error: 'magenta',
   reload: 'blue',
@@ -103,24 +131,34 @@ export function EventLog({ log, focused, rows, scroll }: { log: readonly LogLine
   const end = Math.max(0, log.length - scroll);
   const shown = log.slice(Math.max(0, end - rows), end);
   return (
-    <Panel title={`Events — truncations, 429s, upstream errors${scroll ? ` (scrolled back ${scroll})` : ''}`} focused={focused}>
+    <Panel title={`Events — truncations, refusals, 429s, upstream errors${scroll ? ` (scrolled back ${scroll})` : ''}`} focused={focused}>
       {shown.length === 0 ? <Text dimColor>nothing notable yet</Text> : null}
       {shown.map((l) => (
         <Text key={l.id} wrap="truncate-end">
           <Text dimColor>{clock(l.ts)}</Text> <Text color={KIND_COLOR[l.kind]}>{l.kind.padEnd(14)}</Text> {l.text}
+          {l.count > 1 ? <Text bold> ×{num(l.count)}</Text> : null}
         </Text>
       ))}
     </Panel>
   );
 }
 
-export function Rates({ rps, tps, inflight, width }: { rps: readonly number[]; tps: readonly number[]; inflight: number; width: number }) {
-  const w = Math.max(10, Math.min(60, Math.floor((width - 40) / 2)));
+interface RatesProps {
+  rps: readonly number[];
+  tps: readonly number[];
+  refused: readonly number[];
+  inflight: number;
+  width: number;
+}
+
+export function Rates({ rps, tps, refused, inflight, width }: RatesProps) {
+  const w = Math.max(8, Math.min(50, Math.floor((width - 64) / 3)));
   return (
     <Box paddingX={1}>
-      <Text>
-        req/s <Text color="green">{sparkline(rps, w)}</Text> {num(rps.at(-1) ?? 0).padStart(6)} tok/s{' '}
-        <Text color="cyan">{sparkline(tps, w)}</Text> {num(tps.at(-1) ?? 0).padStart(6)} in flight {inflight}
+      <Text wrap="truncate-end">
+        req/s <Text color="green">{sparkline(rps, w)}</Text> {num(rps.at(-1) ?? 0).padStart(5)} tok/s{' '}
+        <Text color="cyan">{sparkline(tps, w)}</Text> {num(tps.at(-1) ?? 0).padStart(6)} refused/s{' '}
+        <Text color="red">{sparkline(refused, w)}</Text> {num(refused.at(-1) ?? 0).padStart(5)} in flight {inflight}
       </Text>
     </Box>
   );

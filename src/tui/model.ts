@@ -1,18 +1,26 @@
 /**
  * What the TUI shows, as plain data: the latest /aigw/stats snapshot, a bounded log of notable events,
  * and short histories for sparklines. Pure functions fold snapshots and events into it, so components
- * render fixtures and tests need no network.
+ * render fixtures and tests need no network. A flood of the same refusal is one log line with a counter.
  */
-import type { BackendSnapshot, StatsSnapshot } from '../events/stats-snapshot.js';
+import type { BackendSnapshot, RefusalCount, StatsSnapshot } from '../events/stats-snapshot.js';
+import type { GatewayEvent } from '../events/types.js';
 
 export type BackendView = BackendSnapshot;
 export type StatsView = StatsSnapshot;
 
+export type LogKind = 'truncation' | 'ratelimit' | 'refused' | 'upstream_error' | 'reload' | 'ejection';
+
 export interface LogLine {
   id: number;
   ts: number;
-  kind: 'truncation' | 'ratelimit' | 'upstream_error' | 'reload' | 'ejection';
+  kind: LogKind;
   text: string;
+  /** How many events this line stands for (a flood of one refusal is one line), and the id of the first. */
+  count: number;
+  first: number;
+  /** Events with the same key, close together, fold into one line. */
+  key?: string;
 }
 
 export interface TuiState {
@@ -20,20 +28,23 @@ export interface TuiState {
   error: string | undefined;
   stats: StatsView | undefined;
   log: LogLine[];
-  /** Requests/s and tokens/s, one point per snapshot, oldest first. */
+  /** Requests/s, tokens/s and refusals/s, one point per snapshot, oldest first. */
   rps: number[];
   tps: number[];
+  refusedRate: number[];
   paused: boolean;
 }
 
 export const HISTORY = 60;
 export const LOG_LINES = 200;
+/** A repeat this soon after the last one of its kind joins its line instead of starting a new one. */
+export const FOLD_MS = 30_000;
 
 export function initialState(): TuiState {
-  return { connected: false, error: undefined, stats: undefined, log: [], rps: [], tps: [], paused: false };
+  return { connected: false, error: undefined, stats: undefined, log: [], rps: [], tps: [], refusedRate: [], paused: false };
 }
 
-function totals(s: StatsView): { requests: number; tokens: number } {
+function totals(s: StatsView): { requests: number; tokens: number; refused: number } {
   let requests = 0;
   let tokens = 0;
   for (const m of Object.values(s.models)) {
@@ -42,7 +53,21 @@ function totals(s: StatsView): { requests: number; tokens: number } {
       tokens += b.tokens.input + b.tokens.output;
     }
   }
-  return { requests, tokens };
+  return { requests, tokens, refused: refusedTotal(s) };
+}
+
+/** Every refusal the gateway answered (4xx/5xx on the proxy paths), all tenants and codes. */
+export function refusedTotal(s: StatsView | undefined): number {
+  return (s?.refusals ?? []).reduce((a, r) => a + r.count, 0);
+}
+
+/** Refusals per tenant (null: requests without a valid key), largest first, codes largest first. */
+export function refusalsByTenant(s: StatsView | undefined): { tenant: string | null; total: number; codes: RefusalCount[] }[] {
+  const by = new Map<string | null, RefusalCount[]>();
+  for (const r of s?.refusals ?? []) by.set(r.tenant, [...(by.get(r.tenant) ?? []), r]);
+  return [...by]
+    .map(([tenant, codes]) => ({ tenant, total: codes.reduce((a, r) => a + r.count, 0), codes: codes.sort((a, b) => b.count - a.count) }))
+    .sort((a, b) => b.total - a.total);
 }
 
 const push = (xs: number[], v: number) => [...xs, v].slice(-HISTORY);
@@ -50,40 +75,55 @@ const push = (xs: number[], v: number) => [...xs, v].slice(-HISTORY);
 /** Folds a new snapshot in; rates come from the difference with the previous one. */
 export function applyStats(state: TuiState, next: StatsView): TuiState {
   const prev = state.stats;
-  let { rps, tps } = state;
+  let { rps, tps, refusedRate } = state;
   if (prev && next.ts > prev.ts) {
     const dt = (next.ts - prev.ts) / 1000;
     const a = totals(prev);
     const b = totals(next);
     rps = push(rps, Math.max(0, (b.requests - a.requests) / dt));
     tps = push(tps, Math.max(0, (b.tokens - a.tokens) / dt));
+    refusedRate = push(refusedRate, Math.max(0, (b.refused - a.refused) / dt));
   }
-  return { ...state, stats: next, rps, tps, connected: true, error: undefined };
+  return { ...state, stats: next, rps, tps, refusedRate, connected: true, error: undefined };
 }
 
 const size = (n: number | undefined) =>
   n === undefined ? '?' : n >= 1048576 ? `${(n / 1048576).toFixed(1)}MiB` : n >= 1024 ? `${(n / 1024).toFixed(0)}KiB` : `${n}B`;
 
+type Described = Omit<LogLine, 'id' | 'count' | 'first'>;
+
 /** A one-line description of a notable event, or undefined for events the log does not show. */
-export function describeEvent(e: Record<string, unknown>): Omit<LogLine, 'id'> | undefined {
+export function describeEvent(e: GatewayEvent): Described | undefined {
   const ts = Number(e.ts);
   switch (e.type) {
     case 'truncation':
       return {
         ts,
         kind: 'truncation',
-        text:
-          `${e.model} → ${e.backend} cut (${e.reason}) ` +
-          `at ${size(e.bytesDelivered as number)} of ${size(e.bytesExpected as number | undefined)}`,
+        text: `${e.model} → ${e.backend} cut (${e.reason}) at ${size(e.bytesDelivered)} of ${size(e.bytesExpected)}`,
       };
     case 'ratelimit':
       return {
         ts,
         kind: 'ratelimit',
+        key: `ratelimit ${e.tenant} ${e.model} ${e.kind}`,
         text: `${e.tenant} ${e.model} 429 ${e.kind}${Number(e.retryAfterMs) >= 0 ? `, retry in ${e.retryAfterMs}ms` : ', never fits'}`,
       };
+    case 'request': {
+      // 429s have their own, richer `ratelimit` line; every other refusal is shown here.
+      if (!(e.status >= 400) || e.status === 429) return undefined;
+      const code = e.errorCode ?? 'unknown';
+      const who = e.tenant ?? '(no key)';
+      const text = `${who}${e.model ? ` ${e.model}` : ''} ${e.status} ${code}`;
+      return { ts, kind: 'refused', key: `refused ${e.status} ${code} ${who}`, text };
+    }
     case 'upstream_error':
-      return { ts, kind: 'upstream_error', text: `${e.model} → ${e.backend} ${e.reason}: ${e.message}${e.retried ? ' (retried)' : ''}` };
+      return {
+        ts,
+        kind: 'upstream_error',
+        key: `upstream ${e.backend} ${e.reason} ${e.status ?? ''}`,
+        text: `${e.model} → ${e.backend} ${e.reason}: ${e.message}${e.retried ? ' (retried)' : ''}`,
+      };
     case 'reload':
       return { ts, kind: 'reload', text: `reload ${e.ok ? 'ok' : 'REJECTED'}: ${String(e.message).slice(0, 120)}` };
     case 'ejection':
@@ -93,8 +133,24 @@ export function describeEvent(e: Record<string, unknown>): Omit<LogLine, 'id'> |
   }
 }
 
-export function applyEvent(state: TuiState, id: number, e: Record<string, unknown>): TuiState {
+export function applyEvent(state: TuiState, id: number, e: GatewayEvent): TuiState {
   const line = describeEvent(e);
   if (!line) return state;
-  return { ...state, log: [...state.log, { id, ...line }].slice(-LOG_LINES) };
+  if (line.key) {
+    const i = state.log.findLastIndex((l) => l.key === line.key);
+    const prev = state.log[i];
+    if (prev && line.ts - prev.ts <= FOLD_MS) {
+      // The same refusal again: one line with a counter, moved to the end as the latest news.
+      const folded: LogLine = { ...prev, ...line, id, count: prev.count + 1 };
+      return { ...state, log: [...state.log.slice(0, i), ...state.log.slice(i + 1), folded] };
+    }
+  }
+  return { ...state, log: [...state.log, { id, count: 1, first: id, ...line }].slice(-LOG_LINES) };
+}
+
+/** An event from the wire, if it looks like one (the admin stream is input like any other). */
+export function asEvent(x: unknown): GatewayEvent | undefined {
+  if (!x || typeof x !== 'object') return undefined;
+  const e = x as { type?: unknown; ts?: unknown };
+  return typeof e.type === 'string' && typeof e.ts === 'number' ? (x as GatewayEvent) : undefined;
 }

@@ -1,12 +1,14 @@
 /** When stdout is not a terminal: the same feed as periodic plain lines (for CI logs and pipes). */
 import { AdminClient } from './admin-client.js';
-import { applyEvent, applyStats, initialState, type TuiState } from './model.js';
+import { applyEvent, applyStats, initialState, refusalsByTenant, type TuiState } from './model.js';
 
 export function summaryLines(s: TuiState): string[] {
   const lines: string[] = [];
   const t = new Date().toISOString().slice(11, 19);
   const connection = s.connected ? 'connected' : `disconnected: ${s.error ?? ''}`;
-  const rates = `req/s ${(s.rps.at(-1) ?? 0).toFixed(1)} tok/s ${(s.tps.at(-1) ?? 0).toFixed(0)}`;
+  const rates =
+    `req/s ${(s.rps.at(-1) ?? 0).toFixed(1)} tok/s ${(s.tps.at(-1) ?? 0).toFixed(0)} ` +
+    `refused/s ${(s.refusedRate.at(-1) ?? 0).toFixed(1)}`;
   lines.push(`${t} ${connection} ${rates} inflight ${s.stats?.inflight ?? 0}`);
   for (const [model, m] of Object.entries(s.stats?.models ?? {})) {
     const parts = Object.entries(m.backends).map(
@@ -19,12 +21,17 @@ export function summaryLines(s: TuiState): string[] {
     const rpm = `rpm ${ten.rpm.used}/${ten.rpm.limit ?? '∞'}`;
     lines.push(`${t}   tenant ${name}: ${tpm} ${rpm} 429s ${ten.rejected}`);
   }
+  for (const r of refusalsByTenant(s.stats)) {
+    const codes = r.codes.map((c) => `${c.status} ${c.code} ${c.count}`).join(', ');
+    lines.push(`${t}   refused ${r.tenant ?? '(no key)'}: ${r.total} (${codes})`);
+  }
   return lines;
 }
 
 export function runPlain(admin: string, key: string | undefined, everyMs = 2000, out: NodeJS.WritableStream = process.stdout): () => void {
   let state = initialState();
-  let printed = 0;
+  // A line is printed once, and again when its counter moved (at most once per tick).
+  const printed = new Map<number, number>();
   const client = new AdminClient(
     { admin, key },
     {
@@ -35,8 +42,13 @@ export function runPlain(admin: string, key: string | undefined, everyMs = 2000,
   );
   client.start();
   const timer = setInterval(() => {
-    for (const l of state.log.slice(printed)) out.write(`${new Date(l.ts).toISOString().slice(11, 19)} ${l.kind} ${l.text}\n`);
-    printed = state.log.length;
+    for (const l of state.log) {
+      if (printed.get(l.first) === l.count) continue;
+      printed.set(l.first, l.count);
+      out.write(`${new Date(l.ts).toISOString().slice(11, 19)} ${l.kind} ${l.text}${l.count > 1 ? ` ×${l.count}` : ''}\n`);
+    }
+    const live = new Set(state.log.map((l) => l.first));
+    for (const k of printed.keys()) if (!live.has(k)) printed.delete(k);
     for (const line of summaryLines(state)) out.write(`${line}\n`);
   }, everyMs);
   return () => {

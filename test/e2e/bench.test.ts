@@ -18,12 +18,15 @@ describe('aigw bench', () => {
       'llama-3-70b',
       '--scenario',
       'long',
+      '--long-sizes',
+      '256Ki,1Mi,4Mi',
       '--assert',
       'truncations==0',
     ]);
     expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/256KiB body\s+complete/);
     expect(r.stdout).toMatch(/1MiB body\s+truncated at 1048576 bytes of \d+/);
-    expect(r.stdout).toMatch(/64MiB stream complete/);
+    expect(r.stdout).toMatch(/4MiB stream complete/);
     expect(r.stdout).toContain('FAIL truncations==0');
   }, 120_000);
 
@@ -39,6 +42,8 @@ describe('aigw bench', () => {
       'long',
       '--scenario',
       'split',
+      '--long-sizes',
+      '256Ki,2Mi',
       '--duration',
       '3s',
       '--assert',
@@ -54,7 +59,7 @@ describe('aigw bench', () => {
     expect(r.code).toBe(0);
     const report = JSON.parse(readFileSync(json, 'utf8'));
     expect(report).toMatchObject({ version: 1, env: { model: 'llama-3-70b' }, figures: { 'long.truncations': 0 } });
-    expect(report.figures['split.requests']).toBeGreaterThan(500);
+    expect(report.figures['split.requests']).toBeGreaterThan(200);
   }, 180_000);
 
   it('sweeps the limits of buffer-gotcha.yaml, sees every abort reach the backend, and agrees on tokens', async () => {
@@ -70,6 +75,8 @@ describe('aigw bench', () => {
       'cancel',
       '--scenario',
       'accounting',
+      '--long-sizes',
+      '16Mi',
       '--assert',
       'cancel.worstMs<1000',
       '--assert',
@@ -79,30 +86,10 @@ describe('aigw bench', () => {
     ]);
     expect(r.stdout).toMatch(/largest request body 7\.\dMiB \(beyond: 413 request_too_large\)/);
     expect(r.stdout).toMatch(/largest non-streamed answer (\d+KiB|1\.0MiB) \(beyond: cut at 1048576 bytes\)/);
-    expect(r.stdout).toMatch(/largest stream 64\.0MiB/);
+    expect(r.stdout).toMatch(/largest stream 16\.0MiB/);
     expect(r.stdout).toMatch(/mid-stream\s+backend socket closed \d+ ms after the client left/);
     expect(r.code, r.stdout).toBe(0);
   }, 180_000);
-
-  it("reports the tenant's token limit within 5 %", async () => {
-    const r = await runAigw([
-      'bench',
-      '-c',
-      'fixtures/profiles/bench-ratelimit.yaml',
-      '--model',
-      'm',
-      '--scenario',
-      'ratelimit',
-      '--duration',
-      '8s',
-      '--assert',
-      'ratelimit.ratio=1±0.05',
-      '--assert',
-      'ratelimit.maxWindowRatio<=1.05',
-    ]);
-    expect(r.stdout).toMatch(/limit 6000 tokens per 2s/);
-    expect(r.code, r.stdout).toBe(0);
-  }, 60_000);
 
   it('works against a foreign gateway with --target (a plain proxy in front of the mocks)', async () => {
     const mocks = await startAigw(['mock-backends', '--vllm', 'plain=0'], 1);
@@ -131,6 +118,8 @@ describe('aigw bench', () => {
         'long',
         '--scenario',
         'split',
+        '--long-sizes',
+        '256Ki,1Mi',
         '--expect',
         'plain=100',
         '--duration',

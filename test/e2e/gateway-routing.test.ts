@@ -90,7 +90,7 @@ models:
     }
   });
 
-  it('ejects a dead canary so it stops costing attempts, answers 503 when nothing is left, and recovers after the cooldown', async () => {
+  it('ejects a dead canary so it stops costing attempts, still routes when every target is ejected (panic), and recovers', async () => {
     const port = await closedPort();
     const t = await gatewayFor(`
 version: 1
@@ -112,8 +112,10 @@ models:
         .slice(-5)
         .map((e) => e.attempts);
       expect(attempts).toEqual([1, 1, 1, 1, 1]);
+      // Every target of only-dead is ejected: panic mode still tries it (a 502 from the dead port, not a 503).
       const none = await chatOnce(t.url, 'only-dead');
-      expect(none.status).toBe(503);
+      expect(none.status).toBe(502);
+      expect(t.eventsOf('request').at(-1)!.attempts).toBeGreaterThan(0);
 
       // Bring the backend back on its port: after the cooldown it is tried again and recovers.
       const revived = await startMock({ ...MockSchema.parse({ kind: 'vllm' }), name: 'dead' }, port);

@@ -109,8 +109,10 @@ describe('streams are relayed event by event', () => {
       stream_options: { include_usage: true },
     });
     expect(r.body.toString()).toBe(text);
+    // A stream that ends cleanly without [DONE] is a cut (trust class 11): one error event, never a made-up [DONE].
     const noDone = await rawPost(url, chat('x', { max_tokens: 3 }), { headers: { 'x-mock-quirks': 'no-done' } });
-    expect(noDone.body.toString()).not.toContain('[DONE]');
+    expect(noDone.events.some((e) => e.data === '[DONE]')).toBe(false);
+    expect(JSON.parse(noDone.events.at(-1)!.data!).error.code).toBe('upstream_stream_error');
   });
 
   it('passes a single event larger than 8 MiB (case 7)', async () => {

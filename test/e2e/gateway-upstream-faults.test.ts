@@ -260,17 +260,21 @@ describe('header hygiene (case 47) and SSRF (case 50)', () => {
     expect(capture.seen.at(-1)!.body).toBe(text.replace('"capture"', '"upstream-name"'));
   });
 
-  it('routes duplicate "model" keys by the value the backend would read (the last) (case 28)', async () => {
+  it.each([
+    ['plain', '{"model":"dialects","model":"capture","messages":[{"role":"user","content":"x"}]}'],
+    ['escaped', '{"model":"dialects","m\\u006fdel":"capture","messages":[{"role":"user","content":"x"}]}'],
+  ])('refuses repeated "model" keys (%s) with 400 naming the key, and sends nothing upstream (case 28, trust class 5)', async (_n, text) => {
     const { request } = await import('undici');
-    const text = '{"model":"dialects","model":"capture","messages":[{"role":"user","content":"x"}]}';
+    const before = capture.seen.length;
     const r = await request(`${gw.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: text,
     });
-    await r.body.text();
-    expect(r.headers['x-aigw-backend']).toBe('capture');
-    expect(capture.seen.at(-1)!.body).toBe('{"model":"dialects","model":"upstream-name","messages":[{"role":"user","content":"x"}]}');
+    const body = (await r.body.json()) as { error: { code: string; param: string } };
+    expect(r.statusCode).toBe(400);
+    expect(body.error).toMatchObject({ code: 'invalid_request', param: 'model' });
+    expect(capture.seen.length).toBe(before);
   });
 
   it('handles many concurrent failing requests without leaking (sanity)', async () => {

@@ -1,5 +1,6 @@
 /**
- * `aigw top` in a real pseudo-terminal (tmux) against a live gateway: routed models, a truncation, reconnection.
+ * `aigw top` in a real pseudo-terminal (tmux) against a live gateway: routed models, a truncation, refusals,
+ * reconnection.
  * Runs after the rest (a screen under full-suite load can lag).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -62,6 +63,11 @@ models:
       );
       expect(screen()).toMatch(/cut \(buffer_truncate\) at 1\.0MiB of 3\.\dMiB/);
       expect(screen()).toContain('● connected');
+
+      // Refused requests never reach a backend: they show as counts and as one log line with a counter.
+      for (let i = 0; i < 5; i++) await send({ model: 'no-such-model' });
+      await eventually(() => /refused\s+\(no key\) no-such-model 404 model_not_found ×5/.test(screen()), 20_000);
+      expect(screen()).toMatch(/Refused — 5 requests answered 4xx\/5xx/);
 
       await gw.stop('SIGKILL');
       await eventually(() => /cannot reach/.test(screen()), 20_000);

@@ -65,6 +65,8 @@ describe('import(export(profile)) routes the same', () => {
     // Tenants whose single key is a literal in the profile come back as ${TENANT_…_KEY}: give those their value.
     const env: Record<string, string> = { ...ENV };
     for (const [name, t] of Object.entries(profile.tenants ?? {})) env[`TENANT_${name.toUpperCase()}_KEY`] = t.keys[0] ?? '';
+    // Backend credentials come back as ${…_APIKEY} references too: any value will do for routing.
+    for (const name of Object.keys(profile.backends)) env[`${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_APIKEY`] = 'sk-test';
     const back = parseProfile(renderDocument(imported.profile), 'round-trip.yaml', env);
     expect(back.ok, back.ok ? '' : back.problems.map(formatProblem).join('\n')).toBe(true);
     if (!back.ok) return;

@@ -4,7 +4,7 @@ import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
 import { App } from '../../../src/tui/app.js';
 import { bar, sparkline } from '../../../src/tui/components.js';
-import { applyEvent, applyStats, initialState, type StatsView, type TuiState } from '../../../src/tui/model.js';
+import { applyEvent, applyStats, asEvent, FOLD_MS, initialState, type StatsView, type TuiState } from '../../../src/tui/model.js';
 import { summaryLines } from '../../../src/tui/plain.js';
 
 function fixture(name: string): TuiState {
@@ -14,7 +14,10 @@ function fixture(name: string): TuiState {
   };
   let s = initialState();
   for (const st of f.stats) s = applyStats(s, st);
-  for (const e of f.events) s = applyEvent(s, e.id, e.event);
+  for (const e of f.events) {
+    const ev = asEvent(e.event);
+    if (ev) s = applyEvent(s, e.id, ev);
+  }
   return s;
 }
 
@@ -49,7 +52,59 @@ describe('the TUI', () => {
   });
 
   it('fits 80 columns', () => {
-    for (const line of frame('canary-split', 80).split('\n')) expect(line.length).toBeLessThanOrEqual(80);
+    for (const name of ['canary-split', 'refusal-flood'])
+      for (const line of frame(name, 80).split('\n')) expect(line.length).toBeLessThanOrEqual(80);
+  });
+
+  // Recorded from a live `aigw serve -c profiles/demo.yaml --mocks` with refused traffic (fixtures/tui/refusal-flood.json).
+  it('shows refused requests per tenant and code, which never reached a backend', () => {
+    const f = frame('refusal-flood', 120);
+    expect(f).toMatch(/Refused — 220 requests answered 4xx\/5xx/);
+    expect(f).toMatch(/globex\s+196 429 rate_limit_exceeded 26\s+403 model_not_allowed 170|globex\s+196 403 model_not_allowed 170/);
+    expect(f).toMatch(/\(no key\)\s+12 401 invalid_api_key 12/);
+    expect(f).toMatch(/acme\s+12 404 model_not_found 6\s+502 upstream_error 3\s+413 request_too_large 2/);
+  });
+
+  it('logs a flood of one refusal as one line with a counter', () => {
+    const f = frame('refusal-flood', 120);
+    expect(f.match(/refused\s+globex qwen-2\.5-72b 403 model_not_allowed ×170/g)).toHaveLength(1);
+    const log = fixture('refusal-flood').log;
+    expect(log.filter((l) => l.kind === 'ratelimit')).toMatchObject([
+      { text: expect.stringMatching(/^globex llama-3-70b 429 tokens/), count: 26 },
+    ]);
+    expect(log.filter((l) => l.kind === 'refused').map((l) => `${l.text} ×${l.count}`)).toEqual([
+      '(no key) 401 invalid_api_key ×12',
+      'acme gpt-17 404 model_not_found ×6',
+      'acme 413 request_too_large ×2',
+      'acme llama-3-70b 502 upstream_error ×3',
+      'acme llama-3-70b 503 no_healthy_backend ×1',
+      'globex qwen-2.5-72b 403 model_not_allowed ×170',
+    ]);
+    expect(f).not.toMatch(/nothing notable yet/);
+  });
+
+  it('shows – instead of 0ms for a TTFT without samples', () => {
+    expect(frame('refusal-flood', 140)).toMatch(/vllm-qwen .* ttft\s+–ms/);
+  });
+
+  it('starts a new line when the same refusal comes back after a quiet spell', () => {
+    const e = (id: number, ts: number) =>
+      asEvent({
+        type: 'request',
+        ts,
+        requestId: `r${id}`,
+        endpoint: 'chat',
+        model: 'm',
+        tenant: 't',
+        status: 403,
+        errorCode: 'model_not_allowed',
+      })!;
+    let s = initialState();
+    s = applyEvent(s, 1, e(1, 1000));
+    s = applyEvent(s, 2, e(2, 2000));
+    s = applyEvent(s, 3, e(3, 2000 + FOLD_MS + 1));
+    expect(s.log.map((l) => l.count)).toEqual([2, 1]);
+    expect(applyEvent(s, 4, asEvent({ type: 'request', ts: 1, status: 200 })!).log).toHaveLength(2);
   });
 
   it('pauses on p and moves focus on tab', async () => {
@@ -70,5 +125,6 @@ describe('the TUI', () => {
   it('degrades to plain lines without a terminal', () => {
     const lines = summaryLines(fixture('canary-split'));
     expect(lines.join('\n')).toMatch(/llama-3-70b: vllm-llama-v1 1900 \(95\.0%\/95\.0%\), vllm-llama-v2 100 \(5\.0%\/5\.0%\)/);
+    expect(summaryLines(fixture('refusal-flood')).join('\n')).toMatch(/refused globex: 196 \(.*403 model_not_allowed 170/);
   });
 });

@@ -1,0 +1,146 @@
+/**
+ * The load generator behind throughput, stream and ramp: a closed loop (N requests always in flight) or
+ * an open loop (arrivals at a rate, Poisson or gamma-bursty, whatever the answers do), over one undici
+ * Pool per target, each request paced under the target's limits and fed to the live view.
+ */
+import { Pool } from 'undici';
+import { arrivalGaps } from './arrivals.js';
+import { BenchExchange } from './exchange.js';
+import type { LiveFeed } from './live.js';
+import type { Pacer } from './pacer.js';
+import type { RequestRecord } from './record.js';
+import type { Prepared, RequestSource } from './workload.js';
+
+export interface LoadPlan {
+  /** Origin of the target (gateway or backend). */
+  url: string;
+  path?: string;
+  headers: Record<string, string>;
+  source: RequestSource;
+  stream: boolean;
+  durationMs: number;
+  /** Closed loop: requests in flight. Open loop: the most in flight before arrivals queue in the client. */
+  connections: number;
+  /** Open loop at this many requests/s; undefined for the closed loop. */
+  rate?: number | undefined;
+  burstiness?: number;
+  seed?: number;
+  maxRequests?: number;
+  keepText?: boolean;
+  pacer?: Pacer | undefined;
+  live?: LiveFeed | undefined;
+  /** Called for every record (the scenario's own checks), with the request that produced it. */
+  onRecord?(r: RequestRecord, req: Prepared): void;
+  signal?: AbortSignal;
+}
+
+export interface LoadResult {
+  records: RequestRecord[];
+  /** From the first request to the last answer. */
+  durationMs: number;
+  /** Requests the pacer held back because they can never fit the key's budget. */
+  skipped: string[];
+  /**
+   * Open loop: arrivals scheduled, those that found no request ready (every turn waiting for its answer),
+   * and how far the client fell behind its schedule (ms).
+   */
+  arrivals: number;
+  idle: number;
+  lagMs: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Open loop without a bound would exhaust the client; beyond this, arrivals wait in undici's queue. */
+const OPEN_LOOP_CONNECTIONS = 512;
+
+export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
+  const connections = plan.rate ? Math.max(plan.connections, OPEN_LOOP_CONNECTIONS) : plan.connections;
+  const pool = new Pool(plan.url, { connections, headersTimeout: 300_000, bodyTimeout: 300_000, keepAliveTimeout: 4000 });
+  const origin = performance.now();
+  const records: RequestRecord[] = [];
+  const skipped: string[] = [];
+  const deadline = origin + plan.durationMs;
+  const max = plan.maxRequests ?? Number.POSITIVE_INFINITY;
+  let sent = 0;
+  let arrivals = 0;
+  let idle = 0;
+  let lagMs = 0;
+  let lastEnd = origin;
+  const open = () => performance.now() < deadline && sent < max && !plan.signal?.aborted;
+
+  /** Sends one request; false when the pacer held it back (it can never fit the key's budget). */
+  const one = async (req: Prepared): Promise<boolean> => {
+    const admission = plan.pacer ? await plan.pacer.acquire(req.cost, deadline) : undefined;
+    if (admission && !admission.ok) {
+      if (!admission.late && !skipped.includes(admission.reason) && skipped.length < 5) skipped.push(admission.reason);
+      req.answered?.(false, undefined);
+      return false;
+    }
+    const body = JSON.stringify(plan.stream ? { ...req.body, stream: true, stream_options: { include_usage: true } } : req.body);
+    const r = await new Promise<RequestRecord>((done) => {
+      const exchange = new BenchExchange({ stream: plan.stream, keepText: !!(plan.keepText || req.wantsText), origin, done });
+      pool.dispatch(
+        {
+          path: plan.path ?? '/v1/chat/completions',
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...plan.headers },
+          body,
+        },
+        exchange,
+      );
+    });
+    plan.pacer?.observe(r);
+    if (admission?.ok) admission.release();
+    records.push(r);
+    lastEnd = Math.max(lastEnd, performance.now());
+    plan.live?.record(r);
+    plan.onRecord?.(r, req);
+    req.answered?.(r.ok, r.text);
+    return true;
+  };
+
+  try {
+    if (plan.rate) {
+      const gap = arrivalGaps(plan.rate, plan.burstiness ?? 1, plan.seed ?? 1);
+      const inflight = new Set<Promise<void>>();
+      let at = origin;
+      while (open()) {
+        const wait = at - performance.now();
+        if (wait > 0) await sleep(wait);
+        if (!open()) break;
+        arrivals++;
+        lagMs = Math.max(lagMs, performance.now() - at);
+        const req = plan.source.next();
+        if (!req) idle++;
+        else {
+          sent++;
+          const p: Promise<void> = one(req).then(
+            () => void inflight.delete(p),
+            () => void inflight.delete(p),
+          );
+          inflight.add(p);
+        }
+        at += gap();
+      }
+      await Promise.all(inflight);
+    } else {
+      await Promise.all(
+        Array.from({ length: plan.connections }, async () => {
+          while (open()) {
+            const req = plan.source.next();
+            if (!req) {
+              await sleep(5);
+              continue;
+            }
+            sent++;
+            if (!(await one(req)) && open()) await sleep(10);
+          }
+        }),
+      );
+    }
+  } finally {
+    await pool.close().catch(() => {});
+  }
+  return { records, durationMs: Math.max(1, lastEnd - origin), skipped, arrivals, idle, lagMs };
+}

@@ -1,0 +1,184 @@
+/**
+ * One bench request as an undici dispatch handler: the response is read as it arrives (no promise or web
+ * stream per chunk, so the load generator stays cheap) and folded into a RequestRecord — timings of each
+ * content event, how events were grouped into socket reads, usage, and the error code of a refusal.
+ */
+import type { Dispatcher } from 'undici';
+import { SseDecoder, type SseEvent } from '../openai/sse.js';
+import { label, type RequestRecord } from './record.js';
+
+/** A read that comes this long after the previous one and carries several events held them back. */
+export const HELD_GAP_MS = 20;
+/** One SSE event larger than this ends the stream on the bench's side (aigw's own default maxEventBytes). */
+const MAX_EVENT_BYTES = 16 * 1024 * 1024;
+/** Bodies kept for parsing (usage, error code); a longer non-streamed answer is timed but not parsed. */
+const MAX_KEPT_BYTES = 1024 * 1024;
+
+interface Chunk {
+  choices?: { delta?: { content?: string | null }; text?: string }[];
+  usage?: { prompt_tokens?: number; completion_tokens?: number } | null;
+  system_fingerprint?: string;
+  error?: { code?: unknown; type?: unknown };
+}
+
+function parse(text: string): Chunk | undefined {
+  try {
+    const j = JSON.parse(text) as unknown;
+    return j && typeof j === 'object' ? (j as Chunk) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const LIMIT_HEADER = /^(x-ratelimit-|retry-after)/;
+
+export interface ExchangeOptions {
+  stream: boolean;
+  keepText: boolean;
+  /** The run's clock origin (performance.now()), so sentAt is comparable across requests. */
+  origin: number;
+  done(r: RequestRecord): void;
+}
+
+export class BenchExchange implements Dispatcher.DispatchHandler {
+  private readonly t0 = performance.now();
+  private readonly rec: RequestRecord;
+  private readonly decoder = new SseDecoder();
+  private readonly body: Buffer[] = [];
+  private kept = 0;
+  private lastRead = 0;
+  private lastEvent = -1;
+  private sawDone = false;
+  private text = '';
+  private finished = false;
+  private contentInRead = 0;
+  private sinceEvent = 0;
+  private controller: Dispatcher.DispatchController | undefined;
+  private readonly sink = { onEvent: (ev: SseEvent) => this.onEvent(ev) };
+
+  constructor(private readonly o: ExchangeOptions) {
+    this.rec = { sentAt: this.t0 - o.origin, e2el: 0, status: 0, ok: false, outputTokens: 0, inputTokens: 0 };
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+  }
+
+  onResponseStart(_c: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>): void {
+    this.rec.status = status;
+    this.lastRead = performance.now() - this.t0;
+    for (const [k, v] of Object.entries(headers)) {
+      if (v !== undefined && LIMIT_HEADER.test(k)) (this.rec.limits ??= {})[k] = Array.isArray(v) ? v.join(',') : v;
+    }
+  }
+
+  onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.o.stream && this.rec.status >= 200 && this.rec.status < 300) {
+      const now = performance.now() - this.t0;
+      this.contentInRead = 0;
+      this.sinceEvent += chunk.length;
+      if (this.sinceEvent > MAX_EVENT_BYTES) {
+        // No event boundary in 16 MiB: a stream the bench will not hold in memory.
+        this.rec.code = 'event_too_large';
+        this.controller?.abort(new Error('event_too_large'));
+        return;
+      }
+      this.decoder.push(chunk, this.sink);
+      if (this.contentInRead) {
+        this.rec.contentReads = (this.rec.contentReads ?? 0) + 1;
+        if (this.contentInRead > 1 && now - this.lastRead >= HELD_GAP_MS)
+          this.rec.heldEvents = (this.rec.heldEvents ?? 0) + this.contentInRead - 1;
+      }
+      this.lastRead = now;
+      return;
+    }
+    if (this.kept < MAX_KEPT_BYTES) {
+      this.body.push(chunk);
+      this.kept += chunk.length;
+    }
+  }
+
+  private onEvent(ev: SseEvent): void {
+    this.sinceEvent = 0;
+    if (!ev.data) return;
+    if (ev.data === '[DONE]') {
+      this.sawDone = true;
+      return;
+    }
+    const j = parse(ev.data);
+    if (!j) return;
+    if (j.error) {
+      this.rec.code = label(j.error.code) ?? 'stream_error';
+      return;
+    }
+    const backend = label(j.system_fingerprint);
+    if (backend) this.rec.backend = backend;
+    if (j.usage) this.usage(j.usage);
+    const c = j.choices?.[0];
+    const piece = c?.delta?.content ?? c?.text;
+    if (!piece) return;
+    const at = performance.now() - this.t0;
+    if (this.lastEvent < 0) this.rec.ttft = at;
+    else (this.rec.itl ??= []).push(at - this.lastEvent);
+    this.lastEvent = at;
+    this.rec.contentEvents = (this.rec.contentEvents ?? 0) + 1;
+    this.contentInRead++;
+    if (this.o.keepText) this.text += piece;
+  }
+
+  private usage(u: NonNullable<Chunk['usage']>): void {
+    if (typeof u.completion_tokens === 'number') this.rec.outputTokens = u.completion_tokens;
+    if (typeof u.prompt_tokens === 'number') this.rec.inputTokens = u.prompt_tokens;
+  }
+
+  onResponseEnd(): void {
+    const r = this.rec;
+    const okStatus = r.status >= 200 && r.status < 300;
+    if (this.o.stream && okStatus) {
+      this.decoder.end(this.sink);
+      if (!r.outputTokens) r.outputTokens = r.contentEvents ?? 0;
+      if (!r.code && !this.sawDone) r.code = 'incomplete_stream';
+    } else {
+      const text = this.body.length ? Buffer.concat(this.body).toString('utf8') : '';
+      const j = text.length && this.kept < MAX_KEPT_BYTES ? parse(text) : undefined;
+      if (okStatus) {
+        if (this.kept >= MAX_KEPT_BYTES) r.outputTokens = 0;
+        else if (!j) r.code = 'invalid_body';
+        else {
+          if (j.usage) this.usage(j.usage);
+          const backend = label(j.system_fingerprint);
+          if (backend) r.backend = backend;
+          const content = (j.choices?.[0] as { message?: { content?: string } } | undefined)?.message?.content;
+          if (this.o.keepText && typeof content === 'string') this.text = content;
+        }
+      } else {
+        r.code = label(j?.error?.code) ?? `http_${r.status}`;
+        const type = label(j?.error?.type);
+        if (type) r.errorType = type;
+      }
+    }
+    r.ok = okStatus && !r.code;
+    this.finish();
+  }
+
+  onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
+    const code = (err as { code?: string }).code;
+    this.rec.code ??= this.rec.status ? (this.o.stream ? 'incomplete_stream' : 'incomplete_body') : connectionCode(code);
+    this.rec.ok = false;
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.rec.e2el = performance.now() - this.t0;
+    if (this.o.keepText) this.rec.text = this.text;
+    this.o.done(this.rec);
+  }
+}
+
+function connectionCode(code: string | undefined): string {
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return 'client_timeout';
+  if (code === 'UND_ERR_ABORTED') return 'aborted';
+  return 'connection_error';
+}

@@ -1,0 +1,140 @@
+/** `aigw bench` flags, checked: every bad value is a usage error naming the flag and what it takes. */
+import { readFileSync } from 'node:fs';
+import { parseDuration, parseSize } from '../core/units.js';
+import { type Slo, parseSlo } from './slo.js';
+import { fileWorkload, type Parsed, parseLength, parseWorkload, syntheticWorkload, type Workload } from './workload.js';
+
+export interface RawBenchOptions {
+  /** With -c: every backend replaced by a mock of its kind. */
+  mockAll?: boolean;
+  model?: string;
+  target?: string;
+  config?: string;
+  scenario?: string[];
+  duration: string;
+  connections: string;
+  rate?: string;
+  burstiness?: string;
+  workload?: string;
+  inputLen?: string;
+  outputLen?: string;
+  slo?: string;
+  /** true, or the highest rate to offer. */
+  ramp?: boolean | string;
+  longSizes?: string;
+  apiKey?: string;
+  assert?: string[];
+  json?: string;
+  html?: string;
+  expect?: string;
+  compare?: string[];
+  /** commander's negation of --no-pace. */
+  pace?: boolean;
+}
+
+export interface BenchOptions {
+  model: string;
+  durationMs: number;
+  connections: number;
+  rate: number | undefined;
+  burstiness: number;
+  workload: Workload | undefined;
+  slo: Slo | undefined;
+  longSizes: number[] | undefined;
+  rampMax: number | undefined;
+  scenarios: string[] | undefined;
+  expect: Record<string, number> | undefined;
+  pace: boolean;
+}
+
+const fail = (message: string): { ok: false; message: string } => ({ ok: false, message });
+
+function positive(flag: string, v: string | undefined, integer: boolean): Parsed<number | undefined> {
+  if (v === undefined) return { ok: true, value: undefined };
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n)))
+    return fail(`${flag} takes a positive ${integer ? 'integer' : 'number'}, got "${v}"`);
+  return { ok: true, value: n };
+}
+
+function parseExpect(s: string | undefined): Parsed<Record<string, number> | undefined> {
+  if (!s) return { ok: true, value: undefined };
+  const out: Record<string, number> = {};
+  for (const part of s.split(',')) {
+    const [k, v] = part.split('=');
+    if (!k?.trim() || !v || !(Number(v) >= 0)) return fail(`--expect takes name=weight pairs, e.g. a=95,b=5; got "${s}"`);
+    out[k.trim()] = Number(v);
+  }
+  return { ok: true, value: out };
+}
+
+function parseWorkloadFlags(o: RawBenchOptions): Parsed<Workload | undefined> {
+  if (o.workload && (o.inputLen || o.outputLen)) return fail('give --workload FILE or --input-len/--output-len, not both');
+  if (o.workload) {
+    let text: string;
+    try {
+      text = readFileSync(o.workload, 'utf8');
+    } catch (e) {
+      return fail(`--workload ${o.workload}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    }
+    const lines = parseWorkload(text, o.workload);
+    return lines.ok ? { ok: true, value: fileWorkload(lines.value, o.workload) } : lines;
+  }
+  if (!o.inputLen && !o.outputLen) return { ok: true, value: undefined };
+  const input = parseLength(o.inputLen ?? '128');
+  if (!input.ok) return fail(`--input-len: ${input.message}`);
+  const output = parseLength(o.outputLen ?? '128');
+  if (!output.ok) return fail(`--output-len: ${output.message}`);
+  return { ok: true, value: syntheticWorkload(input.value, output.value) };
+}
+
+export function parseBenchOptions(o: RawBenchOptions): Parsed<BenchOptions> {
+  if (!o.model) return fail('--model NAME is required (the public model to request)');
+  const durationMs = parseDuration(o.duration);
+  if (durationMs === undefined || durationMs <= 0) return fail(`--duration takes a duration such as 10s, got "${o.duration}"`);
+  const connections = positive('--connections', o.connections, true);
+  if (!connections.ok) return connections;
+  const rate = positive('--rate', o.rate, false);
+  if (!rate.ok) return rate;
+  const burstiness = positive('--burstiness', o.burstiness, false);
+  if (!burstiness.ok) return burstiness;
+  if (burstiness.value !== undefined && rate.value === undefined && !o.ramp)
+    return fail('--burstiness shapes --rate (or --ramp): give one');
+  const rampMax = positive('--ramp', typeof o.ramp === 'string' ? o.ramp : undefined, false);
+  if (!rampMax.ok) return rampMax;
+  const workload = parseWorkloadFlags(o);
+  if (!workload.ok) return workload;
+  let slo: Slo | undefined;
+  if (o.slo) {
+    const s = parseSlo(o.slo);
+    if (!s.ok) return s;
+    slo = s.value;
+  }
+  let longSizes: number[] | undefined;
+  if (o.longSizes) {
+    longSizes = o.longSizes.split(',').map((x) => parseSize(x.trim()) ?? Number.NaN);
+    if (longSizes.some((n) => !(n >= 1024)))
+      return fail(`--long-sizes takes sizes of at least 1Ki, e.g. 256Ki,1Mi,4Mi; got "${o.longSizes}"`);
+  }
+  const expect = parseExpect(o.expect);
+  if (!expect.ok) return expect;
+  let scenarios = o.scenario?.length ? [...o.scenario] : undefined;
+  if (o.ramp && !scenarios?.includes('ramp')) scenarios = [...(scenarios ?? []), 'ramp'];
+  return {
+    ok: true,
+    value: {
+      model: o.model,
+      durationMs,
+      connections: connections.value!,
+      rate: rate.value,
+      burstiness: burstiness.value ?? 1,
+      workload: workload.value,
+      slo,
+      longSizes,
+      rampMax: rampMax.value,
+      scenarios,
+      expect: expect.value,
+      pace: o.pace !== false,
+    },
+  };
+}

@@ -1,0 +1,60 @@
+/** What the bench keeps of one request: timings, outcome and the few headers its verdicts read. */
+
+export interface RequestRecord {
+  /** When it was sent, in ms since the run started. */
+  sentAt: number;
+  /** End-to-end latency: until the last byte, or until the failure, in ms. */
+  e2el: number;
+  /** 0 when no HTTP answer came (connection refused, reset before headers). */
+  status: number;
+  /** 2xx and complete: the only requests that count as throughput. */
+  ok: boolean;
+  /** Why it failed: the error body's `code`, or the bench's own (`connection_error`, `incomplete_stream`, …). */
+  code?: string;
+  /** The error body's `type` (429s name their limit: tokens, requests, concurrency). */
+  errorType?: string;
+  /** Streams: time to the first content event, in ms. */
+  ttft?: number;
+  /** Streams: gaps between consecutive content events, in ms. */
+  itl?: number[];
+  /** Output tokens: from `usage`, else the content events of a stream. */
+  outputTokens: number;
+  inputTokens: number;
+  /** Streams: content events, socket reads that carried them, and events that came in a read with an earlier one after a pause. */
+  contentEvents?: number;
+  contentReads?: number;
+  heldEvents?: number;
+  /** The answering backend, from `system_fingerprint` (the mocks set it). */
+  backend?: string;
+  /** The answer's text, when asked for (fidelity checks, multi-turn conversations). */
+  text?: string;
+  /** `x-ratelimit-*` and `retry-after*` headers, when the answer carried any. */
+  limits?: Record<string, string>;
+}
+
+/** Status and code as one label: `429 rate_limit_exceeded`, `0 connection_error`. */
+export function refusalLabel(r: Pick<RequestRecord, 'status' | 'code'>): string {
+  return `${r.status} ${r.code ?? (r.status >= 200 && r.status < 300 ? 'incomplete' : 'unknown')}`;
+}
+
+/**
+ * A string the target chose (an error code, a `system_fingerprint`), made safe to print: no control
+ * characters (a terminal escape sequence from a hostile gateway stays text), at most 64 characters.
+ */
+export function label(x: unknown): string | undefined {
+  if (typeof x !== 'string' || !x) return undefined;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
+  const clean = x.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  return clean.length > 64 ? `${clean.slice(0, 63)}…` : clean;
+}
+
+/** `403 model_not_allowed` from an error body in OpenAI's shape, else `HTTP 403`. */
+export function statusAndCode(status: number, body: Buffer): string {
+  if (body.length > 65536) return `HTTP ${status}`;
+  try {
+    const code = label((JSON.parse(body.toString()) as { error?: { code?: unknown } }).error?.code);
+    return code ? `${status} ${code}` : `HTTP ${status}`;
+  } catch {
+    return `HTTP ${status}`;
+  }
+}

@@ -1,0 +1,89 @@
+/** The HTML report from a --json document: self-contained, every label escaped, malformed parts left out. */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { renderHtml } from '../../../src/bench/html-report.js';
+import { type BenchReport, parseReport } from '../../../src/bench/report.js';
+
+const env: BenchReport['env'] = {
+  node: 'v20',
+  platform: 'linux-x64',
+  cpus: 2,
+  cpuModel: 'cpu',
+  target: 'http://127.0.0.1:1',
+  model: 'm',
+  startedAt: '2026-01-01T00:00:00Z',
+  durationMs: 1000,
+  connections: 4,
+};
+
+const hostile = '<script>alert(1)</script>';
+
+const report = (scenarios: BenchReport['scenarios'], figures: BenchReport['figures'] = {}): BenchReport => ({
+  version: 1,
+  env,
+  scenarios,
+  figures,
+  assertions: [{ expr: 'p99<1ms', ok: false, actual: 5, message: 'FAIL p99<1ms (measured 5)' }],
+});
+
+describe('renderHtml', () => {
+  it('draws each kind of chart, and escapes names that come from the target', () => {
+    const page = renderHtml(
+      report({
+        stream: { figures: {}, lines: ['stream ok'], detail: { samples: { ttft: [1, 2, 3], itl: [0.5, 1], e2el: [10, 20] } } },
+        split: { figures: {}, lines: [], detail: { counts: { [hostile]: 90, b: 10 }, expected: { [hostile]: 95, b: 5 } } },
+        ratelimit: { figures: {}, lines: [], detail: { limit: 100, windowMs: 2000, perWindow: [90, 120] } },
+        long: { figures: {}, lines: [], detail: [{ size: '1MiB', mode: 'body', kind: 'truncated', outcome: 'x', bytes: 1 }] },
+        ramp: {
+          figures: {},
+          lines: [],
+          detail: {
+            steps: [
+              { rate: 4, goodput: 4 },
+              { rate: 8, goodput: 5 },
+            ],
+          },
+        },
+      }),
+    );
+    for (const id of ['cdf-stream', 'hist-ttft-stream', 'hist-itl-stream', 'split', 'ratelimit', 'long', 'ramp'])
+      expect(page).toContain(`data-chart="${id}"`);
+    expect(page).not.toContain('<script');
+    expect(page).toContain('&lt;script&gt;');
+    expect(page).toContain('FAIL p99&lt;1ms');
+  });
+
+  it('adds the deltas against a baseline', () => {
+    const page = renderHtml(report({}, { 'ttft.p50': 30 }), report({}, { 'ttft.p50': 10 }));
+    expect(page).toContain('data-chart="compare"');
+    expect(page).toMatch(/1 regression beyond 10%/);
+  });
+
+  it('never throws on a malformed report file (it is input too)', () => {
+    fc.assert(
+      fc.property(
+        fc.dictionary(
+          fc.string(),
+          fc.record({ figures: fc.constant({}), lines: fc.anything(), detail: fc.anything(), metrics: fc.anything() }),
+        ),
+        (s) => {
+          expect(() => renderHtml(report(s as BenchReport['scenarios']))).not.toThrow();
+        },
+      ),
+    );
+  });
+});
+
+describe('parseReport (--compare input)', () => {
+  it.each([
+    ['not JSON', '{', /not JSON/],
+    ['another document', '{"version":2}', /not an aigw bench --json report: version/],
+    ['lines that are not text', JSON.stringify({ ...report({}), scenarios: { s: { figures: {}, lines: [1] } } }), /scenarios\.s\.lines\.0/],
+  ])('refuses %s', (_name, text, message) => {
+    const r = parseReport(text);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.message).toMatch(message);
+  });
+
+  it('reads back what the bench wrote', () => expect(parseReport(JSON.stringify(report({}))).ok).toBe(true));
+});

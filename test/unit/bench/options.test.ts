@@ -1,0 +1,55 @@
+/** `aigw bench` flags: each bad value is a usage error naming the flag. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseBenchOptions, type RawBenchOptions } from '../../../src/bench/options.js';
+
+const base: RawBenchOptions = { model: 'm', duration: '10s', connections: '50' };
+const dir = mkdtempSync(join(tmpdir(), 'aigw-bench-opts-'));
+const jsonl = join(dir, 'w.jsonl');
+writeFileSync(jsonl, '{"prompt":"hi","max_tokens":4}\n');
+
+describe('parseBenchOptions', () => {
+  it('reads a full set of flags', () => {
+    const r = parseBenchOptions({
+      ...base,
+      rate: '12.5',
+      burstiness: '0.5',
+      slo: 'ttft:200ms,tpot:50ms',
+      longSizes: '256Ki,1Mi',
+      ramp: true,
+      workload: jsonl,
+    });
+    expect(r).toMatchObject({
+      ok: true,
+      value: { rate: 12.5, burstiness: 0.5, slo: { ttft: 200, tpot: 50 }, longSizes: [262144, 1048576], scenarios: ['ramp'], pace: true },
+    });
+    if (r.ok) expect(r.value.workload?.describe).toBe(`${jsonl}: 1 requests`);
+  });
+
+  it('--ramp adds the ramp to named scenarios; --no-pace turns pacing off; synthetic lengths make a workload', () => {
+    const r = parseBenchOptions({ ...base, scenario: ['stream'], ramp: true, pace: false, inputLen: 'uniform:10-20', outputLen: '32' });
+    expect(r).toMatchObject({ ok: true, value: { scenarios: ['stream', 'ramp'], pace: false } });
+    if (r.ok) expect(r.value.workload?.describe).toBe('synthetic: input uniform 10-20 tokens, output 32 tokens');
+  });
+
+  it.each([
+    ['no model', { model: undefined }, /--model NAME is required/],
+    ['a bad duration', { duration: 'soon' }, /--duration takes a duration/],
+    ['zero connections', { connections: '0' }, /--connections takes a positive integer/],
+    ['a negative rate', { rate: '-1' }, /--rate takes a positive number/],
+    ['burstiness without a rate', { burstiness: '2' }, /--burstiness shapes --rate/],
+    ['both workload kinds', { workload: jsonl, inputLen: '5' }, /not both/],
+    ['a missing workload file', { workload: join(dir, 'none.jsonl') }, /--workload .*none\.jsonl: no such file/],
+    ['a bad output length', { outputLen: 'lots' }, /--output-len: expected a length/],
+    ['a bad SLO', { slo: 'speed:1ms' }, /--slo takes ttft, tpot, e2el/],
+    ['a tiny long size', { longSizes: '12' }, /--long-sizes takes sizes of at least 1Ki/],
+    ['a bad ramp bound', { ramp: 'fast' }, /--ramp takes a positive number/],
+    ['a bad --expect', { expect: 'a=x' }, /--expect takes name=weight pairs/],
+  ])('refuses %s', (_name, over, message) => {
+    const r = parseBenchOptions({ ...base, ...over } as RawBenchOptions);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.message).toMatch(message);
+  });
+});

@@ -1,0 +1,91 @@
+/** The pacer: limits learnt from x-ratelimit headers, buckets at 90 %, 429s, concurrency, never-fits, deadlines. */
+import { describe, expect, it } from 'vitest';
+import { Pacer } from '../../../src/bench/pacer.js';
+
+const limits = (tokens: number, requests: number, remTokens = tokens, remRequests = requests) => ({
+  'x-ratelimit-limit-tokens': String(tokens),
+  'x-ratelimit-remaining-tokens': String(remTokens),
+  'x-ratelimit-limit-requests': String(requests),
+  'x-ratelimit-remaining-requests': String(remRequests),
+});
+
+async function admitted(p: Pacer, ms: number, cost: number): Promise<number> {
+  const end = performance.now() + ms;
+  let n = 0;
+  for (;;) {
+    const a = await p.acquire(cost, end);
+    if (!a.ok) return n;
+    n++;
+    a.release();
+  }
+}
+
+describe('Pacer', () => {
+  it('does nothing until a limit is known', async () => {
+    const p = new Pacer(1000, () => {});
+    expect(p.active).toBe(false);
+    expect(await admitted(p, 50, 10)).toBeGreaterThan(100);
+  });
+
+  it('keeps requests under 90 % of x-ratelimit-limit-requests, and says so once', async () => {
+    const said: string[] = [];
+    const p = new Pacer(1000, (l) => said.push(l));
+    p.observe({ status: 200, limits: limits(1_000_000, 100) });
+    p.observe({ status: 200, limits: limits(1_000_000, 100) });
+    expect(p.active).toBe(true);
+    const n = await admitted(p, 500, 1);
+    // 90 per second over half a second, plus the small burst: never more (a slow machine may admit fewer).
+    expect(n).toBeGreaterThanOrEqual(10);
+    expect(n).toBeLessThanOrEqual(55);
+    expect(said.filter((l) => l.includes('100 requests per 1s'))).toHaveLength(1);
+  });
+
+  it("paces tokens by each request's reservation, and refuses one larger than the whole budget", async () => {
+    const p = new Pacer(1000, () => {});
+    p.observe({ status: 200, limits: limits(1000, 1_000_000) });
+    const n = await admitted(p, 500, 50);
+    expect(n * 50).toBeLessThanOrEqual(0.9 * 1000 * 0.5 + 50 + 50);
+    expect(n).toBeGreaterThanOrEqual(2);
+    expect(await p.acquire(5000)).toMatchObject({ ok: false, reason: expect.stringMatching(/more than the key's whole budget of 1000/) });
+  });
+
+  it('lets a request larger than the burst go, and makes the next one wait out the debt', async () => {
+    const p = new Pacer(1000, () => {});
+    p.observe({ status: 200, limits: limits(1000, 1_000_000) });
+    const t0 = performance.now();
+    expect((await p.acquire(400)).ok).toBe(true);
+    const first = performance.now() - t0;
+    expect((await p.acquire(400)).ok).toBe(true);
+    const second = performance.now() - t0 - first;
+    expect(first).toBeLessThan(100);
+    expect(second).toBeGreaterThan(300);
+  });
+
+  it('waits retry-after-ms after a 429 before the next paced request', async () => {
+    const said: string[] = [];
+    const p = new Pacer(60_000, (l) => said.push(l));
+    p.observe({ status: 429, errorType: 'tokens', limits: { 'retry-after-ms': '150', 'x-ratelimit-remaining-tokens': '0' } });
+    const t0 = performance.now();
+    const a = await p.acquire(1);
+    expect(a.ok).toBe(true);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(140);
+    expect(said[0]).toMatch(/^429 tokens: the target rate-limits this key/);
+  });
+
+  it('lowers its ceiling on concurrency refusals until they stop', async () => {
+    const p = new Pacer(60_000, () => {});
+    const held = await Promise.all(Array.from({ length: 10 }, () => p.acquire(1)));
+    p.observe({ status: 429, errorType: 'concurrency' });
+    expect(p.concurrency).toBe(9);
+    for (const h of held) if (h.ok) h.release();
+    const a = await p.acquire(1);
+    expect(a.ok).toBe(true);
+  });
+
+  it('gives up at the deadline instead of sending after the scenario ended', async () => {
+    const p = new Pacer(60_000, () => {});
+    p.observe({ status: 200, limits: limits(1_000_000, 1, 0, 0) });
+    const a = await p.acquire(1, performance.now() + 30);
+    expect(a).toMatchObject({ ok: false, late: true });
+  });
+});
