@@ -1,6 +1,7 @@
 /** `aigw bench` flags, checked: every bad value is a usage error naming the flag and what it takes. */
 import { readFileSync } from 'node:fs';
 import { parseDuration, parseSize } from '../core/units.js';
+import { parseRoutingOptions, type RoutingOptions } from './routing-options.js';
 import { type Slo, parseSlo } from './slo.js';
 import { fileWorkload, type Parsed, parseLength, parseWorkload, syntheticWorkload, type Workload } from './workload.js';
 
@@ -30,6 +31,8 @@ export interface RawBenchOptions {
   compare?: string[];
   /** commander's negation of --no-pace. */
   pace?: boolean;
+  /** The routing scenarios' fleets and workloads: k=v,… */
+  routing?: string;
 }
 
 export interface BenchOptions {
@@ -45,6 +48,7 @@ export interface BenchOptions {
   scenarios: string[] | undefined;
   expect: Record<string, number> | undefined;
   pace: boolean;
+  routing: RoutingOptions;
 }
 
 const fail = (message: string): { ok: false; message: string } => ({ ok: false, message });
@@ -118,6 +122,8 @@ export function parseBenchOptions(o: RawBenchOptions): Parsed<BenchOptions> {
   }
   const expect = parseExpect(o.expect);
   if (!expect.ok) return expect;
+  const routing = parseRoutingOptions(o.routing);
+  if (!routing.ok) return routing;
   let scenarios = o.scenario?.length ? [...o.scenario] : undefined;
   if (o.ramp && !scenarios?.includes('ramp')) scenarios = [...(scenarios ?? []), 'ramp'];
   return {
@@ -135,6 +141,7 @@ export function parseBenchOptions(o: RawBenchOptions): Parsed<BenchOptions> {
       scenarios,
       expect: expect.value,
       pace: o.pace !== false,
+      routing: routing.value,
     },
   };
 }
