@@ -38,7 +38,12 @@ export interface FleetSpec {
 export function fleetDocument(f: FleetSpec): Record<string, unknown> {
   const backends: Record<string, unknown> = {};
   for (const b of f.backends) {
-    const mock: Record<string, unknown> = { kind: 'vllm', models: [f.upstreamModel], ttft: `${b.ttftMs}ms`, tokensPerSecond: b.tokensPerSecond };
+    const mock: Record<string, unknown> = {
+      kind: 'vllm',
+      models: [f.upstreamModel],
+      ttft: `${b.ttftMs}ms`,
+      tokensPerSecond: b.tokensPerSecond,
+    };
     if (b.prefixCache) mock.prefixCache = { blocks: b.prefixCache.blocks, prefillPerToken: `${b.prefixCache.prefillPerToken}ms` };
     backends[b.name] = { url: 'http://127.0.0.1:0', mock };
   }
@@ -123,19 +128,24 @@ export function sampleInflight(target: BenchTarget, model: string, everyMs = 100
 }
 
 /**
- * How far the busiest backend went over the bounded-load allowance, in requests, at the worst sample:
- * ⌈factor × in flight in all / backends⌉ is what the rule lets one backend of equal weight hold. Samples
- * with fewer requests in flight than backends say nothing about balance and are skipped; null without any.
+ * The bounded-load check over in-flight samples: the busiest backend's time-averaged in-flight requests
+ * relative to the fleet's mean (1 = perfectly even; the prefix strategy's rule keeps it under its factor),
+ * and the largest share of all in-flight requests one backend held at any sample. Samples with fewer
+ * requests in flight than backends say nothing about balance and are skipped; null without any.
  */
-export function overBound(samples: readonly number[][], factor: number): { over: number; maxShare: number } | null {
-  let over = -Infinity;
+export function loadBalance(samples: readonly number[][]): { loadFactor: number; maxShare: number } | null {
+  const sums: number[] = [];
+  let total = 0;
   let maxShare = 0;
   for (const s of samples) {
-    const total = s.reduce((a, b) => a + b, 0);
-    if (s.length === 0 || total < s.length) continue;
-    const busiest = Math.max(...s);
-    over = Math.max(over, busiest - Math.ceil((factor * total) / s.length));
-    maxShare = Math.max(maxShare, busiest / total);
+    const t = s.reduce((a, b) => a + b, 0);
+    if (s.length === 0 || t < s.length) continue;
+    s.forEach((v, i) => {
+      sums[i] = (sums[i] ?? 0) + v;
+    });
+    total += t;
+    maxShare = Math.max(maxShare, Math.max(...s) / t);
   }
-  return over === -Infinity ? null : { over, maxShare };
+  if (total === 0) return null;
+  return { loadFactor: Math.max(...sums) / (total / sums.length), maxShare };
 }

@@ -11,7 +11,7 @@ import { generateText } from '../mock/text.js';
 import type { Figures, BenchContext, ScenarioResult } from './context.js';
 import { fig, round } from './context.js';
 import { runLoad } from './driver.js';
-import { type FleetBackend, overBound, prefillOf, sampleInflight, startFleet } from './fleet.js';
+import { type FleetBackend, loadBalance, prefillOf, sampleInflight, startFleet } from './fleet.js';
 import { ROUTING_DEFAULTS, type RoutingOptions } from './routing-options.js';
 import { percentile } from './stats-math.js';
 import { prepared, type RequestSource } from './workload.js';
@@ -21,10 +21,9 @@ const UPSTREAM_MODEL = 'fleet-llama';
 export const LOAD_FACTOR = 1.25;
 const DEFAULT_STRATEGIES = ['weighted', 'least-request', 'prefix'];
 /** Prefill dominates a long prompt's TTFT on a GPU; these make it so on the mocks (0.1 ms a token, llm-d's low end). */
-const MOCK_TTFT_MS = 10;
+const MOCK_TTFT_MS = 5;
 const MOCK_PREFILL_MS = 0.1;
 const MOCK_TOKENS_PER_SECOND = 100;
-const MOCK_CACHE_BLOCKS = 4096;
 
 interface Message {
   role: string;
@@ -33,7 +32,9 @@ interface Message {
 
 /**
  * Every conversation's turns, interleaved: a conversation's next turn is sent once its previous answer
- * is in (with the history and that answer), and goes to the back of the queue. Deterministic text.
+ * is in (with the history and that answer). Which ready conversation goes next is drawn at random (seeded),
+ * as users answer at their own pace — a fixed rotation would let a rotation over the backends send every
+ * turn of a conversation to the same one and make `weighted` look cache-aware.
  */
 export function conversations(model: string, o: RoutingOptions): { source: RequestSource; total: number } {
   const rng = new Rng(13);
@@ -46,12 +47,16 @@ export function conversations(model: string, o: RoutingOptions): { source: Reque
     return { c, turn: 0, history };
   });
   const ready = [...slots];
+  const order = new Rng(17);
   return {
     total: o.conversations * o.turns,
     source: {
       next() {
-        const slot = ready.shift();
-        if (!slot) return undefined;
+        if (ready.length === 0) return undefined;
+        const at = Math.floor(order.float() * ready.length);
+        const slot = ready[at]!;
+        ready[at] = ready[ready.length - 1]!;
+        ready.pop();
         const user = { role: 'user', content: generateText(`conversation ${slot.c} turn ${slot.turn}`, 2, o.turn) };
         const messages = [...slot.history, user];
         return prepared(
@@ -74,9 +79,11 @@ interface StrategyRun {
   requests: number;
   errors: number;
   ttft: number[];
+  /** TTFT p50 of each turn (the first pays for its system prompt; later ones for what the cache lacks). */
+  ttftByTurn: (number | null)[];
   computed: number;
   saved: number;
-  bound: ReturnType<typeof overBound>;
+  balance: ReturnType<typeof loadBalance>;
 }
 
 async function runStrategy(ctx: BenchContext, o: RoutingOptions, strategy: string): Promise<StrategyRun> {
@@ -84,7 +91,7 @@ async function runStrategy(ctx: BenchContext, o: RoutingOptions, strategy: strin
     name: `replica-${i + 1}`,
     ttftMs: MOCK_TTFT_MS,
     tokensPerSecond: MOCK_TOKENS_PER_SECOND,
-    prefixCache: { blocks: MOCK_CACHE_BLOCKS, prefillPerToken: MOCK_PREFILL_MS },
+    prefixCache: { blocks: o.blocks, prefillPerToken: MOCK_PREFILL_MS },
   }));
   const fleet = await startFleet({
     model: ctx.model,
@@ -99,6 +106,7 @@ async function runStrategy(ctx: BenchContext, o: RoutingOptions, strategy: strin
     ctx.progress(`prefix: ${strategy}: ${o.conversations} conversations × ${o.turns} turns, ${connections} at a time`);
     ctx.live.begin(`prefix ${strategy}`);
     const sampler = sampleInflight(fleet.target, ctx.model);
+    const byTurn: number[][] = Array.from({ length: o.turns }, () => []);
     const load = await runLoad({
       url: fleet.target.url,
       headers: {},
@@ -108,6 +116,10 @@ async function runStrategy(ctx: BenchContext, o: RoutingOptions, strategy: strin
       connections,
       maxRequests: total,
       live: ctx.live,
+      onRecord: (r, req) => {
+        const turn = ((req.body.messages as unknown[]).length - (o.system > 0 ? 2 : 1)) / 2;
+        if (r.ok && r.ttft !== undefined) byTurn[turn]?.push(r.ttft);
+      },
     });
     const samples = await sampler.stop();
     const account = await prefillOf(fleet.target.mocks);
@@ -117,8 +129,17 @@ async function runStrategy(ctx: BenchContext, o: RoutingOptions, strategy: strin
       requests: load.records.length,
       errors: load.records.length - ok.length,
       ttft: ok.flatMap((r) => (r.ttft === undefined ? [] : [r.ttft])).sort((a, b) => a - b),
+      ttftByTurn: byTurn.map((xs) =>
+        fig(
+          q(
+            xs.sort((a, b) => a - b),
+            0.5,
+          ),
+          1,
+        ),
+      ),
       ...account,
-      bound: overBound(samples, LOAD_FACTOR),
+      balance: loadBalance(samples),
     };
   } finally {
     await fleet.stop();
@@ -135,9 +156,10 @@ export async function prefix(ctx: BenchContext): Promise<ScenarioResult> {
   const figures: Figures = {};
   const sharedTokens = o.system / (o.system + o.turn);
   const lines = [
-    `prefix      ${o.backends} mock backends with prefix caches; ${o.conversations} conversations × ${o.turns} turns; ` +
+    `prefix      ${o.backends} mock backends with prefix caches of ${o.blocks} blocks; ${o.conversations} conversations × ${o.turns} turns; ` +
       `system ${o.system} tokens (${o.prompts} shared, ${round(100 * o.shared)}% of conversations), turns ${o.turn}, answers ${o.answer}`,
-    `            ${'strategy'.padEnd(14)} ${'hit rate'.padStart(8)} ${'prefill'.padStart(10)} ${'TTFT p50'.padStart(9)} ${'p99'.padStart(8)}  busiest backend`,
+    `            ${'strategy'.padEnd(14)} ${'hit rate'.padStart(8)} ${'prefill'.padStart(10)} ${'TTFT p50'.padStart(9)} ${'p99'.padStart(8)}  ` +
+      'busiest backend (time-averaged)',
   ];
   for (const r of runs) {
     const k = `prefix.${r.strategy}`;
@@ -148,10 +170,10 @@ export async function prefix(ctx: BenchContext): Promise<ScenarioResult> {
     figures[`${k}.ttft.p50`] = fig(q(r.ttft, 0.5), 1);
     figures[`${k}.ttft.p99`] = fig(q(r.ttft, 0.99), 1);
     figures[`${k}.errors`] = r.requests ? round(r.errors / r.requests, 4) : null;
-    figures[`${k}.overBound`] = r.bound?.over ?? null;
-    figures[`${k}.maxShare`] = r.bound ? round(r.bound.maxShare, 3) : null;
-    const bound = r.bound
-      ? `${round(100 * r.bound.maxShare, 1)}% of in flight, ${r.bound.over > 0 ? `${r.bound.over} over` : 'within'} the bound`
+    figures[`${k}.loadFactor`] = r.balance ? round(r.balance.loadFactor, 3) : null;
+    figures[`${k}.maxShare`] = r.balance ? round(r.balance.maxShare, 3) : null;
+    const bound = r.balance
+      ? `${figures[`${k}.loadFactor`]}× the mean in flight (at worst ${round(100 * r.balance.maxShare, 1)}% of it)`
       : 'n/a';
     lines.push(
       `            ${r.strategy.padEnd(14)} ${`${round(100 * Number(figures[`${k}.hitRate`] ?? 0), 1)}%`.padStart(8)} ` +

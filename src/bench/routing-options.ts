@@ -6,8 +6,9 @@
 import type { Parsed } from './workload.js';
 
 export interface RoutingOptions {
-  /** Mock backends in the prefix and latency fleets. */
+  /** Mock backends in the prefix and latency fleets, and the blocks (16 tokens) each prefix cache holds. */
   backends: number;
+  blocks: number;
   conversations: number;
   turns: number;
   /** Tokens of a system prompt, of a user turn, of an answer. */
@@ -28,6 +29,7 @@ export interface RoutingOptions {
 
 export const ROUTING_DEFAULTS: RoutingOptions = Object.freeze({
   backends: 4,
+  blocks: 4096,
   conversations: 200,
   turns: 6,
   system: 1000,
@@ -45,6 +47,7 @@ const STRATEGIES = new Set(['weighted', 'least-request', 'latency', 'prefix', 'c
 /** [min, max, integer] of each numeric key. */
 const BOUNDS: Record<string, [number, number, boolean]> = {
   backends: [2, 16, true],
+  blocks: [1, 1_048_576, true],
   conversations: [1, 100_000, true],
   turns: [1, 100, true],
   system: [0, 100_000, true],
