@@ -128,14 +128,20 @@ export function sampleInflight(target: BenchTarget, model: string, everyMs = 100
 }
 
 /**
- * The bounded-load check over in-flight samples: the busiest backend's time-averaged in-flight requests
- * relative to the fleet's mean (1 = perfectly even; the prefix strategy's rule keeps it under its factor),
- * and the largest share of all in-flight requests one backend held at any sample. Samples with fewer
- * requests in flight than backends say nothing about balance and are skipped; null without any.
+ * The bounded-load check over in-flight samples (those with at least one request in flight per backend; the
+ * rest say nothing about balance): the share of samples in which the busiest backend held more than
+ * ⌈factor × in flight / backends⌉ — what the prefix strategy's rule lets a backend of equal weight hold —,
+ * the busiest backend's time-averaged in-flight requests relative to the mean (1 = even), and the largest
+ * share of all in flight one backend held at any sample. Null without samples.
  */
-export function loadBalance(samples: readonly number[][]): { loadFactor: number; maxShare: number } | null {
+export function loadBalance(
+  samples: readonly number[][],
+  factor: number,
+): { overBound: number; loadFactor: number; maxShare: number } | null {
   const sums: number[] = [];
   let total = 0;
+  let counted = 0;
+  let over = 0;
   let maxShare = 0;
   for (const s of samples) {
     const t = s.reduce((a, b) => a + b, 0);
@@ -144,8 +150,11 @@ export function loadBalance(samples: readonly number[][]): { loadFactor: number;
       sums[i] = (sums[i] ?? 0) + v;
     });
     total += t;
-    maxShare = Math.max(maxShare, Math.max(...s) / t);
+    counted++;
+    const busiest = Math.max(...s);
+    if (busiest > Math.ceil((factor * t) / s.length)) over++;
+    maxShare = Math.max(maxShare, busiest / t);
   }
-  if (total === 0) return null;
-  return { loadFactor: Math.max(...sums) / (total / sums.length), maxShare };
+  if (counted === 0) return null;
+  return { overBound: over / counted, loadFactor: Math.max(...sums) / (total / sums.length), maxShare };
 }

@@ -9,6 +9,8 @@ export interface RoutingOptions {
   /** Mock backends in the prefix and latency fleets, and the blocks (16 tokens) each prefix cache holds. */
   backends: number;
   blocks: number;
+  /** The prefix fleet's prefill per uncached prompt token, ms (0.1: llm-d's simulator, the low end of an H100). */
+  prefill: number;
   conversations: number;
   turns: number;
   /** Tokens of a system prompt, of a user turn, of an answer. */
@@ -30,6 +32,7 @@ export interface RoutingOptions {
 export const ROUTING_DEFAULTS: RoutingOptions = Object.freeze({
   backends: 4,
   blocks: 4096,
+  prefill: 0.1,
   conversations: 200,
   turns: 6,
   system: 1000,
@@ -48,6 +51,7 @@ const STRATEGIES = new Set(['weighted', 'least-request', 'latency', 'prefix', 'c
 const BOUNDS: Record<string, [number, number, boolean]> = {
   backends: [2, 16, true],
   blocks: [1, 1_048_576, true],
+  prefill: [0, 100, false],
   conversations: [1, 100_000, true],
   turns: [1, 100, true],
   system: [0, 100_000, true],
