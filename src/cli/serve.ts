@@ -38,6 +38,14 @@ export async function run(opts: Options): Promise<number> {
   for (const w of loaded.warnings) process.stderr.write(`${formatProblem(w)}\n`);
   printSkipped(loaded.skipped);
 
+  // Signals are heard from before the first ready line: a SIGTERM right after it still drains.
+  let stopRequested!: () => void;
+  const stopping = new Promise<void>((resolve) => (stopRequested = resolve));
+  process.once('SIGINT', () => stopRequested());
+  process.once('SIGTERM', () => stopRequested());
+  let reloadNow: () => void = () => {};
+  process.on('SIGHUP', () => reloadNow());
+
   const wantTui = opts.tui === true && process.stdout.isTTY === true;
   const stack = await startStack(loaded.profile, {
     listen: opts.listen,
@@ -62,7 +70,7 @@ export async function run(opts: Options): Promise<number> {
     const models = Object.keys(stack.profile().models).length;
     stack.bus.publish({ type: 'reload', ts: Date.now(), ok: true, message: `${why}: ${models} models` });
   };
-  process.on('SIGHUP', () => void reload('SIGHUP'));
+  reloadNow = () => void reload('SIGHUP');
   // A profile file is watched; a directory of manifests reloads on SIGHUP.
   const isFile = await stat(opts.config).then(
     (s) => s.isFile(),
@@ -71,11 +79,7 @@ export async function run(opts: Options): Promise<number> {
   const initial = isFile ? await readFile(opts.config, 'utf8').catch(() => '') : '';
   const unwatch = isFile ? watchProfile(opts.config, initial, () => reload('file changed')) : () => {};
 
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-    void tui?.done.then(() => resolve());
-  });
+  await Promise.race([stopping, tui?.done ?? new Promise<never>(() => {})]);
   unwatch();
   await stack.close();
   return exitCodes.ok;

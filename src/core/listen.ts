@@ -19,3 +19,15 @@ export async function listenOn(server: Server, host: string, port: number): Prom
   const a = server.address() as AddressInfo;
   return `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
 }
+
+/**
+ * node:http options that bound how long a request's head and body may take to arrive. Node checks these
+ * deadlines every `connectionsCheckingInterval` (30 s by default), which also bounds how late a cut comes.
+ */
+export function requestDeadlines(timeoutMs: number): {
+  headersTimeout: number;
+  requestTimeout: number;
+  connectionsCheckingInterval: number;
+} {
+  return { headersTimeout: timeoutMs, requestTimeout: timeoutMs, connectionsCheckingInterval: Math.max(50, Math.min(1000, timeoutMs / 2)) };
+}

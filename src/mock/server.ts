@@ -4,7 +4,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { guarded } from '../core/guard.js';
-import { listenOn } from '../core/listen.js';
+import { listenOn, requestDeadlines } from '../core/listen.js';
 import { loadTokenCounter, type TokenCounter } from '../openai/tokens.js';
 import { anthropicReject, handleCountTokens, handleMessages } from './anthropic.js';
 import { azureNotFound, handleAzure, isAzurePath } from './azure.js';
@@ -130,7 +130,13 @@ function paceRoutes(ctx: MockContext): Record<string, Route> {
 }
 
 /** Starts a mock on `host:port` (port 0 picks a free one); resolves once it accepts connections. */
-export async function startMock(settings: MockSettings, port = 0, host = '127.0.0.1'): Promise<RunningMock> {
+export async function startMock(
+  settings: MockSettings,
+  port = 0,
+  host = '127.0.0.1',
+  /** Headers and body of a request must arrive within this. */
+  requestTimeoutMs = 30_000,
+): Promise<RunningMock> {
   const tokens = await loadTokenCounter();
   const ctx = new MockContext(settings, tokens);
   const dialect = dialectFor(ctx, tokens);
@@ -161,8 +167,9 @@ export async function startMock(settings: MockSettings, port = 0, host = '127.0.
     );
   };
   const failed = (res: ServerResponse) => dialect.error(res, 500, 'the mock failed to answer');
-  // Headers and body within 30 s (a trickling upload is cut, as on the gateway).
-  const server: Server = createServer({ keepAliveTimeout: 5000, headersTimeout: 30_000, requestTimeout: 30_000 }, guarded(handler, failed));
+  // Headers and body within a bound (a trickling upload is cut, as on the gateway).
+  const timeouts = requestDeadlines(requestTimeoutMs);
+  const server: Server = createServer({ keepAliveTimeout: 5000, ...timeouts }, guarded(handler, failed));
   server.on('clientError', (_err, socket) => socket.destroy());
 
   const url = await listenOn(server, host, port);

@@ -3,6 +3,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { aigwError, type AigwError } from '../core/errors.js';
 import { guarded } from '../core/guard.js';
+import { requestDeadlines } from '../core/listen.js';
 import { renderError } from '../openai/error-shape.js';
 
 export type AdminRoute = (req: IncomingMessage, res: ServerResponse) => void;
@@ -38,7 +39,7 @@ export function createAdminServer(routes: Record<string, AdminRoute>, key: () =>
     route(req, res);
   };
   // A slow or never-ending upload is cut at the request timeout, as on the gateway listener.
-  const options = { headersTimeout: requestTimeoutMs, requestTimeout: requestTimeoutMs };
+  const options = requestDeadlines(requestTimeoutMs);
   return createServer(
     options,
     guarded(handler, (res) => sendAdminError(res, aigwError('internal_error', 'the admin listener failed to answer'))),

@@ -1,5 +1,5 @@
 /**
- * The admin surface (contract §4): /metrics, /aigw/stats, /aigw/events, /healthz, and POST /aigw/reset
+ * The admin surface (docs/contract.md §4): /metrics, /aigw/stats, /aigw/events, /healthz, and POST /aigw/reset
  * (the TUI's `r`). Everything here subscribes to the bus; nothing calls back into the request path.
  */
 import type { Server } from 'node:http';

@@ -13,11 +13,31 @@ export type Report = (severity: 'error' | 'warning', path: KeyPath, message: str
 
 const METADATA_HOSTS = new Set(['metadata.google.internal', 'metadata', '100.100.100.200', 'fd00:ec2::254']);
 
-function isLinkLocal(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+/**
+ * Link-local and cloud metadata addresses, however written: `metadata.google.internal.` (a trailing dot is
+ * the same name), `[::ffff:169.254.169.254]` and its hex form `[::ffff:a9fe:a9fe]` (IPv4-mapped IPv6).
+ */
+export function isLinkLocal(host: string): boolean {
+  const h = host
+    .replace(/^\[|\]$/g, '')
+    .toLowerCase()
+    .replace(/\.+$/, '');
   if (METADATA_HOSTS.has(h)) return true;
   if (isIP(h) === 4) return h.startsWith('169.254.');
-  if (isIP(h) === 6) return /^fe[89ab]/.test(h);
+  if (isIP(h) === 6) {
+    const mapped = /^(?:0*:)*:?ffff:(.+)$/.exec(h)?.[1];
+    if (mapped !== undefined) {
+      if (isIP(mapped) === 4) return mapped.startsWith('169.254.') || METADATA_HOSTS.has(mapped);
+      const m = /^([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(mapped);
+      if (m) {
+        const hi = Number.parseInt(m[1]!, 16);
+        const lo = Number.parseInt(m[2]!, 16);
+        const v4 = `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+        return v4.startsWith('169.254.') || METADATA_HOSTS.has(v4);
+      }
+    }
+    return /^fe[89ab]/.test(h) || METADATA_HOSTS.has(h);
+  }
   return false;
 }
 
@@ -219,6 +239,14 @@ export function checkWarnings(p: Profile, raw: unknown, fromEnv: ReadonlySet<str
         );
       }
     });
+  }
+  const adminHost = p.admin.listen.slice(0, p.admin.listen.lastIndexOf(':'));
+  if (p.admin.enabled && !p.admin.key && !isLoopbackHost(adminHost)) {
+    report(
+      'warning',
+      ['admin', 'listen'],
+      `the admin listener at ${p.admin.listen} is reachable beyond this machine without admin.key: anyone who reaches it can read stats, events and metrics and reset them`,
+    );
   }
   const host = p.listen.slice(0, p.listen.lastIndexOf(':'));
   if (tenants.length === 0 && !isLoopbackHost(host)) {

@@ -1,4 +1,4 @@
-/** The profile's schema (contract §2). Every type the rest of aigw uses is inferred from here. */
+/** The profile's schema (docs/contract.md §2). Every type the rest of aigw uses is inferred from here. */
 import { z } from 'zod';
 import { parseDuration, parseSize } from '../core/units.js';
 

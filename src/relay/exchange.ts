@@ -158,7 +158,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
         // A clean end without [DONE] is still a cut: say so, rather than let a client take it for a whole answer.
         return this.cutStream(
           'incomplete_stream',
-          aigwError('upstream_stream_error', `backend ${this.backend} ended the stream before its end marker: the answer may be incomplete`),
+          aigwError(
+            'upstream_stream_error',
+            `backend ${this.backend} ended the stream before its end marker: the answer may be incomplete`,
+          ),
         );
       }
       this.recordStreamUsage();

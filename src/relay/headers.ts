@@ -1,29 +1,21 @@
 /**
- * Header hygiene in both directions. Upstream: the client's credentials, cookies, hop-by-hop headers
- * (including any named by Connection) and host never leave; everything else end-to-end (x-mock-*, session
- * ids) passes. Downstream: hop-by-hop headers, framing and set-cookie from a backend are dropped.
+ * Header hygiene in both directions. Upstream: the client's credentials (under any provider's header
+ * name), cookies, account and forwarding claims, hop-by-hop headers (including any named by Connection) and
+ * host never leave; everything else end-to-end (x-mock-*, session ids) passes. Downstream: hop-by-hop headers, framing and set-cookie from a backend are dropped.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 
 const NEVER_UPSTREAM = new Set([
-  'authorization',
-  'api-key',
-  'x-api-key',
-  'cookie',
-  'host',
-  'content-length',
-  'expect',
-  'connection',
-  'keep-alive',
-  'proxy-authorization',
-  'proxy-authenticate',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'accept-encoding',
-  'x-forwarded-for',
+  // Credentials: the client's are never forwarded (the backend gets its own), whatever header names them.
+  ...['authorization', 'api-key', 'x-api-key', 'proxy-authorization', 'x-goog-api-key', 'ocp-apim-subscription-key'],
+  ...['x-amz-security-token', 'anthropic-api-key', 'cookie'],
+  // Whose account and project pay: the gateway's, not a client's choice.
+  ...['openai-organization', 'openai-project'],
+  // Where the request came from: the gateway says that itself (x-forwarded-for, appended), never a client.
+  ...['x-real-ip', 'forwarded', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'x-forwarded-for'],
+  // Framing and hop-by-hop headers.
+  ...['host', 'content-length', 'expect', 'connection', 'keep-alive', 'proxy-authenticate', 'proxy-connection'],
+  ...['te', 'trailer', 'transfer-encoding', 'upgrade', 'accept-encoding'],
 ]);
 
 /**

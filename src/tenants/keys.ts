@@ -86,7 +86,7 @@ function unauthorized(message: string): AigwError {
   return aigwError('invalid_api_key', message, { headers: { 'www-authenticate': 'Bearer' } });
 }
 
-/** 403 for a model outside the tenant's allow-list (reliability case 49: we chose 403 over a 404 that hides existence). */
+/** 403 for a model outside the tenant's allow-list (docs/reliability.md, case 49: 403 chosen over a 404 that hides existence). */
 export function modelNotAllowed(tenant: Tenant, model: string): AigwError | undefined {
   if (!tenant.allowed || tenant.allowed.has(model)) return undefined;
   return aigwError('model_not_allowed', `tenant ${tenant.name} may not use the model \`${model}\``, { param: 'model' });

@@ -156,7 +156,7 @@ describe("every error of the §3 table, in OpenAI's shape", () => {
     expect((await gw.mockStats('llama')).requests['/v1/chat/completions'] ?? 0).toBe(before);
   });
 
-  it('415 for a compressed request body', async () => {
+  it('415 for a compressed request body (case 29)', async () => {
     const r = await post('{}', { 'content-encoding': 'gzip' });
     expect(r.status).toBe(415);
   });

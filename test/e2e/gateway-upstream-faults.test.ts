@@ -137,7 +137,8 @@ describe('retries and failover before the first byte', () => {
     const refused = await post('flaky', { 'x-test': 'c', 'x-retry-after': '30' });
     expect(refused.status).toBe(502);
     expect(flips.get('c')).toBe(1);
-    expect(Date.now() - t1).toBeLessThan(1000);
+    // It gave up rather than wait the 30 s it was told.
+    expect(Date.now() - t1).toBeLessThan(10_000);
   });
 
   it('never retries a 400 (case 11)', async () => {
@@ -263,19 +264,22 @@ describe('header hygiene (case 47) and SSRF (case 50)', () => {
   it.each([
     ['plain', '{"model":"dialects","model":"capture","messages":[{"role":"user","content":"x"}]}'],
     ['escaped', '{"model":"dialects","m\\u006fdel":"capture","messages":[{"role":"user","content":"x"}]}'],
-  ])('refuses repeated "model" keys (%s) with 400 naming the key, and sends nothing upstream (case 28, trust class 5)', async (_n, text) => {
-    const { request } = await import('undici');
-    const before = capture.seen.length;
-    const r = await request(`${gw.url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: text,
-    });
-    const body = (await r.body.json()) as { error: { code: string; param: string } };
-    expect(r.statusCode).toBe(400);
-    expect(body.error).toMatchObject({ code: 'invalid_request', param: 'model' });
-    expect(capture.seen.length).toBe(before);
-  });
+  ])(
+    'refuses repeated "model" keys (%s) with 400 naming the key, and sends nothing upstream (case 28, trust class 5)',
+    async (_n, text) => {
+      const { request } = await import('undici');
+      const before = capture.seen.length;
+      const r = await request(`${gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: text,
+      });
+      const body = (await r.body.json()) as { error: { code: string; param: string } };
+      expect(r.statusCode).toBe(400);
+      expect(body.error).toMatchObject({ code: 'invalid_request', param: 'model' });
+      expect(capture.seen.length).toBe(before);
+    },
+  );
 
   it('handles many concurrent failing requests without leaking (sanity)', async () => {
     const rs = await inParallel(50, 25, () => post('dialects', { 'x-dialect': 'html-502' }));

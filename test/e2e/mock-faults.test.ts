@@ -150,7 +150,7 @@ describe('/mock/stats', () => {
   it('counts requests, completions, tokens and bytes, and a client abort at its token', async () => {
     await fetch(`${mock.url}/mock/reset`, { method: 'POST' });
     const r1 = await rawPost(url, chat('count me', { max_tokens: 10 }));
-    const r2 = await rawPost(url, stream('abort me', { max_tokens: 1000 }), { headers: { 'x-mock-tps': '100' }, abortAfterMs: 250 });
+    const r2 = await rawPost(url, stream('abort me', { max_tokens: 1000 }), { headers: { 'x-mock-tps': '100' }, abortAfterChunks: 10 });
     expect(r2.ended).toBe('aborted');
     await sleep(50);
     const s = await stats();

@@ -157,7 +157,8 @@ describe('a subscriber that never reads (case 42)', () => {
     const rs = await inParallel(12_000, 50, () => chat({ model: 'random-model' }));
     const ms = performance.now() - t0;
     expect(rs.every((r) => r.status === 404)).toBe(true);
-    expect(ms / 12_000).toBeLessThan(5);
+    // A few ms a request even on a loaded machine; a subscriber that blocked the gateway would stall it outright.
+    expect(ms / 12_000).toBeLessThan(50);
     expect(gw.admin.events.dropped).toBeGreaterThan(0);
     expect(Number(/aigw_event_subscriber_drops_total (\d+)/.exec(await metrics())?.[1])).toBe(gw.admin.events.dropped);
     stuck.destroy();

@@ -70,7 +70,7 @@ describe('aigw serve --mocks', () => {
     await new Promise<void>((r) => (started = r));
     writeFileSync(file, profile(AC));
     run.child.kill('SIGHUP');
-    await eventually(async () => (await chat('c')).status === 200, 3000);
+    await eventually(async () => (await chat('c')).status === 200);
     expect((await chat('b')).status).toBe(404);
     const s = await inflight;
     expect(s.body.toString()).toContain('[DONE]');
@@ -78,13 +78,13 @@ describe('aigw serve --mocks', () => {
 
     writeFileSync(file, 'version: 1\nbackends:\n  v1: { url: http://127.0.0.1:1 }\nmodels:\n  a: { targets: [{ backend: nope }] }\n');
     run.child.kill('SIGHUP');
-    await eventually(() => logLines(run.stdout()).some((l) => l.type === 'reload' && l.ok === false), 3000);
+    await eventually(() => logLines(run.stdout()).some((l) => l.type === 'reload' && l.ok === false));
     expect(run.stderr()).toMatch(/profile\.yaml:5:\d+: error: models\.a\.targets\[0\]\.backend: unknown backend "nope"/);
     expect((await chat('c')).status).toBe(200);
 
     // A change of the file alone is enough.
     writeFileSync(file, profile(AB));
-    await eventually(async () => (await chat('b')).status === 200, 3000);
+    await eventually(async () => (await chat('b')).status === 200);
     expect(await run.stop('SIGTERM')).toBe(0);
   });
 

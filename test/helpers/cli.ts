@@ -23,7 +23,7 @@ export async function startAigw(args: string[], readyCount: number, env: Record<
   child.stderr!.on('data', (d) => (err += d));
   const urls: Record<string, string> = {};
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`aigw did not get ready: ${out}${err}`)), 15_000);
+    const timer = setTimeout(() => reject(new Error(`aigw did not get ready: ${out}${err}`)), 45_000);
     child.on('exit', (code) => reject(new Error(`aigw exited with ${code}: ${out}${err}`)));
     child.stdout!.on('data', (d) => {
       out += d;

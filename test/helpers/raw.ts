@@ -16,7 +16,14 @@ export interface RawResponse {
 export function rawPost(
   url: string,
   body: unknown,
-  opts: { headers?: Record<string, string>; abortAfterMs?: number; abortAfterChunks?: number; onChunk?: (n: number) => void } = {},
+  opts: {
+    headers?: Record<string, string>;
+    abortAfterMs?: number;
+    abortAfterChunks?: number;
+    /** Leave (destroy the request) once this settles: e.g. once the backend has the request. */
+    abortWhen?: Promise<unknown>;
+    onChunk?: (n: number) => void;
+  } = {},
 ): Promise<RawResponse> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
@@ -54,6 +61,7 @@ export function rawPost(
       });
     });
     if (opts.abortAfterMs !== undefined) setTimeout(() => req.destroy(), opts.abortAfterMs);
+    opts.abortWhen?.then(() => req.destroy());
     // Once a response has begun, a reset ends its body; before that it fails the request.
     req.on('error', (e) => (finishAborted ? finishAborted() : reject(e)));
     req.end(JSON.stringify(body));

@@ -1,6 +1,6 @@
 /**
  * The Kubernetes API names the bridge reads and writes: Envoy AI Gateway v1.1.0, Envoy Gateway v1.8.1 and
- * Gateway API v1.5.1 (the versions in ../shared/spec/envoy-ai-gateway). One place, so export and import agree.
+ * Gateway API v1.5.1 (the versions the CRD validation tests check against). One place, so export and import agree.
  */
 
 export const AIGW_API = 'aigateway.envoyproxy.io/v1beta1';

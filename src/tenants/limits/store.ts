@@ -6,7 +6,7 @@
  * buckets inside the trailing window; a request is admitted only if usage + its cost fits the limit, for
  * every limit that applies (tenant-wide and per model), all-or-nothing. Why this and not the others:
  *  - a fixed window lets a client spend its budget at the end of one window and again at the start of the
- *    next: 2× the limit within a minute (reliability case 38);
+ *    next: 2× the limit within a minute (docs/reliability.md, case 38);
  *  - a token bucket (or GCRA) that starts full admits a whole burst and then its refill: up to 2× in the
  *    first minute, and "admitted tokens per minute" drifts from the configured limit;
  *  - a sliding log is exact but costs memory per request.

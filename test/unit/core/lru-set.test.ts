@@ -43,10 +43,11 @@ describe('LruSet', () => {
   });
 
   it('costs O(1) a touch when full (a Map used as a FIFO costs O(size) in V8)', () => {
-    const s = new LruSet(10_000);
+    const s = new LruSet(50_000);
     const t = performance.now();
     for (let i = 0; i < 1_000_000; i++) s.touch(i);
-    // About 0.1 µs a touch (1 µs on a loaded machine); the Map-as-LRU it replaces took ~30 µs at this size.
-    expect((performance.now() - t) / 1_000_000).toBeLessThan(0.01);
+    // About 0.1 µs a touch (1 µs on a loaded machine); a Map used as the LRU costs O(size), ~150 µs a touch at
+    // this size: the bound (20 µs) sits orders of magnitude from both.
+    expect((performance.now() - t) / 1_000_000).toBeLessThan(0.02);
   });
 });

@@ -91,8 +91,9 @@ describe('prompt blocks over the text', () => {
     const huge = JSON.parse(`"${'z'.repeat(10 * 1024 * 1024)}"`) as string;
     const t = performance.now();
     const b = chatPromptBlocks('m', [{ role: 'user', content: huge }]);
-    expect(performance.now() - t).toBeLessThan(20);
+    // The bound is structural (only the first blocks are hashed); the time only catches a gross regression.
     expect(b).toHaveLength(MAX_PROMPT_BLOCKS);
+    expect(performance.now() - t).toBeLessThan(2000);
   });
 
   it('take hostile JSON without throwing', () => {

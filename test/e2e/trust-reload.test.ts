@@ -1,0 +1,74 @@
+/**
+ * Trust class 10 and the one-way house's total reload, on a real `aigw serve` process: a reload applies
+ * everything it can for real — the rate window, a tenant's limit, the admin key (the old one stops, the new
+ * one starts) — and refuses, naming the setting, what needs a restart or would turn authentication off.
+ * A rename-based write is picked up whole.
+ */
+import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { startAigw } from '../helpers/cli.js';
+import { eventually } from '../helpers/gateway.js';
+import { rawPost } from '../helpers/raw.js';
+
+const profile = (o: { window: string; tpm: number; adminKey: string; tenants?: boolean; listen?: string }) => `
+version: 1
+listen: ${o.listen ?? '127.0.0.1:0'}
+admin: { listen: 127.0.0.1:0, key: ${o.adminKey} }
+limits: { rateWindow: ${o.window}, defaultCompletionTokens: 10 }
+backends:
+  v: { url: http://127.0.0.1:0, mock: { kind: vllm } }
+models:
+  m: { targets: [{ backend: v }] }
+${o.tenants === false ? '' : `tenants:\n  t: { keys: [k], limits: { tpm: ${o.tpm} } }`}
+`;
+
+describe('reload is total, atomic and safe', () => {
+  it('applies a new window, tenant limit and admin key; refuses restart-only changes and turning auth off', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aigw-reload-'));
+    const file = join(dir, 'profile.yaml');
+    writeFileSync(file, profile({ window: '60s', tpm: 100000, adminKey: 'old-admin' }));
+    const run = await startAigw(['serve', '-c', file, '--mocks', '--log', 'json'], 3);
+    const { gateway, admin } = run.urls as Record<string, string>;
+    const stats = (key: string) => fetch(`${admin}/aigw/stats`, { headers: { authorization: `Bearer ${key}` } });
+    const chat = () =>
+      rawPost(
+        `${gateway}/v1/chat/completions`,
+        { model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 10 },
+        { headers: { authorization: 'Bearer k' } },
+      );
+    const reloads = () =>
+      run
+        .stdout()
+        .split('\n')
+        .filter((l) => l.includes('"type":"reload"'))
+        .map((l) => JSON.parse(l) as { ok: boolean; message: string });
+
+    expect((await stats('old-admin')).status).toBe(200);
+    expect((await chat()).status).toBe(200);
+
+    // Written elsewhere and renamed over the profile (how editors save): read whole, after it settles.
+    writeFileSync(join(dir, 'next.yaml'), profile({ window: '10s', tpm: 30, adminKey: 'new-admin' }));
+    renameSync(join(dir, 'next.yaml'), file);
+    await eventually(async () => (await stats('new-admin')).status === 200, 15_000);
+    expect((await stats('old-admin')).status).toBe(401);
+    const s = (await (await stats('new-admin')).json()) as { windowMs: number; tenants: { t: { tpm: { limit: number } } } };
+    expect(s.windowMs).toBe(10_000);
+    expect(s.tenants.t.tpm.limit).toBe(30);
+    // The new limit is enforced: a 30-token budget admits a request or two, then refuses.
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await chat()).status);
+    expect(statuses).toContain(429);
+
+    // Turning authentication off by reload is refused, and so is moving the listener; the old profile serves on.
+    writeFileSync(file, profile({ window: '10s', tpm: 30, adminKey: 'new-admin', tenants: false }));
+    await eventually(() => reloads().some((r) => !r.ok && r.message.includes('tenants')), 15_000);
+    writeFileSync(file, profile({ window: '10s', tpm: 30, adminKey: 'new-admin', listen: '127.0.0.1:1' }));
+    await eventually(() => reloads().some((r) => !r.ok && r.message.includes('listen')), 15_000);
+    expect(run.stderr()).toMatch(/reload refused: tenants: a reload may not remove every tenant/);
+    expect(run.stderr()).toMatch(/reload refused: listen: changing the gateway's address/);
+    expect((await rawPost(`${gateway}/v1/chat/completions`, { model: 'm', messages: [] })).status).toBe(401);
+    expect(await run.stop('SIGTERM')).toBe(0);
+  }, 90_000);
+});

@@ -1,0 +1,142 @@
+/**
+ * Trust classes 3, 7, 9 and 11, through the gateway on real sockets: bounded waits for a backend's
+ * connections, one client's poison request cannot eject a shared backend, secrets never travel back, and
+ * a stream that ends without its end marker (or with an event too large) is a cut, not an answer.
+ */
+import { describe, expect, it } from 'vitest';
+import { eventually, useGateway } from '../helpers/gateway.js';
+import { rawPost } from '../helpers/raw.js';
+import { useUpstream } from '../helpers/upstream.js';
+
+const SECRET = 'sk-backend-secret-9f8e7d6c';
+const TENANT_KEY = 'sk-tenant-key-1a2b3c4d';
+
+const echo = await useUpstream((req, res, body) => {
+  // A careless backend: its error message repeats the credential it was given, and the body it received.
+  if (body.includes('leak')) {
+    const e = JSON.stringify({
+      error: { message: `bad request with ${req.headers.authorization} and ${body}`, type: 'invalid_request_error' },
+    });
+    return res.writeHead(400, { 'content-type': 'application/json' }).end(e);
+  }
+  if (body.includes('refuse-credentials')) {
+    return res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":{"message":"Incorrect API key provided"}}');
+  }
+  if (body.includes('poison')) return res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":{"message":"boom"}}');
+  if (body.includes('big-event')) {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write('data: {"choices":[{"index":0,"delta":{"content":"a"}}]}\n\n');
+    return res.end(`data: {"choices":[{"index":0,"delta":{"content":"${'x'.repeat(200 * 1024)}"}}]}\n\ndata: [DONE]\n\n`);
+  }
+  const ok =
+    '{"id":"x","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"ok"}}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}';
+  res.writeHead(200, { 'content-type': 'application/json' }).end(ok);
+});
+
+const gw = await useGateway(
+  `
+version: 1
+limits: { maxEventBytes: 64Ki }
+resilience: { consecutiveFailures: 2, cooldown: 10s }
+backends:
+  echo: { url: "{{echo}}", apiKey: "${SECRET}" }
+  a: { url: "{{echo}}" }
+  b: { url: "{{echo}}" }
+  c: { url: "{{echo}}" }
+  narrow: { url: http://127.0.0.1:0, pool: { connections: 2, queue: 1, queueTimeout: 300ms }, mock: { kind: vllm } }
+models:
+  echo: { targets: [{ backend: echo }] }
+  shared: { targets: [{ backend: a }, { backend: b }, { backend: c }] }
+  narrow: { targets: [{ backend: narrow }] }
+tenants:
+  t: { keys: ["${TENANT_KEY}"] }
+`,
+  { echo: echo.url },
+);
+
+const post = (model: string, content: string, extra: { headers?: Record<string, string>; body?: object } = {}) =>
+  rawPost(
+    `${gw.url}/v1/chat/completions`,
+    { model, messages: [{ role: 'user', content }], max_tokens: 5, ...extra.body },
+    { headers: { authorization: `Bearer ${TENANT_KEY}`, ...extra.headers } },
+  );
+
+describe('backend pools cannot be starved (trust class 3)', () => {
+  it('queues one request behind 2 busy connections for at most queueTimeout, refuses past the queue at once', async () => {
+    const hold = { headers: { 'x-mock-ttft': '0ms', 'x-mock-tps': '20' }, body: { stream: true, max_tokens: 40 } };
+    const busy = [post('narrow', 'hold 1', hold), post('narrow', 'hold 2', hold)];
+    await eventually(async () => ((await (await fetch(`${gw.adminUrl}/aigw/stats`)).json()) as { inflight: number }).inflight === 2);
+    const started = performance.now();
+    const [queued, overflow] = await Promise.all([
+      post('narrow', 'waits'),
+      new Promise((r) => setTimeout(r, 50)).then(() => post('narrow', 'overflows')),
+    ]);
+    for (const r of [queued, overflow]) {
+      expect(r.status).toBe(503);
+      expect(JSON.parse(r.body.toString()).error.code).toBe('upstream_unavailable');
+      expect(r.headers['retry-after']).toBe('1');
+    }
+    // The queued one waited its bound (300 ms), not the first-byte timeout (120 s); the overflow was not queued.
+    expect(performance.now() - started).toBeLessThan(30_000);
+    expect(overflow.headersAt).toBeLessThan(queued.headersAt + 1000);
+    for (const r of await Promise.all(busy)) expect(r.events.at(-1)?.data).toBe('[DONE]');
+  }, 30_000);
+});
+
+describe('one bad request cannot eject a shared backend (trust class 7)', () => {
+  it('counts a 5xx that the same request causes on every target once, so nothing is ejected', async () => {
+    const r = await post('shared', 'poison');
+    expect(r.status).toBe(502);
+    expect(gw.eventsOf('upstream_error').filter((e) => e.model === 'shared').length).toBeGreaterThanOrEqual(3);
+    expect(gw.eventsOf('ejection').filter((e) => e.ejected)).toHaveLength(0);
+    expect((await post('shared', 'fine')).status).toBe(200);
+  });
+});
+
+describe('secrets never travel back (trust class 9)', () => {
+  it("scrubs the backend's key and the tenant's key from a backend's error message", async () => {
+    const r = await post('echo', `leak ${TENANT_KEY}`);
+    expect(r.status).toBe(400);
+    const text = r.body.toString();
+    expect(text).not.toContain(SECRET);
+    expect(text).not.toContain(TENANT_KEY);
+    expect(text).toContain('[redacted]');
+    const logged = JSON.stringify(gw.events);
+    expect(logged).not.toContain(SECRET);
+    expect(logged).not.toContain(TENANT_KEY);
+  });
+
+  it("answers a backend's 401 as 502 upstream_auth_error: the client's key was fine", async () => {
+    const r = await post('echo', 'refuse-credentials');
+    expect(r.status).toBe(502);
+    expect(JSON.parse(r.body.toString()).error.code).toBe('upstream_auth_error');
+  });
+
+  it('strips organisation, project, forwarding and provider key headers before the backend', async () => {
+    const stripped = {
+      'openai-organization': 'org-1',
+      'openai-project': 'proj-1',
+      'x-real-ip': '10.0.0.1',
+      forwarded: 'for=10.0.0.1',
+      'x-forwarded-host': 'evil.example',
+      'x-goog-api-key': 'g-key',
+      'ocp-apim-subscription-key': 'apim-key',
+    };
+    await post('echo', 'headers', { headers: { ...stripped, 'x-session-id': 'kept' } });
+    const seen = echo.seen.at(-1)!.headers;
+    for (const name of Object.keys(stripped)) expect(seen[name], name).toBeUndefined();
+    expect(seen['x-session-id']).toBe('kept');
+    expect(seen.authorization).toBe(`Bearer ${SECRET}`);
+  });
+});
+
+describe('stream integrity (trust class 11)', () => {
+  it('ends a stream with an event larger than limits.maxEventBytes with upstream_stream_error, no [DONE]', async () => {
+    const r = await post('echo', 'big-event', { body: { stream: true } });
+    expect(r.status).toBe(200);
+    expect(r.events.some((e) => e.data === '[DONE]')).toBe(false);
+    expect(JSON.parse(r.events.at(-1)!.data!).error.code).toBe('upstream_stream_error');
+    expect(r.body.length).toBeLessThan(100 * 1024);
+    expect(gw.eventsOf('truncation').at(-1)).toMatchObject({ reason: 'event_too_large', stream: true });
+  });
+});

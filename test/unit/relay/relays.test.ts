@@ -1,0 +1,119 @@
+/**
+ * The SSE and body relays on a fake client response, without a socket: bytes pass through untouched and
+ * event by event, usage is found, the usage chunk aigw asked for is held back, and buffered bodies keep
+ * their limits.
+ */
+import type { ServerResponse } from 'node:http';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { RequestRecord } from '../../../src/events/request-record.js';
+import { BodyRelay, type BufferPolicy } from '../../../src/relay/body-relay.js';
+import { Downstream } from '../../../src/relay/downstream.js';
+import { SseRelay } from '../../../src/relay/sse-relay.js';
+
+/** A client response that records writes (one entry per write) and how it ended. */
+function fakeClient() {
+  const writes: Buffer[] = [];
+  const res = {
+    headersSent: false,
+    destroyed: false,
+    status: 0,
+    headers: {} as Record<string, unknown>,
+    ended: false,
+    socket: null,
+    writeHead(status: number, headers: Record<string, unknown>) {
+      this.status = status;
+      this.headers = headers;
+      this.headersSent = true;
+    },
+    write(chunk: Buffer | string) {
+      writes.push(Buffer.from(chunk));
+      return true;
+    },
+    end(chunk?: Buffer | string) {
+      if (chunk !== undefined) writes.push(Buffer.from(chunk));
+      this.ended = true;
+    },
+    destroy() {
+      this.destroyed = true;
+    },
+    once() {},
+  };
+  const record = new RequestRecord('req-test');
+  const out = new Downstream(res as unknown as ServerResponse, record, undefined);
+  return { res, out, record, writes, text: () => Buffer.concat(writes).toString() };
+}
+
+const events = [
+  'data: {"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}\n\n',
+  ': ping\n\n',
+  'data: {"choices":[{"index":0,"delta":{"content":"北京 🌍"}}]}\n\n',
+  'data: {"choices":[{"index":0,"delta":{"content":" done"},"finish_reason":"stop"}]}\n\n',
+  'data: {"choices":[],"usage":{"prompt_tokens":7,"completion_tokens":3,"total_tokens":10}}\n\n',
+  'data: [DONE]\n\n',
+];
+const stream = Buffer.from(events.join(''));
+
+describe('the SSE relay', () => {
+  it('passes any split of a stream through byte for byte, one write per complete event, and finds usage and [DONE]', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.integer({ min: 1, max: stream.length - 1 }), { maxLength: 12 }), (cuts) => {
+        const c = fakeClient();
+        c.out.writeHead(200, {});
+        const relay = new SseRelay(c.out, false, () => {}, 1024 * 1024);
+        let at = 0;
+        for (const cut of [...cuts.sort((a, b) => a - b), stream.length]) {
+          relay.push(stream.subarray(at, cut));
+          at = cut;
+        }
+        expect(c.text()).toBe(stream.toString());
+        expect(c.writes.map((w) => w.toString())).toEqual(events);
+        expect(relay.sawDone).toBe(true);
+        expect(relay.usage).toEqual({ prompt: 7, completion: 3 });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('holds back the usage chunk it asked for on the client’s behalf', () => {
+    const c = fakeClient();
+    c.out.writeHead(200, {});
+    const relay = new SseRelay(c.out, true, () => {}, 1024 * 1024);
+    relay.push(stream);
+    expect(c.text()).not.toContain('"usage"');
+    expect(relay.usage).toEqual({ prompt: 7, completion: 3 });
+  });
+
+  it('refuses to hold an event past maxEventBytes', () => {
+    const c = fakeClient();
+    const relay = new SseRelay(c.out, false, () => {}, 1000);
+    expect(relay.push(Buffer.from(`data: ${'x'.repeat(990)}`))).toBe(true);
+    expect(relay.push(Buffer.from('xxxxxx'))).toBe(false);
+  });
+});
+
+describe('the body relay', () => {
+  const body = Buffer.from('{"choices":[{"message":{"content":"hello"}}],"usage":{"prompt_tokens":2,"completion_tokens":1}}');
+  const policy = (p: Partial<BufferPolicy>): BufferPolicy => ({ mode: 'passthrough', maxBytes: 1024, onOverflow: 'error', ...p });
+
+  it('passes a body through as it arrives, with its length', () => {
+    const c = fakeClient();
+    const relay = new BodyRelay(c.out, policy({}), 200, { 'content-length': String(body.length) });
+    expect(relay.push(body.subarray(0, 10))).toBeUndefined();
+    expect(relay.push(body.subarray(10))).toBeUndefined();
+    relay.end();
+    expect(c.res.status).toBe(200);
+    expect(c.text()).toBe(body.toString());
+  });
+
+  it.each([
+    ['error', { kind: 'too_large' }, 0],
+    ['truncate', { kind: 'truncated', delivered: 40 }, 40],
+  ] as const)('buffered, over maxBytes, onOverflow %s', (onOverflow, outcome, delivered) => {
+    const c = fakeClient();
+    const relay = new BodyRelay(c.out, policy({ mode: 'buffered', maxBytes: 40, onOverflow }), 200, {});
+    const r = relay.push(body);
+    expect(r).toMatchObject(outcome);
+    expect(Buffer.concat(c.writes).length).toBe(delivered);
+  });
+});

@@ -1,0 +1,69 @@
+/** The attempt policy as a pure function: every retry rule, without a socket. */
+import { describe, expect, it } from 'vitest';
+import { type AttemptFailure, type AttemptState, afterFailure, FIRST_ATTEMPT } from '../../../src/routing/attempt-policy.js';
+
+const limits = { attempts: 3, retryAfterCapMs: 1000 };
+const all = () => true;
+const fail = (kind: AttemptFailure['kind'], extra: Partial<AttemptFailure> = {}): AttemptFailure => ({ kind, ...extra });
+
+/** Runs failures through the policy from the first attempt; returns the steps taken. */
+function walk(planLength: number, failures: AttemptFailure[], available: (i: number) => boolean = all) {
+  let state: AttemptState = FIRST_ATTEMPT;
+  const steps: string[] = [];
+  const counted: boolean[] = [];
+  for (const f of failures) {
+    const d = afterFailure(planLength, state, f, limits, available, 7);
+    counted.push(d.countsAgainstHealth);
+    if (d.next.kind === 'give-up') {
+      steps.push('give-up');
+      break;
+    }
+    steps.push(`try ${d.next.index % planLength}${d.next.delayMs ? ` after ${d.next.delayMs}ms` : ''}`);
+    state = d.state;
+  }
+  return { steps, counted };
+}
+
+describe('the attempt policy', () => {
+  it.each([
+    ['a refused connection is retried once on the same target, after a jitter', 2, [fail('connect_error')], ['try 0 after 7ms']],
+    ['a second refusal moves on', 2, [fail('connect_error'), fail('connect_error')], ['try 0 after 7ms', 'try 1']],
+    ['a timeout moves on, and does not go round again', 2, [fail('timeout'), fail('timeout')], ['try 1', 'give-up']],
+    [
+      'a 503 goes round the plan again, within the attempt budget',
+      2,
+      [fail('status', { status: 503 }), fail('status', { status: 503 }), fail('status', { status: 503 })],
+      ['try 1', 'try 0', 'give-up'],
+    ],
+    [
+      'a retry-after is waited for before the same backend again',
+      1,
+      [fail('status', { status: 503, retryAfterMs: 200 })],
+      ['try 0 after 200ms'],
+    ],
+    ['a retry-after beyond the cap gives up', 1, [fail('status', { status: 503, retryAfterMs: 5000 })], ['give-up']],
+    ['a full queue moves on to the next target', 2, [fail('queue')], ['try 1']],
+  ])('%s', (_name, planLength, failures, steps) => {
+    expect(walk(planLength, failures).steps).toEqual(steps);
+  });
+
+  it('skips ejected targets', () => {
+    expect(walk(3, [fail('timeout')], (i) => i !== 1).steps).toEqual(['try 2']);
+  });
+
+  it('tries every target of a long plan at least once, whatever the attempt budget', () => {
+    const failures = Array.from({ length: 6 }, () => fail('timeout'));
+    expect(walk(5, failures).steps).toEqual(['try 1', 'try 2', 'try 3', 'try 4', 'give-up']);
+  });
+
+  it('counts toward ejection: not a 429, not our own queue, and a request’s status failures once', () => {
+    expect(walk(3, [fail('status', { status: 429 })]).counted).toEqual([false]);
+    expect(walk(3, [fail('queue')]).counted).toEqual([false]);
+    expect(walk(3, [fail('status', { status: 500 }), fail('status', { status: 500 }), fail('status', { status: 500 })]).counted).toEqual([
+      true,
+      false,
+      false,
+    ]);
+    expect(walk(3, [fail('connect_error'), fail('connect_error'), fail('timeout')]).counted).toEqual([true, true, true]);
+  });
+});
