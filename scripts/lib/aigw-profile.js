@@ -5,8 +5,12 @@ import { createHash } from 'node:crypto';
 /** Sent by every client to every target, so request bytes are the same everywhere; only aigw + tenant checks it. */
 export const BENCH_KEY = 'sk-bench-overhead-0123456789';
 
-/** `connections` (optional) raises the upstream connection cap, its queue and the in-flight cap for many streams. */
-export function aigwProfile({ port, adminPort, upstream, connections, tenant }) {
+/**
+ * `connections` (optional) raises the upstream connection cap, its queue and the in-flight cap for many streams.
+ * `strategy` (optional) routes over two backends on the same upstream with that strategy (prefix: blocks hashed,
+ * the index looked up and fed, on every request), so its cost shows against plain `weighted`.
+ */
+export function aigwProfile({ port, adminPort, upstream, connections, tenant, strategy }) {
   const digest = createHash('sha256').update(BENCH_KEY).digest('hex');
   const tenants = tenant
     ? `tenants:
@@ -22,7 +26,7 @@ listen: 127.0.0.1:${port}
 admin: { listen: 127.0.0.1:${adminPort} }
 ${connections ? `limits: { maxInflight: ${Math.max(10_000, 2 * connections)} }\n` : ''}backends:
   up: { url: "${upstream}"${caps} }
-models:
-  bench: { targets: [{ backend: up, model: bench-up }] }
+${strategy ? `  up2: { url: "${upstream}"${caps} }\n` : ''}models:
+  bench: { ${strategy ? `strategy: ${strategy}, ` : ''}targets: [{ backend: up, model: bench-up }${strategy ? ', { backend: up2, model: bench-up }' : ''}] }
 ${tenants}`;
 }

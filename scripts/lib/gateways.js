@@ -20,6 +20,7 @@ export const TARGETS = [
   { name: 'aigw-tenant', label: 'aigw + tenant' },
   { name: 'aigw-log', label: 'aigw --log json' },
   { name: 'aigw-noadmin', label: 'aigw, admin off', optional: true },
+  { name: 'aigw-prefix', label: 'aigw, strategy prefix', optional: true },
 ];
 
 const GATEWAY_CPU = 1;
@@ -71,7 +72,8 @@ export async function startTargets({ dir, only, streams, pin, notes }) {
       continue;
     }
     const adminPort = await freePort();
-    let yaml = aigwProfile({ port, adminPort, upstream: upUrl, connections: caps, tenant: t.name === 'aigw-tenant' });
+    const strategy = t.name === 'aigw-prefix' ? 'prefix' : undefined;
+    let yaml = aigwProfile({ port, adminPort, upstream: upUrl, connections: caps, tenant: t.name === 'aigw-tenant', strategy });
     if (t.name === 'aigw-noadmin') yaml = yaml.replace(/^admin: .*$/m, 'admin: { enabled: false }');
     const profile = join(dir, `${t.name}.yaml`);
     writeFileSync(profile, yaml);
