@@ -134,6 +134,26 @@ describe('prefix', () => {
   });
 });
 
+describe('routing state across a reload', () => {
+  it('keeps the prefix index: after a reload, each conversation still goes where its prefix is', async () => {
+    const llm = client();
+    const chats: ChatCompletionMessageParam[][] = [0, 1, 2].map((c) => [
+      { role: 'system', content: `Reload conversation ${c}. ${`Context line ${c} for the reload check. `.repeat(40)}` },
+      { role: 'user', content: 'first turn' },
+    ]);
+    const ask = (messages: ChatCompletionMessageParam[]) => llm.chat.completions.create({ model: 'chat-prefix', messages, max_tokens: 4 });
+    const before = await Promise.all(chats.map(ask));
+    expect((await gw.stack.reload(gw.stack.profile())).ok).toBe(true);
+    const after = await Promise.all(
+      chats.map((m, c) =>
+        ask([...m, { role: 'assistant', content: before[c]!.choices[0]!.message.content! }, { role: 'user', content: 'next' }]),
+      ),
+    );
+    // Without the index (a fresh one per reload), idle replicas tie and each turn would land anywhere.
+    expect(after.map(served)).toEqual(before.map(served));
+  });
+});
+
 interface MockPrefill {
   prefixCache: { misses: number; hits: number };
 }
