@@ -6,11 +6,12 @@ import { createHash } from 'node:crypto';
 export const BENCH_KEY = 'sk-bench-overhead-0123456789';
 
 /**
- * `connections` (optional) raises the upstream connection cap, its queue and the in-flight cap for many streams.
+ * `connections` (optional) raises the upstream connection cap, its queue and the in-flight cap for many streams;
+ * `tracing` (optional, `{ otlp, sampleRatio }`) turns OpenTelemetry tracing on, exporting to that collector;
  * `strategy` (optional) routes over two backends on the same upstream with that strategy (prefix: blocks hashed,
  * the index looked up and fed, on every request), so its cost shows against plain `weighted`.
  */
-export function aigwProfile({ port, adminPort, upstream, connections, tenant, strategy }) {
+export function aigwProfile({ port, adminPort, upstream, connections, tenant, tracing, strategy }) {
   const digest = createHash('sha256').update(BENCH_KEY).digest('hex');
   const tenants = tenant
     ? `tenants:
@@ -21,10 +22,11 @@ export function aigwProfile({ port, adminPort, upstream, connections, tenant, st
 `
     : '';
   const caps = connections ? `, maxConnections: ${connections}, pool: { connections: ${connections}, queue: ${connections} }` : '';
+  const observe = tracing ? `observe: { tracing: { otlp: "${tracing.otlp}", sampleRatio: ${tracing.sampleRatio} } }\n` : '';
   return `version: 1
 listen: 127.0.0.1:${port}
 admin: { listen: 127.0.0.1:${adminPort} }
-${connections ? `limits: { maxInflight: ${Math.max(10_000, 2 * connections)} }\n` : ''}backends:
+${observe}${connections ? `limits: { maxInflight: ${Math.max(10_000, 2 * connections)} }\n` : ''}backends:
   up: { url: "${upstream}"${caps} }
 ${strategy ? `  up2: { url: "${upstream}"${caps} }\n` : ''}models:
   bench: { ${strategy ? `strategy: ${strategy}, ` : ''}targets: [{ backend: up, model: bench-up }${strategy ? ', { backend: up2, model: bench-up }' : ''}] }

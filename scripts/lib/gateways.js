@@ -20,6 +20,9 @@ export const TARGETS = [
   { name: 'aigw-tenant', label: 'aigw + tenant' },
   { name: 'aigw-log', label: 'aigw --log json' },
   { name: 'aigw-noadmin', label: 'aigw, admin off', optional: true },
+  // Tracing: every request sampled and exported, or the SDK loaded with nothing sampled (the code's own cost).
+  { name: 'aigw-trace', label: 'aigw + tracing (ratio 1)', optional: true, sampleRatio: 1 },
+  { name: 'aigw-trace0', label: 'aigw + tracing (ratio 0)', optional: true, sampleRatio: 0 },
   { name: 'aigw-prefix', label: 'aigw, strategy prefix', optional: true },
 ];
 
@@ -46,6 +49,25 @@ export async function startTargets({ dir, only, streams, pin, notes }) {
   const backlog = streams ? 4096 : 511;
   const wanted = TARGETS.filter((t) => (only ? only.includes(t.name) : !t.optional));
   const out = [];
+  const helpers = [];
+  // A collector for the tracing rows, next to the upstream on the load CPU: the gateway pays for its spans, not for them being kept.
+  let otlp;
+  if (wanted.some((t) => t.sampleRatio !== undefined)) {
+    const sinkPort = await freePort();
+    helpers.push(
+      await startProcess({
+        name: 'otlp-sink',
+        cmd: process.execPath,
+        args: [lib('otlp-sink.js'), '--port', String(sinkPort)],
+        cpu: cpu(LOAD_CPU),
+        ports: [sinkPort],
+        dir,
+        stopSignal: 'SIGTERM',
+      }),
+    );
+    otlp = `http://127.0.0.1:${sinkPort}`;
+    notes.push('aigw + tracing: spans batched and exported over OTLP/HTTP to a sink on the load CPU that keeps nothing');
+  }
   for (const t of wanted) {
     if (t.name === 'direct') {
       out.push({ ...t, url: upUrl });
@@ -72,8 +94,9 @@ export async function startTargets({ dir, only, streams, pin, notes }) {
       continue;
     }
     const adminPort = await freePort();
+    const tracing = t.sampleRatio !== undefined ? { otlp, sampleRatio: t.sampleRatio } : undefined;
     const strategy = t.name === 'aigw-prefix' ? 'prefix' : undefined;
-    let yaml = aigwProfile({ port, adminPort, upstream: upUrl, connections: caps, tenant: t.name === 'aigw-tenant', strategy });
+    let yaml = aigwProfile({ port, adminPort, upstream: upUrl, connections: caps, tenant: t.name === 'aigw-tenant', tracing, strategy });
     if (t.name === 'aigw-noadmin') yaml = yaml.replace(/^admin: .*$/m, 'admin: { enabled: false }');
     const profile = join(dir, `${t.name}.yaml`);
     writeFileSync(profile, yaml);
@@ -94,6 +117,6 @@ export async function startTargets({ dir, only, streams, pin, notes }) {
     upstream,
     upUrl,
     targets: out,
-    stopAll: () => Promise.all([upstream, ...out.map((t) => t.proc).filter(Boolean)].map((p) => p.stop())),
+    stopAll: () => Promise.all([upstream, ...helpers, ...out.map((t) => t.proc).filter(Boolean)].map((p) => p.stop())),
   };
 }

@@ -6,7 +6,11 @@ export const HELP = `usage: node scripts/bench-overhead.js [options]   (npm run 
   --rounds N           interleaved rounds; figures are medians (3)
   --seconds S          length of each load phase of a round (5)
   --connections C      connections of the non-streaming and saturating-stream loads (50)
-  --only LIST          targets, comma-separated, of: ${TARGETS.map((t) => t.name).join(', ')} (all but the optional aigw-noadmin, aigw-prefix)
+  --only LIST          targets, comma-separated, of: ${TARGETS.map((t) => t.name).join(', ')}
+                       (default: all but ${TARGETS.filter((t) => t.optional)
+                         .map((t) => t.name)
+                         .join(', ')})
+                       tracing's cost: --only aigw,aigw-trace0,aigw-trace (off, SDK loaded with nothing sampled, all sampled)
   --streams N[,N…]     concurrent-streams mode: N clients each holding one paced stream, per count
   --stream-seconds S   how long each stream lasts (20)
   --stream-interval MS one chunk per MS (100)

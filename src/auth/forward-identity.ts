@@ -4,7 +4,10 @@
  * set again only from what the gateway established (the tenant it authenticated, the user it verified or let
  * that tenant name).
  */
+import { forwardIdentityProblems } from '../profile/header-names.js';
 import type { BackendConfig } from '../profile/schema.js';
+
+export { forwardIdentityProblems };
 
 export type ForwardIdentityConfig = NonNullable<BackendConfig['forwardIdentity']>;
 
@@ -35,46 +38,12 @@ export interface IdentityHeaders {
   userRefused: boolean;
 }
 
-/** RFC 9110 token characters: what a header name may be made of. */
-const TOKEN = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
-/** Headers the gateway or the HTTP layer own; an identity header must not take their place. */
-const RESERVED = new Set([
-  'authorization',
-  'api-key',
-  'x-api-key',
-  'cookie',
-  'host',
-  'content-length',
-  'content-type',
-  'transfer-encoding',
-  'connection',
-  'keep-alive',
-  'proxy-authorization',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'upgrade',
-  'traceparent',
-  'tracestate',
-  'x-request-id',
-]);
 /** Visible ASCII with inner spaces, at most 256 characters. */
 const VALUE = /^[\x21-\x7e](?:[\x20-\x7e]{0,254}[\x21-\x7e])?$/;
 
-/** Problems with a forwardIdentity block, each a sentence naming the key (profile checks report them). */
-export function forwardIdentityProblems(cfg: ForwardIdentityConfig): { key: 'tenantHeader' | 'userHeader'; message: string }[] {
-  const out: { key: 'tenantHeader' | 'userHeader'; message: string }[] = [];
-  for (const key of ['tenantHeader', 'userHeader'] as const) {
-    const name = cfg[key]?.toLowerCase();
-    if (name === undefined) continue;
-    if (!TOKEN.test(name))
-      out.push({ key, message: `expected a header name (letters, digits and !#$%&'*+.^_\`|~-), got ${JSON.stringify(cfg[key])}` });
-    else if (RESERVED.has(name))
-      out.push({ key, message: `${name} is set by the gateway or the HTTP layer; choose another header such as x-aigw-tenant` });
-  }
-  if (cfg.tenantHeader !== undefined && cfg.tenantHeader.toLowerCase() === cfg.userHeader?.toLowerCase())
-    out.push({ key: 'userHeader', message: 'userHeader must differ from tenantHeader' });
-  return out;
+/** Whether a client's value of a user header may be forwarded (absent: nothing to refuse). */
+export function forwardableUser(value: string | string[] | undefined): boolean {
+  return value === undefined || (typeof value === 'string' && VALUE.test(value));
 }
 
 /** Compiled once per backend (when the runtime is built), used on every request to it. */

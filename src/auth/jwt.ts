@@ -85,9 +85,12 @@ function failureOf(e: unknown): JwtFailure {
   }
 }
 
+/** What verification reads of auth.jwt (the key set's own settings go to JwksSource). */
+export type JwtClaimsConfig = Pick<JwtConfig, 'issuer' | 'audience' | 'tenantClaim' | 'modelsClaim' | 'userClaim'>;
+
 export class JwtVerifier {
   constructor(
-    private readonly config: JwtConfig,
+    private readonly config: JwtClaimsConfig,
     /** Configured tenant names: a token must name one of them. */
     private readonly tenants: ReadonlySet<string>,
     private readonly getKey: JWTVerifyGetKey,
@@ -138,9 +141,20 @@ export interface JwtAuth {
   close(): void;
 }
 
-/** The verifier for a profile's auth.jwt, keys loaded once before it is used (never rejects: see JwksStatus). */
-export async function startJwtAuth(config: JwtConfig, tenants: ReadonlySet<string>, opts: JwksOptions = {}): Promise<JwtAuth> {
-  const jwks = new JwksSource(config.jwks, opts);
+/**
+ * The verifier for a profile's auth.jwt, keys loaded once before it is used (never rejects: see JwksStatus).
+ * The refresh interval and unknown-kid cooldown come from the profile unless `opts` overrides them.
+ */
+export async function startJwtAuth(
+  config: JwtClaimsConfig & Pick<JwtConfig, 'jwks'> & Partial<Pick<JwtConfig, 'refreshInterval' | 'refetchCooldown'>>,
+  tenants: ReadonlySet<string>,
+  opts: JwksOptions = {},
+): Promise<JwtAuth> {
+  const jwks = new JwksSource(config.jwks, {
+    ...(config.refreshInterval !== undefined ? { refreshIntervalMs: config.refreshInterval } : {}),
+    ...(config.refetchCooldown !== undefined ? { cooldownMs: config.refetchCooldown } : {}),
+    ...opts,
+  });
   const status = await jwks.start();
   return { verifier: new JwtVerifier(config, tenants, jwks.getKey), jwks, status, close: () => jwks.close() };
 }

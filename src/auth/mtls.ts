@@ -4,7 +4,10 @@
  * `san` is one subjectAltName entry, typed (`URI:spiffe://acme/gw`, `DNS:…`, `email:…`, `IP:…`) or not (any
  * type). Only a certificate the TLS layer verified against tls.clientCa is ever mapped.
  */
+import { parseSubject } from '../profile/mtls-subject.js';
 import type { Profile } from '../profile/schema.js';
+
+export { parseSubject };
 
 type Tenants = NonNullable<Profile['tenants']>;
 
@@ -36,31 +39,6 @@ const SAN_TYPES: Readonly<Record<string, string>> = {
   ip: 'IP Address',
   'ip address': 'IP Address',
 };
-
-/** `CN=acme-gw, O=Acme` → [['cn','acme-gw'], ['o','Acme']] (attribute names lower-cased); undefined if malformed. */
-export function parseSubject(text: string): [string, string][] | undefined {
-  const pairs: [string, string][] = [];
-  let current = '';
-  const flush = (): boolean => {
-    const eq = current.indexOf('=');
-    if (eq <= 0) return false;
-    const name = current.slice(0, eq).trim().toLowerCase();
-    const value = current.slice(eq + 1).trim();
-    if (!/^[a-z][a-z0-9.-]*$/.test(name) || value === '') return false;
-    pairs.push([name, value]);
-    current = '';
-    return true;
-  };
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (c === '\\' && i + 1 < text.length) current += text[++i];
-    else if (c === ',') {
-      if (!flush()) return undefined;
-    } else current += c;
-  }
-  if (!flush()) return undefined;
-  return pairs;
-}
 
 /** Node's subjectaltname string → entries; a JSON-quoted value (one holding `,` or `"`) is decoded. */
 export function parseSans(text: string | undefined): SanEntry[] {

@@ -4,6 +4,7 @@
  */
 import { request } from 'undici';
 import { SseDecoder, type SseEvent } from '../openai/sse.js';
+import { backendOf, chatFromMessage, EventsToChunks, MESSAGES_PATH, messagesBody } from './anthropic-api.js';
 import { authHeaders, type BenchContext } from './context.js';
 import { label } from './record.js';
 import { reservation } from './workload.js';
@@ -76,14 +77,33 @@ function settle(ctx: BenchContext, a: Answer, t0: number, streamCode?: string): 
   });
 }
 
+/** Where a request goes and what it says, in the API the bench speaks to the target. */
+function wire(ctx: BenchContext, body: unknown, path: string | undefined): { url: string; text: string; anthropic: boolean } {
+  const anthropic = ctx.api === 'anthropic' && path === undefined;
+  const wireBody = anthropic && body && typeof body === 'object' ? messagesBody(body as Record<string, unknown>) : body;
+  const text = typeof wireBody === 'string' ? wireBody : JSON.stringify(wireBody);
+  return { url: `${ctx.target.url}${path ?? (anthropic ? MESSAGES_PATH : '/v1/chat/completions')}`, text, anthropic };
+}
+
+/**
+ * An Anthropic answer read back as chat, its content-length now the new body's — only when it came whole
+ * (a body shorter than it declared stays as it came, so a cut is still seen as one).
+ */
+function asChat(a: Answer): Answer {
+  const declared = Number(a.headers['content-length'] ?? Number.NaN);
+  if (!a.complete || a.body.length < declared) return a;
+  const body = chatFromMessage(a.body, backendOf(a.headers));
+  return { ...a, body, headers: { ...a.headers, 'content-length': String(body.length) } };
+}
+
 export async function post(ctx: BenchContext, body: unknown, opts: SendOptions = {}): Promise<Answer> {
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  const { url, text, anthropic } = wire(ctx, body, opts.path);
   const admitted = await admit(ctx, body, text.length, opts);
   if (typeof admitted === 'string') return { status: 0, headers: {}, body: Buffer.alloc(0), complete: false, skipped: admitted };
   const t0 = performance.now();
   let answer: Answer;
   try {
-    const r = await request(`${ctx.target.url}${opts.path ?? '/v1/chat/completions'}`, {
+    const r = await request(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...authHeaders(ctx), ...opts.headers },
       body: text,
@@ -108,6 +128,7 @@ export async function post(ctx: BenchContext, body: unknown, opts: SendOptions =
       complete = false;
     }
     answer = { status: r.statusCode, headers: r.headers, body: Buffer.concat(chunks), complete };
+    if (anthropic) answer = asChat(answer);
   } catch {
     answer = { status: 0, headers: {}, body: Buffer.alloc(0), complete: false };
   }
@@ -134,7 +155,7 @@ export async function stream(
   obs: StreamObserver,
   signal?: AbortSignal,
 ): Promise<StreamAnswer> {
-  const text = JSON.stringify({ ...body, stream: true });
+  const { url, text, anthropic } = wire(ctx, { ...body, stream: true }, undefined);
   const admitted = await admit(ctx, body, text.length, {});
   if (typeof admitted === 'string') return { status: 0, complete: false, bytes: 0, skipped: admitted };
   const t0 = performance.now();
@@ -143,7 +164,7 @@ export async function stream(
   const errorBody: Buffer[] = [];
   let done = false;
   try {
-    const r = await request(`${ctx.target.url}/v1/chat/completions`, {
+    const r = await request(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...authHeaders(ctx) },
       body: text,
@@ -153,8 +174,11 @@ export async function stream(
     });
     headers = r.headers;
     const decoder = new SseDecoder();
+    const chunks = anthropic ? new EventsToChunks(backendOf(r.headers)) : undefined;
     const sink = {
-      onEvent: (ev: SseEvent) => {
+      onEvent: (raw: SseEvent) => {
+        const ev = chunks ? chunks.map(raw) : raw;
+        if (!ev) return;
         if (ev.data === '[DONE]') done = true;
         obs.onEvent(ev, performance.now() - t0);
       },
@@ -191,7 +215,8 @@ export async function stream(
     out = { status: 0, complete: false, bytes: 0 };
   }
   const cut = out.status === 200 && (!out.complete || !done) ? 'incomplete_stream' : undefined;
-  settle(ctx, { status: out.status, headers, body: Buffer.concat(errorBody), complete: out.complete }, t0, cut);
+  const refusal = anthropic ? chatFromMessage(Buffer.concat(errorBody), undefined) : Buffer.concat(errorBody);
+  settle(ctx, { status: out.status, headers, body: refusal, complete: out.complete }, t0, cut);
   admitted.release();
   return out;
 }

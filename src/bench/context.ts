@@ -4,6 +4,7 @@
  * stranger: it imports only the leaves (core, openai), profile loading and the mocks' text generator.
  */
 import type { Profile } from '../profile/schema.js';
+import type { BenchApi } from './anthropic-api.js';
 import type { LiveFeed } from './live.js';
 import type { Pacer } from './pacer.js';
 import type { RoutingOptions } from './routing-options.js';
@@ -26,6 +27,8 @@ export interface BenchTarget {
 
 export interface BenchContext {
   target: BenchTarget;
+  /** The API spoken to the target (`--api`); undefined: OpenAI's. */
+  api?: BenchApi | undefined;
   model: string;
   apiKey: string | undefined;
   /** The key of a tenant with a TPM limit on this model (for `ratelimit`), when the profile has one. */

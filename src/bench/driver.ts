@@ -4,6 +4,7 @@
  * Pool per target, each request paced under the target's limits and fed to the live view.
  */
 import { Pool } from 'undici';
+import { type BenchApi, MESSAGES_PATH, messagesBody } from './anthropic-api.js';
 import { arrivalGaps } from './arrivals.js';
 import { BenchExchange } from './exchange.js';
 import type { LiveFeed } from './live.js';
@@ -15,6 +16,8 @@ export interface LoadPlan {
   /** Origin of the target (gateway or backend). */
   url: string;
   path?: string;
+  /** The API spoken (`--api anthropic`: Messages, read back as chat); undefined: OpenAI's. */
+  api?: BenchApi | undefined;
   headers: Record<string, string>;
   source: RequestSource;
   stream: boolean;
@@ -77,12 +80,15 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
       req.answered?.(false, undefined);
       return false;
     }
-    const body = JSON.stringify(plan.stream ? { ...req.body, stream: true, stream_options: { include_usage: true } } : req.body);
+    const anthropic = plan.api === 'anthropic';
+    const chat = plan.stream ? { ...req.body, stream: true, stream_options: { include_usage: true } } : req.body;
+    const body = JSON.stringify(anthropic ? messagesBody(chat) : chat);
     const r = await new Promise<RequestRecord>((done) => {
-      const exchange = new BenchExchange({ stream: plan.stream, keepText: !!(plan.keepText || req.wantsText), origin, done });
+      const keepText = !!(plan.keepText || req.wantsText);
+      const exchange = new BenchExchange({ stream: plan.stream, keepText, origin, done, anthropic });
       pool.dispatch(
         {
-          path: plan.path ?? '/v1/chat/completions',
+          path: plan.path ?? (anthropic ? MESSAGES_PATH : '/v1/chat/completions'),
           method: 'POST',
           headers: { 'content-type': 'application/json', ...plan.headers },
           body,

@@ -1,17 +1,18 @@
 /**
- * `errors`: error-shape conformance as the official openai client sees it — unknown model, bad JSON,
- * oversize body, an upstream 5xx, and a failure mid-stream must each surface as the right error class,
- * never as a clean (and silently short) answer.
+ * `errors`: error-shape conformance as the official client sees it (openai, or @anthropic-ai/sdk with
+ * `--api anthropic`) — unknown model, bad JSON, oversize body, an upstream 5xx, and a failure mid-stream must
+ * each surface as the right error class, never as a clean (and silently short) answer.
  */
 import OpenAI from 'openai';
 import { post } from './client.js';
 import type { BenchContext, ScenarioResult } from './context.js';
+import { anthropicErrorCases, type ErrorCase } from './errors-anthropic.js';
 
-export async function errorsScenario(ctx: BenchContext): Promise<ScenarioResult> {
+function openAICases(ctx: BenchContext): ErrorCase[] {
   const client = new OpenAI({ baseURL: `${ctx.target.url}/v1`, apiKey: ctx.apiKey ?? 'none', maxRetries: 0 });
   const ask = (content: string, extra: object = {}) =>
     client.chat.completions.create({ model: ctx.model, messages: [{ role: 'user', content }], max_tokens: 5, ...extra } as never);
-  const cases: [string, () => Promise<boolean>][] = [
+  return [
     [
       'unknown model → NotFoundError',
       async () =>
@@ -57,6 +58,10 @@ export async function errorsScenario(ctx: BenchContext): Promise<ScenarioResult>
       },
     ],
   ];
+}
+
+export async function errorsScenario(ctx: BenchContext): Promise<ScenarioResult> {
+  const cases = ctx.api === 'anthropic' ? anthropicErrorCases(ctx) : openAICases(ctx);
   const lines: string[] = [];
   let passed = 0;
   ctx.live.begin('errors');

@@ -5,6 +5,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { SseDecoder, type SseEvent } from '../openai/sse.js';
+import { backendOf, chatFromMessage, EventsToChunks } from './anthropic-api.js';
 import { label, type RequestRecord } from './record.js';
 
 /** A read that comes this long after the previous one and carries several events held them back. */
@@ -37,6 +38,8 @@ export interface ExchangeOptions {
   keepText: boolean;
   /** The run's clock origin (performance.now()), so sentAt is comparable across requests. */
   origin: number;
+  /** The target answers in Anthropic's API (`--api anthropic`): read back as chat. */
+  anthropic?: boolean;
   done(r: RequestRecord): void;
 }
 
@@ -55,6 +58,9 @@ export class BenchExchange implements Dispatcher.DispatchHandler {
   private sinceEvent = 0;
   private controller: Dispatcher.DispatchController | undefined;
   private readonly sink = { onEvent: (ev: SseEvent) => this.onEvent(ev) };
+  /** `--api anthropic`: Anthropic's events as chunks, and the answering backend from the headers. */
+  private chunks: EventsToChunks | undefined;
+  private backend: string | undefined;
 
   constructor(private readonly o: ExchangeOptions) {
     this.rec = { sentAt: this.t0 - o.origin, e2el: 0, status: 0, ok: false, outputTokens: 0, inputTokens: 0 };
@@ -67,6 +73,10 @@ export class BenchExchange implements Dispatcher.DispatchHandler {
   onResponseStart(_c: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>): void {
     this.rec.status = status;
     this.lastRead = performance.now() - this.t0;
+    if (this.o.anthropic) {
+      this.backend = backendOf(headers);
+      this.chunks = new EventsToChunks(this.backend);
+    }
     for (const [k, v] of Object.entries(headers)) {
       if (v !== undefined && LIMIT_HEADER.test(k)) (this.rec.limits ??= {})[k] = Array.isArray(v) ? v.join(',') : v;
     }
@@ -98,9 +108,10 @@ export class BenchExchange implements Dispatcher.DispatchHandler {
     }
   }
 
-  private onEvent(ev: SseEvent): void {
+  private onEvent(raw: SseEvent): void {
     this.sinceEvent = 0;
-    if (!ev.data) return;
+    const ev = this.chunks ? this.chunks.map(raw) : raw;
+    if (!ev?.data) return;
     if (ev.data === '[DONE]') {
       this.sawDone = true;
       return;
@@ -139,7 +150,8 @@ export class BenchExchange implements Dispatcher.DispatchHandler {
       if (!r.outputTokens) r.outputTokens = r.contentEvents ?? 0;
       if (!r.code && !this.sawDone) r.code = 'incomplete_stream';
     } else {
-      const text = this.body.length ? Buffer.concat(this.body).toString('utf8') : '';
+      const bytes = this.body.length ? Buffer.concat(this.body) : undefined;
+      const text = bytes ? (this.o.anthropic ? chatFromMessage(bytes, this.backend) : bytes).toString('utf8') : '';
       const j = text.length && this.kept < MAX_KEPT_BYTES ? parse(text) : undefined;
       if (okStatus) {
         if (this.kept >= MAX_KEPT_BYTES) r.outputTokens = 0;

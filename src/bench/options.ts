@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { parseDuration, parseSize } from '../core/units.js';
 import { parseRoutingOptions, type RoutingOptions } from './routing-options.js';
+import type { BenchApi } from './anthropic-api.js';
 import { type Slo, parseSlo } from './slo.js';
 import { fileWorkload, type Parsed, parseLength, parseWorkload, syntheticWorkload, type Workload } from './workload.js';
 
@@ -24,6 +25,8 @@ export interface RawBenchOptions {
   ramp?: boolean | string;
   longSizes?: string;
   apiKey?: string;
+  /** The API spoken to the target: openai (default) or anthropic (POST /v1/messages). */
+  api?: string;
   assert?: string[];
   json?: string;
   html?: string;
@@ -49,6 +52,7 @@ export interface BenchOptions {
   expect: Record<string, number> | undefined;
   pace: boolean;
   routing: RoutingOptions;
+  api: BenchApi;
 }
 
 const fail = (message: string): { ok: false; message: string } => ({ ok: false, message });
@@ -124,6 +128,8 @@ export function parseBenchOptions(o: RawBenchOptions): Parsed<BenchOptions> {
   if (!expect.ok) return expect;
   const routing = parseRoutingOptions(o.routing);
   if (!routing.ok) return routing;
+  const api = o.api ?? 'openai';
+  if (api !== 'openai' && api !== 'anthropic') return fail(`--api takes openai or anthropic, got "${api.slice(0, 40)}"`);
   let scenarios = o.scenario?.length ? [...o.scenario] : undefined;
   if (o.ramp && !scenarios?.includes('ramp')) scenarios = [...(scenarios ?? []), 'ramp'];
   return {
@@ -142,6 +148,7 @@ export function parseBenchOptions(o: RawBenchOptions): Parsed<BenchOptions> {
       expect: expect.value,
       pace: o.pace !== false,
       routing: routing.value,
+      api,
     },
   };
 }

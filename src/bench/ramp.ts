@@ -46,6 +46,7 @@ export async function ramp(ctx: BenchContext): Promise<ScenarioResult> {
     ctx.live.begin(`ramp ${rate} req/s`, ctx.durationMs);
     const r = await runLoad({
       url: ctx.target.url,
+      api: ctx.api,
       headers: authHeaders(ctx),
       source: source(ctx.model),
       stream: true,

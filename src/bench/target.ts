@@ -139,7 +139,7 @@ export interface StartedProfile {
   stop(): Promise<void>;
 }
 
-const readyLines = (out: string) => [...out.matchAll(/^mock (\S+) \(\w+\) listening on (\S+)$/gm)].map((m) => [m[1]!, m[2]!] as const);
+const readyLines = (out: string) => [...out.matchAll(/^mock (\S+) \([\w-]+\) listening on (\S+)$/gm)].map((m) => [m[1]!, m[2]!] as const);
 
 /** Starts the profile's mocks (their own process) and gateway (`aigw serve`) on free ports. */
 export async function startProfile(bp: BenchProfile): Promise<StartedProfile> {

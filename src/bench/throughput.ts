@@ -46,6 +46,7 @@ export async function throughput(ctx: BenchContext): Promise<ScenarioResult> {
   const gw = await runLoad({
     ...shape,
     url: ctx.target.url,
+    api: ctx.api,
     headers: authHeaders(ctx),
     source: source(ctx.model),
     pacer: ctx.pacer,

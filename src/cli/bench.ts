@@ -77,6 +77,7 @@ export async function run(raw: RawBenchOptions): Promise<number> {
   const feed: ProgressFeed = { scenarios: [], current: '', done: 0, line: 'starting', startedAt: t0, live: () => live.snapshot() };
   const ctx: BenchContext = {
     target: t.target,
+    api: o.api,
     model: o.model,
     apiKey: t.apiKey,
     limitedKey: t.limitedKey,
@@ -115,7 +116,8 @@ export async function run(raw: RawBenchOptions): Promise<number> {
       hide?.();
       if (ticker) clearInterval(ticker);
     }
-    const out = [`\naigw bench — ${ctx.model} at ${t.target.url} (${names.join(', ')})`, `  ${t.how.replace(/^bench: /, '')}`];
+    const via = ctx.api === 'anthropic' ? " in Anthropic's Messages API" : '';
+    const out = [`\naigw bench — ${ctx.model} at ${t.target.url}${via} (${names.join(', ')})`, `  ${t.how.replace(/^bench: /, '')}`];
     if (o.workload) out.push(`  workload: ${o.workload.describe}`);
     for (const n of report.notices ?? []) out.push(`  rate limit: ${n}`);
     for (const s of Object.values(report.scenarios)) out.push(...s.lines);

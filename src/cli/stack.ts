@@ -105,7 +105,12 @@ export async function startStack(profile: Profile, opts: StackOptions = {}): Pro
       });
       if (problems.length) return { ok: false, problems };
       const fresh = effective(next);
-      await gateway.reload(fresh);
+      try {
+        await gateway.reload(fresh);
+      } catch (e) {
+        // What the new profile needs could not be set up (a TLS file gone since validation): the old one keeps serving.
+        return { ok: false, problems: [(e as Error).message] };
+      }
       served = fresh;
       return { ok: true };
     },

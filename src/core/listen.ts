@@ -7,8 +7,8 @@ export function splitHostPort(hp: string): { host: string; port: number } {
   return { host: hp.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(hp.slice(i + 1)) };
 }
 
-/** Resolves with `http://HOST:PORT` once the server accepts connections. */
-export async function listenOn(server: Server, host: string, port: number): Promise<string> {
+/** Resolves with `http://HOST:PORT` (or `https://` for a TLS server) once the server accepts connections. */
+export async function listenOn(server: Server, host: string, port: number, scheme: 'http' | 'https' = 'http'): Promise<string> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -17,7 +17,7 @@ export async function listenOn(server: Server, host: string, port: number): Prom
     });
   });
   const a = server.address() as AddressInfo;
-  return `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+  return `${scheme}://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
 }
 
 /**

@@ -6,6 +6,46 @@
 import { costMicroUsd, type Prices } from './cost.js';
 import type { RequestEvent, TokenSource } from './types.js';
 
+/** Longest answer text kept for a span (captureContent), and most finish reasons noted. */
+const MAX_SAMPLE_CHARS = 16 * 1024;
+const MAX_FINISH_REASONS = 16;
+
+/**
+ * What only a recording trace wants of the answer: its id, finish reasons and (with captureContent) its first
+ * bytes. The gateway sets `RequestRecord.answerNotes` when the request's span records; the relays fill it.
+ */
+export class AnswerNotes {
+  id: string | undefined;
+  readonly finishReasons: string[] = [];
+  private sampled: string[] | undefined;
+  private sampledChars = 0;
+
+  constructor(captureContent: boolean) {
+    if (captureContent) this.sampled = [];
+  }
+
+  get wantsSample(): boolean {
+    return this.sampled !== undefined && this.sampledChars < MAX_SAMPLE_CHARS;
+  }
+
+  finishReason(reason: string): void {
+    if (this.finishReasons.length < MAX_FINISH_REASONS) this.finishReasons.push(reason);
+  }
+
+  /** Appends answer text while under the cap (a stream's event data, a body's first bytes). */
+  sample(text: string): void {
+    if (!this.wantsSample) return;
+    const piece = text.length > MAX_SAMPLE_CHARS - this.sampledChars ? text.slice(0, MAX_SAMPLE_CHARS - this.sampledChars) : text;
+    this.sampled!.push(piece);
+    this.sampledChars += piece.length;
+  }
+
+  /** The sampled answer text; undefined without captureContent. */
+  get text(): string | undefined {
+    return this.sampled?.join('\n');
+  }
+}
+
 export class RequestRecord {
   readonly startedAt = performance.now();
   /** The API the client called (`chat`, `completions`, `embeddings`); undefined for non-proxy routes. */
@@ -21,16 +61,20 @@ export class RequestRecord {
   routedModel: string | undefined;
   /** The prices of the target that served the answer, when it has any (its cost is then known). */
   pricing: Prices | undefined;
+  /** gen_ai provider name (metrics dialect) of the backend last tried, from its kind. */
+  provider: string | undefined;
+  /** The `model` the backend's answer named (its body, or its first stream event). */
+  responseModel: string | undefined;
   status = 0;
   ttftMs: number | undefined;
   bytesOut = 0;
   attempts = 0;
   inputTokens = 0;
   outputTokens = 0;
-  /** Input tokens the backend served from its prompt cache (usage.prompt_tokens_details.cached_tokens). */
-  cachedInputTokens: number | undefined;
   inputSource: TokenSource = 'none';
   outputSource: TokenSource = 'none';
+  /** Prompt tokens the backend served from its cache (included in inputTokens), when it said. */
+  cachedInputTokens: number | undefined;
   /** Why a count is an estimate rather than exact, when it is (e.g. the prompt was over the counting budget). */
   countNote: string | undefined;
   /** The answer was cut after bytes went out (by aigw on purpose, or by a broken upstream). */
@@ -38,6 +82,10 @@ export class RequestRecord {
   /** The client went away before the answer was complete. */
   clientGone = false;
   errorCode: string | undefined;
+  /** The failure's class for metrics and traces: the ErrorCode (never a backend's wire code). */
+  errorType: string | undefined;
+  /** Set only while the request's span records: the relays then also note the answer's id and finish reasons. */
+  answerNotes: AnswerNotes | undefined;
   /**
    * A non-streamed answer that carried no usage, kept (bounded) so its output can be counted from its
    * content in the settle stage; `whole` is false when only its first bytes were kept.
@@ -71,6 +119,10 @@ export class RequestRecord {
       upstreamModel: this.upstreamModel,
       routedModel: this.routedModel,
       backend: this.backend,
+      provider: this.provider,
+      responseModel: this.responseModel,
+      errorType: this.errorType,
+      cachedInputTokens: this.cachedInputTokens,
       tenant: this.tenant,
       status: this.status,
       stream: this.stream,
@@ -83,7 +135,6 @@ export class RequestRecord {
       truncated: this.truncated,
       errorCode: this.errorCode,
       countNote: this.countNote,
-      cachedInputTokens: this.cachedInputTokens,
       costUsd: this.costUsd,
     };
   }

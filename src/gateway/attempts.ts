@@ -10,6 +10,7 @@ import type { EventBus } from '../events/bus.js';
 import { ENDPOINT_PATHS } from '../openai/endpoints.js';
 import type { ProxyRequest } from '../openai/parse-request.js';
 import { upstreamBody } from '../openai/upstream-body.js';
+import { type RelayDialect, relayDialect } from '../relay/dialect.js';
 import { Downstream } from '../relay/downstream.js';
 import { type AttemptOutcome, Exchange } from '../relay/exchange.js';
 import { upstreamHeaders } from '../relay/headers.js';
@@ -19,8 +20,13 @@ import { planAttempts } from '../routing/plan.js';
 import { NO_FACTS, routeRequest } from '../routing/request-facts.js';
 import type { ModelRoute, Target } from '../routing/route-table.js';
 import type { RequestFacts } from '../routing/strategies/candidate.js';
+import type { PromptCounter } from '../tenants/admission.js';
+import { type ProviderRequest, providerRequest } from '../translate/upstream-request.js';
 import type { SlotRefusal } from '../upstream/slots.js';
+import { attemptHeaders } from './attempt-headers.js';
+import { answerCountTokens } from './count-tokens.js';
 import type { RequestContext } from './request-context.js';
+import { endAttempt, traceAttempt } from './request-trace.js';
 import { sendError } from './respond.js';
 import type { Runtime } from './runtime.js';
 
@@ -30,6 +36,7 @@ export async function routeAndRelay(
   route: ModelRoute,
   p: ProxyRequest,
   bus: EventBus,
+  tokens: PromptCounter,
 ): Promise<void> {
   const now = Date.now();
   // A plain weighted route reads nothing of the prompt: no facts are gathered for it.
@@ -53,7 +60,7 @@ export async function routeAndRelay(
   let state: AttemptState = FIRST_ATTEMPT;
   for (;;) {
     const target = plan[state.index % plan.length]!;
-    const outcome = await attempt(ctx, runtime, p, target, bus, facts);
+    const outcome = await attempt(ctx, runtime, p, target, bus, tokens, facts);
     if (outcome.kind === 'committed') {
       if (target.backend.health.success()) {
         bus.publish({ type: 'ejection', ts: Date.now(), backend: target.backend.name, ejected: false, cooldownMs: 0, reason: 'answered' });
@@ -107,15 +114,26 @@ async function attempt(
   p: ProxyRequest,
   target: Target,
   bus: EventBus,
+  tokens: PromptCounter,
   facts: RequestFacts,
 ): Promise<AttemptOutcome> {
   const backend = target.backend;
+  // Only an Anthropic backend counts Anthropic's tokens; for any other the tokenizer's estimate is the answer.
+  if (p.endpoint === 'count_tokens' && backend.kind !== 'anthropic') return answerCountTokens(ctx, p, target, tokens);
+  let provider: ProviderAttempt | undefined;
+  if (backend.kind !== 'openai' || p.api !== 'openai') {
+    const version = ctx.req.headers['anthropic-version'];
+    const r = providerRequest(p, backend, target, Date.now(), typeof version === 'string' ? version : undefined);
+    // A request this backend's API cannot express is the client's to fix, whichever backend it reaches.
+    if (!r.ok) return { kind: 'failed', failure: 'bad_response', error: r.error, failsOver: false, message: r.error.message };
+    provider = { request: r.value, dialect: relayDialect(p.api, r.value.translation) };
+  }
   const slot = backend.slots.acquire((withdraw) => (ctx.onClientGone = withdraw));
   const waitedMs = typeof slot === 'number' ? slot : await slot;
   ctx.onClientGone = undefined;
   if (typeof waitedMs !== 'number') return queueRefusal(backend.name, waitedMs);
   try {
-    return await dispatch(ctx, runtime, p, target, bus, waitedMs, facts);
+    return await dispatch(ctx, runtime, p, target, bus, waitedMs, provider, facts);
   } finally {
     backend.slots.release();
   }
@@ -134,6 +152,17 @@ function queueRefusal(backend: string, why: SlotRefusal): AttemptOutcome {
   };
 }
 
+function withHeaders(headers: string[], more: readonly string[] | undefined): string[] {
+  if (more) for (const h of more) headers.push(h);
+  return headers;
+}
+
+/** An attempt to a backend of another kind than OpenAI's, or from an Anthropic client: its request and relay dialect. */
+interface ProviderAttempt {
+  request: ProviderRequest;
+  dialect: RelayDialect | undefined;
+}
+
 async function dispatch(
   ctx: RequestContext,
   runtime: Runtime,
@@ -141,6 +170,7 @@ async function dispatch(
   target: Target,
   bus: EventBus,
   waitedMs: number,
+  provider: ProviderAttempt | undefined,
   facts: RequestFacts,
 ): Promise<AttemptOutcome> {
   const backend = target.backend;
@@ -149,18 +179,31 @@ async function dispatch(
   record.backend = backend.name;
   record.upstreamModel = target.upstreamModel;
   record.pricing = target.pricing;
-  const body = upstreamBody(p, target.upstreamModelJson);
+  const edge = runtime.services.backends.get(backend.name)!;
+  record.provider = edge.provider;
+  const span = traceAttempt(ctx, edge, target);
+  const body = provider ? provider.request : upstreamBody(p, target.upstreamModelJson);
   const out = new Downstream(ctx.res, record, ctx.extraHeaders);
-  const exchange = new Exchange(out, bus, backend.name, runtime.relay, body.injectedUsage);
+  const exchange = new Exchange(out, bus, backend.name, runtime.relay, body.injectedUsage, provider?.dialect);
   ctx.onClientGone = () => exchange.abort();
   recordDispatch(runtime.routing, target, facts);
   const sentAt = target.tracksTtft ? performance.now() : 0;
   if (target.tracksTtft) exchange.onFirstByte = () => recordFirstByte(runtime.routing, target, performance.now() - sentAt);
   backend.pool.dispatch(
     {
-      path: backend.basePath + ENDPOINT_PATHS[p.endpoint],
+      path: provider ? provider.request.path : backend.basePath + ENDPOINT_PATHS[p.endpoint],
       method: 'POST',
-      headers: upstreamHeaders(ctx.req.rawHeaders, backend.headers, ctx.req.socket.remoteAddress, ctx.requestId),
+      headers: withHeaders(
+        upstreamHeaders(
+          ctx.req.rawHeaders,
+          backend.headers,
+          ctx.req.socket.remoteAddress,
+          ctx.requestId,
+          runtime.services.strip,
+          attemptHeaders(ctx, edge, span),
+        ),
+        provider?.request.headers,
+      ),
       body: body.text,
       // Time spent waiting for a connection counts against the first-byte timeout.
       ...(waitedMs > 0 ? { headersTimeout: Math.max(1, runtime.profile.timeouts.firstByte - waitedMs) } : {}),
@@ -169,6 +212,7 @@ async function dispatch(
   );
   try {
     const outcome = await exchange.outcome;
+    endAttempt(span, outcome, ctx);
     if (outcome.kind === 'failed' && target.tracksTtft) recordFailure(runtime.routing, target, performance.now() - sentAt);
     return outcome;
   } finally {

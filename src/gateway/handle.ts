@@ -9,13 +9,16 @@ import { type AigwError, aigwError } from '../core/errors.js';
 import { guarded } from '../core/guard.js';
 import { nextId } from '../core/ids.js';
 import type { EventBus } from '../events/bus.js';
-import { type Endpoint, endpointAt } from '../openai/endpoints.js';
+import { anthropicVersionProblem } from '../anthropic/version.js';
+import { ENDPOINT_API, type Endpoint, endpointAt } from '../openai/endpoints.js';
 import { renderError } from '../openai/error-shape.js';
 import { type ProxyRequest, parseProxyRequest } from '../openai/parse-request.js';
 import { admit, type PromptCounter, unlimited } from '../tenants/admission.js';
 import { modelNotAllowed, type Tenant } from '../tenants/keys.js';
 import { routeAndRelay } from './attempts.js';
+import { clientUserProblem, type Identified, identifyOtherwise } from './identify.js';
 import { RequestContext } from './request-context.js';
+import { traceParsed, traceRequest } from './request-trace.js';
 import { discardUpload, readRequestBody } from './request-body.js';
 import { modelNotFound, sendError, sendJsonText } from './respond.js';
 import type { Runtime } from './runtime.js';
@@ -66,6 +69,7 @@ function handle(state: GatewayState, req: IncomingMessage, res: ServerResponse):
   const path = q < 0 ? url : url.slice(0, q);
   const endpoint = endpointAt(path);
   if (endpoint !== undefined) {
+    ctx.api = ENDPOINT_API[endpoint];
     if (req.method !== 'POST') return methodNotAllowed(ctx, 'POST');
     ctx.record.endpoint = endpoint;
     return proxy(ctx, state, runtime, endpoint);
@@ -77,6 +81,10 @@ function handle(state: GatewayState, req: IncomingMessage, res: ServerResponse):
   if (path === '/v1/models' || path.startsWith('/v1/models/')) {
     if (req.method !== 'GET') return methodNotAllowed(ctx, 'GET');
     const tenant = authenticate(ctx, runtime);
+    if (tenant instanceof Promise)
+      return tenant.then((t) => {
+        if (t) listModels(ctx, runtime, path, t);
+      });
     if (tenant === null) return;
     return listModels(ctx, runtime, path, tenant);
   }
@@ -107,16 +115,32 @@ function refuse(ctx: RequestContext, err: AigwError): void {
   discardUpload(ctx.req, REFUSED_UPLOAD_BYTES);
 }
 
-/** The auth stage: the caller's tenant (undefined when no tenants are configured); null after answering 401. */
-function authenticate(ctx: RequestContext, runtime: Runtime): Tenant | undefined | null {
+/**
+ * The auth stage: the caller's tenant (undefined when no tenants are configured); null after answering 401.
+ * An API key is looked up synchronously; only a JWT (gateway/identify.ts) makes the stage wait.
+ */
+function authenticate(ctx: RequestContext, runtime: Runtime): Tenant | undefined | null | Promise<Tenant | null> {
   if (!runtime.tenants.enabled) return undefined;
   const t = runtime.tenants.authenticate(ctx.req.rawHeaders);
   if ('code' in t) {
+    const services = runtime.services;
+    if (services.otherIdentities) return identified(ctx, identifyOtherwise(ctx.req, runtime.tenants, services, t));
     refuse(ctx, t);
     return null;
   }
   ctx.record.tenant = t.name;
   return t;
+}
+
+function identified(ctx: RequestContext, r: Identified | Promise<Identified>): Tenant | null | Promise<Tenant | null> {
+  if (r instanceof Promise) return r.then((x) => identified(ctx, x));
+  if ('code' in r) {
+    refuse(ctx, r);
+    return null;
+  }
+  ctx.record.tenant = r.tenant.name;
+  ctx.user = r.user;
+  return r.tenant;
 }
 
 /** A percent-encoded path segment, decoded; undefined when the encoding is malformed (`%ZZ`). */
@@ -145,6 +169,7 @@ function listModels(ctx: RequestContext, runtime: Runtime, path: string, tenant:
 }
 
 async function proxy(ctx: RequestContext, state: GatewayState, runtime: Runtime, endpoint: Endpoint): Promise<void> {
+  traceRequest(ctx, runtime, endpoint);
   const limits = runtime.profile.limits;
   if (state.inflight > limits.maxInflight) {
     return sendError(
@@ -153,20 +178,30 @@ async function proxy(ctx: RequestContext, state: GatewayState, runtime: Runtime,
       true,
     );
   }
-  const tenant = authenticate(ctx, runtime);
+  let tenant = authenticate(ctx, runtime);
+  if (tenant instanceof Promise) tenant = await tenant;
   if (tenant === null) return;
   const p = await readAndParse(ctx, runtime, endpoint);
   if (!p) return;
+  traceParsed(ctx, p);
+  const badVersion = p.api === 'anthropic' ? anthropicVersionProblem(ctx.req.headers['anthropic-version']) : undefined;
+  if (badVersion) return sendError(ctx, badVersion);
   const route = runtime.routes.get(p.model);
   const refused = (tenant && modelNotAllowed(tenant, p.model)) || (route ? undefined : modelNotFound(p.model));
   if (refused || !route) return sendError(ctx, refused!);
+  const userHeaders = runtime.services.userHeaders;
+  if (userHeaders.length && tenant && ctx.user === undefined) {
+    const bad = clientUserProblem(ctx.req.headers, userHeaders);
+    if (bad) return sendError(ctx, bad);
+  }
   const admitted = tenant
     ? await admit(runtime.limiter, tenant, p, runtime.admission, state.tokens, ctx.requestId, route.reachablePrices)
     : unlimited(p, state.tokens);
   if ('code' in admitted) return sendError(ctx, admitted);
-  ctx.extraHeaders = admitted.headers;
+  // Anthropic's clients read the request id from `request-id`.
+  ctx.extraHeaders = p.api === 'anthropic' ? { ...admitted.headers, 'request-id': ctx.requestId } : admitted.headers;
   ctx.settle = admitted.settle;
-  await routeAndRelay(ctx, runtime, route, p, state.bus);
+  await routeAndRelay(ctx, runtime, route, p, state.bus, state.tokens);
 }
 
 /** The body and parse stages: the client's bytes within the limits, then a validated ProxyRequest. */

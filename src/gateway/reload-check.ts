@@ -21,6 +21,9 @@ export function reloadRefusals(current: Profile, next: Profile, pinned: PinnedSe
     out.push(`admin.listen: changing the admin address (${current.admin.listen} → ${next.admin.listen}) needs a restart`);
   }
   if (current.admin.enabled !== next.admin.enabled) out.push('admin.enabled: turning the admin listener on or off needs a restart');
+  if ((current.tls === undefined) !== (next.tls === undefined)) {
+    out.push(`tls: turning HTTPS ${next.tls ? 'on' : 'off'} for the gateway listener needs a restart (certificates themselves reload)`);
+  }
   const hadTenants = Object.keys(current.tenants ?? {}).length > 0;
   const hasTenants = Object.keys(next.tenants ?? {}).length > 0;
   if (hadTenants && !hasTenants) {

@@ -6,6 +6,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EventBus } from '../events/bus.js';
 import { RequestRecord } from '../events/request-record.js';
+import { endRequestSpan } from '../observe/request-span.js';
+import { NOOP_SPAN, type RequestSpan } from '../observe/tracing.js';
+import type { ClientApi } from '../openai/endpoints.js';
 
 export class RequestContext {
   readonly record: RequestRecord;
@@ -13,8 +16,14 @@ export class RequestContext {
   extraHeaders: Readonly<Record<string, string>> | undefined;
   /** The settle stage: runs once the response is over, before the request event. */
   settle: ((record: RequestRecord) => Promise<void>) | undefined;
+  /** The API of the path the client called: the shape its errors take. */
+  api: ClientApi = 'openai';
   /** Called when the client goes away before the response is complete (aborts the upstream). */
   onClientGone: (() => void) | undefined;
+  /** The request's span: the shared NOOP_SPAN unless tracing is on. */
+  span: RequestSpan = NOOP_SPAN;
+  /** The end user the auth stage verified (a JWT's userClaim), for identity headers upstream. */
+  user: string | undefined;
   private finished = false;
 
   constructor(
@@ -41,6 +50,7 @@ export class RequestContext {
   }
 
   private readonly publish = (): void => {
+    if (this.span !== NOOP_SPAN) endRequestSpan(this.span, this.record);
     if (this.bus.active && this.record.endpoint !== undefined) this.bus.publish(this.record.toEvent());
   };
 }

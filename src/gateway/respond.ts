@@ -1,4 +1,8 @@
-/** Responses the gateway writes itself: errors in OpenAI's shape (openai/error-shape.ts) and small JSON texts. */
+/**
+ * Responses the gateway writes itself: errors in the shape of the API the client called (openai/error-shape.ts,
+ * anthropic/error-shape.ts) and small JSON texts.
+ */
+import { renderAnthropicError } from '../anthropic/error-shape.js';
 import { type AigwError, aigwError } from '../core/errors.js';
 import { renderError } from '../openai/error-shape.js';
 import type { RequestContext } from './request-context.js';
@@ -6,11 +10,15 @@ import type { RequestContext } from './request-context.js';
 export function sendError(ctx: RequestContext, err: AigwError, closeConnection = false): void {
   const { res, record } = ctx;
   if (res.headersSent || res.destroyed) return;
-  const r = renderError(err, ctx.extraHeaders);
+  const r =
+    ctx.api === 'anthropic'
+      ? renderAnthropicError(err, { requestId: ctx.requestId, base: ctx.extraHeaders })
+      : renderError(err, ctx.extraHeaders);
   r.headers['x-request-id'] = ctx.requestId;
   if (closeConnection) r.headers.connection = 'close';
   record.status = r.status;
   record.errorCode = err.wireCode ?? err.code;
+  record.errorType = err.code;
   record.bytesOut += r.body.length;
   res.writeHead(r.status, r.headers);
   res.end(r.body);

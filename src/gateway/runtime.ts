@@ -18,6 +18,7 @@ import type { AdmissionPolicy } from '../tenants/admission.js';
 import { TenantDirectory } from '../tenants/keys.js';
 import { Limiter } from '../tenants/limiter.js';
 import type { BackendRegistry, BackendRuntime } from '../upstream/backends.js';
+import { Services } from './services.js';
 
 /** The limiter's own settings: when a reload keeps them, the limiter (and its windows) carries over. */
 function limiterKey(p: Profile): string {
@@ -44,6 +45,8 @@ export class Runtime {
     readonly profile: Profile,
     registry: BackendRegistry,
     readonly limiter: Limiter,
+    /** Tracing, JWT, TLS, mtls and identity headers (gateway/services.ts). */
+    readonly services: Services,
     previous: Runtime | undefined,
   ) {
     this.routing = previous?.routing ?? createRoutingState();
@@ -64,7 +67,14 @@ export class Runtime {
   static async create(profile: Profile, registry: BackendRegistry, bus: EventBus, previous?: Runtime): Promise<Runtime> {
     const carry = previous && limiterKey(previous.profile) === limiterKey(profile);
     const limiter = carry ? previous.limiter : await Limiter.create(profile, bus);
-    return new Runtime(profile, registry, limiter, previous);
+    let services: Services;
+    try {
+      services = await Services.create(profile, previous?.services);
+    } catch (e) {
+      if (!carry) await limiter.close();
+      throw e;
+    }
+    return new Runtime(profile, registry, limiter, services, previous);
   }
 
   /** A request starts on this runtime. */
@@ -86,6 +96,7 @@ export class Runtime {
   /** Closes what this runtime owns alone (on retirement, or at shutdown with `next` undefined). */
   async close(): Promise<void> {
     if (this.retiredFor?.limiter !== this.limiter) await this.limiter.close();
+    await this.services.close(this.retiredFor?.services);
   }
 
   /** OpenAI's list shape, for the models `allowed` says the caller may use. */

@@ -1,5 +1,10 @@
-/** The gateway listener: a node:http server with the profile's timeouts, a total reload, and a bounded drain. */
-import { createServer, type Server } from 'node:http';
+/**
+ * The gateway listener: a node:http server (node:https with the profile's `tls`) with the profile's timeouts,
+ * a total reload (new certificates for new connections), and a bounded drain.
+ */
+import { createServer, type Server, type ServerOptions } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { applyTlsOptions } from '../auth/tls-options.js';
 import { aigwError } from '../core/errors.js';
 import { listenOn, splitHostPort } from '../core/listen.js';
 import type { EventBus } from '../events/bus.js';
@@ -21,9 +26,9 @@ export interface Gateway {
 }
 
 /** Starts a server on a profile's `HOST:PORT`. */
-export function listen(server: Server, hostPort: string): Promise<string> {
+export function listen(server: Server, hostPort: string, scheme: 'http' | 'https' = 'http'): Promise<string> {
   const { host, port } = splitHostPort(hostPort);
-  return listenOn(server, host, port);
+  return listenOn(server, host, port, scheme);
 }
 
 /** How much longer than timeouts.request Node's own request timer runs: the gateway's (with its JSON 408) fires first. */
@@ -36,30 +41,39 @@ function applyTimeouts(server: Server, profile: Profile): void {
   server.requestTimeout = profile.timeouts.request + NODE_TIMER_SLACK_MS;
 }
 
+/** Node's HTTP parser refused the request before the handler saw it: the answer, in OpenAI's error shape. */
+function clientErrorResponse(err: NodeJS.ErrnoException): string {
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT')
+    return rawErrorResponse(aigwError('request_timeout', 'the request did not arrive in time'), 'Request Timeout');
+  // A 1 MB bearer token (or any header block past Node's 16 KiB) is cut here, before a byte of it is decoded.
+  if (err.code === 'HPE_HEADER_OVERFLOW') {
+    const error = aigwError('request_too_large', 'the request headers are larger than the gateway accepts', { status: 431 });
+    return rawErrorResponse(error, 'Request Header Fields Too Large');
+  }
+  return rawErrorResponse(aigwError('invalid_request', 'the request is not valid HTTP/1.1'), 'Bad Request');
+}
+
 export async function startGateway(profile: Profile, bus: EventBus, listenAt = profile.listen): Promise<Gateway> {
   const registry = new BackendRegistry();
   const tokens = new TokenWorker();
   tokens.start();
   const state: GatewayState = { runtime: await Runtime.create(profile, registry, bus), bus, tokens, inflight: 0, draining: false };
-  const server = createServer(
-    {
-      // Node checks header deadlines on this interval (30 s by default), so it bounds how late a cut comes.
-      connectionsCheckingInterval: Math.max(50, Math.min(1000, profile.timeouts.request / 2)),
-      keepAliveTimeout: 65_000,
-      noDelay: true,
-    },
-    createHandler(state),
-  );
+  const httpOptions: ServerOptions = {
+    // Node checks header deadlines on this interval (30 s by default), so it bounds how late a cut comes.
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, profile.timeouts.request / 2)),
+    keepAliveTimeout: 65_000,
+    noDelay: true,
+  };
+  const tls = state.runtime.services.tls;
+  // node:https's server is node:http's over TLS: the same handler, timeouts and drain apply to it.
+  const httpsServer = tls ? createHttpsServer({ ...tls, ...httpOptions }, createHandler(state)) : undefined;
+  const server: Server = httpsServer ?? createServer(httpOptions, createHandler(state));
   applyTimeouts(server, profile);
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return socket.destroy();
-    const timeout = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
-    const error = timeout
-      ? aigwError('request_timeout', 'the request did not arrive in time')
-      : aigwError('invalid_request', 'the request is not valid HTTP/1.1');
-    socket.end(rawErrorResponse(error, timeout ? 'Request Timeout' : 'Bad Request'));
+    socket.end(clientErrorResponse(err));
   });
-  const url = await listen(server, listenAt);
+  const url = await listen(server, listenAt, tls ? 'https' : 'http');
   return {
     state,
     server,
@@ -70,6 +84,9 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
       state.runtime = fresh;
       old.retire(fresh);
       applyTimeouts(server, next);
+      // Turning TLS on or off needs a restart (gateway/reload-check.ts); its files are re-read on every reload.
+      const tls = fresh.services.tls;
+      if (httpsServer && tls) applyTlsOptions(httpsServer, tls);
     },
     async drain(timeoutMs) {
       state.draining = true;

@@ -5,6 +5,7 @@
 import { ERROR_CATALOGUE } from '../core/errors.js';
 import type { RequestEvent } from '../events/types.js';
 import { ERROR_TYPE_CLIENT_ABORTED, ERROR_TYPE_OTHER, METRIC_PROVIDERS, metricOperation } from './genai-names.js';
+import type { LearnedNames } from './learned-names.js';
 
 export interface LabelScope {
   /** Configured public models, backends and tenants: the only values labels may take. */
@@ -45,25 +46,18 @@ export function errorTypeOf(e: RequestEvent): string {
   return ERROR_TYPE_OTHER;
 }
 
-export function genAiLabels(e: RequestEvent, scope: LabelScope): GenAiLabels {
+/**
+ * `learned` admits response model names beyond the configured ones (a backend that answers with a dated snapshot
+ * name, as OpenAI does), bounded; without it only configured names are kept.
+ */
+export function genAiLabels(e: RequestEvent, scope: LabelScope, learned?: LearnedNames): GenAiLabels {
   const originalModel = scope.models.has(e.model) ? e.model : UNKNOWN;
   // Before routing there is no upstream name: what would be sent is the client's model, as Envoy reports it.
   const requestModel =
     e.upstreamModel !== undefined ? (scope.upstreamModels.has(e.upstreamModel) ? e.upstreamModel : UNKNOWN) : originalModel;
-  const served = e.backend !== undefined && scope.backends.has(e.backend);
-  let responseModel = UNKNOWN;
-  if (e.responseModel !== undefined) {
-    if (scope.upstreamModels.has(e.responseModel)) responseModel = e.responseModel;
-  } else if (served && e.status >= 200 && e.status < 400) {
-    // Until the request path reports the answer's own model: backends answer with the name they were sent.
-    responseModel = requestModel;
-  }
-  let provider = UNKNOWN;
-  if (e.provider !== undefined) {
-    if (METRIC_PROVIDERS.has(e.provider)) provider = e.provider;
-  } else if (served) {
-    // Until the request path reports it: every backend kind this build serves speaks OpenAI's API.
-    provider = 'openai';
-  }
+  const r = e.responseModel;
+  const answered = e.status >= 200 && e.status < 300;
+  const responseModel = r !== undefined && (scope.upstreamModels.has(r) || (answered && learned?.admit(r) === true)) ? r : UNKNOWN;
+  const provider = e.provider !== undefined && METRIC_PROVIDERS.has(e.provider) ? e.provider : UNKNOWN;
   return { operation: metricOperation(e.endpoint), provider, originalModel, requestModel, responseModel, errorType: errorTypeOf(e) };
 }

@@ -48,6 +48,15 @@ export function spanProvider(kind: Kind): string {
   return SPAN_PROVIDER[kind];
 }
 
+const METRIC_TO_SPAN: ReadonlyMap<string, string> = new Map(
+  (Object.keys(METRIC_PROVIDER) as Kind[]).map((k) => [METRIC_PROVIDER[k], SPAN_PROVIDER[k]]),
+);
+
+/** A request event's provider (metrics dialect) in the span dialect; undefined for anything else. */
+export function spanProviderOf(metricName: string | undefined): string | undefined {
+  return metricName === undefined ? undefined : METRIC_TO_SPAN.get(metricName);
+}
+
 /** error.type when nothing more precise is known, as Envoy AI Gateway and the conventions spell it. */
 export const ERROR_TYPE_OTHER = '_OTHER';
 /** error.type of a request the client left before its answer was complete. */

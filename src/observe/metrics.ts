@@ -8,6 +8,7 @@
 import type { EventBus } from '../events/bus.js';
 import type { GatewayEvent, RequestEvent } from '../events/types.js';
 import { genAiLabels, type LabelScope } from './genai-labels.js';
+import { LearnedNames } from './learned-names.js';
 import { Counter, Gauge, Histogram } from './prometheus.js';
 
 export type { LabelScope } from './genai-labels.js';
@@ -18,6 +19,9 @@ const TTFT_BUCKETS = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5
 const TPOT_BUCKETS = [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5];
 
 /** Envoy AI Gateway's label set, in its order. */
+/** Response model names learned from answers, beyond the configured ones (series are bounded by this). */
+export const LEARNED_RESPONSE_MODELS = 32;
+
 const GENAI = ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_original_model', 'gen_ai_request_model', 'gen_ai_response_model'];
 
 export class GatewayMetrics {
@@ -61,6 +65,8 @@ export class GatewayMetrics {
     'model',
     'backend',
   ]);
+  /** Outlives scopes: a reload does not forget the names it has series for. */
+  private readonly responseModels = new LearnedNames(LEARNED_RESPONSE_MODELS);
 
   constructor(
     private scope: LabelScope,
@@ -97,7 +103,7 @@ export class GatewayMetrics {
     if (e.clientAborted) this.clientAborts.inc([model]);
     if (e.costUsd !== undefined && e.costUsd > 0) this.cost.inc([this.tenant(e.tenant), model, backend], e.costUsd);
 
-    const l = genAiLabels(e, this.scope);
+    const l = genAiLabels(e, this.scope, this.responseModels);
     const base = this.base;
     base[0] = l.operation;
     base[1] = l.provider;

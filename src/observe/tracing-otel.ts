@@ -19,22 +19,23 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
 import { spanOperation } from './genai-names.js';
-import type {
-  AttemptOutcome,
-  AttemptSpan,
-  AttemptStart,
-  RequestSpan,
-  RequestStart,
-  SpanFields,
-  Tracing,
-  TracingConfig,
+import {
+  type AttemptOutcome,
+  type AttemptSpan,
+  type AttemptStart,
+  MAX_CONTENT_CHARS,
+  type RequestSpan,
+  type RequestStart,
+  type SpanFields,
+  type Tracing,
+  type TracingConfig,
 } from './tracing.js';
 
 /** Longest identifier-like value kept (a model name, a response id); clients and backends choose these. */
 const MAX_NAME = 256;
 const MAX_REASONS = 16;
 /** Longest prompt or answer text kept with captureContent. */
-export const MAX_CONTENT_BYTES = 16 * 1024;
+export const MAX_CONTENT_BYTES = MAX_CONTENT_CHARS;
 
 /** SpanFields → attribute names of the OpenTelemetry GenAI semantic conventions (and aigw's own, prefixed). */
 const NAMES: Readonly<Record<Exclude<keyof SpanFields, 'ttftMs'>, string>> = {

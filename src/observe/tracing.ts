@@ -7,6 +7,9 @@ import type { Profile } from '../profile/schema.js';
 
 export type TracingConfig = NonNullable<Profile['observe']['tracing']>;
 
+/** Longest prompt or answer text kept in a span with captureContent (in UTF-16 units, as JavaScript counts). */
+export const MAX_CONTENT_CHARS = 16 * 1024;
+
 /**
  * What the request path may tell a span: named fields only, so nothing else (a header, a key) can get in.
  * Strings are cut to a bounded length; mapped to the GenAI semantic conventions in tracing-otel.ts.
@@ -91,9 +94,11 @@ export interface Tracing {
   shutdown(timeoutMs?: number): Promise<void>;
 }
 
-const NOOP_ATTEMPT: AttemptSpan = { traceparent: undefined, tracestate: undefined, end() {} };
+/** The attempt span of a request that is not traced (shared: nothing is allocated for it). */
+export const NOOP_ATTEMPT: AttemptSpan = { traceparent: undefined, tracestate: undefined, end() {} };
 
-const NOOP_SPAN: RequestSpan = {
+/** The span of a request that is not traced (shared: nothing is allocated for it). */
+export const NOOP_SPAN: RequestSpan = {
   recording: false,
   capturesContent: false,
   setAttributes() {},

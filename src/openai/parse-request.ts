@@ -1,11 +1,13 @@
 /** The parse stage: the client's body → a validated ProxyRequest, or an error value (never a throw). */
 import { type AigwError, aigwError, type Result } from '../core/errors.js';
-import type { Endpoint } from './endpoints.js';
+import { type ClientApi, ENDPOINT_API, type Endpoint } from './endpoints.js';
 import { scanTopLevel, type TopLevelSpan } from './json-scan.js';
 import { describeIssue, RoutedRequest } from './wire.js';
 
 export interface ProxyRequest {
   endpoint: Endpoint;
+  /** The API the client speaks: its errors are rendered in that API's shape, its body translated when a backend speaks the other. */
+  api: ClientApi;
   /** The body exactly as the client sent it, and its size in bytes. */
   text: string;
   bytes: number;
@@ -27,6 +29,8 @@ export interface ProxyRequest {
 export const MAX_JSON_DEPTH = 128;
 /** The largest max_tokens accepted: far beyond any model's context, far below an unbounded reservation. */
 export const MAX_COMPLETION_TOKENS = 100_000_000;
+const CHAT_TOKEN_FIELDS = ['max_completion_tokens', 'max_tokens'] as const;
+const MESSAGES_TOKEN_FIELDS = ['max_tokens'] as const;
 /** OpenAI's own bounds on n and best_of. */
 const MAX_N = 128;
 const MAX_BEST_OF = 20;
@@ -84,13 +88,15 @@ export function parseProxyRequest(endpoint: Endpoint, body: Buffer, contentType:
     const { message, param } = describeIssue(parsed.error);
     return fail(aigwError('invalid_request', message, { param }));
   }
-  const generation = endpoint === 'embeddings' ? { maxTokens: undefined, choices: 1 } : generationBounds(endpoint, obj);
+  const generation =
+    endpoint === 'embeddings' || endpoint === 'count_tokens' ? { maxTokens: undefined, choices: 1 } : generationBounds(endpoint, obj);
   if ('code' in generation) return fail(generation);
   const so = obj.stream_options as { include_usage?: unknown } | null | undefined;
   return {
     ok: true,
     value: {
       endpoint,
+      api: ENDPOINT_API[endpoint],
       text,
       bytes: body.length,
       json: obj,
@@ -116,7 +122,12 @@ function generationBounds(
   obj: Record<string, unknown>,
 ): { maxTokens: number | undefined; choices: number } | AigwError {
   let maxTokens: number | undefined;
-  for (const field of ['max_completion_tokens', 'max_tokens'] as const) {
+  if (endpoint === 'messages') {
+    // Anthropic requires max_tokens (and words its absence so); a Message is one answer, whatever else the body holds.
+    if (obj.max_tokens === undefined || obj.max_tokens === null)
+      return aigwError('invalid_request', 'max_tokens: Field required', { param: 'max_tokens' });
+  }
+  for (const field of endpoint === 'messages' ? MESSAGES_TOKEN_FIELDS : CHAT_TOKEN_FIELDS) {
     const v = obj[field];
     if (v === undefined || v === null) continue;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > MAX_COMPLETION_TOKENS) {
@@ -126,6 +137,7 @@ function generationBounds(
     }
     maxTokens ??= v;
   }
+  if (endpoint === 'messages') return { maxTokens, choices: 1 };
   const n = countField(obj, 'n', MAX_N);
   if (typeof n !== 'number') return n;
   const bestOf = endpoint === 'completions' ? countField(obj, 'best_of', MAX_BEST_OF) : 1;

@@ -53,6 +53,9 @@ export const RoutedRequest = {
   chat: z.looseObject({ ...GenerationFields, max_completion_tokens: TokenCount, messages: z.array(z.unknown()).min(1) }),
   completions: z.looseObject({ ...GenerationFields, prompt: Prompt }),
   embeddings: z.looseObject({ model: z.string(), input: Prompt }),
+  // Anthropic's Messages API, read the same way: max_tokens (required there) is checked with the generation bounds.
+  messages: z.looseObject({ model: z.string(), stream: z.boolean().optional(), messages: z.array(z.unknown()).min(1) }),
+  count_tokens: z.looseObject({ model: z.string(), messages: z.array(z.unknown()).min(1) }),
 } as const;
 
 /** The text of one chat message: a string, or its text parts joined (images and audio carry no text). */

@@ -161,29 +161,10 @@ function reportFallbackCycles(p: Profile, report: Report): void {
 
 /**
  * Names the contract fixes for features still being built: refused with a clear message until they work,
- * never accepted and ignored. Each feature's block goes when it lands.
+ * never accepted and ignored. Each feature's block went when it landed (issue 13's routing fields were the
+ * last); what remains here is a rule about how tenants are identified.
  */
 export function checkNotYetBuilt(p: Profile, report: Report): void {
-  const soon = (path: KeyPath, what: string) => report('error', path, `${what} is not available in this build yet`);
-
-  for (const [name, b] of Object.entries(p.backends)) {
-    if (b.kind !== 'openai') soon(['backends', name, 'kind'], `kind: ${b.kind}`);
-  }
-
-  for (const [name, b] of Object.entries(p.backends)) {
-    if (b.forwardIdentity) soon(['backends', name, 'forwardIdentity'], 'forwardIdentity');
-  }
-
-  if (p.observe.tracing) soon(['observe', 'tracing'], 'tracing');
-
-  if (p.auth?.jwt) soon(['auth', 'jwt'], 'JWT authentication');
-
-  if (p.tls) soon(['tls'], 'TLS');
-
-  for (const [name, t] of Object.entries(p.tenants ?? {})) {
-    if (t.mtls) soon(['tenants', name, 'mtls'], 'mtls tenants');
-  }
-
   for (const [name, t] of Object.entries(p.tenants ?? {})) {
     if (t.keys.length === 0 && !t.mtls && !p.auth?.jwt)
       report('error', ['tenants', name, 'keys'], 'a tenant needs keys (or an mtls rule, or auth.jwt to name it)');

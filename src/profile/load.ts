@@ -1,7 +1,10 @@
 /** Loads a profile: YAML with positions → env interpolation → schema → cross-checks → a frozen Profile. */
 import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { deepFreeze } from '../core/freeze.js';
 import { checkNotYetBuilt, checkReferences, checkWarnings, type Report } from './checks.js';
+import { checkIdentity, resolveFilePaths } from './identity-checks.js';
+import { checkProviders } from './provider-checks.js';
 import { formatPath, type ProfileProblem } from './problems.js';
 import { ProfileSchema, type Profile } from './schema.js';
 import { rememberEnvValues } from './secrets.js';
@@ -71,9 +74,14 @@ function parseSource(src: YamlSource, file: string): LoadResult {
     (severity === 'error' ? problems : warnings).push({ severity, file, line: pos.line, col: pos.col, path: formatPath(path), message });
   };
   checkReferences(parsed.data, report);
+  checkProviders(parsed.data, src.value, report);
   checkNotYetBuilt(parsed.data, report);
+  // Files named in the profile are relative to the profile's own directory.
+  const baseDir = dirname(file);
+  checkIdentity(parsed.data, baseDir, report);
   if (problems.length) return { ok: false, problems: sortProblems(problems) };
   checkWarnings(parsed.data, src.value, src.fromEnv, report);
+  resolveFilePaths(parsed.data, baseDir);
   return { ok: true, profile: deepFreeze(parsed.data), warnings: sortProblems(warnings) };
 }
 

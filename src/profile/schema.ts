@@ -297,6 +297,10 @@ export const ProfileSchema = z.strictObject({
           modelsClaim: z.string().min(1).optional(),
           /** An optional claim forwarded as the user (backends.*.forwardIdentity.userHeader). */
           userClaim: z.string().min(1).optional(),
+          /** Routine refresh of the key set. */
+          refreshInterval: Duration.pipe(z.number().min(1000, 'expected at least 1s')).default(300_000),
+          /** Shortest time between two fetches caused by tokens naming an unknown kid: a flood of them costs one fetch. */
+          refetchCooldown: Duration.pipe(z.number().min(100, 'expected at least 100ms')).default(30_000),
         })
         .optional(),
     })

@@ -113,6 +113,14 @@ export class BodyRelay {
     return { kind: 'truncated', delivered: body.length };
   }
 
+  /** The body's first `bytes` (latin1 by default: a character cut at the edge cannot fail). */
+  headText(bytes: number, encoding: 'latin1' | 'utf8' = 'latin1'): string {
+    const first = this.kept[0];
+    if (!first) return '';
+    if (first.length >= bytes || this.kept.length === 1) return first.toString(encoding, 0, Math.min(bytes, first.length));
+    return Buffer.concat(this.kept, Math.min(bytes, this.keptBytes)).toString(encoding);
+  }
+
   /** The body as kept for counting, and whether it is the whole body. */
   keptBody(): { bytes: Buffer; whole: boolean } {
     const bytes = this.kept.length === 1 ? this.kept[0]! : Buffer.concat(this.kept, this.keptBytes);

@@ -10,15 +10,18 @@ import { aigwError, type AigwError } from '../core/errors.js';
 import type { EventBus } from '../events/bus.js';
 import type { TruncationReason, UpstreamFailure } from '../events/types.js';
 import type { RequestRecord } from '../events/request-record.js';
-import { renderStreamErrorFrame } from '../openai/error-shape.js';
 import { classifyError, retryAfterMs, statusFailsOver } from '../upstream/classify.js';
+import { modelIn, noteBody } from './answer-facts.js';
 import { BodyRelay, type BufferPolicy } from './body-relay.js';
 import type { Scrub } from '../core/scrub.js';
+import type { RelayDialect } from './dialect.js';
 import type { Downstream } from './downstream.js';
 import { downstreamHeaders } from './headers.js';
 import { SseRelay } from './sse-relay.js';
+import type { StreamRelay } from './stream-relay.js';
+import { TranslatedBodyRelay } from './translated-body-relay.js';
 import { normalizeUpstreamError } from './upstream-error.js';
-import { usageIn } from './usage-tap.js';
+import { recordUsage, type Usage, usageIn } from './usage-tap.js';
 
 export type AttemptOutcome =
   /** The client got an answer (whole or cut): nothing more to try. */
@@ -36,6 +39,10 @@ export type AttemptOutcome =
     };
 
 const MAX_ERROR_BODY = 64 * 1024;
+/** A body's model and id are in its first few hundred bytes; its finish reasons and usage in its last (tail window). */
+const HEAD_BYTES = 1024;
+/** With captureContent, this much of a body goes into its span. */
+const SAMPLE_BYTES = 16 * 1024;
 
 /** What a relay needs from the profile: one object per runtime, shared by its requests. */
 export interface RelayPolicy {
@@ -46,7 +53,8 @@ export interface RelayPolicy {
   scrub: Scrub;
 }
 
-type Mode = 'pending' | 'error-body' | 'sse' | 'body' | 'done';
+/** `translated`: a non-streamed answer held whole to be translated for a client of the other API. */
+type Mode = 'pending' | 'error-body' | 'sse' | 'body' | 'translated' | 'done';
 
 export class Exchange implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | undefined;
@@ -55,8 +63,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private headers: IncomingHttpHeaders = {};
   private errorBody: Buffer[] = [];
   private errorBytes = 0;
-  private sse: SseRelay | undefined;
+  private sse: StreamRelay | undefined;
   private body: BodyRelay | undefined;
+  private translated: TranslatedBodyRelay | undefined;
   private readonly record: RequestRecord;
   private resolve!: (o: AttemptOutcome) => void;
   readonly outcome: Promise<AttemptOutcome>;
@@ -73,6 +82,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     private readonly relay: RelayPolicy,
     /** aigw asked upstream for include_usage on the client's behalf: hold the usage chunk back. */
     private readonly dropUsageChunk: boolean,
+    /** When the client or the backend does not speak OpenAI's API (relay/dialect.ts); undefined: OpenAI bytes pass. */
+    private readonly dialect?: RelayDialect,
   ) {
     this.record = out.record;
     this.outcome = new Promise((r) => (this.resolve = r));
@@ -98,17 +109,24 @@ export class Exchange implements Dispatcher.DispatchHandler {
       return;
     }
     const ct = headers['content-type'];
+    const translating = this.dialect?.answer !== undefined;
+    if (translating && headers['content-encoding'] !== undefined && headers['content-encoding'] !== 'identity') {
+      return this.failUnreadable(`an answer encoded as ${String(headers['content-encoding']).slice(0, 40)} cannot be translated`);
+    }
     if (this.record.stream || (typeof ct === 'string' && ct.startsWith('text/event-stream'))) {
       this.mode = 'sse';
-      this.sse = new SseRelay(
-        this.out,
-        this.dropUsageChunk && !headers['content-encoding'],
-        () => {
-          this.record.ttftMs = performance.now() - this.record.startedAt;
-          this.onFirstByte?.();
-        },
-        this.relay.maxEventBytes,
-      );
+      const onFirst = () => {
+        this.record.ttftMs = performance.now() - this.record.startedAt;
+        this.onFirstByte?.();
+      };
+      this.sse = this.dialect
+        ? this.dialect.streamRelay(this.out, onFirst, this.relay.maxEventBytes, this.relay.scrub)
+        : new SseRelay(this.out, this.dropUsageChunk && !headers['content-encoding'], onFirst, this.relay.maxEventBytes);
+    } else if (translating) {
+      this.mode = 'translated';
+      this.onFirstByte?.();
+      this.translated = new TranslatedBodyRelay(this.out, this.relay.buffer.maxBytes, status, headers, this.dialect!.answer!);
+      if (this.translated.overflowsUpFront()) return this.failTooLarge();
     } else {
       this.mode = 'body';
       this.onFirstByte?.();
@@ -136,7 +154,14 @@ export class Exchange implements Dispatcher.DispatchHandler {
           );
           this.cutStream('event_too_large', error);
           this.abort();
+        } else if (this.sse!.failed) {
+          // The backend's own error event (or one that cannot be read) ended the stream: the client has its frame.
+          this.cutStream('upstream_reset', this.sse!.failed);
+          this.abort();
         }
+        return;
+      case 'translated':
+        if (!this.translated!.push(chunk)) this.failTooLarge();
         return;
       case 'body': {
         const early = this.body!.push(chunk);
@@ -166,6 +191,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
       }
       this.recordStreamUsage();
       this.out.end();
+    } else if (this.mode === 'translated') {
+      const answer = this.translated!.end();
+      if (!answer.ok) return this.failUnreadable(answer.error.message);
+      this.recordTranslatedUsage(answer.value.usage, answer.value.model);
     } else if (this.mode === 'body') {
       this.body!.end();
       this.recordBodyUsage();
@@ -195,12 +224,13 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     const idle = failure === 'idle_timeout';
     this.publishUpstreamError(idle ? 'idle_timeout' : 'stream_error', (err as { code?: string }).code ?? err.message);
+    const code = idle ? 'upstream_idle_timeout' : 'upstream_stream_error';
+    this.record.errorType = code;
     if (this.mode === 'sse') {
       this.recordStreamUsage();
       this.truncation(idle ? 'idle_timeout' : 'upstream_reset', undefined);
-      const code = idle ? 'upstream_idle_timeout' : 'upstream_stream_error';
       const msg = idle ? `backend ${this.backend} went silent mid-stream` : `backend ${this.backend} broke the stream`;
-      this.out.end(renderStreamErrorFrame(aigwError(code, msg)));
+      this.out.end(this.sse!.errorFrame(aigwError(code, msg)));
     } else {
       this.truncation(idle ? 'idle_timeout' : 'upstream_reset', this.body?.expected);
       this.out.destroy();
@@ -210,10 +240,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   /** Ends a stream that broke after bytes went out: usage so far, a truncation event, one error frame, no [DONE]. */
   private cutStream(reason: TruncationReason, error: AigwError): void {
+    this.record.errorType = error.code;
     this.recordStreamUsage();
     this.truncation(reason, undefined);
-    this.publishUpstreamError('stream_error', error.message);
-    this.out.end(renderStreamErrorFrame(error));
+    // A backend's own error text (an error event) may echo a configured secret.
+    this.publishUpstreamError('stream_error', this.relay.scrub(error.message));
+    this.out.end(this.sse!.errorFrame(error));
     this.mode = 'done';
     this.resolve({ kind: 'committed' });
   }
@@ -229,6 +261,24 @@ export class Exchange implements Dispatcher.DispatchHandler {
       failsOver: true,
       message,
     });
+  }
+
+  /** A translated answer that cannot be read: nothing reached the client, so another backend may answer. */
+  private failUnreadable(why: string): void {
+    this.mode = 'done';
+    this.resolve({
+      kind: 'failed',
+      failure: 'bad_response',
+      error: aigwError('bad_upstream_response', `backend ${this.backend}: ${this.relay.scrub(why)}`),
+      failsOver: true,
+      message: `bad_response: ${this.relay.scrub(why)}`,
+    });
+    this.abort();
+  }
+
+  /** A translated answer over the buffer: 502 response_too_large before any byte, as a buffered body over it. */
+  private failTooLarge(): void {
+    this.finishBody({ kind: 'too_large' });
   }
 
   private startStream(): void {
@@ -252,6 +302,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
         message: 'response_too_large',
       });
     } else if (o.kind === 'truncated') {
+      // Cut on purpose (truncate, envoy): the answer was larger than the response buffer.
+      this.record.errorType = 'response_too_large';
       this.truncation('buffer_truncate', this.body!.expected, o.delivered);
       this.done();
     }
@@ -277,22 +329,30 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   private recordStreamUsage(): void {
     const s = this.sse!;
-    if (s.usage) {
-      this.record.inputTokens = s.usage.prompt;
-      this.record.outputTokens = s.usage.completion;
-      this.record.cachedInputTokens = s.usage.cached;
-      this.record.inputSource = this.record.outputSource = 'usage';
-    } else {
+    const usage = s.usage;
+    if (usage) recordUsage(this.record, usage);
+    else {
       this.record.outputTokens = s.outputEvents;
       this.record.outputSource = 'estimate';
     }
+    if (s.model !== undefined) this.record.responseModel = s.model;
+  }
+
+  /** A translated answer's usage; without any, its backend body is kept for counting (settle stage). */
+  private recordTranslatedUsage(u: Usage | undefined, model: string): void {
+    this.record.responseModel = model;
+    if (u) return recordUsage(this.record, u);
+    const bytes = this.translated!.upstreamBody();
+    this.record.unmetered = { bytes, whole: true, size: bytes.length, encoding: undefined };
   }
 
   private recordBodyUsage(): void {
     const body = this.body!;
     const encoding = this.headers['content-encoding'];
     const plain = encoding === undefined || encoding === 'identity';
-    const u = body.received > 0 && plain ? usageIn(body.tail.text()) : undefined;
+    const tail = body.received > 0 && plain ? body.tail.text() : undefined;
+    if (tail !== undefined) this.recordBodyFacts(body, tail);
+    const u = tail !== undefined ? (this.dialect ? this.dialect.bodyUsage : usageIn)(tail) : undefined;
     if (!u) {
       if (this.status >= 200 && this.status < 300 && body.received > 0) {
         const kept = body.keptBody();
@@ -300,10 +360,21 @@ export class Exchange implements Dispatcher.DispatchHandler {
       }
       return;
     }
-    this.record.inputTokens = u.prompt;
-    this.record.outputTokens = u.completion;
-    this.record.cachedInputTokens = u.cached;
-    this.record.inputSource = this.record.outputSource = 'usage';
+    recordUsage(this.record, u);
+  }
+
+  /**
+   * The answer's model — in the tail window already read for usage when the body is small (the common case) or
+   * names it last (embeddings), else near its start — and a recording trace's notes.
+   */
+  private recordBodyFacts(body: BodyRelay, tail: string): void {
+    const notes = this.record.answerNotes;
+    const fromTail = modelIn(tail);
+    const head = fromTail === undefined || notes !== undefined ? body.headText(HEAD_BYTES) : undefined;
+    this.record.responseModel = fromTail ?? (head === undefined ? undefined : modelIn(head));
+    if (notes === undefined || head === undefined) return;
+    noteBody(notes, head, tail);
+    if (notes.wantsSample) notes.sample(body.headText(SAMPLE_BYTES, 'utf8'));
   }
 
   private truncation(reason: TruncationReason, expected: number | undefined, delivered = this.record.bytesOut): void {

@@ -1,7 +1,9 @@
 /**
  * Header hygiene in both directions. Upstream: the client's credentials (under any provider's header
- * name), cookies, account and forwarding claims, hop-by-hop headers (including any named by Connection) and
- * host never leave; everything else end-to-end (x-mock-*, session ids) passes. Downstream: hop-by-hop headers, framing and set-cookie from a backend are dropped.
+ * name), cookies, account and forwarding claims, identity headers (x-aigw-tenant, x-aigw-user, and the ones a
+ * profile names), hop-by-hop headers (including any named by Connection) and host never leave; everything
+ * else end-to-end (x-mock-*, session ids) passes. Downstream: hop-by-hop headers, framing and set-cookie from
+ * a backend are dropped.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 
@@ -16,17 +18,24 @@ const NEVER_UPSTREAM = new Set([
   // Framing and hop-by-hop headers.
   ...['host', 'content-length', 'expect', 'connection', 'keep-alive', 'proxy-authenticate', 'proxy-connection'],
   ...['te', 'trailer', 'transfer-encoding', 'upgrade', 'accept-encoding'],
+  // Who is calling: only the gateway says that (forwardIdentity's usual names), to any backend.
+  ...['x-aigw-tenant', 'x-aigw-user'],
+  // The gateway says which version it speaks to an Anthropic backend (translate/upstream-request.ts).
+  'anthropic-version',
 ]);
 
 /**
- * Upstream headers as undici's flat array: the client's allowed headers, then the backend's own
- * credential and extra headers, x-forwarded-for (appended, never trusted) and the request id.
+ * Upstream headers as undici's flat array: the client's allowed headers (minus `strip`: the profile's identity
+ * headers, and trace context when the gateway replaces it), then the backend's own credential and extra
+ * headers, `added` (identity and trace context, flat), x-forwarded-for (appended, never trusted) and the request id.
  */
 export function upstreamHeaders(
   raw: readonly string[],
   backendHeaders: readonly string[],
   clientAddress: string | undefined,
   requestId: string,
+  strip?: ReadonlySet<string>,
+  added?: readonly string[],
 ): string[] {
   let connectionTokens: Set<string> | undefined;
   let xff: string | undefined;
@@ -40,10 +49,11 @@ export function upstreamHeaders(
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
-    if (NEVER_UPSTREAM.has(name) || name === 'x-request-id' || connectionTokens?.has(name)) continue;
+    if (NEVER_UPSTREAM.has(name) || name === 'x-request-id' || connectionTokens?.has(name) || strip?.has(name)) continue;
     out.push(name, raw[i + 1]!);
   }
   for (let i = 0; i < backendHeaders.length; i++) out.push(backendHeaders[i]!);
+  if (added) for (let i = 0; i < added.length; i++) out.push(added[i]!);
   out.push('accept-encoding', 'identity');
   if (clientAddress) out.push('x-forwarded-for', xff ? `${xff}, ${clientAddress}` : clientAddress);
   out.push('x-request-id', requestId);

@@ -5,11 +5,15 @@
  * did not ask for it. An event is held only until it is complete, and at most `maxEventBytes`: a larger one
  * ends the stream (the caller cuts it) instead of growing memory without bound.
  */
+import type { AigwError } from '../core/errors.js';
+import { renderStreamErrorFrame } from '../openai/error-shape.js';
 import { SseDecoder, type SseEvent, type SseSink } from '../openai/sse.js';
+import { modelIn, noteEvent } from './answer-facts.js';
 import type { Downstream } from './downstream.js';
+import type { StreamRelay } from './stream-relay.js';
 import { type Usage, usageIn } from './usage-tap.js';
 
-export class SseRelay implements SseSink {
+export class SseRelay implements SseSink, StreamRelay {
   private readonly decoder = new SseDecoder();
   private chunk: Buffer = Buffer.alloc(0);
   private sliceStart = 0;
@@ -18,11 +22,15 @@ export class SseRelay implements SseSink {
   sawDone = false;
   outputEvents = 0;
   usage: Usage | undefined;
+  failed: AigwError | undefined;
+  model: string | undefined;
+  /** The answer's model is read from its first event with data. */
+  private modelPending = true;
 
   constructor(
-    private readonly out: Downstream,
+    protected readonly out: Downstream,
     private readonly dropUsageChunk: boolean,
-    private readonly onFirstEvent: () => void,
+    protected readonly onFirstEvent: () => void,
     private readonly maxEventBytes: number,
   ) {}
 
@@ -50,21 +58,41 @@ export class SseRelay implements SseSink {
       this.held = [];
       this.heldBytes = 0;
     }
+    if (this.look(ev)) this.out.write(bytes);
+  }
+
+  /** Reads what accounting needs off one event on its way; false when the client must not get it. */
+  protected look(ev: SseEvent): boolean {
     const data = ev.data;
     if (data !== undefined) {
       if (data === '[DONE]') this.sawDone = true;
-      else if (data.includes('"usage"')) {
+      else if (this.lookAt(data)) {
         const u = usageIn(data);
         if (u) this.usage = u;
         if (data.includes('"choices":[]')) {
-          if (this.dropUsageChunk) return;
+          if (this.dropUsageChunk) return false;
         } else this.outputEvents++;
       } else {
         if (this.outputEvents === 0) this.onFirstEvent();
         this.outputEvents++;
       }
     }
-    this.out.write(bytes);
+    return true;
+  }
+
+  /** Reads the answer's model (first event) and, for a recording trace, its notes; true when the event holds usage. */
+  private lookAt(data: string): boolean {
+    if (this.modelPending) {
+      this.modelPending = false;
+      this.model = modelIn(data);
+      this.out.record.responseModel = this.model;
+    }
+    if (this.out.record.answerNotes !== undefined) noteEvent(this.out.record.answerNotes, data);
+    return data.includes('"usage"');
+  }
+
+  errorFrame(err: AigwError): string {
+    return renderStreamErrorFrame(err);
   }
 
   /**

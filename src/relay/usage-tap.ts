@@ -1,15 +1,26 @@
 /** Reading token usage out of bytes that pass by, without holding the body. */
+import type { RequestRecord } from '../events/request-record.js';
 
 export interface Usage {
+  /** Every prompt token, cached or not. */
   prompt: number;
   completion: number;
-  /** prompt_tokens_details.cached_tokens, when the backend reports it (part of `prompt`). */
-  cached?: number | undefined;
+  /** usage.prompt_tokens_details.cached_tokens, when the backend reports it (vLLM with its prefix cache, OpenAI). */
+  cached?: number;
 }
 
-const PROMPT_RE = /"prompt_tokens"\s*:\s*(\d+)/;
-const COMPLETION_RE = /"completion_tokens"\s*:\s*(\d+)/;
-const CACHED_RE = /"cached_tokens"\s*:\s*(\d+)/;
+// At most 15 digits (a safe integer): a backend's 400-digit count must not become Infinity in a limit or a metric.
+const PROMPT_RE = /"prompt_tokens"\s*:\s*(\d{1,15})(?!\d)/;
+const COMPLETION_RE = /"completion_tokens"\s*:\s*(\d{1,15})(?!\d)/;
+const CACHED_RE = /"cached_tokens"\s*:\s*(\d{1,15})(?!\d)/;
+
+/** A backend's reported usage, into the request's record. */
+export function recordUsage(record: RequestRecord, u: Usage): void {
+  record.inputTokens = u.prompt;
+  record.outputTokens = u.completion;
+  record.inputSource = record.outputSource = 'usage';
+  if (u.cached !== undefined) record.cachedInputTokens = u.cached;
+}
 
 /** The usage object of a JSON text (the last `"usage"` in it), if any. */
 export function usageIn(text: string): Usage | undefined {
@@ -19,8 +30,11 @@ export function usageIn(text: string): Usage | undefined {
   const p = PROMPT_RE.exec(tail);
   const c = COMPLETION_RE.exec(tail);
   if (!p && !c) return undefined;
+  const u: Usage = { prompt: p ? Number(p[1]) : 0, completion: c ? Number(c[1]) : 0 };
   const cached = CACHED_RE.exec(tail);
-  return { prompt: p ? Number(p[1]) : 0, completion: c ? Number(c[1]) : 0, cached: cached ? Number(cached[1]) : undefined };
+  // Never more cached than prompt tokens, whatever the backend claims.
+  if (cached) u.cached = Math.min(Number(cached[1]), u.prompt);
+  return u;
 }
 
 /**

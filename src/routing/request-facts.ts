@@ -24,11 +24,25 @@ export interface RoutedRequest {
   facts: RequestFacts;
 }
 
-/** The blocks of the prompt a strategy `prefix` looks up (chat messages or a completion prompt). */
+/** An Anthropic Messages request's turns with its top-level `system` first, read like a chat's. */
+function withSystem(json: Record<string, unknown>): unknown {
+  const { system, messages } = json;
+  if (system === undefined || system === null) return messages;
+  return [{ role: 'system', content: system }, ...(Array.isArray(messages) ? messages : [])];
+}
+
+/** The blocks of the prompt a strategy `prefix` looks up (chat or Messages turns, or a completion prompt). */
 function blocksOf(model: string, p: ProxyRequest): readonly number[] {
   if (p.endpoint === 'chat') return chatPromptBlocks(model, p.json.messages);
+  if (p.endpoint === 'messages') return chatPromptBlocks(model, withSystem(p.json));
   if (p.endpoint === 'completions') return completionPromptBlocks(model, p.json.prompt);
   return NO_BLOCKS;
+}
+
+/** The prompt's size in tokens, estimated (prompt-size.ts); 0 for what generates nothing. */
+function promptSize(p: ProxyRequest): number {
+  if (p.endpoint === 'embeddings' || p.endpoint === 'count_tokens') return 0;
+  return estimatePromptTokens(p.endpoint === 'messages' ? { messages: withSystem(p.json) } : p.json);
 }
 
 /**
@@ -45,7 +59,7 @@ export function routeRequest(
   let promptTokens = 0;
   let escalatedTo: string | undefined;
   if (route.needs.promptSize) {
-    promptTokens = p.endpoint === 'embeddings' ? 0 : estimatePromptTokens(p.json);
+    promptTokens = promptSize(p);
     const to = escalationFor(route.escalate, promptTokens);
     const next = to === undefined ? undefined : routes.get(to);
     if (next) {
@@ -54,7 +68,7 @@ export function routeRequest(
     }
   }
   // Per sequence (n does not widen the context a sequence needs).
-  const maxTokens = p.endpoint === 'embeddings' ? 0 : (p.maxTokens ?? defaultCompletionTokens);
+  const maxTokens = p.endpoint === 'embeddings' || p.endpoint === 'count_tokens' ? 0 : (p.maxTokens ?? defaultCompletionTokens);
   const blocks = route.needs.blocks ? blocksOf(route.name, p) : NO_BLOCKS;
   return { route, escalatedTo, facts: { now, promptTokens, maxTokens, blocks } };
 }

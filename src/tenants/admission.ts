@@ -11,6 +11,7 @@ import { nextId } from '../core/ids.js';
 import { costMicroUsd, type Prices } from '../events/cost.js';
 import type { RequestRecord } from '../events/request-record.js';
 import type { ProxyRequest } from '../openai/parse-request.js';
+import { countTokensTurns } from '../translate/count-tokens.js';
 import { estimateTokens } from './estimate.js';
 import type { Tenant } from './keys.js';
 import type { Limiter } from './limiter.js';
@@ -140,11 +141,10 @@ async function decoded(bytes: Buffer, encoding: string | undefined): Promise<str
 }
 
 async function completeTokenCounts(record: RequestRecord, p: ProxyRequest, counter: PromptCounter): Promise<void> {
-  if (!record.answered) return;
+  if (!record.answered || p.endpoint === 'count_tokens') return;
   await countOutput(record, p, counter);
   if (record.inputSource !== 'none') return;
-  const payload = p.endpoint === 'chat' ? p.json.messages : p.endpoint === 'completions' ? p.json.prompt : p.json.input;
-  const n = await counter.count(p.endpoint === 'chat' ? 'chat' : 'prompt', payload);
+  const n = await counter.count(p.endpoint === 'chat' || p.api === 'anthropic' ? 'chat' : 'prompt', promptPayload(p));
   if (n !== undefined) {
     record.inputTokens = n.tokens;
     record.inputSource = n.exact ? 'tokenizer' : 'estimate';
@@ -167,6 +167,15 @@ function actualMicroUsd(record: RequestRecord, promptEstimate: number): number {
   if (!record.answered || !record.pricing) return 0;
   const input = record.inputSource === 'none' ? promptEstimate : record.inputTokens;
   return costMicroUsd(record.pricing, input, record.cachedInputTokens ?? 0, record.outputTokens);
+}
+
+/** What the tokenizer counts as a request's prompt; a Messages request as the chat turns its translation carries. */
+function promptPayload(p: ProxyRequest): unknown {
+  if (p.api === 'anthropic') {
+    const turns = countTokensTurns(p.json);
+    return turns.ok ? turns.value : [];
+  }
+  return p.endpoint === 'chat' ? p.json.messages : p.endpoint === 'completions' ? p.json.prompt : p.json.input;
 }
 
 /** Tokens to charge for a finished request. */

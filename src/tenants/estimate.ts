@@ -15,6 +15,8 @@ export function estimateTokens(
   defaultCompletion: number,
   endpoint: string,
 ): { prompt: number; total: number } {
+  // Counting tokens generates none, and Anthropic does not charge for it: it costs a request, not tokens.
+  if (endpoint === 'count_tokens') return { prompt: 0, total: 0 };
   const prompt = Math.ceil(bodyBytes / 3);
   const completion = endpoint === 'embeddings' ? 0 : (maxTokens ?? defaultCompletion) * choices;
   return { prompt, total: prompt + completion };

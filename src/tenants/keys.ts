@@ -46,6 +46,7 @@ export class TenantDirectory {
    */
   authenticate(rawHeaders: readonly string[]): Tenant | AigwError {
     const found = keyOf(rawHeaders);
+    if (found === undefined) return unauthorized('missing API key: send Authorization: Bearer <key>');
     if (typeof found !== 'string') return found;
     const tenant = this.byDigest.get(sha256Hex(found));
     if (!tenant) return unauthorized(`invalid API key (${fingerprint(found)})`);
@@ -55,8 +56,11 @@ export class TenantDirectory {
 
 const KEY_HEADERS: Readonly<Record<string, true>> = { authorization: true, 'api-key': true, 'x-api-key': true };
 
-/** The one key the key headers carry, or the 401 that says why there is not exactly one. */
-function keyOf(raw: readonly string[]): string | AigwError {
+/**
+ * The one key the key headers carry; undefined when none is sent (the auth stage may then look at the client
+ * certificate); the 401 that says why there is not exactly one.
+ */
+export function keyOf(raw: readonly string[]): string | undefined | AigwError {
   let key: string | undefined;
   let from: string | undefined;
   const seen = new Set<string>();
@@ -79,10 +83,10 @@ function keyOf(raw: readonly string[]): string | AigwError {
     key = k;
     from = name;
   }
-  return key ?? unauthorized('missing API key: send Authorization: Bearer <key>');
+  return key;
 }
 
-function unauthorized(message: string): AigwError {
+export function unauthorized(message: string): AigwError {
   return aigwError('invalid_api_key', message, { headers: { 'www-authenticate': 'Bearer' } });
 }
 

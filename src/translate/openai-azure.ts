@@ -5,6 +5,7 @@
  */
 import type { Result } from '../core/errors.js';
 import { aigwError } from '../core/errors.js';
+import { AZURE_API_VERSION_RE, AZURE_DEPLOYMENT_RE } from '../openai/azure-names.js';
 
 /** The GA api-version used when a backend names none (Azure has no default: a request without one is a 404). */
 export const DEFAULT_AZURE_API_VERSION = '2024-10-21';
@@ -17,23 +18,19 @@ const SUFFIX: Readonly<Record<AzureEndpoint, string>> = {
   embeddings: 'embeddings',
 };
 
-/** Azure's deployment names: letters, digits, `-`, `_` and `.`, never a path step. */
-const DEPLOYMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const API_VERSION = /^\d{4}-\d{2}-\d{2}(-preview)?$/;
-
 /**
  * The upstream path for an endpoint. `deployment` is the backend's `deployment`, or else the target's
  * upstream model name (as Envoy AI Gateway does). Both come from the profile, never from a client; they are
  * checked anyway, so no value can climb out of `/openai/deployments/`.
  */
 export function azurePath(endpoint: AzureEndpoint, deployment: string, apiVersion = DEFAULT_AZURE_API_VERSION): Result<string> {
-  if (!DEPLOYMENT.test(deployment)) {
+  if (!AZURE_DEPLOYMENT_RE.test(deployment)) {
     return {
       ok: false,
       error: aigwError('internal_error', `azure deployment ${JSON.stringify(deployment.slice(0, 64))} is not a valid name`),
     };
   }
-  if (!API_VERSION.test(apiVersion)) {
+  if (!AZURE_API_VERSION_RE.test(apiVersion)) {
     return {
       ok: false,
       error: aigwError('internal_error', `azure apiVersion ${JSON.stringify(apiVersion.slice(0, 32))} is not YYYY-MM-DD[-preview]`),

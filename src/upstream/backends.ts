@@ -13,6 +13,13 @@ export interface BackendRuntime {
   readonly pool: Pool;
   /** Path prefix of the base URL (`/openai` in `http://host/openai`), without a trailing slash. */
   readonly basePath: string;
+  /** The API it speaks (backends.X.kind): its paths, its credential header and whether bodies are translated. */
+  readonly kind: BackendConfig['kind'];
+  /** kind anthropic: the anthropic-version the gateway speaks to it (a pass-through client may send its own). */
+  readonly anthropicVersion: string;
+  /** kind azure-openai: the deployment in its paths (else the target's upstream model), and the api-version. */
+  readonly deployment: string | undefined;
+  readonly apiVersion: string | undefined;
   /** The backend's credential and extra headers, as a flat [name, value, …] array. */
   readonly headers: readonly string[];
   readonly health: BackendHealth;
@@ -74,17 +81,29 @@ export class BackendRegistry {
   }
 }
 
+/** Extra headers, then the credential in the header the backend's API reads it from. */
 function backendHeaders(cfg: BackendConfig): string[] {
   const out: string[] = [];
   for (const [k, v] of Object.entries(cfg.headers ?? {})) out.push(k.toLowerCase(), v);
-  if (cfg.apiKey) out.push('authorization', `Bearer ${cfg.apiKey}`);
+  if (!cfg.apiKey) return out;
+  if (cfg.kind === 'anthropic') out.push('x-api-key', cfg.apiKey);
+  else if (cfg.kind === 'azure-openai') out.push('api-key', cfg.apiKey);
+  else out.push('authorization', `Bearer ${cfg.apiKey}`);
   return out;
 }
 
-/** A kept backend with the settings a reload may change in place: its headers and its queue bounds. */
+type ApiSettings = Pick<BackendRuntime, 'kind' | 'anthropicVersion' | 'deployment' | 'apiVersion' | 'headers'>;
+
+/** What a reload may change in place: the API and its paths, the headers. */
+function apiOf(cfg: BackendConfig): ApiSettings {
+  const { kind, anthropicVersion, deployment, apiVersion } = cfg;
+  return { kind, anthropicVersion, deployment, apiVersion, headers: backendHeaders(cfg) };
+}
+
+/** A kept backend with the settings a reload may change in place: its API, headers and queue bounds. */
 function refreshed(b: BackendRuntime, cfg: BackendConfig, p: Profile): BackendRuntime {
   b.slots.update(slotLimits(cfg, p));
-  return Object.assign(b, { headers: backendHeaders(cfg) });
+  return Object.assign(b, apiOf(cfg));
 }
 
 function create(name: string, cfg: BackendConfig, p: Profile): BackendRuntime {
@@ -102,7 +121,7 @@ function create(name: string, cfg: BackendConfig, p: Profile): BackendRuntime {
     name,
     pool,
     basePath: url.pathname.replace(/\/+$/, ''),
-    headers: backendHeaders(cfg),
+    ...apiOf(cfg),
     health: new BackendHealth({
       consecutiveFailures: p.resilience.consecutiveFailures,
       cooldownMs: p.resilience.cooldown,

@@ -73,7 +73,7 @@ describe.skipIf(!prometheusAvailable || !dashboardAvailable)("Envoy AI Gateway's
     const gw = await useGateway(`
 version: 1
 backends:
-  good: { url: http://127.0.0.1:0, mock: { kind: vllm, models: [meta/llama-3], ttft: 5ms } }
+  good: { url: http://127.0.0.1:0, mock: { kind: vllm, models: [meta/llama-3], ttft: 5ms, prefixCache: {} } }
   broken: { url: http://127.0.0.1:0, mock: { kind: vllm, models: [meta/llama-3], faults: { rate: 1, kinds: ["status:500"] } } }
   emb: { url: http://127.0.0.1:0, mock: { kind: tei, models: [bge] } }
 models:
@@ -84,8 +84,13 @@ models:
     const prom = await usePrometheus(gw.adminUrl);
     const post = (path: string, body: object) =>
       fetch(`${gw.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    const chat = (model: string, extra: object = {}) =>
-      post('/v1/chat/completions', { model, messages: [{ role: 'user', content: 'hello' }], max_tokens: 12, ...extra });
+    // A shared system prompt several blocks long: the mock's prefix cache serves it again, so cached_input has real values.
+    const system = 'You are a careful assistant. '.repeat(20);
+    const messages = [
+      { role: 'system', content: system },
+      { role: 'user', content: 'hello' },
+    ];
+    const chat = (model: string, extra: object = {}) => post('/v1/chat/completions', { model, messages, max_tokens: 12, ...extra });
 
     // Two rounds with a scrape between them, so every rate() sees an increase.
     const statuses: number[] = [];
@@ -146,6 +151,10 @@ models:
     // Once the failing backend is ejected no backend is tried, so no provider is known for those requests.
     expect((counts['flaky→unknown (openai)'] ?? 0) + (counts['flaky→unknown (unknown)'] ?? 0)).toBe(8);
     const types = await prom.query('sum by (gen_ai_token_type) (gen_ai_client_token_usage_sum)');
-    expect(types.map((s) => s.metric.gen_ai_token_type).sort()).toEqual(['input', 'output', 'total']);
+    const byTokenType = Object.fromEntries(types.map((s) => [s.metric.gen_ai_token_type, Number(s.value[1])]));
+    expect(Object.keys(byTokenType).sort()).toEqual(['cached_input', 'input', 'output', 'total']);
+    // The prefix cache served part of the prompts: the count comes from the backend's usage, never above the input.
+    expect(byTokenType.cached_input).toBeGreaterThan(0);
+    expect(byTokenType.cached_input).toBeLessThan(byTokenType.input!);
   });
 });

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadProfileOrManifests } from '../../../src/bridge/load.js';
-import { MOCK_ALL_URL, mockAll } from '../../../src/bridge/mock-all.js';
+import { MOCK_ALL_KEY, MOCK_ALL_URL, mockAll } from '../../../src/bridge/mock-all.js';
 import { formatProblem } from '../../../src/profile/problems.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'aigw-bridge-load-'));
@@ -31,7 +31,7 @@ models:
 `;
 
 describe('--mock-all', () => {
-  it('gives every backend a mock of its kind on port 0, keeps a mock that exists, drops credentials', () => {
+  it('gives every backend a mock of its kind on port 0, keeps a mock that exists, drops credentials (a stand-in where the mock needs one)', () => {
     const raw = {
       version: 1,
       backends: {
@@ -44,7 +44,7 @@ describe('--mock-all', () => {
       version: 1,
       backends: {
         a: { url: MOCK_ALL_URL, headers: { 'x-h': '1' }, mock: { kind: 'vllm' } },
-        b: { url: MOCK_ALL_URL, kind: 'anthropic', mock: { kind: 'anthropic' } },
+        b: { url: MOCK_ALL_URL, kind: 'anthropic', apiKey: MOCK_ALL_KEY, mock: { kind: 'anthropic' } },
         c: { url: MOCK_ALL_URL, mock: { kind: 'tei', dimensions: 8 } },
       },
     });

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { ERROR_CATALOGUE } from '../../../src/core/errors.js';
 import type { RequestEvent } from '../../../src/events/types.js';
 import { errorTypeOf, genAiLabels, type LabelScope } from '../../../src/observe/genai-labels.js';
-import { GatewayMetrics } from '../../../src/observe/metrics.js';
+import { LearnedNames } from '../../../src/observe/learned-names.js';
+import { GatewayMetrics, LEARNED_RESPONSE_MODELS } from '../../../src/observe/metrics.js';
 
 const scope: LabelScope = {
   models: new Set(['llama']),
@@ -22,6 +23,8 @@ function event(over: Partial<RequestEvent> = {}): RequestEvent {
     model: 'llama',
     upstreamModel: 'meta/llama-3',
     backend: 'v1',
+    provider: 'openai',
+    responseModel: 'meta/llama-3',
     status: 200,
     stream: true,
     durationMs: 1000,
@@ -66,11 +69,24 @@ describe('GenAI labels of one request', () => {
       want: { responseModel: 'meta/llama-3-0605' },
     },
     { name: 'the answer names a model nobody configured', e: { responseModel: 'evil-1234' }, want: { responseModel: 'unknown' } },
+    {
+      name: 'the request path reported no provider and no answer model',
+      e: { provider: undefined, responseModel: undefined },
+      want: { provider: 'unknown', responseModel: 'unknown' },
+    },
     { name: 'a provider from the request path', e: { provider: 'anthropic' }, want: { provider: 'anthropic' } },
     { name: 'a provider value outside the known set', e: { provider: 'x'.repeat(300) }, want: { provider: 'unknown' } },
     {
       name: 'an unknown model: nothing was routed',
-      e: { model: 'random-1', upstreamModel: undefined, backend: undefined, status: 404, errorCode: 'model_not_found' },
+      e: {
+        model: 'random-1',
+        upstreamModel: undefined,
+        backend: undefined,
+        provider: undefined,
+        responseModel: undefined,
+        status: 404,
+        errorCode: 'model_not_found',
+      },
       want: {
         originalModel: 'unknown',
         requestModel: 'unknown',
@@ -81,13 +97,20 @@ describe('GenAI labels of one request', () => {
     },
     {
       name: 'refused before routing: the request model is the one asked for',
-      e: { upstreamModel: undefined, backend: undefined, status: 429, errorCode: 'rate_limit_exceeded' },
+      e: {
+        upstreamModel: undefined,
+        backend: undefined,
+        provider: undefined,
+        responseModel: undefined,
+        status: 429,
+        errorCode: 'rate_limit_exceeded',
+      },
       want: { requestModel: 'llama', responseModel: 'unknown', errorType: 'rate_limit_exceeded' },
     },
     {
       name: 'a backend 5xx',
-      e: { status: 502, errorCode: 'upstream_error' },
-      want: { errorType: 'upstream_error', responseModel: 'unknown' },
+      e: { status: 502, errorCode: 'upstream_error', responseModel: undefined },
+      want: { errorType: 'upstream_error', responseModel: 'unknown', provider: 'openai' },
     },
     {
       name: "a backend's own wire code is not a label",
@@ -107,6 +130,21 @@ describe('GenAI labels of one request', () => {
     { name: 'a model named __proto__', e: { model: '__proto__', responseModel: 'constructor' }, want: { originalModel: 'unknown' } },
   ];
   for (const c of cases) it(c.name, () => expect(genAiLabels(event(c.e), scope)).toMatchObject(c.want));
+
+  it('learns answer model names beyond the configured ones from answered requests, up to a bound', () => {
+    const learned = new LearnedNames(2);
+    const label = (responseModel: string, status = 200) => genAiLabels(event({ responseModel, status }), scope, learned).responseModel;
+    expect(label('gpt-4o-2024-08-06')).toBe('gpt-4o-2024-08-06');
+    // A failed request's model teaches nothing; a configured name takes no room.
+    expect(label('from-an-error', 500)).toBe('unknown');
+    expect(label('meta/llama-3')).toBe('meta/llama-3');
+    expect(label('not a name\n')).toBe('unknown');
+    expect(label('claude-3-5-sonnet-20241022')).toBe('claude-3-5-sonnet-20241022');
+    // Full: later newcomers are unknown, names already learned stay.
+    expect(label('newcomer')).toBe('unknown');
+    expect(label('gpt-4o-2024-08-06')).toBe('gpt-4o-2024-08-06');
+    expect(learned.size).toBe(2);
+  });
 
   it('keeps every label in a bounded set whatever the event carries (property)', () => {
     const known = new Set(['unknown', ...scope.models, ...scope.upstreamModels]);
@@ -198,11 +236,19 @@ describe('GatewayMetrics renders what the dashboard queries', () => {
     expect(tokens).toEqual({ input: 5, total: 5 });
   });
 
+  it('keeps the response model label bounded when a backend answers with a new model every time', () => {
+    const m = metrics();
+    for (let i = 0; i < 500; i++) m.record(event({ responseModel: `snapshot-${i}` }));
+    const models = new Set(samples(m.render(), 'gen_ai_server_request_duration_seconds_count').map((s) => s.labels.gen_ai_response_model));
+    expect(models.size).toBe(LEARNED_RESPONSE_MODELS + 1);
+    expect(models.has('unknown')).toBe(true);
+  });
+
   it('reuses its label tuples without mixing series up', () => {
     const m = metrics();
     m.record(event());
     m.record(event({ backend: 'v2', responseModel: 'meta/llama-3-0605' }));
-    m.record(event({ status: 502, errorCode: 'upstream_error' }));
+    m.record(event({ status: 502, errorCode: 'upstream_error', responseModel: undefined }));
     const d = samples(m.render(), 'gen_ai_server_request_duration_seconds_count');
     expect(d.map((s) => `${s.labels.gen_ai_response_model}/${s.labels.error_type ?? ''}=${s.value}`).sort()).toEqual([
       'meta/llama-3-0605/=1',

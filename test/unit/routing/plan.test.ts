@@ -29,6 +29,10 @@ function table(models: string, backends = ['a', 'b', 'c', 'd']) {
         name,
         pool: undefined as never,
         basePath: '',
+        kind: 'openai',
+        anthropicVersion: '2023-06-01',
+        deployment: undefined,
+        apiVersion: undefined,
         headers: [],
         health: new BackendHealth({ consecutiveFailures: 1, cooldownMs: 1000, maxCooldownMs: 1000 }),
         slots: new ConnectionSlots({ connections: 100, queue: 0, queueTimeoutMs: 0 }),
@@ -42,6 +46,7 @@ function chat(model: string, text: string, extra: Partial<ProxyRequest> = {}): P
   const json = { model, messages: [{ role: 'user', content: text }] };
   return {
     endpoint: 'chat',
+    api: 'openai',
     text: JSON.stringify(json),
     bytes: 0,
     json,

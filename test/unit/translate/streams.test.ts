@@ -283,3 +283,20 @@ describe('stream endings and failures', () => {
     expect(t.error?.code).toBe('bad_upstream_response');
   });
 });
+
+describe('Azure’s first chunk', () => {
+  it('a chunk of only prompt_filter_results (no choices, empty id and model) starts nothing: the message takes the next chunk’s id and model', () => {
+    const t = new ChatToMessagesStream('requested');
+    const filter = '{"choices":[],"created":0,"id":"","model":"","object":"","prompt_filter_results":[{"prompt_index":0}]}';
+    expect(t.push({ event: undefined, id: undefined, comments: [], data: filter })).toBeUndefined();
+    const first = t.push({
+      event: undefined,
+      id: undefined,
+      comments: [],
+      data: '{"id":"c9","model":"gpt-4o-prod","choices":[{"index":0,"delta":{"role":"assistant","content":"hi"}}]}',
+    });
+    expect(first).toContain('"id":"c9"');
+    expect(first).toContain('"model":"gpt-4o-prod"');
+    expect(t.model).toBe('gpt-4o-prod');
+  });
+});

@@ -1,0 +1,117 @@
+/**
+ * `--api anthropic`: the bench speaks Anthropic's Messages API to the target (`POST /v1/messages`) and reads
+ * what comes back as the OpenAI shapes its scenarios read, so they run unchanged — a chat body becomes a
+ * Messages body; a Message becomes a chat completion; Anthropic's events become chunks (text deltas →
+ * `delta.content`, message_delta's usage → a usage chunk, message_stop → `[DONE]`, an error event → the error
+ * frame); an error body keeps its status and its type as the code. An Anthropic answer carries no
+ * system_fingerprint, so the answering backend is read from `x-aigw-backend` (aigw) or `x-mock-backend`.
+ * Written apart from the gateway's translators on purpose: the bench judges them as a stranger.
+ */
+import type { SseEvent } from '../openai/sse.js';
+
+export type BenchApi = 'openai' | 'anthropic';
+
+export const MESSAGES_PATH = '/v1/messages';
+
+/** Anthropic requires max_tokens; the bench's own requests always give one, a workload line may not. */
+const DEFAULT_MAX_TOKENS = 1024;
+
+type Json = Record<string, unknown>;
+
+function parse(text: string): Json | undefined {
+  try {
+    const j = JSON.parse(text) as unknown;
+    return j && typeof j === 'object' && !Array.isArray(j) ? (j as Json) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A chat completions body as a Messages body: system messages hoisted, no seed or stream_options (Anthropic has neither). */
+export function messagesBody(chat: Json): Json {
+  const messages = Array.isArray(chat.messages) ? (chat.messages as { role?: unknown; content?: unknown }[]) : [];
+  const system = messages.filter((m) => m.role === 'system').map((m) => String(m.content ?? ''));
+  const out: Json = {
+    model: chat.model,
+    max_tokens: chat.max_tokens ?? chat.max_completion_tokens ?? DEFAULT_MAX_TOKENS,
+    messages: messages.filter((m) => m.role !== 'system').map((m) => ({ role: m.role, content: m.content })),
+  };
+  if (system.length) out.system = system.join('\n');
+  if (chat.stream === true) out.stream = true;
+  return out;
+}
+
+/** The answering backend of an Anthropic answer, from the gateway's or the mock's header. */
+export function backendOf(headers: Record<string, string | string[] | undefined>): string | undefined {
+  const v = headers['x-aigw-backend'] ?? headers['x-mock-backend'];
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** Anthropic's error body as OpenAI's, its type as the code (`overloaded_error`, `rate_limit_error`). */
+function errorAsChat(e: unknown): Json {
+  const o = e && typeof e === 'object' ? (e as Json) : {};
+  const type = typeof o.type === 'string' ? o.type : 'error';
+  return { error: { message: typeof o.message === 'string' ? o.message : '', type, code: type } };
+}
+
+/** A Message (or an error) as the chat completion (or the error) the scenarios read; other bodies unchanged. */
+export function chatFromMessage(body: Buffer, backend: string | undefined): Buffer {
+  const j = body.length ? parse(body.toString('utf8')) : undefined;
+  if (!j) return body;
+  if (j.type === 'error') return Buffer.from(JSON.stringify(errorAsChat(j.error)));
+  if (j.type !== 'message') return body;
+  const blocks = Array.isArray(j.content) ? (j.content as { type?: unknown; text?: unknown }[]) : [];
+  const content = blocks.map((b) => (b.type === 'text' && typeof b.text === 'string' ? b.text : '')).join('');
+  const u = (j.usage ?? {}) as { input_tokens?: number; output_tokens?: number };
+  const chat = {
+    id: j.id,
+    object: 'chat.completion',
+    model: j.model,
+    ...(backend ? { system_fingerprint: backend } : {}),
+    choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: j.stop_reason === 'max_tokens' ? 'length' : 'stop' }],
+    usage: { prompt_tokens: u.input_tokens ?? 0, completion_tokens: u.output_tokens ?? 0 },
+  };
+  return Buffer.from(JSON.stringify(chat));
+}
+
+/** One stream's Anthropic events as the chunks the scenarios read (undefined: nothing a scenario reads). */
+export class EventsToChunks {
+  private input = 0;
+
+  constructor(private readonly backend: string | undefined) {}
+
+  map(ev: SseEvent): SseEvent | undefined {
+    if (ev.data === undefined) return undefined;
+    const j = parse(ev.data);
+    const type = j?.type ?? ev.event;
+    const chunk = (o: Json): SseEvent => ({ event: undefined, id: undefined, comments: [], data: JSON.stringify(o) });
+    const fp = this.backend ? { system_fingerprint: this.backend } : {};
+    switch (type) {
+      case 'message_start': {
+        const u = ((j?.message as Json | undefined)?.usage ?? {}) as { input_tokens?: number };
+        this.input = u.input_tokens ?? 0;
+        return chunk({ ...fp, choices: [{ index: 0, delta: { role: 'assistant' } }] });
+      }
+      case 'content_block_delta': {
+        const d = (j?.delta ?? {}) as { type?: unknown; text?: unknown };
+        return d.type === 'text_delta' && typeof d.text === 'string'
+          ? chunk({ ...fp, choices: [{ index: 0, delta: { content: d.text } }] })
+          : undefined;
+      }
+      case 'message_delta': {
+        const u = (j?.usage ?? {}) as { input_tokens?: number; output_tokens?: number };
+        return chunk({
+          ...fp,
+          choices: [],
+          usage: { prompt_tokens: u.input_tokens ?? this.input, completion_tokens: u.output_tokens ?? 0 },
+        });
+      }
+      case 'message_stop':
+        return { event: undefined, id: undefined, comments: [], data: '[DONE]' };
+      case 'error':
+        return chunk(errorAsChat(j?.error));
+      default:
+        return undefined;
+    }
+  }
+}

@@ -1,0 +1,61 @@
+/** The `errors` cases as @anthropic-ai/sdk sees them, for `--api anthropic` (Anthropic's classes and error types). */
+import Anthropic from '@anthropic-ai/sdk';
+import { post } from './client.js';
+import type { BenchContext } from './context.js';
+
+/** A case's name and whether the target passed it. */
+export type ErrorCase = [string, () => Promise<boolean>];
+
+export function anthropicErrorCases(ctx: BenchContext): ErrorCase[] {
+  const client = new Anthropic({ baseURL: ctx.target.url, apiKey: ctx.apiKey ?? 'none', maxRetries: 0 });
+  const ask = (content: string) => client.messages.create({ model: ctx.model, messages: [{ role: 'user', content }], max_tokens: 5 });
+  // post() reads Anthropic's error body back as OpenAI's, its error type kept as `type`.
+  const errorType = (body: Buffer) => (JSON.parse(body.toString() || '{}') as { error?: { type?: unknown } }).error?.type;
+  return [
+    [
+      'unknown model → NotFoundError (not_found_error)',
+      async () => {
+        const e = await client.messages
+          .create({ model: 'no-such-model-aigw-bench', messages: [{ role: 'user', content: 'x' }], max_tokens: 1 })
+          .catch((x: unknown) => x);
+        return e instanceof Anthropic.NotFoundError && e.type === 'not_found_error';
+      },
+    ],
+    [
+      "bad JSON → 400 in Anthropic's shape (invalid_request_error)",
+      async () => {
+        const r = await post(ctx, '{"model":', { pace: false });
+        return r.status === 400 && errorType(r.body) === 'invalid_request_error';
+      },
+    ],
+    [
+      'oversize body → 413 (request_too_large)',
+      async () => {
+        const limit = ctx.profile?.limits.maxRequestBytes ?? 8 * 1024 * 1024;
+        const r = await post(ctx, { model: ctx.model, messages: [{ role: 'user', content: 'x'.repeat(limit + 1024) }] }, { pace: false });
+        return r.status === 413 && errorType(r.body) === 'request_too_large';
+      },
+    ],
+    [
+      'upstream 5xx → a 5xx APIError',
+      async () => {
+        const e = await ask('fail [[mock fault=status:500]]').catch((x: unknown) => x);
+        return e instanceof Anthropic.APIError && (e.status ?? 0) >= 500;
+      },
+    ],
+    [
+      'mid-stream failure → the stream throws (event: error)',
+      async () => {
+        const s = client.messages.stream({
+          model: ctx.model,
+          messages: [{ role: 'user', content: 'break [[mock fault=reset-after:3 ttft=0ms tps=0]]' }],
+          max_tokens: 50,
+        });
+        return (await s.finalMessage().then(
+          () => false,
+          (e: unknown) => e instanceof Anthropic.APIError,
+        )) as boolean;
+      },
+    ],
+  ];
+}

@@ -1,0 +1,106 @@
+/**
+ * What a runtime starts besides routes and limits: the tracer, the JWT verifier (and its JWKS refresh), the
+ * listener's TLS material, the mtls rules, and per backend what an attempt adds (provider names, identity
+ * headers). Built once per profile; a reload carries over the tracer and the verifier when their settings did
+ * not change, and a retired runtime closes the rest once its last request has settled.
+ */
+import { compileForwardIdentity, type ForwardIdentity } from '../auth/forward-identity.js';
+import { type JwtAuth, startJwtAuth } from '../auth/jwt.js';
+import { compileMtlsRules, type MtlsRules } from '../auth/mtls.js';
+import { loadTlsOptions, type TlsServerOptions } from '../auth/tls-options.js';
+import { aigwVersion } from '../core/version.js';
+import { metricProvider, spanProvider } from '../observe/genai-names.js';
+import { createTracing, type Tracing } from '../observe/tracing.js';
+import type { Profile } from '../profile/schema.js';
+
+/** Per backend, what the attempt stage adds to the request and its record. */
+export interface BackendEdge {
+  /** gen_ai_provider_name (metrics dialect) and gen_ai.provider.name (span dialect), from the backend's kind. */
+  readonly provider: string;
+  readonly spanProvider: string;
+  /** The base URL: its host and port name the attempt span's server. */
+  readonly url: string;
+  readonly identity: ForwardIdentity | undefined;
+}
+
+/** A profile's setup could not be completed (a TLS file vanished since validation): the reload is refused. */
+export class ServicesError extends Error {}
+
+const tracingKey = (p: Profile) => JSON.stringify(p.observe.tracing ?? null);
+const jwtKey = (p: Profile) => JSON.stringify([p.auth?.jwt ?? null, Object.keys(p.tenants ?? {})]);
+
+export class Services {
+  private constructor(
+    readonly tracing: Tracing,
+    readonly jwt: JwtAuth | undefined,
+    readonly tls: TlsServerOptions | undefined,
+    /** Undefined when no tenant has an mtls rule. */
+    readonly mtls: MtlsRules | undefined,
+    readonly backends: ReadonlyMap<string, BackendEdge>,
+    /**
+     * Client headers never sent upstream under this profile beyond relay/headers.ts's own list: every backend's
+     * identity headers (whichever backend a request goes to), and trace context while tracing replaces it.
+     * Undefined when there are none, so the header loop costs nothing more.
+     */
+    readonly strip: ReadonlySet<string> | undefined,
+    /** The backends' userHeader names: a client's value there is checked once, before routing. */
+    readonly userHeaders: readonly string[],
+    private readonly keys: { tracing: string; jwt: string },
+  ) {}
+
+  /** Whether the auth stage has anything beyond API keys to try. */
+  get otherIdentities(): boolean {
+    return this.jwt !== undefined || this.mtls !== undefined;
+  }
+
+  /** The services for `profile`, reusing `previous`'s tracer and verifier when their settings are unchanged. */
+  static async create(profile: Profile, previous?: Services): Promise<Services> {
+    const keys = { tracing: tracingKey(profile), jwt: jwtKey(profile) };
+    const tls = profile.tls ? await loadTlsOptions(profile.tls, '.') : undefined;
+    if (tls && !tls.ok) throw new ServicesError(`${tls.problem.key}: ${tls.problem.message}`);
+    const tracing =
+      previous && previous.keys.tracing === keys.tracing ? previous.tracing : await createTracing(profile.observe.tracing, aigwVersion());
+    const jwt = previous && previous.keys.jwt === keys.jwt ? previous.jwt : await startJwt(profile);
+    const { rules } = compileMtlsRules(profile.tenants);
+    const backends = new Map<string, BackendEdge>();
+    const strip = new Set<string>();
+    const userHeaders = new Set<string>();
+    for (const [name, b] of Object.entries(profile.backends)) {
+      const identity = compileForwardIdentity(b.forwardIdentity);
+      for (const h of identity?.strip ?? []) strip.add(h);
+      if (identity?.userHeader) userHeaders.add(identity.userHeader);
+      backends.set(name, { provider: metricProvider(b.kind), spanProvider: spanProvider(b.kind), url: b.url, identity });
+    }
+    if (tracing.enabled) strip.add('traceparent').add('tracestate');
+    return new Services(
+      tracing,
+      jwt,
+      tls?.options,
+      rules.rules.length ? rules : undefined,
+      backends,
+      strip.size ? strip : undefined,
+      [...userHeaders],
+      keys,
+    );
+  }
+
+  /** Stops what `next` (the runtime replacing this one; none at shutdown) does not carry over; flushes spans. */
+  async close(next?: Services): Promise<void> {
+    if (next?.jwt !== this.jwt) this.jwt?.close();
+    if (next?.tracing !== this.tracing) await this.tracing.shutdown();
+  }
+}
+
+async function startJwt(profile: Profile): Promise<JwtAuth | undefined> {
+  const config = profile.auth?.jwt;
+  if (!config) return undefined;
+  const auth = await startJwtAuth(config, new Set(Object.keys(profile.tenants ?? {})));
+  if (!auth.status.loaded) {
+    // Loud, not fatal: the key server may come up after the gateway; tokens are refused (jwks_unavailable) until then.
+    const where = config.jwks.split('?')[0];
+    process.stderr.write(
+      `aigw: warning: auth.jwt: no keys loaded from ${where} (${auth.status.lastError}); tokens are refused until they load\n`,
+    );
+  }
+  return auth;
+}

@@ -1,0 +1,47 @@
+/** Header names a profile sets for the gateway (backends.X.forwardIdentity), checked: real names, none the gateway owns. */
+import type { BackendConfig } from './schema.js';
+
+type ForwardIdentityConfig = NonNullable<BackendConfig['forwardIdentity']>;
+
+/** RFC 9110 token characters: what a header name may be made of. */
+const TOKEN = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
+/** Headers the gateway or the HTTP layer own; an identity header must not take their place. */
+const RESERVED = new Set([
+  'authorization',
+  'api-key',
+  'x-api-key',
+  'cookie',
+  'host',
+  'content-length',
+  'content-type',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'upgrade',
+  'traceparent',
+  'tracestate',
+  'x-request-id',
+  'x-forwarded-for',
+  'accept-encoding',
+  'expect',
+]);
+
+/** Problems with a forwardIdentity block, each a sentence naming the key (profile checks report them). */
+export function forwardIdentityProblems(cfg: ForwardIdentityConfig): { key: 'tenantHeader' | 'userHeader'; message: string }[] {
+  const out: { key: 'tenantHeader' | 'userHeader'; message: string }[] = [];
+  for (const key of ['tenantHeader', 'userHeader'] as const) {
+    const name = cfg[key]?.toLowerCase();
+    if (name === undefined) continue;
+    if (!TOKEN.test(name))
+      out.push({ key, message: `expected a header name (letters, digits and !#$%&'*+.^_\`|~-), got ${JSON.stringify(cfg[key])}` });
+    else if (RESERVED.has(name))
+      out.push({ key, message: `${name} is set by the gateway or the HTTP layer; choose another header such as x-aigw-tenant` });
+  }
+  if (cfg.tenantHeader !== undefined && cfg.tenantHeader.toLowerCase() === cfg.userHeader?.toLowerCase())
+    out.push({ key: 'userHeader', message: 'userHeader must differ from tenantHeader' });
+  return out;
+}

@@ -1,0 +1,95 @@
+/**
+ * What the identity and TLS settings need beyond their shape: TLS files that can be read and form a usable
+ * certificate and key, mtls rules that parse and a CA to verify them with, identity header names the gateway
+ * does not own, JWT tenants to name. Files are read here, synchronously and only when `tls` or a JWKS file is
+ * configured: a profile is checked at start and on reload, never on the request path.
+ */
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { createSecureContext } from 'node:tls';
+import type { Report } from './checks.js';
+import { forwardIdentityProblems } from './header-names.js';
+import { parseSubject } from './mtls-subject.js';
+import type { Profile } from './schema.js';
+
+/** Whether a JWKS location is fetched (a URL) rather than read (a file). */
+export const isJwksUrl = (location: string): boolean => /^https?:\/\//i.test(location);
+
+/** A profile's file path, absolute: relative paths are relative to the profile's own directory. */
+export const profilePath = (path: string, baseDir: string): string => (isAbsolute(path) ? path : resolve(baseDir, path));
+
+function readable(path: string, baseDir: string): Buffer | string {
+  try {
+    return readFileSync(profilePath(path, baseDir));
+  } catch (e) {
+    return `cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'})`;
+  }
+}
+
+function checkTls(tls: NonNullable<Profile['tls']>, baseDir: string, report: Report): void {
+  const files: Record<string, Buffer> = {};
+  for (const key of ['cert', 'key', 'clientCa'] as const) {
+    const path = tls[key];
+    if (path === undefined) continue;
+    const r = readable(path, baseDir);
+    if (typeof r === 'string') report('error', ['tls', key], r);
+    else files[key] = r;
+  }
+  if (tls.requireClientCert && tls.clientCa === undefined)
+    report('error', ['tls', 'requireClientCert'], 'requireClientCert needs tls.clientCa (the CA that signs client certificates)');
+  if (!files.cert || !files.key || (tls.clientCa !== undefined && !files.clientCa)) return;
+  try {
+    createSecureContext({ cert: files.cert, key: files.key, ...(files.clientCa ? { ca: files.clientCa } : {}) });
+  } catch (e) {
+    // OpenSSL's reason ("key values mismatch", "no start line"); it never holds key material.
+    report('error', ['tls'], `the certificate, key and CA do not form a usable TLS setup: ${(e as Error).message}`);
+  }
+}
+
+export function checkIdentity(p: Profile, baseDir: string, report: Report): void {
+  if (p.tls) checkTls(p.tls, baseDir, report);
+  const tenants = Object.entries(p.tenants ?? {});
+  for (const [name, t] of tenants) {
+    if (!t.mtls) continue;
+    if (t.mtls.subject !== undefined && !parseSubject(t.mtls.subject))
+      report(
+        'error',
+        ['tenants', name, 'mtls', 'subject'],
+        `expected a subject such as "CN=acme-gw, O=Acme", got ${JSON.stringify(t.mtls.subject)}`,
+      );
+    if (!p.tls?.clientCa)
+      report('error', ['tenants', name, 'mtls'], 'mtls tenants need tls.clientCa (the CA whose client certificates name them)');
+  }
+  for (const [name, b] of Object.entries(p.backends)) {
+    if (!b.forwardIdentity) continue;
+    for (const problem of forwardIdentityProblems(b.forwardIdentity))
+      report('error', ['backends', name, 'forwardIdentity', problem.key], problem.message);
+    const own = new Set(Object.keys(b.headers ?? {}).map((h) => h.toLowerCase()));
+    for (const key of ['tenantHeader', 'userHeader'] as const) {
+      const h = b.forwardIdentity[key];
+      if (h !== undefined && own.has(h.toLowerCase()))
+        report('error', ['backends', name, 'forwardIdentity', key], `${h} is also in backends.${name}.headers: one of them would be lost`);
+    }
+  }
+  const jwt = p.auth?.jwt;
+  if (jwt) {
+    if (tenants.length === 0)
+      report('error', ['auth', 'jwt'], 'auth.jwt needs tenants: a token is accepted only when its tenantClaim names a configured tenant');
+    if (!isJwksUrl(jwt.jwks)) {
+      const r = readable(jwt.jwks, baseDir);
+      // The file may be written later (a sidecar): the gateway starts, refusing tokens until it can read it.
+      if (typeof r === 'string') report('warning', ['auth', 'jwt', 'jwks'], `${r}: every token is refused until it can be read`);
+    }
+  }
+}
+
+/** Relative file paths made absolute (against the profile's directory), so the running gateway never depends on its cwd. */
+export function resolveFilePaths(p: Profile, baseDir: string): void {
+  if (p.tls) {
+    p.tls.cert = profilePath(p.tls.cert, baseDir);
+    p.tls.key = profilePath(p.tls.key, baseDir);
+    if (p.tls.clientCa !== undefined) p.tls.clientCa = profilePath(p.tls.clientCa, baseDir);
+  }
+  const jwt = p.auth?.jwt;
+  if (jwt && !isJwksUrl(jwt.jwks)) jwt.jwks = profilePath(jwt.jwks, baseDir);
+}

@@ -1,0 +1,57 @@
+/**
+ * An Anthropic stream from an Anthropic backend to an Anthropic client: the bytes pass through, event by event,
+ * exactly as SseRelay passes OpenAI's; what is read off them is Anthropic's (translate/anthropic-tap.ts) — usage
+ * from message_start and message_delta, the first content block for TTFT, `message_stop` as the end, and an
+ * `error` event, which the client gets as the backend sent it and which ends the stream.
+ */
+import type { AigwError } from '../core/errors.js';
+import type { Scrub } from '../core/scrub.js';
+import { renderAnthropicStreamError } from '../anthropic/error-shape.js';
+import type { SseEvent } from '../openai/sse.js';
+import { AnthropicStreamTap } from '../translate/anthropic-tap.js';
+import type { TokenUsage } from '../translate/mapping.js';
+import { SseRelay } from './sse-relay.js';
+import type { Downstream } from './downstream.js';
+
+export class AnthropicSseRelay extends SseRelay {
+  private readonly tap = new AnthropicStreamTap();
+  private seenUsage: TokenUsage | undefined;
+  private firstContent = false;
+
+  constructor(
+    out: Downstream,
+    onFirstContent: () => void,
+    maxEventBytes: number,
+    /** Removes configured secrets from a backend's error event before the client gets it. */
+    private readonly scrub: Scrub,
+  ) {
+    super(out, false, onFirstContent, maxEventBytes);
+  }
+
+  protected override look(ev: SseEvent): boolean {
+    if (this.failed || this.sawDone) return true;
+    const tap = this.tap;
+    tap.observe(ev);
+    if (ev.data !== undefined) this.outputEvents++;
+    if (!this.firstContent && tap.contentStarted) {
+      this.firstContent = true;
+      this.onFirstEvent();
+    }
+    if (tap.usage !== this.seenUsage) {
+      const u = (this.seenUsage = tap.usage!);
+      this.usage = { prompt: u.input, completion: u.output, cached: u.cacheRead };
+    }
+    this.model = tap.model;
+    this.sawDone = tap.completed;
+    if (!tap.error) return true;
+    this.failed = tap.error;
+    // The backend's own error event goes to the client as it came, but with configured secrets removed.
+    this.out.write(`event: error\ndata: ${this.scrub(ev.data ?? '')}\n\n`);
+    return false;
+  }
+
+  override errorFrame(err: AigwError): string {
+    // After the backend's own error event, the client has its frame already.
+    return this.tap.error ? '' : renderAnthropicStreamError(err);
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * What a relay does differently when the client and the backend do not both speak OpenAI's API: which stream
+ * relay reads (or translates) the events, whether a non-streamed answer is translated whole, and where a
+ * passing body's usage is. Undefined for OpenAI to OpenAI (Azure included): the relay's own path, unchanged.
+ */
+import type { Result } from '../core/errors.js';
+import type { Scrub } from '../core/scrub.js';
+import type { ClientApi } from '../openai/endpoints.js';
+import { anthropicUsageIn } from '../translate/anthropic-tap.js';
+import type { PreparedRequest } from '../translate/pairs.js';
+import type { TranslatedAnswer } from '../translate/translated.js';
+import { AnthropicSseRelay } from './anthropic-sse-relay.js';
+import type { Downstream } from './downstream.js';
+import type { StreamRelay } from './stream-relay.js';
+import { TranslatedSseRelay } from './translated-sse-relay.js';
+import type { Usage } from './usage-tap.js';
+
+export interface RelayDialect {
+  /** The relay of a 2xx stream; `scrub` removes configured secrets from a backend's error text. */
+  streamRelay(out: Downstream, onFirstContent: () => void, maxEventBytes: number, scrub: Scrub): StreamRelay;
+  /** A non-streamed answer translated whole (held, bounded); undefined when its bytes pass through. */
+  readonly answer: ((json: unknown) => Result<TranslatedAnswer>) | undefined;
+  /** The usage of a non-streamed answer passing through, from its last bytes. */
+  bodyUsage(tail: string): Usage | undefined;
+}
+
+/** Anthropic to Anthropic: bytes pass; usage, the end and the first content are Anthropic's. */
+const ANTHROPIC_PASSTHROUGH: RelayDialect = {
+  streamRelay: (out, onFirstContent, maxEventBytes, scrub) => new AnthropicSseRelay(out, onFirstContent, maxEventBytes, scrub),
+  answer: undefined,
+  bodyUsage(tail) {
+    const u = anthropicUsageIn(tail);
+    return u && { prompt: u.input, completion: u.output, cached: u.cacheRead };
+  },
+};
+
+/** The dialect of one attempt: `translation` when the backend speaks the other API (translate/upstream-request.ts). */
+export function relayDialect(client: ClientApi, translation: PreparedRequest | undefined): RelayDialect | undefined {
+  if (translation) {
+    return {
+      streamRelay: (out, onFirstContent, maxEventBytes, scrub) =>
+        new TranslatedSseRelay(out, translation.streamTranslator(), onFirstContent, maxEventBytes, scrub),
+      answer: translation.answer,
+      bodyUsage: () => undefined,
+    };
+  }
+  return client === 'anthropic' ? ANTHROPIC_PASSTHROUGH : undefined;
+}

@@ -1,0 +1,67 @@
+/**
+ * A non-streamed answer whose client speaks the other API: it cannot be translated before it is whole, so it is
+ * held — at most `maxBytes` (limits.responseBuffer.maxBytes), past which the attempt fails with 502
+ * response_too_large before any byte reached the client — then parsed and translated in one piece, and sent
+ * with its length. An answer that cannot be read is a 502 bad_upstream_response, never a guess.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import { aigwError, type Result } from '../core/errors.js';
+import type { TranslatedAnswer } from '../translate/translated.js';
+import type { Downstream } from './downstream.js';
+import { downstreamHeaders } from './headers.js';
+import type { Usage } from './usage-tap.js';
+
+export class TranslatedBodyRelay {
+  private held: Buffer[] = [];
+  received = 0;
+
+  constructor(
+    private readonly out: Downstream,
+    private readonly maxBytes: number,
+    private readonly status: number,
+    private readonly headers: IncomingHttpHeaders,
+    private readonly translate: (json: unknown) => Result<TranslatedAnswer>,
+  ) {}
+
+  /** The declared length is already over the bound. */
+  overflowsUpFront(): boolean {
+    const cl = this.headers['content-length'];
+    return cl !== undefined && /^\d+$/.test(cl) && Number(cl) > this.maxBytes;
+  }
+
+  /** Holds a chunk; false once the body is over the bound (what was held is dropped). */
+  push(chunk: Buffer): boolean {
+    this.received += chunk.length;
+    if (this.received > this.maxBytes) {
+      this.held = [];
+      return false;
+    }
+    this.held.push(chunk);
+    return true;
+  }
+
+  /** The backend's body as it came (for counting an answer that carried no usage). */
+  upstreamBody(): Buffer {
+    return this.held.length === 1 ? this.held[0]! : Buffer.concat(this.held, this.received);
+  }
+
+  /** The whole answer arrived: translated and sent, or the error to fail the attempt with (nothing sent). */
+  end(): Result<{ usage: Usage | undefined; model: string }> {
+    let json: unknown;
+    try {
+      json = JSON.parse(this.upstreamBody().toString('utf8'));
+    } catch {
+      return { ok: false, error: aigwError('bad_upstream_response', 'the backend answered with a body that is not JSON') };
+    }
+    const answer = this.translate(json);
+    if (!answer.ok) return answer;
+    const h = downstreamHeaders(this.headers, {});
+    delete h['content-encoding'];
+    h['content-type'] = 'application/json';
+    h['content-length'] = String(Buffer.byteLength(answer.value.body));
+    this.out.writeHead(this.status, h);
+    this.out.end(answer.value.body);
+    const u = answer.value.usage;
+    return { ok: true, value: { usage: u && { prompt: u.input, completion: u.output, cached: u.cacheRead }, model: answer.value.model } };
+  }
+}

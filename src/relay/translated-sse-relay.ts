@@ -1,0 +1,88 @@
+/**
+ * A stream whose client speaks the other API: each upstream event, the moment it is complete, goes through the
+ * pair's stream translator (translate/stream.ts) and what comes out is written at once — nothing is held but
+ * the bytes of the one event still arriving (bounded by maxEventBytes). Accounting reads the translator:
+ * usage, the first content (TTFT), the answering model, and whether the answer ended properly.
+ */
+import type { AigwError } from '../core/errors.js';
+import type { Scrub } from '../core/scrub.js';
+import { SseDecoder, type SseEvent, type SseSink } from '../openai/sse.js';
+import type { StreamTranslator } from '../translate/stream.js';
+import type { Downstream } from './downstream.js';
+import type { StreamRelay } from './stream-relay.js';
+import type { Usage } from './usage-tap.js';
+
+export class TranslatedSseRelay implements SseSink, StreamRelay {
+  private readonly decoder = new SseDecoder();
+  /** Bytes received since the last complete event. */
+  private pending = 0;
+  private lastEnd = -1;
+  private firstContent = false;
+  outputEvents = 0;
+  failed: AigwError | undefined;
+
+  constructor(
+    private readonly out: Downstream,
+    private readonly t: StreamTranslator,
+    private readonly onFirstContent: () => void,
+    private readonly maxEventBytes: number,
+    /** Removes configured secrets from what a backend's error puts into the client's error frame. */
+    private readonly scrub: Scrub,
+  ) {}
+
+  push(chunk: Buffer): boolean {
+    this.lastEnd = -1;
+    this.decoder.push(chunk, this);
+    this.pending = this.lastEnd < 0 ? this.pending + chunk.length : chunk.length - this.lastEnd;
+    return this.pending <= this.maxEventBytes;
+  }
+
+  onEvent(ev: SseEvent, end: number): void {
+    this.lastEnd = end;
+    const t = this.t;
+    if (this.failed || t.completed) return;
+    if (ev.data !== undefined) this.outputEvents++;
+    const frames = t.push(ev);
+    if (!this.firstContent && t.contentStarted) {
+      this.firstContent = true;
+      this.onFirstContent();
+    }
+    if (t.error) this.failed = t.error;
+    if (frames !== undefined) this.out.write(this.failed ? this.scrub(frames) : frames);
+  }
+
+  get sawDone(): boolean {
+    return this.t.completed;
+  }
+
+  get holding(): boolean {
+    return this.pending > 0;
+  }
+
+  get usage(): Usage | undefined {
+    const u = this.t.usage;
+    return u && { prompt: u.input, completion: u.output, cached: u.cacheRead };
+  }
+
+  get model(): string | undefined {
+    return this.t.model;
+  }
+
+  /** The upstream ended: an unterminated last event is read, then the translator closes the answer or says it was cut. */
+  flushHeld(_closeEvent: boolean): void {
+    if (this.pending > 0) this.decoder.end(this);
+    this.pending = 0;
+    if (this.failed) return;
+    const frames = this.t.end();
+    if (frames !== undefined) this.out.write(frames);
+    if (this.t.error) this.failed = this.t.error;
+  }
+
+  dropHeld(): void {
+    this.pending = 0;
+  }
+
+  errorFrame(err: AigwError): string {
+    return this.t.fail(err) ?? '';
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * What one attempt sends to one backend — path, body, and the translation of the answer — chosen by the
+ * (client API, backend kind) pair. Same API on both sides: the client's bytes with `model` spliced (and, for
+ * OpenAI streams, include_usage); Azure: the same body on Azure's deployment path; otherwise the request is
+ * translated here and the answer is translated back by what this returns. A fallback to a backend of another
+ * kind calls this again, so it translates again.
+ */
+import { aigwError, type Result } from '../core/errors.js';
+import { ENDPOINT_PATHS, type Endpoint } from '../openai/endpoints.js';
+import { spliceValue } from '../openai/json-scan.js';
+import type { ProxyRequest } from '../openai/parse-request.js';
+import { upstreamBody } from '../openai/upstream-body.js';
+import type { BackendRuntime } from '../upstream/backends.js';
+import { azurePath } from './openai-azure.js';
+import { type PreparedRequest, translatorFor } from './pairs.js';
+
+export interface ProviderRequest {
+  /** The upstream path, with its query (Azure's api-version). */
+  path: string;
+  /** The upstream body. */
+  text: string;
+  /** aigw asked for include_usage on the client's behalf (OpenAI streams): the usage chunk is held back. */
+  injectedUsage: boolean;
+  /** Headers this API needs besides the backend's own (`anthropic-version`), as [name, value, …]; undefined when none. */
+  headers: readonly string[] | undefined;
+  /** Both translations, when the backend speaks the other API; undefined when the answer's bytes pass through. */
+  translation: PreparedRequest | undefined;
+}
+
+type Backend = Pick<BackendRuntime, 'name' | 'kind' | 'basePath' | 'anthropicVersion' | 'deployment' | 'apiVersion'>;
+
+/** The target's upstream model name, plain and as JSON. */
+type Model = { readonly upstreamModel: string; readonly upstreamModelJson: string };
+
+/**
+ * The request for `backend`, or the 400 that says why this request cannot be sent to it (a field its API has
+ * no equivalent for, an endpoint it does not serve). `now` dates a translated answer (ms since the epoch);
+ * `clientVersion` is the client's own (validated) anthropic-version, which an Anthropic client's request
+ * passed through keeps — its SDK knows which version's shapes it reads; what the gateway translates is
+ * sent with the backend's `anthropicVersion`.
+ */
+export function providerRequest(
+  p: ProxyRequest,
+  backend: Backend,
+  target: Model,
+  now: number,
+  clientVersion: string | undefined,
+): Result<ProviderRequest> {
+  const translate = translatorFor(p.api, backend.kind);
+  if (translate) {
+    if (p.endpoint !== 'chat' && p.endpoint !== 'messages') return unserved(p.endpoint, backend);
+    const prepared = translate(p.json, target.upstreamModel, now);
+    if (!prepared.ok) return prepared;
+    const toAnthropic = prepared.value.upstreamApi === 'anthropic';
+    const path = pathFor(backend, toAnthropic ? 'messages' : 'chat', target.upstreamModel);
+    if (!path.ok) return path;
+    const headers = toAnthropic ? ['anthropic-version', backend.anthropicVersion] : undefined;
+    return { ok: true, value: { path: path.value, text: prepared.value.body, injectedUsage: false, headers, translation: prepared.value } };
+  }
+  if (p.api === 'anthropic') {
+    // Anthropic to Anthropic: the client's bytes, only `model` replaced.
+    const text = spliceValue(p.text, p.modelSpan, target.upstreamModelJson);
+    const headers = ['anthropic-version', clientVersion ?? backend.anthropicVersion];
+    const path = backend.basePath + ENDPOINT_PATHS[p.endpoint];
+    return { ok: true, value: { path, text, injectedUsage: false, headers, translation: undefined } };
+  }
+  const path = pathFor(backend, p.endpoint, target.upstreamModel);
+  if (!path.ok) return path;
+  const body = upstreamBody(p, target.upstreamModelJson);
+  return {
+    ok: true,
+    value: { path: path.value, text: body.text, injectedUsage: body.injectedUsage, headers: undefined, translation: undefined },
+  };
+}
+
+function pathFor(backend: Backend, endpoint: Endpoint, upstreamModel: string): Result<string> {
+  if (backend.kind !== 'azure-openai') return { ok: true, value: backend.basePath + ENDPOINT_PATHS[endpoint] };
+  if (endpoint !== 'chat' && endpoint !== 'completions' && endpoint !== 'embeddings') return unserved(endpoint, backend);
+  const path = azurePath(endpoint, backend.deployment ?? upstreamModel, backend.apiVersion);
+  return path.ok ? { ok: true, value: backend.basePath + path.value } : path;
+}
+
+function unserved(endpoint: Endpoint, backend: Backend): Result<never> {
+  const api = backend.kind === 'anthropic' ? "Anthropic's Messages API" : "OpenAI's API";
+  return {
+    ok: false,
+    error: aigwError(
+      'invalid_request',
+      `this model is served by backend ${backend.name}, which speaks ${api}: ${ENDPOINT_PATHS[endpoint]} cannot be translated for it`,
+      { param: 'model' },
+    ),
+  };
+}

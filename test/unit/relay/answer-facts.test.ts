@@ -1,0 +1,97 @@
+/** What an answer says about itself, read from passing bytes: usage with cached tokens, its model, id and finish reasons. */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { AnswerNotes } from '../../../src/events/request-record.js';
+import { modelIn, noteBody, noteEvent } from '../../../src/relay/answer-facts.js';
+import { usageIn } from '../../../src/relay/usage-tap.js';
+
+describe('usageIn', () => {
+  const cases: { name: string; text: string; want: ReturnType<typeof usageIn> }[] = [
+    { name: 'plain usage', text: '{"usage":{"prompt_tokens":7,"completion_tokens":3}}', want: { prompt: 7, completion: 3 } },
+    {
+      name: "vLLM's prefix cache",
+      text: '{"usage":{"prompt_tokens":70,"total_tokens":73,"completion_tokens":3,"prompt_tokens_details":{"cached_tokens":64}}}',
+      want: { prompt: 70, completion: 3, cached: 64 },
+    },
+    {
+      name: 'more cached than prompt tokens is capped at the prompt',
+      text: '{"usage":{"prompt_tokens":5,"completion_tokens":1,"prompt_tokens_details":{"cached_tokens":5000}}}',
+      want: { prompt: 5, completion: 1, cached: 5 },
+    },
+    {
+      name: 'a count too long to be a safe integer is not a count',
+      text: `{"usage":{"prompt_tokens":${'9'.repeat(400)},"completion_tokens":2}}`,
+      want: { prompt: 0, completion: 2 },
+    },
+    { name: 'no usage', text: '{"choices":[]}', want: undefined },
+  ];
+  for (const c of cases) it(c.name, () => expect(usageIn(c.text)).toEqual(c.want));
+
+  it('never yields a count that is not a safe integer (property)', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.stringMatching(/^\d{1,40}$/), (noise, digits) => {
+        const u = usageIn(`{"usage":{"prompt_tokens":${digits},"completion_tokens":${noise.length},${noise}}}`);
+        for (const n of [u?.prompt, u?.completion, u?.cached]) if (n !== undefined) expect(Number.isSafeInteger(n)).toBe(true);
+      }),
+    );
+  });
+});
+
+describe('modelIn', () => {
+  const cases: { name: string; text: string; want: string | undefined }[] = [
+    {
+      name: "vLLM's chunk",
+      text: '{"id":"c1","object":"chat.completion.chunk","model":"meta/llama-3","choices":[]}',
+      want: 'meta/llama-3',
+    },
+    { name: 'spaces around the colon', text: '{"model" : "gpt-4o-2024-08-06"}', want: 'gpt-4o-2024-08-06' },
+    { name: 'an escaped quote in answer text is not a key', text: '{"content":"say \\"model\\":\\"evil\\""}', want: undefined },
+    { name: 'a value with an escape is not a name', text: '{"model":"a\\"b"}', want: undefined },
+    { name: 'a value over 256 characters is not a name', text: `{"model":"${'m'.repeat(300)}"}`, want: undefined },
+    { name: 'not a string', text: '{"model":null}', want: undefined },
+    { name: 'none', text: '{"object":"list"}', want: undefined },
+  ];
+  for (const c of cases) it(c.name, () => expect(modelIn(c.text)).toBe(c.want));
+
+  it('finds the model of any JSON answer, and never returns anything that is not a short plain name (property)', () => {
+    const name = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,60}$/);
+    fc.assert(
+      fc.property(name, fc.string(), (model, content) => {
+        const body = JSON.stringify({ id: 'x', content, model, usage: { prompt_tokens: 1 } });
+        expect(modelIn(body)).toBe(model);
+      }),
+    );
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (text) => {
+        const m = modelIn(text);
+        if (m !== undefined) expect(m).toMatch(/^[^"\\\s]{1,256}$/);
+      }),
+    );
+  });
+});
+
+describe('AnswerNotes from a stream and from a body', () => {
+  it('keeps the first id, every finish reason, and nothing of the text without captureContent', () => {
+    const notes = new AnswerNotes(false);
+    noteEvent(notes, '{"id":"chatcmpl-1","choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":null}]}');
+    noteEvent(notes, '{"id":"chatcmpl-1","choices":[{"index":0,"finish_reason":"stop"},{"index":1,"finish_reason":"length"}]}');
+    expect(notes.id).toBe('chatcmpl-1');
+    expect(notes.finishReasons).toEqual(['stop', 'length']);
+    expect(notes.text).toBeUndefined();
+  });
+
+  it('samples at most 16 KiB of answer text with captureContent', () => {
+    const notes = new AnswerNotes(true);
+    for (let i = 0; i < 100; i++) noteEvent(notes, `{"choices":[{"delta":{"content":"${'x'.repeat(1000)}"}}]}`);
+    expect(notes.text!.length).toBeLessThanOrEqual(16 * 1024 + 100);
+    expect(notes.wantsSample).toBe(false);
+  });
+
+  it('reads a body: id near its start, finish reasons near its end, at most 16 of them', () => {
+    const notes = new AnswerNotes(false);
+    const reasons = Array.from({ length: 40 }, (_, i) => `{"index":${i},"finish_reason":"stop"}`).join(',');
+    noteBody(notes, '{"id":"cmpl-9","object":"text_completion"', `"choices":[${reasons}]}`);
+    expect(notes.id).toBe('cmpl-9');
+    expect(notes.finishReasons).toHaveLength(16);
+  });
+});
