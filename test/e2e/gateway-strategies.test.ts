@@ -4,6 +4,7 @@
  * mocks' own prefill counts, latency moving off a slowed replica, cost and escalation, what an answer cost
  * (event, /aigw/stats, /metrics) and a tenant budget's 429.
  */
+import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { describe, expect, it } from 'vitest';
@@ -131,6 +132,23 @@ describe('prefix', () => {
       .at(-1)!;
     const uncached = last.tokens.input - last.cachedInputTokens!;
     expect(last.costUsd).toBeCloseTo((uncached * 1 + last.cachedInputTokens! * 0.5 + last.tokens.output * 2) / 1e6, 12);
+  });
+});
+
+describe('prefix for Anthropic clients', () => {
+  it('hashes a Messages request with its system prompt: the same conversation keeps its replica', async () => {
+    const anthropic = new Anthropic({ apiKey: 'sk-free', baseURL: gw.url, maxRetries: 0 });
+    const system = `An Anthropic client's long system prompt. ${'It sets the scene for the model. '.repeat(40)}`;
+    const homes = new Set<string>();
+    for (let turn = 0; turn < 4; turn++) {
+      const { data, response } = await anthropic.messages
+        .create({ model: 'chat-prefix', system, max_tokens: 4, messages: [{ role: 'user', content: 'hello' }] })
+        .withResponse();
+      expect(data.type).toBe('message');
+      homes.add(response.headers.get('x-aigw-backend') ?? 'none');
+    }
+    // The first lands anywhere; the prefix index brings every repeat back to it (the others hold nothing of it).
+    expect(homes.size).toBe(1);
   });
 });
 
