@@ -6,7 +6,7 @@
 import { EventBus } from '../events/bus.js';
 import { reloadRefusals } from '../gateway/reload-check.js';
 import { type Gateway, listen, startGateway } from '../gateway/server.js';
-import { type RunningMock, startMock } from '../mock/server.js';
+import type { RunningMock } from '../mock/server.js';
 import { type Admin, createAdmin } from '../observe/admin.js';
 import { attachRequestLog, type LogFormat } from '../observe/request-log.js';
 import type { Profile } from '../profile/schema.js';
@@ -49,6 +49,8 @@ export async function startStack(profile: Profile, opts: StackOptions = {}): Pro
   const stopMocks = () => Promise.all(mocks.map((m) => m.close()));
   try {
     if (opts.mocks) {
+      // Loaded only when asked for: a gateway without in-process mocks never holds their code or tokenizer.
+      const { startMock } = await import('../mock/server.js');
       for (const planned of mocksOfProfile(profile)) {
         const port = opts.mocksOnFreePorts ? 0 : planned.port;
         const mock = await startMock(planned.settings, port, planned.host).catch((e: Error) => {

@@ -207,7 +207,7 @@ async function proxy(ctx: RequestContext, state: GatewayState, runtime: Runtime,
 /** The body and parse stages: the client's bytes within the limits, then a validated ProxyRequest. */
 async function readAndParse(ctx: RequestContext, runtime: Runtime, endpoint: Endpoint): Promise<ProxyRequest | undefined> {
   const limits = runtime.profile.limits;
-  const body = await readRequestBody(ctx.req, limits.maxRequestBytes, runtime.profile.timeouts.request);
+  const body = await readRequestBody(ctx.req, limits.maxRequestBytes);
   if (!body) return undefined;
   if (!body.ok) {
     if (body.error.code === 'request_too_large') {

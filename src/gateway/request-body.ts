@@ -1,13 +1,15 @@
 /**
  * Reading the client's body within limits: a declared length over maxRequestBytes is refused before a
- * byte is read, a chunked body as soon as it crosses the limit, a slow one at the request timeout, and a
- * compressed one outright (decoding a gzip bomb is not a risk worth taking for JSON of a few KiB).
+ * byte is read, a chunked body as soon as it crosses the limit, and a compressed one outright (decoding a
+ * gzip bomb is not a risk worth taking for JSON of a few KiB). A slow body is cut by the server's own
+ * request timeout (gateway/server.ts: a 408, then the socket closes, which ends the read here): no timer
+ * per request.
  */
 import type { IncomingMessage } from 'node:http';
 import { aigwError, type Result } from '../core/errors.js';
 import { formatSize } from '../core/units.js';
 
-export function readRequestBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<Result<Buffer> | undefined> {
+export function readRequestBody(req: IncomingMessage, limit: number): Promise<Result<Buffer> | undefined> {
   const encoding = req.headers['content-encoding'];
   if (encoding !== undefined && encoding !== 'identity') {
     return Promise.resolve({
@@ -22,16 +24,12 @@ export function readRequestBody(req: IncomingMessage, limit: number, timeoutMs: 
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    const timer = setTimeout(
-      () => settle({ ok: false, error: aigwError('request_timeout', `the request body did not arrive within ${timeoutMs} ms`) }),
-      timeoutMs,
-    );
     const settle = (r: Result<Buffer> | undefined) => {
-      clearTimeout(timer);
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('aborted', onAborted);
       req.off('error', onAborted);
+      req.off('close', onAborted);
       resolve(r);
     };
     const onData = (c: Buffer) => {
@@ -45,6 +43,7 @@ export function readRequestBody(req: IncomingMessage, limit: number, timeoutMs: 
     req.on('end', onEnd);
     req.on('aborted', onAborted);
     req.on('error', onAborted);
+    req.on('close', onAborted);
   });
 }
 

@@ -31,14 +31,12 @@ export function listen(server: Server, hostPort: string, scheme: 'http' | 'https
   return listenOn(server, host, port, scheme);
 }
 
-/** How much longer than timeouts.request Node's own request timer runs: the gateway's (with its JSON 408) fires first. */
-const NODE_TIMER_SLACK_MS = 1000;
-
 function applyTimeouts(server: Server, profile: Profile): void {
-  // Slowloris: headers must arrive within the request timeout (Node answers 408 itself).
+  // Slowloris: headers must arrive within the request timeout; and the whole request, body included, on
+  // every path — never unbounded. Node checks both on connectionsCheckingInterval and answers 408 through
+  // clientError (in OpenAI's shape, below): one timer for all connections instead of one per request.
   server.headersTimeout = profile.timeouts.request;
-  // The whole request, body included, on every path: never unbounded.
-  server.requestTimeout = profile.timeouts.request + NODE_TIMER_SLACK_MS;
+  server.requestTimeout = profile.timeouts.request;
 }
 
 /** Node's HTTP parser refused the request before the handler saw it: the answer, in OpenAI's error shape. */
@@ -55,8 +53,9 @@ function clientErrorResponse(err: NodeJS.ErrnoException): string {
 
 export async function startGateway(profile: Profile, bus: EventBus, listenAt = profile.listen): Promise<Gateway> {
   const registry = new BackendRegistry();
+  // The tokenizer thread starts on the first count (only answers without usage need one): an idle gateway,
+  // or one whose backends report usage, never pays its memory.
   const tokens = new TokenWorker();
-  tokens.start();
   const state: GatewayState = { runtime: await Runtime.create(profile, registry, bus), bus, tokens, inflight: 0, draining: false };
   const httpOptions: ServerOptions = {
     // Node checks header deadlines on this interval (30 s by default), so it bounds how late a cut comes.

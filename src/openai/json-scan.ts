@@ -4,8 +4,7 @@
  * `model` can be replaced without re-serialising — every other byte goes upstream as the client sent it.
  * Keys are decoded exactly as JSON.parse decodes them (`"m\u006fdel"` is `model`), and a key that repeats
  * after decoding is refused: otherwise the gateway could route and check one value while the backend,
- * reading the last, serves another. Structural characters are found with a native regex; string contents
- * are skipped with indexOf.
+ * reading the last, serves another.
  */
 
 export interface TopLevelSpan {
@@ -20,8 +19,6 @@ export type ScanResult =
   | { ok: false; reason: 'too_deep' | 'not_object' | 'unterminated' | 'bad_key' }
   | { ok: false; reason: 'repeated_key'; key: string };
 
-const STRUCTURE = /["{}[\],:]/g;
-
 export function scanTopLevel(text: string, maxDepth: number): ScanResult {
   const spans = new Map<string, TopLevelSpan>();
   let depth = 0;
@@ -29,10 +26,12 @@ export function scanTopLevel(text: string, maxDepth: number): ScanResult {
   let expectKey = false;
   let valueStart = -1;
   let first = true;
-  STRUCTURE.lastIndex = 0;
-  for (let m = STRUCTURE.exec(text); m; m = STRUCTURE.exec(text)) {
-    const i = m.index;
+  // Structural characters are found with a plain loop (no match objects); string contents are skipped with
+  // indexOf, so most of a body's bytes are passed over natively.
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
+    if (c !== 0x22 && c !== 0x7b && c !== 0x7d && c !== 0x5b && c !== 0x5d && c !== 0x2c && c !== 0x3a) continue;
     if (first) {
       first = false;
       if (c !== 0x7b || text.slice(0, i).trim() !== '') return { ok: false, reason: 'not_object' };
@@ -57,7 +56,7 @@ export function scanTopLevel(text: string, maxDepth: number): ScanResult {
         if (spans.has(key)) return { ok: false, reason: 'repeated_key', key };
         expectKey = false;
       }
-      STRUCTURE.lastIndex = j + 1;
+      i = j;
       continue;
     }
     if (c === 0x7b || c === 0x5b) {

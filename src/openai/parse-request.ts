@@ -36,7 +36,7 @@ const MAX_N = 128;
 const MAX_BEST_OF = 20;
 
 function isJsonContentType(ct: string | undefined): boolean {
-  if (ct === undefined) return true;
+  if (ct === undefined || ct === 'application/json') return true;
   const base = ct.split(';', 1)[0]!.trim().toLowerCase();
   return base === 'application/json' || base.endsWith('+json');
 }

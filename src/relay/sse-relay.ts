@@ -1,15 +1,21 @@
 /**
- * Streams, event by event: each complete upstream event goes to the client as its own write, the moment
- * it is complete — no coalescing, comments (`: ping`) included, bytes untouched. We only look: usage,
+ * Streams, passed through as they come: every complete upstream event goes to the client the moment it is
+ * complete — never held for another, comments (`: ping`) included, bytes untouched. We only look: usage,
  * [DONE], output events. The usage-only chunk that aigw itself asked for is held back from a client that
  * did not ask for it. An event is held only until it is complete, and at most `maxEventBytes`: a larger one
  * ends the stream (the caller cuts it) instead of growing memory without bound.
+ *
+ * OpenAI's own streams take a fast path: the complete events of a read go out in one write, found with
+ * native byte searches (relay/sse-bytes.ts) — no string decoding, no object per event; only a usage
+ * chunk is decoded. Anything else (a CR line ending, a subclass that reads every event, a trace that
+ * records the answer) goes through the full decoder, one write per event.
  */
 import type { AigwError } from '../core/errors.js';
 import { renderStreamErrorFrame } from '../openai/error-shape.js';
 import { SseDecoder, type SseEvent, type SseSink } from '../openai/sse.js';
 import { modelIn, noteEvent } from './answer-facts.js';
 import type { Downstream } from './downstream.js';
+import { completeUpTo, eventData, eventEnd, eventStart, isDone, nextUsage, startsWithData } from './sse-bytes.js';
 import type { StreamRelay } from './stream-relay.js';
 import { type Usage, usageIn } from './usage-tap.js';
 
@@ -26,16 +32,30 @@ export class SseRelay implements SseSink, StreamRelay {
   model: string | undefined;
   /** The answer's model is read from its first event with data. */
   private modelPending = true;
+  /** Bytes are searched, not decoded, while this holds (see the header). */
+  private fast: boolean;
 
   constructor(
     protected readonly out: Downstream,
     private readonly dropUsageChunk: boolean,
     protected readonly onFirstEvent: () => void,
     private readonly maxEventBytes: number,
-  ) {}
+  ) {
+    this.fast = Object.getPrototypeOf(this) === SseRelay.prototype;
+  }
 
   /** Relays what `chunk` completes; false when the event it leaves incomplete is over maxEventBytes. */
   push(chunk: Buffer): boolean {
+    if (this.fast) {
+      if (chunk.indexOf(0x0d) < 0 && this.out.record.answerNotes === undefined) return this.pushFast(chunk);
+      // Leave the fast path for good, at an event boundary: what it held starts the decoder's first event.
+      this.fast = false;
+      if (this.held.length) {
+        chunk = Buffer.concat([...this.held, chunk]);
+        this.held = [];
+        this.heldBytes = 0;
+      }
+    }
     this.chunk = chunk;
     this.sliceStart = 0;
     this.decoder.push(chunk, this);
@@ -46,6 +66,63 @@ export class SseRelay implements SseSink, StreamRelay {
       if (this.heldBytes > this.maxEventBytes) return false;
     }
     return true;
+  }
+
+  /** The fast path: every complete event of this read in one write (two around a withheld usage chunk). */
+  private pushFast(chunk: Buffer): boolean {
+    const buf = this.held.length ? Buffer.concat([...this.held, chunk], this.heldBytes + chunk.length) : chunk;
+    const end = completeUpTo(buf);
+    if (end > 0) {
+      this.countEvents(buf, end);
+      let from = 0;
+      for (let at = nextUsage(buf, 0, end); at >= 0; at = nextUsage(buf, at + 1, end)) {
+        const start = eventStart(buf, at);
+        const stop = eventEnd(buf, at, end);
+        if (this.readUsage(eventData(buf, start, stop))) {
+          if (start > from) this.out.write(buf.subarray(from, start));
+          from = stop;
+        }
+        at = stop - 1;
+      }
+      if (end > from) this.out.write(from === 0 && end === buf.length ? buf : buf.subarray(from, end));
+    }
+    if (end === buf.length) {
+      this.held = [];
+      this.heldBytes = 0;
+      return true;
+    }
+    const rest = end === 0 ? buf : buf.subarray(end);
+    this.held = [rest];
+    this.heldBytes = rest.length;
+    return rest.length <= this.maxEventBytes;
+  }
+
+  /** Output events, the first of them (TTFT and the answer's model) and [DONE], in the complete events of a read. */
+  private countEvents(buf: Buffer, end: number): void {
+    for (let start = 0; start < end; start = eventEnd(buf, start, end)) {
+      if (!startsWithData(buf, start)) continue;
+      if (isDone(buf, start)) {
+        this.sawDone = true;
+        continue;
+      }
+      if (this.modelPending) {
+        this.modelPending = false;
+        this.model = modelIn(eventData(buf, start, eventEnd(buf, start, end)));
+        this.out.record.responseModel = this.model;
+      }
+      if (this.outputEvents === 0) this.onFirstEvent();
+      this.outputEvents++;
+    }
+  }
+
+  /** A usage chunk's figures; true when the chunk is the usage-only one the client must not get. */
+  private readUsage(data: string): boolean {
+    const u = usageIn(data);
+    if (u) this.usage = u;
+    if (!data.includes('"choices":[]')) return false;
+    // The usage-only chunk is not output (countEvents counted it).
+    this.outputEvents--;
+    return this.dropUsageChunk;
   }
 
   onEvent(ev: SseEvent, end: number): void {

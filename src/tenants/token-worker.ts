@@ -1,6 +1,6 @@
 /**
- * Exact prompt token counts, off the event loop: one worker thread with js-tiktoken per gateway (its ranks
- * load on first use, only when an answer carries no usage). The main thread only posts and awaits. The
+ * Exact prompt token counts, off the event loop: one worker thread with js-tiktoken per gateway, started on
+ * the first count (only an answer without usage needs one), its ranks loaded then too. The main thread only posts and awaits. The
  * thread runs openai/tokens.ts's own `makeCounter`, serialised, so it needs no file path: the same from
  * compiled code and from source under tests. Its queue is bounded: past it, a request's prompt is estimated
  * instead of waiting behind others.
@@ -80,8 +80,8 @@ export class TokenWorker implements PromptCounter {
   constructor(private readonly budget: CountBudget = WORKER_BUDGET) {}
 
   /**
-   * Starts the thread ahead of need (a few ms and ~10 MiB; the ~140 MiB of ranks load only on first use, in
-   * the worker), so the first count never pays thread start-up on a request's event-loop turn.
+   * Starts the thread (a few ms and ~10 MiB; the ~140 MiB of ranks load on its first count). Counts happen
+   * in the settle stage, after the answer, so starting it on demand costs no client any latency.
    */
   start(): void {
     this.worker ??= this.spawn();

@@ -55,7 +55,7 @@ const events = [
 const stream = Buffer.from(events.join(''));
 
 describe('the SSE relay', () => {
-  it('passes any split of a stream through byte for byte, one write per complete event, and finds usage and [DONE]', () => {
+  it('passes any split of a stream through byte for byte, writing what each read completes, and finds usage and [DONE]', () => {
     fc.assert(
       fc.property(fc.uniqueArray(fc.integer({ min: 1, max: stream.length - 1 }), { maxLength: 12 }), (cuts) => {
         const c = fakeClient();
@@ -67,12 +67,27 @@ describe('the SSE relay', () => {
           at = cut;
         }
         expect(c.text()).toBe(stream.toString());
-        expect(c.writes.map((w) => w.toString())).toEqual(events);
+        // Nothing complete is held back: every write ends at an event boundary.
+        for (const w of c.writes) expect(w.toString().endsWith('\n\n')).toBe(true);
         expect(relay.sawDone).toBe(true);
+        expect(relay.outputEvents).toBe(3);
         expect(relay.usage).toEqual({ prompt: 7, completion: 3 });
       }),
       { numRuns: 300 },
     );
+  });
+
+  it.each([
+    ['LF', stream],
+    ['CRLF', Buffer.from(stream.toString().replace(/\n/g, '\r\n'))],
+  ])('passes a %s stream read in one piece in one write (the fast path) or event by event (CR)', (eol, bytes) => {
+    const c = fakeClient();
+    c.out.writeHead(200, {});
+    const relay = new SseRelay(c.out, false, () => {}, 1024 * 1024);
+    relay.push(bytes);
+    expect(Buffer.concat(c.writes).equals(bytes)).toBe(true);
+    expect(c.writes).toHaveLength(eol === 'LF' ? 1 : events.length);
+    expect(relay.usage).toEqual({ prompt: 7, completion: 3 });
   });
 
   it('holds back the usage chunk it asked for on the client’s behalf', () => {
