@@ -117,7 +117,10 @@ export async function run(raw: RawBenchOptions): Promise<number> {
       if (ticker) clearInterval(ticker);
     }
     const via = ctx.api === 'anthropic' ? " in Anthropic's Messages API" : '';
-    const out = [`\naigw bench — ${ctx.model} at ${t.target.url}${via} (${names.join(', ')})`, `  ${t.how.replace(/^bench: /, '')}`];
+    const out = [
+      `\naigw bench — ${ctx.model} at ${t.target.url || 'fleets of its own'}${via} (${names.join(', ')})`,
+      `  ${t.how.replace(/^bench: /, '')}`,
+    ];
     if (o.workload) out.push(`  workload: ${o.workload.describe}`);
     for (const n of report.notices ?? []) out.push(`  rate limit: ${n}`);
     for (const s of Object.values(report.scenarios)) out.push(...s.lines);
