@@ -101,7 +101,7 @@ async function runStrategy(ctx: BenchContext, o: RoutingOptions, strategy: strin
   });
   try {
     const { source, total } = conversations(ctx.model, o);
-    const connections = Math.max(1, Math.min(ctx.connections, 64));
+    const connections = Math.max(1, Math.min(ctx.connections, 32));
     ctx.progress(`prefix: ${strategy}: ${o.conversations} conversations × ${o.turns} turns, ${connections} at a time`);
     ctx.live.begin(`prefix ${strategy}`);
     const sampler = sampleInflight(fleet.target, ctx.model);

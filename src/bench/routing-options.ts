@@ -1,7 +1,7 @@
 /**
  * `--routing k=v,…`: the fleets and workloads of the routing scenarios (prefix, latency, cost), with the
  * defaults issue 13's acceptance names — 4 backends, 200 conversations × 6 turns, 1,000-token shared system
- * prompts, ~100-token turns, one backend made 5× slower.
+ * prompts, ~100-token turns (a question and its answer alike), one backend made 5× slower.
  */
 import type { Parsed } from './workload.js';
 
@@ -37,7 +37,7 @@ export const ROUTING_DEFAULTS: RoutingOptions = Object.freeze({
   turns: 6,
   system: 1000,
   turn: 100,
-  answer: 32,
+  answer: 100,
   prompts: 8,
   shared: 1,
   slowdown: 5,
