@@ -5,9 +5,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import { createLocalJWKSet, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import type { createLocalJWKSet, JSONWebKeySet, JWTVerifyGetKey } from 'jose';
 import { request } from 'undici';
 import { z } from 'zod';
+import { loadJose } from './jose.js';
 
 export interface JwksOptions {
   /** Routine refresh, default 5 minutes. */
@@ -114,7 +115,7 @@ export class JwksSource {
       const parsed = JwksDocument.safeParse(JSON.parse(text));
       if (!parsed.success) throw new Error('not a JWKS document ({"keys": [...]})');
       const doc = { keys: parsed.data.keys.filter((k) => KEY_TYPES.has(k.kty)) } as JSONWebKeySet;
-      this.keySet = createLocalJWKSet(doc);
+      this.keySet = (await loadJose()).createLocalJWKSet(doc);
       this.keyCount = doc.keys.length;
       this.lastError = undefined;
     } catch (e) {

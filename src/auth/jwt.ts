@@ -4,9 +4,10 @@
  * small leeway, issuer and audience, and the claims mapped to a tenant. Every failure is a value naming its
  * class; neither the token nor its claims ever appear in a message.
  */
-import { decodeProtectedHeader, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import type { JWTVerifyGetKey } from 'jose';
 import { type AigwError, aigwError } from '../core/errors.js';
 import type { Profile } from '../profile/schema.js';
+import { loadJose } from './jose.js';
 import { type JwksOptions, JwksSource, type JwksStatus } from './jwks.js';
 import { type ClaimFailure, identityFromClaims, type JwtIdentity } from './jwt-claims.js';
 
@@ -100,6 +101,7 @@ export class JwtVerifier {
     // Before any decoding: a megabyte of header costs one length comparison.
     if (token.length > MAX_TOKEN_BYTES) return { ok: false, reason: 'token_too_large' };
     if (!SHAPE.test(token)) return { ok: false, reason: 'malformed' };
+    const { decodeProtectedHeader, jwtVerify } = await loadJose();
     let alg: unknown;
     try {
       alg = decodeProtectedHeader(token).alg;

@@ -7,11 +7,20 @@ export function splitHostPort(hp: string): { host: string; port: number } {
   return { host: hp.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(hp.slice(i + 1)) };
 }
 
-/** Resolves with `http://HOST:PORT` (or `https://` for a TLS server) once the server accepts connections. */
-export async function listenOn(server: Server, host: string, port: number, scheme: 'http' | 'https' = 'http'): Promise<string> {
+/**
+ * Resolves with `http://HOST:PORT` (or `https://` for a TLS server) once the server accepts connections.
+ * `backlog` is how many connections the kernel queues before they are accepted (Node's default is 511).
+ */
+export async function listenOn(
+  server: Server,
+  host: string,
+  port: number,
+  scheme: 'http' | 'https' = 'http',
+  backlog?: number,
+): Promise<string> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    server.listen({ port, host, ...(backlog !== undefined ? { backlog } : {}) }, () => {
       server.off('error', reject);
       resolve();
     });

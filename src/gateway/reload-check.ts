@@ -20,6 +20,9 @@ export function reloadRefusals(current: Profile, next: Profile, pinned: PinnedSe
   if (!pinned.adminOverridden && current.admin.listen !== next.admin.listen) {
     out.push(`admin.listen: changing the admin address (${current.admin.listen} → ${next.admin.listen}) needs a restart`);
   }
+  if (current.limits.listenBacklog !== next.limits.listenBacklog) {
+    out.push('limits.listenBacklog: the listen backlog is set when the socket opens; changing it needs a restart');
+  }
   if (current.admin.enabled !== next.admin.enabled) out.push('admin.enabled: turning the admin listener on or off needs a restart');
   if ((current.tls === undefined) !== (next.tls === undefined)) {
     out.push(`tls: turning HTTPS ${next.tls ? 'on' : 'off'} for the gateway listener needs a restart (certificates themselves reload)`);

@@ -26,9 +26,9 @@ export interface Gateway {
 }
 
 /** Starts a server on a profile's `HOST:PORT`. */
-export function listen(server: Server, hostPort: string, scheme: 'http' | 'https' = 'http'): Promise<string> {
+export function listen(server: Server, hostPort: string, scheme: 'http' | 'https' = 'http', backlog?: number): Promise<string> {
   const { host, port } = splitHostPort(hostPort);
-  return listenOn(server, host, port, scheme);
+  return listenOn(server, host, port, scheme, backlog);
 }
 
 function applyTimeouts(server: Server, profile: Profile): void {
@@ -72,7 +72,7 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
     if (!socket.writable) return socket.destroy();
     socket.end(clientErrorResponse(err));
   });
-  const url = await listen(server, listenAt, tls ? 'https' : 'http');
+  const url = await listen(server, listenAt, tls ? 'https' : 'http', profile.limits.listenBacklog);
   return {
     state,
     server,

@@ -2,7 +2,7 @@
 import { type AigwError, aigwError, type Result } from '../core/errors.js';
 import { type ClientApi, ENDPOINT_API, type Endpoint } from './endpoints.js';
 import { scanTopLevel, type TopLevelSpan } from './json-scan.js';
-import { describeIssue, RoutedRequest } from './wire.js';
+import { describeIssue, plainChatRequest, RoutedRequest } from './wire.js';
 
 export interface ProxyRequest {
   endpoint: Endpoint;
@@ -83,10 +83,12 @@ export function parseProxyRequest(endpoint: Endpoint, body: Buffer, contentType:
   if (typeof obj.model !== 'string') {
     return fail(aigwError('invalid_request', `model: expected a string, got ${typeof obj.model}`, { param: 'model' }));
   }
-  const parsed = RoutedRequest[endpoint].safeParse(obj);
-  if (!parsed.success) {
-    const { message, param } = describeIssue(parsed.error);
-    return fail(aigwError('invalid_request', message, { param }));
+  if (endpoint !== 'chat' || !plainChatRequest(obj)) {
+    const parsed = RoutedRequest[endpoint].safeParse(obj);
+    if (!parsed.success) {
+      const { message, param } = describeIssue(parsed.error);
+      return fail(aigwError('invalid_request', message, { param }));
+    }
   }
   const generation =
     endpoint === 'embeddings' || endpoint === 'count_tokens' ? { maxTokens: undefined, choices: 1 } : generationBounds(endpoint, obj);

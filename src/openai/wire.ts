@@ -58,6 +58,33 @@ export const RoutedRequest = {
   count_tokens: z.looseObject({ model: z.string(), messages: z.array(z.unknown()).min(1) }),
 } as const;
 
+const absent = (v: unknown): boolean => v === undefined || v === null;
+const intOrAbsent = (v: unknown, min: number): boolean => absent(v) || (Number.isSafeInteger(v) && (v as number) >= min);
+
+/**
+ * The hot path's check of a chat request, without zod: true only for the common well-formed shape, which
+ * RoutedRequest.chat accepts too (a differential property test holds it to that); anything else goes
+ * through the schema, which words the error.
+ */
+export function plainChatRequest(o: Record<string, unknown>): boolean {
+  const so = o.stream_options;
+  return (
+    typeof o.model === 'string' &&
+    Array.isArray(o.messages) &&
+    o.messages.length > 0 &&
+    (absent(o.stream) || typeof o.stream === 'boolean') &&
+    (absent(so) ||
+      (typeof so === 'object' &&
+        !Array.isArray(so) &&
+        ((so as { include_usage?: unknown }).include_usage === undefined ||
+          typeof (so as { include_usage?: unknown }).include_usage === 'boolean'))) &&
+    intOrAbsent(o.max_tokens, 0) &&
+    intOrAbsent(o.max_completion_tokens, 0) &&
+    intOrAbsent(o.seed, Number.MIN_SAFE_INTEGER) &&
+    intOrAbsent(o.n, 1)
+  );
+}
+
 /** The text of one chat message: a string, or its text parts joined (images and audio carry no text). */
 export function messageText(message: ChatMessage): string {
   const c = message.content;
