@@ -91,9 +91,19 @@ const cleanExit = async (code) => {
 };
 process.on('SIGINT', () => void cleanExit(130));
 
-// Idle: started a second ago, no request served yet.
-await new Promise((r) => setTimeout(r, 1000));
+// Idle: started a second ago, no request served yet; then again once V8's memory reducer has run (a few seconds
+// of idleness), which is what an idle gateway really holds.
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const rssOf = (key) => {
+  for (const t of targets) if (t.proc && memory[t.name]) memory[t.name][key] = t.proc.rssBytes();
+};
+await sleep(1000);
 const memory = Object.fromEntries(targets.filter((t) => t.proc).map((t) => [t.name, { idleBytes: t.proc.rssBytes() }]));
+if (o.settleSeconds > 0) {
+  log(`idle: ${o.settleSeconds} s for V8's memory reducer`);
+  await sleep(o.settleSeconds * 1000);
+  rssOf('idleSettledBytes');
+}
 
 /** A request and a stream through a target, checked, before anything is measured. */
 async function check(t) {
@@ -168,7 +178,11 @@ for (let r = 0; r < (streamsOnly ? 0 : rounds); r++) {
   const line = live.map((t) => `${t.name} ${Math.round(perRound[t.name].at(-1).rps)}`).join('  ');
   log(`round ${r + 1}/${rounds}: req/s ${line}`);
 }
-for (const t of live) if (memory[t.name]) memory[t.name].afterBytes = t.proc.rssBytes();
+rssOf('afterBytes');
+if (o.settleSeconds > 0 && !streamsOnly) {
+  await sleep(o.settleSeconds * 1000);
+  rssOf('afterSettledBytes');
+}
 const medians = Object.fromEntries(live.map((t) => [t.name, mediansOf(perRound[t.name])]));
 // Failures are summed, not medianed: one bad round must show.
 for (const t of live) medians[t.name].failedTotal = perRound[t.name].reduce((a, r) => a + r.errors + r.satErrors + r.ttfbFailed, 0);

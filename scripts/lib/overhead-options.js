@@ -21,6 +21,8 @@ export const HELP = `usage: node scripts/bench-overhead.js [options]   (npm run 
   --large              one more row: RSS growth while 10 clients each fetch 2 answers of 20 MiB, one after another
   --cpu-prof DIR       one extra, unmeasured round with each Node gateway profiled; DIR/*.cpuprofile, top functions
   --cpu-interval US    sampling interval of those profiles, µs (200)
+  --settle S           also read each gateway's RSS S seconds after it went idle (at start and after the rounds),
+                       once V8's memory reducer has given back what garbage collection left; 0 skips (12)
   --heap               heap snapshots of each Node gateway before and after the load rounds; biggest growth
   --dir DIR            where configurations, logs and snapshots go (a fresh temp dir)
   --json FILE          every figure, per round and median
@@ -43,6 +45,7 @@ const OPTIONS = {
   'cpu-prof': { type: 'string' },
   'cpu-interval': { type: 'string', default: '200' },
   heap: { type: 'boolean', default: false },
+  settle: { type: 'string', default: '12' },
   dir: { type: 'string' },
   json: { type: 'string' },
   'no-pin': { type: 'boolean', default: false },
@@ -89,6 +92,7 @@ export function readOptions(args) {
     cpuProf: o['cpu-prof'],
     cpuIntervalUs: number('cpu-interval'),
     heap: o.heap,
+    settleSeconds: number('settle', { integer: false, zero: true }),
     dir: o.dir,
     json: o.json,
     pin: !o['no-pin'],

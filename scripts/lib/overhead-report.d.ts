@@ -17,7 +17,7 @@ export declare function mediansOf(rounds: Record<string, unknown>[]): Figures;
 export declare function overheadTable(
   targets: Target[],
   m: Record<string, Figures>,
-  mem: Record<string, { idleBytes: number; afterBytes: number }>,
+  mem: Record<string, { idleBytes: number; afterBytes: number; idleSettledBytes?: number; afterSettledBytes?: number }>,
   connections: number,
   large?: Record<string, { answers: number; answerMiB: number; incomplete: number; rssGrowthMiB?: number }>,
 ): Table;

@@ -30,6 +30,7 @@ export function overheadTable(targets, m, mem, connections, large) {
     satCpu: (t) => (t === 'direct' ? '–' : `${int(m[t].cpuUsPerStream)} µs`),
     ttfb: (t) => (t === 'direct' ? `${fix(d.ttfbMs, 3)} ms` : `${plus(m[t].ttfbMs - d.ttfbMs, 3)} ms`),
     rss: (t) => (mem[t] ? `${mib(mem[t].idleBytes)} → ${mib(mem[t].afterBytes)} MiB` : '–'),
+    settled: (t) => (mem[t]?.idleSettledBytes ? `${mib(mem[t].idleSettledBytes)} → ${mib(mem[t].afterSettledBytes ?? 0)} MiB` : '–'),
     errors: (t) => int(m[t].failedTotal),
     large: (t) => {
       const l = large?.[t];
@@ -46,6 +47,7 @@ export function overheadTable(targets, m, mem, connections, large) {
     ['gateway CPU per saturating stream', cell.satCpu],
     ['added time to first byte, paced streams (direct: its TTFB)', cell.ttfb],
     ['RSS idle → after the load rounds', cell.rss],
+    ...(Object.values(mem).some((x) => x.idleSettledBytes) ? [["the same, settled (after V8's memory reducer ran)", cell.settled]] : []),
     ['failed requests or streams (all rounds)', cell.errors],
   ];
   if (large) {

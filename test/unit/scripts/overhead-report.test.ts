@@ -38,6 +38,16 @@ describe("bench:overhead's tables", () => {
     expect(row('saturating streams/s')).toEqual({ direct: '1 (5,000/s)', bare: '0.90× (4,500/s)', aigw: '0.72× (3,600/s)' });
     expect(row('added time to first byte')).toEqual({ direct: '0.500 ms', bare: '+0.400 ms', aigw: '+0.560 ms' });
     expect(row('RSS idle')).toEqual({ direct: '–', bare: '72 → 105 MiB', aigw: '96 → 214 MiB' });
+    expect(t.rows.some((r) => r.row.includes('settled'))).toBe(false);
+    const settled = {
+      bare: { ...mem.bare, idleSettledBytes: 57 * MiB, afterSettledBytes: 80 * MiB },
+      aigw: { ...mem.aigw, idleSettledBytes: 68 * MiB, afterSettledBytes: 120 * MiB },
+    };
+    expect(overheadTable(T, m, settled, 50).rows.find((r) => r.row.includes('settled'))!.cells).toEqual({
+      direct: '–',
+      bare: '57 → 80 MiB',
+      aigw: '68 → 120 MiB',
+    });
     expect(row('failed')).toEqual({ direct: '0', bare: '0', aigw: '3' });
     const md = markdown(t, T).split('\n');
     expect(md[0]).toBe('|  | direct | bare undici proxy | aigw |');
