@@ -7,9 +7,11 @@ export const BENCH_KEY = 'sk-bench-overhead-0123456789';
 
 /**
  * `connections` (optional) raises the upstream connection cap, its queue and the in-flight cap for many streams;
- * `tracing` (optional, `{ otlp, sampleRatio }`) turns OpenTelemetry tracing on, exporting to that collector.
+ * `tracing` (optional, `{ otlp, sampleRatio }`) turns OpenTelemetry tracing on, exporting to that collector;
+ * `strategy` (optional) routes with that strategy (prefix: the prompt's blocks hashed, the index looked up and
+ * fed, on every request) — one target, as the plain row has, so the difference is the strategy's own cost.
  */
-export function aigwProfile({ port, adminPort, upstream, connections, tenant, tracing }) {
+export function aigwProfile({ port, adminPort, upstream, connections, tenant, tracing, strategy }) {
   const digest = createHash('sha256').update(BENCH_KEY).digest('hex');
   const tenants = tenant
     ? `tenants:
@@ -27,6 +29,6 @@ admin: { listen: 127.0.0.1:${adminPort} }
 ${observe}${connections ? `limits: { maxInflight: ${Math.max(10_000, 2 * connections)} }\n` : ''}backends:
   up: { url: "${upstream}"${caps} }
 models:
-  bench: { targets: [{ backend: up, model: bench-up }] }
+  bench: { ${strategy ? `strategy: ${strategy}, ` : ''}targets: [{ backend: up, model: bench-up }] }
 ${tenants}`;
 }

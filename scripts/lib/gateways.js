@@ -23,6 +23,7 @@ export const TARGETS = [
   // Tracing: every request sampled and exported, or the SDK loaded with nothing sampled (the code's own cost).
   { name: 'aigw-trace', label: 'aigw + tracing (ratio 1)', optional: true, sampleRatio: 1 },
   { name: 'aigw-trace0', label: 'aigw + tracing (ratio 0)', optional: true, sampleRatio: 0 },
+  { name: 'aigw-prefix', label: 'aigw, strategy prefix', optional: true },
 ];
 
 const GATEWAY_CPU = 1;
@@ -94,7 +95,8 @@ export async function startTargets({ dir, only, streams, pin, notes }) {
     }
     const adminPort = await freePort();
     const tracing = t.sampleRatio !== undefined ? { otlp, sampleRatio: t.sampleRatio } : undefined;
-    let yaml = aigwProfile({ port, adminPort, upstream: upUrl, connections: caps, tenant: t.name === 'aigw-tenant', tracing });
+    const strategy = t.name === 'aigw-prefix' ? 'prefix' : undefined;
+    let yaml = aigwProfile({ port, adminPort, upstream: upUrl, connections: caps, tenant: t.name === 'aigw-tenant', tracing, strategy });
     if (t.name === 'aigw-noadmin') yaml = yaml.replace(/^admin: .*$/m, 'admin: { enabled: false }');
     const profile = join(dir, `${t.name}.yaml`);
     writeFileSync(profile, yaml);

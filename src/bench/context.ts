@@ -7,6 +7,7 @@ import type { Profile } from '../profile/schema.js';
 import type { BenchApi } from './anthropic-api.js';
 import type { LiveFeed } from './live.js';
 import type { Pacer } from './pacer.js';
+import type { RoutingOptions } from './routing-options.js';
 import type { Slo } from './slo.js';
 import type { Workload } from './workload.js';
 
@@ -46,6 +47,8 @@ export interface BenchContext {
   rampMax?: number | undefined;
   /** Answer sizes for `long` (bytes). */
   longSizes: readonly number[] | undefined;
+  /** The routing scenarios' fleets and workloads (--routing); their defaults when absent. */
+  routing?: RoutingOptions | undefined;
   /** Expected split from --expect a=95,b=5 (overrides the profile's weights). */
   expect: Record<string, number> | undefined;
   /** Keeps requests with `apiKey` under the target's rate limits; undefined with --no-pace. */

@@ -1,6 +1,7 @@
 /** `aigw bench` flags, checked: every bad value is a usage error naming the flag and what it takes. */
 import { readFileSync } from 'node:fs';
 import { parseDuration, parseSize } from '../core/units.js';
+import { parseRoutingOptions, type RoutingOptions } from './routing-options.js';
 import type { BenchApi } from './anthropic-api.js';
 import { type Slo, parseSlo } from './slo.js';
 import { fileWorkload, type Parsed, parseLength, parseWorkload, syntheticWorkload, type Workload } from './workload.js';
@@ -33,6 +34,8 @@ export interface RawBenchOptions {
   compare?: string[];
   /** commander's negation of --no-pace. */
   pace?: boolean;
+  /** The routing scenarios' fleets and workloads: k=v,… */
+  routing?: string;
 }
 
 export interface BenchOptions {
@@ -48,6 +51,7 @@ export interface BenchOptions {
   scenarios: string[] | undefined;
   expect: Record<string, number> | undefined;
   pace: boolean;
+  routing: RoutingOptions;
   api: BenchApi;
 }
 
@@ -122,6 +126,8 @@ export function parseBenchOptions(o: RawBenchOptions): Parsed<BenchOptions> {
   }
   const expect = parseExpect(o.expect);
   if (!expect.ok) return expect;
+  const routing = parseRoutingOptions(o.routing);
+  if (!routing.ok) return routing;
   const api = o.api ?? 'openai';
   if (api !== 'openai' && api !== 'anthropic') return fail(`--api takes openai or anthropic, got "${api.slice(0, 40)}"`);
   let scenarios = o.scenario?.length ? [...o.scenario] : undefined;
@@ -141,6 +147,7 @@ export function parseBenchOptions(o: RawBenchOptions): Parsed<BenchOptions> {
       scenarios,
       expect: expect.value,
       pace: o.pace !== false,
+      routing: routing.value,
       api,
     },
   };

@@ -5,9 +5,12 @@
 import { accounting } from './accounting.js';
 import { evaluate } from './assertions.js';
 import { cancel } from './cancel.js';
+import { cost } from './cost.js';
 import type { BenchContext, ScenarioResult } from './context.js';
 import { errorsScenario } from './errors.js';
+import { latency } from './latency.js';
 import { long } from './long.js';
+import { prefix } from './prefix.js';
 import { ramp } from './ramp.js';
 import { ratelimit } from './ratelimit.js';
 import { type BenchReport, environment } from './report.js';
@@ -24,6 +27,8 @@ export interface ScenarioSpec {
   last?: boolean;
   /** Refusals are what it provokes (its lines say so): no separate refusal line. */
   provokes?: boolean;
+  /** It starts its own fleets (mocks and gateways, one per strategy) and needs no target. */
+  ownFleet?: boolean;
 }
 
 const hasMocks = (ctx: BenchContext) => Object.keys(ctx.target.mocks).length > 0;
@@ -42,6 +47,9 @@ export const SCENARIOS: Record<string, ScenarioSpec> = {
   cancel: { run: cancel, byDefault: hasMocks },
   accounting: { run: accounting, byDefault: hasMocks },
   errors: { run: errorsScenario, byDefault: () => true, provokes: true },
+  prefix: { run: prefix, ownFleet: true },
+  latency: { run: latency, ownFleet: true },
+  cost: { run: cost, ownFleet: true },
 };
 
 /**

@@ -10,7 +10,7 @@ import { type BenchOptions, parseBenchOptions, type RawBenchOptions } from '../b
 import { Pacer } from '../bench/pacer.js';
 import type { ProgressFeed } from '../bench/progress-view.js';
 import { type BenchReport, compare, parseReport } from '../bench/report.js';
-import { resolveTarget } from '../bench/resolve-target.js';
+import { type Resolution, resolveTarget } from '../bench/resolve-target.js';
 import { defaultScenarios, runBench, SCENARIOS } from '../bench/run.js';
 import { CliError, exitCodes } from './run.js';
 
@@ -34,6 +34,8 @@ async function writeHtml(file: string, report: BenchReport, baseline: BenchRepor
   writeFileSync(file, renderHtml(report, baseline));
 }
 
+const OWN_FLEETS = 'bench: the routing scenarios start their own mocks and gateways, one fleet per strategy';
+
 export async function run(raw: RawBenchOptions): Promise<number> {
   if ((raw.compare?.length ?? 0) > 2)
     throw new CliError('--compare takes one baseline, or two reports to compare without running', exitCodes.usage);
@@ -51,15 +53,19 @@ export async function run(raw: RawBenchOptions): Promise<number> {
   for (const s of o.scenarios ?? [])
     if (!SCENARIOS[s]) throw new CliError(`unknown scenario "${s}" (${Object.keys(SCENARIOS).join(', ')})`, exitCodes.usage);
 
-  const resolved = await resolveTarget({
-    target: raw.target,
-    config: raw.config,
-    apiKey: raw.apiKey,
-    model: o.model,
-    mockAll: raw.mockAll,
-  }).catch((e: Error) => {
-    throw new CliError(e.message);
-  });
+  // The routing scenarios start their own fleets: with only those named, no target is resolved (or started).
+  const ownFleets = !!o.scenarios?.length && o.scenarios.every((s) => SCENARIOS[s]!.ownFleet);
+  const resolved: Resolution = ownFleets
+    ? { ok: true, value: { target: { url: '', mocks: {} }, bp: undefined, apiKey: undefined, limitedKey: undefined, how: OWN_FLEETS } }
+    : await resolveTarget({
+        target: raw.target,
+        config: raw.config,
+        apiKey: raw.apiKey,
+        model: o.model,
+        mockAll: raw.mockAll,
+      }).catch((e: Error) => {
+        throw new CliError(e.message);
+      });
   if (!resolved.ok) throw new CliError(resolved.message, exitCodes.usage);
   const t = resolved.value;
   process.stderr.write(`${t.how}\n`);
@@ -85,6 +91,7 @@ export async function run(raw: RawBenchOptions): Promise<number> {
     longSizes: o.longSizes,
     rampMax: o.rampMax,
     expect: o.expect,
+    routing: o.routing,
     pacer: o.pace ? new Pacer(t.bp?.profile.limits.rateWindow ?? 60_000, notice) : undefined,
     live,
     progress: (line) => {
@@ -110,7 +117,10 @@ export async function run(raw: RawBenchOptions): Promise<number> {
       if (ticker) clearInterval(ticker);
     }
     const via = ctx.api === 'anthropic' ? " in Anthropic's Messages API" : '';
-    const out = [`\naigw bench — ${ctx.model} at ${t.target.url}${via} (${names.join(', ')})`, `  ${t.how.replace(/^bench: /, '')}`];
+    const out = [
+      `\naigw bench — ${ctx.model} at ${t.target.url || 'fleets of its own'}${via} (${names.join(', ')})`,
+      `  ${t.how.replace(/^bench: /, '')}`,
+    ];
     if (o.workload) out.push(`  workload: ${o.workload.describe}`);
     for (const n of report.notices ?? []) out.push(`  rate limit: ${n}`);
     for (const s of Object.values(report.scenarios)) out.push(...s.lines);

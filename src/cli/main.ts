@@ -90,6 +90,7 @@ program
   .option('--json <file>', 'write every figure as JSON')
   .option('--html <file>', 'write the results as one self-contained HTML page')
   .option('--expect <weights>', "expected split, e.g. vllm-a=95,vllm-b=5 (default: the profile's weights)")
+  .option('--routing <k=v,...>', 'fleets of the prefix, latency and cost scenarios, e.g. conversations=200,turns=6,shared=0.8')
   .option('--compare <file>', 'a baseline report to compare with; given twice, compare two reports without running', collect)
   .action((opts) => runCommand(() => import('./bench.js'), opts));
 

@@ -3,6 +3,7 @@
  * cuts; tenants: counted tokens; gateway: model, tenant, backend) and read once at its end, when it
  * becomes the `request` event. A leaf: the stages that write it need nothing else of the gateway.
  */
+import { costMicroUsd, type Prices } from './cost.js';
 import type { RequestEvent, TokenSource } from './types.js';
 
 /** Longest answer text kept for a span (captureContent), and most finish reasons noted. */
@@ -56,6 +57,10 @@ export class RequestRecord {
   /** The backend that served the answer, and the model name it was sent (absent when none did). */
   backend: string | undefined;
   upstreamModel: string | undefined;
+  /** The public model an escalation rule routed the request to (absent when `model` routed it). */
+  routedModel: string | undefined;
+  /** The prices of the target that served the answer, when it has any (its cost is then known). */
+  pricing: Prices | undefined;
   /** gen_ai provider name (metrics dialect) of the backend last tried, from its kind. */
   provider: string | undefined;
   /** The `model` the backend's answer named (its body, or its first stream event). */
@@ -94,6 +99,15 @@ export class RequestRecord {
     return this.status >= 200 && this.status < 300;
   }
 
+  /**
+   * What the answer cost in USD, from the counted tokens and the serving target's prices; undefined when
+   * that target has no prices or nothing was answered. Read once the token counts are complete (settle).
+   */
+  get costUsd(): number | undefined {
+    if (!this.pricing || !this.answered) return undefined;
+    return costMicroUsd(this.pricing, this.inputTokens, this.cachedInputTokens ?? 0, this.outputTokens) / 1e6;
+  }
+
   /** The finished record as the bus's `request` event (built field by field: cheaper than spreads). */
   toEvent(): RequestEvent {
     return {
@@ -103,6 +117,7 @@ export class RequestRecord {
       endpoint: this.endpoint ?? '',
       model: this.model,
       upstreamModel: this.upstreamModel,
+      routedModel: this.routedModel,
       backend: this.backend,
       provider: this.provider,
       responseModel: this.responseModel,
@@ -120,6 +135,7 @@ export class RequestRecord {
       truncated: this.truncated,
       errorCode: this.errorCode,
       countNote: this.countNote,
+      costUsd: this.costUsd,
     };
   }
 }

@@ -15,6 +15,8 @@ export interface BackendSnapshot {
   expectedShare: number;
   share: number;
   errors: number;
+  /** Spend on this backend for this model, USD (answers from priced targets). */
+  costUsd: number;
   ejected: boolean;
   tokens: { input: number; output: number };
   latencyMs: Quantiles;
@@ -25,6 +27,7 @@ export interface BackendSnapshot {
 
 export interface ModelSnapshot {
   requests: number;
+  costUsd: number;
   backends: Record<string, BackendSnapshot>;
 }
 
@@ -34,6 +37,10 @@ export interface TenantSnapshot {
   concurrency: { limit: number | null };
   /** Requests refused by this tenant's limits (429). */
   rejected: number;
+  /** Spend since the gateway started, USD. */
+  costUsd: number;
+  /** Spend in the budget's trailing window (this gateway's view) against `limits.budget`; null without one. */
+  budget: { usedUsd: number; limitUsd: number; perMs: number } | null;
 }
 
 /** Refused requests (4xx/5xx answered by the gateway or a backend), counted per tenant and code. */

@@ -11,6 +11,10 @@ export interface RequestEvent {
   /** The model name sent upstream, and the backend that served the answer (absent when none did). */
   upstreamModel?: string | undefined;
   backend?: string | undefined;
+  /** The public model an escalation rule sent the request to; `model` stays the one the client asked for. */
+  routedModel?: string | undefined;
+  /** What the answer cost in USD, from its usage and the serving target's `pricing` (absent when unpriced). */
+  costUsd?: number | undefined;
   /** gen_ai.provider.name of the backend that answered, from backends.X.kind: openai, anthropic or azure.openai. */
   provider?: string | undefined;
   /** The `model` the backend's answer named (its body, or its first stream chunk); may differ from upstreamModel. */
@@ -83,7 +87,7 @@ export interface RateLimitEvent {
   requestId: string;
   tenant: string;
   model: string;
-  kind: 'tokens' | 'requests' | 'concurrency';
+  kind: 'tokens' | 'requests' | 'concurrency' | 'budget';
   /** -1 when the request can never be admitted. */
   retryAfterMs: number;
 }

@@ -15,8 +15,11 @@ import { Downstream } from '../relay/downstream.js';
 import { type AttemptOutcome, Exchange } from '../relay/exchange.js';
 import { upstreamHeaders } from '../relay/headers.js';
 import { afterFailure, FIRST_ATTEMPT, type AttemptState } from '../routing/attempt-policy.js';
+import { recordDispatch, recordFailure, recordFirstByte } from '../routing/feedback.js';
 import { planAttempts } from '../routing/plan.js';
+import { NO_FACTS, routeRequest } from '../routing/request-facts.js';
 import type { ModelRoute, Target } from '../routing/route-table.js';
+import type { RequestFacts } from '../routing/strategies/candidate.js';
 import type { PromptCounter } from '../tenants/admission.js';
 import { type ProviderRequest, providerRequest } from '../translate/upstream-request.js';
 import type { SlotRefusal } from '../upstream/slots.js';
@@ -35,10 +38,18 @@ export async function routeAndRelay(
   bus: EventBus,
   tokens: PromptCounter,
 ): Promise<void> {
-  const { targets: plan, panic } = planAttempts(route, runtime.routes, {
+  const now = Date.now();
+  // A plain weighted route reads nothing of the prompt: no facts are gathered for it.
+  const routed = route.needs.facts ? routeRequest(route, runtime.routes, p, runtime.admission.defaultCompletionTokens, now) : undefined;
+  const facts = routed?.facts ?? NO_FACTS;
+  if (routed?.escalatedTo !== undefined) ctx.record.routedModel = routed.escalatedTo;
+  const { targets: plan, panic } = planAttempts(routed?.route ?? route, runtime.routes, {
     headers: ctx.req.headers,
     tenant: ctx.record.tenant,
-    now: Date.now(),
+    now,
+    facts,
+    state: runtime.routing,
+    rng: runtime.rng,
   });
   if (plan.length === 0) {
     // Only when every target has weight 0 (validation refuses a profile that routes nothing).
@@ -49,7 +60,7 @@ export async function routeAndRelay(
   let state: AttemptState = FIRST_ATTEMPT;
   for (;;) {
     const target = plan[state.index % plan.length]!;
-    const outcome = await attempt(ctx, runtime, p, target, bus, tokens);
+    const outcome = await attempt(ctx, runtime, p, target, bus, tokens, facts);
     if (outcome.kind === 'committed') {
       if (target.backend.health.success()) {
         bus.publish({ type: 'ejection', ts: Date.now(), backend: target.backend.name, ejected: false, cooldownMs: 0, reason: 'answered' });
@@ -104,6 +115,7 @@ async function attempt(
   target: Target,
   bus: EventBus,
   tokens: PromptCounter,
+  facts: RequestFacts,
 ): Promise<AttemptOutcome> {
   const backend = target.backend;
   // Only an Anthropic backend counts Anthropic's tokens; for any other the tokenizer's estimate is the answer.
@@ -121,7 +133,7 @@ async function attempt(
   ctx.onClientGone = undefined;
   if (typeof waitedMs !== 'number') return queueRefusal(backend.name, waitedMs);
   try {
-    return await dispatch(ctx, runtime, p, target, bus, waitedMs, provider);
+    return await dispatch(ctx, runtime, p, target, bus, waitedMs, provider, facts);
   } finally {
     backend.slots.release();
   }
@@ -159,12 +171,14 @@ async function dispatch(
   bus: EventBus,
   waitedMs: number,
   provider: ProviderAttempt | undefined,
+  facts: RequestFacts,
 ): Promise<AttemptOutcome> {
   const backend = target.backend;
   const record = ctx.record;
   record.attempts++;
   record.backend = backend.name;
   record.upstreamModel = target.upstreamModel;
+  record.pricing = target.pricing;
   const edge = runtime.services.backends.get(backend.name)!;
   record.provider = edge.provider;
   const span = traceAttempt(ctx, edge, target);
@@ -172,6 +186,9 @@ async function dispatch(
   const out = new Downstream(ctx.res, record, ctx.extraHeaders);
   const exchange = new Exchange(out, bus, backend.name, runtime.relay, body.injectedUsage, provider?.dialect);
   ctx.onClientGone = () => exchange.abort();
+  recordDispatch(runtime.routing, target, facts);
+  const sentAt = target.tracksTtft ? performance.now() : 0;
+  if (target.tracksTtft) exchange.onFirstByte = () => recordFirstByte(runtime.routing, target, performance.now() - sentAt);
   backend.pool.dispatch(
     {
       path: provider ? provider.request.path : backend.basePath + ENDPOINT_PATHS[p.endpoint],
@@ -196,6 +213,7 @@ async function dispatch(
   try {
     const outcome = await exchange.outcome;
     endAttempt(span, outcome, ctx);
+    if (outcome.kind === 'failed' && target.tracksTtft) recordFailure(runtime.routing, target, performance.now() - sentAt);
     return outcome;
   } finally {
     ctx.onClientGone = undefined;

@@ -195,7 +195,7 @@ async function proxy(ctx: RequestContext, state: GatewayState, runtime: Runtime,
     if (bad) return sendError(ctx, bad);
   }
   const admitted = tenant
-    ? await admit(runtime.limiter, tenant, p, runtime.admission, state.tokens, ctx.requestId)
+    ? await admit(runtime.limiter, tenant, p, runtime.admission, state.tokens, ctx.requestId, route.reachablePrices)
     : unlimited(p, state.tokens);
   if ('code' in admitted) return sendError(ctx, admitted);
   // Anthropic's clients read the request id from `request-id`.

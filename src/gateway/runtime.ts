@@ -9,9 +9,11 @@ import type { EventBus } from '../events/bus.js';
 import type { GatewayView } from '../observe/gateway-view.js';
 import type { Profile } from '../profile/schema.js';
 import type { RelayPolicy } from '../relay/exchange.js';
+import { Rng } from '../core/hash.js';
 import { makeScrubber } from '../core/scrub.js';
 import { secretsOf } from '../profile/secrets.js';
 import { buildRouteTable, type ModelRoute } from '../routing/route-table.js';
+import { createRoutingState, type RoutingState } from '../routing/strategies/choose.js';
 import type { AdmissionPolicy } from '../tenants/admission.js';
 import { TenantDirectory } from '../tenants/keys.js';
 import { Limiter } from '../tenants/limiter.js';
@@ -30,6 +32,10 @@ export class Runtime {
   readonly tenants: TenantDirectory;
   readonly view: GatewayView;
   readonly admission: AdmissionPolicy;
+  /** What the strategies learn (TTFT history, the prefix index), keyed by target id: it outlives reloads. */
+  readonly routing: RoutingState;
+  /** The strategies' draws (power of two choices, ties); carried across reloads with the state. */
+  readonly rng: Rng;
   readonly createdAt = Math.floor(Date.now() / 1000);
   private readonly modelEntries: ReadonlyMap<string, string>;
   private users = 0;
@@ -41,7 +47,10 @@ export class Runtime {
     readonly limiter: Limiter,
     /** Tracing, JWT, TLS, mtls and identity headers (gateway/services.ts). */
     readonly services: Services,
+    previous: Runtime | undefined,
   ) {
+    this.routing = previous?.routing ?? createRoutingState();
+    this.rng = previous?.rng ?? new Rng((Math.random() * 0x100000000) >>> 0);
     this.backends = registry.update(profile);
     this.routes = buildRouteTable(profile, this.backends);
     const l = profile.limits;
@@ -65,7 +74,7 @@ export class Runtime {
       if (!carry) await limiter.close();
       throw e;
     }
-    return new Runtime(profile, registry, limiter, services);
+    return new Runtime(profile, registry, limiter, services, previous);
   }
 
   /** A request starts on this runtime. */

@@ -18,6 +18,8 @@ export interface TenantLimitsView {
   readonly tpm?: number | undefined;
   readonly rpm?: number | undefined;
   readonly concurrency?: number | undefined;
+  /** USD per `per` ms. */
+  readonly budget?: { readonly usd: number; readonly per: number } | undefined;
 }
 
 export interface GatewayView {

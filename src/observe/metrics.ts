@@ -60,6 +60,11 @@ export class GatewayMetrics {
   readonly clientAborts = new Counter('aigw_client_aborts_total', 'Requests the client left before the answer ended.', ['model']);
   readonly inflight = new Gauge('aigw_inflight_requests', 'Requests in flight.', []);
   readonly eventDrops = new Counter('aigw_event_subscriber_drops_total', 'Events dropped for slow /aigw/events subscribers.', []);
+  readonly cost = new Counter('aigw_cost_usd_total', "Spend in USD, from usage and the serving target's pricing.", [
+    'tenant',
+    'model',
+    'backend',
+  ]);
   /** Outlives scopes: a reload does not forget the names it has series for. */
   private readonly responseModels = new LearnedNames(LEARNED_RESPONSE_MODELS);
 
@@ -79,6 +84,9 @@ export class GatewayMetrics {
   private model(m: string): string {
     return this.scope.models.has(m) ? m : 'unknown';
   }
+  private tenant(t: string | undefined): string {
+    return t === undefined ? 'none' : this.scope.tenants.has(t) ? t : 'unknown';
+  }
   private backend(b: string | undefined): string {
     return b !== undefined && this.scope.backends.has(b) ? b : 'none';
   }
@@ -93,6 +101,7 @@ export class GatewayMetrics {
     this.requests.inc([model, backend, String(e.status)]);
     if (e.backend !== undefined) this.routed.inc([model, backend]);
     if (e.clientAborted) this.clientAborts.inc([model]);
+    if (e.costUsd !== undefined && e.costUsd > 0) this.cost.inc([this.tenant(e.tenant), model, backend], e.costUsd);
 
     const l = genAiLabels(e, this.scope, this.responseModels);
     const base = this.base;
@@ -158,6 +167,7 @@ export class GatewayMetrics {
       this.clientAborts,
       this.inflight,
       this.eventDrops,
+      this.cost,
     ]
       .map((m) => m.render())
       .join('');
@@ -176,6 +186,7 @@ export class GatewayMetrics {
       this.upstreamErrors,
       this.clientAborts,
       this.eventDrops,
+      this.cost,
     ])
       m.reset();
   }

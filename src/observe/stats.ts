@@ -36,9 +36,19 @@ class Ring {
 interface BackendStats {
   requests: number;
   errors: number;
+  costUsd: number;
   tokens: { input: number; output: number };
   latency: Ring;
   ttft: Ring;
+}
+
+interface TenantStats {
+  tokens: WindowSum;
+  requests: WindowSum;
+  rejected: number;
+  /** Spend since the gateway started (or was reset), and in the trailing budget window when one is set. */
+  costUsd: number;
+  spend: WindowSum | undefined;
 }
 
 /** Usage in the trailing window, by second-sized buckets (a local view; Redis holds the shared one). */
@@ -65,7 +75,7 @@ class WindowSum {
 
 export class StatsCollector {
   private models = new Map<string, Map<string, BackendStats>>();
-  private tenants = new Map<string, { tokens: WindowSum; requests: WindowSum; rejected: number }>();
+  private tenants = new Map<string, TenantStats>();
   private truncations: TruncationEvent[] = [];
   /** Refused requests by `tenant|status|code` (a bounded set: configured tenants × a handful of codes). */
   private refusals = new Map<string, RefusalCount>();
@@ -82,9 +92,24 @@ export class StatsCollector {
     let t = this.tenants.get(name);
     // A reload that changes the window starts the tenant's local view afresh, as the limiter does.
     if (!t || t.tokens.bucketMs !== bucketMs) {
-      this.tenants.set(name, (t = { tokens: new WindowSum(bucketMs), requests: new WindowSum(bucketMs), rejected: t?.rejected ?? 0 }));
+      const fresh: TenantStats = {
+        tokens: new WindowSum(bucketMs),
+        requests: new WindowSum(bucketMs),
+        rejected: t?.rejected ?? 0,
+        costUsd: t?.costUsd ?? 0,
+        spend: t?.spend,
+      };
+      this.tenants.set(name, (t = fresh));
     }
     return t;
+  }
+
+  /** The tenant's spend in its budget's window (a local view, like tpm.used), kept only when it has a budget. */
+  private spend(t: TenantStats, name: string): WindowSum | undefined {
+    const per = this.view().tenants.get(name)?.budget?.per;
+    if (per === undefined) return (t.spend = undefined);
+    if (t.spend?.bucketMs !== per / TENANT_BUCKETS) t.spend = new WindowSum(per / TENANT_BUCKETS);
+    return t.spend;
   }
 
   record(e: GatewayEvent): void {
@@ -94,8 +119,12 @@ export class StatsCollector {
       let m = this.models.get(e.model);
       if (!m) this.models.set(e.model, (m = new Map()));
       let b = m.get(e.backend);
-      if (!b) m.set(e.backend, (b = { requests: 0, errors: 0, tokens: { input: 0, output: 0 }, latency: new Ring(), ttft: new Ring() }));
+      if (!b) {
+        b = { requests: 0, errors: 0, costUsd: 0, tokens: { input: 0, output: 0 }, latency: new Ring(), ttft: new Ring() };
+        m.set(e.backend, b);
+      }
       b.requests++;
+      if (e.costUsd !== undefined) b.costUsd += e.costUsd;
       if (e.status >= 500 || e.truncated) b.errors++;
       b.tokens.input += e.tokens.input;
       b.tokens.output += e.tokens.output;
@@ -105,6 +134,10 @@ export class StatsCollector {
         const t = this.tenant(e.tenant);
         t.tokens.add(e.ts, e.tokens.input + e.tokens.output);
         t.requests.add(e.ts, 1);
+        if (e.costUsd !== undefined) {
+          t.costUsd += e.costUsd;
+          this.spend(t, e.tenant)?.add(e.ts, e.costUsd);
+        }
       }
     } else if (e.type === 'ratelimit') this.tenant(e.tenant).rejected++;
     else if (e.type === 'truncation') {
@@ -137,6 +170,7 @@ export class StatsCollector {
       const total = [...(seen?.values() ?? [])].reduce((s, b) => s + b.requests, 0);
       const weightSum = targets.reduce((a, t) => a + t.weight, 0);
       const backends: Record<string, BackendSnapshot> = {};
+      let modelCost = 0;
       const names = new Set([...targets.map((t) => t.backend), ...(seen?.keys() ?? [])]);
       for (const backend of names) {
         const s = seen?.get(backend);
@@ -149,6 +183,7 @@ export class StatsCollector {
           expectedShare: weightSum ? weight / weightSum : 0,
           share: total ? (s?.requests ?? 0) / total : 0,
           errors: s?.errors ?? 0,
+          costUsd: s?.costUsd ?? 0,
           ejected: live?.ejected ?? false,
           tokens: s?.tokens ?? { input: 0, output: 0 },
           latencyMs: s?.latency.quantiles() ?? { p50: 0, p99: 0 },
@@ -156,7 +191,8 @@ export class StatsCollector {
           ttftSamples: s?.ttft.samples ?? 0,
         };
       }
-      models[name] = { requests: total, backends };
+      for (const b of Object.values(backends)) modelCost += b.costUsd;
+      models[name] = { requests: total, costUsd: modelCost, backends };
     }
     const tenants: Record<string, TenantSnapshot> = {};
     for (const [name, limits] of view.tenants) {
@@ -167,6 +203,10 @@ export class StatsCollector {
         rpm: { used: current ? s.requests.sum(now) : 0, limit: limits.rpm ?? null },
         concurrency: { limit: limits.concurrency ?? null },
         rejected: s?.rejected ?? 0,
+        costUsd: s?.costUsd ?? 0,
+        budget: limits.budget
+          ? { usedUsd: s ? (this.spend(s, name)?.sum(now) ?? 0) : 0, limitUsd: limits.budget.usd, perMs: limits.budget.per }
+          : null,
       };
     }
     let inflight = 0;

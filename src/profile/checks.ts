@@ -7,7 +7,7 @@ import { didYouMean } from './suggest.js';
 import type { KeyPath } from './problems.js';
 import type { Profile } from './schema.js';
 import { isLoopbackHost } from './hosts.js';
-import { checkCostPricing, checkEscalations, checkStrategyTargets, targetLists } from './routing-checks.js';
+import { checkCostPricing, checkEscalations, checkStrategyTargets } from './routing-checks.js';
 
 export type Report = (severity: 'error' | 'warning', path: KeyPath, message: string, preferKey?: boolean) => void;
 
@@ -161,34 +161,10 @@ function reportFallbackCycles(p: Profile, report: Report): void {
 
 /**
  * Names the contract fixes for features still being built: refused with a clear message until they work,
- * never accepted and ignored. Each feature's block goes when it lands.
+ * never accepted and ignored. Each feature's block went when it landed (issue 13's routing fields were the
+ * last); what remains here is a rule about how tenants are identified.
  */
 export function checkNotYetBuilt(p: Profile, report: Report): void {
-  const soon = (path: KeyPath, what: string) => report('error', path, `${what} is not available in this build yet`);
-
-  for (const [name, m] of Object.entries(p.models)) {
-    if (m.strategy !== 'weighted') soon(['models', name, 'strategy'], `strategy ${m.strategy}`);
-  }
-
-  for (const [name, m] of Object.entries(p.models)) {
-    m.targets.forEach((t, i) => {
-      if (t.pricing) soon(['models', name, 'targets', i, 'pricing'], 'pricing');
-    });
-  }
-
-  for (const [name, m] of Object.entries(p.models)) {
-    if (m.escalate) soon(['models', name, 'escalate'], 'escalate');
-    for (const [path, targets] of targetLists(name, m)) {
-      targets.forEach((t, i) => {
-        if (t.contextWindow !== undefined) soon([...path, i, 'contextWindow'], 'contextWindow');
-      });
-    }
-  }
-
-  for (const [name, t] of Object.entries(p.tenants ?? {})) {
-    if (t.limits?.budget) soon(['tenants', name, 'limits', 'budget'], 'limits.budget');
-  }
-
   for (const [name, t] of Object.entries(p.tenants ?? {})) {
     if (t.keys.length === 0 && !t.mtls && !p.auth?.jwt)
       report('error', ['tenants', name, 'keys'], 'a tenant needs keys (or an mtls rule, or auth.jwt to name it)');

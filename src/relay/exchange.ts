@@ -69,6 +69,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private readonly record: RequestRecord;
   private resolve!: (o: AttemptOutcome) => void;
   readonly outcome: Promise<AttemptOutcome>;
+  /**
+   * Called once at this attempt's first byte: a stream's first token, a body's response headers. Set when a
+   * routing strategy learns from latency; unset, nothing more is measured.
+   */
+  onFirstByte: (() => void) | undefined;
 
   constructor(
     private readonly out: Downstream,
@@ -112,16 +117,19 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.mode = 'sse';
       const onFirst = () => {
         this.record.ttftMs = performance.now() - this.record.startedAt;
+        this.onFirstByte?.();
       };
       this.sse = this.dialect
         ? this.dialect.streamRelay(this.out, onFirst, this.relay.maxEventBytes, this.relay.scrub)
         : new SseRelay(this.out, this.dropUsageChunk && !headers['content-encoding'], onFirst, this.relay.maxEventBytes);
     } else if (translating) {
       this.mode = 'translated';
+      this.onFirstByte?.();
       this.translated = new TranslatedBodyRelay(this.out, this.relay.buffer.maxBytes, status, headers, this.dialect!.answer!);
       if (this.translated.overflowsUpFront()) return this.failTooLarge();
     } else {
       this.mode = 'body';
+      this.onFirstByte?.();
       this.body = new BodyRelay(this.out, this.relay.buffer, status, headers);
       if (this.body.overflowsUpFront()) this.finishBody(this.body.overflow());
     }

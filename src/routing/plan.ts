@@ -1,16 +1,23 @@
 /**
- * The order in which a request tries targets: the pick (sticky, or smooth-weighted), then the group's
- * other healthy targets by weight, then each fallback model's targets the same way. Ejected backends are
- * left out — unless every one is ejected, when the plan ignores ejection (panic mode).
+ * The order in which a request tries targets: the pick (sticky, or the model's strategy — strategies/
+ * choose.ts keeps weights between groups of equal-weight targets and lets the strategy choose within one),
+ * then the list's other healthy targets by weight, then each fallback model's targets the same way.
+ * Ejected backends are left out — unless every one is ejected, when the plan ignores ejection (panic mode).
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ModelRoute, Target, TargetGroup } from './route-table.js';
 import { stickyPick } from './sticky.js';
+import type { RequestFacts, Rng } from './strategies/candidate.js';
+import { chooseTarget, type RoutingState } from './strategies/choose.js';
 
 export interface RouteContext {
   headers: IncomingHttpHeaders;
   tenant: string | undefined;
   now: number;
+  /** What the strategies read of this request (request-facts.ts). */
+  facts: RequestFacts;
+  state: RoutingState;
+  rng: Rng;
 }
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
@@ -28,13 +35,15 @@ export function groupFor(route: ModelRoute, ctx: RouteContext): TargetGroup {
 }
 
 function appendGroup(out: Target[], g: TargetGroup, route: ModelRoute, ctx: RouteContext): void {
-  const healthy = (i: number) => g.targets[i]!.backend.health.available(ctx.now);
   const session = route.stickyHeader ? header(ctx.headers, route.stickyHeader) : undefined;
-  const first = session !== undefined ? stickyPick(session, g.seeds, g.weights, healthy) : g.selector.pick(healthy);
+  const first =
+    session !== undefined
+      ? stickyPick(session, g.seeds, g.weights, (i) => g.targets[i]!.eligible)
+      : chooseTarget(route.strategy, g.list, ctx.state, ctx.facts, ctx.rng);
   if (first < 0) return;
   out.push(g.targets[first]!);
   if (g.targets.length === 1) return;
-  const rest = g.targets.filter((t, i) => i !== first && t.weight > 0 && healthy(i));
+  const rest = g.targets.filter((t, i) => i !== first && t.weight > 0 && t.eligible);
   rest.sort((a, b) => b.weight - a.weight);
   for (const t of rest) out.push(t);
 }
@@ -50,9 +59,13 @@ export interface Plan {
 }
 
 export function planAttempts(route: ModelRoute, routes: ReadonlyMap<string, ModelRoute>, ctx: RouteContext): Plan {
+  route.clock.now = ctx.now;
   const targets = orderedTargets(route, routes, ctx);
   if (targets.length > 0) return { targets, panic: false };
-  return { targets: orderedTargets(route, routes, { ...ctx, now: Number.POSITIVE_INFINITY }), panic: true };
+  route.clock.now = Number.POSITIVE_INFINITY;
+  const all = orderedTargets(route, routes, ctx);
+  route.clock.now = ctx.now;
+  return { targets: all, panic: true };
 }
 
 function orderedTargets(route: ModelRoute, routes: ReadonlyMap<string, ModelRoute>, ctx: RouteContext): Target[] {

@@ -1,26 +1,63 @@
 /**
- * The routing table of one profile: per public model its target groups (the default and `match`
- * overrides), each with its own smooth-weighted selector, and its fallbacks.
+ * The routing table of one profile: per public model its target lists (the default and `match`
+ * overrides), each a strategies/choose.ts TargetList of long-lived targets, its strategy, escalation rules
+ * and fallbacks, and the prices a request to it could reach (for budget reservations).
  */
+import type { EscalationConfig, ModelConfig, PricingConfig, Profile, StrategyName, TargetConfig } from '../profile/schema.js';
 import type { BackendRuntime } from '../upstream/backends.js';
-import type { ModelConfig, Profile, TargetConfig } from '../profile/schema.js';
-import { SmoothWeighted } from './weighted.js';
 import { targetSeed } from './sticky.js';
+import type { Candidate } from './strategies/candidate.js';
+import { TargetList } from './strategies/choose.js';
 
-export interface Target {
-  readonly backend: BackendRuntime;
-  /** The model name sent upstream. */
-  readonly upstreamModel: string;
+/**
+ * The instant eligibility is judged at, shared by every target of one table: the plan sets it once per
+ * request (or to +Infinity in panic mode, which ignores ejection), so a target's `eligible` getter needs no
+ * argument and a strategy allocates nothing to read it.
+ */
+export interface RouteClock {
+  now: number;
+}
+
+/** One target of one list: a strategy's Candidate whose load and health are read live from its backend. */
+export class Target implements Candidate {
+  /** The same backend and upstream model have the same id in every list and across reloads. */
+  readonly id: string;
   /** JSON-encoded upstreamModel, ready to splice into a body. */
   readonly upstreamModelJson: string;
-  readonly weight: number;
+  /** Its rendezvous-hashing seed (sticky sessions). */
+  readonly seed: number;
+
+  constructor(
+    readonly backend: BackendRuntime,
+    /** The model name sent upstream. */
+    readonly upstreamModel: string,
+    readonly weight: number,
+    readonly pricing: PricingConfig | undefined,
+    readonly contextWindow: number | undefined,
+    /** Its list's strategy reads time-to-first-token history: the attempt stage feeds it. */
+    readonly tracksTtft: boolean,
+    private readonly clock: RouteClock,
+  ) {
+    this.id = `${backend.name}\u0000${upstreamModel}`;
+    this.upstreamModelJson = JSON.stringify(upstreamModel);
+    this.seed = targetSeed(backend.name, upstreamModel);
+  }
+
+  get eligible(): boolean {
+    return this.backend.health.available(this.clock.now);
+  }
+
+  /** Requests on the backend's connections and waiting for one (every model it serves shares them). */
+  get inflight(): number {
+    return this.backend.slots.inUse + this.backend.slots.queued;
+  }
 }
 
 export interface TargetGroup {
   readonly targets: readonly Target[];
   readonly weights: readonly number[];
   readonly seeds: readonly number[];
-  readonly selector: SmoothWeighted;
+  readonly list: TargetList;
 }
 
 export interface MatchRule {
@@ -32,35 +69,103 @@ export interface MatchRule {
 
 export interface ModelRoute {
   readonly name: string;
+  readonly strategy: StrategyName;
   readonly group: TargetGroup;
   readonly match: readonly MatchRule[];
   readonly fallbacks: readonly string[];
   readonly stickyHeader?: string;
+  readonly escalate?: readonly EscalationConfig[];
+  /** What the route stage must compute for this route's plan (itself and its fallbacks). */
+  readonly needs: RouteNeeds;
+  /**
+   * The distinct prices of every priced target a request to this model could reach — its lists, its
+   * fallbacks, its escalations and theirs — so admission can reserve the most expensive outcome.
+   */
+  readonly reachablePrices: readonly PricingConfig[];
+  /** The clock every target of this table reads its eligibility at (one object per table). */
+  readonly clock: RouteClock;
 }
 
-function group(publicName: string, targets: readonly TargetConfig[], backends: ReadonlyMap<string, BackendRuntime>): TargetGroup {
-  const ts: Target[] = targets.map((t) => {
-    const upstreamModel = t.model ?? publicName;
-    return { backend: backends.get(t.backend)!, upstreamModel, upstreamModelJson: JSON.stringify(upstreamModel), weight: t.weight };
-  });
-  const weights = ts.map((t) => t.weight);
-  return { targets: ts, weights, seeds: ts.map((t) => targetSeed(t.backend.name, t.upstreamModel)), selector: new SmoothWeighted(weights) };
+export interface RouteNeeds {
+  /** Any facts at all: a strategy other than `weighted`, or escalation rules. */
+  facts: boolean;
+  /** Prompt blocks (strategy prefix). */
+  blocks: boolean;
+  /** The prompt's estimated size (strategy cost, or escalation rules). */
+  promptSize: boolean;
 }
 
-function route(name: string, m: ModelConfig, backends: ReadonlyMap<string, BackendRuntime>): ModelRoute {
+function group(
+  publicName: string,
+  targets: readonly TargetConfig[],
+  backends: ReadonlyMap<string, BackendRuntime>,
+  strategy: StrategyName,
+  clock: RouteClock,
+): TargetGroup {
+  const ts = targets.map(
+    (t) => new Target(backends.get(t.backend)!, t.model ?? publicName, t.weight, t.pricing, t.contextWindow, strategy === 'latency', clock),
+  );
+  return { targets: ts, weights: ts.map((t) => t.weight), seeds: ts.map((t) => t.seed), list: new TargetList(ts) };
+}
+
+function lists(r: { group: TargetGroup; match: readonly MatchRule[] }): TargetGroup[] {
+  return [r.group, ...r.match.map((m) => m.group)];
+}
+
+type Draft = Omit<ModelRoute, 'needs' | 'reachablePrices'>;
+
+function draft(name: string, m: ModelConfig, backends: ReadonlyMap<string, BackendRuntime>, clock: RouteClock): Draft {
   return {
     name,
-    group: group(name, m.targets, backends),
+    strategy: m.strategy,
+    group: group(name, m.targets, backends, m.strategy, clock),
     match: (m.match ?? []).map((r) => ({
       ...(r.when.tenant !== undefined ? { tenant: r.when.tenant } : {}),
       ...(r.when.headers ? { headers: Object.entries(r.when.headers).map(([k, v]) => [k.toLowerCase(), v] as const) } : {}),
-      group: group(name, r.targets, backends),
+      group: group(name, r.targets, backends, m.strategy, clock),
     })),
     fallbacks: m.fallbacks,
+    clock,
     ...(m.sticky ? { stickyHeader: m.sticky.header } : {}),
+    ...(m.escalate ? { escalate: m.escalate } : {}),
+  };
+}
+
+/** The routes a plan for `r` may use: itself, then its fallbacks (one level, as the plan goes). */
+function planned(r: Draft, drafts: ReadonlyMap<string, Draft>): Draft[] {
+  const out = [r];
+  for (const f of r.fallbacks) {
+    const fb = drafts.get(f);
+    if (fb) out.push(fb);
+  }
+  return out;
+}
+
+function finish(r: Draft, drafts: ReadonlyMap<string, Draft>): ModelRoute {
+  const own = planned(r, drafts);
+  const reachable = [...own];
+  for (const e of r.escalate ?? []) {
+    const to = drafts.get(e.model);
+    if (to) reachable.push(...planned(to, drafts));
+  }
+  const prices = new Map<string, PricingConfig>();
+  for (const d of reachable)
+    for (const g of lists(d))
+      for (const t of g.targets) if (t.pricing && t.weight > 0) prices.set(`${t.pricing.input}/${t.pricing.output}`, t.pricing);
+  return {
+    ...r,
+    needs: {
+      facts: r.escalate !== undefined || own.some((d) => d.strategy !== 'weighted'),
+      blocks: own.some((d) => d.strategy === 'prefix'),
+      promptSize: r.escalate !== undefined || own.some((d) => d.strategy === 'cost'),
+    },
+    reachablePrices: [...prices.values()],
   };
 }
 
 export function buildRouteTable(profile: Profile, backends: ReadonlyMap<string, BackendRuntime>): Map<string, ModelRoute> {
-  return new Map(Object.entries(profile.models).map(([name, m]) => [name, route(name, m, backends)]));
+  const clock: RouteClock = { now: 0 };
+  const drafts = new Map(Object.entries(profile.models).map(([name, m]) => [name, draft(name, m, backends, clock)]));
+  const table = new Map([...drafts].map(([name, d]) => [name, finish(d, drafts)]));
+  return table;
 }

@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { AigwError } from '../core/errors.js';
 import { nextId } from '../core/ids.js';
+import { costMicroUsd, type Prices } from '../events/cost.js';
 import type { RequestRecord } from '../events/request-record.js';
 import type { ProxyRequest } from '../openai/parse-request.js';
 import { countTokensTurns } from '../translate/count-tokens.js';
@@ -48,6 +49,10 @@ export function unlimited(p: ProxyRequest, counter: PromptCounter): Admitted {
   return { headers: undefined, settle: (record) => completeTokenCounts(record, p, counter) };
 }
 
+/**
+ * `prices`: every price the request could end up paying — each priced target its model, fallbacks and
+ * escalations can reach — so a budget reserves its most expensive outcome.
+ */
 export async function admit(
   limiter: Limiter,
   tenant: Tenant,
@@ -55,11 +60,13 @@ export async function admit(
   policy: AdmissionPolicy,
   counter: PromptCounter,
   requestId: string,
+  prices: readonly Prices[] = [],
 ): Promise<Admitted | AigwError> {
   const estimate = estimateTokens(p.bytes, p.maxTokens, p.choices, policy.defaultCompletionTokens, p.endpoint);
+  const bound = costBound(prices, estimate.prompt, estimate.total - estimate.prompt);
   // The lease is the gateway's own, unique per admission: a client-chosen id (x-request-id) would let
   // parallel requests share one concurrency slot.
-  const admission = await limiter.admit(tenant, p.model, estimate.total, nextId('lease'), requestId);
+  const admission = await limiter.admit(tenant, p.model, estimate.total, nextId('lease'), requestId, bound);
   if ('code' in admission) return admission;
   const { reservation, store } = admission;
   const renew =
@@ -74,7 +81,8 @@ export async function admit(
       // (a late count only adjusts the tokens charged).
       if (reservation && needsCount(record) && holdsLease(reservation)) await store.release(reservation).catch(() => {});
       await completeTokenCounts(record, p, counter);
-      if (reservation) await store.settle(reservation, actualCost(record, estimate.prompt)).catch(() => {});
+      if (reservation)
+        await store.settle(reservation, actualCost(record, estimate.prompt), actualMicroUsd(record, estimate.prompt)).catch(() => {});
     },
   };
 }
@@ -142,6 +150,23 @@ async function completeTokenCounts(record: RequestRecord, p: ProxyRequest, count
     record.inputSource = n.exact ? 'tokenizer' : 'estimate';
     if (!n.exact) record.countNote = 'prompt over the exact-count budget: estimated';
   }
+}
+
+/**
+ * The most a request can cost, in micro-dollars: its prompt bound at the dearest input price (cached input
+ * too, should it be priced higher) plus its completion bound at the dearest output price, over `prices`.
+ */
+export function costBound(prices: readonly Prices[], prompt: number, completion: number): number {
+  let max = 0;
+  for (const p of prices) max = Math.max(max, prompt * Math.max(p.input, p.cachedInput ?? 0) + completion * p.output);
+  return Math.ceil(max);
+}
+
+/** Micro-dollars to charge for a finished request: its cost on the target that answered (0 when unpriced or unanswered). */
+function actualMicroUsd(record: RequestRecord, promptEstimate: number): number {
+  if (!record.answered || !record.pricing) return 0;
+  const input = record.inputSource === 'none' ? promptEstimate : record.inputTokens;
+  return costMicroUsd(record.pricing, input, record.cachedInputTokens ?? 0, record.outputTokens);
 }
 
 /** What the tokenizer counts as a request's prompt; a Messages request as the chat turns its translation carries. */

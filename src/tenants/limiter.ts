@@ -9,7 +9,7 @@ import type { Profile } from '../profile/schema.js';
 import type { Tenant } from './keys.js';
 import { MemoryLimitStore } from './limits/memory-store.js';
 import type { RedisLimitStore } from './limits/redis-store.js';
-import type { AdmitOutcome, LimitSpec, LimitState, LimitStore, Reservation } from './limits/store.js';
+import type { AdmitOutcome, BudgetSpec, LimitKind, LimitSpec, LimitState, LimitStore, Reservation } from './limits/store.js';
 
 export interface Admission {
   reservation: Reservation | undefined;
@@ -39,6 +39,24 @@ function rateHeaders(states: readonly LimitState[]): Record<string, string> {
     h['x-ratelimit-reset-tokens'] = formatReset(tok.resetMs);
   }
   return h;
+}
+
+/** A profile budget as the stores count it: micro-dollars per window. */
+function budgetSpec(b: { usd: number; per: number } | undefined): BudgetSpec | undefined {
+  return b && { microUsd: b.usd * 1e6, windowMs: b.per };
+}
+
+/** The 429's message: which limit, and when it frees (or that it never will for this request). */
+function refusalMessage(kind: LimitKind, key: string, permanent: boolean, retryMs: number, tokens: number, microUsd: number): string {
+  const what =
+    kind === 'tokens'
+      ? `tokens (this request reserves ${tokens})`
+      : kind === 'budget'
+        ? `budget (this request may cost up to $${(microUsd / 1e6).toFixed(6)})`
+        : kind;
+  return permanent
+    ? `Rate limit for ${key} on ${what} can never admit this request`
+    : `Rate limit reached for ${key} on ${what}. Try again in ${(retryMs / 1000).toFixed(3)}s.`;
 }
 
 export class Limiter {
@@ -79,20 +97,28 @@ export class Limiter {
   specsFor(tenant: Tenant, model: string): LimitSpec[] {
     const out: LimitSpec[] = [];
     const l = tenant.config.limits;
-    if (l && (l.tpm !== undefined || l.rpm !== undefined || l.concurrency !== undefined))
-      out.push({ key: tenant.name, tpm: l.tpm, rpm: l.rpm, concurrency: l.concurrency });
+    if (l && (l.tpm !== undefined || l.rpm !== undefined || l.concurrency !== undefined || l.budget))
+      out.push({ key: tenant.name, tpm: l.tpm, rpm: l.rpm, concurrency: l.concurrency, budget: budgetSpec(l.budget) });
     const m = tenant.config.modelLimits?.[model];
-    if (m) out.push({ key: `${tenant.name}/${model}`, tpm: m.tpm, rpm: m.rpm, concurrency: m.concurrency });
+    if (m) out.push({ key: `${tenant.name}/${model}`, tpm: m.tpm, rpm: m.rpm, concurrency: m.concurrency, budget: budgetSpec(m.budget) });
     return out;
   }
 
-  async admit(tenant: Tenant, model: string, tokens: number, lease: string, requestId: string): Promise<Admission | AigwError> {
+  /** `microUsd`: the most this request can cost, reserved against budgets (0 when it can cost nothing). */
+  async admit(
+    tenant: Tenant,
+    model: string,
+    tokens: number,
+    lease: string,
+    requestId: string,
+    microUsd = 0,
+  ): Promise<Admission | AigwError> {
     const specs = this.specsFor(tenant, model);
     if (specs.length === 0) return { reservation: undefined, headers: {}, store: this.shared };
     let store = this.shared;
     let outcome: AdmitOutcome;
     try {
-      outcome = await this.shared.admit({ specs, tokens, lease });
+      outcome = await this.shared.admit({ specs, tokens, lease, microUsd });
       this.markStore(true);
     } catch (e) {
       this.markStore(false, (e as Error).message);
@@ -108,9 +134,10 @@ export class Limiter {
         tpm: s.tpm === undefined ? undefined : Math.floor(s.tpm / share),
         rpm: s.rpm === undefined ? undefined : Math.floor(s.rpm / share),
         concurrency: s.concurrency === undefined ? undefined : Math.max(1, Math.floor(s.concurrency / share)),
+        budget: s.budget && { microUsd: s.budget.microUsd / share, windowMs: s.budget.windowMs },
       }));
       store = this.degraded!;
-      outcome = await store.admit({ specs: local, tokens, lease });
+      outcome = await store.admit({ specs: local, tokens, lease, microUsd });
     }
     const headers = rateHeaders(outcome.states);
     if (outcome.ok) return { reservation: outcome.reservation, headers, store };
@@ -125,15 +152,19 @@ export class Limiter {
         kind: outcome.kind,
         retryAfterMs: outcome.permanent ? -1 : retryMs,
       });
-    const what = outcome.kind === 'tokens' ? `tokens (this request reserves ${tokens})` : outcome.kind;
-    const message = outcome.permanent
-      ? `Rate limit for ${outcome.key} on ${what} can never admit this request`
-      : `Rate limit reached for ${outcome.key} on ${what}. Try again in ${(retryMs / 1000).toFixed(3)}s.`;
+    const message = refusalMessage(outcome.kind, outcome.key, outcome.permanent, retryMs, tokens, microUsd);
+    // A budget that refills in hours: tell clients not to retry now (openai-node ignores a retry-after over 60 s).
+    const hopeless = outcome.permanent || (outcome.kind === 'budget' && retryMs > 60_000);
     return aigwError('rate_limit_exceeded', message, {
       type: outcome.kind,
       headers: outcome.permanent
         ? { ...headers, 'x-should-retry': 'false' }
-        : { ...headers, 'retry-after': String(Math.ceil(retryMs / 1000)), 'retry-after-ms': String(retryMs) },
+        : {
+            ...headers,
+            'retry-after': String(Math.ceil(retryMs / 1000)),
+            'retry-after-ms': String(retryMs),
+            ...(hopeless ? { 'x-should-retry': 'false' } : {}),
+          },
     });
   }
 

@@ -158,6 +158,102 @@ for (const { name, make } of stores) {
       await s.close();
     });
 
+    describe('budgets: micro-dollars in a window of their own, like tokens', () => {
+      const BUDGET_WINDOW = WINDOW * 2;
+      const spend = (s: LimitStore, specs: LimitSpec[], microUsd: number, tokens = 1) =>
+        s.admit({ specs, tokens, microUsd, lease: lease() });
+      const budget = (key: string, microUsd: number, extra: Partial<LimitSpec> = {}): LimitSpec[] => [
+        { key, budget: { microUsd, windowMs: BUDGET_WINDOW }, ...extra },
+      ];
+
+      it('reserves the bound, settles the real cost, and denies with kind budget and an honest retry-after', async () => {
+        const s = await make();
+        const spec = budget('u1', 1000);
+        const a = await spend(s, spec, 600);
+        if (!a.ok) throw new Error('not admitted');
+        expect(a.states[0]!.budget).toMatchObject({ limit: 1000, remaining: 400 });
+        const denied = await spend(s, spec, 600);
+        expect(denied).toMatchObject({ ok: false, kind: 'budget', key: 'u1', permanent: false });
+        if (!denied.ok) {
+          // The budget's own window, not the store's: the reservation leaves it after about BUDGET_WINDOW.
+          expect(denied.retryAfterMs).toBeGreaterThan(WINDOW);
+          expect(denied.retryAfterMs).toBeLessThanOrEqual(BUDGET_WINDOW + BUDGET_WINDOW / 60);
+        }
+        // It cost 100.25 µUSD, not 600: the refund makes room.
+        await s.settle(a.reservation, 1, 100.25);
+        const b = await spend(s, spec, 600);
+        expect(b.ok).toBe(true);
+        if (b.ok) expect(b.states[0]!.budget!.remaining).toBe(299);
+        await s.close();
+      });
+
+      it('carries a cost far beyond the reservation into later windows', async () => {
+        const s = await make();
+        const spec = budget('u2', 100);
+        const a = await spend(s, spec, 10);
+        if (!a.ok) throw new Error('not admitted');
+        await s.settle(a.reservation, 1, 300);
+        await sleep(BUDGET_WINDOW + 50);
+        const blocked = await spend(s, spec, 10);
+        expect(blocked).toMatchObject({ ok: false, kind: 'budget', permanent: false });
+        if (!blocked.ok) expect(blocked.retryAfterMs).toBeGreaterThan(BUDGET_WINDOW / 2);
+        await s.close();
+      });
+
+      it('lets a request that can cost nothing through an exhausted budget, and refuses for good one over the whole budget', async () => {
+        const s = await make();
+        const spec = budget('u3', 50);
+        const a = await spend(s, spec, 50);
+        expect(a.ok).toBe(true);
+        expect((await spend(s, spec, 1)).ok).toBe(false);
+        expect((await spend(s, spec, 0)).ok).toBe(true);
+        expect(await spend(s, budget('u3b', 50), 51)).toMatchObject({ ok: false, kind: 'budget', permanent: true });
+        expect(await spend(s, budget('u3c', 0), 1)).toMatchObject({ ok: false, kind: 'budget', permanent: true });
+        await s.close();
+      });
+
+      it('is all-or-nothing with tokens: a token refusal reserves no money', async () => {
+        const s = await make();
+        const spec = budget('u4', 1000, { tpm: 10 });
+        expect(await spend(s, spec, 500, 11)).toMatchObject({ ok: false, kind: 'tokens', permanent: true });
+        const a = await spend(s, spec, 1000, 5);
+        expect(a.ok).toBe(true);
+        if (a.ok) expect(a.states[0]!.budget!.remaining).toBe(0);
+        await s.close();
+      });
+
+      it('settles fractional micro-dollars without drift (1,000 requests of 0.25 µUSD = 250 µUSD)', async () => {
+        const s = await make();
+        // A long window: a thousand Redis round trips must all stay inside it.
+        const spec: LimitSpec[] = [{ key: 'u5', budget: { microUsd: 100_000, windowMs: 60_000 } }];
+        for (let i = 0; i < 1000; i++) {
+          const a = await spend(s, spec, 1);
+          if (!a.ok) throw new Error('not admitted');
+          await s.settle(a.reservation, 1, 0.25);
+        }
+        const last = await spend(s, spec, 1);
+        if (!last.ok) throw new Error('not admitted');
+        expect(last.states[0]!.budget!.remaining).toBe(100_000 - 250 - 1);
+        await s.close();
+      });
+
+      it('keeps two budget windows of one request apart (tenant per two windows, tenant/model per one)', async () => {
+        const s = await make();
+        const specs: LimitSpec[] = [
+          { key: 'u6', budget: { microUsd: 1000, windowMs: BUDGET_WINDOW } },
+          { key: 'u6/m', budget: { microUsd: 100, windowMs: WINDOW } },
+        ];
+        const a = await spend(s, specs, 100);
+        if (!a.ok) throw new Error('not admitted');
+        expect(await spend(s, specs, 100)).toMatchObject({ ok: false, kind: 'budget', key: 'u6/m' });
+        await s.settle(a.reservation, 1, 40);
+        const b = await spend(s, specs, 60);
+        expect(b.ok).toBe(true);
+        if (b.ok) expect(b.states.map((st) => st.budget!.remaining)).toEqual([900, 0]);
+        await s.close();
+      });
+    });
+
     it('has no 2× burst across a window boundary (case 38)', async () => {
       const s = await make();
       const spec = [{ key: 'h', rpm: 20 }];

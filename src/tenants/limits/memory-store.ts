@@ -64,13 +64,74 @@ class SlidingWindow {
   }
 }
 
+/**
+ * An amount metered against a limit per window — tokens over the store's window, micro-dollars over a
+ * budget's — with the debt the window could not hold (store.ts), brought up to date when read.
+ */
+class Meter {
+  private readonly win = new SlidingWindow();
+  readonly bucketMs: number;
+  private carry = 0;
+  private carryAt = 0;
+
+  constructor(readonly windowMs: number) {
+    this.bucketMs = windowMs / BUCKETS;
+  }
+
+  bucket(now: number): number {
+    return Math.floor(now / this.bucketMs);
+  }
+
+  /** The debt still owed now: it drains at the limit's own rate, one limit per window. */
+  private carryLeft(now: number, limit: number): number {
+    if (this.carry <= 0) return 0;
+    this.carry = Math.max(0, this.carry - (limit * (now - this.carryAt)) / this.windowMs);
+    this.carryAt = now;
+    return this.carry;
+  }
+
+  /** 0 when `cost` fits now; else ms until it does, or -1 when it never can. */
+  wait(now: number, cost: number, limit: number): number {
+    const cur = this.bucket(now);
+    const carry = this.carryLeft(now, limit);
+    if (this.win.used(cur) + carry + cost <= limit) return 0;
+    if (cost > limit) return -1;
+    const inWindow = this.win.retryAfter(cur, now, this.bucketMs, cost + carry, limit);
+    const drained = carry > 0 ? Math.ceil((carry * this.windowMs) / limit) : 0;
+    return Math.max(1, inWindow, drained);
+  }
+
+  add(now: number, cost: number): void {
+    this.win.add(this.bucket(now), cost);
+  }
+
+  /** A refund goes back into the reservation's bucket; debt into the window as far as it has room, the rest carries. */
+  settle(bucket: number, now: number, delta: number, limit: number): void {
+    const cur = this.bucket(now);
+    if (delta < 0) return this.win.adjust(bucket, cur, delta);
+    if (delta === 0) return;
+    const carry = this.carryLeft(now, limit);
+    const room = Math.max(0, limit - this.win.used(cur) - carry);
+    const inWindow = Math.min(delta, room);
+    if (inWindow > 0) this.win.adjust(bucket, cur, inWindow);
+    if (delta > inWindow) {
+      this.carry = carry + (delta - inWindow);
+      this.carryAt = now;
+    }
+  }
+
+  state(now: number, limit: number): WindowState {
+    const cur = this.bucket(now);
+    return this.win.state(cur, now, this.bucketMs, limit, this.carryLeft(now, limit));
+  }
+}
+
 interface KeyState {
-  tokens: SlidingWindow;
+  tokens: Meter;
   requests: SlidingWindow;
   leases: Set<string>;
-  /** Token debt beyond what the window could hold (store.ts), and when it was last brought up to date. */
-  carry: number;
-  carryAt: number;
+  /** Created on first use; replaced when a reload changes the budget's window (as Redis keys it by length). */
+  budget: Meter | undefined;
 }
 
 export class MemoryLimitStore implements LimitStore {
@@ -87,27 +148,25 @@ export class MemoryLimitStore implements LimitStore {
   private of(key: string): KeyState {
     let k = this.keys.get(key);
     if (!k) {
-      k = { tokens: new SlidingWindow(), requests: new SlidingWindow(), leases: new Set(), carry: 0, carryAt: 0 };
+      k = { tokens: new Meter(this.windowMs), requests: new SlidingWindow(), leases: new Set(), budget: undefined };
       this.keys.set(key, k);
     }
     return k;
   }
 
-  /** The debt still owed now: it drains at the limit's own rate, one limit per window. */
-  private carryLeft(k: KeyState, now: number, limit: number): number {
-    if (k.carry <= 0) return 0;
-    k.carry = Math.max(0, k.carry - (limit * (now - k.carryAt)) / this.windowMs);
-    k.carryAt = now;
-    return k.carry;
+  private budgetOf(k: KeyState, windowMs: number): Meter {
+    if (k.budget?.windowMs !== windowMs) k.budget = new Meter(windowMs);
+    return k.budget;
   }
 
   private states(input: AdmitInput, cur: number, now: number): LimitState[] {
     return input.specs.map((spec) => {
       const k = this.of(spec.key);
       const st: LimitState = { key: spec.key };
-      if (spec.tpm !== undefined) st.tokens = k.tokens.state(cur, now, this.bucketMs, spec.tpm, this.carryLeft(k, now, spec.tpm));
+      if (spec.tpm !== undefined) st.tokens = k.tokens.state(now, spec.tpm);
       if (spec.rpm !== undefined) st.requests = k.requests.state(cur, now, this.bucketMs, spec.rpm);
       if (spec.concurrency !== undefined) st.concurrency = { limit: spec.concurrency, active: k.leases.size };
+      if (spec.budget) st.budget = this.budgetOf(k, spec.budget.windowMs).state(now, spec.budget.microUsd);
       return st;
     });
   }
@@ -116,6 +175,7 @@ export class MemoryLimitStore implements LimitStore {
   admitNow(input: AdmitInput): AdmitOutcome {
     const now = this.clock();
     const cur = Math.floor(now / this.bucketMs);
+    const microUsd = input.microUsd ?? 0;
     for (const spec of input.specs) {
       const k = this.of(spec.key);
       const deny = (kind: LimitKind, retryAfterMs: number): AdmitOutcome => ({
@@ -129,12 +189,12 @@ export class MemoryLimitStore implements LimitStore {
       if (spec.rpm !== undefined && k.requests.used(cur) + 1 > spec.rpm)
         return deny('requests', k.requests.retryAfter(cur, now, this.bucketMs, 1, spec.rpm));
       if (spec.tpm !== undefined) {
-        const carry = this.carryLeft(k, now, spec.tpm);
-        if (k.tokens.used(cur) + carry + input.tokens > spec.tpm) {
-          const inWindow = k.tokens.retryAfter(cur, now, this.bucketMs, input.tokens + carry, spec.tpm);
-          const drained = carry > 0 && input.tokens <= spec.tpm ? Math.ceil((carry * this.windowMs) / spec.tpm) : 0;
-          return deny('tokens', input.tokens > spec.tpm ? -1 : Math.max(inWindow, drained));
-        }
+        const wait = k.tokens.wait(now, input.tokens, spec.tpm);
+        if (wait !== 0) return deny('tokens', wait);
+      }
+      if (spec.budget && microUsd > 0) {
+        const wait = this.budgetOf(k, spec.budget.windowMs).wait(now, microUsd, spec.budget.microUsd);
+        if (wait !== 0) return deny('budget', wait);
       }
       if (spec.concurrency !== undefined && k.leases.size >= spec.concurrency)
         return deny('concurrency', spec.concurrency === 0 ? -1 : 1000);
@@ -142,12 +202,13 @@ export class MemoryLimitStore implements LimitStore {
     for (const spec of input.specs) {
       const k = this.of(spec.key);
       if (spec.rpm !== undefined) k.requests.add(cur, 1);
-      if (spec.tpm !== undefined) k.tokens.add(cur, input.tokens);
+      if (spec.tpm !== undefined) k.tokens.add(now, input.tokens);
       if (spec.concurrency !== undefined) k.leases.add(input.lease);
+      if (spec.budget && microUsd > 0) this.budgetOf(k, spec.budget.windowMs).add(now, microUsd);
     }
     return {
       ok: true,
-      reservation: { specs: input.specs, tokens: input.tokens, lease: input.lease, bucket: cur },
+      reservation: { specs: input.specs, tokens: input.tokens, lease: input.lease, bucket: cur, microUsd, at: now },
       states: this.states(input, cur, now),
     };
   }
@@ -156,23 +217,14 @@ export class MemoryLimitStore implements LimitStore {
     return this.admitNow(input);
   }
 
-  settleNow(r: Reservation, actualTokens: number): void {
+  settleNow(r: Reservation, actualTokens: number, actualMicroUsd = r.microUsd): void {
     const now = this.clock();
-    const cur = Math.floor(now / this.bucketMs);
-    const delta = actualTokens - r.tokens;
     for (const spec of r.specs) {
       const k = this.of(spec.key);
-      if (spec.tpm !== undefined && delta < 0) k.tokens.adjust(r.bucket, cur, delta);
-      else if (spec.tpm !== undefined && delta > 0) {
-        // Debt: what the window can still hold goes in it; the rest carries into later windows.
-        const carry = this.carryLeft(k, now, spec.tpm);
-        const room = Math.max(0, spec.tpm - k.tokens.used(cur) - carry);
-        const inWindow = Math.min(delta, room);
-        if (inWindow > 0) k.tokens.adjust(r.bucket, cur, inWindow);
-        if (delta > inWindow) {
-          k.carry = carry + (delta - inWindow);
-          k.carryAt = now;
-        }
+      if (spec.tpm !== undefined) k.tokens.settle(r.bucket, now, actualTokens - r.tokens, spec.tpm);
+      if (spec.budget) {
+        const b = this.budgetOf(k, spec.budget.windowMs);
+        b.settle(b.bucket(r.at), now, actualMicroUsd - r.microUsd, spec.budget.microUsd);
       }
       k.leases.delete(r.lease);
     }
@@ -186,8 +238,8 @@ export class MemoryLimitStore implements LimitStore {
     this.releaseNow(r);
   }
 
-  async settle(r: Reservation, actualTokens: number): Promise<void> {
-    this.settleNow(r, actualTokens);
+  async settle(r: Reservation, actualTokens: number, actualMicroUsd?: number): Promise<void> {
+    this.settleNow(r, actualTokens, actualMicroUsd);
   }
 
   async renew(): Promise<void> {}

@@ -2,29 +2,33 @@
  * The Redis side of the sliding window (store.ts), as Lua so each admission and each settlement is one
  * atomic round trip — no check-then-act race between replicas. Time comes from Redis (TIME), so replicas
  * with skewed clocks still share one window. Keys carry a {tenant} hash tag (one slot in a cluster).
+ * Tokens and requests share the store's window; a budget's micro-dollars have a window of their own, so
+ * every helper takes its window `w` ({ W = length, bms = bucket length, cur = current bucket }).
  */
 
-/** Redis time in ms, the window (ARGV 1 and 2), the current bucket, and the span of buckets counted (store.ts). */
+/** Redis time in ms, the store's window (ARGV 1 and 2) as TW, and the helpers every script shares. */
 const CLOCK = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local W = tonumber(ARGV[1]); local B = tonumber(ARGV[2]); local bms = W / B
 local cur = math.floor(now / bms)
 local S = B + 1
-local function carryLeft(key, limit)
+local function window(len) local b = len / B; return { W = len, bms = b, cur = math.floor(now / b) } end
+local TW = { W = W, bms = bms, cur = cur }
+local function carryLeft(key, limit, w)
   if limit < 0 then return 0 end
   local v = redis.call('HMGET', key, 'ca', 'ct')
   local ca = tonumber(v[1] or '0') or 0; local ct = tonumber(v[2] or '0') or 0
   if ca <= 0 then return 0 end
-  return math.max(0, ca - limit * (now - ct) / W)
+  return math.max(0, ca - limit * (now - ct) / w.W)
 end
-local function load(key)
+local function load(key, w)
   local h = redis.call('HGETALL', key)
   local used = 0; local items = {}
   for i = 1, #h, 2 do
     local idx = tonumber(h[i]); local c = tonumber(h[i + 1])
     if idx ~= nil then
-      if idx <= cur - S then redis.call('HDEL', key, h[i]) else used = used + c; items[#items + 1] = { idx, c } end
+      if idx <= w.cur - S then redis.call('HDEL', key, h[i]) else used = used + c; items[#items + 1] = { idx, c } end
     end
   end
   table.sort(items, function(a, b) return a[1] < b[1] end)
@@ -32,45 +36,62 @@ local function load(key)
 end
 `;
 
-const ADMIT_ARGS = 'local cost = tonumber(ARGV[3]); local lease = ARGV[4]; local ttl = tonumber(ARGV[5]); local n = tonumber(ARGV[6])';
+const ADMIT_ARGS =
+  'local cost = tonumber(ARGV[3]); local lease = ARGV[4]; local ttl = tonumber(ARGV[5]); local n = tonumber(ARGV[6]); ' +
+  'local usd = tonumber(ARGV[7])';
 
 /**
- * KEYS: per spec [tokens hash, requests hash, leases zset].
- * ARGV: windowMs, buckets, cost, lease, leaseTtlMs, n, then per spec tpm, rpm, conc (-1 = none).
+ * KEYS: per spec [tokens hash, requests hash, leases zset, budget hash].
+ * ARGV: windowMs, buckets, cost, lease, leaseTtlMs, n, micro-dollars, then per spec tpm, rpm, conc, budget
+ * (micro-dollars, -1 = none) and the budget's window in ms.
+ * Returns: verdict, spec index or bucket, retry-after or the admission's time (ms), then per spec tokens used, tokens
+ * reset, requests used, requests reset, active leases, budget used (a string: micro-dollars are fractional)
+ * and budget reset.
  */
 export const ADMIT = `${CLOCK}${ADMIT_ARGS}
 
-local function retry(used, items, c, limit)
+local function retry(used, items, c, limit, w)
   if c > limit then return -1 end
   for _, it in ipairs(items) do
     used = used - it[2]
-    if used + c <= limit then return math.max(1, math.floor((it[1] + S) * bms - now)) end
+    if used + c <= limit then return math.max(1, math.floor((it[1] + S) * w.bms - now)) end
   end
-  return math.floor(bms)
+  return math.floor(w.bms)
 end
-local function reset(items)
+local function reset(items, w)
   local newest = nil
   for _, it in ipairs(items) do if it[2] > 0 then newest = it[1] end end
   if newest == nil then return 0 end
-  return math.max(0, math.floor((newest + S) * bms - now))
+  return math.max(0, math.floor((newest + S) * w.bms - now))
+end
+-- ms until c fits under limit with the carried debt, as the memory store's Meter.wait computes it.
+local function wait(used, carry, items, c, limit, w)
+  if c > limit then return -1 end
+  return math.max(1, retry(used, items, math.min(c + carry, limit), limit, w), math.ceil(carry * w.W / math.max(limit, 1)))
 end
 
 local deny = nil
 local loaded = {}
 for i = 0, n - 1 do
-  local tl = tonumber(ARGV[7 + i * 3]); local rl = tonumber(ARGV[8 + i * 3]); local cl = tonumber(ARGV[9 + i * 3])
-  local tu, ti = load(KEYS[i * 3 + 1])
-  local tc = carryLeft(KEYS[i * 3 + 1], tl)
-  local ru, ri = load(KEYS[i * 3 + 2])
-  redis.call('ZREMRANGEBYSCORE', KEYS[i * 3 + 3], '-inf', now)
-  local active = redis.call('ZCARD', KEYS[i * 3 + 3])
-  loaded[i] = { tu + tc, ti, ru, ri, active }
+  local a = 8 + i * 5
+  local tl = tonumber(ARGV[a]); local rl = tonumber(ARGV[a + 1]); local cl = tonumber(ARGV[a + 2])
+  local bl = tonumber(ARGV[a + 3]); local bw = window(tonumber(ARGV[a + 4]))
+  local k = i * 4
+  local tu, ti = load(KEYS[k + 1], TW)
+  local tc = carryLeft(KEYS[k + 1], tl, TW)
+  local ru, ri = load(KEYS[k + 2], TW)
+  redis.call('ZREMRANGEBYSCORE', KEYS[k + 3], '-inf', now)
+  local active = redis.call('ZCARD', KEYS[k + 3])
+  local bu, bi, bc = 0, {}, 0
+  if bl >= 0 then
+    bu, bi = load(KEYS[k + 4], bw)
+    bc = carryLeft(KEYS[k + 4], bl, bw)
+  end
+  loaded[i] = { tu + tc, ti, ru, ri, active, bu + bc, bi, bw }
   if deny == nil then
-    if rl >= 0 and ru + 1 > rl then deny = { 'requests', i, retry(ru, ri, 1, rl) }
-    elseif tl >= 0 and tu + tc + cost > tl then
-      local r = -1
-      if cost <= tl then r = math.max(retry(tu, ti, math.min(cost + tc, tl), tl), math.ceil(tc * W / tl)) end
-      deny = { 'tokens', i, r }
+    if rl >= 0 and ru + 1 > rl then deny = { 'requests', i, retry(ru, ri, 1, rl, TW) }
+    elseif tl >= 0 and tu + tc + cost > tl then deny = { 'tokens', i, wait(tu, tc, ti, cost, tl, TW) }
+    elseif bl >= 0 and usd > 0 and bu + bc + usd > bl then deny = { 'budget', i, wait(bu, bc, bi, usd, bl, bw) }
     elseif cl >= 0 and active >= cl then
       if cl == 0 then deny = { 'concurrency', i, -1 } else deny = { 'concurrency', i, 1000 } end
     end
@@ -78,21 +99,31 @@ for i = 0, n - 1 do
 end
 local out = {}
 if deny == nil then
-  out[1] = 'ok'; out[2] = cur; out[3] = 0
+  out[1] = 'ok'; out[2] = cur; out[3] = now
   for i = 0, n - 1 do
-    local tl = tonumber(ARGV[7 + i * 3]); local rl = tonumber(ARGV[8 + i * 3]); local cl = tonumber(ARGV[9 + i * 3])
+    local a = 8 + i * 5
+    local tl = tonumber(ARGV[a]); local rl = tonumber(ARGV[a + 1]); local cl = tonumber(ARGV[a + 2]); local bl = tonumber(ARGV[a + 3])
     local l = loaded[i]
+    local k = i * 4
     if tl >= 0 then
-      redis.call('HINCRBY', KEYS[i * 3 + 1], cur, cost); redis.call('PEXPIRE', KEYS[i * 3 + 1], math.ceil(W + bms))
+      redis.call('HINCRBY', KEYS[k + 1], cur, cost); redis.call('PEXPIRE', KEYS[k + 1], math.ceil(W + bms))
       l[1] = l[1] + cost; l[2][#l[2] + 1] = { cur, cost }
     end
     if rl >= 0 then
-      redis.call('HINCRBY', KEYS[i * 3 + 2], cur, 1); redis.call('PEXPIRE', KEYS[i * 3 + 2], math.ceil(W + bms))
+      redis.call('HINCRBY', KEYS[k + 2], cur, 1); redis.call('PEXPIRE', KEYS[k + 2], math.ceil(W + bms))
       l[3] = l[3] + 1; l[4][#l[4] + 1] = { cur, 1 }
     end
     if cl >= 0 then
-      redis.call('ZADD', KEYS[i * 3 + 3], now + ttl, lease); redis.call('PEXPIRE', KEYS[i * 3 + 3], ttl)
+      redis.call('ZADD', KEYS[k + 3], now + ttl, lease); redis.call('PEXPIRE', KEYS[k + 3], ttl)
       l[5] = l[5] + 1
+    end
+    if bl >= 0 then
+      local bw = l[8]
+      if usd > 0 then
+        redis.call('HINCRBYFLOAT', KEYS[k + 4], bw.cur, usd)
+        redis.call('PEXPIRE', KEYS[k + 4], math.max(redis.call('PTTL', KEYS[k + 4]), math.ceil(bw.W + bw.bms)))
+        l[6] = l[6] + usd; l[7][#l[7] + 1] = { bw.cur, usd }
+      end
     end
   end
 else
@@ -100,44 +131,54 @@ else
 end
 for i = 0, n - 1 do
   local l = loaded[i]
-  out[#out + 1] = l[1]; out[#out + 1] = reset(l[2]); out[#out + 1] = l[3]; out[#out + 1] = reset(l[4]); out[#out + 1] = l[5]
+  out[#out + 1] = l[1]; out[#out + 1] = reset(l[2], TW); out[#out + 1] = l[3]; out[#out + 1] = reset(l[4], TW); out[#out + 1] = l[5]
+  out[#out + 1] = tostring(l[6]); out[#out + 1] = reset(l[7], l[8])
 end
 return out
 `;
 
-const SETTLE_ARGS = 'local bucket = tonumber(ARGV[3]); local delta = tonumber(ARGV[4]); local lease = ARGV[5]; local n = tonumber(ARGV[6])';
+const SETTLE_ARGS =
+  'local bucket = tonumber(ARGV[3]); local delta = tonumber(ARGV[4]); local lease = ARGV[5]; local n = tonumber(ARGV[6]); ' +
+  'local bat = tonumber(ARGV[7]); local bdelta = tonumber(ARGV[8])';
 
 /**
- * KEYS: per spec [tokens hash, leases zset]. ARGV: windowMs, buckets, bucket, delta, lease, n, then per spec
- * the tpm limit (-1 = none). A refund goes back into the reservation's bucket; debt goes into the window as
- * far as the limit leaves room, and the rest carries over (fields ca/ct of the tokens hash, store.ts).
+ * KEYS: per spec [tokens hash, leases zset, budget hash]. ARGV: windowMs, buckets, bucket, delta, lease, n,
+ * the admission's time (ms: each budget window finds its own bucket from it), budget delta (micro-dollars), then per spec the tpm limit, the budget (-1 = none) and the
+ * budget's window in ms. A refund goes back into the reservation's bucket; debt goes into the window as far
+ * as the limit leaves room, and the rest carries over (fields ca/ct of the hash, store.ts).
  */
 export const SETTLE = `${CLOCK}${SETTLE_ARGS}
-local function add(tk, d)
-  if bucket > cur - S then redis.call('HINCRBY', tk, bucket, d)
-  else redis.call('HINCRBY', tk, cur, d) end
-  redis.call('PEXPIRE', tk, math.max(redis.call('PTTL', tk), math.ceil(W + bms)))
+local function settle(key, limit, w, b, d, incr)
+  if limit < 0 or d == 0 then return end
+  if d < 0 then
+    if b <= w.cur - S then return end
+    local c = tonumber(redis.call('HGET', key, b) or '0')
+    if c + d < 0 then d = -c end
+    if d ~= 0 then redis.call(incr, key, b, d) end
+    return
+  end
+  local used = load(key, w)
+  local carry = carryLeft(key, limit, w)
+  local inWindow = math.min(d, math.max(0, limit - used - carry))
+  if inWindow > 0 then
+    if b > w.cur - S then redis.call(incr, key, b, inWindow) else redis.call(incr, key, w.cur, inWindow) end
+    redis.call('PEXPIRE', key, math.max(redis.call('PTTL', key), math.ceil(w.W + w.bms)))
+  end
+  if d > inWindow then
+    local ca = carry + d - inWindow
+    redis.call('HSET', key, 'ca', tostring(ca), 'ct', tostring(now))
+    redis.call('PEXPIRE', key, math.max(math.ceil(w.W + w.bms), math.ceil(ca * w.W / math.max(limit, 1) + w.bms)))
+  end
 end
 for i = 0, n - 1 do
-  local tk = KEYS[i * 2 + 1]
-  local tl = tonumber(ARGV[7 + i])
-  if tl >= 0 and delta < 0 and bucket > cur - S then
-    local c = tonumber(redis.call('HGET', tk, bucket) or '0')
-    local d = delta
-    if c + d < 0 then d = -c end
-    if d ~= 0 then redis.call('HINCRBY', tk, bucket, d) end
-  elseif tl >= 0 and delta > 0 then
-    local used = load(tk)
-    local carry = carryLeft(tk, tl)
-    local inWindow = math.min(delta, math.max(0, tl - used - carry))
-    if inWindow > 0 then add(tk, inWindow) end
-    if delta > inWindow then
-      local ca = carry + delta - inWindow
-      redis.call('HSET', tk, 'ca', tostring(ca), 'ct', tostring(now))
-      redis.call('PEXPIRE', tk, math.max(math.ceil(W + bms), math.ceil(ca * W / math.max(tl, 1) + bms)))
-    end
+  local a = 9 + i * 3
+  settle(KEYS[i * 3 + 1], tonumber(ARGV[a]), TW, bucket, delta, 'HINCRBY')
+  local bl = tonumber(ARGV[a + 1])
+  if bl >= 0 then
+    local bw = window(tonumber(ARGV[a + 2]))
+    settle(KEYS[i * 3 + 3], bl, bw, math.floor(bat / bw.bms), bdelta, 'HINCRBYFLOAT')
   end
-  redis.call('ZREM', KEYS[i * 2 + 2], lease)
+  redis.call('ZREM', KEYS[i * 3 + 2], lease)
 end
 return 1
 `;

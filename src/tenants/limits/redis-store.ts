@@ -10,6 +10,7 @@ import {
   type AdmitInput,
   type AdmitOutcome,
   type LimitKind,
+  type LimitSpec,
   type LimitState,
   type LimitStore,
   type Reservation,
@@ -62,21 +63,24 @@ export class RedisLimitStore implements LimitStore {
   }
 
   /**
-   * The keys of one limit. Token and request windows are keyed by the window's length too, so a reload (or
-   * a replica) with another window starts its own; concurrency leases are not windowed and stay shared.
+   * The keys of one limit. Token, request and budget windows are keyed by the window's length too, so a
+   * reload (or a replica) with another window starts its own; concurrency leases are not windowed and stay shared.
    */
-  private keys(key: string): [string, string, string] {
+  private keys(spec: LimitSpec): [tpm: string, rpm: string, conc: string, budget: string] {
+    const key = spec.key;
     const tag = `${this.o.prefix}:{${key.split('/', 1)[0]}}:${key}`;
-    return [`${tag}:w${this.o.windowMs}:tpm`, `${tag}:w${this.o.windowMs}:rpm`, `${tag}:conc`];
+    const w = this.o.windowMs;
+    return [`${tag}:w${w}:tpm`, `${tag}:w${w}:rpm`, `${tag}:conc`, `${tag}:w${spec.budget?.windowMs ?? 0}:usd`];
   }
 
   async admit(input: AdmitInput): Promise<AdmitOutcome> {
     const keys: string[] = [];
     const limits: number[] = [];
     for (const s of input.specs) {
-      keys.push(...this.keys(s.key));
-      limits.push(s.tpm ?? -1, s.rpm ?? -1, s.concurrency ?? -1);
+      keys.push(...this.keys(s));
+      limits.push(s.tpm ?? -1, s.rpm ?? -1, s.concurrency ?? -1, s.budget?.microUsd ?? -1, s.budget?.windowMs ?? this.o.windowMs);
     }
+    const microUsd = input.microUsd ?? 0;
     const r = await this.redis.aigwAdmit(
       keys.length,
       ...keys,
@@ -86,18 +90,38 @@ export class RedisLimitStore implements LimitStore {
       input.lease,
       this.o.leaseTtlMs,
       input.specs.length,
+      microUsd,
       ...limits,
     );
     const states: LimitState[] = input.specs.map((spec, i) => {
-      const [tu, tr, ru, rr, active] = r.slice(3 + i * 5, 8 + i * 5).map(Number) as [number, number, number, number, number];
+      const [tu, tr, ru, rr, active, bu, br] = r.slice(3 + i * 7, 10 + i * 7).map(Number) as [
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+      ];
       const st: LimitState = { key: spec.key };
       if (spec.tpm !== undefined) st.tokens = { limit: spec.tpm, remaining: Math.max(0, spec.tpm - tu), resetMs: tr };
       if (spec.rpm !== undefined) st.requests = { limit: spec.rpm, remaining: Math.max(0, spec.rpm - ru), resetMs: rr };
       if (spec.concurrency !== undefined) st.concurrency = { limit: spec.concurrency, active };
+      if (spec.budget)
+        st.budget = { limit: spec.budget.microUsd, remaining: Math.max(0, Math.floor(spec.budget.microUsd - bu)), resetMs: br };
       return st;
     });
-    if (r[0] === 'ok')
-      return { ok: true, reservation: { specs: input.specs, tokens: input.tokens, lease: input.lease, bucket: Number(r[1]) }, states };
+    if (r[0] === 'ok') {
+      const reservation = {
+        specs: input.specs,
+        tokens: input.tokens,
+        lease: input.lease,
+        bucket: Number(r[1]),
+        microUsd,
+        at: Number(r[2]),
+      };
+      return { ok: true, reservation, states };
+    }
     const retry = Number(r[2]);
     return {
       ok: false,
@@ -109,13 +133,14 @@ export class RedisLimitStore implements LimitStore {
     };
   }
 
-  async settle(res: Reservation, actualTokens: number): Promise<void> {
+  async settle(res: Reservation, actualTokens: number, actualMicroUsd = res.microUsd): Promise<void> {
     const keys: string[] = [];
+    const limits: number[] = [];
     for (const s of res.specs) {
-      const [tpm, , conc] = this.keys(s.key);
-      keys.push(tpm, conc);
+      const [tpm, , conc, budget] = this.keys(s);
+      keys.push(tpm, conc, budget);
+      limits.push(s.tpm ?? -1, s.budget?.microUsd ?? -1, s.budget?.windowMs ?? this.o.windowMs);
     }
-    const tpm = res.specs.map((s) => s.tpm ?? -1);
     await this.redis.aigwSettle(
       keys.length,
       ...keys,
@@ -125,17 +150,19 @@ export class RedisLimitStore implements LimitStore {
       actualTokens - res.tokens,
       res.lease,
       res.specs.length,
-      ...tpm,
+      res.at,
+      actualMicroUsd - res.microUsd,
+      ...limits,
     );
   }
 
   async release(res: Reservation): Promise<void> {
-    const keys = res.specs.filter((s) => s.concurrency !== undefined).map((s) => this.keys(s.key)[2]);
+    const keys = res.specs.filter((s) => s.concurrency !== undefined).map((s) => this.keys(s)[2]);
     if (keys.length) await this.redis.aigwRelease(keys.length, ...keys, res.lease);
   }
 
   async renew(res: Reservation): Promise<void> {
-    const keys = res.specs.filter((s) => s.concurrency !== undefined).map((s) => this.keys(s.key)[2]);
+    const keys = res.specs.filter((s) => s.concurrency !== undefined).map((s) => this.keys(s)[2]);
     if (keys.length) await this.redis.aigwRenew(keys.length, ...keys, res.lease, this.o.leaseTtlMs);
   }
 

@@ -15,6 +15,8 @@
  * usage at the end of a bucket is never forgotten early. It costs O(BUCKETS) per check and gives an
  * honest retry-after: the moment enough old buckets leave for this request to fit.
  * TPM reserves an estimate at admission and is settled with the real usage afterwards (refund or debt).
+ * A budget (`limits.budget`) is the same meter over micro-dollars in a window of its own length (`per`):
+ * the request's most expensive outcome is reserved, its real cost settled.
  * Debt the window cannot hold (a request that used far more than it reserved) is not dropped when the
  * window moves on: it carries over, draining at the limit's own rate — one limit per window — so a tenant
  * that overspent by ten windows' worth waits ten windows.
@@ -22,7 +24,13 @@
 
 export const BUCKETS = 60;
 
-export type LimitKind = 'tokens' | 'requests' | 'concurrency';
+export type LimitKind = 'tokens' | 'requests' | 'concurrency' | 'budget';
+
+/** Spend per window, in micro-dollars (USD × 1e6), over a window of its own length. */
+export interface BudgetSpec {
+  microUsd: number;
+  windowMs: number;
+}
 
 export interface LimitSpec {
   /** `tenant` or `tenant/model`. */
@@ -30,6 +38,7 @@ export interface LimitSpec {
   tpm?: number | undefined;
   rpm?: number | undefined;
   concurrency?: number | undefined;
+  budget?: BudgetSpec | undefined;
 }
 
 export interface WindowState {
@@ -44,11 +53,18 @@ export interface LimitState {
   tokens?: WindowState;
   requests?: WindowState;
   concurrency?: { limit: number; active: number };
+  /** In micro-dollars. */
+  budget?: WindowState;
 }
 
 export interface AdmitInput {
   specs: readonly LimitSpec[];
   tokens: number;
+  /**
+   * Micro-dollars to reserve against budgets. A request that can cost nothing (0: every target it can
+   * reach is unpriced) is not held back by a budget, even an exhausted one.
+   */
+  microUsd?: number | undefined;
   /** A unique id for this request's concurrency lease. */
   lease: string;
 }
@@ -59,6 +75,9 @@ export interface Reservation {
   lease: string;
   /** The bucket the reservation was counted in. */
   bucket: number;
+  microUsd: number;
+  /** When it was admitted, on the store's clock (ms): each budget's window finds its own bucket from it. */
+  at: number;
 }
 
 export type AdmitOutcome =
@@ -67,8 +86,11 @@ export type AdmitOutcome =
 
 export interface LimitStore {
   admit(input: AdmitInput): Promise<AdmitOutcome>;
-  /** Charges the real token usage (refunding or adding to the reservation) and frees the lease. */
-  settle(reservation: Reservation, actualTokens: number): Promise<void>;
+  /**
+   * Charges the real token usage and, when given, the real cost in micro-dollars (refunding or adding to
+   * the reservation), and frees the lease.
+   */
+  settle(reservation: Reservation, actualTokens: number, actualMicroUsd?: number): Promise<void>;
   /** Keeps a long request's concurrency lease alive. */
   renew(reservation: Reservation): Promise<void>;
   /** Frees the concurrency lease now, before the tokens are known (settle frees it too). */

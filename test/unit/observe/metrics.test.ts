@@ -257,3 +257,23 @@ describe('GatewayMetrics renders what the dashboard queries', () => {
     ]);
   });
 });
+
+describe('aigw_cost_usd_total', () => {
+  it('adds each answer’s cost under configured tenant, model and backend names only, and nothing for free answers', () => {
+    const m = new GatewayMetrics(scope, () => 0);
+    const cases: [Partial<RequestEvent>, string][] = [
+      [{ tenant: 'acme', costUsd: 0.25 }, 'acme'],
+      [{ tenant: 'acme', costUsd: 0.5 }, 'acme'],
+      [{ tenant: 'someone-else', costUsd: 1 }, 'unknown'],
+      [{ costUsd: 2 }, 'none'],
+      [{ tenant: 'acme', costUsd: 0 }, 'acme'],
+      [{ tenant: 'acme' }, 'acme'],
+      [{ tenant: 'acme', model: 'random-model-x', costUsd: 4 }, 'acme'],
+    ];
+    for (const [e] of cases) m.record(event(e));
+    const got = samples(m.render(), 'aigw_cost_usd_total').map(
+      (s) => `${s.labels.tenant} ${s.labels.model} ${s.labels.backend} ${s.value}`,
+    );
+    expect(got.sort()).toEqual(['acme llama v1 0.75', 'acme unknown v1 4', 'none llama v1 2', 'unknown llama v1 1']);
+  });
+});

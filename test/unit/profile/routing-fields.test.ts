@@ -1,6 +1,6 @@
 /**
  * The profile's routing fields (issue 13): mock.prefixCache, strategy, pricing, contextWindow, escalate — parsed,
- * cross-checked, or refused until wired.
+ * cross-checked and accepted.
  */
 import { describe, expect, it } from 'vitest';
 import { parseProfile } from '../../../src/profile/load.js';
@@ -40,26 +40,19 @@ describe('mock.prefixCache', () => {
   });
 });
 
-describe('routing fields not wired yet are refused, never ignored', () => {
-  const cases: [string, string, string[]][] = [
-    [
-      'a strategy',
-      '  m: { strategy: prefix, targets: [{ backend: a }, { backend: b }] }',
-      ['models.m.strategy: strategy prefix is not available in this build yet'],
-    ],
-    [
-      'a context window',
-      '  m: { targets: [{ backend: a, contextWindow: 8192 }] }',
-      ['models.m.targets[0].contextWindow: contextWindow is not available in this build yet'],
-    ],
+describe('routing fields are accepted now that the plan uses them', () => {
+  const cases: [string, string][] = [
+    ['a strategy', '  m: { strategy: prefix, targets: [{ backend: a }, { backend: b }] }'],
+    ['a context window', '  m: { targets: [{ backend: a, contextWindow: 8192 }] }'],
+    ['pricing', '  m: { targets: [{ backend: a, pricing: { input: 0.5, cachedInput: 0.25, output: 1.5 } }] }'],
     [
       'escalate',
       '  m: { targets: [{ backend: a }], escalate: [{ when: { promptTokens: ">2000" }, model: n }] }\n  n: { targets: [{ backend: b }] }',
-      ['models.m.escalate: escalate is not available in this build yet'],
     ],
   ];
-  it.each(cases)('%s', (_name, models, want) => {
-    expect(messages(profile(models))).toEqual(want);
+  it.each(cases)('%s', (_name, models) => {
+    const r = parseProfile(profile(models), 'p.yaml', {});
+    expect(r.ok ? [] : r.problems.map((p) => `${p.path}: ${p.message}`)).toEqual([]);
   });
 });
 
@@ -73,23 +66,17 @@ describe('cross-checks', () => {
     [
       'an unknown escalation model',
       '  m: { targets: [{ backend: a }], escalate: [{ when: { promptTokens: ">1" }, model: bigg }] }\n  big: { targets: [{ backend: b }] }',
-      [
-        'models.m.escalate[0].model: unknown model "bigg" (did you mean "big"?); known models: m, big',
-        'models.m.escalate: escalate is not available in this build yet',
-      ],
+      ['models.m.escalate[0].model: unknown model "bigg" (did you mean "big"?); known models: m, big'],
     ],
     [
       'escalating to itself',
       '  m: { targets: [{ backend: a }], escalate: [{ when: { promptTokens: ">1" }, model: m }] }',
-      ['models.m.escalate[0].model: "m" cannot escalate to itself', 'models.m.escalate: escalate is not available in this build yet'],
+      ['models.m.escalate[0].model: "m" cannot escalate to itself'],
     ],
     [
       'cost without any pricing',
       '  m: { strategy: cost, targets: [{ backend: a }, { backend: b }] }',
-      [
-        'models.m.targets: strategy cost compares prices: give these targets pricing { input, output } (USD per million tokens)',
-        'models.m.strategy: strategy cost is not available in this build yet',
-      ],
+      ['models.m.targets: strategy cost compares prices: give these targets pricing { input, output } (USD per million tokens)'],
     ],
   ];
   it.each(cases)('%s', (_name, models, want) => {

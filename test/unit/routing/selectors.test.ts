@@ -1,32 +1,9 @@
+/** Sticky rendezvous hashing and passive ejection (smooth weighted round-robin: strategies/weighted.test.ts). */
 import { describe, expect, it } from 'vitest';
-import { SmoothWeighted } from '../../../src/routing/weighted.js';
 import { stickyPick, targetSeed } from '../../../src/routing/sticky.js';
 import { BackendHealth } from '../../../src/upstream/health.js';
 
 const all = () => true;
-
-describe('smooth weighted round-robin', () => {
-  it('interleaves 5/1/1 as nginx does', () => {
-    const s = new SmoothWeighted([5, 1, 1]);
-    expect(Array.from({ length: 7 }, () => s.pick(all))).toEqual([0, 0, 1, 0, 2, 0, 0]);
-  });
-
-  it('is exact over every window of sum(weights) picks: 95/5 gives exactly 5 in each 100', () => {
-    const s = new SmoothWeighted([95, 5]);
-    for (let w = 0; w < 20; w++) {
-      const window = Array.from({ length: 100 }, () => s.pick(all));
-      expect(window.filter((i) => i === 1)).toHaveLength(5);
-    }
-  });
-
-  it('never picks weight 0, skips ineligible targets, and reports -1 when none is left', () => {
-    const s = new SmoothWeighted([1, 0, 3]);
-    const picks = Array.from({ length: 40 }, () => s.pick(all));
-    expect(picks).not.toContain(1);
-    expect(Array.from({ length: 10 }, () => s.pick((i) => i !== 2))).toEqual(Array(10).fill(0));
-    expect(s.pick(() => false)).toBe(-1);
-  });
-});
 
 describe('sticky rendezvous hashing', () => {
   const seeds = ['a', 'b', 'c'].map((b) => targetSeed(b, 'm'));

@@ -1,0 +1,228 @@
+/**
+ * The route stage without sockets: the plan over a real route table whose backends' health and connection
+ * slots are driven by hand — strategies within groups of equal weight, weights between them, sticky and
+ * failover order as before, panic mode, escalation and the facts each route needs, reachable prices.
+ */
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../../../src/core/hash.js';
+import type { ProxyRequest } from '../../../src/openai/parse-request.js';
+import { parseProfile } from '../../../src/profile/load.js';
+import { formatProblem } from '../../../src/profile/problems.js';
+import { recordDispatch, recordFailure, recordFirstByte } from '../../../src/routing/feedback.js';
+import { type Plan, planAttempts } from '../../../src/routing/plan.js';
+import { NO_FACTS, routeRequest } from '../../../src/routing/request-facts.js';
+import { buildRouteTable, type ModelRoute } from '../../../src/routing/route-table.js';
+import type { RequestFacts } from '../../../src/routing/strategies/candidate.js';
+import { createRoutingState } from '../../../src/routing/strategies/choose.js';
+import type { BackendRuntime } from '../../../src/upstream/backends.js';
+import { BackendHealth } from '../../../src/upstream/health.js';
+import { ConnectionSlots } from '../../../src/upstream/slots.js';
+
+function table(models: string, backends = ['a', 'b', 'c', 'd']) {
+  const text = `version: 1\nbackends:\n${backends.map((b) => `  ${b}: { url: "http://127.0.0.1:1" }`).join('\n')}\nmodels:\n${models}\n`;
+  const r = parseProfile(text, 'p.yaml', {});
+  if (!r.ok) throw new Error(r.problems.map(formatProblem).join('\n'));
+  const runtimes = new Map<string, BackendRuntime>(
+    backends.map((name) => [
+      name,
+      {
+        name,
+        pool: undefined as never,
+        basePath: '',
+        kind: 'openai',
+        anthropicVersion: '2023-06-01',
+        deployment: undefined,
+        apiVersion: undefined,
+        headers: [],
+        health: new BackendHealth({ consecutiveFailures: 1, cooldownMs: 1000, maxCooldownMs: 1000 }),
+        slots: new ConnectionSlots({ connections: 100, queue: 0, queueTimeoutMs: 0 }),
+      },
+    ]),
+  );
+  return { routes: buildRouteTable(r.profile, runtimes), backends: runtimes };
+}
+
+function chat(model: string, text: string, extra: Partial<ProxyRequest> = {}): ProxyRequest {
+  const json = { model, messages: [{ role: 'user', content: text }] };
+  return {
+    endpoint: 'chat',
+    api: 'openai',
+    text: JSON.stringify(json),
+    bytes: 0,
+    json,
+    model,
+    modelSpan: undefined as never,
+    spans: new Map(),
+    stream: false,
+    clientIncludeUsage: false,
+    maxTokens: 100,
+    choices: 1,
+    ...extra,
+  };
+}
+
+const state = createRoutingState();
+const names = (p: Plan) => p.targets.map((t) => t.backend.name);
+const plan = (routes: Map<string, ModelRoute>, model: string, facts: RequestFacts = NO_FACTS, headers = {}, rng = new Rng(1)) =>
+  planAttempts(routes.get(model)!, routes, { headers, tenant: undefined, now: 1000, facts, state, rng });
+/** The backend each of `n` requests is sent to first. */
+const firsts = (n: number, pick: () => Plan) => Array.from({ length: n }, () => names(pick())[0]);
+const count = (xs: (string | undefined)[]) => {
+  const out: Record<string, number> = {};
+  for (const x of xs) out[String(x)] = (out[String(x)] ?? 0) + 1;
+  return out;
+};
+
+describe('the canary contract under every strategy', () => {
+  const strategies = ['weighted', 'least-request', 'latency', 'prefix', 'cost'] as const;
+  it.each(strategies)('%s: three replicas of weight 10 and a canary of weight 1 → the canary gets exactly 1 in 31', (strategy) => {
+    const pricing = 'pricing: { input: 1, output: 2 }';
+    const { routes } = table(`  m:
+    strategy: ${strategy}
+    targets:
+      - { backend: a, weight: 10, ${pricing} }
+      - { backend: b, weight: 10, ${pricing} }
+      - { backend: c, weight: 10, ${pricing} }
+      - { backend: d, weight: 1, ${pricing} }`);
+    const rng = new Rng(7);
+    for (let round = 0; round < 5; round++) {
+      const picks = firsts(31, () => plan(routes, 'm', { ...NO_FACTS, now: 1000, maxTokens: 10 }, {}, rng));
+      expect(count(picks).d).toBe(1);
+    }
+  });
+});
+
+describe('within a group the strategy chooses, from live backend state', () => {
+  it('least-request avoids a replica whose connections are busy', () => {
+    const { routes, backends } = table('  m: { strategy: least-request, targets: [{ backend: a }, { backend: b }] }', ['a', 'b']);
+    for (let i = 0; i < 5; i++) backends.get('a')!.slots.acquire();
+    expect(new Set(firsts(50, () => plan(routes, 'm', { ...NO_FACTS, now: 1000 })))).toEqual(new Set(['b']));
+  });
+
+  it('prefix sends a prompt where the index says its blocks are, and the dispatch feeds the index', () => {
+    const { routes } = table('  m: { strategy: prefix, targets: [{ backend: a }, { backend: b }, { backend: c }] }', ['a', 'b', 'c']);
+    const own = createRoutingState();
+    const r = routes.get('m')!;
+    const p = chat('m', 'You are a helpful assistant. '.repeat(40));
+    const routed = routeRequest(r, routes, p, 256, 1000);
+    expect(routed.facts.blocks.length).toBeGreaterThan(10);
+    const first = planAttempts(r, routes, { headers: {}, tenant: undefined, now: 1000, facts: routed.facts, state: own, rng: new Rng(3) });
+    recordDispatch(own, first.targets[0]!, routed.facts);
+    for (let i = 0; i < 20; i++) {
+      const again = planAttempts(r, routes, {
+        headers: {},
+        tenant: undefined,
+        now: 1000,
+        facts: routed.facts,
+        state: own,
+        rng: new Rng(i),
+      });
+      expect(again.targets[0]!.backend.name).toBe(first.targets[0]!.backend.name);
+    }
+  });
+
+  it('latency leaves a replica whose first bytes came slowly, and a failure never makes one look faster', () => {
+    const { routes } = table('  m: { strategy: latency, targets: [{ backend: a }, { backend: b }] }', ['a', 'b']);
+    const own = createRoutingState();
+    const r = routes.get('m')!;
+    const [ta, tb] = r.group.targets as [ModelRoute['group']['targets'][0], ModelRoute['group']['targets'][0]];
+    expect(ta.tracksTtft).toBe(true);
+    recordFirstByte(own, ta, 500);
+    recordFirstByte(own, tb, 50);
+    recordFailure(own, tb, 1);
+    expect(own.ttft.estimate(tb.id, Date.now())).toBeGreaterThan(40);
+    const rng = new Rng(5);
+    const picks = Array.from(
+      { length: 40 },
+      () =>
+        planAttempts(r, routes, { headers: {}, tenant: undefined, now: Date.now(), facts: NO_FACTS, state: own, rng }).targets[0]!.backend
+          .name,
+    );
+    expect(picks.every((n) => n === 'b')).toBe(true);
+  });
+});
+
+describe('what stays as it was', () => {
+  it('sticky overrides the strategy: one session, one backend', () => {
+    const { routes } = table('  m: { strategy: least-request, sticky: { header: x-session }, targets: [{ backend: a }, { backend: b }] }', [
+      'a',
+      'b',
+    ]);
+    const picks = firsts(20, () => plan(routes, 'm', { ...NO_FACTS, now: 1000 }, { 'x-session': 'user-1' }));
+    expect(new Set(picks).size).toBe(1);
+  });
+
+  it('fails over to the other healthy targets by weight, then to each fallback model', () => {
+    const { routes } = table(
+      `  m: { strategy: prefix, targets: [{ backend: a, weight: 1 }, { backend: b, weight: 5 }, { backend: c, weight: 5 }], fallbacks: [f] }
+  f: { targets: [{ backend: d }] }`,
+    );
+    const p = plan(routes, 'm', { ...NO_FACTS, now: 1000 });
+    expect(p.panic).toBe(false);
+    expect(names(p)).toHaveLength(4);
+    expect(names(p).at(-1)).toBe('d');
+    const rest = names(p).slice(1, 3);
+    if (names(p)[0] === 'a') expect(new Set(rest)).toEqual(new Set(['b', 'c']));
+    else expect(rest.at(-1)).toBe('a');
+  });
+
+  it('leaves ejected backends out, and ignores ejection only when every target is ejected (panic mode)', () => {
+    const { routes, backends } = table('  m: { strategy: least-request, targets: [{ backend: a }, { backend: b }] }', ['a', 'b']);
+    backends.get('a')!.health.failure(1000);
+    expect(names(plan(routes, 'm', { ...NO_FACTS, now: 1000 }))).toEqual(['b']);
+    backends.get('b')!.health.failure(1000);
+    const panic = plan(routes, 'm', { ...NO_FACTS, now: 1000 });
+    expect(panic.panic).toBe(true);
+    expect(new Set(names(panic))).toEqual(new Set(['a', 'b']));
+  });
+});
+
+describe('the facts a route needs, and escalation', () => {
+  const { routes } = table(`  small:
+    strategy: cost
+    targets: [{ backend: a, contextWindow: 4096, pricing: { input: 0.1, output: 0.2 } }, { backend: b, pricing: { input: 1, output: 2 } }]
+    escalate: [{ when: { promptTokens: ">1000" }, model: big }]
+    fallbacks: [spare]
+  big: { strategy: prefix, targets: [{ backend: c, pricing: { input: 3, output: 15 } }, { backend: d }] }
+  spare: { targets: [{ backend: d, pricing: { input: 0.5, cachedInput: 0.6, output: 1 } }] }
+  plain: { targets: [{ backend: a }] }`);
+
+  it('a plain weighted route needs nothing', () => {
+    expect(routes.get('plain')!.needs).toEqual({ facts: false, blocks: false, promptSize: false });
+  });
+
+  it('a short prompt stays, with its size and no blocks; a long one escalates, with the blocks its prefix route needs', () => {
+    const short = routeRequest(routes.get('small')!, routes, chat('small', 'hi'), 256, 5);
+    expect(short).toMatchObject({ escalatedTo: undefined, facts: { now: 5, maxTokens: 100, blocks: [] } });
+    expect(short.route.name).toBe('small');
+    expect(short.facts.promptTokens).toBeGreaterThan(0);
+    const long = routeRequest(routes.get('small')!, routes, chat('small', 'x'.repeat(8000), { maxTokens: undefined }), 256, 5);
+    expect(long.escalatedTo).toBe('big');
+    expect(long.route.name).toBe('big');
+    expect(long.facts.maxTokens).toBe(256);
+    expect(long.facts.blocks.length).toBeGreaterThan(100);
+  });
+
+  it('cost sends what fits to the cheapest target, and what does not fit to the wider one', () => {
+    const r = routes.get('small')!;
+    const pick = (promptTokens: number) =>
+      names(
+        planAttempts(r, routes, {
+          headers: {},
+          tenant: undefined,
+          now: 0,
+          facts: { now: 0, promptTokens, maxTokens: 100, blocks: [] },
+          state,
+          rng: new Rng(1),
+        }),
+      )[0];
+    expect(pick(100)).toBe('a');
+    expect(pick(4000)).toBe('b');
+  });
+
+  it('reachable prices cover the targets, the fallbacks and the escalations (for budget reservations)', () => {
+    const prices = routes.get('small')!.reachablePrices.map((p) => `${p.input}/${p.output}`);
+    expect(prices.sort()).toEqual(['0.1/0.2', '0.5/1', '1/2', '3/15']);
+    expect(routes.get('plain')!.reachablePrices).toEqual([]);
+  });
+});

@@ -1,0 +1,96 @@
+/**
+ * Budgets at the limiter, without sockets: what a request reserves (its most expensive outcome), the 429 a
+ * tenant over budget gets (type budget, an honest retry-after, and x-should-retry: false when the window
+ * refills in more than a minute), and what a request that can cost nothing meets.
+ */
+import { describe, expect, it } from 'vitest';
+import { EventBus } from '../../../src/events/bus.js';
+import type { RateLimitEvent } from '../../../src/events/types.js';
+import { parseProfile } from '../../../src/profile/load.js';
+import { costBound } from '../../../src/tenants/admission.js';
+import { TenantDirectory } from '../../../src/tenants/keys.js';
+import { Limiter } from '../../../src/tenants/limiter.js';
+
+async function limiter(budget: string) {
+  const r = parseProfile(
+    `version: 1
+backends: { a: { url: "http://127.0.0.1:1" } }
+models: { m: { targets: [{ backend: a }] } }
+tenants: { acme: { keys: [k], limits: { budget: ${budget} } } }
+`,
+    'p.yaml',
+    {},
+  );
+  if (!r.ok) throw new Error(r.problems.map((p) => p.message).join('; '));
+  const bus = new EventBus();
+  const events: RateLimitEvent[] = [];
+  bus.subscribe((e) => {
+    if (e.type === 'ratelimit') events.push(e);
+  });
+  const l = await Limiter.create(r.profile, bus);
+  return { l, tenant: new TenantDirectory(r.profile).tenants.get('acme')!, events };
+}
+
+describe('the reservation', () => {
+  const cases: [string, { input: number; cachedInput?: number; output: number }[], number, number, number][] = [
+    ['no prices: nothing to reserve', [], 1000, 100, 0],
+    ['one price: prompt × input + completion × output, in micro-dollars', [{ input: 1, output: 2 }], 1000, 100, 1200],
+    [
+      'the dearest outcome over every reachable price',
+      [
+        { input: 1, output: 2 },
+        { input: 3, output: 1 },
+        { input: 0.5, output: 10 },
+      ],
+      1000,
+      100,
+      3100,
+    ],
+    ['cached input priced above input bounds the prompt too', [{ input: 1, cachedInput: 4, output: 0 }], 10, 0, 40],
+    ['fractions round up, never down', [{ input: 0.15, output: 0.6 }], 7, 3, 3],
+  ];
+  it.each(cases)('%s', (_name, prices, prompt, completion, want) => {
+    expect(costBound(prices, prompt, completion)).toBe(want);
+  });
+});
+
+describe('a tenant over budget', () => {
+  it('gets 429 type budget with an honest retry-after; a refill over a minute away says x-should-retry: false', async () => {
+    const { l, tenant, events } = await limiter('{ usd: 0.001, per: 1h }');
+    const first = await l.admit(tenant, 'm', 10, 'lease-1', 'req-1', 800);
+    expect('code' in first).toBe(false);
+    const second = await l.admit(tenant, 'm', 10, 'lease-2', 'req-2', 800);
+    if (!('code' in second)) throw new Error('admitted over budget');
+    expect(second).toMatchObject({ code: 'rate_limit_exceeded', type: 'budget' });
+    expect(second.message).toContain('budget (this request may cost up to $0.000800)');
+    const retry = Number(second.headers?.['retry-after']);
+    // The first reservation leaves the hour-long window in about an hour.
+    expect(retry).toBeGreaterThan(3500);
+    expect(retry).toBeLessThanOrEqual(3700);
+    expect(second.headers?.['x-should-retry']).toBe('false');
+    expect(events.at(-1)).toMatchObject({ tenant: 'acme', kind: 'budget' });
+    await l.close();
+  });
+
+  it('can never admit a request whose bound exceeds the whole budget, yet lets one that can cost nothing through', async () => {
+    const { l, tenant } = await limiter('{ usd: 0.0001, per: 1m }');
+    const huge = await l.admit(tenant, 'm', 10, 'lease-1', 'req-1', 101);
+    expect(huge).toMatchObject({ type: 'budget', headers: { 'x-should-retry': 'false' } });
+    // Exactly the budget fits; then it is spent.
+    expect('code' in (await l.admit(tenant, 'm', 10, 'lease-2', 'req-2', 100))).toBe(false);
+    expect(await l.admit(tenant, 'm', 10, 'lease-4', 'req-4', 1)).toMatchObject({ type: 'budget' });
+    const free = await l.admit(tenant, 'm', 10, 'lease-3', 'req-3', 0);
+    expect('code' in free).toBe(false);
+    await l.close();
+  });
+
+  it('keeps retry-after without x-should-retry when the window refills within a minute', async () => {
+    const { l, tenant } = await limiter('{ usd: 0.001, per: 30s }');
+    await l.admit(tenant, 'm', 10, 'lease-1', 'req-1', 900);
+    const refused = await l.admit(tenant, 'm', 10, 'lease-2', 'req-2', 900);
+    if (!('code' in refused)) throw new Error('admitted over budget');
+    expect(Number(refused.headers?.['retry-after'])).toBeLessThanOrEqual(31);
+    expect(refused.headers?.['x-should-retry']).toBeUndefined();
+    await l.close();
+  });
+});
