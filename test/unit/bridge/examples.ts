@@ -1,11 +1,10 @@
 /**
  * The official Envoy AI Gateway examples in ../shared, as the bridge tests use them: which files belong
- * together, which models each declares, and which aigw feature (not built yet) an example needs.
+ * together, which models each declares, and which provider kind besides openai an example needs.
  */
 import { join } from 'node:path';
 import { unsetVariables, withStandIns } from '../../../src/bridge/env.js';
 import { loadProfileOrManifests } from '../../../src/bridge/load.js';
-import { parseProfile } from '../../../src/profile/load.js';
 import { EXAMPLES_DIR } from './crd-validate.js';
 
 export interface Example {
@@ -48,13 +47,6 @@ export const EXAMPLES: Example[] = [
   ex('token_ratelimit/token_ratelimit.yaml', ['token_ratelimit/token_ratelimit.yaml'], ['rate-limit-funky-model']),
   ex('aigw/ollama.yaml', ['aigw/ollama.yaml'], []),
 ];
-
-/** Whether `checkNotYetBuilt` still refuses a backend kind: then an example needing it is skipped, loudly. */
-export function refusedKind(kind: string): boolean {
-  const probe = `version: 1\nbackends:\n  b: { url: "http://h:1", kind: ${kind} }\nmodels:\n  m: { targets: [{ backend: b }] }\n`;
-  const r = parseProfile(probe, 'probe.yaml', {});
-  return !r.ok && r.problems.some((p) => /not available in this build yet/.test(p.message));
-}
 
 /** Loads an example as `aigw validate` would, with the variables it names (credentials, unknown URLs) set to stand-ins. */
 export async function loadExample(e: Example, mockAll = false) {

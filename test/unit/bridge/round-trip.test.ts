@@ -15,7 +15,7 @@ import { parseProfile } from '../../../src/profile/load.js';
 import { formatProblem } from '../../../src/profile/problems.js';
 import type { Profile } from '../../../src/profile/schema.js';
 import { crdsAvailable, validateObject } from './crd-validate.js';
-import { EXAMPLES, loadExample, refusedKind } from './examples.js';
+import { EXAMPLES, loadExample } from './examples.js';
 import { EXPORTABLE, loadFile } from './profiles.js';
 
 const opts = { namespace: 'default', gateway: 'aigw', includeSecrets: false };
@@ -87,20 +87,16 @@ describe('import(export(profile)) routes the same', () => {
 
 describe.skipIf(!crdsAvailable)('export(import(example)) validates against the CRDs', () => {
   for (const e of EXAMPLES) {
-    const missing = e.kind && refusedKind(e.kind) ? e.kind : undefined;
-    it.skipIf(missing !== undefined)(
-      `${e.name}${missing ? ` — SKIPPED: needs backends kind ${missing} (checkNotYetBuilt refuses it)` : ''}`,
-      async () => {
-        const { result } = await loadExample(e);
-        expect(result.ok).toBe(true);
-        if (!result.ok) return;
-        const out = exportEnvoy(result.profile, result.raw, opts);
-        const text = renderStream(out.objects.map((o) => renderDocument(o.value, o.comments, o.header)));
-        for (const doc of parseAllDocuments(text)) {
-          const obj = doc.toJS();
-          expect(validateObject(obj), `${obj.kind}/${obj.metadata?.name}`).toEqual({ ok: true });
-        }
-      },
-    );
+    it(e.name, async () => {
+      const { result } = await loadExample(e);
+      expect(result.ok).toBe(true);
+      if (!result.ok) return;
+      const out = exportEnvoy(result.profile, result.raw, opts);
+      const text = renderStream(out.objects.map((o) => renderDocument(o.value, o.comments, o.header)));
+      for (const doc of parseAllDocuments(text)) {
+        const obj = doc.toJS();
+        expect(validateObject(obj), `${obj.kind}/${obj.metadata?.name}`).toEqual({ ok: true });
+      }
+    });
   }
 });
