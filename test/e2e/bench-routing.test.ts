@@ -136,7 +136,8 @@ models:
 ${models.join('\n')}
 `);
 
-  const title = '%s: 95/5 between the replicas and the canary to one request, chi-square p > 0.01, the gateway agreeing';
+  const title =
+    '%s: 95/5 between the replicas and the canary to one request, the gateway agreeing (weighted: 47.5/47.5/5, chi-square p > 0.01)';
   it.each(STRATEGIES)(title, async (s) => {
     const ctx = {
       target: { url: gw.url, admin: gw.adminUrl, mocks: {} },
@@ -159,7 +160,9 @@ ${models.join('\n')}
     const r = await split(ctx);
     const n = Number(r.figures['split.requests']);
     expect(n).toBeGreaterThan(40);
-    expect(r.figures['split.p']).toBeGreaterThan(0.01);
+    // Within the group of replicas the strategy chooses: only weighted promises an even split there (latency
+    // follows whichever replica the machine happens to serve faster, so a chi-square over r1/r2 says nothing).
+    if (s === 'weighted') expect(r.figures['split.p']).toBeGreaterThan(0.01);
     // Smooth weighted round-robin between the groups: exact over every 20 requests, so off by one request at most.
     expect(Math.abs(Number(r.figures['split.canary']) - 5)).toBeLessThanOrEqual(100 / n + 0.001);
     expect(r.figures['split.gatewayDisagreement']).toBeLessThan(1);
