@@ -3,7 +3,7 @@
  * compares the secret itself, so timing reveals nothing about it); the profile may hold the plain key
  * (from the environment) or `sha256:<hex>`. Logs and events only ever see a short fingerprint.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { aigwError, type AigwError } from '../core/errors.js';
 import type { Profile, TenantConfig } from '../profile/schema.js';
 
@@ -14,8 +14,9 @@ export interface Tenant {
   readonly allowed: ReadonlySet<string> | undefined;
 }
 
+/** One-shot (no Hash object per call: this runs for every authenticated request). */
 export function sha256Hex(s: string): string {
-  return createHash('sha256').update(s).digest('hex');
+  return hash('sha256', s, 'hex');
 }
 
 /** The first 8 hex digits of a key's digest: enough to tell keys apart in a log, useless to an attacker. */
@@ -54,7 +55,7 @@ export class TenantDirectory {
   }
 }
 
-const KEY_HEADERS: Readonly<Record<string, true>> = { authorization: true, 'api-key': true, 'x-api-key': true };
+const KEY_HEADERS: Readonly<Record<string, number>> = { authorization: 1, 'api-key': 2, 'x-api-key': 4 };
 
 /**
  * The one key the key headers carry; undefined when none is sent (the auth stage may then look at the client
@@ -63,14 +64,16 @@ const KEY_HEADERS: Readonly<Record<string, true>> = { authorization: true, 'api-
 export function keyOf(raw: readonly string[]): string | undefined | AigwError {
   let key: string | undefined;
   let from: string | undefined;
-  const seen = new Set<string>();
+  // Which key headers were seen, as bits (no Set per request): authorization 1, api-key 2, x-api-key 4.
+  let seen = 0;
   for (let i = 0; i < raw.length; i += 2) {
     const n = raw[i]!;
     if (n.length !== 13 && n.length !== 7 && n.length !== 9) continue;
     const name = n.toLowerCase();
-    if (!KEY_HEADERS[name]) continue;
-    if (seen.has(name)) return unauthorized(`send one ${name} header, not several`);
-    seen.add(name);
+    const bit = KEY_HEADERS[name];
+    if (bit === undefined) continue;
+    if (seen & bit) return unauthorized(`send one ${name} header, not several`);
+    seen |= bit;
     const value = raw[i + 1]!;
     let k: string;
     if (name === 'authorization') {

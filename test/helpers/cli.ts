@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { afterAll } from 'vitest';
+import { cleanupAfter } from './cleanup.js';
 
 export const AIGW = new URL('../../bin/aigw.js', import.meta.url).pathname;
 
@@ -22,6 +22,10 @@ export async function startAigw(args: string[], readyCount: number, env: Record<
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
   const urls: Record<string, string> = {};
+  // Registered before the wait, so a process that never gets ready is killed too.
+  cleanupAfter(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`aigw did not get ready: ${out}${err}`)), 45_000);
     child.on('exit', (code) => reject(new Error(`aigw exited with ${code}: ${out}${err}`)));
@@ -40,13 +44,12 @@ export async function startAigw(args: string[], readyCount: number, env: Record<
     stdout: () => out,
     stderr: () => err,
     async stop(signal = 'SIGTERM') {
-      if (child.exitCode !== null) return child.exitCode;
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       child.kill(signal);
       const [code] = await once(child, 'exit');
       return code as number | null;
     },
   };
-  afterAll(() => running.stop('SIGKILL'));
   return running;
 }
 

@@ -3,7 +3,6 @@
  * sockets on free ports — started by the same composition root as `aigw serve` (src/cli/stack.ts).
  * `{{NAME}}` in the profile text is replaced by the URL of an extra upstream the test provides.
  */
-import { afterAll } from 'vitest';
 import { type Stack, startStack } from '../../src/cli/stack.js';
 import type { GatewayEvent } from '../../src/events/types.js';
 import type { Gateway } from '../../src/gateway/server.js';
@@ -11,6 +10,7 @@ import type { RunningMock } from '../../src/mock/server.js';
 import type { Admin } from '../../src/observe/admin.js';
 import { parseProfile } from '../../src/profile/load.js';
 import { formatProblem } from '../../src/profile/problems.js';
+import { cleanupAfter } from './cleanup.js';
 
 export interface TestGateway {
   url: string;
@@ -51,6 +51,7 @@ export async function gatewayFor(yaml: string, upstreams: Record<string, string>
   const events: GatewayEvent[] = [];
   stack.bus.subscribe((e) => events.push(e));
   const mocks = Object.fromEntries(stack.mocks.map((m) => [m.name, m]));
+  let closing: Promise<void> | undefined;
   return {
     url: stack.url,
     adminUrl: stack.adminUrl ?? '',
@@ -61,14 +62,15 @@ export async function gatewayFor(yaml: string, upstreams: Record<string, string>
     mocks,
     eventsOf: (type) => events.filter((e) => e.type === type) as never,
     mockStats: async (name) => (await (await fetch(`${mocks[name]!.url}/mock/stats`)).json()) as MockStatsJson,
-    close: () => stack.close(100),
+    // Once: a test may close it itself, and the helper's cleanup closes it again.
+    close: () => (closing ??= stack.close(100)),
   };
 }
 
 /** gatewayFor, closed after the test file. */
 export async function useGateway(yaml: string, upstreams: Record<string, string> = {}): Promise<TestGateway> {
   const t = await gatewayFor(yaml, upstreams);
-  afterAll(() => t.close());
+  cleanupAfter(() => t.close());
   return t;
 }
 

@@ -1,13 +1,13 @@
 /** Starts in-process mocks on port 0 for a test file and closes them after it. */
-import { afterAll } from 'vitest';
 import { MockSchema } from '../../src/profile/schema.js';
 import type { MockSettings } from '../../src/mock/context.js';
 import { startMock, type RunningMock } from '../../src/mock/server.js';
+import { cleanupAfter } from './cleanup.js';
 
 export async function useMock(settings: Partial<MockSettings> & { name: string; kind: MockSettings['kind'] }): Promise<RunningMock> {
   const defaults = MockSchema.parse({ kind: settings.kind });
   const mock = await startMock({ ...defaults, models: undefined, ...settings });
-  afterAll(() => mock.close());
+  cleanupAfter(() => mock.close());
   return mock;
 }
 

@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { gunzipSync } from 'node:zlib';
-import { afterAll } from 'vitest';
+import { cleanupAfter } from './cleanup.js';
 
 type AnyValue = {
   stringValue?: string;
@@ -134,6 +134,6 @@ export async function useOtlpReceiver(): Promise<OtlpReceiver> {
         server.close(() => resolve());
       }),
   };
-  afterAll(() => r.close());
+  cleanupAfter(() => r.close());
   return r;
 }

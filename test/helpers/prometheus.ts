@@ -6,8 +6,8 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
 import { freePort } from './ports.js';
+import { cleanupAfter } from './cleanup.js';
 
 const BIN = process.env.PROMETHEUS_BIN ?? 'prometheus';
 export const prometheusAvailable = spawnSync(BIN, ['--version']).status === 0;
@@ -92,13 +92,13 @@ scrape_configs:
       }
     },
     async stop() {
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
         await new Promise((r) => child.once('exit', r));
       }
       rmSync(dir, { recursive: true, force: true });
     },
   };
-  afterAll(() => p.stop());
+  cleanupAfter(() => p.stop());
   return p;
 }

@@ -1,7 +1,7 @@
 /** A real redis-server for a test file, on its own free port; `redisAvailable` is false where none is installed. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { freePort } from './ports.js';
-import { afterAll } from 'vitest';
+import { cleanupAfter } from './cleanup.js';
 
 export const redisAvailable = spawnSync('redis-server', ['--version']).status === 0;
 
@@ -34,12 +34,12 @@ export async function useRedis(): Promise<TestRedis> {
     port,
     child,
     stop: async () => {
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGKILL');
         await new Promise((res) => child.once('exit', res));
       }
     },
   };
-  afterAll(() => r.stop());
+  cleanupAfter(() => r.stop());
   return r;
 }

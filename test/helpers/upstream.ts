@@ -4,7 +4,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type Socket } from 'node:net';
-import { afterAll } from 'vitest';
+import { cleanupAfter } from './cleanup.js';
 
 export interface Captured {
   method: string;
@@ -28,7 +28,7 @@ export async function useUpstream(
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  afterAll(() => {
+  cleanupAfter(() => {
     server.closeAllConnections();
     server.close();
   });
@@ -59,7 +59,7 @@ export async function useRawUpstream(
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  afterAll(() => {
+  cleanupAfter(() => {
     for (const s of sockets) s.destroy();
     server.close();
   });

@@ -178,26 +178,31 @@ export class MemoryLimitStore implements LimitStore {
     const microUsd = input.microUsd ?? 0;
     for (const spec of input.specs) {
       const k = this.of(spec.key);
-      const deny = (kind: LimitKind, retryAfterMs: number): AdmitOutcome => ({
-        ok: false,
-        kind,
-        key: spec.key,
-        retryAfterMs: Math.max(0, retryAfterMs),
-        permanent: retryAfterMs < 0,
-        states: this.states(input, cur, now),
-      });
-      if (spec.rpm !== undefined && k.requests.used(cur) + 1 > spec.rpm)
-        return deny('requests', k.requests.retryAfter(cur, now, this.bucketMs, 1, spec.rpm));
-      if (spec.tpm !== undefined) {
-        const wait = k.tokens.wait(now, input.tokens, spec.tpm);
-        if (wait !== 0) return deny('tokens', wait);
+      let kind: LimitKind | undefined;
+      let retryAfterMs = 0;
+      if (spec.rpm !== undefined && k.requests.used(cur) + 1 > spec.rpm) {
+        kind = 'requests';
+        retryAfterMs = k.requests.retryAfter(cur, now, this.bucketMs, 1, spec.rpm);
+      } else if (spec.tpm !== undefined && (retryAfterMs = k.tokens.wait(now, input.tokens, spec.tpm)) !== 0) kind = 'tokens';
+      else if (
+        spec.budget &&
+        microUsd > 0 &&
+        (retryAfterMs = this.budgetOf(k, spec.budget.windowMs).wait(now, microUsd, spec.budget.microUsd)) !== 0
+      )
+        kind = 'budget';
+      else if (spec.concurrency !== undefined && k.leases.size >= spec.concurrency) {
+        kind = 'concurrency';
+        retryAfterMs = spec.concurrency === 0 ? -1 : 1000;
       }
-      if (spec.budget && microUsd > 0) {
-        const wait = this.budgetOf(k, spec.budget.windowMs).wait(now, microUsd, spec.budget.microUsd);
-        if (wait !== 0) return deny('budget', wait);
-      }
-      if (spec.concurrency !== undefined && k.leases.size >= spec.concurrency)
-        return deny('concurrency', spec.concurrency === 0 ? -1 : 1000);
+      if (kind !== undefined)
+        return {
+          ok: false,
+          kind,
+          key: spec.key,
+          retryAfterMs: Math.max(0, retryAfterMs),
+          permanent: retryAfterMs < 0,
+          states: this.states(input, cur, now),
+        };
     }
     for (const spec of input.specs) {
       const k = this.of(spec.key);
