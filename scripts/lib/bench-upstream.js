@@ -116,6 +116,13 @@ function stream(sock, { n, intervalUs, usage }, close, done) {
   // Paced: one chunk per interval, each timer aimed at its own schedule so lateness never accumulates.
   const paced = () => {
     if (!open) return;
+    // libuv fires a timer against the loop's cached clock, so it can come a fraction of a ms early: wait out
+    // the rest, so a chunk is never sent before its schedule (its lateness is never negative).
+    const early = (t0 + k * intervalUs - nowUs()) / 1000;
+    if (k > 0 && early > 0) {
+      timer = setTimeout(paced, Math.ceil(early));
+      return;
+    }
     send();
     if (k === n) return finish();
     timer = setTimeout(paced, Math.max(0, (t0 + k * intervalUs - nowUs()) / 1000));

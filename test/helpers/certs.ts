@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cleanupAfter } from './cleanup.js';
+import { cleanupScope } from './cleanup.js';
 
 export const opensslAvailable = spawnSync('openssl', ['version']).status === 0;
 
@@ -119,6 +119,7 @@ export function makeCerts(): TestCerts {
 
 /** makeCerts for a test file, removed after it. */
 export function useCerts(): TestCerts {
+  const cleanupAfter = cleanupScope();
   const certs = makeCerts();
   cleanupAfter(() => rmSync(certs.dir, { recursive: true, force: true }));
   return certs;

@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { cleanupAfter } from './cleanup.js';
+import { cleanupScope } from './cleanup.js';
 
 export const AIGW = new URL('../../bin/aigw.js', import.meta.url).pathname;
 
@@ -17,6 +17,7 @@ export interface Running {
 
 /** Starts `aigw ARGS` and resolves once `readyCount` ready lines were printed. */
 export async function startAigw(args: string[], readyCount: number, env: Record<string, string> = {}): Promise<Running> {
+  const cleanupAfter = cleanupScope();
   const child = spawn(process.execPath, [AIGW, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';

@@ -10,7 +10,7 @@ import type { RunningMock } from '../../src/mock/server.js';
 import type { Admin } from '../../src/observe/admin.js';
 import { parseProfile } from '../../src/profile/load.js';
 import { formatProblem } from '../../src/profile/problems.js';
-import { cleanupAfter } from './cleanup.js';
+import { cleanupScope } from './cleanup.js';
 
 export interface TestGateway {
   url: string;
@@ -69,6 +69,7 @@ export async function gatewayFor(yaml: string, upstreams: Record<string, string>
 
 /** gatewayFor, closed after the test file. */
 export async function useGateway(yaml: string, upstreams: Record<string, string> = {}): Promise<TestGateway> {
+  const cleanupAfter = cleanupScope();
   const t = await gatewayFor(yaml, upstreams);
   cleanupAfter(() => t.close());
   return t;

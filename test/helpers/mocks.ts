@@ -2,9 +2,10 @@
 import { MockSchema } from '../../src/profile/schema.js';
 import type { MockSettings } from '../../src/mock/context.js';
 import { startMock, type RunningMock } from '../../src/mock/server.js';
-import { cleanupAfter } from './cleanup.js';
+import { cleanupScope } from './cleanup.js';
 
 export async function useMock(settings: Partial<MockSettings> & { name: string; kind: MockSettings['kind'] }): Promise<RunningMock> {
+  const cleanupAfter = cleanupScope();
   const defaults = MockSchema.parse({ kind: settings.kind });
   const mock = await startMock({ ...defaults, models: undefined, ...settings });
   cleanupAfter(() => mock.close());

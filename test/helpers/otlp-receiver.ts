@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { gunzipSync } from 'node:zlib';
-import { cleanupAfter } from './cleanup.js';
+import { cleanupScope } from './cleanup.js';
 
 type AnyValue = {
   stringValue?: string;
@@ -100,6 +100,7 @@ export interface OtlpReceiver {
 }
 
 export async function useOtlpReceiver(): Promise<OtlpReceiver> {
+  const cleanupAfter = cleanupScope();
   const exports: ReceivedExport[] = [];
   const spans: ReceivedSpan[] = [];
   const server = createServer((req, res) => {

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './ports.js';
-import { cleanupAfter } from './cleanup.js';
+import { cleanupScope } from './cleanup.js';
 
 const BIN = process.env.PROMETHEUS_BIN ?? 'prometheus';
 export const prometheusAvailable = spawnSync(BIN, ['--version']).status === 0;
@@ -31,6 +31,7 @@ export interface TestPrometheus {
 
 /** `target` is an http://HOST:PORT base URL whose /metrics Prometheus scrapes every second. */
 export async function usePrometheus(target: string, bearer?: string): Promise<TestPrometheus> {
+  const cleanupAfter = cleanupScope();
   const dir = mkdtempSync(join(tmpdir(), 'aigw-prom-'));
   const { host } = new URL(target);
   const auth = bearer ? `\n    authorization: { credentials: "${bearer}" }` : '';

@@ -1,7 +1,7 @@
 /** A real redis-server for a test file, on its own free port; `redisAvailable` is false where none is installed. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { freePort } from './ports.js';
-import { cleanupAfter } from './cleanup.js';
+import { cleanupScope } from './cleanup.js';
 
 export const redisAvailable = spawnSync('redis-server', ['--version']).status === 0;
 
@@ -13,6 +13,7 @@ export interface TestRedis {
 }
 
 export async function useRedis(): Promise<TestRedis> {
+  const cleanupAfter = cleanupScope();
   const port = await freePort();
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -4,7 +4,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type Socket } from 'node:net';
-import { cleanupAfter } from './cleanup.js';
+import { cleanupScope } from './cleanup.js';
 
 export interface Captured {
   method: string;
@@ -17,6 +17,7 @@ export interface Captured {
 export async function useUpstream(
   handler: (req: IncomingMessage, res: ServerResponse, body: string, n: number) => void,
 ): Promise<{ url: string; seen: Captured[] }> {
+  const cleanupAfter = cleanupScope();
   const seen: Captured[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -39,6 +40,7 @@ export async function useUpstream(
 export async function useRawUpstream(
   respond: (socket: Socket, request: string) => void,
 ): Promise<{ url: string; connections: () => number }> {
+  const cleanupAfter = cleanupScope();
   let connections = 0;
   const sockets = new Set<Socket>();
   const server = createTcpServer((socket) => {
