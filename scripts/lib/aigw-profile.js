@@ -11,7 +11,7 @@ export const BENCH_KEY = 'sk-bench-overhead-0123456789';
  * `strategy` (optional) routes with that strategy (prefix: the prompt's blocks hashed, the index looked up and
  * fed, on every request) — one target, as the plain row has, so the difference is the strategy's own cost.
  */
-export function aigwProfile({ port, adminPort, upstream, connections, tenant, tracing, strategy }) {
+export function aigwProfile({ port, adminPort, upstream, connections, tenant, tracing, strategy, backlog = 4096 }) {
   const digest = createHash('sha256').update(BENCH_KEY).digest('hex');
   const tenants = tenant
     ? `tenants:
@@ -26,7 +26,8 @@ export function aigwProfile({ port, adminPort, upstream, connections, tenant, tr
   return `version: 1
 listen: 127.0.0.1:${port}
 admin: { listen: 127.0.0.1:${adminPort} }
-${observe}${connections ? `limits: { maxInflight: ${Math.max(10_000, 2 * connections)} }\n` : ''}backends:
+${observe}limits: { listenBacklog: ${backlog}${connections ? `, maxInflight: ${Math.max(10_000, 2 * connections)}` : ''} }
+backends:
   up: { url: "${upstream}"${caps} }
 models:
   bench: { ${strategy ? `strategy: ${strategy}, ` : ''}targets: [{ backend: up, model: bench-up }] }

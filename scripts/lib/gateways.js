@@ -31,7 +31,7 @@ const LOAD_CPU = 0;
 
 /**
  * Starts the upstream and the chosen targets. `streams` (the largest --streams count, or 0) raises every
- * connection cap a gateway has; the listen backlog too where the gateway lets us (nginx, the bare proxy).
+ * connection cap a gateway has, and the same listen backlog for every gateway (511 for the table, 4096 for streams).
  */
 export async function startTargets({ dir, only, streams, pin, notes }) {
   const cpu = (n) => (pin ? n : undefined);
@@ -96,7 +96,16 @@ export async function startTargets({ dir, only, streams, pin, notes }) {
     const adminPort = await freePort();
     const tracing = t.sampleRatio !== undefined ? { otlp, sampleRatio: t.sampleRatio } : undefined;
     const strategy = t.name === 'aigw-prefix' ? 'prefix' : undefined;
-    let yaml = aigwProfile({ port, adminPort, upstream: upUrl, connections: caps, tenant: t.name === 'aigw-tenant', tracing, strategy });
+    let yaml = aigwProfile({
+      port,
+      adminPort,
+      upstream: upUrl,
+      connections: caps,
+      tenant: t.name === 'aigw-tenant',
+      tracing,
+      strategy,
+      backlog,
+    });
     if (t.name === 'aigw-noadmin') yaml = yaml.replace(/^admin: .*$/m, 'admin: { enabled: false }');
     const profile = join(dir, `${t.name}.yaml`);
     writeFileSync(profile, yaml);
@@ -112,7 +121,7 @@ export async function startTargets({ dir, only, streams, pin, notes }) {
     });
     out.push({ ...t, url: `http://127.0.0.1:${port}`, adminUrl: `http://127.0.0.1:${adminPort}`, proc });
   }
-  if (streams) notes.push(`aigw: listen backlog stays at Node's default 511 (no profile knob); upstream connections ${caps}`);
+  if (streams) notes.push(`aigw: limits.listenBacklog ${backlog}; upstream connections ${caps}`);
   return {
     upstream,
     upUrl,
