@@ -148,6 +148,13 @@ class OtelRequestSpan implements RequestSpan {
   }
 
   startAttempt(a: AttemptStart): AttemptSpan {
+    // Nothing of this trace is recorded (sampled out here or by the client): the backend still gets the trace's
+    // context, the request span's own, without a span, attributes or ids made per attempt only to be dropped.
+    if (!this.span.isRecording()) {
+      const carrier: Record<string, string> = {};
+      this.owner.propagator.inject(this.context, carrier, setter);
+      return { traceparent: carrier.traceparent, tracestate: carrier.tracestate, end: () => {} };
+    }
     const attrs: Attributes = { 'gen_ai.operation.name': this.operation, 'aigw.backend': cut(a.backend), 'aigw.attempt': a.attempt };
     if (a.upstreamModel !== undefined) attrs['gen_ai.request.model'] = cut(a.upstreamModel);
     if (a.provider !== undefined) attrs['gen_ai.provider.name'] = cut(a.provider);
