@@ -5,16 +5,15 @@
  * left servers, Prometheus, Redis and aigw processes behind. So the scope is taken when the helper is called
  * (before its first await), and file-level cleanups go to a list that test/setup.ts's afterAll drains.
  */
-import { onTestFinished } from 'vitest';
-import { getCurrentTest } from 'vitest/suite';
+import { onTestFinished, TestRunner } from 'vitest';
 
 const pending: (() => unknown)[] = [];
 
 /** Call at a helper's entry, before any await: returns how to register what undoes it. */
 export function cleanupScope(): (fn: () => unknown) => void {
-  const test = getCurrentTest();
+  const test = TestRunner.getCurrentTest();
   return (fn) => {
-    if (test && getCurrentTest() === test) onTestFinished(async () => void (await fn()));
+    if (test && TestRunner.getCurrentTest() === test) onTestFinished(async () => void (await fn()));
     else pending.push(fn);
   };
 }
