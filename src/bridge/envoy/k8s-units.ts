@@ -1,4 +1,5 @@
 /** Kubernetes quantities (`50Mi`, `32768`) and Gateway API durations (`1m30s`, `150ms`), read and written exactly. */
+import { formatSize } from '../../core/units.js';
 
 const QUANTITY_UNITS: Record<string, number> = {
   '': 1,
@@ -29,17 +30,8 @@ export function parseQuantity(v: unknown): number | undefined {
   return Number.isSafeInteger(n) ? n : undefined;
 }
 
-/** The shortest exact binary quantity: 52428800 → `50Mi`, 1000 → `1000`. */
-export function formatQuantity(bytes: number): string {
-  for (const [unit, n] of [
-    ['Gi', 1024 ** 3],
-    ['Mi', 1024 ** 2],
-    ['Ki', 1024],
-  ] as const) {
-    if (bytes >= n && bytes % n === 0) return `${bytes / n}${unit}`;
-  }
-  return String(bytes);
-}
+/** The shortest exact binary quantity: 52428800 → `50Mi`, 1000 → `1000` (the profile's own size format). */
+export const formatQuantity = formatSize;
 
 const DURATION_PART_RE = /([0-9]{1,5})(h|ms|m|s)/g;
 const DURATION_RE = /^([0-9]{1,5}(h|m|s|ms)){1,4}$/;
