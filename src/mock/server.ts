@@ -169,7 +169,9 @@ export async function startMock(
   const failed = (res: ServerResponse) => dialect.error(res, 500, 'the mock failed to answer');
   // Headers and body within a bound (a trickling upload is cut, as on the gateway).
   const timeouts = requestDeadlines(requestTimeoutMs);
-  const server: Server = createServer({ keepAliveTimeout: 5000, ...timeouts }, guarded(handler, failed));
+  // Idle keep-alive connections live as long as the gateway's (65 s): a 5 s close races a client reusing the
+  // socket under load (openai-node saw "other side closed" on a busy CI machine).
+  const server: Server = createServer({ keepAliveTimeout: 65_000, ...timeouts }, guarded(handler, failed));
   server.on('clientError', (_err, socket) => socket.destroy());
 
   const url = await listenOn(server, host, port);
