@@ -6,10 +6,9 @@
 import type { Profile } from '../profile/schema.js';
 import type { BenchApi } from './anthropic-api.js';
 import type { LiveFeed } from './live.js';
+import type { BenchOptions } from './options.js';
 import type { Pacer } from './pacer.js';
 import type { RoutingOptions } from './routing-options.js';
-import type { Slo } from './slo.js';
-import type { Workload } from './workload.js';
 
 export interface BenchTarget {
   /** Base URL of the gateway (no /v1). */
@@ -25,32 +24,23 @@ export interface BenchTarget {
   pid?: number;
 }
 
-export interface BenchContext {
+/** What a scenario reads of the command line as parsed (bench/options.ts), with the same meaning. */
+type FromOptions = Pick<BenchOptions, 'model' | 'durationMs' | 'connections' | 'rate' | 'burstiness' | 'workload' | 'slo' | 'expect'>;
+
+export interface BenchContext extends FromOptions {
   target: BenchTarget;
   /** The API spoken to the target (`--api`); undefined: OpenAI's. */
   api?: BenchApi | undefined;
-  model: string;
   apiKey: string | undefined;
   /** The key of a tenant with a TPM limit on this model (for `ratelimit`), when the profile has one. */
   limitedKey: string | undefined;
   profile: Profile | undefined;
-  durationMs: number;
-  /** Closed loop: requests in flight at once. */
-  connections: number;
-  /** Open loop: requests per second (Poisson, or gamma with `burstiness`), instead of the closed loop. */
-  rate: number | undefined;
-  burstiness: number;
-  /** What throughput, stream and ramp send instead of their own small requests. */
-  workload: Workload | undefined;
-  slo: Slo | undefined;
   /** The highest rate `ramp` offers (req/s); undefined: until it saturates or 10 steps. */
   rampMax?: number | undefined;
   /** Answer sizes for `long` (bytes). */
   longSizes: readonly number[] | undefined;
   /** The routing scenarios' fleets and workloads (--routing); their defaults when absent. */
   routing?: RoutingOptions | undefined;
-  /** Expected split from --expect a=95,b=5 (overrides the profile's weights). */
-  expect: Record<string, number> | undefined;
   /** Keeps requests with `apiKey` under the target's rate limits; undefined with --no-pace. */
   pacer: Pacer | undefined;
   live: LiveFeed;

@@ -41,14 +41,18 @@ export interface RawBenchOptions {
 export interface BenchOptions {
   model: string;
   durationMs: number;
+  /** Closed loop: requests in flight at once. */
   connections: number;
+  /** Open loop: requests per second (Poisson, or gamma with `burstiness`), instead of the closed loop. */
   rate: number | undefined;
   burstiness: number;
+  /** What throughput, stream and ramp send instead of their own small requests. */
   workload: Workload | undefined;
   slo: Slo | undefined;
   longSizes: number[] | undefined;
   rampMax: number | undefined;
   scenarios: string[] | undefined;
+  /** Expected split from --expect a=95,b=5 (overrides the profile's weights). */
   expect: Record<string, number> | undefined;
   pace: boolean;
   routing: RoutingOptions;
