@@ -110,7 +110,9 @@ function scenarioSection(name: string, s: BenchReport['scenarios'][string]): str
   const ramp = name === 'ramp' ? Ramp.safeParse(s.detail) : undefined;
   if (ramp?.success) charts.push(figure('ramp', 'ramp: offered rate vs goodput', rampChart(ramp.data.steps, 'ramp')));
   if (charts.length) parts.push(`<div class="grid2">${charts.join('')}</div>`);
-  parts.push(`<pre>${esc(Array.isArray(s.lines) ? s.lines.join('\n') : '')}</pre>`);
+  // Only text: a report file is input too, and join() would call whatever toString a crafted object carries.
+  const lines = Array.isArray(s.lines) ? s.lines.filter((l): l is string => typeof l === 'string') : [];
+  parts.push(`<pre>${esc(lines.join('\n'))}</pre>`);
   return parts.join('\n');
 }
 

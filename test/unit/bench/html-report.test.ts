@@ -59,6 +59,13 @@ describe('renderHtml', () => {
     expect(page).toMatch(/1 regression beyond 10%/);
   });
 
+  it('shows only text lines: an object with a crafted toString is dropped, not called', () => {
+    const lines = ['kept', { toString: {} }, { toString: () => 'called' }] as unknown as string[];
+    const page = renderHtml(report({ s: { figures: {}, lines } }));
+    expect(page).toContain('<pre>kept</pre>');
+    expect(page).not.toContain('called');
+  });
+
   it('never throws on a malformed report file (it is input too)', () => {
     fc.assert(
       fc.property(
