@@ -83,7 +83,7 @@ const plainBody = ask({ max_tokens: 4 });
 const saturatingBody = ask({ max_tokens: 20, stream: true, stream_options: { include_usage: true } }); // 20 + usage = 21 chunks
 const pacedTtfbBody = pacedBody(20, 5);
 
-const { upstream, upUrl, targets, stopAll } = await startTargets({ dir, only, streams: maxStreams, pin, notes });
+const { upstream, upUrl, targets, stopAll } = await startTargets({ dir, only, streams: maxStreams, pin, notes, baseline: o.baseline });
 const up = { url: upUrl, proc: upstream };
 const cleanExit = async (code) => {
   await stopAll();

@@ -24,6 +24,9 @@ export const TARGETS = [
   { name: 'aigw-trace', label: 'aigw + tracing (ratio 1)', optional: true, sampleRatio: 1 },
   { name: 'aigw-trace0', label: 'aigw + tracing (ratio 0)', optional: true, sampleRatio: 0 },
   { name: 'aigw-prefix', label: 'aigw, strategy prefix', optional: true },
+  // Another build (--baseline DIR) with the same profiles: before and after in one run.
+  { name: 'base', label: 'aigw (baseline build)', optional: true, baseline: true },
+  { name: 'base-tenant', label: 'aigw + tenant (baseline build)', optional: true, baseline: true },
 ];
 
 const GATEWAY_CPU = 1;
@@ -33,7 +36,7 @@ const LOAD_CPU = 0;
  * Starts the upstream and the chosen targets. `streams` (the largest --streams count, or 0) raises every
  * connection cap a gateway has, and the same listen backlog for every gateway (511 for the table, 4096 for streams).
  */
-export async function startTargets({ dir, only, streams, pin, notes }) {
+export async function startTargets({ dir, only, streams, pin, notes, baseline }) {
   const cpu = (n) => (pin ? n : undefined);
   const upPort = await freePort();
   const upstream = await startProcess({
@@ -101,7 +104,7 @@ export async function startTargets({ dir, only, streams, pin, notes }) {
       adminPort,
       upstream: upUrl,
       connections: caps,
-      tenant: t.name === 'aigw-tenant',
+      tenant: t.name === 'aigw-tenant' || t.name === 'base-tenant',
       tracing,
       strategy,
       backlog,
@@ -113,7 +116,7 @@ export async function startTargets({ dir, only, streams, pin, notes }) {
     const proc = await startProcess({
       name: t.name,
       cmd: process.execPath,
-      args: [...PROBE, AIGW, 'serve', '-c', profile, '--log', log],
+      args: [...PROBE, t.baseline ? join(baseline, 'bin', 'aigw.js') : AIGW, 'serve', '-c', profile, '--log', log],
       cpu: cpu(GATEWAY_CPU),
       ports: t.name === 'aigw-noadmin' ? [port] : [port, adminPort],
       dir,
@@ -121,6 +124,7 @@ export async function startTargets({ dir, only, streams, pin, notes }) {
     });
     out.push({ ...t, url: `http://127.0.0.1:${port}`, adminUrl: `http://127.0.0.1:${adminPort}`, proc });
   }
+  if (wanted.some((t) => t.baseline)) notes.push(`baseline build: ${baseline}`);
   if (streams) notes.push(`aigw: limits.listenBacklog ${backlog}; upstream connections ${caps}`);
   return {
     upstream,

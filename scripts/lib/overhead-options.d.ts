@@ -18,6 +18,7 @@ export interface OverheadOptions {
   heap: boolean;
   dir: string | undefined;
   json: string | undefined;
+  baseline: string | undefined;
   pin: boolean;
 }
 

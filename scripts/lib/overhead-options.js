@@ -26,6 +26,8 @@ export const HELP = `usage: node scripts/bench-overhead.js [options]   (npm run 
   --heap               heap snapshots of each Node gateway before and after the load rounds; biggest growth
   --dir DIR            where configurations, logs and snapshots go (a fresh temp dir)
   --json FILE          every figure, per round and median
+  --baseline DIR       another built aigw checkout (e.g. a git worktree of main): adds the targets base and
+                       base-tenant, that build with the aigw and aigw-tenant profiles, for before/after in one run
   --no-pin             do not pin processes to CPUs even when taskset exists
   --help               this text`;
 
@@ -48,6 +50,7 @@ const OPTIONS = {
   settle: { type: 'string', default: '12' },
   dir: { type: 'string' },
   json: { type: 'string' },
+  baseline: { type: 'string' },
   'no-pin': { type: 'boolean', default: false },
   help: { type: 'boolean', default: false },
 };
@@ -74,6 +77,8 @@ export function readOptions(args) {
   if (unknown.length) problems.push(`unknown target(s) ${unknown.join(', ')}`);
   // Streams are measured against direct: it is always a target (it costs no process).
   if (only && !only.includes('direct')) only.unshift('direct');
+  const wantsBase = only?.some((n) => TARGETS.find((t) => t.name === n)?.baseline) ?? false;
+  if (wantsBase && !o.baseline) problems.push('targets base and base-tenant need --baseline DIR');
   if (o['streams-only'] && !counts.length) problems.push('--streams-only needs --streams N');
   const value = {
     help: o.help,
@@ -95,6 +100,7 @@ export function readOptions(args) {
     settleSeconds: number('settle', { integer: false, zero: true }),
     dir: o.dir,
     json: o.json,
+    baseline: o.baseline,
     pin: !o['no-pin'],
   };
   if (o.help) return { ok: true, value };

@@ -4,6 +4,7 @@ import { loadProfileFile } from '../profile/load.js';
 import { formatProblem } from '../profile/problems.js';
 import { adHocMocks, mocksOfProfile, type PlannedMock } from './mock-settings.js';
 import { CliError, exitCodes } from './run.js';
+import { tuneV8ForServing } from '../core/v8-tuning.js';
 
 interface Options {
   config?: string;
@@ -13,6 +14,7 @@ interface Options {
 }
 
 export async function run(opts: Options): Promise<number | void> {
+  tuneV8ForServing();
   const planned: PlannedMock[] = [];
   if (opts.config) {
     const result = await loadProfileFile(opts.config);

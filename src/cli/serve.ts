@@ -11,6 +11,7 @@ import { watchProfile } from './profile-watch.js';
 import { exitCodes } from './run.js';
 import { startStack } from './stack.js';
 import { printSkipped } from './validate.js';
+import { tuneV8ForServing } from '../core/v8-tuning.js';
 
 /** The TUI in this process, on the admin listener's own endpoints; resolves when the user quits. */
 async function startTui(adminUrl: string, key: string | undefined): Promise<{ done: Promise<unknown> }> {
@@ -29,6 +30,7 @@ interface Options {
 }
 
 export async function run(opts: Options): Promise<number> {
+  tuneV8ForServing();
   const load = () => loadProfileOrManifests(opts.config, process.env, { mockAll: opts.mockAll === true });
   // The file's text as last read for a load: a file change that leaves it equal reloads nothing. Read before
   // the load, so a write in between errs towards one reload too many, never one too few.

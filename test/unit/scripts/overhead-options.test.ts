@@ -17,6 +17,7 @@ describe("bench:overhead's options", () => {
     ['fractional seconds of streaming', ['--stream-seconds', '2.5'], { streamSeconds: 2.5 }],
     ['streams only', ['--streams-only', '--streams', '10'], { streamsOnly: true }],
     ['no pinning', ['--no-pin'], { pin: false }],
+    ['a baseline build', ['--baseline', '/work/base', '--only', 'aigw,base'], { baseline: '/work/base', only: ['direct', 'aigw', 'base'] }],
     ['help wins over bad values', ['--help', '--rounds', 'x'], { help: true }],
   ];
   for (const [name, args, value] of good) it(name, () => expect(readOptions(args)).toMatchObject({ ok: true, value }));
@@ -28,6 +29,7 @@ describe("bench:overhead's options", () => {
     ['a negative ramp', ['--ramp=-1'], '--ramp must be a non-negative integer'],
     ['a stream count that is not a number', ['--streams', '1000,lots'], '--streams takes positive integers'],
     ['an unknown target', ['--only', 'envoy'], 'unknown target(s) envoy'],
+    ['a baseline target without a baseline build', ['--only', 'aigw,base-tenant'], 'targets base and base-tenant need --baseline DIR'],
     ['streams only without streams', ['--streams-only'], '--streams-only needs --streams N'],
     ['a value missing', ['--rounds'], "Option '--rounds <value>' argument missing"],
   ];
