@@ -6,10 +6,9 @@
  */
 
 const BOUNDARY = Buffer.from('\n\n');
-const DATA = Buffer.from('data:');
-const DONE_SPACED = Buffer.from('data: [DONE]\n');
-const DONE_TIGHT = Buffer.from('data:[DONE]\n');
 const USAGE = Buffer.from('"usage"');
+/** `[DONE]\n`, after `data:` and an optional space. */
+const DONE_TAIL = Uint8Array.from(Buffer.from('[DONE]\n'));
 
 /** Offset just past the last blank line in `buf` before `end` (the end of its last complete event), or 0. */
 export function completeUpTo(buf: Buffer): number {
@@ -17,18 +16,34 @@ export function completeUpTo(buf: Buffer): number {
   return at < 0 ? 0 : at + 2;
 }
 
-/** Whether the event starting at `start` has a data line (its first line, as servers write them). */
-export function startsWithData(buf: Buffer, start: number): boolean {
-  return buf.length - start >= 5 && buf.compare(DATA, 0, 5, start, start + 5) === 0;
+// The checks below run once per event: a few byte comparisons in JavaScript cost less than native calls
+// (Buffer#compare), and allocate nothing.
+
+/** Whether the event from `start` to `stop` is one `data:` line and its blank line, as servers write them. */
+export function oneDataLine(buf: Buffer, start: number, stop: number): boolean {
+  const nl = buf.indexOf(0x0a, start);
+  return nl === stop - 2 && startsWithData(buf, start);
 }
 
-/** Whether the event starting at `start` is exactly the end marker (`data: [DONE]` alone on its line). */
+function startsWithData(buf: Buffer, start: number): boolean {
+  return (
+    start + 5 <= buf.length &&
+    buf[start] === 0x64 && // d
+    buf[start + 1] === 0x61 && // a
+    buf[start + 2] === 0x74 && // t
+    buf[start + 3] === 0x61 && // a
+    buf[start + 4] === 0x3a // :
+  );
+}
+
+/** Whether the one-data-line event at `start` is the end marker (`data: [DONE]` or `data:[DONE]`). */
 export function isDone(buf: Buffer, start: number): boolean {
-  for (const marker of [DONE_SPACED, DONE_TIGHT]) {
-    const end = start + marker.length;
-    if (end <= buf.length && buf.compare(marker, 0, marker.length, start, end) === 0) return true;
-  }
-  return false;
+  if (!startsWithData(buf, start)) return false;
+  let at = start + 5;
+  if (buf[at] === 0x20) at++;
+  if (at + DONE_TAIL.length > buf.length) return false;
+  for (let i = 0; i < DONE_TAIL.length; i++) if (buf[at + i] !== DONE_TAIL[i]) return false;
+  return true;
 }
 
 /** The end (just past its blank line) of the event starting at `start`, within `limit`. */
@@ -37,25 +52,22 @@ export function eventEnd(buf: Buffer, start: number, limit: number): number {
   return at < 0 || at + 2 > limit ? limit : at + 2;
 }
 
-/** The start of the event holding offset `at` (just past the blank line before it, or 0). */
-export function eventStart(buf: Buffer, at: number): number {
-  const before = at >= 2 ? buf.lastIndexOf(BOUNDARY, at - 2) : -1;
-  return before < 0 ? 0 : before + 2;
-}
-
 /** The next `"usage"` at or after `from` and before `limit`, or -1. */
 export function nextUsage(buf: Buffer, from: number, limit: number): number {
   const at = buf.indexOf(USAGE, from);
   return at < 0 || at >= limit ? -1 : at;
 }
 
-/** The data of one event (its `data:` lines joined), decoded: only for the rare events we must read. */
-export function eventData(buf: Buffer, start: number, end: number): string {
-  let data = '';
+/**
+ * The data of one event (its `data` fields joined by LF, as the decoder in openai/sse.ts reads them), decoded;
+ * undefined when it has none (a comment, an `id:` alone): only for the rare events we must read.
+ */
+export function eventData(buf: Buffer, start: number, end: number): string | undefined {
+  let data: string | undefined;
   for (const line of buf.toString('utf8', start, end).split('\n')) {
-    if (!line.startsWith('data:')) continue;
+    if (line !== 'data' && !line.startsWith('data:')) continue;
     const value = line.charCodeAt(5) === 0x20 ? line.slice(6) : line.slice(5);
-    data = data ? `${data}\n${value}` : value;
+    data = data === undefined ? value : `${data}\n${value}`;
   }
   return data;
 }

@@ -15,7 +15,7 @@ import { renderStreamErrorFrame } from '../openai/error-shape.js';
 import { SseDecoder, type SseEvent, type SseSink } from '../openai/sse.js';
 import { modelIn, noteEvent } from './answer-facts.js';
 import type { Downstream } from './downstream.js';
-import { completeUpTo, eventData, eventEnd, eventStart, isDone, nextUsage, startsWithData } from './sse-bytes.js';
+import { completeUpTo, eventData, eventEnd, isDone, nextUsage, oneDataLine } from './sse-bytes.js';
 import type { StreamRelay } from './stream-relay.js';
 import { type Usage, usageIn } from './usage-tap.js';
 
@@ -73,16 +73,16 @@ export class SseRelay implements SseSink, StreamRelay {
     const buf = this.held.length ? Buffer.concat([...this.held, chunk], this.heldBytes + chunk.length) : chunk;
     const end = completeUpTo(buf);
     if (end > 0) {
-      this.countEvents(buf, end);
       let from = 0;
-      for (let at = nextUsage(buf, 0, end); at >= 0; at = nextUsage(buf, at + 1, end)) {
-        const start = eventStart(buf, at);
-        const stop = eventEnd(buf, at, end);
-        if (this.readUsage(eventData(buf, start, stop))) {
+      let usageAt = nextUsage(buf, 0, end);
+      for (let start = 0, stop = 0; start < end; start = stop) {
+        stop = eventEnd(buf, start, end);
+        const hasUsage = usageAt >= 0 && usageAt < stop;
+        if (hasUsage) usageAt = nextUsage(buf, stop, end);
+        if (!this.seeEvent(buf, start, stop, hasUsage)) {
           if (start > from) this.out.write(buf.subarray(from, start));
           from = stop;
         }
-        at = stop - 1;
       }
       if (end > from) this.out.write(from === 0 && end === buf.length ? buf : buf.subarray(from, end));
     }
@@ -97,32 +97,22 @@ export class SseRelay implements SseSink, StreamRelay {
     return rest.length <= this.maxEventBytes;
   }
 
-  /** Output events, the first of them (TTFT and the answer's model) and [DONE], in the complete events of a read. */
-  private countEvents(buf: Buffer, end: number): void {
-    for (let start = 0; start < end; start = eventEnd(buf, start, end)) {
-      if (!startsWithData(buf, start)) continue;
-      if (isDone(buf, start)) {
-        this.sawDone = true;
-        continue;
+  /**
+   * One complete event of the fast path, read as `look` reads a decoded one; false when the client must not get
+   * it. The usual event — one `data:` line, no usage — is read from its bytes; the others (usage, a comment,
+   * `event:`/`id:` lines, several data lines, the first event's model) are decoded: the rare case pays, not the stream.
+   */
+  private seeEvent(buf: Buffer, start: number, stop: number, hasUsage: boolean): boolean {
+    if (!hasUsage && !this.modelPending && oneDataLine(buf, start, stop)) {
+      if (isDone(buf, start)) this.sawDone = true;
+      else {
+        if (this.outputEvents === 0) this.onFirstEvent();
+        this.outputEvents++;
       }
-      if (this.modelPending) {
-        this.modelPending = false;
-        this.model = modelIn(eventData(buf, start, eventEnd(buf, start, end)));
-        this.out.record.responseModel = this.model;
-      }
-      if (this.outputEvents === 0) this.onFirstEvent();
-      this.outputEvents++;
+      return true;
     }
-  }
-
-  /** A usage chunk's figures; true when the chunk is the usage-only one the client must not get. */
-  private readUsage(data: string): boolean {
-    const u = usageIn(data);
-    if (u) this.usage = u;
-    if (!data.includes('"choices":[]')) return false;
-    // The usage-only chunk is not output (countEvents counted it).
-    this.outputEvents--;
-    return this.dropUsageChunk;
+    const data = eventData(buf, start, stop);
+    return data === undefined || this.lookAtData(data);
   }
 
   onEvent(ev: SseEvent, end: number): void {
@@ -140,20 +130,23 @@ export class SseRelay implements SseSink, StreamRelay {
 
   /** Reads what accounting needs off one event on its way; false when the client must not get it. */
   protected look(ev: SseEvent): boolean {
-    const data = ev.data;
-    if (data !== undefined) {
-      if (data === '[DONE]') this.sawDone = true;
-      else if (this.lookAt(data)) {
-        const u = usageIn(data);
-        if (u) this.usage = u;
-        if (data.includes('"choices":[]')) {
-          if (this.dropUsageChunk) return false;
-        } else this.outputEvents++;
-      } else {
-        if (this.outputEvents === 0) this.onFirstEvent();
-        this.outputEvents++;
-      }
+    return ev.data === undefined || this.lookAtData(ev.data);
+  }
+
+  /** An event's data: [DONE], the answer's model (first event), usage, output; false for a usage chunk to hold back. */
+  private lookAtData(data: string): boolean {
+    if (data === '[DONE]') {
+      this.sawDone = true;
+      return true;
     }
+    if (this.lookAt(data)) {
+      const u = usageIn(data);
+      if (u) this.usage = u;
+      // The usage-only chunk is not output.
+      if (data.includes('"choices":[]')) return !this.dropUsageChunk;
+    }
+    if (this.outputEvents === 0) this.onFirstEvent();
+    this.outputEvents++;
     return true;
   }
 

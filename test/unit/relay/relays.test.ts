@@ -132,3 +132,54 @@ describe('the body relay', () => {
     expect(Buffer.concat(c.writes).length).toBe(delivered);
   });
 });
+
+/** The full decoder's relay: any subclass leaves the fast path (relay/sse-relay.ts), so this is the reference. */
+class DecodingRelay extends SseRelay {}
+
+describe('the SSE relay’s fast path', () => {
+  const text = fc.stringMatching(/^[^\r\n]{0,12}$/);
+  const line = fc.oneof(
+    fc.constantFrom(
+      'data: [DONE]',
+      'data:[DONE]',
+      'data: [DONE] ',
+      'data:  [DONE]',
+      ': ping',
+      'event: delta',
+      'id: 7',
+      'retry: 10',
+      'data:',
+      'data',
+    ),
+    text.map((t) => `data: {"choices":[{"delta":{"content":${JSON.stringify(t)}}}],"model":"m-${t.length}"}`),
+    text.map((t) => `data:${t}`),
+    fc.nat(99).map((n) => `data: {"choices":[],"usage":{"prompt_tokens":${n},"completion_tokens":${n + 1},"total_tokens":${2 * n + 1}}}`),
+    fc.nat(99).map((n) => `data: {"choices":[{"delta":{}}],"usage":{"prompt_tokens":${n},"completion_tokens":2,"total_tokens":${n + 2}}}`),
+  );
+  const streams = fc
+    .array(fc.array(line, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 8 })
+    .map((evs) => Buffer.from(evs.map((ls) => `${ls.join('\n')}\n\n`).join('')));
+
+  it('reads any stream, cut anywhere, exactly as the full decoder does: bytes out, [DONE], output events, usage, model', () => {
+    fc.assert(
+      fc.property(streams, fc.uniqueArray(fc.nat(), { maxLength: 6 }), fc.boolean(), (bytes, cuts, dropUsage) => {
+        const run = (Relay: typeof SseRelay) => {
+          const c = fakeClient();
+          c.out.writeHead(200, {});
+          let first = 0;
+          const relay = new Relay(c.out, dropUsage, () => first++, 1024 * 1024);
+          let at = 0;
+          for (const cut of [...cuts.map((x) => x % bytes.length).sort((a, b) => a - b), bytes.length]) {
+            if (cut <= at) continue;
+            relay.push(bytes.subarray(at, cut));
+            at = cut;
+          }
+          relay.flushHeld(false);
+          return { out: c.text(), done: relay.sawDone, events: relay.outputEvents, usage: relay.usage, model: relay.model, first };
+        };
+        expect(run(SseRelay)).toEqual(run(DecodingRelay));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
