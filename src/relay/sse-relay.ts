@@ -19,9 +19,12 @@ import { completeUpTo, eventData, eventEnd, isDone, nextUsage, oneDataLine } fro
 import type { StreamRelay } from './stream-relay.js';
 import { type Usage, usageIn } from './usage-tap.js';
 
+const NO_BYTES = Buffer.alloc(0);
+
 export class SseRelay implements SseSink, StreamRelay {
-  private readonly decoder = new SseDecoder();
-  private chunk: Buffer = Buffer.alloc(0);
+  /** The full decoder, made when a stream leaves the fast path (most never do). */
+  private decoder: SseDecoder | undefined;
+  private chunk: Buffer = NO_BYTES;
   private sliceStart = 0;
   private held: Buffer[] = [];
   private heldBytes = 0;
@@ -58,6 +61,7 @@ export class SseRelay implements SseSink, StreamRelay {
     }
     this.chunk = chunk;
     this.sliceStart = 0;
+    this.decoder ??= new SseDecoder();
     this.decoder.push(chunk, this);
     if (this.sliceStart < chunk.length) {
       const rest = this.sliceStart === 0 ? chunk : chunk.subarray(this.sliceStart);
