@@ -1,5 +1,6 @@
 // The instruments of bench:overhead on real sockets: its upstream, its raw stream client (what counts as a
 // failed stream), and the probe it loads into a Node gateway. Small and bounded: a few streams, a few seconds.
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
@@ -224,5 +225,30 @@ describe('the probe inside a Node gateway', () => {
     const heap = (await probe('heap', { file: join(dir, 'bare.heapsnapshot') })) as { file: string };
     expect(existsSync(heap.file)).toBe(true);
     await expect(probe('cpu-stop', { file: cpuFile })).rejects.toThrow('cpu-start first');
+  });
+});
+
+describe('bench:pair', () => {
+  const script = new URL('../../scripts/bench-pair.js', import.meta.url).pathname;
+  const run = (args: string[]) =>
+    new Promise<{ code: number | null; out: string }>((resolve) => {
+      execFile(process.execPath, [script, ...args], { timeout: 60_000 }, (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, out: stdout + stderr }),
+      );
+    });
+
+  it('loads two gateways in turn and prints each pair and the median of their ratios', async () => {
+    const r = await run(['bare', 'aigw', '--pairs', '2', '--seconds', '1', '--connections', '4']);
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toMatch(/pair 1: bare \d+\/s \d+ µs \| aigw \d+\/s \d+ µs/);
+    expect(r.out).toMatch(/pair 2: /);
+    expect(r.out).toMatch(/median of 2 pairs: aigw\/bare \d+\.\d\d× requests\/s \(\d of 2 pairs above 1\), \d+\.\d\d× CPU per request/);
+  });
+
+  it('refuses a baseline target without a baseline build, and an unknown target', async () => {
+    const r = await run(['aigw', 'base-tenant']);
+    expect(r.code).toBe(2);
+    expect(r.out).toContain('base and base-tenant need --baseline DIR');
+    expect((await run(['aigw', 'envoy'])).out).toContain('unknown target envoy');
   });
 });

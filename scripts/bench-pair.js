@@ -1,0 +1,100 @@
+// npm run bench:pair — two of bench:overhead's targets side by side, loaded in turn with short loads many times:
+// the median of the pairs' ratios (requests/s and gateway CPU per request) tells a change from the machine's
+// swing, which moves a virtualised CPU by tens of percent from minute to minute (BENCHMARKS.md).
+// Usage: node scripts/bench-pair.js A B [--pairs N] [--seconds S] [--connections C] [--stream] [--baseline DIR]
+//   A, B: any of bench:overhead's targets but direct (base, base-tenant: the --baseline build)
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { BENCH_KEY } from './lib/aigw-profile.js';
+import { startTargets, TARGETS } from './lib/gateways.js';
+import { closedLoop, hasTaskset } from './lib/load.js';
+import { median } from './lib/stats.js';
+
+const USAGE = 'usage: node scripts/bench-pair.js A B [--pairs N (10)] [--seconds S (2)] [--connections C (50)] [--stream] [--baseline DIR]';
+let args;
+try {
+  args = parseArgs({
+    allowPositionals: true,
+    options: {
+      pairs: { type: 'string', default: '10' },
+      seconds: { type: 'string', default: '2' },
+      connections: { type: 'string', default: '50' },
+      stream: { type: 'boolean', default: false },
+      baseline: { type: 'string' },
+    },
+  });
+} catch (e) {
+  console.error(`bench-pair: ${e.message}\n${USAGE}`);
+  process.exit(2);
+}
+const { values: v, positionals } = args;
+const pairs = Number(v.pairs);
+const seconds = Number(v.seconds);
+const connections = Number(v.connections);
+const names = TARGETS.filter((t) => t.name !== 'direct').map((t) => t.name);
+const problems = [];
+if (positionals.length !== 2 || positionals[0] === positionals[1]) problems.push('name two different targets');
+for (const p of positionals) if (!names.includes(p)) problems.push(`unknown target ${p} (one of ${names.join(', ')})`);
+if (positionals.some((p) => p.startsWith('base')) && !v.baseline) problems.push('base and base-tenant need --baseline DIR');
+for (const [k, n] of [
+  ['pairs', pairs],
+  ['seconds', seconds],
+  ['connections', connections],
+])
+  if (!Number.isInteger(n) || n < 1) problems.push(`--${k} must be a positive integer`);
+if (problems.length) {
+  console.error(`bench-pair: ${problems.join('; ')}\n${USAGE}`);
+  process.exit(2);
+}
+
+const pin = hasTaskset;
+if (pin) spawnSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
+const dir = mkdtempSync(join(tmpdir(), 'aigw-pair-'));
+const notes = [];
+const { targets, stopAll } = await startTargets({ dir, only: positionals, streams: 0, pin, notes, baseline: v.baseline });
+const [a, b] = positionals.map((n) => targets.find((t) => t.name === n));
+const body = JSON.stringify({
+  model: 'bench',
+  messages: [{ role: 'user', content: 'Say something short.' }],
+  ...(v.stream ? { max_tokens: 20, stream: true, stream_options: { include_usage: true } } : { max_tokens: 4 }),
+});
+const headers = { authorization: `Bearer ${BENCH_KEY}` };
+
+async function load(t, secs) {
+  const c0 = t.proc.cpuSeconds();
+  const r = await closedLoop({ url: `${t.url}/v1/chat/completions`, body, connections, seconds: secs, headers });
+  if (r.errors) throw new Error(`${t.name}: ${r.errors} failed requests`);
+  return { rps: r.rps, us: ((t.proc.cpuSeconds() - c0) / Math.max(1, r.total)) * 1e6 };
+}
+
+try {
+  console.log(`bench:pair — ${a.label} vs ${b.label}, ${v.stream ? 'saturating streams' : 'non-streaming'}, ${connections} connections`);
+  for (const n of notes) console.log(`note: ${n}`);
+  await load(a, 1);
+  await load(b, 1);
+  const rows = [];
+  for (let i = 0; i < pairs; i++) {
+    // Alternate who goes first, so a drift within a pair does not favour one side.
+    const [x, y] = i % 2 ? [b, a] : [a, b];
+    const rx = await load(x, seconds);
+    const ry = await load(y, seconds);
+    const [ra, rb] = x === a ? [rx, ry] : [ry, rx];
+    rows.push({ ra, rb, rps: rb.rps / ra.rps, cpu: rb.us / ra.us });
+    console.log(
+      `pair ${i + 1}: ${a.name} ${ra.rps.toFixed(0)}/s ${ra.us.toFixed(0)} µs | ${b.name} ${rb.rps.toFixed(0)}/s ${rb.us.toFixed(0)} µs | ` +
+        `${b.name}/${a.name}: ${(rb.rps / ra.rps).toFixed(2)}× requests/s, ${(rb.us / ra.us).toFixed(2)}× CPU per request`,
+    );
+  }
+  const favour = rows.filter((r) => r.rps > 1).length;
+  console.log(
+    `\nmedian of ${pairs} pairs: ${b.name}/${a.name} ${median(rows.map((r) => r.rps)).toFixed(2)}× requests/s ` +
+      `(${favour} of ${pairs} pairs above 1), ${median(rows.map((r) => r.cpu)).toFixed(2)}× CPU per request; ` +
+      `medians ${a.name} ${median(rows.map((r) => r.ra.rps)).toFixed(0)}/s ${median(rows.map((r) => r.ra.us)).toFixed(0)} µs, ` +
+      `${b.name} ${median(rows.map((r) => r.rb.rps)).toFixed(0)}/s ${median(rows.map((r) => r.rb.us)).toFixed(0)} µs`,
+  );
+} finally {
+  await stopAll();
+}
