@@ -36,13 +36,18 @@ function startsWithData(buf: Buffer, start: number): boolean {
   );
 }
 
-/** Whether the one-data-line event at `start` is the end marker (`data: [DONE]` or `data:[DONE]`). */
+/** Whether the event at `start`, one data line (`oneDataLine`), is the end marker (`data: [DONE]` or `data:[DONE]`). */
 export function isDone(buf: Buffer, start: number): boolean {
-  if (!startsWithData(buf, start)) return false;
   let at = start + 5;
   if (buf[at] === 0x20) at++;
   if (at + DONE_TAIL.length > buf.length) return false;
   for (let i = 0; i < DONE_TAIL.length; i++) if (buf[at + i] !== DONE_TAIL[i]) return false;
+  return true;
+}
+
+/** Whether `start` to `stop` is only blank lines (what a stream may hold between events: no event of its own). */
+export function blankLines(buf: Buffer, start: number, stop: number): boolean {
+  for (let i = start; i < stop; i++) if (buf[i] !== 0x0a) return false;
   return true;
 }
 

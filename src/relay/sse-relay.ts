@@ -15,7 +15,7 @@ import { renderStreamErrorFrame } from '../openai/error-shape.js';
 import { SseDecoder, type SseEvent, type SseSink } from '../openai/sse.js';
 import { modelIn, noteEvent } from './answer-facts.js';
 import type { Downstream } from './downstream.js';
-import { completeUpTo, eventData, eventEnd, isDone, nextUsage, oneDataLine } from './sse-bytes.js';
+import { blankLines, completeUpTo, eventData, eventEnd, isDone, nextUsage, oneDataLine } from './sse-bytes.js';
 import type { StreamRelay } from './stream-relay.js';
 import { type Usage, usageIn } from './usage-tap.js';
 
@@ -72,21 +72,27 @@ export class SseRelay implements SseSink, StreamRelay {
     return true;
   }
 
-  /** The fast path: every complete event of this read in one write (two around a withheld usage chunk). */
+  /**
+   * The fast path: every complete event of this read in one write (two around a withheld usage chunk). Blank
+   * lines between events belong to the event after them, as in the full decoder: held until it completes.
+   */
   private pushFast(chunk: Buffer): boolean {
     const buf = this.held.length ? Buffer.concat([...this.held, chunk], this.heldBytes + chunk.length) : chunk;
-    const end = completeUpTo(buf);
-    if (end > 0) {
+    const complete = completeUpTo(buf);
+    let end = 0;
+    if (complete > 0) {
       let from = 0;
-      let usageAt = nextUsage(buf, 0, end);
-      for (let start = 0, stop = 0; start < end; start = stop) {
-        stop = eventEnd(buf, start, end);
+      let usageAt = nextUsage(buf, 0, complete);
+      for (let start = 0, stop = 0, owner = 0; start < complete; start = stop) {
+        stop = eventEnd(buf, start, complete);
+        if (blankLines(buf, start, stop)) continue;
         const hasUsage = usageAt >= 0 && usageAt < stop;
-        if (hasUsage) usageAt = nextUsage(buf, stop, end);
+        if (hasUsage) usageAt = nextUsage(buf, stop, complete);
         if (!this.seeEvent(buf, start, stop, hasUsage)) {
-          if (start > from) this.out.write(buf.subarray(from, start));
+          if (owner > from) this.out.write(buf.subarray(from, owner));
           from = stop;
         }
+        owner = end = stop;
       }
       if (end > from) this.out.write(from === 0 && end === buf.length ? buf : buf.subarray(from, end));
     }

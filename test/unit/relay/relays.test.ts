@@ -150,6 +150,7 @@ describe('the SSE relay’s fast path', () => {
       'retry: 10',
       'data:',
       'data',
+      '',
     ),
     text.map((t) => `data: {"choices":[{"delta":{"content":${JSON.stringify(t)}}}],"model":"m-${t.length}"}`),
     text.map((t) => `data:${t}`),
@@ -179,7 +180,7 @@ describe('the SSE relay’s fast path', () => {
         };
         expect(run(SseRelay)).toEqual(run(DecodingRelay));
       }),
-      { numRuns: 1000 },
+      { numRuns: 2000 },
     );
   });
 });
