@@ -59,8 +59,22 @@ function refusalMessage(kind: LimitKind, key: string, permanent: boolean, retryM
     : `Rate limit reached for ${key} on ${what}. Try again in ${(retryMs / 1000).toFixed(3)}s.`;
 }
 
+/** The limits that apply to a tenant and model, tenant-wide first. */
+function limitSpecs(tenant: Tenant, model: string): LimitSpec[] {
+  const out: LimitSpec[] = [];
+  const l = tenant.config.limits;
+  if (l && (l.tpm !== undefined || l.rpm !== undefined || l.concurrency !== undefined || l.budget))
+    out.push({ key: tenant.name, tpm: l.tpm, rpm: l.rpm, concurrency: l.concurrency, budget: budgetSpec(l.budget) });
+  const m = tenant.config.modelLimits?.[model];
+  if (m) out.push({ key: `${tenant.name}/${model}`, tpm: m.tpm, rpm: m.rpm, concurrency: m.concurrency, budget: budgetSpec(m.budget) });
+  return out;
+}
+
+const MAX_CACHED_MODELS = 1024;
+
 export class Limiter {
   private readonly shared: LimitStore;
+  private readonly specCache = new WeakMap<Tenant, Map<string, readonly LimitSpec[]>>();
   private readonly degraded: MemoryLimitStore | undefined;
   private storeDown = false;
 
@@ -93,15 +107,21 @@ export class Limiter {
     return limiter;
   }
 
-  /** The limits that apply to a tenant and model; empty when none do. */
-  specsFor(tenant: Tenant, model: string): LimitSpec[] {
-    const out: LimitSpec[] = [];
-    const l = tenant.config.limits;
-    if (l && (l.tpm !== undefined || l.rpm !== undefined || l.concurrency !== undefined || l.budget))
-      out.push({ key: tenant.name, tpm: l.tpm, rpm: l.rpm, concurrency: l.concurrency, budget: budgetSpec(l.budget) });
-    const m = tenant.config.modelLimits?.[model];
-    if (m) out.push({ key: `${tenant.name}/${model}`, tpm: m.tpm, rpm: m.rpm, concurrency: m.concurrency, budget: budgetSpec(m.budget) });
-    return out;
+  /**
+   * The limits that apply to a tenant and model; empty when none do. Built once per tenant and model, not per
+   * request: a reload makes new tenant objects (even when this limiter carries over), so a changed limit is
+   * never read from here.
+   */
+  specsFor(tenant: Tenant, model: string): readonly LimitSpec[] {
+    let byModel = this.specCache.get(tenant);
+    if (!byModel) this.specCache.set(tenant, (byModel = new Map()));
+    let specs = byModel.get(model);
+    if (!specs) {
+      specs = Object.freeze(limitSpecs(tenant, model));
+      // Only routable models reach admission, so this stays small; the bound is for safety, not for use.
+      if (byModel.size < MAX_CACHED_MODELS) byModel.set(model, specs);
+    }
+    return specs;
   }
 
   /** `microUsd`: the most this request can cost, reserved against budgets (0 when it can cost nothing). */
