@@ -28,6 +28,8 @@ export class SseRelay implements SseSink, StreamRelay {
   private sliceStart = 0;
   private held: Buffer[] = [];
   private heldBytes = 0;
+  /** The fast path holds only blank lines (they belong to the event after them). */
+  private heldBlank = false;
   sawDone = false;
   outputEvents = 0;
   usage: Usage | undefined;
@@ -77,22 +79,31 @@ export class SseRelay implements SseSink, StreamRelay {
    * lines between events belong to the event after them, as in the full decoder: held until it completes.
    */
   private pushFast(chunk: Buffer): boolean {
+    // A read that completes nothing is only added to what is held: copying the held bytes on every read would
+    // make a backend that trickles one byte at a time cost time quadratic in the event's size.
+    if (this.held.length && !this.completesAnEvent(chunk)) {
+      this.held.push(chunk);
+      this.heldBytes += chunk.length;
+      this.heldBlank &&= blankLines(chunk, 0, chunk.length);
+      return this.heldBytes <= this.maxEventBytes;
+    }
     const buf = this.held.length ? Buffer.concat([...this.held, chunk], this.heldBytes + chunk.length) : chunk;
     const complete = completeUpTo(buf);
     let end = 0;
     if (complete > 0) {
       let from = 0;
       let usageAt = nextUsage(buf, 0, complete);
-      for (let start = 0, stop = 0, owner = 0; start < complete; start = stop) {
+      // `end` is also where the event being read owns its bytes from: the blank lines before it are its own.
+      for (let start = 0, stop = 0; start < complete; start = stop) {
         stop = eventEnd(buf, start, complete);
         if (blankLines(buf, start, stop)) continue;
         const hasUsage = usageAt >= 0 && usageAt < stop;
         if (hasUsage) usageAt = nextUsage(buf, stop, complete);
         if (!this.seeEvent(buf, start, stop, hasUsage)) {
-          if (owner > from) this.out.write(buf.subarray(from, owner));
+          if (end > from) this.out.write(buf.subarray(from, end));
           from = stop;
         }
-        owner = end = stop;
+        end = stop;
       }
       if (end > from) this.out.write(from === 0 && end === buf.length ? buf : buf.subarray(from, end));
     }
@@ -104,7 +115,18 @@ export class SseRelay implements SseSink, StreamRelay {
     const rest = end === 0 ? buf : buf.subarray(end);
     this.held = [rest];
     this.heldBytes = rest.length;
+    this.heldBlank = blankLines(rest, 0, rest.length);
     return rest.length <= this.maxEventBytes;
+  }
+
+  /**
+   * Whether a read, added to what is held, completes an event that is not only blank lines: it holds a blank
+   * line after held text, or the held bytes are blank lines and it starts an event and ends one.
+   */
+  private completesAnEvent(chunk: Buffer): boolean {
+    if (this.heldBlank) return !blankLines(chunk, 0, chunk.length) && completeUpTo(chunk) > 0;
+    const tail = this.held[this.held.length - 1]!;
+    return completeUpTo(chunk) > 0 || (tail[tail.length - 1] === 0x0a && chunk[0] === 0x0a);
   }
 
   /**

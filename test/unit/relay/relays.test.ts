@@ -163,7 +163,7 @@ describe('the SSE relay’s fast path', () => {
 
   it('reads any stream, cut anywhere, exactly as the full decoder does: bytes out, [DONE], output events, usage, model', () => {
     fc.assert(
-      fc.property(streams, fc.uniqueArray(fc.nat(), { maxLength: 6 }), fc.boolean(), (bytes, cuts, dropUsage) => {
+      fc.property(streams, fc.uniqueArray(fc.nat(), { maxLength: 24 }), fc.boolean(), (bytes, cuts, dropUsage) => {
         const run = (Relay: typeof SseRelay) => {
           const c = fakeClient();
           c.out.writeHead(200, {});
@@ -182,5 +182,60 @@ describe('the SSE relay’s fast path', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('the SSE relay against a trickling backend', () => {
+  // Each read of an unfinished event must not copy what is already held: a backend sending one byte per read
+  // would otherwise cost the event loop time quadratic in the event's size (16 MiB by default).
+  const trickle = (bytes: Buffer) => {
+    const c = fakeClient();
+    c.out.writeHead(200, {});
+    const relay = new SseRelay(c.out, false, () => {}, 16 * 1024 * 1024);
+    const t0 = performance.now();
+    for (let i = 0; i < bytes.length; i++) relay.push(bytes.subarray(i, i + 1));
+    // As at the upstream's end (a CR-terminated event's LF may still be held).
+    relay.flushHeld(false);
+    return { ms: performance.now() - t0, out: c.text(), relay };
+  };
+
+  it('relays a 512 KiB event sent one byte per read in linear time, whole', () => {
+    const event = `data: {"choices":[{"delta":{"content":"${'x'.repeat(512 * 1024)}"}}]}\n\n`;
+    const { ms, out, relay } = trickle(Buffer.from(`${event}data: [DONE]\n\n`));
+    expect(out).toBe(`${event}data: [DONE]\n\n`);
+    expect(relay.sawDone).toBe(true);
+    // Linear: a few hundred ms at most on a slow machine; quadratic copying is over 100 GB here (minutes).
+    expect(ms).toBeLessThan(10_000);
+  });
+
+  it('the full decoder too (a CRLF stream): a 512 KiB event one byte per read, in linear time, whole', () => {
+    const event = `data: {"choices":[{"delta":{"content":"${'x'.repeat(512 * 1024)}"}}]}\r\n\r\n`;
+    const { ms, out, relay } = trickle(Buffer.from(`${event}data: [DONE]\r\n\r\n`));
+    expect(out).toBe(`${event}data: [DONE]\r\n\r\n`);
+    expect(relay.sawDone).toBe(true);
+    expect(ms).toBeLessThan(10_000);
+  });
+
+  it('relays an event that starts after held blank lines and ends in a later read', () => {
+    const c = fakeClient();
+    c.out.writeHead(200, {});
+    const relay = new SseRelay(c.out, false, () => {}, 1024);
+    for (const piece of ['data: a\n\n\n\n', 'data: b\n', '\n']) relay.push(Buffer.from(piece));
+    // b goes out the moment its blank line arrives, not with whatever comes next.
+    expect(c.text()).toBe('data: a\n\n\n\ndata: b\n\n');
+    relay.push(Buffer.from('data: [DONE]\n\n'));
+    expect(relay.outputEvents).toBe(2);
+    expect(relay.sawDone).toBe(true);
+  });
+
+  it('holds blank lines sent one per read without copying them again, and cuts them at maxEventBytes', () => {
+    const { ms, relay } = trickle(Buffer.from('\n'.repeat(512 * 1024)));
+    expect(ms).toBeLessThan(10_000);
+    expect(relay.outputEvents).toBe(0);
+    const c = fakeClient();
+    const small = new SseRelay(c.out, false, () => {}, 1000);
+    let ok = true;
+    for (let i = 0; i < 1001 && ok; i++) ok = small.push(Buffer.from('\n'));
+    expect(ok).toBe(false);
   });
 });
