@@ -1,3 +1,5 @@
+import { loadWithSmallYoungGeneration } from '../core/v8-tuning.js';
+
 /** Runs one command module and turns its outcome into an exit code; never shows a stack trace to a user. */
 
 export const exitCodes = { ok: 0, failure: 1, usage: 2 } as const;
@@ -20,7 +22,7 @@ export class CliError extends Error {
 
 export async function runCommand(load: () => Promise<CommandModule>, opts: Record<string, unknown>): Promise<void> {
   try {
-    const mod = await load();
+    const mod = await loadWithSmallYoungGeneration(load);
     const code = await mod.run(opts);
     if (typeof code === 'number') process.exitCode = code;
   } catch (e) {
