@@ -24,8 +24,21 @@ export function fingerprint(key: string): string {
   return `sha256:${sha256Hex(key).slice(0, 8)}`;
 }
 
+/** Keys remembered after a successful lookup (a client keeps sending the same few keys). */
+const REMEMBERED_KEYS = 1024;
+/** Longer keys are always hashed: the memory kept per remembered key stays small. */
+const REMEMBERED_KEY_CHARS = 256;
+
 export class TenantDirectory {
   private readonly byDigest = new Map<string, Tenant>();
+  /**
+   * Keys that authenticated recently → their tenant, so a key's digest is computed once, not per request
+   * (~2 % of a proxied request's CPU). Only keys that matched are added (a flood of wrong keys hashes every
+   * one and cannot evict the right ones faster than they are used), oldest first out. Looking up a plain key
+   * compares it with a remembered one only when their string hashes collide (V8 seeds them per process),
+   * which an attacker cannot aim at; the directory is rebuilt on reload, so a removed key is forgotten.
+   */
+  private readonly remembered = new Map<string, Tenant>();
   readonly tenants = new Map<string, Tenant>();
 
   constructor(profile: Profile) {
@@ -49,9 +62,18 @@ export class TenantDirectory {
     const found = keyOf(rawHeaders);
     if (found === undefined) return unauthorized('missing API key: send Authorization: Bearer <key>');
     if (typeof found !== 'string') return found;
+    const known = this.remembered.get(found);
+    if (known) return known;
     const tenant = this.byDigest.get(sha256Hex(found));
     if (!tenant) return unauthorized(`invalid API key (${fingerprint(found)})`);
+    if (found.length <= REMEMBERED_KEY_CHARS) this.remember(found, tenant);
     return tenant;
+  }
+
+  private remember(key: string, tenant: Tenant): void {
+    const r = this.remembered;
+    if (r.size >= REMEMBERED_KEYS) r.delete(r.keys().next().value!);
+    r.set(key, tenant);
   }
 }
 
