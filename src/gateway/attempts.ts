@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { aigwError } from '../core/errors.js';
 import type { EventBus } from '../events/bus.js';
 import { ENDPOINT_PATHS } from '../openai/endpoints.js';
-import type { ProxyRequest } from '../openai/parse-request.js';
+import { forgetText, type ProxyRequest } from '../openai/parse-request.js';
 import { upstreamBody } from '../openai/upstream-body.js';
 import { type RelayDialect, relayDialect } from '../relay/dialect.js';
 import { Downstream } from '../relay/downstream.js';
@@ -182,34 +182,10 @@ async function dispatch(
   const edge = runtime.services.backends.get(backend.name)!;
   record.provider = edge.provider;
   const span = traceAttempt(ctx, edge, target);
-  const body = provider ? provider.request : upstreamBody(p, target.upstreamModelJson);
-  const out = new Downstream(ctx.res, record, ctx.extraHeaders);
-  const exchange = new Exchange(out, bus, backend.name, runtime.relay, body.injectedUsage, provider?.dialect);
-  ctx.onClientGone = () => exchange.abort();
   recordDispatch(runtime.routing, target, facts);
   const sentAt = target.tracksTtft ? performance.now() : 0;
+  const exchange = send(ctx, runtime, p, target, bus, waitedMs, provider, attemptHeaders(ctx, edge, span));
   if (target.tracksTtft) exchange.onFirstByte = () => recordFirstByte(runtime.routing, target, performance.now() - sentAt);
-  backend.pool.dispatch(
-    {
-      path: provider ? provider.request.path : backend.basePath + ENDPOINT_PATHS[p.endpoint],
-      method: 'POST',
-      headers: withHeaders(
-        upstreamHeaders(
-          ctx.req.rawHeaders,
-          backend.headers,
-          ctx.req.socket.remoteAddress,
-          ctx.requestId,
-          runtime.services.strip,
-          attemptHeaders(ctx, edge, span),
-        ),
-        provider?.request.headers,
-      ),
-      body: body.text,
-      // Time spent waiting for a connection counts against the first-byte timeout.
-      ...(waitedMs > 0 ? { headersTimeout: Math.max(1, runtime.profile.timeouts.firstByte - waitedMs) } : {}),
-    },
-    exchange,
-  );
   try {
     const outcome = await exchange.outcome;
     endAttempt(span, outcome, ctx);
@@ -218,4 +194,44 @@ async function dispatch(
   } finally {
     ctx.onClientGone = undefined;
   }
+}
+
+/**
+ * Hands one attempt to the backend's pool; its exchange is the response's lifecycle. Apart from `dispatch`
+ * and synchronous so that, once sent, the upstream body is held by undici alone (an awaiting async frame keeps
+ * its locals for as long as a stream lasts), and the client's text is dropped once an answer is committed.
+ */
+function send(
+  ctx: RequestContext,
+  runtime: Runtime,
+  p: ProxyRequest,
+  target: Target,
+  bus: EventBus,
+  waitedMs: number,
+  provider: ProviderAttempt | undefined,
+  identity: readonly string[] | undefined,
+): Exchange {
+  const backend = target.backend;
+  const body = provider ? provider.request : upstreamBody(p, target.upstreamModelJson);
+  const out = new Downstream(ctx.res, ctx.record, ctx.extraHeaders);
+  out.onCommit = () => forgetText(p);
+  const exchange = new Exchange(out, bus, backend.name, runtime.relay, body.injectedUsage, provider?.dialect);
+  ctx.onClientGone = () => exchange.abort();
+  backend.pool.dispatch(
+    {
+      path: provider ? provider.request.path : backend.basePath + ENDPOINT_PATHS[p.endpoint],
+      method: 'POST',
+      headers: withHeaders(
+        upstreamHeaders(ctx.req.rawHeaders, backend.headers, ctx.req.socket.remoteAddress, ctx.requestId, runtime.services.strip, identity),
+        provider?.request.headers,
+      ),
+      body: body.text,
+      // Time spent waiting for a connection counts against the first-byte timeout.
+      ...(waitedMs > 0 ? { headersTimeout: Math.max(1, runtime.profile.timeouts.firstByte - waitedMs) } : {}),
+    },
+    exchange,
+  );
+  // Built per attempt: another attempt builds its own.
+  if (provider) provider.request.text = '';
+  return exchange;
 }

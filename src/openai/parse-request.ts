@@ -8,7 +8,10 @@ export interface ProxyRequest {
   endpoint: Endpoint;
   /** The API the client speaks: its errors are rendered in that API's shape, its body translated when a backend speaks the other. */
   api: ClientApi;
-  /** The body exactly as the client sent it, and its size in bytes. */
+  /**
+   * The body exactly as the client sent it (emptied by `forgetText` once an answer is committed: no later
+   * attempt needs it, and a stream holds its request for minutes), and its size in bytes.
+   */
   text: string;
   bytes: number;
   json: Record<string, unknown>;
@@ -111,6 +114,14 @@ export function parseProxyRequest(endpoint: Endpoint, body: Buffer, contentType:
       choices: generation.choices,
     },
   };
+}
+
+/**
+ * Drops the body's text once an answer reached the client, when no other attempt will be built from it: with
+ * a long prompt it is most of what a stream holds. The parsed body stays (the settle stage may count its prompt).
+ */
+export function forgetText(p: ProxyRequest): void {
+  p.text = '';
 }
 
 /**

@@ -7,7 +7,7 @@ import type { Result } from '../core/errors.js';
 import type { Scrub } from '../core/scrub.js';
 import type { ClientApi } from '../openai/endpoints.js';
 import { anthropicUsageIn } from '../translate/anthropic-tap.js';
-import type { PreparedRequest } from '../translate/pairs.js';
+import type { AnswerTranslation } from '../translate/pairs.js';
 import type { TranslatedAnswer } from '../translate/translated.js';
 import { AnthropicSseRelay } from './anthropic-sse-relay.js';
 import type { Downstream } from './downstream.js';
@@ -35,7 +35,7 @@ const ANTHROPIC_PASSTHROUGH: RelayDialect = {
 };
 
 /** The dialect of one attempt: `translation` when the backend speaks the other API (translate/upstream-request.ts). */
-export function relayDialect(client: ClientApi, translation: PreparedRequest | undefined): RelayDialect | undefined {
+export function relayDialect(client: ClientApi, translation: AnswerTranslation | undefined): RelayDialect | undefined {
   if (translation) {
     return {
       streamRelay: (out, onFirstContent, maxEventBytes, scrub) =>

@@ -16,6 +16,8 @@ export interface FlowControl {
 export class Downstream {
   private paused = false;
   private flow: FlowControl | undefined;
+  /** Called once the head is written: the answer is committed, no other attempt will follow. */
+  onCommit: (() => void) | undefined;
 
   constructor(
     readonly res: ServerResponse,
@@ -45,6 +47,7 @@ export class Downstream {
     if (record.backend) headers['x-aigw-backend'] = record.backend;
     record.status = status;
     res.writeHead(status, headers);
+    this.onCommit?.();
   }
 
   write(chunk: Buffer | string): void {

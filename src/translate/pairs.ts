@@ -29,6 +29,9 @@ export interface PreparedRequest {
   streamTranslator(): StreamTranslator;
 }
 
+/** What the relay keeps of a translation once the body is sent: the answer's side only (a body can be megabytes). */
+export type AnswerTranslation = Omit<PreparedRequest, 'body'>;
+
 /** `json`: the client's parsed body; `model`: the target's upstream name; `now`: ms since the epoch. */
 export type Translate = (json: unknown, model: string, now: number) => Result<PreparedRequest>;
 

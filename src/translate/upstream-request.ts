@@ -12,7 +12,7 @@ import type { ProxyRequest } from '../openai/parse-request.js';
 import { upstreamBody } from '../openai/upstream-body.js';
 import type { BackendRuntime } from '../upstream/backends.js';
 import { azurePath } from './openai-azure.js';
-import { type PreparedRequest, translatorFor } from './pairs.js';
+import { type AnswerTranslation, translatorFor } from './pairs.js';
 
 export interface ProviderRequest {
   /** The upstream path, with its query (Azure's api-version). */
@@ -23,8 +23,8 @@ export interface ProviderRequest {
   injectedUsage: boolean;
   /** Headers this API needs besides the backend's own (`anthropic-version`), as [name, value, …]; undefined when none. */
   headers: readonly string[] | undefined;
-  /** Both translations, when the backend speaks the other API; undefined when the answer's bytes pass through. */
-  translation: PreparedRequest | undefined;
+  /** The answer's translation, when the backend speaks the other API; undefined when the answer's bytes pass through. */
+  translation: AnswerTranslation | undefined;
 }
 
 type Backend = Pick<BackendRuntime, 'name' | 'kind' | 'basePath' | 'anthropicVersion' | 'deployment' | 'apiVersion'>;
@@ -55,7 +55,8 @@ export function providerRequest(
     const path = pathFor(backend, toAnthropic ? 'messages' : 'chat', target.upstreamModel);
     if (!path.ok) return path;
     const headers = toAnthropic ? ['anthropic-version', backend.anthropicVersion] : undefined;
-    return { ok: true, value: { path: path.value, text: prepared.value.body, injectedUsage: false, headers, translation: prepared.value } };
+    const { body, ...translation } = prepared.value;
+    return { ok: true, value: { path: path.value, text: body, injectedUsage: false, headers, translation } };
   }
   if (p.api === 'anthropic') {
     // Anthropic to Anthropic: the client's bytes, only `model` replaced.
