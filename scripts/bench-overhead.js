@@ -204,6 +204,7 @@ const streams = counts.length
       counts,
       seconds: streamSeconds,
       intervalMs,
+      promptKiB: o.promptKiB,
       rampMs,
       cadenceMs,
       rounds: streamRounds,
@@ -226,7 +227,17 @@ const profiles = o.cpuProf
           ? [
               {
                 name: `paced-streams-${Math.min(...counts)}`,
-                run: (t) => streamRun({ target: t, up, n: Math.min(...counts), seconds: streamSeconds, intervalMs, rampMs, headers }),
+                run: (t) =>
+                  streamRun({
+                    target: t,
+                    up,
+                    n: Math.min(...counts),
+                    seconds: streamSeconds,
+                    intervalMs,
+                    promptKiB: o.promptKiB,
+                    rampMs,
+                    headers,
+                  }),
               },
             ]
           : []),
@@ -244,7 +255,7 @@ if (table) log(`\nmedians of ${rounds} interleaved rounds of ${seconds} s per lo
 if (o.heap) notes.push('--heap: the RSS after the rounds includes what the first heap snapshot left in each Node gateway');
 const streamTables = [];
 for (const s of Object.values(streams ?? {})) {
-  const st = streamsTable(live, s.medians, s.n, intervalMs, streamSeconds);
+  const st = streamsTable(live, s.medians, s.n, intervalMs, streamSeconds, o.promptKiB);
   streamTables.push(st);
   log(`\n### ${st.title}${s.directKeepsCadence ? '' : ' — NOT REPORTED: the direct baseline lost cadence'}\n`);
   if (s.directKeepsCadence) log(markdown(st, live));

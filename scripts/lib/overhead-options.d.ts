@@ -8,6 +8,8 @@ export interface OverheadOptions {
   counts: number[];
   streamSeconds: number;
   intervalMs: number;
+  /** The prompt each paced stream's request carries, KiB (0: a short sentence). */
+  promptKiB: number;
   rampMs: number;
   cadenceMs: number;
   streamRounds: number;

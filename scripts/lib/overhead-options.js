@@ -14,6 +14,8 @@ export const HELP = `usage: node scripts/bench-overhead.js [options]   (npm run 
   --streams N[,N…]     concurrent-streams mode: N clients each holding one paced stream, per count
   --stream-seconds S   how long each stream lasts (20)
   --stream-interval MS one chunk per MS (100)
+  --stream-prompt-kib K each stream's request carries a prompt of K KiB (0: one short sentence), as a chat with
+                       history does: what a gateway keeps of its request while the stream lasts shows per stream
   --ramp MS            the N streams open evenly over MS (1000)
   --cadence-ms MS      the direct baseline keeps cadence while its lateness p99 stays within MS (10)
   --stream-rounds N    runs per target and count; figures are medians (1)
@@ -39,6 +41,7 @@ const OPTIONS = {
   streams: { type: 'string' },
   'stream-seconds': { type: 'string', default: '20' },
   'stream-interval': { type: 'string', default: '100' },
+  'stream-prompt-kib': { type: 'string', default: '0' },
   ramp: { type: 'string', default: '1000' },
   'cadence-ms': { type: 'string', default: '10' },
   'stream-rounds': { type: 'string', default: '1' },
@@ -89,6 +92,7 @@ export function readOptions(args) {
     counts,
     streamSeconds: number('stream-seconds', { integer: false }),
     intervalMs: number('stream-interval'),
+    promptKiB: number('stream-prompt-kib', { zero: true }),
     rampMs: number('ramp', { zero: true }),
     cadenceMs: number('cadence-ms', { integer: false }),
     streamRounds: number('stream-rounds'),
@@ -103,6 +107,7 @@ export function readOptions(args) {
     baseline: o.baseline,
     pin: !o['no-pin'],
   };
+  if (value.promptKiB > 1000) problems.push('--stream-prompt-kib must be at most 1000 (the bench upstream takes bodies up to 1 MiB)');
   if (o.help) return { ok: true, value };
   return problems.length ? { ok: false, message: problems.join('; ') } : { ok: true, value };
 }

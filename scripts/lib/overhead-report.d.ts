@@ -21,5 +21,12 @@ export declare function overheadTable(
   connections: number,
   large?: Record<string, { answers: number; answerMiB: number; incomplete: number; rssGrowthMiB?: number }>,
 ): Table;
-export declare function streamsTable(targets: Target[], m: Record<string, Figures>, n: number, intervalMs: number, seconds: number): Table;
+export declare function streamsTable(
+  targets: Target[],
+  m: Record<string, Figures>,
+  n: number,
+  intervalMs: number,
+  seconds: number,
+  promptKiB?: number,
+): Table;
 export declare function markdown(table: Table, targets: Target[]): string;

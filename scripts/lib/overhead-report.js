@@ -61,7 +61,7 @@ export function overheadTable(targets, m, mem, connections, large) {
 }
 
 /** One stream count's table; `m[name]` are medians of that target's runs (streams-mode.js figures). */
-export function streamsTable(targets, m, n, intervalMs, seconds) {
+export function streamsTable(targets, m, n, intervalMs, seconds, promptKiB = 0) {
   const d = m.direct;
   const three = (x, sub) =>
     sub
@@ -77,7 +77,7 @@ export function streamsTable(targets, m, n, intervalMs, seconds) {
     ['event-loop delay p99 / max', (t) => (num(m[t].loopP99) ? `${fix(m[t].loopP99, 1)} / ${fix(m[t].loopMax, 1)} ms` : '–')],
   ];
   return {
-    title: `${n} concurrent streams, one chunk per ${intervalMs} ms for ${seconds} s`,
+    title: `${n} concurrent streams, one chunk per ${intervalMs} ms for ${seconds} s${promptKiB ? `, ${promptKiB} KiB prompts` : ''}`,
     columns: has.map((t) => t.label),
     rows: rows.map(([row, f]) => ({ row, cells: Object.fromEntries(has.map((t) => [t.name, f(t.name)])) })),
   };

@@ -6,11 +6,13 @@ import { mediansOf } from './overhead-report.js';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-export function pacedBody(chunks, intervalMs) {
+/** `promptKiB` more of prompt after the directive (ASCII, so KiB of JSON too): a chat with history. */
+export function pacedBody(chunks, intervalMs, promptKiB = 0) {
   const tps = 1000 / intervalMs;
+  const history = promptKiB > 0 ? ' '.padEnd(promptKiB * 1024, 'lorem ipsum dolor sit amet ') : '';
   return JSON.stringify({
     model: 'bench',
-    messages: [{ role: 'user', content: `Talk slowly. [[mock tps=${tps}]]` }],
+    messages: [{ role: 'user', content: `Talk slowly. [[mock tps=${tps}]]${history}` }],
     max_tokens: chunks,
     stream: true,
     stream_options: { include_usage: true },
@@ -35,7 +37,7 @@ async function drained(upUrl) {
  * One target at one count: the client's figures plus the gateway's own, and what the upstream and this client
  * spent per chunk (they share CPU 0: their sum says how many streams the baseline itself can keep).
  */
-export async function streamRun({ target, up, n, seconds, intervalMs, rampMs, headers }) {
+export async function streamRun({ target, up, n, seconds, intervalMs, promptKiB = 0, rampMs, headers }) {
   if (!(await drained(up.url))) throw new Error('the upstream still holds streams from the previous run after 15 s');
   const proc = target.proc;
   await proc?.probe?.('loop-start');
@@ -48,7 +50,7 @@ export async function streamRun({ target, up, n, seconds, intervalMs, rampMs, he
   const chunks = Math.round((seconds * 1000) / intervalMs);
   const r = await holdStreams({
     url: `${target.url}/v1/chat/completions`,
-    body: pacedBody(chunks, intervalMs),
+    body: pacedBody(chunks, intervalMs, promptKiB),
     headers,
     n,
     rampMs,
@@ -103,14 +105,14 @@ function describe(run) {
  * Every count in ascending order, `rounds` interleaved runs each, direct first in every round. A count where the
  * direct run loses cadence (a failure, or lateness p99 over `cadenceMs`) ends the mode: its gateways are not run.
  */
-export async function runStreams({ targets, up, counts, seconds, intervalMs, rampMs, cadenceMs, rounds, headers, log }) {
+export async function runStreams({ targets, up, counts, seconds, intervalMs, promptKiB, rampMs, cadenceMs, rounds, headers, log }) {
   const out = {};
   const direct = targets.find((t) => t.name === 'direct');
   const gateways = targets.filter((t) => t !== direct);
   const run = async (t, n, r) => {
     log(`streams ${n}, round ${r + 1}/${rounds}: ${t.label}`);
     try {
-      const result = await streamRun({ target: t, up, n, seconds, intervalMs, rampMs, headers });
+      const result = await streamRun({ target: t, up, n, seconds, intervalMs, promptKiB, rampMs, headers });
       log(`  ${describe(result)}`);
       return result;
     } catch (e) {

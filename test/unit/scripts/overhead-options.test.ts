@@ -7,7 +7,10 @@ describe("bench:overhead's options", () => {
       ok: true,
       value: expect.objectContaining({ rounds: 3, seconds: 5, connections: 50, only: undefined, counts: [], streamSeconds: 20 }),
     });
-    expect(readOptions([])).toMatchObject({ ok: true, value: { intervalMs: 100, rampMs: 1000, cadenceMs: 10, pin: true, heap: false } });
+    expect(readOptions([])).toMatchObject({
+      ok: true,
+      value: { intervalMs: 100, promptKiB: 0, rampMs: 1000, cadenceMs: 10, pin: true, heap: false },
+    });
   });
 
   const good: [string, string[], Record<string, unknown>][] = [
@@ -17,6 +20,7 @@ describe("bench:overhead's options", () => {
     ['fractional seconds of streaming', ['--stream-seconds', '2.5'], { streamSeconds: 2.5 }],
     ['streams only', ['--streams-only', '--streams', '10'], { streamsOnly: true }],
     ['no pinning', ['--no-pin'], { pin: false }],
+    ['streams with long prompts', ['--streams', '600', '--stream-prompt-kib', '32'], { promptKiB: 32 }],
     ['a baseline build', ['--baseline', '/work/base', '--only', 'aigw,base'], { baseline: '/work/base', only: ['direct', 'aigw', 'base'] }],
     ['help wins over bad values', ['--help', '--rounds', 'x'], { help: true }],
   ];
@@ -31,6 +35,8 @@ describe("bench:overhead's options", () => {
     ['an unknown target', ['--only', 'envoy'], 'unknown target(s) envoy'],
     ['a baseline target without a baseline build', ['--only', 'aigw,base-tenant'], 'targets base and base-tenant need --baseline DIR'],
     ['streams only without streams', ['--streams-only'], '--streams-only needs --streams N'],
+    ['a prompt the bench upstream would refuse', ['--stream-prompt-kib', '1024'], '--stream-prompt-kib must be at most 1000'],
+    ['a fractional prompt size', ['--stream-prompt-kib', '0.5'], '--stream-prompt-kib must be a non-negative integer'],
     ['a value missing', ['--rounds'], "Option '--rounds <value>' argument missing"],
   ];
   for (const [name, args, message] of bad) {
