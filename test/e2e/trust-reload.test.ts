@@ -71,4 +71,24 @@ describe('reload is total, atomic and safe', () => {
     expect((await rawPost(`${gateway}/v1/chat/completions`, { model: 'm', messages: [] })).status).toBe(401);
     expect(await run.stop('SIGTERM')).toBe(0);
   }, 90_000);
+
+  it('a key the reload removes stops working at once, though it authenticated (and was remembered) before', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aigw-reload-'));
+    const file = join(dir, 'profile.yaml');
+    const withKey = (key: string) => profile({ window: '60s', tpm: 100000, adminKey: 'admin' }).replace('keys: [k]', `keys: [${key}]`);
+    writeFileSync(file, withKey('k-old'));
+    const run = await startAigw(['serve', '-c', file, '--mocks'], 3);
+    const { gateway } = run.urls as Record<string, string>;
+    const chat = (key: string) =>
+      rawPost(
+        `${gateway}/v1/chat/completions`,
+        { model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 10 },
+        { headers: { authorization: `Bearer ${key}` } },
+      ).then((r) => r.status);
+    expect([await chat('k-old'), await chat('k-old')]).toEqual([200, 200]);
+    writeFileSync(file, withKey('k-new'));
+    await eventually(async () => (await chat('k-new')) === 200, 15_000);
+    expect(await chat('k-old')).toBe(401);
+    expect(await run.stop('SIGTERM')).toBe(0);
+  }, 60_000);
 });
