@@ -61,7 +61,9 @@ function handle(state: GatewayState, req: IncomingMessage, res: ServerResponse):
       ctx.record.clientGone = true;
       ctx.onClientGone?.();
     }
-    void ctx.finish().then(() => runtime.release());
+    const finished = ctx.finish();
+    if (finished) void finished.then(() => runtime.release());
+    else runtime.release();
   });
   if (state.draining) res.setHeader('connection', 'close');
   const url = req.url ?? '/';
@@ -194,9 +196,11 @@ async function proxy(ctx: RequestContext, state: GatewayState, runtime: Runtime,
     const bad = clientUserProblem(ctx.req.headers, userHeaders);
     if (bad) return sendError(ctx, bad);
   }
-  const admitted = tenant
-    ? await admit(runtime.limiter, tenant, p, runtime.admission, state.tokens, ctx.requestId, route.reachablePrices)
+  let admitted = tenant
+    ? admit(runtime.limiter, tenant, p, runtime.admission, state.tokens, ctx.requestId, route.reachablePrices)
     : unlimited(p, state.tokens);
+  // Only a shared store (Redis) makes admission wait.
+  if (admitted instanceof Promise) admitted = await admitted;
   if ('code' in admitted) return sendError(ctx, admitted);
   // Anthropic's clients read the request id from `request-id`.
   ctx.extraHeaders = p.api === 'anthropic' ? { ...admitted.headers, 'request-id': ctx.requestId } : admitted.headers;

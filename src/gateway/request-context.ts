@@ -9,13 +9,14 @@ import { RequestRecord } from '../events/request-record.js';
 import { endRequestSpan } from '../observe/request-span.js';
 import { NOOP_SPAN, type RequestSpan } from '../observe/tracing.js';
 import type { ClientApi } from '../openai/endpoints.js';
+import type { MaybePromise } from '../core/maybe-promise.js';
 
 export class RequestContext {
   readonly record: RequestRecord;
   /** Headers every response to this request carries (OpenAI's x-ratelimit-* for a limited tenant). */
   extraHeaders: Readonly<Record<string, string>> | undefined;
   /** The settle stage: runs once the response is over, before the request event. */
-  settle: ((record: RequestRecord) => Promise<void>) | undefined;
+  settle: ((record: RequestRecord) => MaybePromise<void>) | undefined;
   /** The API of the path the client called: the shape its errors take. */
   api: ClientApi = 'openai';
   /** Called when the client goes away before the response is complete (aborts the upstream). */
@@ -39,14 +40,22 @@ export class RequestContext {
     return this.record.requestId;
   }
 
-  /** Settles the request, once: the settle stage, then the request event. */
-  finish(): Promise<void> {
-    if (this.finished) return Promise.resolve();
+  /**
+   * Settles the request, once: the settle stage, then the request event. A promise only when the settle stage
+   * waits (a count off the event loop, a shared store); a settle stage that throws still publishes the event.
+   */
+  finish(): Promise<void> | undefined {
+    if (this.finished) return undefined;
     this.finished = true;
-    const settling = this.settle?.(this.record);
+    let settling: MaybePromise<void>;
+    try {
+      settling = this.settle?.(this.record);
+    } catch {
+      settling = undefined;
+    }
     if (settling) return settling.then(this.publish, this.publish);
     this.publish();
-    return Promise.resolve();
+    return undefined;
   }
 
   private readonly publish = (): void => {

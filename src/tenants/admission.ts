@@ -14,8 +14,9 @@ import type { ProxyRequest } from '../openai/parse-request.js';
 import { countTokensTurns } from '../translate/count-tokens.js';
 import { estimateTokens } from './estimate.js';
 import type { Tenant } from './keys.js';
-import type { Limiter } from './limiter.js';
-import type { Reservation } from './limits/store.js';
+import type { Admission, Limiter } from './limiter.js';
+import type { MaybePromise } from '../core/maybe-promise.js';
+import type { LimitStore, Reservation } from './limits/store.js';
 
 /** A prompt's token count, and whether all of it was counted exactly (false: part was over the budget). */
 export interface PromptCount {
@@ -40,8 +41,11 @@ export interface AdmissionPolicy {
 export interface Admitted {
   /** Headers every response to this request carries (OpenAI's x-ratelimit-*). */
   headers: Record<string, string> | undefined;
-  /** Runs once the answer is over: completes the token counts, then charges them. */
-  settle(record: RequestRecord): Promise<void>;
+  /**
+   * Runs once the answer is over: completes the token counts, then charges them. Returns a promise only when
+   * something has to be waited for (a count off the event loop, a shared store).
+   */
+  settle(record: RequestRecord): MaybePromise<void>;
 }
 
 /** A request with no tenant limits: nothing to reserve, but its tokens are still counted for metrics. */
@@ -51,9 +55,9 @@ export function unlimited(p: ProxyRequest, counter: PromptCounter): Admitted {
 
 /**
  * `prices`: every price the request could end up paying — each priced target its model, fallbacks and
- * escalations can reach — so a budget reserves its most expensive outcome.
+ * escalations can reach — so a budget reserves its most expensive outcome. Synchronous with the memory store.
  */
-export async function admit(
+export function admit(
   limiter: Limiter,
   tenant: Tenant,
   p: ProxyRequest,
@@ -61,37 +65,60 @@ export async function admit(
   counter: PromptCounter,
   requestId: string,
   prices: readonly Prices[] = [],
-): Promise<Admitted | AigwError> {
+): MaybePromise<Admitted | AigwError> {
   const estimate = estimateTokens(p.bytes, p.maxTokens, p.choices, policy.defaultCompletionTokens, p.endpoint);
   const bound = costBound(prices, estimate.prompt, estimate.total - estimate.prompt);
   // The lease is the gateway's own, unique per admission: a client-chosen id (x-request-id) would let
   // parallel requests share one concurrency slot.
-  const admission = await limiter.admit(tenant, p.model, estimate.total, nextId('lease'), requestId, bound);
+  const admission = limiter.admit(tenant, p.model, estimate.total, nextId('lease'), requestId, bound);
+  if (admission instanceof Promise) return admission.then((a) => admitted(a, p, policy, counter, estimate.prompt));
+  return admitted(admission, p, policy, counter, estimate.prompt);
+}
+
+function admitted(
+  admission: Admission | AigwError,
+  p: ProxyRequest,
+  policy: AdmissionPolicy,
+  counter: PromptCounter,
+  promptEstimate: number,
+): Admitted | AigwError {
   if ('code' in admission) return admission;
   const { reservation, store } = admission;
   const renew =
     reservation && policy.leaseRenewMs !== undefined && holdsLease(reservation)
       ? startRenewal(reservation, store, policy.leaseRenewMs)
       : undefined;
+  const charge = (record: RequestRecord): MaybePromise<void> => {
+    if (!reservation) return;
+    const settled = store.settle(reservation, actualCost(record, promptEstimate), actualMicroUsd(record, promptEstimate));
+    if (settled instanceof Promise) return settled.catch(() => {});
+  };
   return {
     headers: admission.headers,
-    async settle(record) {
+    settle(record) {
       if (renew) clearInterval(renew);
       // The answer is over: its concurrency slot frees now, even when its prompt still has to be counted
       // (a late count only adjusts the tokens charged).
-      if (reservation && needsCount(record) && holdsLease(reservation)) await store.release(reservation).catch(() => {});
-      await completeTokenCounts(record, p, counter);
-      if (reservation)
-        await store.settle(reservation, actualCost(record, estimate.prompt), actualMicroUsd(record, estimate.prompt)).catch(() => {});
+      const counting = needsCount(record);
+      if (reservation && counting && holdsLease(reservation)) {
+        const released = store.release(reservation);
+        if (released instanceof Promise) return released.catch(() => {}).then(() => countThenCharge(record));
+      }
+      return countThenCharge(record);
     },
   };
+
+  function countThenCharge(record: RequestRecord): MaybePromise<void> {
+    const counted = completeTokenCounts(record, p, counter);
+    return counted instanceof Promise ? counted.then(() => charge(record)) : charge(record);
+  }
 }
 
 function holdsLease(r: Reservation): boolean {
   return r.specs.some((s) => s.concurrency !== undefined);
 }
 
-function startRenewal(r: Reservation, store: { renew(r: Reservation): Promise<void> }, everyMs: number): NodeJS.Timeout {
+function startRenewal(r: Reservation, store: LimitStore, everyMs: number): NodeJS.Timeout {
   return setInterval(() => void store.renew(r).catch(() => {}), everyMs);
 }
 
@@ -140,8 +167,14 @@ async function decoded(bytes: Buffer, encoding: string | undefined): Promise<str
   );
 }
 
-async function completeTokenCounts(record: RequestRecord, p: ProxyRequest, counter: PromptCounter): Promise<void> {
+/** Synchronous when the backend reported what was used (the usual case): nothing to count. */
+function completeTokenCounts(record: RequestRecord, p: ProxyRequest, counter: PromptCounter): MaybePromise<void> {
   if (!record.answered || p.endpoint === 'count_tokens') return;
+  if (record.unmetered === undefined && record.inputSource !== 'none') return;
+  return countTokens(record, p, counter);
+}
+
+async function countTokens(record: RequestRecord, p: ProxyRequest, counter: PromptCounter): Promise<void> {
   await countOutput(record, p, counter);
   if (record.inputSource !== 'none') return;
   const n = await counter.count(p.endpoint === 'chat' || p.api === 'anthropic' ? 'chat' : 'prompt', promptPayload(p));

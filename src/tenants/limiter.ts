@@ -4,12 +4,13 @@
  * fails — open (serve, each replica limiting to limit ÷ replicas locally, loudly) or closed (503).
  */
 import { aigwError, type AigwError } from '../core/errors.js';
+import type { MaybePromise } from '../core/maybe-promise.js';
 import type { EventBus } from '../events/bus.js';
 import type { Profile } from '../profile/schema.js';
 import type { Tenant } from './keys.js';
 import { MemoryLimitStore } from './limits/memory-store.js';
 import type { RedisLimitStore } from './limits/redis-store.js';
-import type { AdmitOutcome, BudgetSpec, LimitKind, LimitSpec, LimitState, LimitStore, Reservation } from './limits/store.js';
+import type { AdmitInput, AdmitOutcome, BudgetSpec, LimitKind, LimitSpec, LimitState, LimitStore, Reservation } from './limits/store.js';
 
 export interface Admission {
   reservation: Reservation | undefined;
@@ -124,43 +125,69 @@ export class Limiter {
     return specs;
   }
 
-  /** `microUsd`: the most this request can cost, reserved against budgets (0 when it can cost nothing). */
-  async admit(
+  /**
+   * `microUsd`: the most this request can cost, reserved against budgets (0 when it can cost nothing).
+   * Synchronous with the memory store; a promise only when a shared store answers later.
+   */
+  admit(
     tenant: Tenant,
     model: string,
     tokens: number,
     lease: string,
     requestId: string,
     microUsd = 0,
-  ): Promise<Admission | AigwError> {
+  ): MaybePromise<Admission | AigwError> {
     const specs = this.specsFor(tenant, model);
     if (specs.length === 0) return { reservation: undefined, headers: {}, store: this.shared };
-    let store = this.shared;
-    let outcome: AdmitOutcome;
+    const input: AdmitInput = { specs, tokens, lease, microUsd };
+    let outcome: MaybePromise<AdmitOutcome>;
     try {
-      outcome = await this.shared.admit({ specs, tokens, lease, microUsd });
-      this.markStore(true);
+      outcome = this.shared.admit(input);
     } catch (e) {
-      this.markStore(false, (e as Error).message);
-      if (this.profile.limits.store?.onError === 'closed') {
-        return aigwError('rate_limit_store_unavailable', 'the rate-limit store is unavailable; try again shortly', {
-          headers: { 'retry-after': '1' },
-        });
-      }
-      // Degraded: this replica enforces its share of each limit on its own, never the whole limit.
-      const share = this.profile.limits.store?.replicas ?? 1;
-      const local = specs.map((s) => ({
-        key: s.key,
-        tpm: s.tpm === undefined ? undefined : Math.floor(s.tpm / share),
-        rpm: s.rpm === undefined ? undefined : Math.floor(s.rpm / share),
-        concurrency: s.concurrency === undefined ? undefined : Math.max(1, Math.floor(s.concurrency / share)),
-        budget: s.budget && { microUsd: s.budget.microUsd / share, windowMs: s.budget.windowMs },
-      }));
-      store = this.degraded!;
-      outcome = await store.admit({ specs: local, tokens, lease, microUsd });
+      return this.admitDegraded(e as Error, input, tenant, model, requestId);
     }
+    if (outcome instanceof Promise)
+      return outcome.then(
+        (o) => this.decided(o, this.shared, input, tenant, model, requestId),
+        (e: Error) => this.admitDegraded(e, input, tenant, model, requestId),
+      );
+    return this.decided(outcome, this.shared, input, tenant, model, requestId);
+  }
+
+  /** The shared store failed: 503 (closed), or this replica's share of each limit, in memory (open). */
+  private admitDegraded(e: Error, input: AdmitInput, tenant: Tenant, model: string, requestId: string): Admission | AigwError {
+    this.markStore(false, e.message);
+    if (this.profile.limits.store?.onError === 'closed') {
+      return aigwError('rate_limit_store_unavailable', 'the rate-limit store is unavailable; try again shortly', {
+        headers: { 'retry-after': '1' },
+      });
+    }
+    // Degraded: this replica enforces its share of each limit on its own, never the whole limit.
+    const share = this.profile.limits.store?.replicas ?? 1;
+    const local = input.specs.map((s) => ({
+      key: s.key,
+      tpm: s.tpm === undefined ? undefined : Math.floor(s.tpm / share),
+      rpm: s.rpm === undefined ? undefined : Math.floor(s.rpm / share),
+      concurrency: s.concurrency === undefined ? undefined : Math.max(1, Math.floor(s.concurrency / share)),
+      budget: s.budget && { microUsd: s.budget.microUsd / share, windowMs: s.budget.windowMs },
+    }));
+    const store = this.degraded!;
+    return this.decided(store.admit({ ...input, specs: local }), store, input, tenant, model, requestId);
+  }
+
+  /** A store's answer as the admission (with OpenAI's headers) or the 429. */
+  private decided(
+    outcome: AdmitOutcome,
+    store: LimitStore,
+    input: AdmitInput,
+    tenant: Tenant,
+    model: string,
+    requestId: string,
+  ): Admission | AigwError {
+    if (store === this.shared) this.markStore(true);
     const headers = rateHeaders(outcome.states);
     if (outcome.ok) return { reservation: outcome.reservation, headers, store };
+    const { tokens, microUsd = 0 } = input;
     const retryMs = Math.max(1, Math.ceil(outcome.retryAfterMs));
     if (this.bus.active)
       this.bus.publish({

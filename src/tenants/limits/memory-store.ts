@@ -171,8 +171,8 @@ export class MemoryLimitStore implements LimitStore {
     });
   }
 
-  /** Synchronous admission (the memory store needs no I/O); `admit` wraps it. */
-  admitNow(input: AdmitInput): AdmitOutcome {
+  /** Synchronous: the memory store needs no I/O. */
+  admit(input: AdmitInput): AdmitOutcome {
     const now = this.clock();
     const cur = Math.floor(now / this.bucketMs);
     const microUsd = input.microUsd ?? 0;
@@ -218,11 +218,7 @@ export class MemoryLimitStore implements LimitStore {
     };
   }
 
-  async admit(input: AdmitInput): Promise<AdmitOutcome> {
-    return this.admitNow(input);
-  }
-
-  settleNow(r: Reservation, actualTokens: number, actualMicroUsd = r.microUsd): void {
+  settle(r: Reservation, actualTokens: number, actualMicroUsd = r.microUsd): void {
     const now = this.clock();
     for (const spec of r.specs) {
       const k = this.of(spec.key);
@@ -235,16 +231,8 @@ export class MemoryLimitStore implements LimitStore {
     }
   }
 
-  releaseNow(r: Reservation): void {
+  release(r: Reservation): void {
     for (const spec of r.specs) this.of(spec.key).leases.delete(r.lease);
-  }
-
-  async release(r: Reservation): Promise<void> {
-    this.releaseNow(r);
-  }
-
-  async settle(r: Reservation, actualTokens: number, actualMicroUsd?: number): Promise<void> {
-    this.settleNow(r, actualTokens, actualMicroUsd);
   }
 
   async renew(): Promise<void> {}

@@ -22,6 +22,8 @@
  * that overspent by ten windows' worth waits ten windows.
  */
 
+import type { MaybePromise } from '../../core/maybe-promise.js';
+
 export const BUCKETS = 60;
 
 export type LimitKind = 'tokens' | 'requests' | 'concurrency' | 'budget';
@@ -84,16 +86,17 @@ export type AdmitOutcome =
   | { ok: true; reservation: Reservation; states: LimitState[] }
   | { ok: false; kind: LimitKind; key: string; retryAfterMs: number; permanent: boolean; states: LimitState[] };
 
+/** The memory store answers at once (core/maybe-promise.ts); a shared store (Redis) later. */
 export interface LimitStore {
-  admit(input: AdmitInput): Promise<AdmitOutcome>;
+  admit(input: AdmitInput): MaybePromise<AdmitOutcome>;
   /**
    * Charges the real token usage and, when given, the real cost in micro-dollars (refunding or adding to
    * the reservation), and frees the lease.
    */
-  settle(reservation: Reservation, actualTokens: number, actualMicroUsd?: number): Promise<void>;
+  settle(reservation: Reservation, actualTokens: number, actualMicroUsd?: number): MaybePromise<void>;
   /** Keeps a long request's concurrency lease alive. */
   renew(reservation: Reservation): Promise<void>;
   /** Frees the concurrency lease now, before the tokens are known (settle frees it too). */
-  release(reservation: Reservation): Promise<void>;
+  release(reservation: Reservation): MaybePromise<void>;
   close(): Promise<void>;
 }
