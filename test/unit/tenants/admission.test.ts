@@ -1,0 +1,86 @@
+/**
+ * The admit and settle stages with the memory store: they answer at once, with no promise on a request's
+ * path (each one an allocation and a microtask per request), yet still charge what was used, and wait only
+ * when a prompt has to be counted off the event loop.
+ */
+import { describe, expect, it } from 'vitest';
+import { EventBus } from '../../../src/events/bus.js';
+import { RequestRecord } from '../../../src/events/request-record.js';
+import { parseProxyRequest } from '../../../src/openai/parse-request.js';
+import { parseProfile } from '../../../src/profile/load.js';
+import { type Admitted, admit, type PromptCounter } from '../../../src/tenants/admission.js';
+import { TenantDirectory } from '../../../src/tenants/keys.js';
+import { Limiter } from '../../../src/tenants/limiter.js';
+
+async function setup() {
+  const r = parseProfile(
+    `version: 1
+backends: { a: { url: "http://127.0.0.1:1" } }
+models: { m: { targets: [{ backend: a }] } }
+tenants: { acme: { keys: [k], limits: { tpm: 1000, rpm: 100, concurrency: 1 } } }
+`,
+    'p.yaml',
+    {},
+  );
+  if (!r.ok) throw new Error(r.problems.map((p) => p.message).join('; '));
+  const limiter = await Limiter.create(r.profile, new EventBus());
+  const tenant = new TenantDirectory(r.profile).tenants.get('acme')!;
+  const parsed = parseProxyRequest(
+    'chat',
+    Buffer.from('{"model":"m","messages":[{"role":"user","content":"hi"}],"max_tokens":10}'),
+    'application/json',
+  );
+  if (!parsed.ok) throw new Error(parsed.error.message);
+  const counted: string[] = [];
+  const counter: PromptCounter = {
+    count: async (kind) => {
+      counted.push(kind);
+      return { tokens: 7, exact: true };
+    },
+  };
+  const policy = { defaultCompletionTokens: 16, leaseRenewMs: undefined };
+  const admitOne = (id: string) => admit(limiter, tenant, parsed.value, policy, counter, id);
+  return { limiter, admitOne, counted };
+}
+
+function answered(inputTokens: number | undefined): RequestRecord {
+  const record = new RequestRecord('req-1');
+  record.status = 200;
+  record.outputTokens = 3;
+  record.outputSource = 'usage';
+  if (inputTokens !== undefined) {
+    record.inputTokens = inputTokens;
+    record.inputSource = 'usage';
+  }
+  return record;
+}
+
+describe('admission with the memory store', () => {
+  it('admits without a promise, and a settle with the usage reported charges without one', async () => {
+    const { limiter, admitOne, counted } = await setup();
+    const a = admitOne('req-1');
+    expect(a).not.toBeInstanceOf(Promise);
+    const admitted = a as Admitted;
+    expect(admitted.headers?.['x-ratelimit-remaining-requests']).toBe('99');
+    // Concurrency 1: the lease is held until the settle stage frees it.
+    expect(admitOne('req-2')).toMatchObject({ code: 'rate_limit_exceeded', type: 'concurrency' });
+    expect(admitted.settle(answered(5))).toBeUndefined();
+    expect(counted).toEqual([]);
+    const next = admitOne('req-3') as Admitted;
+    // 5 + 3 tokens charged for the first request, the second's estimate reserved now.
+    expect(Number(next.headers?.['x-ratelimit-remaining-tokens'])).toBeLessThan(1000 - 8);
+    await limiter.close();
+  });
+
+  it('waits only when the prompt must be counted off the event loop, and still frees the lease', async () => {
+    const { limiter, admitOne, counted } = await setup();
+    const admitted = admitOne('req-1') as Admitted;
+    const settling = admitted.settle(answered(undefined));
+    expect(settling).toBeInstanceOf(Promise);
+    // The concurrency slot frees before the count ends.
+    expect(admitOne('req-2')).not.toHaveProperty('code');
+    await settling;
+    expect(counted).toEqual(['chat']);
+    await limiter.close();
+  });
+});
