@@ -160,10 +160,10 @@ const phases = {
   },
 };
 
-if (!streamsOnly) log(`\nwarm-up: ${live.map((t) => t.label).join(', ')}`);
+if (!streamsOnly) log(`\nwarm-up (${o.warmupSeconds} s per load): ${live.map((t) => t.label).join(', ')}`);
 for (const t of streamsOnly ? [] : live) {
-  await phases.plain(t, 1);
-  await phases.saturating(t, 1);
+  await phases.plain(t, o.warmupSeconds);
+  await phases.saturating(t, o.warmupSeconds);
   await phases.paced(t, 1);
 }
 

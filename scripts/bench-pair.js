@@ -1,7 +1,7 @@
 // npm run bench:pair — two of bench:overhead's targets side by side, loaded in turn with short loads many times:
 // the median of the pairs' ratios (requests/s and gateway CPU per request) tells a change from the machine's
 // swing, which moves a virtualised CPU by tens of percent from minute to minute (BENCHMARKS.md).
-// Usage: node scripts/bench-pair.js A B [--pairs N] [--seconds S] [--connections C] [--stream] [--baseline DIR]
+// Usage: node scripts/bench-pair.js A B [--pairs N] [--seconds S] [--warmup S] [--connections C] [--stream] [--baseline DIR]
 //   A, B: any of bench:overhead's targets but direct (base, base-tenant: the --baseline build)
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -13,7 +13,8 @@ import { startTargets, TARGETS } from './lib/gateways.js';
 import { closedLoop, hasTaskset } from './lib/load.js';
 import { median } from './lib/stats.js';
 
-const USAGE = 'usage: node scripts/bench-pair.js A B [--pairs N (10)] [--seconds S (2)] [--connections C (50)] [--stream] [--baseline DIR]';
+const USAGE =
+  'usage: node scripts/bench-pair.js A B [--pairs N (10)] [--seconds S (2)] [--warmup S (5)] [--connections C (50)] [--stream] [--baseline DIR]';
 let args;
 try {
   args = parseArgs({
@@ -21,6 +22,8 @@ try {
     options: {
       pairs: { type: 'string', default: '10' },
       seconds: { type: 'string', default: '2' },
+      // Each target is loaded this long first: measured warm, not while V8 still compiles it.
+      warmup: { type: 'string', default: '5' },
       connections: { type: 'string', default: '50' },
       stream: { type: 'boolean', default: false },
       baseline: { type: 'string' },
@@ -33,6 +36,7 @@ try {
 const { values: v, positionals } = args;
 const pairs = Number(v.pairs);
 const seconds = Number(v.seconds);
+const warmup = Number(v.warmup);
 const connections = Number(v.connections);
 const names = TARGETS.filter((t) => t.name !== 'direct').map((t) => t.name);
 const problems = [];
@@ -43,6 +47,7 @@ for (const [k, n] of [
   ['pairs', pairs],
   ['seconds', seconds],
   ['connections', connections],
+  ['warmup', warmup],
 ])
   if (!Number.isInteger(n) || n < 1) problems.push(`--${k} must be a positive integer`);
 if (problems.length) {
@@ -73,8 +78,8 @@ async function load(t, secs) {
 try {
   console.log(`bench:pair — ${a.label} vs ${b.label}, ${v.stream ? 'saturating streams' : 'non-streaming'}, ${connections} connections`);
   for (const n of notes) console.log(`note: ${n}`);
-  await load(a, 1);
-  await load(b, 1);
+  await load(a, warmup);
+  await load(b, warmup);
   const rows = [];
   for (let i = 0; i < pairs; i++) {
     // Alternate who goes first, so a drift within a pair does not favour one side.

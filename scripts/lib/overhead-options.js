@@ -6,6 +6,9 @@ export const HELP = `usage: node scripts/bench-overhead.js [options]   (npm run 
   --rounds N           interleaved rounds; figures are medians (3)
   --seconds S          length of each load phase of a round (5)
   --connections C      connections of the non-streaming and saturating-stream loads (50)
+  --warmup S           seconds of the non-streaming and the saturating load per target before the rounds (5):
+                       a gateway is measured warm, as it runs, not while V8 still compiles it (aigw has more
+                       code to compile than the bare proxy, so a short warm-up measures its JIT)
   --only LIST          targets, comma-separated, of: ${TARGETS.map((t) => t.name).join(', ')}
                        (default: all but ${TARGETS.filter((t) => t.optional)
                          .map((t) => t.name)
@@ -37,6 +40,7 @@ const OPTIONS = {
   rounds: { type: 'string', default: '3' },
   seconds: { type: 'string', default: '5' },
   connections: { type: 'string', default: '50' },
+  warmup: { type: 'string', default: '5' },
   only: { type: 'string' },
   streams: { type: 'string' },
   'stream-seconds': { type: 'string', default: '20' },
@@ -88,6 +92,7 @@ export function readOptions(args) {
     rounds: number('rounds'),
     seconds: number('seconds'),
     connections: number('connections'),
+    warmupSeconds: number('warmup', { integer: false }),
     only,
     counts,
     streamSeconds: number('stream-seconds', { integer: false }),

@@ -238,7 +238,7 @@ describe('bench:pair', () => {
     });
 
   it('loads two gateways in turn and prints each pair and the median of their ratios', async () => {
-    const r = await run(['bare', 'aigw', '--pairs', '2', '--seconds', '1', '--connections', '4']);
+    const r = await run(['bare', 'aigw', '--pairs', '2', '--seconds', '1', '--warmup', '1', '--connections', '4']);
     expect(r.code, r.out).toBe(0);
     expect(r.out).toMatch(/pair 1: bare \d+\/s \d+ µs \| aigw \d+\/s \d+ µs/);
     expect(r.out).toMatch(/pair 2: /);

@@ -9,7 +9,7 @@ describe("bench:overhead's options", () => {
     });
     expect(readOptions([])).toMatchObject({
       ok: true,
-      value: { intervalMs: 100, promptKiB: 0, rampMs: 1000, cadenceMs: 10, pin: true, heap: false },
+      value: { intervalMs: 100, promptKiB: 0, rampMs: 1000, cadenceMs: 10, pin: true, heap: false, warmupSeconds: 5 },
     });
   });
 
@@ -20,6 +20,7 @@ describe("bench:overhead's options", () => {
     ['fractional seconds of streaming', ['--stream-seconds', '2.5'], { streamSeconds: 2.5 }],
     ['streams only', ['--streams-only', '--streams', '10'], { streamsOnly: true }],
     ['no pinning', ['--no-pin'], { pin: false }],
+    ['a longer warm-up, in fractions of a second too', ['--warmup', '12.5'], { warmupSeconds: 12.5 }],
     ['streams with long prompts', ['--streams', '600', '--stream-prompt-kib', '32'], { promptKiB: 32 }],
     ['a baseline build', ['--baseline', '/work/base', '--only', 'aigw,base'], { baseline: '/work/base', only: ['direct', 'aigw', 'base'] }],
     ['help wins over bad values', ['--help', '--rounds', 'x'], { help: true }],
@@ -29,6 +30,7 @@ describe("bench:overhead's options", () => {
   const bad: [string, string[], string][] = [
     ['an unknown option', ['--bogus'], "Unknown option '--bogus'"],
     ['zero rounds', ['--rounds', '0'], '--rounds must be a positive integer'],
+    ['no warm-up', ['--warmup', '0'], '--warmup must be a positive number'],
     ['fractional connections', ['--connections', '1.5'], '--connections must be a positive integer'],
     ['a negative ramp', ['--ramp=-1'], '--ramp must be a non-negative integer'],
     ['a stream count that is not a number', ['--streams', '1000,lots'], '--streams takes positive integers'],
