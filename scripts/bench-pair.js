@@ -1,20 +1,23 @@
 // npm run bench:pair — two of bench:overhead's targets side by side, loaded in turn with short loads many times:
 // the median of the pairs' ratios (requests/s and gateway CPU per request) tells a change from the machine's
 // swing, which moves a virtualised CPU by tens of percent from minute to minute (BENCHMARKS.md).
-// Usage: node scripts/bench-pair.js A B [--pairs N] [--seconds S] [--warmup S] [--connections C] [--stream] [--baseline DIR]
+// Usage: node scripts/bench-pair.js A B [--pairs N] [--seconds S] [--warmup S] [--connections C] [--stream] [--alloc] [--baseline DIR]
+//   --alloc: then one more load of each with allocation sampled (garbage included): bytes allocated per request,
+//   by area and function — a per-request figure that does not swing with the machine as time does.
 //   A, B: any of bench:overhead's targets but direct (base, base-tenant: the --baseline build)
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BENCH_KEY } from './lib/aigw-profile.js';
+import { allocationPerRequest, formatAllocation } from './lib/alloc-profile.js';
 import { startTargets, TARGETS } from './lib/gateways.js';
 import { closedLoop, hasTaskset } from './lib/load.js';
 import { median } from './lib/stats.js';
 
 const USAGE =
-  'usage: node scripts/bench-pair.js A B [--pairs N (10)] [--seconds S (2)] [--warmup S (5)] [--connections C (50)] [--stream] [--baseline DIR]';
+  'usage: node scripts/bench-pair.js A B [--pairs N (10)] [--seconds S (2)] [--warmup S (5)] [--connections C (50)] [--stream] [--alloc] [--baseline DIR]';
 let args;
 try {
   args = parseArgs({
@@ -26,6 +29,7 @@ try {
       warmup: { type: 'string', default: '5' },
       connections: { type: 'string', default: '50' },
       stream: { type: 'boolean', default: false },
+      alloc: { type: 'boolean', default: false },
       baseline: { type: 'string' },
     },
   });
@@ -100,6 +104,21 @@ try {
       `medians ${a.name} ${median(rows.map((r) => r.ra.rps)).toFixed(0)}/s ${median(rows.map((r) => r.ra.us)).toFixed(0)} µs, ` +
       `${b.name} ${median(rows.map((r) => r.rb.rps)).toFixed(0)}/s ${median(rows.map((r) => r.rb.us)).toFixed(0)} µs`,
   );
+  if (v.alloc) {
+    console.log('');
+    const perRequest = [];
+    for (const t of [a, b]) {
+      if (!t.proc?.probe) throw new Error(`${t.name}: --alloc needs a Node gateway`);
+      const file = join(dir, `${t.name}.heapprofile`);
+      await t.proc.probe('alloc-start', { intervalBytes: 4096 });
+      const r = await closedLoop({ url: `${t.url}/v1/chat/completions`, body, connections, seconds, headers });
+      await t.proc.probe('alloc-stop', { file });
+      const alloc = allocationPerRequest(JSON.parse(readFileSync(file, 'utf8')), Math.max(1, r.total));
+      perRequest.push(alloc.bytesPerRequest);
+      console.log(formatAllocation(t.name, alloc));
+    }
+    console.log(`allocation per request: ${b.name}/${a.name} ${(perRequest[1] / perRequest[0]).toFixed(2)}×`);
+  }
 } finally {
   await stopAll();
 }

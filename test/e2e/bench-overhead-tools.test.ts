@@ -238,11 +238,15 @@ describe('bench:pair', () => {
     });
 
   it('loads two gateways in turn and prints each pair and the median of their ratios', async () => {
-    const r = await run(['bare', 'aigw', '--pairs', '2', '--seconds', '1', '--warmup', '1', '--connections', '4']);
+    const r = await run(['bare', 'aigw', '--pairs', '2', '--seconds', '1', '--warmup', '1', '--connections', '4', '--alloc']);
     expect(r.code, r.out).toBe(0);
     expect(r.out).toMatch(/pair 1: bare \d+\/s \d+ µs \| aigw \d+\/s \d+ µs/);
     expect(r.out).toMatch(/pair 2: /);
     expect(r.out).toMatch(/median of 2 pairs: aigw\/bare \d+\.\d\d× requests\/s \(\d of 2 pairs above 1\), \d+\.\d\d× CPU per request/);
+    // --alloc: what each allocates per request (a request allocates kilobytes in either), and aigw's own files show.
+    for (const name of ['bare', 'aigw']) expect(r.out).toMatch(new RegExp(`${name}: \\d+\\.\\d KiB allocated per request`));
+    expect(r.out).toMatch(/KiB {2}\w+ dist\/gateway\//);
+    expect(r.out).toMatch(/allocation per request: aigw\/bare \d+\.\d\d×/);
   });
 
   it('refuses a baseline target without a baseline build, and an unknown target', async () => {

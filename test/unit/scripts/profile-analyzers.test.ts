@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { allocationPerRequest, formatAllocation, type SamplingHeapNode } from '../../../scripts/lib/alloc-profile.js';
 import { analyzeCpuProfile, areaOf, type CpuProfile, formatCpuTop } from '../../../scripts/lib/cpuprofile-top.js';
 import { formatHeapGrowth, type HeapSnapshot, heapGrowth, summarizeHeap } from '../../../scripts/lib/heap-diff.js';
 
@@ -140,5 +141,43 @@ describe('heap snapshots by constructor', () => {
       ['Foo', -10],
     ]);
     expect(formatHeapGrowth(summarizeHeap(before), summarizeHeap(after), 1)).toContain('(closure)');
+  });
+});
+
+describe('what a request allocates', () => {
+  const node = (fn: string, url: string, selfSize: number, children: SamplingHeapNode[] = []): SamplingHeapNode => ({
+    callFrame: frame(fn, url, 4),
+    selfSize,
+    children,
+  });
+  // (root) → proxy (dist) 3000 → [writeHead (node:_http_outgoing) 1000, dispatch (undici) 2000]; a sibling idle 0.
+  const profile = {
+    head: node('(root)', '', 0, [
+      node('proxy', 'file:///repo/dist/gateway/handle.js', 3000, [
+        node('processHeader', 'node:_http_outgoing', 1000),
+        node('dispatch', 'file:///repo/node_modules/undici/lib/pool.js', 2000),
+      ]),
+      node('(idle)', '', 0),
+    ]),
+  };
+
+  it('sums every sampled byte (garbage included) per request, by area and by function, largest first', () => {
+    const a = allocationPerRequest(profile, 2, ROOT);
+    expect(a.bytesPerRequest).toBe(3000);
+    expect(a.areas).toEqual([
+      { name: 'dist/gateway/handle.js', bytes: 1500 },
+      { name: 'undici', bytes: 1000 },
+      { name: 'node:_http_outgoing', bytes: 500 },
+    ]);
+    expect(a.functions[0]).toEqual({ name: 'proxy dist/gateway/handle.js:5', bytes: 1500 });
+    expect(a.functions).toHaveLength(3);
+  });
+
+  it('prints the total in KiB, then the largest areas and functions', () => {
+    const text = formatAllocation('aigw', allocationPerRequest(profile, 1, ROOT), 2);
+    expect(text.split('\n')[0]).toBe('aigw: 5.9 KiB allocated per request');
+    expect(text).toContain('by area: dist/gateway/handle.js 2.9 KiB, undici 2.0 KiB');
+    expect(text).toContain('2.9 KiB  proxy dist/gateway/handle.js:5');
+    expect(text).not.toContain('processHeader');
   });
 });
