@@ -37,6 +37,68 @@ describe('usageIn', () => {
   });
 });
 
+describe('usageIn against the regular expressions it replaced (differential)', () => {
+  // The oracle: how usage was read before (a match array and substrings per count, on every answer).
+  const re = (key: string) => new RegExp(`"${key}"\\s*:\\s*(\\d{1,15})(?!\\d)`);
+  const [PROMPT, COMPLETION, CACHED] = [re('prompt_tokens'), re('completion_tokens'), re('cached_tokens')];
+  function oracle(text: string): ReturnType<typeof usageIn> {
+    const at = text.lastIndexOf('"usage"');
+    if (at < 0) return undefined;
+    const tail = text.slice(at);
+    const p = PROMPT.exec(tail);
+    const c = COMPLETION.exec(tail);
+    if (!p && !c) return undefined;
+    const u: NonNullable<ReturnType<typeof usageIn>> = { prompt: p ? Number(p[1]) : 0, completion: c ? Number(c[1]) : 0 };
+    const cached = CACHED.exec(tail);
+    if (cached) u.cached = Math.min(Number(cached[1]), u.prompt);
+    return u;
+  }
+  // Texts built from the pieces that matter: keys (whole and cut), colons, every kind of JavaScript whitespace,
+  // digit runs around the 15-digit bound, and JSON punctuation.
+  const space = fc.constantFrom(
+    ' ',
+    '\t',
+    '\n',
+    '\r',
+    '\v',
+    '\f',
+    '\u00a0',
+    '\u1680',
+    '\u2003',
+    '\u2028',
+    '\u3000',
+    '\ufeff',
+    '\u200b',
+    '\u0085',
+  );
+  const key = fc.constantFrom('"prompt_tokens"', '"completion_tokens"', '"cached_tokens"', '"prompt_tokens', 'prompt_tokens"');
+  const digits = fc.stringMatching(/^\d{1,18}$/);
+  // A count as a backend might write it, or nearly: key, spaces, a colon (or not), spaces, digits.
+  const field = fc
+    .tuple(key, fc.array(space, { maxLength: 3 }), fc.constantFrom(':', ':', '', ';'), fc.array(space, { maxLength: 3 }), digits)
+    .map(([k, a, colon, b, d]) => `${k}${a.join('')}${colon}${b.join('')}${d}`);
+  const piece = fc.oneof(field, field, key, space, digits, fc.constantFrom('"usage"', '"usage', ':', ',', '{', '}', '"', 'x', '-'));
+  it('reads the same counts from any text, or none (5,000 texts)', () => {
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 40 }), (pieces) => {
+        const text = pieces.join('');
+        expect(usageIn(text)).toEqual(oracle(text));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('reads the same counts as the usual answer shapes hold them', () => {
+    for (const text of [
+      '{"usage":{"prompt_tokens":7,"completion_tokens":3,"total_tokens":10}}',
+      '{"usage": {"prompt_tokens" : 70 ,"completion_tokens":\t3,"prompt_tokens_details":{"cached_tokens": 64}}}',
+      `{"usage":{"prompt_tokens":${'1'.repeat(15)},"completion_tokens":${'1'.repeat(16)}}}`,
+      '{"usage":{"prompt_tokens":"7","prompt_tokens":8}}',
+    ])
+      expect(usageIn(text)).toEqual(oracle(text));
+  });
+});
+
 describe('modelIn', () => {
   const cases: { name: string; text: string; want: string | undefined }[] = [
     {
