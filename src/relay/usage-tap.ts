@@ -1,5 +1,6 @@
 /** Reading token usage out of bytes that pass by, without holding the body. */
 import type { RequestRecord } from '../events/request-record.js';
+import { countAfter } from './json-text.js';
 
 export interface Usage {
   /** Every prompt token, cached or not. */
@@ -15,48 +16,6 @@ const CACHED_KEY = '"cached_tokens"';
 /** At most 15 digits (a safe integer): a backend's 400-digit count must not become Infinity in a limit or a metric. */
 const MAX_DIGITS = 15;
 
-/** JavaScript's `\s`: what a backend may put around a colon. */
-function isSpace(c: number): boolean {
-  return (
-    c === 0x20 ||
-    (c >= 0x09 && c <= 0x0d) ||
-    (c >= 0xa0 &&
-      (c === 0xa0 ||
-        c === 0x1680 ||
-        (c >= 0x2000 && c <= 0x200a) ||
-        c === 0x2028 ||
-        c === 0x2029 ||
-        c === 0x202f ||
-        c === 0x205f ||
-        c === 0x3000 ||
-        c === 0xfeff))
-  );
-}
-
-function skipSpace(text: string, i: number): number {
-  while (i < text.length && isSpace(text.charCodeAt(i))) i++;
-  return i;
-}
-
-/**
- * The count after the first `key` at or after `from` that reads `key \s* : \s* digits`, with 1 to MAX_DIGITS
- * digits and no more — what /"key"\s*:\s*(\d{1,15})(?!\d)/ finds (the test holds the two to the same
- * answers) — read in place: no match array, no substring, on every answer's path.
- */
-export function countAfter(text: string, key: string, from = 0): number | undefined {
-  for (let at = text.indexOf(key, from); at >= 0; at = text.indexOf(key, at + 1)) {
-    let i = skipSpace(text, at + key.length);
-    if (text.charCodeAt(i) !== 0x3a) continue;
-    i = skipSpace(text, i + 1);
-    let n = 0;
-    let digits = 0;
-    for (let c = text.charCodeAt(i); c >= 0x30 && c <= 0x39 && digits <= MAX_DIGITS; c = text.charCodeAt(i + ++digits))
-      n = n * 10 + (c - 0x30);
-    if (digits >= 1 && digits <= MAX_DIGITS) return n;
-  }
-  return undefined;
-}
-
 /** A backend's reported usage, into the request's record. */
 export function recordUsage(record: RequestRecord, u: Usage): void {
   record.inputTokens = u.prompt;
@@ -69,11 +28,11 @@ export function recordUsage(record: RequestRecord, u: Usage): void {
 export function usageIn(text: string): Usage | undefined {
   const at = text.lastIndexOf('"usage"');
   if (at < 0) return undefined;
-  const p = countAfter(text, PROMPT_KEY, at);
-  const c = countAfter(text, COMPLETION_KEY, at);
+  const p = countAfter(text, PROMPT_KEY, MAX_DIGITS, at);
+  const c = countAfter(text, COMPLETION_KEY, MAX_DIGITS, at);
   if (p === undefined && c === undefined) return undefined;
   const u: Usage = { prompt: p ?? 0, completion: c ?? 0 };
-  const cached = countAfter(text, CACHED_KEY, at);
+  const cached = countAfter(text, CACHED_KEY, MAX_DIGITS, at);
   // Never more cached than prompt tokens, whatever the backend claims.
   if (cached !== undefined) u.cached = Math.min(cached, u.prompt);
   return u;

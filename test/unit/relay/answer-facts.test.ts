@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AnswerNotes } from '../../../src/events/request-record.js';
 import { modelIn, noteBody, noteEvent } from '../../../src/relay/answer-facts.js';
+import { stringAfter } from '../../../src/relay/json-text.js';
 import { usageIn } from '../../../src/relay/usage-tap.js';
 
 describe('usageIn', () => {
@@ -96,6 +97,45 @@ describe('usageIn against the regular expressions it replaced (differential)', (
       '{"usage":{"prompt_tokens":"7","prompt_tokens":8}}',
     ])
       expect(usageIn(text)).toEqual(oracle(text));
+  });
+});
+
+describe('stringAfter against the regular expressions it replaced (differential)', () => {
+  const WINDOW = 288;
+  // The oracle: the value as read before, a regular expression over the window from the key on.
+  function oracle(text: string, key: string, max: number, from: number): ReturnType<typeof stringAfter> {
+    const at = text.indexOf(key, from);
+    if (at < 0) return undefined;
+    const m = new RegExp(`^${key}\\s*:\\s*"([^"\\\\\\s]{1,${max}})"`).exec(text.slice(at, at + WINDOW));
+    return m ? { value: m[1]!, end: at + m[0].length } : { value: '', end: at + key.length };
+  }
+  const space = fc.constantFrom(' ', '\t', '\n', '\u00a0', '\u2028', '\ufeff', '\u200b');
+  const run = (n: number) => 'm'.repeat(n);
+  const key = fc.constantFrom('"model"', '"finish_reason"', '"model', 'model"');
+  const spaces = fc.oneof(
+    fc.array(space, { maxLength: 3 }).map((a) => a.join('')),
+    // Enough to push the value past the window (288 from the key on).
+    fc.constantFrom(' '.repeat(230), ' '.repeat(250), ' '.repeat(280)),
+  );
+  // Around each bound: the longest finish reason (64), the longest name (256); escapes and spaces inside.
+  const value = fc.oneof(
+    fc.stringMatching(/^[a-z0-9./-]{0,12}$/),
+    fc.constantFrom(run(63), run(64), run(65), run(255), run(256), run(257), 'a\\"b', 'a b', 'a\u00a0b', 'a\u200bb'),
+  );
+  // A value as a backend might write it, or nearly: key, spaces, a colon (or not), spaces, a quoted value (or not).
+  const field = fc
+    .tuple(key, spaces, fc.constantFrom(':', ':', ''), spaces, fc.constantFrom('"', '"', ''), value, fc.constantFrom('"', '"', ''))
+    .map((parts) => parts.join(''));
+  const piece = fc.oneof(field, field, key, space, value, fc.constantFrom(':', '"', ',', '{', '}', 'null'));
+  it('reads the same value (and where to go on) from any text, for a name and a finish reason (5,000 texts)', () => {
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 30 }), fc.nat(40), (pieces, from) => {
+        const text = pieces.join('');
+        expect(stringAfter(text, '"model"', 256, WINDOW, from)).toEqual(oracle(text, '"model"', 256, from));
+        expect(stringAfter(text, '"finish_reason"', 64, WINDOW, from)).toEqual(oracle(text, '"finish_reason"', 64, from));
+      }),
+      { numRuns: 5000 },
+    );
   });
 });
 

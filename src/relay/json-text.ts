@@ -1,0 +1,72 @@
+/**
+ * Reading a value out of JSON text that passes by, in place: no JSON.parse, no regular expression (each match
+ * an array and substrings, on every answer). Each reader matches exactly what the regular expression in its
+ * comment matches — test/unit/relay/answer-facts.test.ts holds them to those expressions over generated text.
+ */
+
+/** JavaScript's `\s`: what a backend may put around a colon. */
+export function isSpace(c: number): boolean {
+  return (
+    c === 0x20 ||
+    (c >= 0x09 && c <= 0x0d) ||
+    (c >= 0xa0 &&
+      (c === 0xa0 ||
+        c === 0x1680 ||
+        (c >= 0x2000 && c <= 0x200a) ||
+        c === 0x2028 ||
+        c === 0x2029 ||
+        c === 0x202f ||
+        c === 0x205f ||
+        c === 0x3000 ||
+        c === 0xfeff))
+  );
+}
+
+/** The first index at or after `i` (below `limit`) that is not a space. */
+function skipSpace(text: string, i: number, limit: number): number {
+  while (i < limit && isSpace(text.charCodeAt(i))) i++;
+  return i;
+}
+
+/**
+ * The count after the first `key` at or after `from` that reads /key\s*:\s*(\d{1,maxDigits})(?!\d)/: 1 to
+ * maxDigits digits and no more (a 400-digit count is not a count).
+ */
+export function countAfter(text: string, key: string, maxDigits: number, from = 0): number | undefined {
+  const n = text.length;
+  for (let at = text.indexOf(key, from); at >= 0; at = text.indexOf(key, at + 1)) {
+    let i = skipSpace(text, at + key.length, n);
+    if (text.charCodeAt(i) !== 0x3a) continue;
+    i = skipSpace(text, i + 1, n);
+    let value = 0;
+    let digits = 0;
+    for (let c = text.charCodeAt(i); c >= 0x30 && c <= 0x39 && digits <= maxDigits; c = text.charCodeAt(i + ++digits))
+      value = value * 10 + (c - 0x30);
+    if (digits >= 1 && digits <= maxDigits) return value;
+  }
+  return undefined;
+}
+
+/**
+ * The string value after the first `key` at or after `from`, read as /^key\s*:\s*"([^"\\\s]{1,max})"/ reads
+ * the `window` characters from the key on: a plain short string, or `''` when the key's value is anything
+ * else (a number, an escape, too long); `end` is where reading may go on. Undefined without the key.
+ */
+export function stringAfter(text: string, key: string, max: number, window: number, from = 0): { value: string; end: number } | undefined {
+  const at = text.indexOf(key, from);
+  if (at < 0) return undefined;
+  const none = { value: '', end: at + key.length };
+  const limit = Math.min(text.length, at + window);
+  let i = skipSpace(text, at + key.length, limit);
+  if (i >= limit || text.charCodeAt(i) !== 0x3a) return none;
+  i = skipSpace(text, i + 1, limit);
+  if (i >= limit || text.charCodeAt(i) !== 0x22) return none;
+  const start = ++i;
+  for (; i < limit && i - start <= max; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 || c === 0x5c || isSpace(c)) break;
+  }
+  const length = i - start;
+  if (length < 1 || length > max || i >= limit || text.charCodeAt(i) !== 0x22) return none;
+  return { value: text.slice(start, i), end: i + 1 };
+}
