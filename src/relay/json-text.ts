@@ -3,24 +3,7 @@
  * an array and substrings, on every answer). Each reader matches exactly what the regular expression in its
  * comment matches — test/unit/relay/answer-facts.test.ts holds them to those expressions over generated text.
  */
-
-/** JavaScript's `\s`: what a backend may put around a colon. */
-export function isSpace(c: number): boolean {
-  return (
-    c === 0x20 ||
-    (c >= 0x09 && c <= 0x0d) ||
-    (c >= 0xa0 &&
-      (c === 0xa0 ||
-        c === 0x1680 ||
-        (c >= 0x2000 && c <= 0x200a) ||
-        c === 0x2028 ||
-        c === 0x2029 ||
-        c === 0x202f ||
-        c === 0x205f ||
-        c === 0x3000 ||
-        c === 0xfeff))
-  );
-}
+import { isSpace } from '../core/whitespace.js';
 
 /** The first index at or after `i` (below `limit`) that is not a space. */
 function skipSpace(text: string, i: number, limit: number): number {

@@ -176,7 +176,11 @@ export class MemoryLimitStore implements LimitStore {
     const now = this.clock();
     const cur = Math.floor(now / this.bucketMs);
     const microUsd = input.microUsd ?? 0;
-    for (const spec of input.specs) {
+    const specs = input.specs;
+    // Indexed loops: specs are frozen (limiter.ts), and a for-of over a frozen array allocates an iterator
+    // result per step in V8 (seen in allocation profiles of every tenant request).
+    for (let i = 0; i < specs.length; i++) {
+      const spec = specs[i]!;
       const k = this.of(spec.key);
       let kind: LimitKind | undefined;
       let retryAfterMs = 0;
@@ -204,7 +208,8 @@ export class MemoryLimitStore implements LimitStore {
           states: this.states(input, cur, now),
         };
     }
-    for (const spec of input.specs) {
+    for (let i = 0; i < specs.length; i++) {
+      const spec = specs[i]!;
       const k = this.of(spec.key);
       if (spec.rpm !== undefined) k.requests.add(cur, 1);
       if (spec.tpm !== undefined) k.tokens.add(now, input.tokens);
@@ -220,7 +225,8 @@ export class MemoryLimitStore implements LimitStore {
 
   settle(r: Reservation, actualTokens: number, actualMicroUsd = r.microUsd): void {
     const now = this.clock();
-    for (const spec of r.specs) {
+    for (let i = 0; i < r.specs.length; i++) {
+      const spec = r.specs[i]!;
       const k = this.of(spec.key);
       if (spec.tpm !== undefined) k.tokens.settle(r.bucket, now, actualTokens - r.tokens, spec.tpm);
       if (spec.budget) {
@@ -232,7 +238,7 @@ export class MemoryLimitStore implements LimitStore {
   }
 
   release(r: Reservation): void {
-    for (const spec of r.specs) this.of(spec.key).leases.delete(r.lease);
+    for (let i = 0; i < r.specs.length; i++) this.of(r.specs[i]!.key).leases.delete(r.lease);
   }
 
   async renew(): Promise<void> {}

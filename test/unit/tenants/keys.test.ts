@@ -3,6 +3,7 @@
  * key which keeps coming back is hashed once (remembered, bounded, oldest out) while a wrong key never is
  * remembered and always gets its 401 with a fingerprint, never the key.
  */
+import fc from 'fast-check';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 
 const hashed = vi.hoisted(() => ({ count: 0 }));
@@ -18,7 +19,7 @@ vi.mock('node:crypto', async (importOriginal) => {
 });
 
 const { parseProfile } = await import('../../../src/profile/load.js');
-const { TenantDirectory, fingerprint } = await import('../../../src/tenants/keys.js');
+const { TenantDirectory, bearerToken, fingerprint } = await import('../../../src/tenants/keys.js');
 
 function directory(keys: string[]) {
   const r = parseProfile(
@@ -109,5 +110,25 @@ describe('a key that keeps coming back', () => {
     expect(nameOf(d.authenticate(bearer('secret-key')))).toBe('acme');
     expect(nameOf(d.authenticate(bearer('secret-key')))).toBe('acme');
     expect(hashed.count).toBe(1);
+  });
+});
+
+describe('the Authorization header, read without a regular expression (differential)', () => {
+  // The oracle: how the key was read before, a match array per request.
+  const oracle = (v: string) => /^Bearer +(\S+)$/i.exec(v)?.[1];
+  const piece = fc.oneof(
+    fc.constantFrom('Bearer', 'bearer', 'BEARER', 'BeArEr', 'Bearer ', 'Basic ', 'Bearerx', 'Bear', 'Beare\u0280'),
+    fc.constantFrom(' ', '  ', '\t', '\u00a0', '\u2028', '\ufeff', '\u200b', '\r\n'),
+    fc.constantFrom('sk-live-0123456789', 'k', 'ſk', '='),
+    fc.string({ maxLength: 4 }),
+  );
+  it('gives the same token, or none, for any value (5,000 values)', () => {
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 6 }), (pieces) => {
+        const v = pieces.join('');
+        expect(bearerToken(v)).toBe(oracle(v));
+      }),
+      { numRuns: 5000 },
+    );
   });
 });
