@@ -38,18 +38,22 @@ export function countAfter(text: string, key: string, maxDigits: number, from = 
 export function stringAfter(text: string, key: string, max: number, window: number, from = 0): { value: string; end: number } | undefined {
   const at = text.indexOf(key, from);
   if (at < 0) return undefined;
-  const none = { value: '', end: at + key.length };
   const limit = Math.min(text.length, at + window);
   let i = skipSpace(text, at + key.length, limit);
-  if (i >= limit || text.charCodeAt(i) !== 0x3a) return none;
+  if (i >= limit || text.charCodeAt(i) !== 0x3a) return notPlain(at, key);
   i = skipSpace(text, i + 1, limit);
-  if (i >= limit || text.charCodeAt(i) !== 0x22) return none;
+  if (i >= limit || text.charCodeAt(i) !== 0x22) return notPlain(at, key);
   const start = ++i;
   for (; i < limit && i - start <= max; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x22 || c === 0x5c || isSpace(c)) break;
   }
   const length = i - start;
-  if (length < 1 || length > max || i >= limit || text.charCodeAt(i) !== 0x22) return none;
+  if (length < 1 || length > max || i >= limit || text.charCodeAt(i) !== 0x22) return notPlain(at, key);
   return { value: text.slice(start, i), end: i + 1 };
+}
+
+/** The key is there but its value is not a plain short string: reading goes on after the key. */
+function notPlain(at: number, key: string): { value: string; end: number } {
+  return { value: '', end: at + key.length };
 }
