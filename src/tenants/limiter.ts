@@ -10,7 +10,17 @@ import type { Profile } from '../profile/schema.js';
 import type { Tenant } from './keys.js';
 import { MemoryLimitStore } from './limits/memory-store.js';
 import type { RedisLimitStore } from './limits/redis-store.js';
-import type { AdmitInput, AdmitOutcome, BudgetSpec, LimitKind, LimitSpec, LimitState, LimitStore, Reservation } from './limits/store.js';
+import type {
+  AdmitInput,
+  AdmitOutcome,
+  BudgetSpec,
+  LimitKind,
+  LimitSpec,
+  LimitState,
+  LimitStore,
+  Reservation,
+  WindowState,
+} from './limits/store.js';
 
 export interface Admission {
   reservation: Reservation | undefined;
@@ -27,8 +37,13 @@ export function formatReset(ms: number): string {
 
 function rateHeaders(states: readonly LimitState[]): Record<string, string> {
   const h: Record<string, string> = {};
-  const req = states.find((s) => s.requests)?.requests;
-  const tok = states.find((s) => s.tokens)?.tokens;
+  // The first limit of each kind (tenant-wide before per model), found without a closure per request.
+  let req: WindowState | undefined;
+  let tok: WindowState | undefined;
+  for (let i = 0; i < states.length; i++) {
+    req ??= states[i]!.requests;
+    tok ??= states[i]!.tokens;
+  }
   if (req) {
     h['x-ratelimit-limit-requests'] = String(req.limit);
     h['x-ratelimit-remaining-requests'] = String(req.remaining);

@@ -160,15 +160,18 @@ export class MemoryLimitStore implements LimitStore {
   }
 
   private states(input: AdmitInput, cur: number, now: number): LimitState[] {
-    return input.specs.map((spec) => {
+    const out: LimitState[] = [];
+    for (let i = 0; i < input.specs.length; i++) {
+      const spec = input.specs[i]!;
       const k = this.of(spec.key);
       const st: LimitState = { key: spec.key };
       if (spec.tpm !== undefined) st.tokens = k.tokens.state(now, spec.tpm);
       if (spec.rpm !== undefined) st.requests = k.requests.state(cur, now, this.bucketMs, spec.rpm);
       if (spec.concurrency !== undefined) st.concurrency = { limit: spec.concurrency, active: k.leases.size };
       if (spec.budget) st.budget = this.budgetOf(k, spec.budget.windowMs).state(now, spec.budget.microUsd);
-      return st;
-    });
+      out.push(st);
+    }
+    return out;
   }
 
   /** Synchronous: the memory store needs no I/O. */
