@@ -202,9 +202,11 @@ async function proxy(ctx: RequestContext, state: GatewayState, runtime: Runtime,
   // Only a shared store (Redis) makes admission wait.
   if (admitted instanceof Promise) admitted = await admitted;
   if ('code' in admitted) return sendError(ctx, admitted);
+  ctx.settleWith(admitted.settle);
+  // The client left while a shared store admitted it: settled above, nothing to route.
+  if (ctx.ended) return;
   // Anthropic's clients read the request id from `request-id`.
   ctx.extraHeaders = p.api === 'anthropic' ? { ...admitted.headers, 'request-id': ctx.requestId } : admitted.headers;
-  ctx.settle = admitted.settle;
   await routeAndRelay(ctx, runtime, route, p, state.bus, state.tokens);
 }
 

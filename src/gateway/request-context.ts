@@ -16,7 +16,7 @@ export class RequestContext {
   /** Headers every response to this request carries (OpenAI's x-ratelimit-* for a limited tenant). */
   extraHeaders: Readonly<Record<string, string>> | undefined;
   /** The settle stage: runs once the response is over, before the request event. */
-  settle: ((record: RequestRecord) => MaybePromise<void>) | undefined;
+  private settle: ((record: RequestRecord) => MaybePromise<void>) | undefined;
   /** The API of the path the client called: the shape its errors take. */
   api: ClientApi = 'openai';
   /** Called when the client goes away before the response is complete (aborts the upstream). */
@@ -38,6 +38,29 @@ export class RequestContext {
 
   get requestId(): string {
     return this.record.requestId;
+  }
+
+  /**
+   * Sets the settle stage once the request is admitted. A request that already ended while it waited for its
+   * admission (the client left during a Redis round trip) settles at once: its lease is freed and its
+   * reservation refunded, rather than held (and renewed) forever.
+   */
+  settleWith(settle: (record: RequestRecord) => MaybePromise<void>): void {
+    if (!this.finished) {
+      this.settle = settle;
+      return;
+    }
+    try {
+      const settling = settle(this.record);
+      if (settling) settling.catch(() => {});
+    } catch {
+      // Nothing is waiting for this request any more; a settle that fails has nothing to report to.
+    }
+  }
+
+  /** Whether the request has ended (its settle stage ran or is running). */
+  get ended(): boolean {
+    return this.finished;
   }
 
   /**

@@ -1,5 +1,6 @@
 /** Shared limits across gateway replicas through a real redis-server (reliability.md cases 21, 32). */
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -110,6 +111,32 @@ describe.skipIf(!redis)('limits shared through Redis', () => {
       expect(JSON.parse(r.body.toString()).error.code).toBe('rate_limit_store_unavailable');
       await new Promise((res) => setTimeout(res, 1100));
       await eventually(async () => (await chat(gw.url)).status === 200);
+    } finally {
+      admin.disconnect();
+      await gw.close();
+    }
+  }, 20_000);
+
+  it('frees the concurrency lease of a client that left while Redis was still deciding its admission', async () => {
+    const text = profile('', '', 'lease').replace('timeout: 100ms', 'timeout: 3s').replace('{ rpm: 100, tpm: 3000 }', '{ concurrency: 1 }');
+    const gw = await gatewayFor(text);
+    const admin = new Redis(redis!.url);
+    try {
+      expect((await chat(gw.url)).status).toBe(200);
+      await admin.call('CLIENT', 'PAUSE', '600', 'ALL');
+      // A client asks while the store is stalled, and leaves before its admission is decided.
+      const gone = request(`${gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer k', 'content-type': 'application/json' },
+      });
+      gone.on('error', () => {});
+      gone.end(JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 5 }));
+      await new Promise((r) => setTimeout(r, 200));
+      gone.destroy();
+      // The store answers once the pause ends; the lease it granted must be freed, not renewed forever.
+      await new Promise((r) => setTimeout(r, 900));
+      const next = await chat(gw.url);
+      expect(next.status, next.body.toString()).toBe(200);
     } finally {
       admin.disconnect();
       await gw.close();

@@ -1,6 +1,7 @@
 /**
  * A request's single ending: the settle stage, then the request event — once, synchronously when the settle
- * stage has nothing to wait for, and even when the settle stage throws.
+ * stage has nothing to wait for, and even when the settle stage throws; a request that ended before its admission
+ * was decided settles as soon as it is.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
@@ -21,9 +22,9 @@ describe('finishing a request', () => {
   it('publishes at once when the settle stage does not wait, and only once', () => {
     const { ctx, events } = context();
     let settled = 0;
-    ctx.settle = () => {
+    ctx.settleWith(() => {
       settled++;
-    };
+    });
     expect(ctx.finish()).toBeUndefined();
     expect(ctx.finish()).toBeUndefined();
     expect(settled).toBe(1);
@@ -39,9 +40,28 @@ describe('finishing a request', () => {
       () => Promise.reject(new Error('boom')),
     ]) {
       const { ctx, events } = context();
-      ctx.settle = settle;
+      ctx.settleWith(settle);
       await ctx.finish();
       expect(events.map((e) => e.type)).toEqual(['request']);
     }
+  });
+
+  it('settles at once when the request ended before it was admitted (the client left during a Redis round trip)', async () => {
+    const { ctx, events } = context();
+    expect(ctx.finish()).toBeUndefined();
+    expect(ctx.ended).toBe(true);
+    const settled: string[] = [];
+    ctx.settleWith((record) => {
+      settled.push(record.requestId);
+    });
+    expect(settled).toEqual(['req-1']);
+    // A settle that throws or rejects then has no one to tell, and breaks nothing.
+    ctx.settleWith(() => {
+      throw new Error('boom');
+    });
+    ctx.settleWith(() => Promise.reject(new Error('boom')));
+    await new Promise((r) => setImmediate(r));
+    // The request event went out once, when the request ended.
+    expect(events.map((e) => e.type)).toEqual(['request']);
   });
 });
