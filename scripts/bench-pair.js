@@ -47,6 +47,8 @@ const problems = [];
 if (positionals.length !== 2 || positionals[0] === positionals[1]) problems.push('name two different targets');
 for (const p of positionals) if (!names.includes(p)) problems.push(`unknown target ${p} (one of ${names.join(', ')})`);
 if (positionals.some((p) => p.startsWith('base')) && !v.baseline) problems.push('base and base-tenant need --baseline DIR');
+// Allocation is sampled inside a Node gateway (gateway-probe.js); nginx has nothing to sample with.
+if (v.alloc && positionals.includes('nginx')) problems.push('--alloc samples Node gateways only, not nginx');
 for (const [k, n] of [
   ['pairs', pairs],
   ['seconds', seconds],
@@ -108,7 +110,6 @@ try {
     console.log('');
     const perRequest = [];
     for (const t of [a, b]) {
-      if (!t.proc?.probe) throw new Error(`${t.name}: --alloc needs a Node gateway`);
       const file = join(dir, `${t.name}.heapprofile`);
       await t.proc.probe('alloc-start', { intervalBytes: 4096 });
       const r = await closedLoop({ url: `${t.url}/v1/chat/completions`, body, connections, seconds, headers });

@@ -254,5 +254,8 @@ describe('bench:pair', () => {
     expect(r.code).toBe(2);
     expect(r.out).toContain('base and base-tenant need --baseline DIR');
     expect((await run(['aigw', 'envoy'])).out).toContain('unknown target envoy');
+    const nginx = await run(['nginx', 'aigw', '--alloc']);
+    expect(nginx.code).toBe(2);
+    expect(nginx.out).toContain('--alloc samples Node gateways only, not nginx');
   });
 });
