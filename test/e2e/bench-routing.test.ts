@@ -32,19 +32,21 @@ describe('aigw bench: the routing scenarios', () => {
       '--connections',
       '8',
       '--assert',
-      'prefix.prefillRatio<=0.5',
+      'prefix.prefillRatio<=0.6',
       '--assert',
       'prefix.ttftRatio<=0.6',
       '--json',
       json,
     ]);
-    expect(r.stdout).toContain('ok   prefix.prefillRatio<=0.5');
+    expect(r.stdout).toContain('ok   prefix.prefillRatio<=0.6');
     expect(r.code).toBe(0);
     const f = report(json).figures;
-    // With every conversation's history evicted between visits (10 conversations, 4 small caches), weighted
-    // recomputes whole prompts; prefix computes little more than each new turn.
-    expect(f['prefix.prefillRatio']).toBeLessThan(0.5);
-    expect(f['prefix.prefix.hitRate']).toBeGreaterThan(2 * f['prefix.weighted.hitRate']!);
+    // Prefix keeps each conversation on the replica that holds its history and computes little more than
+    // each new turn (hit rate 0.72–0.75 in 7 runs). Weighted finds a history only when its rotation happens
+    // to come back to that replica in time, which depends on the order answers arrive in: 0.18–0.32 in 22
+    // runs here, 0.37 once on a loaded CI machine. A broken prefix strategy reads like weighted (ratio ~1).
+    expect(f['prefix.prefillRatio']).toBeLessThan(0.6);
+    expect(f['prefix.prefix.hitRate']! - f['prefix.weighted.hitRate']!).toBeGreaterThan(0.2);
     expect(f['prefix.prefix.loadFactor']).toBeLessThan(1.5);
     expect(f['prefix.weighted.errors']).toBe(0);
     expect(f['prefix.prefix.errors']).toBe(0);
