@@ -259,3 +259,20 @@ describe('bench:pair', () => {
     expect(nginx.out).toContain('--alloc samples Node gateways only, not nginx');
   });
 });
+
+describe('bench:store', () => {
+  it('times the memory store’s admit + settle in this build and a baseline, and prints their ratio', async () => {
+    const script = new URL('../../scripts/bench-store.js', import.meta.url).pathname;
+    const here = new URL('../..', import.meta.url).pathname;
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(
+        process.execPath,
+        [script, '--baseline', here, '--rounds', '1', '--ops', '2000'],
+        { timeout: 60_000 },
+        (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)),
+      ),
+    );
+    for (const what of ['tenant-wide limits', 'tenant and per-model limits'])
+      expect(out).toMatch(new RegExp(`${what} +this build \\d+ ns, baseline \\d+ ns {2}\\(\\d+\\.\\d\\d× the baseline\\)`));
+  });
+});

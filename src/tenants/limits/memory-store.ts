@@ -1,4 +1,5 @@
 /** The in-process store: the sliding window of store.ts over ring buffers; no I/O, no timers. */
+import { SlidingWindow } from './sliding-window.js';
 import {
   BUCKETS,
   type AdmitInput,
@@ -9,60 +10,6 @@ import {
   type Reservation,
   type WindowState,
 } from './store.js';
-
-/** Buckets kept: the window's BUCKETS plus the one it is sliding out of (see store.ts). */
-const SPAN = BUCKETS + 1;
-
-class SlidingWindow {
-  private readonly counts = new Float64Array(SPAN);
-  private readonly index = new Float64Array(SPAN).fill(-Infinity);
-
-  used(cur: number): number {
-    let sum = 0;
-    for (let s = 0; s < SPAN; s++) if (this.index[s]! > cur - SPAN) sum += this.counts[s]!;
-    return sum;
-  }
-
-  add(bucket: number, n: number): void {
-    const s = bucket % SPAN;
-    if (this.index[s] !== bucket) {
-      this.index[s] = bucket;
-      this.counts[s] = 0;
-    }
-    this.counts[s]! += n;
-  }
-
-  /** Changes a past bucket (refund or debt) while it is still in the window; a refund never goes below 0. */
-  adjust(bucket: number, cur: number, delta: number): void {
-    if (bucket > cur - SPAN && this.index[bucket % SPAN] === bucket) {
-      const s = bucket % SPAN;
-      this.counts[s] = Math.max(0, this.counts[s]! + delta);
-    } else if (delta > 0) this.add(cur, delta);
-  }
-
-  /** Milliseconds until `cost` fits under `limit`, or -1 if it never can. */
-  retryAfter(cur: number, now: number, bucketMs: number, cost: number, limit: number): number {
-    if (cost > limit) return -1;
-    let used = this.used(cur);
-    for (let b = cur - SPAN + 1; b <= cur; b++) {
-      const s = b % SPAN;
-      if (this.index[s] === b) used -= this.counts[s]!;
-      if (used + cost <= limit) return Math.max(1, (b + SPAN) * bucketMs - now);
-    }
-    return bucketMs;
-  }
-
-  state(cur: number, now: number, bucketMs: number, limit: number, carry = 0): WindowState {
-    const used = this.used(cur) + carry;
-    let newest = -Infinity;
-    for (let s = 0; s < SPAN; s++) if (this.index[s]! > cur - SPAN && this.counts[s]! > 0) newest = Math.max(newest, this.index[s]!);
-    return {
-      limit,
-      remaining: Math.max(0, Math.floor(limit - used)),
-      resetMs: newest === -Infinity ? 0 : Math.max(0, (newest + SPAN) * bucketMs - now),
-    };
-  }
-}
 
 /**
  * An amount metered against a limit per window — tokens over the store's window, micro-dollars over a

@@ -12,8 +12,9 @@
  *  - a sliding log is exact but costs memory per request.
  * The bucketed sliding window holds every span of one window's length to the limit: a bucket stops
  * counting only once the window has moved a whole bucket past it (BUCKETS + 1 buckets are summed), so
- * usage at the end of a bucket is never forgotten early. It costs O(BUCKETS) per check and gives an
- * honest retry-after: the moment enough old buckets leave for this request to fit.
+ * usage at the end of a bucket is never forgotten early. It costs O(BUCKETS) per check in Redis (the memory
+ * store keeps its sum: sliding-window.ts) and gives an honest retry-after: the moment enough old buckets
+ * leave for this request to fit.
  * TPM reserves an estimate at admission and is settled with the real usage afterwards (refund or debt).
  * A budget (`limits.budget`) is the same meter over micro-dollars in a window of its own length (`per`):
  * the request's most expensive outcome is reserved, its real cost settled.

@@ -1,0 +1,112 @@
+/**
+ * One key's sliding window in memory (store.ts has the algorithm): SPAN = BUCKETS + 1 buckets in a ring,
+ * bucket `b` in slot `b mod SPAN`; usage at bucket `cur` is the sum of the buckets newer than `cur − SPAN`.
+ *
+ * Every tenant request reads usage several times (admission, then the x-ratelimit-* state of each limit), so
+ * the sum is kept, not recomputed: `sum` covers the slots counted as of bucket `upTo`, and moving `upTo`
+ * forward subtracts only the buckets that left the window meanwhile. A check costs O(1) while time moves
+ * forward bucket by bucket, O(SPAN) after a jump or when the clock steps back — never more than summing.
+ * Counts are integers (tokens, requests) or micro-dollars; kept sums of fractions may differ from a fresh
+ * sum in the last bits, as any two orders of adding do.
+ */
+import { BUCKETS, type WindowState } from './store.js';
+
+/** Buckets kept: the window's BUCKETS plus the one it is sliding out of (see store.ts). */
+export const SPAN = BUCKETS + 1;
+
+const slot = (bucket: number): number => ((bucket % SPAN) + SPAN) % SPAN;
+
+export class SlidingWindow {
+  private readonly counts = new Float64Array(SPAN);
+  private readonly index = new Float64Array(SPAN).fill(-Infinity);
+  /** The sum of the slots counted as of bucket `upTo`: those whose bucket is newer than `upTo − SPAN`. */
+  private sum = 0;
+  private upTo = -Infinity;
+  /** The newest bucket ever written: where the search for the newest non-empty one starts. */
+  private top = -Infinity;
+
+  /** Brings `sum` to bucket `cur`. */
+  private sync(cur: number): void {
+    const from = this.upTo;
+    if (cur === from) return;
+    this.upTo = cur;
+    if (cur > from && cur - from < SPAN) {
+      // The buckets (from − SPAN, cur − SPAN] left the window; each still in its slot leaves the sum.
+      for (let b = from - SPAN + 1; b <= cur - SPAN; b++) {
+        const s = slot(b);
+        if (this.index[s] === b) this.sum -= this.counts[s]!;
+      }
+      return;
+    }
+    let sum = 0;
+    for (let s = 0; s < SPAN; s++) if (this.index[s]! > cur - SPAN) sum += this.counts[s]!;
+    this.sum = sum;
+  }
+
+  used(cur: number): number {
+    this.sync(cur);
+    return this.sum;
+  }
+
+  add(bucket: number, n: number): void {
+    const s = slot(bucket);
+    const counted = this.upTo - SPAN;
+    if (this.index[s] !== bucket) {
+      if (this.index[s]! > counted) this.sum -= this.counts[s]!;
+      this.index[s] = bucket;
+      this.counts[s] = 0;
+      if (bucket > this.top) this.top = bucket;
+    }
+    this.counts[s]! += n;
+    if (bucket > counted) this.sum += n;
+  }
+
+  /** Changes a past bucket (refund or debt) while it is still in the window; a refund never goes below 0. */
+  adjust(bucket: number, cur: number, delta: number): void {
+    const s = slot(bucket);
+    if (bucket > cur - SPAN && this.index[s] === bucket) {
+      const before = this.counts[s]!;
+      const after = Math.max(0, before + delta);
+      this.counts[s] = after;
+      if (bucket > this.upTo - SPAN) this.sum += after - before;
+    } else if (delta > 0) this.add(cur, delta);
+  }
+
+  /** Milliseconds until `cost` fits under `limit`, or -1 if it never can. */
+  retryAfter(cur: number, now: number, bucketMs: number, cost: number, limit: number): number {
+    if (cost > limit) return -1;
+    let used = this.used(cur);
+    for (let b = cur - SPAN + 1; b <= cur; b++) {
+      const s = slot(b);
+      if (this.index[s] === b) used -= this.counts[s]!;
+      if (used + cost <= limit) return Math.max(1, (b + SPAN) * bucketMs - now);
+    }
+    return bucketMs;
+  }
+
+  /** The newest non-empty bucket still in the window at `cur`, or -Infinity. */
+  private newest(cur: number): number {
+    const oldest = cur - SPAN + 1;
+    if (this.top - oldest < SPAN) {
+      // Usually the first step finds it: the bucket just written.
+      for (let b = this.top; b >= oldest; b--) {
+        const s = slot(b);
+        if (this.index[s] === b && this.counts[s]! > 0) return b;
+      }
+      return -Infinity;
+    }
+    let newest = -Infinity;
+    for (let s = 0; s < SPAN; s++) if (this.index[s]! >= oldest && this.counts[s]! > 0) newest = Math.max(newest, this.index[s]!);
+    return newest;
+  }
+
+  state(cur: number, now: number, bucketMs: number, limit: number, carry = 0): WindowState {
+    const used = this.used(cur) + carry;
+    const newest = this.newest(cur);
+    return {
+      limit,
+      remaining: Math.max(0, Math.floor(limit - used)),
+      resetMs: newest === -Infinity ? 0 : Math.max(0, (newest + SPAN) * bucketMs - now),
+    };
+  }
+}
