@@ -1,8 +1,11 @@
 // One timing of the memory rate-limit store, in a fresh process: admit + settle of a tenant request, as the
 // gateway makes them (a lease per request, tokens reserved then settled lower). Prints ns per admit+settle.
 // Usage: node store-loop.js BUILD_DIR OPS SPECS   (SPECS: 1 = tenant-wide limits, 2 = tenant and per-model)
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
 const [dir, opsArg, specsArg] = process.argv.slice(2);
-const { MemoryLimitStore } = await import(new URL(`file://${dir}/dist/tenants/limits/memory-store.js`).href);
+const { MemoryLimitStore } = await import(pathToFileURL(join(dir, 'dist/tenants/limits/memory-store.js')).href);
 const store = new MemoryLimitStore(60_000);
 const limits = { tpm: 1e12, rpm: 1e9, concurrency: 1e6 };
 const specs = Object.freeze(

@@ -32,6 +32,12 @@ const Duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
   return n;
 });
 
+/**
+ * A rate-limit or budget window: cut into 60 buckets counted by number (now ÷ bucket length), which must
+ * stay whole numbers well inside a double's exact range — and a window of 0 would count nothing.
+ */
+const Window = Duration.refine((ms) => ms >= 60, { message: 'expected a window of at least 60ms (it is cut into 60 buckets)' });
+
 const HostPort = z
   .string()
   .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/, 'expected HOST:PORT, such as 127.0.0.1:8080 (port 0 picks a free port)');
@@ -182,7 +188,7 @@ const Limits = z.strictObject({
   rpm: env(z.int().min(0)).optional(),
   concurrency: env(z.int().min(0)).optional(),
   /** Spend in USD per period, reserved and settled like tokens (429 with type budget). */
-  budget: z.strictObject({ usd: env(z.number().min(0)), per: Duration }).optional(),
+  budget: z.strictObject({ usd: env(z.number().min(0)), per: Window }).optional(),
 });
 
 const Tenant = z.strictObject({
@@ -227,7 +233,7 @@ export const ProfileSchema = z.strictObject({
         })
         .prefault({}),
       /** The rate-limit window (tests shorten it; TPM and RPM are per window). */
-      rateWindow: Duration.default(60_000),
+      rateWindow: Window.default(60_000),
       /** Reserved for completions when a request gives no max_tokens. */
       defaultCompletionTokens: env(z.int().min(1)).default(1024),
       store: z

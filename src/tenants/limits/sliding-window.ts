@@ -3,11 +3,11 @@
  * bucket `b` in slot `b mod SPAN`; usage at bucket `cur` is the sum of the buckets newer than `cur − SPAN`.
  *
  * Every tenant request reads usage several times (admission, then the x-ratelimit-* state of each limit), so
- * the sum is kept, not recomputed: `sum` covers the slots counted as of bucket `upTo`, and moving `upTo`
- * forward subtracts only the buckets that left the window meanwhile. A check costs O(1) while time moves
- * forward bucket by bucket, O(SPAN) after a jump or when the clock steps back — never more than summing.
- * Counts are integers (tokens, requests) or micro-dollars; kept sums of fractions may differ from a fresh
- * sum in the last bits, as any two orders of adding do.
+ * the sum is kept, not recomputed per read: it is summed afresh once per bucket (the first read in a new
+ * bucket, ~1 s in a 60 s window) and only added to within one. Summing afresh is also what keeps it exact:
+ * fractions (micro-dollars) added and refunded by the million would drift in a sum kept forever, and a window
+ * everything has left reads 0, not a rounding error. Every loop here runs at most SPAN steps, counted by an
+ * integer, whatever the bucket numbers are.
  */
 import { BUCKETS, type WindowState } from './store.js';
 
@@ -25,19 +25,10 @@ export class SlidingWindow {
   /** The newest bucket ever written: where the search for the newest non-empty one starts. */
   private top = -Infinity;
 
-  /** Brings `sum` to bucket `cur`. */
+  /** Brings `sum` to bucket `cur`: summed afresh when the bucket changed. */
   private sync(cur: number): void {
-    const from = this.upTo;
-    if (cur === from) return;
+    if (cur === this.upTo) return;
     this.upTo = cur;
-    if (cur > from && cur - from < SPAN) {
-      // The buckets (from − SPAN, cur − SPAN] left the window; each still in its slot leaves the sum.
-      for (let b = from - SPAN + 1; b <= cur - SPAN; b++) {
-        const s = slot(b);
-        if (this.index[s] === b) this.sum -= this.counts[s]!;
-      }
-      return;
-    }
     let sum = 0;
     for (let s = 0; s < SPAN; s++) if (this.index[s]! > cur - SPAN) sum += this.counts[s]!;
     this.sum = sum;
@@ -76,7 +67,8 @@ export class SlidingWindow {
   retryAfter(cur: number, now: number, bucketMs: number, cost: number, limit: number): number {
     if (cost > limit) return -1;
     let used = this.used(cur);
-    for (let b = cur - SPAN + 1; b <= cur; b++) {
+    for (let i = 1; i <= SPAN; i++) {
+      const b = cur - SPAN + i;
       const s = slot(b);
       if (this.index[s] === b) used -= this.counts[s]!;
       if (used + cost <= limit) return Math.max(1, (b + SPAN) * bucketMs - now);
@@ -89,7 +81,8 @@ export class SlidingWindow {
     const oldest = cur - SPAN + 1;
     if (this.top - oldest < SPAN) {
       // Usually the first step finds it: the bucket just written.
-      for (let b = this.top; b >= oldest; b--) {
+      for (let i = 0; i < SPAN && this.top - i >= oldest; i++) {
+        const b = this.top - i;
         const s = slot(b);
         if (this.index[s] === b && this.counts[s]! > 0) return b;
       }
