@@ -1,4 +1,4 @@
-// One timing of the memory rate-limit store, in a fresh process: admit + settle of a tenant request, as the
+// One timing of the memory rate-limit store (bench-micro.js), in a fresh process: admit + settle of a tenant request, as the
 // gateway makes them (a lease per request, tokens reserved then settled lower). Prints ns per admit+settle.
 // Usage: node store-loop.js BUILD_DIR OPS SPECS   (SPECS: 1 = tenant-wide limits, 2 = tenant and per-model)
 import { join } from 'node:path';

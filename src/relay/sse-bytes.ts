@@ -19,13 +19,8 @@ export function completeUpTo(buf: Buffer): number {
 // The checks below run once per event: a few byte comparisons in JavaScript cost less than native calls
 // (Buffer#compare), and allocate nothing.
 
-/** Whether the event from `start` to `stop` is one `data:` line and its blank line, as servers write them. */
-export function oneDataLine(buf: Buffer, start: number, stop: number): boolean {
-  const nl = buf.indexOf(0x0a, start);
-  return nl === stop - 2 && startsWithData(buf, start);
-}
-
-function startsWithData(buf: Buffer, start: number): boolean {
+/** Whether the line at `start` is a `data:` line (for an event of one line and its blank one: see sse-relay.ts). */
+export function startsWithData(buf: Buffer, start: number): boolean {
   return (
     start + 5 <= buf.length &&
     buf[start] === 0x64 && // d

@@ -15,7 +15,7 @@ import { renderStreamErrorFrame } from '../openai/error-shape.js';
 import { SseDecoder, type SseEvent, type SseSink } from '../openai/sse.js';
 import { modelIn, noteEvent } from './answer-facts.js';
 import type { Downstream } from './downstream.js';
-import { blankLines, completeUpTo, eventData, eventEnd, isDone, nextUsage, oneDataLine } from './sse-bytes.js';
+import { blankLines, completeUpTo, eventData, eventEnd, isDone, nextUsage, startsWithData } from './sse-bytes.js';
 import type { StreamRelay } from './stream-relay.js';
 import { type Usage, usageIn } from './usage-tap.js';
 
@@ -95,11 +95,15 @@ export class SseRelay implements SseSink, StreamRelay {
       let usageAt = nextUsage(buf, 0, complete);
       // `end` is also where the event being read owns its bytes from: the blank lines before it are its own.
       for (let start = 0, stop = 0; start < complete; start = stop) {
-        stop = eventEnd(buf, start, complete);
+        // Servers write an event as one line and a blank one: a search for its first LF usually ends it (a
+        // byte search, cheaper than one for "\n\n", and the event's shape known without a second).
+        const nl = buf.indexOf(0x0a, start);
+        const oneLine = buf[nl + 1] === 0x0a;
+        stop = oneLine ? nl + 2 : eventEnd(buf, start, complete);
         if (blankLines(buf, start, stop)) continue;
         const hasUsage = usageAt >= 0 && usageAt < stop;
         if (hasUsage) usageAt = nextUsage(buf, stop, complete);
-        if (!this.seeEvent(buf, start, stop, hasUsage)) {
+        if (!this.seeEvent(buf, start, stop, hasUsage, oneLine)) {
           if (end > from) this.out.write(buf.subarray(from, end));
           from = stop;
         }
@@ -134,8 +138,8 @@ export class SseRelay implements SseSink, StreamRelay {
    * it. The usual event — one `data:` line, no usage — is read from its bytes; the others (usage, a comment,
    * `event:`/`id:` lines, several data lines, the first event's model) are decoded: the rare case pays, not the stream.
    */
-  private seeEvent(buf: Buffer, start: number, stop: number, hasUsage: boolean): boolean {
-    if (!hasUsage && !this.modelPending && oneDataLine(buf, start, stop)) {
+  private seeEvent(buf: Buffer, start: number, stop: number, hasUsage: boolean, oneLine: boolean): boolean {
+    if (!hasUsage && !this.modelPending && oneLine && startsWithData(buf, start)) {
       if (isDone(buf, start)) this.sawDone = true;
       else {
         if (this.outputEvents === 0) this.onFirstEvent();

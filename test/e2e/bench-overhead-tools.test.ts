@@ -260,19 +260,24 @@ describe('bench:pair', () => {
   });
 });
 
-describe('bench:store', () => {
-  it('times the memory store’s admit + settle in this build and a baseline, and prints their ratio', async () => {
-    const script = new URL('../../scripts/bench-store.js', import.meta.url).pathname;
+describe('bench:micro', () => {
+  it('times the store’s admit + settle and the SSE relay in this build and a baseline, and prints their ratios', async () => {
+    const script = new URL('../../scripts/bench-micro.js', import.meta.url).pathname;
     const here = new URL('../..', import.meta.url).pathname;
     const out = await new Promise<string>((resolve, reject) =>
       execFile(
         process.execPath,
-        [script, '--baseline', here, '--rounds', '1', '--ops', '2000'],
+        [script, '--baseline', here, '--rounds', '1', '--scale', '0.01'],
         { timeout: 60_000 },
         (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)),
       ),
     );
-    for (const what of ['tenant-wide limits', 'tenant and per-model limits'])
+    for (const what of [
+      'admit \\+ settle, tenant-wide limits',
+      'admit \\+ settle, tenant and per-model limits',
+      'relay a stream, one event per read',
+      'relay a stream, four events per read',
+    ])
       expect(out).toMatch(new RegExp(`${what} +this build \\d+ ns, baseline \\d+ ns {2}\\(\\d+\\.\\d\\d× the baseline\\)`));
   });
 });
