@@ -91,7 +91,7 @@ export async function startStack(profile: Profile, opts: StackOptions = {}): Pro
       })
     : undefined;
   if (adminUrl) announce(`admin listening on ${adminUrl}`);
-  if (opts.log && opts.log !== 'off') attachRequestLog(bus, opts.log, opts.logOut);
+  const detachLog = opts.log && opts.log !== 'off' ? attachRequestLog(bus, opts.log, opts.logOut) : () => {};
   return {
     bus,
     gateway,
@@ -118,6 +118,7 @@ export async function startStack(profile: Profile, opts: StackOptions = {}): Pro
     },
     async close(drainMs = served.timeouts.drain) {
       await gateway.drain(drainMs);
+      detachLog();
       admin?.close();
       await stopMocks();
     },

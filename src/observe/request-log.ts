@@ -5,6 +5,7 @@
  */
 import type { EventBus } from '../events/bus.js';
 import type { GatewayEvent } from '../events/types.js';
+import { LineBatch } from './line-batch.js';
 
 export type LogFormat = 'json' | 'pretty' | 'off';
 
@@ -62,5 +63,10 @@ export function prettyLine(e: GatewayEvent, useColor: boolean): string {
 export function attachRequestLog(bus: EventBus, format: LogFormat, out: NodeJS.WritableStream = process.stdout): () => void {
   if (format === 'off') return () => {};
   const useColor = format === 'pretty' && (out as { isTTY?: boolean }).isTTY === true;
-  return bus.subscribe((e) => out.write(`${format === 'json' ? jsonLine(e) : prettyLine(e, useColor)}\n`));
+  const lines = new LineBatch(out);
+  const unsubscribe = bus.subscribe((e) => lines.write(`${format === 'json' ? jsonLine(e) : prettyLine(e, useColor)}\n`));
+  return () => {
+    unsubscribe();
+    lines.close();
+  };
 }
