@@ -160,8 +160,10 @@ const phases = {
   },
 };
 
-if (!streamsOnly) log(`\nwarm-up (${o.warmupSeconds} s per load): ${live.map((t) => t.label).join(', ')}`);
-for (const t of streamsOnly ? [] : live) {
+// The concurrent-streams mode warms up too: its streams open within a second, and a cold gateway would spend
+// that second compiling its request path (aigw far more than the bare proxy), which is not how it runs.
+log(`\nwarm-up (${o.warmupSeconds} s per load): ${live.map((t) => t.label).join(', ')}`);
+for (const t of live) {
   await phases.plain(t, o.warmupSeconds);
   await phases.saturating(t, o.warmupSeconds);
   await phases.paced(t, 1);

@@ -6,7 +6,8 @@ export const HELP = `usage: node scripts/bench-overhead.js [options]   (npm run 
   --rounds N           interleaved rounds; figures are medians (3)
   --seconds S          length of each load phase of a round (5)
   --connections C      connections of the non-streaming and saturating-stream loads (50)
-  --warmup S           seconds of the non-streaming and the saturating load per target before the rounds (5):
+  --warmup S           seconds of the non-streaming and the saturating load per target before the rounds and
+                       the concurrent streams (5):
                        a gateway is measured warm, as it runs, not while V8 still compiles it (aigw has more
                        code to compile than the bare proxy, so a short warm-up measures its JIT)
   --only LIST          targets, comma-separated, of: ${TARGETS.map((t) => t.name).join(', ')}

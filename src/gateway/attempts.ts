@@ -132,10 +132,13 @@ async function attempt(
   const waitedMs = typeof slot === 'number' ? slot : await slot;
   ctx.onClientGone = undefined;
   if (typeof waitedMs !== 'number') return queueRefusal(backend.name, waitedMs);
+  // Returned, not awaited: an awaiting frame (its registers, its context, its promise) would be held for as
+  // long as the answer streams — minutes, for each of thousands of streams. dispatch releases the slot.
   try {
-    return await dispatch(ctx, runtime, p, target, bus, waitedMs, provider, facts);
-  } finally {
+    return dispatch(ctx, runtime, p, target, bus, waitedMs, provider, facts);
+  } catch (e) {
     backend.slots.release();
+    throw e;
   }
 }
 
@@ -163,7 +166,11 @@ interface ProviderAttempt {
   dialect: RelayDialect | undefined;
 }
 
-async function dispatch(
+/**
+ * Synchronous up to the exchange: what waits for its outcome is one callback, not a suspended frame (see
+ * `attempt`). The backend's slot is released once the outcome is known, before the caller reads it.
+ */
+function dispatch(
   ctx: RequestContext,
   runtime: Runtime,
   p: ProxyRequest,
@@ -186,14 +193,23 @@ async function dispatch(
   const sentAt = target.tracksTtft ? performance.now() : 0;
   const exchange = send(ctx, runtime, p, target, bus, waitedMs, provider, attemptHeaders(ctx, edge, span));
   if (target.tracksTtft) exchange.onFirstByte = () => recordFirstByte(runtime.routing, target, performance.now() - sentAt);
-  try {
-    const outcome = await exchange.outcome;
-    endAttempt(span, outcome, ctx);
-    if (outcome.kind === 'failed' && target.tracksTtft) recordFailure(runtime.routing, target, performance.now() - sentAt);
-    return outcome;
-  } finally {
-    ctx.onClientGone = undefined;
-  }
+  return exchange.outcome.then(
+    (outcome) => {
+      try {
+        endAttempt(span, outcome, ctx);
+        if (outcome.kind === 'failed' && target.tracksTtft) recordFailure(runtime.routing, target, performance.now() - sentAt);
+        return outcome;
+      } finally {
+        ctx.onClientGone = undefined;
+        backend.slots.release();
+      }
+    },
+    (e: unknown) => {
+      ctx.onClientGone = undefined;
+      backend.slots.release();
+      throw e;
+    },
+  );
 }
 
 /**

@@ -207,7 +207,8 @@ async function proxy(ctx: RequestContext, state: GatewayState, runtime: Runtime,
   if (ctx.ended) return;
   // Anthropic's clients read the request id from `request-id`.
   ctx.extraHeaders = p.api === 'anthropic' ? { ...admitted.headers, 'request-id': ctx.requestId } : admitted.headers;
-  await routeAndRelay(ctx, runtime, route, p, state.bus, state.tokens);
+  // Returned, not awaited: this frame is not held for as long as the answer streams (see attempts.ts).
+  return routeAndRelay(ctx, runtime, route, p, state.bus, state.tokens);
 }
 
 /** The body and parse stages: the client's bytes within the limits, then a validated ProxyRequest. */
