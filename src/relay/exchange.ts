@@ -39,6 +39,7 @@ export type AttemptOutcome =
     };
 
 const MAX_ERROR_BODY = 64 * 1024;
+const NO_HEADERS: IncomingHttpHeaders = Object.freeze({});
 /** A body's model and id are in its first few hundred bytes; its finish reasons and usage in its last (tail window). */
 const HEAD_BYTES = 1024;
 /** With captureContent, this much of a body goes into its span. */
@@ -286,6 +287,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     h['cache-control'] = 'no-cache';
     h['x-accel-buffering'] = 'no';
     this.out.writeHead(this.status, h);
+    // Nothing reads them again, and a stream lasts minutes.
+    this.headers = NO_HEADERS;
   }
 
   private finishBody(o: ReturnType<BodyRelay['overflow']>): void {
