@@ -18,7 +18,7 @@ import { openFileLimits, somaxconn } from './lib/proc-stats.js';
 import { cpuProfiles, heapReport, heapSnapshots } from './lib/profiling.js';
 import { median } from './lib/stats.js';
 import { holdStreams } from './lib/stream-hold.js';
-import { pacedBody, runStreams, streamRun } from './lib/streams-mode.js';
+import { heldStreamHeap, pacedBody, runStreams, streamRun } from './lib/streams-mode.js';
 
 const read = readOptions(process.argv.slice(2));
 if (!read.ok || read.value.help) {
@@ -215,6 +215,17 @@ const streams = counts.length
     })
   : undefined;
 
+// --heap with --streams: the live heap per held stream, from snapshots (a run of its own: snapshots stall).
+const streamHeap = {};
+if (o.heap && counts.length) {
+  const n = Math.min(...counts);
+  for (const t of live.filter((x) => x.proc?.probe)) {
+    const h = await heldStreamHeap({ target: t, up, n, intervalMs, promptKiB: o.promptKiB, rampMs, headers, dir: heapDir });
+    streamHeap[t.name] = h;
+    log(`held-stream heap: ${t.label}, ${n} streams: ${h.heapPerStreamKiB.toFixed(1)} KiB per stream (${h.before} → ${h.after})`);
+  }
+}
+
 const profiles = o.cpuProf
   ? await cpuProfiles({
       targets: live,
@@ -276,7 +287,18 @@ for (const n of notes) log(`note: ${n}`);
 
 if (o.json) {
   const report = { version: 1, env, options: o, notes, targets: live.map(({ name, label }) => ({ name, label })) };
-  Object.assign(report, { rounds: perRound, medians, memory, large, table, streams, streamTables, cpuProfiles: profiles, heap });
+  Object.assign(report, {
+    rounds: perRound,
+    medians,
+    memory,
+    large,
+    table,
+    streams,
+    streamTables,
+    streamHeap,
+    cpuProfiles: profiles,
+    heap,
+  });
   writeFileSync(o.json, `${JSON.stringify(report, null, 2)}\n`);
   log(`wrote ${o.json}`);
 }

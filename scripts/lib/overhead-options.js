@@ -29,7 +29,9 @@ export const HELP = `usage: node scripts/bench-overhead.js [options]   (npm run 
   --cpu-interval US    sampling interval of those profiles, µs (200)
   --settle S           also read each gateway's RSS S seconds after it went idle (at start and after the rounds),
                        once V8's memory reducer has given back what garbage collection left; 0 skips (12)
-  --heap               heap snapshots of each Node gateway before and after the load rounds; biggest growth
+  --heap               heap snapshots of each Node gateway before and after the load rounds; biggest growth;
+                       with --streams, also the live heap per held stream (snapshots before and while the
+                       smallest count is held, in a run of its own)
   --dir DIR            where configurations, logs and snapshots go (a fresh temp dir)
   --json FILE          every figure, per round and median
   --baseline DIR       another built aigw checkout (e.g. a git worktree of main): adds the targets base and

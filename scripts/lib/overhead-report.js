@@ -72,7 +72,7 @@ export function streamsTable(targets, m, n, intervalMs, seconds, promptKiB = 0) 
     ['added chunk delay p50 / p99 / max (direct: its own)', (t) => three(m[t], t === 'direct' ? undefined : d)],
     ['time to first chunk p99', (t) => `${fix(m[t].ttfcP99, 1)} ms`],
     ['streams failed', (t) => `${int(m[t].failed)} of ${n}`],
-    ['memory per stream (RSS peak − before, ÷ N)', (t) => (t === 'direct' ? '–' : `${fix(m[t].rssPerStreamKiB, 1)} KiB`)],
+    ['memory per stream (RSS peak − before its first streams, ÷ N)', (t) => (t === 'direct' ? '–' : `${fix(m[t].rssPerStreamKiB, 1)} KiB`)],
     ['CPU per relayed chunk', (t) => (t === 'direct' ? '–' : `${fix(m[t].cpuUsPerChunk, 1)} µs`)],
     ['event-loop delay p99 / max', (t) => (num(m[t].loopP99) ? `${fix(m[t].loopP99, 1)} / ${fix(m[t].loopMax, 1)} ms` : '–')],
   ];

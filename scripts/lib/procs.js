@@ -12,14 +12,19 @@ export function startPinned(cpu, args, count = 1) {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`not ready: ${out}`)), 20_000);
     child.on('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
-    child.stdout.on('data', (d) => {
+    const onData = (d) => {
       out += d;
       const urls = [...out.matchAll(/listening on (\S+)$/gm)].map((m) => m[1]);
       if (urls.length >= count) {
         clearTimeout(timer);
+        // Later output is read and dropped, not kept and searched again on every read: a child that logs each
+        // request would make that quadratic, in the process that shares its CPU with the load generator.
+        child.stdout.off('data', onData);
+        child.stdout.resume();
         resolve({ child, urls, stop: () => child.kill('SIGKILL') });
       }
-    });
+    };
+    child.stdout.on('data', onData);
   });
 }
 

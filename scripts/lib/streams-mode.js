@@ -1,6 +1,8 @@
 // bench:overhead --streams N: N clients each holding one paced stream through each target in turn (direct first,
 // as the baseline that must keep cadence), with the gateway's memory per stream, CPU per relayed chunk and
 // event-loop delay. A count is reported only while the direct baseline keeps cadence; larger ones are skipped.
+import { join } from 'node:path';
+import { readSnapshot } from './heap-diff.js';
 import { holdStreams } from './stream-hold.js';
 import { mediansOf } from './overhead-report.js';
 
@@ -37,11 +39,17 @@ async function drained(upUrl) {
  * One target at one count: the client's figures plus the gateway's own, and what the upstream and this client
  * spent per chunk (they share CPU 0: their sum says how many streams the baseline itself can keep).
  */
-export async function streamRun({ target, up, n, seconds, intervalMs, promptKiB = 0, rampMs, headers }) {
+/**
+ * Memory per stream is the peak RSS above `rssBase`: the gateway's RSS before its first held streams (given by
+ * runStreams), not before this run — a process keeps what an earlier run grew to, so a later run measured from
+ * its own start reads close to nothing.
+ */
+export async function streamRun({ target, up, n, seconds, intervalMs, promptKiB = 0, rampMs, headers, rssBase }) {
   if (!(await drained(up.url))) throw new Error('the upstream still holds streams from the previous run after 15 s');
   const proc = target.proc;
   await proc?.probe?.('loop-start');
   const rss0 = proc?.rssBytes();
+  const base = rssBase ?? rss0;
   const cpu0 = proc?.cpuSeconds();
   const up0 = up.proc.cpuSeconds();
   const client0 = process.cpuUsage();
@@ -81,7 +89,8 @@ export async function streamRun({ target, up, n, seconds, intervalMs, promptKiB 
     clientLoopMax: r.clientLoop.max,
     rssBeforeMiB: proc ? rss0 / 2 ** 20 : undefined,
     rssPeakMiB: proc ? peak / 2 ** 20 : undefined,
-    rssPerStreamKiB: proc ? (peak - rss0) / n / 1024 : undefined,
+    rssBaseMiB: proc ? base / 2 ** 20 : undefined,
+    rssPerStreamKiB: proc ? (peak - base) / n / 1024 : undefined,
     cpuUsPerChunk: cpu === undefined ? undefined : (cpu * 1e6) / Math.max(1, r.chunks),
     upstreamCpuUsPerChunk: perChunk((up.proc.cpuSeconds() - up0) * 1e6),
     clientCpuUsPerChunk: perChunk(client.user + client.system),
@@ -109,10 +118,13 @@ export async function runStreams({ targets, up, counts, seconds, intervalMs, pro
   const out = {};
   const direct = targets.find((t) => t.name === 'direct');
   const gateways = targets.filter((t) => t !== direct);
+  /** Each gateway's RSS before its first held streams. */
+  const rssBase = {};
   const run = async (t, n, r) => {
     log(`streams ${n}, round ${r + 1}/${rounds}: ${t.label}`);
     try {
-      const result = await streamRun({ target: t, up, n, seconds, intervalMs, promptKiB, rampMs, headers });
+      const result = await streamRun({ target: t, up, n, seconds, intervalMs, promptKiB, rampMs, headers, rssBase: rssBase[t.name] });
+      if (result.rssBeforeMiB !== undefined) rssBase[t.name] ??= result.rssBeforeMiB * 2 ** 20;
       log(`  ${describe(result)}`);
       return result;
     } catch (e) {
@@ -147,4 +159,33 @@ export async function runStreams({ targets, up, counts, seconds, intervalMs, pro
     }
   }
   return out;
+}
+
+/**
+ * The live heap a held stream costs a Node gateway (`--heap` with `--streams`): snapshots, each after a full GC,
+ * before `n` paced streams open and once they are all held; (reachable after − before) ÷ n. Steady where RSS is
+ * not — RSS keeps what the process grew to earlier and the garbage the last GC left. A snapshot stalls the
+ * gateway for a while, so this run is measured for nothing else.
+ */
+export async function heldStreamHeap({ target, up, n, intervalMs, promptKiB = 0, rampMs, headers, dir }) {
+  if (!(await drained(up.url))) throw new Error('the upstream still holds streams from the previous run after 15 s');
+  const snapshot = async (label) =>
+    (await target.proc.probe('heap', { file: join(dir, `${target.name}.streams-${n}-${label}.heapsnapshot`) })).file;
+  const before = await snapshot('before');
+  // Held long enough to be snapshotted whole: the ramp, two seconds, then a few for the snapshot itself.
+  const chunks = Math.round((rampMs + 8000) / intervalMs);
+  const held = holdStreams({
+    url: `${target.url}/v1/chat/completions`,
+    body: pacedBody(chunks, intervalMs, promptKiB),
+    headers,
+    n,
+    rampMs,
+    chunks,
+    intervalMs,
+  });
+  await sleep(rampMs + 2000);
+  const after = await snapshot('held');
+  const r = await held;
+  const [a, b] = [readSnapshot(before), readSnapshot(after)];
+  return { n, failed: r.failed, heapPerStreamKiB: (b.totalBytes - a.totalBytes) / n / 1024, before, after };
 }
