@@ -220,9 +220,19 @@ const streamHeap = {};
 if (o.heap && counts.length) {
   const n = Math.min(...counts);
   for (const t of live.filter((x) => x.proc?.probe)) {
-    const h = await heldStreamHeap({ target: t, up, n, intervalMs, promptKiB: o.promptKiB, rampMs, headers, dir: heapDir });
-    streamHeap[t.name] = h;
-    log(`held-stream heap: ${t.label}, ${n} streams: ${h.heapPerStreamKiB.toFixed(1)} KiB per stream (${h.before} → ${h.after})`);
+    // A gateway that died (or a probe that no longer answers) loses its figure, not the bench its report.
+    try {
+      if (!t.proc.alive()) throw new Error(`${t.label} is not running (stderr: ${t.proc.errFile})`);
+      const h = await heldStreamHeap({ target: t, up, n, intervalMs, promptKiB: o.promptKiB, rampMs, headers, dir: heapDir });
+      streamHeap[t.name] = h;
+      const failed = h.failed ? `, ${h.failed} streams FAILED` : '';
+      log(
+        `held-stream heap: ${t.label}, ${n} streams: ${h.heapPerStreamKiB.toFixed(1)} KiB per stream${failed} (${h.before} → ${h.after})`,
+      );
+    } catch (e) {
+      streamHeap[t.name] = { n, error: String(e?.message ?? e) };
+      log(`held-stream heap: ${t.label}: ! ${streamHeap[t.name].error}`);
+    }
   }
 }
 

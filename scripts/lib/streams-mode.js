@@ -122,9 +122,10 @@ export async function runStreams({ targets, up, counts, seconds, intervalMs, pro
   const rssBase = {};
   const run = async (t, n, r) => {
     log(`streams ${n}, round ${r + 1}/${rounds}: ${t.label}`);
+    // Read before the first run whatever its outcome: a run that fails after its streams opened still grew the process.
+    if (t.proc && rssBase[t.name] === undefined) rssBase[t.name] = t.proc.rssBytes();
     try {
       const result = await streamRun({ target: t, up, n, seconds, intervalMs, promptKiB, rampMs, headers, rssBase: rssBase[t.name] });
-      if (result.rssBeforeMiB !== undefined) rssBase[t.name] ??= result.rssBeforeMiB * 2 ** 20;
       log(`  ${describe(result)}`);
       return result;
     } catch (e) {
@@ -187,5 +188,7 @@ export async function heldStreamHeap({ target, up, n, intervalMs, promptKiB = 0,
   const after = await snapshot('held');
   const r = await held;
   const [a, b] = [readSnapshot(before), readSnapshot(after)];
-  return { n, failed: r.failed, heapPerStreamKiB: (b.totalBytes - a.totalBytes) / n / 1024, before, after };
+  // Streams that failed were not held: they are not in the growth.
+  const heldN = Math.max(1, n - r.failed);
+  return { n, failed: r.failed, heapPerStreamKiB: (b.totalBytes - a.totalBytes) / heldN / 1024, before, after };
 }

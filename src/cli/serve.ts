@@ -47,8 +47,15 @@ export async function run(opts: Options): Promise<number> {
   // Signals are heard from before the first ready line: a SIGTERM right after it still drains.
   let stopRequested!: () => void;
   const stopping = new Promise<void>((resolve) => (stopRequested = resolve));
-  process.once('SIGINT', () => stopRequested());
-  process.once('SIGTERM', () => stopRequested());
+  let signals = 0;
+  const onStopSignal = (signal: NodeJS.Signals) => {
+    if (signals++ === 0) return stopRequested();
+    // A second signal while draining stops at once — through process.exit, so that the request log's pending
+    // lines are still written (line-batch.ts), where the default action would kill the process without them.
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.on('SIGINT', onStopSignal);
+  process.on('SIGTERM', onStopSignal);
   let reloadNow: () => void = () => {};
   process.on('SIGHUP', () => reloadNow());
 

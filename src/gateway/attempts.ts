@@ -193,23 +193,17 @@ function dispatch(
   const sentAt = target.tracksTtft ? performance.now() : 0;
   const exchange = send(ctx, runtime, p, target, bus, waitedMs, provider, attemptHeaders(ctx, edge, span));
   if (target.tracksTtft) exchange.onFirstByte = () => recordFirstByte(runtime.routing, target, performance.now() - sentAt);
-  return exchange.outcome.then(
-    (outcome) => {
-      try {
-        endAttempt(span, outcome, ctx);
-        if (outcome.kind === 'failed' && target.tracksTtft) recordFailure(runtime.routing, target, performance.now() - sentAt);
-        return outcome;
-      } finally {
-        ctx.onClientGone = undefined;
-        backend.slots.release();
-      }
-    },
-    (e: unknown) => {
+  // An exchange's outcome always resolves (failures are outcomes too).
+  return exchange.outcome.then((outcome) => {
+    try {
+      endAttempt(span, outcome, ctx);
+      if (outcome.kind === 'failed' && target.tracksTtft) recordFailure(runtime.routing, target, performance.now() - sentAt);
+      return outcome;
+    } finally {
       ctx.onClientGone = undefined;
       backend.slots.release();
-      throw e;
-    },
-  );
+    }
+  });
 }
 
 /**

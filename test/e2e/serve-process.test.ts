@@ -105,6 +105,23 @@ describe('aigw serve --mocks', () => {
     expect(await exit).toBe(0);
   });
 
+  it('a second signal while it drains stops it at once: exit 130 (SIGINT), not after the stream', async () => {
+    const run = await startAigw(['serve', '-c', tempProfile(profile(AB)), '--mocks'], 4);
+    let started: () => void = () => {};
+    // 400 tokens at 20 per second: far longer than the test.
+    const stream = rawPost(
+      `${run.urls.gateway}/v1/chat/completions`,
+      { model: 'a', messages: [{ role: 'user', content: 'x' }], max_tokens: 400, stream: true },
+      { headers: { 'x-mock-tps': '20' }, onChunk: () => started() },
+    );
+    await new Promise<void>((r) => (started = r));
+    const first = run.stop('SIGTERM');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await run.stop('SIGINT')).toBe(130);
+    expect(await first).toBe(130);
+    expect((await stream).ended).not.toBe('complete');
+  });
+
   it('refuses an invalid profile with exit 2 and the validation messages, listening on nothing (case 51)', async () => {
     const r = await runAigw(['serve', '-c', 'fixtures/profiles/errors/fallback-cycle.yaml']);
     expect(r.code).toBe(2);
