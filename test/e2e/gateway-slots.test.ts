@@ -15,7 +15,7 @@ const bad = await useUpstream((_req, res) => {
     res.end('{"error":{"message":"busy"}}');
   }, 30);
 });
-const good = await useUpstream((req, res) => {
+const good = await useUpstream((_req, res) => {
   res.writeHead(200, { 'content-type': 'text/event-stream' });
   let i = 0;
   const t = setInterval(() => {
