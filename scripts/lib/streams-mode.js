@@ -21,6 +21,13 @@ export function pacedBody(chunks, intervalMs, promptKiB = 0) {
   });
 }
 
+/** `n` paced streams through `target`, each lasting `ms` (one chunk per `intervalMs`), opened over `rampMs`. */
+function holdPaced({ target, n, ms, intervalMs, promptKiB, rampMs, headers }) {
+  const chunks = Math.round(ms / intervalMs);
+  const body = pacedBody(chunks, intervalMs, promptKiB);
+  return holdStreams({ url: `${target.url}/v1/chat/completions`, body, headers, n, rampMs, chunks, intervalMs });
+}
+
 /** Waits until the upstream holds no stream (the previous run's sockets are gone), up to 15 s. */
 async function drained(upUrl) {
   const until = Date.now() + 15_000;
@@ -55,16 +62,7 @@ export async function streamRun({ target, up, n, seconds, intervalMs, promptKiB 
   const client0 = process.cpuUsage();
   let peak = rss0;
   const sampler = proc ? setInterval(() => (peak = Math.max(peak, proc.rssBytes())), 250) : undefined;
-  const chunks = Math.round((seconds * 1000) / intervalMs);
-  const r = await holdStreams({
-    url: `${target.url}/v1/chat/completions`,
-    body: pacedBody(chunks, intervalMs, promptKiB),
-    headers,
-    n,
-    rampMs,
-    chunks,
-    intervalMs,
-  });
+  const r = await holdPaced({ target, n, ms: seconds * 1000, intervalMs, promptKiB, rampMs, headers });
   clearInterval(sampler);
   const loop = await proc?.probe?.('loop-read');
   const cpu = proc ? proc.cpuSeconds() - cpu0 : undefined;
@@ -174,16 +172,7 @@ export async function heldStreamHeap({ target, up, n, intervalMs, promptKiB = 0,
     (await target.proc.probe('heap', { file: join(dir, `${target.name}.streams-${n}-${label}.heapsnapshot`) })).file;
   const before = await snapshot('before');
   // Held long enough to be snapshotted whole: the ramp, two seconds, then a few for the snapshot itself.
-  const chunks = Math.round((rampMs + 8000) / intervalMs);
-  const held = holdStreams({
-    url: `${target.url}/v1/chat/completions`,
-    body: pacedBody(chunks, intervalMs, promptKiB),
-    headers,
-    n,
-    rampMs,
-    chunks,
-    intervalMs,
-  });
+  const held = holdPaced({ target, n, ms: rampMs + 8000, intervalMs, promptKiB, rampMs, headers });
   await sleep(rampMs + 2000);
   const after = await snapshot('held');
   const r = await held;

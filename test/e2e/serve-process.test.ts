@@ -88,16 +88,22 @@ describe('aigw serve --mocks', () => {
     expect(await run.stop('SIGTERM')).toBe(0);
   });
 
-  it('drains on SIGTERM: the stream in flight completes, then the process exits 0', async () => {
-    const run = await startAigw(['serve', '-c', tempProfile(profile(AB)), '--mocks', '--log', 'off'], 4);
+  /** A stream of `tokens` at 20 per second, resolved once under way (not after a fixed delay a loaded machine can outrun). */
+  async function streamUnderWay(gateway: string, tokens: number) {
     let started: () => void = () => {};
+    const under = new Promise<void>((r) => (started = r));
     const stream = rawPost(
-      `${run.urls.gateway}/v1/chat/completions`,
-      { model: 'a', messages: [{ role: 'user', content: 'x' }], max_tokens: 20, stream: true },
+      `${gateway}/v1/chat/completions`,
+      { model: 'a', messages: [{ role: 'user', content: 'x' }], max_tokens: tokens, stream: true },
       { headers: { 'x-mock-tps': '20' }, onChunk: () => started() },
     );
-    // SIGTERM once the stream is under way (not after a fixed delay a loaded machine can outrun).
-    await new Promise<void>((r) => (started = r));
+    await under;
+    return { stream }; // wrapped: an async function would otherwise wait for the whole stream
+  }
+
+  it('drains on SIGTERM: the stream in flight completes, then the process exits 0', async () => {
+    const run = await startAigw(['serve', '-c', tempProfile(profile(AB)), '--mocks', '--log', 'off'], 4);
+    const { stream } = await streamUnderWay(run.urls.gateway!, 20);
     const exit = run.stop('SIGTERM');
     const s = await stream;
     expect(s.ended).toBe('complete');
@@ -107,14 +113,8 @@ describe('aigw serve --mocks', () => {
 
   it('a second signal while it drains stops it at once: exit 130 (SIGINT), not after the stream', async () => {
     const run = await startAigw(['serve', '-c', tempProfile(profile(AB)), '--mocks'], 4);
-    let started: () => void = () => {};
     // 400 tokens at 20 per second: far longer than the test.
-    const stream = rawPost(
-      `${run.urls.gateway}/v1/chat/completions`,
-      { model: 'a', messages: [{ role: 'user', content: 'x' }], max_tokens: 400, stream: true },
-      { headers: { 'x-mock-tps': '20' }, onChunk: () => started() },
-    );
-    await new Promise<void>((r) => (started = r));
+    const { stream } = await streamUnderWay(run.urls.gateway!, 400);
     const first = run.stop('SIGTERM');
     await new Promise((r) => setTimeout(r, 200));
     expect(await run.stop('SIGINT')).toBe(130);
