@@ -202,7 +202,7 @@ async function proxy(ctx: RequestContext, state: GatewayState, runtime: Runtime,
   // Only a shared store (Redis) makes admission wait.
   if (admitted instanceof Promise) admitted = await admitted;
   if ('code' in admitted) return sendError(ctx, admitted);
-  ctx.settleWith(admitted.settle);
+  ctx.settleWith(admitted);
   // The client left while a shared store admitted it: settled above, nothing to route.
   if (ctx.ended) return;
   // Anthropic's clients read the request id from `request-id`.

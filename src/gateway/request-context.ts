@@ -11,12 +11,17 @@ import { NOOP_SPAN, type RequestSpan } from '../observe/tracing.js';
 import type { ClientApi } from '../openai/endpoints.js';
 import type { MaybePromise } from '../core/maybe-promise.js';
 
+/** The settle stage of an admitted request (tenants/admission.ts). */
+export interface Settlement {
+  settle(record: RequestRecord): MaybePromise<void>;
+}
+
 export class RequestContext {
   readonly record: RequestRecord;
   /** Headers every response to this request carries (OpenAI's x-ratelimit-* for a limited tenant). */
   extraHeaders: Readonly<Record<string, string>> | undefined;
   /** The settle stage: runs once the response is over, before the request event. */
-  private settle: ((record: RequestRecord) => MaybePromise<void>) | undefined;
+  private settlement: Settlement | undefined;
   /** The API of the path the client called: the shape its errors take. */
   api: ClientApi = 'openai';
   /** Called when the client goes away before the response is complete (aborts the upstream). */
@@ -45,13 +50,13 @@ export class RequestContext {
    * admission (the client left during a Redis round trip) settles at once: its lease is freed and its
    * reservation refunded, rather than held (and renewed) forever.
    */
-  settleWith(settle: (record: RequestRecord) => MaybePromise<void>): void {
+  settleWith(settlement: Settlement): void {
     if (!this.finished) {
-      this.settle = settle;
+      this.settlement = settlement;
       return;
     }
     try {
-      const settling = settle(this.record);
+      const settling = settlement.settle(this.record);
       if (settling) settling.catch(() => {});
     } catch {
       // Nothing is waiting for this request any more; a settle that fails has nothing to report to.
@@ -72,7 +77,7 @@ export class RequestContext {
     this.finished = true;
     let settling: MaybePromise<void>;
     try {
-      settling = this.settle?.(this.record);
+      settling = this.settlement?.settle(this.record);
     } catch {
       settling = undefined;
     }

@@ -50,7 +50,21 @@ export interface Admitted {
 
 /** A request with no tenant limits: nothing to reserve, but its tokens are still counted for metrics. */
 export function unlimited(p: ProxyRequest, counter: PromptCounter): Admitted {
-  return { headers: undefined, settle: (record) => completeTokenCounts(record, p, counter) };
+  return new Unlimited(p, counter);
+}
+
+// The settle stages are objects with their methods on a prototype, not closures: one allocation per request
+// where closures made four (and a context), on every request of the hot path.
+class Unlimited implements Admitted {
+  readonly headers = undefined;
+  constructor(
+    private readonly p: ProxyRequest,
+    private readonly counter: PromptCounter,
+  ) {}
+
+  settle(record: RequestRecord): MaybePromise<void> {
+    return completeTokenCounts(record, this.p, this.counter);
+  }
 }
 
 /**
@@ -83,34 +97,55 @@ function admitted(
   promptEstimate: number,
 ): Admitted | AigwError {
   if ('code' in admission) return admission;
-  const { reservation, store } = admission;
-  const renew =
-    reservation && policy.leaseRenewMs !== undefined && holdsLease(reservation)
-      ? startRenewal(reservation, store, policy.leaseRenewMs)
-      : undefined;
-  const charge = (record: RequestRecord): MaybePromise<void> => {
-    if (!reservation) return;
-    const settled = store.settle(reservation, actualCost(record, promptEstimate), actualMicroUsd(record, promptEstimate));
-    if (settled instanceof Promise) return settled.catch(() => {});
-  };
-  return {
-    headers: admission.headers,
-    settle(record) {
-      if (renew) clearInterval(renew);
-      // The answer is over: its concurrency slot frees now, even when its prompt still has to be counted
-      // (a late count only adjusts the tokens charged).
-      const counting = needsCount(record);
-      if (reservation && counting && holdsLease(reservation)) {
-        const released = store.release(reservation);
-        if (released instanceof Promise) return released.catch(() => {}).then(() => countThenCharge(record));
-      }
-      return countThenCharge(record);
-    },
-  };
+  return new TenantSettlement(admission, p, policy, counter, promptEstimate);
+}
 
-  function countThenCharge(record: RequestRecord): MaybePromise<void> {
-    const counted = completeTokenCounts(record, p, counter);
-    return counted instanceof Promise ? counted.then(() => charge(record)) : charge(record);
+class TenantSettlement implements Admitted {
+  readonly headers: Record<string, string>;
+  private readonly reservation: Reservation | undefined;
+  private readonly store: LimitStore;
+  private readonly renew: NodeJS.Timeout | undefined;
+
+  constructor(
+    admission: Admission,
+    private readonly p: ProxyRequest,
+    policy: AdmissionPolicy,
+    private readonly counter: PromptCounter,
+    private readonly promptEstimate: number,
+  ) {
+    const { reservation, store } = admission;
+    this.headers = admission.headers;
+    this.reservation = reservation;
+    this.store = store;
+    this.renew =
+      reservation && policy.leaseRenewMs !== undefined && holdsLease(reservation)
+        ? startRenewal(reservation, store, policy.leaseRenewMs)
+        : undefined;
+  }
+
+  settle(record: RequestRecord): MaybePromise<void> {
+    if (this.renew) clearInterval(this.renew);
+    // The answer is over: its concurrency slot frees now, even when its prompt still has to be counted
+    // (a late count only adjusts the tokens charged).
+    const reservation = this.reservation;
+    if (reservation && needsCount(record) && holdsLease(reservation)) {
+      const released = this.store.release(reservation);
+      if (released instanceof Promise) return released.catch(() => {}).then(() => this.countThenCharge(record));
+    }
+    return this.countThenCharge(record);
+  }
+
+  private countThenCharge(record: RequestRecord): MaybePromise<void> {
+    const counted = completeTokenCounts(record, this.p, this.counter);
+    return counted instanceof Promise ? counted.then(() => this.charge(record)) : this.charge(record);
+  }
+
+  private charge(record: RequestRecord): MaybePromise<void> {
+    const reservation = this.reservation;
+    if (!reservation) return;
+    const { promptEstimate } = this;
+    const settled = this.store.settle(reservation, actualCost(record, promptEstimate), actualMicroUsd(record, promptEstimate));
+    if (settled instanceof Promise) return settled.catch(() => {});
   }
 }
 

@@ -22,8 +22,10 @@ describe('finishing a request', () => {
   it('publishes at once when the settle stage does not wait, and only once', () => {
     const { ctx, events } = context();
     let settled = 0;
-    ctx.settleWith(() => {
-      settled++;
+    ctx.settleWith({
+      settle: () => {
+        settled++;
+      },
     });
     expect(ctx.finish()).toBeUndefined();
     expect(ctx.finish()).toBeUndefined();
@@ -40,7 +42,7 @@ describe('finishing a request', () => {
       () => Promise.reject(new Error('boom')),
     ]) {
       const { ctx, events } = context();
-      ctx.settleWith(settle);
+      ctx.settleWith({ settle });
       await ctx.finish();
       expect(events.map((e) => e.type)).toEqual(['request']);
     }
@@ -51,15 +53,19 @@ describe('finishing a request', () => {
     expect(ctx.finish()).toBeUndefined();
     expect(ctx.ended).toBe(true);
     const settled: string[] = [];
-    ctx.settleWith((record) => {
-      settled.push(record.requestId);
+    ctx.settleWith({
+      settle: (record) => {
+        settled.push(record.requestId);
+      },
     });
     expect(settled).toEqual(['req-1']);
     // A settle that throws or rejects then has no one to tell, and breaks nothing.
-    ctx.settleWith(() => {
-      throw new Error('boom');
+    ctx.settleWith({
+      settle: () => {
+        throw new Error('boom');
+      },
     });
-    ctx.settleWith(() => Promise.reject(new Error('boom')));
+    ctx.settleWith({ settle: () => Promise.reject(new Error('boom')) });
     await new Promise((r) => setImmediate(r));
     // The request event went out once, when the request ended.
     expect(events.map((e) => e.type)).toEqual(['request']);
