@@ -10,11 +10,10 @@ import { endRequestSpan } from '../observe/request-span.js';
 import { NOOP_SPAN, type RequestSpan } from '../observe/tracing.js';
 import type { ClientApi } from '../openai/endpoints.js';
 import type { MaybePromise } from '../core/maybe-promise.js';
+import type { Admitted } from '../tenants/admission.js';
 
-/** The settle stage of an admitted request (tenants/admission.ts). */
-export interface Settlement {
-  settle(record: RequestRecord): MaybePromise<void>;
-}
+/** The settle stage of an admitted request. */
+type Settlement = Pick<Admitted, 'settle'>;
 
 export class RequestContext {
   readonly record: RequestRecord;
