@@ -23,6 +23,21 @@ const echo = await useUpstream((req, res, body) => {
     return res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":{"message":"Incorrect API key provided"}}');
   }
   if (body.includes('poison')) return res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":{"message":"boom"}}');
+  if (body.includes('early-hints')) {
+    // A 1xx informational response first (103 Early Hints), then the answer: only the answer is the client's.
+    res.writeEarlyHints({ link: '</style.css>; rel=preload; as=style' });
+    if (!body.includes('"stream":true')) {
+      const answer =
+        '{"id":"x","object":"chat.completion","model":"echo-up","choices":[{"index":0,"message":{"role":"assistant","content":"hinted"}}],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}';
+      return res.writeHead(200, { 'content-type': 'application/json' }).end(answer);
+    }
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write('data: {"id":"x","object":"chat.completion.chunk","model":"echo-up","choices":[{"index":0,"delta":{"content":"hin"}}]}\n\n');
+    res.write('data: {"id":"x","object":"chat.completion.chunk","model":"echo-up","choices":[{"index":0,"delta":{"content":"ted"}}]}\n\n');
+    return res.end(
+      'data: {"id":"x","object":"chat.completion.chunk","model":"echo-up","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}\n\ndata: [DONE]\n\n',
+    );
+  }
   if (body.includes('big-event')) {
     res.writeHead(200, { 'content-type': 'text/event-stream' });
     res.write('data: {"choices":[{"index":0,"delta":{"content":"a"}}]}\n\n');
@@ -131,6 +146,24 @@ describe('secrets never travel back (trust class 9)', () => {
 });
 
 describe('stream integrity (trust class 11)', () => {
+  it("passes over a backend's 1xx informational response (103 Early Hints): the answer after it arrives whole", async () => {
+    const plain = await post('echo', 'early-hints');
+    expect(plain.status).toBe(200);
+    expect(JSON.parse(plain.body.toString()).choices[0].message.content).toBe('hinted');
+    expect(plain.headers.link).toBeUndefined();
+    const streamed = await post('echo', 'early-hints', { body: { stream: true } });
+    expect(streamed.status).toBe(200);
+    expect(streamed.headers['content-type']).toContain('text/event-stream');
+    expect(
+      streamed.events
+        .map((e) => e.data)
+        .filter((d) => d !== '[DONE]')
+        .map((d) => JSON.parse(d!).choices[0]?.delta.content),
+    ).toEqual(['hin', 'ted']);
+    expect(streamed.events.at(-1)!.data).toBe('[DONE]');
+    await eventually(() => gw.eventsOf('request').some((e) => e.stream && e.tokens.output === 2 && e.status === 200));
+  });
+
   it('ends a stream with an event larger than limits.maxEventBytes with upstream_stream_error, no [DONE]', async () => {
     const r = await post('echo', 'big-event', { body: { stream: true } });
     expect(r.status).toBe(200);
