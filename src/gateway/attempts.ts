@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { aigwError } from '../core/errors.js';
 import type { EventBus } from '../events/bus.js';
 import { ENDPOINT_PATHS } from '../openai/endpoints.js';
-import { forgetText, type ProxyRequest } from '../openai/parse-request.js';
+import { forgetBody, type ProxyRequest } from '../openai/parse-request.js';
 import { upstreamBody } from '../openai/upstream-body.js';
 import { type RelayDialect, relayDialect } from '../relay/dialect.js';
 import { Downstream } from '../relay/downstream.js';
@@ -223,8 +223,11 @@ function send(
 ): Exchange {
   const backend = target.backend;
   const body = provider ? provider.request : upstreamBody(p, target.upstreamModelJson);
+  // Bytes made here rather than by undici (which would copy a string the same way): the same buffer it holds
+  // for the answer's life is then where the prompt is read back from, if it has to be counted.
+  const sent = provider ? undefined : Buffer.from(body.text);
   const out = new Downstream(ctx.res, ctx.record, ctx.extraHeaders);
-  out.onCommit = () => forgetText(p);
+  out.onCommit = () => forgetBody(p, sent);
   const exchange = new Exchange(out, bus, backend.name, runtime.relay, body.injectedUsage, provider?.dialect);
   ctx.onClientGone = () => exchange.abort();
   backend.pool.dispatch(
@@ -235,7 +238,7 @@ function send(
         upstreamHeaders(ctx.req.rawHeaders, backend.headers, ctx.req.socket.remoteAddress, ctx.requestId, runtime.services.strip, identity),
         provider?.request.headers,
       ),
-      body: body.text,
+      body: sent ?? body.text,
       // Time spent waiting for a connection counts against the first-byte timeout.
       ...(waitedMs > 0 ? { headersTimeout: Math.max(1, runtime.profile.timeouts.firstByte - waitedMs) } : {}),
     },

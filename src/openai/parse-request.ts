@@ -14,7 +14,16 @@ export interface ProxyRequest {
    */
   text: string;
   bytes: number;
+  /**
+   * The parsed body; dropped by `forgetBody` (replaced by an empty object) once an answer is committed and
+   * `sentBody` holds the same prompt.
+   */
   json: Record<string, unknown>;
+  /**
+   * Set by `forgetBody`: the bytes sent upstream, the client's body with only `model` and `stream_options`
+   * edited, so its prompt field is the client's. Undici holds them for the answer's life anyway.
+   */
+  sentBody?: Buffer;
   /** The public model name (top-level keys are unique, so this is also what a backend reads). */
   model: string;
   modelSpan: TopLevelSpan;
@@ -116,12 +125,22 @@ export function parseProxyRequest(endpoint: Endpoint, body: Buffer, contentType:
   };
 }
 
+const NO_SPANS: Map<string, TopLevelSpan> = new Map();
+const NO_JSON: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+
 /**
- * Drops the body's text once an answer reached the client, when no other attempt will be built from it: with
- * a long prompt it is most of what a stream holds. The parsed body stays (the settle stage may count its prompt).
+ * Drops what an answer reached the client without needing, when no other attempt will be built from it: with a
+ * long prompt, the request is most of what a stream holds, for minutes. The text goes, and its spans (a key
+ * slice would keep all of it alive). The parsed body goes too when `sent` — the bytes undici holds for the
+ * answer's life anyway — carries the prompt unchanged: the settle stage, should it have to count the prompt
+ * (no usage came), has the tokenizer thread read it from those bytes.
  */
-export function forgetText(p: ProxyRequest): void {
+export function forgetBody(p: ProxyRequest, sent: Buffer | undefined): void {
   p.text = '';
+  p.spans = NO_SPANS;
+  if (sent === undefined) return;
+  p.json = NO_JSON;
+  p.sentBody = sent;
 }
 
 /**

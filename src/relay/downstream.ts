@@ -8,6 +8,17 @@ import type { RequestRecord } from '../events/request-record.js';
 /** How long (in 5 ms polls) an abortive close waits for written bytes to leave. */
 const FLUSH_POLLS = 200;
 
+/**
+ * node:http builds a response's head by appending each header to a string, and keeps that string for the
+ * response's life: a rope of ~50 pieces (1.9 KiB for aigw's ~12 headers) held by every open stream. Converting
+ * it to a number makes V8 flatten it in place (the rope becomes one ~0.5 KiB string; the trick pino's `flatstr`
+ * used), which also spares the socket write a walk over the pieces.
+ */
+function flattenHead(res: ServerResponse): void {
+  const head = (res as unknown as { _header?: unknown })._header;
+  if (typeof head === 'string') Number(head);
+}
+
 export interface FlowControl {
   pause(): void;
   resume(): void;
@@ -47,6 +58,7 @@ export class Downstream {
     if (record.backend) headers['x-aigw-backend'] = record.backend;
     record.status = status;
     res.writeHead(status, headers);
+    flattenHead(res);
     this.onCommit?.();
   }
 

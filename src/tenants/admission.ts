@@ -24,9 +24,15 @@ export interface PromptCount {
   exact: boolean;
 }
 
+/** A prompt still in a JSON body's bytes: `field` of the object they hold, parsed by the counter, off the event loop. */
+export interface PromptInBody {
+  fromBody: Uint8Array;
+  field: string;
+}
+
 /**
- * Exact counts off the event loop (the tokenizer worker): a chat's or a prompt's input, or a completion
- * body's output (its JSON text); undefined when not counted at all.
+ * Exact counts off the event loop (the tokenizer worker): a chat's or a prompt's input (its value, or a
+ * PromptInBody), or a completion body's output (its JSON text); undefined when not counted at all.
  */
 export interface PromptCounter {
   count(kind: 'chat' | 'prompt' | 'completion', payload: unknown): Promise<PromptCount | undefined>;
@@ -237,13 +243,18 @@ function actualMicroUsd(record: RequestRecord, promptEstimate: number): number {
   return costMicroUsd(record.pricing, input, record.cachedInputTokens ?? 0, record.outputTokens);
 }
 
-/** What the tokenizer counts as a request's prompt; a Messages request as the chat turns its translation carries. */
+/**
+ * What the tokenizer counts as a request's prompt; a Messages request as the chat turns its translation carries.
+ * Once the parsed body was dropped (parse-request.ts `forgetBody`), the field is named in the bytes sent upstream.
+ */
 function promptPayload(p: ProxyRequest): unknown {
+  const field = p.endpoint === 'chat' ? 'messages' : p.endpoint === 'completions' ? 'prompt' : 'input';
+  if (p.sentBody) return { fromBody: p.sentBody, field } satisfies PromptInBody;
   if (p.api === 'anthropic') {
     const turns = countTokensTurns(p.json);
     return turns.ok ? turns.value : [];
   }
-  return p.endpoint === 'chat' ? p.json.messages : p.endpoint === 'completions' ? p.json.prompt : p.json.input;
+  return p.json[field];
 }
 
 /** Tokens to charge for a finished request. */

@@ -18,6 +18,18 @@ const MAX_QUEUE = 256;
  * The text an answer generated (chat message content, tool call arguments, completion text), from its JSON
  * body. Self-contained: the worker runs it serialised, like makeCounter.
  */
+/** A prompt's value: as given, or read from the JSON body bytes of a PromptInBody. Self-contained, like answerText. */
+export function promptValue(payload: unknown): unknown {
+  const inBody = payload as { fromBody?: unknown; field?: unknown } | null;
+  if (!inBody || !(inBody.fromBody instanceof Uint8Array) || typeof inBody.field !== 'string') return payload;
+  try {
+    const body = JSON.parse(new TextDecoder().decode(inBody.fromBody));
+    return body !== null && typeof body === 'object' ? body[inBody.field] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function answerText(json: unknown): string {
   let body: { choices?: unknown } | undefined;
   try {
@@ -50,6 +62,7 @@ const { parentPort } = require('node:worker_threads');
 const makeBpeEncoder = ${makeBpeEncoder.toString()};
 const makeCounter = ${makeCounter.toString()};
 const answerText = ${answerText.toString()};
+const promptValue = ${promptValue.toString()};
 let counter;
 parentPort.on('message', ({ id, kind, payload }) => {
   try {
@@ -60,9 +73,10 @@ parentPort.on('message', ({ id, kind, payload }) => {
       delete require.cache[path];
       counter = makeCounter(makeBpeEncoder(ranks), ${JSON.stringify(budget)});
     }
-    const n = kind === 'chat' ? counter.chat(Array.isArray(payload) ? payload : [])
+    const prompt = kind === 'completion' ? undefined : promptValue(payload);
+    const n = kind === 'chat' ? counter.chat(Array.isArray(prompt) ? prompt : [])
       : kind === 'completion' ? counter.text(answerText(payload))
-      : counter.prompt(payload ?? '');
+      : counter.prompt(prompt ?? '');
     parentPort.postMessage({ id, n, exact: counter.exact });
   } catch (e) {
     parentPort.postMessage({ id, n: undefined, exact: false });

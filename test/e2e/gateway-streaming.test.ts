@@ -162,7 +162,14 @@ describe('a stream that breaks after bytes went out', () => {
     expect(gw.eventsOf('truncation').at(-1)).toMatchObject({ reason: 'upstream_reset', backend: 'vllm', stream: true });
     await eventually(() => gw.eventsOf('request').at(-1)?.truncated === true);
     // No usage came (the stream broke): the prompt is counted by the tokenizer, the output by chunks.
-    expect(gw.eventsOf('request').at(-1)!.tokens).toMatchObject({ output: 6, outputSource: 'estimate', inputSource: 'tokenizer' });
+    const counted = gw.eventsOf('request').at(-1)!.tokens;
+    expect(counted).toMatchObject({ output: 6, outputSource: 'estimate', inputSource: 'tokenizer' });
+    // Counted from the bytes sent upstream (the parsed body is not kept for a stream's life): as many tokens
+    // as the backend itself reports for the same prompt.
+    await rawPost(url, chat('break', { max_tokens: 3, stream_options: { include_usage: true } }));
+    const reported = gw.eventsOf('request').at(-1)!.tokens;
+    expect(reported.inputSource).toBe('usage');
+    expect(counted.input).toBe(reported.input);
   });
 
   it('does the same on a clean FIN mid-stream (case 12, FIN)', async () => {

@@ -10,6 +10,22 @@ describe('the token worker', () => {
     expect(await worker.count('chat', [{ role: 'user', content: 'hello world' }])).toEqual({ tokens: 9, exact: true });
   });
 
+  it('counts a prompt still in the JSON bytes of a request body, as the same prompt parsed', async () => {
+    const messages = [{ role: 'user', content: 'hello world \u00e9\u5317 "quoted"' }];
+    const fromBody = Buffer.from(JSON.stringify({ model: 'm', messages, stream: true }));
+    const counted = await worker.count('chat', { fromBody, field: 'messages' });
+    expect(counted).toEqual(await worker.count('chat', messages));
+    expect(counted!.tokens).toBeGreaterThan(9);
+    // Bytes that are not a JSON object count as an empty prompt, never as a failure of the thread.
+    expect(await worker.count('chat', { fromBody: Buffer.from('{"messages":'), field: 'messages' })).toEqual({ tokens: 3, exact: true });
+    expect(
+      await worker.count('prompt', { fromBody: Buffer.from('{"prompt":"hello world, how are you today?"}'), field: 'prompt' }),
+    ).toEqual({
+      tokens: 8,
+      exact: true,
+    });
+  });
+
   it.each([
     ['a prompt', 'prompt', 'hello world, how are you today?', 8],
     ['special-token text, as ordinary text', 'prompt', '<|endoftext|>', 7],
