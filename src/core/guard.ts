@@ -8,19 +8,25 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export type Listener = (req: IncomingMessage, res: ServerResponse) => unknown;
 
+/**
+ * A handler's failure, answered: a warning, then `fail` (500) while the head is unsent, else a cut response.
+ * For a stage that runs after its listener returned (see gateway/attempts.ts), so nothing else would catch it.
+ */
+export function answerFailure(res: ServerResponse, err: unknown, fail: (res: ServerResponse, err: unknown) => void): void {
+  process.emitWarning(`aigw: a request handler failed: ${(err as Error)?.stack ?? String(err)}`);
+  try {
+    if (!res.headersSent && !res.destroyed) fail(res, err);
+    else res.destroy();
+  } catch {
+    res.destroy();
+  }
+}
+
 export function guarded(
   listener: Listener,
   fail: (res: ServerResponse, err: unknown) => void,
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  const onError = (res: ServerResponse, err: unknown) => {
-    process.emitWarning(`aigw: a request handler failed: ${(err as Error)?.stack ?? String(err)}`);
-    try {
-      if (!res.headersSent && !res.destroyed) fail(res, err);
-      else res.destroy();
-    } catch {
-      res.destroy();
-    }
-  };
+  const onError = (res: ServerResponse, err: unknown) => answerFailure(res, err, fail);
   return (req, res) => {
     try {
       const r = listener(req, res);

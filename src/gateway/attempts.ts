@@ -27,9 +27,13 @@ import { attemptHeaders } from './attempt-headers.js';
 import { answerCountTokens } from './count-tokens.js';
 import type { RequestContext } from './request-context.js';
 import { endAttempt, traceAttempt } from './request-trace.js';
-import { sendError } from './respond.js';
+import { failedRequest, sendError } from './respond.js';
 import type { Runtime } from './runtime.js';
 
+/**
+ * Never rejects: a failure is answered here (failedRequest: a warning, then a 500 or a cut response), since the
+ * caller does not hold on to this promise for as long as the answer lasts.
+ */
 export async function routeAndRelay(
   ctx: RequestContext,
   runtime: Runtime,
@@ -38,77 +42,95 @@ export async function routeAndRelay(
   bus: EventBus,
   tokens: PromptCounter,
 ): Promise<void> {
-  const now = Date.now();
-  // A plain weighted route reads nothing of the prompt: no facts are gathered for it.
-  const routed = route.needs.facts ? routeRequest(route, runtime.routes, p, runtime.admission.defaultCompletionTokens, now) : undefined;
-  const facts = routed?.facts ?? NO_FACTS;
-  if (routed?.escalatedTo !== undefined) ctx.record.routedModel = routed.escalatedTo;
-  const { targets: plan, panic } = planAttempts(routed?.route ?? route, runtime.routes, {
-    headers: ctx.req.headers,
-    tenant: ctx.record.tenant,
-    now,
-    facts,
-    state: runtime.routing,
-    rng: runtime.rng,
-  });
-  if (plan.length === 0) {
-    // Only when every target has weight 0 (validation refuses a profile that routes nothing).
-    return sendError(ctx, aigwError('no_healthy_backend', `no target of ${p.model} can take traffic`, { headers: { 'retry-after': '1' } }));
-  }
-  const r = runtime.profile.resilience;
-  const limits = { attempts: r.attempts, retryAfterCapMs: r.retryAfterCap };
-  let state: AttemptState = FIRST_ATTEMPT;
-  for (;;) {
-    const target = plan[state.index % plan.length]!;
-    const outcome = await attempt(ctx, runtime, p, target, bus, tokens, facts);
-    if (outcome.kind === 'committed') {
-      if (target.backend.health.success()) {
-        bus.publish({ type: 'ejection', ts: Date.now(), backend: target.backend.name, ejected: false, cooldownMs: 0, reason: 'answered' });
-      }
-      return;
-    }
-    if (ctx.record.clientGone) return;
-    if (!outcome.failsOver) {
-      target.backend.health.success();
-      return sendError(ctx, outcome.error);
-    }
+  try {
     const now = Date.now();
-    const decision = afterFailure(
-      plan.length,
-      state,
-      { kind: outcome.failure, status: outcome.status, retryAfterMs: outcome.retryAfterMs },
-      limits,
-      (i) => panic || plan[i]!.backend.health.available(now),
-      5 + Math.random() * 20,
-    );
-    if (decision.countsAgainstHealth) {
-      const cooldown = target.backend.health.failure(now);
-      if (cooldown > 0 && bus.active) {
-        const reason = `${outcome.failure}: ${outcome.message}`;
-        bus.publish({ type: 'ejection', ts: now, backend: target.backend.name, ejected: true, cooldownMs: cooldown, reason });
+    // A plain weighted route reads nothing of the prompt: no facts are gathered for it.
+    const routed = route.needs.facts ? routeRequest(route, runtime.routes, p, runtime.admission.defaultCompletionTokens, now) : undefined;
+    const facts = routed?.facts ?? NO_FACTS;
+    if (routed?.escalatedTo !== undefined) ctx.record.routedModel = routed.escalatedTo;
+    const { targets: plan, panic } = planAttempts(routed?.route ?? route, runtime.routes, {
+      headers: ctx.req.headers,
+      tenant: ctx.record.tenant,
+      now,
+      facts,
+      state: runtime.routing,
+      rng: runtime.rng,
+    });
+    if (plan.length === 0) {
+      // Only when every target has weight 0 (validation refuses a profile that routes nothing).
+      return sendError(
+        ctx,
+        aigwError('no_healthy_backend', `no target of ${p.model} can take traffic`, { headers: { 'retry-after': '1' } }),
+      );
+    }
+    const r = runtime.profile.resilience;
+    const limits = { attempts: r.attempts, retryAfterCapMs: r.retryAfterCap };
+    let state: AttemptState = FIRST_ATTEMPT;
+    for (;;) {
+      const target = plan[state.index % plan.length]!;
+      const outcome = await attempt(ctx, runtime, p, target, bus, tokens, facts);
+      if (outcome.kind === 'committed') {
+        if (target.backend.health.success()) {
+          bus.publish({
+            type: 'ejection',
+            ts: Date.now(),
+            backend: target.backend.name,
+            ejected: false,
+            cooldownMs: 0,
+            reason: 'answered',
+          });
+        }
+        return;
       }
+      if (ctx.record.clientGone) return;
+      if (!outcome.failsOver) {
+        target.backend.health.success();
+        return sendError(ctx, outcome.error);
+      }
+      const now = Date.now();
+      const decision = afterFailure(
+        plan.length,
+        state,
+        { kind: outcome.failure, status: outcome.status, retryAfterMs: outcome.retryAfterMs },
+        limits,
+        (i) => panic || plan[i]!.backend.health.available(now),
+        5 + Math.random() * 20,
+      );
+      if (decision.countsAgainstHealth) {
+        const cooldown = target.backend.health.failure(now);
+        if (cooldown > 0 && bus.active) {
+          const reason = `${outcome.failure}: ${outcome.message}`;
+          bus.publish({ type: 'ejection', ts: now, backend: target.backend.name, ejected: true, cooldownMs: cooldown, reason });
+        }
+      }
+      const next = decision.next;
+      if (bus.active) {
+        bus.publish({
+          type: 'upstream_error',
+          ts: now,
+          requestId: ctx.requestId,
+          model: p.model,
+          backend: target.backend.name,
+          reason: outcome.failure,
+          message: outcome.message,
+          retried: next.kind === 'try',
+        });
+      }
+      if (next.kind === 'give-up') return sendError(ctx, outcome.error);
+      if (next.delayMs > 0) await sleep(next.delayMs);
+      if (ctx.record.clientGone) return;
+      state = decision.state;
     }
-    const next = decision.next;
-    if (bus.active) {
-      bus.publish({
-        type: 'upstream_error',
-        ts: now,
-        requestId: ctx.requestId,
-        model: p.model,
-        backend: target.backend.name,
-        reason: outcome.failure,
-        message: outcome.message,
-        retried: next.kind === 'try',
-      });
-    }
-    if (next.kind === 'give-up') return sendError(ctx, outcome.error);
-    if (next.delayMs > 0) await sleep(next.delayMs);
-    if (ctx.record.clientGone) return;
-    state = decision.state;
+  } catch (e) {
+    failedRequest(ctx, e);
   }
 }
 
-async function attempt(
+/**
+ * Not async: the usual attempt gets a connection slot at once and returns dispatch's promise itself — an async
+ * function would wrap it in one more promise, held (with its resolving functions) for as long as the answer lasts.
+ */
+function attempt(
   ctx: RequestContext,
   runtime: Runtime,
   p: ProxyRequest,
@@ -116,7 +138,7 @@ async function attempt(
   bus: EventBus,
   tokens: PromptCounter,
   facts: RequestFacts,
-): Promise<AttemptOutcome> {
+): Promise<AttemptOutcome> | AttemptOutcome {
   const backend = target.backend;
   // Only an Anthropic backend counts Anthropic's tokens; for any other the tokenizer's estimate is the answer.
   if (p.endpoint === 'count_tokens' && backend.kind !== 'anthropic') return answerCountTokens(ctx, p, target, tokens);
@@ -129,15 +151,32 @@ async function attempt(
     provider = { request: r.value, dialect: relayDialect(p.api, r.value.translation) };
   }
   const slot = backend.slots.acquire((withdraw) => (ctx.onClientGone = withdraw));
-  const waitedMs = typeof slot === 'number' ? slot : await slot;
-  ctx.onClientGone = undefined;
-  if (typeof waitedMs !== 'number') return queueRefusal(backend.name, waitedMs);
-  // Returned, not awaited: an awaiting frame (its registers, its context, its promise) would be held for as
-  // long as the answer streams — minutes, for each of thousands of streams. dispatch releases the slot.
+  if (typeof slot === 'number') {
+    ctx.onClientGone = undefined;
+    return dispatchHoldingSlot(ctx, runtime, p, target, bus, slot, provider, facts);
+  }
+  return slot.then((waited) => {
+    ctx.onClientGone = undefined;
+    if (typeof waited !== 'number') return queueRefusal(backend.name, waited);
+    return dispatchHoldingSlot(ctx, runtime, p, target, bus, waited, provider, facts);
+  });
+}
+
+/** dispatch, which releases the slot once the outcome is known; released here if it throws before that. */
+function dispatchHoldingSlot(
+  ctx: RequestContext,
+  runtime: Runtime,
+  p: ProxyRequest,
+  target: Target,
+  bus: EventBus,
+  waitedMs: number,
+  provider: ProviderAttempt | undefined,
+  facts: RequestFacts,
+): Promise<AttemptOutcome> {
   try {
     return dispatch(ctx, runtime, p, target, bus, waitedMs, provider, facts);
   } catch (e) {
-    backend.slots.release();
+    target.backend.slots.release();
     throw e;
   }
 }

@@ -11,7 +11,6 @@ import { nextId } from '../core/ids.js';
 import type { EventBus } from '../events/bus.js';
 import { anthropicVersionProblem } from '../anthropic/version.js';
 import { ENDPOINT_API, type Endpoint, endpointAt } from '../openai/endpoints.js';
-import { renderError } from '../openai/error-shape.js';
 import { type ProxyRequest, parseProxyRequest } from '../openai/parse-request.js';
 import { admit, type PromptCounter, unlimited } from '../tenants/admission.js';
 import { modelNotAllowed, type Tenant } from '../tenants/keys.js';
@@ -20,7 +19,7 @@ import { clientUserProblem, type Identified, identifyOtherwise } from './identif
 import { RequestContext } from './request-context.js';
 import { traceParsed, traceRequest } from './request-trace.js';
 import { discardUpload, readRequestBody } from './request-body.js';
-import { modelNotFound, sendError, sendJsonText } from './respond.js';
+import { answerInternalError, modelNotFound, sendError, sendJsonText } from './respond.js';
 import type { Runtime } from './runtime.js';
 
 /** What outlives a reload: the current runtime (swapped whole), the bus, counters, the tokenizer thread. */
@@ -40,13 +39,7 @@ function requestIdOf(req: IncomingMessage): string {
 }
 
 export function createHandler(state: GatewayState): (req: IncomingMessage, res: ServerResponse) => void {
-  return guarded(
-    (req, res) => handle(state, req, res),
-    (res) => {
-      const r = renderError(aigwError('internal_error', 'the gateway failed to handle this request'));
-      res.writeHead(r.status, r.headers).end(r.body);
-    },
-  );
+  return guarded((req, res) => handle(state, req, res), answerInternalError);
 }
 
 function handle(state: GatewayState, req: IncomingMessage, res: ServerResponse): Promise<void> | void {
@@ -207,8 +200,10 @@ async function proxy(ctx: RequestContext, state: GatewayState, runtime: Runtime,
   if (ctx.ended) return;
   // Anthropic's clients read the request id from `request-id`.
   ctx.extraHeaders = p.api === 'anthropic' ? { ...admitted.headers, 'request-id': ctx.requestId } : admitted.headers;
-  // Returned, not awaited: this frame is not held for as long as the answer streams (see attempts.ts).
-  return routeAndRelay(ctx, runtime, route, p, state.bus, state.tokens);
+  // Neither awaited nor returned: this function's promise, and the listener guard's catch on it, are not held
+  // for as long as the answer streams (minutes, for each of thousands of streams); routeAndRelay answers its
+  // own failures (see attempts.ts).
+  void routeAndRelay(ctx, runtime, route, p, state.bus, state.tokens);
 }
 
 /** The body and parse stages: the client's bytes within the limits, then a validated ProxyRequest. */

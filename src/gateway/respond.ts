@@ -3,7 +3,9 @@
  * anthropic/error-shape.ts) and small JSON texts.
  */
 import { renderAnthropicError } from '../anthropic/error-shape.js';
+import type { ServerResponse } from 'node:http';
 import { type AigwError, aigwError } from '../core/errors.js';
+import { answerFailure } from '../core/guard.js';
 import { renderError } from '../openai/error-shape.js';
 import type { RequestContext } from './request-context.js';
 
@@ -22,6 +24,20 @@ export function sendError(ctx: RequestContext, err: AigwError, closeConnection =
   record.bytesOut += r.body.length;
   res.writeHead(r.status, r.headers);
   res.end(r.body);
+}
+
+/** The answer to a request whose handler failed (a bug): 500, nothing of the failure shown. */
+export function answerInternalError(res: ServerResponse): void {
+  const r = renderError(aigwError('internal_error', 'the gateway failed to handle this request'));
+  res.writeHead(r.status, r.headers).end(r.body);
+}
+
+/**
+ * A failure of a stage that runs after the listener returned: reported as the listener's guard would, and
+ * answered in the client's API shape, with its request id, and recorded (status 500, internal_error).
+ */
+export function failedRequest(ctx: RequestContext, err: unknown): void {
+  answerFailure(ctx.res, err, () => sendError(ctx, aigwError('internal_error', 'the gateway failed to handle this request')));
 }
 
 export function sendJsonText(ctx: RequestContext, status: number, body: string): void {

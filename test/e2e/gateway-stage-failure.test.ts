@@ -1,0 +1,70 @@
+/**
+ * A failure (a bug) in the route and relay stages, which run after the request listener returned (their
+ * promise is not held for a stream's life): answered as the listener's guard answers one — a warning, a 500
+ * while no byte went out, the answer kept whole when it already did — never an unhandled rejection, and the
+ * gateway keeps serving.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { eventually, useGateway } from '../helpers/gateway.js';
+
+const gw = await useGateway(`
+version: 1
+backends:
+  vllm: { url: http://127.0.0.1:0, mock: { kind: vllm } }
+models:
+  m: { targets: [{ backend: vllm }] }
+`);
+const url = `${gw.url}/v1/chat/completions`;
+const runtime = () => gw.gateway.state.runtime;
+
+const warnings: string[] = [];
+const onWarning = (w: Error) => warnings.push(w.message);
+process.on('warning', onWarning);
+afterEach(() => {
+  warnings.length = 0;
+});
+
+/** Makes `obj[name]` throw on its next call only. */
+function throwOnce<T extends object>(obj: T, name: keyof T & string): void {
+  const original = obj[name] as (...a: unknown[]) => unknown;
+  (obj as Record<string, unknown>)[name] = function (this: unknown) {
+    (obj as Record<string, unknown>)[name] = original;
+    throw new Error(`injected bug in ${name}`);
+  };
+}
+
+const post = (stream: boolean) =>
+  fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'm', stream, max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }),
+  });
+
+describe('a bug in the route and relay stages', () => {
+  it('before any byte went out: 500 internal_error, a warning, and the next request is served', async () => {
+    throwOnce(runtime().services.backends as Map<string, unknown>, 'get');
+    const r = await post(false);
+    expect(r.status).toBe(500);
+    expect(r.headers.get('x-request-id')).toMatch(/^req/);
+    const body = await r.text();
+    expect(JSON.parse(body).error.code).toBe('internal_error');
+    expect(body).not.toContain('injected');
+    await eventually(() => warnings.some((w) => w.includes('injected bug in get')));
+    // Nothing of the failure is shown to the client; the request is still settled and published.
+    await eventually(() => gw.eventsOf('request').at(-1)?.status === 500);
+    expect(gw.eventsOf('request').at(-1)).toMatchObject({ errorType: 'internal_error' });
+    expect((await post(false)).status).toBe(200);
+  });
+
+  it('after the answer went out: the client has it whole, a warning, and the next request is served', async () => {
+    throwOnce(runtime().backends.get('vllm')!.health, 'success');
+    const r = await post(true);
+    expect(r.status).toBe(200);
+    const text = await r.text();
+    expect(text).toContain('data: [DONE]');
+    await eventually(() => warnings.some((w) => w.includes('injected bug in success')));
+    const again = await post(true);
+    expect(again.status).toBe(200);
+    expect(await again.text()).toContain('data: [DONE]');
+  });
+});
