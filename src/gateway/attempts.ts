@@ -150,7 +150,7 @@ function attempt(
     if (!r.ok) return { kind: 'failed', failure: 'bad_response', error: r.error, failsOver: false, message: r.error.message };
     provider = { request: r.value, dialect: relayDialect(p.api, r.value.translation) };
   }
-  const slot = backend.slots.acquire((withdraw) => (ctx.onClientGone = withdraw));
+  const slot = backend.slots.acquire((withdraw) => (ctx.onClientGone = { abort: withdraw }));
   if (typeof slot === 'number') {
     ctx.onClientGone = undefined;
     return dispatchHoldingSlot(ctx, runtime, p, target, bus, slot, provider, facts);
@@ -266,9 +266,13 @@ function send(
   // for the answer's life is then where the prompt is read back from, if it has to be counted.
   const sent = provider ? undefined : Buffer.from(body.text);
   const out = new Downstream(ctx.res, ctx.record, ctx.extraHeaders);
-  out.onCommit = () => forgetBody(p, sent);
+  out.onCommit = () => {
+    forgetBody(p, sent);
+    // No other answer will be written: the x-ratelimit-* headers are in the head already.
+    ctx.extraHeaders = undefined;
+  };
   const exchange = new Exchange(out, bus, backend.name, runtime.relay, body.injectedUsage, provider?.dialect);
-  ctx.onClientGone = () => exchange.abort();
+  ctx.onClientGone = exchange;
   backend.pool.dispatch(
     {
       path: provider ? provider.request.path : backend.basePath + ENDPOINT_PATHS[p.endpoint],

@@ -52,7 +52,7 @@ function handle(state: GatewayState, req: IncomingMessage, res: ServerResponse):
     // A response aigw itself cut (truncate mode, a broken upstream body) is not a client leaving.
     if (!res.writableFinished && !ctx.record.truncated) {
       ctx.record.clientGone = true;
-      ctx.onClientGone?.();
+      ctx.onClientGone?.abort();
     }
     const finished = ctx.finish();
     if (finished) void finished.then(() => runtime.release());
@@ -200,6 +200,7 @@ async function proxy(ctx: RequestContext, state: GatewayState, runtime: Runtime,
   if (ctx.ended) return;
   // Anthropic's clients read the request id from `request-id`.
   ctx.extraHeaders = p.api === 'anthropic' ? { ...admitted.headers, 'request-id': ctx.requestId } : admitted.headers;
+  admitted.headers = undefined;
   // Neither awaited nor returned: this function's promise, and the listener guard's catch on it, are not held
   // for as long as the answer streams (minutes, for each of thousands of streams); routeAndRelay answers its
   // own failures (see attempts.ts).

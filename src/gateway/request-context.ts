@@ -23,8 +23,11 @@ export class RequestContext {
   private settlement: Settlement | undefined;
   /** The API of the path the client called: the shape its errors take. */
   api: ClientApi = 'openai';
-  /** Called when the client goes away before the response is complete (aborts the upstream). */
-  onClientGone: (() => void) | undefined;
+  /**
+   * Aborted when the client goes away before the response is complete: the exchange with the upstream, or the
+   * wait for a connection slot. An object with a method rather than a closure: it is held for the answer's life.
+   */
+  onClientGone: { abort(): void } | undefined;
   /** The request's span: the shared NOOP_SPAN unless tracing is on. */
   span: RequestSpan = NOOP_SPAN;
   /** The end user the auth stage verified (a JWT's userClaim), for identity headers upstream. */
@@ -80,13 +83,16 @@ export class RequestContext {
     } catch {
       settling = undefined;
     }
-    if (settling) return settling.then(this.publish, this.publish);
+    if (settling) {
+      const publish = () => this.publish();
+      return settling.then(publish, publish);
+    }
     this.publish();
     return undefined;
   }
 
-  private readonly publish = (): void => {
+  private publish(): void {
     if (this.span !== NOOP_SPAN) endRequestSpan(this.span, this.record);
     if (this.bus.active && this.record.endpoint !== undefined) this.bus.publish(this.record.toEvent());
-  };
+  }
 }

@@ -34,7 +34,7 @@ export class Downstream {
     readonly res: ServerResponse,
     readonly record: RequestRecord,
     /** Headers every response to this request carries (OpenAI's x-ratelimit-* for a limited tenant). */
-    private readonly extraHeaders: Readonly<Record<string, string>> | undefined,
+    private extraHeaders: Readonly<Record<string, string>> | undefined,
   ) {}
 
   get headersSent(): boolean {
@@ -46,14 +46,16 @@ export class Downstream {
     this.flow = flow;
   }
 
-  private readonly onDrain = (): void => {
-    this.paused = false;
-    this.flow?.resume();
-  };
+  /** Made on the first refused write: most answers never meet backpressure. */
+  private onDrain: (() => void) | undefined;
 
   writeHead(status: number, headers: Record<string, string | string[]>): void {
     const { res, record, extraHeaders } = this;
-    if (extraHeaders) Object.assign(headers, extraHeaders);
+    if (extraHeaders) {
+      Object.assign(headers, extraHeaders);
+      // Written once: not held for as long as the answer lasts.
+      this.extraHeaders = undefined;
+    }
     headers['x-request-id'] = record.requestId;
     if (record.backend) headers['x-aigw-backend'] = record.backend;
     record.status = status;
@@ -69,6 +71,10 @@ export class Downstream {
     if (!res.write(chunk) && !this.paused && this.flow) {
       this.paused = true;
       this.flow.pause();
+      this.onDrain ??= () => {
+        this.paused = false;
+        this.flow?.resume();
+      };
       res.once('drain', this.onDrain);
     }
   }

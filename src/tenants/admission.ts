@@ -45,7 +45,10 @@ export interface AdmissionPolicy {
 }
 
 export interface Admitted {
-  /** Headers every response to this request carries (OpenAI's x-ratelimit-*). */
+  /**
+   * Headers every response to this request carries (OpenAI's x-ratelimit-*); taken by the gateway (which then
+   * sets this to undefined), so a settle stage does not hold them for as long as the answer lasts.
+   */
   headers: Record<string, string> | undefined;
   /**
    * Runs once the answer is over: completes the token counts, then charges them. Returns a promise only when
@@ -62,7 +65,7 @@ export function unlimited(p: ProxyRequest, counter: PromptCounter): Admitted {
 // The settle stages are objects with their methods on a prototype, not closures: one allocation per request
 // where closures made four (and a context), on every request of the hot path.
 class Unlimited implements Admitted {
-  readonly headers = undefined;
+  headers = undefined;
   constructor(
     private readonly p: ProxyRequest,
     private readonly counter: PromptCounter,
@@ -107,7 +110,7 @@ function admitted(
 }
 
 class TenantSettlement implements Admitted {
-  readonly headers: Record<string, string>;
+  headers: Record<string, string> | undefined;
   private readonly reservation: Reservation | undefined;
   private readonly store: LimitStore;
   private readonly renew: NodeJS.Timeout | undefined;
