@@ -232,17 +232,18 @@ function dispatch(
   const sentAt = target.tracksTtft ? performance.now() : 0;
   const exchange = send(ctx, runtime, p, target, bus, waitedMs, provider, attemptHeaders(ctx, edge, span));
   if (target.tracksTtft) exchange.onFirstByte = () => recordFirstByte(runtime.routing, target, performance.now() - sentAt);
-  // An exchange's outcome always resolves (failures are outcomes too).
-  return exchange.outcome.then((outcome) => {
+  // Runs before a failed outcome reaches the attempt loop: the slot is free before another attempt takes one.
+  exchange.onEnd = (outcome) => {
     try {
       endAttempt(span, outcome, ctx);
       if (outcome.kind === 'failed' && target.tracksTtft) recordFailure(runtime.routing, target, performance.now() - sentAt);
-      return outcome;
     } finally {
       ctx.onClientGone = undefined;
       backend.slots.release();
     }
-  });
+  };
+  // An exchange's outcome always resolves (failures are outcomes too); a committed one at its head.
+  return exchange.outcome;
 }
 
 /**
@@ -270,6 +271,7 @@ function send(
     forgetBody(p, sent);
     // No other answer will be written: the x-ratelimit-* headers are in the head already.
     ctx.extraHeaders = undefined;
+    exchange.committed();
   };
   const exchange = new Exchange(out, bus, backend.name, runtime.relay, body.injectedUsage, provider?.dialect);
   ctx.onClientGone = exchange;

@@ -61,7 +61,9 @@ export class Downstream {
     record.status = status;
     res.writeHead(status, headers);
     flattenHead(res);
-    this.onCommit?.();
+    const onCommit = this.onCommit;
+    this.onCommit = undefined;
+    onCommit?.();
   }
 
   write(chunk: Buffer | string): void {

@@ -23,6 +23,8 @@ import { TranslatedBodyRelay } from './translated-body-relay.js';
 import { normalizeUpstreamError } from './upstream-error.js';
 import { recordUsage, type Usage, usageIn } from './usage-tap.js';
 
+const COMMITTED: AttemptOutcome = Object.freeze({ kind: 'committed' });
+
 export type AttemptOutcome =
   /** The client got an answer (whole or cut): nothing more to try. */
   | { kind: 'committed' }
@@ -69,7 +71,13 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private translated: TranslatedBodyRelay | undefined;
   private readonly record: RequestRecord;
   private resolve!: (o: AttemptOutcome) => void;
+  /**
+   * What the attempt loop waits for: failed (another target may answer), or committed — as soon as the head is
+   * written, not when the answer ends, so that nothing waits on it for as long as a stream lasts.
+   */
   readonly outcome: Promise<AttemptOutcome>;
+  /** Called once when the exchange is over (its connection is free), with its final outcome. */
+  onEnd: ((o: AttemptOutcome) => void) | undefined;
   /**
    * Called once at this attempt's first byte: a stream's first token, a body's response headers. Set when a
    * routing strategy learns from latency; unset, nothing more is measured.
@@ -88,6 +96,23 @@ export class Exchange implements Dispatcher.DispatchHandler {
   ) {
     this.record = out.record;
     this.outcome = new Promise((r) => (this.resolve = r));
+  }
+
+  /** The head went to the client: no other attempt will follow (Downstream's onCommit). */
+  committed(): void {
+    this.resolve(COMMITTED);
+  }
+
+  private end(o: AttemptOutcome): void {
+    const onEnd = this.onEnd;
+    this.onEnd = undefined;
+    try {
+      onEnd?.(o);
+    } catch (e) {
+      // Bookkeeping of an attempt that is over: nothing is left to answer, and undici must not see the throw.
+      process.emitWarning(`aigw: a request handler failed: ${(e as Error)?.stack ?? String(e)}`);
+    }
+    this.resolve(o);
   }
 
   /** Aborts the upstream request (the client left). */
@@ -224,7 +249,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
               `backend ${this.backend} failed: ${message}`,
             );
       this.mode = 'done';
-      return this.resolve({ kind: 'failed', failure, error, failsOver: true, message });
+      return this.end({ kind: 'failed', failure, error, failsOver: true, message });
     }
     const idle = failure === 'idle_timeout';
     this.publishUpstreamError(idle ? 'idle_timeout' : 'stream_error', (err as { code?: string }).code ?? err.message);
@@ -251,14 +276,14 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.publishUpstreamError('stream_error', this.relay.scrub(error.message));
     this.out.end(this.sse!.errorFrame(error));
     this.mode = 'done';
-    this.resolve({ kind: 'committed' });
+    this.end(COMMITTED);
   }
 
   /** The backend ended a stream before sending anything: nothing reached the client, so another may answer. */
   private failEmptyStream(): void {
     const message = 'bad_response: the stream ended before its first event';
     this.mode = 'done';
-    this.resolve({
+    this.end({
       kind: 'failed',
       failure: 'bad_response',
       error: aigwError('bad_upstream_response', `backend ${this.backend} ended the stream before its first event`),
@@ -270,7 +295,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   /** A translated answer that cannot be read: nothing reached the client, so another backend may answer. */
   private failUnreadable(why: string): void {
     this.mode = 'done';
-    this.resolve({
+    this.end({
       kind: 'failed',
       failure: 'bad_response',
       error: aigwError('bad_upstream_response', `backend ${this.backend}: ${this.relay.scrub(why)}`),
@@ -297,7 +322,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private finishBody(o: ReturnType<BodyRelay['overflow']>): void {
     if (o.kind === 'too_large') {
       this.mode = 'done';
-      this.resolve({
+      this.end({
         kind: 'failed',
         failure: 'bad_response',
         error: aigwError(
@@ -322,7 +347,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const error = normalizeUpstreamError(this.status, typeof ct === 'string' ? ct : undefined, body, this.backend, this.relay.scrub);
     const ra = retryAfterMs(this.headers['retry-after']);
     this.mode = 'done';
-    this.resolve({
+    this.end({
       kind: 'failed',
       failure: 'status',
       status: this.status,
@@ -415,6 +440,6 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   private done(): void {
     this.mode = 'done';
-    this.resolve({ kind: 'committed' });
+    this.end(COMMITTED);
   }
 }
