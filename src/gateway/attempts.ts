@@ -2,7 +2,7 @@
  * The route, attempt and relay stages for one parsed request: the plan's targets are tried as the attempt
  * policy (routing/attempt-policy.ts) says until one answers; each attempt dispatches to the backend's pool
  * with a relay (relay/exchange.ts) as the response's lifecycle. Nothing is retried once a byte reached
- * the client.
+ * the client; the loop is over then, while the answer may stream for minutes.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { aigwError } from '../core/errors.js';
@@ -206,8 +206,10 @@ interface ProviderAttempt {
 }
 
 /**
- * Synchronous up to the exchange: what waits for its outcome is one callback, not a suspended frame (see
- * `attempt`). The backend's slot is released once the outcome is known, before the caller reads it.
+ * Synchronous up to the exchange. The caller gets the exchange's outcome: failed, or committed once the head is
+ * written — so the attempt loop does not stay suspended for as long as a stream lasts. The attempt's own end
+ * (the slot released, its span ended, latency fed back) is a callback when the exchange is over; for a failed
+ * outcome it runs before the loop reads it, so the slot is free before another attempt takes one.
  */
 function dispatch(
   ctx: RequestContext,
