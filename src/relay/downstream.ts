@@ -12,7 +12,7 @@ const FLUSH_POLLS = 200;
  * node:http builds a response's head by appending each header to a string, and keeps that string for the
  * response's life: a rope of ~50 pieces (1.9 KiB for aigw's ~12 headers) held by every open stream. Converting
  * it to a number makes V8 flatten it in place (the rope becomes one ~0.5 KiB string; the trick pino's `flatstr`
- * used), which also spares the socket write a walk over the pieces.
+ * used). Only for streams: a short answer's head is garbage soon, and flattening copies it.
  */
 function flattenHead(res: ServerResponse): void {
   const head = (res as unknown as { _header?: unknown })._header;
@@ -49,7 +49,8 @@ export class Downstream {
   /** Made on the first refused write: most answers never meet backpressure. */
   private onDrain: (() => void) | undefined;
 
-  writeHead(status: number, headers: Record<string, string | string[]>): void {
+  /** `stream`: the answer is held open (a stream), so its head string is kept for as long: flattened. */
+  writeHead(status: number, headers: Record<string, string | string[]>, stream = false): void {
     const { res, record, extraHeaders } = this;
     if (extraHeaders) {
       Object.assign(headers, extraHeaders);
@@ -60,7 +61,7 @@ export class Downstream {
     if (record.backend) headers['x-aigw-backend'] = record.backend;
     record.status = status;
     res.writeHead(status, headers);
-    flattenHead(res);
+    if (stream) flattenHead(res);
     const onCommit = this.onCommit;
     this.onCommit = undefined;
     onCommit?.();

@@ -314,7 +314,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const h = downstreamHeaders(this.headers, {});
     h['cache-control'] = 'no-cache';
     h['x-accel-buffering'] = 'no';
-    this.out.writeHead(this.status, h);
+    this.out.writeHead(this.status, h, true);
     // Nothing reads them again, and a stream lasts minutes.
     this.headers = NO_HEADERS;
   }
