@@ -9,7 +9,7 @@ export interface ProxyRequest {
   /** The API the client speaks: its errors are rendered in that API's shape, its body translated when a backend speaks the other. */
   api: ClientApi;
   /**
-   * The body exactly as the client sent it (emptied by `forgetText` once an answer is committed: no later
+   * The body exactly as the client sent it (emptied by `forgetBody` once an answer is committed: no later
    * attempt needs it, and a stream holds its request for minutes), and its size in bytes.
    */
   text: string;
