@@ -35,7 +35,7 @@ export class AnthropicSseRelay extends SseRelay {
     if (ev.data !== undefined) this.outputEvents++;
     if (!this.firstContent && tap.contentStarted) {
       this.firstContent = true;
-      this.onFirstEvent();
+      this.firstEvent();
     }
     if (tap.usage !== this.seenUsage) {
       const u = (this.seenUsage = tap.usage!);

@@ -20,6 +20,7 @@ import type { StreamRelay } from './stream-relay.js';
 import { type Usage, usageIn } from './usage-tap.js';
 
 const NO_BYTES = Buffer.alloc(0);
+const NOOP = (): void => {};
 
 export class SseRelay implements SseSink, StreamRelay {
   /** The full decoder, made when a stream leaves the fast path (most never do). */
@@ -43,7 +44,7 @@ export class SseRelay implements SseSink, StreamRelay {
   constructor(
     protected readonly out: Downstream,
     private readonly dropUsageChunk: boolean,
-    protected readonly onFirstEvent: () => void,
+    private onFirstEvent: () => void,
     private readonly maxEventBytes: number,
   ) {
     this.fast = Object.getPrototypeOf(this) === SseRelay.prototype;
@@ -142,13 +143,20 @@ export class SseRelay implements SseSink, StreamRelay {
     if (!hasUsage && !this.modelPending && oneLine && startsWithData(buf, start)) {
       if (isDone(buf, start)) this.sawDone = true;
       else {
-        if (this.outputEvents === 0) this.onFirstEvent();
+        if (this.outputEvents === 0) this.firstEvent();
         this.outputEvents++;
       }
       return true;
     }
     const data = eventData(buf, start, stop);
     return data === undefined || this.lookAtData(data);
+  }
+
+  /** Calls onFirstEvent once, then lets go of it (and of what it closes over) for the rest of the stream. */
+  protected firstEvent(): void {
+    const first = this.onFirstEvent;
+    this.onFirstEvent = NOOP;
+    first();
   }
 
   onEvent(ev: SseEvent, end: number): void {
@@ -181,7 +189,7 @@ export class SseRelay implements SseSink, StreamRelay {
       // The usage-only chunk is not output.
       if (data.includes('"choices":[]')) return !this.dropUsageChunk;
     }
-    if (this.outputEvents === 0) this.onFirstEvent();
+    if (this.outputEvents === 0) this.firstEvent();
     this.outputEvents++;
     return true;
   }

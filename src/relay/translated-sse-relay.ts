@@ -12,6 +12,7 @@ import type { Downstream } from './downstream.js';
 import type { StreamRelay } from './stream-relay.js';
 import type { Usage } from './usage-tap.js';
 
+const NOOP = (): void => {};
 export class TranslatedSseRelay implements SseSink, StreamRelay {
   private readonly decoder = new SseDecoder();
   /** Bytes received since the last complete event. */
@@ -24,7 +25,8 @@ export class TranslatedSseRelay implements SseSink, StreamRelay {
   constructor(
     private readonly out: Downstream,
     private readonly t: StreamTranslator,
-    private readonly onFirstContent: () => void,
+    /** Called once, then let go of (a stream lasts minutes). */
+    private onFirstContent: () => void,
     private readonly maxEventBytes: number,
     /** Removes configured secrets from what a backend's error puts into the client's error frame. */
     private readonly scrub: Scrub,
@@ -45,7 +47,9 @@ export class TranslatedSseRelay implements SseSink, StreamRelay {
     const frames = t.push(ev);
     if (!this.firstContent && t.contentStarted) {
       this.firstContent = true;
-      this.onFirstContent();
+      const first = this.onFirstContent;
+      this.onFirstContent = NOOP;
+      first();
     }
     if (t.error) this.failed = t.error;
     if (frames !== undefined) this.out.write(this.failed ? this.scrub(frames) : frames);
