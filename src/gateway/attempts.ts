@@ -232,10 +232,9 @@ function dispatch(
   const span = traceAttempt(ctx, edge, target);
   recordDispatch(runtime.routing, target, facts);
   const sentAt = target.tracksTtft ? performance.now() : 0;
-  const exchange = send(ctx, runtime, p, target, bus, waitedMs, provider, attemptHeaders(ctx, edge, span));
-  if (target.tracksTtft) exchange.onFirstByte = () => recordFirstByte(runtime.routing, target, performance.now() - sentAt);
   // Runs before a failed outcome reaches the attempt loop: the slot is free before another attempt takes one.
-  exchange.onEnd = (outcome) => {
+  // Given to the exchange before it is dispatched: undici answers some failures (a closed pool) synchronously.
+  const onEnd = (outcome: AttemptOutcome): void => {
     try {
       endAttempt(span, outcome, ctx);
       if (outcome.kind === 'failed' && target.tracksTtft) recordFailure(runtime.routing, target, performance.now() - sentAt);
@@ -244,6 +243,8 @@ function dispatch(
       backend.slots.release();
     }
   };
+  const exchange = send(ctx, runtime, p, target, bus, waitedMs, provider, attemptHeaders(ctx, edge, span), onEnd);
+  if (target.tracksTtft) exchange.onFirstByte = () => recordFirstByte(runtime.routing, target, performance.now() - sentAt);
   // An exchange's outcome always resolves (failures are outcomes too); a committed one at its head.
   return exchange.outcome;
 }
@@ -262,6 +263,7 @@ function send(
   waitedMs: number,
   provider: ProviderAttempt | undefined,
   identity: readonly string[] | undefined,
+  onEnd: (outcome: AttemptOutcome) => void,
 ): Exchange {
   const backend = target.backend;
   const body = provider ? provider.request : upstreamBody(p, target.upstreamModelJson);
@@ -276,6 +278,7 @@ function send(
     exchange.committed();
   };
   const exchange = new Exchange(out, bus, backend.name, runtime.relay, body.injectedUsage, provider?.dialect);
+  exchange.onEnd = onEnd;
   ctx.onClientGone = exchange;
   backend.pool.dispatch(
     {

@@ -11,8 +11,10 @@ const gw = await useGateway(`
 version: 1
 backends:
   vllm: { url: http://127.0.0.1:0, mock: { kind: vllm } }
+  gone: { url: http://127.0.0.1:0, mock: { kind: vllm } }
 models:
   m: { targets: [{ backend: vllm }] }
+  g: { targets: [{ backend: gone }] }
 `);
 const url = `${gw.url}/v1/chat/completions`;
 const runtime = () => gw.gateway.state.runtime;
@@ -33,11 +35,11 @@ function throwOnce<T extends object>(obj: T, name: keyof T & string): void {
   };
 }
 
-const post = (stream: boolean) =>
+const post = (stream: boolean, model = 'm') =>
   fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'm', stream, max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }),
+    body: JSON.stringify({ model, stream, max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }),
   });
 
 describe('a bug in the route and relay stages', () => {
@@ -66,5 +68,17 @@ describe('a bug in the route and relay stages', () => {
     const again = await post(true);
     expect(again.status).toBe(200);
     expect(await again.text()).toContain('data: [DONE]');
+  });
+
+  it('a pool that refuses the dispatch at once (closed during a reload): an error answer, and every slot back', async () => {
+    const backend = runtime().backends.get('gone')!;
+    // undici answers a dispatch to a destroyed pool through the handler's error callback, synchronously.
+    await backend.pool.destroy();
+    for (const stream of [false, true]) {
+      const r = await post(stream, 'g');
+      expect(r.status).toBeGreaterThanOrEqual(500);
+      await r.text();
+    }
+    expect(backend.slots.inUse).toBe(0);
   });
 });
