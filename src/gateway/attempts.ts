@@ -153,32 +153,13 @@ function attempt(
   const slot = backend.slots.acquire((withdraw) => (ctx.onClientGone = { abort: withdraw }));
   if (typeof slot === 'number') {
     ctx.onClientGone = undefined;
-    return dispatchHoldingSlot(ctx, runtime, p, target, bus, slot, provider, facts);
+    return dispatch(ctx, runtime, p, target, bus, slot, provider, facts);
   }
   return slot.then((waited) => {
     ctx.onClientGone = undefined;
     if (typeof waited !== 'number') return queueRefusal(backend.name, waited);
-    return dispatchHoldingSlot(ctx, runtime, p, target, bus, waited, provider, facts);
+    return dispatch(ctx, runtime, p, target, bus, waited, provider, facts);
   });
-}
-
-/** dispatch, which releases the slot once the outcome is known; released here if it throws before that. */
-function dispatchHoldingSlot(
-  ctx: RequestContext,
-  runtime: Runtime,
-  p: ProxyRequest,
-  target: Target,
-  bus: EventBus,
-  waitedMs: number,
-  provider: ProviderAttempt | undefined,
-  facts: RequestFacts,
-): Promise<AttemptOutcome> {
-  try {
-    return dispatch(ctx, runtime, p, target, bus, waitedMs, provider, facts);
-  } catch (e) {
-    target.backend.slots.release();
-    throw e;
-  }
 }
 
 function queueRefusal(backend: string, why: SlotRefusal): AttemptOutcome {
@@ -221,32 +202,38 @@ function dispatch(
   provider: ProviderAttempt | undefined,
   facts: RequestFacts,
 ): Promise<AttemptOutcome> {
-  const backend = target.backend;
-  const record = ctx.record;
-  record.attempts++;
-  record.backend = backend.name;
-  record.upstreamModel = target.upstreamModel;
-  record.pricing = target.pricing;
-  const edge = runtime.services.backends.get(backend.name)!;
-  record.provider = edge.provider;
-  const span = traceAttempt(ctx, edge, target);
-  recordDispatch(runtime.routing, target, facts);
-  const sentAt = target.tracksTtft ? performance.now() : 0;
-  // Runs before a failed outcome reaches the attempt loop: the slot is free before another attempt takes one.
-  // Given to the exchange before it is dispatched: undici answers some failures (a closed pool) synchronously.
-  const onEnd = (outcome: AttemptOutcome): void => {
-    try {
-      endAttempt(span, outcome, ctx);
-      if (outcome.kind === 'failed' && target.tracksTtft) recordFailure(runtime.routing, target, performance.now() - sentAt);
-    } finally {
-      ctx.onClientGone = undefined;
-      backend.slots.release();
-    }
-  };
-  const exchange = send(ctx, runtime, p, target, bus, waitedMs, provider, attemptHeaders(ctx, edge, span), onEnd);
-  if (target.tracksTtft) exchange.onFirstByte = () => recordFirstByte(runtime.routing, target, performance.now() - sentAt);
-  // An exchange's outcome always resolves (failures are outcomes too); a committed one at its head.
-  return exchange.outcome;
+  try {
+    const backend = target.backend;
+    const record = ctx.record;
+    record.attempts++;
+    record.backend = backend.name;
+    record.upstreamModel = target.upstreamModel;
+    record.pricing = target.pricing;
+    const edge = runtime.services.backends.get(backend.name)!;
+    record.provider = edge.provider;
+    const span = traceAttempt(ctx, edge, target);
+    recordDispatch(runtime.routing, target, facts);
+    const sentAt = target.tracksTtft ? performance.now() : 0;
+    // Runs before a failed outcome reaches the attempt loop: the slot is free before another attempt takes one.
+    // Given to the exchange before it is dispatched: undici answers some failures (a closed pool) synchronously.
+    const onEnd = (outcome: AttemptOutcome): void => {
+      try {
+        endAttempt(span, outcome, ctx);
+        if (outcome.kind === 'failed' && target.tracksTtft) recordFailure(runtime.routing, target, performance.now() - sentAt);
+      } finally {
+        ctx.onClientGone = undefined;
+        backend.slots.release();
+      }
+    };
+    const exchange = send(ctx, runtime, p, target, bus, waitedMs, provider, attemptHeaders(ctx, edge, span), onEnd);
+    if (target.tracksTtft) exchange.onFirstByte = () => recordFirstByte(runtime.routing, target, performance.now() - sentAt);
+    // An exchange's outcome always resolves (failures are outcomes too); a committed one at its head.
+    return exchange.outcome;
+  } catch (e) {
+    // Thrown before the exchange could end: its slot is released here (once it can end, onEnd releases it).
+    target.backend.slots.release();
+    throw e;
+  }
 }
 
 /**

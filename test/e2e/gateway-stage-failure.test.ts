@@ -55,6 +55,8 @@ describe('a bug in the route and relay stages', () => {
     // Nothing of the failure is shown to the client; the request is still settled and published.
     await eventually(() => gw.eventsOf('request').at(-1)?.status === 500);
     expect(gw.eventsOf('request').at(-1)).toMatchObject({ errorType: 'internal_error' });
+    // The bug struck after the attempt took a connection slot: the slot is back.
+    expect(runtime().backends.get('vllm')!.slots.inUse).toBe(0);
     expect((await post(false)).status).toBe(200);
   });
 
