@@ -28,11 +28,13 @@ import { answerCountTokens } from './count-tokens.js';
 import type { RequestContext } from './request-context.js';
 import { endAttempt, traceAttempt } from './request-trace.js';
 import { failedRequest, sendError } from './respond.js';
+import { reportFailure } from '../core/guard.js';
 import type { Runtime } from './runtime.js';
 
 /**
- * Never rejects: a failure is answered here (failedRequest: a warning, then a 500 or a cut response), since the
- * caller does not hold on to this promise for as long as the answer lasts.
+ * Never rejects: a failure is answered here, since the caller does not hold on to this promise for as long as
+ * the answer lasts — before the head, a 500 (failedRequest); after it, a warning only: the answer belongs to
+ * its exchange then, and a stream may still be flowing.
  */
 export async function routeAndRelay(
   ctx: RequestContext,
@@ -122,7 +124,8 @@ export async function routeAndRelay(
       state = decision.state;
     }
   } catch (e) {
-    failedRequest(ctx, e);
+    if (ctx.res.headersSent) reportFailure(e);
+    else failedRequest(ctx, e);
   }
 }
 
@@ -202,6 +205,7 @@ function dispatch(
   provider: ProviderAttempt | undefined,
   facts: RequestFacts,
 ): Promise<AttemptOutcome> {
+  let ended = false;
   try {
     const backend = target.backend;
     const record = ctx.record;
@@ -217,6 +221,7 @@ function dispatch(
     // Runs before a failed outcome reaches the attempt loop: the slot is free before another attempt takes one.
     // Given to the exchange before it is dispatched: undici answers some failures (a closed pool) synchronously.
     const onEnd = (outcome: AttemptOutcome): void => {
+      ended = true;
       try {
         endAttempt(span, outcome, ctx);
         if (outcome.kind === 'failed' && target.tracksTtft) recordFailure(runtime.routing, target, performance.now() - sentAt);
@@ -230,8 +235,8 @@ function dispatch(
     // An exchange's outcome always resolves (failures are outcomes too); a committed one at its head.
     return exchange.outcome;
   } catch (e) {
-    // Thrown before the exchange could end: its slot is released here (once it can end, onEnd releases it).
-    target.backend.slots.release();
+    // Thrown before the exchange ended: its slot is released here (once it ended, onEnd released it).
+    if (!ended) target.backend.slots.release();
     throw e;
   }
 }

@@ -38,8 +38,9 @@ export function describeRequest(span: RequestSpan, p: ProxyRequest, tenant: stri
   const field = CONTENT_FIELD.get(p.endpoint);
   const at = field === undefined ? undefined : p.spans.get(field);
   // The field's JSON as the client sent it, cut before it is copied: the cost is bounded whatever the prompt's size.
-  // As bytes, so the span keeps a copy: a slice of the text would keep the whole body alive for the span's life.
-  if (at) span.recordContent('input', Buffer.from(p.text.slice(at.start, Math.min(at.end, at.start + MAX_CONTENT_CHARS))));
+  // Copied (through bytes and back), so the span keeps its own string: a slice of the text would keep the whole
+  // body alive for the span's life.
+  if (at) span.recordContent('input', Buffer.from(p.text.slice(at.start, Math.min(at.end, at.start + MAX_CONTENT_CHARS))).toString('utf8'));
 }
 
 /** The span's error.type for a finished request: the gateway's own class, else why the answer is incomplete. */

@@ -4,6 +4,7 @@
  * client the attempt may still fail over; after it, a failure becomes a cut (an SSE error frame, or an
  * abortive close of a body) and a truncation event — never a retry, never a fabricated [DONE].
  */
+import { reportFailure } from '../core/guard.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { aigwError, type AigwError } from '../core/errors.js';
@@ -110,7 +111,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       onEnd?.(o);
     } catch (e) {
       // Bookkeeping of an attempt that is over: nothing is left to answer, and undici must not see the throw.
-      process.emitWarning(`aigw: a request handler failed: ${(e as Error)?.stack ?? String(e)}`);
+      reportFailure(e);
     }
     this.resolve(o);
   }

@@ -14,10 +14,6 @@ import type { PromptCount, PromptCounter } from './admission.js';
 /** Counts waiting or running at once; more are answered "not counted" at once. */
 const MAX_QUEUE = 256;
 
-/**
- * The text an answer generated (chat message content, tool call arguments, completion text), from its JSON
- * body. Self-contained: the worker runs it serialised, like makeCounter.
- */
 /** A prompt's value: as given, or read from the JSON body bytes of a PromptInBody. Self-contained, like answerText. */
 export function promptValue(payload: unknown): unknown {
   const inBody = payload as { fromBody?: unknown; field?: unknown } | null;
@@ -30,6 +26,10 @@ export function promptValue(payload: unknown): unknown {
   }
 }
 
+/**
+ * The text an answer generated (chat message content, tool call arguments, completion text), from its JSON
+ * body. Self-contained: the worker runs it serialised, like makeCounter.
+ */
 export function answerText(json: unknown): string {
   let body: { choices?: unknown } | undefined;
   try {

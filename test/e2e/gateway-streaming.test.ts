@@ -166,7 +166,9 @@ describe('a stream that breaks after bytes went out', () => {
     expect(counted).toMatchObject({ output: 6, outputSource: 'estimate', inputSource: 'tokenizer' });
     // Counted from the bytes sent upstream (the parsed body is not kept for a stream's life): as many tokens
     // as the backend itself reports for the same prompt.
+    const seen = gw.eventsOf('request').length;
     await rawPost(url, chat('break', { max_tokens: 3, stream_options: { include_usage: true } }));
+    await eventually(() => gw.eventsOf('request').length > seen);
     const reported = gw.eventsOf('request').at(-1)!.tokens;
     expect(reported.inputSource).toBe('usage');
     expect(counted.input).toBe(reported.input);
