@@ -105,17 +105,27 @@ const Pool = z.strictObject({
   queueTimeout: Duration.default(5000),
 });
 
+/**
+ * What goes upstream in a header, checked as undici checks it: a value it refuses would fail every request to
+ * the backend (and leave its pooled connections draining) instead of the profile failing to load. The message
+ * never shows the value: it may be a key.
+ */
+const HeaderName = z.string().regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, "expected a header name (letters, digits and !#$%&'*+-.^_`|~)");
+const HeaderValue = z
+  .string()
+  .regex(/^[\t\x20-\x7e\x80-\xff]*$/, 'a header value may hold tabs, visible ASCII and Latin-1 characters only (no line breaks)');
+
 const Backend = z.strictObject({
   url: z.string(),
   /** The API the backend speaks: OpenAI's (vLLM, TEI, OpenAI), Anthropic's Messages, or Azure OpenAI's paths. */
   kind: z.enum(['openai', 'anthropic', 'azure-openai']).default('openai'),
-  apiKey: z.string().min(1).optional(),
-  headers: z.record(z.string(), z.string()).optional(),
+  apiKey: HeaderValue.min(1).optional(),
+  headers: z.record(HeaderName, HeaderValue).optional(),
   /** Upper bound on pooled connections to this backend (the same as pool.connections; Envoy's default). */
   maxConnections: env(z.int().min(1)).default(1024),
   pool: Pool.prefault({}),
   /** kind: anthropic — the anthropic-version header sent upstream. */
-  anthropicVersion: z.string().min(1).default('2023-06-01'),
+  anthropicVersion: HeaderValue.min(1).default('2023-06-01'),
   /** kind: azure-openai — the deployment in /openai/deployments/{deployment}/…, and the api-version query. */
   deployment: z.string().min(1).optional(),
   apiVersion: z.string().min(1).optional(),

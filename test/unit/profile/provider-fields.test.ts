@@ -99,3 +99,23 @@ describe('backends.X.kind', () => {
     expect(messages(profile(backend))).toEqual(expected);
   });
 });
+
+describe('what a backend sends in headers (apiKey, headers)', () => {
+  it.each([
+    ['a key with a line break', '{ url: "http://127.0.0.1:1", apiKey: "sk-secret\\r\\nx-evil: 1" }', 'backends.b.apiKey'],
+    ['a header value beyond Latin-1', '{ url: "http://127.0.0.1:1", headers: { x-team: "a–b" } }', 'backends.b.headers.x-team'],
+    ['a header name with a space', '{ url: "http://127.0.0.1:1", headers: { "x team": "a" } }', 'backends.b.headers.x team'],
+  ])('refuses %s at load, naming the field and never the value', (_name, backend, path) => {
+    const found = messages(profile(backend));
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(
+      new RegExp(`^error ${path.replace(/[.]/g, '\\.')}: (a header value may hold|invalid name: expected a header name)`),
+    );
+    expect(found[0]).not.toContain('secret');
+    expect(found[0]).not.toContain('a–b');
+  });
+
+  it('accepts what undici sends: visible ASCII, tabs and Latin-1 values, token names', () => {
+    expect(messages(profile('{ url: "http://127.0.0.1:1", apiKey: "sk-AZaz09_-.", headers: { x-team: "caf\u00e9\tok" } }'))).toEqual([]);
+  });
+});
