@@ -8,15 +8,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export type Listener = (req: IncomingMessage, res: ServerResponse) => unknown;
 
-/**
- * A handler's failure, answered: a warning, then `fail` (500) while the head is unsent, else a cut response.
- * For a stage that runs after its listener returned (see gateway/attempts.ts), so nothing else would catch it.
- */
 /** A handler's failure, reported (a process warning) where nothing is left to answer. */
 export function reportFailure(err: unknown): void {
   process.emitWarning(`aigw: a request handler failed: ${(err as Error)?.stack ?? String(err)}`);
 }
 
+/**
+ * A handler's failure, answered: a warning, then `fail` (500) while the head is unsent, else a cut response.
+ * Also for a stage that runs after its listener returned (gateway/respond.ts failedRequest).
+ */
 export function answerFailure(res: ServerResponse, err: unknown, fail: (res: ServerResponse, err: unknown) => void): void {
   reportFailure(err);
   try {
