@@ -26,9 +26,12 @@ export function sendError(ctx: RequestContext, err: AigwError, closeConnection =
   res.end(r.body);
 }
 
+/** What a client is told of a handler's failure (a bug): that it happened, nothing of it. */
+const handlerFailed = (): AigwError => aigwError('internal_error', 'the gateway failed to handle this request');
+
 /** The answer to a request whose handler failed (a bug): 500, nothing of the failure shown. */
 export function answerInternalError(res: ServerResponse): void {
-  const r = renderError(aigwError('internal_error', 'the gateway failed to handle this request'));
+  const r = renderError(handlerFailed());
   res.writeHead(r.status, r.headers).end(r.body);
 }
 
@@ -37,7 +40,7 @@ export function answerInternalError(res: ServerResponse): void {
  * answered in the client's API shape, with its request id, and recorded (status 500, internal_error).
  */
 export function failedRequest(ctx: RequestContext, err: unknown): void {
-  answerFailure(ctx.res, err, () => sendError(ctx, aigwError('internal_error', 'the gateway failed to handle this request')));
+  answerFailure(ctx.res, err, () => sendError(ctx, handlerFailed()));
 }
 
 export function sendJsonText(ctx: RequestContext, status: number, body: string): void {
