@@ -11,7 +11,26 @@
  * per scavenge and 5–7 ms pauses, against 0.1–0.25 MB and ~2 ms with pretenuring off, and 1.2–1.5x the
  * requests/s. Off, objects are promoted only by really surviving two scavenges.
  */
-import { setFlagsFromString } from 'node:v8';
+import { PerformanceObserver } from 'node:perf_hooks';
+import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
+
+const MiB = 1024 * 1024;
+const SEMI_SPACE_GROWTH = '--semi-space-growth-factor';
+/** V8's default, from Node 20 to 24. */
+const DEFAULT_SEMI_SPACE_GROWTH = 2;
+/**
+ * The young generation `serve` lets V8 grow to: semi-spaces of 8 MiB, half V8's default maximum (16). A proxy's
+ * young objects live for one request; under 50 connections of load what survives a scavenge is the requests in
+ * flight (~1–2 MB), so a larger young generation only runs fewer scavenges of the same cost — while it stays
+ * resident after the load. Measured (wrk, 50 connections, aigw + tenant, two runs): RSS after the load 130 and
+ * 171 MiB at 16, 115 and 117 at 8, with CPU per request 104/97 µs against 96/100.
+ */
+export const SERVING_SEMI_SPACE_MIB = 8;
+
+/** A semi-space flag on the command line or in NODE_OPTIONS: the user's sizing wins over ours. */
+function userSizedYoungGeneration(): boolean {
+  return [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((a) => /semi[-_]space/.test(a));
+}
 
 let tuned = false;
 
@@ -20,11 +39,35 @@ export function tuneV8ForServing(): void {
   if (tuned) return;
   tuned = true;
   setFlagsFromString('--no-allocation-site-pretenuring');
+  capYoungGeneration(SERVING_SEMI_SPACE_MIB);
 }
 
-const SEMI_SPACE_GROWTH = '--semi-space-growth-factor';
-/** V8's default, from Node 20 to 24. */
-const DEFAULT_SEMI_SPACE_GROWTH = 2;
+const newSpaceBytes = (): number => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
+
+/**
+ * Keeps the young generation's semi-spaces at `semiSpaceMiB` at most, as `--max-semi-space-size` would — which
+ * V8 reads only when the process starts, where a `node bin/aigw.js` (or npx) command line has no say. After
+ * each collection, growth is turned off once the young generation has reached the cap and back on below it
+ * (V8 shrinks it again when idle), so V8 keeps sizing it, within the cap. Returns a stop function, or undefined
+ * when the user sized it (flags win).
+ */
+export function capYoungGeneration(semiSpaceMiB: number): (() => void) | undefined {
+  if (userSizedYoungGeneration()) return undefined;
+  // The new space holds two semi-spaces.
+  const cap = 2 * semiSpaceMiB * MiB;
+  let factor = DEFAULT_SEMI_SPACE_GROWTH;
+  const observer = new PerformanceObserver(() => {
+    const wanted = newSpaceBytes() >= cap ? 1 : DEFAULT_SEMI_SPACE_GROWTH;
+    if (wanted === factor) return;
+    factor = wanted;
+    setFlagsFromString(`${SEMI_SPACE_GROWTH}=${wanted}`);
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return () => {
+    observer.disconnect();
+    if (factor !== DEFAULT_SEMI_SPACE_GROWTH) setFlagsFromString(`${SEMI_SPACE_GROWTH}=${DEFAULT_SEMI_SPACE_GROWTH}`);
+  };
+}
 
 /**
  * Loads a command's modules with the young generation kept at its initial size. Loading allocates ~20 MB
@@ -35,8 +78,7 @@ const DEFAULT_SEMI_SPACE_GROWTH = 2;
  * growth factor set by the user (NODE_OPTIONS or the command line) is left alone.
  */
 export async function loadWithSmallYoungGeneration<T>(load: () => Promise<T>): Promise<T> {
-  const userSet = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((a) => /semi[-_]space[-_]growth/.test(a));
-  if (userSet) return load();
+  if (userSizedYoungGeneration()) return load();
   setFlagsFromString(`${SEMI_SPACE_GROWTH}=1`);
   try {
     return await load();
