@@ -12,14 +12,15 @@ import type { EventBus } from '../events/bus.js';
 import { anthropicVersionProblem } from '../anthropic/version.js';
 import { ENDPOINT_API, type Endpoint, endpointAt } from '../openai/endpoints.js';
 import { type ProxyRequest, parseProxyRequest } from '../openai/parse-request.js';
-import { admit, type PromptCounter, unlimited } from '../tenants/admission.js';
+import { type Admitted, admit, type PromptCounter, unlimited } from '../tenants/admission.js';
 import { modelNotAllowed, type Tenant } from '../tenants/keys.js';
+import type { ModelRoute } from '../routing/route-table.js';
 import { routeAndRelay } from './attempts.js';
 import { clientUserProblem, type Identified, identifyOtherwise } from './identify.js';
 import { RequestContext } from './request-context.js';
 import { traceParsed, traceRequest } from './request-trace.js';
-import { discardUpload, readRequestBody } from './request-body.js';
-import { answerInternalError, modelNotFound, sendError, sendJsonText } from './respond.js';
+import { type BodyRead, discardUpload, readRequestBody } from './request-body.js';
+import { answerInternalError, failedRequest, modelNotFound, sendError, sendJsonText } from './respond.js';
 import type { Runtime } from './runtime.js';
 
 /** What outlives a reload: the current runtime (swapped whole), the bus, counters, the tokenizer thread. */
@@ -163,7 +164,7 @@ function listModels(ctx: RequestContext, runtime: Runtime, path: string, tenant:
   sendJsonText(ctx, 200, entry);
 }
 
-async function proxy(ctx: RequestContext, state: GatewayState, runtime: Runtime, endpoint: Endpoint): Promise<void> {
+function proxy(ctx: RequestContext, state: GatewayState, runtime: Runtime, endpoint: Endpoint): Promise<void> | void {
   traceRequest(ctx, runtime, endpoint);
   const limits = runtime.profile.limits;
   if (state.inflight > limits.maxInflight) {
@@ -173,11 +174,38 @@ async function proxy(ctx: RequestContext, state: GatewayState, runtime: Runtime,
       true,
     );
   }
-  let tenant = authenticate(ctx, runtime);
-  if (tenant instanceof Promise) tenant = await tenant;
-  if (tenant === null) return;
-  const p = await readAndParse(ctx, runtime, endpoint);
-  if (!p) return;
+  const tenant = authenticate(ctx, runtime);
+  if (tenant instanceof Promise) {
+    return tenant.then((t) => {
+      if (t !== null) readThenAdmit(ctx, state, runtime, endpoint, t);
+    });
+  }
+  if (tenant !== null) readThenAdmit(ctx, state, runtime, endpoint, tenant);
+}
+
+/**
+ * The body and parse stages, then admission. What runs once the body is in runs inside the request's event
+ * listeners, past the listener's guard: its failures are answered here.
+ */
+function readThenAdmit(ctx: RequestContext, state: GatewayState, runtime: Runtime, endpoint: Endpoint, tenant: Tenant | undefined): void {
+  readRequestBody(ctx.req, runtime.profile.limits.maxRequestBytes, (body) => {
+    try {
+      const p = parsed(ctx, runtime, endpoint, body);
+      const admitted = p && admitAndRoute(ctx, state, runtime, tenant, p);
+      if (admitted instanceof Promise) admitted.catch((e: unknown) => failedRequest(ctx, e));
+    } catch (e) {
+      failedRequest(ctx, e);
+    }
+  });
+}
+
+function admitAndRoute(
+  ctx: RequestContext,
+  state: GatewayState,
+  runtime: Runtime,
+  tenant: Tenant | undefined,
+  p: ProxyRequest,
+): Promise<void> | void {
   traceParsed(ctx, p);
   const badVersion = p.api === 'anthropic' ? anthropicVersionProblem(ctx.req.headers['anthropic-version']) : undefined;
   if (badVersion) return sendError(ctx, badVersion);
@@ -189,11 +217,22 @@ async function proxy(ctx: RequestContext, state: GatewayState, runtime: Runtime,
     const bad = clientUserProblem(ctx.req.headers, userHeaders);
     if (bad) return sendError(ctx, bad);
   }
-  let admitted = tenant
+  const admitted = tenant
     ? admit(runtime.limiter, tenant, p, runtime.admission, state.tokens, ctx.requestId, route.reachablePrices)
     : unlimited(p, state.tokens);
   // Only a shared store (Redis) makes admission wait.
-  if (admitted instanceof Promise) admitted = await admitted;
+  if (admitted instanceof Promise) return admitted.then((a) => relayAdmitted(ctx, state, runtime, route, p, a));
+  relayAdmitted(ctx, state, runtime, route, p, admitted);
+}
+
+function relayAdmitted(
+  ctx: RequestContext,
+  state: GatewayState,
+  runtime: Runtime,
+  route: ModelRoute,
+  p: ProxyRequest,
+  admitted: Admitted | AigwError,
+): void {
   if ('code' in admitted) return sendError(ctx, admitted);
   ctx.settleWith(admitted);
   // The client left while a shared store admitted it: settled above, nothing to route.
@@ -201,30 +240,27 @@ async function proxy(ctx: RequestContext, state: GatewayState, runtime: Runtime,
   // Anthropic's clients read the request id from `request-id`.
   ctx.extraHeaders = p.api === 'anthropic' ? { ...admitted.headers, 'request-id': ctx.requestId } : admitted.headers;
   admitted.headers = undefined;
-  // Neither awaited nor returned: this function's promise, and the listener guard's catch on it, are not held
-  // for as long as the answer streams (minutes, for each of thousands of streams); routeAndRelay answers its
-  // own failures (see attempts.ts).
+  // Not awaited: nothing holds a promise for as long as the answer streams (minutes, for each of thousands of
+  // streams); routeAndRelay answers its own failures (see attempts.ts).
   void routeAndRelay(ctx, runtime, route, p, state.bus, state.tokens);
 }
 
-/** The body and parse stages: the client's bytes within the limits, then a validated ProxyRequest. */
-async function readAndParse(ctx: RequestContext, runtime: Runtime, endpoint: Endpoint): Promise<ProxyRequest | undefined> {
-  const limits = runtime.profile.limits;
-  const body = await readRequestBody(ctx.req, limits.maxRequestBytes);
+/** The body's end, then the parse stage: a validated ProxyRequest, or undefined once the client is answered. */
+function parsed(ctx: RequestContext, runtime: Runtime, endpoint: Endpoint, body: BodyRead): ProxyRequest | undefined {
   if (!body) return undefined;
   if (!body.ok) {
     if (body.error.code === 'request_too_large') {
-      discardUpload(ctx.req, 4 * limits.maxRequestBytes);
+      discardUpload(ctx.req, 4 * runtime.profile.limits.maxRequestBytes);
       sendError(ctx, body.error);
     } else sendError(ctx, body.error, true);
     return undefined;
   }
-  const parsed = parseProxyRequest(endpoint, body.value, ctx.req.headers['content-type']);
-  if (!parsed.ok) {
-    sendError(ctx, parsed.error);
+  const result = parseProxyRequest(endpoint, body.value, ctx.req.headers['content-type']);
+  if (!result.ok) {
+    sendError(ctx, result.error);
     return undefined;
   }
-  const p = parsed.value;
+  const p = result.value;
   ctx.record.model = p.model;
   ctx.record.stream = p.stream;
   return p;

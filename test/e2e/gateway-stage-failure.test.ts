@@ -1,6 +1,6 @@
 /**
- * A failure (a bug) in the route and relay stages, which run after the request listener returned (their
- * promise is not held for a stream's life): a warning, a 500 while no byte went out, the answer left alone (and
+ * A failure (a bug) in the stages that run after the request listener returned — parse, admission and routing
+ * in the body's event listener, relay in undici's callbacks (their promise is not held for a stream's life): a warning, a 500 while no byte went out, the answer left alone (and
  * whole) once its head went out — never an unhandled rejection, and the gateway keeps serving.
  */
 import { afterEach, describe, expect, it } from 'vitest';
@@ -73,6 +73,17 @@ describe('a bug in the route and relay stages', () => {
     const again = await post(true);
     expect(again.status).toBe(200);
     expect(await again.text()).toContain('data: [DONE]');
+  });
+
+  it('in the stages after the body arrived (they run in its event listener): 500 internal_error, and the next is served', async () => {
+    // Parse, admission and routing run once the body's last byte is read: past the request listener's guard.
+    throwOnce(runtime().routes as Map<string, unknown>, 'get');
+    const r = await post(false);
+    expect(r.status).toBe(500);
+    expect(JSON.parse(await r.text()).error.code).toBe('internal_error');
+    await eventually(() => warnings.some((w) => w.includes('injected bug in get')));
+    await eventually(() => gw.eventsOf('request').at(-1)?.status === 500);
+    expect((await post(true)).status).toBe(200);
   });
 
   it('a pool that refuses the dispatch at once (closed during a reload): an error answer, and every slot back', async () => {
