@@ -19,11 +19,12 @@ const SEMI_SPACE_GROWTH = '--semi-space-growth-factor';
 /** V8's default, from Node 20 to 24. */
 const DEFAULT_SEMI_SPACE_GROWTH = 2;
 /**
- * The young generation `serve` lets V8 grow to: semi-spaces of 8 MiB, half V8's default maximum (16). A proxy's
- * young objects live for one request; under 50 connections of load what survives a scavenge is the requests in
- * flight (~1–2 MB), so a larger young generation only runs fewer scavenges of the same cost — while it stays
- * resident after the load. Measured (wrk, 50 connections, aigw + tenant, two runs): RSS after the load 130 and
- * 171 MiB at 16, 115 and 117 at 8, with CPU per request 104/97 µs against 96/100.
+ * The young generation the serving commands (serve, mock-backends) let V8 grow to: semi-spaces of 8 MiB, half
+ * V8's default maximum (16). A proxy's young objects live for one request; under 50 connections of load what
+ * survives a scavenge is the requests in flight (~1–2 MB), so a larger young generation only runs fewer
+ * scavenges of the same cost — and stays resident after the load. Measured (wrk, 50 connections, aigw + tenant,
+ * two runs each): RSS after the load 130 and 171 MiB at 16, 115 and 117 at 8; CPU per request 104 and 97 µs at
+ * 16, 96 and 100 at 8.
  */
 export const SERVING_SEMI_SPACE_MIB = 8;
 
