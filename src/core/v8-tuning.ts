@@ -28,10 +28,12 @@ const DEFAULT_SEMI_SPACE_GROWTH = 2;
  */
 export const SERVING_SEMI_SPACE_MIB = 8;
 
-/** A semi-space flag on the command line or in NODE_OPTIONS: the user's sizing wins over ours. */
-function userSizedYoungGeneration(): boolean {
-  return [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((a) => /semi[-_]space/.test(a));
+/** A matching V8 flag on the command line or in NODE_OPTIONS: the user's setting wins over ours. */
+function userSet(flag: RegExp): boolean {
+  return [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((a) => flag.test(a));
 }
+const GROWTH_FLAG = /semi[-_]space[-_]growth/;
+const SIZE_FLAGS = /max[-_]semi[-_]space|semi[-_]space[-_]growth/;
 
 let tuned = false;
 
@@ -46,14 +48,16 @@ export function tuneV8ForServing(): void {
 const newSpaceBytes = (): number => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
 
 /**
- * Keeps the young generation's semi-spaces at `semiSpaceMiB` at most, as `--max-semi-space-size` would — which
- * V8 reads only when the process starts, where a `node bin/aigw.js` (or npx) command line has no say. After
+ * Keeps the young generation's semi-spaces near `semiSpaceMiB` at most: `--max-semi-space-size` would, but V8
+ * reads it only when the process starts, where a `node bin/aigw.js` (or npx) command line has no say. After
  * each collection, growth is turned off once the young generation has reached the cap and back on below it
- * (V8 shrinks it again when idle), so V8 keeps sizing it, within the cap. Returns a stop function, or undefined
- * when the user sized it (flags win).
+ * (V8 shrinks it again when idle), so V8 keeps sizing it, within the cap. A soft cap: GC entries reach the
+ * observer after the synchronous work that caused them, so one long burst (a request body of megabytes parsed
+ * at once) can grow it a step past the cap, where it stays until V8 shrinks it. Returns a stop function, or
+ * undefined when the user set a maximum or a growth factor (flags win).
  */
 export function capYoungGeneration(semiSpaceMiB: number): (() => void) | undefined {
-  if (userSizedYoungGeneration()) return undefined;
+  if (userSet(SIZE_FLAGS)) return undefined;
   // The new space holds two semi-spaces.
   const cap = 2 * semiSpaceMiB * MiB;
   let factor = DEFAULT_SEMI_SPACE_GROWTH;
@@ -79,7 +83,7 @@ export function capYoungGeneration(semiSpaceMiB: number): (() => void) | undefin
  * growth factor set by the user (NODE_OPTIONS or the command line) is left alone.
  */
 export async function loadWithSmallYoungGeneration<T>(load: () => Promise<T>): Promise<T> {
-  if (userSizedYoungGeneration()) return load();
+  if (userSet(GROWTH_FLAG)) return load();
   setFlagsFromString(`${SEMI_SPACE_GROWTH}=1`);
   try {
     return await load();

@@ -16,6 +16,16 @@ models:
   g: { targets: [{ backend: gone }] }
 `);
 const url = `${gw.url}/v1/chat/completions`;
+// A tenant with limits: admission runs (and, with a shared store, may answer later, through a promise).
+const limited = await useGateway(`
+version: 1
+backends:
+  vllm: { url: http://127.0.0.1:0, mock: { kind: vllm } }
+models:
+  m: { targets: [{ backend: vllm }] }
+tenants:
+  t: { keys: [sk-t], limits: { tpm: 1000000 } }
+`);
 const runtime = () => gw.gateway.state.runtime;
 
 const warnings: string[] = [];
@@ -84,6 +94,26 @@ describe('a bug in the route and relay stages', () => {
     await eventually(() => warnings.some((w) => w.includes('injected bug in get')));
     await eventually(() => gw.eventsOf('request').at(-1)?.status === 500);
     expect((await post(true)).status).toBe(200);
+  });
+
+  it('in an admission that answers later (a shared store) and fails: 500 internal_error, and the next is served', async () => {
+    const limiter = limited.gateway.state.runtime.limiter;
+    const admit = limiter.admit;
+    limiter.admit = () => {
+      limiter.admit = admit;
+      return Promise.reject(new Error('injected store failure'));
+    };
+    const post = () =>
+      fetch(`${limited.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer sk-t' },
+        body: JSON.stringify({ model: 'm', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }),
+      });
+    const r = await post();
+    expect(r.status).toBe(500);
+    expect(JSON.parse(await r.text()).error.code).toBe('internal_error');
+    await eventually(() => warnings.some((w) => w.includes('injected store failure')));
+    expect((await post()).status).toBe(200);
   });
 
   it('a pool that refuses the dispatch at once (closed during a reload): an error answer, and every slot back', async () => {
