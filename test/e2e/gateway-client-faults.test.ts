@@ -110,6 +110,26 @@ describe('slow and oversized clients', () => {
     expect(await chatCount()).toBe(before);
   });
 
+  it('refuses a compressed body with 415 before reading it, and a client leaving mid-upload costs nothing upstream', async () => {
+    const before = await chatCount();
+    const gz = await raw(
+      'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-encoding: gzip\r\n' +
+        'content-length: 4\r\nconnection: close\r\n\r\n\x1f\x8b\x08\x00',
+    );
+    expect(gz.text).toMatch(/^HTTP\/1.1 415/);
+    expect(gz.text).toContain('"code":"unsupported_media_type"');
+
+    // Half of a declared body, then gone: the body stage ends without a body, nothing is routed or answered.
+    const half = '{"model":"m","messages":[{"role":"user","content":"hi"}]';
+    const left = await raw(
+      `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: ${2 * half.length}\r\n\r\n${half}`,
+      { keepOpenMs: 100 },
+    );
+    expect(left.text).toBe('');
+    expect(await chatCount()).toBe(before);
+    expect((await chatOnce(gw.url, 'm')).status).toBe(200);
+  });
+
   it('refuses 100k-deep nesting in an ignored field with 400 from the depth check, and stays up (case 27)', async () => {
     const body = `{"model":"m","messages":[{"role":"user","content":"x"}],"ignored":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
     const r = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
