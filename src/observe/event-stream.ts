@@ -2,13 +2,23 @@
  * `GET /aigw/events`: the bus as server-sent events, each with an id so a client can resume with
  * Last-Event-ID. A subscriber that does not read never slows the gateway: its queue is bounded, and what
  * overflows is dropped and counted.
+ *
+ * The replay history is long only while it can be needed: while someone reads the stream and for a grace
+ * period after the last one leaves (a reconnect loses nothing); otherwise it is a screenful for a fresh
+ * `aigw top`. Kept events are objects that outlive several young-generation collections, so each one is
+ * copied, promoted and later swept: at 10k requests/s 1,024 of them cost ~1.7 µs of GC per request
+ * (`--trace-gc`, aigw + tenant under wrk), about a tenth of what aigw adds to a bare proxy.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EventBus } from '../events/bus.js';
 import type { GatewayEvent } from '../events/types.js';
 import { encodeSseEvent } from '../openai/sse.js';
 
-const HISTORY = 1024;
+/** Events kept for a Last-Event-ID resume while someone reads the stream, and for a grace after. */
+export const HISTORY = 1024;
+/** Events kept when nobody has read the stream for a while: more than `aigw top` shows (200 lines). */
+export const IDLE_HISTORY = 256;
+const RESUME_GRACE_MS = 60_000;
 /** Bytes a subscriber may have unsent before its events are dropped. */
 const MAX_PENDING_BYTES = 1024 * 1024;
 const KEEPALIVE_MS = 15_000;
@@ -17,10 +27,15 @@ export class EventStream {
   private nextId = 1;
   /** The last HISTORY events, as objects: serialised only when someone reads them. */
   private readonly history: (GatewayEvent | undefined)[] = new Array(HISTORY);
+  /** How many of the latest events are kept: HISTORY or IDLE_HISTORY. */
+  private kept = IDLE_HISTORY;
+  private shrinkTimer: NodeJS.Timeout | undefined;
   private readonly clients = new Set<ServerResponse>();
   dropped = 0;
   /** Unsent bytes (beyond the kernel's socket buffers) a subscriber may have before its events are dropped. */
   maxPendingBytes = MAX_PENDING_BYTES;
+  /** How long the full history is kept after the last subscriber leaves. */
+  resumeGraceMs = RESUME_GRACE_MS;
 
   constructor(
     bus: EventBus,
@@ -32,6 +47,8 @@ export class EventStream {
   private publish(e: GatewayEvent): void {
     const id = this.nextId++;
     this.history[id % HISTORY] = e;
+    // The event that just fell out of what is kept is let go now, not when its slot comes round again.
+    if (this.kept < HISTORY && id > this.kept) this.history[(id - this.kept) % HISTORY] = undefined;
     if (this.clients.size === 0) return;
     const frame = encodeSseEvent(JSON.stringify(e), e.type, id);
     for (const res of this.clients) {
@@ -61,7 +78,7 @@ export class EventStream {
     const last = Number(req.headers['last-event-id'] ?? query.get('lastEventId') ?? Number.NaN);
     if (Number.isFinite(last)) {
       // The replay obeys the same per-subscriber cap as live events: what does not fit is dropped, counted.
-      for (let id = Math.max(last + 1, this.nextId - HISTORY); id < this.nextId; id++) {
+      for (let id = Math.max(last + 1, this.nextId - this.kept); id < this.nextId; id++) {
         const e = this.history[id % HISTORY];
         if (!e) continue;
         if (res.writableLength > this.maxPendingBytes) {
@@ -73,14 +90,28 @@ export class EventStream {
       }
     }
     this.clients.add(res);
+    this.kept = HISTORY;
+    clearTimeout(this.shrinkTimer);
     const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
     res.on('close', () => {
       clearInterval(keepalive);
       this.clients.delete(res);
+      if (this.clients.size === 0) this.shrinkLater();
     });
   }
 
+  private shrinkLater(): void {
+    clearTimeout(this.shrinkTimer);
+    this.shrinkTimer = setTimeout(() => {
+      if (this.clients.size > 0) return;
+      this.kept = IDLE_HISTORY;
+      for (let id = Math.max(1, this.nextId - HISTORY); id < this.nextId - IDLE_HISTORY; id++) this.history[id % HISTORY] = undefined;
+    }, this.resumeGraceMs);
+    this.shrinkTimer.unref();
+  }
+
   close(): void {
+    clearTimeout(this.shrinkTimer);
     for (const res of this.clients) res.end();
     this.clients.clear();
   }

@@ -1,0 +1,96 @@
+/**
+ * `GET /aigw/events` with Last-Event-ID: a reconnecting subscriber gets every event it missed (up to
+ * HISTORY) while someone reads the stream and for a grace after the last one leaves; otherwise a fresh
+ * subscriber gets the last IDLE_HISTORY events, and older ones are not held.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { EventBus } from '../../../src/events/bus.js';
+import { RequestRecord } from '../../../src/events/request-record.js';
+import { decodeSseBody } from '../../../src/openai/sse.js';
+import { EventStream, HISTORY, IDLE_HISTORY } from '../../../src/observe/event-stream.js';
+
+const streams: EventStream[] = [];
+afterEach(() => {
+  for (const s of streams.splice(0)) s.close();
+});
+
+function setup(resumeGraceMs = 60_000) {
+  const bus = new EventBus();
+  const stream = new EventStream(bus);
+  stream.resumeGraceMs = resumeGraceMs;
+  streams.push(stream);
+  const publish = (n: number) => {
+    for (let i = 0; i < n; i++) bus.publish(new RequestRecord(`req-${i}`).toEvent());
+  };
+  return { stream, publish };
+}
+
+/** A subscriber from `lastEventId`: the ids it has received, and its disconnect. */
+function subscribe(stream: EventStream, lastEventId: number) {
+  let text = '';
+  const closers: (() => void)[] = [];
+  const res = {
+    writableLength: 0,
+    writeHead() {
+      return this;
+    },
+    write(chunk: string) {
+      text += chunk;
+      return true;
+    },
+    on(event: string, fn: () => void) {
+      if (event === 'close') closers.push(fn);
+      return this;
+    },
+    end() {
+      for (const fn of closers) fn();
+    },
+  };
+  stream.handle(
+    { headers: { 'last-event-id': String(lastEventId) }, url: '/aigw/events' } as unknown as IncomingMessage,
+    res as unknown as ServerResponse,
+  );
+  return {
+    ids: () => decodeSseBody(text).flatMap((e) => (e.id ? [Number(e.id)] : [])),
+    leave: () => res.end(),
+  };
+}
+
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+describe('event replay', () => {
+  it('gives a fresh subscriber the last IDLE_HISTORY events when nobody was reading', () => {
+    const { stream, publish } = setup();
+    publish(1000);
+    expect(subscribe(stream, 0).ids()).toEqual(range(1000 - IDLE_HISTORY + 1, 1000));
+    expect(IDLE_HISTORY).toBeGreaterThanOrEqual(200); // a screenful of `aigw top` (LOG_LINES)
+  });
+
+  it('replays everything a reconnecting subscriber missed, up to HISTORY, within the grace', () => {
+    const { stream, publish } = setup();
+    const first = subscribe(stream, 0);
+    publish(10);
+    const seen = first.ids().at(-1)!;
+    first.leave();
+    publish(900);
+    expect(subscribe(stream, seen).ids()).toEqual(range(seen + 1, seen + 900));
+    publish(2000);
+    expect(subscribe(stream, seen).ids()).toHaveLength(HISTORY);
+  });
+
+  it('keeps only IDLE_HISTORY once the grace after the last subscriber has passed', async () => {
+    const { stream, publish } = setup(20);
+    subscribe(stream, 0).leave();
+    publish(900);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(subscribe(stream, 0).ids()).toEqual(range(900 - IDLE_HISTORY + 1, 900));
+  });
+
+  it('does not hold events it would not replay', () => {
+    const { stream, publish } = setup();
+    publish(3000);
+    const held = (stream as unknown as { history: unknown[] }).history.filter((e) => e !== undefined);
+    expect(held).toHaveLength(IDLE_HISTORY);
+  });
+});
