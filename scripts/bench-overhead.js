@@ -11,6 +11,7 @@ import { BENCH_KEY } from './lib/aigw-profile.js';
 import { startTargets } from './lib/gateways.js';
 import { closedLoop, hasTaskset, hasWrk } from './lib/load.js';
 import { HELP, readOptions } from './lib/overhead-options.js';
+import { alone } from './lib/alone.js';
 import { markdown, mediansOf, overheadTable, streamsTable } from './lib/overhead-report.js';
 import { largeAnswers } from './lib/large-answers.js';
 import { pacedTtfb } from './lib/paced-ttfb.js';
@@ -173,9 +174,13 @@ const perRound = Object.fromEntries(live.map((t) => [t.name, []]));
 for (let r = 0; r < (streamsOnly ? 0 : rounds); r++) {
   const k = r % live.length;
   for (const t of [...live.slice(k), ...live.slice(0, k)]) {
-    const plain = await phases.plain(t);
-    const { p50: lat1P50 } = await phases.plain(t, seconds, 1);
-    perRound[t.name].push({ ...plain, lat1P50, ...(await phases.saturating(t)), ...(await phases.paced(t)) });
+    perRound[t.name].push(
+      await alone(live, t, async () => {
+        const plain = await phases.plain(t);
+        const { p50: lat1P50 } = await phases.plain(t, seconds, 1);
+        return { ...plain, lat1P50, ...(await phases.saturating(t)), ...(await phases.paced(t)) };
+      }),
+    );
   }
   const line = live.map((t) => `${t.name} ${Math.round(perRound[t.name].at(-1).rps)}`).join('  ');
   log(`round ${r + 1}/${rounds}: req/s ${line}`);

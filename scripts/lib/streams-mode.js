@@ -2,6 +2,7 @@
 // as the baseline that must keep cadence), with the gateway's memory per stream, CPU per relayed chunk and
 // event-loop delay. A count is reported only while the direct baseline keeps cadence; larger ones are skipped.
 import { join } from 'node:path';
+import { alone } from './alone.js';
 import { readSnapshot } from './heap-diff.js';
 import { holdStreams } from './stream-hold.js';
 import { mediansOf } from './overhead-report.js';
@@ -123,7 +124,9 @@ export async function runStreams({ targets, up, counts, seconds, intervalMs, pro
     // Read before the first run whatever its outcome: a run that fails after its streams opened still grew the process.
     if (t.proc && rssBase[t.name] === undefined) rssBase[t.name] = t.proc.rssBytes();
     try {
-      const result = await streamRun({ target: t, up, n, seconds, intervalMs, promptKiB, rampMs, headers, rssBase: rssBase[t.name] });
+      const result = await alone(targets, t, () =>
+        streamRun({ target: t, up, n, seconds, intervalMs, promptKiB, rampMs, headers, rssBase: rssBase[t.name] }),
+      );
       log(`  ${describe(result)}`);
       return result;
     } catch (e) {

@@ -7,6 +7,8 @@ export interface Started {
   rssBytes(): number;
   probe: ((what: string, extra?: Record<string, unknown>, timeoutMs?: number) => Promise<unknown>) | undefined;
   alive(): boolean;
+  pause(): void;
+  resume(): void;
   stop(): Promise<void>;
 }
 
