@@ -2,6 +2,7 @@
 // of each load, and heap snapshots before and after the load rounds, each summarised where the lead reads it.
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { alone } from './alone.js';
 import { analyzeCpuProfile, formatCpuTop } from './cpuprofile-top.js';
 import { formatHeapGrowth, heapGrowth, readSnapshot } from './heap-diff.js';
 
@@ -18,7 +19,7 @@ export async function cpuProfiles({ targets, dir, intervalUs, phases, top, log }
     for (const phase of phases) {
       const file = join(dir, `${t.name}.${phase.name}.cpuprofile`);
       await t.proc.probe('cpu-start', { intervalUs });
-      await phase.run(t);
+      await alone(targets, t, () => phase.run(t));
       await t.proc.probe('cpu-stop', { file });
       const analysis = analyzeCpuProfile(JSON.parse(readFileSync(file, 'utf8')));
       log(`\nCPU profile: ${t.label}, ${phase.name} (${file})\n${formatCpuTop(analysis, top)}`);

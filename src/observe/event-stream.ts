@@ -30,6 +30,7 @@ export class EventStream {
   /** How many of the latest events are kept: HISTORY or IDLE_HISTORY. */
   private kept = IDLE_HISTORY;
   private shrinkTimer: NodeJS.Timeout | undefined;
+  private closed = false;
   private readonly clients = new Set<ServerResponse>();
   dropped = 0;
   /** Unsent bytes (beyond the kernel's socket buffers) a subscriber may have before its events are dropped. */
@@ -101,6 +102,7 @@ export class EventStream {
   }
 
   private shrinkLater(): void {
+    if (this.closed) return;
     clearTimeout(this.shrinkTimer);
     this.shrinkTimer = setTimeout(() => {
       if (this.clients.size > 0) return;
@@ -111,6 +113,7 @@ export class EventStream {
   }
 
   close(): void {
+    this.closed = true;
     clearTimeout(this.shrinkTimer);
     for (const res of this.clients) res.end();
     this.clients.clear();
