@@ -207,6 +207,42 @@ describe('holding paced streams', () => {
   });
 });
 
+describe('a target measured alone (the others frozen)', () => {
+  const ask = () =>
+    fetch(`${bareUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'bench', messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 }),
+    });
+
+  it('a paused gateway answers nothing until it is resumed', async () => {
+    expect((await ask()).status).toBe(200);
+    bare.pause();
+    const pending = ask();
+    try {
+      const early = await Promise.race([pending.then(() => 'answered'), new Promise((r) => setTimeout(() => r('waiting'), 500))]);
+      expect(early).toBe('waiting');
+    } finally {
+      bare.resume();
+    }
+    expect((await pending).status).toBe(200);
+  });
+
+  it('a paused process still stops', async () => {
+    const port = await freePort();
+    const p = await startProcess({
+      name: 'paused',
+      cmd: process.execPath,
+      args: [lib('bench-upstream.js'), '--port', String(port)],
+      ports: [port],
+      dir,
+    });
+    p.pause();
+    await p.stop();
+    expect(p.alive()).toBe(false);
+  });
+});
+
 describe('the probe inside a Node gateway', () => {
   it('reports event-loop delay, memory, a CPU profile of a window and a heap snapshot', async () => {
     const probe = bare.probe!;
