@@ -113,7 +113,8 @@ export class SseRelay implements SseSink, StreamRelay {
       if (end > from) this.out.write(from === 0 && end === buf.length ? buf : buf.subarray(from, end));
     }
     if (end === buf.length) {
-      this.held = [];
+      // Most reads end on an event boundary with nothing held: no new array per chunk for a held stream.
+      if (this.held.length !== 0) this.held = [];
       this.heldBytes = 0;
       return true;
     }
