@@ -7,7 +7,7 @@
  * period after the last one leaves (a reconnect loses nothing); otherwise it is a screenful for a fresh
  * `aigw top`. Kept events are objects that outlive several young-generation collections, so each one is
  * copied, promoted and later swept: at 10k requests/s 1,024 of them cost ~1.7 µs of GC per request
- * (`--trace-gc`, aigw + tenant under wrk), about a tenth of what aigw adds to a bare proxy.
+ * (`--trace-gc`, aigw + tenant under wrk), about a twentieth of what aigw adds to a bare proxy.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EventBus } from '../events/bus.js';
