@@ -90,7 +90,9 @@ const cleanExit = async (code) => {
   await stopAll();
   process.exit(code);
 };
+// Stopped by a signal, the gateways go too (some may be frozen: see alone.js); `timeout` sends SIGTERM.
 process.on('SIGINT', () => void cleanExit(130));
+process.on('SIGTERM', () => void cleanExit(143));
 
 // Idle: started a second ago, no request served yet; then again once V8's memory reducer has run (a few seconds
 // of idleness), which is what an idle gateway really holds.
