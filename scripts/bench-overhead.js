@@ -72,7 +72,7 @@ log(
   `bench:overhead — ${env.cpus} × ${env.cpuModel}, Node ${env.node}, ` +
     `load average ${env.loadavgAtStart.map((x) => x.toFixed(2)).join(' ')}`,
 );
-log(`pinning: ${env.pinning}; load: ${env.loadGenerator}; files in ${dir}`);
+log(`pinning: ${env.pinning}; load: ${env.loadGenerator}; every other gateway frozen while one is measured; files in ${dir}`);
 if (env.cpus < 2) notes.push('fewer than 2 CPUs: the gateway shares its CPU with the load, figures are not comparable with the issue');
 if (env.loadavgAtStart[0] > 0.5)
   notes.push(`load average ${env.loadavgAtStart[0].toFixed(2)} at start: other work competes, figures swing`);
