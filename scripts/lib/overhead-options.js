@@ -15,7 +15,8 @@ export const HELP = `usage: node scripts/bench-overhead.js [options]   (npm run 
                          .map((t) => t.name)
                          .join(', ')})
                        tracing's cost: --only aigw,aigw-trace0,aigw-trace (off, SDK loaded with nothing sampled, all sampled)
-  --streams N[,N…]     concurrent-streams mode: N clients each holding one paced stream, per count
+  --streams N[,N…]     concurrent-streams mode: N clients each holding one paced stream, per count (each target
+                       first holds the smallest count for 3 s, unmeasured: a warm-up)
   --stream-seconds S   how long each stream lasts (20)
   --stream-interval MS one chunk per MS (100)
   --stream-prompt-kib K each stream's request carries a prompt of K KiB (0: one short sentence), as a chat with

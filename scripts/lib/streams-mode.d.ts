@@ -1,3 +1,30 @@
 // Types of streams-mode.js for the tests that drive it.
 /** The request of one paced stream: `chunks` chunks `intervalMs` apart, with `promptKiB` KiB of prompt (0: none). */
 export declare function pacedBody(chunks: number, intervalMs: number, promptKiB?: number): string;
+/** How long each target's unmeasured warm-up streams last. */
+export declare const WARM_UP_SECONDS: number;
+interface StreamsTarget {
+  name: string;
+  label: string;
+  url: string;
+  proc?: unknown;
+}
+/** Every count, `rounds` interleaved runs each, after one unmeasured warm-up per target. */
+export declare function runStreams(o: {
+  targets: StreamsTarget[];
+  up: { url: string; proc: { cpuSeconds(): number } };
+  counts: number[];
+  seconds: number;
+  intervalMs: number;
+  promptKiB: number;
+  rampMs: number;
+  cadenceMs: number;
+  rounds: number;
+  headers: Record<string, string>;
+  log: (line: string) => void;
+}): Promise<
+  Record<
+    number,
+    { n: number; directKeepsCadence: boolean; runs: Record<string, { n: number; ok: number; failed: number; chunks: number }[]> }
+  >
+>;

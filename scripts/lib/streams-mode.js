@@ -109,20 +109,41 @@ function describe(run) {
   );
 }
 
+/** How long each target's unmeasured warm-up streams last (runStreams). */
+export const WARM_UP_SECONDS = 3;
+
 /**
  * Every count in ascending order, `rounds` interleaved runs each, direct first in every round. A count where the
  * direct run loses cadence (a failure, or lateness p99 over `cadenceMs`) ends the mode: its gateways are not run.
+ *
+ * Before its first round each target holds the smallest count of streams for WARM_UP_SECONDS, unmeasured. Without
+ * it, round 1 pays for compiling and optimising the request path while thousands of streams open — the more code
+ * a gateway runs per request, the more (aigw + tenant at 2,000 streams: 47 µs per chunk in its first run after a
+ * 200-stream warm-up, 36–38 in the five after) — so it measured how much code a gateway has, not what a chunk costs.
  */
 export async function runStreams({ targets, up, counts, seconds, intervalMs, promptKiB, rampMs, cadenceMs, rounds, headers, log }) {
   const out = {};
   const direct = targets.find((t) => t.name === 'direct');
   const gateways = targets.filter((t) => t !== direct);
-  /** Each gateway's RSS before its first held streams. */
+  /** Each gateway's RSS before its first held streams (the warm-up's included). */
   const rssBase = {};
+  const warmN = Math.min(...counts);
+  for (const t of targets) {
+    if (t.proc) rssBase[t.name] = t.proc.rssBytes();
+    log(`streams: warm-up, ${warmN} streams for ${WARM_UP_SECONDS} s through ${t.label}, not measured`);
+    if (!(await drained(up.url))) throw new Error('the upstream still holds streams from the previous run after 15 s');
+    try {
+      const r = await alone(targets, t, () =>
+        holdPaced({ target: t, n: warmN, ms: WARM_UP_SECONDS * 1000, intervalMs, promptKiB, rampMs, headers }),
+      );
+      if (r.failed) log(`  ! warm-up: ${r.failed} of ${warmN} streams failed ${JSON.stringify(r.failures)}`);
+    } catch (e) {
+      // Its measured runs report what went wrong (a gateway that died fails them, not the bench).
+      log(`  ! warm-up: ${String(e?.message ?? e)}`);
+    }
+  }
   const run = async (t, n, r) => {
     log(`streams ${n}, round ${r + 1}/${rounds}: ${t.label}`);
-    // Read before the first run whatever its outcome: a run that fails after its streams opened still grew the process.
-    if (t.proc && rssBase[t.name] === undefined) rssBase[t.name] = t.proc.rssBytes();
     try {
       const result = await alone(targets, t, () =>
         streamRun({ target: t, up, n, seconds, intervalMs, promptKiB, rampMs, headers, rssBase: rssBase[t.name] }),

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeCpuProfile } from '../../scripts/lib/cpuprofile-top.js';
 import { holdStreams } from '../../scripts/lib/stream-hold.js';
+import { runStreams, WARM_UP_SECONDS } from '../../scripts/lib/streams-mode.js';
 import { type Started, startProcess } from '../../scripts/lib/targets.js';
 import { freePort } from '../helpers/ports.js';
 import { useRawUpstream } from '../helpers/upstream.js';
@@ -205,6 +206,44 @@ describe('holding paced streams', () => {
     const r = await holdStreams({ url: `http://127.0.0.1:${await freePort()}/x`, body: '{}', n: 2, rampMs: 0, chunks: 1, intervalMs: 1 });
     expect(r.failures).toEqual({ ECONNREFUSED: 2 });
   });
+});
+
+describe('the streams mode', () => {
+  const served = async () => ((await (await fetch(`${upUrl}/bench/stats`)).json()) as { streams: number }).streams;
+
+  it('warms every target up unmeasured before its first round, then measures every round', async () => {
+    const lines: string[] = [];
+    const before = await served();
+    const out = await runStreams({
+      targets: [
+        { name: 'direct', label: 'direct', url: upUrl },
+        { name: 'bare', label: 'bare undici proxy', url: bareUrl, proc: bare },
+      ],
+      up: { url: upUrl, proc: upstream },
+      counts: [4],
+      seconds: 0.3,
+      intervalMs: 50,
+      promptKiB: 0,
+      rampMs: 0,
+      cadenceMs: 1000,
+      rounds: 2,
+      headers: {},
+      log: (l) => lines.push(l),
+    });
+    // Two warm-ups and two rounds of two targets, 4 streams each: all reached the upstream, only the rounds are reported.
+    expect((await served()) - before).toBe(4 * 6);
+    for (const name of ['direct', 'bare']) {
+      expect(out[4]!.runs[name]!.map((r) => [r.ok, r.failed, r.chunks])).toEqual([
+        [4, 0, 24],
+        [4, 0, 24],
+      ]);
+    }
+    expect(lines.filter((l) => l.includes('warm-up'))).toEqual([
+      `streams: warm-up, 4 streams for ${WARM_UP_SECONDS} s through direct, not measured`,
+      `streams: warm-up, 4 streams for ${WARM_UP_SECONDS} s through bare undici proxy, not measured`,
+    ]);
+    expect(lines.findIndex((l) => l.includes('round 1'))).toBeGreaterThan(lines.findIndex((l) => l.includes('warm-up')));
+  }, 30_000);
 });
 
 describe('a target measured alone (the others frozen)', () => {
