@@ -105,7 +105,8 @@ function describe(run) {
   const failed = run.failed ? `, ${run.failed} FAILED ${JSON.stringify(run.failures)}` : '';
   return (
     `chunk delay p50 ${run.delayP50.toFixed(1)} p99 ${run.delayP99.toFixed(1)} max ${run.delayMax.toFixed(1)} ms, ` +
-    `lateness p99 ${run.latenessP99.toFixed(1)} ms, first chunk p99 ${run.ttfcP99.toFixed(1)} ms${failed}`
+    `lateness p99 ${run.latenessP99.toFixed(1)} ms, first chunk p99 ${run.ttfcP99.toFixed(1)} ms` +
+    `${run.cpuUsPerChunk === undefined ? '' : `, CPU ${run.cpuUsPerChunk.toFixed(1)} µs per chunk`}${failed}`
   );
 }
 
@@ -116,10 +117,11 @@ export const WARM_UP_SECONDS = 3;
  * Every count in ascending order, `rounds` interleaved runs each, direct first in every round. A count where the
  * direct run loses cadence (a failure, or lateness p99 over `cadenceMs`) ends the mode: its gateways are not run.
  *
- * Before its first round each target holds the smallest count of streams for WARM_UP_SECONDS, unmeasured. Without
- * it, round 1 pays for compiling and optimising the request path while thousands of streams open — the more code
- * a gateway runs per request, the more (aigw + tenant at 2,000 streams: 47 µs per chunk in its first run after a
- * 200-stream warm-up, 36–38 in the five after) — so it measured how much code a gateway has, not what a chunk costs.
+ * Before its first round each target holds the smallest count of streams for WARM_UP_SECONDS, unmeasured. The
+ * bench's load warm-up compiles the request path, but not what only thousands of held streams reach: connections
+ * accepted and opened by the thousand, the upstream pool and the heap grown to hold them. A first run pays for
+ * those (aigw + tenant, 2,000 streams after 200 held ones: 47 µs per chunk, its V8 helper threads 3.6x busier;
+ * 36–38 in the five runs after), which is a gateway's start, not what a chunk costs.
  */
 export async function runStreams({ targets, up, counts, seconds, intervalMs, promptKiB, rampMs, cadenceMs, rounds, headers, log }) {
   const out = {};
