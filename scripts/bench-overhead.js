@@ -83,6 +83,10 @@ const ask = (extra) => JSON.stringify({ model: 'bench', messages: [{ role: 'user
 const plainBody = ask({ max_tokens: 4 });
 const saturatingBody = ask({ max_tokens: 20, stream: true, stream_options: { include_usage: true } }); // 20 + usage = 21 chunks
 const pacedTtfbBody = pacedBody(20, 5);
+// The same streams with no pause between chunks: each request arrives while the gateway's core is still busy with
+// the last, so its code and data are still in the caches. Paced, the core idles 5 ms between chunks; on a VM an idle
+// vCPU comes back with cold caches, and the time to first byte grows with how much code a request runs.
+const backToBackBody = pacedBody(20, 0);
 
 const { upstream, upUrl, targets, stopAll } = await startTargets({ dir, only, streams: maxStreams, pin, notes, baseline: o.baseline });
 const up = { url: upUrl, proc: upstream };
@@ -161,6 +165,10 @@ const phases = {
     const r = await pacedTtfb({ url: t.url + path, body: pacedTtfbBody, headers, seconds: secs });
     return { ttfbMs: median(r.ttfb), ttfbFailed: r.failed, ttfbSamples: r.ttfb.length };
   },
+  async backToBack(t, secs = 2) {
+    const r = await pacedTtfb({ url: t.url + path, body: backToBackBody, headers, seconds: secs });
+    return { ttfbB2bMs: median(r.ttfb), ttfbB2bFailed: r.failed };
+  },
 };
 
 // The concurrent-streams mode warms up too: its streams open within a second, and a cold gateway would spend
@@ -180,7 +188,7 @@ for (let r = 0; r < (streamsOnly ? 0 : rounds); r++) {
       await alone(live, t, async () => {
         const plain = await phases.plain(t);
         const { p50: lat1P50 } = await phases.plain(t, seconds, 1);
-        return { ...plain, lat1P50, ...(await phases.saturating(t)), ...(await phases.paced(t)) };
+        return { ...plain, lat1P50, ...(await phases.saturating(t)), ...(await phases.paced(t)), ...(await phases.backToBack(t)) };
       }),
     );
   }
@@ -194,7 +202,8 @@ if (o.settleSeconds > 0 && !streamsOnly) {
 }
 const medians = Object.fromEntries(live.map((t) => [t.name, mediansOf(perRound[t.name])]));
 // Failures are summed, not medianed: one bad round must show.
-for (const t of live) medians[t.name].failedTotal = perRound[t.name].reduce((a, r) => a + r.errors + r.satErrors + r.ttfbFailed, 0);
+for (const t of live)
+  medians[t.name].failedTotal = perRound[t.name].reduce((a, r) => a + r.errors + r.satErrors + r.ttfbFailed + r.ttfbB2bFailed, 0);
 const heapAfter = o.heap ? await heapSnapshots(live, heapDir, 'after') : undefined;
 
 let large;

@@ -37,6 +37,18 @@ describe("bench:overhead's tables", () => {
     expect(row('added p50')).toEqual({ direct: '0.100 ms', bare: '+0.400 ms', aigw: '+0.450 ms' });
     expect(row('saturating streams/s')).toEqual({ direct: '1 (5,000/s)', bare: '0.90× (4,500/s)', aigw: '0.72× (3,600/s)' });
     expect(row('added time to first byte')).toEqual({ direct: '0.500 ms', bare: '+0.400 ms', aigw: '+0.560 ms' });
+    expect(t.rows.some((r) => r.row.includes('back to back'))).toBe(false);
+    const b2b = {
+      direct: { ...m.direct, ttfbB2bMs: 0.09 },
+      bare: { ...m.bare, ttfbB2bMs: 0.28 },
+      aigw: { ...m.aigw, ttfbB2bMs: 0.305 },
+    };
+    const rows = overheadTable(T, b2b, mem, 50).rows;
+    const at = rows.findIndex((r) => r.row.startsWith('added time to first byte'));
+    expect(rows[at + 1]).toEqual({
+      row: 'the same, streams back to back (warm caches)',
+      cells: { direct: '0.090 ms', bare: '+0.190 ms', aigw: '+0.215 ms' },
+    });
     expect(row('RSS idle')).toEqual({ direct: '–', bare: '72 → 105 MiB', aigw: '96 → 214 MiB' });
     expect(t.rows.some((r) => r.row.includes('settled'))).toBe(false);
     const settled = {
