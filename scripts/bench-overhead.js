@@ -188,7 +188,10 @@ for (let r = 0; r < (streamsOnly ? 0 : rounds); r++) {
       await alone(live, t, async () => {
         const plain = await phases.plain(t);
         const { p50: lat1P50 } = await phases.plain(t, seconds, 1);
-        return { ...plain, lat1P50, ...(await phases.saturating(t)), ...(await phases.paced(t)), ...(await phases.backToBack(t)) };
+        // Paced last, as before the back-to-back row: what a round leaves resident (the RSS row) follows the same load.
+        const sat = await phases.saturating(t);
+        const b2b = await phases.backToBack(t);
+        return { ...plain, lat1P50, ...sat, ...b2b, ...(await phases.paced(t)) };
       }),
     );
   }

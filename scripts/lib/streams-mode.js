@@ -133,8 +133,8 @@ export async function runStreams({ targets, up, counts, seconds, intervalMs, pro
   for (const t of targets) {
     if (t.proc) rssBase[t.name] = t.proc.rssBytes();
     log(`streams: warm-up, ${warmN} streams for ${WARM_UP_SECONDS} s through ${t.label}, not measured`);
-    if (!(await drained(up.url))) throw new Error('the upstream still holds streams from the previous run after 15 s');
     try {
+      if (!(await drained(up.url))) throw new Error('the upstream still holds streams from the previous run after 15 s');
       const r = await alone(targets, t, () =>
         holdPaced({ target: t, n: warmN, ms: WARM_UP_SECONDS * 1000, intervalMs, promptKiB, rampMs, headers }),
       );
