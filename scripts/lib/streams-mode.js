@@ -121,7 +121,7 @@ export const WARM_UP_SECONDS = 3;
  * bench's load warm-up compiles the request path, but not what only thousands of held streams reach: connections
  * accepted and opened by the thousand, the upstream pool and the heap grown to hold them. A first run pays for
  * those (aigw + tenant, 2,000 streams after 200 held ones: 47 µs per chunk, its V8 helper threads 2–3.6x busier;
- * 36–38 in the five runs after), which is a gateway's start, not what a chunk costs.
+ * 35.5–38.4 in the five runs after), which is a gateway's start, not what a chunk costs.
  */
 export async function runStreams({ targets, up, counts, seconds, intervalMs, promptKiB, rampMs, cadenceMs, rounds, headers, log }) {
   const out = {};
