@@ -36,6 +36,6 @@ export function formatAllocation(label, a, top = 8) {
       .map((x) => `${x.name} ${kb(x.bytes)}`)
       .join(', ')}`,
   );
-  for (const f of a.functions.slice(0, Number(process.env.ALLOC_TOP ?? top))) lines.push(`  ${kb(f.bytes).padStart(9)}  ${f.name}`);
+  for (const f of a.functions.slice(0, top)) lines.push(`  ${kb(f.bytes).padStart(9)}  ${f.name}`);
   return lines.join('\n');
 }

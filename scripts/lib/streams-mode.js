@@ -127,7 +127,7 @@ export async function runStreams({ targets, up, counts, seconds, intervalMs, pro
   const out = {};
   const direct = targets.find((t) => t.name === 'direct');
   const gateways = targets.filter((t) => t !== direct);
-  /** Each gateway's RSS before its first held streams (the warm-up's included). */
+  /** Each gateway's RSS before its first held streams: before the warm-up, so what that grew counts too. */
   const rssBase = {};
   const warmN = Math.min(...counts);
   for (const t of targets) {
