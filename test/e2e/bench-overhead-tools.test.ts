@@ -244,6 +244,33 @@ describe('the streams mode', () => {
     ]);
     expect(lines.findIndex((l) => l.includes('round 1'))).toBeGreaterThan(lines.findIndex((l) => l.includes('warm-up')));
   }, 30_000);
+
+  it('a gateway that drops every stream fails its warm-up and its rounds, not the bench', async () => {
+    // Accepts and hangs up at once: a port of this test's own, which no other test can take meanwhile.
+    const dead = (await useRawUpstream((s) => s.destroy())).url;
+    const lines: string[] = [];
+    const out = await runStreams({
+      targets: [
+        { name: 'direct', label: 'direct', url: upUrl },
+        { name: 'gone', label: 'a gateway that is not there', url: dead },
+      ],
+      up: { url: upUrl, proc: upstream },
+      counts: [3],
+      seconds: 0.2,
+      intervalMs: 50,
+      promptKiB: 0,
+      rampMs: 0,
+      cadenceMs: 1000,
+      rounds: 1,
+      headers: {},
+      log: (l) => lines.push(l),
+    });
+    expect(lines.filter((l) => l.startsWith('  ! warm-up'))).toEqual([
+      expect.stringMatching(/^ {2}! warm-up: 3 of 3 streams failed \{".+":3\}$/),
+    ]);
+    expect(out[3]!.runs.direct!.map((r) => r.ok)).toEqual([3]);
+    expect(out[3]!.runs.gone!.map((r) => [r.ok, r.failed])).toEqual([[0, 3]]);
+  }, 30_000);
 });
 
 describe('a target measured alone (the others frozen)', () => {
