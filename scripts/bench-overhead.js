@@ -83,9 +83,9 @@ const ask = (extra) => JSON.stringify({ model: 'bench', messages: [{ role: 'user
 const plainBody = ask({ max_tokens: 4 });
 const saturatingBody = ask({ max_tokens: 20, stream: true, stream_options: { include_usage: true } }); // 20 + usage = 21 chunks
 const pacedTtfbBody = pacedBody(20, 5);
-// The same streams with no pause between chunks: each request arrives while the gateway's core is still busy with
-// the last, so its code and data are still in the caches. Paced, the core idles 5 ms between chunks; on a VM an idle
-// vCPU comes back with cold caches, and the time to first byte grows with how much code a request runs.
+// The same streams with no pause between chunks: each request comes right after the last one ran the same path.
+// Paced, ~100 ms of other work comes between, and on this VM the time to first byte then grows with how much code a
+// request runs (BENCHMARKS.md: back to back the gateways are 0.02–0.04 ms apart, paced 0.1–0.3).
 const backToBackBody = pacedBody(20, 0);
 
 const { upstream, upUrl, targets, stopAll } = await startTargets({ dir, only, streams: maxStreams, pin, notes, baseline: o.baseline });

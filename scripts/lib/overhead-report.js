@@ -47,7 +47,7 @@ export function overheadTable(targets, m, mem, connections, large) {
     ['saturating streams/s, 21 chunks each (× direct)', cell.sat],
     ['gateway CPU per saturating stream', cell.satCpu],
     ['added time to first byte, paced streams (direct: its TTFB)', cell.ttfb],
-    ...(Object.values(m).some((x) => num(x.ttfbB2bMs)) ? [['the same, streams back to back (warm caches)', cell.b2b]] : []),
+    ...(Object.values(m).some((x) => num(x.ttfbB2bMs)) ? [['the same, streams back to back', cell.b2b]] : []),
     ['RSS idle → after the load rounds', cell.rss],
     ...(Object.values(mem).some((x) => x.idleSettledBytes) ? [["the same, settled (after V8's memory reducer ran)", cell.settled]] : []),
     ['failed requests or streams (all rounds)', cell.errors],

@@ -46,7 +46,7 @@ describe("bench:overhead's tables", () => {
     const rows = overheadTable(T, b2b, mem, 50).rows;
     const at = rows.findIndex((r) => r.row.startsWith('added time to first byte'));
     expect(rows[at + 1]).toEqual({
-      row: 'the same, streams back to back (warm caches)',
+      row: 'the same, streams back to back',
       cells: { direct: '0.090 ms', bare: '+0.190 ms', aigw: '+0.215 ms' },
     });
     expect(row('RSS idle')).toEqual({ direct: '–', bare: '72 → 105 MiB', aigw: '96 → 214 MiB' });
