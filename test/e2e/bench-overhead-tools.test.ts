@@ -210,31 +210,33 @@ describe('holding paced streams', () => {
 
 describe('the streams mode', () => {
   const served = async () => ((await (await fetch(`${upUrl}/bench/stats`)).json()) as { streams: number }).streams;
-
-  it('warms every target up unmeasured before its first round, then measures every round', async () => {
+  /** Direct and one gateway, `n` short streams (50 ms apart) per run; the log's lines kept. */
+  const streamsThrough = async (gateway: { name: string; label: string; url: string }, n: number, seconds: number, rounds: number) => {
     const lines: string[] = [];
-    const before = await served();
     const out = await runStreams({
-      targets: [
-        { name: 'direct', label: 'direct', url: upUrl },
-        // Without its process: the probe's state belongs to the probe's own test below.
-        { name: 'bare', label: 'bare undici proxy', url: bareUrl },
-      ],
+      targets: [{ name: 'direct', label: 'direct', url: upUrl }, gateway],
       up: { url: upUrl, proc: upstream },
-      counts: [4],
-      seconds: 0.3,
+      counts: [n],
+      seconds,
       intervalMs: 50,
       promptKiB: 0,
       rampMs: 0,
       cadenceMs: 1000,
-      rounds: 2,
+      rounds,
       headers: {},
       log: (l) => lines.push(l),
     });
+    return { runs: out[n]!.runs, lines };
+  };
+
+  it('warms every target up unmeasured before its first round, then measures every round', async () => {
+    const before = await served();
+    // Without its process: the probe's state belongs to the probe's own test below.
+    const { runs, lines } = await streamsThrough({ name: 'bare', label: 'bare undici proxy', url: bareUrl }, 4, 0.3, 2);
     // Two warm-ups and two rounds of two targets, 4 streams each: all reached the upstream, only the rounds are reported.
     expect((await served()) - before).toBe(4 * 6);
     for (const name of ['direct', 'bare']) {
-      expect(out[4]!.runs[name]!.map((r) => [r.ok, r.failed, r.chunks])).toEqual([
+      expect(runs[name]!.map((r) => [r.ok, r.failed, r.chunks])).toEqual([
         [4, 0, 24],
         [4, 0, 24],
       ]);
@@ -249,28 +251,12 @@ describe('the streams mode', () => {
   it('a gateway that drops every stream fails its warm-up and its rounds, not the bench', async () => {
     // Accepts and hangs up at once: a port of this test's own, which no other test can take meanwhile.
     const dead = (await useRawUpstream((s) => s.destroy())).url;
-    const lines: string[] = [];
-    const out = await runStreams({
-      targets: [
-        { name: 'direct', label: 'direct', url: upUrl },
-        { name: 'gone', label: 'a gateway that is not there', url: dead },
-      ],
-      up: { url: upUrl, proc: upstream },
-      counts: [3],
-      seconds: 0.2,
-      intervalMs: 50,
-      promptKiB: 0,
-      rampMs: 0,
-      cadenceMs: 1000,
-      rounds: 1,
-      headers: {},
-      log: (l) => lines.push(l),
-    });
+    const { runs, lines } = await streamsThrough({ name: 'gone', label: 'a gateway that is not there', url: dead }, 3, 0.2, 1);
     expect(lines.filter((l) => l.startsWith('  ! warm-up'))).toEqual([
       expect.stringMatching(/^ {2}! warm-up: 3 of 3 streams failed \{".+":3\}$/),
     ]);
-    expect(out[3]!.runs.direct!.map((r) => r.ok)).toEqual([3]);
-    expect(out[3]!.runs.gone!.map((r) => [r.ok, r.failed])).toEqual([[0, 3]]);
+    expect(runs.direct!.map((r) => r.ok)).toEqual([3]);
+    expect(runs.gone!.map((r) => [r.ok, r.failed])).toEqual([[0, 3]]);
   }, 30_000);
 });
 
