@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type AigwError, aigwError } from '../core/errors.js';
 import { guarded } from '../core/guard.js';
 import { nextId } from '../core/ids.js';
+import { whenResponseGone } from '../core/response-gone.js';
 import type { EventBus } from '../events/bus.js';
 import { anthropicVersionProblem } from '../anthropic/version.js';
 import { ENDPOINT_API, type Endpoint, endpointAt } from '../openai/endpoints.js';
@@ -48,7 +49,7 @@ function handle(state: GatewayState, req: IncomingMessage, res: ServerResponse):
   runtime.acquire();
   const ctx = new RequestContext(req, res, requestIdOf(req), state.bus);
   state.inflight++;
-  res.on('close', () => {
+  whenResponseGone(req, res, () => {
     state.inflight--;
     // A response aigw itself cut (truncate mode, a broken upstream body) is not a client leaving.
     if (!res.writableFinished && !ctx.record.truncated) {

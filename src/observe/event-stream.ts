@@ -10,6 +10,7 @@
  * (`--trace-gc`, aigw + tenant under wrk), about a twentieth of what aigw adds to a bare proxy.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { whenResponseGone } from '../core/response-gone.js';
 import type { EventBus } from '../events/bus.js';
 import type { GatewayEvent } from '../events/types.js';
 import { encodeSseEvent } from '../openai/sse.js';
@@ -94,7 +95,7 @@ export class EventStream {
     this.kept = HISTORY;
     clearTimeout(this.shrinkTimer);
     const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
-    res.on('close', () => {
+    whenResponseGone(req, res, () => {
       clearInterval(keepalive);
       this.clients.delete(res);
       if (this.clients.size === 0) this.shrinkLater();

@@ -182,3 +182,40 @@ describe('global in-flight cap (case 41)', () => {
     await Promise.allSettled(slow);
   });
 });
+
+describe('pipelined requests (HTTP/1.1 pipelining)', () => {
+  const chat = (extra = '') =>
+    `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\n${extra}content-length: ${BODY.length}\r\n\r\n${BODY}`;
+  const BODY = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 400, stream: true });
+
+  it('ends the requests queued behind a refusal that closes the connection: nothing stays in flight', async () => {
+    // The 404 closes the connection; the 30 requests pipelined behind it never get their turn.
+    const r = await raw(`GET /nope HTTP/1.1\r\nHost: x\r\n\r\n${'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(30)}`);
+    expect(r.text).toMatch(/^HTTP\/1.1 404/);
+    await eventually(() => gw.gateway.state.inflight === 0);
+    // Had they leaked, 30 would hold the cap of 20: a fresh request would be refused as overloaded.
+    expect((await chatOnce(gw.url, 'm')).status).toBe(200);
+  });
+
+  it('aborts upstream the streams queued behind another when the client leaves', async () => {
+    const before = (await gw.mockStats('vllm')).aborted.count;
+    // Three slow streams in one write: the first is answered, the two behind it wait their turn.
+    const slow = 'x-mock-tps: 20\r\n';
+    const r = await raw(chat(slow) + chat(slow) + chat(slow), { keepOpenMs: 1000 });
+    expect(r.text).toMatch(/^HTTP\/1.1 200/);
+    await eventually(() => gw.gateway.state.inflight === 0);
+    await eventually(async () => (await gw.mockStats('vllm')).aborted.count - before === 3);
+  });
+
+  it('forgets an /aigw/events subscription queued behind another when the client leaves', async () => {
+    const admin = new URL(gw.adminUrl);
+    const sub = 'GET /aigw/events HTTP/1.1\r\nHost: x\r\n\r\n';
+    await new Promise<void>((resolve) => {
+      const s = connect(Number(admin.port), '127.0.0.1', () => s.write(sub + sub));
+      s.on('error', () => {});
+      s.once('data', () => setTimeout(() => s.destroy(), 100));
+      s.on('close', () => resolve());
+    });
+    await eventually(() => gw.admin.events.subscribers === 0);
+  });
+});

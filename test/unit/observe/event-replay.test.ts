@@ -31,6 +31,8 @@ function subscribe(stream: EventStream, lastEventId: number) {
   let text = '';
   const closers: (() => void)[] = [];
   const res = {
+    // The connection's only response (whenResponseGone: a queued one has none yet).
+    socket: {},
     writableLength: 0,
     writeHead() {
       return this;

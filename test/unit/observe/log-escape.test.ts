@@ -40,6 +40,8 @@ describe('event replay obeys the subscriber cap', () => {
     for (let i = 0; i < 500; i++) bus.publish(requestEvent(`model-${i}-${'y'.repeat(200)}`));
     let written = 0;
     const res = {
+      // The connection's only response (whenResponseGone: a queued one has none yet).
+      socket: {},
       writableLength: 0,
       writeHead() {
         return this;
