@@ -9,6 +9,8 @@ import { aigwError, type AigwError } from '../core/errors.js';
 import type { Scrub } from '../core/scrub.js';
 
 const MAX_MESSAGE = 500;
+/** OpenAI's `param` names a request field: longer is not a field name. */
+const MAX_PARAM = 128;
 
 /** String codes for backends that send none (vLLM sends the numeric status). */
 const CODE_BY_STATUS: Record<number, string> = {
@@ -70,7 +72,9 @@ export function normalizeUpstreamError(
 ): AigwError {
   const x = extract(body, contentType);
   const message = scrub(x.message ?? `backend ${backend} answered HTTP ${status}`).slice(0, MAX_MESSAGE);
-  const code = typeof x.code === 'string' && /^[a-z0-9_]{1,64}$/.test(x.code) ? x.code : undefined;
+  // A code or param is the backend's text too: it may echo the gateway's credential like a message does.
+  const code = typeof x.code === 'string' && /^[a-z0-9_]{1,64}$/.test(x.code) && scrub(x.code) === x.code ? x.code : undefined;
+  const param = x.param ? scrub(x.param).slice(0, MAX_PARAM) : null;
   if (status === 401 || status === 403) {
     return aigwError(
       'upstream_auth_error',
@@ -81,7 +85,7 @@ export function normalizeUpstreamError(
     return aigwError('upstream_error', `backend ${backend} answered HTTP ${status}: ${message}`.slice(0, MAX_MESSAGE));
   }
   return {
-    ...aigwError('upstream_rejected', message, { status, param: x.param ?? null }),
+    ...aigwError('upstream_rejected', message, { status, param }),
     type: 'invalid_request_error',
     wireCode: code ?? CODE_BY_STATUS[status] ?? 'invalid_request',
   };

@@ -15,7 +15,11 @@ const echo = await useUpstream((req, res, body) => {
   // A careless backend: its error message repeats the credential it was given, and the body it received.
   if (body.includes('leak')) {
     const e = JSON.stringify({
-      error: { message: `bad request with ${req.headers.authorization} and ${body}`, type: 'invalid_request_error' },
+      error: {
+        message: `bad request with ${req.headers.authorization} and ${body}`,
+        type: 'invalid_request_error',
+        param: `${req.headers.authorization}`,
+      },
     });
     return res.writeHead(400, { 'content-type': 'application/json' }).end(e);
   }
@@ -109,13 +113,14 @@ describe('one bad request cannot eject a shared backend (trust class 7)', () => 
 });
 
 describe('secrets never travel back (trust class 9)', () => {
-  it("scrubs the backend's key and the tenant's key from a backend's error message", async () => {
+  it("scrubs the backend's key and the tenant's key from a backend's error message and param", async () => {
     const r = await post('echo', `leak ${TENANT_KEY}`);
     expect(r.status).toBe(400);
     const text = r.body.toString();
     expect(text).not.toContain(SECRET);
     expect(text).not.toContain(TENANT_KEY);
     expect(text).toContain('[redacted]');
+    expect(JSON.parse(text).error.param).toBe('Bearer [redacted]');
     const logged = JSON.stringify(gw.events);
     expect(logged).not.toContain(SECRET);
     expect(logged).not.toContain(TENANT_KEY);
