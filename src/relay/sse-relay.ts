@@ -21,6 +21,7 @@ import { type Usage, usageIn } from './usage-tap.js';
 
 const NO_BYTES = Buffer.alloc(0);
 const NOOP = (): void => {};
+const isLineEnd = (b: number): boolean => b === 0x0a || b === 0x0d;
 
 export class SseRelay implements SseSink, StreamRelay {
   /** The full decoder, made when a stream leaves the fast path (most never do). */
@@ -211,17 +212,18 @@ export class SseRelay implements SseSink, StreamRelay {
   }
 
   /**
-   * Bytes left over when the upstream ended (an unterminated last event, or a line ending split from its
-   * event), sent as they came. With `closeEvent`, an unterminated event is closed with a blank line, so that
-   * what the caller writes next (an error frame) is an event of its own.
+   * Bytes left over when the upstream ended. After the end marker (`cut` false) they go as they came. On a cut
+   * only blank lines go: an event that never ended is dropped, as an SSE reader drops one at the end of a
+   * stream. Completed by a blank line, it would reach the client as an event the backend never finished — a
+   * `data: [DONE]` that lost its blank line would read as a clean end and hide the error frame after it, half
+   * a JSON object would fail the client's parser instead of showing the cut.
    */
-  flushHeld(closeEvent: boolean): void {
+  flushHeld(cut: boolean): void {
     if (!this.held.length) return;
     const rest = this.held.length === 1 ? this.held[0]! : Buffer.concat(this.held, this.heldBytes);
-    this.out.write(rest);
-    if (closeEvent && rest.toString('latin1').trim() !== '') this.out.write('\n\n');
     this.held = [];
     this.heldBytes = 0;
+    if (!cut || rest.every(isLineEnd)) this.out.write(rest);
   }
 
   get holding(): boolean {

@@ -22,9 +22,9 @@ export interface StreamRelay {
   readonly model: string | undefined;
   /**
    * The upstream ended: what is still held or due goes out (a translated stream gets its closing frames);
-   * `closeEvent`: an error frame follows, so an unterminated event is closed first.
+   * `cut`: the stream ended without its end marker and an error frame follows, so no unterminated event goes.
    */
-  flushHeld(closeEvent: boolean): void;
+  flushHeld(cut: boolean): void;
   /** Drops an event that grew too large (its bytes never reach the client: it is cut whole). */
   dropHeld(): void;
   /** The client's final frame for a stream that broke; empty when the client already has one. */

@@ -73,7 +73,7 @@ export class TranslatedSseRelay implements SseSink, StreamRelay {
   }
 
   /** The upstream ended: an unterminated last event is read, then the translator closes the answer or says it was cut. */
-  flushHeld(_closeEvent: boolean): void {
+  flushHeld(_cut: boolean): void {
     if (this.pending > 0) this.decoder.end(this);
     this.pending = 0;
     if (this.failed) return;

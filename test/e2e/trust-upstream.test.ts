@@ -42,6 +42,12 @@ const echo = await useUpstream((req, res, body) => {
       'data: {"id":"x","object":"chat.completion.chunk","model":"echo-up","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}\n\ndata: [DONE]\n\n',
     );
   }
+  if (body.includes('unterminated')) {
+    // The backend's last event never ends (no blank line): `data: [DONE]`, or half a chunk's JSON.
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write('data: {"choices":[{"index":0,"delta":{"content":"a"}}]}\n\n');
+    return res.end(body.includes('unterminated-done') ? 'data: [DONE]' : 'data: {"choices":[{"index":0,"delta":{"content":"b');
+  }
   if (body.includes('big-event')) {
     res.writeHead(200, { 'content-type': 'text/event-stream' });
     res.write('data: {"choices":[{"index":0,"delta":{"content":"a"}}]}\n\n');
@@ -168,6 +174,20 @@ describe('stream integrity (trust class 11)', () => {
     expect(streamed.events.at(-1)!.data).toBe('[DONE]');
     await eventually(() => gw.eventsOf('request').some((e) => e.stream && e.tokens.output === 2 && e.status === 200));
   });
+
+  it.each(['unterminated-done', 'unterminated-json'])(
+    'cuts a stream whose last event never ends (%s) with upstream_stream_error: no [DONE], no half event',
+    async (scenario) => {
+      const r = await post('echo', scenario, { body: { stream: true } });
+      expect(r.status).toBe(200);
+      expect(r.events.some((e) => e.data === '[DONE]')).toBe(false);
+      // Every event the client gets is whole JSON: the half one was not completed for it.
+      const data = r.events.map((e) => JSON.parse(e.data!));
+      expect(data[0].choices[0].delta.content).toBe('a');
+      expect(data.at(-1).error.code).toBe('upstream_stream_error');
+      expect(data).toHaveLength(2);
+    },
+  );
 
   it('ends a stream with an event larger than limits.maxEventBytes with upstream_stream_error, no [DONE]', async () => {
     const r = await post('echo', 'big-event', { body: { stream: true } });

@@ -185,6 +185,28 @@ describe('the SSE relay’s fast path', () => {
   });
 });
 
+describe('the SSE relay at a cut', () => {
+  it('sends only whole events of a stream that ends anywhere before its end marker: no half event, no [DONE] without its blank line', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: stream.length }), fc.boolean(), (cut, crlf) => {
+        const bytes = crlf ? Buffer.from(stream.toString().replaceAll('\n', '\r\n')) : stream;
+        const sent = bytes.subarray(0, Math.min(cut, bytes.length));
+        const c = fakeClient();
+        c.out.writeHead(200, {});
+        const relay = new SseRelay(c.out, false, () => {}, 1024 * 1024);
+        relay.push(sent);
+        relay.flushHeld(!relay.sawDone);
+        const out = c.text();
+        expect(sent.toString().startsWith(out)).toBe(true);
+        // Whole events only (with CRLF, an event may end at the CR of its blank line: CR ends a line too).
+        expect(out === '' || /(\n\n|\r\n\r\n?)$/.test(out)).toBe(true);
+        expect(relay.sawDone).toBe(/data: \[DONE\]\r?\n\r?\n?$/.test(out));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
+
 describe('the SSE relay against a trickling backend', () => {
   // Each read of an unfinished event must not copy what is already held: a backend sending one byte per read
   // would otherwise cost the event loop time quadratic in the event's size (16 MiB by default).
