@@ -45,6 +45,8 @@ const MAX_ERROR_BODY = 64 * 1024;
 const NO_HEADERS: IncomingHttpHeaders = Object.freeze({});
 /** A body's model and id are in its first few hundred bytes; its finish reasons and usage in its last (tail window). */
 const HEAD_BYTES = 1024;
+/** application/json, application/problem+json and the like (parameters allowed). */
+const JSON_TYPE = /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i;
 /** With captureContent, this much of a body goes into its span. */
 const SAMPLE_BYTES = 16 * 1024;
 
@@ -143,7 +145,14 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (translating && headers['content-encoding'] !== undefined && headers['content-encoding'] !== 'identity') {
       return this.failUnreadable(`an answer encoded as ${String(headers['content-encoding']).slice(0, 40)} cannot be translated`);
     }
-    if (this.record.stream || (typeof ct === 'string' && ct.startsWith('text/event-stream'))) {
+    const sse = typeof ct === 'string' && ct.startsWith('text/event-stream');
+    if (this.record.stream && !sse && typeof ct === 'string' && JSON_TYPE.test(ct)) {
+      // A whole JSON answer to a stream request: relayed as a stream it would be cut as one that never began
+      // (JSON followed by an error frame); nothing has reached the client, so another target may answer.
+      return this.failUnreadable(`a stream was asked for, the answer is ${ct.slice(0, 60)}`);
+    }
+    // A stream request's answer is read as a stream whatever else it is labelled (some servers send none).
+    if (this.record.stream || sse) {
       this.mode = 'sse';
       const onFirst = () => {
         this.record.ttftMs = performance.now() - this.record.startedAt;

@@ -42,6 +42,12 @@ const echo = await useUpstream((req, res, body) => {
       'data: {"id":"x","object":"chat.completion.chunk","model":"echo-up","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}\n\ndata: [DONE]\n\n',
     );
   }
+  if (body.includes('json-to-stream')) {
+    // A backend that ignores `stream: true` and answers whole.
+    const answer =
+      '{"id":"x","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"whole"}}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}';
+    return res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }).end(answer);
+  }
   if (body.includes('unterminated')) {
     // The backend's last event never ends (no blank line): `data: [DONE]`, or half a chunk's JSON.
     res.writeHead(200, { 'content-type': 'text/event-stream' });
@@ -173,6 +179,16 @@ describe('stream integrity (trust class 11)', () => {
     ).toEqual(['hin', 'ted']);
     expect(streamed.events.at(-1)!.data).toBe('[DONE]');
     await eventually(() => gw.eventsOf('request').some((e) => e.stream && e.tokens.output === 2 && e.status === 200));
+  });
+
+  it('answers 502 bad_upstream_response, not JSON with an error frame appended, when a stream request gets a whole JSON answer', async () => {
+    const r = await post('echo', 'json-to-stream', { body: { stream: true } });
+    expect(r.status).toBe(502);
+    expect(r.headers['content-type']).toContain('application/json');
+    expect(JSON.parse(r.body.toString()).error.code).toBe('bad_upstream_response');
+    // Asked without a stream, the same answer passes whole.
+    const plain = await post('echo', 'json-to-stream');
+    expect(JSON.parse(plain.body.toString()).choices[0].message.content).toBe('whole');
   });
 
   it.each(['unterminated-done', 'unterminated-json'])(
