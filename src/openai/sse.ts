@@ -28,6 +28,11 @@ export class SseDecoder {
   private current: SseEvent = blank();
   private hasFields = false;
 
+  /** The last chunk ended in a CR: an LF opening the next one ends that same line (CRLF split across reads). */
+  get awaitsLF(): boolean {
+    return this.skipLeadingLF;
+  }
+
   push(chunk: Buffer, sink: SseSink): void {
     let start = 0;
     let i = 0;

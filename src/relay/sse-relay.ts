@@ -39,6 +39,8 @@ export class SseRelay implements SseSink, StreamRelay {
   model: string | undefined;
   /** The answer's model is read from its first event with data. */
   private modelPending = true;
+  /** The last event the decoder completed was kept from the client (the usage chunk aigw asked for). */
+  private lastWithheld = false;
   /** Bytes are searched, not decoded, while this holds (see the header). */
   private fast: boolean;
 
@@ -66,6 +68,12 @@ export class SseRelay implements SseSink, StreamRelay {
     this.chunk = chunk;
     this.sliceStart = 0;
     this.decoder ??= new SseDecoder();
+    if (this.decoder.awaitsLF && chunk[0] === 0x0a && this.held.length === 0) {
+      // The LF of the CRLF that ended the last event (dispatched at its CR, the end of the last read): that
+      // event's byte, sent or withheld with it — not the first byte of the next event.
+      if (!this.lastWithheld) this.out.write(chunk.subarray(0, 1));
+      this.sliceStart = 1;
+    }
     this.decoder.push(chunk, this);
     if (this.sliceStart < chunk.length) {
       const rest = this.sliceStart === 0 ? chunk : chunk.subarray(this.sliceStart);
@@ -171,7 +179,8 @@ export class SseRelay implements SseSink, StreamRelay {
       this.held = [];
       this.heldBytes = 0;
     }
-    if (this.look(ev)) this.out.write(bytes);
+    this.lastWithheld = !this.look(ev);
+    if (!this.lastWithheld) this.out.write(bytes);
   }
 
   /** Reads what accounting needs off one event on its way; false when the client must not get it. */

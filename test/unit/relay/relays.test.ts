@@ -90,6 +90,28 @@ describe('the SSE relay', () => {
     expect(relay.usage).toEqual({ prompt: 7, completion: 3 });
   });
 
+  it('holds back exactly the usage chunk it asked for, byte for byte, whatever the line endings and the reads', () => {
+    const withheld = events.filter((e) => !e.includes('"usage"'));
+    fc.assert(
+      fc.property(fc.constantFrom('\n', '\r\n', '\r'), fc.uniqueArray(fc.nat(), { maxLength: 12 }), (eol, cuts) => {
+        const bytes = Buffer.from(events.join('').replaceAll('\n', eol));
+        const c = fakeClient();
+        c.out.writeHead(200, {});
+        const relay = new SseRelay(c.out, true, () => {}, 1024 * 1024);
+        let at = 0;
+        for (const cut of [...cuts.map((x) => x % bytes.length).sort((a, b) => a - b), bytes.length]) {
+          if (cut <= at) continue;
+          relay.push(bytes.subarray(at, cut));
+          at = cut;
+        }
+        relay.flushHeld(!relay.sawDone);
+        expect(c.text()).toBe(withheld.join('').replaceAll('\n', eol));
+        expect(relay.usage).toEqual({ prompt: 7, completion: 3 });
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   it('holds back the usage chunk it asked for on the client’s behalf', () => {
     const c = fakeClient();
     c.out.writeHead(200, {});
