@@ -47,6 +47,7 @@ const NO_HEADERS: IncomingHttpHeaders = Object.freeze({});
 const HEAD_BYTES = 1024;
 /** application/json, application/problem+json and the like (parameters allowed). */
 const JSON_TYPE = /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i;
+const isJson = (ct: string | string[] | undefined): boolean => typeof ct === 'string' && JSON_TYPE.test(ct);
 /** With captureContent, this much of a body goes into its span. */
 const SAMPLE_BYTES = 16 * 1024;
 
@@ -145,22 +146,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (translating && headers['content-encoding'] !== undefined && headers['content-encoding'] !== 'identity') {
       return this.failUnreadable(`an answer encoded as ${String(headers['content-encoding']).slice(0, 40)} cannot be translated`);
     }
-    const sse = typeof ct === 'string' && ct.startsWith('text/event-stream');
-    if (this.record.stream && !sse && typeof ct === 'string' && JSON_TYPE.test(ct)) {
-      // A whole JSON answer to a stream request: relayed as a stream it would be cut as one that never began
-      // (JSON followed by an error frame); nothing has reached the client, so another target may answer.
-      return this.failUnreadable(`a stream was asked for, the answer is ${ct.slice(0, 60)}`);
-    }
     // A stream request's answer is read as a stream whatever else it is labelled (some servers send none).
-    if (this.record.stream || sse) {
-      this.mode = 'sse';
-      const onFirst = () => {
-        this.record.ttftMs = performance.now() - this.record.startedAt;
-        this.onFirstByte?.();
-      };
-      this.sse = this.dialect
-        ? this.dialect.streamRelay(this.out, onFirst, this.relay.maxEventBytes, this.relay.scrub)
-        : new SseRelay(this.out, this.dropUsageChunk && !headers['content-encoding'], onFirst, this.relay.maxEventBytes);
+    if (this.record.stream || (typeof ct === 'string' && ct.startsWith('text/event-stream'))) {
+      if (!this.openStream(headers, ct)) return;
     } else if (translating) {
       this.mode = 'translated';
       this.onFirstByte?.();
@@ -173,6 +161,27 @@ export class Exchange implements Dispatcher.DispatchHandler {
       if (this.body.overflowsUpFront()) this.finishBody(this.body.overflow());
     }
     this.out.attach(controller);
+  }
+
+  /**
+   * The relay of a 2xx stream; false when the answer is a whole JSON one instead, which would go out as JSON
+   * with an error frame after it (a stream that never began): nothing has reached the client, so the attempt
+   * fails and another target may answer.
+   */
+  private openStream(headers: IncomingHttpHeaders, ct: string | string[] | undefined): boolean {
+    if (isJson(ct)) {
+      this.failUnreadable(`a stream was asked for, the answer is ${String(ct).slice(0, 60)}`);
+      return false;
+    }
+    this.mode = 'sse';
+    const onFirst = () => {
+      this.record.ttftMs = performance.now() - this.record.startedAt;
+      this.onFirstByte?.();
+    };
+    this.sse = this.dialect
+      ? this.dialect.streamRelay(this.out, onFirst, this.relay.maxEventBytes, this.relay.scrub)
+      : new SseRelay(this.out, this.dropUsageChunk && !headers['content-encoding'], onFirst, this.relay.maxEventBytes);
+    return true;
   }
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
