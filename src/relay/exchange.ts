@@ -381,8 +381,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const s = this.sse!;
     const usage = s.usage;
     if (usage) recordUsage(this.record, usage);
-    else {
-      this.record.outputTokens = s.outputEvents;
+    // The backend's count covers the whole answer only once the stream ended properly. Before that — the client
+    // left, the stream was cut — it is a count so far, or only the opening one (Anthropic's message_start says
+    // 1 output token): output is at least one token per output event relayed, so leaving just before the end
+    // does not make an answer nearly free.
+    if (!usage || !s.sawDone) {
+      this.record.outputTokens = Math.max(usage?.completion ?? 0, s.outputEvents);
       this.record.outputSource = 'estimate';
     }
     if (s.model !== undefined) this.record.responseModel = s.model;

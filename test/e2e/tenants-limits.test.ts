@@ -72,31 +72,39 @@ describe('token limits', () => {
     expect((await ask(patient)).usage!.completion_tokens).toBe(900);
   });
 
-  it('charges a client that left mid-stream for what was streamed, not for its whole reservation (case 34)', async () => {
+  it.each([
+    ['an OpenAI stream', 'chat/completions', 'm'],
+    ['an Anthropic stream (passed through)', 'messages', 'c'],
+    ['an Anthropic stream translated for an OpenAI client', 'chat/completions', 'c'],
+  ])('charges a client that left %s for what was streamed, not for its whole reservation (case 34)', async (_what, path, model) => {
     // Its own gateway with a minute-long window, so nothing expires while we look.
     const g = await gatewayFor(`
 version: 1
 backends:
   vllm: { url: http://127.0.0.1:0, mock: { kind: vllm } }
+  claude: { url: http://127.0.0.1:0, kind: anthropic, apiKey: sk-ant-limits, mock: { kind: anthropic } }
 models:
   m: { targets: [{ backend: vllm }] }
+  c: { targets: [{ backend: claude }] }
 tenants:
   t: { keys: [k], limits: { tpm: 3000 } }
 `);
     try {
-      const u = `${g.url}/v1/chat/completions`;
+      const u = `${g.url}/v1/${path}`;
       const left = await rawPost(
         u,
-        { model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 1000, stream: true },
+        { model, messages: [{ role: 'user', content: 'x' }], max_tokens: 1000, stream: true },
         // Leave after a few chunks (not after a fixed time, which a loaded machine can outrun).
         { headers: { authorization: 'Bearer k', 'x-mock-tps': '100' }, abortAfterChunks: 8 },
       );
       expect(left.ended).toBe('aborted');
       await eventually(() => g.eventsOf('request').some((e) => e.clientAborted && e.tokens.inputSource !== 'none'));
       const charged = g.eventsOf('request').find((e) => e.clientAborted)!.tokens;
+      // At least what was streamed — an Anthropic stream's opening count (1 output token) is not its answer's.
       expect(charged.output).toBeGreaterThan(5);
       expect(charged.output).toBeLessThan(100);
-      const body = { model: 'm', messages: [{ role: 'user', content: 'count my tokens' }], max_tokens: 1 };
+      expect(charged.outputSource).toBe('estimate');
+      const body = { model, messages: [{ role: 'user', content: 'count my tokens' }], max_tokens: 1 };
       const after = await rawPost(u, body, { headers: { authorization: 'Bearer k' } });
       // Remaining = limit − (prompt + streamed output of the aborted stream) − this request's own reservation.
       const reservation = Math.ceil(Buffer.byteLength(JSON.stringify(body)) / 3) + 1;
