@@ -67,7 +67,8 @@ export class Services {
     const userHeaders = new Set<string>();
     for (const [name, b] of Object.entries(profile.backends)) {
       const identity = compileForwardIdentity(b.forwardIdentity);
-      for (const h of identity?.strip ?? []) strip.add(h);
+      // As upstreamHeaders compares names: underscores read as dashes.
+      for (const h of identity?.strip ?? []) strip.add(h.replaceAll('_', '-'));
       if (identity?.userHeader) userHeaders.add(identity.userHeader);
       backends.set(name, { provider: metricProvider(b.kind), spanProvider: spanProvider(b.kind), url: b.url, identity });
     }

@@ -1,8 +1,8 @@
 /**
  * Header hygiene in both directions. Upstream: the client's credentials (under any provider's header
  * name), cookies, account and forwarding claims, identity headers (x-aigw-tenant, x-aigw-user, and the ones a
- * profile names), hop-by-hop headers (including any named by Connection) and host never leave; everything
- * else end-to-end (x-mock-*, session ids) passes. Downstream: hop-by-hop headers, framing and set-cookie from
+ * profile names), hop-by-hop headers (including any named by Connection) and host never leave, spelt with
+ * dashes or underscores; everything else end-to-end (x-mock-*, session ids) passes. Downstream: hop-by-hop headers, framing and set-cookie from
  * a backend are dropped.
  */
 import type { IncomingHttpHeaders } from 'node:http';
@@ -43,13 +43,16 @@ export function upstreamHeaders(
     const name = raw[i]!.toLowerCase();
     if (name === 'connection') {
       connectionTokens ??= new Set();
-      for (const t of raw[i + 1]!.split(',')) connectionTokens.add(t.trim().toLowerCase());
+      for (const t of raw[i + 1]!.split(',')) connectionTokens.add(t.trim().toLowerCase().replaceAll('_', '-'));
     } else if (name === 'x-forwarded-for') xff = xff ? `${xff}, ${raw[i + 1]}` : raw[i + 1];
   }
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
-    if (NEVER_UPSTREAM.has(name) || name === 'x-request-id' || connectionTokens?.has(name) || strip?.has(name)) continue;
+    // CGI and WSGI servers read `x_aigw_tenant` as `x-aigw-tenant` (both become HTTP_X_AIGW_TENANT): a name
+    // is checked with its underscores read as dashes, or the spelling would smuggle what the dashes cannot.
+    const key = name.includes('_') ? name.replaceAll('_', '-') : name;
+    if (NEVER_UPSTREAM.has(key) || key === 'x-request-id' || connectionTokens?.has(key) || strip?.has(key)) continue;
     out.push(name, raw[i + 1]!);
   }
   for (let i = 0; i < backendHeaders.length; i++) out.push(backendHeaders[i]!);

@@ -21,7 +21,7 @@ const gw = await useGateway(
 version: 1
 backends:
   told: { url: "{{told}}", forwardIdentity: { tenantHeader: x-aigw-tenant, userHeader: x-aigw-user } }
-  custom: { url: "{{custom}}", forwardIdentity: { tenantHeader: X-Org } }
+  custom: { url: "{{custom}}", forwardIdentity: { tenantHeader: X-Org, userHeader: x_user } }
   plain: { url: "{{plain}}" }
 models:
   told: { targets: [{ backend: told }] }
@@ -72,6 +72,18 @@ describe('identity headers to backends', () => {
     const toCustom = custom.seen.at(-1)!;
     expect(values(toCustom, 'x-org')).toEqual(['acme']);
     expect(values(toCustom, 'x-aigw-user')).toEqual([]);
+  });
+
+  it('strips them spelt with underscores too (a WSGI or CGI backend reads x_aigw_tenant as x-aigw-tenant)', async () => {
+    const underscored = { x_aigw_tenant: 'globex', X_AIGW_USER: 'mallory', x_org: 'globex', 'x-aigw_tenant': 'globex', 'x-user': 'eve' };
+    expect(await send('custom', underscored)).toBe(200);
+    const toCustom = custom.seen.at(-1)!;
+    for (const name of Object.keys(underscored)) expect(values(toCustom, name.toLowerCase())).toEqual([]);
+    expect(values(toCustom, 'x-org')).toEqual(['acme']);
+    expect(await send('told', underscored)).toBe(200);
+    const toTold = told.seen.at(-1)!;
+    for (const name of Object.keys(underscored)) expect(values(toTold, name.toLowerCase())).toEqual([]);
+    expect(values(toTold, 'x-aigw-tenant')).toEqual(['acme']);
   });
 
   it('refuses a user header that could not be forwarded with 400, before any backend is called', async () => {

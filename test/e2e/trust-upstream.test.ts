@@ -153,6 +153,10 @@ describe('secrets never travel back (trust class 9)', () => {
       'x-forwarded-host': 'evil.example',
       'x-goog-api-key': 'g-key',
       'ocp-apim-subscription-key': 'apim-key',
+      // The same, spelt with underscores (CGI and WSGI servers read them as the dashed names).
+      openai_organization: 'org-2',
+      x_forwarded_host: 'evil.example',
+      x_api_key: 'stolen',
     };
     await post('echo', 'headers', { headers: { ...stripped, 'x-session-id': 'kept' } });
     const seen = echo.seen.at(-1)!.headers;
