@@ -219,7 +219,7 @@ function admitAndRoute(
     if (bad) return sendError(ctx, bad);
   }
   const admitted = tenant
-    ? admit(runtime.limiter, tenant, p, runtime.admission, state.tokens, ctx.requestId, route.reachablePrices)
+    ? admit(runtime.limiter, tenant, p, runtime.admission, state.tokens, ctx.requestId, route.reachablePrices, route.translatedMaxTokens)
     : unlimited(p, state.tokens);
   // Only a shared store (Redis) makes admission wait.
   if (admitted instanceof Promise) return admitted.then((a) => relayAdmitted(ctx, state, runtime, route, p, a));

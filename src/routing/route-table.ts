@@ -4,6 +4,7 @@
  * and fallbacks, and the prices a request to it could reach (for budget reservations).
  */
 import type { EscalationConfig, ModelConfig, PricingConfig, Profile, StrategyName, TargetConfig } from '../profile/schema.js';
+import { DEFAULT_MAX_TOKENS } from '../translate/openai-anthropic.js';
 import type { BackendRuntime } from '../upstream/backends.js';
 import { targetSeed } from './sticky.js';
 import type { Candidate } from './strategies/candidate.js';
@@ -82,6 +83,11 @@ export interface ModelRoute {
    * fallbacks, its escalations and theirs — so admission can reserve the most expensive outcome.
    */
   readonly reachablePrices: readonly PricingConfig[];
+  /**
+   * The max_tokens a translation sends for an OpenAI request that names none, when a reachable target speaks
+   * Anthropic's API (which requires one): what such a request can produce there, so admission reserves it.
+   */
+  readonly translatedMaxTokens: number | undefined;
   /** The clock every target of this table reads its eligibility at (one object per table). */
   readonly clock: RouteClock;
 }
@@ -112,7 +118,7 @@ function lists(r: { group: TargetGroup; match: readonly MatchRule[] }): TargetGr
   return [r.group, ...r.match.map((m) => m.group)];
 }
 
-type Draft = Omit<ModelRoute, 'needs' | 'reachablePrices'>;
+type Draft = Omit<ModelRoute, 'needs' | 'reachablePrices' | 'translatedMaxTokens'>;
 
 function draft(name: string, m: ModelConfig, backends: ReadonlyMap<string, BackendRuntime>, clock: RouteClock): Draft {
   return {
@@ -149,9 +155,13 @@ function finish(r: Draft, drafts: ReadonlyMap<string, Draft>): ModelRoute {
     if (to) reachable.push(...planned(to, drafts));
   }
   const prices = new Map<string, PricingConfig>();
+  let anthropic = false;
   for (const d of reachable)
     for (const g of lists(d))
-      for (const t of g.targets) if (t.pricing && t.weight > 0) prices.set(`${t.pricing.input}/${t.pricing.output}`, t.pricing);
+      for (const t of g.targets) {
+        if (t.pricing && t.weight > 0) prices.set(`${t.pricing.input}/${t.pricing.output}`, t.pricing);
+        if (t.backend.kind === 'anthropic') anthropic = true;
+      }
   return {
     ...r,
     needs: {
@@ -160,6 +170,7 @@ function finish(r: Draft, drafts: ReadonlyMap<string, Draft>): ModelRoute {
       promptSize: r.escalate !== undefined || own.some((d) => d.strategy === 'cost'),
     },
     reachablePrices: [...prices.values()],
+    translatedMaxTokens: anthropic ? DEFAULT_MAX_TOKENS : undefined,
   };
 }
 

@@ -78,7 +78,8 @@ class Unlimited implements Admitted {
 
 /**
  * `prices`: every price the request could end up paying — each priced target its model, fallbacks and
- * escalations can reach — so a budget reserves its most expensive outcome. Synchronous with the memory store.
+ * escalations can reach — so a budget reserves its most expensive outcome; `translatedMaxTokens`, likewise, the
+ * route's (ModelRoute). Synchronous with the memory store.
  */
 export function admit(
   limiter: Limiter,
@@ -88,8 +89,14 @@ export function admit(
   counter: PromptCounter,
   requestId: string,
   prices: readonly Prices[] = [],
+  translatedMaxTokens?: number,
 ): MaybePromise<Admitted | AigwError> {
-  const estimate = estimateTokens(p.bytes, p.maxTokens, p.choices, policy.defaultCompletionTokens, p.endpoint);
+  // An OpenAI request that names no max_tokens gets translatedMaxTokens at an Anthropic target: it may produce that many.
+  const defaultCompletion =
+    translatedMaxTokens !== undefined && p.api === 'openai'
+      ? Math.max(policy.defaultCompletionTokens, translatedMaxTokens)
+      : policy.defaultCompletionTokens;
+  const estimate = estimateTokens(p.bytes, p.maxTokens, p.choices, defaultCompletion, p.endpoint);
   const bound = costBound(prices, estimate.prompt, estimate.total - estimate.prompt);
   // The lease is the gateway's own, unique per admission: a client-chosen id (x-request-id) would let
   // parallel requests share one concurrency slot.

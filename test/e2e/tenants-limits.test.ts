@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { eventually, gatewayFor, useGateway } from '../helpers/gateway.js';
 import { inParallel } from '../helpers/load.js';
 import { rawPost } from '../helpers/raw.js';
+import { DEFAULT_MAX_TOKENS } from '../../src/translate/openai-anthropic.js';
 
 const WINDOW_MS = 1000;
 const gw = await useGateway(`
@@ -109,6 +110,39 @@ tenants:
       // Remaining = limit − (prompt + streamed output of the aborted stream) − this request's own reservation.
       const reservation = Math.ceil(Buffer.byteLength(JSON.stringify(body)) / 3) + 1;
       expect(Number(after.headers['x-ratelimit-remaining-tokens'])).toBe(3000 - (charged.input + charged.output) - reservation);
+    } finally {
+      await g.close();
+    }
+  });
+
+  it('reserves what a translation lets an OpenAI request without max_tokens produce at an Anthropic target', async () => {
+    const g = await gatewayFor(`
+version: 1
+limits: { defaultCompletionTokens: 100 }
+backends:
+  vllm: { url: http://127.0.0.1:0, mock: { kind: vllm } }
+  claude: { url: http://127.0.0.1:0, kind: anthropic, apiKey: sk-ant-limits, mock: { kind: anthropic } }
+models:
+  m: { targets: [{ backend: vllm }] }
+  c: { targets: [{ backend: claude }] }
+  either: { targets: [{ backend: vllm, model: m }], fallbacks: [c] }
+tenants:
+  a: { keys: [ka], limits: { tpm: 100000 } }
+  b: { keys: [kb], limits: { tpm: 100000 } }
+  e: { keys: [ke], limits: { tpm: 100000 } }
+`);
+    try {
+      const remaining = async (key: string, model: string) => {
+        const body = { model, messages: [{ role: 'user', content: 'x' }] };
+        const r = await rawPost(`${g.url}/v1/chat/completions`, body, { headers: { authorization: `Bearer ${key}` } });
+        expect(r.status).toBe(200);
+        return 100000 - Math.ceil(Buffer.byteLength(JSON.stringify(body)) / 3) - Number(r.headers['x-ratelimit-remaining-tokens']);
+      };
+      // The translation sends max_tokens 4096 (DEFAULT_MAX_TOKENS), more than defaultCompletionTokens: reserved.
+      expect(await remaining('ka', 'c')).toBe(DEFAULT_MAX_TOKENS);
+      expect(await remaining('kb', 'm')).toBe(100);
+      // A fallback counts: the request may end up there.
+      expect(await remaining('ke', 'either')).toBe(DEFAULT_MAX_TOKENS);
     } finally {
       await g.close();
     }
