@@ -72,9 +72,12 @@ export class TranslatedSseRelay implements SseSink, StreamRelay {
     return this.t.model;
   }
 
-  /** The upstream ended: an unterminated last event is read, then the translator closes the answer or says it was cut. */
-  flushHeld(_cut: boolean): void {
-    if (this.pending > 0) this.decoder.end(this);
+  /**
+   * The upstream ended: the translator closes the answer or says it was cut. An event the backend never ended
+   * (no blank line) is not read on a cut: an unterminated `message_stop` or `[DONE]` would complete the answer.
+   */
+  flushHeld(cut: boolean): void {
+    if (this.pending > 0 && !cut) this.decoder.end(this);
     this.pending = 0;
     if (this.failed) return;
     const frames = this.t.end();

@@ -179,6 +179,51 @@ describe('TranslatedSseRelay', () => {
   });
 });
 
+describe('a translated stream whose last event never ends', () => {
+  // Streams without their stop reason (finish_reason, message_delta), ending in an end marker that lost its
+  // blank line. (After a stop reason a clean end finishes the answer whatever follows: translate/stream.ts.)
+  const cases = [
+    [
+      'an Anthropic backend',
+      messagesStream.map((b) => b.toString().replace(/event: message_delta\n.*\n\n/, '')),
+      'event: message_stop\ndata: {"type":"message_stop"}',
+      () => new MessagesToChatStream({ requestModel: 'claude', includeUsage: true, created: 1 }),
+      'upstream_stream_error',
+    ],
+    [
+      'an OpenAI backend',
+      chatStream.map((b) => b.toString().replace(/data: [^\n]*"finish_reason":"length"[^\n]*\n\n/, '')),
+      'data: [DONE]',
+      () => new ChatToMessagesStream('m'),
+      'event: error',
+    ],
+  ] as const;
+  it.each(cases)('from %s is cut for the client, not completed by its end marker', (_what, stream, marker, translator, errorFrame) => {
+    fc.assert(
+      fc.property(stream, fc.uniqueArray(fc.nat(), { maxLength: 12 }), (text, cuts) => {
+        expect(text).toContain(`${marker}\n\n`);
+        const body = Buffer.from(text.replace(`${marker}\n\n`, marker));
+        const s = sink();
+        const relay = new TranslatedSseRelay(
+          s.out,
+          translator(),
+          () => {},
+          1 << 20,
+          (t) => t,
+        );
+        feed(
+          relay,
+          body,
+          [...new Set(cuts.map((c) => c % body.length))].sort((a, b) => a - b),
+        );
+        expect(relay.sawDone).toBe(false);
+        expect(s.bytes().toString()).toContain(errorFrame);
+      }),
+      RUNS,
+    );
+  });
+});
+
 describe('AnthropicSseRelay (pass-through)', () => {
   it('passes the bytes through exactly, cut anywhere, and reads usage, the end and the first content', () => {
     fc.assert(
