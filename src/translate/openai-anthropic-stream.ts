@@ -33,8 +33,10 @@ export interface MessagesToChatOptions {
 
 export class MessagesToChatStream extends TranslatorEnding implements StreamTranslator {
   private head = '';
-  /** Anthropic block index → OpenAI tool_calls index, for tool_use blocks. */
+  /** Anthropic block index → OpenAI tool_calls index, for the tool_use blocks still open. */
   private readonly tools = new Map<number, number>();
+  /** Tool calls started so far: the next one's OpenAI index (indexes are never reused). */
+  private toolCalls = 0;
   private finished = false;
 
   constructor(private readonly opts: MessagesToChatOptions) {
@@ -64,8 +66,14 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
         return this.messageDelta(json);
       case 'message_stop':
         return this.finish();
+      case 'content_block_stop': {
+        // Deltas after a block's stop are not its own.
+        const index = (json as { index?: unknown }).index;
+        if (typeof index === 'number') this.tools.delete(index);
+        return undefined;
+      }
       default:
-        // content_block_stop, and event types newer than this translator: nothing for the client.
+        // Event types newer than this translator: nothing for the client.
         return undefined;
     }
   }
@@ -93,11 +101,13 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
     const e = ContentBlockStartEvent.safeParse(json);
     if (!e.success) return this.abort(unreadable('a malformed content_block_start'));
     const b = e.data.content_block;
+    // A block index a backend reuses names the new block: deltas for it must not land in an earlier tool call.
+    this.tools.delete(e.data.index);
     if (b.type === 'text') return b.text ? this.content('content', b.text) : undefined;
     if (b.type === 'thinking') return b.thinking ? this.content('reasoning_content', b.thinking) : undefined;
     if (b.type !== 'tool_use') return undefined;
     this.contentStarted = true;
-    const i = this.tools.size;
+    const i = this.toolCalls++;
     this.tools.set(e.data.index, i);
     const args = Object.keys(b.input).length ? JSON.stringify(b.input) : '';
     const call = `{"index":${i},"id":${JSON.stringify(b.id)},"type":"function","function":{"name":${JSON.stringify(b.name)},"arguments":${JSON.stringify(args)}}}`;

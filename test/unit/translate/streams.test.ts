@@ -93,6 +93,41 @@ describe('Anthropic backend stream → OpenAI chunks', () => {
     if (specAvailable) for (const c of f.chunks) expect(schemaErrors('CreateChatCompletionStreamResponse', c)).toEqual([]);
   });
 
+  it('keeps tool calls apart when a backend reuses a block index: each call gets its own arguments, no other block’s', () => {
+    const ev = (type: string, o: object) => `event: ${type}\ndata: ${JSON.stringify({ type, ...o })}\n\n`;
+    const tool = (id: string, args: string) =>
+      ev('content_block_start', { index: 0, content_block: { type: 'tool_use', id, name: 'f', input: {} } }) +
+      ev('content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: args } }) +
+      ev('content_block_stop', { index: 0 });
+    const start = ev('message_start', {
+      message: {
+        id: 'msg',
+        type: 'message',
+        role: 'assistant',
+        model: 'claude',
+        content: [],
+        stop_reason: null,
+        usage: { input_tokens: 1, output_tokens: 1 },
+      },
+    });
+    const end = ev('message_delta', { delta: { stop_reason: 'tool_use' }, usage: { output_tokens: 9 } }) + ev('message_stop', {});
+    const twice = foldChat(translateBody(toChat(), start + tool('t1', '{"a":1}') + tool('t2', '{"b":2}') + end));
+    expect(twice.toolCalls.map((c) => [c.id, c.arguments])).toEqual([
+      ['t1', '{"a":1}'],
+      ['t2', '{"b":2}'],
+    ]);
+    // A text block that takes a tool block's index: arguments for it are not a tool call's.
+    const reused =
+      start +
+      ev('content_block_start', { index: 0, content_block: { type: 'tool_use', id: 't1', name: 'f', input: {} } }) +
+      ev('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }) +
+      ev('content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: '{"b":2}' } }) +
+      end;
+    const f = foldChat(translateBody(toChat(), reused));
+    expect(f.error?.code).toBe('bad_upstream_response');
+    expect(f.toolCalls.map((c) => c.arguments)).toEqual(['']);
+  });
+
   it('is read by the openai SDK: chat.completions.stream().finalChatCompletion()', async () => {
     const out = translateBody(toChat(), fixture('anthropic-text-and-tool.sse'));
     const client = new OpenAI({ apiKey: 'k', baseURL: 'http://sdk.invalid/v1', fetch: sse(out), maxRetries: 0 });
