@@ -4,7 +4,7 @@
  */
 import { aigwError, type Result } from '../core/errors.js';
 import { ChatCompletion } from './openai-chat.js';
-import { anthropicUsageOf, argumentsObject, serialize, stopReasonOf, unreadable, usageFromChat } from './mapping.js';
+import { anthropicUsageOf, argumentsObject, isCutFinish, serialize, stopReasonOf, unreadable, usageFromChat } from './mapping.js';
 import type { TranslatedAnswer } from './translated.js';
 
 type OutBlock =
@@ -39,6 +39,12 @@ export function chatToMessage(json: unknown): Result<TranslatedAnswer> {
       };
     }
     content.push({ type: 'tool_use', id: call.id ?? `toolu_${c.id}_${i}`, name: call.function.name, input });
+  }
+  if (isCutFinish(choice.finish_reason)) {
+    return {
+      ok: false,
+      error: aigwError('bad_upstream_response', `the backend gave up on its answer (finish_reason ${choice.finish_reason})`),
+    };
   }
   // OpenAI answers finish_reason "stop" when tool_choice named the function; Anthropic's clients loop on tool_use.
   const stop = calls.length ? { reason: 'tool_use', sequence: null } : stopReasonOf(choice.finish_reason, choice.stop_reason);

@@ -9,7 +9,7 @@ import { renderAnthropicStreamError } from '../anthropic/error-shape.js';
 import type { SseEvent } from '../openai/sse.js';
 import { readChatChunk } from './fast-read.js';
 import type { ChunkToolCall } from './openai-chat.js';
-import { anthropicUsageOf, type StopInfo, stopReasonOf, usageFromChat } from './mapping.js';
+import { anthropicUsageOf, isCutFinish, type StopInfo, stopReasonOf, usageFromChat } from './mapping.js';
 import { anthropicFrame, parseData, type StreamTranslator, streamErrorIn, TranslatorEnding } from './stream.js';
 
 type BlockKind = 'thinking' | 'text' | 'tool';
@@ -55,6 +55,11 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
         if (r === undefined) return this.error ? out + renderAnthropicStreamError(this.error) : out;
         out += r;
       }
+    }
+    if (isCutFinish(choice?.finish_reason)) {
+      return (
+        out + this.abort(aigwError('upstream_stream_error', `the backend gave up on its answer (finish_reason ${choice!.finish_reason})`))
+      );
     }
     if (choice?.finish_reason) {
       out += this.close();

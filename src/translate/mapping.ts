@@ -37,6 +37,14 @@ export function finishReasonOf(stopReason: string | null | undefined): 'stop' | 
  * OpenAI's finish_reason → Anthropic's stop_reason. vLLM names the stop string that ended an answer in
  * `stop_reason`; when it did, the answer ended on a stop sequence.
  */
+/**
+ * vLLM ends an answer it gave up on (the engine aborted the request, or failed mid-generation) with finish_reason
+ * `abort` or `error`: a cut, which Anthropic's stop reasons have no word for — never an `end_turn`.
+ */
+export function isCutFinish(finishReason: string | null | undefined): boolean {
+  return finishReason === 'abort' || finishReason === 'error';
+}
+
 export function stopReasonOf(finishReason: string | null | undefined, vllmStop?: string | number | null): StopInfo {
   switch (finishReason) {
     case 'length':

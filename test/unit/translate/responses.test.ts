@@ -33,6 +33,12 @@ describe('chat completion → Anthropic Message', () => {
     expect(r.ok && r.value.usage).toEqual({ input: 20, output: 5, cacheRead: 8, cacheCreation: 0 });
   });
 
+  it.each(['abort', 'error'])('refuses an answer vLLM gave up on (finish_reason %s): a cut, never an end_turn', (reason) => {
+    const r = chatToMessage(completion({ content: 'Half an ans' }, { finish_reason: reason }));
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.error).toMatchObject({ code: 'bad_upstream_response' });
+  });
+
   it.each([
     ['length', undefined, 'max_tokens', null],
     ['stop', 'END', 'stop_sequence', 'END'],

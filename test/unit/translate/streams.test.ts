@@ -201,6 +201,18 @@ describe('stream endings and failures', () => {
     }).rejects.toBeInstanceOf(Anthropic.APIError);
   });
 
+  it.each(['abort', 'error'])('an OpenAI stream vLLM gave up on (finish_reason %s) ends in an Anthropic error event', (reason) => {
+    const t = new ChatToMessagesStream('m');
+    const chunk = (o: object) => ({ event: undefined, id: undefined, comments: [], data: JSON.stringify({ id: 'c', model: 'm', ...o }) });
+    let out = t.push(chunk({ choices: [{ index: 0, delta: { role: 'assistant', content: 'Half an' }, finish_reason: null }] })) ?? '';
+    out += t.push(chunk({ choices: [{ index: 0, delta: {}, finish_reason: reason }] })) ?? '';
+    out += t.end() ?? '';
+    const f = foldMessage(out);
+    expect(f.stopped).toBe(false);
+    expect(f.error).toMatchObject({ type: 'api_error' });
+    expect(t.completed).toBe(false);
+  });
+
   it('an OpenAI stream that ends cleanly after its finish reason but without [DONE] still ends properly', () => {
     const t = new ChatToMessagesStream('m');
     let out = '';
