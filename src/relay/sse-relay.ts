@@ -65,6 +65,11 @@ export class SseRelay implements SseSink, StreamRelay {
         this.heldBytes = 0;
       }
     }
+    return this.pushDecoded(chunk);
+  }
+
+  /** The full decoder's path: one write per event. */
+  private pushDecoded(chunk: Buffer): boolean {
     this.chunk = chunk;
     this.sliceStart = 0;
     this.decoder ??= new SseDecoder();
