@@ -10,10 +10,12 @@
  * (`--trace-gc`, aigw + tenant under wrk), about a twentieth of what aigw adds to a bare proxy.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { aigwError } from '../core/errors.js';
 import { whenResponseGone } from '../core/response-gone.js';
 import type { EventBus } from '../events/bus.js';
 import type { GatewayEvent } from '../events/types.js';
 import { encodeSseEvent } from '../openai/sse.js';
+import { sendAdminError } from './admin-server.js';
 
 /** Events kept for a Last-Event-ID resume while someone reads the stream, and for a grace after. */
 export const HISTORY = 1024;
@@ -23,6 +25,11 @@ const RESUME_GRACE_MS = 60_000;
 /** Bytes a subscriber may have unsent before its events are dropped. */
 const MAX_PENDING_BYTES = 1024 * 1024;
 const KEEPALIVE_MS = 15_000;
+/**
+ * Subscribers at once: each is a write per event, so a thousand readers would turn every request into a
+ * thousand writes. More than any set of `aigw top` windows and dashboards needs; past it, 503.
+ */
+export const MAX_SUBSCRIBERS = 64;
 
 export class EventStream {
   private nextId = 1;
@@ -68,6 +75,12 @@ export class EventStream {
   }
 
   handle(req: IncomingMessage, res: ServerResponse): void {
+    if (this.clients.size >= MAX_SUBSCRIBERS) {
+      return sendAdminError(
+        res,
+        aigwError('overloaded', `${MAX_SUBSCRIBERS} subscribers read the events already; retry later`, { headers: { 'retry-after': '5' } }),
+      );
+    }
     res.writeHead(200, {
       'content-type': 'text/event-stream',
       'cache-control': 'no-cache',

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EventBus } from '../../../src/events/bus.js';
 import { RequestRecord } from '../../../src/events/request-record.js';
 import { decodeSseBody } from '../../../src/openai/sse.js';
-import { EventStream, HISTORY, IDLE_HISTORY } from '../../../src/observe/event-stream.js';
+import { EventStream, HISTORY, IDLE_HISTORY, MAX_SUBSCRIBERS } from '../../../src/observe/event-stream.js';
 
 const streams: EventStream[] = [];
 afterEach(() => {
@@ -29,12 +29,14 @@ function setup(resumeGraceMs = 60_000) {
 /** A subscriber from `lastEventId`: the ids it has received, and its disconnect. */
 function subscribe(stream: EventStream, lastEventId: number) {
   let text = '';
+  let status = 0;
   const closers: (() => void)[] = [];
   const res = {
     // The connection's only response (whenResponseGone: a queued one has none yet).
     socket: {},
     writableLength: 0,
-    writeHead() {
+    writeHead(s: number) {
+      status = s;
       return this;
     },
     write(chunk: string) {
@@ -45,7 +47,8 @@ function subscribe(stream: EventStream, lastEventId: number) {
       if (event === 'close') closers.push(fn);
       return this;
     },
-    end() {
+    end(chunk?: string) {
+      if (chunk) text += chunk;
       for (const fn of closers) fn();
     },
   };
@@ -54,6 +57,8 @@ function subscribe(stream: EventStream, lastEventId: number) {
     res as unknown as ServerResponse,
   );
   return {
+    status,
+    text: () => text,
     ids: () => decodeSseBody(text).flatMap((e) => (e.id ? [Number(e.id)] : [])),
     leave: () => res.end(),
   };
@@ -87,6 +92,18 @@ describe('event replay', () => {
     publish(900);
     await new Promise((r) => setTimeout(r, 100));
     expect(subscribe(stream, 0).ids()).toEqual(range(900 - IDLE_HISTORY + 1, 900));
+  });
+
+  it('takes at most MAX_SUBSCRIBERS readers at once: the next gets 503 overloaded, a place freed is taken again', () => {
+    const { stream } = setup();
+    const readers = Array.from({ length: MAX_SUBSCRIBERS }, () => subscribe(stream, 0));
+    expect(readers.every((r) => r.status === 200)).toBe(true);
+    const refused = subscribe(stream, 0);
+    expect(refused.status).toBe(503);
+    expect(JSON.parse(refused.text()).error.code).toBe('overloaded');
+    expect(stream.subscribers).toBe(MAX_SUBSCRIBERS);
+    readers[0]!.leave();
+    expect(subscribe(stream, 0).status).toBe(200);
   });
 
   it('does not hold events it would not replay', () => {
