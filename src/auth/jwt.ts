@@ -136,6 +136,8 @@ export function jwtError(reason: JwtFailure): AigwError {
 
 export interface JwtAuth {
   verifier: JwtVerifier;
+  /** auth.jwt.userClaim is set: a token names its user, or nobody does (the bearer may not name one). */
+  namesUsers: boolean;
   jwks: JwksSource;
   /** The key set's state after the first load (log a warning when it did not load). */
   status: JwksStatus;
@@ -158,5 +160,11 @@ export async function startJwtAuth(
     ...opts,
   });
   const status = await jwks.start();
-  return { verifier: new JwtVerifier(config, tenants, jwks.getKey), jwks, status, close: () => jwks.close() };
+  return {
+    verifier: new JwtVerifier(config, tenants, jwks.getKey),
+    namesUsers: config.userClaim !== undefined,
+    jwks,
+    status,
+    close: () => jwks.close(),
+  };
 }

@@ -15,9 +15,9 @@ export function attemptHeaders(ctx: RequestContext, edge: BackendEdge, span: Att
   if (fi !== undefined) {
     const tenant = ctx.record.tenant;
     const clientUser = fi.userHeader === undefined ? undefined : ctx.req.headers[fi.userHeader];
-    // A tenant vouches for the users it names; without a tenant (auth off) nobody may name one.
-    for (const [name, value] of identityHeaders(fi, { tenant, user: ctx.user, clientMayNameUser: tenant !== undefined }, clientUser).set)
-      out.push(name, value);
+    // A tenant vouches for the users it names; without a tenant (auth off), or when a token names the user, nobody may.
+    const clientMayNameUser = tenant !== undefined && !ctx.userByToken;
+    for (const [name, value] of identityHeaders(fi, { tenant, user: ctx.user, clientMayNameUser }, clientUser).set) out.push(name, value);
   }
   if (span.traceparent !== undefined) {
     out.push('traceparent', span.traceparent);

@@ -137,6 +137,7 @@ function identified(ctx: RequestContext, r: Identified | Promise<Identified>): T
   }
   ctx.record.tenant = r.tenant.name;
   ctx.user = r.user;
+  ctx.userByToken = r.userByToken === true;
   return r.tenant;
 }
 
@@ -214,7 +215,7 @@ function admitAndRoute(
   const refused = (tenant && modelNotAllowed(tenant, p.model)) || (route ? undefined : modelNotFound(p.model));
   if (refused || !route) return sendError(ctx, refused!);
   const userHeaders = runtime.services.userHeaders;
-  if (userHeaders.length && tenant && ctx.user === undefined) {
+  if (userHeaders.length && tenant && ctx.user === undefined && !ctx.userByToken) {
     const bad = clientUserProblem(ctx.req.headers, userHeaders);
     if (bad) return sendError(ctx, bad);
   }

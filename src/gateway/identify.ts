@@ -15,7 +15,11 @@ import { type AigwError, aigwError } from '../core/errors.js';
 import { keyOf, type Tenant, type TenantDirectory, unauthorized } from '../tenants/keys.js';
 import type { Services } from './services.js';
 
-export type Identified = { tenant: Tenant; user: string | undefined } | AigwError;
+/**
+ * `userByToken`: a JWT identified the caller with auth.jwt.userClaim set — the token names the user or nobody
+ * does; the bearer (often the end user) may not name one in a user header.
+ */
+export type Identified = { tenant: Tenant; user: string | undefined; userByToken?: boolean } | AigwError;
 
 /**
  * Who calls, when the API-key lookup refused the request with `keyFailure`. A Promise only for a JWT (its
@@ -45,7 +49,7 @@ async function verifyJwt(jwt: JwtAuth, token: string, tenants: TenantDirectory):
   const models = r.identity.models;
   // The token's models narrow the tenant's allow-list, for /v1/models and the 403 check alike.
   const narrowed = models === undefined ? tenant : { ...tenant, allowed: new Set(allowedModels(tenant.config.models, models)) };
-  return { tenant: narrowed, user: r.identity.user };
+  return { tenant: narrowed, user: r.identity.user, userByToken: jwt.namesUsers };
 }
 
 /** The verdict on a connection's certificate, per socket: a keep-alive connection is looked at once per profile. */

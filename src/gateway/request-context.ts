@@ -32,6 +32,8 @@ export class RequestContext {
   span: RequestSpan = NOOP_SPAN;
   /** The end user the auth stage verified (a JWT's userClaim), for identity headers upstream. */
   user: string | undefined;
+  /** The user came from a token (gateway/identify.ts): a client's user header names nobody. */
+  userByToken = false;
   private finished = false;
 
   constructor(

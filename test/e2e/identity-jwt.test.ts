@@ -172,4 +172,20 @@ describe('JWT tenants through the gateway', () => {
     expect(seen.rawHeaders.filter((h) => /^x-aigw-(tenant|user)$/i.test(h))).toHaveLength(2);
     expect(seen.headers.authorization).toBeUndefined();
   });
+
+  it('lets nobody but the token name the user: a token without the user claim forwards no user, whatever the client says', async () => {
+    await as(await token(rsa)).chat.completions.create(
+      { model: 'captured', messages: [{ role: 'user', content: 'hi' }] },
+      { headers: { 'x-aigw-user': 'ceo@acme.example' } },
+    );
+    const seen = capture.seen.at(-1)!;
+    expect(seen.headers['x-aigw-tenant']).toBe('acme');
+    expect(seen.headers['x-aigw-user']).toBeUndefined();
+    // An API key of the same tenant still vouches for the users it names.
+    await as(KEY).chat.completions.create(
+      { model: 'captured', messages: [{ role: 'user', content: 'hi' }] },
+      { headers: { 'x-aigw-user': 'bob@acme.example' } },
+    );
+    expect(capture.seen.at(-1)!.headers['x-aigw-user']).toBe('bob@acme.example');
+  });
 });
