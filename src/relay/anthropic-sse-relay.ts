@@ -23,16 +23,17 @@ export class AnthropicSseRelay extends SseRelay {
     onFirstContent: () => void,
     maxEventBytes: number,
     /** Removes configured secrets from a backend's error event before the client gets it. */
-    private readonly scrub: Scrub,
+    scrub: Scrub,
   ) {
-    super(out, false, onFirstContent, maxEventBytes);
+    super(out, false, onFirstContent, maxEventBytes, scrub);
   }
 
   protected override look(ev: SseEvent): boolean {
     if (this.failed || this.sawDone) return true;
     const tap = this.tap;
     tap.observe(ev);
-    if (ev.data !== undefined) this.outputEvents++;
+    // Output is what content deltas carried (pings and the message's frame are not).
+    this.outputEvents = tap.deltas;
     if (!this.firstContent && tap.contentStarted) {
       this.firstContent = true;
       this.firstEvent();

@@ -45,9 +45,6 @@ const MAX_ERROR_BODY = 64 * 1024;
 const NO_HEADERS: IncomingHttpHeaders = Object.freeze({});
 /** A body's model and id are in its first few hundred bytes; its finish reasons and usage in its last (tail window). */
 const HEAD_BYTES = 1024;
-/** application/json, application/problem+json and the like (parameters allowed). */
-const JSON_TYPE = /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i;
-const isJson = (ct: string | string[] | undefined): boolean => typeof ct === 'string' && JSON_TYPE.test(ct);
 /** With captureContent, this much of a body goes into its span. */
 const SAMPLE_BYTES = 16 * 1024;
 
@@ -146,9 +143,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (translating && headers['content-encoding'] !== undefined && headers['content-encoding'] !== 'identity') {
       return this.failUnreadable(`an answer encoded as ${String(headers['content-encoding']).slice(0, 40)} cannot be translated`);
     }
-    // A stream request's answer is read as a stream whatever else it is labelled (some servers send none).
+    // A stream request's answer is read as a stream whatever it is labelled (some servers send none, or JSON's).
+    // Whether it is one, its first bytes say (beginStream).
     if (this.record.stream || (typeof ct === 'string' && ct.startsWith('text/event-stream'))) {
-      if (!this.openStream(headers, ct)) return;
+      this.openStream(headers);
     } else if (translating) {
       this.mode = 'translated';
       this.onFirstByte?.();
@@ -163,16 +161,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.out.attach(controller);
   }
 
-  /**
-   * The relay of a 2xx stream; false when the answer is a whole JSON one instead, which would go out as JSON
-   * with an error frame after it (a stream that never began): nothing has reached the client, so the attempt
-   * fails and another target may answer.
-   */
-  private openStream(headers: IncomingHttpHeaders, ct: string | string[] | undefined): boolean {
-    if (isJson(ct)) {
-      this.failUnreadable(`a stream was asked for, the answer is ${String(ct).slice(0, 60)}`);
-      return false;
-    }
+  /** The relay of a 2xx stream. */
+  private openStream(headers: IncomingHttpHeaders): void {
     this.mode = 'sse';
     const onFirst = () => {
       this.record.ttftMs = performance.now() - this.record.startedAt;
@@ -180,7 +170,22 @@ export class Exchange implements Dispatcher.DispatchHandler {
     };
     this.sse = this.dialect
       ? this.dialect.streamRelay(this.out, onFirst, this.relay.maxEventBytes, this.relay.scrub)
-      : new SseRelay(this.out, this.dropUsageChunk && !headers['content-encoding'], onFirst, this.relay.maxEventBytes);
+      : new SseRelay(this.out, this.dropUsageChunk && !headers['content-encoding'], onFirst, this.relay.maxEventBytes, this.relay.scrub);
+  }
+
+  /**
+   * The stream's head, at its first bytes — unless they are a whole JSON answer (a backend that ignored `stream`,
+   * whatever its content-type says): relayed, it would go out as JSON with an error frame after it, a stream
+   * that never began. Nothing has reached the client, so the attempt fails and another target may answer.
+   */
+  private beginStream(chunk: Buffer): boolean {
+    let i = 0;
+    while (i < chunk.length && (chunk[i] === 0x20 || chunk[i] === 0x0a || chunk[i] === 0x0d || chunk[i] === 0x09)) i++;
+    if (chunk[i] === 0x7b || chunk[i] === 0x5b) {
+      this.failUnreadable('a stream was asked for, the answer is JSON');
+      return false;
+    }
+    this.startStream();
     return true;
   }
 
@@ -193,7 +198,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
         }
         return;
       case 'sse':
-        if (!this.out.headersSent) this.startStream();
+        if (!this.out.headersSent && !this.beginStream(chunk)) return;
         if (!this.sse!.push(chunk)) {
           this.sse!.dropHeld();
           const error = aigwError(
@@ -331,6 +336,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   private startStream(): void {
     const h = downstreamHeaders(this.headers, {});
+    // A stream is an event stream to the client, whatever the backend labelled it.
+    const ct = h['content-type'];
+    if (typeof ct !== 'string' || !ct.startsWith('text/event-stream')) h['content-type'] = 'text/event-stream';
     h['cache-control'] = 'no-cache';
     h['x-accel-buffering'] = 'no';
     this.out.writeHead(this.status, h, true);

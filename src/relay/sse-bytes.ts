@@ -46,6 +46,15 @@ export function blankLines(buf: Buffer, start: number, stop: number): boolean {
   return true;
 }
 
+const ERROR_OBJECT = Buffer.from('{"error"');
+
+/** Whether the `data:` line at `start` carries a backend's error object (`data: {"error": …}`, vLLM's and OpenAI's). */
+export function isErrorData(buf: Buffer, start: number): boolean {
+  let at = start + 5;
+  if (buf[at] === 0x20) at++;
+  return buf[at] === 0x7b && buf[at + 2] === 0x65 && buf.compare(ERROR_OBJECT, 0, ERROR_OBJECT.length, at, at + ERROR_OBJECT.length) === 0;
+}
+
 /** The end (just past its blank line) of the event starting at `start`, within `limit`. */
 export function eventEnd(buf: Buffer, start: number, limit: number): number {
   const at = buf.indexOf(BOUNDARY, start);

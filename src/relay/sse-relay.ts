@@ -10,18 +10,30 @@
  * chunk is decoded. Anything else (a CR line ending, a subclass that reads every event, a trace that
  * records the answer) goes through the full decoder, one write per event.
  */
-import type { AigwError } from '../core/errors.js';
+import { type AigwError, aigwError } from '../core/errors.js';
+import type { Scrub } from '../core/scrub.js';
 import { renderStreamErrorFrame } from '../openai/error-shape.js';
 import { SseDecoder, type SseEvent, type SseSink } from '../openai/sse.js';
 import { modelIn, noteEvent } from './answer-facts.js';
 import type { Downstream } from './downstream.js';
-import { blankLines, completeUpTo, eventData, eventEnd, isDone, nextUsage, startsWithData } from './sse-bytes.js';
+import { blankLines, completeUpTo, eventData, eventEnd, isDone, isErrorData, nextUsage, startsWithData } from './sse-bytes.js';
 import type { StreamRelay } from './stream-relay.js';
 import { type Usage, usageIn } from './usage-tap.js';
 
 const NO_BYTES = Buffer.alloc(0);
 const NOOP = (): void => {};
 const isLineEnd = (b: number): boolean => b === 0x0a || b === 0x0d;
+
+/** The message of a backend's `{"error": …}` event, or a placeholder when it has none that can be read. */
+function errorMessageOf(data: string): string {
+  try {
+    const e = (JSON.parse(data) as { error?: unknown }).error;
+    const m = typeof e === 'string' ? e : (e as { message?: unknown } | null)?.message;
+    return typeof m === 'string' ? m : 'an error event without a message';
+  } catch {
+    return 'an error event that is not JSON';
+  }
+}
 
 export class SseRelay implements SseSink, StreamRelay {
   /** The full decoder, made when a stream leaves the fast path (most never do). */
@@ -49,6 +61,8 @@ export class SseRelay implements SseSink, StreamRelay {
     private readonly dropUsageChunk: boolean,
     private onFirstEvent: () => void,
     private readonly maxEventBytes: number,
+    /** Removes configured secrets from a backend's error event (its text reaches the client in aigw's frame). */
+    protected readonly scrub: Scrub = (t) => t,
   ) {
     this.fast = Object.getPrototypeOf(this) === SseRelay.prototype;
   }
@@ -121,6 +135,11 @@ export class SseRelay implements SseSink, StreamRelay {
         if (!this.seeEvent(buf, start, stop, hasUsage, oneLine)) {
           if (end > from) this.out.write(buf.subarray(from, end));
           from = stop;
+          if (this.failed) {
+            // A backend's error event ends the stream: nothing after it goes (the caller cuts the stream).
+            this.dropHeld();
+            return true;
+          }
         }
         end = stop;
       }
@@ -155,7 +174,7 @@ export class SseRelay implements SseSink, StreamRelay {
    * `event:`/`id:` lines, several data lines, the first event's model) are decoded: the rare case pays, not the stream.
    */
   private seeEvent(buf: Buffer, start: number, stop: number, hasUsage: boolean, oneLine: boolean): boolean {
-    if (!hasUsage && !this.modelPending && oneLine && startsWithData(buf, start)) {
+    if (!hasUsage && !this.modelPending && oneLine && startsWithData(buf, start) && !isErrorData(buf, start)) {
       if (isDone(buf, start)) this.sawDone = true;
       else {
         if (this.outputEvents === 0) this.firstEvent();
@@ -177,6 +196,8 @@ export class SseRelay implements SseSink, StreamRelay {
   onEvent(ev: SseEvent, end: number): void {
     const piece = this.chunk.subarray(this.sliceStart, end);
     this.sliceStart = end;
+    // After a backend's error event, nothing more goes (the caller cuts the stream).
+    if (this.failed) return;
     let bytes = piece;
     if (this.held.length) {
       this.held.push(piece);
@@ -198,6 +219,11 @@ export class SseRelay implements SseSink, StreamRelay {
     if (data === '[DONE]') {
       this.sawDone = true;
       return true;
+    }
+    if (data.startsWith('{"error"')) {
+      // Not passed through: its text may echo a configured secret. The client gets aigw's frame with it, scrubbed.
+      this.failed = aigwError('upstream_stream_error', `backend stream error (${this.scrub(errorMessageOf(data)).slice(0, 500)})`);
+      return false;
     }
     if (this.lookAt(data)) {
       const u = usageIn(data);

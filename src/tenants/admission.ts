@@ -221,6 +221,9 @@ async function decoded(bytes: Buffer, encoding: string | undefined): Promise<str
 /** Synchronous when the backend reported what was used (the usual case): nothing to count. */
 function completeTokenCounts(record: RequestRecord, p: ProxyRequest, counter: PromptCounter): MaybePromise<void> {
   if (!record.answered || p.endpoint === 'count_tokens') return;
+  // An estimate of the output (events relayed, bytes) never exceeds what the request could generate.
+  if (record.outputSource === 'estimate' && p.maxTokens !== undefined)
+    record.outputTokens = Math.min(record.outputTokens, p.maxTokens * p.choices);
   if (record.unmetered === undefined && record.inputSource !== 'none') return;
   return countTokens(record, p, counter);
 }

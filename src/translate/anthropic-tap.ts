@@ -14,6 +14,8 @@ export class AnthropicStreamTap {
   completed = false;
   error: AigwError | undefined;
   contentStarted = false;
+  /** content_block_delta events seen: the output estimate of a stream that ends without its final usage. */
+  deltas = 0;
   model: string | undefined;
 
   /** Looks at one event on its way to the client. Text deltas are recognised by their `event:` line, not parsed. */
@@ -21,8 +23,11 @@ export class AnthropicStreamTap {
     if (ev.data === undefined || this.completed) return;
     const name = ev.event ?? typeOf(ev.data);
     switch (name) {
-      case 'content_block_start':
       case 'content_block_delta':
+        this.deltas++;
+        this.contentStarted = true;
+        return;
+      case 'content_block_start':
         this.contentStarted = true;
         return;
       case 'message_start': {

@@ -42,11 +42,30 @@ const echo = await useUpstream((req, res, body) => {
       'data: {"id":"x","object":"chat.completion.chunk","model":"echo-up","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}\n\ndata: [DONE]\n\n',
     );
   }
+  if (body.includes('empty-events')) {
+    // 500 events that carry nothing, the backend's own count (2), and no end marker: an estimate from events.
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write('data: {"choices":[{"index":0,"delta":{}}]}\n\n'.repeat(500));
+    return res.end('data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}\n\n');
+  }
+  if (body.includes('stream-error')) {
+    // A backend's own error event mid-stream, echoing the credential it was given; then more it should not send.
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write('data: {"choices":[{"index":0,"delta":{"content":"a"}}]}\n\n');
+    return res.end(
+      `data: {"error": {"message": "auth failed for ${req.headers.authorization}", "type": "x"}}\n\ndata: {"choices":[{"index":0,"delta":{"content":"late"}}]}\n\ndata: [DONE]\n\n`,
+    );
+  }
   if (body.includes('json-to-stream')) {
-    // A backend that ignores `stream: true` and answers whole.
+    // A backend that ignores `stream: true` and answers whole (labelled as JSON, or not labelled at all).
     const answer =
       '{"id":"x","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"whole"}}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}';
-    return res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }).end(answer);
+    return res.writeHead(200, body.includes('unlabelled') ? {} : { 'content-type': 'application/json; charset=utf-8' }).end(answer);
+  }
+  if (body.includes('sse-labelled-json')) {
+    // A real stream under the wrong label.
+    res.writeHead(200, { 'content-type': 'application/json' });
+    return res.end('data: {"choices":[{"index":0,"delta":{"content":"a"}}]}\n\ndata: [DONE]\n\n');
   }
   if (body.includes('unterminated')) {
     // The backend's last event never ends (no blank line): `data: [DONE]`, or half a chunk's JSON.
@@ -185,11 +204,50 @@ describe('stream integrity (trust class 11)', () => {
     await eventually(() => gw.eventsOf('request').some((e) => e.stream && e.tokens.output === 2 && e.status === 200));
   });
 
-  it('answers 502 bad_upstream_response, not JSON with an error frame appended, when a stream request gets a whole JSON answer', async () => {
-    const r = await post('echo', 'json-to-stream', { body: { stream: true } });
-    expect(r.status).toBe(502);
-    expect(r.headers['content-type']).toContain('application/json');
-    expect(JSON.parse(r.body.toString()).error.code).toBe('bad_upstream_response');
+  it('never charges an estimate above what the request could generate (max_tokens × choices)', async () => {
+    const r = await post('echo', 'empty-events', { body: { stream: true } });
+    expect(r.status).toBe(200);
+    await eventually(() => gw.eventsOf('request').some((e) => e.tokens.outputSource === 'estimate' && e.stream && e.status === 200));
+    const charged = gw
+      .eventsOf('request')
+      .filter((e) => e.tokens.outputSource === 'estimate' && e.stream)
+      .at(-1)!.tokens;
+    // post() asks for max_tokens 5; 500 empty events must not cost 500.
+    expect(charged.output).toBeLessThanOrEqual(5);
+    expect(charged.output).toBeGreaterThanOrEqual(2);
+  });
+
+  it("ends a stream at the backend's own error event: one error frame, scrubbed, nothing after it", async () => {
+    const r = await post('echo', 'stream-error', { body: { stream: true } });
+    expect(r.status).toBe(200);
+    const text = r.body.toString();
+    expect(text).not.toContain(SECRET);
+    const data = r.events.map((e) => JSON.parse(e.data!));
+    expect(data).toHaveLength(2);
+    expect(data[0].choices[0].delta.content).toBe('a');
+    expect(data[1].error.code).toBe('upstream_stream_error');
+    expect(data[1].error.message).toContain('auth failed for Bearer [redacted]');
+    expect(gw.eventsOf('truncation').at(-1)).toMatchObject({ reason: 'upstream_reset', stream: true });
+  });
+
+  it.each(['json-to-stream', 'json-to-stream unlabelled'])(
+    'answers 502 bad_upstream_response, not JSON with an error frame appended, when a stream request gets a whole JSON answer (%s)',
+    async (scenario) => {
+      const r = await post('echo', scenario, { body: { stream: true } });
+      expect(r.status).toBe(502);
+      expect(r.headers['content-type']).toContain('application/json');
+      expect(JSON.parse(r.body.toString()).error.code).toBe('bad_upstream_response');
+    },
+  );
+
+  it('relays a stream labelled application/json as the event stream it is', async () => {
+    const r = await post('echo', 'sse-labelled-json', { body: { stream: true } });
+    expect(r.status).toBe(200);
+    expect(r.headers['content-type']).toBe('text/event-stream');
+    expect(r.events.map((e) => e.data)).toEqual(['{"choices":[{"index":0,"delta":{"content":"a"}}]}', '[DONE]']);
+  });
+
+  it('passes a whole JSON answer to a request that did not ask for a stream', async () => {
     // Asked without a stream, the same answer passes whole.
     const plain = await post('echo', 'json-to-stream');
     expect(JSON.parse(plain.body.toString()).choices[0].message.content).toBe('whole');

@@ -207,6 +207,37 @@ describe('the SSE relay’s fast path', () => {
   });
 });
 
+describe("the SSE relay and a backend's error event", () => {
+  it('stops at the error event in any split: the events before it pass, it and what follows do not, its text scrubbed', () => {
+    const before = events.slice(0, 3).join('');
+    const bytes = Buffer.from(`${before}data: {"error": {"message": "bad key sk-SECRET-1", "type": "x"}}\n\n${events.slice(3).join('')}`);
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.nat(), { maxLength: 12 }), fc.boolean(), (cuts, crlf) => {
+        const input = crlf ? Buffer.from(bytes.toString().replaceAll('\n', '\r\n')) : bytes;
+        const c = fakeClient();
+        c.out.writeHead(200, {});
+        const relay = new SseRelay(
+          c.out,
+          false,
+          () => {},
+          1024 * 1024,
+          (t) => t.replaceAll('sk-SECRET-1', '[redacted]'),
+        );
+        let at = 0;
+        for (const cut of [...cuts.map((x) => x % input.length).sort((a, b) => a - b), input.length]) {
+          if (cut <= at || relay.failed) continue;
+          relay.push(input.subarray(at, cut));
+          at = cut;
+        }
+        expect(c.text()).toBe(crlf ? before.replaceAll('\n', '\r\n') : before);
+        expect(relay.failed?.message).toBe('backend stream error (bad key [redacted])');
+        expect(relay.sawDone).toBe(false);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
 describe('the SSE relay at a cut', () => {
   it('sends only whole events of a stream that ends anywhere before its end marker: no half event, no [DONE] without its blank line', () => {
     fc.assert(
