@@ -13,12 +13,15 @@ import type { Socket } from 'node:net';
 /** The responses of each connection still queued behind another: one 'close' listener per connection. */
 const queued = new WeakMap<Socket, Set<() => void>>();
 
-/** Runs `gone` once, when `res` closes or, while it waits its turn on a pipelined connection, when that connection closes. */
-export function whenResponseGone(req: IncomingMessage, res: ServerResponse, gone: () => void): void {
+/**
+ * Runs `gone` once, when `res` closes or, while it waits its turn on a pipelined connection, when that connection
+ * closes. Returns how many responses wait their turn on the connection, this one included (0: it has its turn).
+ */
+export function whenResponseGone(req: IncomingMessage, res: ServerResponse, gone: () => void): number {
   // The usual case — the connection's only response — pays nothing more than the listener.
   if (res.socket) {
     res.on('close', gone);
-    return;
+    return 0;
   }
   const socket = req.socket;
   let done = false;
@@ -31,7 +34,7 @@ export function whenResponseGone(req: IncomingMessage, res: ServerResponse, gone
   res.on('close', once);
   if ((socket as { closed?: boolean }).closed === true) {
     process.nextTick(once);
-    return;
+    return 1;
   }
   let pending = queued.get(socket);
   if (!pending) {
@@ -44,4 +47,5 @@ export function whenResponseGone(req: IncomingMessage, res: ServerResponse, gone
     });
   }
   pending.add(once);
+  return pending.size;
 }

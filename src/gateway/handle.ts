@@ -15,6 +15,7 @@ import { ENDPOINT_API, type Endpoint, endpointAt } from '../openai/endpoints.js'
 import { type ProxyRequest, parseProxyRequest } from '../openai/parse-request.js';
 import { type Admitted, admit, type PromptCounter, unlimited } from '../tenants/admission.js';
 import { modelNotAllowed, type Tenant } from '../tenants/keys.js';
+import { reachesAnthropic } from '../routing/plan.js';
 import type { ModelRoute } from '../routing/route-table.js';
 import { routeAndRelay } from './attempts.js';
 import { clientUserProblem, type Identified, identifyOtherwise } from './identify.js';
@@ -34,6 +35,12 @@ export interface GatewayState {
 }
 
 const REQUEST_ID_RE = /^[\x21-\x7e]{1,128}$/;
+/**
+ * Responses one connection may have waiting behind the one being answered (HTTP/1.1 pipelining). Each holds its
+ * request's state until its turn; a client that pipelines and never reads its answers would hold them all.
+ * Past this, the connection goes, and every response queued on it with it.
+ */
+export const MAX_PIPELINED = 32;
 
 function requestIdOf(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
@@ -48,9 +55,8 @@ function handle(state: GatewayState, req: IncomingMessage, res: ServerResponse):
   const runtime = state.runtime;
   runtime.acquire();
   const ctx = new RequestContext(req, res, requestIdOf(req), state.bus);
-  state.inflight++;
-  whenResponseGone(req, res, () => {
-    state.inflight--;
+  const queued = whenResponseGone(req, res, () => {
+    if (ctx.inflight) state.inflight--;
     // A response aigw itself cut (truncate mode, a broken upstream body) is not a client leaving.
     if (!res.writableFinished && !ctx.record.truncated) {
       ctx.record.clientGone = true;
@@ -60,6 +66,7 @@ function handle(state: GatewayState, req: IncomingMessage, res: ServerResponse):
     if (finished) void finished.then(() => runtime.release());
     else runtime.release();
   });
+  if (queued > MAX_PIPELINED) return void req.socket.destroy();
   if (state.draining) res.setHeader('connection', 'close');
   const url = req.url ?? '/';
   const q = url.indexOf('?');
@@ -169,7 +176,7 @@ function listModels(ctx: RequestContext, runtime: Runtime, path: string, tenant:
 function proxy(ctx: RequestContext, state: GatewayState, runtime: Runtime, endpoint: Endpoint): Promise<void> | void {
   traceRequest(ctx, runtime, endpoint);
   const limits = runtime.profile.limits;
-  if (state.inflight > limits.maxInflight) {
+  if (state.inflight >= limits.maxInflight) {
     return sendError(
       ctx,
       aigwError('overloaded', 'the gateway is at its in-flight limit; retry shortly', { headers: { 'retry-after': '1' } }),
@@ -190,6 +197,12 @@ function proxy(ctx: RequestContext, state: GatewayState, runtime: Runtime, endpo
  * listeners, past the listener's guard: its failures are answered here.
  */
 function readThenAdmit(ctx: RequestContext, state: GatewayState, runtime: Runtime, endpoint: Endpoint, tenant: Tenant | undefined): void {
+  // Gone while a token was verified: nothing to count or read.
+  if (ctx.ended) return;
+  // In flight from here: authenticated, reading its body, then admitted and relayed. A health check or a
+  // refusal holds nothing, so a client without a key cannot fill limits.maxInflight.
+  ctx.inflight = true;
+  state.inflight++;
   readRequestBody(ctx.req, runtime.profile.limits.maxRequestBytes, (body) => {
     try {
       const p = parsed(ctx, runtime, endpoint, body);
@@ -220,11 +233,25 @@ function admitAndRoute(
     if (bad) return sendError(ctx, bad);
   }
   const admitted = tenant
-    ? admit(runtime.limiter, tenant, p, runtime.admission, state.tokens, ctx.requestId, route.reachablePrices, route.translatedMaxTokens)
+    ? admit(
+        runtime.limiter,
+        tenant,
+        p,
+        runtime.admission,
+        state.tokens,
+        ctx.requestId,
+        route.reachablePrices,
+        translatedMaxTokens(route, ctx, tenant),
+      )
     : unlimited(p, state.tokens);
   // Only a shared store (Redis) makes admission wait.
   if (admitted instanceof Promise) return admitted.then((a) => relayAdmitted(ctx, state, runtime, route, p, a));
   relayAdmitted(ctx, state, runtime, route, p, admitted);
+}
+
+/** What a translation may let this request produce where it names no max_tokens (ModelRoute.translatedMaxTokens). */
+function translatedMaxTokens(route: ModelRoute, ctx: RequestContext, tenant: Tenant): number | undefined {
+  return reachesAnthropic(route, { headers: ctx.req.headers, tenant: tenant.name }) ? route.translatedMaxTokens : undefined;
 }
 
 function relayAdmitted(

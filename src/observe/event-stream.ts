@@ -75,6 +75,9 @@ export class EventStream {
   }
 
   handle(req: IncomingMessage, res: ServerResponse): void {
+    // Pipelined behind another response on its connection (another event stream, which never ends): it would
+    // hold a subscriber's place for nothing.
+    if (!res.socket) return sendAdminError(res, aigwError('invalid_request', 'one event stream per connection'));
     if (this.clients.size >= MAX_SUBSCRIBERS) {
       return sendAdminError(
         res,

@@ -5,7 +5,7 @@
  * Ejected backends are left out — unless every one is ejected, when the plan ignores ejection (panic mode).
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { ModelRoute, Target, TargetGroup } from './route-table.js';
+import type { ModelRoute, RouteGroups, Target, TargetGroup } from './route-table.js';
 import { stickyPick } from './sticky.js';
 import type { RequestFacts, Rng } from './strategies/candidate.js';
 import { chooseTarget, type RoutingState } from './strategies/choose.js';
@@ -25,13 +25,24 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
   return Array.isArray(v) ? v[0] : v;
 }
 
-export function groupFor(route: ModelRoute, ctx: RouteContext): TargetGroup {
+/** The list a request uses of a route: the first match rule its tenant and headers meet, else the default. */
+export function groupFor(route: RouteGroups, ctx: Pick<RouteContext, 'headers' | 'tenant'>): TargetGroup {
   for (const rule of route.match) {
     if (rule.tenant !== undefined && rule.tenant !== ctx.tenant) continue;
     if (rule.headers && !rule.headers.every(([k, v]) => header(ctx.headers, k) === v)) continue;
     return rule.group;
   }
   return route.group;
+}
+
+/**
+ * Whether this request — its tenant and headers deciding each route's list — could reach a target that speaks
+ * Anthropic's API, on its model, a fallback or an escalation.
+ */
+export function reachesAnthropic(route: ModelRoute, ctx: Pick<RouteContext, 'headers' | 'tenant'>): boolean {
+  if (route.translatedMaxTokens === undefined) return false;
+  for (const r of route.reachable) if (groupFor(r, ctx).anthropic) return true;
+  return false;
 }
 
 function appendGroup(out: Target[], g: TargetGroup, route: ModelRoute, ctx: RouteContext): void {

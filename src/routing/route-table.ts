@@ -56,9 +56,17 @@ export class Target implements Candidate {
 
 export interface TargetGroup {
   readonly targets: readonly Target[];
+  /** A target that can be picked (weight > 0) speaks Anthropic's API. */
+  readonly anthropic: boolean;
   readonly weights: readonly number[];
   readonly seeds: readonly number[];
   readonly list: TargetList;
+}
+
+/** A route's default list and its match rules' lists. */
+export interface RouteGroups {
+  readonly group: TargetGroup;
+  readonly match: readonly MatchRule[];
 }
 
 export interface MatchRule {
@@ -84,10 +92,13 @@ export interface ModelRoute {
    */
   readonly reachablePrices: readonly PricingConfig[];
   /**
-   * The max_tokens a translation sends for an OpenAI request that names none, when a reachable target speaks
-   * Anthropic's API (which requires one): what such a request can produce there, so admission reserves it.
+   * The max_tokens a translation sends for an OpenAI request that names none, when a target some request could
+   * reach speaks Anthropic's API (which requires one): what such a request can produce there, so admission
+   * reserves it — when this request can reach one (routing/plan.ts reachesAnthropic).
    */
   readonly translatedMaxTokens: number | undefined;
+  /** This route, its fallbacks and its escalations' routes (and theirs), as the plan resolves them. */
+  readonly reachable: readonly RouteGroups[];
   /** The clock every target of this table reads its eligibility at (one object per table). */
   readonly clock: RouteClock;
 }
@@ -111,14 +122,20 @@ function group(
   const ts = targets.map(
     (t) => new Target(backends.get(t.backend)!, t.model ?? publicName, t.weight, t.pricing, t.contextWindow, strategy === 'latency', clock),
   );
-  return { targets: ts, weights: ts.map((t) => t.weight), seeds: ts.map((t) => t.seed), list: new TargetList(ts) };
+  return {
+    targets: ts,
+    anthropic: ts.some((t) => t.weight > 0 && t.backend.kind === 'anthropic'),
+    weights: ts.map((t) => t.weight),
+    seeds: ts.map((t) => t.seed),
+    list: new TargetList(ts),
+  };
 }
 
 function lists(r: { group: TargetGroup; match: readonly MatchRule[] }): TargetGroup[] {
   return [r.group, ...r.match.map((m) => m.group)];
 }
 
-type Draft = Omit<ModelRoute, 'needs' | 'reachablePrices' | 'translatedMaxTokens'>;
+type Draft = Omit<ModelRoute, 'needs' | 'reachablePrices' | 'translatedMaxTokens' | 'reachable'>;
 
 function draft(name: string, m: ModelConfig, backends: ReadonlyMap<string, BackendRuntime>, clock: RouteClock): Draft {
   return {
@@ -157,11 +174,10 @@ function finish(r: Draft, drafts: ReadonlyMap<string, Draft>): ModelRoute {
   const prices = new Map<string, PricingConfig>();
   let anthropic = false;
   for (const d of reachable)
-    for (const g of lists(d))
-      for (const t of g.targets) {
-        if (t.pricing && t.weight > 0) prices.set(`${t.pricing.input}/${t.pricing.output}`, t.pricing);
-        if (t.backend.kind === 'anthropic') anthropic = true;
-      }
+    for (const g of lists(d)) {
+      if (g.anthropic) anthropic = true;
+      for (const t of g.targets) if (t.pricing && t.weight > 0) prices.set(`${t.pricing.input}/${t.pricing.output}`, t.pricing);
+    }
   return {
     ...r,
     needs: {
@@ -171,6 +187,7 @@ function finish(r: Draft, drafts: ReadonlyMap<string, Draft>): ModelRoute {
     },
     reachablePrices: [...prices.values()],
     translatedMaxTokens: anthropic ? DEFAULT_MAX_TOKENS : undefined,
+    reachable: reachable.map((d) => ({ group: d.group, match: d.match })),
   };
 }
 

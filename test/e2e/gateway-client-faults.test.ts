@@ -2,6 +2,7 @@
 import { connect, type Socket } from 'node:net';
 import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
+import { MAX_PIPELINED } from '../../src/gateway/handle.js';
 import { eventually, useGateway } from '../helpers/gateway.js';
 import { chatOnce, inParallel } from '../helpers/load.js';
 
@@ -189,12 +190,19 @@ describe('pipelined requests (HTTP/1.1 pipelining)', () => {
   const BODY = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 400, stream: true });
 
   it('ends the requests queued behind a refusal that closes the connection: nothing stays in flight', async () => {
-    // The 404 closes the connection; the 30 requests pipelined behind it never get their turn.
-    const r = await raw(`GET /nope HTTP/1.1\r\nHost: x\r\n\r\n${'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(30)}`);
+    // The 404 closes the connection; the 20 requests pipelined behind it never get their turn.
+    const r = await raw(`GET /nope HTTP/1.1\r\nHost: x\r\n\r\n${chat().repeat(20)}`);
     expect(r.text).toMatch(/^HTTP\/1.1 404/);
     await eventually(() => gw.gateway.state.inflight === 0);
-    // Had they leaked, 30 would hold the cap of 20: a fresh request would be refused as overloaded.
+    // Had they leaked, 20 would hold the cap of 20: a fresh request would be refused as overloaded.
     expect((await chatOnce(gw.url, 'm')).status).toBe(200);
+  });
+
+  it(`closes a connection with more than MAX_PIPELINED (${MAX_PIPELINED}) requests waiting their turn`, async () => {
+    const n = MAX_PIPELINED + 8;
+    const r = await raw('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(n));
+    expect(r.text.match(/HTTP\/1.1 200/g)?.length ?? 0).toBeLessThan(n);
+    expect(gw.gateway.state.inflight).toBe(0);
   });
 
   it('aborts upstream the streams queued behind another when the client leaves', async () => {
@@ -207,15 +215,23 @@ describe('pipelined requests (HTTP/1.1 pipelining)', () => {
     await eventually(async () => (await gw.mockStats('vllm')).aborted.count - before === 3);
   });
 
-  it('forgets an /aigw/events subscription queued behind another when the client leaves', async () => {
+  it('takes one /aigw/events subscription per connection, and forgets it when the client leaves', async () => {
     const admin = new URL(gw.adminUrl);
     const sub = 'GET /aigw/events HTTP/1.1\r\nHost: x\r\n\r\n';
+    let whileOpen = -1;
     await new Promise<void>((resolve) => {
-      const s = connect(Number(admin.port), '127.0.0.1', () => s.write(sub + sub));
+      const s = connect(Number(admin.port), '127.0.0.1', () => s.write(sub.repeat(10)));
       s.on('error', () => {});
-      s.once('data', () => setTimeout(() => s.destroy(), 100));
+      s.once('data', () =>
+        setTimeout(() => {
+          whileOpen = gw.admin.events.subscribers;
+          s.destroy();
+        }, 100),
+      );
       s.on('close', () => resolve());
     });
+    // Nine pipelined behind the first would hold places they can never use.
+    expect(whileOpen).toBe(1);
     await eventually(() => gw.admin.events.subscribers === 0);
   });
 });
