@@ -12,6 +12,7 @@ import { aigwVersion } from '../core/version.js';
 import { metricProvider, spanProvider } from '../observe/genai-names.js';
 import { createTracing, type Tracing } from '../observe/tracing.js';
 import type { Profile } from '../profile/schema.js';
+import { headerKey } from '../relay/headers.js';
 
 /** Per backend, what the attempt stage adds to the request and its record. */
 export interface BackendEdge {
@@ -67,8 +68,8 @@ export class Services {
     const userHeaders = new Set<string>();
     for (const [name, b] of Object.entries(profile.backends)) {
       const identity = compileForwardIdentity(b.forwardIdentity);
-      // As upstreamHeaders compares names: underscores read as dashes.
-      for (const h of identity?.strip ?? []) strip.add(h.replaceAll('_', '-'));
+      // As upstreamHeaders compares names (headerKey: punctuation read as dashes).
+      for (const h of identity?.strip ?? []) strip.add(headerKey(h));
       if (identity?.userHeader) userHeaders.add(identity.userHeader);
       backends.set(name, { provider: metricProvider(b.kind), spanProvider: spanProvider(b.kind), url: b.url, identity });
     }

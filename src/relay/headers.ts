@@ -24,6 +24,17 @@ const NEVER_UPSTREAM = new Set([
   'anthropic-version',
 ]);
 
+const NOT_LETTER_DIGIT_DASH = /[^a-z0-9-]/;
+
+/**
+ * A lower-case header name as the checks compare it: every character but a letter, a digit or a dash read as a
+ * dash. CGI and WSGI servers read `x_aigw_tenant` as `x-aigw-tenant` (both become HTTP_X_AIGW_TENANT), and
+ * some frameworks fold other punctuation the same way: a spelling must not smuggle what the dashes cannot.
+ */
+export function headerKey(name: string): string {
+  return NOT_LETTER_DIGIT_DASH.test(name) ? name.replace(/[^a-z0-9-]/g, '-') : name;
+}
+
 /**
  * Upstream headers as undici's flat array: the client's allowed headers (minus `strip`: the profile's identity
  * headers, and trace context when the gateway replaces it), then the backend's own credential and extra
@@ -43,15 +54,13 @@ export function upstreamHeaders(
     const name = raw[i]!.toLowerCase();
     if (name === 'connection') {
       connectionTokens ??= new Set();
-      for (const t of raw[i + 1]!.split(',')) connectionTokens.add(t.trim().toLowerCase().replaceAll('_', '-'));
+      for (const t of raw[i + 1]!.split(',')) connectionTokens.add(headerKey(t.trim().toLowerCase()));
     } else if (name === 'x-forwarded-for') xff = xff ? `${xff}, ${raw[i + 1]}` : raw[i + 1];
   }
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
-    // CGI and WSGI servers read `x_aigw_tenant` as `x-aigw-tenant` (both become HTTP_X_AIGW_TENANT): a name
-    // is checked with its underscores read as dashes, or the spelling would smuggle what the dashes cannot.
-    const key = name.includes('_') ? name.replaceAll('_', '-') : name;
+    const key = headerKey(name);
     if (NEVER_UPSTREAM.has(key) || key === 'x-request-id' || connectionTokens?.has(key) || strip?.has(key)) continue;
     out.push(name, raw[i + 1]!);
   }

@@ -74,8 +74,15 @@ describe('identity headers to backends', () => {
     expect(values(toCustom, 'x-aigw-user')).toEqual([]);
   });
 
-  it('strips them spelt with underscores too (a WSGI or CGI backend reads x_aigw_tenant as x-aigw-tenant)', async () => {
-    const underscored = { x_aigw_tenant: 'globex', X_AIGW_USER: 'mallory', x_org: 'globex', 'x-aigw_tenant': 'globex', 'x-user': 'eve' };
+  it('strips them spelt with underscores or dots too (a WSGI or CGI backend reads x_aigw_tenant as x-aigw-tenant)', async () => {
+    const underscored = {
+      x_aigw_tenant: 'globex',
+      X_AIGW_USER: 'mallory',
+      x_org: 'globex',
+      'x-aigw_tenant': 'globex',
+      'x-user': 'eve',
+      'X-Aigw.Tenant': 'globex',
+    };
     expect(await send('custom', underscored)).toBe(200);
     const toCustom = custom.seen.at(-1)!;
     for (const name of Object.keys(underscored)) expect(values(toCustom, name.toLowerCase())).toEqual([]);
