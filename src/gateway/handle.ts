@@ -251,6 +251,8 @@ function admitAndRoute(
 
 /** What a translation may let this request produce where it names no max_tokens (ModelRoute.translatedMaxTokens). */
 function translatedMaxTokens(route: ModelRoute, ctx: RequestContext, tenant: Tenant): number | undefined {
+  // Most routes reach no Anthropic target: nothing to resolve.
+  if (route.translatedMaxTokens === undefined) return undefined;
   return reachesAnthropic(route, { headers: ctx.req.headers, tenant: tenant.name }) ? route.translatedMaxTokens : undefined;
 }
 
