@@ -35,6 +35,14 @@ const chat = (key: string, extra: object = {}, headers: Record<string, string> =
     { headers: { authorization: `Bearer ${key}`, ...headers } },
   );
 
+/** A vLLM mock behind model m and an Anthropic mock behind model c (a profile's backends, then its models: key). */
+const VLLM_AND_CLAUDE = `backends:
+  vllm: { url: http://127.0.0.1:0, mock: { kind: vllm } }
+  claude: { url: http://127.0.0.1:0, kind: anthropic, apiKey: sk-ant-limits, mock: { kind: anthropic } }
+models:
+  m: { targets: [{ backend: vllm }] }
+  c: { targets: [{ backend: claude }] }`;
+
 describe('token limits', () => {
   it('answers 429 with honest headers once a 2,000 TPM tenant is spent, and admits again after retry-after-ms (case 36)', async () => {
     let r = await chat('k-tpm2k', { max_tokens: 500 });
@@ -81,12 +89,7 @@ describe('token limits', () => {
     // Its own gateway with a minute-long window, so nothing expires while we look.
     const g = await gatewayFor(`
 version: 1
-backends:
-  vllm: { url: http://127.0.0.1:0, mock: { kind: vllm } }
-  claude: { url: http://127.0.0.1:0, kind: anthropic, apiKey: sk-ant-limits, mock: { kind: anthropic } }
-models:
-  m: { targets: [{ backend: vllm }] }
-  c: { targets: [{ backend: claude }] }
+${VLLM_AND_CLAUDE}
 tenants:
   t: { keys: [k], limits: { tpm: 3000 } }
 `);
@@ -119,12 +122,7 @@ tenants:
     const g = await gatewayFor(`
 version: 1
 limits: { defaultCompletionTokens: 100 }
-backends:
-  vllm: { url: http://127.0.0.1:0, mock: { kind: vllm } }
-  claude: { url: http://127.0.0.1:0, kind: anthropic, apiKey: sk-ant-limits, mock: { kind: anthropic } }
-models:
-  m: { targets: [{ backend: vllm }] }
-  c: { targets: [{ backend: claude }] }
+${VLLM_AND_CLAUDE}
   either: { targets: [{ backend: vllm, model: m }], fallbacks: [c] }
   # Claude only for tenant rb, or at weight 0: ra's requests can never reach it.
   ruled:

@@ -13,6 +13,8 @@ import type { StreamRelay } from '../../../src/relay/stream-relay.js';
 import { TranslatedSseRelay } from '../../../src/relay/translated-sse-relay.js';
 import { ChatToMessagesStream } from '../../../src/translate/anthropic-openai-stream.js';
 import { MessagesToChatStream } from '../../../src/translate/openai-anthropic-stream.js';
+import type { StreamTranslator } from '../../../src/translate/stream.js';
+import { anthropicEvent, messageStart } from '../../helpers/anthropic-sse.js';
 import { translateBody } from '../../helpers/sse-accumulate.js';
 
 const RUNS = { numRuns: 200 };
@@ -26,6 +28,16 @@ function sink(): { out: Downstream; bytes: () => Buffer } {
     bytes: () => Buffer.concat(parts),
   };
 }
+
+/** A translated relay writing into `s`, with no limit worth meeting and nothing to scrub. */
+const translatedInto = (s: { out: Downstream }, t: StreamTranslator) =>
+  new TranslatedSseRelay(
+    s.out,
+    t,
+    () => {},
+    1 << 20,
+    (x) => x,
+  );
 
 /** Feeds `body` in pieces cut at `cuts` (sorted offsets), then ends the upstream. */
 function feed(relay: StreamRelay, body: Buffer, cuts: number[]): boolean {
@@ -51,28 +63,20 @@ const chatStream = fc.array(text, { minLength: 1, maxLength: 8 }).map((pieces) =
       'data: [DONE]\n\n',
   );
 });
-const ev = (type: string, o: object) => `event: ${type}\ndata: ${JSON.stringify({ type, ...o })}\n\n`;
-const messagesStream = fc.array(text, { minLength: 1, maxLength: 8 }).map((pieces) =>
-  Buffer.from(
-    ev('message_start', {
-      message: {
-        id: 'msg',
-        type: 'message',
-        role: 'assistant',
-        model: 'claude',
-        content: [],
-        stop_reason: null,
-        usage: { input_tokens: 9, output_tokens: 0, cache_read_input_tokens: 4 },
-      },
-    }) +
-      ev('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }) +
-      ': keep-alive\n\n' +
-      pieces.map((p) => ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: p } })).join('') +
-      ev('content_block_stop', { index: 0 }) +
-      ev('message_delta', { delta: { stop_reason: 'max_tokens' }, usage: { output_tokens: pieces.length } }) +
-      ev('message_stop', {}),
-  ),
-);
+const ev = anthropicEvent;
+const messagesStream = fc
+  .array(text, { minLength: 1, maxLength: 8 })
+  .map((pieces) =>
+    Buffer.from(
+      messageStart({ input_tokens: 9, output_tokens: 0, cache_read_input_tokens: 4 }) +
+        ev('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }) +
+        ': keep-alive\n\n' +
+        pieces.map((p) => ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: p } })).join('') +
+        ev('content_block_stop', { index: 0 }) +
+        ev('message_delta', { delta: { stop_reason: 'max_tokens' }, usage: { output_tokens: pieces.length } }) +
+        ev('message_stop', {}),
+    ),
+  );
 const cutsOf = (body: fc.Arbitrary<Buffer>) =>
   body.chain((b) => fc.tuple(fc.constant(b), fc.uniqueArray(fc.integer({ min: 1, max: Math.max(1, b.length - 1) }), { maxLength: 12 })));
 
@@ -112,13 +116,7 @@ describe('TranslatedSseRelay', () => {
       fc.property(cutsOf(messagesStream), ([body, cuts]) => {
         const s = sink();
         const opts = { requestModel: 'claude', includeUsage: true, created: 1 };
-        const relay = new TranslatedSseRelay(
-          s.out,
-          new MessagesToChatStream(opts),
-          () => {},
-          1 << 20,
-          (t) => t,
-        );
+        const relay = translatedInto(s, new MessagesToChatStream(opts));
         feed(
           relay,
           body,
@@ -146,13 +144,7 @@ describe('TranslatedSseRelay', () => {
 
   it('a backend error frame ends the stream with one client error frame; nothing after it', () => {
     const s = sink();
-    const relay = new TranslatedSseRelay(
-      s.out,
-      new ChatToMessagesStream('m'),
-      () => {},
-      1 << 20,
-      (t) => t,
-    );
+    const relay = translatedInto(s, new ChatToMessagesStream('m'));
     relay.push(Buffer.from('data: {"choices":[{"index":0,"delta":{"content":"hi"}}]}\n\ndata: {"error":{"message":"boom"}}\n\n'));
     expect(relay.failed?.code).toBe('upstream_stream_error');
     relay.push(Buffer.from('data: {"choices":[{"index":0,"delta":{"content":"late"}}]}\n\n'));
@@ -164,13 +156,7 @@ describe('TranslatedSseRelay', () => {
 
   it('a clean end before the answer finished writes the client’s error frame, never message_stop', () => {
     const s = sink();
-    const relay = new TranslatedSseRelay(
-      s.out,
-      new ChatToMessagesStream('m'),
-      () => {},
-      1 << 20,
-      (t) => t,
-    );
+    const relay = translatedInto(s, new ChatToMessagesStream('m'));
     relay.push(Buffer.from('data: {"choices":[{"index":0,"delta":{"content":"hi"}}]}\n\n'));
     relay.flushHeld(true);
     expect(relay.sawDone).toBe(false);
@@ -204,13 +190,7 @@ describe('a translated stream whose last event never ends', () => {
         expect(text).toContain(`${marker}\n\n`);
         const body = Buffer.from(text.replace(`${marker}\n\n`, marker));
         const s = sink();
-        const relay = new TranslatedSseRelay(
-          s.out,
-          translator(),
-          () => {},
-          1 << 20,
-          (t) => t,
-        );
+        const relay = translatedInto(s, translator());
         feed(
           relay,
           body,

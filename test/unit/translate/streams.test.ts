@@ -12,6 +12,7 @@ import { decodeSseBody } from '../../../src/openai/sse.js';
 import { ChatToMessagesStream } from '../../../src/translate/anthropic-openai-stream.js';
 import { MessagesToChatStream } from '../../../src/translate/openai-anthropic-stream.js';
 import { schemaErrors, specAvailable } from '../../helpers/openapi.js';
+import { anthropicEvent, messageStart } from '../../helpers/anthropic-sse.js';
 import { foldChat, foldMessage, translateBody } from '../../helpers/sse-accumulate.js';
 
 const fixture = (name: string) => readFileSync(`fixtures/sse/${name}`, 'utf8');
@@ -94,22 +95,12 @@ describe('Anthropic backend stream → OpenAI chunks', () => {
   });
 
   it('keeps tool calls apart when a backend reuses a block index: each call gets its own arguments, no other block’s', () => {
-    const ev = (type: string, o: object) => `event: ${type}\ndata: ${JSON.stringify({ type, ...o })}\n\n`;
+    const ev = anthropicEvent;
     const tool = (id: string, args: string) =>
       ev('content_block_start', { index: 0, content_block: { type: 'tool_use', id, name: 'f', input: {} } }) +
       ev('content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: args } }) +
       ev('content_block_stop', { index: 0 });
-    const start = ev('message_start', {
-      message: {
-        id: 'msg',
-        type: 'message',
-        role: 'assistant',
-        model: 'claude',
-        content: [],
-        stop_reason: null,
-        usage: { input_tokens: 1, output_tokens: 1 },
-      },
-    });
+    const start = messageStart({ input_tokens: 1, output_tokens: 1 });
     const end = ev('message_delta', { delta: { stop_reason: 'tool_use' }, usage: { output_tokens: 9 } }) + ev('message_stop', {});
     const twice = foldChat(translateBody(toChat(), start + tool('t1', '{"a":1}') + tool('t2', '{"b":2}') + end));
     expect(twice.toolCalls.map((c) => [c.id, c.arguments])).toEqual([
