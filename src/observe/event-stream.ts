@@ -11,7 +11,6 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { aigwError } from '../core/errors.js';
-import { whenResponseGone } from '../core/response-gone.js';
 import type { EventBus } from '../events/bus.js';
 import type { GatewayEvent } from '../events/types.js';
 import { encodeSseEvent } from '../openai/sse.js';
@@ -111,7 +110,8 @@ export class EventStream {
     this.kept = HISTORY;
     clearTimeout(this.shrinkTimer);
     const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
-    whenResponseGone(req, res, () => {
+    // Never queued behind another response (refused above): its own 'close' ends it.
+    res.on('close', () => {
       clearInterval(keepalive);
       this.clients.delete(res);
       if (this.clients.size === 0) this.shrinkLater();

@@ -1,9 +1,9 @@
 /**
  * Header hygiene in both directions. Upstream: the client's credentials (under any provider's header
  * name), cookies, account and forwarding claims, identity headers (x-aigw-tenant, x-aigw-user, and the ones a
- * profile names), hop-by-hop headers (including any named by Connection) and host never leave, spelt with
- * dashes or underscores; everything else end-to-end (x-mock-*, session ids) passes. Downstream: hop-by-hop headers, framing and set-cookie from
- * a backend are dropped.
+ * profile names), hop-by-hop headers (including any named by Connection) and host never leave, however spelt
+ * (headerKey); everything else end-to-end (x-mock-*, session ids) passes. Downstream: hop-by-hop headers,
+ * framing and set-cookie from a backend are dropped.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 
@@ -25,6 +25,7 @@ const NEVER_UPSTREAM = new Set([
 ]);
 
 const NOT_LETTER_DIGIT_DASH = /[^a-z0-9-]/;
+const NOT_LETTER_DIGIT_DASH_ALL = /[^a-z0-9-]/g;
 
 /**
  * A lower-case header name as the checks compare it: every character but a letter, a digit or a dash read as a
@@ -32,7 +33,7 @@ const NOT_LETTER_DIGIT_DASH = /[^a-z0-9-]/;
  * some frameworks fold other punctuation the same way: a spelling must not smuggle what the dashes cannot.
  */
 export function headerKey(name: string): string {
-  return NOT_LETTER_DIGIT_DASH.test(name) ? name.replace(/[^a-z0-9-]/g, '-') : name;
+  return NOT_LETTER_DIGIT_DASH.test(name) ? name.replace(NOT_LETTER_DIGIT_DASH_ALL, '-') : name;
 }
 
 /**

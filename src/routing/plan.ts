@@ -40,7 +40,6 @@ export function groupFor(route: RouteGroups, ctx: Pick<RouteContext, 'headers' |
  * Anthropic's API, on its model, a fallback or an escalation.
  */
 export function reachesAnthropic(route: ModelRoute, ctx: Pick<RouteContext, 'headers' | 'tenant'>): boolean {
-  if (route.translatedMaxTokens === undefined) return false;
   for (const r of route.reachable) if (groupFor(r, ctx).anthropic) return true;
   return false;
 }
