@@ -2,7 +2,7 @@
  * When a response is over for good. node:http answers pipelined requests in order: a response queued behind
  * another has no socket yet, and if the connection ends before its turn (the response before it closed the
  * connection, or the client left), node:http never emits 'close' on it. Whatever a request holds until its
- * * response closes — the in-flight count, a tenant's concurrency slot, the upstream request, the runtime
+ * response closes — the in-flight count, a tenant's concurrency slot, the upstream request, the runtime
  * it runs on — would be held until the process exits; a client that pipelines requests behind a refused
  * one (401, `connection: close`) could fill the in-flight cap without a key. So a queued response also ends
  * with its connection.
