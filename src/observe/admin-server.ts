@@ -1,10 +1,14 @@
-/** The admin listener: loopback by default, optional bearer key (read per request, so a reload rotates it). */
+/**
+ * The admin listener: loopback by default, optional bearer key (read per request, so a reload rotates it);
+ * without one, web pages are refused (browser-guard.ts).
+ */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { aigwError, type AigwError } from '../core/errors.js';
 import { guarded } from '../core/guard.js';
 import { requestDeadlines } from '../core/listen.js';
 import { renderError } from '../openai/error-shape.js';
+import { browserProblem } from './browser-guard.js';
 
 export type AdminRoute = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -27,7 +31,11 @@ export function createAdminServer(routes: Record<string, AdminRoute>, key: () =>
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?', 1)[0]!;
     const current = key();
-    if (current !== undefined && path !== '/healthz') {
+    // Without a key, only where the request came from tells a program from a web page (browser-guard.ts).
+    if (current === undefined) {
+      const refused = browserProblem(req.headers, req.socket.localAddress);
+      if (refused) return sendAdminError(res, refused);
+    } else if (path !== '/healthz') {
       const auth = req.headers.authorization ?? '';
       const given = auth.startsWith('Bearer ') ? auth.slice(7) : '';
       if (!timingSafeEqual(sha(given), digestOf(current))) {

@@ -217,7 +217,7 @@ describe('pipelined requests (HTTP/1.1 pipelining)', () => {
 
   it('takes one /aigw/events subscription per connection, and forgets it when the client leaves', async () => {
     const admin = new URL(gw.adminUrl);
-    const sub = 'GET /aigw/events HTTP/1.1\r\nHost: x\r\n\r\n';
+    const sub = 'GET /aigw/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n';
     let whileOpen = -1;
     await new Promise<void>((resolve) => {
       const s = connect(Number(admin.port), '127.0.0.1', () => s.write(sub.repeat(10)));

@@ -148,7 +148,7 @@ describe('a subscriber that never reads (case 42)', () => {
   it('does not slow the gateway; its backlog is bounded and drops are counted', async () => {
     const { connect } = await import('node:net');
     const port = Number(new URL(gw.adminUrl).port);
-    const stuck = connect(port, '127.0.0.1', () => stuck.write('GET /aigw/events HTTP/1.1\r\nHost: x\r\n\r\n'));
+    const stuck = connect(port, '127.0.0.1', () => stuck.write('GET /aigw/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'));
     stuck.pause();
     // Past the kernel's socket buffers (about 4 MiB on loopback here), this much may queue before drops start.
     gw.admin.events.maxPendingBytes = 64 * 1024;
@@ -163,6 +163,47 @@ describe('a subscriber that never reads (case 42)', () => {
     expect(Number(/aigw_event_subscriber_drops_total (\d+)/.exec(await metrics())?.[1])).toBe(gw.admin.events.dropped);
     stuck.destroy();
   }, 60_000);
+});
+
+/** A GET or POST with the headers a browser would add (node:http lets a test set Host and Origin). */
+function asBrowser(url: string, headers: Record<string, string>, method = 'GET'): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode!, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('web pages on an admin listener without a key', () => {
+  const port = () => new URL(gw.adminUrl).port;
+
+  it('a rebound DNS name reads nothing: 403 without stats, tenants or events', async () => {
+    for (const path of ['/aigw/stats', '/metrics', '/aigw/events']) {
+      const r = await asBrowser(`${gw.adminUrl}${path}`, { host: `rebind.evil.example:${port()}` });
+      expect(r.status, path).toBe(403);
+      expect(JSON.parse(r.body).error.type).toBe('permission_error');
+      expect(r.body).not.toContain('acme');
+    }
+  });
+
+  it('a cross-site POST does not reset the stats', async () => {
+    await chat();
+    const r = await asBrowser(`${gw.adminUrl}/aigw/reset`, { host: `127.0.0.1:${port()}`, origin: 'https://evil.example' }, 'POST');
+    expect(r.status).toBe(403);
+    const stats = (await (await fetch(`${gw.adminUrl}/aigw/stats`)).json()) as { models: Record<string, unknown> };
+    expect(Object.keys(stats.models)).toContain('llama');
+    expect(JSON.stringify(stats.models)).toMatch(/"requests":[1-9]/);
+  });
+
+  it('programs by address or localhost are answered as before', async () => {
+    for (const host of [`127.0.0.1:${port()}`, `localhost:${port()}`])
+      expect((await asBrowser(`${gw.adminUrl}/metrics`, { host })).status, host).toBe(200);
+  });
 });
 
 describe('admin.key', () => {
@@ -181,6 +222,9 @@ models:
       expect((await fetch(`${g.adminUrl}/aigw/stats`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
       expect((await fetch(`${g.adminUrl}/aigw/stats`, { headers: { authorization: 'Bearer admin-secret' } })).status).toBe(200);
       expect((await fetch(`${g.adminUrl}/healthz`)).status).toBe(200);
+      // The key is what a page cannot send: any name reaches the listener with it.
+      const host = `admin.example:${new URL(g.adminUrl).port}`;
+      expect((await asBrowser(`${g.adminUrl}/aigw/stats`, { host, authorization: 'Bearer admin-secret' })).status).toBe(200);
     } finally {
       await g.close();
     }

@@ -82,7 +82,7 @@ describe('bounded bodies', () => {
   ])(
     'cuts a 1-byte-per-second upload on %s at the request timeout',
     async (_name, url, line, auth) => {
-      const head = `${line} HTTP/1.1\r\nHost: x\r\n${auth}content-type: application/json\r\ncontent-length: 1000\r\n\r\n`;
+      const head = `${line} HTTP/1.1\r\nHost: 127.0.0.1\r\n${auth}content-type: application/json\r\ncontent-length: 1000\r\n\r\n`;
       const r = await trickle(url(), head, oneBytePerSecond);
       // The gateway reads the body and answers 408; an admin route that ignores bodies may have answered first.
       expect(r.text).toMatch(/^HTTP\/1\.1 (408|200)/);

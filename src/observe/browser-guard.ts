@@ -1,0 +1,44 @@
+/**
+ * What keeps web pages off an admin listener that has no key. A page on any site can make the browser send
+ * requests to 127.0.0.1: a cross-site POST goes out without asking (POST /aigw/reset), and a page whose DNS
+ * name is rebound to 127.0.0.1 reads the answers as its own (stats, the event stream). Browsers name the page
+ * in `Origin` and the name they looked up in `Host`; neither can be forged by the page. Programs (Prometheus,
+ * curl, `aigw top`) send no Origin and the address they were given as Host.
+ */
+import { isIP } from 'node:net';
+import { type AigwError, aigwError } from '../core/errors.js';
+
+/** Whether the connection arrived on a loopback address (where DNS rebinding is the way in). */
+function onLoopback(localAddress: string | undefined): boolean {
+  if (!localAddress) return false;
+  const a = localAddress.startsWith('::ffff:') ? localAddress.slice(7) : localAddress;
+  return a === '::1' || a.startsWith('127.');
+}
+
+/** The name part of a Host value: `[::1]:9901` → `::1`, `localhost:9901` → `localhost`. */
+function hostName(host: string): string {
+  if (host.startsWith('[')) {
+    const end = host.indexOf(']');
+    return end < 0 ? host : host.slice(1, end);
+  }
+  const colon = host.indexOf(':');
+  return (colon < 0 ? host : host.slice(0, colon)).toLowerCase();
+}
+
+/** A name no DNS answer can move: an address, or `localhost` (browsers resolve it, and its subdomains, locally). */
+function unrebindable(name: string): boolean {
+  return isIP(name) !== 0 || name === 'localhost' || name.endsWith('.localhost');
+}
+
+/** The problem with a request a browser page sent on its own account, or undefined. */
+export function browserProblem(headers: { host?: string; origin?: string }, localAddress: string | undefined): AigwError | undefined {
+  const { host = '', origin } = headers;
+  if (origin !== undefined && origin !== `http://${host}` && origin !== `https://${host}`)
+    return aigwError('forbidden', 'the admin listener answers no web page from another origin; set admin.key to share it');
+  if (onLoopback(localAddress) && !unrebindable(hostName(host)))
+    return aigwError(
+      'forbidden',
+      'the admin listener on loopback answers only an address or localhost as Host; set admin.key to reach it by another name',
+    );
+  return undefined;
+}

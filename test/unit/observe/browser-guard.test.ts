@@ -1,0 +1,31 @@
+/** Which requests the admin listener (without a key) takes for a web page's: the rule, case by case. */
+import { describe, expect, it } from 'vitest';
+import { browserProblem } from '../../../src/observe/browser-guard.js';
+
+const refused = (headers: { host?: string; origin?: string }, local = '127.0.0.1') => browserProblem(headers, local)?.code;
+
+describe('a web page is told from a program', () => {
+  it('programs: no Origin, the address they were given as Host', () => {
+    for (const host of ['127.0.0.1:9901', 'localhost:9901', 'LOCALHOST', 'aigw.localhost:9901', '[::1]:9901', '127.0.0.2'])
+      expect(refused({ host }), host).toBeUndefined();
+    expect(refused({ host: '[::1]:9901' }, '::1')).toBeUndefined();
+  });
+
+  it('a name some DNS answer moved onto loopback (rebinding) is refused', () => {
+    for (const host of ['evil.example:9901', 'evil.example', 'localhost.evil.example:9901', '127.0.0.1.nip.io:9901', '', '[::1'])
+      expect(refused({ host }), host).toBe('forbidden');
+    expect(refused({ host: 'evil.example:9901' }, '::ffff:127.0.0.1')).toBe('forbidden');
+    expect(refused({ host: 'evil.example:9901' }, '::1')).toBe('forbidden');
+  });
+
+  it('beyond loopback the Host is the operator’s business (a service name, a pod address)', () => {
+    expect(refused({ host: 'aigw-admin.monitoring.svc:9901' }, '10.1.2.3')).toBeUndefined();
+  });
+
+  it('a page from another origin is refused wherever it connects; its own origin is not', () => {
+    expect(refused({ host: '127.0.0.1:9901', origin: 'https://evil.example' })).toBe('forbidden');
+    expect(refused({ host: '127.0.0.1:9901', origin: 'null' })).toBe('forbidden');
+    expect(refused({ host: 'aigw:9901', origin: 'http://other:9901' }, '10.1.2.3')).toBe('forbidden');
+    expect(refused({ host: '127.0.0.1:9901', origin: 'http://127.0.0.1:9901' })).toBeUndefined();
+  });
+});
