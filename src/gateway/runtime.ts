@@ -66,7 +66,7 @@ export class Runtime {
   /** A runtime for `profile`, reusing `previous`'s limiter when the limiter's settings did not change. */
   static async create(profile: Profile, registry: BackendRegistry, bus: EventBus, previous?: Runtime): Promise<Runtime> {
     const carry = previous && limiterKey(previous.profile) === limiterKey(profile);
-    const limiter = carry ? previous.limiter : await Limiter.create(profile, bus);
+    const limiter = carry ? previous.limiter : await Limiter.create(profile, bus, previous?.limiter);
     let services: Services;
     try {
       services = await Services.create(profile, previous?.services);

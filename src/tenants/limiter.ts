@@ -104,12 +104,16 @@ export class Limiter {
   }
 
   /**
-   * A limiter for a profile; with a Redis store, waits (bounded by its timeout) for it to connect so the first
+   * A limiter for a profile (`previous`: the one it replaces on a reload); with a Redis store, waits (bounded by its timeout) for it to connect so the first
    * requests are not served degraded. ioredis is only loaded when a profile asks for Redis.
    */
-  static async create(profile: Profile, bus: EventBus): Promise<Limiter> {
+  static async create(profile: Profile, bus: EventBus, previous?: Limiter): Promise<Limiter> {
     const s = profile.limits.store;
-    if (!s) return new Limiter(profile, bus, new MemoryLimitStore(profile.limits.rateWindow));
+    if (!s) {
+      // The requests in flight keep their concurrency slots across a reload that changed the window.
+      const leases = previous?.shared instanceof MemoryLimitStore ? previous.shared.leases : undefined;
+      return new Limiter(profile, bus, new MemoryLimitStore(profile.limits.rateWindow, Date.now, leases));
+    }
     const { RedisLimitStore: Store } = await import('./limits/redis-store.js');
     const store: RedisLimitStore = new Store({
       url: s.redis,

@@ -2,7 +2,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
-import { eventually, gatewayFor, useGateway } from '../helpers/gateway.js';
+import { eventually, gatewayFor, profileFor, useGateway } from '../helpers/gateway.js';
 import { inParallel } from '../helpers/load.js';
 import { rawPost } from '../helpers/raw.js';
 import { DEFAULT_MAX_TOKENS } from '../../src/translate/openai-anthropic.js';
@@ -232,6 +232,44 @@ describe('concurrency limits (case 37)', () => {
     await eventually(async () => (await chat('k-conc', { max_tokens: 1 })).status === 200, 5000);
     expect(Date.now() - t0).toBeLessThan(10_000);
     await Promise.all(hold);
+  });
+});
+
+describe('concurrency across a reload', () => {
+  it('a reload that changes the window keeps the slots of streams in flight, and frees them when they end', async () => {
+    const conc = (window: string) => `
+version: 1
+limits: { rateWindow: ${window} }
+backends:
+  vllm: { url: http://127.0.0.1:0, mock: { kind: vllm } }
+models:
+  m: { targets: [{ backend: vllm }] }
+tenants:
+  conc: { keys: [k-conc], limits: { concurrency: 2 } }
+`;
+    const g = await gatewayFor(conc('60s'));
+    try {
+      const one = (extra: object, opts: Parameters<typeof rawPost>[2] = {}) =>
+        rawPost(
+          `${g.url}/v1/chat/completions`,
+          { model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 1000, stream: true, ...extra },
+          { ...opts, headers: { authorization: 'Bearer k-conc', 'x-mock-tps': '20', ...opts.headers } },
+        );
+      let started = 0;
+      const held = [1, 2].map(() => one({}, { abortAfterChunks: 3, onChunk: (n) => n === 1 && started++ }));
+      await eventually(() => started === 2);
+      const reloaded = await g.stack.reload(profileFor(conc('10s')));
+      expect(reloaded.ok).toBe(true);
+      // Both slots are still held by the streams the old window admitted.
+      const third = await one({ max_tokens: 1 });
+      expect(third.status).toBe(429);
+      expect(JSON.parse(third.body.toString()).error.type).toBe('concurrency');
+      // They end (their clients leave): the slots they took under the old window are free under the new one.
+      await Promise.all(held);
+      await eventually(async () => (await one({ max_tokens: 1 })).status === 200, 5000);
+    } finally {
+      await g.close();
+    }
   });
 });
 

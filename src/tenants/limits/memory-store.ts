@@ -81,6 +81,13 @@ interface KeyState {
   budget: Meter | undefined;
 }
 
+/**
+ * The requests holding a concurrency slot, per limit key. A store whose window a reload changed starts fresh
+ * windows, but the requests in flight still hold their slots: the new store shares this with the old one, so a
+ * slot taken on either is counted by both, and freed on whichever admitted it.
+ */
+export type LeaseRegistry = Map<string, Set<string>>;
+
 export class MemoryLimitStore implements LimitStore {
   private readonly keys = new Map<string, KeyState>();
   private readonly bucketMs: number;
@@ -88,6 +95,7 @@ export class MemoryLimitStore implements LimitStore {
   constructor(
     private readonly windowMs: number,
     private readonly clock: () => number = Date.now,
+    readonly leases: LeaseRegistry = new Map(),
   ) {
     this.bucketMs = windowMs / BUCKETS;
   }
@@ -95,7 +103,9 @@ export class MemoryLimitStore implements LimitStore {
   private of(key: string): KeyState {
     let k = this.keys.get(key);
     if (!k) {
-      k = { tokens: new Meter(this.windowMs), requests: new SlidingWindow(), leases: new Set(), budget: undefined };
+      let leases = this.leases.get(key);
+      if (!leases) this.leases.set(key, (leases = new Set()));
+      k = { tokens: new Meter(this.windowMs), requests: new SlidingWindow(), leases, budget: undefined };
       this.keys.set(key, k);
     }
     return k;
