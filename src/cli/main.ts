@@ -5,6 +5,10 @@
 import { Command, Option } from 'commander';
 import { exitCodes, runCommand } from './run.js';
 
+// React (the TUI, the bench's live view) runs its development build unless told otherwise: slower, and it
+// prints its warnings into the terminal it draws. A user's own NODE_ENV wins.
+process.env.NODE_ENV ??= 'production';
+
 const program = new Command('aigw')
   .description('An OpenAI-compatible AI gateway you can build, test and prove on a laptop.')
   .showHelpAfterError()

@@ -5,6 +5,26 @@
 import type { GatewayEvent } from '../events/types.js';
 import { SseDecoder } from '../openai/sse.js';
 import { asEvent, type StatsView } from './model.js';
+import { statsFrom } from './wire.js';
+
+/** A snapshot larger than this, or slower than STATS_TIMEOUT_MS, is not a snapshot (the view says so). */
+const MAX_STATS_BYTES = 8 * 1024 * 1024;
+const STATS_TIMEOUT_MS = 3000;
+/** The event stream is dropped (and resumed) when this much arrives without completing an event. */
+const MAX_EVENT_BYTES = 1024 * 1024;
+
+/** A body read whole up to `max` bytes; undefined past it (the read is cancelled). */
+async function boundedText(body: ReadableStream<Uint8Array> | null, max: number): Promise<string | undefined> {
+  if (!body) return '';
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+    bytes += chunk.length;
+    if (bytes > max) return undefined;
+    chunks.push(Buffer.from(chunk));
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
 
 export interface FeedHandlers {
   stats(s: StatsView): void;
@@ -55,10 +75,12 @@ export class AdminClient {
   private async pollLoop(): Promise<void> {
     while (!this.stopped) {
       try {
-        const r = await this.f(`${this.o.admin}/aigw/stats`, { headers: this.headers, signal: this.abort.signal });
+        // A listener that stops answering must not leave a frozen view marked connected.
+        const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(STATS_TIMEOUT_MS)]);
+        const r = await this.f(`${this.o.admin}/aigw/stats`, { headers: this.headers, signal });
         if (r.status === 401) this.on.status(false, 'the admin listener wants a key (--key or AIGW_ADMIN_KEY)');
         else if (!r.ok) this.on.status(false, `admin answered HTTP ${r.status}`);
-        else this.on.stats((await r.json()) as StatsView);
+        else this.snapshot(await boundedText(r.body, MAX_STATS_BYTES));
       } catch (e) {
         if (this.stopped) return;
         this.on.status(
@@ -68,6 +90,19 @@ export class AdminClient {
       }
       await this.sleep(this.o.intervalMs ?? 250);
     }
+  }
+
+  private snapshot(text: string | undefined): void {
+    if (text === undefined) return this.on.status(false, `the admin listener sent a snapshot over ${MAX_STATS_BYTES / 1048576} MiB`);
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      return this.on.status(false, 'the admin listener sent a snapshot that is not JSON');
+    }
+    const r = statsFrom(json);
+    if (r.ok) this.on.stats(r.stats as StatsView);
+    else this.on.status(false, r.problem);
   }
 
   private async eventLoop(): Promise<void> {
@@ -94,7 +129,19 @@ export class AdminClient {
             if (parsed) this.on.event(id, parsed);
           },
         };
-        for await (const chunk of r.body as unknown as AsyncIterable<Uint8Array>) decoder.push(Buffer.from(chunk), sink);
+        let sinceEvent = 0;
+        const counted = {
+          onEvent: (ev: Parameters<typeof sink.onEvent>[0]) => {
+            sinceEvent = 0;
+            sink.onEvent(ev);
+          },
+        };
+        for await (const chunk of r.body as unknown as AsyncIterable<Uint8Array>) {
+          // A frame that never ends would grow without bound: past MAX_EVENT_BYTES the stream is dropped and resumed.
+          sinceEvent += chunk.length;
+          decoder.push(Buffer.from(chunk), counted);
+          if (sinceEvent > MAX_EVENT_BYTES) throw new Error('an event over 1 MiB');
+        }
       } catch {
         if (this.stopped) return;
       }

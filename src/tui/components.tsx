@@ -134,7 +134,7 @@ export function EventLog({ log, focused, rows, scroll }: { log: readonly LogLine
     <Panel title={`Events — truncations, refusals, 429s, upstream errors${scroll ? ` (scrolled back ${scroll})` : ''}`} focused={focused}>
       {shown.length === 0 ? <Text dimColor>nothing notable yet</Text> : null}
       {shown.map((l) => (
-        <Text key={l.id} wrap="truncate-end">
+        <Text key={l.serial} wrap="truncate-end">
           <Text dimColor>{clock(l.ts)}</Text> <Text color={KIND_COLOR[l.kind]}>{l.kind.padEnd(14)}</Text> {l.text}
           {l.count > 1 ? <Text bold> ×{num(l.count)}</Text> : null}
         </Text>

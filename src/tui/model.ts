@@ -5,6 +5,7 @@
  */
 import type { BackendSnapshot, RefusalCount, StatsSnapshot } from '../events/stats-snapshot.js';
 import type { GatewayEvent } from '../events/types.js';
+import { eventFrom } from './wire.js';
 
 export type BackendView = BackendSnapshot;
 export type StatsView = StatsSnapshot;
@@ -12,6 +13,8 @@ export type StatsView = StatsSnapshot;
 export type LogKind = 'truncation' | 'ratelimit' | 'refused' | 'upstream_error' | 'reload' | 'ejection';
 
 export interface LogLine {
+  /** Unique in this view (event ids start again at 1 when the gateway restarts). */
+  serial: number;
   id: number;
   ts: number;
   kind: LogKind;
@@ -33,6 +36,8 @@ export interface TuiState {
   tps: number[];
   refusedRate: number[];
   paused: boolean;
+  /** The next log line's serial. */
+  serial: number;
 }
 
 export const HISTORY = 60;
@@ -41,7 +46,7 @@ export const LOG_LINES = 200;
 export const FOLD_MS = 30_000;
 
 export function initialState(): TuiState {
-  return { connected: false, error: undefined, stats: undefined, log: [], rps: [], tps: [], refusedRate: [], paused: false };
+  return { connected: false, error: undefined, stats: undefined, log: [], rps: [], tps: [], refusedRate: [], paused: false, serial: 1 };
 }
 
 function totals(s: StatsView): { requests: number; tokens: number; refused: number } {
@@ -90,7 +95,7 @@ export function applyStats(state: TuiState, next: StatsView): TuiState {
 const size = (n: number | undefined) =>
   n === undefined ? '?' : n >= 1048576 ? `${(n / 1048576).toFixed(1)}MiB` : n >= 1024 ? `${(n / 1024).toFixed(0)}KiB` : `${n}B`;
 
-type Described = Omit<LogLine, 'id' | 'count' | 'first'>;
+type Described = Omit<LogLine, 'serial' | 'id' | 'count' | 'first'>;
 
 /** A one-line description of a notable event, or undefined for events the log does not show. */
 export function describeEvent(e: GatewayEvent): Described | undefined {
@@ -145,12 +150,9 @@ export function applyEvent(state: TuiState, id: number, e: GatewayEvent): TuiSta
       return { ...state, log: [...state.log.slice(0, i), ...state.log.slice(i + 1), folded] };
     }
   }
-  return { ...state, log: [...state.log, { id, count: 1, first: id, ...line }].slice(-LOG_LINES) };
+  const serial = state.serial;
+  return { ...state, serial: serial + 1, log: [...state.log, { serial, id, count: 1, first: id, ...line }].slice(-LOG_LINES) };
 }
 
-/** An event from the wire, if it looks like one (the admin stream is input like any other). */
-export function asEvent(x: unknown): GatewayEvent | undefined {
-  if (!x || typeof x !== 'object') return undefined;
-  const e = x as { type?: unknown; ts?: unknown };
-  return typeof e.type === 'string' && typeof e.ts === 'number' ? (x as GatewayEvent) : undefined;
-}
+/** An event from the wire, if it looks like one (tui/wire.ts: the admin stream is input like any other). */
+export const asEvent = eventFrom;

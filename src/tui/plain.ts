@@ -43,11 +43,11 @@ export function runPlain(admin: string, key: string | undefined, everyMs = 2000,
   client.start();
   const timer = setInterval(() => {
     for (const l of state.log) {
-      if (printed.get(l.first) === l.count) continue;
-      printed.set(l.first, l.count);
+      if (printed.get(l.serial) === l.count) continue;
+      printed.set(l.serial, l.count);
       out.write(`${new Date(l.ts).toISOString().slice(11, 19)} ${l.kind} ${l.text}${l.count > 1 ? ` ×${l.count}` : ''}\n`);
     }
-    const live = new Set(state.log.map((l) => l.first));
+    const live = new Set(state.log.map((l) => l.serial));
     for (const k of printed.keys()) if (!live.has(k)) printed.delete(k);
     for (const line of summaryLines(state)) out.write(`${line}\n`);
   }, everyMs);
