@@ -16,7 +16,7 @@ import { bearer, header, keyAccepted } from './credentials.js';
 import { sendJson } from './http.js';
 import { faultBeforeBody, pacing, prefillOf } from './preflight.js';
 import { respondCompletion } from './respond-completion.js';
-import { chatPromptKey, textSeed } from './text.js';
+import { chatPromptKey, MAX_ANSWER_TOKENS, textSeed } from './text.js';
 import { anthropicTools, argumentFragments, requestedTool, respondToolCall, toolArguments } from './tool-call.js';
 
 const VERSION = /^\d{4}-\d{2}-\d{2}$/;
@@ -72,6 +72,7 @@ export async function handleMessages(
   if (!parsed.success) return reject(400, describeAnthropicIssue(parsed.error).message);
   const body = parsed.data;
   if (!ctx.serves(body.model)) return reject(404, `model: ${body.model.slice(0, 200)}`);
+  if (body.max_tokens > MAX_ANSWER_TOKENS) return reject(400, `max_tokens: must be at most ${MAX_ANSWER_TOKENS}, got ${body.max_tokens}`);
 
   const turns = textTurns(body);
   const key = chatPromptKey(turns);

@@ -4,6 +4,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { parseDuration } from '../core/units.js';
+import { MAX_DELAY_MS } from './pace.js';
 
 export type Fault =
   | { kind: 'status'; status: number }
@@ -51,14 +52,34 @@ export function parseFault(spec: string): Fault | string {
   }
 }
 
-const DIRECTIVE_RE = /\[\[mock\s+([^\]]*)\]\]/;
+/**
+ * The inside of the first `[[mock …]]` in `text` (what `/\[\[mock\s+([^\]]*)\]\]/` matches), found in one pass:
+ * that regular expression rescans the rest of the text from every `[[mock` without its `]]`, so a prompt of
+ * such openings took seconds per 100 KiB (the whole gateway waited, with mocks in its process).
+ */
+function directiveBody(text: string): string | undefined {
+  let from = 0;
+  for (;;) {
+    const at = text.indexOf('[[mock', from);
+    if (at < 0) return undefined;
+    if (!/\s/.test(text.charAt(at + 6))) {
+      from = at + 6;
+      continue;
+    }
+    const close = text.indexOf(']', at + 7);
+    if (close < 0) return undefined;
+    if (text.charCodeAt(close + 1) === 0x5d) return text.slice(at + 6, close);
+    // Every opening before this lone `]` meets it first: the next candidate is past it.
+    from = close + 1;
+  }
+}
 
 /** The key=value pairs of a `[[mock …]]` directive in `text`, if there is one. */
 export function parseDirective(text: string): Record<string, string> {
-  const m = DIRECTIVE_RE.exec(text);
+  const body = directiveBody(text);
   const out: Record<string, string> = {};
-  if (!m) return out;
-  for (const pair of m[1]!.trim().split(/\s+/)) {
+  if (body === undefined) return out;
+  for (const pair of body.trim().split(/\s+/)) {
     const eq = pair.indexOf('=');
     if (eq > 0) out[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
@@ -82,7 +103,9 @@ export function readControls(headers: IncomingHttpHeaders, directiveText: string
   const tps = pick('x-mock-tps', 'tps');
   if (tps !== undefined) {
     const n = Number(tps);
-    if (!(n >= 0)) return `tps: expected a number >= 0, got "${tps}"`;
+    // One token per MAX_DELAY_MS at the slowest: a slower rate is an answer that never comes.
+    if (!(n === 0 || n >= 1000 / MAX_DELAY_MS))
+      return `tps: expected 0 (no pacing) or at least ${1000 / MAX_DELAY_MS} (a token per ${MAX_DELAY_MS / 60_000} min), got "${tps}"`;
     out.tokensPerSecond = n;
   }
   const chunk = pick('x-mock-chunk-tokens', 'chunk');

@@ -1,5 +1,6 @@
 /** Small HTTP helpers for the mock servers: bounded body reading, JSON replies, abortable sleeps. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { MAX_DELAY_MS } from './pace.js';
 
 export const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
@@ -31,6 +32,8 @@ export function sendJson(res: ServerResponse, status: number, body: string, head
 /** Resolves after `ms`, or as soon as the response closes (the client left). */
 export function sleepUnlessClosed(ms: number, res: ServerResponse): Promise<void> {
   if (ms <= 0 || res.destroyed) return Promise.resolve();
+  // No wait beyond MAX_DELAY_MS (as for TTFT): past 2^31 ms, setTimeout would fire after 1 ms instead.
+  ms = Math.min(ms, MAX_DELAY_MS);
   return new Promise((resolve) => {
     const done = () => {
       clearTimeout(t);

@@ -114,6 +114,28 @@ export async function respondCompletion(res: ServerResponse, plan: CompletionPla
   return s.tokens;
 }
 
+/** Tokens counted between two turns of the event loop while a large answer's length is computed. */
+const COUNT_SLICE = 65_536;
+
+/**
+ * The byte length of an answer's n tokens, counted in slices with the event loop turning between them: a
+ * 100-million-token answer takes seconds to count, and the other requests on this mock go on meanwhile.
+ * Undefined when the client left.
+ */
+async function textLength(textState: number, n: number, s: Sender): Promise<number | undefined> {
+  const counter = new TokenSource(textState);
+  let bytes = 0;
+  for (let done = 0; done < n; ) {
+    const end = Math.min(n, done + COUNT_SLICE);
+    for (; done < end; done++) bytes += counter.next().length;
+    if (done < n) {
+      await new Promise((r) => setImmediate(r));
+      if (s.gone) return undefined;
+    }
+  }
+  return bytes;
+}
+
 async function bodyAnswer(s: Sender, plan: CompletionPlan): Promise<void> {
   const { answer } = plan;
   const genMs = plan.tokensPerSecond > 0 ? (answer.completionTokens * 1000) / plan.tokensPerSecond : 0;
@@ -139,9 +161,8 @@ async function bodyAnswer(s: Sender, plan: CompletionPlan): Promise<void> {
   // Large (or faulted) answers: count the length first so the client knows what to expect, then stream it.
   const before = Buffer.from(frame.before);
   const after = Buffer.from(frame.after);
-  let textBytes = 0;
-  const counter = new TokenSource(plan.textState);
-  for (let i = 0; i < n; i++) textBytes += counter.next().length;
+  const textBytes = await textLength(plan.textState, n, s);
+  if (textBytes === undefined) return;
   s.res.writeHead(200, { ...headers, 'content-length': before.length + textBytes + after.length });
   if (plan.fault && 'tokens' in plan.fault && plan.fault.tokens === 0) {
     // Headers, then the fault before any body byte.

@@ -107,6 +107,12 @@ export function generateText(promptKey: string, seed: number | null | undefined,
   return Buffer.concat(parts).toString('utf8');
 }
 
+/**
+ * The most tokens one answer may have (the gateway's own cap on max_tokens). The contract asks for at least
+ * 10,000,000; past this an answer is refused rather than generated for minutes.
+ */
+export const MAX_ANSWER_TOKENS = 100_000_000;
+
 /** The byte length of the text, computed without building it. */
 export function generatedByteLength(promptKey: string, seed: number | null | undefined, tokens: number): number {
   const src = new TokenSource(textSeed(promptKey, seed));

@@ -10,7 +10,7 @@ import { respondCompletion } from './respond-completion.js';
 import type { Answer, Endpoint } from './shapes.js';
 import { vllmError, vllmFraming, vllmToolCall } from './shapes.js';
 import type { MockContext } from './context.js';
-import { chatPromptKey, completionPromptKey, textSeed } from './text.js';
+import { chatPromptKey, completionPromptKey, MAX_ANSWER_TOKENS, textSeed } from './text.js';
 import { argumentFragments, openAITools, requestedTool, respondToolCall, toolArguments } from './tool-call.js';
 
 export function modelList(ctx: MockContext): string {
@@ -52,6 +52,10 @@ export async function handleCompletion(
     ctx.config.defaultMaxTokens;
   if (maxTokens < 1)
     return sendJson(res, 400, vllmError(400, 'max_tokens must be at least 1, got 0.', 'BadRequestError', 'max_tokens'), ctx.identity);
+  if (maxTokens > MAX_ANSWER_TOKENS) {
+    const message = `max_tokens must be at most ${MAX_ANSWER_TOKENS}, got ${maxTokens}.`;
+    return sendJson(res, 400, vllmError(400, message, 'BadRequestError', 'max_tokens'), ctx.identity);
+  }
 
   let key: string;
   let directiveText: string | undefined;

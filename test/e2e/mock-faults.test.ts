@@ -5,6 +5,7 @@ import { chatPromptKey, generateText } from '../../src/mock/text.js';
 import { chat, postJson, useMock } from '../helpers/mocks.js';
 import { rawPost, streamedText } from '../helpers/raw.js';
 import { startMock } from '../../src/mock/server.js';
+import { startAigw } from '../helpers/cli.js';
 import { MockSchema } from '../../src/profile/schema.js';
 
 const mock = await useMock({ name: 'faulty', kind: 'vllm' });
@@ -165,4 +166,56 @@ describe('/mock/stats', () => {
     expect(s.bytesSent).toBeGreaterThanOrEqual(r1.body.length + r2.body.length);
     expect(s.bytesSent).toBeLessThan(r1.body.length + r2.body.length + 4096);
   });
+});
+
+describe('one request cannot stall the mock for the others', () => {
+  it('refuses a max_tokens beyond 100,000,000 (vLLM error shape), and the Anthropic mock too', async () => {
+    const r = await postJson(url, chat('x', { max_tokens: 9_000_000_000_000 }));
+    expect(r.status).toBe(400);
+    expect(((await r.json()) as { error: { message: string; param: string } }).error).toMatchObject({
+      message: 'max_tokens must be at most 100000000, got 9000000000000.',
+      param: 'max_tokens',
+    });
+    const claude = await startMock({ name: 'claude', kind: 'anthropic', port: 0 } as never);
+    try {
+      const a = await postJson(
+        `${claude.url}/v1/messages`,
+        { model: 'c', max_tokens: 9_000_000_000_000, messages: [{ role: 'user', content: 'x' }] },
+        { 'x-api-key': 'k', 'anthropic-version': '2023-06-01' },
+      );
+      expect(a.status).toBe(400);
+      expect(await a.text()).toMatch(/max_tokens: must be at most 100000000/);
+    } finally {
+      await claude.close();
+    }
+  });
+
+  it('answers /health while it counts a 100-million-token answer (seconds of work), in its own process', async () => {
+    const proc = await startAigw(['mock-backends', '--vllm', 'm=0'], 1);
+    try {
+      const base = proc.urls.m!;
+      const leave = new AbortController();
+      const big = fetch(`${base}/v1/chat/completions`, {
+        method: 'POST',
+        body: JSON.stringify(chat('count me', { max_tokens: 100_000_000 })),
+        signal: leave.signal,
+      }).catch(() => undefined);
+      await sleep(100);
+      const during: { status: number; ms: number }[] = [];
+      for (let i = 0; i < 5; i++) {
+        const t0 = performance.now();
+        const r = await fetch(`${base}/health`);
+        during.push({ status: r.status, ms: performance.now() - t0 });
+      }
+      leave.abort();
+      await big;
+      // Counted in slices, its event loop turns every few ms; counted in one go, /health waited seconds for all of it.
+      expect(
+        during.every((h) => h.status === 200 && h.ms < 500),
+        JSON.stringify(during),
+      ).toBe(true);
+    } finally {
+      await proc.stop('SIGKILL');
+    }
+  }, 30_000);
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { parseDirective, parseFault, readControls } from '../../../src/mock/controls.js';
 
 describe('mock controls', () => {
@@ -33,5 +34,43 @@ describe('mock controls', () => {
   it('names the bad value', () => {
     expect(readControls({ 'x-mock-quirks': 'pong' }, undefined)).toMatch(/unknown quirk "pong"/);
     expect(readControls({}, '[[mock ttft=soon]]')).toMatch(/ttft/);
+  });
+});
+
+describe('a directive in a hostile prompt', () => {
+  // The expression the parser replaced: same answers, without rescanning the rest of the text from each `[[mock`.
+  const byRegex = (text: string) => {
+    const m = /\[\[mock\s+([^\]]*)\]\]/.exec(text);
+    const out: Record<string, string> = {};
+    for (const pair of m ? m[1]!.trim().split(/\s+/) : []) {
+      const eq = pair.indexOf('=');
+      if (eq > 0) out[pair.slice(0, eq)] = pair.slice(eq + 1);
+    }
+    return out;
+  };
+
+  it('reads what the regular expression read, on any mix of openings, brackets and pairs', () => {
+    const piece = fc.constantFrom('[[mock', '[[mock ', '[', ']', ']]', ' ', '\n', 'tps=5', 'a=1', 'x', '[[mock\t');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 30 }), (parts) => {
+        const text = parts.join('');
+        expect(parseDirective(text)).toEqual(byRegex(text));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('reads 280 KB of openings without a closing in milliseconds (the expression took ~14 s)', () => {
+    const text = '[[mock '.repeat(40_000);
+    const t0 = performance.now();
+    expect(parseDirective(text)).toEqual({});
+    expect(parseDirective(`${'[[mock a]'.repeat(30_000)} [[mock tps=5]]`)).toEqual({ tps: '5' });
+    expect(performance.now() - t0).toBeLessThan(1000);
+  });
+
+  it('refuses a rate so slow that no token would come (one per 10 min at the slowest)', () => {
+    expect(readControls({ 'x-mock-tps': '0.000001' }, undefined)).toMatch(/tps: expected 0 \(no pacing\) or at least/);
+    expect(readControls({ 'x-mock-tps': '0' }, undefined)).toMatchObject({ tokensPerSecond: 0 });
+    expect(readControls({ 'x-mock-tps': '0.5' }, undefined)).toMatchObject({ tokensPerSecond: 0.5 });
   });
 });
