@@ -35,6 +35,8 @@ export interface LoadPlan {
   /** Called for every record (the scenario's own checks), with the request that produced it. */
   onRecord?(r: RequestRecord, req: Prepared): void;
   signal?: AbortSignal;
+  /** How long answers may still run once the last request was sent; then they are cut (default DRAIN_MS). */
+  drainMs?: number;
 }
 
 export interface LoadResult {
@@ -54,6 +56,12 @@ export interface LoadResult {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * A request still unanswered this long after the run stopped sending is cut, recorded as `cut_at_deadline`:
+ * a target that never ends a stream (or never answers) must not keep the bench running for ever.
+ */
+export const DRAIN_MS = 60_000;
+
 /** Open loop without a bound would exhaust the client; beyond this, arrivals wait in undici's queue. */
 const OPEN_LOOP_CONNECTIONS = 512;
 
@@ -71,7 +79,19 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
   let lagMs = 0;
   let lastEnd = origin;
   const open = () => performance.now() < deadline && sent < max && !plan.signal?.aborted;
-
+  const live = new Set<BenchExchange>();
+  // The run sends until `deadline`; what is still running DRAIN_MS later is cut (a request waiting for its
+  // answer never gets back to the loop, so this is a timer, not a check in the loop).
+  let cutting = false;
+  const drain = setTimeout(
+    () => {
+      cutting = true;
+      for (const x of live) x.cut('cut_at_deadline');
+      // Requests still queued in the pool (no connection yet) fail with the pool: their records say why.
+      void pool.destroy(new Error('cut_at_deadline')).catch(() => {});
+    },
+    plan.durationMs + (plan.drainMs ?? DRAIN_MS),
+  );
   /** Sends one request; false when the pacer held it back (it can never fit the key's budget). */
   const one = async (req: Prepared): Promise<boolean> => {
     const admission = plan.pacer ? await plan.pacer.acquire(req.cost, deadline) : undefined;
@@ -85,7 +105,18 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
     const body = JSON.stringify(anthropic ? messagesBody(chat) : chat);
     const r = await new Promise<RequestRecord>((done) => {
       const keepText = !!(plan.keepText || req.wantsText);
-      const exchange = new BenchExchange({ stream: plan.stream, keepText, origin, done, anthropic });
+      const exchange = new BenchExchange({
+        stream: plan.stream,
+        keepText,
+        origin,
+        done: (r) => {
+          live.delete(exchange);
+          done(r);
+        },
+        anthropic,
+      });
+      live.add(exchange);
+      if (cutting) exchange.cut('cut_at_deadline');
       pool.dispatch(
         {
           path: plan.path ?? (anthropic ? MESSAGES_PATH : '/v1/chat/completions'),
@@ -146,6 +177,7 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
       );
     }
   } finally {
+    clearTimeout(drain);
     await pool.close().catch(() => {});
   }
   return { records, durationMs: Math.max(1, lastEnd - origin), skipped, arrivals, idle, lagMs };

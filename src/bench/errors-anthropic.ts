@@ -6,8 +6,14 @@ import type { BenchContext } from './context.js';
 /** A case's name and whether the target passed it. */
 export type ErrorCase = [string, () => Promise<boolean>];
 
+/**
+ * The SDKs' fetch, never following a redirect: the bench sends traffic to its target only (a 3xx from the
+ * target is an answer to judge, not an address to post the prompt to).
+ */
+export const targetOnlyFetch: typeof fetch = (input, init) => fetch(input, { ...init, redirect: 'manual' });
+
 export function anthropicErrorCases(ctx: BenchContext): ErrorCase[] {
-  const client = new Anthropic({ baseURL: ctx.target.url, apiKey: ctx.apiKey ?? 'none', maxRetries: 0 });
+  const client = new Anthropic({ baseURL: ctx.target.url, apiKey: ctx.apiKey ?? 'none', maxRetries: 0, fetch: targetOnlyFetch });
   const ask = (content: string) => client.messages.create({ model: ctx.model, messages: [{ role: 'user', content }], max_tokens: 5 });
   // post() reads Anthropic's error body back as OpenAI's, its error type kept as `type`.
   const errorType = (body: Buffer) => (JSON.parse(body.toString() || '{}') as { error?: { type?: unknown } }).error?.type;

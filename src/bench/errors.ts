@@ -6,10 +6,10 @@
 import OpenAI from 'openai';
 import { post } from './client.js';
 import type { BenchContext, ScenarioResult } from './context.js';
-import { anthropicErrorCases, type ErrorCase } from './errors-anthropic.js';
+import { anthropicErrorCases, type ErrorCase, targetOnlyFetch } from './errors-anthropic.js';
 
 function openAICases(ctx: BenchContext): ErrorCase[] {
-  const client = new OpenAI({ baseURL: `${ctx.target.url}/v1`, apiKey: ctx.apiKey ?? 'none', maxRetries: 0 });
+  const client = new OpenAI({ baseURL: `${ctx.target.url}/v1`, apiKey: ctx.apiKey ?? 'none', maxRetries: 0, fetch: targetOnlyFetch });
   const ask = (content: string, extra: object = {}) =>
     client.chat.completions.create({ model: ctx.model, messages: [{ role: 'user', content }], max_tokens: 5, ...extra } as never);
   return [

@@ -14,6 +14,12 @@ export const HELD_GAP_MS = 20;
 const MAX_EVENT_BYTES = 16 * 1024 * 1024;
 /** Bodies kept for parsing (usage, error code); a longer non-streamed answer is timed but not parsed. */
 const MAX_KEPT_BYTES = 1024 * 1024;
+/** Inter-token gaps kept per request (a stream that never ends must not grow the bench without bound). */
+const MAX_ITL_SAMPLES = 100_000;
+/** Streamed text kept per request for checking (the long scenario's answers are 20 MiB). */
+const MAX_TEXT_CHARS = 64 * 1024 * 1024;
+/** A token count a target may report: a whole number, at most the gateway's own cap on max_tokens times a batch. */
+const MAX_REPORTED_TOKENS = 1e12;
 
 interface Chunk {
   choices?: { delta?: { content?: string | null }; text?: string }[];
@@ -117,7 +123,11 @@ export class BenchExchange implements Dispatcher.DispatchHandler {
       return;
     }
     const j = parse(ev.data);
-    if (!j) return;
+    if (!j) {
+      // An event that is not JSON is not an answer the client could read, whatever the stream did after it.
+      this.rec.code ??= 'invalid_event';
+      return;
+    }
     if (j.error) {
       this.rec.code = label(j.error.code) ?? 'stream_error';
       return;
@@ -130,16 +140,33 @@ export class BenchExchange implements Dispatcher.DispatchHandler {
     if (!piece) return;
     const at = performance.now() - this.t0;
     if (this.lastEvent < 0) this.rec.ttft = at;
-    else (this.rec.itl ??= []).push(at - this.lastEvent);
+    else {
+      const itl = (this.rec.itl ??= []);
+      if (itl.length < MAX_ITL_SAMPLES) itl.push(at - this.lastEvent);
+    }
     this.lastEvent = at;
     this.rec.contentEvents = (this.rec.contentEvents ?? 0) + 1;
     this.contentInRead++;
-    if (this.o.keepText) this.text += piece;
+    if (this.o.keepText && this.text.length + piece.length <= MAX_TEXT_CHARS) this.text += piece;
   }
 
+  /** Token counts as the target reported them; a count no answer can have (negative, fractional, huge) is a fault. */
   private usage(u: NonNullable<Chunk['usage']>): void {
-    if (typeof u.completion_tokens === 'number') this.rec.outputTokens = u.completion_tokens;
-    if (typeof u.prompt_tokens === 'number') this.rec.inputTokens = u.prompt_tokens;
+    const out = u.completion_tokens;
+    const inp = u.prompt_tokens;
+    if (!validCount(out) || !validCount(inp)) {
+      this.rec.code ??= 'invalid_usage';
+      return;
+    }
+    if (typeof out === 'number') this.rec.outputTokens = out;
+    if (typeof inp === 'number') this.rec.inputTokens = inp;
+  }
+
+  /** Ends the request on the bench's side, recorded with `code` (the run's time is over). */
+  cut(code: string): void {
+    if (this.finished) return;
+    this.rec.code ??= code;
+    this.controller?.abort(new Error(code));
   }
 
   onResponseEnd(): void {
@@ -187,6 +214,11 @@ export class BenchExchange implements Dispatcher.DispatchHandler {
     if (this.o.keepText) this.rec.text = this.text;
     this.o.done(this.rec);
   }
+}
+
+/** Absent, or a whole number of tokens an answer can have. */
+function validCount(n: unknown): boolean {
+  return n === undefined || n === null || (Number.isInteger(n) && (n as number) >= 0 && (n as number) <= MAX_REPORTED_TOKENS);
 }
 
 function connectionCode(code: string | undefined): string {

@@ -10,6 +10,8 @@ import type { RequestRecord } from './record.js';
 export const PACE_SHARE = 0.9;
 /** The burst a bucket holds, as a share of the limit (so any window sees at most ~95 % of it). */
 const BURST_SHARE = 0.05;
+/** The longest the bench waits for one request's turn, or honours a retry-after. */
+const MAX_WAIT_MS = 120_000;
 
 class Bucket {
   level: number;
@@ -75,18 +77,23 @@ export class Pacer {
   }
 
   /**
-   * Waits for room for one request reserving `tokens`; refuses one that can never fit, and one whose turn
+   * Waits (at most MAX_WAIT_MS) for room for one request reserving `tokens`; refuses one that can never fit, and one whose turn
    * would come after `deadline` (performance.now() ms: the scenario is over by then).
    */
   async acquire(tokens: number, deadline = Number.POSITIVE_INFINITY): Promise<Admission> {
     if (this.tokens && tokens > this.tokens.limit)
       return { ok: false, reason: `needs ~${tokens} tokens, more than the key's whole budget of ${this.tokens.limit} per window` };
-    const turn = this.queue.then(() => this.wait(tokens, deadline));
+    // Never longer than MAX_WAIT_MS, as a retry-after: a target announcing an absurd limit cannot hold the bench.
+    const until = Math.min(deadline, performance.now() + MAX_WAIT_MS);
+    const turn = this.queue.then(() => this.wait(tokens, until));
     this.queue = turn.then(
       () => {},
       () => {},
     );
-    if (!(await turn)) return { ok: false, reason: 'the scenario ended while it waited for room under the limit', late: true };
+    if (!(await turn)) {
+      if (until < deadline) return { ok: false, reason: `no room under the target's limit within ${MAX_WAIT_MS / 1000}s` };
+      return { ok: false, reason: 'the scenario ended while it waited for room under the limit', late: true };
+    }
     this.inflight++;
     let released = false;
     return {
@@ -123,7 +130,8 @@ export class Pacer {
     for (const kind of ['requests', 'tokens'] as const) {
       const limit = num(h[`x-ratelimit-limit-${kind}`]);
       const remaining = num(h[`x-ratelimit-remaining-${kind}`]);
-      if (!(limit > 0)) continue;
+      // A limit is a whole number of requests or tokens: `0.001` or `1e400` from a target is not one to pace under.
+      if (!(Number.isSafeInteger(limit) && limit >= 1)) continue;
       let b = this[kind];
       if (!b || b.limit !== limit) {
         b = this[kind] = new Bucket(
@@ -150,7 +158,7 @@ export class Pacer {
       return;
     }
     const retryMs = num(h['retry-after-ms']) >= 0 ? num(h['retry-after-ms']) : num(h['retry-after']) * 1000;
-    if (retryMs >= 0 && retryMs <= 120_000) this.notBefore = Math.max(this.notBefore, now + retryMs);
+    if (retryMs >= 0 && retryMs <= MAX_WAIT_MS) this.notBefore = Math.max(this.notBefore, now + retryMs);
     const reset = h[`x-ratelimit-reset-${kind}`];
     this.say(
       `429-${kind}`,

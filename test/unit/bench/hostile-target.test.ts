@@ -1,0 +1,130 @@
+/**
+ * The bench against a target that is not a well-behaved gateway, on real sockets: it stays bounded in time
+ * and memory and says what it saw — a stream that never ends is cut once the run is over, an absurd limit
+ * header cannot stall it, a token count no answer can have and an event that is not JSON are faults, and a
+ * redirect is an answer, never an address to post the prompt to.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runLoad } from '../../../src/bench/driver.js';
+import { targetOnlyFetch } from '../../../src/bench/errors-anthropic.js';
+import { Pacer } from '../../../src/bench/pacer.js';
+import type { RequestRecord } from '../../../src/bench/record.js';
+import { prepared } from '../../../src/bench/workload.js';
+
+const servers: Server[] = [];
+afterEach(async () => {
+  for (const s of servers.splice(0)) {
+    s.closeAllConnections();
+    await new Promise((r) => s.close(r));
+  }
+});
+
+function target(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
+  const s = createServer(handler);
+  servers.push(s);
+  return new Promise((r) => s.listen(0, '127.0.0.1', () => r(`http://127.0.0.1:${(s.address() as AddressInfo).port}`)));
+}
+
+/** A source of exactly one request. */
+const once = () => {
+  let given = false;
+  return {
+    next: () => {
+      if (given) return undefined;
+      given = true;
+      return prepared({ model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 5 });
+    },
+  };
+};
+
+const sse = (res: ServerResponse) => res.writeHead(200, { 'content-type': 'text/event-stream' });
+const chunk = (extra: object) => `data: ${JSON.stringify({ choices: [{ delta: { content: 'ok' } }], ...extra })}\n\n`;
+
+describe('a run against a hostile target ends', () => {
+  it('cuts a stream that never ends once the run is over, recorded as cut_at_deadline', async () => {
+    const url = await target((_q, res) => {
+      sse(res);
+      res.write(chunk({}));
+      const t = setInterval(() => res.write(': ping\n\n'), 50);
+      res.on('close', () => clearInterval(t));
+    });
+    const t0 = performance.now();
+    const r = await runLoad({ url, headers: {}, source: once(), stream: true, durationMs: 200, connections: 1, drainMs: 300 });
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expect(r.records).toHaveLength(1);
+    expect(r.records[0]).toMatchObject({ ok: false, code: 'cut_at_deadline' });
+  });
+
+  it('cuts a request whose headers never come, and a body that trickles', async () => {
+    for (const hang of [
+      (_q: IncomingMessage, _res: ServerResponse) => {},
+      (_q: IncomingMessage, res: ServerResponse) => {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000000' });
+        const t = setInterval(() => res.write(' '), 50);
+        res.on('close', () => clearInterval(t));
+      },
+    ]) {
+      const url = await target(hang);
+      const r = await runLoad({ url, headers: {}, source: once(), stream: false, durationMs: 100, connections: 1, drainMs: 300 });
+      expect(r.records.map((x) => x.code)).toEqual(['cut_at_deadline']);
+    }
+  });
+});
+
+describe('what the bench believes of a target', () => {
+  const exchange = async (body: string, stream: boolean): Promise<RequestRecord> => {
+    const url = await target((_q, res) => {
+      res.writeHead(200, { 'content-type': stream ? 'text/event-stream' : 'application/json' }).end(body);
+    });
+    const r = await runLoad({ url, headers: {}, source: once(), stream, durationMs: 50, connections: 1 });
+    return r.records[0]!;
+  };
+
+  it('takes no token count an answer cannot have', async () => {
+    for (const usage of [
+      { completion_tokens: -19868989 },
+      { completion_tokens: 1e308 },
+      { completion_tokens: 2.5 },
+      { prompt_tokens: -1 },
+    ]) {
+      const nonStreamed = await exchange(JSON.stringify({ choices: [{ message: { content: 'ok' } }], usage }), false);
+      expect(nonStreamed, JSON.stringify(usage)).toMatchObject({ ok: false, code: 'invalid_usage', outputTokens: 0 });
+      const streamed = await exchange(`${chunk({})}${chunk({ usage })}data: [DONE]\n\n`, true);
+      expect(streamed, JSON.stringify(usage)).toMatchObject({ ok: false, code: 'invalid_usage' });
+    }
+    expect(
+      await exchange(JSON.stringify({ choices: [{ message: { content: 'ok' } }], usage: { completion_tokens: 7 } }), false),
+    ).toMatchObject({
+      ok: true,
+      outputTokens: 7,
+    });
+  });
+
+  it('counts a stream with an event that is not JSON as failed, though it ended with [DONE]', async () => {
+    const r = await exchange(`${chunk({})}data: {not json\n\ndata: [DONE]\n\n`, true);
+    expect(r).toMatchObject({ ok: false, code: 'invalid_event' });
+  });
+
+  it('paces under no limit that is not a whole number (0.001 requests per window would stall it for ever)', async () => {
+    const notices: string[] = [];
+    const pacer = new Pacer(60_000, (l) => notices.push(l));
+    pacer.observe({ status: 200, limits: { 'x-ratelimit-limit-requests': '0.001', 'x-ratelimit-remaining-requests': '0' } });
+    expect(pacer.active).toBe(false);
+    const a = await pacer.acquire(10);
+    expect(a.ok).toBe(true);
+  });
+
+  it('follows no redirect out of the target with the official SDKs', async () => {
+    let elsewhere = 0;
+    const other = await target((_q, res) => {
+      elsewhere++;
+      res.writeHead(200).end('{}');
+    });
+    const url = await target((_q, res) => res.writeHead(307, { location: `${other}/v1/chat/completions` }).end());
+    const r = await targetOnlyFetch(`${url}/v1/chat/completions`, { method: 'POST', body: '{}' });
+    expect(r.status).toBe(307);
+    expect(elsewhere).toBe(0);
+  });
+});
