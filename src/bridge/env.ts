@@ -8,8 +8,13 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 const VAR_RE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(:-[^}]*)?\}/g;
 
-/** A value valid wherever an imported variable stands: a URL, an API key, a tenant key. */
-export const STAND_IN = 'http://unset.invalid';
+/**
+ * A value valid wherever an imported variable stands: a URL, an API key, a tenant key. Each variable has its own:
+ * two tenants' keys must differ (a key of two tenants is refused), and a message shows which variable it was.
+ */
+export function standIn(name: string): string {
+  return `http://unset.invalid/${name}`;
+}
 
 /** Variables referenced without a default that the environment does not set, in order of appearance. */
 export function unsetVariables(text: string, env: Env): string[] {
@@ -30,9 +35,9 @@ export function credentialVariables(raw: unknown): string[] {
   return [...out];
 }
 
-/** The environment with `names` that are unset standing in as STAND_IN. */
+/** The environment with each of `names` that is unset standing in as its own `standIn(name)`. */
 export function withStandIns(env: Env, names: readonly string[]): Env {
   const out: Record<string, string | undefined> = { ...env };
-  for (const n of names) if (!out[n]) out[n] = STAND_IN;
+  for (const n of names) if (!out[n]) out[n] = standIn(n);
   return out;
 }

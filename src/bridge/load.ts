@@ -6,7 +6,6 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseDocument } from 'yaml';
 import { formatSize } from '../core/units.js';
 import { parseProfile, type LoadResult } from '../profile/load.js';
 import type { ProfileProblem } from '../profile/problems.js';
@@ -117,12 +116,13 @@ export async function loadProfileOrManifests(
 }
 
 function loadProfileText(file: string, text: string, env: Env, opts: BridgeOptions): BridgeLoad {
-  const doc = parseDocument(text, { uniqueKeys: true });
-  if (!opts.mockAll || doc.errors.length) {
-    const raw = doc.errors.length ? undefined : (doc.toJS() as unknown);
-    return { ...parseProfile(text, file, env), source: 'profile', skipped: [], text, raw };
+  // The values as written (`${VAR}` as text), read as the profile loader reads them: aliases expanded within its limit.
+  const written = readYaml(text, {}, { literal: true });
+  const readable = written.value !== undefined;
+  if (!opts.mockAll || !readable) {
+    return { ...parseProfile(text, file, env), source: 'profile', skipped: [], text, ...(readable ? { raw: written.value } : {}) };
   }
-  const raw = mockAll(doc.toJS() as unknown);
+  const raw = mockAll(written.value);
   const generated = renderDocument(raw);
   const r = parseProfile(generated, file, env);
   // Positions of the file as written: every key --mock-all keeps stands where the user put it.

@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { unsetVariables, withStandIns } from '../bridge/env.js';
 import { loadProfileOrManifests, summary } from '../bridge/load.js';
 import { formatProblem } from '../profile/problems.js';
-import { exitCodes } from './run.js';
+import { CliError, exitCodes } from './run.js';
 import { printSkipped } from './validate.js';
 
 interface Options {
@@ -23,6 +23,11 @@ export async function run(opts: Options): Promise<number> {
   const r = needs.length
     ? await loadProfileOrManifests(files, withStandIns(process.env, needs), { mockAll: opts.mockAll === true })
     : first;
+  if (r.source !== 'manifests' && !r.ok && r.text === undefined) {
+    // Nothing was read (no such file, no YAML in the directory): that, not what it would have been.
+    for (const p of r.problems) process.stderr.write(`${formatProblem(p)}\n`);
+    return exitCodes.usage;
+  }
   if (r.source !== 'manifests') {
     process.stderr.write(
       `aigw: ${files.join(', ')}: not Envoy AI Gateway manifests (no apiVersion and kind); it reads as an aigw profile\n`,
@@ -36,11 +41,25 @@ export async function run(opts: Options): Promise<number> {
   for (const w of r.warnings) process.stderr.write(`${formatProblem(w)}\n`);
   printSkipped(r.skipped);
   if (opts.output && opts.output !== '-') {
-    writeFileSync(opts.output, r.text!);
+    try {
+      writeFileSync(opts.output, r.text!);
+    } catch (e) {
+      throw new CliError(`cannot write ${opts.output}: ${reasonOf(e)}`, exitCodes.usage);
+    }
     process.stderr.write(`wrote ${opts.output}: ${summary(r)}\n`);
   } else {
     process.stdout.write(r.text!);
   }
   if (needs.length) process.stderr.write(`the profile reads these environment variables, unset here: ${needs.join(', ')}\n`);
   return exitCodes.ok;
+}
+
+/** A file system error as a short reason: `no such directory`, `is a directory`, or the system's message. */
+export function reasonOf(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (code === 'ENOENT') return 'no such directory';
+  if (code === 'EISDIR') return 'is a directory';
+  if (code === 'EEXIST' || code === 'ENOTDIR') return 'a file stands where a directory is needed';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  return (e as Error)?.message ?? String(e);
 }

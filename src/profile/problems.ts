@@ -18,7 +18,21 @@ export function formatPath(path: KeyPath): string {
   return out;
 }
 
-/** `FILE:LINE:COL: error: PATH: MESSAGE` — one line per problem, as compilers print them. */
+/**
+ * `FILE:LINE:COL: error: PATH: MESSAGE` — one line per problem, as compilers print them. Names and values quoted
+ * from a file may hold control characters (an escape sequence that clears the terminal, a newline that forges a
+ * line of its own): they are shown escaped.
+ */
 export function formatProblem(p: ProfileProblem): string {
-  return `${p.file}:${p.line}:${p.col}: ${p.severity}: ${p.path ? `${p.path}: ` : ''}${p.message}`;
+  return escapeControls(`${p.file}:${p.line}:${p.col}: ${p.severity}: ${p.path ? `${p.path}: ` : ''}${p.message}`);
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
+const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/g;
+
+/** C0 and C1 control characters (and DEL) as visible escapes: `\n`, `\t`, `\x1b`, `\x9b`. */
+export function escapeControls(text: string): string {
+  return text.replace(CONTROL_RE, (c) =>
+    c === '\n' ? '\\n' : c === '\t' ? '\\t' : c === '\r' ? '\\r' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
 }

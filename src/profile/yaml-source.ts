@@ -3,7 +3,9 @@
  * `${VAR:-default}` from the environment on the way (so a missing variable is reported at its position).
  */
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { setOwn } from './own-keys.js';
 import { formatPath, type KeyPath } from './problems.js';
+import { AliasWalker, YamlAliasError } from './yaml-aliases.js';
 
 export interface Position {
   line: number;
@@ -31,7 +33,10 @@ export interface YamlSource {
 
 const VAR_RE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
-export function readYaml(text: string, env: Readonly<Record<string, string | undefined>>): YamlSource {
+/**
+ * `literal`: keep every scalar as written (`${VAR}` stays text) — the profile's values before interpolation.
+ */
+export function readYaml(text: string, env: Readonly<Record<string, string | undefined>>, opts: { literal?: boolean } = {}): YamlSource {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   const src: YamlSource = {
@@ -51,26 +56,32 @@ export function readYaml(text: string, env: Readonly<Record<string, string | und
   }
   if (doc.errors.length) return src;
 
+  const aliases = new AliasWalker(doc);
   const convert = (node: Node | null | undefined, path: KeyPath): unknown => {
     if (node == null) return null;
-    src.valueAt.set(formatPath(path), posOf(node.range?.[0]));
-    if (isAlias(node)) return convert(node.resolve(doc) as Node | undefined, path);
+    aliases.node(node);
+    // Values copied by an alias have no place of their own: a problem there points at the alias.
+    if (!aliases.inAlias) src.valueAt.set(formatPath(path), posOf(node.range?.[0]));
+    if (isAlias(node)) return aliases.alias(node, (target) => convert(target, path));
     if (isMap(node)) {
-      const out: Record<string, unknown> = {};
-      for (const pair of node.items) {
-        const keyNode = pair.key as Node | null;
-        const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
-        const childPath = [...path, key];
-        src.keyAt.set(formatPath(childPath), posOf(keyNode?.range?.[0]));
-        out[key] = convert(pair.value as Node | null, childPath);
-        if (!src.valueAt.has(formatPath(childPath))) src.valueAt.set(formatPath(childPath), posOf(keyNode?.range?.[0]));
-      }
-      return out;
+      return aliases.collection(node, () => {
+        const out: Record<string, unknown> = {};
+        for (const pair of node.items) {
+          const keyNode = pair.key as Node | null;
+          const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
+          const childPath = [...path, key];
+          if (!aliases.inAlias) src.keyAt.set(formatPath(childPath), posOf(keyNode?.range?.[0]));
+          setOwn(out, key, convert(pair.value as Node | null, childPath));
+          if (!aliases.inAlias && !src.valueAt.has(formatPath(childPath)))
+            src.valueAt.set(formatPath(childPath), posOf(keyNode?.range?.[0]));
+        }
+        return out;
+      });
     }
-    if (isSeq(node)) return node.items.map((item, i) => convert(item as Node | null, [...path, i]));
+    if (isSeq(node)) return aliases.collection(node, () => node.items.map((item, i) => convert(item as Node | null, [...path, i])));
     if (isScalar(node)) {
       const v = node.value;
-      if (typeof v === 'string' && v.includes('${')) return interpolate(v, path, posOf(node.range?.[0]));
+      if (!opts.literal && typeof v === 'string' && v.includes('${')) return interpolate(v, path, posOf(node.range?.[0]));
       return v;
     }
     return null;
@@ -98,7 +109,14 @@ export function readYaml(text: string, env: Readonly<Record<string, string | und
     });
   };
 
-  src.value = convert(doc.contents as Node | null, []);
+  try {
+    src.value = convert(doc.contents as Node | null, []);
+  } catch (e) {
+    if (!(e instanceof YamlAliasError)) throw e;
+    // What was converted before the limit is no profile: only the problem remains.
+    src.problems.push({ path: [], pos: posOf(e.offset), message: e.message });
+    src.value = undefined;
+  }
   return src;
 }
 

@@ -2,7 +2,7 @@
  * The bridge as users run it (issue 11): `aigw export envoy`, `aigw import envoy`, and `validate` / `serve` /
  * `bench -c` reading Envoy AI Gateway manifests with `--mock-all` — real processes, the official client as judge.
  */
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { runAigw, startAigw } from '../helpers/cli.js';
 import { crdsAvailable, EXAMPLES_DIR } from '../unit/bridge/crd-validate.js';
 import { EXAMPLES, loadExample } from '../unit/bridge/examples.js';
+import { aliasBomb, apiKeys, BASE, docs } from '../unit/bridge/manifests.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'aigw-bridge-cli-'));
 const CANARY = 'sk-canary-bridge-7f3a';
@@ -186,6 +187,82 @@ describe.skipIf(!crdsAvailable)('bench -c MANIFESTS --mock-all', () => {
     expect(report.figures['long.truncations']).toBe(0);
     expect(report.figures['split.requests']).toBeGreaterThan(0);
   }, 180_000);
+});
+
+describe('hostile or mistaken input is a clear problem and exit 2, never an unexpected failure', () => {
+  const file = (name: string, text: string) => {
+    const f = join(dir, name);
+    writeFileSync(f, text);
+    return f;
+  };
+
+  it('an alias bomb or an alias inside its own anchor: import, validate and serve stop at once', async () => {
+    const bomb = file('bomb.yaml', docs(aliasBomb(7), BASE));
+    const cycle = file('cycle.yaml', docs(BASE, 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: &x {a: *x}\n'));
+    for (const args of [
+      ['import', 'envoy', bomb],
+      ['validate', '-c', bomb],
+      ['serve', '-c', bomb, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0'],
+    ]) {
+      const r = await runAigw(args);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(/bomb.yaml:\d+:\d+: error: aliases expand to more than 100000 values/);
+    }
+    const c = await runAigw(['import', 'envoy', cycle]);
+    expect(c.code).toBe(2);
+    expect(c.stderr).toMatch(/cycle.yaml:\d+:\d+: error: alias \*x is inside the value it names/);
+  });
+
+  it('a control character in a name is printed escaped: it cannot clear the screen or forge a line', async () => {
+    const f = file(
+      'ansi.yaml',
+      docs(BASE, 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: "x\\e[2J\\nansi.yaml:1:1: error: forged"}\n'),
+    );
+    const r = await runAigw(['validate', '-c', f]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toContain('\u001b');
+    expect(r.stderr).toContain('skipped: ConfigMap/default/x\\x1b[2J\\nansi.yaml:1:1: error: forged: workload data');
+    expect(r.stderr).not.toMatch(/^ansi.yaml:1:1: error/m);
+  });
+
+  it('import of a file that does not exist says so', async () => {
+    const r = await runAigw(['import', 'envoy', join(dir, 'nosuch.yaml')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('nosuch.yaml:1:1: error: cannot read the profile: no such file');
+    expect(r.stderr).not.toContain('not Envoy AI Gateway manifests');
+  });
+
+  it('import -o into a missing directory, export -o onto a file: exit 2 naming the path', async () => {
+    const m = file('base.yaml', BASE);
+    const imp = await runAigw(['import', 'envoy', m, '-o', join(dir, 'nodir', 'p.yaml')]);
+    expect(imp.code).toBe(2);
+    expect(imp.stderr).toMatch(/^aigw: cannot write .*nodir\/p.yaml: no such directory$/m);
+    const exp = await runAigw(['export', 'envoy', '-c', 'profiles/demo.yaml', '-o', m]);
+    expect(exp.code).toBe(2);
+    expect(exp.stderr).toMatch(/^aigw: -o takes a directory: cannot create .*base.yaml: /m);
+  });
+
+  it('import of several API-key tenants whose keys are unset, and export of their profile', async () => {
+    const m = file('tenants.yaml', docs(BASE, apiKeys({ alice: '${SURELY_UNSET_ALICE}', bob: '${SURELY_UNSET_BOB}' })));
+    const out = join(dir, 'tenants-profile.yaml');
+    const imp = await runAigw(['import', 'envoy', m, '-o', out]);
+    expect(imp.code, imp.stderr).toBe(0);
+    expect(imp.stderr).toContain('1 models, 1 backends, 2 tenants');
+    const exp = await runAigw(['export', 'envoy', '-c', out]);
+    expect(exp.code, exp.stderr).toBe(0);
+    expect(exp.stdout).toMatch(/alice: \$\{SURELY_UNSET_ALICE\}\n\s+bob: \$\{SURELY_UNSET_BOB\}/);
+  });
+
+  it('export -o --include-secrets over an earlier export leaves the real key readable by the owner only', async () => {
+    const out = join(dir, 'again');
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, 'secret.yaml'), 'old\n');
+    chmodSync(join(out, 'secret.yaml'), 0o644);
+    const r = await runAigw(['export', 'envoy', '-c', 'profiles/demo.yaml', '-o', out, '--include-secrets'], { ACME_KEY: CANARY });
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(out, 'secret.yaml'), 'utf8')).toContain(CANARY);
+    expect(statSync(join(out, 'secret.yaml')).mode & 0o077).toBe(0);
+  });
 });
 
 if (!crdsAvailable) {

@@ -3,6 +3,7 @@
  * the URL from the endpoint (https when a TLS policy applies), the kind from the schema, the key as `${VAR}` —
  * named after the Secret, or taken from it when it is itself an envsubst `${VAR}`. Secret values are never copied.
  */
+import { getOwn, isReservedName, setOwn } from '../../profile/own-keys.js';
 import type { ImportContext, Raw } from './import-context.js';
 import type { Manifest } from './manifests.js';
 import { envVarFor, wholeEnvRef } from './names.js';
@@ -12,6 +13,11 @@ const KEY_TYPES: Record<string, string> = { APIKey: 'apiKey', AnthropicAPIKey: '
 
 const obj = (v: unknown): Raw => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Raw) : {});
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/** Why a name that every JavaScript object already has a property of is not imported. */
+export function reservedMessage(what: string, name: string): string {
+  return `${what} name "${name}" is reserved (a built-in property of JavaScript objects, like __proto__ and toString): not imported — rename it`;
+}
 
 /** Whether a policy's targetRefs name this object. */
 export function targets(policy: Manifest, kind: string, name: string): boolean {
@@ -27,7 +33,7 @@ export function importBackends(ctx: ImportContext): Map<string, string> {
   for (const asb of all) {
     const spec = obj(asb.value.spec);
     const schemaName = str(obj(spec.schema).name) ?? 'OpenAI';
-    const kind = KINDS[schemaName];
+    const kind = getOwn(KINDS, schemaName);
     if (!kind) {
       ctx.warn(
         asb,
@@ -35,6 +41,12 @@ export function importBackends(ctx: ImportContext): Map<string, string> {
         `schema ${schemaName} is not an API aigw speaks (OpenAI, Anthropic, AzureOpenAI): backend skipped`,
       );
       ctx.skip(asb, `schema ${schemaName} is not supported`);
+      ctx.use(asb, ['spec']);
+      continue;
+    }
+    if (isReservedName(asb.name)) {
+      ctx.warn(asb, ['metadata', 'name'], reservedMessage('backend', asb.name));
+      ctx.skip(asb, `the name ${asb.name} is reserved`);
       ctx.use(asb, ['spec']);
       continue;
     }
@@ -46,7 +58,8 @@ export function importBackends(ctx: ImportContext): Map<string, string> {
       ctx.skip(asb, 'no usable endpoint');
       continue;
     }
-    ctx.set([...at, 'url'], url.url, url.from);
+    if (url.variable) ctx.setVariable([...at, 'url'], url.variable, url.from);
+    else ctx.set([...at, 'url'], url.url, url.from);
     ctx.origin.set(`backends.${name}`, asb.at([]));
     if (kind !== 'openai') ctx.set([...at, 'kind'], kind, { m: asb, path: ['spec', 'schema', 'name'] });
     else ctx.use(asb, ['spec', 'schema', 'name']);
@@ -58,7 +71,7 @@ export function importBackends(ctx: ImportContext): Map<string, string> {
       const headers: Record<string, string> = {};
       set.forEach((h, i) => {
         if (str(obj(h).name) && typeof obj(h).value === 'string') {
-          headers[obj(h).name as string] = obj(h).value as string;
+          setOwn(headers, obj(h).name as string, obj(h).value as string);
           ctx.use(asb, ['spec', 'headerMutation', 'set', i]);
         }
       });
@@ -75,7 +88,7 @@ function urlOf(
   ctx: ImportContext,
   asb: Manifest,
   kind: string,
-): { url: string; from: { m: Manifest; path: (string | number)[] } } | undefined {
+): { url: string; variable?: string; from: { m: Manifest; path: (string | number)[] } } | undefined {
   const spec = obj(asb.value.spec);
   const ref = obj(spec.backendRef);
   const refName = str(ref.name) ?? '';
@@ -89,7 +102,7 @@ function urlOf(
   if (!backend) {
     const v = envVarFor('backend', refName, 'url');
     ctx.warn(asb, ['spec', 'backendRef', 'name'], `Backend ${ns}/${refName} is not among the files: the URL is read from \${${v}}`);
-    return { url: `\${${v}}`, from: { m: asb, path: ['spec', 'backendRef'] } };
+    return { url: `\${${v}}`, variable: v, from: { m: asb, path: ['spec', 'backendRef'] } };
   }
   const bspec = obj(backend.value.spec);
   const endpoints = Array.isArray(bspec.endpoints) ? bspec.endpoints : [];
@@ -132,7 +145,7 @@ function importKey(ctx: ImportContext, asb: Manifest, name: string): void {
     if (bsp.namespace !== asb.namespace || !targets(bsp, 'AIServiceBackend', asb.name)) continue;
     const spec = obj(bsp.value.spec);
     const type = str(spec.type) ?? '';
-    const field = KEY_TYPES[type];
+    const field = getOwn(KEY_TYPES, type);
     ctx.use(bsp, ['spec', 'targetRefs'], ['spec', 'type']);
     if (!field) {
       ctx.warn(bsp, ['spec', 'type'], `credentials of type ${type} are not supported: the backend gets no key from aigw`);
@@ -150,7 +163,7 @@ function importKey(ctx: ImportContext, asb: Manifest, name: string): void {
         ctx.warn(secret, ['stringData'], `the key is not copied into the profile: set \${${variable}} in the environment`);
       }
     }
-    ctx.set(['backends', name, 'apiKey'], `\${${variable}}`, { m: bsp, path: ['spec', field] });
+    ctx.setVariable(['backends', name, 'apiKey'], variable, { m: bsp, path: ['spec', field] });
   }
 }
 

@@ -3,7 +3,8 @@
  * profile file would hold them), where each profile key came from, every warning with its FILE:LINE:COL,
  * and which keys of each manifest were read — whatever was not is reported, never dropped silently.
  */
-import { formatPath, type KeyPath, type ProfileProblem } from '../../profile/problems.js';
+import { getOwn, setOwn } from '../../profile/own-keys.js';
+import { escapeControls, formatPath, type KeyPath, type ProfileProblem } from '../../profile/problems.js';
 import { DEFAULT_NAMESPACE, type Manifest, type SourcePos } from './manifests.js';
 
 export type Raw = Record<string, unknown>;
@@ -18,10 +19,14 @@ export interface Skipped {
 export class ImportContext {
   readonly warnings: ProfileProblem[] = [];
   readonly skipped: Skipped[] = [];
+  /** The manifests listed in `skipped`. */
+  readonly skippedManifests = new Set<Manifest>();
   /** Profile key path (formatted) → the manifest position it came from. */
   readonly origin = new Map<string, SourcePos>();
   readonly profile: Raw = { version: 1 };
   private readonly used = new Map<Manifest, Set<string>>();
+  /** Profile paths (formatted) whose `${VAR}` the import wrote itself (credentials, an unknown URL): read from the environment. */
+  readonly variables = new Set<string>();
   /** Manifests the import read something from; the others are listed as skipped. */
   readonly touched = new Set<Manifest>();
 
@@ -59,16 +64,30 @@ export class ImportContext {
     let node = this.profile;
     for (const k of path.slice(0, -1)) {
       const key = String(k);
-      if (!node[key] || typeof node[key] !== 'object') node[key] = {};
-      node = node[key] as Raw;
+      const next = getOwn(node, key);
+      if (next && typeof next === 'object') node = next as Raw;
+      else setOwn(node, key, (node = {}));
     }
-    node[String(path.at(-1))] = value;
+    setOwn(node, String(path.at(-1)), value);
     this.origin.set(formatPath(path), from.m.at(from.path));
     this.use(from.m, from.path);
   }
 
+  /** Sets a profile key to `${variable}`: the one kind of value the profile reads from the environment. */
+  setVariable(path: KeyPath, variable: string, from: { m: Manifest; path: KeyPath }, index?: number): void {
+    this.set(path, index === undefined ? `\${${variable}}` : [`\${${variable}}`], from);
+    this.variables.add(formatPath(index === undefined ? path : [...path, index]));
+  }
+
   skip(m: Manifest, reason: string): void {
-    this.skipped.push({ kind: m.kind, name: `${m.namespace}/${m.name}`, pos: m.at([]), reason });
+    this.skippedManifests.add(m);
+    // Printed as they are (validate's skipped lines): a name's control characters must not reach the terminal.
+    this.skipped.push({
+      kind: escapeControls(m.kind),
+      name: escapeControls(`${m.namespace}/${m.name}`),
+      pos: m.at([]),
+      reason: escapeControls(reason),
+    });
   }
 
   /**
@@ -78,16 +97,20 @@ export class ImportContext {
   reportUnread(ms: readonly Manifest[], known?: Readonly<Record<string, readonly string[]>>): void {
     for (const m of ms) {
       const used = this.used.get(m) ?? new Set<string>();
+      // Every proper ancestor of a used path, once: the walk asks "is anything under here used?" per key.
+      const above = new Set<string>();
+      for (const u of used) for (let q = parentOf(u); q && !above.has(q); q = parentOf(q)) above.add(q);
       const isUsed = (p: string) => {
         for (let q = p; q; q = parentOf(q)) if (used.has(q)) return true;
         return false;
       };
-      const anyUnder = (p: string) => [...used].some((u) => u.startsWith(`${p}.`) || u.startsWith(`${p}[`));
+      const anyUnder = (p: string) => above.has(p);
       const walk = (v: unknown, path: KeyPath) => {
         const f = formatPath(path);
         if (isUsed(f)) return;
         if (path.length > 1 && !anyUnder(f)) {
-          const pruned = path.length === 2 && known?.[m.kind] && !known[m.kind]!.includes(String(path[1]));
+          const keys = known ? getOwn(known, m.kind) : undefined;
+          const pruned = path.length === 2 && keys !== undefined && !keys.includes(String(path[1]));
           this.warn(
             m,
             path,

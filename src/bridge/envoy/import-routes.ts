@@ -4,10 +4,12 @@
  * model with the same targets, else a new `MODEL:priority-N`); `modelNameOverride` is the target's model;
  * other header matches become `match` rules. What aigw cannot route (regular expressions, catch-alls) is a warning.
  */
+import { isReservedName, setOwn } from '../../profile/own-keys.js';
 import type { KeyPath } from '../../profile/problems.js';
+import { reservedMessage } from './import-backends.js';
 import { MODEL_HEADER } from './api.js';
 import type { ImportContext, Raw } from './import-context.js';
-import { parseGatewayDuration } from './k8s-units.js';
+import { duration } from './import-traffic.js';
 import type { Manifest } from './manifests.js';
 
 const obj = (v: unknown): Raw => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Raw) : {});
@@ -65,8 +67,8 @@ export function importRoutes(ctx: ImportContext, backends: ReadonlyMap<string, s
       if (t.request !== undefined) ctx.use(route, [...base, 'timeouts', 'request']);
       if (rule.streamIdleTimeout !== undefined) ctx.use(route, [...base, 'streamIdleTimeout']);
       timing.push({
-        requestMs: t.request === undefined ? -1 : (parseGatewayDuration(t.request) ?? -1),
-        idleMs: rule.streamIdleTimeout === undefined ? -1 : (parseGatewayDuration(rule.streamIdleTimeout) ?? -1),
+        requestMs: duration(ctx, route, [...base, 'timeouts', 'request'], t.request) ?? -1,
+        idleMs: duration(ctx, route, [...base, 'streamIdleTimeout'], rule.streamIdleTimeout) ?? -1,
         m: route,
         rule: i,
       });
@@ -97,7 +99,7 @@ export function importRoutes(ctx: ImportContext, backends: ReadonlyMap<string, s
               );
               ok = false;
             }
-          } else if (type === 'Exact') headers[name] = value;
+          } else if (type === 'Exact') setOwn(headers, name, value);
           else {
             ctx.warn(
               route,
@@ -115,7 +117,10 @@ export function importRoutes(ctx: ImportContext, backends: ReadonlyMap<string, s
         if (ok && !models) ctx.warn(route, at, `no ${MODEL_HEADER} match: aigw routes named models only, so this match is not imported`);
         ctx.use(route, at);
         if (!ok || !models) return;
-        for (const model of models) entries.push({ route, rule: i, model, headers, groups });
+        for (const model of models) {
+          if (isReservedName(model)) ctx.warn(route, at, reservedMessage('model', model));
+          else entries.push({ route, rule: i, model, headers, groups });
+        }
       });
     });
   }
@@ -140,16 +145,34 @@ function groupsOf(ctx: ImportContext, route: Manifest, rule: Raw, base: KeyPath,
       ctx.warn(route, path, `AIServiceBackend ${key} is not among the files (or was skipped): this reference is dropped`);
       return;
     }
-    const priority = typeof ref.priority === 'number' ? ref.priority : 0;
+    const priority = whole(ctx, route, [...path, 'priority'], ref.priority, 0);
     const t: Target = {
       backend,
       upstream: typeof ref.modelNameOverride === 'string' ? ref.modelNameOverride : '',
-      weight: typeof ref.weight === 'number' ? ref.weight : 1,
+      weight: whole(ctx, route, [...path, 'weight'], ref.weight, 1),
       path,
     };
     byPriority.set(priority, [...(byPriority.get(priority) ?? []), t]);
   });
   return [...byPriority.entries()].sort(([a], [b]) => a - b).map(([, g]) => g);
+}
+
+/**
+ * A backendRef's integer field (weight, priority): absent is the CRD's default; anything but a whole number ≥ 0 is
+ * a manifest the cluster refuses, so the import says what it read instead (a string of digits as its number).
+ */
+function whole(ctx: ImportContext, route: Manifest, path: KeyPath, v: unknown, fallback: number): number {
+  if (v === undefined) return fallback;
+  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return v;
+  const n = typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : undefined;
+  const read = n !== undefined && Number.isSafeInteger(n) ? n : fallback;
+  ctx.warn(
+    route,
+    path,
+    `${JSON.stringify(v)} is not a whole number ≥ 0 (the CRD refuses it, so the cluster would not accept this route): ` +
+      `read as ${read}${n === undefined ? ', the default' : ''}`,
+  );
+  return read;
 }
 
 /** A target as the profile writes it; `model` only when the upstream name differs from the public one. */
@@ -164,6 +187,20 @@ function sameTargets(a: Raw[], b: Raw[], aName: string, bName: string): boolean 
     return ts.map((t) => `${String(t.backend)}|${String(t.model ?? name)}|${(Number(t.weight) / total).toFixed(6)}`).sort();
   };
   return JSON.stringify(norm(a, aName)) === JSON.stringify(norm(b, bName));
+}
+
+/** Whether `to` is `from` or among the fallbacks reached from it, following the fallbacks set so far. */
+function reaches(out: Readonly<Record<string, Raw>>, from: string, to: string): boolean {
+  const seen = new Set<string>();
+  for (const queue = [from]; queue.length; ) {
+    const m = queue.pop()!;
+    if (m === to) return true;
+    if (seen.has(m)) continue;
+    seen.add(m);
+    const next = Object.hasOwn(out, m) ? out[m]!.fallbacks : undefined;
+    if (Array.isArray(next)) queue.push(...(next as string[]));
+  }
+  return false;
 }
 
 function build(ctx: ImportContext, entries: Entry[]): void {
@@ -215,12 +252,17 @@ function build(ctx: ImportContext, entries: Entry[]): void {
     const fallbacks: string[] = [];
     e.groups.slice(1).forEach((g, k) => {
       const asProfile = g.map((t) => targetValue(t, name, name));
-      const same = [...models].find(([other, om]) => other !== name && om.targets && sameTargets(om.targets, asProfile, other, name));
+      // An equal model, unless falling back to it leads back here (mutual failover: a, then b; b, then a).
+      const same = [...models].find(
+        ([other, om]) => other !== name && om.targets && sameTargets(om.targets, asProfile, other, name) && !reaches(out, other, name),
+      );
       if (same) {
         fallbacks.push(same[0]);
         return;
       }
-      const synth = `${name}:priority-${k + 1}`;
+      // Never the name of a real model (a route may well be called `gpt:priority-1`).
+      let synth = `${name}:priority-${k + 1}`;
+      for (let n = 2; models.has(synth) || Object.hasOwn(out, synth); n++) synth = `${name}:priority-${k + 1}-${n}`;
       out[synth] = { targets: g.map((t) => targetValue(t, synth, name)) };
       ctx.origin.set(`models.${synth}`, e.route.at(g[0]!.path));
       fallbacks.push(synth);

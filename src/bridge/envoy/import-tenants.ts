@@ -4,8 +4,9 @@
  * llmRequestCosts, charged after the answer) and `rpm`, per model under `modelLimits`. Rules that key on
  * anything else — a header the client sets itself, a source address, input or output tokens alone — are warnings.
  */
+import { getOwn, isReservedName } from '../../profile/own-keys.js';
 import { COST_NAMESPACE, MODEL_HEADER } from './api.js';
-import { secretKeys, secretValue } from './import-backends.js';
+import { reservedMessage, secretKeys, secretValue } from './import-backends.js';
 import type { ImportContext, Raw } from './import-context.js';
 import { policiesFor, profileDuration } from './import-traffic.js';
 import type { Manifest } from './manifests.js';
@@ -65,10 +66,14 @@ export function importTenants(ctx: ImportContext): void {
       ctx.use(secret, []);
       for (const id of secretKeys(secret)) {
         const name = tenantName(id);
+        if (isReservedName(name)) {
+          ctx.warn(secret, ['stringData', id], reservedMessage('tenant (client id)', name));
+          continue;
+        }
         const value = secretValue(secret, id) ?? '';
         const variable = wholeEnvRef(value) ?? envVarFor('tenant', id, 'key');
         if (!wholeEnvRef(value)) ctx.warn(secret, ['stringData', id], `the key is not copied into the profile: set \${${variable}}`);
-        ctx.set(['tenants', name, 'keys'], [`\${${variable}}`], { m: secret, path: ['stringData', id] });
+        ctx.setVariable(['tenants', name, 'keys'], variable, { m: secret, path: ['stringData', id] }, 0);
         tenants.add(name);
       }
     });
@@ -140,7 +145,7 @@ function ruleLimit(
     return 'a request cost other than 1 has no equivalent';
   }
   const limit = obj(rule.limit);
-  const unitMs = UNIT_MS[String(limit.unit)];
+  const unitMs = getOwn(UNIT_MS, String(limit.unit));
   if (typeof limit.requests !== 'number' || !unitMs) return 'no limit';
   return { tenant, ...(model ? { model } : {}), kind, amount: limit.requests, unitMs };
 }
@@ -170,10 +175,13 @@ function importRateLimits(ctx: ImportContext, tenantHeader: string | undefined, 
     ctx.set(['limits', 'rateWindow'], profileDuration(preferred), { m: limits[0]!.m, path: [...limits[0]!.path, 'limit', 'unit'] });
   }
   const exact = new Set(limits.filter((l) => l.tenant !== '*').map((l) => `${l.tenant}|${l.model ?? ''}|${l.kind}`));
+  // One limit per tenant, model and kind in a profile: of several rules, the strictest (Envoy enforces them all).
+  const kept = new Map<string, { amount: number; l: Limit }>();
   for (const l of limits) {
     let amount = l.amount;
     if (l.unitMs !== preferred) {
-      amount = Math.floor((l.amount * preferred) / l.unitMs);
+      // Rounded up, never to 0: a limit of 0 would refuse every request where the cluster admits some.
+      amount = Math.max(1, Math.ceil((l.amount * preferred) / l.unitMs));
       ctx.warn(l.m, [...l.path, 'limit'], `converted to ${amount} per ${profileDuration(preferred)} (aigw has one window for every limit)`);
     }
     const who = l.tenant === '*' ? [...tenants].filter((t) => !exact.has(`${t}|${l.model ?? ''}|${l.kind}`)) : [l.tenant];
@@ -181,11 +189,24 @@ function importRateLimits(ctx: ImportContext, tenantHeader: string | undefined, 
       ctx.warn(l.m, l.path, `client id ${l.tenant} is not a key in the apiKeyAuth Secrets among the files: not mapped`);
       continue;
     }
-    if (l.model && !obj(ctx.profile.models)[l.model]) {
+    if (l.model && !Object.hasOwn(obj(ctx.profile.models), l.model)) {
       ctx.warn(l.m, l.path, `model ${l.model} is not among the imported models: not mapped`);
       continue;
     }
     for (const t of who) {
+      const key = `${t}|${l.model ?? ''}|${l.kind}`;
+      const before = kept.get(key);
+      const what = `${l.kind} of tenant ${t}${l.model ? ` on model ${l.model}` : ''}`;
+      if (before) {
+        const [strict, loose] = amount < before.amount ? [{ amount, l }, before] : [before, { amount, l }];
+        ctx.warn(
+          loose.l.m,
+          loose.l.path,
+          `another rule also sets the ${what}: the profile keeps the strictest, ${strict.amount} per ${profileDuration(preferred)}`,
+        );
+        if (strict === before) continue;
+      }
+      kept.set(key, { amount, l });
       const at = l.model ? ['tenants', t, 'modelLimits', l.model, l.kind] : ['tenants', t, 'limits', l.kind];
       ctx.set(at, amount, { m: l.m, path: [...l.path, 'limit', 'requests'] });
     }

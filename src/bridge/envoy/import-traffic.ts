@@ -14,6 +14,20 @@ import type { Manifest } from './manifests.js';
 
 const obj = (v: unknown): Raw => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Raw) : {});
 
+/** The profile's most attempts (resilience.attempts). */
+const MAX_ATTEMPTS = 10;
+const NOT_A_QUANTITY = 'is not a quantity Envoy Gateway accepts (a whole number with an optional unit: 512, 64Ki, 8Mi)';
+
+/** A Gateway API duration at `path`, or undefined; a value that is not one is a warning (the cluster refuses it), never dropped silently. */
+export function duration(ctx: ImportContext, m: Manifest, path: (string | number)[], v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  const ms = parseGatewayDuration(v);
+  if (ms === undefined) {
+    ctx.warn(m, path, `${JSON.stringify(v)} is not a Gateway API duration (whole numbers of h, m, s, ms: 1m30s, 1500ms): ignored`);
+  }
+  return ms;
+}
+
 /** `5m` → `5m`, 90000 → `90s`: the profile's own duration syntax. */
 export function profileDuration(ms: number): string {
   if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
@@ -77,7 +91,9 @@ export function importBuffer(ctx: ImportContext): void {
       }
     }
     if (effective && effective.bytes !== bytes) {
-      ctx.warn(ctp ?? ctx.ofKind('AIGatewayRoute')[0]!, [], `Gateways with different buffer limits: the profile uses the smallest`);
+      // Said at the policy that differs, else at this Gateway (there may be no route to point at).
+      const at = ctp ?? ctx.find('Gateway', g.name, g.namespace) ?? g.ref?.m ?? ctx.manifests[0]!;
+      ctx.warn(at, [], `Gateways with different buffer limits: the profile uses the smallest`);
     }
     if (!effective || bytes < effective.bytes)
       effective = { bytes, ...(ctp ? { m: ctp } : {}), path: ['spec', 'connection', 'bufferLimit'] };
@@ -95,7 +111,8 @@ export function importBuffer(ctx: ImportContext): void {
     if (limit === undefined) continue;
     ctx.use(btp, ['spec', 'requestBuffer']);
     const n = parseQuantity(limit);
-    if (n !== undefined && n < request) request = n;
+    if (n === undefined) ctx.warn(btp, ['spec', 'requestBuffer', 'limit'], `${JSON.stringify(limit)} ${NOT_A_QUANTITY}: ignored`);
+    else if (n < request) request = n;
   }
   ctx.set(['limits', 'maxRequestBytes'], formatSize(request), { m: from, path: effective?.m ? effective.path : [] });
 }
@@ -110,21 +127,26 @@ export function importTimeouts(ctx: ImportContext, timing: RouteTiming[]): void 
     const t = obj(obj(p.value.spec).timeout);
     const http = obj(t.http);
     if (http.requestTimeout !== undefined) {
-      policyRequest = parseGatewayDuration(http.requestTimeout);
+      policyRequest = duration(ctx, p, ['spec', 'timeout', 'http', 'requestTimeout'], http.requestTimeout);
       ctx.use(p, ['spec', 'timeout', 'http', 'requestTimeout']);
     }
     if (http.streamIdleTimeout !== undefined) {
-      policyIdle = parseGatewayDuration(http.streamIdleTimeout);
+      policyIdle = duration(ctx, p, ['spec', 'timeout', 'http', 'streamIdleTimeout'], http.streamIdleTimeout);
       ctx.use(p, ['spec', 'timeout', 'http', 'streamIdleTimeout']);
     }
-    const c = parseGatewayDuration(obj(t.tcp).connectTimeout);
+    const c = duration(ctx, p, ['spec', 'timeout', 'tcp', 'connectTimeout'], obj(t.tcp).connectTimeout);
     if (c !== undefined) {
       connect = { ms: c, m: p };
       ctx.use(p, ['spec', 'timeout', 'tcp', 'connectTimeout']);
     }
   }
   for (const p of ctps) {
-    const received = parseGatewayDuration(obj(obj(obj(p.value.spec).timeout).http).requestReceivedTimeout);
+    const received = duration(
+      ctx,
+      p,
+      ['spec', 'timeout', 'http', 'requestReceivedTimeout'],
+      obj(obj(obj(p.value.spec).timeout).http).requestReceivedTimeout,
+    );
     if (received !== undefined && received > 0) {
       ctx.set(['timeouts', 'request'], profileDuration(received), { m: p, path: ['spec', 'timeout', 'http', 'requestReceivedTimeout'] });
     }
@@ -165,7 +187,14 @@ export function importResilience(ctx: ImportContext): void {
     const r = obj(obj(retry.value.spec).retry);
     const retries = typeof r.numRetries === 'number' ? r.numRetries : 2;
     ctx.use(retry, ['spec', 'retry', 'numRetries'], ['spec', 'retry', 'numAttemptsPerPriority'], ['spec', 'retry', 'retryOn']);
-    ctx.set(['resilience', 'attempts'], Math.min(10, retries + 1), { m: retry, path: ['spec', 'retry', 'numRetries'] });
+    if (retries + 1 > MAX_ATTEMPTS) {
+      ctx.warn(
+        retry,
+        ['spec', 'retry', 'numRetries'],
+        `${retries} retries are ${retries + 1} attempts; aigw makes at most ${MAX_ATTEMPTS}, so the profile says ${MAX_ATTEMPTS}`,
+      );
+    }
+    ctx.set(['resilience', 'attempts'], Math.min(MAX_ATTEMPTS, retries + 1), { m: retry, path: ['spec', 'retry', 'numRetries'] });
   } else if (ctx.ofKind('AIGatewayRoute')[0]) {
     ctx.warn(
       ctx.ofKind('AIGatewayRoute')[0]!,
@@ -184,7 +213,7 @@ export function importResilience(ctx: ImportContext): void {
         path: ['spec', 'healthCheck', 'passive', 'consecutive5XxErrors'],
       });
     }
-    const base = parseGatewayDuration(passive.baseEjectionTime);
+    const base = duration(ctx, p, ['spec', 'healthCheck', 'passive', 'baseEjectionTime'], passive.baseEjectionTime);
     if (base !== undefined) {
       ctx.set(['resilience', 'cooldown'], profileDuration(base), { m: p, path: ['spec', 'healthCheck', 'passive', 'baseEjectionTime'] });
     }

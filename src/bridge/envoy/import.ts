@@ -3,7 +3,8 @@
  * values, as a profile file holds them, `${VAR}` for every credential), where each profile key came from,
  * a warning for everything that does not map, and the objects aigw does not read, listed as skipped.
  */
-import type { ProfileProblem } from '../../profile/problems.js';
+import { getOwn } from '../../profile/own-keys.js';
+import { formatPath, type KeyPath, type ProfileProblem } from '../../profile/problems.js';
 import { SPEC_KEYS } from './api.js';
 import { importBackends } from './import-backends.js';
 import { ImportContext, type Raw, type Skipped } from './import-context.js';
@@ -88,10 +89,10 @@ export function importEnvoy(inputs: readonly { file: string; text: string }[]): 
     SPEC_KEYS,
   );
   for (const m of manifests) {
-    if (ctx.touched.has(m) || ctx.skipped.some((s) => s.kind === m.kind && s.name === `${m.namespace}/${m.name}`)) continue;
+    if (ctx.touched.has(m) || ctx.skippedManifests.has(m)) continue;
     ctx.skip(
       m,
-      NOT_READ[m.kind] ??
+      getOwn(NOT_READ, m.kind) ??
         (READ.includes(m.kind) || m.kind === 'Secret' || m.kind === 'BackendTLSPolicy'
           ? 'refers to nothing imported'
           : `aigw does not read ${m.kind}`),
@@ -99,7 +100,51 @@ export function importEnvoy(inputs: readonly { file: string; text: string }[]): 
   }
   ctx.profile.backends ??= {};
   ctx.profile.models ??= {};
-  return { profile: ordered(ctx.profile), origin: ctx.origin, warnings: ctx.warnings, skipped: ctx.skipped, problems: [] };
+  return {
+    profile: ordered(ctx.profile),
+    origin: ctx.origin,
+    warnings: ctx.warnings,
+    skipped: ctx.skipped,
+    problems: literalVariables(ctx),
+  };
+}
+
+const VAR_RE = /\$\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\}/;
+
+/**
+ * `${VAR}` that the manifests hold as text (a modelNameOverride, a header value, a hostname): Envoy sends it as
+ * written, but the profile would fill it in from aigw's environment — and send the operator's values to a backend.
+ * The profile has no escape for `$`, so each is a problem at the manifest key it came from.
+ */
+function literalVariables(ctx: ImportContext): ProfileProblem[] {
+  const out: ProfileProblem[] = [];
+  const fallback = ctx.manifests[0]?.at([]) ?? { file: '-', line: 1, col: 1 };
+  const walk = (v: unknown, path: KeyPath) => {
+    if (typeof v === 'string') {
+      const p = formatPath(path);
+      const hit = VAR_RE.exec(v);
+      if (!hit || ctx.variables.has(p)) return;
+      let pos = fallback;
+      for (let q = path; q.length; q = q.slice(0, -1)) {
+        const at = ctx.origin.get(formatPath(q));
+        if (at) {
+          pos = at;
+          break;
+        }
+      }
+      out.push({
+        severity: 'error',
+        ...pos,
+        path: p,
+        message:
+          `${JSON.stringify(v)}: Envoy sends ${hit[0]} as written, but an aigw profile reads it from the environment ` +
+          '(and would send its value upstream); aigw has no way to write it literally, so it is not imported',
+      });
+    } else if (Array.isArray(v)) for (const [i, x] of v.entries()) walk(x, [...path, i]);
+    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, [...path, k]);
+  };
+  walk(ctx.profile, []);
+  return out.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col);
 }
 
 /** The profile's keys in the order the contract documents them. */

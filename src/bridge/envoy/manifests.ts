@@ -5,6 +5,8 @@
  */
 import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseAllDocuments } from 'yaml';
 import { formatPath, type KeyPath } from '../../profile/problems.js';
+import { setOwn } from '../../profile/own-keys.js';
+import { AliasWalker, YamlAliasError } from '../../profile/yaml-aliases.js';
 
 export interface SourcePos {
   file: string;
@@ -49,26 +51,37 @@ export function readManifests(text: string, file: string): ReadResult {
     }
     if (doc.contents == null) continue; // an empty document between two `---`
     const where = new Map<string, SourcePos>();
+    const aliases = new AliasWalker(doc);
     const convert = (node: Node | null | undefined, path: KeyPath): unknown => {
       if (node == null) return null;
-      where.set(formatPath(path), posOf(node.range?.[0]));
-      if (isAlias(node)) return convert(node.resolve(doc) as Node | undefined, path);
+      aliases.node(node);
+      if (!aliases.inAlias) where.set(formatPath(path), posOf(node.range?.[0]));
+      if (isAlias(node)) return aliases.alias(node, (target) => convert(target, path));
       if (isMap(node)) {
-        const obj: Record<string, unknown> = {};
-        for (const pair of node.items) {
-          const keyNode = pair.key as Node | null;
-          const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
-          const child = [...path, key];
-          where.set(formatPath(child), posOf(keyNode?.range?.[0]));
-          obj[key] = convert(pair.value as Node | null, child);
-        }
-        return obj;
+        return aliases.collection(node, () => {
+          const obj: Record<string, unknown> = {};
+          for (const pair of node.items) {
+            const keyNode = pair.key as Node | null;
+            const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
+            const child = [...path, key];
+            if (!aliases.inAlias) where.set(formatPath(child), posOf(keyNode?.range?.[0]));
+            setOwn(obj, key, convert(pair.value as Node | null, child));
+          }
+          return obj;
+        });
       }
-      if (isSeq(node)) return node.items.map((item, i) => convert(item as Node | null, [...path, i]));
+      if (isSeq(node)) return aliases.collection(node, () => node.items.map((item, i) => convert(item as Node | null, [...path, i])));
       if (isScalar(node)) return node.value;
       return null;
     };
-    const value = convert(doc.contents as Node, []);
+    let value: unknown;
+    try {
+      value = convert(doc.contents as Node, []);
+    } catch (e) {
+      if (!(e instanceof YamlAliasError)) throw e;
+      out.problems.push({ pos: posOf(e.offset), message: e.message });
+      continue;
+    }
     if (value === null) continue; // a document of comments only (a trailing `---`)
     const start = posOf((doc.contents as Node).range?.[0]);
     const meta = value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
@@ -101,8 +114,8 @@ export function readManifests(text: string, file: string): ReadResult {
 export function isManifestText(text: string): boolean {
   for (const doc of parseAllDocuments(text)) {
     if (doc.errors.length) continue;
-    const v = doc.toJS({ maxAliasCount: 100 }) as unknown;
-    if (v && typeof v === 'object' && 'apiVersion' in v && 'kind' in v) return true;
+    // Only the top-level keys: nothing is expanded, so an alias bomb cannot hide the answer (or throw).
+    if (isMap(doc.contents) && doc.contents.has('apiVersion') && doc.contents.has('kind')) return true;
   }
   return false;
 }

@@ -1,0 +1,92 @@
+/**
+ * Names from the manifests become keys of the imported profile. Names every JavaScript object already has
+ * (`__proto__`, `constructor`, `toString`, …) are refused with a warning naming them; a `__proto__` key inside
+ * a manifest is a key like any other (a field the CRD lacks), never the prototype of what was read.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { apiKeys, BASE, backend, docs, imported, rateLimits, rule } from './manifests.js';
+
+afterEach(() => {
+  // Nothing the import read may have reached every object.
+  expect(Object.keys(Object.prototype)).toEqual([]);
+  expect(({} as Record<string, unknown>).url).toBeUndefined();
+});
+
+describe('reserved names', () => {
+  it('a backend named __proto__ is not imported, said at its name; nothing else changes', () => {
+    const r = imported(docs(BASE.replace(/name: b1/g, 'name: __proto__'), backend('b2')));
+    expect(r.said).toMatch(
+      /x.yaml:\d+:\d+: warning: AIServiceBackend\/default\/__proto__.metadata.name: backend name "__proto__" is reserved/,
+    );
+    expect(r.skipped.find((s) => s.name === 'default/__proto__' && s.kind === 'AIServiceBackend')?.reason).toMatch(/reserved/);
+    expect(Object.keys(r.profile.backends as object)).toEqual(['b2']);
+  });
+
+  it.each(['__proto__', 'constructor', 'toString', 'prototype'])('a route for model %s is a warning, not a silent drop', (name) => {
+    const r = imported(BASE.replace('value: m1', `value: ${name}`));
+    expect(r.said).toMatch(
+      new RegExp(`warning: AIGatewayRoute/default/r.spec.rules\\[0\\].matches\\[0\\]: model name "${name}" is reserved`),
+    );
+    expect(Object.hasOwn(r.profile.models as object, name)).toBe(false);
+  });
+
+  it('a client id named constructor is not a tenant', () => {
+    const r = imported(docs(BASE, apiKeys({ constructor: '${C_KEY}', alice: '${ALICE_KEY}' })));
+    expect(r.said).toMatch(/Secret\/default\/keys.stringData.constructor: tenant \(client id\) name "constructor" is reserved/);
+    expect(Object.keys(r.profile.tenants as object)).toEqual(['alice']);
+  });
+
+  it('a rate limit on model toString is not mapped: there is no such model', () => {
+    const r = imported(docs(BASE, apiKeys({ alice: '${ALICE_KEY}' }), rateLimits(rule('alice', 5, 'Minute', 'toString'))));
+    expect(r.said).toMatch(/model toString is not among the imported models: not mapped/);
+    expect(r.profile.tenants).toEqual({ alice: { keys: ['${ALICE_KEY}'] } });
+  });
+});
+
+describe('a __proto__ key inside a manifest', () => {
+  it('spec.__proto__ is a field the cluster prunes: nothing under it is imported', () => {
+    const text = BASE.replace(
+      /spec:\n {2}parentRefs: \[\{name: gw\}\]\n {2}rules:/,
+      'spec:\n  __proto__: {rules: [{matches: [{headers: [{name: x-ai-eg-model, value: ghost}]}], backendRefs: [{name: b1}]}]}\n  rules:',
+    );
+    const r = imported(text);
+    expect(r.said).toMatch(/AIGatewayRoute\/default\/r.spec.__proto__: not a field of AIGatewayRoute in its CRD: the cluster prunes it/);
+    expect(Object.keys(r.profile.models as object)).toEqual(['m1']);
+  });
+
+  it('a header named __proto__ or constructor is a header like any other', () => {
+    const text = BASE.replace(
+      '  schema: {name: OpenAI}',
+      '  schema: {name: OpenAI}\n  headerMutation: {set: [{name: __proto__, value: a}, {name: constructor, value: b}]}',
+    );
+    const r = imported(text);
+    const headers = (r.profile.backends as Record<string, { headers: Record<string, string> }>).b1!.headers;
+    expect(Object.entries(headers)).toEqual([
+      ['__proto__', 'a'],
+      ['constructor', 'b'],
+    ]);
+  });
+});
+
+describe('control characters in names', () => {
+  const hostile = 'x\u001b[2J\u001b[31mFAKE\nbase.yaml:1:1: error: injected\u009b';
+
+  it('a skipped object is listed with its name escaped, on one line', () => {
+    const r = imported(docs(BASE, `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ${JSON.stringify(hostile)}}\n`));
+    const s = r.skipped.find((x) => x.kind === 'ConfigMap')!;
+    expect(s.name).toBe('default/x\\x1b[2J\\x1b[31mFAKE\\nbase.yaml:1:1: error: injected\\x9b');
+  });
+
+  it('a warning naming the object prints escaped, on one line', () => {
+    const r = imported(
+      BASE.replace('value: m1', `value: ${JSON.stringify(`m1${hostile}`)}`).replace(
+        'metadata: {name: r}',
+        `metadata: {name: ${JSON.stringify(hostile)}}`,
+      ),
+    );
+    // Lines are separated by \n; no other control character, and no \n inside a line.
+    expect([...r.said].filter((c) => c !== '\n' && /\p{Cc}/u.test(c))).toEqual([]);
+    for (const line of r.said.split('\n')) expect(line).toMatch(/^x.yaml:\d+:\d+: (warning|error): /);
+    expect(r.said).toContain('AIGatewayRoute/default/x\\x1b[2J');
+  });
+});

@@ -1,0 +1,89 @@
+/**
+ * Aliases in what `-c` and `import envoy` read: an alias copies its anchor, so nested aliases multiply and an
+ * alias inside its own anchor never ends. Both are one problem at the alias, found in bounded time; reusing
+ * an anchor, as profiles legitimately do, keeps working.
+ */
+import { describe, expect, it } from 'vitest';
+import { loadProfileOrManifests } from '../../../src/bridge/load.js';
+import { formatProblem } from '../../../src/profile/problems.js';
+import { aliasBomb, BASE, docs, imported, write } from './manifests.js';
+
+const problemsOf = async (file: string, mockAll = false) => {
+  const started = Date.now();
+  const r = await loadProfileOrManifests(file, {}, { mockAll });
+  return { r, ms: Date.now() - started, said: r.ok ? '' : r.problems.map(formatProblem).join('\n') };
+};
+
+describe('an alias bomb', () => {
+  it('among manifests: one problem at the alias that crosses the limit, in bounded time', async () => {
+    const file = write('bomb.yaml', docs(BASE, aliasBomb(6)));
+    const { r, ms, said } = await problemsOf(file);
+    expect(r.ok).toBe(false);
+    expect(said).toMatch(/bomb.yaml:\d+:\d+: error: aliases expand to more than 100000 values \(at \*a\d/);
+    expect(ms).toBeLessThan(2000);
+  });
+
+  it('as the first document (where manifests are told from profiles): the same problem, never a crash', async () => {
+    const file = write('bomb-first.yaml', docs(aliasBomb(6), BASE));
+    const { r, said } = await problemsOf(file);
+    expect(r.source).toBe('manifests');
+    expect(said).toMatch(/bomb-first.yaml:\d+:\d+: error: aliases expand to more than/);
+  });
+
+  it('in a profile: the same problem, with or without --mock-all', async () => {
+    const text = `version: 1\nbackends:\n  b1: {url: "http://127.0.0.1:9"}\nmodels:\n  m: {targets: [{backend: b1}]}\nx:\n${aliasBomb(6)
+      .split('\n')
+      .slice(4)
+      .map((l) => `  ${l}`)
+      .join('\n')}`;
+    const file = write('bomb-profile.yaml', text);
+    for (const mockAll of [false, true]) {
+      const { r, said } = await problemsOf(file, mockAll);
+      expect(r.ok).toBe(false);
+      expect(said).toMatch(/bomb-profile.yaml:\d+:\d+: error: aliases expand to more than 100000 values/);
+    }
+  });
+});
+
+describe('an alias inside the value it names', () => {
+  it.each([
+    ['a ConfigMap among manifests', docs(BASE, 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: &x {a: *x}\n')],
+    ['the only document', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: &x {a: [1, *x]}\n'],
+    ['a profile', 'version: 1\nbackends: &x\n  b1: {url: "http://127.0.0.1:9", more: *x}\nmodels: {}\n'],
+  ])('%s: one problem at the alias', async (_name, text) => {
+    const file = write('cycle.yaml', text);
+    const { r, said } = await problemsOf(file);
+    expect(r.ok).toBe(false);
+    expect(said).toMatch(/cycle.yaml:\d+:\d+: error: alias \*x is inside the value it names/);
+  });
+
+  it('the importer says so too, as a problem rather than an exception', () => {
+    const r = imported(docs(BASE, 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: &x {a: *x}\n'));
+    expect(r.problems.map((p) => p.message)).toEqual(['alias *x is inside the value it names: it would never end']);
+  });
+});
+
+describe('reusing an anchor', () => {
+  const models = Array.from({ length: 150 }, (_, i) => `  m${i}: {targets: ${i === 0 ? '&t [{backend: b1, weight: 1}]' : '*t'}}`);
+  const text = `version: 1\nbackends:\n  b1: {url: "http://127.0.0.1:9"}\nmodels:\n${models.join('\n')}\n`;
+
+  it('150 models sharing one target list: validate accepts it, with or without --mock-all', async () => {
+    const file = write('reuse.yaml', text);
+    for (const mockAll of [false, true]) {
+      const { r, said } = await problemsOf(file, mockAll);
+      expect(r.ok, said).toBe(true);
+      if (r.ok) expect(Object.keys(r.profile.models)).toHaveLength(150);
+    }
+  });
+
+  it('in manifests: each alias is its anchor', () => {
+    const r = imported(
+      BASE.replace('backendRefs: [{name: b1}]', 'backendRefs: &refs [{name: b1}]').replace(
+        '      backendRefs: &refs [{name: b1}]',
+        '      backendRefs: &refs [{name: b1}]\n    - matches: [{headers: [{type: Exact, name: x-ai-eg-model, value: m2}]}]\n      backendRefs: *refs',
+      ),
+    );
+    expect(r.problems).toEqual([]);
+    expect(Object.keys(r.profile.models as object)).toEqual(['m1', 'm2']);
+  });
+});
