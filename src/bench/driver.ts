@@ -90,7 +90,8 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
       // Requests still queued in the pool (no connection yet) fail with the pool: their records say why.
       void pool.destroy(new Error('cut_at_deadline')).catch(() => {});
     },
-    plan.durationMs + (plan.drainMs ?? DRAIN_MS),
+    // setTimeout holds at most 2^31 − 1 ms (24.8 days); a longer run is not cut early by an overflow.
+    Math.min(plan.durationMs + (plan.drainMs ?? DRAIN_MS), 2 ** 31 - 1),
   );
   /** Sends one request; false when the pacer held it back (it can never fit the key's budget). */
   const one = async (req: Prepared): Promise<boolean> => {

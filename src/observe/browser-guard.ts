@@ -32,10 +32,11 @@ function unrebindable(name: string): boolean {
 
 /** The problem with a request a browser page sent on its own account, or undefined. */
 export function browserProblem(headers: { host?: string; origin?: string }, localAddress: string | undefined): AigwError | undefined {
-  const { host = '', origin } = headers;
-  if (origin !== undefined && origin !== `http://${host}` && origin !== `https://${host}`)
+  const { host, origin } = headers;
+  if (origin !== undefined && (host === undefined || (origin !== `http://${host}` && origin !== `https://${host}`)))
     return aigwError('forbidden', 'the admin listener answers no web page from another origin; set admin.key to share it');
-  if (onLoopback(localAddress) && !unrebindable(hostName(host)))
+  // Browsers always name the host; a request without one (HTTP/1.0, a load balancer's health check) is a program's.
+  if (host !== undefined && onLoopback(localAddress) && !unrebindable(hostName(host)))
     return aigwError(
       'forbidden',
       'the admin listener on loopback answers only an address or localhost as Host; set admin.key to reach it by another name',

@@ -8,6 +8,7 @@ import type { KeyPath } from './problems.js';
 import type { Profile } from './schema.js';
 import { isLoopbackHost } from './hosts.js';
 import { checkCostPricing, checkEscalations, checkStrategyTargets } from './routing-checks.js';
+import { getOwn } from './own-keys.js';
 
 export type Report = (severity: 'error' | 'warning', path: KeyPath, message: string, preferKey?: boolean) => void;
 
@@ -74,7 +75,7 @@ export function checkReferences(p: Profile, report: Report): void {
 
   const checkTargets = (targets: Profile['models'][string]['targets'], path: KeyPath) => {
     targets.forEach((t, i) => {
-      if (!p.backends[t.backend]) {
+      if (!getOwn(p.backends, t.backend)) {
         report(
           'error',
           [...path, i, 'backend'],
@@ -102,7 +103,7 @@ export function checkReferences(p: Profile, report: Report): void {
     });
     m.fallbacks.forEach((f, i) => {
       if (f === name) report('error', ['models', name, 'fallbacks', i], `"${name}" cannot fall back to itself`);
-      else if (!p.models[f])
+      else if (!getOwn(p.models, f))
         report(
           'error',
           ['models', name, 'fallbacks', i],
@@ -117,7 +118,7 @@ export function checkReferences(p: Profile, report: Report): void {
   const keyOwners = new Map<string, string>();
   for (const [name, t] of Object.entries(p.tenants ?? {})) {
     t.models?.forEach((m, i) => {
-      if (!p.models[m])
+      if (!getOwn(p.models, m))
         report(
           'error',
           ['tenants', name, 'models', i],
@@ -125,7 +126,8 @@ export function checkReferences(p: Profile, report: Report): void {
         );
     });
     for (const m of Object.keys(t.modelLimits ?? {})) {
-      if (!p.models[m]) report('error', ['tenants', name, 'modelLimits', m], `unknown model "${m}"${didYouMean(m, modelNames)}`, true);
+      if (!getOwn(p.models, m))
+        report('error', ['tenants', name, 'modelLimits', m], `unknown model "${m}"${didYouMean(m, modelNames)}`, true);
     }
     t.keys.forEach((k, i) => {
       const other = keyOwners.get(k);
@@ -153,7 +155,7 @@ function reportFallbackCycles(p: Profile, report: Report): void {
       return;
     }
     state.set(name, 'visiting');
-    for (const f of p.models[name]?.fallbacks ?? []) if (f !== name && p.models[f]) visit(f, [...chain, name]);
+    for (const f of getOwn(p.models, name)?.fallbacks ?? []) if (f !== name && getOwn(p.models, f)) visit(f, [...chain, name]);
     state.set(name, 'done');
   };
   for (const name of Object.keys(p.models)) visit(name, []);
@@ -184,7 +186,7 @@ export function checkWarnings(p: Profile, raw: unknown, fromEnv: ReadonlySet<str
       targets.forEach((t, i) => {
         usedBackends.add(t.backend);
         if (t.weight === 0 && total > 0) report('warning', [...path, i, 'weight'], 'weight 0: this target never receives traffic');
-        const mock = p.backends[t.backend]?.mock;
+        const mock = getOwn(p.backends, t.backend)?.mock;
         if (!mock) return;
         const gap = mock.tokensPerSecond > 0 ? (1000 * mock.tokensPerChunk) / mock.tokensPerSecond : 0;
         const silence = Math.max(gap, mock.ttft);

@@ -8,6 +8,7 @@ import { AZURE_API_VERSION_RE, AZURE_DEPLOYMENT_RE } from '../openai/azure-names
 import type { Report } from './checks.js';
 import { targetLists } from './routing-checks.js';
 import type { BackendConfig, Profile } from './schema.js';
+import { getOwn } from './own-keys.js';
 
 /** The mock kinds that speak each backend kind's API. */
 const MOCKS_OF: Readonly<Record<BackendConfig['kind'], readonly string[]>> = {
@@ -63,7 +64,7 @@ export function checkProviders(p: Profile, raw: unknown, report: Report): void {
   for (const [name, m] of Object.entries(p.models)) {
     for (const [path, targets] of targetLists(name, m)) {
       targets.forEach((t, i) => {
-        const b = p.backends[t.backend];
+        const b = getOwn(p.backends, t.backend);
         const deployment = t.model ?? name;
         if (b?.kind === 'azure-openai' && b.deployment === undefined && !AZURE_DEPLOYMENT_RE.test(deployment)) {
           report(

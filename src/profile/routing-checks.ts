@@ -6,6 +6,7 @@ import type { Report } from './checks.js';
 import type { KeyPath } from './problems.js';
 import type { Profile } from './schema.js';
 import { didYouMean } from './suggest.js';
+import { getOwn } from './own-keys.js';
 
 type Targets = Profile['models'][string]['targets'];
 
@@ -25,9 +26,9 @@ export function checkEscalations(p: Profile, report: Report): void {
     m.escalate?.forEach((rule, i) => {
       const path: KeyPath = ['models', name, 'escalate', i, 'model'];
       if (rule.model === name) report('error', path, `"${name}" cannot escalate to itself`);
-      else if (!p.models[rule.model]) {
+      else if (!getOwn(p.models, rule.model)) {
         report('error', path, `unknown model "${rule.model}"${didYouMean(rule.model, modelNames)}; known models: ${modelNames.join(', ')}`);
-      } else if (p.models[rule.model]!.escalate) {
+      } else if (getOwn(p.models, rule.model)!.escalate) {
         report(
           'warning',
           path,

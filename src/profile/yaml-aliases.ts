@@ -31,6 +31,11 @@ export class AliasWalker {
   /** The alias being expanded at the top: where the problem points (the bomb's fuse, not a value deep inside it). */
   private outer: Alias | undefined;
   private readonly open = new Set<Node>();
+  /**
+   * Anchors as the walk meets them, in document order (the latest of a name wins, as YAML says). The library's
+   * own `alias.resolve(doc)` visits the whole document for each alias: 20,000 aliases took minutes.
+   */
+  private readonly anchors = new Map<string, Node>();
 
   constructor(
     private readonly doc: Document.Parsed,
@@ -43,6 +48,8 @@ export class AliasWalker {
   }
 
   node(node: Node): void {
+    // Inside an alias the anchors are ones already met: registering them again would undo a later redefinition.
+    if (this.depthInAlias === 0 && node.anchor) this.anchors.set(node.anchor, node);
     if (this.depthInAlias > 0 && ++this.aliased > this.limit) {
       throw new YamlAliasError(
         `aliases expand to more than ${this.limit} values (at *${this.outer?.source}; nested aliases multiply): ` +
@@ -62,7 +69,7 @@ export class AliasWalker {
   }
 
   alias<T>(alias: Alias, convert: (target: Node | undefined) => T): T {
-    const target = alias.resolve(this.doc) as Node | undefined;
+    const target = this.anchors.get(alias.source) ?? (alias.resolve(this.doc) as Node | undefined);
     if (target && isCollection(target) && this.open.has(target)) {
       throw new YamlAliasError(`alias *${alias.source} is inside the value it names: it would never end`, alias.range?.[0]);
     }

@@ -34,11 +34,17 @@ export interface YamlSource {
 const VAR_RE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
 /**
+ * What the YAML library says of a repeated key. The readers find repeats themselves, with a set per map: the
+ * library's `uniqueKeys` compares each key with every earlier one (a 470 KB map of 40,000 keys took 23 s).
+ */
+export const DUPLICATE_KEY = 'Map keys must be unique';
+
+/**
  * `literal`: keep every scalar as written (`${VAR}` stays text) — the profile's values before interpolation.
  */
 export function readYaml(text: string, env: Readonly<Record<string, string | undefined>>, opts: { literal?: boolean } = {}): YamlSource {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false });
   const src: YamlSource = {
     value: undefined,
     valueAt: new Map(),
@@ -57,6 +63,7 @@ export function readYaml(text: string, env: Readonly<Record<string, string | und
   if (doc.errors.length) return src;
 
   const aliases = new AliasWalker(doc);
+  let repeated = false;
   const convert = (node: Node | null | undefined, path: KeyPath): unknown => {
     if (node == null) return null;
     aliases.node(node);
@@ -66,10 +73,24 @@ export function readYaml(text: string, env: Readonly<Record<string, string | und
     if (isMap(node)) {
       return aliases.collection(node, () => {
         const out: Record<string, unknown> = {};
+        const seen = new Set<string>();
         for (const pair of node.items) {
           const keyNode = pair.key as Node | null;
           const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
           const childPath = [...path, key];
+          if (seen.has(key)) {
+            // Reported once, at the anchor, not again wherever an alias copies the map.
+            if (!aliases.inAlias) src.problems.push({ path: [], pos: posOf(keyNode?.range?.[0]), message: DUPLICATE_KEY });
+            repeated = true;
+            continue;
+          }
+          seen.add(key);
+          if (key === '__proto__') {
+            // No object keeps it as a name (a schema's record would turn it into a prototype, and the entry — a
+            // tenant, say — would vanish without a word): refused where it is written.
+            src.problems.push({ path: childPath, pos: posOf(keyNode?.range?.[0]), message: 'the name __proto__ cannot be a key' });
+            continue;
+          }
           if (!aliases.inAlias) src.keyAt.set(formatPath(childPath), posOf(keyNode?.range?.[0]));
           setOwn(out, key, convert(pair.value as Node | null, childPath));
           if (!aliases.inAlias && !src.valueAt.has(formatPath(childPath)))
@@ -111,6 +132,8 @@ export function readYaml(text: string, env: Readonly<Record<string, string | und
 
   try {
     src.value = convert(doc.contents as Node | null, []);
+    // As when the library refused the document: no value to read beside the problem.
+    if (repeated) src.value = undefined;
   } catch (e) {
     if (!(e instanceof YamlAliasError)) throw e;
     // What was converted before the limit is no profile: only the problem remains.

@@ -18,6 +18,7 @@ export interface Skipped {
 
 export class ImportContext {
   readonly warnings: ProfileProblem[] = [];
+  readonly errors: ProfileProblem[] = [];
   readonly skipped: Skipped[] = [];
   /** The manifests listed in `skipped`. */
   readonly skippedManifests = new Set<Manifest>();
@@ -47,8 +48,16 @@ export class ImportContext {
 
   /** A warning about one key of a manifest. */
   warn(m: Manifest, path: KeyPath, message: string): void {
-    const pos = m.at(path);
-    this.warnings.push({ severity: 'warning', ...pos, path: `${this.label(m)}${path.length ? `.${formatPath(path)}` : ''}`, message });
+    this.warnings.push(this.problem('warning', m, path, message));
+  }
+
+  /** What the import cannot carry over without changing what the cluster enforces: no profile is written. */
+  refuse(m: Manifest, path: KeyPath, message: string): void {
+    this.errors.push(this.problem('error', m, path, message));
+  }
+
+  private problem(severity: 'warning' | 'error', m: Manifest, path: KeyPath, message: string): ProfileProblem {
+    return { severity, ...m.at(path), path: `${this.label(m)}${path.length ? `.${formatPath(path)}` : ''}`, message };
   }
 
   /** Marks a key (and everything under it) as read. */

@@ -30,12 +30,23 @@ function tenantName(clientId: string): string {
   return /^[A-Za-z0-9]/.test(clientId) ? clientId : `t${clientId}`;
 }
 
+/** `name`, or `name_2`, `name_3`, … when taken: client ids `team-a` and `team_a` must not read one variable. */
+function uniqueVariable(name: string, taken: ReadonlySet<string>): string {
+  if (!taken.has(name)) return name;
+  let i = 2;
+  while (taken.has(`${name}_${i}`)) i++;
+  return `${name}_${i}`;
+}
+
 export function importTenants(ctx: ImportContext): void {
   let tenantHeader: string | undefined;
   const tenants = new Set<string>();
+  const variables = new Set<string>();
+  let keyPolicy: Manifest | undefined;
   for (const sp of policiesFor(ctx, 'SecurityPolicy')) {
     const auth = obj(obj(sp.value.spec).apiKeyAuth);
     if (!obj(sp.value.spec).apiKeyAuth) continue;
+    keyPolicy ??= sp;
     ctx.use(sp, ['spec', 'targetRefs'], ['spec', 'apiKeyAuth', 'sanitize']);
     list(auth.extractFrom).forEach((e, i) => {
       const from = obj(e);
@@ -67,17 +78,26 @@ export function importTenants(ctx: ImportContext): void {
       for (const id of secretKeys(secret)) {
         const name = tenantName(id);
         if (isReservedName(name)) {
-          ctx.warn(secret, ['stringData', id], reservedMessage('tenant (client id)', name));
+          // Dropped, the client's key would stop being asked for (with no tenant left, by anyone): refused whole.
+          ctx.refuse(secret, ['stringData', id], reservedMessage('tenant (client id)', name).replace('not imported', 'cannot be imported'));
           continue;
         }
         const value = secretValue(secret, id) ?? '';
-        const variable = wholeEnvRef(value) ?? envVarFor('tenant', id, 'key');
+        const variable = wholeEnvRef(value) ?? uniqueVariable(envVarFor('tenant', id, 'key'), variables);
+        variables.add(variable);
         if (!wholeEnvRef(value)) ctx.warn(secret, ['stringData', id], `the key is not copied into the profile: set \${${variable}}`);
         ctx.setVariable(['tenants', name, 'keys'], variable, { m: secret, path: ['stringData', id] }, 0);
         tenants.add(name);
       }
     });
   }
+  // The cluster asks for a key; a profile without tenants would let anyone in.
+  if (keyPolicy && tenants.size === 0)
+    ctx.refuse(
+      keyPolicy,
+      ['spec', 'apiKeyAuth'],
+      'the cluster asks every client for an API key, but no client id (tenant) could be imported: the profile would let anyone in',
+    );
   importRateLimits(ctx, tenantHeader, tenants);
 }
 

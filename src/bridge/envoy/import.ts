@@ -105,7 +105,7 @@ export function importEnvoy(inputs: readonly { file: string; text: string }[]): 
     origin: ctx.origin,
     warnings: ctx.warnings,
     skipped: ctx.skipped,
-    problems: literalVariables(ctx),
+    problems: [...ctx.errors, ...literalVariables(ctx)],
   };
 }
 
@@ -138,7 +138,7 @@ function literalVariables(ctx: ImportContext): ProfileProblem[] {
         path: p,
         message:
           `${JSON.stringify(v)}: Envoy sends ${hit[0]} as written, but an aigw profile reads it from the environment ` +
-          '(and would send its value upstream); aigw has no way to write it literally, so it is not imported',
+          '(and would send its value upstream), and has no way to write it literally: write the value out in the manifest',
       });
     } else if (Array.isArray(v)) for (const [i, x] of v.entries()) walk(x, [...path, i]);
     else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, [...path, k]);

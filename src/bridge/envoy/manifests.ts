@@ -7,6 +7,7 @@ import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseAllDocume
 import { formatPath, type KeyPath } from '../../profile/problems.js';
 import { setOwn } from '../../profile/own-keys.js';
 import { AliasWalker, YamlAliasError } from '../../profile/yaml-aliases.js';
+import { DUPLICATE_KEY } from '../../profile/yaml-source.js';
 
 export interface SourcePos {
   file: string;
@@ -37,7 +38,7 @@ export const DEFAULT_NAMESPACE = 'default';
 
 export function readManifests(text: string, file: string): ReadResult {
   const lines = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  const docs = parseAllDocuments(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false });
   const out: ReadResult = { manifests: [], problems: [] };
   const posOf = (offset: number | undefined): SourcePos => {
     const p = lines.linePos(offset ?? 0);
@@ -52,6 +53,7 @@ export function readManifests(text: string, file: string): ReadResult {
     if (doc.contents == null) continue; // an empty document between two `---`
     const where = new Map<string, SourcePos>();
     const aliases = new AliasWalker(doc);
+    let repeated = false;
     const convert = (node: Node | null | undefined, path: KeyPath): unknown => {
       if (node == null) return null;
       aliases.node(node);
@@ -60,10 +62,17 @@ export function readManifests(text: string, file: string): ReadResult {
       if (isMap(node)) {
         return aliases.collection(node, () => {
           const obj: Record<string, unknown> = {};
+          const seen = new Set<string>();
           for (const pair of node.items) {
             const keyNode = pair.key as Node | null;
             const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
             const child = [...path, key];
+            if (seen.has(key)) {
+              if (!aliases.inAlias) out.problems.push({ pos: posOf(keyNode?.range?.[0]), message: DUPLICATE_KEY });
+              repeated = true;
+              continue;
+            }
+            seen.add(key);
             if (!aliases.inAlias) where.set(formatPath(child), posOf(keyNode?.range?.[0]));
             setOwn(obj, key, convert(pair.value as Node | null, child));
           }
@@ -82,6 +91,7 @@ export function readManifests(text: string, file: string): ReadResult {
       out.problems.push({ pos: posOf(e.offset), message: e.message });
       continue;
     }
+    if (repeated) continue; // as when the library refused the document
     if (value === null) continue; // a document of comments only (a trailing `---`)
     const start = posOf((doc.contents as Node).range?.[0]);
     const meta = value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
@@ -112,7 +122,8 @@ export function readManifests(text: string, file: string): ReadResult {
 
 /** Whether a YAML text is Kubernetes manifests rather than an aigw profile: any document with apiVersion and kind. */
 export function isManifestText(text: string): boolean {
-  for (const doc of parseAllDocuments(text)) {
+  // Repeated keys are the readers' to report (DUPLICATE_KEY); here they would only slow the look (uniqueKeys is quadratic).
+  for (const doc of parseAllDocuments(text, { uniqueKeys: false })) {
     if (doc.errors.length) continue;
     // Only the top-level keys: nothing is expanded, so an alias bomb cannot hide the answer (or throw).
     if (isMap(doc.contents) && doc.contents.has('apiVersion') && doc.contents.has('kind')) return true;

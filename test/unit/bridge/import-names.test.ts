@@ -4,6 +4,7 @@
  * a manifest is a key like any other (a field the CRD lacks), never the prototype of what was read.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { formatProblem } from '../../../src/profile/problems.js';
 import { apiKeys, BASE, backend, docs, imported, rateLimits, rule } from './manifests.js';
 
 afterEach(() => {
@@ -30,10 +31,30 @@ describe('reserved names', () => {
     expect(Object.hasOwn(r.profile.models as object, name)).toBe(false);
   });
 
-  it('a client id named constructor is not a tenant', () => {
-    const r = imported(docs(BASE, apiKeys({ constructor: '${C_KEY}', alice: '${ALICE_KEY}' })));
-    expect(r.said).toMatch(/Secret\/default\/keys.stringData.constructor: tenant \(client id\) name "constructor" is reserved/);
-    expect(Object.keys(r.profile.tenants as object)).toEqual(['alice']);
+  it('a client id named constructor refuses the import: dropped, its key would no longer be asked for', () => {
+    const cases: Record<string, string>[] = [{ constructor: '${C_KEY}', alice: '${ALICE_KEY}' }, { constructor: '${C_KEY}' }];
+    for (const clients of cases) {
+      const r = imported(docs(BASE, apiKeys(clients)));
+      expect(r.problems.map(formatProblem).join('\n')).toMatch(
+        /x.yaml:\d+:\d+: error: Secret\/default\/keys.stringData.constructor: tenant \(client id\) name "constructor" is reserved .*cannot be imported/,
+      );
+    }
+  });
+
+  it('an API-key policy none of whose client ids imports (its Secret is not among the files) refuses the import', () => {
+    const policyOnly = apiKeys({ alice: '${ALICE_KEY}' }).split('\n---\n')[0]!;
+    const r = imported(docs(BASE, policyOnly));
+    expect(r.problems.map(formatProblem).join('\n')).toMatch(
+      /error: SecurityPolicy\/default\/sp.spec.apiKeyAuth: the cluster asks every client for an API key, but no client id .* would let anyone in/,
+    );
+  });
+
+  it('client ids that differ only in punctuation or case each read their own variable', () => {
+    const r = imported(docs(BASE, apiKeys({ 'team-a': 'k1', team_a: 'k2', TeamA: 'k3', teama: 'k4' })));
+    expect(r.problems).toEqual([]);
+    const keys = Object.values(r.profile.tenants as Record<string, { keys: string[] }>).map((t) => t.keys[0]);
+    expect(new Set(keys).size).toBe(4);
+    expect(keys).toEqual(['${TENANT_TEAM_A_KEY}', '${TENANT_TEAM_A_KEY_2}', '${TENANT_TEAMA_KEY}', '${TENANT_TEAMA_KEY_2}']);
   });
 
   it('a rate limit on model toString is not mapped: there is no such model', () => {

@@ -9,10 +9,20 @@ describe('a web page is told from a program', () => {
     for (const host of ['127.0.0.1:9901', 'localhost:9901', 'LOCALHOST', 'aigw.localhost:9901', '[::1]:9901', '127.0.0.2'])
       expect(refused({ host }), host).toBeUndefined();
     expect(refused({ host: '[::1]:9901' }, '::1')).toBeUndefined();
+    // HTTP/1.0 without Host (HAProxy's default health check): no browser sends that.
+    expect(refused({})).toBeUndefined();
   });
 
   it('a name some DNS answer moved onto loopback (rebinding) is refused', () => {
-    for (const host of ['evil.example:9901', 'evil.example', 'localhost.evil.example:9901', '127.0.0.1.nip.io:9901', '', '[::1'])
+    for (const host of [
+      'evil.example:9901',
+      'evil.example',
+      'localhost.evil.example:9901',
+      '127.0.0.1.nip.io:9901',
+      '',
+      '[::1',
+      'localhost.',
+    ])
       expect(refused({ host }), host).toBe('forbidden');
     expect(refused({ host: 'evil.example:9901' }, '::ffff:127.0.0.1')).toBe('forbidden');
     expect(refused({ host: 'evil.example:9901' }, '::1')).toBe('forbidden');
@@ -27,5 +37,6 @@ describe('a web page is told from a program', () => {
     expect(refused({ host: '127.0.0.1:9901', origin: 'null' })).toBe('forbidden');
     expect(refused({ host: 'aigw:9901', origin: 'http://other:9901' }, '10.1.2.3')).toBe('forbidden');
     expect(refused({ host: '127.0.0.1:9901', origin: 'http://127.0.0.1:9901' })).toBeUndefined();
+    expect(refused({ origin: 'https://evil.example' })).toBe('forbidden');
   });
 });
