@@ -1,4 +1,5 @@
 /** What the bench keeps of one request: timings, outcome and the few headers its verdicts read. */
+import { printable } from '../core/printable.js';
 
 export interface RequestRecord {
   /** When it was sent, in ms since the run started. */
@@ -42,10 +43,7 @@ export function refusalLabel(r: Pick<RequestRecord, 'status' | 'code'>): string 
  * characters (a terminal escape sequence from a hostile gateway stays text), at most 64 characters.
  */
 export function label(x: unknown): string | undefined {
-  if (typeof x !== 'string' || !x) return undefined;
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
-  const clean = x.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
-  return clean.length > 64 ? `${clean.slice(0, 63)}…` : clean;
+  return typeof x === 'string' && x ? printable(x, 64) : undefined;
 }
 
 /** `403 model_not_allowed` from an error body in OpenAI's shape, else `HTTP 403`. */

@@ -6,24 +6,22 @@
 import type { EventBus } from '../events/bus.js';
 import type { GatewayEvent } from '../events/types.js';
 import { LineBatch } from './line-batch.js';
+import { CONTROL_CHARS } from '../core/printable.js';
 
 export type LogFormat = 'json' | 'pretty' | 'off';
 
 const color = (code: number, s: string, on: boolean) => (on ? `\x1b[${code}m${s}\x1b[0m` : s);
 
-/** C0 and C1 control characters, DEL, and the Unicode line and paragraph separators. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 const escapeChar = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 
 /** A value for a pretty line: control characters shown as \uXXXX escapes. */
 export function clean(v: string | undefined): string {
-  return v === undefined ? '' : v.replace(CONTROL, escapeChar);
+  return v === undefined ? '' : v.replace(CONTROL_CHARS, escapeChar);
 }
 
 /** A JSON line: JSON.stringify already escapes C0 controls; DEL, C1 and the separators are escaped too. */
 export function jsonLine(e: GatewayEvent): string {
-  return JSON.stringify(e).replace(CONTROL, escapeChar);
+  return JSON.stringify(e).replace(CONTROL_CHARS, escapeChar);
 }
 
 export function prettyLine(e: GatewayEvent, useColor: boolean): string {

@@ -1,4 +1,5 @@
 /** A profile problem: where (file:line:col and key path), how bad, and what was expected. */
+import { escapeControls } from '../core/printable.js';
 
 export type KeyPath = readonly (string | number)[];
 
@@ -25,14 +26,4 @@ export function formatPath(path: KeyPath): string {
  */
 export function formatProblem(p: ProfileProblem): string {
   return escapeControls(`${p.file}:${p.line}:${p.col}: ${p.severity}: ${p.path ? `${p.path}: ` : ''}${p.message}`);
-}
-
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
-const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/g;
-
-/** C0 and C1 control characters (and DEL) as visible escapes: `\n`, `\t`, `\x1b`, `\x9b`. */
-export function escapeControls(text: string): string {
-  return text.replace(CONTROL_RE, (c) =>
-    c === '\n' ? '\\n' : c === '\t' ? '\\t' : c === '\r' ? '\\r' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
-  );
 }

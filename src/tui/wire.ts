@@ -4,6 +4,7 @@
  * their control characters (a terminal escape sequence stays text: no clipboard write, title change or
  * forged line) and are capped; a snapshot is checked against the contract's schema before it is shown.
  */
+import { printable as printableText } from '../core/printable.js';
 import { type StatsSnapshot, StatsSnapshotSchema } from '../events/stats-snapshot.js';
 import type { GatewayEvent } from '../events/types.js';
 
@@ -12,11 +13,9 @@ const MAX_TEXT = 512;
 /** JavaScript's Date range: a time outside it cannot be shown as a clock. */
 const MAX_TS = 8.64e15;
 
-/** A string with C0/C1 control characters (and DEL) shown as `?`, at most MAX_TEXT characters. */
+/** A string with its control characters shown as `?` (core/printable.ts), at most MAX_TEXT characters. */
 export function printable(s: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is replaced
-  const clean = s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
-  return clean.length > MAX_TEXT ? `${clean.slice(0, MAX_TEXT - 1)}…` : clean;
+  return printableText(s, MAX_TEXT);
 }
 
 /** A parsed JSON value with every string and key made printable (prototype keys dropped), for the schema to read. */

@@ -4,7 +4,8 @@
  * and which keys of each manifest were read — whatever was not is reported, never dropped silently.
  */
 import { getOwn, setOwn } from '../../profile/own-keys.js';
-import { escapeControls, formatPath, type KeyPath, type ProfileProblem } from '../../profile/problems.js';
+import { escapeControls } from '../../core/printable.js';
+import { formatPath, type KeyPath, type ProfileProblem } from '../../profile/problems.js';
 import { DEFAULT_NAMESPACE, type Manifest, type SourcePos } from './manifests.js';
 
 export type Raw = Record<string, unknown>;

@@ -1,0 +1,25 @@
+/**
+ * Text from elsewhere (a client's model name, a backend's error, a manifest's name, a target's error code) on
+ * its way to a terminal or a log: C0 and C1 control characters, DEL, and the Unicode line and paragraph
+ * separators never pass as themselves — an escape sequence would clear or forge what the reader sees.
+ */
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+export const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/** Each control character as `?`, and at most `max` characters (the last one `…` when cut): for a display. */
+export function printable(text: string, max: number): string {
+  const clean = text.replace(CONTROL_CHARS, '?');
+  return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
+}
+
+/** Each control character as a visible escape (`\n`, `\t`, `\r`, `\x1b`, `\u2028`): for a message quoting it. */
+export function escapeControls(text: string): string {
+  return text.replace(CONTROL_CHARS, (c) => {
+    if (c === '\n') return '\\n';
+    if (c === '\t') return '\\t';
+    if (c === '\r') return '\\r';
+    const code = c.charCodeAt(0);
+    return code > 0xff ? `\\u${code.toString(16)}` : `\\x${code.toString(16).padStart(2, '0')}`;
+  });
+}
