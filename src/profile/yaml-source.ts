@@ -2,10 +2,9 @@
  * YAML text → plain values, remembering where each key and value stood, and interpolating `${VAR}` and
  * `${VAR:-default}` from the environment on the way (so a missing variable is reported at its position).
  */
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
-import { setOwn } from './own-keys.js';
+import { LineCounter, parseDocument } from 'yaml';
 import { formatPath, type KeyPath } from './problems.js';
-import { AliasWalker, YamlAliasError } from './yaml-aliases.js';
+import { type WalkHooks, walkDocument } from './yaml-walk.js';
 
 export interface Position {
   line: number;
@@ -34,12 +33,6 @@ export interface YamlSource {
 const VAR_RE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
 /**
- * What the YAML library says of a repeated key. The readers find repeats themselves, with a set per map: the
- * library's `uniqueKeys` compares each key with every earlier one (a 470 KB map of 40,000 keys took 23 s).
- */
-export const DUPLICATE_KEY = 'Map keys must be unique';
-
-/**
  * `literal`: keep every scalar as written (`${VAR}` stays text) — the profile's values before interpolation.
  */
 export function readYaml(text: string, env: Readonly<Record<string, string | undefined>>, opts: { literal?: boolean } = {}): YamlSource {
@@ -62,50 +55,17 @@ export function readYaml(text: string, env: Readonly<Record<string, string | und
   }
   if (doc.errors.length) return src;
 
-  const aliases = new AliasWalker(doc);
-  let repeated = false;
-  const convert = (node: Node | null | undefined, path: KeyPath): unknown => {
-    if (node == null) return null;
-    aliases.node(node);
-    // Values copied by an alias have no place of their own: a problem there points at the alias.
-    if (!aliases.inAlias) src.valueAt.set(formatPath(path), posOf(node.range?.[0]));
-    if (isAlias(node)) return aliases.alias(node, (target) => convert(target, path));
-    if (isMap(node)) {
-      return aliases.collection(node, () => {
-        const out: Record<string, unknown> = {};
-        const seen = new Set<string>();
-        for (const pair of node.items) {
-          const keyNode = pair.key as Node | null;
-          const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
-          const childPath = [...path, key];
-          if (seen.has(key)) {
-            // Reported once, at the anchor, not again wherever an alias copies the map.
-            if (!aliases.inAlias) src.problems.push({ path: [], pos: posOf(keyNode?.range?.[0]), message: DUPLICATE_KEY });
-            repeated = true;
-            continue;
-          }
-          seen.add(key);
-          if (key === '__proto__') {
-            // No object keeps it as a name (a schema's record would turn it into a prototype, and the entry — a
-            // tenant, say — would vanish without a word): refused where it is written.
-            src.problems.push({ path: childPath, pos: posOf(keyNode?.range?.[0]), message: 'the name __proto__ cannot be a key' });
-            continue;
-          }
-          if (!aliases.inAlias) src.keyAt.set(formatPath(childPath), posOf(keyNode?.range?.[0]));
-          setOwn(out, key, convert(pair.value as Node | null, childPath));
-          if (!aliases.inAlias && !src.valueAt.has(formatPath(childPath)))
-            src.valueAt.set(formatPath(childPath), posOf(keyNode?.range?.[0]));
-        }
-        return out;
-      });
-    }
-    if (isSeq(node)) return aliases.collection(node, () => node.items.map((item, i) => convert(item as Node | null, [...path, i])));
-    if (isScalar(node)) {
+  const hooks: WalkHooks = {
+    place: (kind, path, offset) => (kind === 'key' ? src.keyAt : src.valueAt).set(formatPath(path), posOf(offset)),
+    scalar: (node, path) => {
       const v = node.value;
       if (!opts.literal && typeof v === 'string' && v.includes('${')) return interpolate(v, path, posOf(node.range?.[0]));
       return v;
-    }
-    return null;
+    },
+    problem: (offset, message, path) => src.problems.push({ path, pos: posOf(offset), message }),
+    // No object keeps it as a name (a schema's record would turn it into a prototype, and the entry — a tenant,
+    // say — would vanish without a word): refused where it is written.
+    refuseKey: (key) => (key === '__proto__' ? 'the name __proto__ cannot be a key' : undefined),
   };
 
   /**
@@ -130,16 +90,7 @@ export function readYaml(text: string, env: Readonly<Record<string, string | und
     });
   };
 
-  try {
-    src.value = convert(doc.contents as Node | null, []);
-    // As when the library refused the document: no value to read beside the problem.
-    if (repeated) src.value = undefined;
-  } catch (e) {
-    if (!(e instanceof YamlAliasError)) throw e;
-    // What was converted before the limit is no profile: only the problem remains.
-    src.problems.push({ path: [], pos: posOf(e.offset), message: e.message });
-    src.value = undefined;
-  }
+  src.value = walkDocument(doc, hooks);
   return src;
 }
 

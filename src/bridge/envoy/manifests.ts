@@ -3,11 +3,9 @@
  * name, namespace, plain value) that remembers where each key stood, so what the importer says points
  * at FILE:LINE:COL. Values are taken literally: `${VAR}` stays text (envsubst-style Secrets keep their name).
  */
-import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseAllDocuments } from 'yaml';
+import { isMap, LineCounter, type Node, parseAllDocuments } from 'yaml';
 import { formatPath, type KeyPath } from '../../profile/problems.js';
-import { setOwn } from '../../profile/own-keys.js';
-import { AliasWalker, YamlAliasError } from '../../profile/yaml-aliases.js';
-import { DUPLICATE_KEY } from '../../profile/yaml-source.js';
+import { walkDocument } from '../../profile/yaml-walk.js';
 
 export interface SourcePos {
   file: string;
@@ -52,46 +50,12 @@ export function readManifests(text: string, file: string): ReadResult {
     }
     if (doc.contents == null) continue; // an empty document between two `---`
     const where = new Map<string, SourcePos>();
-    const aliases = new AliasWalker(doc);
-    let repeated = false;
-    const convert = (node: Node | null | undefined, path: KeyPath): unknown => {
-      if (node == null) return null;
-      aliases.node(node);
-      if (!aliases.inAlias) where.set(formatPath(path), posOf(node.range?.[0]));
-      if (isAlias(node)) return aliases.alias(node, (target) => convert(target, path));
-      if (isMap(node)) {
-        return aliases.collection(node, () => {
-          const obj: Record<string, unknown> = {};
-          const seen = new Set<string>();
-          for (const pair of node.items) {
-            const keyNode = pair.key as Node | null;
-            const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
-            const child = [...path, key];
-            if (seen.has(key)) {
-              if (!aliases.inAlias) out.problems.push({ pos: posOf(keyNode?.range?.[0]), message: DUPLICATE_KEY });
-              repeated = true;
-              continue;
-            }
-            seen.add(key);
-            if (!aliases.inAlias) where.set(formatPath(child), posOf(keyNode?.range?.[0]));
-            setOwn(obj, key, convert(pair.value as Node | null, child));
-          }
-          return obj;
-        });
-      }
-      if (isSeq(node)) return aliases.collection(node, () => node.items.map((item, i) => convert(item as Node | null, [...path, i])));
-      if (isScalar(node)) return node.value;
-      return null;
-    };
-    let value: unknown;
-    try {
-      value = convert(doc.contents as Node, []);
-    } catch (e) {
-      if (!(e instanceof YamlAliasError)) throw e;
-      out.problems.push({ pos: posOf(e.offset), message: e.message });
-      continue;
-    }
-    if (repeated) continue; // as when the library refused the document
+    const value = walkDocument(doc, {
+      place: (_kind, path, offset) => where.set(formatPath(path), posOf(offset)),
+      scalar: (node) => node.value,
+      problem: (offset, message) => out.problems.push({ pos: posOf(offset), message }),
+    });
+    if (value === undefined) continue; // its problem is reported
     if (value === null) continue; // a document of comments only (a trailing `---`)
     const start = posOf((doc.contents as Node).range?.[0]);
     const meta = value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
@@ -122,7 +86,7 @@ export function readManifests(text: string, file: string): ReadResult {
 
 /** Whether a YAML text is Kubernetes manifests rather than an aigw profile: any document with apiVersion and kind. */
 export function isManifestText(text: string): boolean {
-  // Repeated keys are the readers' to report (DUPLICATE_KEY); here they would only slow the look (uniqueKeys is quadratic).
+  // Repeated keys are the readers' to report (profile/yaml-walk.ts); here they would only slow the look (uniqueKeys is quadratic).
   for (const doc of parseAllDocuments(text, { uniqueKeys: false })) {
     if (doc.errors.length) continue;
     // Only the top-level keys: nothing is expanded, so an alias bomb cannot hide the answer (or throw).

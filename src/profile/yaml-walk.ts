@@ -1,0 +1,78 @@
+/**
+ * A parsed YAML document as plain values, for both readers (profiles: profile/yaml-source.ts; manifests:
+ * bridge/envoy/manifests.ts). Aliases are bounded and resolved as they are met (yaml-aliases.ts), a repeated
+ * key is a problem (found with a set: the library's own check is quadratic), every key is an own property (even
+ * `__proto__`), and each value's place is reported — except inside an alias, whose copies have no place of
+ * their own (a problem there points at the alias).
+ */
+import { type Document, isAlias, isMap, isScalar, isSeq, type Node, type Scalar } from 'yaml';
+import { setOwn } from './own-keys.js';
+import type { KeyPath } from './problems.js';
+import { AliasWalker, YamlAliasError } from './yaml-aliases.js';
+
+/** What the YAML library says of a repeated key (the readers said it before, through the library). */
+export const DUPLICATE_KEY = 'Map keys must be unique';
+
+export interface WalkHooks {
+  /** Where a key (`kind: 'key'`) or a value starts; a key's place stands for its value until the value has one. */
+  place(kind: 'key' | 'value', path: KeyPath, offset: number | undefined): void;
+  /** The value of a scalar (a reader may fill in `${VAR}`). */
+  scalar(node: Scalar, path: KeyPath): unknown;
+  problem(offset: number | undefined, message: string, path: KeyPath): void;
+  /** A key to leave out, and why; undefined keeps it. */
+  refuseKey?(key: string): string | undefined;
+}
+
+/** The document's value, or undefined when a problem (an alias past its bound, a repeated key) left none. */
+export function walkDocument(doc: Document.Parsed, hooks: WalkHooks): unknown {
+  const aliases = new AliasWalker(doc);
+  let repeated = false;
+  const convert = (node: Node | null | undefined, path: KeyPath): unknown => {
+    if (node == null) return null;
+    aliases.node(node);
+    if (!aliases.inAlias) hooks.place('value', path, node.range?.[0]);
+    if (isAlias(node)) return aliases.alias(node, (target) => convert(target, path));
+    if (isMap(node)) {
+      return aliases.collection(node, () => {
+        const out: Record<string, unknown> = {};
+        const seen = new Set<string>();
+        for (const pair of node.items) {
+          const keyNode = pair.key as Node | null;
+          const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
+          const childPath = [...path, key];
+          const at = keyNode?.range?.[0];
+          if (seen.has(key)) {
+            // Reported once, at the anchor, not again wherever an alias copies the map.
+            if (!aliases.inAlias) hooks.problem(at, DUPLICATE_KEY, []);
+            repeated = true;
+            continue;
+          }
+          seen.add(key);
+          const refused = hooks.refuseKey?.(key);
+          if (refused !== undefined) {
+            if (!aliases.inAlias) hooks.problem(at, refused, childPath);
+            continue;
+          }
+          if (!aliases.inAlias) {
+            hooks.place('key', childPath, at);
+            hooks.place('value', childPath, at);
+          }
+          setOwn(out, key, convert(pair.value as Node | null, childPath));
+        }
+        return out;
+      });
+    }
+    if (isSeq(node)) return aliases.collection(node, () => node.items.map((item, i) => convert(item as Node | null, [...path, i])));
+    if (isScalar(node)) return hooks.scalar(node, path);
+    return null;
+  };
+  try {
+    const value = convert(doc.contents as Node | null, []);
+    // As when the library refused the document: no value beside the problem.
+    return repeated ? undefined : value;
+  } catch (e) {
+    if (!(e instanceof YamlAliasError)) throw e;
+    hooks.problem(e.offset, e.message, []);
+    return undefined;
+  }
+}
