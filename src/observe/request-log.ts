@@ -3,10 +3,10 @@
  * Values a client or a backend chose (a model name, an upstream's error message) may hold newlines or
  * terminal escapes: both formats write them escaped, so a line cannot be forged or a terminal driven.
  */
+import { CONTROL_CHARS } from '../core/printable.js';
 import type { EventBus } from '../events/bus.js';
 import type { GatewayEvent } from '../events/types.js';
 import { LineBatch } from './line-batch.js';
-import { CONTROL_CHARS } from '../core/printable.js';
 
 export type LogFormat = 'json' | 'pretty' | 'off';
 

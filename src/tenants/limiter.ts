@@ -104,8 +104,9 @@ export class Limiter {
   }
 
   /**
-   * A limiter for a profile (`previous`: the one it replaces on a reload); with a Redis store, waits (bounded by its timeout) for it to connect so the first
-   * requests are not served degraded. ioredis is only loaded when a profile asks for Redis.
+   * A limiter for a profile (`previous`: the one it replaces on a reload); with a Redis store, waits (bounded
+   * by its timeout) for it to connect so the first requests are not served degraded. ioredis is only loaded
+   * when a profile asks for Redis.
    */
   static async create(profile: Profile, bus: EventBus, previous?: Limiter): Promise<Limiter> {
     const s = profile.limits.store;
