@@ -167,7 +167,9 @@ function generationBounds(
         param: field,
       });
     }
-    maxTokens ??= v;
+    // Both named: backends differ in which they obey (the legacy completions API, vLLM's among them, reads only
+    // max_tokens), so the request may produce the larger — what its reservation and estimates must cover.
+    maxTokens = Math.max(maxTokens ?? 0, v);
   }
   if (endpoint === 'messages') return { maxTokens, choices: 1 };
   const n = countField(obj, 'n', MAX_N);

@@ -116,6 +116,21 @@ describe('reservations cover everything a request can produce (trust class 6)', 
   });
 
   it.each([
+    ['/v1/completions', { model: 'm', prompt: 'hi' }],
+    ['/v1/chat/completions', chat()],
+  ])('on %s, max_completion_tokens: 1 beside max_tokens: 3000 reserves 3,000 (the legacy API obeys max_tokens)', async (path, body) => {
+    const r = await rawPost(
+      `${gw.url}${path}`,
+      { ...body, max_completion_tokens: 1, max_tokens: 3000 },
+      {
+        headers: { authorization: 'Bearer k-small' },
+      },
+    );
+    expect(r.status).toBe(429);
+    expect(JSON.parse(r.body.toString()).error.message).toMatch(/can never admit/);
+  });
+
+  it.each([
     ['0', 0],
     ['negative', -5],
     ['fractional', 1.5],
