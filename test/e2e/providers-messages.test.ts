@@ -175,6 +175,27 @@ describe.each([
 });
 
 describe('what the translation sends', () => {
+  it('count_tokens to a vLLM backend refuses what /v1/messages would refuse, and counts the tool calls it carries', async () => {
+    const withDocument = [
+      {
+        role: 'user' as const,
+        content: [{ type: 'document' as const, source: { type: 'text' as const, media_type: 'text/plain' as const, data: 'doc' } }],
+      },
+    ];
+    const refused = await client.messages.countTokens({ model: 'llama', messages: withDocument }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(Anthropic.BadRequestError);
+    expect(String((refused as Error).message)).toMatch(/document.*cannot be sent to an OpenAI backend/);
+    const call = (input: object): Anthropic.MessageParam[] => [
+      ...messages,
+      { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'get_weather', input }] },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: 'sunny' }] },
+    ];
+    const short = await client.messages.countTokens({ model: 'llama', messages: call({}) });
+    const long = await client.messages.countTokens({ model: 'llama', messages: call({ city: 'x '.repeat(100) }) });
+    // The arguments travel upstream as tool_calls: 100 more words are counted.
+    expect(long.input_tokens - short.input_tokens).toBeGreaterThanOrEqual(50);
+  });
+
   it('passes images through as image_url parts (a data: URL, or the URL itself: aigw never fetches it)', async () => {
     await client.messages.create({
       model: 'capture',
