@@ -14,9 +14,9 @@ const KEY_TYPES: Record<string, string> = { APIKey: 'apiKey', AnthropicAPIKey: '
 const obj = (v: unknown): Raw => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Raw) : {});
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
-/** Why a name that every JavaScript object already has a property of is not imported. */
-export function reservedMessage(what: string, name: string): string {
-  return `${what} name "${name}" is reserved (a built-in property of JavaScript objects, like __proto__ and toString): not imported — rename it`;
+/** Why a name that every JavaScript object already has a property of is not imported (`outcome`: what follows). */
+export function reservedMessage(what: string, name: string, outcome = 'not imported'): string {
+  return `${what} name "${name}" is reserved (a built-in property of JavaScript objects, like __proto__ and toString): ${outcome} — rename it`;
 }
 
 /** Whether a policy's targetRefs name this object. */

@@ -79,7 +79,7 @@ export function importTenants(ctx: ImportContext): void {
         const name = tenantName(id);
         if (isReservedName(name)) {
           // Dropped, the client's key would stop being asked for (with no tenant left, by anyone): refused whole.
-          ctx.refuse(secret, ['stringData', id], reservedMessage('tenant (client id)', name).replace('not imported', 'cannot be imported'));
+          ctx.refuse(secret, ['stringData', id], reservedMessage('tenant (client id)', name, 'cannot be imported'));
           continue;
         }
         const value = secretValue(secret, id) ?? '';
