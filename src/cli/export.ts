@@ -11,8 +11,7 @@ import { dnsLabel } from '../bridge/envoy/names.js';
 import { renderDocument, renderStream } from '../bridge/envoy/render-yaml.js';
 import { loadProfileOrManifests } from '../bridge/load.js';
 import { formatProblem } from '../profile/problems.js';
-import { reasonOf } from './import.js';
-import { CliError, exitCodes } from './run.js';
+import { CliError, exitCodes, reasonOf } from './run.js';
 
 interface Options {
   config: string;

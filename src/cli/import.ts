@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { unsetVariables, withStandIns } from '../bridge/env.js';
 import { loadProfileOrManifests, summary } from '../bridge/load.js';
 import { formatProblem } from '../profile/problems.js';
-import { CliError, exitCodes } from './run.js';
+import { CliError, exitCodes, reasonOf } from './run.js';
 import { printSkipped } from './validate.js';
 
 interface Options {
@@ -52,14 +52,4 @@ export async function run(opts: Options): Promise<number> {
   }
   if (needs.length) process.stderr.write(`the profile reads these environment variables, unset here: ${needs.join(', ')}\n`);
   return exitCodes.ok;
-}
-
-/** A file system error as a short reason: `no such directory`, `is a directory`, or the system's message. */
-export function reasonOf(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException)?.code;
-  if (code === 'ENOENT') return 'no such directory';
-  if (code === 'EISDIR') return 'is a directory';
-  if (code === 'EEXIST' || code === 'ENOTDIR') return 'a file stands where a directory is needed';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  return (e as Error)?.message ?? String(e);
 }

@@ -35,3 +35,13 @@ export async function runCommand(load: () => Promise<CommandModule>, opts: Recor
     process.exit(exitCodes.failure);
   }
 }
+
+/** A file system error as a short reason: `no such directory`, `is a directory`, or the system's message. */
+export function reasonOf(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (code === 'ENOENT') return 'no such directory';
+  if (code === 'EISDIR') return 'is a directory';
+  if (code === 'EEXIST' || code === 'ENOTDIR') return 'a file stands where a directory is needed';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  return (e as Error)?.message ?? String(e);
+}
