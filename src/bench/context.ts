@@ -45,6 +45,11 @@ export interface BenchContext extends FromOptions {
   pacer: Pacer | undefined;
   live: LiveFeed;
   progress(line: string): void;
+  /**
+   * Aborted when the run is interrupted (Ctrl-C): load stops and what is in flight is cut, later phases of a
+   * scenario are skipped, and the scenario reports what it measured so far.
+   */
+  signal?: AbortSignal | undefined;
 }
 
 export type Figures = Record<string, number | string | boolean | null>;

@@ -97,6 +97,7 @@ async function runStrategy(ctx: BenchContext, requests: number, strategy: string
       connections: Math.max(1, Math.min(ctx.connections, 16)),
       maxRequests: requests,
       live: ctx.live,
+      signal: ctx.signal,
     });
     const ok = load.records.filter((r) => r.ok);
     const byBackend: Record<string, number> = {};
@@ -139,7 +140,11 @@ export async function cost(ctx: BenchContext): Promise<ScenarioResult> {
   const o = ctx.routing ?? ROUTING_DEFAULTS;
   const strategies = o.strategies ?? DEFAULT_STRATEGIES;
   const runs: StrategyRun[] = [];
-  for (const s of strategies) runs.push(await runStrategy(ctx, o.requests, s));
+  for (const s of strategies) {
+    // Interrupted: the strategies not started are left out, not compared on nothing.
+    if (ctx.signal?.aborted && runs.length) break;
+    runs.push(await runStrategy(ctx, o.requests, s));
+  }
   const figures: Figures = {};
   const lines = [
     `cost        ${o.requests} requests per strategy, ${100 * LONG_SHARE}% of them too long for the cheap replicas' ${SMALL_WINDOW}-token window ` +

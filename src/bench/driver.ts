@@ -34,7 +34,11 @@ export interface LoadPlan {
   live?: LiveFeed | undefined;
   /** Called for every record (the scenario's own checks), with the request that produced it. */
   onRecord?(r: RequestRecord, req: Prepared): void;
-  signal?: AbortSignal;
+  /**
+   * The run was interrupted (Ctrl-C): nothing more is sent, and what is in flight is cut and left out of the
+   * records (an answer the bench stopped reading says nothing of the target).
+   */
+  signal?: AbortSignal | undefined;
   /** How long answers may still run once the last request was sent; then they are cut (default DRAIN_MS). */
   drainMs?: number;
 }
@@ -61,6 +65,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * a target that never ends a stream (or never answers) must not keep the bench running for ever.
  */
 export const DRAIN_MS = 60_000;
+
+/** The code an exchange cut by an interrupt ends with; such a request is not recorded. */
+const INTERRUPTED = 'interrupted';
 
 /** Open loop without a bound would exhaust the client; beyond this, arrivals wait in undici's queue. */
 const OPEN_LOOP_CONNECTIONS = 512;
@@ -93,9 +100,13 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
     // setTimeout holds at most 2^31 − 1 ms (24.8 days); a longer run is not cut early by an overflow.
     Math.min(plan.durationMs + (plan.drainMs ?? DRAIN_MS), 2 ** 31 - 1),
   );
+  const interrupt = () => {
+    for (const x of live) x.cut(INTERRUPTED);
+  };
+  plan.signal?.addEventListener('abort', interrupt, { once: true });
   /** Sends one request; false when the pacer held it back (it can never fit the key's budget). */
   const one = async (req: Prepared): Promise<boolean> => {
-    const admission = plan.pacer ? await plan.pacer.acquire(req.cost, deadline) : undefined;
+    const admission = plan.pacer ? await plan.pacer.acquire(req.cost, deadline, plan.signal) : undefined;
     if (admission && !admission.ok) {
       if (!admission.late && !skipped.includes(admission.reason) && skipped.length < 5) skipped.push(admission.reason);
       req.answered?.(false, undefined);
@@ -118,6 +129,7 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
       });
       live.add(exchange);
       if (cutting) exchange.cut('cut_at_deadline');
+      else if (plan.signal?.aborted) exchange.cut(INTERRUPTED);
       pool.dispatch(
         {
           path: plan.path ?? (anthropic ? MESSAGES_PATH : '/v1/chat/completions'),
@@ -128,8 +140,12 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
         exchange,
       );
     });
-    plan.pacer?.observe(r);
     if (admission?.ok) admission.release();
+    if (r.code === INTERRUPTED) {
+      req.answered?.(false, undefined);
+      return true;
+    }
+    plan.pacer?.observe(r);
     records.push(r);
     lastEnd = Math.max(lastEnd, performance.now());
     plan.live?.record(r);
@@ -179,6 +195,7 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
     }
   } finally {
     clearTimeout(drain);
+    plan.signal?.removeEventListener('abort', interrupt);
     await pool.close().catch(() => {});
   }
   return { records, durationMs: Math.max(1, lastEnd - origin), skipped, arrivals, idle, lagMs };

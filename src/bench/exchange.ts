@@ -74,6 +74,8 @@ export class BenchExchange implements Dispatcher.DispatchHandler {
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
+    // Cut while it waited in the pool's queue: it never starts.
+    if (this.rec.code) controller.abort(new Error(this.rec.code));
   }
 
   onResponseStart(_c: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>): void {
@@ -162,7 +164,7 @@ export class BenchExchange implements Dispatcher.DispatchHandler {
     if (typeof inp === 'number') this.rec.inputTokens = inp;
   }
 
-  /** Ends the request on the bench's side, recorded with `code` (the run's time is over). */
+  /** Ends the request on the bench's side, recorded with `code` (the run's time is over, or it was interrupted). */
   cut(code: string): void {
     if (this.finished) return;
     this.rec.code ??= code;

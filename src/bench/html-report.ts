@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import type { BenchReport, Delta } from './report.js';
-import { deltas } from './report.js';
+import { deltas, interruption } from './report.js';
 import { wilson } from './stats-math.js';
 import { cdfChart, deltaChart, esc, histogram, limitChart, outcomeGrid, rampChart, shareChart } from './svg-charts.js';
 
@@ -122,7 +122,8 @@ export function renderHtml(report: BenchReport, baseline?: BenchReport): string 
   const verdicts = report.assertions.length
     ? `<ul>${report.assertions.map((a) => `<li class="${a.ok ? 'ok' : 'fail'}">${esc(a.message)}</li>`).join('')}</ul>`
     : '';
-  const notices = (report.notices ?? []).map((n) => `<li>${esc(n)}</li>`).join('');
+  const cut = interruption(report);
+  const notices = [...(cut ? [cut] : []), ...(report.notices ?? [])].map((n) => `<li>${esc(n)}</li>`).join('');
   let compareSection = '';
   if (baseline) {
     const ds: Delta[] = deltas(baseline, report);

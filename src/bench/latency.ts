@@ -113,6 +113,7 @@ async function runStrategy(ctx: BenchContext, o: RoutingOptions, strategy: strin
       durationMs: d,
       connections,
       live: ctx.live,
+      signal: ctx.signal,
     });
     if (failures.length) throw failures[0]!;
     return { strategy, records: load.records, t0, t1, end: d };
@@ -126,7 +127,11 @@ export async function latency(ctx: BenchContext): Promise<ScenarioResult> {
   const o = ctx.routing ?? ROUTING_DEFAULTS;
   const strategies = o.strategies ?? DEFAULT_STRATEGIES;
   const runs: StrategyRun[] = [];
-  for (const s of strategies) runs.push(await runStrategy(ctx, o, s));
+  for (const s of strategies) {
+    // Interrupted: the strategies not started are left out, not compared on nothing.
+    if (ctx.signal?.aborted && runs.length) break;
+    runs.push(await runStrategy(ctx, o, s));
+  }
   const fair = 1 / o.backends;
   const figures: Figures = {};
   const lines = [

@@ -60,6 +60,8 @@ export async function long(ctx: BenchContext): Promise<ScenarioResult> {
   for (const size of sizes) {
     const tokens = Math.ceil(size / MEAN_TOKEN_BYTES);
     for (const mode of ['body', 'stream'] as const) {
+      // Interrupted: the sizes not yet sent are left out (the answer in flight runs to its end).
+      if (ctx.signal?.aborted) break;
       ctx.progress(`long: ${fmt(size)} ${mode}`);
       let kind: LongOutcome = 'complete';
       let cutAt: number | undefined;

@@ -78,19 +78,21 @@ export class Pacer {
 
   /**
    * Waits (at most MAX_WAIT_MS) for room for one request reserving `tokens`; refuses one that can never fit, and one whose turn
-   * would come after `deadline` (performance.now() ms: the scenario is over by then).
+   * would come after `deadline` (performance.now() ms: the scenario is over by then) or once `signal` is aborted (the run was
+   * interrupted).
    */
-  async acquire(tokens: number, deadline = Number.POSITIVE_INFINITY): Promise<Admission> {
+  async acquire(tokens: number, deadline = Number.POSITIVE_INFINITY, signal?: AbortSignal): Promise<Admission> {
     if (this.tokens && tokens > this.tokens.limit)
       return { ok: false, reason: `needs ~${tokens} tokens, more than the key's whole budget of ${this.tokens.limit} per window` };
     // Never longer than MAX_WAIT_MS, as a retry-after: a target announcing an absurd limit cannot hold the bench.
     const until = Math.min(deadline, performance.now() + MAX_WAIT_MS);
-    const turn = this.queue.then(() => this.wait(tokens, until));
+    const turn = this.queue.then(() => this.wait(tokens, until, signal));
     this.queue = turn.then(
       () => {},
       () => {},
     );
     if (!(await turn)) {
+      if (signal?.aborted) return { ok: false, reason: 'the run was interrupted while it waited for room under the limit', late: true };
       if (until < deadline) return { ok: false, reason: `no room under the target's limit within ${MAX_WAIT_MS / 1000}s` };
       return { ok: false, reason: 'the scenario ended while it waited for room under the limit', late: true };
     }
@@ -105,10 +107,10 @@ export class Pacer {
     };
   }
 
-  private async wait(tokens: number, deadline: number): Promise<boolean> {
+  private async wait(tokens: number, deadline: number, signal: AbortSignal | undefined): Promise<boolean> {
     for (;;) {
       const now = performance.now();
-      if (now >= deadline) return false;
+      if (now >= deadline || signal?.aborted) return false;
       const ms = Math.max(
         this.notBefore - now,
         this.requests?.waitFor(1, now) ?? 0,

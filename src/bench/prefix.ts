@@ -115,6 +115,7 @@ async function runStrategy(ctx: BenchContext, o: RoutingOptions, strategy: strin
       connections,
       maxRequests: total,
       live: ctx.live,
+      signal: ctx.signal,
       onRecord: (r, req) => {
         const turn = ((req.body.messages as unknown[]).length - (o.system > 0 ? 2 : 1)) / 2;
         if (r.ok && r.ttft !== undefined) byTurn[turn]?.push(r.ttft);
@@ -151,7 +152,11 @@ export async function prefix(ctx: BenchContext): Promise<ScenarioResult> {
   const o = ctx.routing ?? ROUTING_DEFAULTS;
   const strategies = o.strategies ?? DEFAULT_STRATEGIES;
   const runs: StrategyRun[] = [];
-  for (const s of strategies) runs.push(await runStrategy(ctx, o, s));
+  for (const s of strategies) {
+    // Interrupted: the strategies not started are left out, not compared on nothing.
+    if (ctx.signal?.aborted && runs.length) break;
+    runs.push(await runStrategy(ctx, o, s));
+  }
   const figures: Figures = {};
   const sharedTokens = o.system / (o.system + o.turn);
   const lines = [

@@ -38,6 +38,10 @@ export async function ramp(ctx: BenchContext): Promise<ScenarioResult> {
   let rate = ctx.rate ?? RAMP_START;
   let stopped = 'the step limit';
   for (let i = 0; i < RAMP_MAX_STEPS; i++, rate *= 2) {
+    if (ctx.signal?.aborted) {
+      stopped = 'the run was interrupted';
+      break;
+    }
     if (ctx.rampMax !== undefined && rate > ctx.rampMax) {
       stopped = `--ramp ${ctx.rampMax} reached`;
       break;
@@ -57,7 +61,13 @@ export async function ramp(ctx: BenchContext): Promise<ScenarioResult> {
       seed: i + 1,
       pacer: ctx.pacer,
       live: ctx.live,
+      signal: ctx.signal,
     });
+    // A step cut short offered less than its rate: it is not a step of the ramp.
+    if (ctx.signal?.aborted) {
+      stopped = 'the run was interrupted';
+      break;
+    }
     const m = fieldMetrics(r.records, r.durationMs, ctx.slo, true);
     const offered = r.arrivals / (ctx.durationMs / 1000);
     steps.push({

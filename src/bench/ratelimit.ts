@@ -33,7 +33,7 @@ export async function ratelimit(benchCtx: BenchContext): Promise<ScenarioResult>
   ctx.progress(`ratelimit: driving ${limit} TPM (window ${windowMs / 1000}s) for ${ctx.durationMs / 1000}s`);
   await Promise.all(
     Array.from({ length: 8 }, async () => {
-      while (Date.now() - start < ctx.durationMs) {
+      while (Date.now() - start < ctx.durationMs && !ctx.signal?.aborted) {
         const body = chatBody(ctx, 'spend tokens [[mock ttft=0ms tps=0]]', { max_tokens: Math.max(1, Math.floor(limit / 40)) });
         const sent = Date.now();
         const r = await post(ctx, body);

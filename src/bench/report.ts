@@ -28,6 +28,8 @@ export interface BenchReport {
   /** What the bench learnt on the way (rate limits it paced itself under). */
   notices?: string[];
   assertions: Verdict[];
+  /** Set when the run was interrupted (Ctrl-C): the scenario it stopped in (its figures cover what ran), and those never run. */
+  interrupted?: { during: string; skipped: string[] };
 }
 
 export function environment(ctx: BenchContext): BenchReport['env'] {
@@ -46,6 +48,14 @@ export function environment(ctx: BenchContext): BenchReport['env'] {
     workload: ctx.workload?.describe ?? null,
     slo: ctx.slo ? describeSlo(ctx.slo) : null,
   };
+}
+
+/** What an interrupted run covers, in words; undefined for a whole run. */
+export function interruption(r: BenchReport): string | undefined {
+  const cut = r.interrupted;
+  if (!cut) return undefined;
+  const skipped = cut.skipped.length ? `; not run: ${cut.skipped.join(', ')}` : '';
+  return `interrupted during ${cut.during}: its figures cover what ran before the signal${skipped}`;
 }
 
 /** Figures where bigger is better; for every other numeric figure, smaller is better. */
@@ -77,6 +87,13 @@ export function deltas(a: BenchReport, b: BenchReport, threshold = 0.1): Delta[]
 export function compare(a: BenchReport, b: BenchReport, threshold = 0.1): { lines: string[]; regressions: number; deltas: Delta[] } {
   const ds = deltas(a, b, threshold);
   const lines = [`comparing ${a.env.startedAt} (${a.env.target}) → ${b.env.startedAt} (${b.env.target})`];
+  for (const [which, r] of [
+    ['before', a],
+    ['after', b],
+  ] as const) {
+    const cut = interruption(r);
+    if (cut) lines.push(`  the ${which} run was ${cut}`);
+  }
   for (const d of ds) {
     const shown = Number.isFinite(d.change) ? `${d.change >= 0 ? '+' : ''}${(d.change * 100).toFixed(1)}%` : 'new';
     const flag = d.worse ? 'REGRESSION' : '          ';
@@ -97,6 +114,7 @@ const ReportFile = z.looseObject({
   figures: z.record(z.string(), Figure),
   notices: z.array(z.string()).optional(),
   assertions: z.array(z.looseObject({ expr: z.string(), ok: z.boolean(), message: z.string() })),
+  interrupted: z.object({ during: z.string(), skipped: z.array(z.string()) }).optional(),
 });
 
 export function parseReport(text: string): { ok: true; value: BenchReport } | { ok: false; message: string } {

@@ -78,6 +78,10 @@ export async function runBench(
     assertions: [],
   };
   for (const [i, name] of names.entries()) {
+    if (ctx.signal?.aborted) {
+      report.interrupted = { during: names[i - 1] ?? name, skipped: names.slice(i) };
+      break;
+    }
     onScenario(name, i);
     const spec = SCENARIOS[name]!;
     const r = await spec.run(ctx);
@@ -89,6 +93,7 @@ export async function runBench(
     }
     report.scenarios[name] = r;
     Object.assign(report.figures, r.figures);
+    if (ctx.signal?.aborted && i === names.length - 1) report.interrupted = { during: name, skipped: [] };
   }
   report.notices = [...(ctx.pacer?.seen ?? [])];
   report.assertions = asserts.map((a) => evaluate(a, report.figures));

@@ -27,7 +27,7 @@ export async function split(ctx: BenchContext): Promise<ScenarioResult> {
   ctx.live.begin('split', ctx.durationMs);
   await Promise.all(
     Array.from({ length: Math.min(ctx.connections, 32) }, async () => {
-      while (Date.now() < end && n < MAX_REQUESTS) {
+      while (Date.now() < end && n < MAX_REQUESTS && !ctx.signal?.aborted) {
         n++;
         const r = await post(ctx, chatBody(ctx, 'which backend? [[mock ttft=0ms tps=0]]', { max_tokens: 1 }));
         if (r.status !== 200) continue;

@@ -65,7 +65,7 @@ async function addedTtft(ctx: BenchContext, direct: { url: string; model: string
   ctx.progress(`stream: added TTFT, ${PROBE_PAIRS} pairs through the path and straight to ${direct.url}`);
   const diffs: number[] = [];
   const directs: number[] = [];
-  for (let i = 0; i < PROBE_PAIRS; i++) {
+  for (let i = 0; i < PROBE_PAIRS && !ctx.signal?.aborted; i++) {
     const via = await one(ctx.target.url, ctx.model, authHeaders(ctx), ctx.api);
     const straight = await one(direct.url, direct.model, {});
     if (straight !== undefined) directs.push(straight);
@@ -104,9 +104,10 @@ export async function streamScenario(ctx: BenchContext): Promise<ScenarioResult>
     pacer: ctx.pacer,
     live: ctx.live,
     onRecord: check,
+    signal: ctx.signal,
   });
   const direct = directTarget(ctx);
-  const probe = direct ? await addedTtft(ctx, direct) : undefined;
+  const probe = direct && !ctx.signal?.aborted ? await addedTtft(ctx, direct) : undefined;
   const m = fieldMetrics(gw.records, gw.durationMs, ctx.slo, true);
   const done = gw.records.filter((r) => r.ok);
   const events = done.reduce((a, r) => a + (r.contentEvents ?? 0), 0);

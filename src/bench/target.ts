@@ -97,9 +97,19 @@ function mocksOnly(bp: BenchProfile): Doc | undefined {
   return any ? doc : undefined;
 }
 
+/** Every gateway and mock process the bench started and that still runs (the target's, and the fleets'). */
+const started = new Set<ChildProcess>();
+
+/** Signals every process the bench started to stop, synchronously: for an exit that cannot wait for them. */
+export function signalStarted(): void {
+  for (const c of started) c.kill('SIGTERM');
+}
+
 /** Starts `aigw ARGS` and resolves with its stdout once `ready(stdout)` holds. */
 function startChild(args: string[], what: string, ready: (out: string) => boolean): Promise<{ child: ChildProcess; out: string }> {
   const child = spawn(process.execPath, [AIGW, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  started.add(child);
+  child.once('exit', () => started.delete(child));
   let out = '';
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
@@ -151,7 +161,7 @@ export async function startProfile(bp: BenchProfile): Promise<StartedProfile> {
   };
   const children: ChildProcess[] = [];
   const stop = async () => {
-    for (const c of children.reverse()) await stopChild(c);
+    await Promise.all(children.map(stopChild));
     rmSync(dir, { recursive: true, force: true });
   };
   try {

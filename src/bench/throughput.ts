@@ -51,6 +51,7 @@ export async function throughput(ctx: BenchContext): Promise<ScenarioResult> {
     source: source(ctx.model),
     pacer: ctx.pacer,
     live: ctx.live,
+    signal: ctx.signal,
   });
   const g1 = ctx.target.pid ? cpuOf(ctx.target.pid) : Number.NaN;
   const c = process.cpuUsage(cpu0);
@@ -79,10 +80,11 @@ export async function throughput(ctx: BenchContext): Promise<ScenarioResult> {
   ];
   const direct = directTarget(ctx);
   if (direct && ctx.pacer?.active) lines.push('            direct baseline skipped: the bench was paced under the target rate limit');
+  else if (direct && ctx.signal?.aborted) lines.push('            direct baseline skipped: the run was interrupted');
   else if (direct) {
     ctx.progress(`throughput: the same load straight to ${direct.url}`);
     ctx.live.begin('throughput (direct)', ctx.durationMs);
-    const d = await runLoad({ ...shape, url: direct.url, headers: {}, source: source(direct.model), live: ctx.live });
+    const d = await runLoad({ ...shape, url: direct.url, headers: {}, source: source(direct.model), live: ctx.live, signal: ctx.signal });
     const dm = fieldMetrics(d.records, d.durationMs, undefined, false);
     Object.assign(figures, {
       'direct.rps': dm.request_throughput,

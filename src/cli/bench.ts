@@ -9,9 +9,10 @@ import { LiveFeed, liveLine } from '../bench/live.js';
 import { type BenchOptions, parseBenchOptions, type RawBenchOptions } from '../bench/options.js';
 import { Pacer } from '../bench/pacer.js';
 import type { ProgressFeed } from '../bench/progress-view.js';
-import { type BenchReport, compare, parseReport } from '../bench/report.js';
+import { type BenchReport, compare, interruption, parseReport } from '../bench/report.js';
 import { type Resolution, resolveTarget } from '../bench/resolve-target.js';
 import { defaultScenarios, runBench, SCENARIOS } from '../bench/run.js';
+import { signalStarted } from '../bench/target.js';
 import { CliError, exitCodes } from './run.js';
 
 function readReport(file: string): BenchReport {
@@ -35,6 +36,32 @@ async function writeHtml(file: string, report: BenchReport, baseline: BenchRepor
 }
 
 const OWN_FLEETS = 'bench: the routing scenarios start their own mocks and gateways, one fleet per strategy';
+
+/**
+ * The first SIGINT or SIGTERM interrupts the run: the load stops and the report covers what ran (CI logs and
+ * a user's Ctrl-C keep their figures); a second one stops at once, once `stopNow` has signalled what the bench
+ * started. Returns the signal to hand the run, and a function that puts the default handling back.
+ */
+function interruptible(notice: (line: string) => void, stopNow: () => void): { signal: AbortSignal; restore(): void } {
+  const interrupt = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (!interrupt.signal.aborted) {
+      notice(`${sig === 'SIGINT' ? 'Ctrl-C' : sig}: stopping the load and reporting what ran (again to stop at once)`);
+      return interrupt.abort();
+    }
+    stopNow();
+    process.exit(sig === 'SIGINT' ? exitCodes.interrupted : 143);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: interrupt.signal,
+    restore: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
 
 export async function run(raw: RawBenchOptions): Promise<number> {
   if ((raw.compare?.length ?? 0) > 2)
@@ -99,6 +126,8 @@ export async function run(raw: RawBenchOptions): Promise<number> {
       if (!isTty) process.stderr.write(`${stamp()} ${line}\n`);
     },
   };
+  const interrupt = interruptible(notice, signalStarted);
+  ctx.signal = interrupt.signal;
   // Off a terminal, the live figures every 2 s as plain lines (CI logs).
   const ticker = isTty ? undefined : setInterval(() => process.stderr.write(`${stamp()}   ${liveLine(live.snapshot())}\n`), 2000);
   try {
@@ -122,6 +151,8 @@ export async function run(raw: RawBenchOptions): Promise<number> {
       `  ${t.how.replace(/^bench: /, '')}`,
     ];
     if (o.workload) out.push(`  workload: ${o.workload.describe}`);
+    const cut = interruption(report);
+    if (cut) out.push(`  ${cut}`);
     for (const n of report.notices ?? []) out.push(`  rate limit: ${n}`);
     for (const s of Object.values(report.scenarios)) out.push(...s.lines);
     if (report.assertions.length) out.push('', ...report.assertions.map((v) => v.message));
@@ -134,8 +165,10 @@ export async function run(raw: RawBenchOptions): Promise<number> {
     process.stdout.write(`${out.join('\n')}\n`);
     if (raw.json) writeFileSync(raw.json, `${JSON.stringify(report, null, 2)}\n`);
     if (raw.html) await writeHtml(raw.html, report, baseline);
+    if (cut) return exitCodes.interrupted;
     return report.assertions.every((v) => v.ok) && !regressions ? exitCodes.ok : exitCodes.failure;
   } finally {
+    interrupt.restore();
     if (ticker) clearInterval(ticker);
     await t.stop?.();
   }

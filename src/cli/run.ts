@@ -2,7 +2,8 @@ import { loadWithSmallYoungGeneration } from '../core/v8-tuning.js';
 
 /** Runs one command module and turns its outcome into an exit code; never shows a stack trace to a user. */
 
-export const exitCodes = { ok: 0, failure: 1, usage: 2 } as const;
+/** `interrupted`: what a shell reports for a command SIGINT stopped (128 + 2); the bench exits so after a Ctrl-C. */
+export const exitCodes = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
 
 export interface CommandModule {
   /** Resolves with an exit code, or never resolves for servers (which exit on a signal). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evaluate } from '../../../src/bench/assertions.js';
-import { compare, type BenchReport } from '../../../src/bench/report.js';
+import { compare, type BenchReport, parseReport } from '../../../src/bench/report.js';
 import { chiSquareP, wilson } from '../../../src/bench/stats-math.js';
 
 const figures = {
@@ -56,5 +56,23 @@ describe('--compare', () => {
     expect(c.regressions).toBe(2);
     expect(c.lines.find((l) => l.includes('throughput.rps'))).toContain('REGRESSION');
     expect(c.lines.find((l) => l.includes('throughput.p99'))).not.toContain('REGRESSION');
+  });
+
+  it('says which run was interrupted, and a saved report keeps it', () => {
+    const report = (interrupted?: BenchReport['interrupted']): BenchReport => ({
+      version: 1,
+      env: { node: '', platform: '', cpus: 2, cpuModel: '', target: 't', model: 'm', startedAt: 'x', durationMs: 1, connections: 1 },
+      scenarios: {},
+      figures: { 'throughput.rps': 100 },
+      assertions: [],
+      ...(interrupted ? { interrupted } : {}),
+    });
+    const cut = report({ during: 'stream', skipped: ['long'] });
+    const c = compare(report(), cut);
+    expect(c.lines).toContain('  the after run was interrupted during stream: its figures cover what ran before the signal; not run: long');
+    expect(c.lines.join('\n')).not.toContain('the before run');
+    const saved = parseReport(JSON.stringify(cut));
+    expect(saved.ok && saved.value.interrupted).toEqual({ during: 'stream', skipped: ['long'] });
+    expect(parseReport(JSON.stringify({ ...cut, interrupted: { during: 1 } })).ok).toBe(false);
   });
 });

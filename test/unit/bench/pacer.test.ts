@@ -89,4 +89,17 @@ describe('Pacer', () => {
     const a = await p.acquire(1, performance.now() + 30);
     expect(a).toMatchObject({ ok: false, late: true });
   });
+
+  it('stops waiting when the run is interrupted, and says so (not a request that can never fit)', async () => {
+    const p = new Pacer(60_000, () => {});
+    // A turn a minute away: without the interrupt it would wait for it.
+    p.observe({ status: 200, limits: limits(1_000_000, 1, 0, 0) });
+    const ac = new AbortController();
+    const t0 = performance.now();
+    const waiting = p.acquire(1, Number.POSITIVE_INFINITY, ac.signal);
+    setTimeout(() => ac.abort(), 20);
+    expect(await waiting).toMatchObject({ ok: false, late: true, reason: expect.stringMatching(/interrupted/) });
+    // Seconds, not the minute the limit would have it wait.
+    expect(performance.now() - t0).toBeLessThan(10_000);
+  });
 });

@@ -1,0 +1,116 @@
+/**
+ * Ctrl-C during `aigw bench`: the first SIGINT stops the load and the run reports what it measured (stdout,
+ * --json), exit 130; requests the bench cut are not the target's failures. A second SIGINT stops at once,
+ * and the gateway and mocks the bench started go with it.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { AIGW } from '../helpers/cli.js';
+import { cleanupScope } from '../helpers/cleanup.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'aigw-bench-interrupt-'));
+
+/** Starts `aigw bench ARGS`; `until(re)` resolves once stderr matches. */
+function startBench(args: string[]) {
+  const cleanupAfter = cleanupScope();
+  const child = spawn(process.execPath, [AIGW, 'bench', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  const waiters: { re: RegExp; resolve: () => void }[] = [];
+  child.stderr!.on('data', (d) => {
+    stderr += d;
+    for (const w of waiters.splice(0))
+      if (w.re.test(stderr)) w.resolve();
+      else waiters.push(w);
+  });
+  cleanupAfter(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  return {
+    child,
+    exited,
+    out: () => ({ stdout, stderr }),
+    until: (re: RegExp) => new Promise<void>((resolve) => (re.test(stderr) ? resolve() : waiters.push({ re, resolve }))),
+  };
+}
+
+/** The pids of the processes the bench started (its children), from /proc. */
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('aigw bench, interrupted', () => {
+  it('reports what ran on the first Ctrl-C: the figures so far, what was skipped, no failure for the requests it cut', async () => {
+    const json = join(dir, 'interrupted.json');
+    const b = startBench([
+      '-c',
+      'profiles/demo.yaml',
+      '--model',
+      'llama-3-70b',
+      '--scenario',
+      'stream',
+      '--scenario',
+      'throughput',
+      '--scenario',
+      'long',
+      '--duration',
+      '120s',
+      '--json',
+      json,
+    ]);
+    // Two of the live lines printed every 2 s off a terminal: streams are in flight.
+    await b.until(/\[\d+\.\ds\]\s+stream[^\n]*\n[\s\S]*\[\d+\.\ds\]\s+stream/);
+    const t0 = Date.now();
+    b.child.kill('SIGINT');
+    const code = await b.exited;
+    const { stdout, stderr } = b.out();
+    expect(code, stdout + stderr).toBe(130);
+    // Three scenarios of 120 s (and a direct baseline) would take minutes: the run ended on the signal.
+    expect(Date.now() - t0).toBeLessThan(30_000);
+    expect(stderr).toContain('Ctrl-C: stopping the load and reporting what ran');
+    expect(stdout).toContain('interrupted during stream: its figures cover what ran before the signal; not run: throughput, long');
+    const report = JSON.parse(readFileSync(json, 'utf8'));
+    expect(report.interrupted).toEqual({ during: 'stream', skipped: ['throughput', 'long'] });
+    expect(Object.keys(report.scenarios)).toEqual(['stream']);
+    expect(report.figures['stream.count']).toBeGreaterThan(0);
+    // Streams in flight at the signal were cut by the bench itself: not counted as the gateway's failures.
+    expect(report.figures['stream.failed']).toBe(0);
+    expect(report.scenarios.stream.lines.join('\n')).not.toMatch(/failed or refused/);
+  }, 90_000);
+
+  it('stops at once on a second Ctrl-C, without a report, and stops the gateway and mocks it started', async () => {
+    // One answer of 64 MiB takes seconds, and the first signal lets the answer in flight end: the second comes first.
+    const b = startBench(['-c', 'profiles/demo.yaml', '--model', 'llama-3-70b', '--scenario', 'long', '--long-sizes', '64Mi']);
+    await b.until(/long: 64MiB body/);
+    const started = childrenOf(b.child.pid!);
+    expect(started.length).toBe(2);
+    b.child.kill('SIGINT');
+    await b.until(/Ctrl-C: stopping the load/);
+    b.child.kill('SIGINT');
+    expect(await b.exited).toBe(130);
+    expect(b.out().stdout).not.toContain('aigw bench —');
+    // Signalled before the bench exited: each drains and exits on its own.
+    const deadline = Date.now() + 15_000;
+    while (started.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(started.filter(alive)).toEqual([]);
+  }, 90_000);
+});
