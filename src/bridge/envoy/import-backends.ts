@@ -30,6 +30,10 @@ export function targets(policy: Manifest, kind: string, name: string): boolean {
 export function importBackends(ctx: ImportContext): Map<string, string> {
   const names = new Map<string, string>();
   const all = ctx.ofKind('AIServiceBackend');
+  // Names used in more than one namespace: those backends are named namespace/name.
+  const seen = new Set<string>();
+  const repeated = new Set<string>();
+  for (const asb of all) (seen.has(asb.name) ? repeated : seen).add(asb.name);
   for (const asb of all) {
     const spec = obj(asb.value.spec);
     const schemaName = str(obj(spec.schema).name) ?? 'OpenAI';
@@ -50,8 +54,7 @@ export function importBackends(ctx: ImportContext): Map<string, string> {
       ctx.use(asb, ['spec']);
       continue;
     }
-    const clash = all.some((o) => o !== asb && o.name === asb.name);
-    const name = clash ? `${asb.namespace}/${asb.name}` : asb.name;
+    const name = repeated.has(asb.name) ? `${asb.namespace}/${asb.name}` : asb.name;
     const at = ['backends', name];
     const url = urlOf(ctx, asb, kind);
     if (url === undefined) {

@@ -10,6 +10,9 @@ import { DEFAULT_NAMESPACE, type Manifest, type SourcePos } from './manifests.js
 
 export type Raw = Record<string, unknown>;
 
+/** A key no two different triples share, whatever characters a hostile manifest puts in its names. */
+const nameKey = (kind: string, name: string, namespace: string): string => JSON.stringify([kind, namespace, name]);
+
 export interface Skipped {
   kind: string;
   name: string;
@@ -32,15 +35,30 @@ export class ImportContext {
   /** Manifests the import read something from; the others are listed as skipped. */
   readonly touched = new Set<Manifest>();
 
-  constructor(readonly manifests: readonly Manifest[]) {}
+  /**
+   * The manifests by kind, and by kind, namespace and name (the first of each, as a scan would find it): every
+   * backend and route looks others up, and a scan per lookup made an import of thousands of rules quadratic.
+   */
+  private readonly byKind = new Map<string, Manifest[]>();
+  private readonly byName = new Map<string, Manifest>();
 
-  /** Manifests of one kind (any served apiVersion of its group). */
-  ofKind(kind: string): Manifest[] {
-    return this.manifests.filter((m) => m.kind === kind);
+  constructor(readonly manifests: readonly Manifest[]) {
+    for (const m of manifests) {
+      const same = this.byKind.get(m.kind);
+      if (same) same.push(m);
+      else this.byKind.set(m.kind, [m]);
+      const key = nameKey(m.kind, m.name, m.namespace);
+      if (!this.byName.has(key)) this.byName.set(key, m);
+    }
+  }
+
+  /** Manifests of one kind (any served apiVersion of its group), in the order given. */
+  ofKind(kind: string): readonly Manifest[] {
+    return this.byKind.get(kind) ?? [];
   }
 
   find(kind: string, name: string, namespace = DEFAULT_NAMESPACE): Manifest | undefined {
-    return this.manifests.find((m) => m.kind === kind && m.name === name && m.namespace === namespace);
+    return this.byName.get(nameKey(kind, name, namespace));
   }
 
   label(m: Manifest): string {

@@ -3,7 +3,7 @@
  * name, namespace, plain value) that remembers where each key stood, so what the importer says points
  * at FILE:LINE:COL. Values are taken literally: `${VAR}` stays text (envsubst-style Secrets keep their name).
  */
-import { isMap, LineCounter, type Node, parseAllDocuments } from 'yaml';
+import { Composer, isMap, LineCounter, type Node, Parser, parseAllDocuments } from 'yaml';
 import { formatPath, type KeyPath } from '../../profile/problems.js';
 import { walkDocument } from '../../profile/yaml-walk.js';
 
@@ -87,7 +87,10 @@ export function readManifests(text: string, file: string): ReadResult {
 /** Whether a YAML text is Kubernetes manifests rather than an aigw profile: any document with apiVersion and kind. */
 export function isManifestText(text: string): boolean {
   // Repeated keys are the readers' to report (profile/yaml-walk.ts); here they would only slow the look (uniqueKeys is quadratic).
-  for (const doc of parseAllDocuments(text, { uniqueKeys: false })) {
+  const composer = new Composer({ uniqueKeys: false });
+  // Document by document (what parseAllDocuments does, without collecting them): the first manifest answers,
+  // and the thousands after it are parsed once, by the import, not twice.
+  for (const doc of composer.compose(new Parser().parse(text))) {
     if (doc.errors.length) continue;
     // Only the top-level keys: nothing is expanded, so an alias bomb cannot hide the answer (or throw).
     if (isMap(doc.contents) && doc.contents.has('apiVersion') && doc.contents.has('kind')) return true;

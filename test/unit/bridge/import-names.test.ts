@@ -111,3 +111,23 @@ describe('control characters in names', () => {
     expect(r.said).toContain('AIGatewayRoute/default/x\\x1b[2J');
   });
 });
+
+describe('namespaces', () => {
+  /** An AIServiceBackend and its Backend named `name` in `ns`, served at `host`. */
+  const inNamespace = (name: string, ns: string, host: string) =>
+    backend(name)
+      .replace(/metadata: \{name: (\S+)\}/g, `metadata: {name: $1, namespace: ${ns}}`)
+      .replace(`${name}.example.com`, host);
+
+  it('backends of one name in two namespaces are both imported, each as namespace/name, each from its own Backend', () => {
+    const route = BASE.split('\n---\n')[0]!.replace('metadata: {name: r}', 'metadata: {name: r, namespace: team-a}');
+    const r = imported(docs(route, inNamespace('b1', 'team-a', 'a.example.com'), inNamespace('b1', 'team-b', 'b.example.com')));
+    expect(r.problems).toEqual([]);
+    const backends = r.profile.backends as Record<string, { url: string }>;
+    expect(Object.keys(backends).sort()).toEqual(['team-a/b1', 'team-b/b1']);
+    expect(backends['team-a/b1']!.url).toBe('http://a.example.com:443');
+    expect(backends['team-b/b1']!.url).toBe('http://b.example.com:443');
+    // The route in team-a reaches team-a's backend.
+    expect((r.profile.models as Record<string, { targets: { backend: string }[] }>).m1!.targets[0]!.backend).toBe('team-a/b1');
+  });
+});
