@@ -12,7 +12,7 @@ import { generateText } from '../mock/text.js';
 import type { BenchContext, BenchTarget, Figures, ScenarioResult } from './context.js';
 import { adminHeaders, fig, round } from './context.js';
 import { runLoad } from './driver.js';
-import { type FleetTarget, startFleet } from './fleet.js';
+import { eachStrategy, type FleetTarget, startFleet } from './fleet.js';
 import type { RequestRecord } from './record.js';
 import { ROUTING_DEFAULTS } from './routing-options.js';
 import { prepared, type RequestSource } from './workload.js';
@@ -139,12 +139,7 @@ async function runStrategy(ctx: BenchContext, requests: number, strategy: string
 export async function cost(ctx: BenchContext): Promise<ScenarioResult> {
   const o = ctx.routing ?? ROUTING_DEFAULTS;
   const strategies = o.strategies ?? DEFAULT_STRATEGIES;
-  const runs: StrategyRun[] = [];
-  for (const s of strategies) {
-    // Interrupted: the strategies not started are left out, not compared on nothing.
-    if (ctx.signal?.aborted && runs.length) break;
-    runs.push(await runStrategy(ctx, o.requests, s));
-  }
+  const runs = await eachStrategy(ctx, strategies, (s) => runStrategy(ctx, o.requests, s));
   const figures: Figures = {};
   const lines = [
     `cost        ${o.requests} requests per strategy, ${100 * LONG_SHARE}% of them too long for the cheap replicas' ${SMALL_WINDOW}-token window ` +

@@ -158,3 +158,20 @@ export function loadBalance(
   if (counted === 0) return null;
   return { overBound: over / counted, loadFactor: Math.max(...sums) / (total / sums.length), maxShare };
 }
+
+/**
+ * Runs each strategy's fleet in turn. Once the run is interrupted (Ctrl-C) the strategies not yet started are
+ * left out rather than compared on nothing; the one running when it came reports what it measured.
+ */
+export async function eachStrategy<T>(
+  ctx: BenchContext,
+  strategies: readonly string[],
+  run: (strategy: string) => Promise<T>,
+): Promise<T[]> {
+  const runs: T[] = [];
+  for (const s of strategies) {
+    if (ctx.signal?.aborted && runs.length) break;
+    runs.push(await run(s));
+  }
+  return runs;
+}

@@ -8,7 +8,7 @@
 import type { BenchContext, Figures, ScenarioResult } from './context.js';
 import { fig, round } from './context.js';
 import { runLoad } from './driver.js';
-import { controlMock, type FleetBackend, startFleet } from './fleet.js';
+import { controlMock, eachStrategy, type FleetBackend, startFleet } from './fleet.js';
 import type { RequestRecord } from './record.js';
 import { ROUTING_DEFAULTS, type RoutingOptions } from './routing-options.js';
 import { percentile } from './stats-math.js';
@@ -126,12 +126,7 @@ async function runStrategy(ctx: BenchContext, o: RoutingOptions, strategy: strin
 export async function latency(ctx: BenchContext): Promise<ScenarioResult> {
   const o = ctx.routing ?? ROUTING_DEFAULTS;
   const strategies = o.strategies ?? DEFAULT_STRATEGIES;
-  const runs: StrategyRun[] = [];
-  for (const s of strategies) {
-    // Interrupted: the strategies not started are left out, not compared on nothing.
-    if (ctx.signal?.aborted && runs.length) break;
-    runs.push(await runStrategy(ctx, o, s));
-  }
+  const runs = await eachStrategy(ctx, strategies, (s) => runStrategy(ctx, o, s));
   const fair = 1 / o.backends;
   const figures: Figures = {};
   const lines = [

@@ -11,7 +11,7 @@ import { generateText } from '../mock/text.js';
 import type { Figures, BenchContext, ScenarioResult } from './context.js';
 import { fig, round } from './context.js';
 import { runLoad } from './driver.js';
-import { type FleetBackend, loadBalance, prefillOf, sampleInflight, startFleet } from './fleet.js';
+import { eachStrategy, type FleetBackend, loadBalance, prefillOf, sampleInflight, startFleet } from './fleet.js';
 import { ROUTING_DEFAULTS, type RoutingOptions } from './routing-options.js';
 import { percentile } from './stats-math.js';
 import { prepared, type RequestSource } from './workload.js';
@@ -151,12 +151,7 @@ const q = (sorted: number[], p: number) => (sorted.length ? percentile(sorted, p
 export async function prefix(ctx: BenchContext): Promise<ScenarioResult> {
   const o = ctx.routing ?? ROUTING_DEFAULTS;
   const strategies = o.strategies ?? DEFAULT_STRATEGIES;
-  const runs: StrategyRun[] = [];
-  for (const s of strategies) {
-    // Interrupted: the strategies not started are left out, not compared on nothing.
-    if (ctx.signal?.aborted && runs.length) break;
-    runs.push(await runStrategy(ctx, o, s));
-  }
+  const runs = await eachStrategy(ctx, strategies, (s) => runStrategy(ctx, o, s));
   const figures: Figures = {};
   const sharedTokens = o.system / (o.system + o.turn);
   const lines = [
