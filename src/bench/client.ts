@@ -59,7 +59,7 @@ function errorOf(body: Buffer): { code?: string; type?: string } {
 async function admit(ctx: BenchContext, body: unknown, bytes: number, opts: SendOptions): Promise<{ release(): void } | string> {
   if (!ctx.pacer || opts.pace === false) return { release() {} };
   const fields = body && typeof body === 'object' ? (body as Record<string, unknown>) : {};
-  const a = await ctx.pacer.acquire(reservation(fields, bytes));
+  const a = await ctx.pacer.acquire(reservation(fields, bytes), Number.POSITIVE_INFINITY, ctx.signal);
   return a.ok ? a : a.reason;
 }
 

@@ -3,6 +3,7 @@
  * an open loop (arrivals at a rate, Poisson or gamma-bursty, whatever the answers do), over one undici
  * Pool per target, each request paced under the target's limits and fed to the live view.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { Pool } from 'undici';
 import { type BenchApi, MESSAGES_PATH, messagesBody } from './anthropic-api.js';
 import { arrivalGaps } from './arrivals.js';
@@ -102,7 +103,11 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
   );
   const interrupt = () => {
     for (const x of live) x.cut(INTERRUPTED);
+    // Requests still queued in the pool would each open a connection only to be aborted: they fail with it.
+    void pool.destroy(new Error(INTERRUPTED)).catch(() => {});
   };
+  /** A wait the interrupt ends early. */
+  const pause = (ms: number) => delay(ms, undefined, { signal: plan.signal }).catch(() => {});
   plan.signal?.addEventListener('abort', interrupt, { once: true });
   /** Sends one request; false when the pacer held it back (it can never fit the key's budget). */
   const one = async (req: Prepared): Promise<boolean> => {
@@ -115,9 +120,10 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
     const anthropic = plan.api === 'anthropic';
     const chat = plan.stream ? { ...req.body, stream: true, stream_options: { include_usage: true } } : req.body;
     const body = JSON.stringify(anthropic ? messagesBody(chat) : chat);
+    let exchange!: BenchExchange;
     const r = await new Promise<RequestRecord>((done) => {
       const keepText = !!(plan.keepText || req.wantsText);
-      const exchange = new BenchExchange({
+      exchange = new BenchExchange({
         stream: plan.stream,
         keepText,
         origin,
@@ -140,12 +146,16 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
         exchange,
       );
     });
+    // Cut by the interrupt, not answered: neither the pacer nor the figures hear of it. (A target's own error
+    // code, whatever it says, is never mistaken for it.)
+    const cutHere = exchange.cutBy === INTERRUPTED;
+    if (!cutHere) plan.pacer?.observe(r);
+    // Released after observe: the pacer reads a concurrency refusal against what was in flight with it.
     if (admission?.ok) admission.release();
-    if (r.code === INTERRUPTED) {
+    if (cutHere) {
       req.answered?.(false, undefined);
       return true;
     }
-    plan.pacer?.observe(r);
     records.push(r);
     lastEnd = Math.max(lastEnd, performance.now());
     plan.live?.record(r);
@@ -161,7 +171,7 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
       let at = origin;
       while (open()) {
         const wait = at - performance.now();
-        if (wait > 0) await sleep(wait);
+        if (wait > 0) await pause(wait);
         if (!open()) break;
         arrivals++;
         lagMs = Math.max(lagMs, performance.now() - at);

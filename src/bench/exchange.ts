@@ -164,10 +164,16 @@ export class BenchExchange implements Dispatcher.DispatchHandler {
     if (typeof inp === 'number') this.rec.inputTokens = inp;
   }
 
+  /** The code of the bench's own cut, when the record ends with it (not when the target had failed it first). */
+  cutBy: string | undefined;
+
   /** Ends the request on the bench's side, recorded with `code` (the run's time is over, or it was interrupted). */
   cut(code: string): void {
     if (this.finished) return;
-    this.rec.code ??= code;
+    if (this.rec.code === undefined) {
+      this.rec.code = code;
+      this.cutBy = code;
+    }
     this.controller?.abort(new Error(code));
   }
 

@@ -131,6 +131,7 @@ export function renderHtml(report: BenchReport, baseline?: BenchReport): string 
     const moved = ds.filter((d) => d.change !== 0).length;
     compareSection =
       `<h2 id="compare">compared with ${esc(baseline.env.startedAt)} (${esc(baseline.env.target)})</h2>` +
+      (interruption(baseline) ? `<p>the baseline run was ${esc(interruption(baseline))}</p>` : '') +
       `<p>${worse} regression${worse === 1 ? '' : 's'} beyond 10%; ${moved} of ${ds.length} figures moved ` +
       '(the chart shows regressions first, then the largest changes)</p>' +
       (ds.length

@@ -148,6 +148,9 @@ async function runStrategy(ctx: BenchContext, o: RoutingOptions, strategy: strin
 
 const q = (sorted: number[], p: number) => (sorted.length ? percentile(sorted, p) : undefined);
 
+/** A figure in ms as the table shows it; n/a without samples (never `nullms`). */
+const ms = (x: Figures[string] | undefined): string => (typeof x === 'number' ? `${x}ms` : 'n/a');
+
 export async function prefix(ctx: BenchContext): Promise<ScenarioResult> {
   const o = ctx.routing ?? ROUTING_DEFAULTS;
   const strategies = o.strategies ?? DEFAULT_STRATEGIES;
@@ -178,7 +181,7 @@ export async function prefix(ctx: BenchContext): Promise<ScenarioResult> {
       : 'n/a';
     lines.push(
       `            ${r.strategy.padEnd(14)} ${`${round(100 * Number(figures[`${k}.hitRate`] ?? 0), 1)}%`.padStart(8)} ` +
-        `${String(r.computed).padStart(10)} ${`${figures[`${k}.ttft.p50`]}ms`.padStart(9)} ${`${figures[`${k}.ttft.p99`]}ms`.padStart(8)}  ${bound}` +
+        `${String(r.computed).padStart(10)} ${ms(figures[`${k}.ttft.p50`]).padStart(9)} ${ms(figures[`${k}.ttft.p99`]).padStart(8)}  ${bound}` +
         (r.errors ? `  (${r.errors} failed)` : ''),
     );
   }

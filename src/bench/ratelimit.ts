@@ -6,6 +6,16 @@
 import { chatBody, post } from './client.js';
 import { round, type BenchContext, type ScenarioResult } from './context.js';
 
+/** The tokens an answer says it used; 0 when it says nothing readable (a target's body is not trusted to be JSON). */
+function usedTokens(body: Buffer): number {
+  try {
+    const n = (JSON.parse(body.toString()) as { usage?: { total_tokens?: unknown } } | null)?.usage?.total_tokens;
+    return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : 0;
+  } catch {
+    return 0;
+  }
+}
+
 export async function ratelimit(benchCtx: BenchContext): Promise<ScenarioResult> {
   let ctx = benchCtx;
   const key = ctx.limitedKey;
@@ -21,11 +31,12 @@ export async function ratelimit(benchCtx: BenchContext): Promise<ScenarioResult>
   const perWindow: number[] = [];
   let requests = 0;
   let refused = 0;
-  const retries: Promise<boolean>[] = [];
+  // A probe the interrupt came before resolves undefined: not made, not counted.
+  const retries: Promise<boolean | undefined>[] = [];
   let probing = false;
   const count = (r: { status: number; body: Buffer }, at: number) => {
     if (r.status !== 200) return false;
-    const used = (JSON.parse(r.body.toString()) as { usage?: { total_tokens?: number } }).usage?.total_tokens ?? 0;
+    const used = usedTokens(r.body);
     const w = Math.floor((at - start) / windowMs);
     perWindow[w] = (perWindow[w] ?? 0) + used;
     return true;
@@ -46,15 +57,22 @@ export async function ratelimit(benchCtx: BenchContext): Promise<ScenarioResult>
           if (!probing && Number.isFinite(ms) && Date.now() - start + ms < ctx.durationMs) {
             probing = true;
             retries.push(
-              new Promise((res) =>
-                setTimeout(async () => {
+              new Promise((res) => {
+                const skip = () => {
+                  clearTimeout(timer);
+                  probing = false;
+                  res(undefined);
+                };
+                const timer = setTimeout(async () => {
+                  ctx.signal?.removeEventListener('abort', skip);
                   const at = Date.now();
                   const again = await post(ctx, body);
                   requests++;
                   probing = false;
                   res(count(again, at));
-                }, ms),
-              ),
+                }, ms);
+                ctx.signal?.addEventListener('abort', skip, { once: true });
+              }),
             );
           }
           await new Promise((res) => setTimeout(res, 10));
@@ -62,8 +80,10 @@ export async function ratelimit(benchCtx: BenchContext): Promise<ScenarioResult>
       }
     }),
   );
-  const honest = await Promise.all(retries);
-  const full = perWindow.slice(0, Math.floor(ctx.durationMs / windowMs));
+  const honest = (await Promise.all(retries)).filter((h) => h !== undefined);
+  // Interrupted: only the windows that ran whole before the signal count.
+  const ran = ctx.signal?.aborted ? Math.min(ctx.durationMs, Date.now() - start) : ctx.durationMs;
+  const full = perWindow.slice(0, Math.floor(ran / windowMs));
   const steady = full.slice(1);
   const ratio = steady.length ? steady.reduce((a, b) => a + b, 0) / steady.length / limit : (full[0] ?? perWindow[0] ?? 0) / limit;
   const figures = {

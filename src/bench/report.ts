@@ -1,5 +1,6 @@
 /** The bench's outputs: the --json document (shape documented in the README, kept stable) and --compare. */
 import { cpus } from 'node:os';
+import { printable } from '../core/printable.js';
 import { z } from 'zod';
 import type { Verdict } from './assertions.js';
 import type { BenchContext, Figures, ScenarioResult } from './context.js';
@@ -28,8 +29,11 @@ export interface BenchReport {
   /** What the bench learnt on the way (rate limits it paced itself under). */
   notices?: string[];
   assertions: Verdict[];
-  /** Set when the run was interrupted (Ctrl-C): the scenario it stopped in (its figures cover what ran), and those never run. */
-  interrupted?: { during: string; skipped: string[] };
+  /**
+   * Set when the run was interrupted (Ctrl-C): the scenario it stopped in (its figures cover what ran; absent
+   * when none had started), and those never run.
+   */
+  interrupted?: { during?: string; skipped: string[] };
 }
 
 export function environment(ctx: BenchContext): BenchReport['env'] {
@@ -54,8 +58,10 @@ export function environment(ctx: BenchContext): BenchReport['env'] {
 export function interruption(r: BenchReport): string | undefined {
   const cut = r.interrupted;
   if (!cut) return undefined;
-  const skipped = cut.skipped.length ? `; not run: ${cut.skipped.join(', ')}` : '';
-  return `interrupted during ${cut.during}: its figures cover what ran before the signal${skipped}`;
+  // Names as a report file holds them: printable, whoever wrote the file.
+  const skipped = cut.skipped.length ? `; not run: ${cut.skipped.map((s) => printable(s, 64)).join(', ')}` : '';
+  if (cut.during === undefined) return `interrupted before the first scenario${skipped}`;
+  return `interrupted during ${printable(cut.during, 64)}: its figures cover what ran before the signal${skipped}`;
 }
 
 /** Figures where bigger is better; for every other numeric figure, smaller is better. */
@@ -114,7 +120,7 @@ const ReportFile = z.looseObject({
   figures: z.record(z.string(), Figure),
   notices: z.array(z.string()).optional(),
   assertions: z.array(z.looseObject({ expr: z.string(), ok: z.boolean(), message: z.string() })),
-  interrupted: z.object({ during: z.string(), skipped: z.array(z.string()) }).optional(),
+  interrupted: z.object({ during: z.string().optional(), skipped: z.array(z.string()) }).optional(),
 });
 
 export function parseReport(text: string): { ok: true; value: BenchReport } | { ok: false; message: string } {

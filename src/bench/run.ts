@@ -79,7 +79,8 @@ export async function runBench(
   };
   for (const [i, name] of names.entries()) {
     if (ctx.signal?.aborted) {
-      report.interrupted = { during: names[i - 1] ?? name, skipped: names.slice(i) };
+      const during = names[i - 1];
+      report.interrupted = { ...(during !== undefined ? { during } : {}), skipped: names.slice(i) };
       break;
     }
     onScenario(name, i);

@@ -58,6 +58,7 @@ async function addedTtft(ctx: BenchContext, direct: { url: string; model: string
       durationMs: 60_000,
       connections: 1,
       maxRequests: 1,
+      signal: ctx.signal,
     });
     const rec = r.records[0];
     return rec?.ok && rec.ttft !== undefined ? rec.ttft : undefined;

@@ -9,6 +9,8 @@ import { statusAndCode } from './record.js';
 
 /** The largest size tried: the largest --long-sizes, else 64 MiB. */
 const maxOf = (ctx: BenchContext) => (ctx.longSizes?.length ? Math.max(...ctx.longSizes) : 64 * 1024 * 1024);
+/** What stands beyond the largest size when the run was interrupted before the search ended: a lower bound. */
+const INTERRUPTED = 'not searched further: the run was interrupted';
 const fmt = (n: number) => (n >= 1024 ** 2 ? `${(n / 1024 ** 2).toFixed(1)}MiB` : `${(n / 1024).toFixed(0)}KiB`);
 
 async function search(
@@ -22,6 +24,7 @@ async function search(
   let tripped = `nothing up to ${fmt(max)}`;
   // Powers of two first (cheap), then bisection between the last pass and the first failure.
   for (let s = Math.min(64 * 1024, max); s <= max; s = s * 2 > max && s < max ? max : s * 2) {
+    if (ctx.signal?.aborted) return { largest: lo, tripped: INTERRUPTED };
     ctx.progress(`sweep ${label}: ${fmt(s)}`);
     const r = await probe(s);
     if (r === true) lo = s;
@@ -33,6 +36,7 @@ async function search(
   }
   if (hi === max && lo === max) return { largest: max, tripped };
   for (let i = 0; i < 6 && hi - lo > 16 * 1024; i++) {
+    if (ctx.signal?.aborted) return { largest: lo, tripped: INTERRUPTED };
     const mid = Math.floor((lo + hi) / 2);
     ctx.progress(`sweep ${label}: ${fmt(mid)}`);
     const r = await probe(mid);

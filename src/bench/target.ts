@@ -97,17 +97,28 @@ function mocksOnly(bp: BenchProfile): Doc | undefined {
   return any ? doc : undefined;
 }
 
-/** Every gateway and mock process the bench started and that still runs (the target's, and the fleets'). */
+/** Every gateway and mock process the bench started that still runs (the target's, and the fleets'), and their profiles' directories. */
 const started = new Set<ChildProcess>();
+const dirs = new Set<string>();
 
-/** Signals every process the bench started to stop, synchronously: for an exit that cannot wait for them. */
-export function signalStarted(): void {
+/**
+ * Stops what the bench started without waiting: SIGTERM to each process (each drains and exits on its own) and
+ * the directories of their profiles removed. Runs on any exit of the bench, a second Ctrl-C's included.
+ */
+export function stopStartedNow(): void {
   for (const c of started) c.kill('SIGTERM');
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  dirs.clear();
 }
 
-/** Starts `aigw ARGS` and resolves with its stdout once `ready(stdout)` holds. */
+/**
+ * Starts `aigw ARGS` and resolves with its stdout once `ready(stdout)` holds. In a process group of its own: a
+ * Ctrl-C at the terminal reaches the bench, which reports and then stops it — not the gateway or mocks it is
+ * still measuring.
+ */
 function startChild(args: string[], what: string, ready: (out: string) => boolean): Promise<{ child: ChildProcess; out: string }> {
-  const child = spawn(process.execPath, [AIGW, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [AIGW, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  if (!process.listeners('exit').includes(stopStartedNow)) process.on('exit', stopStartedNow);
   started.add(child);
   child.once('exit', () => started.delete(child));
   let out = '';
@@ -154,6 +165,7 @@ const readyLines = (out: string) => [...out.matchAll(/^mock (\S+) \([\w-]+\) lis
 /** Starts the profile's mocks (their own process) and gateway (`aigw serve`) on free ports. */
 export async function startProfile(bp: BenchProfile): Promise<StartedProfile> {
   const dir = mkdtempSync(join(tmpdir(), 'aigw-bench-'));
+  dirs.add(dir);
   const write = (name: string, doc: Doc) => {
     const file = join(dir, name);
     writeFileSync(file, JSON.stringify(doc, null, 2), { mode: 0o600 });
@@ -163,6 +175,7 @@ export async function startProfile(bp: BenchProfile): Promise<StartedProfile> {
   const stop = async () => {
     await Promise.all(children.map(stopChild));
     rmSync(dir, { recursive: true, force: true });
+    dirs.delete(dir);
   };
   try {
     const mocks: Record<string, string> = {};

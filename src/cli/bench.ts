@@ -12,7 +12,6 @@ import type { ProgressFeed } from '../bench/progress-view.js';
 import { type BenchReport, compare, interruption, parseReport } from '../bench/report.js';
 import { type Resolution, resolveTarget } from '../bench/resolve-target.js';
 import { defaultScenarios, runBench, SCENARIOS } from '../bench/run.js';
-import { signalStarted } from '../bench/target.js';
 import { CliError, exitCodes } from './run.js';
 
 function readReport(file: string): BenchReport {
@@ -37,25 +36,39 @@ async function writeHtml(file: string, report: BenchReport, baseline: BenchRepor
 
 const OWN_FLEETS = 'bench: the routing scenarios start their own mocks and gateways, one fleet per strategy';
 
+const notice = (line: string) => process.stderr.write(`bench: ${line}\n`);
+
+/** What a shell reports for a command a signal stopped: 128 + its number. */
+const signalExit = (sig: NodeJS.Signals): number => (sig === 'SIGINT' ? exitCodes.interrupted : 143);
+
+interface Interrupt {
+  readonly signal: AbortSignal;
+  /** The exit code the first signal calls for (130 for SIGINT, 143 for SIGTERM). */
+  exitCode(): number;
+  restore(): void;
+}
+
 /**
  * The first SIGINT or SIGTERM interrupts the run: the load stops and the report covers what ran (CI logs and
- * a user's Ctrl-C keep their figures); a second one stops at once, once `stopNow` has signalled what the bench
- * started. Returns the signal to hand the run, and a function that puts the default handling back.
+ * a user's Ctrl-C keep their figures); a second one exits at once (the exit stops what the bench started:
+ * bench/target.ts). `restore` puts the default handling back.
  */
-function interruptible(notice: (line: string) => void, stopNow: () => void): { signal: AbortSignal; restore(): void } {
+function interruptible(): Interrupt {
   const interrupt = new AbortController();
+  let first: NodeJS.Signals = 'SIGINT';
   const onSignal = (sig: NodeJS.Signals) => {
     if (!interrupt.signal.aborted) {
+      first = sig;
       notice(`${sig === 'SIGINT' ? 'Ctrl-C' : sig}: stopping the load and reporting what ran (again to stop at once)`);
       return interrupt.abort();
     }
-    stopNow();
-    process.exit(sig === 'SIGINT' ? exitCodes.interrupted : 143);
+    process.exit(signalExit(sig));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   return {
     signal: interrupt.signal,
+    exitCode: () => signalExit(first),
     restore: () => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
@@ -79,7 +92,21 @@ export async function run(raw: RawBenchOptions): Promise<number> {
   const o: BenchOptions = parsed.value;
   for (const s of o.scenarios ?? [])
     if (!SCENARIOS[s]) throw new CliError(`unknown scenario "${s}" (${Object.keys(SCENARIOS).join(', ')})`, exitCodes.usage);
+  // From before the target starts: a signal while it starts is heard, and what started is stopped.
+  const interrupt = interruptible();
+  try {
+    return await benchTarget(raw, o, baseline, interrupt);
+  } finally {
+    interrupt.restore();
+  }
+}
 
+async function benchTarget(
+  raw: RawBenchOptions,
+  o: BenchOptions,
+  baseline: BenchReport | undefined,
+  interrupt: Interrupt,
+): Promise<number> {
   // The routing scenarios start their own fleets: with only those named, no target is resolved (or started).
   const ownFleets = !!o.scenarios?.length && o.scenarios.every((s) => SCENARIOS[s]!.ownFleet);
   const resolved: Resolution = ownFleets
@@ -96,10 +123,14 @@ export async function run(raw: RawBenchOptions): Promise<number> {
   if (!resolved.ok) throw new CliError(resolved.message, exitCodes.usage);
   const t = resolved.value;
   process.stderr.write(`${t.how}\n`);
+  if (interrupt.signal.aborted) {
+    notice('interrupted before the first scenario: nothing measured');
+    await t.stop?.();
+    return interrupt.exitCode();
+  }
   const isTty = process.stderr.isTTY === true;
   const t0 = Date.now();
   const stamp = () => `[${((Date.now() - t0) / 1000).toFixed(1)}s]`;
-  const notice = (line: string) => process.stderr.write(`bench: ${line}\n`);
   const live = new LiveFeed();
   const feed: ProgressFeed = { scenarios: [], current: '', done: 0, line: 'starting', startedAt: t0, live: () => live.snapshot() };
   const ctx: BenchContext = {
@@ -126,7 +157,6 @@ export async function run(raw: RawBenchOptions): Promise<number> {
       if (!isTty) process.stderr.write(`${stamp()} ${line}\n`);
     },
   };
-  const interrupt = interruptible(notice, signalStarted);
   ctx.signal = interrupt.signal;
   // Off a terminal, the live figures every 2 s as plain lines (CI logs).
   const ticker = isTty ? undefined : setInterval(() => process.stderr.write(`${stamp()}   ${liveLine(live.snapshot())}\n`), 2000);
@@ -165,10 +195,9 @@ export async function run(raw: RawBenchOptions): Promise<number> {
     process.stdout.write(`${out.join('\n')}\n`);
     if (raw.json) writeFileSync(raw.json, `${JSON.stringify(report, null, 2)}\n`);
     if (raw.html) await writeHtml(raw.html, report, baseline);
-    if (cut) return exitCodes.interrupted;
+    if (cut) return interrupt.exitCode();
     return report.assertions.every((v) => v.ok) && !regressions ? exitCodes.ok : exitCodes.failure;
   } finally {
-    interrupt.restore();
     if (ticker) clearInterval(ticker);
     await t.stop?.();
   }

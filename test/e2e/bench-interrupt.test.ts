@@ -5,9 +5,9 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AIGW } from '../helpers/cli.js';
 import { cleanupScope } from '../helpers/cleanup.js';
@@ -39,6 +39,9 @@ function startBench(args: string[]) {
     until: (re: RegExp) => new Promise<void>((resolve) => (re.test(stderr) ? resolve() : waiters.push({ re, resolve }))),
   };
 }
+
+/** A process's group (what a terminal's Ctrl-C is sent to), from /proc. */
+const groupOf = (pid: number): number => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[2]);
 
 /** The pids of the processes the bench started (its children), from /proc. */
 function childrenOf(pid: number): number[] {
@@ -103,14 +106,41 @@ describe('aigw bench, interrupted', () => {
     await b.until(/long: 64MiB body/);
     const started = childrenOf(b.child.pid!);
     expect(started.length).toBe(2);
+    // Not in the bench's process group: a terminal's Ctrl-C reaches the bench alone, not what it is measuring.
+    for (const pid of started) expect(groupOf(pid)).not.toBe(groupOf(b.child.pid!));
     b.child.kill('SIGINT');
     await b.until(/Ctrl-C: stopping the load/);
     b.child.kill('SIGINT');
+    const profile = /(?:^|\0)-c\0([^\0]+)/.exec(readFileSync(`/proc/${started[0]}/cmdline`, 'utf8'))![1]!;
     expect(await b.exited).toBe(130);
     expect(b.out().stdout).not.toContain('aigw bench —');
+    // The profiles it wrote for them (with the bench's own key, hashed) are gone with it.
+    expect(existsSync(dirname(profile))).toBe(false);
     // Signalled before the bench exited: each drains and exits on its own.
     const deadline = Date.now() + 15_000;
     while (started.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(started.filter(alive)).toEqual([]);
+  }, 90_000);
+
+  it('a SIGTERM while it starts the gateway and mocks: exit 143, and nothing it started is left running', async () => {
+    const b = startBench(['-c', 'profiles/demo.yaml', '--model', 'llama-3-70b', '--scenario', 'throughput', '--duration', '120s']);
+    const seen = new Set<number>();
+    while (seen.size === 0) {
+      for (const pid of childrenOf(b.child.pid!)) seen.add(pid);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    b.child.kill('SIGTERM');
+    // It may still start the rest (the gateway) before it stops: every child it had is watched.
+    while (b.child.exitCode === null) {
+      for (const pid of childrenOf(b.child.pid!)) seen.add(pid);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const code = await b.exited;
+    expect(code, b.out().stderr).toBe(143);
+    // Before the first scenario, or in it: whichever the signal found, it is said.
+    expect(b.out().stderr).toMatch(/interrupted before the first scenario|SIGTERM: stopping the load/);
+    const deadline = Date.now() + 15_000;
+    while ([...seen].some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect([...seen].filter(alive)).toEqual([]);
   }, 90_000);
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evaluate } from '../../../src/bench/assertions.js';
-import { compare, type BenchReport, parseReport } from '../../../src/bench/report.js';
+import { compare, type BenchReport, interruption, parseReport } from '../../../src/bench/report.js';
 import { chiSquareP, wilson } from '../../../src/bench/stats-math.js';
 
 const figures = {
@@ -74,5 +74,12 @@ describe('--compare', () => {
     const saved = parseReport(JSON.stringify(cut));
     expect(saved.ok && saved.value.interrupted).toEqual({ during: 'stream', skipped: ['long'] });
     expect(parseReport(JSON.stringify({ ...cut, interrupted: { during: 1 } })).ok).toBe(false);
+    // Before any scenario began; and a report file's names are shown printable, whoever wrote it.
+    expect(interruption(report({ skipped: ['throughput', 'stream'] }))).toBe(
+      'interrupted before the first scenario; not run: throughput, stream',
+    );
+    expect(interruption(report({ during: 'x\u001b]0;owned\u0007', skipped: [] }))).toBe(
+      'interrupted during x?]0;owned?: its figures cover what ran before the signal',
+    );
   });
 });

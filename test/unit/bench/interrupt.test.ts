@@ -1,0 +1,124 @@
+/**
+ * The load generator interrupted (Ctrl-C) and not, on real sockets: an interrupt stops sending at once, even
+ * between the arrivals of a slow open loop, cuts what is in flight without recording it and without opening a
+ * connection per queued request; nothing a target says passes for the bench's own cut; and the pacer reads a
+ * concurrency refusal against everything that was in flight with it.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runLoad } from '../../../src/bench/driver.js';
+import { Pacer } from '../../../src/bench/pacer.js';
+import { fixedSource } from '../../../src/bench/workload.js';
+
+const servers: Server[] = [];
+afterEach(async () => {
+  for (const s of servers.splice(0)) {
+    s.closeAllConnections();
+    await new Promise((r) => s.close(r));
+  }
+});
+
+/** A target on a free port; `connections()` counts the TCP connections it accepted. */
+async function target(handler: (req: IncomingMessage, res: ServerResponse) => void) {
+  const s = createServer(handler);
+  let accepted = 0;
+  s.on('connection', () => accepted++);
+  servers.push(s);
+  const url = await new Promise<string>((r) => s.listen(0, '127.0.0.1', () => r(`http://127.0.0.1:${(s.address() as AddressInfo).port}`)));
+  return { url, connections: () => accepted };
+}
+
+const source = () => fixedSource(() => ({ model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 5 }));
+const never = () => {};
+
+describe('an interrupted load', () => {
+  it('stops at once, records none of the requests it cut, and opens no connection for those still queued', async () => {
+    const t = await target(never);
+    const ac = new AbortController();
+    // An open loop at 600/s against a target that never answers: past the pool's 512 connections, requests queue.
+    const run = runLoad({
+      url: t.url,
+      headers: {},
+      source: source(),
+      stream: false,
+      durationMs: 60_000,
+      connections: 1,
+      rate: 600,
+      signal: ac.signal,
+    });
+    while (t.connections() < 512) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 300));
+    const before = t.connections();
+    const t0 = performance.now();
+    ac.abort();
+    const r = await run;
+    // A run of 60 s that ends on the signal (seconds apart, not milliseconds).
+    expect(performance.now() - t0).toBeLessThan(10_000);
+    expect(r.records).toEqual([]);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(t.connections() - before).toBe(0);
+  });
+
+  it('ends the wait between two arrivals of a slow open loop', async () => {
+    const t = await target((_q, res) => res.end('{}'));
+    const ac = new AbortController();
+    // One arrival every 20 s: the first goes at once, the second would come 20 s later.
+    const run = runLoad({
+      url: t.url,
+      headers: {},
+      source: source(),
+      stream: false,
+      durationMs: 60_000,
+      connections: 1,
+      rate: 0.05,
+      signal: ac.signal,
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const t0 = performance.now();
+    ac.abort();
+    const r = await run;
+    expect(performance.now() - t0).toBeLessThan(5_000);
+    expect(r.records).toHaveLength(1);
+  });
+});
+
+describe('a load that is not interrupted', () => {
+  it('counts a target error whose code is "interrupted" as the failure it is', async () => {
+    const t = await target((_q, res) => {
+      res.writeHead(503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: 'interrupted', message: 'x' } }));
+    });
+    const r = await runLoad({
+      url: t.url,
+      headers: {},
+      source: source(),
+      stream: false,
+      durationMs: 60_000,
+      connections: 2,
+      maxRequests: 10,
+    });
+    expect(r.records).toHaveLength(10);
+    expect(r.records.every((x) => !x.ok && x.code === 'interrupted')).toBe(true);
+  });
+
+  it('settles its concurrency at the target limit, not one below', async () => {
+    // The target takes 4 requests at once, each for 20 ms, and refuses a fifth with 429 concurrency.
+    let open = 0;
+    const t = await target((_q, res) => {
+      if (open >= 4) {
+        res.writeHead(429, { 'content-type': 'application/json' });
+        return res.end(JSON.stringify({ error: { type: 'concurrency', code: 'rate_limit_exceeded', message: 'x' } }));
+      }
+      open++;
+      setTimeout(() => {
+        open--;
+        res.end(JSON.stringify({ choices: [{ message: { content: 'ok' } }], usage: { prompt_tokens: 1, completion_tokens: 1 } }));
+      }, 20);
+    });
+    const pacer = new Pacer(60_000, () => {});
+    await runLoad({ url: t.url, headers: {}, source: source(), stream: false, durationMs: 1000, connections: 8, pacer });
+    // A refusal comes with at least 5 in flight (the bench counts them until their answers are read): 5 − 1.
+    expect(pacer.concurrency).toBe(4);
+  });
+});
