@@ -5,6 +5,16 @@
 import { chatBody, deltaText, post, stream } from './client.js';
 import { adminHeaders, type BenchContext, type ScenarioResult } from './context.js';
 
+/** `usage.completion_tokens` of an answer or a chunk; 0 when it has none (or is not JSON: the target is not trusted). */
+function completionTokens(text: string): number {
+  try {
+    const n = (JSON.parse(text) as { usage?: { completion_tokens?: unknown } } | null)?.usage?.completion_tokens;
+    return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : 0;
+  } catch {
+    return 0;
+  }
+}
+
 async function mockTokens(ctx: BenchContext): Promise<number | undefined> {
   let total = 0;
   let any = false;
@@ -40,30 +50,33 @@ export async function accounting(ctx: BenchContext): Promise<ScenarioResult> {
   const gw0 = await gatewayTokens(ctx);
   let client = 0;
   let requested = 0;
+  let sent = 0;
   ctx.progress(`accounting: ${N} requests, streamed and not`);
   ctx.live.begin('accounting');
-  for (let i = 0; i < N; i++) {
+  // Interrupted (Ctrl-C): the requests not sent are not asked for.
+  for (let i = 0; i < N && !ctx.signal?.aborted; i++) {
     const maxTokens = 5 + (i % 7) * 13;
-    requested += maxTokens;
     const body = chatBody(ctx, `account for me ${i} [[mock ttft=0ms tps=0]]`, { max_tokens: maxTokens });
     if (i % 2) {
       const r = await post(ctx, body);
-      client += (JSON.parse(r.body.toString() || '{}') as { usage?: { completion_tokens?: number } }).usage?.completion_tokens ?? 0;
+      if (r.skipped) continue;
+      client += completionTokens(r.body.toString());
     } else {
       let usage = 0;
-      await stream(
+      const r = await stream(
         ctx,
         { ...body, stream_options: { include_usage: true } },
         {
           onEvent: (ev) => {
-            if (ev.data?.includes('"usage"') && !deltaText(ev.data)) {
-              usage = (JSON.parse(ev.data) as { usage?: { completion_tokens?: number } }).usage?.completion_tokens ?? usage;
-            }
+            if (ev.data?.includes('"usage"') && !deltaText(ev.data)) usage = completionTokens(ev.data) || usage;
           },
         },
       );
+      if (r.skipped) continue;
       client += usage;
     }
+    requested += maxTokens;
+    sent++;
   }
   await new Promise((r) => setTimeout(r, 300));
   const mock1 = await mockTokens(ctx);
@@ -84,6 +97,6 @@ export async function accounting(ctx: BenchContext): Promise<ScenarioResult> {
   const counts = `asked ${requested}, client saw ${client}, backends sent ${mock ?? 'n/a'}, gateway counted ${gw ?? 'n/a'}`;
   return {
     figures,
-    lines: [`accounting  output tokens for ${N} requests: ${counts} → largest disagreement ${figures['accounting.disagreement']}`],
+    lines: [`accounting  output tokens for ${sent} requests: ${counts} → largest disagreement ${figures['accounting.disagreement']}`],
   };
 }

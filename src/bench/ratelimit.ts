@@ -33,6 +33,10 @@ export async function ratelimit(benchCtx: BenchContext): Promise<ScenarioResult>
   let refused = 0;
   // A probe the interrupt came before resolves undefined: not made, not counted.
   const retries: Promise<boolean | undefined>[] = [];
+  // When the run was interrupted: the windows that ended before it are the ones that ran whole.
+  let stoppedAt = Number.POSITIVE_INFINITY;
+  const onInterrupt = () => (stoppedAt = Date.now());
+  ctx.signal?.addEventListener('abort', onInterrupt, { once: true });
   let probing = false;
   const count = (r: { status: number; body: Buffer }, at: number) => {
     if (r.status !== 200) return false;
@@ -54,7 +58,7 @@ export async function ratelimit(benchCtx: BenchContext): Promise<ScenarioResult>
           refused++;
           const ms = Number(r.headers['retry-after-ms'] ?? NaN);
           // Honesty: one client at a time waits exactly the retry-after it was given; it should then get in.
-          if (!probing && Number.isFinite(ms) && Date.now() - start + ms < ctx.durationMs) {
+          if (!probing && !ctx.signal?.aborted && Number.isFinite(ms) && Date.now() - start + ms < ctx.durationMs) {
             probing = true;
             retries.push(
               new Promise((res) => {
@@ -81,8 +85,8 @@ export async function ratelimit(benchCtx: BenchContext): Promise<ScenarioResult>
     }),
   );
   const honest = (await Promise.all(retries)).filter((h) => h !== undefined);
-  // Interrupted: only the windows that ran whole before the signal count.
-  const ran = ctx.signal?.aborted ? Math.min(ctx.durationMs, Date.now() - start) : ctx.durationMs;
+  ctx.signal?.removeEventListener('abort', onInterrupt);
+  const ran = Math.min(ctx.durationMs, stoppedAt - start);
   const full = perWindow.slice(0, Math.floor(ran / windowMs));
   const steady = full.slice(1);
   const ratio = steady.length ? steady.reduce((a, b) => a + b, 0) / steady.length / limit : (full[0] ?? perWindow[0] ?? 0) / limit;

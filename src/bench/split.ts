@@ -83,7 +83,9 @@ export async function split(ctx: BenchContext): Promise<ScenarioResult> {
   const sticky = ctx.profile?.models[ctx.model]?.sticky?.header;
   if (sticky) {
     let same = 0;
-    for (let i = 0; i < 100; i++) {
+    // Sessions whose two answers both named a backend: only those say whether it was kept.
+    let sessions = 0;
+    for (let i = 0; i < 100 && !ctx.signal?.aborted; i++) {
       const h = { [sticky]: `bench-session-${i}` };
       const a = await post(ctx, chatBody(ctx, 'sticky [[mock ttft=0ms tps=0]]', { max_tokens: 1 }), { headers: h });
       const b = await post(ctx, chatBody(ctx, 'sticky [[mock ttft=0ms tps=0]]', { max_tokens: 1 }), { headers: h });
@@ -94,10 +96,17 @@ export async function split(ctx: BenchContext): Promise<ScenarioResult> {
           return undefined;
         }
       };
-      if (fp(a) === fp(b)) same++;
+      const first = fp(a);
+      if (first === undefined || fp(b) === undefined) continue;
+      sessions++;
+      if (first === fp(b)) same++;
     }
-    figures['split.stickiness'] = same / 100;
-    lines.push(`            sticky by ${sticky}: ${same}% of sessions kept their backend`);
+    figures['split.stickiness'] = sessions ? round(same / sessions, 4) : null;
+    lines.push(
+      sessions
+        ? `            sticky by ${sticky}: ${round((100 * same) / sessions, 1)}% of ${sessions} sessions kept their backend`
+        : `            sticky by ${sticky}: no session answered twice with a backend named`,
+    );
   }
   return { figures, lines, detail: { counts, expected: exp, total } };
 }

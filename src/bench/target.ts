@@ -13,6 +13,7 @@ import { loadProfileOrManifests } from '../bridge/load.js';
 import type { ProfileProblem } from '../profile/problems.js';
 import type { Profile } from '../profile/schema.js';
 import { readYaml } from '../profile/yaml-source.js';
+import { STOP_WITH_STDIN } from '../core/stop-with-stdin.js';
 import type { BenchTarget } from './context.js';
 
 const AIGW = fileURLToPath(new URL('../../bin/aigw.js', import.meta.url));
@@ -114,10 +115,15 @@ export function stopStartedNow(): void {
 /**
  * Starts `aigw ARGS` and resolves with its stdout once `ready(stdout)` holds. In a process group of its own: a
  * Ctrl-C at the terminal reaches the bench, which reports and then stops it — not the gateway or mocks it is
- * still measuring.
+ * still measuring. Its stdin is a pipe from the bench that it stops on the end of (core/stop-with-stdin.ts): should
+ * the bench die without its exit hook (SIGKILL, a closed terminal), the child does not outlive it.
  */
 function startChild(args: string[], what: string, ready: (out: string) => boolean): Promise<{ child: ChildProcess; out: string }> {
-  const child = spawn(process.execPath, [AIGW, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(process.execPath, [AIGW, ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true,
+    env: { ...process.env, [STOP_WITH_STDIN]: '1' },
+  });
   if (!process.listeners('exit').includes(stopStartedNow)) process.on('exit', stopStartedNow);
   started.add(child);
   child.once('exit', () => started.delete(child));

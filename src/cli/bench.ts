@@ -64,14 +64,18 @@ function interruptible(): Interrupt {
     }
     process.exit(signalExit(sig));
   };
+  // The terminal is gone: nobody to report to; exiting runs the hook that stops what the bench started.
+  const onHangup = () => process.exit(129);
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onHangup);
   return {
     signal: interrupt.signal,
     exitCode: () => signalExit(first),
     restore: () => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      process.off('SIGHUP', onHangup);
     },
   };
 }

@@ -4,6 +4,7 @@ import { loadProfileFile } from '../profile/load.js';
 import { formatProblem } from '../profile/problems.js';
 import { adHocMocks, mocksOfProfile, type PlannedMock } from './mock-settings.js';
 import { CliError, exitCodes } from './run.js';
+import { stopWithStdin } from '../core/stop-with-stdin.js';
 import { tuneV8ForServing } from '../core/v8-tuning.js';
 
 interface Options {
@@ -39,10 +40,13 @@ export async function run(opts: Options): Promise<number | void> {
     await Promise.all(running.map((m) => m.close()));
     throw new CliError(`cannot start mock: ${(e as Error).message}`);
   }
+  let release = () => {};
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
+    release = stopWithStdin(resolve);
   });
+  release();
   await Promise.all(running.map((m) => m.close()));
   return exitCodes.ok;
 }

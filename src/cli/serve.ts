@@ -10,6 +10,7 @@ import { formatProblem } from '../profile/problems.js';
 import { watchProfile } from './profile-watch.js';
 import { exitCodes } from './run.js';
 import { startStack } from './stack.js';
+import { stopWithStdin } from '../core/stop-with-stdin.js';
 import { printSkipped } from './validate.js';
 import { tuneV8ForServing } from '../core/v8-tuning.js';
 
@@ -56,6 +57,7 @@ export async function run(opts: Options): Promise<number> {
   };
   process.on('SIGINT', onStopSignal);
   process.on('SIGTERM', onStopSignal);
+  const releaseStdin = stopWithStdin(() => stopRequested());
   let reloadNow: () => void = () => {};
   process.on('SIGHUP', () => reloadNow());
 
@@ -98,6 +100,7 @@ export async function run(opts: Options): Promise<number> {
   if (isFile) fileChanged();
 
   await Promise.race([stopping, tui?.done ?? new Promise<never>(() => {})]);
+  releaseStdin();
   unwatch();
   await stack.close();
   return exitCodes.ok;

@@ -1,7 +1,7 @@
 /**
  * Ctrl-C during `aigw bench`: the first SIGINT stops the load and the run reports what it measured (stdout,
  * --json), exit 130; requests the bench cut are not the target's failures. A second SIGINT stops at once,
- * and the gateway and mocks the bench started go with it.
+ * and the gateway and mocks the bench started go with it — as they do when the bench is killed outright.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -142,5 +142,18 @@ describe('aigw bench, interrupted', () => {
     const deadline = Date.now() + 15_000;
     while ([...seen].some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect([...seen].filter(alive)).toEqual([]);
+  }, 90_000);
+
+  it('killed outright (SIGKILL: no handler, no exit hook), it leaves no gateway or mock running', async () => {
+    const b = startBench(['-c', 'profiles/demo.yaml', '--model', 'llama-3-70b', '--scenario', 'throughput', '--duration', '120s']);
+    await b.until(/\[\d+\.\ds\]\s+throughput/);
+    const started = childrenOf(b.child.pid!);
+    expect(started.length).toBe(2);
+    b.child.kill('SIGKILL');
+    await b.exited;
+    // Their stdin, a pipe from the bench, ended with it: each stops as on SIGTERM.
+    const deadline = Date.now() + 15_000;
+    while (started.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(started.filter(alive)).toEqual([]);
   }, 90_000);
 });

@@ -147,4 +147,20 @@ describe('aigw bench', () => {
       await mocks.stop('SIGKILL');
     }
   }, 120_000);
+
+  it('measures stickiness over the sessions that were answered twice: 100 % of them with a sticky header', async () => {
+    const profile = join(dir, 'sticky.yaml');
+    writeFileSync(
+      profile,
+      readFileSync('profiles/demo.yaml', 'utf8').replace(
+        '    fallbacks: [qwen-2.5-72b]\n',
+        '    fallbacks: [qwen-2.5-72b]\n    sticky: { header: x-session }\n',
+      ),
+    );
+    const json = join(dir, 'sticky.json');
+    const r = await runAigw(['bench', '-c', profile, '--model', 'llama-3-70b', '--scenario', 'split', '--duration', '1s', '--json', json]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('sticky by x-session: 100% of 100 sessions kept their backend');
+    expect(JSON.parse(readFileSync(json, 'utf8')).figures['split.stickiness']).toBe(1);
+  }, 120_000);
 });

@@ -2,13 +2,17 @@
  * The load generator interrupted (Ctrl-C) and not, on real sockets: an interrupt stops sending at once, even
  * between the arrivals of a slow open loop, cuts what is in flight without recording it and without opening a
  * connection per queued request; nothing a target says passes for the bench's own cut; and the pacer reads a
- * concurrency refusal against everything that was in flight with it.
+ * concurrency refusal against everything that was in flight with it. `ratelimit` interrupted makes no retry
+ * probe after the signal and counts only the windows that ended before it.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { BenchContext } from '../../../src/bench/context.js';
 import { runLoad } from '../../../src/bench/driver.js';
+import { LiveFeed } from '../../../src/bench/live.js';
 import { Pacer } from '../../../src/bench/pacer.js';
+import { ratelimit } from '../../../src/bench/ratelimit.js';
 import { fixedSource } from '../../../src/bench/workload.js';
 
 const servers: Server[] = [];
@@ -120,5 +124,62 @@ describe('a load that is not interrupted', () => {
     await runLoad({ url: t.url, headers: {}, source: source(), stream: false, durationMs: 1000, connections: 8, pacer });
     // A refusal comes with at least 5 in flight (the bench counts them until their answers are read): 5 − 1.
     expect(pacer.concurrency).toBe(4);
+  });
+});
+
+describe('ratelimit, interrupted', () => {
+  /** The scenario against a target, with a tenant whose key has a TPM limit, interrupted `abortAfterMs` in. */
+  async function interrupted(url: string, windowMs: number, abortAfterMs: number, onAbort: () => void = () => {}) {
+    const ac = new AbortController();
+    const ctx = {
+      target: { url, mocks: {} },
+      model: 'm',
+      apiKey: undefined,
+      limitedKey: 'k',
+      profile: { tenants: { t: { keys: ['k'], limits: { tpm: 10_000 } } }, limits: { rateWindow: windowMs } },
+      durationMs: 20_000,
+      connections: 8,
+      pacer: undefined,
+      live: new LiveFeed(),
+      progress() {},
+      signal: ac.signal,
+    } as unknown as BenchContext;
+    const t0 = performance.now();
+    const run = ratelimit(ctx);
+    setTimeout(() => {
+      onAbort();
+      ac.abort();
+    }, abortAfterMs);
+    const r = await run;
+    return { r, ms: performance.now() - t0 };
+  }
+  const refuse = (res: ServerResponse, retryMs: number) => {
+    res.writeHead(429, { 'content-type': 'application/json', 'retry-after-ms': String(retryMs) });
+    res.end('{"error":{"code":"rate_limit_exceeded","type":"tokens"}}');
+  };
+
+  it('schedules no retry probe once interrupted, and reports none', async () => {
+    // Every answer a 429 that asks for 15 s, the first ones still in flight when the signal comes.
+    const t = await target((req, res) => {
+      req.resume();
+      setTimeout(() => refuse(res, 15_000), 50);
+    });
+    const { r, ms } = await interrupted(t.url, 1000, 25);
+    // Not the 15 s a probe would wait.
+    expect(ms).toBeLessThan(5000);
+    expect(r.figures['ratelimit.retryAfterHonest']).toBeNull();
+  }, 30_000);
+
+  it('counts only the windows that ended before the signal', async () => {
+    let stopped = false;
+    const t = await target((req, res) => {
+      req.resume();
+      const late = stopped;
+      setTimeout(() => (late || stopped ? refuse(res, 1500) : res.end('{"usage":{"total_tokens":10}}')), 20);
+    });
+    // Stopped 700 ms into a 2 s window: no window ran whole.
+    const { r } = await interrupted(t.url, 2000, 700, () => (stopped = true));
+    expect((r.detail as { fullWindows: number }).fullWindows).toBe(0);
+    expect(r.lines[0]).toMatch(/shorter than one window/);
   });
 });
