@@ -35,27 +35,23 @@ async function target(handler: (req: IncomingMessage, res: ServerResponse) => vo
 
 const source = () => fixedSource(() => ({ model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 5 }));
 const never = () => {};
+/** An open loop of 60 s at `rate` requests/s to `url`, and the controller that interrupts it. */
+function openLoop(url: string, rate: number) {
+  const ac = new AbortController();
+  const run = runLoad({ url, headers: {}, source: source(), stream: false, durationMs: 60_000, connections: 1, rate, signal: ac.signal });
+  return { run, interrupt: () => ac.abort() };
+}
 
 describe('an interrupted load', () => {
   it('stops at once, records none of the requests it cut, and opens no connection for those still queued', async () => {
     const t = await target(never);
-    const ac = new AbortController();
     // An open loop at 600/s against a target that never answers: past the pool's 512 connections, requests queue.
-    const run = runLoad({
-      url: t.url,
-      headers: {},
-      source: source(),
-      stream: false,
-      durationMs: 60_000,
-      connections: 1,
-      rate: 600,
-      signal: ac.signal,
-    });
+    const { run, interrupt } = openLoop(t.url, 600);
     while (t.connections() < 512) await new Promise((r) => setTimeout(r, 20));
     await new Promise((r) => setTimeout(r, 300));
     const before = t.connections();
     const t0 = performance.now();
-    ac.abort();
+    interrupt();
     const r = await run;
     // A run of 60 s that ends on the signal (seconds apart, not milliseconds).
     expect(performance.now() - t0).toBeLessThan(10_000);
@@ -66,21 +62,11 @@ describe('an interrupted load', () => {
 
   it('ends the wait between two arrivals of a slow open loop', async () => {
     const t = await target((_q, res) => res.end('{}'));
-    const ac = new AbortController();
     // One arrival every 20 s: the first goes at once, the second would come 20 s later.
-    const run = runLoad({
-      url: t.url,
-      headers: {},
-      source: source(),
-      stream: false,
-      durationMs: 60_000,
-      connections: 1,
-      rate: 0.05,
-      signal: ac.signal,
-    });
+    const { run, interrupt } = openLoop(t.url, 0.05);
     await new Promise((r) => setTimeout(r, 300));
     const t0 = performance.now();
-    ac.abort();
+    interrupt();
     const r = await run;
     expect(performance.now() - t0).toBeLessThan(5_000);
     expect(r.records).toHaveLength(1);
