@@ -26,6 +26,8 @@ export interface SendOptions {
   path?: string;
   /** Bytes of body kept; beyond, the answer is abandoned as `complete: false` (a target cannot exhaust the bench). */
   maxBytes?: number;
+  /** Aborts the request (the answer comes back `complete: false`, or status 0 before its head). */
+  signal?: AbortSignal | undefined;
 }
 
 /** What post() keeps by default; long and sweep, which ask for big answers, raise it. */
@@ -107,6 +109,7 @@ export async function post(ctx: BenchContext, body: unknown, opts: SendOptions =
       method: 'POST',
       headers: { 'content-type': 'application/json', ...authHeaders(ctx), ...opts.headers },
       body: text,
+      signal: opts.signal,
       headersTimeout: 300_000,
       bodyTimeout: 300_000,
     });

@@ -50,6 +50,9 @@ export interface LongRow {
   cutAt?: number;
 }
 
+/** An answer the bench itself cut on Ctrl-C: not what the target did, so neither a truncation nor an error. */
+const cutByInterrupt = (bytes: number) => `interrupted after ${bytes} bytes: the bench cut it (not a finding)`;
+
 export async function long(ctx: BenchContext): Promise<ScenarioResult> {
   const rows: LongRow[] = [];
   let truncations = 0;
@@ -60,7 +63,7 @@ export async function long(ctx: BenchContext): Promise<ScenarioResult> {
   for (const size of sizes) {
     const tokens = Math.ceil(size / MEAN_TOKEN_BYTES);
     for (const mode of ['body', 'stream'] as const) {
-      // Interrupted: the sizes not yet sent are left out (the answer in flight runs to its end).
+      // Interrupted: the sizes not yet sent are left out; the answer in flight is cut (below).
       if (ctx.signal?.aborted) break;
       ctx.progress(`long: ${fmt(size)} ${mode}`);
       let kind: LongOutcome = 'complete';
@@ -78,7 +81,7 @@ export async function long(ctx: BenchContext): Promise<ScenarioResult> {
       const check = new Checker(key, ctx.api === 'anthropic' ? undefined : 11);
       let outcome: string;
       if (mode === 'body') {
-        const r = await post(ctx, body, { maxBytes: 2 * size + 1024 * 1024 });
+        const r = await post(ctx, body, { maxBytes: 2 * size + 1024 * 1024, signal: ctx.signal });
         const declared = Number(r.headers['content-length'] ?? Number.NaN);
         let content: string | undefined;
         if (r.status === 200 && r.complete) {
@@ -91,6 +94,9 @@ export async function long(ctx: BenchContext): Promise<ScenarioResult> {
         if (r.skipped) {
           kind = 'skipped';
           outcome = `not sent: ${r.skipped}`;
+        } else if (ctx.signal?.aborted && !(r.status === 200 && r.complete)) {
+          kind = 'skipped';
+          outcome = cutByInterrupt(r.body.length);
         } else if (r.status !== 200) {
           kind = 'error';
           outcome = `error ${statusAndCode(r.status, r.body)}`;
@@ -108,21 +114,29 @@ export async function long(ctx: BenchContext): Promise<ScenarioResult> {
       } else {
         let done = false;
         let text = 0;
-        const r = await stream(ctx, body, {
-          onEvent: (ev) => {
-            if (ev.data === '[DONE]') done = true;
-            else if (ev.data) {
-              const t = deltaText(ev.data);
-              if (t) {
-                text += Buffer.byteLength(t);
-                check.feed(t);
+        const r = await stream(
+          ctx,
+          body,
+          {
+            onEvent: (ev) => {
+              if (ev.data === '[DONE]') done = true;
+              else if (ev.data) {
+                const t = deltaText(ev.data);
+                if (t) {
+                  text += Buffer.byteLength(t);
+                  check.feed(t);
+                }
               }
-            }
+            },
           },
-        });
+          ctx.signal,
+        );
         if (r.skipped) {
           kind = 'skipped';
           outcome = `not sent: ${r.skipped}`;
+        } else if (ctx.signal?.aborted && !(done && r.complete)) {
+          kind = 'skipped';
+          outcome = cutByInterrupt(r.bytes);
         } else if (r.status !== 200) {
           kind = 'error';
           outcome = `error HTTP ${r.status}`;
@@ -152,7 +166,7 @@ export async function long(ctx: BenchContext): Promise<ScenarioResult> {
       'long.truncatedAt': truncatedAt ?? null,
     },
     lines: [
-      `long        ${rows.length} answers, ${truncations} truncated, ${errors} errors${skipped ? `, ${skipped} not sent` : ''}` +
+      `long        ${rows.length} answers, ${truncations} truncated, ${errors} errors${skipped ? `, ${skipped} not measured (not sent, or cut by an interrupt)` : ''}` +
         `${truncatedAt !== undefined ? `; the smallest cut at ${truncatedAt} bytes` : ''}`,
       ...rows.map((r) => `            ${r.size.padStart(7)} ${r.mode.padEnd(6)} ${r.outcome}`),
     ],

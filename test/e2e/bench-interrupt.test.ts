@@ -101,25 +101,63 @@ describe('aigw bench, interrupted', () => {
   }, 90_000);
 
   it('stops at once on a second Ctrl-C, without a report, and stops the gateway and mocks it started', async () => {
-    // One answer of 64 MiB takes seconds, and the first signal lets the answer in flight end: the second comes first.
-    const b = startBench(['-c', 'profiles/demo.yaml', '--model', 'llama-3-70b', '--scenario', 'long', '--long-sizes', '64Mi']);
-    await b.until(/long: 64MiB body/);
-    const started = childrenOf(b.child.pid!);
-    expect(started.length).toBe(2);
+    // Starting the mocks and the gateway is not cut short by a first signal: the second comes while it runs.
+    const b = startBench(['-c', 'profiles/demo.yaml', '--model', 'llama-3-70b', '--scenario', 'throughput', '--duration', '120s']);
+    const seen = new Set<number>();
+    let first: { pid: number; profile: string } | undefined;
+    while (!first) {
+      for (const pid of childrenOf(b.child.pid!)) {
+        seen.add(pid);
+        // Once it runs aigw (after exec: its own session and process group by then).
+        const m = /(?:^|\0)-c\0([^\0]+\/(?:mocks|profile)\.json)/.exec(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+        if (m) first = { pid, profile: m[1]! };
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
     // Not in the bench's process group: a terminal's Ctrl-C reaches the bench alone, not what it is measuring.
-    for (const pid of started) expect(groupOf(pid)).not.toBe(groupOf(b.child.pid!));
+    expect(groupOf(first.pid)).not.toBe(groupOf(b.child.pid!));
     b.child.kill('SIGINT');
     await b.until(/Ctrl-C: stopping the load/);
     b.child.kill('SIGINT');
-    const profile = /(?:^|\0)-c\0([^\0]+)/.exec(readFileSync(`/proc/${started[0]}/cmdline`, 'utf8'))![1]!;
+    while (b.child.exitCode === null) {
+      for (const pid of childrenOf(b.child.pid!)) seen.add(pid);
+      await new Promise((r) => setTimeout(r, 10));
+    }
     expect(await b.exited).toBe(130);
     expect(b.out().stdout).not.toContain('aigw bench —');
     // The profiles it wrote for them (with the bench's own key, hashed) are gone with it.
-    expect(existsSync(dirname(profile))).toBe(false);
+    expect(existsSync(dirname(first.profile))).toBe(false);
     // Signalled before the bench exited: each drains and exits on its own.
     const deadline = Date.now() + 15_000;
-    while (started.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    expect(started.filter(alive)).toEqual([]);
+    while ([...seen].some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect([...seen].filter(alive)).toEqual([]);
+  }, 90_000);
+
+  it('cuts a long answer in flight on the first Ctrl-C, and says the bench cut it: not a truncation', async () => {
+    const json = join(dir, 'long.json');
+    // 256 MiB takes many seconds here; the signal comes a moment after the request went.
+    const b = startBench([
+      '-c',
+      'profiles/demo.yaml',
+      '--model',
+      'llama-3-70b',
+      '--scenario',
+      'long',
+      '--long-sizes',
+      '256Mi',
+      '--json',
+      json,
+    ]);
+    await b.until(/long: 256MiB body/);
+    await new Promise((r) => setTimeout(r, 300));
+    b.child.kill('SIGINT');
+    expect(await b.exited).toBe(130);
+    const { stdout } = b.out();
+    expect(stdout).toMatch(/256MiB body\s+interrupted after \d+ bytes: the bench cut it \(not a finding\)/);
+    const report = JSON.parse(readFileSync(json, 'utf8'));
+    expect(report.figures['long.truncations']).toBe(0);
+    expect(report.figures['long.errors']).toBe(0);
+    expect(report.interrupted).toEqual({ during: 'long', skipped: [] });
   }, 90_000);
 
   it('a SIGTERM while it starts the gateway and mocks: exit 143, and nothing it started is left running', async () => {
