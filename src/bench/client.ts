@@ -65,8 +65,11 @@ async function admit(ctx: BenchContext, body: unknown, bytes: number, opts: Send
   return a.ok ? a : a.reason;
 }
 
-function settle(ctx: BenchContext, a: Answer, t0: number, streamCode?: string): void {
+function settle(ctx: BenchContext, a: Answer, t0: number, streamCode: string | undefined, signal: AbortSignal | undefined): void {
   const ok = a.status >= 200 && a.status < 300 && a.complete && !streamCode;
+  // Cut by the bench's own interrupt: what the target would have answered is unknown — neither the pacer nor
+  // the figures hear of it.
+  if (!ok && signal?.aborted) return;
   const e = ok ? {} : errorOf(a.body);
   const code = streamCode ?? e.code ?? (a.status === 0 ? 'connection_error' : !a.complete ? 'incomplete' : `http_${a.status}`);
   ctx.pacer?.observe({ status: a.status, errorType: e.type, limits: flat(a.headers) });
@@ -135,7 +138,7 @@ export async function post(ctx: BenchContext, body: unknown, opts: SendOptions =
   } catch {
     answer = { status: 0, headers: {}, body: Buffer.alloc(0), complete: false };
   }
-  settle(ctx, answer, t0);
+  settle(ctx, answer, t0, undefined, opts.signal);
   admitted.release();
   return answer;
 }
@@ -219,7 +222,7 @@ export async function stream(
   }
   const cut = out.status === 200 && (!out.complete || !done) ? 'incomplete_stream' : undefined;
   const refusal = anthropic ? chatFromMessage(Buffer.concat(errorBody), undefined) : Buffer.concat(errorBody);
-  settle(ctx, { status: out.status, headers, body: refusal, complete: out.complete }, t0, cut);
+  settle(ctx, { status: out.status, headers, body: refusal, complete: out.complete }, t0, cut, signal);
   admitted.release();
   return out;
 }

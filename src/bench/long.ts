@@ -94,6 +94,10 @@ export async function long(ctx: BenchContext): Promise<ScenarioResult> {
         if (r.skipped) {
           kind = 'skipped';
           outcome = `not sent: ${r.skipped}`;
+        } else if (r.status !== 200 && r.status !== 0) {
+          // A status received is the target's answer, whether or not the bench cut its body afterwards.
+          kind = 'error';
+          outcome = `error ${statusAndCode(r.status, r.body)}`;
         } else if (ctx.signal?.aborted && !(r.status === 200 && r.complete)) {
           kind = 'skipped';
           outcome = cutByInterrupt(r.body.length);
@@ -134,15 +138,19 @@ export async function long(ctx: BenchContext): Promise<ScenarioResult> {
         if (r.skipped) {
           kind = 'skipped';
           outcome = `not sent: ${r.skipped}`;
+        } else if (r.status !== 0 && r.status !== 200) {
+          kind = 'error';
+          outcome = `error HTTP ${r.status}`;
+        } else if (r.status === 200 && !check.ok) {
+          // Wrong text already received is a finding, however the answer ended.
+          kind = 'corrupted';
+          outcome = `corrupted after ${check.matched} bytes`;
         } else if (ctx.signal?.aborted && !(done && r.complete)) {
           kind = 'skipped';
           outcome = cutByInterrupt(r.bytes);
         } else if (r.status !== 200) {
           kind = 'error';
           outcome = `error HTTP ${r.status}`;
-        } else if (!check.ok) {
-          kind = 'corrupted';
-          outcome = `corrupted after ${check.matched} bytes`;
         } else if (!done || !r.complete) {
           kind = 'truncated';
           cutAt = r.bytes;

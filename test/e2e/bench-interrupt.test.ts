@@ -105,7 +105,8 @@ describe('aigw bench, interrupted', () => {
     const b = startBench(['-c', 'profiles/demo.yaml', '--model', 'llama-3-70b', '--scenario', 'throughput', '--duration', '120s']);
     const seen = new Set<number>();
     let first: { pid: number; profile: string } | undefined;
-    while (!first) {
+    const started = Date.now() + 30_000;
+    while (!first && Date.now() < started) {
       for (const pid of childrenOf(b.child.pid!)) {
         seen.add(pid);
         // Once it runs aigw (after exec: its own session and process group by then).
@@ -114,6 +115,7 @@ describe('aigw bench, interrupted', () => {
       }
       await new Promise((r) => setTimeout(r, 10));
     }
+    if (!first) throw new Error(`the bench started nothing in 30 s: ${b.out().stderr}`);
     // Not in the bench's process group: a terminal's Ctrl-C reaches the bench alone, not what it is measuring.
     expect(groupOf(first.pid)).not.toBe(groupOf(b.child.pid!));
     b.child.kill('SIGINT');
@@ -125,6 +127,8 @@ describe('aigw bench, interrupted', () => {
     }
     expect(await b.exited).toBe(130);
     expect(b.out().stdout).not.toContain('aigw bench —');
+    // The second signal, not the first one's orderly path (which waits for the start to end, then says so).
+    expect(b.out().stderr).not.toContain('interrupted before the first scenario');
     // The profiles it wrote for them (with the bench's own key, hashed) are gone with it.
     expect(existsSync(dirname(first.profile))).toBe(false);
     // Signalled before the bench exited: each drains and exits on its own.
@@ -157,6 +161,9 @@ describe('aigw bench, interrupted', () => {
     const report = JSON.parse(readFileSync(json, 'utf8'));
     expect(report.figures['long.truncations']).toBe(0);
     expect(report.figures['long.errors']).toBe(0);
+    // Nor a failure of the target anywhere else in the report.
+    expect(stdout).not.toMatch(/failed or refused/);
+    expect(report.scenarios.long.refusals).toEqual([]);
     expect(report.interrupted).toEqual({ during: 'long', skipped: [] });
   }, 90_000);
 

@@ -157,14 +157,16 @@ describe('ratelimit, interrupted', () => {
   }, 30_000);
 
   it('counts only the windows that ended before the signal', async () => {
-    let stopped = false;
+    const t0 = performance.now();
     const t = await target((req, res) => {
       req.resume();
-      const late = stopped;
-      setTimeout(() => (late || stopped ? refuse(res, 1500) : res.end('{"usage":{"total_tokens":10}}')), 20);
+      const answer = () => res.end('{"usage":{"total_tokens":10}}');
+      // Answers asked for from 700 ms on come at 1.4 s: 600 ms after the signal, past the end of the window.
+      const at = performance.now() - t0;
+      setTimeout(answer, at < 700 ? 20 : Math.max(20, 1400 - at));
     });
-    // Stopped 700 ms into a 2 s window: no window ran whole.
-    const { r } = await interrupted(t.url, 2000, 700, () => (stopped = true));
+    // Stopped 800 ms into a 1 s window: no window ran whole, however late the last answers come.
+    const { r } = await interrupted(t.url, 1000, 800);
     expect((r.detail as { fullWindows: number }).fullWindows).toBe(0);
     expect(r.lines[0]).toMatch(/shorter than one window/);
   });
