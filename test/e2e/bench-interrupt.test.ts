@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -194,11 +194,15 @@ describe('aigw bench, interrupted', () => {
     await b.until(/\[\d+\.\ds\]\s+throughput/);
     const started = childrenOf(b.child.pid!);
     expect(started.length).toBe(2);
+    // What nothing can remove after a SIGKILL (the profiles written for them): this test's to clean up.
+    const profiles = dirname(/(?:^|\0)-c\0([^\0]+)/.exec(readFileSync(`/proc/${started[0]}/cmdline`, 'utf8'))![1]!);
     b.child.kill('SIGKILL');
     await b.exited;
     // Their stdin, a pipe from the bench, ended with it: each stops as on SIGTERM.
     const deadline = Date.now() + 15_000;
     while (started.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(started.filter(alive)).toEqual([]);
+    expect(profiles).toMatch(/aigw-bench-\w+$/);
+    rmSync(profiles, { recursive: true, force: true });
   }, 90_000);
 });
