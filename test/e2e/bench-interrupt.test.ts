@@ -14,10 +14,12 @@ import { cleanupScope } from '../helpers/cleanup.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'aigw-bench-interrupt-'));
 
-/** Starts `aigw bench ARGS`; `until(re)` resolves once stderr matches. */
+/** Starts `aigw bench -c profiles/demo.yaml --model llama-3-70b ARGS`; `until(re)` resolves once stderr matches. */
 function startBench(args: string[]) {
   const cleanupAfter = cleanupScope();
-  const child = spawn(process.execPath, [AIGW, 'bench', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [AIGW, 'bench', '-c', 'profiles/demo.yaml', '--model', 'llama-3-70b', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
@@ -52,6 +54,14 @@ function childrenOf(pid: number): number[] {
   }
 }
 
+/** Waits (up to 15 s) for every one of `pids` to exit; the ones still alive. */
+async function survivors(pids: Iterable<number>): Promise<number[]> {
+  const all = [...pids];
+  const deadline = Date.now() + 15_000;
+  while (all.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  return all.filter(alive);
+}
+
 const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
@@ -64,22 +74,7 @@ const alive = (pid: number) => {
 describe('aigw bench, interrupted', () => {
   it('reports what ran on the first Ctrl-C: the figures so far, what was skipped, no failure for the requests it cut', async () => {
     const json = join(dir, 'interrupted.json');
-    const b = startBench([
-      '-c',
-      'profiles/demo.yaml',
-      '--model',
-      'llama-3-70b',
-      '--scenario',
-      'stream',
-      '--scenario',
-      'throughput',
-      '--scenario',
-      'long',
-      '--duration',
-      '120s',
-      '--json',
-      json,
-    ]);
+    const b = startBench(['--scenario', 'stream', '--scenario', 'throughput', '--scenario', 'long', '--duration', '120s', '--json', json]);
     // Two of the live lines printed every 2 s off a terminal: streams are in flight.
     await b.until(/\[\d+\.\ds\]\s+stream[^\n]*\n[\s\S]*\[\d+\.\ds\]\s+stream/);
     const t0 = Date.now();
@@ -102,7 +97,7 @@ describe('aigw bench, interrupted', () => {
 
   it('stops at once on a second Ctrl-C, without a report, and stops the gateway and mocks it started', async () => {
     // Starting the mocks and the gateway is not cut short by a first signal: the second comes while it runs.
-    const b = startBench(['-c', 'profiles/demo.yaml', '--model', 'llama-3-70b', '--scenario', 'throughput', '--duration', '120s']);
+    const b = startBench(['--scenario', 'throughput', '--duration', '120s']);
     const seen = new Set<number>();
     let first: { pid: number; profile: string } | undefined;
     const started = Date.now() + 30_000;
@@ -132,26 +127,13 @@ describe('aigw bench, interrupted', () => {
     // The profiles it wrote for them (with the bench's own key, hashed) are gone with it.
     expect(existsSync(dirname(first.profile))).toBe(false);
     // Signalled before the bench exited: each drains and exits on its own.
-    const deadline = Date.now() + 15_000;
-    while ([...seen].some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    expect([...seen].filter(alive)).toEqual([]);
+    expect(await survivors(seen)).toEqual([]);
   }, 90_000);
 
   it('cuts a long answer in flight on the first Ctrl-C, and says the bench cut it: not a truncation', async () => {
     const json = join(dir, 'long.json');
     // 256 MiB takes many seconds here; the signal comes a moment after the request went.
-    const b = startBench([
-      '-c',
-      'profiles/demo.yaml',
-      '--model',
-      'llama-3-70b',
-      '--scenario',
-      'long',
-      '--long-sizes',
-      '256Mi',
-      '--json',
-      json,
-    ]);
+    const b = startBench(['--scenario', 'long', '--long-sizes', '256Mi', '--json', json]);
     await b.until(/long: 256MiB body/);
     await new Promise((r) => setTimeout(r, 300));
     b.child.kill('SIGINT');
@@ -168,7 +150,7 @@ describe('aigw bench, interrupted', () => {
   }, 90_000);
 
   it('a SIGTERM while it starts the gateway and mocks: exit 143, and nothing it started is left running', async () => {
-    const b = startBench(['-c', 'profiles/demo.yaml', '--model', 'llama-3-70b', '--scenario', 'throughput', '--duration', '120s']);
+    const b = startBench(['--scenario', 'throughput', '--duration', '120s']);
     const seen = new Set<number>();
     while (seen.size === 0) {
       for (const pid of childrenOf(b.child.pid!)) seen.add(pid);
@@ -184,13 +166,11 @@ describe('aigw bench, interrupted', () => {
     expect(code, b.out().stderr).toBe(143);
     // Before the first scenario, or in it: whichever the signal found, it is said.
     expect(b.out().stderr).toMatch(/interrupted before the first scenario|SIGTERM: stopping the load/);
-    const deadline = Date.now() + 15_000;
-    while ([...seen].some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    expect([...seen].filter(alive)).toEqual([]);
+    expect(await survivors(seen)).toEqual([]);
   }, 90_000);
 
   it('killed outright (SIGKILL: no handler, no exit hook), it leaves no gateway or mock running', async () => {
-    const b = startBench(['-c', 'profiles/demo.yaml', '--model', 'llama-3-70b', '--scenario', 'throughput', '--duration', '120s']);
+    const b = startBench(['--scenario', 'throughput', '--duration', '120s']);
     await b.until(/\[\d+\.\ds\]\s+throughput/);
     const started = childrenOf(b.child.pid!);
     expect(started.length).toBe(2);
@@ -199,9 +179,7 @@ describe('aigw bench, interrupted', () => {
     b.child.kill('SIGKILL');
     await b.exited;
     // Their stdin, a pipe from the bench, ended with it: each stops as on SIGTERM.
-    const deadline = Date.now() + 15_000;
-    while (started.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    expect(started.filter(alive)).toEqual([]);
+    expect(await survivors(started)).toEqual([]);
     expect(profiles).toMatch(/aigw-bench-\w+$/);
     rmSync(profiles, { recursive: true, force: true });
   }, 90_000);
