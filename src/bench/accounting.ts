@@ -4,16 +4,7 @@
  */
 import { chatBody, deltaText, post, stream } from './client.js';
 import { adminHeaders, type BenchContext, type ScenarioResult } from './context.js';
-
-/** `usage.completion_tokens` of an answer or a chunk; 0 when it has none (or is not JSON: the target is not trusted). */
-function completionTokens(text: string): number {
-  try {
-    const n = (JSON.parse(text) as { usage?: { completion_tokens?: unknown } } | null)?.usage?.completion_tokens;
-    return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : 0;
-  } catch {
-    return 0;
-  }
-}
+import { usageCount } from './record.js';
 
 async function mockTokens(ctx: BenchContext): Promise<number | undefined> {
   let total = 0;
@@ -60,7 +51,7 @@ export async function accounting(ctx: BenchContext): Promise<ScenarioResult> {
     if (i % 2) {
       const r = await post(ctx, body);
       if (r.skipped) continue;
-      client += completionTokens(r.body.toString());
+      client += usageCount(r.body.toString(), 'completion_tokens');
     } else {
       let usage = 0;
       const r = await stream(
@@ -68,7 +59,7 @@ export async function accounting(ctx: BenchContext): Promise<ScenarioResult> {
         { ...body, stream_options: { include_usage: true } },
         {
           onEvent: (ev) => {
-            if (ev.data?.includes('"usage"') && !deltaText(ev.data)) usage = completionTokens(ev.data) || usage;
+            if (ev.data?.includes('"usage"') && !deltaText(ev.data)) usage = usageCount(ev.data, 'completion_tokens') || usage;
           },
         },
       );

@@ -5,16 +5,7 @@
  */
 import { chatBody, post } from './client.js';
 import { round, type BenchContext, type ScenarioResult } from './context.js';
-
-/** The tokens an answer says it used; 0 when it says nothing readable (a target's body is not trusted to be JSON). */
-function usedTokens(body: Buffer): number {
-  try {
-    const n = (JSON.parse(body.toString()) as { usage?: { total_tokens?: unknown } } | null)?.usage?.total_tokens;
-    return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : 0;
-  } catch {
-    return 0;
-  }
-}
+import { usageCount } from './record.js';
 
 export async function ratelimit(benchCtx: BenchContext): Promise<ScenarioResult> {
   let ctx = benchCtx;
@@ -40,7 +31,7 @@ export async function ratelimit(benchCtx: BenchContext): Promise<ScenarioResult>
   let probing = false;
   const count = (r: { status: number; body: Buffer }, at: number) => {
     if (r.status !== 200) return false;
-    const used = usedTokens(r.body);
+    const used = usageCount(r.body.toString(), 'total_tokens');
     const w = Math.floor((at - start) / windowMs);
     perWindow[w] = (perWindow[w] ?? 0) + used;
     return true;

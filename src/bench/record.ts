@@ -56,3 +56,16 @@ export function statusAndCode(status: number, body: Buffer): string {
     return `HTTP ${status}`;
   }
 }
+
+/**
+ * A token count from an answer's (or a chunk's) `usage`: 0 when it has none, or is not JSON, or the count is not
+ * a number an answer can have — a target's body is not trusted to be what it should.
+ */
+export function usageCount(text: string, field: 'completion_tokens' | 'total_tokens'): number {
+  try {
+    const n = (JSON.parse(text) as { usage?: Record<string, unknown> } | null)?.usage?.[field];
+    return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : 0;
+  } catch {
+    return 0;
+  }
+}

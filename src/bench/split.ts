@@ -97,9 +97,10 @@ export async function split(ctx: BenchContext): Promise<ScenarioResult> {
         }
       };
       const first = fp(a);
-      if (first === undefined || fp(b) === undefined) continue;
+      const second = fp(b);
+      if (first === undefined || second === undefined) continue;
       sessions++;
-      if (first === fp(b)) same++;
+      if (first === second) same++;
     }
     figures['split.stickiness'] = sessions ? round(same / sessions, 4) : null;
     lines.push(

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runLoad } from '../../../src/bench/driver.js';
 import { targetOnlyFetch } from '../../../src/bench/errors-anthropic.js';
 import { Pacer } from '../../../src/bench/pacer.js';
-import type { RequestRecord } from '../../../src/bench/record.js';
+import { type RequestRecord, usageCount } from '../../../src/bench/record.js';
 import { prepared } from '../../../src/bench/workload.js';
 
 const servers: Server[] = [];
@@ -126,5 +126,20 @@ describe('what the bench believes of a target', () => {
     const r = await targetOnlyFetch(`${url}/v1/chat/completions`, { method: 'POST', body: '{}' });
     expect(r.status).toBe(307);
     expect(elsewhere).toBe(0);
+  });
+});
+
+describe('token counts read from a target answer', () => {
+  it.each([
+    ['{"usage":{"completion_tokens":7}}', 7],
+    ['not json', 0],
+    ['null', 0],
+    ['{"usage":null}', 0],
+    ['{"usage":{"completion_tokens":"7"}}', 0],
+    ['{"usage":{"completion_tokens":-1}}', 0],
+    ['{"usage":{"completion_tokens":1e400}}', 0],
+    ['{"usage":{"__proto__":{"completion_tokens":5}}}', 0],
+  ])('%s → %d', (text, n) => {
+    expect(usageCount(text, 'completion_tokens')).toBe(n);
   });
 });
