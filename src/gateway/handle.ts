@@ -5,6 +5,7 @@
  * `createHandler` works on any node:http request/response pair.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { browserProblem, type GuardedListener } from '../core/browser-guard.js';
 import { type AigwError, aigwError } from '../core/errors.js';
 import { guarded } from '../core/guard.js';
 import { nextId } from '../core/ids.js';
@@ -119,12 +120,27 @@ function refuse(ctx: RequestContext, err: AigwError): void {
   discardUpload(ctx.req, REFUSED_UPLOAD_BYTES);
 }
 
+/** A gateway without tenants answers whoever reaches it, with its backends' keys: programs, not web pages. */
+const OPEN_GATEWAY: GuardedListener = {
+  name: 'a gateway without tenants',
+  toShare: 'configure tenants (API keys) for clients that are web pages',
+  toName: 'configure tenants (API keys) to reach it by another name',
+};
+
 /**
- * The auth stage: the caller's tenant (undefined when no tenants are configured); null after answering 401.
- * An API key is looked up synchronously; only a JWT (gateway/identify.ts) makes the stage wait.
+ * The auth stage: the caller's tenant (undefined when no tenants are configured); null after answering 401, or
+ * 403 for a web page at an open gateway. An API key is looked up synchronously; only a JWT (gateway/identify.ts)
+ * makes the stage wait.
  */
 function authenticate(ctx: RequestContext, runtime: Runtime): Tenant | undefined | null | Promise<Tenant | null> {
-  if (!runtime.tenants.enabled) return undefined;
+  if (!runtime.tenants.enabled) {
+    // Open by configuration (as LiteLLM without a master key), to programs: a page on any site, its DNS name
+    // rebound to 127.0.0.1, would otherwise send completions paid with the backends' keys and read the answers.
+    const refused = browserProblem(ctx.req.headers, ctx.req.socket.localAddress, OPEN_GATEWAY);
+    if (refused === undefined) return undefined;
+    refuse(ctx, refused);
+    return null;
+  }
   const t = runtime.tenants.authenticate(ctx.req.rawHeaders);
   if ('code' in t) {
     const services = runtime.services;

@@ -1,14 +1,14 @@
 /**
  * The admin listener: loopback by default, optional bearer key (read per request, so a reload rotates it);
- * without one, web pages are refused (browser-guard.ts).
+ * without one, web pages are refused (core/browser-guard.ts).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { browserProblem } from '../core/browser-guard.js';
 import { aigwError, type AigwError } from '../core/errors.js';
 import { guarded } from '../core/guard.js';
 import { requestDeadlines } from '../core/listen.js';
 import { renderError } from '../openai/error-shape.js';
-import { browserProblem } from './browser-guard.js';
 
 export type AdminRoute = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -31,7 +31,7 @@ export function createAdminServer(routes: Record<string, AdminRoute>, key: () =>
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?', 1)[0]!;
     const current = key();
-    // Without a key, only where the request came from tells a program from a web page (browser-guard.ts).
+    // Without a key, only where the request came from tells a program from a web page (core/browser-guard.ts).
     if (current === undefined) {
       const refused = browserProblem(req.headers, req.socket.localAddress);
       if (refused) return sendAdminError(res, refused);

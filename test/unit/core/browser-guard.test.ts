@@ -1,6 +1,6 @@
 /** Which requests the admin listener (without a key) takes for a web page's: the rule, case by case. */
 import { describe, expect, it } from 'vitest';
-import { browserProblem } from '../../../src/observe/browser-guard.js';
+import { browserProblem } from '../../../src/core/browser-guard.js';
 
 const refused = (headers: { host?: string; origin?: string }, local = '127.0.0.1') => browserProblem(headers, local)?.code;
 

@@ -6,7 +6,7 @@
  * curl, `aigw top`) send no Origin and the address they were given as Host.
  */
 import { isIP } from 'node:net';
-import { type AigwError, aigwError } from '../core/errors.js';
+import { type AigwError, aigwError } from './errors.js';
 
 /** Whether the connection arrived on a loopback address (where DNS rebinding is the way in). */
 function onLoopback(localAddress: string | undefined): boolean {
@@ -30,16 +30,33 @@ function unrebindable(name: string): boolean {
   return isIP(name) !== 0 || name === 'localhost' || name.endsWith('.localhost');
 }
 
+/** How a refusal names the listener and what its operator can do instead. */
+export interface GuardedListener {
+  /** `the admin listener`, … */
+  readonly name: string;
+  /** What lets a web page (another origin) in: `set admin.key to share it`. */
+  readonly toShare: string;
+  /** What lets another name in: `set admin.key to reach it by another name`. */
+  readonly toName: string;
+}
+
+export const ADMIN_LISTENER: GuardedListener = {
+  name: 'the admin listener',
+  toShare: 'set admin.key to share it',
+  toName: 'set admin.key to reach it by another name',
+};
+
 /** The problem with a request a browser page sent on its own account, or undefined. */
-export function browserProblem(headers: { host?: string; origin?: string }, localAddress: string | undefined): AigwError | undefined {
+export function browserProblem(
+  headers: { host?: string; origin?: string },
+  localAddress: string | undefined,
+  listener: GuardedListener = ADMIN_LISTENER,
+): AigwError | undefined {
   const { host, origin } = headers;
   if (origin !== undefined && (host === undefined || (origin !== `http://${host}` && origin !== `https://${host}`)))
-    return aigwError('forbidden', 'the admin listener answers no web page from another origin; set admin.key to share it');
+    return aigwError('forbidden', `${listener.name} answers no web page from another origin; ${listener.toShare}`);
   // Browsers always name the host; a request without one (HTTP/1.0, a load balancer's health check) is a program's.
   if (host !== undefined && onLoopback(localAddress) && !unrebindable(hostName(host)))
-    return aigwError(
-      'forbidden',
-      'the admin listener on loopback answers only an address or localhost as Host; set admin.key to reach it by another name',
-    );
+    return aigwError('forbidden', `${listener.name} on loopback answers only an address or localhost as Host; ${listener.toName}`);
   return undefined;
 }
