@@ -128,6 +128,15 @@ const OPEN_GATEWAY: GuardedListener = {
 };
 
 /**
+ * Whether a browser sent the request: it names the page in `Origin` on every POST (same-origin ones too) and,
+ * to HTTPS and localhost, adds `Sec-Fetch-Site`; programs send neither. Only those are held to the Host rule, so
+ * a program behind a proxy that keeps the client's Host (nginx's `proxy_set_header Host $host`) is served.
+ */
+function fromBrowser(h: IncomingMessage['headers']): boolean {
+  return h.origin !== undefined || h['sec-fetch-site'] !== undefined;
+}
+
+/**
  * The auth stage: the caller's tenant (undefined when no tenants are configured); null after answering 401, or
  * 403 for a web page at an open gateway. An API key is looked up synchronously; only a JWT (gateway/identify.ts)
  * makes the stage wait.
@@ -136,7 +145,7 @@ function authenticate(ctx: RequestContext, runtime: Runtime): Tenant | undefined
   if (!runtime.tenants.enabled) {
     // Open by configuration (as LiteLLM without a master key), to programs: a page on any site, its DNS name
     // rebound to 127.0.0.1, would otherwise send completions paid with the backends' keys and read the answers.
-    const refused = browserProblem(ctx.req.headers, ctx.req.socket.localAddress, OPEN_GATEWAY);
+    const refused = fromBrowser(ctx.req.headers) ? browserProblem(ctx.req.headers, ctx.req.socket.localAddress, OPEN_GATEWAY) : undefined;
     if (refused === undefined) return undefined;
     refuse(ctx, refused);
     return null;

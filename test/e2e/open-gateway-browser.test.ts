@@ -66,7 +66,8 @@ models:
       expect(chat.status, host).toBe(403);
       expect(JSON.parse(chat.body).error.type).toBe('permission_error');
       expect(chat.body).toContain('a gateway without tenants');
-      const models = await asPage(`${gw.url}/v1/models`, { host });
+      // A GET carries no Origin; to HTTPS and localhost, browsers add Sec-Fetch-Site.
+      const models = await asPage(`${gw.url}/v1/models`, { host, 'sec-fetch-site': 'same-origin' });
       expect(models.status, host).toBe(403);
       expect(models.body).not.toContain('llama');
     }
@@ -95,7 +96,9 @@ models:
     expect(c.choices[0]!.message.content).toBe('secret answer');
   });
 
-  it('health checks stay open to any Host (load balancers name the service)', async () => {
+  it('answers a program under any Host: behind a proxy that keeps the client’s (nginx `proxy_set_header Host $host`)', async () => {
+    const r = await asPage(`${gw.url}/v1/chat/completions`, { host: 'api.example.com', 'x-forwarded-for': '203.0.113.9' }, CHAT);
+    expect(r.status).toBe(200);
     expect((await asPage(`${gw.url}/healthz`, { host: `aigw.svc:${port}` })).status).toBe(200);
   });
 });
