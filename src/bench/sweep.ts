@@ -27,6 +27,8 @@ async function search(
     if (ctx.signal?.aborted) return { largest: lo, tripped: INTERRUPTED };
     ctx.progress(`sweep ${label}: ${fmt(s)}`);
     const r = await probe(s);
+    // The signal cut the probe in flight: what it says is the bench's doing, not the target's.
+    if (r !== true && ctx.signal?.aborted) return { largest: lo, tripped: INTERRUPTED };
     if (r === true) lo = s;
     else {
       hi = s;
@@ -40,6 +42,7 @@ async function search(
     const mid = Math.floor((lo + hi) / 2);
     ctx.progress(`sweep ${label}: ${fmt(mid)}`);
     const r = await probe(mid);
+    if (r !== true && ctx.signal?.aborted) return { largest: lo, tripped: INTERRUPTED };
     if (r === true) lo = mid;
     else {
       hi = mid;
@@ -53,12 +56,18 @@ export async function sweep(ctx: BenchContext): Promise<ScenarioResult> {
   ctx.live.begin('sweep');
   const request = await search(ctx, 'request body', async (size) => {
     // Words, not one run of a letter: a tokenizer meets prose in a cost proportional to it.
-    const r = await post(ctx, chatBody(ctx, 'word '.repeat(Math.ceil(size / 5)).slice(0, size), { max_tokens: 1 }), { pace: false });
+    const r = await post(ctx, chatBody(ctx, 'word '.repeat(Math.ceil(size / 5)).slice(0, size), { max_tokens: 1 }), {
+      pace: false,
+      signal: ctx.signal,
+    });
     return r.status === 200 ? true : statusAndCode(r.status, r.body);
   });
   const answer = await search(ctx, 'answer', async (size) => {
     const tokens = Math.ceil(size / MEAN_TOKEN_BYTES);
-    const r = await post(ctx, chatBody(ctx, 'sweep [[mock ttft=0ms tps=0]]', { max_tokens: tokens }), { maxBytes: 2 * size + 1024 * 1024 });
+    const r = await post(ctx, chatBody(ctx, 'sweep [[mock ttft=0ms tps=0]]', { max_tokens: tokens }), {
+      maxBytes: 2 * size + 1024 * 1024,
+      signal: ctx.signal,
+    });
     if (r.status !== 200) return statusAndCode(r.status, r.body);
     const declared = Number(r.headers['content-length'] ?? NaN);
     if (!r.complete || (Number.isFinite(declared) && r.body.length < declared)) return `cut at ${r.body.length} bytes`;
@@ -68,12 +77,17 @@ export async function sweep(ctx: BenchContext): Promise<ScenarioResult> {
     const tokens = Math.ceil(size / MEAN_TOKEN_BYTES);
     let text = 0;
     let done = false;
-    const r = await stream(ctx, chatBody(ctx, 'sweep stream [[mock ttft=0ms tps=0 chunk=64]]', { max_tokens: tokens }), {
-      onEvent: (ev) => {
-        if (ev.data === '[DONE]') done = true;
-        else if (ev.data) text += Buffer.byteLength(deltaText(ev.data) ?? '');
+    const r = await stream(
+      ctx,
+      chatBody(ctx, 'sweep stream [[mock ttft=0ms tps=0 chunk=64]]', { max_tokens: tokens }),
+      {
+        onEvent: (ev) => {
+          if (ev.data === '[DONE]') done = true;
+          else if (ev.data) text += Buffer.byteLength(deltaText(ev.data) ?? '');
+        },
       },
-    });
+      ctx.signal,
+    );
     if (r.status !== 200) return `HTTP ${r.status}`;
     return done && r.complete ? true : `cut after ${text} bytes of text`;
   });

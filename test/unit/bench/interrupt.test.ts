@@ -3,7 +3,7 @@
  * between the arrivals of a slow open loop, cuts what is in flight without recording it and without opening a
  * connection per queued request; nothing a target says passes for the bench's own cut; and the pacer reads a
  * concurrency refusal against everything that was in flight with it. `ratelimit` interrupted makes no retry
- * probe after the signal and counts only the windows that ended before it.
+ * probe after the signal and counts only the windows that ended before it; `sweep` cuts its probe in flight.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +13,7 @@ import { runLoad } from '../../../src/bench/driver.js';
 import { LiveFeed } from '../../../src/bench/live.js';
 import { Pacer } from '../../../src/bench/pacer.js';
 import { ratelimit } from '../../../src/bench/ratelimit.js';
+import { sweep } from '../../../src/bench/sweep.js';
 import { fixedSource } from '../../../src/bench/workload.js';
 
 const servers: Server[] = [];
@@ -170,4 +171,36 @@ describe('ratelimit, interrupted', () => {
     expect((r.detail as { fullWindows: number }).fullWindows).toBe(0);
     expect(r.lines[0]).toMatch(/shorter than one window/);
   });
+});
+
+describe('sweep, interrupted', () => {
+  it('cuts the probe in flight and reports the search as interrupted, not as a trip', async () => {
+    // Every answer begins and never ends: a 64 MiB probe through a slow gateway, as far as the bench can tell.
+    const t = await target((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"id":"x","choices":[');
+    });
+    const ac = new AbortController();
+    const ctx = {
+      target: { url: t.url, mocks: {} },
+      model: 'm',
+      apiKey: undefined,
+      pacer: undefined,
+      live: new LiveFeed(),
+      progress() {},
+      signal: ac.signal,
+    } as unknown as BenchContext;
+    const t0 = performance.now();
+    const run = sweep(ctx);
+    setTimeout(() => ac.abort(), 300);
+    const r = await run;
+    // Seconds, not the never of an answer that does not end.
+    expect(performance.now() - t0).toBeLessThan(5000);
+    // The first request body was answered 200 (accepted) before the cut; no answer or stream was whole.
+    expect(r.figures['sweep.requestBytes']).toBe(64 * 1024);
+    expect(r.figures['sweep.answerBytes']).toBe(0);
+    expect(r.figures['sweep.streamBytes']).toBe(0);
+    for (const line of r.lines) expect(line).toMatch(/beyond: not searched further: the run was interrupted/);
+  }, 30_000);
 });
