@@ -28,6 +28,10 @@ export class AnthropicSseRelay extends SseRelay {
     super(out, false, onFirstContent, maxEventBytes, scrub);
   }
 
+  override get outputEstimate(): number {
+    return this.tap.deltaTokens;
+  }
+
   protected override look(ev: SseEvent): boolean {
     if (this.failed || this.sawDone) return true;
     const tap = this.tap;

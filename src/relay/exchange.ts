@@ -391,10 +391,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (usage) recordUsage(this.record, usage);
     // The backend's count covers the whole answer only once the stream ended properly. Before that — the client
     // left, the stream was cut — it is a count so far, or only the opening one (Anthropic's message_start says
-    // 1 output token): output is at least one token per output event relayed, so leaving just before the end
-    // does not make an answer nearly free.
+    // 1 output token): output is at least what the events relayed carried (translate/output-estimate.ts), so
+    // leaving just before the end does not make an answer nearly free.
     if (!usage || !s.sawDone) {
-      this.record.outputTokens = Math.max(usage?.completion ?? 0, s.outputEvents);
+      this.record.outputTokens = Math.max(usage?.completion ?? 0, s.outputEstimate);
       this.record.outputSource = 'estimate';
     }
     if (s.model !== undefined) this.record.responseModel = s.model;

@@ -46,6 +46,10 @@ export class SseRelay implements SseSink, StreamRelay {
   private heldBlank = false;
   sawDone = false;
   outputEvents = 0;
+  /** OpenAI's chunks are not decoded here: one token each (a backend's chunk holds one, unless it batches). */
+  get outputEstimate(): number {
+    return this.outputEvents;
+  }
   usage: Usage | undefined;
   failed: AigwError | undefined;
   model: string | undefined;

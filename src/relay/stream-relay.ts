@@ -11,8 +11,10 @@ export interface StreamRelay {
   push(chunk: Buffer): boolean;
   /** The stream's end was seen: `[DONE]`, `message_stop`, or (translated) an answer the backend finished. */
   readonly sawDone: boolean;
-  /** Upstream events that carried output: zero means the client saw nothing; without usage, the output estimate. */
+  /** Upstream events that carried output: zero means the client saw nothing. */
   readonly outputEvents: number;
+  /** Output tokens those events carried, at least: the count of an answer that ended without its final usage. */
+  readonly outputEstimate: number;
   /** Bytes of an event that has not ended yet are held. */
   readonly holding: boolean;
   /** The stream ended with an error the backend sent (or an event that could not be read); the client already has its frame. */

@@ -59,6 +59,10 @@ export class TranslatedSseRelay implements SseSink, StreamRelay {
     return this.t.completed;
   }
 
+  get outputEstimate(): number {
+    return this.t.outputEstimate ?? this.outputEvents;
+  }
+
   get holding(): boolean {
     return this.pending > 0;
   }

@@ -7,6 +7,7 @@ import { type AigwError, aigwError } from '../core/errors.js';
 import { ErrorBody, MessageDeltaEvent, MessageStartEvent } from '../anthropic/response.js';
 import type { SseEvent } from '../openai/sse.js';
 import { type TokenUsage, usageFromAnthropic } from './mapping.js';
+import { deltaTokensAtLeast } from './output-estimate.js';
 import { parseData } from './stream.js';
 
 export class AnthropicStreamTap {
@@ -14,8 +15,10 @@ export class AnthropicStreamTap {
   completed = false;
   error: AigwError | undefined;
   contentStarted = false;
-  /** content_block_delta events seen: the output estimate of a stream that ends without its final usage. */
+  /** content_block_delta events seen (zero: no output yet). */
   deltas = 0;
+  /** The output tokens those deltas carried, at least: the estimate of a stream that ends without its final usage. */
+  deltaTokens = 0;
   model: string | undefined;
 
   /** Looks at one event on its way to the client. Text deltas are recognised by their `event:` line, not parsed. */
@@ -25,6 +28,7 @@ export class AnthropicStreamTap {
     switch (name) {
       case 'content_block_delta':
         this.deltas++;
+        this.deltaTokens += deltaTokensAtLeast(ev.data);
         this.contentStarted = true;
         return;
       case 'content_block_start':

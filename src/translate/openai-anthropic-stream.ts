@@ -11,6 +11,7 @@ import { renderStreamErrorFrame } from '../openai/error-shape.js';
 import { SSE_DONE, type SseEvent } from '../openai/sse.js';
 import { readBlockDelta } from './fast-read.js';
 import { chatUsageOf, finishReasonOf, unreadable, usageFromAnthropic } from './mapping.js';
+import { tokensAtLeast } from './output-estimate.js';
 import { openAIFrame, parseData, type StreamTranslator, TranslatorEnding } from './stream.js';
 
 const KEEP_ALIVE = ': ping\n\n';
@@ -38,6 +39,8 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
   /** Tool calls started so far: the next one's OpenAI index (indexes are never reused). */
   private toolCalls = 0;
   private finished = false;
+  /** See StreamTranslator.outputEstimate: the text, reasoning and tool input the deltas carried. */
+  outputEstimate = 0;
 
   constructor(private readonly opts: MessagesToChatOptions) {
     super();
@@ -120,6 +123,15 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
     const e = readBlockDelta(json);
     if (!e) return this.abort(unreadable('a malformed content_block_delta'));
     const d = e.delta;
+    this.outputEstimate += tokensAtLeast(
+      d.type === 'text_delta'
+        ? d.text.length
+        : d.type === 'thinking_delta'
+          ? d.thinking.length
+          : d.type === 'input_json_delta'
+            ? d.partial_json.length
+            : 0,
+    );
     if (d.type === 'text_delta') return d.text ? this.content('content', d.text) : undefined;
     if (d.type === 'thinking_delta') return d.thinking ? this.content('reasoning_content', d.thinking) : undefined;
     if (d.type !== 'input_json_delta' || !d.partial_json) return undefined;

@@ -27,6 +27,8 @@ export interface StreamTranslator {
   readonly contentStarted: boolean;
   /** The model the backend says answered, once it said so. */
   readonly model: string | undefined;
+  /** Output tokens the events so far carried, at least (output-estimate.ts), where the translator reads them. */
+  readonly outputEstimate?: number;
 }
 
 const MAX_ERROR_MESSAGE = 500;

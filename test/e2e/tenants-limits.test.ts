@@ -4,7 +4,9 @@ import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { eventually, gatewayFor, profileFor, useGateway } from '../helpers/gateway.js';
 import { inParallel } from '../helpers/load.js';
+import { anthropicEvent, messageStart } from '../helpers/anthropic-sse.js';
 import { rawPost } from '../helpers/raw.js';
+import { useUpstream } from '../helpers/upstream.js';
 import { DEFAULT_MAX_TOKENS } from '../../src/translate/openai-anthropic.js';
 
 const WINDOW_MS = 1000;
@@ -113,6 +115,59 @@ tenants:
       // Remaining = limit − (prompt + streamed output of the aborted stream) − this request's own reservation.
       const reservation = Math.ceil(Buffer.byteLength(JSON.stringify(body)) / 3) + 1;
       expect(Number(after.headers['x-ratelimit-remaining-tokens'])).toBe(3000 - (charged.input + charged.output) - reservation);
+    } finally {
+      await g.close();
+    }
+  });
+
+  it.each([
+    ['passed through', 'messages'],
+    ['translated for an OpenAI client', 'chat/completions'],
+  ])('charges a client that left an Anthropic stream (%s) for the tokens its deltas carried, not one per delta', async (_what, path) => {
+    // Claude's deltas often carry several tokens: here each carries 48 characters (~12 tokens), 50 ms apart,
+    // and the answer never ends on its own.
+    const TEXT = ' and so the answer goes on, several tokens a delta';
+    const up = await useUpstream((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(messageStart({ input_tokens: 5, output_tokens: 1 }));
+      res.write(anthropicEvent('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }));
+      const tick = setInterval(
+        () => res.write(anthropicEvent('content_block_delta', { index: 0, delta: { type: 'text_delta', text: TEXT } })),
+        50,
+      );
+      res.on('close', () => clearInterval(tick));
+    });
+    const g = await gatewayFor(
+      `
+version: 1
+backends:
+  claude: { url: "{{UP}}", kind: anthropic, apiKey: sk-ant-limits }
+models:
+  c: { targets: [{ backend: claude }] }
+tenants:
+  t: { keys: [k], limits: { tpm: 100000 } }
+`,
+      { UP: up.url },
+    );
+    try {
+      let deltasSeen = 0;
+      const left = await rawPost(
+        `${g.url}/v1/${path}`,
+        { model: 'c', messages: [{ role: 'user', content: 'x' }], max_tokens: 4000, stream: true },
+        {
+          headers: { authorization: 'Bearer k', 'anthropic-version': '2023-06-01' },
+          abortAfterChunks: 8,
+        },
+      );
+      expect(left.ended).toBe('aborted');
+      for (const c of left.chunks) deltasSeen += c.data.toString().split('several tokens a delta').length - 1;
+      expect(deltasSeen).toBeGreaterThanOrEqual(4);
+      await eventually(() => g.eventsOf('request').some((e) => e.clientAborted));
+      const charged = g.eventsOf('request').find((e) => e.clientAborted)!.tokens;
+      expect(charged.outputSource).toBe('estimate');
+      // At least ~12 tokens for each delta the client had (one per delta counted ~4-8 in all), at most its max_tokens.
+      expect(charged.output).toBeGreaterThanOrEqual(12 * deltasSeen);
+      expect(charged.output).toBeLessThan(4000);
     } finally {
       await g.close();
     }
