@@ -43,6 +43,12 @@ export const MAX_JSON_DEPTH = 128;
 export const MAX_COMPLETION_TOKENS = 100_000_000;
 const CHAT_TOKEN_FIELDS = ['max_completion_tokens', 'max_tokens'] as const;
 const MESSAGES_TOKEN_FIELDS = ['max_tokens'] as const;
+/**
+ * The longest model name a request may give. Real ones are short (a Hugging Face id is at most 96 characters);
+ * the name goes into the request's event, its log line and the replay history, 1,024 of them kept — unbounded,
+ * 8 MiB names from one client exhausted the heap.
+ */
+export const MAX_MODEL_NAME = 256;
 /** OpenAI's own bounds on n and best_of. */
 const MAX_N = 128;
 const MAX_BEST_OF = 20;
@@ -95,6 +101,8 @@ export function parseProxyRequest(endpoint: Endpoint, body: Buffer, contentType:
   if (typeof obj.model !== 'string') {
     return fail(aigwError('invalid_request', `model: expected a string, got ${typeof obj.model}`, { param: 'model' }));
   }
+  if (obj.model.length > MAX_MODEL_NAME)
+    return fail(aigwError('invalid_request', `model: at most ${MAX_MODEL_NAME} characters, got ${obj.model.length}`, { param: 'model' }));
   if (endpoint !== 'chat' || !plainChatRequest(obj)) {
     const parsed = RoutedRequest[endpoint].safeParse(obj);
     if (!parsed.success) {

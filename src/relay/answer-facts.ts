@@ -14,6 +14,11 @@ const WINDOW = MAX_VALUE + 32;
 /** The longest finish reason kept (OpenAI's are a word or two). */
 const MAX_REASON = 64;
 
+/** A model name a backend gave in a parsed answer (Anthropic's), kept as modelIn keeps one: only when short. */
+export function shortName(name: string | undefined): string | undefined {
+  return name !== undefined && name.length <= MAX_VALUE ? name : undefined;
+}
+
 /** The `model` an answer (a body, or a stream event's data) names; undefined when none, or not a plain short string. */
 export function modelIn(text: string): string | undefined {
   const v = stringAfter(text, '"model"', MAX_VALUE, WINDOW);

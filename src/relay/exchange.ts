@@ -12,7 +12,7 @@ import type { EventBus } from '../events/bus.js';
 import type { TruncationReason, UpstreamFailure } from '../events/types.js';
 import type { RequestRecord } from '../events/request-record.js';
 import { classifyError, retryAfterMs, statusFailsOver } from '../upstream/classify.js';
-import { modelIn, noteBody } from './answer-facts.js';
+import { modelIn, noteBody, shortName } from './answer-facts.js';
 import { BodyRelay, type BufferPolicy } from './body-relay.js';
 import type { Scrub } from '../core/scrub.js';
 import type { RelayDialect } from './dialect.js';
@@ -397,12 +397,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.record.outputTokens = Math.max(usage?.completion ?? 0, s.outputEstimate);
       this.record.outputSource = 'estimate';
     }
-    if (s.model !== undefined) this.record.responseModel = s.model;
+    if (s.model !== undefined) this.record.responseModel = shortName(s.model);
   }
 
   /** A translated answer's usage; without any, its backend body is kept for counting (settle stage). */
   private recordTranslatedUsage(u: Usage | undefined, model: string): void {
-    this.record.responseModel = model;
+    this.record.responseModel = shortName(model);
     if (u) return recordUsage(this.record, u);
     const bytes = this.translated!.upstreamBody();
     this.record.unmetered = { bytes, whole: true, size: bytes.length, encoding: undefined };

@@ -117,6 +117,7 @@ describe("every error of the §3 table, in OpenAI's shape", () => {
     ['a BOM before the JSON', '\ufeff{"model":"llama-3-70b","messages":[]}', 'invalid_json', null],
     ['no model', { messages }, 'missing_model', 'model'],
     ['model not a string', { model: 42, messages }, 'invalid_request', 'model'],
+    ['a model name of 257 characters', { model: 'm'.repeat(257), messages }, 'invalid_request', 'model'],
     ['stream as a string', { model: 'llama-3-70b', messages, stream: 'true' }, 'invalid_request', 'stream'],
     ['messages not a list', { model: 'llama-3-70b', messages: 'hi' }, 'invalid_request', 'messages'],
     ['30k-deep nesting', `{"model":"llama-3-70b","x":${'['.repeat(30_000)}${']'.repeat(30_000)},"messages":[]}`, 'invalid_json', null],
@@ -124,6 +125,17 @@ describe("every error of the §3 table, in OpenAI's shape", () => {
     const r = await post(body as string | object);
     expectError(r, 400, code as string);
     expect(r.json.error.param).toBe(param);
+  });
+
+  it('keeps a client’s 60 KiB model name out of the answer, the events and their history', async () => {
+    const name = 'x'.repeat(60 * 1024);
+    const before = gw.eventsOf('request').length;
+    for (let i = 0; i < 5; i++) expectError(await post({ model: name, messages }), 400, 'invalid_request');
+    const events = gw.eventsOf('request').slice(before);
+    expect(events).toHaveLength(5);
+    // Each event as the replay history keeps it: a few hundred bytes, not the name's 60 KiB (1,024 kept: 8 MiB names filled the heap).
+    for (const e of events) expect(JSON.stringify(e).length).toBeLessThan(2048);
+    expect(JSON.stringify((await post({ model: name, messages })).json).length).toBeLessThan(1024);
   });
 
   it('400 for a wrong content-type', async () => {

@@ -276,3 +276,55 @@ describe('stream integrity (trust class 11)', () => {
     expect(gw.eventsOf('truncation').at(-1)).toMatchObject({ reason: 'event_too_large', stream: true });
   });
 });
+
+describe("a backend's names are bounded where the gateway keeps them", () => {
+  it('keeps an Anthropic backend’s 64 KiB model name out of the request event, and the answer still streams', async () => {
+    const huge = `claude-${'x'.repeat(64 * 1024)}`;
+    const up = await useUpstream((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const ev = (type: string, o: object) => `event: ${type}\ndata: ${JSON.stringify({ type, ...o })}\n\n`;
+      res.write(
+        ev('message_start', {
+          message: {
+            id: 'msg',
+            type: 'message',
+            role: 'assistant',
+            model: huge,
+            content: [],
+            stop_reason: null,
+            usage: { input_tokens: 3, output_tokens: 1 },
+          },
+        }),
+      );
+      res.write(ev('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }));
+      res.write(ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'hello' } }));
+      res.write(ev('content_block_stop', { index: 0 }));
+      res.write(ev('message_delta', { delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 2 } }));
+      res.end(ev('message_stop', {}));
+    });
+    const g = await useGateway(
+      `
+version: 1
+backends:
+  claude: { url: "{{UP}}", kind: anthropic, apiKey: sk-ant-x }
+models:
+  c: { targets: [{ backend: claude }] }
+`,
+      { UP: up.url },
+    );
+    for (const path of ['messages', 'chat/completions']) {
+      const before = g.eventsOf('request').length;
+      const r = await rawPost(
+        `${g.url}/v1/${path}`,
+        { model: 'c', messages: [{ role: 'user', content: 'x' }], max_tokens: 5, stream: true },
+        { headers: { 'anthropic-version': '2023-06-01' } },
+      );
+      expect(r.status, path).toBe(200);
+      expect(r.body.toString(), path).toContain('hello');
+      await eventually(() => g.eventsOf('request').length > before);
+      const e = g.eventsOf('request')[before]!;
+      expect(e.responseModel, path).toBeUndefined();
+      expect(JSON.stringify(e).length, path).toBeLessThan(2048);
+    }
+  });
+});
