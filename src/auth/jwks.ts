@@ -3,11 +3,11 @@
  * interval and when a token names an unknown `kid` (at most once per cooldown, however many such tokens come),
  * and kept when a refresh fails — a JWKS server that goes down does not take the gateway's logins with it.
  */
-import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import type { createLocalJWKSet, JSONWebKeySet, JWTVerifyGetKey } from 'jose';
 import { request } from 'undici';
 import { z } from 'zod';
+import { readSmallFile } from '../core/small-file.js';
 import { loadJose } from './jose.js';
 
 export interface JwksOptions {
@@ -126,8 +126,9 @@ export class JwksSource {
 
   private async read(): Promise<string> {
     if (!/^https?:\/\//i.test(this.location)) {
-      const buf = await readFile(this.location);
-      if (buf.length > this.opts.maxBytes) throw new Error(`JWKS file over ${this.opts.maxBytes} bytes`);
+      // Only a regular file, read up to maxBytes: a FIFO or /dev/zero named here is refused, not waited on.
+      const buf = await readSmallFile(this.location, this.opts.maxBytes);
+      if (!Buffer.isBuffer(buf)) throw new Error(`cannot read the JWKS file (${buf.problem})`);
       return buf.toString('utf8');
     }
     const { timeoutMs, maxBytes } = this.opts;

@@ -4,9 +4,9 @@
  * does not own, JWT tenants to name. Files are read here, synchronously and only when `tls` or a JWKS file is
  * configured: a profile is checked at start and on reload, never on the request path.
  */
-import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
+import { readSmallFileSync } from '../core/small-file.js';
 import type { Report } from './checks.js';
 import { forwardIdentityProblems } from './header-names.js';
 import { parseSubject } from './mtls-subject.js';
@@ -18,12 +18,12 @@ export const isJwksUrl = (location: string): boolean => /^https?:\/\//i.test(loc
 /** A profile's file path, absolute: relative paths are relative to the profile's own directory. */
 export const profilePath = (path: string, baseDir: string): string => (isAbsolute(path) ? path : resolve(baseDir, path));
 
+/** The largest certificate, key, CA bundle or JWKS file read: far above a real one (a CA bundle is ~200 KiB). */
+export const MAX_PROFILE_FILE_BYTES = 4 * 1024 * 1024;
+
 function readable(path: string, baseDir: string): Buffer | string {
-  try {
-    return readFileSync(profilePath(path, baseDir));
-  } catch (e) {
-    return `cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'})`;
-  }
+  const r = readSmallFileSync(profilePath(path, baseDir), MAX_PROFILE_FILE_BYTES);
+  return Buffer.isBuffer(r) ? r : `cannot read ${path} (${r.problem})`;
 }
 
 function checkTls(tls: NonNullable<Profile['tls']>, baseDir: string, report: Report): void {

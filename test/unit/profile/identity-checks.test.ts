@@ -3,7 +3,8 @@
  * checked when the profile loads — TLS files readable and matching, mtls rules that parse and a CA to verify them,
  * identity header names the gateway does not own, JWT tenants to name — with relative paths made absolute.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -118,5 +119,28 @@ describe.skipIf(!certs)('tls files', () => {
     const r = await loadProfileFile(file, {});
     expect(r.ok).toBe(true);
     if (r.ok) expect(r.profile.tls).toMatchObject({ cert: certs!.server.cert, key: certs!.server.key, clientCa: certs!.ca.cert });
+  });
+});
+
+describe('files a profile names are only read when they are small regular files', () => {
+  it('refuses a named pipe, a device and a 5 MiB file at once (a pipe had blocked the event loop, /dev/zero filled the heap)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aigw-files-'));
+    const fifo = join(dir, 'cert.pipe');
+    execFileSync('mkfifo', [fifo]);
+    const big = join(dir, 'ca.pem');
+    writeFileSync(big, '');
+    truncateSync(big, 5 * 1024 * 1024);
+    const t0 = performance.now();
+    const text = base(`tls: ${JSON.stringify({ cert: fifo, key: '/dev/zero', clientCa: big })}`);
+    expect(problems(text)).toEqual([
+      `tls.cert: cannot read ${fifo} (not a regular file)`,
+      'tls.key: cannot read /dev/zero (not a regular file)',
+      `tls.clientCa: cannot read ${big} (over 4 MiB)`,
+    ]);
+    expect(warnings(base(`auth: { jwt: { jwks: ${JSON.stringify(fifo)}, issuer: i, audience: a } }`, '  acme: {}'))).toEqual([
+      `auth.jwt.jwks: cannot read ${fifo} (not a regular file): every token is refused until it can be read`,
+    ]);
+    // Seconds would mean a wait; this is a stat.
+    expect(performance.now() - t0).toBeLessThan(5000);
   });
 });
