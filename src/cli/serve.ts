@@ -30,6 +30,9 @@ interface Options {
   log: LogFormat;
 }
 
+/** Problems a refused reload's event (the TUI, /aigw/events) names; stderr lists them all. */
+const RELOAD_EVENT_PROBLEMS = 10;
+
 export async function run(opts: Options): Promise<number> {
   tuneV8ForServing();
   const load = () => loadProfileOrManifests(opts.config, process.env, { mockAll: opts.mockAll === true });
@@ -72,29 +75,39 @@ export async function run(opts: Options): Promise<number> {
   const tui = wantTui && stack.adminUrl ? await startTui(stack.adminUrl, stack.profile().admin.key) : undefined;
   if (opts.tui && !tui) process.stderr.write('aigw: --tui needs a terminal and the admin listener; showing log lines instead\n');
 
+  const refused = (why: string, problems: readonly string[]) => {
+    for (const p of problems) process.stderr.write(`aigw: reload refused: ${p}\n`);
+    const shown = problems.slice(0, RELOAD_EVENT_PROBLEMS).join('; ');
+    const more = problems.length > RELOAD_EVENT_PROBLEMS ? `; and ${problems.length - RELOAD_EVENT_PROBLEMS} more` : '';
+    const message = `${why}: ${problems.length} problem(s); the previous profile keeps serving: ${shown}${more}`;
+    stack.bus.publish({ type: 'reload', ts: Date.now(), ok: false, message });
+  };
   const reload = async (why: string) => {
     const text = await readText();
     if (why === 'file changed' && text === seen) return;
     seen = text;
     const r = await load();
     const applied = r.ok ? await stack.reload(r.profile) : { ok: false as const, problems: r.problems.map(formatProblem) };
-    if (!applied.ok) {
-      const { problems } = applied;
-      for (const p of problems) process.stderr.write(`aigw: reload refused: ${p}\n`);
-      const message = `${why}: ${problems.length} problem(s); the previous profile keeps serving: ${problems.join('; ')}`;
-      stack.bus.publish({ type: 'reload', ts: Date.now(), ok: false, message });
-      return;
-    }
+    if (!applied.ok) return refused(why, applied.problems);
     const models = Object.keys(stack.profile().models).length;
     stack.bus.publish({ type: 'reload', ts: Date.now(), ok: true, message: `${why}: ${models} models` });
   };
-  reloadNow = () => void reload('SIGHUP');
+  // A reload that fails in a way no check foresaw is refused like any other: the gateway keeps serving.
+  const reloadSafely = (why: string) =>
+    reload(why).catch((e: unknown) => {
+      try {
+        refused(why, [`the reload failed: ${String((e as Error)?.message ?? e).slice(0, 500)}`]);
+      } catch {
+        // Nothing left to tell: the previous profile serves.
+      }
+    });
+  reloadNow = () => void reloadSafely('SIGHUP');
   // A profile file is watched; a directory of manifests reloads on SIGHUP.
   const isFile = await stat(opts.config).then(
     (s) => s.isFile(),
     () => false,
   );
-  const fileChanged = () => void reload('file changed');
+  const fileChanged = () => void reloadSafely('file changed');
   const unwatch = isFile ? watchProfile(opts.config, fileChanged) : () => {};
   // A write between the first load and the watcher's first look is caught here; any later one, by the watcher.
   if (isFile) fileChanged();

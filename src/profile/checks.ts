@@ -3,14 +3,15 @@
  * settings that are legal but do nothing or hurt (warnings).
  */
 import { isIP } from 'node:net';
-import { didYouMean } from './suggest.js';
+import { didYouMean, quoted, unknownName } from './suggest.js';
 import type { KeyPath } from './problems.js';
 import type { Profile } from './schema.js';
 import { isLoopbackHost } from './hosts.js';
 import { checkCostPricing, checkEscalations, checkStrategyTargets } from './routing-checks.js';
 import { getOwn } from './own-keys.js';
 
-export type Report = (severity: 'error' | 'warning', path: KeyPath, message: string, preferKey?: boolean) => void;
+/** A message may be given as a function: built only while the result still lists problems (load.ts MAX_PROBLEMS). */
+export type Report = (severity: 'error' | 'warning', path: KeyPath, message: string | (() => string), preferKey?: boolean) => void;
 
 const METADATA_HOSTS = new Set(['metadata.google.internal', 'metadata', '100.100.100.200', 'fd00:ec2::254']);
 
@@ -76,11 +77,7 @@ export function checkReferences(p: Profile, report: Report): void {
   const checkTargets = (targets: Profile['models'][string]['targets'], path: KeyPath) => {
     targets.forEach((t, i) => {
       if (!getOwn(p.backends, t.backend)) {
-        report(
-          'error',
-          [...path, i, 'backend'],
-          `unknown backend "${t.backend}"${didYouMean(t.backend, backendNames)}; known backends: ${backendNames.join(', ') || '(none)'}`,
-        );
+        report('error', [...path, i, 'backend'], () => unknownName('backend', t.backend, backendNames));
       }
     });
     if (targets.reduce((s, t) => s + t.weight, 0) <= 0) {
@@ -93,22 +90,13 @@ export function checkReferences(p: Profile, report: Report): void {
     m.match?.forEach((rule, j) => {
       checkTargets(rule.targets, ['models', name, 'match', j, 'targets']);
       const t = rule.when.tenant;
-      if (t !== undefined && !p.tenants?.[t]) {
-        report(
-          'error',
-          ['models', name, 'match', j, 'when', 'tenant'],
-          `unknown tenant "${t}"${didYouMean(t, tenantNames)}; known tenants: ${tenantNames.join(', ') || '(none)'}`,
-        );
+      if (t !== undefined && !getOwn(p.tenants ?? {}, t)) {
+        report('error', ['models', name, 'match', j, 'when', 'tenant'], () => unknownName('tenant', t, tenantNames));
       }
     });
     m.fallbacks.forEach((f, i) => {
       if (f === name) report('error', ['models', name, 'fallbacks', i], `"${name}" cannot fall back to itself`);
-      else if (!getOwn(p.models, f))
-        report(
-          'error',
-          ['models', name, 'fallbacks', i],
-          `unknown model "${f}"${didYouMean(f, modelNames)}; known models: ${modelNames.join(', ')}`,
-        );
+      else if (!getOwn(p.models, f)) report('error', ['models', name, 'fallbacks', i], () => unknownName('model', f, modelNames));
     });
   }
   reportFallbackCycles(p, report);
@@ -118,16 +106,11 @@ export function checkReferences(p: Profile, report: Report): void {
   const keyOwners = new Map<string, string>();
   for (const [name, t] of Object.entries(p.tenants ?? {})) {
     t.models?.forEach((m, i) => {
-      if (!getOwn(p.models, m))
-        report(
-          'error',
-          ['tenants', name, 'models', i],
-          `unknown model "${m}"${didYouMean(m, modelNames)}; known models: ${modelNames.join(', ')}`,
-        );
+      if (!getOwn(p.models, m)) report('error', ['tenants', name, 'models', i], () => unknownName('model', m, modelNames));
     });
     for (const m of Object.keys(t.modelLimits ?? {})) {
       if (!getOwn(p.models, m))
-        report('error', ['tenants', name, 'modelLimits', m], `unknown model "${m}"${didYouMean(m, modelNames)}`, true);
+        report('error', ['tenants', name, 'modelLimits', m], () => `unknown model ${quoted(m)}${didYouMean(m, modelNames)}`, true);
     }
     t.keys.forEach((k, i) => {
       const other = keyOwners.get(k);

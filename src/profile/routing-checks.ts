@@ -5,7 +5,7 @@
 import type { Report } from './checks.js';
 import type { KeyPath } from './problems.js';
 import type { Profile } from './schema.js';
-import { didYouMean } from './suggest.js';
+import { unknownName } from './suggest.js';
 import { getOwn } from './own-keys.js';
 
 type Targets = Profile['models'][string]['targets'];
@@ -27,7 +27,7 @@ export function checkEscalations(p: Profile, report: Report): void {
       const path: KeyPath = ['models', name, 'escalate', i, 'model'];
       if (rule.model === name) report('error', path, `"${name}" cannot escalate to itself`);
       else if (!getOwn(p.models, rule.model)) {
-        report('error', path, `unknown model "${rule.model}"${didYouMean(rule.model, modelNames)}; known models: ${modelNames.join(', ')}`);
+        report('error', path, () => unknownName('model', rule.model, modelNames));
       } else if (getOwn(p.models, rule.model)!.escalate) {
         report(
           'warning',

@@ -1,6 +1,6 @@
 /** zod issues → profile problems with positions, plain-English expectations and "did you mean". */
 import type { z } from 'zod';
-import { didYouMean } from './suggest.js';
+import { didYouMean, quoted } from './suggest.js';
 import { formatPath, type KeyPath, type ProfileProblem } from './problems.js';
 import { positionOf, type YamlSource } from './yaml-source.js';
 
@@ -81,7 +81,7 @@ export function zodProblems(error: z.ZodError, schema: AnySchema, src: YamlSourc
       case 'unrecognized_keys': {
         const known = keysAt(schema, path);
         for (const key of issue.keys) {
-          push([...path, key], `unknown key "${key}"${didYouMean(key, known)}; expected one of: ${known.join(', ')}`, true);
+          push([...path, key], `unknown key ${quoted(key)}${didYouMean(key, known)}; expected one of: ${known.join(', ')}`, true);
         }
         break;
       }

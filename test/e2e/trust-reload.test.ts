@@ -91,4 +91,33 @@ describe('reload is total, atomic and safe', () => {
     expect(await chat('k-old')).toBe(401);
     expect(await run.stop('SIGTERM')).toBe(0);
   }, 60_000);
+
+  it('refuses a file of 40,000 unknown names in a bounded message and serves on (it had killed the gateway)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aigw-reload-'));
+    const file = join(dir, 'profile.yaml');
+    writeFileSync(file, profile({ window: '60s', tpm: 100000, adminKey: 'admin' }));
+    const run = await startAigw(['serve', '-c', file, '--mocks', '--log', 'json'], 3);
+    const { gateway } = run.urls as Record<string, string>;
+    // 2,000 models and one with 40,000 unknown fallbacks: each problem listed every model, 600 MB of text.
+    const models = Array.from({ length: 2000 }, (_, i) => `  m${i}: { targets: [{ backend: v }] }`).join('\n');
+    const fallbacks = Array.from({ length: 40_000 }, (_, i) => `u${i}`).join(', ');
+    writeFileSync(
+      file,
+      `version: 1\nlisten: 127.0.0.1:0\nadmin: { listen: 127.0.0.1:0, key: admin }\nbackends:\n  v: { url: http://127.0.0.1:0, mock: { kind: vllm } }\nmodels:\n${models}\n  x: { targets: [{ backend: v }], fallbacks: [${fallbacks}] }\n`,
+    );
+    const refused = () =>
+      run
+        .stdout()
+        .split('\n')
+        .filter((l) => l.includes('"type":"reload"'))
+        .map((l) => JSON.parse(l) as { ok: boolean; message: string })
+        .find((r) => !r.ok);
+    await eventually(() => refused() !== undefined, 60_000);
+    expect(refused()!.message.length).toBeLessThan(50_000);
+    expect(refused()!.message).toMatch(/unknown model "u0".*and 1981 more/);
+    expect(run.stderr()).toMatch(/39900 more errors not shown/);
+    expect(run.stderr().length).toBeLessThan(200_000);
+    expect((await fetch(`${gateway}/healthz`)).status).toBe(200);
+    expect(await run.stop('SIGTERM')).toBe(0);
+  }, 90_000);
 });

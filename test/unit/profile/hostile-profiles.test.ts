@@ -1,0 +1,76 @@
+/**
+ * A profile is read at start and on every reload, on the gateway's event loop: what a hostile or runaway file
+ * costs in problems, their text and the time to word them is bounded, and names from the file are looked up
+ * as own keys only.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { MAX_PROBLEMS, parseProfile } from '../../../src/profile/load.js';
+import { closest, editDistance, quoted } from '../../../src/profile/suggest.js';
+
+const profileWith = (models: string, tenants = '') =>
+  `version: 1\nbackends:\n  v: { url: "http://127.0.0.1:1" }\nmodels:\n${models}\n${tenants}`;
+
+describe('problems a file can make', () => {
+  it('lists at most MAX_PROBLEMS, then how many more, each naming at most 20 known names', () => {
+    const models = Array.from({ length: 1000 }, (_, i) => `  m${i}: { targets: [{ backend: v }] }`).join('\n');
+    const unknown = Array.from({ length: 5000 }, (_, i) => `u${i}`).join(', ');
+    const r = parseProfile(profileWith(`${models}\n  x: { targets: [{ backend: v }], fallbacks: [${unknown}] }`), 'p.yaml', {});
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.problems).toHaveLength(MAX_PROBLEMS + 1);
+    expect(r.problems.at(-1)!.message).toBe('4900 more errors not shown (fix the ones above first)');
+    expect(r.problems[0]!.message).toMatch(/^unknown model "u0" \(did you mean "m0"\?\); known models: m0, m1, .*, m19 and 981 more$/);
+    // Each listed every model before: 5,000 problems of ~7 KB.
+    expect(r.problems.reduce((n, p) => n + p.message.length, 0)).toBeLessThan(50_000);
+  });
+
+  it('cuts a long name in messages and suggests nothing for it', () => {
+    const long = 'n'.repeat(80_000);
+    const r = parseProfile(profileWith(`  a: { targets: [{ backend: v }], fallbacks: ["${long}"] }`), 'p.yaml', {});
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.problems[0]!.message).toBe(`unknown model ${quoted(long)}; known models: a`);
+    expect(r.problems[0]!.message.length).toBeLessThan(200);
+  });
+
+  it('takes a tenant named like a property of every object for the unknown tenant it is', () => {
+    for (const t of ['constructor', 'toString', '__proto__']) {
+      const r = parseProfile(
+        profileWith(
+          `  m: { targets: [{ backend: v }], match: [{ when: { tenant: ${JSON.stringify(t)} }, targets: [{ backend: v }] }] }`,
+          'tenants:\n  a: { keys: [k] }',
+        ),
+        'p.yaml',
+        {},
+      );
+      expect(r.ok, t).toBe(false);
+      if (!r.ok) expect(r.problems.map((p) => p.message).join('\n'), t).toContain(`unknown tenant "${t}"`);
+    }
+  });
+});
+
+/** The suggestion as it was, scanning every known name. */
+function closestByScan(name: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const k of known) {
+    const d = editDistance(name.toLowerCase(), k.toLowerCase());
+    if (d < bestD) {
+      best = k;
+      bestD = d;
+    }
+  }
+  return best !== undefined && bestD <= Math.max(1, Math.floor(name.length / 3)) ? best : undefined;
+}
+
+describe('did you mean', () => {
+  it('suggests what a scan of every known name suggests, skipping names whose length alone rules them out', () => {
+    const name = fc.string({ unit: fc.constantFrom('a', 'b', 'c', 'A', '-'), maxLength: 12 });
+    fc.assert(
+      fc.property(name, fc.array(name, { maxLength: 30 }), (n, known) => {
+        expect(closest(n, known)).toBe(closestByScan(n, known));
+      }),
+    );
+  });
+});
