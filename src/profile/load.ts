@@ -54,11 +54,18 @@ function bounded(ps: ProfileProblem[]): ProfileProblem[] {
 function redacted(r0: LoadResult, envValues: ReadonlyMap<string, string>): LoadResult {
   const r: LoadResult = r0.ok ? { ...r0, warnings: bounded(r0.warnings) } : { ok: false, problems: bounded(r0.problems) };
   if (envValues.size === 0) return r;
+  // Longest first: a value that begins another would otherwise be replaced inside it, showing the rest.
+  const values = [...envValues].sort((a, b) => b[0].length - a[0].length);
   const hide = (message: string): string => {
     let out = message;
-    for (const [value, name] of envValues) {
-      out = out.split(JSON.stringify(value)).join(`(the value of $${name})`);
-      if (value.length >= 4) out = out.split(value).join(`(the value of $${name})`);
+    for (const [value, name] of values) {
+      const named = `(the value of $${name})`;
+      const json = JSON.stringify(value);
+      out = out.split(json).join(named);
+      // As it appears inside a longer quoted string: escaped.
+      const escaped = json.slice(1, -1);
+      if (escaped !== value && escaped.length >= 4) out = out.split(escaped).join(named);
+      if (value.length >= 4) out = out.split(value).join(named);
     }
     return out;
   };

@@ -50,6 +50,13 @@ function describe(v: unknown): string {
   return `${typeof v} ${JSON.stringify(v)}`;
 }
 
+/** `message` with `value` (as written, or JSON-quoted) replaced by what it is. */
+function withoutValue(message: string, value: string): string {
+  const named = '(a value from the environment)';
+  const quotedForm = message.split(JSON.stringify(value)).join(named);
+  return value === '' ? quotedForm : quotedForm.split(value).join(named);
+}
+
 function valueAtPath(root: unknown, path: KeyPath): unknown {
   let v = root;
   for (const p of path) {
@@ -77,6 +84,9 @@ export function zodProblems(error: z.ZodError, schema: AnySchema, src: YamlSourc
       out.push({ severity: 'error', file, line: pos.line, col: pos.col, path: formatPath(p), message });
     };
     const actual = valueAtPath(src.value, path);
+    // A value built from the environment may hold a secret, in part: it is named, never shown.
+    const secret = typeof actual === 'string' && src.fromEnv.has(formatPath(path));
+    const got = secret ? 'a string from the environment' : describe(actual);
     switch (issue.code) {
       case 'unrecognized_keys': {
         const known = keysAt(schema, path);
@@ -88,17 +98,17 @@ export function zodProblems(error: z.ZodError, schema: AnySchema, src: YamlSourc
       case 'invalid_type': {
         const expected = KIND_NAMES[issue.expected] ?? issue.expected;
         if (actual === undefined) push(path, `missing required key "${String(path.at(-1))}" (expected ${expected})`, true);
-        else push(path, `expected ${expected}, got ${describe(actual)}`);
+        else push(path, `expected ${expected}, got ${got}`);
         break;
       }
       case 'invalid_value': {
         const values = issue.values.map((v) => JSON.stringify(v));
-        const hint = typeof actual === 'string' ? didYouMean(actual, issue.values.map(String)) : '';
-        push(path, `expected ${values.length > 1 ? `one of ${values.join(', ')}` : values[0]}, got ${describe(actual)}${hint}`);
+        const hint = typeof actual === 'string' && !secret ? didYouMean(actual, issue.values.map(String)) : '';
+        push(path, `expected ${values.length > 1 ? `one of ${values.join(', ')}` : values[0]}, got ${got}${hint}`);
         break;
       }
       case 'invalid_union': {
-        push(path, `expected a string or a number, got ${describe(actual)}`);
+        push(path, `expected a string or a number, got ${got}`);
         break;
       }
       case 'invalid_key': {
@@ -106,7 +116,8 @@ export function zodProblems(error: z.ZodError, schema: AnySchema, src: YamlSourc
         break;
       }
       default:
-        push(path, issue.message);
+        // A refinement's own message may quote the value (a duration, a URL): not one from the environment.
+        push(path, secret ? withoutValue(issue.message, actual as string) : issue.message);
     }
   }
   return out;

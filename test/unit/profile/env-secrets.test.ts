@@ -2,6 +2,7 @@
  * Trust class 9 on the profile side: a value from the environment stays a string even when all digits, and
  * no problem message ever prints a value that came from the environment.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseProfile } from '../../../src/profile/load.js';
 import { formatProblem } from '../../../src/profile/problems.js';
@@ -37,5 +38,44 @@ describe('values from the environment', () => {
     if (r.ok) return;
     const text = r.problems.map(formatProblem).join('\n');
     for (const v of Object.values(env)) expect(text).not.toContain(v);
+  });
+});
+
+describe('no part of a value from the environment is printed', () => {
+  const SPOTS = [
+    ['a duration', (v: string) => `timeouts: { connect: "${v}" }`],
+    ['a number', (v: string) => `tenants:\n  t: { keys: [k], limits: { tpm: "${v}" } }`],
+    ['a URL', (v: string) => `limits: { store: { redis: "${v}" } }`],
+    ['an enum', (v: string) => `limits: { onOverflow: "${v}" }`],
+  ] as const;
+
+  it('whatever the value holds (quotes, backslashes, controls, 1 character) and whatever text surrounds it', () => {
+    const secret = fc.string({ minLength: 1, maxLength: 12, unit: fc.constantFrom('a', 'b', '"', '\\', '\n', 'é', '7', ' ') });
+    fc.assert(
+      fc.property(fc.constantFrom(...SPOTS), secret, fc.constantFrom('', 'x', 'ms', 'zz-'), ([, spot], value, around) => {
+        const r = parseProfile(base(spot(`\${SECRET}${around}`)), 'p.yaml', { KEY: 'sk-key-value', SECRET: value });
+        if (r.ok) return;
+        const text = r.problems.map(formatProblem).join('\n');
+        const full = `${value}${around}`;
+        // Quoted, as a message would show it; as written and as JSON escapes it inside a longer string, once
+        // it is long enough not to be any word's letters.
+        expect(text).not.toContain(JSON.stringify(full));
+        if (full.length >= 4) {
+          expect(text).not.toContain(full);
+          expect(text).not.toContain(JSON.stringify(full).slice(1, -1));
+        }
+      }),
+    );
+  });
+
+  it('a value that begins another is not replaced inside it (which showed the rest of the longer one)', () => {
+    // SHORT is read first: replaced first, it cut LONG's value in two.
+    const text = `observe: { tracing: { otlp: "\${SHORT}" } }\ntimeouts: { connect: "\${LONG}" }`;
+    const r = parseProfile(base(text), 'p.yaml', { KEY: 'sk-key-value', SHORT: 'hunter', LONG: 'hunter2-TOPSECRET-tail' });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    const out = r.problems.map(formatProblem).join('\n');
+    expect(out).not.toContain('TOPSECRET');
+    expect(out).not.toContain('hunter');
   });
 });
