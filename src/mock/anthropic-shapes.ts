@@ -63,28 +63,29 @@ export function anthropicFraming(a: AnthropicAnswer, withUsage: boolean): Framin
   };
 }
 
-/** An answer calling one tool: as a Message, and as events (`done`: end with message_stop). */
+/** An answer calling one tool: as a Message, and as events (`done`: end with message_stop), made as they are read. */
 export function anthropicToolUse(
   a: AnthropicAnswer,
   call: { id: string; name: string; input: string },
-  fragments: readonly string[],
+  fragments: Iterable<string>,
   withUsage: boolean,
   done: boolean,
-): { body: string; events: string[] } {
+): { body: string; events: Iterable<string> } {
   const block = `{"type":"tool_use","id":${JSON.stringify(call.id)},"name":${JSON.stringify(call.name)},"input":`;
   const body = `${messageHead(a)},"content":[${block}${call.input}}],"stop_reason":"tool_use","stop_sequence":null,"usage":${usage(a, a.outputTokens)}}`;
-  const events = [
-    messageStart(a),
-    event('content_block_start', `{"type":"content_block_start","index":0,"content_block":${block}{}}}`),
-    PING,
-  ];
-  for (const f of fragments) {
-    const delta = `{"type":"input_json_delta","partial_json":${JSON.stringify(f)}}`;
-    events.push(event('content_block_delta', `{"type":"content_block_delta","index":0,"delta":${delta}}`));
+  function* events(): Generator<string> {
+    yield messageStart(a);
+    yield event('content_block_start', `{"type":"content_block_start","index":0,"content_block":${block}{}}}`);
+    yield PING;
+    for (const f of fragments) {
+      const delta = `{"type":"input_json_delta","partial_json":${JSON.stringify(f)}}`;
+      yield event('content_block_delta', `{"type":"content_block_delta","index":0,"delta":${delta}}`);
+    }
+    yield event('content_block_stop', '{"type":"content_block_stop","index":0}');
+    yield messageDelta('tool_use', a, withUsage);
+    if (done) yield STOP;
   }
-  events.push(event('content_block_stop', '{"type":"content_block_stop","index":0}'), messageDelta('tool_use', a, withUsage));
-  if (done) events.push(STOP);
-  return { body, events };
+  return { body, events: events() };
 }
 
 /** Anthropic's error body; 529 is `overloaded_error`. */

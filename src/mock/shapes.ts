@@ -95,14 +95,17 @@ export function vllmFraming(a: Answer, usage: boolean): Framing {
   };
 }
 
-/** vLLM's answer calling one tool: as a body, and as stream events (`done`: end with [DONE]). */
+/**
+ * vLLM's answer calling one tool: as a body, and as stream events (`done`: end with [DONE]). The events are
+ * made one by one as they are read, one per argument fragment, so a long call never sits whole in memory.
+ */
 export function vllmToolCall(
   a: Answer,
   call: { id: string; name: string; arguments: string },
-  fragments: readonly string[],
+  fragments: Iterable<string>,
   usage: boolean,
   done: boolean,
-) {
+): { body: string; events: Iterable<string> } {
   const fn = `{"name":${JSON.stringify(call.name)},"arguments":${JSON.stringify(call.arguments)}}`;
   const body =
     `${head(a, 'chat.completion')},"choices":[{"index":0,"message":{"role":"assistant","content":null,"refusal":null,` +
@@ -111,10 +114,13 @@ export function vllmToolCall(
   const chunk = (delta: string, finish = 'null') =>
     `data: ${head(a, 'chat.completion.chunk')},"choices":[{"index":0,"delta":${delta},"logprobs":null,"finish_reason":${finish}}]}\n\n`;
   const start = `{"id":${JSON.stringify(call.id)},"type":"function","index":0,"function":{"name":${JSON.stringify(call.name)},"arguments":""}}`;
-  const events = [roleEvent(a), chunk(`{"tool_calls":[${start}]}`)];
-  for (const f of fragments) events.push(chunk(`{"tool_calls":[{"index":0,"function":{"arguments":${JSON.stringify(f)}}}]}`));
-  events.push(chunk('{"content":""}', '"tool_calls"'));
-  if (usage) events.push(usageEvent(a));
-  if (done) events.push(SSE_DONE);
-  return { body, events };
+  function* events(): Generator<string> {
+    yield roleEvent(a);
+    yield chunk(`{"tool_calls":[${start}]}`);
+    for (const f of fragments) yield chunk(`{"tool_calls":[{"index":0,"function":{"arguments":${JSON.stringify(f)}}}]}`);
+    yield chunk('{"content":""}', '"tool_calls"');
+    if (usage) yield usageEvent(a);
+    if (done) yield SSE_DONE;
+  }
+  return { body, events: events() };
 }

@@ -1,13 +1,15 @@
 /**
  * Tool-use answers on a `[[mock tool=NAME]]` directive: the mock "calls" tool NAME with arguments that are
- * a documented function of the prompt and seed — for each property of the tool's schema, by its type: an
- * enum's value, a string of 1–3 vocabulary words, an integer below 100, a number with two decimals, a
- * boolean; arrays and objects empty; anything else null. Written at once after the time to first token.
+ * a documented function of the prompt and seed — for each of the first 16 properties of the tool's schema
+ * whose name is at most 256 characters, by its type: an enum's value (one of at most 256 characters of JSON;
+ * a larger one gives the type's value), a string of 1–3 vocabulary words, an integer below 100, a number with
+ * two decimals, a boolean; arrays and objects empty; anything else null. Written after the time to first
+ * token; streamed with backpressure, each event built as it is written.
  */
 import type { ServerResponse } from 'node:http';
 import { mix32, Rng } from '../core/hash.js';
 import { parseDirective } from './controls.js';
-import { sleepUnlessClosed } from './http.js';
+import { drained, sleepUnlessClosed } from './http.js';
 import type { MockStats } from './stats.js';
 import { TokenSource } from './text.js';
 
@@ -17,6 +19,13 @@ export interface ToolSpec {
 }
 
 const MAX_PROPERTIES = 16;
+/**
+ * The most a property name or an enum value may take (in characters of JSON, about) to be copied from the
+ * schema into the arguments. Each argument fragment becomes a ~200-byte event: a 20 MiB enum value, copied
+ * whole, made 1.7 million of them and held the mock for minutes. Real schemas' names and enum values are
+ * far shorter; a longer name's property is left out, a larger enum value is replaced by its type's value.
+ */
+export const MAX_COPIED_CHARS = 256;
 
 /**
  * The tool a directive asks for: undefined without `tool=`, a message when the request does not declare it
@@ -54,14 +63,17 @@ export function toolArguments(schema: unknown, state: number): string {
   const rng = new Rng(mix32(state, 0x9e3779b9));
   const words = new TokenSource(state);
   for (const [key, prop] of Object.entries(props).slice(0, MAX_PROPERTIES)) {
-    out[key] = valueFor(prop, rng, words);
+    if (key.length <= MAX_COPIED_CHARS) out[key] = valueFor(prop, rng, words);
   }
   return JSON.stringify(out);
 }
 
 function valueFor(prop: unknown, rng: Rng, words: TokenSource): unknown {
   const p = (prop ?? {}) as { type?: unknown; enum?: unknown };
-  if (Array.isArray(p.enum) && p.enum.length) return p.enum[rng.next() % p.enum.length];
+  if (Array.isArray(p.enum) && p.enum.length) {
+    const picked: unknown = p.enum[rng.next() % p.enum.length];
+    if (fits(picked, MAX_COPIED_CHARS)) return picked;
+  }
   const type = Array.isArray(p.type) ? p.type.find((t) => t !== 'null') : p.type;
   switch (type) {
     case 'string': {
@@ -85,11 +97,34 @@ function valueFor(prop: unknown, rng: Rng, words: TokenSource): unknown {
   }
 }
 
-/** Cuts JSON text into a few fragments, as models stream arguments. */
-export function argumentFragments(args: string, size = 12): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i += size) out.push(args.slice(i, i + size));
-  return out.length ? out : [''];
+/**
+ * Whether `value`'s JSON is at most about `budget` characters (escapes not counted). Stops as soon as the
+ * budget is spent, so a huge value costs no more than a small one (every level costs 2, so depth is bounded too).
+ */
+function fits(value: unknown, budget: number): boolean {
+  let left = budget;
+  const walk = (v: unknown): boolean => {
+    if (typeof v === 'string') left -= v.length + 2;
+    else if (v === null || typeof v !== 'object') left -= String(v).length;
+    else if (Array.isArray(v)) {
+      left -= 2;
+      for (let i = 0; i < v.length; i++) if (!walk(v[i])) return false;
+    } else {
+      left -= 2;
+      for (const k in v) {
+        left -= k.length + 3;
+        if (!walk((v as Record<string, unknown>)[k])) return false;
+      }
+    }
+    return left >= 0;
+  };
+  return walk(value);
+}
+
+/** Cuts JSON text into fragments, as models stream arguments; lazily, as the events are written. */
+export function* argumentFragments(args: string, size = 12): Generator<string> {
+  if (args === '') yield '';
+  for (let i = 0; i < args.length; i += size) yield args.slice(i, i + size);
 }
 
 export interface ToolAnswerPlan {
@@ -98,8 +133,8 @@ export interface ToolAnswerPlan {
   headers: Record<string, string>;
   /** The non-streamed body. */
   body: string;
-  /** The stream's events, end marker included unless the no-done quirk left it out. */
-  events: readonly string[];
+  /** The stream's events, end marker included unless the no-done quirk left it out; built as they are written. */
+  events: Iterable<string>;
   completionTokens: number;
 }
 
@@ -113,9 +148,15 @@ export async function respondToolCall(res: ServerResponse, plan: ToolAnswerPlan,
   stats.completionTokens += plan.completionTokens;
   if (plan.stream) {
     res.writeHead(200, { ...plan.headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
+    // One event at a time, waiting while the client does not read: the mock's memory stays flat.
     for (const e of plan.events) {
+      if (res.destroyed) break;
       stats.bytesSent += Buffer.byteLength(e);
-      res.write(e);
+      if (!res.write(e)) await drained(res);
+    }
+    if (res.destroyed) {
+      stats.abort({ endpoint: 'tool', atToken: plan.completionTokens, stream: true, ts: Date.now() });
+      return;
     }
     res.end();
   } else {
