@@ -51,6 +51,16 @@ export function isAzurePath(path: string): boolean {
   return PATH.test(path);
 }
 
+/**
+ * How /mock/stats counts an Azure path: as it is for a deployment the profile lists (spelled as listed),
+ * otherwise under `/openai/deployments/{deployment}/…`, so clients' deployment names add no keys.
+ */
+export function azureStatsPath(path: string, ctx: MockContext): string {
+  const m = PATH.exec(path);
+  if (!m) return path;
+  return ctx.config.models?.includes(m[1]!) ? path : `/openai/deployments/{deployment}/${m[2]}`;
+}
+
 export function azureNotFound(res: ServerResponse, ctx: MockContext): void {
   sendJson(res, 404, azureErrorJson('404', 'Resource not found'), ctx.identity);
 }

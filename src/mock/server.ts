@@ -7,11 +7,12 @@ import { guarded } from '../core/guard.js';
 import { listenOn, requestDeadlines } from '../core/listen.js';
 import { loadTokenCounter, type TokenCounter } from '../openai/tokens.js';
 import { anthropicReject, handleCountTokens, handleMessages } from './anthropic.js';
-import { azureNotFound, handleAzure, isAzurePath } from './azure.js';
+import { azureNotFound, azureStatsPath, handleAzure, isAzurePath } from './azure.js';
 import { azureErrorJson } from './azure-shapes.js';
 import { MockContext, type MockSettings } from './context.js';
 import { readBody, sendJson } from './http.js';
 import { updatePace } from './pace.js';
+import { UNROUTED } from './stats.js';
 import { vllmError } from './shapes.js';
 import { handleEmbed, handleEmbeddings, teiInfo } from './tei.js';
 import { handleCompletion, modelList } from './vllm.js';
@@ -31,6 +32,8 @@ interface Dialect {
   routes: Record<string, Route>;
   /** A POST route for a path with parameters (Azure's deployments), when `routes` has none. */
   match?: (path: string) => Route | undefined;
+  /** The stats key of a path `match` routes: few distinct ones, whatever the parameters clients send. */
+  countAs?: (path: string) => string;
   error(res: ServerResponse, status: number, message: string): void;
   /** No route for this method and path; `known`: the path exists with another method. */
   unrouted(res: ServerResponse, known: boolean): void;
@@ -55,6 +58,7 @@ function dialectFor(ctx: MockContext, tokens: TokenCounter): Dialect {
     return {
       routes,
       match: (path) => (isAzurePath(path) ? azure : undefined),
+      countAs: (path) => azureStatsPath(path, ctx),
       error: (res, status, message) =>
         sendJson(res, status, azureErrorJson(status === 400 ? 'BadRequest' : String(status), message), identity),
       unrouted: (res) => azureNotFound(res, ctx),
@@ -146,8 +150,12 @@ export async function startMock(
   const handler = (req: IncomingMessage, res: ServerResponse): unknown => {
     const path = (req.url ?? '/').split('?', 1)[0]!;
     const route = routes[`${req.method} ${path}`] ?? (req.method === 'POST' ? dialect.match?.(path) : undefined);
-    ctx.stats.request(path, req.headers.traceparent);
-    if (!route) return dialect.unrouted(res, paths.has(path) || !!dialect.match?.(path));
+    const known = paths.has(path);
+    const matched = !known && !!dialect.match?.(path);
+    // Only the mock's own paths are counted one by one: a client chooses the path, and one key each was unbounded.
+    const counted = known ? path : matched ? (dialect.countAs?.(path) ?? path) : UNROUTED;
+    ctx.stats.request(counted, req.headers.traceparent);
+    if (!route) return dialect.unrouted(res, known || matched);
     if (req.method !== 'POST') return route(req, res, undefined);
     return readBody(req).then(
       (buf) => {
