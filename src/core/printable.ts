@@ -1,11 +1,14 @@
 /**
  * Text from elsewhere (a client's model name, a backend's error, a manifest's name, a target's error code) on
- * its way to a terminal or a log: C0 and C1 control characters, DEL, and the Unicode line and paragraph
- * separators never pass as themselves — an escape sequence would clear or forge what the reader sees.
+ * its way to a terminal or a log: C0 and C1 control characters, DEL, the Unicode line and paragraph
+ * separators, and the invisible format characters never pass as themselves — an escape sequence would clear or
+ * forge what the reader sees, a bidirectional override (U+202E) or isolate would show a line's text in another
+ * order than it has ("Trojan Source"), a zero-width character would make two names look the same.
  */
 
+/** C0, DEL and C1; zero-width and direction marks; embeddings, overrides, isolates; word joiner; BOM. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
-export const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+export const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
 
 /** Each control character as `?`, and at most `max` characters (the last one `…` when cut): for a display. */
 export function printable(text: string, max: number): string {

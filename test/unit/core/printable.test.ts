@@ -1,0 +1,38 @@
+/** What may reach a terminal or a log line from elsewhere: nothing that controls it or reorders what it shows. */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CONTROL_CHARS, escapeControls, printable } from '../../../src/core/printable.js';
+
+const INVISIBLE = [
+  ['ESC', '\u001b'],
+  ['C1 CSI', '\u009b'],
+  ['line separator', '\u2028'],
+  ['right-to-left override', '\u202e'],
+  ['left-to-right embedding', '\u202a'],
+  ['first strong isolate', '\u2068'],
+  ['pop directional isolate', '\u2069'],
+  ['right-to-left mark', '\u200f'],
+  ['Arabic letter mark', '\u061c'],
+  ['zero-width space', '\u200b'],
+  ['zero-width joiner', '\u200d'],
+  ['word joiner', '\u2060'],
+  ['byte order mark', '\ufeff'],
+] as const;
+
+describe('printable', () => {
+  it.each(INVISIBLE)('shows a %s as ?, never as itself', (_name, c) => {
+    expect(printable(`gpt${c}-4o`, 100)).toBe('gpt?-4o');
+    expect(escapeControls(`a${c}b`)).not.toContain(c);
+  });
+
+  it('keeps every other character as it is, letters of any script and emoji included', () => {
+    expect(printable('llama-3 北京 Ωmega مرحبا 🌍', 100)).toBe('llama-3 北京 Ωmega مرحبا 🌍');
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme' }), (s) => {
+        const out = printable(s, Number.MAX_SAFE_INTEGER);
+        expect(out.match(CONTROL_CHARS)).toBeNull();
+        expect(out.length).toBe(s.length);
+      }),
+    );
+  });
+});
