@@ -6,10 +6,19 @@
 import { type Alias, type Document, isCollection, type Node } from 'yaml';
 
 /**
- * Values one document may gain through aliases. Reusing an anchor hundreds of times (a shared target list in
- * every model) stays far below it; a bomb crosses it after a few milliseconds of work.
+ * Values one file may gain through aliases. Reusing an anchor hundreds of times (a shared target list in every
+ * model) stays far below it; a bomb crosses it after a few milliseconds of work.
  */
 export const MAX_ALIASED_VALUES = 100_000;
+
+/**
+ * What aliases may still add, shared by every document of one file: a budget per document let a file of 5,000
+ * small bombs (1.4 MB of manifests) expand to 500 million values and abort on an exhausted heap.
+ */
+export class AliasBudget {
+  spent = 0;
+  constructor(readonly limit = MAX_ALIASED_VALUES) {}
+}
 
 /** Thrown by the walker; the readers turn it into a problem at `offset`. */
 export class YamlAliasError extends Error {
@@ -26,7 +35,6 @@ export class YamlAliasError extends Error {
  * `collection` around a map or sequence, `alias` to resolve one. Throws YamlAliasError past a limit or on a cycle.
  */
 export class AliasWalker {
-  private aliased = 0;
   private depthInAlias = 0;
   /** The alias being expanded at the top: where the problem points (the bomb's fuse, not a value deep inside it). */
   private outer: Alias | undefined;
@@ -39,7 +47,7 @@ export class AliasWalker {
 
   constructor(
     private readonly doc: Document.Parsed,
-    private readonly limit = MAX_ALIASED_VALUES,
+    private readonly budget = new AliasBudget(),
   ) {}
 
   /** Whether the walk is inside an alias: its values stand where the alias does (no position of their own). */
@@ -50,9 +58,9 @@ export class AliasWalker {
   node(node: Node): void {
     // Inside an alias the anchors are ones already met: registering them again would undo a later redefinition.
     if (this.depthInAlias === 0 && node.anchor) this.anchors.set(node.anchor, node);
-    if (this.depthInAlias > 0 && ++this.aliased > this.limit) {
+    if (this.depthInAlias > 0 && ++this.budget.spent > this.budget.limit) {
       throw new YamlAliasError(
-        `aliases expand to more than ${this.limit} values (at *${this.outer?.source}; nested aliases multiply): ` +
+        `aliases expand to more than ${this.budget.limit} values (at *${this.outer?.source}; nested aliases multiply): ` +
           'write the values out or reuse fewer',
         (this.outer ?? node).range?.[0],
       );

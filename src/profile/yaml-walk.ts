@@ -8,7 +8,7 @@
 import { type Document, isAlias, isMap, isScalar, isSeq, type Node, type Scalar } from 'yaml';
 import { setOwn } from './own-keys.js';
 import type { KeyPath } from './problems.js';
-import { AliasWalker, YamlAliasError } from './yaml-aliases.js';
+import { type AliasBudget, AliasWalker, YamlAliasError } from './yaml-aliases.js';
 
 /** What the YAML library says of a repeated key (the readers said it before, through the library). */
 export const DUPLICATE_KEY = 'Map keys must be unique';
@@ -23,9 +23,12 @@ export interface WalkHooks {
   refuseKey?(key: string): string | undefined;
 }
 
-/** The document's value, or undefined when a problem (an alias past its bound, a repeated key) left none. */
-export function walkDocument(doc: Document.Parsed, hooks: WalkHooks): unknown {
-  const aliases = new AliasWalker(doc);
+/**
+ * The document's value, or undefined when a problem (an alias past its bound, a repeated key) left none. The
+ * documents of one file share one alias budget.
+ */
+export function walkDocument(doc: Document.Parsed, hooks: WalkHooks, budget?: AliasBudget): unknown {
+  const aliases = new AliasWalker(doc, budget);
   let repeated = false;
   const convert = (node: Node | null | undefined, path: KeyPath): unknown => {
     if (node == null) return null;

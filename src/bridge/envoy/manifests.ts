@@ -5,6 +5,7 @@
  */
 import { Composer, isMap, LineCounter, type Node, Parser, parseAllDocuments } from 'yaml';
 import { formatPath, type KeyPath } from '../../profile/problems.js';
+import { AliasBudget } from '../../profile/yaml-aliases.js';
 import { walkDocument } from '../../profile/yaml-walk.js';
 
 export interface SourcePos {
@@ -42,6 +43,7 @@ export function readManifests(text: string, file: string): ReadResult {
     const p = lines.linePos(offset ?? 0);
     return { file, line: p.line, col: p.col };
   };
+  const budget = new AliasBudget();
   for (const doc of docs) {
     const errors = [...doc.errors];
     if (errors.length) {
@@ -50,11 +52,15 @@ export function readManifests(text: string, file: string): ReadResult {
     }
     if (doc.contents == null) continue; // an empty document between two `---`
     const where = new Map<string, SourcePos>();
-    const value = walkDocument(doc, {
-      place: (_kind, path, offset) => where.set(formatPath(path), posOf(offset)),
-      scalar: (node) => node.value,
-      problem: (offset, message) => out.problems.push({ pos: posOf(offset), message }),
-    });
+    const value = walkDocument(
+      doc,
+      {
+        place: (_kind, path, offset) => where.set(formatPath(path), posOf(offset)),
+        scalar: (node) => node.value,
+        problem: (offset, message) => out.problems.push({ pos: posOf(offset), message }),
+      },
+      budget,
+    );
     if (value === undefined) continue; // its problem is reported
     if (value === null) continue; // a document of comments only (a trailing `---`)
     const start = posOf((doc.contents as Node).range?.[0]);

@@ -47,6 +47,19 @@ describe('an alias bomb', () => {
   });
 });
 
+describe('many small bombs', () => {
+  it('share one budget across the documents of a file (5,000 of them, each under it, had exhausted the heap)', () => {
+    // Each document adds ~11,000 values through aliases, under the limit alone; twenty of them are not.
+    const text = Array.from({ length: 20 }, (_, i) => aliasBomb(4).replace('name: x', `name: x${i}`)).join('---\n');
+    const r = readManifests(text, 'bombs.yaml');
+    // Once it is spent, each later document that expands an alias says so.
+    expect(r.problems.length).toBeGreaterThan(0);
+    for (const p of r.problems) expect(p.message).toMatch(/^aliases expand to more than 100000 values/);
+    // One document alone is read whole.
+    expect(readManifests(aliasBomb(4), 'one.yaml').problems).toEqual([]);
+  });
+});
+
 describe('an alias inside the value it names', () => {
   it.each([
     ['a ConfigMap among manifests', docs(BASE, 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: &x {a: *x}\n')],
