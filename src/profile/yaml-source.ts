@@ -75,6 +75,15 @@ export function readYaml(text: string, env: Readonly<Record<string, string | und
   const interpolate = (text: string, path: KeyPath, pos: Position): string => {
     src.fromEnv.add(formatPath(path));
     return text.replace(VAR_RE, (_m, name: string, fallback: string | undefined) => {
+      // `${A:-${B}}` would read as A's default `${B` and a stray `}`: a literal `${B}` sent as a key.
+      if (fallback?.includes('${')) {
+        src.problems.push({
+          path,
+          pos,
+          message: `the default of \${${name}:-…} cannot hold another \${…}: nested variables are not expanded`,
+        });
+        return '';
+      }
       const v = env[name];
       if (v !== undefined && v !== '') {
         src.envValues.set(v, name);

@@ -79,3 +79,18 @@ describe('no part of a value from the environment is printed', () => {
     expect(out).not.toContain('hunter');
   });
 });
+
+describe('defaults', () => {
+  it('refuses a variable inside a default (it was kept as the literal text "${FALLBACK_KEY}" and sent as a key)', () => {
+    const text = `version: 1\nbackends:\n  a: { url: http://127.0.0.1:8001, apiKey: "\${PRIMARY_KEY:-\${FALLBACK_KEY}}" }\nmodels:\n  m: { targets: [{ backend: a }] }\n`;
+    const r = parseProfile(text, 'p.yaml', { FALLBACK_KEY: 'sk-fallback-secret' });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.problems.map(formatProblem)).toEqual([
+      'p.yaml:3:44: error: backends.a.apiKey: the default of ${PRIMARY_KEY:-…} cannot hold another ${…}: nested variables are not expanded',
+    ]);
+    // A plain default still works.
+    const plain = parseProfile(text.replace('${FALLBACK_KEY}', 'sk-default'), 'p.yaml', {});
+    expect(plain.ok && plain.profile.backends.a!.apiKey).toBe('sk-default');
+  });
+});
