@@ -7,6 +7,9 @@ import { Prefill } from './prefill.js';
 import { MockStats } from './stats.js';
 
 /** What a mock needs to know; the profile's `mock:` block, with the backend's name. */
+/** The longest model name a mock that lists none answers (as the gateway accepts: openai/parse-request.ts). */
+export const MAX_MODEL_NAME = 256;
+
 export interface MockSettings {
   name: string;
   kind: 'vllm' | 'tei' | 'anthropic' | 'azure-openai';
@@ -60,8 +63,12 @@ export class MockContext {
     return this.config.name;
   }
 
+  /**
+   * Whether this mock answers `model`. One that lists no models answers any name a real one could have (at most
+   * MAX_MODEL_NAME characters): every streamed event repeats the name, and a megabyte name made each event one.
+   */
   serves(model: string): boolean {
-    return !this.config.models || this.config.models.includes(model);
+    return this.config.models ? this.config.models.includes(model) : model.length <= MAX_MODEL_NAME;
   }
 
   servedModels(): readonly string[] {

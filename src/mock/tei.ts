@@ -50,7 +50,7 @@ export function handleEmbeddings(res: ServerResponse, json: unknown, ctx: MockCo
   if (!parsed.success) return teiOpenAIError(res, 422, describeIssue(parsed.error).message, 'Validation', ctx);
   const body = parsed.data;
   if (!ctx.serves(body.model)) {
-    return teiOpenAIError(res, 400, `model \`${body.model}\` is not served here`, 'Validation', ctx);
+    return teiOpenAIError(res, 400, `model \`${body.model.slice(0, 200)}\` is not served here`, 'Validation', ctx);
   }
   const inputs = inputsOf(body.input);
   if (inputs.length === 0) return teiOpenAIError(res, 422, 'Input validation error: `inputs` cannot be empty', 'Validation', ctx);

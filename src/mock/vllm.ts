@@ -43,7 +43,12 @@ export async function handleCompletion(
   }
   const body = parsed.data;
   if (!ctx.serves(body.model)) {
-    return sendJson(res, 404, vllmError(404, `The model \`${body.model}\` does not exist.`, 'NotFoundError', 'model'), ctx.identity);
+    return sendJson(
+      res,
+      404,
+      vllmError(404, `The model \`${body.model.slice(0, 200)}\` does not exist.`, 'NotFoundError', 'model'),
+      ctx.identity,
+    );
   }
   if ((body.n ?? 1) !== 1) return sendJson(res, 400, vllmError(400, 'this mock supports n=1 only', 'BadRequestError', 'n'), ctx.identity);
   const maxTokens =
