@@ -1,7 +1,8 @@
 /**
  * AIServiceBackend (+ its Backend, BackendTLSPolicy, BackendSecurityPolicy and Secret) → `backends.NAME`:
  * the URL from the endpoint (https when a TLS policy applies), the kind from the schema, the key as `${VAR}` —
- * named after the Secret, or taken from it when it is itself an envsubst `${VAR}`. Secret values are never copied.
+ * named after the Secret (`_2`, `_3`, … when another credential has that name: each Secret its own variable), or
+ * taken from it when it is itself an envsubst `${VAR}`. Secret values are never copied.
  */
 import { getOwn, isReservedName, setOwn } from '../../profile/own-keys.js';
 import type { ImportContext, Raw } from './import-context.js';
@@ -17,13 +18,6 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : und
 /** Why a name that every JavaScript object already has a property of is not imported (`outcome`: what follows). */
 export function reservedMessage(what: string, name: string, outcome = 'not imported'): string {
   return `${what} name "${name}" is reserved (a built-in property of JavaScript objects, like __proto__ and toString): ${outcome} — rename it`;
-}
-
-/** Whether a policy's targetRefs name this object. */
-export function targets(policy: Manifest, kind: string, name: string): boolean {
-  const spec = obj(policy.value.spec);
-  const refs = Array.isArray(spec.targetRefs) ? spec.targetRefs : spec.targetRef ? [spec.targetRef] : [];
-  return refs.some((r) => obj(r).kind === kind && obj(r).name === name);
 }
 
 /** Imports every AIServiceBackend it can; returns `namespace/name` → the profile's backend name. */
@@ -103,7 +97,7 @@ function urlOf(
   }
   const backend = ctx.find('Backend', refName, ns);
   if (!backend) {
-    const v = envVarFor('backend', refName, 'url');
+    const v = ctx.variableFor(['Backend', ns, refName, 'url'], envVarFor('backend', refName, 'url'));
     ctx.warn(asb, ['spec', 'backendRef', 'name'], `Backend ${ns}/${refName} is not among the files: the URL is read from \${${v}}`);
     return { url: `\${${v}}`, variable: v, from: { m: asb, path: ['spec', 'backendRef'] } };
   }
@@ -118,7 +112,7 @@ function urlOf(
     return undefined;
   }
   ctx.use(backend, ['spec', 'endpoints']);
-  const tlsPolicy = ctx.ofKind('BackendTLSPolicy').find((p) => p.namespace === backend.namespace && targets(p, 'Backend', backend.name));
+  const tlsPolicy = ctx.targeting('BackendTLSPolicy', 'Backend', backend.name, backend.namespace)[0];
   const tls = tlsPolicy !== undefined || bspec.tls !== undefined;
   if (tlsPolicy) ctx.use(tlsPolicy, ['spec']);
   if (bspec.tls) ctx.use(backend, ['spec', 'tls']);
@@ -144,8 +138,7 @@ function pathFromPrefix(ctx: ImportContext, asb: Manifest, kind: string): string
 }
 
 function importKey(ctx: ImportContext, asb: Manifest, name: string): void {
-  for (const bsp of ctx.ofKind('BackendSecurityPolicy')) {
-    if (bsp.namespace !== asb.namespace || !targets(bsp, 'AIServiceBackend', asb.name)) continue;
+  for (const bsp of ctx.targeting('BackendSecurityPolicy', 'AIServiceBackend', asb.name, asb.namespace)) {
     const spec = obj(bsp.value.spec);
     const type = str(spec.type) ?? '';
     const field = getOwn(KEY_TYPES, type);
@@ -157,12 +150,24 @@ function importKey(ctx: ImportContext, asb: Manifest, name: string): void {
     }
     const ref = obj(obj(spec[field]).secretRef);
     const secretName = str(ref.name) ?? '';
-    const secret = ctx.find('Secret', secretName, str(ref.namespace) ?? bsp.namespace);
+    const secretNamespace = str(ref.namespace) ?? bsp.namespace;
+    const secret = ctx.find('Secret', secretName, secretNamespace);
     const value = secret ? secretValue(secret, 'apiKey') : undefined;
-    const variable = (value !== undefined ? wholeEnvRef(value) : undefined) ?? envVarFor(secretName);
+    const named = value !== undefined ? wholeEnvRef(value) : undefined;
+    // Named after the Secret, but each Secret its own: `openai.key` and `openai-key`, or one name in two
+    // namespaces, must not read one variable (one backend's key would go to the other's host).
+    const wanted = envVarFor(secretName);
+    const variable = named ?? ctx.variableFor(['Secret', secretNamespace, secretName, 'apiKey'], wanted);
+    if (variable !== named && variable !== wanted) {
+      ctx.warn(
+        bsp,
+        ['spec', field, 'secretRef'],
+        `\${${wanted}} already stands for another credential: the key of Secret ${secretNamespace}/${secretName} is read from \${${variable}}`,
+      );
+    }
     if (secret) {
       ctx.use(secret, []);
-      if (value !== undefined && !wholeEnvRef(value)) {
+      if (value !== undefined && !named) {
         ctx.warn(secret, ['stringData'], `the key is not copied into the profile: set \${${variable}} in the environment`);
       }
     }

@@ -7,6 +7,7 @@ import { getOwn, setOwn } from '../../profile/own-keys.js';
 import { escapeControls } from '../../core/printable.js';
 import { formatPath, type KeyPath, type ProfileProblem } from '../../profile/problems.js';
 import { DEFAULT_NAMESPACE, type Manifest, type SourcePos } from './manifests.js';
+import { wholeEnvRef } from './names.js';
 
 export type Raw = Record<string, unknown>;
 
@@ -36,29 +37,111 @@ export class ImportContext {
   readonly touched = new Set<Manifest>();
 
   /**
-   * The manifests by kind, and by kind, namespace and name (the first of each, as a scan would find it): every
-   * backend and route looks others up, and a scan per lookup made an import of thousands of rules quadratic.
+   * The manifests by kind, and by kind, namespace and name: every backend and route looks others up, and a scan
+   * per lookup made an import of thousands of rules quadratic. Of two objects with one kind, namespace and name,
+   * the last is kept, as `kubectl apply` keeps it; the earlier one is a warning and listed as skipped.
    */
   private readonly byKind = new Map<string, Manifest[]>();
   private readonly byName = new Map<string, Manifest>();
+  /** Per policy kind: the policies by the object their targetRefs name (kind, the policy's namespace, name). */
+  private readonly byTarget = new Map<string, Map<string, Manifest[]>>();
+  /** The variable each credential (a Secret's key, a missing Backend's URL) reads, and every variable taken. */
+  private readonly variableOf = new Map<string, string>();
+  private readonly taken = new Set<string>();
+  /** Variables the Secrets name themselves (an envsubst `${VAR}`): never given to another credential. */
+  private named?: Set<string>;
 
-  constructor(readonly manifests: readonly Manifest[]) {
-    for (const m of manifests) {
+  /** The manifests given, in order, without those a later one of the same kind, namespace and name replaces. */
+  readonly manifests: readonly Manifest[];
+
+  constructor(given: readonly Manifest[]) {
+    for (const m of given) {
+      const key = nameKey(m.kind, m.name, m.namespace);
+      const before = m.name === '' ? undefined : this.byName.get(key);
+      if (before) {
+        const later = m.at([]);
+        this.warn(
+          before,
+          ['metadata', 'name'],
+          `${this.label(m)} is given again at ${later.file}:${later.line}:${later.col}: kubectl apply keeps the last, ` +
+            'so this one is ignored',
+        );
+        this.skip(before, `replaced by the ${m.kind} of the same name at ${later.file}:${later.line}:${later.col}`);
+      }
+      this.byName.set(key, m);
+    }
+    this.manifests = given.filter((m) => m.name === '' || this.byName.get(nameKey(m.kind, m.name, m.namespace)) === m);
+    for (const m of this.manifests) {
       const same = this.byKind.get(m.kind);
       if (same) same.push(m);
       else this.byKind.set(m.kind, [m]);
-      const key = nameKey(m.kind, m.name, m.namespace);
-      if (!this.byName.has(key)) this.byName.set(key, m);
     }
   }
 
-  /** Manifests of one kind (any served apiVersion of its group), in the order given. */
+  /** Manifests of one kind (any served apiVersion of its group), in the order given; of duplicates, the last. */
   ofKind(kind: string): readonly Manifest[] {
     return this.byKind.get(kind) ?? [];
   }
 
   find(kind: string, name: string, namespace = DEFAULT_NAMESPACE): Manifest | undefined {
     return this.byName.get(nameKey(kind, name, namespace));
+  }
+
+  /** The policies of `policyKind` whose targetRefs (or targetRef) name this object, in the order given. */
+  targeting(policyKind: string, kind: string, name: string, namespace: string): readonly Manifest[] {
+    let index = this.byTarget.get(policyKind);
+    if (!index) {
+      index = new Map();
+      for (const p of this.ofKind(policyKind)) {
+        const spec = p.value.spec && typeof p.value.spec === 'object' ? (p.value.spec as Raw) : {};
+        const refs: unknown[] = Array.isArray(spec.targetRefs) ? spec.targetRefs : spec.targetRef ? [spec.targetRef] : [];
+        for (const r of refs) {
+          const ref = r && typeof r === 'object' ? (r as Raw) : {};
+          if (typeof ref.kind !== 'string' || typeof ref.name !== 'string') continue;
+          const key = nameKey(ref.kind, ref.name, p.namespace);
+          const list = index.get(key);
+          if (!list) index.set(key, [p]);
+          else if (list.at(-1) !== p) list.push(p);
+        }
+      }
+      this.byTarget.set(policyKind, index);
+    }
+    return index.get(nameKey(kind, name, namespace)) ?? [];
+  }
+
+  /**
+   * The variable a credential is read from, named `wanted` unless another credential has that name (or a Secret
+   * names it as its own `${VAR}`): then `wanted_2`, `wanted_3`, … in the order asked. `identity` is what the
+   * credential is (a Secret's namespace, name and key): the same one asked twice keeps its variable, and two
+   * different ones never share one — a shared variable would send one backend's key to another's host.
+   */
+  variableFor(identity: readonly string[], wanted: string): string {
+    const id = JSON.stringify(identity);
+    const known = this.variableOf.get(id);
+    if (known) return known;
+    const named = this.namedVariables();
+    let variable = wanted;
+    for (let i = 2; this.taken.has(variable) || named.has(variable); i++) variable = `${wanted}_${i}`;
+    this.taken.add(variable);
+    this.variableOf.set(id, variable);
+    return variable;
+  }
+
+  private namedVariables(): ReadonlySet<string> {
+    if (this.named) return this.named;
+    this.named = new Set();
+    for (const s of this.ofKind('Secret')) {
+      for (const field of ['stringData', 'data'] as const) {
+        const values = s.value[field];
+        if (!values || typeof values !== 'object') continue;
+        for (const v of Object.values(values)) {
+          if (typeof v !== 'string') continue;
+          const ref = wholeEnvRef(field === 'data' ? Buffer.from(v, 'base64').toString('utf8') : v);
+          if (ref) this.named.add(ref);
+        }
+      }
+    }
+    return this.named;
   }
 
   label(m: Manifest): string {

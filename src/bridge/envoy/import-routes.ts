@@ -152,7 +152,9 @@ function groupsOf(ctx: ImportContext, route: Manifest, rule: Raw, base: KeyPath,
       weight: whole(ctx, route, [...path, 'weight'], ref.weight, 1),
       path,
     };
-    byPriority.set(priority, [...(byPriority.get(priority) ?? []), t]);
+    const group = byPriority.get(priority);
+    if (group) group.push(t);
+    else byPriority.set(priority, [t]);
   });
   return [...byPriority.entries()].sort(([a], [b]) => a - b).map(([, g]) => g);
 }
@@ -181,12 +183,14 @@ function targetValue(t: Target, publicName: string, clientModel: string): Raw {
   return { backend: t.backend, ...(upstream !== publicName ? { model: upstream } : {}), weight: t.weight };
 }
 
-function sameTargets(a: Raw[], b: Raw[], aName: string, bName: string): boolean {
-  const norm = (ts: Raw[], name: string) => {
-    const total = ts.reduce((s, t) => s + Number(t.weight), 0) || 1;
-    return ts.map((t) => `${String(t.backend)}|${String(t.model ?? name)}|${(Number(t.weight) / total).toFixed(6)}`).sort();
-  };
-  return JSON.stringify(norm(a, aName)) === JSON.stringify(norm(b, bName));
+/**
+ * What makes two target lists equal, as one string: each target's backend, upstream model (`model`, else the public
+ * name `name`) and share of the weight, in any order. Models are indexed by it: comparing each fallback group
+ * with every model made an import of thousands of rules quadratic.
+ */
+function targetsKey(ts: readonly Raw[], name: string): string {
+  const total = ts.reduce((s, t) => s + Number(t.weight), 0) || 1;
+  return JSON.stringify(ts.map((t) => `${String(t.backend)}|${String(t.model ?? name)}|${(Number(t.weight) / total).toFixed(6)}`).sort());
 }
 
 /** Whether `to` is `from` or among the fallbacks reached from it, following the fallbacks set so far. */
@@ -205,7 +209,9 @@ function reaches(out: Readonly<Record<string, Raw>>, from: string, to: string): 
 
 function build(ctx: ImportContext, entries: Entry[]): void {
   const models = new Map<string, { targets?: Raw[]; match?: Raw[]; primary?: Entry }>();
+  const firstEntry = new Map<string, Entry>();
   for (const e of entries) {
+    if (!firstEntry.has(e.model)) firstEntry.set(e.model, e);
     const rulePath: KeyPath = ['spec', 'rules', e.rule];
     if (e.groups.length === 0) {
       ctx.warn(e.route, [...rulePath, 'backendRefs'], `model ${e.model}: no backend left to route to, so it is not imported`);
@@ -235,10 +241,18 @@ function build(ctx: ImportContext, entries: Entry[]): void {
     }
   }
   // Fallbacks last, so a priority group equal to another model's targets can name that model.
+  const byTargets = new Map<string, string[]>();
+  for (const [name, m] of models) {
+    if (!m.targets) continue;
+    const key = targetsKey(m.targets, name);
+    const same = byTargets.get(key);
+    if (same) same.push(name);
+    else byTargets.set(key, [name]);
+  }
   const out: Record<string, Raw> = {};
   for (const [name, m] of models) {
     if (!m.targets) {
-      const e = entries.find((x) => x.model === name)!;
+      const e = firstEntry.get(name)!;
       ctx.warn(
         e.route,
         ['spec', 'rules', e.rule],
@@ -253,11 +267,9 @@ function build(ctx: ImportContext, entries: Entry[]): void {
     e.groups.slice(1).forEach((g, k) => {
       const asProfile = g.map((t) => targetValue(t, name, name));
       // An equal model, unless falling back to it leads back here (mutual failover: a, then b; b, then a).
-      const same = [...models].find(
-        ([other, om]) => other !== name && om.targets && sameTargets(om.targets, asProfile, other, name) && !reaches(out, other, name),
-      );
+      const same = byTargets.get(targetsKey(asProfile, name))?.find((other) => other !== name && !reaches(out, other, name));
       if (same) {
-        fallbacks.push(same[0]);
+        fallbacks.push(same);
         return;
       }
       // Never the name of a real model (a route may well be called `gpt:priority-1`).

@@ -30,18 +30,9 @@ function tenantName(clientId: string): string {
   return /^[A-Za-z0-9]/.test(clientId) ? clientId : `t${clientId}`;
 }
 
-/** `name`, or `name_2`, `name_3`, … when taken: client ids `team-a` and `team_a` must not read one variable. */
-function uniqueVariable(name: string, taken: ReadonlySet<string>): string {
-  if (!taken.has(name)) return name;
-  let i = 2;
-  while (taken.has(`${name}_${i}`)) i++;
-  return `${name}_${i}`;
-}
-
 export function importTenants(ctx: ImportContext): void {
   let tenantHeader: string | undefined;
   const tenants = new Set<string>();
-  const variables = new Set<string>();
   let keyPolicy: Manifest | undefined;
   for (const sp of policiesFor(ctx, 'SecurityPolicy')) {
     const auth = obj(obj(sp.value.spec).apiKeyAuth);
@@ -83,8 +74,9 @@ export function importTenants(ctx: ImportContext): void {
           continue;
         }
         const value = secretValue(secret, id) ?? '';
-        const variable = wholeEnvRef(value) ?? uniqueVariable(envVarFor('tenant', id, 'key'), variables);
-        variables.add(variable);
+        // Client ids `team-a` and `team_a` (or a backend's Secret named `tenant-team-a-key`) must not read one variable.
+        const variable =
+          wholeEnvRef(value) ?? ctx.variableFor(['Secret', secret.namespace, secret.name, id], envVarFor('tenant', id, 'key'));
         if (!wholeEnvRef(value)) ctx.warn(secret, ['stringData', id], `the key is not copied into the profile: set \${${variable}}`);
         ctx.setVariable(['tenants', name, 'keys'], variable, { m: secret, path: ['stringData', id] }, 0);
         tenants.add(name);

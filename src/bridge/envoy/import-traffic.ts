@@ -6,7 +6,6 @@
  */
 import { formatSize } from '../../core/units.js';
 import { AIGW_DEFAULT_REQUEST_TIMEOUT_MS, EG_DEFAULT_BUFFER, EG_DEFAULT_CONNECT_TIMEOUT_MS, ENVOY_DEFAULT_STREAM_IDLE_MS } from './api.js';
-import { targets } from './import-backends.js';
 import type { ImportContext, Raw } from './import-context.js';
 import type { RouteTiming } from './import-routes.js';
 import { parseGatewayDuration, parseQuantity } from './k8s-units.js';
@@ -54,12 +53,12 @@ export function gatewaysOf(ctx: ImportContext): { name: string; namespace: strin
 
 /** Policies that apply to what was imported: on its Gateways, or on the HTTPRoutes its AIGatewayRoutes generate. */
 export function policiesFor(ctx: ImportContext, kind: string): Manifest[] {
-  const gateways = gatewaysOf(ctx);
-  const routes = ctx.ofKind('AIGatewayRoute');
-  const onGateway = ctx.ofKind(kind).filter((p) => gateways.some((g) => g.namespace === p.namespace && targets(p, 'Gateway', g.name)));
-  const onRoute = ctx.ofKind(kind).filter((p) => routes.some((r) => r.namespace === p.namespace && targets(p, 'HTTPRoute', r.name)));
+  // Looked up by target, then kept in the order of the files: a scan of every policy per Gateway and route was quadratic.
+  const onGateway = new Set(gatewaysOf(ctx).flatMap((g) => ctx.targeting(kind, 'Gateway', g.name, g.namespace)));
+  const onRoute = new Set(ctx.ofKind('AIGatewayRoute').flatMap((r) => ctx.targeting(kind, 'HTTPRoute', r.name, r.namespace)));
   // Route-level policies override Gateway-level ones in Envoy Gateway: read them last.
-  const all = [...onGateway, ...onRoute.filter((p) => !onGateway.includes(p))];
+  const policies = ctx.ofKind(kind);
+  const all = [...policies.filter((p) => onGateway.has(p)), ...policies.filter((p) => onRoute.has(p) && !onGateway.has(p))];
   for (const p of all) ctx.use(p, ['spec', 'targetRefs'], ['spec', 'targetRef']);
   return all;
 }
@@ -68,10 +67,8 @@ export function importBuffer(ctx: ImportContext): void {
   let effective: { bytes: number; m?: Manifest; path: (string | number)[] } | undefined;
   for (const g of gatewaysOf(ctx)) {
     const ctp = ctx
-      .ofKind('ClientTrafficPolicy')
-      .find(
-        (p) => p.namespace === g.namespace && targets(p, 'Gateway', g.name) && obj(obj(p.value.spec).connection).bufferLimit !== undefined,
-      );
+      .targeting('ClientTrafficPolicy', 'Gateway', g.name, g.namespace)
+      .find((p) => obj(obj(p.value.spec).connection).bufferLimit !== undefined);
     let bytes = EG_DEFAULT_BUFFER;
     if (ctp) {
       const v = obj(obj(ctp.value.spec).connection).bufferLimit;

@@ -11,7 +11,7 @@ import { ImportContext, type Raw, type Skipped } from './import-context.js';
 import { importRoutes } from './import-routes.js';
 import { importTenants } from './import-tenants.js';
 import { gatewaysOf, importBuffer, importResilience, importTimeouts } from './import-traffic.js';
-import { readManifests, type SourcePos } from './manifests.js';
+import { type Manifest, readManifests, type SourcePos } from './manifests.js';
 
 export type { Skipped } from './import-context.js';
 
@@ -53,11 +53,16 @@ export function importEnvoy(inputs: readonly { file: string; text: string }[]): 
     for (const p of r.problems) problems.push({ severity: 'error', ...p.pos, path: '', message: p.message });
     return r.manifests;
   });
+  if (problems.length) return { profile: { version: 1 }, origin: new Map(), warnings: [], skipped: [], problems };
+  return importManifests(manifests, inputs[0]?.file ?? '-');
+}
+
+/** The import of manifests already read (`file`: where to point when there are none). */
+export function importManifests(manifests: readonly Manifest[], file = '-'): ImportResult {
   const ctx = new ImportContext(manifests);
   const empty = { profile: ctx.profile, origin: ctx.origin, warnings: [], skipped: [] };
-  if (problems.length) return { ...empty, problems };
   if (!manifests.some((m) => m.kind === 'AIGatewayRoute' || m.kind === 'AIServiceBackend')) {
-    const where = manifests[0] ?? { file: inputs[0]?.file ?? '-', at: () => ({ file: inputs[0]?.file ?? '-', line: 1, col: 1 }) };
+    const where = manifests[0] ?? { file, at: () => ({ file, line: 1, col: 1 }) };
     return {
       ...empty,
       problems: [

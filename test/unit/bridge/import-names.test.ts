@@ -131,3 +131,31 @@ describe('namespaces', () => {
     expect((r.profile.models as Record<string, { targets: { backend: string }[] }>).m1!.targets[0]!.backend).toBe('team-a/b1');
   });
 });
+
+describe('an object given twice (same kind, namespace and name)', () => {
+  it('the last is imported whole, as kubectl apply keeps it; the earlier one is a warning naming both and skipped', () => {
+    const first = backend('b1')
+      .split('\n---\n')[0]!
+      .replace('{name: OpenAI}', '{name: Anthropic}\n  headerMutation: {set: [{name: x-first, value: "1"}]}');
+    const second = backend('b1')
+      .split('\n---\n')[0]!
+      .replace('name: b1, kind: Backend, group: gateway.envoyproxy.io', 'name: b1, kind: Service, port: 80');
+    const r = imported(docs(BASE.split('\n---\n')[0]!, first, second));
+    expect(r.problems).toEqual([]);
+    // Nothing of the first: neither its kind nor its headers.
+    expect((r.profile.backends as Record<string, unknown>).b1).toEqual({ url: 'http://b1.default.svc.cluster.local:80' });
+    expect(r.said).toMatch(
+      /^x.yaml:12:\d+: warning: AIServiceBackend\/default\/b1.metadata.name: AIServiceBackend\/default\/b1 is given again at x.yaml:18:1: kubectl apply keeps the last, so this one is ignored$/m,
+    );
+    expect(r.said).not.toMatch(/not mapped/);
+    expect(r.skipped.filter((s) => s.kind === 'AIServiceBackend').map((s) => s.name)).toEqual(['default/b1']);
+  });
+
+  it('a Secret given twice: the key is read from the last', () => {
+    const key = (value: string) => `apiVersion: v1\nkind: Secret\nmetadata: {name: keys}\nstringData: {alice: "${value}"}\n`;
+    const policy = apiKeys({ alice: '${FIRST}' }).split('\n---\n')[0]!;
+    const r = imported(docs(BASE, policy, key('${FIRST}'), key('${LAST}')));
+    expect((r.profile.tenants as Record<string, { keys: string[] }>).alice!.keys).toEqual(['${LAST}']);
+    expect(r.said).toMatch(/Secret\/default\/keys.metadata.name: Secret\/default\/keys is given again at x.yaml:/);
+  });
+});
