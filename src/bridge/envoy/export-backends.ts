@@ -1,16 +1,22 @@
 /**
  * Per backend: an AIServiceBackend (the API it speaks), a Backend (where it is), a BackendTLSPolicy for
  * https, and for an apiKey a BackendSecurityPolicy reading a Secret — written as a `${VAR}` placeholder
- * unless --include-secrets.
+ * unless --include-secrets. Credential headers (authorization, api-key, x-api-key, and any value read from
+ * `${VAR}`) are placeholders too: the AIServiceBackend's headerMutation has no Secret reference.
  */
 import { isIP } from 'node:net';
 import { isLoopbackHost } from '../../profile/hosts.js';
 import type { BackendConfig } from '../../profile/schema.js';
 import { AIGW_API, AIGW_GROUP, EG_API, EG_GROUP, GATEWAY_API } from './api.js';
 import type { ExportContext, K8sObject } from './export-context.js';
-import { envVarFor } from './names.js';
+import { envVarFor, wholeEnvRef } from './names.js';
 
 const SCHEMA: Record<BackendConfig['kind'], string> = { openai: 'OpenAI', anthropic: 'Anthropic', 'azure-openai': 'AzureOpenAI' };
+/** Headers that carry a credential whatever their value (aigw's own client-key headers). */
+const KEY_HEADERS = new Set(['authorization', 'api-key', 'x-api-key']);
+/** `${VAR}` or `${VAR:-default}`, as the profile interpolates them. */
+const VAR_RE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}/g;
+
 const KEY_POLICY: Record<BackendConfig['kind'], { type: string; field: string }> = {
   openai: { type: 'APIKey', field: 'apiKey' },
   anthropic: { type: 'AnthropicAPIKey', field: 'anthropicAPIKey' },
@@ -49,10 +55,7 @@ export function backendObjects(ctx: ExportContext): K8sObject[] {
     if (b.kind === 'azure-openai' && b.apiVersion) schema.version = b.apiVersion;
     // aigw appends /v1/... to the URL; Envoy AI Gateway appends /chat/completions to the prefix (default /v1).
     if (path) schema.prefix = b.kind === 'anthropic' ? path : `${path}/v1`;
-    const headers = Object.entries(b.headers ?? {}).map(([h, v]) => {
-      const raw = ctx.rawAt('backends', name, 'headers', h);
-      return { name: h, value: typeof raw === 'string' && raw.includes('${') ? raw : v };
-    });
+    const headers = Object.entries(b.headers ?? {}).map(([h, v]) => ({ name: h, value: headerValue(ctx, name, label, h, v) }));
     out.push({
       value: {
         apiVersion: AIGW_API,
@@ -93,10 +96,54 @@ export function backendObjects(ctx: ExportContext): K8sObject[] {
   return out;
 }
 
+/**
+ * A header as the AIServiceBackend writes it. A credential — a key header, or a value read from `${VAR}` — is
+ * a `${VAR}` placeholder unless --include-secrets, as an apiKey's Secret is: the variable the profile reads (its
+ * default dropped, as envsubst fills in none), else one named after the backend and header. Other headers are
+ * written as they are.
+ */
+function headerValue(ctx: ExportContext, name: string, label: string, header: string, real: string): string {
+  const where = `backends.${name}.headers.${header}`;
+  const raw = ctx.rawAt('backends', name, 'headers', header);
+  const fromEnv = typeof raw === 'string' && raw.match(VAR_RE) !== null;
+  if (!fromEnv && !KEY_HEADERS.has(header.toLowerCase())) return real;
+  if (ctx.opts.includeSecrets) {
+    ctx.warn(
+      where,
+      "a credential, written as its real value (--include-secrets) into the AIServiceBackend's headerMutation, " +
+        'which has no Secret reference: keep this file out of version control',
+    );
+    return real;
+  }
+  const value = fromEnv ? (raw as string).replace(VAR_RE, '${$1}') : `\${${envVarFor(label, 'header', header)}}`;
+  ctx.warn(
+    where,
+    `a credential, written as ${value}${fromEnv ? '' : ' (the whole value)'}: fill it in (envsubst) before applying; the AIServiceBackend's headerMutation ` +
+      'then holds it as it is (it has no Secret reference — an apiKey goes to a Secret)',
+  );
+  if (fromEnv && value !== raw) warnDefaults(ctx, where, raw as string);
+  return value;
+}
+
+/** The defaults of `${VAR:-default}` a placeholder drops (named by variable, never by value: a default may be a key). */
+function warnDefaults(ctx: ExportContext, where: string, raw: string): void {
+  const names = [...raw.matchAll(VAR_RE)].filter((m) => m[0].includes(':-')).map((m) => m[1]!);
+  ctx.warn(
+    where,
+    `the default of ${names.map((n) => `\${${n}:-…}`).join(', ')} is not carried: envsubst fills in no defaults, ` +
+      `so set ${names.join(', ')} before applying`,
+  );
+}
+
 function keyObjects(ctx: ExportContext, name: string, label: string, b: BackendConfig): K8sObject[] {
   const secret = `${label}-apikey`;
   const policy = KEY_POLICY[b.kind];
   const value = ctx.secretValue(b.apiKey!, ['backends', name, 'apiKey'], envVarFor(secret));
+  const raw = ctx.rawAt('backends', name, 'apiKey');
+  // `${KEY:-default}` is written `${KEY}`, as a header is: said the same way.
+  if (!ctx.opts.includeSecrets && typeof raw === 'string' && wholeEnvRef(raw) && raw.includes(':-')) {
+    warnDefaults(ctx, `backends.${name}.apiKey`, raw);
+  }
   return [
     {
       value: {
