@@ -3,15 +3,17 @@
  * reconnection (the gateway may restart). Nothing else of the gateway is imported.
  */
 import type { GatewayEvent } from '../events/types.js';
-import { SseDecoder } from '../openai/sse.js';
+import type { SseEvent } from '../openai/sse.js';
+import { BoundedEventReader } from './event-frames.js';
 import { asEvent, type StatsView } from './model.js';
 import { statsFrom } from './wire.js';
 
 /** A snapshot larger than this, or slower than STATS_TIMEOUT_MS, is not a snapshot (the view says so). */
 const MAX_STATS_BYTES = 8 * 1024 * 1024;
 const STATS_TIMEOUT_MS = 3000;
-/** The event stream is dropped (and resumed) when this much arrives without completing an event. */
+/** An event larger than this is skipped unread; past MAX_SKIP_BYTES without its end the stream is dropped and resumed. */
 const MAX_EVENT_BYTES = 1024 * 1024;
+const MAX_SKIP_BYTES = 16 * MAX_EVENT_BYTES;
 
 /** A body read whole up to `max` bytes; undefined past it (the read is cancelled). */
 async function boundedText(body: ReadableStream<Uint8Array> | null, max: number): Promise<string | undefined> {
@@ -114,33 +116,15 @@ export class AdminClient {
           signal: this.abort.signal,
         });
         if (!r.ok || !r.body) throw new Error(`HTTP ${r.status}`);
-        const decoder = new SseDecoder();
-        const sink = {
-          onEvent: (ev: { id: string | undefined; data: string | undefined }) => {
-            if (!ev.data) return;
-            const id = Number(ev.id);
-            if (Number.isFinite(id)) this.lastEventId = id;
-            let parsed: GatewayEvent | undefined;
-            try {
-              parsed = asEvent(JSON.parse(ev.data));
-            } catch {
-              /* a frame that is not JSON is not ours to show */
-            }
-            if (parsed) this.on.event(id, parsed);
-          },
-        };
-        let sinceEvent = 0;
-        const counted = {
-          onEvent: (ev: Parameters<typeof sink.onEvent>[0]) => {
-            sinceEvent = 0;
-            sink.onEvent(ev);
-          },
-        };
+        const reader = new BoundedEventReader(MAX_EVENT_BYTES, MAX_SKIP_BYTES, {
+          event: (ev) => this.take(ev),
+          skipped: (id) => this.resumeAfter(id),
+        });
         for await (const chunk of r.body as unknown as AsyncIterable<Uint8Array>) {
-          // A frame that never ends would grow without bound: past MAX_EVENT_BYTES the stream is dropped and resumed.
-          sinceEvent += chunk.length;
-          decoder.push(Buffer.from(chunk), counted);
-          if (sinceEvent > MAX_EVENT_BYTES) throw new Error('an event over 1 MiB');
+          if (reader.push(Buffer.from(chunk))) continue;
+          // A frame that never ends: dropped, and resumed after it when its id was read.
+          this.resumeAfter(reader.skippingId);
+          throw new Error('an event that never ends');
         }
       } catch {
         if (this.stopped) return;
@@ -148,4 +132,28 @@ export class AdminClient {
       await this.sleep(1000);
     }
   }
+
+  private take(ev: SseEvent): void {
+    if (!ev.data) return;
+    const id = eventId(ev.id);
+    if (id !== undefined) this.lastEventId = id;
+    let parsed: GatewayEvent | undefined;
+    try {
+      parsed = asEvent(JSON.parse(ev.data));
+    } catch {
+      /* a frame that is not JSON is not ours to show */
+    }
+    if (parsed) this.on.event(id ?? Number.NaN, parsed);
+  }
+
+  /** An event too large to show still moves the resume point: a reconnect must not be sent it again. */
+  private resumeAfter(id: string | undefined): void {
+    const n = eventId(id);
+    if (n !== undefined) this.lastEventId = n;
+  }
+}
+
+/** An SSE id as the gateway writes it (a decimal integer), or undefined. */
+function eventId(id: string | undefined): number | undefined {
+  return id !== undefined && /^\d{1,15}$/.test(id) ? Number(id) : undefined;
 }
