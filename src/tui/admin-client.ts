@@ -2,6 +2,7 @@
  * The TUI's only link to a gateway: `/aigw/stats` polled and `/aigw/events` streamed, over fetch, with
  * reconnection (the gateway may restart). Nothing else of the gateway is imported.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import type { GatewayEvent } from '../events/types.js';
 import type { SseEvent } from '../openai/sse.js';
 import { BoundedEventReader } from './event-frames.js';
@@ -11,6 +12,8 @@ import { statsFrom } from './wire.js';
 /** A snapshot larger than this, or slower than STATS_TIMEOUT_MS, is not a snapshot (the view says so). */
 const MAX_STATS_BYTES = 8 * 1024 * 1024;
 const STATS_TIMEOUT_MS = 3000;
+/** The pause after a snapshot is at least this many times as long as reading it took. */
+const BUSY_SHARE = 4;
 /** An event larger than this is skipped unread; past MAX_SKIP_BYTES without its end the stream is dropped and resumed. */
 const MAX_EVENT_BYTES = 1024 * 1024;
 const MAX_SKIP_BYTES = 16 * MAX_EVENT_BYTES;
@@ -70,19 +73,25 @@ export class AdminClient {
     await this.f(`${this.o.admin}/aigw/reset`, { method: 'POST', headers: this.headers, signal: this.abort.signal }).catch(() => {});
   }
 
+  /** Ends early on stop: a pending pause would keep a quitting process alive. */
   private sleep(ms: number): Promise<void> {
-    return new Promise((r) => setTimeout(r, ms));
+    return delay(ms, undefined, { signal: this.abort.signal }).catch(() => {});
   }
 
   private async pollLoop(): Promise<void> {
     while (!this.stopped) {
+      let busyMs = 0;
       try {
         // A listener that stops answering must not leave a frozen view marked connected.
         const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(STATS_TIMEOUT_MS)]);
         const r = await this.f(`${this.o.admin}/aigw/stats`, { headers: this.headers, signal });
         if (r.status === 401) this.on.status(false, 'the admin listener wants a key (--key or AIGW_ADMIN_KEY)');
         else if (!r.ok) this.on.status(false, `admin answered HTTP ${r.status}`);
-        else this.snapshot(await boundedText(r.body, MAX_STATS_BYTES));
+        else {
+          const began = performance.now();
+          this.snapshot(await boundedText(r.body, MAX_STATS_BYTES));
+          busyMs = performance.now() - began;
+        }
       } catch (e) {
         if (this.stopped) return;
         this.on.status(
@@ -90,7 +99,9 @@ export class AdminClient {
           `cannot reach ${this.o.admin}: ${(e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message}; retrying`,
         );
       }
-      await this.sleep(this.o.intervalMs ?? 250);
+      // A snapshot of thousands of models takes ~100 ms or more to read and check: polled every 250 ms it
+      // kept the process busy, and a key pressed waited. At most a fifth of the time goes to snapshots.
+      await this.sleep(Math.max(this.o.intervalMs ?? 250, BUSY_SHARE * busyMs));
     }
   }
 

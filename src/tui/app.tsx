@@ -4,6 +4,7 @@ import { useEffect, useMemo, useReducer, useState } from 'react';
 import { AdminClient } from './admin-client.js';
 import type { GatewayEvent } from '../events/types.js';
 import { EventLog, Rates, RefusalsPanel, RoutingPanel, TenantsPanel } from './components.js';
+import { DEFAULT_HEIGHT, panelRows } from './layout.js';
 import { applyEvent, applyStats, initialState, type StatsView, type TuiState } from './model.js';
 
 type Action =
@@ -48,6 +49,21 @@ export function useGatewayFeed(admin: string | undefined, key: string | undefine
   return { state, togglePause: () => dispatch({ type: 'pause' }), reset: () => void client?.reset() };
 }
 
+/** The terminal's height, kept current on resize (Ink redraws on resize, but does not re-run components). */
+function useTerminalHeight(): number {
+  const { stdout } = useStdout();
+  const [rows, setRows] = useState(stdout?.rows ?? DEFAULT_HEIGHT);
+  useEffect(() => {
+    if (!stdout) return;
+    const onResize = () => setRows(stdout.rows ?? DEFAULT_HEIGHT);
+    stdout.on('resize', onResize);
+    return () => {
+      stdout.off('resize', onResize);
+    };
+  }, [stdout]);
+  return rows;
+}
+
 const PANELS = ['routing', 'tenants', 'refusals', 'events'] as const;
 
 export function App({
@@ -55,16 +71,20 @@ export function App({
   adminKey,
   initial,
   width: fixedWidth,
+  height: fixedHeight,
 }: {
   admin?: string;
   adminKey?: string;
   initial?: TuiState;
   width?: number;
+  height?: number;
 }) {
   const { state, togglePause, reset } = useGatewayFeed(admin, adminKey, initial);
   const { exit } = useApp();
   const { stdout } = useStdout();
   const width = fixedWidth ?? Math.max(80, stdout?.columns ?? 100);
+  const terminalHeight = useTerminalHeight();
+  const rows = panelRows(fixedHeight ?? terminalHeight, state.stats);
   const [focus, setFocus] = useState(0);
   const [scroll, setScroll] = useState(0);
   useInput((input, key) => {
@@ -88,10 +108,10 @@ export function App({
         </Text>
       </Box>
       <Rates rps={state.rps} tps={state.tps} refused={state.refusedRate} inflight={state.stats?.inflight ?? 0} width={width} />
-      <RoutingPanel stats={state.stats} focused={PANELS[focus] === 'routing'} width={width} />
-      <TenantsPanel stats={state.stats} focused={PANELS[focus] === 'tenants'} width={width} />
+      <RoutingPanel stats={state.stats} focused={PANELS[focus] === 'routing'} width={width} rows={rows.routing} />
+      <TenantsPanel stats={state.stats} focused={PANELS[focus] === 'tenants'} width={width} rows={rows.tenants} />
       <RefusalsPanel stats={state.stats} focused={PANELS[focus] === 'refusals'} width={width} />
-      <EventLog log={state.log} focused={PANELS[focus] === 'events'} rows={8} scroll={scroll} />
+      <EventLog log={state.log} focused={PANELS[focus] === 'events'} rows={rows.events} scroll={scroll} />
     </Box>
   );
 }

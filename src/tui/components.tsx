@@ -1,5 +1,6 @@
 /** Presentational panels of the TUI: they render a TuiState slice and nothing else. */
 import { Box, Text } from 'ink';
+import { REFUSAL_ROWS, routingNeed } from './layout.js';
 import { type BackendView, type LogLine, refusalsByTenant, refusedTotal, type StatsView } from './model.js';
 
 const BLOCKS = ' ▁▂▃▄▅▆▇█';
@@ -50,26 +51,74 @@ function BackendRow({ name, b, width }: { name: string; b: BackendView; width: n
   );
 }
 
-export function RoutingPanel({ stats, focused, width }: { stats: StatsView | undefined; focused: boolean; width: number }) {
+/** "…and 3 more models, 7 more backends": what a panel cut to the terminal's height leaves out. */
+function More({ parts }: { parts: [number, string][] }) {
+  const said = parts.filter(([n]) => n > 0).map(([n, what]) => `${n} more ${what}`);
+  return said.length ? <Text dimColor> …and {said.join(', ')} (a taller terminal shows more)</Text> : null;
+}
+
+/**
+ * Models and their backends, at most `rows` lines: only the rows drawn are built (a listener may send
+ * thousands of models), the last one kept for what did not fit.
+ */
+export function RoutingPanel({
+  stats,
+  focused,
+  width,
+  rows = Number.POSITIVE_INFINITY,
+}: {
+  stats: StatsView | undefined;
+  focused: boolean;
+  width: number;
+  rows?: number;
+}) {
+  const budget = routingNeed(stats) <= rows ? rows : rows - 1;
+  const lines: React.ReactNode[] = [];
+  let hiddenModels = 0;
+  let hiddenBackends = 0;
+  for (const [model, m] of Object.entries(stats?.models ?? {})) {
+    if (lines.length >= budget) {
+      hiddenModels++;
+      hiddenBackends += Object.keys(m.backends).length;
+      continue;
+    }
+    lines.push(
+      <Text key={`m ${model}`} bold wrap="truncate-end">
+        {model} <Text dimColor>{m.requests} requests</Text>
+      </Text>,
+    );
+    for (const [name, b] of Object.entries(m.backends)) {
+      if (lines.length >= budget) hiddenBackends++;
+      else lines.push(<BackendRow key={`b ${model}\u0000${name}`} name={name} b={b} width={width} />);
+    }
+  }
   return (
     <Panel title="Routing — model → backend: requests, share / weight, errors, latency" focused={focused}>
       {!stats ? <Text dimColor>waiting for the gateway…</Text> : null}
-      {Object.entries(stats?.models ?? {}).map(([model, m]) => (
-        <Box key={model} flexDirection="column">
-          <Text bold>
-            {model} <Text dimColor>{m.requests} requests</Text>
-          </Text>
-          {Object.entries(m.backends).map(([name, b]) => (
-            <BackendRow key={name} name={name} b={b} width={width} />
-          ))}
-        </Box>
-      ))}
+      {lines}
+      <More
+        parts={[
+          [hiddenModels, 'models'],
+          [hiddenBackends, 'backends'],
+        ]}
+      />
     </Panel>
   );
 }
 
-export function TenantsPanel({ stats, focused, width }: { stats: StatsView | undefined; focused: boolean; width: number }) {
-  const tenants = Object.entries(stats?.tenants ?? {});
+export function TenantsPanel({
+  stats,
+  focused,
+  width,
+  rows = Number.POSITIVE_INFINITY,
+}: {
+  stats: StatsView | undefined;
+  focused: boolean;
+  width: number;
+  rows?: number;
+}) {
+  const all = Object.entries(stats?.tenants ?? {});
+  const tenants = all.length <= rows ? all : all.slice(0, Math.max(0, rows - 1));
   const barWidth = Math.max(8, Math.min(24, Math.floor((width - 60) / 2)));
   const windowS = (stats?.windowMs ?? 60_000) / 1000;
   return (
@@ -89,6 +138,7 @@ export function TenantsPanel({ stats, focused, width }: { stats: StatsView | und
           </Text>
         );
       })}
+      <More parts={[[all.length - tenants.length, 'tenants']]} />
     </Panel>
   );
 }
@@ -96,7 +146,7 @@ export function TenantsPanel({ stats, focused, width }: { stats: StatsView | und
 /** Refused requests per tenant and code: what the routing panel cannot show (they never reached a backend). */
 export function RefusalsPanel({ stats, focused, width }: { stats: StatsView | undefined; focused: boolean; width: number }) {
   const rows = refusalsByTenant(stats);
-  const shown = rows.slice(0, 6);
+  const shown = rows.slice(0, REFUSAL_ROWS);
   const perRow = Math.max(1, Math.floor((width - 24) / 30));
   return (
     <Panel title={`Refused — ${num(refusedTotal(stats))} requests answered 4xx/5xx, per tenant and code`} focused={focused}>

@@ -1,0 +1,70 @@
+/**
+ * An admin listener with thousands of models (or tenants): the TUI draws what fits the terminal and says how
+ * many more there are. Drawn whole, 2,000 models took seconds per frame and `q` waited behind them.
+ */
+import { render } from 'ink-testing-library';
+import { describe, expect, it } from 'vitest';
+import { App } from '../../../src/tui/app.js';
+import { panelRows } from '../../../src/tui/layout.js';
+import { applyStats, initialState, type StatsView } from '../../../src/tui/model.js';
+
+const backend = (requests: number) => ({
+  requests,
+  inflight: 0,
+  weight: 1,
+  expectedShare: 0.5,
+  share: 0.5,
+  errors: 0,
+  ejected: false,
+  tokens: { input: 1, output: 1 },
+  latencyMs: { p50: 1, p99: 2 },
+  ttftMs: { p50: 1, p99: 2 },
+  ttftSamples: 1,
+});
+
+function many(models: number, tenants: number): StatsView {
+  const s = { ts: 1, windowMs: 60_000, inflight: 0, models: {}, tenants: {}, refusals: [] } as unknown as StatsView;
+  for (let i = 0; i < models; i++) s.models[`model-${i}`] = { requests: 2, backends: { a: backend(1), b: backend(1) } } as never;
+  for (let i = 0; i < tenants; i++)
+    s.tenants[`tenant-${i}`] = { tpm: { used: 1, limit: 10 }, rpm: { used: 1, limit: 10 }, rejected: 0 } as never;
+  return s;
+}
+
+function frame(stats: StatsView, height: number): string {
+  const r = render(<App initial={applyStats(initialState(), stats)} width={100} height={height} />);
+  const text = r.lastFrame() ?? '';
+  r.unmount();
+  return text;
+}
+
+describe('a listener with more models than the terminal has rows', () => {
+  it('draws only the rows the terminal has, and says how many models and backends are left out', () => {
+    const f = frame(many(2000, 0), 40);
+    expect(f.split('\n').length).toBeLessThan(40);
+    expect(f).toContain('model-0 ');
+    expect(f).not.toContain('model-1999');
+    expect(f).toMatch(/…and 19\d\d more models, 39\d\d more backends \(a taller terminal shows more\)/);
+    expect(f).toContain('nothing notable yet');
+  });
+
+  it('shares the rows between thousands of models and thousands of tenants, on a tall and a small terminal', () => {
+    for (const height of [24, 40, 100]) {
+      const f = frame(many(3000, 3000), height);
+      expect(f.split('\n').length, `${height} rows`).toBeLessThan(height);
+      expect(f).toMatch(/more models/);
+      expect(f).toMatch(/…and \d+ more tenants/);
+    }
+    // A few of each fit whole: nothing is said to be left out.
+    const f = frame(many(3, 2), 40);
+    expect(f).toContain('model-2');
+    expect(f).toContain('tenant-1');
+    expect(f).not.toContain('more');
+  });
+
+  it('gives each list what it needs when the other needs little', () => {
+    expect(panelRows(40, many(1, 3000))).toMatchObject({ routing: 3, events: 8 });
+    expect(panelRows(40, many(1, 3000)).tenants).toBeGreaterThan(5);
+    expect(panelRows(40, many(3000, 1))).toMatchObject({ tenants: 1 });
+    expect(panelRows(40, many(3000, 1)).routing).toBeGreaterThan(5);
+  });
+});
