@@ -5,6 +5,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { GatewayEvent } from '../events/types.js';
 import type { SseEvent } from '../openai/sse.js';
+import { keyProblem, shownMessage, shownUrl } from './admin-target.js';
 import { BoundedEventReader } from './event-frames.js';
 import { asEvent, type StatsView } from './model.js';
 import { statsFrom } from './wire.js';
@@ -50,13 +51,16 @@ export class AdminClient {
   private readonly abort = new AbortController();
   private readonly f: typeof fetch;
   private readonly headers: Record<string, string>;
+  private readonly keyProblem: string | undefined;
 
   constructor(
     private readonly o: AdminClientOptions,
     private readonly on: FeedHandlers,
   ) {
     this.f = o.fetch ?? fetch;
-    this.headers = o.key ? { authorization: `Bearer ${o.key}` } : {};
+    this.keyProblem = o.key ? keyProblem(o.key) : undefined;
+    // A key fetch cannot send is not sent: its TypeError would quote it into the status line.
+    this.headers = o.key && !this.keyProblem ? { authorization: `Bearer ${o.key}` } : {};
   }
 
   start(): void {
@@ -85,7 +89,7 @@ export class AdminClient {
         // A listener that stops answering must not leave a frozen view marked connected.
         const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(STATS_TIMEOUT_MS)]);
         const r = await this.f(`${this.o.admin}/aigw/stats`, { headers: this.headers, signal });
-        if (r.status === 401) this.on.status(false, 'the admin listener wants a key (--key or AIGW_ADMIN_KEY)');
+        if (r.status === 401) this.on.status(false, this.keyProblem ?? 'the admin listener wants a key (--key or AIGW_ADMIN_KEY)');
         else if (!r.ok) this.on.status(false, `admin answered HTTP ${r.status}`);
         else {
           const began = performance.now();
@@ -94,10 +98,9 @@ export class AdminClient {
         }
       } catch (e) {
         if (this.stopped) return;
-        this.on.status(
-          false,
-          `cannot reach ${this.o.admin}: ${(e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message}; retrying`,
-        );
+        // fetch's messages quote the URL (userinfo and all) or a header value: shown only without secrets.
+        const why = (e as { cause?: { code?: string } }).cause?.code ?? String((e as Error)?.message);
+        this.on.status(false, shownMessage(`cannot reach ${shownUrl(this.o.admin)}: ${why}; retrying`, this.o.key));
       }
       // A snapshot of thousands of models takes ~100 ms or more to read and check: polled every 250 ms it
       // kept the process busy, and a key pressed waited. At most a fifth of the time goes to snapshots.

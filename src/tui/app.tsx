@@ -2,6 +2,7 @@
 import { Box, Text, useApp, useInput, useStdout } from 'ink';
 import { useEffect, useMemo, useReducer, useState } from 'react';
 import { AdminClient } from './admin-client.js';
+import { shownUrl } from './admin-target.js';
 import type { GatewayEvent } from '../events/types.js';
 import { EventLog, Rates, RefusalsPanel, RoutingPanel, TenantsPanel } from './components.js';
 import { DEFAULT_HEIGHT, panelRows } from './layout.js';
@@ -100,7 +101,7 @@ export function App({
   return (
     <Box flexDirection="column" width={width}>
       <Box justifyContent="space-between" paddingX={1}>
-        <Text bold>aigw top {admin ? <Text dimColor>{admin}</Text> : null}</Text>
+        <Text bold>aigw top {admin ? <Text dimColor>{shownUrl(admin)}</Text> : null}</Text>
         <Text>
           {status}
           {state.paused ? <Text color="yellow"> PAUSED</Text> : null}
