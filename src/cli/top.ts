@@ -9,12 +9,16 @@ export async function run(opts: { admin: string; key?: string }): Promise<number
   const problem = adminUrlProblem(admin) ?? (key ? keyProblem(key) : undefined);
   if (problem) throw new CliError(problem, exitCodes.usage);
   if (!process.stdout.isTTY) {
-    const stop = (await import('../tui/plain.js')).runPlain(admin, key);
-    await new Promise<void>((r) => {
-      process.once('SIGINT', r);
-      process.once('SIGTERM', r);
+    const { runPlain } = await import('../tui/plain.js');
+    let stop = () => {};
+    const failed = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+      stop = runPlain(admin, key, undefined, process.stdout, resolve);
+      process.once('SIGINT', () => resolve(undefined));
+      process.once('SIGTERM', () => resolve(undefined));
     });
     stop();
+    // A reader that went away (`aigw top | head -2`) ends the run quietly, as it does for other tools.
+    if (failed && failed.code !== 'EPIPE') throw new CliError(`cannot write to stdout: ${failed.code ?? failed.message}`);
     return exitCodes.ok;
   }
   const [{ render }, { createElement }, { App }] = await Promise.all([import('ink'), import('react'), import('../tui/app.js')]);

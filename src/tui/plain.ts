@@ -28,8 +28,19 @@ export function summaryLines(s: TuiState): string[] {
   return lines;
 }
 
-export function runPlain(admin: string, key: string | undefined, everyMs = 2000, out: NodeJS.WritableStream = process.stdout): () => void {
+/**
+ * Prints the feed to `out` every `everyMs` until the returned function is called, or until `out` fails:
+ * then it stops by itself and calls `onClosed` with the error (EPIPE: the reader went away, as in `top | head`).
+ */
+export function runPlain(
+  admin: string,
+  key: string | undefined,
+  everyMs = 2000,
+  out: NodeJS.WritableStream = process.stdout,
+  onClosed?: (e: NodeJS.ErrnoException) => void,
+): () => void {
   let state = initialState();
+  let closed = false;
   // A line is printed once, and again when its counter moved (at most once per tick).
   const printed = new Map<number, number>();
   const client = new AdminClient(
@@ -42,6 +53,7 @@ export function runPlain(admin: string, key: string | undefined, everyMs = 2000,
   );
   client.start();
   const timer = setInterval(() => {
+    if (closed) return;
     for (const l of state.log) {
       if (printed.get(l.serial) === l.count) continue;
       printed.set(l.serial, l.count);
@@ -51,8 +63,16 @@ export function runPlain(admin: string, key: string | undefined, everyMs = 2000,
     for (const k of printed.keys()) if (!live.has(k)) printed.delete(k);
     for (const line of summaryLines(state)) out.write(`${line}\n`);
   }, everyMs);
-  return () => {
+  const stop = () => {
     clearInterval(timer);
     client.stop();
   };
+  // Unhandled, a write error (a closed pipe) crashed the process with a stack trace.
+  out.on('error', (e: NodeJS.ErrnoException) => {
+    if (closed) return;
+    closed = true;
+    stop();
+    onClosed?.(e);
+  });
+  return stop;
 }
