@@ -8,14 +8,12 @@ import { isIP } from 'node:net';
 import { isLoopbackHost } from '../../profile/hosts.js';
 import type { BackendConfig } from '../../profile/schema.js';
 import { AIGW_API, AIGW_GROUP, EG_API, EG_GROUP, GATEWAY_API } from './api.js';
-import type { ExportContext, K8sObject } from './export-context.js';
-import { envVarFor, wholeEnvRef } from './names.js';
+import { ENV_REF, type ExportContext, type K8sObject } from './export-context.js';
+import { envVarFor } from './names.js';
 
 const SCHEMA: Record<BackendConfig['kind'], string> = { openai: 'OpenAI', anthropic: 'Anthropic', 'azure-openai': 'AzureOpenAI' };
 /** Headers that carry a credential whatever their value (aigw's own client-key headers). */
 const KEY_HEADERS = new Set(['authorization', 'api-key', 'x-api-key']);
-/** `${VAR}` or `${VAR:-default}`, as the profile interpolates them. */
-const VAR_RE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}/g;
 
 const KEY_POLICY: Record<BackendConfig['kind'], { type: string; field: string }> = {
   openai: { type: 'APIKey', field: 'apiKey' },
@@ -105,7 +103,7 @@ export function backendObjects(ctx: ExportContext): K8sObject[] {
 function headerValue(ctx: ExportContext, name: string, label: string, header: string, real: string): string {
   const where = `backends.${name}.headers.${header}`;
   const raw = ctx.rawAt('backends', name, 'headers', header);
-  const fromEnv = typeof raw === 'string' && raw.match(VAR_RE) !== null;
+  const fromEnv = typeof raw === 'string' && raw.match(ENV_REF) !== null;
   if (!fromEnv && !KEY_HEADERS.has(header.toLowerCase())) return real;
   if (ctx.opts.includeSecrets) {
     ctx.warn(
@@ -115,35 +113,20 @@ function headerValue(ctx: ExportContext, name: string, label: string, header: st
     );
     return real;
   }
-  const value = fromEnv ? (raw as string).replace(VAR_RE, '${$1}') : `\${${envVarFor(label, 'header', header)}}`;
+  const value = fromEnv ? (raw as string).replace(ENV_REF, '${$1}') : `\${${envVarFor(label, 'header', header)}}`;
   ctx.warn(
     where,
     `a credential, written as ${value}${fromEnv ? '' : ' (the whole value)'}: fill it in (envsubst) before applying; the AIServiceBackend's headerMutation ` +
       'then holds it as it is (it has no Secret reference — an apiKey goes to a Secret)',
   );
-  if (fromEnv && value !== raw) warnDefaults(ctx, where, raw as string);
+  if (fromEnv && value !== raw) ctx.warnDroppedDefaults(where, raw as string);
   return value;
-}
-
-/** The defaults of `${VAR:-default}` a placeholder drops (named by variable, never by value: a default may be a key). */
-function warnDefaults(ctx: ExportContext, where: string, raw: string): void {
-  const names = [...raw.matchAll(VAR_RE)].filter((m) => m[0].includes(':-')).map((m) => m[1]!);
-  ctx.warn(
-    where,
-    `the default of ${names.map((n) => `\${${n}:-…}`).join(', ')} is not carried: envsubst fills in no defaults, ` +
-      `so set ${names.join(', ')} before applying`,
-  );
 }
 
 function keyObjects(ctx: ExportContext, name: string, label: string, b: BackendConfig): K8sObject[] {
   const secret = `${label}-apikey`;
   const policy = KEY_POLICY[b.kind];
   const value = ctx.secretValue(b.apiKey!, ['backends', name, 'apiKey'], envVarFor(secret));
-  const raw = ctx.rawAt('backends', name, 'apiKey');
-  // `${KEY:-default}` is written `${KEY}`, as a header is: said the same way.
-  if (!ctx.opts.includeSecrets && typeof raw === 'string' && wholeEnvRef(raw) && raw.includes(':-')) {
-    warnDefaults(ctx, `backends.${name}.apiKey`, raw);
-  }
   return [
     {
       value: {

@@ -2,6 +2,9 @@
 import type { Profile } from '../../profile/schema.js';
 import { uniqueLabels, wholeEnvRef } from './names.js';
 
+/** `${VAR}` or `${VAR:-default}`, as the profile interpolates them. */
+export const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}/g;
+
 export interface ExportOptions {
   namespace: string;
   /** The Gateway's name; the GatewayClass, the AIGatewayRoute (and so its HTTPRoute) are named after it. */
@@ -60,7 +63,19 @@ export class ExportContext {
     if (this.opts.includeSecrets) return real;
     const raw = this.rawAt(...rawPath);
     const ref = typeof raw === 'string' ? wholeEnvRef(raw) : undefined;
+    // `${KEY:-default}` is written `${KEY}`: unset, envsubst would leave the credential empty.
+    if (ref && (raw as string).includes(':-')) this.warnDroppedDefaults(rawPath.join('.'), raw as string);
     return `\${${ref ?? fallbackVar}}`;
+  }
+
+  /** The defaults of `${VAR:-default}` a placeholder drops (named by variable, never by value: a default may be a key). */
+  warnDroppedDefaults(where: string, raw: string): void {
+    const names = [...raw.matchAll(ENV_REF)].filter((m) => m[0].includes(':-')).map((m) => m[1]!);
+    this.warn(
+      where,
+      `the default of ${names.map((n) => `\${${n}:-…}`).join(', ')} is not carried: envsubst fills in no defaults, ` +
+        `so set ${names.join(', ')} before applying`,
+    );
   }
 
   metadata(name: string): { name: string; namespace: string } {

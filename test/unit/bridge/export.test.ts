@@ -262,6 +262,24 @@ describe('what the export writes', () => {
   });
 });
 
+describe('a tenant key with a default', () => {
+  it('is written as its variable, and the dropped default said (envsubst would leave the key empty), never its value', () => {
+    const yaml = `version: 1
+backends:
+  b: { url: https://api.example.com }
+models:
+  m: { targets: [{ backend: b }] }
+tenants:
+  t: { keys: ["\${T_KEY:-sk-canary-tenant-default}"] }
+`;
+    const r = exportOf(yaml, {});
+    const w = r.warnings.join('\n');
+    expect(w).toMatch(/^tenants.t.keys.0: the default of \$\{T_KEY:-…\} is not carried: .* set T_KEY before applying$/m);
+    expect(`${text(r)}\n${w}`).not.toMatch(/sk-canary/);
+    expect(text(r)).toContain('${T_KEY}');
+  });
+});
+
 describe('credential headers of a backend', () => {
   const yaml = `version: 1
 backends:
