@@ -15,7 +15,22 @@ import { rawPost } from '../helpers/raw.js';
 
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 const SESSION = `aigw-top-${process.pid}`;
-const screen = () => execFileSync('tmux', ['capture-pane', '-p', '-t', SESSION], { encoding: 'utf8' });
+const capture = () => execFileSync('tmux', ['capture-pane', '-p', '-t', SESSION], { encoding: 'utf8' });
+/**
+ * The pane once a frame is whole: Ink rewrites the lines that changed, and a capture taken while it writes
+ * shows half a frame (it did, in one CI run: the screen cut after the second panel's border). Two captures
+ * a moment apart that agree are a frame at rest.
+ */
+function screen(): string {
+  let last = capture();
+  for (let i = 0; i < 20; i++) {
+    execFileSync('sleep', ['0.03']);
+    const now = capture();
+    if (now === last) return now;
+    last = now;
+  }
+  return last;
+}
 
 describe.skipIf(!hasTmux)('aigw top in a terminal', () => {
   it('shows the routed models and a truncation event, and reconnects when the gateway restarts', async () => {
