@@ -3,7 +3,7 @@
  * load (a key that does not match its certificate is a profile problem, not a handshake failure later), turned
  * into node:https server options, and applied again to a running server on reload (new connections only).
  */
-import { readFile } from 'node:fs/promises';
+import { MAX_PROFILE_FILE_BYTES, readSmallFile } from '../core/small-file.js';
 import { isAbsolute, resolve } from 'node:path';
 import { createSecureContext, type Server as TlsServer } from 'node:tls';
 import type { Profile } from '../profile/schema.js';
@@ -34,11 +34,10 @@ export type TlsLoad = { ok: true; options: TlsServerOptions } | { ok: false; pro
 
 async function read(path: string, baseDir: string, key: string): Promise<Buffer | TlsProblem> {
   const full = isAbsolute(path) ? path : resolve(baseDir, path);
-  try {
-    return await readFile(full);
-  } catch (e) {
-    return { code: 'tls_file_unreadable', key, message: `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}` };
-  }
+  // As the profile's check reads them (core/small-file.ts): a pipe or device put in a file's place between the
+  // check and this read would otherwise block or fill the process.
+  const r = await readSmallFile(full, MAX_PROFILE_FILE_BYTES);
+  return Buffer.isBuffer(r) ? r : { code: 'tls_file_unreadable', key, message: `cannot read ${path}: ${r.problem}` };
 }
 
 /** Reads and checks the files of `tls`; relative paths resolve against `baseDir` (the profile's directory). */

@@ -6,7 +6,7 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
-import { readSmallFileSync } from '../core/small-file.js';
+import { MAX_PROFILE_FILE_BYTES, readSmallFileSync } from '../core/small-file.js';
 import type { Report } from './checks.js';
 import { forwardIdentityProblems } from './header-names.js';
 import { parseSubject } from './mtls-subject.js';
@@ -17,9 +17,6 @@ export const isJwksUrl = (location: string): boolean => /^https?:\/\//i.test(loc
 
 /** A profile's file path, absolute: relative paths are relative to the profile's own directory. */
 export const profilePath = (path: string, baseDir: string): string => (isAbsolute(path) ? path : resolve(baseDir, path));
-
-/** The largest certificate, key, CA bundle or JWKS file read: far above a real one (a CA bundle is ~200 KiB). */
-export const MAX_PROFILE_FILE_BYTES = 4 * 1024 * 1024;
 
 function readable(path: string, baseDir: string): Buffer | string {
   const r = readSmallFileSync(profilePath(path, baseDir), MAX_PROFILE_FILE_BYTES);

@@ -97,6 +97,8 @@ describe.skipIf(!certs)('TLS listener and client certificates', () => {
     const cases: { over: object; key: string; code: string }[] = [
       { over: { cert: 'missing.crt' }, key: 'tls.cert', code: 'tls_file_unreadable' },
       { over: { clientCa: 'missing-ca.crt' }, key: 'tls.clientCa', code: 'tls_file_unreadable' },
+      // A device or pipe put where a file was (after the profile's check): refused, not read until the heap gives out.
+      { over: { key: '/dev/zero' }, key: 'tls.key', code: 'tls_file_unreadable' },
       { over: { key: certs!.acme.key }, key: 'tls', code: 'tls_invalid' },
       { over: { requireClientCert: true }, key: 'tls.requireClientCert', code: 'tls_invalid' },
     ];
