@@ -9,7 +9,7 @@ import { formatPath, type ProfileProblem } from './problems.js';
 import { ProfileSchema, type Profile } from './schema.js';
 import { rememberEnvValues } from './secrets.js';
 import { positionOf, readYaml, type YamlSource } from './yaml-source.js';
-import { zodProblems } from './zod-problems.js';
+import { valueAtPath, withoutValue, zodProblems } from './zod-problems.js';
 
 export type LoadResult = { ok: true; profile: Profile; warnings: ProfileProblem[] } | { ok: false; problems: ProfileProblem[] };
 
@@ -101,7 +101,10 @@ function parseSource(src: YamlSource, file: string): LoadResult {
     // Past the bound, only counted: not placed, not worded (a suggestion scans every known name).
     if (list.length >= MAX_PROBLEMS) return void list.push(UNLISTED);
     const pos = positionOf(src, path, preferKey);
-    const text = typeof message === 'string' ? message : message();
+    const worded = typeof message === 'string' ? message : message();
+    // A check quotes the value it refuses (cut, as a name is): one built from the environment is named instead.
+    const value = src.fromEnv.has(formatPath(path)) ? valueAtPath(src.value, path) : undefined;
+    const text = typeof value === 'string' ? withoutValue(worded, value) : worded;
     list.push({ severity, file, line: pos.line, col: pos.col, path: formatPath(path), message: text });
   };
   checkReferences(parsed.data, report);

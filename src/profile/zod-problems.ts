@@ -50,14 +50,17 @@ function describe(v: unknown): string {
   return `${typeof v} ${JSON.stringify(v)}`;
 }
 
-/** `message` with `value` (as written, or JSON-quoted) replaced by what it is. */
-function withoutValue(message: string, value: string): string {
+/** `message` with `value` (quoted as a name, JSON-quoted, or as written) replaced by what it is. */
+export function withoutValue(message: string, value: string): string {
   const named = '(a value from the environment)';
-  const quotedForm = message.split(JSON.stringify(value)).join(named);
-  return value === '' ? quotedForm : quotedForm.split(value).join(named);
+  // As a message quotes a name (cut after 100 characters), then quoted whole, then as written.
+  let out = message.split(quoted(value)).join(named).split(JSON.stringify(value)).join(named);
+  // Shorter, as written it could be any word's letters: the quoted forms above are how messages show it.
+  if (value.length >= 4) out = out.split(value).join(named);
+  return out;
 }
 
-function valueAtPath(root: unknown, path: KeyPath): unknown {
+export function valueAtPath(root: unknown, path: KeyPath): unknown {
   let v = root;
   for (const p of path) {
     if (v === null || typeof v !== 'object') return undefined;

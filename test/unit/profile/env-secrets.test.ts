@@ -80,6 +80,24 @@ describe('no part of a value from the environment is printed', () => {
   });
 });
 
+describe('a value from the environment where a name goes', () => {
+  it("is named, never quoted, not even cut as long names are (100 of a key's 108 characters were shown)", () => {
+    const key = `sk-ant-api03-${'Tq9'.repeat(32)}`;
+    for (const [where, spot] of [
+      ['a target', (v: string) => `models:\n  m: { targets: [{ backend: "${v}" }] }`],
+      ['a fallback', (v: string) => `models:\n  m: { targets: [{ backend: a }], fallbacks: ["${v}"] }`],
+    ] as const) {
+      const text = `version: 1\nbackends:\n  a: { url: http://127.0.0.1:8001 }\n${spot('${ROUTE_SECRET}')}\n`;
+      const r = parseProfile(text, 'p.yaml', { ROUTE_SECRET: key });
+      expect(r.ok, where).toBe(false);
+      if (r.ok) continue;
+      const out = r.problems.map(formatProblem).join('\n');
+      expect(out, where).toContain('(a value from the environment)');
+      expect(out, where).not.toContain('Tq9Tq9');
+    }
+  });
+});
+
 describe('defaults', () => {
   it('refuses a variable inside a default (it was kept as the literal text "${FALLBACK_KEY}" and sent as a key)', () => {
     const text = `version: 1\nbackends:\n  a: { url: http://127.0.0.1:8001, apiKey: "\${PRIMARY_KEY:-\${FALLBACK_KEY}}" }\nmodels:\n  m: { targets: [{ backend: a }] }\n`;
