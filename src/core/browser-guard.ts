@@ -38,12 +38,26 @@ export interface GuardedListener {
   readonly toShare: string;
   /** What lets another name in: `set admin.key to reach it by another name`. */
   readonly toName: string;
+  /**
+   * The Host rule holds on every address, not only loopback: for a listener whose requests are held to it only
+   * when a browser sent them. A gateway in a container sees its container's address behind a port published on
+   * 127.0.0.1, and a LAN address is as rebindable as loopback.
+   */
+  readonly hostRuleEverywhere?: boolean;
 }
 
 export const ADMIN_LISTENER: GuardedListener = {
   name: 'the admin listener',
   toShare: 'set admin.key to share it',
   toName: 'set admin.key to reach it by another name',
+};
+
+/** A gateway without tenants answers whoever reaches it, with its backends' keys: programs, not web pages. */
+export const OPEN_GATEWAY: GuardedListener = {
+  name: 'a gateway without tenants',
+  toShare: 'configure tenants (API keys) for clients that are web pages',
+  toName: 'configure tenants (API keys) to reach it by another name',
+  hostRuleEverywhere: true,
 };
 
 /** The problem with a request a browser page sent on its own account, or undefined. */
@@ -56,7 +70,9 @@ export function browserProblem(
   if (origin !== undefined && (host === undefined || (origin !== `http://${host}` && origin !== `https://${host}`)))
     return aigwError('forbidden', `${listener.name} answers no web page from another origin; ${listener.toShare}`);
   // Browsers always name the host; a request without one (HTTP/1.0, a load balancer's health check) is a program's.
-  if (host !== undefined && onLoopback(localAddress) && !unrebindable(hostName(host)))
-    return aigwError('forbidden', `${listener.name} on loopback answers only an address or localhost as Host; ${listener.toName}`);
+  if (host !== undefined && (listener.hostRuleEverywhere === true || onLoopback(localAddress)) && !unrebindable(hostName(host))) {
+    const where = listener.hostRuleEverywhere ? ' to a web page' : ' on loopback';
+    return aigwError('forbidden', `${listener.name}${where} answers only an address or localhost as Host; ${listener.toName}`);
+  }
   return undefined;
 }

@@ -5,7 +5,7 @@
  * `createHandler` works on any node:http request/response pair.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { browserProblem, type GuardedListener } from '../core/browser-guard.js';
+import { browserProblem, OPEN_GATEWAY } from '../core/browser-guard.js';
 import { type AigwError, aigwError } from '../core/errors.js';
 import { guarded } from '../core/guard.js';
 import { nextId } from '../core/ids.js';
@@ -119,13 +119,6 @@ function refuse(ctx: RequestContext, err: AigwError): void {
   sendError(ctx, err, true);
   discardUpload(ctx.req, REFUSED_UPLOAD_BYTES);
 }
-
-/** A gateway without tenants answers whoever reaches it, with its backends' keys: programs, not web pages. */
-const OPEN_GATEWAY: GuardedListener = {
-  name: 'a gateway without tenants',
-  toShare: 'configure tenants (API keys) for clients that are web pages',
-  toName: 'configure tenants (API keys) to reach it by another name',
-};
 
 /**
  * Whether a browser sent the request: it names the page in `Origin` on every POST (same-origin ones too) and,

@@ -1,6 +1,6 @@
 /** Which requests the admin listener (without a key) takes for a web page's: the rule, case by case. */
 import { describe, expect, it } from 'vitest';
-import { browserProblem } from '../../../src/core/browser-guard.js';
+import { browserProblem, OPEN_GATEWAY } from '../../../src/core/browser-guard.js';
 
 const refused = (headers: { host?: string; origin?: string }, local = '127.0.0.1') => browserProblem(headers, local)?.code;
 
@@ -38,5 +38,15 @@ describe('a web page is told from a program', () => {
     expect(refused({ host: 'aigw:9901', origin: 'http://other:9901' }, '10.1.2.3')).toBe('forbidden');
     expect(refused({ host: '127.0.0.1:9901', origin: 'http://127.0.0.1:9901' })).toBeUndefined();
     expect(refused({ origin: 'https://evil.example' })).toBe('forbidden');
+  });
+});
+
+describe('the open gateway (its rule applies to requests a browser sent)', () => {
+  const gateway = (headers: { host?: string; origin?: string }, local: string) => browserProblem(headers, local, OPEN_GATEWAY)?.code;
+  it('holds a rebound name to the Host rule on any address: a container behind a port published on 127.0.0.1, a LAN', () => {
+    for (const local of ['172.17.0.2', '192.168.1.20', '127.0.0.1'])
+      expect(gateway({ host: 'evil.test:8080', origin: 'http://evil.test:8080' }, local), local).toBe('forbidden');
+    expect(gateway({ host: '192.168.1.20:8080', origin: 'http://192.168.1.20:8080' }, '192.168.1.20')).toBeUndefined();
+    expect(gateway({ host: 'localhost:8080' }, '172.17.0.2')).toBeUndefined();
   });
 });
