@@ -5,6 +5,7 @@
  */
 import { getOwn } from '../../profile/own-keys.js';
 import { formatPath, type KeyPath, type ProfileProblem } from '../../profile/problems.js';
+import { AliasBudget } from '../../profile/yaml-aliases.js';
 import { SPEC_KEYS } from './api.js';
 import { importBackends } from './import-backends.js';
 import { ImportContext, type Raw, type Skipped } from './import-context.js';
@@ -48,8 +49,10 @@ const NOT_READ: Record<string, string> = {
 
 export function importEnvoy(inputs: readonly { file: string; text: string }[]): ImportResult {
   const problems: ProfileProblem[] = [];
+  // One alias budget for the whole import: per file, a directory of files each under it exhausted the heap.
+  const budget = new AliasBudget();
   const manifests = inputs.flatMap(({ file, text }) => {
-    const r = readManifests(text, file);
+    const r = readManifests(text, file, budget);
     for (const p of r.problems) problems.push({ severity: 'error', ...p.pos, path: '', message: p.message });
     return r.manifests;
   });

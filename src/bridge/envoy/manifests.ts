@@ -35,7 +35,8 @@ export interface ReadResult {
 /** `metadata.namespace` absent means the namespace kubectl applies to: `default` unless told otherwise. */
 export const DEFAULT_NAMESPACE = 'default';
 
-export function readManifests(text: string, file: string): ReadResult {
+/** `budget`: what aliases may still add, shared by every file of one import (a directory of small bombs too). */
+export function readManifests(text: string, file: string, budget = new AliasBudget()): ReadResult {
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false });
   const out: ReadResult = { manifests: [], problems: [] };
@@ -43,7 +44,6 @@ export function readManifests(text: string, file: string): ReadResult {
     const p = lines.linePos(offset ?? 0);
     return { file, line: p.line, col: p.col };
   };
-  const budget = new AliasBudget();
   for (const doc of docs) {
     const errors = [...doc.errors];
     if (errors.length) {

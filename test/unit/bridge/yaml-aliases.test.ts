@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { loadProfileOrManifests } from '../../../src/bridge/load.js';
+import { importEnvoy } from '../../../src/bridge/envoy/import.js';
 import { isManifestText, readManifests } from '../../../src/bridge/envoy/manifests.js';
 import { readYaml } from '../../../src/profile/yaml-source.js';
 import { formatProblem } from '../../../src/profile/problems.js';
@@ -57,6 +58,13 @@ describe('many small bombs', () => {
     for (const p of r.problems) expect(p.message).toMatch(/^aliases expand to more than 100000 values/);
     // One document alone is read whole.
     expect(readManifests(aliasBomb(4), 'one.yaml').problems).toEqual([]);
+  });
+
+  it('share one budget across the files of one import (a directory of 600 such files aborted on the heap)', () => {
+    const inputs = Array.from({ length: 20 }, (_, i) => ({ file: `f${i}.yaml`, text: aliasBomb(4).replace('name: x', `name: x${i}`) }));
+    const r = importEnvoy(inputs);
+    expect(r.problems.length).toBeGreaterThan(0);
+    for (const p of r.problems) expect(p.message).toMatch(/^aliases expand to more than 100000 values/);
   });
 });
 
