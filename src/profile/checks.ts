@@ -3,6 +3,7 @@
  * settings that are legal but do nothing or hurt (warnings).
  */
 import { isIP } from 'node:net';
+import { MAX_MODEL_NAME } from '../openai/parse-request.js';
 import { didYouMean, quoted, unknownName } from './suggest.js';
 import type { KeyPath } from './problems.js';
 import type { Profile } from './schema.js';
@@ -86,6 +87,13 @@ export function checkReferences(p: Profile, report: Report): void {
   };
 
   for (const [name, m] of Object.entries(p.models)) {
+    if (name.length > MAX_MODEL_NAME)
+      report(
+        'error',
+        ['models', name],
+        `a model name over ${MAX_MODEL_NAME} characters can never be requested (the gateway refuses longer names)`,
+        true,
+      );
     checkTargets(m.targets, ['models', name, 'targets']);
     m.match?.forEach((rule, j) => {
       checkTargets(rule.targets, ['models', name, 'match', j, 'targets']);

@@ -34,6 +34,20 @@ describe('problems a file can make', () => {
     expect(r.problems[0]!.message.length).toBeLessThan(200);
   });
 
+  it('refuses a model name the gateway could never be asked for (over 256 characters)', () => {
+    const long = 'm'.repeat(257);
+    const r = parseProfile(
+      profileWith(`  ${long}: { targets: [{ backend: v }] }\n  ${'m'.repeat(256)}: { targets: [{ backend: v }] }`),
+      'p.yaml',
+      {},
+    );
+    expect(r.ok).toBe(false);
+    if (!r.ok)
+      expect(r.problems.map((p) => p.message)).toEqual([
+        'a model name over 256 characters can never be requested (the gateway refuses longer names)',
+      ]);
+  });
+
   it('takes a tenant named like a property of every object for the unknown tenant it is', () => {
     for (const t of ['constructor', 'toString', '__proto__']) {
       const r = parseProfile(
