@@ -11,19 +11,20 @@ export function tokensAtLeast(chars: number): number {
   return Math.max(1, Math.floor(chars / CHARS_PER_TOKEN));
 }
 
-/** The string values an Anthropic content delta carries generated output in (text, thinking, a tool's input). */
-const PAYLOAD_KEYS = ['"text":"', '"partial_json":"', '"thinking":"'] as const;
+/** Where the string an Anthropic content delta carries output in begins (text, thinking, a tool's input). */
+const PAYLOAD = /"(?:text|partial_json|thinking)"\s*:\s*"/;
 
 /**
  * An Anthropic `content_block_delta`'s tokens, at least, from its JSON text without parsing it. Inside a JSON
- * string a quote is escaped, so a payload key found is the key itself; its value runs to the last quote (the
- * delta is the event's last member in what Anthropic sends). Escapes count as characters: an over-count of a few
- * per escaped character, never more than the text's JSON length / 4.
+ * string a quote is escaped, so the first payload key found is the key itself (whatever its spacing — Python's
+ * json.dumps writes `"text": "…"`); its value runs to the next unescaped quote, wherever the member stands. Escapes
+ * count as characters: an over-count of a few per escaped character, never more than the JSON's length / 4.
  */
 export function deltaTokensAtLeast(data: string): number {
-  for (const key of PAYLOAD_KEYS) {
-    const at = data.indexOf(key);
-    if (at >= 0) return tokensAtLeast(data.lastIndexOf('"') - (at + key.length));
-  }
-  return 1;
+  const m = PAYLOAD.exec(data);
+  if (!m) return 1;
+  const from = m.index + m[0].length;
+  let i = from;
+  while (i < data.length && data.charCodeAt(i) !== 0x22) i += data.charCodeAt(i) === 0x5c ? 2 : 1;
+  return tokensAtLeast(Math.min(i, data.length) - from);
 }

@@ -23,6 +23,20 @@ describe('an Anthropic delta, read without parsing it', () => {
     );
   });
 
+  it('reads the payload wherever the delta stands and however the JSON is spaced', () => {
+    const text = 'x'.repeat(180);
+    // Python's json.dumps spacing (LiteLLM-style backends): 45 tokens, not 1.
+    expect(deltaTokensAtLeast(`{"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "${text}"}}`)).toBe(45);
+    // Members after the delta: the payload ends at its own closing quote, not the data's last quote.
+    expect(deltaTokensAtLeast('{"delta":{"type":"text_delta","text":"abcd"},"index":0,"type":"content_block_delta"}')).toBe(1);
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), fc.nat(99), (t, index) => {
+        const reordered = JSON.stringify({ delta: { text: t, type: 'text_delta' }, index, type: 'content_block_delta' });
+        expect(deltaTokensAtLeast(reordered)).toBe(tokensAtLeast(JSON.stringify(t).length - 2));
+      }),
+    );
+  });
+
   it('counts a delta of several tokens as several, and one without a payload it knows as one', () => {
     expect(deltaTokensAtLeast(delta(0, { type: 'text_delta', text: 'Hello! How can I help you today?' }))).toBe(8);
     expect(deltaTokensAtLeast(delta(0, { type: 'text_delta', text: '' }))).toBe(1);
