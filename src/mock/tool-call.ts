@@ -107,10 +107,11 @@ function fits(value: unknown, budget: number): boolean {
     if (typeof v === 'string') left -= v.length + 2;
     else if (v === null || typeof v !== 'object') left -= String(v).length;
     else if (Array.isArray(v)) {
-      left -= 2;
+      // Each level pays before it descends: 200,000 nested arrays stop after budget / 2 levels, not at the stack's end.
+      if ((left -= 2) < 0) return false;
       for (let i = 0; i < v.length; i++) if (!walk(v[i])) return false;
     } else {
-      left -= 2;
+      if ((left -= 2) < 0) return false;
       for (const k in v) {
         left -= k.length + 3;
         if (!walk((v as Record<string, unknown>)[k])) return false;

@@ -53,6 +53,13 @@ describe('toolArguments', () => {
     expect(parsed.fits).toBe('z'.repeat(MAX_COPIED_CHARS - 2));
     expect(toolArguments(huge, 7)).toBe(args);
   });
+
+  it('stops measuring an enum value nested 200,000 levels deep after a few levels (it overflowed the stack)', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 200_000; i++) deep = [deep];
+    const args = toolArguments({ type: 'object', properties: { d: { enum: [deep] } } }, 1);
+    expect(JSON.parse(args)).toEqual({ d: null });
+  });
 });
 
 describe('argumentFragments', () => {
