@@ -6,9 +6,15 @@
  * order than it has ("Trojan Source"), a zero-width character would make two names look the same.
  */
 
-/** C0, DEL and C1; zero-width and direction marks; embeddings, overrides, isolates; word joiner; BOM. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
-export const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
+/**
+ * C0, DEL and C1; the soft hyphen; the combining grapheme joiner; the Hangul and Mongolian fillers; zero-width
+ * and direction marks; embeddings, overrides, isolates; the word joiner and the deprecated format characters;
+ * the BOM; the tag characters (U+E0000–E007F, a surrogate pair each: text no terminal shows). Variation selectors
+ * stay: emoji need them.
+ */
+export const CONTROL_CHARS =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+  /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufeff\uffa0]|\u034f|\udb40[\udc00-\udc7f]/g;
 
 /** Each control character as `?`, and at most `max` characters (the last one `…` when cut): for a display. */
 export function printable(text: string, max: number): string {
@@ -22,7 +28,8 @@ export function escapeControls(text: string): string {
     if (c === '\n') return '\\n';
     if (c === '\t') return '\\t';
     if (c === '\r') return '\\r';
-    const code = c.charCodeAt(0);
+    const code = c.codePointAt(0)!;
+    if (code > 0xffff) return `\\u{${code.toString(16)}}`;
     return code > 0xff ? `\\u${code.toString(16)}` : `\\x${code.toString(16).padStart(2, '0')}`;
   });
 }

@@ -12,7 +12,12 @@ export type LogFormat = 'json' | 'pretty' | 'off';
 
 const color = (code: number, s: string, on: boolean) => (on ? `\x1b[${code}m${s}\x1b[0m` : s);
 
-const escapeChar = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+/** Each UTF-16 unit as `\uXXXX` (a tag character is two: escaped as its pair, it stays one character in JSON). */
+const escapeChar = (c: string) => {
+  let out = '';
+  for (let i = 0; i < c.length; i++) out += `\\u${c.charCodeAt(i).toString(16).padStart(4, '0')}`;
+  return out;
+};
 
 /** A value for a pretty line: control characters shown as \uXXXX escapes. */
 export function clean(v: string | undefined): string {

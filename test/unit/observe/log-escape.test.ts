@@ -18,13 +18,21 @@ function requestEvent(model: string, errorCode?: string) {
   return r.toEvent();
 }
 
-const hostile = ['x\n2026-01-01 200 chat forged line', 'x\u001b[2J\u001b[31mred', 'x\u009b31m', 'x\r\u2028y', 'x\u0000y\u007f'];
+const hostile = [
+  'x\n2026-01-01 200 chat forged line',
+  'x\u001b[2J\u001b[31mred',
+  'x\u009b31m',
+  'x\r\u2028y',
+  'x\u0000y\u007f',
+  'gpt\u202e\u2066ok\u2069',
+  'gpt-4o\u{e0061}\u{e007f}',
+];
 
 describe('log lines escape control characters', () => {
   it.each(hostile)('pretty and JSON lines stay one inert line for %j', (model) => {
     for (const line of [prettyLine(requestEvent(model, model), false), jsonLine(requestEvent(model, model))]) {
       // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for control characters is the test
-      expect(line).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
+      expect(line).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202e\u2066\u2069]|\udb40/);
     }
     // JSON lines still parse back to the original value.
     expect(JSON.parse(jsonLine(requestEvent(model))).model).toBe(model);
