@@ -9,25 +9,11 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { AIGW } from '../helpers/cli.js';
 import { eventually } from '../helpers/gateway.js';
+import { backendStats, hasTmux, paneAtRest } from '../helpers/tui.js';
 
-const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 const SESSION = `aigw-top-many-${process.pid}`;
-const screen = () => execFileSync('tmux', ['capture-pane', '-p', '-t', SESSION], { encoding: 'utf8' });
+const screen = () => paneAtRest(SESSION);
 const MODELS = 3000;
-
-const backend = (requests: number) => ({
-  requests,
-  inflight: 0,
-  weight: 1,
-  expectedShare: 0.5,
-  share: 0.5,
-  errors: 0,
-  ejected: false,
-  tokens: { input: 1, output: 1 },
-  latencyMs: { p50: 1, p99: 2 },
-  ttftMs: { p50: 1, p99: 2 },
-  ttftSamples: 1,
-});
 
 describe.skipIf(!hasTmux)('aigw top with thousands of models', () => {
   it('shows the first models and how many more, and quits on q within a second or two', async () => {
@@ -38,7 +24,7 @@ describe.skipIf(!hasTmux)('aigw top with thousands of models', () => {
       // Counters move on every poll, so every snapshot is a new frame to draw.
       tick++;
       const models: Record<string, unknown> = {};
-      for (let i = 0; i < MODELS; i++) models[`m${i}`] = { requests: tick, backends: { a: backend(tick), b: backend(tick) } };
+      for (let i = 0; i < MODELS; i++) models[`m${i}`] = { requests: tick, backends: { a: backendStats(tick), b: backendStats(tick) } };
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ ts: Date.now(), windowMs: 60_000, inflight: 0, models, tenants: {}, refusals: [] }));
     });

@@ -10,27 +10,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AIGW, startAigw } from '../helpers/cli.js';
 import { eventually } from '../helpers/gateway.js';
+import { hasTmux, paneAtRest } from '../helpers/tui.js';
 import { freePort } from '../helpers/ports.js';
 import { rawPost } from '../helpers/raw.js';
 
-const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 const SESSION = `aigw-top-${process.pid}`;
-const capture = () => execFileSync('tmux', ['capture-pane', '-p', '-t', SESSION], { encoding: 'utf8' });
-/**
- * The pane once a frame is whole: Ink rewrites the lines that changed, and a capture taken while it writes
- * shows half a frame (it did, in one CI run: the screen cut after the second panel's border). Two captures
- * a moment apart that agree are a frame at rest.
- */
-function screen(): string {
-  let last = capture();
-  for (let i = 0; i < 20; i++) {
-    execFileSync('sleep', ['0.03']);
-    const now = capture();
-    if (now === last) return now;
-    last = now;
-  }
-  return last;
-}
+const screen = () => paneAtRest(SESSION);
 
 describe.skipIf(!hasTmux)('aigw top in a terminal', () => {
   it('shows the routed models and a truncation event, and reconnects when the gateway restarts', async () => {

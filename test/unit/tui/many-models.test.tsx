@@ -7,24 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { App } from '../../../src/tui/app.js';
 import { panelRows } from '../../../src/tui/layout.js';
 import { applyStats, initialState, type StatsView } from '../../../src/tui/model.js';
-
-const backend = (requests: number) => ({
-  requests,
-  inflight: 0,
-  weight: 1,
-  expectedShare: 0.5,
-  share: 0.5,
-  errors: 0,
-  ejected: false,
-  tokens: { input: 1, output: 1 },
-  latencyMs: { p50: 1, p99: 2 },
-  ttftMs: { p50: 1, p99: 2 },
-  ttftSamples: 1,
-});
+import { backendStats } from '../../helpers/tui.js';
 
 function many(models: number, tenants: number): StatsView {
   const s = { ts: 1, windowMs: 60_000, inflight: 0, models: {}, tenants: {}, refusals: [] } as unknown as StatsView;
-  for (let i = 0; i < models; i++) s.models[`model-${i}`] = { requests: 2, backends: { a: backend(1), b: backend(1) } } as never;
+  for (let i = 0; i < models; i++) s.models[`model-${i}`] = { requests: 2, backends: { a: backendStats(1), b: backendStats(1) } } as never;
   for (let i = 0; i < tenants; i++)
     s.tenants[`tenant-${i}`] = { tpm: { used: 1, limit: 10 }, rpm: { used: 1, limit: 10 }, rejected: 0 } as never;
   return s;
