@@ -57,6 +57,14 @@ function More({ parts }: { parts: [number, string][] }) {
   return said.length ? <Text dimColor> …and {said.join(', ')} (a taller terminal shows more)</Text> : null;
 }
 
+/** A panel listing what the admin listener sent, in at most `rows` lines (layout.ts shares them out). */
+interface ListPanelProps {
+  stats: StatsView | undefined;
+  focused: boolean;
+  width: number;
+  rows?: number;
+}
+
 /**
  * Models and their backends, at most `rows` lines: only the rows drawn are built (a listener may send
  * thousands of models), the last one kept for what did not fit.
@@ -66,12 +74,7 @@ export function RoutingPanel({
   focused,
   width,
   rows = Number.POSITIVE_INFINITY,
-}: {
-  stats: StatsView | undefined;
-  focused: boolean;
-  width: number;
-  rows?: number;
-}) {
+}: ListPanelProps) {
   const budget = routingNeed(stats) <= rows ? rows : rows - 1;
   const lines: React.ReactNode[] = [];
   let hiddenModels = 0;
@@ -111,12 +114,7 @@ export function TenantsPanel({
   focused,
   width,
   rows = Number.POSITIVE_INFINITY,
-}: {
-  stats: StatsView | undefined;
-  focused: boolean;
-  width: number;
-  rows?: number;
-}) {
+}: ListPanelProps) {
   const all = Object.entries(stats?.tenants ?? {});
   const tenants = all.length <= rows ? all : all.slice(0, Math.max(0, rows - 1));
   const barWidth = Math.max(8, Math.min(24, Math.floor((width - 60) / 2)));

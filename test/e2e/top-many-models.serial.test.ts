@@ -7,9 +7,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { AIGW } from '../helpers/cli.js';
 import { eventually } from '../helpers/gateway.js';
-import { backendStats, hasTmux, paneAtRest } from '../helpers/tui.js';
+import { backendStats, hasTmux, paneAtRest, topInTmux } from '../helpers/tui.js';
 
 const SESSION = `aigw-top-many-${process.pid}`;
 const screen = () => paneAtRest(SESSION);
@@ -31,18 +30,7 @@ describe.skipIf(!hasTmux)('aigw top with thousands of models', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
-      // Ink renders only a final frame when CI is set: a person at a terminal has no CI.
-      execFileSync('tmux', [
-        'new-session',
-        '-d',
-        '-s',
-        SESSION,
-        '-x',
-        '120',
-        '-y',
-        '40',
-        `env -u CI ${process.execPath} ${AIGW} top --admin ${url}`,
-      ]);
+      topInTmux(SESSION, url, 120, 40);
       await eventually(() => /m\d+ \d+ requests/.test(screen()), 60_000);
       const shown = screen();
       // Let a few snapshots arrive, as they would while someone reads the screen, then quit.

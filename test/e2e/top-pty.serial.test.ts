@@ -8,9 +8,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AIGW, startAigw } from '../helpers/cli.js';
+import { startAigw } from '../helpers/cli.js';
 import { eventually } from '../helpers/gateway.js';
-import { hasTmux, paneAtRest } from '../helpers/tui.js';
+import { hasTmux, paneAtRest, topInTmux } from '../helpers/tui.js';
 import { freePort } from '../helpers/ports.js';
 import { rawPost } from '../helpers/raw.js';
 
@@ -43,18 +43,7 @@ models:
         ...extra,
       });
     try {
-      // Ink renders only a final frame when CI is set (as in CI runs): a person at a terminal has no CI.
-      execFileSync('tmux', [
-        'new-session',
-        '-d',
-        '-s',
-        SESSION,
-        '-x',
-        '120',
-        '-y',
-        '45',
-        `env -u CI ${process.execPath} ${AIGW} top --admin http://127.0.0.1:${adminPort}`,
-      ]);
+      topInTmux(SESSION, `http://127.0.0.1:${adminPort}`, 120, 45);
       for (let i = 0; i < 20; i++) await send();
       await send({ max_tokens: 600_000 });
       await eventually(

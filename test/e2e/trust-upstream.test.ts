@@ -4,6 +4,7 @@
  * a stream that ends without its end marker (or with an event too large) is a cut, not an answer.
  */
 import { describe, expect, it } from 'vitest';
+import { anthropicEvent } from '../helpers/anthropic-sse.js';
 import { eventually, useGateway } from '../helpers/gateway.js';
 import { rawPost } from '../helpers/raw.js';
 import { useUpstream } from '../helpers/upstream.js';
@@ -282,9 +283,8 @@ describe("a backend's names are bounded where the gateway keeps them", () => {
     const huge = `claude-${'x'.repeat(64 * 1024)}`;
     const up = await useUpstream((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
-      const ev = (type: string, o: object) => `event: ${type}\ndata: ${JSON.stringify({ type, ...o })}\n\n`;
       res.write(
-        ev('message_start', {
+        anthropicEvent('message_start', {
           message: {
             id: 'msg',
             type: 'message',
@@ -296,11 +296,11 @@ describe("a backend's names are bounded where the gateway keeps them", () => {
           },
         }),
       );
-      res.write(ev('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }));
-      res.write(ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'hello' } }));
-      res.write(ev('content_block_stop', { index: 0 }));
-      res.write(ev('message_delta', { delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 2 } }));
-      res.end(ev('message_stop', {}));
+      res.write(anthropicEvent('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }));
+      res.write(anthropicEvent('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'hello' } }));
+      res.write(anthropicEvent('content_block_stop', { index: 0 }));
+      res.write(anthropicEvent('message_delta', { delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 2 } }));
+      res.end(anthropicEvent('message_stop', {}));
     });
     const g = await useGateway(
       `

@@ -1,5 +1,6 @@
 /** What the TUI tests share: a backend's figures as /aigw/stats gives them, and a tmux pane read at rest. */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { AIGW } from './cli.js';
 
 /** One backend of a model in a stats snapshot (fields as src/events/stats-snapshot.ts reads them). */
 export const backendStats = (requests: number, over: Record<string, unknown> = {}) => ({
@@ -34,4 +35,22 @@ export function paneAtRest(session: string): string {
     last = now;
   }
   return last;
+}
+
+/**
+ * `aigw top --admin URL` in a detached tmux session of `width` × `height`. Ink renders only a final frame when
+ * CI is set (as in CI runs): a person at a terminal has no CI, so it is unset.
+ */
+export function topInTmux(session: string, admin: string, width: number, height: number): void {
+  execFileSync('tmux', [
+    'new-session',
+    '-d',
+    '-s',
+    session,
+    '-x',
+    String(width),
+    '-y',
+    String(height),
+    `env -u CI ${process.execPath} ${AIGW} top --admin ${admin}`,
+  ]);
 }

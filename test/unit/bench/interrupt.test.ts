@@ -34,6 +34,22 @@ async function target(handler: (req: IncomingMessage, res: ServerResponse) => vo
   return { url, connections: () => accepted };
 }
 
+/** A scenario's context against `url`, with `extra` fields, and the controller that interrupts it. */
+function interruptible(url: string, extra: Record<string, unknown> = {}) {
+  const ac = new AbortController();
+  const ctx = {
+    target: { url, mocks: {} },
+    model: 'm',
+    apiKey: undefined,
+    pacer: undefined,
+    live: new LiveFeed(),
+    progress() {},
+    signal: ac.signal,
+    ...extra,
+  } as unknown as BenchContext;
+  return { ctx, interrupt: () => ac.abort() };
+}
+
 const source = () => fixedSource(() => ({ model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 5 }));
 const never = () => {};
 /** An open loop of 60 s at `rate` requests/s to `url`, and the controller that interrupts it. */
@@ -117,25 +133,17 @@ describe('a load that is not interrupted', () => {
 describe('ratelimit, interrupted', () => {
   /** The scenario against a target, with a tenant whose key has a TPM limit, interrupted `abortAfterMs` in. */
   async function interrupted(url: string, windowMs: number, abortAfterMs: number, onAbort: () => void = () => {}) {
-    const ac = new AbortController();
-    const ctx = {
-      target: { url, mocks: {} },
-      model: 'm',
-      apiKey: undefined,
+    const { ctx, interrupt } = interruptible(url, {
       limitedKey: 'k',
       profile: { tenants: { t: { keys: ['k'], limits: { tpm: 10_000 } } }, limits: { rateWindow: windowMs } },
       durationMs: 20_000,
       connections: 8,
-      pacer: undefined,
-      live: new LiveFeed(),
-      progress() {},
-      signal: ac.signal,
-    } as unknown as BenchContext;
+    });
     const t0 = performance.now();
     const run = ratelimit(ctx);
     setTimeout(() => {
       onAbort();
-      ac.abort();
+      interrupt();
     }, abortAfterMs);
     const r = await run;
     return { r, ms: performance.now() - t0 };
@@ -181,19 +189,10 @@ describe('sweep, interrupted', () => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.write('{"id":"x","choices":[');
     });
-    const ac = new AbortController();
-    const ctx = {
-      target: { url: t.url, mocks: {} },
-      model: 'm',
-      apiKey: undefined,
-      pacer: undefined,
-      live: new LiveFeed(),
-      progress() {},
-      signal: ac.signal,
-    } as unknown as BenchContext;
+    const { ctx, interrupt } = interruptible(t.url);
     const t0 = performance.now();
     const run = sweep(ctx);
-    setTimeout(() => ac.abort(), 300);
+    setTimeout(interrupt, 300);
     const r = await run;
     // Seconds, not the never of an answer that does not end.
     expect(performance.now() - t0).toBeLessThan(5000);

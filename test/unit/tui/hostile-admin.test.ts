@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AdminClient } from '../../../src/tui/admin-client.js';
 import { runPlain } from '../../../src/tui/plain.js';
 import { eventFrom, printable, statsFrom } from '../../../src/tui/wire.js';
+import { backendStats } from '../../helpers/tui.js';
 
 const ESC = '\u001b';
 const OSC52 = `${ESC}]52;c;cHdu\u0007`;
@@ -18,18 +19,7 @@ const TITLE = `${ESC}]0;TITLE\u0007`;
 const CLEAR = `${ESC}[2J`;
 const hostile = (name: string) => `${name}${OSC52}${TITLE}${CLEAR}\nforged line`;
 
-const backend = {
-  requests: 3,
-  inflight: 0,
-  weight: 1,
-  expectedShare: 1,
-  share: 1,
-  errors: 0,
-  ejected: false,
-  tokens: { input: 1, output: 2 },
-  latencyMs: { p50: 1, p99: 2 },
-  ttftMs: { p50: 0, p99: 0 },
-};
+const backend = backendStats(3, { expectedShare: 1, share: 1, tokens: { input: 1, output: 2 }, ttftMs: { p50: 0, p99: 0 } });
 const stats = (ts: number) => ({
   ts,
   windowMs: 60000,
