@@ -69,12 +69,7 @@ interface ListPanelProps {
  * Models and their backends, at most `rows` lines: only the rows drawn are built (a listener may send
  * thousands of models), the last one kept for what did not fit.
  */
-export function RoutingPanel({
-  stats,
-  focused,
-  width,
-  rows = Number.POSITIVE_INFINITY,
-}: ListPanelProps) {
+export function RoutingPanel({ stats, focused, width, rows = Number.POSITIVE_INFINITY }: ListPanelProps) {
   const budget = routingNeed(stats) <= rows ? rows : rows - 1;
   const lines: React.ReactNode[] = [];
   let hiddenModels = 0;
@@ -109,12 +104,7 @@ export function RoutingPanel({
   );
 }
 
-export function TenantsPanel({
-  stats,
-  focused,
-  width,
-  rows = Number.POSITIVE_INFINITY,
-}: ListPanelProps) {
+export function TenantsPanel({ stats, focused, width, rows = Number.POSITIVE_INFINITY }: ListPanelProps) {
   const all = Object.entries(stats?.tenants ?? {});
   const tenants = all.length <= rows ? all : all.slice(0, Math.max(0, rows - 1));
   const barWidth = Math.max(8, Math.min(24, Math.floor((width - 60) / 2)));
