@@ -7,7 +7,7 @@ import type { GatewayEvent } from '../events/types.js';
 import type { SseEvent } from '../openai/sse.js';
 import { keyProblem, shownMessage, shownUrl } from './admin-target.js';
 import { BoundedEventReader } from './event-frames.js';
-import { asEvent, type StatsView } from './model.js';
+import { asEvent, MAX_EVENT_BYTES, type StatsView } from './model.js';
 import { statsFrom } from './wire.js';
 
 /** A snapshot larger than this, or slower than STATS_TIMEOUT_MS, is not a snapshot (the view says so). */
@@ -15,8 +15,7 @@ const MAX_STATS_BYTES = 8 * 1024 * 1024;
 const STATS_TIMEOUT_MS = 3000;
 /** The pause after a snapshot is at least this many times as long as reading it took. */
 const BUSY_SHARE = 4;
-/** An event larger than this is skipped unread; past MAX_SKIP_BYTES without its end the stream is dropped and resumed. */
-const MAX_EVENT_BYTES = 1024 * 1024;
+/** An event larger than MAX_EVENT_BYTES is skipped unread; past MAX_SKIP_BYTES without its end the stream is dropped and resumed. */
 const MAX_SKIP_BYTES = 16 * MAX_EVENT_BYTES;
 
 /** A body read whole up to `max` bytes; undefined past it (the read is cancelled). */
@@ -36,6 +35,8 @@ export interface FeedHandlers {
   stats(s: StatsView): void;
   event(id: number, e: GatewayEvent): void;
   status(connected: boolean, error?: string): void;
+  /** An event over MAX_EVENT_BYTES went by unshown (the view counts them: skipped silently, it looked like none happened). */
+  skipped?(): void;
 }
 
 export interface AdminClientOptions {
@@ -132,12 +133,16 @@ export class AdminClient {
         if (!r.ok || !r.body) throw new Error(`HTTP ${r.status}`);
         const reader = new BoundedEventReader(MAX_EVENT_BYTES, MAX_SKIP_BYTES, {
           event: (ev) => this.take(ev),
-          skipped: (id) => this.resumeAfter(id),
+          skipped: (id) => {
+            this.resumeAfter(id);
+            this.on.skipped?.();
+          },
         });
         for await (const chunk of r.body as unknown as AsyncIterable<Uint8Array>) {
           if (reader.push(Buffer.from(chunk))) continue;
           // A frame that never ends: dropped, and resumed after it when its id was read.
           this.resumeAfter(reader.skippingId);
+          this.on.skipped?.();
           throw new Error('an event that never ends');
         }
       } catch {

@@ -6,12 +6,13 @@ import { shownUrl } from './admin-target.js';
 import type { GatewayEvent } from '../events/types.js';
 import { EventLog, Rates, RefusalsPanel, RoutingPanel, TenantsPanel } from './components.js';
 import { DEFAULT_HEIGHT, panelRows } from './layout.js';
-import { applyEvent, applyStats, initialState, type StatsView, type TuiState } from './model.js';
+import { applyEvent, applyStats, initialState, skippedNote, type StatsView, type TuiState } from './model.js';
 
 type Action =
   | { type: 'stats'; stats: StatsView }
   | { type: 'event'; id: number; event: GatewayEvent }
   | { type: 'status'; connected: boolean; error?: string | undefined }
+  | { type: 'skipped' }
   | { type: 'pause' };
 
 function reduce(s: TuiState, a: Action): TuiState {
@@ -20,6 +21,8 @@ function reduce(s: TuiState, a: Action): TuiState {
       return { ...s, paused: !s.paused };
     case 'status':
       return { ...s, connected: a.connected, error: a.error };
+    case 'skipped':
+      return { ...s, skipped: s.skipped + 1 };
     default:
       if (s.paused) return s;
       return a.type === 'stats' ? applyStats(s, a.stats) : applyEvent(s, a.id, a.event);
@@ -38,6 +41,7 @@ export function useGatewayFeed(admin: string | undefined, key: string | undefine
               stats: (stats) => dispatch({ type: 'stats', stats }),
               event: (id, event) => dispatch({ type: 'event', id, event }),
               status: (connected, error) => dispatch({ type: 'status', connected, error }),
+              skipped: () => dispatch({ type: 'skipped' }),
             },
           )
         : undefined,
@@ -105,6 +109,7 @@ export function App({
         <Text>
           {status}
           {state.paused ? <Text color="yellow"> PAUSED</Text> : null}
+          {state.skipped ? <Text color="yellow"> {skippedNote(state.skipped)}</Text> : null}
           <Text dimColor> q quit · p pause · r reset · tab/←→ panels · ↑↓ scroll</Text>
         </Text>
       </Box>

@@ -38,6 +38,8 @@ export interface TuiState {
   paused: boolean;
   /** The next log line's serial. */
   serial: number;
+  /** Events over the admin client's bound, passed over unshown. */
+  skipped: number;
 }
 
 export const HISTORY = 60;
@@ -46,7 +48,18 @@ export const LOG_LINES = 200;
 export const FOLD_MS = 30_000;
 
 export function initialState(): TuiState {
-  return { connected: false, error: undefined, stats: undefined, log: [], rps: [], tps: [], refusedRate: [], paused: false, serial: 1 };
+  return {
+    connected: false,
+    error: undefined,
+    stats: undefined,
+    log: [],
+    rps: [],
+    tps: [],
+    refusedRate: [],
+    paused: false,
+    serial: 1,
+    skipped: 0,
+  };
 }
 
 function totals(s: StatsView): { requests: number; tokens: number; refused: number } {
@@ -67,6 +80,14 @@ export function refusedTotal(s: StatsView | undefined): number {
 }
 
 /** Refusals per tenant (null: requests without a valid key), largest first, codes largest first. */
+/** The largest admin event the TUI reads; a larger one is passed over and counted. */
+export const MAX_EVENT_BYTES = 1024 * 1024;
+
+/** What the header (and the plain summary) says about events passed over. */
+export function skippedNote(n: number): string {
+  return `${n} event${n === 1 ? '' : 's'} over ${MAX_EVENT_BYTES / 1048576} MiB not shown`;
+}
+
 export function refusalsByTenant(s: StatsView | undefined): { tenant: string | null; total: number; codes: RefusalCount[] }[] {
   const by = new Map<string | null, RefusalCount[]>();
   for (const r of s?.refusals ?? []) by.set(r.tenant, [...(by.get(r.tenant) ?? []), r]);

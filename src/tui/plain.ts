@@ -1,6 +1,19 @@
 /** When stdout is not a terminal: the same feed as periodic plain lines (for CI logs and pipes). */
 import { AdminClient } from './admin-client.js';
-import { applyEvent, applyStats, initialState, refusalsByTenant, type TuiState } from './model.js';
+import { applyEvent, applyStats, initialState, refusalsByTenant, skippedNote, type TuiState } from './model.js';
+
+/** Models and tenants printed per tick, busiest first: a gateway of thousands printed them all every two seconds. */
+export const PLAIN_ROWS = 20;
+
+/** The `PLAIN_ROWS` entries of largest weight, in their order otherwise (a stable sort keeps ties as listed). */
+function busiest<T>(entries: T[], weight: (e: T) => number): T[] {
+  if (entries.length <= PLAIN_ROWS) return entries;
+  return entries
+    .map((e) => ({ e, w: weight(e) }))
+    .sort((a, b) => b.w - a.w)
+    .slice(0, PLAIN_ROWS)
+    .map((x) => x.e);
+}
 
 export function summaryLines(s: TuiState): string[] {
   const lines: string[] = [];
@@ -9,22 +22,28 @@ export function summaryLines(s: TuiState): string[] {
   const rates =
     `req/s ${(s.rps.at(-1) ?? 0).toFixed(1)} tok/s ${(s.tps.at(-1) ?? 0).toFixed(0)} ` +
     `refused/s ${(s.refusedRate.at(-1) ?? 0).toFixed(1)}`;
-  lines.push(`${t} ${connection} ${rates} inflight ${s.stats?.inflight ?? 0}`);
-  for (const [model, m] of Object.entries(s.stats?.models ?? {})) {
+  lines.push(`${t} ${connection} ${rates} inflight ${s.stats?.inflight ?? 0}${s.skipped ? ` · ${skippedNote(s.skipped)}` : ''}`);
+  const models = Object.entries(s.stats?.models ?? {});
+  for (const [model, m] of busiest(models, ([, m]) => m.requests)) {
     const parts = Object.entries(m.backends).map(
       ([b, v]) => `${b} ${v.requests} (${(v.share * 100).toFixed(1)}%/${(v.expectedShare * 100).toFixed(1)}%)`,
     );
     lines.push(`${t}   ${model}: ${parts.join(', ')}`);
   }
-  for (const [name, ten] of Object.entries(s.stats?.tenants ?? {})) {
+  if (models.length > PLAIN_ROWS) lines.push(`${t}   … ${models.length - PLAIN_ROWS} more models`);
+  const tenants = Object.entries(s.stats?.tenants ?? {});
+  for (const [name, ten] of busiest(tenants, ([, ten]) => ten.rpm.used + ten.rejected)) {
     const tpm = `tpm ${ten.tpm.used}/${ten.tpm.limit ?? '∞'}`;
     const rpm = `rpm ${ten.rpm.used}/${ten.rpm.limit ?? '∞'}`;
     lines.push(`${t}   tenant ${name}: ${tpm} ${rpm} 429s ${ten.rejected}`);
   }
-  for (const r of refusalsByTenant(s.stats)) {
+  if (tenants.length > PLAIN_ROWS) lines.push(`${t}   … ${tenants.length - PLAIN_ROWS} more tenants`);
+  const refusals = refusalsByTenant(s.stats);
+  for (const r of refusals.slice(0, PLAIN_ROWS)) {
     const codes = r.codes.map((c) => `${c.status} ${c.code} ${c.count}`).join(', ');
     lines.push(`${t}   refused ${r.tenant ?? '(no key)'}: ${r.total} (${codes})`);
   }
+  if (refusals.length > PLAIN_ROWS) lines.push(`${t}   … ${refusals.length - PLAIN_ROWS} more refused tenants`);
   return lines;
 }
 
@@ -49,6 +68,7 @@ export function runPlain(
       stats: (st) => (state = applyStats(state, st)),
       event: (id, e) => (state = applyEvent(state, id, e)),
       status: (connected, error) => (state = { ...state, connected, error }),
+      skipped: () => (state = { ...state, skipped: state.skipped + 1 }),
     },
   );
   client.start();

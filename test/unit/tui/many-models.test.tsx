@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { App } from '../../../src/tui/app.js';
 import { panelRows } from '../../../src/tui/layout.js';
 import { applyStats, initialState, type StatsView } from '../../../src/tui/model.js';
+import { PLAIN_ROWS, summaryLines } from '../../../src/tui/plain.js';
 import { backendStats } from '../../helpers/tui.js';
 
 function many(models: number, tenants: number): StatsView {
@@ -53,5 +54,22 @@ describe('a listener with more models than the terminal has rows', () => {
     expect(panelRows(40, many(1, 3000)).tenants).toBeGreaterThan(5);
     expect(panelRows(40, many(3000, 1))).toMatchObject({ tenants: 1 });
     expect(panelRows(40, many(3000, 1)).routing).toBeGreaterThan(5);
+  });
+
+  it('prints the busiest models and tenants in plain mode, and how many more there are', () => {
+    const stats = many(3000, 3000);
+    stats.models['model-2999']!.requests = 50;
+    stats.tenants['tenant-2999']!.rpm.used = 9;
+    const lines = summaryLines(applyStats(initialState(), stats));
+    // A gateway of thousands printed every model and tenant every two seconds (6,000 lines a tick).
+    expect(lines.length).toBeLessThanOrEqual(1 + 2 * (PLAIN_ROWS + 1));
+    expect(lines[1]).toContain('model-2999:');
+    expect(
+      lines.find((l) => l.includes('tenant ')),
+      'the busiest tenant first',
+    ).toContain('tenant tenant-2999:');
+    expect(lines).toContainEqual(expect.stringMatching(/… 2980 more models$/));
+    expect(lines).toContainEqual(expect.stringMatching(/… 2980 more tenants$/));
+    expect(summaryLines(applyStats(initialState(), many(3, 2))).join('\n')).not.toContain('more');
   });
 });

@@ -8,6 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { AdminClient } from '../../../src/tui/admin-client.js';
 import { BoundedEventReader } from '../../../src/tui/event-frames.js';
+import { initialState, skippedNote } from '../../../src/tui/model.js';
+import { summaryLines } from '../../../src/tui/plain.js';
 
 const BIG = 'x'.repeat(1_500_000);
 const small = (id: number) => `id: ${id}\ndata: ${JSON.stringify({ type: 'request', ts: id, status: 404, model: `m${id}` })}\n\n`;
@@ -65,9 +67,10 @@ describe('an event over 1 MiB', () => {
       await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       const seen: number[] = [];
+      let skipped = 0;
       const client = new AdminClient(
         { admin: url, intervalMs: 60_000 },
-        { stats: () => {}, status: () => {}, event: (id) => seen.push(id) },
+        { stats: () => {}, status: () => {}, event: (id) => seen.push(id), skipped: () => skipped++ },
       );
       client.start();
       // The stream ends after event 4; the client reconnects (after its 1 s pause) from there, not from 1.
@@ -76,9 +79,17 @@ describe('an event over 1 MiB', () => {
       client.stop();
       expect(seen).toEqual([1, 3, 4]);
       expect(lastEventIds).toEqual(['0', '4']);
+      // Passed over, not passed over silently: the view counts it (the header and plain mode say so).
+      expect(skipped).toBe(1);
     } finally {
       server?.closeAllConnections();
       await new Promise((r) => server?.close(r));
     }
+  });
+
+  it('is counted where the user looks: the plain summary line says how many were not shown', () => {
+    expect(summaryLines({ ...initialState(), skipped: 0 })[0]).not.toContain('not shown');
+    expect(summaryLines({ ...initialState(), skipped: 1 })[0]).toContain('1 event over 1 MiB not shown');
+    expect(skippedNote(3)).toBe('3 events over 1 MiB not shown');
   });
 });
