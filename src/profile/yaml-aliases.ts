@@ -76,8 +76,13 @@ export class AliasWalker {
     }
   }
 
+  /** The node an alias names (the latest anchor of its name met so far). */
+  target(alias: Alias): Node | undefined {
+    return this.anchors.get(alias.source) ?? (alias.resolve(this.doc) as Node | undefined);
+  }
+
   alias<T>(alias: Alias, convert: (target: Node | undefined) => T): T {
-    const target = this.anchors.get(alias.source) ?? (alias.resolve(this.doc) as Node | undefined);
+    const target = this.target(alias);
     if (target && isCollection(target) && this.open.has(target)) {
       throw new YamlAliasError(`alias *${alias.source} is inside the value it names: it would never end`, alias.range?.[0]);
     }

@@ -13,6 +13,15 @@ import { type AliasBudget, AliasWalker, YamlAliasError } from './yaml-aliases.js
 /** What the YAML library says of a repeated key (the readers said it before, through the library). */
 export const DUPLICATE_KEY = 'Map keys must be unique';
 
+/** A key that is a map or a list (`? [a, b]`), or an alias of one. */
+export const COMPLEX_KEY = 'a key must be a plain value (text or a number), not a map or a list';
+
+/** A key's text: a scalar's value as the readers always took it, undefined for a map or a list. */
+function keyText(node: Node | null | undefined): string | undefined {
+  if (node == null) return 'null';
+  return isScalar(node) ? String(node.value) : undefined;
+}
+
 export interface WalkHooks {
   /** Where a key (`kind: 'key'`) or a value starts; a key's place stands for its value until the value has one. */
   place(kind: 'key' | 'value', path: KeyPath, offset: number | undefined): void;
@@ -41,9 +50,15 @@ export function walkDocument(doc: Document.Parsed, hooks: WalkHooks, budget?: Al
         const seen = new Set<string>();
         for (const pair of node.items) {
           const keyNode = pair.key as Node | null;
-          const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
-          const childPath = [...path, key];
           const at = keyNode?.range?.[0];
+          const key = keyText(isAlias(keyNode) ? aliases.target(keyNode) : keyNode);
+          if (key === undefined) {
+            // `String(node)` made an alias key the text "*name" and a map or list key its YAML text.
+            if (!aliases.inAlias) hooks.problem(at, COMPLEX_KEY, path);
+            repeated = true;
+            continue;
+          }
+          const childPath = [...path, key];
           if (seen.has(key)) {
             // Reported once, at the anchor, not again wherever an alias copies the map.
             if (!aliases.inAlias) hooks.problem(at, DUPLICATE_KEY, []);

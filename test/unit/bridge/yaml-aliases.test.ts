@@ -140,3 +140,22 @@ describe('large inputs read in time proportional to their size', () => {
     expect(r.value).toEqual({ a: 1, b: [2], e: 3, f: [2], g: 3 });
   });
 });
+
+describe('an alias as a map key', () => {
+  it('of a scalar is its value, as YAML means it (it was the text "*name")', () => {
+    const r = readYaml('name: &n model-a\nmodels:\n  *n : {x: 1}\n', {});
+    expect(r.problems).toEqual([]);
+    expect(r.value).toEqual({ name: 'model-a', models: { 'model-a': { x: 1 } } });
+  });
+
+  it('of a map or a list, or a map or a list itself, is a problem at the key (it was its YAML text)', () => {
+    for (const text of ['list: &l [a, b]\nm:\n  *l : 1\n', 'm:\n  ? [a, b]\n  : 1\n', 'm:\n  ? {a: 1}\n  : 1\n']) {
+      const r = readYaml(text, {});
+      expect(r.value, text).toBeUndefined();
+      expect(
+        r.problems.map((p) => `${p.pos.line}: ${p.message}`),
+        text,
+      ).toEqual([expect.stringMatching(/^[23]: a key must be a plain value \(text or a number\), not a map or a list$/)]);
+    }
+  });
+});
