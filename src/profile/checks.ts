@@ -10,6 +10,7 @@ import type { Profile } from './schema.js';
 import { isLoopbackHost } from './hosts.js';
 import { checkCostPricing, checkEscalations, checkStrategyTargets } from './routing-checks.js';
 import { getOwn } from './own-keys.js';
+import { HEADER_CHARS, isHeaderName } from './header-names.js';
 
 /** A message may be given as a function: built only while the result still lists problems (load.ts MAX_PROBLEMS). */
 export type Report = (severity: 'error' | 'warning', path: KeyPath, message: string | (() => string), preferKey?: boolean) => void;
@@ -95,8 +96,14 @@ export function checkReferences(p: Profile, report: Report): void {
         true,
       );
     checkTargets(m.targets, ['models', name, 'targets']);
+    // A name no request can carry (a space, a colon, non-ASCII) made a rule that silently never matched.
+    if (m.sticky && !isHeaderName(m.sticky.header))
+      report('error', ['models', name, 'sticky', 'header'], `expected a header name (${HEADER_CHARS}), got ${quoted(m.sticky.header)}`);
     m.match?.forEach((rule, j) => {
       checkTargets(rule.targets, ['models', name, 'match', j, 'targets']);
+      for (const h of Object.keys(rule.when.headers ?? {}))
+        if (!isHeaderName(h))
+          report('error', ['models', name, 'match', j, 'when', 'headers', h], `expected a header name (${HEADER_CHARS}), got ${quoted(h)}`);
       const t = rule.when.tenant;
       if (t !== undefined && !getOwn(p.tenants ?? {}, t)) {
         report('error', ['models', name, 'match', j, 'when', 'tenant'], () => unknownName('tenant', t, tenantNames));

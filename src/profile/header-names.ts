@@ -5,6 +5,14 @@ type ForwardIdentityConfig = NonNullable<BackendConfig['forwardIdentity']>;
 
 /** RFC 9110 token characters: what a header name may be made of. */
 const TOKEN = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
+/** What a header name is made of, as problems say it. */
+export const HEADER_CHARS = "letters, digits and !#$%&'*+.^_`|~-";
+
+/** Whether a request can carry a header of this name (compared lowercased, as node:http gives names). */
+export function isHeaderName(name: string): boolean {
+  return TOKEN.test(name.toLowerCase());
+}
+
 /** Headers the gateway or the HTTP layer own; an identity header must not take their place. */
 const RESERVED = new Set([
   'authorization',
@@ -36,8 +44,7 @@ export function forwardIdentityProblems(cfg: ForwardIdentityConfig): { key: 'ten
   for (const key of ['tenantHeader', 'userHeader'] as const) {
     const name = cfg[key]?.toLowerCase();
     if (name === undefined) continue;
-    if (!TOKEN.test(name))
-      out.push({ key, message: `expected a header name (letters, digits and !#$%&'*+.^_\`|~-), got ${JSON.stringify(cfg[key])}` });
+    if (!TOKEN.test(name)) out.push({ key, message: `expected a header name (${HEADER_CHARS}), got ${JSON.stringify(cfg[key])}` });
     else if (RESERVED.has(name))
       out.push({ key, message: `${name} is set by the gateway or the HTTP layer; choose another header such as x-aigw-tenant` });
   }

@@ -6,6 +6,8 @@
  */
 import { isReservedName, setOwn } from '../../profile/own-keys.js';
 import type { KeyPath } from '../../profile/problems.js';
+import { isHeaderName } from '../../profile/header-names.js';
+import { quoted } from '../../profile/suggest.js';
 import { reservedMessage } from './import-backends.js';
 import { MODEL_HEADER } from './api.js';
 import type { ImportContext, Raw } from './import-context.js';
@@ -99,6 +101,10 @@ export function importRoutes(ctx: ImportContext, backends: ReadonlyMap<string, s
               );
               ok = false;
             }
+          } else if (!isHeaderName(name)) {
+            // Gateway API validates the name; a manifest that skipped it made a rule no request could meet.
+            ctx.warn(route, [...at, 'headers', k], `${quoted(name)} is not a header name: this match is not imported`);
+            ok = false;
           } else if (type === 'Exact') setOwn(headers, name, value);
           else {
             ctx.warn(

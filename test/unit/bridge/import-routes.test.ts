@@ -79,3 +79,19 @@ describe('many rules', () => {
     expect(Object.keys(r.profile.models as object)).toHaveLength(n);
   });
 });
+
+describe('a header match on a name no request can carry', () => {
+  it('is a warning and not imported (it became a rule that never matched, then a profile the gateway refuses)', () => {
+    const rule = (name: string) =>
+      `    - matches: [{headers: [{name: x-ai-eg-model, value: m}, {name: ${JSON.stringify(name)}, value: "1"}]}]\n      backendRefs: [{name: b2}]`;
+    const r = imported(docs(route(ruleFor('m', '{name: b1}'), rule('x canary')), backend('b1'), backend('b2')));
+    expect(r.problems).toEqual([]);
+    expect(r.said).toMatch(/headers\[1\]: "x canary" is not a header name: this match is not imported/);
+    expect((r.profile.models as Record<string, { match?: unknown }>).m!.match).toBeUndefined();
+    // A real name still imports as a match rule.
+    const ok = imported(docs(route(ruleFor('m', '{name: b1}'), rule('X-Canary')), backend('b1'), backend('b2')));
+    expect((ok.profile.models as Record<string, { match?: unknown }>).m!.match).toEqual([
+      { when: { headers: { 'x-canary': '1' } }, targets: [{ backend: 'b2', weight: 1 }] },
+    ]);
+  });
+});

@@ -122,3 +122,18 @@ describe('warnings about strategies that would do nothing', () => {
     expect(warn(strategy, yaml)).toEqual(want);
   });
 });
+
+describe('header names in match rules and sticky', () => {
+  it('are names a request can carry: one with a space, a colon or non-ASCII is a problem (its rule never matched)', () => {
+    const rule = (h: string) =>
+      `  m:\n    targets: [{ backend: a }]\n    match: [{ when: { headers: { ${JSON.stringify(h)}: "1" } }, targets: [{ backend: b }] }]`;
+    for (const bad of ['x env', 'x-env:', 'x-énv', ''])
+      expect(messages(profile(rule(bad))), bad).toEqual([
+        `models.m.match[0].when.headers.${bad}: expected a header name (letters, digits and !#$%&'*+.^_\`|~-), got ${JSON.stringify(bad)}`,
+      ]);
+    expect(messages(profile(rule('X-Env')))).toEqual([]);
+    expect(messages(profile('  m: { targets: [{ backend: a }, { backend: b }], sticky: { header: "x session" } }'))).toEqual([
+      `models.m.sticky.header: expected a header name (letters, digits and !#$%&'*+.^_\`|~-), got "x session"`,
+    ]);
+  });
+});
