@@ -54,7 +54,12 @@ export class Runtime {
     this.backends = registry.update(profile);
     this.routes = buildRouteTable(profile, this.backends);
     const l = profile.limits;
-    this.relay = { buffer: l.responseBuffer, maxEventBytes: l.maxEventBytes, scrub: makeScrubber(secretsOf(profile)) };
+    this.relay = {
+      buffer: l.responseBuffer,
+      maxEventBytes: l.maxEventBytes,
+      scrub: makeScrubber(secretsOf(profile)),
+      firstByteMs: profile.timeouts.firstByte,
+    };
     this.tenants = new TenantDirectory(profile);
     this.modelEntries = new Map(
       Object.keys(profile.models).map((id) => [id, JSON.stringify({ id, object: 'model', created: this.createdAt, owned_by: 'aigw' })]),

@@ -7,6 +7,7 @@
  * Envoy's buffer gets Envoy's local reply, 500 text/plain "Internal Server Error", and none of the answer.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Scrub } from '../core/scrub.js';
 import type { Downstream } from './downstream.js';
 import { downstreamHeaders } from './headers.js';
 import { TailWindow } from './usage-tap.js';
@@ -44,13 +45,14 @@ export class BodyRelay {
     private readonly policy: BufferPolicy,
     private readonly status: number,
     private readonly headers: IncomingHttpHeaders,
+    private readonly scrub: Scrub,
   ) {
     const cl = headers['content-length'];
     this.expected = cl !== undefined && /^\d+$/.test(cl) ? Number(cl) : undefined;
   }
 
   private head(withLength: number | undefined): void {
-    const h = downstreamHeaders(this.headers, {});
+    const h = downstreamHeaders(this.headers, {}, this.scrub);
     if (withLength !== undefined) h['content-length'] = String(withLength);
     this.out.writeHead(this.status, h);
   }

@@ -42,6 +42,13 @@ export type AttemptOutcome =
     };
 
 const MAX_ERROR_BODY = 64 * 1024;
+/**
+ * How long an error answer's body may take. Its bytes are only read for the message; a 503 whose body trickled
+ * on (or never ended) held the request, its slot and its connection, and its fallback was never tried.
+ */
+const ERROR_BODY_MS = 5_000;
+/** How long a backend may take to end its stream once it sent the end marker. */
+const AFTER_DONE_MS = 1_000;
 const NO_HEADERS: IncomingHttpHeaders = Object.freeze({});
 /** A body's model and id are in its first few hundred bytes; its finish reasons and usage in its last (tail window). */
 const HEAD_BYTES = 1024;
@@ -55,6 +62,8 @@ export interface RelayPolicy {
   maxEventBytes: number;
   /** Removes configured secrets from a backend's error text. */
   scrub: Scrub;
+  /** timeouts.firstByte: also bounds a backend that answers 1xx after 1xx (undici restarts its timer on each). */
+  firstByteMs: number;
 }
 
 /** `translated`: a non-streamed answer held whole to be translated for a client of the other API. */
@@ -67,6 +76,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private headers: IncomingHttpHeaders = {};
   private errorBody: Buffer[] = [];
   private errorBytes = 0;
+  /** Only off the usual path: a 1xx answer's first-byte deadline, an error body's deadline. */
+  private deadline: NodeJS.Timeout | undefined;
   private sse: StreamRelay | undefined;
   private body: BodyRelay | undefined;
   private translated: TranslatedBodyRelay | undefined;
@@ -105,6 +116,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   private end(o: AttemptOutcome): void {
+    if (this.deadline) this.clearDeadline();
     const onEnd = this.onEnd;
     this.onEnd = undefined;
     try {
@@ -131,11 +143,20 @@ export class Exchange implements Dispatcher.DispatchHandler {
     // undici's controller keeps the raw header buffers (views into the read that brought them) for as long as the
     // answer lasts; `headers` holds what is read of them. Dropped, a held stream keeps ~1 KiB less.
     controller.rawHeaders = null;
-    if (status < 200) return;
+    if (status < 200) {
+      // undici restarts headersTimeout at each 1xx: `102 Processing` every half second never timed out.
+      this.deadline ??= setTimeout(
+        () => this.timedOut('UND_ERR_HEADERS_TIMEOUT', 'no final answer after 1xx answers'),
+        this.relay.firstByteMs,
+      ).unref();
+      return;
+    }
+    if (this.deadline) this.clearDeadline();
     this.status = status;
     this.headers = headers;
     if (status >= 300) {
       this.mode = 'error-body';
+      this.deadline = setTimeout(() => this.endErrorBody(), ERROR_BODY_MS).unref();
       return;
     }
     const ct = headers['content-type'];
@@ -150,12 +171,19 @@ export class Exchange implements Dispatcher.DispatchHandler {
     } else if (translating) {
       this.mode = 'translated';
       this.onFirstByte?.();
-      this.translated = new TranslatedBodyRelay(this.out, this.relay.buffer.maxBytes, status, headers, this.dialect!.answer!);
+      this.translated = new TranslatedBodyRelay(
+        this.out,
+        this.relay.buffer.maxBytes,
+        status,
+        headers,
+        this.dialect!.answer!,
+        this.relay.scrub,
+      );
       if (this.translated.overflowsUpFront()) return this.failTooLarge();
     } else {
       this.mode = 'body';
       this.onFirstByte?.();
-      this.body = new BodyRelay(this.out, this.relay.buffer, status, headers);
+      this.body = new BodyRelay(this.out, this.relay.buffer, status, headers, this.relay.scrub);
       if (this.body.overflowsUpFront()) this.finishBody(this.body.overflow());
     }
     this.out.attach(controller);
@@ -192,10 +220,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
     switch (this.mode) {
       case 'error-body':
-        if (this.errorBytes < MAX_ERROR_BODY) {
-          this.errorBody.push(chunk);
-          this.errorBytes += chunk.length;
-        }
+        this.errorBody.push(chunk);
+        this.errorBytes += chunk.length;
+        // Enough to say what went wrong: the rest is not waited for (a body that never ended held the request).
+        if (this.errorBytes >= MAX_ERROR_BODY) this.endErrorBody();
         return;
       case 'sse':
         if (!this.out.headersSent && !this.beginStream(chunk)) return;
@@ -211,6 +239,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
           // The backend's own error event (or one that cannot be read) ended the stream: the client has its frame.
           this.cutStream('upstream_reset', this.sse!.failed);
           this.abort();
+        } else if (this.sse!.sawDone && this.deadline === undefined) {
+          // The end marker ends the answer. A backend that talked on after it (a comment each second) held the
+          // client, whose SDK reads to the end, and the tenant's lease: it gets a moment to end cleanly (its
+          // connection is kept), then the answer is ended for it.
+          this.deadline = setTimeout(() => this.endAfterDone(), AFTER_DONE_MS).unref();
         }
         return;
       case 'translated':
@@ -261,7 +294,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
       if (this.sse) this.recordStreamUsage();
       return this.done();
     }
-    const failure = classifyError(err);
+    let failure = classifyError(err);
+    // A reset after the status line is not the keep-alive race the quick retry on the same target is for: the
+    // backend had taken the request, and retrying it there sent it twice. Another target may still answer.
+    if (failure === 'connect_error' && this.status !== 0) failure = 'bad_response';
     if (!this.out.headersSent) {
       // Nothing reached the client: this attempt may fail over.
       const message = `${failure}: ${(err as { code?: string }).code ?? err.message}`;
@@ -335,7 +371,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   private startStream(): void {
-    const h = downstreamHeaders(this.headers, {});
+    const h = downstreamHeaders(this.headers, {}, this.relay.scrub);
     // A stream is an event stream to the client, whatever the backend labelled it.
     const ct = h['content-type'];
     if (typeof ct !== 'string' || !ct.startsWith('text/event-stream')) h['content-type'] = 'text/event-stream';
@@ -368,8 +404,37 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.abort();
   }
 
+  /** The end marker went out a while ago and the backend has not ended: the answer is whole, the rest is dropped. */
+  private endAfterDone(): void {
+    this.deadline = undefined;
+    if (this.mode !== 'sse') return;
+    this.sse!.dropHeld();
+    this.recordStreamUsage();
+    this.out.end();
+    this.done();
+    this.abort();
+  }
+
+  /** An error answer read far enough (its bound, or its deadline): the attempt fails with it, the rest is dropped. */
+  private endErrorBody(): void {
+    if (this.mode !== 'error-body') return;
+    this.failWithStatus();
+    this.abort();
+  }
+
+  /** A deadline of the attempt's own passed: it fails as undici's timeout of that code would make it fail. */
+  private timedOut(code: string, message: string): void {
+    this.deadline = undefined;
+    this.controller?.abort(Object.assign(new Error(message), { code }));
+  }
+
+  private clearDeadline(): void {
+    clearTimeout(this.deadline);
+    this.deadline = undefined;
+  }
+
   private failWithStatus(): void {
-    const body = Buffer.concat(this.errorBody);
+    const body = Buffer.concat(this.errorBody).subarray(0, MAX_ERROR_BODY);
     const ct = this.headers['content-type'];
     const error = normalizeUpstreamError(this.status, typeof ct === 'string' ? ct : undefined, body, this.backend, this.relay.scrub);
     const ra = retryAfterMs(this.headers['retry-after']);
@@ -393,7 +458,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
     // left, the stream was cut — it is a count so far, or only the opening one (Anthropic's message_start says
     // 1 output token): output is at least what the events relayed carried (translate/output-estimate.ts), so
     // leaving just before the end does not make an answer nearly free.
-    if (!usage || !s.sawDone) {
+    // A count of 0 after events that carried output is no count (a backend that wrote its counts as strings, or
+    // left completion_tokens out, was charged nothing for 40 events): the events are the floor then too.
+    if (!usage || !s.sawDone || usage.completion === 0) {
       this.record.outputTokens = Math.max(usage?.completion ?? 0, s.outputEstimate);
       this.record.outputSource = 'estimate';
     }

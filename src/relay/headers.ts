@@ -6,6 +6,7 @@
  * framing and set-cookie from a backend are dropped.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Scrub } from '../core/scrub.js';
 
 const NEVER_UPSTREAM = new Set([
   // Credentials: the client's are never forwarded (the backend gets its own), whatever header names them.
@@ -89,14 +90,19 @@ const NEVER_DOWNSTREAM = new Set([
   'x-request-id',
 ]);
 
-/** The backend's response headers that the client may see (framing is decided by the relay). */
+/**
+ * The backend's response headers that the client may see (framing is decided by the relay). A header whose value
+ * holds a configured secret is dropped: a backend's debug header echoed the gateway's key to every client.
+ */
 export function downstreamHeaders(
   upstream: IncomingHttpHeaders,
   out: Record<string, string | string[]>,
+  scrub: Scrub,
 ): Record<string, string | string[]> {
   for (const name in upstream) {
     const v = upstream[name];
     if (v === undefined || NEVER_DOWNSTREAM.has(name)) continue;
+    if (typeof v === 'string' ? scrub(v) !== v : v.some((x) => scrub(x) !== x)) continue;
     out[name] = v;
   }
   return out;

@@ -46,13 +46,27 @@ export function blankLines(buf: Buffer, start: number, stop: number): boolean {
   return true;
 }
 
-const ERROR_OBJECT = Buffer.from('{"error"');
+/**
+ * A JSON text whose first member says it is an error, whatever its spacing: `{"error": …}` (OpenAI's, vLLM's),
+ * `{"object": "error", …}` (vLLM's older shape), `{"type": "error", …}` (Anthropic's). Matched on the bytes
+ * `{"error"` alone, `{ "error": …}` and the older shape went through as content, secrets and all, and the
+ * stream ended as if whole.
+ */
+export const ERROR_JSON = /^[ \t\r\n]*\{[ \t\r\n]*"(?:error"|(?:object|type)"[ \t\r\n]*:[ \t\r\n]*"error")/;
+/** How much of an event's data ERROR_JSON needs to see (spacing is rarely more than a few characters). */
+const ERROR_PEEK = 64;
 
-/** Whether the `data:` line at `start` carries a backend's error object (`data: {"error": …}`, vLLM's and OpenAI's). */
+/** Whether the `data:` line at `start` carries a backend's error object (ERROR_JSON). */
 export function isErrorData(buf: Buffer, start: number): boolean {
   let at = start + 5;
   if (buf[at] === 0x20) at++;
-  return buf[at] === 0x7b && buf[at + 2] === 0x65 && buf.compare(ERROR_OBJECT, 0, ERROR_OBJECT.length, at, at + ERROR_OBJECT.length) === 0;
+  if (buf[at] !== 0x7b) return false;
+  let key = at + 1;
+  while (buf[key] === 0x20 || buf[key] === 0x09) key++;
+  // Most chunks open with "id" (or "choices"): no string is made for them.
+  const c = buf[key + 1];
+  if (buf[key] !== 0x22 || (c !== 0x65 && c !== 0x6f && c !== 0x74)) return false;
+  return ERROR_JSON.test(buf.toString('latin1', at, Math.min(buf.length, key + ERROR_PEEK)));
 }
 
 /** The end (just past its blank line) of the event starting at `start`, within `limit`. */

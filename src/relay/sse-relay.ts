@@ -16,7 +16,7 @@ import { renderStreamErrorFrame } from '../openai/error-shape.js';
 import { SseDecoder, type SseEvent, type SseSink } from '../openai/sse.js';
 import { modelIn, noteEvent } from './answer-facts.js';
 import type { Downstream } from './downstream.js';
-import { blankLines, completeUpTo, eventData, eventEnd, isDone, isErrorData, nextUsage, startsWithData } from './sse-bytes.js';
+import { blankLines, completeUpTo, ERROR_JSON, eventData, eventEnd, isDone, isErrorData, nextUsage, startsWithData } from './sse-bytes.js';
 import type { StreamRelay } from './stream-relay.js';
 import { type Usage, usageIn } from './usage-tap.js';
 
@@ -25,9 +25,14 @@ const NOOP = (): void => {};
 const isLineEnd = (b: number): boolean => b === 0x0a || b === 0x0d;
 
 /** The message of a backend's `{"error": …}` event, or a placeholder when it has none that can be read. */
+/** The usage-only chunk's empty choices, however spaced (Python's json.dumps writes `"choices": []`). */
+const EMPTY_CHOICES = /"choices"\s*:\s*\[\s*\]/;
+
 function errorMessageOf(data: string): string {
   try {
-    const e = (JSON.parse(data) as { error?: unknown }).error;
+    const json = JSON.parse(data) as { error?: unknown };
+    // vLLM's older shape is the error itself: {"object": "error", "message": …}.
+    const e = json.error ?? json;
     const m = typeof e === 'string' ? e : (e as { message?: unknown } | null)?.message;
     return typeof m === 'string' ? m : 'an error event without a message';
   } catch {
@@ -224,7 +229,7 @@ export class SseRelay implements SseSink, StreamRelay {
       this.sawDone = true;
       return true;
     }
-    if (data.startsWith('{"error"')) {
+    if (ERROR_JSON.test(data)) {
       // Not passed through: its text may echo a configured secret. The client gets aigw's frame with it, scrubbed.
       this.failed = aigwError('upstream_stream_error', `backend stream error (${this.scrub(errorMessageOf(data)).slice(0, 500)})`);
       return false;
@@ -233,7 +238,7 @@ export class SseRelay implements SseSink, StreamRelay {
       const u = usageIn(data);
       if (u) this.usage = u;
       // The usage-only chunk is not output.
-      if (data.includes('"choices":[]')) return !this.dropUsageChunk;
+      if (EMPTY_CHOICES.test(data)) return !this.dropUsageChunk;
     }
     if (this.outputEvents === 0) this.firstEvent();
     this.outputEvents++;

@@ -5,6 +5,7 @@
  * with its length. An answer that cannot be read is a 502 bad_upstream_response, never a guess.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Scrub } from '../core/scrub.js';
 import { aigwError, type Result } from '../core/errors.js';
 import type { TranslatedAnswer } from '../translate/translated.js';
 import type { Downstream } from './downstream.js';
@@ -21,6 +22,7 @@ export class TranslatedBodyRelay {
     private readonly status: number,
     private readonly headers: IncomingHttpHeaders,
     private readonly translate: (json: unknown) => Result<TranslatedAnswer>,
+    private readonly scrub: Scrub,
   ) {}
 
   /** The declared length is already over the bound. */
@@ -55,7 +57,7 @@ export class TranslatedBodyRelay {
     }
     const answer = this.translate(json);
     if (!answer.ok) return answer;
-    const h = downstreamHeaders(this.headers, {});
+    const h = downstreamHeaders(this.headers, {}, this.scrub);
     delete h['content-encoding'];
     h['content-type'] = 'application/json';
     h['content-length'] = String(Buffer.byteLength(answer.value.body));

@@ -89,9 +89,13 @@ export function parseData(data: string): unknown {
   }
 }
 
-/** The `error` object a backend sends mid-stream (`data: {"error":{…}}`), if this event is one. */
+/**
+ * The `error` object a backend sends mid-stream (`data: {"error":{…}}`), if this event is one — or the event
+ * itself in vLLM's older shape (`{"object":"error","message":…}`), which went through as an empty chunk.
+ */
 export function streamErrorIn(value: unknown): { message: string; type: string | undefined } | undefined {
-  if (!value || typeof value !== 'object' || !('error' in value)) return undefined;
+  if (!value || typeof value !== 'object') return undefined;
+  if (!('error' in value)) return (value as { object?: unknown }).object === 'error' ? streamErrorIn({ error: value }) : undefined;
   const e = (value as { error: unknown }).error;
   if (!e || typeof e !== 'object') return { message: typeof e === 'string' ? e : 'backend stream error', type: undefined };
   const o = e as Record<string, unknown>;

@@ -135,7 +135,7 @@ describe('the body relay', () => {
 
   it('passes a body through as it arrives, with its length', () => {
     const c = fakeClient();
-    const relay = new BodyRelay(c.out, policy({}), 200, { 'content-length': String(body.length) });
+    const relay = new BodyRelay(c.out, policy({}), 200, { 'content-length': String(body.length) }, (t) => t);
     expect(relay.push(body.subarray(0, 10))).toBeUndefined();
     expect(relay.push(body.subarray(10))).toBeUndefined();
     relay.end();
@@ -148,7 +148,7 @@ describe('the body relay', () => {
     ['truncate', { kind: 'truncated', delivered: 40 }, 40],
   ] as const)('buffered, over maxBytes, onOverflow %s', (onOverflow, outcome, delivered) => {
     const c = fakeClient();
-    const relay = new BodyRelay(c.out, policy({ mode: 'buffered', maxBytes: 40, onOverflow }), 200, {});
+    const relay = new BodyRelay(c.out, policy({ mode: 'buffered', maxBytes: 40, onOverflow }), 200, {}, (t) => t);
     const r = relay.push(body);
     expect(r).toMatchObject(outcome);
     expect(Buffer.concat(c.writes).length).toBe(delivered);
