@@ -53,20 +53,33 @@ export function blankLines(buf: Buffer, start: number, stop: number): boolean {
  * stream ended as if whole.
  */
 export const ERROR_JSON = /^[ \t\r\n]*\{[ \t\r\n]*"(?:error"|(?:object|type)"[ \t\r\n]*:[ \t\r\n]*"error")/;
-/** How much of an event's data ERROR_JSON needs to see (spacing is rarely more than a few characters). */
-const ERROR_PEEK = 64;
+const ERROR_KEY = Buffer.from('"error"');
+const OBJECT_KEY = Buffer.from('"object"');
+const TYPE_KEY = Buffer.from('"type"');
 
-/** Whether the `data:` line at `start` carries a backend's error object (ERROR_JSON). */
+/** Whether `lit` is at `at` in `buf`. */
+function bytesAt(buf: Buffer, at: number, lit: Buffer): boolean {
+  return at + lit.length <= buf.length && buf.compare(lit, 0, lit.length, at, at + lit.length) === 0;
+}
+
+/** The first offset from `at` that is not a space or a tab. */
+function skipBlanks(buf: Buffer, at: number): number {
+  while (buf[at] === 0x20 || buf[at] === 0x09) at++;
+  return at;
+}
+
+/** Whether the `data:` line at `start` carries a backend's error object (ERROR_JSON, read off the bytes). */
 export function isErrorData(buf: Buffer, start: number): boolean {
   let at = start + 5;
   if (buf[at] === 0x20) at++;
   if (buf[at] !== 0x7b) return false;
-  let key = at + 1;
-  while (buf[key] === 0x20 || buf[key] === 0x09) key++;
-  // Most chunks open with "id" (or "choices"): no string is made for them.
-  const c = buf[key + 1];
-  if (buf[key] !== 0x22 || (c !== 0x65 && c !== 0x6f && c !== 0x74)) return false;
-  return ERROR_JSON.test(buf.toString('latin1', at, Math.min(buf.length, key + ERROR_PEEK)));
+  at = skipBlanks(buf, at + 1);
+  if (buf[at] !== 0x22) return false;
+  if (bytesAt(buf, at, ERROR_KEY)) return true;
+  const key = bytesAt(buf, at, OBJECT_KEY) ? OBJECT_KEY : bytesAt(buf, at, TYPE_KEY) ? TYPE_KEY : undefined;
+  if (!key) return false;
+  at = skipBlanks(buf, at + key.length);
+  return buf[at] === 0x3a && bytesAt(buf, skipBlanks(buf, at + 1), ERROR_KEY);
 }
 
 /** The end (just past its blank line) of the event starting at `start`, within `limit`. */

@@ -55,8 +55,20 @@ const never = () => {};
 /** An open loop of 60 s at `rate` requests/s to `url`, and the controller that interrupts it. */
 function openLoop(url: string, rate: number) {
   const ac = new AbortController();
-  const run = runLoad({ url, headers: {}, source: source(), stream: false, durationMs: 60_000, connections: 1, rate, signal: ac.signal });
-  return { run, interrupt: () => ac.abort() };
+  let recorded = 0;
+  const live = { record: () => recorded++ } as unknown as LiveFeed;
+  const run = runLoad({
+    url,
+    headers: {},
+    source: source(),
+    stream: false,
+    durationMs: 60_000,
+    connections: 1,
+    rate,
+    signal: ac.signal,
+    live,
+  });
+  return { run, interrupt: () => ac.abort(), recorded: () => recorded };
 }
 
 describe('an interrupted load', () => {
@@ -80,8 +92,9 @@ describe('an interrupted load', () => {
   it('ends the wait between two arrivals of a slow open loop', async () => {
     const t = await target((_q, res) => res.end('{}'));
     // One arrival every 20 s: the first goes at once, the second would come 20 s later.
-    const { run, interrupt } = openLoop(t.url, 0.05);
-    await new Promise((r) => setTimeout(r, 300));
+    const { run, interrupt, recorded } = openLoop(t.url, 0.05);
+    // Once the first answer is recorded (a fixed 300 ms was not always enough on a busy machine).
+    while (recorded() < 1) await new Promise((r) => setTimeout(r, 20));
     const t0 = performance.now();
     interrupt();
     const r = await run;
