@@ -27,6 +27,11 @@ export class Target implements Candidate {
   readonly upstreamModelJson: string;
   /** Its rendezvous-hashing seed (sticky sessions). */
   readonly seed: number;
+  /**
+   * The targets of its list with its weight, itself included: the replicas a strategy weighs it against, and
+   * so what a failed attempt of its is judged against (feedback.ts). Set once, when its list is built.
+   */
+  replicas: readonly Target[] = [];
 
   constructor(
     readonly backend: BackendRuntime,
@@ -122,6 +127,7 @@ function group(
   const ts = targets.map(
     (t) => new Target(backends.get(t.backend)!, t.model ?? publicName, t.weight, t.pricing, t.contextWindow, strategy === 'latency', clock),
   );
+  for (const t of ts) t.replicas = ts.filter((u) => u.weight === t.weight);
   return {
     targets: ts,
     anthropic: ts.some((t) => t.weight > 0 && t.backend.kind === 'anthropic'),

@@ -36,6 +36,7 @@ backends:
   canary: { url: http://127.0.0.1:0, mock: { kind: vllm, models: [llama] } }
   fast: { url: http://127.0.0.1:0, mock: { kind: vllm, models: [llama], ttft: 20ms } }
   slow: { url: http://127.0.0.1:0, mock: { kind: vllm, models: [llama], ttft: 20ms } }
+  lost: { url: http://127.0.0.1:0, mock: { kind: vllm, models: [other] } }
   cheap: { url: http://127.0.0.1:0, mock: { kind: vllm, models: [small] } }
   dear: { url: http://127.0.0.1:0, mock: { kind: vllm, models: [small] } }
   big: { url: http://127.0.0.1:0, mock: { kind: vllm, models: [large] } }
@@ -53,6 +54,9 @@ ${canaries}
   chat-latency:
     strategy: latency
     targets: [{ backend: fast, model: llama }, { backend: slow, model: llama }]
+  chat-latency-lost:
+    strategy: latency
+    targets: [{ backend: fast, model: llama }, { backend: lost, model: llama }]
   chat-cost:
     strategy: cost
     targets:
@@ -193,6 +197,21 @@ describe('latency', () => {
     } finally {
       await fetch(`${gw.mocks.slow!.url}/mock/control`, { method: 'POST', body: JSON.stringify({ reset: true }) });
     }
+  });
+
+  it('does not send the traffic to a replica that answers 404 at once while its peer answers 200', async () => {
+    // `lost` does not serve the model: its 404 comes back in a millisecond, and it is not a failover status
+    // (nor an ejection), so only the latency feedback keeps the client's requests off it.
+    const llm = client();
+    const outcomes: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      const r = await llm.chat.completions
+        .create({ model: 'chat-latency-lost', messages: [{ role: 'user', content: 'hi' }], max_tokens: 1 })
+        .then(served, (e: { status?: number }) => String(e.status));
+      outcomes.push(r);
+    }
+    expect(outcomes.filter((o) => o === '404').length / outcomes.length).toBeLessThanOrEqual(0.1);
+    expect(outcomes.filter((o) => o === 'fast').length).toBeGreaterThanOrEqual(54);
   });
 });
 

@@ -3,7 +3,7 @@
  * slots are driven by hand — strategies within groups of equal weight, weights between them, sticky and
  * failover order as before, panic mode, escalation and the facts each route needs, reachable prices.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Rng } from '../../../src/core/hash.js';
 import type { ProxyRequest } from '../../../src/openai/parse-request.js';
 import { parseProfile } from '../../../src/profile/load.js';
@@ -11,7 +11,7 @@ import { formatProblem } from '../../../src/profile/problems.js';
 import { recordDispatch, recordFailure, recordFirstByte } from '../../../src/routing/feedback.js';
 import { type Plan, planAttempts } from '../../../src/routing/plan.js';
 import { NO_FACTS, routeRequest } from '../../../src/routing/request-facts.js';
-import { buildRouteTable, type ModelRoute } from '../../../src/routing/route-table.js';
+import { buildRouteTable, type ModelRoute, type Target } from '../../../src/routing/route-table.js';
 import type { RequestFacts } from '../../../src/routing/strategies/candidate.js';
 import { createRoutingState } from '../../../src/routing/strategies/choose.js';
 import type { BackendRuntime } from '../../../src/upstream/backends.js';
@@ -121,24 +121,59 @@ describe('within a group the strategy chooses, from live backend state', () => {
     }
   });
 
-  it('latency leaves a replica whose first bytes came slowly, and a failure never makes one look faster', () => {
+  it('latency leaves a replica whose first bytes came slowly', () => {
     const { routes } = table('  m: { strategy: latency, targets: [{ backend: a }, { backend: b }] }', ['a', 'b']);
     const own = createRoutingState();
     const r = routes.get('m')!;
-    const [ta, tb] = r.group.targets as [ModelRoute['group']['targets'][0], ModelRoute['group']['targets'][0]];
+    const [ta, tb] = r.group.targets as [Target, Target];
     expect(ta.tracksTtft).toBe(true);
     recordFirstByte(own, ta, 500);
     recordFirstByte(own, tb, 50);
-    recordFailure(own, tb, 1);
-    expect(own.ttft.estimate(tb.id, Date.now())).toBeGreaterThan(40);
     const rng = new Rng(5);
-    const picks = Array.from(
-      { length: 40 },
-      () =>
-        planAttempts(r, routes, { headers: {}, tenant: undefined, now: Date.now(), facts: NO_FACTS, state: own, rng }).targets[0]!.backend
-          .name,
+    const picks = firsts(40, () =>
+      planAttempts(r, routes, { headers: {}, tenant: undefined, now: Date.now(), facts: NO_FACTS, state: own, rng }),
     );
     expect(picks.every((n) => n === 'b')).toBe(true);
+  });
+
+  it('a failed attempt is a penalty, never an observation: a failing replica costs more than the slowest that answers', () => {
+    const { routes } = table('  m: { strategy: latency, targets: [{ backend: a }, { backend: b }, { backend: c }] }', ['a', 'b', 'c']);
+    const own = createRoutingState();
+    const [ta, tb, tc] = routes.get('m')!.group.targets as [Target, Target, Target];
+    recordFirstByte(own, ta, 500);
+    recordFirstByte(own, tb, 50);
+    recordFailure(own, tb, 1);
+    recordFailure(own, tc, 1);
+    const now = Date.now();
+    // The fastest replica, after one failure, and one with no history that failed in a millisecond.
+    expect(own.ttft.estimate(tb.id, now)).toBeGreaterThan(own.ttft.estimate(ta.id, now));
+    expect(own.ttft.estimate(tc.id, now)).toBeGreaterThan(own.ttft.estimate(ta.id, now));
+  });
+
+  it('a replica that always fails fast gets a trickle of probes while its peer answers, however long it lasts', () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: 1_000_000 });
+    try {
+      const { routes } = table('  m: { strategy: latency, targets: [{ backend: a }, { backend: b }] }', ['a', 'b']);
+      const own = createRoutingState();
+      const r = routes.get('m')!;
+      const rng = new Rng(9);
+      const sent: string[] = [];
+      // 60 s of sequential requests, one every 100 ms: a answers in 40 ms, b refuses in 1 ms (a 404, a reset).
+      for (let i = 0; i < 600; i++) {
+        const now = Date.now();
+        const t = planAttempts(r, routes, { headers: {}, tenant: undefined, now, facts: { ...NO_FACTS, now }, state: own, rng })
+          .targets[0]!;
+        sent.push(t.backend.name);
+        if (t.backend.name === 'a') recordFirstByte(own, t, 40);
+        else recordFailure(own, t, 1);
+        vi.setSystemTime(now + 100);
+      }
+      const toB = sent.filter((n) => n === 'b').length;
+      expect(toB).toBeGreaterThan(0);
+      expect(toB / sent.length).toBeLessThan(0.1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
