@@ -50,7 +50,7 @@ export async function routeAndRelay(
     const routed = route.needs.facts ? routeRequest(route, runtime.routes, p, runtime.admission.defaultCompletionTokens, now) : undefined;
     const facts = routed?.facts ?? NO_FACTS;
     if (routed?.escalatedTo !== undefined) ctx.record.routedModel = routed.escalatedTo;
-    const { targets: plan, panic } = planAttempts(routed?.route ?? route, runtime.routes, {
+    const plan = planAttempts(routed?.route ?? route, runtime.routes, {
       headers: ctx.req.headers,
       tenant: ctx.record.tenant,
       now,
@@ -58,7 +58,8 @@ export async function routeAndRelay(
       state: runtime.routing,
       rng: runtime.rng,
     });
-    if (plan.length === 0) {
+    const targets = plan.targets;
+    if (targets.length === 0) {
       // Only when every target has weight 0 (validation refuses a profile that routes nothing).
       return sendError(
         ctx,
@@ -69,7 +70,7 @@ export async function routeAndRelay(
     const limits = { attempts: r.attempts, retryAfterCapMs: r.retryAfterCap };
     let state: AttemptState = FIRST_ATTEMPT;
     for (;;) {
-      const target = plan[state.index % plan.length]!;
+      const target = plan.at(state.index);
       const outcome = await attempt(ctx, runtime, p, target, bus, tokens, facts);
       if (outcome.kind === 'committed') {
         if (target.backend.health.success()) {
@@ -91,11 +92,11 @@ export async function routeAndRelay(
       }
       const now = Date.now();
       const decision = afterFailure(
-        plan.length,
+        targets.length,
         state,
         { kind: outcome.failure, status: outcome.status, retryAfterMs: outcome.retryAfterMs },
         limits,
-        (i) => panic || plan[i]!.backend.health.available(now),
+        (i) => plan.panic || targets[i]!.backend.health.available(now),
         5 + Math.random() * 20,
       );
       if (decision.countsAgainstHealth) {

@@ -1,7 +1,8 @@
 /**
  * The order in which a request tries targets: the pick (sticky, or the model's strategy — strategies/
  * choose.ts keeps weights between groups of equal-weight targets and lets the strategy choose within one),
- * then the list's other healthy targets by weight, then each fallback model's targets the same way.
+ * then the list's other healthy targets by weight, then each fallback model's targets the same way — its pick
+ * made only once the attempt loop reaches it (Plan.at).
  * Ejected backends are left out — unless every one is ejected, when the plan ignores ejection (panic mode).
  */
 import type { IncomingHttpHeaders } from 'node:http';
@@ -44,12 +45,16 @@ export function reachesAnthropic(route: ModelRoute, ctx: Pick<RouteContext, 'hea
   return false;
 }
 
-function appendGroup(out: Target[], g: TargetGroup, route: ModelRoute, ctx: RouteContext): void {
+/** The first target to try of one list: the session's (sticky), else the strategy's choice — which advances its rotation. */
+function pickFirst(g: TargetGroup, route: ModelRoute, ctx: RouteContext): number {
   const session = route.stickyHeader ? header(ctx.headers, route.stickyHeader) : undefined;
-  const first =
-    session !== undefined
-      ? stickyPick(session, g.seeds, g.weights, (i) => g.targets[i]!.eligible)
-      : chooseTarget(route.strategy, g.list, ctx.state, ctx.facts, ctx.rng);
+  return session !== undefined
+    ? stickyPick(session, g.seeds, g.weights, (i) => g.targets[i]!.eligible)
+    : chooseTarget(route.strategy, g.list, ctx.state, ctx.facts, ctx.rng);
+}
+
+function appendGroup(out: Target[], g: TargetGroup, route: ModelRoute, ctx: RouteContext): void {
+  const first = pickFirst(g, route, ctx);
   if (first < 0) return;
   out.push(g.targets[first]!);
   if (g.targets.length === 1) return;
@@ -58,32 +63,114 @@ function appendGroup(out: Target[], g: TargetGroup, route: ModelRoute, ctx: Rout
   for (const t of rest) out.push(t);
 }
 
-export interface Plan {
-  /** Targets in the order to try them. */
-  targets: Target[];
-  /**
-   * Every target (fallbacks included) is ejected, so the plan ignores ejection — Envoy's panic mode: a
-   * model stays routable rather than refusing everyone because its backends recently failed.
-   */
-  panic: boolean;
+/** A fallback's targets that could be tried, in their list's order: nothing is chosen until one is reached. */
+function appendUnchosen(out: Target[], g: TargetGroup): void {
+  for (const t of g.targets) if (t.weight > 0 && t.eligible) out.push(t);
+}
+
+/**
+ * The order in which one request tries targets. A fallback model's targets are ordered — its strategy's pick
+ * first — only when the attempt loop reaches them: choosing is what advances that model's rotation, and a pick
+ * never sent would skew the split of its own requests (a 50/50 fallback model took every direct request on one
+ * side while its primary answered everything).
+ */
+export class Plan {
+  /** Fallback segments below this one are ordered, or were passed over. */
+  private reached = 0;
+
+  constructor(
+    /** Targets in the order to try them; a fallback model's are in their list's order until `at` reaches them. */
+    readonly targets: Target[],
+    /**
+     * Every target (fallbacks included) is ejected, so the plan ignores ejection — Envoy's panic mode: a
+     * model stays routable rather than refusing everyone because its backends recently failed.
+     */
+    readonly panic: boolean,
+    private readonly route: ModelRoute,
+    private readonly routes: ReadonlyMap<string, ModelRoute>,
+    private readonly ctx: RouteContext,
+    /** Where each planned fallback's targets start in `targets`, then where the last ends; absent without fallbacks. */
+    private readonly bounds: number[] | undefined,
+  ) {}
+
+  /** The target the attempt numbered `i` goes to (modulo the plan's length): a fallback's pick once it is reached. */
+  at(i: number): Target {
+    const j = i % this.targets.length;
+    const b = this.bounds;
+    if (b !== undefined && j >= b[0]! && this.reached < b.length - 1) this.reach(j);
+    return this.targets[j]!;
+  }
+
+  private reach(j: number): void {
+    const b = this.bounds!;
+    let k = this.reached;
+    while (k < b.length - 1 && j >= b[k + 1]!) k++;
+    if (k >= b.length - 1) return;
+    this.reached = k + 1;
+    const fb = this.fallback(k);
+    if (!fb) return;
+    const g = groupFor(fb, this.ctx);
+    const clock = this.route.clock;
+    const was = clock.now;
+    clock.now = this.panic ? Number.POSITIVE_INFINITY : this.ctx.now;
+    const first = pickFirst(g, fb, this.ctx);
+    clock.now = was;
+    if (first >= 0) order(this.targets, b[k]!, b[k + 1]!, g.targets[first]!);
+  }
+
+  /** The k-th of the route's fallbacks that exist (as orderedTargets planned them). */
+  private fallback(k: number): ModelRoute | undefined {
+    let n = 0;
+    for (const name of this.route.fallbacks) {
+      const fb = this.routes.get(name);
+      if (fb && n++ === k) return fb;
+    }
+    return undefined;
+  }
+}
+
+/** `pick` first in out[start, end), then the rest by weight, heaviest first, in list order among equals — in place. */
+function order(out: Target[], start: number, end: number, pick: Target): void {
+  let p = out.indexOf(pick, start);
+  // Not among them: it was ejected at planning and has recovered since; the planned ones keep their order.
+  if (p < 0 || p >= end) return;
+  for (; p > start; p--) out[p] = out[p - 1]!;
+  out[start] = pick;
+  for (let i = start + 2; i < end; i++) {
+    const t = out[i]!;
+    let m = i;
+    for (; m > start + 1 && out[m - 1]!.weight < t.weight; m--) out[m] = out[m - 1]!;
+    out[m] = t;
+  }
 }
 
 export function planAttempts(route: ModelRoute, routes: ReadonlyMap<string, ModelRoute>, ctx: RouteContext): Plan {
   route.clock.now = ctx.now;
-  const targets = orderedTargets(route, routes, ctx);
-  if (targets.length > 0) return { targets, panic: false };
+  const bounds = route.fallbacks.length > 0 ? [] : undefined;
+  const targets = orderedTargets(route, routes, ctx, bounds);
+  if (targets.length > 0) return new Plan(targets, false, route, routes, ctx, bounds);
   route.clock.now = Number.POSITIVE_INFINITY;
-  const all = orderedTargets(route, routes, ctx);
+  if (bounds) bounds.length = 0;
+  const all = orderedTargets(route, routes, ctx, bounds);
   route.clock.now = ctx.now;
-  return { targets: all, panic: true };
+  return new Plan(all, true, route, routes, ctx, bounds);
 }
 
-function orderedTargets(route: ModelRoute, routes: ReadonlyMap<string, ModelRoute>, ctx: RouteContext): Target[] {
+function orderedTargets(
+  route: ModelRoute,
+  routes: ReadonlyMap<string, ModelRoute>,
+  ctx: RouteContext,
+  bounds: number[] | undefined,
+): Target[] {
   const out: Target[] = [];
   appendGroup(out, groupFor(route, ctx), route, ctx);
+  if (bounds === undefined) return out;
   for (const name of route.fallbacks) {
     const fb = routes.get(name);
-    if (fb) appendGroup(out, groupFor(fb, ctx), fb, ctx);
+    if (!fb) continue;
+    bounds.push(out.length);
+    appendUnchosen(out, groupFor(fb, ctx));
   }
+  bounds.push(out.length);
   return out;
 }

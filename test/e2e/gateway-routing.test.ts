@@ -28,6 +28,9 @@ models:
     match:
       - when: { headers: { x-tenant: acme } }
         targets: [{ backend: acme-only }]
+  with-fallback: { targets: [{ backend: v3 }], fallbacks: [fifty-fifty] }
+  fifty-fifty:
+    targets: [{ backend: v1, weight: 50 }, { backend: v2, weight: 50 }]
 `);
 
 describe('weighted canary split', () => {
@@ -88,6 +91,16 @@ models:
     } finally {
       await t.close();
     }
+  });
+
+  it("keeps a fallback model's own split exact while its primary answers: 100 direct requests are 50/50", async () => {
+    const direct: (string | undefined)[] = [];
+    for (let i = 0; i < 100; i++) {
+      expect(await chatOnce(gw.url, 'with-fallback')).toMatchObject({ status: 200, backend: 'v3' });
+      direct.push((await chatOnce(gw.url, 'fifty-fifty')).backend);
+    }
+    expect(direct.filter((b) => b === 'v1').length).toBe(50);
+    expect(direct.filter((b) => b === 'v2').length).toBe(50);
   });
 
   it('ejects a dead canary so it stops costing attempts, still routes when every target is ejected (panic), and recovers', async () => {

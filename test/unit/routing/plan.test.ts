@@ -212,6 +212,35 @@ describe('what stays as it was', () => {
   });
 });
 
+describe('a fallback model is chosen from only when a request reaches it', () => {
+  const profile = `  p: { targets: [{ backend: a }], fallbacks: [q] }
+  q: { targets: [{ backend: b, weight: 50 }, { backend: c, weight: 50 }] }`;
+
+  it("planning a request whose primary answers leaves the fallback's split alone: direct requests to q stay exactly 50/50", () => {
+    const { routes } = table(profile, ['a', 'b', 'c']);
+    const direct: string[] = [];
+    for (let i = 0; i < 100; i++) {
+      expect(names(plan(routes, 'p'))[0]).toBe('a');
+      direct.push(names(plan(routes, 'q'))[0]!);
+    }
+    expect(count(direct)).toEqual({ b: 50, c: 50 });
+  });
+
+  it('requests that fail over to q take their turn in its rotation with the direct ones: exactly 50/50 together', () => {
+    const { routes } = table(profile, ['a', 'b', 'c']);
+    const toQ: string[] = [];
+    for (let i = 0; i < 50; i++) {
+      const failover = plan(routes, 'p');
+      expect(names(failover)).toHaveLength(3);
+      toQ.push(failover.at(1).backend.name);
+      // Its other target follows, for the attempt after.
+      expect(new Set([failover.at(1).backend.name, failover.at(2).backend.name])).toEqual(new Set(['b', 'c']));
+      toQ.push(plan(routes, 'q').at(0).backend.name);
+    }
+    expect(count(toQ)).toEqual({ b: 50, c: 50 });
+  });
+});
+
 describe('the facts a route needs, and escalation', () => {
   const { routes } = table(`  small:
     strategy: cost
