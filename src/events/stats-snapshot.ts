@@ -11,11 +11,13 @@ export const QuantilesSchema = z.object({ p50: count, p99: count });
 export type Quantiles = z.infer<typeof QuantilesSchema>;
 
 export const BackendSnapshotSchema = z.object({
+  /** Requests this backend answered (or failed last): a request counts once, where it ended. */
   requests: count,
   inflight: count,
   weight: count,
   expectedShare: count,
   share: count,
+  /** Its attempts that failed over to another, plus its requests that ended in a 5xx or were cut. */
   errors: count,
   /** Spend on this backend for this model, USD (answers from priced targets). */
   costUsd: count.default(0),

@@ -45,7 +45,11 @@ export class GatewayMetrics {
     TPOT_BUCKETS,
   );
   readonly requests = new Counter('aigw_requests_total', 'Finished requests by model, backend and status.', ['model', 'backend', 'status']);
-  readonly routed = new Counter('aigw_routed_requests_total', 'Requests routed to each backend, by model.', ['model', 'backend']);
+  readonly routed = new Counter(
+    'aigw_routed_requests_total',
+    'Attempts routed to each backend, by model: a request that failed over counts once per backend it tried.',
+    ['model', 'backend'],
+  );
   readonly rateLimited = new Counter('aigw_rate_limited_total', 'Requests refused by a tenant limit, by kind.', ['tenant', 'kind']);
   readonly truncations = new Counter('aigw_truncations_total', 'Answers cut after bytes went out, by reason.', [
     'model',
@@ -146,8 +150,13 @@ export class GatewayMetrics {
         return this.rateLimited.inc([this.scope.tenants.has(e.tenant) ? e.tenant : 'unknown', e.kind]);
       case 'truncation':
         return this.truncations.inc([this.model(e.model), this.backend(e.backend), e.reason]);
-      case 'upstream_error':
-        return this.upstreamErrors.inc([this.model(e.model), this.backend(e.backend), e.reason]);
+      case 'upstream_error': {
+        const model = this.model(e.model);
+        const backend = this.backend(e.backend);
+        // A routing decision the request's own event does not name (it names the last attempt's backend).
+        if (e.retried) this.routed.inc([model, backend]);
+        return this.upstreamErrors.inc([model, backend, e.reason]);
+      }
       default:
     }
   }

@@ -112,17 +112,22 @@ export class StatsCollector {
     return t.spend;
   }
 
+  private backendStats(model: string, backend: string): BackendStats {
+    let m = this.models.get(model);
+    if (!m) this.models.set(model, (m = new Map()));
+    let b = m.get(backend);
+    if (!b) {
+      b = { requests: 0, errors: 0, costUsd: 0, tokens: { input: 0, output: 0 }, latency: new Ring(), ttft: new Ring() };
+      m.set(backend, b);
+    }
+    return b;
+  }
+
   record(e: GatewayEvent): void {
     if (e.type === 'request') {
       if (e.status >= 400) this.refusal(e.tenant, e.status, e.errorCode ?? 'unknown');
       if (!this.view().models.has(e.model) || e.backend === undefined) return;
-      let m = this.models.get(e.model);
-      if (!m) this.models.set(e.model, (m = new Map()));
-      let b = m.get(e.backend);
-      if (!b) {
-        b = { requests: 0, errors: 0, costUsd: 0, tokens: { input: 0, output: 0 }, latency: new Ring(), ttft: new Ring() };
-        m.set(e.backend, b);
-      }
+      const b = this.backendStats(e.model, e.backend);
       b.requests++;
       if (e.costUsd !== undefined) b.costUsd += e.costUsd;
       if (e.status >= 500 || e.truncated) b.errors++;
@@ -139,6 +144,11 @@ export class StatsCollector {
           this.spend(t, e.tenant)?.add(e.ts, e.costUsd);
         }
       }
+    } else if (e.type === 'upstream_error') {
+      // An attempt another one followed: the request's own event names only the backend that tried last, so
+      // this failure is counted here or nowhere. A last attempt's failure (not retried) is that request's
+      // outcome, counted with it.
+      if (e.retried && this.view().models.has(e.model)) this.backendStats(e.model, e.backend).errors++;
     } else if (e.type === 'ratelimit') this.tenant(e.tenant).rejected++;
     else if (e.type === 'truncation') {
       this.truncations.push(e);

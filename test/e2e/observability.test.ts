@@ -1,8 +1,9 @@
 /** The admin surface (contract §4) against traffic we counted ourselves; reliability cases 42, 43, 46. */
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { decodeSseBody } from '../../src/openai/sse.js';
-import { eventually, useGateway } from '../helpers/gateway.js';
+import { eventually, gatewayFor, useGateway } from '../helpers/gateway.js';
 import { inParallel } from '../helpers/load.js';
 import { rawPost } from '../helpers/raw.js';
 
@@ -123,6 +124,48 @@ describe('metrics, stats and events agree with the traffic sent', () => {
     expect(sample(await metrics(), 'aigw_rate_limited_total', { tenant: 'acme', kind: 'requests' })).toBe(
       rs.filter((r) => r.status === 429).length,
     );
+  });
+});
+
+describe('attempts that failed over', () => {
+  it('count toward the failing backend: its errors in /aigw/stats, its routing decisions in /metrics', async () => {
+    let received = 0;
+    const failing = createServer((_req, res) => {
+      received++;
+      res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":{"message":"boom"}}');
+    });
+    await new Promise<void>((r) => failing.listen(0, '127.0.0.1', r));
+    const g = await gatewayFor(
+      `
+version: 1
+backends:
+  ok: { url: http://127.0.0.1:0, mock: { kind: vllm, models: [up] } }
+  bad: { url: "{{BAD}}" }
+models:
+  m: { targets: [{ backend: ok, model: up }, { backend: bad, model: up }] }
+`,
+      { BAD: `http://127.0.0.1:${(failing.address() as AddressInfo).port}` },
+    );
+    try {
+      const rs = await inParallel(20, 1, () =>
+        rawPost(`${g.url}/v1/chat/completions`, { model: 'm', messages: [{ role: 'user', content: 'hi' }], max_tokens: 1 }),
+      );
+      expect(rs.every((r) => r.status === 200)).toBe(true);
+      await eventually(() => g.eventsOf('request').length === 20);
+      expect(received).toBeGreaterThan(0);
+      const stats = (await (await fetch(`${g.adminUrl}/aigw/stats`)).json()) as {
+        models: Record<string, { backends: Record<string, { requests: number; errors: number }> }>;
+      };
+      expect(stats.models.m!.backends.bad).toMatchObject({ requests: 0, errors: received });
+      expect(stats.models.m!.backends.ok).toMatchObject({ requests: 20, errors: 0 });
+      const m = await (await fetch(`${g.adminUrl}/metrics`)).text();
+      expect(sample(m, 'aigw_routed_requests_total', { model: 'm', backend: 'bad' })).toBe(received);
+      expect(sample(m, 'aigw_routed_requests_total', { model: 'm', backend: 'ok' })).toBe(20);
+    } finally {
+      await g.close();
+      failing.closeAllConnections();
+      failing.close();
+    }
   });
 });
 
