@@ -3,6 +3,7 @@
  * redis-server) run the same cases. Windows are shortened to 600 ms (10 ms buckets) so time is real.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { MemoryLimitStore } from '../../src/tenants/limits/memory-store.js';
 import { RedisLimitStore } from '../../src/tenants/limits/redis-store.js';
@@ -302,5 +303,45 @@ describe.skipIf(!redis)('redis store only', () => {
     );
     expect(outs.filter((o) => o.ok)).toHaveLength(30);
     await Promise.all([a.close(), b.close()]);
+  });
+});
+
+describe.skipIf(!redis)('redis store: an admission the gateway gave up on (case 21)', () => {
+  // A window and a lease TTL far longer than the test: nothing it checks can be freed by time alone.
+  const store = (prefix: string) => new RedisLimitStore({ url: redis!.url, windowMs: 60_000, timeoutMs: 100, leaseTtlMs: 60_000, prefix });
+  const spec = [{ key: 'ghost', tpm: 1000, rpm: 10, concurrency: 1 }];
+
+  it('holds no lease and charges nothing for an admission that timed out while Redis stalled', async () => {
+    const s = store('stall');
+    await s.ready();
+    const admin = new Redis(redis!.url);
+    try {
+      await admin.call('CLIENT', 'PAUSE', '500', 'ALL');
+      // The script is still queued: it runs when Redis wakes, after the client stopped waiting for it.
+      await expect(s.admit({ specs: spec, tokens: 900, lease: 'timed-out' })).rejects.toThrow(/timed out/);
+      await sleep(1000);
+      const next = await s.admit({ specs: spec, tokens: 1000, lease: 'next' });
+      expect(next).toMatchObject({ ok: true });
+      if (next.ok)
+        expect(next.states[0]).toMatchObject({ tokens: { remaining: 0 }, requests: { remaining: 9 }, concurrency: { active: 1 } });
+    } finally {
+      admin.disconnect();
+      await s.close();
+    }
+  });
+
+  it('does nothing when the cancellation reached Redis before the admission it cancels', async () => {
+    const s = store('late');
+    await s.ready();
+    const admin = new Redis(redis!.url);
+    try {
+      await admin.set('late:{ghost}#lease:late-one', 'cancelled', 'PX', 60_000);
+      await expect(s.admit({ specs: spec, tokens: 900, lease: 'late-one' })).rejects.toThrow(/cancelled/);
+      const next = await s.admit({ specs: spec, tokens: 1000, lease: 'next' });
+      expect(next).toMatchObject({ ok: true });
+    } finally {
+      admin.disconnect();
+      await s.close();
+    }
   });
 });

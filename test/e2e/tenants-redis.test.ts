@@ -122,6 +122,24 @@ describe.skipIf(!redis)('limits shared through Redis', () => {
     }
   }, 20_000);
 
+  it('leaves no lease and no charge behind for a request refused while Redis stalled past its timeout (case 21)', async () => {
+    const text = profile(', onError: closed', '', 'ghost').replace('{ rpm: 100, tpm: 3000 }', '{ concurrency: 1, tpm: 3000 }');
+    const gw = await gatewayFor(text);
+    const admin = new Redis(redis!.url);
+    try {
+      await admin.call('CLIENT', 'PAUSE', '600', 'ALL');
+      expect((await chat(gw.url, { max_tokens: 2000 })).status).toBe(503);
+      await new Promise((r) => setTimeout(r, 1200));
+      // The admission Redis ran once it woke took the only slot and 2000 tokens for 30 s, unless it was undone.
+      const next = await chat(gw.url, { max_tokens: 2000 });
+      expect(next.status, next.body.toString()).toBe(200);
+      expect(await admin.zcard('ghost:{t}:t:conc')).toBe(0);
+    } finally {
+      admin.disconnect();
+      await gw.close();
+    }
+  }, 20_000);
+
   it('frees the concurrency lease of a client that left while Redis was still deciding its admission', async () => {
     // The store stalls for less than its timeout: the admission waits for it rather than failing open.
     const text = patient(profile('', '', 'lease')).replace('{ rpm: 100, tpm: 3000 }', '{ concurrency: 1 }');

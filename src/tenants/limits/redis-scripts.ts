@@ -41,7 +41,7 @@ const ADMIT_ARGS =
   'local usd = tonumber(ARGV[7])';
 
 /**
- * KEYS: per spec [tokens hash, requests hash, leases zset, budget hash].
+ * KEYS: per spec [tokens hash, requests hash, leases zset, budget hash], then the admission's ticket.
  * ARGV: windowMs, buckets, cost, lease, leaseTtlMs, n, micro-dollars, then per spec tpm, rpm, conc, budget
  * (micro-dollars, -1 = none) and the budget's window in ms.
  * Returns: verdict, spec index or bucket, retry-after or the admission's time (ms), then per spec tokens used, tokens
@@ -70,6 +70,9 @@ local function wait(used, carry, items, c, limit, w)
   return math.max(1, retry(used, items, math.min(c + carry, limit), limit, w), math.ceil(carry * w.W / math.max(limit, 1)))
 end
 
+-- A client that gave up on this admission (its command timed out) cancelled it first: a late run does nothing.
+local ticket = KEYS[#KEYS]
+if redis.call('EXISTS', ticket) == 1 then return { 'cancelled' } end
 local deny = nil
 local loaded = {}
 for i = 0, n - 1 do
@@ -100,6 +103,8 @@ end
 local out = {}
 if deny == nil then
   out[1] = 'ok'; out[2] = cur; out[3] = now
+  -- What CANCEL needs to undo this admission, should the client have given up on it.
+  redis.call('SET', ticket, cur .. ' ' .. now, 'PX', math.ceil(math.max(ttl, W)))
   for i = 0, n - 1 do
     local a = 8 + i * 5
     local tl = tonumber(ARGV[a]); local rl = tonumber(ARGV[a + 1]); local cl = tonumber(ARGV[a + 2]); local bl = tonumber(ARGV[a + 3])
@@ -142,7 +147,7 @@ const SETTLE_ARGS =
   'local bat = tonumber(ARGV[7]); local bdelta = tonumber(ARGV[8])';
 
 /**
- * KEYS: per spec [tokens hash, leases zset, budget hash]. ARGV: windowMs, buckets, bucket, delta, lease, n,
+ * KEYS: per spec [tokens hash, leases zset, budget hash], then the admission's ticket. ARGV: windowMs, buckets, bucket, delta, lease, n,
  * the admission's time (ms: each budget window finds its own bucket from it), budget delta (micro-dollars), then per spec the tpm limit, the budget (-1 = none) and the
  * budget's window in ms. A refund goes back into the reservation's bucket; debt goes into the window as far
  * as the limit leaves room, and the rest carries over (fields ca/ct of the hash, store.ts).
@@ -179,6 +184,40 @@ for i = 0, n - 1 do
     settle(KEYS[i * 3 + 3], bl, bw, math.floor(bat / bw.bms), bdelta, 'HINCRBYFLOAT')
   end
   redis.call('ZREM', KEYS[i * 3 + 2], lease)
+end
+redis.call('DEL', KEYS[#KEYS])
+return 1
+`;
+
+/**
+ * Undoes an admission its client gave up on (the command timed out: the script may still run when Redis wakes).
+ * KEYS and ARGV as ADMIT's. Idempotent, and whichever of the two runs first: after the admission it refunds what
+ * the ticket says was counted and frees the lease; before it, it leaves the ticket as a tombstone ADMIT refuses on.
+ */
+export const CANCEL = `${CLOCK}${ADMIT_ARGS}
+local ticket = KEYS[#KEYS]
+local keep = math.ceil(math.max(ttl, W))
+local v = redis.call('GET', ticket)
+redis.call('SET', ticket, 'cancelled', 'PX', keep)
+if not v or v == 'cancelled' then return 0 end
+local sp = string.find(v, ' ', 1, true)
+local bucket = tonumber(string.sub(v, 1, sp - 1)); local at = tonumber(string.sub(v, sp + 1))
+local function refund(key, w, b, d, incr)
+  if d <= 0 or b <= w.cur - S then return end
+  local c = tonumber(redis.call('HGET', key, b) or '0') or 0
+  if d > c then d = c end
+  if d > 0 then redis.call(incr, key, b, -d) end
+end
+for i = 0, n - 1 do
+  local a = 8 + i * 5
+  local k = i * 4
+  if tonumber(ARGV[a]) >= 0 then refund(KEYS[k + 1], TW, bucket, cost, 'HINCRBY') end
+  if tonumber(ARGV[a + 1]) >= 0 then refund(KEYS[k + 2], TW, bucket, 1, 'HINCRBY') end
+  redis.call('ZREM', KEYS[k + 3], lease)
+  if tonumber(ARGV[a + 3]) >= 0 then
+    local bw = window(tonumber(ARGV[a + 4]))
+    refund(KEYS[k + 4], bw, math.floor(at / bw.bms), usd, 'HINCRBYFLOAT')
+  end
 end
 return 1
 `;

@@ -4,7 +4,7 @@
  * limiter to handle (fail open or closed, limiter.ts).
  */
 import { Redis } from 'ioredis';
-import { ADMIT, RELEASE, RENEW, SETTLE } from './redis-scripts.js';
+import { ADMIT, CANCEL, RELEASE, RENEW, SETTLE } from './redis-scripts.js';
 import {
   BUCKETS,
   type AdmitInput,
@@ -29,10 +29,17 @@ type Scripted = Redis & {
   aigwSettle(numKeys: number, ...args: (string | number)[]): Promise<number>;
   aigwRenew(numKeys: number, ...args: (string | number)[]): Promise<number>;
   aigwRelease(numKeys: number, ...args: (string | number)[]): Promise<number>;
+  aigwCancel(numKeys: number, ...args: (string | number)[]): Promise<number>;
 };
+
+/** A script's own error (a key holding something else, WRONGTYPE): it never ran to a write, unlike a timeout. */
+function isReplyError(e: unknown): boolean {
+  return e instanceof Error && e.name === 'ReplyError';
+}
 
 export class RedisLimitStore implements LimitStore {
   private readonly redis: Scripted;
+  private closed = false;
 
   constructor(private readonly o: RedisStoreOptions) {
     this.redis = new Redis(o.url, {
@@ -48,6 +55,7 @@ export class RedisLimitStore implements LimitStore {
     this.redis.defineCommand('aigwSettle', { lua: SETTLE });
     this.redis.defineCommand('aigwRenew', { lua: RENEW });
     this.redis.defineCommand('aigwRelease', { lua: RELEASE });
+    this.redis.defineCommand('aigwCancel', { lua: CANCEL });
   }
 
   /** Resolves once connected (or rejects after the connect timeout). */
@@ -80,19 +88,19 @@ export class RedisLimitStore implements LimitStore {
       keys.push(...this.keys(s));
       limits.push(s.tpm ?? -1, s.rpm ?? -1, s.concurrency ?? -1, s.budget?.microUsd ?? -1, s.budget?.windowMs ?? this.o.windowMs);
     }
+    keys.push(this.ticket(input.specs, input.lease));
     const microUsd = input.microUsd ?? 0;
-    const r = await this.redis.aigwAdmit(
-      keys.length,
-      ...keys,
-      this.o.windowMs,
-      BUCKETS,
-      input.tokens,
-      input.lease,
-      this.o.leaseTtlMs,
-      input.specs.length,
-      microUsd,
-      ...limits,
-    );
+    const args = [this.o.windowMs, BUCKETS, input.tokens, input.lease, this.o.leaseTtlMs, input.specs.length, microUsd, ...limits];
+    let r: (string | number)[];
+    try {
+      r = await this.redis.aigwAdmit(keys.length, ...keys, ...args);
+    } catch (e) {
+      // A timeout only rejects here: the script is still queued and runs when Redis wakes, taking a lease and the
+      // reservation for a request that is served from memory or refused (reliability.md case 21). Undo it.
+      if (!isReplyError(e)) this.cancel(keys, args, Date.now() + Math.max(this.o.leaseTtlMs, this.o.windowMs), 0);
+      throw e;
+    }
+    if (r[0] === 'cancelled') throw new Error('admission cancelled');
     const states: LimitState[] = input.specs.map((spec, i) => {
       const [tu, tr, ru, rr, active, bu, br] = r.slice(3 + i * 7, 10 + i * 7).map(Number) as [
         number,
@@ -141,6 +149,7 @@ export class RedisLimitStore implements LimitStore {
       keys.push(tpm, conc, budget);
       limits.push(s.tpm ?? -1, s.budget?.microUsd ?? -1, s.budget?.windowMs ?? this.o.windowMs);
     }
+    keys.push(this.ticket(res.specs, res.lease));
     await this.redis.aigwSettle(
       keys.length,
       ...keys,
@@ -166,7 +175,25 @@ export class RedisLimitStore implements LimitStore {
     if (keys.length) await this.redis.aigwRenew(keys.length, ...keys, res.lease, this.o.leaseTtlMs);
   }
 
+  /**
+   * Sends CANCEL until Redis answers it (it is idempotent): a cancel that times out still runs, one refused while
+   * disconnected is sent again. Given up once the lease has expired and the reservation left the window anyway.
+   */
+  private cancel(keys: string[], args: (string | number)[], until: number, attempt: number): void {
+    this.redis.aigwCancel(keys.length, ...keys, ...args).catch((e: unknown) => {
+      if (this.closed || isReplyError(e) || Date.now() > until) return;
+      setTimeout(() => this.cancel(keys, args, until, attempt + 1), Math.min(100 * 2 ** attempt, 2000)).unref();
+    });
+  }
+
+  /** Where an admission leaves what CANCEL needs to undo it: in its tenant's slot, after a `#` no limit key holds. */
+  private ticket(specs: readonly LimitSpec[], lease: string): string {
+    const key = specs[0]!.key;
+    return `${this.o.prefix}:{${key.split('/', 1)[0]}}#lease:${lease}`;
+  }
+
   async close(): Promise<void> {
+    this.closed = true;
     this.redis.disconnect();
   }
 }
