@@ -75,14 +75,29 @@ function refusalMessage(kind: LimitKind, key: string, permanent: boolean, retryM
     : `Rate limit reached for ${key} on ${what}. Try again in ${(retryMs / 1000).toFixed(3)}s.`;
 }
 
+/**
+ * A tenant's part of a limit key. Tenant names may hold `/` (and never `%`): escaped, a key's first `/` is where
+ * its model begins, so tenant `a/m`'s limits are never tenant `a`'s limits for model `m` (the Redis store also
+ * takes its hash tag from before that `/`). Names without `/` — nearly all — keep their keys as they were.
+ */
+function tenantKey(name: string): string {
+  return name.includes('/') ? name.replaceAll('/', '%2F') : name;
+}
+
+/** A limit key as the tenant wrote it, for a message. */
+function keyName(key: string): string {
+  return key.replaceAll('%2F', '/');
+}
+
 /** The limits that apply to a tenant and model, tenant-wide first. */
 function limitSpecs(tenant: Tenant, model: string): LimitSpec[] {
   const out: LimitSpec[] = [];
   const l = tenant.config.limits;
+  const key = tenantKey(tenant.name);
   if (l && (l.tpm !== undefined || l.rpm !== undefined || l.concurrency !== undefined || l.budget))
-    out.push({ key: tenant.name, tpm: l.tpm, rpm: l.rpm, concurrency: l.concurrency, budget: budgetSpec(l.budget) });
+    out.push({ key, tpm: l.tpm, rpm: l.rpm, concurrency: l.concurrency, budget: budgetSpec(l.budget) });
   const m = tenant.config.modelLimits?.[model];
-  if (m) out.push({ key: `${tenant.name}/${model}`, tpm: m.tpm, rpm: m.rpm, concurrency: m.concurrency, budget: budgetSpec(m.budget) });
+  if (m) out.push({ key: `${key}/${model}`, tpm: m.tpm, rpm: m.rpm, concurrency: m.concurrency, budget: budgetSpec(m.budget) });
   return out;
 }
 
@@ -219,7 +234,7 @@ export class Limiter {
         kind: outcome.kind,
         retryAfterMs: outcome.permanent ? -1 : retryMs,
       });
-    const message = refusalMessage(outcome.kind, outcome.key, outcome.permanent, retryMs, tokens, microUsd);
+    const message = refusalMessage(outcome.kind, keyName(outcome.key), outcome.permanent, retryMs, tokens, microUsd);
     // A budget that refills in hours: tell clients not to retry now (openai-node ignores a retry-after over 60 s).
     const hopeless = outcome.permanent || (outcome.kind === 'budget' && retryMs > 60_000);
     return aigwError('rate_limit_exceeded', message, {

@@ -36,7 +36,7 @@ export interface BudgetSpec {
 }
 
 export interface LimitSpec {
-  /** `tenant` or `tenant/model`. */
+  /** `tenant` or `tenant/model`, the tenant's own `/`s escaped as `%2F` (limiter.ts). */
   key: string;
   tpm?: number | undefined;
   rpm?: number | undefined;

@@ -1,0 +1,43 @@
+/** Limit keys name one limit of one tenant: tenant names may hold `/`, model limits are `tenant/model`. */
+import { describe, expect, it } from 'vitest';
+import { EventBus } from '../../../src/events/bus.js';
+import { parseProfile } from '../../../src/profile/load.js';
+import { TenantDirectory } from '../../../src/tenants/keys.js';
+import { Limiter } from '../../../src/tenants/limiter.js';
+import { redisAvailable, useRedis } from '../../helpers/redis.js';
+
+const redis = redisAvailable ? await useRedis() : undefined;
+if (!redis) it.skip('redis store (redis-server is not installed here)', () => {});
+
+const stores = [
+  { name: 'memory', store: '' },
+  ...(redis ? [{ name: 'redis', store: `limits: { store: { redis: "${redis.url}", timeout: 2s, prefix: slash } }` }] : []),
+];
+
+describe.each(stores)('limit keys with the $name store', ({ store }) => {
+  it("keeps tenant a/m's own limits apart from tenant a's limits for model m", async () => {
+    const r = parseProfile(
+      `version: 1
+${store}
+backends: { b: { url: "http://127.0.0.1:1" } }
+models: { m: { targets: [{ backend: b }] } }
+tenants:
+  a: { keys: [ka], modelLimits: { m: { rpm: 3 } } }
+  a/m: { keys: [kam], limits: { rpm: 1000 } }
+`,
+      'p.yaml',
+      {},
+    );
+    if (!r.ok) throw new Error(r.problems.map((p) => p.message).join('; '));
+    const limiter = await Limiter.create(r.profile, new EventBus());
+    const tenants = new TenantDirectory(r.profile).tenants;
+    try {
+      for (let i = 0; i < 3; i++) expect(await limiter.admit(tenants.get('a/m')!, 'm', 1, `am${i}`, 'r')).not.toHaveProperty('code');
+      const first = await limiter.admit(tenants.get('a')!, 'm', 1, 'a0', 'r');
+      expect(first).not.toHaveProperty('code');
+      expect(first).toMatchObject({ headers: { 'x-ratelimit-remaining-requests': '2' } });
+    } finally {
+      await limiter.close();
+    }
+  });
+});
