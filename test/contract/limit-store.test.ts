@@ -293,6 +293,28 @@ describe.skipIf(!redis)('redis store only', () => {
     await s.close();
   });
 
+  it('counts a live lease again after Redis lost it (a restart, a flush), once it is renewed (case 37)', async () => {
+    const s = new RedisLimitStore({ url: redis!.url, windowMs: WINDOW, timeoutMs: 500, leaseTtlMs: 5000, prefix: 'lost' });
+    await s.ready();
+    const admin = new Redis(redis!.url);
+    try {
+      const spec = [{ key: 'r', concurrency: 1 }];
+      const live = await s.admit({ specs: spec, tokens: 1, lease: 'live' });
+      if (!live.ok) throw new Error('not admitted');
+      await admin.del('lost:{r}:r:conc');
+      await s.renew(live.reservation);
+      expect(await s.admit({ specs: spec, tokens: 1, lease: 'second' })).toMatchObject({ ok: false, kind: 'concurrency' });
+      // A renewal still on its way when the request ends runs before the release: the slot frees.
+      const late = s.renew(live.reservation);
+      await s.release(live.reservation);
+      await late;
+      expect((await s.admit({ specs: spec, tokens: 1, lease: 'third' })).ok).toBe(true);
+    } finally {
+      admin.disconnect();
+      await s.close();
+    }
+  });
+
   it('shares one budget between two store clients (two replicas)', async () => {
     const mk = () => new RedisLimitStore({ url: redis!.url, windowMs: WINDOW, timeoutMs: 500, leaseTtlMs: 300, prefix: 'shared' });
     const [a, b] = [mk(), mk()];

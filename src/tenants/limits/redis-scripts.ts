@@ -228,12 +228,16 @@ for i = 1, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
 return 1
 `;
 
-/** KEYS: leases zsets. ARGV: lease, leaseTtlMs. */
+/**
+ * KEYS: leases zsets. ARGV: lease, leaseTtlMs. Adds the lease back when it is missing — Redis restarted or was
+ * flushed while the request lived — so the slot it holds is counted again. A renew never follows its lease's
+ * release: the settle stage stops the renewals first, and both go over the one connection, in order.
+ */
 export const RENEW = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 for i = 1, #KEYS do
-  redis.call('ZADD', KEYS[i], 'XX', now + tonumber(ARGV[2]), ARGV[1])
+  redis.call('ZADD', KEYS[i], now + tonumber(ARGV[2]), ARGV[1])
   redis.call('PEXPIRE', KEYS[i], tonumber(ARGV[2]))
 end
 return 1
