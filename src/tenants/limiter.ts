@@ -21,6 +21,7 @@ import type {
   Reservation,
   WindowState,
 } from './limits/store.js';
+import { LimitKeyError } from './limits/store.js';
 
 export interface Admission {
   reservation: Reservation | undefined;
@@ -103,11 +104,15 @@ function limitSpecs(tenant: Tenant, model: string): LimitSpec[] {
 
 const MAX_CACHED_MODELS = 1024;
 
+/** An unusable limit key fails every request of its tenant: said at most this often, not per request. */
+const KEY_PROBLEM_EVERY_MS = 60_000;
+
 export class Limiter {
   private readonly shared: LimitStore;
   private readonly specCache = new WeakMap<Tenant, Map<string, readonly LimitSpec[]>>();
   private readonly degraded: MemoryLimitStore | undefined;
   private storeDown = false;
+  private keyProblemSaidAt = -Infinity;
 
   private constructor(
     private readonly profile: Profile,
@@ -189,9 +194,14 @@ export class Limiter {
     return this.decided(outcome, this.shared, input, tenant, model, requestId);
   }
 
-  /** The shared store failed: 503 (closed), or this replica's share of each limit, in memory (open). */
+  /**
+   * The shared store failed, or could not decide this request (one limit's key unusable): 503 (closed), or this
+   * replica's share of each limit, in memory (open).
+   */
   private admitDegraded(e: Error, input: AdmitInput, tenant: Tenant, model: string, requestId: string): Admission | AigwError {
-    this.markStore(false, e.message);
+    // A bad key is not an outage: the store stays up for every other tenant, and saying so per request would flap.
+    if (e instanceof LimitKeyError) this.keyProblem(e.message, tenant);
+    else this.markStore(false, e.message);
     if (this.profile.limits.store?.onError === 'closed') {
       return aigwError('rate_limit_store_unavailable', 'the rate-limit store is unavailable; try again shortly', {
         headers: { 'retry-after': '1' },
@@ -260,6 +270,16 @@ export class Limiter {
     process.stderr.write(`aigw: rate-limit store ${ok ? 'recovered' : `unavailable (${message}); failing ${mode}`}\n`);
     if (this.bus.active)
       this.bus.publish({ type: 'limits_store', ts: Date.now(), ok, message: ok ? 'recovered' : `${message}; failing ${mode}` });
+  }
+
+  private keyProblem(message: string, tenant: Tenant): void {
+    const now = performance.now();
+    if (now - this.keyProblemSaidAt < KEY_PROBLEM_EVERY_MS) return;
+    this.keyProblemSaidAt = now;
+    const mode = this.profile.limits.store?.onError === 'closed' ? 'answered 503' : 'limited locally';
+    process.stderr.write(
+      `aigw: rate-limit store cannot decide tenant ${tenant.name}'s limits (${message}); its requests are ${mode} until the key is fixed (said once a minute)\n`,
+    );
   }
 
   async close(): Promise<void> {

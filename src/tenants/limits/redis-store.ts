@@ -13,6 +13,7 @@ import {
   type LimitSpec,
   type LimitState,
   type LimitStore,
+  LimitKeyError,
   type Reservation,
 } from './store.js';
 
@@ -32,10 +33,16 @@ type Scripted = Redis & {
   aigwCancel(numKeys: number, ...args: (string | number)[]): Promise<number>;
 };
 
-/** A script's own error (a key holding something else, WRONGTYPE): it never ran to a write, unlike a timeout. */
+/** Redis answered with an error: the command ran (or was refused), nothing of it is still to come. */
 function isReplyError(e: unknown): boolean {
   return e instanceof Error && e.name === 'ReplyError';
 }
+
+/**
+ * A key of one limit holds what the scripts cannot read (another type, a field that is not a number). ADMIT reads
+ * every key before it writes one, so such an admission wrote nothing. Server states (LOADING, READONLY, OOM) are not this.
+ */
+const KEY_ERROR = /WRONGTYPE|not an integer|not a valid float/;
 
 export class RedisLimitStore implements LimitStore {
   private readonly redis: Scripted;
@@ -95,9 +102,10 @@ export class RedisLimitStore implements LimitStore {
     try {
       r = await this.redis.aigwAdmit(keys.length, ...keys, ...args);
     } catch (e) {
+      if (isReplyError(e) && KEY_ERROR.test((e as Error).message)) throw new LimitKeyError((e as Error).message);
       // A timeout only rejects here: the script is still queued and runs when Redis wakes, taking a lease and the
       // reservation for a request that is served from memory or refused (reliability.md case 21). Undo it.
-      if (!isReplyError(e)) this.cancel(keys, args, Date.now() + Math.max(this.o.leaseTtlMs, this.o.windowMs), 0);
+      this.cancel(keys, args, Date.now() + Math.max(this.o.leaseTtlMs, this.o.windowMs), 0);
       throw e;
     }
     if (r[0] === 'cancelled') throw new Error('admission cancelled');

@@ -87,6 +87,14 @@ export type AdmitOutcome =
   | { ok: true; reservation: Reservation; states: LimitState[] }
   | { ok: false; kind: LimitKind; key: string; retryAfterMs: number; permanent: boolean; states: LimitState[] };
 
+/**
+ * One limit's data in the store is unusable (a Redis key holding a value of another type): its requests cannot
+ * be decided there, but the store is up and every other limit is still enforced in it.
+ */
+export class LimitKeyError extends Error {
+  readonly code = 'limit_key_unusable';
+}
+
 /** The memory store answers at once (core/maybe-promise.ts); a shared store (Redis) later. */
 export interface LimitStore {
   admit(input: AdmitInput): MaybePromise<AdmitOutcome>;
