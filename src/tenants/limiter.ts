@@ -8,7 +8,7 @@ import type { MaybePromise } from '../core/maybe-promise.js';
 import type { EventBus } from '../events/bus.js';
 import type { Profile } from '../profile/schema.js';
 import type { Tenant } from './keys.js';
-import { MemoryLimitStore } from './limits/memory-store.js';
+import { MemoryLimitStore, monotonicNow } from './limits/memory-store.js';
 import type { RedisLimitStore } from './limits/redis-store.js';
 import type {
   AdmitInput,
@@ -133,7 +133,7 @@ export class Limiter {
     if (!s) {
       // The requests in flight keep their concurrency slots across a reload that changed the window.
       const leases = previous?.shared instanceof MemoryLimitStore ? previous.shared.leases : undefined;
-      return new Limiter(profile, bus, new MemoryLimitStore(profile.limits.rateWindow, Date.now, leases));
+      return new Limiter(profile, bus, new MemoryLimitStore(profile.limits.rateWindow, monotonicNow, leases));
     }
     const { RedisLimitStore: Store } = await import('./limits/redis-store.js');
     const store: RedisLimitStore = new Store({

@@ -367,3 +367,47 @@ describe.skipIf(!redis)('redis store: an admission the gateway gave up on (case 
     }
   });
 });
+
+describe('a backward clock step', () => {
+  it('memory store: usage from before the step leaves the window one window later, not when the clock catches up', () => {
+    let now = 1_800_000_000_000;
+    const s = new MemoryLimitStore(60_000, () => now);
+    const specs = [{ key: 't', tpm: 1000 }];
+    expect(s.admit({ specs, tokens: 1000, lease: 'fill' }).ok).toBe(true);
+    now -= 3_600_000; // the wall clock is stepped back an hour
+    expect(s.admit({ specs, tokens: 10, lease: 'a' })).toMatchObject({ ok: false, kind: 'tokens' });
+    now += 62_000;
+    expect(s.admit({ specs, tokens: 10, lease: 'b' }).ok).toBe(true);
+  });
+
+  it('memory store: a reservation from before the step is still refunded after it', () => {
+    let now = 1_800_000_000_000;
+    const s = new MemoryLimitStore(60_000, () => now);
+    const specs = [{ key: 't', tpm: 1000 }];
+    const a = s.admit({ specs, tokens: 1000, lease: 'fill' });
+    if (!a.ok) throw new Error('not admitted');
+    now -= 3_600_000;
+    s.settle(a.reservation, 0);
+    expect(s.admit({ specs, tokens: 1000, lease: 'b' }).ok).toBe(true);
+  });
+
+  it.skipIf(!redis)('redis store: a bucket ahead of Redis TIME counts as now and leaves the window one window later', async () => {
+    const s = new RedisLimitStore({ url: redis!.url, windowMs: WINDOW, timeoutMs: 500, leaseTtlMs: 400, prefix: 'step' });
+    await s.ready();
+    const admin = new Redis(redis!.url);
+    try {
+      // What an admission wrote before Redis's clock was stepped back an hour.
+      const ahead = Math.floor(Date.now() / (WINDOW / 60)) + 360_000;
+      await admin.hset('step:{t}:t:w600:tpm', String(ahead), '100');
+      await admin.pexpire('step:{t}:t:w600:tpm', 10_000);
+      const denied = await s.admit({ specs: [{ key: 't', tpm: 100 }], tokens: 10, lease: 'a' });
+      expect(denied).toMatchObject({ ok: false, kind: 'tokens' });
+      if (!denied.ok) expect(denied.retryAfterMs).toBeLessThan(10 * WINDOW);
+      await sleep(2 * WINDOW);
+      expect((await s.admit({ specs: [{ key: 't', tpm: 100 }], tokens: 10, lease: 'b' })).ok).toBe(true);
+    } finally {
+      admin.disconnect();
+      await s.close();
+    }
+  });
+});

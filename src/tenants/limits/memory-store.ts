@@ -32,7 +32,7 @@ class Meter {
   /** The debt still owed now: it drains at the limit's own rate, one limit per window. */
   private carryLeft(now: number, limit: number): number {
     if (this.carry <= 0) return 0;
-    this.carry = Math.max(0, this.carry - (limit * (now - this.carryAt)) / this.windowMs);
+    this.carry = Math.max(0, this.carry - (limit * Math.max(0, now - this.carryAt)) / this.windowMs);
     this.carryAt = now;
     return this.carry;
   }
@@ -88,13 +88,19 @@ interface KeyState {
  */
 export type LeaseRegistry = Map<string, Set<string>>;
 
+/**
+ * Milliseconds since the epoch as of the process's start, then counted by a monotonic clock: a wall-clock step
+ * (NTP, a VM resumed) never moves a window, so it can neither lock a tenant out nor hand it a fresh window.
+ */
+export const monotonicNow = (): number => performance.timeOrigin + performance.now();
+
 export class MemoryLimitStore implements LimitStore {
   private readonly keys = new Map<string, KeyState>();
   private readonly bucketMs: number;
 
   constructor(
     private readonly windowMs: number,
-    private readonly clock: () => number = Date.now,
+    private readonly clock: () => number = monotonicNow,
     readonly leases: LeaseRegistry = new Map(),
   ) {
     this.bucketMs = windowMs / BUCKETS;

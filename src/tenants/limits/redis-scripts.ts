@@ -20,14 +20,19 @@ local function carryLeft(key, limit, w)
   local v = redis.call('HMGET', key, 'ca', 'ct')
   local ca = tonumber(v[1] or '0') or 0; local ct = tonumber(v[2] or '0') or 0
   if ca <= 0 then return 0 end
-  return math.max(0, ca - limit * (now - ct) / w.W)
+  return math.max(0, ca - limit * math.max(0, now - ct) / w.W)
 end
+-- A bucket ahead of now (Redis's clock stepped back) is moved to now: it leaves the window one window from now,
+-- not once the clock has caught up with it.
 local function load(key, w)
   local h = redis.call('HGETALL', key)
   local used = 0; local items = {}
   for i = 1, #h, 2 do
     local idx = tonumber(h[i]); local c = tonumber(h[i + 1])
     if idx ~= nil then
+      if idx > w.cur then
+        redis.call('HDEL', key, h[i]); redis.call('HINCRBYFLOAT', key, w.cur, c); idx = w.cur
+      end
       if idx <= w.cur - S then redis.call('HDEL', key, h[i]) else used = used + c; items[#items + 1] = { idx, c } end
     end
   end
@@ -155,6 +160,7 @@ const SETTLE_ARGS =
 export const SETTLE = `${CLOCK}${SETTLE_ARGS}
 local function settle(key, limit, w, b, d, incr)
   if limit < 0 or d == 0 then return end
+  if b > w.cur then load(key, w); b = w.cur end
   if d < 0 then
     if b <= w.cur - S then return end
     local c = tonumber(redis.call('HGET', key, b) or '0')
@@ -204,6 +210,7 @@ local sp = string.find(v, ' ', 1, true)
 local bucket = tonumber(string.sub(v, 1, sp - 1)); local at = tonumber(string.sub(v, sp + 1))
 local function refund(key, w, b, d, incr)
   if d <= 0 or b <= w.cur - S then return end
+  if b > w.cur then load(key, w); b = w.cur end
   local c = tonumber(redis.call('HGET', key, b) or '0') or 0
   if d > c then d = c end
   if d > 0 then redis.call(incr, key, b, -d) end

@@ -28,10 +28,31 @@ export class SlidingWindow {
   /** Brings `sum` to bucket `cur`: summed afresh when the bucket changed. */
   private sync(cur: number): void {
     if (cur === this.upTo) return;
+    if (this.top > cur) this.clampFuture(cur);
     this.upTo = cur;
     let sum = 0;
     for (let s = 0; s < SPAN; s++) if (this.index[s]! > cur - SPAN) sum += this.counts[s]!;
     this.sum = sum;
+  }
+
+  /**
+   * The clock stepped back: usage counted in buckets ahead of `cur` is counted as `cur`'s, so it leaves the window
+   * one window from now — not once the clock has caught up with it, which locked a tenant out for the whole step.
+   */
+  private clampFuture(cur: number): void {
+    let moved = 0;
+    let top = -Infinity;
+    for (let s = 0; s < SPAN; s++) {
+      const b = this.index[s]!;
+      if (b > cur) {
+        moved += this.counts[s]!;
+        this.index[s] = -Infinity;
+        this.counts[s] = 0;
+      } else if (b > top) top = b;
+    }
+    this.top = top;
+    this.upTo = -Infinity;
+    if (moved > 0) this.add(cur, moved);
   }
 
   used(cur: number): number {
@@ -39,7 +60,9 @@ export class SlidingWindow {
     return this.sum;
   }
 
+  /** Adds to the current bucket (never one that is past or ahead). */
   add(bucket: number, n: number): void {
+    this.sync(bucket);
     const s = slot(bucket);
     const counted = this.upTo - SPAN;
     if (this.index[s] !== bucket) {
@@ -54,6 +77,9 @@ export class SlidingWindow {
 
   /** Changes a past bucket (refund or debt) while it is still in the window; a refund never goes below 0. */
   adjust(bucket: number, cur: number, delta: number): void {
+    this.sync(cur);
+    // A reservation from before a backward clock step: its bucket was moved to now (clampFuture).
+    if (bucket > cur) bucket = cur;
     const s = slot(bucket);
     if (bucket > cur - SPAN && this.index[s] === bucket) {
       const before = this.counts[s]!;

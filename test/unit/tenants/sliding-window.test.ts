@@ -10,18 +10,31 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SPAN, SlidingWindow } from '../../../src/tenants/limits/sliding-window.js';
 
-/** The window as it was: every read sums all slots. */
+/** The window as it was: every read sums all slots; and after a backward clock step, what is ahead counts as now. */
 class SummingWindow {
   private readonly counts = new Float64Array(SPAN);
   private readonly index = new Float64Array(SPAN).fill(-Infinity);
 
+  private clamp(cur: number): void {
+    let moved = 0;
+    for (let s = 0; s < SPAN; s++)
+      if (this.index[s]! > cur) {
+        moved += this.counts[s]!;
+        this.index[s] = -Infinity;
+        this.counts[s] = 0;
+      }
+    if (moved > 0) this.add(cur, moved);
+  }
+
   used(cur: number): number {
+    this.clamp(cur);
     let sum = 0;
     for (let s = 0; s < SPAN; s++) if (this.index[s]! > cur - SPAN) sum += this.counts[s]!;
     return sum;
   }
 
   add(bucket: number, n: number): void {
+    this.clamp(bucket);
     const s = bucket % SPAN;
     if (this.index[s] !== bucket) {
       this.index[s] = bucket;
@@ -31,6 +44,8 @@ class SummingWindow {
   }
 
   adjust(bucket: number, cur: number, delta: number): void {
+    this.clamp(cur);
+    bucket = Math.min(bucket, cur);
     if (bucket > cur - SPAN && this.index[bucket % SPAN] === bucket) {
       const s = bucket % SPAN;
       this.counts[s] = Math.max(0, this.counts[s]! + delta);
@@ -49,6 +64,7 @@ class SummingWindow {
   }
 
   state(cur: number, now: number, bucketMs: number, limit: number, carry = 0) {
+    this.clamp(cur);
     const used = this.used(cur) + carry;
     let newest = -Infinity;
     for (let s = 0; s < SPAN; s++) if (this.index[s]! > cur - SPAN && this.counts[s]! > 0) newest = Math.max(newest, this.index[s]!);
