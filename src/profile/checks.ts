@@ -134,6 +134,14 @@ export function checkReferences(p: Profile, report: Report): void {
       keyOwners.set(k, name);
       if (k.startsWith('sha256:') && !/^sha256:[0-9a-f]{64}$/i.test(k)) {
         report('error', ['tenants', name, 'keys', i], 'expected sha256: followed by 64 hex digits');
+      } else if (!/^[\x21-\x7e]+$/.test(k)) {
+        // Never quoted: the key may come from the environment. A Bearer token carries no whitespace, api-key
+        // headers are trimmed, and a header's bytes are not a key's Unicode text: no request could send it.
+        report(
+          'error',
+          ['tenants', name, 'keys', i],
+          'this key holds whitespace, a control character or a character beyond ASCII: no request can send it (a trailing newline from a file?)',
+        );
       }
     });
   }

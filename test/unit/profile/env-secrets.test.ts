@@ -112,3 +112,24 @@ describe('defaults', () => {
     expect(plain.ok && plain.profile.backends.a!.apiKey).toBe('sk-default');
   });
 });
+
+describe('a tenant key no request can send', () => {
+  it.each([
+    ['a trailing newline', 'sk-live-x\n'],
+    ['a space inside', 'sk live secret'],
+    ['a control character', 'sk-live\u0007secret'],
+    ['a character beyond ASCII', 'sk-live-sécret'],
+  ])('is a problem at the tenant and key index when it holds %s, the key never printed', (_name, key) => {
+    const r = parseProfile(base('tenants:\n  t1: { keys: [ok-key, "${K1}"] }'), 'p.yaml', { KEY: 'k', K1: key });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    const text = r.problems.map(formatProblem).join('\n');
+    expect(text).toContain('tenants.t1.keys[1]');
+    expect(text).toMatch(/no request can send it/);
+    expect(text).not.toContain(key.trim());
+  });
+
+  it('is no problem for a key of visible ASCII', () => {
+    expect(parseProfile(base('tenants:\n  t1: { keys: ["${K1}"] }'), 'p.yaml', { KEY: 'k', K1: 'sk-live_A.b~9+/=' }).ok).toBe(true);
+  });
+});
