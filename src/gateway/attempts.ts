@@ -53,6 +53,7 @@ export async function routeAndRelay(
     const plan = planAttempts(routed?.route ?? route, runtime.routes, {
       headers: ctx.req.headers,
       tenant: ctx.record.tenant,
+      allowed: ctx.allowedModels,
       now,
       facts,
       state: runtime.routing,

@@ -245,6 +245,7 @@ function admitAndRoute(
   const route = runtime.routes.get(p.model);
   const refused = (tenant && modelNotAllowed(tenant, p.model)) || (route ? undefined : modelNotFound(p.model));
   if (refused || !route) return sendError(ctx, refused!);
+  ctx.allowedModels = tenant?.allowed;
   const userHeaders = runtime.services.userHeaders;
   if (userHeaders.length && tenant && ctx.user === undefined && !ctx.userByToken) {
     const bad = clientUserProblem(ctx.req.headers, userHeaders);

@@ -34,6 +34,8 @@ export class RequestContext {
   user: string | undefined;
   /** The user came from a token (gateway/identify.ts): a client's user header names nobody. */
   userByToken = false;
+  /** The tenant's allow-list (undefined allows every model): a fallback outside it is not tried. */
+  allowedModels: ReadonlySet<string> | undefined;
   /** Counted in GatewayState.inflight (an authenticated proxied request): uncounted when its response is gone. */
   inflight = false;
   private finished = false;

@@ -14,6 +14,8 @@ import { chooseTarget, type RoutingState } from './strategies/choose.js';
 export interface RouteContext {
   headers: IncomingHttpHeaders;
   tenant: string | undefined;
+  /** The tenant's allow-list; undefined allows every model. A fallback outside it is left out of the plan. */
+  allowed?: ReadonlySet<string> | undefined;
   now: number;
   /** What the strategies read of this request (request-facts.ts). */
   facts: RequestFacts;
@@ -122,11 +124,19 @@ export class Plan {
   private fallback(k: number): ModelRoute | undefined {
     let n = 0;
     for (const name of this.route.fallbacks) {
-      const fb = this.routes.get(name);
+      const fb = fallbackRoute(name, this.routes, this.ctx);
       if (fb && n++ === k) return fb;
     }
     return undefined;
   }
+}
+
+/**
+ * A fallback this request may be sent to: one the tenant's allow-list names (or any, without a list). A tenant
+ * allowed only `m1` was answered by `m2` through m1's fallback, past its allow-list (and m2's modelLimits).
+ */
+function fallbackRoute(name: string, routes: ReadonlyMap<string, ModelRoute>, ctx: RouteContext): ModelRoute | undefined {
+  return ctx.allowed && !ctx.allowed.has(name) ? undefined : routes.get(name);
 }
 
 /** `pick` first in out[start, end), then the rest by weight, heaviest first, in list order among equals — in place. */
@@ -166,7 +176,7 @@ function orderedTargets(
   appendGroup(out, groupFor(route, ctx), route, ctx);
   if (bounds === undefined) return out;
   for (const name of route.fallbacks) {
-    const fb = routes.get(name);
+    const fb = fallbackRoute(name, routes, ctx);
     if (!fb) continue;
     bounds.push(out.length);
     appendUnchosen(out, groupFor(fb, ctx));
