@@ -218,12 +218,20 @@ async function decoded(bytes: Buffer, encoding: string | undefined): Promise<str
   );
 }
 
+/** More tokens than any model's context holds (2^24): a count past it is a backend's error, not usage. */
+const MAX_COUNT = 2 ** 24;
+
 /** Synchronous when the backend reported what was used (the usual case): nothing to count. */
 function completeTokenCounts(record: RequestRecord, p: ProxyRequest, counter: PromptCounter): MaybePromise<void> {
   if (!record.answered || p.endpoint === 'count_tokens') return;
-  // An estimate of the output (events relayed, bytes) never exceeds what the request could generate.
-  if (record.outputSource === 'estimate' && p.maxTokens !== undefined)
-    record.outputTokens = Math.min(record.outputTokens, p.maxTokens * p.choices);
+  // Neither an estimate of the output (events relayed, bytes) nor a backend's own count exceeds what the request
+  // could generate: a backend that claimed 10^15 completion tokens for max_tokens 5 locked its tenant out for
+  // millennia (debt drains at one limit per window), and put the figure in every metric.
+  record.outputTokens = Math.min(record.outputTokens, p.maxTokens !== undefined ? p.maxTokens * p.choices : MAX_COUNT);
+  if (record.inputTokens > MAX_COUNT) {
+    record.inputTokens = MAX_COUNT;
+    if (record.cachedInputTokens !== undefined) record.cachedInputTokens = Math.min(record.cachedInputTokens, MAX_COUNT);
+  }
   if (record.unmetered === undefined && record.inputSource !== 'none') return;
   return countTokens(record, p, counter);
 }

@@ -69,6 +69,12 @@ const bad = await useUpstream((req, res, body) => {
     for (let i = 0; i < 40; i++) res.write(chunk(`w${i} `));
     return res.end(`data: {"id": "1", "choices": [], "usage": {${counts}}}\n\ndata: [DONE]\n\n`);
   }
+  if (body.includes('usage-lie')) {
+    // A count no request of max_tokens 100 can reach: 10^15 completion tokens, 10^15 prompt tokens.
+    return res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(OK.replace('"prompt_tokens":1,"completion_tokens":1', '"prompt_tokens":999999999999999,"completion_tokens":999999999999999'));
+  }
   res.writeHead(200, { 'content-type': 'application/json' }).end(OK);
 });
 const good = await useUpstream((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(OK));
@@ -86,7 +92,7 @@ models:
   steady: { targets: [{ backend: good }] }
   direct: { targets: [{ backend: bad }] }
 tenants:
-  t: { keys: ["${TENANT_KEY}"], limits: { concurrency: 2 } }
+  t: { keys: ["${TENANT_KEY}"], limits: { concurrency: 2, tpm: 100000000 } }
 `,
   { bad: bad.url, good: good.url },
 );
@@ -190,5 +196,18 @@ describe('usage chunks in other spellings', () => {
     await eventually(() => gw.eventsOf('request').length > before);
     const rec = gw.eventsOf('request').at(-1)!;
     expect(rec.tokens.output).toBeGreaterThanOrEqual(40);
+  });
+});
+
+describe('a backend count past what the request could use', () => {
+  it('is held to max_tokens × n and a context of prompt: the tenant is not locked out for millennia', async () => {
+    const before = gw.eventsOf('request').length;
+    expect((await post('direct', 'usage-lie')).status).toBe(200);
+    await eventually(() => gw.eventsOf('request').length > before);
+    const rec = gw.eventsOf('request').at(-1)!;
+    expect(rec.tokens.output).toBe(100);
+    expect(rec.tokens.input).toBeLessThanOrEqual(2 ** 24);
+    // tpm 10^8: the next request still fits (with 10^15 charged it was refused, retry-after 19,000 years).
+    expect((await post('direct', 'plain')).status).toBe(200);
   });
 });
