@@ -97,7 +97,8 @@ export async function routeAndRelay(
         state,
         { kind: outcome.failure, status: outcome.status, retryAfterMs: outcome.retryAfterMs },
         limits,
-        (i) => plan.panic || targets[i]!.backend.health.available(now),
+        // Through `at`: a fallback's targets are ordered once reached, and the target checked is the one tried.
+        (i) => plan.panic || plan.at(i).backend.health.available(now),
         5 + Math.random() * 20,
       );
       if (decision.countsAgainstHealth) {
@@ -226,7 +227,8 @@ function dispatch(
       ended = true;
       try {
         endAttempt(span, outcome, ctx);
-        if (outcome.kind === 'failed' && target.tracksTtft) recordFailure(runtime.routing, target, performance.now() - sentAt);
+        if (outcome.kind === 'failed' && target.tracksTtft)
+          recordFailure(runtime.routing, target, performance.now() - sentAt, outcome.status);
       } finally {
         ctx.onClientGone = undefined;
         backend.slots.release();

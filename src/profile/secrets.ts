@@ -32,3 +32,30 @@ export function secretsOf(p: Profile): string[] {
   for (const v of Object.values(p.observe.tracing?.headers ?? {})) out.push(v);
   return out;
 }
+
+/** A header whose value is a credential by its name (`authorization`, `x-api-key`, `x-goog-api-key`, a token…). */
+const CREDENTIAL_HEADER = /auth|key|token|secret|password|cookie|signature/i;
+
+/**
+ * The profile's credentials only — what a response header must never carry back: backend keys and credential
+ * headers, tenants' plain keys, the admin key, the Redis password. Narrower than secretsOf, whose every
+ * configured header value and environment value made a response's `content-type: application/json` (a
+ * backend's `accept` header) or `openai-model` (a `${VAR:-default}`) a "secret", and dropped them.
+ */
+export function credentialsOf(p: Profile): string[] {
+  const out: string[] = [];
+  const credentialHeaders = (headers: Record<string, string> | undefined) => {
+    for (const [name, v] of Object.entries(headers ?? {})) if (CREDENTIAL_HEADER.test(name)) out.push(v);
+  };
+  for (const b of Object.values(p.backends)) {
+    if (b.apiKey) out.push(b.apiKey);
+    credentialHeaders(b.headers);
+  }
+  for (const t of Object.values(p.tenants ?? {})) for (const k of t.keys) if (!k.startsWith('sha256:')) out.push(k);
+  if (p.admin.key) out.push(p.admin.key);
+  const redis = p.limits.store?.redis;
+  const password = redis ? /\/\/(?:[^:@/]*:)?([^@/]+)@/.exec(redis)?.[1] : undefined;
+  if (password) out.push(password);
+  credentialHeaders(p.observe.tracing?.headers);
+  return out;
+}

@@ -62,6 +62,8 @@ export interface RelayPolicy {
   maxEventBytes: number;
   /** Removes configured secrets from a backend's error text. */
   scrub: Scrub;
+  /** Changes a text that holds one of the profile's credentials (a response header that does is not relayed). */
+  credentials: Scrub;
   /** timeouts.firstByte: also bounds a backend that answers 1xx after 1xx (undici restarts its timer on each). */
   firstByteMs: number;
 }
@@ -183,7 +185,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     } else {
       this.mode = 'body';
       this.onFirstByte?.();
-      this.body = new BodyRelay(this.out, this.relay.buffer, status, headers, this.relay.scrub);
+      this.body = new BodyRelay(this.out, this.relay.buffer, status, headers, this.relay.credentials);
       if (this.body.overflowsUpFront()) this.finishBody(this.body.overflow());
     }
     this.out.attach(controller);
@@ -371,7 +373,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   private startStream(): void {
-    const h = downstreamHeaders(this.headers, {}, this.relay.scrub);
+    const h = downstreamHeaders(this.headers, {}, this.relay.credentials);
     // A stream is an event stream to the client, whatever the backend labelled it.
     const ct = h['content-type'];
     if (typeof ct !== 'string' || !ct.startsWith('text/event-stream')) h['content-type'] = 'text/event-stream';

@@ -90,9 +90,11 @@ const NEVER_DOWNSTREAM = new Set([
   'x-request-id',
 ]);
 
+const FRAMING = new Set(['content-type', 'content-encoding']);
+
 /**
  * The backend's response headers that the client may see (framing is decided by the relay). A header whose value
- * holds a configured secret is dropped: a backend's debug header echoed the gateway's key to every client.
+ * holds one of the profile's credentials is dropped: a backend's debug header echoed the gateway's key to every client.
  */
 export function downstreamHeaders(
   upstream: IncomingHttpHeaders,
@@ -102,7 +104,8 @@ export function downstreamHeaders(
   for (const name in upstream) {
     const v = upstream[name];
     if (v === undefined || NEVER_DOWNSTREAM.has(name)) continue;
-    if (typeof v === 'string' ? scrub(v) !== v : v.some((x) => scrub(x) !== x)) continue;
+    // Framing is never dropped: without content-type openai-node read a JSON answer as a string.
+    if (!FRAMING.has(name) && (typeof v === 'string' ? scrub(v) !== v : v.some((x) => scrub(x) !== x))) continue;
     out[name] = v;
   }
   return out;

@@ -70,8 +70,8 @@ function skipBlanks(buf: Buffer, at: number): number {
 
 /** Whether the `data:` line at `start` carries a backend's error object (ERROR_JSON, read off the bytes). */
 export function isErrorData(buf: Buffer, start: number): boolean {
-  let at = start + 5;
-  if (buf[at] === 0x20) at++;
+  // Any blanks after `data:` (the field's one optional space, then JSON's own whitespace), as ERROR_JSON allows.
+  let at = skipBlanks(buf, start + 5);
   if (buf[at] !== 0x7b) return false;
   at = skipBlanks(buf, at + 1);
   if (buf[at] !== 0x22) return false;

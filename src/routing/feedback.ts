@@ -30,13 +30,24 @@ export function recordFirstByte(state: RoutingState, target: Target, ms: number)
 }
 
 /**
- * A failed attempt — any answer but a 2xx, a refused or reset connection, a timeout — `ms` after dispatch.
- * It is a penalty, not an observation: a refused connection or a 404 comes back in a millisecond, and a dead
- * or misconfigured replica must not look like the quickest. So it costs the most of its own time, its
- * estimate, and twice the slowest estimate among its replicas (capped): never quicker than a replica that
- * answers. A client's own bad request costs its replica the same, but only until that decays (seconds).
+ * Whether a failed attempt is the replica's doing: no answer (a refused or reset connection, a timeout, an
+ * unreadable answer; `status` undefined), a 5xx, 429, 401/403, or 404 (vLLM's answer for a model it does not
+ * serve). Other 4xx (400, 413, 422 — a prompt over the context, a bad parameter) are the client's request.
  */
-export function recordFailure(state: RoutingState, target: Target, ms: number): void {
+export function replicaAtFault(status: number | undefined): boolean {
+  return status === undefined || status >= 500 || status === 429 || status === 404 || status === 401 || status === 403;
+}
+
+/**
+ * A failed attempt `ms` after dispatch. When the replica is at fault it is a penalty, not an observation: a
+ * refused connection or a 404 comes back in a millisecond, and a dead or misconfigured replica must not look
+ * like the quickest. So it costs the most of its own time, its estimate, and twice the slowest estimate among
+ * its replicas (capped): never quicker than a replica that answers. A client's bad request (400, 422) tells
+ * nothing of its replica: penalised, 1 % of them doubled the replicas' estimates in turn up to the cap and
+ * the slow replica took half the traffic. A replica that refuses every request with 400 is not told apart.
+ */
+export function recordFailure(state: RoutingState, target: Target, ms: number, status: number | undefined): void {
+  if (!replicaAtFault(status)) return;
   const now = Date.now();
   let slowest = 0;
   for (const r of target.replicas) if (r.id !== target.id) slowest = Math.max(slowest, state.ttft.estimate(r.id, now));

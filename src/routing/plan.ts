@@ -99,7 +99,8 @@ export class Plan {
   at(i: number): Target {
     const j = i % this.targets.length;
     const b = this.bounds;
-    if (b !== undefined && j >= b[0]! && this.reached < b.length - 1) this.reach(j);
+    // Only past the segments already reached: another target of a reached fallback must not reach the next one.
+    if (b !== undefined && this.reached < b.length - 1 && j >= b[this.reached]!) this.reach(j);
     return this.targets[j]!;
   }
 

@@ -354,6 +354,30 @@ describe.skipIf(!redis)('redis store: an admission the gateway gave up on (case 
     }
   });
 
+  it('sends a timed-out admission one cancellation, not one per retry', async () => {
+    const s = store('once');
+    await s.ready();
+    const admin = new Redis(redis!.url);
+    const scripts = async () => {
+      const info = String(await admin.info('commandstats'));
+      let n = 0;
+      for (const m of info.matchAll(/cmdstat_(?:evalsha|eval):calls=(\d+)/g)) n += Number(m[1]);
+      return n;
+    };
+    try {
+      await admin.config('RESETSTAT');
+      await admin.call('CLIENT', 'PAUSE', '1500', 'WRITE');
+      await expect(s.admit({ specs: [{ key: 'once', tpm: 1000 }], tokens: 10, lease: 'slow' })).rejects.toThrow(/timed out/);
+      await sleep(2500);
+      // The admission and one cancellation: a cancellation that timed out was sent again with backoff, and each
+      // copy queued up behind the pause (a 10 s stall made 8 scripts per request).
+      expect(await scripts()).toBeLessThanOrEqual(2);
+    } finally {
+      admin.disconnect();
+      await s.close();
+    }
+  });
+
   it('does nothing when the cancellation reached Redis before the admission it cancels', async () => {
     const s = store('late');
     await s.ready();

@@ -87,10 +87,12 @@ resilience: { consecutiveFailures: 1000 }
 backends:
   bad: { url: "{{bad}}", apiKey: "${SECRET}" }
   good: { url: "{{good}}" }
+  polite: { url: "{{good}}", headers: { accept: application/json, x-team: vision-models } }
 models:
   flaky: { targets: [{ backend: bad }], fallbacks: [steady] }
   steady: { targets: [{ backend: good }] }
   direct: { targets: [{ backend: bad }] }
+  polite: { targets: [{ backend: polite }] }
 tenants:
   t: { keys: ["${TENANT_KEY}"], limits: { concurrency: 2, tpm: 100000000 } }
 `,
@@ -151,6 +153,15 @@ describe('a response header echoing the gateway key', () => {
     expect(r.status).toBe(200);
     expect(r.headers['x-debug-auth']).toBeUndefined();
     expect(JSON.stringify(r.headers)).not.toContain(SECRET);
+  });
+});
+
+describe('a response header that only looks like configuration', () => {
+  it("is relayed: a backend's configured accept header does not make content-type a secret (openai-node read a string)", async () => {
+    const r = await post('polite', 'plain');
+    expect(r.status).toBe(200);
+    expect(r.headers['content-type']).toBe('application/json');
+    expect(JSON.parse(r.body.toString()).choices[0].message.content).toBe('ok');
   });
 });
 

@@ -38,6 +38,16 @@ function isReplyError(e: unknown): boolean {
   return e instanceof Error && e.name === 'ReplyError';
 }
 
+/** The command was never written (no connection and no offline queue): nothing of it can run later. */
+function neverSent(e: unknown): boolean {
+  return e instanceof Error && e.message.startsWith("Stream isn't writeable");
+}
+
+/** The command was written and its answer was given up on: it runs when Redis wakes, if it has not already. */
+function timedOut(e: unknown): boolean {
+  return e instanceof Error && e.message === 'Command timed out';
+}
+
 /**
  * A key of one limit holds what the scripts cannot read (another type, a field that is not a number). ADMIT reads
  * every key before it writes one, so such an admission wrote nothing. Server states (LOADING, READONLY, OOM) are not this.
@@ -104,8 +114,9 @@ export class RedisLimitStore implements LimitStore {
     } catch (e) {
       if (isReplyError(e) && KEY_ERROR.test((e as Error).message)) throw new LimitKeyError((e as Error).message);
       // A timeout only rejects here: the script is still queued and runs when Redis wakes, taking a lease and the
-      // reservation for a request that is served from memory or refused (reliability.md case 21). Undo it.
-      this.cancel(keys, args, Date.now() + Math.max(this.o.leaseTtlMs, this.o.windowMs), 0);
+      // reservation for a request that is served from memory or refused (reliability.md case 21). Undo it —
+      // unless it was never sent (Redis down): cancelling each of those kept ~290 loops/s retrying for a minute.
+      if (!neverSent(e)) this.cancel(keys, args, Date.now() + Math.max(this.o.leaseTtlMs, this.o.windowMs), 0);
       throw e;
     }
     if (r[0] === 'cancelled') throw new Error('admission cancelled');
@@ -184,12 +195,13 @@ export class RedisLimitStore implements LimitStore {
   }
 
   /**
-   * Sends CANCEL until Redis answers it (it is idempotent): a cancel that times out still runs, one refused while
-   * disconnected is sent again. Given up once the lease has expired and the reservation left the window anyway.
+   * Sends CANCEL until Redis has it (it is idempotent): one that times out was written and runs when Redis wakes,
+   * so it is not sent again (a 10 s stall made 8 scripts per request); one refused while disconnected is. Given
+   * up once the lease has expired and the reservation left the window anyway.
    */
   private cancel(keys: string[], args: (string | number)[], until: number, attempt: number): void {
     this.redis.aigwCancel(keys.length, ...keys, ...args).catch((e: unknown) => {
-      if (this.closed || isReplyError(e) || Date.now() > until) return;
+      if (this.closed || isReplyError(e) || timedOut(e) || Date.now() > until) return;
       setTimeout(() => this.cancel(keys, args, until, attempt + 1), Math.min(100 * 2 ** attempt, 2000)).unref();
     });
   }

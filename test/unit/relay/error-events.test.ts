@@ -18,6 +18,8 @@ describe('an error event', () => {
     ['{"object": "error", "message": "x"}', true],
     ['{"type":"error","error":{"type":"overloaded_error"}}', true],
     ['{"type" :  "error"}', true],
+    [' {"error":"two spaces after data:"}', true],
+    ['\t{"error":"a tab"}', true],
     ['{"id":"1","choices":[{"delta":{"content":"{\\"error\\":1}"}}]}', false],
     ['{"object":"chat.completion.chunk","choices":[]}', false],
     ['{"type":"response.output_text.delta","delta":"error"}', false],
@@ -33,8 +35,9 @@ describe('an error event', () => {
     const key = fc.constantFrom('"error"', '"object"', '"type"', '"id"', '"err"', '"errors"', '"typed"');
     const value = fc.constantFrom('"error"', '"err"', '"errors"', '"chat.completion.chunk"', '{"message":"m"}', '1');
     fc.assert(
-      fc.property(blank, key, blank, blank, value, fc.boolean(), (a, k, b, c, v, space) => {
-        const data = `{${a}${k}${b}:${c}${v}}`;
+      fc.property(blank, blank, key, blank, blank, value, fc.boolean(), (lead, a, k, b, c, v, space) => {
+        // What a decoder hands the slow path: the field's one optional space taken, any other blank kept.
+        const data = `${lead}{${a}${k}${b}:${c}${v}}`;
         const bytes = Buffer.from(`data:${space ? ' ' : ''}${data}\n\n`);
         expect(isErrorData(bytes, 0)).toBe(ERROR_JSON.test(data));
       }),

@@ -142,12 +142,25 @@ describe('within a group the strategy chooses, from live backend state', () => {
     const [ta, tb, tc] = routes.get('m')!.group.targets as [Target, Target, Target];
     recordFirstByte(own, ta, 500);
     recordFirstByte(own, tb, 50);
-    recordFailure(own, tb, 1);
-    recordFailure(own, tc, 1);
+    recordFailure(own, tb, 1, undefined);
+    recordFailure(own, tc, 1, 404);
     const now = Date.now();
     // The fastest replica, after one failure, and one with no history that failed in a millisecond.
     expect(own.ttft.estimate(tb.id, now)).toBeGreaterThan(own.ttft.estimate(ta.id, now));
     expect(own.ttft.estimate(tc.id, now)).toBeGreaterThan(own.ttft.estimate(ta.id, now));
+  });
+
+  it("a client's bad request (400, 422) tells nothing of its replica: no penalty, no ratchet between replicas", () => {
+    const { routes } = table('  m: { strategy: latency, targets: [{ backend: a }, { backend: b }] }', ['a', 'b']);
+    const own = createRoutingState();
+    const [ta, tb] = routes.get('m')!.group.targets as [Target, Target];
+    recordFirstByte(own, ta, 50);
+    recordFirstByte(own, tb, 1000);
+    // Penalised, each 400 doubled the other's estimate in turn: both sat at the cap and the slow one took half.
+    for (let i = 0; i < 20; i++) recordFailure(own, i % 2 ? ta : tb, 1, i % 3 ? 400 : 422);
+    const now = Date.now();
+    expect(own.ttft.estimate(ta.id, now)).toBeLessThan(100);
+    expect(own.ttft.estimate(tb.id, now)).toBeLessThan(1100);
   });
 
   it('a replica that always fails fast gets a trickle of probes while its peer answers, however long it lasts', () => {
@@ -165,7 +178,7 @@ describe('within a group the strategy chooses, from live backend state', () => {
           .targets[0]!;
         sent.push(t.backend.name);
         if (t.backend.name === 'a') recordFirstByte(own, t, 40);
-        else recordFailure(own, t, 1);
+        else recordFailure(own, t, 1, 404);
         vi.setSystemTime(now + 100);
       }
       const toB = sent.filter((n) => n === 'b').length;
@@ -238,6 +251,43 @@ describe('a fallback model is chosen from only when a request reaches it', () =>
       toQ.push(plan(routes, 'q').at(0).backend.name);
     }
     expect(count(toQ)).toEqual({ b: 50, c: 50 });
+  });
+});
+
+describe('a fallback reached by a retry', () => {
+  it('is tried at the target the availability check saw: an ejected one is skipped, never tried in its place', () => {
+    // m1's only target a failed (ejected); q's targets are a and b: the retry must go to b, not to a again.
+    for (let round = 0; round < 10; round++) {
+      const { routes, backends } = table(
+        `  m1: { targets: [{ backend: a }], fallbacks: [q] }
+  q: { targets: [{ backend: a }, { backend: b }] }`,
+        ['a', 'b'],
+      );
+      const p = plan(routes, 'm1', NO_FACTS, {}, new Rng(round));
+      expect(p.at(0).backend.name).toBe('a');
+      backends.get('a')!.health.failure(1000);
+      // The loop asks whether each next target is available through `at`, then tries the one it found.
+      let i = 1;
+      while (i < p.targets.length && !p.at(i).backend.health.available(1000)) i++;
+      expect(i < p.targets.length && p.at(i).backend.name).toBe('b');
+    }
+  });
+
+  it("does not reach the next fallback from inside the last one: a second fallback's split stays exact", () => {
+    const { routes } = table(
+      `  p: { targets: [{ backend: a }], fallbacks: [f, q] }
+  f: { targets: [{ backend: a }, { backend: b }] }
+  q: { targets: [{ backend: c, weight: 50 }, { backend: d, weight: 50 }] }`,
+    );
+    const direct: string[] = [];
+    for (let i = 0; i < 100; i++) {
+      const failing = plan(routes, 'p');
+      // Two attempts inside f (its pick, then its other target): q is not reached.
+      failing.at(1);
+      failing.at(2);
+      direct.push(plan(routes, 'q').at(0).backend.name);
+    }
+    expect(count(direct)).toEqual({ c: 50, d: 50 });
   });
 });
 

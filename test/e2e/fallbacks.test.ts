@@ -1,10 +1,12 @@
 /**
- * A fallback and a tenant's allow-list: a fallback model the tenant may not use is not tried, so an allow-list
- * of `m1` never gets an answer from `m2` through m1's fallback (it did, past m2's modelLimits too).
+ * Fallbacks on real sockets: a fallback model the tenant may not use is not tried (an allow-list of `m1` got
+ * answers from `m2` through m1's fallback, past m2's modelLimits too); a retry into a fallback goes to the
+ * target the attempt loop found available (it went to the ejected one, and the request ended 502).
  */
 import { describe, expect, it } from 'vitest';
 import { useGateway } from '../helpers/gateway.js';
 import { rawPost } from '../helpers/raw.js';
+import { freePort } from '../helpers/ports.js';
 import { useUpstream } from '../helpers/upstream.js';
 
 const OK =
@@ -53,5 +55,28 @@ describe('a fallback outside the tenant allow-list', () => {
     const r = await ask('sk-wide-key-12345', 'm1');
     expect(r.status).toBe(200);
     expect(r.headers['x-aigw-backend']).toBe('up');
+  });
+});
+
+describe('a retry into a fallback that shares a failed backend', () => {
+  it('goes to the fallback target that is up, not again to the one just ejected', async () => {
+    const dead = await freePort();
+    const ok = await useUpstream((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(OK));
+    const g = await useGateway(
+      `
+version: 1
+resilience: { consecutiveFailures: 1, cooldown: 30s }
+backends:
+  x: { url: "http://127.0.0.1:${dead}" }
+  y: { url: "{{y}}" }
+models:
+  m1: { targets: [{ backend: x }], fallbacks: [m2] }
+  m2: { targets: [{ backend: x, weight: 1 }, { backend: y, weight: 1 }] }
+`,
+      { y: ok.url },
+    );
+    const r = await rawPost(`${g.url}/v1/chat/completions`, { model: 'm1', messages: [{ role: 'user', content: 'hi' }], max_tokens: 5 });
+    expect(r.status).toBe(200);
+    expect(r.headers['x-aigw-backend']).toBe('y');
   });
 });
