@@ -331,15 +331,25 @@ describe.skipIf(!redis)('redis store only', () => {
 });
 
 describe.skipIf(!redis)('redis store: an admission the gateway gave up on (case 21)', () => {
-  // A window and a lease TTL far longer than the test: nothing it checks can be freed by time alone.
-  const store = (prefix: string) => new RedisLimitStore({ url: redis!.url, windowMs: 60_000, timeoutMs: 100, leaseTtlMs: 60_000, prefix });
-  const spec = [{ key: 'ghost', tpm: 1000, rpm: 10, concurrency: 1 }];
-
-  it('holds no lease and charges nothing for an admission that timed out while Redis stalled', async () => {
-    const s = store('stall');
+  /**
+   * A store under `prefix` and an admin connection to the same Redis, both closed after `body`. A window and a
+   * lease TTL far longer than the test: nothing it checks can be freed by time alone.
+   */
+  const withStore = async (prefix: string, body: (s: RedisLimitStore, admin: Redis) => Promise<void>) => {
+    const s = new RedisLimitStore({ url: redis!.url, windowMs: 60_000, timeoutMs: 100, leaseTtlMs: 60_000, prefix });
     await s.ready();
     const admin = new Redis(redis!.url);
     try {
+      await body(s, admin);
+    } finally {
+      admin.disconnect();
+      await s.close();
+    }
+  };
+  const spec = [{ key: 'ghost', tpm: 1000, rpm: 10, concurrency: 1 }];
+
+  it('holds no lease and charges nothing for an admission that timed out while Redis stalled', async () => {
+    await withStore('stall', async (s, admin) => {
       await admin.call('CLIENT', 'PAUSE', '500', 'ALL');
       // The script is still queued: it runs when Redis wakes, after the client stopped waiting for it.
       await expect(s.admit({ specs: spec, tokens: 900, lease: 'timed-out' })).rejects.toThrow(/timed out/);
@@ -348,23 +358,17 @@ describe.skipIf(!redis)('redis store: an admission the gateway gave up on (case 
       expect(next).toMatchObject({ ok: true });
       if (next.ok)
         expect(next.states[0]).toMatchObject({ tokens: { remaining: 0 }, requests: { remaining: 9 }, concurrency: { active: 1 } });
-    } finally {
-      admin.disconnect();
-      await s.close();
-    }
+    });
   });
 
   it('sends a timed-out admission one cancellation, not one per retry', async () => {
-    const s = store('once');
-    await s.ready();
-    const admin = new Redis(redis!.url);
-    const scripts = async () => {
-      const info = String(await admin.info('commandstats'));
-      let n = 0;
-      for (const m of info.matchAll(/cmdstat_(?:evalsha|eval):calls=(\d+)/g)) n += Number(m[1]);
-      return n;
-    };
-    try {
+    await withStore('once', async (s, admin) => {
+      const scripts = async () => {
+        const info = String(await admin.info('commandstats'));
+        let n = 0;
+        for (const m of info.matchAll(/cmdstat_(?:evalsha|eval):calls=(\d+)/g)) n += Number(m[1]);
+        return n;
+      };
       await admin.config('RESETSTAT');
       await admin.call('CLIENT', 'PAUSE', '1500', 'WRITE');
       await expect(s.admit({ specs: [{ key: 'once', tpm: 1000 }], tokens: 10, lease: 'slow' })).rejects.toThrow(/timed out/);
@@ -372,25 +376,16 @@ describe.skipIf(!redis)('redis store: an admission the gateway gave up on (case 
       // The admission and one cancellation: a cancellation that timed out was sent again with backoff, and each
       // copy queued up behind the pause (a 10 s stall made 8 scripts per request).
       expect(await scripts()).toBeLessThanOrEqual(2);
-    } finally {
-      admin.disconnect();
-      await s.close();
-    }
+    });
   });
 
   it('does nothing when the cancellation reached Redis before the admission it cancels', async () => {
-    const s = store('late');
-    await s.ready();
-    const admin = new Redis(redis!.url);
-    try {
+    await withStore('late', async (s, admin) => {
       await admin.set('late:{ghost}#lease:late-one', 'cancelled', 'PX', 60_000);
       await expect(s.admit({ specs: spec, tokens: 900, lease: 'late-one' })).rejects.toThrow(/cancelled/);
       const next = await s.admit({ specs: spec, tokens: 1000, lease: 'next' });
       expect(next).toMatchObject({ ok: true });
-    } finally {
-      admin.disconnect();
-      await s.close();
-    }
+    });
   });
 });
 
