@@ -179,7 +179,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
         status,
         headers,
         this.dialect!.answer!,
-        this.relay.scrub,
+        this.relay.credentials,
       );
       if (this.translated.overflowsUpFront()) return this.failTooLarge();
     } else {

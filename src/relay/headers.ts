@@ -104,8 +104,12 @@ export function downstreamHeaders(
   for (const name in upstream) {
     const v = upstream[name];
     if (v === undefined || NEVER_DOWNSTREAM.has(name)) continue;
-    // Framing is never dropped: without content-type openai-node read a JSON answer as a string.
-    if (!FRAMING.has(name) && (typeof v === 'string' ? scrub(v) !== v : v.some((x) => scrub(x) !== x))) continue;
+    if (FRAMING.has(name)) {
+      // Framing is never dropped (without content-type openai-node read a JSON answer as a string): scrubbed.
+      out[name] = typeof v === 'string' ? scrub(v) : v.map(scrub);
+      continue;
+    }
+    if (typeof v === 'string' ? scrub(v) !== v : v.some((x) => scrub(x) !== x)) continue;
     out[name] = v;
   }
   return out;

@@ -226,7 +226,8 @@ function completeTokenCounts(record: RequestRecord, p: ProxyRequest, counter: Pr
   if (!record.answered || p.endpoint === 'count_tokens') return;
   // Neither an estimate of the output (events relayed, bytes) nor a backend's own count exceeds what the request
   // could generate: a backend that claimed 10^15 completion tokens for max_tokens 5 locked its tenant out for
-  // millennia (debt drains at one limit per window), and put the figure in every metric.
+  // millennia (debt drains at one limit per window), and put the figure in every metric. max_tokens bounds the
+  // reasoning tokens too (OpenAI's max_completion_tokens, Anthropic's max_tokens, vLLM).
   record.outputTokens = Math.min(record.outputTokens, p.maxTokens !== undefined ? p.maxTokens * p.choices : MAX_COUNT);
   if (record.inputTokens > MAX_COUNT) {
     record.inputTokens = MAX_COUNT;

@@ -2,6 +2,7 @@
  * One contract for every rate-limit store: the memory store and the Redis store (against a real
  * redis-server) run the same cases. Windows are shortened to 600 ms (10 ms buckets) so time is real.
  */
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
@@ -377,6 +378,62 @@ describe.skipIf(!redis)('redis store: an admission the gateway gave up on (case 
       // copy queued up behind the pause (a 10 s stall made 8 scripts per request).
       expect(await scripts()).toBeLessThanOrEqual(2);
     });
+  });
+
+  it('undoes an admission whose answer and cancellation a partition lost, once the connection is back', async () => {
+    // A proxy that, once cut, forwards one write (the admission) and loses everything after it both ways.
+    let cut = false;
+    let forward = 0;
+    const pairs: Socket[] = [];
+    const proxy = createServer((c) => {
+      const r = connect(redis!.port, '127.0.0.1');
+      pairs.push(c, r);
+      c.on('data', (d) => (!cut || forward-- > 0) && r.write(d));
+      r.on('data', (d) => !cut && c.write(d));
+      for (const [a, b] of [
+        [c, r],
+        [r, c],
+      ] as const) {
+        a.on('error', () => {});
+        a.on('close', () => b.destroy());
+      }
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const s = new RedisLimitStore({
+      url: `redis://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+      windowMs: 60_000,
+      timeoutMs: 100,
+      leaseTtlMs: 60_000,
+      prefix: 'partition',
+    });
+    const admin = new Redis(redis!.url);
+    try {
+      await s.ready();
+      const one = [{ key: 'cut', tpm: 1000, concurrency: 1 }];
+      const warm = await s.admit({ specs: one, tokens: 1, lease: 'warm' });
+      if (!warm.ok) throw new Error('not admitted');
+      await s.settle(warm.reservation, 1);
+      await s.release(warm.reservation);
+      cut = true;
+      forward = 1;
+      await expect(s.admit({ specs: one, tokens: 500, lease: 'lost' })).rejects.toThrow(/timed out/);
+      await sleep(400);
+      // The partition ends with a reset; the store reconnects and sends the cancellation that never arrived.
+      cut = false;
+      for (const p of pairs.splice(0)) p.destroy();
+      await s.ready().catch(() => {});
+      let next: AdmitOutcome | undefined;
+      for (let i = 0; i < 50 && !next?.ok; i++) {
+        await sleep(100);
+        next = await s.admit({ specs: one, tokens: 10, lease: `after-${i}` }).catch(() => undefined);
+      }
+      // Without the resend the lease held the only slot for leaseTtl (60 s) and the 500 tokens stayed charged.
+      expect(next).toMatchObject({ ok: true });
+    } finally {
+      admin.disconnect();
+      await s.close();
+      proxy.close();
+    }
   });
 
   it('does nothing when the cancellation reached Redis before the admission it cancels', async () => {

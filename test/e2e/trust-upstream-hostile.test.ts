@@ -41,7 +41,8 @@ const bad = await useUpstream((req, res, body) => {
     return setTimeout(() => req.socket.destroy(), 50);
   }
   if (body.includes('echo-header')) {
-    return res.writeHead(200, { 'content-type': 'application/json', 'x-debug-auth': String(req.headers.authorization) }).end(OK);
+    const auth = String(req.headers.authorization);
+    return res.writeHead(200, { 'content-type': `application/json; echo="${auth}"`, 'x-debug-auth': auth }).end(OK);
   }
   if (body.includes('error-event')) {
     // Error events as backends write them: spaced, vLLM's older shape, Anthropic's; each echoing the key.
@@ -148,11 +149,13 @@ describe('a reset after the status line', () => {
 });
 
 describe('a response header echoing the gateway key', () => {
-  it('is not relayed (the client got the backend key in x-debug-auth)', async () => {
+  it('is not relayed, and a framing header holding it is scrubbed (the client got the backend key in x-debug-auth)', async () => {
     const r = await post('direct', 'echo-header');
     expect(r.status).toBe(200);
     expect(r.headers['x-debug-auth']).toBeUndefined();
     expect(JSON.stringify(r.headers)).not.toContain(SECRET);
+    // Framing is scrubbed, not dropped: the answer still reads as JSON.
+    expect(r.headers['content-type']).toMatch(/^application\/json; /);
   });
 });
 

@@ -54,9 +54,24 @@ function timedOut(e: unknown): boolean {
  */
 const KEY_ERROR = /WRONGTYPE|not an integer|not a valid float/;
 
+/** Cancellations that timed out and wait for a reconnection to be sent again, at most this many (oldest dropped). */
+const MAX_UNANSWERED = 10_000;
+
+interface PendingCancel {
+  keys: string[];
+  args: (string | number)[];
+  until: number;
+}
+
 export class RedisLimitStore implements LimitStore {
   private readonly redis: Scripted;
   private closed = false;
+  /**
+   * Cancellations that timed out, by lease. Written, each runs when Redis wakes — unless the connection died
+   * before Redis read it (a partition): then only sending it again undoes the admission, so each is sent once
+   * more when the connection is ready again. Never resent on a timer: a 10 s stall made 8 scripts per request.
+   */
+  private readonly unanswered = new Map<string, PendingCancel>();
 
   constructor(private readonly o: RedisStoreOptions) {
     this.redis = new Redis(o.url, {
@@ -68,6 +83,7 @@ export class RedisLimitStore implements LimitStore {
       retryStrategy: (times) => Math.min(times * 100, 2000),
     }) as Scripted;
     this.redis.on('error', () => {});
+    this.redis.on('ready', () => this.resendUnanswered());
     this.redis.defineCommand('aigwAdmit', { lua: ADMIT });
     this.redis.defineCommand('aigwSettle', { lua: SETTLE });
     this.redis.defineCommand('aigwRenew', { lua: RENEW });
@@ -195,15 +211,28 @@ export class RedisLimitStore implements LimitStore {
   }
 
   /**
-   * Sends CANCEL until Redis has it (it is idempotent): one that times out was written and runs when Redis wakes,
-   * so it is not sent again (a 10 s stall made 8 scripts per request); one refused while disconnected is. Given
-   * up once the lease has expired and the reservation left the window anyway.
+   * Sends CANCEL until Redis has it (it is idempotent): one refused while disconnected is sent again with
+   * backoff; one that timed out waits for the next reconnection (`unanswered`). Given up once the lease has
+   * expired and the reservation left the window anyway.
    */
   private cancel(keys: string[], args: (string | number)[], until: number, attempt: number): void {
     this.redis.aigwCancel(keys.length, ...keys, ...args).catch((e: unknown) => {
-      if (this.closed || isReplyError(e) || timedOut(e) || Date.now() > until) return;
+      if (this.closed || isReplyError(e) || Date.now() > until) return;
+      if (timedOut(e)) {
+        const lease = String(args[3]);
+        this.unanswered.delete(lease);
+        this.unanswered.set(lease, { keys, args, until });
+        if (this.unanswered.size > MAX_UNANSWERED) this.unanswered.delete(this.unanswered.keys().next().value!);
+        return;
+      }
       setTimeout(() => this.cancel(keys, args, until, attempt + 1), Math.min(100 * 2 ** attempt, 2000)).unref();
     });
+  }
+
+  private resendUnanswered(): void {
+    const now = Date.now();
+    for (const { keys, args, until } of this.unanswered.values()) if (now <= until) this.cancel(keys, args, until, 0);
+    this.unanswered.clear();
   }
 
   /** Where an admission leaves what CANCEL needs to undo it: in its tenant's slot, after a `#` no limit key holds. */
