@@ -57,5 +57,7 @@ export function credentialsOf(p: Profile): string[] {
   const password = redis ? /\/\/(?:[^:@/]*:)?([^@/]+)@/.exec(redis)?.[1] : undefined;
   if (password) out.push(password);
   credentialHeaders(p.observe.tracing?.headers);
+  // Lowercased too: HTTP lowercases a header name, and a backend may lowercase what it echoes.
+  for (const c of out.slice()) if (c.toLowerCase() !== c) out.push(c.toLowerCase());
   return out;
 }

@@ -103,7 +103,8 @@ export function downstreamHeaders(
 ): Record<string, string | string[]> {
   for (const name in upstream) {
     const v = upstream[name];
-    if (v === undefined || NEVER_DOWNSTREAM.has(name)) continue;
+    // A name holding a credential (`x-<key>: 1`) goes as a value holding one does.
+    if (v === undefined || NEVER_DOWNSTREAM.has(name) || scrub(name) !== name) continue;
     if (FRAMING.has(name)) {
       // Framing is never dropped (without content-type openai-node read a JSON answer as a string): scrubbed.
       out[name] = typeof v === 'string' ? scrub(v) : v.map(scrub);

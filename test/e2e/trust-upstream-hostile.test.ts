@@ -42,7 +42,13 @@ const bad = await useUpstream((req, res, body) => {
   }
   if (body.includes('echo-header')) {
     const auth = String(req.headers.authorization);
-    return res.writeHead(200, { 'content-type': `application/json; echo="${auth}"`, 'x-debug-auth': auth }).end(OK);
+    return res
+      .writeHead(200, {
+        'content-type': `application/json; echo="${auth}"`,
+        'x-debug-auth': auth,
+        [`x-${SECRET}`]: '1',
+      })
+      .end(OK);
   }
   if (body.includes('error-event')) {
     // Error events as backends write them: spaced, vLLM's older shape, Anthropic's; each echoing the key.

@@ -43,18 +43,13 @@ function neverSent(e: unknown): boolean {
   return e instanceof Error && e.message.startsWith("Stream isn't writeable");
 }
 
-/** The command was written and its answer was given up on: it runs when Redis wakes, if it has not already. */
-function timedOut(e: unknown): boolean {
-  return e instanceof Error && e.message === 'Command timed out';
-}
-
 /**
  * A key of one limit holds what the scripts cannot read (another type, a field that is not a number). ADMIT reads
  * every key before it writes one, so such an admission wrote nothing. Server states (LOADING, READONLY, OOM) are not this.
  */
 const KEY_ERROR = /WRONGTYPE|not an integer|not a valid float/;
 
-/** Cancellations that timed out and wait for a reconnection to be sent again, at most this many (oldest dropped). */
+/** Cancellations waiting for a reconnection to be sent again: at most this many (the oldest dropped). */
 const MAX_UNANSWERED = 10_000;
 
 interface PendingCancel {
@@ -67,9 +62,9 @@ export class RedisLimitStore implements LimitStore {
   private readonly redis: Scripted;
   private closed = false;
   /**
-   * Cancellations that timed out, by lease. Written, each runs when Redis wakes — unless the connection died
-   * before Redis read it (a partition): then only sending it again undoes the admission, so each is sent once
-   * more when the connection is ready again. Never resent on a timer: a 10 s stall made 8 scripts per request.
+   * Cancellations that got no answer (timed out, or refused while disconnected), by lease. One that was written
+   * runs when Redis wakes — unless the connection died before Redis read it (a partition): then only sending it
+   * again undoes the admission, so each is sent once more when the connection is ready again.
    */
   private readonly unanswered = new Map<string, PendingCancel>();
 
@@ -132,7 +127,7 @@ export class RedisLimitStore implements LimitStore {
       // A timeout only rejects here: the script is still queued and runs when Redis wakes, taking a lease and the
       // reservation for a request that is served from memory or refused (reliability.md case 21). Undo it —
       // unless it was never sent (Redis down): cancelling each of those kept ~290 loops/s retrying for a minute.
-      if (!neverSent(e)) this.cancel(keys, args, Date.now() + Math.max(this.o.leaseTtlMs, this.o.windowMs), 0);
+      if (!neverSent(e)) this.cancel(keys, args, Date.now() + Math.max(this.o.leaseTtlMs, this.o.windowMs));
       throw e;
     }
     if (r[0] === 'cancelled') throw new Error('admission cancelled');
@@ -211,27 +206,24 @@ export class RedisLimitStore implements LimitStore {
   }
 
   /**
-   * Sends CANCEL until Redis has it (it is idempotent): one refused while disconnected is sent again with
-   * backoff; one that timed out waits for the next reconnection (`unanswered`). Given up once the lease has
-   * expired and the reservation left the window anyway.
+   * Sends CANCEL (it is idempotent). One that fails short of Redis's answer — timed out, or refused while
+   * disconnected — waits for the next reconnection (`unanswered`), never for a timer: retried with backoff, the
+   * cancellations of a stall or an outage made thousands of failed commands a second. Given up once the lease
+   * has expired and the reservation left the window anyway.
    */
-  private cancel(keys: string[], args: (string | number)[], until: number, attempt: number): void {
+  private cancel(keys: string[], args: (string | number)[], until: number): void {
     this.redis.aigwCancel(keys.length, ...keys, ...args).catch((e: unknown) => {
       if (this.closed || isReplyError(e) || Date.now() > until) return;
-      if (timedOut(e)) {
-        const lease = String(args[3]);
-        this.unanswered.delete(lease);
-        this.unanswered.set(lease, { keys, args, until });
-        if (this.unanswered.size > MAX_UNANSWERED) this.unanswered.delete(this.unanswered.keys().next().value!);
-        return;
-      }
-      setTimeout(() => this.cancel(keys, args, until, attempt + 1), Math.min(100 * 2 ** attempt, 2000)).unref();
+      const lease = String(args[3]);
+      this.unanswered.delete(lease);
+      this.unanswered.set(lease, { keys, args, until });
+      if (this.unanswered.size > MAX_UNANSWERED) this.unanswered.delete(this.unanswered.keys().next().value!);
     });
   }
 
   private resendUnanswered(): void {
     const now = Date.now();
-    for (const { keys, args, until } of this.unanswered.values()) if (now <= until) this.cancel(keys, args, until, 0);
+    for (const { keys, args, until } of this.unanswered.values()) if (now <= until) this.cancel(keys, args, until);
     this.unanswered.clear();
   }
 
