@@ -113,32 +113,30 @@ const post = (model: string, content: string, body: object = {}) =>
     { headers: { authorization: `Bearer ${TENANT_KEY}` } },
   );
 const inflight = async () => ((await (await fetch(`${gw.adminUrl}/aigw/stats`)).json()) as { inflight: number }).inflight;
+/** A request to `flaky` that its fallback answers (`good`), within `ms` — seconds, against a wait without end. */
+async function failsOverToGood(marker: string, ms: number): Promise<void> {
+  const started = performance.now();
+  const r = await post('flaky', marker);
+  expect(r.status).toBe(200);
+  expect(r.headers['x-aigw-backend']).toBe('good');
+  expect(performance.now() - started).toBeLessThan(ms);
+}
 const seenBy = (marker: string) => bad.seen.filter((s) => s.body.includes(marker)).length;
 
 describe('an error answer whose body never ends', () => {
   it('fails over once its body passes 64 KiB (it held the request for ever, its fallback never tried)', async () => {
-    const r = await post('flaky', 'error-body-flood');
-    expect(r.status).toBe(200);
-    expect(r.headers['x-aigw-backend']).toBe('good');
+    await failsOverToGood('error-body-flood', 15_000);
     await eventually(async () => (await inflight()) === 0);
   }, 20_000);
 
   it('fails over after 5 s when it trickles under every bound', async () => {
-    const started = performance.now();
-    const r = await post('flaky', 'error-body-trickle');
-    expect(r.status).toBe(200);
-    expect(r.headers['x-aigw-backend']).toBe('good');
-    expect(performance.now() - started).toBeLessThan(15_000);
+    await failsOverToGood('error-body-trickle', 15_000);
   }, 20_000);
 });
 
 describe('a backend that answers 1xx and nothing else', () => {
   it('times out at timeouts.firstByte and fails over (undici restarted its timer at each 1xx)', async () => {
-    const started = performance.now();
-    const r = await post('flaky', 'processing');
-    expect(r.status).toBe(200);
-    expect(r.headers['x-aigw-backend']).toBe('good');
-    expect(performance.now() - started).toBeLessThan(10_000);
+    await failsOverToGood('processing', 10_000);
     const alone = await post('direct', 'processing');
     expect(alone.status).toBe(504);
     expect(JSON.parse(alone.body.toString()).error.code).toBe('upstream_timeout');
