@@ -11,7 +11,7 @@ import type { Profile } from '../profile/schema.js';
 import type { RelayPolicy } from '../relay/exchange.js';
 import { Rng } from '../core/hash.js';
 import { makeScrubber } from '../core/scrub.js';
-import { credentialsOf, secretsOf } from '../profile/secrets.js';
+import { credentialsByBackend, secretsOf } from '../profile/secrets.js';
 import { buildRouteTable, type ModelRoute } from '../routing/route-table.js';
 import { createRoutingState, type RoutingState } from '../routing/strategies/choose.js';
 import type { AdmissionPolicy } from '../tenants/admission.js';
@@ -58,7 +58,7 @@ export class Runtime {
       buffer: l.responseBuffer,
       maxEventBytes: l.maxEventBytes,
       scrub: makeScrubber(secretsOf(profile)),
-      credentials: makeScrubber(credentialsOf(profile)),
+      credentials: new Map([...credentialsByBackend(profile)].map(([b, list]) => [b, makeScrubber(list)])),
       firstByteMs: profile.timeouts.firstByte,
     };
     this.tenants = new TenantDirectory(profile);

@@ -50,6 +50,7 @@ const ERROR_BODY_MS = 5_000;
 /** How long a backend may take to end its stream once it sent the end marker. */
 const AFTER_DONE_MS = 1_000;
 const NO_HEADERS: IncomingHttpHeaders = Object.freeze({});
+const NO_SCRUB: Scrub = (text) => text;
 /** A body's model and id are in its first few hundred bytes; its finish reasons and usage in its last (tail window). */
 const HEAD_BYTES = 1024;
 /** With captureContent, this much of a body goes into its span. */
@@ -62,8 +63,8 @@ export interface RelayPolicy {
   maxEventBytes: number;
   /** Removes configured secrets from a backend's error text. */
   scrub: Scrub;
-  /** Changes a text that holds one of the profile's credentials (a response header that does is not relayed). */
-  credentials: Scrub;
+  /** Per backend, changes a text that holds what it was sent as credentials (such a response header is not relayed). */
+  credentials: ReadonlyMap<string, Scrub>;
   /** timeouts.firstByte: also bounds a backend that answers 1xx after 1xx (undici restarts its timer on each). */
   firstByteMs: number;
 }
@@ -179,13 +180,13 @@ export class Exchange implements Dispatcher.DispatchHandler {
         status,
         headers,
         this.dialect!.answer!,
-        this.relay.credentials,
+        this.credentials(),
       );
       if (this.translated.overflowsUpFront()) return this.failTooLarge();
     } else {
       this.mode = 'body';
       this.onFirstByte?.();
-      this.body = new BodyRelay(this.out, this.relay.buffer, status, headers, this.relay.credentials);
+      this.body = new BodyRelay(this.out, this.relay.buffer, status, headers, this.credentials());
       if (this.body.overflowsUpFront()) this.finishBody(this.body.overflow());
     }
     this.out.attach(controller);
@@ -373,7 +374,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   private startStream(): void {
-    const h = downstreamHeaders(this.headers, {}, this.relay.credentials);
+    const h = downstreamHeaders(this.headers, {}, this.credentials());
     // A stream is an event stream to the client, whatever the backend labelled it.
     const ct = h['content-type'];
     if (typeof ct !== 'string' || !ct.startsWith('text/event-stream')) h['content-type'] = 'text/event-stream';
@@ -415,6 +416,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.out.end();
     this.done();
     this.abort();
+  }
+
+  /** What this backend was sent as credentials: all a response header of its could echo. */
+  private credentials(): Scrub {
+    return this.relay.credentials.get(this.backend) ?? NO_SCRUB;
   }
 
   /** An error answer read far enough (its bound, or its deadline): the attempt fails with it, the rest is dropped. */

@@ -84,7 +84,9 @@ const bad = await useUpstream((req, res, body) => {
   }
   res.writeHead(200, { 'content-type': 'application/json' }).end(OK);
 });
-const good = await useUpstream((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(OK));
+const good = await useUpstream((_req, res) =>
+  res.writeHead(200, { 'content-type': 'application/json', 'anthropic-organization-id': 'org-1' }).end(OK),
+);
 
 const gw = await useGateway(
   `
@@ -94,7 +96,7 @@ resilience: { consecutiveFailures: 1000 }
 backends:
   bad: { url: "{{bad}}", apiKey: "${SECRET}" }
   good: { url: "{{good}}" }
-  polite: { url: "{{good}}", headers: { accept: application/json, x-team: vision-models } }
+  polite: { url: "{{good}}", headers: { accept: application/json, x-team: vision-models, x-portkey-provider: Anthropic } }
 models:
   flaky: { targets: [{ backend: bad }], fallbacks: [steady] }
   steady: { targets: [{ backend: good }] }
@@ -169,6 +171,8 @@ describe('a response header that only looks like configuration', () => {
     expect(r.status).toBe(200);
     expect(r.headers['content-type']).toBe('application/json');
     expect(JSON.parse(r.body.toString()).choices[0].message.content).toBe('ok');
+    // `x-portkey-provider` holds "key" but is no credential: its value did not make anthropic-* headers secrets.
+    expect(r.headers['anthropic-organization-id']).toBe('org-1');
   });
 });
 
