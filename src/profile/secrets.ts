@@ -35,12 +35,13 @@ export function secretsOf(p: Profile): string[] {
 
 /**
  * A header whose value is a credential by its name: one of its words (between `-` or `_`) is `authorization`,
- * `auth`, `key`, `api-key`, `token`, `secret`, `password`, `cookie`, `signature` or `credential(s)` — so
- * `x-api-key`, `x-goog-api-key`, `ocp-apim-subscription-key`, `x-amz-security-token`, but not `x-portkey-provider`
- * (a substring match made "anthropic" a credential and dropped every `anthropic-*` response header).
+ * `authentication`, `auth`, `bearer`, `jwt`, `secret`, `password`, `cookie`, `signature`, `credential(s)`, or a
+ * key or token (`key`, `apikey`, `authkey`, `access-token`, `tokens`…) — so `x-api-key`, `x-goog-api-key`,
+ * `ocp-apim-subscription-key`, `x-amz-security-token`, `cf-access-jwt-assertion`, but not `x-portkey-provider` (a
+ * substring match made "anthropic" a credential and dropped every `anthropic-*` response header).
  */
 const CREDENTIAL_HEADER =
-  /(?:^|[-_])(?:authorization|auth|api-?key|key|token|secret|password|passwd|cookie|signature|credentials?)(?:[-_]|$)/i;
+  /(?:^|[-_])(?:authori[sz]ation|authentication|auth|bearer|jwt|secret|password|passwd|passphrase|cookie|signature|credentials?|(?:api|access|auth|session)?-?(?:keys?|tokens?))(?:[-_]|$)/i;
 
 /**
  * What each backend is sent that a response header of its must never carry back: its key and its credential

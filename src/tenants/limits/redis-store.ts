@@ -241,13 +241,16 @@ export class RedisLimitStore implements LimitStore {
     if (this.resending) return;
     this.resending = true;
     try {
-      while (this.unanswered.size > 0 && !this.closed && this.redis.status === 'ready') {
+      // Those waiting now, once each: one that fails again waits for the next reconnection, not for this loop.
+      let left = this.unanswered.size;
+      while (left > 0 && this.unanswered.size > 0 && !this.closed && this.redis.status === 'ready') {
         const now = Date.now();
         const batch: Promise<void>[] = [];
         for (const [lease, c] of this.unanswered) {
           this.unanswered.delete(lease);
+          left--;
           if (now <= c.until) batch.push(this.cancel(c.keys, c.args, c.until, true));
-          if (batch.length === RESEND_BATCH) break;
+          if (batch.length === RESEND_BATCH || left === 0) break;
         }
         await Promise.all(batch);
       }

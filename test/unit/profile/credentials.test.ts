@@ -36,4 +36,39 @@ describe('the credentials a backend could echo', () => {
     );
     expect(byBackend.get('b')).toEqual([]);
   });
+
+  it('names a header a credential by its words', () => {
+    const names = (list: string[]) =>
+      list.filter((h) => {
+        const r = parseProfile(
+          `version: 1\nbackends:\n  a: { url: "http://127.0.0.1:1", headers: { ${h}: some-value-1 } }\nmodels:\n  m: { targets: [{ backend: a }] }\n`,
+          'p.yaml',
+          {},
+        );
+        if (!r.ok) throw new Error(JSON.stringify(r.problems));
+        return credentialsByBackend(r.profile).get('a')!.length > 0;
+      });
+    const credentials = [
+      'authorization',
+      'proxy-authorization',
+      'x-api-key',
+      'api-key',
+      'x-goog-api-key',
+      'ocp-apim-subscription-key',
+      'x-amz-security-token',
+      'x-auth-token',
+      'private-token',
+      'x-access-token',
+      'cf-access-client-secret',
+      'cf-access-jwt-assertion',
+      'x-authentication',
+      'x-authkey',
+      'x-apitoken',
+      'x-accesstoken',
+      'x-api-keys',
+      'cookie',
+    ];
+    expect(names(credentials)).toEqual(credentials);
+    expect(names(['x-portkey-provider', 'accept', 'x-team', 'x-author', 'x-tokenizer', 'x-keyboard', 'anthropic-version'])).toEqual([]);
+  });
 });
