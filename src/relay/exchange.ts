@@ -14,7 +14,7 @@ import type { RequestRecord } from '../events/request-record.js';
 import { classifyError, retryAfterMs, statusFailsOver } from '../upstream/classify.js';
 import { modelIn, noteBody, shortName } from './answer-facts.js';
 import { BodyRelay, type BufferPolicy } from './body-relay.js';
-import type { Scrub } from '../core/scrub.js';
+import { makeScrubber, type Scrub } from '../core/scrub.js';
 import type { RelayDialect } from './dialect.js';
 import type { Downstream } from './downstream.js';
 import { downstreamHeaders } from './headers.js';
@@ -50,7 +50,7 @@ const ERROR_BODY_MS = 5_000;
 /** How long a backend may take to end its stream once it sent the end marker. */
 const AFTER_DONE_MS = 1_000;
 const NO_HEADERS: IncomingHttpHeaders = Object.freeze({});
-const NO_SCRUB: Scrub = (text) => text;
+const NO_SCRUB: Scrub = makeScrubber([]);
 /** A body's model and id are in its first few hundred bytes; its finish reasons and usage in its last (tail window). */
 const HEAD_BYTES = 1024;
 /** With captureContent, this much of a body goes into its span. */

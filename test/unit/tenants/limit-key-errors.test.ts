@@ -36,49 +36,41 @@ tenants:
   const events: GatewayEvent[] = [];
   bus.subscribe((e) => events.push(e));
   const limiter = await Limiter.create(r.profile, bus);
+  opened.push(limiter);
   const tenants = new TenantDirectory(r.profile).tenants;
-  return { limiter, events, t: tenants.get('t')!, u: tenants.get('u')! };
+  // What the limiter says goes to stderr: kept, for the tests that read it.
+  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  return { limiter, events, stderr, t: tenants.get('t')!, u: tenants.get('u')! };
 }
 
-afterEach(() => vi.restoreAllMocks());
+const opened: Limiter[] = [];
+afterEach(async () => {
+  vi.restoreAllMocks();
+  for (const l of opened.splice(0)) await l.close();
+});
 
 describe.skipIf(!redis)('an unusable limit key in Redis', () => {
   it.each(['open', 'closed'] as const)('is said once and never reported as a store outage (onError: %s)', async (onError) => {
-    const { limiter, events, t, u } = await setup(onError);
-    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    try {
-      for (let i = 0; i < 10; i++) {
-        await limiter.admit(t, 'm', 1, `t${i}`, 'r');
-        expect(await limiter.admit(u, 'm', 1, `u${i}`, 'r')).toMatchObject({ headers: { 'x-ratelimit-limit-requests': '100' } });
-      }
-      expect(events.filter((e) => e.type === 'limits_store')).toEqual([]);
-      const said = stderr.mock.calls.map((c) => String(c[0]));
-      expect(said).toHaveLength(1);
-      expect(said[0]).toMatch(/tenant t's limits/);
-    } finally {
-      await limiter.close();
+    const { limiter, events, stderr, t, u } = await setup(onError);
+    for (let i = 0; i < 10; i++) {
+      await limiter.admit(t, 'm', 1, `t${i}`, 'r');
+      expect(await limiter.admit(u, 'm', 1, `u${i}`, 'r')).toMatchObject({ headers: { 'x-ratelimit-limit-requests': '100' } });
     }
+    expect(events.filter((e) => e.type === 'limits_store')).toEqual([]);
+    const said = stderr.mock.calls.map((c) => String(c[0]));
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatch(/tenant t's limits/);
   });
 
   it('serves the tenant at its limit ÷ replicas locally when the store fails open', async () => {
     const { limiter, t } = await setup('open');
-    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    try {
-      const outs = [];
-      for (let i = 0; i < 3; i++) outs.push(await limiter.admit(t, 'm', 1, `t${i}`, 'r'));
-      expect(outs.map((o) => ('code' in o ? o.code : 'admitted'))).toEqual(['admitted', 'admitted', 'rate_limit_exceeded']);
-    } finally {
-      await limiter.close();
-    }
+    const outs = [];
+    for (let i = 0; i < 3; i++) outs.push(await limiter.admit(t, 'm', 1, `t${i}`, 'r'));
+    expect(outs.map((o) => ('code' in o ? o.code : 'admitted'))).toEqual(['admitted', 'admitted', 'rate_limit_exceeded']);
   });
 
   it('answers 503 rate_limit_store_unavailable for the tenant when the store fails closed', async () => {
     const { limiter, t } = await setup('closed');
-    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    try {
-      expect(await limiter.admit(t, 'm', 1, 't0', 'r')).toMatchObject({ code: 'rate_limit_store_unavailable' });
-    } finally {
-      await limiter.close();
-    }
+    expect(await limiter.admit(t, 'm', 1, 't0', 'r')).toMatchObject({ code: 'rate_limit_store_unavailable' });
   });
 });
