@@ -7,14 +7,13 @@
  */
 
 /**
- * C0, DEL and C1; the soft hyphen; the combining grapheme joiner; the Hangul and Mongolian fillers; zero-width
- * and direction marks; embeddings, overrides, isolates; the word joiner and the deprecated format characters;
- * the BOM; the tag characters (U+E0000–E007F, a surrogate pair each: text no terminal shows). Variation selectors
- * stay: emoji need them.
+ * Every control (Cc), format (Cf), surrogate (Cs, a lone half of a pair) and line or paragraph separator
+ * character, and every default-ignorable one — the code points Unicode says a renderer shows as nothing: the
+ * soft hyphen, the joiners, the Hangul and Mongolian fillers and variation selectors, the tag characters, the
+ * musical and shorthand format controls. A list of ranges missed some (U+1D173 left `m<U+1D173>1` reading as
+ * `m1`); the properties follow Unicode. The emoji variation selectors (U+FE00–FE0F) stay: emoji need them.
  */
-export const CONTROL_CHARS =
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
-  /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufeff\uffa0]|\u034f|\udb40[\udc00-\udc7f]/g;
+export const CONTROL_CHARS = /(?![\ufe00-\ufe0f])[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/gu;
 
 /** Each control character as `?`, and at most `max` characters (the last one `…` when cut): for a display. */
 export function printable(text: string, max: number): string {

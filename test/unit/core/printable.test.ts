@@ -22,6 +22,14 @@ const INVISIBLE = [
   ['Hangul filler', '\u3164'],
   ['tag latin small letter a', '\u{e0061}'],
   ['cancel tag', '\u{e007f}'],
+  // Format and default-ignorable characters a list of ranges missed: each renders as nothing in a terminal.
+  ['musical symbol begin beam', '\u{1d173}'],
+  ['shorthand format letter overlap', '\u{1bca0}'],
+  ['interlinear annotation anchor', '\ufff9'],
+  ['Khmer vowel inherent', '\u17b4'],
+  ['Mongolian free variation selector', '\u180b'],
+  ['ideographic variation selector', '\u{e0100}'],
+  ['lone high surrogate', '\ud800'],
 ] as const;
 
 describe('printable', () => {
