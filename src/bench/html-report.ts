@@ -85,9 +85,10 @@ function scenarioSection(name: string, s: BenchReport['scenarios'][string]): str
     const wsum = Object.values(expected ?? {}).reduce((a, b) => a + b, 0);
     const names = [...new Set([...Object.keys(expected ?? {}), ...Object.keys(counts)])];
     const rows = names.map((n) => {
-      const k = counts[n] ?? 0;
+      // Own keys only: the names are the target's, and `constructor` would read Object's function.
+      const k = Object.hasOwn(counts, n) ? counts[n]! : 0;
       const [lo, hi] = wilson(k, total);
-      const exp = expected && wsum ? (100 * (expected[n] ?? 0)) / wsum : undefined;
+      const exp = expected && wsum ? (100 * (Object.hasOwn(expected, n) ? expected[n]! : 0)) / wsum : undefined;
       return { name: n, share: total ? (100 * k) / total : 0, lo: 100 * lo, hi: 100 * hi, ...(exp !== undefined ? { expected: exp } : {}) };
     });
     if (rows.length)

@@ -4,7 +4,7 @@
  * `retry-after-ms` and limit kind), then requests wait for room in two token buckets (requests, tokens)
  * filled at 90 % of the limit, and for a free slot when the target limits concurrency.
  */
-import type { RequestRecord } from './record.js';
+import { label, type RequestRecord } from './record.js';
 
 /** The share of a limit the bench allows itself; the rest absorbs clock skew and other clients. */
 export const PACE_SHARE = 0.9;
@@ -161,10 +161,11 @@ export class Pacer {
     }
     const retryMs = num(h['retry-after-ms']) >= 0 ? num(h['retry-after-ms']) : num(h['retry-after']) * 1000;
     if (retryMs >= 0 && retryMs <= MAX_WAIT_MS) this.notBefore = Math.max(this.notBefore, now + retryMs);
-    const reset = h[`x-ratelimit-reset-${kind}`];
+    // The target's header values, printable: a C1 CSI or OSC (which undici lets through) would drive a terminal.
+    const reset = label(h[`x-ratelimit-reset-${kind}`]);
     this.say(
       `429-${kind}`,
-      `429 ${kind}: the target rate-limits this key (x-ratelimit-remaining-${kind} ${h[`x-ratelimit-remaining-${kind}`] ?? '?'}` +
+      `429 ${kind}: the target rate-limits this key (x-ratelimit-remaining-${kind} ${label(h[`x-ratelimit-remaining-${kind}`]) ?? '?'}` +
         `${reset ? `, resets in ${reset}` : ''}); waiting retry-after before the next paced request`,
     );
   }

@@ -11,16 +11,24 @@ import { chiSquare, wilson } from './stats-math.js';
 const MAX_REQUESTS = 4000;
 
 function expected(ctx: BenchContext): Record<string, number> | undefined {
-  if (ctx.expect) return ctx.expect;
+  if (ctx.expect) return Object.assign(byName(), ctx.expect);
   const m = ctx.profile?.models[ctx.model];
   if (!m) return undefined;
-  const out: Record<string, number> = {};
+  const out = byName();
   for (const t of m.targets) out[t.backend] = (out[t.backend] ?? 0) + t.weight;
   return out;
 }
 
+/**
+ * A name → count table without a prototype: the names are the target's (its `system_fingerprint`), and on a
+ * plain object `constructor` read Object's function — the counts became NaN and the chi-square passed.
+ */
+function byName(): Record<string, number> {
+  return Object.create(null) as Record<string, number>;
+}
+
 export async function split(ctx: BenchContext): Promise<ScenarioResult> {
-  const counts: Record<string, number> = {};
+  const counts = byName();
   let n = 0;
   const end = Date.now() + ctx.durationMs;
   ctx.progress(`split: up to ${MAX_REQUESTS} requests for ${ctx.durationMs / 1000}s`);

@@ -9,7 +9,9 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runLoad } from '../../../src/bench/driver.js';
 import { targetOnlyFetch } from '../../../src/bench/errors-anthropic.js';
+import { LiveFeed } from '../../../src/bench/live.js';
 import { Pacer } from '../../../src/bench/pacer.js';
+import { split } from '../../../src/bench/split.js';
 import { type RequestRecord, usageCount } from '../../../src/bench/record.js';
 import { prepared } from '../../../src/bench/workload.js';
 
@@ -141,5 +143,45 @@ describe('token counts read from a target answer', () => {
     ['{"usage":{"__proto__":{"completion_tokens":5}}}', 0],
   ])('%s → %d', (text, n) => {
     expect(usageCount(text, 'completion_tokens')).toBe(n);
+  });
+});
+
+describe('the split scenario against a target naming its backends', () => {
+  it('counts a backend called constructor or __proto__ as any other: a 50/50 answer to an expected 100/0 fails the chi-square', async () => {
+    const names = ['constructor', 'b-one', '__proto__', 'b-one'];
+    let i = 0;
+    const url = await target((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        const fp = names[i++ % names.length];
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ id: 'x', object: 'chat.completion', created: 1, model: 'm', system_fingerprint: fp, choices: [] }));
+      });
+    });
+    const r = await split({
+      target: { url, mocks: {} },
+      model: 'm',
+      apiKey: undefined,
+      limitedKey: undefined,
+      profile: undefined,
+      durationMs: 300,
+      connections: 2,
+      rate: undefined,
+      burstiness: 1,
+      workload: undefined,
+      slo: undefined,
+      longSizes: undefined,
+      expect: { 'b-one': 1 },
+      pacer: undefined,
+      live: new LiveFeed(),
+      progress: () => {},
+    });
+    const total = Number(r.figures['split.requests']);
+    expect(total).toBeGreaterThanOrEqual(4);
+    const share = (n: string) => Number(r.figures[`split.${n}`]);
+    expect(share('b-one') + share('constructor') + share('__proto__')).toBeCloseTo(100, 1);
+    expect(share('constructor')).toBeGreaterThan(20);
+    expect(share('__proto__')).toBeGreaterThan(20);
+    expect(r.figures['split.p']).toBeLessThan(0.01);
   });
 });

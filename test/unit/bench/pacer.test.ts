@@ -73,6 +73,17 @@ describe('Pacer', () => {
     expect(said[0]).toMatch(/^429 tokens: the target rate-limits this key/);
   });
 
+  it("says a 429's limit headers printable: a target's C1 CSI or OSC never reaches the terminal", () => {
+    const said: string[] = [];
+    const p = new Pacer(60_000, (l) => said.push(l));
+    const csi = '\u009b2J\u009b31mFORGED';
+    const osc = '\u009d8;;http://evil.example/\u009c';
+    p.observe({ status: 429, errorType: 'tokens', limits: { 'x-ratelimit-remaining-tokens': csi, 'x-ratelimit-reset-tokens': osc } });
+    expect(said).toHaveLength(1);
+    expect(said[0]).toContain('x-ratelimit-remaining-tokens ?2J?31mFORGED, resets in ?8;;http://evil.example/?');
+    expect(said[0]).not.toMatch(/[\u0080-\u009f]/);
+  });
+
   it('lowers its ceiling on concurrency refusals until they stop', async () => {
     const p = new Pacer(60_000, () => {});
     const held = await Promise.all(Array.from({ length: 10 }, () => p.acquire(1)));
