@@ -27,6 +27,12 @@ export interface FlowControl {
 export class Downstream {
   private paused = false;
   private flow: FlowControl | undefined;
+  /**
+   * Runs while a refused write waits for 'drain'. A client that stops reading pauses the upstream, where no
+   * idle timer runs: without this it held its connection slot, its tenant's lease and an upstream connection
+   * for as long as it kept the socket open.
+   */
+  private stall: NodeJS.Timeout | undefined;
   /** Called once the head is written: the answer is committed, no other attempt will follow. */
   onCommit: (() => void) | undefined;
 
@@ -35,6 +41,8 @@ export class Downstream {
     readonly record: RequestRecord,
     /** Headers every response to this request carries (OpenAI's x-ratelimit-* for a limited tenant). */
     private extraHeaders: Readonly<Record<string, string>> | undefined,
+    /** How long a client may leave written bytes unread (timeouts.idle) before its answer is cut. */
+    private readonly stallMs: number,
   ) {}
 
   get headersSent(): boolean {
@@ -79,10 +87,24 @@ export class Downstream {
         this.flow?.resume();
       };
       res.once('drain', this.onDrain);
+      // One timer per answer, re-armed at each wait (a slow reader pauses often); when it fires, a drain since
+      // its last arming shows as not paused. (Not cleared on drain: refresh() does not revive a cleared timer.)
+      if (this.stall) this.stall.refresh();
+      else this.stall = setTimeout(() => this.stalled(), this.stallMs);
     }
   }
 
+  /**
+   * The client read nothing for stallMs: the connection goes (as a client that left), so the upstream is
+   * aborted and everything the request holds is freed. Its bytes were never read, so no frame would reach it.
+   */
+  private stalled(): void {
+    if (!this.paused || this.res.destroyed) return;
+    this.res.destroy();
+  }
+
   end(chunk?: Buffer | string): void {
+    clearTimeout(this.stall);
     if (chunk !== undefined) this.record.bytesOut += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
     this.res.end(chunk);
   }
@@ -92,6 +114,7 @@ export class Downstream {
    * written is let out first (bounded wait), so the client gets exactly the bytes counted as delivered.
    */
   destroy(): void {
+    clearTimeout(this.stall);
     const res = this.res;
     const socket = res.socket;
     let polls = 0;

@@ -1,5 +1,6 @@
 /** Streams through the gateway: event-by-event delivery, byte fidelity, usage, breaks and aborts. */
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { chatPromptKey, generateText } from '../../src/mock/text.js';
@@ -249,5 +250,25 @@ describe('client aborts reach the backend at once (cases 22, 23)', () => {
     await r;
     // Reading as fast as possible this would be hundreds of MB; held back by the client it stays near socket buffers.
     expect(sent).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it('a stream client that reads nothing for timeouts.idle loses its connection, and the request frees what it held', async () => {
+    // The socket stays open and paused: only the gateway can end this. Before, the paused upstream ran no
+    // timer, and the request held its slot, lease and upstream connection until the client closed.
+    const body = JSON.stringify(chat('never read [[mock ttft=0ms tps=0]]', { max_tokens: 2_000_000 }));
+    const socket = connect(Number(new URL(gw.url).port), '127.0.0.1');
+    socket.on('error', () => {});
+    socket.pause();
+    socket.write(
+      `POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nx-mock-chunk-tokens: 64\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+    try {
+      await eventually(() => gw.gateway.state.inflight === 1, 5000);
+      // idle is 300 ms here: cut within seconds, where before it was held for as long as the socket stayed open.
+      await eventually(() => gw.gateway.state.inflight === 0, 10_000);
+    } finally {
+      socket.destroy();
+    }
   });
 });

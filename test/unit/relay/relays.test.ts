@@ -40,7 +40,7 @@ function fakeClient() {
     once() {},
   };
   const record = new RequestRecord('req-test');
-  const out = new Downstream(res as unknown as ServerResponse, record, undefined);
+  const out = new Downstream(res as unknown as ServerResponse, record, undefined, 60_000);
   return { res, out, record, writes, text: () => Buffer.concat(writes).toString() };
 }
 
