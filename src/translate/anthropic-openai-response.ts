@@ -4,7 +4,16 @@
  */
 import { aigwError, type Result } from '../core/errors.js';
 import { ChatCompletion } from './openai-chat.js';
-import { anthropicUsageOf, argumentsObject, isCutFinish, serialize, stopReasonOf, unreadable, usageFromChat } from './mapping.js';
+import {
+  anthropicUsageOf,
+  argumentsObject,
+  isCutFinish,
+  isLimitFinish,
+  serialize,
+  stopReasonWithCalls,
+  unreadable,
+  usageFromChat,
+} from './mapping.js';
 import type { TranslatedAnswer } from './translated.js';
 
 type OutBlock =
@@ -26,9 +35,15 @@ export function chatToMessage(json: unknown): Result<TranslatedAnswer> {
   if (m.content) content.push({ type: 'text', text: m.content });
   if (m.refusal) content.push({ type: 'text', text: m.refusal });
   const calls = m.tool_calls ?? [];
+  const limited = isLimitFinish(choice.finish_reason);
   for (let i = 0; i < calls.length; i++) {
     const call = calls[i]!;
     const input = argumentsObject(call.function.arguments);
+    // A call cut by the token limit (or a content filter) has arguments that end mid-JSON. Anthropic itself
+    // gives no usable input for a tool_use cut by max_tokens, and a client handed a guessed input ({}) might run
+    // the tool with it: the incomplete call is left out, what came before it stays, and stop_reason max_tokens
+    // (refusal) says why the answer ends there. A 502 instead would be retried by the SDKs, to be cut again.
+    if (input === undefined && limited) continue;
     if (input === undefined) {
       return {
         ok: false,
@@ -46,8 +61,7 @@ export function chatToMessage(json: unknown): Result<TranslatedAnswer> {
       error: aigwError('bad_upstream_response', `the backend gave up on its answer (finish_reason ${choice.finish_reason})`),
     };
   }
-  // OpenAI answers finish_reason "stop" when tool_choice named the function; Anthropic's clients loop on tool_use.
-  const stop = calls.length ? { reason: 'tool_use', sequence: null } : stopReasonOf(choice.finish_reason, choice.stop_reason);
+  const stop = stopReasonWithCalls(choice.finish_reason, choice.stop_reason, calls.length > 0);
   const usage = c.usage ? usageFromChat(c.usage) : undefined;
   const message = {
     id: c.id,

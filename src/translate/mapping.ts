@@ -59,6 +59,26 @@ export function stopReasonOf(finishReason: string | null | undefined, vllmStop?:
   }
 }
 
+/**
+ * The stop reason of an OpenAI answer, given whether it made tool calls. OpenAI answers finish_reason "stop" when
+ * tool_choice named the function, and Anthropic's clients loop on tool_use; but an answer cut by its token limit
+ * or a content filter ended for that reason — its last call may be incomplete, and a client that ran it would
+ * run a call the model never finished: max_tokens and refusal win over tool_use.
+ */
+export function stopReasonWithCalls(
+  finishReason: string | null | undefined,
+  vllmStop: string | number | null | undefined,
+  calls: boolean,
+): StopInfo {
+  if (calls && !isLimitFinish(finishReason)) return { reason: 'tool_use', sequence: null };
+  return stopReasonOf(finishReason, vllmStop);
+}
+
+/** finish_reason length or content_filter: the backend stopped the answer where it was, not where the model ended it. */
+export function isLimitFinish(finishReason: string | null | undefined): boolean {
+  return finishReason === 'length' || finishReason === 'content_filter';
+}
+
 export interface StopInfo {
   reason: 'end_turn' | 'max_tokens' | 'stop_sequence' | 'tool_use' | 'refusal';
   sequence: string | null;

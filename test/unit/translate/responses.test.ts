@@ -72,6 +72,37 @@ describe('chat completion → Anthropic Message', () => {
     expect(m.stop_reason).toBe('tool_use');
   });
 
+  it.each([
+    ['length', 'max_tokens'],
+    ['content_filter', 'refusal'],
+  ])(
+    'tool calls cut by finish_reason %s: stop_reason %s, never tool_use; the incomplete call is left out, the complete one kept',
+    (finish, reason) => {
+      const m = toMessage(
+        completion(
+          {
+            content: 'Calling.',
+            tool_calls: [
+              { id: 'call_1', type: 'function', function: { name: 'get', arguments: '{"a":1}' } },
+              { id: 'call_2', type: 'function', function: { name: 'put', arguments: '{"city":"Zür' } },
+            ],
+          },
+          { finish_reason: finish },
+        ),
+      );
+      expect(m.content).toEqual([
+        { type: 'text', text: 'Calling.' },
+        { type: 'tool_use', id: 'call_1', name: 'get', input: { a: 1 } },
+      ]);
+      expect(m.stop_reason).toBe(reason);
+    },
+  );
+
+  it.each(['tool_calls', null])('tool calls with finish_reason %s: stop_reason tool_use', (finish) => {
+    const call = { id: 'call_1', type: 'function', function: { name: 'get', arguments: '{}' } };
+    expect(toMessage(completion({ tool_calls: [call] }, { finish_reason: finish })).stop_reason).toBe('tool_use');
+  });
+
   it('an answer without usage reports zeros to the client and nothing to accounting', () => {
     const { usage: _u, ...noUsage } = completion({ content: 'x' });
     const r = chatToMessage(noUsage);
