@@ -9,12 +9,21 @@ import { renderAnthropicStreamError } from '../anthropic/error-shape.js';
 import type { SseEvent } from '../openai/sse.js';
 import { readChatChunk } from './fast-read.js';
 import type { ChunkToolCall } from './openai-chat.js';
-import { anthropicUsageOf, isCutFinish, type StopInfo, stopReasonOf, usageFromChat } from './mapping.js';
+import {
+  anthropicUsageOf,
+  argumentsObject,
+  isCutFinish,
+  isLimitFinish,
+  type StopInfo,
+  stopReasonWithCalls,
+  usageFromChat,
+} from './mapping.js';
 import { anthropicFrame, parseData, type StreamTranslator, streamErrorIn, TranslatorEnding } from './stream.js';
 
 type BlockKind = 'thinking' | 'text' | 'tool';
 
 const PING = anthropicFrame('ping', '{"type":"ping"}');
+const NO_FINISH = aigwError('upstream_stream_error', "the backend's stream ended without a finish_reason");
 
 export class ChatToMessagesStream extends TranslatorEnding implements StreamTranslator {
   private started = false;
@@ -25,6 +34,8 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
   private readonly tools = new Map<number, number>();
   private stop: StopInfo | undefined;
   private deltaSent = false;
+  /** The argument text of the open tool_use block: checked to be a JSON object when the block closes. */
+  private args = '';
 
   /** `model`: the name the request was sent upstream with, until the backend names itself. */
   constructor(private readonly requestModel: string) {
@@ -34,7 +45,8 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
   push(ev: SseEvent): string | undefined {
     if (this.completed || this.error) return undefined;
     if (ev.data === undefined) return this.started && ev.comments.length ? PING : undefined;
-    if (ev.data === '[DONE]') return this.finish();
+    // openai-node refuses a stream that ends without a finish_reason: the answer was cut, not finished.
+    if (ev.data === '[DONE]') return this.stop ? this.finish() : this.abort(NO_FINISH);
     const json = parseData(ev.data);
     const backendError = streamErrorIn(json);
     if (backendError) return this.abort(aigwError('upstream_stream_error', `backend stream error: ${backendError.message}`));
@@ -50,6 +62,9 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
       const reasoning = delta.reasoning_content ?? delta.reasoning;
       if (reasoning) out += this.text('thinking', reasoning);
       if (delta.content) out += this.text('text', delta.content);
+      // A refusal is what the model said instead of an answer; the non-streamed answer makes it a text block too.
+      if (delta.refusal) out += this.text('text', delta.refusal);
+      if (this.error) return out;
       for (const call of delta.tool_calls ?? []) {
         const r = this.toolCall(call);
         if (r === undefined) return this.error ? out + renderAnthropicStreamError(this.error) : out;
@@ -61,12 +76,18 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
         out + this.abort(aigwError('upstream_stream_error', `the backend gave up on its answer (finish_reason ${choice!.finish_reason})`))
       );
     }
-    if (choice?.finish_reason) {
-      out += this.close();
-      this.stop = this.tools.size ? { reason: 'tool_use', sequence: null } : stopReasonOf(choice.finish_reason, choice.stop_reason);
+    if (choice?.finish_reason && !this.stop) {
+      const finish = choice.finish_reason;
+      this.stop = stopReasonWithCalls(finish, choice.stop_reason, this.tools.size > 0);
+      // Cut by the limit, a call's arguments end mid-JSON: Anthropic streams them so too, with max_tokens.
+      out += this.close(!isLimitFinish(finish));
+      if (this.error) return out;
     }
     if (chunk.usage) this.usage = usageFromChat(chunk.usage);
-    if (this.stop && this.usage && !this.deltaSent) out += this.messageDelta();
+    // The request asked for include_usage (anthropic-openai.ts): the usage-only chunk after the finish has the
+    // final count. vLLM's continuous usage puts a count so far in every chunk, the finishing one too; sent then,
+    // message_delta would tell the client less than accounting charges. [DONE] sends it if no such chunk came.
+    if (this.stop && !this.deltaSent && chunk.usage && !chunk.choices?.length) out += this.messageDelta();
     return out || undefined;
   }
 
@@ -97,10 +118,12 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
 
   /** Text or thinking: continues the open block of that kind, or closes the open one and starts a new one. */
   private text(kind: 'text' | 'thinking', text: string): string {
+    if (this.error) return '';
     this.contentStarted = true;
     let out = '';
     if (this.open?.kind !== kind) {
       out += this.close();
+      if (this.error) return out;
       const block = kind === 'text' ? '{"type":"text","text":""}' : '{"type":"thinking","thinking":"","signature":""}';
       out += this.startBlock(kind, block);
     }
@@ -123,6 +146,7 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
         return undefined;
       }
       out += this.close();
+      if (this.error) return undefined;
       const id = call.id || `toolu_${this.id}_${call.index}`;
       out += this.startBlock('tool', JSON.stringify({ type: 'tool_use', id, name, input: {} }));
       index = this.open!.index;
@@ -137,6 +161,7 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
     }
     const args = call.function?.arguments;
     if (args) {
+      this.args += args;
       const delta = `{"type":"input_json_delta","partial_json":${JSON.stringify(args)}}`;
       out += anthropicFrame('content_block_delta', `{"type":"content_block_delta","index":${index},"delta":${delta}}`);
     }
@@ -148,10 +173,24 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
     return anthropicFrame('content_block_start', `{"type":"content_block_start","index":${this.open.index},"content_block":${block}}`);
   }
 
-  private close(): string {
+  /**
+   * Closes the open block. A tool_use block's arguments must make a JSON object (the non-streamed answer is a 502
+   * otherwise), unless `checkArgs` is false (the answer was cut mid-call): else the stream ends with the error
+   * frame, which replaces the block's stop.
+   */
+  private close(checkArgs = true): string {
     if (!this.open) return '';
-    const index = this.open.index;
+    const { index, kind } = this.open;
     this.open = undefined;
+    if (kind === 'tool') {
+      const args = this.args;
+      this.args = '';
+      if (checkArgs && argumentsObject(args) === undefined) {
+        return this.abort(
+          aigwError('bad_upstream_response', `the backend's tool call in block ${index} has arguments that are not a JSON object`),
+        );
+      }
+    }
     return anthropicFrame('content_block_stop', `{"type":"content_block_stop","index":${index}}`);
   }
 
@@ -167,6 +206,7 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
   protected finish(): string {
     let out = this.started ? '' : this.start(undefined, undefined);
     out += this.close();
+    if (this.error) return out;
     if (!this.deltaSent) out += this.messageDelta();
     this.completed = true;
     return out + anthropicFrame('message_stop', '{"type":"message_stop"}');

@@ -27,7 +27,7 @@ function isChoice(v: unknown): boolean {
   if (!(absent(stop) || typeof stop === 'string' || (typeof stop === 'number' && Number.isFinite(stop)))) return false;
   const d = v.delta;
   if (absent(d)) return true;
-  if (!isObj(d) || !isText(d.content) || !isText(d.reasoning_content) || !isText(d.reasoning)) return false;
+  if (!isObj(d) || !isText(d.content) || !isText(d.refusal) || !isText(d.reasoning_content) || !isText(d.reasoning)) return false;
   const calls = d.tool_calls;
   return absent(calls) || (Array.isArray(calls) && calls.every(isToolCall));
 }

@@ -132,6 +132,7 @@ export const ChatChunk = z.looseObject({
         delta: z
           .looseObject({
             content: z.string().nullable().optional(),
+            refusal: z.string().nullable().optional(),
             tool_calls: z.array(ChunkToolCall).nullable().optional(),
             ...Reasoning,
           })

@@ -31,6 +31,7 @@ const choice = fc.record(
         fc.record(
           {
             content: maybe(text),
+            refusal: maybe(text),
             reasoning_content: maybe(text),
             reasoning: maybe(text),
             tool_calls: maybe(fc.option(fc.array(toolCall, { maxLength: 2 }))),

@@ -322,6 +322,99 @@ describe('stream endings and failures', () => {
   });
 });
 
+describe('OpenAI backend stream → Anthropic: how the answer ended, refusals, tool arguments', () => {
+  const data = (o: object | string) => ({
+    event: undefined,
+    id: undefined,
+    comments: [],
+    data: typeof o === 'string' ? o : JSON.stringify({ id: 'c', model: 'm', ...o }),
+  });
+  const choice = (delta: object, finish: string | null = null) => ({ choices: [{ index: 0, delta, finish_reason: finish }] });
+  const call = (args: string, name?: string) => ({
+    tool_calls: [{ index: 0, ...(name ? { id: 'call_1', function: { name, arguments: args } } : { function: { arguments: args } }) }],
+  });
+  const usageChunk = (completion: number) => ({ choices: [], usage: { prompt_tokens: 5, completion_tokens: completion } });
+  const run = (t: ChatToMessagesStream, events: (object | string)[]) => events.map((e) => t.push(data(e)) ?? '').join('') + (t.end() ?? '');
+  const finalMessage = (out: string) =>
+    new Anthropic({ apiKey: 'k', baseURL: 'http://sdk.invalid', fetch: sse(out), maxRetries: 0 }).messages
+      .stream({ model: 'x', max_tokens: 10, messages: [{ role: 'user', content: 'q' }] })
+      .finalMessage();
+
+  it.each([
+    ['length', 'max_tokens'],
+    ['content_filter', 'refusal'],
+  ])('a tool call cut by finish_reason %s ends with stop_reason %s, never tool_use', async (finish, reason) => {
+    const t = new ChatToMessagesStream('m');
+    const out = run(t, [choice(call('{"city":"Zü', 'get_weather')), choice({}, finish), usageChunk(9), '[DONE]']);
+    // The input stays cut, as Anthropic streams it on max_tokens; the SDK reads it leniently.
+    expect(out).toContain(`"stop_reason":"${reason}"`);
+    expect(t.completed).toBe(true);
+    expect((await finalMessage(out)).stop_reason).toBe(reason);
+  });
+
+  it.each(['stop', 'tool_calls'])('a tool call that finished (finish_reason %s) ends with stop_reason tool_use', (finish) => {
+    const out = run(new ChatToMessagesStream('m'), [choice(call('{"city":"Zürich"}', 'get_weather')), choice({}, finish), '[DONE]']);
+    expect(foldMessage(out).message.stop_reason).toBe('tool_use');
+  });
+
+  it('a streamed refusal becomes a text block, and content_filter stop_reason refusal, as the non-streamed answer does', async () => {
+    const out = run(new ChatToMessagesStream('m'), [
+      choice({ refusal: "I can't " }),
+      choice({ refusal: 'help with that.' }),
+      choice({}, 'content_filter'),
+      '[DONE]',
+    ]);
+    const m = await finalMessage(out);
+    expect(m.content).toMatchObject([{ type: 'text', text: "I can't help with that." }]);
+    expect(m.stop_reason).toBe('refusal');
+  });
+
+  it.each([
+    ['an array', '[1,', '2]'],
+    ['not JSON', '{"a":', '}'],
+  ])('tool arguments that assemble to %s end the stream with the error event, as the non-streamed answer is a 502', async (_n, a, b) => {
+    const t = new ChatToMessagesStream('m');
+    const out = run(t, [choice(call(a, 'f')), choice(call(b)), choice({}, 'tool_calls'), '[DONE]']);
+    const f = foldMessage(out);
+    expect(f.stopped).toBe(false);
+    expect(f.error).toMatchObject({ type: 'api_error' });
+    expect(t.error?.code).toBe('bad_upstream_response');
+    await expect(finalMessage(out)).rejects.toBeInstanceOf(Anthropic.APIError);
+  });
+
+  it('a tool call followed by another checks the first one’s arguments when it closes', () => {
+    const t = new ChatToMessagesStream('m');
+    const second = { tool_calls: [{ index: 1, id: 'call_2', function: { name: 'g', arguments: '{}' } }] };
+    const out = run(t, [choice(call('[1,2]', 'f')), choice(second), choice({}, 'tool_calls'), '[DONE]']);
+    expect(foldMessage(out).error).toMatchObject({ type: 'api_error' });
+    expect(out).not.toContain('"name":"g"');
+  });
+
+  it('[DONE] without any finish_reason is a cut: the error event, never end_turn (openai-node refuses such a stream too)', async () => {
+    const t = new ChatToMessagesStream('m');
+    const out = run(t, [choice({ content: 'Half an' }), usageChunk(2), '[DONE]']);
+    const f = foldMessage(out);
+    expect(f.stopped).toBe(false);
+    expect(f.error).toEqual({ type: 'api_error', message: "the backend's stream ended without a finish_reason" });
+    expect(t.completed).toBe(false);
+    await expect(finalMessage(out)).rejects.toBeInstanceOf(Anthropic.APIError);
+  });
+
+  it('with usage in every chunk (vLLM continuous usage), message_delta waits for the usage-only chunk: the client is told what is charged', () => {
+    const t = new ChatToMessagesStream('m');
+    const withUsage = (o: object, n: number) => ({ ...o, usage: { prompt_tokens: 5, completion_tokens: n } });
+    const out = run(t, [withUsage(choice({ content: 'a' }), 1), withUsage(choice({ content: 'b' }, 'stop'), 2), usageChunk(3), '[DONE]']);
+    expect(foldMessage(out).message.usage).toMatchObject({ output_tokens: 3 });
+    expect(t.usage?.output).toBe(3);
+  });
+
+  it('without a usage-only chunk, message_delta goes at [DONE] with the last usage seen', () => {
+    const t = new ChatToMessagesStream('m');
+    const out = run(t, [choice({ content: 'a' }), { ...choice({}, 'stop'), usage: { prompt_tokens: 5, completion_tokens: 2 } }, '[DONE]']);
+    expect(foldMessage(out)).toMatchObject({ stopped: true, message: { usage: { output_tokens: 2 }, stop_reason: 'end_turn' } });
+  });
+});
+
 describe('Azure’s first chunk', () => {
   it('a chunk of only prompt_filter_results (no choices, empty id and model) starts nothing: the message takes the next chunk’s id and model', () => {
     const t = new ChatToMessagesStream('requested');
