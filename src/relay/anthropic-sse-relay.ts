@@ -45,6 +45,7 @@ export class AnthropicSseRelay extends SseRelay {
     if (tap.usage !== this.seenUsage) {
       const u = (this.seenUsage = tap.usage!);
       this.usage = { prompt: u.input, completion: u.output, cached: u.cacheRead };
+      if (tap.outputProvisional) this.usage.provisional = true;
     }
     this.model = tap.model;
     this.sawDone = tap.completed;

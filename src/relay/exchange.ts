@@ -468,7 +468,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     // leaving just before the end does not make an answer nearly free.
     // A count of 0 after events that carried output is no count (a backend that wrote its counts as strings, or
     // left completion_tokens out, was charged nothing for 40 events): the events are the floor then too.
-    if (!usage || !s.sawDone || usage.completion === 0) {
+    // An Anthropic stream whose message_delta carried no usage has only message_start's placeholder (provisional).
+    if (!usage || !s.sawDone || usage.completion === 0 || usage.provisional) {
       this.record.outputTokens = Math.max(usage?.completion ?? 0, s.outputEstimate);
       this.record.outputSource = 'estimate';
     }

@@ -69,7 +69,10 @@ export class TranslatedSseRelay implements SseSink, StreamRelay {
 
   get usage(): Usage | undefined {
     const u = this.t.usage;
-    return u && { prompt: u.input, completion: u.output, cached: u.cacheRead };
+    if (!u) return undefined;
+    const usage: Usage = { prompt: u.input, completion: u.output, cached: u.cacheRead };
+    if (this.t.outputProvisional) usage.provisional = true;
+    return usage;
   }
 
   get model(): string | undefined {

@@ -8,6 +8,11 @@ export interface Usage {
   completion: number;
   /** usage.prompt_tokens_details.cached_tokens, when the backend reports it (vLLM with its prefix cache, OpenAI). */
   cached?: number;
+  /**
+   * `completion` is a placeholder, not the answer's count: Anthropic's message_start says 1 output token, and
+   * only a message_delta's usage is final. Accounting takes the larger of it and the estimate from the content.
+   */
+  provisional?: true;
 }
 
 const PROMPT_KEY = '"prompt_tokens"';

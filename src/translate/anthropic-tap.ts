@@ -20,6 +20,8 @@ export class AnthropicStreamTap {
   /** The output tokens those deltas carried, at least: the estimate of a stream that ends without its final usage. */
   deltaTokens = 0;
   model: string | undefined;
+  /** The usage's output is message_start's placeholder (Anthropic sends 1) until a message_delta carries usage. */
+  outputProvisional = true;
 
   /** Looks at one event on its way to the client. Text deltas are recognised by their `event:` line, not parsed. */
   observe(ev: SseEvent): void {
@@ -44,7 +46,10 @@ export class AnthropicStreamTap {
       }
       case 'message_delta': {
         const e = MessageDeltaEvent.safeParse(parseData(ev.data));
-        if (e.success && e.data.usage) this.usage = usageFromAnthropic(e.data.usage, this.usage);
+        if (e.success && e.data.usage) {
+          this.usage = usageFromAnthropic(e.data.usage, this.usage);
+          this.outputProvisional = false;
+        }
         return;
       }
       case 'message_stop':

@@ -34,13 +34,22 @@ export interface MessagesToChatOptions {
 
 export class MessagesToChatStream extends TranslatorEnding implements StreamTranslator {
   private head = '';
-  /** Anthropic block index → OpenAI tool_calls index, for the tool_use blocks still open. */
-  private readonly tools = new Map<number, number>();
+  /**
+   * Anthropic block index → OpenAI tool_calls index, for the tool_use blocks still open, and whether any argument
+   * text went out for it: a call without any gets `"{}"` when it closes — `""` is not JSON, and openai-node's
+   * chat.completions.stream() parses a strict tool's arguments.
+   */
+  private readonly tools = new Map<number, { call: number; args: boolean }>();
   /** Tool calls started so far: the next one's OpenAI index (indexes are never reused). */
   private toolCalls = 0;
   private finished = false;
   /** See StreamTranslator.outputEstimate: the text, reasoning and tool input the deltas carried. */
   outputEstimate = 0;
+  /**
+   * message_start's output count is a placeholder (Anthropic sends 1): only a message_delta's usage is the
+   * answer's. Until one came, the output is the larger of it and the estimate — for the client and accounting.
+   */
+  outputProvisional = true;
 
   constructor(private readonly opts: MessagesToChatOptions) {
     super();
@@ -72,8 +81,7 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
       case 'content_block_stop': {
         // Deltas after a block's stop are not its own.
         const index = (json as { index?: unknown }).index;
-        if (typeof index === 'number') this.tools.delete(index);
-        return undefined;
+        return typeof index === 'number' ? this.closeTool(index) : undefined;
       }
       default:
         // Event types newer than this translator: nothing for the client.
@@ -85,8 +93,12 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
     return renderStreamErrorFrame(err);
   }
 
+  /**
+   * Never enough: an Anthropic stream ends with message_stop, and the Anthropic SDK refuses one that ends
+   * without it, as the pass-through relay does. A clean close after message_delta is a cut, not an end.
+   */
   protected stopSeen(): boolean {
-    return this.finished;
+    return false;
   }
 
   private start(json: unknown): string {
@@ -105,16 +117,31 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
     if (!e.success) return this.abort(unreadable('a malformed content_block_start'));
     const b = e.data.content_block;
     // A block index a backend reuses names the new block: deltas for it must not land in an earlier tool call.
-    this.tools.delete(e.data.index);
-    if (b.type === 'text') return b.text ? this.content('content', b.text) : undefined;
-    if (b.type === 'thinking') return b.thinking ? this.content('reasoning_content', b.thinking) : undefined;
-    if (b.type !== 'tool_use') return undefined;
+    const closing = this.closeTool(e.data.index) ?? '';
+    if (b.type === 'text') return closing + (b.text ? this.content('content', b.text) : '') || undefined;
+    if (b.type === 'thinking') return closing + (b.thinking ? this.content('reasoning_content', b.thinking) : '') || undefined;
+    if (b.type !== 'tool_use') return closing || undefined;
     this.contentStarted = true;
     const i = this.toolCalls++;
-    this.tools.set(e.data.index, i);
     const args = Object.keys(b.input).length ? JSON.stringify(b.input) : '';
+    this.tools.set(e.data.index, { call: i, args: args !== '' });
     const call = `{"index":${i},"id":${JSON.stringify(b.id)},"type":"function","function":{"name":${JSON.stringify(b.name)},"arguments":${JSON.stringify(args)}}}`;
-    return this.chunk(`{"tool_calls":[${call}]}`, 'null');
+    return closing + this.chunk(`{"tool_calls":[${call}]}`, 'null');
+  }
+
+  /** Ends the tool call of block `index`, if it is one: `"{}"` for a call that had no argument text. */
+  private closeTool(index: number): string | undefined {
+    const tool = this.tools.get(index);
+    if (!tool) return undefined;
+    this.tools.delete(index);
+    return tool.args ? undefined : this.chunk(`{"tool_calls":[{"index":${tool.call},"function":{"arguments":"{}"}}]}`, 'null');
+  }
+
+  /** Ends every tool call still open (a backend that skipped content_block_stop). */
+  private closeTools(): string {
+    let out = '';
+    for (const index of [...this.tools.keys()]) out += this.closeTool(index) ?? '';
+    return out;
   }
 
   private blockDelta(json: unknown): string | undefined {
@@ -135,24 +162,29 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
     if (d.type === 'text_delta') return d.text ? this.content('content', d.text) : undefined;
     if (d.type === 'thinking_delta') return d.thinking ? this.content('reasoning_content', d.thinking) : undefined;
     if (d.type !== 'input_json_delta' || !d.partial_json) return undefined;
-    const i = this.tools.get(e.index);
-    if (i === undefined) return this.abort(unreadable(`tool input for block ${e.index}, which is not a tool_use block`));
-    return this.chunk(`{"tool_calls":[{"index":${i},"function":{"arguments":${JSON.stringify(d.partial_json)}}}]}`, 'null');
+    const tool = this.tools.get(e.index);
+    if (tool === undefined) return this.abort(unreadable(`tool input for block ${e.index}, which is not a tool_use block`));
+    tool.args = true;
+    return this.chunk(`{"tool_calls":[{"index":${tool.call},"function":{"arguments":${JSON.stringify(d.partial_json)}}}]}`, 'null');
   }
 
   private messageDelta(json: unknown): string | undefined {
     const e = MessageDeltaEvent.safeParse(json);
     if (!e.success) return this.abort(unreadable('a malformed message_delta'));
-    if (e.data.usage) this.usage = usageFromAnthropic(e.data.usage, this.usage);
+    if (e.data.usage) {
+      this.usage = usageFromAnthropic(e.data.usage, this.usage);
+      this.outputProvisional = false;
+    }
     const reason = e.data.delta.stop_reason;
     if (reason === undefined || reason === null || this.finished) return undefined;
     this.finished = true;
-    return this.chunk('{}', JSON.stringify(finishReasonOf(reason)));
+    return this.closeTools() + this.chunk('{}', JSON.stringify(finishReasonOf(reason)));
   }
 
   protected finish(): string {
-    let out = this.finished ? '' : this.chunk('{}', '"stop"');
+    let out = this.finished ? '' : this.closeTools() + this.chunk('{}', '"stop"');
     this.finished = true;
+    if (this.outputProvisional && this.usage) this.usage = { ...this.usage, output: Math.max(this.usage.output, this.outputEstimate) };
     if (this.opts.includeUsage) {
       const usage = JSON.stringify(chatUsageOf(this.usage ?? { input: 0, output: 0, cacheRead: 0, cacheCreation: 0 }));
       out += openAIFrame(`${this.head},"choices":[],"usage":${usage}}`);

@@ -29,6 +29,8 @@ export interface StreamTranslator {
   readonly model: string | undefined;
   /** Output tokens the events so far carried, at least (output-estimate.ts), where the translator reads them. */
   readonly outputEstimate?: number;
+  /** The usage's output count is a placeholder so far (Anthropic's message_start), not the backend's final count. */
+  readonly outputProvisional?: boolean;
 }
 
 const MAX_ERROR_MESSAGE = 500;

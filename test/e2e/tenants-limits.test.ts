@@ -173,6 +173,63 @@ tenants:
     }
   });
 
+  it.each([
+    ['passed through', 'messages'],
+    ['translated for an OpenAI client', 'chat/completions'],
+  ])(
+    'charges an Anthropic stream (%s) whose message_delta has no usage what its deltas carried, not message_start’s 1',
+    async (_what, path) => {
+      const TEXT = ' and so the answer goes on, several tokens a delta';
+      const up = await useUpstream((_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(messageStart({ input_tokens: 5, output_tokens: 1 }));
+        res.write(anthropicEvent('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }));
+        for (let i = 0; i < 20; i++)
+          res.write(anthropicEvent('content_block_delta', { index: 0, delta: { type: 'text_delta', text: TEXT } }));
+        res.write(anthropicEvent('content_block_stop', { index: 0 }));
+        res.write(anthropicEvent('message_delta', { delta: { stop_reason: 'end_turn', stop_sequence: null } }));
+        res.end(anthropicEvent('message_stop', {}));
+      });
+      const g = await gatewayFor(
+        `
+version: 1
+backends:
+  claude: { url: "{{UP}}", kind: anthropic, apiKey: sk-ant-limits }
+models:
+  c: { targets: [{ backend: claude }] }
+tenants:
+  t: { keys: [k], limits: { tpm: 100000 } }
+`,
+        { UP: up.url },
+      );
+      try {
+        const r = await rawPost(
+          `${g.url}/v1/${path}`,
+          {
+            model: 'c',
+            messages: [{ role: 'user', content: 'x' }],
+            max_tokens: 4000,
+            stream: true,
+            stream_options: path === 'messages' ? undefined : { include_usage: true },
+          },
+          { headers: { authorization: 'Bearer k', 'anthropic-version': '2023-06-01' } },
+        );
+        expect(r.status).toBe(200);
+        await eventually(() => g.eventsOf('request').length > 0);
+        const charged = g.eventsOf('request')[0]!.tokens;
+        // ~12 tokens a delta (48 characters), 20 deltas.
+        expect(charged.output).toBeGreaterThanOrEqual(12 * 20);
+        expect(charged.outputSource).toBe('estimate');
+        if (path === 'chat/completions') {
+          // The OpenAI client is told what is charged, not message_start's placeholder.
+          expect(/"usage":\{[^}]*"completion_tokens":(\d+)/.exec(r.body.toString())?.[1]).toBe(String(charged.output));
+        }
+      } finally {
+        await g.close();
+      }
+    },
+  );
+
   it('reserves what a translation lets an OpenAI request without max_tokens produce at an Anthropic target', async () => {
     const g = await gatewayFor(`
 version: 1

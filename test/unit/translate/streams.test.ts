@@ -116,7 +116,58 @@ describe('Anthropic backend stream → OpenAI chunks', () => {
       end;
     const f = foldChat(translateBody(toChat(), reused));
     expect(f.error?.code).toBe('bad_upstream_response');
-    expect(f.toolCalls.map((c) => c.arguments)).toEqual(['']);
+    // The tool call the text block replaced had no argument text: it closed as "{}".
+    expect(f.toolCalls.map((c) => c.arguments)).toEqual(['{}']);
+  });
+
+  it('a tool call without argument text gets "{}" when its block stops: openai-node parses a strict tool’s arguments', async () => {
+    const ev = anthropicEvent;
+    const body =
+      messageStart({ input_tokens: 1, output_tokens: 1 }) +
+      ev('content_block_start', { index: 0, content_block: { type: 'tool_use', id: 't1', name: 'now', input: {} } }) +
+      ev('content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: '' } }) +
+      ev('content_block_stop', { index: 0 }) +
+      ev('message_delta', { delta: { stop_reason: 'tool_use' }, usage: { output_tokens: 9 } }) +
+      ev('message_stop', {});
+    const out = translateBody(toChat(), body);
+    expect(foldChat(out).toolCalls.map((c) => c.arguments)).toEqual(['{}']);
+    const client = new OpenAI({ apiKey: 'k', baseURL: 'http://sdk.invalid/v1', fetch: sse(out), maxRetries: 0 });
+    const c = await client.chat.completions
+      .stream({
+        model: 'x',
+        messages: [{ role: 'user', content: 'q' }],
+        tools: [{ type: 'function', function: { name: 'now', parameters: { type: 'object', properties: {} }, strict: true } }],
+      })
+      .finalChatCompletion();
+    expect(c.choices[0]!.message.tool_calls?.[0]).toMatchObject({ function: { name: 'now', arguments: '{}', parsed_arguments: {} } });
+    // Without a content_block_stop, the call is closed at message_delta.
+    const noStop = body.replace(ev('content_block_stop', { index: 0 }), '');
+    expect(foldChat(translateBody(toChat(), noStop)).toolCalls.map((c) => c.arguments)).toEqual(['{}']);
+  });
+
+  it('without usage in message_delta, the output is not message_start’s placeholder 1: the larger of it and the estimate', () => {
+    const ev = anthropicEvent;
+    const words = Array.from({ length: 50 }, (_, i) =>
+      ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: `word${i} is a longer run ` } }),
+    );
+    const body =
+      messageStart({ input_tokens: 10, output_tokens: 1 }) +
+      ev('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }) +
+      words.join('') +
+      ev('content_block_stop', { index: 0 }) +
+      ev('message_delta', { delta: { stop_reason: 'end_turn' } }) +
+      ev('message_stop', {});
+    const t = toChat();
+    const f = foldChat(translateBody(t, body));
+    expect(t.outputEstimate).toBeGreaterThan(200);
+    expect(f.usage?.completion_tokens).toBe(t.outputEstimate);
+    expect(t.usage?.output).toBe(t.outputEstimate);
+    expect(t.outputProvisional).toBe(true);
+    // A message_delta with usage is the count, whatever the estimate says.
+    const counted = toChat();
+    translateBody(counted, body.replace('"stop_reason":"end_turn"}', '"stop_reason":"end_turn"},"usage":{"output_tokens":7}'));
+    expect(counted.usage?.output).toBe(7);
+    expect(counted.outputProvisional).toBe(false);
   });
 
   it('is read by the openai SDK: chat.completions.stream().finalChatCompletion()', async () => {
@@ -223,12 +274,14 @@ describe('stream endings and failures', () => {
     expect(f.error?.code).toBe('upstream_stream_error');
   });
 
-  it('an Anthropic stream that ends after message_delta without message_stop still ends properly', () => {
+  it('an Anthropic stream that ends after message_delta without message_stop is cut: the error frame, never [DONE]', () => {
+    // The Anthropic SDK refuses such a stream, and so does the pass-through relay.
     const t = toChat();
     let out = '';
     for (const ev of anthropicEvents.slice(0, -1)) out += t.push(ev) ?? '';
     out += t.end() ?? '';
-    expect(foldChat(out)).toMatchObject({ done: true, finish: 'tool_calls' });
+    expect(foldChat(out)).toMatchObject({ done: false, finish: 'tool_calls', error: { code: 'upstream_stream_error' } });
+    expect(t.completed).toBe(false);
   });
 
   it.each([
