@@ -33,7 +33,10 @@ export class AnthropicSseRelay extends SseRelay {
   }
 
   protected override look(ev: SseEvent): boolean {
-    if (this.failed || this.sawDone) return true;
+    // After message_stop the answer is over: what a backend sends after it is not counted, so it does not go either
+    // (the translated path holds it back too).
+    if (this.sawDone) return false;
+    if (this.failed) return true;
     const tap = this.tap;
     tap.observe(ev);
     // Output is what content deltas carried (pings and the message's frame are not).
@@ -54,6 +57,11 @@ export class AnthropicSseRelay extends SseRelay {
     // The backend's own error event goes to the client as it came, but with configured secrets removed.
     this.out.write(`event: error\ndata: ${this.scrub(ev.data ?? '')}\n\n`);
     return false;
+  }
+
+  /** Nor does an unfinished event after message_stop: as on a cut, only line ends go. */
+  override flushHeld(cut: boolean): void {
+    super.flushHeld(cut || this.sawDone);
   }
 
   override errorFrame(err: AigwError): string {

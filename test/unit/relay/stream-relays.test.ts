@@ -259,6 +259,30 @@ describe('AnthropicSseRelay (pass-through)', () => {
     expect(s.bytes().toString()).not.toContain('sk-backend-key');
   });
 
+  it('holds back what a backend sends after message_stop, uncounted: the client gets the answer up to its end', () => {
+    const s = sink();
+    const relay = new AnthropicSseRelay(
+      s.out,
+      () => {},
+      1 << 20,
+      (t) => t,
+    );
+    const answer =
+      messageStart({ input_tokens: 9, output_tokens: 1 }) +
+      ev('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }) +
+      ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'done' } }) +
+      ev('content_block_stop', { index: 0 }) +
+      ev('message_delta', { delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 2 } }) +
+      ev('message_stop', {});
+    const after =
+      ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: ' EXTRA' } }) +
+      ev('message_delta', { delta: { stop_reason: 'max_tokens' }, usage: { output_tokens: 999 } }) +
+      'event: message_stop\ndata: {"type":"mess';
+    feed(relay, Buffer.from(answer + after), [answer.length + 3]);
+    expect(s.bytes().toString()).toBe(answer);
+    expect(relay.usage).toMatchObject({ completion: 2 });
+  });
+
   it('a stream cut without message_stop is not done, and its frame is Anthropic’s', () => {
     const relay = new AnthropicSseRelay(
       sink().out,
