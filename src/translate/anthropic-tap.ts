@@ -4,6 +4,7 @@
  * the end, the first content, the model), and the usage out of a non-streamed Message's last bytes.
  */
 import { type AigwError, aigwError } from '../core/errors.js';
+import { isSpace } from '../core/whitespace.js';
 import { ErrorBody, MessageDeltaEvent, MessageStartEvent } from '../anthropic/response.js';
 import type { SseEvent } from '../openai/sse.js';
 import { type TokenUsage, usageFromAnthropic } from './mapping.js';
@@ -79,22 +80,60 @@ const CACHE_READ = COUNT('cache_read_input_tokens');
 const CACHE_CREATION = COUNT('cache_creation_input_tokens');
 
 /**
- * The usage of a non-streamed Message from the end of its text (the last `"usage"`): Anthropic puts usage
- * last, so the relay's tail window holds it however long the answer was.
+ * The usage of a non-streamed Message from the end of its text: the top-level `usage` member, found from the
+ * end. Anthropic puts usage last, so the relay's tail window holds it however long the answer was; but a
+ * backend may put it first, and then the last `"usage"` in the text can be a key inside a tool's input.
  */
 export function anthropicUsageIn(text: string): TokenUsage | undefined {
-  const at = text.lastIndexOf('"usage"');
-  if (at < 0) return undefined;
-  const tail = text.slice(at);
-  const input = INPUT.exec(tail);
-  const output = OUTPUT.exec(tail);
+  const value = topLevelValueFromEnd(text, 'usage');
+  if (value === undefined) return undefined;
+  const input = INPUT.exec(value);
+  const output = OUTPUT.exec(value);
   if (!input && !output) return undefined;
-  const cacheRead = Number(CACHE_READ.exec(tail)?.[1] ?? 0);
-  const cacheCreation = Number(CACHE_CREATION.exec(tail)?.[1] ?? 0);
+  const cacheRead = Number(CACHE_READ.exec(value)?.[1] ?? 0);
+  const cacheCreation = Number(CACHE_CREATION.exec(value)?.[1] ?? 0);
   return {
     input: Number(input?.[1] ?? 0) + cacheRead + cacheCreation,
     output: Number(output?.[1] ?? 0),
     cacheRead,
     cacheCreation,
   };
+}
+
+/**
+ * The text of the top-level object's member `key`, read backwards from the object's closing brace. Not
+ * openai/json-scan's forward scan: a tail window starts anywhere in the body, maybe inside a string, while its
+ * end is always outside one. Backwards, a quote not escaped by an odd run of backslashes opens or closes a
+ * string, so depth is known from the end on; a string at depth 1 followed by `:` is a key.
+ */
+function topLevelValueFromEnd(text: string, key: string): string | undefined {
+  let i = text.length - 1;
+  while (i >= 0 && isSpace(text.charCodeAt(i))) i--;
+  if (text.charCodeAt(i) !== 0x7d) return undefined;
+  let depth = 0;
+  /** Where the member being read backwards ends: the `,` or `}` after it. */
+  let memberEnd = i;
+  for (; i >= 0; i--) {
+    const c = text.charCodeAt(i);
+    if (c === 0x7d || c === 0x5d) depth++;
+    else if (c === 0x7b || c === 0x5b) depth--;
+    else if (c === 0x2c && depth === 1) memberEnd = i;
+    else if (c === 0x22) {
+      const close = i;
+      // Back to the quote that opens this string: one preceded by an even run of backslashes.
+      for (i--; i >= 0; i--) {
+        if (text.charCodeAt(i) !== 0x22) continue;
+        let k = i - 1;
+        while (k >= 0 && text.charCodeAt(k) === 0x5c) k--;
+        if ((i - k) % 2 === 1) break;
+      }
+      if (i < 0) return undefined;
+      if (depth !== 1 || text.slice(i + 1, close) !== key) continue;
+      let colon = close + 1;
+      while (isSpace(text.charCodeAt(colon))) colon++;
+      if (text.charCodeAt(colon) === 0x3a) return text.slice(colon + 1, memberEnd);
+    }
+    if (depth === 0) return undefined;
+  }
+  return undefined;
 }

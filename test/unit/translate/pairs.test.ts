@@ -108,6 +108,24 @@ describe('AnthropicStreamTap (pass-through accounting)', () => {
     expect(anthropicUsageIn(body)).toEqual({ input: 10, output: 7, cacheRead: 3, cacheCreation: 2 });
     expect(anthropicUsageIn('{"id":"m"}')).toBeUndefined();
   });
+
+  const usage = { input_tokens: 5, output_tokens: 7 };
+  const tool = { type: 'tool_use', id: 't', name: 'bill', input: { usage: { input_tokens: 999, output_tokens: 999 }, note: 'x\\"}' } };
+  it.each([
+    ['usage first, a tool input with a "usage" key last', JSON.stringify({ id: 'm', usage, content: [tool] }, null, 1)],
+    ['usage last, after such a tool input', JSON.stringify({ id: 'm', content: [tool], usage })],
+    ['a tail window that starts inside a string', JSON.stringify({ id: 'm', content: [tool], usage }).slice(20)],
+  ])('anthropicUsageIn reads the top-level usage, never a tool input’s: %s', (_n, text) => {
+    expect(anthropicUsageIn(text)).toEqual({ input: 5, output: 7, cacheRead: 0, cacheCreation: 0 });
+  });
+
+  it.each([
+    ['no top-level usage, a tool input with one', JSON.stringify({ id: 'm', content: [tool] })],
+    ['a tail window without the top-level usage', JSON.stringify({ id: 'm', usage, content: [tool] }).slice(60)],
+    ['not an object', '[1,2]'],
+  ])('anthropicUsageIn finds no usage in %s', (_n, text) => {
+    expect(anthropicUsageIn(text)).toBeUndefined();
+  });
 });
 
 describe('azurePath', () => {
