@@ -113,6 +113,9 @@ function toolMessage(b: ToolResultBlock, param: string): Result<OutMessage> {
       content += c.text;
     }
   }
+  // A tool message has no error flag: without one in the text, the model reads a failed call's message as its
+  // result. Prefixed, the model still learns that the call failed.
+  if (b.is_error === true) content = `Error: ${content}`;
   return { ok: true, value: { role: 'tool', tool_call_id: b.tool_use_id, content } };
 }
 

@@ -103,9 +103,22 @@ export function imageSourceOf(url: string, param: string): Result<ImageBlock['so
   return refuse(`${param}: ${what} cannot be sent to an Anthropic backend`, param);
 }
 
-/** An Anthropic image source → the URL of an OpenAI image_url part. */
+/**
+ * An Anthropic image source → the URL of an OpenAI image_url part. The media type is checked as Anthropic checks
+ * it (and as imageSourceOf checks the other way): an arbitrary one would make a data: URL the backend misreads —
+ * `image/png;x,` is not a media type — or one no Anthropic backend would have taken.
+ */
 export function imageUrlOf(source: ImageBlock['source'], param: string): Result<string> {
-  if (source.type === 'base64') return { ok: true, value: `data:${source.media_type};base64,${source.data}` };
+  if (source.type === 'base64') {
+    const mediaType = source.media_type.toLowerCase();
+    if (!IMAGE_TYPES.has(mediaType)) {
+      return refuse(
+        `${param}.media_type: image type ${clip(source.media_type)} is not one of image/jpeg, image/png, image/gif, image/webp`,
+        `${param}.media_type`,
+      );
+    }
+    return { ok: true, value: `data:${mediaType};base64,${source.data}` };
+  }
   if (source.type === 'url') return { ok: true, value: source.url };
   return refuse(`${param}: an image from Anthropic's Files API can only be sent to an Anthropic backend`, param);
 }

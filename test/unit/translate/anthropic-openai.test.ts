@@ -106,7 +106,8 @@ describe('Anthropic Messages request → chat completions request', () => {
             tool_calls: [{ id: 'toolu_1', type: 'function', function: { name: 'get', arguments: '{"city":"Zürich"}' } }],
           },
           { role: 'tool', tool_call_id: 'toolu_1', content: '21C' },
-          { role: 'tool', tool_call_id: 'toolu_2', content: 'sunny' },
+          // is_error has no field in a tool message: it goes in the text.
+          { role: 'tool', tool_call_id: 'toolu_2', content: 'Error: sunny' },
           { role: 'user', content: 'thanks' },
         ],
       },
@@ -203,6 +204,15 @@ describe('Anthropic Messages request → chat completions request', () => {
       { ...base, messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'base64', media_type: 'image/png' } }] }] },
       'messages.0.content.0.source.data: Field required',
       'messages.0.content.0.source.data',
+    ],
+    [
+      'an image of a type Anthropic does not take',
+      {
+        ...base,
+        messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'base64', media_type: 'image/png;x', data: 'AA' } }] }],
+      },
+      'image type "image/png;x" is not one of image/jpeg, image/png, image/gif, image/webp',
+      'messages.0.content.0.source.media_type',
     ],
     [
       'a document block',
