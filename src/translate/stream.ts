@@ -19,7 +19,7 @@ export interface StreamTranslator {
   fail(err: AigwError): string | undefined;
   /** The backend's usage as reported so far; undefined until it reported any. */
   readonly usage: TokenUsage | undefined;
-  /** The backend ended its answer properly (`[DONE]` / `message_stop`, or a finish reason then a clean end). */
+  /** The backend ended its answer properly (`[DONE]` / `message_stop`, or an OpenAI finish_reason then a clean end). */
   readonly completed: boolean;
   /** Set when the stream was ended with an error frame (a backend error event, or an event that cannot be read). */
   readonly error: AigwError | undefined;
@@ -55,7 +55,8 @@ export abstract class TranslatorEnding {
 
   end(): string | undefined {
     if (this.completed || this.error) return undefined;
-    // A backend that ends cleanly after its stop reason but forgets its end marker still finished its answer.
+    // An OpenAI backend that ends cleanly after its finish_reason but forgets [DONE] still finished its answer (the
+    // openai SDK reads such a stream); an Anthropic stream needs its message_stop (stopSeen is false there).
     if (this.stopSeen()) return this.finish();
     return this.abort(aigwError('upstream_stream_error', "the backend's stream ended before its answer was complete"));
   }
