@@ -1,9 +1,10 @@
 /**
  * Everything derived from one profile, immutable once built: routes, backends, tenants, the limiter, the
  * buffer policy, the admin key and the /v1/models list. A reload builds a new Runtime and swaps it in
- * whole; a request keeps the Runtime it began with, and a retired Runtime closes what it alone owns (a
- * limiter whose settings changed) once its last request has settled. Only process-lived state — the bus,
- * in-flight counters, listeners, backend pools and their health — outlives it.
+ * whole; a request keeps the Runtime it began with. What runtimes share (the limiter, the verifier, the
+ * tracer) is counted in SharedHolds: a retired Runtime lets go of its holds once its last request has settled,
+ * and whatever no runtime holds any more is closed. Only process-lived state — the bus, in-flight counters,
+ * listeners, backend pools and their health — outlives it.
  */
 import type { EventBus } from '../events/bus.js';
 import type { GatewayView } from '../observe/gateway-view.js';
@@ -19,6 +20,7 @@ import { TenantDirectory } from '../tenants/keys.js';
 import { Limiter } from '../tenants/limiter.js';
 import type { BackendRegistry, BackendRuntime } from '../upstream/backends.js';
 import { Services } from './services.js';
+import { SharedHolds } from './shared-holds.js';
 
 /** The limiter's own settings: when a reload keeps them, the limiter (and its windows) carries over. */
 function limiterKey(p: Profile): string {
@@ -39,7 +41,8 @@ export class Runtime {
   readonly createdAt = Math.floor(Date.now() / 1000);
   private readonly modelEntries: ReadonlyMap<string, string>;
   private users = 0;
-  private retiredFor: Runtime | undefined;
+  private retired = false;
+  private closing: Promise<void> | undefined;
 
   private constructor(
     readonly profile: Profile,
@@ -47,6 +50,8 @@ export class Runtime {
     readonly limiter: Limiter,
     /** Tracing, JWT, TLS, mtls and identity headers (gateway/services.ts). */
     readonly services: Services,
+    /** Who holds the limiter and the services' parts: shared by every runtime of one gateway. */
+    readonly holds: SharedHolds,
     previous: Runtime | undefined,
   ) {
     this.routing = previous?.routing ?? createRoutingState();
@@ -71,16 +76,18 @@ export class Runtime {
 
   /** A runtime for `profile`, reusing `previous`'s limiter when the limiter's settings did not change. */
   static async create(profile: Profile, registry: BackendRegistry, bus: EventBus, previous?: Runtime): Promise<Runtime> {
+    const holds = previous?.holds ?? new SharedHolds();
     const carry = previous && limiterKey(previous.profile) === limiterKey(profile);
     const limiter = carry ? previous.limiter : await Limiter.create(profile, bus, previous?.limiter);
+    holds.hold(limiter, () => limiter.close());
     let services: Services;
     try {
-      services = await Services.create(profile, previous?.services);
+      services = await Services.create(profile, holds, previous?.services);
     } catch (e) {
-      if (!carry) await limiter.close();
+      await holds.drop(limiter);
       throw e;
     }
-    return new Runtime(profile, registry, limiter, services, previous);
+    return new Runtime(profile, registry, limiter, services, holds, previous);
   }
 
   /** A request starts on this runtime. */
@@ -90,19 +97,26 @@ export class Runtime {
 
   /** A request that started on this runtime has settled. */
   release(): void {
-    if (--this.users === 0 && this.retiredFor) void this.close();
+    if (--this.users === 0 && this.retired) void this.close();
   }
 
-  /** `next` replaces this runtime; what it does not carry over closes once this one's requests settle. */
-  retire(next: Runtime): void {
-    this.retiredFor = next;
+  /** Another runtime replaced this one: it lets go of its holds once its requests settle. Idempotent. */
+  retire(): void {
+    if (this.retired) return;
+    this.retired = true;
     if (this.users === 0) void this.close();
   }
 
-  /** Closes what this runtime owns alone (on retirement, or at shutdown with `next` undefined). */
-  async close(): Promise<void> {
-    if (this.retiredFor?.limiter !== this.limiter) await this.limiter.close();
-    await this.services.close(this.retiredFor?.services);
+  /**
+   * Lets go of the limiter and the services (on retirement, or at shutdown); each closes when no other runtime
+   * holds it. Idempotent: a second call waits for the first.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.holds.drop(this.limiter);
+      await this.services.close();
+    })();
+    return this.closing;
   }
 
   /** OpenAI's list shape, for the models `allowed` says the caller may use. */

@@ -81,7 +81,7 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
       const old = state.runtime;
       const fresh = await Runtime.create(next, registry, bus, old);
       state.runtime = fresh;
-      old.retire(fresh);
+      old.retire();
       applyTimeouts(server, next);
       // Turning TLS on or off needs a restart (gateway/reload-check.ts); its files are re-read on every reload.
       const tls = fresh.services.tls;

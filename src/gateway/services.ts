@@ -2,7 +2,8 @@
  * What a runtime starts besides routes and limits: the tracer, the JWT verifier (and its JWKS refresh), the
  * listener's TLS material, the mtls rules, and per backend what an attempt adds (provider names, identity
  * headers). Built once per profile; a reload carries over the tracer and the verifier when their settings did
- * not change, and a retired runtime closes the rest once its last request has settled.
+ * not change. Both are counted in the runtimes' SharedHolds: the last runtime using one closes it, once its
+ * last request has settled.
  */
 import { compileForwardIdentity, type ForwardIdentity } from '../auth/forward-identity.js';
 import { type JwtAuth, startJwtAuth } from '../auth/jwt.js';
@@ -13,6 +14,7 @@ import { metricProvider, spanProvider } from '../observe/genai-names.js';
 import { createTracing, type Tracing } from '../observe/tracing.js';
 import type { Profile } from '../profile/schema.js';
 import { headerKey } from '../relay/headers.js';
+import type { SharedHolds } from './shared-holds.js';
 
 /** Per backend, what the attempt stage adds to the request and its record. */
 export interface BackendEdge {
@@ -47,6 +49,7 @@ export class Services {
     /** The backends' userHeader names: a client's value there is checked once, before routing. */
     readonly userHeaders: readonly string[],
     private readonly keys: { tracing: string; jwt: string },
+    private readonly holds: SharedHolds,
   ) {}
 
   /** Whether the auth stage has anything beyond API keys to try. */
@@ -54,14 +57,25 @@ export class Services {
     return this.jwt !== undefined || this.mtls !== undefined;
   }
 
-  /** The services for `profile`, reusing `previous`'s tracer and verifier when their settings are unchanged. */
-  static async create(profile: Profile, previous?: Services): Promise<Services> {
+  /**
+   * The services for `profile`, reusing `previous`'s tracer and verifier when their settings are unchanged;
+   * this one holds both in `holds` until close().
+   */
+  static async create(profile: Profile, holds: SharedHolds, previous?: Services): Promise<Services> {
     const keys = { tracing: tracingKey(profile), jwt: jwtKey(profile) };
     const tls = profile.tls ? await loadTlsOptions(profile.tls, '.') : undefined;
     if (tls && !tls.ok) throw new ServicesError(`${tls.problem.key}: ${tls.problem.message}`);
     const tracing =
       previous && previous.keys.tracing === keys.tracing ? previous.tracing : await createTracing(profile.observe.tracing, aigwVersion());
-    const jwt = previous && previous.keys.jwt === keys.jwt ? previous.jwt : await startJwt(profile);
+    holds.hold(tracing, () => tracing.shutdown());
+    let jwt: JwtAuth | undefined;
+    try {
+      jwt = previous && previous.keys.jwt === keys.jwt ? previous.jwt : await startJwt(profile);
+    } catch (e) {
+      await holds.drop(tracing);
+      throw e;
+    }
+    if (jwt) holds.hold(jwt, () => jwt.close());
     const { rules } = compileMtlsRules(profile.tenants);
     const backends = new Map<string, BackendEdge>();
     const strip = new Set<string>();
@@ -83,13 +97,14 @@ export class Services {
       strip.size ? strip : undefined,
       [...userHeaders],
       keys,
+      holds,
     );
   }
 
-  /** Stops what `next` (the runtime replacing this one; none at shutdown) does not carry over; flushes spans. */
-  async close(next?: Services): Promise<void> {
-    if (next?.jwt !== this.jwt) this.jwt?.close();
-    if (next?.tracing !== this.tracing) await this.tracing.shutdown();
+  /** Lets go of the verifier and the tracer: the last services holding one stops it (and flushes spans). */
+  async close(): Promise<void> {
+    await this.holds.drop(this.jwt);
+    await this.holds.drop(this.tracing);
   }
 }
 
