@@ -101,18 +101,39 @@ export async function run(opts: Options): Promise<number> {
         // Nothing left to tell: the previous profile serves.
       }
     });
-  reloadNow = () => void reloadSafely('SIGHUP');
+  // One reload at a time. Triggers while one runs coalesce into one more after it, which reads the file as it
+  // is then: the last profile written is the one served, however slow an earlier one was to build. A SIGHUP
+  // among them forces that reload even if the text is what was last read. None starts once stopping.
+  let reloading: Promise<void> | undefined;
+  let again: string | undefined;
+  let stopped = false;
+  const requestReload = (why: string) => {
+    if (stopped) return;
+    if (reloading) {
+      again = again === 'SIGHUP' ? again : why;
+      return;
+    }
+    reloading = (async () => {
+      for (let next: string | undefined = why; next !== undefined && !stopped; ) {
+        again = undefined;
+        await reloadSafely(next);
+        next = again;
+      }
+    })().finally(() => (reloading = undefined));
+  };
+  reloadNow = () => requestReload('SIGHUP');
   // A profile file is watched; a directory of manifests reloads on SIGHUP.
   const isFile = await stat(opts.config).then(
     (s) => s.isFile(),
     () => false,
   );
-  const fileChanged = () => void reloadSafely('file changed');
+  const fileChanged = () => requestReload('file changed');
   const unwatch = isFile ? watchProfile(opts.config, fileChanged) : () => {};
   // A write between the first load and the watcher's first look is caught here; any later one, by the watcher.
   if (isFile) fileChanged();
 
   await Promise.race([stopping, tui?.done ?? new Promise<never>(() => {})]);
+  stopped = true;
   releaseStdin();
   unwatch();
   await stack.close();

@@ -36,9 +36,15 @@ export interface Stack {
   readonly mocks: readonly RunningMock[];
   /** The profile as served (mock URLs filled in). */
   profile(): Profile;
-  /** Applies a new profile, or says which of its changes need a restart (and keeps the old one). */
+  /**
+   * Applies a new profile, or says which of its changes need a restart (and keeps the old one). One at a time,
+   * in call order, each checked against the profile the one before it left; refused once close() has begun.
+   */
   reload(next: Profile): Promise<{ ok: true } | { ok: false; problems: string[] }>;
-  /** Drains the gateway (for `drainMs`, the profile's timeouts.drain by default), then stops the rest. */
+  /**
+   * Drains the gateway (for `drainMs`, the profile's timeouts.drain by default; a reload under way finishes
+   * first, within that bound), then stops the rest.
+   */
   close(drainMs?: number): Promise<void>;
 }
 
@@ -92,6 +98,25 @@ export async function startStack(profile: Profile, opts: StackOptions = {}): Pro
     : undefined;
   if (adminUrl) announce(`admin listening on ${adminUrl}`);
   const detachLog = opts.log && opts.log !== 'off' ? attachRequestLog(bus, opts.log, opts.logOut) : () => {};
+  let closing = false;
+  let reloads: Promise<unknown> = Promise.resolve();
+  const apply = async (next: Profile): Promise<{ ok: true } | { ok: false; problems: string[] }> => {
+    if (closing) return { ok: false, problems: ['the gateway is stopping'] };
+    const problems = reloadRefusals(served, next, {
+      listenOverridden: opts.listen !== undefined,
+      adminOverridden: opts.admin !== undefined,
+    });
+    if (problems.length) return { ok: false, problems };
+    const fresh = effective(next);
+    try {
+      await gateway.reload(fresh);
+    } catch (e) {
+      // What the new profile needs could not be set up (a TLS file gone since validation): the old one keeps serving.
+      return { ok: false, problems: [(e as Error).message] };
+    }
+    served = fresh;
+    return { ok: true };
+  };
   return {
     bus,
     gateway,
@@ -100,23 +125,13 @@ export async function startStack(profile: Profile, opts: StackOptions = {}): Pro
     adminUrl,
     mocks,
     profile: () => served,
-    async reload(next) {
-      const problems = reloadRefusals(served, next, {
-        listenOverridden: opts.listen !== undefined,
-        adminOverridden: opts.admin !== undefined,
-      });
-      if (problems.length) return { ok: false, problems };
-      const fresh = effective(next);
-      try {
-        await gateway.reload(fresh);
-      } catch (e) {
-        // What the new profile needs could not be set up (a TLS file gone since validation): the old one keeps serving.
-        return { ok: false, problems: [(e as Error).message] };
-      }
-      served = fresh;
-      return { ok: true };
+    reload(next) {
+      const done = reloads.then(() => apply(next));
+      reloads = done.catch(() => {});
+      return done;
     },
     async close(drainMs = served.timeouts.drain) {
+      closing = true;
       await gateway.drain(drainMs);
       detachLog();
       admin?.close();

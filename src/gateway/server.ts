@@ -19,9 +19,15 @@ export interface Gateway {
   readonly state: GatewayState;
   readonly server: Server;
   url: string;
-  /** Builds a runtime for `profile` and swaps it in whole; requests in flight finish on the old one. */
+  /**
+   * Builds a runtime for `profile` and swaps it in whole; requests in flight finish on the old one. One reload
+   * runs at a time, in call order, each on the runtime the one before it left; refused once draining.
+   */
   reload(profile: Profile): Promise<void>;
-  /** Stops accepting, waits (bounded) for in-flight requests, closes upstream pools and the limiter. */
+  /**
+   * Stops accepting, lets a reload in progress finish (no new one starts), waits (bounded) for in-flight
+   * requests, closes upstream pools and the limiter.
+   */
   drain(timeoutMs: number): Promise<void>;
 }
 
@@ -73,29 +79,53 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
     socket.end(clientErrorResponse(err));
   });
   const url = await listen(server, listenAt, tls ? 'https' : 'http', profile.limits.listenBacklog);
+  // The reloads, one after another: each reads the live runtime only once the one before it has swapped its
+  // own in, so two overlapping reloads can neither both retire the same runtime nor leave the slower one's
+  // (older) profile serving.
+  let reloads: Promise<unknown> = Promise.resolve();
+  // Set once drain() has closed the live runtime: a reload still building then closes what it built.
+  let closedDown = false;
+  const stopping = () => new Error('the gateway is stopping: the reload is not applied');
+  const swap = async (next: Profile) => {
+    if (state.draining) throw stopping();
+    const old = state.runtime;
+    const fresh = await Runtime.create(next, registry, bus, old);
+    if (closedDown) {
+      await fresh.close();
+      throw stopping();
+    }
+    state.runtime = fresh;
+    old.retire();
+    applyTimeouts(server, next);
+    // Turning TLS on or off needs a restart (gateway/reload-check.ts); its files are re-read on every reload.
+    const tls = fresh.services.tls;
+    if (httpsServer && tls) applyTlsOptions(httpsServer, tls);
+  };
   return {
     state,
     server,
     url,
-    async reload(next) {
-      const old = state.runtime;
-      const fresh = await Runtime.create(next, registry, bus, old);
-      state.runtime = fresh;
-      old.retire();
-      applyTimeouts(server, next);
-      // Turning TLS on or off needs a restart (gateway/reload-check.ts); its files are re-read on every reload.
-      const tls = fresh.services.tls;
-      if (httpsServer && tls) applyTlsOptions(httpsServer, tls);
+    reload(next) {
+      const done = reloads.then(() => swap(next));
+      reloads = done.catch(() => {});
+      return done;
     },
     async drain(timeoutMs) {
       state.draining = true;
       const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeIdleConnections();
       const deadline = Date.now() + timeoutMs;
+      // A reload under way finishes first (its runtime is then the one closed below), within the drain's bound;
+      // one still building after that closes what it built itself. A later reload is refused.
+      let waited: NodeJS.Timeout | undefined;
+      const bound = new Promise<void>((r) => (waited = setTimeout(r, Math.max(0, deadline - Date.now()))));
+      await Promise.race([reloads, bound]);
+      clearTimeout(waited);
       while (state.inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
       server.closeAllConnections();
       await closed;
       await registry.close();
+      closedDown = true;
       await state.runtime.close();
       await tokens.stop();
     },
