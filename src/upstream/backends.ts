@@ -1,10 +1,11 @@
 /**
  * Backends at run time: one undici Pool each (keep-alive, bounded connections, the profile's timeouts)
- * and its health. Pools and health outlive a reload when the backend's settings are unchanged, so a
- * reload neither drops warm connections nor forgets an ejection.
+ * and its health. A pool outlives a reload when its settings are unchanged, so warm connections are kept;
+ * its connection slots and health outlive any reload that keeps the backend's URL, so a new pool (new
+ * timeouts or connection count) neither forgets an ejection nor lets the old pool's streams stop counting.
  */
 import { Pool } from 'undici';
-import { BackendHealth } from './health.js';
+import { BackendHealth, type OutlierPolicy } from './health.js';
 import { ConnectionSlots, type SlotLimits } from './slots.js';
 import type { BackendConfig, Profile } from '../profile/schema.js';
 
@@ -40,33 +41,31 @@ function slotLimits(b: BackendConfig, p: Profile): SlotLimits {
   return { connections: connectionsOf(b), queue: b.pool.queue, queueTimeoutMs: Math.min(b.pool.queueTimeout, p.timeouts.firstByte) };
 }
 
-function keyOf(b: BackendConfig, p: Profile): string {
+function outlierPolicy(p: Profile): OutlierPolicy {
   const r = p.resilience;
-  return JSON.stringify([
-    b.url,
-    connectionsOf(b),
-    p.timeouts.connect,
-    p.timeouts.firstByte,
-    p.timeouts.idle,
-    r.consecutiveFailures,
-    r.cooldown,
-    r.maxCooldown,
-  ]);
+  return { consecutiveFailures: r.consecutiveFailures, cooldownMs: r.cooldown, maxCooldownMs: r.maxCooldown };
+}
+
+/** What undici fixes when a Pool is built: a change of any of it needs a new pool. */
+function poolKeyOf(b: BackendConfig, p: Profile): string {
+  return JSON.stringify([b.url, connectionsOf(b), p.timeouts.connect, p.timeouts.firstByte, p.timeouts.idle]);
 }
 
 export class BackendRegistry {
-  private entries = new Map<string, { key: string; backend: BackendRuntime }>();
+  private entries = new Map<string, { key: string; url: string; backend: BackendRuntime }>();
 
-  /** The runtimes for a profile's backends, reusing unchanged ones; retired pools close once drained. */
+  /**
+   * The runtimes for a profile's backends: an unchanged pool is reused; a backend whose URL is unchanged keeps
+   * its slots and health whatever else changed; retired pools close once drained.
+   */
   update(profile: Profile): Map<string, BackendRuntime> {
-    const next = new Map<string, { key: string; backend: BackendRuntime }>();
+    const next = new Map<string, { key: string; url: string; backend: BackendRuntime }>();
     for (const [name, cfg] of Object.entries(profile.backends)) {
-      const key = keyOf(cfg, profile);
+      const key = poolKeyOf(cfg, profile);
       const prev = this.entries.get(name);
-      next.set(
-        name,
-        prev && prev.key === key ? { key, backend: refreshed(prev.backend, cfg, profile) } : { key, backend: create(name, cfg, profile) },
-      );
+      const kept = prev && prev.url === cfg.url ? prev.backend : undefined;
+      const backend = prev && prev.key === key ? refreshed(prev.backend, cfg, profile) : create(name, cfg, profile, kept);
+      next.set(name, { key, url: cfg.url, backend });
     }
     for (const [name, e] of this.entries) {
       if (next.get(name)?.backend.pool !== e.backend.pool) void e.backend.pool.close().catch(() => {});
@@ -100,13 +99,18 @@ function apiOf(cfg: BackendConfig): ApiSettings {
   return { kind, anthropicVersion, deployment, apiVersion, headers: backendHeaders(cfg) };
 }
 
-/** A kept backend with the settings a reload may change in place: its API, headers and queue bounds. */
+/** A kept backend with the settings a reload may change in place: its API, headers, queue bounds and policy. */
 function refreshed(b: BackendRuntime, cfg: BackendConfig, p: Profile): BackendRuntime {
   b.slots.update(slotLimits(cfg, p));
+  b.health.update(outlierPolicy(p));
   return Object.assign(b, apiOf(cfg));
 }
 
-function create(name: string, cfg: BackendConfig, p: Profile): BackendRuntime {
+/**
+ * A backend with a new pool. `kept` (the same URL before this reload) lends its slots and health, updated in
+ * place: requests still on the old pool hold slots in them until they end.
+ */
+function create(name: string, cfg: BackendConfig, p: Profile, kept?: BackendRuntime): BackendRuntime {
   const url = new URL(cfg.url);
   const pool = new Pool(url.origin, {
     connections: connectionsOf(cfg),
@@ -117,16 +121,17 @@ function create(name: string, cfg: BackendConfig, p: Profile): BackendRuntime {
     bodyTimeout: p.timeouts.idle,
     connect: { timeout: p.timeouts.connect, noDelay: true },
   });
-  return {
+  const backend: BackendRuntime = {
     name,
     pool,
     basePath: url.pathname.replace(/\/+$/, ''),
     ...apiOf(cfg),
-    health: new BackendHealth({
-      consecutiveFailures: p.resilience.consecutiveFailures,
-      cooldownMs: p.resilience.cooldown,
-      maxCooldownMs: p.resilience.maxCooldown,
-    }),
-    slots: new ConnectionSlots(slotLimits(cfg, p)),
+    health: kept ? kept.health : new BackendHealth(outlierPolicy(p)),
+    slots: kept ? kept.slots : new ConnectionSlots(slotLimits(cfg, p)),
   };
+  if (kept) {
+    backend.slots.update(slotLimits(cfg, p));
+    backend.health.update(outlierPolicy(p));
+  }
+  return backend;
 }

@@ -15,7 +15,12 @@ export class BackendHealth {
   private ejectedUntil = 0;
   private ejections = 0;
 
-  constructor(private readonly policy: OutlierPolicy) {}
+  constructor(private policy: OutlierPolicy) {}
+
+  /** New thresholds (a reload); the failure streak and an ejection under way are kept. */
+  update(policy: OutlierPolicy): void {
+    this.policy = policy;
+  }
 
   available(now: number): boolean {
     return now >= this.ejectedUntil;

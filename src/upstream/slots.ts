@@ -26,9 +26,16 @@ export class ConnectionSlots {
 
   constructor(private limits: SlotLimits) {}
 
-  /** New queue bounds (a reload); the connection count itself only changes with a new pool. */
+  /**
+   * New bounds (a reload). The slots outlive the pool a reload replaces, so the connections the old pool still
+   * has in use keep counting: a larger count admits waiters now, a smaller one admits nobody until enough end.
+   */
   update(limits: SlotLimits): void {
     this.limits = limits;
+    while (this.busy < limits.connections && this.waiting.length > 0) {
+      this.busy++;
+      this.handTo(this.waiting.shift()!);
+    }
   }
 
   get inUse(): number {
@@ -57,15 +64,20 @@ export class ConnectionSlots {
     });
   }
 
-  /** A slot is free again: the longest waiter gets it. */
+  /** A slot is free again: the longest waiter gets it (unless a reload lowered the count below those in use). */
   release(): void {
-    const next = this.waiting.shift();
+    const next = this.busy <= this.limits.connections ? this.waiting.shift() : undefined;
     if (!next) {
       this.busy--;
       return;
     }
-    clearTimeout(next.timer);
-    next.resolve(performance.now() - next.since);
+    this.handTo(next);
+  }
+
+  /** `w` takes a slot already counted as busy. */
+  private handTo(w: Waiter): void {
+    clearTimeout(w.timer);
+    w.resolve(performance.now() - w.since);
   }
 
   private leave(w: Waiter, why: SlotRefusal): void {

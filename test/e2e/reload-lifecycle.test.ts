@@ -1,7 +1,7 @@
 /**
  * Reloads that overlap each other or outlive the requests they replace, on real sockets: the last profile given
  * is the one served; a limiter carried through a reload chain stays open (and its Redis leases are freed)
- * until the requests using it end.
+ * until the requests using it end; a new pool (new timeouts) keeps counting the old pool's connections.
  */
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/ports.js';
@@ -117,6 +117,38 @@ tenants:
       await Promise.all(a.streams);
       // Released through A's limiter — still open — within moments, not at the lease TTL (10 min).
       await eventually(async () => (await chat(g.url, 'k')).status === 200, 5000);
+    } finally {
+      await g.close();
+    }
+  });
+});
+
+describe('a reload that builds a new pool for a backend', () => {
+  it('keeps its connection slots: the old pool’s streams still count against pool.connections and in /aigw/stats', async () => {
+    const pooled = (idle: string) => `
+version: 1
+timeouts: { idle: ${idle} }
+backends:
+  v: { url: http://127.0.0.1:0, mock: { kind: vllm }, pool: { connections: 2, queue: 0 } }
+models:
+  m: { targets: [{ backend: v }] }
+`;
+    const g = await gatewayFor(pooled('10s'));
+    const inflight = async () =>
+      ((await (await fetch(`${g.adminUrl}/aigw/stats`)).json()) as { models: { m: { backends: { v: { inflight: number } } } } }).models.m
+        .backends.v.inflight;
+    try {
+      const a = held(g.url, undefined, 2);
+      await eventually(() => a.started() === 2);
+      expect((await chat(g.url, undefined)).status).toBe(503);
+      // Only the idle timeout changes: undici fixes it per pool, so the backend gets a new pool.
+      expect(await g.stack.reload(profileFor(pooled('11s')))).toEqual({ ok: true });
+      expect((await chat(g.url, undefined)).status).toBe(503);
+      expect(await inflight()).toBe(2);
+      a.leave();
+      await Promise.all(a.streams);
+      await eventually(async () => (await chat(g.url, undefined)).status === 200, 5000);
+      expect(await inflight()).toBe(0);
     } finally {
       await g.close();
     }
