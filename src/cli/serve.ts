@@ -136,6 +136,22 @@ export async function run(opts: Options): Promise<number> {
   stopped = true;
   releaseStdin();
   unwatch();
+  // A reload under way finishes before the gateway's runtime closes (within the drain's bound); one still
+  // building after that closes what it built (gateway/server.ts). The backstop is armed before waiting for it.
   await stack.close();
+  exitSoon(exitCodes.ok);
+  await reloading;
   return exitCodes.ok;
+}
+
+/** How long a drained gateway may wait for its last handles to close by themselves before it exits anyway. */
+const EXIT_GRACE_MS = 2000;
+
+/**
+ * A backstop: everything is closed, so the process should end on its own; if a handle nobody closed (a store
+ * client, a socket) would keep a drained gateway alive, it exits with `code` after a short grace. The timer
+ * does not itself keep the process alive.
+ */
+function exitSoon(code: number): void {
+  setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
 }
