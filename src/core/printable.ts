@@ -9,11 +9,14 @@
 /**
  * Every control (Cc), format (Cf), surrogate (Cs, a lone half of a pair) and line or paragraph separator
  * character, and every default-ignorable one — the code points Unicode says a renderer shows as nothing: the
- * soft hyphen, the joiners, the Hangul and Mongolian fillers and variation selectors, the tag characters, the
- * musical and shorthand format controls. A list of ranges missed some (U+1D173 left `m<U+1D173>1` reading as
- * `m1`); the properties follow Unicode. The emoji variation selectors (U+FE00–FE0F) stay: emoji need them.
+ * soft hyphen, the joiners, the Hangul fillers, the tag characters, the musical and shorthand format controls.
+ * A list of ranges missed some (U+1D173 left `m<U+1D173>1` reading as `m1`); the properties follow Unicode.
+ * Kept: the variation selectors (emoji, Mongolian and ideographic ones — `葛<U+E0100>城` is a place's name) and the
+ * prepended concatenation marks (U+0600–0605 and six more: format characters that are drawn; JavaScript has
+ * no property for them).
  */
-export const CONTROL_CHARS = /(?![\ufe00-\ufe0f])[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/gu;
+export const CONTROL_CHARS =
+  /(?![\ufe00-\ufe0f\u180b-\u180d\u180f\u{e0100}-\u{e01ef}\u0600-\u0605\u06dd\u070f\u0890\u0891\u08e2\u{110bd}\u{110cd}])[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/gu;
 
 /** Each control character as `?`, and at most `max` characters (the last one `…` when cut): for a display. */
 export function printable(text: string, max: number): string {

@@ -266,7 +266,7 @@ function send(
   // Bytes made here rather than by undici (which would copy a string the same way): the same buffer it holds
   // for the answer's life is then where the prompt is read back from, if it has to be counted.
   const sent = provider ? undefined : Buffer.from(body.text);
-  const out = new Downstream(ctx.res, ctx.record, ctx.extraHeaders, runtime.profile.timeouts.idle);
+  const out = new Downstream(ctx.res, ctx.record, ctx.extraHeaders, runtime.profile.timeouts.clientStall);
   out.onCommit = () => {
     forgetBody(p, sent);
     // No other answer will be written: the x-ratelimit-* headers are in the head already.

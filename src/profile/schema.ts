@@ -270,6 +270,13 @@ export const ProfileSchema = z.strictObject({
       request: Duration.default(30_000),
       /** On SIGTERM, how long in-flight requests may take to finish. */
       drain: Duration.default(10_000),
+      /**
+       * How long an answer may wait for a client that reads none of it (its socket's buffers full) before the
+       * connection is cut, freeing the request's slot, lease and upstream connection. The kernel takes a slow
+       * reader's bytes a third of its send buffer (~1.5 MB) at a time, so a client reading slower than that per
+       * window is cut too: 5 minutes cuts below ~5 KB/s; `timeouts.idle` (a minute) cut 25 KB/s readers.
+       */
+      clientStall: Duration.default(300_000),
     })
     .prefault({}),
   /** Failover and passive outlier ejection. */

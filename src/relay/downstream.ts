@@ -41,7 +41,7 @@ export class Downstream {
     readonly record: RequestRecord,
     /** Headers every response to this request carries (OpenAI's x-ratelimit-* for a limited tenant). */
     private extraHeaders: Readonly<Record<string, string>> | undefined,
-    /** How long a client may leave written bytes unread (timeouts.idle) before its answer is cut. */
+    /** How long a client may leave written bytes unread (timeouts.clientStall) before its answer is cut. */
     private readonly stallMs: number,
   ) {}
 
@@ -90,12 +90,16 @@ export class Downstream {
       // One timer per answer, re-armed at each wait (a slow reader pauses often); when it fires, a drain since
       // its last arming shows as not paused. (Not cleared on drain: refresh() does not revive a cleared timer.)
       if (this.stall) this.stall.refresh();
-      else this.stall = setTimeout(() => this.stalled(), this.stallMs);
+      else {
+        this.stall = setTimeout(() => this.stalled(), this.stallMs);
+        // A client gone while it was waited for: the timer does not keep this answer for the rest of its window.
+        res.once('close', () => clearTimeout(this.stall));
+      }
     }
   }
 
   /**
-   * The client read nothing for stallMs: the connection goes (as a client that left), so the upstream is
+   * The client read nothing for stallMs (as far as Node can tell: see timeouts.clientStall): the connection goes (as a client that left), so the upstream is
    * aborted and everything the request holds is freed. Its bytes were never read, so no frame would reach it.
    */
   private stalled(): void {

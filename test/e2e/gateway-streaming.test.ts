@@ -41,7 +41,7 @@ const silent = await useRawUpstream((socket) => {
 const gw = await useGateway(
   `
 version: 1
-timeouts: { idle: 300ms, firstByte: 10s }
+timeouts: { idle: 300ms, firstByte: 10s, clientStall: 300ms }
 backends:
   vllm: { url: http://127.0.0.1:0, mock: { kind: vllm } }
   backup: { url: http://127.0.0.1:0, mock: { kind: vllm } }
@@ -252,7 +252,7 @@ describe('client aborts reach the backend at once (cases 22, 23)', () => {
     expect(sent).toBeLessThan(64 * 1024 * 1024);
   });
 
-  it('a stream client that reads nothing for timeouts.idle loses its connection, and the request frees what it held', async () => {
+  it('a stream client that reads nothing for timeouts.clientStall loses its connection, and the request frees what it held', async () => {
     // The socket stays open and paused: only the gateway can end this. Before, the paused upstream ran no
     // timer, and the request held its slot, lease and upstream connection until the client closed.
     const body = JSON.stringify(chat('never read [[mock ttft=0ms tps=0]]', { max_tokens: 2_000_000 }));
@@ -265,7 +265,7 @@ describe('client aborts reach the backend at once (cases 22, 23)', () => {
     );
     try {
       await eventually(() => gw.gateway.state.inflight === 1, 5000);
-      // idle is 300 ms here: cut within seconds, where before it was held for as long as the socket stayed open.
+      // clientStall is 300 ms here: cut within seconds, where before it was held for as long as the socket stayed open.
       await eventually(() => gw.gateway.state.inflight === 0, 10_000);
     } finally {
       socket.destroy();
