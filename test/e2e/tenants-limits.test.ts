@@ -45,6 +45,17 @@ models:
   m: { targets: [{ backend: vllm }] }
   c: { targets: [{ backend: claude }] }`;
 
+/** A scripted Anthropic backend ({{UP}}) behind one tenant with a tokens-per-minute limit. */
+const CLAUDE_LIMITED = `
+version: 1
+backends:
+  claude: { url: "{{UP}}", kind: anthropic, apiKey: sk-ant-limits }
+models:
+  c: { targets: [{ backend: claude }] }
+tenants:
+  t: { keys: [k], limits: { tpm: 100000 } }
+`;
+
 describe('token limits', () => {
   it('answers 429 with honest headers once a 2,000 TPM tenant is spent, and admits again after retry-after-ms (case 36)', async () => {
     let r = await chat('k-tpm2k', { max_tokens: 500 });
@@ -137,18 +148,7 @@ tenants:
       );
       res.on('close', () => clearInterval(tick));
     });
-    const g = await gatewayFor(
-      `
-version: 1
-backends:
-  claude: { url: "{{UP}}", kind: anthropic, apiKey: sk-ant-limits }
-models:
-  c: { targets: [{ backend: claude }] }
-tenants:
-  t: { keys: [k], limits: { tpm: 100000 } }
-`,
-      { UP: up.url },
-    );
+    const g = await gatewayFor(CLAUDE_LIMITED, { UP: up.url });
     try {
       let deltasSeen = 0;
       const left = await rawPost(
@@ -190,18 +190,7 @@ tenants:
         res.write(anthropicEvent('message_delta', { delta: { stop_reason: 'end_turn', stop_sequence: null } }));
         res.end(anthropicEvent('message_stop', {}));
       });
-      const g = await gatewayFor(
-        `
-version: 1
-backends:
-  claude: { url: "{{UP}}", kind: anthropic, apiKey: sk-ant-limits }
-models:
-  c: { targets: [{ backend: claude }] }
-tenants:
-  t: { keys: [k], limits: { tpm: 100000 } }
-`,
-        { UP: up.url },
-      );
+      const g = await gatewayFor(CLAUDE_LIMITED, { UP: up.url });
       try {
         const r = await rawPost(
           `${g.url}/v1/${path}`,
