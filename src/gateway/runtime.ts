@@ -2,9 +2,9 @@
  * Everything derived from one profile, immutable once built: routes, backends, tenants, the limiter, the
  * buffer policy, the admin key and the /v1/models list. A reload builds a new Runtime and swaps it in
  * whole; a request keeps the Runtime it began with. What runtimes share (the limiter, the verifier, the
- * tracer) is counted in SharedHolds: a retired Runtime lets go of its holds once its last request has settled,
- * and whatever no runtime holds any more is closed. Only process-lived state — the bus, in-flight counters,
- * listeners, backend pools and their health — outlives it.
+ * tracer, the backends' pools) is counted in SharedHolds: a retired Runtime lets go of its holds once its
+ * last request has settled, and whatever no runtime holds any more is closed. Only process-lived state — the
+ * bus, in-flight counters, listeners, backends' connection slots and health — outlives it.
  */
 import type { EventBus } from '../events/bus.js';
 import type { GatewayView } from '../observe/gateway-view.js';
@@ -57,6 +57,9 @@ export class Runtime {
     this.routing = previous?.routing ?? createRoutingState();
     this.rng = previous?.rng ?? new Rng((Math.random() * 0x100000000) >>> 0);
     this.backends = registry.update(profile);
+    // A pool a reload replaces stays open while this runtime's requests may still use it: one waiting for a
+    // connection slot, or failing over to another backend, dispatches on this runtime's pools.
+    for (const b of this.backends.values()) holds.hold(b.pool, () => b.pool.close().catch(() => {}));
     this.routes = buildRouteTable(profile, this.backends);
     const l = profile.limits;
     this.relay = {
@@ -108,13 +111,14 @@ export class Runtime {
   }
 
   /**
-   * Lets go of the limiter and the services (on retirement, or at shutdown); each closes when no other runtime
-   * holds it. Idempotent: a second call waits for the first.
+   * Lets go of the limiter, the services and the backends' pools (on retirement, or at shutdown); each closes
+   * when no other runtime holds it. Idempotent: a second call waits for the first.
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.holds.drop(this.limiter);
       await this.services.close();
+      await Promise.all([...this.backends.values()].map((b) => this.holds.drop(b.pool)));
     })();
     return this.closing;
   }

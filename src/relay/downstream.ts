@@ -41,7 +41,7 @@ export class Downstream {
     readonly record: RequestRecord,
     /** Headers every response to this request carries (OpenAI's x-ratelimit-* for a limited tenant). */
     private extraHeaders: Readonly<Record<string, string>> | undefined,
-    /** How long a client may leave written bytes unread (timeouts.clientStall) before its answer is cut. */
+    /** How long a client may leave written bytes unread (timeouts.clientStall) before its answer is cut; 0: never. */
     private readonly stallMs: number,
   ) {}
 
@@ -90,7 +90,7 @@ export class Downstream {
       // One timer per answer, re-armed at each wait (a slow reader pauses often); when it fires, a drain since
       // its last arming shows as not paused. (Not cleared on drain: refresh() does not revive a cleared timer.)
       if (this.stall) this.stall.refresh();
-      else {
+      else if (this.stallMs > 0) {
         this.stall = setTimeout(() => this.stalled(), this.stallMs);
         // A client gone while it was waited for: the timer does not keep this answer for the rest of its window.
         res.once('close', () => clearTimeout(this.stall));

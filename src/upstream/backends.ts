@@ -56,7 +56,8 @@ export class BackendRegistry {
 
   /**
    * The runtimes for a profile's backends: an unchanged pool is reused; a backend whose URL is unchanged keeps
-   * its slots and health whatever else changed; retired pools close once drained.
+   * its slots and health whatever else changed. A replaced pool is not closed here: the runtimes that use it hold
+   * it (gateway/shared-holds.ts), and the last to let go closes it — its requests may still dispatch on it.
    */
   update(profile: Profile): Map<string, BackendRuntime> {
     const next = new Map<string, { key: string; url: string; backend: BackendRuntime }>();
@@ -66,9 +67,6 @@ export class BackendRegistry {
       const kept = prev && prev.url === cfg.url ? prev.backend : undefined;
       const backend = prev && prev.key === key ? refreshed(prev.backend, cfg, profile) : create(name, cfg, profile, kept);
       next.set(name, { key, url: cfg.url, backend });
-    }
-    for (const [name, e] of this.entries) {
-      if (next.get(name)?.backend.pool !== e.backend.pool) void e.backend.pool.close().catch(() => {});
     }
     this.entries = next;
     return new Map([...next].map(([n, e]) => [n, e.backend]));

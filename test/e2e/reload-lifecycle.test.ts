@@ -153,4 +153,36 @@ models:
       await g.close();
     }
   });
+
+  it.each([
+    ['only its idle timeout changed', '10s', 1, '11s', 1],
+    ['its connections grew from 1 to 3', '10s', 1, '10s', 3],
+  ])(
+    'lets requests that waited for a slot through when %s: the pool they were queued for is not closed under them',
+    async (_why, idleA, connA, idleB, connB) => {
+      const pooled = (idle: string, connections: number) => `
+version: 1
+timeouts: { idle: ${idle} }
+backends:
+  v: { url: http://127.0.0.1:0, mock: { kind: vllm }, pool: { connections: ${connections}, queue: 5 } }
+models:
+  m: { targets: [{ backend: v }] }
+`;
+      const g = await gatewayFor(pooled(idleA, connA));
+      try {
+        const a = held(g.url, undefined, 1);
+        await eventually(() => a.started() === 1);
+        // Two requests wait for the one connection, on the runtime before the reload.
+        const waiting = [chat(g.url, undefined), chat(g.url, undefined)];
+        await eventually(() => g.gateway.state.inflight === 3);
+        expect(await g.stack.reload(profileFor(pooled(idleB, connB)))).toEqual({ ok: true });
+        a.leave();
+        // Before: the replaced pool was closed at once, and both answered 502 (UND_ERR_CLOSED), ejecting the backend.
+        expect((await Promise.all(waiting)).map((r) => r.status)).toEqual([200, 200]);
+        await Promise.all(a.streams);
+      } finally {
+        await g.close();
+      }
+    },
+  );
 });
