@@ -274,8 +274,8 @@ export const ProfileSchema = z.strictObject({
        * How long an answer may wait for a client that reads none of it (its socket's buffers full) before the
        * connection is cut, freeing the request's slot, lease and upstream connection. The kernel takes a slow
        * reader's bytes a third of its send buffer (~1.5 MB) at a time, so a client reading slower than that per
-       * window is cut too: 5 minutes cuts below ~5 KB/s; `timeouts.idle` (a minute) cut 25 KB/s readers, and a
-       * few seconds cut readers at full speed. `0s` turns the cut off, as it turns off `idle`.
+       * window is cut too: 5 minutes cuts below ~5 KB/s (`timeouts.idle`, a minute, cut 25 KB/s readers). `0s`
+       * turns the cut off, as it turns off `idle` (armed at 0 ms, it cut readers at full speed).
        */
       clientStall: Duration.default(300_000),
     })
