@@ -15,6 +15,9 @@ import { BackendRegistry } from '../upstream/backends.js';
 import { createHandler, type GatewayState } from './handle.js';
 import { Runtime } from './runtime.js';
 
+/** How long the drain waits, once every connection is cut, for the cut requests to settle. */
+const SETTLE_AFTER_CUT_MS = 1000;
+
 export interface Gateway {
   readonly state: GatewayState;
   readonly server: Server;
@@ -124,6 +127,11 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
       while (state.inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
       server.closeAllConnections();
       await closed;
+      // A cut connection's response emits 'close' on a later tick, and its request settles (is published, then
+      // logged) only then: with requests on a retired runtime (a reload while they waited), the drain returned
+      // first, and the requests its deadline cut were missing from the log.
+      const settled = Date.now() + SETTLE_AFTER_CUT_MS;
+      while (state.inflight > 0 && Date.now() < settled) await new Promise((r) => setTimeout(r, 5));
       await registry.close();
       closedDown = true;
       await state.runtime.close();

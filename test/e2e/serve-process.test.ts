@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/gateway.js';
 import { rawPost, streamedText } from '../helpers/raw.js';
 import { runAigw, startAigw } from '../helpers/cli.js';
+import { useRawUpstream } from '../helpers/upstream.js';
 
 const profile = (models: string) => `
 version: 1
@@ -109,6 +110,37 @@ describe('aigw serve --mocks', () => {
     expect(s.ended).toBe('complete');
     expect(s.body.toString()).toContain('[DONE]');
     expect(await exit).toBe(0);
+  });
+
+  it('logs the requests the drain deadline cuts, one line each, before it exits 0', async () => {
+    // A backend that takes a request and never answers: one request waits on it, two for its one connection.
+    const silent = await useRawUpstream(() => {});
+    const text = `
+version: 1
+listen: 127.0.0.1:0
+admin: { listen: 127.0.0.1:0 }
+timeouts: { drain: 300ms }
+backends:
+  s: { url: "${silent.url}", pool: { connections: 1, queue: 5 } }
+models:
+  m: { targets: [{ backend: s }] }
+tenants:
+  t: { keys: [k] }
+`;
+    const file = tempProfile(text);
+    const run = await startAigw(['serve', '-c', file, '--log', 'json'], 2);
+    const body = { model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 1 };
+    const headers = { authorization: 'Bearer k' };
+    const cut = [1, 2, 3].map(() => rawPost(`${run.urls.gateway}/v1/chat/completions`, body, { headers }).catch(() => undefined));
+    await eventually(() => silent.connections() === 1);
+    // A reload (a new pool) while they wait: they stay on the retired runtime.
+    writeFileSync(file, text.replace('drain: 300ms', 'drain: 300ms, idle: 11s'));
+    run.child.kill('SIGHUP');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await run.stop('SIGTERM')).toBe(0);
+    await Promise.all(cut);
+    // Before: the cut responses closed a tick after the drain returned, and the log was detached by then.
+    expect(logLines(run.stdout()).filter((l) => l.type === 'request')).toHaveLength(3);
   });
 
   it('a second signal while it drains stops it at once: exit 130 (SIGINT), not after the stream', async () => {
