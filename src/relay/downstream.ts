@@ -99,8 +99,9 @@ export class Downstream {
   }
 
   /**
-   * The client read nothing for stallMs (as far as Node can tell: see timeouts.clientStall): the connection goes (as a client that left), so the upstream is
-   * aborted and everything the request holds is freed. Its bytes were never read, so no frame would reach it.
+   * The client read nothing for stallMs (as far as Node can tell: see timeouts.clientStall): the connection goes,
+   * as for a client that left, so the upstream is aborted and everything the request holds is freed. Its bytes
+   * were never read, so no frame would reach it.
    */
   private stalled(): void {
     if (!this.paused || this.res.destroyed) return;
