@@ -123,17 +123,19 @@ tenants:
   });
 });
 
-describe('a reload that builds a new pool for a backend', () => {
-  it('keeps its connection slots: the old pool’s streams still count against pool.connections and in /aigw/stats', async () => {
-    const pooled = (idle: string) => `
+/** One mock backend with a bounded pool: a change of `idle` or `connections` builds it a new pool. */
+const pooled = (idle: string, connections: number, queue: number) => `
 version: 1
 timeouts: { idle: ${idle} }
 backends:
-  v: { url: http://127.0.0.1:0, mock: { kind: vllm }, pool: { connections: 2, queue: 0 } }
+  v: { url: http://127.0.0.1:0, mock: { kind: vllm }, pool: { connections: ${connections}, queue: ${queue} } }
 models:
   m: { targets: [{ backend: v }] }
 `;
-    const g = await gatewayFor(pooled('10s'));
+
+describe('a reload that builds a new pool for a backend', () => {
+  it('keeps its connection slots: the old pool’s streams still count against pool.connections and in /aigw/stats', async () => {
+    const g = await gatewayFor(pooled('10s', 2, 0));
     const inflight = async () =>
       ((await (await fetch(`${g.adminUrl}/aigw/stats`)).json()) as { models: { m: { backends: { v: { inflight: number } } } } }).models.m
         .backends.v.inflight;
@@ -142,7 +144,7 @@ models:
       await eventually(() => a.started() === 2);
       expect((await chat(g.url, undefined)).status).toBe(503);
       // Only the idle timeout changes: undici fixes it per pool, so the backend gets a new pool.
-      expect(await g.stack.reload(profileFor(pooled('11s')))).toEqual({ ok: true });
+      expect(await g.stack.reload(profileFor(pooled('11s', 2, 0)))).toEqual({ ok: true });
       expect((await chat(g.url, undefined)).status).toBe(503);
       expect(await inflight()).toBe(2);
       a.leave();
@@ -160,22 +162,14 @@ models:
   ])(
     'lets requests that waited for a slot through when %s: the pool they were queued for is not closed under them',
     async (_why, idleA, connA, idleB, connB) => {
-      const pooled = (idle: string, connections: number) => `
-version: 1
-timeouts: { idle: ${idle} }
-backends:
-  v: { url: http://127.0.0.1:0, mock: { kind: vllm }, pool: { connections: ${connections}, queue: 5 } }
-models:
-  m: { targets: [{ backend: v }] }
-`;
-      const g = await gatewayFor(pooled(idleA, connA));
+      const g = await gatewayFor(pooled(idleA, connA, 5));
       try {
         const a = held(g.url, undefined, 1);
         await eventually(() => a.started() === 1);
         // Two requests wait for the one connection, on the runtime before the reload.
         const waiting = [chat(g.url, undefined), chat(g.url, undefined)];
         await eventually(() => g.gateway.state.inflight === 3);
-        expect(await g.stack.reload(profileFor(pooled(idleB, connB)))).toEqual({ ok: true });
+        expect(await g.stack.reload(profileFor(pooled(idleB, connB, 5)))).toEqual({ ok: true });
         a.leave();
         // Before: the replaced pool was closed at once, and both answered 502 (UND_ERR_CLOSED), ejecting the backend.
         expect((await Promise.all(waiting)).map((r) => r.status)).toEqual([200, 200]);
