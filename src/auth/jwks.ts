@@ -7,6 +7,7 @@ import { isAbsolute, resolve } from 'node:path';
 import type { createLocalJWKSet, JSONWebKeySet, JWTVerifyGetKey } from 'jose';
 import { request } from 'undici';
 import { z } from 'zod';
+import { REDACTED } from '../core/scrub.js';
 import { readSmallFile } from '../core/small-file.js';
 import { loadJose } from './jose.js';
 
@@ -115,6 +116,9 @@ export class JwksSource {
       const parsed = JwksDocument.safeParse(JSON.parse(text));
       if (!parsed.success) throw new Error('not a JWKS document ({"keys": [...]})');
       const doc = { keys: parsed.data.keys.filter((k) => KEY_TYPES.has(k.kty)) } as JSONWebKeySet;
+      // An answer with nothing usable in it (`{"keys": []}`, only `oct` keys) is a failed refresh: installed, it
+      // would refuse every token until the next fetch — one unknown-kid token from anyone could cause it.
+      if (doc.keys.length === 0) throw new Error('the JWKS document has no RSA, EC or OKP key');
       this.keySet = (await loadJose()).createLocalJWKSet(doc);
       this.keyCount = doc.keys.length;
       this.lastError = undefined;
@@ -155,4 +159,15 @@ export class JwksSource {
     }
     return Buffer.concat(chunks).toString('utf8');
   }
+}
+
+/**
+ * A key set's location as it may be printed: a URL's user and password (undici sends them as Basic credentials,
+ * and they may have come from the environment) and its query and fragment are left out.
+ */
+export function shownLocation(location: string): string {
+  if (!/^https?:\/\//i.test(location) || !URL.canParse(location)) return location.split('?')[0]!;
+  const u = new URL(location);
+  const user = u.username || u.password ? `${REDACTED}@` : '';
+  return `${u.protocol}//${user}${u.host}${u.pathname}`;
 }

@@ -4,7 +4,7 @@
  * small leeway, issuer and audience, and the claims mapped to a tenant. Every failure is a value naming its
  * class; neither the token nor its claims ever appear in a message.
  */
-import type { JWTVerifyGetKey } from 'jose';
+import type { CryptoKey, JWTVerifyGetKey, JWTVerifyOptions } from 'jose';
 import { type AigwError, aigwError } from '../core/errors.js';
 import type { Profile } from '../profile/schema.js';
 import { loadJose } from './jose.js';
@@ -74,10 +74,12 @@ function failureOf(e: unknown): JwtFailure {
     case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
       return 'bad_signature';
     case 'ERR_JOSE_ALG_NOT_ALLOWED':
-    case 'ERR_JOSE_NOT_SUPPORTED':
       return 'alg_not_allowed';
+    // The algorithm is checked before jose sees the token: what it cannot support past that is the token's own
+    // (a `crit` extension it does not understand, RFC 7515 §4.1.11), so the token is malformed.
+    case 'ERR_JOSE_NOT_SUPPORTED':
+      return 'malformed';
     case 'ERR_JWKS_NO_MATCHING_KEY':
-    case 'ERR_JWKS_MULTIPLE_MATCHING_KEYS':
       return 'unknown_kid';
     case 'ERR_AIGW_JWKS_UNAVAILABLE':
       return 'jwks_unavailable';
@@ -109,22 +111,55 @@ export class JwtVerifier {
       return { ok: false, reason: 'malformed' };
     }
     if (typeof alg !== 'string' || !ALGORITHMS.has(alg)) return { ok: false, reason: 'alg_not_allowed' };
+    const options = {
+      algorithms: JWT_ALGORITHMS,
+      issuer: this.config.issuer,
+      audience: this.config.audience,
+      clockTolerance: LEEWAY_SECONDS,
+      requiredClaims: ['exp'],
+    };
     let payload: Record<string, unknown>;
     try {
-      ({ payload } = await jwtVerify(token, this.getKey, {
-        algorithms: JWT_ALGORITHMS,
-        issuer: this.config.issuer,
-        audience: this.config.audience,
-        clockTolerance: LEEWAY_SECONDS,
-        requiredClaims: ['exp'],
-      }));
+      ({ payload } = await jwtVerify(token, this.getKey, options));
     } catch (e) {
-      return { ok: false, reason: failureOf(e) };
+      if ((e as { code?: string }).code !== 'ERR_JWKS_MULTIPLE_MATCHING_KEYS') return { ok: false, reason: failureOf(e) };
+      const r = await verifyWithCandidates(token, e as AsyncIterable<CryptoKey>, options);
+      if (!('payload' in r)) return r;
+      payload = r.payload;
     }
     const r = identityFromClaims(payload, this.config, this.tenants);
     if (!r.ok) return { ok: false, reason: r.reason };
     return { ok: true, identity: r.identity, expiresAt: Number(payload.exp) * 1000 };
   }
+}
+
+/**
+ * How many keys one token may be tried against when its header matches several in the key set (no `kid` during
+ * a rotation, a `kid` reused, a key listed twice). Real sets hold a handful; a key set may hold 1,000, and each
+ * try is a signature check a forged token would otherwise buy for free.
+ */
+export const MAX_KEY_CANDIDATES = 8;
+
+/**
+ * The token against each key its header matches, as jose leaves it to the caller: the first whose signature
+ * verifies decides (its claims checked as usual); none verifying is a bad signature.
+ */
+async function verifyWithCandidates(
+  token: string,
+  candidates: AsyncIterable<CryptoKey>,
+  options: JWTVerifyOptions,
+): Promise<{ payload: Record<string, unknown> } | { ok: false; reason: JwtFailure }> {
+  const { jwtVerify } = await loadJose();
+  let tried = 0;
+  for await (const key of candidates) {
+    if (++tried > MAX_KEY_CANDIDATES) break;
+    try {
+      return { payload: (await jwtVerify(token, key, options)).payload };
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') return { ok: false, reason: failureOf(e) };
+    }
+  }
+  return { ok: false, reason: 'bad_signature' };
 }
 
 /** The client's answer for a refused token: 401 naming the reason class (RFC 6750's invalid_token), never the token. */

@@ -39,11 +39,10 @@ export interface GuardedListener {
   /** What lets another name in: `set admin.key to reach it by another name`. */
   readonly toName: string;
   /**
-   * The Host rule holds on every address, not only loopback: for a listener whose requests are held to it only
-   * when a browser sent them. A gateway in a container sees its container's address behind a port published on
-   * 127.0.0.1, and a LAN address is as rebindable as loopback.
+   * Only what a browser sent is held to the Host rule: programs reach this listener under any name. Otherwise
+   * programs on a loopback connection are held to it too (they are given an address or `localhost` there).
    */
-  readonly hostRuleEverywhere?: boolean;
+  readonly browsersOnly?: boolean;
 }
 
 export const ADMIN_LISTENER: GuardedListener = {
@@ -57,12 +56,25 @@ export const OPEN_GATEWAY: GuardedListener = {
   name: 'a gateway without tenants',
   toShare: 'configure tenants (API keys) for clients that are web pages',
   toName: 'configure tenants (API keys) to reach it by another name',
-  hostRuleEverywhere: true,
+  browsersOnly: true,
 };
 
-/** The problem with a request a browser page sent on its own account, or undefined. */
+/**
+ * Whether a browser sent the request: it names the page's origin on every request but a same-origin GET or
+ * HEAD, and `Sec-Fetch-Site` on all of them over HTTPS and to localhost. Programs send neither.
+ */
+export function sentByBrowser(headers: { origin?: string; 'sec-fetch-site'?: string }): boolean {
+  return headers.origin !== undefined || headers['sec-fetch-site'] !== undefined;
+}
+
+/**
+ * The problem with a request a browser page sent on its own account, or undefined. The Host rule holds for what
+ * a browser sent on every address — a gateway in a container sees its container's address behind a port
+ * published on 127.0.0.1, and a LAN address is as rebindable as loopback — and, unless `browsersOnly`, for
+ * everything on loopback.
+ */
 export function browserProblem(
-  headers: { host?: string; origin?: string },
+  headers: { host?: string; origin?: string; 'sec-fetch-site'?: string },
   localAddress: string | undefined,
   listener: GuardedListener = ADMIN_LISTENER,
 ): AigwError | undefined {
@@ -70,9 +82,10 @@ export function browserProblem(
   if (origin !== undefined && (host === undefined || (origin !== `http://${host}` && origin !== `https://${host}`)))
     return aigwError('forbidden', `${listener.name} answers no web page from another origin; ${listener.toShare}`);
   // Browsers always name the host; a request without one (HTTP/1.0, a load balancer's health check) is a program's.
-  if (host !== undefined && (listener.hostRuleEverywhere === true || onLoopback(localAddress)) && !unrebindable(hostName(host))) {
-    const where = listener.hostRuleEverywhere ? ' to a web page' : ' on loopback';
-    return aigwError('forbidden', `${listener.name}${where} answers only an address or localhost as Host; ${listener.toName}`);
-  }
+  if (host === undefined || unrebindable(hostName(host))) return undefined;
+  if (sentByBrowser(headers))
+    return aigwError('forbidden', `${listener.name} to a web page answers only an address or localhost as Host; ${listener.toName}`);
+  if (!listener.browsersOnly && onLoopback(localAddress))
+    return aigwError('forbidden', `${listener.name} on loopback answers only an address or localhost as Host; ${listener.toName}`);
   return undefined;
 }

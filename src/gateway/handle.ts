@@ -5,7 +5,7 @@
  * `createHandler` works on any node:http request/response pair.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { browserProblem, OPEN_GATEWAY } from '../core/browser-guard.js';
+import { browserProblem, OPEN_GATEWAY, sentByBrowser } from '../core/browser-guard.js';
 import { type AigwError, aigwError } from '../core/errors.js';
 import { guarded } from '../core/guard.js';
 import { nextId } from '../core/ids.js';
@@ -125,10 +125,6 @@ function refuse(ctx: RequestContext, err: AigwError): void {
  * to HTTPS and localhost, adds `Sec-Fetch-Site`; programs send neither. Only those are held to the Host rule, so
  * a program behind a proxy that keeps the client's Host (nginx's `proxy_set_header Host $host`) is served.
  */
-function fromBrowser(h: IncomingMessage['headers']): boolean {
-  return h.origin !== undefined || h['sec-fetch-site'] !== undefined;
-}
-
 /**
  * The auth stage: the caller's tenant (undefined when no tenants are configured); null after answering 401, or
  * 403 for a web page at an open gateway. An API key is looked up synchronously; only a JWT (gateway/identify.ts)
@@ -138,7 +134,7 @@ function authenticate(ctx: RequestContext, runtime: Runtime): Tenant | undefined
   if (!runtime.tenants.enabled) {
     // Open by configuration (as LiteLLM without a master key), to programs: a page on any site, its DNS name
     // rebound to 127.0.0.1, would otherwise send completions paid with the backends' keys and read the answers.
-    const refused = fromBrowser(ctx.req.headers) ? browserProblem(ctx.req.headers, ctx.req.socket.localAddress, OPEN_GATEWAY) : undefined;
+    const refused = sentByBrowser(ctx.req.headers) ? browserProblem(ctx.req.headers, ctx.req.socket.localAddress, OPEN_GATEWAY) : undefined;
     if (refused === undefined) return undefined;
     refuse(ctx, refused);
     return null;

@@ -6,6 +6,7 @@
  * last request has settled.
  */
 import { compileForwardIdentity, type ForwardIdentity } from '../auth/forward-identity.js';
+import { shownLocation } from '../auth/jwks.js';
 import { type JwtAuth, startJwtAuth } from '../auth/jwt.js';
 import { compileMtlsRules, type MtlsRules } from '../auth/mtls.js';
 import { loadTlsOptions, type TlsServerOptions } from '../auth/tls-options.js';
@@ -114,7 +115,7 @@ async function startJwt(profile: Profile): Promise<JwtAuth | undefined> {
   const auth = await startJwtAuth(config, new Set(Object.keys(profile.tenants ?? {})));
   if (!auth.status.loaded) {
     // Loud, not fatal: the key server may come up after the gateway; tokens are refused (jwks_unavailable) until then.
-    const where = config.jwks.split('?')[0];
+    const where = shownLocation(config.jwks);
     process.stderr.write(
       `aigw: warning: auth.jwt: no keys loaded from ${where} (${auth.status.lastError}); tokens are refused until they load\n`,
     );

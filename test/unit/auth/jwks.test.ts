@@ -4,7 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
-import { JwksSource } from '../../../src/auth/jwks.js';
+import { JwksSource, shownLocation } from '../../../src/auth/jwks.js';
 import { JwtVerifier } from '../../../src/auth/jwt.js';
 import { AUDIENCE, ISSUER, jwks, signingKey, token } from './jwt-fixtures.js';
 
@@ -74,6 +74,28 @@ describe('JwksSource over http', () => {
     await source.refresh();
     expect(source.status()).toMatchObject({ loaded: true, keys: 1, lastError: 'JWKS server answered 503' });
     expect((await verifier.verify(await token(k1))).ok).toBe(true);
+  });
+
+  it('keeps the last good keys when the server answers a set with no usable key (empty, or only a shared secret)', async () => {
+    const srv = await jwksServer(jwks(k1));
+    const { clock, source, verifier } = withClock(srv.url);
+    await source.start();
+    for (const doc of [{ keys: [] }, { keys: [{ kty: 'oct', kid: 'k1', k: 'c2VjcmV0' }] }]) {
+      srv.state.doc = JSON.stringify(doc);
+      clock.t += 60_000;
+      // An unknown kid from anyone causes the refetch that brings the useless answer.
+      expect(await verifier.verify(await token(k2))).toEqual({ ok: false, reason: 'unknown_kid' });
+      expect(source.status()).toMatchObject({ loaded: true, keys: 1, lastError: 'the JWKS document has no RSA, EC or OKP key' });
+      expect((await verifier.verify(await token(k1))).ok).toBe(true);
+    }
+  });
+
+  it("prints its location without a URL's credentials or query", () => {
+    expect(shownLocation('https://user:pw-SECRET@idp.example.com/keys.json?sig=abc#x')).toBe(
+      'https://[redacted]@idp.example.com/keys.json',
+    );
+    expect(shownLocation('https://idp.example.com:8443/keys.json')).toBe('https://idp.example.com:8443/keys.json');
+    expect(shownLocation('keys/jwks.json?x')).toBe('keys/jwks.json');
   });
 
   it('answers jwks_unavailable while no keys were ever loaded, and recovers when the server does', async () => {

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { base64url, SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
 import { JwksSource } from '../../../src/auth/jwks.js';
-import { JwtVerifier, jwtError, LEEWAY_SECONDS, looksLikeJwt, startJwtAuth } from '../../../src/auth/jwt.js';
+import { JwtVerifier, jwtError, LEEWAY_SECONDS, looksLikeJwt, MAX_KEY_CANDIDATES, startJwtAuth } from '../../../src/auth/jwt.js';
 import { allowedModels } from '../../../src/auth/jwt-claims.js';
 import { AUDIENCE, ISSUER, jwks, jwksFile, now, signingKey, token } from './jwt-fixtures.js';
 
@@ -129,6 +129,54 @@ describe('JwtVerifier', () => {
     expect(looksLikeJwt(await token(ec))).toBe(true);
     expect(looksLikeJwt('sk-acme-demo')).toBe(false);
     auth.close();
+  });
+
+  it('a token its header matches to several keys verifies against the one that signed it (a rotation, a kid reused)', async () => {
+    const rotated = await signingKey('rsa-2', 'RS256');
+    const reused = { ...stranger.jwk, kid: rsa.kid };
+    const cases = [
+      { name: 'no kid, two RSA keys', doc: jwks(rotated, rsa), kid: undefined },
+      { name: 'a kid reused by another key', doc: jwks(reused, rsa), kid: rsa.kid },
+      { name: 'the same key listed twice', doc: jwks(rsa, rsa), kid: rsa.kid },
+    ];
+    for (const c of cases) {
+      const set = new JwksSource(jwksFile(c.doc));
+      await set.start();
+      const v = new JwtVerifier(config, new Set(['acme']), set.getKey);
+      const signed = await token(rsa, {}, c.kid === undefined ? { kid: undefined } : {});
+      expect((await v.verify(signed)).ok, c.name).toBe(true);
+      // Matched, but signed by a key the set does not hold: a bad signature, not an unknown key.
+      expect(
+        await v.verify(await token(await signingKey(rsa.kid, 'RS256'), {}, c.kid === undefined ? { kid: undefined } : {})),
+        c.name,
+      ).toEqual({
+        ok: false,
+        reason: 'bad_signature',
+      });
+      set.close();
+    }
+  });
+
+  it('tries at most MAX_KEY_CANDIDATES keys for one token (each try is a signature check a forgery buys)', async () => {
+    const decoys = await Promise.all(Array.from({ length: MAX_KEY_CANDIDATES }, () => signingKey('same', 'RS256')));
+    const signer = await signingKey('same', 'RS256');
+    const set = new JwksSource(jwksFile(jwks(...decoys, signer)));
+    await set.start();
+    const v = new JwtVerifier(config, new Set(['acme']), set.getKey);
+    expect(await v.verify(await token(signer))).toEqual({ ok: false, reason: 'bad_signature' });
+    const early = new JwksSource(jwksFile(jwks(signer, ...decoys)));
+    await early.start();
+    expect((await new JwtVerifier(config, new Set(['acme']), early.getKey).verify(await token(signer))).ok).toBe(true);
+    set.close();
+    early.close();
+  });
+
+  it('a critical header extension it does not understand makes the token malformed, not a refused algorithm', async () => {
+    // jose refuses to sign such a header, so it is signed here as an issuer that knows the extension would.
+    const head = base64url.encode(JSON.stringify({ alg: 'RS256', kid: rsa.kid, crit: ['x-foo'], 'x-foo': 1 }));
+    const body = base64url.encode(JSON.stringify(base));
+    const sig = await crypto.subtle.sign('RSASSA-PKCS1-v1_5', rsa.privateKey, new TextEncoder().encode(`${head}.${body}`));
+    expect(await verifier.verify(`${head}.${body}.${base64url.encode(new Uint8Array(sig))}`)).toEqual({ ok: false, reason: 'malformed' });
   });
 
   it('narrows the tenant allow-list by the token', () => {

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { browserProblem, OPEN_GATEWAY } from '../../../src/core/browser-guard.js';
 
-const refused = (headers: { host?: string; origin?: string }, local = '127.0.0.1') => browserProblem(headers, local)?.code;
+const refused = (headers: { host?: string; origin?: string; 'sec-fetch-site'?: string }, local = '127.0.0.1') =>
+  browserProblem(headers, local)?.code;
 
 describe('a web page is told from a program', () => {
   it('programs: no Origin, the address they were given as Host', () => {
@@ -30,6 +31,15 @@ describe('a web page is told from a program', () => {
 
   it('beyond loopback the Host is the operator’s business (a service name, a pod address)', () => {
     expect(refused({ host: 'aigw-admin.monitoring.svc:9901' }, '10.1.2.3')).toBeUndefined();
+  });
+
+  it('beyond loopback a rebound name is refused to what a browser sent: a container behind 127.0.0.1:9901, a LAN', () => {
+    for (const local of ['172.17.0.2', '192.168.1.20']) {
+      // A rebound page's POST /aigw/reset carries its own origin, which matches the rebound Host.
+      expect(refused({ host: 'evil.test:9901', origin: 'http://evil.test:9901' }, local), local).toBe('forbidden');
+      expect(refused({ host: 'evil.test:9901', 'sec-fetch-site': 'same-origin' }, local), local).toBe('forbidden');
+    }
+    expect(refused({ host: '192.168.1.20:9901', origin: 'http://192.168.1.20:9901' }, '192.168.1.20')).toBeUndefined();
   });
 
   it('a page from another origin is refused wherever it connects; its own origin is not', () => {
