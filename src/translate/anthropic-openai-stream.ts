@@ -8,6 +8,7 @@ import { type AigwError, aigwError } from '../core/errors.js';
 import { renderAnthropicStreamError } from '../anthropic/error-shape.js';
 import type { SseEvent } from '../openai/sse.js';
 import { readChatChunk } from './fast-read.js';
+import { tokensAtLeast } from './output-estimate.js';
 import type { ChunkToolCall } from './openai-chat.js';
 import {
   anthropicUsageOf,
@@ -36,6 +37,8 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
   private deltaSent = false;
   /** The argument text of the open tool_use block: checked to be a JSON object when the block closes. */
   private args = '';
+  /** See StreamTranslator.outputEstimate: the text, reasoning and tool arguments the chunks carried. */
+  outputEstimate = 0;
 
   /** `model`: the name the request was sent upstream with, until the backend names itself. */
   constructor(private readonly requestModel: string) {
@@ -127,6 +130,7 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
       const block = kind === 'text' ? '{"type":"text","text":""}' : '{"type":"thinking","thinking":"","signature":""}';
       out += this.startBlock(kind, block);
     }
+    this.outputEstimate += tokensAtLeast(text.length);
     const delta =
       kind === 'text'
         ? `{"type":"text_delta","text":${JSON.stringify(text)}}`
@@ -162,6 +166,7 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
     const args = call.function?.arguments;
     if (args) {
       this.args += args;
+      this.outputEstimate += tokensAtLeast(args.length);
       const delta = `{"type":"input_json_delta","partial_json":${JSON.stringify(args)}}`;
       out += anthropicFrame('content_block_delta', `{"type":"content_block_delta","index":${index},"delta":${delta}}`);
     }
@@ -197,7 +202,9 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
   private messageDelta(): string {
     this.deltaSent = true;
     const stop = this.stop ?? { reason: 'end_turn', sequence: null };
-    const usage = anthropicUsageOf(this.usage ?? { input: 0, output: 0, cacheRead: 0, cacheCreation: 0 });
+    // A backend that sent no usage at all (one that ignores include_usage): the client is told the output
+    // accounting charges — the estimate from what the chunks carried — rather than none.
+    const usage = anthropicUsageOf(this.usage ?? { input: 0, output: this.outputEstimate, cacheRead: 0, cacheCreation: 0 });
     const body = { type: 'message_delta', delta: { stop_reason: stop.reason, stop_sequence: stop.sequence }, usage };
     return anthropicFrame('message_delta', JSON.stringify(body));
   }

@@ -393,6 +393,17 @@ describe('OpenAI backend stream → Anthropic: how the answer ended, refusals, t
       .stream({ model: 'x', max_tokens: 10, messages: [{ role: 'user', content: 'q' }] })
       .finalMessage();
 
+  it('a backend that sends no usage (include_usage ignored): the client is told the output accounting charges, not 0', async () => {
+    const t = new ChatToMessagesStream('m');
+    const text = 'The quick brown fox jumps over the lazy dog. '.repeat(4);
+    const out = run(t, [choice({ role: 'assistant', content: text.slice(0, 90) }), choice({ content: text.slice(90) }, 'stop'), '[DONE]']);
+    const m = await finalMessage(out);
+    expect(m.usage.output_tokens).toBe(Math.floor(90 / 4) + Math.floor((text.length - 90) / 4));
+    // What the relay charges for an answer without usage (relay/translated-sse-relay.ts) is the same estimate.
+    expect(t.usage).toBeUndefined();
+    expect(t.outputEstimate).toBe(m.usage.output_tokens);
+  });
+
   it.each([
     ['length', 'max_tokens'],
     ['content_filter', 'refusal'],
