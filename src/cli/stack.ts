@@ -84,7 +84,7 @@ export async function startStack(profile: Profile, opts: StackOptions = {}): Pro
     ? createAdmin({
         view: () => gateway.state.runtime.view,
         bus,
-        inflight: () => gateway.state.inflight,
+        inflight: () => gateway.state.live.size,
         requestTimeoutMs: served.timeouts.request,
       })
     : undefined;

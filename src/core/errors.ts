@@ -30,6 +30,8 @@ export const ERROR_CATALOGUE = {
   no_healthy_backend: { status: 503, type: 'server_error' },
   overloaded: { status: 503, type: 'server_error' },
   rate_limit_store_unavailable: { status: 503, type: 'server_error' },
+  /** The drain's deadline passed with the request under way: retry it (another replica). */
+  gateway_shutting_down: { status: 503, type: 'server_error' },
   upstream_timeout: { status: 504, type: 'server_error' },
   internal_error: { status: 500, type: 'server_error' },
 } as const satisfies Record<string, { status: number; type: string }>;

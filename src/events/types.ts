@@ -43,7 +43,14 @@ export interface RequestEvent {
  * `incomplete_stream`: the backend ended a stream cleanly but without its end marker (`data: [DONE]`);
  * `event_too_large`: one event grew past limits.maxEventBytes.
  */
-export type TruncationReason = 'upstream_reset' | 'idle_timeout' | 'buffer_truncate' | 'incomplete_stream' | 'event_too_large';
+export type TruncationReason =
+  | 'upstream_reset'
+  | 'idle_timeout'
+  | 'buffer_truncate'
+  | 'incomplete_stream'
+  | 'event_too_large'
+  /** The gateway's drain deadline passed (a stopping gateway). */
+  | 'shutdown';
 
 export interface TruncationEvent {
   type: 'truncation';

@@ -86,7 +86,8 @@ export async function routeAndRelay(
         }
         return;
       }
-      if (ctx.record.clientGone) return;
+      // Gone, or answered by the drain's deadline while it waited (a 503 it may retry elsewhere): nothing more to try.
+      if (ctx.record.clientGone || ctx.res.headersSent) return;
       if (!outcome.failsOver) {
         target.backend.health.success();
         return sendError(ctx, outcome.error);
@@ -123,7 +124,7 @@ export async function routeAndRelay(
       }
       if (next.kind === 'give-up') return sendError(ctx, outcome.error);
       if (next.delayMs > 0) await sleep(next.delayMs);
-      if (ctx.record.clientGone) return;
+      if (ctx.record.clientGone || ctx.res.headersSent) return;
       state = decision.state;
     }
   } catch (e) {

@@ -31,7 +31,11 @@ export interface GatewayState {
   runtime: Runtime;
   readonly bus: EventBus;
   readonly tokens: PromptCounter;
-  inflight: number;
+  /**
+   * The requests in flight: authenticated proxied ones, from their body's first byte until their response is gone
+   * (a health check or a refusal holds nothing). `limits.maxInflight` reads its size; the drain's deadline cuts them.
+   */
+  readonly live: Set<RequestContext>;
   draining: boolean;
 }
 
@@ -48,6 +52,22 @@ function requestIdOf(req: IncomingMessage): string {
   return typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : nextId('req');
 }
 
+const SHUTTING_DOWN = aigwError('gateway_shutting_down', 'the gateway is shutting down: retry the request');
+
+/**
+ * What the drain's deadline does to a request still in flight, before connections are cut: one waiting on a
+ * backend (its answer or a connection slot) is answered 503 `gateway_shutting_down` — a clear, retryable error
+ * rather than a reset — and what it waited on is given up; a stream the client is reading ends with the error
+ * frame. A request still reading its body or being admitted, or a body flowing, is left to the cut.
+ */
+export function cutAtDeadline(ctx: RequestContext): void {
+  const waitingOn = ctx.onClientGone;
+  if (!waitingOn) return;
+  sendError(ctx, SHUTTING_DOWN, true);
+  if (waitingOn.shutDown) waitingOn.shutDown(SHUTTING_DOWN);
+  else waitingOn.abort();
+}
+
 export function createHandler(state: GatewayState): (req: IncomingMessage, res: ServerResponse) => void {
   return guarded((req, res) => handle(state, req, res), answerInternalError);
 }
@@ -57,7 +77,7 @@ function handle(state: GatewayState, req: IncomingMessage, res: ServerResponse):
   runtime.acquire();
   const ctx = new RequestContext(req, res, requestIdOf(req), state.bus);
   const queued = whenResponseGone(req, res, () => {
-    if (ctx.inflight) state.inflight--;
+    state.live.delete(ctx);
     // A response aigw itself cut (truncate mode, a broken upstream body) is not a client leaving.
     if (!res.writableFinished && !ctx.record.truncated) {
       ctx.record.clientGone = true;
@@ -190,7 +210,7 @@ function listModels(ctx: RequestContext, runtime: Runtime, path: string, tenant:
 function proxy(ctx: RequestContext, state: GatewayState, runtime: Runtime, endpoint: Endpoint): Promise<void> | void {
   traceRequest(ctx, runtime, endpoint);
   const limits = runtime.profile.limits;
-  if (state.inflight >= limits.maxInflight) {
+  if (state.live.size >= limits.maxInflight) {
     return sendError(
       ctx,
       aigwError('overloaded', 'the gateway is at its in-flight limit; retry shortly', { headers: { 'retry-after': '1' } }),
@@ -215,8 +235,7 @@ function readThenAdmit(ctx: RequestContext, state: GatewayState, runtime: Runtim
   if (ctx.ended) return;
   // In flight from here: authenticated, reading its body, then admitted and relayed. A health check or a
   // refusal holds nothing, so a client without a key cannot fill limits.maxInflight.
-  ctx.inflight = true;
-  state.inflight++;
+  state.live.add(ctx);
   readRequestBody(ctx.req, runtime.profile.limits.maxRequestBytes, (body) => {
     try {
       const p = parsed(ctx, runtime, endpoint, body);

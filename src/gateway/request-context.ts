@@ -9,6 +9,7 @@ import { RequestRecord } from '../events/request-record.js';
 import { endRequestSpan } from '../observe/request-span.js';
 import { NOOP_SPAN, type RequestSpan } from '../observe/tracing.js';
 import type { ClientApi } from '../openai/endpoints.js';
+import type { AigwError } from '../core/errors.js';
 import type { MaybePromise } from '../core/maybe-promise.js';
 import type { Admitted } from '../tenants/admission.js';
 
@@ -27,7 +28,7 @@ export class RequestContext {
    * Aborted when the client goes away before the response is complete: the exchange with the upstream, or the
    * wait for a connection slot. An object with a method rather than a closure: it is held for the answer's life.
    */
-  onClientGone: { abort(): void } | undefined;
+  onClientGone: { abort(): void; shutDown?(error: AigwError): void } | undefined;
   /** The request's span: the shared NOOP_SPAN unless tracing is on. */
   span: RequestSpan = NOOP_SPAN;
   /** The end user the auth stage verified (a JWT's userClaim), for identity headers upstream. */
@@ -36,8 +37,6 @@ export class RequestContext {
   userByToken = false;
   /** The tenant's allow-list (undefined allows every model): a fallback outside it is not tried. */
   allowedModels: ReadonlySet<string> | undefined;
-  /** Counted in GatewayState.inflight (an authenticated proxied request): uncounted when its response is gone. */
-  inflight = false;
   private finished = false;
 
   constructor(

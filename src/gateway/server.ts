@@ -12,11 +12,13 @@ import { rawErrorResponse } from '../openai/error-shape.js';
 import type { Profile } from '../profile/schema.js';
 import { TokenWorker } from '../tenants/token-worker.js';
 import { BackendRegistry } from '../upstream/backends.js';
-import { createHandler, type GatewayState } from './handle.js';
+import { createHandler, cutAtDeadline, type GatewayState } from './handle.js';
 import { Runtime } from './runtime.js';
 
 /** How long the drain waits, once every connection is cut, for the cut requests to settle. */
 const SETTLE_AFTER_CUT_MS = 1000;
+/** How long the answers the deadline ends (503s, streams' error frames) may take to go out before connections are cut. */
+const FLUSH_AFTER_DEADLINE_MS = 250;
 
 export interface Gateway {
   readonly state: GatewayState;
@@ -65,7 +67,7 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
   // The tokenizer thread starts on the first count (only answers without usage need one): an idle gateway,
   // or one whose backends report usage, never pays its memory.
   const tokens = new TokenWorker();
-  const state: GatewayState = { runtime: await Runtime.create(profile, registry, bus), bus, tokens, inflight: 0, draining: false };
+  const state: GatewayState = { runtime: await Runtime.create(profile, registry, bus), bus, tokens, live: new Set(), draining: false };
   const httpOptions: ServerOptions = {
     // Node checks header deadlines on this interval (30 s by default), so it bounds how late a cut comes.
     connectionsCheckingInterval: Math.max(50, Math.min(1000, profile.timeouts.request / 2)),
@@ -124,14 +126,20 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
       const bound = new Promise<void>((r) => (waited = setTimeout(r, Math.max(0, deadline - Date.now()))));
       await Promise.race([reloads, bound]);
       clearTimeout(waited);
-      while (state.inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      while (state.live.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      if (state.live.size > 0) {
+        // What is still waiting on a backend gets its 503, a stream its error frame; they go out before the cut.
+        for (const ctx of state.live) cutAtDeadline(ctx);
+        const flushed = Date.now() + FLUSH_AFTER_DEADLINE_MS;
+        while (state.live.size > 0 && Date.now() < flushed) await new Promise((r) => setTimeout(r, 5));
+      }
       server.closeAllConnections();
       await closed;
       // A cut connection's response emits 'close' on a later tick, and its request settles (is published, then
       // logged) only then: with requests on a retired runtime (a reload while they waited), the drain returned
       // first, and the requests its deadline cut were missing from the log.
       const settled = Date.now() + SETTLE_AFTER_CUT_MS;
-      while (state.inflight > 0 && Date.now() < settled) await new Promise((r) => setTimeout(r, 5));
+      while (state.live.size > 0 && Date.now() < settled) await new Promise((r) => setTimeout(r, 5));
       await registry.close();
       closedDown = true;
       await state.runtime.close();

@@ -85,6 +85,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private body: BodyRelay | undefined;
   private translated: TranslatedBodyRelay | undefined;
   private readonly record: RequestRecord;
+  /** This exchange wrote the client's head (committed). */
+  private began = false;
+  /** Given up by the drain's deadline before it began: a connection undici assigns it later is not used. */
+  private stopped = false;
   private resolve!: (o: AttemptOutcome) => void;
   /**
    * What the attempt loop waits for: failed (another target may answer), or committed — as soon as the head is
@@ -115,6 +119,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   /** The head went to the client: no other attempt will follow (Downstream's onCommit). */
   committed(): void {
+    this.began = true;
     this.resolve(COMMITTED);
   }
 
@@ -131,6 +136,25 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.resolve(o);
   }
 
+  /**
+   * The drain's deadline passed with this answer under way (gateway/server.ts): a stream the client is reading
+   * ends with the error frame, as any stream aigw cannot finish — never a silent cut; one not begun is given up
+   * (the caller answers the client). A body flowing is left to its connection's cut.
+   */
+  shutDown(error: AigwError): void {
+    if (!this.began) {
+      this.stopped = true;
+      return this.abort();
+    }
+    if (this.mode !== 'sse') return;
+    this.record.errorType = error.code;
+    this.recordStreamUsage();
+    this.truncation('shutdown', undefined);
+    this.out.end(this.sse!.errorFrame(error));
+    this.done();
+    this.abort();
+  }
+
   /** Aborts the upstream request (the client left). */
   abort(): void {
     this.controller?.abort(Object.assign(new Error('client went away'), { code: 'AIGW_CLIENT_GONE' }));
@@ -138,7 +162,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
-    if (this.record.clientGone) this.abort();
+    if (this.record.clientGone || this.stopped) this.abort();
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {

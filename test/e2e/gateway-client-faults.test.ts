@@ -165,7 +165,7 @@ describe('global in-flight cap (case 41)', () => {
       }),
     );
     // Wait until the slow ones are really in flight (not a fixed delay a loaded machine can outrun).
-    await eventually(() => gw.gateway.state.inflight >= 20);
+    await eventually(() => gw.gateway.state.live.size >= 20);
     const t0 = performance.now();
     const over = await fetch(`${gw.url}/v1/chat/completions`, {
       method: 'POST',
@@ -193,7 +193,7 @@ describe('pipelined requests (HTTP/1.1 pipelining)', () => {
     // The 404 closes the connection; the 20 requests pipelined behind it never get their turn.
     const r = await raw(`GET /nope HTTP/1.1\r\nHost: x\r\n\r\n${chat().repeat(20)}`);
     expect(r.text).toMatch(/^HTTP\/1.1 404/);
-    await eventually(() => gw.gateway.state.inflight === 0);
+    await eventually(() => gw.gateway.state.live.size === 0);
     // Had they leaked, 20 would hold the cap of 20: a fresh request would be refused as overloaded.
     expect((await chatOnce(gw.url, 'm')).status).toBe(200);
   });
@@ -202,7 +202,7 @@ describe('pipelined requests (HTTP/1.1 pipelining)', () => {
     const n = MAX_PIPELINED + 8;
     const r = await raw('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(n));
     expect(r.text.match(/HTTP\/1.1 200/g)?.length ?? 0).toBeLessThan(n);
-    expect(gw.gateway.state.inflight).toBe(0);
+    expect(gw.gateway.state.live.size).toBe(0);
   });
 
   it('aborts upstream the streams queued behind another when the client leaves', async () => {
@@ -211,7 +211,7 @@ describe('pipelined requests (HTTP/1.1 pipelining)', () => {
     const slow = 'x-mock-tps: 20\r\n';
     const r = await raw(chat(slow) + chat(slow) + chat(slow), { keepOpenMs: 1000 });
     expect(r.text).toMatch(/^HTTP\/1.1 200/);
-    await eventually(() => gw.gateway.state.inflight === 0);
+    await eventually(() => gw.gateway.state.live.size === 0);
     await eventually(async () => (await gw.mockStats('vllm')).aborted.count - before === 3);
   });
 

@@ -264,9 +264,9 @@ describe('client aborts reach the backend at once (cases 22, 23)', () => {
         `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     );
     try {
-      await eventually(() => gw.gateway.state.inflight === 1, 5000);
+      await eventually(() => gw.gateway.state.live.size === 1, 5000);
       // clientStall is 300 ms here: cut within seconds, where before it was held for as long as the socket stayed open.
-      await eventually(() => gw.gateway.state.inflight === 0, 10_000);
+      await eventually(() => gw.gateway.state.live.size === 0, 10_000);
     } finally {
       socket.destroy();
     }

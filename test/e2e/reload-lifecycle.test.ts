@@ -168,7 +168,7 @@ describe('a reload that builds a new pool for a backend', () => {
         await eventually(() => a.started() === 1);
         // Two requests wait for the one connection, on the runtime before the reload.
         const waiting = [chat(g.url, undefined), chat(g.url, undefined)];
-        await eventually(() => g.gateway.state.inflight === 3);
+        await eventually(() => g.gateway.state.live.size === 3);
         expect(await g.stack.reload(profileFor(pooled(idleB, connB, 5)))).toEqual({ ok: true });
         a.leave();
         // Before: the replaced pool was closed at once, and both answered 502 (UND_ERR_CLOSED), ejecting the backend.
