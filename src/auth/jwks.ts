@@ -4,7 +4,7 @@
  * and kept when a refresh fails — a JWKS server that goes down does not take the gateway's logins with it.
  */
 import { isAbsolute, resolve } from 'node:path';
-import type { createLocalJWKSet, JSONWebKeySet, JWTVerifyGetKey } from 'jose';
+import type { createLocalJWKSet, JSONWebKeySet, JWK, JWTVerifyGetKey } from 'jose';
 import { request } from 'undici';
 import { z } from 'zod';
 import { REDACTED } from '../core/scrub.js';
@@ -115,11 +115,12 @@ export class JwksSource {
       const text = await this.read();
       const parsed = JwksDocument.safeParse(JSON.parse(text));
       if (!parsed.success) throw new Error('not a JWKS document ({"keys": [...]})');
-      const doc = { keys: parsed.data.keys.filter((k) => KEY_TYPES.has(k.kty)) } as JSONWebKeySet;
+      const jose = await loadJose();
+      const doc = { keys: await usableKeys(jose, parsed.data.keys) } as JSONWebKeySet;
       // An answer with nothing usable in it (`{"keys": []}`, only `oct` keys) is a failed refresh: installed, it
       // would refuse every token until the next fetch — one unknown-kid token from anyone could cause it.
-      if (doc.keys.length === 0) throw new Error('the JWKS document has no RSA, EC or OKP key');
-      this.keySet = (await loadJose()).createLocalJWKSet(doc);
+      if (doc.keys.length === 0) throw new Error('the JWKS document has no usable RSA, EC or OKP key');
+      this.keySet = jose.createLocalJWKSet(doc);
       this.keyCount = doc.keys.length;
       this.lastError = undefined;
     } catch (e) {
@@ -161,13 +162,41 @@ export class JwksSource {
   }
 }
 
+/** The algorithm a key without `alg` is imported for, to check its material (jose picks per token later). */
+const DEFAULT_ALG: Readonly<Record<string, string>> = {
+  RSA: 'RS256',
+  'P-256': 'ES256',
+  'P-384': 'ES384',
+  'P-521': 'ES512',
+  Ed25519: 'EdDSA',
+};
+
+/**
+ * The asymmetric keys of a set that import. jose's key set retries a key that failed to import on every token
+ * it matches and does not count it among the candidates it hands out: a set of broken keys would make each
+ * kid-less token, forged or not, cost an import attempt per key.
+ */
+async function usableKeys(jose: typeof import('jose'), keys: readonly { kty: string; alg?: unknown; crv?: unknown }[]) {
+  const usable = [];
+  for (const k of keys) {
+    if (!KEY_TYPES.has(k.kty)) continue;
+    const alg = typeof k.alg === 'string' ? k.alg : DEFAULT_ALG[k.kty === 'RSA' ? 'RSA' : String(k.crv)];
+    if (alg === undefined) continue;
+    try {
+      await jose.importJWK(k as JWK, alg);
+      usable.push(k);
+    } catch {
+      // Not a key this set can use: left out, as an `oct` key is.
+    }
+  }
+  return usable;
+}
+
 /**
  * A key set's location as it may be printed: a URL's user and password (undici sends them as Basic credentials,
  * and they may have come from the environment) and its query and fragment are left out.
  */
 export function shownLocation(location: string): string {
-  if (!/^https?:\/\//i.test(location) || !URL.canParse(location)) return location.split('?')[0]!;
-  const u = new URL(location);
-  const user = u.username || u.password ? `${REDACTED}@` : '';
-  return `${u.protocol}//${user}${u.host}${u.pathname}`;
+  // Textual, not through URL: a location that does not parse (a port out of range) is printed too.
+  return location.replace(/^([a-z][a-z\d+.-]*:\/\/)[^/?#]*@/i, `$1${REDACTED}@`).split(/[?#]/, 1)[0]!;
 }

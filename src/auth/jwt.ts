@@ -142,7 +142,8 @@ export const MAX_KEY_CANDIDATES = 8;
 
 /**
  * The token against each key its header matches, as jose leaves it to the caller: the first whose signature
- * verifies decides (its claims checked as usual); none verifying is a bad signature.
+ * verifies decides (its claims checked as usual); a key that cannot check it (a legacy 1,024-bit RSA key) or
+ * a signature that does not verify passes to the next; none verifying is a bad signature.
  */
 async function verifyWithCandidates(
   token: string,
@@ -156,7 +157,8 @@ async function verifyWithCandidates(
     try {
       return { payload: (await jwtVerify(token, key, options)).payload };
     } catch (e) {
-      if ((e as { code?: string }).code !== 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') return { ok: false, reason: failureOf(e) };
+      // ERR_JWT_*: the signature verified, and the claims (expiry, issuer, audience) decide.
+      if ((e as { code?: string }).code?.startsWith('ERR_JWT_')) return { ok: false, reason: failureOf(e) };
     }
   }
   return { ok: false, reason: 'bad_signature' };

@@ -44,6 +44,8 @@ export async function routeAndRelay(
   bus: EventBus,
   tokens: PromptCounter,
 ): Promise<void> {
+  // Answered by the drain's deadline while its admission waited (a shared store): nothing is sent upstream.
+  if (ctx.res.headersSent) return;
   try {
     const now = Date.now();
     // A plain weighted route reads nothing of the prompt: no facts are gathered for it.
@@ -165,6 +167,11 @@ function attempt(
   return slot.then((waited) => {
     ctx.onClientGone = undefined;
     if (typeof waited !== 'number') return queueRefusal(backend.name, waited);
+    // Handed a slot, but answered (the drain's deadline) or left before this ran: the slot goes to the next.
+    if (ctx.res.headersSent || ctx.record.clientGone) {
+      backend.slots.release();
+      return queueRefusal(backend.name, 'cancelled');
+    }
     return dispatch(ctx, runtime, p, target, bus, waited, provider, facts);
   });
 }

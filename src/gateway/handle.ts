@@ -55,17 +55,17 @@ function requestIdOf(req: IncomingMessage): string {
 const SHUTTING_DOWN = aigwError('gateway_shutting_down', 'the gateway is shutting down: retry the request');
 
 /**
- * What the drain's deadline does to a request still in flight, before connections are cut: one waiting on a
- * backend (its answer or a connection slot) is answered 503 `gateway_shutting_down` — a clear, retryable error
- * rather than a reset — and what it waited on is given up; a stream the client is reading ends with the error
- * frame. A request still reading its body or being admitted, or a body flowing, is left to the cut.
+ * What the drain's deadline does to a request still in flight, before connections are cut: one not answered yet
+ * (reading its body, admitted, waiting on a backend or a connection slot, between attempts) is answered 503
+ * `gateway_shutting_down` — a clear, retryable error rather than a reset — and what it waited on is given up
+ * (every later stage looks for an answer already sent); a stream the client is reading ends with the error frame,
+ * a body flowing is cut as the gateway's own cut.
  */
 export function cutAtDeadline(ctx: RequestContext): void {
-  const waitingOn = ctx.onClientGone;
-  if (!waitingOn) return;
   sendError(ctx, SHUTTING_DOWN, true);
-  if (waitingOn.shutDown) waitingOn.shutDown(SHUTTING_DOWN);
-  else waitingOn.abort();
+  const waitingOn = ctx.onClientGone;
+  if (waitingOn?.shutDown) waitingOn.shutDown(SHUTTING_DOWN);
+  else waitingOn?.abort();
 }
 
 export function createHandler(state: GatewayState): (req: IncomingMessage, res: ServerResponse) => void {
@@ -237,6 +237,8 @@ function readThenAdmit(ctx: RequestContext, state: GatewayState, runtime: Runtim
   // refusal holds nothing, so a client without a key cannot fill limits.maxInflight.
   state.live.add(ctx);
   readRequestBody(ctx.req, runtime.profile.limits.maxRequestBytes, (body) => {
+    // Answered by the drain's deadline while its body arrived: nothing is admitted or sent.
+    if (ctx.res.headersSent) return;
     try {
       const p = parsed(ctx, runtime, endpoint, body);
       const admitted = p && admitAndRoute(ctx, state, runtime, tenant, p);

@@ -146,11 +146,22 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.stopped = true;
       return this.abort();
     }
-    if (this.mode !== 'sse') return;
-    this.record.errorType = error.code;
-    this.recordStreamUsage();
-    this.truncation('shutdown', undefined);
-    this.out.end(this.sse!.errorFrame(error));
+    if (this.mode === 'sse') {
+      // Whole already (its end marker went out; the backend had not closed): it ends as it would have.
+      if (this.sse!.sawDone) {
+        this.clearDeadline();
+        return this.endAfterDone();
+      }
+      this.record.errorType = error.code;
+      this.recordStreamUsage();
+      this.truncation('shutdown', undefined);
+      this.out.end(this.sse!.errorFrame(error));
+    } else if (this.mode === 'body') {
+      // A body has no in-band error: it is cut, and recorded as the gateway's cut rather than the client's leaving.
+      this.record.errorType = error.code;
+      this.truncation('shutdown', this.body?.expected);
+      this.out.destroy();
+    } else return;
     this.done();
     this.abort();
   }
@@ -317,7 +328,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
     if (this.mode === 'done') return;
-    if ((err as { code?: string }).code === 'AIGW_CLIENT_GONE' || this.record.clientGone) {
+    // Gone, or given up by the drain's deadline before it began (the client has its 503).
+    if ((err as { code?: string }).code === 'AIGW_CLIENT_GONE' || this.record.clientGone || this.stopped) {
       if (this.sse) this.recordStreamUsage();
       return this.done();
     }

@@ -64,4 +64,104 @@ models:
     const logged = g.eventsOf('request').map((e) => e.errorType ?? e.status);
     expect(logged.sort()).toEqual(['gateway_shutting_down', 'gateway_shutting_down', 'gateway_shutting_down']);
   });
+
+  it('a request handed a connection slot by a stream the deadline ended is not sent on: 503, and the drain does not wait for it', async () => {
+    const g = await gatewayFor(`
+version: 1
+backends:
+  v: { url: http://127.0.0.1:0, pool: { connections: 1, queue: 5 }, mock: { kind: vllm } }
+models:
+  m: { targets: [{ backend: v }] }
+`);
+    const ask = (extra: object) =>
+      rawPost(
+        `${g.url}/v1/chat/completions`,
+        { model: 'm', messages: [{ role: 'user', content: 'x' }], ...extra },
+        {
+          headers: { 'x-mock-tps': '5' },
+        },
+      );
+    let started: () => void = () => {};
+    const under = new Promise<void>((r) => (started = r));
+    const stream = rawPost(
+      `${g.url}/v1/chat/completions`,
+      { model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 1000, stream: true },
+      { headers: { 'x-mock-tps': '5' }, onChunk: () => started() },
+    );
+    await under;
+    const queued = ask({ max_tokens: 1000, stream: true });
+    await eventually(() => g.gateway.state.live.size === 2);
+    const t0 = performance.now();
+    await g.close();
+    // Before: the queued stream took the freed slot and was sent; the drain then waited ~200 s for it to end.
+    expect(performance.now() - t0).toBeLessThan(10_000);
+    expect((await stream).body.toString()).toContain('gateway_shutting_down');
+    const q = await queued;
+    expect(q.status).toBe(503);
+    expect(JSON.parse(q.body.toString()).error.code).toBe('gateway_shutting_down');
+    // It never reached the backend: no attempt was made for it.
+    expect(g.eventsOf('request').find((e) => e.status === 503)).toMatchObject({ attempts: 0, errorType: 'gateway_shutting_down' });
+  });
+
+  it('a stream already whole (its [DONE] sent, the backend not yet closed) ends cleanly, without the error event', async () => {
+    const held = await useUpstream((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(
+        'data: {"id":"c","object":"chat.completion.chunk","model":"m","choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":"stop"}]}\n\n',
+      );
+      res.write('data: [DONE]\n\n');
+      // …and never ends the response.
+    });
+    const g = await gatewayFor(
+      `
+version: 1
+backends:
+  h: { url: "{{held}}" }
+models:
+  m: { targets: [{ backend: h }] }
+`,
+      { held: held.url },
+    );
+    let done: () => void = () => {};
+    const sawDone = new Promise<void>((r) => (done = r));
+    const s = rawPost(
+      `${g.url}/v1/chat/completions`,
+      { model: 'm', messages: [{ role: 'user', content: 'x' }], stream: true },
+      {
+        onChunk: () => done(),
+      },
+    );
+    await sawDone;
+    await g.close();
+    const r = await s;
+    expect(r.body.toString()).toContain('data: [DONE]');
+    expect(r.body.toString()).not.toContain('error');
+    expect(g.eventsOf('truncation')).toEqual([]);
+  });
+
+  it("a request waiting out a backend's retry-after between attempts gets its 503 and is not sent again", async () => {
+    const limited = await useUpstream((_req, res) => {
+      res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '2' }).end('{"error":{"message":"slow down"}}');
+    });
+    const g = await gatewayFor(
+      `
+version: 1
+resilience: { retryAfterCap: 5s }
+backends:
+  l: { url: "{{limited}}" }
+models:
+  m: { targets: [{ backend: l }] }
+`,
+      { limited: limited.url },
+    );
+    const r = rawPost(`${g.url}/v1/chat/completions`, { model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 1 });
+    await eventually(() => limited.seen.length === 1);
+    await g.close();
+    const w = await r;
+    expect(w.status).toBe(503);
+    expect(JSON.parse(w.body.toString()).error.code).toBe('gateway_shutting_down');
+    // Past the retry-after: the attempt it was waiting to make never went out.
+    await new Promise((res) => setTimeout(res, 2500));
+    expect(limited.seen).toHaveLength(1);
+  });
 });

@@ -85,7 +85,7 @@ describe('JwksSource over http', () => {
       clock.t += 60_000;
       // An unknown kid from anyone causes the refetch that brings the useless answer.
       expect(await verifier.verify(await token(k2))).toEqual({ ok: false, reason: 'unknown_kid' });
-      expect(source.status()).toMatchObject({ loaded: true, keys: 1, lastError: 'the JWKS document has no RSA, EC or OKP key' });
+      expect(source.status()).toMatchObject({ loaded: true, keys: 1, lastError: 'the JWKS document has no usable RSA, EC or OKP key' });
       expect((await verifier.verify(await token(k1))).ok).toBe(true);
     }
   });
@@ -96,6 +96,8 @@ describe('JwksSource over http', () => {
     );
     expect(shownLocation('https://idp.example.com:8443/keys.json')).toBe('https://idp.example.com:8443/keys.json');
     expect(shownLocation('keys/jwks.json?x')).toBe('keys/jwks.json');
+    // One that does not parse as a URL (a port out of range) is printed without its credentials too.
+    expect(shownLocation('https://svc:S3CRET@idp.example.com:99999/keys.json')).toBe('https://[redacted]@idp.example.com:99999/keys.json');
   });
 
   it('answers jwks_unavailable while no keys were ever loaded, and recovers when the server does', async () => {

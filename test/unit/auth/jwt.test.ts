@@ -1,5 +1,5 @@
 /** JWT verification: signatures, times, issuer, audience, refused algorithms, claims → tenant, hostile tokens. */
-import { createHmac } from 'node:crypto';
+import { createHmac, generateKeyPairSync } from 'node:crypto';
 import fc from 'fast-check';
 import { base64url, SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -169,6 +169,24 @@ describe('JwtVerifier', () => {
     expect((await new JwtVerifier(config, new Set(['acme']), early.getKey).verify(await token(signer))).ok).toBe(true);
     set.close();
     early.close();
+  });
+
+  it('a key that cannot check the token (legacy 1,024-bit RSA) or does not import passes to the next, in any order', async () => {
+    const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    const legacy = { ...publicKey.export({ format: 'jwk' }), alg: 'RS256', use: 'sig' };
+    const broken = Array.from({ length: 50 }, () => ({ kty: 'RSA', e: 'AQAB', alg: 'RS256' }));
+    const signer = await signingKey('current', 'RS256');
+    for (const keys of [
+      [legacy, ...broken, signer.jwk],
+      [signer.jwk, legacy, ...broken],
+    ]) {
+      const set = new JwksSource(jwksFile({ keys }));
+      // Keys that do not import are left out when the set loads, not tried on every token.
+      expect((await set.start()).keys).toBeLessThanOrEqual(2);
+      const v = new JwtVerifier(config, new Set(['acme']), set.getKey);
+      expect((await v.verify(await token(signer, {}, { kid: undefined }))).ok).toBe(true);
+      set.close();
+    }
   });
 
   it('a critical header extension it does not understand makes the token malformed, not a refused algorithm', async () => {
