@@ -437,6 +437,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     } else if (o.kind === 'truncated') {
       // Cut on purpose (truncate, envoy): the answer was larger than the response buffer.
       this.record.errorType = 'response_too_large';
+      // Envoy's 500 is plain text with no code of its own: stats and `top` name the refusal by this one.
+      if (this.record.status >= 400) this.record.errorCode = 'response_too_large';
       this.truncation('buffer_truncate', this.body!.expected, o.delivered);
       this.done();
     }

@@ -5,7 +5,7 @@
  */
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
-import { useGateway } from '../helpers/gateway.js';
+import { eventually, useGateway } from '../helpers/gateway.js';
 import { rawPost } from '../helpers/raw.js';
 import { useUpstream } from '../helpers/upstream.js';
 
@@ -58,6 +58,12 @@ describe('onOverflow: envoy', () => {
     const cut = t.eventsOf('truncation').slice(before);
     expect(cut).toHaveLength(1);
     expect(cut[0]).toMatchObject({ reason: 'buffer_truncate', bytesDelivered: 0, stream: false });
+    // Named in the request's event (what stats' refusals and `top` show), not "unknown".
+    await eventually(() => t.eventsOf('request').some((e) => e.requestId === cut[0]!.requestId));
+    expect(t.eventsOf('request').find((e) => e.requestId === cut[0]!.requestId)).toMatchObject({
+      status: 500,
+      errorCode: 'response_too_large',
+    });
   });
 
   it('delivers an answer under the buffer whole, with its length', async () => {
