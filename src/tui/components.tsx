@@ -131,7 +131,7 @@ export function TenantsPanel({ stats, focused, width, rows = Number.POSITIVE_INF
   );
 }
 
-/** Refused requests per tenant and code: what the routing panel cannot show (they never reached a backend). */
+/** Requests answered with a status of 400 or more, per tenant and code: the gateway's refusals and failed answers. */
 export function RefusalsPanel({ stats, focused, width }: { stats: StatsView | undefined; focused: boolean; width: number }) {
   const rows = refusalsByTenant(stats);
   const shown = rows.slice(0, REFUSAL_ROWS);
