@@ -84,10 +84,12 @@ export function evaluate(expr: string, figures: Figures): Verdict {
     default:
       ok = Math.abs(value - bound) <= (tol === undefined ? 1e-9 : t);
   }
+  // Time figures are in ms: shown in the bound's unit, so 1000 ms against `10s` reads `1s`, not `1000s`.
+  const shown = unit === 's' ? value / 1000 : value;
   return {
     expr,
     ok,
     actual: value,
-    message: `${ok ? 'ok  ' : 'FAIL'} ${expr} (measured ${Number.isInteger(value) ? value : value.toFixed(3)}${unit ?? ''})`,
+    message: `${ok ? 'ok  ' : 'FAIL'} ${expr} (measured ${Number.isInteger(shown) ? shown : shown.toFixed(3)}${unit ?? ''})`,
   };
 }

@@ -25,6 +25,14 @@ describe('--assert', () => {
     ['ratelimit.ratio>=0.95', true],
   ])('%s → %s', (expr, ok) => expect(evaluate(expr, figures).ok).toBe(ok));
 
+  it.each([
+    ['latency.latency.recoveryMs<=10s', { 'latency.latency.recoveryMs': 1000 }, 'ok   latency.latency.recoveryMs<=10s (measured 1s)'],
+    ['latency.latency.avoidMs<=5s', { 'latency.latency.avoidMs': 250 }, 'ok   latency.latency.avoidMs<=5s (measured 0.250s)'],
+    ['p99<0.5s', figures, 'FAIL p99<0.5s (measured 0.640s)'],
+    ['p99<800ms', figures, 'ok   p99<800ms (measured 640ms)'],
+    ['errors<0.1%', figures, 'ok   errors<0.1% (measured 0.040%)'],
+  ])("%s prints the measured figure in the bound's unit", (expr, f, message) => expect(evaluate(expr, f).message).toBe(message));
+
   it('names an unknown figure and an unreadable expression', () => {
     expect(evaluate('nope<1', figures).message).toContain('no figure "nope"');
     expect(evaluate('p99 is fine', figures).message).toContain('cannot read');
