@@ -1,9 +1,11 @@
 /**
  * `--assert` expressions over the flat figures: `p99<800ms`, `truncations==0`, `split.vllm-llama-v2=5±1`,
  * `errors<0.1%`, `overhead.p50<0.5ms`, `ratelimit.ratio>=0.95`. Units: ms, s, % (a fraction figure is
- * compared as a percentage when the bound has %).
+ * compared as a percentage when the bound has %). Read with the other flags (an unreadable one is a usage
+ * error before anything is sent), judged against the figures once the run is over.
  */
 import type { Figures } from './context.js';
+import type { Parsed } from './workload.js';
 
 export interface Verdict {
   expr: string;
@@ -29,16 +31,28 @@ function scale(v: number, unit: string | undefined): number {
   return unit === 's' ? v * 1000 : v;
 }
 
-export function evaluate(expr: string, figures: Figures): Verdict {
+/** An `--assert` expression, read: its figure, comparison and bound (time in ms, as the figures are). */
+export interface Assertion {
+  expr: string;
+  key: string;
+  op: string;
+  bound: number;
+  /** The bound's unit as written: how a fraction is compared (%) and how the measured value is shown. */
+  unit: string | undefined;
+  /** `±` tolerance, in the bound's scale. */
+  tol: number | undefined;
+}
+
+const unreadable = (expr: string): { ok: false; message: string } => ({
+  ok: false,
+  message: `--assert: cannot read "${expr}" (expected e.g. p99<800ms, truncations==0, split.v2=5±1, errors<0.1%)`,
+});
+
+/** Reads one `--assert` expression; an unreadable one is a usage error, said before the load runs. */
+export function parseAssertion(expr: string): Parsed<Assertion> {
   const m = EXPR.exec(expr);
-  if (!m)
-    return {
-      expr,
-      ok: false,
-      actual: undefined,
-      message: `cannot read "${expr}" (expected e.g. p99<800ms, truncations==0, split.v2=5±1, errors<0.1%)`,
-    };
-  const [, rawKey, op, num, unit, tol, tolUnit] = m as unknown as [
+  if (!m) return unreadable(expr);
+  const [, key, op, num, unit, tol, tolUnit] = m as unknown as [
     string,
     string,
     string,
@@ -47,6 +61,15 @@ export function evaluate(expr: string, figures: Figures): Verdict {
     string | undefined,
     string | undefined,
   ];
+  const bound = scale(Number(num), unit);
+  const t = tol === undefined ? undefined : scale(Number(tol), tolUnit ?? unit);
+  // The pattern lets `1.2.3` through: not a number, and a bound of NaN would fail whatever was measured.
+  if (Number.isNaN(bound) || (t !== undefined && Number.isNaN(t))) return unreadable(expr);
+  return { ok: true, value: { expr, key, op, bound, unit, tol: t } };
+}
+
+export function evaluate(a: Assertion, figures: Figures): Verdict {
+  const { expr, key: rawKey, op, bound, unit, tol } = a;
   const key = figures[rawKey] !== undefined ? rawKey : (ALIASES[rawKey] ?? rawKey);
   const actual = figures[key];
   if (actual === null) return { expr, ok: false, actual, message: `FAIL ${expr} (no samples: "${key}" was not measured in this run)` };
@@ -59,8 +82,7 @@ export function evaluate(expr: string, figures: Figures): Verdict {
     };
   // Fractions (errors, shares) are stored as fractions; a % bound compares them as percentages.
   const value = unit === '%' && !key.startsWith('split.') ? actual * 100 : actual;
-  const bound = scale(Number(num), unit);
-  const t = tol === undefined ? 0 : scale(Number(tol), tolUnit ?? unit);
+  const t = tol ?? 0;
   let ok: boolean;
   switch (op) {
     case '<':

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parseDuration, parseSize } from '../core/units.js';
 import { parseRoutingOptions, type RoutingOptions } from './routing-options.js';
 import type { BenchApi } from './anthropic-api.js';
+import { type Assertion, parseAssertion } from './assertions.js';
 import { type Slo, parseSlo } from './slo.js';
 import { fileWorkload, type Parsed, parseLength, parseWorkload, syntheticWorkload, type Workload } from './workload.js';
 
@@ -57,6 +58,8 @@ export interface BenchOptions {
   pace: boolean;
   routing: RoutingOptions;
   api: BenchApi;
+  /** Every `--assert`, read before anything runs: a bad one is a usage error, not a verdict after the load. */
+  asserts: Assertion[];
 }
 
 const fail = (message: string): { ok: false; message: string } => ({ ok: false, message });
@@ -134,6 +137,12 @@ export function parseBenchOptions(o: RawBenchOptions): Parsed<BenchOptions> {
   if (!routing.ok) return routing;
   const api = o.api ?? 'openai';
   if (api !== 'openai' && api !== 'anthropic') return fail(`--api takes openai or anthropic, got "${api.slice(0, 40)}"`);
+  const asserts: Assertion[] = [];
+  for (const expr of o.assert ?? []) {
+    const a = parseAssertion(expr);
+    if (!a.ok) return a;
+    asserts.push(a.value);
+  }
   let scenarios = o.scenario?.length ? [...o.scenario] : undefined;
   if (o.ramp && !scenarios?.includes('ramp')) scenarios = [...(scenarios ?? []), 'ramp'];
   return {
@@ -153,6 +162,7 @@ export function parseBenchOptions(o: RawBenchOptions): Parsed<BenchOptions> {
       pace: o.pace !== false,
       routing: routing.value,
       api,
+      asserts,
     },
   };
 }

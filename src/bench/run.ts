@@ -3,7 +3,7 @@
  * verdicts and the JSON report. A new scenario is one entry here (and one file).
  */
 import { accounting } from './accounting.js';
-import { evaluate } from './assertions.js';
+import { type Assertion, evaluate } from './assertions.js';
 import { cancel } from './cancel.js';
 import { cost } from './cost.js';
 import type { BenchContext, ScenarioResult } from './context.js';
@@ -65,7 +65,7 @@ export function defaultScenarios(ctx: BenchContext): string[] {
 export async function runBench(
   ctx: BenchContext,
   names: readonly string[],
-  asserts: readonly string[],
+  asserts: readonly Assertion[],
   onScenario: (name: string, index: number) => void = () => {},
 ): Promise<BenchReport> {
   for (const name of names) if (!SCENARIOS[name]) throw new Error(`unknown scenario "${name}" (${Object.keys(SCENARIOS).join(', ')})`);

@@ -170,7 +170,7 @@ async function benchTarget(
     const hide = isTty ? (await import('../bench/progress-view.js')).showProgress(() => feed) : undefined;
     let report: BenchReport;
     try {
-      report = await runBench(ctx, names, raw.assert ?? [], (name, i) => {
+      report = await runBench(ctx, names, o.asserts, (name, i) => {
         feed.current = name;
         feed.done = i;
       });

@@ -91,6 +91,36 @@ describe('aigw bench', () => {
     expect(r.code, r.stdout).toBe(0);
   }, 180_000);
 
+  it('exits 2 on a malformed --assert before it sends anything (contract §1: bad usage)', async () => {
+    let requests = 0;
+    const target = createServer((_req, res) => {
+      requests++;
+      res.writeHead(500).end();
+    });
+    await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(target.address() as { port: number }).port}`;
+      const r = await runAigw([
+        'bench',
+        '--target',
+        url,
+        '--model',
+        'm',
+        '--scenario',
+        'throughput',
+        '--duration',
+        '1s',
+        '--assert',
+        'p99<<3',
+      ]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('--assert: cannot read "p99<<3"');
+      expect(requests).toBe(0);
+    } finally {
+      target.close();
+    }
+  }, 30_000);
+
   it('works against a foreign gateway with --target (a plain proxy in front of the mocks)', async () => {
     const mocks = await startAigw(['mock-backends', '--vllm', 'plain=0'], 1);
     const upstream = new URL(mocks.urls.plain!);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluate } from '../../../src/bench/assertions.js';
+import { evaluate, parseAssertion } from '../../../src/bench/assertions.js';
 import { compare, type BenchReport, interruption, parseReport } from '../../../src/bench/report.js';
 import { chiSquareP, wilson } from '../../../src/bench/stats-math.js';
 
@@ -12,6 +12,13 @@ const figures = {
   'ratelimit.ratio': 0.97,
 };
 
+/** An expression as the bench reads it (with the flags), then judged against the run's figures. */
+function check(expr: string, f: Record<string, number>) {
+  const a = parseAssertion(expr);
+  if (!a.ok) throw new Error(a.message);
+  return evaluate(a.value, f);
+}
+
 describe('--assert', () => {
   it.each([
     ['p99<800ms', true],
@@ -23,7 +30,7 @@ describe('--assert', () => {
     ['errors<0.01%', false],
     ['overhead.p50<0.5ms', true],
     ['ratelimit.ratio>=0.95', true],
-  ])('%s → %s', (expr, ok) => expect(evaluate(expr, figures).ok).toBe(ok));
+  ])('%s → %s', (expr, ok) => expect(check(expr, figures).ok).toBe(ok));
 
   it.each([
     ['latency.latency.recoveryMs<=10s', { 'latency.latency.recoveryMs': 1000 }, 'ok   latency.latency.recoveryMs<=10s (measured 1s)'],
@@ -31,11 +38,14 @@ describe('--assert', () => {
     ['p99<0.5s', figures, 'FAIL p99<0.5s (measured 0.640s)'],
     ['p99<800ms', figures, 'ok   p99<800ms (measured 640ms)'],
     ['errors<0.1%', figures, 'ok   errors<0.1% (measured 0.040%)'],
-  ])("%s prints the measured figure in the bound's unit", (expr, f, message) => expect(evaluate(expr, f).message).toBe(message));
+  ])("%s prints the measured figure in the bound's unit", (expr, f, message) => expect(check(expr, f).message).toBe(message));
 
-  it('names an unknown figure and an unreadable expression', () => {
-    expect(evaluate('nope<1', figures).message).toContain('no figure "nope"');
-    expect(evaluate('p99 is fine', figures).message).toContain('cannot read');
+  it('names an unknown figure once the run has measured what it could', () => {
+    expect(check('nope<1', figures).message).toContain('no figure "nope"');
+  });
+
+  it.each(['p99 is fine', 'p99<<3', 'p99<1.2.3ms', 'split.v2=5±1..2', ''])('refuses to read "%s", before any figure exists', (expr) => {
+    expect(parseAssertion(expr)).toEqual({ ok: false, message: expect.stringContaining(`--assert: cannot read "${expr}"`) });
   });
 });
 

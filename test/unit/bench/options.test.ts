@@ -47,6 +47,7 @@ describe('parseBenchOptions', () => {
     ['a tiny long size', { longSizes: '12' }, /--long-sizes takes sizes of at least 1Ki/],
     ['a bad ramp bound', { ramp: 'fast' }, /--ramp takes a positive number/],
     ['a bad --expect', { expect: 'a=x' }, /--expect takes name=weight pairs/],
+    ['a malformed --assert among good ones', { assert: ['p99<800ms', 'p99<<3'] }, /--assert: cannot read "p99<<3"/],
   ])('refuses %s', (_name, over, message) => {
     const r = parseBenchOptions({ ...base, ...over } as RawBenchOptions);
     expect(r.ok).toBe(false);
