@@ -3,7 +3,7 @@
  * what comes back as the OpenAI shapes its scenarios read, so they run unchanged — a chat body becomes a
  * Messages body; a Message becomes a chat completion; Anthropic's events become chunks (text deltas →
  * `delta.content`, message_delta's usage → a usage chunk, message_stop → `[DONE]`, an error event → the error
- * frame); an error body keeps its status and its type as the code. An Anthropic answer carries no
+ * frame); an error body keeps its status and its type as the code (a 429's type: the limit it names). An Anthropic answer carries no
  * system_fingerprint, so the answering backend is read from `x-aigw-backend` (aigw) or `x-mock-backend`.
  * Written apart from the gateway's translators on purpose: the bench judges them as a stranger.
  */
@@ -47,11 +47,32 @@ export function backendOf(headers: Record<string, string | string[] | undefined>
   return typeof v === 'string' ? v : undefined;
 }
 
-/** Anthropic's error body as OpenAI's, its type as the code (`overloaded_error`, `rate_limit_error`). */
+/**
+ * The limit a `rate_limit_error` names, in the words of OpenAI-shaped 429s (whose type is the limit kind), or
+ * undefined. Anthropic's body has one type for every 429 and aigw's Anthropic paths send no header naming the
+ * kind, so the message is all there is: aigw's "Rate limit reached for KEY on concurrency|requests|tokens|budget",
+ * Anthropic's "Number of concurrent connections|request tokens|requests has exceeded your rate limit".
+ */
+export function limitKindOf(message: string): string | undefined {
+  const aigw = /\bon (concurrency|requests|tokens|budget)\b/.exec(message);
+  if (aigw) return aigw[1];
+  // Tokens before requests: "request tokens" is a token limit.
+  if (/concurren/i.test(message)) return 'concurrency';
+  if (/\btokens\b/i.test(message)) return 'tokens';
+  if (/\brequests\b/i.test(message)) return 'requests';
+  return undefined;
+}
+
+/**
+ * Anthropic's error body as OpenAI's, its type as the code (`overloaded_error`, `rate_limit_error`); a
+ * rate_limit_error's type is the limit its message names, when it names one, so the pacer learns from it.
+ */
 function errorAsChat(e: unknown): Json {
   const o = e && typeof e === 'object' ? (e as Json) : {};
-  const type = typeof o.type === 'string' ? o.type : 'error';
-  return { error: { message: typeof o.message === 'string' ? o.message : '', type, code: type } };
+  const code = typeof o.type === 'string' ? o.type : 'error';
+  const message = typeof o.message === 'string' ? o.message : '';
+  const type = (code === 'rate_limit_error' && limitKindOf(message)) || code;
+  return { error: { message, type, code } };
 }
 
 /** A Message (or an error) as the chat completion (or the error) the scenarios read; other bodies unchanged. */

@@ -1,8 +1,9 @@
 /**
  * Keeps the bench under a target's rate limits instead of spending a tenant's budget in a second and
  * failing every later scenario: limits are learnt from OpenAI's `x-ratelimit-*` headers (and a 429's
- * `retry-after-ms` and limit kind), then requests wait for room in two token buckets (requests, tokens)
- * filled at 90 % of the limit, and for a free slot when the target limits concurrency.
+ * `retry-after-ms` and limit kind — with `--api anthropic`, the kind its message names), then requests wait
+ * for room in two token buckets (requests, tokens) filled at 90 % of the limit, and for a free slot when the
+ * target limits concurrency.
  */
 import { label, type RequestRecord } from './record.js';
 
@@ -161,12 +162,19 @@ export class Pacer {
     }
     const retryMs = num(h['retry-after-ms']) >= 0 ? num(h['retry-after-ms']) : num(h['retry-after']) * 1000;
     if (retryMs >= 0 && retryMs <= MAX_WAIT_MS) this.notBefore = Math.max(this.notBefore, now + retryMs);
+    const waiting = 'waiting retry-after before the next paced request';
+    // Only requests and tokens have x-ratelimit-* headers: any other kind (budget, a 429 that names no limit)
+    // gets no header name made up from it.
+    if (kind !== 'requests' && kind !== 'tokens') {
+      this.say(`429-${kind}`, `429 ${kind}: the target rate-limits this key; ${waiting}`);
+      return;
+    }
     // The target's header values, printable: a C1 CSI or OSC (which undici lets through) would drive a terminal.
     const reset = label(h[`x-ratelimit-reset-${kind}`]);
     this.say(
       `429-${kind}`,
       `429 ${kind}: the target rate-limits this key (x-ratelimit-remaining-${kind} ${label(h[`x-ratelimit-remaining-${kind}`]) ?? '?'}` +
-        `${reset ? `, resets in ${reset}` : ''}); waiting retry-after before the next paced request`,
+        `${reset ? `, resets in ${reset}` : ''}); ${waiting}`,
     );
   }
 
