@@ -3,8 +3,9 @@
  * what comes back as the OpenAI shapes its scenarios read, so they run unchanged — a chat body becomes a
  * Messages body; a Message becomes a chat completion; Anthropic's events become chunks (text deltas →
  * `delta.content`, message_delta's usage → a usage chunk, message_stop → `[DONE]`, an error event → the error
- * frame); an error body keeps its status and its type as the code (a 429's type: the limit it names). An Anthropic answer carries no
- * system_fingerprint, so the answering backend is read from `x-aigw-backend` (aigw) or `x-mock-backend`.
+ * frame); an error body keeps its status and its type as the code (a 429's type: the limit it names). An
+ * Anthropic answer carries no system_fingerprint, so the answering backend is read from `x-aigw-backend` (aigw)
+ * or `x-mock-backend`.
  * Written apart from the gateway's translators on purpose: the bench judges them as a stranger.
  */
 import type { SseEvent } from '../openai/sse.js';
