@@ -141,11 +141,6 @@ function refuse(ctx: RequestContext, err: AigwError): void {
 }
 
 /**
- * Whether a browser sent the request: it names the page in `Origin` on every POST (same-origin ones too) and,
- * to HTTPS and localhost, adds `Sec-Fetch-Site`; programs send neither. Only those are held to the Host rule, so
- * a program behind a proxy that keeps the client's Host (nginx's `proxy_set_header Host $host`) is served.
- */
-/**
  * The auth stage: the caller's tenant (undefined when no tenants are configured); null after answering 401, or
  * 403 for a web page at an open gateway. An API key is looked up synchronously; only a JWT (gateway/identify.ts)
  * makes the stage wait.
@@ -154,6 +149,8 @@ function authenticate(ctx: RequestContext, runtime: Runtime): Tenant | undefined
   if (!runtime.tenants.enabled) {
     // Open by configuration (as LiteLLM without a master key), to programs: a page on any site, its DNS name
     // rebound to 127.0.0.1, would otherwise send completions paid with the backends' keys and read the answers.
+    // Only what a browser sent is held to the Host rule: a program behind a proxy that keeps the client's Host
+    // (nginx's `proxy_set_header Host $host`) is served.
     const refused = sentByBrowser(ctx.req.headers) ? browserProblem(ctx.req.headers, ctx.req.socket.localAddress, OPEN_GATEWAY) : undefined;
     if (refused === undefined) return undefined;
     refuse(ctx, refused);

@@ -128,7 +128,7 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
       clearTimeout(waited);
       while (state.live.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
       if (state.live.size > 0) {
-        // What is still waiting on a backend gets its 503, a stream its error frame; they go out before the cut.
+        // What is not answered yet gets its 503, a stream its error frame; they go out before the cut.
         for (const ctx of state.live) cutAtDeadline(ctx);
         const flushed = Date.now() + FLUSH_AFTER_DEADLINE_MS;
         while (state.live.size > 0 && Date.now() < flushed) await new Promise((r) => setTimeout(r, 5));
