@@ -75,6 +75,8 @@ export async function routeAndRelay(
     for (;;) {
       const target = plan.at(state.index);
       const outcome = await attempt(ctx, runtime, p, target, bus, tokens, facts);
+      // Given up unanswered (the client left, the drain's deadline answered it): the backend did nothing to judge.
+      if (outcome.kind === 'abandoned') return;
       if (outcome.kind === 'committed') {
         if (target.backend.health.success()) {
           bus.publish({
@@ -125,7 +127,8 @@ export async function routeAndRelay(
         });
       }
       if (next.kind === 'give-up') return sendError(ctx, outcome.error);
-      if (next.delayMs > 0) await sleep(next.delayMs);
+      // Unref'd: a stopping gateway does not stay up for a wait whose request its drain has answered.
+      if (next.delayMs > 0) await sleep(next.delayMs, undefined, { ref: false });
       if (ctx.record.clientGone || ctx.res.headersSent) return;
       state = decision.state;
     }

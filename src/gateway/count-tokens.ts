@@ -25,7 +25,8 @@ export async function answerCountTokens(
   const counted = await tokens.count('chat', turns.value);
   // The tokenizer thread is saturated or gone: a size estimate (4 characters a token, 3 tokens a turn) still answers.
   const n = counted?.tokens ?? turns.value.reduce((sum, t) => sum + 3 + Math.ceil(t.content.length / 4), 3);
-  if (ctx.res.destroyed) return { kind: 'committed' };
+  // Gone while it was counted, or answered by the drain's deadline meanwhile.
+  if (ctx.res.destroyed || ctx.res.headersSent) return { kind: 'abandoned' };
   const body = countTokensBody(n);
   record.status = 200;
   record.bytesOut += body.length;

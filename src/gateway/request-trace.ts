@@ -42,6 +42,6 @@ export function traceAttempt(ctx: RequestContext, edge: BackendEdge, target: Tar
 /** Ends an attempt's span: the backend's status, and why it failed (its failure class, or how the answer was cut). */
 export function endAttempt(span: AttemptSpan, outcome: AttemptOutcome, ctx: RequestContext): void {
   if (span === NOOP_ATTEMPT) return;
-  if (outcome.kind === 'committed') span.end({ status: ctx.record.status, errorType: ctx.record.errorType });
+  if (outcome.kind !== 'failed') span.end({ status: ctx.record.status, errorType: ctx.record.errorType });
   else span.end({ status: outcome.status, errorType: outcome.failure });
 }

@@ -25,10 +25,16 @@ import { normalizeUpstreamError } from './upstream-error.js';
 import { recordUsage, type Usage, usageIn } from './usage-tap.js';
 
 const COMMITTED: AttemptOutcome = Object.freeze({ kind: 'committed' });
+const ABANDONED: AttemptOutcome = Object.freeze({ kind: 'abandoned' });
 
 export type AttemptOutcome =
   /** The client got an answer (whole or cut): nothing more to try. */
   | { kind: 'committed' }
+  /**
+   * Given up before this attempt answered anything — the client left, or the drain's deadline answered it: nothing
+   * more to try, and nothing learnt of the backend (it neither answered nor failed).
+   */
+  | { kind: 'abandoned' }
   /** Failed before any byte reached the client. `error` is what the client gets if nothing else works. */
   | {
       kind: 'failed';
@@ -331,7 +337,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     // Gone, or given up by the drain's deadline before it began (the client has its 503).
     if ((err as { code?: string }).code === 'AIGW_CLIENT_GONE' || this.record.clientGone || this.stopped) {
       if (this.sse) this.recordStreamUsage();
-      return this.done();
+      this.mode = 'done';
+      return this.end(this.began ? COMMITTED : ABANDONED);
     }
     let failure = classifyError(err);
     // A reset after the status line is not the keep-alive race the quick retry on the same target is for: the

@@ -5,6 +5,7 @@
  */
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
+import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { eventually, gatewayFor } from '../helpers/gateway.js';
 import { rawPost } from '../helpers/raw.js';
@@ -163,5 +164,70 @@ models:
     // Past the retry-after: the attempt it was waiting to make never went out.
     await new Promise((res) => setTimeout(res, 2500));
     expect(limited.seen).toHaveLength(1);
+  });
+
+  it('a request given up unanswered teaches nothing of its backend: an ejected one it was probing stays ejected', async () => {
+    // The first request fails (503) and ejects the backend; the next, after the cooldown, probes it and hangs.
+    const flaky = await useUpstream((_req, res, _body, n) => {
+      if (n === 1) res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":{"message":"down"}}');
+    });
+    const g = await gatewayFor(
+      `
+version: 1
+resilience: { attempts: 1, consecutiveFailures: 1, cooldown: 100ms }
+backends:
+  f: { url: "{{flaky}}" }
+models:
+  m: { targets: [{ backend: f }] }
+`,
+      { flaky: flaky.url },
+    );
+    const chat = () => rawPost(`${g.url}/v1/chat/completions`, { model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 1 });
+    expect((await chat()).status).toBe(502);
+    await new Promise((r) => setTimeout(r, 150));
+    const probing = chat();
+    await eventually(() => flaky.seen.length === 2);
+    await g.close();
+    expect((await probing).status).toBe(503);
+    // Before: the given-up probe counted as the backend answering ("answered", ejection lifted).
+    expect(g.eventsOf('ejection').map((e) => e.reason)).not.toContain('answered');
+  });
+
+  it('a count the tokenizer thread finishes after the deadline answered its request writes nothing more', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    const silent = await useUpstream(() => {});
+    const g = await gatewayFor(
+      `
+version: 1
+timeouts: { drain: 0s }
+backends:
+  s: { url: "{{silent}}" }
+models:
+  stuck: { targets: [{ backend: s }] }
+`,
+      { silent: silent.url },
+    );
+    try {
+      // Pipelined on one connection: the count's answer waits behind the first, which waits on a silent backend.
+      const socket = connect(Number(new URL(g.url).port), '127.0.0.1');
+      const post = (path: string, body: object) => {
+        const text = JSON.stringify(body);
+        return `POST ${path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\n\r\n${text}`;
+      };
+      socket.write(
+        post('/v1/chat/completions', { model: 'stuck', messages: [{ role: 'user', content: 'x' }], max_tokens: 1 }) +
+          post('/v1/messages/count_tokens', { model: 'stuck', messages: [{ role: 'user', content: 'count me '.repeat(2000) }] }),
+      );
+      socket.on('error', () => {});
+      await eventually(() => silent.seen.length === 1 && g.gateway.state.live.size === 2);
+      await g.close();
+      await new Promise((r) => setTimeout(r, 500));
+      socket.destroy();
+      expect(warnings.filter((w) => w.includes('request handler failed'))).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 });
