@@ -11,6 +11,24 @@ import { eventually, gatewayFor } from '../helpers/gateway.js';
 import { rawPost } from '../helpers/raw.js';
 import { useUpstream } from '../helpers/upstream.js';
 
+/** A chat body for model `model`: one short user turn, and whatever else the case needs. */
+const chatBody = (model: string, extra: object = {}) => ({ model, messages: [{ role: 'user', content: 'x' }], ...extra });
+
+/** A gateway whose one model `m` is served by one scripted upstream; `settings`: more top-level profile lines. */
+function gatewayBefore(upstream: string, settings = '') {
+  return gatewayFor(
+    `
+version: 1
+${settings}
+backends:
+  u: { url: "{{upstream}}" }
+models:
+  m: { targets: [{ backend: u }] }
+`,
+    { upstream },
+  );
+}
+
 describe("the drain's deadline", () => {
   it('ends the streams it cuts with the error event (both APIs, judged by their SDKs) and answers 503 to a request still waiting', async () => {
     // A backend that takes a request and never answers it.
@@ -46,7 +64,7 @@ models:
     const anthropicRead = messages.finalMessage().catch((e: unknown) => e);
     let anthropicText = '';
     messages.on('text', (t) => (anthropicText += t));
-    const waiting = rawPost(`${g.url}/v1/chat/completions`, { model: 'stuck', messages: [{ role: 'user', content: 'x' }], max_tokens: 1 });
+    const waiting = rawPost(`${g.url}/v1/chat/completions`, chatBody('stuck', { max_tokens: 1 }));
     await eventually(() => taken === 1 && anthropicText.length > 0);
 
     await g.close(); // the test helper's drain: a 100 ms deadline
@@ -75,20 +93,15 @@ models:
   m: { targets: [{ backend: v }] }
 `);
     const ask = (extra: object) =>
-      rawPost(
-        `${g.url}/v1/chat/completions`,
-        { model: 'm', messages: [{ role: 'user', content: 'x' }], ...extra },
-        {
-          headers: { 'x-mock-tps': '5' },
-        },
-      );
+      rawPost(`${g.url}/v1/chat/completions`, chatBody('m', extra), {
+        headers: { 'x-mock-tps': '5' },
+      });
     let started: () => void = () => {};
     const under = new Promise<void>((r) => (started = r));
-    const stream = rawPost(
-      `${g.url}/v1/chat/completions`,
-      { model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 1000, stream: true },
-      { headers: { 'x-mock-tps': '5' }, onChunk: () => started() },
-    );
+    const stream = rawPost(`${g.url}/v1/chat/completions`, chatBody('m', { max_tokens: 1000, stream: true }), {
+      headers: { 'x-mock-tps': '5' },
+      onChunk: () => started(),
+    });
     await under;
     const queued = ask({ max_tokens: 1000, stream: true });
     await eventually(() => g.gateway.state.live.size === 2);
@@ -113,25 +126,12 @@ models:
       res.write('data: [DONE]\n\n');
       // …and never ends the response.
     });
-    const g = await gatewayFor(
-      `
-version: 1
-backends:
-  h: { url: "{{held}}" }
-models:
-  m: { targets: [{ backend: h }] }
-`,
-      { held: held.url },
-    );
+    const g = await gatewayBefore(held.url);
     let done: () => void = () => {};
     const sawDone = new Promise<void>((r) => (done = r));
-    const s = rawPost(
-      `${g.url}/v1/chat/completions`,
-      { model: 'm', messages: [{ role: 'user', content: 'x' }], stream: true },
-      {
-        onChunk: () => done(),
-      },
-    );
+    const s = rawPost(`${g.url}/v1/chat/completions`, chatBody('m', { stream: true }), {
+      onChunk: () => done(),
+    });
     await sawDone;
     await g.close();
     const r = await s;
@@ -144,18 +144,8 @@ models:
     const limited = await useUpstream((_req, res) => {
       res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '2' }).end('{"error":{"message":"slow down"}}');
     });
-    const g = await gatewayFor(
-      `
-version: 1
-resilience: { retryAfterCap: 5s }
-backends:
-  l: { url: "{{limited}}" }
-models:
-  m: { targets: [{ backend: l }] }
-`,
-      { limited: limited.url },
-    );
-    const r = rawPost(`${g.url}/v1/chat/completions`, { model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 1 });
+    const g = await gatewayBefore(limited.url, 'resilience: { retryAfterCap: 5s }');
+    const r = rawPost(`${g.url}/v1/chat/completions`, chatBody('m', { max_tokens: 1 }));
     await eventually(() => limited.seen.length === 1);
     await g.close();
     const w = await r;
@@ -171,18 +161,8 @@ models:
     const flaky = await useUpstream((_req, res, _body, n) => {
       if (n === 1) res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":{"message":"down"}}');
     });
-    const g = await gatewayFor(
-      `
-version: 1
-resilience: { attempts: 1, consecutiveFailures: 1, cooldown: 100ms }
-backends:
-  f: { url: "{{flaky}}" }
-models:
-  m: { targets: [{ backend: f }] }
-`,
-      { flaky: flaky.url },
-    );
-    const chat = () => rawPost(`${g.url}/v1/chat/completions`, { model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 1 });
+    const g = await gatewayBefore(flaky.url, 'resilience: { attempts: 1, consecutiveFailures: 1, cooldown: 100ms }');
+    const chat = () => rawPost(`${g.url}/v1/chat/completions`, chatBody('m', { max_tokens: 1 }));
     expect((await chat()).status).toBe(502);
     await new Promise((r) => setTimeout(r, 150));
     const probing = chat();
@@ -198,17 +178,7 @@ models:
     const onWarning = (w: Error) => warnings.push(w.message);
     process.on('warning', onWarning);
     const silent = await useUpstream(() => {});
-    const g = await gatewayFor(
-      `
-version: 1
-timeouts: { drain: 0s }
-backends:
-  s: { url: "{{silent}}" }
-models:
-  stuck: { targets: [{ backend: s }] }
-`,
-      { silent: silent.url },
-    );
+    const g = await gatewayBefore(silent.url);
     try {
       // Pipelined on one connection: the count's answer waits behind the first, which waits on a silent backend.
       const socket = connect(Number(new URL(g.url).port), '127.0.0.1');
@@ -217,8 +187,8 @@ models:
         return `POST ${path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\n\r\n${text}`;
       };
       socket.write(
-        post('/v1/chat/completions', { model: 'stuck', messages: [{ role: 'user', content: 'x' }], max_tokens: 1 }) +
-          post('/v1/messages/count_tokens', { model: 'stuck', messages: [{ role: 'user', content: 'count me '.repeat(2000) }] }),
+        post('/v1/chat/completions', chatBody('m', { max_tokens: 1 })) +
+          post('/v1/messages/count_tokens', { model: 'm', messages: [{ role: 'user', content: 'count me '.repeat(2000) }] }),
       );
       socket.on('error', () => {});
       await eventually(() => silent.seen.length === 1 && g.gateway.state.live.size === 2);
