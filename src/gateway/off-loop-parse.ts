@@ -3,11 +3,9 @@
  * of the event loop's time on this project's 2-core machine (an 8 MiB body, the default limit, ~40 ms), and every
  * stream relayed meanwhile waits. Past OFF_LOOP_BYTES the body goes to one worker thread (parse-worker.ts) and
  * back, transferred, not copied; the request comes back with its text and parsed body decoded only on first use —
- * which the pass-through path never does (upstream-body.ts edits the bytes; the prompt's size and `prefix` blocks
- * come from the thread). A translated request and a count_tokens still read them, on the event loop, as a
- * translating gateway must.
+ * which the pass-through path never does (upstream-body.ts edits the bytes). A translated request, a count_tokens
+ * and a `prefix` route still read them, on the event loop, as a translating gateway must.
  */
-import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { aigwError, type Result } from '../core/errors.js';
 import type { Endpoint } from '../openai/endpoints.js';
@@ -21,11 +19,11 @@ import type { ParsedFacts, ParseJob, ParseReply } from './parse-worker.js';
 export const OFF_LOOP_BYTES = 64 * 1024;
 
 /**
- * Bytes waiting for or in the thread at once: ~0.1 s of its work. Past it (bodies arriving faster than one thread
- * parses them, ~150–200 MiB/s here) a body is parsed inline, as all were before: no request is refused or waits
- * much longer for it, and what waits in memory stays bounded.
+ * Bytes waiting for or in the thread at once. Past it (bodies arriving faster than one thread parses them, ~200
+ * MiB/s here) a body is parsed inline, as all were before: no request is refused or waits longer for it, and what
+ * waits in memory stays bounded.
  */
-export const MAX_QUEUED_BYTES = 16 * 1024 * 1024;
+export const MAX_QUEUED_BYTES = 64 * 1024 * 1024;
 
 /**
  * The compiled worker: from dist/ it sits beside this file; under vitest this file is the TypeScript source,
@@ -90,32 +88,18 @@ interface Thread {
   pending: Map<number, (r: ParseReply | undefined) => void>;
 }
 
-/**
- * Whether a parse thread can run beside the event loop: the CPUs this process may use (its affinity, which
- * taskset and cpusets set). On one, a thread only takes turns with the loop: the same work, and a large
- * request waits behind others' parses (measured with the gateway pinned to one core, 300 streams with 512 KiB
- * prompts opening over 3 s: first chunk p99 0.16–0.21 s inline, 0.57–1.2 s through the thread).
- */
-export function cpusBesideTheLoop(): number {
-  return availableParallelism() - 1;
-}
-
 export class OffLoopParser {
   private thread: Thread | undefined;
   private nextId = 0;
   private queued = 0;
 
-  /** `enabled`: false parses every body inline (parse() answers undefined): where the loop has the only CPU. */
-  constructor(readonly enabled = cpusBesideTheLoop() > 0) {}
-
   /**
-   * The body's parse, off the loop; undefined when MAX_QUEUED_BYTES are waiting already or there is no CPU beside
-   * the loop (parse it inline). The
+   * The body's parse, off the loop; undefined when MAX_QUEUED_BYTES are waiting already (parse it inline). The
    * bytes are transferred to the thread: until the reply, `body` is empty. A thread that fails answers its
    * pending parses with an error; the next parse starts a new one.
    */
   parse(endpoint: Endpoint, body: Buffer, contentType: string | undefined): Promise<Result<ProxyRequest>> | undefined {
-    if (!this.enabled || this.queued + body.length > MAX_QUEUED_BYTES) return undefined;
+    if (this.queued + body.length > MAX_QUEUED_BYTES) return undefined;
     const thread = (this.thread ??= this.spawn());
     const size = body.length;
     this.queued += size;

@@ -4,8 +4,6 @@
  * the facts, where `model` and `stream_options` lie in the bytes, the small top-level values, the prompt's
  * estimated size and blocks — with the bytes themselves (transferred both ways, never copied).
  */
-import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import type { AigwError } from '../core/errors.js';
 import type { Endpoint } from '../openai/endpoints.js';
@@ -48,25 +46,6 @@ export function parseJob(job: ParseJob): ParseOutcome {
   };
   return { ok: true, facts: { ...facts, raw } };
 }
-
-/**
- * The thread's nice value: where it shares a CPU with the event loop (more threads than cores, a container's CPU
- * quota), it parses in the time the loop leaves instead of taking turns with it — at the loop's priority the
- * scheduler let a parse run on for milliseconds while streams waited. On a CPU of its own it runs as fast either way.
- */
-const PARSE_NICE = 19;
-
-/** Lowers this thread's priority (Linux: a thread's own nice value, by its id); elsewhere it keeps the process's. */
-function yieldToEventLoop(): void {
-  try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isInteger(tid) && tid > 0) setPriority(tid, PARSE_NICE);
-  } catch {
-    // Not Linux, or not permitted: the thread runs at the process's priority.
-  }
-}
-
-if (parentPort) yieldToEventLoop();
 
 parentPort?.on('message', (job: ParseJob) => {
   let reply: ParseOutcome;

@@ -3,16 +3,8 @@
  * does with the bytes, and that what waits for it stays bounded (past the bound the caller parses inline).
  * The worker runs the build's code (dist/), as `npm test` builds first.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_QUEUED_BYTES, OffLoopParser } from '../../../src/gateway/off-loop-parse.js';
-
-/** The nice values of this process's threads (Linux), from /proc. */
-function threadNices(): number[] {
-  return readdirSync('/proc/self/task').map((tid) =>
-    Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]),
-  );
-}
 
 const body = (content: string) => Buffer.from(JSON.stringify({ model: 'm', messages: [{ role: 'user', content }], stream: true }));
 
@@ -21,7 +13,7 @@ describe('OffLoopParser', () => {
   afterEach(() => parser.stop());
 
   it('answers a request whose text and parsed body are the bytes it was given, which it takes and gives back', async () => {
-    parser = new OffLoopParser(true);
+    parser = new OffLoopParser();
     const bytes = body('é'.repeat(100_000));
     const r = await parser.parse('chat', bytes, 'application/json');
     expect(bytes.length).toBe(0);
@@ -32,13 +24,13 @@ describe('OffLoopParser', () => {
   });
 
   it('answers a refusal as the inline parse words it', async () => {
-    parser = new OffLoopParser(true);
+    parser = new OffLoopParser();
     const r = await parser.parse('chat', Buffer.from('{"model":"m","messages":[]}'), 'application/json');
     expect(r).toMatchObject({ ok: false, error: { code: 'invalid_request', param: 'messages' } });
   });
 
   it(`holds at most ${MAX_QUEUED_BYTES / 2 ** 20} MiB for the thread: past it, undefined (the caller parses inline)`, async () => {
-    parser = new OffLoopParser(true);
+    parser = new OffLoopParser();
     const half = body('x'.repeat(MAX_QUEUED_BYTES / 2));
     const first = parser.parse('chat', half, 'application/json');
     expect(first).toBeInstanceOf(Promise);
@@ -50,27 +42,11 @@ describe('OffLoopParser', () => {
   });
 
   it('copies a buffer that is a slice of a larger one rather than take its neighbours', async () => {
-    parser = new OffLoopParser(true);
+    parser = new OffLoopParser();
     const whole = Buffer.concat([Buffer.from('neighbour'), body('z')]);
     const slice = whole.subarray(9);
     const r = await parser.parse('chat', slice, 'application/json');
     expect(r?.ok).toBe(true);
     expect(whole.subarray(0, 9).toString()).toBe('neighbour');
-  });
-
-  it('parses nothing where the event loop has the only CPU: every body is parsed inline', () => {
-    parser = new OffLoopParser(false);
-    const bytes = body('x'.repeat(100_000));
-    expect(parser.parse('chat', bytes, 'application/json')).toBeUndefined();
-    expect(bytes.length).toBeGreaterThan(100_000);
-  });
-
-  it.skipIf(process.platform !== 'linux')('runs its thread at nice 19, below the event loop, which keeps its own', async () => {
-    parser = new OffLoopParser(true);
-    const before = threadNices();
-    expect((await parser.parse('chat', body('x'), 'application/json'))?.ok).toBe(true);
-    const after = threadNices();
-    expect(after.filter((n) => n === 19).length).toBe(before.filter((n) => n === 19).length + 1);
-    expect(readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ')[16]).toBe('0');
   });
 });
