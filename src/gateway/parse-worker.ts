@@ -2,13 +2,13 @@
  * The parse stage's thread (off-loop-parse.ts): a large body is decoded, scanned, parsed and checked here, by the
  * same parseProxyRequest the event loop runs on small ones, and only what the pass-through path needs goes back —
  * the facts, where `model` and `stream_options` lie in the bytes, the small top-level values, the prompt's
- * estimated size and blocks — with the bytes themselves (transferred both ways, never copied).
+ * estimated size — with the bytes themselves (transferred both ways, never copied).
  */
 import { parentPort } from 'node:worker_threads';
 import type { AigwError } from '../core/errors.js';
 import type { Endpoint } from '../openai/endpoints.js';
 import { type ByteSpan, type ProxyRequest, parseProxyRequest, type RawBody } from '../openai/parse-request.js';
-import { blocksOf, promptSize } from '../routing/request-facts.js';
+import { promptSize } from '../routing/request-facts.js';
 
 export interface ParseJob {
   id: number;
@@ -41,8 +41,6 @@ export function parseJob(job: ParseJob): ParseOutcome {
     close: Buffer.byteLength(text.slice(0, text.lastIndexOf('}'))),
     top: { stream_options: json.stream_options, temperature: json.temperature, top_p: json.top_p },
     promptTokens: promptSize(r.value),
-    // Hashed whether or not a route reads them: at most 16 KiB of text, here off the loop.
-    blocks: blocksOf(facts.model, r.value),
   };
   return { ok: true, facts: { ...facts, raw } };
 }

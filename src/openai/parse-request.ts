@@ -60,8 +60,6 @@ export interface RawBody {
   top: { stream_options?: unknown; temperature?: unknown; top_p?: unknown };
   /** The prompt's size in tokens, estimated (routing/prompt-size.ts). */
   promptTokens: number;
-  /** The prompt's blocks for the model the request names (routing/prompt-blocks.ts), which a `prefix` route reads. */
-  blocks: readonly number[];
 }
 
 /** Deeper nesting than any real request (tool schemas included) is refused before JSON.parse sees it. */

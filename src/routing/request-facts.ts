@@ -31,12 +31,8 @@ function withSystem(json: Record<string, unknown>): unknown {
   return [{ role: 'system', content: system }, ...(Array.isArray(messages) ? messages : [])];
 }
 
-/**
- * The blocks of the prompt a strategy `prefix` looks up (chat or Messages turns, or a completion prompt). A body
- * parsed off the event loop had them hashed there, for the model it names (an escalation hashes them again).
- */
-export function blocksOf(model: string, p: ProxyRequest): readonly number[] {
-  if (p.raw && model === p.model) return p.raw.blocks;
+/** The blocks of the prompt a strategy `prefix` looks up (chat or Messages turns, or a completion prompt). */
+function blocksOf(model: string, p: ProxyRequest): readonly number[] {
   if (p.endpoint === 'chat') return chatPromptBlocks(model, p.json.messages);
   if (p.endpoint === 'messages') return chatPromptBlocks(model, withSystem(p.json));
   if (p.endpoint === 'completions') return completionPromptBlocks(model, p.json.prompt);
