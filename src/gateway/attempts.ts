@@ -276,7 +276,7 @@ function send(
   const body = provider ? provider.request : upstreamBody(p, target.upstreamModelJson);
   // Bytes made here rather than by undici (which would copy a string the same way): the same buffer it holds
   // for the answer's life is then where the prompt is read back from, if it has to be counted.
-  const sent = provider ? undefined : typeof body.text === 'string' ? Buffer.from(body.text) : body.text;
+  const sent = provider ? undefined : Buffer.from(body.text);
   const out = new Downstream(ctx.res, ctx.record, ctx.extraHeaders, runtime.profile.timeouts.clientStall);
   out.onCommit = () => {
     forgetBody(p, sent);

@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { browserProblem, OPEN_GATEWAY, sentByBrowser } from '../core/browser-guard.js';
-import { type AigwError, aigwError, type Result } from '../core/errors.js';
+import { type AigwError, aigwError } from '../core/errors.js';
 import { guarded } from '../core/guard.js';
 import { nextId } from '../core/ids.js';
 import { whenResponseGone } from '../core/response-gone.js';
@@ -21,7 +21,6 @@ import type { ModelRoute } from '../routing/route-table.js';
 import { routeAndRelay } from './attempts.js';
 import { clientUserProblem, type Identified, identifyOtherwise } from './identify.js';
 import { RequestContext } from './request-context.js';
-import { OFF_LOOP_BYTES, type OffLoopParser } from './off-loop-parse.js';
 import { traceParsed, traceRequest } from './request-trace.js';
 import { type BodyRead, discardUpload, readRequestBody } from './request-body.js';
 import { answerInternalError, failedRequest, modelNotFound, sendError, sendJsonText } from './respond.js';
@@ -38,8 +37,6 @@ export interface GatewayState {
    */
   readonly live: Set<RequestContext>;
   draining: boolean;
-  /** Where large bodies are parsed (off-loop-parse.ts); without one (unit tests), every body is parsed inline. */
-  readonly parser?: OffLoopParser;
 }
 
 const REQUEST_ID_RE = /^[\x21-\x7e]{1,128}$/;
@@ -240,11 +237,7 @@ function readThenAdmit(ctx: RequestContext, state: GatewayState, runtime: Runtim
     // Answered by the drain's deadline while its body arrived: nothing is admitted or sent.
     if (ctx.res.headersSent) return;
     try {
-      const p = parsed(ctx, state.parser, runtime, endpoint, body);
-      if (p instanceof Promise) {
-        p.then((q) => q && admitAndRoute(ctx, state, runtime, tenant, q)).catch((e: unknown) => failedRequest(ctx, e));
-        return;
-      }
+      const p = parsed(ctx, runtime, endpoint, body);
       const admitted = p && admitAndRoute(ctx, state, runtime, tenant, p);
       if (admitted instanceof Promise) admitted.catch((e: unknown) => failedRequest(ctx, e));
     } catch (e) {
@@ -316,17 +309,8 @@ function relayAdmitted(
   void routeAndRelay(ctx, runtime, route, p, state.bus, state.tokens);
 }
 
-/**
- * The body's end, then the parse stage: a validated ProxyRequest, or undefined once the client is answered. A
- * large body is parsed off the event loop (off-loop-parse.ts): then a promise.
- */
-function parsed(
-  ctx: RequestContext,
-  parser: OffLoopParser | undefined,
-  runtime: Runtime,
-  endpoint: Endpoint,
-  body: BodyRead,
-): ProxyRequest | undefined | Promise<ProxyRequest | undefined> {
+/** The body's end, then the parse stage: a validated ProxyRequest, or undefined once the client is answered. */
+function parsed(ctx: RequestContext, runtime: Runtime, endpoint: Endpoint, body: BodyRead): ProxyRequest | undefined {
   if (!body) return undefined;
   if (!body.ok) {
     if (body.error.code === 'request_too_large') {
@@ -335,19 +319,7 @@ function parsed(
     } else sendError(ctx, body.error, true);
     return undefined;
   }
-  const contentType = ctx.req.headers['content-type'];
-  const offLoop = parser && body.value.length >= OFF_LOOP_BYTES ? parser.parse(endpoint, body.value, contentType) : undefined;
-  if (offLoop) {
-    return offLoop.then((result) => {
-      // The client left, or the drain's deadline answered it, while its body was parsed.
-      if (ctx.ended || ctx.res.headersSent) return undefined;
-      return parsedRequest(ctx, result);
-    });
-  }
-  return parsedRequest(ctx, parseProxyRequest(endpoint, body.value, contentType));
-}
-
-function parsedRequest(ctx: RequestContext, result: Result<ProxyRequest>): ProxyRequest | undefined {
+  const result = parseProxyRequest(endpoint, body.value, ctx.req.headers['content-type']);
   if (!result.ok) {
     sendError(ctx, result.error);
     return undefined;

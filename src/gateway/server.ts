@@ -11,7 +11,6 @@ import type { EventBus } from '../events/bus.js';
 import { rawErrorResponse } from '../openai/error-shape.js';
 import type { Profile } from '../profile/schema.js';
 import { TokenWorker } from '../tenants/token-worker.js';
-import { OffLoopParser } from './off-loop-parse.js';
 import { BackendRegistry } from '../upstream/backends.js';
 import { createHandler, cutAtDeadline, type GatewayState } from './handle.js';
 import { Runtime } from './runtime.js';
@@ -68,16 +67,7 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
   // The tokenizer thread starts on the first count (only answers without usage need one): an idle gateway,
   // or one whose backends report usage, never pays its memory.
   const tokens = new TokenWorker();
-  // Its thread starts on the first large body.
-  const parser = new OffLoopParser();
-  const state: GatewayState = {
-    runtime: await Runtime.create(profile, registry, bus),
-    bus,
-    tokens,
-    live: new Set(),
-    draining: false,
-    parser,
-  };
+  const state: GatewayState = { runtime: await Runtime.create(profile, registry, bus), bus, tokens, live: new Set(), draining: false };
   const httpOptions: ServerOptions = {
     // Node checks header deadlines on this interval (30 s by default), so it bounds how late a cut comes.
     connectionsCheckingInterval: Math.max(50, Math.min(1000, profile.timeouts.request / 2)),
@@ -154,7 +144,6 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
       closedDown = true;
       await state.runtime.close();
       await tokens.stop();
-      await parser.stop();
     },
   };
 }

@@ -30,9 +30,8 @@ export function describeRequest(span: RequestSpan, p: ProxyRequest, tenant: stri
     requestModel: p.model,
     stream: p.stream,
     maxTokens: p.maxTokens,
-    // A large body parsed off the event loop is not decoded for them.
-    temperature: numberOrUndefined((p.raw?.top ?? p.json).temperature),
-    topP: numberOrUndefined((p.raw?.top ?? p.json).top_p),
+    temperature: numberOrUndefined(p.json.temperature),
+    topP: numberOrUndefined(p.json.top_p),
     tenant,
   });
   if (!span.capturesContent) return;

@@ -35,31 +35,6 @@ export interface ProxyRequest {
   maxTokens: number | undefined;
   /** How many completions one request can produce: n (or best_of), times the prompts of a batch. */
   choices: number;
-  /**
-   * Set for a body parsed off the event loop (gateway/off-loop-parse.ts): its bytes and what the pass-through
-   * path reads, so that `text` and `json` — decoded on first use — are never decoded for it.
-   */
-  raw?: RawBody;
-}
-
-/** Offsets in a body's bytes (UTF-8), not in its text. */
-export interface ByteSpan {
-  start: number;
-  end: number;
-}
-
-/** A large body as the off-loop parse leaves it for the pass-through path (upstream-body.ts). */
-export interface RawBody {
-  bytes: Buffer;
-  model: ByteSpan;
-  /** Where `stream_options`'s value lies, when the client sent one. */
-  streamOptions: ByteSpan | undefined;
-  /** The offset of the body's closing brace. */
-  close: number;
-  /** The small top-level values read on the way: `stream_options`, `temperature`, `top_p`. */
-  top: { stream_options?: unknown; temperature?: unknown; top_p?: unknown };
-  /** The prompt's size in tokens, estimated (routing/prompt-size.ts). */
-  promptTokens: number;
 }
 
 /** Deeper nesting than any real request (tool schemas included) is refused before JSON.parse sees it. */
@@ -171,7 +146,6 @@ const NO_JSON: Record<string, unknown> = Object.freeze({}) as Record<string, unk
 export function forgetBody(p: ProxyRequest, sent: Buffer | undefined): void {
   p.text = '';
   p.spans = NO_SPANS;
-  p.raw = undefined;
   if (sent === undefined) return;
   p.json = NO_JSON;
   p.sentBody = sent;

@@ -39,13 +39,9 @@ function blocksOf(model: string, p: ProxyRequest): readonly number[] {
   return NO_BLOCKS;
 }
 
-/**
- * The prompt's size in tokens, estimated (prompt-size.ts); 0 for what generates nothing. A body parsed off the
- * event loop had it estimated there.
- */
-export function promptSize(p: ProxyRequest): number {
+/** The prompt's size in tokens, estimated (prompt-size.ts); 0 for what generates nothing. */
+function promptSize(p: ProxyRequest): number {
   if (p.endpoint === 'embeddings' || p.endpoint === 'count_tokens') return 0;
-  if (p.raw) return p.raw.promptTokens;
   return estimatePromptTokens(p.endpoint === 'messages' ? { messages: withSystem(p.json) } : p.json);
 }
 

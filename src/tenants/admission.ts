@@ -272,8 +272,6 @@ function actualMicroUsd(record: RequestRecord, promptEstimate: number): number {
 function promptPayload(p: ProxyRequest): unknown {
   const field = p.endpoint === 'chat' ? 'messages' : p.endpoint === 'completions' ? 'prompt' : 'input';
   if (p.sentBody) return { fromBody: p.sentBody, field } satisfies PromptInBody;
-  // A large body parsed off the event loop is not decoded here either: the tokenizer thread reads its bytes.
-  if (p.raw && p.api === 'openai') return { fromBody: p.raw.bytes, field } satisfies PromptInBody;
   if (p.api === 'anthropic') {
     const turns = countTokensTurns(p.json);
     return turns.ok ? turns.value : [];

@@ -7,8 +7,9 @@
  */
 import { aigwError, type Result } from '../core/errors.js';
 import { ENDPOINT_PATHS, type Endpoint } from '../openai/endpoints.js';
+import { spliceValue } from '../openai/json-scan.js';
 import type { ProxyRequest } from '../openai/parse-request.js';
-import { upstreamBody, withModel } from '../openai/upstream-body.js';
+import { upstreamBody } from '../openai/upstream-body.js';
 import type { BackendRuntime } from '../upstream/backends.js';
 import { azurePath } from './openai-azure.js';
 import { type AnswerTranslation, translatorFor } from './pairs.js';
@@ -17,7 +18,7 @@ export interface ProviderRequest {
   /** The upstream path, with its query (Azure's api-version). */
   path: string;
   /** The upstream body. */
-  text: string | Buffer;
+  text: string;
   /** aigw asked for include_usage on the client's behalf (OpenAI streams): the usage chunk is held back. */
   injectedUsage: boolean;
   /** Headers this API needs besides the backend's own (`anthropic-version`), as [name, value, …]; undefined when none. */
@@ -59,7 +60,7 @@ export function providerRequest(
   }
   if (p.api === 'anthropic') {
     // Anthropic to Anthropic: the client's bytes, only `model` replaced.
-    const text = withModel(p, target.upstreamModelJson);
+    const text = spliceValue(p.text, p.modelSpan, target.upstreamModelJson);
     const headers = ['anthropic-version', clientVersion ?? backend.anthropicVersion];
     const path = backend.basePath + ENDPOINT_PATHS[p.endpoint];
     return { ok: true, value: { path, text, injectedUsage: false, headers, translation: undefined } };

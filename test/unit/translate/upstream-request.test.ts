@@ -52,7 +52,7 @@ describe('providerRequest', () => {
     const r = providerRequest(request(endpoint, body), b, target, 0, undefined);
     expect(r.ok && r.value.path).toBe(path);
     if (!r.ok) return;
-    expect(JSON.parse(r.value.text.toString())).toMatchObject({ ...body, model: 'up-model' });
+    expect(JSON.parse(r.value.text)).toMatchObject({ ...body, model: 'up-model' });
     expect(r.value.translation).toBeUndefined();
     expect(r.value.headers).toBeUndefined();
     expect(r.value.injectedUsage).toBe(endpoint === 'chat');
@@ -105,7 +105,7 @@ describe('providerRequest', () => {
     expect(r.value.headers).toEqual(headers);
     expect(r.value.translation?.stream).toBe(true);
     expect(r.value.injectedUsage).toBe(false);
-    const sent = JSON.parse(r.value.text.toString());
+    const sent = JSON.parse(r.value.text);
     expect(sent.model).toBe('up-model');
     // Unknown client fields are not carried into a translation.
     expect(sent.extra_field).toBeUndefined();
