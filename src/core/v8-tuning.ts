@@ -10,9 +10,13 @@
  * are promoted. Measured with `--trace-gc-nvp` under bench:overhead's load with a tenant: ~1 MB promoted
  * per scavenge and 5–7 ms pauses, against 0.1–0.25 MB and ~2 ms with pretenuring off, and 1.2–1.5x the
  * requests/s. Off, objects are promoted only by really surviving two scavenges.
+ *
+ * Memory given back when quiet (idle-memory.ts): one young collection after a busy period, so that V8's memory
+ * reducer sees the allocation rate fall.
  */
 import { PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
+import { collectWhenQuiet } from './idle-memory.js';
 
 const MiB = 1024 * 1024;
 const SEMI_SPACE_GROWTH = '--semi-space-growth-factor';
@@ -43,6 +47,7 @@ export function tuneV8ForServing(): void {
   tuned = true;
   setFlagsFromString('--no-allocation-site-pretenuring');
   capYoungGeneration(SERVING_SEMI_SPACE_MIB);
+  collectWhenQuiet();
 }
 
 const newSpaceBytes = (): number => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;

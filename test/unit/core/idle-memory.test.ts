@@ -1,0 +1,32 @@
+/** Memory given back once a server goes quiet (src/core/idle-memory.ts). */
+import { getHeapSpaceStatistics } from 'node:v8';
+import { describe, expect, it } from 'vitest';
+import { BUSY_UTILISATION, IdleEdge, youngCollection } from '../../../src/core/idle-memory.js';
+
+describe('IdleEdge: one collection per quiet check that follows a busy one', () => {
+  it.each([
+    ['never busy', [0, 0, 0], [false, false, false]],
+    ['busy, then quiet', [0.5, 0.001, 0], [false, true, false]],
+    ['busy for a while, quiet, busy again, quiet', [0.3, 0.9, 0, 0, 0.2, 0], [false, false, true, false, false, true]],
+    ['the threshold itself is busy', [BUSY_UTILISATION, BUSY_UTILISATION / 2], [false, true]],
+  ])('%s', (_name, checks, due) => {
+    const edge = new IdleEdge();
+    expect(checks.map((u) => edge.check(u))).toEqual(due);
+  });
+});
+
+describe('youngCollection', () => {
+  it("runs V8's young-generation collection without exposing gc to the program", () => {
+    const collect = youngCollection();
+    expect(collect).toBeTypeOf('function');
+    expect((globalThis as { gc?: unknown }).gc).toBeUndefined();
+    // Something young to collect: the new space's used bytes fall.
+    const junk: unknown[] = [];
+    for (let i = 0; i < 20_000; i++) junk.push({ i });
+    junk.length = 0;
+    const used = () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')!.space_used_size;
+    const before = used();
+    collect!();
+    expect(used()).toBeLessThan(before);
+  });
+});
