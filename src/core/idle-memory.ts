@@ -33,10 +33,14 @@ export class IdleEdge {
 }
 
 /**
- * V8's young-generation collection, or undefined where it cannot be had. `gc` is exposed only in a context made
- * while the flag is on — not in the program's own global, and the flag is turned off again at once.
+ * V8's young-generation collection, or undefined where it cannot be had. Unless the user exposed `gc` already,
+ * it is exposed only in a context made while the flag is on — not in the program's own global — and the flag is
+ * turned off again at once.
  */
 export function youngCollection(): (() => void) | undefined {
+  // Exposed by the user (node --expose-gc): theirs to keep, flag and all.
+  const own = (globalThis as { gc?: unknown }).gc;
+  if (typeof own === 'function') return () => (own as (o: { type: 'minor' }) => void)({ type: 'minor' });
   try {
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as unknown;

@@ -30,3 +30,23 @@ describe('youngCollection', () => {
     expect(used()).toBeLessThan(before);
   });
 });
+
+describe('youngCollection with gc exposed by the user', () => {
+  it('uses theirs and leaves the flag as they set it', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const dist = new URL('../../../dist/core/idle-memory.js', import.meta.url).href;
+    const out = execFileSync(
+      process.execPath,
+      [
+        '--expose-gc',
+        '--input-type=module',
+        '-e',
+        `import { youngCollection } from '${dist}'; import { runInNewContext } from 'node:vm';
+         const own = globalThis.gc; let called = 0; globalThis.gc = (o) => { called++; return own(o); };
+         youngCollection()(); console.log(called, typeof runInNewContext('typeof gc'), runInNewContext('typeof gc'));`,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(out.trim()).toBe('1 string function');
+  });
+});
