@@ -40,16 +40,19 @@ export class IdleEdge {
 export function youngCollection(): (() => void) | undefined {
   // Exposed by the user (node --expose-gc): theirs to keep, flag and all.
   const own = (globalThis as { gc?: unknown }).gc;
-  if (typeof own === 'function') return () => (own as (o: { type: 'minor' }) => void)({ type: 'minor' });
+  if (typeof own === 'function') return minorWith(own);
   try {
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as unknown;
-    setFlagsFromString('--no-expose-gc');
-    return typeof gc === 'function' ? () => (gc as (o: { type: 'minor' }) => void)({ type: 'minor' }) : undefined;
+    return typeof gc === 'function' ? minorWith(gc) : undefined;
   } catch {
     return undefined;
+  } finally {
+    if (typeof own !== 'function') setFlagsFromString('--no-expose-gc');
   }
 }
+
+const minorWith = (gc: unknown) => () => (gc as (o: { type: 'minor' }) => void)({ type: 'minor' });
 
 /** Runs `collect` once each time a busy check is followed by a quiet one. Returns a stop function. */
 export function collectWhenQuiet(collect: (() => void) | undefined = youngCollection()): () => void {
