@@ -2,11 +2,10 @@
  * Memory given back once a server goes quiet. V8's memory reducer returns what a busy period left — old-space
  * garbage no full collection came for, a young generation grown to its cap — only once it sees the allocation
  * rate drop, and it reads that rate at collections: a gateway idling on keep-alive connections allocates too
- * little to collect for minutes, so the rate it saw under load stands and the memory stays. Measured (aigw, two
- * loads of 10 s at 50 connections): RSS 151 MiB after them and 151 still 30 s later; with one young-generation
- * collection 2 s into the quiet, 82 MiB 20 s later (the bare undici proxy, whose idle sockets time out and
- * allocate, settles on its own). So when the event loop, busy in one check, is quiet in the next, one young
- * collection (about a millisecond) runs, and the reducer decides the rest.
+ * little to collect (not once in 30 s of quiet here), so the rate it saw under load stands and the memory stays.
+ * Measured (aigw, two loads of 10 s at 50 connections): RSS 151 MiB after them and 151 still 30 s later; with
+ * one young-generation collection 2 s into the quiet, 82 MiB 20 s later. So when the event loop, busy in one
+ * check, is quiet in the next, one young collection (about a millisecond) runs, and the reducer decides the rest.
  */
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
