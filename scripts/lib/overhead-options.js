@@ -29,7 +29,8 @@ export const HELP = `usage: node scripts/bench-overhead.js [options]   (npm run 
   --cpu-prof DIR       one extra, unmeasured round with each Node gateway profiled; DIR/*.cpuprofile, top functions
   --cpu-interval US    sampling interval of those profiles, µs (200)
   --settle S           also read each gateway's RSS S seconds after it went idle (at start and after the rounds),
-                       once V8's memory reducer has given back what garbage collection left; 0 skips (12)
+                       once V8's memory reducer has given back what garbage collection left; 0 skips (30: the
+                       reducer starts ~8 s after the collection that arms it, aigw's 2-4 s into the quiet)
   --heap               heap snapshots of each Node gateway before and after the load rounds; biggest growth;
                        with --streams, also the live heap per held stream (snapshots before and while the
                        smallest count is held, in a run of its own)
@@ -58,7 +59,7 @@ const OPTIONS = {
   'cpu-prof': { type: 'string' },
   'cpu-interval': { type: 'string', default: '200' },
   heap: { type: 'boolean', default: false },
-  settle: { type: 'string', default: '12' },
+  settle: { type: 'string', default: '30' },
   dir: { type: 'string' },
   json: { type: 'string' },
   baseline: { type: 'string' },
