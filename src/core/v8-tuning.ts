@@ -11,8 +11,8 @@
  * per scavenge and 5–7 ms pauses, against 0.1–0.25 MB and ~2 ms with pretenuring off, and 1.2–1.5x the
  * requests/s. Off, objects are promoted only by really surviving two scavenges.
  *
- * Memory given back when quiet (idle-memory.ts): one young collection after a busy period, so that V8's memory
- * reducer sees the allocation rate fall.
+ * Memory given back when quiet (idle-memory.ts): one full collection after a busy period, which arms V8's memory
+ * reducer and lets it see the allocation rate fall.
  */
 import { PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';

@@ -1,23 +1,28 @@
 /** Memory given back once a server goes quiet (src/core/idle-memory.ts). */
 import { getHeapSpaceStatistics } from 'node:v8';
 import { describe, expect, it } from 'vitest';
-import { BUSY_UTILISATION, IdleEdge, youngCollection } from '../../../src/core/idle-memory.js';
+import { BUSY_UTILISATION, fullCollection, IdleEdge, MIN_SPACING_CHECKS } from '../../../src/core/idle-memory.js';
 
-describe('IdleEdge: one collection per quiet check that follows a busy one', () => {
+describe('IdleEdge: one collection per quiet check that follows a busy one, spaced', () => {
   it.each([
     ['never busy', [0, 0, 0], [false, false, false]],
     ['busy, then quiet', [0.5, 0.001, 0], [false, true, false]],
-    ['busy for a while, quiet, busy again, quiet', [0.3, 0.9, 0, 0, 0.2, 0], [false, false, true, false, false, true]],
+    ['busy for a while, quiet, busy again, quiet too soon', [0.3, 0.9, 0, 0, 0.2, 0], [false, false, true, false, false, false]],
     ['the threshold itself is busy', [BUSY_UTILISATION, BUSY_UTILISATION / 2], [false, true]],
+    [
+      'bursts: no second collection before MIN_SPACING_CHECKS checks',
+      [0.5, 0, ...Array.from({ length: MIN_SPACING_CHECKS - 2 }, (_, i) => (i % 2 ? 0 : 0.5)), 0.5, 0],
+      [false, true, ...Array.from({ length: MIN_SPACING_CHECKS - 2 }, () => false), false, true],
+    ],
   ])('%s', (_name, checks, due) => {
     const edge = new IdleEdge();
     expect(checks.map((u) => edge.check(u))).toEqual(due);
   });
 });
 
-describe('youngCollection', () => {
-  it("runs V8's young-generation collection without exposing gc to the program", () => {
-    const collect = youngCollection();
+describe('fullCollection', () => {
+  it("runs V8's full collection without exposing gc to the program", () => {
+    const collect = fullCollection();
     expect(collect).toBeTypeOf('function');
     expect((globalThis as { gc?: unknown }).gc).toBeUndefined();
     // Something young to collect: the new space's used bytes fall.
@@ -31,7 +36,7 @@ describe('youngCollection', () => {
   });
 });
 
-describe('youngCollection with gc exposed by the user', () => {
+describe('fullCollection with gc exposed by the user', () => {
   it('uses theirs and leaves the flag as they set it', async () => {
     const { execFileSync } = await import('node:child_process');
     const dist = new URL('../../../dist/core/idle-memory.js', import.meta.url).href;
@@ -41,9 +46,9 @@ describe('youngCollection with gc exposed by the user', () => {
         '--expose-gc',
         '--input-type=module',
         '-e',
-        `import { youngCollection } from '${dist}'; import { runInNewContext } from 'node:vm';
+        `import { fullCollection } from '${dist}'; import { runInNewContext } from 'node:vm';
          const own = globalThis.gc; let called = 0; globalThis.gc = (o) => { called++; return own(o); };
-         youngCollection()(); console.log(called, typeof runInNewContext('typeof gc'), runInNewContext('typeof gc'));`,
+         fullCollection()(); console.log(called, typeof runInNewContext('typeof gc'), runInNewContext('typeof gc'));`,
       ],
       { encoding: 'utf8' },
     );
