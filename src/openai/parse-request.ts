@@ -125,7 +125,9 @@ export function parseProxyRequest(endpoint: Endpoint, body: Buffer, contentType:
       model: obj.model,
       modelSpan,
       spans: scan.spans,
-      stream: obj.stream === true,
+      // Embeddings and token counts have no streamed form: a `stream: true` there is passed on, but the answer
+      // is JSON (read as a stream, it was a 502 "a stream was asked for").
+      stream: obj.stream === true && endpoint !== 'embeddings' && endpoint !== 'count_tokens',
       clientIncludeUsage: so?.include_usage === true,
       maxTokens: generation.maxTokens,
       choices: generation.choices,

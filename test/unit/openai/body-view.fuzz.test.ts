@@ -136,3 +136,13 @@ describe('the spliced upstream body', () => {
     expect(r).toMatchObject({ ok: false, error: { code: 'invalid_request', param: key } });
   });
 });
+
+describe('stream: true where an endpoint has no streamed form', () => {
+  it.each([
+    ['embeddings', { model: 'm', input: 'hi', stream: true }],
+    ['count_tokens', { model: 'm', messages: [{ role: 'user', content: '' }], stream: true }],
+  ] as const)('%s: read as a JSON answer, not a stream', (endpoint, body) => {
+    const r = parseProxyRequest(endpoint, Buffer.from(JSON.stringify(body)), 'application/json');
+    expect(r).toMatchObject({ ok: true, value: { stream: false } });
+  });
+});
