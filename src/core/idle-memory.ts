@@ -47,21 +47,19 @@ export class IdleEdge {
 export function fullCollection(): (() => void) | undefined {
   // Exposed by the user (node --expose-gc): theirs to keep, flag and all.
   const own = (globalThis as { gc?: unknown }).gc;
-  if (typeof own === 'function') return collectWith(own);
+  if (typeof own === 'function') return own as () => void;
   try {
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as unknown;
-    return typeof gc === 'function' ? collectWith(gc) : undefined;
+    return typeof gc === 'function' ? (gc as () => void) : undefined;
   } catch {
     return undefined;
   } finally {
-    if (typeof own !== 'function') setFlagsFromString('--no-expose-gc');
+    setFlagsFromString('--no-expose-gc');
   }
 }
 
-const collectWith = (gc: unknown) => () => (gc as () => void)();
-
-/** Runs `collect` once each time a busy check is followed by a quiet one. Returns a stop function. */
+/** Runs `collect` when a quiet check follows a busy one (IdleEdge: spaced). Returns a stop function. */
 export function collectWhenQuiet(collect: (() => void) | undefined = fullCollection()): () => void {
   if (!collect) return () => {};
   const edge = new IdleEdge();
