@@ -273,18 +273,17 @@ function send(
   onEnd: (outcome: AttemptOutcome) => void,
 ): Exchange {
   const backend = target.backend;
-  const body = provider ? provider.request : upstreamBody(p, target.upstreamModelJson);
-  // Bytes made here rather than by undici (which would copy a string the same way): the same buffer it holds
-  // for the answer's life is then where the prompt is read back from, if it has to be counted.
-  const sent = provider ? undefined : Buffer.from(body.text);
+  // The same buffer undici holds for the answer's life is where the prompt is read back from, if it has to be counted.
+  const sent = provider ? undefined : upstreamBody(p, target.upstreamModelJson);
+  const request = sent ?? provider!.request;
   const out = new Downstream(ctx.res, ctx.record, ctx.extraHeaders, runtime.profile.timeouts.clientStall);
   out.onCommit = () => {
-    forgetBody(p, sent);
+    forgetBody(p, sent?.body);
     // No other answer will be written: the x-ratelimit-* headers are in the head already.
     ctx.extraHeaders = undefined;
     exchange.committed();
   };
-  const exchange = new Exchange(out, bus, backend.name, runtime.relay, body.injectedUsage, provider?.dialect);
+  const exchange = new Exchange(out, bus, backend.name, runtime.relay, request.injectedUsage, provider?.dialect);
   exchange.onEnd = onEnd;
   ctx.onClientGone = exchange;
   backend.pool.dispatch(
@@ -295,13 +294,13 @@ function send(
         upstreamHeaders(ctx.req.rawHeaders, backend.headers, ctx.req.socket.remoteAddress, ctx.requestId, runtime.services.strip, identity),
         provider?.request.headers,
       ),
-      body: sent ?? body.text,
+      body: request.body,
       // Time spent waiting for a connection counts against the first-byte timeout.
       ...(waitedMs > 0 ? { headersTimeout: Math.max(1, runtime.profile.timeouts.firstByte - waitedMs) } : {}),
     },
     exchange,
   );
   // Built per attempt: another attempt builds its own.
-  if (provider) provider.request.text = '';
+  if (provider) provider.request.body = '';
   return exchange;
 }

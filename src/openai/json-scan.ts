@@ -100,8 +100,3 @@ function trimSpan(text: string, start: number, end: number): TopLevelSpan {
 function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
-
-/** `text` with the value at `span` replaced by `json` (already serialised). */
-export function spliceValue(text: string, span: TopLevelSpan, json: string): string {
-  return text.slice(0, span.start) + json + text.slice(span.end);
-}

@@ -1,5 +1,6 @@
 /** The parse stage: the client's body → a validated ProxyRequest, or an error value (never a throw). */
 import { type AigwError, aigwError, type Result } from '../core/errors.js';
+import { utf8Text } from '../core/utf8-text.js';
 import { type ClientApi, ENDPOINT_API, type Endpoint } from './endpoints.js';
 import { scanTopLevel, type TopLevelSpan } from './json-scan.js';
 import { describeIssue, plainChatRequest, RoutedRequest } from './wire.js';
@@ -14,6 +15,14 @@ export interface ProxyRequest {
    */
   text: string;
   bytes: number;
+  /**
+   * The client's bytes, kept when they are valid UTF-8 — then editing them is editing the text, and the body
+   * sent upstream is spliced from them rather than encoded again (upstream-body.ts); undefined otherwise, and
+   * once `forgetBody` ran.
+   */
+  raw: Buffer | undefined;
+  /** Every byte is ASCII: an offset into `text` is an offset into `raw`. */
+  ascii: boolean;
   /**
    * The parsed body; dropped by `forgetBody` (replaced by an empty object) once an answer is committed and
    * `sentBody` holds the same prompt.
@@ -71,7 +80,7 @@ export function parseProxyRequest(endpoint: Endpoint, body: Buffer, contentType:
   if (!isJsonContentType(contentType)) {
     return fail(aigwError('invalid_request', `expected content-type application/json, got ${String(contentType).slice(0, 100)}`));
   }
-  const text = body.toString('utf8');
+  const { text, ascii, valid } = utf8Text(body);
   const scan = scanTopLevel(text, MAX_JSON_DEPTH);
   if (!scan.ok) {
     if (scan.reason === 'repeated_key') {
@@ -121,6 +130,8 @@ export function parseProxyRequest(endpoint: Endpoint, body: Buffer, contentType:
       api: ENDPOINT_API[endpoint],
       text,
       bytes: body.length,
+      raw: valid ? body : undefined,
+      ascii,
       json: obj,
       model: obj.model,
       modelSpan,
@@ -140,13 +151,14 @@ const NO_JSON: Record<string, unknown> = Object.freeze({}) as Record<string, unk
 
 /**
  * Drops what an answer reached the client without needing, when no other attempt will be built from it: with a
- * long prompt, the request is most of what a stream holds, for minutes. The text goes, and its spans (a key
+ * long prompt, the request is most of what a stream holds, for minutes. The text and bytes go, and its spans (a key
  * slice would keep all of it alive). The parsed body goes too when `sent` — the bytes undici holds for the
  * answer's life anyway — carries the prompt unchanged: the settle stage, should it have to count the prompt
  * (no usage came), has the tokenizer thread read it from those bytes.
  */
 export function forgetBody(p: ProxyRequest, sent: Buffer | undefined): void {
   p.text = '';
+  p.raw = undefined;
   p.spans = NO_SPANS;
   if (sent === undefined) return;
   p.json = NO_JSON;

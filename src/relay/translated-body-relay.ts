@@ -11,6 +11,7 @@ import type { TranslatedAnswer } from '../translate/translated.js';
 import type { Downstream } from './downstream.js';
 import { downstreamHeaders } from './headers.js';
 import type { Usage } from './usage-tap.js';
+import { utf8Text } from '../core/utf8-text.js';
 
 export class TranslatedBodyRelay {
   private held: Buffer[] = [];
@@ -51,7 +52,7 @@ export class TranslatedBodyRelay {
   end(): Result<{ usage: Usage | undefined; model: string }> {
     let json: unknown;
     try {
-      json = JSON.parse(this.upstreamBody().toString('utf8'));
+      json = JSON.parse(utf8Text(this.upstreamBody()).text);
     } catch {
       return { ok: false, error: aigwError('bad_upstream_response', 'the backend answered with a body that is not JSON') };
     }

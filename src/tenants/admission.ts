@@ -17,6 +17,7 @@ import type { Tenant } from './keys.js';
 import type { Admission, Limiter } from './limiter.js';
 import type { MaybePromise } from '../core/maybe-promise.js';
 import type { LimitStore, Reservation } from './limits/store.js';
+import { utf8Text } from '../core/utf8-text.js';
 
 /** A prompt's token count, and whether all of it was counted exactly (false: part was over the budget). */
 export interface PromptCount {
@@ -209,11 +210,11 @@ const CODECS: Record<string, (b: Buffer, o: { maxOutputLength: number }) => Prom
 
 /** A body's text, decoded off the event loop (zlib runs in the thread pool) and bounded; undefined if not. */
 async function decoded(bytes: Buffer, encoding: string | undefined): Promise<string | undefined> {
-  if (encoding === undefined) return bytes.toString('utf8');
+  if (encoding === undefined) return utf8Text(bytes).text;
   const codec = CODECS[encoding];
   if (!codec) return undefined;
   return codec(bytes, { maxOutputLength: MAX_DECODED_BYTES }).then(
-    (out) => out.toString('utf8'),
+    (out) => utf8Text(out).text,
     () => undefined,
   );
 }

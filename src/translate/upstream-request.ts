@@ -7,9 +7,8 @@
  */
 import { aigwError, type Result } from '../core/errors.js';
 import { ENDPOINT_PATHS, type Endpoint } from '../openai/endpoints.js';
-import { spliceValue } from '../openai/json-scan.js';
 import type { ProxyRequest } from '../openai/parse-request.js';
-import { upstreamBody } from '../openai/upstream-body.js';
+import { editedBody, upstreamBody } from '../openai/upstream-body.js';
 import type { BackendRuntime } from '../upstream/backends.js';
 import { azurePath } from './openai-azure.js';
 import { type AnswerTranslation, translatorFor } from './pairs.js';
@@ -17,8 +16,8 @@ import { type AnswerTranslation, translatorFor } from './pairs.js';
 export interface ProviderRequest {
   /** The upstream path, with its query (Azure's api-version). */
   path: string;
-  /** The upstream body. */
-  text: string;
+  /** The upstream body: a translation's JSON text, or the client's bytes edited. */
+  body: string | Buffer;
   /** aigw asked for include_usage on the client's behalf (OpenAI streams): the usage chunk is held back. */
   injectedUsage: boolean;
   /** Headers this API needs besides the backend's own (`anthropic-version`), as [name, value, …]; undefined when none. */
@@ -56,21 +55,21 @@ export function providerRequest(
     if (!path.ok) return path;
     const headers = toAnthropic ? ['anthropic-version', backend.anthropicVersion] : undefined;
     const { body, ...translation } = prepared.value;
-    return { ok: true, value: { path: path.value, text: body, injectedUsage: false, headers, translation } };
+    return { ok: true, value: { path: path.value, body, injectedUsage: false, headers, translation } };
   }
   if (p.api === 'anthropic') {
     // Anthropic to Anthropic: the client's bytes, only `model` replaced.
-    const text = spliceValue(p.text, p.modelSpan, target.upstreamModelJson);
+    const body = editedBody(p, [{ span: p.modelSpan, json: target.upstreamModelJson }]);
     const headers = ['anthropic-version', clientVersion ?? backend.anthropicVersion];
     const path = backend.basePath + ENDPOINT_PATHS[p.endpoint];
-    return { ok: true, value: { path, text, injectedUsage: false, headers, translation: undefined } };
+    return { ok: true, value: { path, body, injectedUsage: false, headers, translation: undefined } };
   }
   const path = pathFor(backend, p.endpoint, target.upstreamModel);
   if (!path.ok) return path;
   const body = upstreamBody(p, target.upstreamModelJson);
   return {
     ok: true,
-    value: { path: path.value, text: body.text, injectedUsage: body.injectedUsage, headers: undefined, translation: undefined },
+    value: { path: path.value, body: body.body, injectedUsage: body.injectedUsage, headers: undefined, translation: undefined },
   };
 }
 

@@ -110,7 +110,7 @@ describe('the spliced upstream body', () => {
           const p = parsed.value;
           expect(p.model).toBe(model);
           const body = upstreamBody(p, JSON.stringify(upstream));
-          const sent = JSON.parse(body.text) as Record<string, unknown>;
+          const sent = JSON.parse(body.body.toString('utf8')) as Record<string, unknown>;
           const original = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
           expect(sent.model).toBe(upstream);
           if (stream) expect((sent.stream_options as { include_usage?: unknown }).include_usage).toBe(true);
@@ -135,6 +135,77 @@ describe('the spliced upstream body', () => {
     const r = parseProxyRequest('chat', Buffer.from(text), 'application/json');
     expect(r).toMatchObject({ ok: false, error: { code: 'invalid_request', param: key } });
   });
+});
+
+/** The edited body as its text, encoded: what the bytes sent upstream must equal. */
+function editedText(text: string, edits: { start: number; end: number; json: string }[]): Buffer {
+  let out = text;
+  for (const e of [...edits].sort((a, b) => b.start - a.start)) out = out.slice(0, e.start) + e.json + out.slice(e.end);
+  return Buffer.from(out);
+}
+
+const prose = fc.oneof(
+  fc.string({ maxLength: 40 }),
+  fc.string({ unit: 'grapheme', maxLength: 40 }),
+  fc.string({ unit: 'binary', maxLength: 40 }),
+  fc.constantFrom('敏捷的棕色狐狸', 'Привет, мир', '🦊🐕‍🦺 emoji', 'mixed ascii then ü'),
+);
+/** Bytes JSON allows inside a string that are not UTF-8: a lone continuation, a truncated lead, an overlong form. */
+const notUtf8 = fc.constantFrom([0x80], [0xc3], [0xe6, 0x95], [0xc0, 0xaf], [0xff], [0xed, 0xa0, 0x80]);
+
+describe('the upstream bytes', () => {
+  it(
+    'are the edited text encoded as UTF-8, byte for byte — prompts in any script, model and stream_options anywhere, bytes that are not UTF-8',
+    () => {
+      fc.assert(
+        fc.property(
+          fc.array(prose, { minLength: 1, maxLength: 4 }),
+          prose,
+          fc.option(notUtf8),
+          fc.boolean(),
+          fc.option(fc.boolean()),
+          fc.integer({ min: 0, max: 2 }),
+          upstreamName,
+          (turns, model, junk, stream, includeUsage, order, upstream) => {
+            const members = [
+              `"model":${JSON.stringify(model)}`,
+              `"messages":${JSON.stringify(turns.map((content) => ({ role: 'user', content })))}`,
+              `"stream":${stream}`,
+              ...(includeUsage === null ? [] : [`"stream_options":{"include_usage":${includeUsage},"x":"ü"}`]),
+            ];
+            // model first, last, or after the prompt
+            const ordered =
+              order === 0 ? members : order === 1 ? [...members.slice(1), members[0]!] : [members[1]!, members[0]!, ...members.slice(2)];
+            const text = `{ ${ordered.join(', ')} }`;
+            let bytes = Buffer.from(text);
+            if (junk) {
+              // Into the last message's content, just after its opening quote.
+              const at = bytes.lastIndexOf('"content":"') + '"content":"'.length;
+              bytes = Buffer.concat([bytes.subarray(0, at), Buffer.from(junk), bytes.subarray(at)]);
+            }
+            const parsed = parseProxyRequest('chat', bytes, 'application/json');
+            if (!parsed.ok) throw new Error(`refused: ${parsed.error.message}`);
+            const p = parsed.value;
+            expect(p.raw === undefined).toBe(junk !== null);
+            const got = upstreamBody(p, JSON.stringify(upstream));
+            const edits = [{ ...p.modelSpan, json: JSON.stringify(upstream) }];
+            if (stream && includeUsage !== true) {
+              const so = p.spans.get('stream_options');
+              const close = p.text.lastIndexOf('}');
+              edits.push(
+                so
+                  ? { ...so, json: JSON.stringify({ ...(p.json.stream_options as object), include_usage: true }) }
+                  : { start: close, end: close, json: ',"stream_options":{"include_usage":true}' },
+              );
+            }
+            expect(got.body.equals(editedText(p.text, edits))).toBe(true);
+          },
+        ),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT,
+  );
 });
 
 describe('stream: true where an endpoint has no streamed form', () => {

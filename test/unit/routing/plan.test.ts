@@ -49,6 +49,8 @@ function chat(model: string, text: string, extra: Partial<ProxyRequest> = {}): P
     api: 'openai',
     text: JSON.stringify(json),
     bytes: 0,
+    raw: undefined,
+    ascii: false,
     json,
     model,
     modelSpan: undefined as never,

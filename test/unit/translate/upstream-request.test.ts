@@ -52,7 +52,7 @@ describe('providerRequest', () => {
     const r = providerRequest(request(endpoint, body), b, target, 0, undefined);
     expect(r.ok && r.value.path).toBe(path);
     if (!r.ok) return;
-    expect(JSON.parse(r.value.text)).toMatchObject({ ...body, model: 'up-model' });
+    expect(JSON.parse(r.value.body.toString())).toMatchObject({ ...body, model: 'up-model' });
     expect(r.value.translation).toBeUndefined();
     expect(r.value.headers).toBeUndefined();
     expect(r.value.injectedUsage).toBe(endpoint === 'chat');
@@ -64,7 +64,7 @@ describe('providerRequest', () => {
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.value.path).toBe('/base/v1/messages');
-    expect(r.value.text).toBe(p.text.replace('"pub"', '"up-model"'));
+    expect(r.value.body.toString()).toBe(p.text.replace('"pub"', '"up-model"'));
     expect(r.value.headers).toEqual(['anthropic-version', '2026-10-21']);
     expect(r.value.translation).toBeUndefined();
     const none = providerRequest(p, backend('anthropic'), target, 0, undefined);
@@ -105,7 +105,7 @@ describe('providerRequest', () => {
     expect(r.value.headers).toEqual(headers);
     expect(r.value.translation?.stream).toBe(true);
     expect(r.value.injectedUsage).toBe(false);
-    const sent = JSON.parse(r.value.text);
+    const sent = JSON.parse(r.value.body.toString());
     expect(sent.model).toBe('up-model');
     // Unknown client fields are not carried into a translation.
     expect(sent.extra_field).toBeUndefined();

@@ -1,0 +1,57 @@
+/**
+ * The body decoder (core/utf8-text.ts) against Node's own `toString('utf8')`, differentially: whichever way it
+ * decodes, the text is the same, and its flags say truly whether offsets are byte offsets and whether the
+ * bytes can be sent as they came. `npm run fuzz` runs 200,000 of each.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { utf8Text } from '../../../src/core/utf8-text.js';
+
+const RUNS = Number(process.env.FUZZ_RUNS ?? 4000);
+const TIMEOUT = Math.max(60_000, RUNS * 2);
+
+function check(bytes: Buffer): void {
+  const got = utf8Text(bytes);
+  const text = bytes.toString('utf8');
+  expect(got.text).toBe(text);
+  expect(got.ascii).toBe(bytes.every((b) => b < 0x80));
+  expect(got.valid).toBe(Buffer.from(text).equals(bytes));
+}
+
+describe('utf8Text decodes as toString("utf8") does', () => {
+  it(
+    'for text in any script (astral characters, lone surrogates made U+FFFD)',
+    () => {
+      const text = fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.string({ unit: 'binary' }));
+      fc.assert(
+        fc.property(text, (s) => check(Buffer.from(s))),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'for any bytes, valid UTF-8 or not (truncated, overlong, surrogate and stray continuation bytes)',
+    () => {
+      const piece = fc.oneof(
+        fc.string({ unit: 'grapheme' }).map((s) => [...Buffer.from(s)]),
+        fc.constantFrom([0x80], [0xc3], [0xe6, 0x95], [0xc0, 0xaf], [0xff], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80]),
+        fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 8 }),
+      );
+      fc.assert(
+        fc.property(fc.array(piece, { maxLength: 8 }), (pieces) => check(Buffer.from(pieces.flat()))),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT,
+  );
+
+  it.each([
+    ['empty', ''],
+    ['ASCII', '{"model":"m"}'],
+    ['CJK', '{"content":"敏捷的棕色狐狸"}'],
+    ['astral', '{"content":"🦊"}'],
+    ['a BOM, kept', '\uFEFF{}'],
+  ])('%s', (_name, s) => check(Buffer.from(s)));
+});
