@@ -262,6 +262,38 @@ describe('header hygiene (case 47) and SSRF (case 50)', () => {
   });
 
   it.each([
+    ['a prompt in other scripts and astral characters, model after it', '敏捷的棕色狐狸 — Привет 🦊🐕‍🦺', false],
+    ['a streamed prompt (include_usage added before the last brace)', 'ünïcödé', true],
+  ])('%s: sent byte for byte, only the model renamed', async (_n, prompt, stream) => {
+    const text = `{"messages":[{"role":"user","content":${JSON.stringify(prompt)}}] , "model":"capture" ${stream ? ',"stream":true' : ''}}`;
+    const { request } = await import('undici');
+    const r = await request(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: text,
+    });
+    await r.body.text();
+    const renamed = text.replace('"capture"', '"upstream-name"');
+    const expected = stream ? `${renamed.slice(0, -1)},"stream_options":{"include_usage":true}}` : renamed;
+    expect(capture.seen.at(-1)!.bytes.equals(Buffer.from(expected))).toBe(true);
+  });
+
+  it('sends a body that is not valid UTF-8 as the text it read: each bad byte as U+FFFD, never as raw bytes', async () => {
+    const head = Buffer.from('{"model":"capture","messages":[{"role":"user","content":"bad ');
+    const bytes = Buffer.concat([head, Buffer.from([0xff, 0xc3]), Buffer.from(' é"}]}')]);
+    const { request } = await import('undici');
+    const r = await request(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: bytes,
+    });
+    await r.body.text();
+    expect(r.statusCode).toBe(200);
+    expect(capture.seen.at(-1)!.bytes.equals(Buffer.from(bytes.toString('utf8').replace('"capture"', '"upstream-name"')))).toBe(true);
+    expect(capture.seen.at(-1)!.body).toContain('bad \uFFFD\uFFFD é');
+  });
+
+  it.each([
     ['plain', '{"model":"dialects","model":"capture","messages":[{"role":"user","content":"x"}]}'],
     ['escaped', '{"model":"dialects","m\\u006fdel":"capture","messages":[{"role":"user","content":"x"}]}'],
   ])(

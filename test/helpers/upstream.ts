@@ -12,6 +12,8 @@ export interface Captured {
   headers: IncomingMessage['headers'];
   rawHeaders: string[];
   body: string;
+  /** The body's bytes as they arrived (`body` is their UTF-8 reading). */
+  bytes: Buffer;
 }
 
 export async function useUpstream(
@@ -23,8 +25,9 @@ export async function useUpstream(
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const body = Buffer.concat(chunks).toString();
-      seen.push({ method: req.method!, url: req.url!, headers: req.headers, rawHeaders: req.rawHeaders, body });
+      const bytes = Buffer.concat(chunks);
+      const body = bytes.toString();
+      seen.push({ method: req.method!, url: req.url!, headers: req.headers, rawHeaders: req.rawHeaders, body, bytes });
       handler(req, res, body, seen.length);
     });
   });
