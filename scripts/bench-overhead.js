@@ -226,6 +226,7 @@ const streams = counts.length
       seconds: streamSeconds,
       intervalMs,
       promptKiB: o.promptKiB,
+      promptScript: o.promptScript,
       rampMs,
       cadenceMs,
       rounds: streamRounds,
@@ -242,7 +243,17 @@ if (o.heap && counts.length) {
     // A gateway that died (or a probe that no longer answers) loses its figure, not the bench its report.
     try {
       if (!t.proc.alive()) throw new Error(`${t.label} is not running (stderr: ${t.proc.errFile})`);
-      const h = await heldStreamHeap({ target: t, up, n, intervalMs, promptKiB: o.promptKiB, rampMs, headers, dir: heapDir });
+      const h = await heldStreamHeap({
+        target: t,
+        up,
+        n,
+        intervalMs,
+        promptKiB: o.promptKiB,
+        promptScript: o.promptScript,
+        rampMs,
+        headers,
+        dir: heapDir,
+      });
       streamHeap[t.name] = h;
       const failed = h.failed ? `, ${h.failed} streams FAILED` : '';
       log(
@@ -277,6 +288,7 @@ const profiles = o.cpuProf
                     seconds: streamSeconds,
                     intervalMs,
                     promptKiB: o.promptKiB,
+                    promptScript: o.promptScript,
                     rampMs,
                     headers,
                   }),
@@ -297,7 +309,7 @@ if (table) log(`\nmedians of ${rounds} interleaved rounds of ${seconds} s per lo
 if (o.heap) notes.push('--heap: the RSS after the rounds includes what the first heap snapshot left in each Node gateway');
 const streamTables = [];
 for (const s of Object.values(streams ?? {})) {
-  const st = streamsTable(live, s.medians, s.n, intervalMs, streamSeconds, o.promptKiB);
+  const st = streamsTable(live, s.medians, s.n, intervalMs, streamSeconds, o.promptKiB, o.promptScript);
   streamTables.push(st);
   log(`\n### ${st.title}${s.directKeepsCadence ? '' : ' — NOT REPORTED: the direct baseline lost cadence'}\n`);
   if (s.directKeepsCadence) log(markdown(st, live));

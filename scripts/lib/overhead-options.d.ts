@@ -10,6 +10,7 @@ export interface OverheadOptions {
   intervalMs: number;
   /** The prompt each paced stream's request carries, KiB (0: a short sentence). */
   promptKiB: number;
+  promptScript: 'latin' | 'cyrillic' | 'cjk';
   rampMs: number;
   cadenceMs: number;
   streamRounds: number;

@@ -2,6 +2,8 @@
 import { parseArgs } from 'node:util';
 import { TARGETS } from './gateways.js';
 
+const PROMPT_SCRIPTS = ['latin', 'cyrillic', 'cjk'];
+
 export const HELP = `usage: node scripts/bench-overhead.js [options]   (npm run bench:overhead -- [options])
   --rounds N           interleaved rounds; figures are medians (3)
   --seconds S          length of each load phase of a round (5)
@@ -21,6 +23,7 @@ export const HELP = `usage: node scripts/bench-overhead.js [options]   (npm run 
   --stream-interval MS one chunk per MS (100)
   --stream-prompt-kib K each stream's request carries a prompt of K KiB (0: one short sentence), as a chat with
                        history does: what a gateway keeps of its request while the stream lasts shows per stream
+  --stream-prompt-script latin|cyrillic|cjk  the prompt's script (latin): other scripts cost a decoder more
   --ramp MS            the N streams open evenly over MS (1000)
   --cadence-ms MS      the direct baseline keeps cadence while its lateness p99 stays within MS (10)
   --stream-rounds N    runs per target and count; figures are medians (1)
@@ -51,6 +54,7 @@ const OPTIONS = {
   'stream-seconds': { type: 'string', default: '20' },
   'stream-interval': { type: 'string', default: '100' },
   'stream-prompt-kib': { type: 'string', default: '0' },
+  'stream-prompt-script': { type: 'string', default: 'latin' },
   ramp: { type: 'string', default: '1000' },
   'cadence-ms': { type: 'string', default: '10' },
   'stream-rounds': { type: 'string', default: '1' },
@@ -103,6 +107,7 @@ export function readOptions(args) {
     streamSeconds: number('stream-seconds', { integer: false }),
     intervalMs: number('stream-interval'),
     promptKiB: number('stream-prompt-kib', { zero: true }),
+    promptScript: o['stream-prompt-script'],
     rampMs: number('ramp', { zero: true }),
     cadenceMs: number('cadence-ms', { integer: false }),
     streamRounds: number('stream-rounds'),
@@ -117,6 +122,8 @@ export function readOptions(args) {
     baseline: o.baseline,
     pin: !o['no-pin'],
   };
+  if (!PROMPT_SCRIPTS.includes(value.promptScript))
+    problems.push(`--stream-prompt-script must be one of ${PROMPT_SCRIPTS.join(', ')}, got ${JSON.stringify(value.promptScript)}`);
   if (value.promptKiB > 1000) problems.push('--stream-prompt-kib must be at most 1000 (the bench upstream takes bodies up to 1 MiB)');
   if (o.help) return { ok: true, value };
   return problems.length ? { ok: false, message: problems.join('; ') } : { ok: true, value };

@@ -21,6 +21,7 @@ export declare function overheadTable(
   connections: number,
   large?: Record<string, { answers: number; answerMiB: number; incomplete: number; rssGrowthMiB?: number }>,
 ): Table;
+type PromptScript = 'latin' | 'cyrillic' | 'cjk';
 export declare function streamsTable(
   targets: Target[],
   m: Record<string, Figures>,
@@ -28,5 +29,6 @@ export declare function streamsTable(
   intervalMs: number,
   seconds: number,
   promptKiB?: number,
+  promptScript?: PromptScript,
 ): Table;
 export declare function markdown(table: Table, targets: Target[]): string;

@@ -63,7 +63,7 @@ export function overheadTable(targets, m, mem, connections, large) {
 }
 
 /** One stream count's table; `m[name]` are medians of that target's runs (streams-mode.js figures). */
-export function streamsTable(targets, m, n, intervalMs, seconds, promptKiB = 0) {
+export function streamsTable(targets, m, n, intervalMs, seconds, promptKiB = 0, promptScript = 'latin') {
   const d = m.direct;
   const three = (x, sub) =>
     sub
@@ -79,7 +79,7 @@ export function streamsTable(targets, m, n, intervalMs, seconds, promptKiB = 0) 
     ['event-loop delay p99 / max', (t) => (num(m[t].loopP99) ? `${fix(m[t].loopP99, 1)} / ${fix(m[t].loopMax, 1)} ms` : '–')],
   ];
   return {
-    title: `${n} concurrent streams, one chunk per ${intervalMs} ms for ${seconds} s${promptKiB ? `, ${promptKiB} KiB prompts` : ''}`,
+    title: `${n} concurrent streams, one chunk per ${intervalMs} ms for ${seconds} s${promptKiB ? `, ${promptKiB} KiB prompts${promptScript === 'latin' ? '' : ` (${promptScript})`}` : ''}`,
     columns: has.map((t) => t.label),
     rows: rows.map(([row, f]) => ({ row, cells: Object.fromEntries(has.map((t) => [t.name, f(t.name)])) })),
   };

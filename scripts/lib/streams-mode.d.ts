@@ -1,6 +1,9 @@
 // Types of streams-mode.js for the tests that drive it.
-/** The request of one paced stream: `chunks` chunks `intervalMs` apart, with `promptKiB` KiB of prompt (0: none). */
-export declare function pacedBody(chunks: number, intervalMs: number, promptKiB?: number): string;
+type PromptScript = 'latin' | 'cyrillic' | 'cjk';
+/** Prompt filler per script. */
+export declare const PROMPT_FILLER: Record<PromptScript, string>;
+/** The request of one paced stream: `chunks` chunks `intervalMs` apart, with `promptKiB` KiB of prompt (0: none) in `promptScript`. */
+export declare function pacedBody(chunks: number, intervalMs: number, promptKiB?: number, promptScript?: PromptScript): string;
 /** How long each target's unmeasured warm-up streams last. */
 export declare const WARM_UP_SECONDS: number;
 interface StreamsTarget {

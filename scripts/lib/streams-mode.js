@@ -9,10 +9,19 @@ import { mediansOf } from './overhead-report.js';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** `promptKiB` more of prompt after the directive (ASCII, so KiB of JSON too): a chat with history. */
-export function pacedBody(chunks, intervalMs, promptKiB = 0) {
+/** Prompt filler per `--stream-prompt-script`: ASCII, two bytes a letter, three a character. */
+export const PROMPT_FILLER = {
+  latin: 'lorem ipsum dolor sit amet ',
+  cyrillic: 'съешь же ещё этих мягких французских булок ',
+  cjk: '敏捷的棕色狐狸跳过了懒狗。',
+};
+
+/** `promptKiB` more of prompt after the directive (KiB of UTF-8, so of JSON too): a chat with history. */
+export function pacedBody(chunks, intervalMs, promptKiB = 0, promptScript = 'latin') {
   const tps = 1000 / intervalMs;
-  const history = promptKiB > 0 ? ' '.padEnd(promptKiB * 1024, 'lorem ipsum dolor sit amet ') : '';
+  const filler = PROMPT_FILLER[promptScript];
+  let history = promptKiB > 0 ? ' ' : '';
+  while (Buffer.byteLength(history) + Buffer.byteLength(filler) <= promptKiB * 1024) history += filler;
   return JSON.stringify({
     model: 'bench',
     messages: [{ role: 'user', content: `Talk slowly. [[mock tps=${tps}]]${history}` }],
@@ -23,9 +32,9 @@ export function pacedBody(chunks, intervalMs, promptKiB = 0) {
 }
 
 /** `n` paced streams through `target`, each lasting `ms` (one chunk per `intervalMs`), opened over `rampMs`. */
-function holdPaced({ target, n, ms, intervalMs, promptKiB, rampMs, headers }) {
+function holdPaced({ target, n, ms, intervalMs, promptKiB, promptScript, rampMs, headers }) {
   const chunks = Math.round(ms / intervalMs);
-  const body = pacedBody(chunks, intervalMs, promptKiB);
+  const body = pacedBody(chunks, intervalMs, promptKiB, promptScript);
   return holdStreams({ url: `${target.url}/v1/chat/completions`, body, headers, n, rampMs, chunks, intervalMs });
 }
 
@@ -52,7 +61,7 @@ async function drained(upUrl) {
  * runStreams), not before this run — a process keeps what an earlier run grew to, so a later run measured from
  * its own start reads close to nothing.
  */
-export async function streamRun({ target, up, n, seconds, intervalMs, promptKiB = 0, rampMs, headers, rssBase }) {
+export async function streamRun({ target, up, n, seconds, intervalMs, promptKiB = 0, promptScript, rampMs, headers, rssBase }) {
   if (!(await drained(up.url))) throw new Error('the upstream still holds streams from the previous run after 15 s');
   const proc = target.proc;
   await proc?.probe?.('loop-start');
@@ -63,7 +72,7 @@ export async function streamRun({ target, up, n, seconds, intervalMs, promptKiB 
   const client0 = process.cpuUsage();
   let peak = rss0;
   const sampler = proc ? setInterval(() => (peak = Math.max(peak, proc.rssBytes())), 250) : undefined;
-  const r = await holdPaced({ target, n, ms: seconds * 1000, intervalMs, promptKiB, rampMs, headers });
+  const r = await holdPaced({ target, n, ms: seconds * 1000, intervalMs, promptKiB, promptScript, rampMs, headers });
   clearInterval(sampler);
   const loop = await proc?.probe?.('loop-read');
   const cpu = proc ? proc.cpuSeconds() - cpu0 : undefined;
@@ -123,7 +132,20 @@ export const WARM_UP_SECONDS = 3;
  * those (aigw + tenant, 2,000 streams after 200 held ones: 47 µs per chunk, its V8 helper threads 2–3.6x busier;
  * 35.5–38.4 in the five runs after), which is a gateway's start, not what a chunk costs.
  */
-export async function runStreams({ targets, up, counts, seconds, intervalMs, promptKiB, rampMs, cadenceMs, rounds, headers, log }) {
+export async function runStreams({
+  targets,
+  up,
+  counts,
+  seconds,
+  intervalMs,
+  promptKiB,
+  promptScript,
+  rampMs,
+  cadenceMs,
+  rounds,
+  headers,
+  log,
+}) {
   const out = {};
   const direct = targets.find((t) => t.name === 'direct');
   const gateways = targets.filter((t) => t !== direct);
@@ -136,7 +158,7 @@ export async function runStreams({ targets, up, counts, seconds, intervalMs, pro
     try {
       if (!(await drained(up.url))) throw new Error('the upstream still holds streams from the previous run after 15 s');
       const r = await alone(targets, t, () =>
-        holdPaced({ target: t, n: warmN, ms: WARM_UP_SECONDS * 1000, intervalMs, promptKiB, rampMs, headers }),
+        holdPaced({ target: t, n: warmN, ms: WARM_UP_SECONDS * 1000, intervalMs, promptKiB, promptScript, rampMs, headers }),
       );
       if (r.failed) log(`  ! warm-up: ${r.failed} of ${warmN} streams failed ${JSON.stringify(r.failures)}`);
     } catch (e) {
@@ -148,7 +170,7 @@ export async function runStreams({ targets, up, counts, seconds, intervalMs, pro
     log(`streams ${n}, round ${r + 1}/${rounds}: ${t.label}`);
     try {
       const result = await alone(targets, t, () =>
-        streamRun({ target: t, up, n, seconds, intervalMs, promptKiB, rampMs, headers, rssBase: rssBase[t.name] }),
+        streamRun({ target: t, up, n, seconds, intervalMs, promptKiB, promptScript, rampMs, headers, rssBase: rssBase[t.name] }),
       );
       log(`  ${describe(result)}`);
       return result;
@@ -192,13 +214,13 @@ export async function runStreams({ targets, up, counts, seconds, intervalMs, pro
  * not — RSS keeps what the process grew to earlier and the garbage the last GC left. A snapshot stalls the
  * gateway for a while, so this run is measured for nothing else.
  */
-export async function heldStreamHeap({ target, up, n, intervalMs, promptKiB = 0, rampMs, headers, dir }) {
+export async function heldStreamHeap({ target, up, n, intervalMs, promptKiB = 0, promptScript, rampMs, headers, dir }) {
   if (!(await drained(up.url))) throw new Error('the upstream still holds streams from the previous run after 15 s');
   const snapshot = async (label) =>
     (await target.proc.probe('heap', { file: join(dir, `${target.name}.streams-${n}-${label}.heapsnapshot`) })).file;
   const before = await snapshot('before');
   // Held long enough to be snapshotted whole: the ramp, two seconds, then a few for the snapshot itself.
-  const held = holdPaced({ target, n, ms: rampMs + 8000, intervalMs, promptKiB, rampMs, headers });
+  const held = holdPaced({ target, n, ms: rampMs + 8000, intervalMs, promptKiB, promptScript, rampMs, headers });
   await sleep(rampMs + 2000);
   const after = await snapshot('held');
   const r = await held;

@@ -103,6 +103,9 @@ describe("bench:overhead's tables", () => {
     const t = streamsTable(T, m, 1000, 100, 20);
     expect(t.title).toBe('1000 concurrent streams, one chunk per 100 ms for 20 s');
     expect(streamsTable(T, m, 1000, 100, 20, 32).title).toBe('1000 concurrent streams, one chunk per 100 ms for 20 s, 32 KiB prompts');
+    expect(streamsTable(T, m, 1000, 100, 20, 32, 'cjk').title).toBe(
+      '1000 concurrent streams, one chunk per 100 ms for 20 s, 32 KiB prompts (cjk)',
+    );
     expect(t.columns).toEqual(['direct', 'aigw']);
     expect(t.rows.map((r) => r.cells.aigw)).toEqual([
       '+0.5 / +21.0 / +31.0 ms',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pacedBody } from '../../../scripts/lib/streams-mode.js';
+import { PROMPT_FILLER, pacedBody } from '../../../scripts/lib/streams-mode.js';
 
 describe("bench:overhead's paced stream request", () => {
   it('asks the bench upstream for one chunk per interval, with usage', () => {
@@ -8,11 +8,19 @@ describe("bench:overhead's paced stream request", () => {
     expect(b.messages[0].content).toBe('Talk slowly. [[mock tps=10]]');
   });
 
-  it.each([1, 32, 1000])('carries a prompt of %i KiB after the directive, within the 1 MiB the upstream takes', (kib) => {
-    const text = pacedBody(200, 100, kib);
+  it.each([
+    [1, 'latin'],
+    [32, 'latin'],
+    [1000, 'latin'],
+    [32, 'cyrillic'],
+    [1000, 'cjk'],
+  ] as const)('carries a prompt of %i KiB (%s) after the directive, within the 1 MiB the upstream takes', (kib, script) => {
+    const text = pacedBody(200, 100, kib, script);
     const content: string = JSON.parse(text).messages[0].content;
-    expect(content.startsWith('Talk slowly. [[mock tps=10]] ')).toBe(true);
-    expect(content.length - 'Talk slowly. [[mock tps=10]]'.length).toBe(kib * 1024);
+    expect(content.startsWith(`Talk slowly. [[mock tps=10]] ${PROMPT_FILLER[script]}`)).toBe(true);
+    const bytes = Buffer.byteLength(content) - Buffer.byteLength('Talk slowly. [[mock tps=10]]');
+    expect(bytes).toBeLessThanOrEqual(kib * 1024);
+    expect(bytes).toBeGreaterThan(kib * 1024 - Buffer.byteLength(PROMPT_FILLER[script]));
     expect(Buffer.byteLength(text)).toBeLessThan(1024 * 1024);
   });
 });
