@@ -3,7 +3,8 @@
 // fresh processes, medians.
 //   store: the memory rate-limit store's admit + settle of one tenant request (ns)
 //   relay: the SSE relay's fast path over one OpenAI stream of 23 events (ns per stream)
-// Usage: node scripts/bench-micro.js [--baseline DIR] [--rounds N (7)] [--only store|relay]
+//   body: parse + upstream bytes of a 1 MiB chat body, per script (ns per body)
+// Usage: node scripts/bench-micro.js [--baseline DIR] [--rounds N (7)] [--only store|relay|body]
 import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { median } from './lib/stats.js';
@@ -26,6 +27,9 @@ const CASES = [
   ['store', 'admit + settle, tenant and per-model limits', 'store-loop.js', () => [n(500_000), '2']],
   ['relay', 'relay a stream, one event per read', 'relay-loop.js', () => [n(100_000), '1']],
   ['relay', 'relay a stream, four events per read', 'relay-loop.js', () => [n(100_000), '4']],
+  ['body', 'parse + upstream bytes, 1 MiB, Latin', 'body-loop.js', () => [n(200), 'latin']],
+  ['body', 'parse + upstream bytes, 1 MiB, Cyrillic', 'body-loop.js', () => [n(200), 'cyrillic']],
+  ['body', 'parse + upstream bytes, 1 MiB, CJK', 'body-loop.js', () => [n(200), 'cjk']],
 ];
 
 console.log(`bench:micro — ${v.rounds} interleaved rounds in fresh processes, medians`);

@@ -18,7 +18,7 @@ export interface ProxyRequest {
   /**
    * The client's bytes, kept when they are valid UTF-8 — then editing them is editing the text, and the body
    * sent upstream is spliced from them rather than encoded again (upstream-body.ts); undefined otherwise, and
-   * once `forgetBody` ran.
+   * once the first attempt's body was built from them (another attempt encodes the text: the same bytes).
    */
   raw: Buffer | undefined;
   /** Every byte is ASCII: an offset into `text` is an offset into `raw`. */

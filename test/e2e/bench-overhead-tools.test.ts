@@ -350,7 +350,7 @@ describe('bench:pair', () => {
 });
 
 describe('bench:micro', () => {
-  it('times the store’s admit + settle and the SSE relay in this build and a baseline, and prints their ratios', async () => {
+  it('times the store’s admit + settle, the SSE relay and a large body’s parse in this build and a baseline, and prints their ratios', async () => {
     const script = new URL('../../scripts/bench-micro.js', import.meta.url).pathname;
     const here = new URL('../..', import.meta.url).pathname;
     const out = await new Promise<string>((resolve, reject) =>
@@ -366,6 +366,9 @@ describe('bench:micro', () => {
       'admit \\+ settle, tenant and per-model limits',
       'relay a stream, one event per read',
       'relay a stream, four events per read',
+      'parse \\+ upstream bytes, 1 MiB, Latin',
+      'parse \\+ upstream bytes, 1 MiB, Cyrillic',
+      'parse \\+ upstream bytes, 1 MiB, CJK',
     ])
       expect(out).toMatch(new RegExp(`${what} +this build \\d+ ns, baseline \\d+ ns {2}\\(\\d+\\.\\d\\d× the baseline\\)`));
   });

@@ -128,6 +128,16 @@ describe('retries and failover before the first byte', () => {
     expect(flips.get('a')).toBe(3);
   });
 
+  it('sends each retry the same bytes as the first attempt, for a prompt in other scripts', async () => {
+    const prompt = '敏捷的棕色狐狸 — Привет 🦊';
+    const r = await post('flaky', { 'x-test': 'utf8' }, { messages: [{ role: 'user', content: prompt }] });
+    expect(r.status).toBe(200);
+    const sent = flaky.seen.filter((c) => c.headers['x-test'] === 'utf8').map((c) => c.bytes);
+    expect(sent).toHaveLength(3);
+    expect(sent[0]!.includes(Buffer.from(prompt))).toBe(true);
+    expect(sent[1]!.equals(sent[0]!) && sent[2]!.equals(sent[0]!)).toBe(true);
+  });
+
   it("honours a backend's retry-after before trying it again, up to the cap; beyond the cap it gives up (case 11)", async () => {
     const t0 = Date.now();
     const waited = await post('flaky', { 'x-test': 'b', 'x-retry-after': '1' });
