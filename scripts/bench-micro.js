@@ -28,6 +28,7 @@ const CASES = [
   ['relay', 'relay a stream, one event per read', 'relay-loop.js', () => [n(100_000), '1']],
   ['relay', 'relay a stream, four events per read', 'relay-loop.js', () => [n(100_000), '4']],
   ['body', 'parse + upstream bytes, 1 MiB, Latin', 'body-loop.js', () => [n(200), 'latin']],
+  ['body', 'parse + upstream bytes, 1 MiB, French in Latin-1', 'body-loop.js', () => [n(200), 'latin1']],
   ['body', 'parse + upstream bytes, 1 MiB, Cyrillic', 'body-loop.js', () => [n(200), 'cyrillic']],
   ['body', 'parse + upstream bytes, 1 MiB, CJK', 'body-loop.js', () => [n(200), 'cjk']],
 ];

@@ -1,7 +1,7 @@
 // One timing of what a request body costs the event loop before it goes upstream, in a fresh process: the parse
 // stage (decode, top-level scan, JSON.parse, checks) and the upstream bytes (model renamed, include_usage added),
 // over a chat body of 1 MiB in one script. Prints ns per body.
-// Usage: node body-loop.js BUILD_DIR BODIES latin|cyrillic|cjk
+// Usage: node body-loop.js BUILD_DIR BODIES latin|latin1|cyrillic|cjk (latin1: accented, all within Latin-1)
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -11,10 +11,12 @@ const { parseProxyRequest } = await load('openai/parse-request.js');
 const { upstreamBody } = await load('openai/upstream-body.js');
 const FILLER = {
   latin: 'The quick brown fox jumps over the lazy dog. ',
+  latin1: 'Déjà été, où ça ? Très bien, garçon. ',
   cyrillic: 'Съешь же ещё этих мягких булок, да выпей чаю. ',
   cjk: '敏捷的棕色狐狸跳过了懒狗。',
 };
 let turn = '';
+if (!FILLER[script]) throw new Error(`no filler for ${script}`);
 while (Buffer.byteLength(turn) < 128 * 1024) turn += FILLER[script];
 const messages = Array.from({ length: 8 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: `${turn}${i}` }));
 const body = Buffer.from(JSON.stringify({ model: 'llama-3-70b', messages, max_tokens: 100, stream: true }));

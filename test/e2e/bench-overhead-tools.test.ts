@@ -367,6 +367,7 @@ describe('bench:micro', () => {
       'relay a stream, one event per read',
       'relay a stream, four events per read',
       'parse \\+ upstream bytes, 1 MiB, Latin',
+      'parse \\+ upstream bytes, 1 MiB, French in Latin-1',
       'parse \\+ upstream bytes, 1 MiB, Cyrillic',
       'parse \\+ upstream bytes, 1 MiB, CJK',
     ])

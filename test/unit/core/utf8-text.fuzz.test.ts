@@ -4,6 +4,7 @@
  * bytes can be sent as they came. `npm run fuzz` runs 200,000 of each.
  */
 import fc from 'fast-check';
+import { serialize } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { utf8Text } from '../../../src/core/utf8-text.js';
 
@@ -54,4 +55,21 @@ describe('utf8Text decodes as toString("utf8") does', () => {
     ['astral', '{"content":"🦊"}'],
     ['a BOM, kept', '\uFEFF{}'],
   ])('%s', (_name, s) => check(Buffer.from(s)));
+});
+
+describe('utf8Text keeps a large text within Latin-1 one byte a character', () => {
+  // V8's serializer tags a one-byte string '"' and a two-byte one 'c'. Decoded through ICU, 2 MiB of French
+  // prose within Latin-1 stayed two bytes a character, outside the heap: twice the memory V8's own decoding takes.
+  const representation = (text: string) => (serialize(text)[2] === 0x22 ? 'one byte' : 'two bytes');
+  const repeat = (s: string, bytes: number) => s.repeat(Math.ceil(bytes / Buffer.byteLength(s)));
+
+  it.each([
+    ['French within Latin-1, 2 MiB', repeat('Déjà été, où ça? Très bien, garçon. ', 2 << 20), 'one byte'],
+    ['German within Latin-1, 64 KiB', repeat('Grüße aus München, schöne Straße. ', 64 << 10), 'one byte'],
+    ['Cyrillic, 2 MiB', repeat('Съешь же ещё этих мягких булок. ', 2 << 20), 'two bytes'],
+  ])('%s', (_name, text, expected) => {
+    const got = utf8Text(Buffer.from(text));
+    expect(got.text).toBe(text);
+    expect(representation(got.text)).toBe(expected);
+  });
 });
