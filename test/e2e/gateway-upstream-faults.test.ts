@@ -120,6 +120,13 @@ models:
 const post = (model: string, headers: Record<string, string> = {}, extra: object = {}) =>
   rawPost(`${gw.url}/v1/chat/completions`, { model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 2, ...extra }, { headers });
 const errorOf = (r: { body: Buffer }) => JSON.parse(r.body.toString()).error;
+/** Posts `body` as it is (not re-serialised) to the chat endpoint; the answer's status. */
+async function sendRaw(body: string | Buffer): Promise<number> {
+  const { request } = await import('undici');
+  const r = await request(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  await r.body.text();
+  return r.statusCode;
+}
 
 describe('retries and failover before the first byte', () => {
   it('503, 503, 200 → 200 within the retry budget (case 11)', async () => {
@@ -261,13 +268,7 @@ describe('header hygiene (case 47) and SSRF (case 50)', () => {
     const text =
       '{"model" :  "capture", "messages":[{"role":"user","content":"h\\u00e9llo"}], ' +
       '"weird_param": {"n": [1, 2.50, 1e3], "s": "x\\"y"},"max_tokens":2}';
-    const { request } = await import('undici');
-    const r = await request(`${gw.url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: text,
-    });
-    await r.body.text();
+    await sendRaw(text);
     expect(capture.seen.at(-1)!.body).toBe(text.replace('"capture"', '"upstream-name"'));
   });
 
@@ -276,13 +277,7 @@ describe('header hygiene (case 47) and SSRF (case 50)', () => {
     ['a streamed prompt (include_usage added before the last brace)', 'ünïcödé', true],
   ])('%s: sent byte for byte, only the model renamed', async (_n, prompt, stream) => {
     const text = `{"messages":[{"role":"user","content":${JSON.stringify(prompt)}}] , "model":"capture" ${stream ? ',"stream":true' : ''}}`;
-    const { request } = await import('undici');
-    const r = await request(`${gw.url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: text,
-    });
-    await r.body.text();
+    await sendRaw(text);
     const renamed = text.replace('"capture"', '"upstream-name"');
     const expected = stream ? `${renamed.slice(0, -1)},"stream_options":{"include_usage":true}}` : renamed;
     expect(capture.seen.at(-1)!.bytes.equals(Buffer.from(expected))).toBe(true);
@@ -291,14 +286,7 @@ describe('header hygiene (case 47) and SSRF (case 50)', () => {
   it('sends a body that is not valid UTF-8 as the text it read: each bad byte as U+FFFD, never as raw bytes', async () => {
     const head = Buffer.from('{"model":"capture","messages":[{"role":"user","content":"bad ');
     const bytes = Buffer.concat([head, Buffer.from([0xff, 0xc3]), Buffer.from(' é"}]}')]);
-    const { request } = await import('undici');
-    const r = await request(`${gw.url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: bytes,
-    });
-    await r.body.text();
-    expect(r.statusCode).toBe(200);
+    expect(await sendRaw(bytes)).toBe(200);
     expect(capture.seen.at(-1)!.bytes.equals(Buffer.from(bytes.toString('utf8').replace('"capture"', '"upstream-name"')))).toBe(true);
     expect(capture.seen.at(-1)!.body).toContain('bad \uFFFD\uFFFD é');
   });
