@@ -276,8 +276,8 @@ function send(
   // The same buffer undici holds for the answer's life is where the prompt is read back from, if it has to be counted.
   const sent = provider ? undefined : upstreamBody(p, target.upstreamModelJson);
   const request = sent ?? provider!.request;
-  // The client's bytes need not outlive the first body built from them (held to the first byte, they cost a held
-  // stream 80 KiB more with 512 KiB prompts): another attempt, rare, encodes the text again — the same bytes.
+  // The client's bytes need not outlive the first body built from them: another attempt, rare, encodes the text
+  // again — the same bytes.
   p.raw = undefined;
   const out = new Downstream(ctx.res, ctx.record, ctx.extraHeaders, runtime.profile.timeouts.clientStall);
   out.onCommit = () => {
