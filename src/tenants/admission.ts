@@ -272,12 +272,20 @@ function actualMicroUsd(record: RequestRecord, promptEstimate: number): number {
  */
 function promptPayload(p: ProxyRequest): unknown {
   const field = p.endpoint === 'chat' ? 'messages' : p.endpoint === 'completions' ? 'prompt' : 'input';
-  if (p.sentBody) return { fromBody: p.sentBody, field } satisfies PromptInBody;
+  if (p.sentBody) return { fromBody: ownBytes(p.sentBody), field } satisfies PromptInBody;
   if (p.api === 'anthropic') {
     const turns = countTokensTurns(p.json);
     return turns.ok ? turns.value : [];
   }
   return p.json[field];
+}
+
+/**
+ * The bytes alone: a small Buffer is a view into Node's shared 8 KiB pool, and posting a view to the tokenizer
+ * thread copies its whole ArrayBuffer — other requests' bytes with it. A view that owns its memory posts as is.
+ */
+function ownBytes(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : Uint8Array.prototype.slice.call(bytes);
 }
 
 /** Tokens to charge for a finished request. */

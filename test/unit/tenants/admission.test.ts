@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { EventBus } from '../../../src/events/bus.js';
 import { RequestRecord } from '../../../src/events/request-record.js';
-import { parseProxyRequest } from '../../../src/openai/parse-request.js';
+import { forgetBody, parseProxyRequest } from '../../../src/openai/parse-request.js';
 import { parseProfile } from '../../../src/profile/load.js';
 import { type Admitted, admit, type PromptCounter } from '../../../src/tenants/admission.js';
 import { TenantDirectory } from '../../../src/tenants/keys.js';
@@ -32,15 +32,17 @@ tenants: { acme: { keys: [k], limits: { tpm: 1000, rpm: 100, concurrency: 1 } } 
   );
   if (!parsed.ok) throw new Error(parsed.error.message);
   const counted: string[] = [];
+  const payloads: unknown[] = [];
   const counter: PromptCounter = {
-    count: async (kind) => {
+    count: async (kind, payload) => {
       counted.push(kind);
+      payloads.push(payload);
       return { tokens: 7, exact: true };
     },
   };
   const policy = { defaultCompletionTokens: 16, leaseRenewMs: undefined };
   const admitOne = (id: string) => admit(limiter, tenant, parsed.value, policy, counter, id);
-  return { limiter, admitOne, counted };
+  return { limiter, admitOne, counted, payloads, parsed: parsed.value };
 }
 
 function answered(inputTokens: number | undefined): RequestRecord {
@@ -81,6 +83,20 @@ describe('admission with the memory store', () => {
     expect(admitOne('req-2')).not.toHaveProperty('code');
     await settling;
     expect(counted).toEqual(['chat']);
+    await limiter.close();
+  });
+
+  it('hands the tokenizer thread only the sent bytes, never the shared pool a small Buffer is a view into', async () => {
+    const { limiter, admitOne, payloads, parsed } = await setup();
+    const admitted = admitOne('req-1') as Admitted;
+    const sent = Buffer.from('{"model":"m","messages":[{"role":"user","content":"hi"}],"max_tokens":10}');
+    // A small Buffer made from a string is a slice of Node's 8 KiB pool: posting it would copy the whole pool.
+    expect(sent.buffer.byteLength).toBeGreaterThan(sent.byteLength);
+    forgetBody(parsed, sent);
+    await admitted.settle(answered(undefined));
+    const posted = (payloads[0] as { fromBody: Uint8Array }).fromBody;
+    expect(posted.buffer.byteLength).toBe(sent.byteLength);
+    expect(Buffer.from(posted).equals(sent)).toBe(true);
     await limiter.close();
   });
 });
