@@ -1,11 +1,11 @@
 // One timing of what a request body costs the event loop before it goes upstream, in a fresh process: the parse
 // stage (decode, top-level scan, JSON.parse, checks) and the upstream bytes (model renamed, include_usage added),
-// over a chat body of 1 MiB in one script. Prints ns per body.
-// Usage: node body-loop.js BUILD_DIR BODIES latin|latin1|cyrillic|cjk (latin1: accented, all within Latin-1)
+// over a chat body of about SIZE bytes (1 MiB unless given) in one script. Prints ns per body.
+// Usage: node body-loop.js BUILD_DIR BODIES latin|latin1|cyrillic|cjk [SIZE] (latin1: accented, all within Latin-1)
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const [dir, bodiesArg, script] = process.argv.slice(2);
+const [dir, bodiesArg, script, sizeArg] = process.argv.slice(2);
 const load = (f) => import(pathToFileURL(join(dir, 'dist', f)).href);
 const { parseProxyRequest } = await load('openai/parse-request.js');
 const { upstreamBody } = await load('openai/upstream-body.js');
@@ -15,10 +15,15 @@ const FILLER = {
   cyrillic: 'Съешь же ещё этих мягких булок, да выпей чаю. ',
   cjk: '敏捷的棕色狐狸跳过了懒狗。',
 };
+const size = Number(sizeArg ?? 1 << 20);
+const turns = size >= 8192 ? 8 : 1;
 let turn = '';
 if (!FILLER[script]) throw new Error(`no filler for ${script}`);
-while (Buffer.byteLength(turn) < 128 * 1024) turn += FILLER[script];
-const messages = Array.from({ length: 8 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: `${turn}${i}` }));
+// Filled a character at a time: a short body ends near its size whatever the script.
+const want = (size - 100) / turns;
+while (Buffer.byteLength(turn) + 256 < want) turn += FILLER[script];
+for (const ch = [...FILLER[script]]; Buffer.byteLength(turn) < want; ) turn += ch[turn.length % ch.length];
+const messages = Array.from({ length: turns }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: `${turn}${i}` }));
 const body = Buffer.from(JSON.stringify({ model: 'llama-3-70b', messages, max_tokens: 100, stream: true }));
 function one() {
   const r = parseProxyRequest('chat', body, 'application/json');
