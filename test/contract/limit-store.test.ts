@@ -362,6 +362,32 @@ describe.skipIf(!redis)('redis store: an admission the gateway gave up on (case 
     });
   });
 
+  it('cancels an admission still unanswered when the store closes: a drain deadline during a stall takes no slot', async () => {
+    const mk = () => new RedisLimitStore({ url: redis!.url, windowMs: 60_000, timeoutMs: 10_000, leaseTtlMs: 60_000, prefix: 'closing' });
+    const one = [{ key: 'closing', concurrency: 1 }];
+    const s = mk();
+    await s.ready();
+    // Stopped, Redis reads nothing: the admission waits in its socket and runs when Redis wakes, after this
+    // side has closed. Its answer is never read, so only a cancellation written behind it undoes it.
+    const pid = redis!.child.pid!;
+    process.kill(pid, 'SIGSTOP');
+    try {
+      const gaveUp = s.admit({ specs: one, tokens: 1, lease: 'answered-503' });
+      await sleep(50);
+      await s.close();
+      await expect(gaveUp).rejects.toThrow();
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    const next = mk();
+    try {
+      await next.ready();
+      expect(await next.admit({ specs: one, tokens: 1, lease: 'next' })).toMatchObject({ ok: true });
+    } finally {
+      await next.close();
+    }
+  });
+
   it('sends a timed-out admission one cancellation, not one per retry', async () => {
     await withStore('once', async (s, admin) => {
       const scripts = async () => {

@@ -75,6 +75,8 @@ export class RedisLimitStore implements LimitStore {
    */
   private readonly unanswered = new Map<string, PendingCancel>();
   private resending = false;
+  /** Admissions written and not yet answered, by lease: what close() must undo (their answers will never be read). */
+  private readonly pending = new Map<string, PendingCancel>();
 
   constructor(private readonly o: RedisStoreOptions) {
     this.redis = new Redis(o.url, {
@@ -128,6 +130,8 @@ export class RedisLimitStore implements LimitStore {
     const microUsd = input.microUsd ?? 0;
     const args = [this.o.windowMs, BUCKETS, input.tokens, input.lease, this.o.leaseTtlMs, input.specs.length, microUsd, ...limits];
     let r: (string | number)[];
+    const pending: PendingCancel = { keys, args, until: 0 };
+    this.pending.set(input.lease, pending);
     try {
       r = await this.redis.aigwAdmit(keys.length, ...keys, ...args);
     } catch (e) {
@@ -137,6 +141,8 @@ export class RedisLimitStore implements LimitStore {
       // unless it was never sent (Redis down): cancelling each of those kept ~290 loops/s retrying for a minute.
       if (!neverSent(e)) void this.cancel(keys, args, Date.now() + Math.max(this.o.leaseTtlMs, this.o.windowMs));
       throw e;
+    } finally {
+      if (this.pending.get(input.lease) === pending) this.pending.delete(input.lease);
     }
     if (r[0] === 'cancelled') throw new Error('admission cancelled');
     const states: LimitState[] = input.specs.map((spec, i) => {
@@ -265,8 +271,18 @@ export class RedisLimitStore implements LimitStore {
     return `${this.o.prefix}:{${key.split('/', 1)[0]}}#lease:${lease}`;
   }
 
+  /**
+   * Each admission still unanswered is cancelled first, on the same connection: written after it, the CANCEL runs
+   * after it even when Redis only reads both once it wakes from a stall, after this side has gone (Redis runs
+   * what it had received before it sees the close). Left alone, such an admission — a request the drain's
+   * deadline already answered 503 — took its lease when Redis woke and held one concurrency slot of its tenant,
+   * fleet-wide, for `leaseTtl`.
+   */
   async close(): Promise<void> {
     this.closed = true;
+    if (this.redis.status === 'ready')
+      for (const c of this.pending.values()) this.redis.aigwCancel(c.keys.length, ...c.keys, ...c.args).catch(() => {});
+    this.pending.clear();
     this.redis.disconnect();
   }
 }
