@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { browserProblem, OPEN_GATEWAY, sentByBrowser } from '../core/browser-guard.js';
 import { type AigwError, aigwError } from '../core/errors.js';
 import { guarded } from '../core/guard.js';
+import type { LiveList } from '../core/live-list.js';
 import { nextId } from '../core/ids.js';
 import { whenResponseGone } from '../core/response-gone.js';
 import type { EventBus } from '../events/bus.js';
@@ -35,7 +36,7 @@ export interface GatewayState {
    * The requests in flight: authenticated proxied ones, from their body's first byte until their response is gone
    * (a health check or a refusal holds nothing). `limits.maxInflight` reads its size; the drain's deadline cuts them.
    */
-  readonly live: Set<RequestContext>;
+  readonly live: LiveList<RequestContext>;
   draining: boolean;
 }
 

@@ -10,13 +10,14 @@ import { endRequestSpan } from '../observe/request-span.js';
 import { NOOP_SPAN, type RequestSpan } from '../observe/tracing.js';
 import type { ClientApi } from '../openai/endpoints.js';
 import type { AigwError } from '../core/errors.js';
+import type { Linked } from '../core/live-list.js';
 import type { MaybePromise } from '../core/maybe-promise.js';
 import type { Admitted } from '../tenants/admission.js';
 
 /** The settle stage of an admitted request. */
 type Settlement = Pick<Admitted, 'settle'>;
 
-export class RequestContext {
+export class RequestContext implements Linked<RequestContext> {
   readonly record: RequestRecord;
   /** Headers every response to this request carries (OpenAI's x-ratelimit-* for a limited tenant). */
   extraHeaders: Readonly<Record<string, string>> | undefined;
@@ -38,6 +39,10 @@ export class RequestContext {
   /** The tenant's allow-list (undefined allows every model): a fallback outside it is not tried. */
   allowedModels: ReadonlySet<string> | undefined;
   private finished = false;
+  /** Its place in GatewayState.live (core/live-list.ts), from its body's first byte until its response is gone. */
+  livePrev: RequestContext | undefined;
+  liveNext: RequestContext | undefined;
+  inLive = false;
 
   constructor(
     readonly req: IncomingMessage,

@@ -7,6 +7,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { applyTlsOptions } from '../auth/tls-options.js';
 import { aigwError } from '../core/errors.js';
 import { listenOn, splitHostPort } from '../core/listen.js';
+import { LiveList } from '../core/live-list.js';
 import type { EventBus } from '../events/bus.js';
 import { rawErrorResponse } from '../openai/error-shape.js';
 import type { Profile } from '../profile/schema.js';
@@ -67,7 +68,7 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
   // The tokenizer thread starts on the first count (only answers without usage need one): an idle gateway,
   // or one whose backends report usage, never pays its memory.
   const tokens = new TokenWorker();
-  const state: GatewayState = { runtime: await Runtime.create(profile, registry, bus), bus, tokens, live: new Set(), draining: false };
+  const state: GatewayState = { runtime: await Runtime.create(profile, registry, bus), bus, tokens, live: new LiveList(), draining: false };
   const httpOptions: ServerOptions = {
     // Node checks header deadlines on this interval (30 s by default), so it bounds how late a cut comes.
     connectionsCheckingInterval: Math.max(50, Math.min(1000, profile.timeouts.request / 2)),
@@ -129,7 +130,7 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
       while (state.live.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
       if (state.live.size > 0) {
         // What is not answered yet gets its 503, a stream its error frame; they go out before the cut.
-        for (const ctx of state.live) cutAtDeadline(ctx);
+        for (const ctx of state.live.snapshot()) cutAtDeadline(ctx);
         const flushed = Date.now() + FLUSH_AFTER_DEADLINE_MS;
         while (state.live.size > 0 && Date.now() < flushed) await new Promise((r) => setTimeout(r, 5));
       }

@@ -1,5 +1,6 @@
 /** The gateway's handler on fake request/response pairs: routes, methods, auth and errors, no socket. */
 import { afterAll, describe, expect, it } from 'vitest';
+import { LiveList } from '../../../src/core/live-list.js';
 import { EventBus } from '../../../src/events/bus.js';
 import { createHandler, type GatewayState } from '../../../src/gateway/handle.js';
 import { Runtime } from '../../../src/gateway/runtime.js';
@@ -25,7 +26,7 @@ if (!loaded.ok) throw new Error('profile');
 const registry = new BackendRegistry();
 const bus = new EventBus();
 const runtime = await Runtime.create(loaded.profile, registry, bus);
-const state: GatewayState = { runtime, bus, tokens: { count: async () => undefined }, live: new Set(), draining: false };
+const state: GatewayState = { runtime, bus, tokens: { count: async () => undefined }, live: new LiveList(), draining: false };
 const handler = createHandler(state);
 afterAll(async () => {
   await registry.close();
