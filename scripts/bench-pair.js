@@ -1,9 +1,12 @@
 // npm run bench:pair — two of bench:overhead's targets side by side, loaded in turn with short loads many times:
 // the median of the pairs' ratios (requests/s and gateway CPU per request) tells a change from the machine's
 // swing, which moves a virtualised CPU by tens of percent from minute to minute (BENCHMARKS.md).
-// Usage: node scripts/bench-pair.js A B [--pairs N] [--seconds S] [--warmup S] [--connections C] [--stream] [--alloc] [--baseline DIR]
+// Usage: node scripts/bench-pair.js A B [--pairs N] [--seconds S] [--warmup S] [--connections C] [--stream] [--alloc] [--gc] [--baseline DIR]
 //   --alloc: then one more load of each with allocation sampled (garbage included): bytes allocated per request,
 //   by area and function — a per-request figure that does not swing with the machine as time does.
+//   --gc: then one more load of each with its garbage collections recorded (V8's GCProfiler): scavenges, their
+//   pause and the bytes they promote to old space per request — what a request's objects cost the collector, steadier
+//   than time: a change that makes requests outlive scavenges shows here first.
 //   A, B: any of bench:overhead's targets but direct (base, base-tenant: the --baseline build)
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -17,7 +20,7 @@ import { closedLoop, hasTaskset } from './lib/load.js';
 import { median } from './lib/stats.js';
 
 const USAGE =
-  'usage: node scripts/bench-pair.js A B [--pairs N (10)] [--seconds S (2)] [--warmup S (5)] [--connections C (50)] [--stream] [--alloc] [--baseline DIR]';
+  'usage: node scripts/bench-pair.js A B [--pairs N (10)] [--seconds S (2)] [--warmup S (5)] [--connections C (50)] [--stream] [--alloc] [--gc] [--baseline DIR]';
 let args;
 try {
   args = parseArgs({
@@ -30,6 +33,7 @@ try {
       connections: { type: 'string', default: '50' },
       stream: { type: 'boolean', default: false },
       alloc: { type: 'boolean', default: false },
+      gc: { type: 'boolean', default: false },
       baseline: { type: 'string' },
     },
   });
@@ -49,6 +53,7 @@ for (const p of positionals) if (!names.includes(p)) problems.push(`unknown targ
 if (positionals.some((p) => p.startsWith('base')) && !v.baseline) problems.push('base and base-tenant need --baseline DIR');
 // Allocation is sampled inside a Node gateway (gateway-probe.js); nginx has nothing to sample with.
 if (v.alloc && positionals.includes('nginx')) problems.push('--alloc samples Node gateways only, not nginx');
+if (v.gc && positionals.includes('nginx')) problems.push('--gc records Node gateways only, not nginx');
 for (const [k, n] of [
   ['pairs', pairs],
   ['seconds', seconds],
@@ -119,6 +124,25 @@ try {
       console.log(formatAllocation(t.name, alloc));
     }
     console.log(`allocation per request: ${b.name}/${a.name} ${(perRequest[1] / perRequest[0]).toFixed(2)}×`);
+  }
+  if (v.gc) {
+    console.log('');
+    const promoted = [];
+    for (const t of [a, b]) {
+      await t.proc.probe('gc-start');
+      const r = await closedLoop({ url: `${t.url}/v1/chat/completions`, body, connections, seconds, headers });
+      const g = await t.proc.probe('gc-stop');
+      const n = Math.max(1, r.total);
+      const perScavenge = (x) => (g.scavenges ? x / g.scavenges : 0);
+      promoted.push(g.promotedBytes / n);
+      console.log(
+        `${t.name}: ${((g.scavenges / n) * 1000).toFixed(1)} scavenges per 1,000 requests, ` +
+          `${(perScavenge(g.scavengeUs) / 1000).toFixed(2)} ms each, ${(g.scavengeUs / n).toFixed(2)} µs per request; ` +
+          `promoted ${(perScavenge(g.promotedBytes) / 1024).toFixed(0)} KiB per scavenge, ${(g.promotedBytes / n).toFixed(0)} bytes per request; ` +
+          `young after each ${(perScavenge(g.survivedBytes) / 1024).toFixed(0)} KiB; ${g.fullGcs} full collections (${(g.fullGcUs / 1000).toFixed(1)} ms)`,
+      );
+    }
+    console.log(`promoted per request: ${b.name}/${a.name} ${(promoted[1] / Math.max(1, promoted[0])).toFixed(2)}×`);
   }
 } finally {
   await stopAll();

@@ -3,11 +3,15 @@
 // proxy, without touching either's code. Costs nothing until asked (no timer, no inspector session).
 import { writeFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
+import { GCProfiler, getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 
 const RESOLUTION_MS = 10;
 let loop;
 let session;
+let gcProfiler;
+
+/** A space's used bytes in one of GCProfiler's before/after readings. */
+const usedIn = (reading, space) => reading.heapSpaceStatistics.find((x) => x.spaceName === space)?.spaceUsedSize ?? 0;
 
 const handlers = {
   'loop-start'() {
@@ -67,6 +71,35 @@ const handlers = {
     session = undefined;
     writeFileSync(file, JSON.stringify(profile));
     return { file };
+  },
+  /** Every garbage collection from now on, as V8 reports it (its cost, each space before and after). */
+  'gc-start'() {
+    gcProfiler?.stop();
+    gcProfiler = new GCProfiler();
+    gcProfiler.start();
+    return {};
+  },
+  /**
+   * What the collections since gc-start cost and kept: scavenges (count, pause µs in all, bytes they moved to
+   * old space — a young object that outlived two of them — and bytes still young after them) and full collections.
+   */
+  'gc-stop'() {
+    if (!gcProfiler) throw new Error('gc-start first');
+    const { statistics } = gcProfiler.stop();
+    gcProfiler = undefined;
+    const out = { scavenges: 0, scavengeUs: 0, promotedBytes: 0, survivedBytes: 0, fullGcs: 0, fullGcUs: 0 };
+    for (const g of statistics) {
+      if (g.gcType === 'Scavenge') {
+        out.scavenges++;
+        out.scavengeUs += g.cost;
+        out.promotedBytes += Math.max(0, usedIn(g.afterGC, 'old_space') - usedIn(g.beforeGC, 'old_space'));
+        out.survivedBytes += usedIn(g.afterGC, 'new_space');
+      } else if (g.gcType === 'MarkSweepCompact') {
+        out.fullGcs++;
+        out.fullGcUs += g.cost;
+      }
+    }
+    return out;
   },
   heap({ file }) {
     return { file: writeHeapSnapshot(file) };

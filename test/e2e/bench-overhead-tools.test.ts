@@ -297,7 +297,7 @@ describe('a target measured alone (the others frozen)', () => {
 });
 
 describe('the probe inside a Node gateway', () => {
-  it('reports event-loop delay, memory, a CPU profile of a window and a heap snapshot', async () => {
+  it('reports event-loop delay, memory, a CPU profile of a window, a heap snapshot and the collections of a window', async () => {
     const probe = bare.probe!;
     await expect(probe('loop-read')).rejects.toThrow('loop-start first');
     await probe('loop-start');
@@ -311,8 +311,14 @@ describe('the probe inside a Node gateway', () => {
     expect(((await probe('memory')) as { rss: number }).rss).toBeGreaterThan(bare.rssBytes() / 4);
     const profile = analyzeCpuProfile(JSON.parse(readFileSync(cpuFile, 'utf8')));
     expect(profile.functions.some((f) => f.area === 'undici')).toBe(true);
+    await probe('gc-start');
     const heap = (await probe('heap', { file: join(dir, 'bare.heapsnapshot') })) as { file: string };
     expect(existsSync(heap.file)).toBe(true);
+    // A snapshot collects the whole heap first: the GC record sees that full collection.
+    const gc = (await probe('gc-stop')) as { fullGcs: number; fullGcUs: number; scavenges: number };
+    expect(gc.fullGcs).toBeGreaterThanOrEqual(1);
+    expect(gc.fullGcUs).toBeGreaterThan(0);
+    await expect(probe('gc-stop')).rejects.toThrow('gc-start first');
     await expect(probe('cpu-stop', { file: cpuFile })).rejects.toThrow('cpu-start first');
   });
 });
@@ -327,7 +333,7 @@ describe('bench:pair', () => {
     });
 
   it('loads two gateways in turn and prints each pair and the median of their ratios', async () => {
-    const r = await run(['bare', 'aigw', '--pairs', '2', '--seconds', '1', '--warmup', '1', '--connections', '4', '--alloc']);
+    const r = await run(['bare', 'aigw', '--pairs', '2', '--seconds', '1', '--warmup', '1', '--connections', '4', '--alloc', '--gc']);
     expect(r.code, r.out).toBe(0);
     expect(r.out).toMatch(/pair 1: bare \d+\/s \d+ µs \| aigw \d+\/s \d+ µs/);
     expect(r.out).toMatch(/pair 2: /);
@@ -336,6 +342,14 @@ describe('bench:pair', () => {
     for (const name of ['bare', 'aigw']) expect(r.out).toMatch(new RegExp(`${name}: \\d+\\.\\d KiB allocated per request`));
     expect(r.out).toMatch(/KiB {2}\w+ dist\/gateway\//);
     expect(r.out).toMatch(/allocation per request: aigw\/bare \d+\.\d\d×/);
+    // --gc: what each one's collections cost and promoted per request, as V8 reported them.
+    for (const name of ['bare', 'aigw'])
+      expect(r.out).toMatch(
+        new RegExp(
+          `${name}: \\d+\\.\\d scavenges per 1,000 requests, \\d+\\.\\d\\d ms each, \\d+\\.\\d\\d µs per request; promoted \\d+ KiB per scavenge, \\d+ bytes per request`,
+        ),
+      );
+    expect(r.out).toMatch(/promoted per request: aigw\/bare \d+\.\d\d×/);
   });
 
   it('refuses a baseline target without a baseline build, and an unknown target', async () => {
@@ -346,6 +360,7 @@ describe('bench:pair', () => {
     const nginx = await run(['nginx', 'aigw', '--alloc']);
     expect(nginx.code).toBe(2);
     expect(nginx.out).toContain('--alloc samples Node gateways only, not nginx');
+    expect((await run(['aigw', 'nginx', '--gc'])).out).toContain('--gc records Node gateways only, not nginx');
   });
 });
 
