@@ -1,10 +1,11 @@
 /**
- * The requests in flight, as a list threaded through the requests themselves, not a Set. Measured under load
- * (`node --trace-gc-nvp`, wrk -c50, aigw + tenant): with a Set every scavenge promoted ~700 KB and paused ~4.5 ms;
- * with this list ~75 KB and ~2 ms, as before the Set came in (bisected to it). The likely cause: V8 replaces a
- * Set's table as entries come and go, and the table it replaced keeps the entries it had; once such a table is in
- * old space, its references into the young generation count as roots in every scavenge until the next full
- * collection, so the requests it held are copied, then promoted whole, though nothing reads them.
+ * What is in flight — the gateway's requests, the Redis store's unanswered admissions — as a list threaded through
+ * the entries themselves, not a Set or a Map. Measured under load (`node --trace-gc-nvp`, wrk -c50, aigw +
+ * tenant): with the requests in a Set every scavenge promoted ~700 KB and paused ~4.5 ms; with this list ~75 KB and
+ * ~2 ms, as before the Set came in (bisected to it). The likely cause: V8 replaces a Set's table as entries come
+ * and go, and the table it replaced keeps the entries it had; once such a table is in old space, its references
+ * into the young generation count as roots in every scavenge until the next full collection, so the requests it
+ * held are copied, then promoted whole, though nothing reads them.
  */
 
 /** What an entry carries for the list: its neighbours, and whether it is in a list at all. */

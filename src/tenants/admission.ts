@@ -285,7 +285,7 @@ function promptPayload(p: ProxyRequest): unknown {
  * thread copies its whole ArrayBuffer — other requests' bytes with it. A view that owns its memory posts as is.
  */
 function ownBytes(bytes: Uint8Array): Uint8Array {
-  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : Uint8Array.prototype.slice.call(bytes);
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes);
 }
 
 /** Tokens to charge for a finished request. */

@@ -4,6 +4,7 @@
  * limiter to handle (fail open or closed, limiter.ts).
  */
 import { Redis } from 'ioredis';
+import { type Linked, LiveList } from '../../core/live-list.js';
 import { ADMIT, CANCEL, RELEASE, RENEW, SETTLE } from './redis-scripts.js';
 import {
   BUCKETS,
@@ -65,6 +66,17 @@ interface PendingCancel {
   until: number;
 }
 
+/** An admission on its way: what its CANCEL needs, in the store's list of them (core/live-list.ts, not a Map). */
+class PendingAdmission implements Linked<PendingAdmission> {
+  livePrev: PendingAdmission | undefined;
+  liveNext: PendingAdmission | undefined;
+  inLive = false;
+  constructor(
+    readonly keys: string[],
+    readonly args: (string | number)[],
+  ) {}
+}
+
 export class RedisLimitStore implements LimitStore {
   private readonly redis: Scripted;
   private closed = false;
@@ -75,8 +87,8 @@ export class RedisLimitStore implements LimitStore {
    */
   private readonly unanswered = new Map<string, PendingCancel>();
   private resending = false;
-  /** Admissions written and not yet answered, by lease: what close() must undo (their answers will never be read). */
-  private readonly pending = new Map<string, PendingCancel>();
+  /** Admissions written and not yet answered: what close() must undo (their answers will never be read). */
+  private readonly pending = new LiveList<PendingAdmission>();
 
   constructor(private readonly o: RedisStoreOptions) {
     this.redis = new Redis(o.url, {
@@ -130,8 +142,8 @@ export class RedisLimitStore implements LimitStore {
     const microUsd = input.microUsd ?? 0;
     const args = [this.o.windowMs, BUCKETS, input.tokens, input.lease, this.o.leaseTtlMs, input.specs.length, microUsd, ...limits];
     let r: (string | number)[];
-    const pending: PendingCancel = { keys, args, until: 0 };
-    this.pending.set(input.lease, pending);
+    const pending = new PendingAdmission(keys, args);
+    this.pending.add(pending);
     try {
       r = await this.redis.aigwAdmit(keys.length, ...keys, ...args);
     } catch (e) {
@@ -142,7 +154,7 @@ export class RedisLimitStore implements LimitStore {
       if (!neverSent(e)) void this.cancel(keys, args, Date.now() + Math.max(this.o.leaseTtlMs, this.o.windowMs));
       throw e;
     } finally {
-      if (this.pending.get(input.lease) === pending) this.pending.delete(input.lease);
+      this.pending.delete(pending);
     }
     if (r[0] === 'cancelled') throw new Error('admission cancelled');
     const states: LimitState[] = input.specs.map((spec, i) => {
@@ -281,8 +293,7 @@ export class RedisLimitStore implements LimitStore {
   async close(): Promise<void> {
     this.closed = true;
     if (this.redis.status === 'ready')
-      for (const c of this.pending.values()) this.redis.aigwCancel(c.keys.length, ...c.keys, ...c.args).catch(() => {});
-    this.pending.clear();
+      for (const c of this.pending.snapshot()) this.redis.aigwCancel(c.keys.length, ...c.keys, ...c.args).catch(() => {});
     this.redis.disconnect();
   }
 }
