@@ -111,14 +111,18 @@ try {
       `medians ${a.name} ${median(rows.map((r) => r.ra.rps)).toFixed(0)}/s ${median(rows.map((r) => r.ra.us)).toFixed(0)} µs, ` +
       `${b.name} ${median(rows.map((r) => r.rb.rps)).toFixed(0)}/s ${median(rows.map((r) => r.rb.us)).toFixed(0)} µs`,
   );
+  /** One more load of `t`, between two calls of its probe; the load's figures and the second call's answer. */
+  const probedLoad = async (t, start, stop) => {
+    await t.proc.probe(...start);
+    const r = await closedLoop({ url: `${t.url}/v1/chat/completions`, body, connections, seconds, headers });
+    return { r, answer: await t.proc.probe(...stop) };
+  };
   if (v.alloc) {
     console.log('');
     const perRequest = [];
     for (const t of [a, b]) {
       const file = join(dir, `${t.name}.heapprofile`);
-      await t.proc.probe('alloc-start', { intervalBytes: 4096 });
-      const r = await closedLoop({ url: `${t.url}/v1/chat/completions`, body, connections, seconds, headers });
-      await t.proc.probe('alloc-stop', { file });
+      const { r } = await probedLoad(t, ['alloc-start', { intervalBytes: 4096 }], ['alloc-stop', { file }]);
       const alloc = allocationPerRequest(JSON.parse(readFileSync(file, 'utf8')), Math.max(1, r.total));
       perRequest.push(alloc.bytesPerRequest);
       console.log(formatAllocation(t.name, alloc));
@@ -129,9 +133,7 @@ try {
     console.log('');
     const promoted = [];
     for (const t of [a, b]) {
-      await t.proc.probe('gc-start');
-      const r = await closedLoop({ url: `${t.url}/v1/chat/completions`, body, connections, seconds, headers });
-      const g = await t.proc.probe('gc-stop');
+      const { r, answer: g } = await probedLoad(t, ['gc-start'], ['gc-stop']);
       const n = Math.max(1, r.total);
       const perScavenge = (x) => (g.scavenges ? x / g.scavenges : 0);
       promoted.push(g.promotedBytes / n);
