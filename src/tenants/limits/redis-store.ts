@@ -288,7 +288,9 @@ export class RedisLimitStore implements LimitStore {
    * after it even when Redis only reads both once it wakes from a stall, after this side has gone (Redis runs
    * what it had received before it sees the close). Left alone, such an admission — a request the drain's
    * deadline already answered 503 — took its lease when Redis woke and held one concurrency slot of its tenant,
-   * fleet-wide, for `leaseTtl`.
+   * fleet-wide, for `leaseTtl`. An answer that still arrives before the socket closes lets its request go on with
+   * a slot the CANCEL then frees: at most a request over a limit while the store closes, where the other way a
+   * slot was lost for `leaseTtl`. A store closes only when no runtime uses it or at the drain's deadline.
    */
   async close(): Promise<void> {
     this.closed = true;
