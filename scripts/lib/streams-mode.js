@@ -20,8 +20,10 @@ export const PROMPT_FILLER = {
 export function pacedBody(chunks, intervalMs, promptKiB = 0, promptScript = 'latin') {
   const tps = 1000 / intervalMs;
   const filler = PROMPT_FILLER[promptScript];
-  let history = promptKiB > 0 ? ' ' : '';
-  while (Buffer.byteLength(history) + Buffer.byteLength(filler) <= promptKiB * 1024) history += filler;
+  // Whole fillers after one space, as many as fit: counted, not measured per step (a growing string measured each
+  // time is quadratic: a 1000 KiB prompt took 40 s on a busy CI machine).
+  const fits = promptKiB > 0 ? Math.floor((promptKiB * 1024 - 1) / Buffer.byteLength(filler)) : 0;
+  const history = promptKiB > 0 ? ` ${filler.repeat(fits)}` : '';
   return JSON.stringify({
     model: 'bench',
     messages: [{ role: 'user', content: `Talk slowly. [[mock tps=${tps}]]${history}` }],
