@@ -17,11 +17,10 @@ const FILLER = {
 };
 const size = Number(sizeArg ?? 1 << 20);
 const turns = size >= 8192 ? 8 : 1;
-let turn = '';
 if (!FILLER[script]) throw new Error(`no filler for ${script}`);
-// Filled a character at a time: a short body ends near its size whatever the script.
+// Whole fillers by count, then a character at a time: a short body ends near its size whatever the script.
 const want = (size - 100) / turns;
-while (Buffer.byteLength(turn) + 256 < want) turn += FILLER[script];
+let turn = FILLER[script].repeat(Math.max(0, Math.ceil((want - 256) / Buffer.byteLength(FILLER[script]))));
 for (const ch = [...FILLER[script]]; Buffer.byteLength(turn) < want; ) turn += ch[turn.length % ch.length];
 const messages = Array.from({ length: turns }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: `${turn}${i}` }));
 const body = Buffer.from(JSON.stringify({ model: 'llama-3-70b', messages, max_tokens: 100, stream: true }));
