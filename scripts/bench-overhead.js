@@ -8,14 +8,14 @@ import { cpus, loadavg, release, tmpdir } from 'node:os';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BENCH_KEY } from './lib/aigw-profile.js';
-import { startTargets } from './lib/gateways.js';
+import { GATEWAY_CPU, startTargets } from './lib/gateways.js';
 import { closedLoop, hasTaskset, hasWrk } from './lib/load.js';
 import { HELP, readOptions } from './lib/overhead-options.js';
 import { alone } from './lib/alone.js';
 import { markdown, mediansOf, overheadTable, streamsTable } from './lib/overhead-report.js';
 import { largeAnswers } from './lib/large-answers.js';
 import { pacedTtfb } from './lib/paced-ttfb.js';
-import { openFileLimits, somaxconn } from './lib/proc-stats.js';
+import { cpuTicks, openFileLimits, somaxconn, stealShare } from './lib/proc-stats.js';
 import { cpuProfiles, heapReport, heapSnapshots } from './lib/profiling.js';
 import { median } from './lib/stats.js';
 import { holdStreams } from './lib/stream-hold.js';
@@ -181,7 +181,11 @@ for (const t of live) {
 }
 
 const perRound = Object.fromEntries(live.map((t) => [t.name, []]));
+// The host's share of the gateway's CPU in each round: on a virtual machine, what makes a round's figures swing.
+env.stealByRound = [];
+const runTicks = cpuTicks(GATEWAY_CPU);
 for (let r = 0; r < (streamsOnly ? 0 : rounds); r++) {
+  const roundTicks = cpuTicks(GATEWAY_CPU);
   const k = r % live.length;
   for (const t of [...live.slice(k), ...live.slice(0, k)]) {
     perRound[t.name].push(
@@ -196,7 +200,11 @@ for (let r = 0; r < (streamsOnly ? 0 : rounds); r++) {
     );
   }
   const line = live.map((t) => `${t.name} ${Math.round(perRound[t.name].at(-1).rps)}`).join('  ');
-  log(`round ${r + 1}/${rounds}: req/s ${line}`);
+  const steal = pin ? stealShare(roundTicks, cpuTicks(GATEWAY_CPU)) : undefined;
+  env.stealByRound.push(steal ?? null);
+  log(
+    `round ${r + 1}/${rounds}: req/s ${line}${steal === undefined ? '' : `  (host steal on the gateway's CPU ${Math.round(steal * 100)} %)`}`,
+  );
 }
 rssOf('afterBytes');
 if (o.settleSeconds > 0 && !streamsOnly) {
@@ -301,6 +309,11 @@ const profiles = o.cpuProf
 
 const heap = o.heap ? heapReport(live, heapBefore, heapAfter, 15, log) : undefined;
 env.loadavgAtEnd = loadavg();
+env.steal = pin ? (stealShare(runTicks, cpuTicks(GATEWAY_CPU)) ?? null) : null;
+if (env.steal > 0.1)
+  notes.push(
+    `the host took ${Math.round(env.steal * 100)} % of the gateway's CPU over the run (steal): figures swing, compare ratios within a round`,
+  );
 await stopAll();
 
 const table = streamsOnly ? undefined : overheadTable(live, medians, memory, connections, large);

@@ -15,8 +15,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BENCH_KEY } from './lib/aigw-profile.js';
 import { allocationPerRequest, formatAllocation } from './lib/alloc-profile.js';
-import { startTargets, TARGETS } from './lib/gateways.js';
+import { GATEWAY_CPU, startTargets, TARGETS } from './lib/gateways.js';
 import { closedLoop, hasTaskset } from './lib/load.js';
+import { cpuTicks, stealShare } from './lib/proc-stats.js';
 import { median } from './lib/stats.js';
 
 const USAGE =
@@ -81,10 +82,20 @@ const headers = { authorization: `Bearer ${BENCH_KEY}` };
 
 async function load(t, secs) {
   const c0 = t.proc.cpuSeconds();
+  const s0 = cpuTicks(GATEWAY_CPU);
   const r = await closedLoop({ url: `${t.url}/v1/chat/completions`, body, connections, seconds: secs, headers });
   if (r.errors) throw new Error(`${t.name}: ${r.errors} failed requests`);
-  return { rps: r.rps, us: ((t.proc.cpuSeconds() - c0) / Math.max(1, r.total)) * 1e6 };
+  // The host's share of the gateway's CPU meanwhile: on a virtual machine, what makes requests/s swing.
+  const steal = pin ? stealShare(s0, cpuTicks(GATEWAY_CPU)) : undefined;
+  return { rps: r.rps, us: ((t.proc.cpuSeconds() - c0) / Math.max(1, r.total)) * 1e6, steal };
 }
+
+/** Pairs in which the host took at most this share of the gateway's CPU during both loads count as quiet. */
+const QUIET_STEAL = 0.1;
+const pct = (x) => (x === undefined ? '?' : `${Math.round(x * 100)} %`);
+const ratios = (rows) =>
+  `${median(rows.map((r) => r.rps)).toFixed(2)}× requests/s (${rows.filter((r) => r.rps > 1).length} of ${rows.length} pairs above 1), ` +
+  `${median(rows.map((r) => r.cpu)).toFixed(2)}× CPU per request`;
 
 try {
   console.log(`bench:pair — ${a.label} vs ${b.label}, ${v.stream ? 'saturating streams' : 'non-streaming'}, ${connections} connections`);
@@ -101,16 +112,25 @@ try {
     rows.push({ ra, rb, rps: rb.rps / ra.rps, cpu: rb.us / ra.us });
     console.log(
       `pair ${i + 1}: ${a.name} ${ra.rps.toFixed(0)}/s ${ra.us.toFixed(0)} µs | ${b.name} ${rb.rps.toFixed(0)}/s ${rb.us.toFixed(0)} µs | ` +
-        `${b.name}/${a.name}: ${(rb.rps / ra.rps).toFixed(2)}× requests/s, ${(rb.us / ra.us).toFixed(2)}× CPU per request`,
+        `${b.name}/${a.name}: ${(rb.rps / ra.rps).toFixed(2)}× requests/s, ${(rb.us / ra.us).toFixed(2)}× CPU per request` +
+        (ra.steal === undefined ? '' : ` | host steal ${pct(ra.steal)}, ${pct(rb.steal)}`),
     );
   }
-  const favour = rows.filter((r) => r.rps > 1).length;
   console.log(
-    `\nmedian of ${pairs} pairs: ${b.name}/${a.name} ${median(rows.map((r) => r.rps)).toFixed(2)}× requests/s ` +
-      `(${favour} of ${pairs} pairs above 1), ${median(rows.map((r) => r.cpu)).toFixed(2)}× CPU per request; ` +
+    `\nmedian of ${pairs} pairs: ${b.name}/${a.name} ${ratios(rows)}; ` +
       `medians ${a.name} ${median(rows.map((r) => r.ra.rps)).toFixed(0)}/s ${median(rows.map((r) => r.ra.us)).toFixed(0)} µs, ` +
       `${b.name} ${median(rows.map((r) => r.rb.rps)).toFixed(0)}/s ${median(rows.map((r) => r.rb.us)).toFixed(0)} µs`,
   );
+  if (rows[0].ra.steal !== undefined) {
+    const steals = rows.flatMap((r) => [r.ra.steal ?? 0, r.rb.steal ?? 0]);
+    const quiet = rows.filter((r) => Math.max(r.ra.steal ?? 1, r.rb.steal ?? 1) <= QUIET_STEAL);
+    console.log(
+      `the host took ${pct(median(steals))} of the gateway's CPU (median of the loads, ${pct(Math.min(...steals))}–${pct(Math.max(...steals))}); ` +
+        (quiet.length
+          ? `the ${quiet.length} pairs under ${pct(QUIET_STEAL)} in both loads: ${ratios(quiet)}`
+          : `no pair under ${pct(QUIET_STEAL)} in both loads`),
+    );
+  }
   /** One more load of `t`, between two calls of its probe; the load's figures and the second call's answer. */
   const probedLoad = async (t, start, stop) => {
     await t.proc.probe(...start);

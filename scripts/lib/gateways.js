@@ -29,7 +29,7 @@ export const TARGETS = [
   { name: 'base-tenant', label: 'aigw + tenant (baseline build)', optional: true, baseline: true },
 ];
 
-const GATEWAY_CPU = 1;
+export const GATEWAY_CPU = 1;
 const LOAD_CPU = 0;
 
 /**

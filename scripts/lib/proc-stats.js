@@ -71,3 +71,27 @@ export function somaxconn() {
     return undefined;
   }
 }
+
+/**
+ * One CPU's ticks from /proc/stat: all of them, and the steal among them — time the hypervisor gave other guests
+ * while this one wanted to run. Undefined where there is no /proc/stat (not Linux).
+ */
+export function cpuTicks(cpu) {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith(`cpu${cpu} `));
+    // user nice system idle iowait irq softirq steal (guest time is counted within user already)
+    const f = line.trim().split(/\s+/).slice(1, 9).map(Number);
+    return { total: f.reduce((x, y) => x + y, 0), steal: f[7] ?? 0 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The share (0–1) of a CPU's time the host took between two cpuTicks readings; undefined when unknown. */
+export function stealShare(before, after) {
+  if (!before || !after) return undefined;
+  const total = after.total - before.total;
+  return total > 0 ? (after.steal - before.steal) / total : undefined;
+}

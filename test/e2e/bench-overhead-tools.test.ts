@@ -1,6 +1,6 @@
 // The instruments of bench:overhead on real sockets: its upstream, its raw stream client (what counts as a
 // failed stream), and the probe it loads into a Node gateway. Small and bounded: a few streams, a few seconds.
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
@@ -350,6 +350,13 @@ describe('bench:pair', () => {
         ),
       );
     expect(r.out).toMatch(/promoted per request: aigw\/bare \d+\.\d\d×/);
+    // Pinned (taskset, Linux): what the host took of the gateway's CPU in each load, and over the run.
+    if (spawnSync('taskset', ['-V']).error === undefined) {
+      expect(r.out).toMatch(/pair 1: .* \| host steal \d+ %, \d+ %/);
+      expect(r.out).toMatch(
+        /the host took \d+ % of the gateway's CPU \(median of the loads, \d+ %–\d+ %\); (the \d+ pairs under 10 % in both loads: |no pair under 10 %)/,
+      );
+    }
   });
 
   it('refuses a baseline target without a baseline build, and an unknown target', async () => {
