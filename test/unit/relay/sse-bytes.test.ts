@@ -43,6 +43,16 @@ describe('the SSE relay byte searches', () => {
     );
   });
 
+  it('nextUsage finds the key behind any number of near misses (`"xusage":` keys a backend may send)', () => {
+    for (const misses of [0, 1, 7, 8, 9, 100]) {
+      const buf = Buffer.from(`data: {${'"xusage":1,'.repeat(misses)}"usage":{"prompt_tokens":1}}\n\n`);
+      expect(nextUsage(buf, 0, buf.length)).toBe(buf.indexOf('"usage"'));
+      expect(nextUsage(buf, 0, buf.indexOf('"usage"'))).toBe(-1);
+      const none = Buffer.from(`data: {${'"xusage":1,'.repeat(misses)}"n":1}\n\n`);
+      expect(nextUsage(none, 0, none.length)).toBe(-1);
+    }
+  });
+
   it('completeUpTo ends just past the last blank line, as a search from the end does', () => {
     fc.assert(
       fc.property(bytes, (buf) => {
