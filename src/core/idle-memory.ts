@@ -5,9 +5,9 @@
  * keep-alive connections allocates too little to collect (not once in 30 s of quiet here), so the memory stays.
  * Measured (aigw, two loads of 10 s at 50 connections, RSS 30 s after them): nothing done, 151 MiB, as after the
  * loads; one young collection 2 s into the quiet, ~82 MiB in 4 runs of 6; one full collection, 81 MiB in 3 of 3.
- * So when the event loop, busy in one check, is quiet in the next, one full collection runs (it marks only what
- * lives, ~20 MiB: milliseconds, once, while nothing waits), at most once per MIN_SPACING_CHECKS, and the reducer
- * decides the rest.
+ * So when the event loop, busy in one check, is then quiet for QUIET_CHECKS in a row, one full collection runs (it
+ * marks only what lives, ~20 MiB: milliseconds, once, while nothing waits), at most once per MIN_SPACING_CHECKS,
+ * and the reducer decides the rest.
  */
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
@@ -21,19 +21,32 @@ export const BUSY_UTILISATION = 0.01;
 /** Checks between two collections at least (30 s): traffic in bursts does not buy a full collection each. */
 export const MIN_SPACING_CHECKS = 15;
 
+/**
+ * Quiet checks in a row before a collection (10 s). A full collection while no request is in flight lets V8
+ * drop the object shapes (maps) of everything a request makes, and with them the optimized code that relied on
+ * them: measured with `--trace-deopt` under bench:pair's alternating 2 s loads, ~150 functions were marked for
+ * deoptimization at each one and re-optimized in the next load, which ran at 2–3× the CPU per stream, once
+ * every ~30 s. After a pause of 2 s traffic comes back; after 10 s of quiet a gateway is idle.
+ */
+export const QUIET_CHECKS = 5;
+
 /** The quiet-after-busy edge, one check at a time: true when a collection is due. */
 export class IdleEdge {
   private busy = false;
+  private quiet = 0;
   private sinceCollection = MIN_SPACING_CHECKS;
 
   check(utilisation: number): boolean {
     this.sinceCollection++;
     if (utilisation >= BUSY_UTILISATION) {
       this.busy = true;
+      this.quiet = 0;
       return false;
     }
-    if (!this.busy || this.sinceCollection < MIN_SPACING_CHECKS) return false;
+    this.quiet++;
+    if (!this.busy || this.quiet < QUIET_CHECKS || this.sinceCollection < MIN_SPACING_CHECKS) return false;
     this.busy = false;
+    this.quiet = 0;
     this.sinceCollection = 0;
     return true;
   }

@@ -1,18 +1,22 @@
 /** Memory given back once a server goes quiet (src/core/idle-memory.ts). */
 import { getHeapSpaceStatistics } from 'node:v8';
 import { describe, expect, it } from 'vitest';
-import { BUSY_UTILISATION, fullCollection, IdleEdge, MIN_SPACING_CHECKS } from '../../../src/core/idle-memory.js';
+import { BUSY_UTILISATION, fullCollection, IdleEdge, MIN_SPACING_CHECKS, QUIET_CHECKS } from '../../../src/core/idle-memory.js';
 
-describe('IdleEdge: one collection per quiet check that follows a busy one, spaced', () => {
+describe('IdleEdge: one collection once QUIET_CHECKS quiet checks in a row follow a busy one, spaced', () => {
+  const quiet = (n: number) => Array.from({ length: n }, () => 0);
+  const no = (n: number) => Array.from({ length: n }, () => false);
   it.each([
-    ['never busy', [0, 0, 0], [false, false, false]],
-    ['busy, then quiet', [0.5, 0.001, 0], [false, true, false]],
-    ['busy for a while, quiet, busy again, quiet too soon', [0.3, 0.9, 0, 0, 0.2, 0], [false, false, true, false, false, false]],
-    ['the threshold itself is busy', [BUSY_UTILISATION, BUSY_UTILISATION / 2], [false, true]],
+    ['never busy', quiet(QUIET_CHECKS + 2), no(QUIET_CHECKS + 2)],
+    ['busy, then quiet long enough', [0.5, 0.001, ...quiet(QUIET_CHECKS)], [false, ...no(QUIET_CHECKS - 1), true, false]],
+    // A pause shorter than QUIET_CHECKS is traffic that comes back: collecting there cost the next load its optimized code.
+    ['busy, a short pause, busy again: nothing', [0.5, ...quiet(QUIET_CHECKS - 1), 0.5, ...quiet(QUIET_CHECKS - 1)], no(2 * QUIET_CHECKS)],
+    ['the threshold itself is busy', [BUSY_UTILISATION, ...quiet(QUIET_CHECKS - 1), BUSY_UTILISATION / 2], [...no(QUIET_CHECKS), true]],
     [
       'bursts: no second collection before MIN_SPACING_CHECKS checks',
-      [0.5, 0, ...Array.from({ length: MIN_SPACING_CHECKS - 2 }, (_, i) => (i % 2 ? 0 : 0.5)), 0.5, 0],
-      [false, true, ...Array.from({ length: MIN_SPACING_CHECKS - 2 }, () => false), false, true],
+      [0.5, ...quiet(QUIET_CHECKS), 0.5, ...quiet(QUIET_CHECKS), ...quiet(MIN_SPACING_CHECKS)],
+      // The first at the end of the first pause; the second only once MIN_SPACING_CHECKS have passed since it.
+      [...no(QUIET_CHECKS), true, ...no(QUIET_CHECKS + 1), ...no(MIN_SPACING_CHECKS - QUIET_CHECKS - 2), true, ...no(QUIET_CHECKS + 1)],
     ],
   ])('%s', (_name, checks, due) => {
     const edge = new IdleEdge();
