@@ -22,11 +22,12 @@ export const BUSY_UTILISATION = 0.01;
 export const MIN_SPACING_CHECKS = 15;
 
 /**
- * Quiet checks in a row before a collection (10 s). A full collection while no request is in flight lets V8
- * drop the object shapes (maps) of everything a request makes, and with them the optimized code that relied on
- * them: measured with `--trace-deopt` under bench:pair's alternating 2 s loads, ~150 functions were marked for
- * deoptimization at each one and re-optimized in the next load, which ran at 2–3× the CPU per stream, once
- * every ~30 s. After a pause of 2 s traffic comes back; after 10 s of quiet a gateway is idle.
+ * Quiet checks in a row before a collection (10 s). A full collection while no request is in flight cost the
+ * next load its optimized code: measured with `--trace-deopt` under bench:pair's alternating 2 s loads, ~150
+ * functions were marked for deoptimization ("code dependencies") at each one and re-optimized in the next load,
+ * which ran at 2–3× the CPU per stream, once every ~30 s. The likely mechanism (inferred, not traced in V8): with
+ * no request alive, the object shapes (maps) of what a request makes die, and the code built on them with them.
+ * After a pause of 2 s traffic comes back; after 10 s of quiet a gateway is idle.
  */
 export const QUIET_CHECKS = 5;
 
