@@ -17,6 +17,7 @@ import { largeAnswers } from './lib/large-answers.js';
 import { pacedTtfb } from './lib/paced-ttfb.js';
 import { cpuTicks, openFileLimits, somaxconn, stealShare } from './lib/proc-stats.js';
 import { cpuProfiles, heapReport, heapSnapshots } from './lib/profiling.js';
+import { coldWork, formatColdWork } from './lib/cold-work.js';
 import { median } from './lib/stats.js';
 import { holdStreams } from './lib/stream-hold.js';
 import { heldStreamHeap, pacedBody, runStreams, streamRun } from './lib/streams-mode.js';
@@ -73,6 +74,9 @@ log(
     `load average ${env.loadavgAtStart.map((x) => x.toFixed(2)).join(' ')}`,
 );
 log(`pinning: ${env.pinning}; load: ${env.loadGenerator}; every other gateway frozen while one is measured; files in ${dir}`);
+// Measured where the gateways run, before they start: what the paced row's figures are made of on this machine.
+env.coldWork = coldWork({ cpu: pin ? GATEWAY_CPU : undefined }) ?? null;
+log(formatColdWork(env.coldWork));
 if (env.cpus < 2) notes.push('fewer than 2 CPUs: the gateway shares its CPU with the load, figures are not comparable with the issue');
 if (env.loadavgAtStart[0] > 0.5)
   notes.push(`load average ${env.loadavgAtStart[0].toFixed(2)} at start: other work competes, figures swing`);
@@ -337,6 +341,7 @@ for (const s of Object.values(streams ?? {})) {
   );
 }
 log(`\nmachine load average ${env.loadavgAtStart[0].toFixed(2)} at start, ${env.loadavgAtEnd[0].toFixed(2)} at the end`);
+log(formatColdWork(env.coldWork));
 for (const n of notes) log(`note: ${n}`);
 
 if (o.json) {
