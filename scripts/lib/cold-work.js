@@ -7,6 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { pinned } from './load.js';
+import { median } from './stats.js';
 
 const REQUEST = JSON.stringify({
   model: 'bench',
@@ -21,8 +22,6 @@ function work() {
   const o = JSON.parse(REQUEST);
   sink += JSON.stringify(o).length + o.messages.length;
 }
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 async function measure(samples, gapMs) {
   for (let i = 0; i < 100_000; i++) work();

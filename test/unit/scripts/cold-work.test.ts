@@ -10,7 +10,8 @@ describe("bench:overhead's cold work", () => {
     expect(m!.coldUs).toBeGreaterThan(0);
     expect(m!.factor).toBeCloseTo(m!.coldUs / m!.hotUs, 10);
     expect(m!.gapMs).toBe(2);
-  });
+    // A child process and its warm-up: seconds on a busy machine, not the default 5.
+  }, 30_000);
 
   it('says both figures and their ratio, or that nothing was measured', () => {
     expect(formatColdWork({ hotUs: 6.24, coldUs: 55.9, factor: 8.96, gapMs: 5 })).toMatch(
