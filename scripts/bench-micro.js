@@ -2,7 +2,8 @@
 // build against another (--baseline DIR, a built checkout such as a git worktree), interleaved rounds in
 // fresh processes, medians.
 //   store: the memory rate-limit store's admit + settle of one tenant request (ns)
-//   relay: the SSE relay's fast path over one OpenAI stream of 23 events (ns per stream)
+//   relay: the SSE relay's fast path over one OpenAI stream of 23 events (ns per stream), also with OpenAI's
+//   `"usage":null` in every chunk
 //   body: parse + upstream bytes of a 1 MiB, a 256- and a 400-byte chat body, per script (ns per body)
 // Usage: node scripts/bench-micro.js [--baseline DIR] [--rounds N (7)] [--only store|relay|body]
 import { execFileSync } from 'node:child_process';
@@ -27,6 +28,7 @@ const CASES = [
   ['store', 'admit + settle, tenant and per-model limits', 'store-loop.js', () => [n(500_000), '2']],
   ['relay', 'relay a stream, one event per read', 'relay-loop.js', () => [n(100_000), '1']],
   ['relay', 'relay a stream, four events per read', 'relay-loop.js', () => [n(100_000), '4']],
+  ['relay', 'the same, `"usage":null` in each chunk (OpenAI)', 'relay-loop.js', () => [n(100_000), '1', 'null-usage']],
   ['body', 'parse + upstream bytes, 1 MiB, Latin', 'body-loop.js', () => [n(200), 'latin']],
   ['body', 'parse + upstream bytes, 1 MiB, French in Latin-1', 'body-loop.js', () => [n(200), 'latin1']],
   ['body', 'parse + upstream bytes, 1 MiB, Cyrillic', 'body-loop.js', () => [n(200), 'cyrillic']],

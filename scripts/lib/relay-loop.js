@@ -1,15 +1,17 @@
 // One timing of the SSE relay's fast path, in a fresh process: an OpenAI stream of 21 content chunks, a usage
 // chunk (withheld: aigw asked for it) and [DONE], read one event per read or four. Prints ns per stream.
-// Usage: node relay-loop.js BUILD_DIR STREAMS EVENTS_PER_READ
+// `null-usage`: each content chunk carries `"usage":null`, as OpenAI's do in a stream that asked for usage.
+// Usage: node relay-loop.js BUILD_DIR STREAMS EVENTS_PER_READ [null-usage]
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const [dir, streamsArg, perArg] = process.argv.slice(2);
+const [dir, streamsArg, perArg, shape] = process.argv.slice(2);
+const nullUsage = shape === 'null-usage' ? ',"usage":null' : '';
 const { SseRelay } = await import(pathToFileURL(join(dir, 'dist/relay/sse-relay.js')).href);
 const head = '{"id":"chatcmpl-abc123","object":"chat.completion.chunk","created":1764570000,"model":"bench-up"';
 const events = Array.from(
   { length: 21 },
-  (_, i) => `data: ${head},"choices":[{"index":0,"delta":{"content":" word${i}"},"logprobs":null,"finish_reason":null}]}\n\n`,
+  (_, i) => `data: ${head},"choices":[{"index":0,"delta":{"content":" word${i}"},"logprobs":null,"finish_reason":null}]${nullUsage}}\n\n`,
 );
 events.push(`data: ${head},"choices":[],"usage":{"prompt_tokens":12,"completion_tokens":21,"total_tokens":33}}\n\n`, 'data: [DONE]\n\n');
 const per = Number(perArg);

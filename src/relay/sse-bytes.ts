@@ -99,6 +99,22 @@ export function eventEnd(buf: Buffer, start: number, limit: number): number {
   return at < 0 || at + 2 > limit ? limit : at + 2;
 }
 
+const NULL = Uint8Array.from(Buffer.from('null'));
+/**
+ * `"usage": null` keys one event may hold before the relay lets its decoder read the event: each is a native search
+ * for the next key, and a backend's event full of them must not make one per key (the decoder reads it at once).
+ */
+export const NULL_USAGES = 8;
+
+/**
+ * Whether the `"usage"` at `at` (its opening quote, from nextUsage) is `"usage": null` — what OpenAI writes into
+ * every chunk but the last of a stream that asked for usage, as aigw asks for every stream: not usage.
+ */
+export function usageIsNull(buf: Buffer, at: number): boolean {
+  const colon = skipBlanks(buf, at + USAGE.length);
+  return buf[colon] === 0x3a && bytesAt(buf, skipBlanks(buf, colon + 1), NULL);
+}
+
 /** The next `"usage"` at or after `from` and before `limit`, or -1. */
 export function nextUsage(buf: Buffer, from: number, limit: number): number {
   // Six bytes searched, the quote before them checked: Node searches a needle of seven bytes or more with

@@ -16,9 +16,21 @@ import { renderStreamErrorFrame } from '../openai/error-shape.js';
 import { SseDecoder, type SseEvent, type SseSink } from '../openai/sse.js';
 import { modelIn, noteEvent } from './answer-facts.js';
 import type { Downstream } from './downstream.js';
-import { blankLines, completeUpTo, ERROR_JSON, eventData, eventEnd, isDone, isErrorData, nextUsage, startsWithData } from './sse-bytes.js';
+import {
+  blankLines,
+  completeUpTo,
+  ERROR_JSON,
+  eventData,
+  eventEnd,
+  isDone,
+  isErrorData,
+  NULL_USAGES,
+  nextUsage,
+  startsWithData,
+  usageIsNull,
+} from './sse-bytes.js';
 import type { StreamRelay } from './stream-relay.js';
-import { type Usage, usageIn } from './usage-tap.js';
+import { carriesUsage, type Usage, usageIn } from './usage-tap.js';
 
 const NO_BYTES = Buffer.alloc(0);
 const NOOP = (): void => {};
@@ -139,8 +151,14 @@ export class SseRelay implements SseSink, StreamRelay {
         const oneLine = buf[nl + 1] === 0x0a;
         stop = oneLine ? nl + 2 : eventEnd(buf, start, complete);
         if (blankLines(buf, start, stop)) continue;
-        const hasUsage = usageAt >= 0 && usageAt < stop;
-        if (hasUsage) usageAt = nextUsage(buf, stop, complete);
+        let hasUsage = false;
+        for (let nulls = 0; usageAt >= 0 && usageAt < stop; ) {
+          // `"usage": null` is not usage (OpenAI's, in every chunk but the last): the event stays on the fast path.
+          if (!usageIsNull(buf, usageAt) || ++nulls > NULL_USAGES) {
+            hasUsage = true;
+            usageAt = nextUsage(buf, stop, complete);
+          } else usageAt = nextUsage(buf, usageAt + 1, complete);
+        }
         if (!this.seeEvent(buf, start, stop, hasUsage, oneLine)) {
           if (end > from) this.out.write(buf.subarray(from, end));
           from = stop;
@@ -253,7 +271,7 @@ export class SseRelay implements SseSink, StreamRelay {
       this.out.record.responseModel = this.model;
     }
     if (this.out.record.answerNotes !== undefined) noteEvent(this.out.record.answerNotes, data);
-    return data.includes('"usage"');
+    return carriesUsage(data);
   }
 
   errorFrame(err: AigwError): string {

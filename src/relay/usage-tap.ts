@@ -29,6 +29,20 @@ export function recordUsage(record: RequestRecord, u: Usage): void {
   if (u.cached !== undefined) record.cachedInputTokens = u.cached;
 }
 
+const NULL_USAGE = /"usage"[ \t]*:[ \t]*null/y;
+
+/**
+ * Whether a JSON text holds a `"usage"` that is not `"usage": null` (OpenAI's in every chunk but the last of a
+ * stream that asked for usage): the SSE relay's reading of an event, the same on its bytes (sse-bytes.ts, usageIsNull).
+ */
+export function carriesUsage(text: string): boolean {
+  for (let at = text.indexOf('"usage"'); at >= 0; at = text.indexOf('"usage"', at + 1)) {
+    NULL_USAGE.lastIndex = at;
+    if (!NULL_USAGE.test(text)) return true;
+  }
+  return false;
+}
+
 /** The usage object of a JSON text (the last `"usage"` in it), if any. */
 export function usageIn(text: string): Usage | undefined {
   const at = text.lastIndexOf('"usage"');

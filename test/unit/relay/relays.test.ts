@@ -178,6 +178,11 @@ describe('the SSE relay’s fast path', () => {
     text.map((t) => `data:${t}`),
     fc.nat(99).map((n) => `data: {"choices":[],"usage":{"prompt_tokens":${n},"completion_tokens":${n + 1},"total_tokens":${2 * n + 1}}}`),
     fc.nat(99).map((n) => `data: {"choices":[{"delta":{}}],"usage":{"prompt_tokens":${n},"completion_tokens":2,"total_tokens":${n + 2}}}`),
+    // OpenAI's chunks of a stream that asked for usage: `"usage": null` in each but the last (spaced or not, even
+    // where no choices are), and a backend's event holding more null keys than the fast path looks at.
+    text.map((t) => `data: {"choices":[{"delta":{"content":${JSON.stringify(t)}}}],"usage":null}`),
+    fc.constantFrom('data: {"choices":[],"usage" : null}', 'data: {"usage":\tnull,"choices":[{"delta":{}}]}', 'data: {"usage":nul}'),
+    fc.nat(12).map((n) => `data: {${'"usage":null,'.repeat(n)}"choices":[],"usage":{"prompt_tokens":${n},"completion_tokens":1}}`),
   );
   const streams = fc
     .array(fc.array(line, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 8 })

@@ -4,7 +4,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { completeUpTo, ERROR_JSON, isErrorData, nextUsage } from '../../../src/relay/sse-bytes.js';
+import { completeUpTo, ERROR_JSON, isErrorData, nextUsage, usageIsNull } from '../../../src/relay/sse-bytes.js';
+import { carriesUsage } from '../../../src/relay/usage-tap.js';
 
 /** Bytes made of the pieces the searches look for, so that near misses (`usage"` without its quote) are common. */
 const pieces = fc.constantFrom(
@@ -27,6 +28,11 @@ const pieces = fc.constantFrom(
   '"error',
   'x',
   'é',
+  'null',
+  'nul',
+  '"usage":null',
+  '"usage" : null',
+  '"usage":{"prompt_tokens":1}',
 );
 const bytes = fc.array(pieces, { maxLength: 40 }).map((p) => Buffer.from(p.join('')));
 
@@ -51,6 +57,25 @@ describe('the SSE relay byte searches', () => {
       const none = Buffer.from(`data: {${'"xusage":1,'.repeat(misses)}"n":1}\n\n`);
       expect(nextUsage(none, 0, none.length)).toBe(-1);
     }
+  });
+
+  it('usageIsNull reads `"usage": null` (spaces and tabs around the colon) as a plain match does, and carriesUsage any other', () => {
+    fc.assert(
+      fc.property(bytes, (buf) => {
+        const text = buf.toString('latin1');
+        let other = false;
+        for (let at = buf.indexOf('"usage"'); at >= 0; at = buf.indexOf('"usage"', at + 1)) {
+          const isNull = /^"usage"[ \t]*:[ \t]*null/.test(text.slice(at));
+          expect(usageIsNull(buf, at)).toBe(isNull);
+          other ||= !isNull;
+        }
+        expect(carriesUsage(text)).toBe(other);
+      }),
+      { numRuns: 3000 },
+    );
+    expect(carriesUsage('{"choices":[],"usage":null}')).toBe(false);
+    expect(carriesUsage('{"usage":null,"x":{"usage":{"prompt_tokens":3}}}')).toBe(true);
+    expect(carriesUsage('{"usage":nullx}')).toBe(false);
   });
 
   it('completeUpTo ends just past the last blank line, as a search from the end does', () => {
