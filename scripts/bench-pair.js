@@ -1,7 +1,8 @@
 // npm run bench:pair — two of bench:overhead's targets side by side, loaded in turn with short loads many times:
 // the median of the pairs' ratios (requests/s and gateway CPU per request) tells a change from the machine's
 // swing, which moves a virtualised CPU by tens of percent from minute to minute (BENCHMARKS.md).
-// Usage: node scripts/bench-pair.js A B [--pairs N] [--seconds S] [--warmup S] [--connections C] [--stream] [--alloc] [--gc] [--baseline DIR]
+// Usage: node scripts/bench-pair.js A B [--pairs N] [--seconds S] [--warmup S] [--connections C] [--stream] [--null-usage] [--alloc] [--gc] [--baseline DIR]
+//   --null-usage: the upstream streams as OpenAI does when asked for usage, `"usage":null` in every chunk but the last
 //   --alloc: then one more load of each with allocation sampled (garbage included): bytes allocated per request,
 //   by area and function — a per-request figure that does not swing with the machine as time does.
 //   --gc: then one more load of each with its garbage collections recorded (V8's GCProfiler): scavenges, their
@@ -21,7 +22,7 @@ import { cpuTicks, stealShare } from './lib/proc-stats.js';
 import { median } from './lib/stats.js';
 
 const USAGE =
-  'usage: node scripts/bench-pair.js A B [--pairs N (10)] [--seconds S (2)] [--warmup S (5)] [--connections C (50)] [--stream] [--alloc] [--gc] [--baseline DIR]';
+  'usage: node scripts/bench-pair.js A B [--pairs N (10)] [--seconds S (2)] [--warmup S (5)] [--connections C (50)] [--stream] [--null-usage] [--alloc] [--gc] [--baseline DIR]';
 let args;
 try {
   args = parseArgs({
@@ -33,6 +34,7 @@ try {
       warmup: { type: 'string', default: '5' },
       connections: { type: 'string', default: '50' },
       stream: { type: 'boolean', default: false },
+      'null-usage': { type: 'boolean', default: false },
       alloc: { type: 'boolean', default: false },
       gc: { type: 'boolean', default: false },
       baseline: { type: 'string' },
@@ -55,6 +57,7 @@ if (positionals.some((p) => p.startsWith('base')) && !v.baseline) problems.push(
 // Allocation is sampled inside a Node gateway (gateway-probe.js); nginx has nothing to sample with.
 if (v.alloc && positionals.includes('nginx')) problems.push('--alloc samples Node gateways only, not nginx');
 if (v.gc && positionals.includes('nginx')) problems.push('--gc records Node gateways only, not nginx');
+if (v['null-usage'] && !v.stream) problems.push('--null-usage shapes streamed chunks: give --stream too');
 for (const [k, n] of [
   ['pairs', pairs],
   ['seconds', seconds],
@@ -71,7 +74,15 @@ const pin = hasTaskset;
 if (pin) spawnSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
 const dir = mkdtempSync(join(tmpdir(), 'aigw-pair-'));
 const notes = [];
-const { targets, stopAll } = await startTargets({ dir, only: positionals, streams: 0, pin, notes, baseline: v.baseline });
+const { targets, stopAll } = await startTargets({
+  dir,
+  only: positionals,
+  streams: 0,
+  pin,
+  notes,
+  baseline: v.baseline,
+  nullUsage: v['null-usage'],
+});
 const [a, b] = positionals.map((n) => targets.find((t) => t.name === n));
 const body = JSON.stringify({
   model: 'bench',
@@ -98,7 +109,9 @@ const ratios = (rows) =>
   `${median(rows.map((r) => r.cpu)).toFixed(2)}× CPU per request`;
 
 try {
-  console.log(`bench:pair — ${a.label} vs ${b.label}, ${v.stream ? 'saturating streams' : 'non-streaming'}, ${connections} connections`);
+  console.log(
+    `bench:pair — ${a.label} vs ${b.label}, ${v.stream ? `saturating streams${v['null-usage'] ? ' with OpenAI\'s "usage":null chunks' : ''}` : 'non-streaming'}, ${connections} connections`,
+  );
   for (const n of notes) console.log(`note: ${n}`);
   await load(a, warmup);
   await load(b, warmup);

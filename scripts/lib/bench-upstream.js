@@ -4,11 +4,19 @@
 // streamed chunk carries `@SCHEDULED,SENT;` in µs of the machine's monotonic clock (shared by every process), so a
 // client can tell how late each chunk reached it.
 // HTTP/1.1 over raw sockets: one write per chunk, no per-chunk stream machinery, keep-alive, bodies by length.
-// Usage: node bench-upstream.js [--port P] [--backlog B]; prints `bench-upstream listening on URL`.
+// `--null-usage`: a stream that asked for usage carries `"usage":null` in every chunk but the usage chunk, as
+// OpenAI's own do (vLLM's do not).
+// Usage: node bench-upstream.js [--port P] [--backlog B] [--null-usage]; prints `bench-upstream listening on URL`.
 import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 
-const { values } = parseArgs({ options: { port: { type: 'string', default: '0' }, backlog: { type: 'string', default: '4096' } } });
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: '0' },
+    backlog: { type: 'string', default: '4096' },
+    'null-usage': { type: 'boolean', default: false },
+  },
+});
 const MAX_HEAD = 64 * 1024;
 const MAX_BODY = 1024 * 1024;
 const MAX_TOKENS = 10_000_000;
@@ -27,8 +35,11 @@ const CHUNK_HEAD =
   'data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1,"model":"bench-up","system_fingerprint":"bench",' +
   '"choices":[{"index":0,"delta":{"content":"@';
 const frame = (s) => `${s.length.toString(16)}\r\n${s}\r\n`; // every payload here is ASCII: length = bytes
-const chunk = (sched, sent, last) =>
-  frame(`${CHUNK_HEAD}${sched},${sent};"},"logprobs":null,"finish_reason":${last ? '"length"' : 'null'}}]}\n\n`);
+const NULL_USAGE = ',"usage":null';
+const chunk = (sched, sent, last, usage) =>
+  frame(
+    `${CHUNK_HEAD}${sched},${sent};"},"logprobs":null,"finish_reason":${last ? '"length"' : 'null'}}]${usage && values['null-usage'] ? NULL_USAGE : ''}}\n\n`,
+  );
 const usageChunk = (n) =>
   frame(
     'data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1,"model":"bench-up","system_fingerprint":"bench",' +
@@ -111,7 +122,7 @@ function stream(sock, { n, intervalUs, usage }, close, done) {
     const sched = intervalUs ? Math.round(t0 + k * intervalUs) : t0;
     stats.chunks++;
     k++;
-    return sock.write(chunk(sched, nowUs(), k === n));
+    return sock.write(chunk(sched, nowUs(), k === n, usage));
   };
   // Paced: one chunk per interval, each timer aimed at its own schedule so lateness never accumulates.
   const paced = () => {

@@ -35,14 +35,15 @@ const LOAD_CPU = 0;
 /**
  * Starts the upstream and the chosen targets. `streams` (the largest --streams count, or 0) raises every
  * connection cap a gateway has, and the same listen backlog for every gateway (511 for the table, 4096 for streams).
+ * `nullUsage`: the upstream's streamed chunks carry OpenAI's `"usage":null` (bench-upstream.js).
  */
-export async function startTargets({ dir, only, streams, pin, notes, baseline }) {
+export async function startTargets({ dir, only, streams, pin, notes, baseline, nullUsage = false }) {
   const cpu = (n) => (pin ? n : undefined);
   const upPort = await freePort();
   const upstream = await startProcess({
     name: 'upstream',
     cmd: process.execPath,
-    args: [lib('bench-upstream.js'), '--port', String(upPort), '--backlog', '4096'],
+    args: [lib('bench-upstream.js'), '--port', String(upPort), '--backlog', '4096', ...(nullUsage ? ['--null-usage'] : [])],
     cpu: cpu(LOAD_CPU),
     ports: [upPort],
     dir,

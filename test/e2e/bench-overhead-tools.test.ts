@@ -89,6 +89,30 @@ describe('bench upstream', () => {
       expect(text).toContain(c.has);
     });
   }
+  it('streams as vLLM does by default, and with --null-usage as OpenAI does: `"usage":null` in every chunk but the usage chunk', async () => {
+    const withUsage = '{"max_tokens":3,"stream":true,"stream_options":{"include_usage":true}}';
+    const events = (text: string) => text.split('\n\n').filter((e) => e.startsWith('data: {'));
+    expect(events((await post(withUsage))[1]).filter((e) => e.includes('"usage":null'))).toHaveLength(0);
+    const port = await freePort();
+    const openai = await startProcess({
+      name: 'upstream-null-usage',
+      cmd: process.execPath,
+      args: [lib('bench-upstream.js'), '--port', String(port), '--null-usage'],
+      ports: [port],
+      dir,
+    });
+    try {
+      const ask = (body: string) => fetch(`http://127.0.0.1:${port}/v1/chat/completions`, { method: 'POST', body }).then((r) => r.text());
+      const evs = events(await ask(withUsage));
+      expect(evs).toHaveLength(4);
+      for (const e of evs.slice(0, 3)) expect(e).toMatch(/"choices":\[\{.*\}\],"usage":null\}$/);
+      expect(evs[3]).toContain('"choices":[],"usage":{"prompt_tokens":9,"completion_tokens":3');
+      // Not asked for usage: no usage key at all, as OpenAI.
+      expect(await ask('{"max_tokens":3,"stream":true}')).not.toContain('"usage"');
+    } finally {
+      await openai.stop();
+    }
+  });
 });
 
 /** Sends raw bytes to the upstream; resolves with all it answered before closing (or 2 s). */
@@ -368,6 +392,7 @@ describe('bench:pair', () => {
     expect(nginx.code).toBe(2);
     expect(nginx.out).toContain('--alloc samples Node gateways only, not nginx');
     expect((await run(['aigw', 'nginx', '--gc'])).out).toContain('--gc records Node gateways only, not nginx');
+    expect((await run(['bare', 'aigw', '--null-usage'])).out).toContain('--null-usage shapes streamed chunks: give --stream too');
   });
 });
 
@@ -388,6 +413,7 @@ describe('bench:micro', () => {
       'admit \\+ settle, tenant and per-model limits',
       'relay a stream, one event per read',
       'relay a stream, four events per read',
+      'the same, `"usage":null` in each chunk \\(OpenAI\\)',
       'parse \\+ upstream bytes, 1 MiB, Latin',
       'parse \\+ upstream bytes, 1 MiB, French in Latin-1',
       'parse \\+ upstream bytes, 1 MiB, Cyrillic',
