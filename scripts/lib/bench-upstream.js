@@ -35,11 +35,10 @@ const CHUNK_HEAD =
   'data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1,"model":"bench-up","system_fingerprint":"bench",' +
   '"choices":[{"index":0,"delta":{"content":"@';
 const frame = (s) => `${s.length.toString(16)}\r\n${s}\r\n`; // every payload here is ASCII: length = bytes
-const NULL_USAGE = ',"usage":null';
+/** What a chunk of a stream that asked for usage ends with (`--null-usage`: OpenAI's `"usage":null`). */
+const USAGE_TAIL = values['null-usage'] ? ',"usage":null' : '';
 const chunk = (sched, sent, last, usage) =>
-  frame(
-    `${CHUNK_HEAD}${sched},${sent};"},"logprobs":null,"finish_reason":${last ? '"length"' : 'null'}}]${usage && values['null-usage'] ? NULL_USAGE : ''}}\n\n`,
-  );
+  frame(`${CHUNK_HEAD}${sched},${sent};"},"logprobs":null,"finish_reason":${last ? '"length"' : 'null'}}]${usage ? USAGE_TAIL : ''}}\n\n`);
 const usageChunk = (n) =>
   frame(
     'data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1,"model":"bench-up","system_fingerprint":"bench",' +
