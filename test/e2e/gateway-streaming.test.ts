@@ -149,6 +149,32 @@ describe('usage injection (case 4)', () => {
     const asked = await capture({ include_usage: true });
     expect(asked.body.toString()).toContain('"usage"');
   });
+
+  it('reads an OpenAI stream’s `"usage": null` chunks as output and its last chunk as the usage, byte for byte', async () => {
+    // OpenAI's API, asked for usage: a `"usage":null` key in every chunk but the last (spaced as it likes).
+    const head = '{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-x"';
+    const chunks = ['Hel', 'lo', '!'].map(
+      (t, i) =>
+        `data: ${head},"choices":[{"index":0,"delta":{"content":"${t}"},"finish_reason":null}],"usage"${i === 1 ? ' : ' : ':'}null}\n\n`,
+    );
+    // Azure's first chunk: no choices, its content filter's verdict on the prompt — not the usage chunk, so a client
+    // that did not ask for usage gets it as it would from Azure itself.
+    chunks.unshift(
+      `data: {"choices":[],"created":0,"id":"","model":"","object":"","prompt_filter_results":[{"prompt_index":0}],"usage":null}\n\n`,
+    );
+    const usage = `data: ${head},"choices":[],"usage":{"prompt_tokens":11,"completion_tokens":3,"total_tokens":14}}\n\n`;
+    script = Buffer.from(`${chunks.join('')}${usage}data: [DONE]\n\n`);
+    const ask = (streamOptions?: object) =>
+      rawPost(url, { ...chat('null usage', { model: 'scripted' }), ...(streamOptions ? { stream_options: streamOptions } : {}) });
+    // Not asked for usage: every content chunk as sent, the usage chunk held back; the usage counted.
+    const quiet = await ask();
+    expect(quiet.body.toString()).toBe(`${chunks.join('')}data: [DONE]\n\n`);
+    expect(gw.eventsOf('request').at(-1)!.tokens).toMatchObject({ input: 11, output: 3, inputSource: 'usage', outputSource: 'usage' });
+    // Asked: the stream whole.
+    const asked = await ask({ include_usage: true });
+    expect(asked.body.toString()).toBe(script.toString());
+    expect(gw.eventsOf('request').at(-1)!.tokens).toMatchObject({ input: 11, output: 3, outputSource: 'usage' });
+  });
 });
 
 describe('a stream that breaks after bytes went out', () => {
