@@ -143,7 +143,7 @@ describe('usage injection (case 4)', () => {
   it('asks upstream for usage, and shows the usage chunk only to a client that asked', async () => {
     const none = await capture(undefined);
     expect(none.body.toString()).not.toContain('"usage"');
-    expect(gw.eventsOf('request').at(-1)!.tokens).toMatchObject({ output: 3, outputSource: 'usage' });
+    expect((await gw.requestEvent(none.headers['x-request-id'])).tokens).toMatchObject({ output: 3, outputSource: 'usage' });
     const explicitFalse = await capture({ include_usage: false });
     expect(explicitFalse.body.toString()).not.toContain('"usage"');
     const asked = await capture({ include_usage: true });
@@ -169,11 +169,16 @@ describe('usage injection (case 4)', () => {
     // Not asked for usage: every content chunk as sent, the usage chunk held back; the usage counted.
     const quiet = await ask();
     expect(quiet.body.toString()).toBe(`${chunks.join('')}data: [DONE]\n\n`);
-    expect(gw.eventsOf('request').at(-1)!.tokens).toMatchObject({ input: 11, output: 3, inputSource: 'usage', outputSource: 'usage' });
+    expect((await gw.requestEvent(quiet.headers['x-request-id'])).tokens).toMatchObject({
+      input: 11,
+      output: 3,
+      inputSource: 'usage',
+      outputSource: 'usage',
+    });
     // Asked: the stream whole.
     const asked = await ask({ include_usage: true });
     expect(asked.body.toString()).toBe(script.toString());
-    expect(gw.eventsOf('request').at(-1)!.tokens).toMatchObject({ input: 11, output: 3, outputSource: 'usage' });
+    expect((await gw.requestEvent(asked.headers['x-request-id'])).tokens).toMatchObject({ input: 11, output: 3, outputSource: 'usage' });
   });
 });
 
@@ -187,16 +192,15 @@ describe('a stream that breaks after bytes went out', () => {
     expect(streamedText(r.events.slice(0, -1)).split(' ')).toHaveLength(5);
     expect((await gw.mockStats('backup')).requests['/v1/chat/completions'] ?? 0).toBe(before);
     expect(gw.eventsOf('truncation').at(-1)).toMatchObject({ reason: 'upstream_reset', backend: 'vllm', stream: true });
-    await eventually(() => gw.eventsOf('request').at(-1)?.truncated === true);
+    const broken = await gw.requestEvent(r.headers['x-request-id']);
+    expect(broken.truncated).toBe(true);
     // No usage came (the stream broke): the prompt is counted by the tokenizer, the output by chunks.
-    const counted = gw.eventsOf('request').at(-1)!.tokens;
+    const counted = broken.tokens;
     expect(counted).toMatchObject({ output: 6, outputSource: 'estimate', inputSource: 'tokenizer' });
     // Counted from the bytes sent upstream (the parsed body is not kept for a stream's life): as many tokens
     // as the backend itself reports for the same prompt.
-    const seen = gw.eventsOf('request').length;
-    await rawPost(url, chat('break', { max_tokens: 3, stream_options: { include_usage: true } }));
-    await eventually(() => gw.eventsOf('request').length > seen);
-    const reported = gw.eventsOf('request').at(-1)!.tokens;
+    const whole = await rawPost(url, chat('break', { max_tokens: 3, stream_options: { include_usage: true } }));
+    const reported = (await gw.requestEvent(whole.headers['x-request-id'])).tokens;
     expect(reported.inputSource).toBe('usage');
     expect(counted.input).toBe(reported.input);
   });

@@ -22,6 +22,12 @@ export interface TestGateway {
   events: GatewayEvent[];
   mocks: Record<string, RunningMock>;
   eventsOf<T extends GatewayEvent['type']>(type: T): Extract<GatewayEvent, { type: T }>[];
+  /**
+   * The request event of the answer that carried this `x-request-id`, once published: a request's event comes when
+   * it is settled, which may be after a later request's (a large answer counted off the event loop), so the last
+   * event is not always the last request's.
+   */
+  requestEvent(requestId: unknown): Promise<Extract<GatewayEvent, { type: 'request' }>>;
   mockStats(name: string): Promise<MockStatsJson>;
   close(): Promise<void>;
 }
@@ -61,6 +67,11 @@ export async function gatewayFor(yaml: string, upstreams: Record<string, string>
     events,
     mocks,
     eventsOf: (type) => events.filter((e) => e.type === type) as never,
+    requestEvent: async (requestId) => {
+      const find = () => events.find((e) => e.type === 'request' && e.requestId === requestId);
+      await eventually(() => find() !== undefined);
+      return find() as Extract<GatewayEvent, { type: 'request' }>;
+    },
     mockStats: async (name) => (await (await fetch(`${mocks[name]!.url}/mock/stats`)).json()) as MockStatsJson,
     // Once: a test may close it itself, and the helper's cleanup closes it again.
     close: () => (closing ??= stack.close(100)),
