@@ -18,6 +18,7 @@ import { modelIn, noteEvent } from './answer-facts.js';
 import type { Downstream } from './downstream.js';
 import {
   blankLines,
+  closesEvent,
   completeUpTo,
   ERROR_JSON,
   eventData,
@@ -26,8 +27,8 @@ import {
   isErrorData,
   NULL_USAGES,
   nextUsage,
+  nullUsageEnd,
   startsWithData,
-  usageIsNull,
 } from './sse-bytes.js';
 import type { StreamRelay } from './stream-relay.js';
 import { carriesUsage, type Usage, usageIn } from './usage-tap.js';
@@ -154,10 +155,11 @@ export class SseRelay implements SseSink, StreamRelay {
         let hasUsage = false;
         for (let nulls = 0; usageAt >= 0 && usageAt < stop; ) {
           // `"usage": null` is not usage (OpenAI's, in every chunk but the last): the event stays on the fast path.
-          if (!usageIsNull(buf, usageAt) || ++nulls > NULL_USAGES) {
+          const nullEnd = nullUsageEnd(buf, usageAt);
+          if (nullEnd < 0 || ++nulls > NULL_USAGES) {
             hasUsage = true;
             usageAt = nextUsage(buf, stop, complete);
-          } else usageAt = nextUsage(buf, usageAt + 1, complete);
+          } else usageAt = nextUsage(buf, closesEvent(buf, nullEnd, stop) ? stop : usageAt + 1, complete);
         }
         if (!this.seeEvent(buf, start, stop, hasUsage, oneLine)) {
           if (end > from) this.out.write(buf.subarray(from, end));

@@ -33,7 +33,7 @@ const NULL_USAGE = /"usage"[ \t]*:[ \t]*null/y;
 
 /**
  * Whether a JSON text holds a `"usage"` that is not `"usage": null` (OpenAI's in every chunk but the last of a
- * stream that asked for usage): the SSE relay's reading of an event, the same on its bytes (sse-bytes.ts, usageIsNull).
+ * stream that asked for usage): the SSE relay's reading of an event, the same on its bytes (sse-bytes.ts, nullUsageEnd).
  */
 export function carriesUsage(text: string): boolean {
   for (let at = text.indexOf('"usage"'); at >= 0; at = text.indexOf('"usage"', at + 1)) {

@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { completeUpTo, ERROR_JSON, isErrorData, nextUsage, usageIsNull } from '../../../src/relay/sse-bytes.js';
+import { closesEvent, completeUpTo, ERROR_JSON, isErrorData, nextUsage, nullUsageEnd } from '../../../src/relay/sse-bytes.js';
 import { carriesUsage } from '../../../src/relay/usage-tap.js';
 
 /** Bytes made of the pieces the searches look for, so that near misses (`usage"` without its quote) are common. */
@@ -59,15 +59,15 @@ describe('the SSE relay byte searches', () => {
     }
   });
 
-  it('usageIsNull reads `"usage": null` (spaces and tabs around the colon) as a plain match does, and carriesUsage any other', () => {
+  it('nullUsageEnd reads `"usage": null` (spaces and tabs around the colon) as a plain match does, and carriesUsage any other', () => {
     fc.assert(
       fc.property(bytes, (buf) => {
         const text = buf.toString('latin1');
         let other = false;
         for (let at = buf.indexOf('"usage"'); at >= 0; at = buf.indexOf('"usage"', at + 1)) {
-          const isNull = /^"usage"[ \t]*:[ \t]*null/.test(text.slice(at));
-          expect(usageIsNull(buf, at)).toBe(isNull);
-          other ||= !isNull;
+          const m = /^"usage"[ \t]*:[ \t]*null/.exec(text.slice(at));
+          expect(nullUsageEnd(buf, at)).toBe(m ? at + m[0].length : -1);
+          other ||= !m;
         }
         expect(carriesUsage(text)).toBe(other);
       }),
@@ -76,6 +76,15 @@ describe('the SSE relay byte searches', () => {
     expect(carriesUsage('{"choices":[],"usage":null}')).toBe(false);
     expect(carriesUsage('{"usage":null,"x":{"usage":{"prompt_tokens":3}}}')).toBe(true);
     expect(carriesUsage('{"usage":nullx}')).toBe(false);
+  });
+
+  it('closesEvent is a brace and the blank line that ends the event, nothing else', () => {
+    const ev = Buffer.from('data: {"usage":null}\n\n');
+    const end = nullUsageEnd(ev, ev.indexOf('"usage"'));
+    expect(closesEvent(ev, end, ev.length)).toBe(true);
+    expect(closesEvent(ev, end, ev.length - 1)).toBe(false);
+    const nested = Buffer.from('data: {"x":{"usage":null},"usage":{"prompt_tokens":1}}\n\n');
+    expect(closesEvent(nested, nullUsageEnd(nested, nested.indexOf('"usage"')), nested.length)).toBe(false);
   });
 
   it('completeUpTo ends just past the last blank line, as a search from the end does', () => {
