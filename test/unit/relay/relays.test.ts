@@ -296,6 +296,28 @@ describe('the SSE relay against a trickling backend', () => {
     expect(ms).toBeLessThan(10_000);
   });
 
+  it('reads a backend’s events full of `"usage": null` keys in linear time: the real usage after them, every byte relayed', () => {
+    const once = (bytes: Buffer) => {
+      const c = fakeClient();
+      c.out.writeHead(200, {});
+      const relay = new SseRelay(c.out, false, () => {}, 16 * 1024 * 1024);
+      const t0 = performance.now();
+      relay.push(bytes);
+      return { ms: performance.now() - t0, out: c.text(), relay };
+    };
+    // One event with 100,000 null keys before the real one (1.3 MB), then 20,000 chunks that each end in one.
+    const crowded = `data: {"choices":[{"delta":{"content":"a"}}],${'"usage":null,'.repeat(100_000)}"usage":{"prompt_tokens":7,"completion_tokens":1}}\n\n`;
+    const chunks = 'data: {"choices":[{"delta":{"content":"b"}}],"usage":null}\n\n'.repeat(20_000);
+    const stream = `${crowded}${chunks}data: [DONE]\n\n`;
+    const { ms, out, relay } = once(Buffer.from(stream));
+    expect(out).toBe(stream);
+    expect(relay.usage).toEqual({ prompt: 7, completion: 1 });
+    expect(relay.outputEvents).toBe(20_001);
+    expect(relay.sawDone).toBe(true);
+    // Linear: tens of ms here; a search per key from the start of the read each time would be minutes.
+    expect(ms).toBeLessThan(10_000);
+  });
+
   it('relays an event that starts after held blank lines and ends in a later read', () => {
     const c = fakeClient();
     c.out.writeHead(200, {});
