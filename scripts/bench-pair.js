@@ -1,8 +1,12 @@
 // npm run bench:pair — two of bench:overhead's targets side by side, loaded in turn with short loads many times:
 // the median of the pairs' ratios (requests/s and gateway CPU per request) tells a change from the machine's
 // swing, which moves a virtualised CPU by tens of percent from minute to minute (BENCHMARKS.md).
-// Usage: node scripts/bench-pair.js A B [--pairs N] [--seconds S] [--warmup S] [--connections C] [--stream] [--null-usage] [--alloc] [--gc] [--baseline DIR]
+// Usage: node scripts/bench-pair.js A B [--pairs N] [--seconds S] [--warmup S] [--connections C] [--stream] [--null-usage] [--paced] [--alloc] [--gc] [--baseline DIR]
 //   --null-usage: the upstream streams as OpenAI does when asked for usage, `"usage":null` in every chunk but the last
+//   --paced: instead of a load, paced streams one after another (bench:overhead's paced row: 20 chunks 5 ms apart),
+//   the upstream reached directly in each pair too: the median time to first byte each gateway adds over direct, and
+//   B's minus A's — issue 16's paced line is B's added ≤ the bare proxy's + 0.05 ms. Each request comes ~100 ms after
+//   the last, so it runs cold (scripts/lib/cold-work.js): a single 5 s round swings by tenths of a millisecond.
 //   --alloc: then one more load of each with allocation sampled (garbage included): bytes allocated per request,
 //   by area and function — a per-request figure that does not swing with the machine as time does.
 //   --gc: then one more load of each with its garbage collections recorded (V8's GCProfiler): scavenges, their
@@ -18,11 +22,13 @@ import { BENCH_KEY } from './lib/aigw-profile.js';
 import { allocationPerRequest, formatAllocation } from './lib/alloc-profile.js';
 import { GATEWAY_CPU, startTargets, TARGETS } from './lib/gateways.js';
 import { closedLoop, hasTaskset } from './lib/load.js';
+import { pacedTtfb } from './lib/paced-ttfb.js';
 import { cpuTicks, stealShare } from './lib/proc-stats.js';
 import { median } from './lib/stats.js';
+import { pacedBody } from './lib/streams-mode.js';
 
 const USAGE =
-  'usage: node scripts/bench-pair.js A B [--pairs N (10)] [--seconds S (2)] [--warmup S (5)] [--connections C (50)] [--stream] [--null-usage] [--alloc] [--gc] [--baseline DIR]';
+  'usage: node scripts/bench-pair.js A B [--pairs N (10)] [--seconds S (2)] [--warmup S (5)] [--connections C (50)] [--stream] [--null-usage] [--paced] [--alloc] [--gc] [--baseline DIR]';
 let args;
 try {
   args = parseArgs({
@@ -35,6 +41,7 @@ try {
       connections: { type: 'string', default: '50' },
       stream: { type: 'boolean', default: false },
       'null-usage': { type: 'boolean', default: false },
+      paced: { type: 'boolean', default: false },
       alloc: { type: 'boolean', default: false },
       gc: { type: 'boolean', default: false },
       baseline: { type: 'string' },
@@ -57,7 +64,9 @@ if (positionals.some((p) => p.startsWith('base')) && !v.baseline) problems.push(
 // Allocation is sampled inside a Node gateway (gateway-probe.js); nginx has nothing to sample with.
 if (v.alloc && positionals.includes('nginx')) problems.push('--alloc samples Node gateways only, not nginx');
 if (v.gc && positionals.includes('nginx')) problems.push('--gc records Node gateways only, not nginx');
-if (v['null-usage'] && !v.stream) problems.push('--null-usage shapes streamed chunks: give --stream too');
+if (v['null-usage'] && !v.stream && !v.paced) problems.push('--null-usage shapes streamed chunks: give --stream or --paced too');
+if (v.paced && (v.stream || v.alloc || v.gc))
+  problems.push('--paced measures time to first byte alone: not with --stream, --alloc or --gc');
 for (const [k, n] of [
   ['pairs', pairs],
   ['seconds', seconds],
@@ -74,7 +83,7 @@ const pin = hasTaskset;
 if (pin) spawnSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
 const dir = mkdtempSync(join(tmpdir(), 'aigw-pair-'));
 const notes = [];
-const { targets, stopAll } = await startTargets({
+const { upUrl, targets, stopAll } = await startTargets({
   dir,
   only: positionals,
   streams: 0,
@@ -87,7 +96,7 @@ const [a, b] = positionals.map((n) => targets.find((t) => t.name === n));
 const body = JSON.stringify({
   model: 'bench',
   messages: [{ role: 'user', content: 'Say something short.' }],
-  ...(v.stream ? { max_tokens: 20, stream: true, stream_options: { include_usage: true } } : { max_tokens: 4 }),
+  ...(v.stream || v.paced ? { max_tokens: 20, stream: true, stream_options: { include_usage: true } } : { max_tokens: 4 }),
 });
 const headers = { authorization: `Bearer ${BENCH_KEY}` };
 
@@ -101,6 +110,10 @@ async function load(t, secs) {
   return { rps: r.rps, us: ((t.proc.cpuSeconds() - c0) / Math.max(1, r.total)) * 1e6, steal };
 }
 
+/** Issue 16's paced line: a gateway adds at most this much time to first byte over the bare proxy's. */
+const PACED_LINE_MS = 0.05;
+const pacedStreamBody = pacedBody(20, 5);
+
 /** Pairs in which the host took at most this share of the gateway's CPU during both loads count as quiet. */
 const QUIET_STEAL = 0.1;
 const pct = (x) => (x === undefined ? '?' : `${Math.round(x * 100)} %`);
@@ -108,7 +121,8 @@ const ratios = (rows) =>
   `${median(rows.map((r) => r.rps)).toFixed(2)}× requests/s (${rows.filter((r) => r.rps > 1).length} of ${rows.length} pairs above 1), ` +
   `${median(rows.map((r) => r.cpu)).toFixed(2)}× CPU per request`;
 
-try {
+/** The loads alternated: requests/s and CPU per request (and, asked, allocation and collections). */
+async function loadPairs() {
   console.log(
     `bench:pair — ${a.label} vs ${b.label}, ${v.stream ? `saturating streams${v['null-usage'] ? ' with OpenAI\'s "usage":null chunks' : ''}` : 'non-streaming'}, ${connections} connections`,
   );
@@ -179,6 +193,51 @@ try {
     }
     console.log(`promoted per request: ${b.name}/${a.name} ${(promoted[1] / Math.max(1, promoted[0])).toFixed(2)}×`);
   }
+}
+
+/** One paced run of `url`: the median time to first byte (ms) of its streams, and the host's steal meanwhile. */
+async function pacedRun(url, secs) {
+  const s0 = cpuTicks(GATEWAY_CPU);
+  const r = await pacedTtfb({ url: `${url}/v1/chat/completions`, body: pacedStreamBody, headers, seconds: secs });
+  if (r.failed) throw new Error(`${url}: ${r.failed} failed streams`);
+  return { ttfb: median(r.ttfb), samples: r.ttfb.length, steal: pin ? stealShare(s0, cpuTicks(GATEWAY_CPU)) : undefined };
+}
+
+/** Paced streams alternated, the upstream direct first in each pair: the time to first byte each gateway adds. */
+async function pacedPairs() {
+  console.log(`bench:pair — ${a.label} vs ${b.label}, paced streams (20 chunks 5 ms apart, one at a time), time to first byte over direct`);
+  for (const n of notes) console.log(`note: ${n}`);
+  for (const t of [a, b]) {
+    await load(t, warmup);
+    await pacedRun(t.url, 1);
+  }
+  const rows = [];
+  const ms = (x) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(3)} ms`;
+  for (let i = 0; i < pairs; i++) {
+    const direct = await pacedRun(upUrl, seconds);
+    const [x, y] = i % 2 ? [b, a] : [a, b];
+    const rx = await pacedRun(x.url, seconds);
+    const ry = await pacedRun(y.url, seconds);
+    const [ra, rb] = x === a ? [rx, ry] : [ry, rx];
+    const row = { direct: direct.ttfb, addedA: ra.ttfb - direct.ttfb, addedB: rb.ttfb - direct.ttfb };
+    rows.push(row);
+    console.log(
+      `pair ${i + 1}: direct ${direct.ttfb.toFixed(3)} ms | ${a.name} ${ms(row.addedA)} | ${b.name} ${ms(row.addedB)} | ` +
+        `${b.name} − ${a.name}: ${ms(row.addedB - row.addedA)} (${ra.samples} and ${rb.samples} streams)` +
+        (ra.steal === undefined ? '' : ` | host steal ${pct(ra.steal)}, ${pct(rb.steal)}`),
+    );
+  }
+  const diffs = rows.map((r) => r.addedB - r.addedA);
+  console.log(
+    `\nmedian of ${pairs} pairs: time to first byte added over direct (${median(rows.map((r) => r.direct)).toFixed(3)} ms): ` +
+      `${a.name} ${ms(median(rows.map((r) => r.addedA)))}, ${b.name} ${ms(median(rows.map((r) => r.addedB)))}; ` +
+      `${b.name} − ${a.name} ${ms(median(diffs))} (${diffs.filter((d) => d <= PACED_LINE_MS).length} of ${pairs} pairs within ${PACED_LINE_MS} ms)`,
+  );
+}
+
+try {
+  if (v.paced) await pacedPairs();
+  else await loadPairs();
 } finally {
   await stopAll();
 }

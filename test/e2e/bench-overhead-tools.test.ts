@@ -383,6 +383,26 @@ describe('bench:pair', () => {
     }
   });
 
+  it("--paced: paced streams alternated with the upstream reached directly, each gateway's added time to first byte", async () => {
+    const r = await run(['bare', 'aigw', '--paced', '--pairs', '2', '--seconds', '1', '--warmup', '1', '--connections', '4']);
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toContain('paced streams (20 chunks 5 ms apart, one at a time), time to first byte over direct');
+    const pair =
+      /pair (\d): direct (\d+\.\d{3}) ms \| bare ([+−]\d+\.\d{3}) ms \| aigw ([+−]\d+\.\d{3}) ms \| aigw − bare: ([+−]\d+\.\d{3}) ms \((\d+) and (\d+) streams\)/g;
+    const pairs = [...r.out.matchAll(pair)];
+    expect(pairs.map((m) => m[1])).toEqual(['1', '2']);
+    const signed = (s: string) => Number(s.replace('−', '-').replace('+', ''));
+    for (const m of pairs) {
+      // Streams of ~100 ms each for a second: several per run, and the difference is the two added times'.
+      expect(Number(m[6])).toBeGreaterThanOrEqual(3);
+      expect(Number(m[7])).toBeGreaterThanOrEqual(3);
+      expect(signed(m[5]!)).toBeCloseTo(signed(m[4]!) - signed(m[3]!), 2);
+    }
+    expect(r.out).toMatch(
+      /median of 2 pairs: time to first byte added over direct \(\d+\.\d{3} ms\): bare [+−]\d+\.\d{3} ms, aigw [+−]\d+\.\d{3} ms; aigw − bare [+−]\d+\.\d{3} ms \([0-2] of 2 pairs within 0\.05 ms\)/,
+    );
+  });
+
   it('refuses a baseline target without a baseline build, and an unknown target', async () => {
     const r = await run(['aigw', 'base-tenant']);
     expect(r.code).toBe(2);
@@ -392,7 +412,10 @@ describe('bench:pair', () => {
     expect(nginx.code).toBe(2);
     expect(nginx.out).toContain('--alloc samples Node gateways only, not nginx');
     expect((await run(['aigw', 'nginx', '--gc'])).out).toContain('--gc records Node gateways only, not nginx');
-    expect((await run(['bare', 'aigw', '--null-usage'])).out).toContain('--null-usage shapes streamed chunks: give --stream too');
+    expect((await run(['bare', 'aigw', '--null-usage'])).out).toContain(
+      '--null-usage shapes streamed chunks: give --stream or --paced too',
+    );
+    expect((await run(['bare', 'aigw', '--paced', '--stream'])).out).toContain('--paced measures time to first byte alone');
   });
 });
 
