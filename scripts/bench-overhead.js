@@ -14,6 +14,7 @@ import { HELP, readOptions } from './lib/overhead-options.js';
 import { alone } from './lib/alone.js';
 import { markdown, mediansOf, overheadTable, streamsTable } from './lib/overhead-report.js';
 import { largeAnswers } from './lib/large-answers.js';
+import { formatIssueLines, issueLines } from './lib/issue-lines.js';
 import { pacedTtfb } from './lib/paced-ttfb.js';
 import { cpuTicks, openFileLimits, somaxconn, stealShare } from './lib/proc-stats.js';
 import { cpuProfiles, heapReport, heapSnapshots } from './lib/profiling.js';
@@ -340,6 +341,10 @@ for (const s of Object.values(streams ?? {})) {
       `(CPU 0 would saturate near ${Math.round(coreLimit)} streams)`,
   );
 }
+// With --streams-only nothing loaded the gateways before "after the rounds": their RSS lines are not judged.
+const lines = issueLines(medians, streamsOnly ? undefined : memory, streams);
+const subject = live.find((t) => t.name === lines?.subject)?.label;
+log(`\n${formatIssueLines(lines, `${subject} against the bare undici proxy`)}`);
 log(`\nmachine load average ${env.loadavgAtStart[0].toFixed(2)} at start, ${env.loadavgAtEnd[0].toFixed(2)} at the end`);
 log(formatColdWork(env.coldWork));
 for (const n of notes) log(`note: ${n}`);
@@ -355,6 +360,7 @@ if (o.json) {
     streams,
     streamTables,
     streamHeap,
+    lines,
     cpuProfiles: profiles,
     heap,
   });

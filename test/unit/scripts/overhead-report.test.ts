@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { formatIssueLines, issueLines } from '../../../scripts/lib/issue-lines.js';
 import { markdown, mediansOf, overheadTable, streamsTable } from '../../../scripts/lib/overhead-report.js';
 
 const T = [
@@ -116,5 +117,81 @@ describe("bench:overhead's tables", () => {
       '12.0 / 30.0 ms',
     ]);
     expect(t.rows.map((r) => r.cells.direct)).toEqual(['0.5 / 2.0 / 9.0 ms', '3.0 ms', '0 of 1000', '–', '–', '–']);
+  });
+});
+
+describe("issue 16's lines, judged on one run", () => {
+  const m = {
+    direct: { rps: 40_000, streamsPerS: 5000, ttfbMs: 0.5 },
+    bare: { rps: 20_000, cpuUsPerRequest: 100, streamsPerS: 4000, ttfbMs: 1.0 },
+    aigw: { rps: 19_000, cpuUsPerRequest: 99, streamsPerS: 4400, ttfbMs: 1.049 },
+    'aigw-tenant': { rps: 14_000, cpuUsPerRequest: 140, streamsPerS: 3000, ttfbMs: 1.3 },
+  };
+  const mem = {
+    bare: { idleBytes: 60 * MiB, afterBytes: 100 * MiB },
+    'aigw-tenant': { idleBytes: 76 * MiB, afterBytes: 125 * MiB },
+    aigw: { idleBytes: 70 * MiB, afterBytes: 126 * MiB },
+  };
+  const byLine = (j: ReturnType<typeof issueLines>) => Object.fromEntries(j!.lines.map((l) => [l.line, [l.met, l.figure]]));
+
+  it('judges aigw with a tenant when it ran, each line at its own bound', () => {
+    const j = issueLines(m, mem, undefined)!;
+    expect(j.subject).toBe('aigw-tenant');
+    expect(byLine(j)).toEqual({
+      'non-streaming requests/s ≥ 1.0× the bare proxy': [false, '0.70×'],
+      'gateway CPU per request ≤ 1.0× the bare proxy': [false, '1.40×'],
+      'saturating streams/s ≥ 1.0× the bare proxy': [false, '0.75×'],
+      'added paced time to first byte ≤ the bare proxy + 0.05 ms': [false, "+0.300 ms over the bare proxy's"],
+      'RSS after the load rounds ≤ 1.25× the bare proxy': [true, '1.25×'],
+      'idle RSS ≤ the bare proxy + 15 MiB': [false, '+16 MiB'],
+    });
+  });
+
+  it('without a tenant, aigw; a bound reached exactly is met', () => {
+    const { 'aigw-tenant': _, ...plain } = m;
+    const j = issueLines(plain, mem, undefined)!;
+    expect(j.subject).toBe('aigw');
+    const lines = byLine(j);
+    expect(lines['non-streaming requests/s ≥ 1.0× the bare proxy']).toEqual([false, '0.95×']);
+    expect(lines['gateway CPU per request ≤ 1.0× the bare proxy']).toEqual([true, '0.99×']);
+    expect(lines['saturating streams/s ≥ 1.0× the bare proxy']).toEqual([true, '1.10×']);
+    expect(lines['added paced time to first byte ≤ the bare proxy + 0.05 ms']).toEqual([true, "+0.049 ms over the bare proxy's"]);
+    expect(lines['idle RSS ≤ the bare proxy + 15 MiB']).toEqual([true, '+10 MiB']);
+  });
+
+  it('the streams lines only where the direct baseline kept cadence; failures summed over the rounds', () => {
+    const run = (delayP99: number, cpuUsPerChunk: number, rssPerStreamKiB: number, failed = 0) => ({
+      delayP99,
+      cpuUsPerChunk,
+      rssPerStreamKiB,
+      failed,
+    });
+    const streams = {
+      2000: {
+        n: 2000,
+        directKeepsCadence: true,
+        medians: { direct: run(2, 0, 0), bare: run(12, 48, 20), 'aigw-tenant': run(14, 43, 16) },
+        runs: { 'aigw-tenant': [run(14, 43, 16), run(14, 43, 16, 1)] },
+      },
+      4000: { n: 4000, directKeepsCadence: false, medians: {}, runs: {} },
+    };
+    const lines = byLine(issueLines(m, mem, streams));
+    expect(lines["2,000 streams: added delay p99 ≤ 1.2× the bare proxy's"]).toEqual([true, '1.20× (+12.000 ms against +10.000 ms)']);
+    expect(lines['2,000 streams: no stream failed']).toEqual([false, '1 failed']);
+    expect(lines["2,000 streams: CPU per chunk ≤ the bare proxy's"]).toEqual([true, '0.90×']);
+    expect(lines["2,000 streams: memory per stream ≤ the bare proxy's"]).toEqual([true, '0.80×']);
+    expect(Object.keys(lines).some((l) => l.startsWith('4,000'))).toBe(false);
+  });
+
+  it('a figure the run does not have is not judged; without aigw or the bare proxy, nothing is', () => {
+    const j = issueLines({ bare: m.bare, aigw: { rps: 19_000 } }, undefined, undefined)!;
+    const lines = byLine(j);
+    expect(lines['non-streaming requests/s ≥ 1.0× the bare proxy']).toEqual([false, '0.95×']);
+    expect(lines['RSS after the load rounds ≤ 1.25× the bare proxy']).toEqual([undefined, '–']);
+    expect(formatIssueLines(j, 'aigw against the bare undici proxy')).toMatch(
+      /^issue 16's lines on this run \(aigw against the bare undici proxy, medians of the rounds\):\n {2}NOT MET {2}non-streaming requests\/s ≥ 1\.0× the bare proxy: 0\.95×\n(.|\n)* {2}not run {2}RSS after the load rounds/,
+    );
+    expect(issueLines({ aigw: m.aigw }, mem, undefined)).toBeUndefined();
+    expect(formatIssueLines(undefined, '')).toContain('not judged');
   });
 });
