@@ -126,6 +126,48 @@ export function closesEvent(buf: Buffer, at: number, stop: number): boolean {
   return at + 3 === stop && buf[at] === 0x7d && buf[at + 1] === 0x0a && buf[at + 2] === 0x0a;
 }
 
+const ESCAPE_U00 = Buffer.from('\\u00');
+/** Backslashes that start no `\u00` letter, looked past one by one before nextEscapedKeyLetter searches for the escape. */
+const BACKSLASH_MISSES = 4;
+/** `\u00` escapes of other characters looked past one by one before the next one is taken for a letter. */
+const ESCAPE_MISSES = 8;
+const isHexDigit = (b: number | undefined): boolean =>
+  b !== undefined && ((b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x46) || (b >= 0x61 && b <= 0x66));
+
+/** Whether a `\u00` escape of a lower-case letter or `_` (XX 60–7f, 5f) starts at `at`. */
+function escapedLetterAt(buf: Buffer, at: number): boolean {
+  if (buf[at + 1] !== 0x75 || buf[at + 2] !== 0x30 || buf[at + 3] !== 0x30) return false;
+  const hi = buf[at + 4];
+  const lo = buf[at + 5];
+  return ((hi === 0x36 || hi === 0x37) && isHexDigit(lo)) || (hi === 0x35 && (lo === 0x66 || lo === 0x46));
+}
+
+/**
+ * The next `\u00XX` at or after `from` and before `limit` that writes a lower-case letter or `_`, or -1 (an offset
+ * where one may start, to be read by the decoder). `"\u0075sage"` is the key `"usage"` to a JSON parser and the
+ * client's SDK, and no byte search for the key finds it: an event with one is read by the decoder, which reads such
+ * a text with JSON.parse (usage-tap.ts). No encoder escapes those characters, so a normal stream's reads hold none.
+ * Most hold no backslash at all: one search for a single byte (~40 ns, where a search for `\u00` is ~160) says
+ * so. A few backslashes (a `\n` in the text) are looked at one by one; past them, the search is for `\u00`, and
+ * past a few escapes of other characters (an encoder that escapes non-ASCII) the next one is taken: the decoder
+ * reads its event, exactly. A read full of either costs a few native searches, not one per backslash.
+ */
+export function nextEscapedKeyLetter(buf: Buffer, from: number, limit: number): number {
+  if (from >= limit) return -1;
+  let at = buf.indexOf(0x5c, from);
+  for (let misses = 0; at >= 0 && at < limit; at = buf.indexOf(0x5c, at + 2)) {
+    if (escapedLetterAt(buf, at)) return at;
+    // An escape is two characters at least: the byte after a backslash never starts the next one.
+    if (++misses === BACKSLASH_MISSES) break;
+  }
+  if (at < 0 || at >= limit) return -1;
+  let misses = 0;
+  for (at = buf.indexOf(ESCAPE_U00, at); at >= 0 && at < limit; at = buf.indexOf(ESCAPE_U00, at + 4)) {
+    if (escapedLetterAt(buf, at) || ++misses > ESCAPE_MISSES) return at;
+  }
+  return -1;
+}
+
 /** The next `"usage"` at or after `from` and before `limit`, or -1. */
 export function nextUsage(buf: Buffer, from: number, limit: number): number {
   // Six bytes searched, the quote before them checked: Node searches a needle of seven bytes or more with

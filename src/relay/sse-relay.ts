@@ -26,21 +26,19 @@ import {
   isDone,
   isErrorData,
   NULL_USAGES,
+  nextEscapedKeyLetter,
   nextUsage,
   nullUsageEnd,
   startsWithData,
 } from './sse-bytes.js';
 import type { StreamRelay } from './stream-relay.js';
-import { carriesUsage, type Usage, usageIn } from './usage-tap.js';
+import { type Usage, type UsageReading, usageChunk } from './usage-tap.js';
 
 const NO_BYTES = Buffer.alloc(0);
 const NOOP = (): void => {};
 const isLineEnd = (b: number): boolean => b === 0x0a || b === 0x0d;
 
 /** The message of a backend's `{"error": …}` event, or a placeholder when it has none that can be read. */
-/** The usage-only chunk's empty choices, however spaced (Python's json.dumps writes `"choices": []`). */
-const EMPTY_CHOICES = /"choices"\s*:\s*\[\s*\]/;
-
 function errorMessageOf(data: string): string {
   try {
     const json = JSON.parse(data) as { error?: unknown };
@@ -144,6 +142,7 @@ export class SseRelay implements SseSink, StreamRelay {
     if (complete > 0) {
       let from = 0;
       let usageAt = nextUsage(buf, 0, complete);
+      let escapeAt = nextEscapedKeyLetter(buf, 0, complete);
       // `end` is also where the event being read owns its bytes from: the blank lines before it are its own.
       for (let start = 0, stop = 0; start < complete; start = stop) {
         // Servers write an event as one line and a blank one: a search for its first LF usually ends it (a
@@ -160,6 +159,11 @@ export class SseRelay implements SseSink, StreamRelay {
             hasUsage = true;
             usageAt = nextUsage(buf, stop, complete);
           } else usageAt = nextUsage(buf, closesEvent(buf, nullEnd, stop) ? stop : usageAt + 1, complete);
+        }
+        if (escapeAt >= 0 && escapeAt < stop) {
+          // A key spelt with escapes may be usage: the decoder reads the event (usage-tap.ts), exactly.
+          hasUsage = true;
+          escapeAt = nextEscapedKeyLetter(buf, stop, complete);
         }
         if (!this.seeEvent(buf, start, stop, hasUsage, oneLine)) {
           if (end > from) this.out.write(buf.subarray(from, end));
@@ -254,26 +258,26 @@ export class SseRelay implements SseSink, StreamRelay {
       this.failed = aigwError('upstream_stream_error', `backend stream error (${this.scrub(errorMessageOf(data)).slice(0, 500)})`);
       return false;
     }
-    if (this.lookAt(data)) {
-      const u = usageIn(data);
-      if (u) this.usage = u;
+    const reading = this.lookAt(data);
+    if (reading) {
+      if (reading.usage) this.usage = reading.usage;
       // The usage-only chunk is not output.
-      if (EMPTY_CHOICES.test(data)) return !this.dropUsageChunk;
+      if (reading.emptyChoices) return !this.dropUsageChunk;
     }
     if (this.outputEvents === 0) this.firstEvent();
     this.outputEvents++;
     return true;
   }
 
-  /** Reads the answer's model (first event) and, for a recording trace, its notes; true when the event holds usage. */
-  private lookAt(data: string): boolean {
+  /** Reads the answer's model (first event) and, for a recording trace, its notes; the event's usage, if it carries one. */
+  private lookAt(data: string): UsageReading | undefined {
     if (this.modelPending) {
       this.modelPending = false;
       this.model = modelIn(data);
       this.out.record.responseModel = this.model;
     }
     if (this.out.record.answerNotes !== undefined) noteEvent(this.out.record.answerNotes, data);
-    return carriesUsage(data);
+    return usageChunk(data);
   }
 
   errorFrame(err: AigwError): string {

@@ -25,6 +25,27 @@ describe('usageIn', () => {
       want: { prompt: 0, completion: 2 },
     },
     { name: 'no usage', text: '{"choices":[]}', want: undefined },
+    {
+      name: 'a nested null usage after the real one is looked past',
+      text: '{"usage":{"prompt_tokens":9,"completion_tokens":8},"x":{"usage" :\nnull}}',
+      want: { prompt: 9, completion: 8 },
+    },
+    { name: 'only null usage', text: '{"usage":null,"x":{"usage":null}}', want: undefined },
+    {
+      name: 'keys spelt with escapes are read as JSON reads them',
+      text: '{"\\u0075sage":{"prompt\\u005ftokens":12,"completion_tokens":2,"prompt_tokens_details":{"c\\u0061ched_tokens":99}}}',
+      want: { prompt: 12, completion: 2, cached: 12 },
+    },
+    {
+      name: 'escaped, a count that is not a whole number of at most 15 digits is not a count',
+      text: '{"\\u0075sage":{"prompt_tokens":1e400,"completion_tokens":-2,"x":"\\u0061"}}',
+      want: undefined,
+    },
+    {
+      name: "an escaped text that is not JSON (a body's tail) is searched as before",
+      text: '..."\\u0061","usage":{"prompt_tokens":4,"completion_tokens":5}}',
+      want: { prompt: 4, completion: 5 },
+    },
   ];
   for (const c of cases) it(c.name, () => expect(usageIn(c.text)).toEqual(c.want));
 

@@ -183,6 +183,16 @@ describe('the SSE relay’s fast path', () => {
     text.map((t) => `data: {"choices":[{"delta":{"content":${JSON.stringify(t)}}}],"usage":null}`),
     fc.constantFrom('data: {"choices":[],"usage" : null}', 'data: {"usage":\tnull,"choices":[{"delta":{}}]}', 'data: {"usage":nul}'),
     fc.nat(12).map((n) => `data: {${'"usage":null,'.repeat(n)}"choices":[],"usage":{"prompt_tokens":${n},"completion_tokens":1}}`),
+    // Keys spelt with escapes (a JSON parser reads `"\u0075sage"` as `"usage"`), a null after the real usage, a
+    // null on the next data line, and escapes an encoder writes for non-ASCII text.
+    fc.constantFrom(
+      'data: {"choices":[],"usage":null,"\\u0075sage":{"prompt_tokens":5,"completion_tokens":6}}',
+      'data: {"\\u0063hoices":[],"us\\u0061ge":{"prompt\\u005ftokens":8,"completion_tokens":9}}',
+      'data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":4},"x":{"usage":null}}',
+      'data: {"choices":[],"usage":\ndata: null}',
+      'data: {"choices":[{"delta":{"content":"caf\\u00e9 \\u00e0 \\u0000"}}]}',
+      'data: {"choices":[{"delta":{"content":"\\\\u0075"}}]}',
+    ),
   );
   const streams = fc
     .array(fc.array(line, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 8 })
@@ -209,6 +219,85 @@ describe('the SSE relay’s fast path', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('the SSE relay reads usage as a JSON parser does', () => {
+  /** Every event of the stream relayed, the usage found, and what a client that did not ask for usage got. */
+  const relayed = (Relay: typeof SseRelay, evs: string[]) => {
+    const c = fakeClient();
+    c.out.writeHead(200, {});
+    const relay = new Relay(c.out, true, () => {}, 1024 * 1024);
+    for (const e of evs) relay.push(Buffer.from(e));
+    relay.flushHeld(false);
+    return { out: c.text(), usage: relay.usage };
+  };
+  const first = 'data: {"model":"m","choices":[{"delta":{"content":"hi"}}],"usage":null}\n\n';
+  const done = 'data: [DONE]\n\n';
+  /** A key with some of its letters (and `_`) written as `\u00XX` escapes, as `pick` says. */
+  const spelt = (key: string, pick: number) =>
+    [...key].map((ch, i) => ((pick >> i) & 1 && /[a-z_]/.test(ch) ? `\\u00${ch.charCodeAt(0).toString(16)}` : ch)).join('');
+
+  it('usage under keys spelt with escapes, after a null usage, before a nested null: counted, and its chunk held back', () => {
+    fc.assert(
+      fc.property(
+        fc.nat(1023),
+        fc.nat(1023),
+        fc.nat(99),
+        fc.nat(99),
+        fc.constantFrom('', '"usage":null,'),
+        fc.constantFrom('', ',"x":{"usage":null}'),
+        (k1, k2, p, c, before, after) => {
+          const data = `{"${spelt('choices', k2)}":[],${before}"${spelt('usage', k1)}":{"${spelt('prompt_tokens', k2 >> 3)}":${p},"${spelt('completion_tokens', k1 >> 2)}":${c}}${after}}`;
+          // The oracle: what JSON.parse (the client's SDK) reads.
+          const parsed = JSON.parse(data) as { usage: { prompt_tokens: number; completion_tokens: number } };
+          const ev = `data: ${data}\n\n`;
+          for (const Relay of [SseRelay, DecodingRelay]) {
+            const r = relayed(Relay, [first, ev, done]);
+            expect(r.usage).toEqual({ prompt: parsed.usage.prompt_tokens, completion: parsed.usage.completion_tokens });
+            expect(r.out).toBe(first + done);
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('a null usage is null whatever the JSON whitespace around it, a line break included: that chunk reaches the client', () => {
+    const ev = 'data: {"choices":[],"prompt_filter_results":[],"usage":\ndata: null}\n\n';
+    for (const Relay of [SseRelay, DecodingRelay]) {
+      const r = relayed(Relay, [first, ev, done]);
+      expect(r.out).toBe(first + ev + done);
+      expect(r.usage).toBeUndefined();
+    }
+  });
+
+  it('a key spelt `"\\\\u0075sage"` (an escaped backslash: not usage) is not usage; text escaped by its encoder stays text', () => {
+    const notUsage = 'data: {"choices":[],"\\\\u0075sage":{"prompt_tokens":5,"completion_tokens":6}}\n\n';
+    const latin = 'data: {"choices":[{"delta":{"content":"caf\\u00e9"}}]}\n\n';
+    for (const Relay of [SseRelay, DecodingRelay]) {
+      const r = relayed(Relay, [first, notUsage, latin, done]);
+      expect(r.out).toBe(first + notUsage + latin + done);
+      expect(r.usage).toBeUndefined();
+    }
+  });
+
+  it('a stream full of escapes is read in linear time, every byte relayed', () => {
+    // 20,000 chunks each with a letter escaped in its content (each one decoded and parsed), then 1 MB of other escapes.
+    const lettered = 'data: {"choices":[{"delta":{"content":"\\u0061"}}]}\n\n'.repeat(20_000);
+    const latin = `data: {"choices":[{"delta":{"content":"${'\\u00e9'.repeat(170_000)}"}}]}\n\n`;
+    const usage = 'data: {"choices":[],"\\u0075sage":{"prompt_tokens":7,"completion_tokens":1}}\n\n';
+    const c = fakeClient();
+    c.out.writeHead(200, {});
+    const relay = new SseRelay(c.out, true, () => {}, 16 * 1024 * 1024);
+    const t0 = performance.now();
+    relay.push(Buffer.from(lettered + latin + usage + done));
+    const ms = performance.now() - t0;
+    expect(c.text()).toBe(lettered + latin + done);
+    expect(relay.usage).toEqual({ prompt: 7, completion: 1 });
+    expect(relay.outputEvents).toBe(20_001);
+    // Linear: tens of ms here; a search from the read's start for each escape would be minutes.
+    expect(ms).toBeLessThan(10_000);
   });
 });
 

@@ -4,7 +4,15 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { closesEvent, completeUpTo, ERROR_JSON, isErrorData, nextUsage, nullUsageEnd } from '../../../src/relay/sse-bytes.js';
+import {
+  closesEvent,
+  completeUpTo,
+  ERROR_JSON,
+  isErrorData,
+  nextEscapedKeyLetter,
+  nextUsage,
+  nullUsageEnd,
+} from '../../../src/relay/sse-bytes.js';
 import { carriesUsage } from '../../../src/relay/usage-tap.js';
 
 /** Bytes made of the pieces the searches look for, so that near misses (`usage"` without its quote) are common. */
@@ -67,7 +75,8 @@ describe('the SSE relay byte searches', () => {
         for (let at = buf.indexOf('"usage"'); at >= 0; at = buf.indexOf('"usage"', at + 1)) {
           const m = /^"usage"[ \t]*:[ \t]*null/.exec(text.slice(at));
           expect(nullUsageEnd(buf, at)).toBe(m ? at + m[0].length : -1);
-          other ||= !m;
+          // The decoder reads an event's data, whose lines are joined by LF: any JSON whitespace.
+          other ||= !/^"usage"[ \t\n\r]*:[ \t\n\r]*null/.test(text.slice(at));
         }
         expect(carriesUsage(text)).toBe(other);
       }),
@@ -76,6 +85,39 @@ describe('the SSE relay byte searches', () => {
     expect(carriesUsage('{"choices":[],"usage":null}')).toBe(false);
     expect(carriesUsage('{"usage":null,"x":{"usage":{"prompt_tokens":3}}}')).toBe(true);
     expect(carriesUsage('{"usage":nullx}')).toBe(false);
+    expect(carriesUsage('{"choices":[],"usage":\nnull}')).toBe(false);
+  });
+
+  it('nextEscapedKeyLetter finds the first `\\u00XX` escape of a lower-case letter or `_` a JSON reader sees, or an earlier backslash, never a later one', () => {
+    const piece = fc.constantFrom('\\u00', '75', '73', '5f', '5F', '6F', '7a', 'e9', 'E9', '20', '0', '\\', '\\n', 'u', '"', 'usage', 'x');
+    const text = fc.array(piece, { maxLength: 30 }).map((p) => p.join(''));
+    /** The oracle: backslashes read in pairs from `from`, as a JSON reader reads escapes; the first letter's. */
+    const firstLetter = (t: string, from: number, limit: number) => {
+      for (let i = from; i < limit; i++) {
+        if (t[i] !== '\\') continue;
+        if (/^\\u00(?:[67][0-9a-fA-F]|5[fF])/.test(t.slice(i))) return i;
+        i++;
+      }
+      return -1;
+    };
+    fc.assert(
+      fc.property(text, fc.nat(40), fc.nat(40), (t, a, b) => {
+        const buf = Buffer.from(t, 'latin1');
+        const from = Math.min(a, buf.length);
+        const limit = Math.max(from, Math.min(b + from, buf.length));
+        const got = nextEscapedKeyLetter(buf, from, limit);
+        const want = firstLetter(t, from, limit);
+        if (want >= 0) expect(got >= from && got <= want).toBe(true);
+        if (got >= 0) expect(got >= from && got < limit && buf[got] === 0x5c).toBe(true);
+        else expect(want).toBe(-1);
+        // A few backslashes are read one by one, exactly; past them the answer may come early (the decoder reads it).
+        const backslashes = t.slice(from, limit).split('\\').length - 1;
+        if (backslashes <= 3) expect(got).toBe(want);
+      }),
+      { numRuns: 5000 },
+    );
+    expect(nextEscapedKeyLetter(Buffer.from('{"\\u0075sage":1}'), 0, 16)).toBe(2);
+    expect(nextEscapedKeyLetter(Buffer.from('{"caf\\u00e9":1}'), 0, 15)).toBe(-1);
   });
 
   it('closesEvent is a brace and the blank line that ends the event, nothing else', () => {
