@@ -32,7 +32,7 @@ import {
   startsWithData,
 } from './sse-bytes.js';
 import type { StreamRelay } from './stream-relay.js';
-import { type Usage, type UsageReading, usageChunk } from './usage-tap.js';
+import { hasEscapedKeyLetter, type Usage, type UsageReading, usageChunk } from './usage-tap.js';
 
 const NO_BYTES = Buffer.alloc(0);
 const NOOP = (): void => {};
@@ -48,6 +48,21 @@ function errorMessageOf(data: string): string {
     return typeof m === 'string' ? m : 'an error event without a message';
   } catch {
     return 'an error event that is not JSON';
+  }
+}
+
+/**
+ * ERROR_JSON for a text whose keys are spelt with escapes (`{"\u0065rror": …}` is an error to the client's SDK):
+ * its first member, read by JSON.parse.
+ */
+function isSpeltError(data: string): boolean {
+  try {
+    const json = JSON.parse(data) as Record<string, unknown> | null;
+    if (json === null || typeof json !== 'object' || Array.isArray(json)) return false;
+    const first = Object.keys(json)[0];
+    return first === 'error' || ((first === 'object' || first === 'type') && json[first] === 'error');
+  } catch {
+    return false;
   }
 }
 
@@ -253,7 +268,7 @@ export class SseRelay implements SseSink, StreamRelay {
       this.sawDone = true;
       return true;
     }
-    if (ERROR_JSON.test(data)) {
+    if (ERROR_JSON.test(data) || (hasEscapedKeyLetter(data) && isSpeltError(data))) {
       // Not passed through: its text may echo a configured secret. The client gets aigw's frame with it, scrubbed.
       this.failed = aigwError('upstream_stream_error', `backend stream error (${this.scrub(errorMessageOf(data)).slice(0, 500)})`);
       return false;

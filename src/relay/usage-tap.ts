@@ -34,8 +34,8 @@ const NULL_USAGE = /"usage"[ \t\n\r]*:[ \t\n\r]*null/y;
 /**
  * A lower-case letter or `_` written as a JSON escape: `"\u0075sage"` is the key `"usage"` to a JSON parser (and to
  * the client's SDK), `"prompt\u005ftokens"` is `"prompt_tokens"`, and the searches below find neither. A text with
- * one is read by JSON.parse instead. Encoders escape control characters, non-ASCII and at most `<>&'` (all outside
- * this range): only a backend that spells its keys to hide them pays for the parse.
+ * one is read by JSON.parse instead. Encoders escape control characters, non-ASCII, DEL (`\u007f`, Python's
+ * ensure_ascii) and at most `<>&'`: apart from DEL, nothing in this range, so a normal stream's events are not parsed.
  */
 const ESCAPED_KEY_LETTER = /\\u00(?:[67][0-9a-fA-F]|5[fF])/;
 /** The usage-only chunk's empty choices, however spaced (Python's json.dumps writes `"choices": []`). */
@@ -43,10 +43,8 @@ const EMPTY_CHOICES = /"choices"\s*:\s*\[\s*\]/;
 /** The largest count read (15 digits, as MAX_DIGITS). */
 const MAX_COUNT = 999_999_999_999_999;
 
-const isNullUsageAt = (text: string, at: number): boolean => {
-  NULL_USAGE.lastIndex = at;
-  return NULL_USAGE.test(text);
-};
+/** Whether a text holds a key spelt with escapes that the searches here would miss (see ESCAPED_KEY_LETTER). */
+export const hasEscapedKeyLetter = (text: string): boolean => ESCAPED_KEY_LETTER.test(text);
 
 /** What one JSON text (an event's data) says of usage, when it carries one that is not null. */
 export interface UsageReading {
@@ -58,26 +56,55 @@ export interface UsageReading {
 
 /**
  * Whether a JSON text holds a `"usage"` that is not `"usage": null` (OpenAI's in every chunk but the last of a
- * stream that asked for usage): the SSE relay's reading of an event, the same on its bytes (sse-bytes.ts, nullUsageEnd).
+ * stream that asked for usage), as spelt: the reading the SSE relay's bytes mirror (sse-bytes.ts, nullUsageEnd).
  */
 export function carriesUsage(text: string): boolean {
-  if (ESCAPED_KEY_LETTER.test(text)) {
-    const parsed = parsedReading(text);
-    if (parsed !== NOT_JSON) return parsed !== undefined;
+  for (let at = text.indexOf('"usage"'); at >= 0; at = text.indexOf('"usage"', at + 1)) {
+    NULL_USAGE.lastIndex = at;
+    if (!NULL_USAGE.test(text)) return true;
   }
-  for (let at = text.indexOf('"usage"'); at >= 0; at = text.indexOf('"usage"', at + 1)) if (!isNullUsageAt(text, at)) return true;
   return false;
 }
 
-/** The usage object of a JSON text (the last `"usage"` in it that is not null), if any. */
+/**
+ * An event's usage, if it carries one: read by JSON.parse whenever it may (a `"usage"` that is not null, or a key
+ * spelt with escapes) — the top-level usage and choices, as the client's SDK reads them, whatever else the event
+ * nests or repeats. Once per stream (its usage chunk); OpenAI's null usages are not parsed. A text that is not JSON
+ * is searched.
+ */
+export function usageChunk(text: string): UsageReading | undefined {
+  const escaped = ESCAPED_KEY_LETTER.test(text);
+  if (!escaped && !carriesUsage(text)) return undefined;
+  const parsed = parsedReading(text);
+  if (parsed !== NOT_JSON) return parsed;
+  if (escaped && !carriesUsage(text)) return undefined;
+  return { usage: searchedUsage(text), emptyChoices: EMPTY_CHOICES.test(text) };
+}
+
+/**
+ * Whether the search could misread a text's usage: keys spelt with escapes, or more than one `"usage"` (a nested one,
+ * a null after the real one, a repeated key). Two checks of ~0.2 and ~0.7 µs on a short answer; more (a count key
+ * repeated, a count with an exponent) would cost about what the JSON.parse they spare does (2–4 µs here), on every
+ * non-streamed request: a body's single usage object is searched (an event's is always parsed: usageChunk).
+ */
+function searchMayMisread(text: string): boolean {
+  return ESCAPED_KEY_LETTER.test(text) || text.indexOf('"usage"') !== text.lastIndexOf('"usage"');
+}
+
+/**
+ * The usage of a JSON text or of a body's last bytes. The search (the last `"usage"`, the counts after it) reads a
+ * backend's usual answer; a text it could misread (searchMayMisread) is read by JSON.parse when it is whole JSON.
+ */
 export function usageIn(text: string): Usage | undefined {
-  if (ESCAPED_KEY_LETTER.test(text)) {
+  if (searchMayMisread(text)) {
     const parsed = parsedReading(text);
     if (parsed !== NOT_JSON) return parsed?.usage;
   }
-  let at = text.lastIndexOf('"usage"');
-  // A null one after the real one (a backend's nested `"usage": null`) has no counts after it to read.
-  while (at >= 0 && isNullUsageAt(text, at)) at = at === 0 ? -1 : text.lastIndexOf('"usage"', at - 1);
+  return searchedUsage(text);
+}
+
+function searchedUsage(text: string): Usage | undefined {
+  const at = text.lastIndexOf('"usage"');
   if (at < 0) return undefined;
   const p = countAfter(text, PROMPT_KEY, MAX_DIGITS, at);
   const c = countAfter(text, COMPLETION_KEY, MAX_DIGITS, at);
@@ -89,25 +116,14 @@ export function usageIn(text: string): Usage | undefined {
   return u;
 }
 
-/** An event's usage reading (carriesUsage, usageIn and its empty choices at once); undefined when it carries none. */
-export function usageChunk(text: string): UsageReading | undefined {
-  if (ESCAPED_KEY_LETTER.test(text)) {
-    const parsed = parsedReading(text);
-    if (parsed !== NOT_JSON) return parsed;
-  }
-  if (!carriesUsage(text)) return undefined;
-  return { usage: usageIn(text), emptyChoices: EMPTY_CHOICES.test(text) };
-}
-
 const NOT_JSON = Symbol('not JSON');
 
-/** A count as the searches read one: a whole number of at most 15 digits. */
-const countOf = (v: unknown): number | undefined =>
-  typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_COUNT ? v : undefined;
+/** A count as JSON says it, in whole tokens (1e3 is 1000, 1000.5 is 1000, as the search reads its digits); at most 15 digits. */
+const countOf = (v: unknown): number | undefined => (typeof v === 'number' && v >= 0 && v <= MAX_COUNT ? Math.floor(v) : undefined);
 
 /**
- * The exact reading, by JSON.parse, of a text whose keys may be escaped: its top-level usage, if not null (where
- * OpenAI, vLLM and Azure put it; the searches also find a nested one, which no backend writes).
+ * The exact reading, by JSON.parse: the text's top-level usage, if not null (where OpenAI, vLLM and Azure put it),
+ * and whether its top-level choices are empty.
  */
 function parsedReading(text: string): UsageReading | undefined | typeof NOT_JSON {
   let json: unknown;

@@ -42,6 +42,16 @@ describe('usageIn', () => {
       want: undefined,
     },
     {
+      name: 'a top-level null usage after a nested one: none (JSON.parse reads it when "usage" is there twice)',
+      text: '{"choices":[{"message":{"content":"a"}}],"x":{"usage":{"prompt_tokens":1,"completion_tokens":1}},"usage":null}',
+      want: undefined,
+    },
+    {
+      name: 'escaped, a count with a fraction is its whole tokens, as the search reads its digits',
+      text: '{"\\u0075sage":{"prompt_tokens":1000.5,"completion_tokens":1e1}}',
+      want: { prompt: 1000, completion: 10 },
+    },
+    {
       name: "an escaped text that is not JSON (a body's tail) is searched as before",
       text: '..."\\u0061","usage":{"prompt_tokens":4,"completion_tokens":5}}',
       want: { prompt: 4, completion: 5 },

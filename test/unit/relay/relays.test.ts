@@ -282,6 +282,44 @@ describe('the SSE relay reads usage as a JSON parser does', () => {
     }
   });
 
+  it('an event’s usage and choices are its top-level ones, whatever it nests or repeats: counted once, withheld only when the top-level choices are empty', () => {
+    const real = 'data: {"choices":[],"usage":{"prompt_tokens":1000,"completion_tokens":1000}}\n\n';
+    // A top-level null after a nested usage; a nested usage after the real one; repeated count keys (JSON keeps the
+    // last); counts written with an exponent or a fraction; a nested empty choices beside real content.
+    const decoy = 'data: {"choices":[],"x":{"usage":{"prompt_tokens":1,"completion_tokens":1}},"usage":null}\n\n';
+    const shapes = [
+      '{"choices":[],"usage":{"prompt_tokens":1000,"completion_tokens":1000},"x":{"usage":{"prompt_tokens":1,"completion_tokens":1}}}',
+      '{"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":1,"prompt_tokens":1000,"completion_tokens":1000}}',
+      '{"choices":[],"usage":{"prompt_tokens":1e3,"completion_tokens":1000.5}}',
+      '{"choices":[],"usage":{"x":{"prompt_tokens":1,"completion_tokens":1},"prompt_tokens":1000,"completion_tokens":1000}}',
+    ];
+    const content =
+      'data: {"choices":[{"delta":{"content":"hi"}}],"usage":{"prompt_tokens":5,"completion_tokens":5},"x":{"choices":[]}}\n\n';
+    for (const Relay of [SseRelay, DecodingRelay]) {
+      const r = relayed(Relay, [first, real, decoy, done]);
+      expect(r.usage).toEqual({ prompt: 1000, completion: 1000 });
+      expect(r.out).toBe(first + decoy + done);
+      for (const data of shapes)
+        expect(relayed(Relay, [first, `data: ${data}\n\n`, done]).usage, data).toEqual({ prompt: 1000, completion: 1000 });
+      expect(relayed(Relay, [first, content, done]).out).toBe(first + content + done);
+    }
+  });
+
+  it('an error key spelt with escapes is an error event: the stream fails, its text never reaches the client', () => {
+    const c = fakeClient();
+    c.out.writeHead(200, {});
+    const relay = new SseRelay(
+      c.out,
+      true,
+      () => {},
+      1 << 20,
+      (t) => t.replaceAll('sk-SECRET', '***'),
+    );
+    relay.push(Buffer.from(`${first}data: {"\\u0065rror":{"message":"bad key sk-SECRET"}}\n\n`));
+    expect(relay.failed?.message).toContain('bad key ***');
+    expect(c.text()).toBe(first);
+  });
+
   it('a stream full of escapes is read in linear time, every byte relayed', () => {
     // 20,000 chunks each with a letter escaped in its content (each one decoded and parsed), then 1 MB of other escapes.
     const lettered = 'data: {"choices":[{"delta":{"content":"\\u0061"}}]}\n\n'.repeat(20_000);

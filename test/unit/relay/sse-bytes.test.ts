@@ -89,8 +89,12 @@ describe('the SSE relay byte searches', () => {
   });
 
   it('nextEscapedKeyLetter finds the first `\\u00XX` escape of a lower-case letter or `_` a JSON reader sees, or an earlier backslash, never a later one', () => {
-    const piece = fc.constantFrom('\\u00', '75', '73', '5f', '5F', '6F', '7a', 'e9', 'E9', '20', '0', '\\', '\\n', 'u', '"', 'usage', 'x');
-    const text = fc.array(piece, { maxLength: 30 }).map((p) => p.join(''));
+    // Backslashes often, so that both of its searches (one by one, then for `\\u00`) and the cap are reached.
+    const piece = fc.oneof(
+      { arbitrary: fc.constantFrom('\\u00', '\\', '\\n', '\\u00e9'), weight: 3 },
+      { arbitrary: fc.constantFrom('75', '73', '5f', '5F', '6F', '7a', 'e9', 'E9', '20', '0', 'u', '"', 'usage', 'x'), weight: 2 },
+    );
+    const text = fc.array(piece, { maxLength: 40 }).map((p) => p.join(''));
     /** The oracle: backslashes read in pairs from `from`, as a JSON reader reads escapes; the first letter's. */
     const firstLetter = (t: string, from: number, limit: number) => {
       for (let i = from; i < limit; i++) {
@@ -117,6 +121,14 @@ describe('the SSE relay byte searches', () => {
       { numRuns: 5000 },
     );
     expect(nextEscapedKeyLetter(Buffer.from('{"\\u0075sage":1}'), 0, 16)).toBe(2);
+    // Past four other backslashes the search is for `\\u00`: the letter still found.
+    const newlines = Buffer.from(`${'\\n'.repeat(5)}\\u0075`);
+    expect(nextEscapedKeyLetter(newlines, 0, newlines.length)).toBe(10);
+    expect(nextEscapedKeyLetter(newlines, 0, 10)).toBe(-1);
+    // Escapes of other characters: eight looked past, the ninth taken (its event decoded).
+    const latin = (n: number) => Buffer.from('\\u00e9'.repeat(n));
+    expect(nextEscapedKeyLetter(latin(8), 0, 48)).toBe(-1);
+    expect(nextEscapedKeyLetter(latin(12), 0, 72)).toBe(66);
     expect(nextEscapedKeyLetter(Buffer.from('{"caf\\u00e9":1}'), 0, 15)).toBe(-1);
   });
 
