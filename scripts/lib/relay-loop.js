@@ -1,12 +1,13 @@
 // One timing of the SSE relay's fast path, in a fresh process: an OpenAI stream of 21 content chunks, a usage
 // chunk (withheld: aigw asked for it) and [DONE], read one event per read or four. Prints ns per stream.
-// `null-usage`: each content chunk carries `"usage":null`, as OpenAI's do in a stream that asked for usage.
-// Usage: node relay-loop.js BUILD_DIR STREAMS EVENTS_PER_READ [null-usage]
+// `null-usage`: each content chunk carries `"usage":null`, as OpenAI's do in a stream that asked for usage;
+// `obfuscation`: and after it the `"obfuscation"` member OpenAI's chunks end with since 2026 (a few random characters).
+// Usage: node relay-loop.js BUILD_DIR STREAMS EVENTS_PER_READ [null-usage|obfuscation]
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const [dir, streamsArg, perArg, shape] = process.argv.slice(2);
-const nullUsage = shape === 'null-usage' ? ',"usage":null' : '';
+const nullUsage = shape === 'null-usage' ? ',"usage":null' : shape === 'obfuscation' ? ',"usage":null,"obfuscation":"Zx8q"' : '';
 const { SseRelay } = await import(pathToFileURL(join(dir, 'dist/relay/sse-relay.js')).href);
 const head = '{"id":"chatcmpl-abc123","object":"chat.completion.chunk","created":1764570000,"model":"bench-up"';
 const events = Array.from(

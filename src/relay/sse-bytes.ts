@@ -118,12 +118,18 @@ export function nullUsageEnd(buf: Buffer, at: number): number {
   return bytesAt(buf, value, NULL) ? value + NULL.length : -1;
 }
 
+/** Bytes after a null usage read in JavaScript for another key, rather than searched natively (see restHasNoUsage). */
+const SHORT_REST = 64;
+
 /**
- * Whether the event ends at `stop` right after `at`, with its JSON object's last brace: OpenAI's `"usage":null`
- * is a chunk's last member, so nothing after it in the event needs searching.
+ * Whether the rest of an event after a `"usage": null`, `at` to `stop`, is short and holds no `"u` — so no other
+ * `"usage"` key: OpenAI's chunk ends there, or with its `"obfuscation":"…"` member (OpenAI's streams carry one since
+ * 2026), and nothing after it needs a native search. A key spelt with escapes is the escape search's (sse-relay.ts).
  */
-export function closesEvent(buf: Buffer, at: number, stop: number): boolean {
-  return at + 3 === stop && buf[at] === 0x7d && buf[at + 1] === 0x0a && buf[at + 2] === 0x0a;
+export function restHasNoUsage(buf: Buffer, at: number, stop: number): boolean {
+  if (stop - at > SHORT_REST) return false;
+  for (let i = at; i < stop - 1; i++) if (buf[i] === 0x22 && buf[i + 1] === 0x75) return false;
+  return true;
 }
 
 const ESCAPE_U00 = Buffer.from('\\u00');

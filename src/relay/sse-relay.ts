@@ -18,7 +18,6 @@ import { modelIn, noteEvent } from './answer-facts.js';
 import type { Downstream } from './downstream.js';
 import {
   blankLines,
-  closesEvent,
   completeUpTo,
   ERROR_JSON,
   eventData,
@@ -29,6 +28,7 @@ import {
   nextEscapedKeyLetter,
   nextUsage,
   nullUsageEnd,
+  restHasNoUsage,
   startsWithData,
 } from './sse-bytes.js';
 import type { StreamRelay } from './stream-relay.js';
@@ -173,7 +173,7 @@ export class SseRelay implements SseSink, StreamRelay {
           if (nullEnd < 0 || ++nulls > NULL_USAGES) {
             hasUsage = true;
             usageAt = nextUsage(buf, stop, complete);
-          } else usageAt = nextUsage(buf, closesEvent(buf, nullEnd, stop) ? stop : usageAt + 1, complete);
+          } else usageAt = nextUsage(buf, restHasNoUsage(buf, nullEnd, stop) ? stop : usageAt + 1, complete);
         }
         if (escapeAt >= 0 && escapeAt < stop) {
           // A key spelt with escapes may be usage: the decoder reads the event (usage-tap.ts), exactly.

@@ -437,6 +437,7 @@ describe('bench:micro', () => {
       'relay a stream, one event per read',
       'relay a stream, four events per read',
       'the same, `"usage":null` in each chunk \\(OpenAI\\)',
+      'the same, and `"obfuscation"` after it \\(OpenAI, 2026\\)',
       'parse \\+ upstream bytes, 1 MiB, Latin',
       'parse \\+ upstream bytes, 1 MiB, French in Latin-1',
       'parse \\+ upstream bytes, 1 MiB, Cyrillic',

@@ -181,6 +181,11 @@ describe('the SSE relay’s fast path', () => {
     // OpenAI's chunks of a stream that asked for usage: `"usage": null` in each but the last (spaced or not, even
     // where no choices are), and a backend's event holding more null keys than the fast path looks at.
     text.map((t) => `data: {"choices":[{"delta":{"content":${JSON.stringify(t)}}}],"usage":null}`),
+    // OpenAI's chunks since 2026: an `obfuscation` member after the null usage; and a real usage a few bytes after one.
+    text.map((t) => `data: {"choices":[{"delta":{"content":"a"}}],"usage":null,"obfuscation":${JSON.stringify(t)}}`),
+    fc
+      .nat(40)
+      .map((n) => `data: {"usage":null,${'"x":0,'.repeat(n % 9)}"choices":[],"usage":{"prompt_tokens":${n},"completion_tokens":2}}`),
     fc.constantFrom('data: {"choices":[],"usage" : null}', 'data: {"usage":\tnull,"choices":[{"delta":{}}]}', 'data: {"usage":nul}'),
     fc.nat(12).map((n) => `data: {${'"usage":null,'.repeat(n)}"choices":[],"usage":{"prompt_tokens":${n},"completion_tokens":1}}`),
     // Keys spelt with escapes (a JSON parser reads `"\u0075sage"` as `"usage"`), a null after the real usage, a

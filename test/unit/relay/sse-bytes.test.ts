@@ -5,13 +5,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  closesEvent,
   completeUpTo,
   ERROR_JSON,
   isErrorData,
   nextEscapedKeyLetter,
   nextUsage,
   nullUsageEnd,
+  restHasNoUsage,
 } from '../../../src/relay/sse-bytes.js';
 import { carriesUsage } from '../../../src/relay/usage-tap.js';
 
@@ -132,13 +132,24 @@ describe('the SSE relay byte searches', () => {
     expect(nextEscapedKeyLetter(Buffer.from('{"caf\\u00e9":1}'), 0, 15)).toBe(-1);
   });
 
-  it('closesEvent is a brace and the blank line that ends the event, nothing else', () => {
-    const ev = Buffer.from('data: {"usage":null}\n\n');
-    const end = nullUsageEnd(ev, ev.indexOf('"usage"'));
-    expect(closesEvent(ev, end, ev.length)).toBe(true);
-    expect(closesEvent(ev, end, ev.length - 1)).toBe(false);
+  it('restHasNoUsage: a short rest of an event with no `"u` in it, as a plain match for a key starting with u says', () => {
+    const rest = fc.array(fc.constantFrom('"', 'u', 'usage', ',"obfuscation":"', 'x7Q', '}', '\n', ':', '"usage":{"prompt_tokens":1}'), {
+      maxLength: 20,
+    });
+    fc.assert(
+      fc.property(rest, (pieces) => {
+        const tail = pieces.join('');
+        const buf = Buffer.from(`data: {"usage":null${tail}\n\n`);
+        const at = nullUsageEnd(buf, buf.indexOf('"usage"'));
+        const stop = buf.length;
+        expect(restHasNoUsage(buf, at, stop)).toBe(stop - at <= 64 && !buf.subarray(at, stop).toString('latin1').includes('"u'));
+      }),
+      { numRuns: 3000 },
+    );
+    const ev = Buffer.from('data: {"choices":[],"usage":null,"obfuscation":"aB3x"}\n\n');
+    expect(restHasNoUsage(ev, nullUsageEnd(ev, ev.indexOf('"usage"')), ev.length)).toBe(true);
     const nested = Buffer.from('data: {"x":{"usage":null},"usage":{"prompt_tokens":1}}\n\n');
-    expect(closesEvent(nested, nullUsageEnd(nested, nested.indexOf('"usage"')), nested.length)).toBe(false);
+    expect(restHasNoUsage(nested, nullUsageEnd(nested, nested.indexOf('"usage"')), nested.length)).toBe(false);
   });
 
   it('completeUpTo ends just past the last blank line, as a search from the end does', () => {
