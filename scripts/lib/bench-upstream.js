@@ -5,7 +5,7 @@
 // client can tell how late each chunk reached it.
 // HTTP/1.1 over raw sockets: one write per chunk, no per-chunk stream machinery, keep-alive, bodies by length.
 // `--null-usage`: a stream that asked for usage carries `"usage":null` in every chunk but the usage chunk, as
-// OpenAI's own do (vLLM's do not).
+// OpenAI's own do (vLLM's do not), followed by OpenAI's `"obfuscation"` member.
 // Usage: node bench-upstream.js [--port P] [--backlog B] [--null-usage]; prints `bench-upstream listening on URL`.
 import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
@@ -35,8 +35,11 @@ const CHUNK_HEAD =
   'data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1,"model":"bench-up","system_fingerprint":"bench",' +
   '"choices":[{"index":0,"delta":{"content":"@';
 const frame = (s) => `${s.length.toString(16)}\r\n${s}\r\n`; // every payload here is ASCII: length = bytes
-/** What a chunk of a stream that asked for usage ends with (`--null-usage`: OpenAI's `"usage":null`). */
-const USAGE_TAIL = values['null-usage'] ? ',"usage":null' : '';
+/**
+ * What a chunk of a stream that asked for usage ends with (`--null-usage`: OpenAI's `"usage":null`, then the
+ * `"obfuscation"` member its chunks have carried since 2026, a few characters that pad chunk sizes).
+ */
+const USAGE_TAIL = values['null-usage'] ? ',"usage":null,"obfuscation":"Qx7b2"' : '';
 const chunk = (sched, sent, last, usage) =>
   frame(`${CHUNK_HEAD}${sched},${sent};"},"logprobs":null,"finish_reason":${last ? '"length"' : 'null'}}]${usage ? USAGE_TAIL : ''}}\n\n`);
 const usageChunk = (n) =>

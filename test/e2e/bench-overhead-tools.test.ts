@@ -105,7 +105,7 @@ describe('bench upstream', () => {
       const ask = (body: string) => fetch(`http://127.0.0.1:${port}/v1/chat/completions`, { method: 'POST', body }).then((r) => r.text());
       const evs = events(await ask(withUsage));
       expect(evs).toHaveLength(4);
-      for (const e of evs.slice(0, 3)) expect(e).toMatch(/"choices":\[\{.*\}\],"usage":null\}$/);
+      for (const e of evs.slice(0, 3)) expect(e).toMatch(/"choices":\[\{.*\}\],"usage":null,"obfuscation":"\w+"\}$/);
       expect(evs[3]).toContain('"choices":[],"usage":{"prompt_tokens":9,"completion_tokens":3');
       // Not asked for usage: no usage key at all, as OpenAI.
       expect(await ask('{"max_tokens":3,"stream":true}')).not.toContain('"usage"');
