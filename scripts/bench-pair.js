@@ -23,6 +23,7 @@ import { allocationPerRequest, formatAllocation } from './lib/alloc-profile.js';
 import { GATEWAY_CPU, startTargets, TARGETS } from './lib/gateways.js';
 import { closedLoop, hasTaskset } from './lib/load.js';
 import { pacedTtfb } from './lib/paced-ttfb.js';
+import { plus } from './lib/overhead-report.js';
 import { cpuTicks, stealShare } from './lib/proc-stats.js';
 import { median } from './lib/stats.js';
 import { pacedBody } from './lib/streams-mode.js';
@@ -212,7 +213,7 @@ async function pacedPairs() {
     await pacedRun(t.url, 1);
   }
   const rows = [];
-  const ms = (x) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(3)} ms`;
+  const ms = (x) => `${plus(x, 3)} ms`;
   for (let i = 0; i < pairs; i++) {
     const direct = await pacedRun(upUrl, seconds);
     const [x, y] = i % 2 ? [b, a] : [a, b];

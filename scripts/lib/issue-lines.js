@@ -1,11 +1,12 @@
 // Issue 16's acceptance lines, judged on one bench:overhead run: aigw (with a tenant when it ran) against the bare
 // undici proxy, from the same medians the table prints. One run on a shared VM swings by tens of percent between
 // rounds (BENCHMARKS.md), so a verdict here is this run's, not the build's; bench:pair gives steadier ratios.
+import { plus } from './overhead-report.js';
 
 const MiB = 2 ** 20;
 const num = (x) => typeof x === 'number' && Number.isFinite(x);
 const ratio = (x) => `${x.toFixed(2)}×`;
-const ms = (x) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(3)} ms`;
+const ms = (x) => `${plus(x, 3)} ms`;
 
 /**
  * `{ subject, lines: [{ line, figure, met }] }`, `met` undefined where the run has no figure for it (a target or a
@@ -37,7 +38,7 @@ export function issueLines(m, mem, streams) {
     'idle RSS ≤ the bare proxy + 15 MiB',
     (am.idleBytes - bm.idleBytes) / MiB,
     (x) => x <= 15,
-    (x) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(0)} MiB`,
+    (x) => `${plus(x, 0)} MiB`,
   );
   for (const s of Object.values(streams ?? {})) {
     if (!s.directKeepsCadence) continue;

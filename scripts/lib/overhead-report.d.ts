@@ -32,3 +32,5 @@ export declare function streamsTable(
   promptScript?: PromptScript,
 ): Table;
 export declare function markdown(table: Table, targets: Target[]): string;
+/** A signed figure (`+0.125`, `−0.005`), `–` when there is none. */
+export declare function plus(x: number | undefined, d: number): string;

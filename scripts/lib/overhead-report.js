@@ -4,7 +4,8 @@ import { median } from './stats.js';
 
 const num = (x) => x !== undefined && Number.isFinite(x);
 const fix = (x, d) => (num(x) ? x.toFixed(d) : '–');
-const plus = (x, d) => (num(x) ? `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(d)}` : '–');
+/** A signed figure (`+0.125`, `−0.005`), `–` when there is none. */
+export const plus = (x, d) => (num(x) ? `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(d)}` : '–');
 const int = (x) => (num(x) ? Math.round(x).toLocaleString('en-US') : '–');
 const mib = (b) => (num(b) ? (b / 2 ** 20).toFixed(0) : '–');
 

@@ -77,7 +77,8 @@ export function usageChunk(text: string): UsageReading | undefined {
   if (!escaped && !carriesUsage(text)) return undefined;
   const parsed = parsedReading(text);
   if (parsed !== NOT_JSON) return parsed;
-  if (escaped && !carriesUsage(text)) return undefined;
+  // Not JSON: searched, as spelt.
+  if (!carriesUsage(text)) return undefined;
   return { usage: searchedUsage(text), emptyChoices: EMPTY_CHOICES.test(text) };
 }
 
@@ -109,8 +110,12 @@ function searchedUsage(text: string): Usage | undefined {
   const p = countAfter(text, PROMPT_KEY, MAX_DIGITS, at);
   const c = countAfter(text, COMPLETION_KEY, MAX_DIGITS, at);
   if (p === undefined && c === undefined) return undefined;
-  const u: Usage = { prompt: p ?? 0, completion: c ?? 0 };
-  const cached = countAfter(text, CACHED_KEY, MAX_DIGITS, at);
+  return usageOf(p, c, countAfter(text, CACHED_KEY, MAX_DIGITS, at));
+}
+
+/** Usage from the counts read (at least one of prompt and completion), however they were read. */
+function usageOf(prompt: number | undefined, completion: number | undefined, cached: number | undefined): Usage {
+  const u: Usage = { prompt: prompt ?? 0, completion: completion ?? 0 };
   // Never more cached than prompt tokens, whatever the backend claims.
   if (cached !== undefined) u.cached = Math.min(cached, u.prompt);
   return u;
@@ -141,10 +146,7 @@ function parsedReading(text: string): UsageReading | undefined | typeof NOT_JSON
   const p = countOf(u.prompt_tokens);
   const c = countOf(u.completion_tokens);
   if (p === undefined && c === undefined) return { usage: undefined, emptyChoices };
-  const read: Usage = { prompt: p ?? 0, completion: c ?? 0 };
-  const cached = countOf(u.prompt_tokens_details?.cached_tokens);
-  if (cached !== undefined) read.cached = Math.min(cached, read.prompt);
-  return { usage: read, emptyChoices };
+  return { usage: usageOf(p, c, countOf(u.prompt_tokens_details?.cached_tokens)), emptyChoices };
 }
 
 /**

@@ -44,6 +44,13 @@ function fakeClient() {
   return { res, out, record, writes, text: () => Buffer.concat(writes).toString() };
 }
 
+/** A relay of `Relay`'s kind writing to a fake client whose head is sent (no first-event callback). */
+function relayOn(Relay: typeof SseRelay, dropUsage: boolean, maxEventBytes: number, scrub?: (t: string) => string) {
+  const c = fakeClient();
+  c.out.writeHead(200, {});
+  return { c, relay: new Relay(c.out, dropUsage, () => {}, maxEventBytes, scrub) };
+}
+
 const events = [
   'data: {"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}\n\n',
   ': ping\n\n',
@@ -58,9 +65,7 @@ describe('the SSE relay', () => {
   it('passes any split of a stream through byte for byte, writing what each read completes, and finds usage and [DONE]', () => {
     fc.assert(
       fc.property(fc.uniqueArray(fc.integer({ min: 1, max: stream.length - 1 }), { maxLength: 12 }), (cuts) => {
-        const c = fakeClient();
-        c.out.writeHead(200, {});
-        const relay = new SseRelay(c.out, false, () => {}, 1024 * 1024);
+        const { c, relay } = relayOn(SseRelay, false, 1024 * 1024);
         let at = 0;
         for (const cut of [...cuts.sort((a, b) => a - b), stream.length]) {
           relay.push(stream.subarray(at, cut));
@@ -81,9 +86,7 @@ describe('the SSE relay', () => {
     ['LF', stream],
     ['CRLF', Buffer.from(stream.toString().replace(/\n/g, '\r\n'))],
   ])('passes a %s stream read in one piece in one write (the fast path) or event by event (CR)', (eol, bytes) => {
-    const c = fakeClient();
-    c.out.writeHead(200, {});
-    const relay = new SseRelay(c.out, false, () => {}, 1024 * 1024);
+    const { c, relay } = relayOn(SseRelay, false, 1024 * 1024);
     relay.push(bytes);
     expect(Buffer.concat(c.writes).equals(bytes)).toBe(true);
     expect(c.writes).toHaveLength(eol === 'LF' ? 1 : events.length);
@@ -95,9 +98,7 @@ describe('the SSE relay', () => {
     fc.assert(
       fc.property(fc.constantFrom('\n', '\r\n', '\r'), fc.uniqueArray(fc.nat(), { maxLength: 12 }), (eol, cuts) => {
         const bytes = Buffer.from(events.join('').replaceAll('\n', eol));
-        const c = fakeClient();
-        c.out.writeHead(200, {});
-        const relay = new SseRelay(c.out, true, () => {}, 1024 * 1024);
+        const { c, relay } = relayOn(SseRelay, true, 1024 * 1024);
         let at = 0;
         for (const cut of [...cuts.map((x) => x % bytes.length).sort((a, b) => a - b), bytes.length]) {
           if (cut <= at) continue;
@@ -113,9 +114,7 @@ describe('the SSE relay', () => {
   });
 
   it('holds back the usage chunk it asked for on the client’s behalf', () => {
-    const c = fakeClient();
-    c.out.writeHead(200, {});
-    const relay = new SseRelay(c.out, true, () => {}, 1024 * 1024);
+    const { c, relay } = relayOn(SseRelay, true, 1024 * 1024);
     relay.push(stream);
     expect(c.text()).not.toContain('"usage"');
     expect(relay.usage).toEqual({ prompt: 7, completion: 3 });
@@ -230,9 +229,7 @@ describe('the SSE relay’s fast path', () => {
 describe('the SSE relay reads usage as a JSON parser does', () => {
   /** Every event of the stream relayed, the usage found, and what a client that did not ask for usage got. */
   const relayed = (Relay: typeof SseRelay, evs: string[]) => {
-    const c = fakeClient();
-    c.out.writeHead(200, {});
-    const relay = new Relay(c.out, true, () => {}, 1024 * 1024);
+    const { c, relay } = relayOn(Relay, true, 1024 * 1024);
     for (const e of evs) relay.push(Buffer.from(e));
     relay.flushHeld(false);
     return { out: c.text(), usage: relay.usage };
@@ -311,15 +308,7 @@ describe('the SSE relay reads usage as a JSON parser does', () => {
   });
 
   it('an error key spelt with escapes is an error event: the stream fails, its text never reaches the client', () => {
-    const c = fakeClient();
-    c.out.writeHead(200, {});
-    const relay = new SseRelay(
-      c.out,
-      true,
-      () => {},
-      1 << 20,
-      (t) => t.replaceAll('sk-SECRET', '***'),
-    );
+    const { c, relay } = relayOn(SseRelay, true, 1 << 20, (t) => t.replaceAll('sk-SECRET', '***'));
     relay.push(Buffer.from(`${first}data: {"\\u0065rror":{"message":"bad key sk-SECRET"}}\n\n`));
     expect(relay.failed?.message).toContain('bad key ***');
     expect(c.text()).toBe(first);
@@ -330,9 +319,7 @@ describe('the SSE relay reads usage as a JSON parser does', () => {
     const lettered = 'data: {"choices":[{"delta":{"content":"\\u0061"}}]}\n\n'.repeat(20_000);
     const latin = `data: {"choices":[{"delta":{"content":"${'\\u00e9'.repeat(170_000)}"}}]}\n\n`;
     const usage = 'data: {"choices":[],"\\u0075sage":{"prompt_tokens":7,"completion_tokens":1}}\n\n';
-    const c = fakeClient();
-    c.out.writeHead(200, {});
-    const relay = new SseRelay(c.out, true, () => {}, 16 * 1024 * 1024);
+    const { c, relay } = relayOn(SseRelay, true, 16 * 1024 * 1024);
     const t0 = performance.now();
     relay.push(Buffer.from(lettered + latin + usage + done));
     const ms = performance.now() - t0;
@@ -351,15 +338,7 @@ describe("the SSE relay and a backend's error event", () => {
     fc.assert(
       fc.property(fc.uniqueArray(fc.nat(), { maxLength: 12 }), fc.boolean(), (cuts, crlf) => {
         const input = crlf ? Buffer.from(bytes.toString().replaceAll('\n', '\r\n')) : bytes;
-        const c = fakeClient();
-        c.out.writeHead(200, {});
-        const relay = new SseRelay(
-          c.out,
-          false,
-          () => {},
-          1024 * 1024,
-          (t) => t.replaceAll('sk-SECRET-1', '[redacted]'),
-        );
+        const { c, relay } = relayOn(SseRelay, false, 1024 * 1024, (t) => t.replaceAll('sk-SECRET-1', '[redacted]'));
         let at = 0;
         for (const cut of [...cuts.map((x) => x % input.length).sort((a, b) => a - b), input.length]) {
           if (cut <= at || relay.failed) continue;
@@ -381,9 +360,7 @@ describe('the SSE relay at a cut', () => {
       fc.property(fc.integer({ min: 1, max: stream.length }), fc.boolean(), (cut, crlf) => {
         const bytes = crlf ? Buffer.from(stream.toString().replaceAll('\n', '\r\n')) : stream;
         const sent = bytes.subarray(0, Math.min(cut, bytes.length));
-        const c = fakeClient();
-        c.out.writeHead(200, {});
-        const relay = new SseRelay(c.out, false, () => {}, 1024 * 1024);
+        const { c, relay } = relayOn(SseRelay, false, 1024 * 1024);
         relay.push(sent);
         relay.flushHeld(!relay.sawDone);
         const out = c.text();
@@ -401,9 +378,7 @@ describe('the SSE relay against a trickling backend', () => {
   // Each read of an unfinished event must not copy what is already held: a backend sending one byte per read
   // would otherwise cost the event loop time quadratic in the event's size (16 MiB by default).
   const trickle = (bytes: Buffer) => {
-    const c = fakeClient();
-    c.out.writeHead(200, {});
-    const relay = new SseRelay(c.out, false, () => {}, 16 * 1024 * 1024);
+    const { c, relay } = relayOn(SseRelay, false, 16 * 1024 * 1024);
     const t0 = performance.now();
     for (let i = 0; i < bytes.length; i++) relay.push(bytes.subarray(i, i + 1));
     // As at the upstream's end (a CR-terminated event's LF may still be held).
@@ -430,9 +405,7 @@ describe('the SSE relay against a trickling backend', () => {
 
   it('reads a backend’s events full of `"usage": null` keys in linear time: the real usage after them, every byte relayed', () => {
     const once = (bytes: Buffer) => {
-      const c = fakeClient();
-      c.out.writeHead(200, {});
-      const relay = new SseRelay(c.out, false, () => {}, 16 * 1024 * 1024);
+      const { c, relay } = relayOn(SseRelay, false, 16 * 1024 * 1024);
       const t0 = performance.now();
       relay.push(bytes);
       return { ms: performance.now() - t0, out: c.text(), relay };
@@ -451,9 +424,7 @@ describe('the SSE relay against a trickling backend', () => {
   });
 
   it('relays an event that starts after held blank lines and ends in a later read', () => {
-    const c = fakeClient();
-    c.out.writeHead(200, {});
-    const relay = new SseRelay(c.out, false, () => {}, 1024);
+    const { c, relay } = relayOn(SseRelay, false, 1024);
     for (const piece of ['data: a\n\n\n\n', 'data: b\n', '\n']) relay.push(Buffer.from(piece));
     // b goes out the moment its blank line arrives, not with whatever comes next.
     expect(c.text()).toBe('data: a\n\n\n\ndata: b\n\n');
