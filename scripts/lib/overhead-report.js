@@ -77,6 +77,11 @@ export function streamsTable(targets, m, n, intervalMs, seconds, promptKiB = 0, 
     ['streams failed', (t) => `${int(m[t].failed)} of ${n}`],
     ['memory per stream (RSS peak − before its first streams, ÷ N)', (t) => (t === 'direct' ? '–' : `${fix(m[t].rssPerStreamKiB, 1)} KiB`)],
     ['CPU per relayed chunk', (t) => (t === 'direct' ? '–' : `${fix(m[t].cpuUsPerChunk, 1)} µs`)],
+    [
+      'the same, every stream open (the ramp left out)',
+      (t) => (num(m[t].openCpuUsPerChunk) ? `${fix(m[t].openCpuUsPerChunk, 1)} µs` : '–'),
+    ],
+    ["seconds the gateway's core was ≥ 95 % busy", (t) => (num(m[t].saturatedSeconds) ? `${fix(m[t].saturatedSeconds, 1)} s` : '–')],
     ['event-loop delay p99 / max', (t) => (num(m[t].loopP99) ? `${fix(m[t].loopP99, 1)} / ${fix(m[t].loopMax, 1)} ms` : '–')],
   ];
   return {

@@ -28,8 +28,9 @@ export function rawRequest(url, body, headers = {}) {
  * then `data: [DONE]`. Resolves when all ended (or `graceMs` after the last should have) with, in ms: chunk delay
  * (received − sent upstream), lateness (received − scheduled upstream), the upstream's own lateness, inter-chunk
  * gap minus the interval, time to first chunk; streams that failed, by reason; this process's event-loop delay.
+ * `live.chunks` counts the chunks received so far, for a caller that reads the gateway while the streams run.
  */
-export function holdStreams({ url, body, headers, n, rampMs, chunks, intervalMs, graceMs = 30_000 }) {
+export function holdStreams({ url, body, headers, n, rampMs, chunks, intervalMs, graceMs = 30_000, live = { chunks: 0 } }) {
   const { hostname, port } = new URL(url);
   const request = rawRequest(url, body, headers);
   const total = n * chunks;
@@ -111,6 +112,7 @@ export function holdStreams({ url, body, headers, n, rampMs, chunks, intervalMs,
         }
         prev = recv;
         count++;
+        live.chunks++;
       });
       const end = (error) => {
         if (closed) return;

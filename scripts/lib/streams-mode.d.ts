@@ -12,6 +12,17 @@ interface StreamsTarget {
   url: string;
   proc?: unknown;
 }
+/** One target's run at one count (some of its figures). */
+interface StreamRun {
+  n: number;
+  ok: number;
+  failed: number;
+  chunks: number;
+  /** The gateway's CPU per chunk while every stream was open (no process, or too short a run: undefined). */
+  openCpuUsPerChunk?: number;
+  /** Seconds in which the gateway used ≥ 95 % of one core. */
+  saturatedSeconds?: number;
+}
 /** Every count, `rounds` interleaved runs each, after one unmeasured warm-up per target. */
 export declare function runStreams(o: {
   targets: StreamsTarget[];
@@ -25,9 +36,4 @@ export declare function runStreams(o: {
   rounds: number;
   headers: Record<string, string>;
   log: (line: string) => void;
-}): Promise<
-  Record<
-    number,
-    { n: number; directKeepsCadence: boolean; runs: Record<string, { n: number; ok: number; failed: number; chunks: number }[]> }
-  >
->;
+}): Promise<Record<number, { n: number; directKeepsCadence: boolean; runs: Record<string, StreamRun[]> }>>;

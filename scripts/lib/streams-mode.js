@@ -3,6 +3,7 @@
 // event-loop delay. A count is reported only while the direct baseline keeps cadence; larger ones are skipped.
 import { join } from 'node:path';
 import { alone } from './alone.js';
+import { allOpenWindow, busySeconds, cpuPerChunkBetween } from './cpu-window.js';
 import { readSnapshot } from './heap-diff.js';
 import { holdStreams } from './stream-hold.js';
 import { mediansOf } from './overhead-report.js';
@@ -34,10 +35,10 @@ export function pacedBody(chunks, intervalMs, promptKiB = 0, promptScript = 'lat
 }
 
 /** `n` paced streams through `target`, each lasting `ms` (one chunk per `intervalMs`), opened over `rampMs`. */
-function holdPaced({ target, n, ms, intervalMs, promptKiB, promptScript, rampMs, headers }) {
+function holdPaced({ target, n, ms, intervalMs, promptKiB, promptScript, rampMs, headers, live }) {
   const chunks = Math.round(ms / intervalMs);
   const body = pacedBody(chunks, intervalMs, promptKiB, promptScript);
-  return holdStreams({ url: `${target.url}/v1/chat/completions`, body, headers, n, rampMs, chunks, intervalMs });
+  return holdStreams({ url: `${target.url}/v1/chat/completions`, body, headers, n, rampMs, chunks, intervalMs, live });
 }
 
 /** Waits until the upstream holds no stream (the previous run's sockets are gone), up to 15 s. */
@@ -73,9 +74,24 @@ export async function streamRun({ target, up, n, seconds, intervalMs, promptKiB 
   const up0 = up.proc.cpuSeconds();
   const client0 = process.cpuUsage();
   let peak = rss0;
-  const sampler = proc ? setInterval(() => (peak = Math.max(peak, proc.rssBytes())), 250) : undefined;
-  const r = await holdPaced({ target, n, ms: seconds * 1000, intervalMs, promptKiB, promptScript, rampMs, headers });
+  const t0 = performance.now();
+  const cpuSamples = [{ ms: 0, cpuSeconds: cpu0 }];
+  const sampler = proc
+    ? setInterval(() => {
+        peak = Math.max(peak, proc.rssBytes());
+        cpuSamples.push({ ms: performance.now() - t0, cpuSeconds: proc.cpuSeconds() });
+      }, 250)
+    : undefined;
+  // The gateway's CPU and the chunks received when every stream is open, at the window's two ends.
+  const live = { chunks: 0 };
+  const open = proc ? allOpenWindow(rampMs, seconds * 1000) : undefined;
+  const marks = [];
+  const markers = open
+    ? [open.from, open.to].map((ms) => setTimeout(() => marks.push({ cpuSeconds: proc.cpuSeconds(), chunks: live.chunks }), ms))
+    : [];
+  const r = await holdPaced({ target, n, ms: seconds * 1000, intervalMs, promptKiB, promptScript, rampMs, headers, live });
   clearInterval(sampler);
+  for (const m of markers) clearTimeout(m);
   const loop = await proc?.probe?.('loop-read');
   const cpu = proc ? proc.cpuSeconds() - cpu0 : undefined;
   const client = process.cpuUsage(client0);
@@ -102,6 +118,8 @@ export async function streamRun({ target, up, n, seconds, intervalMs, promptKiB 
     rssBaseMiB: proc ? base / 2 ** 20 : undefined,
     rssPerStreamKiB: proc ? (peak - base) / n / 1024 : undefined,
     cpuUsPerChunk: cpu === undefined ? undefined : (cpu * 1e6) / Math.max(1, r.chunks),
+    openCpuUsPerChunk: cpuPerChunkBetween(marks[0], marks[1]),
+    saturatedSeconds: proc ? busySeconds(cpuSamples) : undefined,
     upstreamCpuUsPerChunk: perChunk((up.proc.cpuSeconds() - up0) * 1e6),
     clientCpuUsPerChunk: perChunk(client.user + client.system),
     loopP50: loop?.p50,
@@ -117,7 +135,9 @@ function describe(run) {
   return (
     `chunk delay p50 ${run.delayP50.toFixed(1)} p99 ${run.delayP99.toFixed(1)} max ${run.delayMax.toFixed(1)} ms, ` +
     `lateness p99 ${run.latenessP99.toFixed(1)} ms, first chunk p99 ${run.ttfcP99.toFixed(1)} ms` +
-    `${run.cpuUsPerChunk === undefined ? '' : `, CPU ${run.cpuUsPerChunk.toFixed(1)} µs per chunk`}${failed}`
+    `${run.cpuUsPerChunk === undefined ? '' : `, CPU ${run.cpuUsPerChunk.toFixed(1)} µs per chunk`}` +
+    `${run.openCpuUsPerChunk === undefined ? '' : ` (${run.openCpuUsPerChunk.toFixed(1)} with every stream open)`}` +
+    `${run.saturatedSeconds === undefined ? '' : `, its core ≥ 95 % busy for ${run.saturatedSeconds.toFixed(1)} s`}${failed}`
   );
 }
 

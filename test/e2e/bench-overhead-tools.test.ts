@@ -272,6 +272,40 @@ describe('the streams mode', () => {
     expect(lines.findIndex((l) => l.includes('round 1'))).toBeGreaterThan(lines.findIndex((l) => l.includes('warm-up')));
   }, 30_000);
 
+  it("with a gateway's process: its CPU per chunk while every stream is open, and the seconds its core was saturated", async () => {
+    // The bare proxy's process without its probe (the probe's state belongs to the probe's own test below).
+    const { cpuSeconds, rssBytes, pause, resume, alive, errFile } = bare;
+    const lines: string[] = [];
+    const out = await runStreams({
+      targets: [
+        { name: 'direct', label: 'direct', url: upUrl },
+        { name: 'bare', label: 'bare undici proxy', url: bareUrl, proc: { cpuSeconds, rssBytes, pause, resume, alive, errFile } },
+      ],
+      up: { url: upUrl, proc: upstream },
+      counts: [4],
+      seconds: 4.2,
+      intervalMs: 50,
+      promptKiB: 0,
+      rampMs: 0,
+      cadenceMs: 1000,
+      rounds: 1,
+      headers: {},
+      log: (l) => lines.push(l),
+    });
+    const [direct] = out[4]!.runs.direct!;
+    const [self] = out[4]!.runs.bare!;
+    expect([direct!.openCpuUsPerChunk, direct!.saturatedSeconds]).toEqual([undefined, undefined]);
+    expect(self!.failed).toBe(0);
+    expect(self!.openCpuUsPerChunk).toBeGreaterThan(0);
+    expect(Number.isFinite(self!.openCpuUsPerChunk)).toBe(true);
+    // Four streams a chunk each 50 ms do not keep a core busy: at most a stray second of a busy machine.
+    expect(self!.saturatedSeconds).toBeGreaterThanOrEqual(0);
+    expect(self!.saturatedSeconds).toBeLessThan(2);
+    expect(lines.find((l) => l.includes('with every stream open'))).toMatch(
+      / \(\d+\.\d with every stream open\), its core ≥ 95 % busy for \d+\.\d s/,
+    );
+  }, 40_000);
+
   it('a gateway that drops every stream fails its warm-up and its rounds, not the bench', async () => {
     // Accepts and hangs up at once: a port of this test's own, which no other test can take meanwhile.
     const dead = (await useRawUpstream((s) => s.destroy())).url;

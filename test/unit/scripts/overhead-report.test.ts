@@ -97,6 +97,8 @@ describe("bench:overhead's tables", () => {
         failed: 2,
         rssPerStreamKiB: 61.25,
         cpuUsPerChunk: 70.04,
+        openCpuUsPerChunk: 61.96,
+        saturatedSeconds: 2.25,
         loopP99: 12,
         loopMax: 30,
       },
@@ -114,9 +116,11 @@ describe("bench:overhead's tables", () => {
       '2 of 1000',
       '61.3 KiB',
       '70.0 µs',
+      '62.0 µs',
+      '2.3 s',
       '12.0 / 30.0 ms',
     ]);
-    expect(t.rows.map((r) => r.cells.direct)).toEqual(['0.5 / 2.0 / 9.0 ms', '3.0 ms', '0 of 1000', '–', '–', '–']);
+    expect(t.rows.map((r) => r.cells.direct)).toEqual(['0.5 / 2.0 / 9.0 ms', '3.0 ms', '0 of 1000', '–', '–', '–', '–', '–']);
   });
 });
 
