@@ -296,7 +296,8 @@ describe('the streams mode', () => {
     const [self] = out[4]!.runs.bare!;
     expect([direct!.openCpuUsPerChunk, direct!.saturatedSeconds]).toEqual([undefined, undefined]);
     expect(self!.failed).toBe(0);
-    expect(self!.openCpuUsPerChunk).toBeGreaterThan(0);
+    // Read from /proc in ticks of 10 ms: a few streams' CPU in two seconds may round to none, never to nothing read.
+    expect(self!.openCpuUsPerChunk).toBeGreaterThanOrEqual(0);
     expect(Number.isFinite(self!.openCpuUsPerChunk)).toBe(true);
     // Four streams a chunk each 50 ms do not keep a core busy: at most a stray second of a busy machine.
     expect(self!.saturatedSeconds).toBeGreaterThanOrEqual(0);
