@@ -3,53 +3,11 @@
  * event by event, usage is found, the usage chunk aigw asked for is held back, and buffered bodies keep
  * their limits.
  */
-import type { ServerResponse } from 'node:http';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RequestRecord } from '../../../src/events/request-record.js';
 import { BodyRelay, type BufferPolicy } from '../../../src/relay/body-relay.js';
-import { Downstream } from '../../../src/relay/downstream.js';
 import { SseRelay } from '../../../src/relay/sse-relay.js';
-
-/** A client response that records writes (one entry per write) and how it ended. */
-function fakeClient() {
-  const writes: Buffer[] = [];
-  const res = {
-    headersSent: false,
-    destroyed: false,
-    status: 0,
-    headers: {} as Record<string, unknown>,
-    ended: false,
-    socket: null,
-    writeHead(status: number, headers: Record<string, unknown>) {
-      this.status = status;
-      this.headers = headers;
-      this.headersSent = true;
-    },
-    write(chunk: Buffer | string) {
-      writes.push(Buffer.from(chunk));
-      return true;
-    },
-    end(chunk?: Buffer | string) {
-      if (chunk !== undefined) writes.push(Buffer.from(chunk));
-      this.ended = true;
-    },
-    destroy() {
-      this.destroyed = true;
-    },
-    once() {},
-  };
-  const record = new RequestRecord('req-test');
-  const out = new Downstream(res as unknown as ServerResponse, record, undefined, 60_000);
-  return { res, out, record, writes, text: () => Buffer.concat(writes).toString() };
-}
-
-/** A relay of `Relay`'s kind writing to a fake client whose head is sent (no first-event callback). */
-function relayOn(Relay: typeof SseRelay, dropUsage: boolean, maxEventBytes: number, scrub?: (t: string) => string) {
-  const c = fakeClient();
-  c.out.writeHead(200, {});
-  return { c, relay: new Relay(c.out, dropUsage, () => {}, maxEventBytes, scrub) };
-}
+import { DecodingRelay, fakeClient, relayOn } from '../../helpers/relay-client.js';
 
 const events = [
   'data: {"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}\n\n',
@@ -151,78 +109,6 @@ describe('the body relay', () => {
     const r = relay.push(body);
     expect(r).toMatchObject(outcome);
     expect(Buffer.concat(c.writes).length).toBe(delivered);
-  });
-});
-
-/** The full decoder's relay: any subclass leaves the fast path (relay/sse-relay.ts), so this is the reference. */
-class DecodingRelay extends SseRelay {}
-
-describe('the SSE relay’s fast path', () => {
-  const text = fc.stringMatching(/^[^\r\n]{0,12}$/);
-  const line = fc.oneof(
-    fc.constantFrom(
-      'data: [DONE]',
-      'data:[DONE]',
-      'data: [DONE] ',
-      'data:  [DONE]',
-      ': ping',
-      'event: delta',
-      'id: 7',
-      'retry: 10',
-      'data:',
-      'data',
-      '',
-    ),
-    text.map((t) => `data: {"choices":[{"delta":{"content":${JSON.stringify(t)}}}],"model":"m-${t.length}"}`),
-    text.map((t) => `data:${t}`),
-    fc.nat(99).map((n) => `data: {"choices":[],"usage":{"prompt_tokens":${n},"completion_tokens":${n + 1},"total_tokens":${2 * n + 1}}}`),
-    fc.nat(99).map((n) => `data: {"choices":[{"delta":{}}],"usage":{"prompt_tokens":${n},"completion_tokens":2,"total_tokens":${n + 2}}}`),
-    // OpenAI's chunks of a stream that asked for usage: `"usage": null` in each but the last (spaced or not, even
-    // where no choices are), and a backend's event holding more null keys than the fast path looks at.
-    text.map((t) => `data: {"choices":[{"delta":{"content":${JSON.stringify(t)}}}],"usage":null}`),
-    // OpenAI's chunks since 2026: an `obfuscation` member after the null usage; and a real usage a few bytes after one.
-    text.map((t) => `data: {"choices":[{"delta":{"content":"a"}}],"usage":null,"obfuscation":${JSON.stringify(t)}}`),
-    fc
-      .nat(40)
-      .map((n) => `data: {"usage":null,${'"x":0,'.repeat(n % 9)}"choices":[],"usage":{"prompt_tokens":${n},"completion_tokens":2}}`),
-    fc.constantFrom('data: {"choices":[],"usage" : null}', 'data: {"usage":\tnull,"choices":[{"delta":{}}]}', 'data: {"usage":nul}'),
-    fc.nat(12).map((n) => `data: {${'"usage":null,'.repeat(n)}"choices":[],"usage":{"prompt_tokens":${n},"completion_tokens":1}}`),
-    // Keys spelt with escapes (a JSON parser reads `"\u0075sage"` as `"usage"`), a null after the real usage, a
-    // null on the next data line, and escapes an encoder writes for non-ASCII text.
-    fc.constantFrom(
-      'data: {"choices":[],"usage":null,"\\u0075sage":{"prompt_tokens":5,"completion_tokens":6}}',
-      'data: {"\\u0063hoices":[],"us\\u0061ge":{"prompt\\u005ftokens":8,"completion_tokens":9}}',
-      'data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":4},"x":{"usage":null}}',
-      'data: {"choices":[],"usage":\ndata: null}',
-      'data: {"choices":[{"delta":{"content":"caf\\u00e9 \\u00e0 \\u0000"}}]}',
-      'data: {"choices":[{"delta":{"content":"\\\\u0075"}}]}',
-    ),
-  );
-  const streams = fc
-    .array(fc.array(line, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 8 })
-    .map((evs) => Buffer.from(evs.map((ls) => `${ls.join('\n')}\n\n`).join('')));
-
-  it('reads any stream, cut anywhere, exactly as the full decoder does: bytes out, [DONE], output events, usage, model', () => {
-    fc.assert(
-      fc.property(streams, fc.uniqueArray(fc.nat(), { maxLength: 24 }), fc.boolean(), (bytes, cuts, dropUsage) => {
-        const run = (Relay: typeof SseRelay) => {
-          const c = fakeClient();
-          c.out.writeHead(200, {});
-          let first = 0;
-          const relay = new Relay(c.out, dropUsage, () => first++, 1024 * 1024);
-          let at = 0;
-          for (const cut of [...cuts.map((x) => x % bytes.length).sort((a, b) => a - b), bytes.length]) {
-            if (cut <= at) continue;
-            relay.push(bytes.subarray(at, cut));
-            at = cut;
-          }
-          relay.flushHeld(false);
-          return { out: c.text(), done: relay.sawDone, events: relay.outputEvents, usage: relay.usage, model: relay.model, first };
-        };
-        expect(run(SseRelay)).toEqual(run(DecodingRelay));
-      }),
-      { numRuns: 2000 },
-    );
   });
 });
 
