@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { useGateway } from '../helpers/gateway.js';
+import { fuzzRuns } from '../helpers/fuzz-runs.js';
 
 const gw = await useGateway(`
 version: 1
@@ -19,8 +20,8 @@ models:
 
 // Each case is a request over a socket (~1–2 ms here, more on a busy machine): `npm run fuzz`'s 200,000 cases for a
 // parser would take an hour, so this file runs a tenth of them (20,000 per property), its timeout scaled to match.
-const RUNS = { numRuns: process.env.FUZZ_RUNS ? Math.ceil(Number(process.env.FUZZ_RUNS) / 10) : 40 };
-const TIMEOUT = Math.max(120_000, RUNS.numRuns * 30);
+const { runs, timeout: TIMEOUT } = fuzzRuns(40, { share: 0.1, msPerCase: 30, floorMs: 120_000 });
+const RUNS = { numRuns: runs };
 
 async function post(path: string, body: string, headers: Record<string, string> = {}) {
   const r = await fetch(`${gw.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });

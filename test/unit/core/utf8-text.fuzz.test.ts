@@ -7,9 +7,9 @@ import fc from 'fast-check';
 import { serialize } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { utf8Text } from '../../../src/core/utf8-text.js';
+import { fuzzRuns } from '../../helpers/fuzz-runs.js';
 
-const RUNS = Number(process.env.FUZZ_RUNS ?? 4000);
-const TIMEOUT = Math.max(60_000, RUNS * 2);
+const { runs: RUNS, timeout: TIMEOUT } = fuzzRuns(4000);
 
 /** ASCII that takes a short body past the size from which ICU decodes, so either way is checked. */
 const PAD = Buffer.alloc(512, 0x20);

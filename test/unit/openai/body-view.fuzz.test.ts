@@ -9,9 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { scanTopLevel } from '../../../src/openai/json-scan.js';
 import { parseProxyRequest } from '../../../src/openai/parse-request.js';
 import { upstreamBody } from '../../../src/openai/upstream-body.js';
+import { fuzzRuns } from '../../helpers/fuzz-runs.js';
 
-const RUNS = Number(process.env.FUZZ_RUNS ?? 4000);
-const TIMEOUT = Math.max(60_000, RUNS * 2);
+const { runs: RUNS, timeout: TIMEOUT } = fuzzRuns(4000);
 
 /** A JSON string literal for `s`, with some characters written as \u escapes (as a hostile client might). */
 function literal(s: string, escapeMask: number): string {

@@ -8,9 +8,9 @@ import { Tiktoken } from 'js-tiktoken/lite';
 import o200k from 'js-tiktoken/ranks/o200k_base';
 import { describe, expect, it } from 'vitest';
 import { type BpeRanks, makeBpeEncoder } from '../../../src/openai/bpe.js';
+import { fuzzRuns } from '../../helpers/fuzz-runs.js';
 
-const RUNS = Number(process.env.FUZZ_RUNS ?? 4000);
-const TIMEOUT = Math.max(60_000, RUNS * 5);
+const { runs: RUNS, timeout: TIMEOUT } = fuzzRuns(4000, { msPerCase: 5 });
 
 const judge = new Tiktoken(o200k);
 const ours = makeBpeEncoder(o200k);

@@ -7,9 +7,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { plainChatRequest, RoutedRequest } from '../../../src/openai/wire.js';
+import { fuzzRuns } from '../../helpers/fuzz-runs.js';
 
-const RUNS = Number(process.env.FUZZ_RUNS ?? 4000);
-const TIMEOUT = Math.max(60_000, RUNS * 2);
+const { runs: RUNS, timeout: TIMEOUT } = fuzzRuns(4000);
 
 /** Values near each field's edges: wrong types, nulls, fractions, negatives, unsafe integers, arrays for objects. */
 const edgy = fc.oneof(

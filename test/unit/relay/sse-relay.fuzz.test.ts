@@ -6,9 +6,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SseRelay } from '../../../src/relay/sse-relay.js';
 import { DecodingRelay, fakeClient } from '../../helpers/relay-client.js';
+import { fuzzRuns } from '../../helpers/fuzz-runs.js';
 
-const RUNS = Number(process.env.FUZZ_RUNS ?? 2000);
-const TIMEOUT = Math.max(60_000, RUNS * 2);
+const { runs: RUNS, timeout: TIMEOUT } = fuzzRuns(2000);
 
 describe('the SSE relay’s fast path', () => {
   const text = fc.stringMatching(/^[^\r\n]{0,12}$/);
