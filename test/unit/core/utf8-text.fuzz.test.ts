@@ -73,6 +73,11 @@ describe('utf8Text keeps a large text within Latin-1 one byte a character', () =
 
   it.each([
     ['French within Latin-1, 2 MiB', repeat('Déjà été, où ça? Très bien, garçon. ', 2 << 20), 'one byte'],
+    [
+      'every character of U+0080–U+00FF between ASCII, 1 MiB',
+      repeat(Array.from({ length: 128 }, (_, i) => `a${String.fromCharCode(0x80 + i)}`).join(''), 1 << 20),
+      'one byte',
+    ],
     ['German within Latin-1, 64 KiB', repeat('Grüße aus München, schöne Straße. ', 64 << 10), 'one byte'],
     ['Cyrillic, 2 MiB', repeat('Съешь же ещё этих мягких булок. ', 2 << 20), 'two bytes'],
   ])('%s', (_name, text, expected) => {
