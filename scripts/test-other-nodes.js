@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+// npm run test:nodes — the suite as `npm test` runs it (its vitest part) under the other Node majors aigw supports:
+// Node 20 is the one `npm test` used, this runs 22 and 24. Each comes from the npm registry, where the
+// node-<platform>-<arch> packages hold the official binaries (npm checks their integrity), into
+// node_modules/.cache/aigw-node/; a machine with only Node 20 and npm needs nothing else. A version is pinned
+// so that a new release changes CI only when bumped here; an argument overrides them (a major: its newest).
+// Usage: node scripts/test-other-nodes.js [VERSION ...]
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const PINNED = ['22.23.5', '24.22.3'];
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const cache = join(root, 'node_modules', '.cache', 'aigw-node');
+const versions = process.argv.slice(2).length ? process.argv.slice(2) : PINNED;
+
+for (const v of versions) {
+  if (!/^\d+(\.\d+\.\d+)?$/.test(v)) {
+    console.error(`test:nodes: "${v}" is not a Node version (22, or 22.23.5)`);
+    process.exit(2);
+  }
+}
+
+/** Runs a command to its end; its exit code (a signal counts as a failure). */
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { stdio: 'inherit', ...opts });
+  if (r.error) throw r.error;
+  return r.status ?? 1;
+}
+
+/** The node binary of `version`, fetched once. */
+function nodeBinary(version) {
+  const dir = join(cache, `${process.platform}-${process.arch}-${version}`);
+  const bin = join(dir, 'package', 'bin', 'node');
+  if (existsSync(bin)) return bin;
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const pkg = `node-${process.platform}-${process.arch}@${version}`;
+  console.log(`test:nodes: fetching ${pkg} from the npm registry`);
+  if (run('npm', ['pack', pkg, '--pack-destination', dir, '--silent'], { stdio: ['ignore', 'ignore', 'inherit'] }) !== 0)
+    throw new Error(`npm pack ${pkg} failed`);
+  const tgz = readdirSync(dir).find((f) => f.endsWith('.tgz'));
+  if (!tgz || run('tar', ['xzf', join(dir, tgz), '-C', dir]) !== 0) throw new Error(`could not unpack ${pkg}`);
+  rmSync(join(dir, tgz));
+  if (!existsSync(bin)) throw new Error(`${pkg} holds no bin/node`);
+  return bin;
+}
+
+const results = [];
+for (const version of versions) {
+  const bin = nodeBinary(version);
+  const actual = spawnSync(bin, ['--version'], { encoding: 'utf8' }).stdout.trim();
+  if (!actual.startsWith(`v${version}`)) throw new Error(`${bin} says ${actual}, not v${version}`);
+  console.log(`\ntest:nodes: the suite under Node ${actual}`);
+  // First on PATH: npm, vitest's workers and every `node` a test starts run on this one.
+  const env = { ...process.env, PATH: `${dirname(bin)}:${process.env.PATH}` };
+  results.push({ actual, ok: run('npm', ['run', 'test:run', '--silent'], { cwd: root, env }) === 0 });
+}
+console.log(`\ntest:nodes: ${results.map((r) => `${r.actual} ${r.ok ? 'passed' : 'FAILED'}`).join(', ')}`);
+process.exit(results.every((r) => r.ok) ? 0 : 1);
