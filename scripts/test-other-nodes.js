@@ -6,7 +6,7 @@
 // so that a new release changes CI only when bumped here; an argument overrides them (a major: its newest).
 // Usage: node scripts/test-other-nodes.js [VERSION ...]
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -34,23 +34,27 @@ function nodeBinary(version) {
   const dir = join(cache, `${process.platform}-${process.arch}-${version}`);
   const bin = join(dir, 'package', 'bin', 'node');
   if (existsSync(bin)) return bin;
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
+  // Unpacked beside it and renamed when whole: a run cut short leaves no half a binary to be taken for one.
+  const part = `${dir}.part`;
+  rmSync(part, { recursive: true, force: true });
+  mkdirSync(part, { recursive: true });
   const pkg = `node-${process.platform}-${process.arch}@${version}`;
   console.log(`test:nodes: fetching ${pkg} from the npm registry`);
-  if (run('npm', ['pack', pkg, '--pack-destination', dir, '--silent'], { stdio: ['ignore', 'ignore', 'inherit'] }) !== 0)
+  if (run('npm', ['pack', pkg, '--pack-destination', part, '--silent'], { stdio: ['ignore', 'ignore', 'inherit'] }) !== 0)
     throw new Error(`npm pack ${pkg} failed`);
-  const tgz = readdirSync(dir).find((f) => f.endsWith('.tgz'));
-  if (!tgz || run('tar', ['xzf', join(dir, tgz), '-C', dir]) !== 0) throw new Error(`could not unpack ${pkg}`);
-  rmSync(join(dir, tgz));
-  if (!existsSync(bin)) throw new Error(`${pkg} holds no bin/node`);
+  const tgz = readdirSync(part).find((f) => f.endsWith('.tgz'));
+  if (!tgz || run('tar', ['xzf', join(part, tgz), '-C', part]) !== 0) throw new Error(`could not unpack ${pkg}`);
+  rmSync(join(part, tgz));
+  if (!existsSync(join(part, 'package', 'bin', 'node'))) throw new Error(`${pkg} holds no bin/node`);
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(part, dir);
   return bin;
 }
 
 const results = [];
 for (const version of versions) {
   const bin = nodeBinary(version);
-  const actual = spawnSync(bin, ['--version'], { encoding: 'utf8' }).stdout.trim();
+  const actual = (spawnSync(bin, ['--version'], { encoding: 'utf8' }).stdout ?? '').trim();
   if (!actual.startsWith(`v${version}`)) throw new Error(`${bin} says ${actual}, not v${version}`);
   console.log(`\ntest:nodes: the suite under Node ${actual}`);
   // First on PATH: npm, vitest's workers and every `node` a test starts run on this one.
