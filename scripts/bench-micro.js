@@ -4,7 +4,7 @@
 //   store: the memory rate-limit store's admit + settle of one tenant request (ns)
 //   relay: the SSE relay's fast path over one OpenAI stream of 23 events (ns per stream), also with OpenAI's
 //   `"usage":null` in every chunk, and with the `"obfuscation"` member OpenAI's chunks end with after it
-//   body: parse + upstream bytes of a 1 MiB, a 256- and a 400-byte chat body, per script (ns per body)
+//   body: parse + upstream bytes of a 1 MiB, a 16 KiB, a 256- and a 400-byte chat body, per script (ns per body)
 // Usage: node scripts/bench-micro.js [--baseline DIR] [--rounds N (7)] [--only store|relay|body]
 import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
@@ -34,6 +34,7 @@ const CASES = [
   ['body', 'parse + upstream bytes, 1 MiB, French in Latin-1', 'body-loop.js', () => [n(200), 'latin1']],
   ['body', 'parse + upstream bytes, 1 MiB, Cyrillic', 'body-loop.js', () => [n(200), 'cyrillic']],
   ['body', 'parse + upstream bytes, 1 MiB, CJK', 'body-loop.js', () => [n(200), 'cjk']],
+  ['body', 'parse + upstream bytes, 16 KiB, Cyrillic', 'body-loop.js', () => [n(10_000), 'cyrillic', '16384']],
   ['body', 'parse + upstream bytes, 256 B, Latin', 'body-loop.js', () => [n(200_000), 'latin', '256']],
   ['body', 'parse + upstream bytes, 256 B, French in Latin-1', 'body-loop.js', () => [n(200_000), 'latin1', '256']],
   ['body', 'parse + upstream bytes, 256 B, Cyrillic', 'body-loop.js', () => [n(200_000), 'cyrillic', '256']],
