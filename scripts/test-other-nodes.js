@@ -3,7 +3,8 @@
 // Node 20 is the one `npm test` used, this runs 22 and 24. Each comes from the npm registry, where the
 // node-<platform>-<arch> packages hold the official binaries (npm checks their integrity), into
 // node_modules/.cache/aigw-node/; a machine with only Node 20 and npm needs nothing else. A version is pinned
-// so that a new release changes CI only when bumped here; an argument overrides them (a major: its newest).
+// so that a new release changes CI only when bumped here; an argument overrides them (a major: its newest at the
+// first fetch, cached as that major from then on).
 // Usage: node scripts/test-other-nodes.js [VERSION ...]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
