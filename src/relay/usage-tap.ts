@@ -150,22 +150,42 @@ function parsedReading(text: string): UsageReading | undefined | typeof NOT_JSON
 }
 
 /**
- * Remembers the last two chunks of a body: a non-streamed answer's usage is in its last few hundred
- * bytes. Read as latin1 — the usage object is ASCII, and latin1 cannot fail on a character cut at an edge.
+ * Remembers the last `limit` bytes of a body: a non-streamed answer's usage is in its last few hundred bytes. The
+ * last two reads, usually all it needs; reads before them only while the two hold less (a backend that writes its
+ * body in small pieces: with two reads of 32 bytes kept, its usage was missed and the answer counted from its text).
+ * Read as latin1 — the usage object is ASCII, and latin1 cannot fail on a character cut at an edge.
  */
 export class TailWindow {
   private last: Buffer | undefined;
   private prev: Buffer | undefined;
+  /** Reads before `prev` still within the window, oldest first; made only for small reads. */
+  private earlier: Buffer[] | undefined;
+  private earlierBytes = 0;
   constructor(private readonly limit = 4096) {}
   push(chunk: Buffer): void {
-    this.prev = this.last;
+    const { last, prev, limit } = this;
+    if (prev !== undefined && chunk.length + last!.length < limit) {
+      (this.earlier ??= []).push(prev);
+      this.earlierBytes += prev.length;
+      // The oldest goes once the bytes after it fill the window.
+      const after = chunk.length + last!.length;
+      while (this.earlierBytes - this.earlier[0]!.length + after >= limit) this.earlierBytes -= this.earlier.shift()!.length;
+    } else if (this.earlier !== undefined) {
+      this.earlier = undefined;
+      this.earlierBytes = 0;
+    }
+    this.prev = last;
     this.last = chunk;
   }
   text(): string {
     const { last, prev, limit } = this;
     if (!last) return '';
-    const tail = last.toString('latin1', Math.max(0, last.length - limit));
-    const need = limit - tail.length;
-    return need > 0 && prev ? prev.toString('latin1', Math.max(0, prev.length - need)) + tail : tail;
+    const parts = this.earlier ? [...this.earlier, prev!, last] : prev ? [prev, last] : [last];
+    let text = '';
+    for (let i = parts.length - 1; i >= 0 && text.length < limit; i--) {
+      const p = parts[i]!;
+      text = p.toString('latin1', Math.max(0, p.length - (limit - text.length))) + text;
+    }
+    return text;
   }
 }

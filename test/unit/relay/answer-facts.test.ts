@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { AnswerNotes } from '../../../src/events/request-record.js';
 import { modelIn, noteBody, noteEvent } from '../../../src/relay/answer-facts.js';
 import { stringAfter } from '../../../src/relay/json-text.js';
-import { usageIn } from '../../../src/relay/usage-tap.js';
+import { TailWindow, usageIn } from '../../../src/relay/usage-tap.js';
 
 describe('usageIn', () => {
   const cases: { name: string; text: string; want: ReturnType<typeof usageIn> }[] = [
@@ -226,5 +226,41 @@ describe('AnswerNotes from a stream and from a body', () => {
     noteBody(notes, '{"id":"cmpl-9","object":"text_completion"', `"choices":[${reasons}]}`);
     expect(notes.id).toBe('cmpl-9');
     expect(notes.finishReasons).toHaveLength(16);
+  });
+});
+
+describe("TailWindow: a body's last bytes, however it was read", () => {
+  it('is the last `limit` bytes of the body for any split into reads', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 600 }),
+        fc.array(fc.integer({ min: 1, max: 90 }), { minLength: 1, maxLength: 40 }),
+        fc.integer({ min: 1, max: 300 }),
+        (bytes, sizes, limit) => {
+          const body = Buffer.from(bytes);
+          const w = new TailWindow(limit);
+          for (let at = 0, i = 0; at < body.length; i++) {
+            const n = sizes[i % sizes.length]!;
+            w.push(body.subarray(at, at + n));
+            at += n;
+          }
+          expect(w.text()).toBe(body.toString('latin1', Math.max(0, body.length - limit)));
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it("finds a non-streamed answer's usage when the backend wrote it in 32-byte pieces", () => {
+    const body = Buffer.from(
+      JSON.stringify({
+        id: 'x',
+        choices: [{ index: 0, message: { role: 'assistant', content: 'hello there' }, finish_reason: 'stop' }],
+        usage: { prompt_tokens: 1234, completion_tokens: 56, total_tokens: 1290 },
+      }),
+    );
+    const w = new TailWindow();
+    for (let i = 0; i < body.length; i += 32) w.push(body.subarray(i, i + 32));
+    expect(usageIn(w.text())).toEqual({ prompt: 1234, completion: 56 });
   });
 });
