@@ -10,12 +10,43 @@ export type Scrub = (text: string) => string;
 const MIN_SECRET = 4;
 export const REDACTED = '[redacted]';
 
+/** Removes nothing: where no secret is configured, or a caller has none to give. */
+export const NO_SCRUB: Scrub = (text) => text;
+
 export function makeScrubber(secrets: Iterable<string>): Scrub {
   const list = [...new Set([...secrets].filter((s) => s.length >= MIN_SECRET))].sort((a, b) => b.length - a.length);
-  if (list.length === 0) return (text) => text;
+  if (list.length === 0) return NO_SCRUB;
   return (text) => {
     let out = text;
     for (const s of list) if (out.includes(s)) out = out.split(s).join(REDACTED);
     return out;
   };
+}
+
+/**
+ * A backend's JSON text (an error event passed to the client) with configured secrets removed from what a JSON
+ * parser reads, not only from its bytes: a secret spelt with escapes (`\/` from PHP, `\u0026` from Go, or any
+ * `"` and `\` of its own) is found in the decoded strings, and the text is re-encoded when one was removed. A text
+ * that is not JSON is scrubbed as text (a client's parser cannot decode an escape in it). `unreadable` stands in for
+ * one whose secret cannot be cut out that way (a member's name holds it) or that cannot be read back (nested too
+ * deep to revive) while it holds an escape.
+ */
+export function scrubJsonText(text: string, scrub: Scrub, unreadable: string): string {
+  if (scrub === NO_SCRUB) return text;
+  let removed = false;
+  let inName = false;
+  let value: unknown;
+  try {
+    value = JSON.parse(text, (name, v: unknown) => {
+      if (scrub(name) !== name) inName = true;
+      if (typeof v !== 'string') return v;
+      const s = scrub(v);
+      if (s !== v) removed = true;
+      return s;
+    });
+  } catch (e) {
+    return e instanceof SyntaxError || !text.includes('\\') ? scrub(text) : unreadable;
+  }
+  if (inName) return unreadable;
+  return scrub(removed ? JSON.stringify(value) : text);
 }

@@ -5,7 +5,7 @@
  * `error` event, which the client gets as the backend sent it and which ends the stream.
  */
 import type { AigwError } from '../core/errors.js';
-import type { Scrub } from '../core/scrub.js';
+import { type Scrub, scrubJsonText } from '../core/scrub.js';
 import { renderAnthropicStreamError } from '../anthropic/error-shape.js';
 import type { SseEvent } from '../openai/sse.js';
 import { AnthropicStreamTap } from '../translate/anthropic-tap.js';
@@ -13,8 +13,14 @@ import type { TokenUsage } from '../translate/mapping.js';
 import { SseRelay } from './sse-relay.js';
 import type { Downstream } from './downstream.js';
 
+/** In place of a backend's error event whose secret cannot be cut out of it (core/scrub.ts, scrubJsonText). */
+const UNREADABLE_ERROR = JSON.stringify({
+  type: 'error',
+  error: { type: 'api_error', message: "the backend's error event could not be passed on without a configured secret" },
+});
+
 export class AnthropicSseRelay extends SseRelay {
-  private readonly tap = new AnthropicStreamTap();
+  private readonly tap: AnthropicStreamTap;
   private seenUsage: TokenUsage | undefined;
   private firstContent = false;
 
@@ -26,6 +32,7 @@ export class AnthropicSseRelay extends SseRelay {
     scrub: Scrub,
   ) {
     super(out, false, onFirstContent, maxEventBytes, scrub);
+    this.tap = new AnthropicStreamTap(scrub);
   }
 
   override get outputEstimate(): number {
@@ -54,8 +61,9 @@ export class AnthropicSseRelay extends SseRelay {
     this.sawDone = tap.completed;
     if (!tap.error) return true;
     this.failed = tap.error;
-    // The backend's own error event goes to the client as it came, but with configured secrets removed.
-    this.out.write(`event: error\ndata: ${this.scrub(ev.data ?? '')}\n\n`);
+    // The backend's own error event goes to the client as it came, but with configured secrets removed from what
+    // the client's parser reads (an escape does not hide one).
+    this.out.write(`event: error\ndata: ${scrubJsonText(ev.data ?? '', this.scrub, UNREADABLE_ERROR)}\n\n`);
     return false;
   }
 

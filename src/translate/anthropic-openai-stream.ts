@@ -5,6 +5,7 @@
  * are known; `message_stop` on `[DONE]`. Only the open block and the stop reason are remembered.
  */
 import { type AigwError, aigwError } from '../core/errors.js';
+import type { Scrub } from '../core/scrub.js';
 import { renderAnthropicStreamError } from '../anthropic/error-shape.js';
 import type { SseEvent } from '../openai/sse.js';
 import { readChatChunk } from './fast-read.js';
@@ -41,8 +42,11 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
   outputEstimate = 0;
 
   /** `model`: the name the request was sent upstream with, until the backend names itself. */
-  constructor(private readonly requestModel: string) {
-    super();
+  constructor(
+    private readonly requestModel: string,
+    scrub?: Scrub,
+  ) {
+    super(scrub);
   }
 
   push(ev: SseEvent): string | undefined {

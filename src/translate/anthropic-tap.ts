@@ -4,6 +4,7 @@
  * the end, the first content, the model), and the usage out of a non-streamed Message's last bytes.
  */
 import { type AigwError, aigwError } from '../core/errors.js';
+import { NO_SCRUB, type Scrub } from '../core/scrub.js';
 import { isSpace } from '../core/whitespace.js';
 import { ErrorBody, MessageDeltaEvent, MessageStartEvent } from '../anthropic/response.js';
 import type { SseEvent } from '../openai/sse.js';
@@ -23,6 +24,9 @@ export class AnthropicStreamTap {
   model: string | undefined;
   /** The usage's output is message_start's placeholder (Anthropic sends 1) until a message_delta carries usage. */
   outputProvisional = true;
+
+  /** `scrub`: removes configured secrets from a backend's error text before it is cut to length. */
+  constructor(private readonly scrub: Scrub = NO_SCRUB) {}
 
   /** Looks at one event on its way to the client. Text deltas are recognised by their `event:` line, not parsed. */
   observe(ev: SseEvent): void {
@@ -59,7 +63,7 @@ export class AnthropicStreamTap {
       case 'error': {
         const e = ErrorBody.safeParse(parseData(ev.data));
         const what = e.success ? `${e.data.error.type}: ${e.data.error.message}` : 'unreadable error event';
-        this.error = aigwError('upstream_stream_error', `backend stream error (${what.slice(0, 500)})`);
+        this.error = aigwError('upstream_stream_error', `backend stream error (${this.scrub(what).slice(0, 500)})`);
         return;
       }
     }

@@ -6,6 +6,7 @@
  * `error` event becomes OpenAI's error frame, with no `[DONE]` after it.
  */
 import { type AigwError, aigwError } from '../core/errors.js';
+import type { Scrub } from '../core/scrub.js';
 import { ContentBlockStartEvent, ErrorBody, MessageDeltaEvent, MessageStartEvent } from '../anthropic/response.js';
 import { renderStreamErrorFrame } from '../openai/error-shape.js';
 import { SSE_DONE, type SseEvent } from '../openai/sse.js';
@@ -51,8 +52,11 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
    */
   outputProvisional = true;
 
-  constructor(private readonly opts: MessagesToChatOptions) {
-    super();
+  constructor(
+    private readonly opts: MessagesToChatOptions,
+    scrub?: Scrub,
+  ) {
+    super(scrub);
   }
 
   push(ev: SseEvent): string | undefined {

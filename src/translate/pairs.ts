@@ -4,6 +4,7 @@
  * only its path and credential differ, see openai-azure.ts).
  */
 import type { Result } from '../core/errors.js';
+import type { Scrub } from '../core/scrub.js';
 import { messagesToChat } from './anthropic-openai.js';
 import { chatToMessage } from './anthropic-openai-response.js';
 import { ChatToMessagesStream } from './anthropic-openai-stream.js';
@@ -25,8 +26,8 @@ export interface PreparedRequest {
   upstreamApi: ClientApi;
   /** The backend's non-streamed answer (parsed JSON) → the client's body. */
   answer(json: unknown): Result<TranslatedAnswer>;
-  /** A fresh translator for the backend's stream. */
-  streamTranslator(): StreamTranslator;
+  /** A fresh translator for the backend's stream; `scrub` removes configured secrets from a backend's error text. */
+  streamTranslator(scrub: Scrub): StreamTranslator;
 }
 
 /** What the relay keeps of a translation once the body is sent: the answer's side only (a body can be megabytes). */
@@ -51,7 +52,7 @@ const anthropicToOpenAI: Translate = (json, model) => {
       stream: r.value.stream,
       upstreamApi: 'openai',
       answer: chatToMessage,
-      streamTranslator: () => new ChatToMessagesStream(model),
+      streamTranslator: (scrub) => new ChatToMessagesStream(model, scrub),
     },
   };
 };
@@ -68,7 +69,7 @@ const openAIToAnthropic: Translate = (json, model, now) => {
       stream: r.value.stream,
       upstreamApi: 'anthropic',
       answer: (answer) => messageToChat(answer, created),
-      streamTranslator: () => new MessagesToChatStream({ requestModel: model, includeUsage, created }),
+      streamTranslator: (scrub) => new MessagesToChatStream({ requestModel: model, includeUsage, created }, scrub),
     },
   };
 };

@@ -4,6 +4,7 @@
  * and what accounting needs (usage, a proper end, the first content, the model) is read off as it passes.
  */
 import { type AigwError, aigwError } from '../core/errors.js';
+import { NO_SCRUB, type Scrub } from '../core/scrub.js';
 import type { SseEvent } from '../openai/sse.js';
 import type { TokenUsage } from './mapping.js';
 
@@ -46,6 +47,9 @@ export abstract class TranslatorEnding {
   contentStarted = false;
   model: string | undefined;
 
+  /** `scrub`: removes configured secrets from a backend's text in the error frame, before it is cut to length. */
+  constructor(private readonly scrub: Scrub = NO_SCRUB) {}
+
   /** The client's error frame. */
   protected abstract errorFrame(err: AigwError): string;
   /** The backend said why its answer stopped (finish_reason, stop_reason). */
@@ -66,9 +70,18 @@ export abstract class TranslatorEnding {
     return this.abort(err);
   }
 
-  /** Ends the stream with the client's error frame (a backend message is cut short: it is repeated to the client). */
+  /**
+   * Ends the stream with the client's error frame. A backend's message is repeated to the client: secrets removed
+   * from its decoded text first (rendered, an escape could hide one; cut, a part of one would go), then cut short.
+   */
   protected abort(err: AigwError): string {
-    this.error = err.message.length > MAX_ERROR_MESSAGE ? { ...err, message: `${err.message.slice(0, MAX_ERROR_MESSAGE)}…` } : err;
+    const message = this.scrub(err.message);
+    this.error =
+      message.length > MAX_ERROR_MESSAGE
+        ? { ...err, message: `${message.slice(0, MAX_ERROR_MESSAGE)}…` }
+        : message === err.message
+          ? err
+          : { ...err, message };
     return this.errorFrame(this.error);
   }
 }

@@ -1,4 +1,5 @@
 /** The gateway's entry points into translate/: the pair selector, the pass-through tap, Azure paths and count_tokens turns. */
+import { NO_SCRUB } from '../../../src/core/scrub.js';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeSseBody } from '../../../src/openai/sse.js';
@@ -26,7 +27,7 @@ describe('translatorFor', () => {
       if (!r.ok) throw new Error(r.error.message);
       expect(r.value).toMatchObject({ stream: true, upstreamApi: 'openai' });
       expect(JSON.parse(r.value.body)).toMatchObject({ model: 'up', stream_options: { include_usage: true } });
-      expect(foldMessage(translateBody(r.value.streamTranslator(), fixture('vllm-chat-tool-calls.sse'))).stopped).toBe(true);
+      expect(foldMessage(translateBody(r.value.streamTranslator(NO_SCRUB), fixture('vllm-chat-tool-calls.sse'))).stopped).toBe(true);
       const a = r.value.answer({ id: 'c', model: 'up', choices: [{ message: { content: 'x' }, finish_reason: 'stop' }] });
       expect(a.ok && JSON.parse(a.value.body).content).toEqual([{ type: 'text', text: 'x' }]);
     }
@@ -42,8 +43,8 @@ describe('translatorFor', () => {
     const not = t({ model: 'p', stream: true, messages: [{ role: 'user', content: 'hi' }] }, 'claude', 0);
     if (!asked.ok || !not.ok) throw new Error('refused');
     expect(asked.value.upstreamApi).toBe('anthropic');
-    expect(foldChat(translateBody(asked.value.streamTranslator(), fixture('anthropic-thinking.sse'))).usage).toBeDefined();
-    expect(foldChat(translateBody(not.value.streamTranslator(), fixture('anthropic-thinking.sse'))).usage).toBeUndefined();
+    expect(foldChat(translateBody(asked.value.streamTranslator(NO_SCRUB), fixture('anthropic-thinking.sse'))).usage).toBeDefined();
+    expect(foldChat(translateBody(not.value.streamTranslator(NO_SCRUB), fixture('anthropic-thinking.sse'))).usage).toBeUndefined();
     const a = asked.value.answer({
       id: 'm',
       type: 'message',
