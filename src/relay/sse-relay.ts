@@ -23,8 +23,8 @@ import {
   eventData,
   eventEnd,
   isDone,
-  isErrorData,
   NULL_USAGES,
+  nextErrorName,
   nextEscapedKeyLetter,
   nextUsage,
   nullUsageEnd,
@@ -52,17 +52,22 @@ function errorMessageOf(data: string): string {
 }
 
 /**
- * ERROR_JSON for a text whose keys are spelt with escapes (`{"\u0065rror": …}` is an error to the client's SDK):
- * its first member, read by JSON.parse.
+ * Whether a JSON text is a backend's error as the client's SDK reads it: a top-level `error` that is not empty
+ * wherever it stands (openai-node's `data.error`, openai-python's `data.get("error")`; OpenRouter's mid-stream
+ * error follows the chunk's id and model), or vLLM's and Anthropic's shapes (`object`/`type` first, `"error"`).
+ * Read by JSON.parse: for a text whose names are spelt with escapes, or that holds `"error"` anywhere.
  */
-function isSpeltError(data: string): boolean {
+function isErrorAsRead(data: string): boolean {
+  // Not JSON, but spelt as an error from its first member: an error still (its text goes nowhere but scrubbed).
+  const firstSaysError = ERROR_JSON.test(data);
   try {
     const json = JSON.parse(data) as Record<string, unknown> | null;
     if (json === null || typeof json !== 'object' || Array.isArray(json)) return false;
+    if (json.error) return true;
     const first = Object.keys(json)[0];
-    return first === 'error' || ((first === 'object' || first === 'type') && json[first] === 'error');
+    return (first === 'object' || first === 'type') && json[first] === 'error';
   } catch {
-    return false;
+    return firstSaysError;
   }
 }
 
@@ -158,6 +163,8 @@ export class SseRelay implements SseSink, StreamRelay {
       let from = 0;
       let usageAt = nextUsage(buf, 0, complete);
       let escapeAt = nextEscapedKeyLetter(buf, 0, complete);
+      // `"error"` anywhere: the event is read decoded, where an error is told as the client's SDK tells it.
+      let errorAt = nextErrorName(buf, 0, complete);
       // `end` is also where the event being read owns its bytes from: the blank lines before it are its own.
       for (let start = 0, stop = 0; start < complete; start = stop) {
         // Servers write an event as one line and a blank one: a search for its first LF usually ends it (a
@@ -166,21 +173,25 @@ export class SseRelay implements SseSink, StreamRelay {
         const oneLine = buf[nl + 1] === 0x0a;
         stop = oneLine ? nl + 2 : eventEnd(buf, start, complete);
         if (blankLines(buf, start, stop)) continue;
-        let hasUsage = false;
+        let decode = false;
         for (let nulls = 0; usageAt >= 0 && usageAt < stop; ) {
           // `"usage": null` is not usage (OpenAI's, in every chunk but the last): the event stays on the fast path.
           const nullEnd = nullUsageEnd(buf, usageAt);
           if (nullEnd < 0 || ++nulls > NULL_USAGES) {
-            hasUsage = true;
+            decode = true;
             usageAt = nextUsage(buf, stop, complete);
           } else usageAt = nextUsage(buf, restHasNoUsage(buf, nullEnd, stop) ? stop : usageAt + 1, complete);
         }
         if (escapeAt >= 0 && escapeAt < stop) {
           // A key spelt with escapes may be usage: the decoder reads the event (usage-tap.ts), exactly.
-          hasUsage = true;
+          decode = true;
           escapeAt = nextEscapedKeyLetter(buf, stop, complete);
         }
-        if (!this.seeEvent(buf, start, stop, hasUsage, oneLine)) {
+        if (errorAt >= 0 && errorAt < stop) {
+          decode = true;
+          errorAt = nextErrorName(buf, stop, complete);
+        }
+        if (!this.seeEvent(buf, start, stop, decode, oneLine)) {
           if (end > from) this.out.write(buf.subarray(from, end));
           from = stop;
           if (this.failed) {
@@ -221,8 +232,8 @@ export class SseRelay implements SseSink, StreamRelay {
    * it. The usual event — one `data:` line, no usage — is read from its bytes; the others (usage, a comment,
    * `event:`/`id:` lines, several data lines, the first event's model) are decoded: the rare case pays, not the stream.
    */
-  private seeEvent(buf: Buffer, start: number, stop: number, hasUsage: boolean, oneLine: boolean): boolean {
-    if (!hasUsage && !this.modelPending && oneLine && startsWithData(buf, start) && !isErrorData(buf, start)) {
+  private seeEvent(buf: Buffer, start: number, stop: number, decode: boolean, oneLine: boolean): boolean {
+    if (!decode && !this.modelPending && oneLine && startsWithData(buf, start)) {
       if (isDone(buf, start)) this.sawDone = true;
       else {
         if (this.outputEvents === 0) this.firstEvent();
@@ -268,7 +279,7 @@ export class SseRelay implements SseSink, StreamRelay {
       this.sawDone = true;
       return true;
     }
-    if (ERROR_JSON.test(data) || (hasEscapedKeyLetter(data) && isSpeltError(data))) {
+    if ((data.includes('"error"') || hasEscapedKeyLetter(data)) && isErrorAsRead(data)) {
       // Not passed through: its text may echo a configured secret. The client gets aigw's frame with it, scrubbed.
       this.failed = aigwError('upstream_stream_error', `backend stream error (${this.scrub(errorMessageOf(data)).slice(0, 500)})`);
       return false;

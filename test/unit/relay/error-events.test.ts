@@ -1,13 +1,36 @@
 /**
- * A backend's error event is known on the relay's fast path (its bytes) exactly as on its slow path (the decoded
- * data): `{"error": …}`, `{"object": "error", …}` (vLLM's older shape), `{"type": "error", …}` (Anthropic's),
- * however spaced. Read as the bytes `{"error"` alone, the others went through as content, secrets and all.
+ * A backend's error event is told as the client's SDK tells it — openai-node's `data.error`, openai-python's
+ * `data.get("error")`: a top-level `error` that is not empty, wherever it stands (OpenRouter's mid-stream error
+ * follows the chunk's id, model and provider) — and as vLLM's older `{"object": "error"}` and Anthropic's
+ * `{"type": "error"}`; the same on the relay's fast path (its bytes) and on the decoder's. An error event never
+ * reaches the client (its text may echo a secret: aigw's frame carries it, scrubbed); anything else does.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ERROR_JSON, isErrorData } from '../../../src/relay/sse-bytes.js';
+import { ERROR_JSON } from '../../../src/relay/sse-bytes.js';
+import { SseRelay } from '../../../src/relay/sse-relay.js';
+import { DecodingRelay, relayOn } from '../../helpers/relay-client.js';
 
-const line = (data: string) => Buffer.from(`data: ${data}\n\n`);
+/** What the relay is held to: the SDK's reading of a JSON text; a text spelt as an error that is not JSON is one. */
+function isErrorToSdk(data: string): boolean {
+  try {
+    const json = JSON.parse(data) as Record<string, unknown> | null;
+    if (json === null || typeof json !== 'object' || Array.isArray(json)) return false;
+    const first = Object.keys(json)[0];
+    return Boolean(json.error) || ((first === 'object' || first === 'type') && json[first] === 'error');
+  } catch {
+    return ERROR_JSON.test(data);
+  }
+}
+
+/** Whether a relay of `Relay`'s kind failed the stream on this event, and whether the client got its bytes. */
+function relayed(Relay: typeof SseRelay, data: string) {
+  const { c, relay } = relayOn(Relay, false, 1 << 20, (t) => t);
+  // A first event (the answer's model is read from it), then the one under test.
+  relay.push(Buffer.from('data: {"id":"1","model":"m","choices":[{"delta":{"content":"a"}}]}\n\n'));
+  relay.push(Buffer.from(`data: ${data}\n\n`));
+  return { failed: relay.failed !== undefined, passed: c.text().includes(data) };
+}
 
 describe('an error event', () => {
   it.each([
@@ -20,28 +43,39 @@ describe('an error event', () => {
     ['{"type" :  "error"}', true],
     [' {"error":"two spaces after data:"}', true],
     ['\t{"error":"a tab"}', true],
+    ['{"error": not json', true],
+    // OpenRouter's mid-stream error.
+    [
+      '{"id":"c1","object":"chat.completion.chunk","model":"m","provider":"p","error":{"code":"server_error","message":"x"},"choices":[{"index":0,"delta":{"content":""},"finish_reason":"error"}]}',
+      true,
+    ],
+    ['{"id":"1","\\u0065rror":{"message":"spelt with an escape"}}', true],
+    // Not an error to the SDK: an empty `error`, the word as a value or deeper down.
+    ['{"error":null,"id":"1","choices":[{"delta":{"content":"b"}}]}', false],
+    ['{"id":"1","error":"","choices":[]}', false],
+    ['{"id":"1","choices":[{"delta":{"content":"error"},"finish_reason":null}]}', false],
     ['{"id":"1","choices":[{"delta":{"content":"{\\"error\\":1}"}}]}', false],
+    ['{"id":"1","x":{"error":{"message":"nested"}}}', false],
     ['{"object":"chat.completion.chunk","choices":[]}', false],
     ['{"type":"response.output_text.delta","delta":"error"}', false],
     ['{"errors":[]}', false],
-    ['[DONE]', false],
-  ])('%s → %s, on both paths', (data, expected) => {
-    expect(isErrorData(line(data), 0)).toBe(expected);
-    expect(ERROR_JSON.test(data)).toBe(expected);
+  ])('%s → %s, on both paths', (data, error) => {
+    expect(isErrorToSdk(data)).toBe(error);
+    for (const Relay of [SseRelay, DecodingRelay]) expect(relayed(Relay, data)).toEqual({ failed: error, passed: !error });
   });
 
-  it('is told the same way on both paths, for any first member and spacing', () => {
-    const blank = fc.stringMatching(/^[ \t]{0,3}$/);
-    const key = fc.constantFrom('"error"', '"object"', '"type"', '"id"', '"err"', '"errors"', '"typed"');
-    const value = fc.constantFrom('"error"', '"err"', '"errors"', '"chat.completion.chunk"', '{"message":"m"}', '1');
+  it('is told the same way on both paths as the SDK tells it, for any members, order and spacing', () => {
+    const blank = fc.stringMatching(/^[ \t]{0,2}$/);
+    const name = fc.constantFrom('"error"', '"object"', '"type"', '"id"', '"errors"', '"\\u0065rror"');
+    const value = fc.constantFrom('"error"', '""', '"errors"', '"chat.completion.chunk"', '{"message":"m"}', 'null', '1', '0', '[]');
+    const member = fc.tuple(blank, name, blank, blank, value).map(([a, k, b, c, v]) => `${a}${k}${b}:${c}${v}`);
     fc.assert(
-      fc.property(blank, blank, key, blank, blank, value, fc.boolean(), (lead, a, k, b, c, v, space) => {
-        // What a decoder hands the slow path: the field's one optional space taken, any other blank kept.
-        const data = `${lead}{${a}${k}${b}:${c}${v}}`;
-        const bytes = Buffer.from(`data:${space ? ' ' : ''}${data}\n\n`);
-        expect(isErrorData(bytes, 0)).toBe(ERROR_JSON.test(data));
+      fc.property(fc.array(member, { minLength: 1, maxLength: 4 }), fc.boolean(), (members, cut) => {
+        const data = `{${members.join(',')}${cut ? '' : '}'}`;
+        const error = isErrorToSdk(data);
+        for (const Relay of [SseRelay, DecodingRelay]) expect(relayed(Relay, data)).toEqual({ failed: error, passed: !error });
       }),
-      { numRuns: 2000 },
+      { numRuns: 1500 },
     );
   });
 });

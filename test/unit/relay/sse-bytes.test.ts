@@ -6,8 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   completeUpTo,
-  ERROR_JSON,
-  isErrorData,
+  nextErrorName,
   nextEscapedKeyLetter,
   nextUsage,
   nullUsageEnd,
@@ -34,6 +33,9 @@ const pieces = fc.constantFrom(
   '"object"',
   '"type"',
   '"error',
+  'rror"',
+  '"e',
+  'mirror"',
   'x',
   'é',
   'null',
@@ -162,16 +164,23 @@ describe('the SSE relay byte searches', () => {
     );
   });
 
-  it('isErrorData reads a data line as ERROR_JSON reads its value (spaces and tabs within the line)', () => {
+  it('nextErrorName finds the first `"error"` at or after `from` and before `limit`, as a plain search does', () => {
     fc.assert(
-      fc.property(bytes, (value) => {
-        const line = Buffer.concat([Buffer.from('data:'), value]);
-        const text = value.toString('latin1');
-        // The relay hands it one line: the check reads up to its first LF, as the decoder would.
-        const firstLine = text.split('\n')[0]!;
-        expect(isErrorData(line, 0)).toBe(ERROR_JSON.test(firstLine));
+      fc.property(bytes, fc.nat(), fc.nat(), (buf, f, l) => {
+        const from = f % (buf.length + 1);
+        const limit = l % (buf.length + 1);
+        const at = buf.indexOf('"error"', from);
+        expect(nextErrorName(buf, from, limit)).toBe(at >= 0 && at < limit ? at : -1);
       }),
       { numRuns: 3000 },
     );
+  });
+
+  it('nextErrorName finds the name behind any number of near misses (`"mirror"` values)', () => {
+    for (const misses of [0, 1, 7, 8, 9, 100]) {
+      const buf = Buffer.from(`data: {${'"m":"mirror",'.repeat(misses)}"error":{"message":"m"}}\n\n`);
+      expect(nextErrorName(buf, 0, buf.length)).toBe(buf.indexOf('"error"'));
+      expect(nextErrorName(buf, 0, buf.indexOf('"error"'))).toBe(-1);
+    }
   });
 });
