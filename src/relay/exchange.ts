@@ -188,6 +188,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     // answer lasts; `headers` holds what is read of them. Dropped, a held stream keeps ~1 KiB less.
     controller.rawHeaders = null;
     if (status < 200) {
+      // The backend has taken the request: a reset after this is no keep-alive race (onResponseError).
+      this.status = status;
       // undici restarts headersTimeout at each 1xx: `102 Processing` every half second never timed out.
       this.deadline ??= setTimeout(
         () => this.timedOut('UND_ERR_HEADERS_TIMEOUT', 'no final answer after 1xx answers'),
@@ -339,6 +341,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
       if (this.sse) this.recordStreamUsage();
       this.mode = 'done';
       return this.end(this.began ? COMMITTED : ABANDONED);
+    }
+    // Whole already: its end marker went out, then the connection broke before the body's own end. It ends as it
+    // would have — an error frame after [DONE] or message_stop made the Anthropic SDK throw away a finished answer.
+    if (this.mode === 'sse' && this.sse!.sawDone) {
+      this.clearDeadline();
+      return this.endAfterDone();
     }
     let failure = classifyError(err);
     // A reset after the status line is not the keep-alive race the quick retry on the same target is for: the

@@ -1,0 +1,133 @@
+/**
+ * How a backend's answer ends, as the client's SDK reads it: an error event wherever its `error` member stands,
+ * a chunk whose `error` is null, a connection that breaks after the end marker, a 1xx before the answer.
+ */
+import { describe, expect, it } from 'vitest';
+import { useGateway } from '../helpers/gateway.js';
+import { rawPost } from '../helpers/raw.js';
+import { useUpstream } from '../helpers/upstream.js';
+
+const SECRET = 'sk-backend-secret-ends-1234';
+const KEY = 'sk-tenant-ends';
+const chunk = (content: string) => `data: {"id":"1","choices":[{"index":0,"delta":{"content":"${content}"}}]}\n\n`;
+const OK =
+  '{"id":"x","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"ok"}}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}';
+const anthropicEvent = (t: string, d: object) => `event: ${t}\ndata: ${JSON.stringify({ type: t, ...d })}\n\n`;
+
+const backend = await useUpstream((req, res, body) => {
+  if (body.includes('error-not-first')) {
+    // OpenRouter's mid-stream error: the chunk's id first; openai-node throws for any top-level `error`.
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    return res.end(
+      `${chunk('Hel')}data: {"id":"1","error":{"message":"auth failed for ${req.headers.authorization}"}}\n\ndata: [DONE]\n\n`,
+    );
+  }
+  if (body.includes('error-null')) {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    return res.end(
+      'data: {"error":null,"id":"1","choices":[{"index":0,"delta":{"content":"fine"},"finish_reason":null}]}\n\n' +
+        'data: {"error":null,"id":"1","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n',
+    );
+  }
+  if (body.includes('done-then-reset')) {
+    // A whole answer and its end marker, then the connection breaks before the chunked terminator.
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    if (req.url!.startsWith('/v1/messages')) {
+      res.write(
+        anthropicEvent('message_start', {
+          message: {
+            id: 'm',
+            type: 'message',
+            role: 'assistant',
+            model: 'c',
+            content: [],
+            stop_reason: null,
+            stop_sequence: null,
+            usage: { input_tokens: 3, output_tokens: 1 },
+          },
+        }) +
+          anthropicEvent('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }) +
+          anthropicEvent('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'whole answer' } }) +
+          anthropicEvent('content_block_stop', { index: 0 }) +
+          anthropicEvent('message_delta', { delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 2 } }) +
+          anthropicEvent('message_stop', {}),
+      );
+    } else res.write(`${chunk('whole answer')}data: [DONE]\n\n`);
+    return setTimeout(() => req.socket.destroy(), 100);
+  }
+  if (body.includes('continue-first')) {
+    // An unsolicited 100 Continue before the answer.
+    res.writeContinue();
+    return res.writeHead(200, { 'content-type': 'application/json' }).end(OK);
+  }
+  res.writeHead(200, { 'content-type': 'application/json' }).end(OK);
+});
+
+const gw = await useGateway(
+  `
+version: 1
+resilience: { consecutiveFailures: 1000 }
+backends:
+  b: { url: "{{b}}", apiKey: "${SECRET}" }
+  claude: { url: "{{b}}", kind: anthropic, apiKey: "${SECRET}" }
+models:
+  direct: { targets: [{ backend: b }] }
+  claude: { targets: [{ backend: claude }] }
+tenants:
+  t: { keys: ["${KEY}"] }
+`,
+  { b: backend.url },
+);
+
+const post = (content: string, body: object = {}) =>
+  rawPost(
+    `${gw.url}/v1/chat/completions`,
+    { model: 'direct', messages: [{ role: 'user', content }], max_tokens: 100, ...body },
+    { headers: { authorization: `Bearer ${KEY}` } },
+  );
+
+describe("a backend's error event, wherever its `error` member stands", () => {
+  it('after the chunk id (OpenRouter): withheld, the secret scrubbed, the stream cut without [DONE]', async () => {
+    const r = await post('error-not-first', { stream: true });
+    const text = r.body.toString();
+    expect(r.status).toBe(200);
+    expect(text).toContain('"content":"Hel"');
+    expect(text).not.toContain(SECRET);
+    expect(text).toContain('upstream_stream_error');
+    expect(text).not.toContain('data: [DONE]');
+  });
+
+  it('`"error": null` in every chunk (no error to openai-node): the stream is whole', async () => {
+    const text = (await post('error-null', { stream: true })).body.toString();
+    expect(text).toContain('"content":"fine"');
+    expect(text).not.toContain('upstream_stream_error');
+    expect(text.trimEnd().endsWith('data: [DONE]')).toBe(true);
+  });
+});
+
+describe('a connection that breaks after the end marker', () => {
+  it('OpenAI: [DONE] stays the last event', async () => {
+    const text = (await post('done-then-reset', { stream: true })).body.toString();
+    expect(text).toContain('whole answer');
+    expect(text.trimEnd().endsWith('data: [DONE]')).toBe(true);
+    expect(text).not.toContain('upstream_stream_error');
+  });
+
+  it('Anthropic SDK: a stream that reached message_stop is a finished message, not an APIError', async () => {
+    const { default: Anthropic } = await import('@anthropic-ai/sdk');
+    const a = new Anthropic({ baseURL: gw.url, apiKey: KEY, maxRetries: 0 });
+    const m = await a.messages
+      .stream({ model: 'claude', max_tokens: 50, messages: [{ role: 'user', content: 'done-then-reset' }] })
+      .finalMessage();
+    expect(m.content).toEqual([{ type: 'text', text: 'whole answer' }]);
+    expect(m.stop_reason).toBe('end_turn');
+  });
+});
+
+describe('a 1xx before the answer', () => {
+  it('a request the backend acknowledged with 100 Continue is not sent to it twice', async () => {
+    const before = backend.seen.filter((s) => s.body.includes('continue-first')).length;
+    await post('continue-first');
+    expect(backend.seen.filter((s) => s.body.includes('continue-first')).length - before).toBe(1);
+  });
+});
