@@ -4,6 +4,7 @@
  * translate passes validation as an `UnknownBlock` naming it, for the translators to refuse clearly.
  */
 import { z } from 'zod';
+import { arrayOf } from '../core/zod-array.js';
 import { taggedUnion, type Unknown } from '../core/tagged-union.js';
 
 export const TextBlock = z.looseObject({ type: z.literal('text'), text: z.string() });
@@ -44,7 +45,7 @@ export type ToolResultContentBlock = z.output<typeof ToolResultContentBlock>;
 export const ToolResultBlock = z.looseObject({
   type: z.literal('tool_result'),
   tool_use_id: z.string(),
-  content: z.union([z.string(), z.array(ToolResultContentBlock)]).optional(),
+  content: z.union([z.string(), arrayOf(ToolResultContentBlock)]).optional(),
   is_error: z.boolean().optional(),
 });
 export type ToolResultBlock = z.infer<typeof ToolResultBlock>;

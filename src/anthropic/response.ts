@@ -3,6 +3,7 @@
  * (`message_start`, `content_block_start`/`_delta`/`_stop`, `message_delta`, `message_stop`, `ping`, `error`).
  */
 import { z } from 'zod';
+import { arrayOf } from '../core/zod-array.js';
 import { ResponseBlock } from './blocks.js';
 
 const Count = z.int().min(0);
@@ -32,7 +33,7 @@ export const Message = z.looseObject({
   type: z.literal('message'),
   role: z.literal('assistant'),
   model: z.string(),
-  content: z.array(ResponseBlock),
+  content: arrayOf(ResponseBlock),
   /** null only in message_start; a stop reason aigw does not know is read as end_turn. */
   stop_reason: z.string().nullable(),
   stop_sequence: z.string().nullable().optional(),

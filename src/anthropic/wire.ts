@@ -3,12 +3,13 @@
  * and translates; other fields are kept as they came (loose objects). Types are inferred from the schemas.
  */
 import { z } from 'zod';
+import { arrayOf } from '../core/zod-array.js';
 import { firstIssue } from '../core/zod-issue.js';
 import { ContentBlock, TextBlock } from './blocks.js';
 
 export const MessageParam = z.looseObject({
   role: z.enum(['user', 'assistant']),
-  content: z.union([z.string(), z.array(ContentBlock)]),
+  content: z.union([z.string(), arrayOf(ContentBlock)]),
 });
 export type MessageParam = z.infer<typeof MessageParam>;
 
@@ -33,16 +34,16 @@ export type ToolChoice = z.infer<typeof ToolChoice>;
 
 export const MessagesRequest = z.looseObject({
   model: z.string().min(1),
-  messages: z.array(MessageParam).min(1),
+  messages: arrayOf(MessageParam, 1),
   /** Required by Anthropic: the answer stops there. */
   max_tokens: z.int().min(1),
-  system: z.union([z.string(), z.array(TextBlock)]).optional(),
-  stop_sequences: z.array(z.string()).optional(),
+  system: z.union([z.string(), arrayOf(TextBlock)]).optional(),
+  stop_sequences: arrayOf(z.string()).optional(),
   temperature: z.number().min(0).max(1).optional(),
   top_p: z.number().min(0).max(1).optional(),
   top_k: z.int().min(0).optional(),
   stream: z.boolean().optional(),
-  tools: z.array(ToolDefinition).optional(),
+  tools: arrayOf(ToolDefinition).optional(),
   tool_choice: ToolChoice.optional(),
   metadata: z.looseObject({ user_id: z.string().nullable().optional() }).optional(),
   thinking: z.looseObject({ type: z.string(), budget_tokens: z.int().min(0).optional() }).optional(),

@@ -3,12 +3,13 @@
  * Only the fields aigw acts on are described; every other field is kept as it came (loose objects).
  */
 import { z } from 'zod';
+import { arrayOf } from '../core/zod-array.js';
 
 const ContentPart = z.looseObject({ type: z.string(), text: z.string().optional() });
 
 export const ChatMessage = z.looseObject({
   role: z.string(),
-  content: z.union([z.string(), z.array(ContentPart), z.null()]).optional(),
+  content: z.union([z.string(), arrayOf(ContentPart), z.null()]).optional(),
   name: z.string().optional(),
 });
 export type ChatMessage = z.infer<typeof ChatMessage>;
@@ -27,12 +28,42 @@ const GenerationFields = {
 
 export const ChatCompletionRequest = z.looseObject({
   ...GenerationFields,
-  messages: z.array(ChatMessage).min(1),
+  messages: arrayOf(ChatMessage, 1),
   max_completion_tokens: TokenCount,
 });
 export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequest>;
 
-const Prompt = z.union([z.string(), z.array(z.string()), z.array(z.int()), z.array(z.array(z.int()))]);
+type PromptValue = string | string[] | number[] | number[][];
+const isTokenId = (v: unknown): boolean => Number.isSafeInteger(v);
+const isTokenIds = (v: unknown): boolean => Array.isArray(v) && v.every(isTokenId);
+const isString = (v: unknown): boolean => typeof v === 'string';
+
+/**
+ * OpenAI's `prompt` and `input`: a string, or an array of strings, of token ids or of token-id arrays. Checked in
+ * one pass that stops at the first element of another kind than the first's — a zod union of arrays checked every
+ * element of every branch (a few MiB of them held the event loop for seconds, valid or not).
+ */
+const Prompt = z.custom<PromptValue>().superRefine((v, ctx) => {
+  if (typeof v === 'string') return;
+  if (!Array.isArray(v)) {
+    ctx.addIssue({ code: 'custom', message: `expected a string or an array, got ${v === null ? 'null' : typeof v}` });
+    return;
+  }
+  if (v.length === 0) return;
+  const first = v[0];
+  const [ok, kind] = isString(first)
+    ? [isString, 'a string']
+    : isTokenId(first)
+      ? [isTokenId, 'a token id (an integer)']
+      : isTokenIds(first)
+        ? [isTokenIds, 'an array of token ids']
+        : [undefined, 'a string, a token id (an integer) or an array of token ids'];
+  for (let i = 0; i < v.length; i++) {
+    if (ok?.(v[i])) continue;
+    ctx.addIssue({ code: 'custom', message: i === 0 ? `expected ${kind}` : `expected ${kind}, as the first element is`, path: [i] });
+    return;
+  }
+});
 
 export const CompletionRequest = z.looseObject({ ...GenerationFields, prompt: Prompt });
 export type CompletionRequest = z.infer<typeof CompletionRequest>;

@@ -4,6 +4,7 @@
  * Loose objects: fields not named here are checked by the translators against the mapping table.
  */
 import { z } from 'zod';
+import { arrayOf } from '../core/zod-array.js';
 import { taggedUnion } from '../core/tagged-union.js';
 
 const TextPart = z.looseObject({ type: z.literal('text'), text: z.string() });
@@ -13,7 +14,7 @@ const ImageUrlPart = z.looseObject({
 });
 const RefusalPart = z.looseObject({ type: z.literal('refusal'), refusal: z.string() });
 
-const TextContent = z.union([z.string(), z.array(taggedUnion('type', { text: TextPart }))]);
+const TextContent = z.union([z.string(), arrayOf(taggedUnion('type', { text: TextPart }))]);
 
 export const UserPart = taggedUnion('type', { text: TextPart, image_url: ImageUrlPart });
 export type UserPart = z.output<typeof UserPart>;
@@ -28,12 +29,12 @@ export type RequestToolCall = z.infer<typeof RequestToolCall>;
 export const ChatMessage = taggedUnion('role', {
   system: z.looseObject({ role: z.literal('system'), content: TextContent }),
   developer: z.looseObject({ role: z.literal('developer'), content: TextContent }),
-  user: z.looseObject({ role: z.literal('user'), content: z.union([z.string(), z.array(UserPart)]) }),
+  user: z.looseObject({ role: z.literal('user'), content: z.union([z.string(), arrayOf(UserPart)]) }),
   assistant: z.looseObject({
     role: z.literal('assistant'),
-    content: z.union([z.string(), z.array(taggedUnion('type', { text: TextPart, refusal: RefusalPart })), z.null()]).optional(),
+    content: z.union([z.string(), arrayOf(taggedUnion('type', { text: TextPart, refusal: RefusalPart })), z.null()]).optional(),
     refusal: z.string().nullable().optional(),
-    tool_calls: z.array(RequestToolCall).nullable().optional(),
+    tool_calls: arrayOf(RequestToolCall).nullable().optional(),
   }),
   tool: z.looseObject({ role: z.literal('tool'), tool_call_id: z.string(), content: TextContent }),
 });
@@ -60,11 +61,11 @@ const NullableTokens = z.int().min(1).nullable().optional();
 
 export const ChatRequest = z.looseObject({
   model: z.string().min(1),
-  messages: z.array(ChatMessage).min(1),
+  messages: arrayOf(ChatMessage, 1),
   max_tokens: NullableTokens,
   max_completion_tokens: NullableTokens,
   stop: z
-    .union([z.string(), z.array(z.string())])
+    .union([z.string(), arrayOf(z.string())])
     .nullable()
     .optional(),
   temperature: z.number().min(0).max(2).nullable().optional(),
@@ -72,7 +73,7 @@ export const ChatRequest = z.looseObject({
   n: z.int().min(1).nullable().optional(),
   stream: z.boolean().nullable().optional(),
   stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullable().optional(),
-  tools: z.array(ChatTool).optional(),
+  tools: arrayOf(ChatTool).optional(),
   tool_choice: ChatToolChoice.optional(),
   parallel_tool_calls: z.boolean().optional(),
   user: z.string().optional(),
@@ -100,7 +101,7 @@ const VllmStopReason = z.union([z.string(), z.number()]).nullable().optional();
 export const ChatCompletion = z.looseObject({
   id: z.string(),
   model: z.string(),
-  choices: z.array(
+  choices: arrayOf(
     z.looseObject({
       message: z.looseObject({
         content: z.string().nullable().optional(),
@@ -133,7 +134,7 @@ export const ChatChunk = z.looseObject({
           .looseObject({
             content: z.string().nullable().optional(),
             refusal: z.string().nullable().optional(),
-            tool_calls: z.array(ChunkToolCall).nullable().optional(),
+            tool_calls: arrayOf(ChunkToolCall).nullable().optional(),
             ...Reasoning,
           })
           .nullable()
