@@ -39,7 +39,7 @@ export function relayDialect(client: ClientApi, translation: AnswerTranslation |
   if (translation) {
     return {
       streamRelay: (out, onFirstContent, maxEventBytes, scrub) =>
-        new TranslatedSseRelay(out, translation.streamTranslator(scrub), onFirstContent, maxEventBytes, scrub),
+        new TranslatedSseRelay(out, translation.streamTranslator(scrub, maxEventBytes), onFirstContent, maxEventBytes, scrub),
       answer: translation.answer,
       bodyUsage: () => undefined,
     };

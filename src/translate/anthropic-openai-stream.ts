@@ -45,6 +45,8 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
   constructor(
     private readonly requestModel: string,
     scrub?: Scrub,
+    /** A tool call's arguments are held until its block closes (to check they make a JSON object): at most this. */
+    private readonly maxArguments = 16 * 1024 ** 2,
   ) {
     super(scrub);
   }
@@ -170,6 +172,15 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
     const args = call.function?.arguments;
     if (args) {
       this.args += args;
+      if (this.args.length > this.maxArguments) {
+        // Held whole for the check, a backend's endless arguments grew the gateway's heap by as much.
+        this.error = aigwError(
+          'upstream_stream_error',
+          `the backend's tool call ${call.index} sent more than ${this.maxArguments} characters of arguments`,
+        );
+        this.args = '';
+        return undefined;
+      }
       this.outputEstimate += tokensAtLeast(args.length);
       const delta = `{"type":"input_json_delta","partial_json":${JSON.stringify(args)}}`;
       out += anthropicFrame('content_block_delta', `{"type":"content_block_delta","index":${index},"delta":${delta}}`);

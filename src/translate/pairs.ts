@@ -26,8 +26,11 @@ export interface PreparedRequest {
   upstreamApi: ClientApi;
   /** The backend's non-streamed answer (parsed JSON) → the client's body. */
   answer(json: unknown): Result<TranslatedAnswer>;
-  /** A fresh translator for the backend's stream; `scrub` removes configured secrets from a backend's error text. */
-  streamTranslator(scrub: Scrub): StreamTranslator;
+  /**
+   * A fresh translator for the backend's stream; `scrub` removes configured secrets from a backend's error text,
+   * `maxHeld` bounds what it holds of one piece of the answer (limits.maxEventBytes).
+   */
+  streamTranslator(scrub: Scrub, maxHeld: number): StreamTranslator;
 }
 
 /** What the relay keeps of a translation once the body is sent: the answer's side only (a body can be megabytes). */
@@ -52,7 +55,7 @@ const anthropicToOpenAI: Translate = (json, model) => {
       stream: r.value.stream,
       upstreamApi: 'openai',
       answer: chatToMessage,
-      streamTranslator: (scrub) => new ChatToMessagesStream(model, scrub),
+      streamTranslator: (scrub, maxHeld) => new ChatToMessagesStream(model, scrub, maxHeld),
     },
   };
 };

@@ -27,7 +27,9 @@ describe('translatorFor', () => {
       if (!r.ok) throw new Error(r.error.message);
       expect(r.value).toMatchObject({ stream: true, upstreamApi: 'openai' });
       expect(JSON.parse(r.value.body)).toMatchObject({ model: 'up', stream_options: { include_usage: true } });
-      expect(foldMessage(translateBody(r.value.streamTranslator(NO_SCRUB), fixture('vllm-chat-tool-calls.sse'))).stopped).toBe(true);
+      expect(foldMessage(translateBody(r.value.streamTranslator(NO_SCRUB, 1 << 20), fixture('vllm-chat-tool-calls.sse'))).stopped).toBe(
+        true,
+      );
       const a = r.value.answer({ id: 'c', model: 'up', choices: [{ message: { content: 'x' }, finish_reason: 'stop' }] });
       expect(a.ok && JSON.parse(a.value.body).content).toEqual([{ type: 'text', text: 'x' }]);
     }
@@ -43,8 +45,8 @@ describe('translatorFor', () => {
     const not = t({ model: 'p', stream: true, messages: [{ role: 'user', content: 'hi' }] }, 'claude', 0);
     if (!asked.ok || !not.ok) throw new Error('refused');
     expect(asked.value.upstreamApi).toBe('anthropic');
-    expect(foldChat(translateBody(asked.value.streamTranslator(NO_SCRUB), fixture('anthropic-thinking.sse'))).usage).toBeDefined();
-    expect(foldChat(translateBody(not.value.streamTranslator(NO_SCRUB), fixture('anthropic-thinking.sse'))).usage).toBeUndefined();
+    expect(foldChat(translateBody(asked.value.streamTranslator(NO_SCRUB, 1 << 20), fixture('anthropic-thinking.sse'))).usage).toBeDefined();
+    expect(foldChat(translateBody(not.value.streamTranslator(NO_SCRUB, 1 << 20), fixture('anthropic-thinking.sse'))).usage).toBeUndefined();
     const a = asked.value.answer({
       id: 'm',
       type: 'message',

@@ -393,6 +393,21 @@ describe('OpenAI backend stream → Anthropic: how the answer ended, refusals, t
       .stream({ model: 'x', max_tokens: 10, messages: [{ role: 'user', content: 'q' }] })
       .finalMessage();
 
+  it("a tool call's arguments past what may be held end the stream with an error, holding nothing more", () => {
+    const t = new ChatToMessagesStream('m', undefined, 64);
+    const out = run(t, [
+      choice({ role: 'assistant', ...call('{"a":"', 'f') }),
+      ...Array.from({ length: 10 }, () => choice(call('x'.repeat(10)))),
+      '[DONE]',
+    ]);
+    expect(t.error?.code).toBe('upstream_stream_error');
+    expect(t.error?.message).toContain('more than 64 characters of arguments');
+    // One error frame, nothing after it: no further delta, stop or message_stop.
+    expect(out.match(/event: error/g)).toHaveLength(1);
+    expect(out.slice(out.indexOf('event: error'))).not.toContain('content_block');
+    expect(out).not.toContain('message_stop');
+  });
+
   it('a backend that sends no usage (include_usage ignored): the client is told the output accounting charges, not 0', async () => {
     const t = new ChatToMessagesStream('m');
     const text = 'The quick brown fox jumps over the lazy dog. '.repeat(4);
