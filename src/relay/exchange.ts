@@ -21,6 +21,7 @@ import { downstreamHeaders } from './headers.js';
 import { SseRelay } from './sse-relay.js';
 import type { StreamRelay } from './stream-relay.js';
 import { TranslatedBodyRelay } from './translated-body-relay.js';
+import { ERROR_JSON } from './sse-bytes.js';
 import { normalizeUpstreamError } from './upstream-error.js';
 import { recordUsage, type Usage, usageIn } from './usage-tap.js';
 
@@ -77,6 +78,20 @@ export interface RelayPolicy {
 
 /** `translated`: a non-streamed answer held whole to be translated for a client of the other API. */
 type Mode = 'pending' | 'error-body' | 'sse' | 'body' | 'translated' | 'done';
+
+const isJsonBlank = (b: number | undefined): boolean => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
+
+/** Whether a 2xx body's first read is an error object (ERROR_JSON over its first bytes). */
+function isErrorAnswer(chunk: Buffer): boolean {
+  let i = 0;
+  while (isJsonBlank(chunk[i])) i++;
+  if (chunk[i++] !== 0x7b) return false;
+  while (isJsonBlank(chunk[i])) i++;
+  // The first names ERROR_JSON knows start `"e`, `"o`, `"t`; a usual answer's is `"id"`: told from two bytes.
+  const first = chunk[i + 1];
+  if (chunk[i] !== 0x22 || (first !== 0x65 && first !== 0x6f && first !== 0x74)) return false;
+  return ERROR_JSON.test(chunk.toString('latin1', 0, Math.min(chunk.length, i + 64)));
+}
 
 export class Exchange implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | undefined;
@@ -235,6 +250,18 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.out.attach(controller);
   }
 
+  /**
+   * A 2xx whose body is an error object (`{"error": …}`, as some backends and proxies answer): not an answer. Its
+   * text may echo a configured secret, and passed through it was neither scrubbed nor counted as a failure: it is
+   * read as an error answer is, and the attempt fails (another target may answer).
+   */
+  private readErrorAnswer(chunk: Buffer): void {
+    this.body = undefined;
+    this.mode = 'error-body';
+    this.deadline = setTimeout(() => this.endErrorBody(), ERROR_BODY_MS).unref();
+    this.onResponseData(this.controller!, chunk);
+  }
+
   /** The relay of a 2xx stream. */
   private openStream(headers: IncomingHttpHeaders): void {
     this.mode = 'sse';
@@ -296,6 +323,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
         if (!this.translated!.push(chunk)) this.failTooLarge();
         return;
       case 'body': {
+        if (this.body!.received === 0 && isErrorAnswer(chunk)) return this.readErrorAnswer(chunk);
         const early = this.body!.push(chunk);
         if (early) this.finishBody(early);
         return;
@@ -505,7 +533,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
       failure: 'status',
       status: this.status,
       error,
-      failsOver: statusFailsOver(this.status),
+      // A 2xx that was an error object (readErrorAnswer) is the backend failing to answer.
+      failsOver: this.status < 300 || statusFailsOver(this.status),
       ...(ra !== undefined ? { retryAfterMs: ra } : {}),
       message: `HTTP ${this.status}`,
     });

@@ -55,6 +55,13 @@ const backend = await useUpstream((req, res, body) => {
     } else res.write(`${chunk('whole answer')}data: [DONE]\n\n`);
     return setTimeout(() => req.socket.destroy(), 100);
   }
+  if (body.includes('ok-error-body')) {
+    // A 200 whose body is an error object, echoing the gateway's credential.
+    const error = req.url!.startsWith('/v1/messages')
+      ? { type: 'error', error: { type: 'api_error', message: `auth failed for ${req.headers['x-api-key']}` } }
+      : { error: { message: `auth failed for ${req.headers.authorization}` } };
+    return res.writeHead(200, { 'content-type': 'application/json' }).end(`  ${JSON.stringify(error)}`);
+  }
   if (body.includes('continue-first')) {
     // An unsolicited 100 Continue before the answer.
     res.writeContinue();
@@ -102,6 +109,28 @@ describe("a backend's error event, wherever its `error` member stands", () => {
     expect(text).toContain('"content":"fine"');
     expect(text).not.toContain('upstream_stream_error');
     expect(text.trimEnd().endsWith('data: [DONE]')).toBe(true);
+  });
+});
+
+describe('a 200 whose body is an error object', () => {
+  it('OpenAI: read as the error it is — 502 upstream_error, the secret scrubbed', async () => {
+    const r = await post('ok-error-body');
+    const text = r.body.toString();
+    expect(r.status).toBe(502);
+    expect(JSON.parse(text)).toMatchObject({ error: { code: 'upstream_error', message: expect.stringContaining('[redacted]') } });
+    expect(text).not.toContain(SECRET);
+  });
+
+  it("Anthropic: the same, in Anthropic's error shape", async () => {
+    const r = await rawPost(
+      `${gw.url}/v1/messages`,
+      { model: 'claude', max_tokens: 10, messages: [{ role: 'user', content: 'ok-error-body' }] },
+      { headers: { 'x-api-key': KEY, 'anthropic-version': '2023-06-01' } },
+    );
+    const text = r.body.toString();
+    expect(r.status).toBe(502);
+    expect(JSON.parse(text)).toMatchObject({ type: 'error', error: { message: expect.stringContaining('[redacted]') } });
+    expect(text).not.toContain(SECRET);
   });
 });
 
