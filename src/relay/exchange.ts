@@ -228,7 +228,13 @@ export class Exchange implements Dispatcher.DispatchHandler {
     // A stream request's answer is read as a stream whatever it is labelled (some servers send none, or JSON's).
     // Whether it is one, its first bytes say (beginStream).
     if (this.record.stream || (typeof ct === 'string' && ct.startsWith('text/event-stream'))) {
-      this.openStream(headers);
+      // aigw asks for identity; a stream compressed anyway forms no event it can read, and went out labelled gzip
+      // with aigw's plain error frame after its head.
+      const encoding = headers['content-encoding'];
+      if (encoding !== undefined && encoding !== 'identity') {
+        return this.failUnreadable(`a stream encoded as ${String(encoding).slice(0, 40)} cannot be relayed`);
+      }
+      this.openStream();
     } else if (translating) {
       this.mode = 'translated';
       this.onFirstByte?.();
@@ -263,7 +269,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   /** The relay of a 2xx stream. */
-  private openStream(headers: IncomingHttpHeaders): void {
+  private openStream(): void {
     this.mode = 'sse';
     const onFirst = () => {
       this.record.ttftMs = performance.now() - this.record.startedAt;
@@ -271,7 +277,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     };
     this.sse = this.dialect
       ? this.dialect.streamRelay(this.out, onFirst, this.relay.maxEventBytes, this.relay.scrub)
-      : new SseRelay(this.out, this.dropUsageChunk && !headers['content-encoding'], onFirst, this.relay.maxEventBytes, this.relay.scrub);
+      : new SseRelay(this.out, this.dropUsageChunk, onFirst, this.relay.maxEventBytes, this.relay.scrub);
   }
 
   /**

@@ -2,6 +2,7 @@
  * How a backend's answer ends, as the client's SDK reads it: an error event wherever its `error` member stands,
  * a chunk whose `error` is null, a connection that breaks after the end marker, a 1xx before the answer.
  */
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { useGateway } from '../helpers/gateway.js';
 import { rawPost } from '../helpers/raw.js';
@@ -61,6 +62,11 @@ const backend = await useUpstream((req, res, body) => {
       ? { type: 'error', error: { type: 'api_error', message: `auth failed for ${req.headers['x-api-key']}` } }
       : { error: { message: `auth failed for ${req.headers.authorization}` } };
     return res.writeHead(200, { 'content-type': 'application/json' }).end(`  ${JSON.stringify(error)}`);
+  }
+  if (body.includes('gzip-stream')) {
+    // Compressed though aigw asked for identity.
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'content-encoding': 'gzip' });
+    return res.end(gzipSync(`${chunk('zipped')}data: [DONE]\n\n`));
   }
   if (body.includes('continue-first')) {
     // An unsolicited 100 Continue before the answer.
@@ -150,6 +156,17 @@ describe('a connection that breaks after the end marker', () => {
       .finalMessage();
     expect(m.content).toEqual([{ type: 'text', text: 'whole answer' }]);
     expect(m.stop_reason).toBe('end_turn');
+  });
+});
+
+describe('a stream compressed though identity was asked for', () => {
+  it('is no stream aigw can relay: 502 bad_upstream_response before any byte, not a gzip label on a plain error frame', async () => {
+    const r = await post('gzip-stream', { stream: true });
+    expect(r.status).toBe(502);
+    expect(r.headers['content-encoding']).toBeUndefined();
+    expect(JSON.parse(r.body.toString())).toMatchObject({
+      error: { code: 'bad_upstream_response', message: expect.stringContaining('encoded as gzip') },
+    });
   });
 });
 
