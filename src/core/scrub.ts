@@ -26,10 +26,9 @@ export function makeScrubber(secrets: Iterable<string>): Scrub {
 /**
  * A backend's JSON text (an error event passed to the client) with configured secrets removed from what a JSON
  * parser reads, not only from its bytes: a secret spelt with escapes (`\/` from PHP, `\u0026` from Go, or any
- * `"` and `\` of its own) is found in the decoded strings, and the text is re-encoded when one was removed. A text
- * that is not JSON is scrubbed as text (a client's parser cannot decode an escape in it). `unreadable` stands in for
- * one whose secret cannot be cut out that way (a member's name holds it) or that cannot be read back (nested too
- * deep to revive) while it holds an escape.
+ * `"` and `\` of its own) is found in the decoded strings, and a text holding an escape is re-encoded from what was
+ * read. A text without escapes is scrubbed as text. `unreadable` stands in for one whose secret cannot be cut out
+ * that way (a member's name holds it), or that JSON.parse cannot read back while it holds an escape.
  */
 export function scrubJsonText(text: string, scrub: Scrub, unreadable: string): string {
   if (scrub === NO_SCRUB) return text;
@@ -44,9 +43,12 @@ export function scrubJsonText(text: string, scrub: Scrub, unreadable: string): s
       if (s !== v) removed = true;
       return s;
     });
-  } catch (e) {
-    return e instanceof SyntaxError || !text.includes('\\') ? scrub(text) : unreadable;
+  } catch {
+    // Not JSON to JSON.parse, or nested too deep to revive: another parser may still read it (Python's json takes
+    // NaN and Infinity), so an escape in it could hide a secret.
+    return text.includes('\\') ? unreadable : scrub(text);
   }
   if (inName) return unreadable;
-  return scrub(removed ? JSON.stringify(value) : text);
+  // Re-encoded where an escape could hide a secret in a member the parse dropped (a repeated name keeps the last).
+  return scrub(removed || text.includes('\\') ? JSON.stringify(value) : text);
 }

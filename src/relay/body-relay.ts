@@ -7,6 +7,7 @@
  * Envoy's buffer gets Envoy's local reply, 500 text/plain "Internal Server Error", and none of the answer.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import { keptBytes } from '../core/kept-bytes.js';
 import type { Scrub } from '../core/scrub.js';
 import type { Downstream } from './downstream.js';
 import { downstreamHeaders } from './headers.js';
@@ -71,7 +72,7 @@ export class BodyRelay {
     this.received += chunk.length;
     if (this.keptBytes < COUNTED_BODY_BYTES) {
       const piece = chunk.length <= COUNTED_BODY_BYTES - this.keptBytes ? chunk : chunk.subarray(0, COUNTED_BODY_BYTES - this.keptBytes);
-      this.kept.push(piece);
+      this.kept.push(keptBytes(piece));
       this.keptBytes += piece.length;
     }
     this.tail.push(chunk);

@@ -63,6 +63,10 @@ export function blankLines(buf: Buffer, start: number, stop: number): boolean {
  * relay's fast path searches for (nextErrorName).
  */
 export const ERROR_JSON = /^[ \t\r\n]*\{[ \t\r\n]*"(?:error"|(?:object|type)"[ \t\r\n]*:[ \t\r\n]*"error")/;
+/** vLLM's older shape and Anthropic's, as spelt: read off the text, since JSON.parse lists integer-like names first. */
+export const ERROR_SHAPE = /^[ \t\r\n]*\{[ \t\r\n]*"(?:object|type)"[ \t\r\n]*:[ \t\r\n]*"error"/;
+/** An `"error"` member anywhere, as spelt (read where a text is not JSON to JSON.parse). */
+export const ERROR_MEMBER = /"error"[ \t\r\n]*:/;
 
 /** Whether `lit` is at `at` in `buf`. */
 function bytesAt(buf: Buffer, at: number, lit: Uint8Array): boolean {

@@ -20,6 +20,8 @@ import {
   blankLines,
   completeUpTo,
   ERROR_JSON,
+  ERROR_MEMBER,
+  ERROR_SHAPE,
   eventData,
   eventEnd,
   isDone,
@@ -58,17 +60,16 @@ function errorMessageOf(data: string): string {
  * Read by JSON.parse: for a text whose names are spelt with escapes, or that holds `"error"` anywhere.
  */
 function isErrorAsRead(data: string): boolean {
-  // Not JSON, but spelt as an error from its first member: an error still (its text goes nowhere but scrubbed).
-  const firstSaysError = ERROR_JSON.test(data);
+  let json: unknown;
   try {
-    const json = JSON.parse(data) as Record<string, unknown> | null;
-    if (json === null || typeof json !== 'object' || Array.isArray(json)) return false;
-    if (json.error) return true;
-    const first = Object.keys(json)[0];
-    return (first === 'object' || first === 'type') && json[first] === 'error';
+    json = JSON.parse(data);
   } catch {
-    return firstSaysError;
+    // Not JSON to JSON.parse, but another client's parser may read it (Python's json takes NaN and Infinity): an
+    // error if it is spelt as one (its text goes nowhere but scrubbed).
+    return ERROR_JSON.test(data) || ERROR_MEMBER.test(data);
   }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) return false;
+  return Boolean((json as { error?: unknown }).error) || ERROR_SHAPE.test(data);
 }
 
 export class SseRelay implements SseSink, StreamRelay {

@@ -1,4 +1,5 @@
 /** Reading token usage out of bytes that pass by, without holding the body. */
+import { keptBytes } from '../core/kept-bytes.js';
 import type { RequestRecord } from '../events/request-record.js';
 import { countAfter } from './json-text.js';
 
@@ -165,7 +166,7 @@ export class TailWindow {
   push(chunk: Buffer): void {
     const { last, prev, limit } = this;
     if (prev !== undefined && chunk.length + last!.length < limit) {
-      (this.earlier ??= []).push(prev);
+      (this.earlier ??= []).push(keptBytes(prev));
       this.earlierBytes += prev.length;
       // The oldest goes once the bytes after it fill the window.
       const after = chunk.length + last!.length;

@@ -111,7 +111,9 @@ export function parseData(data: string): unknown {
  */
 export function streamErrorIn(value: unknown): { message: string; type: string | undefined } | undefined {
   if (!value || typeof value !== 'object') return undefined;
-  if (!('error' in value)) return (value as { object?: unknown }).object === 'error' ? streamErrorIn({ error: value }) : undefined;
+  // As the client's SDK reads it: an `error` that is not empty (`"error": null` in every chunk is content).
+  if (!(value as { error?: unknown }).error)
+    return (value as { object?: unknown }).object === 'error' ? streamErrorIn({ error: value }) : undefined;
   const e = (value as { error: unknown }).error;
   if (!e || typeof e !== 'object') return { message: typeof e === 'string' ? e : 'backend stream error', type: undefined };
   const o = e as Record<string, unknown>;

@@ -42,9 +42,23 @@ describe('scrubJsonText', () => {
     expect(Object.keys(JSON.parse(out))).toEqual(Object.keys(JSON.parse(text)));
   });
 
-  it('passes a text without a secret as it came, byte for byte', () => {
-    const text = '{ "type": "error", "error": {"type": "overloaded_error", "message": "try \\/ later", "n": 1.0} }';
+  it('passes a text without a secret or an escape as it came, byte for byte; one with an escape re-encoded as read', () => {
+    const text = '{ "type": "error", "error": {"type": "overloaded_error", "message": "try later", "n": 1.0} }';
     expect(scrubJsonText(text, scrub, UNREADABLE)).toBe(text);
+    const escaped = '{"error":{"message":"try \\/ later"}}';
+    expect(scrubJsonText(escaped, scrub, UNREADABLE)).toBe('{"error":{"message":"try / later"}}');
+  });
+
+  it("a text another client's parser reads (Python's json takes NaN) holding an escape: the stand-in", () => {
+    const text = '{"type":"error","error":{"message":"Zm9v\\/YmFy&cXV4-secret","score":NaN}}';
+    expect(scrubJsonText(text, scrub, UNREADABLE)).toBe(UNREADABLE);
+  });
+
+  it('a repeated member: the one JSON.parse dropped does not keep an escaped secret in the bytes', () => {
+    const text = '{"error":{"message":"Zm9v\\/YmFy&cXV4-secret"},"error":{"message":"x"}}';
+    const out = scrubJsonText(text, scrub, UNREADABLE);
+    expect(out).not.toContain('cXV4-secret');
+    expect(JSON.parse(out)).toEqual({ error: { message: 'x' } });
   });
 
   it('scrubs a text that is not JSON as text', () => {

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { AnswerNotes } from '../../../src/events/request-record.js';
 import { modelIn, noteBody, noteEvent } from '../../../src/relay/answer-facts.js';
 import { stringAfter } from '../../../src/relay/json-text.js';
+import { keptBytes } from '../../../src/core/kept-bytes.js';
 import { TailWindow, usageIn } from '../../../src/relay/usage-tap.js';
 
 describe('usageIn', () => {
@@ -262,5 +263,33 @@ describe("TailWindow: a body's last bytes, however it was read", () => {
     const w = new TailWindow();
     for (let i = 0; i < body.length; i += 32) w.push(body.subarray(i, i + 32));
     expect(usageIn(w.text())).toEqual({ prompt: 1234, completion: 56 });
+  });
+});
+
+describe('what a kept read holds alive', () => {
+  // undici's body chunks are views into the socket read that brought them: a 1-byte chunk after a 64 KiB chunk
+  // extension (`1;x=aaaa…\r\nZ\r\n`) is a view into a 64 KiB read.
+  const views = (n: number) => Array.from({ length: n }, () => Buffer.alloc(64 * 1024).subarray(100, 101));
+  const storesOf = (bufs: (Buffer | undefined)[]) => {
+    const stores = new Set(bufs.filter((b) => b !== undefined).map((b) => b!.buffer));
+    return [...stores].reduce((n, s) => n + s.byteLength, 0);
+  };
+
+  it('keptBytes copies a small view out of a large read, and keeps a usual chunk as it is', () => {
+    const [view] = views(1);
+    const kept = keptBytes(view!);
+    expect(kept.equals(view!)).toBe(true);
+    expect(kept.buffer.byteLength).toBeLessThan(64 * 1024);
+    const usual = Buffer.alloc(16 * 1024).subarray(300);
+    expect(keptBytes(usual)).toBe(usual);
+  });
+
+  it("TailWindow's 4 KiB of 1-byte reads hold little more than 4 KiB, not thousands of reads", () => {
+    const w = new TailWindow();
+    for (const v of views(5000)) w.push(v);
+    const held = w as unknown as { earlier?: Buffer[]; prev?: Buffer; last?: Buffer };
+    expect(w.text().length).toBe(4096);
+    // The last two reads are kept as they came (two reads at most, as before).
+    expect(storesOf([...(held.earlier ?? []), held.prev, held.last])).toBeLessThan(1024 * 1024);
   });
 });

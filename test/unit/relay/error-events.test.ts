@@ -11,16 +11,20 @@ import { ERROR_JSON } from '../../../src/relay/sse-bytes.js';
 import { SseRelay } from '../../../src/relay/sse-relay.js';
 import { DecodingRelay, relayOn } from '../../helpers/relay-client.js';
 
-/** What the relay is held to: the SDK's reading of a JSON text; a text spelt as an error that is not JSON is one. */
+/**
+ * What the relay is held to: the SDK's reading of a JSON text — a top-level `error` that is not empty, or the first
+ * member as spelt saying `"error"` (`object`/`type`). A text JSON.parse refuses may still be read by another parser
+ * (Python's json takes NaN): spelt with an `"error"` member anywhere, it is an error.
+ */
 function isErrorToSdk(data: string): boolean {
+  let json: unknown;
   try {
-    const json = JSON.parse(data) as Record<string, unknown> | null;
-    if (json === null || typeof json !== 'object' || Array.isArray(json)) return false;
-    const first = Object.keys(json)[0];
-    return Boolean(json.error) || ((first === 'object' || first === 'type') && json[first] === 'error');
+    json = JSON.parse(data);
   } catch {
-    return ERROR_JSON.test(data);
+    return ERROR_JSON.test(data) || /"error"[ \t\r\n]*:/.test(data);
   }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) return false;
+  return Boolean((json as { error?: unknown }).error) || /^[ \t\r\n]*\{[ \t\r\n]*"(?:object|type)"[ \t\r\n]*:[ \t\r\n]*"error"/.test(data);
 }
 
 /** Whether a relay of `Relay`'s kind failed the stream on this event, and whether the client got its bytes. */
@@ -44,6 +48,8 @@ describe('an error event', () => {
     [' {"error":"two spaces after data:"}', true],
     ['\t{"error":"a tab"}', true],
     ['{"error": not json', true],
+    ['{"id":"1","error":{"message":"x"},"choices":[{"logprobs":{"content":[{"logprob":-Infinity}]}}]}', true],
+    ['{"object":"error","message":"x","0":1}', true],
     // OpenRouter's mid-stream error.
     [
       '{"id":"c1","object":"chat.completion.chunk","model":"m","provider":"p","error":{"code":"server_error","message":"x"},"choices":[{"index":0,"delta":{"content":""},"finish_reason":"error"}]}',

@@ -9,7 +9,16 @@ import { AnthropicSseRelay } from '../../../src/relay/anthropic-sse-relay.js';
 import { relayDialect } from '../../../src/relay/dialect.js';
 import type { Scrub } from '../../../src/core/scrub.js';
 import { translatorFor } from '../../../src/translate/pairs.js';
-import { fakeClient } from '../../helpers/relay-client.js';
+import { SseDecoder, type SseEvent } from '../../../src/openai/sse.js';
+import { SseRelay } from '../../../src/relay/sse-relay.js';
+import { fakeClient, relayOn } from '../../helpers/relay-client.js';
+
+/** The events a client's SSE parser reads out of `text`. */
+function clientEvents(text: string): SseEvent[] {
+  const out: SseEvent[] = [];
+  new SseDecoder().push(Buffer.from(text), { onEvent: (ev: SseEvent) => void out.push(ev) });
+  return out;
+}
 
 /** The stream relay the gateway builds for a client of `client`'s API on a backend of the other. */
 function translatedRelay(client: 'openai' | 'anthropic', out: ReturnType<typeof fakeClient>['out'], s: Scrub) {
@@ -89,5 +98,63 @@ describe('a secret written with JSON escapes in an error event', () => {
     const frame = JSON.parse(c.text().split('data: ')[1]!) as { error: { message: string } };
     expect(frame.error.message).not.toContain(secret);
     expect(frame.error.message).toContain('[redacted]');
+  });
+});
+
+describe('an error event the client reads otherwise than JSON.parse would', () => {
+  const secret = 'sk-SECRET-0123456789';
+  const escaped = 'sk-\\u0053ECRET-0123456789';
+
+  it('Anthropic passthrough, several data lines: the client reads exactly the text scrubbed', () => {
+    const c = headed();
+    const relay = new AnthropicSseRelay(c.out, () => {}, 1 << 20, makeScrubber([secret]));
+    // Joined, `A\ndata: B` is not JSON; after one `data: `, a client read the second line as its own field: `A\nB`.
+    relay.push(Buffer.from(`event: error\ndata: {"type":"error","error":{"type":"api_error","message":\ndata: data: "${escaped}"}}\n\n`));
+    expect(relay.failed).toBeDefined();
+    const error = clientEvents(c.text()).find((e) => e.event === 'error')!;
+    let read = error.data ?? '';
+    try {
+      read = JSON.stringify(JSON.parse(read));
+    } catch {}
+    expect(read).not.toContain(secret);
+  });
+
+  it('a pretty-printed error event keeps its lines as data lines', () => {
+    const c = headed();
+    const relay = new AnthropicSseRelay(c.out, () => {}, 1 << 20, makeScrubber([secret]));
+    relay.push(Buffer.from('event: error\ndata: {"type":"error",\ndata:  "error":{"type":"overloaded_error","message":"busy"}}\n\n'));
+    const error = clientEvents(c.text()).find((e) => e.event === 'error')!;
+    expect(JSON.parse(error.data!)).toEqual({ type: 'error', error: { type: 'overloaded_error', message: 'busy' } });
+  });
+
+  it('OpenAI passthrough: an error member after the id, in a chunk JSON.parse refuses (-Infinity, as Python reads it)', () => {
+    const { c, relay } = relayOn(SseRelay, false, 1 << 20, makeScrubber([secret]));
+    relay.push(Buffer.from('data: {"id":"1","model":"m","choices":[{"delta":{"content":"a"}}]}\n\n'));
+    relay.push(
+      Buffer.from(
+        `data: {"id":"1","model":"m","error":{"message":"bad key ${secret}"},"choices":[{"logprobs":{"content":[{"logprob":-Infinity}]}}]}\n\n`,
+      ),
+    );
+    expect(relay.failed).toBeDefined();
+    expect(c.text()).not.toContain(secret);
+  });
+
+  it.each([
+    '{"object":"error","message":"sk-SECRET-0123456789","0":1}',
+    '{"type":"error","error":{"message":"sk-SECRET-0123456789"},"1":2}',
+  ])('%s: an error by its first member as spelt (JSON.parse lists integer-like names first)', (data) => {
+    const { c, relay } = relayOn(SseRelay, false, 1 << 20, makeScrubber([secret]));
+    relay.push(Buffer.from('data: {"id":"1","model":"m","choices":[{"delta":{"content":"a"}}]}\n\n'));
+    relay.push(Buffer.from(`data: ${data}\n\n`));
+    expect(relay.failed).toBeDefined();
+    expect(c.text()).not.toContain(secret);
+  });
+
+  it('translated (OpenAI backend → Anthropic client): `"error": null` in a chunk is content', () => {
+    const c = headed();
+    const relay = translatedRelay('anthropic', c.out, makeScrubber([secret]));
+    relay.push(Buffer.from('data: {"id":"1","model":"m","error":null,"choices":[{"index":0,"delta":{"content":"hi"}}]}\n\n'));
+    expect(relay.failed).toBeUndefined();
+    expect(c.text()).toContain('"text":"hi"');
   });
 });
