@@ -279,7 +279,8 @@ describe('what a kept read holds alive', () => {
     const [view] = views(1);
     const kept = keptBytes(view!);
     expect(kept.equals(view!)).toBe(true);
-    expect(kept.buffer.byteLength).toBeLessThan(64 * 1024);
+    // Not the read it was a view into (a copy may come from Node's shared pool: 8 KiB slabs on Node 20, 64 on 24).
+    expect(kept.buffer).not.toBe(view!.buffer);
     const usual = Buffer.alloc(16 * 1024).subarray(300);
     expect(keptBytes(usual)).toBe(usual);
   });
