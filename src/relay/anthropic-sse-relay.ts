@@ -62,7 +62,6 @@ export class AnthropicSseRelay extends SseRelay {
     if (!tap.error) return true;
     this.failed = tap.error;
     // The backend's own error event goes to the client as it came, but with configured secrets removed from what
-    // the client's parser reads (an escape does not hide one).
     // the client's parser reads (an escape does not hide one). Each of its lines goes as a data line, so that the
     // client reads exactly the text scrubbed (after one `data: `, a line starting `data: ` was another field to it).
     const data = scrubJsonText(ev.data ?? '', this.scrub, UNREADABLE_ERROR);

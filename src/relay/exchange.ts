@@ -21,7 +21,6 @@ import { downstreamHeaders } from './headers.js';
 import { SseRelay } from './sse-relay.js';
 import type { StreamRelay } from './stream-relay.js';
 import { TranslatedBodyRelay } from './translated-body-relay.js';
-import { ERROR_JSON } from './sse-bytes.js';
 import { normalizeUpstreamError } from './upstream-error.js';
 import { recordUsage, type Usage, usageIn } from './usage-tap.js';
 
@@ -81,16 +80,22 @@ type Mode = 'pending' | 'error-body' | 'sse' | 'body' | 'translated' | 'done';
 
 const isJsonBlank = (b: number | undefined): boolean => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
 
-/** Whether a 2xx body's first read is an error object (ERROR_JSON over its first bytes). */
+/**
+ * A JSON body that is an error, told from its first member as spelt: `"error"` with a value that is not empty (an
+ * object, a string), or vLLM's and Anthropic's `"object"`/`"type"` of `"error"`. `"error": null` first is an answer.
+ */
+const ERROR_ANSWER = /^[ \t\r\n]*\{[ \t\r\n]*"(?:error"[ \t\r\n]*:[ \t\r\n]*(?:\{|"[^"])|(?:object|type)"[ \t\r\n]*:[ \t\r\n]*"error")/;
+
+/** Whether a 2xx body's first read is an error object (ERROR_ANSWER over its first bytes). */
 function isErrorAnswer(chunk: Buffer): boolean {
   let i = 0;
   while (isJsonBlank(chunk[i])) i++;
   if (chunk[i++] !== 0x7b) return false;
   while (isJsonBlank(chunk[i])) i++;
-  // The first names ERROR_JSON knows start `"e`, `"o`, `"t`; a usual answer's is `"id"`: told from two bytes.
+  // The first names ERROR_ANSWER knows start `"e`, `"o`, `"t`; a usual answer's is `"id"`: told from two bytes.
   const first = chunk[i + 1];
   if (chunk[i] !== 0x22 || (first !== 0x65 && first !== 0x6f && first !== 0x74)) return false;
-  return ERROR_JSON.test(chunk.toString('latin1', 0, Math.min(chunk.length, i + 64)));
+  return ERROR_ANSWER.test(chunk.toString('latin1', 0, Math.min(chunk.length, i + 64)));
 }
 
 export class Exchange implements Dispatcher.DispatchHandler {

@@ -68,6 +68,9 @@ const backend = await useUpstream((req, res, body) => {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'content-encoding': 'gzip' });
     return res.end(gzipSync(`${chunk('zipped')}data: [DONE]\n\n`));
   }
+  if (body.includes('null-error-body')) {
+    return res.writeHead(200, { 'content-type': 'application/json' }).end(`{"error":null,${OK.slice(1)}`);
+  }
   if (body.includes('continue-first')) {
     // An unsolicited 100 Continue before the answer.
     res.writeContinue();
@@ -125,6 +128,12 @@ describe('a 200 whose body is an error object', () => {
     expect(r.status).toBe(502);
     expect(JSON.parse(text)).toMatchObject({ error: { code: 'upstream_error', message: expect.stringContaining('[redacted]') } });
     expect(text).not.toContain(SECRET);
+  });
+
+  it('`"error": null` first is an answer, passed as it came', async () => {
+    const r = await post('null-error-body');
+    expect(r.status).toBe(200);
+    expect(JSON.parse(r.body.toString())).toMatchObject({ error: null, choices: [{ message: { content: 'ok' } }] });
   });
 
   it("Anthropic: the same, in Anthropic's error shape", async () => {
