@@ -13,6 +13,7 @@ import type { RequestRecord } from '../events/request-record.js';
 import type { ProxyRequest } from '../openai/parse-request.js';
 import { countTokensTurns } from '../translate/count-tokens.js';
 import { estimateTokens } from './estimate.js';
+import { promptTokensBound, textTokensBound } from './prompt-bound.js';
 import type { Tenant } from './keys.js';
 import type { Admission, Limiter } from './limiter.js';
 import type { MaybePromise } from '../core/maybe-promise.js';
@@ -230,9 +231,14 @@ function completeTokenCounts(record: RequestRecord, p: ProxyRequest, counter: Pr
   // millennia (debt drains at one limit per window), and put the figure in every metric. max_tokens bounds the
   // reasoning tokens too (OpenAI's max_completion_tokens, Anthropic's max_tokens, vLLM).
   record.outputTokens = Math.min(record.outputTokens, p.maxTokens !== undefined ? p.maxTokens * p.choices : MAX_COUNT);
-  if (record.inputTokens > MAX_COUNT) {
-    record.inputTokens = MAX_COUNT;
-    if (record.cachedInputTokens !== undefined) record.cachedInputTokens = Math.min(record.cachedInputTokens, MAX_COUNT);
+  // Nor does a prompt count exceed what the request could hold (prompt-bound.ts): one comparison, usually.
+  if (record.inputTokens > textTokensBound(p)) {
+    const bound = Math.min(MAX_COUNT, promptTokensBound(p));
+    if (record.inputTokens > bound) {
+      record.inputTokens = bound;
+      if (record.cachedInputTokens !== undefined) record.cachedInputTokens = Math.min(record.cachedInputTokens, bound);
+      record.countNote = "the backend's prompt count exceeds what the request could hold: capped";
+    }
   }
   if (record.unmetered === undefined && record.inputSource !== 'none') return;
   return countTokens(record, p, counter);
