@@ -23,32 +23,39 @@ export function makeScrubber(secrets: Iterable<string>): Scrub {
   };
 }
 
+const JSON_ESCAPE = /\\(u[0-9a-fA-F]{4}|.)/gs;
+const ESCAPED: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+
+/** A text with JSON's escapes read wherever they stand: every string a parser reads out of it is a part of this. */
+function unescaped(text: string): string {
+  return text.replace(JSON_ESCAPE, (_m, e: string) =>
+    e.length === 5 ? String.fromCharCode(Number.parseInt(e.slice(1), 16)) : (ESCAPED[e] ?? e),
+  );
+}
+
 /**
  * A backend's JSON text (an error event passed to the client) with configured secrets removed from what a JSON
  * parser reads, not only from its bytes: a secret spelt with escapes (`\/` from PHP, `\u0026` from Go, or any
- * `"` and `\` of its own) is found in the decoded strings, and a text holding an escape is re-encoded from what was
- * read. A text without escapes is scrubbed as text. `unreadable` stands in for one whose secret cannot be cut out
- * that way (a member's name holds it), or that JSON.parse cannot read back while it holds an escape.
+ * `"` and `\` of its own) is looked for in the text with its escapes read. Where none hides behind an escape, the
+ * text is scrubbed as text and passes otherwise as it came (its numbers, spacing and repeated names untouched); where
+ * one does, the text is re-encoded from what JSON.parse read with the secret removed — or `unreadable` stands in,
+ * when JSON.parse cannot read it (another parser might: Python's json takes NaN) or a member's name holds it.
  */
 export function scrubJsonText(text: string, scrub: Scrub, unreadable: string): string {
   if (scrub === NO_SCRUB) return text;
-  let removed = false;
+  if (!text.includes('\\')) return scrub(text);
+  const read = unescaped(text);
+  if (scrub(read) === read) return scrub(text);
   let inName = false;
   let value: unknown;
   try {
     value = JSON.parse(text, (name, v: unknown) => {
       if (scrub(name) !== name) inName = true;
-      if (typeof v !== 'string') return v;
-      const s = scrub(v);
-      if (s !== v) removed = true;
-      return s;
+      return typeof v === 'string' ? scrub(v) : v;
     });
   } catch {
-    // Not JSON to JSON.parse, or nested too deep to revive: another parser may still read it (Python's json takes
-    // NaN and Infinity), so an escape in it could hide a secret.
-    return text.includes('\\') ? unreadable : scrub(text);
+    return unreadable;
   }
-  if (inName) return unreadable;
-  // Re-encoded where an escape could hide a secret in a member the parse dropped (a repeated name keeps the last).
-  return scrub(removed || text.includes('\\') ? JSON.stringify(value) : text);
+  // A repeated name keeps its last value: the one dropped, and its secret, are not re-encoded.
+  return inName ? unreadable : scrub(JSON.stringify(value));
 }

@@ -7,7 +7,6 @@
  * Envoy's buffer gets Envoy's local reply, 500 text/plain "Internal Server Error", and none of the answer.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { keptBytes } from '../core/kept-bytes.js';
 import type { Scrub } from '../core/scrub.js';
 import type { Downstream } from './downstream.js';
 import { downstreamHeaders } from './headers.js';
@@ -35,6 +34,13 @@ export class BodyRelay {
    */
   private kept: Buffer[] = [];
   private keptBytes = 0;
+  /**
+   * The socket reads the kept pieces are views into (undici's body chunks are views into the read that brought
+   * them), counted once a read: a backend that sends 1-byte chunks each after a 64 KiB chunk extension would have
+   * the first MiB kept hold thousands of reads. Past a few times the bytes kept, a piece is copied out of its read.
+   */
+  private keptReads = 0;
+  private lastRead: ArrayBufferLike | undefined;
   private held: Buffer[] = [];
   private heldBytes = 0;
   received = 0;
@@ -72,8 +78,8 @@ export class BodyRelay {
     this.received += chunk.length;
     if (this.keptBytes < COUNTED_BODY_BYTES) {
       const piece = chunk.length <= COUNTED_BODY_BYTES - this.keptBytes ? chunk : chunk.subarray(0, COUNTED_BODY_BYTES - this.keptBytes);
-      this.kept.push(keptBytes(piece));
       this.keptBytes += piece.length;
+      this.kept.push(this.ownedEnough(piece));
     }
     this.tail.push(chunk);
     if (this.policy.mode === 'passthrough') {
@@ -95,6 +101,16 @@ export class BodyRelay {
       return undefined;
     }
     return this.overflow(chunk);
+  }
+
+  /** `piece` as kept: the view itself, or a copy once the reads held would pass 4× the bytes kept (and 64 KiB). */
+  private ownedEnough(piece: Buffer): Buffer {
+    const read = piece.buffer;
+    if (read === this.lastRead) return piece;
+    if (this.keptReads + read.byteLength > 4 * this.keptBytes + 65_536) return Buffer.from(piece);
+    this.keptReads += read.byteLength;
+    this.lastRead = read;
+    return piece;
   }
 
   overflow(chunk?: Buffer): BodyOutcome {

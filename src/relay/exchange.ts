@@ -21,7 +21,7 @@ import { downstreamHeaders } from './headers.js';
 import { SseRelay } from './sse-relay.js';
 import type { StreamRelay } from './stream-relay.js';
 import { TranslatedBodyRelay } from './translated-body-relay.js';
-import { normalizeUpstreamError } from './upstream-error.js';
+import { impliedStatus, normalizeUpstreamError } from './upstream-error.js';
 import { recordUsage, type Usage, usageIn } from './usage-tap.js';
 
 const COMMITTED: AttemptOutcome = Object.freeze({ kind: 'committed' });
@@ -78,24 +78,37 @@ export interface RelayPolicy {
 /** `translated`: a non-streamed answer held whole to be translated for a client of the other API. */
 type Mode = 'pending' | 'error-body' | 'sse' | 'body' | 'translated' | 'done';
 
+/** Whether a content-encoding (case-insensitive, a list, or repeated) names any coding but identity. */
+function encodedBeyondIdentity(value: string | string[] | undefined): boolean {
+  if (value === undefined) return false;
+  for (const v of typeof value === 'string' ? [value] : value)
+    for (const coding of v.split(',')) {
+      const c = coding.trim().toLowerCase();
+      if (c !== '' && c !== 'identity') return true;
+    }
+  return false;
+}
+
 const isJsonBlank = (b: number | undefined): boolean => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
 
 /**
  * A JSON body that is an error, told from its first member as spelt: `"error"` with a value that is not empty (an
- * object, a string), or vLLM's and Anthropic's `"object"`/`"type"` of `"error"`. `"error": null` first is an answer.
+ * object, an array, a string), or vLLM's and Anthropic's `"object"`/`"type"` of `"error"`. `"error": null` first is
+ * an answer.
  */
-const ERROR_ANSWER = /^[ \t\r\n]*\{[ \t\r\n]*"(?:error"[ \t\r\n]*:[ \t\r\n]*(?:\{|"[^"])|(?:object|type)"[ \t\r\n]*:[ \t\r\n]*"error")/;
+const ERROR_ANSWER = /^[ \t\r\n]*\{[ \t\r\n]*"(?:error"[ \t\r\n]*:[ \t\r\n]*(?:\{|\[|"[^"])|(?:object|type)"[ \t\r\n]*:[ \t\r\n]*"error")/;
 
-/** Whether a 2xx body's first read is an error object (ERROR_ANSWER over its first bytes). */
+/** Whether a 2xx body's first read is an error object (ERROR_ANSWER over its first bytes, after a BOM). */
 function isErrorAnswer(chunk: Buffer): boolean {
-  let i = 0;
+  const start = chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf ? 3 : 0;
+  let i = start;
   while (isJsonBlank(chunk[i])) i++;
   if (chunk[i++] !== 0x7b) return false;
   while (isJsonBlank(chunk[i])) i++;
   // The first names ERROR_ANSWER knows start `"e`, `"o`, `"t`; a usual answer's is `"id"`: told from two bytes.
   const first = chunk[i + 1];
   if (chunk[i] !== 0x22 || (first !== 0x65 && first !== 0x6f && first !== 0x74)) return false;
-  return ERROR_ANSWER.test(chunk.toString('latin1', 0, Math.min(chunk.length, i + 64)));
+  return ERROR_ANSWER.test(chunk.toString('latin1', start, Math.min(chunk.length, i + 256)));
 }
 
 export class Exchange implements Dispatcher.DispatchHandler {
@@ -227,7 +240,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     const ct = headers['content-type'];
     const translating = this.dialect?.answer !== undefined;
-    if (translating && headers['content-encoding'] !== undefined && headers['content-encoding'] !== 'identity') {
+    const encoded = encodedBeyondIdentity(headers['content-encoding']);
+    if (translating && encoded) {
       return this.failUnreadable(`an answer encoded as ${String(headers['content-encoding']).slice(0, 40)} cannot be translated`);
     }
     // A stream request's answer is read as a stream whatever it is labelled (some servers send none, or JSON's).
@@ -235,10 +249,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.record.stream || (typeof ct === 'string' && ct.startsWith('text/event-stream'))) {
       // aigw asks for identity; a stream compressed anyway forms no event it can read, and went out labelled gzip
       // with aigw's plain error frame after its head.
-      const encoding = headers['content-encoding'];
-      if (encoding !== undefined && encoding !== 'identity') {
-        return this.failUnreadable(`a stream encoded as ${String(encoding).slice(0, 40)} cannot be relayed`);
-      }
+      if (encoded) return this.failUnreadable(`a stream encoded as ${String(headers['content-encoding']).slice(0, 40)} cannot be relayed`);
       this.openStream();
     } else if (translating) {
       this.mode = 'translated';
@@ -535,19 +546,20 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   private failWithStatus(): void {
     const body = Buffer.concat(this.errorBody).subarray(0, MAX_ERROR_BODY);
-    const ct = this.headers['content-type'];
-    const error = normalizeUpstreamError(this.status, typeof ct === 'string' ? ct : undefined, body, this.backend, this.relay.scrub);
+    const ct = typeof this.headers['content-type'] === 'string' ? this.headers['content-type'] : undefined;
+    // A 2xx that was an error object (readErrorAnswer) is judged by the status its error means.
+    const status = this.status < 300 ? impliedStatus(body, ct) : this.status;
+    const error = normalizeUpstreamError(status, ct, body, this.backend, this.relay.scrub);
     const ra = retryAfterMs(this.headers['retry-after']);
     this.mode = 'done';
     this.end({
       kind: 'failed',
       failure: 'status',
-      status: this.status,
+      status,
       error,
-      // A 2xx that was an error object (readErrorAnswer) is the backend failing to answer.
-      failsOver: this.status < 300 || statusFailsOver(this.status),
+      failsOver: statusFailsOver(status),
       ...(ra !== undefined ? { retryAfterMs: ra } : {}),
-      message: `HTTP ${this.status}`,
+      message: this.status === status ? `HTTP ${status}` : `HTTP ${this.status}, an error meaning ${status}`,
     });
   }
 
@@ -580,7 +592,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private recordBodyUsage(): void {
     const body = this.body!;
     const encoding = this.headers['content-encoding'];
-    const plain = encoding === undefined || encoding === 'identity';
+    const plain = !encodedBeyondIdentity(encoding);
     const tail = body.received > 0 && plain ? body.tail.text() : undefined;
     if (tail !== undefined) this.recordBodyFacts(body, tail);
     const u = tail !== undefined ? (this.dialect ? this.dialect.bodyUsage : usageIn)(tail) : undefined;

@@ -90,3 +90,27 @@ export function normalizeUpstreamError(
     wireCode: code ?? CODE_BY_STATUS[status] ?? 'invalid_request',
   };
 }
+
+/** Words of an error's `type` or `code` and the status they mean, most specific first. */
+const STATUS_BY_WORD: readonly [RegExp, number][] = [
+  [/not_found/, 404],
+  [/invalid_request|bad_request|invalid_param|validation/, 400],
+  [/authentication|unauthori[sz]ed|invalid_api_key/, 401],
+  [/permission|forbidden/, 403],
+  [/rate_limit|too_many_requests|quota/, 429],
+  [/overloaded|unavailable/, 503],
+];
+
+/**
+ * The status a 2xx answer whose body is an error object means (relay/exchange.ts reads such a body as an error
+ * answer): its numeric code (OpenRouter's, vLLM's), else what its type or code says — a client's mistake is a 400,
+ * not the backend failing — else 502, a backend that failed to answer.
+ */
+export function impliedStatus(body: Buffer, contentType: string | undefined): number {
+  const x = extract(body, contentType);
+  const numeric = typeof x.code === 'number' ? x.code : typeof x.code === 'string' && /^\d{3}$/.test(x.code) ? Number(x.code) : NaN;
+  if (numeric >= 400 && numeric <= 599) return numeric;
+  const words = `${x.type ?? ''} ${typeof x.code === 'string' ? x.code : ''}`.toLowerCase();
+  for (const [re, status] of STATUS_BY_WORD) if (re.test(words)) return status;
+  return 502;
+}

@@ -4,45 +4,59 @@
  * tokens for a 2-character prompt (capped at 2^24 before) kept its tenant at 429 for ~14 hours at 20,000 tpm.
  *
  * A byte-level BPE makes at most one token per byte of text; a chat template adds a few tokens per message (each
- * message is dozens of bytes: within twice the bytes) and a preamble of its own (BASE_TOKENS). A part that is not
- * text — an image, audio, a video, a file — may be a URL or an id of a few bytes that costs the model far more
- * (an image up to ~16k tokens on a vLLM vision model at its default resolution): each part with a `type` may add
- * PART_TOKENS. Generous by design: the bound only stops a count no request could reach.
+ * message is dozens of bytes: within twice the bytes) and a preamble of its own (BASE_TOKENS). An image or audio
+ * part may be a URL of a few bytes that costs a model far more (an image up to ~16k tokens on a vLLM vision model at
+ * its default resolution): PART_TOKENS each. What a backend fetches or expands beyond that — a document or file
+ * (a PDF of many pages), a video, a server tool's web pages — has no bound to be read off the request: a request
+ * holding a part of any kind not known here is charged as reported (up to the absolute cap).
  */
 import type { ProxyRequest } from '../openai/parse-request.js';
 
 const BASE_TOKENS = 4096;
 const PART_TOKENS = 32_768;
-const TYPE_NAME = Buffer.from('"type"');
+
+/** Parts that may cost PART_TOKENS beyond their bytes. */
+const MEDIA = new Set(['image_url', 'image', 'input_image', 'input_audio', 'audio']);
+/**
+ * Every other `type` a request holds, whose cost is in its bytes: text and tool blocks, tool choices, response
+ * formats, cache control, image sources, and JSON Schema's types (tool parameters).
+ */
+const IN_BYTES = new Set([
+  ...['text', 'input_text', 'output_text', 'refusal', 'thinking', 'redacted_thinking', 'tool_use', 'tool_result'],
+  ...['function', 'custom', 'auto', 'any', 'tool', 'none', 'required', 'json_schema', 'json_object'],
+  ...['enabled', 'disabled', 'ephemeral', 'base64', 'url'],
+  ...['object', 'string', 'number', 'integer', 'boolean', 'array', 'null'],
+]);
 
 /** The bound before parts: checked first, so that a usual count costs one comparison. */
 export function textTokensBound(p: ProxyRequest): number {
   return 2 * p.bytes + BASE_TOKENS;
 }
 
-/** The whole bound: the text's, and PART_TOKENS for each member named `type` in the request (its parts, at most). */
+/** The whole bound: the text's and PART_TOKENS an image or audio part; Infinity when a part's cost cannot be bounded. */
 export function promptTokensBound(p: ProxyRequest): number {
-  return textTokensBound(p) + PART_TOKENS * typedParts(p);
-}
-
-/** Members named `type` in the request: in the bytes sent (a pass-through), else in its parsed body (a translation). */
-function typedParts(p: ProxyRequest): number {
-  const body = p.sentBody;
-  if (body) {
-    let n = 0;
-    for (let at = body.indexOf(TYPE_NAME); at >= 0; at = body.indexOf(TYPE_NAME, at + TYPE_NAME.length)) n++;
-    return n;
+  let body: unknown = p.json;
+  if (p.sentBody) {
+    try {
+      body = JSON.parse(p.sentBody.toString('utf8'));
+    } catch {
+      return Number.POSITIVE_INFINITY;
+    }
   }
+  let media = 0;
   // Walked without recursion: a body may nest as deep as its size allows.
-  let n = 0;
-  const stack: unknown[] = [p.json];
+  const stack: unknown[] = [body];
   while (stack.length) {
     const v = stack.pop();
     if (Array.isArray(v)) for (const x of v) stack.push(x);
     else if (v !== null && typeof v === 'object') {
-      if ('type' in v) n++;
+      const type = (v as { type?: unknown }).type;
+      if (typeof type === 'string') {
+        if (MEDIA.has(type)) media++;
+        else if (!IN_BYTES.has(type)) return Number.POSITIVE_INFINITY;
+      }
       for (const x of Object.values(v)) stack.push(x);
     }
   }
-  return n;
+  return textTokensBound(p) + PART_TOKENS * media;
 }

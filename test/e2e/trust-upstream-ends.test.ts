@@ -68,6 +68,20 @@ const backend = await useUpstream((req, res, body) => {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'content-encoding': 'gzip' });
     return res.end(gzipSync(`${chunk('zipped')}data: [DONE]\n\n`));
   }
+  if (body.includes('bom-error-body')) {
+    return res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(`\uFEFF{"error":["auth failed for ${req.headers.authorization}"]}`);
+  }
+  if (body.includes('bad-param-200')) {
+    // A client's mistake, answered 200 with an error object.
+    const error = { error: { type: 'invalid_request_error', param: 'temperature', message: 'temperature must be <= 2' } };
+    return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(error));
+  }
+  if (body.includes('identity-stream')) {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'content-encoding': 'Identity' });
+    return res.end(`${chunk('plain')}data: [DONE]\n\n`);
+  }
   if (body.includes('null-error-body')) {
     return res.writeHead(200, { 'content-type': 'application/json' }).end(`{"error":null,${OK.slice(1)}`);
   }
@@ -130,6 +144,20 @@ describe('a 200 whose body is an error object', () => {
     expect(text).not.toContain(SECRET);
   });
 
+  it('after a byte-order mark, with an array for its error: the same', async () => {
+    const r = await post('bom-error-body');
+    expect(r.status).toBe(502);
+    expect(r.body.toString()).not.toContain(SECRET);
+  });
+
+  it("a client's mistake (invalid_request_error) is the client's 400: not failed over, not held against the backend", async () => {
+    const seen = backend.seen.filter((x) => x.body.includes('bad-param-200')).length;
+    const r = await post('bad-param-200');
+    expect(r.status).toBe(400);
+    expect(JSON.parse(r.body.toString())).toMatchObject({ error: { type: 'invalid_request_error', param: 'temperature' } });
+    expect(backend.seen.filter((x) => x.body.includes('bad-param-200')).length - seen).toBe(1);
+  });
+
   it('`"error": null` first is an answer, passed as it came', async () => {
     const r = await post('null-error-body');
     expect(r.status).toBe(200);
@@ -176,6 +204,14 @@ describe('a stream compressed though identity was asked for', () => {
     expect(JSON.parse(r.body.toString())).toMatchObject({
       error: { code: 'bad_upstream_response', message: expect.stringContaining('encoded as gzip') },
     });
+  });
+});
+
+describe('a content-encoding of identity, however spelt', () => {
+  it('`Identity` is no encoding: the stream is relayed', async () => {
+    const r = await post('identity-stream', { stream: true });
+    expect(r.status).toBe(200);
+    expect(r.body.toString()).toContain('"content":"plain"');
   });
 });
 

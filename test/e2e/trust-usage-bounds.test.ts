@@ -56,6 +56,17 @@ describe("a backend's prompt count", () => {
     expect((await post('claim-1')).status).toBe(200);
   });
 
+  it('for a document the backend fetches (a PDF by URL: no bound in its bytes) is charged as reported', async () => {
+    const before = gw.eventsOf('request').length;
+    const parts = [
+      { type: 'file', file: { file_id: 'file-annual-report' } },
+      { type: 'text', text: 'claim-180000 summarise it' },
+    ];
+    expect((await post(parts, `${KEY}-u`)).status).toBe(200);
+    await eventually(() => gw.eventsOf('request').length > before);
+    expect(gw.eventsOf('request').at(-1)!.tokens.input).toBe(180_000);
+  });
+
   it('within the bound (three image parts: up to 32,768 tokens each) is charged as reported', async () => {
     const before = gw.eventsOf('request').length;
     const parts = [

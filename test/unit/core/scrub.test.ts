@@ -42,11 +42,16 @@ describe('scrubJsonText', () => {
     expect(Object.keys(JSON.parse(out))).toEqual(Object.keys(JSON.parse(text)));
   });
 
-  it('passes a text without a secret or an escape as it came, byte for byte; one with an escape re-encoded as read', () => {
+  it('passes a text without a secret as it came, byte for byte, escapes and all', () => {
     const text = '{ "type": "error", "error": {"type": "overloaded_error", "message": "try later", "n": 1.0} }';
     expect(scrubJsonText(text, scrub, UNREADABLE)).toBe(text);
-    const escaped = '{"error":{"message":"try \\/ later"}}';
-    expect(scrubJsonText(escaped, scrub, UNREADABLE)).toBe('{"error":{"message":"try / later"}}');
+    const escaped = '{"error":{"message":"try \\/ later","n":12345678901234567890}}';
+    expect(scrubJsonText(escaped, scrub, UNREADABLE)).toBe(escaped);
+  });
+
+  it('a text with escapes but no secret behind them passes as it came, JSON or not (a Windows path)', () => {
+    expect(scrubJsonText('Internal error: C:\\models\\llama failed', scrub, UNREADABLE)).toBe('Internal error: C:\\models\\llama failed');
+    expect(scrubJsonText('{"a":"tab\there", "b": 1e999}', scrub, UNREADABLE)).toBe('{"a":"tab\there", "b": 1e999}');
   });
 
   it("a text another client's parser reads (Python's json takes NaN) holding an escape: the stand-in", () => {

@@ -5,6 +5,8 @@ import { AnswerNotes } from '../../../src/events/request-record.js';
 import { modelIn, noteBody, noteEvent } from '../../../src/relay/answer-facts.js';
 import { stringAfter } from '../../../src/relay/json-text.js';
 import { keptBytes } from '../../../src/core/kept-bytes.js';
+import { BodyRelay } from '../../../src/relay/body-relay.js';
+import { fakeClient } from '../../helpers/relay-client.js';
 import { TailWindow, usageIn } from '../../../src/relay/usage-tap.js';
 
 describe('usageIn', () => {
@@ -292,5 +294,33 @@ describe('what a kept read holds alive', () => {
     expect(w.text().length).toBe(4096);
     // The last two reads are kept as they came (two reads at most, as before).
     expect(storesOf([...(held.earlier ?? []), held.prev, held.last])).toBeLessThan(1024 * 1024);
+  });
+});
+
+describe("a non-streamed body's kept first MiB", () => {
+  it('holds the reads it is views into up to a few times its bytes, copying pieces past that', () => {
+    const c = fakeClient();
+    const relay = new BodyRelay(c.out, { mode: 'passthrough', maxBytes: 1 << 30, onOverflow: 'error' }, 200, {}, (t) => t);
+    // 1-byte chunks, each a view into a 64 KiB read of its own (a chunk extension's worth).
+    for (let i = 0; i < 2000; i++) relay.push(Buffer.alloc(64 * 1024).subarray(100, 101));
+    const { bytes } = relay.keptBody();
+    expect(bytes.length).toBe(2000);
+    const kept = (relay as unknown as { kept: Buffer[] }).kept;
+    const reads = new Set(kept.map((b) => b.buffer));
+    const held = [...reads].reduce((n, r) => n + r.byteLength, 0);
+    expect(held).toBeLessThan(4 * 2000 + 4 * 65_536);
+  });
+
+  it('keeps the pieces of a usual chunked answer as they came (4 KiB chunks of 16 KiB reads): no copy', () => {
+    const c = fakeClient();
+    const relay = new BodyRelay(c.out, { mode: 'passthrough', maxBytes: 1 << 30, onOverflow: 'error' }, 200, {}, (t) => t);
+    const pieces: Buffer[] = [];
+    for (let r = 0; r < 16; r++) {
+      const read = Buffer.alloc(16 * 1024, r);
+      for (let o = 0; o < read.length; o += 4096) pieces.push(read.subarray(o, o + 4096));
+    }
+    for (const p of pieces) relay.push(p);
+    const kept = (relay as unknown as { kept: Buffer[] }).kept;
+    expect(kept.every((b, i) => b === pieces[i])).toBe(true);
   });
 });

@@ -11,22 +11,15 @@ const request = (body: unknown, sent: boolean) => {
     sentBody: sent ? Buffer.from(text) : undefined,
   } as unknown as ProxyRequest;
 };
+const user = (content: unknown) => ({ model: 'm', messages: [{ role: 'user', content }] });
 
 describe('promptTokensBound', () => {
-  const body = {
-    model: 'm',
-    messages: [
-      {
-        role: 'user',
-        content: [
-          { type: 'text', text: 'hi' },
-          { type: 'image_url', image_url: { url: 'u' } },
-        ],
-      },
-    ],
-  };
-
-  it('twice the bytes and a preamble, and 32,768 for each part with a type: the same from bytes sent or a parsed body', () => {
+  it('twice the bytes and a preamble, and 32,768 an image or audio part: the same from bytes sent or a parsed body', () => {
+    const body = user([
+      { type: 'text', text: 'hi' },
+      { type: 'image_url', image_url: { url: 'u' } },
+      { type: 'input_audio', input_audio: {} },
+    ]);
     for (const sent of [true, false]) {
       const p = request(body, sent);
       expect(textTokensBound(p)).toBe(2 * p.bytes + 4096);
@@ -34,11 +27,35 @@ describe('promptTokensBound', () => {
     }
   });
 
+  it('tools with JSON Schema parameters, and a message saying "type", add nothing', () => {
+    const tool = (i: number) => ({
+      type: 'function',
+      function: {
+        name: `f${i}`,
+        parameters: { type: 'object', properties: { a: { type: 'string' }, c: { type: 'array', items: { type: 'integer' } } } },
+      },
+    });
+    const tools = request({ ...user('hi'), tools: Array.from({ length: 20 }, (_, i) => tool(i)), tool_choice: { type: 'auto' } }, true);
+    expect(promptTokensBound(tools)).toBe(textTokensBound(tools));
+    const words = request({ model: 'm', messages: Array.from({ length: 100 }, () => ({ role: 'user', content: 'type' })) }, true);
+    expect(promptTokensBound(words)).toBe(textTokensBound(words));
+  });
+
+  it.each([
+    ['an Anthropic PDF by URL', user([{ type: 'document', source: { type: 'url', url: 'https://x/report.pdf' } }])],
+    ['an OpenAI file', user([{ type: 'file', file: { file_id: 'file-1' } }])],
+    ['a video', user([{ type: 'video_url', video_url: { url: 'https://x/v.mp4' } }])],
+    ['a server tool', { ...user('find it'), tools: [{ type: 'web_search_20250305', name: 'web_search' }] }],
+  ])('%s: no bound can be read off the request (charged as reported)', (_name, body) => {
+    expect(promptTokensBound(request(body, true))).toBe(Number.POSITIVE_INFINITY);
+    expect(promptTokensBound(request(body, false))).toBe(Number.POSITIVE_INFINITY);
+  });
+
   it('walks a parsed body nested as deep as its size allows without recursion', () => {
-    let deep: unknown = { type: 'image', source: {} };
+    let deep: unknown = { type: 'image', source: { type: 'base64' } };
     for (let i = 0; i < 100_000; i++) deep = [deep];
     // (JSON.stringify itself cannot write it: its size is given.)
-    const p = { bytes: 400_000, json: { model: 'm', messages: [{ role: 'user', content: 'x' }], extra: deep } } as unknown as ProxyRequest;
+    const p = { bytes: 400_000, json: { ...user('x'), extra: deep } } as unknown as ProxyRequest;
     expect(promptTokensBound(p)).toBe(textTokensBound(p) + 32_768);
   });
 });
