@@ -3,6 +3,7 @@
  * when that command runs, so `aigw --help` stays fast.
  */
 import { Command, Option } from 'commander';
+import { aigwVersion } from '../core/version.js';
 import { exitCodes, runCommand } from './run.js';
 
 // React (the TUI, the bench's live view) runs its development build unless told otherwise: slower, and it
@@ -11,6 +12,7 @@ process.env.NODE_ENV ??= 'production';
 
 const program = new Command('aigw')
   .description('An OpenAI-compatible AI gateway you can build, test and prove on a laptop.')
+  .version(aigwVersion(), '-V, --version', "print aigw's version")
   .showHelpAfterError()
   .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : exitCodes.usage))
   .configureOutput({ writeErr: (s) => process.stderr.write(s) });
@@ -43,14 +45,16 @@ const importCmd = program.command('import').description("read another gateway's 
 importCmd
   .command('envoy')
   .description('Envoy AI Gateway / Envoy Gateway / Gateway API manifests → an aigw profile')
-  .argument('<files...>', 'manifest files (multi-document YAML)')
+  .argument('<files...>', 'manifest files (multi-document YAML), or directories of them')
   .option('-o, --output <profile>', 'write the profile here instead of stdout')
   .option('--mock-all', MOCK_ALL)
   .action((files: string[], opts) => runCommand(() => import('./import.js'), { ...opts, files }));
 
 program
   .command('mock-backends')
-  .description("run mock vLLM / TEI servers: the profile's mock: backends, plus ad-hoc ones from flags")
+  .description(
+    "run mock backends (vLLM, TEI, Anthropic, Azure OpenAI): the profile's mock: backends, plus ad-hoc vLLM / TEI ones from flags",
+  )
   .option('-c, --config <profile>', 'serve every backend of this profile that has a mock: block')
   .option('--vllm <name=port>', 'an ad-hoc vLLM mock (repeatable; port 0 picks a free port)', collect)
   .option('--tei <name=port>', 'an ad-hoc TEI mock (repeatable)', collect)
@@ -74,7 +78,10 @@ program
   .description('load-test a gateway (aigw or any OpenAI-compatible one)')
   .option('--model <name>', 'the public model name to request')
   .option('--target <url>', 'base URL of the gateway under test (default: $AIGW_TARGET, $OPENAI_BASE_URL, the demo)')
-  .option('-c, --config <profile>', "start this profile's mocks and gateway when no --target is given (or Envoy AI Gateway manifests)")
+  .option(
+    '-c, --config <profile>',
+    "start this profile's mocks and gateway when no --target is given; with --target, read for its backends, weights and mocks (or Envoy AI Gateway manifests)",
+  )
   .option('--mock-all', MOCK_ALL)
   .option('--scenario <s>', 'scenario to run (repeatable, or comma-separated)', collectList)
   .option('--duration <d>', 'per scenario (per step with --ramp)', '10s')
@@ -87,7 +94,7 @@ program
   .option('--ramp [max-rate]', 'sweep doubling rates (up to max-rate req/s) until goodput stops rising: the saturation point')
   .option('--slo <targets>', 'goodput counts requests meeting e.g. ttft:200ms,tpot:50ms,e2el:2s')
   .option('--long-sizes <sizes>', 'answer sizes for the long scenario, e.g. 256Ki,1Mi,4Mi')
-  .option('--api-key <k>', 'API key sent as Authorization: Bearer (default: $OPENAI_API_KEY)')
+  .option('--api-key <k>', 'API key sent as Authorization: Bearer (default: $OPENAI_API_KEY; for a gateway the bench starts, its own key)')
   .option('--api <api>', 'the API to speak: openai (chat completions) or anthropic (POST /v1/messages, the same scenarios)')
   .option('--no-pace', "send at full speed even when the target's x-ratelimit headers say it will refuse")
   .option('--assert <expr>', 'e.g. p99<800ms, truncations==0 (repeatable)', collect)

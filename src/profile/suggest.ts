@@ -1,15 +1,22 @@
 /** "Did you mean": the closest known name within a small edit distance. */
 
+/**
+ * Edits between two names, each one: a letter added, dropped or changed, or two adjacent letters swapped — the
+ * typo a hand makes most (`tmp` for `tpm`), which plain Levenshtein counts as two.
+ */
 export function editDistance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  // Three rows: a swap looks two rows back.
+  let twoBack: number[] = [];
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0]!;
-    prev[0] = i;
+    const row = [i];
     for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j]!;
-      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = tmp;
+      let d = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, twoBack[j - 2]! + 1);
+      row.push(d);
     }
+    twoBack = prev;
+    prev = row;
   }
   return prev[b.length]!;
 }

@@ -1,4 +1,5 @@
 /** The `aigw` binary as a user runs it: exit codes, ready lines, signals (contract §1). */
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { runAigw, startAigw } from '../helpers/cli.js';
 
@@ -31,6 +32,17 @@ describe('aigw validate', () => {
     const r = await runAigw(['mock-backends', '--vllm', 'no-port']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--vllm expects NAME=PORT');
+  });
+});
+
+describe('aigw --version', () => {
+  it("prints package.json's version and exits 0", async () => {
+    const { version } = JSON.parse(await readFile('package.json', 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const r = await runAigw([flag]);
+      expect(r.code).toBe(0);
+      expect(r.stdout.trim()).toBe(version);
+    }
   });
 });
 

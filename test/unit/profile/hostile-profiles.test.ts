@@ -78,7 +78,40 @@ function closestByScan(name: string, known: readonly string[]): string | undefin
   return best !== undefined && bestD <= Math.max(1, Math.floor(name.length / 3)) ? best : undefined;
 }
 
+/** Plain Levenshtein: a swap of two letters is two edits. */
+function levenshtein(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row.push(Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
 describe('did you mean', () => {
+  it('counts two adjacent letters swapped as one edit, the typo a hand makes most', () => {
+    expect(closest('tmp', ['tpm', 'rpm', 'concurrency', 'budget'])).toBe('tpm');
+    expect(editDistance('wieght', 'weight')).toBe(1);
+    expect(editDistance('ab', 'ba')).toBe(1);
+    expect(editDistance('abc', 'cab')).toBe(2);
+    const text = fc.string({ unit: fc.constantFrom('a', 'b', 'c', 'd'), maxLength: 10 });
+    fc.assert(
+      fc.property(text, text, fc.nat(), (a, b, at) => {
+        const d = editDistance(a, b);
+        expect(d).toBe(editDistance(b, a));
+        // A swap saves one edit of two, never more.
+        expect(d).toBeLessThanOrEqual(levenshtein(a, b));
+        expect(d).toBeGreaterThanOrEqual(Math.ceil(levenshtein(a, b) / 2));
+        if (a.length >= 2) {
+          const i = at % (a.length - 1);
+          const swapped = a.slice(0, i) + a[i + 1] + a[i] + a.slice(i + 2);
+          expect(editDistance(a, swapped)).toBe(a[i] === a[i + 1] ? 0 : 1);
+        }
+      }),
+    );
+  });
+
   it('suggests what a scan of every known name suggests, skipping names whose length alone rules them out', () => {
     const name = fc.string({ unit: fc.constantFrom('a', 'b', 'c', 'A', '-'), maxLength: 12 });
     fc.assert(
