@@ -389,6 +389,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     // Gone, or given up by the drain's deadline before it began (the client has its 503).
     if ((err as { code?: string }).code === 'AIGW_CLIENT_GONE' || this.record.clientGone || this.stopped) {
       if (this.sse) this.recordStreamUsage();
+      else this.recordCutBody();
       this.mode = 'done';
       return this.end(this.began ? COMMITTED : ABANDONED);
     }
@@ -425,6 +426,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       const msg = idle ? `backend ${this.backend} went silent mid-stream` : `backend ${this.backend} broke the stream`;
       this.out.end(this.sse!.errorFrame(aigwError(code, msg)));
     } else {
+      this.recordCutBody();
       this.truncation(idle ? 'idle_timeout' : 'upstream_reset', this.body?.expected);
       this.out.destroy();
     }
@@ -504,6 +506,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.record.errorType = 'response_too_large';
       // Envoy's 500 is plain text with no code of its own: stats and `top` name the refusal by this one.
       if (this.record.status >= 400) this.record.errorCode = 'response_too_large';
+      this.recordCutBody();
       this.truncation('buffer_truncate', this.body!.expected, o.delivered);
       this.done();
     }
@@ -587,6 +590,15 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (u) return recordUsage(this.record, u);
     const bytes = this.translated!.upstreamBody();
     this.record.unmetered = { bytes, whole: true, size: bytes.length, encoding: undefined };
+  }
+
+  /**
+   * A body that did not end (the client left, the backend broke it, the buffer cut it) is counted as far as it came:
+   * the backend generated it, and the client got at least its start. Uncounted, a client that read 30 % of a 16 MB
+   * answer and left, or a `truncate` buffer's 1 MiB, was charged the prompt alone.
+   */
+  private recordCutBody(): void {
+    if (this.mode === 'body' && this.body) this.recordBodyUsage();
   }
 
   private recordBodyUsage(): void {

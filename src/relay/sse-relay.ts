@@ -13,6 +13,7 @@
 import { type AigwError, aigwError } from '../core/errors.js';
 import type { Scrub } from '../core/scrub.js';
 import { renderStreamErrorFrame } from '../openai/error-shape.js';
+import { CHARS_PER_TOKEN } from '../translate/output-estimate.js';
 import { SseDecoder, type SseEvent, type SseSink } from '../openai/sse.js';
 import { modelIn, noteEvent } from './answer-facts.js';
 import type { Downstream } from './downstream.js';
@@ -83,9 +84,28 @@ export class SseRelay implements SseSink, StreamRelay {
   private heldBlank = false;
   sawDone = false;
   outputEvents = 0;
-  /** OpenAI's chunks are not decoded here: one token each (a backend's chunk holds one, unless it batches). */
+  /** The output events' bytes, each as a one-line `data:` event (its data and 8 bytes of framing), and the fewest. */
+  private outputBytes = 0;
+  private leastEventBytes = 0;
+  /**
+   * OpenAI's chunks are not decoded here. One token per event at least, and the text the events carried beyond the
+   * smallest one's frame (a chunk without text — the role's first, the finish — is nearly all frame), at
+   * translate/output-estimate.ts's length / 4: a backend that batches tokens into chunks (Azure's content filter,
+   * vLLM's --stream-interval, speculative decoding) made an answer left before its usage cost one token a chunk.
+   */
   get outputEstimate(): number {
-    return this.outputEvents;
+    const text = this.outputBytes - this.outputEvents * this.leastEventBytes;
+    return Math.max(this.outputEvents, Math.floor(text / CHARS_PER_TOKEN));
+  }
+
+  /** One more output event of `bytes` (as a one-line event spells it). */
+  private countOutput(bytes: number): void {
+    if (this.outputEvents === 0) {
+      this.firstEvent();
+      this.leastEventBytes = bytes;
+    } else if (bytes < this.leastEventBytes) this.leastEventBytes = bytes;
+    this.outputEvents++;
+    this.outputBytes += bytes;
   }
   usage: Usage | undefined;
   failed: AigwError | undefined;
@@ -236,10 +256,7 @@ export class SseRelay implements SseSink, StreamRelay {
   private seeEvent(buf: Buffer, start: number, stop: number, decode: boolean, oneLine: boolean): boolean {
     if (!decode && !this.modelPending && oneLine && startsWithData(buf, start)) {
       if (isDone(buf, start)) this.sawDone = true;
-      else {
-        if (this.outputEvents === 0) this.firstEvent();
-        this.outputEvents++;
-      }
+      else this.countOutput(stop - start);
       return true;
     }
     const data = eventData(buf, start, stop);
@@ -291,8 +308,8 @@ export class SseRelay implements SseSink, StreamRelay {
       // The usage-only chunk is not output.
       if (reading.emptyChoices) return !this.dropUsageChunk;
     }
-    if (this.outputEvents === 0) this.firstEvent();
-    this.outputEvents++;
+    // `data: ` and the blank line: the bytes of the same event on the fast path.
+    this.countOutput(data.length + 8);
     return true;
   }
 

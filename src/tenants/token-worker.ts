@@ -27,8 +27,8 @@ export function promptValue(payload: unknown): unknown {
 }
 
 /**
- * The text an answer generated (chat message content, tool call arguments, completion text), from its JSON
- * body. Self-contained: the worker runs it serialised, like makeCounter.
+ * The text an answer generated (chat message content and reasoning, tool call arguments, completion text), from its
+ * JSON body. Self-contained: the worker runs it serialised, like makeCounter.
  */
 export function answerText(json: unknown): string {
   let body: { choices?: unknown } | undefined;
@@ -39,8 +39,14 @@ export function answerText(json: unknown): string {
   }
   let out = '';
   const choices = body && Array.isArray(body.choices) ? body.choices : [];
-  for (const c of choices as { message?: { content?: unknown; tool_calls?: unknown }; text?: unknown }[]) {
+  for (const c of choices as {
+    message?: { content?: unknown; tool_calls?: unknown; reasoning_content?: unknown; reasoning?: unknown };
+    text?: unknown;
+  }[]) {
     if (typeof c?.text === 'string') out += c.text;
+    // The reasoning a backend returns beside the answer (vLLM's reasoning parsers, DeepSeek): generated tokens too.
+    const reasoning = c?.message?.reasoning_content ?? c?.message?.reasoning;
+    if (typeof reasoning === 'string') out += reasoning;
     const content = c?.message?.content;
     if (typeof content === 'string') out += content;
     else if (Array.isArray(content)) for (const part of content) if (typeof part?.text === 'string') out += part.text;

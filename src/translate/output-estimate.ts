@@ -4,7 +4,7 @@
  * character, so this stays a lower bound) and never less than one token per content event. An Anthropic delta
  * often carries several tokens: counted one per event, an answer left just before its end cost a fraction of it.
  */
-const CHARS_PER_TOKEN = 4;
+export const CHARS_PER_TOKEN = 4;
 
 /** The tokens `chars` characters of generated text hold, at least (one for any event that carried some). */
 export function tokensAtLeast(chars: number): number {

@@ -56,6 +56,17 @@ tenants:
   t: { keys: [k], limits: { tpm: 100000 } }
 `;
 
+/** A scripted OpenAI-compatible backend ({{UP}}) behind one tenant with a tokens-per-minute limit. */
+const OPENAI_LIMITED = `
+version: 1
+backends:
+  up: { url: "{{UP}}" }
+models:
+  m: { targets: [{ backend: up }] }
+tenants:
+  t: { keys: [k], limits: { tpm: 100000000 } }
+`;
+
 describe('token limits', () => {
   it('answers 429 with honest headers once a 2,000 TPM tenant is spent, and admits again after retry-after-ms (case 36)', async () => {
     let r = await chat('k-tpm2k', { max_tokens: 500 });
@@ -218,6 +229,106 @@ tenants:
       }
     },
   );
+
+  it('charges a client that left an OpenAI stream whose chunks batch tokens for the text they carried, not one per chunk', async () => {
+    // A backend that puts several tokens in a chunk (Azure's content filter, vLLM's --stream-interval): 48
+    // characters (~12 tokens) a chunk, 50 ms apart, and the answer never ends on its own.
+    const TEXT = ' and so the answer goes on, several tokens a chunk';
+    const chunk = (delta: object) =>
+      `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta, finish_reason: null }] })}\n\n`;
+    const up = await useUpstream((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(chunk({ role: 'assistant', content: '' }));
+      const tick = setInterval(() => res.write(chunk({ content: TEXT })), 50);
+      res.on('close', () => clearInterval(tick));
+    });
+    const g = await gatewayFor(OPENAI_LIMITED, { UP: up.url });
+    try {
+      const left = await rawPost(
+        `${g.url}/v1/chat/completions`,
+        { model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 4000, stream: true },
+        { headers: { authorization: 'Bearer k' }, abortAfterChunks: 8 },
+      );
+      expect(left.ended).toBe('aborted');
+      const seen = left.chunks.reduce((n, c) => n + c.data.toString().split('several tokens a chunk').length - 1, 0);
+      expect(seen).toBeGreaterThanOrEqual(4);
+      await eventually(() => g.eventsOf('request').some((e) => e.clientAborted));
+      const charged = g.eventsOf('request').find((e) => e.clientAborted)!.tokens;
+      expect(charged.outputSource).toBe('estimate');
+      // One per chunk counted ~8 in all. The text beyond the smallest chunk's frame, at 4 characters a token: ~30
+      // characters a chunk here (the role's first chunk has the larger frame), so at least 6 tokens a chunk seen.
+      expect(charged.output).toBeGreaterThanOrEqual(6 * seen);
+      expect(charged.output).toBeLessThan(4000);
+    } finally {
+      await g.close();
+    }
+  });
+
+  it('charges a non-streamed answer the client left half-read for what its backend sent, not the prompt alone', async () => {
+    // 8 MB of answer without usage (more than the sockets buffer), written as fast as the client reads it.
+    const PIECE = 'word '.repeat(20_000);
+    const up = await useUpstream((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"id":"c1","object":"chat.completion","model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"');
+      let n = 0;
+      const more = () => {
+        while (n < 80 && !res.destroyed) {
+          n++;
+          if (!res.write(PIECE)) return void res.once('drain', more);
+        }
+        if (!res.destroyed) res.end('"},"finish_reason":"stop"}]}');
+      };
+      more();
+    });
+    const g = await gatewayFor(OPENAI_LIMITED, { UP: up.url });
+    try {
+      const left = await rawPost(
+        `${g.url}/v1/chat/completions`,
+        { model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 4_000_000 },
+        { headers: { authorization: 'Bearer k' }, abortAfterChunks: 20 },
+      );
+      expect(left.ended).toBe('aborted');
+      const got = left.chunks.reduce((n, c) => n + c.data.length, 0);
+      await eventually(() => g.eventsOf('request').some((e) => e.clientAborted && e.tokens.outputSource !== 'none'));
+      const charged = g.eventsOf('request').find((e) => e.clientAborted)!.tokens;
+      // Counted (what came is kept up to 1 MiB) or estimated from its size past that: at least half of what the
+      // client read, at 5 characters ("word ") a token.
+      expect(['tokenizer', 'estimate']).toContain(charged.outputSource);
+      expect(charged.output).toBeGreaterThanOrEqual(Math.floor(got / 5 / 2));
+    } finally {
+      await g.close();
+    }
+  });
+
+  it("charges a `truncate` buffer's cut answer for the bytes it relayed, not the prompt alone", async () => {
+    const ANSWER = JSON.stringify({
+      id: 'c1',
+      object: 'chat.completion',
+      model: 'm',
+      choices: [{ index: 0, message: { role: 'assistant', content: 'word '.repeat(100_000) }, finish_reason: 'stop' }],
+    });
+    const up = await useUpstream((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(ANSWER) });
+      res.end(ANSWER);
+    });
+    const truncating = `${OPENAI_LIMITED}limits: { responseBuffer: { mode: buffered, maxBytes: 64Ki, onOverflow: truncate } }\n`;
+    const g = await gatewayFor(truncating, { UP: up.url });
+    try {
+      const r = await rawPost(
+        `${g.url}/v1/chat/completions`,
+        { model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 1_000_000 },
+        { headers: { authorization: 'Bearer k' } },
+      );
+      expect(r.status).toBe(200);
+      expect(r.ended).toBe('aborted');
+      await eventually(() => g.eventsOf('request').some((e) => e.tokens.outputSource !== 'none'));
+      const charged = g.eventsOf('request')[0]!.tokens;
+      // 64 KiB relayed: ~13,000 tokens of "word " (counted), or ~16,000 estimated from the bytes; never the 0 it was.
+      expect(charged.output).toBeGreaterThanOrEqual(10_000);
+    } finally {
+      await g.close();
+    }
+  });
 
   it('reserves what a translation lets an OpenAI request without max_tokens produce at an Anthropic target', async () => {
     const g = await gatewayFor(`

@@ -30,6 +30,20 @@ describe('the token worker', () => {
     ['a prompt', 'prompt', 'hello world, how are you today?', 8],
     ['special-token text, as ordinary text', 'prompt', '<|endoftext|>', 7],
     ['an answer body', 'completion', JSON.stringify({ choices: [{ message: { content: 'hello world' } }] }), 2],
+    // vLLM's reasoning parsers and DeepSeek return the reasoning beside the answer: generated tokens too (uncounted, an
+    // 8,000-token reasoning answer whose usage a backend put out of the tail's reach cost 24).
+    [
+      "an answer's reasoning (reasoning_content)",
+      'completion',
+      JSON.stringify({ choices: [{ message: { reasoning_content: 'hello world', content: 'hello world' } }] }),
+      4,
+    ],
+    [
+      "an answer's reasoning (reasoning), once",
+      'completion',
+      JSON.stringify({ choices: [{ message: { reasoning: 'hello world', reasoning_content: 'hello world', content: null } }] }),
+      2,
+    ],
   ] as const)('counts %s', async (_name, kind, payload, tokens) => {
     expect(await worker.count(kind, payload)).toEqual({ tokens, exact: true });
   });
