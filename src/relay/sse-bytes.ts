@@ -218,3 +218,33 @@ export function eventData(buf: Buffer, start: number, end: number): string | und
   }
   return data;
 }
+
+/**
+ * The names whose string values are generated text in an OpenAI chunk, each as it ends after its opening quote:
+ * `content":"` is also `"reasoning_content":"`; `"text":"` is a completion's; a tool call's `"arguments":"`. A
+ * `"content":[` (logprobs) or a token in `"token":"…"` is not text the answer carried.
+ */
+const TEXT_NAMES = ['content":"', 'reasoning":"', 'text":"', 'arguments":"'].map((n) => Buffer.from(n));
+
+/**
+ * The characters of generated text in the event from `start` to `stop` (its JSON bytes, escapes counted as
+ * written): each text name's string value to its closing quote, every occurrence. Spelt with other spacing
+ * (`"content": "`) it is not found: 0, and the caller counts the event as one token, as before it looked.
+ */
+export function textChars(buf: Buffer, start: number, stop: number): number {
+  // Searched within the event: a name the event lacks must not send each search to the end of a large read.
+  const ev = start === 0 && stop === buf.length ? buf : buf.subarray(start, stop);
+  const end = ev.length;
+  let chars = 0;
+  for (const name of TEXT_NAMES) {
+    for (let at = ev.indexOf(name); at >= 0; at = ev.indexOf(name, at + 1)) {
+      // The name's own quote must open it: `"content":"`, `"reasoning_content":"` (a `_` before), not `xcontent":"`.
+      const before = ev[at - 1];
+      if (before !== 0x22 && before !== 0x5f) continue;
+      let i = at + name.length;
+      while (i < end && ev[i] !== 0x22) i += ev[i] === 0x5c ? 2 : 1;
+      chars += Math.min(i, end) - (at + name.length);
+    }
+  }
+  return chars;
+}

@@ -30,12 +30,16 @@ import {
   nextErrorName,
   nextEscapedKeyLetter,
   nextUsage,
+  textChars,
   nullUsageEnd,
   restHasNoUsage,
   startsWithData,
 } from './sse-bytes.js';
 import type { StreamRelay } from './stream-relay.js';
 import { hasEscapedKeyLetter, type Usage, type UsageReading, usageChunk } from './usage-tap.js';
+
+/** Bytes an event may exceed the smallest frame by and still carry a token or two (a token of text is ~4 bytes). */
+const SMALL_EVENT_SLACK = 16;
 
 const NO_BYTES = Buffer.alloc(0);
 const NOOP = (): void => {};
@@ -84,28 +88,33 @@ export class SseRelay implements SseSink, StreamRelay {
   private heldBlank = false;
   sawDone = false;
   outputEvents = 0;
-  /** The output events' bytes, each as a one-line `data:` event (its data and 8 bytes of framing), and the fewest. */
-  private outputBytes = 0;
-  private leastEventBytes = 0;
   /**
-   * OpenAI's chunks are not decoded here. One token per event at least, and the text the events carried beyond the
-   * smallest one's frame (a chunk without text — the role's first, the finish — is nearly all frame), at
-   * translate/output-estimate.ts's length / 4: a backend that batches tokens into chunks (Azure's content filter,
-   * vLLM's --stream-interval, speculative decoding) made an answer left before its usage cost one token a chunk.
+   * OpenAI's chunks are not decoded here: one token per output event, unless the event is larger than the smallest
+   * frame seen by more than a token or two could make it (SMALL_EVENT_SLACK). Then the text it carried is measured
+   * (sse-bytes.ts textChars) and counted at translate/output-estimate.ts's length / 4: a backend that batches tokens
+   * into chunks (Azure's content filter, vLLM's --stream-interval) made an answer left before its usage cost one
+   * token a chunk, and a chunk made large by logprobs or a tool call's frame is not taken for text.
    */
   get outputEstimate(): number {
-    const text = this.outputBytes - this.outputEvents * this.leastEventBytes;
-    return Math.max(this.outputEvents, Math.floor(text / CHARS_PER_TOKEN));
+    return this.outputTokens;
   }
+  private outputTokens = 0;
+  /** The smallest frame seen: an event's bytes less the text it carried (as a one-line `data:` event). */
+  private frameBytes = Infinity;
 
-  /** One more output event of `bytes` (as a one-line event spells it). */
-  private countOutput(bytes: number): void {
-    if (this.outputEvents === 0) {
-      this.firstEvent();
-      this.leastEventBytes = bytes;
-    } else if (bytes < this.leastEventBytes) this.leastEventBytes = bytes;
+  /** One more output event of `bytes` (as a one-line event spells them), from `start` to `stop` in `buf`. */
+  private countOutput(bytes: number, buf: Buffer, start: number, stop: number): void {
+    if (this.outputEvents === 0) this.firstEvent();
     this.outputEvents++;
-    this.outputBytes += bytes;
+    // The first event is measured (it is decoded anyway): a backend that batches from its first chunk has no smaller frame.
+    if (this.outputTokens > 0 && bytes <= this.frameBytes + SMALL_EVENT_SLACK) {
+      if (bytes < this.frameBytes) this.frameBytes = bytes;
+      this.outputTokens++;
+      return;
+    }
+    const text = textChars(buf, start, stop);
+    if (bytes - text < this.frameBytes) this.frameBytes = bytes - text;
+    this.outputTokens += Math.max(1, Math.floor(text / CHARS_PER_TOKEN));
   }
   usage: Usage | undefined;
   failed: AigwError | undefined;
@@ -256,7 +265,7 @@ export class SseRelay implements SseSink, StreamRelay {
   private seeEvent(buf: Buffer, start: number, stop: number, decode: boolean, oneLine: boolean): boolean {
     if (!decode && !this.modelPending && oneLine && startsWithData(buf, start)) {
       if (isDone(buf, start)) this.sawDone = true;
-      else this.countOutput(stop - start);
+      else this.countOutput(stop - start, buf, start, stop);
       return true;
     }
     const data = eventData(buf, start, stop);
@@ -308,8 +317,9 @@ export class SseRelay implements SseSink, StreamRelay {
       // The usage-only chunk is not output.
       if (reading.emptyChoices) return !this.dropUsageChunk;
     }
-    // `data: ` and the blank line: the bytes of the same event on the fast path.
-    this.countOutput(data.length + 8);
+    // As the fast path sees the same event: `data: `, the data, the blank line (the decoded path is the rare one).
+    const bytes = Buffer.from(`data: ${data}\n\n`);
+    this.countOutput(bytes.length, bytes, 0, bytes.length);
     return true;
   }
 

@@ -86,6 +86,52 @@ describe('the SSE relay', () => {
   });
 });
 
+describe("an OpenAI stream's output, estimated from its events (for a stream that ends before its usage)", () => {
+  const chunk = (delta: object, extra: object = {}) =>
+    `data: ${JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta, finish_reason: null, ...extra }] })}\n\n`;
+  const logprobs = (token: string) => ({
+    logprobs: {
+      content: [{ token, logprob: -0.25, bytes: [...Buffer.from(token)], top_logprobs: [{ token, logprob: -0.25, bytes: [1] }] }],
+    },
+  });
+  const role = chunk({ role: 'assistant', content: '' });
+  const words = Array.from({ length: 40 }, (_, i) => ` w${i % 10}`);
+  const batched = Array.from({ length: 10 }, () => ' and so the answer goes on, several tokens a chunk');
+  const cases: [string, string[], number, number][] = [
+    ['a token a chunk', [role, ...words.map((w) => chunk({ content: w }))], 41, 41],
+    ['a token a chunk with logprobs', [role, ...words.map((w) => chunk({ content: w }, logprobs(w)))], 41, 41],
+    [
+      "a tool call's arguments a token a chunk",
+      [
+        role,
+        chunk({ tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '' } }] }),
+        ...words.map((w) => chunk({ tool_calls: [{ index: 0, function: { arguments: w } }] })),
+      ],
+      42,
+      42,
+    ],
+    // 48 characters a chunk: 12 tokens at 4 characters a token.
+    ['tokens batched into chunks', [role, ...batched.map((t) => chunk({ content: t }))], 121, 121],
+    ['tokens batched from the first chunk (no smaller frame)', batched.map((t) => chunk({ content: t })), 120, 120],
+    ['reasoning batched into chunks', [role, ...batched.map((t) => chunk({ reasoning_content: t }))], 121, 121],
+    // 16 CJK characters, 48 bytes: 12 "tokens" of 4 bytes (a lower bound's estimate, not a tokenizer's count).
+    ['CJK text batched', [role, ...Array.from({ length: 10 }, () => chunk({ content: '答案继续下去，每块几个词元。好的' }))], 101, 131],
+  ];
+  it.each(cases)('%s', (_what, events, atLeast, atMost) => {
+    for (const split of [false, true]) {
+      const { relay } = relayOn(SseRelay, false, 1024 * 1024);
+      if (split) for (const e of events) relay.push(Buffer.from(e));
+      else relay.push(Buffer.from(events.join('')));
+      expect(relay.outputEstimate).toBeGreaterThanOrEqual(atLeast);
+      expect(relay.outputEstimate).toBeLessThanOrEqual(atMost);
+      // The full decoder's path reads the same.
+      const { relay: decoding } = relayOn(DecodingRelay, false, 1024 * 1024);
+      decoding.push(Buffer.from(events.join('')));
+      expect(decoding.outputEstimate).toBe(relay.outputEstimate);
+    }
+  });
+});
+
 describe('the body relay', () => {
   const body = Buffer.from('{"choices":[{"message":{"content":"hello"}}],"usage":{"prompt_tokens":2,"completion_tokens":1}}');
   const policy = (p: Partial<BufferPolicy>): BufferPolicy => ({ mode: 'passthrough', maxBytes: 1024, onOverflow: 'error', ...p });
