@@ -198,6 +198,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     } else if (this.mode === 'body') {
       // A body has no in-band error: it is cut, and recorded as the gateway's cut rather than the client's leaving.
       this.record.errorType = error.code;
+      this.recordCutBody();
       this.truncation('shutdown', this.body?.expected);
       this.out.destroy();
     } else return;
@@ -598,7 +599,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
    * answer and left, or a `truncate` buffer's 1 MiB, was charged the prompt alone.
    */
   private recordCutBody(): void {
-    if (this.mode === 'body' && this.body) this.recordBodyUsage();
+    // Only an answer the client began to get (an `envoy` overflow's 500 gave it nothing).
+    if (this.mode === 'body' && this.body && this.record.answered) this.recordBodyUsage();
   }
 
   private recordBodyUsage(): void {

@@ -82,6 +82,8 @@ export class SseRelay implements SseSink, StreamRelay {
   private decoder: SseDecoder | undefined;
   private chunk: Buffer = NO_BYTES;
   private sliceStart = 0;
+  /** The bytes of the event the full decoder is looking at (onEvent → look). */
+  private eventBytes: Buffer = NO_BYTES;
   private held: Buffer[] = [];
   private heldBytes = 0;
   /** The fast path holds only blank lines (they belong to the event after them). */
@@ -269,7 +271,7 @@ export class SseRelay implements SseSink, StreamRelay {
       return true;
     }
     const data = eventData(buf, start, stop);
-    return data === undefined || this.lookAtData(data);
+    return data === undefined || this.lookAtData(data, buf, start, stop);
   }
 
   /** Calls onFirstEvent once, then lets go of it (and of what it closes over) for the rest of the stream. */
@@ -291,17 +293,22 @@ export class SseRelay implements SseSink, StreamRelay {
       this.held = [];
       this.heldBytes = 0;
     }
+    this.eventBytes = bytes;
     this.lastWithheld = !this.look(ev);
+    this.eventBytes = NO_BYTES;
     if (!this.lastWithheld) this.out.write(bytes);
   }
 
   /** Reads what accounting needs off one event on its way; false when the client must not get it. */
   protected look(ev: SseEvent): boolean {
-    return ev.data === undefined || this.lookAtData(ev.data);
+    return ev.data === undefined || this.lookAtData(ev.data, this.eventBytes, 0, this.eventBytes.length);
   }
 
-  /** An event's data: [DONE], the answer's model (first event), usage, output; false for a usage chunk to hold back. */
-  private lookAtData(data: string): boolean {
+  /**
+   * An event's data: [DONE], the answer's model (first event), usage, output; false for a usage chunk to hold back.
+   * The event's bytes are `raw` from `start` to `stop`, where its output is measured.
+   */
+  private lookAtData(data: string, raw: Buffer, start: number, stop: number): boolean {
     if (data === '[DONE]') {
       this.sawDone = true;
       return true;
@@ -317,9 +324,7 @@ export class SseRelay implements SseSink, StreamRelay {
       // The usage-only chunk is not output.
       if (reading.emptyChoices) return !this.dropUsageChunk;
     }
-    // As the fast path sees the same event: `data: `, the data, the blank line (the decoded path is the rare one).
-    const bytes = Buffer.from(`data: ${data}\n\n`);
-    this.countOutput(bytes.length, bytes, 0, bytes.length);
+    this.countOutput(stop - start, raw, start, stop);
     return true;
   }
 

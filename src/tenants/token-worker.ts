@@ -35,7 +35,12 @@ export function answerText(json: unknown): string {
   try {
     body = typeof json === 'string' ? JSON.parse(json) : undefined;
   } catch {
-    return typeof json === 'string' ? json : '';
+    if (typeof json !== 'string') return '';
+    // Not whole JSON (an answer cut on its way): the generated strings as far as they came — not its names, ids
+    // or logprobs. A text with none of them (not an answer of ours) is counted as it is.
+    let text = '';
+    for (const m of json.matchAll(/"(?:content|reasoning_content|reasoning|text|arguments)"\s*:\s*"((?:[^"\\]|\\.)*)/g)) text += m[1];
+    return text || json;
   }
   let out = '';
   const choices = body && Array.isArray(body.choices) ? body.choices : [];

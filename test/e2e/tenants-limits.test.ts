@@ -325,6 +325,14 @@ tenants:
       const charged = g.eventsOf('request')[0]!.tokens;
       // 64 KiB relayed: ~13,000 tokens of "word " (counted), or ~16,000 estimated from the bytes; never the 0 it was.
       expect(charged.output).toBeGreaterThanOrEqual(10_000);
+      // And never more than the request could generate: a cut body's JSON is not all output.
+      await rawPost(
+        `${g.url}/v1/chat/completions`,
+        { model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 50 },
+        { headers: { authorization: 'Bearer k' } },
+      );
+      await eventually(() => g.eventsOf('request').filter((e) => e.tokens.outputSource !== 'none').length === 2);
+      expect(g.eventsOf('request')[1]!.tokens.output).toBeLessThanOrEqual(50);
     } finally {
       await g.close();
     }

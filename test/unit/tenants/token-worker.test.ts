@@ -38,6 +38,14 @@ describe('the token worker', () => {
       JSON.stringify({ choices: [{ message: { reasoning_content: 'hello world', content: 'hello world' } }] }),
       4,
     ],
+    // An answer cut on its way is not JSON: its generated strings as far as they came, not its names or logprobs.
+    [
+      'a cut answer, by its generated strings',
+      'completion',
+      '{"id":"c1","choices":[{"message":{"content":"hello world"},"logprobs":{"content":[{"token":"hello","logprob":-0.1,"top_logprobs":[{"token":"x"}]}]}},{"message":{"reasoning_content":"hello wor',
+      4,
+    ],
+    ['a text that is not an answer, as it is', 'completion', 'hello world', 2],
     [
       "an answer's reasoning (reasoning), once",
       'completion',
