@@ -3,7 +3,8 @@
 // fresh processes, medians.
 //   store: the memory rate-limit store's admit + settle of one tenant request (ns)
 //   relay: the SSE relay's fast path over one OpenAI stream of 23 events (ns per stream), also with OpenAI's
-//   `"usage":null` in every chunk, and with the `"obfuscation"` member OpenAI's chunks end with after it
+//   `"usage":null` in every chunk, with the `"obfuscation"` member OpenAI's chunks end with after it, and with
+//   29 characters of text a chunk (every event's text measured, as in bench:overhead's streams)
 //   body: parse + upstream bytes of a 1 MiB, a 16 KiB, a 256- and a 400-byte chat body, per script (ns per body)
 // Usage: node scripts/bench-micro.js [--baseline DIR] [--rounds N (7)] [--only store|relay|body]
 import { execFileSync } from 'node:child_process';
@@ -30,6 +31,7 @@ const CASES = [
   ['relay', 'relay a stream, four events per read', 'relay-loop.js', () => [n(100_000), '4']],
   ['relay', 'the same, `"usage":null` in each chunk (OpenAI)', 'relay-loop.js', () => [n(100_000), '1', 'null-usage']],
   ['relay', 'the same, and `"obfuscation"` after it (OpenAI, 2026)', 'relay-loop.js', () => [n(100_000), '1', 'obfuscation']],
+  ['relay', "29 characters of text a chunk (bench:overhead's timestamps)", 'relay-loop.js', () => [n(100_000), '1', 'batched']],
   ['body', 'parse + upstream bytes, 1 MiB, Latin', 'body-loop.js', () => [n(200), 'latin']],
   ['body', 'parse + upstream bytes, 1 MiB, French in Latin-1', 'body-loop.js', () => [n(200), 'latin1']],
   ['body', 'parse + upstream bytes, 1 MiB, Cyrillic', 'body-loop.js', () => [n(200), 'cyrillic']],

@@ -220,31 +220,49 @@ export function eventData(buf: Buffer, start: number, end: number): string | und
 }
 
 /**
- * The names whose string values are generated text in an OpenAI chunk, each as it ends after its opening quote:
- * `content":"` is also `"reasoning_content":"`; `"text":"` is a completion's; a tool call's `"arguments":"`. A
- * `"content":[` (logprobs) or a token in `"token":"…"` is not text the answer carried.
+ * The names whose string values are generated text in an OpenAI chunk: `content` (also `reasoning_content`),
+ * `reasoning`, a completion's `text`, a tool call's `arguments`. A `"content":[` (logprobs) or a token in
+ * `"token":"…"` is not text the answer carried.
  */
-const TEXT_NAMES = ['content":"', 'reasoning":"', 'text":"', 'arguments":"'].map((n) => Buffer.from(n));
+const TEXT_NAMES = ['content', 'reasoning', 'text', 'arguments'].map((n) => Buffer.from(n));
+
+/** Whether the name that ends just before the `":"` whose colon is at `colon` is a text name (after `"` or `_`). */
+function isTextName(buf: Buffer, start: number, colon: number): boolean {
+  for (const name of TEXT_NAMES) {
+    const at = colon - 1 - name.length;
+    if (at <= start) continue;
+    let k = 0;
+    while (k < name.length && buf[at + k] === name[k]) k++;
+    // The name's own quote must open it: `"content":"`, `"reasoning_content":"` (a `_` before), not `xcontent":"`.
+    if (k === name.length && (buf[at - 1] === 0x22 || buf[at - 1] === 0x5f)) return true;
+  }
+  return false;
+}
 
 /**
  * The characters of generated text in the event from `start` to `stop` (its JSON bytes, escapes counted as
  * written): each text name's string value to its closing quote, every occurrence. Spelt with other spacing
  * (`"content": "`) it is not found: 0, and the caller counts the event as one token, as before it looked.
+ *
+ * One pass, in JavaScript, for `":"` (a member with a string value), Horspool's way: a byte that is neither a
+ * quote nor a colon cannot be in a match, so the pass looks at every third byte, and it skips each string value
+ * it finds. Inside a string every quote is escaped, so no name found there is a text name. Every output event of
+ * a batching backend is measured: four native searches, one a name, cost it 2.5× this pass.
  */
 export function textChars(buf: Buffer, start: number, stop: number): number {
-  // Searched within the event: a name the event lacks must not send each search to the end of a large read.
-  const ev = start === 0 && stop === buf.length ? buf : buf.subarray(start, stop);
-  const end = ev.length;
   let chars = 0;
-  for (const name of TEXT_NAMES) {
-    for (let at = ev.indexOf(name); at >= 0; at = ev.indexOf(name, at + 1)) {
-      // The name's own quote must open it: `"content":"`, `"reasoning_content":"` (a `_` before), not `xcontent":"`.
-      const before = ev[at - 1];
-      if (before !== 0x22 && before !== 0x5f) continue;
-      let i = at + name.length;
-      while (i < end && ev[i] !== 0x22) i += ev[i] === 0x5c ? 2 : 1;
-      chars += Math.min(i, end) - (at + name.length);
-    }
+  // `i` is where the last byte of a `":"` would be.
+  for (let i = start + 2; i < stop; ) {
+    const b = buf[i];
+    if (b === 0x22 && buf[i - 1] === 0x3a && buf[i - 2] === 0x22) {
+      let end = i + 1;
+      while (end < stop && buf[end] !== 0x22) end += buf[end] === 0x5c ? 2 : 1;
+      end = Math.min(end, stop);
+      if (isTextName(buf, start, i - 1)) chars += end - (i + 1);
+      // The value's closing quote may open the next `":"` only in bytes that are not JSON: three on is its earliest end.
+      i = end + 3;
+      // A quote that ends no match can only begin one; a colon can be the middle of one; no other byte is in one.
+    } else i += b === 0x22 ? 2 : b === 0x3a ? 1 : 3;
   }
   return chars;
 }

@@ -11,6 +11,7 @@ import {
   nextUsage,
   nullUsageEnd,
   restHasNoUsage,
+  textChars,
 } from '../../../src/relay/sse-bytes.js';
 import { carriesUsage } from '../../../src/relay/usage-tap.js';
 
@@ -182,5 +183,73 @@ describe('the SSE relay byte searches', () => {
       expect(nextErrorName(buf, 0, buf.length)).toBe(buf.indexOf('"error"'));
       expect(nextErrorName(buf, 0, buf.indexOf('"error"'))).toBe(-1);
     }
+  });
+
+  /** Names a chunk's members have, the text names among them, and near misses. */
+  const key = fc.constantFrom(
+    'content',
+    'reasoning_content',
+    'reasoning',
+    'text',
+    'arguments',
+    'xcontent',
+    'contents',
+    'token',
+    'role',
+    'id',
+    'text_offset',
+    'tool_calls',
+    'delta',
+    '_text',
+    ':',
+    'a b',
+  );
+  const isText = (k: string) => ['content', 'reasoning', 'text', 'arguments'].some((n) => k === n || k.endsWith(`_${n}`));
+  /** Any JSON a backend may send, its strings holding quotes, colons, backslashes and the text names themselves. */
+  const { json } = fc.letrec((tie) => ({
+    json: fc.oneof(
+      { depthSize: 'small' },
+      fc.string({ unit: fc.constantFrom('a', '"', ':', '\\', 'content', '":"', '\n', 'é', '\u0001', ' ') }),
+      fc.string({ unit: 'binary', maxLength: 8 }),
+      fc.integer(),
+      fc.constant(null),
+      fc.array(tie('json'), { maxLength: 4 }),
+      fc.dictionary(key, tie('json'), { maxKeys: 5 }),
+    ),
+  }));
+  /** The text the definition counts: the bytes of each text name's string value as JSON writes it, at any depth. */
+  const written = (v: unknown): number => {
+    if (Array.isArray(v)) return v.reduce((n: number, e) => n + written(e), 0);
+    if (v === null || typeof v !== 'object') return 0;
+    let n = 0;
+    for (const [k, e] of Object.entries(v)) n += typeof e === 'string' && isText(k) ? Buffer.byteLength(JSON.stringify(e)) - 2 : written(e);
+    return n;
+  };
+
+  it("textChars counts the bytes of each text name's string value as JSON writes it, at any depth, as the definition does", () => {
+    fc.assert(
+      fc.property(json, fc.string({ maxLength: 6 }), (v, around) => {
+        const event = `data: ${JSON.stringify(v)}\n\n`;
+        const buf = Buffer.from(`${around}${event}${around}`);
+        const start = Buffer.byteLength(around);
+        expect(textChars(buf, start, start + Buffer.byteLength(event))).toBe(written(v));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('textChars reads only its event, whatever bytes it is given: the same count as on a copy of them', () => {
+    const junk = fc.array(fc.constantFrom('"', ':', '":"', '\\', 'content', '_', 'text":"', 'x', '\n'), { maxLength: 40 });
+    fc.assert(
+      fc.property(junk, fc.nat(), fc.nat(), (p, a, b) => {
+        const buf = Buffer.from(p.join(''));
+        const start = Math.min(a, b) % (buf.length + 1);
+        const stop = Math.max(start, Math.max(a, b) % (buf.length + 1));
+        const chars = textChars(buf, start, stop);
+        expect(chars).toBe(textChars(Buffer.from(buf.subarray(start, stop)), 0, stop - start));
+        expect(chars).toBeLessThanOrEqual(stop - start);
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
