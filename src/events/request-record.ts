@@ -61,6 +61,8 @@ export class RequestRecord {
   routedModel: string | undefined;
   /** The prices of the target that served the answer, when it has any (its cost is then known). */
   pricing: Prices | undefined;
+  /** The context window of the target that served the answer, when its profile declares one (bounds its counts). */
+  contextWindow: number | undefined;
   /** gen_ai provider name (metrics dialect) of the backend last tried, from its kind. */
   provider: string | undefined;
   /** The `model` the backend's answer named (its body, or its first stream event). */

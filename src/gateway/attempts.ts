@@ -227,6 +227,7 @@ function dispatch(
     record.backend = backend.name;
     record.upstreamModel = target.upstreamModel;
     record.pricing = target.pricing;
+    record.contextWindow = target.contextWindow;
     const edge = runtime.services.backends.get(backend.name)!;
     record.provider = edge.provider;
     const span = traceAttempt(ctx, edge, target);

@@ -189,7 +189,7 @@ async function countOutput(record: RequestRecord, p: ProxyRequest, counter: Prom
   record.unmetered = undefined;
   if (!body || p.endpoint === 'embeddings' || record.outputSource !== 'none') return;
   const estimate = () => {
-    record.outputTokens = Math.min(Math.max(1, Math.ceil(body.size / 4)), outputBound(p));
+    record.outputTokens = Math.min(Math.max(1, Math.ceil(body.size / 4)), outputBound(p, record));
     record.outputSource = 'estimate';
     record.countNote = 'answer without usage, too large to count: estimated from its size';
   };
@@ -199,7 +199,7 @@ async function countOutput(record: RequestRecord, p: ProxyRequest, counter: Prom
   const n = await counter.count('completion', text);
   if (!n) return estimate();
   // Counted or estimated, never more than the request could generate (a cut body's text is not all output).
-  record.outputTokens = Math.min(n.tokens, outputBound(p));
+  record.outputTokens = Math.min(n.tokens, outputBound(p, record));
   record.outputSource = n.exact ? 'tokenizer' : 'estimate';
 }
 
@@ -224,8 +224,15 @@ async function decoded(bytes: Buffer, encoding: string | undefined): Promise<str
 /** More tokens than any model's context holds (2^24): a count past it is a backend's error, not usage. */
 const MAX_COUNT = 2 ** 24;
 
-/** The most output a request can generate: its max_tokens for each choice, else more than any model's context. */
-const outputBound = (p: ProxyRequest): number => (p.maxTokens !== undefined ? p.maxTokens * p.choices : MAX_COUNT);
+/**
+ * The most output a request can generate: for each choice, its max_tokens and the context window its target
+ * declares (what `cost` routes by), whichever is less; neither, more than any model's context. Without max_tokens
+ * a backend claiming 10^15 completion tokens was held to 2^24 alone: 14 hours of debt at 20,000 tpm.
+ */
+function outputBound(p: ProxyRequest, record: RequestRecord): number {
+  const perChoice = Math.min(p.maxTokens ?? MAX_COUNT, record.contextWindow ?? MAX_COUNT);
+  return perChoice === MAX_COUNT ? MAX_COUNT : perChoice * p.choices;
+}
 
 /** Synchronous when the backend reported what was used (the usual case): nothing to count. */
 function completeTokenCounts(record: RequestRecord, p: ProxyRequest, counter: PromptCounter): MaybePromise<void> {
@@ -234,7 +241,7 @@ function completeTokenCounts(record: RequestRecord, p: ProxyRequest, counter: Pr
   // could generate: a backend that claimed 10^15 completion tokens for max_tokens 5 locked its tenant out for
   // millennia (debt drains at one limit per window), and put the figure in every metric. max_tokens bounds the
   // reasoning tokens too (OpenAI's max_completion_tokens, Anthropic's max_tokens, vLLM).
-  record.outputTokens = Math.min(record.outputTokens, outputBound(p));
+  record.outputTokens = Math.min(record.outputTokens, outputBound(p, record));
   // Nor does a prompt count exceed what the request could hold (prompt-bound.ts): one comparison, usually.
   if (record.inputTokens > textTokensBound(p)) {
     const bound = Math.min(MAX_COUNT, promptTokensBound(p));

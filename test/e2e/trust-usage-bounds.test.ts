@@ -2,7 +2,8 @@
  * A backend's prompt count is held to what the request could hold: a figure past it is the backend's error, and
  * charged as reported it kept the tenant at 429 for hours (10^15 tokens for a 2-character prompt, capped at 2^24:
  * ~14 hours of debt at 20,000 tpm). A count within the bound — a vision request's parts cost far more than their
- * bytes — is charged as reported.
+ * bytes — is charged as reported. So is a completion count: to max_tokens, and without it to the context window
+ * the target declares.
  */
 import { describe, expect, it } from 'vitest';
 import { eventually, useGateway } from '../helpers/gateway.js';
@@ -10,17 +11,20 @@ import { rawPost } from '../helpers/raw.js';
 import { useUpstream } from '../helpers/upstream.js';
 
 const KEY = 'sk-tenant-bounds';
-const answer = (promptTokens: number) =>
+const answer = (promptTokens: number, completionTokens = 1) =>
   JSON.stringify({
     id: 'x',
     object: 'chat.completion',
     choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }],
-    usage: { prompt_tokens: promptTokens, completion_tokens: 1, total_tokens: promptTokens + 1 },
+    usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
   });
 
 const backend = await useUpstream((_req, res, body) => {
   const claimed = /claim-(\d+)/.exec(body)?.[1];
-  res.writeHead(200, { 'content-type': 'application/json' }).end(answer(claimed ? Number(claimed) : 1));
+  const claimedOut = /claim-out-(\d+)/.exec(body)?.[1];
+  res
+    .writeHead(200, { 'content-type': 'application/json' })
+    .end(answer(claimed ? Number(claimed) : 1, claimedOut ? Number(claimedOut) : 1));
 });
 
 const gw = await useGateway(
@@ -30,8 +34,10 @@ backends:
   b: { url: "{{b}}" }
 models:
   m: { targets: [{ backend: b }] }
+  windowed: { targets: [{ backend: b, contextWindow: 8192 }] }
 tenants:
   t: { keys: ["${KEY}"], limits: { tpm: 20000 } }
+  w: { keys: ["${KEY}-w"], limits: { tpm: 20000 } }
   u: { keys: ["${KEY}-u"] }
 `,
   { b: backend.url },
@@ -78,5 +84,30 @@ describe("a backend's prompt count", () => {
     const e = gw.eventsOf('request').at(-1)!;
     expect(e.tokens.input).toBe(15_000);
     expect(e.countNote).toBeUndefined();
+  });
+});
+
+describe("a backend's completion count, for a request without max_tokens", () => {
+  const ask = (content: string) =>
+    rawPost(
+      `${gw.url}/v1/chat/completions`,
+      { model: 'windowed', messages: [{ role: 'user', content }] },
+      { headers: { authorization: `Bearer ${KEY}-w` } },
+    );
+
+  it('is held to the context window its target declares: the tenant keeps its limit', async () => {
+    const before = gw.eventsOf('request').length;
+    expect((await ask('claim-out-999999999999999')).status).toBe(200);
+    await eventually(() => gw.eventsOf('request').length > before);
+    expect(gw.eventsOf('request').at(-1)!.tokens.output).toBe(8192);
+    // Held to 2^24 alone, the debt kept the tenant at 429 for ~14 hours (tpm 20,000).
+    expect((await ask('claim-out-1')).status).toBe(200);
+  });
+
+  it('within the window is charged as reported', async () => {
+    const before = gw.eventsOf('request').length;
+    expect((await ask('claim-out-3000')).status).toBe(200);
+    await eventually(() => gw.eventsOf('request').length > before);
+    expect(gw.eventsOf('request').at(-1)!.tokens.output).toBe(3000);
   });
 });
