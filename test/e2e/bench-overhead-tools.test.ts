@@ -473,6 +473,7 @@ describe('bench:micro', () => {
       'relay a stream, four events per read',
       'the same, `"usage":null` in each chunk \\(OpenAI\\)',
       'the same, and `"obfuscation"` after it \\(OpenAI, 2026\\)',
+      "29 characters of text a chunk \\(bench:overhead's timestamps\\)",
       'parse \\+ upstream bytes, 1 MiB, Latin',
       'parse \\+ upstream bytes, 1 MiB, French in Latin-1',
       'parse \\+ upstream bytes, 1 MiB, Cyrillic',
