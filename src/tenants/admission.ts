@@ -230,8 +230,8 @@ const MAX_COUNT = 2 ** 24;
  * a backend claiming 10^15 completion tokens was held to 2^24 alone: 14 hours of debt at 20,000 tpm.
  */
 function outputBound(p: ProxyRequest, record: RequestRecord): number {
-  const perChoice = Math.min(p.maxTokens ?? MAX_COUNT, record.contextWindow ?? MAX_COUNT);
-  return perChoice === MAX_COUNT ? MAX_COUNT : perChoice * p.choices;
+  if (p.maxTokens === undefined && record.contextWindow === undefined) return MAX_COUNT;
+  return Math.min(p.maxTokens ?? Infinity, record.contextWindow ?? Infinity) * p.choices;
 }
 
 /** Synchronous when the backend reported what was used (the usual case): nothing to count. */

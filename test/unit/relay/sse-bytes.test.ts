@@ -238,6 +238,11 @@ describe('the SSE relay byte searches', () => {
     );
   });
 
+  it("textChars counts a text name that follows a value's closing quote at once (a backend's bytes need not be JSON)", () => {
+    const event = Buffer.from(`data: {"choices":[{"delta":{"content":"text":"${'x'.repeat(1000)}"}}]}\n\n`);
+    expect(textChars(event, 0, event.length)).toBe(1004);
+  });
+
   it('textChars reads only its event, whatever bytes it is given: the same count as on a copy of them', () => {
     const junk = fc.array(fc.constantFrom('"', ':', '":"', '\\', 'content', '_', 'text":"', 'x', '\n'), { maxLength: 40 });
     fc.assert(
