@@ -1,12 +1,15 @@
 // npm run bench:pair — two of bench:overhead's targets side by side, loaded in turn with short loads many times:
 // the median of the pairs' ratios (requests/s and gateway CPU per request) tells a change from the machine's
 // swing, which moves a virtualised CPU by tens of percent from minute to minute (BENCHMARKS.md).
-// Usage: node scripts/bench-pair.js A B [--pairs N] [--seconds S] [--warmup S] [--connections C] [--stream] [--null-usage] [--paced] [--alloc] [--gc] [--baseline DIR]
+// Usage: node scripts/bench-pair.js A B [--pairs N] [--seconds S] [--warmup S] [--connections C] [--stream] [--null-usage] [--paced] [--alloc] [--gc] [--cpu-prof] [--baseline DIR]
 //   --null-usage: the upstream streams as OpenAI does when asked for usage, `"usage":null` in every chunk but the last
 //   --paced: instead of a load, paced streams one after another (bench:overhead's paced row: 20 chunks 5 ms apart),
 //   the upstream reached directly in each pair too: the median time to first byte each gateway adds over direct, and
 //   B's minus A's — issue 16's paced line is B's added ≤ the bare proxy's + 0.05 ms. Each request comes ~100 ms after
 //   the last, so it runs cold (scripts/lib/cold-work.js): a single 5 s round swings by tenths of a millisecond.
+//   --cpu-prof: then one more load of each with its CPU sampled: self time per request by area, and the functions B
+//   spends most more in than A (matched by name and place) — where B's extra CPU per request goes, in µs, next to
+//   what the pairs measured; the profiles are kept (their paths printed) for a flame graph in DevTools.
 //   --alloc: then one more load of each with allocation sampled (garbage included): bytes allocated per request,
 //   by area and function — a per-request figure that does not swing with the machine as time does.
 //   --gc: then (before --alloc's) one more load of each with its collections recorded (V8's GCProfiler): scavenges, their
@@ -20,6 +23,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BENCH_KEY } from './lib/aigw-profile.js';
 import { allocationPerRequest, formatAllocation } from './lib/alloc-profile.js';
+import { analyzeCpuProfile, comparePerRequest, formatComparePerRequest } from './lib/cpuprofile-top.js';
 import { GATEWAY_CPU, startTargets, TARGETS } from './lib/gateways.js';
 import { closedLoop, hasTaskset } from './lib/load.js';
 import { pacedTtfb } from './lib/paced-ttfb.js';
@@ -29,7 +33,7 @@ import { median } from './lib/stats.js';
 import { pacedBody } from './lib/streams-mode.js';
 
 const USAGE =
-  'usage: node scripts/bench-pair.js A B [--pairs N (10)] [--seconds S (2)] [--warmup S (5)] [--connections C (50)] [--stream] [--null-usage] [--paced] [--alloc] [--gc] [--baseline DIR]';
+  'usage: node scripts/bench-pair.js A B [--pairs N (10)] [--seconds S (2)] [--warmup S (5)] [--connections C (50)] [--stream] [--null-usage] [--paced] [--alloc] [--gc] [--cpu-prof] [--baseline DIR]';
 let args;
 try {
   args = parseArgs({
@@ -45,6 +49,7 @@ try {
       paced: { type: 'boolean', default: false },
       alloc: { type: 'boolean', default: false },
       gc: { type: 'boolean', default: false },
+      'cpu-prof': { type: 'boolean', default: false },
       baseline: { type: 'string' },
     },
   });
@@ -65,9 +70,10 @@ if (positionals.some((p) => p.startsWith('base')) && !v.baseline) problems.push(
 // Allocation is sampled inside a Node gateway (gateway-probe.js); nginx has nothing to sample with.
 if (v.alloc && positionals.includes('nginx')) problems.push('--alloc samples Node gateways only, not nginx');
 if (v.gc && positionals.includes('nginx')) problems.push('--gc records Node gateways only, not nginx');
+if (v['cpu-prof'] && positionals.includes('nginx')) problems.push('--cpu-prof profiles Node gateways only, not nginx');
 if (v['null-usage'] && !v.stream && !v.paced) problems.push('--null-usage shapes streamed chunks: give --stream or --paced too');
-if (v.paced && (v.stream || v.alloc || v.gc))
-  problems.push('--paced measures time to first byte alone: not with --stream, --alloc or --gc');
+if (v.paced && (v.stream || v.alloc || v.gc || v['cpu-prof']))
+  problems.push('--paced measures time to first byte alone: not with --stream, --alloc, --gc or --cpu-prof');
 for (const [k, n] of [
   ['pairs', pairs],
   ['seconds', seconds],
@@ -183,6 +189,17 @@ async function loadPairs() {
       );
     }
     console.log(`promoted per request: ${b.name}/${a.name} ${(promoted[1] / Math.max(1, promoted[0])).toFixed(2)}×`);
+  }
+  if (v['cpu-prof']) {
+    console.log('');
+    const loads = [];
+    for (const t of [a, b]) {
+      const file = join(dir, `${t.name}.cpuprofile`);
+      const { r } = await probedLoad(t, ['cpu-start', { intervalUs: 100 }], ['cpu-stop', { file }]);
+      loads.push({ analysis: analyzeCpuProfile(JSON.parse(readFileSync(file, 'utf8'))), requests: r.total });
+      console.log(`${t.name}: ${r.total} ${v.stream ? 'streams' : 'requests'} profiled (${file})`);
+    }
+    console.log(formatComparePerRequest(comparePerRequest(loads[0], loads[1], 16), [a.name, b.name], 16));
   }
   if (v.alloc) {
     console.log('');

@@ -25,3 +25,19 @@ export interface CpuAnalysis {
 export declare function areaOf(url: string, functionName: string, root?: string): string;
 export declare function analyzeCpuProfile(profile: CpuProfile, root?: string): CpuAnalysis;
 export declare function formatCpuTop(r: CpuAnalysis, top?: number): string;
+
+export interface ProfiledLoad {
+  analysis: CpuAnalysis;
+  requests: number;
+}
+export interface PerRequestRow {
+  a: number;
+  b: number;
+}
+export interface PerRequestComparison {
+  busy: PerRequestRow;
+  areas: (PerRequestRow & { area: string })[];
+  extra: (PerRequestRow & { name: string; where: string; area: string })[];
+}
+export declare function comparePerRequest(a: ProfiledLoad, b: ProfiledLoad, top?: number): PerRequestComparison;
+export declare function formatComparePerRequest(c: PerRequestComparison, labels: [string, string], top?: number): string;

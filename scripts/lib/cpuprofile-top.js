@@ -102,6 +102,43 @@ export function formatCpuTop(r, top = 15) {
   return lines.join('\n');
 }
 
+/**
+ * Two profiles of the same load, each over `requests` requests: self time per request by area and by function, and
+ * where B spends more than A — a gateway's extra CPU per request, named (A: a baseline such as the bare proxy).
+ * A function is matched by its name and place; one that only B runs counts from zero.
+ */
+export function comparePerRequest(a, b, top = 15) {
+  const per = (r, us) => us / Math.max(1, r.requests);
+  const keyOf = (f) => `${f.name}\u0000${f.where}`;
+  const aSelf = new Map(a.analysis.functions.map((f) => [keyOf(f), per(a, f.selfUs)]));
+  const aArea = new Map(a.analysis.areas.map((x) => [x.area, per(a, x.selfUs)]));
+  const byArea = b.analysis.areas.map((x) => ({ area: x.area, a: aArea.get(x.area) ?? 0, b: per(b, x.selfUs) }));
+  for (const [area, us] of aArea) if (!byArea.some((x) => x.area === area)) byArea.push({ area, a: us, b: 0 });
+  const extra = b.analysis.functions
+    .map((f) => ({ name: f.name, where: f.where, area: f.area, a: aSelf.get(keyOf(f)) ?? 0, b: per(b, f.selfUs) }))
+    .sort((x, y) => y.b - y.a - (x.b - x.a))
+    .slice(0, top);
+  return {
+    busy: { a: per(a, a.analysis.busyUs), b: per(b, b.analysis.busyUs) },
+    areas: byArea.sort((x, y) => Math.abs(y.b - y.a) - Math.abs(x.b - x.a)).slice(0, top),
+    extra,
+  };
+}
+
+/** comparePerRequest's answer as plain-text tables, µs per request. */
+export function formatComparePerRequest(c, labels, top = 15) {
+  const us = (x) => x.toFixed(2).padStart(7);
+  const diff = (x) => `${x.b - x.a >= 0 ? '+' : ''}${(x.b - x.a).toFixed(2)}`.padStart(7);
+  const lines = [
+    `busy CPU per request (sampled): ${labels[0]} ${c.busy.a.toFixed(1)} µs, ${labels[1]} ${c.busy.b.toFixed(1)} µs (${diff(c.busy).trim()})`,
+    `  self µs per request by area (${labels[0]} → ${labels[1]}, largest differences first):`,
+  ];
+  for (const x of c.areas.slice(0, top)) lines.push(`  ${us(x.a)} → ${us(x.b)}  ${diff(x)}  ${x.area}`);
+  lines.push(`  functions ${labels[1]} spends most more in (self µs per request):`);
+  for (const f of c.extra.slice(0, top)) lines.push(`  ${us(f.a)} → ${us(f.b)}  ${diff(f)}  ${f.name}${f.where ? `  (${f.where})` : ''}`);
+  return lines.join('\n');
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const file = process.argv[2];
   if (!file) {

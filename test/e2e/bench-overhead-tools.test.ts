@@ -392,7 +392,21 @@ describe('bench:pair', () => {
     });
 
   it('loads two gateways in turn and prints each pair and the median of their ratios', async () => {
-    const r = await run(['bare', 'aigw', '--pairs', '2', '--seconds', '1', '--warmup', '1', '--connections', '4', '--alloc', '--gc']);
+    const r = await run([
+      'bare',
+      'aigw',
+      '--pairs',
+      '2',
+      '--seconds',
+      '1',
+      '--warmup',
+      '1',
+      '--connections',
+      '4',
+      '--alloc',
+      '--gc',
+      '--cpu-prof',
+    ]);
     expect(r.code, r.out).toBe(0);
     expect(r.out).toMatch(/pair 1: bare \d+\/s \d+ µs \| aigw \d+\/s \d+ µs/);
     expect(r.out).toMatch(/pair 2: /);
@@ -409,6 +423,10 @@ describe('bench:pair', () => {
         ),
       );
     expect(r.out).toMatch(/promoted per request: aigw\/bare \d+\.\d\d×/);
+    // --cpu-prof: each one's CPU per request, sampled, and where aigw spends more than the bare proxy (its own files).
+    expect(r.out).toMatch(/bare: \d+ requests profiled \(\/.+\/bare\.cpuprofile\)/);
+    expect(r.out).toMatch(/busy CPU per request \(sampled\): bare \d+\.\d µs, aigw \d+\.\d µs/);
+    expect(r.out).toMatch(/functions aigw spends most more in \(self µs per request\):\n(.+\n)*.*\(dist\//);
     // Pinned (taskset, Linux): what the host took of the gateway's CPU in each load, and over the run.
     if (spawnSync('taskset', ['-V']).error === undefined) {
       expect(r.out).toMatch(/pair 1: .* \| host steal \d+ %, \d+ %/);
@@ -447,6 +465,7 @@ describe('bench:pair', () => {
     expect(nginx.code).toBe(2);
     expect(nginx.out).toContain('--alloc samples Node gateways only, not nginx');
     expect((await run(['aigw', 'nginx', '--gc'])).out).toContain('--gc records Node gateways only, not nginx');
+    expect((await run(['nginx', 'aigw', '--cpu-prof'])).out).toContain('--cpu-prof profiles Node gateways only, not nginx');
     expect((await run(['bare', 'aigw', '--null-usage'])).out).toContain(
       '--null-usage shapes streamed chunks: give --stream or --paced too',
     );

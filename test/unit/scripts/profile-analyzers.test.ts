@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { allocationPerRequest, formatAllocation, type SamplingHeapNode } from '../../../scripts/lib/alloc-profile.js';
-import { analyzeCpuProfile, areaOf, type CpuProfile, formatCpuTop } from '../../../scripts/lib/cpuprofile-top.js';
+import {
+  analyzeCpuProfile,
+  areaOf,
+  comparePerRequest,
+  type CpuProfile,
+  formatComparePerRequest,
+  formatCpuTop,
+} from '../../../scripts/lib/cpuprofile-top.js';
 import { formatHeapGrowth, type HeapSnapshot, heapGrowth, summarizeHeap } from '../../../scripts/lib/heap-diff.js';
 
 const ROOT = '/repo/';
@@ -51,6 +58,26 @@ describe('where CPU time is attributed', () => {
     const text = formatCpuTop(r, 2);
     expect(text).toContain('busy 1 ms of 1 ms sampled; GC 11.8 % of busy');
     expect(text.split('\n').filter((l) => l.includes('(dist/a.js:2)'))).toHaveLength(1);
+  });
+
+  it('per request: what B spends more than A, by function and area, matched by name and place', () => {
+    // A: 10 requests, 300 µs of b (undici) each load; B: 5 requests, b's 300 µs and a's 300 µs (a: B's alone).
+    const bare: CpuProfile = {
+      ...profile,
+      nodes: profile.nodes.map((n) => (n.id === 4 ? { ...n, callFrame: frame('b', 'file:///repo/node_modules/undici/index.js', 4) } : n)),
+      samples: [5, 5, 5, 6, 7],
+    };
+    const a = { analysis: analyzeCpuProfile(bare, ROOT), requests: 10 };
+    const b = { analysis: analyzeCpuProfile(profile, ROOT), requests: 5 };
+    const c = comparePerRequest(a, b);
+    expect(c.busy).toEqual({ a: 68, b: 136 });
+    // a only in B: 300 µs over 5 requests, from zero; b: 600 over 10 against 300 over 5.
+    expect(c.extra[0]).toMatchObject({ name: 'a', a: 0, b: 60 });
+    expect(c.extra.find((f) => f.name === 'b')).toMatchObject({ a: 60, b: 60 });
+    expect(c.areas.find((x) => x.area === 'dist/a.js')).toEqual({ area: 'dist/a.js', a: 0, b: 60 });
+    const text = formatComparePerRequest(c, ['bare', 'aigw']);
+    expect(text).toContain('busy CPU per request (sampled): bare 68.0 µs, aigw 136.0 µs (+68.00)');
+    expect(text).toMatch(/0\.00 → +60\.00 +\+60\.00 +a +\(dist\/a\.js:2\)/);
   });
 });
 
