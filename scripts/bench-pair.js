@@ -1,12 +1,15 @@
 // npm run bench:pair — two of bench:overhead's targets side by side, loaded in turn with short loads many times:
 // the median of the pairs' ratios (requests/s and gateway CPU per request) tells a change from the machine's
 // swing, which moves a virtualised CPU by tens of percent from minute to minute (BENCHMARKS.md).
-// Usage: node scripts/bench-pair.js A B [--pairs N] [--seconds S] [--warmup S] [--connections C] [--stream] [--null-usage] [--paced] [--alloc] [--gc] [--cpu-prof] [--baseline DIR]
+// Usage: node scripts/bench-pair.js A B [--pairs N] [--seconds S] [--warmup S] [--connections C] [--stream] [--null-usage] [--paced] [--alloc] [--promoted] [--gc] [--cpu-prof] [--baseline DIR]
 //   --null-usage: the upstream streams as OpenAI does when asked for usage, `"usage":null` in every chunk but the last
 //   --paced: instead of a load, paced streams one after another (bench:overhead's paced row: 20 chunks 5 ms apart),
 //   the upstream reached directly in each pair too: the median time to first byte each gateway adds over direct, and
 //   B's minus A's — issue 16's paced line is B's added ≤ the bare proxy's + 0.05 ms. Each request comes ~100 ms after
 //   the last, so it runs cold (scripts/lib/cold-work.js): a single 5 s round swings by tenths of a millisecond.
+//   --promoted: like --alloc, but leaving out what young collections free: the bytes per request that outlived the
+//   young generation (promoted to old space, where only a full collection frees them: what RSS after a load holds), by
+//   the function that allocated them.
 //   --cpu-prof: then one more load of each with its CPU sampled: self time per request by area, and the functions B
 //   spends most more in than A (matched by name and place) — where B's extra CPU per request goes, in µs, next to
 //   what the pairs measured; the profiles are kept (their paths printed) for a flame graph in DevTools.
@@ -33,7 +36,7 @@ import { median } from './lib/stats.js';
 import { pacedBody } from './lib/streams-mode.js';
 
 const USAGE =
-  'usage: node scripts/bench-pair.js A B [--pairs N (10)] [--seconds S (2)] [--warmup S (5)] [--connections C (50)] [--stream] [--null-usage] [--paced] [--alloc] [--gc] [--cpu-prof] [--baseline DIR]';
+  'usage: node scripts/bench-pair.js A B [--pairs N (10)] [--seconds S (2)] [--warmup S (5)] [--connections C (50)] [--stream] [--null-usage] [--paced] [--alloc] [--promoted] [--gc] [--cpu-prof] [--baseline DIR]';
 let args;
 try {
   args = parseArgs({
@@ -48,6 +51,7 @@ try {
       'null-usage': { type: 'boolean', default: false },
       paced: { type: 'boolean', default: false },
       alloc: { type: 'boolean', default: false },
+      promoted: { type: 'boolean', default: false },
       gc: { type: 'boolean', default: false },
       'cpu-prof': { type: 'boolean', default: false },
       baseline: { type: 'string' },
@@ -68,12 +72,13 @@ if (positionals.length !== 2 || positionals[0] === positionals[1]) problems.push
 for (const p of positionals) if (!names.includes(p)) problems.push(`unknown target ${p} (one of ${names.join(', ')})`);
 if (positionals.some((p) => p.startsWith('base')) && !v.baseline) problems.push('base and base-tenant need --baseline DIR');
 // Allocation is sampled inside a Node gateway (gateway-probe.js); nginx has nothing to sample with.
-if (v.alloc && positionals.includes('nginx')) problems.push('--alloc samples Node gateways only, not nginx');
+if ((v.alloc || v.promoted) && positionals.includes('nginx'))
+  problems.push(`--${v.alloc ? 'alloc' : 'promoted'} samples Node gateways only, not nginx`);
 if (v.gc && positionals.includes('nginx')) problems.push('--gc records Node gateways only, not nginx');
 if (v['cpu-prof'] && positionals.includes('nginx')) problems.push('--cpu-prof profiles Node gateways only, not nginx');
 if (v['null-usage'] && !v.stream && !v.paced) problems.push('--null-usage shapes streamed chunks: give --stream or --paced too');
-if (v.paced && (v.stream || v.alloc || v.gc || v['cpu-prof']))
-  problems.push('--paced measures time to first byte alone: not with --stream, --alloc, --gc or --cpu-prof');
+if (v.paced && (v.stream || v.alloc || v.promoted || v.gc || v['cpu-prof']))
+  problems.push('--paced measures time to first byte alone: not with --stream, --alloc, --promoted, --gc or --cpu-prof');
 for (const [k, n] of [
   ['pairs', pairs],
   ['seconds', seconds],
@@ -201,17 +206,24 @@ async function loadPairs() {
     }
     console.log(formatComparePerRequest(comparePerRequest(loads[0], loads[1], 16), [a.name, b.name], 16));
   }
-  if (v.alloc) {
+  // Sampled allocation (garbage included), then what of it outlived the young generation.
+  for (const [asked, young, what] of [
+    [v.alloc, true, 'allocated'],
+    [v.promoted, false, 'outlived the young generation'],
+  ]) {
+    if (!asked) continue;
     console.log('');
     const perRequest = [];
     for (const t of [a, b]) {
-      const file = join(dir, `${t.name}.heapprofile`);
-      const { r } = await probedLoad(t, ['alloc-start', { intervalBytes: 4096 }], ['alloc-stop', { file }]);
+      const file = join(dir, `${t.name}.${young ? 'heapprofile' : 'promoted.heapprofile'}`);
+      const { r } = await probedLoad(t, ['alloc-start', { intervalBytes: young ? 4096 : 1024, young }], ['alloc-stop', { file }]);
       const alloc = allocationPerRequest(JSON.parse(readFileSync(file, 'utf8')), Math.max(1, r.total));
       perRequest.push(alloc.bytesPerRequest);
-      console.log(formatAllocation(t.name, alloc));
+      console.log(formatAllocation(t.name, alloc, 8, what));
     }
-    console.log(`allocation per request: ${b.name}/${a.name} ${(perRequest[1] / perRequest[0]).toFixed(2)}×`);
+    console.log(
+      `${young ? 'allocation' : 'outlived the young generation'} per request: ${b.name}/${a.name} ${(perRequest[1] / Math.max(1, perRequest[0])).toFixed(2)}×`,
+    );
   }
 }
 

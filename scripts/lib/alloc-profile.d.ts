@@ -12,4 +12,4 @@ export interface Allocation {
 }
 
 export declare function allocationPerRequest(profile: { head: SamplingHeapNode }, requests: number, root?: string): Allocation;
-export declare function formatAllocation(label: string, a: Allocation, top?: number): string;
+export declare function formatAllocation(label: string, a: Allocation, top?: number, what?: string): string;

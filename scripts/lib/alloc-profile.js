@@ -27,9 +27,9 @@ export function allocationPerRequest(profile, requests, root) {
 }
 
 /** A few lines: the total, then the largest areas and functions. */
-export function formatAllocation(label, a, top = 8) {
-  const kb = (b) => `${(b / 1024).toFixed(1)} KiB`;
-  const lines = [`${label}: ${kb(a.bytesPerRequest)} allocated per request`];
+export function formatAllocation(label, a, top = 8, what = 'allocated') {
+  const kb = (b) => `${(b / 1024).toFixed(what === 'allocated' ? 1 : 2)} KiB`;
+  const lines = [`${label}: ${kb(a.bytesPerRequest)} ${what} per request`];
   lines.push(
     `  by area: ${a.areas
       .slice(0, top)

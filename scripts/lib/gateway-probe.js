@@ -52,15 +52,19 @@ const handlers = {
     writeFileSync(file, JSON.stringify(profile));
     return { file };
   },
-  /** Samples every allocation from now on, garbage included (what makes V8 grow its young generation). */
-  async 'alloc-start'({ intervalBytes = 16 * 1024 }) {
+  /**
+   * Samples every allocation from now on, garbage included (what makes V8 grow its young generation); with
+   * `young: false`, what a young collection frees is left out: what outlived the young generation (promoted, then
+   * left for a full collection to sweep, or still alive).
+   */
+  async 'alloc-start'({ intervalBytes = 16 * 1024, young = true }) {
     const { Session } = await import('node:inspector/promises');
     session = new Session();
     session.connect();
     await session.post('HeapProfiler.startSampling', {
       samplingInterval: intervalBytes,
       includeObjectsCollectedByMajorGC: true,
-      includeObjectsCollectedByMinorGC: true,
+      includeObjectsCollectedByMinorGC: young,
     });
     return {};
   },

@@ -386,11 +386,12 @@ describe('bench:pair', () => {
   const script = new URL('../../scripts/bench-pair.js', import.meta.url).pathname;
   const run = (args: string[]) =>
     new Promise<{ code: number | null; out: string }>((resolve) => {
-      execFile(process.execPath, [script, ...args], { timeout: 60_000 }, (err, stdout, stderr) =>
+      execFile(process.execPath, [script, ...args], { timeout: 110_000 }, (err, stdout, stderr) =>
         resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, out: stdout + stderr }),
       );
     });
 
+  // Fourteen loads of a second each, two gateways started, six profiles written and read: more than the default 30 s on a busy machine.
   it('loads two gateways in turn and prints each pair and the median of their ratios', async () => {
     const r = await run([
       'bare',
@@ -404,6 +405,7 @@ describe('bench:pair', () => {
       '--connections',
       '4',
       '--alloc',
+      '--promoted',
       '--gc',
       '--cpu-prof',
     ]);
@@ -415,6 +417,10 @@ describe('bench:pair', () => {
     for (const name of ['bare', 'aigw']) expect(r.out).toMatch(new RegExp(`${name}: \\d+\\.\\d KiB allocated per request`));
     expect(r.out).toMatch(/KiB {2}\w+ dist\/gateway\//);
     expect(r.out).toMatch(/allocation per request: aigw\/bare \d+\.\d\d×/);
+    // --promoted: what of it outlived the young generation, per request.
+    for (const name of ['bare', 'aigw'])
+      expect(r.out).toMatch(new RegExp(`${name}: \\d+\\.\\d\\d KiB outlived the young generation per request`));
+    expect(r.out).toMatch(/outlived the young generation per request: aigw\/bare \d+\.\d\d×/);
     // --gc: what each one's collections cost and promoted per request, as V8 reported them.
     for (const name of ['bare', 'aigw'])
       expect(r.out).toMatch(
@@ -434,7 +440,7 @@ describe('bench:pair', () => {
         /the host took \d+ % of the gateway's CPU \(median of the loads, \d+ %–\d+ %\); (the \d+ pairs under 10 % in both loads: |no pair under 10 %)/,
       );
     }
-  });
+  }, 120_000);
 
   it("--paced: paced streams alternated with the upstream reached directly, each gateway's added time to first byte", async () => {
     const r = await run(['bare', 'aigw', '--paced', '--pairs', '2', '--seconds', '1', '--warmup', '1', '--connections', '4']);
