@@ -204,7 +204,7 @@ async function loadPairs() {
       loads.push({ analysis: analyzeCpuProfile(JSON.parse(readFileSync(file, 'utf8'))), requests: r.total });
       console.log(`${t.name}: ${r.total} ${v.stream ? 'streams' : 'requests'} profiled (${file})`);
     }
-    console.log(formatComparePerRequest(comparePerRequest(loads[0], loads[1], 16), [a.name, b.name], 16));
+    console.log(formatComparePerRequest(comparePerRequest(loads[0], loads[1], 16), [a.name, b.name], 16, v.stream ? 'stream' : 'request'));
   }
   // What outlived the young generation first: after a load sampled with its garbage, aigw's read 7.6 KiB a request
   // against 0.6 before it (2026-12-04), as collections promote more for a while (above).

@@ -40,4 +40,4 @@ export interface PerRequestComparison {
   extra: (PerRequestRow & { name: string; where: string; area: string })[];
 }
 export declare function comparePerRequest(a: ProfiledLoad, b: ProfiledLoad, top?: number): PerRequestComparison;
-export declare function formatComparePerRequest(c: PerRequestComparison, labels: [string, string], top?: number): string;
+export declare function formatComparePerRequest(c: PerRequestComparison, labels: [string, string], top?: number, unit?: string): string;

@@ -125,16 +125,16 @@ export function comparePerRequest(a, b, top = 15) {
   };
 }
 
-/** comparePerRequest's answer as plain-text tables, µs per request. */
-export function formatComparePerRequest(c, labels, top = 15) {
+/** comparePerRequest's answer as plain-text tables, µs per request (`unit`: what one of them is, e.g. a stream). */
+export function formatComparePerRequest(c, labels, top = 15, unit = 'request') {
   const us = (x) => x.toFixed(2).padStart(7);
   const diff = (x) => `${x.b - x.a >= 0 ? '+' : ''}${(x.b - x.a).toFixed(2)}`.padStart(7);
   const lines = [
-    `busy CPU per request (sampled): ${labels[0]} ${c.busy.a.toFixed(1)} µs, ${labels[1]} ${c.busy.b.toFixed(1)} µs (${diff(c.busy).trim()})`,
-    `  self µs per request by area (${labels[0]} → ${labels[1]}, largest differences first):`,
+    `busy CPU per ${unit} (sampled): ${labels[0]} ${c.busy.a.toFixed(1)} µs, ${labels[1]} ${c.busy.b.toFixed(1)} µs (${diff(c.busy).trim()})`,
+    `  self µs per ${unit} by area (${labels[0]} → ${labels[1]}, largest differences first):`,
   ];
   for (const x of c.areas.slice(0, top)) lines.push(`  ${us(x.a)} → ${us(x.b)}  ${diff(x)}  ${x.area}`);
-  lines.push(`  functions ${labels[1]} spends most more in (self µs per request):`);
+  lines.push(`  functions ${labels[1]} spends most more in (self µs per ${unit}):`);
   for (const f of c.extra.slice(0, top)) lines.push(`  ${us(f.a)} → ${us(f.b)}  ${diff(f)}  ${f.name}${f.where ? `  (${f.where})` : ''}`);
   return lines.join('\n');
 }

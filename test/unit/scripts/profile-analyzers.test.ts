@@ -78,6 +78,7 @@ describe('where CPU time is attributed', () => {
     const text = formatComparePerRequest(c, ['bare', 'aigw']);
     expect(text).toContain('busy CPU per request (sampled): bare 68.0 µs, aigw 136.0 µs (+68.00)');
     expect(text).toMatch(/0\.00 → +60\.00 +\+60\.00 +a +\(dist\/a\.js:2\)/);
+    expect(formatComparePerRequest(c, ['bare', 'aigw'], 15, 'stream')).toContain('busy CPU per stream (sampled)');
   });
 });
 
