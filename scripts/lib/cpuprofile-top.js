@@ -113,7 +113,8 @@ export function comparePerRequest(a, b, top = 15) {
   const aSelf = new Map(a.analysis.functions.map((f) => [keyOf(f), per(a, f.selfUs)]));
   const aArea = new Map(a.analysis.areas.map((x) => [x.area, per(a, x.selfUs)]));
   const byArea = b.analysis.areas.map((x) => ({ area: x.area, a: aArea.get(x.area) ?? 0, b: per(b, x.selfUs) }));
-  for (const [area, us] of aArea) if (!byArea.some((x) => x.area === area)) byArea.push({ area, a: us, b: 0 });
+  const inB = new Set(byArea.map((x) => x.area));
+  for (const [area, us] of aArea) if (!inB.has(area)) byArea.push({ area, a: us, b: 0 });
   const extra = b.analysis.functions
     .map((f) => ({ name: f.name, where: f.where, area: f.area, a: aSelf.get(keyOf(f)) ?? 0, b: per(b, f.selfUs) }))
     .sort((x, y) => y.b - y.a - (x.b - x.a))

@@ -472,6 +472,12 @@ describe('bench:pair', () => {
     expect(nginx.out).toContain('--alloc samples Node gateways only, not nginx');
     expect((await run(['aigw', 'nginx', '--gc'])).out).toContain('--gc records Node gateways only, not nginx');
     expect((await run(['nginx', 'aigw', '--cpu-prof'])).out).toContain('--cpu-prof profiles Node gateways only, not nginx');
+    expect((await run(['nginx', 'aigw', '--promoted'])).out).toContain('--promoted samples Node gateways only, not nginx');
+    const pacedProfiled = await run(['bare', 'aigw', '--paced', '--cpu-prof']);
+    expect(pacedProfiled.code).toBe(2);
+    expect(pacedProfiled.out).toContain(
+      '--paced measures time to first byte alone: not with --stream, --alloc, --promoted, --gc or --cpu-prof',
+    );
     expect((await run(['bare', 'aigw', '--null-usage'])).out).toContain(
       '--null-usage shapes streamed chunks: give --stream or --paced too',
     );

@@ -79,6 +79,10 @@ describe('where CPU time is attributed', () => {
     expect(text).toContain('busy CPU per request (sampled): bare 68.0 µs, aigw 136.0 µs (+68.00)');
     expect(text).toMatch(/0\.00 → +60\.00 +\+60\.00 +a +\(dist\/a\.js:2\)/);
     expect(formatComparePerRequest(c, ['bare', 'aigw'], 15, 'stream')).toContain('busy CPU per stream (sampled)');
+    // A load that completed nothing is read as one request, not divided by zero; an area only A has shows from B's zero.
+    const none = comparePerRequest({ analysis: a.analysis, requests: 0 }, { ...b, analysis: { ...b.analysis, areas: [] } });
+    expect(none.busy.a).toBe(680);
+    expect(none.areas.find((x) => x.area === 'undici')).toEqual({ area: 'undici', a: 600, b: 0 });
   });
 });
 
