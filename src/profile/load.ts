@@ -9,7 +9,7 @@ import { formatPath, type ProfileProblem } from './problems.js';
 import { ProfileSchema, type Profile } from './schema.js';
 import { rememberEnvValues } from './secrets.js';
 import { positionOf, readYaml, type YamlSource } from './yaml-source.js';
-import { valueAtPath, withoutValue, zodProblems } from './zod-problems.js';
+import { hiddenAs, valueAtPath, withoutValue, zodProblems } from './zod-problems.js';
 
 export type LoadResult = { ok: true; profile: Profile; warnings: ProfileProblem[] } | { ok: false; problems: ProfileProblem[] };
 
@@ -102,9 +102,10 @@ function parseSource(src: YamlSource, file: string): LoadResult {
     if (list.length >= MAX_PROBLEMS) return void list.push(UNLISTED);
     const pos = positionOf(src, path, preferKey);
     const worded = typeof message === 'string' ? message : message();
-    // A check quotes the value it refuses (cut, as a name is): one built from the environment is named instead.
-    const value = src.fromEnv.has(formatPath(path)) ? valueAtPath(src.value, path) : undefined;
-    const text = typeof value === 'string' ? withoutValue(worded, value) : worded;
+    // A check quotes the value it refuses (cut, as a name is): one that may be a secret is named instead.
+    const hidden = hiddenAs(src.fromEnv, path);
+    const value = hidden === undefined ? undefined : valueAtPath(src.value, path);
+    const text = typeof value === 'string' ? withoutValue(worded, value, hidden) : worded;
     list.push({ severity, file, line: pos.line, col: pos.col, path: formatPath(path), message: text });
   };
   checkReferences(parsed.data, report);

@@ -44,6 +44,22 @@ const CREDENTIAL_HEADER =
   /(?:^|[-_])(?:authori[sz]ation|authentication|auth|bearer|jwt|secret|password|passwd|passphrase|cookie|signature|credentials?|(?:api|access|auth|session)?-?(?:keys?|tokens?))(?:[-_]|$)/i;
 
 /**
+ * Whether a profile value at this key path may be a credential, whatever its type: a field named as one (`apiKey`,
+ * `keys` and each key in it, `key`, `secret`, `password`, … by CREDENTIAL_HEADER's words), a `headers` mapping or
+ * any value in one, or a Redis URL (its password). A problem message names such a value's kind, never its text: a tenant's key written
+ * as a string where a list goes was quoted whole in the refused reload's event and on stderr.
+ */
+export function mayHoldSecret(path: readonly (string | number)[]): boolean {
+  // `tls.key` names the key's file: a path, which its problems must show.
+  if (path[0] === 'tls') return false;
+  let last: string | undefined;
+  let parent: string | undefined;
+  for (const seg of path) if (typeof seg === 'string') [parent, last] = [last, seg];
+  if (last === undefined) return false;
+  return last === 'headers' || parent === 'headers' || last === 'redis' || CREDENTIAL_HEADER.test(last);
+}
+
+/**
  * What each backend is sent that a response header of its must never carry back: its key and its credential
  * headers, also lowercased (HTTP lowercases a header name; a backend may lowercase what it echoes). A backend is
  * sent nothing else of the profile's secrets — clients' keys, the admin key, the Redis password never leave —

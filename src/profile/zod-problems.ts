@@ -2,6 +2,7 @@
 import type { z } from 'zod';
 import { didYouMean, quoted } from './suggest.js';
 import { formatPath, type KeyPath, type ProfileProblem } from './problems.js';
+import { mayHoldSecret } from './secrets.js';
 import { positionOf, type YamlSource } from './yaml-source.js';
 
 type AnySchema = z.ZodType;
@@ -50,9 +51,20 @@ function describe(v: unknown): string {
   return `${typeof v} ${JSON.stringify(v)}`;
 }
 
-/** `message` with `value` (quoted as a name, JSON-quoted, or as written) replaced by what it is. */
-export function withoutValue(message: string, value: string): string {
-  const named = '(a value from the environment)';
+export const FROM_ENVIRONMENT = '(a value from the environment)';
+export const NOT_SHOWN = '(not shown: it may be a secret)';
+
+/**
+ * How a problem may show the string at `path`: `undefined` when it may be shown, else the words that stand for it —
+ * a value from the environment may hold a secret, in part, and so may any value where a profile keeps credentials.
+ */
+export function hiddenAs(fromEnv: ReadonlySet<string>, path: KeyPath): string | undefined {
+  if (fromEnv.has(formatPath(path))) return FROM_ENVIRONMENT;
+  return mayHoldSecret(path) ? NOT_SHOWN : undefined;
+}
+
+/** `message` with `value` (quoted as a name, JSON-quoted, or as written) replaced by `named`. */
+export function withoutValue(message: string, value: string, named = FROM_ENVIRONMENT): string {
   // As a message quotes a name (cut after 100 characters), then quoted whole, then as written.
   let out = message.split(quoted(value)).join(named).split(JSON.stringify(value)).join(named);
   // Shorter, as written it could be any word's letters: the quoted forms above are how messages show it.
@@ -87,9 +99,10 @@ export function zodProblems(error: z.ZodError, schema: AnySchema, src: YamlSourc
       out.push({ severity: 'error', file, line: pos.line, col: pos.col, path: formatPath(p), message });
     };
     const actual = valueAtPath(src.value, path);
-    // A value built from the environment may hold a secret, in part: it is named, never shown.
-    const secret = typeof actual === 'string' && src.fromEnv.has(formatPath(path));
-    const got = secret ? 'a string from the environment' : describe(actual);
+    // A value built from the environment, or one where credentials go: named, never shown.
+    const hidden = typeof actual === 'string' ? hiddenAs(src.fromEnv, path) : undefined;
+    const secret = hidden !== undefined;
+    const got = hidden === FROM_ENVIRONMENT ? 'a string from the environment' : secret ? `a string ${NOT_SHOWN}` : describe(actual);
     switch (issue.code) {
       case 'unrecognized_keys': {
         const known = keysAt(schema, path);
@@ -120,7 +133,7 @@ export function zodProblems(error: z.ZodError, schema: AnySchema, src: YamlSourc
       }
       default:
         // A refinement's own message may quote the value (a duration, a URL): not one from the environment.
-        push(path, secret ? withoutValue(issue.message, actual as string) : issue.message);
+        push(path, secret ? withoutValue(issue.message, actual as string, hidden) : issue.message);
     }
   }
   return out;

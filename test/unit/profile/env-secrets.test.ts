@@ -133,3 +133,40 @@ describe('a tenant key no request can send', () => {
     expect(parseProfile(base('tenants:\n  t1: { keys: ["${K1}"] }'), 'p.yaml', { KEY: 'k', K1: 'sk-live_A.b~9+/=' }).ok).toBe(true);
   });
 });
+
+describe('no value written where credentials go is printed, from the environment or not', () => {
+  it.each([
+    [
+      "a tenant's key as a string where a list goes",
+      'tenants:\n  t: { keys: "sk-live-tenant-key-abcdef" }',
+      'sk-live-tenant-key-abcdef',
+      true,
+    ],
+    [
+      "tracing's headers as a string",
+      'observe: { tracing: { otlp: "http://127.0.0.1:4318", headers: "sk-live-header-secret" } }',
+      'sk-live-header-secret',
+      true,
+    ],
+    ['the admin key as a list', 'admin: { key: ["sk-live-admin-secret"] }', 'sk-live-admin-secret', false],
+    ['a Redis URL that is not one', 'limits: { store: { redis: "hunter2-redis-password" } }', 'hunter2-redis-password', false],
+  ])('never prints %s', (_name, extra, secret, named) => {
+    const r = parseProfile(base(extra), 'p.yaml', { KEY: 'k' });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    const text = r.problems.map(formatProblem).join('\n');
+    expect(text).not.toContain(secret);
+    if (named) expect(text).toMatch(/got a string \(not shown: it may be a secret\)/);
+  });
+
+  it('still shows what is no secret: a mistyped enum, and the TLS key file it cannot read', () => {
+    const r = parseProfile(base('limits: { responseBuffer: { mode: "bufferd" } }'), 'p.yaml', { KEY: 'k' });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.problems.map(formatProblem).join('\n')).toContain('"bufferd"');
+    const t = parseProfile(base('tls: { cert: /nonexistent/cert.pem, key: /nonexistent/key.pem }'), 'p.yaml', { KEY: 'k' });
+    expect(t.ok).toBe(false);
+    if (t.ok) return;
+    expect(t.problems.map(formatProblem).join('\n')).toContain('/nonexistent/key.pem');
+  });
+});
