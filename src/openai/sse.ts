@@ -3,6 +3,7 @@
  * end anywhere — inside a field, inside a CRLF, inside a multibyte character. Lines are only decoded as
  * UTF-8 once complete, so a character split across reads is never mangled.
  */
+import { HeldBytes } from '../core/held-bytes.js';
 
 export interface SseEvent {
   /** The `event:` field, when present. */
@@ -23,7 +24,8 @@ const LF = 0x0a;
 const CR = 0x0d;
 
 export class SseDecoder {
-  private partial: Buffer[] = [];
+  /** The line a read left incomplete (core/held-bytes.ts: a line sent a byte a read is not a view a byte). */
+  private readonly partial = new HeldBytes();
   private skipLeadingLF = false;
   private current: SseEvent = blank();
   private hasFields = false;
@@ -64,16 +66,13 @@ export class SseDecoder {
 
   /** Flushes an unterminated final event (a stream that ended without a blank line). */
   end(sink: SseSink): void {
-    if (this.partial.length) this.line(this.take(Buffer.alloc(0), 0, 0), sink, 0);
+    if (this.partial.size) this.line(this.take(Buffer.alloc(0), 0, 0), sink, 0);
     if (this.hasFields) this.dispatch(sink, 0);
   }
 
   private take(chunk: Buffer, start: number, end: number): string {
-    if (this.partial.length === 0) return chunk.toString('utf8', start, end);
-    this.partial.push(chunk.subarray(start, end));
-    const s = Buffer.concat(this.partial).toString('utf8');
-    this.partial = [];
-    return s;
+    if (this.partial.size === 0) return chunk.toString('utf8', start, end);
+    return this.partial.take(chunk.subarray(start, end)).toString('utf8');
   }
 
   private line(line: string, sink: SseSink, end: number): void {

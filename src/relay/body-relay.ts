@@ -6,6 +6,7 @@
  * answers (`envoy`): its external processor holds the headers with a buffered body, so an answer over
  * Envoy's buffer gets Envoy's local reply, 500 text/plain "Internal Server Error", and none of the answer.
  */
+import { HeldBytes } from '../core/held-bytes.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Scrub } from '../core/scrub.js';
 import type { Downstream } from './downstream.js';
@@ -41,8 +42,7 @@ export class BodyRelay {
    */
   private keptReads = 0;
   private lastRead: ArrayBufferLike | undefined;
-  private held: Buffer[] = [];
-  private heldBytes = 0;
+  private readonly held = new HeldBytes();
   received = 0;
   private ended = false;
   readonly expected: number | undefined;
@@ -95,9 +95,8 @@ export class BodyRelay {
       this.out.write(chunk);
       return undefined;
     }
-    if (this.heldBytes + chunk.length <= this.policy.maxBytes) {
+    if (this.held.bytes + chunk.length <= this.policy.maxBytes) {
       this.held.push(chunk);
-      this.heldBytes += chunk.length;
       return undefined;
     }
     return this.overflow(chunk);
@@ -116,16 +115,14 @@ export class BodyRelay {
   overflow(chunk?: Buffer): BodyOutcome {
     if (this.policy.onOverflow === 'error') return { kind: 'too_large' };
     if (this.policy.onOverflow === 'envoy') {
-      this.held = [];
+      this.held.clear();
       this.out.writeHead(500, { 'content-type': 'text/plain', 'content-length': String(ENVOY_TOO_LARGE.length) });
       this.out.end(ENVOY_TOO_LARGE);
       // Cut like a truncation (recorded, upstream aborted), with none of the answer delivered.
       return { kind: 'truncated', delivered: 0 };
     }
-    const room = this.policy.maxBytes - this.heldBytes;
-    if (chunk && room > 0) this.held.push(chunk.subarray(0, room));
-    const body = Buffer.concat(this.held);
-    this.held = [];
+    const room = this.policy.maxBytes - this.held.bytes;
+    const body = this.held.take(chunk && room > 0 ? chunk.subarray(0, room) : undefined);
     this.head(this.expected);
     this.out.write(body);
     this.out.destroy();
@@ -154,8 +151,7 @@ export class BodyRelay {
       this.out.end();
       return;
     }
-    const body = this.held.length === 1 ? this.held[0]! : Buffer.concat(this.held, this.heldBytes);
-    this.held = [];
+    const body = this.held.take();
     this.head(body.length);
     this.out.end(body);
   }

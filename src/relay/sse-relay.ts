@@ -10,6 +10,7 @@
  * chunk is decoded. Anything else (a CR line ending, a subclass that reads every event, a trace that
  * records the answer) goes through the full decoder, one write per event.
  */
+import { HeldBytes } from '../core/held-bytes.js';
 import { type AigwError, aigwError } from '../core/errors.js';
 import type { Scrub } from '../core/scrub.js';
 import { renderStreamErrorFrame } from '../openai/error-shape.js';
@@ -84,8 +85,7 @@ export class SseRelay implements SseSink, StreamRelay {
   private sliceStart = 0;
   /** The bytes of the event the full decoder is looking at (onEvent → look). */
   private eventBytes: Buffer = NO_BYTES;
-  private held: Buffer[] = [];
-  private heldBytes = 0;
+  private readonly held = new HeldBytes();
   /** The fast path holds only blank lines (they belong to the event after them). */
   private heldBlank = false;
   sawDone = false;
@@ -145,11 +145,7 @@ export class SseRelay implements SseSink, StreamRelay {
       if (chunk.indexOf(0x0d) < 0 && this.out.record.answerNotes === undefined) return this.pushFast(chunk);
       // Leave the fast path for good, at an event boundary: what it held starts the decoder's first event.
       this.fast = false;
-      if (this.held.length) {
-        chunk = Buffer.concat([...this.held, chunk]);
-        this.held = [];
-        this.heldBytes = 0;
-      }
+      if (this.held.size) chunk = this.held.take(chunk);
     }
     return this.pushDecoded(chunk);
   }
@@ -159,7 +155,7 @@ export class SseRelay implements SseSink, StreamRelay {
     this.chunk = chunk;
     this.sliceStart = 0;
     this.decoder ??= new SseDecoder();
-    if (this.decoder.awaitsLF && chunk[0] === 0x0a && this.held.length === 0) {
+    if (this.decoder.awaitsLF && chunk[0] === 0x0a && this.held.size === 0) {
       // The LF of the CRLF that ended the last event (dispatched at its CR, the end of the last read): that
       // event's byte, sent or withheld with it — not the first byte of the next event.
       if (!this.lastWithheld) this.out.write(chunk.subarray(0, 1));
@@ -169,8 +165,7 @@ export class SseRelay implements SseSink, StreamRelay {
     if (this.sliceStart < chunk.length) {
       const rest = this.sliceStart === 0 ? chunk : chunk.subarray(this.sliceStart);
       this.held.push(rest);
-      this.heldBytes += rest.length;
-      if (this.heldBytes > this.maxEventBytes) return false;
+      if (this.held.bytes > this.maxEventBytes) return false;
     }
     return true;
   }
@@ -182,13 +177,12 @@ export class SseRelay implements SseSink, StreamRelay {
   private pushFast(chunk: Buffer): boolean {
     // A read that completes nothing is only added to what is held: copying the held bytes on every read would
     // make a backend that trickles one byte at a time cost time quadratic in the event's size.
-    if (this.held.length && !this.completesAnEvent(chunk)) {
+    if (this.held.size && !this.completesAnEvent(chunk)) {
       this.held.push(chunk);
-      this.heldBytes += chunk.length;
       this.heldBlank &&= blankLines(chunk, 0, chunk.length);
-      return this.heldBytes <= this.maxEventBytes;
+      return this.held.bytes <= this.maxEventBytes;
     }
-    const buf = this.held.length ? Buffer.concat([...this.held, chunk], this.heldBytes + chunk.length) : chunk;
+    const buf = this.held.size ? this.held.take(chunk) : chunk;
     const complete = completeUpTo(buf);
     let end = 0;
     if (complete > 0) {
@@ -236,15 +230,10 @@ export class SseRelay implements SseSink, StreamRelay {
       }
       if (end > from) this.out.write(from === 0 && end === buf.length ? buf : buf.subarray(from, end));
     }
-    if (end === buf.length) {
-      // Most reads end on an event boundary with nothing held: no new array per chunk for a held stream.
-      if (this.held.length !== 0) this.held = [];
-      this.heldBytes = 0;
-      return true;
-    }
+    // What was held went into `buf` (take): only the incomplete event after `end` is held now.
+    if (end === buf.length) return true;
     const rest = end === 0 ? buf : buf.subarray(end);
-    this.held = [rest];
-    this.heldBytes = rest.length;
+    this.held.push(rest);
     this.heldBlank = blankLines(rest, 0, rest.length);
     return rest.length <= this.maxEventBytes;
   }
@@ -255,8 +244,7 @@ export class SseRelay implements SseSink, StreamRelay {
    */
   private completesAnEvent(chunk: Buffer): boolean {
     if (this.heldBlank) return !blankLines(chunk, 0, chunk.length) && completeUpTo(chunk) > 0;
-    const tail = this.held[this.held.length - 1]!;
-    return completeUpTo(chunk) > 0 || (tail[tail.length - 1] === 0x0a && chunk[0] === 0x0a);
+    return completeUpTo(chunk) > 0 || (this.held.lastByte === 0x0a && chunk[0] === 0x0a);
   }
 
   /**
@@ -287,12 +275,7 @@ export class SseRelay implements SseSink, StreamRelay {
     // After a backend's error event, nothing more goes (the caller cuts the stream).
     if (this.failed) return;
     let bytes = piece;
-    if (this.held.length) {
-      this.held.push(piece);
-      bytes = Buffer.concat(this.held, this.heldBytes + piece.length);
-      this.held = [];
-      this.heldBytes = 0;
-    }
+    if (this.held.size) bytes = this.held.take(piece);
     this.eventBytes = bytes;
     this.lastWithheld = !this.look(ev);
     this.eventBytes = NO_BYTES;
@@ -351,20 +334,17 @@ export class SseRelay implements SseSink, StreamRelay {
    * a JSON object would fail the client's parser instead of showing the cut.
    */
   flushHeld(cut: boolean): void {
-    if (!this.held.length) return;
-    const rest = this.held.length === 1 ? this.held[0]! : Buffer.concat(this.held, this.heldBytes);
-    this.held = [];
-    this.heldBytes = 0;
+    if (!this.held.size) return;
+    const rest = this.held.take();
     if (!cut || rest.every(isLineEnd)) this.out.write(rest);
   }
 
   get holding(): boolean {
-    return this.held.length > 0;
+    return this.held.size > 0;
   }
 
   /** Drops an event that grew too large (its bytes never reach the client: it is cut whole). */
   dropHeld(): void {
-    this.held = [];
-    this.heldBytes = 0;
+    this.held.clear();
   }
 }

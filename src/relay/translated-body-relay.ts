@@ -4,6 +4,7 @@
  * response_too_large before any byte reached the client — then parsed and translated in one piece, and sent
  * with its length. An answer that cannot be read is a 502 bad_upstream_response, never a guess.
  */
+import { HeldBytes } from '../core/held-bytes.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Scrub } from '../core/scrub.js';
 import { aigwError, type Result } from '../core/errors.js';
@@ -14,7 +15,7 @@ import type { Usage } from './usage-tap.js';
 import { utf8Text } from '../core/utf8-text.js';
 
 export class TranslatedBodyRelay {
-  private held: Buffer[] = [];
+  private readonly held = new HeldBytes();
   received = 0;
 
   constructor(
@@ -36,7 +37,7 @@ export class TranslatedBodyRelay {
   push(chunk: Buffer): boolean {
     this.received += chunk.length;
     if (this.received > this.maxBytes) {
-      this.held = [];
+      this.held.clear();
       return false;
     }
     this.held.push(chunk);
@@ -45,7 +46,10 @@ export class TranslatedBodyRelay {
 
   /** The backend's body as it came (for counting an answer that carried no usage). */
   upstreamBody(): Buffer {
-    return this.held.length === 1 ? this.held[0]! : Buffer.concat(this.held, this.received);
+    // Held on as one piece: the answer is read again after (translated, or counted).
+    const body = this.held.take();
+    this.held.push(body);
+    return body;
   }
 
   /** The whole answer arrived: translated and sent, or the error to fail the attempt with (nothing sent). */
