@@ -101,10 +101,12 @@ export function downstreamHeaders(
   out: Record<string, string | string[]>,
   scrub: Scrub,
 ): Record<string, string | string[]> {
+  // Headers the backend's Connection names are hop-by-hop too (RFC 9110 §7.6.1): this hop's, not the client's.
+  const named = upstream.connection === undefined ? undefined : connectionNames(upstream.connection);
   for (const name in upstream) {
     const v = upstream[name];
     // A name holding a credential (`x-<key>: 1`) goes as a value holding one does.
-    if (v === undefined || NEVER_DOWNSTREAM.has(name) || scrub(name) !== name) continue;
+    if (v === undefined || NEVER_DOWNSTREAM.has(name) || named?.has(name) || scrub(name) !== name) continue;
     if (FRAMING.has(name)) {
       // Framing is never dropped (without content-type openai-node read a JSON answer as a string): scrubbed.
       out[name] = typeof v === 'string' ? scrub(v) : v.map(scrub);
@@ -113,5 +115,16 @@ export function downstreamHeaders(
     if (typeof v === 'string' ? scrub(v) !== v : v.some((x) => scrub(x) !== x)) continue;
     out[name] = v;
   }
+  return out;
+}
+
+/** The lower-case header names a Connection header lists (repeated or comma-separated); framing is kept. */
+function connectionNames(value: string | string[]): Set<string> {
+  const out = new Set<string>();
+  for (const v of typeof value === 'string' ? [value] : value)
+    for (const t of v.split(',')) {
+      const name = t.trim().toLowerCase();
+      if (name !== '' && !FRAMING.has(name)) out.add(name);
+    }
   return out;
 }

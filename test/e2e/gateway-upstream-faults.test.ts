@@ -63,7 +63,13 @@ const capture = await useUpstream((req, res) => {
     res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': gz.length });
     return res.end(gz);
   }
-  json(res, 200, OK, { 'set-cookie': 'session=backend-secret', 'x-backend-extra': 'kept' });
+  json(res, 200, OK, {
+    'set-cookie': 'session=backend-secret',
+    'x-backend-extra': 'kept',
+    // Hop-by-hop by being named in Connection (RFC 9110 §7.6.1); content-type named there too is still framing.
+    connection: 'keep-alive, X-Hop-Only, content-type',
+    'x-hop-only': 'backend-internal',
+  });
 });
 
 /** Raw bytes for broken framing: CL+TE, duplicate CL, CR/LF in a header value. */
@@ -227,6 +233,8 @@ describe('broken framing and headers from a backend', () => {
     const r = await post('capture');
     expect(r.status).toBe(200);
     expect(r.headers['set-cookie']).toBeUndefined();
+    expect(r.headers['x-hop-only']).toBeUndefined();
+    expect(r.headers['content-type']).toBe('application/json');
     expect(r.headers['x-backend-extra']).toBe('kept');
   });
 
