@@ -56,6 +56,7 @@ const ERROR_BODY_MS = 5_000;
 /** How long a backend may take to end its stream once it sent the end marker. */
 const AFTER_DONE_MS = 1_000;
 const NO_HEADERS: IncomingHttpHeaders = Object.freeze({});
+const NO_BYTES = Buffer.alloc(0);
 const NO_SCRUB: Scrub = makeScrubber([]);
 /** A body's model and id are in its first few hundred bytes; its finish reasons and usage in its last (tail window). */
 const HEAD_BYTES = 1024;
@@ -98,17 +99,38 @@ const isJsonBlank = (b: number | undefined): boolean => b === 0x20 || b === 0x0a
  */
 const ERROR_ANSWER = /^[ \t\r\n]*\{[ \t\r\n]*"(?:error"[ \t\r\n]*:[ \t\r\n]*(?:\{|\[|"[^"])|(?:object|type)"[ \t\r\n]*:[ \t\r\n]*"error")/;
 
-/** Whether a 2xx body's first read is an error object (ERROR_ANSWER over its first bytes, after a BOM). */
-function isErrorAnswer(chunk: Buffer): boolean {
-  const start = chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf ? 3 : 0;
+/** The answer's first bytes wait for this many more past the first name before an error is told from them. */
+const ERROR_PEEK = 256;
+/** The most first bytes held to tell (blank lines included): past it, what came is all there is to tell from. */
+const MAX_HEAD = 4096;
+
+/**
+ * Whether a 2xx body is an error object (ERROR_ANSWER over its first bytes, after a BOM): undefined while too few
+ * of them have come to tell (`whole`: the body ended, nothing more will). An answer's usual first name, `"id"`, is
+ * told at its first letter; an error's waits for ERROR_PEEK bytes, so that a first read of `{` alone does not let
+ * an error body that echoes the gateway's key through unscrubbed.
+ */
+function errorAnswerIn(head: Buffer, whole: boolean): boolean | undefined {
+  const undecided = whole ? false : undefined;
+  if (head[0] === 0xef && head.length < 3) return undecided;
+  const start = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
   let i = start;
-  while (isJsonBlank(chunk[i])) i++;
-  if (chunk[i++] !== 0x7b) return false;
-  while (isJsonBlank(chunk[i])) i++;
+  while (isJsonBlank(head[i])) i++;
+  if (i >= head.length) return undecided;
+  if (head[i++] !== 0x7b) return false;
+  while (isJsonBlank(head[i])) i++;
+  if (i + 1 >= head.length) return undecided;
   // The first names ERROR_ANSWER knows start `"e`, `"o`, `"t`; a usual answer's is `"id"`: told from two bytes.
-  const first = chunk[i + 1];
-  if (chunk[i] !== 0x22 || (first !== 0x65 && first !== 0x6f && first !== 0x74)) return false;
-  return ERROR_ANSWER.test(chunk.toString('latin1', start, Math.min(chunk.length, i + 256)));
+  const first = head[i + 1];
+  if (head[i] !== 0x22 || (first !== 0x65 && first !== 0x6f && first !== 0x74)) return false;
+  if (!whole && head.length < i + ERROR_PEEK) return undefined;
+  return ERROR_ANSWER.test(head.toString('latin1', start, Math.min(head.length, i + ERROR_PEEK)));
+}
+
+/** Whether every byte is JSON whitespace (a stream's first read that says nothing yet of what follows). */
+function allBlank(chunk: Buffer): boolean {
+  for (let i = 0; i < chunk.length; i++) if (!isJsonBlank(chunk[i])) return false;
+  return true;
 }
 
 export class Exchange implements Dispatcher.DispatchHandler {
@@ -117,6 +139,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private status = 0;
   private headers: IncomingHttpHeaders = {};
   private errorBody: Buffer[] = [];
+  /** A 2xx answer's first bytes, held until they tell whether it is an error (errorAnswerIn) or a stream begins. */
+  private head: Buffer | undefined;
   private errorBytes = 0;
   /** Only off the usual path: a 1xx answer's first-byte deadline, an error body's deadline. */
   private deadline: NodeJS.Timeout | undefined;
@@ -322,7 +346,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
         if (this.errorBytes >= MAX_ERROR_BODY) this.endErrorBody();
         return;
       case 'sse':
-        if (!this.out.headersSent && !this.beginStream(chunk)) return;
+        if (!this.out.headersSent) {
+          if (this.head) chunk = this.taken(chunk);
+          // Blank lines first say nothing of what follows (an error object as JSON, or events): held until they do.
+          if (chunk.length <= MAX_HEAD && allBlank(chunk)) return void (this.head = chunk);
+          if (!this.beginStream(chunk)) return;
+        }
         if (!this.sse!.push(chunk)) {
           this.sse!.dropHeld();
           const error = aigwError(
@@ -346,7 +375,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
         if (!this.translated!.push(chunk)) this.failTooLarge();
         return;
       case 'body': {
-        if (this.body!.received === 0 && isErrorAnswer(chunk)) return this.readErrorAnswer(chunk);
+        if (this.body!.received === 0) {
+          if (this.head) chunk = this.taken(chunk);
+          const isError = errorAnswerIn(chunk, chunk.length > MAX_HEAD);
+          if (isError === undefined) return void (this.head = chunk);
+          if (isError) return this.readErrorAnswer(chunk);
+        }
         const early = this.body!.push(chunk);
         if (early) this.finishBody(early);
         return;
@@ -355,7 +389,26 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
   }
 
+  /** The held first bytes, then `chunk`; nothing held after. */
+  private taken(chunk: Buffer): Buffer {
+    const all = chunk.length === 0 ? this.head! : Buffer.concat([this.head!, chunk]);
+    this.head = undefined;
+    return all;
+  }
+
   onResponseEnd(): void {
+    if (this.head) {
+      // The answer ended while its first bytes were held. A stream's are blank lines only: they carry nothing. A
+      // body's are told from what came.
+      const head = this.taken(NO_BYTES);
+      if (this.mode === 'body') {
+        if (errorAnswerIn(head, true)) this.readErrorAnswer(head);
+        else {
+          const early = this.body!.push(head);
+          if (early) return this.finishBody(early);
+        }
+      }
+    }
     if (this.mode === 'error-body') return this.failWithStatus();
     if (this.mode === 'sse') {
       const s = this.sse!;

@@ -63,6 +63,14 @@ const backend = await useUpstream((req, res, body) => {
       : { error: { message: `auth failed for ${req.headers.authorization}` } };
     return res.writeHead(200, { 'content-type': 'application/json' }).end(`  ${JSON.stringify(error)}`);
   }
+  if (body.includes('split-error-body') || body.includes('blank-error-stream')) {
+    // The same error object, its first read only `{` (or, asked for a stream, only a blank line): TCP cuts anywhere.
+    const text = JSON.stringify({ error: { message: `auth failed for ${req.headers.authorization}` } });
+    const [first, rest] = body.includes('split') ? [text.slice(0, 1), text.slice(1)] : ['\n', text];
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.write(first);
+    return setTimeout(() => res.end(rest), 30);
+  }
   if (body.includes('gzip-stream')) {
     // Compressed though aigw asked for identity.
     res.writeHead(200, { 'content-type': 'text/event-stream', 'content-encoding': 'gzip' });
@@ -142,6 +150,19 @@ describe('a 200 whose body is an error object', () => {
     expect(r.status).toBe(502);
     expect(JSON.parse(text)).toMatchObject({ error: { code: 'upstream_error', message: expect.stringContaining('[redacted]') } });
     expect(text).not.toContain(SECRET);
+  });
+
+  it('its first read only `{`: the same (told from the first bytes, not the first read)', async () => {
+    const r = await post('split-error-body');
+    expect(r.status).toBe(502);
+    expect(r.body.toString()).toContain('[redacted]');
+    expect(r.body.toString()).not.toContain(SECRET);
+  });
+
+  it('asked for a stream, its first read a blank line: no byte of it reaches the client', async () => {
+    const r = await post('blank-error-stream', { stream: true });
+    expect(r.status).toBe(502);
+    expect(r.body.toString()).not.toContain(SECRET);
   });
 
   it('after a byte-order mark, with an array for its error: the same', async () => {
