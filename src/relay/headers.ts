@@ -37,10 +37,27 @@ export function headerKey(name: string): string {
   return NOT_LETTER_DIGIT_DASH.test(name) ? name.replace(NOT_LETTER_DIGIT_DASH_ALL, '-') : name;
 }
 
+const backendNames = new WeakMap<readonly string[], ReadonlySet<string>>();
+
+/**
+ * The names a backend's own headers set (as headerKey reads them), once per backend's list: a client's header of the
+ * same name is not sent beside it, where a server that reads the first of repeated headers took the client's value.
+ */
+function namesOf(backendHeaders: readonly string[]): ReadonlySet<string> {
+  let names = backendNames.get(backendHeaders);
+  if (!names) {
+    const set = new Set<string>();
+    for (let i = 0; i < backendHeaders.length; i += 2) set.add(headerKey(backendHeaders[i]!.toLowerCase()));
+    backendNames.set(backendHeaders, (names = set));
+  }
+  return names;
+}
+
 /**
  * Upstream headers as undici's flat array: the client's allowed headers (minus `strip`: the profile's identity
  * headers, and trace context when the gateway replaces it), then the backend's own credential and extra
- * headers, `added` (identity and trace context, flat), x-forwarded-for (appended, never trusted) and the request id.
+ * headers (a client's header of a name they set is dropped: the profile's value is the one), `added` (identity and
+ * trace context, flat), x-forwarded-for (appended, never trusted) and the request id.
  */
 export function upstreamHeaders(
   raw: readonly string[],
@@ -60,10 +77,11 @@ export function upstreamHeaders(
     } else if (name === 'x-forwarded-for') xff = xff ? `${xff}, ${raw[i + 1]}` : raw[i + 1];
   }
   const out: string[] = [];
+  const own = backendHeaders.length === 0 ? undefined : namesOf(backendHeaders);
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
     const key = headerKey(name);
-    if (NEVER_UPSTREAM.has(key) || key === 'x-request-id' || connectionTokens?.has(key) || strip?.has(key)) continue;
+    if (NEVER_UPSTREAM.has(key) || key === 'x-request-id' || connectionTokens?.has(key) || strip?.has(key) || own?.has(key)) continue;
     out.push(name, raw[i + 1]!);
   }
   for (let i = 0; i < backendHeaders.length; i++) out.push(backendHeaders[i]!);

@@ -90,7 +90,7 @@ version: 1
 limits: { maxEventBytes: 64Ki }
 resilience: { consecutiveFailures: 2, cooldown: 10s }
 backends:
-  echo: { url: "{{echo}}", apiKey: "${SECRET}" }
+  echo: { url: "{{echo}}", apiKey: "${SECRET}", headers: { x-extra: configured } }
   a: { url: "{{echo}}" }
   b: { url: "{{echo}}" }
   c: { url: "{{echo}}" }
@@ -164,7 +164,7 @@ describe('secrets never travel back (trust class 9)', () => {
     expect(JSON.parse(r.body.toString()).error.code).toBe('upstream_auth_error');
   });
 
-  it('strips organisation, project, forwarding and provider key headers before the backend', async () => {
+  it("strips organisation, project, forwarding and provider key headers before the backend, and a client's copy of the backend's own", async () => {
     const stripped = {
       'openai-organization': 'org-1',
       'openai-project': 'proj-1',
@@ -178,9 +178,13 @@ describe('secrets never travel back (trust class 9)', () => {
       x_forwarded_host: 'evil.example',
       x_api_key: 'stolen',
     };
-    await post('echo', 'headers', { headers: { ...stripped, 'x-session-id': 'kept' } });
+    // A header the profile sets for the backend: the client's of that name (however spelt) is not sent beside it.
+    const shadowing = { 'x-extra': 'client-value', x_extra: 'client-value-2' };
+    await post('echo', 'headers', { headers: { ...stripped, ...shadowing, 'x-session-id': 'kept' } });
     const seen = echo.seen.at(-1)!.headers;
     for (const name of Object.keys(stripped)) expect(seen[name], name).toBeUndefined();
+    expect(seen['x-extra']).toBe('configured');
+    expect(seen.x_extra).toBeUndefined();
     expect(seen['x-session-id']).toBe('kept');
     expect(seen.authorization).toBe(`Bearer ${SECRET}`);
   });
