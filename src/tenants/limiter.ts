@@ -36,15 +36,26 @@ export function formatReset(ms: number): string {
   return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${s % 60}s`;
 }
 
-function rateHeaders(states: readonly LimitState[]): Record<string, string> {
-  const h: Record<string, string> = {};
-  // The first limit of each kind (tenant-wide before per model), found without a closure per request.
-  let req: WindowState | undefined;
-  let tok: WindowState | undefined;
+/** The window of `kind` that binds: the refused key's, else the one with the least left (the first among equals). */
+function binding(states: readonly LimitState[], kind: 'requests' | 'tokens', refusedKey: string | undefined): WindowState | undefined {
+  let best: WindowState | undefined;
   for (let i = 0; i < states.length; i++) {
-    req ??= states[i]!.requests;
-    tok ??= states[i]!.tokens;
+    const w = states[i]![kind];
+    if (w === undefined) continue;
+    if (states[i]!.key === refusedKey) return w;
+    if (best === undefined || w.remaining < best.remaining) best = w;
   }
+  return best;
+}
+
+/**
+ * OpenAI's x-ratelimit-* headers, for the limit of each kind that binds. The first of each kind (tenant-wide) said
+ * "98 requests left" on a per-model limit's 429, and a client pacing itself by them kept sending.
+ */
+function rateHeaders(states: readonly LimitState[], refused?: { kind: LimitKind; key: string }): Record<string, string> {
+  const h: Record<string, string> = {};
+  const req = binding(states, 'requests', refused?.kind === 'requests' ? refused.key : undefined);
+  const tok = binding(states, 'tokens', refused?.kind === 'tokens' ? refused.key : undefined);
   if (req) {
     h['x-ratelimit-limit-requests'] = String(req.limit);
     h['x-ratelimit-remaining-requests'] = String(req.remaining);
@@ -230,7 +241,7 @@ export class Limiter {
     requestId: string,
   ): Admission | AigwError {
     if (store === this.shared) this.markStore(true);
-    const headers = rateHeaders(outcome.states);
+    const headers = rateHeaders(outcome.states, outcome.ok ? undefined : outcome);
     if (outcome.ok) return { reservation: outcome.reservation, headers, store };
     const { tokens, microUsd = 0 } = input;
     const retryMs = Math.max(1, Math.ceil(outcome.retryAfterMs));

@@ -40,4 +40,40 @@ tenants:
       await limiter.close();
     }
   });
+
+  it("says the binding limit's figures: the one with the least left, and on a 429 the limit that refused", async () => {
+    const r = parseProfile(
+      `version: 1
+${store}
+backends: { b: { url: "http://127.0.0.1:1" } }
+models: { m: { targets: [{ backend: b }] } }
+tenants:
+  both: { keys: [kb], limits: { rpm: 100, tpm: 100000 }, modelLimits: { m: { rpm: 2, tpm: 500 } } }
+`,
+      'p.yaml',
+      {},
+    );
+    if (!r.ok) throw new Error(r.problems.map((p) => p.message).join('; '));
+    const limiter = await Limiter.create(r.profile, new EventBus());
+    const both = new TenantDirectory(r.profile).tenants.get('both')!;
+    try {
+      const first = await limiter.admit(both, 'm', 10, 'b0', 'r');
+      // Per model: 1 of 2 requests and 490 of 500 tokens left (tenant-wide: 99 and 99,990).
+      expect(first).toMatchObject({
+        headers: {
+          'x-ratelimit-limit-requests': '2',
+          'x-ratelimit-remaining-requests': '1',
+          'x-ratelimit-limit-tokens': '500',
+          'x-ratelimit-remaining-tokens': '490',
+        },
+      });
+      expect(await limiter.admit(both, 'm', 10, 'b1', 'r')).not.toHaveProperty('code');
+      const refused = await limiter.admit(both, 'm', 10, 'b2', 'r');
+      expect(refused).toMatchObject({ code: 'rate_limit_exceeded' });
+      const headers = (refused as { headers?: Record<string, string> }).headers;
+      expect(headers).toMatchObject({ 'x-ratelimit-limit-requests': '2', 'x-ratelimit-remaining-requests': '0' });
+    } finally {
+      await limiter.close();
+    }
+  });
 });
