@@ -83,6 +83,11 @@ export class RequestRecord {
   truncated = false;
   /** The client went away before the answer was complete. */
   clientGone = false;
+  /**
+   * The client left after its request was sent upstream and before any answer began: the backend was working on
+   * it, and no usage will say how much (settle charges what it reserved).
+   */
+  leftUnanswered = false;
   errorCode: string | undefined;
   /** The failure's class for metrics and traces: the ErrorCode (never a backend's wire code). */
   errorType: string | undefined;

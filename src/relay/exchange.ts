@@ -152,6 +152,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private began = false;
   /** Given up by the drain's deadline before it began: a connection undici assigns it later is not used. */
   private stopped = false;
+  /** Undici began sending the request (the backend may be working on it). */
+  private sent = false;
   private resolve!: (o: AttemptOutcome) => void;
   /**
    * What the attempt loop waits for: failed (another target may answer), or committed — as soon as the head is
@@ -238,6 +240,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
     if (this.record.clientGone || this.stopped) this.abort();
+    else this.sent = true;
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
@@ -444,6 +447,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if ((err as { code?: string }).code === 'AIGW_CLIENT_GONE' || this.record.clientGone || this.stopped) {
       if (this.sse) this.recordStreamUsage();
       else this.recordCutBody();
+      if (!this.began && this.sent && !this.stopped) this.record.leftUnanswered = true;
       this.mode = 'done';
       return this.end(this.began ? COMMITTED : ABANDONED);
     }

@@ -67,6 +67,14 @@ tenants:
   t: { keys: [k], limits: { tpm: 100000000 } }
 `;
 
+const OK_ANSWER = JSON.stringify({
+  id: 'c1',
+  object: 'chat.completion',
+  model: 'm',
+  choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }],
+  usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 },
+});
+
 describe('token limits', () => {
   it('answers 429 with honest headers once a 2,000 TPM tenant is spent, and admits again after retry-after-ms (case 36)', async () => {
     let r = await chat('k-tpm2k', { max_tokens: 500 });
@@ -259,6 +267,39 @@ tenants:
       // characters a chunk here (the role's first chunk has the larger frame), so at least 6 tokens a chunk seen.
       expect(charged.output).toBeGreaterThanOrEqual(6 * seen);
       expect(charged.output).toBeLessThan(4000);
+    } finally {
+      await g.close();
+    }
+  });
+
+  it('charges a request the client left before its answer began for what it reserved, not nothing', async () => {
+    // The backend holds the answer: the client leaves once the backend has the request, before any byte of it.
+    let taken!: () => void;
+    const received = new Promise<void>((r) => (taken = r));
+    let n = 0;
+    const up = await useUpstream((_req, res) => {
+      if (++n > 1) return res.writeHead(200, { 'content-type': 'application/json' }).end(OK_ANSWER);
+      taken();
+      const t = setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(OK_ANSWER), 10_000);
+      res.on('close', () => clearTimeout(t));
+    });
+    const g = await gatewayFor(OPENAI_LIMITED.replace('tpm: 100000000', 'tpm: 10000'), { UP: up.url });
+    try {
+      const left = await rawPost(
+        `${g.url}/v1/chat/completions`,
+        { model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 3000 },
+        { headers: { authorization: 'Bearer k' }, abortWhen: received },
+      ).catch(() => undefined);
+      expect(left === undefined || left.ended === 'aborted').toBe(true);
+      await eventually(() => g.eventsOf('request').some((e) => e.clientAborted));
+      // Charged, the 3,000 tokens it reserved are gone from the window; refunded, ~9,900 were left.
+      const next = await rawPost(
+        `${g.url}/v1/chat/completions`,
+        { model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 10 },
+        { headers: { authorization: 'Bearer k' } },
+      );
+      expect(next.status).toBe(200);
+      expect(Number(next.headers['x-ratelimit-remaining-tokens'])).toBeLessThanOrEqual(10_000 - 3000);
     } finally {
       await g.close();
     }
