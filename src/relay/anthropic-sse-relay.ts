@@ -69,11 +69,6 @@ export class AnthropicSseRelay extends SseRelay {
     return false;
   }
 
-  /** Nor does an unfinished event after message_stop: as on a cut, only line ends go. */
-  override flushHeld(cut: boolean): void {
-    super.flushHeld(cut || this.sawDone);
-  }
-
   override errorFrame(err: AigwError): string {
     // After the backend's own error event, the client has its frame already.
     return this.tap.error ? '' : renderAnthropicStreamError(err);

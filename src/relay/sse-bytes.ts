@@ -50,6 +50,20 @@ export function isDone(buf: Buffer, start: number): boolean {
   return true;
 }
 
+const DONE_TEXT = Uint8Array.from(Buffer.from('[DONE]'));
+
+/**
+ * Whether a `data:` line's text begins `[DONE]` — the end marker or a near miss (`[DONE]x`, `[DONE] `): the SDKs
+ * (openai-node, openai-python) read any of them as the end, and read nothing after it.
+ */
+export function looksDone(buf: Buffer, start: number): boolean {
+  let at = start + 5;
+  if (buf[at] === 0x20) at++;
+  if (at + DONE_TEXT.length > buf.length) return false;
+  for (let i = 0; i < DONE_TEXT.length; i++) if (buf[at + i] !== DONE_TEXT[i]) return false;
+  return true;
+}
+
 /** Whether `start` to `stop` is only blank lines (what a stream may hold between events: no event of its own). */
 export function blankLines(buf: Buffer, start: number, stop: number): boolean {
   for (let i = start; i < stop; i++) if (buf[i] !== 0x0a) return false;

@@ -27,6 +27,7 @@ import {
   eventData,
   eventEnd,
   isDone,
+  looksDone,
   NULL_USAGES,
   nextErrorName,
   nextEscapedKeyLetter,
@@ -253,8 +254,12 @@ export class SseRelay implements SseSink, StreamRelay {
    * `event:`/`id:` lines, several data lines, the first event's model) are decoded: the rare case pays, not the stream.
    */
   private seeEvent(buf: Buffer, start: number, stop: number, decode: boolean, oneLine: boolean): boolean {
+    // After the end marker nothing goes: it stays the last event (a client's SDK reads nothing after it anyway).
+    if (this.sawDone) return false;
     if (!decode && !this.modelPending && oneLine && startsWithData(buf, start)) {
       if (isDone(buf, start)) this.sawDone = true;
+      // `[DONE]x` is no end marker, but an SDK stops at it and would read neither the rest nor aigw's cut frame.
+      else if (looksDone(buf, start)) return false;
       else this.countOutput(stop - start, buf, start, stop);
       return true;
     }
@@ -284,6 +289,7 @@ export class SseRelay implements SseSink, StreamRelay {
 
   /** Reads what accounting needs off one event on its way; false when the client must not get it. */
   protected look(ev: SseEvent): boolean {
+    if (this.sawDone) return false;
     return ev.data === undefined || this.lookAtData(ev.data, this.eventBytes, 0, this.eventBytes.length);
   }
 
@@ -296,6 +302,7 @@ export class SseRelay implements SseSink, StreamRelay {
       this.sawDone = true;
       return true;
     }
+    if (data.startsWith('[DONE]')) return false;
     if ((data.includes('"error"') || hasEscapedKeyLetter(data)) && isErrorAsRead(data)) {
       // Not passed through: its text may echo a configured secret. The client gets aigw's frame with it, scrubbed.
       this.failed = aigwError('upstream_stream_error', `backend stream error (${this.scrub(errorMessageOf(data)).slice(0, 500)})`);
@@ -327,16 +334,16 @@ export class SseRelay implements SseSink, StreamRelay {
   }
 
   /**
-   * Bytes left over when the upstream ended. After the end marker (`cut` false) they go as they came. On a cut
-   * only blank lines go: an event that never ended is dropped, as an SSE reader drops one at the end of a
-   * stream. Completed by a blank line, it would reach the client as an event the backend never finished — a
-   * `data: [DONE]` that lost its blank line would read as a clean end and hide the error frame after it, half
-   * a JSON object would fail the client's parser instead of showing the cut.
+   * Bytes left over when the upstream ended: only blank lines go, after the end marker as on a cut. An
+   * event that never ended is dropped, as an SSE reader drops one at the end of a stream. Completed by a blank
+   * line, it would reach the client as an event the backend never finished — a `data: [DONE]` that lost its blank
+   * line would read as a clean end and hide the error frame after it, half a JSON object would fail the client's
+   * parser instead of showing the cut; after the end marker, nothing but it is the last event.
    */
-  flushHeld(cut: boolean): void {
+  flushHeld(_cut: boolean): void {
     if (!this.held.size) return;
     const rest = this.held.take();
-    if (!cut || rest.every(isLineEnd)) this.out.write(rest);
+    if (rest.every(isLineEnd)) this.out.write(rest);
   }
 
   get holding(): boolean {

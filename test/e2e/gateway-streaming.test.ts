@@ -108,16 +108,16 @@ describe('streams are relayed event by event', () => {
     expect(streamedText(r.events)).toBe(generateText(chatPromptKey(body.messages), 9, 120));
   });
 
-  it('never adds or moves [DONE]: `data: [DONE]x` is not the end, and a stream without [DONE] stays without (case 3)', async () => {
-    const text = 'data: [DONE]x\n\ndata: {"choices":[{"index":0,"delta":{"content":"after"}}]}\n\ndata: [DONE]\n\n';
-    script = Buffer.from(text);
+  it('never adds or moves [DONE]: `data: [DONE]x` is not the end (nor relayed: SDKs stop at it), and a stream without [DONE] stays without (case 3)', async () => {
+    const rest = 'data: {"choices":[{"index":0,"delta":{"content":"after"}}]}\n\ndata: [DONE]\n\n';
+    script = Buffer.from(`data: [DONE]x\n\n${rest}`);
     const r = await rawPost(url, {
       model: 'scripted',
       messages: [{ role: 'user', content: 'x' }],
       stream: true,
       stream_options: { include_usage: true },
     });
-    expect(r.body.toString()).toBe(text);
+    expect(r.body.toString()).toBe(rest);
     // A stream that ends cleanly without [DONE] is a cut (trust class 11): one error event, never a made-up [DONE].
     const noDone = await rawPost(url, chat('x', { max_tokens: 3 }), { headers: { 'x-mock-quirks': 'no-done' } });
     expect(noDone.events.some((e) => e.data === '[DONE]')).toBe(false);

@@ -78,6 +78,36 @@ describe('the SSE relay', () => {
     expect(relay.usage).toEqual({ prompt: 7, completion: 3 });
   });
 
+  it('keeps [DONE] the last event: what a backend sends after it (chunks, comments, an error) does not go, however read', () => {
+    const after = 'data: {"choices":[{"index":0,"delta":{"content":"late"}}]}\n\n: ping\n\ndata: {"error":{"message":"late"}}\n\ndata: {"x';
+    const bytes = Buffer.from(events.join('') + after);
+    fc.assert(
+      fc.property(fc.constantFrom('\n', '\r\n'), fc.uniqueArray(fc.nat(), { maxLength: 8 }), (eol, cuts) => {
+        const b = Buffer.from(bytes.toString().replaceAll('\n', eol));
+        const { c, relay } = relayOn(SseRelay, false, 1024 * 1024);
+        let at = 0;
+        for (const cut of [...cuts.map((x) => x % b.length).sort((x, y) => x - y), b.length]) {
+          if (cut <= at) continue;
+          relay.push(b.subarray(at, cut));
+          at = cut;
+        }
+        relay.flushHeld(!relay.sawDone);
+        expect(c.text()).toBe(events.join('').replaceAll('\n', eol));
+        expect(relay.failed).toBeUndefined();
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('does not relay `[DONE]x`: an SDK stops at it and would read neither the rest nor the cut frame', () => {
+    for (const near of ['data: [DONE]x\n\n', 'data:[DONE] \n\n']) {
+      const { c, relay } = relayOn(SseRelay, false, 1024 * 1024);
+      relay.push(Buffer.from(events[0]! + near + events[2]!));
+      expect(c.text()).toBe(events[0]! + events[2]!);
+      expect(relay.sawDone).toBe(false);
+    }
+  });
+
   it('refuses to hold an event past maxEventBytes', () => {
     const c = fakeClient();
     const relay = new SseRelay(c.out, false, () => {}, 1000);
