@@ -95,10 +95,13 @@ describe('AnthropicStreamTap (pass-through accounting)', () => {
     expect(tap.error!.message).toContain('overloaded_error: Overloaded');
   });
 
-  it('reads events that come without an event: line, and ignores garbage', () => {
+  it('reads an event by its event: line only, as the Anthropic SDKs do (they skip one without it), and ignores garbage', () => {
     const tap = new AnthropicStreamTap();
-    for (const data of ['{"type":"message_stop"', '[1,2]', '{"type":"message_stop"}'])
+    for (const data of ['{"type":"message_stop"', '[1,2]', '{"type":"message_stop"}', '{"type":"error","error":{"message":"x"}}'])
       tap.observe({ event: undefined, data, id: undefined, comments: [] });
+    expect(tap.completed).toBe(false);
+    expect(tap.error).toBeUndefined();
+    tap.observe({ event: 'message_stop', data: '{"type":"message_stop"}', id: undefined, comments: [] });
     expect(tap.completed).toBe(true);
   });
 
