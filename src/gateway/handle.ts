@@ -20,6 +20,7 @@ import { modelNotAllowed, type Tenant } from '../tenants/keys.js';
 import { reachesAnthropic } from '../routing/plan.js';
 import type { ModelRoute } from '../routing/route-table.js';
 import { routeAndRelay } from './attempts.js';
+import { noteClientApi } from './client-error.js';
 import { clientUserProblem, type Identified, identifyOtherwise } from './identify.js';
 import { RequestContext } from './request-context.js';
 import { traceParsed, traceRequest } from './request-trace.js';
@@ -94,6 +95,8 @@ function handle(state: GatewayState, req: IncomingMessage, res: ServerResponse):
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
   const endpoint = endpointAt(path);
+  // What a 408 for a body too slow to arrive is worded in (client-error.ts).
+  noteClientApi(req.socket, endpoint === undefined ? undefined : ENDPOINT_API[endpoint]);
   if (endpoint !== undefined) {
     ctx.api = ENDPOINT_API[endpoint];
     if (req.method !== 'POST') return methodNotAllowed(ctx, 'POST');

@@ -3,16 +3,16 @@
  * a total reload (new certificates for new connections), and a bounded drain.
  */
 import { createServer, type Server, type ServerOptions } from 'node:http';
+import type { Socket } from 'node:net';
 import { createServer as createHttpsServer } from 'node:https';
 import { applyTlsOptions } from '../auth/tls-options.js';
-import { aigwError } from '../core/errors.js';
 import { listenOn, splitHostPort } from '../core/listen.js';
 import { LiveList } from '../core/live-list.js';
 import type { EventBus } from '../events/bus.js';
-import { rawErrorResponse } from '../openai/error-shape.js';
 import type { Profile } from '../profile/schema.js';
 import { TokenWorker } from '../tenants/token-worker.js';
 import { BackendRegistry } from '../upstream/backends.js';
+import { clientErrorResponse } from './client-error.js';
 import { createHandler, cutAtDeadline, type GatewayState } from './handle.js';
 import { Runtime } from './runtime.js';
 
@@ -46,21 +46,9 @@ export function listen(server: Server, hostPort: string, scheme: 'http' | 'https
 function applyTimeouts(server: Server, profile: Profile): void {
   // Slowloris: headers must arrive within the request timeout; and the whole request, body included, on
   // every path — never unbounded. Node checks both on connectionsCheckingInterval and answers 408 through
-  // clientError (in OpenAI's shape, below): one timer for all connections instead of one per request.
+  // clientError (in its client's API's error shape: client-error.ts): one timer for all connections, not one a request.
   server.headersTimeout = profile.timeouts.request;
   server.requestTimeout = profile.timeouts.request;
-}
-
-/** Node's HTTP parser refused the request before the handler saw it: the answer, in OpenAI's error shape. */
-function clientErrorResponse(err: NodeJS.ErrnoException): string {
-  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT')
-    return rawErrorResponse(aigwError('request_timeout', 'the request did not arrive in time'), 'Request Timeout');
-  // A 1 MB bearer token (or any header block past Node's 16 KiB) is cut here, before a byte of it is decoded.
-  if (err.code === 'HPE_HEADER_OVERFLOW') {
-    const error = aigwError('request_too_large', 'the request headers are larger than the gateway accepts', { status: 431 });
-    return rawErrorResponse(error, 'Request Header Fields Too Large');
-  }
-  return rawErrorResponse(aigwError('invalid_request', 'the request is not valid HTTP/1.1'), 'Bad Request');
 }
 
 export async function startGateway(profile: Profile, bus: EventBus, listenAt = profile.listen): Promise<Gateway> {
@@ -82,7 +70,7 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
   applyTimeouts(server, profile);
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return socket.destroy();
-    socket.end(clientErrorResponse(err));
+    socket.end(clientErrorResponse(err, socket as Socket));
   });
   const url = await listen(server, listenAt, tls ? 'https' : 'http', profile.limits.listenBacklog);
   // The reloads, one after another: each reads the live runtime only once the one before it has swapped its

@@ -25,14 +25,6 @@ export function renderError(
   };
 }
 
-/** A whole HTTP/1.1 error response as raw text, for a socket the HTTP server has given up on (clientError). */
-export function rawErrorResponse(err: AigwError, reason: string): string {
-  const r = renderError(err);
-  let head = `HTTP/1.1 ${r.status} ${reason}\r\n`;
-  for (const [k, v] of Object.entries(r.headers)) head += `${k}: ${v}\r\n`;
-  return `${head}connection: close\r\n\r\n${r.body}`;
-}
-
 /** The final SSE frame of a stream that broke after bytes were sent: `data: {"error":…}` and no [DONE]. */
 export function renderStreamErrorFrame(err: AigwError): string {
   return `data: ${JSON.stringify(openAIErrorBody(err))}\n\n`;

@@ -78,6 +78,23 @@ describe('slow and oversized clients', () => {
     expect(await chatCount()).toBe(before);
   });
 
+  it("answers what Node refuses on /v1/messages in Anthropic's error shape: a 408 for a slow body, a 431, a 400", async () => {
+    const anthropic = (text: string) => JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4));
+    // The body never completes (a new connection each: the answer closes it).
+    const slow = await raw('POST /v1/messages HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{');
+    expect(slow.text).toMatch(/^HTTP\/1\.1 408 /);
+    expect(anthropic(slow.text)).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });
+    const big = await raw(`POST /v1/messages HTTP/1.1\r\nHost: x\r\n${'x-a: b\r\n'.repeat(9000)}\r\n`);
+    expect(big.text).toMatch(/^HTTP\/1\.1 431 /);
+    expect(anthropic(big.text)).toMatchObject({ type: 'error', error: { message: expect.stringContaining('headers') } });
+    const bad = await raw('POST /v1/messages HTTP/1.1\r\nHost: x\r\ncontent-length: 1\r\ncontent-length: 2\r\n\r\n');
+    expect(bad.text).toMatch(/^HTTP\/1\.1 400 /);
+    expect(anthropic(bad.text)).toMatchObject({ type: 'error' });
+    // The same on an OpenAI path: OpenAI's shape.
+    const openai = await raw(`POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n${'x-a: b\r\n'.repeat(9000)}\r\n`);
+    expect(anthropic(openai.text)).toMatchObject({ error: { code: 'request_too_large' } });
+  });
+
   it('refuses a 50 MB body with Content-Length before reading it, and chunked as soon as it crosses the limit (case 26)', async () => {
     const before = await chatCount();
     const withLength = await raw(

@@ -1,0 +1,50 @@
+/**
+ * The answer to a request Node's HTTP server gave up on before (or while) the handler read it — headers too large,
+ * not HTTP/1.1, too slow to arrive — as raw text on its socket, in the error shape of the API its client speaks:
+ * Anthropic's on `/v1/messages` (the SDKs read `error.type` and the message from there), OpenAI's elsewhere.
+ */
+import type { Socket } from 'node:net';
+import { renderAnthropicError } from '../anthropic/error-shape.js';
+import { type AigwError, aigwError } from '../core/errors.js';
+import { type ClientApi, ENDPOINT_API, endpointAt } from '../openai/endpoints.js';
+import { renderError } from '../openai/error-shape.js';
+
+/** The API of the request a connection is on, as the handler saw it (a body too slow to arrive ends in a 408 here). */
+const CLIENT_API = Symbol('aigw.clientApi');
+type Tagged = Socket & { [CLIENT_API]?: ClientApi };
+
+/** Called by the handler for every request: the one before it on a kept-alive connection may have been another API's. */
+export function noteClientApi(socket: Socket, api: ClientApi | undefined): void {
+  const s = socket as Tagged;
+  if (s[CLIENT_API] !== api) s[CLIENT_API] = api;
+}
+
+/** The API a refused request's client speaks: as the handler saw it, else as its request line names its path. */
+function apiOf(err: NodeJS.ErrnoException, socket: Socket): ClientApi {
+  const seen = (socket as Tagged)[CLIENT_API];
+  if (seen) return seen;
+  const raw = (err as { rawPacket?: unknown }).rawPacket;
+  if (!Buffer.isBuffer(raw)) return 'openai';
+  const line = /^[A-Z]{1,16} (\/[^\s?#]{0,64})/.exec(raw.toString('latin1', 0, Math.min(raw.length, 96)));
+  const endpoint = line ? endpointAt(line[1]!) : undefined;
+  return endpoint ? ENDPOINT_API[endpoint] : 'openai';
+}
+
+function raw(err: AigwError, reason: string, api: ClientApi): string {
+  const r = api === 'anthropic' ? renderAnthropicError(err) : renderError(err);
+  let head = `HTTP/1.1 ${r.status} ${reason}\r\n`;
+  for (const [k, v] of Object.entries(r.headers)) head += `${k}: ${v}\r\n`;
+  return `${head}connection: close\r\n\r\n${r.body}`;
+}
+
+export function clientErrorResponse(err: NodeJS.ErrnoException, socket: Socket): string {
+  const api = apiOf(err, socket);
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT')
+    return raw(aigwError('request_timeout', 'the request did not arrive in time'), 'Request Timeout', api);
+  // A 1 MB bearer token (or any header block past Node's 16 KiB) is cut here, before a byte of it is decoded.
+  if (err.code === 'HPE_HEADER_OVERFLOW') {
+    const error = aigwError('request_too_large', 'the request headers are larger than the gateway accepts', { status: 431 });
+    return raw(error, 'Request Header Fields Too Large', api);
+  }
+  return raw(aigwError('invalid_request', 'the request is not valid HTTP/1.1'), 'Bad Request', api);
+}
