@@ -21,6 +21,7 @@ import { reachesAnthropic } from '../routing/plan.js';
 import type { ModelRoute } from '../routing/route-table.js';
 import { routeAndRelay } from './attempts.js';
 import { noteClientApi } from './client-error.js';
+import { startBody } from './tenant-bodies.js';
 import { clientUserProblem, type Identified, identifyOtherwise } from './identify.js';
 import { RequestContext } from './request-context.js';
 import { traceParsed, traceRequest } from './request-trace.js';
@@ -234,10 +235,14 @@ function proxy(ctx: RequestContext, state: GatewayState, runtime: Runtime, endpo
 function readThenAdmit(ctx: RequestContext, state: GatewayState, runtime: Runtime, endpoint: Endpoint, tenant: Tenant | undefined): void {
   // Gone while a token was verified: nothing to count or read.
   if (ctx.ended) return;
+  const bodyDone = startBody(tenant);
+  if (bodyDone !== undefined && typeof bodyDone !== 'function') return refuse(ctx, bodyDone);
   // In flight from here: authenticated, reading its body, then admitted and relayed. A health check or a
-  // refusal holds nothing, so a client without a key cannot fill limits.maxInflight.
+  // refusal holds nothing, so a client without a key cannot fill limits.maxInflight; nor can a tenant held to a
+  // concurrency limit, with bodies sent slowly (tenant-bodies.ts).
   state.live.add(ctx);
   readRequestBody(ctx.req, runtime.profile.limits.maxRequestBytes, (body) => {
+    bodyDone?.();
     // Answered by the drain's deadline while its body arrived: nothing is admitted or sent.
     if (ctx.res.headersSent) return;
     try {

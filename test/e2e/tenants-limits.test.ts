@@ -1,4 +1,5 @@
 /** Token, request and concurrency limits through the gateway (reliability.md D), with a shortened window. */
+import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
@@ -469,6 +470,64 @@ describe('request limits', () => {
 });
 
 describe('concurrency limits (case 37)', () => {
+  it("holds a tenant's requests still sending their bodies to its concurrency, so they cannot fill the gateway's in-flight cap", async () => {
+    const g = await gatewayFor(`
+version: 1
+limits: { maxInflight: 4 }
+backends:
+  vllm: { url: http://127.0.0.1:0, mock: { kind: vllm } }
+models:
+  m: { targets: [{ backend: vllm }] }
+tenants:
+  slow: { keys: [k-slow], limits: { concurrency: 2 } }
+  other: { keys: [k-other] }
+`);
+    const { port } = new URL(g.url);
+    const sockets: Socket[] = [];
+    try {
+      // Bodies that never finish: each holds a request of tenant slow open.
+      const refused: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        const s: Socket = connect(Number(port), '127.0.0.1', () =>
+          s.write(
+            'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nauthorization: Bearer k-slow\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{',
+          ),
+        );
+        sockets.push(s);
+        s.on('error', () => {});
+        let text = '';
+        s.on('data', (d) => (text += d));
+        s.on('close', () => refused.push(text));
+      }
+      // Two are held; the other two are refused at once, as the limiter refuses a third stream.
+      await eventually(() => refused.length === 2);
+      for (const text of refused) {
+        expect(text).toMatch(/^HTTP\/1\.1 429 /);
+        expect(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)).error.type).toBe('concurrency');
+      }
+      // The gateway's cap (4) still has room for another tenant.
+      const ok = await rawPost(
+        `${g.url}/v1/chat/completions`,
+        { model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 3 },
+        { headers: { authorization: 'Bearer k-other' } },
+      );
+      expect(ok.status).toBe(200);
+      // Gone, the slow bodies free their places.
+      for (const s of sockets) s.destroy();
+      await eventually(async () => {
+        const r = await rawPost(
+          `${g.url}/v1/chat/completions`,
+          { model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 3 },
+          { headers: { authorization: 'Bearer k-slow' } },
+        );
+        return r.status === 200;
+      });
+    } finally {
+      for (const s of sockets) s.destroy();
+      await g.close();
+    }
+  });
+
   it('holds 4 slots under 50 parallel streams, and frees a slot within 1 s of a disconnect', async () => {
     const before = (await gw.mockStats('vllm')).requests['/v1/chat/completions'] ?? 0;
     const streams = Array.from({ length: 50 }, () => chat('k-conc', { stream: true, max_tokens: 20 }, { 'x-mock-tps': '20' }));
