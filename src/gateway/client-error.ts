@@ -13,21 +13,26 @@ import { renderError } from '../openai/error-shape.js';
 const CLIENT_API = Symbol('aigw.clientApi');
 type Tagged = Socket & { [CLIENT_API]?: ClientApi };
 
-/** Called by the handler for every request: the one before it on a kept-alive connection may have been another API's. */
+/**
+ * Called by the handler as a request begins (its API) and when its response is gone (undefined): the next request on
+ * a kept-alive connection may be another API's. Only Anthropic's is noted (OpenAI's is the default): OpenAI traffic
+ * writes nothing.
+ */
 export function noteClientApi(socket: Socket, api: ClientApi | undefined): void {
   const s = socket as Tagged;
-  if (s[CLIENT_API] !== api) s[CLIENT_API] = api;
+  const noted = api === 'anthropic' ? api : undefined;
+  if (s[CLIENT_API] !== noted) s[CLIENT_API] = noted;
 }
 
-/** The API a refused request's client speaks: as the handler saw it, else as its request line names its path. */
+/** The API a refused request's client speaks: as its request line names its path, else as the handler saw it. */
 function apiOf(err: NodeJS.ErrnoException, socket: Socket): ClientApi {
-  const seen = (socket as Tagged)[CLIENT_API];
-  if (seen) return seen;
   const raw = (err as { rawPacket?: unknown }).rawPacket;
-  if (!Buffer.isBuffer(raw)) return 'openai';
-  const line = /^[A-Z]{1,16} (\/[^\s?#]{0,64})/.exec(raw.toString('latin1', 0, Math.min(raw.length, 96)));
-  const endpoint = line ? endpointAt(line[1]!) : undefined;
-  return endpoint ? ENDPOINT_API[endpoint] : 'openai';
+  if (Buffer.isBuffer(raw)) {
+    const line = /^[A-Z]{1,16} (\/[^\s?#]{0,64})/.exec(raw.toString('latin1', 0, Math.min(raw.length, 96)));
+    const endpoint = line ? endpointAt(line[1]!) : undefined;
+    if (endpoint) return ENDPOINT_API[endpoint];
+  }
+  return (socket as Tagged)[CLIENT_API] ?? 'openai';
 }
 
 function raw(err: AigwError, reason: string, api: ClientApi): string {

@@ -21,7 +21,7 @@ import { reachesAnthropic } from '../routing/plan.js';
 import type { ModelRoute } from '../routing/route-table.js';
 import { routeAndRelay } from './attempts.js';
 import { noteClientApi } from './client-error.js';
-import { startBody } from './tenant-bodies.js';
+import { takePlace } from './tenant-places.js';
 import { clientUserProblem, type Identified, identifyOtherwise } from './identify.js';
 import { RequestContext } from './request-context.js';
 import { traceParsed, traceRequest } from './request-trace.js';
@@ -81,6 +81,9 @@ function handle(state: GatewayState, req: IncomingMessage, res: ServerResponse):
   const ctx = new RequestContext(req, res, requestIdOf(req), state.bus);
   const queued = whenResponseGone(req, res, () => {
     state.live.delete(ctx);
+    ctx.tenantPlace?.();
+    // The connection's next request may be another API's (client-error.ts).
+    noteClientApi(req.socket, undefined);
     // A response aigw itself cut (truncate mode, a broken upstream body) is not a client leaving.
     if (!res.writableFinished && !ctx.record.truncated) {
       ctx.record.clientGone = true;
@@ -235,14 +238,14 @@ function proxy(ctx: RequestContext, state: GatewayState, runtime: Runtime, endpo
 function readThenAdmit(ctx: RequestContext, state: GatewayState, runtime: Runtime, endpoint: Endpoint, tenant: Tenant | undefined): void {
   // Gone while a token was verified: nothing to count or read.
   if (ctx.ended) return;
-  const bodyDone = startBody(tenant);
-  if (bodyDone !== undefined && typeof bodyDone !== 'function') return refuse(ctx, bodyDone);
+  const place = takePlace(tenant);
+  if (place !== undefined && typeof place !== 'function') return refuse(ctx, place);
+  ctx.tenantPlace = place;
   // In flight from here: authenticated, reading its body, then admitted and relayed. A health check or a
   // refusal holds nothing, so a client without a key cannot fill limits.maxInflight; nor can a tenant held to a
-  // concurrency limit, with bodies sent slowly (tenant-bodies.ts).
+  // concurrency limit, with bodies sent slowly (tenant-places.ts).
   state.live.add(ctx);
   readRequestBody(ctx.req, runtime.profile.limits.maxRequestBytes, (body) => {
-    bodyDone?.();
     // Answered by the drain's deadline while its body arrived: nothing is admitted or sent.
     if (ctx.res.headersSent) return;
     try {

@@ -38,6 +38,8 @@ export class RequestContext implements Linked<RequestContext> {
   userByToken = false;
   /** The tenant's allow-list (undefined allows every model): a fallback outside it is not tried. */
   allowedModels: ReadonlySet<string> | undefined;
+  /** Frees the request's place among its tenant's in flight (tenant-places.ts), once its response is gone. */
+  tenantPlace: (() => void) | undefined;
   private finished = false;
   /** Its place in GatewayState.live (core/live-list.ts), from its body's first byte until its response is gone. */
   livePrev: RequestContext | undefined;

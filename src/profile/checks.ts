@@ -55,7 +55,8 @@ export function checkReferences(p: Profile, report: Report): void {
     try {
       url = new URL(b.url);
     } catch {
-      report('error', ['backends', name, 'url'], `expected an http:// or https:// URL, got ${JSON.stringify(b.url)}`);
+      // Not quoted whole: a URL that does not parse may still hold a password (`https://user:pw@host:99999999`).
+      report('error', ['backends', name, 'url'], `expected an http:// or https:// URL, got ${JSON.stringify(withoutUserinfo(b.url))}`);
     }
     if (!url) continue;
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
@@ -269,4 +270,9 @@ export function checkWarnings(p: Profile, raw: unknown, fromEnv: ReadonlySet<str
         `(Envoy's default-buffer failure): for load tests only`,
     );
   }
+}
+
+/** A URL as written with anything between `//` and an `@` (a user and password) replaced. */
+function withoutUserinfo(url: string): string {
+  return url.replace(/\/\/[^/?#]*@/, '//…@');
 }

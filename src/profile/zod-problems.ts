@@ -99,10 +99,12 @@ export function zodProblems(error: z.ZodError, schema: AnySchema, src: YamlSourc
       out.push({ severity: 'error', file, line: pos.line, col: pos.col, path: formatPath(p), message });
     };
     const actual = valueAtPath(src.value, path);
-    // A value built from the environment, or one where credentials go: named, never shown.
-    const hidden = typeof actual === 'string' ? hiddenAs(src.fromEnv, path) : undefined;
+    // A value built from the environment, or one where credentials go (a key written as digits too): named, never shown.
+    const scalar = typeof actual === 'string' || typeof actual === 'number' || typeof actual === 'bigint';
+    const hidden = scalar ? hiddenAs(src.fromEnv, path) : undefined;
     const secret = hidden !== undefined;
-    const got = hidden === FROM_ENVIRONMENT ? 'a string from the environment' : secret ? `a string ${NOT_SHOWN}` : describe(actual);
+    const kind = typeof actual === 'string' ? 'a string' : 'a number';
+    const got = hidden === FROM_ENVIRONMENT ? `${kind} from the environment` : secret ? `${kind} ${NOT_SHOWN}` : describe(actual);
     switch (issue.code) {
       case 'unrecognized_keys': {
         const known = keysAt(schema, path);
@@ -133,7 +135,7 @@ export function zodProblems(error: z.ZodError, schema: AnySchema, src: YamlSourc
       }
       default:
         // A refinement's own message may quote the value (a duration, a URL): not one from the environment.
-        push(path, secret ? withoutValue(issue.message, actual as string, hidden) : issue.message);
+        push(path, secret ? withoutValue(issue.message, String(actual), hidden) : issue.message);
     }
   }
   return out;

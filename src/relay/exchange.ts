@@ -447,7 +447,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if ((err as { code?: string }).code === 'AIGW_CLIENT_GONE' || this.record.clientGone || this.stopped) {
       if (this.sse) this.recordStreamUsage();
       else this.recordCutBody();
-      if (!this.began && this.sent && !this.stopped) this.record.leftUnanswered = true;
+      // The backend's own refusal (an error answer being read) did no work to charge for.
+      if (!this.began && this.sent && !this.stopped && this.mode !== 'error-body') this.record.leftUnanswered = true;
       this.mode = 'done';
       return this.end(this.began ? COMMITTED : ABANDONED);
     }

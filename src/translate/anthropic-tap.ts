@@ -30,10 +30,12 @@ export class AnthropicStreamTap {
 
   /** Looks at one event on its way to the client. Text deltas are recognised by their `event:` line, not parsed. */
   observe(ev: SseEvent): void {
-    // An event without its `event:` line is read by no Anthropic SDK (TypeScript's and Python's skip it): nor
-    // here. Read by its data's `type`, an unnamed `message_stop` mid-stream ended the answer for aigw alone.
-    if (ev.data === undefined || ev.event === undefined || this.completed) return;
-    switch (ev.event) {
+    if (ev.data === undefined || this.completed) return;
+    // An event without its `event:` line is read by no Anthropic SDK (TypeScript's and Python's skip it): nor here
+    // (read by its data's `type`, an unnamed `message_stop` mid-stream ended the answer for aigw alone) — but for an
+    // error, whose text may echo a secret to a client that reads the bytes: it is the error it says it is.
+    const name = ev.event ?? (typeOf(ev.data) === 'error' ? 'error' : undefined);
+    switch (name) {
       case 'content_block_delta':
         this.deltas++;
         this.deltaTokens += deltaTokensAtLeast(ev.data);
@@ -72,6 +74,12 @@ export class AnthropicStreamTap {
 }
 
 /** The `type` of an event's data when the backend sent no `event:` line. */
+function typeOf(data: string): string | undefined {
+  const v = parseData(data);
+  const t = v && typeof v === 'object' ? (v as { type?: unknown }).type : undefined;
+  return typeof t === 'string' ? t : undefined;
+}
+
 const COUNT = (field: string) => new RegExp(`"${field}"\\s*:\\s*(\\d+)`);
 const INPUT = COUNT('input_tokens');
 const OUTPUT = COUNT('output_tokens');

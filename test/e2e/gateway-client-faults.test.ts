@@ -90,9 +90,23 @@ describe('slow and oversized clients', () => {
     const bad = await raw('POST /v1/messages HTTP/1.1\r\nHost: x\r\ncontent-length: 1\r\ncontent-length: 2\r\n\r\n');
     expect(bad.text).toMatch(/^HTTP\/1\.1 400 /);
     expect(anthropic(bad.text)).toMatchObject({ type: 'error' });
-    // The same on an OpenAI path: OpenAI's shape.
-    const openai = await raw(`POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n${'x-a: b\r\n'.repeat(9000)}\r\n`);
-    expect(anthropic(openai.text)).toMatchObject({ error: { code: 'request_too_large' } });
+    // The same on an OpenAI path: OpenAI's shape — also right after an Anthropic request on the same connection.
+    const body = '{"model":"m","max_tokens":1,"messages":[]}';
+    const first = `POST /v1/messages HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`;
+    const both = await new Promise<string>((resolve) => {
+      const s: Socket = connect(Number(port), '127.0.0.1', () => s.write(first));
+      let text = '';
+      s.on('data', (d) => {
+        // The first answer is in: the next request on the kept-alive connection.
+        if (text === '') s.write(`POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n${'x-a: b\r\n'.repeat(9000)}\r\n`);
+        text += d;
+      });
+      s.on('error', () => {});
+      s.on('close', () => resolve(text));
+    });
+    const second = both.slice(both.indexOf('HTTP/1.1 431'));
+    expect(second).toMatch(/^HTTP\/1\.1 431 /);
+    expect(anthropic(second)).toMatchObject({ error: { code: 'request_too_large' } });
   });
 
   it('refuses a 50 MB body with Content-Length before reading it, and chunked as soon as it crosses the limit (case 26)', async () => {

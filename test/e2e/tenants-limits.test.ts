@@ -306,6 +306,35 @@ tenants:
     }
   });
 
+  it("charges nothing when the client leaves while the backend's refusal (an error answer) is being read", async () => {
+    let n = 0;
+    const up = await useUpstream((_req, res) => {
+      if (++n > 1) return res.writeHead(200, { 'content-type': 'application/json' }).end(OK_ANSWER);
+      // A 500's head and part of its body, then nothing.
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.write('{"error":{"message":"overloaded, ');
+    });
+    const g = await gatewayFor(OPENAI_LIMITED.replace('tpm: 100000000', 'tpm: 10000'), { UP: up.url });
+    try {
+      await rawPost(
+        `${g.url}/v1/chat/completions`,
+        { model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 3000 },
+        // Well after the 500's head is in, well before the error body's 5 s deadline.
+        { headers: { authorization: 'Bearer k' }, abortAfterMs: 1000 },
+      ).catch(() => undefined);
+      await eventually(() => g.eventsOf('request').some((e) => e.clientAborted));
+      const next = await rawPost(
+        `${g.url}/v1/chat/completions`,
+        { model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 10 },
+        { headers: { authorization: 'Bearer k' } },
+      );
+      expect(next.status).toBe(200);
+      expect(Number(next.headers['x-ratelimit-remaining-tokens'])).toBeGreaterThan(10_000 - 3000);
+    } finally {
+      await g.close();
+    }
+  });
+
   it('charges a non-streamed answer the client left half-read for what its backend sent, not the prompt alone', async () => {
     // 8 MB of answer without usage (more than the sockets buffer), written as fast as the client reads it.
     const PIECE = 'word '.repeat(20_000);
@@ -470,7 +499,7 @@ describe('request limits', () => {
 });
 
 describe('concurrency limits (case 37)', () => {
-  it("holds a tenant's requests still sending their bodies to its concurrency, so they cannot fill the gateway's in-flight cap", async () => {
+  it("holds a tenant's requests in flight — answers under way and bodies still arriving — to its concurrency, so they cannot fill the gateway's in-flight cap", async () => {
     const g = await gatewayFor(`
 version: 1
 limits: { maxInflight: 4 }
@@ -484,10 +513,19 @@ tenants:
 `);
     const { port } = new URL(g.url);
     const sockets: Socket[] = [];
+    let leave!: () => void;
+    const left = new Promise<void>((r) => (leave = r));
     try {
-      // Bodies that never finish: each holds a request of tenant slow open.
+      // One answer under way (a stream of 10 s)...
+      const stream = rawPost(
+        `${g.url}/v1/chat/completions`,
+        { model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 20, stream: true },
+        { headers: { authorization: 'Bearer k-slow', 'x-mock-tps': '2' }, abortWhen: left },
+      ).catch(() => undefined);
+      await eventually(async () => ((await g.mockStats('vllm')).requests['/v1/chat/completions'] ?? 0) === 1);
+      // ...and bodies that never finish: one more place is left.
       const refused: string[] = [];
-      for (let i = 0; i < 4; i++) {
+      for (let i = 0; i < 3; i++) {
         const s: Socket = connect(Number(port), '127.0.0.1', () =>
           s.write(
             'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nauthorization: Bearer k-slow\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{',
@@ -499,7 +537,7 @@ tenants:
         s.on('data', (d) => (text += d));
         s.on('close', () => refused.push(text));
       }
-      // Two are held; the other two are refused at once, as the limiter refuses a third stream.
+      // Two of the three are refused at once, as the limiter refuses a third stream.
       await eventually(() => refused.length === 2);
       for (const text of refused) {
         expect(text).toMatch(/^HTTP\/1\.1 429 /);
@@ -512,7 +550,9 @@ tenants:
         { headers: { authorization: 'Bearer k-other' } },
       );
       expect(ok.status).toBe(200);
-      // Gone, the slow bodies free their places.
+      // Gone, the stream and the slow body free their places.
+      leave();
+      await stream;
       for (const s of sockets) s.destroy();
       await eventually(async () => {
         const r = await rawPost(
@@ -523,6 +563,7 @@ tenants:
         return r.status === 200;
       });
     } finally {
+      leave();
       for (const s of sockets) s.destroy();
       await g.close();
     }

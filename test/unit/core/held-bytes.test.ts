@@ -30,16 +30,31 @@ describe('HeldBytes', () => {
     );
   });
 
-  it('holds a million one-byte reads in one piece, each byte copied a bounded number of times', () => {
+  it('holds a million one-byte reads in a few dozen pieces, each byte copied a bounded number of times', () => {
     const h = new HeldBytes();
     const read = Buffer.alloc(65_536, 0x61);
     for (let i = 0; i < 1_000_000; i++) h.push(read.subarray(i % 65_536, (i % 65_536) + 1));
-    expect(h.size).toBe(1);
+    // The first 64 as they came, the rest gathered into one.
+    expect(h.size).toBe(65);
     expect(h.bytes).toBe(1_000_000);
     expect(h.lastByte).toBe(0x61);
     const all = h.take();
     expect(all.length).toBe(1_000_000);
     expect(all.every((b) => b === 0x61)).toBe(true);
+  });
+
+  it('keeps large reads as they came, interleaved with gathered small ones (a 50 MiB body is not held in a 100 MiB copy)', () => {
+    const h = new HeldBytes();
+    const big = Buffer.alloc(64 * 1024, 0x62);
+    const expected: Buffer[] = [];
+    for (let i = 0; i < 500; i++) {
+      const piece = i % 3 === 0 ? big : Buffer.from([0x30 + (i % 10)]);
+      h.push(piece);
+      expected.push(piece);
+    }
+    // 167 large reads, each a piece of its own; the 333 one-byte reads between them in a few gathered pieces.
+    expect(h.size).toBeLessThan(64 + 2 * 167);
+    expect(h.take().equals(Buffer.concat(expected))).toBe(true);
   });
 
   it('keeps a few reads as the reads themselves (no copy on the usual path)', () => {

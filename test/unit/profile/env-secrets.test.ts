@@ -150,6 +150,8 @@ describe('no value written where credentials go is printed, from the environment
     ],
     ['the admin key as a list', 'admin: { key: ["sk-live-admin-secret"] }', 'sk-live-admin-secret', false],
     ['a Redis URL that is not one', 'limits: { store: { redis: "hunter2-redis-password" } }', 'hunter2-redis-password', false],
+    ["a tenant's key written as digits", 'tenants:\n  t: { keys: [84629517390123] }', '84629517390123', false],
+    ['the admin key written as digits', 'admin: { key: 84629517390124 }', '84629517390124', false],
   ])('never prints %s', (_name, extra, secret, named) => {
     const r = parseProfile(base(extra), 'p.yaml', { KEY: 'k' });
     expect(r.ok).toBe(false);
@@ -157,6 +159,21 @@ describe('no value written where credentials go is printed, from the environment
     const text = r.problems.map(formatProblem).join('\n');
     expect(text).not.toContain(secret);
     if (named) expect(text).toMatch(/got a string \(not shown: it may be a secret\)/);
+  });
+
+  it('a backend URL that does not parse is shown without the password it may hold', () => {
+    const yaml = `version: 1
+backends:
+  a: { url: "https://user:SECRETPW99@host:99999999" }
+models:
+  m: { targets: [{ backend: a }] }
+`;
+    const r = parseProfile(yaml, 'p.yaml', {});
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    const text = r.problems.map(formatProblem).join('\n');
+    expect(text).toContain('backends.a.url');
+    expect(text).not.toContain('SECRETPW99');
   });
 
   it('still shows what is no secret: a mistyped enum, and the TLS key file it cannot read', () => {

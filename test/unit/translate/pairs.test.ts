@@ -97,12 +97,19 @@ describe('AnthropicStreamTap (pass-through accounting)', () => {
 
   it('reads an event by its event: line only, as the Anthropic SDKs do (they skip one without it), and ignores garbage', () => {
     const tap = new AnthropicStreamTap();
-    for (const data of ['{"type":"message_stop"', '[1,2]', '{"type":"message_stop"}', '{"type":"error","error":{"message":"x"}}'])
+    for (const data of ['{"type":"message_stop"', '[1,2]', '{"type":"message_stop"}'])
       tap.observe({ event: undefined, data, id: undefined, comments: [] });
     expect(tap.completed).toBe(false);
-    expect(tap.error).toBeUndefined();
     tap.observe({ event: 'message_stop', data: '{"type":"message_stop"}', id: undefined, comments: [] });
     expect(tap.completed).toBe(true);
+  });
+
+  it('but an unnamed error is the error it says it is: its text may echo a secret to a client reading the bytes', () => {
+    const tap = new AnthropicStreamTap((t) => t.replaceAll('sk-ant-SECRET', '[redacted]'));
+    const data = '{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key sk-ant-SECRET"}}';
+    tap.observe({ event: undefined, data, id: undefined, comments: [] });
+    expect(tap.error?.message).toContain('[redacted]');
+    expect(tap.error?.message).not.toContain('sk-ant-SECRET');
   });
 
   it('anthropicUsageIn reads the usage at the end of a Message body', () => {
