@@ -9,6 +9,7 @@
  */
 import { type AigwError, aigwError } from '../core/errors.js';
 import type { Tenant } from '../tenants/keys.js';
+import { refusalMessage } from '../tenants/limiter.js';
 
 /** Keyed by the tenant's configuration: a JWT caller's narrowed Tenant is a new object each request, its config is not. */
 const inFlight = new WeakMap<Tenant['config'], number>();
@@ -23,14 +24,12 @@ export function takePlace(tenant: Tenant | undefined): AigwError | (() => void) 
   const config = tenant!.config;
   const n = inFlight.get(config) ?? 0;
   if (n >= limit) {
+    // Worded and retried as the limiter's own concurrency refusal (a second, or never for a limit of 0).
     const never = limit === 0;
-    return aigwError(
-      'rate_limit_exceeded',
-      never
-        ? `Rate limit for ${tenant!.name} on concurrency can never admit this request`
-        : `Rate limit reached for ${tenant!.name} on concurrency: ${n} of its requests are in flight. Try again in 1.000s.`,
-      { type: 'concurrency', headers: never ? { 'x-should-retry': 'false' } : { 'retry-after': '1', 'retry-after-ms': '1000' } },
-    );
+    return aigwError('rate_limit_exceeded', refusalMessage('concurrency', tenant!.name, never, 1000, 0, 0), {
+      type: 'concurrency',
+      headers: never ? { 'x-should-retry': 'false' } : { 'retry-after': '1', 'retry-after-ms': '1000' },
+    });
   }
   inFlight.set(config, n + 1);
   let freed = false;

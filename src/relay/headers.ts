@@ -71,10 +71,8 @@ export function upstreamHeaders(
   let xff: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
-    if (name === 'connection') {
-      connectionTokens ??= new Set();
-      for (const t of raw[i + 1]!.split(',')) connectionTokens.add(headerKey(t.trim().toLowerCase()));
-    } else if (name === 'x-forwarded-for') xff = xff ? `${xff}, ${raw[i + 1]}` : raw[i + 1];
+    if (name === 'connection') connectionTokens = connectionNames(raw[i + 1]!, connectionTokens);
+    else if (name === 'x-forwarded-for') xff = xff ? `${xff}, ${raw[i + 1]}` : raw[i + 1];
   }
   const out: string[] = [];
   const own = backendHeaders.length === 0 ? undefined : namesOf(backendHeaders);
@@ -124,7 +122,9 @@ export function downstreamHeaders(
   for (const name in upstream) {
     const v = upstream[name];
     // A name holding a credential (`x-<key>: 1`) goes as a value holding one does.
-    if (v === undefined || NEVER_DOWNSTREAM.has(name) || named?.has(name) || scrub(name) !== name) continue;
+    if (v === undefined || NEVER_DOWNSTREAM.has(name) || scrub(name) !== name) continue;
+    // Framing named there is still framing (without content-type openai-node read a JSON answer as a string).
+    if (named?.has(headerKey(name)) && !FRAMING.has(name)) continue;
     if (FRAMING.has(name)) {
       // Framing is never dropped (without content-type openai-node read a JSON answer as a string): scrubbed.
       out[name] = typeof v === 'string' ? scrub(v) : v.map(scrub);
@@ -136,13 +136,12 @@ export function downstreamHeaders(
   return out;
 }
 
-/** The lower-case header names a Connection header lists (repeated or comma-separated); framing is kept. */
-function connectionNames(value: string | string[]): Set<string> {
-  const out = new Set<string>();
+/** The header names (as headerKey reads them) a Connection header lists, added to `into` (repeated headers add up). */
+function connectionNames(value: string | readonly string[], into = new Set<string>()): Set<string> {
   for (const v of typeof value === 'string' ? [value] : value)
     for (const t of v.split(',')) {
       const name = t.trim().toLowerCase();
-      if (name !== '' && !FRAMING.has(name)) out.add(name);
+      if (name !== '') into.add(headerKey(name));
     }
-  return out;
+  return into;
 }

@@ -41,27 +41,28 @@ export function startsWithData(buf: Buffer, start: number): boolean {
   );
 }
 
-/** Whether the event at `start`, one data line (`oneDataLine`), is the end marker (`data: [DONE]` or `data:[DONE]`). */
-export function isDone(buf: Buffer, start: number): boolean {
+/** Whether the `data:` line at `start` (its optional space skipped) goes on with `text`. */
+function dataGoesOn(buf: Buffer, start: number, text: Uint8Array): boolean {
   let at = start + 5;
   if (buf[at] === 0x20) at++;
-  if (at + DONE_TAIL.length > buf.length) return false;
-  for (let i = 0; i < DONE_TAIL.length; i++) if (buf[at + i] !== DONE_TAIL[i]) return false;
+  if (at + text.length > buf.length) return false;
+  for (let i = 0; i < text.length; i++) if (buf[at + i] !== text[i]) return false;
   return true;
 }
 
-const DONE_TEXT = Uint8Array.from(Buffer.from('[DONE]'));
+/** Whether the event at `start`, one data line (`oneDataLine`), is the end marker (`data: [DONE]` or `data:[DONE]`). */
+export function isDone(buf: Buffer, start: number): boolean {
+  return dataGoesOn(buf, start, DONE_TAIL);
+}
+
+const DONE_TEXT = DONE_TAIL.subarray(0, DONE_TAIL.length - 1);
 
 /**
  * Whether a `data:` line's text begins `[DONE]` — the end marker or a near miss (`[DONE]x`, `[DONE] `): the SDKs
  * (openai-node, openai-python) read any of them as the end, and read nothing after it.
  */
 export function looksDone(buf: Buffer, start: number): boolean {
-  let at = start + 5;
-  if (buf[at] === 0x20) at++;
-  if (at + DONE_TEXT.length > buf.length) return false;
-  for (let i = 0; i < DONE_TEXT.length; i++) if (buf[at + i] !== DONE_TEXT[i]) return false;
-  return true;
+  return dataGoesOn(buf, start, DONE_TEXT);
 }
 
 /** Whether `start` to `stop` is only blank lines (what a stream may hold between events: no event of its own). */

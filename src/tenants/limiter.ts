@@ -75,7 +75,14 @@ function budgetSpec(b: { usd: number; per: number } | undefined): BudgetSpec | u
 }
 
 /** The 429's message: which limit, and when it frees (or that it never will for this request). */
-function refusalMessage(kind: LimitKind, key: string, permanent: boolean, retryMs: number, tokens: number, microUsd: number): string {
+export function refusalMessage(
+  kind: LimitKind,
+  key: string,
+  permanent: boolean,
+  retryMs: number,
+  tokens: number,
+  microUsd: number,
+): string {
   const what =
     kind === 'tokens'
       ? `tokens (this request reserves ${tokens})`

@@ -1,4 +1,5 @@
 /** Token, request and concurrency limits through the gateway (reliability.md D), with a shortened window. */
+import type { ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import OpenAI from 'openai';
@@ -273,66 +274,67 @@ tenants:
     }
   });
 
-  it('charges a request the client left before its answer began for what it reserved, not nothing', async () => {
-    // The backend holds the answer: the client leaves once the backend has the request, before any byte of it.
+  /**
+   * A 10,000 tpm tenant's tokens left after one request of max_tokens 3,000 that the client leaves (`leave`), its
+   * backend answering it with `first`; read off the next request's x-ratelimit-remaining-tokens.
+   */
+  async function tokensLeftAfterLeaving(
+    first: (res: ServerResponse) => void,
+    leave: (received: Promise<void>) => { abortWhen?: Promise<unknown>; abortAfterMs?: number },
+  ): Promise<number> {
     let taken!: () => void;
     const received = new Promise<void>((r) => (taken = r));
     let n = 0;
     const up = await useUpstream((_req, res) => {
       if (++n > 1) return res.writeHead(200, { 'content-type': 'application/json' }).end(OK_ANSWER);
       taken();
-      const t = setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(OK_ANSWER), 10_000);
-      res.on('close', () => clearTimeout(t));
+      first(res);
     });
     const g = await gatewayFor(OPENAI_LIMITED.replace('tpm: 100000000', 'tpm: 10000'), { UP: up.url });
     try {
       const left = await rawPost(
         `${g.url}/v1/chat/completions`,
         { model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 3000 },
-        { headers: { authorization: 'Bearer k' }, abortWhen: received },
+        { headers: { authorization: 'Bearer k' }, ...leave(received) },
       ).catch(() => undefined);
       expect(left === undefined || left.ended === 'aborted').toBe(true);
       await eventually(() => g.eventsOf('request').some((e) => e.clientAborted));
-      // Charged, the 3,000 tokens it reserved are gone from the window; refunded, ~9,900 were left.
       const next = await rawPost(
         `${g.url}/v1/chat/completions`,
         { model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 10 },
         { headers: { authorization: 'Bearer k' } },
       );
       expect(next.status).toBe(200);
-      expect(Number(next.headers['x-ratelimit-remaining-tokens'])).toBeLessThanOrEqual(10_000 - 3000);
+      return Number(next.headers['x-ratelimit-remaining-tokens']);
     } finally {
       await g.close();
     }
+  }
+
+  it('charges a request the client left before its answer began for what it reserved, not nothing', async () => {
+    // The backend holds the answer: the client leaves once the backend has the request, before any byte of it.
+    const left = await tokensLeftAfterLeaving(
+      (res) => {
+        const t = setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(OK_ANSWER), 10_000);
+        res.on('close', () => clearTimeout(t));
+      },
+      (received) => ({ abortWhen: received }),
+    );
+    // Charged, the 3,000 tokens it reserved are gone from the window; refunded, ~9,900 were left.
+    expect(left).toBeLessThanOrEqual(10_000 - 3000);
   });
 
   it("charges nothing when the client leaves while the backend's refusal (an error answer) is being read", async () => {
-    let n = 0;
-    const up = await useUpstream((_req, res) => {
-      if (++n > 1) return res.writeHead(200, { 'content-type': 'application/json' }).end(OK_ANSWER);
-      // A 500's head and part of its body, then nothing.
-      res.writeHead(500, { 'content-type': 'application/json' });
-      res.write('{"error":{"message":"overloaded, ');
-    });
-    const g = await gatewayFor(OPENAI_LIMITED.replace('tpm: 100000000', 'tpm: 10000'), { UP: up.url });
-    try {
-      await rawPost(
-        `${g.url}/v1/chat/completions`,
-        { model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 3000 },
-        // Well after the 500's head is in, well before the error body's 5 s deadline.
-        { headers: { authorization: 'Bearer k' }, abortAfterMs: 1000 },
-      ).catch(() => undefined);
-      await eventually(() => g.eventsOf('request').some((e) => e.clientAborted));
-      const next = await rawPost(
-        `${g.url}/v1/chat/completions`,
-        { model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 10 },
-        { headers: { authorization: 'Bearer k' } },
-      );
-      expect(next.status).toBe(200);
-      expect(Number(next.headers['x-ratelimit-remaining-tokens'])).toBeGreaterThan(10_000 - 3000);
-    } finally {
-      await g.close();
-    }
+    const left = await tokensLeftAfterLeaving(
+      (res) => {
+        // A 500's head and part of its body, then nothing.
+        res.writeHead(500, { 'content-type': 'application/json' });
+        res.write('{"error":{"message":"overloaded, ');
+      },
+      // Well after the 500's head is in, well before the error body's 5 s deadline.
+      () => ({ abortAfterMs: 1000 }),
+    );
+    expect(left).toBeGreaterThan(10_000 - 3000);
   });
 
   it('charges a non-streamed answer the client left half-read for what its backend sent, not the prompt alone', async () => {

@@ -19,6 +19,17 @@ const events = [
 ];
 const stream = Buffer.from(events.join(''));
 
+/** Pushes `bytes` in reads cut at `cuts` (any naturals: taken modulo its length), then ends the upstream. */
+function pushCut(relay: SseRelay, bytes: Buffer, cuts: number[]): void {
+  let at = 0;
+  for (const cut of [...cuts.map((x) => x % bytes.length).sort((a, b) => a - b), bytes.length]) {
+    if (cut <= at) continue;
+    relay.push(bytes.subarray(at, cut));
+    at = cut;
+  }
+  relay.flushHeld(!relay.sawDone);
+}
+
 describe('the SSE relay', () => {
   it('passes any split of a stream through byte for byte, writing what each read completes, and finds usage and [DONE]', () => {
     fc.assert(
@@ -57,13 +68,7 @@ describe('the SSE relay', () => {
       fc.property(fc.constantFrom('\n', '\r\n', '\r'), fc.uniqueArray(fc.nat(), { maxLength: 12 }), (eol, cuts) => {
         const bytes = Buffer.from(events.join('').replaceAll('\n', eol));
         const { c, relay } = relayOn(SseRelay, true, 1024 * 1024);
-        let at = 0;
-        for (const cut of [...cuts.map((x) => x % bytes.length).sort((a, b) => a - b), bytes.length]) {
-          if (cut <= at) continue;
-          relay.push(bytes.subarray(at, cut));
-          at = cut;
-        }
-        relay.flushHeld(!relay.sawDone);
+        pushCut(relay, bytes, cuts);
         expect(c.text()).toBe(withheld.join('').replaceAll('\n', eol));
         expect(relay.usage).toEqual({ prompt: 7, completion: 3 });
       }),
@@ -85,13 +90,7 @@ describe('the SSE relay', () => {
       fc.property(fc.constantFrom('\n', '\r\n'), fc.uniqueArray(fc.nat(), { maxLength: 8 }), (eol, cuts) => {
         const b = Buffer.from(bytes.toString().replaceAll('\n', eol));
         const { c, relay } = relayOn(SseRelay, false, 1024 * 1024);
-        let at = 0;
-        for (const cut of [...cuts.map((x) => x % b.length).sort((x, y) => x - y), b.length]) {
-          if (cut <= at) continue;
-          relay.push(b.subarray(at, cut));
-          at = cut;
-        }
-        relay.flushHeld(!relay.sawDone);
+        pushCut(relay, b, cuts);
         expect(c.text()).toBe(events.join('').replaceAll('\n', eol));
         expect(relay.failed).toBeUndefined();
       }),

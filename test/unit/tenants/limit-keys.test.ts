@@ -14,23 +14,29 @@ const stores = [
   ...(redis ? [{ name: 'redis', store: `limits: { store: { redis: "${redis.url}", timeout: 2s, prefix: slash } }` }] : []),
 ];
 
-describe.each(stores)('limit keys with the $name store', ({ store }) => {
-  it("keeps tenant a/m's own limits apart from tenant a's limits for model m", async () => {
-    const r = parseProfile(
-      `version: 1
+/** A limiter and its tenants for a profile of one model `m`, with `store` and `tenants` as given. */
+async function limiterFor(store: string, tenants: string) {
+  const r = parseProfile(
+    `version: 1
 ${store}
 backends: { b: { url: "http://127.0.0.1:1" } }
 models: { m: { targets: [{ backend: b }] } }
 tenants:
-  a: { keys: [ka], modelLimits: { m: { rpm: 3 } } }
-  a/m: { keys: [kam], limits: { rpm: 1000 } }
+${tenants}
 `,
-      'p.yaml',
-      {},
+    'p.yaml',
+    {},
+  );
+  if (!r.ok) throw new Error(r.problems.map((p) => p.message).join('; '));
+  return { limiter: await Limiter.create(r.profile, new EventBus()), tenants: new TenantDirectory(r.profile).tenants };
+}
+
+describe.each(stores)('limit keys with the $name store', ({ store }) => {
+  it("keeps tenant a/m's own limits apart from tenant a's limits for model m", async () => {
+    const { limiter, tenants } = await limiterFor(
+      store,
+      '  a: { keys: [ka], modelLimits: { m: { rpm: 3 } } }\n  a/m: { keys: [kam], limits: { rpm: 1000 } }',
     );
-    if (!r.ok) throw new Error(r.problems.map((p) => p.message).join('; '));
-    const limiter = await Limiter.create(r.profile, new EventBus());
-    const tenants = new TenantDirectory(r.profile).tenants;
     try {
       for (let i = 0; i < 3; i++) expect(await limiter.admit(tenants.get('a/m')!, 'm', 1, `am${i}`, 'r')).not.toHaveProperty('code');
       const first = await limiter.admit(tenants.get('a')!, 'm', 1, 'a0', 'r');
@@ -42,20 +48,11 @@ tenants:
   });
 
   it("says the binding limit's figures: the one with the least left, and on a 429 the limit that refused", async () => {
-    const r = parseProfile(
-      `version: 1
-${store}
-backends: { b: { url: "http://127.0.0.1:1" } }
-models: { m: { targets: [{ backend: b }] } }
-tenants:
-  both: { keys: [kb], limits: { rpm: 100, tpm: 100000 }, modelLimits: { m: { rpm: 2, tpm: 500 } } }
-`,
-      'p.yaml',
-      {},
+    const { limiter, tenants } = await limiterFor(
+      store,
+      '  both: { keys: [kb], limits: { rpm: 100, tpm: 100000 }, modelLimits: { m: { rpm: 2, tpm: 500 } } }',
     );
-    if (!r.ok) throw new Error(r.problems.map((p) => p.message).join('; '));
-    const limiter = await Limiter.create(r.profile, new EventBus());
-    const both = new TenantDirectory(r.profile).tenants.get('both')!;
+    const both = tenants.get('both')!;
     try {
       const first = await limiter.admit(both, 'm', 10, 'b0', 'r');
       // Per model: 1 of 2 requests and 490 of 500 tokens left (tenant-wide: 99 and 99,990).
