@@ -16,6 +16,8 @@ export const TARGETS = [
   { name: 'direct', label: 'direct' },
   { name: 'nginx', label: 'nginx' },
   { name: 'bare', label: 'bare undici proxy' },
+  // The bare proxy through undici's dispatch, no stream but node:http's: aigw's architecture without its policy.
+  { name: 'dispatch', label: 'bare proxy, undici dispatch', optional: true },
   { name: 'aigw', label: 'aigw' },
   { name: 'aigw-tenant', label: 'aigw + tenant' },
   { name: 'aigw-log', label: 'aigw --log json' },
@@ -90,9 +92,10 @@ export async function startTargets({ dir, only, streams, pin, notes, baseline, n
       out.push({ ...t, url: `http://127.0.0.1:${port}`, proc });
       continue;
     }
-    if (t.name === 'bare') {
+    if (t.name === 'bare' || t.name === 'dispatch') {
       const args = [...PROBE, lib('bare-proxy.js'), upUrl, '--port', String(port), '--backlog', String(backlog)];
       if (caps) args.push('--connections', String(caps));
+      if (t.name === 'dispatch') args.push('--dispatch');
       const proc = await startProcess({ name: t.name, cmd: process.execPath, args, cpu: cpu(GATEWAY_CPU), ports: [port], dir, ipc: true });
       out.push({ ...t, url: `http://127.0.0.1:${port}`, proc });
       continue;

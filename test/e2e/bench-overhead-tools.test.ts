@@ -28,6 +28,21 @@ let upstream: Started;
 let upUrl: string;
 let bare: Started;
 let bareUrl: string;
+let viaDispatch: Started;
+let dispatchUrl: string;
+/** The bare proxy (pool.request, streams piped), or with `--dispatch` (undici's dispatch API, reads written as they come). */
+async function bareProxy(name: string, extra: string[]): Promise<{ proc: Started; url: string }> {
+  const port = await freePort();
+  const proc = await startProcess({
+    name,
+    cmd: process.execPath,
+    args: ['--import', new URL(lib('gateway-probe.js'), 'file:').href, lib('bare-proxy.js'), upUrl, '--port', String(port), ...extra],
+    ports: [port],
+    dir,
+    ipc: true,
+  });
+  return { proc, url: `http://127.0.0.1:${port}` };
+}
 beforeAll(async () => {
   const port = await freePort();
   upstream = await startProcess({
@@ -38,21 +53,15 @@ beforeAll(async () => {
     dir,
   });
   upUrl = `http://127.0.0.1:${port}`;
-  const bp = await freePort();
-  bare = await startProcess({
-    name: 'bare',
-    cmd: process.execPath,
-    args: ['--import', new URL(lib('gateway-probe.js'), 'file:').href, lib('bare-proxy.js'), upUrl, '--port', String(bp)],
-    ports: [bp],
-    dir,
-    ipc: true,
-  });
-  bareUrl = `http://127.0.0.1:${bp}`;
+  ({ proc: bare, url: bareUrl } = await bareProxy('bare', []));
+  ({ proc: viaDispatch, url: dispatchUrl } = await bareProxy('dispatch', ['--dispatch']));
 });
 afterAll(async () => {
   await bare?.stop();
+  await viaDispatch?.stop();
   await upstream?.stop();
   expect(bare.alive()).toBe(false);
+  expect(viaDispatch.alive()).toBe(false);
   rmSync(dir, { recursive: true, force: true }); // a heap snapshot is megabytes
 });
 
@@ -164,9 +173,23 @@ describe('bench upstream on the wire', () => {
   }
 });
 
+describe('the bare proxies', () => {
+  it("relay a non-streamed answer as direct's: status, content-type and bytes, both ways", async () => {
+    const body = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }], max_tokens: 3000 });
+    const answers = [];
+    for (const base of [upUrl, bareUrl, dispatchUrl]) {
+      const r = await fetch(`${base}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      answers.push({ status: r.status, type: r.headers.get('content-type'), text: await r.text() });
+    }
+    expect(answers[0]!.text.length).toBeGreaterThan(3000 * 3); // long enough to arrive in several reads
+    expect(answers[1]).toEqual(answers[0]);
+    expect(answers[2]).toEqual(answers[0]);
+  });
+});
+
 describe('holding paced streams', () => {
-  it('direct and through the bare proxy: every stream whole, one stamp per chunk, lateness measured', async () => {
-    for (const base of [upUrl, bareUrl]) {
+  it('direct and through the bare proxy (both ways): every stream whole, one stamp per chunk, lateness measured', async () => {
+    for (const base of [upUrl, bareUrl, dispatchUrl]) {
       const r = await holdStreams({
         url: `${base}/v1/chat/completions`,
         body: paced(5, 50),
