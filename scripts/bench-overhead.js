@@ -5,7 +5,7 @@
 // Run with --help for the options; BENCHMARKS.md explains every row.
 import { spawnSync } from 'node:child_process';
 import { cpus, loadavg, release, tmpdir } from 'node:os';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BENCH_KEY } from './lib/aigw-profile.js';
 import { GATEWAY_CPU, startTargets } from './lib/gateways.js';
@@ -35,6 +35,8 @@ const pin = hasTaskset && o.pin;
 const notes = [];
 const log = (s) => console.log(s);
 const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'aigw-overhead-'));
+// A --dir that does not exist yet is made, as --cpu-prof's is.
+mkdirSync(dir, { recursive: true });
 
 // The load generators share CPU 0 with the upstream; the gateway has CPU 1 to itself.
 if (pin) spawnSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
