@@ -23,7 +23,12 @@ function dispatched(req, res, body) {
   pool.dispatch(
     { path: req.url, method: req.method, headers: JSON_TYPE, body },
     {
-      onConnect() {},
+      // A client gone mid-answer frees the upstream connection (a paused answer would otherwise hold it for good).
+      onConnect(abort) {
+        res.once('close', () => {
+          if (!res.writableFinished) abort();
+        });
+      },
       onHeaders(status, raw, resume) {
         res.on('drain', resume);
         let type;

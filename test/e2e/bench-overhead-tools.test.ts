@@ -185,6 +185,32 @@ describe('the bare proxies', () => {
     expect(answers[1]).toEqual(answers[0]);
     expect(answers[2]).toEqual(answers[0]);
   });
+
+  it('through undici dispatch, a client gone mid-stream frees its upstream connection', async () => {
+    const { proc, url } = await bareProxy('dispatch-one', ['--dispatch', '--connections', '1']);
+    try {
+      // 100 chunks at 10 a second: the stream would hold the only connection for 10 s, paused for good once its client left.
+      const leaving = new AbortController();
+      const r = await fetch(`${url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: paced(100, 10),
+        signal: leaving.signal,
+      });
+      await r.body!.getReader().read();
+      leaving.abort();
+      const next = await fetch(`${url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }], max_tokens: 3 }),
+        signal: AbortSignal.timeout(5000),
+      });
+      expect(next.status).toBe(200);
+      expect(await next.text()).toContain('"usage"');
+    } finally {
+      await proc.stop();
+    }
+  });
 });
 
 describe('holding paced streams', () => {
