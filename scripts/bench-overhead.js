@@ -35,8 +35,13 @@ const pin = hasTaskset && o.pin;
 const notes = [];
 const log = (s) => console.log(s);
 const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'aigw-overhead-'));
-// A --dir that does not exist yet is made, as --cpu-prof's is.
-mkdirSync(dir, { recursive: true });
+// A --dir that does not exist yet is made, as --cpu-prof's is; one that cannot be (a file, no permission) is a bad option.
+try {
+  mkdirSync(dir, { recursive: true });
+} catch (e) {
+  console.error(`bench-overhead: --dir ${dir}: ${e.code === 'EEXIST' ? 'a file is there, not a directory' : e.message}`);
+  process.exit(2);
+}
 
 // The load generators share CPU 0 with the upstream; the gateway has CPU 1 to itself.
 if (pin) spawnSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });

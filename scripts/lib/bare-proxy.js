@@ -43,8 +43,10 @@ function dispatched(req, res, body) {
       onComplete() {
         res.end();
       },
+      // Before the head, a 502; after it, a broken connection: a cut answer never ends as if it were whole.
       onError() {
-        if (!res.headersSent) res.writeHead(502);
+        if (res.headersSent) return void res.destroy();
+        res.writeHead(502);
         res.end();
       },
     },

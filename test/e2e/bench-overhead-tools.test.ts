@@ -1,7 +1,7 @@
 // The instruments of bench:overhead on real sockets: its upstream, its raw stream client (what counts as a
 // failed stream), and the probe it loads into a Node gateway. Small and bounded: a few streams, a few seconds.
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -31,12 +31,12 @@ let bareUrl: string;
 let viaDispatch: Started;
 let dispatchUrl: string;
 /** The bare proxy (pool.request, streams piped), or with `--dispatch` (undici's dispatch API, reads written as they come). */
-async function bareProxy(name: string, extra: string[]): Promise<{ proc: Started; url: string }> {
+async function bareProxy(name: string, extra: string[], upstream = upUrl): Promise<{ proc: Started; url: string }> {
   const port = await freePort();
   const proc = await startProcess({
     name,
     cmd: process.execPath,
-    args: ['--import', new URL(lib('gateway-probe.js'), 'file:').href, lib('bare-proxy.js'), upUrl, '--port', String(port), ...extra],
+    args: ['--import', new URL(lib('gateway-probe.js'), 'file:').href, lib('bare-proxy.js'), upstream, '--port', String(port), ...extra],
     ports: [port],
     dir,
     ipc: true,
@@ -184,6 +184,24 @@ describe('the bare proxies', () => {
     expect(answers[0]!.text.length).toBeGreaterThan(3000 * 3); // long enough to arrive in several reads
     expect(answers[1]).toEqual(answers[0]);
     expect(answers[2]).toEqual(answers[0]);
+  });
+
+  it('through undici dispatch, an answer cut upstream is cut for the client too, and one never begun is a 502', async () => {
+    const cut = await useRawUpstream((s) =>
+      s.end('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"id":'),
+    );
+    const { proc, url } = await bareProxy('dispatch-cut', ['--dispatch'], cut.url);
+    const gone = await useRawUpstream((s) => s.destroy());
+    const never = await bareProxy('dispatch-gone', ['--dispatch'], gone.url);
+    try {
+      const r = await fetch(`${url}/v1/chat/completions`, { method: 'POST', body: '{}' });
+      expect(r.status).toBe(200);
+      await expect(r.text()).rejects.toThrow();
+      expect((await fetch(`${never.url}/v1/chat/completions`, { method: 'POST', body: '{}' })).status).toBe(502);
+    } finally {
+      await proc.stop();
+      await never.proc.stop();
+    }
   });
 
   it('through undici dispatch, a client gone mid-stream frees its upstream connection', async () => {
@@ -431,14 +449,18 @@ describe('the probe inside a Node gateway', () => {
   });
 });
 
+/** A bench script run to its end: its exit status and everything it printed. */
+function runScript(script: string, args: string[], timeout: number): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [script, ...args], { timeout }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, out: stdout + stderr }),
+    );
+  });
+}
+
 describe('bench:pair', () => {
   const script = new URL('../../scripts/bench-pair.js', import.meta.url).pathname;
-  const run = (args: string[]) =>
-    new Promise<{ code: number | null; out: string }>((resolve) => {
-      execFile(process.execPath, [script, ...args], { timeout: 110_000 }, (err, stdout, stderr) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, out: stdout + stderr }),
-      );
-    });
+  const run = (args: string[]) => runScript(script, args, 110_000);
 
   // Fourteen loads of a second each, two gateways started, six profiles written and read: more than the default 30 s on a busy machine.
   it('loads two gateways in turn and prints each pair and the median of their ratios', async () => {
@@ -531,6 +553,23 @@ describe('bench:pair', () => {
       '--null-usage shapes streamed chunks: give --stream or --paced too',
     );
     expect((await run(['bare', 'aigw', '--paced', '--stream'])).out).toContain('--paced measures time to first byte alone');
+  });
+});
+
+describe('bench:overhead', () => {
+  it('refuses a --dir it cannot make — a file there, or a path through one — with exit status 2 and why', async () => {
+    const script = new URL('../../scripts/bench-overhead.js', import.meta.url).pathname;
+    const file = join(dir, 'not-a-dir');
+    writeFileSync(file, '');
+    for (const [at, why] of [
+      [file, 'a file is there, not a directory'],
+      [join(file, 'below'), 'ENOTDIR'],
+    ] as const) {
+      const r = await runScript(script, ['--dir', at], 30_000);
+      expect(r.code).toBe(2);
+      expect(r.out).toContain(`bench-overhead: --dir ${at}: ${why}`);
+      expect(r.out).not.toContain('    at '); // a message, not a stack trace
+    }
   });
 });
 
