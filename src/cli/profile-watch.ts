@@ -3,69 +3,84 @@
  * and modification time) for a debounce interval, so a slow or partial write is never half-applied. Whether the
  * text really changed is the caller's to judge (it also reloads on SIGHUP, and knows what it last applied).
  *
- * The file's directory is watched (inotify on Linux): an editor's rename-over write (a new inode) and Kubernetes'
- * ConfigMap update (a `..data` symlink swapped in the directory; the file's own name never appears) are events
- * there, and each event is checked against the file's stat. Polling the path every 100 ms, as this did alone, woke
- * an idle gateway 45 times a second (a stat on the thread pool, then the loop). The path is still polled, slowly,
- * for a filesystem that reports nothing (NFS, some container bind mounts) or a profile linked from elsewhere — and
- * at the old pace when the directory cannot be watched at all.
+ * The file itself is watched (inotify on Linux, through a symlink to what it names): a write in place is an event,
+ * and so is the unlink of the inode watched — an editor's rename-over write, Kubernetes' ConfigMap update (the
+ * `..data` link swapped, the old version's directory removed) — after which the watch is armed again on what the
+ * path names now. Not the directory: a log written next to the profile would wake the gateway on every line.
+ * Polling the path every 100 ms, as this did alone, woke an idle gateway 45 times a second (a stat on the thread
+ * pool, then the loop). The path is still polled, slowly, for what no watch sees: a filesystem that reports nothing
+ * (NFS, some container bind mounts), a symlink pointed elsewhere, a deleted profile written again — and at the old
+ * pace when inotify refuses (its limits reached).
  */
 import { type FSWatcher, type Stats, stat, statSync, unwatchFile, watch, watchFile } from 'node:fs';
-import { dirname } from 'node:path';
 
-/** The poll beside a directory watch. */
+/** The poll beside a watch. */
 export const FALLBACK_POLL_MS = 1000;
-/** The poll when the directory cannot be watched. */
+/** The poll when the file cannot be watched (other than for being missing). */
 export const POLL_MS = 100;
 const DEBOUNCE_MS = 300;
 /** Events of one write come in a burst: one stat for all of them. */
 const CHECK_DELAY_MS = 20;
 
+type Seen = Pick<Stats, 'ino' | 'size' | 'mtimeMs'> | undefined;
 /** What tells a change: as fs.watchFile reports a missing file (every field 0). */
-const identity = (s: Pick<Stats, 'ino' | 'size' | 'mtimeMs'> | undefined): string => (s ? `${s.ino}:${s.size}:${s.mtimeMs}` : '0:0:0');
+const identity = (s: Seen): string => (s ? `${s.ino}:${s.size}:${s.mtimeMs}` : '0:0:0');
 
 export function watchProfile(file: string, onChange: () => void): () => void {
   let settle: NodeJS.Timeout | undefined;
   let check: NodeJS.Timeout | undefined;
-  let last = identity(statSync(file, { throwIfNoEntry: false }));
   let closed = false;
+  let watcher: FSWatcher | undefined;
+  let watchedIno = -1;
+  const checkSoon = () => {
+    check ??= setTimeout(() => {
+      check = undefined;
+      stat(file, (err, s) => seen(err ? undefined : s));
+    }, CHECK_DELAY_MS);
+  };
+  /** Watches the inode the path names now; false when inotify refused for another reason than a missing file. */
+  const arm = (ino: number): boolean => {
+    watcher?.close();
+    watcher = undefined;
+    watchedIno = ino;
+    if (ino <= 0) return true;
+    try {
+      watcher = watch(file, checkSoon);
+      // The inode gone from under it (some kernels report it so): the next check arms the path's new one.
+      watcher.on('error', () => {
+        watcher?.close();
+        watcher = undefined;
+        watchedIno = -1;
+        checkSoon();
+      });
+      return true;
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === 'ENOENT';
+    }
+  };
+  const initial = statSync(file, { throwIfNoEntry: false });
+  let last = identity(initial);
   // Every change restarts the wait: reported only after DEBOUNCE_MS of quiet.
-  const seen = (now: string) => {
-    if (closed || now === last) return;
+  const seen = (s: Seen) => {
+    if (closed) return;
+    const ino = s?.ino ?? 0;
+    if (ino !== watchedIno) arm(ino);
+    const now = identity(s);
+    if (now === last) return;
     last = now;
     clearTimeout(settle);
     settle = setTimeout(onChange, DEBOUNCE_MS);
   };
-  const polled = (cur: Stats) => seen(identity(cur));
-  const checkSoon = () => {
-    check ??= setTimeout(() => {
-      check = undefined;
-      stat(file, (err, s) => seen(identity(err ? undefined : s)));
-    }, CHECK_DELAY_MS);
-  };
-  let interval = FALLBACK_POLL_MS;
-  let dir: FSWatcher | undefined;
-  try {
-    dir = watch(dirname(file), checkSoon);
-    // The directory gone or unreadable later: back to polling at the old pace.
-    dir.on('error', () => {
-      dir?.close();
-      dir = undefined;
-      if (closed) return;
-      unwatchFile(file, polled);
-      watchFile(file, { interval: POLL_MS }, polled);
-    });
-  } catch {
-    interval = POLL_MS;
-  }
-  watchFile(file, { interval }, polled);
-  // fs.watchFile takes its first look later, as the directory's watch begins: a write before then is found here.
+  const polled = (cur: Stats) => seen(cur.ino ? cur : undefined);
+  const watchable = arm(initial?.ino ?? 0);
+  watchFile(file, { interval: watchable ? FALLBACK_POLL_MS : POLL_MS }, polled);
+  // fs.watchFile takes its first look later: a write before then is found here.
   checkSoon();
   return () => {
     closed = true;
     clearTimeout(settle);
     clearTimeout(check);
-    dir?.close();
+    watcher?.close();
     unwatchFile(file, polled);
   };
 }

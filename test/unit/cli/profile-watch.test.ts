@@ -7,12 +7,20 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FALLBACK_POLL_MS, POLL_MS, watchProfile } from '../../../src/cli/profile-watch.js';
 
-/** The poll intervals asked of fs.watchFile, by path (the watcher's own use of the real one, observed). */
+/**
+ * The poll intervals asked of fs.watchFile, by path (the watcher's own use of the real one, observed); and inotify
+ * refusing a path named `refused.yaml`, as it does past its limits (ENOSPC).
+ */
 const polls = vi.hoisted(() => new Map<string, number>());
 vi.mock('node:fs', async (importOriginal) => {
   const real = await importOriginal<typeof import('node:fs')>();
   return {
     ...real,
+    watch: (...args: Parameters<typeof real.watch>) => {
+      if (String(args[0]).endsWith('refused.yaml'))
+        throw Object.assign(new Error('ENOSPC: System limit for number of file watchers reached'), { code: 'ENOSPC' });
+      return real.watch(...args);
+    },
     watchFile: (file: string, opts: { interval: number }, listener: (c: import('node:fs').Stats, p: import('node:fs').Stats) => void) => {
       polls.set(file, opts.interval);
       return real.watchFile(file, opts, listener);
@@ -80,6 +88,7 @@ describe('watching a profile file', () => {
     writeFileSync(join(dir, '..v2', 'profile.yaml'), 'version: 1\n# v2, longer\n');
     symlinkSync('..v2', join(dir, '..data_tmp'));
     renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
+    rmSync(join(dir, '..v1'), { recursive: true });
     await until(() => w.count() === 1, 5_000);
   });
 
@@ -96,7 +105,7 @@ describe('watching a profile file', () => {
     await until(() => w.count() === 1, 5_000);
   });
 
-  it('still sees a profile linked from another directory (the slow poll)', async () => {
+  it('sees a profile linked from another directory written at its real place', async () => {
     const real = join(tempDir(), 'real.yaml');
     writeFileSync(real, 'version: 1\n');
     const link = join(tempDir(), 'profile.yaml');
@@ -108,16 +117,36 @@ describe('watching a profile file', () => {
     await until(() => w.count() === 1, FALLBACK_POLL_MS * 3 + 2_000);
   });
 
-  // The poll alone, every 100 ms, woke an idle gateway 45 times a second (measured with strace): with the directory
-  // watched it is a fallback, once a second; at the old pace only where the directory cannot be watched.
-  it('polls the path once a second beside the directory watch, ten times a second without one', () => {
-    const file = join(tempDir(), 'profile.yaml');
+  // The poll alone, every 100 ms, woke an idle gateway 45 times a second (measured with strace): beside the file's
+  // watch it is a fallback, once a second; at the old pace only where inotify refuses.
+  it('polls the path once a second beside the watch, ten times a second where inotify refuses', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'profile.yaml');
     writeFileSync(file, 'version: 1\n');
     watched(file);
     expect(polls.get(file)).toBe(FALLBACK_POLL_MS);
-    const nowhere = join(tempDir(), 'not-yet', 'profile.yaml');
-    watched(nowhere);
-    expect(polls.get(nowhere)).toBe(POLL_MS);
+    const missing = join(dir, 'not-yet.yaml');
+    watched(missing);
+    expect(polls.get(missing)).toBe(FALLBACK_POLL_MS);
+    const refused = join(dir, 'refused.yaml');
+    writeFileSync(refused, 'version: 1\n');
+    const w = watched(refused);
+    expect(polls.get(refused)).toBe(POLL_MS);
+    await sleep(200);
+    writeFileSync(refused, 'version: 1\n# polled\n');
+    await until(() => w.count() === 1, 5_000);
+  });
+
+  it('sees a symlink pointed at another file (the slow poll)', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'a.yaml'), 'version: 1\n');
+    writeFileSync(join(dir, 'b.yaml'), 'version: 1\n# b\n');
+    symlinkSync('a.yaml', join(dir, 'profile.yaml'));
+    const w = watched(join(dir, 'profile.yaml'));
+    await sleep(200);
+    symlinkSync('b.yaml', join(dir, 'tmp-link'));
+    renameSync(join(dir, 'tmp-link'), join(dir, 'profile.yaml'));
+    await until(() => w.count() === 1, FALLBACK_POLL_MS * 3 + 2_000);
   });
 
   it('reports a profile deleted, and again when it comes back', async () => {
