@@ -26,6 +26,15 @@ type Seen = Pick<Stats, 'ino' | 'size' | 'mtimeMs'> | undefined;
 /** What tells a change: as fs.watchFile reports a missing file (every field 0). */
 const identity = (s: Seen): string => (s ? `${s.ino}:${s.size}:${s.mtimeMs}` : '0:0:0');
 
+/** The file as the watch begins; a path that cannot be stat'ed (gone, a symlink loop by now) counts as missing. */
+function firstLook(file: string): Stats | undefined {
+  try {
+    return statSync(file, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
+}
+
 export function watchProfile(file: string, onChange: () => void): () => void {
   let settle: NodeJS.Timeout | undefined;
   let check: NodeJS.Timeout | undefined;
@@ -58,7 +67,7 @@ export function watchProfile(file: string, onChange: () => void): () => void {
       return (e as NodeJS.ErrnoException).code === 'ENOENT';
     }
   };
-  const initial = statSync(file, { throwIfNoEntry: false });
+  const initial = firstLook(file);
   let last = identity(initial);
   // Every change restarts the wait: reported only after DEBOUNCE_MS of quiet.
   const seen = (s: Seen) => {

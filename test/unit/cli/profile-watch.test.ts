@@ -149,6 +149,17 @@ describe('watching a profile file', () => {
     await until(() => w.count() === 1, FALLBACK_POLL_MS * 3 + 2_000);
   });
 
+  it('starts on a path that loops (symlinks made into a cycle after the profile was read) and sees it mended', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'profile.yaml');
+    symlinkSync('loop.yaml', file);
+    symlinkSync('profile.yaml', join(dir, 'loop.yaml'));
+    const w = watched(file);
+    rmSync(file);
+    writeFileSync(file, 'version: 1\n');
+    await until(() => w.count() === 1, FALLBACK_POLL_MS * 3 + 2_000);
+  });
+
   it('reports a profile deleted, and again when it comes back', async () => {
     const file = join(tempDir(), 'profile.yaml');
     writeFileSync(file, 'version: 1\n');
