@@ -4,6 +4,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { bearerToken } from '../core/bearer.js';
 import { browserProblem } from '../core/browser-guard.js';
 import { aigwError, type AigwError } from '../core/errors.js';
 import { guarded } from '../core/guard.js';
@@ -36,8 +37,8 @@ export function createAdminServer(routes: Record<string, AdminRoute>, key: () =>
       const refused = browserProblem(req.headers, req.socket.localAddress);
       if (refused) return sendAdminError(res, refused);
     } else if (path !== '/healthz') {
-      const auth = req.headers.authorization ?? '';
-      const given = auth.startsWith('Bearer ') ? auth.slice(7) : '';
+      // The scheme in any case, as RFC 9110 has it and the gateway's own keys are read (`bearer`: curl users, some SDKs).
+      const given = bearerToken(req.headers.authorization ?? '') ?? '';
       if (!timingSafeEqual(sha(given), digestOf(current))) {
         return sendAdminError(res, aigwError('invalid_api_key', 'admin key required', { headers: { 'www-authenticate': 'Bearer' } }));
       }
