@@ -5,7 +5,6 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import type { createLocalJWKSet, JSONWebKeySet, JWK, JWTVerifyGetKey } from 'jose';
-import { request } from 'undici';
 import { z } from 'zod';
 import { REDACTED } from '../core/scrub.js';
 import { readSmallFile } from '../core/small-file.js';
@@ -138,6 +137,8 @@ export class JwksSource {
     }
     const { timeoutMs, maxBytes } = this.opts;
     const signal = AbortSignal.timeout(timeoutMs);
+    // Loaded when a key set is fetched: all of undici is 4.8 MiB of heap, and most gateways never fetch one.
+    const { request } = await import('undici');
     const res = await request(this.location, {
       signal,
       headersTimeout: timeoutMs,

@@ -4,9 +4,9 @@
  * its connection slots and health outlive any reload that keeps the backend's URL, so a new pool (new
  * timeouts or connection count) neither forgets an ejection nor lets the old pool's streams stop counting.
  */
-import { Pool } from 'undici';
 import { BackendHealth, type OutlierPolicy } from './health.js';
 import { ConnectionSlots, type SlotLimits } from './slots.js';
+import { Pool } from './undici-pool.js';
 import type { BackendConfig, Profile } from '../profile/schema.js';
 
 export interface BackendRuntime {
