@@ -54,7 +54,12 @@ export function watchProfile(file: string, onChange: () => void): () => void {
     watchedIno = ino;
     if (ino <= 0) return true;
     try {
-      watcher = watch(file, checkSoon);
+      // 'rename': the inode watched was unlinked or moved (its watch may be dead by now). The path may name a new
+      // inode with the same number (ext4 reuses a freed one at once): armed again on the next check whatever its number.
+      watcher = watch(file, (event) => {
+        if (event === 'rename') watchedIno = -1;
+        checkSoon();
+      });
       // The inode gone from under it (some kernels report it so): the next check arms the path's new one.
       watcher.on('error', () => {
         watcher?.close();
@@ -64,8 +69,23 @@ export function watchProfile(file: string, onChange: () => void): () => void {
       });
       return true;
     } catch (e) {
-      return (e as NodeJS.ErrnoException).code === 'ENOENT';
+      const code = (e as NodeJS.ErrnoException).code;
+      // Gone between the stat and the watch: armed on the next check, whatever number the path's inode has then.
+      if (code === 'ENOENT') watchedIno = -1;
+      return code === 'ENOENT';
     }
+  };
+  // The poll's pace follows whether the inode is watched: re-armed and refused later (inotify's limit reached since
+  // start), the path is polled at the old pace again.
+  let pollMs = 0;
+  const poll = (ms: number) => {
+    if (ms === pollMs) return;
+    const switched = pollMs > 0;
+    if (switched) unwatchFile(file, polled);
+    pollMs = ms;
+    watchFile(file, { interval: ms }, polled);
+    // A new poll's first look is its baseline, reported to no one: a write meanwhile is found by a check.
+    if (switched) checkSoon();
   };
   const initial = firstLook(file);
   let last = identity(initial);
@@ -73,16 +93,17 @@ export function watchProfile(file: string, onChange: () => void): () => void {
   const seen = (s: Seen) => {
     if (closed) return;
     const ino = s?.ino ?? 0;
-    if (ino !== watchedIno) arm(ino);
+    if (ino !== watchedIno) poll(arm(ino) ? FALLBACK_POLL_MS : POLL_MS);
     const now = identity(s);
     if (now === last) return;
     last = now;
     clearTimeout(settle);
     settle = setTimeout(onChange, DEBOUNCE_MS);
   };
-  const polled = (cur: Stats) => seen(cur.ino ? cur : undefined);
-  const watchable = arm(initial?.ino ?? 0);
-  watchFile(file, { interval: watchable ? FALLBACK_POLL_MS : POLL_MS }, polled);
+  function polled(cur: Stats) {
+    seen(cur.ino ? cur : undefined);
+  }
+  poll(arm(initial?.ino ?? 0) ? FALLBACK_POLL_MS : POLL_MS);
   // fs.watchFile takes its first look later: a write before then is found here.
   checkSoon();
   return () => {

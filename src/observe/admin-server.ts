@@ -4,7 +4,6 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { bearerToken } from '../core/bearer.js';
 import { browserProblem } from '../core/browser-guard.js';
 import { aigwError, type AigwError } from '../core/errors.js';
 import { guarded } from '../core/guard.js';
@@ -15,6 +14,15 @@ export type AdminRoute = (req: IncomingMessage, res: ServerResponse) => void;
 
 function sha(s: string): Buffer {
   return createHash('sha256').update(s).digest();
+}
+
+/**
+ * The key of `Bearer <key>`: the scheme in any case (RFC 9110; `bearer` from curl users and some clients), the key
+ * as sent after one space — an admin key may hold spaces (a passphrase; `aigw top` sends it so), which a tenant's
+ * key may not, so the tenants' reader (tenants/keys.ts) is not this one. '' when the value is not that.
+ */
+function adminKeyGiven(auth: string): string {
+  return auth.length > 7 && auth.charCodeAt(6) === 0x20 && auth.slice(0, 6).toLowerCase() === 'bearer' ? auth.slice(7) : '';
 }
 
 export function sendAdminError(res: ServerResponse, err: AigwError): void {
@@ -37,8 +45,7 @@ export function createAdminServer(routes: Record<string, AdminRoute>, key: () =>
       const refused = browserProblem(req.headers, req.socket.localAddress);
       if (refused) return sendAdminError(res, refused);
     } else if (path !== '/healthz') {
-      // The scheme in any case, as RFC 9110 has it and the gateway's own keys are read (`bearer`: curl users, some SDKs).
-      const given = bearerToken(req.headers.authorization ?? '') ?? '';
+      const given = adminKeyGiven(req.headers.authorization ?? '');
       if (!timingSafeEqual(sha(given), digestOf(current))) {
         return sendAdminError(res, aigwError('invalid_api_key', 'admin key required', { headers: { 'www-authenticate': 'Bearer' } }));
       }

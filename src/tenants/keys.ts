@@ -4,7 +4,7 @@
  * (from the environment) or `sha256:<hex>`. Logs and events only ever see a short fingerprint.
  */
 import { hash } from 'node:crypto';
-import { bearerToken } from '../core/bearer.js';
+import { isSpace } from '../core/whitespace.js';
 import { aigwError, type AigwError } from '../core/errors.js';
 import type { Profile, TenantConfig } from '../profile/schema.js';
 
@@ -110,6 +110,25 @@ export function keyOf(raw: readonly string[]): string | undefined | AigwError {
     from = name;
   }
   return key;
+}
+
+const BEARER = 'bearer';
+
+/**
+ * The token of `Bearer <token>`, read as /^Bearer +(\S+)$/i reads it (the scheme in any case, one or more
+ * spaces, then a token with no whitespace to the end) without a match array on every request; undefined when
+ * the value is not that. Its test holds it to the expression.
+ */
+export function bearerToken(value: string): string | undefined {
+  const n = value.length;
+  if (n < BEARER.length + 2) return undefined;
+  for (let i = 0; i < BEARER.length; i++) if ((value.charCodeAt(i) | 0x20) !== BEARER.charCodeAt(i)) return undefined;
+  let start = BEARER.length;
+  if (value.charCodeAt(start) !== 0x20) return undefined;
+  while (value.charCodeAt(start) === 0x20) start++;
+  if (start === n) return undefined;
+  for (let i = start; i < n; i++) if (isSpace(value.charCodeAt(i))) return undefined;
+  return value.slice(start);
 }
 
 export function unauthorized(message: string): AigwError {

@@ -271,7 +271,7 @@ models:
       expect((await fetch(`${g.adminUrl}/aigw/stats`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
       expect((await fetch(`${g.adminUrl}/aigw/stats`, { headers: { authorization: 'Bearer admin-secret' } })).status).toBe(200);
       // The scheme in any case (RFC 9110), as the gateway reads tenant keys; anything but the key itself is refused.
-      for (const scheme of ['bearer', 'BEARER', 'Bearer  '])
+      for (const scheme of ['bearer', 'BEARER'])
         expect((await fetch(`${g.adminUrl}/aigw/stats`, { headers: { authorization: `${scheme} admin-secret` } })).status).toBe(200);
       for (const value of ['Basic admin-secret', 'Bearer admin-secret extra', 'Bearer', 'admin-secret', 'Bearer admin-secre'])
         expect((await fetch(`${g.adminUrl}/aigw/stats`, { headers: { authorization: value } })).status, value).toBe(401);

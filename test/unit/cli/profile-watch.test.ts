@@ -1,6 +1,18 @@
 // The profile watcher (`aigw serve` reloads on a change of its file): each way a profile is rewritten in
 // practice is reported once, after it settles; what else happens in its directory is not a change.
-import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,12 +24,17 @@ import { FALLBACK_POLL_MS, POLL_MS, watchProfile } from '../../../src/cli/profil
  * refusing a path named `refused.yaml`, as it does past its limits (ENOSPC).
  */
 const polls = vi.hoisted(() => new Map<string, number>());
+/** fs.watch calls by path; `refused-later.yaml` is refused from its second watch on (the limit reached since start). */
+const watches = vi.hoisted(() => new Map<string, number>());
 vi.mock('node:fs', async (importOriginal) => {
   const real = await importOriginal<typeof import('node:fs')>();
   return {
     ...real,
     watch: (...args: Parameters<typeof real.watch>) => {
-      if (String(args[0]).endsWith('refused.yaml'))
+      const path = String(args[0]);
+      const n = (watches.get(path) ?? 0) + 1;
+      watches.set(path, n);
+      if (path.endsWith('/refused.yaml') || (path.endsWith('/refused-later.yaml') && n > 1))
         throw Object.assign(new Error('ENOSPC: System limit for number of file watchers reached'), { code: 'ENOSPC' });
       return real.watch(...args);
     },
@@ -45,6 +62,28 @@ function watched(file: string): { count: () => number } {
   const stop = watchProfile(file, () => n++);
   undo.push(stop);
   return { count: () => n };
+}
+
+/**
+ * Writes `file` in place slowly, a line every 30 ms for 1.8 s — never still for the 300-ms debounce, and longer than
+ * the 1-s fallback poll's period: a watcher left with that poll alone reports it half-written.
+ */
+async function slowWrite(file: string): Promise<string> {
+  const lines = ['version: 1\n', ...Array.from({ length: 60 }, (_, i) => `# line ${i}\n`)];
+  const fd = openSync(file, 'w');
+  for (const line of lines) {
+    writeSync(fd, line);
+    await sleep(30);
+  }
+  closeSync(fd);
+  return lines.join('');
+}
+
+/** Watches `file`, keeping what it held at each report. */
+function reportsOf(file: string): string[] {
+  const reported: string[] = [];
+  undo.push(watchProfile(file, () => reported.push(readFileSync(file, 'utf8'))));
+  return reported;
 }
 
 async function until(cond: () => boolean, ms: number): Promise<void> {
@@ -159,6 +198,45 @@ describe('watching a profile file', () => {
     writeFileSync(file, 'version: 1\n');
     await until(() => w.count() === 1, FALLBACK_POLL_MS * 3 + 2_000);
   });
+
+  // GNU install, `rm && cp`, two `sed -i` in a row: ext4 hands the freed inode number straight back, and the watch on
+  // the freed inode is dead. Re-armed only on a new number, the watcher was left with its 1-s poll (found in review).
+  it('keeps watching a profile deleted and written again at once (its inode number reused), slow writes whole', async () => {
+    const file = join(tempDir(), 'profile.yaml');
+    writeFileSync(file, 'version: 1\n');
+    const ino = statSync(file).ino;
+    const reported = reportsOf(file);
+    await sleep(200);
+    rmSync(file);
+    writeFileSync(file, 'version: 1\n# installed\n');
+    // The case itself needs the number reused (ext4, tmpfs); elsewhere the test still holds, less sharply.
+    if (statSync(file).ino !== ino) console.warn('profile-watch: this filesystem did not reuse the inode number');
+    await until(() => reported.length === 1, 5_000);
+    await sleep(1_200);
+    const whole = await slowWrite(file);
+    await until(() => reported.length >= 2, 5_000);
+    await sleep(1_200);
+    expect(reported.slice(1)).toEqual([whole]);
+  }, 20_000);
+
+  it('polls at the old pace again when inotify refuses to watch a new inode (its limit reached since start)', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'refused-later.yaml');
+    writeFileSync(file, 'version: 1\n');
+    const reported = reportsOf(file);
+    expect(polls.get(file)).toBe(FALLBACK_POLL_MS);
+    await sleep(200);
+    writeFileSync(join(dir, 'tmp'), 'version: 1\n# saved\n');
+    renameSync(join(dir, 'tmp'), file);
+    await until(() => reported.length === 1, 5_000);
+    expect(watches.get(file)).toBe(2);
+    expect(polls.get(file)).toBe(POLL_MS);
+    await sleep(1_200);
+    const whole = await slowWrite(file);
+    await until(() => reported.length >= 2, 5_000);
+    await sleep(1_200);
+    expect(reported.slice(1)).toEqual([whole]);
+  }, 20_000);
 
   it('reports a profile deleted, and again when it comes back', async () => {
     const file = join(tempDir(), 'profile.yaml');

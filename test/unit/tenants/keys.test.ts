@@ -19,8 +19,7 @@ vi.mock('node:crypto', async (importOriginal) => {
 });
 
 const { parseProfile } = await import('../../../src/profile/load.js');
-const { TenantDirectory, fingerprint } = await import('../../../src/tenants/keys.js');
-const { bearerToken } = await import('../../../src/core/bearer.js');
+const { TenantDirectory, bearerToken, fingerprint } = await import('../../../src/tenants/keys.js');
 
 function directory(keys: string[]) {
   const r = parseProfile(
