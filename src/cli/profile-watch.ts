@@ -9,14 +9,15 @@
  * path names now. Not the directory: a log written next to the profile would wake the gateway on every line.
  * Polling the path every 100 ms, as this did alone, woke an idle gateway 45 times a second (a stat on the thread
  * pool, then the loop). The path is still polled, slowly, for what no watch sees: a filesystem that reports nothing
- * (NFS, some container bind mounts), a symlink pointed elsewhere, a deleted profile written again — and at the old
- * pace when inotify refuses (its limits reached).
+ * (NFS, some container bind mounts), a symlink pointed elsewhere — and at the old pace while nothing is watched (the
+ * profile deleted, inotify refusing at its limits). A change is reported only after a last look at the path finds it
+ * as it was last seen: a write no event told of yet (a loop that stalled, a file made while none was watched) waits.
  */
 import { type FSWatcher, type Stats, stat, statSync, unwatchFile, watch, watchFile } from 'node:fs';
 
 /** The poll beside a watch. */
 export const FALLBACK_POLL_MS = 1000;
-/** The poll when the file cannot be watched (other than for being missing). */
+/** The poll when the file is not watched: inotify refused, or the file is missing. */
 export const POLL_MS = 100;
 const DEBOUNCE_MS = 300;
 /** Events of one write come in a burst: one stat for all of them. */
@@ -47,12 +48,15 @@ export function watchProfile(file: string, onChange: () => void): () => void {
       stat(file, (err, s) => seen(err ? undefined : s));
     }, CHECK_DELAY_MS);
   };
-  /** Watches the inode the path names now; false when inotify refused for another reason than a missing file. */
+  /**
+   * Watches the inode the path names now; false when nothing is watched — inotify refused, or the file is missing:
+   * then the path is polled at the old pace, so a profile written again is seen (and watched) within 100 ms.
+   */
   const arm = (ino: number): boolean => {
     watcher?.close();
     watcher = undefined;
     watchedIno = ino;
-    if (ino <= 0) return true;
+    if (ino <= 0) return false;
     try {
       // 'rename': the inode watched was unlinked or moved (its watch may be dead by now). The path may name a new
       // inode with the same number (ext4 reuses a freed one at once): armed again on the next check whatever its number.
@@ -69,10 +73,9 @@ export function watchProfile(file: string, onChange: () => void): () => void {
       });
       return true;
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
       // Gone between the stat and the watch: armed on the next check, whatever number the path's inode has then.
-      if (code === 'ENOENT') watchedIno = -1;
-      return code === 'ENOENT';
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') watchedIno = -1;
+      return false;
     }
   };
   // The poll's pace follows whether the inode is watched: re-armed and refused later (inotify's limit reached since
@@ -98,8 +101,17 @@ export function watchProfile(file: string, onChange: () => void): () => void {
     if (now === last) return;
     last = now;
     clearTimeout(settle);
-    settle = setTimeout(onChange, DEBOUNCE_MS);
+    settle = setTimeout(settled, DEBOUNCE_MS);
   };
+  // Quiet for DEBOUNCE_MS as far as the events and polls tell — confirmed by a look at the path itself: a write no
+  // watch reported (a file created while none was armed) or one the loop had not yet heard of (a stall) restarts the wait.
+  const settled = () =>
+    stat(file, (err, s) => {
+      if (closed) return;
+      const cur = err ? undefined : s;
+      if (identity(cur) === last) onChange();
+      else seen(cur);
+    });
   function polled(cur: Stats) {
     seen(cur.ino ? cur : undefined);
   }

@@ -146,9 +146,42 @@ export function checkReferences(p: Profile, report: Report): void {
       }
     });
   }
+  const adminKey = p.admin.key;
+  if (adminKey !== undefined) {
+    // Never quoted: the key may come from the environment. HTTP drops whitespace at a header's end, and takes no
+    // control character in one: such a key is a 401 on every admin request, `aigw top`'s included.
+    if (!sendableInHeader(adminKey)) {
+      report(
+        'error',
+        ['admin', 'key'],
+        'the admin key ends with whitespace or holds a control character: no request can send it (a trailing newline from a file?)',
+      );
+    } else if (beyondAscii(adminKey)) {
+      report(
+        'warning',
+        ['admin', 'key'],
+        'the admin key holds characters beyond ASCII: aigw top sends them as Latin-1, curl and most clients as UTF-8, which does not match',
+      );
+    }
+  }
   if (p.listen === p.admin.listen && !p.listen.endsWith(':0')) {
     report('error', ['admin', 'listen'], `the admin listener cannot share the gateway's address ${p.listen}`);
   }
+}
+
+/** Whether a header can end with `value`: no control character (a tab inside is one HTTP takes), no whitespace last. */
+function sendableInHeader(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f) return false;
+  }
+  const last = value.charCodeAt(value.length - 1);
+  return last !== 0x20 && last !== 0x09;
+}
+
+function beyondAscii(value: string): boolean {
+  for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) > 0x7e) return true;
+  return false;
 }
 
 /** Fallback chains must end: a → b → a would bounce a failing request forever. */

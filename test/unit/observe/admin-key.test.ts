@@ -35,6 +35,25 @@ describe('the admin key', () => {
     }
   });
 
+  it('is refused at load when no request could send it, and flagged when most clients would send it otherwise', () => {
+    const load = (k: string) =>
+      parseProfile(
+        `version: 1\nadmin: { key: ${JSON.stringify(k)} }\nbackends: { a: { url: "http://127.0.0.1:1" } }\nmodels: { m: { targets: [{ backend: a }] } }\n`,
+        'p.yaml',
+        {},
+      );
+    // HTTP drops a header's trailing whitespace and takes no control character: these are never what arrives.
+    for (const k of ['trailing space ', 'trailing tab\t', 'newline\n', 'nul\u0000key', 'bell\u0007']) {
+      const r = load(k);
+      expect(r.ok, JSON.stringify(k)).toBe(false);
+      if (!r.ok) expect(r.problems.map((p) => p.message).join('\n')).toContain('no request can send it');
+    }
+    const clé = load('clé');
+    expect(clé.ok && clé.warnings.map((w) => w.message).join('\n')).toContain('beyond ASCII');
+    const plain = load('correct horse battery staple');
+    expect(plain.ok && plain.warnings.filter((w) => w.path.startsWith('admin'))).toEqual([]);
+  });
+
   it('reads the scheme in any case (RFC 9110)', async () => {
     key = KEYS[0]!;
     for (const scheme of ['bearer', 'BEARER', 'bEaReR']) expect(await status(`${scheme} ${key}`), scheme).toBe(200);
