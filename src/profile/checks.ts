@@ -150,13 +150,13 @@ export function checkReferences(p: Profile, report: Report): void {
   if (adminKey !== undefined) {
     // Never quoted: the key may come from the environment. HTTP drops whitespace at a header's end, and takes no
     // control character in one: such a key is a 401 on every admin request, `aigw top`'s included.
-    if (!sendableInHeader(adminKey)) {
+    if (!SENDABLE_HEADER_VALUE.test(adminKey)) {
       report(
         'error',
         ['admin', 'key'],
         'the admin key ends with whitespace or holds a control character: no request can send it (a trailing newline from a file?)',
       );
-    } else if (beyondAscii(adminKey)) {
+    } else if (BEYOND_ASCII.test(adminKey)) {
       report(
         'warning',
         ['admin', 'key'],
@@ -169,20 +169,10 @@ export function checkReferences(p: Profile, report: Report): void {
   }
 }
 
-/** Whether a header can end with `value`: no control character (a tab inside is one HTTP takes), no whitespace last. */
-function sendableInHeader(value: string): boolean {
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if ((c < 0x20 && c !== 0x09) || c === 0x7f) return false;
-  }
-  const last = value.charCodeAt(value.length - 1);
-  return last !== 0x20 && last !== 0x09;
-}
-
-function beyondAscii(value: string): boolean {
-  for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) > 0x7e) return true;
-  return false;
-}
+/** A value HTTP carries as it is: tab, visible ASCII and beyond (no control character), nothing blank at its end. */
+const SENDABLE_HEADER_VALUE = /^[\t\x20-\x7e\u0080-\uffff]*[\x21-\x7e\u0080-\uffff]$/;
+/** A character curl and most clients send as UTF-8 bytes, which the server reads as Latin-1. */
+const BEYOND_ASCII = /[^\t\x20-\x7e]/;
 
 /** Fallback chains must end: a → b → a would bounce a failing request forever. */
 function reportFallbackCycles(p: Profile, report: Report): void {

@@ -56,12 +56,11 @@ function tempDir(): string {
   return dir;
 }
 
-/** Watches `file`; `count()` is how many changes were reported so far. */
-function watched(file: string): { count: () => number } {
-  let n = 0;
-  const stop = watchProfile(file, () => n++);
-  undo.push(stop);
-  return { count: () => n };
+/** A profile file (`version: 1`) in `dir`, a fresh temporary directory unless given. */
+function profileIn(dir = tempDir(), name = 'profile.yaml'): string {
+  const file = join(dir, name);
+  writeFileSync(file, 'version: 1\n');
+  return file;
 }
 
 /**
@@ -97,6 +96,15 @@ function reportsOf(file: string): string[] {
   return reported;
 }
 
+/** After a first report: a slow write in place is the next report, whole, and the only one. */
+async function expectSlowWriteWhole(file: string, reported: string[]): Promise<void> {
+  await sleep(1_200);
+  const whole = await slowWrite(file);
+  await until(() => reported.length >= 2, 5_000);
+  await sleep(1_200);
+  expect(reported.slice(1)).toEqual([whole]);
+}
+
 async function until(cond: () => boolean, ms: number): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
@@ -107,23 +115,21 @@ async function until(cond: () => boolean, ms: number): Promise<void> {
 
 describe('watching a profile file', () => {
   it('reports a write in place once, after it settles', async () => {
-    const file = join(tempDir(), 'profile.yaml');
-    writeFileSync(file, 'version: 1\n');
-    const w = watched(file);
+    const file = profileIn();
+    const reported = reportsOf(file);
     writeFileSync(file, 'version: 1\n# edited\n');
-    await until(() => w.count() === 1, 5_000);
+    await until(() => reported.length === 1, 5_000);
     await sleep(500);
-    expect(w.count()).toBe(1);
+    expect(reported.length).toBe(1);
   });
 
   it('reports an editor’s rename-over write (a new inode)', async () => {
     const dir = tempDir();
-    const file = join(dir, 'profile.yaml');
-    writeFileSync(file, 'version: 1\n');
-    const w = watched(file);
+    const file = profileIn(dir);
+    const reported = reportsOf(file);
     writeFileSync(join(dir, '.profile.yaml.tmp'), 'version: 1\n# saved\n');
     renameSync(join(dir, '.profile.yaml.tmp'), file);
-    await until(() => w.count() === 1, 5_000);
+    await until(() => reported.length === 1, 5_000);
   });
 
   it('reports a Kubernetes ConfigMap update: the ..data link swapped, the file’s own name untouched', async () => {
@@ -132,27 +138,26 @@ describe('watching a profile file', () => {
     writeFileSync(join(dir, '..v1', 'profile.yaml'), 'version: 1\n');
     symlinkSync('..v1', join(dir, '..data'));
     symlinkSync(join('..data', 'profile.yaml'), join(dir, 'profile.yaml'));
-    const w = watched(join(dir, 'profile.yaml'));
+    const reported = reportsOf(join(dir, 'profile.yaml'));
     // As kubelet's atomic writer does it: a new directory, a new link, renamed over the old one.
     mkdirSync(join(dir, '..v2'));
     writeFileSync(join(dir, '..v2', 'profile.yaml'), 'version: 1\n# v2, longer\n');
     symlinkSync('..v2', join(dir, '..data_tmp'));
     renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
     rmSync(join(dir, '..v1'), { recursive: true });
-    await until(() => w.count() === 1, 5_000);
+    await until(() => reported.length === 1, 5_000);
   });
 
   it('does not take other files written next to it for a change, nor let them hold one back', async () => {
     const dir = tempDir();
-    const file = join(dir, 'profile.yaml');
-    writeFileSync(file, 'version: 1\n');
-    const w = watched(file);
+    const file = profileIn(dir);
+    const reported = reportsOf(file);
     const busy = setInterval(() => writeFileSync(join(dir, 'gateway.log'), `${Date.now()}\n`, { flag: 'a' }), 5);
     undo.push(() => clearInterval(busy));
     await sleep(1_000);
-    expect(w.count()).toBe(0);
+    expect(reported.length).toBe(0);
     writeFileSync(file, 'version: 1\n# edited while the log grows\n');
-    await until(() => w.count() === 1, 5_000);
+    await until(() => reported.length === 1, 5_000);
   });
 
   it('sees a profile linked from another directory written at its real place', async () => {
@@ -160,32 +165,31 @@ describe('watching a profile file', () => {
     writeFileSync(real, 'version: 1\n');
     const link = join(tempDir(), 'profile.yaml');
     symlinkSync(real, link);
-    const w = watched(link);
+    const reported = reportsOf(link);
     // Past the watcher's first look: only its poll of the path can see this.
     await sleep(200);
     writeFileSync(real, 'version: 1\n# edited at its real place\n');
-    await until(() => w.count() === 1, FALLBACK_POLL_MS * 3 + 2_000);
+    await until(() => reported.length === 1, FALLBACK_POLL_MS * 3 + 2_000);
   });
 
   // The poll alone, every 100 ms, woke an idle gateway 45 times a second (measured with strace): beside the file's
   // watch it is a fallback, once a second; at the old pace only where inotify refuses.
   it('polls the path once a second beside the watch, ten times a second where nothing is watched', async () => {
     const dir = tempDir();
-    const file = join(dir, 'profile.yaml');
-    writeFileSync(file, 'version: 1\n');
-    watched(file);
+    const file = profileIn(dir);
+    reportsOf(file);
     expect(polls.get(file)).toBe(FALLBACK_POLL_MS);
     // Missing: nothing to watch, so the old pace, and a profile written there is seen within 100 ms.
     const missing = join(dir, 'not-yet.yaml');
-    watched(missing);
+    reportsOf(missing);
     expect(polls.get(missing)).toBe(POLL_MS);
     const refused = join(dir, 'refused.yaml');
     writeFileSync(refused, 'version: 1\n');
-    const w = watched(refused);
+    const reported = reportsOf(refused);
     expect(polls.get(refused)).toBe(POLL_MS);
     await sleep(200);
     writeFileSync(refused, 'version: 1\n# polled\n');
-    await until(() => w.count() === 1, 5_000);
+    await until(() => reported.length === 1, 5_000);
   });
 
   it('sees a symlink pointed at another file (the slow poll)', async () => {
@@ -193,11 +197,11 @@ describe('watching a profile file', () => {
     writeFileSync(join(dir, 'a.yaml'), 'version: 1\n');
     writeFileSync(join(dir, 'b.yaml'), 'version: 1\n# b\n');
     symlinkSync('a.yaml', join(dir, 'profile.yaml'));
-    const w = watched(join(dir, 'profile.yaml'));
+    const reported = reportsOf(join(dir, 'profile.yaml'));
     await sleep(200);
     symlinkSync('b.yaml', join(dir, 'tmp-link'));
     renameSync(join(dir, 'tmp-link'), join(dir, 'profile.yaml'));
-    await until(() => w.count() === 1, FALLBACK_POLL_MS * 3 + 2_000);
+    await until(() => reported.length === 1, FALLBACK_POLL_MS * 3 + 2_000);
   });
 
   it('starts on a path that loops (symlinks made into a cycle after the profile was read) and sees it mended', async () => {
@@ -205,17 +209,16 @@ describe('watching a profile file', () => {
     const file = join(dir, 'profile.yaml');
     symlinkSync('loop.yaml', file);
     symlinkSync('profile.yaml', join(dir, 'loop.yaml'));
-    const w = watched(file);
+    const reported = reportsOf(file);
     rmSync(file);
     writeFileSync(file, 'version: 1\n');
-    await until(() => w.count() === 1, FALLBACK_POLL_MS * 3 + 2_000);
+    await until(() => reported.length === 1, FALLBACK_POLL_MS * 3 + 2_000);
   });
 
   // GNU install, `rm && cp`, two `sed -i` in a row: ext4 hands the freed inode number straight back, and the watch on
   // the freed inode is dead. Re-armed only on a new number, the watcher was left with its 1-s poll (found in review).
   it('keeps watching a profile deleted and written again at once (its inode number reused), slow writes whole', async () => {
-    const file = join(tempDir(), 'profile.yaml');
-    writeFileSync(file, 'version: 1\n');
+    const file = profileIn();
     const ino = statSync(file).ino;
     const reported = reportsOf(file);
     await sleep(200);
@@ -224,17 +227,12 @@ describe('watching a profile file', () => {
     // The case itself needs the number reused (ext4, tmpfs); elsewhere the test still holds, less sharply.
     if (statSync(file).ino !== ino) console.warn('profile-watch: this filesystem did not reuse the inode number');
     await until(() => reported.length === 1, 5_000);
-    await sleep(1_200);
-    const whole = await slowWrite(file);
-    await until(() => reported.length >= 2, 5_000);
-    await sleep(1_200);
-    expect(reported.slice(1)).toEqual([whole]);
+    await expectSlowWriteWhole(file, reported);
   }, 20_000);
 
   it('polls at the old pace again when inotify refuses to watch a new inode (its limit reached since start)', async () => {
     const dir = tempDir();
-    const file = join(dir, 'refused-later.yaml');
-    writeFileSync(file, 'version: 1\n');
+    const file = profileIn(dir, 'refused-later.yaml');
     const reported = reportsOf(file);
     expect(polls.get(file)).toBe(FALLBACK_POLL_MS);
     await sleep(200);
@@ -243,18 +241,13 @@ describe('watching a profile file', () => {
     await until(() => reported.length === 1, 5_000);
     expect(watches.get(file)).toBe(2);
     expect(polls.get(file)).toBe(POLL_MS);
-    await sleep(1_200);
-    const whole = await slowWrite(file);
-    await until(() => reported.length >= 2, 5_000);
-    await sleep(1_200);
-    expect(reported.slice(1)).toEqual([whole]);
+    await expectSlowWriteWhole(file, reported);
   }, 20_000);
 
   // Found in the second review: deleted, nothing was watched and the 1-s poll was left; the missing file's wait ran
   // out while the new one was being written. And a loop that stalls holds back the events that restart the wait.
   it('does not report a profile deleted and then written again slowly half-written', async () => {
-    const file = join(tempDir(), 'profile.yaml');
-    writeFileSync(file, 'version: 1\n');
+    const file = profileIn();
     const reported = reportsOf(file);
     await sleep(200);
     rmSync(file);
@@ -265,8 +258,7 @@ describe('watching a profile file', () => {
   }, 20_000);
 
   it('does not report a slow write half-written when the process stalls in the middle of it', async () => {
-    const file = join(tempDir(), 'profile.yaml');
-    writeFileSync(file, 'version: 1\n');
+    const file = profileIn();
     const reported = reportsOf(file);
     await sleep(200);
     const whole = await slowWrite(file, { afterLine: 30, ms: 400 });
@@ -275,12 +267,11 @@ describe('watching a profile file', () => {
   }, 20_000);
 
   it('reports a profile deleted, and again when it comes back', async () => {
-    const file = join(tempDir(), 'profile.yaml');
-    writeFileSync(file, 'version: 1\n');
-    const w = watched(file);
+    const file = profileIn();
+    const reported = reportsOf(file);
     rmSync(file);
-    await until(() => w.count() === 1, 5_000);
+    await until(() => reported.length === 1, 5_000);
     writeFileSync(file, 'version: 1\n# back\n');
-    await until(() => w.count() === 2, 5_000);
+    await until(() => reported.length === 2, 5_000);
   });
 });
