@@ -13,6 +13,7 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -81,15 +82,17 @@ async function slowWrite(file: string, stall?: { afterLine: number; ms: number }
   return lines.join('');
 }
 
-/** Watches `file`, keeping what it held at each report ('<missing>' when gone). */
+/** Watches `file`, keeping what it held at each report ('<missing>' when gone, '<not a file>' for anything else). */
 function reportsOf(file: string): string[] {
   const reported: string[] = [];
   undo.push(
     watchProfile(file, () => {
+      // Only a regular file is read (opening a FIFO waits for a writer), as serve's reload reads one.
       try {
-        reported.push(readFileSync(file, 'utf8'));
+        const s = statSync(file, { throwIfNoEntry: false });
+        reported.push(s === undefined ? '<missing>' : s.isFile() ? readFileSync(file, 'utf8') : '<not a file>');
       } catch {
-        reported.push('<missing>');
+        reported.push('<unreadable>');
       }
     }),
   );
@@ -265,6 +268,18 @@ describe('watching a profile file', () => {
     await sleep(1_200);
     expect(reported).toEqual([whole]);
   }, 20_000);
+
+  it('reports a profile replaced by a directory or a FIFO as a change, and throws nothing (the reload refuses them)', async () => {
+    const file = profileIn();
+    const reported = reportsOf(file);
+    await sleep(100);
+    rmSync(file);
+    mkdirSync(file);
+    await until(() => reported.length === 1, 5_000);
+    rmSync(file, { recursive: true });
+    execFileSync('mkfifo', [file]);
+    await until(() => reported.length === 2, 5_000);
+  });
 
   it('reports a profile deleted, and again when it comes back', async () => {
     const file = profileIn();
