@@ -4,8 +4,9 @@
  * returns profile/load.ts's LoadResult — problems and warnings at FILE:LINE:COL of what the user wrote, in
  * the manifests too — plus the objects the import skipped and the profile text that was loaded.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readSmallFile } from '../core/small-file.js';
 import { formatSize } from '../core/units.js';
 import { parseProfile, type LoadResult } from '../profile/load.js';
 import type { ProfileProblem } from '../profile/problems.js';
@@ -16,6 +17,9 @@ import { renderDocument } from './envoy/render-yaml.js';
 import { mockAll } from './mock-all.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
+
+/** The largest profile or manifests file read: far above any real one (thousands of routes fit in a few MiB). */
+export const MAX_PROFILE_TEXT_BYTES = 64 * 1024 * 1024;
 
 export interface BridgeOptions {
   mockAll?: boolean;
@@ -72,7 +76,11 @@ export async function loadProfileOrManifests(
       for (const n of names) {
         const path = n ? join(file, n) : file;
         list = [...list, path];
-        inputs.push({ file: path, text: await readFile(path, 'utf8') });
+        // Only a regular file, and bounded: a reload reads whatever the path is by then, and a FIFO there held the
+        // reload (and every one after it, SIGHUP's included) waiting for a writer; /dev/zero grew without end.
+        const read = await readSmallFile(path, MAX_PROFILE_TEXT_BYTES);
+        if (!Buffer.isBuffer(read)) throw Object.assign(new Error(read.problem), { code: read.problem });
+        inputs.push({ file: path, text: read.toString('utf8') });
       }
     } catch (e) {
       const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;

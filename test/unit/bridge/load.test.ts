@@ -2,7 +2,8 @@
  * bridge/load.ts: `-c FILE` as a profile or as manifests (detected by apiVersion), `--mock-all` as a pure
  * transform, and every problem reported where the user wrote it — in the manifests, or in the profile as written.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -134,5 +135,18 @@ describe('manifests', () => {
     expect(r.ok).toBe(true);
     const missing = await loadProfileOrManifests(join(dir, 'nope.yaml'), {});
     expect(missing.ok ? [] : missing.problems.map((p) => p.message)).toEqual(['cannot read the profile: no such file']);
+  });
+
+  // A reload reads whatever the path is by then: a FIFO put there held the reload (and every one after it) waiting
+  // for a writer, /dev/zero grew a string without end. Both are one clear problem, at once.
+  it('refuses a profile path that is not a regular file (a FIFO, a device) at once', async () => {
+    const fifo = join(dir, 'fifo.yaml');
+    execFileSync('mkfifo', [fifo]);
+    const link = join(dir, 'zero.yaml');
+    symlinkSync('/dev/zero', link);
+    for (const path of [fifo, link]) {
+      const r = await loadProfileOrManifests(path, {});
+      expect(r.ok ? [] : r.problems.map((p) => p.message), path).toEqual(['cannot read the profile: not a regular file']);
+    }
   });
 });
