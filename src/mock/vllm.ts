@@ -51,6 +51,12 @@ export async function handleCompletion(
     );
   }
   if ((body.n ?? 1) !== 1) return sendJson(res, 400, vllmError(400, 'this mock supports n=1 only', 'BadRequestError', 'n'), ctx.identity);
+  // vLLM answers a batch with a choice per prompt; the mock's answer is one text, so it refuses a batch as it refuses
+  // n > 1, rather than answer several prompts with one choice a client would take for the first prompt's answer.
+  if (endpoint === 'completions' && isBatch((body as CompletionRequest).prompt)) {
+    const message = 'this mock answers one prompt a request: send each prompt of a batch as its own request';
+    return sendJson(res, 400, vllmError(400, message, 'BadRequestError', 'prompt'), ctx.identity);
+  }
   const maxTokens =
     (endpoint === 'chat' ? (body as ChatCompletionRequest).max_completion_tokens : undefined) ??
     body.max_tokens ??
@@ -135,4 +141,9 @@ export async function handleCompletion(
     ctx.stats,
   );
   prefill.finish(produced);
+}
+
+/** A prompt of more than one string or token-id array (an array of token ids is one prompt). */
+function isBatch(prompt: CompletionRequest['prompt']): boolean {
+  return Array.isArray(prompt) && prompt.length > 1 && typeof prompt[0] !== 'number';
 }

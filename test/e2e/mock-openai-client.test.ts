@@ -82,6 +82,27 @@ describe('vLLM mock through the openai client', () => {
     expect(text).toBe(r.choices[0]!.text);
   });
 
+  it('refuses what it cannot answer as one text — n > 1, a batch of prompts — with a 400 naming the field', async () => {
+    const n = await llm.chat.completions.create({ model: MODEL, messages, n: 2 }).catch((e) => e);
+    expect(n).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(n.error).toMatchObject({ param: 'n' });
+    for (const prompt of [
+      ['first', 'second'],
+      [[1, 2], [3]],
+    ]) {
+      const err = await llm.completions.create({ model: MODEL, prompt, max_tokens: 3 }).catch((e) => e);
+      expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+      expect(err.error).toMatchObject({ param: 'prompt' });
+      expect(err.message).toContain('one prompt a request');
+    }
+    // One prompt, whatever its form: a string in an array, token ids, token ids in an array.
+    for (const prompt of [['only one'], [1, 2, 3], [[1, 2, 3]]]) {
+      const r = await llm.completions.create({ model: MODEL, prompt, max_tokens: 3, seed: 1 });
+      expect(r.choices).toHaveLength(1);
+      expect(r.usage!.completion_tokens).toBe(3);
+    }
+  });
+
   it('lists its models', async () => {
     const page = await llm.models.list();
     expect(page.data.map((m) => m.id)).toEqual([MODEL]);
