@@ -30,6 +30,11 @@ export interface WalkHooks {
   problem(offset: number | undefined, message: string, path: KeyPath): void;
   /** A key to leave out, and why; undefined keeps it. */
   refuseKey?(key: string): string | undefined;
+  /**
+   * Read `<<: *anchor` (or a list of them) as YAML 1.1's merge key, as kubectl's go-yaml does: the maps' keys that
+   * the map does not set itself, the first map's before a later one's. Unset: `<<` is a key like any other.
+   */
+  mergeKeys?: boolean;
 }
 
 /**
@@ -48,8 +53,14 @@ export function walkDocument(doc: Document.Parsed, hooks: WalkHooks, budget?: Al
       return aliases.collection(node, () => {
         const out: Record<string, unknown> = {};
         const seen = new Set<string>();
+        let merged: unknown[] | undefined;
         for (const pair of node.items) {
           const keyNode = pair.key as Node | null;
+          if (hooks.mergeKeys && isScalar(keyNode) && keyNode.value === '<<' && keyNode.type === 'PLAIN') {
+            const v = convert(pair.value as Node | null, path);
+            (merged ??= []).push(...(Array.isArray(v) ? v : [v]));
+            continue;
+          }
           const at = keyNode?.range?.[0];
           const key = keyText(isAlias(keyNode) ? aliases.target(keyNode) : keyNode);
           if (key === undefined) {
@@ -76,6 +87,14 @@ export function walkDocument(doc: Document.Parsed, hooks: WalkHooks, budget?: Al
             hooks.place('value', childPath, at);
           }
           setOwn(out, key, convert(pair.value as Node | null, childPath));
+        }
+        for (const m of merged ?? []) {
+          if (!m || typeof m !== 'object' || Array.isArray(m)) {
+            if (!aliases.inAlias) hooks.problem(node.range?.[0], 'a merge key (<<) takes a map or a list of maps', path);
+            repeated = true;
+            continue;
+          }
+          for (const [k, v] of Object.entries(m)) if (!Object.hasOwn(out, k)) setOwn(out, k, v);
         }
         return out;
       });

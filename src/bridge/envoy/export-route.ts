@@ -55,6 +55,16 @@ export function routeObject(ctx: ExportContext): K8sObject {
         );
         return;
       }
+      const shadowed = m.match!.findIndex(
+        (before, i) => i < j && before.when.tenant === undefined && covers(rule.when.headers, before.when.headers),
+      );
+      if (shadowed >= 0) {
+        ctx.warn(
+          path,
+          `the cluster tries matches with more headers first: a request matching this one and match[${shadowed}] goes here, ` +
+            `where aigw sends it to match[${shadowed}]'s targets (put this match first to agree)`,
+        );
+      }
       const extra = Object.entries(rule.when.headers ?? {}).map(([h, v]) => ({ type: 'Exact', name: h, value: v }));
       rules.push(ruleFor(ctx, name, extra, [...rule.targets.map((target) => ({ target, owner: name, priority: 0 })), ...fallbackRefs(1)]));
     });
@@ -115,4 +125,11 @@ function needsTokenCosts(ctx: ExportContext): boolean {
   return Object.values(ctx.profile.tenants ?? {}).some(
     (t) => t.limits?.tpm !== undefined || Object.values(t.modelLimits ?? {}).some((l) => l.tpm !== undefined),
   );
+}
+
+/** Whether `more` requires every header `fewer` does, and more of them: every request it matches, `fewer` matches. */
+function covers(more: Record<string, string> | undefined, fewer: Record<string, string> | undefined): boolean {
+  const m = Object.entries(more ?? {});
+  const f = Object.entries(fewer ?? {});
+  return m.length > f.length && f.every(([h, v]) => Object.hasOwn(more!, h) && more![h] === v);
 }

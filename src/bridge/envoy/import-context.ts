@@ -45,6 +45,10 @@ export class ImportContext {
   private readonly byName = new Map<string, Manifest>();
   /** Per policy kind: the policies by the object their targetRefs name (kind, the policy's namespace, name). */
   private readonly byTarget = new Map<string, Map<string, Manifest[]>>();
+  /** Per policy kind: the policies with targetSelectors, matched per lookup. */
+  private readonly bySelectors = new Map<string, Manifest[]>();
+  /** Selector warnings already given (a lookup repeats). */
+  private readonly saidUnknown = new Set<string>();
   /** The variable each credential (a Secret's key, a missing Backend's URL) reads, and every variable taken. */
   private readonly variableOf = new Map<string, string>();
   private readonly taken = new Set<string>();
@@ -87,7 +91,12 @@ export class ImportContext {
     return this.byName.get(nameKey(kind, name, namespace));
   }
 
-  /** The policies of `policyKind` whose targetRefs (or targetRef) name this object, in the order given. */
+  /**
+   * The policies of `policyKind` that attach to this object, in the order given: by targetRefs (or targetRef)
+   * naming it, or by targetSelectors whose labels it carries (an HTTPRoute's are its AIGatewayRoute's, which
+   * generates it). An object not among the files has labels nobody can read: a selector of its kind is taken to
+   * select it, and said — an authentication policy dropped on a guess would import as an open door.
+   */
   targeting(policyKind: string, kind: string, name: string, namespace: string): readonly Manifest[] {
     let index = this.byTarget.get(policyKind);
     if (!index) {
@@ -106,7 +115,41 @@ export class ImportContext {
       }
       this.byTarget.set(policyKind, index);
     }
-    return index.get(nameKey(kind, name, namespace)) ?? [];
+    const named = index.get(nameKey(kind, name, namespace)) ?? [];
+    let withSelectors = this.bySelectors.get(policyKind);
+    if (!withSelectors) {
+      withSelectors = this.ofKind(policyKind).filter((p) => Array.isArray((p.value.spec as Raw | undefined)?.targetSelectors));
+      this.bySelectors.set(policyKind, withSelectors);
+    }
+    if (withSelectors.length === 0) return named;
+    const selecting = withSelectors.filter((p) => !named.includes(p) && this.selects(p, kind, name, namespace));
+    if (selecting.length === 0) return named;
+    const all = new Set([...named, ...selecting]);
+    return this.ofKind(policyKind).filter((p) => all.has(p));
+  }
+
+  /** Whether one of `p`'s targetSelectors selects the object (same namespace, its kind, its labels). */
+  private selects(p: Manifest, kind: string, name: string, namespace: string): boolean {
+    const spec = p.value.spec && typeof p.value.spec === 'object' ? (p.value.spec as Raw) : {};
+    if (!Array.isArray(spec.targetSelectors) || p.namespace !== namespace) return false;
+    const target = this.find(kind === 'HTTPRoute' ? 'AIGatewayRoute' : kind, name, namespace);
+    const meta = target?.value.metadata && typeof target.value.metadata === 'object' ? (target.value.metadata as Raw) : {};
+    const labels = meta.labels && typeof meta.labels === 'object' ? (meta.labels as Raw) : {};
+    return spec.targetSelectors.some((sel, i) => {
+      const s = sel && typeof sel === 'object' ? (sel as Raw) : {};
+      if (s.kind !== kind) return false;
+      this.use(p, ['spec', 'targetSelectors', i]);
+      if (!target) {
+        const said = nameKey(p.kind, p.name, `${i}/${kind}/${namespace}/${name}`);
+        if (!this.saidUnknown.has(said)) {
+          this.saidUnknown.add(said);
+          const what = `${kind} ${namespace}/${name} is not among the files, so its labels are unknown: taken to be selected`;
+          this.warn(p, ['spec', 'targetSelectors', i], what);
+        }
+        return true;
+      }
+      return labelsMatch(labels, s);
+    });
   }
 
   /**
@@ -242,4 +285,31 @@ export class ImportContext {
 function parentOf(p: string): string {
   const i = Math.max(p.lastIndexOf('.'), p.lastIndexOf('['));
   return i <= 0 ? '' : p.slice(0, i);
+}
+
+/** A Kubernetes label selector (matchLabels and matchExpressions, all of them) against an object's labels. */
+export function labelsMatch(labels: Raw, selector: Raw): boolean {
+  const has = (k: string) => Object.hasOwn(labels, k);
+  const value = (k: string) => (has(k) ? String(labels[k]) : undefined);
+  const matchLabels = selector.matchLabels && typeof selector.matchLabels === 'object' ? (selector.matchLabels as Raw) : {};
+  for (const [k, v] of Object.entries(matchLabels)) if (value(k) !== String(v)) return false;
+  const expressions = Array.isArray(selector.matchExpressions) ? selector.matchExpressions : [];
+  for (const e of expressions) {
+    const x = e && typeof e === 'object' ? (e as Raw) : {};
+    const key = String(x.key);
+    const values = Array.isArray(x.values) ? x.values.map(String) : [];
+    const v = value(key);
+    const ok =
+      x.operator === 'In'
+        ? v !== undefined && values.includes(v)
+        : x.operator === 'NotIn'
+          ? v === undefined || !values.includes(v)
+          : x.operator === 'Exists'
+            ? has(key)
+            : x.operator === 'DoesNotExist'
+              ? !has(key)
+              : false;
+    if (!ok) return false;
+  }
+  return true;
 }

@@ -266,7 +266,10 @@ function build(ctx: ImportContext, entries: Entry[]): void {
           "go to the first match's targets (the cluster answers 404)",
       );
     }
-    out[name] = { targets: m.targets ?? m.match![0]!.targets, ...(m.match ? { match: m.match } : {}) };
+    // Gateway API precedence, which Envoy Gateway keeps: of matches on one model, more headers first (the file's
+    // order among equals). aigw takes the first match that applies, in the profile's order.
+    const match = m.match && [...m.match].sort((a, b) => headerCount(b) - headerCount(a));
+    out[name] = { targets: m.targets ?? m.match![0]!.targets, ...(match ? { match } : {}) };
     const e = m.primary;
     if (!e || e.groups.length < 2) continue;
     const fallbacks: string[] = [];
@@ -294,4 +297,8 @@ function build(ctx: ImportContext, entries: Entry[]): void {
     out[name]!.fallbacks = fallbacks;
   }
   ctx.profile.models = out;
+}
+
+function headerCount(match: Raw): number {
+  return Object.keys((match.when as { headers: Raw }).headers).length;
 }

@@ -35,6 +35,7 @@ export function importTenants(ctx: ImportContext): void {
   const tenants = new Set<string>();
   let keyPolicy: Manifest | undefined;
   for (const sp of policiesFor(ctx, 'SecurityPolicy')) {
+    refuseUnmapped(ctx, sp);
     const auth = obj(obj(sp.value.spec).apiKeyAuth);
     if (!obj(sp.value.spec).apiKeyAuth) continue;
     keyPolicy ??= sp;
@@ -91,6 +92,25 @@ export function importTenants(ctx: ImportContext): void {
       'the cluster asks every client for an API key, but no client id (tenant) could be imported: the profile would let anyone in',
     );
   importRateLimits(ctx, tenantHeader, tenants);
+}
+
+/** What a SecurityPolicy may check that aigw cannot import, and what the check is. */
+const UNMAPPED_AUTH: readonly [string, string][] = [
+  ['basicAuth', 'asks every client for a password (basicAuth)'],
+  ['jwt', 'asks every client for a JWT (aigw has auth.jwt: set it by hand)'],
+  ['oidc', 'signs clients in with OIDC'],
+  ['extAuth', 'asks an external service whether to let each request in (extAuth)'],
+  ['authorization', 'lets clients in by authorization rules'],
+];
+
+/** A check aigw cannot carry over is refused: dropped, it leaves a profile that lets in whoever the cluster keeps out. */
+function refuseUnmapped(ctx: ImportContext, sp: Manifest): void {
+  const spec = obj(sp.value.spec);
+  for (const [field, what] of UNMAPPED_AUTH) {
+    if (spec[field] === undefined) continue;
+    ctx.use(sp, ['spec', field]);
+    ctx.refuse(sp, ['spec', field], `the cluster ${what}; aigw cannot import it, and without it the profile would let anyone in`);
+  }
 }
 
 interface Limit {

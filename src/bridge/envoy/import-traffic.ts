@@ -163,15 +163,22 @@ export function importTimeouts(ctx: ImportContext, timing: RouteTiming[]): void 
     ctx.warn(first.m, ['spec', 'rules'], 'rules differ in timeouts: aigw has one set for all models, so the longest of each is used');
   }
   const rulePath = ['spec', 'rules', first.rule];
+  // How long a rule waits for the headers: its request timeout (0: none) or, sooner, its stream idle timeout — nothing
+  // is encoded while no headers come, so that timer runs too (examples/stream_idle_timeout fails over after 5s).
+  const heads = requests.map((r, i) => Math.min(r > 0 ? r : Infinity, idles[i]! > 0 ? idles[i]! : Infinity));
+  const head = Math.max(...heads);
+  if (head !== Infinity) ctx.set(['timeouts', 'firstByte'], profileDuration(head), { m: first.m, path: [...rulePath, 'timeouts'] });
+  else
+    ctx.warn(first.m, [...rulePath, 'timeouts'], "a rule waits for a backend's headers without a deadline: aigw waits timeouts.firstByte");
   if (finite.length) {
     const ms = Math.max(...finite);
-    ctx.set(['timeouts', 'firstByte'], profileDuration(ms), { m: first.m, path: [...rulePath, 'timeouts'] });
+    const some = finite.length < requests.length ? 'a rule with a request timeout' : 'the cluster';
     ctx.warn(
       first.m,
       [...rulePath, 'timeouts'],
-      `the cluster cuts any answer, streams included, at ${profileDuration(ms)} (the route timeout is a deadline for the whole response` +
+      `${some} cuts any answer, streams included, at ${profileDuration(ms)} (the route timeout is a deadline for the whole response` +
         `${defaulted ? "; 60s is Envoy AI Gateway's default when a rule sets none" : ''}); ` +
-        'aigw has no such deadline: it waits that long for the headers (timeouts.firstByte), then only bounds silences (timeouts.idle)',
+        'aigw has no such deadline: it waits for the headers (timeouts.firstByte), then only bounds silences (timeouts.idle)',
     );
   }
   ctx.set(['timeouts', 'idle'], profileDuration(Math.max(...idles)), { m: first.m, path: [...rulePath, 'streamIdleTimeout'] });

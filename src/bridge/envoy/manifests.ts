@@ -58,6 +58,7 @@ export function readManifests(text: string, file: string, budget = new AliasBudg
         place: (_kind, path, offset) => where.set(formatPath(path), posOf(offset)),
         scalar: (node) => node.value,
         problem: (offset, message) => out.problems.push({ pos: posOf(offset), message }),
+        mergeKeys: true,
       },
       budget,
     );
@@ -65,7 +66,6 @@ export function readManifests(text: string, file: string, budget = new AliasBudg
     if (value === null) continue; // a document of comments only (a trailing `---`)
     const start = posOf((doc.contents as Node).range?.[0]);
     const meta = value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-    const metadata = meta?.metadata as Record<string, unknown> | undefined;
     if (!meta || typeof meta.apiVersion !== 'string' || typeof meta.kind !== 'string') {
       out.problems.push({ pos: start, message: 'expected a Kubernetes object with apiVersion and kind' });
       continue;
@@ -77,17 +77,34 @@ export function readManifests(text: string, file: string, budget = new AliasBudg
         if (p.length === 0) return start;
       }
     };
-    out.manifests.push({
-      file,
-      apiVersion: meta.apiVersion,
-      kind: meta.kind,
-      name: typeof metadata?.name === 'string' ? metadata.name : '',
-      namespace: typeof metadata?.namespace === 'string' ? metadata.namespace : DEFAULT_NAMESPACE,
-      value: meta,
-      at,
-    });
+    // `kubectl get -o yaml` writes a List (`kind: List`, or a kind's own `…List`): its items are the objects.
+    if (meta.kind.endsWith('List') && Array.isArray(meta.items)) {
+      meta.items.forEach((item, i) => {
+        const o = item && typeof item === 'object' && !Array.isArray(item) ? (item as Record<string, unknown>) : undefined;
+        const itemAt = (path: KeyPath): SourcePos => at(['items', i, ...path]);
+        if (!o || typeof o.apiVersion !== 'string' || typeof o.kind !== 'string') {
+          out.problems.push({ pos: itemAt([]), message: 'expected a Kubernetes object with apiVersion and kind' });
+        } else out.manifests.push(manifestOf(file, o, itemAt));
+      });
+      continue;
+    }
+    out.manifests.push(manifestOf(file, meta, at));
   }
   return out;
+}
+
+function manifestOf(file: string, value: Record<string, unknown>, at: (path: KeyPath) => SourcePos): Manifest {
+  const metadata = value.metadata && typeof value.metadata === 'object' ? (value.metadata as Record<string, unknown>) : undefined;
+  return {
+    file,
+    apiVersion: value.apiVersion as string,
+    kind: value.kind as string,
+    name: typeof metadata?.name === 'string' ? metadata.name : '',
+    // An empty namespace is none, as kubectl applies it: the default.
+    namespace: typeof metadata?.namespace === 'string' && metadata.namespace !== '' ? metadata.namespace : DEFAULT_NAMESPACE,
+    value,
+    at,
+  };
 }
 
 /** Whether a YAML text is Kubernetes manifests rather than an aigw profile: any document with apiVersion and kind. */

@@ -108,6 +108,22 @@ describe('what the export writes', () => {
       },
     },
     {
+      name: 'a header match listed after one it narrows → a warning: the cluster tries more headers first',
+      yaml: BASE.replace(
+        'n: { targets: [{ backend: b }] }',
+        `n:
+    targets: [{ backend: b }]
+    match:
+      - { when: { headers: { x-team: red } }, targets: [{ backend: a }] }
+      - { when: { headers: { x-team: blue, x-tier: gold } }, targets: [{ backend: b }] }
+      - { when: { headers: { x-team: red, x-tier: gold } }, targets: [{ backend: b }] }`,
+      ),
+      check: (r) => {
+        const said = r.warnings.filter((w) => /tries matches with more headers first/.test(w));
+        expect(said).toEqual([expect.stringMatching(/^models\.n\.match\[2\]: .*match\[0\]'s targets/)]);
+      },
+    },
+    {
       name: 'onOverflow truncate → a warning saying the cluster answers 500 instead',
       yaml: `${BASE}limits: { responseBuffer: { mode: buffered, maxBytes: 1Mi, onOverflow: truncate } }\n`,
       check: (r) => expect(r.warnings.join('\n')).toMatch(/truncate: the cluster answers 500/),

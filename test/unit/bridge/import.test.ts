@@ -77,14 +77,14 @@ describe.skipIf(!crdsAvailable)('what the examples become', () => {
     expect(r.profile.resilience.attempts).toBe(6);
   });
 
-  it('stream_idle_timeout/: priority 1 becomes a fallback model sending the original name; rule timeouts', async () => {
+  it('stream_idle_timeout/: priority 1 becomes a fallback model sending the original name; rule timeouts (the 5s stream idle timeout bounds the wait for headers too: the failover the example shows)', async () => {
     const { r } = await warningsOf('stream_idle_timeout/');
     const m = r.profile.models['stream-idle-timeout-silent-demo']!;
     expect(m.fallbacks).toEqual(['stream-idle-timeout-silent-demo:priority-1']);
     expect(r.profile.models['stream-idle-timeout-silent-demo:priority-1']!.targets).toEqual([
       { backend: 'stream-idle-timeout-healthy', model: 'stream-idle-timeout-silent-demo', weight: 1 },
     ]);
-    expect(r.profile.timeouts).toMatchObject({ firstByte: 30_000, idle: 5000, connect: 10_000 });
+    expect(r.profile.timeouts).toMatchObject({ firstByte: 5000, idle: 5000, connect: 10_000 });
     expect(r.profile.resilience.attempts).toBe(3);
   });
 
