@@ -66,7 +66,8 @@ function fromCertificate(socket: Socket, rules: MtlsRules, tenants: TenantDirect
   if (!tls.encrypted) return unauthorized(CERT_REFUSAL.no_certificate);
   let v = verdicts.get(socket);
   if (!v || v.rules !== rules) {
-    v = { rules, result: tenantOfPeer(rules, tls.authorized, tls.getPeerCertificate()) };
+    // authorizationError too: a verdict node:tls gives a later handshake on the connection leaves `authorized` as it was.
+    v = { rules, result: tenantOfPeer(rules, tls.authorized && !tls.authorizationError, tls.getPeerCertificate()) };
     verdicts.set(socket, v);
   }
   if (!v.result.ok) return unauthorized(CERT_REFUSAL[v.result.reason]);

@@ -4,6 +4,7 @@
  */
 import { createServer, type Server, type ServerOptions } from 'node:http';
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { createServer as createHttpsServer } from 'node:https';
 import { applyTlsOptions } from '../auth/tls-options.js';
 import { listenOn, splitHostPort } from '../core/listen.js';
@@ -43,12 +44,21 @@ export function listen(server: Server, hostPort: string, scheme: 'http' | 'https
   return listenOn(server, host, port, scheme, backlog);
 }
 
+/** llhttp's refusals (HPE_*) and Node's request deadline: the errors a request line reached. */
+function isHttpLevel(code: string | undefined): boolean {
+  return code !== undefined && (code.startsWith('HPE_') || code === 'ERR_HTTP_REQUEST_TIMEOUT');
+}
+
 function applyTimeouts(server: Server, profile: Profile): void {
   // Slowloris: headers must arrive within the request timeout; and the whole request, body included, on
   // every path — never unbounded. Node checks both on connectionsCheckingInterval and answers 408 through
   // clientError (in its client's API's error shape: client-error.ts): one timer for all connections, not one a request.
   server.headersTimeout = profile.timeouts.request;
   server.requestTimeout = profile.timeouts.request;
+  // And the TLS handshake before them. node:tls reads its handshakeTimeout option from a symbol on the server for
+  // each connection it accepts; a reload sets it there (none: the option given at start stays).
+  const key = Object.getOwnPropertySymbols(server).find((s) => s.description === 'handshake-timeout');
+  if (key) (server as unknown as Record<symbol, number>)[key] = profile.timeouts.request;
 }
 
 export async function startGateway(profile: Profile, bus: EventBus, listenAt = profile.listen): Promise<Gateway> {
@@ -65,11 +75,21 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
   };
   const tls = state.runtime.services.tls;
   // node:https's server is node:http's over TLS: the same handler, timeouts and drain apply to it.
-  const httpsServer = tls ? createHttpsServer({ ...tls, ...httpOptions }, createHandler(state)) : undefined;
+  // The handshake is bounded as the request is (a connection that never finishes one held a socket for Node's 120 s).
+  const httpsServer = tls
+    ? createHttpsServer({ ...tls, ...httpOptions, handshakeTimeout: profile.timeouts.request }, createHandler(state))
+    : undefined;
+  // No TLS 1.2 renegotiation: node:tls keeps `authorized` from the first handshake while getPeerCertificate() shows
+  // the certificate of the last, so a client verified once could present any certificate after (a tenant's subject,
+  // self-signed) and be taken for that tenant (test/e2e/identity-mtls-renegotiation.test.ts).
+  httpsServer?.on('secureConnection', (socket: TLSSocket) => socket.disableRenegotiation());
   const server: Server = httpsServer ?? createServer(httpOptions, createHandler(state));
   applyTimeouts(server, profile);
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    if (!socket.writable) return socket.destroy();
+    // Only an HTTP request Node gave up on has an answer. A TLS handshake that failed or timed out comes here too
+    // (node:https forwards tlsClientError): an answer written there waited for a handshake that never came, and
+    // held the connection open for good.
+    if (!socket.writable || !isHttpLevel(err.code)) return socket.destroy();
     socket.end(clientErrorResponse(err, socket as Socket));
   });
   const url = await listen(server, listenAt, tls ? 'https' : 'http', profile.limits.listenBacklog);
