@@ -167,7 +167,14 @@ function importKey(ctx: ImportContext, asb: Manifest, name: string): void {
     }
     if (secret) {
       ctx.use(secret, []);
-      if (value !== undefined && !named) {
+      // Envoy AI Gateway reads the key `apiKey` and nothing else: a Secret holding `api-key` leaves the backend keyless.
+      if (value === undefined) {
+        ctx.warn(
+          secret,
+          [],
+          `the Secret has no key named apiKey, the only one Envoy AI Gateway reads: the cluster sends this backend no key`,
+        );
+      } else if (!named) {
         ctx.warn(secret, ['stringData'], `the key is not copied into the profile: set \${${variable}} in the environment`);
       }
     }

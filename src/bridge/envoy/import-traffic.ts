@@ -104,6 +104,16 @@ export function importBuffer(ctx: ImportContext): void {
   );
   let request = bytes;
   for (const btp of policiesFor(ctx, 'BackendTrafficPolicy')) {
+    if (obj(obj(btp.value.spec).connection).bufferLimit !== undefined) {
+      ctx.use(btp, ['spec', 'connection', 'bufferLimit']);
+      ctx.warn(
+        btp,
+        ['spec', 'connection', 'bufferLimit'],
+        "the backend side's connection buffer (flow control, and how much of a request body Envoy keeps for a retry) has " +
+          "no aigw setting; the answer a client gets is bounded by the Gateway's (ClientTrafficPolicy bufferLimit), which " +
+          'limits.responseBuffer imports',
+      );
+    }
     const limit = obj(obj(btp.value.spec).requestBuffer).limit;
     if (limit === undefined) continue;
     ctx.use(btp, ['spec', 'requestBuffer']);
@@ -199,6 +209,20 @@ export function importResilience(ctx: ImportContext): void {
       );
     }
     ctx.set(['resilience', 'attempts'], Math.min(MAX_ATTEMPTS, retries + 1), { m: retry, path: ['spec', 'retry', 'numRetries'] });
+    if (r.retryOn !== undefined) {
+      ctx.warn(
+        retry,
+        ['spec', 'retry', 'retryOn'],
+        'not imported: aigw retries what fails on connect, times out, or answers 429, 5xx, 401 or 403, whatever the cluster lists',
+      );
+    }
+    if (r.numAttemptsPerPriority !== undefined) {
+      ctx.warn(
+        retry,
+        ['spec', 'retry', 'numAttemptsPerPriority'],
+        'not imported: aigw tries each target of a model once, then its fallbacks, within resilience.attempts',
+      );
+    }
   } else if (ctx.ofKind('AIGatewayRoute')[0]) {
     ctx.warn(
       ctx.ofKind('AIGatewayRoute')[0]!,

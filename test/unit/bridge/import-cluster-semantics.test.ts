@@ -178,3 +178,59 @@ items:
     expect((r.profile.models as Models).m1?.targets[0]?.backend).toBe('b1');
   });
 });
+
+describe('what the import cannot carry over is said', () => {
+  it('a backend Secret without the key `apiKey` (the only one Envoy AI Gateway reads): a warning at the Secret', () => {
+    const r = imported(
+      docs(
+        BASE,
+        `apiVersion: aigateway.envoyproxy.io/v1beta1
+kind: BackendSecurityPolicy
+metadata: {name: k}
+spec:
+  targetRefs: [{group: aigateway.envoyproxy.io, kind: AIServiceBackend, name: b1}]
+  type: APIKey
+  apiKey: {secretRef: {name: s}}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: s}
+stringData: {api-key: "\${S_KEY}"}`,
+      ),
+    );
+    expect(r.said).toMatch(/Secret\/default\/s: the Secret has no key named apiKey/);
+  });
+
+  it('retry.retryOn and numAttemptsPerPriority: each a warning, not read in silence', () => {
+    const r = imported(
+      docs(
+        BASE,
+        `apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: BackendTrafficPolicy
+metadata: {name: t}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: r}]
+  retry: {numRetries: 1, retryOn: {httpStatusCodes: [500]}, numAttemptsPerPriority: 1}`,
+      ),
+    );
+    expect(r.said).toMatch(/retry\.retryOn: not imported/);
+    expect(r.said).toMatch(/retry\.numAttemptsPerPriority: not imported/);
+    expect(r.profile.resilience).toMatchObject({ attempts: 2 });
+  });
+});
+
+it("a BackendTrafficPolicy's connection.bufferLimit: said to be the backend side's, not the client's answer bound", () => {
+  const r = imported(
+    docs(
+      BASE,
+      `apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: BackendTrafficPolicy
+metadata: {name: t}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: r}]
+  connection: {bufferLimit: 50Mi}`,
+    ),
+  );
+  expect(r.said).toMatch(/connection\.bufferLimit: the backend side's connection buffer .* limits\.responseBuffer imports/);
+  expect(r.said).not.toMatch(/connection\.bufferLimit: not mapped/);
+});
