@@ -35,6 +35,19 @@ export type BridgeLoad = LoadResult & {
   raw?: unknown;
 };
 
+/**
+ * A YAML file's text: UTF-8, or UTF-16 after its byte-order mark, as YAML allows and kubectl reads (PowerShell's
+ * `>` writes UTF-16LE: read as UTF-8 it was one line of NULs, "not manifests").
+ */
+export function yamlText(bytes: Buffer): string {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return bytes.toString('utf16le', 2);
+  if (bytes[0] === 0xfe && bytes[1] === 0xff)
+    return Buffer.from(bytes.subarray(2, bytes.length & ~1))
+      .swap16()
+      .toString('utf16le');
+  return bytes.toString('utf8');
+}
+
 /** Problems and warnings of a generated profile, moved to the position of what produced each key. */
 function relocate(ps: readonly ProfileProblem[], origin: (path: string) => SourcePos | undefined, fallback: SourcePos): ProfileProblem[] {
   return ps.map((p) => {
@@ -80,7 +93,7 @@ export async function loadProfileOrManifests(
         // reload (and every one after it, SIGHUP's included) waiting for a writer; /dev/zero grew without end.
         const read = await readSmallFile(path, MAX_PROFILE_TEXT_BYTES);
         if (!Buffer.isBuffer(read)) throw Object.assign(new Error(read.problem), { code: read.problem });
-        inputs.push({ file: path, text: read.toString('utf8') });
+        inputs.push({ file: path, text: yamlText(read) });
       }
     } catch (e) {
       const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;

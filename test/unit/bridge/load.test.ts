@@ -127,6 +127,25 @@ describe('manifests', () => {
     expect(mocked.ok && mocked.profile.backends.a).toMatchObject({ url: MOCK_ALL_URL, mock: { kind: 'vllm' } });
   });
 
+  it("in UTF-16 with a byte-order mark (PowerShell's `>`), little- or big-endian, read as in UTF-8", async () => {
+    const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(MANIFESTS, 'utf16le')]);
+    const be = Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(MANIFESTS, 'utf16le').swap16()]);
+    for (const [name, bytes] of [
+      ['le.yaml', le],
+      ['be.yaml', be],
+    ] as const) {
+      const file = join(dir, name);
+      writeFileSync(file, bytes);
+      const r = await loadProfileOrManifests(file, { A_KEY: 'sk-a' });
+      expect(r.source).toBe('manifests');
+      expect(r.ok && r.profile.backends.a).toMatchObject({ url: 'http://a.example:443', apiKey: 'sk-a' });
+    }
+    const profile = join(dir, 'profile-le.yaml');
+    writeFileSync(profile, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(PROFILE, 'utf16le')]));
+    const r = await loadProfileOrManifests(profile, { SURELY_UNSET_UPSTREAM_KEY: 'sk' });
+    expect(r.ok && Object.keys(r.profile.models)).toEqual(['m', 'e']);
+  });
+
   it('a directory stands for its YAML files; an unreadable path is one clear problem', async () => {
     const sub = mkdtempSync(join(dir, 'folder-'));
     writeFileSync(join(sub, 'a.yaml'), MANIFESTS);
