@@ -58,7 +58,12 @@ function applyTimeouts(server: Server, profile: Profile): void {
   // And the TLS handshake before them. node:tls reads its handshakeTimeout option from a symbol on the server for
   // each connection it accepts; a reload sets it there (none: the option given at start stays).
   const key = Object.getOwnPropertySymbols(server).find((s) => s.description === 'handshake-timeout');
-  if (key) (server as unknown as Record<symbol, number>)[key] = profile.timeouts.request;
+  if (key) (server as unknown as Record<symbol, number>)[key] = handshakeMs(profile);
+}
+
+/** timeouts.request, or Node's own 120 s when it is 0 (no request deadline): a handshake is never unbounded. */
+function handshakeMs(profile: Profile): number {
+  return profile.timeouts.request || 120_000;
 }
 
 export async function startGateway(profile: Profile, bus: EventBus, listenAt = profile.listen): Promise<Gateway> {
@@ -77,7 +82,7 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
   // node:https's server is node:http's over TLS: the same handler, timeouts and drain apply to it.
   // The handshake is bounded as the request is (a connection that never finishes one held a socket for Node's 120 s).
   const httpsServer = tls
-    ? createHttpsServer({ ...tls, ...httpOptions, handshakeTimeout: profile.timeouts.request }, createHandler(state))
+    ? createHttpsServer({ ...tls, ...httpOptions, handshakeTimeout: handshakeMs(profile) }, createHandler(state))
     : undefined;
   // No TLS 1.2 renegotiation: node:tls keeps `authorized` from the first handshake while getPeerCertificate() shows
   // the certificate of the last, so a client verified once could present any certificate after (a tenant's subject,

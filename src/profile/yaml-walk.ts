@@ -16,6 +16,14 @@ export const DUPLICATE_KEY = 'Map keys must be unique';
 /** A key that is a map or a list (`? [a, b]`), or an alias of one. */
 export const COMPLEX_KEY = 'a key must be a plain value (text or a number), not a map or a list';
 
+/** `<<` as YAML 1.1 spells a merge key (plain), or any scalar tagged !!merge (go-yaml v2 takes `!!merge "<<"`). */
+function isMergeKey(node: Node | null | undefined): boolean {
+  return isScalar(node) && ((node.value === '<<' && node.type === 'PLAIN') || node.tag === 'tag:yaml.org,2002:merge');
+}
+
+const MERGE_CONFLICT = (key: string) =>
+  `${JSON.stringify(key)} is set both by a merge key (<<) and beside it: readers disagree on which wins — write the map out`;
+
 /** A key's text: a scalar's value as the readers always took it, undefined for a map or a list. */
 function keyText(node: Node | null | undefined): string | undefined {
   if (node == null) return 'null';
@@ -56,7 +64,7 @@ export function walkDocument(doc: Document.Parsed, hooks: WalkHooks, budget?: Al
         let merged: unknown[] | undefined;
         for (const pair of node.items) {
           const keyNode = pair.key as Node | null;
-          if (hooks.mergeKeys && isScalar(keyNode) && keyNode.value === '<<' && keyNode.type === 'PLAIN') {
+          if (hooks.mergeKeys && isMergeKey(keyNode)) {
             const v = convert(pair.value as Node | null, path);
             (merged ??= []).push(...(Array.isArray(v) ? v : [v]));
             continue;
@@ -94,7 +102,16 @@ export function walkDocument(doc: Document.Parsed, hooks: WalkHooks, budget?: Al
             repeated = true;
             continue;
           }
-          for (const [k, v] of Object.entries(m)) if (!Object.hasOwn(out, k)) setOwn(out, k, v);
+          for (const [k, v] of Object.entries(m)) {
+            // Which value wins depends on the reader (YAML 1.1 says the map's own; go-yaml v2, kubectl's, the one last
+            // in the text): a key set twice could read as one thing here and another in the cluster. Refused.
+            if (Object.hasOwn(out, k)) {
+              if (!aliases.inAlias) hooks.problem(node.range?.[0], MERGE_CONFLICT(k), path);
+              repeated = true;
+              continue;
+            }
+            setOwn(out, k, v);
+          }
         }
         return out;
       });

@@ -128,10 +128,22 @@ export class ImportContext {
     return this.ofKind(policyKind).filter((p) => all.has(p));
   }
 
-  /** Whether one of `p`'s targetSelectors selects the object (same namespace, its kind, its labels). */
+  /** A warning at a policy's selector, once however often a lookup repeats it. */
+  private sayOnce(p: Manifest, i: number, what: string): void {
+    const said = JSON.stringify([p.kind, p.namespace, p.name, i, what]);
+    if (this.saidUnknown.has(said)) return;
+    this.saidUnknown.add(said);
+    this.warn(p, ['spec', 'targetSelectors', i], what);
+  }
+
+  /**
+   * Whether one of `p`'s targetSelectors selects the object: its kind, its labels, in the policy's namespace — or,
+   * with `namespaces: { from: All }`, in any; `from: Selector` names namespaces by labels the files may not hold,
+   * so such a selector is taken to reach every namespace (said).
+   */
   private selects(p: Manifest, kind: string, name: string, namespace: string): boolean {
     const spec = p.value.spec && typeof p.value.spec === 'object' ? (p.value.spec as Raw) : {};
-    if (!Array.isArray(spec.targetSelectors) || p.namespace !== namespace) return false;
+    if (!Array.isArray(spec.targetSelectors)) return false;
     const target = this.find(kind === 'HTTPRoute' ? 'AIGatewayRoute' : kind, name, namespace);
     const meta = target?.value.metadata && typeof target.value.metadata === 'object' ? (target.value.metadata as Raw) : {};
     const labels = meta.labels && typeof meta.labels === 'object' ? (meta.labels as Raw) : {};
@@ -139,13 +151,11 @@ export class ImportContext {
       const s = sel && typeof sel === 'object' ? (sel as Raw) : {};
       if (s.kind !== kind) return false;
       this.use(p, ['spec', 'targetSelectors', i]);
+      const from = s.namespaces && typeof s.namespaces === 'object' ? (s.namespaces as Raw).from : undefined;
+      if (from === 'Selector') this.sayOnce(p, i, 'namespaces are chosen by labels: taken to reach every namespace');
+      if (p.namespace !== namespace && from !== 'All' && from !== 'Selector') return false;
       if (!target) {
-        const said = nameKey(p.kind, p.name, `${i}/${kind}/${namespace}/${name}`);
-        if (!this.saidUnknown.has(said)) {
-          this.saidUnknown.add(said);
-          const what = `${kind} ${namespace}/${name} is not among the files, so its labels are unknown: taken to be selected`;
-          this.warn(p, ['spec', 'targetSelectors', i], what);
-        }
+        this.sayOnce(p, i, `${kind} ${namespace}/${name} is not among the files, so its labels are unknown: taken to be selected`);
         return true;
       }
       return labelsMatch(labels, s);
