@@ -11,7 +11,7 @@ import { ContentBlockStartEvent, ErrorBody, MessageDeltaEvent, MessageStartEvent
 import { renderStreamErrorFrame } from '../openai/error-shape.js';
 import { SSE_DONE, type SseEvent } from '../openai/sse.js';
 import { readBlockDelta } from './fast-read.js';
-import { chatUsageOf, finishReasonOf, unreadable, usageFromAnthropic } from './mapping.js';
+import { chatUsageOf, finishReasonOf, serialize, unreadable, usageFromAnthropic } from './mapping.js';
 import { tokensAtLeast } from './output-estimate.js';
 import { openAIFrame, parseData, type StreamTranslator, TranslatorEnding } from './stream.js';
 
@@ -127,7 +127,9 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
     if (b.type !== 'tool_use') return closing || undefined;
     this.contentStarted = true;
     const i = this.toolCalls++;
-    const args = Object.keys(b.input).length ? JSON.stringify(b.input) : '';
+    // A backend's input may nest past what JSON.stringify can write (V8's stack): an answer that cannot be translated.
+    const args = Object.keys(b.input).length ? serialize(b.input) : '';
+    if (args === undefined) return this.abort(unreadable("a tool call's input nested too deeply"));
     this.tools.set(e.data.index, { call: i, args: args !== '' });
     const call = `{"index":${i},"id":${JSON.stringify(b.id)},"type":"function","function":{"name":${JSON.stringify(b.name)},"arguments":${JSON.stringify(args)}}}`;
     return closing + this.chunk(`{"tool_calls":[${call}]}`, 'null');
