@@ -123,8 +123,7 @@ describe('Anthropic backend stream → OpenAI chunks', () => {
   it("a tool call's input nested past what JSON.stringify can write (a hostile backend): the stream's error frame, no throw", () => {
     const ev = anthropicEvent;
     const deep = `{"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"t","name":"f","input":{"a":${'['.repeat(20_000)}${']'.repeat(20_000)}}}}`;
-    const body =
-      messageStart({ input_tokens: 1, output_tokens: 1 }) + `event: content_block_start\ndata: ${deep}\n\n` + ev('message_stop', {});
+    const body = `${messageStart({ input_tokens: 1, output_tokens: 1 })}event: content_block_start\ndata: ${deep}\n\n${ev('message_stop', {})}`;
     const f = foldChat(translateBody(toChat(), body));
     expect(f.error?.code).toBe('bad_upstream_response');
     expect(f.error?.message).toMatch(/nested too deeply/);
