@@ -6,12 +6,12 @@
  */
 import { BackendHealth, type OutlierPolicy } from './health.js';
 import { ConnectionSlots, type SlotLimits } from './slots.js';
-import { Pool } from './undici-pool.js';
+import { H1Pool } from './h1-pool.js';
 import type { BackendConfig, Profile } from '../profile/schema.js';
 
 export interface BackendRuntime {
   readonly name: string;
-  readonly pool: Pool;
+  readonly pool: H1Pool;
   /** Path prefix of the base URL (`/openai` in `http://host/openai`), without a trailing slash. */
   readonly basePath: string;
   /** The API it speaks (backends.X.kind): its paths, its credential header and whether bodies are translated. */
@@ -110,14 +110,12 @@ function refreshed(b: BackendRuntime, cfg: BackendConfig, p: Profile): BackendRu
  */
 function create(name: string, cfg: BackendConfig, p: Profile, kept?: BackendRuntime): BackendRuntime {
   const url = new URL(cfg.url);
-  const pool = new Pool(url.origin, {
+  const pool = new H1Pool(url.origin, {
     connections: connectionsOf(cfg),
-    pipelining: 1,
     keepAliveTimeout: KEEP_ALIVE_MS,
-    keepAliveMaxTimeout: KEEP_ALIVE_MS,
     headersTimeout: p.timeouts.firstByte,
     bodyTimeout: p.timeouts.idle,
-    connect: { timeout: p.timeouts.connect, noDelay: true },
+    connectTimeout: p.timeouts.connect,
   });
   const backend: BackendRuntime = {
     name,
