@@ -331,6 +331,8 @@ class Connection {
   }
 
   private onMessageEnd(): void {
+    // What the parser handed over since the head is a chunked answer's trailers: not the next answer's headers.
+    if (this.headerParts.length > 0) this.headerParts = [];
     const f = this.flight;
     if (!f || f.aborted) return;
     // A 1xx answer is over: the final one follows on the same connection.
