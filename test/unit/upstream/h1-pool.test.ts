@@ -158,7 +158,7 @@ function bytesOf(w: Wire): Buffer {
   if (w.framing === 'length') head += `content-length: ${w.body.length}\r\n`;
   if (w.framing === 'chunked') head += 'transfer-encoding: chunked\r\n';
   if (w.framing === 'close') head += 'connection: close\r\n';
-  const parts = [Buffer.from(`${head}\r\n`, 'latin1')];
+  const parts: Buffer[] = [Buffer.from(`${head}\r\n`, 'latin1')];
   if (w.framing !== 'chunked') parts.push(w.body);
   else {
     for (let at = 0, i = 0; at < w.body.length; i++) {
