@@ -234,7 +234,7 @@ function dispatch(
     recordDispatch(runtime.routing, target, facts);
     const sentAt = target.tracksTtft ? performance.now() : 0;
     // Runs before a failed outcome reaches the attempt loop: the slot is free before another attempt takes one.
-    // Given to the exchange before it is dispatched: undici answers some failures (a closed pool) synchronously.
+    // Given to the exchange before it is dispatched: the pool answers some failures (a closed pool) synchronously.
     const onEnd = (outcome: AttemptOutcome): void => {
       ended = true;
       try {
@@ -259,7 +259,7 @@ function dispatch(
 
 /**
  * Hands one attempt to the backend's pool; its exchange is the response's lifecycle. Apart from `dispatch`
- * and synchronous so that, once sent, the upstream body is held by undici alone (an awaiting async frame keeps
+ * and synchronous so that, once sent, the upstream body is held by the pool alone (an awaiting async frame keeps
  * its locals for as long as a stream lasts), and the client's text is dropped once an answer is committed.
  */
 function send(
@@ -274,7 +274,7 @@ function send(
   onEnd: (outcome: AttemptOutcome) => void,
 ): Exchange {
   const backend = target.backend;
-  // The same buffer undici holds for the answer's life is where the prompt is read back from, if it has to be counted.
+  // The same buffer the pool holds for the answer's life is where the prompt is read back from, if it has to be counted.
   const sent = provider ? undefined : upstreamBody(p, target.upstreamModelJson);
   const request = sent ?? provider!.request;
   // The client's bytes need not outlive the first body built from them: another attempt, rare, encodes the text

@@ -30,7 +30,7 @@ export interface ProxyRequest {
   json: Record<string, unknown>;
   /**
    * Set by `forgetBody`: the bytes sent upstream, the client's body with only `model` and `stream_options`
-   * edited, so its prompt field is the client's. Undici holds them for the answer's life anyway.
+   * edited, so its prompt field is the client's. The pool holds them for the answer's life anyway.
    */
   sentBody?: Buffer;
   /** The public model name (top-level keys are unique, so this is also what a backend reads). */

@@ -72,7 +72,7 @@ export interface RelayPolicy {
   scrub: Scrub;
   /** Per backend, changes a text that holds what it was sent as credentials (such a response header is not relayed). */
   credentials: ReadonlyMap<string, Scrub>;
-  /** timeouts.firstByte: also bounds a backend that answers 1xx after 1xx (undici restarts its timer on each). */
+  /** timeouts.firstByte: also bounds a backend that answers 1xx after 1xx, whatever the pool's own head deadline does at each. */
   firstByteMs: number;
 }
 
@@ -150,9 +150,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private readonly record: RequestRecord;
   /** This exchange wrote the client's head (committed). */
   private began = false;
-  /** Given up by the drain's deadline before it began: a connection undici assigns it later is not used. */
+  /** Given up by the drain's deadline before it began: a connection the pool assigns it later is not used. */
   private stopped = false;
-  /** Undici began sending the request (the backend may be working on it). */
+  /** The pool began sending the request (the backend may be working on it). */
   private sent = false;
   private resolve!: (o: AttemptOutcome) => void;
   /**
@@ -195,7 +195,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     try {
       onEnd?.(o);
     } catch (e) {
-      // Bookkeeping of an attempt that is over: nothing is left to answer, and undici must not see the throw.
+      // Bookkeeping of an attempt that is over: nothing is left to answer, and the pool must not see the throw.
       reportFailure(e);
     }
     this.resolve(o);
@@ -245,13 +245,14 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   onResponseStart(controller: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
     this.controller = controller;
-    // undici's controller keeps the raw header buffers (views into the read that brought them) for as long as the
+    // A pool's controller may keep the raw header buffers (undici's: views into the read that brought them) for as long as the
     // answer lasts; `headers` holds what is read of them. Dropped, a held stream keeps ~1 KiB less.
     controller.rawHeaders = null;
     if (status < 200) {
       // The backend has taken the request: a reset after this is no keep-alive race (onResponseError).
       this.status = status;
-      // undici restarts headersTimeout at each 1xx: `102 Processing` every half second never timed out.
+      // Bounded here whatever the pool does at a 1xx (undici restarted its headersTimeout at each: `102 Processing`
+      // every half second never timed out).
       this.deadline ??= setTimeout(
         () => this.timedOut('UND_ERR_HEADERS_TIMEOUT', 'no final answer after 1xx answers'),
         this.relay.firstByteMs,
@@ -595,7 +596,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.abort();
   }
 
-  /** A deadline of the attempt's own passed: it fails as undici's timeout of that code would make it fail. */
+  /** A deadline of the attempt's own passed: it fails as the pool's timeout of that code would make it fail. */
   private timedOut(code: string, message: string): void {
     this.deadline = undefined;
     this.controller?.abort(Object.assign(new Error(message), { code }));

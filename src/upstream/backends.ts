@@ -1,5 +1,5 @@
 /**
- * Backends at run time: one undici Pool each (keep-alive, bounded connections, the profile's timeouts)
+ * Backends at run time: one HTTP/1.1 pool each (upstream/h1-pool.ts: keep-alive, bounded connections, the profile's timeouts)
  * and its health. A pool outlives a reload when its settings are unchanged, so warm connections are kept;
  * its connection slots and health outlive any reload that keeps the backend's URL, so a new pool (new
  * timeouts or connection count) neither forgets an ejection nor lets the old pool's streams stop counting.
@@ -46,7 +46,7 @@ function outlierPolicy(p: Profile): OutlierPolicy {
   return { consecutiveFailures: r.consecutiveFailures, cooldownMs: r.cooldown, maxCooldownMs: r.maxCooldown };
 }
 
-/** What undici fixes when a Pool is built: a change of any of it needs a new pool. */
+/** What a pool fixes when it is built: a change of any of it needs a new pool. */
 function poolKeyOf(b: BackendConfig, p: Profile): string {
   return JSON.stringify([b.url, connectionsOf(b), p.timeouts.connect, p.timeouts.firstByte, p.timeouts.idle]);
 }

@@ -19,14 +19,14 @@ export function classifyError(err: unknown): UpstreamFailure {
   const code = (err as { code?: string })?.code ?? '';
   if (TIMEOUT.has(code)) return 'timeout';
   if (code === 'UND_ERR_BODY_TIMEOUT') return 'idle_timeout';
-  // undici's refusal of what the backend answered (a 100 Continue nobody asked for, an upgrade): it read a response,
+  // The pool's refusal of what the backend answered (a 100 Continue nobody asked for, an upgrade): it read a response,
   // so the backend had the request — not the keep-alive race the quick retry on the same target is for.
   if (code === 'UND_ERR_SOCKET' && RESPONSE_REFUSED.has((err as Error).message)) return 'bad_response';
   if (CONNECT.has(code)) return 'connect_error';
   return 'bad_response';
 }
 
-/** undici's SocketError messages for a response it read and would not take (client-h1.js). */
+/** The messages of a response the pool read and would not take (h1-pool.ts, as undici's client-h1.js names them). */
 const RESPONSE_REFUSED = new Set(['bad response', 'bad upgrade']);
 
 /** Statuses worth another backend: overload, server faults and refused credentials; other 4xx are the caller's. */

@@ -18,6 +18,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
+import { reportFailure } from '../core/guard.js';
 
 interface NativeParser {
   initialize(type: number, resource: object, maxHeaderSize: number, lenient: number): void;
@@ -228,8 +229,20 @@ class Connection {
     if (!f) return this.destroy();
     // The head is due by a deadline, not after a quiet spell: a backend trickling it a byte at a time is late.
     if (f.status < 200 && performance.now() - f.sentAt > f.headersTimeout) return this.headersLate(f);
-    const r = this.parser.execute(d);
+    let r: number | Error;
+    try {
+      r = this.parser.execute(d);
+    } catch (e) {
+      // A handler threw inside a parser callback: that answer is over, and so is the connection it was read from.
+      return this.threw(f, e);
+    }
     if (r instanceof Error) this.fail(f, parseError(r));
+  }
+
+  private threw(f: Flight, e: unknown): void {
+    reportFailure(e);
+    if (!f.over) this.fail(f, e instanceof Error ? e : new Error(String(e)));
+    else this.destroy();
   }
 
   private onEnd(): void {
@@ -237,7 +250,12 @@ class Connection {
     const f = this.flight;
     if (!f) return this.destroy();
     // An answer delimited by the connection's close ends here; any other is cut.
-    const r = this.parser.finish();
+    let r: number | Error | undefined;
+    try {
+      r = this.parser.finish();
+    } catch (e) {
+      return this.threw(f, e);
+    }
     if (r instanceof Error) return this.fail(f, parseError(r));
     if (this.flight === f) this.fail(f, socketError('other side closed'));
   }
@@ -351,7 +369,12 @@ class Connection {
     f.over = true;
     if (this.flight === f) this.flight = undefined;
     this.destroy();
-    f.handler.onResponseError?.(f, err);
+    try {
+      f.handler.onResponseError?.(f, err);
+    } catch (e) {
+      // From a socket's event (its error, its close): nothing above would catch it but the process.
+      reportFailure(e);
+    }
   }
 
   pauseReading(): void {

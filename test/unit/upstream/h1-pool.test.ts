@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import type { Dispatcher } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import { H1Pool, type H1PoolOptions } from '../../../src/upstream/h1-pool.js';
-import { Pool } from '../../../src/upstream/undici-pool.js';
+import { Pool } from 'undici';
 
 interface Answer {
   status?: number;
@@ -370,6 +370,33 @@ describe('h1-pool: connections', () => {
     expect(a.informational).toEqual([102]);
     expect(a.body.toString()).toBe('ok');
     await h1.pool.close();
+  });
+
+  it('a handler that throws while its answer is read: reported, that answer fails, the connection goes, the process lives', async () => {
+    const up = await backend(() => ok());
+    const pool = new H1Pool(up.url, OPTIONS);
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    const c = collect();
+    pool.dispatch(
+      { ...REQUEST },
+      {
+        ...c.handler,
+        onResponseData: () => {
+          throw new Error('handler bug');
+        },
+      },
+    );
+    expect((await c.done).error?.message).toBe('handler bug');
+    const after = collect();
+    pool.dispatch({ ...REQUEST }, after.handler);
+    expect((await after.done).body.toString()).toBe('ok');
+    expect(up.connections()).toBe(2);
+    await new Promise((r) => setImmediate(r));
+    process.off('warning', onWarning);
+    expect(warnings.some((w) => w.includes('handler bug'))).toBe(true);
+    await pool.close();
   });
 
   it('a header value or a path that would split the request is refused before anything is sent', async () => {
