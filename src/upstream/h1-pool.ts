@@ -53,6 +53,8 @@ export interface H1PoolOptions {
   headersTimeout: number;
   bodyTimeout: number;
   connectTimeout: number;
+  /** For https backends: CAs to trust instead of Node's store (tests; the profile has no such key). */
+  ca?: string | Buffer;
 }
 
 export interface H1Request {
@@ -140,7 +142,7 @@ class Connection {
     const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
     this.socket =
       url.protocol === 'https:'
-        ? tlsConnect({ host, port, servername: isIp(host) ? undefined : host, ALPNProtocols: ['http/1.1'] })
+        ? tlsConnect({ host, port, servername: isIp(host) ? undefined : host, ALPNProtocols: ['http/1.1'], ...(o.ca ? { ca: o.ca } : {}) })
         : netConnect({ host, port, noDelay: true });
     this.socket.setNoDelay(true);
     this.socket.setTimeout(o.connectTimeout);

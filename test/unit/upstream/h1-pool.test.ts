@@ -4,12 +4,15 @@
  * random pieces by a backend on a real socket (a differential property test). Then what it keeps of undici's
  * behaviour on purpose: keep-alive, the backend's Keep-Alive hint, a head due by a deadline, idle sockets.
  */
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http';
 import fc from 'fast-check';
 import type { Dispatcher } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import { H1Pool, type H1PoolOptions } from '../../../src/upstream/h1-pool.js';
+import { opensslAvailable, useCerts } from '../../helpers/certs.js';
 import { Pool } from 'undici';
 
 interface Answer {
@@ -398,6 +401,34 @@ describe('h1-pool: connections', () => {
     expect(warnings.some((w) => w.includes('handler bug'))).toBe(true);
     await pool.close();
   });
+
+  it.skipIf(!opensslAvailable)(
+    'https: the certificate checked against the CAs (the name or IP too), then request after request on one connection',
+    async () => {
+      const certs = useCerts();
+      const server = createHttpsServer({ cert: readFileSync(certs.server.cert), key: readFileSync(certs.server.key) }, (req, res) => {
+        req.resume();
+        req.on('end', () => res.end(`ok ${req.socket.remotePort}`));
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const port = (server.address() as { port: number }).port;
+      const trusted = viaH1(`https://127.0.0.1:${port}`, { ca: readFileSync(certs.ca.cert) });
+      const a = await trusted.send();
+      const b = await trusted.send();
+      expect(a.status).toBe(200);
+      expect(b.body.toString()).toBe(a.body.toString());
+      // Node's own store does not know the test CA; another CA's certificate is not this server's.
+      for (const o of [{}, { ca: readFileSync(certs.rogueCa.cert) }]) {
+        const refused = await viaH1(`https://127.0.0.1:${port}`, o).send();
+        expect(refused.error?.code).toMatch(/CERT|SIGNATURE|ISSUER/);
+      }
+      // By name: the name is what is checked (the certificate names localhost too).
+      const byName = await viaH1(`https://localhost:${port}`, { ca: readFileSync(certs.ca.cert) }).send();
+      expect(byName.status).toBe(200);
+      await trusted.pool.close();
+      server.close();
+    },
+  );
 
   it('a header value or a path that would split the request is refused before anything is sent', async () => {
     const up = await backend(() => ok());
