@@ -31,6 +31,7 @@ interface NativeParser {
 interface NativeParserClass {
   new (): NativeParser;
   RESPONSE: number;
+  kOnMessageBegin: number;
   kOnHeaders: number;
   kOnHeadersComplete: number;
   kOnBody: number;
@@ -42,10 +43,11 @@ const { HTTPParser } = createRequire(import.meta.url)('_http_common') as { HTTPP
 /** undici's default: a head larger than this is refused (HPE_HEADER_OVERFLOW). */
 const MAX_HEADER_SIZE = 16 * 1024;
 const PARSER_RESOURCE = Object.freeze({});
-/** A header name or value that would end the head early or smuggle another line into it. */
-const UNSAFE_IN_HEAD = /[\r\n\0]/;
-/** A request target is one token: whitespace or a control character would end or split the request line. */
-const UNSAFE_IN_PATH = /[\0-\x20\x7f]/;
+/** undici's checks: a name is a token; a value holds no control character but tab (nor anything past Latin-1). */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const UNSAFE_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+/** A request target: no whitespace or control character (it would end or split the request line), nothing past Latin-1. */
+const UNSAFE_PATH = /[^\u0021-\u00ff]/;
 
 export interface H1PoolOptions {
   connections: number;
@@ -92,9 +94,17 @@ class Flight implements Dispatcher.DispatchController {
 
   /** When the request was written (performance.now()): the answer's head is due headersTimeout after it. */
   sentAt = 0;
+  /**
+   * Read while paused (the rest of the read the pause came in, up to the answer's end): handed over on resume, as
+   * undici unshifts it — a paused handler gets nothing more until it asks.
+   */
+  held: Buffer[] | undefined;
+  /** The answer ended while paused: its end is handed over after what is held. */
+  heldEnd = false;
 
   constructor(
-    readonly conn: Connection | undefined,
+    /** Until the answer is read whole (or fails): then the connection serves others, and is nothing of this flight's. */
+    public conn: Connection | undefined,
     readonly handler: Dispatcher.DispatchHandler,
     readonly headersTimeout: number,
   ) {}
@@ -103,7 +113,8 @@ class Flight implements Dispatcher.DispatchController {
     if (this.over || this.aborted) return;
     this.aborted = true;
     this.reason = reason;
-    this.conn?.fail(this, reason);
+    if (this.conn) this.conn.fail(this, reason);
+    else this.failWith(reason);
   }
 
   pause(): void {
@@ -115,7 +126,36 @@ class Flight implements Dispatcher.DispatchController {
   resume(): void {
     if (this.over || !this.paused) return;
     this.paused = false;
-    this.conn?.resumeReading();
+    if (this.held || this.heldEnd) this.handOver();
+    if (!this.paused && !this.over) this.conn?.resumeReading();
+  }
+
+  /** What was held, in order, while the handler does not pause again; then the end if it came. */
+  private handOver(): void {
+    try {
+      while (this.held && this.held.length > 0 && !this.paused && !this.over) this.handler.onResponseData?.(this, this.held.shift()!);
+      if (this.held?.length === 0) this.held = undefined;
+      if (this.heldEnd && !this.held && !this.paused && !this.over) {
+        this.over = true;
+        this.handler.onResponseEnd?.(this, {});
+      }
+    } catch (e) {
+      // Called from the handler's own resume (a drain event): nothing above would catch it but the process.
+      reportFailure(e);
+      if (!this.over) this.abort(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  /** The answer fails (once), whatever was held. */
+  failWith(err: Error): void {
+    if (this.over) return;
+    this.over = true;
+    this.held = undefined;
+    try {
+      this.handler.onResponseError?.(this, err);
+    } catch (e) {
+      reportFailure(e);
+    }
   }
 }
 
@@ -126,6 +166,10 @@ class Connection {
   private flight: Flight | undefined;
   private connected = false;
   private dead = false;
+  /** The last answer was read: the connection waits a loop turn before it is reused (H1Pool.settle). */
+  settling = false;
+  /** A message began with no request waiting for it: bytes nobody asked for, read in the same read as an answer. */
+  private unasked = false;
   private headerParts: string[] = [];
   private keepAliveMs: number;
   /** Which timeout the socket's idle timer stands for now. */
@@ -154,6 +198,9 @@ class Connection {
     this.socket.on('timeout', () => this.onTimeout());
     const p = new HTTPParser();
     p.initialize(HTTPParser.RESPONSE, PARSER_RESOURCE, MAX_HEADER_SIZE, HTTPParser.kLenientNone);
+    p[HTTPParser.kOnMessageBegin] = () => {
+      if (!this.flight) this.unasked = true;
+    };
     p[HTTPParser.kOnHeaders] = (headers: string[]) => {
       for (const h of headers) this.headerParts.push(h);
     };
@@ -181,9 +228,9 @@ class Connection {
   send(flight: Flight, req: H1Request): void {
     this.flight = flight;
     this.shouldKeep = true;
-    if (UNSAFE_IN_PATH.test(req.path)) {
+    if (UNSAFE_PATH.test(req.path)) {
       this.flight = undefined;
-      this.release();
+      this.settle();
       return void flight.handler.onResponseError?.(flight, invalidArgument('invalid request path'));
     }
     let head = `${req.method} ${req.path} HTTP/1.1\r\nhost: ${this.pool.host}\r\n`;
@@ -191,9 +238,9 @@ class Connection {
     for (let i = 0; i < h.length; i += 2) {
       const name = h[i]!;
       const value = h[i + 1]!;
-      if (UNSAFE_IN_HEAD.test(name) || UNSAFE_IN_HEAD.test(value)) {
+      if (!TOKEN.test(name) || UNSAFE_VALUE.test(value)) {
         this.flight = undefined;
-        this.release();
+        this.settle();
         return void flight.handler.onResponseError?.(flight, invalidArgument(`invalid ${name.slice(0, 40)} header`));
       }
       head += `${name}: ${value}\r\n`;
@@ -238,7 +285,12 @@ class Connection {
       // A handler threw inside a parser callback: that answer is over, and so is the connection it was read from.
       return this.threw(f, e);
     }
-    if (r instanceof Error) this.fail(f, parseError(r));
+    // Past the answer's end, in the same read: another answer, or garbage — never the next request's.
+    if (this.unasked) return this.destroy();
+    if (r instanceof Error) {
+      if (this.flight === f) this.fail(f, parseError(r));
+      else this.destroy();
+    }
   }
 
   private threw(f: Flight, e: unknown): void {
@@ -337,7 +389,9 @@ class Connection {
       f.status = status;
       this.shouldKeep = keepAlive;
       const hint = keepAliveHint(object['keep-alive']);
-      if (hint !== undefined) this.keepAliveMs = Math.min(this.pool.options.keepAliveTimeout, hint);
+      // `timeout=1` (or 0): the backend closes at once, as undici reads it.
+      if (hint !== undefined && hint <= 0) this.shouldKeep = false;
+      else if (hint !== undefined) this.keepAliveMs = Math.min(this.pool.options.keepAliveTimeout, hint);
       this.time(f.paused ? 'none' : 'body');
     }
     f.handler.onResponseStart?.(f, status, object, statusMessage);
@@ -347,6 +401,7 @@ class Connection {
   private onBody(chunk: Buffer): void {
     const f = this.flight;
     if (!f || f.aborted || f.status < 200) return;
+    if (f.paused) return void (f.held ??= []).push(chunk);
     f.handler.onResponseData?.(f, chunk);
   }
 
@@ -357,26 +412,23 @@ class Connection {
     if (!f || f.aborted) return;
     // A 1xx answer is over: the final one follows on the same connection.
     if (f.status < 200) return;
-    f.over = true;
     this.flight = undefined;
+    f.conn = undefined;
     if (f.paused) this.socket.resume();
-    if (this.shouldKeep && !this.pool.closed) this.release();
+    if (this.shouldKeep) this.settle();
     else this.destroy();
+    if (f.paused || f.held) return void (f.heldEnd = true);
+    f.over = true;
     f.handler.onResponseEnd?.(f, {});
   }
 
   /** Ends the flight with `err` (once) and the connection with it. */
   fail(f: Flight, err: Error): void {
     if (f.over) return;
-    f.over = true;
     if (this.flight === f) this.flight = undefined;
+    f.conn = undefined;
     this.destroy();
-    try {
-      f.handler.onResponseError?.(f, err);
-    } catch (e) {
-      // From a socket's event (its error, its close): nothing above would catch it but the process.
-      reportFailure(e);
-    }
+    f.failWith(err);
   }
 
   pauseReading(): void {
@@ -389,10 +441,17 @@ class Connection {
     if (this.timing === 'none' && this.flight && this.flight.status >= 200) this.time('body');
   }
 
-  /** Back to the pool, idle. */
-  private release(): void {
+  /** Read whole: back to the pool after a loop turn (H1Pool.settle), idle meanwhile. */
+  private settle(): void {
     this.time('idle');
-    this.pool.idle(this);
+    this.settling = true;
+    this.pool.settle(this);
+  }
+
+  /** Settled: a FIN, a reset or bytes that came meanwhile have closed it, or it serves again. */
+  settled(): void {
+    this.settling = false;
+    if (!this.dead) this.pool.idle(this);
   }
 
   destroy(): void {
@@ -444,7 +503,7 @@ function keepAliveHint(value: string | string[] | undefined): number | undefined
   const m = /(?:^|[,\s])timeout=(\d+)/i.exec(value);
   if (!m) return undefined;
   const s = Number(m[1]);
-  return s > 1 ? (s - 1) * 1000 : undefined;
+  return (s - 1) * 1000;
 }
 
 export class H1Pool {
@@ -454,6 +513,9 @@ export class H1Pool {
   private readonly free: Connection[] = [];
   private readonly all = new Set<Connection>();
   private readonly queue: { req: H1Request; handler: Dispatcher.DispatchHandler }[] = [];
+  /** Connections read whole this loop turn, and those of the turn before: reused after a poll of their own (settle). */
+  private settling: Connection[] = [];
+  private ripening: Connection[] = [];
   private onClosed: (() => void) | undefined;
 
   constructor(
@@ -469,23 +531,65 @@ export class H1Pool {
       handler.onResponseError?.(new Flight(undefined, handler, 0), new UpstreamSocketError('the pool is closed', 'UND_ERR_CLOSED'));
       return false;
     }
-    let conn = this.free.pop();
+    return this.run(req, handler);
+  }
+
+  /** On an idle connection, a new one, or in the queue: for one settling now (it is as good as free), or at the cap. */
+  private run(req: H1Request, handler: Dispatcher.DispatchHandler): boolean {
+    const conn = this.free.pop();
     if (!conn) {
-      if (this.all.size >= this.options.connections) {
+      if (this.settling.length + this.ripening.length > this.queue.length || this.all.size >= this.options.connections) {
         this.queue.push({ req, handler });
         return false;
       }
-      conn = new Connection(this, this.url);
-      this.all.add(conn);
+      return this.start(new Connection(this, this.url), req, handler);
     }
+    return this.start(conn, req, handler);
+  }
+
+  private start(conn: Connection, req: H1Request, handler: Dispatcher.DispatchHandler): boolean {
+    this.all.add(conn);
     conn.send(new Flight(conn, handler, req.headersTimeout ?? this.options.headersTimeout), req);
     return true;
   }
 
-  /** `conn` is idle: the next queued request takes it, else it waits for one. */
+  /**
+   * `conn` has read its answer whole: it is reused once the loop has polled its sockets again, as undici waits before
+   * reusing one (GHSA-35p6-xmwp-9g52), so that a close, a reset or bytes the backend sent right after the answer close
+   * it first and no request is written onto a connection the backend already closed. The check phase after the read
+   * comes before that poll (a backend's close in it is not read yet), hence two: one pair for all of a turn's.
+   */
+  settle(conn: Connection): void {
+    this.settling.push(conn);
+    if (this.settling.length === 1) setImmediate(this.ripen);
+  }
+
+  private readonly ripen = (): void => {
+    for (const c of this.settling) this.ripening.push(c);
+    this.settling = [];
+    if (this.ripening.length > 0) setImmediate(this.settleAll);
+  };
+
+  private readonly settleAll = (): void => {
+    const done = this.ripening;
+    this.ripening = [];
+    for (const c of done) c.settled();
+    // Requests queued for a settling connection that closed instead: each a connection of its own, within the cap.
+    while (
+      this.queue.length > 0 &&
+      this.settling.length + this.ripening.length === 0 &&
+      (this.free.length > 0 || this.all.size < this.options.connections)
+    ) {
+      const next = this.queue.shift()!;
+      this.run(next.req, next.handler);
+    }
+  };
+
+  /** `conn` is idle: the next queued request takes it, else it waits for one (closed: it goes). */
   idle(conn: Connection): void {
     const next = this.queue.shift();
-    if (next) return void conn.send(new Flight(conn, next.handler, next.req.headersTimeout ?? this.options.headersTimeout), next.req);
+    if (next) return void this.start(conn, next.req, next.handler);
+    if (this.closed) return conn.destroy();
     this.free.push(conn);
   }
 
@@ -493,25 +597,32 @@ export class H1Pool {
     this.all.delete(conn);
     const i = this.free.indexOf(conn);
     if (i >= 0) this.free.splice(i, 1);
-    if (this.queue.length > 0 && !this.closed) {
-      const next = this.queue.shift()!;
-      queueMicrotask(() => this.dispatch(next.req, next.handler));
+    // A connection gone with requests queued (closing or not: close() lets them run): the next gets a new one.
+    if (this.queue.length > 0 && !conn.settling) {
+      queueMicrotask(() => {
+        const next = this.queue.shift();
+        if (next) this.run(next.req, next.handler);
+      });
     }
-    if (this.closed && this.all.size === 0) this.onClosed?.();
+    if (this.closed && this.all.size === 0 && this.queue.length === 0) this.onClosed?.();
   }
 
-  /** No new requests, and every socket closed now: a request under way fails as its connection breaking would. */
+  /** No new requests, and every socket closed now: requests under way or queued fail. */
   destroy(): Promise<void> {
     const done = this.close();
+    for (const q of this.queue.splice(0)) {
+      new Flight(undefined, q.handler, 0).failWith(new UpstreamSocketError('the pool was destroyed', 'UND_ERR_DESTROYED'));
+    }
     for (const c of [...this.all]) c.destroy();
+    if (this.all.size === 0) this.onClosed?.();
     return done;
   }
 
-  /** No new requests; idle sockets close now, busy ones when their answer ends. */
+  /** No new requests; idle sockets close now, busy ones when their answer ends, queued requests still run. */
   close(): Promise<void> {
     this.closed = true;
     for (const c of [...this.free]) c.destroy();
-    if (this.all.size === 0) return Promise.resolve();
+    if (this.all.size === 0 && this.queue.length === 0) return Promise.resolve();
     return new Promise((r) => (this.onClosed = r));
   }
 }
