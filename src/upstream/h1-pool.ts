@@ -247,7 +247,12 @@ class Connection {
     }
     const length = typeof req.body === 'string' ? Buffer.byteLength(req.body) : req.body.length;
     head += `content-length: ${length}\r\n\r\n`;
-    flight.handler.onRequestStart?.(flight, {});
+    try {
+      flight.handler.onRequestStart?.(flight, {});
+    } catch (e) {
+      // A handler that throws as its request starts: reported, the request failed, its connection closed.
+      return this.threw(flight, e);
+    }
     if (flight.aborted) return;
     if (!this.connected) return void (this.pending = { head, body: req.body });
     this.write(head, req.body);
