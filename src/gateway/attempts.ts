@@ -300,7 +300,10 @@ function send(
       ),
       body: request.body,
       // Time spent waiting for a connection counts against the first-byte timeout.
-      ...(waitedMs > 0 ? { headersTimeout: Math.max(1, runtime.profile.timeouts.firstByte - waitedMs) } : {}),
+      // (timeouts.firstByte 0 is no deadline: the wait leaves it none.)
+      ...(waitedMs > 0 && runtime.profile.timeouts.firstByte > 0
+        ? { headersTimeout: Math.max(1, runtime.profile.timeouts.firstByte - waitedMs) }
+        : {}),
     },
     exchange,
   );

@@ -253,10 +253,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.status = status;
       // Bounded here whatever the pool does at a 1xx (undici restarted its headersTimeout at each: `102 Processing`
       // every half second never timed out).
-      this.deadline ??= setTimeout(
-        () => this.timedOut('UND_ERR_HEADERS_TIMEOUT', 'no final answer after 1xx answers'),
-        this.relay.firstByteMs,
-      ).unref();
+      if (this.relay.firstByteMs > 0)
+        this.deadline ??= setTimeout(
+          () => this.timedOut('UND_ERR_HEADERS_TIMEOUT', 'no final answer after 1xx answers'),
+          this.relay.firstByteMs,
+        ).unref();
       return;
     }
     if (this.deadline) this.clearDeadline();

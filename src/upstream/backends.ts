@@ -38,7 +38,9 @@ export function connectionsOf(b: BackendConfig): number {
 
 function slotLimits(b: BackendConfig, p: Profile): SlotLimits {
   // A queued request's wait counts against its first-byte timeout, so it can never wait longer than that.
-  return { connections: connectionsOf(b), queue: b.pool.queue, queueTimeoutMs: Math.min(b.pool.queueTimeout, p.timeouts.firstByte) };
+  // (timeouts.firstByte 0 is none: then only the queue's own bound.)
+  const firstByte = p.timeouts.firstByte > 0 ? p.timeouts.firstByte : Number.POSITIVE_INFINITY;
+  return { connections: connectionsOf(b), queue: b.pool.queue, queueTimeoutMs: Math.min(b.pool.queueTimeout, firstByte) };
 }
 
 function outlierPolicy(p: Profile): OutlierPolicy {

@@ -228,21 +228,13 @@ class Connection {
   send(flight: Flight, req: H1Request): void {
     this.flight = flight;
     this.shouldKeep = true;
-    if (UNSAFE_PATH.test(req.path)) {
-      this.flight = undefined;
-      this.settle();
-      return void flight.handler.onResponseError?.(flight, invalidArgument('invalid request path'));
-    }
+    if (UNSAFE_PATH.test(req.path)) return this.refuse(flight, 'invalid request path');
     let head = `${req.method} ${req.path} HTTP/1.1\r\nhost: ${this.pool.host}\r\n`;
     const h = req.headers;
     for (let i = 0; i < h.length; i += 2) {
       const name = h[i]!;
       const value = h[i + 1]!;
-      if (!TOKEN.test(name) || UNSAFE_VALUE.test(value)) {
-        this.flight = undefined;
-        this.settle();
-        return void flight.handler.onResponseError?.(flight, invalidArgument(`invalid ${name.slice(0, 40)} header`));
-      }
+      if (!TOKEN.test(name) || UNSAFE_VALUE.test(value)) return this.refuse(flight, `invalid ${name.slice(0, 40)} header`);
       head += `${name}: ${value}\r\n`;
     }
     const length = typeof req.body === 'string' ? Buffer.byteLength(req.body) : req.body.length;
@@ -256,6 +248,14 @@ class Connection {
     if (flight.aborted) return;
     if (!this.connected) return void (this.pending = { head, body: req.body });
     this.write(head, req.body);
+  }
+
+  /** A request that cannot be written: it fails, and its controller is nothing of the connection's, which serves on. */
+  private refuse(flight: Flight, message: string): void {
+    this.flight = undefined;
+    flight.conn = undefined;
+    this.settle();
+    flight.failWith(invalidArgument(message));
   }
 
   private write(head: string, body: Buffer | string): void {
@@ -282,7 +282,7 @@ class Connection {
     const f = this.flight;
     if (!f) return this.destroy();
     // The head is due by a deadline, not after a quiet spell: a backend trickling it a byte at a time is late.
-    if (f.status < 200 && performance.now() - f.sentAt > f.headersTimeout) return this.headersLate(f);
+    if (f.status < 200 && f.headersTimeout > 0 && performance.now() - f.sentAt > f.headersTimeout) return this.headersLate(f);
     let r: number | Error;
     try {
       r = this.parser.execute(d);
@@ -448,7 +448,8 @@ class Connection {
 
   /** Read whole: back to the pool after a loop turn (H1Pool.settle), idle meanwhile. */
   private settle(): void {
-    this.time('idle');
+    // Still connecting (a request refused before it was written): the connect timeout keeps running.
+    if (this.connected) this.time('idle');
     this.settling = true;
     this.pool.settle(this);
   }
@@ -521,6 +522,7 @@ export class H1Pool {
   /** Connections read whole this loop turn, and those of the turn before: reused after a poll of their own (settle). */
   private settling: Connection[] = [];
   private ripening: Connection[] = [];
+  private closing: Promise<void> | undefined;
   private onClosed: (() => void) | undefined;
 
   constructor(
@@ -625,9 +627,11 @@ export class H1Pool {
 
   /** No new requests; idle sockets close now, busy ones when their answer ends, queued requests still run. */
   close(): Promise<void> {
+    if (this.closing) return this.closing;
     this.closed = true;
+    this.closing = new Promise((r) => (this.onClosed = r));
     for (const c of [...this.free]) c.destroy();
-    if (this.all.size === 0 && this.queue.length === 0) return Promise.resolve();
-    return new Promise((r) => (this.onClosed = r));
+    if (this.all.size === 0 && this.queue.length === 0) this.onClosed!();
+    return this.closing;
   }
 }

@@ -69,7 +69,9 @@ async function backend(answer: (n: number, s: Socket) => void): Promise<{ url: s
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, conns: () => conns };
 }
-afterAll(() => servers.forEach((s) => s.close()));
+afterAll(() => {
+  for (const s of servers) s.close();
+});
 
 const O: H1PoolOptions = { connections: 1, keepAliveTimeout: 4000, headersTimeout: 2000, bodyTimeout: 2000, connectTimeout: 2000 };
 const REQ = { path: '/v1/x', method: 'POST', headers: ['content-type', 'application/json'], body: '{}' };

@@ -1,0 +1,234 @@
+/**
+ * H1Pool's lifecycle edges, from a second attacker review of it: a head deadline of 0 is none (as undici reads it),
+ * close() and destroy() called again, 1xx and trailers in one read, held data handed over while the handler pauses and
+ * aborts, a refused request's controller (it must not reach the connection, which serves others).
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Dispatcher } from 'undici';
+import { Pool } from 'undici';
+import { afterAll, describe, expect, it } from 'vitest';
+import { H1Pool, type H1PoolOptions } from '../../../src/upstream/h1-pool.js';
+
+interface Answer {
+  status?: number;
+  body: string;
+  error?: Error & { code?: string };
+  ends: number;
+  errs: number;
+  order: string[];
+}
+function collect(hooks: Partial<Dispatcher.DispatchHandler> = {}) {
+  const a: Answer = { body: '', ends: 0, errs: 0, order: [] };
+  let resolve!: (a: Answer) => void;
+  const done = new Promise<Answer>((r) => (resolve = r));
+  const handler: Dispatcher.DispatchHandler = {
+    onRequestStart: (c, ctx) => hooks.onRequestStart?.(c, ctx),
+    onResponseStart(c, status, headers, msg) {
+      a.order.push(`start${status}`);
+      if (status >= 200) a.status = status;
+      hooks.onResponseStart?.(c, status, headers, msg);
+    },
+    onResponseData(c, chunk) {
+      a.order.push(`data:${chunk.toString('latin1')}`);
+      a.body += chunk.toString('latin1');
+      hooks.onResponseData?.(c, chunk);
+    },
+    onResponseEnd(c, t) {
+      a.ends++;
+      a.order.push('end');
+      hooks.onResponseEnd?.(c, t);
+      resolve(a);
+    },
+    onResponseError(c, err) {
+      a.errs++;
+      a.order.push(`error:${err.message}`);
+      a.error = err;
+      hooks.onResponseError?.(c, err);
+      resolve(a);
+    },
+  };
+  return { handler, done, a };
+}
+const servers: Server[] = [];
+async function backend(answer: (n: number, s: Socket) => void, opts: { readBody?: boolean } = {}) {
+  let n = 0;
+  let conns = 0;
+  const server = createServer((s) => {
+    conns++;
+    s.on('error', () => {});
+    let buf = '';
+    s.on('data', (d) => {
+      buf += d.toString('latin1');
+      for (;;) {
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const len = Number(/content-length: (\d+)/i.exec(buf.slice(0, end))?.[1] ?? 0);
+        if (opts.readBody === false) {
+          buf = '';
+          answer(n++, s);
+          return;
+        }
+        if (buf.length < end + 4 + len) return;
+        buf = buf.slice(end + 4 + len);
+        answer(n++, s);
+      }
+    });
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, conns: () => conns };
+}
+afterAll(() => {
+  for (const s of servers) s.close();
+});
+const O: H1PoolOptions = { connections: 1, keepAliveTimeout: 4000, headersTimeout: 2000, bodyTimeout: 2000, connectTimeout: 2000 };
+const REQ = { path: '/v1/x', method: 'POST', headers: ['content-type', 'application/json'], body: '{}' };
+const OK = (body: string) => `HTTP/1.1 200 OK\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+const timeout = <T>(p: Promise<T>, ms: number, v: T) => Promise.race([p, new Promise<T>((r) => setTimeout(() => r(v), ms))]);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('h1-pool: what a second review attacked', () => {
+  it('headersTimeout 0 (timeouts.firstByte: 0) is no deadline, as in undici', async () => {
+    const up = await backend((_n, s) => setTimeout(() => s.write(OK('hi')), 20));
+    const u = new Pool(up.url, { connections: 1, headersTimeout: 0, bodyTimeout: 0 });
+    const cu = collect();
+    u.dispatch({ ...REQ }, cu.handler);
+    const h = new H1Pool(up.url, { ...O, headersTimeout: 0, bodyTimeout: 0 });
+    const ch = collect();
+    h.dispatch({ ...REQ }, ch.handler);
+    const [ru, rh] = await Promise.all([cu.done, ch.done]);
+    await u.close();
+    await h.close();
+    expect({ u: ru.error?.message ?? ru.body, h: rh.error?.message ?? rh.body }).toEqual({ u: 'hi', h: 'hi' });
+  });
+
+  it('close() called twice: both promises resolve', async () => {
+    const up = await backend((_n, s) => setTimeout(() => s.write(OK('x')), 50));
+    const pool = new H1Pool(up.url, O);
+    const a = collect();
+    pool.dispatch({ ...REQ }, a.handler);
+    const c1 = pool.close();
+    const c2 = pool.close();
+    await a.done;
+    const r = await timeout(
+      Promise.all([c1, c2]).then(() => 'ok'),
+      1000,
+      'HUNG',
+    );
+    expect(r).toBe('ok');
+  });
+
+  it('close() then destroy(): close resolves', async () => {
+    const up = await backend((_n, s) => setTimeout(() => s.write(OK('x')), 500));
+    const pool = new H1Pool(up.url, O);
+    const a = collect();
+    pool.dispatch({ ...REQ }, a.handler);
+    const c1 = pool.close();
+    await sleep(20);
+    const c2 = pool.destroy();
+    const r = await timeout(
+      Promise.all([c1, c2]).then(() => 'ok'),
+      1000,
+      'HUNG',
+    );
+    expect(r).toBe('ok');
+  });
+
+  it('1xx + final in one read; chunked + trailers; then next request on the same connection', async () => {
+    const up = await backend((n, s) => {
+      if (n === 0) s.write('HTTP/1.1 103 Early\r\nlink: x\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+      else if (n === 1) s.write('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\ntrailer: x-t\r\n\r\n2\r\nab\r\n0\r\nx-t: 1\r\n\r\n');
+      else s.write(OK('third'));
+    });
+    const pool = new H1Pool(up.url, O);
+    const r: Answer[] = [];
+    for (let i = 0; i < 3; i++) {
+      const c = collect();
+      pool.dispatch({ ...REQ }, c.handler);
+      r.push(await c.done);
+    }
+    expect(r.map((x) => x.error?.message ?? x.body)).toEqual(['ok', 'ab', 'third']);
+    expect(up.conns()).toBe(1);
+    await pool.close();
+  });
+
+  it('paused, end held; resume -> handler pauses again in first handed chunk; then aborts in second', async () => {
+    const up = await backend((_n, s) =>
+      s.write('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n1\r\na\r\n1\r\nb\r\n1\r\nc\r\n1\r\nd\r\n0\r\n\r\n'),
+    );
+    const pool = new H1Pool(up.url, O);
+    let ctrl!: Dispatcher.DispatchController;
+    let k = 0;
+    const c = collect({
+      onResponseData(cc) {
+        ctrl = cc;
+        k++;
+        if (k === 1) cc.pause();
+        if (k === 2) cc.pause();
+        if (k === 3) cc.abort(new Error('abort-in-handover'));
+      },
+    });
+    pool.dispatch({ ...REQ }, c.handler);
+    await sleep(50);
+    ctrl.resume();
+    await sleep(10);
+    ctrl.resume();
+    const a = await c.done;
+    await sleep(20);
+    expect({ ends: a.ends, errs: a.errs, order: a.order }).toEqual({
+      ends: 0,
+      errs: 1,
+      order: ['start200', 'data:a', 'data:b', 'data:c', 'error:abort-in-handover'],
+    });
+    // the connection is still good for another
+    const d = collect();
+    pool.dispatch({ ...REQ }, d.handler);
+    expect((await d.done).body).toContain('a');
+    await pool.close();
+  });
+
+  it('nested pause+resume inside handed-over data keeps order and one end', async () => {
+    const up = await backend((_n, s) =>
+      s.write('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n1\r\na\r\n1\r\nb\r\n1\r\nc\r\n0\r\n\r\n'),
+    );
+    const pool = new H1Pool(up.url, O);
+    let ctrl!: Dispatcher.DispatchController;
+    let k = 0;
+    const c = collect({
+      onResponseData(cc) {
+        ctrl = cc;
+        k++;
+        if (k === 1) cc.pause();
+        if (k === 2) {
+          cc.pause();
+          cc.resume();
+        }
+      },
+    });
+    pool.dispatch({ ...REQ }, c.handler);
+    await sleep(50);
+    ctrl.resume();
+    const a = await c.done;
+    await sleep(20);
+    expect(a.order).toEqual(['start200', 'data:a', 'data:b', 'data:c', 'end']);
+    expect(a.ends).toBe(1);
+    await pool.close();
+  });
+
+  it('invalid header then abort() on the controller given to onResponseError: must not kill another request', async () => {
+    const up = await backend((_n, s) => setTimeout(() => s.write(OK('second')), 100));
+    const pool = new H1Pool(up.url, O);
+    let bad!: Dispatcher.DispatchController;
+    const c1 = collect({ onResponseError: (cc) => (bad = cc) });
+    pool.dispatch({ ...REQ, headers: ['x-bad', 'a\r\nb'] }, c1.handler);
+    await c1.done;
+    await sleep(20);
+    const c2 = collect();
+    pool.dispatch({ ...REQ }, c2.handler);
+    await sleep(30);
+    bad.abort(new Error('late abort of the refused request'));
+    const r = await c2.done;
+    expect(r.error?.message ?? r.body).toBe('second');
+    await pool.close();
+  });
+});
