@@ -3,15 +3,16 @@
  * read by Node's own llhttp (the parser node:http uses, native) and handed to an undici dispatch handler
  * (relay/exchange.ts) — the same lifecycle, controller and error codes as undici's Pool, so the exchange and
  * upstream/classify.ts read either. Why not undici: per request it builds and validates a Request, parses the answer
- * in WebAssembly and defers each write on a reused socket to the next loop turn; measured against undici's dispatch
- * on the bench's backend (BENCHMARKS.md), this costs 0.86× the CPU per request and 0.08–0.12 ms less time to a paced
- * stream's first byte, the path an idle gateway runs cold.
+ * in WebAssembly and defers each write on a reused socket to the next loop turn. Against the build that used undici
+ * (BENCHMARKS.md, 2026-12-05): ~0.19 ms less time to a paced stream's first byte (the path an idle gateway runs
+ * cold), 0.96–0.97× the CPU per request under load, 1.02–1.03× per streamed answer (Node's parser copies each chunk).
  *
- * What it keeps from undici's behaviour (each pinned by a test): headersTimeout from the request's write to the
- * answer's head, bodyTimeout between reads (not while the handler has paused the answer), a connect timeout,
- * idle sockets closed after keepAliveTimeout or sooner when the backend's `Keep-Alive: timeout=` says so, bytes
- * arriving on an idle socket (a response nobody asked for) close it, a `100 Continue` nobody asked for and any
- * upgrade are refused as `bad response` / `bad upgrade`, other 1xx are handed to the handler and skipped.
+ * What it keeps from undici's behaviour (each pinned by a test; h1-pool-faults.test.ts runs each case through both):
+ * the head due headersTimeout after the request's write (0: none), bodyTimeout between reads (not while the handler
+ * has paused the answer), a connect timeout, idle sockets closed after keepAliveTimeout or sooner when the backend's
+ * `Keep-Alive: timeout=` says so, a connection reused only once the loop has read what came after its answer, bytes
+ * nobody asked for closing the connection, a `100 Continue` nobody asked for and any upgrade refused as `bad response`
+ * / `bad upgrade` (other 1xx handed to the handler and skipped), undici's checks of header names, values and the path.
  */
 import { createRequire } from 'node:module';
 import { connect as netConnect, type Socket } from 'node:net';
