@@ -339,7 +339,10 @@ describe('h1-pool: connections', () => {
     const c = collect();
     const pausing: Dispatcher.DispatchHandler = {
       ...c.handler,
-      onResponseStart: (ctrl, s, h) => (c.handler.onResponseStart!(ctrl, s, h, ''), ctrl.pause()),
+      onResponseStart: (ctrl, s, h) => {
+        c.handler.onResponseStart!(ctrl, s, h, '');
+        ctrl.pause();
+      },
     };
     h1.pool.dispatch({ ...REQUEST }, pausing);
     const settled = await Promise.race([c.done.then(() => 'ended'), new Promise((r) => setTimeout(() => r('waiting'), 600))]);
