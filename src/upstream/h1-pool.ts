@@ -15,7 +15,7 @@
  * / `bad upgrade` (other 1xx handed to the handler and skipped), undici's checks of header names, values and the path.
  */
 import { createRequire } from 'node:module';
-import { connect as netConnect, type Socket } from 'node:net';
+import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
@@ -187,8 +187,8 @@ class Connection {
     const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
     this.socket =
       url.protocol === 'https:'
-        ? tlsConnect({ host, port, servername: isIp(host) ? undefined : host, ALPNProtocols: ['http/1.1'], ...(o.ca ? { ca: o.ca } : {}) })
-        : netConnect({ host, port, noDelay: true });
+        ? tlsConnect({ host, port, servername: isIP(host) ? undefined : host, ALPNProtocols: ['http/1.1'], ...(o.ca ? { ca: o.ca } : {}) })
+        : netConnect({ host, port });
     this.socket.setNoDelay(true);
     this.socket.setTimeout(o.connectTimeout);
     this.socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', () => this.onConnect());
@@ -219,10 +219,6 @@ class Connection {
     p[HTTPParser.kOnBody] = (chunk: Buffer) => this.onBody(chunk);
     p[HTTPParser.kOnMessageComplete] = () => this.onMessageEnd();
     this.parser = p;
-  }
-
-  get busy(): boolean {
-    return this.flight !== undefined;
   }
 
   /** Sends `req` on this connection (idle, or still connecting). */
@@ -467,10 +463,6 @@ class Connection {
     this.pool.forget(this);
     this.socket.destroy();
   }
-}
-
-function isIp(host: string): boolean {
-  return /^[\d.]+$/.test(host) || host.includes(':');
 }
 
 function invalidArgument(message: string): Error {
