@@ -201,8 +201,9 @@ stringData: {api-key: "\${S_KEY}"}`,
     expect(r.said).toMatch(/Secret\/default\/s: the Secret has no key named apiKey/);
   });
 
-  it('retry.retryOn and numAttemptsPerPriority: each a warning, not read in silence', () => {
-    const r = imported(
+  /** The base import with a BackendTrafficPolicy on its route holding `spec` (one line of YAML). */
+  const withTrafficPolicy = (spec: string) =>
+    imported(
       docs(
         BASE,
         `apiVersion: gateway.envoyproxy.io/v1alpha1
@@ -210,29 +211,22 @@ kind: BackendTrafficPolicy
 metadata: {name: t}
 spec:
   targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: r}]
-  retry: {numRetries: 1, retryOn: {httpStatusCodes: [500]}, numAttemptsPerPriority: 1}`,
+  ${spec}`,
       ),
     );
+
+  it('retry.retryOn and numAttemptsPerPriority: each a warning, not read in silence', () => {
+    const r = withTrafficPolicy('retry: {numRetries: 1, retryOn: {httpStatusCodes: [500]}, numAttemptsPerPriority: 1}');
     expect(r.said).toMatch(/retry\.retryOn: not imported/);
     expect(r.said).toMatch(/retry\.numAttemptsPerPriority: not imported/);
     expect(r.profile.resilience).toMatchObject({ attempts: 2 });
   });
-});
 
-it("a BackendTrafficPolicy's connection.bufferLimit: said to be the backend side's, not the client's answer bound", () => {
-  const r = imported(
-    docs(
-      BASE,
-      `apiVersion: gateway.envoyproxy.io/v1alpha1
-kind: BackendTrafficPolicy
-metadata: {name: t}
-spec:
-  targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: r}]
-  connection: {bufferLimit: 50Mi}`,
-    ),
-  );
-  expect(r.said).toMatch(/connection\.bufferLimit: the backend side's connection buffer .* limits\.responseBuffer imports/);
-  expect(r.said).not.toMatch(/connection\.bufferLimit: not mapped/);
+  it("a BackendTrafficPolicy's connection.bufferLimit: said to be the backend side's, not the client's answer bound", () => {
+    const r = withTrafficPolicy('connection: {bufferLimit: 50Mi}');
+    expect(r.said).toMatch(/connection\.bufferLimit: the backend side's connection buffer .* limits\.responseBuffer imports/);
+    expect(r.said).not.toMatch(/connection\.bufferLimit: not mapped/);
+  });
 });
 
 describe('a JWT the cluster enforces, hidden from the import another way (a second review)', () => {

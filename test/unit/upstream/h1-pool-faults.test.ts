@@ -5,7 +5,7 @@
  * an attacker review of the first version of H1Pool; each failed then.
  */
 import { readFileSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer } from 'node:net';
 import { createServer as createTls } from 'node:tls';
 import type { Dispatcher } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,80 +13,21 @@ import { H1Pool, type H1PoolOptions } from '../../../src/upstream/h1-pool.js';
 import { Pool } from 'undici';
 import { classifyError } from '../../../src/upstream/classify.js';
 import { opensslAvailable, useCerts } from '../../helpers/certs.js';
+import { backend, type Collected, closeBackends, collect, OK, REQ } from '../../helpers/h1-peers.js';
 
-interface Answer {
-  status?: number;
-  body: string;
-  error?: Error & { code?: string };
-}
-function collect(hooks: Partial<Dispatcher.DispatchHandler> = {}) {
-  const a: Answer = { body: '' };
-  let resolve!: (a: Answer) => void;
-  const done = new Promise<Answer>((r) => (resolve = r));
-  const handler: Dispatcher.DispatchHandler = {
-    onRequestStart: (c, ctx) => hooks.onRequestStart?.(c, ctx),
-    onResponseStart(c, status, headers, msg) {
-      if (status >= 200) a.status = status;
-      hooks.onResponseStart?.(c, status, headers, msg);
-    },
-    onResponseData(c, chunk) {
-      a.body += chunk.toString('latin1');
-      hooks.onResponseData?.(c, chunk);
-    },
-    onResponseEnd() {
-      resolve(a);
-    },
-    onResponseError(_c, err) {
-      a.error = err;
-      resolve(a);
-    },
-  };
-  return { handler, done };
-}
-
-const servers: Server[] = [];
-/** A backend answering the n-th request (0-based, across connections) with answers[n](socket). */
-async function backend(answer: (n: number, s: Socket) => void): Promise<{ url: string; conns: () => number }> {
-  let n = 0;
-  let conns = 0;
-  const server = createServer((s) => {
-    conns++;
-    s.on('error', () => {});
-    let buf = '';
-    s.on('data', (d) => {
-      buf += d.toString('latin1');
-      for (;;) {
-        const end = buf.indexOf('\r\n\r\n');
-        if (end < 0) return;
-        const len = Number(/content-length: (\d+)/i.exec(buf.slice(0, end))?.[1] ?? 0);
-        if (buf.length < end + 4 + len) return;
-        buf = buf.slice(end + 4 + len);
-        answer(n++, s);
-      }
-    });
-  });
-  servers.push(server);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, conns: () => conns };
-}
-afterAll(() => {
-  for (const s of servers) s.close();
-});
+afterAll(closeBackends);
 
 const O: H1PoolOptions = { connections: 1, keepAliveTimeout: 4000, headersTimeout: 2000, bodyTimeout: 2000, connectTimeout: 2000 };
-const REQ = { path: '/v1/x', method: 'POST', headers: ['content-type', 'application/json'], body: '{}' };
 type Any = { dispatch(r: object, h: Dispatcher.DispatchHandler): boolean; close(): Promise<void> };
 const pools: [string, (url: string) => Any][] = [
   ['undici', (url) => new Pool(url, { connections: 1, pipelining: 1, headersTimeout: 2000, bodyTimeout: 2000 }) as unknown as Any],
   ['h1', (url) => new H1Pool(url, O)],
 ];
-function send(pool: Any, hooks?: Partial<Dispatcher.DispatchHandler>): Promise<Answer> {
+function send(pool: Any, hooks?: Partial<Dispatcher.DispatchHandler>): Promise<Collected> {
   const c = collect(hooks);
   pool.dispatch({ ...REQ, headers: [...REQ.headers] }, c.handler);
   return c.done;
 }
-
-const OK = (body: string) => `HTTP/1.1 200 OK\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 
 describe.each(pools)('%s', (_name, make) => {
   it('a body longer than its content-length (bytes after the answer, same read) does not fail the NEXT request', async () => {
@@ -138,7 +79,7 @@ describe.each(pools)('%s', (_name, make) => {
             throw new Error('handler bug');
           },
         }),
-        new Promise<Answer>((r) => setTimeout(() => r({ body: 'HUNG' }), 3000)),
+        new Promise<Collected>((r) => setTimeout(() => r({ body: 'HUNG' } as Collected), 3000)),
       ]);
       expect(escaped).toEqual([]);
       expect(r.error?.message).toBe('handler bug');
@@ -204,7 +145,10 @@ describe('connect faults: h1 and undici fail alike', () => {
         ? new H1Pool(url, { ...O, connectTimeout })
         : (new Pool(url, { connections: 1, pipelining: 1, connect: { timeout: connectTimeout } }) as unknown as Any);
     const t0 = performance.now();
-    const a = await Promise.race([send(pool as Any), new Promise<Answer>((r) => setTimeout(() => r({ body: 'HUNG' }), 3000))]);
+    const a = await Promise.race([
+      send(pool as Any),
+      new Promise<Collected>((r) => setTimeout(() => r({ body: 'HUNG' } as Collected), 3000)),
+    ]);
     (pool as Any).close().catch(() => {});
     return { code: a.error?.code, failure: a.error ? classifyError(a.error) : a.body, ms: Math.round(performance.now() - t0) };
   };
@@ -216,7 +160,6 @@ describe('connect faults: h1 and undici fail alike', () => {
     const deadPort = (dead.address() as { port: number }).port;
     dead.close();
     const silent = createServer(() => {});
-    servers.push(silent);
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
     const tls = createTls({ key: readFileSync(certs.server.key), cert: readFileSync(certs.server.cert) }, (s) => s.end());
     await new Promise<void>((r) => tls.listen(0, '127.0.0.1', r));
@@ -228,6 +171,7 @@ describe('connect faults: h1 and undici fail alike', () => {
     ] as const)
       for (const m of ['undici', 'h1'] as const) out[`${name}/${m}`] = await run(url, m);
     tls.close();
+    silent.close();
     for (const name of ['refused', 'tls-silent', 'tls-selfsigned']) {
       const [mine, theirs] = [out[`${name}/h1`], out[`${name}/undici`]] as { code: string; failure: string }[];
       expect({ code: mine!.code, failure: mine!.failure }).toEqual({ code: theirs!.code, failure: theirs!.failure });
@@ -294,9 +238,10 @@ describe('heads: many headers, huge heads', () => {
 describe('request head validation', () => {
   it.each(pools)('%s: a header value with U+010D U+010A (CR LF once written as latin1) never adds a header line', async (_n, make) => {
     let head = '';
-    const up = await backend((_i, s) => s.write(OK('ok')));
-    const server = servers[servers.length - 1]!;
-    server.on('connection', (s) => s.on('data', (d) => (head += d.toString('latin1'))));
+    const up = await backend((_i, s, request) => {
+      head += request;
+      s.write(OK('ok'));
+    });
     const pool = make(up.url);
     const c = collect();
     try {

@@ -3,89 +3,15 @@
  * close() and destroy() called again, 1xx and trailers in one read, held data handed over while the handler pauses and
  * aborts, a refused request's controller (it must not reach the connection, which serves others).
  */
-import { createServer, type Server, type Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
 import { Pool } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import { H1Pool, type H1PoolOptions } from '../../../src/upstream/h1-pool.js';
+import { backend, type Collected, chunked, closeBackends, collect, OK, REQ, sleep } from '../../helpers/h1-peers.js';
 
-interface Answer {
-  status?: number;
-  body: string;
-  error?: Error & { code?: string };
-  ends: number;
-  errs: number;
-  order: string[];
-}
-function collect(hooks: Partial<Dispatcher.DispatchHandler> = {}) {
-  const a: Answer = { body: '', ends: 0, errs: 0, order: [] };
-  let resolve!: (a: Answer) => void;
-  const done = new Promise<Answer>((r) => (resolve = r));
-  const handler: Dispatcher.DispatchHandler = {
-    onRequestStart: (c, ctx) => hooks.onRequestStart?.(c, ctx),
-    onResponseStart(c, status, headers, msg) {
-      a.order.push(`start${status}`);
-      if (status >= 200) a.status = status;
-      hooks.onResponseStart?.(c, status, headers, msg);
-    },
-    onResponseData(c, chunk) {
-      a.order.push(`data:${chunk.toString('latin1')}`);
-      a.body += chunk.toString('latin1');
-      hooks.onResponseData?.(c, chunk);
-    },
-    onResponseEnd(c, t) {
-      a.ends++;
-      a.order.push('end');
-      hooks.onResponseEnd?.(c, t);
-      resolve(a);
-    },
-    onResponseError(c, err) {
-      a.errs++;
-      a.order.push(`error:${err.message}`);
-      a.error = err;
-      hooks.onResponseError?.(c, err);
-      resolve(a);
-    },
-  };
-  return { handler, done, a };
-}
-const servers: Server[] = [];
-async function backend(answer: (n: number, s: Socket) => void, opts: { readBody?: boolean } = {}) {
-  let n = 0;
-  let conns = 0;
-  const server = createServer((s) => {
-    conns++;
-    s.on('error', () => {});
-    let buf = '';
-    s.on('data', (d) => {
-      buf += d.toString('latin1');
-      for (;;) {
-        const end = buf.indexOf('\r\n\r\n');
-        if (end < 0) return;
-        const len = Number(/content-length: (\d+)/i.exec(buf.slice(0, end))?.[1] ?? 0);
-        if (opts.readBody === false) {
-          buf = '';
-          answer(n++, s);
-          return;
-        }
-        if (buf.length < end + 4 + len) return;
-        buf = buf.slice(end + 4 + len);
-        answer(n++, s);
-      }
-    });
-  });
-  servers.push(server);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, conns: () => conns };
-}
-afterAll(() => {
-  for (const s of servers) s.close();
-});
+afterAll(closeBackends);
 const O: H1PoolOptions = { connections: 1, keepAliveTimeout: 4000, headersTimeout: 2000, bodyTimeout: 2000, connectTimeout: 2000 };
-const REQ = { path: '/v1/x', method: 'POST', headers: ['content-type', 'application/json'], body: '{}' };
-const OK = (body: string) => `HTTP/1.1 200 OK\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 const timeout = <T>(p: Promise<T>, ms: number, v: T) => Promise.race([p, new Promise<T>((r) => setTimeout(() => r(v), ms))]);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('h1-pool: what a second review attacked', () => {
   it('headersTimeout 0 (timeouts.firstByte: 0) is no deadline, as in undici', async () => {
@@ -141,7 +67,7 @@ describe('h1-pool: what a second review attacked', () => {
       else s.write(OK('third'));
     });
     const pool = new H1Pool(up.url, O);
-    const r: Answer[] = [];
+    const r: Collected[] = [];
     for (let i = 0; i < 3; i++) {
       const c = collect();
       pool.dispatch({ ...REQ }, c.handler);
@@ -153,9 +79,7 @@ describe('h1-pool: what a second review attacked', () => {
   });
 
   it('paused, end held; resume -> handler pauses again in first handed chunk; then aborts in second', async () => {
-    const up = await backend((_n, s) =>
-      s.write('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n1\r\na\r\n1\r\nb\r\n1\r\nc\r\n1\r\nd\r\n0\r\n\r\n'),
-    );
+    const up = await backend((_n, s) => s.write(chunked('a', 'b', 'c', 'd')));
     const pool = new H1Pool(up.url, O);
     let ctrl!: Dispatcher.DispatchController;
     let k = 0;
@@ -188,9 +112,7 @@ describe('h1-pool: what a second review attacked', () => {
   });
 
   it('nested pause+resume inside handed-over data keeps order and one end', async () => {
-    const up = await backend((_n, s) =>
-      s.write('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n1\r\na\r\n1\r\nb\r\n1\r\nc\r\n0\r\n\r\n'),
-    );
+    const up = await backend((_n, s) => s.write(chunked('a', 'b', 'c')));
     const pool = new H1Pool(up.url, O);
     let ctrl!: Dispatcher.DispatchController;
     let k = 0;
