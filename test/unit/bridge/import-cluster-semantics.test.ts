@@ -70,6 +70,19 @@ describe('authentication the cluster enforces is never imported as an open profi
     }
   });
 
+  it('malformed targetSelectors (not a list, no kind, an unknown operator, values not a list): select nothing, no throw', () => {
+    for (const selectors of [
+      '"Gateway"',
+      '[{matchLabels: {app: gw}}]',
+      '[{kind: Gateway, matchExpressions: [{key: app, operator: Bogus, values: [gw]}]}]',
+      '[{kind: Gateway, matchExpressions: [{key: app, operator: In, values: gw}]}]',
+      '[{kind: Gateway, matchLabels: [app, gw]}, null, 7]',
+    ]) {
+      const r = imported(docs(BASE, GW, policy(`targetSelectors: ${selectors}`, 'basicAuth: {users: {name: htpasswd}}')));
+      expect(r.problems).toEqual([]);
+    }
+  });
+
   it('targetSelectors on a Gateway that is not among the files: taken to select it, and said', () => {
     const r = imported(
       docs(BASE, policy('targetSelectors: [{kind: Gateway, matchLabels: {app: gw}}]', 'basicAuth: {users: {name: htpasswd}}')),

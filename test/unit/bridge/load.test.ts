@@ -144,6 +144,17 @@ describe('manifests', () => {
     writeFileSync(profile, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(PROFILE, 'utf16le')]));
     const r = await loadProfileOrManifests(profile, { SURELY_UNSET_UPSTREAM_KEY: 'sk' });
     expect(r.ok && Object.keys(r.profile.models)).toEqual(['m', 'e']);
+    // A mark alone, or an odd last byte: a clear problem or the text before it, never a throw.
+    for (const [name, bytes] of [
+      ['bom-only.yaml', Buffer.from([0xff, 0xfe])],
+      ['odd-be.yaml', Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(PROFILE, 'utf16le').swap16(), Buffer.from([0x41])])],
+    ] as const) {
+      const file = join(dir, name);
+      writeFileSync(file, bytes);
+      const loaded = await loadProfileOrManifests(file, { SURELY_UNSET_UPSTREAM_KEY: 'sk' });
+      if (name === 'bom-only.yaml') expect(loaded.ok).toBe(false);
+      else expect(loaded.ok && Object.keys(loaded.profile.models)).toEqual(['m', 'e']);
+    }
   });
 
   it('a directory stands for its YAML files; an unreadable path is one clear problem', async () => {

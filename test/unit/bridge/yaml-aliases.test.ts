@@ -26,6 +26,14 @@ describe('an alias bomb', () => {
     expect(ms).toBeLessThan(2000);
   });
 
+  it('through a merge key (<<): the same problem, in bounded time', async () => {
+    const file = write('bomb-merge.yaml', docs(BASE, `${aliasBomb(6)}  m: {<<: {z: *a5}}\n`));
+    const { r, ms, said } = await problemsOf(file);
+    expect(r.ok).toBe(false);
+    expect(said).toMatch(/bomb-merge.yaml:\d+:\d+: error: aliases expand to more than 100000 values/);
+    expect(ms).toBeLessThan(2000);
+  });
+
   it('as the first document (where manifests are told from profiles): the same problem, never a crash', async () => {
     const file = write('bomb-first.yaml', docs(aliasBomb(6), BASE));
     const { r, said } = await problemsOf(file);
