@@ -60,7 +60,11 @@ for (const version of versions) {
   console.log(`\ntest:nodes: the suite under Node ${actual}`);
   // First on PATH: npm, vitest's workers and every `node` a test starts run on this one.
   const env = { ...process.env, PATH: `${dirname(bin)}:${process.env.PATH}` };
-  results.push({ actual, ok: run('npm', ['run', 'test:run', '--silent'], { cwd: root, env }) === 0 });
+  // Not --silent: npm then says how the run ended (an exit code, or the signal that killed it), which a run that
+  // dies without vitest's summary leaves nowhere else.
+  const r = spawnSync('npm', ['run', 'test:run'], { cwd: root, env, stdio: 'inherit' });
+  if (r.error) throw r.error;
+  results.push({ actual, ok: r.status === 0, how: r.signal ? `killed by ${r.signal}` : `exit ${r.status}` });
 }
-console.log(`\ntest:nodes: ${results.map((r) => `${r.actual} ${r.ok ? 'passed' : 'FAILED'}`).join(', ')}`);
+console.log(`\ntest:nodes: ${results.map((r) => `${r.actual} ${r.ok ? 'passed' : `FAILED (${r.how})`}`).join(', ')}`);
 process.exit(results.every((r) => r.ok) ? 0 : 1);
