@@ -14,36 +14,14 @@
  * nobody asked for closing the connection, a `100 Continue` nobody asked for and any upgrade refused as `bad response`
  * / `bad upgrade` (other 1xx handed to the handler and skipped), undici's checks of header names, values and the path.
  */
-import { createRequire } from 'node:module';
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { reportFailure } from '../core/guard.js';
+import { type BodySink, BodyReader, BodyStep } from './h1-body.js';
+import { type LentParser, lendParser, type ParserOwner, STOP_AFTER_HEAD, takeBack } from './h1-parser.js';
 
-interface NativeParser {
-  initialize(type: number, resource: object, maxHeaderSize: number, lenient: number): void;
-  execute(data: Buffer): number | Error;
-  finish(): number | Error | undefined;
-  close(): void;
-  free(): void;
-  [key: number]: unknown;
-}
-interface NativeParserClass {
-  new (): NativeParser;
-  RESPONSE: number;
-  kOnMessageBegin: number;
-  kOnHeaders: number;
-  kOnHeadersComplete: number;
-  kOnBody: number;
-  kOnMessageComplete: number;
-  kLenientNone: number;
-}
-const { HTTPParser } = createRequire(import.meta.url)('_http_common') as { HTTPParser: NativeParserClass };
-
-/** undici's default: a head larger than this is refused (HPE_HEADER_OVERFLOW). */
-const MAX_HEADER_SIZE = 16 * 1024;
-const PARSER_RESOURCE = Object.freeze({});
 /** undici's checks: a name is a token; a value holds no control character but tab (nor anything past Latin-1). */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const UNSAFE_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
@@ -160,10 +138,23 @@ class Flight implements Dispatcher.DispatchController {
   }
 }
 
-/** One socket to the backend and its parser. */
-class Connection {
+/**
+ * The head of the answer the fake head's parser reads on from, when a chunked body goes back to llhttp mid-way
+ * (h1-body.ts): llhttp then stands where it stood at that chunk-size line. Its callback is skipped (`resumed`).
+ */
+const RESUMED_HEAD = 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n';
+
+/** One socket to the backend; a parser while it reads a head (h1-parser.ts), the body read in h1-body.ts. */
+class Connection implements ParserOwner, BodySink {
   readonly socket: Socket;
-  private readonly parser: NativeParser;
+  /** Lent while llhttp reads: a head, or a body only it reads (none framed; chunks after their plain ones). */
+  private parser: LentParser | undefined;
+  /** The answer's body, framed by a length or by chunks: read here, off llhttp (h1-body.ts). */
+  private body: BodyReader | undefined;
+  /** The parser reads RESUMED_HEAD: its head is not an answer's. */
+  private resumed = false;
+  /** The request was a HEAD: its answer has no body, whatever its head says. */
+  private bodyless = false;
   private flight: Flight | undefined;
   private connected = false;
   private dead = false;
@@ -197,34 +188,13 @@ class Connection {
     this.socket.on('error', (e: Error) => this.onSocketError(e));
     this.socket.on('close', () => this.onClose());
     this.socket.on('timeout', () => this.onTimeout());
-    const p = new HTTPParser();
-    p.initialize(HTTPParser.RESPONSE, PARSER_RESOURCE, MAX_HEADER_SIZE, HTTPParser.kLenientNone);
-    p[HTTPParser.kOnMessageBegin] = () => {
-      if (!this.flight) this.unasked = true;
-    };
-    p[HTTPParser.kOnHeaders] = (headers: string[]) => {
-      for (const h of headers) this.headerParts.push(h);
-    };
-    p[HTTPParser.kOnHeadersComplete] = (
-      _major: number,
-      _minor: number,
-      headers: string[] | undefined,
-      _method: unknown,
-      _url: unknown,
-      status: number,
-      statusMessage: string,
-      upgrade: boolean,
-      keepAlive: boolean,
-    ) => this.onHead(headers, status, statusMessage, upgrade, keepAlive);
-    p[HTTPParser.kOnBody] = (chunk: Buffer) => this.onBody(chunk);
-    p[HTTPParser.kOnMessageComplete] = () => this.onMessageEnd();
-    this.parser = p;
   }
 
   /** Sends `req` on this connection (idle, or still connecting). */
   send(flight: Flight, req: H1Request): void {
     this.flight = flight;
     this.shouldKeep = true;
+    this.bodyless = req.method === 'HEAD';
     if (UNSAFE_PATH.test(req.path)) return this.refuse(flight, 'invalid request path');
     let head = `${req.method} ${req.path} HTTP/1.1\r\nhost: ${this.pool.host}\r\n`;
     const h = req.headers;
@@ -278,21 +248,91 @@ class Connection {
     // Bytes nobody asked for (an idle socket; a second answer after the first): the connection cannot be trusted.
     const f = this.flight;
     if (!f) return this.destroy();
+    if (this.body) return this.readBody(f, d, 0);
     // The head is due by a deadline, not after a quiet spell: a backend trickling it a byte at a time is late.
     if (f.status < 200 && f.headersTimeout > 0 && performance.now() - f.sentAt > f.headersTimeout) return this.headersLate(f);
+    this.parse(f, d);
+  }
+
+  /** `d` read by llhttp; on in h1-body.ts when it stopped at the end of a head (onHead). */
+  private parse(f: Flight, d: Buffer): void {
+    const p = (this.parser ??= lendParser(this));
     let r: number | Error;
     try {
-      r = this.parser.execute(d);
+      r = p.execute(d);
     } catch (e) {
       // A handler threw inside a parser callback: that answer is over, and so is the connection it was read from.
+      this.giveBack(false);
       return this.threw(f, e);
     }
     // Past the answer's end, in the same read: another answer, or garbage — never the next request's.
     if (this.unasked) return this.destroy();
     if (r instanceof Error) {
+      this.giveBack(false);
       if (this.flight === f) this.fail(f, parseError(r));
       else this.destroy();
+      return;
     }
+    // The answer ended, or llhttp stopped at its head: the parser is not needed until the next head.
+    if (this.body || this.flight !== f) this.giveBack(true);
+    if (this.body && !this.dead && r < d.length) this.readBody(f, d, r);
+  }
+
+  /** The parser back (h1-parser.ts), once its execute() has returned: reused unless it failed. */
+  private giveBack(reuse: boolean): void {
+    const p = this.parser;
+    this.parser = undefined;
+    if (p) takeBack(p, reuse);
+  }
+
+  /** `d` from `at`, a framed body's bytes (h1-body.ts). */
+  private readBody(f: Flight, d: Buffer, at: number): void {
+    const b = this.body!;
+    let step: BodyStep;
+    try {
+      step = b.read(d, at, this);
+    } catch (e) {
+      // A handler threw while it was handed a piece: that answer is over, and so is the connection.
+      this.body = undefined;
+      return this.threw(f, e);
+    }
+    switch (step) {
+      case BodyStep.More:
+      case BodyStep.Stopped:
+        return;
+      case BodyStep.Done:
+        this.body = undefined;
+        this.onMessageEnd();
+        // After the answer, in the same read: line ends llhttp would skip, or bytes nobody asked for.
+        if (b.at < d.length && !this.dead && !lineEndsOnly(d, b.at)) this.destroy();
+        return;
+      case BodyStep.Refused:
+        this.body = undefined;
+        return this.fail(f, new UpstreamSocketError(`bad response: ${b.error}`, 'HPE_INVALID'));
+      case BodyStep.Native: {
+        // llhttp reads on from the chunk-size line h1-body stopped at, standing where it would stand there.
+        this.body = undefined;
+        this.resumed = true;
+        const p = (this.parser = lendParser(this));
+        const r = p.execute(Buffer.from(RESUMED_HEAD + b.sizeLine, 'latin1'));
+        if (r instanceof Error) return this.fail(f, parseError(r));
+        return this.parse(f, b.at === 0 ? d : d.subarray(b.at));
+      }
+    }
+  }
+
+  /** A piece of a framed body (h1-body.ts); false once its answer is over. */
+  bodyPiece(chunk: Buffer): boolean {
+    this.onBody(chunk);
+    return !this.dead && this.flight !== undefined;
+  }
+
+  onMessageBegin(): void {
+    if (!this.flight) this.unasked = true;
+  }
+
+  onHeaderParts(headers: string[]): void {
+    for (const h of headers) this.headerParts.push(h);
   }
 
   private threw(f: Flight, e: unknown): void {
@@ -306,12 +346,16 @@ class Connection {
     const f = this.flight;
     if (!f) return this.destroy();
     // An answer delimited by the connection's close ends here; any other is cut.
+    // A framed body cut short: what llhttp says of it (h1-body.ts reads it in its place).
+    if (this.body) return this.fail(f, new UpstreamSocketError('bad response: HPE_INVALID_EOF_STATE', 'HPE_INVALID'));
     let r: number | Error | undefined;
     try {
-      r = this.parser.finish();
+      r = this.parser?.finish();
     } catch (e) {
+      this.giveBack(false);
       return this.threw(f, e);
     }
+    this.giveBack(!(r instanceof Error));
     if (r instanceof Error) return this.fail(f, parseError(r));
     if (this.flight === f) this.fail(f, socketError('other side closed'));
   }
@@ -326,7 +370,8 @@ class Connection {
     if (this.flight) this.fail(this.flight, socketError('other side closed'));
     this.dead = true;
     this.pool.forget(this);
-    this.parser.close();
+    this.body = undefined;
+    this.giveBack(false);
   }
 
   private onTimeout(): void {
@@ -370,7 +415,11 @@ class Connection {
 
   private shouldKeep = true;
 
-  private onHead(headers: string[] | undefined, status: number, statusMessage: string, upgrade: boolean, keepAlive: boolean): number {
+  onHead(headers: string[] | undefined, status: number, statusMessage: string, upgrade: boolean, keepAlive: boolean): number {
+    if (this.resumed) {
+      this.resumed = false;
+      return 0;
+    }
     const f = this.flight;
     if (!f || f.aborted) return 0;
     let raw = headers;
@@ -397,17 +446,27 @@ class Connection {
       this.time(f.paused ? 'none' : 'body');
     }
     f.handler.onResponseStart?.(f, status, object, statusMessage);
-    return 0;
+    if (status < 200 || this.flight !== f) return 0;
+    // The answer to a HEAD has no body, whatever its head says (1: llhttp skips it, as node:http has it do).
+    if (this.bodyless) return 1;
+    if (status === 204 || status === 304) return 0;
+    const length = framedLength(object);
+    if (length === 0) return 0;
+    // Framed: llhttp stops at the head's end, and the body is read in h1-body.ts.
+    this.body = new BodyReader(length);
+    return STOP_AFTER_HEAD;
   }
 
-  private onBody(chunk: Buffer): void {
+  onBody(chunk: Buffer): void {
     const f = this.flight;
     if (!f || f.aborted || f.status < 200) return;
     if (f.paused) return void (f.held ??= []).push(chunk);
     f.handler.onResponseData?.(f, chunk);
   }
 
-  private onMessageEnd(): void {
+  onMessageEnd(): void {
+    // llhttp's end of a head it stopped at (STOP_AFTER_HEAD): the body is still to come.
+    if (this.body) return;
     // What the parser handed over since the head is a chunked answer's trailers: not the next answer's headers.
     if (this.headerParts.length > 0) this.headerParts = [];
     const f = this.flight;
@@ -467,6 +526,25 @@ class Connection {
 
 function invalidArgument(message: string): Error {
   return new UpstreamSocketError(message, 'UND_ERR_INVALID_ARG');
+}
+
+/**
+ * The length of a body framed by one content-length (more than none), -1 for one framed by chunks alone, 0 for
+ * any other: llhttp reads those (no body, one read to the close, transfer-codings it knows better).
+ */
+function framedLength(h: IncomingHttpHeaders): number {
+  const te = h['transfer-encoding'];
+  const cl = h['content-length'];
+  if (te !== undefined) return typeof te === 'string' && cl === undefined && te.trim().toLowerCase() === 'chunked' ? -1 : 0;
+  if (typeof cl !== 'string') return 0;
+  const v = cl.trim();
+  return /^\d{1,15}$/.test(v) ? Number(v) : 0;
+}
+
+/** Whether `d` from `at` holds only CR and LF (llhttp skips them between answers). */
+function lineEndsOnly(d: Buffer, at: number): boolean {
+  for (let i = at; i < d.length; i++) if (d[i] !== 0x0d && d[i] !== 0x0a) return false;
+  return true;
 }
 
 function parseError(e: Error): Error {

@@ -13,7 +13,7 @@ import { H1Pool, type H1PoolOptions } from '../../../src/upstream/h1-pool.js';
 import { Pool } from 'undici';
 import { classifyError } from '../../../src/upstream/classify.js';
 import { opensslAvailable, useCerts } from '../../helpers/certs.js';
-import { backend, type Collected, closeBackends, collect, OK, REQ } from '../../helpers/h1-peers.js';
+import { backend, chunked, type Collected, closeBackends, collect, OK, REQ } from '../../helpers/h1-peers.js';
 
 afterAll(closeBackends);
 
@@ -43,6 +43,43 @@ describe.each(pools)('%s', (_name, make) => {
     const second = await send(pool);
     expect(second.error).toBeUndefined();
     expect(second.body).toBe('second');
+    await pool.close();
+  });
+
+  it('line ends after an answer, in its read, are skipped as llhttp skips them: the connection serves the next request', async () => {
+    const up = await backend((n, s) => s.write(n === 0 ? `${OK('first')}\r\n\r\n` : chunked('sec', 'ond')));
+    const pool = make(up.url);
+    expect((await send(pool)).body).toBe('first');
+    await new Promise((r) => setTimeout(r, 20));
+    const second = await send(pool);
+    expect(second.error).toBeUndefined();
+    expect(second.body).toBe('second');
+    expect(up.conns()).toBe(1);
+    await pool.close();
+  });
+
+  it('the answer to a HEAD has no body, whatever its content-length says: the next request reads its own answer', async () => {
+    const up = await backend((n, s) => s.write(n === 0 ? 'HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n' : OK('next')));
+    const pool = make(up.url);
+    const c = collect();
+    pool.dispatch({ ...REQ, method: 'HEAD', body: '', headers: [...REQ.headers] }, c.handler);
+    const head = await c.done;
+    expect(head.error).toBeUndefined();
+    expect([head.status, head.body]).toEqual([200, '']);
+    const next = await send(pool);
+    expect(next.body).toBe('next');
+    await pool.close();
+  });
+
+  it('a chunked answer whose chunks are plain, then extended, then plain: the same body, in order', async () => {
+    const up = await backend((_n, s) => {
+      s.write('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n');
+      setTimeout(() => s.write('3;x=1\r\ndef\r\n0003\r\nghi\r\n0;y\r\nx-t: 1\r\n\r\n'), 20);
+    });
+    const pool = make(up.url);
+    const r = await send(pool);
+    expect(r.error).toBeUndefined();
+    expect(r.body).toBe('abcdefghi');
     await pool.close();
   });
 

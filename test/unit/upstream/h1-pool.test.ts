@@ -12,6 +12,8 @@ import fc from 'fast-check';
 import type { Dispatcher } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import { H1Pool, type H1PoolOptions } from '../../../src/upstream/h1-pool.js';
+import { parsersLent } from '../../../src/upstream/h1-parser.js';
+import { collect as collectWith } from '../../helpers/h1-peers.js';
 import { opensslAvailable, useCerts } from '../../helpers/certs.js';
 import { Pool } from 'undici';
 
@@ -142,8 +144,12 @@ interface Wire {
   framing: Framing;
   /** Chunk sizes for chunked framing (cycled). */
   sizes: number[];
-  extension: boolean;
-  trailer: boolean;
+  /** Each chunk's extension ('' for none; cycled). */
+  extensions: string[];
+  /** How chunk sizes are spelt. */
+  hex: 'lower' | 'upper' | 'zeros';
+  /** The trailer section's lines. */
+  trailer: string;
 }
 const wire = fc.record({
   status: fc.constantFrom(200, 201, 400, 404, 429, 500, 503),
@@ -151,27 +157,49 @@ const wire = fc.record({
   body,
   framing: fc.constantFrom<Framing>('length', 'chunked', 'close'),
   sizes: fc.array(fc.integer({ min: 1, max: 700 }), { minLength: 1, maxLength: 5 }),
-  extension: fc.boolean(),
-  trailer: fc.boolean(),
+  extensions: fc.array(fc.constantFrom('', '', ';ext=1', ';a', ';q="x y"', ';a=1;b=two'), { minLength: 1, maxLength: 4 }),
+  hex: fc.constantFrom<Wire['hex']>('lower', 'upper', 'zeros'),
+  trailer: fc.constantFrom('', 'x-trailer: t\r\n', 'x-a: 1\r\nX-B: two words\r\n'),
 });
 
-function bytesOf(w: Wire): Buffer {
+/** An answer's bytes in their parts: its head, its body or each chunk's size line, data and CRLF, its last chunk. */
+type Part = { kind: 'head' | 'body' | 'size' | 'data' | 'crlf' | 'last'; text: Buffer };
+
+function partsOf(w: Wire): Part[] {
   let head = `HTTP/1.1 ${w.status} X\r\n`;
   for (const [k, v] of w.headers) head += `${k}: ${v}\r\n`;
   if (w.framing === 'length') head += `content-length: ${w.body.length}\r\n`;
   if (w.framing === 'chunked') head += 'transfer-encoding: chunked\r\n';
   if (w.framing === 'close') head += 'connection: close\r\n';
-  const parts: Buffer[] = [Buffer.from(`${head}\r\n`, 'latin1')];
-  if (w.framing !== 'chunked') parts.push(w.body);
+  const parts: Part[] = [{ kind: 'head', text: Buffer.from(`${head}\r\n`, 'latin1') }];
+  if (w.framing !== 'chunked') parts.push({ kind: 'body', text: w.body });
   else {
+    const spelt = (n: number) =>
+      w.hex === 'upper' ? n.toString(16).toUpperCase() : w.hex === 'zeros' ? `000${n.toString(16)}` : n.toString(16);
     for (let at = 0, i = 0; at < w.body.length; i++) {
       const n = Math.min(w.sizes[i % w.sizes.length]!, w.body.length - at);
-      parts.push(Buffer.from(`${n.toString(16)}${w.extension ? ';ext=1' : ''}\r\n`), w.body.subarray(at, at + n), Buffer.from('\r\n'));
+      const ext = w.extensions[i % w.extensions.length]!;
+      parts.push(
+        { kind: 'size', text: Buffer.from(`${spelt(n)}${ext}\r\n`) },
+        { kind: 'data', text: w.body.subarray(at, at + n) },
+        { kind: 'crlf', text: Buffer.from('\r\n') },
+      );
       at += n;
     }
-    parts.push(Buffer.from(`0\r\n${w.trailer ? 'x-trailer: t\r\n' : ''}\r\n`));
+    parts.push({ kind: 'last', text: Buffer.from(`${w.hex === 'zeros' ? '000' : '0'}\r\n${w.trailer}\r\n`) });
   }
-  return Buffer.concat(parts);
+  return parts;
+}
+
+const bytesOf = (w: Wire): Buffer => Buffer.concat(partsOf(w).map((p) => p.text));
+
+/** The answer with the `n`th part of `kind` (the last one when there are fewer) rewritten; unchanged when it has none. */
+function withPart(w: Wire, kind: Part['kind'], n: number, edit: (text: string) => string): Buffer {
+  const parts = partsOf(w);
+  const of = parts.filter((p) => p.kind === kind);
+  const p = of[Math.min(n, of.length - 1)];
+  if (p) p.text = Buffer.from(edit(p.text.toString('latin1')), 'latin1');
+  return Buffer.concat(parts.map((q) => q.text));
 }
 
 /** The answer's bytes cut at random places. */
@@ -200,6 +228,16 @@ const MUTATIONS: [string, (b: Buffer, w: Wire) => Buffer][] = [
     (b, w) => (w.framing === 'chunked' ? Buffer.from(b.toString('latin1').replace(/\r\n\r\n[0-9a-f]+/, '\r\n\r\nzz'), 'latin1') : b),
   ],
   ['a chunked answer without its last chunk', (b, w) => (w.framing === 'chunked' ? b.subarray(0, b.lastIndexOf('0\r\n')) : b)],
+  // Chunk-size lines after the first, where a reader that takes the plain ones itself hands the rest to llhttp.
+  ['a later chunk size that is not hex', (_b, w) => withPart(w, 'size', 1, () => 'zz\r\n')],
+  ['a space after a later chunk size', (_b, w) => withPart(w, 'size', 1, (t) => t.replace('\r\n', ' \r\n'))],
+  ['a later chunk size ended by CR alone', (_b, w) => withPart(w, 'size', 1, (t) => t.replace('\r\n', '\r'))],
+  ['a later chunk size ended by LF alone', (_b, w) => withPart(w, 'size', 1, (t) => t.replace('\r\n', '\n'))],
+  ['a later chunk size past 2^64', (_b, w) => withPart(w, 'size', 1, () => `1${'0'.repeat(16)}\r\n`)],
+  ['an empty chunk extension', (_b, w) => withPart(w, 'size', 1, (t) => t.replace('\r\n', ';\r\n'))],
+  ["a chunk's data not ended by CRLF", (_b, w) => withPart(w, 'crlf', 0, () => 'xy')],
+  ["a chunk's data ended by LF alone", (_b, w) => withPart(w, 'crlf', 1, () => '\n')],
+  ['a trailer that is not a header line', (_b, w) => withPart(w, 'last', 0, (t) => t.replace(/\r\n/, '\r\nno colon here\r\n'))],
   ['a header line folded (obs-fold)', (b) => Buffer.from(b.toString('latin1').replace('\r\n', '\r\nx-fold: a\r\n b\r\n'), 'latin1')],
   ['a space before the colon', (b) => Buffer.from(b.toString('latin1').replace('\r\n', '\r\nx-sp : a\r\n'), 'latin1')],
   ['a NUL in a header value', (b) => Buffer.from(b.toString('latin1').replace('\r\n', '\r\nx-nul: a\0b\r\n'), 'latin1')],
@@ -217,7 +255,7 @@ describe('h1-pool reads what undici reads (differential, real sockets)', () => {
     const h1 = viaH1(up.url);
     const ud = viaUndici(up.url);
     await fc.assert(
-      fc.asyncProperty(wire, fc.array(fc.nat(), { maxLength: 6 }), async (w, cuts) => {
+      fc.asyncProperty(wire, fc.array(fc.nat(), { maxLength: 10 }), async (w, cuts) => {
         const pieces = cut(bytesOf(w), cuts);
         script = { pieces, close: w.framing === 'close' };
         const mine = await h1.send();
@@ -276,6 +314,36 @@ describe('h1-pool: connections', () => {
     for (let i = 0; i < 3; i++) expect((await h2.send()).body.toString()).toBe('ok');
     expect(closing.connections()).toBe(3);
     await Promise.all([h1.pool.close(), h2.pool.close()]);
+  });
+
+  it('streams held open past their heads hold no parser (llhttp reads heads; plain chunks are read without it)', async () => {
+    const sockets: Socket[] = [];
+    const up = await backend(
+      () => ({ pieces: [Buffer.from('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nfirst\r\n')], close: false }),
+      (s) => sockets.push(s),
+    );
+    const pool = new H1Pool(up.url, { ...OPTIONS, connections: 20 });
+    // Counted from here: another test's connection may still be closing.
+    const before = parsersLent();
+    const firsts: Promise<void>[] = [];
+    const ends: Promise<void>[] = [];
+    for (let i = 0; i < 20; i++) {
+      let first!: () => void;
+      firsts.push(new Promise((r) => (first = r)));
+      const c = collectWith({ onResponseData: () => first() });
+      pool.dispatch({ ...REQUEST }, c.handler);
+      ends.push(c.done.then(() => undefined));
+    }
+    await Promise.all(firsts);
+    const lentWhileHeld = parsersLent();
+    // A chunk with an extension is llhttp's to read: that stream holds one until its answer ends.
+    sockets[0]!.write('3;x=y\r\nmid\r\n');
+    await new Promise((r) => setTimeout(r, 30));
+    const lentAfterExtension = parsersLent();
+    for (const s of sockets) s.write('0\r\n\r\n');
+    await Promise.all(ends);
+    expect([lentWhileHeld, lentAfterExtension, parsersLent()]).toEqual([before, before + 1, before]);
+    await pool.close();
   });
 
   it('bytes a backend sends on an idle connection (an answer nobody asked for) close it: the next request gets a new one', async () => {
