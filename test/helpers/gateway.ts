@@ -11,6 +11,9 @@ import type { Admin } from '../../src/observe/admin.js';
 import { parseProfile } from '../../src/profile/load.js';
 import { formatProblem } from '../../src/profile/problems.js';
 import { cleanupScope } from './cleanup.js';
+import { eventually } from './eventually.js';
+
+export { eventually };
 
 export interface TestGateway {
   url: string;
@@ -84,13 +87,4 @@ export async function useGateway(yaml: string, upstreams: Record<string, string>
   const t = await gatewayFor(yaml, upstreams);
   cleanupAfter(() => t.close());
   return t;
-}
-
-/** Waits until `cond` holds (polling), or fails after `ms`. */
-export async function eventually(cond: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }

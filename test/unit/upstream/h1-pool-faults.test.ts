@@ -13,6 +13,7 @@ import { H1Pool, type H1PoolOptions } from '../../../src/upstream/h1-pool.js';
 import { Pool } from 'undici';
 import { classifyError } from '../../../src/upstream/classify.js';
 import { opensslAvailable, useCerts } from '../../helpers/certs.js';
+import { eventually } from '../../helpers/eventually.js';
 import { backend, chunked, type Collected, closeBackends, collect, OK, REQ } from '../../helpers/h1-peers.js';
 
 afterAll(closeBackends);
@@ -153,6 +154,8 @@ describe.each(pools)('%s', (_name, make) => {
       end(cc, t);
     };
     pool.dispatch({ ...REQ, headers: [...REQ.headers] }, h);
+    await eventually(() => paused);
+    // Then a while in which nothing more may come.
     await new Promise((r) => setTimeout(r, 100));
     const seen = { afterPause, ended };
     ctrl!.resume();

@@ -7,6 +7,7 @@ import type { Dispatcher } from 'undici';
 import { Pool } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import { H1Pool, type H1PoolOptions } from '../../../src/upstream/h1-pool.js';
+import { eventually } from '../../helpers/eventually.js';
 import { backend, type Collected, chunked, closeBackends, collect, OK, REQ, sleep } from '../../helpers/h1-peers.js';
 
 afterAll(closeBackends);
@@ -93,7 +94,8 @@ describe('h1-pool: what a second review attacked', () => {
       },
     });
     pool.dispatch({ ...REQ }, c.handler);
-    await sleep(50);
+    // Paused in the first piece, the rest of the read held.
+    await eventually(() => k === 1);
     ctrl.resume();
     await sleep(10);
     ctrl.resume();
@@ -128,7 +130,8 @@ describe('h1-pool: what a second review attacked', () => {
       },
     });
     pool.dispatch({ ...REQ }, c.handler);
-    await sleep(50);
+    // Paused in the first piece, the rest of the read held.
+    await eventually(() => k === 1);
     ctrl.resume();
     const a = await c.done;
     await sleep(20);

@@ -4,6 +4,7 @@
  * random pieces by a backend on a real socket (a differential property test). Then what it keeps of undici's
  * behaviour on purpose: keep-alive, the backend's Keep-Alive hint, a head due by a deadline, idle sockets.
  */
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -355,7 +356,8 @@ describe('h1-pool: connections', () => {
     const h1 = viaH1(up.url);
     expect((await h1.send()).body.toString()).toBe('ok');
     sockets[0]!.write('HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nforged');
-    await new Promise((r) => setTimeout(r, 50));
+    // The pool closes the connection it came on (a pool that did not would hand it to the next request).
+    await once(sockets[0]!, 'close');
     const next = await h1.send();
     expect(next.body.toString()).toBe('ok');
     expect(up.connections()).toBe(2);
