@@ -9,6 +9,12 @@
  * The one refusal made here is a chunk's data not followed by CRLF (llhttp's HPE_STRICT).
  */
 
+/**
+ * What llhttp reads first when a chunked body goes back to it mid-way: a head that puts it where it stands at a
+ * chunk-size line (its own callback for it is skipped).
+ */
+export const RESUMED_HEAD = 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n';
+
 /** What `read` came to; `at` is where in the read it stopped. */
 export enum BodyStep {
   /** Every byte was read: more is needed. */

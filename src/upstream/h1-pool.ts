@@ -1,11 +1,12 @@
 /**
- * The gateway's own HTTP/1.1 client for a backend: keep-alive sockets, one request at a time on each, the answer
- * read by Node's own llhttp (the parser node:http uses, native) and handed to an undici dispatch handler
- * (relay/exchange.ts) — the same lifecycle, controller and error codes as undici's Pool, so the exchange and
- * upstream/classify.ts read either. Why not undici: per request it builds and validates a Request, parses the answer
- * in WebAssembly and defers each write on a reused socket to the next loop turn. Against the build that used undici
- * (BENCHMARKS.md, 2026-12-05): ~0.19 ms less time to a paced stream's first byte (the path an idle gateway runs
- * cold), 0.96–0.97× the CPU per request under load, 1.02–1.03× per streamed answer (Node's parser copies each chunk).
+ * The gateway's own HTTP/1.1 client for a backend: keep-alive sockets, one request at a time on each, the answer's
+ * head read by Node's own llhttp (the parser node:http uses, native, lent per head: h1-parser.ts), a body framed by
+ * a length or by plain chunks read from views of each read (h1-body.ts; llhttp reads any other), all handed to an
+ * undici dispatch handler (relay/exchange.ts) — the same lifecycle, controller and error codes as undici's Pool, so
+ * the exchange and upstream/classify.ts read either. Why not undici: per request it builds and validates a Request,
+ * parses the answer in WebAssembly and defers each write on a reused socket to the next loop turn. Against the build
+ * that used undici (BENCHMARKS.md, 2026-12-05): ~0.19 ms less time to a paced stream's first byte (the path an idle
+ * gateway runs cold), 0.96–0.97× the CPU per request under load.
  *
  * What it keeps from undici's behaviour (each pinned by a test; h1-pool-faults.test.ts runs each case through both):
  * the head due headersTimeout after the request's write (0: none), bodyTimeout between reads (not while the handler
@@ -19,7 +20,7 @@ import { connect as tlsConnect } from 'node:tls';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { reportFailure } from '../core/guard.js';
-import { type BodySink, BodyReader, BodyStep } from './h1-body.js';
+import { type BodySink, BodyReader, BodyStep, RESUMED_HEAD } from './h1-body.js';
 import { type LentParser, lendParser, type ParserOwner, STOP_AFTER_HEAD, takeBack } from './h1-parser.js';
 
 /** undici's checks: a name is a token; a value holds no control character but tab (nor anything past Latin-1). */
@@ -137,12 +138,6 @@ class Flight implements Dispatcher.DispatchController {
     }
   }
 }
-
-/**
- * The head of the answer the fake head's parser reads on from, when a chunked body goes back to llhttp mid-way
- * (h1-body.ts): llhttp then stands where it stood at that chunk-size line. Its callback is skipped (`resumed`).
- */
-const RESUMED_HEAD = 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n';
 
 /** One socket to the backend; a parser while it reads a head (h1-parser.ts), the body read in h1-body.ts. */
 class Connection implements ParserOwner, BodySink {
