@@ -115,14 +115,26 @@ class Flight implements Dispatcher.DispatchController {
     try {
       while (this.held && this.held.length > 0 && !this.paused && !this.over) this.handler.onResponseData?.(this, this.held.shift()!);
       if (this.held?.length === 0) this.held = undefined;
-      if (this.heldEnd && !this.held && !this.paused && !this.over) {
-        this.over = true;
-        this.handler.onResponseEnd?.(this, {});
-      }
+      if (this.heldEnd && !this.held && !this.paused && !this.over) this.finish();
     } catch (e) {
       // Called from the handler's own resume (a drain event): nothing above would catch it but the process.
       reportFailure(e);
       if (!this.over) this.abort(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  /** The answer ended whole. A handler that throws then is told of it as a failure, as undici tells it. */
+  finish(): void {
+    this.over = true;
+    try {
+      this.handler.onResponseEnd?.(this, {});
+    } catch (e) {
+      reportFailure(e);
+      try {
+        this.handler.onResponseError?.(this, e instanceof Error ? e : new Error(String(e)));
+      } catch (e2) {
+        reportFailure(e2);
+      }
     }
   }
 
@@ -474,8 +486,7 @@ class Connection implements ParserOwner, BodySink {
     if (this.shouldKeep) this.settle();
     else this.destroy();
     if (f.paused || f.held) return void (f.heldEnd = true);
-    f.over = true;
-    f.handler.onResponseEnd?.(f, {});
+    f.finish();
   }
 
   /** Ends the flight with `err` (once) and the connection with it. */
@@ -530,11 +541,15 @@ function invalidArgument(message: string): Error {
 function framedLength(h: IncomingHttpHeaders): number {
   const te = h['transfer-encoding'];
   const cl = h['content-length'];
-  if (te !== undefined) return typeof te === 'string' && cl === undefined && te.trim().toLowerCase() === 'chunked' ? -1 : 0;
+  // Only what llhttp itself reads so: space and tab around the value, nothing else (String.trim() also takes U+00A0,
+  // which a Latin-1 value can end in: `chunked\xa0` is not chunked to llhttp, whose answer then runs to the close).
+  if (te !== undefined) return typeof te === 'string' && cl === undefined && CHUNKED.test(te) ? -1 : 0;
   if (typeof cl !== 'string') return 0;
-  const v = cl.trim();
-  return /^\d{1,15}$/.test(v) ? Number(v) : 0;
+  const m = LENGTH.exec(cl);
+  return m ? Number(m[1]) : 0;
 }
+const CHUNKED = /^[ \t]*chunked[ \t]*$/i;
+const LENGTH = /^[ \t]*(\d{1,15})[ \t]*$/;
 
 /** Whether `d` from `at` holds only CR and LF (llhttp skips them between answers). */
 function lineEndsOnly(d: Buffer, at: number): boolean {

@@ -128,6 +128,47 @@ describe.each(pools)('%s', (_name, make) => {
     await pool.close().catch(() => {});
   });
 
+  it.each([
+    ['a length', OK('hello')],
+    ['chunks', chunked('hel', 'lo')],
+  ])('a handler that throws at the end of an answer framed by %s: it never escapes, and the pool serves on', async (_f, answer) => {
+    const up = await backend((_n, s) => s.write(answer));
+    const pool = make(up.url);
+    const escaped: unknown[] = [];
+    const listeners = process.listeners('uncaughtException');
+    process.removeAllListeners('uncaughtException');
+    const catcher = (e: unknown) => escaped.push(e);
+    process.on('uncaughtException', catcher);
+    try {
+      const c = collect({
+        onResponseEnd() {
+          throw new Error('handler bug at the end');
+        },
+      });
+      pool.dispatch({ ...REQ, headers: [...REQ.headers] }, c.handler);
+      await c.done;
+      await new Promise((r) => setTimeout(r, 50));
+      expect(escaped).toEqual([]);
+    } finally {
+      process.removeListener('uncaughtException', catcher);
+      for (const l of listeners) process.on('uncaughtException', l);
+    }
+    expect((await send(pool)).body).toBe('hello');
+    await pool.close().catch(() => {});
+  });
+
+  it('`transfer-encoding: chunked` followed by a non-breaking space is not chunked (llhttp reads such a body to the close)', async () => {
+    const up = await backend((_n, s) => {
+      s.write(Buffer.from('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\xa0\r\n\r\n5\r\nhello\r\n0\r\n\r\n', 'latin1'));
+      setTimeout(() => s.end('more'), 50);
+    });
+    const pool = make(up.url);
+    const r = await send(pool);
+    expect(r.error).toBeUndefined();
+    expect(r.body).toBe('5\r\nhello\r\n0\r\n\r\nmore');
+    await pool.close().catch(() => {});
+  });
+
   it('pause() in onResponseData stops delivery: nothing more, and no end, until resume()', async () => {
     const up = await backend((_n, s) => {
       s.write('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n3\r\ndef\r\n0\r\n\r\n');
