@@ -62,6 +62,10 @@ async function streamed(url: string, messages: ChatCompletionMessageParam[], hea
 describe('the simulated prefix cache', () => {
   it('reports cached_tokens, and the cold prompt pays prefill while the warm one does not', async () => {
     await reset(cached.url);
+    // 2 ms a prefill token for this test (the profile's 0.5 is restored by the reset at its end): ~1000 uncached
+    // tokens take 2 s, the warm prompt's < 16 uncached ones ~30 ms, and the 500 ms between them outlasts a stall.
+    const PREFILL = 2;
+    expect((await postJson(`${cached.url}/mock/control`, { prefillPerToken: PREFILL })).status).toBe(200);
     const messages: ChatCompletionMessageParam[] = [
       { role: 'system', content: SYSTEM },
       { role: 'user', content: 'What is a canary release?' },
@@ -71,13 +75,14 @@ describe('the simulated prefix cache', () => {
     expect(cold.usage.prompt_tokens_details?.cached_tokens).toBe(0);
     const blocks = Math.floor((warm.usage.prompt_tokens - 1) / 16);
     expect(warm.usage.prompt_tokens_details?.cached_tokens).toBe(blocks * 16);
-    // ~1000 uncached tokens × 0.5 ms: a timer never fires early, so the cold TTFT is at least that.
-    expect(cold.ttft).toBeGreaterThanOrEqual(cold.usage.prompt_tokens * 0.5 * 0.95);
+    // ~1000 uncached tokens × 2 ms: a timer never fires early, so the cold TTFT is at least that.
+    expect(cold.ttft).toBeGreaterThanOrEqual(cold.usage.prompt_tokens * PREFILL * 0.95);
     expect(warm.ttft).toBeLessThan(cold.ttft / 4);
     const s = (await stats(cached.url)).prefixCache;
     expect(s).toMatchObject({ enabled: true, unit: 'tokens', hits: blocks * 16, misses: 2 * cold.usage.prompt_tokens - blocks * 16 });
     expect(s.prefillTokens).toEqual({ computed: s.misses, saved: s.hits });
     expect(s.hitRate).toBeCloseTo(s.hits / (s.hits + s.misses));
+    await reset(cached.url);
   });
 
   it('caches a multi-turn conversation through its answers: turn n+1 reuses turn n, answer included', async () => {
@@ -148,19 +153,25 @@ describe('the runtime pace control', () => {
   const control = async (body: unknown) => postJson(`${plain.url}/mock/control`, body);
 
   it('slows a running mock down and lets it recover, visible in /mock/stats', async () => {
+    // A 5 ms TTFT slowed 500×: 2.5 s. The fast cases must stay under 500 ms, a hundred times their TTFT and a fifth
+    // of the slow one: a busy machine's stall of a few hundred ms cannot push a fast answer over, nor a missing
+    // slowdown push a slow one under (with 60 ms × 10 the bound was 200 ms, and a fast answer under load took 202).
+    const SLOW = 5 * 500;
+    const FAST_UNDER = SLOW / 5;
     await reset(plain.url);
-    expect((await control({ ttft: '60ms' })).status).toBe(200);
+    expect((await control({ ttft: '5ms' })).status).toBe(200);
     const messages: ChatCompletionMessageParam[] = [{ role: 'user', content: 'pace me' }];
     const normal = await streamed(plain.url, messages);
-    const r = await control({ slowdown: 10 });
-    expect(await r.json()).toMatchObject({ pace: { ttft: 60, slowdown: 10 }, initial: { ttft: 0, slowdown: 1 } });
-    expect((await stats(plain.url)).pace).toMatchObject({ ttft: 60, slowdown: 10 });
+    expect(normal.ttft).toBeLessThan(FAST_UNDER);
+    const r = await control({ slowdown: 500 });
+    expect(await r.json()).toMatchObject({ pace: { ttft: 5, slowdown: 500 }, initial: { ttft: 0, slowdown: 1 } });
+    expect((await stats(plain.url)).pace).toMatchObject({ ttft: 5, slowdown: 500 });
     const slow = await streamed(plain.url, messages);
-    expect(slow.ttft).toBeGreaterThanOrEqual(600 * 0.95);
-    expect(normal.ttft).toBeLessThan(slow.ttft / 3);
+    // A timer never fires early: slowed, the first token cannot come before 2.5 s.
+    expect(slow.ttft).toBeGreaterThanOrEqual(SLOW * 0.95);
     expect(slow.text).toBe(normal.text);
     await control({ slowdown: 1 });
-    expect((await streamed(plain.url, messages)).ttft).toBeLessThan(slow.ttft / 3);
+    expect((await streamed(plain.url, messages)).ttft).toBeLessThan(FAST_UNDER);
   });
 
   it('answers the current pace on GET, and /mock/reset restores the profile pace', async () => {
