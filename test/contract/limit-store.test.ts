@@ -1,6 +1,8 @@
 /**
  * One contract for every rate-limit store: the memory store and the Redis store (against a real
- * redis-server) run the same cases. Windows are shortened to 600 ms (10 ms buckets) so time is real.
+ * redis-server) run the same cases. Windows are shortened to 600 ms (10 ms buckets). The Redis store reads
+ * Redis's clock, so its time is real, and its cases leave room for a busy machine's late timers; the memory
+ * store reads a clock the cases move by exactly what they wait (its time is exact, and costs nothing).
  */
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,30 +17,59 @@ const WINDOW = 600;
 let seq = 0;
 const lease = () => `lease-${++seq}`;
 
+/** A Redis reply slower than this fails a case: far more than any stall of a busy machine. */
+const REDIS_TIMEOUT = 2000;
+
 interface Case {
   name: string;
-  make(): Promise<LimitStore>;
+  make(windowMs?: number): Promise<LimitStore>;
+  /** Lets `ms` pass for the store: at least `ms` of real time (Redis), or exactly `ms` (memory). */
+  pass(ms: number): Promise<void>;
+  /** Waits until `ms` before a whole multiple of `windowMs` since the epoch (where a fixed window would start). */
+  justBefore(windowMs: number, ms: number): Promise<void>;
 }
 
+/** Milliseconds until `ms` before the next whole multiple of `windowMs` after `now`. */
+const until = (now: number, windowMs: number, ms: number) => (((windowMs - ms - (now % windowMs)) % windowMs) + windowMs) % windowMs;
+
+let memoryNow = 1_800_000_000_000;
 const redis = redisAvailable ? await useRedis() : undefined;
 const stores: Case[] = [
-  { name: 'memory', make: async () => new MemoryLimitStore(WINDOW) },
+  {
+    name: 'memory',
+    make: async (windowMs = WINDOW) => new MemoryLimitStore(windowMs, () => memoryNow),
+    pass: async (ms) => {
+      memoryNow += ms;
+    },
+    justBefore: async (windowMs, ms) => {
+      memoryNow += until(memoryNow, windowMs, ms);
+    },
+  },
   ...(redis
     ? [
         {
           name: 'redis',
-          make: async () => {
-            const s = new RedisLimitStore({ url: redis.url, windowMs: WINDOW, timeoutMs: 500, leaseTtlMs: 400, prefix: `t${++seq}` });
+          make: async (windowMs = WINDOW) => {
+            const s = new RedisLimitStore({
+              url: redis.url,
+              windowMs,
+              timeoutMs: REDIS_TIMEOUT,
+              leaseTtlMs: 400,
+              prefix: `t${++seq}`,
+            });
             await s.ready();
             return s;
           },
+          pass: (ms: number) => sleep(ms),
+          // Redis's TIME and Date.now() read the same clock.
+          justBefore: (windowMs: number, ms: number) => sleep(until(Date.now(), windowMs, ms)),
         },
       ]
     : []),
 ];
 if (!redis) it.skip('redis store (redis-server is not installed here)', () => {});
 
-for (const { name, make } of stores) {
+for (const { name, make, pass, justBefore } of stores) {
   describe(`${name} store`, () => {
     const admit = (s: LimitStore, specs: LimitSpec[], tokens = 1) => s.admit({ specs, tokens, lease: lease() });
     const ok = (o: AdmitOutcome) => o.ok;
@@ -54,7 +85,7 @@ for (const { name, make } of stores) {
       if (denied.ok) return;
       expect(denied.retryAfterMs).toBeGreaterThan(0);
       expect(denied.retryAfterMs).toBeLessThanOrEqual(WINDOW + WINDOW / 60);
-      await sleep(denied.retryAfterMs + 15);
+      await pass(denied.retryAfterMs + 15);
       expect((await admit(s, spec)).ok).toBe(true);
       await s.close();
     });
@@ -117,17 +148,20 @@ for (const { name, make } of stores) {
       const spec = [{ key: 'debt', tpm: 100 }];
       const first = await admit(s, spec, 10);
       expect(first.ok).toBe(true);
-      // Reserved 10, used 400: four windows' worth. After one window the bucket has expired, but the debt has not.
-      if (first.ok) await s.settle(first.reservation, 400);
-      await sleep(WINDOW + 50);
+      // Reserved 10, used 550: the window takes 100, and 450 carry over as debt that drains at 100 a window, so it
+      // lasts 4.5 windows (2.7 s). After one window the bucket has expired, but the debt has not.
+      if (first.ok) await s.settle(first.reservation, 550);
+      await pass(WINDOW + 50);
       const blocked = await admit(s, spec, 10);
       expect(blocked).toMatchObject({ ok: false, kind: 'tokens', permanent: false });
       if (!blocked.ok) {
-        // The honest wait covers the rest of the debt (about 2–3 more windows), not one bucket.
+        // The honest wait covers the rest of the debt (about 3.4 more windows, 2 s), not one bucket: a check a busy
+        // machine runs 1.4 s late still sees more than a window of it. (With 300 of debt, 550 ms late was enough.)
         expect(blocked.retryAfterMs).toBeGreaterThan(WINDOW);
         expect(blocked.states[0]!.tokens!.remaining).toBe(0);
       }
-      await sleep(WINDOW * 3 + 100);
+      // 4.25 windows in all: 25 of the debt left, and room for 10 more.
+      await pass(WINDOW * 3 + 100);
       expect((await admit(s, spec, 10)).ok).toBe(true);
       await s.close();
     });
@@ -164,22 +198,25 @@ for (const { name, make } of stores) {
       const BUDGET_WINDOW = WINDOW * 2;
       const spend = (s: LimitStore, specs: LimitSpec[], microUsd: number, tokens = 1) =>
         s.admit({ specs, tokens, microUsd, lease: lease() });
-      const budget = (key: string, microUsd: number, extra: Partial<LimitSpec> = {}): LimitSpec[] => [
-        { key, budget: { microUsd, windowMs: BUDGET_WINDOW }, ...extra },
+      const budget = (key: string, microUsd: number, extra: Partial<LimitSpec> = {}, windowMs = BUDGET_WINDOW): LimitSpec[] => [
+        { key, budget: { microUsd, windowMs }, ...extra },
       ];
 
       it('reserves the bound, settles the real cost, and denies with kind budget and an honest retry-after', async () => {
         const s = await make();
-        const spec = budget('u1', 1000);
+        // A budget window four times the store's: its retry-after (~2.4 s) stays above the store's window (0.6 s)
+        // however late the denial comes on a busy machine (with twice, 600 ms late was enough).
+        const LONG = WINDOW * 4;
+        const spec = budget('u1', 1000, {}, LONG);
         const a = await spend(s, spec, 600);
         if (!a.ok) throw new Error('not admitted');
         expect(a.states[0]!.budget).toMatchObject({ limit: 1000, remaining: 400 });
         const denied = await spend(s, spec, 600);
         expect(denied).toMatchObject({ ok: false, kind: 'budget', key: 'u1', permanent: false });
         if (!denied.ok) {
-          // The budget's own window, not the store's: the reservation leaves it after about BUDGET_WINDOW.
+          // The budget's own window, not the store's: the reservation leaves it after about LONG.
           expect(denied.retryAfterMs).toBeGreaterThan(WINDOW);
-          expect(denied.retryAfterMs).toBeLessThanOrEqual(BUDGET_WINDOW + BUDGET_WINDOW / 60);
+          expect(denied.retryAfterMs).toBeLessThanOrEqual(LONG + LONG / 60);
         }
         // It cost 100.25 µUSD, not 600: the refund makes room.
         await s.settle(a.reservation, 1, 100.25);
@@ -197,7 +234,7 @@ for (const { name, make } of stores) {
         // Nine windows of debt: a window later, eight remain however late the check runs on a loaded machine (with
         // two, a lag of half a window drained them and the test failed).
         await s.settle(a.reservation, 1, 1000);
-        await sleep(BUDGET_WINDOW + 50);
+        await pass(BUDGET_WINDOW + 50);
         const blocked = await spend(s, spec, 10);
         expect(blocked).toMatchObject({ ok: false, kind: 'budget', permanent: false });
         if (!blocked.ok) expect(blocked.retryAfterMs).toBeGreaterThan(BUDGET_WINDOW / 2);
@@ -259,11 +296,16 @@ for (const { name, make } of stores) {
     });
 
     it('has no 2× burst across a window boundary (case 38)', async () => {
-      const s = await make();
+      // A window of 1.5 s, and a second batch 600 ms after the first: the first is still in the window unless the
+      // second comes 900 ms late (in a 600 ms window, 300 ms late let it through). The first comes 300 ms before a
+      // whole multiple of the window, so the second comes after one: a fixed window would admit it afresh.
+      const W = 1500;
+      const s = await make(W);
       const spec = [{ key: 'h', rpm: 20 }];
+      await justBefore(W, 300);
       const first = await Promise.all(Array.from({ length: 20 }, () => admit(s, spec)));
       expect(first.filter(ok)).toHaveLength(20);
-      await sleep(WINDOW / 2);
+      await pass(600);
       const second = await Promise.all(Array.from({ length: 20 }, () => admit(s, spec)));
       expect(second.filter(ok)).toHaveLength(0);
       await s.close();
@@ -273,10 +315,10 @@ for (const { name, make } of stores) {
       const s = await make();
       const spec = [{ key: 'i', rpm: 10 }];
       const outs = [];
-      const end = Date.now() + WINDOW * 4;
-      while (Date.now() < end) {
+      // Four windows at six a window (a late timer only spaces them further apart).
+      for (let i = 0; i < 24; i++) {
         outs.push(await admit(s, spec));
-        await sleep(WINDOW / 6);
+        await pass(WINDOW / 6);
       }
       expect(outs.every(ok)).toBe(true);
       await s.close();
@@ -286,18 +328,20 @@ for (const { name, make } of stores) {
 
 describe.skipIf(!redis)('redis store only', () => {
   it('frees the lease of a replica that died, by TTL (case 37)', async () => {
-    const s = new RedisLimitStore({ url: redis!.url, windowMs: WINDOW, timeoutMs: 500, leaseTtlMs: 300, prefix: 'ttl' });
+    // A TTL of 1 s: the second admission finds the lease alive unless it comes a second late (with 300 ms, a stall of
+    // 300 ms freed it first).
+    const s = new RedisLimitStore({ url: redis!.url, windowMs: WINDOW, timeoutMs: REDIS_TIMEOUT, leaseTtlMs: 1000, prefix: 'ttl' });
     await s.ready();
     const spec = [{ key: 'j', concurrency: 1 }];
     expect((await s.admit({ specs: spec, tokens: 1, lease: 'dead-replica' })).ok).toBe(true);
     expect((await s.admit({ specs: spec, tokens: 1, lease: 'x' })).ok).toBe(false);
-    await sleep(350);
+    await sleep(1050);
     expect((await s.admit({ specs: spec, tokens: 1, lease: 'y' })).ok).toBe(true);
     await s.close();
   });
 
   it('counts a live lease again after Redis lost it (a restart, a flush), once it is renewed (case 37)', async () => {
-    const s = new RedisLimitStore({ url: redis!.url, windowMs: WINDOW, timeoutMs: 500, leaseTtlMs: 5000, prefix: 'lost' });
+    const s = new RedisLimitStore({ url: redis!.url, windowMs: WINDOW, timeoutMs: REDIS_TIMEOUT, leaseTtlMs: 5000, prefix: 'lost' });
     await s.ready();
     const admin = new Redis(redis!.url);
     try {
@@ -319,7 +363,8 @@ describe.skipIf(!redis)('redis store only', () => {
   });
 
   it('shares one budget between two store clients (two replicas)', async () => {
-    const mk = () => new RedisLimitStore({ url: redis!.url, windowMs: WINDOW, timeoutMs: 500, leaseTtlMs: 300, prefix: 'shared' });
+    const mk = () =>
+      new RedisLimitStore({ url: redis!.url, windowMs: WINDOW, timeoutMs: REDIS_TIMEOUT, leaseTtlMs: 300, prefix: 'shared' });
     const [a, b] = [mk(), mk()];
     await Promise.all([a.ready(), b.ready()]);
     const spec = [{ key: 'k', rpm: 30 }];
@@ -496,7 +541,7 @@ describe('a backward clock step', () => {
   });
 
   it.skipIf(!redis)('redis store: a bucket ahead of Redis TIME counts as now and leaves the window one window later', async () => {
-    const s = new RedisLimitStore({ url: redis!.url, windowMs: WINDOW, timeoutMs: 500, leaseTtlMs: 400, prefix: 'step' });
+    const s = new RedisLimitStore({ url: redis!.url, windowMs: WINDOW, timeoutMs: REDIS_TIMEOUT, leaseTtlMs: 400, prefix: 'step' });
     await s.ready();
     const admin = new Redis(redis!.url);
     try {
