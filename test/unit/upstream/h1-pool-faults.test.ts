@@ -30,6 +30,22 @@ function send(pool: Any, hooks?: Partial<Dispatcher.DispatchHandler>): Promise<C
   return c.done;
 }
 
+/** What escaped to the process (uncaughtException) while `run` ran: vitest's own listeners set aside meanwhile. */
+async function uncaughtDuring(run: () => Promise<void>): Promise<unknown[]> {
+  const escaped: unknown[] = [];
+  const listeners = process.listeners('uncaughtException');
+  process.removeAllListeners('uncaughtException');
+  const catcher = (e: unknown) => escaped.push(e);
+  process.on('uncaughtException', catcher);
+  try {
+    await run();
+  } finally {
+    process.removeListener('uncaughtException', catcher);
+    for (const l of listeners) process.on('uncaughtException', l);
+  }
+  return escaped;
+}
+
 describe.each(pools)('%s', (_name, make) => {
   it('a body longer than its content-length (bytes after the answer, same read) does not fail the NEXT request', async () => {
     // A backend that counts characters, not bytes: 'é' is two bytes, so two bytes are left over after the answer.
@@ -105,12 +121,7 @@ describe.each(pools)('%s', (_name, make) => {
   it('a handler that throws in onResponseData fails its request, never escapes', async () => {
     const up = await backend((_n, s) => s.write(OK('hello')));
     const pool = make(up.url);
-    const escaped: unknown[] = [];
-    const listeners = process.listeners('uncaughtException');
-    process.removeAllListeners('uncaughtException');
-    const catcher = (e: unknown) => escaped.push(e);
-    process.on('uncaughtException', catcher);
-    try {
+    const escaped = await uncaughtDuring(async () => {
       const r = await Promise.race([
         send(pool, {
           onResponseData() {
@@ -119,12 +130,9 @@ describe.each(pools)('%s', (_name, make) => {
         }),
         new Promise<Collected>((r) => setTimeout(() => r({ body: 'HUNG' } as Collected), 3000)),
       ]);
-      expect(escaped).toEqual([]);
       expect(r.error?.message).toBe('handler bug');
-    } finally {
-      process.removeListener('uncaughtException', catcher);
-      for (const l of listeners) process.on('uncaughtException', l);
-    }
+    });
+    expect(escaped).toEqual([]);
     await pool.close().catch(() => {});
   });
 
@@ -134,12 +142,7 @@ describe.each(pools)('%s', (_name, make) => {
   ])('a handler that throws at the end of an answer framed by %s: it never escapes, and the pool serves on', async (_f, answer) => {
     const up = await backend((_n, s) => s.write(answer));
     const pool = make(up.url);
-    const escaped: unknown[] = [];
-    const listeners = process.listeners('uncaughtException');
-    process.removeAllListeners('uncaughtException');
-    const catcher = (e: unknown) => escaped.push(e);
-    process.on('uncaughtException', catcher);
-    try {
+    const escaped = await uncaughtDuring(async () => {
       const c = collect({
         onResponseEnd() {
           throw new Error('handler bug at the end');
@@ -148,11 +151,8 @@ describe.each(pools)('%s', (_name, make) => {
       pool.dispatch({ ...REQ, headers: [...REQ.headers] }, c.handler);
       await c.done;
       await new Promise((r) => setTimeout(r, 50));
-      expect(escaped).toEqual([]);
-    } finally {
-      process.removeListener('uncaughtException', catcher);
-      for (const l of listeners) process.on('uncaughtException', l);
-    }
+    });
+    expect(escaped).toEqual([]);
     expect((await send(pool)).body).toBe('hello');
     await pool.close().catch(() => {});
   });
