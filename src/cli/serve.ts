@@ -12,7 +12,7 @@ import { exitCodes } from './run.js';
 import { startStack } from './stack.js';
 import { stopWithStdin } from '../core/stop-with-stdin.js';
 import { printSkipped } from './validate.js';
-import { tuneV8ForServing, watchInflight } from '../core/v8-tuning.js';
+import { tuneV8ForServing } from '../core/v8-tuning.js';
 
 /** The TUI in this process, on the admin listener's own endpoints; resolves when the user quits. */
 async function startTui(adminUrl: string, key: string | undefined): Promise<{ done: Promise<unknown> }> {
@@ -72,7 +72,6 @@ export async function run(opts: Options): Promise<number> {
     log: wantTui ? 'off' : opts.log,
     announce: (line) => process.stdout.write(`${line}\n`),
   });
-  watchInflight(() => stack.gateway.state.live.size);
   const tui = wantTui && stack.adminUrl ? await startTui(stack.adminUrl, stack.profile().admin.key) : undefined;
   if (opts.tui && !tui) process.stderr.write('aigw: --tui needs a terminal and the admin listener; showing log lines instead\n');
 

@@ -31,26 +31,6 @@ const DEFAULT_SEMI_SPACE_GROWTH = 2;
  * 16, 96 and 100 at 8.
  */
 export const SERVING_SEMI_SPACE_MIB = 8;
-/**
- * With this many requests in flight (held streams, the way chat traffic looks), the young generation may grow to
- * semi-spaces of HELD_STREAMS_SEMI_SPACE_MIB, V8's own maximum on Node 20 and 22. A scavenge copies what is alive,
- * and with thousands of streams open that is every stream's in-flight objects: at 8 MiB they were copied twice as
- * often. Measured (`bench:overhead --streams 2000 --stream-rounds 3`, a build at 16 MiB as the baseline column):
- * CPU per relayed chunk 19.4–20.2 against 20.4–21.2 µs with every stream open, memory per stream 12.4 against
- * 12.8 KiB; under 50 connections of short requests the cap stays 8 (RSS after that load 127 MiB at 16, 112 at 8).
- */
-export const MANY_IN_FLIGHT = 256;
-export const HELD_STREAMS_SEMI_SPACE_MIB = 16;
-
-/** Requests in flight, as the serving cap reads them (none until the gateway says: watchInflight). */
-let inflight: () => number = () => 0;
-
-/** Gives the serving cap the count of requests in flight (the gateway's, once it listens). */
-export function watchInflight(count: () => number): void {
-  inflight = count;
-}
-
-const servingSemiSpaceMiB = (): number => (inflight() >= MANY_IN_FLIGHT ? HELD_STREAMS_SEMI_SPACE_MIB : SERVING_SEMI_SPACE_MIB);
 
 /** A matching V8 flag on the command line or in NODE_OPTIONS: the user's setting wins over ours. */
 function userSet(flag: RegExp): boolean {
@@ -66,7 +46,7 @@ export function tuneV8ForServing(): void {
   if (tuned) return;
   tuned = true;
   setFlagsFromString('--no-allocation-site-pretenuring');
-  capYoungGeneration(servingSemiSpaceMiB);
+  capYoungGeneration(SERVING_SEMI_SPACE_MIB);
   collectWhenQuiet();
 }
 
@@ -76,19 +56,18 @@ const newSpaceBytes = (): number => getHeapSpaceStatistics().find((s) => s.space
  * Keeps the young generation's semi-spaces near `semiSpaceMiB` at most: `--max-semi-space-size` would, but V8
  * reads it only when the process starts, where a `node bin/aigw.js` (or npx) command line has no say. After
  * each collection, growth is turned off once the young generation has reached the cap and back on below it
- * (V8 shrinks it again when idle), so V8 keeps sizing it, within the cap. A function is asked for the cap after
- * each collection: the cap can rise with the load (a lower one takes effect when V8 next shrinks it). A soft cap: GC entries reach the
+ * (V8 shrinks it again when idle), so V8 keeps sizing it, within the cap. A soft cap: GC entries reach the
  * observer after the synchronous work that caused them, so one long burst (a request body of megabytes parsed
  * at once) can grow it a step past the cap, where it stays until V8 shrinks it. Returns a stop function, or
  * undefined when the user set a maximum or a growth factor (flags win).
  */
-export function capYoungGeneration(semiSpaceMiB: number | (() => number)): (() => void) | undefined {
+export function capYoungGeneration(semiSpaceMiB: number): (() => void) | undefined {
   if (userSet(SIZE_FLAGS)) return undefined;
-  const capMiB = typeof semiSpaceMiB === 'number' ? () => semiSpaceMiB : semiSpaceMiB;
+  // The new space holds two semi-spaces.
+  const cap = 2 * semiSpaceMiB * MiB;
   let factor = DEFAULT_SEMI_SPACE_GROWTH;
   const observer = new PerformanceObserver(() => {
-    // The new space holds two semi-spaces.
-    const wanted = newSpaceBytes() >= 2 * capMiB() * MiB ? 1 : DEFAULT_SEMI_SPACE_GROWTH;
+    const wanted = newSpaceBytes() >= cap ? 1 : DEFAULT_SEMI_SPACE_GROWTH;
     if (wanted === factor) return;
     factor = wanted;
     setFlagsFromString(`${SEMI_SPACE_GROWTH}=${wanted}`);
