@@ -87,9 +87,11 @@ describe('the serving cap on the young generation', () => {
     expect(r.capped).toBe(0);
     if (V8_MAJOR < 13) expect(r.max).toBe(2 * 8 * MiB);
     else {
-      // V8 13 (Node 24) adds 256 KiB pages past its own maximum too between collections: 16.25–16.75 MiB here.
+      // V8 13 (Node 24) adds 256 KiB pages past its own maximum too between collections: 16–19.25 MiB in 88 runs
+      // here, 24 at a time (2026-12-05), and 20.5 MiB once in CI. The bound still tells the user's 2 × 8 MiB from
+      // the cap's 2 × 2 and from V8 13's own 2 × 64.
       expect(r.max).toBeGreaterThanOrEqual(2 * 8 * MiB);
-      expect(r.max).toBeLessThanOrEqual(1.25 * 2 * 8 * MiB);
+      expect(r.max).toBeLessThanOrEqual(2 * 2 * 8 * MiB);
     }
   });
 });
