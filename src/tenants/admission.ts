@@ -219,7 +219,8 @@ const CODECS: Record<string, (b: Buffer, o: { maxOutputLength: number }) => Prom
 /** A body's text, decoded off the event loop (zlib runs in the thread pool) and bounded; undefined if not. */
 async function decoded(bytes: Buffer, encoding: string | undefined): Promise<string | undefined> {
   if (encoding === undefined) return utf8Text(bytes).text;
-  const codec = CODECS[encoding];
+  // The backend names the coding: `constructor` or `__proto__` is no codec, not what a plain object inherits.
+  const codec = Object.hasOwn(CODECS, encoding) ? CODECS[encoding] : undefined;
   if (!codec) return undefined;
   return codec(bytes, { maxOutputLength: MAX_DECODED_BYTES }).then(
     (out) => utf8Text(out).text,
