@@ -22,6 +22,8 @@ export interface SseSink {
 
 const LF = 0x0a;
 const CR = 0x0d;
+/** U+FEFF, a byte-order mark (see SseDecoder's `line`). */
+const BOM = 0xfeff;
 
 export class SseDecoder {
   /** The line a read left incomplete (core/held-bytes.ts: a line sent a byte a read is not a view a byte). */
@@ -76,6 +78,10 @@ export class SseDecoder {
   }
 
   private line(line: string, sink: SseSink, end: number): void {
+    // openai-node and the Anthropic SDK decode each line with a fresh TextDecoder, which drops a leading U+FEFF:
+    // `\uFEFFdata: …` is a data line to them, wherever it stands. Read as they read it (an error event after one
+    // went through unscrubbed, the backend's key in the SDK's APIError).
+    if (line.charCodeAt(0) === BOM) line = line.slice(1);
     if (line.length === 0) {
       // A comment-only block (`: ping`) is an event too, so a relay can forward it without delay.
       if (this.hasFields || this.current.comments.length) this.dispatch(sink, end);

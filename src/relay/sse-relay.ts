@@ -46,6 +46,13 @@ const SMALL_EVENT_SLACK = 16;
 const NO_BYTES = Buffer.alloc(0);
 const NOOP = (): void => {};
 const isLineEnd = (b: number): boolean => b === 0x0a || b === 0x0d;
+/** U+FEFF in UTF-8. */
+const BOM_BYTES = Buffer.from([0xef, 0xbb, 0xbf]);
+/** Whether the event from `start` to `stop` holds a byte-order mark (only an end marker's is looked for). */
+const hasBom = (raw: Buffer, start: number, stop: number): boolean => {
+  const at = raw.indexOf(BOM_BYTES, start);
+  return at >= 0 && at < stop;
+};
 
 /** The message of a backend's `{"error": …}` event, or a placeholder when it has none that can be read. */
 function errorMessageOf(data: string): string {
@@ -298,11 +305,13 @@ export class SseRelay implements SseSink, StreamRelay {
    * The event's bytes are `raw` from `start` to `stop`, where its output is measured.
    */
   private lookAtData(data: string, raw: Buffer, start: number, stop: number): boolean {
-    if (data === '[DONE]') {
+    if (data.startsWith('[DONE]')) {
+      // After a byte-order mark the end marker is a near miss too: the node SDKs stop at it (they drop the mark),
+      // other readers read no data line there and wait for the rest, which must reach them.
+      if (data !== '[DONE]' || hasBom(raw, start, stop)) return false;
       this.sawDone = true;
       return true;
     }
-    if (data.startsWith('[DONE]')) return false;
     if ((data.includes('"error"') || hasEscapedKeyLetter(data)) && isErrorAsRead(data)) {
       // Not passed through: its text may echo a configured secret. The client gets aigw's frame with it, scrubbed.
       this.failed = aigwError('upstream_stream_error', `backend stream error (${this.scrub(errorMessageOf(data)).slice(0, 500)})`);
