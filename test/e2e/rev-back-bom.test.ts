@@ -14,8 +14,27 @@ const BOM = '\uFEFF';
 const chunk = (content: string) => `data: {"id":"1","choices":[{"index":0,"delta":{"content":"${content}"}}]}\n\n`;
 const finish = 'data: {"id":"1","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n';
 
+const anthropicEvent = (t: string, d: object) => `event: ${t}\ndata: ${JSON.stringify({ type: t, ...d })}\n\n`;
+const messageStart = anthropicEvent('message_start', {
+  message: {
+    id: 'm',
+    type: 'message',
+    role: 'assistant',
+    model: 'c',
+    content: [],
+    stop_reason: null,
+    stop_sequence: null,
+    usage: { input_tokens: 3, output_tokens: 1 },
+  },
+});
+
 const backend = await useUpstream((req, res, body) => {
   res.writeHead(200, { 'content-type': 'text/event-stream' });
+  if (req.url!.startsWith('/v1/messages')) {
+    // Anthropic's error event, each of its lines after a BOM, echoing the key it was sent.
+    const error = JSON.stringify({ type: 'error', error: { type: 'api_error', message: `bad key ${req.headers['x-api-key']}` } });
+    return res.end(`${messageStart}${BOM}event: error\n${BOM}data: ${error}\n\n`);
+  }
   if (body.includes('bom-error')) {
     return res.end(
       `${chunk('Hel')}${BOM}data: {"error":{"message":"auth failed for ${req.headers.authorization}"}}\n\n${chunk('lo')}${finish}data: [DONE]\n\n`,
@@ -33,8 +52,10 @@ const gw = await useGateway(
 version: 1
 backends:
   b: { url: "{{b}}", apiKey: "${SECRET}" }
+  claude: { url: "{{b}}", kind: anthropic, apiKey: "${SECRET}" }
 models:
   direct: { targets: [{ backend: b }] }
+  claude: { targets: [{ backend: claude }] }
 tenants:
   t: { keys: ["${KEY}"] }
 `,
@@ -72,5 +93,14 @@ describe('a BOM before a line of a stream', () => {
     const { text, error } = await read('bom-done');
     // Either the client reads the whole answer, or it gets an error: never a clean end after "Hel".
     expect(error !== undefined || text === 'Hello').toBe(true);
+  });
+
+  it('Anthropic to Anthropic: an error event after one reaches the client scrubbed', async () => {
+    const r = await rawPost(
+      `${gw.url}/v1/messages`,
+      { model: 'claude', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }], stream: true },
+      { headers: { 'x-api-key': KEY, 'anthropic-version': '2023-06-01' } },
+    );
+    expect(r.body.toString()).not.toContain(SECRET);
   });
 });
