@@ -78,9 +78,9 @@ export class SseDecoder {
   }
 
   private line(line: string, sink: SseSink, end: number): void {
-    // openai-node and the Anthropic SDK decode each line with a fresh TextDecoder, which drops a leading U+FEFF:
-    // `\uFEFFdata: …` is a data line to them, wherever it stands. Read as they read it (an error event after one
-    // went through unscrubbed, the backend's key in the SDK's APIError).
+    // openai-node and the Anthropic SDK decode each line on its own (a TextDecoder call without `stream`), which
+    // drops a leading U+FEFF: `\uFEFFdata: …` is a data line to them, wherever it stands. Read as they read it (an
+    // error event after one went through unscrubbed, the backend's key in the SDK's APIError).
     if (line.charCodeAt(0) === BOM) line = line.slice(1);
     if (line.length === 0) {
       // A comment-only block (`: ping`) is an event too, so a relay can forward it without delay.

@@ -226,9 +226,7 @@ export function nextErrorName(buf: Buffer, from: number, limit: number): number 
  */
 export function eventData(buf: Buffer, start: number, end: number): string | undefined {
   let data: string | undefined;
-  for (let line of buf.toString('utf8', start, end).split('\n')) {
-    // A leading byte-order mark is dropped, as the decoder drops it (openai/sse.ts, SseDecoder's `line`).
-    if (line.charCodeAt(0) === 0xfeff) line = line.slice(1);
+  for (const line of buf.toString('utf8', start, end).split('\n')) {
     if (line !== 'data' && !line.startsWith('data:')) continue;
     const value = line.charCodeAt(5) === 0x20 ? line.slice(6) : line.slice(5);
     data = data === undefined ? value : `${data}\n${value}`;

@@ -7,8 +7,8 @@
  *
  * OpenAI's own streams take a fast path: the complete events of a read go out in one write, found with
  * native byte searches (relay/sse-bytes.ts) — no string decoding, no object per event; only a usage
- * chunk is decoded. Anything else (a CR line ending, a subclass that reads every event, a trace that
- * records the answer) goes through the full decoder, one write per event.
+ * chunk is decoded. Anything else (a CR line ending, a byte-order mark, a subclass that reads every event, a
+ * trace that records the answer) goes through the full decoder, one write per event.
  */
 import { HeldBytes } from '../core/held-bytes.js';
 import { type AigwError, aigwError } from '../core/errors.js';
@@ -53,6 +53,21 @@ const hasBom = (raw: Buffer, start: number, stop: number): boolean => {
   const at = raw.indexOf(BOM_BYTES, start);
   return at >= 0 && at < stop;
 };
+
+/**
+ * Whether a read may hold a byte-order mark, or the rest of one the held bytes began (EF | BB BF). The node SDKs drop
+ * a mark that starts a line (openai/sse.ts), so a line of a mark alone ends an event there: only the full decoder
+ * reads that as they do. A mark cut at the read's end counts (rare: reads end at an event's blank line).
+ */
+function mayHoldBom(chunk: Buffer, held: boolean): boolean {
+  if (held && (chunk[0] === 0xbb || chunk[0] === 0xbf)) return true;
+  // A search for its first byte, checked on: EF also leads full-width punctuation in CJK text (！ is EF BC 81).
+  for (let at = chunk.indexOf(0xef); at >= 0; at = chunk.indexOf(0xef, at + 1)) {
+    if (at + 1 === chunk.length) return true;
+    if (chunk[at + 1] === 0xbb && (at + 2 === chunk.length || chunk[at + 2] === 0xbf)) return true;
+  }
+  return false;
+}
 
 /** The message of a backend's `{"error": …}` event, or a placeholder when it has none that can be read. */
 function errorMessageOf(data: string): string {
@@ -150,7 +165,8 @@ export class SseRelay implements SseSink, StreamRelay {
   /** Relays what `chunk` completes; false when the event it leaves incomplete is over maxEventBytes. */
   push(chunk: Buffer): boolean {
     if (this.fast) {
-      if (chunk.indexOf(0x0d) < 0 && this.out.record.answerNotes === undefined) return this.pushFast(chunk);
+      if (chunk.indexOf(0x0d) < 0 && !mayHoldBom(chunk, this.held.size > 0) && this.out.record.answerNotes === undefined)
+        return this.pushFast(chunk);
       // Leave the fast path for good, at an event boundary: what it held starts the decoder's first event.
       this.fast = false;
       if (this.held.size) chunk = this.held.take(chunk);

@@ -50,6 +50,14 @@ describe('the SSE relay’s fast path', () => {
       'data: {"choices":[{"delta":{"content":"caf\\u00e9 \\u00e0 \\u0000"}}]}',
       'data: {"choices":[{"delta":{"content":"\\\\u0075"}}]}',
     ),
+    // A byte-order mark before a line: the node SDKs drop it (one TextDecoder call a line), so the relay does too.
+    fc.constantFrom(
+      '\uFEFFdata: [DONE]',
+      '\uFEFFdata: {"choices":[{"delta":{"content":"b"}}]}',
+      '\uFEFFdata: {"choices":[],"usage":{"prompt_tokens":4,"completion_tokens":5}}',
+      '\uFEFF: ping',
+      '\uFEFF',
+    ),
   );
   const streams = fc
     .array(fc.array(line, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 8 })

@@ -1,6 +1,6 @@
 /**
- * Attacker-review probe: a byte-order mark before an SSE line. openai-node (and the Anthropic SDK) decode each
- * line with a fresh TextDecoder, which drops a leading U+FEFF: `\uFEFFdata: …` is a data line to them.
+ * A byte-order mark before an SSE line. openai-node (and the Anthropic SDK) decode each
+ * line on its own (one TextDecoder call a line), which drops a leading U+FEFF: `\uFEFFdata: …` is a data line to them.
  */
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';

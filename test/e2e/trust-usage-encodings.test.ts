@@ -1,5 +1,5 @@
 /**
- * Attacker-review probes: a backend's hostile answers through the gateway on real sockets.
+ * A backend names the coding of an answer without usage: whatever the name, its output is counted or estimated.
  */
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';

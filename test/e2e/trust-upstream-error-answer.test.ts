@@ -1,5 +1,5 @@
 /**
- * Attacker-review probes, open: a 200 whose body is an error object echoing the gateway's key is read as an error
+ * Open (found by an attacker review, not fixed): a 200 whose body is an error object echoing the gateway's key is read as an error
  * and scrubbed (exchange.ts, errorAnswerIn) — unless its first bytes cannot be told from: a compressed body (aigw
  * asked for identity), or one whose first read is more than MAX_HEAD (4 KiB) of JSON whitespace. Both pass through
  * whole, the key in them. `it.fails`: flip to `it` once fixed.
