@@ -78,7 +78,9 @@ export async function routeAndRelay(
       // Given up unanswered (the client left, the drain's deadline answered it): the backend did nothing to judge.
       if (outcome.kind === 'abandoned') return;
       if (outcome.kind === 'committed') {
-        if (target.backend.health.success()) {
+        // An answer the gateway gave itself says nothing of the backend: counted as its success, any client's
+        // count_tokens reset a dead backend's failure streak, and it was never ejected.
+        if (!outcome.local && target.backend.health.success()) {
           bus.publish({
             type: 'ejection',
             ts: Date.now(),
@@ -93,7 +95,7 @@ export async function routeAndRelay(
       // Gone, or answered by the drain's deadline while it waited (a 503 it may retry elsewhere): nothing more to try.
       if (ctx.record.clientGone || ctx.res.headersSent) return;
       if (!outcome.failsOver) {
-        target.backend.health.success();
+        if (!outcome.local) target.backend.health.success();
         return sendError(ctx, outcome.error);
       }
       const now = Date.now();
@@ -159,7 +161,7 @@ function attempt(
     const version = ctx.req.headers['anthropic-version'];
     const r = providerRequest(p, backend, target, Date.now(), typeof version === 'string' ? version : undefined);
     // A request this backend's API cannot express is the client's to fix, whichever backend it reaches.
-    if (!r.ok) return { kind: 'failed', failure: 'bad_response', error: r.error, failsOver: false, message: r.error.message };
+    if (!r.ok) return { kind: 'failed', failure: 'bad_response', error: r.error, failsOver: false, message: r.error.message, local: true };
     provider = { request: r.value, dialect: relayDialect(p.api, r.value.translation) };
   }
   const slot = backend.slots.acquire((withdraw) => (ctx.onClientGone = { abort: withdraw }));

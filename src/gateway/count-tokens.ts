@@ -18,7 +18,8 @@ export async function answerCountTokens(
   tokens: PromptCounter,
 ): Promise<AttemptOutcome> {
   const turns = countTokensTurns(p.json);
-  if (!turns.ok) return { kind: 'failed', failure: 'bad_response', error: turns.error, failsOver: false, message: turns.error.message };
+  if (!turns.ok)
+    return { kind: 'failed', failure: 'bad_response', error: turns.error, failsOver: false, message: turns.error.message, local: true };
   const record = ctx.record;
   record.backend = target.backend.name;
   record.upstreamModel = target.upstreamModel;
@@ -38,5 +39,6 @@ export async function answerCountTokens(
     'x-aigw-backend': target.backend.name,
   });
   ctx.res.end(body);
-  return { kind: 'committed' };
+  // Nothing went upstream: the backend's health is not this answer's to vouch for.
+  return { kind: 'committed', local: true };
 }

@@ -28,8 +28,11 @@ const COMMITTED: AttemptOutcome = Object.freeze({ kind: 'committed' });
 const ABANDONED: AttemptOutcome = Object.freeze({ kind: 'abandoned' });
 
 export type AttemptOutcome =
-  /** The client got an answer (whole or cut): nothing more to try. */
-  | { kind: 'committed' }
+  /**
+   * The client got an answer (whole or cut): nothing more to try. `local`: the gateway answered it itself (a
+   * count_tokens for a backend without Anthropic's API) — the backend was not asked, so its health learns nothing.
+   */
+  | { kind: 'committed'; local?: true }
   /**
    * Given up before this attempt answered anything — the client left, or the drain's deadline answered it: nothing
    * more to try, and nothing learnt of the backend (it neither answered nor failed).
@@ -45,6 +48,8 @@ export type AttemptOutcome =
       failsOver: boolean;
       retryAfterMs?: number;
       message: string;
+      /** Refused by the gateway before anything went upstream (a request the backend's API cannot express). */
+      local?: true;
     };
 
 const MAX_ERROR_BODY = 64 * 1024;
