@@ -46,7 +46,7 @@ export function clientErrorResponse(err: NodeJS.ErrnoException, socket: Socket):
   const api = apiOf(err, socket);
   if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT')
     return raw(aigwError('request_timeout', 'the request did not arrive in time'), 'Request Timeout', api);
-  // A 1 MB bearer token (or any header block past Node's 16 KiB) is cut here, before a byte of it is decoded.
+  // A 1 MB bearer token (or any header block past MAX_CLIENT_HEADER_BYTES, server.ts) is cut here, before a byte of it is decoded.
   if (err.code === 'HPE_HEADER_OVERFLOW') {
     const error = aigwError('request_too_large', 'the request headers are larger than the gateway accepts', { status: 431 });
     return raw(error, 'Request Header Fields Too Large', api);

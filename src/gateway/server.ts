@@ -17,6 +17,14 @@ import { clientErrorResponse } from './client-error.js';
 import { createHandler, cutAtDeadline, type GatewayState } from './handle.js';
 import { Runtime } from './runtime.js';
 
+/**
+ * The largest header block a client may send, as Node counts it (the request target, each name and value): 1 KiB
+ * under Node's own 16 KiB — the limit of any Node server a backend runs on, the profile's mocks among them — for what
+ * the gateway adds upstream (host, x-forwarded-for, x-request-id, a backend's key and headers, identity, trace
+ * context). A block accepted just under 16 KiB went over it there: the backend cut the connection, the attempt and
+ * its quick retry counted as its failures, and two such requests from any client ejected every target of a model.
+ */
+export const MAX_CLIENT_HEADER_BYTES = 15 * 1024;
 /** How long the drain waits, once every connection is cut, for the cut requests to settle. */
 const SETTLE_AFTER_CUT_MS = 1000;
 /** How long the answers the deadline ends (503s, streams' error frames) may take to go out before connections are cut. */
@@ -77,6 +85,7 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
     connectionsCheckingInterval: Math.max(50, Math.min(1000, profile.timeouts.request / 2)),
     keepAliveTimeout: 65_000,
     noDelay: true,
+    maxHeaderSize: MAX_CLIENT_HEADER_BYTES,
   };
   const tls = state.runtime.services.tls;
   // node:https's server is node:http's over TLS: the same handler, timeouts and drain apply to it.
