@@ -135,6 +135,15 @@ function methodNotAllowed(ctx: RequestContext, allow: string): void {
   refuse(ctx, aigwError('method_not_allowed', `${ctx.req.method} is not allowed here; use ${allow}`));
 }
 
+/**
+ * The most headers a proxied request may carry. Node keeps the first 1,000 headers of a request and drops the rest
+ * without a word — here, and at any backend that runs on Node (the profile's mocks among them): a client's ~1,000
+ * small headers pushed the gateway's own (a backend's key, anthropic-version, x-request-id, identity) past them
+ * there, and the backend refused a request the gateway had signed — a 401 taken for refused credentials, failed over
+ * and counted against every target's health. Refused here, with room to spare for what the gateway adds upstream.
+ */
+export const MAX_CLIENT_HEADERS = 512;
+
 /** Bytes of an unread body a refused request may still upload (read and dropped) before its socket goes. */
 const REFUSED_UPLOAD_BYTES = 64 * 1024;
 
@@ -214,6 +223,13 @@ function listModels(ctx: RequestContext, runtime: Runtime, path: string, tenant:
 
 function proxy(ctx: RequestContext, state: GatewayState, runtime: Runtime, endpoint: Endpoint): Promise<void> | void {
   traceRequest(ctx, runtime, endpoint);
+  const headers = ctx.req.rawHeaders.length / 2;
+  if (headers > MAX_CLIENT_HEADERS) {
+    const error = aigwError('request_too_large', `at most ${MAX_CLIENT_HEADERS} request headers are accepted, got ${headers}`, {
+      status: 431,
+    });
+    return refuse(ctx, error);
+  }
   const limits = runtime.profile.limits;
   if (state.live.size >= limits.maxInflight) {
     return sendError(
