@@ -55,12 +55,11 @@ const hasBom = (raw: Buffer, start: number, stop: number): boolean => {
 };
 
 /**
- * Whether a read may hold a byte-order mark, or the rest of one the held bytes began (EF | BB BF). The node SDKs drop
- * a mark that starts a line (openai/sse.ts), so a line of a mark alone ends an event there: only the full decoder
- * reads that as they do. A mark cut at the read's end counts (rare: reads end at an event's blank line).
+ * Whether a read may hold a byte-order mark. The node SDKs drop a mark that starts a line (openai/sse.ts), so a line
+ * of a mark alone ends an event there: only the full decoder reads that as they do. A read that ends in a mark's
+ * first bytes counts too (its rest would begin the next read); rare, as reads end at an event's blank line.
  */
-function mayHoldBom(chunk: Buffer, held: boolean): boolean {
-  if (held && (chunk[0] === 0xbb || chunk[0] === 0xbf)) return true;
+function mayHoldBom(chunk: Buffer): boolean {
   // A search for its first byte, checked on: EF also leads full-width punctuation in CJK text (！ is EF BC 81).
   for (let at = chunk.indexOf(0xef); at >= 0; at = chunk.indexOf(0xef, at + 1)) {
     if (at + 1 === chunk.length) return true;
@@ -165,8 +164,7 @@ export class SseRelay implements SseSink, StreamRelay {
   /** Relays what `chunk` completes; false when the event it leaves incomplete is over maxEventBytes. */
   push(chunk: Buffer): boolean {
     if (this.fast) {
-      if (chunk.indexOf(0x0d) < 0 && !mayHoldBom(chunk, this.held.size > 0) && this.out.record.answerNotes === undefined)
-        return this.pushFast(chunk);
+      if (chunk.indexOf(0x0d) < 0 && !mayHoldBom(chunk) && this.out.record.answerNotes === undefined) return this.pushFast(chunk);
       // Leave the fast path for good, at an event boundary: what it held starts the decoder's first event.
       this.fast = false;
       if (this.held.size) chunk = this.held.take(chunk);
