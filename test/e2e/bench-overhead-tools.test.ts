@@ -429,7 +429,9 @@ describe('the probe inside a Node gateway', () => {
     await probe('loop-start');
     const cpuFile = join(dir, 'bare.cpuprofile');
     await probe('cpu-start', { intervalUs: 100 });
-    await holdStreams({ url: `${bareUrl}/v1/chat/completions`, body: paced(3, 100), n: 5, rampMs: 0, chunks: 3, intervalMs: 10 });
+    // Enough relaying in the window for a sampled profile to catch undici's frames on a loaded machine: 5 streams of
+    // 3 chunks (a few ms of CPU) once left none in CI.
+    await holdStreams({ url: `${bareUrl}/v1/chat/completions`, body: paced(10, 100), n: 40, rampMs: 0, chunks: 10, intervalMs: 10 });
     await probe('cpu-stop', { file: cpuFile });
     const loop = (await probe('loop-read')) as { p99: number; samples: number };
     expect(loop.samples).toBeGreaterThan(0);
