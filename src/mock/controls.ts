@@ -15,6 +15,12 @@ export type Fault =
   | { kind: 'error-after'; tokens: number }
   | { kind: 'slow-headers'; ms: number };
 
+/**
+ * Tokens one SSE event may carry. An event is built whole before it is written: `chunk=100000000` made one
+ * 544 MB event (2 GB of memory, the event loop held ~8 s) where the answer otherwise streams in flat memory.
+ */
+export const MAX_CHUNK_TOKENS = 65_536;
+
 export type Quirk = 'ping' | 'no-done' | 'no-usage' | 'split-utf8';
 const QUIRKS: ReadonlySet<string> = new Set<Quirk>(['ping', 'no-done', 'no-usage', 'split-utf8']);
 
@@ -111,7 +117,8 @@ export function readControls(headers: IncomingHttpHeaders, directiveText: string
   const chunk = pick('x-mock-chunk-tokens', 'chunk');
   if (chunk !== undefined) {
     const n = Number(chunk);
-    if (!Number.isInteger(n) || n < 1) return `chunk: expected an integer >= 1, got "${chunk}"`;
+    if (!Number.isInteger(n) || n < 1 || n > MAX_CHUNK_TOKENS)
+      return `chunk: expected an integer from 1 to ${MAX_CHUNK_TOKENS}, got "${chunk}"`;
     out.tokensPerChunk = n;
   }
   const fault = pick('x-mock-fault', 'fault');

@@ -73,4 +73,10 @@ describe('a directive in a hostile prompt', () => {
     expect(readControls({ 'x-mock-tps': '0' }, undefined)).toMatchObject({ tokensPerSecond: 0 });
     expect(readControls({ 'x-mock-tps': '0.5' }, undefined)).toMatchObject({ tokensPerSecond: 0.5 });
   });
+
+  it('refuses an event so large it would be built whole in memory (a stream is otherwise flat)', () => {
+    expect(readControls({}, '[[mock chunk=100000000]]')).toMatch(/chunk: expected an integer from 1 to 65536/);
+    expect(readControls({ 'x-mock-chunk-tokens': '65537' }, undefined)).toMatch(/chunk:/);
+    expect(readControls({}, '[[mock chunk=65536]]')).toMatchObject({ tokensPerChunk: 65_536 });
+  });
 });
