@@ -80,6 +80,9 @@ export function evaluate(a: Assertion, figures: Figures): Verdict {
       actual,
       message: `${expr}: no figure "${rawKey}" (measured: ${Object.keys(figures).slice(0, 12).join(', ')}…)`,
     };
+  // NaN passes `!=` and fails every other comparison whatever the bound: a figure that is not a number is no sample.
+  if (!Number.isFinite(actual))
+    return { expr, ok: false, actual: null, message: `FAIL ${expr} (no samples: "${key}" is not a number in this run)` };
   // Fractions (errors, shares) are stored as fractions; a % bound compares them as percentages.
   const value = unit === '%' && !key.startsWith('split.') ? actual * 100 : actual;
   const t = tol ?? 0;

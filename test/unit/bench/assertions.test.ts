@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { evaluate, parseAssertion } from '../../../src/bench/assertions.js';
 import { compare, type BenchReport, interruption, parseReport } from '../../../src/bench/report.js';
-import { chiSquareP, wilson } from '../../../src/bench/stats-math.js';
+import { chiSquare, chiSquareP, wilson } from '../../../src/bench/stats-math.js';
 
 const figures = {
   'throughput.p99': 640,
@@ -44,6 +44,13 @@ describe('--assert', () => {
     expect(check('nope<1', figures).message).toContain('no figure "nope"');
   });
 
+  it.each(['split.p!=0.5', 'split.p<0.01', 'split.p>=0.01', 'split.p==0'])(
+    'fails %s against a figure that is NaN, whatever the bound',
+    (expr) => {
+      expect(check(expr, { 'split.p': Number.NaN })).toMatchObject({ ok: false, message: expect.stringContaining('not a number') });
+    },
+  );
+
   it.each(['p99 is fine', 'p99<<3', 'p99<1.2.3ms', 'split.v2=5±1..2', ''])('refuses to read "%s", before any figure exists', (expr) => {
     expect(parseAssertion(expr)).toEqual({ ok: false, message: expect.stringContaining(`--assert: cannot read "${expr}"`) });
   });
@@ -55,6 +62,11 @@ describe('statistics', () => {
     expect(lo).toBeCloseTo(0.0381, 3);
     expect(hi).toBeCloseTo(0.0653, 3);
     expect(chiSquareP(3.841, 1)).toBeCloseTo(0.05, 3);
+  });
+
+  it('gives p = 0, not NaN, far in the tail (4,000 answers split 50/50 where 95/5 was expected)', () => {
+    expect(chiSquare([2000, 2000], [95, 5]).p).toBe(0);
+    for (const stat of [1500, 4000, 1e6]) for (const k of [1, 2, 5]) expect(chiSquareP(stat, k)).toBe(0);
   });
 });
 
