@@ -6,6 +6,7 @@ import { request } from 'undici';
 import { SseDecoder, type SseEvent } from '../openai/sse.js';
 import { backendOf, chatFromMessage, EventsToChunks, MESSAGES_PATH, messagesBody } from './anthropic-api.js';
 import { authHeaders, type BenchContext } from './context.js';
+import { DRAIN_MS } from './driver.js';
 import { label } from './record.js';
 import { reservation } from './workload.js';
 
@@ -17,6 +18,8 @@ export interface Answer {
   complete: boolean;
   /** Not sent: the pacer says it can never fit the key's budget. */
   skipped?: string;
+  /** Still coming at its deadline (answerDeadlineMs): cut by the bench. */
+  cutAtDeadline?: boolean;
 }
 
 export interface SendOptions {
@@ -34,6 +37,21 @@ export interface SendOptions {
 export const MAX_BODY_BYTES = 8 * 1024 * 1024;
 /** One SSE event larger than this ends the stream on the bench's side (aigw's own default maxEventBytes). */
 export const MAX_EVENT_BYTES = 16 * 1024 * 1024;
+
+/**
+ * How long one answer may take, as the load's requests: the scenario's --duration and a minute. Headers and
+ * body timeouts bound only the silences; a target that trickles a byte every few seconds would hold a `long`
+ * answer (or an `errors` case) for days.
+ */
+export function answerDeadlineMs(ctx: Pick<BenchContext, 'durationMs' | 'drainMs'>): number {
+  return (ctx.durationMs || 0) + (ctx.drainMs ?? DRAIN_MS);
+}
+
+/** The interrupt (if any) and the answer's deadline, as one signal; `expired()` says the deadline fired. */
+function withDeadline(ctx: BenchContext, signal: AbortSignal | undefined): { signal: AbortSignal; expired(): boolean } {
+  const deadline = AbortSignal.timeout(Math.min(answerDeadlineMs(ctx), 2 ** 31 - 1));
+  return { signal: signal ? AbortSignal.any([signal, deadline]) : deadline, expired: () => deadline.aborted && !signal?.aborted };
+}
 
 export function chatBody(ctx: BenchContext, content: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { model: ctx.model, messages: [{ role: 'user', content }], ...extra };
@@ -71,7 +89,9 @@ function settle(ctx: BenchContext, a: Answer, t0: number, streamCode: string | u
   // the figures hear of it.
   if (!ok && signal?.aborted) return;
   const e = ok ? {} : errorOf(a.body);
-  const code = streamCode ?? e.code ?? (a.status === 0 ? 'connection_error' : !a.complete ? 'incomplete' : `http_${a.status}`);
+  const code = a.cutAtDeadline
+    ? 'cut_at_deadline'
+    : (streamCode ?? e.code ?? (a.status === 0 ? 'connection_error' : !a.complete ? 'incomplete' : `http_${a.status}`));
   ctx.pacer?.observe({ status: a.status, errorType: e.type, limits: flat(a.headers) });
   ctx.live.record({
     ok,
@@ -106,13 +126,14 @@ export async function post(ctx: BenchContext, body: unknown, opts: SendOptions =
   const admitted = await admit(ctx, body, text.length, opts);
   if (typeof admitted === 'string') return { status: 0, headers: {}, body: Buffer.alloc(0), complete: false, skipped: admitted };
   const t0 = performance.now();
+  const deadline = withDeadline(ctx, opts.signal);
   let answer: Answer;
   try {
     const r = await request(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...authHeaders(ctx), ...opts.headers },
       body: text,
-      signal: opts.signal,
+      signal: deadline.signal,
       headersTimeout: 300_000,
       bodyTimeout: 300_000,
     });
@@ -138,6 +159,7 @@ export async function post(ctx: BenchContext, body: unknown, opts: SendOptions =
   } catch {
     answer = { status: 0, headers: {}, body: Buffer.alloc(0), complete: false };
   }
+  if (deadline.expired() && !answer.complete) answer = { ...answer, cutAtDeadline: true };
   settle(ctx, answer, t0, undefined, opts.signal);
   admitted.release();
   return answer;
@@ -152,6 +174,8 @@ export interface StreamAnswer {
   complete: boolean;
   bytes: number;
   skipped?: string;
+  /** Still coming at its deadline (answerDeadlineMs): cut by the bench. */
+  cutAtDeadline?: boolean;
 }
 
 /** Streams a completion; each event is reported with its arrival time (ms since the request started). */
@@ -165,6 +189,7 @@ export async function stream(
   const admitted = await admit(ctx, body, text.length, {});
   if (typeof admitted === 'string') return { status: 0, complete: false, bytes: 0, skipped: admitted };
   const t0 = performance.now();
+  const deadline = withDeadline(ctx, signal);
   let out: StreamAnswer = { status: 0, complete: false, bytes: 0 };
   let headers: Answer['headers'] = {};
   const errorBody: Buffer[] = [];
@@ -174,7 +199,7 @@ export async function stream(
       method: 'POST',
       headers: { 'content-type': 'application/json', ...authHeaders(ctx) },
       body: text,
-      signal,
+      signal: deadline.signal,
       headersTimeout: 300_000,
       bodyTimeout: 300_000,
     });
@@ -220,9 +245,11 @@ export async function stream(
   } catch {
     out = { status: 0, complete: false, bytes: 0 };
   }
+  if (deadline.expired() && !(out.complete && done)) out = { ...out, complete: false, cutAtDeadline: true };
   const cut = out.status === 200 && (!out.complete || !done) ? 'incomplete_stream' : undefined;
   const refusal = anthropic ? chatFromMessage(Buffer.concat(errorBody), undefined) : Buffer.concat(errorBody);
-  settle(ctx, { status: out.status, headers, body: refusal, complete: out.complete }, t0, cut, signal);
+  const cutAtDeadline = out.cutAtDeadline ? { cutAtDeadline: true } : {};
+  settle(ctx, { status: out.status, headers, body: refusal, complete: out.complete, ...cutAtDeadline }, t0, cut, signal);
   admitted.release();
   return out;
 }

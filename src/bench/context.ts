@@ -50,6 +50,8 @@ export interface BenchContext extends FromOptions {
    * scenario are skipped, and the scenario reports what it measured so far.
    */
   signal?: AbortSignal | undefined;
+  /** How long an answer may still run past --duration before it is cut (default DRAIN_MS; tests shorten it). */
+  drainMs?: number | undefined;
 }
 
 export type Figures = Record<string, number | string | boolean | null>;

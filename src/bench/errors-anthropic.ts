@@ -1,6 +1,6 @@
 /** The `errors` cases as @anthropic-ai/sdk sees them, for `--api anthropic` (Anthropic's classes and error types). */
 import Anthropic from '@anthropic-ai/sdk';
-import { post } from './client.js';
+import { answerDeadlineMs, post } from './client.js';
 import type { BenchContext } from './context.js';
 
 /** A case's name and whether the target passed it. */
@@ -13,7 +13,13 @@ export type ErrorCase = [string, () => Promise<boolean>];
 export const targetOnlyFetch: typeof fetch = (input, init) => fetch(input, { ...init, redirect: 'manual' });
 
 export function anthropicErrorCases(ctx: BenchContext): ErrorCase[] {
-  const client = new Anthropic({ baseURL: ctx.target.url, apiKey: ctx.apiKey ?? 'none', maxRetries: 0, fetch: targetOnlyFetch });
+  const client = new Anthropic({
+    baseURL: ctx.target.url,
+    apiKey: ctx.apiKey ?? 'none',
+    maxRetries: 0,
+    timeout: answerDeadlineMs(ctx),
+    fetch: targetOnlyFetch,
+  });
   const ask = (content: string) => client.messages.create({ model: ctx.model, messages: [{ role: 'user', content }], max_tokens: 5 });
   // post() reads Anthropic's error body back as OpenAI's, its error type kept as `type`.
   const errorType = (body: Buffer) => (JSON.parse(body.toString() || '{}') as { error?: { type?: unknown } }).error?.type;

@@ -4,12 +4,18 @@
  * each surface as the right error class, never as a clean (and silently short) answer.
  */
 import OpenAI from 'openai';
-import { post } from './client.js';
+import { answerDeadlineMs, post } from './client.js';
 import type { BenchContext, ScenarioResult } from './context.js';
 import { anthropicErrorCases, type ErrorCase, targetOnlyFetch } from './errors-anthropic.js';
 
 function openAICases(ctx: BenchContext): ErrorCase[] {
-  const client = new OpenAI({ baseURL: `${ctx.target.url}/v1`, apiKey: ctx.apiKey ?? 'none', maxRetries: 0, fetch: targetOnlyFetch });
+  const client = new OpenAI({
+    baseURL: `${ctx.target.url}/v1`,
+    apiKey: ctx.apiKey ?? 'none',
+    maxRetries: 0,
+    timeout: answerDeadlineMs(ctx),
+    fetch: targetOnlyFetch,
+  });
   const ask = (content: string, extra: object = {}) =>
     client.chat.completions.create({ model: ctx.model, messages: [{ role: 'user', content }], max_tokens: 5, ...extra } as never);
   return [

@@ -4,7 +4,7 @@
  * the scenario that catches Envoy's 1 MB default buffer.
  */
 import { chatPromptKey, MEAN_TOKEN_BYTES, textSeed, TokenSource } from '../mock/text.js';
-import { chatBody, deltaText, post, stream } from './client.js';
+import { answerDeadlineMs, chatBody, deltaText, post, stream } from './client.js';
 import type { BenchContext, ScenarioResult } from './context.js';
 import { statusAndCode } from './record.js';
 
@@ -52,6 +52,9 @@ export interface LongRow {
 
 /** An answer the bench itself cut on Ctrl-C: not what the target did, so neither a truncation nor an error. */
 const cutByInterrupt = (bytes: number) => `interrupted after ${bytes} bytes: the bench cut it (not a finding)`;
+/** An answer still coming at its deadline: the target's doing (it trickled or never answered), counted as an error. */
+const cutAtDeadline = (ctx: BenchContext, bytes: number) =>
+  `error cut_at_deadline: still coming ${answerDeadlineMs(ctx) / 1000}s after it was asked for (${bytes} bytes received)`;
 
 export async function long(ctx: BenchContext): Promise<ScenarioResult> {
   const rows: LongRow[] = [];
@@ -101,6 +104,9 @@ export async function long(ctx: BenchContext): Promise<ScenarioResult> {
         } else if (ctx.signal?.aborted && !(r.status === 200 && r.complete)) {
           kind = 'skipped';
           outcome = cutByInterrupt(r.body.length);
+        } else if (r.cutAtDeadline) {
+          kind = 'error';
+          outcome = cutAtDeadline(ctx, r.body.length);
         } else if (r.status !== 200) {
           kind = 'error';
           outcome = `error ${statusAndCode(r.status, r.body)}`;
@@ -148,6 +154,9 @@ export async function long(ctx: BenchContext): Promise<ScenarioResult> {
         } else if (ctx.signal?.aborted && !(done && r.complete)) {
           kind = 'skipped';
           outcome = cutByInterrupt(r.bytes);
+        } else if (r.cutAtDeadline) {
+          kind = 'error';
+          outcome = cutAtDeadline(ctx, r.bytes);
         } else if (r.status !== 200) {
           kind = 'error';
           outcome = `error HTTP ${r.status}`;

@@ -11,6 +11,7 @@ import { runLoad } from '../../../src/bench/driver.js';
 import { targetOnlyFetch } from '../../../src/bench/errors-anthropic.js';
 import { LiveFeed } from '../../../src/bench/live.js';
 import { Pacer } from '../../../src/bench/pacer.js';
+import { long } from '../../../src/bench/long.js';
 import { split } from '../../../src/bench/split.js';
 import { type RequestRecord, usageCount } from '../../../src/bench/record.js';
 import { prepared } from '../../../src/bench/workload.js';
@@ -183,5 +184,46 @@ describe('the split scenario against a target naming its backends', () => {
     expect(share('constructor')).toBeGreaterThan(20);
     expect(share('__proto__')).toBeGreaterThan(20);
     expect(r.figures['split.p']).toBeLessThan(0.01);
+  });
+});
+
+describe('the long scenario against a target that trickles or never answers', () => {
+  const ctx = (url: string) => ({
+    target: { url, mocks: {} },
+    model: 'm',
+    apiKey: undefined,
+    limitedKey: undefined,
+    profile: undefined,
+    durationMs: 100,
+    drainMs: 300,
+    connections: 1,
+    rate: undefined,
+    burstiness: 1,
+    workload: undefined,
+    slo: undefined,
+    longSizes: [256 * 1024],
+    expect: undefined,
+    pacer: undefined,
+    live: new LiveFeed(),
+    progress: () => {},
+  });
+
+  it.each([
+    ['a byte every 20 ms (every timeout sees progress; the answer would take hours)', 'trickle'],
+    ['no answer at all (headers would be waited for 5 minutes)', 'silent'],
+  ])('cuts an answer still coming a minute after --duration: %s', async (_name, how) => {
+    const url = await target((req, res) => {
+      req.resume();
+      if (how === 'silent') return;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const t = setInterval(() => res.write(' '), 20);
+      res.on('close', () => clearInterval(t));
+    });
+    const t0 = performance.now();
+    const r = await long(ctx(url));
+    expect(performance.now() - t0).toBeLessThan(3000);
+    expect(r.figures).toMatchObject({ 'long.errors': 2, 'long.truncations': 0 });
+    expect(r.lines.join('\n')).toMatch(/body\s+error cut_at_deadline: still coming 0.4s after it was asked for/);
+    expect(r.lines.join('\n')).toMatch(/stream\s+error cut_at_deadline/);
   });
 });
