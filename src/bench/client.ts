@@ -47,10 +47,38 @@ export function answerDeadlineMs(ctx: Pick<BenchContext, 'durationMs' | 'drainMs
   return (ctx.durationMs || 0) + (ctx.drainMs ?? DRAIN_MS);
 }
 
-/** The interrupt (if any) and the answer's deadline, as one signal; `expired()` says the deadline fired. */
-function withDeadline(ctx: BenchContext, signal: AbortSignal | undefined): { signal: AbortSignal; expired(): boolean } {
-  const deadline = AbortSignal.timeout(Math.min(answerDeadlineMs(ctx), 2 ** 31 - 1));
-  return { signal: signal ? AbortSignal.any([signal, deadline]) : deadline, expired: () => deadline.aborted && !signal?.aborted };
+/**
+ * The interrupt (if any) and the answer's deadline, as one signal; `expired()` says the deadline fired, `clear()`
+ * stops its timer. A timer and a controller, not `AbortSignal.any([signal, AbortSignal.timeout(ms)])`: that
+ * timeout signal is held only weakly, and a garbage collection before it fires leaves the answer without a
+ * deadline (nodejs/node#57736; Node 20 has it).
+ */
+export function withDeadline(
+  ctx: Pick<BenchContext, 'durationMs' | 'drainMs'>,
+  signal: AbortSignal | undefined,
+): { signal: AbortSignal; expired(): boolean; clear(): void } {
+  const ac = new AbortController();
+  let expired = false;
+  const timer = setTimeout(
+    () => {
+      expired = !ac.signal.aborted;
+      ac.abort(new Error('cut_at_deadline'));
+    },
+    Math.min(answerDeadlineMs(ctx), 2 ** 31 - 1),
+  );
+  // The deadline bounds an answer; it must not keep a finished run alive.
+  timer.unref();
+  const interrupt = () => ac.abort(signal?.reason);
+  if (signal?.aborted) interrupt();
+  else signal?.addEventListener('abort', interrupt, { once: true });
+  return {
+    signal: ac.signal,
+    expired: () => expired,
+    clear: () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', interrupt);
+    },
+  };
 }
 
 export function chatBody(ctx: BenchContext, content: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -159,6 +187,7 @@ export async function post(ctx: BenchContext, body: unknown, opts: SendOptions =
   } catch {
     answer = { status: 0, headers: {}, body: Buffer.alloc(0), complete: false };
   }
+  deadline.clear();
   if (deadline.expired() && !answer.complete) answer = { ...answer, cutAtDeadline: true };
   settle(ctx, answer, t0, undefined, opts.signal);
   admitted.release();
@@ -245,6 +274,7 @@ export async function stream(
   } catch {
     out = { status: 0, complete: false, bytes: 0 };
   }
+  deadline.clear();
   if (deadline.expired() && !(out.complete && done)) out = { ...out, complete: false, cutAtDeadline: true };
   const cut = out.status === 200 && (!out.complete || !done) ? 'incomplete_stream' : undefined;
   const refusal = anthropic ? chatFromMessage(Buffer.concat(errorBody), undefined) : Buffer.concat(errorBody);

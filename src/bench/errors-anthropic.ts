@@ -1,6 +1,6 @@
 /** The `errors` cases as @anthropic-ai/sdk sees them, for `--api anthropic` (Anthropic's classes and error types). */
 import Anthropic from '@anthropic-ai/sdk';
-import { answerDeadlineMs, post } from './client.js';
+import { answerDeadlineMs, post, withDeadline } from './client.js';
 import type { BenchContext } from './context.js';
 
 /** A case's name and whether the target passed it. */
@@ -12,13 +12,22 @@ export type ErrorCase = [string, () => Promise<boolean>];
  */
 export const targetOnlyFetch: typeof fetch = (input, init) => fetch(input, { ...init, redirect: 'manual' });
 
+/**
+ * targetOnlyFetch with the answer's deadline (answerDeadlineMs) on the whole exchange, body included: the SDKs'
+ * `timeout` ends with the headers, and a 200 that trickles (or pings a stream for ever) held a case for good.
+ */
+export function deadlineFetch(ctx: BenchContext): typeof fetch {
+  // The timer is not cleared when the answer ends (the SDK reads the body later): unref'd, it fires on nothing.
+  return (input, init) => targetOnlyFetch(input, { ...init, signal: withDeadline(ctx, init?.signal ?? undefined).signal });
+}
+
 export function anthropicErrorCases(ctx: BenchContext): ErrorCase[] {
   const client = new Anthropic({
     baseURL: ctx.target.url,
     apiKey: ctx.apiKey ?? 'none',
     maxRetries: 0,
     timeout: answerDeadlineMs(ctx),
-    fetch: targetOnlyFetch,
+    fetch: deadlineFetch(ctx),
   });
   const ask = (content: string) => client.messages.create({ model: ctx.model, messages: [{ role: 'user', content }], max_tokens: 5 });
   // post() reads Anthropic's error body back as OpenAI's, its error type kept as `type`.

@@ -6,7 +6,7 @@
 import OpenAI from 'openai';
 import { answerDeadlineMs, post } from './client.js';
 import type { BenchContext, ScenarioResult } from './context.js';
-import { anthropicErrorCases, type ErrorCase, targetOnlyFetch } from './errors-anthropic.js';
+import { anthropicErrorCases, deadlineFetch, type ErrorCase } from './errors-anthropic.js';
 
 function openAICases(ctx: BenchContext): ErrorCase[] {
   const client = new OpenAI({
@@ -14,7 +14,7 @@ function openAICases(ctx: BenchContext): ErrorCase[] {
     apiKey: ctx.apiKey ?? 'none',
     maxRetries: 0,
     timeout: answerDeadlineMs(ctx),
-    fetch: targetOnlyFetch,
+    fetch: deadlineFetch(ctx),
   });
   const ask = (content: string, extra: object = {}) =>
     client.chat.completions.create({ model: ctx.model, messages: [{ role: 'user', content }], max_tokens: 5, ...extra } as never);

@@ -62,6 +62,8 @@ export async function long(ctx: BenchContext): Promise<ScenarioResult> {
   let errors = 0;
   let truncatedAt: number | undefined;
   const sizes = ctx.longSizes ?? LONG_SIZES;
+  /** An answer was cut at its deadline: a larger one would be too, each after the same wait. */
+  let stalled = false;
   ctx.live.begin('long');
   for (const size of sizes) {
     const tokens = Math.ceil(size / MEAN_TOKEN_BYTES);
@@ -73,6 +75,10 @@ export async function long(ctx: BenchContext): Promise<ScenarioResult> {
       let cutAt: number | undefined;
       const body = chatBody(ctx, `a long answer of ${fmt(size)} [[mock ttft=0ms tps=0 chunk=64]]`, { max_tokens: tokens, seed: 11 });
       const key = chatPromptKey(body.messages as { role: string; content: string }[]);
+      if (stalled) {
+        rows.push({ size: fmt(size), bytes: size, mode, kind: 'skipped', outcome: 'not sent: an earlier answer was cut at its deadline' });
+        continue;
+      }
       // Under a token limit, one answer worth a quarter of the window's budget would starve every other scenario.
       const budget = ctx.pacer?.tokenLimit;
       if (budget !== undefined && tokens > budget / 4) {
@@ -106,6 +112,7 @@ export async function long(ctx: BenchContext): Promise<ScenarioResult> {
           outcome = cutByInterrupt(r.body.length);
         } else if (r.cutAtDeadline) {
           kind = 'error';
+          stalled = true;
           outcome = cutAtDeadline(ctx, r.body.length);
         } else if (r.status !== 200) {
           kind = 'error';
@@ -156,6 +163,7 @@ export async function long(ctx: BenchContext): Promise<ScenarioResult> {
           outcome = cutByInterrupt(r.bytes);
         } else if (r.cutAtDeadline) {
           kind = 'error';
+          stalled = true;
           outcome = cutAtDeadline(ctx, r.bytes);
         } else if (r.status !== 200) {
           kind = 'error';

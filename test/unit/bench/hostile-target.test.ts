@@ -11,6 +11,7 @@ import { runLoad } from '../../../src/bench/driver.js';
 import { targetOnlyFetch } from '../../../src/bench/errors-anthropic.js';
 import { LiveFeed } from '../../../src/bench/live.js';
 import { Pacer } from '../../../src/bench/pacer.js';
+import { errorsScenario } from '../../../src/bench/errors.js';
 import { long } from '../../../src/bench/long.js';
 import { split } from '../../../src/bench/split.js';
 import { type RequestRecord, usageCount } from '../../../src/bench/record.js';
@@ -201,7 +202,7 @@ describe('the long scenario against a target that trickles or never answers', ()
     burstiness: 1,
     workload: undefined,
     slo: undefined,
-    longSizes: [256 * 1024],
+    longSizes: [256 * 1024, 1024 * 1024],
     expect: undefined,
     pacer: undefined,
     live: new LiveFeed(),
@@ -222,8 +223,45 @@ describe('the long scenario against a target that trickles or never answers', ()
     const t0 = performance.now();
     const r = await long(ctx(url));
     expect(performance.now() - t0).toBeLessThan(3000);
-    expect(r.figures).toMatchObject({ 'long.errors': 2, 'long.truncations': 0 });
-    expect(r.lines.join('\n')).toMatch(/body\s+error cut_at_deadline: still coming 0.4s after it was asked for/);
-    expect(r.lines.join('\n')).toMatch(/stream\s+error cut_at_deadline/);
+    expect(r.figures).toMatchObject({ 'long.errors': 1, 'long.truncations': 0, 'long.skipped': 3 });
+    expect(r.lines.join('\n')).toMatch(/256KiB body\s+error cut_at_deadline: still coming 0.4s after it was asked for/);
+    expect(r.lines.join('\n')).toMatch(/1MiB stream not sent: an earlier answer was cut at its deadline/);
   });
+});
+
+describe('the errors scenario against a target that never finishes an answer', () => {
+  it.each(['openai', 'anthropic'] as const)(
+    'ends each case at its deadline (%s): headers and pings keep every timeout quiet',
+    async (api) => {
+      const url = await target((req, res) => {
+        req.resume();
+        sse(res);
+        const t = setInterval(() => res.write(': ping\n\n'), 20);
+        res.on('close', () => clearInterval(t));
+      });
+      const t0 = performance.now();
+      const r = await errorsScenario({
+        target: { url, mocks: {} },
+        api,
+        model: 'm',
+        apiKey: undefined,
+        limitedKey: undefined,
+        profile: undefined,
+        durationMs: 100,
+        drainMs: 300,
+        connections: 1,
+        rate: undefined,
+        burstiness: 1,
+        workload: undefined,
+        slo: undefined,
+        longSizes: undefined,
+        expect: undefined,
+        pacer: undefined,
+        live: new LiveFeed(),
+        progress: () => {},
+      });
+      expect(performance.now() - t0).toBeLessThan(5000);
+      expect(r.lines.join('\n')).toMatch(/FAIL unknown model/);
+    },
+  );
 });
