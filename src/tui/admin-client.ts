@@ -86,9 +86,16 @@ export class AdminClient {
   private async pollLoop(): Promise<void> {
     while (!this.stopped) {
       let busyMs = 0;
+      // A listener that stops answering must not leave a frozen view marked connected. A timer of ours, not
+      // AbortSignal.timeout: inside AbortSignal.any that signal is held weakly, and a garbage collection before it
+      // fired left the poll waiting for good, the last snapshot shown as live (nodejs/node#57736).
+      const timeout = new AbortController();
+      const timer = setTimeout(
+        () => timeout.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')),
+        STATS_TIMEOUT_MS,
+      );
       try {
-        // A listener that stops answering must not leave a frozen view marked connected.
-        const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(STATS_TIMEOUT_MS)]);
+        const signal = AbortSignal.any([this.abort.signal, timeout.signal]);
         const r = await this.f(`${this.o.admin}/aigw/stats`, { headers: this.headers, signal });
         if (r.status === 401) this.on.status(false, this.keyProblem ?? 'the admin listener wants a key (--key or AIGW_ADMIN_KEY)');
         else if (!r.ok) this.on.status(false, `admin answered HTTP ${r.status}`);
@@ -102,6 +109,8 @@ export class AdminClient {
         // fetch's messages quote the URL (userinfo and all) or a header value: shown only without secrets.
         const why = (e as { cause?: { code?: string } }).cause?.code ?? String((e as Error)?.message);
         this.on.status(false, shownMessage(`cannot reach ${shownUrl(this.o.admin)}: ${why}; retrying`, this.o.key));
+      } finally {
+        clearTimeout(timer);
       }
       // A snapshot of thousands of models takes ~100 ms or more to read and check: polled every 250 ms it
       // kept the process busy, and a key pressed waited. At most a fifth of the time goes to snapshots.

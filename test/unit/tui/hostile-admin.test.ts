@@ -6,6 +6,8 @@
  */
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AdminClient } from '../../../src/tui/admin-client.js';
@@ -157,6 +159,32 @@ describe('what the TUI shows from an admin listener', () => {
     client.start();
     const until = Date.now() + 10_000;
     while (statuses.length < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    client.stop();
+    expect(statuses[0]).toBe('ok');
+    expect(statuses[1]).toMatch(/cannot reach .*timeout|aborted/i);
+  });
+
+  it('says so even when a garbage collection runs while it waits (a timeout signal inside AbortSignal.any is held weakly)', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    let calls = 0;
+    const url = await admin({
+      '/aigw/stats': (res) => {
+        if (++calls === 1) res.writeHead(200).end(JSON.stringify(stats(1)));
+      },
+      '/aigw/events': (res) => res.writeHead(200, { 'content-type': 'text/event-stream' }),
+    });
+    const statuses: (string | undefined)[] = [];
+    const client = new AdminClient(
+      { admin: url, intervalMs: 10 },
+      { stats: () => statuses.push('ok'), event: () => {}, status: (_c, e) => statuses.push(e) },
+    );
+    client.start();
+    const until = Date.now() + 6000;
+    while (statuses.length < 2 && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 100));
+      gc();
+    }
     client.stop();
     expect(statuses[0]).toBe('ok');
     expect(statuses[1]).toMatch(/cannot reach .*timeout|aborted/i);
