@@ -48,6 +48,8 @@ function describe(v: unknown): string {
   if (v === null) return 'null (an empty value)';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
+  // JSON.stringify writes both as `null`: `.nan` and `1e400` read "got number null".
+  if (typeof v === 'number' && !Number.isFinite(v)) return `${v} (not a finite number)`;
   return `${typeof v} ${JSON.stringify(v)}`;
 }
 

@@ -25,6 +25,20 @@ describe('problems a file can make', () => {
     expect(r.problems.reduce((n, p) => n + p.message.length, 0)).toBeLessThan(50_000);
   });
 
+  it.each([
+    ['.nan', 'NaN'],
+    ['.inf', 'Infinity'],
+    ['1e400', 'Infinity'],
+    ['-1e400', '-Infinity'],
+  ])('names %s as the number it is, not as null', (yaml, shown) => {
+    const r = parseProfile(profileWith(`  a: { targets: [{ backend: v, weight: ${yaml} }] }`), 'p.yaml', {});
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.problems).toContainEqual(
+      expect.objectContaining({ path: 'models.a.targets[0].weight', message: `expected a number, got ${shown} (not a finite number)` }),
+    );
+  });
+
   it('cuts a long name in messages and suggests nothing for it', () => {
     const long = 'n'.repeat(80_000);
     const r = parseProfile(profileWith(`  a: { targets: [{ backend: v }], fallbacks: ["${long}"] }`), 'p.yaml', {});
