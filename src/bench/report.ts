@@ -92,7 +92,9 @@ export function deltas(a: BenchReport, b: BenchReport, threshold = 0.1): Delta[]
 
 export function compare(a: BenchReport, b: BenchReport, threshold = 0.1): { lines: string[]; regressions: number; deltas: Delta[] } {
   const ds = deltas(a, b, threshold);
-  const lines = [`comparing ${a.env.startedAt} (${a.env.target}) → ${b.env.startedAt} (${b.env.target})`];
+  // Whatever wrote the files: their text reaches the terminal printable (no escape sequence, no forged line).
+  const run = (r: BenchReport) => `${printable(r.env.startedAt, 64)} (${printable(r.env.target, 200)})`;
+  const lines = [`comparing ${run(a)} → ${run(b)}`];
   for (const [which, r] of [
     ['before', a],
     ['after', b],
@@ -103,7 +105,9 @@ export function compare(a: BenchReport, b: BenchReport, threshold = 0.1): { line
   for (const d of ds) {
     const shown = Number.isFinite(d.change) ? `${d.change >= 0 ? '+' : ''}${(d.change * 100).toFixed(1)}%` : 'new';
     const flag = d.worse ? 'REGRESSION' : '          ';
-    lines.push(`  ${flag} ${d.key.padEnd(34)} ${String(d.before).padStart(12)} → ${String(d.after).padStart(12)}  ${shown}`);
+    lines.push(
+      `  ${flag} ${printable(d.key, 120).padEnd(34)} ${String(d.before).padStart(12)} → ${String(d.after).padStart(12)}  ${shown}`,
+    );
   }
   const regressions = ds.filter((d) => d.worse).length;
   lines.push(`${regressions} regression${regressions === 1 ? '' : 's'} beyond ${threshold * 100}%`);

@@ -88,6 +88,31 @@ describe('--compare', () => {
     expect(c.lines.find((l) => l.includes('throughput.p99'))).not.toContain('REGRESSION');
   });
 
+  it("shows a report file's target, start and figure names printable: no escape sequence, no forged line", () => {
+    const hostile = 'x\u001b]52;c;cHdu\u0007\u001b[2J\nforged';
+    const report = (rps: number): BenchReport => ({
+      version: 1,
+      env: {
+        node: '',
+        platform: '',
+        cpus: 2,
+        cpuModel: '',
+        target: hostile,
+        model: 'm',
+        startedAt: hostile,
+        durationMs: 1,
+        connections: 1,
+      },
+      scenarios: {},
+      figures: { 'throughput.rps': rps, [hostile]: 1 },
+      assertions: [],
+    });
+    const text = compare(report(100), report(90)).lines.join('\n');
+    expect(text).not.toMatch(/\u001b|\u0007/);
+    for (const line of text.split('\n')) expect(line.startsWith('forged')).toBe(false);
+    expect(text).toContain('x?]52;c;cHdu??[2J?forged');
+  });
+
   it('says which run was interrupted, and a saved report keeps it', () => {
     const report = (interrupted?: BenchReport['interrupted']): BenchReport => ({
       version: 1,
