@@ -15,6 +15,7 @@ import { importEnvoy, type Skipped } from './envoy/import.js';
 import { isManifestText, type SourcePos } from './envoy/manifests.js';
 import { renderDocument } from './envoy/render-yaml.js';
 import { mockAll } from './mock-all.js';
+import { MAX_YAML_TOKENS, spendYamlTokens, yamlTooLarge } from '../profile/yaml-budget.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -81,6 +82,7 @@ export async function loadProfileOrManifests(
 ): Promise<BridgeLoad> {
   const inputs: { file: string; text: string }[] = [];
   let list: string[] = [];
+  let tokensLeft = MAX_YAML_TOKENS;
   for (const file of typeof files === 'string' ? [files] : files) {
     try {
       // A directory stands for its YAML files (an example folder: base.yaml + backends.yaml).
@@ -93,7 +95,11 @@ export async function loadProfileOrManifests(
         // reload (and every one after it, SIGHUP's included) waiting for a writer; /dev/zero grew without end.
         const read = await readSmallFile(path, MAX_PROFILE_TEXT_BYTES);
         if (!Buffer.isBuffer(read)) throw Object.assign(new Error(read.problem), { code: read.problem });
-        inputs.push({ file: path, text: yamlText(read) });
+        const text = yamlText(read);
+        // Counted before anything is parsed: the parser's memory grows hundreds of times faster than the text.
+        tokensLeft = spendYamlTokens(text, tokensLeft);
+        if (tokensLeft < 0) throw new Error(yamlTooLarge());
+        inputs.push({ file: path, text });
       }
     } catch (e) {
       const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;

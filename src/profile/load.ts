@@ -8,6 +8,7 @@ import { checkProviders } from './provider-checks.js';
 import { formatPath, type ProfileProblem } from './problems.js';
 import { ProfileSchema, type Profile } from './schema.js';
 import { rememberEnvValues } from './secrets.js';
+import { MAX_YAML_TOKENS, spendYamlTokens, yamlTooLarge } from './yaml-budget.js';
 import { positionOf, readYaml, type YamlSource } from './yaml-source.js';
 import { hiddenAs, valueAtPath, withoutValue, zodProblems } from './zod-problems.js';
 
@@ -128,6 +129,11 @@ export async function loadProfileFile(file: string, env: Env = process.env): Pro
     const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
     return { ok: false, problems: [{ severity: 'error', file, line: 1, col: 1, path: '', message: `cannot read the profile: ${reason}` }] };
   }
+  if (spendYamlTokens(text, MAX_YAML_TOKENS) < 0)
+    return {
+      ok: false,
+      problems: [{ severity: 'error', file, line: 1, col: 1, path: '', message: `cannot read the profile: ${yamlTooLarge()}` }],
+    };
   return parseProfile(text, file, env);
 }
 

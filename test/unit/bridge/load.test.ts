@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadProfileOrManifests } from '../../../src/bridge/load.js';
 import { MOCK_ALL_KEY, MOCK_ALL_URL, mockAll } from '../../../src/bridge/mock-all.js';
+import { loadProfileFile } from '../../../src/profile/load.js';
 import { formatProblem } from '../../../src/profile/problems.js';
+import { MAX_YAML_TOKENS, yamlTooLarge } from '../../../src/profile/yaml-budget.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'aigw-bridge-load-'));
 const write = (name: string, text: string) => {
@@ -178,5 +180,34 @@ describe('manifests', () => {
       const r = await loadProfileOrManifests(path, {});
       expect(r.ok ? [] : r.problems.map((p) => p.message), path).toEqual(['cannot read the profile: not a regular file']);
     }
+  });
+});
+
+describe('a load larger than the YAML budget', () => {
+  // Each `1,` of a flow list is two tokens: the parser kept hundreds of bytes for each (4 MB: 2.7 GB, 37 s).
+  const flowList = (n: number) => `version: 1\nmodels: [${'1,'.repeat(n)}1]\n`;
+  const manifests = (n: number) => '---\napiVersion: v1\nkind: X\n'.repeat(n);
+
+  it('is refused before it is parsed, with what to do, a profile and manifests alike', async () => {
+    for (const text of [flowList(MAX_YAML_TOKENS / 2), manifests(MAX_YAML_TOKENS / 10)]) {
+      const r = await loadProfileOrManifests(write('big.yaml', text), {});
+      expect(r.ok).toBe(false);
+      expect(r.ok ? [] : r.problems.map((p) => p.message)).toEqual([`cannot read the profile: ${yamlTooLarge()}`]);
+    }
+  });
+
+  it('counts every file of a directory together, and lets a file under it through to its own problems', async () => {
+    const d = mkdtempSync(join(dir, 'split-'));
+    writeFileSync(join(d, 'a.yaml'), manifests(MAX_YAML_TOKENS / 20 - 100));
+    const under = await loadProfileOrManifests(d, {});
+    expect(under.ok ? [] : under.problems.map((p) => p.message)).not.toContain(`cannot read the profile: ${yamlTooLarge()}`);
+    writeFileSync(join(d, 'b.yaml'), manifests(MAX_YAML_TOKENS / 20));
+    const over = await loadProfileOrManifests(d, {});
+    expect(over.ok ? [] : over.problems.map((p) => p.message)).toEqual([`cannot read the profile: ${yamlTooLarge()}`]);
+  });
+
+  it('is refused by mock-backends’ loader too', async () => {
+    const r = await loadProfileFile(write('big-mock.yaml', flowList(MAX_YAML_TOKENS / 2)), {});
+    expect(r.ok ? [] : r.problems.map((p) => p.message)).toEqual([`cannot read the profile: ${yamlTooLarge()}`]);
   });
 });
