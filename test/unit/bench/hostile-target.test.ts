@@ -44,6 +44,28 @@ const once = () => {
 };
 
 const sse = (res: ServerResponse) => res.writeHead(200, { 'content-type': 'text/event-stream' });
+
+/** A scenario's context with a short --duration and drain: an answer is cut 0.4 s after it was asked for. */
+const deadlineContext = (url: string, over: object = {}) => ({
+  target: { url, mocks: {} },
+  model: 'm',
+  apiKey: undefined,
+  limitedKey: undefined,
+  profile: undefined,
+  durationMs: 100,
+  drainMs: 300,
+  connections: 1,
+  rate: undefined,
+  burstiness: 1,
+  workload: undefined,
+  slo: undefined,
+  longSizes: undefined,
+  expect: undefined,
+  pacer: undefined,
+  live: new LiveFeed(),
+  progress: () => {},
+  ...over,
+});
 const chunk = (extra: object) => `data: ${JSON.stringify({ choices: [{ delta: { content: 'ok' } }], ...extra })}\n\n`;
 
 describe('a run against a hostile target ends', () => {
@@ -189,26 +211,6 @@ describe('the split scenario against a target naming its backends', () => {
 });
 
 describe('the long scenario against a target that trickles or never answers', () => {
-  const ctx = (url: string) => ({
-    target: { url, mocks: {} },
-    model: 'm',
-    apiKey: undefined,
-    limitedKey: undefined,
-    profile: undefined,
-    durationMs: 100,
-    drainMs: 300,
-    connections: 1,
-    rate: undefined,
-    burstiness: 1,
-    workload: undefined,
-    slo: undefined,
-    longSizes: [256 * 1024, 1024 * 1024],
-    expect: undefined,
-    pacer: undefined,
-    live: new LiveFeed(),
-    progress: () => {},
-  });
-
   it.each([
     ['a byte every 20 ms (every timeout sees progress; the answer would take hours)', 'trickle'],
     ['no answer at all (headers would be waited for 5 minutes)', 'silent'],
@@ -221,7 +223,7 @@ describe('the long scenario against a target that trickles or never answers', ()
       res.on('close', () => clearInterval(t));
     });
     const t0 = performance.now();
-    const r = await long(ctx(url));
+    const r = await long(deadlineContext(url, { longSizes: [256 * 1024, 1024 * 1024] }));
     expect(performance.now() - t0).toBeLessThan(3000);
     expect(r.figures).toMatchObject({ 'long.errors': 1, 'long.truncations': 0, 'long.skipped': 3 });
     expect(r.lines.join('\n')).toMatch(/256KiB body\s+error cut_at_deadline: still coming 0.4s after it was asked for/);
@@ -240,26 +242,7 @@ describe('the errors scenario against a target that never finishes an answer', (
         res.on('close', () => clearInterval(t));
       });
       const t0 = performance.now();
-      const r = await errorsScenario({
-        target: { url, mocks: {} },
-        api,
-        model: 'm',
-        apiKey: undefined,
-        limitedKey: undefined,
-        profile: undefined,
-        durationMs: 100,
-        drainMs: 300,
-        connections: 1,
-        rate: undefined,
-        burstiness: 1,
-        workload: undefined,
-        slo: undefined,
-        longSizes: undefined,
-        expect: undefined,
-        pacer: undefined,
-        live: new LiveFeed(),
-        progress: () => {},
-      });
+      const r = await errorsScenario(deadlineContext(url, { api }));
       expect(performance.now() - t0).toBeLessThan(5000);
       expect(r.lines.join('\n')).toMatch(/FAIL unknown model/);
     },

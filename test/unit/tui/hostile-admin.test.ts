@@ -142,7 +142,11 @@ describe('what the TUI shows from an admin listener', () => {
     expect(connections).toBeGreaterThanOrEqual(2);
   });
 
-  it('says a listener that stopped answering is unreachable, instead of showing frozen figures as connected', async () => {
+  /**
+   * The statuses a client shows of a listener that answers one snapshot and then never sends headers again, while
+   * `between` runs every `everyMs` (a garbage collection, say).
+   */
+  async function statusesOfStalledListener(everyMs: number, between = () => {}): Promise<(string | undefined)[]> {
     let calls = 0;
     const url = await admin({
       '/aigw/stats': (res) => {
@@ -158,8 +162,16 @@ describe('what the TUI shows from an admin listener', () => {
     );
     client.start();
     const until = Date.now() + 10_000;
-    while (statuses.length < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    while (statuses.length < 2 && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, everyMs));
+      between();
+    }
     client.stop();
+    return statuses;
+  }
+
+  it('says a listener that stopped answering is unreachable, instead of showing frozen figures as connected', async () => {
+    const statuses = await statusesOfStalledListener(20);
     expect(statuses[0]).toBe('ok');
     expect(statuses[1]).toMatch(/cannot reach .*timeout|aborted/i);
   });
@@ -167,25 +179,7 @@ describe('what the TUI shows from an admin listener', () => {
   it('says so even when a garbage collection runs while it waits (a timeout signal inside AbortSignal.any is held weakly)', async () => {
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
-    let calls = 0;
-    const url = await admin({
-      '/aigw/stats': (res) => {
-        if (++calls === 1) res.writeHead(200).end(JSON.stringify(stats(1)));
-      },
-      '/aigw/events': (res) => res.writeHead(200, { 'content-type': 'text/event-stream' }),
-    });
-    const statuses: (string | undefined)[] = [];
-    const client = new AdminClient(
-      { admin: url, intervalMs: 10 },
-      { stats: () => statuses.push('ok'), event: () => {}, status: (_c, e) => statuses.push(e) },
-    );
-    client.start();
-    const until = Date.now() + 6000;
-    while (statuses.length < 2 && Date.now() < until) {
-      await new Promise((r) => setTimeout(r, 100));
-      gc();
-    }
-    client.stop();
+    const statuses = await statusesOfStalledListener(100, gc);
     expect(statuses[0]).toBe('ok');
     expect(statuses[1]).toMatch(/cannot reach .*timeout|aborted/i);
   });
