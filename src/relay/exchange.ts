@@ -17,6 +17,7 @@ import { BodyRelay, type BufferPolicy } from './body-relay.js';
 import { makeScrubber, type Scrub } from '../core/scrub.js';
 import type { RelayDialect } from './dialect.js';
 import type { Downstream } from './downstream.js';
+import { decodedStart, PEEK_OUT, readableCoding } from './encoded-peek.js';
 import { downstreamHeaders } from './headers.js';
 import { SseRelay } from './sse-relay.js';
 import type { StreamRelay } from './stream-relay.js';
@@ -146,6 +147,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private errorBody: Buffer[] = [];
   /** A 2xx answer's first bytes, held until they tell whether it is an error (errorAnswerIn) or a stream begins. */
   private head: Buffer | undefined;
+  /** A 2xx body's coding, when the backend compressed it anyway and aigw can read it back (encoded-peek.ts). */
+  private coding: string | undefined;
   private errorBytes = 0;
   /** Only off the usual path: a 1xx answer's first-byte deadline, an error body's deadline. */
   private deadline: NodeJS.Timeout | undefined;
@@ -301,10 +304,20 @@ export class Exchange implements Dispatcher.DispatchHandler {
     } else {
       this.mode = 'body';
       this.onFirstByte?.();
+      if (encoded) this.coding = readableCoding(headers['content-encoding']);
       this.body = new BodyRelay(this.out, this.relay.buffer, status, headers, this.credentials());
       if (this.body.overflowsUpFront()) this.finishBody(this.body.overflow());
     }
     this.out.attach(controller);
+  }
+
+  /**
+   * Whether a 2xx body's first bytes are an error object (errorAnswerIn); a compressed body's as they decode, from
+   * its first MAX_HEAD bytes. Bytes that do not decode are read as they are (a plain error labelled gzip is still one).
+   */
+  private errorAnswer(head: Buffer, whole: boolean): boolean | undefined {
+    const plain = this.coding === undefined ? undefined : decodedStart(head.subarray(0, MAX_HEAD), this.coding);
+    return plain === undefined ? errorAnswerIn(head, whole) : errorAnswerIn(plain, whole || plain.length >= PEEK_OUT);
   }
 
   /**
@@ -387,7 +400,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       case 'body': {
         if (this.body!.received === 0) {
           if (this.head) chunk = this.taken(chunk);
-          const isError = errorAnswerIn(chunk, chunk.length > MAX_HEAD);
+          const isError = this.errorAnswer(chunk, chunk.length > MAX_HEAD);
           if (isError === undefined) return void (this.head = chunk);
           if (isError) return this.readErrorAnswer(chunk);
         }
@@ -412,7 +425,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       // body's are told from what came.
       const head = this.taken(NO_BYTES);
       if (this.mode === 'body') {
-        if (errorAnswerIn(head, true)) this.readErrorAnswer(head);
+        if (this.errorAnswer(head, true)) this.readErrorAnswer(head);
         else {
           const early = this.body!.push(head);
           if (early) return this.finishBody(early);
@@ -614,7 +627,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   private failWithStatus(): void {
-    const body = Buffer.concat(this.errorBody).subarray(0, MAX_ERROR_BODY);
+    const raw = Buffer.concat(this.errorBody).subarray(0, MAX_ERROR_BODY);
+    // A compressed refusal read back, so its message is read and scrubbed as a plain one is.
+    const coding = readableCoding(this.headers['content-encoding']);
+    const body = (coding !== undefined ? decodedStart(raw, coding) : undefined) ?? raw;
     const ct = typeof this.headers['content-type'] === 'string' ? this.headers['content-type'] : undefined;
     // A 2xx that was an error object (readErrorAnswer) is judged by the status its error means.
     const status = this.status < 300 ? impliedStatus(body, ct) : this.status;

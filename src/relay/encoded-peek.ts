@@ -1,0 +1,43 @@
+/**
+ * The first bytes of a compressed answer, read back: aigw asks backends for identity, but one that compresses
+ * anyway must not get an error body past the scrub (exchange.ts reads a 2xx's first bytes for `{"error"`, and a
+ * refusal's text for its message). Bounded both ways — a few KiB in, at most PEEK_OUT out — and synchronous: a
+ * compression bomb costs a millisecond, not memory.
+ */
+import zlib from 'node:zlib';
+
+type Decode = (b: Buffer, o: zlib.ZlibOptions | zlib.BrotliOptions) => Buffer;
+
+const { Z_SYNC_FLUSH, BROTLI_OPERATION_FLUSH } = zlib.constants;
+
+/** The codings read back, each taking a cut input (a sync flush rather than an end). */
+const DECODERS: ReadonlyMap<string, [Decode, number]> = new Map<string, [Decode, number]>([
+  ['gzip', [zlib.gunzipSync, Z_SYNC_FLUSH]],
+  ['x-gzip', [zlib.gunzipSync, Z_SYNC_FLUSH]],
+  ['deflate', [zlib.inflateSync, Z_SYNC_FLUSH]],
+  ['br', [zlib.brotliDecompressSync, BROTLI_OPERATION_FLUSH]],
+]);
+
+/** The most decoded bytes looked at: an error object names itself in its first few hundred. */
+export const PEEK_OUT = 64 * 1024;
+
+/** The one coding a content-encoding names, when it is one of DECODERS (a list of several is not read back). */
+export function readableCoding(value: string | string[] | undefined): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const c = value.trim().toLowerCase();
+  return DECODERS.has(c) ? c : undefined;
+}
+
+/**
+ * What `bytes` (the start of a body, cut anywhere) decode to, at most PEEK_OUT of it; undefined when they do not
+ * decode, or decode to more (what a bomb's first bytes do: nothing to read an error from).
+ */
+export function decodedStart(bytes: Buffer, coding: string): Buffer | undefined {
+  const d = DECODERS.get(coding);
+  if (!d) return undefined;
+  try {
+    return d[0](bytes, { finishFlush: d[1], maxOutputLength: PEEK_OUT });
+  } catch {
+    return undefined;
+  }
+}
