@@ -209,18 +209,18 @@ async function countOutput(record: RequestRecord, p: ProxyRequest, counter: Prom
   record.outputSource = n.exact ? 'tokenizer' : 'estimate';
 }
 
-const CODECS: Record<string, (b: Buffer, o: { maxOutputLength: number }) => Promise<Buffer>> = {
-  gzip: promisify(zlib.gunzip),
-  'x-gzip': promisify(zlib.gunzip),
-  deflate: promisify(zlib.inflate),
-  br: promisify(zlib.brotliDecompress),
-};
+/** A Map, not an object: the backend names the coding, and `constructor` or `__proto__` must find nothing. */
+const CODECS: ReadonlyMap<string, (b: Buffer, o: { maxOutputLength: number }) => Promise<Buffer>> = new Map([
+  ['gzip', promisify(zlib.gunzip)],
+  ['x-gzip', promisify(zlib.gunzip)],
+  ['deflate', promisify(zlib.inflate)],
+  ['br', promisify(zlib.brotliDecompress)],
+]);
 
 /** A body's text, decoded off the event loop (zlib runs in the thread pool) and bounded; undefined if not. */
 async function decoded(bytes: Buffer, encoding: string | undefined): Promise<string | undefined> {
   if (encoding === undefined) return utf8Text(bytes).text;
-  // The backend names the coding: `constructor` or `__proto__` is no codec, not what a plain object inherits.
-  const codec = Object.hasOwn(CODECS, encoding) ? CODECS[encoding] : undefined;
+  const codec = CODECS.get(encoding);
   if (!codec) return undefined;
   return codec(bytes, { maxOutputLength: MAX_DECODED_BYTES }).then(
     (out) => utf8Text(out).text,
