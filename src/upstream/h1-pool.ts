@@ -61,6 +61,11 @@ export class UpstreamSocketError extends Error {
 
 const socketError = (message: string) => new UpstreamSocketError(message, 'UND_ERR_SOCKET');
 
+const TIMEOUT_MAX = 2 ** 31 - 1;
+
+/** What a connection waits for, each with its own timeout (`none`: the handler paused the answer). */
+type Timing = 'connect' | 'headers' | 'body' | 'idle' | 'none';
+
 /** One request in flight: the handler's controller. */
 class Flight implements Dispatcher.DispatchController {
   aborted = false;
@@ -171,8 +176,21 @@ class Connection implements ParserOwner, BodySink {
   private unasked = false;
   private headerParts: string[] = [];
   private keepAliveMs: number;
-  /** Which timeout the socket's idle timer stands for now. */
-  private timing: 'connect' | 'headers' | 'body' | 'idle' | 'none' = 'connect';
+  /** What the connection waits for now: which deadline its timer stands for. */
+  private timing: Timing = 'connect';
+  /**
+   * performance.now() of what the wait counts from: the connection's start (connect), the last read (body), the
+   * answer's end (idle). A head is due by its flight's deadline (sentAt), not after a quiet spell.
+   */
+  private since = performance.now();
+  /**
+   * The connection's one timer and when it is due. A wait whose deadline is later than the armed one's leaves it
+   * armed: it fires early, and onTimer arms it again for what is left — so a connection serving request after
+   * request (idle → headers → body → idle, each a different length) sets a timer every few seconds, not three a
+   * request as `socket.setTimeout` did (each a new Timeout and a bound function; and a refresh on every read).
+   */
+  private timer: NodeJS.Timeout | undefined;
+  private timerDue = Number.POSITIVE_INFINITY;
   private pending: { head: string; body: Buffer | string } | undefined;
 
   constructor(
@@ -188,13 +206,12 @@ class Connection implements ParserOwner, BodySink {
         ? tlsConnect({ host, port, servername: isIP(host) ? undefined : host, ALPNProtocols: ['http/1.1'], ...(o.ca ? { ca: o.ca } : {}) })
         : netConnect({ host, port });
     this.socket.setNoDelay(true);
-    this.socket.setTimeout(o.connectTimeout);
+    this.time('connect');
     this.socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', () => this.onConnect());
     this.socket.on('data', (d: Buffer) => this.onData(d));
     this.socket.on('end', () => this.onEnd());
     this.socket.on('error', (e: Error) => this.onSocketError(e));
     this.socket.on('close', () => this.onClose());
-    this.socket.on('timeout', () => this.onTimeout());
   }
 
   /** Sends `req` on this connection (idle, or still connecting). */
@@ -255,9 +272,11 @@ class Connection implements ParserOwner, BodySink {
     // Bytes nobody asked for (an idle socket; a second answer after the first): the connection cannot be trusted.
     const f = this.flight;
     if (!f) return this.destroy();
+    const now = performance.now();
+    if (this.timing === 'body') this.since = now;
     if (this.body) return this.readBody(f, d, 0);
     // The head is due by a deadline, not after a quiet spell: a backend trickling it a byte at a time is late.
-    if (f.status < 200 && f.headersTimeout > 0 && performance.now() - f.sentAt > f.headersTimeout) return this.headersLate(f);
+    if (f.status < 200 && f.headersTimeout > 0 && now - f.sentAt > f.headersTimeout) return this.headersLate(f);
     this.parse(f, d);
   }
 
@@ -374,12 +393,23 @@ class Connection implements ParserOwner, BodySink {
   }
 
   private onClose(): void {
+    this.disarm();
     if (this.flight) this.fail(this.flight, socketError('other side closed'));
     this.dead = true;
     this.pool.forget(this);
     this.body = undefined;
     this.giveBack(false);
   }
+
+  private readonly onTimer = (): void => {
+    this.timer = undefined;
+    this.timerDue = Number.POSITIVE_INFINITY;
+    if (this.dead) return;
+    const due = this.due();
+    if (due === Number.POSITIVE_INFINITY) return;
+    if (performance.now() < due) this.arm(due);
+    else this.onTimeout();
+  };
 
   private onTimeout(): void {
     const f = this.flight;
@@ -404,20 +434,47 @@ class Connection implements ParserOwner, BodySink {
     this.fail(f, new UpstreamSocketError('headers timed out', 'UND_ERR_HEADERS_TIMEOUT'));
   }
 
-  /** The socket's one timer, for what the connection waits for now. */
-  private time(t: 'headers' | 'body' | 'idle' | 'none'): void {
-    if (this.timing === t) return;
+  /** The connection waits for `t` from now: its timer is brought forward if the wait ends before it is due. */
+  private time(t: Timing): void {
     this.timing = t;
+    if (t === 'none') return;
+    this.since = performance.now();
+    const due = this.due();
+    if (due < this.timerDue) this.arm(due);
+  }
+
+  /** When the wait the connection is in ends (performance.now()); infinity for none (a timeout of 0 is none). */
+  private due(): number {
     const o = this.pool.options;
-    const ms =
-      t === 'headers'
-        ? (this.flight?.headersTimeout ?? o.headersTimeout)
-        : t === 'body'
-          ? o.bodyTimeout
-          : t === 'idle'
-            ? this.keepAliveMs
-            : 0;
-    this.socket.setTimeout(ms);
+    const after = (ms: number) => (ms > 0 ? this.since + ms : Number.POSITIVE_INFINITY);
+    switch (this.timing) {
+      case 'connect':
+        return after(o.connectTimeout);
+      case 'headers': {
+        const f = this.flight;
+        return f && f.headersTimeout > 0 ? f.sentAt + f.headersTimeout : Number.POSITIVE_INFINITY;
+      }
+      case 'body':
+        return after(o.bodyTimeout);
+      case 'idle':
+        return after(this.keepAliveMs);
+      default:
+        return Number.POSITIVE_INFINITY;
+    }
+  }
+
+  private arm(due: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timerDue = due;
+    // Past Node's largest delay (~24.8 days) a timer fires at once: it fires at the largest, and is armed again.
+    this.timer = setTimeout(this.onTimer, Math.min(TIMEOUT_MAX, Math.max(1, Math.ceil(due - performance.now()))));
+    this.timer.unref();
+  }
+
+  private disarm(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerDue = Number.POSITIVE_INFINITY;
   }
 
   private shouldKeep = true;
@@ -525,6 +582,7 @@ class Connection implements ParserOwner, BodySink {
   destroy(): void {
     if (this.dead) return;
     this.dead = true;
+    this.disarm();
     this.pool.forget(this);
     this.socket.destroy();
   }

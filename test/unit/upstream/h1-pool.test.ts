@@ -381,6 +381,44 @@ describe('h1-pool: connections', () => {
     await h1.pool.close();
   });
 
+  // A connection's one timer stays armed for the first wait's deadline while later, longer waits come and go, and
+  // is armed again for what is left when it fires: these two cases fail if it acts on a stale deadline either way.
+  it('a connection in use keeps living past the keep-alive its first idle spell armed; idle, it closes after it', async () => {
+    const sockets: Socket[] = [];
+    const up = await backend(
+      () => ok(),
+      (s) => sockets.push(s),
+    );
+    const h1 = viaH1(up.url, { keepAliveTimeout: 1000 });
+    // 3 s of requests 50 ms apart: every idle spell a twentieth of the keep-alive, the first spell's deadline long past.
+    const t0 = performance.now();
+    while (performance.now() - t0 < 3000) {
+      expect((await h1.send()).body.toString()).toBe('ok');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(up.connections()).toBe(1);
+    const idleFor = new Promise<number>((r) => {
+      const t1 = performance.now();
+      sockets[0]!.on('close', () => r(performance.now() - t1));
+    });
+    expect(await idleFor).toBeLessThan(10_000);
+    await h1.pool.close();
+  });
+
+  it("a reused connection's head deadline, shorter than the keep-alive it was idle under, is kept", async () => {
+    let answered = 0;
+    const up = await backend(() => (answered++ === 0 ? ok() : { pieces: [], close: false }));
+    const h1 = viaH1(up.url, { keepAliveTimeout: 60_000, headersTimeout: 300 });
+    expect((await h1.send()).body.toString()).toBe('ok');
+    const t0 = performance.now();
+    const silent = await h1.send();
+    expect(silent.error?.code).toBe('UND_ERR_HEADERS_TIMEOUT');
+    // Due after 300 ms; the idle connection's timer stood at 60 s.
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expect(up.connections()).toBe(1);
+    await h1.pool.close();
+  });
+
   it('a head trickled a byte at a time is late at its deadline, however often a byte comes (undici: the same)', async () => {
     const head = Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
     let timer: NodeJS.Timeout | undefined;
