@@ -13,12 +13,13 @@ import type { TruncationReason, UpstreamFailure } from '../events/types.js';
 import type { RequestRecord } from '../events/request-record.js';
 import { classifyError, retryAfterMs, statusFailsOver } from '../upstream/classify.js';
 import { modelIn, noteBody, shortName } from './answer-facts.js';
-import { BodyRelay, type BufferPolicy } from './body-relay.js';
+import { type BodyOutcome, BodyRelay, type BufferPolicy } from './body-relay.js';
 import { makeScrubber, type Scrub } from '../core/scrub.js';
 import type { RelayDialect } from './dialect.js';
 import type { Downstream } from './downstream.js';
 import { decodedStart, PEEK_OUT, readableCoding } from './encoded-peek.js';
 import { downstreamHeaders } from './headers.js';
+import { JsonLead, opensWithLead } from './json-lead.js';
 import { SseRelay } from './sse-relay.js';
 import type { StreamRelay } from './stream-relay.js';
 import { TranslatedBodyRelay } from './translated-body-relay.js';
@@ -147,6 +148,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private errorBody: Buffer[] = [];
   /** A 2xx answer's first bytes, held until they tell whether it is an error (errorAnswerIn) or a stream begins. */
   private head: Buffer | undefined;
+  /** A plain 2xx body's opening whitespace (and mark), dropped while its head is told: given back before an answer. */
+  private lead: JsonLead | undefined;
   /** A 2xx body's coding, when the backend compressed it anyway and aigw can read it back (encoded-peek.ts). */
   private coding: string | undefined;
   private errorBytes = 0;
@@ -400,9 +403,15 @@ export class Exchange implements Dispatcher.DispatchHandler {
       case 'body': {
         if (this.body!.received === 0) {
           if (this.head) chunk = this.taken(chunk);
+          if (this.coding === undefined && (this.lead || opensWithLead(chunk))) {
+            chunk = (this.lead ??= new JsonLead()).skip(chunk);
+            if (chunk.length === 0) return;
+          }
           const isError = this.errorAnswer(chunk, chunk.length > MAX_HEAD);
           if (isError === undefined) return void (this.head = chunk);
           if (isError) return this.readErrorAnswer(chunk);
+          const lead = this.giveLeadBack();
+          if (lead) return this.finishBody(lead);
         }
         const early = this.body!.push(chunk);
         if (early) this.finishBody(early);
@@ -410,6 +419,13 @@ export class Exchange implements Dispatcher.DispatchHandler {
       }
       default:
     }
+  }
+
+  /** The body's opening whitespace, before the first of its bytes that go on: an outcome if it finished the body. */
+  private giveLeadBack(): BodyOutcome | undefined {
+    const lead = this.lead;
+    this.lead = undefined;
+    return lead?.giveBack((piece) => this.body!.push(piece));
   }
 
   /** The held first bytes, then `chunk`; nothing held after. */
@@ -420,14 +436,14 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
-    if (this.head) {
+    if (this.head || this.lead) {
       // The answer ended while its first bytes were held. A stream's are blank lines only: they carry nothing. A
-      // body's are told from what came.
-      const head = this.taken(NO_BYTES);
+      // body's are told from what came (after its opening whitespace, given back if it is an answer).
+      const head = this.head ? this.taken(NO_BYTES) : NO_BYTES;
       if (this.mode === 'body') {
-        if (this.errorAnswer(head, true)) this.readErrorAnswer(head);
+        if (head.length > 0 && this.errorAnswer(head, true)) this.readErrorAnswer(head);
         else {
-          const early = this.body!.push(head);
+          const early = this.giveLeadBack() ?? (head.length > 0 ? this.body!.push(head) : undefined);
           if (early) return this.finishBody(early);
         }
       }
