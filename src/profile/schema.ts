@@ -87,7 +87,8 @@ export const MockSchema = z.strictObject({
   ttft: Duration.default(0),
   /** Per stream; 0 means as fast as possible. */
   tokensPerSecond: env(z.number().min(0)).default(0),
-  tokensPerChunk: env(z.int().min(1)).default(1),
+  /** At most mock/controls.ts's MAX_CHUNK_TOKENS, as the chunk= control: an event is built whole before it is written. */
+  tokensPerChunk: env(z.int().min(1).max(65_536)).default(1),
   /** Completion tokens when a request gives no max_tokens. */
   defaultMaxTokens: env(z.int().min(1)).default(256),
   /** Embedding width (tei). */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { parseDirective, parseFault, readControls } from '../../../src/mock/controls.js';
+import { MAX_CHUNK_TOKENS, parseDirective, parseFault, readControls } from '../../../src/mock/controls.js';
+import { parseProfile } from '../../../src/profile/load.js';
 
 describe('mock controls', () => {
   it.each([
@@ -78,5 +79,18 @@ describe('a directive in a hostile prompt', () => {
     expect(readControls({}, '[[mock chunk=100000000]]')).toMatch(/chunk: expected an integer from 1 to 65536/);
     expect(readControls({ 'x-mock-chunk-tokens': '65537' }, undefined)).toMatch(/chunk:/);
     expect(readControls({}, '[[mock chunk=65536]]')).toMatchObject({ tokensPerChunk: 65_536 });
+  });
+
+  it("holds a profile's mock.tokensPerChunk to the same bound", () => {
+    const mock = (n: number) =>
+      parseProfile(
+        `version: 1\nbackends:\n  v: { url: "http://127.0.0.1:1", mock: { kind: vllm, tokensPerChunk: ${n} } }\nmodels:\n  m: { targets: [{ backend: v }] }\n`,
+        'p.yaml',
+        {},
+      );
+    expect(mock(MAX_CHUNK_TOKENS).ok).toBe(true);
+    const over = mock(MAX_CHUNK_TOKENS + 1);
+    expect(over.ok).toBe(false);
+    expect(JSON.stringify(over)).toMatch(/tokensPerChunk/);
   });
 });
