@@ -15,6 +15,8 @@ type Trie = Map<string, Trie | Series>;
 
 abstract class Metric {
   protected readonly root: Trie = new Map();
+  /** The series found last: most observations repeat the labels of the one before (one model, one backend). */
+  private last: Series | undefined;
   constructor(
     readonly name: string,
     readonly help: string,
@@ -22,15 +24,18 @@ abstract class Metric {
   ) {}
 
   protected series(values: readonly string[], buckets: number): Series {
+    const last = this.last;
+    if (last !== undefined && sameValues(last.values, values)) return last;
     let node: Trie = this.root;
     for (let i = 0; i < values.length - 1; i++) {
       let next = node.get(values[i]!) as Trie | undefined;
       if (!next) node.set(values[i]!, (next = new Map()));
       node = next;
     }
-    const last = values[values.length - 1] ?? '';
-    let s = node.get(last) as Series | undefined;
-    if (!s) node.set(last, (s = { values: [...values], counts: new Float64Array(buckets), sum: 0, count: 0 }));
+    const leaf = values[values.length - 1] ?? '';
+    let s = node.get(leaf) as Series | undefined;
+    if (!s) node.set(leaf, (s = { values: [...values], counts: new Float64Array(buckets), sum: 0, count: 0 }));
+    this.last = s;
     return s;
   }
 
@@ -51,9 +56,16 @@ abstract class Metric {
 
   reset(): void {
     this.root.clear();
+    this.last = undefined;
   }
 
   abstract render(): string;
+}
+
+function sameValues(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function escapeLabel(v: string): string {
@@ -93,15 +105,22 @@ export class Histogram extends Metric {
   }
   observe(values: readonly string[], v: number): void {
     const s = this.series(values, this.buckets.length);
-    for (let i = 0; i < this.buckets.length; i++) if (v <= this.buckets[i]!) s.counts[i]!++;
+    // The first bucket that holds v, only: render() sums them into Prometheus's cumulative counts.
+    const b = this.buckets;
+    let i = 0;
+    while (i < b.length && !(v <= b[i]!)) i++;
+    if (i < b.length) s.counts[i]!++;
     s.sum += v;
     s.count++;
   }
   render(): string {
     let out = `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} histogram\n`;
     for (const s of this.all()) {
-      for (let i = 0; i < this.buckets.length; i++)
-        out += `${this.name}_bucket${this.labelText(s.values, `le="${this.buckets[i]}"`)} ${s.counts[i]}\n`;
+      let cumulative = 0;
+      for (let i = 0; i < this.buckets.length; i++) {
+        cumulative += s.counts[i]!;
+        out += `${this.name}_bucket${this.labelText(s.values, `le="${this.buckets[i]}"`)} ${cumulative}\n`;
+      }
       out += `${this.name}_bucket${this.labelText(s.values, 'le="+Inf"')} ${s.count}\n`;
       out += `${this.name}_sum${this.labelText(s.values)} ${s.sum}\n${this.name}_count${this.labelText(s.values)} ${s.count}\n`;
     }
