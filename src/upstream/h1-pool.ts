@@ -438,7 +438,8 @@ class Connection implements ParserOwner, BodySink {
   private time(t: Timing): void {
     this.timing = t;
     if (t === 'none') return;
-    this.since = performance.now();
+    // A head is due by its flight's deadline (sentAt): only the other waits count from now.
+    if (t !== 'headers') this.since = performance.now();
     const due = this.due();
     if (due < this.timerDue) this.arm(due);
   }
