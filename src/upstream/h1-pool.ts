@@ -568,8 +568,9 @@ class Connection implements ParserOwner, BodySink {
 
   /** Read whole: back to the pool after a loop turn (H1Pool.settle), idle meanwhile. */
   private settle(): void {
-    // Still connecting (a request refused before it was written): the connect timeout keeps running.
-    if (this.connected) this.time('idle');
+    // Still connecting (a request refused before it was written): the connect timeout keeps running. Idle already
+    // (a request refused on an idle connection): its idle time runs from its last answer, not from the refusal.
+    if (this.connected && this.timing !== 'idle') this.time('idle');
     this.settling = true;
     this.pool.settle(this);
   }

@@ -405,6 +405,29 @@ describe('h1-pool: connections', () => {
     await h1.pool.close();
   });
 
+  it('requests refused on an idle connection (a path that would split the request line) do not restart its idle time', async () => {
+    const sockets: Socket[] = [];
+    const up = await backend(
+      () => ok(),
+      (s) => sockets.push(s),
+    );
+    const h1 = viaH1(up.url, { keepAliveTimeout: 300 });
+    expect((await h1.send()).body.toString()).toBe('ok');
+    const answeredAt = performance.now();
+    let closedAt = 0;
+    sockets[0]!.on('close', () => (closedAt = performance.now()));
+    // One refused every 100 ms for 3 s: each restarting the 300 ms would keep it open throughout (an attacker review).
+    while (!closedAt && performance.now() - answeredAt < 3000) {
+      const c = collect();
+      h1.pool.dispatch({ ...REQUEST, path: '/a b' }, c.handler);
+      expect((await c.done).error?.code).toBe('UND_ERR_INVALID_ARG');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(closedAt, 'the idle connection was never closed').toBeGreaterThan(0);
+    expect(closedAt - answeredAt).toBeLessThan(2500);
+    await h1.pool.close();
+  });
+
   it("a reused connection's head deadline, shorter than the keep-alive it was idle under, is kept", async () => {
     let answered = 0;
     const up = await backend(() => (answered++ === 0 ? ok() : { pieces: [], close: false }));
