@@ -33,11 +33,17 @@ export function readableCoding(value: string | string[] | undefined): string | u
  * decode, or decode to more (what a bomb's first bytes do: nothing to read an error from).
  */
 export function decodedStart(bytes: Buffer, coding: string): Buffer | undefined {
+  const out = peekDecoded(bytes, coding);
+  return typeof out === 'string' ? undefined : out;
+}
+
+/** decodedStart, telling why there is nothing: bytes that are not the coding, or more than PEEK_OUT out of them. */
+export function peekDecoded(bytes: Buffer, coding: string): Buffer | 'undecodable' | 'too-large' {
   const d = DECODERS.get(coding);
-  if (!d) return undefined;
+  if (!d) return 'undecodable';
   try {
     return d[0](bytes, { finishFlush: d[1], maxOutputLength: PEEK_OUT });
-  } catch {
-    return undefined;
+  } catch (e) {
+    return (e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' ? 'too-large' : 'undecodable';
   }
 }

@@ -13,13 +13,13 @@ import type { TruncationReason, UpstreamFailure } from '../events/types.js';
 import type { RequestRecord } from '../events/request-record.js';
 import { classifyError, retryAfterMs, statusFailsOver } from '../upstream/classify.js';
 import { modelIn, noteBody, shortName } from './answer-facts.js';
-import { type BodyOutcome, BodyRelay, type BufferPolicy } from './body-relay.js';
+import { BodyRelay, type BufferPolicy } from './body-relay.js';
 import { makeScrubber, type Scrub } from '../core/scrub.js';
 import type { RelayDialect } from './dialect.js';
 import type { Downstream } from './downstream.js';
-import { decodedStart, PEEK_OUT, readableCoding } from './encoded-peek.js';
+import { decodedStart, PEEK_OUT, peekDecoded, readableCoding } from './encoded-peek.js';
 import { downstreamHeaders } from './headers.js';
-import { JsonLead, opensWithLead } from './json-lead.js';
+import { ErrorHead, Verdict } from './error-head.js';
 import { SseRelay } from './sse-relay.js';
 import type { StreamRelay } from './stream-relay.js';
 import { TranslatedBodyRelay } from './translated-body-relay.js';
@@ -99,40 +99,34 @@ function encodedBeyondIdentity(value: string | string[] | undefined): boolean {
 
 const isJsonBlank = (b: number | undefined): boolean => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
 
-/**
- * A JSON body that is an error, told from its first member as spelt: `"error"` with a value that is not empty (an
- * object, an array, a string), or vLLM's and Anthropic's `"object"`/`"type"` of `"error"`. `"error": null` first is
- * an answer.
- */
-const ERROR_ANSWER = /^[ \t\r\n]*\{[ \t\r\n]*"(?:error"[ \t\r\n]*:[ \t\r\n]*(?:\{|\[|"[^"])|(?:object|type)"[ \t\r\n]*:[ \t\r\n]*"error")/;
-
-/** The answer's first bytes wait for this many more past the first name before an error is told from them. */
-const ERROR_PEEK = 256;
-/** The most first bytes held to tell (blank lines included): past it, what came is all there is to tell from. */
+/** The most first bytes of a compressed 2xx body held to tell whether it is an error (encoded-peek.ts). */
 const MAX_HEAD = 4096;
-
 /**
- * Whether a 2xx body is an error object (ERROR_ANSWER over its first bytes, after a BOM): undefined while too few
- * of them have come to tell (`whole`: the body ended, nothing more will). An answer's usual first name, `"id"`, is
- * told at its first letter; an error's waits for ERROR_PEEK bytes, so that a first read of `{` alone does not let
- * an error body that echoes the gateway's key through unscrubbed.
+ * What the longest start of `head` (at most MAX_HEAD bytes) that decodes to at most PEEK_OUT decodes to, and whether
+ * that start is shorter than what came: a dense answer (an embedding of zeros) decodes to more than PEEK_OUT from its
+ * first KiB, and its first bytes still tell. Found by halving: each try bounded by PEEK_OUT, a dozen at most.
  */
-function errorAnswerIn(head: Buffer, whole: boolean): boolean | undefined {
-  const undecided = whole ? false : undefined;
-  if (head[0] === 0xef && head.length < 3) return undecided;
-  const start = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
-  let i = start;
-  while (isJsonBlank(head[i])) i++;
-  if (i >= head.length) return undecided;
-  if (head[i++] !== 0x7b) return false;
-  while (isJsonBlank(head[i])) i++;
-  if (i + 1 >= head.length) return undecided;
-  // The first names ERROR_ANSWER knows start `"e`, `"o`, `"t`; a usual answer's is `"id"`: told from two bytes.
-  const first = head[i + 1];
-  if (head[i] !== 0x22 || (first !== 0x65 && first !== 0x6f && first !== 0x74)) return false;
-  if (!whole && head.length < i + ERROR_PEEK) return undefined;
-  return ERROR_ANSWER.test(head.toString('latin1', start, Math.min(head.length, i + ERROR_PEEK)));
+function decodedHead(head: Buffer, coding: string): { plain: Buffer | 'undecodable' | 'too-large'; cut: boolean } {
+  const whole = head.subarray(0, MAX_HEAD);
+  const plain = peekDecoded(whole, coding);
+  if (plain !== 'too-large') return { plain, cut: whole.length < head.length };
+  let lo = 0;
+  let hi = whole.length;
+  let best: Buffer | undefined;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >>> 1;
+    const out = peekDecoded(whole.subarray(0, mid), coding);
+    if (typeof out === 'string') hi = mid;
+    else {
+      lo = mid;
+      best = out;
+    }
+  }
+  return { plain: best ?? 'too-large', cut: true };
 }
+
+/** The first byte of a first name an error object's could be (`e`rror, `o`bject, `t`ype, or an escape). */
+const mayNameError = (b: number | undefined): boolean => b === 0x65 || b === 0x6f || b === 0x74 || b === 0x5c;
 
 /** Whether every byte is JSON whitespace (a stream's first read that says nothing yet of what follows). */
 function allBlank(chunk: Buffer): boolean {
@@ -146,10 +140,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private status = 0;
   private headers: IncomingHttpHeaders = {};
   private errorBody: Buffer[] = [];
-  /** A 2xx answer's first bytes, held until they tell whether it is an error (errorAnswerIn) or a stream begins. */
+  /** A 2xx answer's first bytes, held until they tell whether a stream begins, or (compressed) whether it is an error. */
   private head: Buffer | undefined;
-  /** A plain 2xx body's opening whitespace (and mark), dropped while its head is told: given back before an answer. */
-  private lead: JsonLead | undefined;
+  /** A plain 2xx body's first bytes, read until they tell whether it is an error object (error-head.ts). */
+  private scan: ErrorHead | undefined;
+  /** A 2xx body's first bytes have told it is not an error object: the rest goes on as it comes. */
+  private told = false;
   /** A 2xx body's coding, when the backend compressed it anyway and aigw can read it back (encoded-peek.ts). */
   private coding: string | undefined;
   private errorBytes = 0;
@@ -315,12 +311,79 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   /**
-   * Whether a 2xx body's first bytes are an error object (errorAnswerIn); a compressed body's as they decode, from
-   * its first MAX_HEAD bytes. Bytes that do not decode are read as they are (a plain error labelled gzip is still one).
+   * A 2xx body's first bytes, until they tell whether it is an error object: the bytes that go on as an answer (the
+   * first of them given back to the body here), or undefined (held, or read as an error).
    */
-  private errorAnswer(head: Buffer, whole: boolean): boolean | undefined {
-    const plain = this.coding === undefined ? undefined : decodedStart(head.subarray(0, MAX_HEAD), this.coding);
-    return plain === undefined ? errorAnswerIn(head, whole) : errorAnswerIn(plain, whole || plain.length >= PEEK_OUT);
+  private tell(chunk: Buffer): Buffer | undefined {
+    if (this.coding !== undefined) return this.tellCoded(chunk);
+    // The usual answer, `{"id"…`, told from its first read with nothing made.
+    if (!this.scan && chunk[0] === 0x7b && chunk[1] === 0x22 && chunk.length > 2 && !mayNameError(chunk[2])) {
+      this.told = true;
+      return chunk;
+    }
+    const scan = (this.scan ??= new ErrorHead());
+    const verdict = scan.feed(chunk);
+    if (verdict === Verdict.Undecided) return undefined;
+    return this.afterTelling(scan, verdict, chunk.subarray(scan.at));
+  }
+
+  /** What the scan told: an error read as one, or the bytes it read given back and the rest of the read to go on. */
+  private afterTelling(scan: ErrorHead, verdict: Verdict, rest: Buffer): Buffer | undefined {
+    this.scan = undefined;
+    if (verdict === Verdict.Error) {
+      this.readErrorAnswer(rest.length === 0 ? scan.compact() : Buffer.concat([scan.compact(), rest]));
+      return undefined;
+    }
+    this.told = true;
+    const early = scan.giveBack((piece) => this.body!.push(piece));
+    if (early) {
+      this.finishBody(early);
+      return undefined;
+    }
+    return rest;
+  }
+
+  /** A compressed body's first bytes, held, when it ended before they told: its whole start is all there is. */
+  private tellAtEnd(head: Buffer): Buffer | undefined {
+    if (head.length === 0) return head;
+    const { plain } = decodedHead(head, this.coding!);
+    const scan = new ErrorHead();
+    scan.feed(typeof plain === 'string' ? head : plain);
+    if (plain !== 'too-large' && scan.end() === Verdict.Answer) {
+      this.told = true;
+      return head;
+    }
+    this.readErrorAnswer(head);
+    return undefined;
+  }
+
+  /**
+   * A compressed 2xx body's first bytes, told as they decode (its first MAX_HEAD bytes, held until they tell). Bytes
+   * that do not decode are read as a plain body (a plain error labelled gzip is still one). First bytes that decode
+   * to more than PEEK_OUT, or that do not tell within MAX_HEAD, are taken for an error: whitespace compressed away
+   * cannot be read on without a decoder on the hot path, and no answer starts so.
+   */
+  private tellCoded(chunk: Buffer): Buffer | undefined {
+    const head = this.head ? this.taken(chunk) : chunk;
+    const { plain, cut } = decodedHead(head, this.coding!);
+    if (plain === 'undecodable') {
+      this.coding = undefined;
+      return this.tell(head);
+    }
+    let verdict = Verdict.Error;
+    if (typeof plain !== 'string') {
+      verdict = new ErrorHead().feed(plain);
+      if (verdict === Verdict.Undecided && !cut && head.length < MAX_HEAD && plain.length < PEEK_OUT) {
+        this.head = head;
+        return undefined;
+      }
+    }
+    if (verdict === Verdict.Answer) {
+      this.told = true;
+      return head;
+    }
+    this.readErrorAnswer(head);
+    return undefined;
   }
 
   /**
@@ -401,17 +464,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
         if (!this.translated!.push(chunk)) this.failTooLarge();
         return;
       case 'body': {
-        if (this.body!.received === 0) {
-          if (this.head) chunk = this.taken(chunk);
-          if (this.coding === undefined && (this.lead || opensWithLead(chunk))) {
-            chunk = (this.lead ??= new JsonLead()).skip(chunk);
-            if (chunk.length === 0) return;
-          }
-          const isError = this.errorAnswer(chunk, chunk.length > MAX_HEAD);
-          if (isError === undefined) return void (this.head = chunk);
-          if (isError) return this.readErrorAnswer(chunk);
-          const lead = this.giveLeadBack();
-          if (lead) return this.finishBody(lead);
+        if (!this.told) {
+          const rest = this.tell(chunk);
+          if (rest === undefined || rest.length === 0) return;
+          chunk = rest;
         }
         const early = this.body!.push(chunk);
         if (early) this.finishBody(early);
@@ -419,13 +475,6 @@ export class Exchange implements Dispatcher.DispatchHandler {
       }
       default:
     }
-  }
-
-  /** The body's opening whitespace, before the first of its bytes that go on: an outcome if it finished the body. */
-  private giveLeadBack(): BodyOutcome | undefined {
-    const lead = this.lead;
-    this.lead = undefined;
-    return lead?.giveBack((piece) => this.body!.push(piece));
   }
 
   /** The held first bytes, then `chunk`; nothing held after. */
@@ -436,17 +485,20 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
-    if (this.head || this.lead) {
-      // The answer ended while its first bytes were held. A stream's are blank lines only: they carry nothing. A
-      // body's are told from what came (after its opening whitespace, given back if it is an answer).
+    if (this.mode === 'body' && !this.told) {
+      // The body ended before its first bytes told: what came is all there is to tell from.
+      const scan = this.scan;
       const head = this.head ? this.taken(NO_BYTES) : NO_BYTES;
+      const rest = scan ? this.afterTelling(scan, scan.end(), NO_BYTES) : this.tellAtEnd(head);
       if (this.mode === 'body') {
-        if (head.length > 0 && this.errorAnswer(head, true)) this.readErrorAnswer(head);
-        else {
-          const early = this.giveLeadBack() ?? (head.length > 0 ? this.body!.push(head) : undefined);
-          if (early) return this.finishBody(early);
-        }
+        // Undefined: the bytes given back finished the body (an overflow).
+        if (rest === undefined) return;
+        const early = rest.length > 0 ? this.body!.push(rest) : undefined;
+        if (early) return this.finishBody(early);
       }
+    } else if (this.head) {
+      // A stream's held first bytes are blank lines only: they carry nothing.
+      this.head = undefined;
     }
     if (this.mode === 'error-body') return this.failWithStatus();
     if (this.mode === 'sse') {

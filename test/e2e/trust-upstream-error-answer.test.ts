@@ -1,9 +1,9 @@
 /**
  * A 200 whose body is an error object echoing the gateway's key is read as an error and scrubbed (exchange.ts,
- * errorAnswerIn) — compressed too (aigw asks for identity; a backend may compress anyway): its first bytes are read
- * back (relay/encoded-peek.ts), and so is a compressed refusal's message. Whitespace first, however much, does not
- * hide it (it passed whole after more than MAX_HEAD, 4 KiB, of it): skipped while the head is told, and given back
- * before an answer (relay/json-lead.ts).
+ * relay/error-head.ts) — compressed too (aigw asks for identity; a backend may compress anyway): its first bytes are
+ * read back (relay/encoded-peek.ts), and so is a compressed refusal's message. Whitespace first, however much, does
+ * not hide it (it passed whole after more than 4 KiB of it): skipped while the head is told, and given back before an
+ * answer. trust-upstream-error-spacing.test.ts has whitespace elsewhere, escapes and mislabelled codings.
  */
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
