@@ -18,7 +18,7 @@ const ANSWER = JSON.stringify({
 const backend = await useUpstream((_req, res, body) => {
   const n = Number(/lead (\d+)/.exec(body)?.[1] ?? 0);
   const chunked = body.includes('chunked');
-  const first = Buffer.from('\uFEFF' + '\r\n\t '.repeat(n / 4));
+  const first = Buffer.from(`\uFEFF${'\r\n\t '.repeat(n / 4)}`);
   res.writeHead(200, {
     'content-type': 'application/json',
     ...(chunked ? {} : { 'content-length': String(first.length + ANSWER.length) }),
