@@ -38,11 +38,21 @@ export function decodedStart(bytes: Buffer, coding: string): Buffer | undefined 
 }
 
 /** decodedStart, telling why there is nothing: bytes that are not the coding, or more than PEEK_OUT out of them. */
+/** Read-backs since the process started: the work a compressed start has cost, which a test bounds. */
+export const readBacks = { count: 0 };
+
 export function peekDecoded(bytes: Buffer, coding: string): Buffer | 'undecodable' | 'too-large' {
+  readBacks.count++;
   const d = DECODERS.get(coding);
   if (!d) return 'undecodable';
+  const out = decodeWith(d[0], bytes, d[1]);
+  // `deflate` without its zlib wrapper (as IIS sends it): clients read it so, and so is it read back.
+  return out === 'undecodable' && coding === 'deflate' ? decodeWith(zlib.inflateRawSync, bytes, Z_SYNC_FLUSH) : out;
+}
+
+function decodeWith(decode: Decode, bytes: Buffer, finishFlush: number): Buffer | 'undecodable' | 'too-large' {
   try {
-    return d[0](bytes, { finishFlush: d[1], maxOutputLength: PEEK_OUT });
+    return decode(bytes, { finishFlush, maxOutputLength: PEEK_OUT });
   } catch (e) {
     return (e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' ? 'too-large' : 'undecodable';
   }

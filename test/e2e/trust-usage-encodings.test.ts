@@ -1,5 +1,6 @@
 /**
- * A backend names the coding of an answer without usage: whatever the name, its output is counted or estimated.
+ * A backend names the coding of an answer without usage: one the gateway reads back is counted; any other name —
+ * Object.prototype's members included — is refused as unreadable, and the request recorded like any other.
  */
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -44,10 +45,20 @@ const post = (content: string, body: object = {}) =>
   );
 
 describe('a compressed answer without usage, its content-encoding a name Object.prototype holds', () => {
-  it.each(['gzip', 'constructor', '__proto__', 'toString', 'valueOf'])('%s: its output is counted or estimated, never 0', async (enc) => {
-    const r = await post(`enc=${enc}`);
+  it('gzip: its output is counted, never 0', async () => {
+    const r = await post('enc=gzip');
     expect(r.status).toBe(200);
-    const ev = await gw.requestEvent(`enc=${enc}`);
+    const ev = await gw.requestEvent('enc=gzip');
     expect(ev.tokens.output).toBeGreaterThan(0);
+  });
+
+  // A coding the gateway cannot read back could carry an error object past it (trust-upstream-error-coded.test.ts):
+  // refused, and the request recorded and settled like any other — the name finds nothing Object.prototype holds.
+  it.each(['constructor', '__proto__', 'toString', 'valueOf'])('%s: refused as unreadable (502), recorded', async (enc) => {
+    const r = await post(`enc=${enc}`);
+    expect(r.status).toBe(502);
+    expect(r.body.toString()).toContain('bad_upstream_response');
+    const ev = await gw.requestEvent(`enc=${enc}`);
+    expect(ev.status).toBe(502);
   });
 });
