@@ -3,9 +3,9 @@
  * (a mark, whitespace, an escaped name) is a 502 with the key scrubbed; an answer arrives whole, its length true,
  * nothing lost, doubled or sent twice. From an attacker review.
  */
-import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { gatewayFor } from '../helpers/gateway.js';
+import { rawPost } from '../helpers/raw.js';
 import { useRawUpstream } from '../helpers/upstream.js';
 
 const SECRET = 'sk-bytewise-secret-31337';
@@ -26,21 +26,10 @@ const up = await useRawUpstream((socket, reqText) => {
   );
 });
 
-const get = (url: string, content: string) =>
-  new Promise<{ status: number; raw: Buffer }>((resolve, reject) => {
-    const u = new URL(`${url}/v1/chat/completions`);
-    const req = request(
-      { host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { 'content-type': 'application/json' } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', () => {});
-        res.on('close', () => resolve({ status: res.statusCode!, raw: Buffer.concat(chunks) }));
-      },
-    );
-    req.on('error', reject);
-    req.end(JSON.stringify({ model: 'zm', messages: [{ role: 'user', content }] }));
-  });
+const get = async (url: string, content: string) => {
+  const r = await rawPost(`${url}/v1/chat/completions`, { model: 'zm', messages: [{ role: 'user', content }] });
+  return { status: r.status, raw: r.body };
+};
 
 for (const buffer of [
   '{ mode: passthrough }',

@@ -4,9 +4,9 @@
  * read as plain, taken for an answer and passed whole (an attacker review's finding). Now the longest start that
  * decodes is read, deflate also raw, and a coding the gateway cannot read back is refused (502).
  */
-import { request } from 'node:http';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { rawPost } from '../helpers/raw.js';
 import { useGateway } from '../helpers/gateway.js';
 import { useUpstream } from '../helpers/upstream.js';
 
@@ -88,23 +88,10 @@ function readings(raw: Buffer): string {
   return out.join('\n');
 }
 
-const ask = (content: string) =>
-  new Promise<{ status: number; raw: Buffer; encoding?: string }>((resolve, reject) => {
-    const u = new URL(`${gw.url}/v1/chat/completions`);
-    const req = request(
-      { host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { 'content-type': 'application/json' } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', () => {});
-        res.on('close', () =>
-          resolve({ status: res.statusCode!, raw: Buffer.concat(chunks), encoding: res.headers['content-encoding'] as string }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(JSON.stringify({ model: 'zm', messages: [{ role: 'user', content }] }));
-  });
+const ask = async (content: string) => {
+  const r = await rawPost(`${gw.url}/v1/chat/completions`, { model: 'zm', messages: [{ role: 'user', content }] });
+  return { status: r.status, raw: r.body, encoding: r.headers['content-encoding'] as string | undefined };
+};
 
 describe('a 2xx error object compressed so that encoded-peek cannot read it back', () => {
   it('control: plain gzip is a 502, scrubbed', async () => {

@@ -4,9 +4,9 @@
  * by chunks: the answer whole and as long as it came, its content-length true — and a lead past the buffer handled
  * as any answer past it is (502, Envoy's 500, or the cut). From an attacker review of the change.
  */
-import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { gatewayFor } from '../helpers/gateway.js';
+import { rawPost } from '../helpers/raw.js';
 import { useUpstream } from '../helpers/upstream.js';
 
 const ANSWER = JSON.stringify({
@@ -30,23 +30,10 @@ const backend = await useUpstream((_req, res, body) => {
   }, 20);
 });
 
-const get = (url: string, content: string) =>
-  new Promise<{ status: number; raw: Buffer; cl?: string; complete: boolean }>((resolve, reject) => {
-    const u = new URL(`${url}/v1/chat/completions`);
-    const req = request(
-      { host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { 'content-type': 'application/json' } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', () => {});
-        res.on('close', () =>
-          resolve({ status: res.statusCode!, raw: Buffer.concat(chunks), cl: res.headers['content-length'], complete: res.complete }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(JSON.stringify({ model: 'zm', messages: [{ role: 'user', content }] }));
-  });
+const get = async (url: string, content: string) => {
+  const r = await rawPost(`${url}/v1/chat/completions`, { model: 'zm', messages: [{ role: 'user', content }] });
+  return { status: r.status, raw: r.body, cl: r.headers['content-length'] as string | undefined, complete: r.ended === 'complete' };
+};
 
 const yaml = (buffer: string) => `
 version: 1
