@@ -18,6 +18,9 @@ const DECODERS: ReadonlyMap<string, [Decode, number]> = new Map<string, [Decode,
   ['br', [zlib.brotliDecompressSync, BROTLI_OPERATION_FLUSH]],
 ]);
 
+/** The most first bytes of a compressed 2xx body held to tell whether it is an error (exchange.ts). */
+export const MAX_HEAD = 4096;
+
 /** The most decoded bytes looked at: an error object names itself in its first few hundred. */
 export const PEEK_OUT = 64 * 1024;
 
@@ -56,4 +59,32 @@ function decodeWith(decode: Decode, bytes: Buffer, finishFlush: number): Buffer 
   } catch (e) {
     return (e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' ? 'too-large' : 'undecodable';
   }
+}
+
+/**
+ * What the longest start of `head` (at most MAX_HEAD bytes) that decodes to at most PEEK_OUT decodes to, and whether
+ * that start is shorter than what came: a dense answer (an embedding of zeros) decodes to more than PEEK_OUT from its
+ * first KiB, and its first bytes still tell. Found by halving: each try bounded by PEEK_OUT, a dozen at most.
+ */
+export function decodedHead(head: Buffer, coding: string): { plain: Buffer | 'undecodable' | 'too-large'; cut: boolean } {
+  const whole = head.subarray(0, MAX_HEAD);
+  const plain = peekDecoded(whole, coding);
+  if (typeof plain !== 'string') return { plain, cut: whole.length < head.length };
+  // More than PEEK_OUT from it, or a start that decodes followed by what does not (a second member, trailing bytes,
+  // a bad checksum — what clients decode up to): the longest start that decodes is read.
+  let lo = 0;
+  let hi = whole.length;
+  let best: Buffer | undefined;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >>> 1;
+    const out = peekDecoded(whole.subarray(0, mid), coding);
+    if (typeof out === 'string') hi = mid;
+    else {
+      lo = mid;
+      best = out;
+    }
+  }
+  // Nothing decodes out of it: not the coding at all (a plain body labelled gzip) — unless it was too much.
+  if (plain === 'undecodable' && (best === undefined || best.length === 0)) return { plain, cut: false };
+  return { plain: best ?? 'too-large', cut: true };
 }

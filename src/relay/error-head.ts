@@ -38,7 +38,8 @@ enum Kind {
 const MAX_TOKEN = 64;
 const SPACES = Buffer.alloc(64 * 1024, 0x20);
 
-const isBlank = (b: number): boolean => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
+/** JSON's whitespace: space, line feed, carriage return, tab. */
+export const isJsonBlank = (b: number | undefined): boolean => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
 
 /** A JSON string's text from its bytes between the quotes (escapes decoded); undefined when it is not one. */
 function decoded(raw: number[]): string | undefined {
@@ -77,7 +78,7 @@ export class ErrorHead {
     };
     for (; i < chunk.length && this.verdict === Verdict.Undecided; i++) {
       const b = chunk[i]!;
-      if (isBlank(b) && this.state !== S.Name && this.state !== S.ValueString) {
+      if (isJsonBlank(b) && this.state !== S.Name && this.state !== S.ValueString) {
         // Not the rest of a byte-order mark: the first bytes were not one.
         if (this.state === S.Bom1 || this.state === S.Bom2) {
           this.verdict = Verdict.Answer;
@@ -86,7 +87,7 @@ export class ErrorHead {
         // A run of whitespace: counted, not held.
         keep(i);
         let n = 0;
-        while (i < chunk.length && isBlank(chunk[i]!)) {
+        while (i < chunk.length && isJsonBlank(chunk[i]!)) {
           n++;
           i++;
         }

@@ -17,9 +17,9 @@ import { BodyRelay, type BufferPolicy } from './body-relay.js';
 import { makeScrubber, type Scrub } from '../core/scrub.js';
 import type { RelayDialect } from './dialect.js';
 import type { Downstream } from './downstream.js';
-import { decodedStart, PEEK_OUT, peekDecoded, readableCoding } from './encoded-peek.js';
+import { decodedHead, decodedStart, MAX_HEAD, PEEK_OUT, readableCoding } from './encoded-peek.js';
 import { downstreamHeaders } from './headers.js';
-import { ErrorHead, Verdict } from './error-head.js';
+import { ErrorHead, isJsonBlank, Verdict } from './error-head.js';
 import { SseRelay } from './sse-relay.js';
 import type { StreamRelay } from './stream-relay.js';
 import { TranslatedBodyRelay } from './translated-body-relay.js';
@@ -95,38 +95,6 @@ function encodedBeyondIdentity(value: string | string[] | undefined): boolean {
       if (c !== '' && c !== 'identity') return true;
     }
   return false;
-}
-
-const isJsonBlank = (b: number | undefined): boolean => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
-
-/** The most first bytes of a compressed 2xx body held to tell whether it is an error (encoded-peek.ts). */
-const MAX_HEAD = 4096;
-/**
- * What the longest start of `head` (at most MAX_HEAD bytes) that decodes to at most PEEK_OUT decodes to, and whether
- * that start is shorter than what came: a dense answer (an embedding of zeros) decodes to more than PEEK_OUT from its
- * first KiB, and its first bytes still tell. Found by halving: each try bounded by PEEK_OUT, a dozen at most.
- */
-function decodedHead(head: Buffer, coding: string): { plain: Buffer | 'undecodable' | 'too-large'; cut: boolean } {
-  const whole = head.subarray(0, MAX_HEAD);
-  const plain = peekDecoded(whole, coding);
-  if (typeof plain !== 'string') return { plain, cut: whole.length < head.length };
-  // More than PEEK_OUT from it, or a start that decodes followed by what does not (a second member, trailing bytes,
-  // a bad checksum — what clients decode up to): the longest start that decodes is read.
-  let lo = 0;
-  let hi = whole.length;
-  let best: Buffer | undefined;
-  while (hi - lo > 1) {
-    const mid = (lo + hi) >>> 1;
-    const out = peekDecoded(whole.subarray(0, mid), coding);
-    if (typeof out === 'string') hi = mid;
-    else {
-      lo = mid;
-      best = out;
-    }
-  }
-  // Nothing decodes out of it: not the coding at all (a plain body labelled gzip) — unless it was too much.
-  if (plain === 'undecodable' && (best === undefined || best.length === 0)) return { plain, cut: false };
-  return { plain: best ?? 'too-large', cut: true };
 }
 
 /** The first byte of a first name an error object's could be (`e`rror, `o`bject, `t`ype, or an escape). */
@@ -436,7 +404,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
    */
   private beginStream(chunk: Buffer): boolean {
     let i = 0;
-    while (i < chunk.length && (chunk[i] === 0x20 || chunk[i] === 0x0a || chunk[i] === 0x0d || chunk[i] === 0x09)) i++;
+    while (i < chunk.length && isJsonBlank(chunk[i])) i++;
     if (chunk[i] === 0x7b || chunk[i] === 0x5b) {
       this.failUnreadable('a stream was asked for, the answer is JSON');
       return false;

@@ -447,21 +447,25 @@ class Connection implements ParserOwner, BodySink {
   /** When the wait the connection is in ends (performance.now()); infinity for none (a timeout of 0 is none). */
   private due(): number {
     const o = this.pool.options;
-    const after = (ms: number) => (ms > 0 ? this.since + ms : Number.POSITIVE_INFINITY);
+    let ms: number;
     switch (this.timing) {
       case 'connect':
-        return after(o.connectTimeout);
+        ms = o.connectTimeout;
+        break;
       case 'headers': {
         const f = this.flight;
         return f && f.headersTimeout > 0 ? f.sentAt + f.headersTimeout : Number.POSITIVE_INFINITY;
       }
       case 'body':
-        return after(o.bodyTimeout);
+        ms = o.bodyTimeout;
+        break;
       case 'idle':
-        return after(this.keepAliveMs);
+        ms = this.keepAliveMs;
+        break;
       default:
         return Number.POSITIVE_INFINITY;
     }
+    return ms > 0 ? this.since + ms : Number.POSITIVE_INFINITY;
   }
 
   private arm(due: number): void {
