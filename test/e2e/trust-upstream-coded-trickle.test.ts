@@ -7,7 +7,7 @@ import { request } from 'node:http';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { readBacks } from '../../src/relay/encoded-peek.js';
-import { useGateway } from '../helpers/gateway.js';
+import { keyedBackendProfile, useGateway } from '../helpers/gateway.js';
 import { useRawUpstream } from '../helpers/upstream.js';
 
 async function trickleBody(): Promise<Buffer> {
@@ -35,16 +35,7 @@ const up = await useRawUpstream((socket) => {
   socket.write(framed);
 });
 
-const gw = await useGateway(
-  `
-version: 1
-backends:
-  z: { url: "{{z}}", apiKey: "k" }
-models:
-  zm: { targets: [{ backend: z }] }
-`,
-  { z: up.url },
-);
+const gw = await useGateway(keyedBackendProfile('k'), { z: up.url });
 
 const ask = () =>
   new Promise<number>((resolve, reject) => {

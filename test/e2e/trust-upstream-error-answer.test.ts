@@ -7,7 +7,7 @@
  */
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { useGateway } from '../helpers/gateway.js';
+import { keyedBackendProfile, useGateway } from '../helpers/gateway.js';
 import { useUpstream } from '../helpers/upstream.js';
 
 const SECRET = 'sk-backend-secret-gz-4321';
@@ -51,16 +51,7 @@ const backend = await useUpstream((req, res, body) => {
   }
   res.writeHead(200, { 'content-type': 'application/json' }).end(error);
 });
-const gw = await useGateway(
-  `
-version: 1
-backends:
-  z: { url: "{{z}}", apiKey: "${SECRET}" }
-models:
-  zm: { targets: [{ backend: z }] }
-`,
-  { z: backend.url },
-);
+const gw = await useGateway(keyedBackendProfile(SECRET), { z: backend.url });
 
 const ask = async (content: string) => {
   const r = await fetch(`${gw.url}/v1/chat/completions`, {

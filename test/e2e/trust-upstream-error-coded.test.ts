@@ -7,7 +7,7 @@
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { rawPost } from '../helpers/raw.js';
-import { useGateway } from '../helpers/gateway.js';
+import { keyedBackendProfile, useGateway } from '../helpers/gateway.js';
 import { useUpstream } from '../helpers/upstream.js';
 
 const SECRET = 'sk-backend-secret-coded-4242';
@@ -50,16 +50,7 @@ const backend = await useUpstream((req, res, body) => {
   res.writeHead(200, { ...json, 'content-encoding': coding, 'content-length': String(bytes.length) }).end(bytes);
 });
 
-const gw = await useGateway(
-  `
-version: 1
-backends:
-  z: { url: "{{z}}", apiKey: "${SECRET}" }
-models:
-  zm: { targets: [{ backend: z }] }
-`,
-  { z: backend.url },
-);
+const gw = await useGateway(keyedBackendProfile(SECRET), { z: backend.url });
 
 /** Every reading a lenient client could make of the bytes. */
 function readings(raw: Buffer): string {

@@ -8,7 +8,7 @@
 import { request } from 'node:http';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { useGateway } from '../helpers/gateway.js';
+import { keyedBackendProfile, useGateway } from '../helpers/gateway.js';
 import { useUpstream } from '../helpers/upstream.js';
 
 const SECRET = 'sk-backend-secret-spacing-9876';
@@ -53,16 +53,7 @@ const backend = await useUpstream((req, res, body) => {
   res.writeHead(200, json).end(error);
 });
 
-const gw = await useGateway(
-  `
-version: 1
-backends:
-  z: { url: "{{z}}", apiKey: "${SECRET}" }
-models:
-  zm: { targets: [{ backend: z }] }
-`,
-  { z: backend.url },
-);
+const gw = await useGateway(keyedBackendProfile(SECRET), { z: backend.url });
 
 /** The raw bytes the client gets (not decoded), and those decoded if gzip. */
 const ask = (content: string) =>

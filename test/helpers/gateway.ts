@@ -43,6 +43,18 @@ export interface MockStatsJson {
   bytesSent: number;
 }
 
+/**
+ * One backend `z` (its URL the upstream named `z`) holding `apiKey`, one model `zm` on it: the profile of the tests
+ * that check a backend's answer never gives that key back to a client.
+ */
+export const keyedBackendProfile = (apiKey: string): string => `
+version: 1
+backends:
+  z: { url: "{{z}}", apiKey: "${apiKey}" }
+models:
+  zm: { targets: [{ backend: z }] }
+`;
+
 export function profileFor(yaml: string, upstreams: Record<string, string> = {}) {
   const text = yaml.replace(/\{\{(\w[\w-]*)\}\}/g, (_m, name: string) => upstreams[name] ?? `{{${name}}}`);
   const r = parseProfile(text, 'test.yaml', {});
