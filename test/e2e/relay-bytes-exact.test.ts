@@ -3,7 +3,7 @@
  * whatever their values, at sizes either side of 16 KiB (where a write might be joined to its head or go beside it).
  */
 import { describe, expect, it } from 'vitest';
-import { useGateway } from '../helpers/gateway.js';
+import { ONE_BACKEND_PROFILE, useGateway } from '../helpers/gateway.js';
 import { rawPost } from '../helpers/raw.js';
 import { useUpstream } from '../helpers/upstream.js';
 
@@ -23,16 +23,7 @@ const backend = await useUpstream((req, res) => {
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
   res.end(body);
 });
-const gw = await useGateway(
-  `
-version: 1
-backends:
-  b: { url: "{{b}}" }
-models:
-  m: { targets: [{ backend: b }] }
-`,
-  { b: backend.url },
-);
+const gw = await useGateway(ONE_BACKEND_PROFILE, { b: backend.url });
 
 describe('an answer reaches the client byte for byte', () => {
   it.each(SIZES)('%i bytes, none of them valid UTF-8 text', async (size) => {

@@ -55,6 +55,15 @@ models:
   zm: { targets: [{ backend: z }] }
 `;
 
+/** One backend `b` (its URL the upstream named `b`), one model `m` on it: the smallest profile a scripted upstream needs. */
+export const ONE_BACKEND_PROFILE = `
+version: 1
+backends:
+  b: { url: "{{b}}" }
+models:
+  m: { targets: [{ backend: b }] }
+`;
+
 export function profileFor(yaml: string, upstreams: Record<string, string> = {}) {
   const text = yaml.replace(/\{\{(\w[\w-]*)\}\}/g, (_m, name: string) => upstreams[name] ?? `{{${name}}}`);
   const r = parseProfile(text, 'test.yaml', {});
