@@ -18,6 +18,29 @@ export function carrySecrets(from: Profile, to: Profile): void {
   if (v) fromEnvironment.set(to, v);
 }
 
+/** A Redis URL's password: its userinfo's, and a `password` query parameter's (ioredis reads both), as written and decoded. */
+function redisPasswords(url: string): string[] {
+  const out: string[] = [];
+  const userinfo = /\/\/(?:[^:@/]*:)?([^@/]+)@/.exec(url)?.[1];
+  if (userinfo) out.push(userinfo);
+  const q = url.indexOf('?');
+  if (q >= 0) {
+    for (const part of url.slice(q + 1).split(/[&#]/)) {
+      const eq = part.indexOf('=');
+      if (eq < 0 || part.slice(0, eq).toLowerCase() !== 'password' || eq === part.length - 1) continue;
+      const raw = part.slice(eq + 1);
+      out.push(raw);
+      try {
+        const decoded = decodeURIComponent(raw.replace(/\+/g, ' '));
+        if (decoded !== raw) out.push(decoded);
+      } catch {
+        // Not percent-encoded text: the raw value is what a message could show.
+      }
+    }
+  }
+  return out;
+}
+
 export function secretsOf(p: Profile): string[] {
   const out: string[] = [...(fromEnvironment.get(p) ?? [])];
   for (const b of Object.values(p.backends)) {
@@ -27,8 +50,7 @@ export function secretsOf(p: Profile): string[] {
   for (const t of Object.values(p.tenants ?? {})) for (const k of t.keys) if (!k.startsWith('sha256:')) out.push(k);
   if (p.admin.key) out.push(p.admin.key);
   const redis = p.limits.store?.redis;
-  const password = redis ? /\/\/(?:[^:@/]*:)?([^@/]+)@/.exec(redis)?.[1] : undefined;
-  if (password) out.push(password);
+  if (redis) out.push(...redisPasswords(redis));
   for (const v of Object.values(p.observe.tracing?.headers ?? {})) out.push(v);
   return out;
 }

@@ -301,6 +301,7 @@ export class RedisLimitStore implements LimitStore {
 }
 
 /** A redis:// URL without its password, for messages. */
+/** The URL as a message shows it: no userinfo, no query (ioredis reads `?password=` as it reads `user:pass@`). */
 function redactUrl(url: string): string {
-  return url.replace(/\/\/([^@/]*)@/, '//***@');
+  return url.replace(/\/\/([^@/]*)@/, '//***@').replace(/[?#].*$/s, '');
 }
