@@ -3,7 +3,7 @@
  * name), cookies, account and forwarding claims, identity headers (x-aigw-tenant, x-aigw-user, and the ones a
  * profile names), hop-by-hop headers (including any named by Connection) and host never leave, however spelt
  * (headerKey); everything else end-to-end (x-mock-*, session ids) passes. Downstream: hop-by-hop headers,
- * framing and set-cookie from a backend are dropped.
+ * framing, set-cookie and the provider account's rate-limit and organisation headers from a backend are dropped.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Scrub } from '../core/scrub.js';
@@ -109,6 +109,16 @@ const NEVER_DOWNSTREAM = new Set([
 const FRAMING = new Set(['content-type', 'content-encoding']);
 
 /**
+ * Whose account a backend's answer speaks of: the operator's, not a tenant's. A provider's rate-limit headers count
+ * what every tenant on the key has left (one tenant read the others' traffic from them, request by request, and a
+ * client pacing by them paced by someone else's budget); its organisation and project ids name the operator's
+ * account. The only x-ratelimit-* a client gets are the gateway's own (the contract's, for a tenant with limits).
+ */
+const ACCOUNT_HEADERS = new Set(['openai-organization', 'openai-project', 'anthropic-organization-id']);
+const isAccountHeader = (name: string): boolean =>
+  name.startsWith('x-ratelimit-') || name.startsWith('anthropic-ratelimit-') || ACCOUNT_HEADERS.has(name);
+
+/**
  * The backend's response headers that the client may see (framing is decided by the relay). A header whose value
  * holds one of the profile's credentials is dropped: a backend's debug header echoed the gateway's key to every client.
  */
@@ -122,7 +132,7 @@ export function downstreamHeaders(
   for (const name in upstream) {
     const v = upstream[name];
     // A name holding a credential (`x-<key>: 1`) goes as a value holding one does.
-    if (v === undefined || NEVER_DOWNSTREAM.has(name) || scrub(name) !== name) continue;
+    if (v === undefined || NEVER_DOWNSTREAM.has(name) || isAccountHeader(name) || scrub(name) !== name) continue;
     // Framing named there is still framing (without content-type openai-node read a JSON answer as a string).
     if (named?.has(headerKey(name)) && !FRAMING.has(name)) continue;
     if (FRAMING.has(name)) {
