@@ -84,10 +84,11 @@ export class RequestRecord {
   /** The client went away before the answer was complete. */
   clientGone = false;
   /**
-   * The client left after its request was sent upstream and before any answer began: the backend was working on
-   * it, and no usage will say how much (settle charges what it reserved).
+   * The backend worked on the request and no usage will say how much: the client left after it was sent and before
+   * any answer began, an attempt timed out once sent, or a 2xx answer was refused as larger than the response buffer.
+   * Settle charges at least what it reserved (an unpaid outcome a client can choose is a limit it can bypass).
    */
-  leftUnanswered = false;
+  workedUnmetered = false;
   errorCode: string | undefined;
   /** The failure's class for metrics and traces: the ErrorCode (never a backend's wire code). */
   errorType: string | undefined;

@@ -523,7 +523,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       if (this.sse) this.recordStreamUsage();
       else this.recordCutBody();
       // The backend's own refusal (an error answer being read) did no work to charge for.
-      if (!this.began && this.sent && !this.stopped && this.mode !== 'error-body') this.record.leftUnanswered = true;
+      if (!this.began && this.sent && !this.stopped && this.mode !== 'error-body') this.record.workedUnmetered = true;
       this.mode = 'done';
       return this.end(this.began ? COMMITTED : ABANDONED);
     }
@@ -538,7 +538,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
     // backend had taken the request, and retrying it there sent it twice. Another target may still answer.
     if (failure === 'connect_error' && this.status !== 0) failure = 'bad_response';
     if (!this.out.headersSent) {
-      // Nothing reached the client: this attempt may fail over.
+      // Nothing reached the client: this attempt may fail over. No head by the deadline after the request was written
+      // (a connect timeout is not this code): the backend was generating, and a client choosing a max_tokens that
+      // outlasts the deadline chose that outcome, so the work is charged.
+      if ((err as { code?: string }).code === 'UND_ERR_HEADERS_TIMEOUT' && this.sent) this.record.workedUnmetered = true;
       const message = `${failure}: ${(err as { code?: string }).code ?? err.message}`;
       const error =
         failure === 'timeout'
@@ -623,6 +626,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   private finishBody(o: ReturnType<BodyRelay['overflow']>): void {
+    // A 2xx refused or cut for its size was generated whole: charged, whatever the client got of it.
+    if (o.kind !== 'ok' && this.status >= 200 && this.status < 300) this.record.workedUnmetered = true;
     if (o.kind === 'too_large') {
       this.mode = 'done';
       this.end({

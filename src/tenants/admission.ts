@@ -163,12 +163,15 @@ class TenantSettlement implements Admitted {
     const reservation = this.reservation;
     if (!reservation) return;
     const { promptEstimate } = this;
-    // Left before any answer, the request sent: charged what it reserved. Charged nothing, a client that dropped
-    // each request just before its answer had the backend generate without limit (25 requests of 900 tokens in 20 s
-    // on a 1,000 tpm tenant).
-    const settled = record.leftUnanswered
-      ? this.store.settle(reservation, reservation.tokens, reservation.microUsd)
-      : this.store.settle(reservation, actualCost(record, promptEstimate), actualMicroUsd(record, promptEstimate));
+    const tokens = actualCost(record, promptEstimate);
+    const microUsd = actualMicroUsd(record, promptEstimate);
+    // Work no usage measures (left before any answer, timed out once sent, refused as too large): at least what it
+    // reserved. Charged nothing, a client that dropped each request just before its answer had the backend generate
+    // without limit (25 requests of 900 tokens in 20 s on a 1,000 tpm tenant), and so did one whose every answer
+    // outgrew the buffer or outlasted timeouts.firstByte.
+    const settled = record.workedUnmetered
+      ? this.store.settle(reservation, Math.max(tokens, reservation.tokens), Math.max(microUsd, reservation.microUsd))
+      : this.store.settle(reservation, tokens, microUsd);
     if (settled instanceof Promise) return settled.catch(() => {});
   }
 }
