@@ -65,6 +65,9 @@ export function secretsOf(p: Profile): string[] {
 const CREDENTIAL_HEADER =
   /(?:^|[-_])(?:authori[sz]ation|authentication|auth|bearer|jwt|secret|password|passwd|passphrase|cookie|signature|credentials?|(?:api|access|auth|session)?-?(?:keys?|tokens?))(?:[-_]|$)/i;
 
+/** Whether a header's value is a credential by its name (CREDENTIAL_HEADER): what export writes only as a reference. */
+export const isCredentialHeader = (name: string): boolean => CREDENTIAL_HEADER.test(name);
+
 /**
  * Whether a profile value at this key path may be a credential, whatever its type: a field named as one (`apiKey`,
  * `keys` and each key in it, `key`, `secret`, `password`, … by CREDENTIAL_HEADER's words), a `headers` mapping or

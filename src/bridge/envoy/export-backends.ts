@@ -7,13 +7,12 @@
 import { isIP } from 'node:net';
 import { isLoopbackHost } from '../../profile/hosts.js';
 import type { BackendConfig } from '../../profile/schema.js';
+import { isCredentialHeader } from '../../profile/secrets.js';
 import { AIGW_API, AIGW_GROUP, EG_API, EG_GROUP, GATEWAY_API } from './api.js';
 import { ENV_REF, type ExportContext, type K8sObject } from './export-context.js';
 import { envVarFor } from './names.js';
 
 const SCHEMA: Record<BackendConfig['kind'], string> = { openai: 'OpenAI', anthropic: 'Anthropic', 'azure-openai': 'AzureOpenAI' };
-/** Headers that carry a credential whatever their value (aigw's own client-key headers). */
-const KEY_HEADERS = new Set(['authorization', 'api-key', 'x-api-key']);
 
 const KEY_POLICY: Record<BackendConfig['kind'], { type: string; field: string }> = {
   openai: { type: 'APIKey', field: 'apiKey' },
@@ -104,7 +103,9 @@ function headerValue(ctx: ExportContext, name: string, label: string, header: st
   const where = `backends.${name}.headers.${header}`;
   const raw = ctx.rawAt('backends', name, 'headers', header);
   const fromEnv = typeof raw === 'string' && raw.match(ENV_REF) !== null;
-  if (!fromEnv && !KEY_HEADERS.has(header.toLowerCase())) return real;
+  // A credential by its name is the profile's own rule (x-goog-api-key, ocp-apim-subscription-key, x-amz-security-token
+  // too): the three names of aigw's client keys alone let those be written in the clear.
+  if (!fromEnv && !isCredentialHeader(header)) return real;
   if (ctx.opts.includeSecrets) {
     ctx.warn(
       where,

@@ -328,6 +328,25 @@ models:
     expect(w).not.toMatch(/x-note/);
   });
 
+  it("are placeholders whatever the credential is called, by the profile's own rule (x-goog-api-key, ocp-apim-subscription-key, x-amz-security-token)", () => {
+    const r = exportOf(`version: 1
+backends:
+  gemini:
+    url: https://generativelanguage.googleapis.com/v1beta/openai
+    headers: { x-goog-api-key: "AIzaSy-canary-goog", ocp-apim-subscription-key: "apim-canary-sub", x-amz-security-token: "amz-canary-tok", x-portkey-provider: google }
+models:
+  gem: { targets: [{ backend: gemini }] }
+`);
+    expect(headers(r)).toEqual([
+      { name: 'x-goog-api-key', value: '${GEMINI_HEADER_X_GOOG_API_KEY}' },
+      { name: 'ocp-apim-subscription-key', value: '${GEMINI_HEADER_OCP_APIM_SUBSCRIPTION_KEY}' },
+      { name: 'x-amz-security-token', value: '${GEMINI_HEADER_X_AMZ_SECURITY_TOKEN}' },
+      // Not a credential by its name (a substring match would have made "provider" one).
+      { name: 'x-portkey-provider', value: 'google' },
+    ]);
+    expect(`${text(r)}\n${r.warnings.join('\n')}`).not.toMatch(/canary/);
+  });
+
   it('--include-secrets writes their real values, said', () => {
     const r = exportOf(yaml, env, { ...opts, includeSecrets: true });
     expect(headers(r)).toEqual([
