@@ -3,6 +3,7 @@
  * share vs configured weight, errors, tokens, latency and TTFT quantiles, in flight), per tenant (tokens
  * and requests in the current window vs limits, rejections), and recent truncations. Fed by the bus.
  */
+import { ERROR_CATALOGUE } from '../core/errors.js';
 import type { EventBus } from '../events/bus.js';
 import type { RefusalCount, StatsSnapshot, TenantSnapshot, BackendSnapshot, ModelSnapshot } from '../events/stats-snapshot.js';
 import type { GatewayEvent, TruncationEvent } from '../events/types.js';
@@ -11,8 +12,14 @@ import type { GatewayView } from './gateway-view.js';
 const SAMPLES = 512;
 const RECENT_TRUNCATIONS = 50;
 const TENANT_BUCKETS = 60;
-/** Distinct (tenant, status, code) refusal counters kept; codes are the gateway's own, so this is never reached in practice. */
+/** Distinct (tenant, status, code) refusal counters kept. */
 const MAX_REFUSAL_KINDS = 1024;
+/**
+ * Of those, kinds whose code a backend chose (a 4xx passed through carries the backend's own, any `[a-z0-9_]{1,64}`):
+ * past this many, a backend's new code counts as `other`. A backend sending a new code each time filled all 1,024
+ * kinds, and a tenant's first 429 or a flood of 401s was then counted nowhere.
+ */
+const MAX_BACKEND_CODE_KINDS = 256;
 
 /** A ring of recent samples, for quantiles. */
 class Ring {
@@ -79,6 +86,7 @@ export class StatsCollector {
   private truncations: TruncationEvent[] = [];
   /** Refused requests by `tenant|status|code` (a bounded set: configured tenants × a handful of codes). */
   private refusals = new Map<string, RefusalCount>();
+  private backendCodeKinds = 0;
   private readonly startedAt = Date.now();
 
   constructor(private readonly view: () => GatewayView) {}
@@ -158,14 +166,23 @@ export class StatsCollector {
 
   private refusal(tenant: string | undefined, status: number, code: string): void {
     const t = tenant !== undefined && this.view().tenants.has(tenant) ? tenant : null;
-    const key = `${t}|${status}|${code}`;
-    const r = this.refusals.get(key);
+    let key = `${t}|${status}|${code}`;
+    let r = this.refusals.get(key);
+    if (!r && !Object.hasOwn(ERROR_CATALOGUE, code)) {
+      if (this.backendCodeKinds < MAX_BACKEND_CODE_KINDS) this.backendCodeKinds++;
+      else {
+        code = 'other';
+        key = `${t}|${status}|other`;
+        r = this.refusals.get(key);
+      }
+    }
     if (r) r.count++;
     else if (this.refusals.size < MAX_REFUSAL_KINDS) this.refusals.set(key, { tenant: t, status, code, count: 1 });
   }
 
   reset(): void {
     this.refusals = new Map();
+    this.backendCodeKinds = 0;
     this.models = new Map();
     this.tenants = new Map();
     this.truncations = [];

@@ -1,0 +1,63 @@
+/**
+ * /aigw/stats `refusals` stay a bounded set that a backend cannot fill: a 4xx passed through carries the backend's own
+ * `error.code`, and a backend sending a new one each time made a new kind per request until all 1,024 were taken —
+ * then a tenant's first 429 or a flood of 401s was counted nowhere (an attacker review). Past 256 kinds of a
+ * backend's codes, its new ones count as `other`; the gateway's own codes always find room.
+ */
+import { describe, expect, it } from 'vitest';
+import type { RequestEvent } from '../../../src/events/types.js';
+import type { GatewayView } from '../../../src/observe/gateway-view.js';
+import { StatsCollector } from '../../../src/observe/stats.js';
+
+const view: GatewayView = {
+  windowMs: 60_000,
+  models: new Map([['m', [{ backend: 'a', weight: 1 }]]]),
+  upstreamModels: new Set(['m']),
+  backends: new Map([['a', { inflight: 0, ejected: false }]]),
+  tenants: new Map([['t', {}]]),
+  adminKey: undefined,
+};
+
+const refused = (status: number, errorCode: string): RequestEvent => ({
+  type: 'request',
+  ts: 0,
+  requestId: 'r',
+  endpoint: 'chat',
+  model: 'm',
+  upstreamModel: 'm',
+  backend: 'a',
+  tenant: 't',
+  status,
+  errorCode,
+  stream: false,
+  durationMs: 5,
+  tokens: { input: 0, output: 0, inputSource: 'usage', outputSource: 'usage' },
+  bytesOut: 1,
+  attempts: 1,
+  clientAborted: false,
+  truncated: false,
+});
+
+describe('refusal kinds', () => {
+  it("a backend's 5,000 made-up codes take 256 kinds and `other`; the gateway's own 429 and 401 are still counted", () => {
+    const stats = new StatsCollector(() => view);
+    for (let i = 0; i < 5000; i++) stats.record(refused(400, `made_up_${i}`));
+    stats.record(refused(429, 'rate_limit_exceeded'));
+    for (let i = 0; i < 3; i++) stats.record(refused(401, 'invalid_api_key'));
+    const r = stats.snapshot().refusals;
+    expect(r.length).toBe(256 + 1 + 2);
+    expect(r.find((x) => x.code === 'other')).toMatchObject({ status: 400, count: 5000 - 256 });
+    expect(r.find((x) => x.code === 'rate_limit_exceeded')).toMatchObject({ status: 429, tenant: 't', count: 1 });
+    expect(r.find((x) => x.code === 'invalid_api_key')).toMatchObject({ status: 401, count: 3 });
+    // Every request is counted once.
+    expect(r.reduce((n, x) => n + x.count, 0)).toBe(5004);
+  });
+
+  it("a backend's code seen before its kinds ran out keeps counting as itself", () => {
+    const stats = new StatsCollector(() => view);
+    stats.record(refused(400, 'context_length_exceeded'));
+    for (let i = 0; i < 300; i++) stats.record(refused(400, `made_up_${i}`));
+    stats.record(refused(400, 'context_length_exceeded'));
+    expect(stats.snapshot().refusals.find((x) => x.code === 'context_length_exceeded')?.count).toBe(2);
+  });
+});
