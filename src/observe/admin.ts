@@ -51,7 +51,11 @@ export function createAdmin(src: AdminSources): Admin {
   src.bus.subscribe((e) => e.type === 'reload' && metrics.setScope(scopeOf(src.view())));
   const stats = new StatsCollector(src.view);
   stats.attach(src.bus);
-  const events = new EventStream(src.bus, () => metrics.eventDrops.inc([]));
+  const events = new EventStream(
+    src.bus,
+    () => metrics.eventDrops.inc([]),
+    () => src.view().adminKey,
+  );
   const json = (res: import('node:http').ServerResponse, body: string) =>
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
   const server = createAdminServer(

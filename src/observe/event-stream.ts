@@ -38,7 +38,8 @@ export class EventStream {
   private kept = IDLE_HISTORY;
   private shrinkTimer: NodeJS.Timeout | undefined;
   private closed = false;
-  private readonly clients = new Set<ServerResponse>();
+  /** Each subscriber, and the admin key it was let in under (undefined: none was required). */
+  private readonly clients = new Map<ServerResponse, string | undefined>();
   dropped = 0;
   /** Unsent bytes (beyond the kernel's socket buffers) a subscriber may have before its events are dropped. */
   maxPendingBytes = MAX_PENDING_BYTES;
@@ -48,6 +49,8 @@ export class EventStream {
   constructor(
     bus: EventBus,
     private readonly onDrop: () => void = () => {},
+    /** The admin key now: a stream let in under another (a key rotated after a leak) is ended, not fed on. */
+    private readonly adminKey: () => string | undefined = () => undefined,
   ) {
     bus.subscribe((e) => this.publish(e));
   }
@@ -59,7 +62,12 @@ export class EventStream {
     if (this.kept < HISTORY && id > this.kept) this.history[(id - this.kept) % HISTORY] = undefined;
     if (this.clients.size === 0) return;
     const frame = encodeSseEvent(JSON.stringify(e), e.type, id);
-    for (const res of this.clients) {
+    const key = this.adminKey();
+    for (const [res, admittedUnder] of this.clients) {
+      if (admittedUnder !== key) {
+        this.endStale(res);
+        continue;
+      }
       if (res.writableLength > this.maxPendingBytes) {
         this.dropped++;
         this.onDrop();
@@ -106,16 +114,27 @@ export class EventStream {
         res.write(encodeSseEvent(JSON.stringify(e), e.type, id));
       }
     }
-    this.clients.add(res);
+    // The server let it in under the key it holds now.
+    const admittedUnder = this.adminKey();
+    this.clients.set(res, admittedUnder);
     this.kept = HISTORY;
     clearTimeout(this.shrinkTimer);
-    const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
+    const keepalive = setInterval(() => {
+      if (this.adminKey() !== admittedUnder) this.endStale(res);
+      else res.write(': keepalive\n\n');
+    }, KEEPALIVE_MS);
     // Never queued behind another response (refused above): its own 'close' ends it.
     res.on('close', () => {
       clearInterval(keepalive);
       this.clients.delete(res);
       if (this.clients.size === 0) this.shrinkLater();
     });
+  }
+
+  /** A subscriber let in under a key that is no longer the admin key: its stream ends (a client reconnects with the new). */
+  private endStale(res: ServerResponse): void {
+    this.clients.delete(res);
+    res.end();
   }
 
   private shrinkLater(): void {
@@ -132,7 +151,7 @@ export class EventStream {
   close(): void {
     this.closed = true;
     clearTimeout(this.shrinkTimer);
-    for (const res of this.clients) res.end();
+    for (const res of this.clients.keys()) res.end();
     this.clients.clear();
   }
 }
