@@ -3,7 +3,7 @@
  * nested aliases multiply (ten lines can stand for ten million values, the "billion laughs") and an alias inside
  * its own anchor never ends. Both are refused with a problem at the alias instead of hanging or crashing the reader.
  */
-import { type Alias, type Document, isCollection, type Node } from 'yaml';
+import { type Alias, type Document, isAlias, isCollection, isScalar, type Node } from 'yaml';
 
 /**
  * Values one file may gain through aliases. Reusing an anchor hundreds of times (a shared target list in every
@@ -12,12 +12,27 @@ import { type Alias, type Document, isCollection, type Node } from 'yaml';
 export const MAX_ALIASED_VALUES = 100_000;
 
 /**
+ * Characters one load (a profile, or every file of one import) may gain through aliases. Counting values alone
+ * let one 1 MiB string, anchored once and aliased 5,000 times (a 1.3 MB file), pass as 5,000 values; every later
+ * string operation on a copy (escaping a skipped manifest's name, filling in `${VAR:-d}`) then made it a fresh
+ * 1 MiB, and the reader — a serving gateway at its reload too — died of an exhausted heap. The aliases of a real
+ * profile or manifest set add some 100 Ki characters (a shared target list or label map of a few hundred
+ * characters, reused in hundreds of places): 16 Mi is over a hundred times that, and its copies stay tens of MiB.
+ */
+export const MAX_ALIASED_CHARS = 16 * 1024 * 1024;
+
+/**
  * What aliases may still add, shared by every document of one file: a budget per document let a file of 5,000
  * small bombs (1.4 MB of manifests) expand to 500 million values and abort on an exhausted heap.
  */
 export class AliasBudget {
   spent = 0;
-  constructor(readonly limit = MAX_ALIASED_VALUES) {}
+  /** Characters of the scalars aliases copied so far. */
+  chars = 0;
+  constructor(
+    readonly limit = MAX_ALIASED_VALUES,
+    readonly charLimit = MAX_ALIASED_CHARS,
+  ) {}
 }
 
 /** Thrown by the walker; the readers turn it into a problem at `offset`. */
@@ -58,11 +73,25 @@ export class AliasWalker {
   node(node: Node): void {
     // Inside an alias the anchors are ones already met: registering them again would undo a later redefinition.
     if (this.depthInAlias === 0 && node.anchor) this.anchors.set(node.anchor, node);
-    if (this.depthInAlias > 0 && ++this.budget.spent > this.budget.limit) {
+    if (this.depthInAlias > 0) this.charge(node, this.outer ?? node);
+  }
+
+  /** Counts one value an alias copies against the budget; `at` is the alias the problem points to. */
+  private charge(node: Node, at: Node): void {
+    const source = isAlias(at) ? at.source : undefined;
+    if (++this.budget.spent > this.budget.limit) {
       throw new YamlAliasError(
-        `aliases expand to more than ${this.budget.limit} values (at *${this.outer?.source}; nested aliases multiply): ` +
+        `aliases expand to more than ${this.budget.limit} values (at *${source}; nested aliases multiply): ` +
           'write the values out or reuse fewer',
-        (this.outer ?? node).range?.[0],
+        at.range?.[0],
+      );
+    }
+    // Each copy of a scalar costs its length: what a string operation on the copy allocates.
+    if ((this.budget.chars += scalarLength(node)) > this.budget.charLimit) {
+      throw new YamlAliasError(
+        `aliases expand to more than ${this.budget.charLimit} characters (at *${source}; each alias of a long ` +
+          'value copies it): write the value out or reuse it less',
+        at.range?.[0],
       );
     }
   }
@@ -76,13 +105,23 @@ export class AliasWalker {
     }
   }
 
-  /** The node an alias names (the latest anchor of its name met so far). */
+  /**
+   * The node an alias used as a key names, counted against the budget like an alias's value: the key's text is a
+   * copy too (each place a key stands is kept by its path, so a thousand keys aliasing one 1 MiB string were 1 GiB).
+   */
   target(alias: Alias): Node | undefined {
+    const target = this.lookup(alias);
+    if (target) this.charge(target, this.depthInAlias > 0 && this.outer ? this.outer : alias);
+    return target;
+  }
+
+  /** The node an alias names (the latest anchor of its name met so far). */
+  private lookup(alias: Alias): Node | undefined {
     return this.anchors.get(alias.source) ?? (alias.resolve(this.doc) as Node | undefined);
   }
 
   alias<T>(alias: Alias, convert: (target: Node | undefined) => T): T {
-    const target = this.target(alias);
+    const target = this.lookup(alias);
     if (target && isCollection(target) && this.open.has(target)) {
       throw new YamlAliasError(`alias *${alias.source} is inside the value it names: it would never end`, alias.range?.[0]);
     }
@@ -93,4 +132,10 @@ export class AliasWalker {
       this.depthInAlias--;
     }
   }
+}
+
+/** The length of a scalar's value as the readers see it (numbers and booleans as their text). */
+function scalarLength(node: Node): number {
+  const v = isScalar(node) ? node.value : undefined;
+  return typeof v === 'string' ? v.length : v == null ? 0 : String(v).length;
 }

@@ -11,6 +11,16 @@ import { wholeEnvRef } from './names.js';
 
 export type Raw = Record<string, unknown>;
 
+/** The longest name Kubernetes takes (a DNS-1123 subdomain): anything past it is no real manifest's. */
+const MAX_NAME = 253;
+/** A skip's reason quotes a kind, a name or a file: room for real ones, not for a megabyte. */
+const MAX_REASON = 1024;
+
+/** `text` cut to `max` characters, `…` marking the cut. */
+function cut(text: string, max = MAX_NAME): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
 /** A key no two different triples share, whatever characters a hostile manifest puts in its names. */
 const nameKey = (kind: string, name: string, namespace: string): string => JSON.stringify([kind, namespace, name]);
 
@@ -246,11 +256,13 @@ export class ImportContext {
   skip(m: Manifest, reason: string): void {
     this.skippedManifests.add(m);
     // Printed as they are (validate's skipped lines): a name's control characters must not reach the terminal.
+    // Cut first to what Kubernetes allows a name (253 characters): escaping copies, and a file's thousand
+    // manifests each named by one alias of a 1 MiB string made a thousand such copies.
     this.skipped.push({
-      kind: escapeControls(m.kind),
-      name: escapeControls(`${m.namespace}/${m.name}`),
+      kind: escapeControls(cut(m.kind)),
+      name: escapeControls(`${cut(m.namespace)}/${cut(m.name)}`),
       pos: m.at([]),
-      reason: escapeControls(reason),
+      reason: escapeControls(cut(reason, MAX_REASON)),
     });
   }
 

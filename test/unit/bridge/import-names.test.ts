@@ -98,6 +98,15 @@ describe('control characters in names', () => {
     expect(s.name).toBe('default/x\\x1b[2J\\x1b[31mFAKE\\nbase.yaml:1:1: error: injected\\x9b');
   });
 
+  it('a skipped name past what Kubernetes allows (253 characters) is cut before it is escaped, its kind too', () => {
+    const long = 'n'.repeat(100_000);
+    const r = imported(docs(BASE, `apiVersion: v1\nkind: K${'k'.repeat(100_000)}\nmetadata: {name: ${long}, namespace: ${long}}\n`));
+    const s = r.skipped.find((x) => x.kind.startsWith('Kk'))!;
+    expect(s.kind).toBe(`K${'k'.repeat(251)}…`);
+    expect(s.name).toBe(`${'n'.repeat(252)}…/${'n'.repeat(252)}…`);
+    expect(s.reason.length).toBeLessThanOrEqual(1024);
+  });
+
   it('a warning naming the object prints escaped, on one line', () => {
     const r = imported(
       BASE.replace('value: m1', `value: ${JSON.stringify(`m1${hostile}`)}`).replace(

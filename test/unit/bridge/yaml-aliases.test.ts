@@ -76,6 +76,44 @@ describe('many small bombs', () => {
   });
 });
 
+describe('aliases of one long value', () => {
+  // Counted as values, a 1 MiB string aliased a thousand times passed as a thousand; each copy then cost 1 MiB
+  // wherever a string operation met it. The characters aliases copy are counted too (16 Mi per load).
+  const big = 'a'.repeat(1 << 20);
+  const manyAliases = (alias: string) => Array.from({ length: 20 }, () => alias).join('\n');
+
+  it.each([
+    [
+      'as names among manifests',
+      `apiVersion: v1\nkind: List\nitems:\n- {kind: ConfigMap, metadata: {name: &n ${big}}}\n${manyAliases('- {kind: ConfigMap, metadata: {name: *n}}')}\n`,
+    ],
+    [
+      'as map keys',
+      `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, labels: {k: &n ${big}}}\ndata:\n${manyAliases('  - {*n : 1}')}\n`,
+    ],
+  ])('%s: one problem at the alias that crosses 16 Mi characters', (_name, text) => {
+    const r = readManifests(text, 'x.yaml');
+    expect(r.problems.map((p) => `${p.pos.line}: ${p.message}`)).toEqual([
+      expect.stringMatching(/^\d+: aliases expand to more than 16777216 characters \(at \*n; each alias of a long value copies it\)/),
+    ]);
+    expect(r.problems[0]!.pos.line).toBe(21);
+  });
+
+  it('in a profile, before `${VAR:-d}` is filled into each copy', () => {
+    const text = `version: 1\nx: &s "${big}\${X:-d}"\ny:\n${manyAliases('  - *s')}\n`;
+    const r = readYaml(text, {});
+    expect(r.value).toBeUndefined();
+    expect(r.problems.map((p) => p.message)).toEqual([expect.stringMatching(/^aliases expand to more than 16777216 characters \(at \*s;/)]);
+  });
+
+  it('a value of 1 KiB reused in a thousand places reads whole (1 Mi characters)', () => {
+    const text = `version: 1\nx: &s ${'a'.repeat(1024)}\ny:\n${Array.from({ length: 1000 }, () => '  - *s').join('\n')}\n`;
+    const r = readYaml(text, {});
+    expect(r.problems).toEqual([]);
+    expect((r.value as { y: string[] }).y).toHaveLength(1000);
+  });
+});
+
 describe('an alias inside the value it names', () => {
   it.each([
     ['a ConfigMap among manifests', docs(BASE, 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: &x {a: *x}\n')],
