@@ -50,7 +50,8 @@ function describe(v: unknown): string {
   if (typeof v === 'object') return 'a mapping';
   // JSON.stringify writes both as `null`: `.nan` and `1e400` read "got number null".
   if (typeof v === 'number' && !Number.isFinite(v)) return `${v} (not a finite number)`;
-  return `${typeof v} ${JSON.stringify(v)}`;
+  // Cut as names are: a refused reload's event and log line quoted an 8 MiB value whole, at every SIGHUP.
+  return `${typeof v} ${typeof v === 'string' ? quoted(v) : JSON.stringify(v)}`;
 }
 
 export const FROM_ENVIRONMENT = '(a value from the environment)';
@@ -72,6 +73,12 @@ export function withoutValue(message: string, value: string, named = FROM_ENVIRO
   // Shorter, as written it could be any word's letters: the quoted forms above are how messages show it.
   if (value.length >= 4) out = out.split(value).join(named);
   return out;
+}
+
+/** `message` with `value`, where it quotes it whole (JSON-quoted), quoted as a name instead: cut after 100 characters. */
+function cutQuoted(message: string, value: unknown): string {
+  if (typeof value !== 'string' || value.length <= 100) return message;
+  return message.split(JSON.stringify(value)).join(quoted(value));
 }
 
 export function valueAtPath(root: unknown, path: KeyPath): unknown {
@@ -136,8 +143,9 @@ export function zodProblems(error: z.ZodError, schema: AnySchema, src: YamlSourc
         break;
       }
       default:
-        // A refinement's own message may quote the value (a duration, a URL): not one from the environment.
-        push(path, secret ? withoutValue(issue.message, String(actual), hidden) : issue.message);
+        // A refinement's own message may quote the value (a duration, a URL): not one from the environment, and
+        // cut as describe() cuts it.
+        push(path, secret ? withoutValue(issue.message, String(actual), hidden) : cutQuoted(issue.message, actual));
     }
   }
   return out;

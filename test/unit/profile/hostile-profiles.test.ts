@@ -48,6 +48,27 @@ describe('problems a file can make', () => {
     expect(r.problems[0]!.message.length).toBeLessThan(200);
   });
 
+  it.each([
+    [
+      'where one of a few words goes',
+      (v: string) => profileWith(`  a: { strategy: ${v}, targets: [{ backend: v }] }`),
+      'models.a.strategy',
+    ],
+    [
+      'where a duration goes (a refinement quoting it)',
+      (v: string) => profileWith('  a: { targets: [{ backend: v }] }', `timeouts: { idle: ${v} }`),
+      'timeouts.idle',
+    ],
+  ])('cuts a long refused value %s, as it cuts names (a refused reload kept it whole)', (_where, profile, path) => {
+    const long = 'x'.repeat(1 << 20);
+    const r = parseProfile(profile(long), 'p.yaml', {});
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    const p = r.problems.find((x) => x.path === path)!;
+    expect(p.message).toContain(`got ${path.endsWith('strategy') ? 'string ' : ''}${quoted(long)}`);
+    expect(p.message.length).toBeLessThan(300);
+  });
+
   it('refuses a model name the gateway could never be asked for (over 256 characters)', () => {
     const long = 'm'.repeat(257);
     const r = parseProfile(
