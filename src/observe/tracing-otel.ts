@@ -56,6 +56,41 @@ const NAMES: Readonly<Record<Exclude<keyof SpanFields, 'ttftMs'>, string>> = {
   requestId: 'aigw.request_id',
 };
 
+/** How long the exporter waits for the collector per batch (the OTLP exporter retries within it). */
+const EXPORT_TIMEOUT_MS = 10_000;
+
+/** How finished spans wait for the collector: the BatchSpanProcessor's queue and batches, the exporter's requests. */
+export interface SpanQueue {
+  /** Spans waiting; past it, new spans are dropped (the SDK says so once through its diag logger). */
+  maxQueueSize: number;
+  maxExportBatchSize: number;
+  /** Batch requests in flight at once: a flush sends the whole queue at once, so it fits a full queue's batches. */
+  concurrencyLimit: number;
+  /**
+   * How long the processor waits for one batch: longer than the exporter's own deadline, so the exporter always
+   * gives up first — a batch abandoned while its request still runs would let another start beside it.
+   */
+  exportTimeoutMillis: number;
+}
+
+/**
+ * The queue's bound, by what a span may hold. Without content a span is a few hundred bytes of names and numbers:
+ * 8,192 of them ride out a collector's restart. With captureContent one holds up to 16 Ki characters of prompt
+ * and as many of answer (~68 KiB measured for a non-Latin prompt), and while the collector was down or hung the
+ * 8,192 queued spans held ~550 MB, whatever sampleRatio says (a client's sampled traceparent is followed). With
+ * content 256 spans (~17 MiB) wait and at most 5 batches of 64 are in flight (one but on a flush): 576 spans
+ * (~38 MiB) at most, and the JSON of the batches being sent.
+ */
+export function spanQueue(captureContent: boolean): SpanQueue {
+  const [maxQueueSize, maxExportBatchSize] = captureContent ? [256, 64] : [8192, 512];
+  return {
+    maxQueueSize,
+    maxExportBatchSize,
+    concurrencyLimit: Math.ceil(maxQueueSize / maxExportBatchSize) + 1,
+    exportTimeoutMillis: EXPORT_TIMEOUT_MS + 5000,
+  };
+}
+
 function cut(s: string): string {
   return s.length > MAX_NAME ? s.slice(0, MAX_NAME) : s;
 }
@@ -188,17 +223,19 @@ export class OtelTracing implements Tracing {
     private readonly config: TracingConfig,
     serviceVersion: string,
   ) {
+    const { concurrencyLimit, ...queue } = spanQueue(config.captureContent);
     const exporter = new OTLPTraceExporter({
       url: `${config.otlp.replace(/\/+$/, '')}/v1/traces`,
       headers: { ...config.headers },
-      timeoutMillis: 10_000,
+      timeoutMillis: EXPORT_TIMEOUT_MS,
+      concurrencyLimit,
     });
     this.provider = new BasicTracerProvider({
       resource: resourceFromAttributes({ 'service.name': 'aigw', 'service.version': serviceVersion }),
       // A sampled client trace stays sampled (and an unsampled one unsampled); new traces keep sampleRatio of them.
       sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.sampleRatio) }),
       spanLimits: { attributeValueLengthLimit: MAX_CONTENT_BYTES, attributeCountLimit: 64, eventCountLimit: 16, linkCountLimit: 0 },
-      spanProcessors: [new BatchSpanProcessor(exporter, { maxQueueSize: 8192, maxExportBatchSize: 512, scheduledDelayMillis: 1000 })],
+      spanProcessors: [new BatchSpanProcessor(exporter, { ...queue, scheduledDelayMillis: 1000 })],
     });
     this.tracer = this.provider.getTracer('aigw', serviceVersion);
   }

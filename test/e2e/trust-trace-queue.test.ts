@@ -1,0 +1,94 @@
+/**
+ * Spans held for a collector that hangs are bounded by what they may hold (attacker review). With
+ * `captureContent: true` a span keeps up to 16 Ki characters of prompt and as many of answer (~68 KiB), and a
+ * client's sampled `traceparent` makes one whatever `sampleRatio` says: the processor's queue of 8,192 held
+ * ~550 MB while the collector was down or hung. Now, with content, at most the queue (256) and the batches in
+ * flight wait; without content the queue stays large, its spans small. Seen from a real collector on a socket:
+ * it holds its first export while a thousand spans end, then answers — what reaches it after is all that was held.
+ * (Counted rather than weighed: a heap measurement of a full queue would take thousands of requests.)
+ */
+import { createServer, type ServerResponse } from 'node:http';
+import { gunzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { createTracing } from '../../src/observe/tracing.js';
+import { spanQueue } from '../../src/observe/tracing-otel.js';
+import { cleanupScope } from '../helpers/cleanup.js';
+import { eventually } from '../helpers/eventually.js';
+
+/** What one span with captured content weighs while it waits (measured: 65–68 KiB for a non-Latin prompt). */
+const SPAN_WITH_CONTENT = 68 * 1024;
+/** What a collector that hangs may make the gateway hold in spans with content, at most. */
+const BUDGET = 64 * 2 ** 20;
+const ENDED = 1000;
+
+/** A collector that holds its first export until `release()`, and answers every later one at once. */
+async function holdingCollector() {
+  const cleanupAfter = cleanupScope();
+  let held: ServerResponse | undefined;
+  const state = { requests: 0, spans: 0 };
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      let raw = Buffer.concat(chunks);
+      if (req.headers['content-encoding'] === 'gzip') raw = gunzipSync(raw);
+      const body = JSON.parse(raw.toString('utf8')) as { resourceSpans?: { scopeSpans?: { spans?: unknown[] }[] }[] };
+      for (const rs of body.resourceSpans ?? []) for (const ss of rs.scopeSpans ?? []) state.spans += ss.spans?.length ?? 0;
+      if (state.requests++ === 0) held = res;
+      else res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  cleanupAfter(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    state,
+    release: () => held?.writeHead(200, { 'content-type': 'application/json' }).end('{}'),
+  };
+}
+
+describe('spans waiting for a collector that hangs', () => {
+  it('with captureContent: the queue and the batches in flight stay within 64 MiB of spans', () => {
+    const q = spanQueue(true);
+    expect(q.maxExportBatchSize).toBeLessThanOrEqual(q.maxQueueSize);
+    expect((q.maxQueueSize + q.concurrencyLimit * q.maxExportBatchSize) * SPAN_WITH_CONTENT).toBeLessThanOrEqual(BUDGET);
+    // The processor waits for a batch longer than the exporter does: never two batches in flight but on a flush.
+    expect(q.exportTimeoutMillis).toBeGreaterThan(10_000);
+  });
+
+  it.each([
+    ['with captureContent, a client-sampled trace at sampleRatio 0: spans past the queue are dropped', true],
+    ['without content: the queue holds all thousand (small) spans', false],
+  ])(
+    '%s',
+    async (_name, captureContent) => {
+      const collector = await holdingCollector();
+      const tracing = await createTracing({ otlp: collector.url, sampleRatio: 0, captureContent });
+      const prompt = '北'.repeat(16 * 1024);
+      for (let i = 0; i < ENDED; i++) {
+        const span = tracing.startRequest({
+          endpoint: 'chat',
+          traceparent: `00-${(i + 1).toString(16).padStart(32, '0')}-b7ad6b7169203331-01`,
+        });
+        span.recordContent('input', prompt);
+        span.recordContent('output', prompt);
+        span.end(200);
+      }
+      await eventually(() => collector.state.requests === 1, 5000);
+      collector.release();
+      await tracing.flush();
+      const q = spanQueue(captureContent);
+      // With content: the batch the collector held, then the full queue; every later span was dropped at its end.
+      expect(collector.state.spans).toBe(captureContent ? q.maxExportBatchSize + q.maxQueueSize : ENDED);
+      if (captureContent) expect(collector.state.spans).toBeLessThan(ENDED / 2);
+      await tracing.shutdown();
+    },
+    30_000,
+  );
+});
