@@ -6,7 +6,7 @@
  * one problem at the alias, found quickly: validate exits 2 and a serving gateway refuses the reload and keeps
  * serving. The heap is held to 512 MiB (below Node's default) so a copy per alias could not pass unnoticed.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -80,7 +80,9 @@ describe('aliases of one long string', () => {
     const file = join(dir, 'served.yaml');
     writeFileSync(file, BASE);
     const gw = await startAigw(['serve', '-c', file, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--log', 'off'], 2, SMALL_HEAP);
-    writeFileSync(file, aliasedNames());
+    // Replaced whole (written beside it, then renamed, as a deploy does): the profile watcher must not read it half-written.
+    writeFileSync(`${file}.next`, aliasedNames());
+    renameSync(`${file}.next`, file);
     gw.child.kill('SIGHUP');
     const deadline = Date.now() + 30_000;
     const gone = () => gw.child.exitCode !== null || gw.child.signalCode !== null;

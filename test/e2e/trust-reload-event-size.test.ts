@@ -4,7 +4,7 @@
  * 8 MiB event at every SIGHUP (256 of them in the history: 2 GiB). The value is quoted as names are, cut after
  * 100 characters: the event says which setting and how it begins, in well under a kilobyte more than usual.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,7 +47,9 @@ describe('a refused reload keeps a bounded event', () => {
     const event = nextReloadEvent(gw.urls.admin!);
     // The subscription is open before the file changes (a refused reload is one event, not replayed here).
     await new Promise((r) => setTimeout(r, 300));
-    writeFileSync(file, broken('x'.repeat(8 << 20)));
+    // Replaced whole (written beside it, then renamed): the profile watcher must not read it half-written.
+    writeFileSync(`${file}.next`, broken('x'.repeat(8 << 20)));
+    renameSync(`${file}.next`, file);
     gw.child.kill('SIGHUP');
     const text = await event;
     expect(text).toContain('"ok":false');
