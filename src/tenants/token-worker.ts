@@ -27,11 +27,12 @@ export function promptValue(payload: unknown): unknown {
 }
 
 /**
- * The text an answer generated (chat message content and reasoning, tool call arguments, completion text), from its
- * JSON body. Self-contained: the worker runs it serialised, like makeCounter.
+ * The text an answer generated (chat message content and reasoning, tool call arguments, completion text; an
+ * Anthropic Message's text, thinking and tool inputs), from its JSON body. Self-contained: the worker runs it
+ * serialised, like makeCounter.
  */
 export function answerText(json: unknown): string {
-  let body: { choices?: unknown } | undefined;
+  let body: { choices?: unknown; type?: unknown; content?: unknown } | undefined;
   try {
     body = typeof json === 'string' ? JSON.parse(json) : undefined;
   } catch {
@@ -39,10 +40,21 @@ export function answerText(json: unknown): string {
     // Not whole JSON (an answer cut on its way): the generated strings as far as they came — not its names, ids
     // or logprobs. A text with none of them (not an answer of ours) is counted as it is.
     let text = '';
-    for (const m of json.matchAll(/"(?:content|reasoning_content|reasoning|text|arguments)"\s*:\s*"((?:[^"\\]|\\.)*)/g)) text += m[1];
+    for (const m of json.matchAll(/"(?:content|reasoning_content|reasoning|text|arguments|thinking)"\s*:\s*"((?:[^"\\]|\\.)*)/g))
+      text += m[1];
     return text || json;
   }
   let out = '';
+  // An Anthropic Message (an Anthropic backend's answer without usage): its blocks' text, thinking and tool inputs.
+  if (body?.type === 'message' && Array.isArray(body.content)) {
+    for (const b of body.content as { type?: unknown; text?: unknown; thinking?: unknown; name?: unknown; input?: unknown }[]) {
+      if (typeof b?.text === 'string') out += b.text;
+      if (typeof b?.thinking === 'string') out += b.thinking;
+      // tool_use and server_tool_use: the model wrote the input.
+      if (b?.input !== undefined) out += (typeof b.name === 'string' ? b.name : '') + JSON.stringify(b.input);
+    }
+    return out;
+  }
   const choices = body && Array.isArray(body.choices) ? body.choices : [];
   for (const c of choices as {
     message?: { content?: unknown; tool_calls?: unknown; reasoning_content?: unknown; reasoning?: unknown };

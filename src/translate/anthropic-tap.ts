@@ -80,31 +80,52 @@ function typeOf(data: string): string | undefined {
   return typeof t === 'string' ? t : undefined;
 }
 
-const COUNT = (field: string) => new RegExp(`"${field}"\\s*:\\s*(\\d+)`);
-const INPUT = COUNT('input_tokens');
-const OUTPUT = COUNT('output_tokens');
-const CACHE_READ = COUNT('cache_read_input_tokens');
-const CACHE_CREATION = COUNT('cache_creation_input_tokens');
+/** The largest count read (15 digits, a safe integer): a backend's 400-digit count must not become Infinity in a limit. */
+const MAX_COUNT = 999_999_999_999_999;
+
+/** A count as JSON says it, in whole tokens (4e3 is 4000, as the SDK reads it); undefined when it is not a count. */
+const countOf = (v: unknown): number | undefined => (typeof v === 'number' && v >= 0 && v <= MAX_COUNT ? Math.floor(v) : undefined);
 
 /**
  * The usage of a non-streamed Message from the end of its text: the top-level `usage` member, found from the
  * end. Anthropic puts usage last, so the relay's tail window holds it however long the answer was; but a
- * backend may put it first, and then the last `"usage"` in the text can be a key inside a tool's input.
+ * backend may put it first, and then the last `"usage"` in the text can be a key inside a tool's input. The
+ * member's value is read by JSON.parse, as the client's SDK reads it: a count written `4e3`, a key spelt with
+ * escapes (`"output\u005ftokens"`) or written twice (the last one holds) read as the SDK reads them.
  */
 export function anthropicUsageIn(text: string): TokenUsage | undefined {
   const value = topLevelValueFromEnd(text, 'usage');
   if (value === undefined) return undefined;
-  const input = INPUT.exec(value);
-  const output = OUTPUT.exec(value);
-  if (!input && !output) return undefined;
-  const cacheRead = Number(CACHE_READ.exec(value)?.[1] ?? 0);
-  const cacheCreation = Number(CACHE_CREATION.exec(value)?.[1] ?? 0);
-  return {
-    input: Number(input?.[1] ?? 0) + cacheRead + cacheCreation,
-    output: Number(output?.[1] ?? 0),
-    cacheRead,
-    cacheCreation,
-  };
+  try {
+    return usageOfValue(JSON.parse(value));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The usage of a whole Message body by JSON.parse (its top-level `usage`, wherever it is): for a body whose tail
+ * did not hold it (a backend that writes usage first, in a body longer than the tail window).
+ */
+export function anthropicUsageOfBody(body: Buffer): TokenUsage | undefined {
+  try {
+    const json: unknown = JSON.parse(body.toString('utf8'));
+    return json !== null && typeof json === 'object' ? usageOfValue((json as { usage?: unknown }).usage) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Accounting's usage from Anthropic's usage object as parsed; undefined without an input or an output count. */
+function usageOfValue(usage: unknown): TokenUsage | undefined {
+  if (usage === null || typeof usage !== 'object') return undefined;
+  const u = usage as Record<string, unknown>;
+  const input = countOf(u.input_tokens);
+  const output = countOf(u.output_tokens);
+  if (input === undefined && output === undefined) return undefined;
+  const cacheRead = countOf(u.cache_read_input_tokens) ?? 0;
+  const cacheCreation = countOf(u.cache_creation_input_tokens) ?? 0;
+  return { input: (input ?? 0) + cacheRead + cacheCreation, output: output ?? 0, cacheRead, cacheCreation };
 }
 
 /**
@@ -135,7 +156,7 @@ function topLevelValueFromEnd(text: string, key: string): string | undefined {
         if ((i - k) % 2 === 1) break;
       }
       if (i < 0) return undefined;
-      if (depth !== 1 || text.slice(i + 1, close) !== key) continue;
+      if (depth !== 1 || keyText(text.slice(i + 1, close)) !== key) continue;
       let colon = close + 1;
       while (isSpace(text.charCodeAt(colon))) colon++;
       if (text.charCodeAt(colon) === 0x3a) return text.slice(colon + 1, memberEnd);
@@ -143,4 +164,14 @@ function topLevelValueFromEnd(text: string, key: string): string | undefined {
     if (depth === 0) return undefined;
   }
   return undefined;
+}
+
+/** A key as JSON reads it: `"\u0075sage"` is `usage`. Escapes are rare; only a key holding one is parsed. */
+function keyText(raw: string): string | undefined {
+  if (!raw.includes('\\')) return raw;
+  try {
+    return JSON.parse(`"${raw}"`) as string;
+  } catch {
+    return undefined;
+  }
 }

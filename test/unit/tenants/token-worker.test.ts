@@ -46,6 +46,21 @@ describe('the token worker', () => {
       4,
     ],
     ['a text that is not an answer, as it is', 'completion', 'hello world', 2],
+    // An Anthropic Message without usage (a backend that leaves it out): its text, thinking and tool input (name and
+    // JSON), never 0 — `hello world` twice, `f{"a":1}`.
+    [
+      'an Anthropic Message, by its text, thinking and tool input',
+      'completion',
+      JSON.stringify({
+        type: 'message',
+        content: [
+          { type: 'thinking', thinking: 'hello world', signature: 'sig' },
+          { type: 'text', text: 'hello world' },
+          { type: 'tool_use', id: 't', name: 'f', input: { a: 1 } },
+        ],
+      }),
+      10,
+    ],
     [
       "an answer's reasoning (reasoning), once",
       'completion',

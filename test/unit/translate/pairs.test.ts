@@ -3,7 +3,7 @@ import { NO_SCRUB } from '../../../src/core/scrub.js';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeSseBody } from '../../../src/openai/sse.js';
-import { AnthropicStreamTap, anthropicUsageIn } from '../../../src/translate/anthropic-tap.js';
+import { AnthropicStreamTap, anthropicUsageIn, anthropicUsageOfBody } from '../../../src/translate/anthropic-tap.js';
 import { countTokensBody, countTokensTurns } from '../../../src/translate/count-tokens.js';
 import { azureAuthHeader, azurePath } from '../../../src/translate/openai-azure.js';
 import { translatorFor } from '../../../src/translate/pairs.js';
@@ -138,6 +138,36 @@ describe('AnthropicStreamTap (pass-through accounting)', () => {
     ['not an object', '[1,2]'],
   ])('anthropicUsageIn finds no usage in %s', (_n, text) => {
     expect(anthropicUsageIn(text)).toBeUndefined();
+  });
+
+  // Read as the client's SDK reads it (JSON.parse): regexes read `4e3` as 4 and the first of a repeated key, and
+  // missed a key spelt with escapes.
+  it.each([
+    ['a key spelt with escapes', '{"id":"m","\\u0075sage":{"input_tokens":5,"output\\u005ftokens":7}}'],
+    ['a count in exponent form', '{"id":"m","usage":{"input_tokens":5,"output_tokens":0.7e1}}'],
+    ['a repeated count key: the last holds', '{"id":"m","usage":{"input_tokens":5,"output_tokens":1,"output_tokens":7}}'],
+    [
+      'a repeated usage key: the last holds',
+      '{"id":"m","usage":{"input_tokens":1,"output_tokens":1},"usage":{"input_tokens":5,"output_tokens":7}}',
+    ],
+  ])('anthropicUsageIn reads as JSON.parse does: %s', (_n, text) => {
+    expect(anthropicUsageIn(text)).toEqual({ input: 5, output: 7, cacheRead: 0, cacheCreation: 0 });
+  });
+
+  it('anthropicUsageIn takes no count that is not a count', () => {
+    expect(anthropicUsageIn('{"usage":{"input_tokens":"5","output_tokens":-7}}')).toBeUndefined();
+    expect(anthropicUsageIn('{"usage":{"input_tokens":5,"output_tokens":1e400}}')).toEqual({
+      input: 5,
+      output: 0,
+      cacheRead: 0,
+      cacheCreation: 0,
+    });
+  });
+
+  it('anthropicUsageOfBody reads the top-level usage of a whole body, wherever it is', () => {
+    const body = JSON.stringify({ usage, id: 'm', content: [{ type: 'text', text: 'x'.repeat(10_000) }, tool] });
+    expect(anthropicUsageOfBody(Buffer.from(body))).toEqual({ input: 5, output: 7, cacheRead: 0, cacheCreation: 0 });
+    expect(anthropicUsageOfBody(Buffer.from(body.slice(0, -1)))).toBeUndefined();
   });
 });
 
