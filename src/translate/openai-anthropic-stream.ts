@@ -64,16 +64,21 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
     if (ev.data === undefined) return ev.comments.length ? KEEP_ALIVE : undefined;
     const json = parseData(ev.data);
     const type = json && typeof json === 'object' ? (json as { type?: unknown }).type : undefined;
-    if (typeof type !== 'string') return this.abort(unreadable('an event without a type'));
-    if (type === 'error') {
+    // Read by its `event:` line, as the Anthropic SDKs read it (and the pass-through, anthropic-tap.ts): an event
+    // without one is skipped by them, so here too — by its data's `type`, an unnamed `message_stop` mid-stream ended
+    // the answer with a clean [DONE] where the SDK reads on. But an error, which is what it says it is.
+    const name = ev.event ?? (type === 'error' ? 'error' : undefined);
+    if (name === undefined) return undefined;
+    if (name === 'error') {
       const e = ErrorBody.safeParse(json);
       const what = e.success ? `${e.data.error.type}: ${e.data.error.message}` : 'unreadable error event';
       return this.abort(aigwError('upstream_stream_error', `backend stream error (${what})`));
     }
-    if (type === 'ping') return KEEP_ALIVE;
-    if (type === 'message_start') return this.start(json);
-    if (!this.head) return this.abort(unreadable(`a ${type} event before message_start`));
-    switch (type) {
+    if (name === 'ping') return KEEP_ALIVE;
+    if (typeof type !== 'string') return this.abort(unreadable('an event without a type'));
+    if (name === 'message_start') return this.start(json);
+    if (!this.head) return this.abort(unreadable(`a ${name} event before message_start`));
+    switch (name) {
       case 'content_block_start':
         return this.blockStart(json);
       case 'content_block_delta':

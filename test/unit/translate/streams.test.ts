@@ -120,6 +120,30 @@ describe('Anthropic backend stream → OpenAI chunks', () => {
     expect(f.toolCalls.map((c) => c.arguments)).toEqual(['{}']);
   });
 
+  // The Anthropic SDKs skip an event without its `event:` line and read on: read by its data's type, an unnamed
+  // message_stop ended the OpenAI answer with a clean [DONE] after "Hello", where the backend said "Hello world".
+  it('skips an event without its event: line, as the Anthropic SDKs do — but an error, which it is', () => {
+    const ev = anthropicEvent;
+    const unnamed = (data: unknown) => `data: ${JSON.stringify(data)}\n\n`;
+    const start =
+      messageStart({ input_tokens: 1, output_tokens: 1 }) +
+      ev('content_block_start', { index: 0, content_block: { type: 'text', text: '' } });
+    const hello = ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'Hello' } });
+    const rest =
+      ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: ' world' } }) +
+      ev('content_block_stop', { index: 0 }) +
+      ev('message_delta', { delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 2 } }) +
+      ev('message_stop', {});
+    const skipped =
+      unnamed({ type: 'message_stop' }) + unnamed({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: '!' } });
+    const f = foldChat(translateBody(toChat(), start + hello + skipped + rest));
+    expect([f.content, f.finish, f.done, f.doneCount]).toEqual(['Hello world', 'stop', true, 1]);
+    const failed = foldChat(
+      translateBody(toChat(), start + hello + unnamed({ type: 'error', error: { type: 'overloaded_error', message: 'busy' } })),
+    );
+    expect([f.error, failed.error?.code, failed.done]).toEqual([undefined, 'upstream_stream_error', false]);
+  });
+
   it("a tool call's input nested past what JSON.stringify can write (a hostile backend): the stream's error frame, no throw", () => {
     const ev = anthropicEvent;
     const deep = `{"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"t","name":"f","input":{"a":${'['.repeat(20_000)}${']'.repeat(20_000)}}}}`;
@@ -342,7 +366,7 @@ describe('stream endings and failures', () => {
       'input for a block that is not a tool',
       `${fixture('anthropic-thinking.sse').split('\n\n').slice(0, 2).join('\n\n')}\n\nevent: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"{"}}\n\n`,
     ],
-    ['an event without a type', 'data: {"x":1}\n\n'],
+    ['an event without a type', 'event: message_start\ndata: {"x":1}\n\n'],
   ])('an Anthropic stream with %s ends in an OpenAI error frame', (_n, body) => {
     const t = toChat();
     const f = foldChat(translateBody(t, body));
