@@ -59,6 +59,28 @@ describe('SSE decoding', () => {
     });
   }
 
+  // An event's data lines after the first are held as bytes, decoded once at dispatch: it reads as each line read
+  // alone, joined by LF — a character cut at a line's end, a BOM that starts a value, a stray byte, split anywhere.
+  it('gives a many-line event the data its lines give, joined by line feeds', () => {
+    const lines = ['a', '北京 🌍', '\ufeffbom', '', 'x'.repeat(3000), 'é'];
+    const raw = Buffer.concat([
+      Buffer.from(lines.map((l) => `data: ${l}\n`).join('')),
+      Buffer.from('data: cut '),
+      Buffer.from('🌍').subarray(0, 2),
+      Buffer.from('\ndata: '),
+      Buffer.from([0xff]),
+      Buffer.from('\n\n'),
+    ]);
+    const expected = [...lines, 'cut \ufffd', '\ufffd'].join('\n');
+    expect(decodeSseBody(raw).map((e) => e.data)).toEqual([expected]);
+    for (const cut of [1, 9, 30, 3020, raw.length - 3]) expect(decodeInPieces(raw, [cut]).map((e) => e.data)).toEqual([expected]);
+  });
+
+  it('keeps the first comments of a block, not every one (only whether it had any is read)', () => {
+    const [ev] = decodeSseBody(`${':\n'.repeat(100_000)}: last\ndata: x\n\n`);
+    expect([ev!.comments.length, ev!.comments[0], ev!.data]).toEqual([8, '', 'x']);
+  });
+
   it('survives a byte-by-byte feed', () => {
     const bytes = Buffer.from(TRANSCRIPT.join('\r\n'));
     const cuts = Array.from({ length: bytes.length - 1 }, (_, i) => i + 1);
