@@ -36,11 +36,13 @@ export interface MessagesToChatOptions {
 export class MessagesToChatStream extends TranslatorEnding implements StreamTranslator {
   private head = '';
   /**
-   * Anthropic block index → OpenAI tool_calls index, for the tool_use blocks still open, and whether any argument
-   * text went out for it: a call without any gets `"{}"` when it closes — `""` is not JSON, and openai-node's
+   * Anthropic block index → OpenAI tool_calls index, for the tool_use blocks still open; whether any argument text
+   * went out for it; and the input the block opened with (serialised, `""` when empty). That input goes out when the
+   * block closes, and only if no input_json_delta came: the Anthropic SDK reads a delta's JSON instead of it (sent at
+   * once, the client got `{"a":1}{"b":2}`). A call without either gets `"{}"` — `""` is not JSON, and openai-node's
    * chat.completions.stream() parses a strict tool's arguments.
    */
-  private readonly tools = new Map<number, { call: number; args: boolean }>();
+  private readonly tools = new Map<number, { call: number; args: boolean; startInput: string }>();
   /** Tool calls started so far: the next one's OpenAI index (indexes are never reused). */
   private toolCalls = 0;
   private finished = false;
@@ -135,17 +137,22 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
     // A backend's input may nest past what JSON.stringify can write (V8's stack): an answer that cannot be translated.
     const args = Object.keys(b.input).length ? serialize(b.input) : '';
     if (args === undefined) return this.abort(unreadable("a tool call's input nested too deeply"));
-    this.tools.set(e.data.index, { call: i, args: args !== '' });
-    const call = `{"index":${i},"id":${JSON.stringify(b.id)},"type":"function","function":{"name":${JSON.stringify(b.name)},"arguments":${JSON.stringify(args)}}}`;
+    this.tools.set(e.data.index, { call: i, args: false, startInput: args });
+    const call = `{"index":${i},"id":${JSON.stringify(b.id)},"type":"function","function":{"name":${JSON.stringify(b.name)},"arguments":""}}`;
     return closing + this.chunk(`{"tool_calls":[${call}]}`, 'null');
   }
 
-  /** Ends the tool call of block `index`, if it is one: `"{}"` for a call that had no argument text. */
+  /**
+   * Ends the tool call of block `index`, if it is one: a call that had no argument text gets the input its block
+   * opened with, or `"{}"`.
+   */
   private closeTool(index: number): string | undefined {
     const tool = this.tools.get(index);
     if (!tool) return undefined;
     this.tools.delete(index);
-    return tool.args ? undefined : this.chunk(`{"tool_calls":[{"index":${tool.call},"function":{"arguments":"{}"}}]}`, 'null');
+    if (tool.args) return undefined;
+    const args = JSON.stringify(tool.startInput || '{}');
+    return this.chunk(`{"tool_calls":[{"index":${tool.call},"function":{"arguments":${args}}}]}`, 'null');
   }
 
   /** Ends every tool call still open (a backend that skipped content_block_stop). */

@@ -144,6 +144,26 @@ describe('Anthropic backend stream → OpenAI chunks', () => {
     expect([f.error, failed.error?.code, failed.done]).toEqual([undefined, 'upstream_stream_error', false]);
   });
 
+  // The Anthropic SDK reads an input_json_delta's JSON in place of the input a tool_use block opened with: sent at
+  // once, that input and the delta's ran together (`{"a":1}{"b":2}`, not JSON) for the OpenAI client.
+  it.each([
+    ['with input_json_delta after it: the delta’s input', true, '{"b":2}'],
+    ['alone: the input it opened with', false, '{"a":1}'],
+  ])('a tool_use block that opens with an input, %s', (_n, withDelta, args) => {
+    const ev = anthropicEvent;
+    const body =
+      messageStart({ input_tokens: 1, output_tokens: 1 }) +
+      ev('content_block_start', { index: 0, content_block: { type: 'tool_use', id: 't1', name: 'f', input: { a: 1 } } }) +
+      (withDelta ? ev('content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: '{"b":2}' } }) : '') +
+      ev('content_block_stop', { index: 0 }) +
+      ev('message_delta', { delta: { stop_reason: 'tool_use' }, usage: { output_tokens: 9 } }) +
+      ev('message_stop', {});
+    expect(foldChat(translateBody(toChat(), body)).toolCalls.map((c) => c.arguments)).toEqual([args]);
+    // Without content_block_stop, the same at message_delta.
+    const noStop = body.replace(ev('content_block_stop', { index: 0 }), '');
+    expect(foldChat(translateBody(toChat(), noStop)).toolCalls.map((c) => c.arguments)).toEqual([args]);
+  });
+
   it("a tool call's input nested past what JSON.stringify can write (a hostile backend): the stream's error frame, no throw", () => {
     const ev = anthropicEvent;
     const deep = `{"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"t","name":"f","input":{"a":${'['.repeat(20_000)}${']'.repeat(20_000)}}}}`;
