@@ -32,8 +32,15 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
   private id = '';
   private open: { kind: BlockKind; index: number } | undefined;
   private nextIndex = 0;
-  /** OpenAI tool_calls index → Anthropic block index. */
-  private readonly tools = new Map<number, number>();
+  /** The tool_calls index of the tool call whose block is open (when `open` is a tool's). */
+  private openCall = -1;
+  /**
+   * The highest tool_calls index started (-1: none). OpenAI, Azure and vLLM number calls 0, 1, 2… as they start
+   * them (openai-node would take any order), so an index at or below it that is not the open call's is a closed
+   * call's, or one going back: refused, as a late delta for a closed block always was. Each index remembered, a
+   * backend that streamed a million calls held ~29 MiB for the stream's life.
+   */
+  private lastCall = -1;
   private stop: StopInfo | undefined;
   private deltaSent = false;
   /** The argument text of the open tool_use block: checked to be a JSON object when the block closes. */
@@ -87,7 +94,7 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
     }
     if (choice?.finish_reason && !this.stop) {
       const finish = choice.finish_reason;
-      this.stop = stopReasonWithCalls(finish, choice.stop_reason, this.tools.size > 0);
+      this.stop = stopReasonWithCalls(finish, choice.stop_reason, this.lastCall >= 0);
       // Cut by the limit, a call's arguments end mid-JSON: Anthropic streams them so too, with max_tokens.
       out += this.close(!isLimitFinish(finish));
       if (this.error) return out;
@@ -148,8 +155,16 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
   private toolCall(call: ChunkToolCall): string | undefined {
     this.contentStarted = true;
     let out = '';
-    let index = this.tools.get(call.index);
-    if (index === undefined) {
+    let index: number;
+    if (this.open?.kind === 'tool' && call.index === this.openCall) index = this.open.index;
+    else if (call.index <= this.lastCall) {
+      // Anthropic's blocks are sequential: a closed block cannot receive more input.
+      this.error = aigwError(
+        'bad_upstream_response',
+        `the backend interleaved the arguments of tool call ${call.index} with other content, or started it after tool call ${this.lastCall}`,
+      );
+      return undefined;
+    } else {
       const name = call.function?.name;
       if (!name) {
         this.error = aigwError('bad_upstream_response', `the backend started tool call ${call.index} without a name`);
@@ -160,14 +175,7 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
       const id = call.id || `toolu_${this.id}_${call.index}`;
       out += this.startBlock('tool', JSON.stringify({ type: 'tool_use', id, name, input: {} }));
       index = this.open!.index;
-      this.tools.set(call.index, index);
-    } else if (this.open?.index !== index) {
-      // Anthropic's blocks are sequential: a closed block cannot receive more input.
-      this.error = aigwError(
-        'bad_upstream_response',
-        `the backend interleaved the arguments of tool call ${call.index} with other content`,
-      );
-      return undefined;
+      this.openCall = this.lastCall = call.index;
     }
     const args = call.function?.arguments;
     if (args) {

@@ -16,6 +16,12 @@ import { tokensAtLeast } from './output-estimate.js';
 import { openAIFrame, parseData, type StreamTranslator, TranslatorEnding } from './stream.js';
 
 const KEEP_ALIVE = ': ping\n\n';
+/**
+ * tool_use blocks open at once, at most. Anthropic opens one at a time (each stops before the next starts), but the
+ * SDK reads blocks by index, interleaved or not, so open ones are kept apart rather than refused — up to this many:
+ * a backend that started a million blocks and stopped none held ~29 MiB for the stream's life.
+ */
+const MAX_OPEN_TOOLS = 128;
 const DELTA_TYPES: ReadonlySet<string> = new Set([
   'text_delta',
   'input_json_delta',
@@ -132,6 +138,7 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
     if (b.type === 'text') return closing + (b.text ? this.content('content', b.text) : '') || undefined;
     if (b.type === 'thinking') return closing + (b.thinking ? this.content('reasoning_content', b.thinking) : '') || undefined;
     if (b.type !== 'tool_use') return closing || undefined;
+    if (this.tools.size >= MAX_OPEN_TOOLS) return this.abort(unreadable(`more than ${MAX_OPEN_TOOLS} tool_use blocks open at once`));
     this.contentStarted = true;
     const i = this.toolCalls++;
     // A backend's input may nest past what JSON.stringify can write (V8's stack): an answer that cannot be translated.

@@ -276,6 +276,53 @@ describe('Anthropic backend stream → OpenAI chunks', () => {
   });
 });
 
+// A stream remembers what is open, not every tool call it relayed: a backend streaming call after call grew the
+// gateway's heap with the stream's length (~29 MiB a million calls), in either direction.
+describe('tool calls, as many as a stream carries', () => {
+  const ev = anthropicEvent;
+  const chunk = (delta: object, finish: string | null = null) =>
+    `data: ${JSON.stringify({ id: 'c', model: 'm', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+  const call = (index: number, args = '{}') =>
+    chunk({ tool_calls: [{ index, id: `t${index}`, function: { name: 'f', arguments: args } }] });
+  const end = `${chunk({}, 'tool_calls')}data: [DONE]\n\n`;
+
+  it('OpenAI → Anthropic: calls one after another, each its block; a closed call or an index going back is refused', () => {
+    const f = foldMessage(translateBody(new ChatToMessagesStream('m'), call(0) + call(1) + call(5) + end));
+    expect([f.error, f.message.stop_reason, f.message.content.map((b) => (b as { id?: string }).id)]).toEqual([
+      undefined,
+      'tool_use',
+      ['t0', 't1', 't5'],
+    ]);
+    // The open call's arguments continue under its index.
+    const split =
+      chunk({ tool_calls: [{ index: 0, id: 't0', function: { name: 'f', arguments: '{"a"' } }] }) +
+      chunk({ tool_calls: [{ index: 0, function: { arguments: ':1}' } }] });
+    expect(foldMessage(translateBody(new ChatToMessagesStream('m'), split + end)).message.content).toMatchObject([
+      { id: 't0', input: { a: 1 } },
+    ]);
+    for (const body of [
+      call(0) + call(1) + call(0, '') + end,
+      call(1) + call(0) + end,
+      call(0) + chunk({ content: 'x' }) + call(0, '') + end,
+    ]) {
+      expect(foldMessage(translateBody(new ChatToMessagesStream('m'), body)).error?.message).toMatch(/tool call 0/);
+    }
+  });
+
+  it(`Anthropic → OpenAI: tool_use blocks left open are kept apart, up to 128 at once`, () => {
+    const open = (n: number) =>
+      Array.from({ length: n }, (_, i) =>
+        ev('content_block_start', { index: i, content_block: { type: 'tool_use', id: `t${i}`, name: 'f', input: {} } }),
+      ).join('');
+    const stop = ev('message_delta', { delta: { stop_reason: 'tool_use' }, usage: { output_tokens: 9 } }) + ev('message_stop', {});
+    const start = messageStart({ input_tokens: 1, output_tokens: 1 });
+    const kept = foldChat(translateBody(toChat(), start + open(128) + stop));
+    expect([kept.error, kept.toolCalls.length, kept.done]).toEqual([undefined, 128, true]);
+    const refused = foldChat(translateBody(toChat(), start + open(129) + stop));
+    expect([refused.error?.code, refused.done]).toEqual(['bad_upstream_response', false]);
+  });
+});
+
 describe('stream endings and failures', () => {
   const chatEvents = decodeSseBody(fixture('vllm-chat-tool-calls.sse'));
   const anthropicEvents = decodeSseBody(fixture('anthropic-text-and-tool.sse'));

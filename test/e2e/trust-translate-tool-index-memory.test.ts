@@ -1,0 +1,84 @@
+/**
+ * OpenAI backend → Anthropic client, a stream of tool call after tool call (each a new index, a million of them):
+ * the gateway holds what is open, not every call it relayed. translate/anthropic-openai-stream.ts remembered every
+ * tool_calls index it saw (OpenAI index → Anthropic block index) for the stream's life, to refuse a late delta for
+ * a closed call: ~29 MiB a million calls, unbounded. OpenAI's indexes only grow: the open call and the highest
+ * index seen are enough.
+ */
+import { request } from 'node:http';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { describe, expect, it } from 'vitest';
+import { useGateway } from '../helpers/gateway.js';
+import { useUpstream } from '../helpers/upstream.js';
+
+setFlagsFromString('--expose_gc');
+const gc = runInNewContext('gc') as () => void;
+
+const KEY = 'sk-tenant-trust-tools';
+const CALLS = 1_000_000;
+let sentAll: () => void = () => {};
+const allSent = new Promise<void>((r) => (sentAll = r));
+
+const up = await useUpstream((_req, res) => {
+  res.writeHead(200, { 'content-type': 'text/event-stream' });
+  let i = 0;
+  const pump = (): void => {
+    while (i < CALLS) {
+      let batch = '';
+      for (let k = 0; k < 500 && i < CALLS; k++, i++) {
+        batch += `data: {"id":"c","choices":[{"index":0,"delta":{"tool_calls":[{"index":${i},"id":"t${i}","function":{"name":"f","arguments":"{}"}}]}}]}\n\n`;
+      }
+      if (!res.write(batch)) return void res.once('drain', pump);
+    }
+    // Every call sent; the backend holds the stream open (no finish yet).
+    res.write('', () => sentAll());
+  };
+  pump();
+});
+
+const gw = await useGateway(
+  `
+version: 1
+backends:
+  oa: { url: "{{u}}" }
+models:
+  gpt: { targets: [{ backend: oa }] }
+tenants:
+  t: { keys: ["${KEY}"] }
+`,
+  { u: up.url },
+);
+
+describe('a translated stream holds what is open, not every tool call it ever relayed', () => {
+  it(`${CALLS} tool calls, one after another: the gateway's heap does not grow with them`, async () => {
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    let received = 0;
+    const req = request(`${gw.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': KEY, 'anthropic-version': '2023-06-01' },
+    });
+    let lastStop = '';
+    req.on('response', (res) => {
+      res.on('data', (d: Buffer) => {
+        received += d.length;
+        lastStop = d.toString('latin1').slice(-200);
+      });
+      res.on('error', () => {});
+    });
+    req.on('error', () => {});
+    req.end(JSON.stringify({ model: 'gpt', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }], stream: true }));
+    await allSent;
+    // Until the last call's block reached the client.
+    const deadline = Date.now() + 30_000;
+    while (!lastStop.includes(`"id":"t${CALLS - 1}"`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(lastStop).toContain(`"id":"t${CALLS - 1}"`);
+    gc();
+    const held = process.memoryUsage().heapUsed - before;
+    req.destroy();
+    expect(received).toBeGreaterThan(CALLS * 100);
+    // 0.9 MiB measured; 29 MiB when every index was remembered.
+    expect(held).toBeLessThan(8 * 2 ** 20);
+  }, 60_000);
+});
