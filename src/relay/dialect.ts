@@ -6,7 +6,7 @@
 import type { Result } from '../core/errors.js';
 import type { Scrub } from '../core/scrub.js';
 import type { ClientApi } from '../openai/endpoints.js';
-import { anthropicUsageIn, anthropicUsageOfBody } from '../translate/anthropic-tap.js';
+import { anthropicUsageIn } from '../translate/anthropic-tap.js';
 import type { AnswerTranslation } from '../translate/pairs.js';
 import type { TranslatedAnswer } from '../translate/translated.js';
 import { AnthropicSseRelay } from './anthropic-sse-relay.js';
@@ -21,24 +21,19 @@ export interface RelayDialect {
   /** A non-streamed answer translated whole (held, bounded); undefined when its bytes pass through. */
   readonly answer: ((json: unknown) => Result<TranslatedAnswer>) | undefined;
   /**
-   * The usage of a non-streamed answer passing through, from its last bytes; or, when they hold none, from the body
-   * kept for counting (`kept`, when given), read whole if it is whole.
+   * The usage of a non-streamed answer passing through, from its last bytes. When they hold none (usage left out, or
+   * written first in a body longer than the tail window), the body is counted from its content off the event loop
+   * (token-worker.ts), not parsed whole here.
    */
-  bodyUsage(tail: string, kept?: () => { bytes: Buffer; whole: boolean }): Usage | undefined;
+  bodyUsage(tail: string): Usage | undefined;
 }
 
 /** Anthropic to Anthropic: bytes pass; usage, the end and the first content are Anthropic's. */
 const ANTHROPIC_PASSTHROUGH: RelayDialect = {
   streamRelay: (out, onFirstContent, maxEventBytes, scrub) => new AnthropicSseRelay(out, onFirstContent, maxEventBytes, scrub),
   answer: undefined,
-  bodyUsage(tail, kept) {
-    // Anthropic writes usage last, in the tail; a backend that writes it first, in a body past the tail window, has
-    // it read from the whole body (at most COUNTED_BODY_BYTES, once per answer) rather than counted from its text.
-    let u = anthropicUsageIn(tail);
-    if (!u && kept) {
-      const body = kept();
-      if (body.whole) u = anthropicUsageOfBody(body.bytes);
-    }
+  bodyUsage(tail) {
+    const u = anthropicUsageIn(tail);
     return u && { prompt: u.input, completion: u.output, cached: u.cacheRead };
   },
 };

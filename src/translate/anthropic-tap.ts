@@ -103,19 +103,6 @@ export function anthropicUsageIn(text: string): TokenUsage | undefined {
   }
 }
 
-/**
- * The usage of a whole Message body by JSON.parse (its top-level `usage`, wherever it is): for a body whose tail
- * did not hold it (a backend that writes usage first, in a body longer than the tail window).
- */
-export function anthropicUsageOfBody(body: Buffer): TokenUsage | undefined {
-  try {
-    const json: unknown = JSON.parse(body.toString('utf8'));
-    return json !== null && typeof json === 'object' ? usageOfValue((json as { usage?: unknown }).usage) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Accounting's usage from Anthropic's usage object as parsed; undefined without an input or an output count. */
 function usageOfValue(usage: unknown): TokenUsage | undefined {
   if (usage === null || typeof usage !== 'object') return undefined;

@@ -3,7 +3,7 @@ import { NO_SCRUB } from '../../../src/core/scrub.js';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeSseBody } from '../../../src/openai/sse.js';
-import { AnthropicStreamTap, anthropicUsageIn, anthropicUsageOfBody } from '../../../src/translate/anthropic-tap.js';
+import { AnthropicStreamTap, anthropicUsageIn } from '../../../src/translate/anthropic-tap.js';
 import { countTokensBody, countTokensTurns } from '../../../src/translate/count-tokens.js';
 import { azureAuthHeader, azurePath } from '../../../src/translate/openai-azure.js';
 import { translatorFor } from '../../../src/translate/pairs.js';
@@ -162,12 +162,6 @@ describe('AnthropicStreamTap (pass-through accounting)', () => {
       cacheRead: 0,
       cacheCreation: 0,
     });
-  });
-
-  it('anthropicUsageOfBody reads the top-level usage of a whole body, wherever it is', () => {
-    const body = JSON.stringify({ usage, id: 'm', content: [{ type: 'text', text: 'x'.repeat(10_000) }, tool] });
-    expect(anthropicUsageOfBody(Buffer.from(body))).toEqual({ input: 5, output: 7, cacheRead: 0, cacheCreation: 0 });
-    expect(anthropicUsageOfBody(Buffer.from(body.slice(0, -1)))).toBeUndefined();
   });
 });
 
