@@ -302,7 +302,7 @@ export const ProfileSchema = z.strictObject({
           /** The collector's base URL: spans go to {otlp}/v1/traces. */
           otlp: z.string().regex(/^https?:\/\//, 'expected an http:// or https:// URL'),
           sampleRatio: env(z.number().min(0).max(1)).default(1),
-          headers: z.record(z.string(), z.string()).optional(),
+          headers: z.record(HeaderName, HeaderValue).optional(),
           /** Prompt and answer text in spans: off by default. */
           captureContent: env(z.boolean()).default(false),
         })

@@ -115,6 +115,20 @@ describe('what a backend sends in headers (apiKey, headers)', () => {
     expect(found[0]).not.toContain('a–b');
   });
 
+  it.each([
+    ['a header name with a space', '{ "x team": "a" }', 'observe.tracing.headers.x team'],
+    ['a header value with a line break', '{ authorization: "Bearer secret\\nx-evil: 1" }', 'observe.tracing.headers.authorization'],
+  ])("refuses the collector's %s at load too (an exporter that cannot send them dropped every span, unsaid)", (_name, headers, path) => {
+    const found = messages(
+      `${profile('{ url: "http://127.0.0.1:1" }')}observe: { tracing: { otlp: "http://127.0.0.1:4318", headers: ${headers} } }\n`,
+    );
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(
+      new RegExp(`^error ${path.replace(/[.]/g, '\\.')}: (a header value may hold|invalid name: expected a header name)`),
+    );
+    expect(found[0]).not.toContain('secret');
+  });
+
   it('accepts what undici sends: visible ASCII, tabs and Latin-1 values, token names', () => {
     expect(messages(profile('{ url: "http://127.0.0.1:1", apiKey: "sk-AZaz09_-.", headers: { x-team: "caf\u00e9\tok" } }'))).toEqual([]);
   });
