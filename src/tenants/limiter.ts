@@ -149,9 +149,10 @@ export class Limiter {
   static async create(profile: Profile, bus: EventBus, previous?: Limiter): Promise<Limiter> {
     const s = profile.limits.store;
     if (!s) {
-      // The requests in flight keep their concurrency slots across a reload that changed the window.
-      const leases = previous?.shared instanceof MemoryLimitStore ? previous.shared.leases : undefined;
-      return new Limiter(profile, bus, new MemoryLimitStore(profile.limits.rateWindow, monotonicNow, leases));
+      // The requests in flight keep their concurrency slots, and tenants their budgets' spend, across a reload that
+      // changed the window.
+      const before = previous?.shared instanceof MemoryLimitStore ? previous.shared : undefined;
+      return new Limiter(profile, bus, new MemoryLimitStore(profile.limits.rateWindow, monotonicNow, before?.leases, before?.budgets));
     }
     const { RedisLimitStore: Store } = await import('./limits/redis-store.js');
     const store: RedisLimitStore = new Store({

@@ -77,9 +77,18 @@ interface KeyState {
   tokens: Meter;
   requests: SlidingWindow;
   leases: Set<string>;
-  /** Created on first use; replaced when a reload changes the budget's window (as Redis keys it by length). */
-  budget: Meter | undefined;
+  /**
+   * The budget's meter, created on first use and replaced when a reload changes the budget's window (as Redis keys
+   * it by length); held in a slot the store shares with the store a reload replaces it with (BudgetRegistry).
+   */
+  budget: { meter: Meter | undefined };
 }
+
+/**
+ * Each limit key's budget meter, shared by a store and the one a reload replaces it with: a budget's window (a day, a
+ * month) is its own, not the rate window's, so a reload that changed `limits.rateWindow` erased every tenant's spend.
+ */
+export type BudgetRegistry = Map<string, { meter: Meter | undefined }>;
 
 /**
  * The requests holding a concurrency slot, per limit key. A store whose window a reload changed starts fresh
@@ -102,6 +111,7 @@ export class MemoryLimitStore implements LimitStore {
     private readonly windowMs: number,
     private readonly clock: () => number = monotonicNow,
     readonly leases: LeaseRegistry = new Map(),
+    readonly budgets: BudgetRegistry = new Map(),
   ) {
     this.bucketMs = windowMs / BUCKETS;
   }
@@ -111,15 +121,17 @@ export class MemoryLimitStore implements LimitStore {
     if (!k) {
       let leases = this.leases.get(key);
       if (!leases) this.leases.set(key, (leases = new Set()));
-      k = { tokens: new Meter(this.windowMs), requests: new SlidingWindow(), leases, budget: undefined };
+      let budget = this.budgets.get(key);
+      if (!budget) this.budgets.set(key, (budget = { meter: undefined }));
+      k = { tokens: new Meter(this.windowMs), requests: new SlidingWindow(), leases, budget };
       this.keys.set(key, k);
     }
     return k;
   }
 
   private budgetOf(k: KeyState, windowMs: number): Meter {
-    if (k.budget?.windowMs !== windowMs) k.budget = new Meter(windowMs);
-    return k.budget;
+    if (k.budget.meter?.windowMs !== windowMs) k.budget.meter = new Meter(windowMs);
+    return k.budget.meter;
   }
 
   private states(input: AdmitInput, cur: number, now: number): LimitState[] {

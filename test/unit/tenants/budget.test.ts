@@ -11,9 +11,10 @@ import { costBound } from '../../../src/tenants/admission.js';
 import { TenantDirectory } from '../../../src/tenants/keys.js';
 import { Limiter } from '../../../src/tenants/limiter.js';
 
-async function limiter(budget: string) {
+async function limiter(budget: string, previous?: Limiter, limits = '') {
   const r = parseProfile(
     `version: 1
+${limits}
 backends: { a: { url: "http://127.0.0.1:1" } }
 models: { m: { targets: [{ backend: a }] } }
 tenants: { acme: { keys: [k], limits: { budget: ${budget} } } }
@@ -27,7 +28,7 @@ tenants: { acme: { keys: [k], limits: { budget: ${budget} } } }
   bus.subscribe((e) => {
     if (e.type === 'ratelimit') events.push(e);
   });
-  const l = await Limiter.create(r.profile, bus);
+  const l = await Limiter.create(r.profile, bus, previous);
   return { l, tenant: new TenantDirectory(r.profile).tenants.get('acme')!, events };
 }
 
@@ -92,5 +93,18 @@ describe('a tenant over budget', () => {
     expect(Number(refused.headers?.['retry-after'])).toBeLessThanOrEqual(31);
     expect(refused.headers?.['x-should-retry']).toBeUndefined();
     await l.close();
+  });
+});
+
+describe('a reload', () => {
+  it("that changes limits.rateWindow keeps the budgets' spend (a budget's window is its own)", async () => {
+    const before = await limiter('{ usd: 0.001, per: 24h }');
+    expect('code' in (await before.l.admit(before.tenant, 'm', 10, 'lease-1', 'req-1', 900))).toBe(false);
+    const after = await limiter('{ usd: 0.001, per: 24h }', before.l, 'limits: { rateWindow: 30s }');
+    // Spent before the reload: $0.0009 of $0.001 for the day, so $0.0009 more is refused after it.
+    expect(await after.l.admit(after.tenant, 'm', 10, 'lease-2', 'req-2', 900)).toMatchObject({ type: 'budget' });
+    expect('code' in (await after.l.admit(after.tenant, 'm', 10, 'lease-3', 'req-3', 100))).toBe(false);
+    await before.l.close();
+    await after.l.close();
   });
 });
