@@ -56,7 +56,7 @@ export function checkReferences(p: Profile, report: Report): void {
       url = new URL(b.url);
     } catch {
       // Not quoted whole: a URL that does not parse may still hold a password (`https://user:pw@host:99999999`).
-      report('error', ['backends', name, 'url'], `expected an http:// or https:// URL, got ${JSON.stringify(withoutUserinfo(b.url))}`);
+      report('error', ['backends', name, 'url'], `expected an http:// or https:// URL, got ${quoted(withoutUserinfo(b.url))}`);
     }
     if (!url) continue;
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {

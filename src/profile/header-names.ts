@@ -1,5 +1,6 @@
 /** Header names a profile sets for the gateway (backends.X.forwardIdentity), checked: real names, none the gateway owns. */
 import type { BackendConfig } from './schema.js';
+import { quoted } from './suggest.js';
 
 type ForwardIdentityConfig = NonNullable<BackendConfig['forwardIdentity']>;
 
@@ -44,7 +45,7 @@ export function forwardIdentityProblems(cfg: ForwardIdentityConfig): { key: 'ten
   for (const key of ['tenantHeader', 'userHeader'] as const) {
     const name = cfg[key]?.toLowerCase();
     if (name === undefined) continue;
-    if (!TOKEN.test(name)) out.push({ key, message: `expected a header name (${HEADER_CHARS}), got ${JSON.stringify(cfg[key])}` });
+    if (!TOKEN.test(name)) out.push({ key, message: `expected a header name (${HEADER_CHARS}), got ${quoted(cfg[key]!)}` });
     else if (RESERVED.has(name))
       out.push({ key, message: `${name} is set by the gateway or the HTTP layer; choose another header such as x-aigw-tenant` });
   }

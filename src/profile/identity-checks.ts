@@ -11,6 +11,7 @@ import type { Report } from './checks.js';
 import { forwardIdentityProblems } from './header-names.js';
 import { parseSubject } from './mtls-subject.js';
 import type { Profile } from './schema.js';
+import { quoted } from './suggest.js';
 
 /** Whether a JWKS location is fetched (a URL) rather than read (a file). */
 export const isJwksUrl = (location: string): boolean => /^https?:\/\//i.test(location);
@@ -52,7 +53,7 @@ export function checkIdentity(p: Profile, baseDir: string, report: Report): void
       report(
         'error',
         ['tenants', name, 'mtls', 'subject'],
-        `expected a subject such as "CN=acme-gw, O=Acme", got ${JSON.stringify(t.mtls.subject)}`,
+        `expected a subject such as "CN=acme-gw, O=Acme", got ${quoted(t.mtls.subject)}`,
       );
     if (!p.tls?.clientCa)
       report('error', ['tenants', name, 'mtls'], 'mtls tenants need tls.clientCa (the CA whose client certificates name them)');

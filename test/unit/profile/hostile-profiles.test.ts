@@ -69,6 +69,27 @@ describe('problems a file can make', () => {
     expect(p.message.length).toBeLessThan(300);
   });
 
+  it.each([
+    [
+      'a backend URL that does not parse',
+      (v: string) => `version: 1\nbackends:\n  v: { url: "${v}" }\nmodels:\n  a: { targets: [{ backend: v }] }\n`,
+      'backends.v.url',
+    ],
+    [
+      'a forwardIdentity header that is no header name',
+      (v: string) =>
+        `version: 1\nbackends:\n  v: { url: "http://127.0.0.1:1", forwardIdentity: { tenantHeader: "x ${v}" } }\nmodels:\n  a: { targets: [{ backend: v }] }\n`,
+      'backends.v.forwardIdentity.tenantHeader',
+    ],
+  ])('cuts a long value in a check of its own: %s', (_what, profile, path) => {
+    const r = parseProfile(profile('x'.repeat(1 << 20)), 'p.yaml', {});
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    const p = r.problems.find((x) => x.path === path)!;
+    expect(p.message).toContain('…');
+    expect(p.message.length).toBeLessThan(300);
+  });
+
   it('refuses a model name the gateway could never be asked for (over 256 characters)', () => {
     const long = 'm'.repeat(257);
     const r = parseProfile(
