@@ -9,7 +9,7 @@
  */
 import Anthropic from '@anthropic-ai/sdk';
 import { describe, expect, it } from 'vitest';
-import { useGateway } from '../helpers/gateway.js';
+import { scriptedBackendProfile, useGateway } from '../helpers/gateway.js';
 import { useUpstream } from '../helpers/upstream.js';
 
 const KEY = 'sk-tenant-trust-body-usage';
@@ -34,18 +34,7 @@ const up = await useUpstream((_req, res, body) => {
   res.writeHead(200, { 'content-type': 'application/json' });
   res.end(BODIES[name]);
 });
-const gw = await useGateway(
-  `
-version: 1
-backends:
-  an: { url: "{{u}}", kind: anthropic }
-models:
-  claude: { targets: [{ backend: an }] }
-tenants:
-  t: { keys: ["${KEY}"], limits: { tpm: 100000000 } }
-`,
-  { u: up.url },
-);
+const gw = await useGateway(scriptedBackendProfile(KEY, { kind: 'anthropic', limits: '{ tpm: 100000000 }' }), { u: up.url });
 const client = new Anthropic({ baseURL: gw.url, apiKey: KEY, maxRetries: 0 });
 
 async function charged(name: string) {

@@ -16,6 +16,18 @@ const ask = (max_tokens: number) => ({ model: 'm', messages: [{ role: 'user', co
 const postAs = (url: string, body: object, headers: Record<string, string> = {}) =>
   rawPost(`${url}/v1/chat/completions`, body, { headers: { authorization: 'Bearer k', ...headers } });
 
+/** A mocked backend `v` (a vLLM mock unless `backend` says) serving model `m`, one tenant (key `k`) held to `tpm`. */
+const mockedTenantProfile = ({ settings = '', backend = 'mock: { kind: vllm }', tpm = 1000 } = {}) => `
+version: 1
+${settings}
+backends:
+  v: { url: http://127.0.0.1:0, ${backend} }
+models:
+  m: { targets: [{ backend: v }] }
+tenants:
+  t: { keys: [k], limits: { tpm: ${tpm} } }
+`;
+
 describe.each([
   ['buffered, onOverflow: error', 'mode: buffered, onOverflow: error', 'mock: { kind: vllm, ttft: 0ms, tokensPerSecond: 0 }', 502],
   ['buffered, onOverflow: envoy', 'mode: buffered, onOverflow: envoy', 'mock: { kind: vllm, ttft: 0ms, tokensPerSecond: 0 }', 500],
@@ -27,16 +39,9 @@ describe.each([
   ],
 ])('an answer refused for its size (%s)', (_n, buffer, backend, refusal) => {
   it('is charged what it reserved: a 3,000 TPM tenant gets 429 on its second 2,000-token answer', async () => {
-    const gw = await gatewayFor(`
-version: 1
-limits: { responseBuffer: { ${buffer}, maxBytes: 4Ki } }
-backends:
-  v: { url: http://127.0.0.1:0, ${backend} }
-models:
-  m: { targets: [{ backend: v }] }
-tenants:
-  t: { keys: [k], limits: { tpm: 3000 } }
-`);
+    const gw = await gatewayFor(
+      mockedTenantProfile({ settings: `limits: { responseBuffer: { ${buffer}, maxBytes: 4Ki } }`, backend, tpm: 3000 }),
+    );
     try {
       // Each answer is 2,000 tokens (~10 KB), over the 4 KiB buffer; each reserves ~2,010 of the 3,000.
       const statuses: number[] = [];
@@ -50,16 +55,7 @@ tenants:
 });
 
 describe('an attempt timed out once sent', () => {
-  const gwP = useGateway(`
-version: 1
-timeouts: { firstByte: 300ms }
-backends:
-  v: { url: http://127.0.0.1:0, mock: { kind: vllm } }
-models:
-  m: { targets: [{ backend: v }] }
-tenants:
-  t: { keys: [k], limits: { tpm: 1000 } }
-`);
+  const gwP = useGateway(mockedTenantProfile({ settings: 'timeouts: { firstByte: 300ms }' }));
 
   it('is charged what it reserved: a 1,000 TPM tenant whose 600-token request outlasted the deadline is refused the next', async () => {
     const gw = await gwP;
@@ -75,15 +71,7 @@ tenants:
 
 describe('a failed upstream', () => {
   it('still costs nothing (case 34): a backend that refuses with 503 leaves the window as it was', async () => {
-    const gw = await gatewayFor(`
-version: 1
-backends:
-  v: { url: http://127.0.0.1:0, mock: { kind: vllm } }
-models:
-  m: { targets: [{ backend: v }] }
-tenants:
-  t: { keys: [k], limits: { tpm: 1000 } }
-`);
+    const gw = await gatewayFor(mockedTenantProfile());
     try {
       expect((await postAs(gw.url, ask(600), { 'x-mock-fault': 'status:503' })).status).toBeGreaterThanOrEqual(500);
       await sleep(50);

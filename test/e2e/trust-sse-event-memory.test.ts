@@ -9,7 +9,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { useGateway } from '../helpers/gateway.js';
+import { scriptedBackendProfile, useGateway } from '../helpers/gateway.js';
 import { rawPost } from '../helpers/raw.js';
 import { useUpstream } from '../helpers/upstream.js';
 
@@ -43,18 +43,7 @@ const up = await useUpstream((_req, res, body) => {
   pump();
 });
 
-const gw = await useGateway(
-  `
-version: 1
-backends:
-  oa: { url: "{{u}}" }
-models:
-  gpt: { targets: [{ backend: oa }] }
-tenants:
-  t: { keys: ["${KEY}"] }
-`,
-  { u: up.url },
-);
+const gw = await useGateway(scriptedBackendProfile(KEY), { u: up.url });
 
 /** What the gateway holds while STREAMS streams each have one event of just under maxEventBytes still arriving. */
 async function hold(path: string, body: object, headers: Record<string, string>): Promise<number> {

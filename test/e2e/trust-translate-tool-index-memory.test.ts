@@ -9,7 +9,7 @@ import { request } from 'node:http';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { useGateway } from '../helpers/gateway.js';
+import { scriptedBackendProfile, useGateway } from '../helpers/gateway.js';
 import { useUpstream } from '../helpers/upstream.js';
 
 setFlagsFromString('--expose_gc');
@@ -37,18 +37,7 @@ const up = await useUpstream((_req, res) => {
   pump();
 });
 
-const gw = await useGateway(
-  `
-version: 1
-backends:
-  oa: { url: "{{u}}" }
-models:
-  gpt: { targets: [{ backend: oa }] }
-tenants:
-  t: { keys: ["${KEY}"] }
-`,
-  { u: up.url },
-);
+const gw = await useGateway(scriptedBackendProfile(KEY), { u: up.url });
 
 describe('a translated stream holds what is open, not every tool call it ever relayed', () => {
   it(`${CALLS} tool calls, one after another: the gateway's heap does not grow with them`, async () => {

@@ -8,8 +8,8 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { anthropicEvent as ev, messageStart } from '../helpers/anthropic-sse.js';
-import { useGateway } from '../helpers/gateway.js';
-import { useUpstream } from '../helpers/upstream.js';
+import { scriptedBackendProfile, useGateway } from '../helpers/gateway.js';
+import { useSseUpstream } from '../helpers/upstream.js';
 
 const KEY = 'sk-tenant-trust-toolstart';
 const STREAM =
@@ -20,22 +20,8 @@ const STREAM =
   ev('message_delta', { delta: { stop_reason: 'tool_use', stop_sequence: null }, usage: { output_tokens: 5 } }) +
   ev('message_stop', {});
 
-const up = await useUpstream((_req, res) => {
-  res.writeHead(200, { 'content-type': 'text/event-stream' });
-  res.end(STREAM);
-});
-const gw = await useGateway(
-  `
-version: 1
-backends:
-  an: { url: "{{u}}", kind: anthropic }
-models:
-  claude: { targets: [{ backend: an }] }
-tenants:
-  t: { keys: ["${KEY}"] }
-`,
-  { u: up.url },
-);
+const up = await useSseUpstream(STREAM);
+const gw = await useGateway(scriptedBackendProfile(KEY, { kind: 'anthropic' }), { u: up.url });
 
 describe('a tool_use block that opens with an input and streams input_json_delta too', () => {
   it('the Anthropic SDK reads the input {"b":2}', async () => {

@@ -64,6 +64,24 @@ models:
   m: { targets: [{ backend: b }] }
 `;
 
+/**
+ * One scripted backend (its URL the upstream named `u`) of `kind` — `an` serving model `claude` when it is anthropic,
+ * `oa` serving `gpt` otherwise — and one tenant whose key is `key` (with `limits`, if given): the profile of the tests
+ * that script what a backend sends.
+ */
+export const scriptedBackendProfile = (key: string, o: { kind?: 'anthropic'; limits?: string } = {}): string => {
+  const [backend, model] = o.kind === 'anthropic' ? ['an', 'claude'] : ['oa', 'gpt'];
+  return `
+version: 1
+backends:
+  ${backend}: { url: "{{u}}"${o.kind ? `, kind: ${o.kind}` : ''} }
+models:
+  ${model}: { targets: [{ backend: ${backend} }] }
+tenants:
+  t: { keys: ["${key}"]${o.limits ? `, limits: ${o.limits}` : ''} }
+`;
+};
+
 export function profileFor(yaml: string, upstreams: Record<string, string> = {}) {
   const text = yaml.replace(/\{\{(\w[\w-]*)\}\}/g, (_m, name: string) => upstreams[name] ?? `{{${name}}}`);
   const r = parseProfile(text, 'test.yaml', {});

@@ -70,3 +70,10 @@ export async function useRawUpstream(
   });
   return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, connections: () => connections };
 }
+
+/** An upstream that answers every request with the event stream `stream`, whole. */
+export const useSseUpstream = (stream: string): Promise<{ url: string; seen: Captured[] }> =>
+  useUpstream((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.end(stream);
+  });
