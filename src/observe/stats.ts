@@ -3,7 +3,6 @@
  * share vs configured weight, errors, tokens, latency and TTFT quantiles, in flight), per tenant (tokens
  * and requests in the current window vs limits, rejections), and recent truncations. Fed by the bus.
  */
-import { ERROR_CATALOGUE } from '../core/errors.js';
 import type { EventBus } from '../events/bus.js';
 import type { RefusalCount, StatsSnapshot, TenantSnapshot, BackendSnapshot, ModelSnapshot } from '../events/stats-snapshot.js';
 import type { GatewayEvent, TruncationEvent } from '../events/types.js';
@@ -12,14 +11,15 @@ import type { GatewayView } from './gateway-view.js';
 const SAMPLES = 512;
 const RECENT_TRUNCATIONS = 50;
 const TENANT_BUCKETS = 60;
-/** Distinct (tenant, status, code) refusal counters kept. */
+/** Distinct (tenant, status, code) refusal counters kept of the gateway's own refusals (its codes, configured tenants). */
 const MAX_REFUSAL_KINDS = 1024;
 /**
- * Of those, kinds whose code a backend chose (a 4xx passed through carries the backend's own, any `[a-z0-9_]{1,64}`):
- * past this many, a backend's new code counts as `other`. A backend sending a new code each time filled all 1,024
- * kinds, and a tenant's first 429 or a flood of 401s was then counted nowhere.
+ * Kinds a backend chose, kept apart: a 4xx passed through carries the backend's status (any of 400–499) and its own
+ * code (any `[a-z0-9_]{1,64}`, catalogue names included). A backend sending a new one each time filled all 1,024
+ * kinds, and a tenant's first 429 was then counted nowhere. Past MAX_BACKEND_KINDS a backend's new code counts as
+ * `other` under its status; past twice that, a backend's new kinds are not counted — the gateway's always are.
  */
-const MAX_BACKEND_CODE_KINDS = 256;
+const MAX_BACKEND_KINDS = 256;
 
 /** A ring of recent samples, for quantiles. */
 class Ring {
@@ -86,7 +86,8 @@ export class StatsCollector {
   private truncations: TruncationEvent[] = [];
   /** Refused requests by `tenant|status|code` (a bounded set: configured tenants × a handful of codes). */
   private refusals = new Map<string, RefusalCount>();
-  private backendCodeKinds = 0;
+  private gatewayKinds = 0;
+  private backendKinds = 0;
   private readonly startedAt = Date.now();
 
   constructor(private readonly view: () => GatewayView) {}
@@ -133,7 +134,8 @@ export class StatsCollector {
 
   record(e: GatewayEvent): void {
     if (e.type === 'request') {
-      if (e.status >= 400) this.refusal(e.tenant, e.status, e.errorCode ?? 'unknown');
+      // A backend's 4xx passed through (upstream_rejected) names its own status and code.
+      if (e.status >= 400) this.refusal(e.tenant, e.status, e.errorCode ?? 'unknown', e.errorType === 'upstream_rejected');
       if (!this.view().models.has(e.model) || e.backend === undefined) return;
       const b = this.backendStats(e.model, e.backend);
       b.requests++;
@@ -164,25 +166,31 @@ export class StatsCollector {
     }
   }
 
-  private refusal(tenant: string | undefined, status: number, code: string): void {
+  private refusal(tenant: string | undefined, status: number, code: string, fromBackend: boolean): void {
     const t = tenant !== undefined && this.view().tenants.has(tenant) ? tenant : null;
     let key = `${t}|${status}|${code}`;
     let r = this.refusals.get(key);
-    if (!r && !Object.hasOwn(ERROR_CATALOGUE, code)) {
-      if (this.backendCodeKinds < MAX_BACKEND_CODE_KINDS) this.backendCodeKinds++;
-      else {
+    if (r) return void r.count++;
+    if (!fromBackend) {
+      if (this.gatewayKinds >= MAX_REFUSAL_KINDS) return;
+      this.gatewayKinds++;
+    } else {
+      if (this.backendKinds >= MAX_BACKEND_KINDS) {
         code = 'other';
-        key = `${t}|${status}|other`;
+        key = `${t}|${status}|other|backend`;
         r = this.refusals.get(key);
+        if (r) return void r.count++;
       }
+      if (this.backendKinds >= 2 * MAX_BACKEND_KINDS) return;
+      this.backendKinds++;
     }
-    if (r) r.count++;
-    else if (this.refusals.size < MAX_REFUSAL_KINDS) this.refusals.set(key, { tenant: t, status, code, count: 1 });
+    this.refusals.set(key, { tenant: t, status, code, count: 1 });
   }
 
   reset(): void {
     this.refusals = new Map();
-    this.backendCodeKinds = 0;
+    this.gatewayKinds = 0;
+    this.backendKinds = 0;
     this.models = new Map();
     this.tenants = new Map();
     this.truncations = [];

@@ -18,7 +18,8 @@ const view: GatewayView = {
   adminKey: undefined,
 };
 
-const refused = (status: number, errorCode: string): RequestEvent => ({
+/** A refusal: the gateway's own (errorType its code), or a backend's 4xx passed through (upstream_rejected). */
+const refused = (status: number, errorCode: string, fromBackend = false): RequestEvent => ({
   type: 'request',
   ts: 0,
   requestId: 'r',
@@ -29,6 +30,7 @@ const refused = (status: number, errorCode: string): RequestEvent => ({
   tenant: 't',
   status,
   errorCode,
+  errorType: fromBackend ? 'upstream_rejected' : errorCode,
   stream: false,
   durationMs: 5,
   tokens: { input: 0, output: 0, inputSource: 'usage', outputSource: 'usage' },
@@ -41,7 +43,7 @@ const refused = (status: number, errorCode: string): RequestEvent => ({
 describe('refusal kinds', () => {
   it("a backend's 5,000 made-up codes take 256 kinds and `other`; the gateway's own 429 and 401 are still counted", () => {
     const stats = new StatsCollector(() => view);
-    for (let i = 0; i < 5000; i++) stats.record(refused(400, `made_up_${i}`));
+    for (let i = 0; i < 5000; i++) stats.record(refused(400, `made_up_${i}`, true));
     stats.record(refused(429, 'rate_limit_exceeded'));
     for (let i = 0; i < 3; i++) stats.record(refused(401, 'invalid_api_key'));
     const r = stats.snapshot().refusals;
@@ -53,11 +55,24 @@ describe('refusal kinds', () => {
     expect(r.reduce((n, x) => n + x.count, 0)).toBe(5004);
   });
 
+  it("a backend naming the gateway's own codes under every 4xx status cannot crowd out the gateway's refusals", () => {
+    const stats = new StatsCollector(() => view);
+    const codes = ['invalid_request', 'model_not_found', 'context_length_exceeded', 'rate_limit_exceeded', 'invalid_api_key'];
+    // Every status a backend's 4xx passes through with (401, 403 and 429 become the gateway's own errors).
+    const passed = Array.from({ length: 100 }, (_, i) => 400 + i).filter((s) => s !== 401 && s !== 403 && s !== 429);
+    for (const status of passed) for (const code of codes) for (let i = 0; i < 3; i++) stats.record(refused(status, code, true));
+    stats.record(refused(429, 'rate_limit_exceeded'));
+    const r = stats.snapshot().refusals;
+    expect(r.find((x) => x.status === 429 && x.code === 'rate_limit_exceeded')?.count).toBe(1);
+    // A backend's kinds stay bounded: 256 of its own, then `other` under a status, 512 in all.
+    expect(r.length).toBeLessThanOrEqual(2 * 256 + 1);
+  });
+
   it("a backend's code seen before its kinds ran out keeps counting as itself", () => {
     const stats = new StatsCollector(() => view);
-    stats.record(refused(400, 'context_length_exceeded'));
-    for (let i = 0; i < 300; i++) stats.record(refused(400, `made_up_${i}`));
-    stats.record(refused(400, 'context_length_exceeded'));
+    stats.record(refused(400, 'context_length_exceeded', true));
+    for (let i = 0; i < 300; i++) stats.record(refused(400, `made_up_${i}`, true));
+    stats.record(refused(400, 'context_length_exceeded', true));
     expect(stats.snapshot().refusals.find((x) => x.code === 'context_length_exceeded')?.count).toBe(2);
   });
 });
