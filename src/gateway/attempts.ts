@@ -282,6 +282,9 @@ function send(
   // The client's bytes need not outlive the first body built from them: another attempt, rare, encodes the text
   // again — the same bytes.
   p.raw = undefined;
+  // What this attempt's outcome says decides the charge: a fallback that answered with usage after a first attempt
+  // timed out is charged its usage, not that attempt's reservation.
+  ctx.record.workedUnmetered = false;
   const out = new Downstream(ctx.res, ctx.record, ctx.extraHeaders, runtime.profile.timeouts.clientStall);
   out.onCommit = () => {
     forgetBody(p, sent?.body);

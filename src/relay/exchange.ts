@@ -133,7 +133,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private began = false;
   /** Given up by the drain's deadline before it began: a connection the pool assigns it later is not used. */
   private stopped = false;
-  /** The pool began sending the request (the backend may be working on it). */
+  /** The request's bytes were handed to the socket (the backend may be working on it). */
   private sent = false;
   private resolve!: (o: AttemptOutcome) => void;
   /**
@@ -221,7 +221,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
     if (this.record.clientGone || this.stopped) this.abort();
-    else this.sent = true;
+  }
+
+  /** The request's bytes went to the backend (h1-pool's H1Handler): from here it may be working on it. */
+  onRequestSent(): void {
+    this.sent = true;
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {

@@ -59,6 +59,15 @@ export class UpstreamSocketError extends Error {
   }
 }
 
+/**
+ * undici's dispatch handler, and the pool's one addition to it: `onRequestSent`, once the request's bytes are handed
+ * to the socket. `onRequestStart` comes when a connection takes the request, which may still be connecting (or never
+ * finish its TLS handshake): what the backend may be working on starts at the write, not there.
+ */
+export interface H1Handler extends Dispatcher.DispatchHandler {
+  onRequestSent?(): void;
+}
+
 const socketError = (message: string) => new UpstreamSocketError(message, 'UND_ERR_SOCKET');
 
 const TIMEOUT_MAX = 2 ** 31 - 1;
@@ -90,7 +99,7 @@ class Flight implements Dispatcher.DispatchController {
   constructor(
     /** Until the answer is read whole (or fails): then the connection serves others, and is nothing of this flight's. */
     public conn: Connection | undefined,
-    readonly handler: Dispatcher.DispatchHandler,
+    readonly handler: H1Handler,
     readonly headersTimeout: number,
   ) {}
 
@@ -250,7 +259,9 @@ class Connection implements ParserOwner, BodySink {
   }
 
   private write(head: string, body: Buffer | string): void {
-    this.flight!.sentAt = performance.now();
+    const flight = this.flight!;
+    flight.sentAt = performance.now();
+    flight.handler.onRequestSent?.();
     this.time('headers');
     const s = this.socket;
     s.cork();
@@ -663,7 +674,7 @@ export class H1Pool {
   private readonly url: URL;
   private readonly free: Connection[] = [];
   private readonly all = new Set<Connection>();
-  private readonly queue: { req: H1Request; handler: Dispatcher.DispatchHandler }[] = [];
+  private readonly queue: { req: H1Request; handler: H1Handler }[] = [];
   /** Connections read whole this loop turn, and those of the turn before: reused after a poll of their own (settle). */
   private settling: Connection[] = [];
   private ripening: Connection[] = [];
@@ -678,7 +689,7 @@ export class H1Pool {
     this.host = this.url.host;
   }
 
-  dispatch(req: H1Request, handler: Dispatcher.DispatchHandler): boolean {
+  dispatch(req: H1Request, handler: H1Handler): boolean {
     if (this.closed) {
       handler.onResponseError?.(new Flight(undefined, handler, 0), new UpstreamSocketError('the pool is closed', 'UND_ERR_CLOSED'));
       return false;
@@ -687,7 +698,7 @@ export class H1Pool {
   }
 
   /** On an idle connection, a new one, or in the queue: for one settling now (it is as good as free), or at the cap. */
-  private run(req: H1Request, handler: Dispatcher.DispatchHandler): boolean {
+  private run(req: H1Request, handler: H1Handler): boolean {
     const conn = this.free.pop();
     if (!conn) {
       if (this.settling.length + this.ripening.length > this.queue.length || this.all.size >= this.options.connections) {
@@ -699,7 +710,7 @@ export class H1Pool {
     return this.start(conn, req, handler);
   }
 
-  private start(conn: Connection, req: H1Request, handler: Dispatcher.DispatchHandler): boolean {
+  private start(conn: Connection, req: H1Request, handler: H1Handler): boolean {
     this.all.add(conn);
     conn.send(new Flight(conn, handler, req.headersTimeout ?? this.options.headersTimeout), req);
     return true;
