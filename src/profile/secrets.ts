@@ -18,26 +18,39 @@ export function carrySecrets(from: Profile, to: Profile): void {
   if (v) fromEnvironment.set(to, v);
 }
 
-/** A Redis URL's password: its userinfo's, and a `password` query parameter's (ioredis reads both), as written and decoded. */
+/**
+ * A Redis URL's credentials as ioredis reads them (WHATWG URL: the userinfo ends at the last `@`): its user and
+ * password, and a `password` query parameter — each as written and decoded.
+ */
 function redisPasswords(url: string): string[] {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return [];
+  }
   const out: string[] = [];
-  const userinfo = /\/\/(?:[^:@/]*:)?([^@/]+)@/.exec(url)?.[1];
-  if (userinfo) out.push(userinfo);
+  const add = (raw: string, decoded: string) => {
+    if (raw) out.push(raw);
+    if (decoded && decoded !== raw) out.push(decoded);
+  };
+  const decode = (v: string) => {
+    try {
+      return decodeURIComponent(v);
+    } catch {
+      return v;
+    }
+  };
+  add(u.password, decode(u.password));
+  add(u.username, decode(u.username));
+  for (const [name, value] of u.searchParams) if (name.toLowerCase() === 'password') add(value, value);
   const q = url.indexOf('?');
-  if (q >= 0) {
+  // The query as written, too: searchParams gives it decoded.
+  if (q >= 0)
     for (const part of url.slice(q + 1).split(/[&#]/)) {
       const eq = part.indexOf('=');
-      if (eq < 0 || part.slice(0, eq).toLowerCase() !== 'password' || eq === part.length - 1) continue;
-      const raw = part.slice(eq + 1);
-      out.push(raw);
-      try {
-        const decoded = decodeURIComponent(raw.replace(/\+/g, ' '));
-        if (decoded !== raw) out.push(decoded);
-      } catch {
-        // Not percent-encoded text: the raw value is what a message could show.
-      }
+      if (eq > 0 && part.slice(0, eq).toLowerCase() === 'password' && eq < part.length - 1) out.push(part.slice(eq + 1));
     }
-  }
   return out;
 }
 

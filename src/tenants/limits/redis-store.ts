@@ -303,5 +303,11 @@ export class RedisLimitStore implements LimitStore {
 /** A redis:// URL without its password, for messages. */
 /** The URL as a message shows it: no userinfo, no query (ioredis reads `?password=` as it reads `user:pass@`). */
 function redactUrl(url: string): string {
-  return url.replace(/\/\/([^@/]*)@/, '//***@').replace(/[?#].*$/s, '');
+  // Read as ioredis reads it (WHATWG URL: the userinfo ends at the last `@`), then rebuilt without what it may hold.
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.username || u.password ? '***@' : ''}${u.host}${u.pathname}`;
+  } catch {
+    return 'the configured URL';
+  }
 }
