@@ -115,8 +115,13 @@ const FRAMING = new Set(['content-type', 'content-encoding']);
  * account. The only x-ratelimit-* a client gets are the gateway's own (the contract's, for a tenant with limits).
  */
 const ACCOUNT_HEADERS = new Set(['openai-organization', 'openai-project', 'anthropic-organization-id']);
+/**
+ * Any name with `ratelimit` in it (OpenAI's and most providers' `x-ratelimit-*`, Anthropic's `anthropic-ratelimit-*`,
+ * the IETF draft's `ratelimit` and `ratelimit-policy`, Mistral's `x-ratelimitbysize-*`), Anthropic's Priority Tier
+ * `anthropic-priority-*`, and the accounts' ids.
+ */
 const isAccountHeader = (name: string): boolean =>
-  name.startsWith('x-ratelimit-') || name.startsWith('anthropic-ratelimit-') || ACCOUNT_HEADERS.has(name);
+  name.includes('ratelimit') || name.startsWith('anthropic-priority-') || ACCOUNT_HEADERS.has(name);
 
 /**
  * The backend's response headers that the client may see (framing is decided by the relay). A header whose value

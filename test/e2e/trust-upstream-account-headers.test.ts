@@ -20,6 +20,10 @@ const ACCOUNT = {
   'x-ratelimit-remaining-requests': '9876',
   'x-ratelimit-reset-requests': '6ms',
   'anthropic-ratelimit-tokens-remaining': '29876543',
+  'anthropic-priority-input-tokens-remaining': '29876543',
+  ratelimit: 'limit=30000000, remaining=29876543, reset=1',
+  'ratelimit-policy': '30000000;w=60',
+  'x-ratelimitbysize-remaining': '29876543',
   'x-backend-extra': 'kept',
 };
 const CHUNK = {
@@ -73,6 +77,7 @@ describe("a backend's account headers never reach a client", () => {
     );
     expect(r.status).toBe(200);
     expect(JSON.stringify(r.headers)).not.toContain('OPERATORCANARY');
+    expect(JSON.stringify(r.headers)).not.toContain('29876543');
     for (const name of [
       'x-ratelimit-limit-tokens',
       'x-ratelimit-remaining-tokens',
