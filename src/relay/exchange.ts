@@ -601,6 +601,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   /** A translated answer that cannot be read: nothing reached the client, so another backend may answer. */
   private failUnreadable(why: string): void {
+    // A 2xx the gateway cannot hand on was generated all the same (a prompt can steer a model into arguments the
+    // translation refuses): charged, as an answer refused for its size is — unless another attempt answers.
+    if (this.sent && this.status >= 200 && this.status < 300) this.record.workedUnmetered = true;
     this.mode = 'done';
     this.end({
       kind: 'failed',
