@@ -511,7 +511,13 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.out.end();
     } else if (this.mode === 'translated') {
       const answer = this.translated!.end();
-      if (!answer.ok) return this.failUnreadable(answer.error.message);
+      if (!answer.ok) {
+        // A whole 2xx whose content the translation refuses was generated all the same (a prompt can steer a model
+        // into arguments that are not a JSON object): charged, as one refused for its size is — unless another
+        // attempt answers. (A backend's own faults — an encoding, JSON where a stream was asked — cost nothing.)
+        this.record.workedUnmetered = true;
+        return this.failUnreadable(answer.error.message);
+      }
       this.recordTranslatedUsage(answer.value.usage, answer.value.model);
     } else if (this.mode === 'body') {
       this.body!.end();
@@ -601,9 +607,6 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   /** A translated answer that cannot be read: nothing reached the client, so another backend may answer. */
   private failUnreadable(why: string): void {
-    // A 2xx the gateway cannot hand on was generated all the same (a prompt can steer a model into arguments the
-    // translation refuses): charged, as an answer refused for its size is — unless another attempt answers.
-    if (this.sent && this.status >= 200 && this.status < 300) this.record.workedUnmetered = true;
     this.mode = 'done';
     this.end({
       kind: 'failed',
