@@ -70,6 +70,7 @@ export function walkDocument(doc: Document.Parsed, hooks: WalkHooks, budget?: Al
             continue;
           }
           const at = keyNode?.range?.[0];
+          if (keyNode && !isAlias(keyNode)) aliases.key(keyNode);
           const key = keyText(isAlias(keyNode) ? aliases.target(keyNode) : keyNode);
           if (key === undefined) {
             // `String(node)` made an alias key the text "*name" and a map or list key its YAML text.

@@ -99,6 +99,13 @@ describe('aliases of one long value', () => {
     expect(r.problems[0]!.pos.line).toBe(21);
   });
 
+  it("as the literal key of a map that aliases copy (each copy's key is a copy too)", () => {
+    const text = `version: 1\nx: &h { ? "${big}" : v }\ny:\n${manyAliases('  - *h')}\n`;
+    const r = readYaml(text, {});
+    expect(r.value).toBeUndefined();
+    expect(r.problems.map((p) => p.message)).toEqual([expect.stringMatching(/^aliases expand to more than 16777216 characters \(at \*h;/)]);
+  });
+
   it('in a profile, before `${VAR:-d}` is filled into each copy', () => {
     const text = `version: 1\nx: &s "${big}\${X:-d}"\ny:\n${manyAliases('  - *s')}\n`;
     const r = readYaml(text, {});
