@@ -68,10 +68,15 @@ export function hiddenAs(fromEnv: ReadonlySet<string>, path: KeyPath): string | 
 
 /** `message` with `value` (quoted as a name, JSON-quoted, or as written) replaced by `named`. */
 export function withoutValue(message: string, value: string, named = FROM_ENVIRONMENT): string {
-  // As a message quotes a name (cut after 100 characters), then quoted whole, then as written.
-  let out = message.split(quoted(value)).join(named).split(JSON.stringify(value)).join(named);
-  // Shorter, as written it could be any word's letters: the quoted forms above are how messages show it.
-  if (value.length >= 4) out = out.split(value).join(named);
+  let out = message;
+  // Lowercased too: the schema lowercases some values (a header name) before a check quotes them.
+  const lower = value.toLowerCase();
+  for (const v of lower === value ? [value] : [value, lower]) {
+    // As a message quotes a name (cut after 100 characters), then quoted whole, then as written.
+    out = out.split(quoted(v)).join(named).split(JSON.stringify(v)).join(named);
+    // Shorter, as written it could be any word's letters: the quoted forms above are how messages show it.
+    if (v.length >= 4) out = out.split(v).join(named);
+  }
   return out;
 }
 

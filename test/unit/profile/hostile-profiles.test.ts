@@ -90,6 +90,19 @@ describe('problems a file can make', () => {
     expect(p.message.length).toBeLessThan(300);
   });
 
+  it('never shows a value from the environment that the schema lowercased before a check quoted it (sticky.header)', () => {
+    const SECRET = 'Sk-LiveAbCdEfGhIjKlMnOpQrStUvWxYz0123456789';
+    const r = parseProfile(
+      'version: 1\nbackends:\n  v: { url: "http://127.0.0.1:1" }\nmodels:\n  a: { targets: [{ backend: v }], sticky: { header: "${SECRET} x" } }\n',
+      'p.yaml',
+      { SECRET },
+    );
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.problems.map((p) => p.path)).toContain('models.a.sticky.header');
+    expect(JSON.stringify(r.problems).toLowerCase()).not.toContain(SECRET.toLowerCase().slice(0, 12));
+  });
+
   it('refuses a model name the gateway could never be asked for (over 256 characters)', () => {
     const long = 'm'.repeat(257);
     const r = parseProfile(
