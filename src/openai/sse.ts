@@ -39,10 +39,11 @@ export class SseDecoder {
   private current: SseEvent = blank();
   private hasFields = false;
   /**
-   * The data of an event with more than one data line, as UTF-8 (`current.data` holds the first line's alone):
-   * written into one buffer that doubles as it fills, decoded once at dispatch. Joined string by string, a
-   * 16 MiB event of `data:x` lines held ~9× its bytes in cons strings while it arrived. The lines were decoded
-   * one by one and are written back as UTF-8: decoded again whole, they read the same.
+   * The data of an event with more than one data line, as UTF-8: written into one buffer, from the second line on
+   * (the first line's string, `current.data`, is copied in then and let go), decoded once at dispatch. Joined
+   * string by string, a 16 MiB event of `data:x` lines held ~9× its bytes in cons strings while it arrived. The
+   * buffer grows with the bytes written, never reserved ahead from a line's length: sized from 3 × a first line of
+   * 16 MiB and kept beside it, one long line then `data:` held ~8× its bytes. See `writeData` for U+FFFD.
    */
   private dataBytes: Buffer | undefined;
   private dataLength = 0;
@@ -112,7 +113,7 @@ export class SseDecoder {
     if (value.charCodeAt(0) === 0x20) value = value.slice(1);
     this.hasFields = true;
     if (field === 'data') {
-      if (this.current.data === undefined) this.current.data = value;
+      if (this.dataBytes === undefined && this.current.data === undefined) this.current.data = value;
       else this.appendData(value);
     } else if (field === 'event') this.current.event = value;
     else if (field === 'id') this.current.id = value;
@@ -120,20 +121,24 @@ export class SseDecoder {
 
   /** A second or later data line: after a line feed, into the data's buffer (the first line too, on the second). */
   private appendData(value: string): void {
+    const bytes = dataLength(value);
     if (this.dataBytes === undefined) {
       const first = this.current.data!;
-      this.dataBytes = Buffer.allocUnsafeSlow(Math.max(MIN_DATA_BUFFER, 2 * (3 * first.length + 1)));
-      this.dataLength = this.dataBytes.write(first, 0, 'utf8');
+      this.current.data = undefined;
+      const firstBytes = dataLength(first);
+      // Exactly what the two lines need: an event of two data lines (the common case) wastes nothing.
+      this.dataBytes = Buffer.allocUnsafeSlow(Math.max(MIN_DATA_BUFFER, firstBytes + 1 + bytes));
+      this.dataLength = writeData(this.dataBytes, 0, first);
     }
-    // At most 3 bytes a UTF-16 unit, and the line feed.
-    const most = this.dataLength + 1 + 3 * value.length;
-    if (most > this.dataBytes.length) {
-      const grown = Buffer.allocUnsafeSlow(Math.max(most, 2 * this.dataBytes.length));
+    const need = this.dataLength + 1 + bytes;
+    if (need > this.dataBytes.length) {
+      // By half again, not twice: what is held past the data's bytes stays under half of them.
+      const grown = Buffer.allocUnsafeSlow(Math.max(need, this.dataBytes.length + (this.dataBytes.length >>> 1)));
       this.dataBytes.copy(grown, 0, 0, this.dataLength);
       this.dataBytes = grown;
     }
     this.dataBytes[this.dataLength++] = LF;
-    this.dataLength += this.dataBytes.write(value, this.dataLength, 'utf8');
+    this.dataLength += writeData(this.dataBytes, this.dataLength, value);
   }
 
   private dispatch(sink: SseSink, end: number): void {
@@ -147,6 +152,57 @@ export class SseDecoder {
     this.hasFields = false;
     sink.onEvent(ev, end);
   }
+}
+
+/** U+FFFD, what a byte that is not UTF-8 decodes to. */
+const REPLACEMENT = 0xfffd;
+
+/** The bytes `writeData` writes for `s`. */
+function dataLength(s: string): number {
+  const n = Buffer.byteLength(s, 'utf8');
+  if (s.indexOf('\uFFFD') < 0) return n;
+  let replacements = 0;
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) === REPLACEMENT) replacements++;
+  return n - 2 * replacements;
+}
+
+/**
+ * `s` into `buf` at `at` as UTF-8, but each U+FFFD as the one byte 0xFF; returns the bytes written. A line's bytes
+ * that are not UTF-8 were decoded to U+FFFD, 3 bytes each in UTF-8: 16 MiB of 0xFF held 48 MiB. 0xFF is never part
+ * of a UTF-8 sequence, so it decodes back to exactly one U+FFFD and leaves its neighbours as they were: the data
+ * decoded at dispatch is the same text. (A line decoded from bytes holds no lone surrogate.)
+ */
+function writeData(buf: Buffer, at: number, s: string): number {
+  if (s.indexOf('\uFFFD') < 0) return buf.write(s, at, 'utf8');
+  const start = at;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) buf[at++] = c;
+    else if (c < 0x800) {
+      buf[at++] = 0xc0 | (c >> 6);
+      buf[at++] = 0x80 | (c & 0x3f);
+    } else if (c === REPLACEMENT || (c >= 0xd800 && c < 0xe000 && !isPairAt(s, i))) {
+      // A lone surrogate (none in decoded text) is U+FFFD to buf.write too, in 3 bytes where this writes 1.
+      buf[at++] = 0xff;
+    } else if (c >= 0xd800 && c < 0xe000) {
+      const cp = 0x10000 + ((c - 0xd800) << 10) + (s.charCodeAt(++i) - 0xdc00);
+      buf[at++] = 0xf0 | (cp >> 18);
+      buf[at++] = 0x80 | ((cp >> 12) & 0x3f);
+      buf[at++] = 0x80 | ((cp >> 6) & 0x3f);
+      buf[at++] = 0x80 | (cp & 0x3f);
+    } else {
+      buf[at++] = 0xe0 | (c >> 12);
+      buf[at++] = 0x80 | ((c >> 6) & 0x3f);
+      buf[at++] = 0x80 | (c & 0x3f);
+    }
+  }
+  return at - start;
+}
+
+function isPairAt(s: string, i: number): boolean {
+  const c = s.charCodeAt(i);
+  const d = s.charCodeAt(i + 1);
+  return c >= 0xd800 && c < 0xdc00 && d >= 0xdc00 && d < 0xe000;
 }
 
 function blank(): SseEvent {

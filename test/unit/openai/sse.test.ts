@@ -76,6 +76,21 @@ describe('SSE decoding', () => {
     for (const cut of [1, 9, 30, 3020, raw.length - 3]) expect(decodeInPieces(raw, [cut]).map((e) => e.data)).toEqual([expected]);
   });
 
+  // Written back into the data's buffer, a U+FFFD takes the one byte 0xFF (16 MiB of bytes that are not UTF-8 held
+  // 48 MiB as UTF-8): the data decoded at dispatch is the same text, whatever stands beside it.
+  it('gives a many-line event with bytes that are not UTF-8 the data its lines give', () => {
+    const parts = [
+      Buffer.from([0xff, 0xfe, 0x41]),
+      Buffer.from('\ufffd real replacement, é 北京 🌍 '),
+      Buffer.from([0xe2, 0x82, 0x41, 0xf0, 0x9f, 0x8c, 0xc3]),
+      Buffer.from([0xed, 0xa0, 0x80, 0xc0, 0xaf, 0xef, 0xbf]),
+    ];
+    const raw = Buffer.concat([...parts.flatMap((p) => [Buffer.from('data: '), p, Buffer.from('\n')]), Buffer.from('\n')]);
+    const expected = parts.map((p) => p.toString('utf8')).join('\n');
+    expect(decodeSseBody(raw).map((e) => e.data)).toEqual([expected]);
+    for (const cut of [2, 7, 12, raw.length - 4]) expect(decodeInPieces(raw, [cut]).map((e) => e.data)).toEqual([expected]);
+  });
+
   it('keeps the first comments of a block, not every one (only whether it had any is read)', () => {
     const [ev] = decodeSseBody(`${':\n'.repeat(100_000)}: last\ndata: x\n\n`);
     expect([ev!.comments.length, ev!.comments[0], ev!.data]).toEqual([8, '', 'x']);
