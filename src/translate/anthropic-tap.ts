@@ -28,14 +28,21 @@ export class AnthropicStreamTap {
   /** `scrub`: removes configured secrets from a backend's error text before it is cut to length. */
   constructor(private readonly scrub: Scrub = NO_SCRUB) {}
 
-  /** Looks at one event on its way to the client. Text deltas are recognised by their `event:` line, not parsed. */
+  /** Looks at one event on its way to the client, as the client's Anthropic SDK reads it. */
   observe(ev: SseEvent): void {
     if (ev.data === undefined || this.completed) return;
-    // An event without its `event:` line is read by no Anthropic SDK (TypeScript's and Python's skip it): nor here
-    // (read by its data's `type`, an unnamed `message_stop` mid-stream ended the answer for aigw alone) — but for an
-    // error, whose text may echo a secret to a client that reads the bytes: it is the error it says it is.
-    const name = ev.event ?? (typeOf(ev.data) === 'error' ? 'error' : undefined);
-    switch (name) {
+    // The SDK (core/streaming.js) skips an event without an `event:` line, or named `ping`, throws on one named
+    // `error`, and reads every other by its data's `type`, whatever its name: read by name, `event: message_stop`
+    // with `{"type":"ping"}` ended the answer for aigw alone (the relay withheld the rest, the usage uncounted); read
+    // by type alone, an unnamed `message_stop` did. But an error, named or not, whose text may echo a secret to a
+    // client that reads the bytes: it is the error it says it is.
+    const name = ev.event;
+    if (name === 'ping') return;
+    // Parsed once, every event: a delta is an event of any name whose data says so.
+    const json = parseData(ev.data);
+    const type = name === 'error' ? 'error' : typeOf(json);
+    if (name === undefined && type !== 'error') return;
+    switch (type) {
       case 'content_block_delta':
         this.deltas++;
         this.deltaTokens += deltaTokensAtLeast(ev.data);
@@ -45,7 +52,7 @@ export class AnthropicStreamTap {
         this.contentStarted = true;
         return;
       case 'message_start': {
-        const e = MessageStartEvent.safeParse(parseData(ev.data));
+        const e = MessageStartEvent.safeParse(json);
         if (e.success) {
           this.model = e.data.message.model;
           this.usage = usageFromAnthropic(e.data.message.usage);
@@ -53,7 +60,7 @@ export class AnthropicStreamTap {
         return;
       }
       case 'message_delta': {
-        const e = MessageDeltaEvent.safeParse(parseData(ev.data));
+        const e = MessageDeltaEvent.safeParse(json);
         if (e.success && e.data.usage) {
           this.usage = usageFromAnthropic(e.data.usage, this.usage);
           this.outputProvisional = false;
@@ -64,7 +71,7 @@ export class AnthropicStreamTap {
         this.completed = true;
         return;
       case 'error': {
-        const e = ErrorBody.safeParse(parseData(ev.data));
+        const e = ErrorBody.safeParse(json);
         const what = e.success ? `${e.data.error.type}: ${e.data.error.message}` : 'unreadable error event';
         this.error = aigwError('upstream_stream_error', `backend stream error (${this.scrub(what).slice(0, 500)})`);
         return;
@@ -73,9 +80,8 @@ export class AnthropicStreamTap {
   }
 }
 
-/** The `type` of an event's data when the backend sent no `event:` line. */
-function typeOf(data: string): string | undefined {
-  const v = parseData(data);
+/** The `type` of an event's parsed data. */
+function typeOf(v: unknown): string | undefined {
   const t = v && typeof v === 'object' ? (v as { type?: unknown }).type : undefined;
   return typeof t === 'string' ? t : undefined;
 }

@@ -70,23 +70,26 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
   push(ev: SseEvent): string | undefined {
     if (this.completed || this.error) return undefined;
     if (ev.data === undefined) return ev.comments.length ? KEEP_ALIVE : undefined;
+    // Read as the Anthropic SDK reads it (core/streaming.js): an event without an `event:` line, or named `ping`, is
+    // skipped; one named `error` throws; every other is read by its data's `type`, whatever its name. Read by name,
+    // `event: message_stop` with `{"type":"ping"}` mid-stream ended the answer with a clean [DONE] where the SDK
+    // reads on; read by type alone, an unnamed `message_stop` did. An error, named or not, is what it says it is.
+    const name = ev.event;
+    if (name === 'ping') return KEEP_ALIVE;
     const json = parseData(ev.data);
     const type = json && typeof json === 'object' ? (json as { type?: unknown }).type : undefined;
-    // Read by its `event:` line, as the Anthropic SDKs read it (and the pass-through, anthropic-tap.ts): an event
-    // without one is skipped by them, so here too — by its data's `type`, an unnamed `message_stop` mid-stream ended
-    // the answer with a clean [DONE] where the SDK reads on. But an error, which is what it says it is.
-    const name = ev.event ?? (type === 'error' ? 'error' : undefined);
-    if (name === undefined) return undefined;
-    if (name === 'error') {
+    if (name === 'error' || type === 'error') {
       const e = ErrorBody.safeParse(json);
       const what = e.success ? `${e.data.error.type}: ${e.data.error.message}` : 'unreadable error event';
       return this.abort(aigwError('upstream_stream_error', `backend stream error (${what})`));
     }
-    if (name === 'ping') return KEEP_ALIVE;
+    // The SDK skips empty data too.
+    if (name === undefined || !ev.data) return undefined;
     if (typeof type !== 'string') return this.abort(unreadable('an event without a type'));
-    if (name === 'message_start') return this.start(json);
-    if (!this.head) return this.abort(unreadable(`a ${name} event before message_start`));
-    switch (name) {
+    if (type === 'ping') return KEEP_ALIVE;
+    if (type === 'message_start') return this.start(json);
+    if (!this.head) return this.abort(unreadable(`a ${type} event before message_start`));
+    switch (type) {
       case 'content_block_start':
         return this.blockStart(json);
       case 'content_block_delta':
