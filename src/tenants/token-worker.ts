@@ -46,14 +46,15 @@ export function answerText(json: unknown): string {
   }
   let out = '';
   // An Anthropic Message (an Anthropic backend's answer without usage): its blocks' text, thinking and tool inputs.
-  if (body?.type === 'message' && Array.isArray(body.content)) {
+  // Known by its `content` array, not its `type`: the SDK reads a Message's fields by name and needs none (without
+  // `type`, 4,000 words counted 0). A body with `choices` too has both counted.
+  if (body && Array.isArray(body.content)) {
     for (const b of body.content as { type?: unknown; text?: unknown; thinking?: unknown; name?: unknown; input?: unknown }[]) {
       if (typeof b?.text === 'string') out += b.text;
       if (typeof b?.thinking === 'string') out += b.thinking;
       // tool_use and server_tool_use: the model wrote the input.
       if (b?.input !== undefined) out += (typeof b.name === 'string' ? b.name : '') + JSON.stringify(b.input);
     }
-    return out;
   }
   const choices = body && Array.isArray(body.choices) ? body.choices : [];
   for (const c of choices as {

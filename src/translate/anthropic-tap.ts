@@ -109,16 +109,20 @@ export function anthropicUsageIn(text: string): TokenUsage | undefined {
   }
 }
 
-/** Accounting's usage from Anthropic's usage object as parsed; undefined without an input or an output count. */
+/**
+ * Accounting's usage from Anthropic's usage object as parsed; undefined without an output count (left out, null,
+ * not a count): the answer's content is counted then. Taken as 0, a usage of `{"input_tokens":10}` charged no
+ * output for any answer.
+ */
 function usageOfValue(usage: unknown): TokenUsage | undefined {
   if (usage === null || typeof usage !== 'object') return undefined;
   const u = usage as Record<string, unknown>;
   const input = countOf(u.input_tokens);
   const output = countOf(u.output_tokens);
-  if (input === undefined && output === undefined) return undefined;
+  if (output === undefined) return undefined;
   const cacheRead = countOf(u.cache_read_input_tokens) ?? 0;
   const cacheCreation = countOf(u.cache_creation_input_tokens) ?? 0;
-  return { input: (input ?? 0) + cacheRead + cacheCreation, output: output ?? 0, cacheRead, cacheCreation };
+  return { input: (input ?? 0) + cacheRead + cacheCreation, output, cacheRead, cacheCreation };
 }
 
 /**

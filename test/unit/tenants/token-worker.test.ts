@@ -61,6 +61,13 @@ describe('the token worker', () => {
       }),
       10,
     ],
+    // Known by its content blocks, not its `type`: the SDK needs none (without it, a Message counted 0).
+    [
+      'an Anthropic Message without `type`',
+      'completion',
+      JSON.stringify({ role: 'assistant', content: [{ type: 'text', text: 'hello world' }] }),
+      2,
+    ],
     [
       "an answer's reasoning (reasoning), once",
       'completion',

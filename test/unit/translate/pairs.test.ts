@@ -154,14 +154,13 @@ describe('AnthropicStreamTap (pass-through accounting)', () => {
     expect(anthropicUsageIn(text)).toEqual({ input: 5, output: 7, cacheRead: 0, cacheCreation: 0 });
   });
 
-  it('anthropicUsageIn takes no count that is not a count', () => {
+  // Without an output count the usage is none: the answer's content is counted (taken as 0, it charged nothing).
+  it('anthropicUsageIn takes no count that is not a count, and no usage without an output count', () => {
     expect(anthropicUsageIn('{"usage":{"input_tokens":"5","output_tokens":-7}}')).toBeUndefined();
-    expect(anthropicUsageIn('{"usage":{"input_tokens":5,"output_tokens":1e400}}')).toEqual({
-      input: 5,
-      output: 0,
-      cacheRead: 0,
-      cacheCreation: 0,
-    });
+    expect(anthropicUsageIn('{"usage":{"input_tokens":5,"output_tokens":1e400}}')).toBeUndefined();
+    expect(anthropicUsageIn('{"usage":{"input_tokens":5}}')).toBeUndefined();
+    expect(anthropicUsageIn('{"usage":{"input_tokens":5,"output_tokens":null}}')).toBeUndefined();
+    expect(anthropicUsageIn('{"usage":{"output_tokens":7}}')).toEqual({ input: 0, output: 7, cacheRead: 0, cacheCreation: 0 });
   });
 });
 
