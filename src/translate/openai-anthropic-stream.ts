@@ -42,13 +42,15 @@ export interface MessagesToChatOptions {
 export class MessagesToChatStream extends TranslatorEnding implements StreamTranslator {
   private head = '';
   /**
-   * Anthropic block index → OpenAI tool_calls index, for the tool_use blocks still open; whether any argument text
-   * went out for it; and the input the block opened with (serialised, `""` when empty). That input goes out when the
-   * block closes, and only if no input_json_delta came: the Anthropic SDK reads a delta's JSON instead of it (sent at
-   * once, the client got `{"a":1}{"b":2}`). A call without either gets `"{}"` — `""` is not JSON, and openai-node's
-   * chat.completions.stream() parses a strict tool's arguments.
+   * Anthropic block index → OpenAI tool_calls index, for the tool_use blocks still open, and what of its input the
+   * client has. The input a block opened with (serialised, `""` when empty) is held until the block closes and goes
+   * out then only if no input_json_delta came: the Anthropic SDK reads the deltas' JSON instead of it (sent at once,
+   * the client got `{"a":1}{"b":2}`). A call without either gets `"{}"` — `""` is
+   * not JSON, and openai-node's chat.completions.stream() parses a strict tool's arguments. One block's input is held
+   * at most: when another tool_use block opens, a held input goes out (`early`), and a delta for that block after it
+   * is refused — 16 open blocks of 8 MiB inputs held 129 MiB. Anthropic opens one block at a time.
    */
-  private readonly tools = new Map<number, { call: number; args: boolean; startInput: string }>();
+  private readonly tools = new Map<number, { call: number; startInput: string; wrote: boolean; early: boolean }>();
   /** Tool calls started so far: the next one's OpenAI index (indexes are never reused). */
   private toolCalls = 0;
   private finished = false;
@@ -143,13 +145,14 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
     if (b.type !== 'tool_use') return closing || undefined;
     if (this.tools.size >= MAX_OPEN_TOOLS) return this.abort(unreadable(`more than ${MAX_OPEN_TOOLS} tool_use blocks open at once`));
     this.contentStarted = true;
+    const early = this.sendHeldInputs();
     const i = this.toolCalls++;
     // A backend's input may nest past what JSON.stringify can write (V8's stack): an answer that cannot be translated.
     const args = Object.keys(b.input).length ? serialize(b.input) : '';
     if (args === undefined) return this.abort(unreadable("a tool call's input nested too deeply"));
-    this.tools.set(e.data.index, { call: i, args: false, startInput: args });
+    this.tools.set(e.data.index, { call: i, startInput: args, wrote: false, early: false });
     const call = `{"index":${i},"id":${JSON.stringify(b.id)},"type":"function","function":{"name":${JSON.stringify(b.name)},"arguments":""}}`;
-    return closing + this.chunk(`{"tool_calls":[${call}]}`, 'null');
+    return closing + early + this.chunk(`{"tool_calls":[${call}]}`, 'null');
   }
 
   /**
@@ -160,9 +163,24 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
     const tool = this.tools.get(index);
     if (!tool) return undefined;
     this.tools.delete(index);
-    if (tool.args) return undefined;
-    const args = JSON.stringify(tool.startInput || '{}');
-    return this.chunk(`{"tool_calls":[{"index":${tool.call},"function":{"arguments":${args}}}]}`, 'null');
+    if (tool.wrote) return undefined;
+    return this.arguments(tool.call, tool.startInput || '{}');
+  }
+
+  /** The opening inputs held for open tool calls, sent now: another tool_use block opens. */
+  private sendHeldInputs(): string {
+    let out = '';
+    for (const tool of this.tools.values()) {
+      if (!tool.startInput) continue;
+      out += this.arguments(tool.call, tool.startInput);
+      tool.startInput = '';
+      tool.wrote = tool.early = true;
+    }
+    return out;
+  }
+
+  private arguments(call: number, text: string): string {
+    return this.chunk(`{"tool_calls":[{"index":${call},"function":{"arguments":${JSON.stringify(text)}}}]}`, 'null');
   }
 
   /** Ends every tool call still open (a backend that skipped content_block_stop). */
@@ -192,8 +210,10 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
     if (d.type !== 'input_json_delta' || !d.partial_json) return undefined;
     const tool = this.tools.get(e.index);
     if (tool === undefined) return this.abort(unreadable(`tool input for block ${e.index}, which is not a tool_use block`));
-    tool.args = true;
-    return this.chunk(`{"tool_calls":[{"index":${tool.call},"function":{"arguments":${JSON.stringify(d.partial_json)}}}]}`, 'null');
+    if (tool.early) return this.abort(unreadable(`tool input for block ${e.index} after another tool_use block opened`));
+    tool.startInput = '';
+    tool.wrote = true;
+    return this.arguments(tool.call, d.partial_json);
   }
 
   private messageDelta(json: unknown): string | undefined {

@@ -147,14 +147,14 @@ describe('Anthropic backend stream → OpenAI chunks', () => {
   // The Anthropic SDK reads an input_json_delta's JSON in place of the input a tool_use block opened with: sent at
   // once, that input and the delta's ran together (`{"a":1}{"b":2}`, not JSON) for the OpenAI client.
   it.each([
-    ['with input_json_delta after it: the delta’s input', true, '{"b":2}'],
-    ['alone: the input it opened with', false, '{"a":1}'],
-  ])('a tool_use block that opens with an input, %s', (_n, withDelta, args) => {
+    ['with input_json_delta after it: the delta’s input', '{"b":2}', '{"b":2}'],
+    ['alone: the input it opened with', undefined, '{"a":1}'],
+  ])('a tool_use block that opens with an input, %s', (_n, delta, args) => {
     const ev = anthropicEvent;
     const body =
       messageStart({ input_tokens: 1, output_tokens: 1 }) +
       ev('content_block_start', { index: 0, content_block: { type: 'tool_use', id: 't1', name: 'f', input: { a: 1 } } }) +
-      (withDelta ? ev('content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: '{"b":2}' } }) : '') +
+      (delta !== undefined ? ev('content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: delta } }) : '') +
       ev('content_block_stop', { index: 0 }) +
       ev('message_delta', { delta: { stop_reason: 'tool_use' }, usage: { output_tokens: 9 } }) +
       ev('message_stop', {});
@@ -162,6 +162,32 @@ describe('Anthropic backend stream → OpenAI chunks', () => {
     // Without content_block_stop, the same at message_delta.
     const noStop = body.replace(ev('content_block_stop', { index: 0 }), '');
     expect(foldChat(translateBody(toChat(), noStop)).toolCalls.map((c) => c.arguments)).toEqual([args]);
+  });
+
+  // One opening input is held at most: another tool_use block opening sends it (16 open blocks of 8 MiB inputs held
+  // 129 MiB). A delta for that block after it is refused: the client has an input the SDK would not read.
+  it.each([
+    ['closed as they came: each its opening input', '', ['{"a":1}', '{"b":2}']],
+    ['a delta for the first after the second opened: refused', 'delta', undefined],
+  ])('two tool_use blocks open at once, %s', (_n, then, args) => {
+    const ev = anthropicEvent;
+    const body =
+      messageStart({ input_tokens: 1, output_tokens: 1 }) +
+      ev('content_block_start', { index: 0, content_block: { type: 'tool_use', id: 't1', name: 'f', input: { a: 1 } } }) +
+      ev('content_block_start', { index: 1, content_block: { type: 'tool_use', id: 't2', name: 'g', input: { b: 2 } } }) +
+      (then ? ev('content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: '{"c":3}' } }) : '') +
+      ev('content_block_stop', { index: 0 }) +
+      ev('content_block_stop', { index: 1 }) +
+      ev('message_delta', { delta: { stop_reason: 'tool_use' }, usage: { output_tokens: 9 } }) +
+      ev('message_stop', {});
+    const f = foldChat(translateBody(toChat(), body));
+    if (args) expect([f.toolCalls.map((c) => c.arguments), f.error]).toEqual([args, undefined]);
+    else
+      expect([f.error?.code, f.error?.message, f.done]).toEqual([
+        'bad_upstream_response',
+        expect.stringMatching(/another tool_use block opened/),
+        false,
+      ]);
   });
 
   it("a tool call's input nested past what JSON.stringify can write (a hostile backend): the stream's error frame, no throw", () => {

@@ -1,0 +1,88 @@
+/**
+ * Anthropic backend → OpenAI client, a tool_use block's opening input. MessagesToChatStream holds it until the block
+ * closes (it goes out only if no input_json_delta came: the SDK reads the deltas instead) — one block's at most: a
+ * backend that opened 16 tool_use blocks with 8 MiB inputs and closed none made one stream hold 129 MiB (128 × an
+ * event at MAX_OPEN_TOOLS). A held input now goes out when another tool_use block opens.
+ */
+import { request } from 'node:http';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { describe, expect, it } from 'vitest';
+import { anthropicEvent as ev, messageStart } from '../helpers/anthropic-sse.js';
+import { scriptedBackendProfile, useGateway } from '../helpers/gateway.js';
+import { useUpstream } from '../helpers/upstream.js';
+
+setFlagsFromString('--expose_gc');
+const gc = runInNewContext('gc') as () => void;
+
+const KEY = 'sk-tenant-trust-tool-start';
+const BLOCKS = 16;
+const INPUT_CHARS = 8 * 1024 * 1024;
+let delivered: () => void = () => {};
+
+const EMPTY_DELTA_STREAM =
+  messageStart({ input_tokens: 5, output_tokens: 1 }) +
+  ev('content_block_start', { index: 0, content_block: { type: 'tool_use', id: 'toolu_1', name: 'f', input: { a: 1 } } }) +
+  ev('content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: '' } }) +
+  ev('content_block_stop', { index: 0 }) +
+  ev('message_delta', { delta: { stop_reason: 'tool_use', stop_sequence: null }, usage: { output_tokens: 5 } }) +
+  ev('message_stop', {});
+
+const up = await useUpstream((_req, res, body) => {
+  res.writeHead(200, { 'content-type': 'text/event-stream' });
+  if (!body.includes('many')) return void res.end(EMPTY_DELTA_STREAM);
+  res.write(messageStart({ input_tokens: 5, output_tokens: 1 }));
+  const big = 'x'.repeat(INPUT_CHARS);
+  let i = 0;
+  const pump = (): void => {
+    while (i < BLOCKS) {
+      const e = ev('content_block_start', {
+        index: i,
+        content_block: { type: 'tool_use', id: `toolu_${i}`, name: 'f', input: { x: big } },
+      });
+      i++;
+      if (!res.write(e)) return void res.once('drain', pump);
+    }
+    // Nothing closes: the stream is held open.
+    res.write('', () => delivered());
+  };
+  pump();
+});
+const gw = await useGateway(scriptedBackendProfile(KEY, { kind: 'anthropic' }), { u: up.url });
+
+/** A streamed chat request whose answer is read and dropped (a client's buffer is not the gateway's); `stop` ends it. */
+function streamAndDrop(): { stop: () => Promise<void> } {
+  const body = JSON.stringify({ model: 'claude', messages: [{ role: 'user', content: 'many' }], stream: true });
+  const req = request(`${gw.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+  });
+  const closed = new Promise<void>((resolve) => req.on('close', resolve));
+  req.on('error', () => {});
+  req.on('response', (res) => res.resume());
+  req.end(body);
+  return {
+    stop: () => {
+      req.destroy();
+      return closed;
+    },
+  };
+}
+
+describe("a tool_use block's opening input, held until the block closes", () => {
+  it(`one stream, ${BLOCKS} open tool_use blocks of an ${INPUT_CHARS / 2 ** 20} MiB input each: holds about one, not all`, async () => {
+    await new Promise((r) => setTimeout(r, 200));
+    gc();
+    gc();
+    const m0 = process.memoryUsage();
+    const done = new Promise<void>((r) => (delivered = r));
+    const answer = streamAndDrop();
+    await done;
+    await new Promise((r) => setTimeout(r, 1500));
+    gc();
+    const m1 = process.memoryUsage();
+    await answer.stop();
+    // One event's worth (the block still open, the event arriving) — not BLOCKS of them (129 MiB measured).
+    expect(m1.heapUsed + m1.arrayBuffers - m0.heapUsed - m0.arrayBuffers).toBeLessThan(4 * INPUT_CHARS);
+  }, 60_000);
+});
