@@ -45,12 +45,12 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
    * Anthropic block index → OpenAI tool_calls index, for the tool_use blocks still open, and what of its input the
    * client has. The input a block opened with (serialised, `""` when empty) is held until the block closes and goes
    * out then only if no input_json_delta came: the Anthropic SDK reads the deltas' JSON instead of it (sent at once,
-   * the client got `{"a":1}{"b":2}`). A call without either gets `"{}"` — `""` is
+   * the client got `{"a":1}{"b":2}`), and `{}` when they were all empty. A call without either gets `"{}"` — `""` is
    * not JSON, and openai-node's chat.completions.stream() parses a strict tool's arguments. One block's input is held
    * at most: when another tool_use block opens, a held input goes out (`early`), and a delta for that block after it
    * is refused — 16 open blocks of 8 MiB inputs held 129 MiB. Anthropic opens one block at a time.
    */
-  private readonly tools = new Map<number, { call: number; startInput: string; wrote: boolean; early: boolean }>();
+  private readonly tools = new Map<number, { call: number; startInput: string; deltas: boolean; wrote: boolean; early: boolean }>();
   /** Tool calls started so far: the next one's OpenAI index (indexes are never reused). */
   private toolCalls = 0;
   private finished = false;
@@ -150,21 +150,21 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
     // A backend's input may nest past what JSON.stringify can write (V8's stack): an answer that cannot be translated.
     const args = Object.keys(b.input).length ? serialize(b.input) : '';
     if (args === undefined) return this.abort(unreadable("a tool call's input nested too deeply"));
-    this.tools.set(e.data.index, { call: i, startInput: args, wrote: false, early: false });
+    this.tools.set(e.data.index, { call: i, startInput: args, deltas: false, wrote: false, early: false });
     const call = `{"index":${i},"id":${JSON.stringify(b.id)},"type":"function","function":{"name":${JSON.stringify(b.name)},"arguments":""}}`;
     return closing + early + this.chunk(`{"tool_calls":[${call}]}`, 'null');
   }
 
   /**
-   * Ends the tool call of block `index`, if it is one: a call that had no argument text gets the input its block
-   * opened with, or `"{}"`.
+   * Ends the tool call of block `index`, if it is one: a call that had no argument text gets what the SDK reads —
+   * `{}` after deltas that were all empty, else the input its block opened with, or `"{}"`.
    */
   private closeTool(index: number): string | undefined {
     const tool = this.tools.get(index);
     if (!tool) return undefined;
     this.tools.delete(index);
     if (tool.wrote) return undefined;
-    return this.arguments(tool.call, tool.startInput || '{}');
+    return this.arguments(tool.call, tool.deltas ? '{}' : tool.startInput || '{}');
   }
 
   /** The opening inputs held for open tool calls, sent now: another tool_use block opens. */
@@ -207,11 +207,16 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
     );
     if (d.type === 'text_delta') return d.text ? this.content('content', d.text) : undefined;
     if (d.type === 'thinking_delta') return d.thinking ? this.content('reasoning_content', d.thinking) : undefined;
-    if (d.type !== 'input_json_delta' || !d.partial_json) return undefined;
+    if (d.type !== 'input_json_delta') return undefined;
     const tool = this.tools.get(e.index);
-    if (tool === undefined) return this.abort(unreadable(`tool input for block ${e.index}, which is not a tool_use block`));
+    if (tool === undefined) {
+      return d.partial_json ? this.abort(unreadable(`tool input for block ${e.index}, which is not a tool_use block`)) : undefined;
+    }
+    // The SDK reads the deltas' JSON from the first delta on, an empty one too: the opening input is not the input.
     if (tool.early) return this.abort(unreadable(`tool input for block ${e.index} after another tool_use block opened`));
+    tool.deltas = true;
     tool.startInput = '';
+    if (!d.partial_json) return undefined;
     tool.wrote = true;
     return this.arguments(tool.call, d.partial_json);
   }

@@ -2,11 +2,15 @@
  * Anthropic backend → OpenAI client, a tool_use block's opening input. MessagesToChatStream holds it until the block
  * closes (it goes out only if no input_json_delta came: the SDK reads the deltas instead) — one block's at most: a
  * backend that opened 16 tool_use blocks with 8 MiB inputs and closed none made one stream hold 129 MiB (128 × an
- * event at MAX_OPEN_TOOLS). A held input now goes out when another tool_use block opens.
+ * event at MAX_OPEN_TOOLS). A held input now goes out when another tool_use block opens. And the SDK reads an
+ * input_json_delta whose partial_json is "" as the input being `{}` (`jsonBuf ? partialParse(jsonBuf) : {}`): the
+ * translator ignored it and sent the opening input.
  */
 import { request } from 'node:http';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { anthropicEvent as ev, messageStart } from '../helpers/anthropic-sse.js';
 import { scriptedBackendProfile, useGateway } from '../helpers/gateway.js';
@@ -50,8 +54,11 @@ const up = await useUpstream((_req, res, body) => {
 });
 const gw = await useGateway(scriptedBackendProfile(KEY, { kind: 'anthropic' }), { u: up.url });
 
-/** A streamed chat request whose answer is read and dropped (a client's buffer is not the gateway's); `stop` ends it. */
-function streamAndDrop(): { stop: () => Promise<void> } {
+/**
+ * A streamed chat request whose answer is read and dropped (a client's buffer is not the gateway's); `received`
+ * resolves once `bytes` came, `stop` ends it.
+ */
+function streamAndDrop(bytes: number): { received: Promise<void>; stop: () => Promise<void> } {
   const body = JSON.stringify({ model: 'claude', messages: [{ role: 'user', content: 'many' }], stream: true });
   const req = request(`${gw.url}/v1/chat/completions`, {
     method: 'POST',
@@ -59,9 +66,18 @@ function streamAndDrop(): { stop: () => Promise<void> } {
   });
   const closed = new Promise<void>((resolve) => req.on('close', resolve));
   req.on('error', () => {});
-  req.on('response', (res) => res.resume());
+  let got = 0;
+  const received = new Promise<void>((resolve) =>
+    req.on('response', (res) =>
+      res.on('data', (d: Buffer) => {
+        got += d.length;
+        if (got >= bytes) resolve();
+      }),
+    ),
+  );
   req.end(body);
   return {
+    received,
     stop: () => {
       req.destroy();
       return closed;
@@ -76,8 +92,11 @@ describe("a tool_use block's opening input, held until the block closes", () => 
     gc();
     const m0 = process.memoryUsage();
     const done = new Promise<void>((r) => (delivered = r));
-    const answer = streamAndDrop();
+    // The inputs sent as later blocks opened: all but the last, out of the gateway's buffers before it is measured.
+    const answer = streamAndDrop((BLOCKS - 1) * INPUT_CHARS);
     await done;
+    // (Held instead, they never come: the memory says so.)
+    await Promise.race([answer.received, new Promise((r) => setTimeout(r, 5000))]);
     await new Promise((r) => setTimeout(r, 1500));
     gc();
     const m1 = process.memoryUsage();
@@ -85,4 +104,15 @@ describe("a tool_use block's opening input, held until the block closes", () => 
     // One event's worth (the block still open, the event arriving) — not BLOCKS of them (129 MiB measured).
     expect(m1.heapUsed + m1.arrayBuffers - m0.heapUsed - m0.arrayBuffers).toBeLessThan(4 * INPUT_CHARS);
   }, 60_000);
+
+  it('an empty input_json_delta: the SDK reads the input {}, the OpenAI client gets the same', async () => {
+    const direct = new Anthropic({ baseURL: up.url, apiKey: 'x', maxRetries: 0 });
+    const m = await direct.messages.stream({ model: 'c', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] }).finalMessage();
+    expect(m.content[0]).toMatchObject({ type: 'tool_use', input: {} });
+    const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: KEY, maxRetries: 0 });
+    let args = '';
+    const s = await client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'hi' }], stream: true });
+    for await (const ch of s) args += ch.choices[0]?.delta?.tool_calls?.[0]?.function?.arguments ?? '';
+    expect(JSON.parse(args)).toEqual({});
+  });
 });

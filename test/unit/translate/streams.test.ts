@@ -146,9 +146,11 @@ describe('Anthropic backend stream → OpenAI chunks', () => {
 
   // The Anthropic SDK reads an input_json_delta's JSON in place of the input a tool_use block opened with: sent at
   // once, that input and the delta's ran together (`{"a":1}{"b":2}`, not JSON) for the OpenAI client.
+  // An empty delta too: the SDK reads the deltas' JSON from the first on (`jsonBuf ? partialParse(jsonBuf) : {}`).
   it.each([
     ['with input_json_delta after it: the delta’s input', '{"b":2}', '{"b":2}'],
     ['alone: the input it opened with', undefined, '{"a":1}'],
+    ['with an empty input_json_delta after it: {}', '', '{}'],
   ])('a tool_use block that opens with an input, %s', (_n, delta, args) => {
     const ev = anthropicEvent;
     const body =
