@@ -38,16 +38,17 @@ export class AnthropicStreamTap {
     // client that reads the bytes: it is the error it says it is.
     const name = ev.event;
     if (name === 'ping') return;
-    // Parsed once, every event: a delta is an event of any name whose data says so.
+    // The common delta, named so and its data's type first (as Anthropic writes it), is counted unparsed: the tap
+    // runs on every event of a stream. (A repeated "type" further on is the SDK's to read as its last: aigw then
+    // counts a delta the SDK took for something else, never misses an end or an error the SDK saw as a delta.)
+    if (name === 'content_block_delta' && ev.data.startsWith(DELTA_DATA)) return this.delta(ev.data);
+    // Any other is parsed once: a delta is an event of any name whose data says so.
     const json = parseData(ev.data);
     const type = name === 'error' ? 'error' : typeOf(json);
     if (name === undefined && type !== 'error') return;
     switch (type) {
       case 'content_block_delta':
-        this.deltas++;
-        this.deltaTokens += deltaTokensAtLeast(ev.data);
-        this.contentStarted = true;
-        return;
+        return this.delta(ev.data);
       case 'content_block_start':
         this.contentStarted = true;
         return;
@@ -78,7 +79,15 @@ export class AnthropicStreamTap {
       }
     }
   }
+  private delta(data: string): void {
+    this.deltas++;
+    this.deltaTokens += deltaTokensAtLeast(data);
+    this.contentStarted = true;
+  }
 }
+
+/** How Anthropic begins a delta's data. */
+const DELTA_DATA = '{"type":"content_block_delta"';
 
 /** The `type` of an event's parsed data. */
 function typeOf(v: unknown): string | undefined {
