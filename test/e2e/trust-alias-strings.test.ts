@@ -11,29 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runAigw, startAigw } from '../helpers/cli.js';
-
-/** One route `m1` → AIServiceBackend `b1` → Backend on 127.0.0.1 (never called). */
-const BASE = `apiVersion: aigateway.envoyproxy.io/v1beta1
-kind: AIGatewayRoute
-metadata: {name: r}
-spec:
-  parentRefs: [{name: gw}]
-  rules:
-    - matches: [{headers: [{type: Exact, name: x-ai-eg-model, value: m1}]}]
-      backendRefs: [{name: b1}]
----
-apiVersion: aigateway.envoyproxy.io/v1beta1
-kind: AIServiceBackend
-metadata: {name: b1}
-spec:
-  schema: {name: OpenAI}
-  backendRef: {name: b1, kind: Backend, group: gateway.envoyproxy.io}
----
-apiVersion: gateway.envoyproxy.io/v1alpha1
-kind: Backend
-metadata: {name: b1}
-spec:
-  endpoints: [{fqdn: {hostname: 127.0.0.1, port: 9}}]`;
+// One route `m1` → AIServiceBackend `b1` → Backend (never called).
+import { BASE } from '../unit/bridge/manifests.js';
 
 const BIG = 'a'.repeat(1 << 20);
 const ALIASES = 1000;

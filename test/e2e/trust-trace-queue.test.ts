@@ -7,51 +7,17 @@
  * it holds its first export while a thousand spans end, then answers — what reaches it after is all that was held.
  * (Counted rather than weighed: a heap measurement of a full queue would take thousands of requests.)
  */
-import { createServer, type ServerResponse } from 'node:http';
-import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { createTracing } from '../../src/observe/tracing.js';
 import { spanQueue } from '../../src/observe/tracing-otel.js';
-import { cleanupScope } from '../helpers/cleanup.js';
 import { eventually } from '../helpers/eventually.js';
+import { useOtlpReceiver } from '../helpers/otlp-receiver.js';
 
 /** What one span with captured content weighs while it waits (measured: 65–68 KiB for a non-Latin prompt). */
 const SPAN_WITH_CONTENT = 68 * 1024;
 /** What a collector that hangs may make the gateway hold in spans with content, at most. */
 const BUDGET = 64 * 2 ** 20;
 const ENDED = 1000;
-
-/** A collector that holds its first export until `release()`, and answers every later one at once. */
-async function holdingCollector() {
-  const cleanupAfter = cleanupScope();
-  let held: ServerResponse | undefined;
-  const state = { requests: 0, spans: 0 };
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      let raw = Buffer.concat(chunks);
-      if (req.headers['content-encoding'] === 'gzip') raw = gunzipSync(raw);
-      const body = JSON.parse(raw.toString('utf8')) as { resourceSpans?: { scopeSpans?: { spans?: unknown[] }[] }[] };
-      for (const rs of body.resourceSpans ?? []) for (const ss of rs.scopeSpans ?? []) state.spans += ss.spans?.length ?? 0;
-      if (state.requests++ === 0) held = res;
-      else res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  cleanupAfter(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return {
-    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
-    state,
-    release: () => held?.writeHead(200, { 'content-type': 'application/json' }).end('{}'),
-  };
-}
 
 describe('spans waiting for a collector that hangs', () => {
   it('with captureContent: the queue and the batches in flight stay within 64 MiB of spans', () => {
@@ -68,7 +34,7 @@ describe('spans waiting for a collector that hangs', () => {
   ])(
     '%s',
     async (_name, captureContent) => {
-      const collector = await holdingCollector();
+      const collector = await useOtlpReceiver({ holdFirst: true });
       const tracing = await createTracing({ otlp: collector.url, sampleRatio: 0, captureContent });
       const prompt = '北'.repeat(16 * 1024);
       for (let i = 0; i < ENDED; i++) {
@@ -80,13 +46,13 @@ describe('spans waiting for a collector that hangs', () => {
         span.recordContent('output', prompt);
         span.end(200);
       }
-      await eventually(() => collector.state.requests === 1, 5000);
+      await eventually(() => collector.exports.length === 1, 5000);
       collector.release();
       await tracing.flush();
       const q = spanQueue(captureContent);
       // With content: the batch the collector held, then the full queue; every later span was dropped at its end.
-      expect(collector.state.spans).toBe(captureContent ? q.maxExportBatchSize + q.maxQueueSize : ENDED);
-      if (captureContent) expect(collector.state.spans).toBeLessThan(ENDED / 2);
+      expect(collector.spans.length).toBe(captureContent ? q.maxExportBatchSize + q.maxQueueSize : ENDED);
+      if (captureContent) expect(collector.spans.length).toBeLessThan(ENDED / 2);
       await tracing.shutdown();
     },
     30_000,

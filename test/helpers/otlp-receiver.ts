@@ -3,7 +3,7 @@
  * exporter sends them (OTLP JSON, gzip or not; protobuf is recorded as undecoded so a test can tell) and
  * flattened into spans with plain attribute values.
  */
-import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { cleanupScope } from './cleanup.js';
 
@@ -96,13 +96,18 @@ export interface OtlpReceiver {
   exports: ReceivedExport[];
   spans: ReceivedSpan[];
   clear(): void;
+  /** Answers the first export, held (`holdFirst`): a collector that hung, then came back. */
+  release(): void;
   close(): Promise<void>;
 }
 
-export async function useOtlpReceiver(): Promise<OtlpReceiver> {
+/** `holdFirst`: the first export is received but not answered until `release()`; every later one is answered at once. */
+export async function useOtlpReceiver(opts: { holdFirst?: boolean } = {}): Promise<OtlpReceiver> {
   const cleanupAfter = cleanupScope();
   const exports: ReceivedExport[] = [];
   const spans: ReceivedSpan[] = [];
+  let held: ServerResponse | undefined;
+  const ok = (res: ServerResponse) => res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -117,7 +122,8 @@ export async function useOtlpReceiver(): Promise<OtlpReceiver> {
         return;
       }
       if (text !== undefined) spans.push(...flatten(JSON.parse(text) as TraceRequest));
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      if (opts.holdFirst && exports.length === 1) held = res;
+      else ok(res);
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -129,6 +135,7 @@ export async function useOtlpReceiver(): Promise<OtlpReceiver> {
       exports.length = 0;
       spans.length = 0;
     },
+    release: () => held && ok(held),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
