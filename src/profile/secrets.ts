@@ -30,27 +30,23 @@ function redisPasswords(url: string): string[] {
     return [];
   }
   const out: string[] = [];
-  const add = (raw: string, decoded: string) => {
-    if (raw) out.push(raw);
-    if (decoded && decoded !== raw) out.push(decoded);
-  };
-  const decode = (v: string) => {
+  // As written, and as ioredis decodes it (a query's `+` is a space).
+  const add = (raw: string, plusIsSpace = false) => {
+    if (!raw) return;
+    out.push(raw);
     try {
-      return decodeURIComponent(v);
+      const decoded = decodeURIComponent(plusIsSpace ? raw.replace(/\+/g, ' ') : raw);
+      if (decoded !== raw) out.push(decoded);
     } catch {
-      return v;
+      // Not percent-encoded text: the raw value is what a message could show.
     }
   };
-  add(u.password, decode(u.password));
-  add(u.username, decode(u.username));
-  for (const [name, value] of u.searchParams) if (name.toLowerCase() === 'password') add(value, value);
-  const q = url.indexOf('?');
-  // The query as written, too: searchParams gives it decoded.
-  if (q >= 0)
-    for (const part of url.slice(q + 1).split(/[&#]/)) {
-      const eq = part.indexOf('=');
-      if (eq > 0 && part.slice(0, eq).toLowerCase() === 'password' && eq < part.length - 1) out.push(part.slice(eq + 1));
-    }
+  add(u.password);
+  add(u.username);
+  for (const part of u.search.slice(1).split('&')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).toLowerCase() === 'password') add(part.slice(eq + 1), true);
+  }
   return out;
 }
 

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseProfile } from '../../../src/profile/load.js';
-import { credentialsByBackend } from '../../../src/profile/secrets.js';
+import { credentialsByBackend, secretsOf } from '../../../src/profile/secrets.js';
 
 const profile = `version: 1
 backends:
@@ -70,5 +70,21 @@ describe('the credentials a backend could echo', () => {
     ];
     expect(names(credentials)).toEqual(credentials);
     expect(names(['x-portkey-provider', 'accept', 'x-team', 'x-author', 'x-tokenizer', 'x-keyboard', 'anthropic-version'])).toEqual([]);
+  });
+});
+
+describe("a Redis URL's credentials among the profile's secrets", () => {
+  it.each([
+    ['a password query parameter, encoded', 'redis://h:6379/?db=0&password=p%40ss+w0rd', ['p%40ss+w0rd', 'p@ss w0rd']],
+    ['a userinfo password holding an @ (read to the last @, as ioredis reads it)', 'redis://u:pa@ss@h:6379/', ['pa%40ss', 'pa@ss', 'u']],
+    ['a user name alone', 'rediss://secret-user@h:6380/', ['secret-user']],
+  ])('%s', (_name, redis, want) => {
+    const r = parseProfile(
+      `version: 1\nlimits: { store: { redis: "${redis}" } }\nbackends:\n  a: { url: "http://127.0.0.1:1" }\nmodels:\n  m: { targets: [{ backend: a }] }\n`,
+      'p.yaml',
+      {},
+    );
+    if (!r.ok) throw new Error(r.problems.map((p) => p.message).join('; '));
+    expect(secretsOf(r.profile)).toEqual(expect.arrayContaining(want));
   });
 });
