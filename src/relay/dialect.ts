@@ -3,12 +3,11 @@
  * relay reads (or translates) the events, whether a non-streamed answer is translated whole, and where a
  * passing body's usage is. Undefined for OpenAI to OpenAI (Azure included): the relay's own path, unchanged.
  */
-import type { Result } from '../core/errors.js';
 import type { Scrub } from '../core/scrub.js';
 import type { ClientApi } from '../openai/endpoints.js';
 import { anthropicUsageIn } from '../translate/anthropic-tap.js';
 import type { AnswerTranslation } from '../translate/pairs.js';
-import type { TranslatedAnswer } from '../translate/translated.js';
+import type { AnswerResult } from '../translate/translated.js';
 import { AnthropicSseRelay } from './anthropic-sse-relay.js';
 import type { Downstream } from './downstream.js';
 import type { StreamRelay } from './stream-relay.js';
@@ -19,7 +18,7 @@ export interface RelayDialect {
   /** The relay of a 2xx stream; `scrub` removes configured secrets from a backend's error text. */
   streamRelay(out: Downstream, onFirstContent: () => void, maxEventBytes: number, scrub: Scrub): StreamRelay;
   /** A non-streamed answer translated whole (held, bounded); undefined when its bytes pass through. */
-  readonly answer: ((json: unknown) => Result<TranslatedAnswer>) | undefined;
+  readonly answer: ((json: unknown) => AnswerResult) | undefined;
   /**
    * The usage of a non-streamed answer passing through, from its last bytes. When they hold none (usage left out, or
    * written first in a body longer than the tail window), the body is counted from its content off the event loop

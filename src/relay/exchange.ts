@@ -516,7 +516,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
         // into arguments that are not a JSON object): charged, as one refused for its size is — unless another
         // attempt answers. (A backend's own faults — an encoding, JSON where a stream was asked — cost nothing.)
         this.record.workedUnmetered = true;
-        return this.failUnreadable(answer.error.message);
+        return 'written' in answer ? this.failWritten(answer.error.message) : this.failUnreadable(answer.error.message);
       }
       this.recordTranslatedUsage(answer.value.usage, answer.value.model);
     } else if (this.mode === 'body') {
@@ -616,6 +616,24 @@ export class Exchange implements Dispatcher.DispatchHandler {
       message: `bad_response: ${this.relay.scrub(why)}`,
     });
     this.abort();
+  }
+
+  /**
+   * A whole answer refused for what the model wrote in it (translate/translated.ts WrittenRefusal): the answer to this
+   * request, with the backend's 2xx status — so it neither fails over (each such request had every target of the model
+   * and its fallbacks generate it again, charged once) nor counts against the backend: counted, any client's prompt
+   * asking for a tool call with arguments [1] ejected a healthy backend at its third, at every target it reached.
+   */
+  private failWritten(why: string): void {
+    this.mode = 'done';
+    this.end({
+      kind: 'failed',
+      failure: 'bad_response',
+      status: this.status,
+      error: aigwError('bad_upstream_response', `backend ${this.backend}: ${this.relay.scrub(why)}`),
+      failsOver: false,
+      message: `bad_response: ${this.relay.scrub(why)}`,
+    });
   }
 
   /** A translated answer over the buffer: 502 response_too_large before any byte, as a buffered body over it. */

@@ -7,8 +7,8 @@
 import { HeldBytes } from '../core/held-bytes.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Scrub } from '../core/scrub.js';
-import { aigwError, type Result } from '../core/errors.js';
-import type { TranslatedAnswer } from '../translate/translated.js';
+import { aigwError } from '../core/errors.js';
+import type { AnswerResult } from '../translate/translated.js';
 import type { Downstream } from './downstream.js';
 import { downstreamHeaders } from './headers.js';
 import type { Usage } from './usage-tap.js';
@@ -23,7 +23,7 @@ export class TranslatedBodyRelay {
     private readonly maxBytes: number,
     private readonly status: number,
     private readonly headers: IncomingHttpHeaders,
-    private readonly translate: (json: unknown) => Result<TranslatedAnswer>,
+    private readonly translate: (json: unknown) => AnswerResult,
     private readonly scrub: Scrub,
   ) {}
 
@@ -52,8 +52,11 @@ export class TranslatedBodyRelay {
     return body;
   }
 
-  /** The whole answer arrived: translated and sent, or the error to fail the attempt with (nothing sent). */
-  end(): Result<{ usage: Usage | undefined; model: string }> {
+  /**
+   * The whole answer arrived: translated and sent, or the error to fail the attempt with (nothing sent) — marked
+   * `written` when it is refused for what the model wrote (translate/translated.ts).
+   */
+  end(): AnswerResult<{ usage: Usage | undefined; model: string }> {
     let json: unknown;
     try {
       json = JSON.parse(utf8Text(this.upstreamBody()).text);

@@ -2,7 +2,7 @@
  * Anthropic client → OpenAI backend, the answer: a chat completion becomes a Message. A backend answer that
  * cannot be read (not a completion, tool arguments that are not a JSON object) is a 502, never a guess.
  */
-import { aigwError, type Result } from '../core/errors.js';
+import { aigwError } from '../core/errors.js';
 import { ChatCompletion } from './openai-chat.js';
 import {
   anthropicUsageOf,
@@ -14,14 +14,14 @@ import {
   unreadable,
   usageFromChat,
 } from './mapping.js';
-import type { TranslatedAnswer } from './translated.js';
+import { type AnswerResult, refusedWritten } from './translated.js';
 
 type OutBlock =
   | { type: 'thinking'; thinking: string; signature: string }
   | { type: 'text'; text: string }
   | { type: 'tool_use'; id: string; name: string; input: Record<string, unknown> };
 
-export function chatToMessage(json: unknown): Result<TranslatedAnswer> {
+export function chatToMessage(json: unknown): AnswerResult {
   const parsed = ChatCompletion.safeParse(json);
   if (!parsed.success) return { ok: false, error: unreadable('not a chat completion') };
   const c = parsed.data;
@@ -45,13 +45,9 @@ export function chatToMessage(json: unknown): Result<TranslatedAnswer> {
     // (refusal) says why the answer ends there. A 502 instead would be retried by the SDKs, to be cut again.
     if (input === undefined && limited) continue;
     if (input === undefined) {
-      return {
-        ok: false,
-        error: aigwError(
-          'bad_upstream_response',
-          `the backend's tool call ${i} (${call.function.name}) has arguments that are not a JSON object`,
-        ),
-      };
+      return refusedWritten(
+        aigwError('bad_upstream_response', `the backend's tool call ${i} (${call.function.name}) has arguments that are not a JSON object`),
+      );
     }
     content.push({ type: 'tool_use', id: call.id ?? `toolu_${c.id}_${i}`, name: call.function.name, input });
   }
@@ -74,6 +70,6 @@ export function chatToMessage(json: unknown): Result<TranslatedAnswer> {
     usage: anthropicUsageOf(usage ?? { input: 0, output: 0, cacheRead: 0, cacheCreation: 0 }),
   };
   const body = serialize(message);
-  if (body === undefined) return { ok: false, error: unreadable('tool call arguments nest too deeply') };
+  if (body === undefined) return refusedWritten(unreadable('tool call arguments nest too deeply'));
   return { ok: true, value: { body, usage, model: c.model } };
 }

@@ -3,13 +3,12 @@
  * `content`, tool_use blocks become `tool_calls`, thinking becomes `reasoning_content` (vLLM's and
  * DeepSeek's field), usage counts cache reads as `prompt_tokens_details.cached_tokens`.
  */
-import type { Result } from '../core/errors.js';
 import { Message } from '../anthropic/response.js';
 import { chatUsageOf, finishReasonOf, serialize, unreadable, usageFromAnthropic } from './mapping.js';
-import type { TranslatedAnswer } from './translated.js';
+import { type AnswerResult, refusedWritten } from './translated.js';
 
 /** `created`: seconds since the epoch (Anthropic's Message carries no time). */
-export function messageToChat(json: unknown, created: number): Result<TranslatedAnswer> {
+export function messageToChat(json: unknown, created: number): AnswerResult {
   const parsed = Message.safeParse(json);
   if (!parsed.success) return { ok: false, error: unreadable('not a Message') };
   const m = parsed.data;
@@ -21,7 +20,7 @@ export function messageToChat(json: unknown, created: number): Result<Translated
     else if (b.type === 'thinking') reasoning += b.thinking;
     else if (b.type === 'tool_use') {
       const args = serialize(b.input);
-      if (args === undefined) return { ok: false, error: unreadable('tool input nests too deeply') };
+      if (args === undefined) return refusedWritten(unreadable('tool input nests too deeply'));
       toolCalls.push({ id: b.id, type: 'function', function: { name: b.name, arguments: args } });
     }
     // redacted_thinking is opaque, and other block types carry nothing an OpenAI client reads.
@@ -43,6 +42,6 @@ export function messageToChat(json: unknown, created: number): Result<Translated
     usage: chatUsageOf(usage),
   };
   const body = serialize(completion);
-  if (body === undefined) return { ok: false, error: unreadable('tool input nests too deeply') };
+  if (body === undefined) return refusedWritten(unreadable('tool input nests too deeply'));
   return { ok: true, value: { body, usage, model: m.model } };
 }

@@ -12,7 +12,7 @@ import { chatToMessages } from './openai-anthropic.js';
 import { messageToChat } from './openai-anthropic-response.js';
 import { MessagesToChatStream } from './openai-anthropic-stream.js';
 import type { StreamTranslator } from './stream.js';
-import type { TranslatedAnswer } from './translated.js';
+import type { AnswerResult } from './translated.js';
 
 export type ClientApi = 'openai' | 'anthropic';
 export type BackendKind = 'openai' | 'anthropic' | 'azure-openai';
@@ -25,7 +25,7 @@ export interface PreparedRequest {
   /** The API the upstream path belongs to: `/v1/chat/completions` (or Azure's) or `/v1/messages`. */
   upstreamApi: ClientApi;
   /** The backend's non-streamed answer (parsed JSON) → the client's body. */
-  answer(json: unknown): Result<TranslatedAnswer>;
+  answer(json: unknown): AnswerResult;
   /**
    * A fresh translator for the backend's stream; `scrub` removes configured secrets from a backend's error text,
    * `maxHeld` bounds what it holds of one piece of the answer (limits.maxEventBytes).

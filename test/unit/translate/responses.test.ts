@@ -124,6 +124,17 @@ describe('chat completion → Anthropic Message', () => {
   ])('an answer with %s is a 502 bad_upstream_response', (_n, json) => {
     expect(chatToMessage(json)).toMatchObject({ ok: false, error: { code: 'bad_upstream_response' } });
   });
+
+  it('marks a refusal of what the model wrote (a prompt can choose it) apart from one of the answer form or a backend that gave up', () => {
+    const call = (args: string) => completion({ tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: args } }] });
+    for (const args of ['[1]', '"str"', '{"a":']) expect(chatToMessage(call(args))).toMatchObject({ ok: false, written: true });
+    for (const json of [
+      { hello: 1 },
+      { ...completion({ content: 'x' }), choices: [] },
+      completion({ content: 'x' }, { finish_reason: 'error' }),
+    ])
+      expect('written' in chatToMessage(json)).toBe(false);
+  });
 });
 
 const message = (content: unknown[], extra: Record<string, unknown> = {}) => ({
