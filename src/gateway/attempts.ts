@@ -15,7 +15,7 @@ import { Downstream } from '../relay/downstream.js';
 import { type AttemptOutcome, Exchange } from '../relay/exchange.js';
 import { upstreamHeaders } from '../relay/headers.js';
 import { afterFailure, FIRST_ATTEMPT, type AttemptState } from '../routing/attempt-policy.js';
-import { recordDispatch, recordFailure, recordFirstByte } from '../routing/feedback.js';
+import { firstTokenAtHead, recordAnswerHead, recordDispatch, recordFailure, recordFirstByte } from '../routing/feedback.js';
 import { planAttempts } from '../routing/plan.js';
 import { NO_FACTS, routeRequest } from '../routing/request-facts.js';
 import type { ModelRoute, Target } from '../routing/route-table.js';
@@ -235,6 +235,8 @@ function dispatch(
     const span = traceAttempt(ctx, edge, target);
     recordDispatch(runtime.routing, target, facts);
     const sentAt = target.tracksTtft ? performance.now() : 0;
+    // Its head comes after its last token (a non-streamed generation): no time to first token is read from it.
+    const headAfterAnswer = target.tracksTtft && !firstTokenAtHead(p);
     // Runs before a failed outcome reaches the attempt loop: the slot is free before another attempt takes one.
     // Given to the exchange before it is dispatched: the pool answers some failures (a closed pool) synchronously.
     const onEnd = (outcome: AttemptOutcome): void => {
@@ -249,7 +251,10 @@ function dispatch(
       }
     };
     const exchange = send(ctx, runtime, p, target, bus, waitedMs, provider, attemptHeaders(ctx, edge, span), onEnd);
-    if (target.tracksTtft) exchange.onFirstByte = () => recordFirstByte(runtime.routing, target, performance.now() - sentAt);
+    if (target.tracksTtft) {
+      const observe = headAfterAnswer ? recordAnswerHead : recordFirstByte;
+      exchange.onFirstByte = () => observe(runtime.routing, target, performance.now() - sentAt);
+    }
     // An exchange's outcome always resolves (failures are outcomes too); a committed one at its head.
     return exchange.outcome;
   } catch (e) {

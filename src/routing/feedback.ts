@@ -30,6 +30,42 @@ export function recordFirstByte(state: RoutingState, target: Target, ms: number)
 }
 
 /**
+ * Answers at most this many tokens long have their head read as their first token: at 20–50 ms a token the rest
+ * adds no more than a TTFT's own noise (a probe asks for 1).
+ */
+export const HEAD_AS_FIRST_TOKEN_MAX = 4;
+
+/** What firstTokenAtHead reads of a request. */
+export interface AnswerShape {
+  endpoint: string;
+  stream: boolean;
+  /** max_tokens as asked (undefined: none asked, as long as the backend likes). */
+  maxTokens: number | undefined;
+  /** Answers generated (n, best_of, prompts). */
+  choices: number;
+}
+
+/**
+ * Whether a 2xx answer's first byte is its first token's time. A stream's is, and an embedding's or a token count's
+ * head is all the work there is. A non-streamed generation's head comes once the whole answer is written: its time is
+ * the replica's time to first token plus the answer's length, which the client chooses — one answer of 400 tokens
+ * read as a TTFT set a healthy replica's estimate to seconds at once (peak EWMA) and sent every other request to its
+ * peers for ~30 s, and a client repeating it kept traffic on a slower replica. Only a short one is read as a TTFT.
+ */
+export function firstTokenAtHead(p: AnswerShape): boolean {
+  if (p.stream || p.endpoint === 'embeddings' || p.endpoint === 'count_tokens') return true;
+  return p.maxTokens !== undefined && p.maxTokens * p.choices <= HEAD_AS_FIRST_TOKEN_MAX;
+}
+
+/**
+ * A non-streamed generation's head `ms` after dispatch (firstTokenAtHead false): its first token came no later, so
+ * it may lower the replica's estimate but never raise it — that is for streams, short answers and failures.
+ */
+export function recordAnswerHead(state: RoutingState, target: Target, ms: number): void {
+  state.ttft.bound(target.id, ms, Date.now());
+}
+
+/**
  * Whether a failed attempt is the replica's doing: no answer (a refused or reset connection, a timeout, an
  * unreadable answer; `status` undefined), a 5xx, 429, 401/403, or 404 (vLLM's answer for a model it does not
  * serve). Other 4xx (400, 413, 422 — a prompt over the context, a bad parameter) are the client's request.

@@ -47,6 +47,14 @@ export class PeakEwma {
     r.stamp = Math.max(now, r.stamp);
   }
 
+  /**
+   * Records a time known only to be at least the quantity's (a non-streamed answer's head: its first token came no
+   * later): it lowers an estimate it is below, as an observation would, and never raises one or starts one.
+   */
+  bound(id: string, ms: number, now: number): void {
+    if (ms < this.estimate(id, now)) this.observe(id, ms, now);
+  }
+
   get size(): number {
     return this.byId.size;
   }

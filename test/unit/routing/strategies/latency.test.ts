@@ -1,5 +1,6 @@
 /** The peak-EWMA TTFT tracker and the `latency` strategy, including the issue's slow-backend acceptance, simulated. */
 import { describe, expect, it } from 'vitest';
+import { firstTokenAtHead } from '../../../../src/routing/feedback.js';
 import { PeakEwma, TTFT_DECAY_MS } from '../../../../src/routing/peak-ewma.js';
 import { latencyCost, pickLatency } from '../../../../src/routing/strategies/latency.js';
 import { facts, SimTarget, simulate, targets } from './sim.js';
@@ -25,6 +26,29 @@ describe('the peak EWMA', () => {
     e.observe('a', 100, 5000);
     const w = Math.exp(-1);
     expect(e.estimate('a', 5000)).toBeCloseTo(500 * w * w + 100 * (1 - w));
+  });
+
+  it('takes a bound (a time the quantity is at most) only below the estimate: it never raises or starts one', () => {
+    const e = new PeakEwma(5000);
+    e.bound('a', 2000, 0);
+    expect(e.size).toBe(0);
+    e.observe('a', 100, 0);
+    e.bound('a', 2000, 10);
+    expect(e.estimate('a', 10)).toBeLessThan(100);
+    e.bound('a', 20, 5000);
+    const w = Math.exp(-1);
+    expect(e.estimate('a', 5000)).toBeCloseTo(100 * w * w + 20 * (1 - w));
+  });
+
+  it("reads a head as the first token's time for a stream, an embedding, a token count or a short answer only", () => {
+    const chat = { endpoint: 'chat', stream: false, choices: 1 };
+    expect(firstTokenAtHead({ ...chat, stream: true, maxTokens: undefined })).toBe(true);
+    expect(firstTokenAtHead({ endpoint: 'embeddings', stream: false, maxTokens: undefined, choices: 1 })).toBe(true);
+    expect(firstTokenAtHead({ ...chat, maxTokens: 1 })).toBe(true);
+    expect(firstTokenAtHead({ ...chat, maxTokens: 400 })).toBe(false);
+    expect(firstTokenAtHead({ ...chat, maxTokens: 1, choices: 50 })).toBe(false);
+    // No max_tokens: as long as the backend likes.
+    expect(firstTokenAtHead({ ...chat, maxTokens: undefined })).toBe(false);
   });
 
   it('ignores nonsense observations and knows nothing of unseen targets', () => {
