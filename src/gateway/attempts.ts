@@ -102,7 +102,12 @@ export async function routeAndRelay(
       const decision = afterFailure(
         targets.length,
         state,
-        { kind: outcome.failure, status: outcome.status, retryAfterMs: outcome.retryAfterMs },
+        {
+          kind: outcome.failure,
+          status: outcome.status,
+          retryAfterMs: outcome.retryAfterMs,
+          lengthTimed: outcome.generating === true && !firstTokenAtHead(p),
+        },
         limits,
         // Through `at`: a fallback's targets are ordered once reached, and the target checked is the one tried.
         (i) => plan.panic || plan.at(i).backend.health.available(now),
@@ -243,7 +248,8 @@ function dispatch(
       ended = true;
       try {
         endAttempt(span, outcome, ctx);
-        if (outcome.kind === 'failed' && target.tracksTtft)
+        // A non-streamed generation that outlasted the deadline ran as long as its client asked: no penalty either.
+        if (outcome.kind === 'failed' && target.tracksTtft && !(outcome.generating && headAfterAnswer))
           recordFailure(runtime.routing, target, performance.now() - sentAt, outcome.status);
       } finally {
         ctx.onClientGone = undefined;

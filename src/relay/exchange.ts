@@ -52,6 +52,12 @@ export type AttemptOutcome =
       message: string;
       /** Refused by the gateway before anything went upstream (a request the backend's API cannot express). */
       local?: true;
+      /**
+       * No head by timeouts.firstByte after the request was written (not a connect timeout): the backend may have been
+       * generating all along — for a non-streamed answer, whose head comes after its last token, as long as the
+       * client asked it to (gateway/attempts.ts).
+       */
+      generating?: true;
     };
 
 const MAX_ERROR_BODY = 64 * 1024;
@@ -551,7 +557,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
       // Nothing reached the client: this attempt may fail over. No head by the deadline after the request was written
       // (a connect timeout is not this code): the backend was generating, and a client choosing a max_tokens that
       // outlasts the deadline chose that outcome, so the work is charged.
-      if ((err as { code?: string }).code === 'UND_ERR_HEADERS_TIMEOUT' && this.sent) this.record.workedUnmetered = true;
+      const generating = (err as { code?: string }).code === 'UND_ERR_HEADERS_TIMEOUT' && this.sent;
+      if (generating) this.record.workedUnmetered = true;
       const message = `${failure}: ${(err as { code?: string }).code ?? err.message}`;
       const error =
         failure === 'timeout'
@@ -561,7 +568,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
               `backend ${this.backend} failed: ${message}`,
             );
       this.mode = 'done';
-      return this.end({ kind: 'failed', failure, error, failsOver: true, message });
+      return this.end({ kind: 'failed', failure, error, failsOver: true, message, ...(generating ? { generating: true as const } : {}) });
     }
     const idle = failure === 'idle_timeout';
     this.publishUpstreamError(idle ? 'idle_timeout' : 'stream_error', (err as { code?: string }).code ?? err.message);

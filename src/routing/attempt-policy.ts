@@ -8,8 +8,9 @@
  *    waiting for a backend's retry-after (up to a cap) before trying that same backend again;
  *  - at most `attempts` tries in all (every target is tried at least once).
  * It also says whether a failure counts toward the backend's ejection: a 429 never does (the backend is
- * healthy, just busy), a queue timeout never does (the queue is ours), and the status failures one request
- * causes count once, however many targets it tries — so one client's poison request cannot eject a pool.
+ * healthy, just busy), a queue timeout never does (the queue is ours), nor does a head that missed its deadline
+ * only because it comes after an answer as long as the client asked for (`lengthTimed`), and the status failures
+ * one request causes count once, however many targets it tries — so one client's poison request cannot eject a pool.
  */
 import type { UpstreamFailure } from '../events/types.js';
 
@@ -19,6 +20,13 @@ export interface AttemptFailure {
   status?: number | undefined;
   /** The backend's retry-after, in ms. */
   retryAfterMs?: number | undefined;
+  /**
+   * A timeout waiting for a head that comes only after the whole answer (a non-streamed generation longer than a
+   * few tokens, once written): its time is the answer's length, which the client chose — max_tokens 8,192 at 50
+   * tokens/s outlasts the default 120 s on any healthy replica. Counted, three such requests from any client ejected
+   * every target of a model. Still tried elsewhere: a replica that is in fact hung is not told apart here.
+   */
+  lengthTimed?: boolean | undefined;
 }
 
 export interface AttemptLimits {
@@ -62,7 +70,8 @@ export function afterFailure(
   jitterMs: number,
 ): Decision {
   const isStatus = failure.kind === 'status';
-  const countsAgainstHealth = failure.kind !== 'queue' && failure.status !== 429 && !(isStatus && state.statusCounted);
+  const countsAgainstHealth =
+    failure.kind !== 'queue' && failure.status !== 429 && failure.lengthTimed !== true && !(isStatus && state.statusCounted);
   const counted: AttemptState = { ...state, statusCounted: state.statusCounted || (isStatus && countsAgainstHealth) };
   const budget = Math.max(planLength, limits.attempts);
   const giveUp = (s: AttemptState): Decision => ({ next: { kind: 'give-up' }, state: s, countsAgainstHealth });

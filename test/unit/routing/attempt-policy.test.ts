@@ -66,4 +66,9 @@ describe('the attempt policy', () => {
     ]);
     expect(walk(3, [fail('connect_error'), fail('connect_error'), fail('timeout')]).counted).toEqual([true, true, true]);
   });
+
+  it('does not count a timeout the answer’s asked-for length explains, and still tries the next target', () => {
+    const timed = fail('timeout', { lengthTimed: true });
+    expect(walk(3, [timed, timed, timed])).toEqual({ steps: ['try 1', 'try 2', 'give-up'], counted: [false, false, false] });
+  });
 });
