@@ -112,6 +112,7 @@ export async function routeAndRelay(
         // Through `at`: a fallback's targets are ordered once reached, and the target checked is the one tried.
         (i) => plan.panic || plan.at(i).backend.health.available(now),
         5 + Math.random() * 20,
+        now,
       );
       if (decision.countsAgainstHealth) {
         const cooldown = target.backend.health.failure(now);

@@ -5,7 +5,8 @@
  *    target after a short jitter;
  *  - otherwise the next target of the plan is tried, skipping ejected ones;
  *  - going round the plan again is for overload answers (503, 429) only — a timeout would just repeat —,
- *    waiting for a backend's retry-after (up to a cap) before trying that same backend again;
+ *    waiting for a backend's retry-after (up to a cap; past it, that backend is not come back to) before trying
+ *    that same backend again, whichever target failed last;
  *  - at most `attempts` tries in all (every target is tried at least once).
  * It also says whether a failure counts toward the backend's ejection: a 429 never does (the backend is
  * healthy, just busy), a queue timeout never does (the queue is ours), nor does a head that missed its deadline
@@ -44,6 +45,12 @@ export interface AttemptState {
   readonly quickRetried: boolean;
   /** A status failure of this request has already counted toward a backend's ejection. */
   readonly statusCounted: boolean;
+  /**
+   * Per plan position (index modulo the plan's length), when the retry-after its backend answered ends, on the
+   * caller's clock (ms). Only the last failure's was read: with two targets both answering 429 and retry-after 1,
+   * the plan came round to the first at once, never waiting, and one that asked for an hour was tried again as well.
+   */
+  readonly retryAt?: ReadonlyMap<number, number>;
 }
 
 export type NextStep = { kind: 'try'; index: number; delayMs: number } | { kind: 'give-up' };
@@ -59,7 +66,8 @@ export const FIRST_ATTEMPT: AttemptState = { tried: 1, index: 0, quickRetried: f
 
 /**
  * The next step after `failure` on target `state.index`. `available(i)` says whether plan target i may be
- * tried now (not ejected); `jitterMs` is the quick retry's wait (injected: tests pass a constant).
+ * tried now (not ejected); `jitterMs` is the quick retry's wait and `now` the clock's reading in ms (injected:
+ * tests pass constants).
  */
 export function afterFailure(
   planLength: number,
@@ -68,11 +76,18 @@ export function afterFailure(
   limits: AttemptLimits,
   available: (index: number) => boolean,
   jitterMs: number,
+  now = 0,
 ): Decision {
   const isStatus = failure.kind === 'status';
   const countsAgainstHealth =
     failure.kind !== 'queue' && failure.status !== 429 && failure.lengthTimed !== true && !(isStatus && state.statusCounted);
-  const counted: AttemptState = { ...state, statusCounted: state.statusCounted || (isStatus && countsAgainstHealth) };
+  const retryAt =
+    failure.retryAfterMs === undefined ? state.retryAt : new Map(state.retryAt).set(state.index % planLength, now + failure.retryAfterMs);
+  const counted: AttemptState = {
+    ...state,
+    statusCounted: state.statusCounted || (isStatus && countsAgainstHealth),
+    ...(retryAt ? { retryAt } : {}),
+  };
   const budget = Math.max(planLength, limits.attempts);
   const giveUp = (s: AttemptState): Decision => ({ next: { kind: 'give-up' }, state: s, countsAgainstHealth });
   if (state.tried >= budget) return giveUp(counted);
@@ -89,11 +104,9 @@ export function afterFailure(
     const index = state.index + step;
     if (index >= planLength && !wraps) return giveUp(counted);
     if (!available(index % planLength)) continue;
-    let delayMs = 0;
-    if (index % planLength === state.index % planLength && failure.retryAfterMs !== undefined) {
-      if (failure.retryAfterMs > limits.retryAfterCapMs) return giveUp(counted);
-      delayMs = failure.retryAfterMs;
-    }
+    const until = retryAt?.get(index % planLength);
+    const delayMs = until === undefined ? 0 : Math.max(0, until - now);
+    if (delayMs > limits.retryAfterCapMs) continue;
     return {
       next: { kind: 'try', index, delayMs },
       state: { ...counted, tried: state.tried + 1, index, quickRetried: false },

@@ -42,6 +42,18 @@ describe('the attempt policy', () => {
       ['try 0 after 200ms'],
     ],
     ['a retry-after beyond the cap gives up', 1, [fail('status', { status: 503, retryAfterMs: 5000 })], ['give-up']],
+    [
+      "a backend's retry-after is waited for when the plan comes round to it after another target failed",
+      2,
+      [fail('status', { status: 429, retryAfterMs: 200 }), fail('status', { status: 503 })],
+      ['try 1', 'try 0 after 200ms'],
+    ],
+    [
+      'a target whose retry-after is beyond the cap is not come back to: the plan goes on without it',
+      2,
+      [fail('status', { status: 429, retryAfterMs: 60_000 }), fail('status', { status: 503 }), fail('status', { status: 503 })],
+      ['try 1', 'try 1', 'give-up'],
+    ],
     ['a full queue moves on to the next target', 2, [fail('queue')], ['try 1']],
   ])('%s', (_name, planLength, failures, steps) => {
     expect(walk(planLength, failures).steps).toEqual(steps);
