@@ -6,11 +6,22 @@
  * give equal leading hashes. Work and memory are bounded: at most MAX_PROMPT_BLOCKS blocks (16 KiB of
  * text) are hashed, a partial last block is ignored, and the text is read in place, never concatenated.
  */
+import { randomBytes } from 'node:crypto';
 import { fnv1a, mix32 } from '../core/hash.js';
 
 export const PROMPT_BLOCK_CHARS = 64;
 /** Prompts sharing their first 16 KiB are indistinguishable; the Inference Extension's default too. */
 export const MAX_PROMPT_BLOCKS = 256;
+
+/**
+ * Folded into every block key, new in each process. V8 hashes numeric Map and Set keys without a seed of its own,
+ * so keys a client could compute from its own prompts could be aimed at one bucket of the index's tables: a
+ * chain of tens of thousands of keys, walked by every block of every request. Keys only need to agree within the
+ * process that made them (the index is the process's own).
+ */
+const SEED = randomBytes(8);
+const SEED_A = SEED.readUInt32LE(0);
+const SEED_B = SEED.readUInt32LE(4);
 
 /** Hashes text fed piece by piece into chained block keys (53-bit numbers). */
 export class PromptHasher {
@@ -24,8 +35,8 @@ export class PromptHasher {
     readonly blockChars = PROMPT_BLOCK_CHARS,
     readonly maxBlocks = MAX_PROMPT_BLOCKS,
   ) {
-    this.a = fnv1a(model);
-    this.b = fnv1a(model, 0x9747b28c);
+    this.a = mix32(fnv1a(model), SEED_A);
+    this.b = mix32(fnv1a(model, 0x9747b28c), SEED_B);
   }
 
   get full(): boolean {

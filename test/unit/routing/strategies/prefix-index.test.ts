@@ -1,6 +1,6 @@
 /** The gateway's prefix index and the prompt-text block hashes it is fed: bounded, O(blocks), prefix-stable. */
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { chatPromptBlocks, completionPromptBlocks, MAX_PROMPT_BLOCKS, PROMPT_BLOCK_CHARS } from '../../../../src/routing/prompt-blocks.js';
 import { PrefixIndex } from '../../../../src/routing/prefix-index.js';
 
@@ -71,6 +71,18 @@ describe('prompt blocks over the text', () => {
     const text = 'x'.repeat(PROMPT_BLOCK_CHARS * 3 + 10);
     expect(completionPromptBlocks('m', text)).toHaveLength(3);
     expect(completionPromptBlocks('m', 'short')).toEqual([]);
+  });
+
+  it('are keys no client can compute: each process folds a seed of its own into them (numeric Map keys are hashed without one)', async () => {
+    const text = 'z'.repeat(PROMPT_BLOCK_CHARS * 4);
+    const mine = completionPromptBlocks('m', text);
+    expect(completionPromptBlocks('m', text)).toEqual(mine);
+    // The module loaded afresh, as another process would load it: the same prompt, other keys.
+    vi.resetModules();
+    const fresh = await import('../../../../src/routing/prompt-blocks.js');
+    const theirs = fresh.completionPromptBlocks('m', text);
+    expect(theirs).toHaveLength(mine.length);
+    for (let i = 0; i < mine.length; i++) expect(theirs[i]).not.toBe(mine[i]);
   });
 
   it('fold the model name into the first block', () => {
