@@ -5,7 +5,7 @@
  * the client; the loop is over then, while the answer may stream for minutes.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { aigwError } from '../core/errors.js';
+import { type AigwError, aigwError } from '../core/errors.js';
 import type { EventBus } from '../events/bus.js';
 import { ENDPOINT_PATHS } from '../openai/endpoints.js';
 import { forgetBody, type ProxyRequest } from '../openai/parse-request.js';
@@ -134,7 +134,7 @@ export async function routeAndRelay(
           retried: next.kind === 'try',
         });
       }
-      if (next.kind === 'give-up') return sendError(ctx, outcome.error);
+      if (next.kind === 'give-up') return sendError(ctx, withRetryAfter(outcome.error, outcome.retryAfterMs));
       // Unref'd: a stopping gateway does not stay up for a wait whose request its drain has answered.
       if (next.delayMs > 0) await sleep(next.delayMs, undefined, { ref: false });
       if (ctx.record.clientGone || ctx.res.headersSent) return;
@@ -144,6 +144,24 @@ export async function routeAndRelay(
     if (ctx.res.headersSent) reportFailure(e);
     else failedRequest(ctx, e);
   }
+}
+
+/** A day: a backend's retry-after past it is no schedule a client should keep. */
+const MAX_TOLD_RETRY_AFTER_MS = 86_400_000;
+
+/**
+ * The last answer was a backend's overload (429, 503) with a retry-after, and no target is left to try: the client is
+ * told when to come back, as the backend said (whole seconds, and OpenAI's retry-after-ms) — the SDKs retry a 502 and
+ * honour either header; without them, they came back within a second to the backend that asked for a minute.
+ */
+function withRetryAfter(error: AigwError, retryAfterMs: number | undefined): AigwError {
+  if (retryAfterMs === undefined || !(retryAfterMs > 0) || retryAfterMs > MAX_TOLD_RETRY_AFTER_MS) return error;
+  const headers = {
+    ...error.headers,
+    'retry-after': String(Math.ceil(retryAfterMs / 1000)),
+    'retry-after-ms': String(Math.ceil(retryAfterMs)),
+  };
+  return { ...error, headers };
 }
 
 /**

@@ -43,6 +43,9 @@ describe("a backend's retry-after when the plan comes round to it", () => {
   it('is waited for after another target failed in between', async () => {
     const r = await ask('both');
     expect(r.status).toBe(502);
+    // No target left: the client is told when to come back, as the backends said (the SDKs retry a 502 and honour it).
+    expect(r.headers['retry-after']).toBe('1');
+    expect(r.headers['retry-after-ms']).toBe('1000');
     // a, b, then a again (or b, a, b): the one tried twice waited its second.
     const twice = a.at.length === 2 ? a.at : b.at;
     expect(twice).toHaveLength(2);
@@ -50,7 +53,12 @@ describe("a backend's retry-after when the plan comes round to it", () => {
   }, 20_000);
 
   it('past the cap, the backend is not tried again: the plan goes on without it', async () => {
-    for (let i = 0; i < 2; i++) expect((await ask('mixed')).status).toBe(502);
+    for (let i = 0; i < 2; i++) {
+      const r = await ask('mixed');
+      expect(r.status).toBe(502);
+      // The last answer was b's: its second is what the client is told, not hour's hour.
+      expect(r.headers['retry-after']).toBe('1');
+    }
     // Once a request: before, a request that began at hour came back to it after b (hour, b, hour).
     expect(hour.at).toHaveLength(2);
   }, 20_000);
