@@ -77,21 +77,8 @@ export async function routeAndRelay(
       const outcome = await attempt(ctx, runtime, p, target, bus, tokens, facts);
       // Given up unanswered (the client left, the drain's deadline answered it): the backend did nothing to judge.
       if (outcome.kind === 'abandoned') return;
-      if (outcome.kind === 'committed') {
-        // An answer the gateway gave itself says nothing of the backend: counted as its success, any client's
-        // count_tokens reset a dead backend's failure streak, and it was never ejected.
-        if (!outcome.local && target.backend.health.success()) {
-          bus.publish({
-            type: 'ejection',
-            ts: Date.now(),
-            backend: target.backend.name,
-            ejected: false,
-            cooldownMs: 0,
-            reason: 'answered',
-          });
-        }
-        return;
-      }
+      // The backend's health learns of an answer at its end (dispatch's onEnd): one cut by the backend is its failure.
+      if (outcome.kind === 'committed') return;
       // Gone, or answered by the drain's deadline while it waited (a 503 it may retry elsewhere): nothing more to try.
       if (ctx.record.clientGone || ctx.res.headersSent) return;
       if (!outcome.failsOver) {
@@ -115,11 +102,7 @@ export async function routeAndRelay(
         now,
       );
       if (decision.countsAgainstHealth) {
-        const cooldown = target.backend.health.failure(now);
-        if (cooldown > 0 && bus.active) {
-          const reason = `${outcome.failure}: ${outcome.message}`;
-          bus.publish({ type: 'ejection', ts: now, backend: target.backend.name, ejected: true, cooldownMs: cooldown, reason });
-        }
+        countFailure(target, bus, now, `${outcome.failure}: ${outcome.message}`);
       }
       const next = decision.next;
       if (bus.active) {
@@ -144,6 +127,27 @@ export async function routeAndRelay(
     if (ctx.res.headersSent) reportFailure(e);
     else failedRequest(ctx, e);
   }
+}
+
+/** A failure toward the backend's ejection, told when it ejects. */
+function countFailure(target: Target, bus: EventBus, now: number, reason: string): void {
+  const cooldown = target.backend.health.failure(now);
+  if (cooldown > 0 && bus.active)
+    bus.publish({ type: 'ejection', ts: now, backend: target.backend.name, ejected: true, cooldownMs: cooldown, reason });
+}
+
+/**
+ * An answer's end, as the backend's health reads it: whole (or left by its client), a success; cut by the backend —
+ * its connection reset or silent mid-answer — a failure. Read at the end, not at the head: a backend that always
+ * broke its streams after the first event was counted a success at each head, its streak reset every time, and
+ * never ejected. An answer the gateway gave itself (count_tokens) says nothing of the backend: counted as its
+ * success, any client's count_tokens reset a dead backend's failure streak, and it was never ejected.
+ */
+function judgeAnswer(target: Target, bus: EventBus, outcome: AttemptOutcome & { kind: 'committed' }): void {
+  if (outcome.local) return;
+  if (outcome.broke) return countFailure(target, bus, Date.now(), 'stream_error: the backend cut its answer');
+  if (target.backend.health.success())
+    bus.publish({ type: 'ejection', ts: Date.now(), backend: target.backend.name, ejected: false, cooldownMs: 0, reason: 'answered' });
 }
 
 /** A day: a backend's retry-after past it is no schedule a client should keep. */
@@ -267,6 +271,7 @@ function dispatch(
       ended = true;
       try {
         endAttempt(span, outcome, ctx);
+        if (outcome.kind === 'committed') judgeAnswer(target, bus, outcome);
         // A non-streamed generation that outlasted the deadline ran as long as its client asked: no penalty either.
         if (outcome.kind === 'failed' && target.tracksTtft && !(outcome.generating && headAfterAnswer))
           recordFailure(runtime.routing, target, performance.now() - sentAt, outcome.status);

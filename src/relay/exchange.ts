@@ -27,6 +27,7 @@ import { impliedStatus, normalizeUpstreamError } from './upstream-error.js';
 import { recordUsage, type Usage, usageIn } from './usage-tap.js';
 
 const COMMITTED: AttemptOutcome = Object.freeze({ kind: 'committed' });
+const BROKE: AttemptOutcome = Object.freeze({ kind: 'committed', broke: true });
 const ABANDONED: AttemptOutcome = Object.freeze({ kind: 'abandoned' });
 
 export type AttemptOutcome =
@@ -34,7 +35,15 @@ export type AttemptOutcome =
    * The client got an answer (whole or cut): nothing more to try. `local`: the gateway answered it itself (a
    * count_tokens for a backend without Anthropic's API) — the backend was not asked, so its health learns nothing.
    */
-  | { kind: 'committed'; local?: true }
+  | {
+      kind: 'committed';
+      local?: true;
+      /**
+       * The backend's connection broke or went silent after the answer began (the outcome at the exchange's end, not
+       * at its head): the answer was cut by the backend, a failure of its own however it began.
+       */
+      broke?: true;
+    }
   /**
    * Given up before this attempt answered anything — the client left, or the drain's deadline answered it: nothing
    * more to try, and nothing learnt of the backend (it neither answered nor failed).
@@ -584,7 +593,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.truncation(idle ? 'idle_timeout' : 'upstream_reset', this.body?.expected);
       this.out.destroy();
     }
-    this.done();
+    this.mode = 'done';
+    this.end(BROKE);
   }
 
   /** Ends a stream that broke after bytes went out: usage so far, a truncation event, one error frame, no [DONE]. */

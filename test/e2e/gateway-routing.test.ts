@@ -91,7 +91,8 @@ models:
     } finally {
       await t.close();
     }
-  });
+    // A gateway and its mock started in the test: 5.6 s once beside another suite on 2 cores (the default is 5 s).
+  }, 20_000);
 
   it("keeps a fallback model's own split exact while its primary answers: 100 direct requests are 50/50", async () => {
     const direct: (string | undefined)[] = [];
