@@ -76,14 +76,19 @@ function errorAsChat(e: unknown): Json {
   return { error: { message, type, code } };
 }
 
+function isTextBlock(b: unknown): b is { type: 'text'; text: string } {
+  return !!b && typeof b === 'object' && (b as Json).type === 'text' && typeof (b as Json).text === 'string';
+}
+
 /** A Message (or an error) as the chat completion (or the error) the scenarios read; other bodies unchanged. */
 export function chatFromMessage(body: Buffer, backend: string | undefined): Buffer {
   const j = body.length ? parse(body.toString('utf8')) : undefined;
   if (!j) return body;
   if (j.type === 'error') return Buffer.from(JSON.stringify(errorAsChat(j.error)));
   if (j.type !== 'message') return body;
-  const blocks = Array.isArray(j.content) ? (j.content as { type?: unknown; text?: unknown }[]) : [];
-  const content = blocks.map((b) => (b.type === 'text' && typeof b.text === 'string' ? b.text : '')).join('');
+  // A block may be anything the target wrote: `[null]` read as an object threw, in stream() out of the scenario.
+  const blocks = Array.isArray(j.content) ? (j.content as unknown[]) : [];
+  const content = blocks.map((b) => (isTextBlock(b) ? b.text : '')).join('');
   const u = (j.usage ?? {}) as { input_tokens?: number; output_tokens?: number };
   const chat = {
     id: j.id,

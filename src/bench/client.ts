@@ -284,12 +284,16 @@ export async function stream(
   return out;
 }
 
-/** The content text of one stream chunk (chat delta or completion text), or undefined. */
+/**
+ * The content text of one stream chunk (chat delta or completion text), or undefined — a string only: the chunk is
+ * the target's, and a `content` of 5 or {} went on to Buffer.byteLength, whose TypeError ended the whole run.
+ */
 export function deltaText(data: string): string | undefined {
   if (!data.startsWith('{')) return undefined;
   try {
-    const j = JSON.parse(data) as { choices?: { delta?: { content?: string | null }; text?: string }[] };
-    return j.choices?.[0]?.delta?.content ?? j.choices?.[0]?.text ?? undefined;
+    const c = (JSON.parse(data) as { choices?: { delta?: { content?: unknown } | null; text?: unknown }[] }).choices?.[0];
+    const t = c?.delta?.content ?? c?.text;
+    return typeof t === 'string' ? t : undefined;
   } catch {
     return undefined;
   }

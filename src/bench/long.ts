@@ -12,20 +12,38 @@ export const LONG_SIZES = [256 * 1024, 1024 ** 2, 4 * 1024 ** 2, 16 * 1024 ** 2,
 
 const fmt = (n: number) => (n >= 1024 ** 2 ? `${(n / 1024 ** 2).toFixed(n % 1024 ** 2 ? 1 : 0)}MiB` : `${Math.round(n / 1024)}KiB`);
 
-/** Compares arriving text with the generator, incrementally (no 64 MiB copies). */
+/** Compares arriving text with the generator's first `tokens` tokens, incrementally (no 64 MiB copies). */
 class Checker {
   private readonly src: TokenSource;
   private pending: Buffer = Buffer.alloc(0);
   matched = 0;
   ok = true;
-  constructor(key: string, seed: number | undefined) {
+  constructor(
+    key: string,
+    seed: number | undefined,
+    private readonly tokens: number,
+  ) {
     this.src = new TokenSource(textSeed(key, seed));
+  }
+  /**
+   * Every token asked for arrived, and nothing after it. A stream is whole by its text, not by its [DONE]: a target
+   * that ended a stream cleanly after a part of the text (or none) was counted complete.
+   */
+  get whole(): boolean {
+    return this.ok && this.src.produced === this.tokens && this.pending.length === 0;
   }
   feed(text: string): void {
     if (!this.ok) return;
     let got: Buffer = Buffer.from(text);
     while (got.length) {
-      if (!this.pending.length) this.pending = this.src.next();
+      if (!this.pending.length) {
+        // Text past the answer's last token is not the generator's.
+        if (this.src.produced >= this.tokens) {
+          this.ok = false;
+          return;
+        }
+        this.pending = this.src.next();
+      }
       const n = Math.min(got.length, this.pending.length);
       if (!got.subarray(0, n).equals(this.pending.subarray(0, n))) {
         this.ok = false;
@@ -87,15 +105,19 @@ export async function long(ctx: BenchContext): Promise<ScenarioResult> {
         continue;
       }
       // Anthropic's API has no seed: through it, the mocks' text is the unseeded one.
-      const check = new Checker(key, ctx.api === 'anthropic' ? undefined : 11);
+      const check = new Checker(key, ctx.api === 'anthropic' ? undefined : 11, tokens);
       let outcome: string;
       if (mode === 'body') {
         const r = await post(ctx, body, { maxBytes: 2 * size + 1024 * 1024, signal: ctx.signal });
         const declared = Number(r.headers['content-length'] ?? Number.NaN);
-        let content: string | undefined;
+        // The answer's text; null when its JSON is whole but holds no text (`content: null`, a number): the target's
+        // JSON is not trusted to be the shape asked for — a null passed on to the checker threw and ended the run.
+        let content: string | null | undefined;
         if (r.status === 200 && r.complete) {
           try {
-            content = (JSON.parse(r.body.toString()) as { choices: { message: { content: string } }[] }).choices[0]!.message.content;
+            const j = JSON.parse(r.body.toString()) as { choices?: { message?: { content?: unknown } | null }[] } | null;
+            const text = j?.choices?.[0]?.message?.content;
+            content = typeof text === 'string' ? text : null;
           } catch {
             content = undefined;
           }
@@ -122,6 +144,9 @@ export async function long(ctx: BenchContext): Promise<ScenarioResult> {
           kind = 'truncated';
           cutAt = r.body.length;
           outcome = `truncated at ${r.body.length} bytes${Number.isFinite(declared) ? ` of ${declared}` : ''}`;
+        } else if (content === null) {
+          kind = 'corrupted';
+          outcome = 'corrupted: a whole answer without its text';
         } else {
           check.feed(content);
           const whole = check.ok && content.split(' ').length === tokens;
@@ -172,6 +197,10 @@ export async function long(ctx: BenchContext): Promise<ScenarioResult> {
           kind = 'truncated';
           cutAt = r.bytes;
           outcome = `truncated at ${r.bytes} bytes (${text} of the text)`;
+        } else if (!check.whole) {
+          kind = 'truncated';
+          cutAt = r.bytes;
+          outcome = `truncated at ${r.bytes} bytes (${text} of the text), though the stream ended cleanly`;
         } else outcome = 'complete';
       }
       if (kind === 'truncated' || kind === 'corrupted') truncations++;

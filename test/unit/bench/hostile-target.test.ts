@@ -16,6 +16,7 @@ import { long } from '../../../src/bench/long.js';
 import { split } from '../../../src/bench/split.js';
 import { type RequestRecord, usageCount } from '../../../src/bench/record.js';
 import { prepared } from '../../../src/bench/workload.js';
+import { chatPromptKey, generateText } from '../../../src/mock/text.js';
 
 const servers: Server[] = [];
 afterEach(async () => {
@@ -247,4 +248,53 @@ describe('the errors scenario against a target that never finishes an answer', (
       expect(r.lines.join('\n')).toMatch(/FAIL unknown model/);
     },
   );
+});
+
+describe('the long scenario against a target whose JSON is not the shape asked for', () => {
+  /** Answers every request with `body` (its status `status`); a stream request gets `events` when given. */
+  const shaped = (status: number, body: string, events?: string) =>
+    target((req, res) => {
+      let text = '';
+      req.on('data', (d) => (text += d));
+      req.on('end', () => {
+        const streamed = text.includes('"stream":true');
+        if (streamed && events !== undefined) res.writeHead(200, { 'content-type': 'text/event-stream' }).end(events);
+        else res.writeHead(status, { 'content-type': 'application/json' }).end(body);
+      });
+    });
+
+  it('takes a whole answer without text (content null, a number) for a corrupted one, and goes on', async () => {
+    const url = await shaped(
+      200,
+      JSON.stringify({ choices: [{ message: { role: 'assistant', content: null } }] }),
+      `data: ${JSON.stringify({ choices: [{ delta: { content: 5 } }] })}\n\ndata: ${JSON.stringify({ choices: [{ delta: { content: {} } }] })}\n\ndata: [DONE]\n\n`,
+    );
+    const r = await long(deadlineContext(url, { longSizes: [256 * 1024] }));
+    expect(r.lines.join('\n')).toMatch(/256KiB body\s+corrupted: a whole answer without its text/);
+    expect(r.lines.join('\n')).toMatch(/256KiB stream\s+truncated at \d+ bytes \(0 of the text\), though the stream ended cleanly/);
+    expect(r.figures).toMatchObject({ 'long.cases': 2, 'long.errors': 0, 'long.truncations': 2 });
+  });
+
+  it('counts a stream that ends with [DONE] short of its text as truncated, not complete', async () => {
+    // The first words of the mocks' text for this very prompt (what a gateway that cut the stream cleanly relays).
+    const key = chatPromptKey([{ role: 'user', content: 'a long answer of 256KiB [[mock ttft=0ms tps=0 chunk=64]]' }]);
+    const head = generateText(key, 11, 10);
+    const url = await shaped(
+      200,
+      JSON.stringify({ choices: [{ message: { role: 'assistant', content: head } }] }),
+      `${chunk({ choices: [{ delta: { content: head } }] })}data: [DONE]\n\n`,
+    );
+    const r = await long(deadlineContext(url, { longSizes: [256 * 1024] }));
+    expect(r.lines.join('\n')).toMatch(/256KiB body\s+corrupted after \d+ bytes/);
+    expect(r.lines.join('\n')).toMatch(/256KiB stream\s+truncated at \d+ bytes \(\d+ of the text\), though the stream ended cleanly/);
+    expect(r.figures).toMatchObject({ 'long.truncations': 2, 'long.truncatedAt': expect.any(Number) });
+  });
+
+  it('reads an Anthropic body whose content holds null as the status it came with (--api anthropic)', async () => {
+    const url = await shaped(500, JSON.stringify({ type: 'message', content: [null, 5, { type: 'text', text: 'x' }] }));
+    const r = await long(deadlineContext(url, { api: 'anthropic', longSizes: [256 * 1024] }));
+    expect(r.lines.join('\n')).toMatch(/256KiB body\s+error HTTP 500/);
+    expect(r.lines.join('\n')).toMatch(/256KiB stream\s+error HTTP 500/);
+    expect(r.figures).toMatchObject({ 'long.errors': 2 });
+  });
 });
