@@ -89,8 +89,14 @@ export function skippedNote(n: number): string {
 }
 
 export function refusalsByTenant(s: StatsView | undefined): { tenant: string | null; total: number; codes: RefusalCount[] }[] {
+  // Appended in place: a copy per refusal made this quadratic, and a snapshot of ~150,000 refusals of one tenant
+  // (8 MiB, under the client's bound) held every frame and plain tick for seconds — `q` waited behind them.
   const by = new Map<string | null, RefusalCount[]>();
-  for (const r of s?.refusals ?? []) by.set(r.tenant, [...(by.get(r.tenant) ?? []), r]);
+  for (const r of s?.refusals ?? []) {
+    const codes = by.get(r.tenant);
+    if (codes) codes.push(r);
+    else by.set(r.tenant, [r]);
+  }
   return [...by]
     .map(([tenant, codes]) => ({ tenant, total: codes.reduce((a, r) => a + r.count, 0), codes: codes.sort((a, b) => b.count - a.count) }))
     .sort((a, b) => b.total - a.total);

@@ -40,7 +40,12 @@ export function summaryLines(s: TuiState): string[] {
   if (tenants.length > PLAIN_ROWS) lines.push(`${t}   … ${tenants.length - PLAIN_ROWS} more tenants`);
   const refusals = refusalsByTenant(s.stats);
   for (const r of refusals.slice(0, PLAIN_ROWS)) {
-    const codes = r.codes.map((c) => `${c.status} ${c.code} ${c.count}`).join(', ');
+    // The largest codes only, as for models and tenants: a tenant's thousands of codes were one line of megabytes a tick.
+    const more = r.codes.length > PLAIN_ROWS ? `, … ${r.codes.length - PLAIN_ROWS} more codes` : '';
+    const codes = `${r.codes
+      .slice(0, PLAIN_ROWS)
+      .map((c) => `${c.status} ${c.code} ${c.count}`)
+      .join(', ')}${more}`;
     lines.push(`${t}   refused ${r.tenant ?? '(no key)'}: ${r.total} (${codes})`);
   }
   if (refusals.length > PLAIN_ROWS) lines.push(`${t}   … ${refusals.length - PLAIN_ROWS} more refused tenants`);

@@ -104,6 +104,29 @@ describe('what the TUI shows from an admin listener', () => {
     expect(text).toMatch(/disconnected: the admin listener sent a snapshot that is not \/aigw\/stats/);
   });
 
+  it('shows a snapshot of 140,000 refusals of one tenant at once, its largest codes on one short line', async () => {
+    const n = 140_000;
+    const refusals = Array.from({ length: n }, (_, i) => ({ tenant: 't', status: 404, code: `c${i}`, count: 1 }));
+    const body = JSON.stringify({ ts: 1, windowMs: 60000, inflight: 0, models: {}, tenants: {}, refusals });
+    expect(body.length).toBeLessThan(8 * 1024 * 1024);
+    const url = await admin({
+      '/aigw/stats': (res) => res.writeHead(200, { 'content-type': 'application/json' }).end(body),
+      '/aigw/events': (res) => res.writeHead(200, { 'content-type': 'text/event-stream' }),
+    });
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (d) => (text += d));
+    const t0 = performance.now();
+    const stop = runPlain(url, undefined, 100, out);
+    // A copy of the tenant's list per refusal took minutes (the event loop held, the test timed out).
+    while (!/refused t: 140000/.test(text) && performance.now() - t0 < 15_000) await new Promise((r) => setTimeout(r, 50));
+    stop();
+    expect(performance.now() - t0).toBeLessThan(15_000);
+    const line = text.split('\n').find((l) => l.includes('refused t: 140000'))!;
+    expect(line).toMatch(/, … 139980 more codes\)$/);
+    expect(line.length).toBeLessThan(1000);
+  });
+
   it('takes only a date as an event time and only flat values as its fields', () => {
     expect(eventFrom({ type: 'reload', ts: 1e308 })).toBeUndefined();
     expect(eventFrom({ type: 'reload', ts: -1e20 })).toBeUndefined();
