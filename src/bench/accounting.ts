@@ -5,34 +5,37 @@
 import { chatBody, deltaText, post, stream } from './client.js';
 import { adminHeaders, type BenchContext, type ScenarioResult } from './context.js';
 import { usageCount } from './record.js';
+import { sideCount, sideJson, sideText } from './side-read.js';
 
+/** The mocks' completion tokens, summed; undefined when none could be read (a count that is no count: not read). */
 async function mockTokens(ctx: BenchContext): Promise<number | undefined> {
   let total = 0;
   let any = false;
   for (const url of Object.values(ctx.target.mocks)) {
-    try {
-      const s = (await (await fetch(`${url}/mock/stats`)).json()) as { tokens?: { completion?: number } };
-      total += s.tokens?.completion ?? 0;
-      any = true;
-    } catch {
-      /* not reachable */
-    }
+    const s = (await sideJson(`${url}/mock/stats`)) as { tokens?: { completion?: unknown } } | null | undefined;
+    if (!s || typeof s !== 'object') continue;
+    const n = s.tokens?.completion === undefined ? 0 : sideCount(s.tokens.completion);
+    if (n === undefined) return undefined;
+    total += n;
+    any = true;
   }
-  return any ? total : undefined;
+  return any && Number.isFinite(total) ? total : undefined;
 }
 
+/** The output tokens the gateway's metrics counted for the model; undefined when they cannot be read as counts. */
 async function gatewayTokens(ctx: BenchContext): Promise<number | undefined> {
   if (!ctx.target.admin) return undefined;
-  try {
-    const text = await (await fetch(`${ctx.target.admin}/metrics`, { headers: adminHeaders(ctx.target) })).text();
-    let sum = 0;
-    for (const m of text.matchAll(/^gen_ai_client_token_usage_sum\{([^}]*)\} (\S+)$/gm)) {
-      if (m[1]!.includes('gen_ai_token_type="output"') && m[1]!.includes(`gen_ai_original_model="${ctx.model}"`)) sum += Number(m[2]);
-    }
-    return sum;
-  } catch {
-    return undefined;
+  const text = await sideText(`${ctx.target.admin}/metrics`, { headers: adminHeaders(ctx.target) });
+  if (text === undefined) return undefined;
+  let sum = 0;
+  for (const m of text.matchAll(/^gen_ai_client_token_usage_sum\{([^}]*)\} (\S+)$/gm)) {
+    if (!m[1]!.includes('gen_ai_token_type="output"') || !m[1]!.includes(`gen_ai_original_model="${ctx.model}"`)) continue;
+    // Prometheus writes NaN and +Inf too: a sum that is one is no count (it made every figure of the scenario NaN).
+    const n = sideCount(Number(m[2]));
+    if (n === undefined) return undefined;
+    sum += n;
   }
+  return Number.isFinite(sum) ? sum : undefined;
 }
 
 export async function accounting(ctx: BenchContext): Promise<ScenarioResult> {

@@ -5,6 +5,7 @@
  */
 import { request } from 'undici';
 import { authHeaders, round, type BenchContext, type ScenarioResult } from './context.js';
+import { sideCount, sideJson } from './side-read.js';
 
 const BOUND_MS = 1000;
 
@@ -16,11 +17,14 @@ interface AbortRecord {
 async function abortsSince(ctx: BenchContext, since: number): Promise<AbortRecord[]> {
   const out: AbortRecord[] = [];
   for (const url of Object.values(ctx.target.mocks)) {
-    try {
-      const s = (await (await fetch(`${url}/mock/stats`)).json()) as { aborted?: { recent?: AbortRecord[] } };
-      for (const r of s.aborted?.recent ?? []) if (r.ts >= since) out.push(r);
-    } catch {
-      /* not a mock */
+    // Bounded in time and size (side-read.ts): the scenario polls this for 3 s, and a plain fetch waited on a silent one for minutes.
+    const s = (await sideJson(`${url}/mock/stats`)) as { aborted?: { recent?: unknown } } | null | undefined;
+    const recent = s && typeof s === 'object' ? s.aborted?.recent : undefined;
+    if (!Array.isArray(recent)) continue;
+    for (const r of recent as Partial<AbortRecord>[]) {
+      // Numbers only, as a count is read elsewhere: the records are what the listener wrote.
+      const ts = sideCount(r?.ts);
+      if (ts !== undefined && ts >= since) out.push({ ts, atToken: sideCount(r.atToken) ?? 0 });
     }
   }
   return out;

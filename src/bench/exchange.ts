@@ -6,7 +6,7 @@
 import type { Dispatcher } from 'undici';
 import { SseDecoder, type SseEvent } from '../openai/sse.js';
 import { backendOf, chatFromMessage, EventsToChunks } from './anthropic-api.js';
-import { label, type RequestRecord } from './record.js';
+import { label, MAX_REPORTED_TOKENS, type RequestRecord } from './record.js';
 
 /** A read that comes this long after the previous one and carries several events held them back. */
 export const HELD_GAP_MS = 20;
@@ -18,8 +18,6 @@ const MAX_KEPT_BYTES = 1024 * 1024;
 const MAX_ITL_SAMPLES = 100_000;
 /** Streamed text kept per request for checking (the long scenario's answers are 20 MiB). */
 const MAX_TEXT_CHARS = 64 * 1024 * 1024;
-/** A token count a target may report: a whole number, at most the gateway's own cap on max_tokens times a batch. */
-const MAX_REPORTED_TOKENS = 1e12;
 
 interface Chunk {
   choices?: { delta?: { content?: string | null }; text?: string }[];

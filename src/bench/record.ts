@@ -57,14 +57,18 @@ export function statusAndCode(status: number, body: Buffer): string {
   }
 }
 
+/** A token count a target may report: a whole number, at most the gateway's own cap on max_tokens times a batch. */
+export const MAX_REPORTED_TOKENS = 1e12;
+
 /**
  * A token count from an answer's (or a chunk's) `usage`: 0 when it has none, or is not JSON, or the count is not
- * a number an answer can have — a target's body is not trusted to be what it should.
+ * a number an answer can have (negative, fractional, over MAX_REPORTED_TOKENS) — a target's body is not trusted to
+ * be what it should. Two answers of 1e308 summed to Infinity in ratelimit's windows and accounting's total.
  */
 export function usageCount(text: string, field: 'completion_tokens' | 'total_tokens'): number {
   try {
     const n = (JSON.parse(text) as { usage?: Record<string, unknown> } | null)?.usage?.[field];
-    return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : 0;
+    return Number.isInteger(n) && (n as number) >= 0 && (n as number) <= MAX_REPORTED_TOKENS ? (n as number) : 0;
   } catch {
     return 0;
   }

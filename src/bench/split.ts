@@ -5,7 +5,9 @@
  */
 import { post, chatBody } from './client.js';
 import { adminHeaders, round, type BenchContext, type ScenarioResult } from './context.js';
+import { StatsSnapshotSchema } from '../events/stats-snapshot.js';
 import { label } from './record.js';
+import { sideJson } from './side-read.js';
 import { chiSquare, wilson } from './stats-math.js';
 
 const MAX_REQUESTS = 4000;
@@ -25,6 +27,30 @@ function expected(ctx: BenchContext): Record<string, number> | undefined {
  */
 function byName(): Record<string, number> {
   return Object.create(null) as Record<string, number>;
+}
+
+/**
+ * The most the gateway's own shares (/aigw/stats, read as its schema says) differ from the realized ones, in points;
+ * undefined when it is not an aigw admin snapshot or a share is not one (a share of "x" or 1e308 made the figure
+ * NaN or Infinity). Backends are read as own keys only: a backend named `constructor` is not Object's function.
+ */
+function gatewayDisagreement(
+  json: unknown,
+  model: string,
+  names: readonly string[],
+  figures: ScenarioResult['figures'],
+): number | undefined {
+  const stats = StatsSnapshotSchema.safeParse(json);
+  if (!stats.success) return undefined;
+  const m = Object.hasOwn(stats.data.models, model) ? stats.data.models[model]! : undefined;
+  const backends = m?.backends ?? {};
+  let worst = 0;
+  for (const name of names) {
+    const share = Object.hasOwn(backends, name) ? backends[name]!.share : 0;
+    if (!(share >= 0 && share <= 1)) return undefined;
+    worst = Math.max(worst, Math.abs(share * 100 - (figures[`split.${name}`] as number)));
+  }
+  return worst;
 }
 
 export async function split(ctx: BenchContext): Promise<ScenarioResult> {
@@ -75,17 +101,15 @@ export async function split(ctx: BenchContext): Promise<ScenarioResult> {
     lines.push(`            chi-square p = ${figures['split.p']} (the split ${p > 0.01 ? 'matches' : 'does NOT match'} the weights at 1%)`);
   }
   if (ctx.target.admin) {
-    try {
-      const stats = (await (await fetch(`${ctx.target.admin}/aigw/stats`, { headers: adminHeaders(ctx.target) })).json()) as {
-        models: Record<string, { backends: Record<string, { share: number }> }>;
-      };
-      const b = stats.models[ctx.model]?.backends ?? {};
-      let worst = 0;
-      for (const name of names) worst = Math.max(worst, Math.abs((b[name]?.share ?? 0) * 100 - (figures[`split.${name}`] as number)));
+    const worst = gatewayDisagreement(
+      await sideJson(`${ctx.target.admin}/aigw/stats`, { headers: adminHeaders(ctx.target) }),
+      ctx.model,
+      names,
+      figures,
+    );
+    if (worst !== undefined) {
       figures['split.gatewayDisagreement'] = round(worst, 3);
       lines.push(`            the gateway's own stats differ by at most ${figures['split.gatewayDisagreement']} points`);
-    } catch {
-      /* not an aigw admin listener */
     }
   }
   const sticky = ctx.profile?.models[ctx.model]?.sticky?.header;

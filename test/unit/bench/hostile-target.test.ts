@@ -166,6 +166,10 @@ describe('token counts read from a target answer', () => {
     ['{"usage":{"completion_tokens":-1}}', 0],
     ['{"usage":{"completion_tokens":1e400}}', 0],
     ['{"usage":{"__proto__":{"completion_tokens":5}}}', 0],
+    // Two such answers summed to Infinity (ratelimit's windows, accounting's total).
+    ['{"usage":{"completion_tokens":1e300}}', 0],
+    ['{"usage":{"completion_tokens":2.5}}', 0],
+    ['{"usage":{"completion_tokens":1000000000000}}', 1e12],
   ])('%s → %d', (text, n) => {
     expect(usageCount(text, 'completion_tokens')).toBe(n);
   });
