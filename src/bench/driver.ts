@@ -161,6 +161,9 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
     plan.live?.record(r);
     plan.onRecord?.(r, req);
     req.answered?.(r.ok, r.text);
+    // The text is for those two: left in the records, every answer's stayed until the scenario ended — a target
+    // answering each stream with a long text grew the bench by it, request after request.
+    delete r.text;
     return true;
   };
 

@@ -16,8 +16,15 @@ const MAX_EVENT_BYTES = 16 * 1024 * 1024;
 const MAX_KEPT_BYTES = 1024 * 1024;
 /** Inter-token gaps kept per request (a stream that never ends must not grow the bench without bound). */
 const MAX_ITL_SAMPLES = 100_000;
-/** Streamed text kept per request for checking (the long scenario's answers are 20 MiB). */
-const MAX_TEXT_CHARS = 64 * 1024 * 1024;
+/**
+ * Streamed text kept per request, for the stream scenario's check (64 tokens) and a conversation's next turn: as much
+ * as a non-streamed answer gives them (its body is read up to MAX_KEPT_BYTES). At 64 Mi characters, kept as one
+ * string a delta at a time, a stream of 2-character deltas held ~1.7 GB of heap — two such streams ran the bench
+ * out of memory.
+ */
+const MAX_TEXT_CHARS = 1024 * 1024;
+/** Deltas of kept text joined into one string this many at a time (a string per delta, a join per this many). */
+const TEXT_PARTS = 1024;
 
 interface Chunk {
   choices?: { delta?: { content?: string | null }; text?: string }[];
@@ -57,6 +64,9 @@ export class BenchExchange implements Dispatcher.DispatchHandler {
   private lastEvent = -1;
   private sawDone = false;
   private text = '';
+  /** The latest deltas of kept text, not yet joined into `text`, and the characters of both. */
+  private textParts: string[] = [];
+  private textChars = 0;
   private finished = false;
   private contentInRead = 0;
   private sinceEvent = 0;
@@ -147,7 +157,19 @@ export class BenchExchange implements Dispatcher.DispatchHandler {
     this.lastEvent = at;
     this.rec.contentEvents = (this.rec.contentEvents ?? 0) + 1;
     this.contentInRead++;
-    if (this.o.keepText && this.text.length + piece.length <= MAX_TEXT_CHARS) this.text += piece;
+    if (this.o.keepText && typeof piece === 'string' && this.textChars + piece.length <= MAX_TEXT_CHARS) this.keep(piece);
+  }
+
+  /**
+   * One delta of the text kept. Appended to one string delta by delta, each left a node of ~32 bytes besides its own
+   * string until the end: joined every TEXT_PARTS deltas, the text takes about its own size.
+   */
+  private keep(piece: string): void {
+    this.textParts.push(piece);
+    this.textChars += piece.length;
+    if (this.textParts.length < TEXT_PARTS) return;
+    this.text += this.textParts.join('');
+    this.textParts = [];
   }
 
   /** Token counts as the target reported them; a count no answer can have (negative, fractional, huge) is a fault. */
@@ -217,7 +239,7 @@ export class BenchExchange implements Dispatcher.DispatchHandler {
     if (this.finished) return;
     this.finished = true;
     this.rec.e2el = performance.now() - this.t0;
-    if (this.o.keepText) this.rec.text = this.text;
+    if (this.o.keepText) this.rec.text = this.textParts.length ? this.text + this.textParts.join('') : this.text;
     this.o.done(this.rec);
   }
 }

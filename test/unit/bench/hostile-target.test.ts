@@ -6,7 +6,10 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
+import { BenchExchange } from '../../../src/bench/exchange.js';
 import { runLoad } from '../../../src/bench/driver.js';
 import { targetOnlyFetch } from '../../../src/bench/errors-anthropic.js';
 import { LiveFeed } from '../../../src/bench/live.js';
@@ -300,5 +303,78 @@ describe('the long scenario against a target whose JSON is not the shape asked f
     expect(r.lines.join('\n')).toMatch(/256KiB body\s+error HTTP 500/);
     expect(r.lines.join('\n')).toMatch(/256KiB stream\s+error HTTP 500/);
     expect(r.figures).toMatchObject({ 'long.errors': 2 });
+  });
+});
+
+describe('the text the bench keeps of a target that answers at length in small deltas', () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const deltas = (n: number, content = 'ok') => {
+    const one = `data: ${JSON.stringify({ choices: [{ delta: { content } }] })}\n\n`;
+    return Buffer.from(one.repeat(n));
+  };
+
+  it("keeps no answer's text in the records once read: 16 streams of 1,000,000 characters leave the heap where it was", async () => {
+    const body = Buffer.concat([deltas(1000, 'x'.repeat(1000)), Buffer.from('data: [DONE]\n\n')]);
+    const url = await target((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(200, { 'content-type': 'text/event-stream' }).end(body));
+    });
+    const source = { next: () => prepared({ model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 5 }) };
+    const texts: number[] = [];
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const r = await runLoad({
+      url,
+      headers: {},
+      source,
+      stream: true,
+      keepText: true,
+      durationMs: 60_000,
+      maxRequests: 16,
+      connections: 1,
+      onRecord: (rec) => texts.push(rec.text?.length ?? -1),
+    });
+    gc();
+    const grown = process.memoryUsage().heapUsed - before;
+    expect(r.records).toHaveLength(16);
+    // The check still saw each answer's text whole.
+    expect(texts).toEqual(new Array(16).fill(1_000_000));
+    // Kept in the records for the run, the texts were 16 MB (a longer run: as many more as it has answers).
+    expect(grown).toBeLessThan(8 * 1024 * 1024);
+  });
+
+  it('holds a long text of 2-character deltas in about its own size while it arrives', () => {
+    let out: RequestRecord | undefined;
+    const x = new BenchExchange({ stream: true, keepText: true, origin: performance.now(), done: (rec) => (out = rec) });
+    const controller = { abort: () => {} } as never;
+    x.onRequestStart(controller);
+    x.onResponseStart(controller, 200, {});
+    const chunk = deltas(1000, 'ab');
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < 200; i++) x.onResponseData(controller, chunk);
+    x.onResponseData(controller, Buffer.from('data: [DONE]\n\n'));
+    x.onResponseEnd();
+    gc();
+    const grown = process.memoryUsage().heapUsed - before;
+    expect(out!.text).toBe('ab'.repeat(200_000));
+    // A delta at a time, one string: ~10 MB for these 400,000 characters (its gaps, 200,000 numbers, are 1.6 MB).
+    expect(grown).toBeLessThan(5 * 1024 * 1024);
+  });
+
+  it('keeps at most 1 Mi characters of a streamed text', () => {
+    let out: RequestRecord | undefined;
+    const x = new BenchExchange({ stream: true, keepText: true, origin: performance.now(), done: (rec) => (out = rec) });
+    const controller = { abort: () => {} } as never;
+    x.onRequestStart(controller);
+    x.onResponseStart(controller, 200, {});
+    const chunk = deltas(100, 'x'.repeat(1000));
+    for (let i = 0; i < 20; i++) x.onResponseData(controller, chunk);
+    x.onResponseData(controller, Buffer.from('data: [DONE]\n\n'));
+    x.onResponseEnd();
+    expect(out!.text!.length).toBeLessThanOrEqual(1024 * 1024);
+    expect(out!.text!.length).toBeGreaterThan(1000 * 1000);
+    expect(out!.contentEvents).toBe(2000);
   });
 });
