@@ -2,7 +2,7 @@
  * What the live view shows while a scenario runs: elapsed of total, requests/s and goodput over the last
  * few seconds, failures by status and code, and current p50/p99 — fed by every request the bench makes.
  */
-import { type RequestRecord, refusalLabel } from './record.js';
+import { type RequestRecord, refusalKind } from './record.js';
 import { percentile } from './stats-math.js';
 
 const RECENT_MS = 5000;
@@ -47,12 +47,10 @@ export class LiveFeed {
     this.requests++;
     if (r.ok) this.ok++;
     else {
-      const k = refusalLabel(r);
-      const type = r.status === 429 ? r.errorType : undefined;
-      const key = `${k} ${type ?? ''}`;
+      const { key, ...kind } = refusalKind(r, (k) => this.failures.has(k), this.failures.size);
       const x = this.failures.get(key);
       if (x) x.count++;
-      else this.failures.set(key, { status: r.status, code: k.slice(String(r.status).length + 1), ...(type ? { type } : {}), count: 1 });
+      else this.failures.set(key, { ...kind, count: 1 });
     }
     this.recent.push({ at: performance.now(), ok: r.ok, e2el: r.e2el, ttft: r.ttft });
     if (this.recent.length > 20_000) this.recent = this.recent.slice(-10_000);

@@ -5,7 +5,7 @@
  * failure, tallied by status and code. A metric without samples says so instead of being NaN.
  */
 import { type Figures, fig, round } from './context.js';
-import { type RequestRecord, refusalLabel } from './record.js';
+import { type RequestRecord, refusalKind } from './record.js';
 import { describeSlo, meetsSlo, type Slo, tpotOf } from './slo.js';
 import { type Distribution, distribution, thin } from './stats-math.js';
 
@@ -44,14 +44,13 @@ export interface FieldMetrics {
 
 export function tallyRefusals(records: readonly RequestRecord[]): Refusal[] {
   const m = new Map<string, Refusal>();
+  const known = (key: string) => m.has(key);
   for (const r of records) {
     if (r.ok) continue;
-    const code = refusalLabel(r).slice(String(r.status).length + 1);
-    const type = r.status === 429 && r.errorType ? r.errorType : undefined;
-    const key = `${r.status} ${code} ${type ?? ''}`;
+    const { key, ...kind } = refusalKind(r, known, m.size);
     const x = m.get(key);
     if (x) x.count++;
-    else m.set(key, { status: r.status, code, ...(type ? { type } : {}), count: 1 });
+    else m.set(key, { ...kind, count: 1 });
   }
   return [...m.values()].sort((a, b) => b.count - a.count);
 }

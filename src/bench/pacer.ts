@@ -44,6 +44,12 @@ class Bucket {
 
 export type Admission = { ok: true; release(): void } | { ok: false; reason: string; late?: boolean };
 
+/**
+ * Notices one run says; past them one more says so. A 429's type is the target's word: one naming a new type at each
+ * refusal had a line printed, and kept in the report, for every one of them.
+ */
+export const MAX_NOTICES = 16;
+
 const num = (v: string | undefined) => (v === undefined || v.trim() === '' ? Number.NaN : Number(v));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -179,9 +185,10 @@ export class Pacer {
   }
 
   private say(key: string, line: string): void {
-    if (this.said.has(key)) return;
+    if (this.said.has(key) || this.seen.length > MAX_NOTICES) return;
     this.said.add(key);
-    this.seen.push(line);
-    this.notice(line);
+    const shown = this.seen.length < MAX_NOTICES ? line : `further notices about the target's limits left out (${MAX_NOTICES} shown)`;
+    this.seen.push(shown);
+    this.notice(shown);
   }
 }

@@ -33,6 +33,26 @@ export interface RequestRecord {
   limits?: Record<string, string>;
 }
 
+/**
+ * Failure kinds (status, code and limit) told apart in one tally; past them a new kind counts as `STATUS other`. The
+ * codes are the target's: one answering each request with a code of its own made the live line (every 2 s off a
+ * terminal) and the summary's failure line grow with every request, to megabytes.
+ */
+export const MAX_REFUSAL_KINDS = 64;
+
+/** The tally's key of a failure and the kind it is counted as: its own, or `STATUS other` once `kinds` are full. */
+export function refusalKind(
+  r: Pick<RequestRecord, 'status' | 'code' | 'errorType'>,
+  known: (key: string) => boolean,
+  kinds: number,
+): { key: string; status: number; code: string; type?: string } {
+  const code = refusalLabel(r).slice(String(r.status).length + 1);
+  const type = r.status === 429 && r.errorType ? r.errorType : undefined;
+  const key = `${r.status} ${code} ${type ?? ''}`;
+  if (known(key) || kinds < MAX_REFUSAL_KINDS) return { key, status: r.status, code, ...(type ? { type } : {}) };
+  return { key: `${r.status} other`, status: r.status, code: 'other' };
+}
+
 /** Status and code as one label: `429 rate_limit_exceeded`, `0 connection_error`. */
 export function refusalLabel(r: Pick<RequestRecord, 'status' | 'code'>): string {
   return `${r.status} ${r.code ?? (r.status >= 200 && r.status < 300 ? 'incomplete' : 'unknown')}`;

@@ -12,7 +12,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BenchExchange } from '../../../src/bench/exchange.js';
 import { runLoad } from '../../../src/bench/driver.js';
 import { targetOnlyFetch } from '../../../src/bench/errors-anthropic.js';
-import { LiveFeed } from '../../../src/bench/live.js';
+import { LiveFeed, liveLine } from '../../../src/bench/live.js';
+import { tallyRefusals } from '../../../src/bench/metrics.js';
 import { Pacer } from '../../../src/bench/pacer.js';
 import { errorsScenario } from '../../../src/bench/errors.js';
 import { long } from '../../../src/bench/long.js';
@@ -376,5 +377,43 @@ describe('the text the bench keeps of a target that answers at length in small d
     expect(out!.text!.length).toBeLessThanOrEqual(1024 * 1024);
     expect(out!.text!.length).toBeGreaterThan(1000 * 1000);
     expect(out!.contentEvents).toBe(2000);
+  });
+});
+
+describe('the failures of a target that answers each request with a code of its own', () => {
+  it('tells at most 64 kinds apart and counts the rest as "other": the live line and the summary stay short', async () => {
+    let n = 0;
+    const url = await target((req, res) => {
+      req.resume();
+      req.on('end', () =>
+        res
+          .writeHead(400, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ error: { code: `code-${n++}-${'x'.repeat(50)}` } })),
+      );
+    });
+    const live = new LiveFeed();
+    live.begin('throughput');
+    const source = { next: () => prepared({ model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 5 }) };
+    const r = await runLoad({ url, headers: {}, source, stream: false, durationMs: 60_000, maxRequests: 300, connections: 4, live });
+    expect(r.records).toHaveLength(300);
+    for (const tally of [tallyRefusals(r.records), live.refusals()]) {
+      expect(tally.length).toBe(65);
+      expect(tally.reduce((a, x) => a + x.count, 0)).toBe(300);
+      expect(tally[0]).toEqual({ status: 400, code: 'other', count: 300 - 64 });
+    }
+    // Every code one by one, the line was ~25 KB here, and grew with every request.
+    expect(liveLine(live.snapshot()).length).toBeLessThan(7000);
+  });
+});
+
+describe('the notices of a target that names a new limit at each refusal', () => {
+  it('says at most 16, and then that it leaves the rest out', () => {
+    const lines: string[] = [];
+    const pacer = new Pacer(60_000, (l) => lines.push(l));
+    for (let i = 0; i < 1000; i++) pacer.observe({ status: 429, errorType: `limit-${i}`, limits: {} });
+    expect(lines).toHaveLength(17);
+    expect(pacer.seen).toEqual(lines);
+    expect(lines[16]).toMatch(/further notices .* left out/);
+    expect(lines[0]).toMatch(/^429 limit-0: the target rate-limits this key/);
   });
 });
