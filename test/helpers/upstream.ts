@@ -16,6 +16,18 @@ export interface Captured {
   bytes: Buffer;
 }
 
+/** A bare node:http server on 127.0.0.1 that hands each request to `handler` as it arrives (its body unread); its URL. */
+export async function useServer(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
+  const cleanupAfter = cleanupScope();
+  const server = createServer(handler);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  cleanupAfter(() => {
+    server.closeAllConnections();
+    return new Promise((r) => server.close(r));
+  });
+  return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+}
+
 export async function useUpstream(
   handler: (req: IncomingMessage, res: ServerResponse, body: string, n: number) => void,
 ): Promise<{ url: string; seen: Captured[] }> {

@@ -4,30 +4,18 @@
  * the read at its bound, an endless one is not held, and a count that is not one (NaN, +Inf, a string) gives no
  * figure rather than a NaN one.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import type { ServerResponse } from 'node:http';
+import { describe, expect, it } from 'vitest';
 import { accounting } from '../../../src/bench/accounting.js';
 import { cancel } from '../../../src/bench/cancel.js';
 import type { BenchContext } from '../../../src/bench/context.js';
-import { LiveFeed } from '../../../src/bench/live.js';
 import { sideText } from '../../../src/bench/side-read.js';
 import { split } from '../../../src/bench/split.js';
+import { benchContext } from '../../helpers/bench-context.js';
+import { useServer } from '../../helpers/upstream.js';
 import { backendStats } from '../../helpers/tui.js';
 
-const servers: Server[] = [];
-afterEach(async () => {
-  for (const s of servers.splice(0)) {
-    s.closeAllConnections();
-    await new Promise((r) => s.close(r));
-  }
-});
-
-function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
-  const s = createServer(handler);
-  servers.push(s);
-  return new Promise((r) => s.listen(0, '127.0.0.1', () => r(`http://127.0.0.1:${(s.address() as AddressInfo).port}`)));
-}
+const listen = useServer;
 
 /** Headers, then a byte every 100 ms for ever: no timeout of a plain fetch ever fires. */
 const trickle = (res: ServerResponse) => {
@@ -56,24 +44,8 @@ const chatTarget = () =>
     });
   });
 
-const context = (url: string, target: Partial<BenchContext['target']> = {}): BenchContext => ({
-  target: { url, mocks: {}, ...target },
-  model: 'm',
-  apiKey: undefined,
-  limitedKey: undefined,
-  profile: undefined,
-  durationMs: 300,
-  connections: 2,
-  rate: undefined,
-  burstiness: 1,
-  workload: undefined,
-  slo: undefined,
-  longSizes: undefined,
-  expect: { 'b-one': 1 },
-  pacer: undefined,
-  live: new LiveFeed(),
-  progress: () => {},
-});
+const context = (url: string, target: Partial<BenchContext['target']> = {}): BenchContext =>
+  benchContext({ url, mocks: {}, ...target }, { expect: { 'b-one': 1 } });
 
 describe('a side read', () => {
   it('ends at its deadline on a listener that trickles, and cuts one that never stops sending', async () => {

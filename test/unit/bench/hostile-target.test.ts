@@ -4,11 +4,11 @@
  * header cannot stall it, a token count no answer can have and an event that is not JSON are faults, and a
  * redirect is an answer, never an address to post the prompt to.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import type { BenchContext } from '../../../src/bench/context.js';
 import { BenchExchange } from '../../../src/bench/exchange.js';
 import { runLoad } from '../../../src/bench/driver.js';
 import { targetOnlyFetch } from '../../../src/bench/errors-anthropic.js';
@@ -21,20 +21,10 @@ import { split } from '../../../src/bench/split.js';
 import { type RequestRecord, usageCount } from '../../../src/bench/record.js';
 import { prepared } from '../../../src/bench/workload.js';
 import { chatPromptKey, generateText } from '../../../src/mock/text.js';
+import { benchContext } from '../../helpers/bench-context.js';
+import { useServer } from '../../helpers/upstream.js';
 
-const servers: Server[] = [];
-afterEach(async () => {
-  for (const s of servers.splice(0)) {
-    s.closeAllConnections();
-    await new Promise((r) => s.close(r));
-  }
-});
-
-function target(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
-  const s = createServer(handler);
-  servers.push(s);
-  return new Promise((r) => s.listen(0, '127.0.0.1', () => r(`http://127.0.0.1:${(s.address() as AddressInfo).port}`)));
-}
+const target = useServer;
 
 /** A source of exactly one request. */
 const once = () => {
@@ -51,26 +41,8 @@ const once = () => {
 const sse = (res: ServerResponse) => res.writeHead(200, { 'content-type': 'text/event-stream' });
 
 /** A scenario's context with a short --duration and drain: an answer is cut 0.4 s after it was asked for. */
-const deadlineContext = (url: string, over: object = {}) => ({
-  target: { url, mocks: {} },
-  model: 'm',
-  apiKey: undefined,
-  limitedKey: undefined,
-  profile: undefined,
-  durationMs: 100,
-  drainMs: 300,
-  connections: 1,
-  rate: undefined,
-  burstiness: 1,
-  workload: undefined,
-  slo: undefined,
-  longSizes: undefined,
-  expect: undefined,
-  pacer: undefined,
-  live: new LiveFeed(),
-  progress: () => {},
-  ...over,
-});
+const deadlineContext = (url: string, over: Partial<BenchContext> = {}) =>
+  benchContext({ url, mocks: {} }, { durationMs: 100, drainMs: 300, connections: 1, ...over });
 const chunk = (extra: object) => `data: ${JSON.stringify({ choices: [{ delta: { content: 'ok' } }], ...extra })}\n\n`;
 
 describe('a run against a hostile target ends', () => {
@@ -191,24 +163,7 @@ describe('the split scenario against a target naming its backends', () => {
         res.end(JSON.stringify({ id: 'x', object: 'chat.completion', created: 1, model: 'm', system_fingerprint: fp, choices: [] }));
       });
     });
-    const r = await split({
-      target: { url, mocks: {} },
-      model: 'm',
-      apiKey: undefined,
-      limitedKey: undefined,
-      profile: undefined,
-      durationMs: 300,
-      connections: 2,
-      rate: undefined,
-      burstiness: 1,
-      workload: undefined,
-      slo: undefined,
-      longSizes: undefined,
-      expect: { 'b-one': 1 },
-      pacer: undefined,
-      live: new LiveFeed(),
-      progress: () => {},
-    });
+    const r = await split(benchContext({ url, mocks: {} }, { expect: { 'b-one': 1 } }));
     const total = Number(r.figures['split.requests']);
     expect(total).toBeGreaterThanOrEqual(4);
     const share = (n: string) => Number(r.figures[`split.${n}`]);
