@@ -11,7 +11,14 @@ import { deltas, interruption } from './report.js';
 import { wilson } from './stats-math.js';
 import { cdfChart, deltaChart, esc, histogram, limitChart, outcomeGrid, rampChart, shareChart } from './svg-charts.js';
 
-const Samples = z.object({ samples: z.record(z.string(), z.array(z.number())) });
+/**
+ * The most points a chart is drawn from. A live run keeps 400 samples a series (stats-math.ts thin) and a window per
+ * limit window; a report file given to --compare may hold anything, and 300,000 samples overflowed the stack of the
+ * chart's Math.min(...values) — the page was not written. Past it, that chart is left out.
+ */
+const CHART_POINTS = 10_000;
+const Points = z.array(z.number()).max(CHART_POINTS);
+const Samples = z.object({ samples: z.record(z.string(), Points) });
 const Dist = z.object({ mean: z.number(), median: z.number(), std: z.number(), p90: z.number(), p95: z.number(), p99: z.number() });
 const Metrics = z.object({
   completed: z.number(),
@@ -26,9 +33,14 @@ const Metrics = z.object({
   notes: z.record(z.string(), z.string()).optional(),
 });
 const Split = z.object({ counts: z.record(z.string(), z.number()), expected: z.record(z.string(), z.number()).optional() });
-const Windows = z.object({ limit: z.number().positive(), windowMs: z.number(), perWindow: z.array(z.number()) });
-const LongRows = z.array(z.object({ size: z.string(), mode: z.string(), kind: z.string() }));
-const Ramp = z.object({ steps: z.array(z.object({ rate: z.number(), goodput: z.number() })).min(1) });
+const Windows = z.object({ limit: z.number().positive(), windowMs: z.number(), perWindow: Points });
+const LongRows = z.array(z.object({ size: z.string(), mode: z.string(), kind: z.string() })).max(CHART_POINTS);
+const Ramp = z.object({
+  steps: z
+    .array(z.object({ rate: z.number(), goodput: z.number() }))
+    .min(1)
+    .max(CHART_POINTS),
+});
 
 const CSS = `body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1400px;color:#111;padding:0 16px}
 h1{font-size:22px}h2{font-size:18px;margin-top:32px;border-bottom:1px solid #ddd}h3{font-size:15px;margin:12px 0 4px}
