@@ -20,7 +20,7 @@ const busy = async (retryAfter: string) => {
   return { url: up.url, at };
 };
 
-const [a, b, hour] = [await busy('1'), await busy('1'), await busy('3600')];
+const [a, b, hour, never] = [await busy('1'), await busy('1'), await busy('3600'), await busy('9'.repeat(400))];
 const gw = await useGateway(
   `
 version: 1
@@ -29,11 +29,13 @@ backends:
   a: { url: "{{a}}" }
   b: { url: "{{b}}" }
   hour: { url: "{{hour}}" }
+  never: { url: "{{never}}" }
 models:
   both: { targets: [{ backend: a }, { backend: b }] }
   mixed: { targets: [{ backend: hour }, { backend: b }] }
+  never: { targets: [{ backend: never }] }
 `,
-  { a: a.url, b: b.url, hour: hour.url },
+  { a: a.url, b: b.url, hour: hour.url, never: never.url },
 );
 
 const ask = (model: string) =>
@@ -61,5 +63,13 @@ describe("a backend's retry-after when the plan comes round to it", () => {
     }
     // Once a request: before, a request that began at hour came back to it after b (hour, b, hour).
     expect(hour.at).toHaveLength(2);
+  }, 20_000);
+
+  it('a retry-after no client should keep (400 digits: past a day) is not told: the 502 comes without one', async () => {
+    const r = await ask('never');
+    expect(r.status).toBe(502);
+    expect(r.headers['retry-after']).toBeUndefined();
+    expect(r.headers['retry-after-ms']).toBeUndefined();
+    expect(never.at).toHaveLength(1);
   }, 20_000);
 });
