@@ -161,8 +161,8 @@ export class GatewayMetrics {
     }
   }
 
-  render(): string {
-    this.inflight.set([], this.inflightNow());
+  /** Every family, in the order /metrics shows them. */
+  private families(): (Histogram | Counter | Gauge)[] {
     return [
       this.tokens,
       this.duration,
@@ -177,26 +177,18 @@ export class GatewayMetrics {
       this.inflight,
       this.eventDrops,
       this.cost,
-    ]
+    ];
+  }
+
+  render(): string {
+    this.inflight.set([], this.inflightNow());
+    return this.families()
       .map((m) => m.render())
       .join('');
   }
 
+  /** Every count back to zero; in flight is not a count (it is read from the gateway at each render). */
   reset(): void {
-    for (const m of [
-      this.tokens,
-      this.duration,
-      this.ttft,
-      this.tpot,
-      this.requests,
-      this.routed,
-      this.rateLimited,
-      this.truncations,
-      this.upstreamErrors,
-      this.clientAborts,
-      this.eventDrops,
-      this.cost,
-    ])
-      m.reset();
+    for (const m of this.families()) if (m !== this.inflight) m.reset();
   }
 }
