@@ -72,14 +72,23 @@ function positive(flag: string, v: string | undefined, integer: boolean): Parsed
   return { ok: true, value: n };
 }
 
+/**
+ * Weights are finite, not negative, and not all 0 (Infinity or all zeros made every expected share NaN); the table has
+ * no prototype, so a backend named `__proto__` is a name like any other.
+ */
 function parseExpect(s: string | undefined): Parsed<Record<string, number> | undefined> {
   if (!s) return { ok: true, value: undefined };
-  const out: Record<string, number> = {};
+  const out = Object.create(null) as Record<string, number>;
+  let total = 0;
   for (const part of s.split(',')) {
-    const [k, v] = part.split('=');
-    if (!k?.trim() || !v || !(Number(v) >= 0)) return fail(`--expect takes name=weight pairs, e.g. a=95,b=5; got "${s}"`);
-    out[k.trim()] = Number(v);
+    const [k, v, extra] = part.split('=');
+    const weight = Number(v);
+    if (!k?.trim() || !v?.trim() || extra !== undefined || !Number.isFinite(weight) || weight < 0)
+      return fail(`--expect takes name=weight pairs, e.g. a=95,b=5; got "${s.slice(0, 200)}"`);
+    out[k.trim()] = weight;
+    total += weight;
   }
+  if (!(total > 0 && Number.isFinite(total))) return fail(`--expect needs a weight above 0; got "${s.slice(0, 200)}"`);
   return { ok: true, value: out };
 }
 

@@ -47,10 +47,27 @@ describe('parseBenchOptions', () => {
     ['a tiny long size', { longSizes: '12' }, /--long-sizes takes sizes of at least 1Ki/],
     ['a bad ramp bound', { ramp: 'fast' }, /--ramp takes a positive number/],
     ['a bad --expect', { expect: 'a=x' }, /--expect takes name=weight pairs/],
+    ['an infinite --expect weight', { expect: 'a=Infinity,b=1' }, /--expect takes name=weight pairs/],
+    ['an --expect weight past a double', { expect: 'a=1e999' }, /--expect takes name=weight pairs/],
+    ['an --expect weight of blanks', { expect: 'a= ' }, /--expect takes name=weight pairs/],
+    ['an --expect pair with two =', { expect: 'a=1=2' }, /--expect takes name=weight pairs/],
+    ['--expect weights that are all 0', { expect: 'a=0,b=0' }, /--expect needs a weight above 0/],
+    ['--expect weights whose sum overflows', { expect: 'a=1e308,b=1e308' }, /--expect needs a weight above 0/],
     ['a malformed --assert among good ones', { assert: ['p99<800ms', 'p99<<3'] }, /--assert: cannot read "p99<<3"/],
   ])('refuses %s', (_name, over, message) => {
     const r = parseBenchOptions({ ...base, ...over } as RawBenchOptions);
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.message).toMatch(message);
+  });
+
+  it('reads --expect names as names, __proto__ and constructor too', () => {
+    const r = parseBenchOptions({ ...base, expect: '__proto__=3, constructor = 1,b=0' } as RawBenchOptions);
+    expect(r.ok).toBe(true);
+    if (r.ok)
+      expect(Object.entries(r.value.expect!)).toEqual([
+        ['__proto__', 3],
+        ['constructor', 1],
+        ['b', 0],
+      ]);
   });
 });
