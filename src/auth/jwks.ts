@@ -79,24 +79,29 @@ export class JwksSource {
     return { loaded: this.keySet !== undefined, keys: this.keyCount, fetches: this.fetches, lastError: this.lastError };
   }
 
-  /** For jose's jwtVerify: the key for a token's header, refetching the set once (per cooldown) when its kid is unknown. */
+  /**
+   * For jose's jwtVerify: the key for a token's header, refetching the set once (per cooldown) when its kid is unknown.
+   * A token that misses while a fetch is under way waits for that fetch rather than being refused: the fetch started
+   * the cooldown, and the rotated key it brings is the one every token of the rotation names.
+   */
   readonly getKey: JWTVerifyGetKey = async (header, token) => {
     if (!this.keySet) {
-      if (this.coolingDown()) throw new JwksUnavailable(`no keys loaded from the JWKS (${this.lastError ?? 'not fetched yet'})`);
+      if (!this.mayFetch()) throw new JwksUnavailable(`no keys loaded from the JWKS (${this.lastError ?? 'not fetched yet'})`);
       await this.refresh();
       if (!this.keySet) throw new JwksUnavailable(`no keys loaded from the JWKS (${this.lastError})`);
     }
     try {
       return await this.keySet(header, token);
     } catch (e) {
-      if ((e as { code?: string }).code !== 'ERR_JWKS_NO_MATCHING_KEY' || this.coolingDown()) throw e;
+      if ((e as { code?: string }).code !== 'ERR_JWKS_NO_MATCHING_KEY' || !this.mayFetch()) throw e;
       await this.refresh();
       return await this.keySet(header, token);
     }
   };
 
-  private coolingDown(): boolean {
-    return this.opts.now() - this.lastAttempt < this.opts.cooldownMs;
+  /** Whether a miss may wait for a fetch: one is under way (joined, never a second), or the cooldown is over. */
+  private mayFetch(): boolean {
+    return this.inflight !== undefined || this.opts.now() - this.lastAttempt >= this.opts.cooldownMs;
   }
 
   /** One fetch at a time; concurrent callers share it. */
