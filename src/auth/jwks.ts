@@ -62,8 +62,16 @@ export class JwksSource {
     this.location = remote || isAbsolute(location) ? location : resolve(opts.baseDir ?? '.', location);
   }
 
-  /** Loads the keys once and starts the interval refresh. Never rejects: a failure leaves the set empty, retried later. */
-  async start(): Promise<JwksStatus> {
+  /**
+   * Loads the keys once and starts the interval refresh. Never rejects: a failure leaves the set empty, retried later.
+   * `previous` is the source this one replaces on a reload: when it reads the same location, its keys are where this
+   * one starts, so a reload (a tenant added) while the key server is down keeps the logins a failed refresh keeps.
+   */
+  async start(previous?: JwksSource): Promise<JwksStatus> {
+    if (previous?.location === this.location && previous.keySet) {
+      this.keySet = previous.keySet;
+      this.keyCount = previous.keyCount;
+    }
     await this.refresh();
     this.timer = setInterval(() => void this.refresh(), this.opts.refreshIntervalMs);
     this.timer.unref();

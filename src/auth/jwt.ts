@@ -184,19 +184,21 @@ export interface JwtAuth {
 
 /**
  * The verifier for a profile's auth.jwt, keys loaded once before it is used (never rejects: see JwksStatus).
- * The refresh interval and unknown-kid cooldown come from the profile unless `opts` overrides them.
+ * The refresh interval and unknown-kid cooldown come from the profile unless `opts` overrides them. `previous`:
+ * the verifier a reload replaces — its keys are kept should the first load fail (JwksSource.start).
  */
 export async function startJwtAuth(
   config: JwtClaimsConfig & Pick<JwtConfig, 'jwks'> & Partial<Pick<JwtConfig, 'refreshInterval' | 'refetchCooldown'>>,
   tenants: ReadonlySet<string>,
   opts: JwksOptions = {},
+  previous?: JwtAuth,
 ): Promise<JwtAuth> {
   const jwks = new JwksSource(config.jwks, {
     ...(config.refreshInterval !== undefined ? { refreshIntervalMs: config.refreshInterval } : {}),
     ...(config.refetchCooldown !== undefined ? { cooldownMs: config.refetchCooldown } : {}),
     ...opts,
   });
-  const status = await jwks.start();
+  const status = await jwks.start(previous?.jwks);
   return {
     verifier: new JwtVerifier(config, tenants, jwks.getKey),
     namesUsers: config.userClaim !== undefined,

@@ -71,7 +71,7 @@ export class Services {
     holds.hold(tracing, () => tracing.shutdown());
     let jwt: JwtAuth | undefined;
     try {
-      jwt = previous && previous.keys.jwt === keys.jwt ? previous.jwt : await startJwt(profile);
+      jwt = previous && previous.keys.jwt === keys.jwt ? previous.jwt : await startJwt(profile, previous?.jwt);
     } catch (e) {
       await holds.drop(tracing);
       throw e;
@@ -109,15 +109,20 @@ export class Services {
   }
 }
 
-async function startJwt(profile: Profile): Promise<JwtAuth | undefined> {
+/** `previous`: the verifier of the profile this one replaces, whose keys a failed first load falls back on. */
+async function startJwt(profile: Profile, previous: JwtAuth | undefined): Promise<JwtAuth | undefined> {
   const config = profile.auth?.jwt;
   if (!config) return undefined;
-  const auth = await startJwtAuth(config, new Set(Object.keys(profile.tenants ?? {})));
+  const auth = await startJwtAuth(config, new Set(Object.keys(profile.tenants ?? {})), {}, previous);
+  const where = shownLocation(config.jwks);
   if (!auth.status.loaded) {
     // Loud, not fatal: the key server may come up after the gateway; tokens are refused (jwks_unavailable) until then.
-    const where = shownLocation(config.jwks);
     process.stderr.write(
       `aigw: warning: auth.jwt: no keys loaded from ${where} (${auth.status.lastError}); tokens are refused until they load\n`,
+    );
+  } else if (auth.status.lastError !== undefined) {
+    process.stderr.write(
+      `aigw: warning: auth.jwt: cannot load keys from ${where} (${auth.status.lastError}); the previous keys stay in use\n`,
     );
   }
   return auth;

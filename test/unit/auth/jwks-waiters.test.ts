@@ -1,8 +1,10 @@
 /**
- * Tokens that miss while a key-set fetch is under way. A rotation's first token starts the one fetch its cooldown
- * allows; the tokens arriving during that fetch name the same new key and were refused unknown_kid (a 401 no client
- * retries) though the fetch brought it — they now wait for it, and cost no second fetch. Likewise a set still
- * loading at start.
+ * Tokens that miss while a key-set fetch is under way, and a reload's new key set while the server is down. A
+ * rotation's first token starts the one fetch its cooldown allows; the tokens arriving during that fetch name the
+ * same new key and were refused unknown_kid (a 401 no client retries) though the fetch brought it — they now wait
+ * for it, and cost no second fetch. Likewise a set still loading at start. A reload that builds a new key set (a
+ * tenant added) while the server is down keeps the keys the one it replaces had, as a failed refresh does — never
+ * another location's.
  */
 import { createServer, type Server } from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -75,5 +77,41 @@ describe('a key-set fetch under way', () => {
     clock.t += 10_000;
     expect(await verifier.verify(await token(k2))).toEqual({ ok: false, reason: 'unknown_kid' });
     expect(srv.state.fetches).toBe(1);
+  });
+});
+
+describe('a key set that replaces another (a reload)', () => {
+  it('keeps the keys of the set it replaces at the same location when its first fetch fails', async () => {
+    const srv = await slowJwks(jwks(k1));
+    const before = sourceAt(srv.url);
+    await before.source.start();
+    srv.state.status = 503;
+    const after = sourceAt(srv.url);
+    const status = await after.source.start(before.source);
+    expect(status).toMatchObject({ loaded: true, keys: 1, lastError: 'JWKS server answered 503' });
+    expect((await after.verifier.verify(await token(k1))).ok).toBe(true);
+  });
+
+  it('takes the fetched keys over the previous ones when its first fetch succeeds', async () => {
+    const srv = await slowJwks(jwks(k1));
+    const before = sourceAt(srv.url);
+    await before.source.start();
+    srv.state.doc = JSON.stringify(jwks(k2));
+    const after = sourceAt(srv.url);
+    expect(await after.source.start(before.source)).toMatchObject({ loaded: true, keys: 1, lastError: undefined });
+    expect((await after.verifier.verify(await token(k2))).ok).toBe(true);
+    // Within the cooldown of that fetch: k1 is not fetched back.
+    expect(await after.verifier.verify(await token(k1))).toEqual({ ok: false, reason: 'unknown_kid' });
+  });
+
+  it("never keeps another location's keys", async () => {
+    const a = await slowJwks(jwks(k1));
+    const b = await slowJwks(jwks(k2));
+    b.state.status = 503;
+    const before = sourceAt(a.url);
+    await before.source.start();
+    const after = sourceAt(b.url);
+    expect((await after.source.start(before.source)).loaded).toBe(false);
+    expect(await after.verifier.verify(await token(k1))).toEqual({ ok: false, reason: 'jwks_unavailable' });
   });
 });

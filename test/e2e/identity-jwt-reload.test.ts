@@ -1,0 +1,66 @@
+/**
+ * A reload while the identity provider's key server is down. The gateway keeps the last good keys when a refresh
+ * fails — but a reload that changed what the verifier reads (a tenant added, a claim renamed) built a new key set
+ * whose first fetch failed, and every JWT caller got 401 jwks_unavailable until the server came back and a cooldown
+ * passed, though the keys had not changed. The new set starts from the old one's keys when it reads the same place.
+ */
+import { createServer } from 'node:http';
+import { afterAll, describe, expect, it } from 'vitest';
+import { useGateway } from '../helpers/gateway.js';
+import { AUDIENCE, ISSUER, jwks, signingKey, token } from '../unit/auth/jwt-fixtures.js';
+
+const key = await signingKey('rsa-1', 'RS256');
+
+/** The identity provider's key server, which the test takes down (503). */
+const idp = { status: 200, fetches: 0 };
+const jwksServer = createServer((_req, res) => {
+  idp.fetches++;
+  res.writeHead(idp.status, { 'content-type': 'application/json' }).end(idp.status === 200 ? JSON.stringify(jwks(key)) : '{}');
+});
+await new Promise<void>((r) => jwksServer.listen(0, '127.0.0.1', r));
+afterAll(() => {
+  jwksServer.closeAllConnections();
+  jwksServer.close();
+});
+const JWKS_URL = `http://127.0.0.1:${(jwksServer.address() as { port: number }).port}/jwks.json`;
+
+const gw = await useGateway(
+  `
+version: 1
+auth:
+  jwt: { jwks: "{{jwks}}", issuer: "${ISSUER}", audience: ${AUDIENCE} }
+backends:
+  vllm: { url: http://127.0.0.1:0, mock: { kind: vllm } }
+models:
+  llama: { targets: [{ backend: vllm }] }
+tenants:
+  acme: { models: [llama] }
+`,
+  { jwks: JWKS_URL },
+);
+
+async function ask(bearer: string): Promise<{ status: number; auth: string | null }> {
+  const r = await fetch(`${gw.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'llama', messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 }),
+  });
+  await r.arrayBuffer();
+  return { status: r.status, auth: r.headers.get('www-authenticate') };
+}
+
+describe('a reload while the key server is down', () => {
+  it("keeps serving the tokens the last good keys verify (a tenant added; the keys are the provider's, unchanged)", async () => {
+    const jwt = await token(key);
+    expect((await ask(jwt)).status).toBe(200);
+    idp.status = 503;
+    const fetchesBefore = idp.fetches;
+    const profile = gw.stack.profile();
+    const next = { ...profile, tenants: { ...profile.tenants, globex: { ...profile.tenants!.acme!, keys: [] } } };
+    expect((await gw.stack.reload(next)).ok).toBe(true);
+    // The new key set did try the server (and was refused): what it serves with is the keys it had.
+    expect(idp.fetches).toBeGreaterThan(fetchesBefore);
+    expect(await ask(jwt)).toEqual({ status: 200, auth: null });
+    expect((await ask(await token(key, { sub: 'globex' }))).status).toBe(200);
+  });
+});
