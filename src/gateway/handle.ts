@@ -39,6 +39,12 @@ export interface GatewayState {
    * (a health check or a refusal holds nothing). `limits.maxInflight` reads its size; the drain's deadline cuts them.
    */
   readonly live: LiveList<RequestContext>;
+  /**
+   * The requests whose credential is still being checked (a JWT waiting for its key set, a fetch of up to 5 s):
+   * not in `live` — they hold nothing, and clients with no valid credential must not fill `limits.maxInflight` —
+   * but the drain waits for them as it does for `live` and answers them at its deadline.
+   */
+  readonly authenticating: Set<RequestContext>;
   draining: boolean;
 }
 
@@ -81,6 +87,7 @@ function handle(state: GatewayState, req: IncomingMessage, res: ServerResponse):
   const ctx = new RequestContext(req, res, requestIdOf(req), state.bus);
   const queued = whenResponseGone(req, res, () => {
     state.live.delete(ctx);
+    state.authenticating.delete(ctx);
     ctx.tenantPlace?.();
     // The connection's next request may be another API's (client-error.ts).
     noteClientApi(req.socket, undefined);
@@ -115,7 +122,7 @@ function handle(state: GatewayState, req: IncomingMessage, res: ServerResponse):
     if (req.method !== 'GET') return methodNotAllowed(ctx, 'GET');
     const tenant = authenticate(ctx, runtime);
     if (tenant instanceof Promise)
-      return tenant.then((t) => {
+      return whileAuthenticating(state, ctx, tenant).then((t) => {
         if (t) listModels(ctx, runtime, path, t);
       });
     if (tenant === null) return;
@@ -184,6 +191,15 @@ function authenticate(ctx: RequestContext, runtime: Runtime): Tenant | undefined
   return t;
 }
 
+/**
+ * A credential checked asynchronously, counted in `state.authenticating` until it is: the drain cut such a request
+ * with the connections, unanswered (a reset), since it was in no list it waits for.
+ */
+function whileAuthenticating<T>(state: GatewayState, ctx: RequestContext, checked: Promise<T>): Promise<T> {
+  state.authenticating.add(ctx);
+  return checked.finally(() => state.authenticating.delete(ctx));
+}
+
 function identified(ctx: RequestContext, r: Identified | Promise<Identified>): Tenant | null | Promise<Tenant | null> {
   if (r instanceof Promise) return r.then((x) => identified(ctx, x));
   if ('code' in r) {
@@ -240,7 +256,7 @@ function proxy(ctx: RequestContext, state: GatewayState, runtime: Runtime, endpo
   }
   const tenant = authenticate(ctx, runtime);
   if (tenant instanceof Promise) {
-    return tenant.then((t) => {
+    return whileAuthenticating(state, ctx, tenant).then((t) => {
       if (t !== null) readThenAdmit(ctx, state, runtime, endpoint, t);
     });
   }
@@ -252,8 +268,8 @@ function proxy(ctx: RequestContext, state: GatewayState, runtime: Runtime, endpo
  * listeners, past the listener's guard: its failures are answered here.
  */
 function readThenAdmit(ctx: RequestContext, state: GatewayState, runtime: Runtime, endpoint: Endpoint, tenant: Tenant | undefined): void {
-  // Gone while a token was verified: nothing to count or read.
-  if (ctx.ended) return;
+  // Gone while a token was verified, or answered by the drain's deadline: nothing to count or read.
+  if (ctx.ended || ctx.res.headersSent) return;
   const place = takePlace(tenant);
   if (place !== undefined && typeof place !== 'function') return refuse(ctx, place);
   ctx.tenantPlace = place;

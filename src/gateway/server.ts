@@ -79,7 +79,14 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
   // The tokenizer thread starts on the first count (only answers without usage need one): an idle gateway,
   // or one whose backends report usage, never pays its memory.
   const tokens = new TokenWorker();
-  const state: GatewayState = { runtime: await Runtime.create(profile, registry, bus), bus, tokens, live: new LiveList(), draining: false };
+  const state: GatewayState = {
+    runtime: await Runtime.create(profile, registry, bus),
+    bus,
+    tokens,
+    live: new LiveList(),
+    authenticating: new Set(),
+    draining: false,
+  };
   const httpOptions: ServerOptions = {
     // Node checks header deadlines on this interval (30 s by default), so it bounds how late a cut comes.
     connectionsCheckingInterval: Math.max(50, Math.min(1000, profile.timeouts.request / 2)),
@@ -149,12 +156,14 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
       const bound = new Promise<void>((r) => (waited = setTimeout(r, Math.max(0, deadline - Date.now()))));
       await Promise.race([reloads, bound]);
       clearTimeout(waited);
-      while (state.live.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
-      if (state.live.size > 0) {
+      // A request whose credential is still being checked is under way too: it may be verified in time and served.
+      const busy = () => state.live.size > 0 || state.authenticating.size > 0;
+      while (busy() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      if (busy()) {
         // What is not answered yet gets its 503, a stream its error frame; they go out before the cut.
-        for (const ctx of state.live.snapshot()) cutAtDeadline(ctx);
+        for (const ctx of [...state.live.snapshot(), ...state.authenticating]) cutAtDeadline(ctx);
         const flushed = Date.now() + FLUSH_AFTER_DEADLINE_MS;
-        while (state.live.size > 0 && Date.now() < flushed) await new Promise((r) => setTimeout(r, 5));
+        while (busy() && Date.now() < flushed) await new Promise((r) => setTimeout(r, 5));
       }
       server.closeAllConnections();
       await closed;

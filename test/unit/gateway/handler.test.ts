@@ -26,7 +26,14 @@ if (!loaded.ok) throw new Error('profile');
 const registry = new BackendRegistry();
 const bus = new EventBus();
 const runtime = await Runtime.create(loaded.profile, registry, bus);
-const state: GatewayState = { runtime, bus, tokens: { count: async () => undefined }, live: new LiveList(), draining: false };
+const state: GatewayState = {
+  runtime,
+  bus,
+  tokens: { count: async () => undefined },
+  live: new LiveList(),
+  authenticating: new Set(),
+  draining: false,
+};
 const handler = createHandler(state);
 afterAll(async () => {
   await registry.close();

@@ -1,0 +1,84 @@
+/**
+ * The drain and a request whose JWT is still being checked — waiting for the key set's fetch that its rotated kid
+ * caused (up to the fetch's 5 s). Such a request was in no list the drain waits for: the drain found nothing under
+ * way and cut every connection, and the client got a reset, no answer. It is now waited for like any request in
+ * flight (served when its key arrives in time) and answered 503 gateway_shutting_down at the deadline.
+ */
+import { createServer } from 'node:http';
+import { afterAll, describe, expect, it } from 'vitest';
+import { eventually, gatewayFor } from '../helpers/gateway.js';
+import { rawPost } from '../helpers/raw.js';
+import { AUDIENCE, ISSUER, jwks, signingKey, token } from '../unit/auth/jwt-fixtures.js';
+
+const old = await signingKey('k-old', 'ES256');
+const rotated = await signingKey('k-new', 'ES256');
+
+/** The identity provider's key server: the test rotates its set and slows its answers. */
+const idp = { doc: JSON.stringify(jwks(old)), delayMs: 0, fetches: 0 };
+const jwksServer = createServer((_req, res) => {
+  idp.fetches++;
+  const doc = idp.doc;
+  setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(doc), idp.delayMs);
+});
+await new Promise<void>((r) => jwksServer.listen(0, '127.0.0.1', r));
+afterAll(() => {
+  jwksServer.closeAllConnections();
+  jwksServer.close();
+});
+const JWKS_URL = `http://127.0.0.1:${(jwksServer.address() as { port: number }).port}/jwks.json`;
+
+const COOLDOWN_MS = 100;
+
+/** A gateway on the key server, and a request whose token names the rotated key — its check waits for a slow fetch. */
+async function waitingOnKeys(fetchMs: number) {
+  idp.doc = JSON.stringify(jwks(old));
+  idp.delayMs = 0;
+  const g = await gatewayFor(
+    `
+version: 1
+auth:
+  jwt: { jwks: "{{jwks}}", issuer: "${ISSUER}", audience: ${AUDIENCE}, refetchCooldown: ${COOLDOWN_MS}ms }
+backends:
+  vllm: { url: http://127.0.0.1:0, mock: { kind: vllm } }
+models:
+  llama: { targets: [{ backend: vllm }] }
+tenants:
+  acme: { models: [llama] }
+`,
+    { jwks: JWKS_URL },
+  );
+  await new Promise((r) => setTimeout(r, COOLDOWN_MS + 50));
+  idp.doc = JSON.stringify(jwks(old, rotated));
+  idp.delayMs = fetchMs;
+  const before = idp.fetches;
+  const answer = rawPost(
+    `${g.url}/v1/chat/completions`,
+    { model: 'llama', messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 },
+    { headers: { authorization: `Bearer ${await token(rotated)}` } },
+  ).catch((e: unknown) => e as Error);
+  // The key server has the request: the gateway's check waits for its answer.
+  await eventually(() => idp.fetches > before);
+  return { g, answer };
+}
+
+describe('the drain, with a request whose JWT waits for the key set', () => {
+  it('serves it when the keys arrive before the deadline', async () => {
+    const { g, answer } = await waitingOnKeys(800);
+    await g.stack.close(5000);
+    const r = await answer;
+    expect(r).not.toBeInstanceOf(Error);
+    expect(r).toMatchObject({ status: 200, ended: 'complete' });
+  });
+
+  it('answers it 503 gateway_shutting_down at the deadline, not with a reset', async () => {
+    const { g, answer } = await waitingOnKeys(3000);
+    const t0 = performance.now();
+    await g.stack.close(200);
+    expect(performance.now() - t0).toBeLessThan(2500);
+    const r = await answer;
+    expect(r).not.toBeInstanceOf(Error);
+    if (r instanceof Error) return;
+    expect(r.status).toBe(503);
+    expect(JSON.parse(r.body.toString()).error.code).toBe('gateway_shutting_down');
+  });
+});
