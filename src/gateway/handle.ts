@@ -123,7 +123,8 @@ function handle(state: GatewayState, req: IncomingMessage, res: ServerResponse):
     const tenant = authenticate(ctx, runtime);
     if (tenant instanceof Promise)
       return whileAuthenticating(state, ctx, tenant).then((t) => {
-        if (t) listModels(ctx, runtime, path, t);
+        // Not when the drain's deadline answered it while its token was checked.
+        if (t && !ctx.res.headersSent) listModels(ctx, runtime, path, t);
       });
     if (tenant === null) return;
     return listModels(ctx, runtime, path, tenant);
