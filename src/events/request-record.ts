@@ -86,7 +86,8 @@ export class RequestRecord {
   /**
    * The backend worked on the request and no usage will say how much: the client left after it was sent and before
    * any answer began, an attempt timed out once sent, or a 2xx answer was refused as larger than the response buffer.
-   * Settle charges at least what it reserved (an unpaid outcome a client can choose is a limit it can bypass).
+   * Settle charges at least what it reserved (an unpaid outcome a client can choose is a limit it can bypass). Any
+   * attempt's work counts until a later attempt answers (gateway/attempts.ts): a fallback's failure measures nothing.
    */
   workedUnmetered = false;
   errorCode: string | undefined;

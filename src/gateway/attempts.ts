@@ -317,11 +317,12 @@ function send(
   // The client's bytes need not outlive the first body built from them: another attempt, rare, encodes the text
   // again — the same bytes.
   p.raw = undefined;
-  // What this attempt's outcome says decides the charge: a fallback that answered with usage after a first attempt
-  // timed out is charged its usage, not that attempt's reservation.
-  ctx.record.workedUnmetered = false;
   const out = new Downstream(ctx.res, ctx.record, ctx.extraHeaders, runtime.profile.timeouts.clientStall);
   out.onCommit = () => {
+    // An answer measures the request's work: a fallback that answered with usage after a first attempt timed out is
+    // charged its usage, not that attempt's reservation. Only an answer: cleared at each attempt's send, a fallback
+    // that refused the request (a 400 of its own), was down or answered 503 left the first backend's generation free.
+    if (ctx.record.answered) ctx.record.workedUnmetered = false;
     forgetBody(p, sent?.body);
     // No other answer will be written: the x-ratelimit-* headers are in the head already.
     ctx.extraHeaders = undefined;
