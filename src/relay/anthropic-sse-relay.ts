@@ -11,6 +11,7 @@ import type { SseEvent } from '../openai/sse.js';
 import { AnthropicStreamTap } from '../translate/anthropic-tap.js';
 import type { TokenUsage } from '../translate/mapping.js';
 import { SseRelay } from './sse-relay.js';
+import { usageOfTokens } from './usage-tap.js';
 import type { Downstream } from './downstream.js';
 
 /** In place of a backend's error event whose secret cannot be cut out of it (core/scrub.ts, scrubJsonText). */
@@ -53,9 +54,8 @@ export class AnthropicSseRelay extends SseRelay {
       this.firstEvent();
     }
     if (tap.usage !== this.seenUsage) {
-      const u = (this.seenUsage = tap.usage!);
-      this.usage = { prompt: u.input, completion: u.output, cached: u.cacheRead };
-      if (tap.outputProvisional) this.usage.provisional = true;
+      this.seenUsage = tap.usage;
+      this.usage = usageOfTokens(tap.usage!, tap.outputProvisional);
     }
     this.model = tap.model;
     this.sawDone = tap.completed;

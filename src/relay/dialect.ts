@@ -12,7 +12,7 @@ import { AnthropicSseRelay } from './anthropic-sse-relay.js';
 import type { Downstream } from './downstream.js';
 import type { StreamRelay } from './stream-relay.js';
 import { TranslatedSseRelay } from './translated-sse-relay.js';
-import type { Usage } from './usage-tap.js';
+import { type Usage, usageOfTokens } from './usage-tap.js';
 
 export interface RelayDialect {
   /** The relay of a 2xx stream; `scrub` removes configured secrets from a backend's error text. */
@@ -33,7 +33,7 @@ const ANTHROPIC_PASSTHROUGH: RelayDialect = {
   answer: undefined,
   bodyUsage(tail) {
     const u = anthropicUsageIn(tail);
-    return u && { prompt: u.input, completion: u.output, cached: u.cacheRead };
+    return u && usageOfTokens(u, false);
   },
 };
 

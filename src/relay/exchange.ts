@@ -796,12 +796,14 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const tail = body.received > 0 && plain ? body.tail.text() : undefined;
     if (tail !== undefined) this.recordBodyFacts(body, tail);
     const u = tail !== undefined ? (this.dialect ? this.dialect.bodyUsage : usageIn)(tail) : undefined;
-    if (!u) {
+    // A usage without a readable completion count (written as a string, left out) counts no output: the body is kept
+    // to be counted, as one without usage is (charged 0, a 2,000-token answer whose count read "2000" was free).
+    if (!u || (u.completionUnread && this.record.endpoint !== 'embeddings')) {
       if (this.status >= 200 && this.status < 300 && body.received > 0) {
         const kept = body.keptBody();
         this.record.unmetered = { ...kept, size: body.received, encoding: plain ? undefined : String(encoding) };
       }
-      return;
+      if (!u) return;
     }
     recordUsage(this.record, u);
   }

@@ -10,7 +10,7 @@ import { SseDecoder, type SseEvent, type SseSink } from '../openai/sse.js';
 import type { StreamTranslator } from '../translate/stream.js';
 import type { Downstream } from './downstream.js';
 import type { StreamRelay } from './stream-relay.js';
-import type { Usage } from './usage-tap.js';
+import { type Usage, usageOfTokens } from './usage-tap.js';
 
 const NOOP = (): void => {};
 export class TranslatedSseRelay implements SseSink, StreamRelay {
@@ -70,9 +70,7 @@ export class TranslatedSseRelay implements SseSink, StreamRelay {
   get usage(): Usage | undefined {
     const u = this.t.usage;
     if (!u) return undefined;
-    const usage: Usage = { prompt: u.input, completion: u.output, cached: u.cacheRead };
-    if (this.t.outputProvisional) usage.provisional = true;
-    return usage;
+    return usageOfTokens(u, this.t.outputProvisional === true);
   }
 
   get model(): string | undefined {

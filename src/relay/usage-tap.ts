@@ -1,6 +1,7 @@
 /** Reading token usage out of bytes that pass by, without holding the body. */
 import { keptBytes } from '../core/kept-bytes.js';
 import type { RequestRecord } from '../events/request-record.js';
+import type { TokenUsage } from '../translate/mapping.js';
 import { countAfter } from './json-text.js';
 
 export interface Usage {
@@ -14,6 +15,13 @@ export interface Usage {
    * only a message_delta's usage is final. Accounting takes the larger of it and the estimate from the content.
    */
   provisional?: true;
+  /**
+   * The usage gave no readable prompt count (left out, written as a string): `prompt` is 0 and no count of it. The
+   * prompt is counted then (tenants/admission.ts), as an unreadable output count is estimated from the content.
+   */
+  promptUnread?: true;
+  /** Likewise the completion count: the answer's output is counted from its content (its events, its body). */
+  completionUnread?: true;
 }
 
 const PROMPT_KEY = '"prompt_tokens"';
@@ -24,10 +32,22 @@ const MAX_DIGITS = 15;
 
 /** A backend's reported usage, into the request's record. */
 export function recordUsage(record: RequestRecord, u: Usage): void {
-  record.inputTokens = u.prompt;
   record.outputTokens = u.completion;
-  record.inputSource = record.outputSource = 'usage';
+  if (!u.completionUnread) record.outputSource = 'usage';
+  // Taken as 0, a 4,000-token prompt whose count a backend wrote as "4000" was charged nothing: left uncounted here,
+  // the settle stage counts it (and a cached count of no prompt count is not read: the prompt is priced uncached).
+  if (u.promptUnread) return;
+  record.inputTokens = u.prompt;
+  record.inputSource = 'usage';
   if (u.cached !== undefined) record.cachedInputTokens = u.cached;
+}
+
+/** Accounting's usage (translate/mapping.ts) as the relays record it. */
+export function usageOfTokens(u: TokenUsage, provisional: boolean): Usage {
+  const usage: Usage = { prompt: u.input, completion: u.output, cached: u.cacheRead };
+  if (provisional) usage.provisional = true;
+  if (u.inputUnread) usage.promptUnread = true;
+  return usage;
 }
 
 /** `"usage": null`, spaced as JSON allows (an event's data lines are joined by LF: a null may follow one). */
@@ -117,6 +137,8 @@ function searchedUsage(text: string): Usage | undefined {
 /** Usage from the counts read (at least one of prompt and completion), however they were read. */
 function usageOf(prompt: number | undefined, completion: number | undefined, cached: number | undefined): Usage {
   const u: Usage = { prompt: prompt ?? 0, completion: completion ?? 0 };
+  if (prompt === undefined) u.promptUnread = true;
+  if (completion === undefined) u.completionUnread = true;
   // Never more cached than prompt tokens, whatever the backend claims.
   if (cached !== undefined) u.cached = Math.min(cached, u.prompt);
   return u;

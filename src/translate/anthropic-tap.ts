@@ -131,7 +131,10 @@ function usageOfValue(usage: unknown): TokenUsage | undefined {
   if (output === undefined) return undefined;
   const cacheRead = countOf(u.cache_read_input_tokens) ?? 0;
   const cacheCreation = countOf(u.cache_creation_input_tokens) ?? 0;
-  return { input: (input ?? 0) + cacheRead + cacheCreation, output, cacheRead, cacheCreation };
+  const read: TokenUsage = { input: (input ?? 0) + cacheRead + cacheCreation, output, cacheRead, cacheCreation };
+  // No input count (left out, a string) is no count of the prompt: it is counted (relay/usage-tap.ts promptUnread).
+  if (input === undefined) read.inputUnread = true;
+  return read;
 }
 
 /**

@@ -15,6 +15,8 @@ export interface TokenUsage {
   cacheRead: number;
   /** Prompt tokens written to the cache (Anthropic only). */
   cacheCreation: number;
+  /** The backend's usage gave no readable count of the uncached prompt (left out, a string): `input` is no count of it. */
+  inputUnread?: true;
 }
 
 /** Anthropic's stop_reason → OpenAI's finish_reason. */
@@ -134,7 +136,10 @@ export function usageFromAnthropic(u: Usage | DeltaUsage, previous?: TokenUsage)
   const cacheRead = u.cache_read_input_tokens ?? previous?.cacheRead ?? 0;
   const cacheCreation = u.cache_creation_input_tokens ?? previous?.cacheCreation ?? 0;
   const uncached = u.input_tokens ?? (previous ? previous.input - previous.cacheRead - previous.cacheCreation : 0);
-  return { input: uncached + cacheRead + cacheCreation, output: u.output_tokens, cacheRead, cacheCreation };
+  const usage: TokenUsage = { input: uncached + cacheRead + cacheCreation, output: u.output_tokens, cacheRead, cacheCreation };
+  // A message_delta's usage with no message_start's before it (one the backend wrote unreadably): no prompt count.
+  if (u.input_tokens == null && (!previous || previous.inputUnread)) usage.inputUnread = true;
+  return usage;
 }
 
 /** Accounting → Anthropic's usage object. */

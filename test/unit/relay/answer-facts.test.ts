@@ -23,9 +23,19 @@ describe('usageIn', () => {
       want: { prompt: 5, completion: 1, cached: 5 },
     },
     {
-      name: 'a count too long to be a safe integer is not a count',
+      name: 'a count too long to be a safe integer is not a count (the prompt is counted then)',
       text: `{"usage":{"prompt_tokens":${'9'.repeat(400)},"completion_tokens":2}}`,
-      want: { prompt: 0, completion: 2 },
+      want: { prompt: 0, completion: 2, promptUnread: true },
+    },
+    {
+      name: 'a prompt count written as a string is none: the prompt is counted, never charged 0',
+      text: '{"usage":{"prompt_tokens":"4000","completion_tokens":3,"total_tokens":"4003"}}',
+      want: { prompt: 0, completion: 3, promptUnread: true },
+    },
+    {
+      name: 'a completion count written as a string is none: the answer is counted from its content',
+      text: '{"usage":{"prompt_tokens":5,"completion_tokens":"2000"}}',
+      want: { prompt: 5, completion: 0, completionUnread: true },
     },
     { name: 'no usage', text: '{"choices":[]}', want: undefined },
     {
@@ -84,6 +94,8 @@ describe('usageIn against the regular expressions it replaced (differential)', (
     const c = COMPLETION.exec(tail);
     if (!p && !c) return undefined;
     const u: NonNullable<ReturnType<typeof usageIn>> = { prompt: p ? Number(p[1]) : 0, completion: c ? Number(c[1]) : 0 };
+    if (!p) u.promptUnread = true;
+    if (!c) u.completionUnread = true;
     const cached = CACHED.exec(tail);
     if (cached) u.cached = Math.min(Number(cached[1]), u.prompt);
     return u;

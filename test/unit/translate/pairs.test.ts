@@ -160,7 +160,15 @@ describe('AnthropicStreamTap (pass-through accounting)', () => {
     expect(anthropicUsageIn('{"usage":{"input_tokens":5,"output_tokens":1e400}}')).toBeUndefined();
     expect(anthropicUsageIn('{"usage":{"input_tokens":5}}')).toBeUndefined();
     expect(anthropicUsageIn('{"usage":{"input_tokens":5,"output_tokens":null}}')).toBeUndefined();
-    expect(anthropicUsageIn('{"usage":{"output_tokens":7}}')).toEqual({ input: 0, output: 7, cacheRead: 0, cacheCreation: 0 });
+    // Without an input count the prompt is no count of 0: it is counted (relay/usage-tap.ts promptUnread).
+    expect(anthropicUsageIn('{"usage":{"output_tokens":7}}')).toEqual({
+      input: 0,
+      output: 7,
+      cacheRead: 0,
+      cacheCreation: 0,
+      inputUnread: true,
+    });
+    expect(anthropicUsageIn('{"usage":{"input_tokens":"4000","output_tokens":7}}')).toMatchObject({ input: 0, inputUnread: true });
   });
 });
 
