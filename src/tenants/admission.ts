@@ -240,13 +240,20 @@ const MAX_COUNT = 2 ** 24;
  * a backend claiming 10^15 completion tokens was held to 2^24 alone: 14 hours of debt at 20,000 tpm.
  */
 function outputBound(p: ProxyRequest, record: RequestRecord): number {
+  // An embedding generates nothing (estimate.ts reserves no output): bounded by 2^24 alone, an embeddings answer whose
+  // usage claimed 16,000,000 completion tokens was charged them.
+  if (p.endpoint === 'embeddings') return 0;
   if (p.maxTokens === undefined && record.contextWindow === undefined) return MAX_COUNT;
   return Math.min(p.maxTokens ?? Infinity, record.contextWindow ?? Infinity) * p.choices;
 }
 
 /** Synchronous when the backend reported what was used (the usual case): nothing to count. */
 function completeTokenCounts(record: RequestRecord, p: ProxyRequest, counter: PromptCounter): MaybePromise<void> {
-  if (!record.answered || p.endpoint === 'count_tokens') return;
+  if (!record.answered) return;
+  // Counting tokens generates none and costs a request alone (estimate.ts): a usage that a backend's count_tokens
+  // answer carries is no generation's. Kept, a backend's usage of 10^15 tokens there was charged whole (the bounds
+  // below are a generation's), its cost with it: one request locked its tenant out of its tpm and budget for good.
+  if (p.endpoint === 'count_tokens') return noTokens(record);
   // Neither an estimate of the output (events relayed, bytes) nor a backend's own count exceeds what the request
   // could generate: a backend that claimed 10^15 completion tokens for max_tokens 5 locked its tenant out for
   // millennia (debt drains at one limit per window), and put the figure in every metric. max_tokens bounds the
@@ -263,6 +270,14 @@ function completeTokenCounts(record: RequestRecord, p: ProxyRequest, counter: Pr
   }
   if (record.unmetered === undefined && record.inputSource !== 'none') return;
   return countTokens(record, p, counter);
+}
+
+/** A request that generates nothing is charged no tokens, whatever its answer said. */
+function noTokens(record: RequestRecord): void {
+  record.inputTokens = record.outputTokens = 0;
+  record.inputSource = record.outputSource = 'none';
+  record.cachedInputTokens = undefined;
+  record.unmetered = undefined;
 }
 
 async function countTokens(record: RequestRecord, p: ProxyRequest, counter: PromptCounter): Promise<void> {
