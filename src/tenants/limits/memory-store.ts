@@ -208,8 +208,12 @@ export class MemoryLimitStore implements LimitStore {
       const k = this.of(spec.key);
       if (spec.tpm !== undefined) k.tokens.settle(r.bucket, now, actualTokens - r.tokens, spec.tpm);
       if (spec.budget) {
-        const b = this.budgetOf(k, spec.budget.windowMs);
-        b.settle(b.bucket(r.at), now, actualMicroUsd - r.microUsd, spec.budget.microUsd);
+        // A reload changed this budget's window since the request was admitted: its reservation went with the old
+        // window (as Redis keys a budget by its length), and is not settled into the new one. Replaced by a meter of
+        // the old length here, the new window's spend was erased (and again by the next admission).
+        const held = k.budget.meter;
+        const b = held === undefined || held.windowMs === spec.budget.windowMs ? this.budgetOf(k, spec.budget.windowMs) : undefined;
+        if (b) b.settle(b.bucket(r.at), now, actualMicroUsd - r.microUsd, spec.budget.microUsd);
       }
       k.leases.delete(r.lease);
     }

@@ -108,3 +108,25 @@ describe('a reload', () => {
     await after.l.close();
   });
 });
+
+describe('a reload that changes a budget’s per', () => {
+  it('keeps the spend after it when a request admitted before it settles (its window is gone, not the new one)', async () => {
+    const before = await limiter('{ usd: 0.001, per: 24h }');
+    // A long answer in flight across the reload, admitted under the day's window.
+    const inflight = await before.l.admit(before.tenant, 'm', 10, 'lease-1', 'req-1', 100);
+    if ('code' in inflight) throw new Error('refused');
+    const after = await limiter('{ usd: 0.001, per: 48h }', before.l);
+    // After the reload: $0.0009 of the new window's $0.001, spent.
+    const spent = await after.l.admit(after.tenant, 'm', 10, 'lease-2', 'req-2', 900);
+    if ('code' in spent) throw new Error('refused');
+    await spent.store.settle(spent.reservation!, 10, 900);
+    // The request from before the reload ends: settled against the window it was admitted in.
+    await inflight.store.settle(inflight.reservation!, 10, 100);
+    // The new window still holds its $0.0009: another $0.0009 is refused (it replaced the new window's meter with one
+    // of the old length, then the next admission replaced that: the spend was erased, and $0.0009 more admitted).
+    expect(await after.l.admit(after.tenant, 'm', 10, 'lease-3', 'req-3', 900)).toMatchObject({ type: 'budget' });
+    expect('code' in (await after.l.admit(after.tenant, 'm', 10, 'lease-4', 'req-4', 100))).toBe(false);
+    await before.l.close();
+    await after.l.close();
+  });
+});
