@@ -182,7 +182,9 @@ function finish(r: Draft, drafts: ReadonlyMap<string, Draft>): ModelRoute {
   for (const d of reachable)
     for (const g of lists(d)) {
       if (g.anthropic) anthropic = true;
-      for (const t of g.targets) if (t.pricing && t.weight > 0) prices.set(`${t.pricing.input}/${t.pricing.output}`, t.pricing);
+      // Keyed by every price: by input/output alone, a target whose cached input is dearer was replaced by one without.
+      for (const t of g.targets)
+        if (t.pricing && t.weight > 0) prices.set(`${t.pricing.input}/${t.pricing.cachedInput}/${t.pricing.output}`, t.pricing);
     }
   return {
     ...r,

@@ -341,4 +341,14 @@ describe('the facts a route needs, and escalation', () => {
     expect(prices.sort()).toEqual(['0.1/0.2', '0.5/1', '1/2', '3/15']);
     expect(routes.get('plain')!.reachablePrices).toEqual([]);
   });
+
+  it('prices that differ only in cachedInput are both kept: the dearer cached price bounds the reservation', () => {
+    // Keyed by input/output alone, the second replaced the first, and a budget reserved 1 µ$ a prompt token where
+    // a cache hit on `a` costs 5 (the money review).
+    const { routes: r } = table(
+      `  m: { targets: [{ backend: a, pricing: { input: 1, cachedInput: 5, output: 1 } }, { backend: b, pricing: { input: 1, output: 1 } }] }`,
+    );
+    const prices = r.get('m')!.reachablePrices;
+    expect(prices.some((p) => p.cachedInput === 5)).toBe(true);
+  });
 });
