@@ -38,8 +38,8 @@ export class EventStream {
   private kept = IDLE_HISTORY;
   private shrinkTimer: NodeJS.Timeout | undefined;
   private closed = false;
-  /** Each subscriber, and the admin key it was let in under (undefined: none was required). */
-  private readonly clients = new Map<ServerResponse, string | undefined>();
+  /** Each subscriber: the admin key it was let in under (undefined: none was required), and its keepalive. */
+  private readonly clients = new Map<ServerResponse, { key: string | undefined; keepalive: NodeJS.Timeout }>();
   dropped = 0;
   /** Unsent bytes (beyond the kernel's socket buffers) a subscriber may have before its events are dropped. */
   maxPendingBytes = MAX_PENDING_BYTES;
@@ -63,7 +63,7 @@ export class EventStream {
     if (this.clients.size === 0) return;
     const frame = encodeSseEvent(JSON.stringify(e), e.type, id);
     const key = this.adminKey();
-    for (const [res, admittedUnder] of this.clients) {
+    for (const [res, { key: admittedUnder }] of this.clients) {
       if (admittedUnder !== key) {
         this.endStale(res);
         continue;
@@ -116,13 +116,13 @@ export class EventStream {
     }
     // The server let it in under the key it holds now.
     const admittedUnder = this.adminKey();
-    this.clients.set(res, admittedUnder);
-    this.kept = HISTORY;
-    clearTimeout(this.shrinkTimer);
     const keepalive = setInterval(() => {
       if (this.adminKey() !== admittedUnder) this.endStale(res);
       else res.write(': keepalive\n\n');
     }, KEEPALIVE_MS);
+    this.clients.set(res, { key: admittedUnder, keepalive });
+    this.kept = HISTORY;
+    clearTimeout(this.shrinkTimer);
     // Never queued behind another response (refused above): its own 'close' ends it.
     res.on('close', () => {
       clearInterval(keepalive);
@@ -131,8 +131,15 @@ export class EventStream {
     });
   }
 
-  /** A subscriber let in under a key that is no longer the admin key: its stream ends (a client reconnects with the new). */
+  /**
+   * A subscriber let in under a key that is no longer the admin key: its stream ends (a client reconnects with the new).
+   * Its keepalive stops with it: a client that does not read keeps an ended response open (its 'close' never comes),
+   * and a keepalive written to it once the key was the old one again (a reload back) was a write after end — an
+   * 'error' on the response that nothing listens for, which took the process down.
+   */
   private endStale(res: ServerResponse): void {
+    const sub = this.clients.get(res);
+    if (sub) clearInterval(sub.keepalive);
     this.clients.delete(res);
     res.end();
   }
@@ -151,7 +158,10 @@ export class EventStream {
   close(): void {
     this.closed = true;
     clearTimeout(this.shrinkTimer);
-    for (const res of this.clients.keys()) res.end();
+    for (const [res, { keepalive }] of this.clients) {
+      clearInterval(keepalive);
+      res.end();
+    }
     this.clients.clear();
   }
 }
