@@ -32,11 +32,16 @@ export class AnswerNotes {
     if (this.finishReasons.length < MAX_FINISH_REASONS) this.finishReasons.push(reason);
   }
 
-  /** Appends answer text while under the cap (a stream's event data, a body's first bytes). */
+  /**
+   * Appends answer text while under the cap (a stream's event data, a body's first bytes). Kept as a copy: the text
+   * may be a view into more (V8 keeps the whole source of a slice of 13 characters or more — an event's data, of
+   * its whole event), and a cut of it is one such slice: a span waiting for its collector kept each event it sampled,
+   * up to limits.maxEventBytes, where the queue's bound counts 16 Ki characters.
+   */
   sample(text: string): void {
     if (!this.wantsSample) return;
     const piece = text.length > MAX_SAMPLE_CHARS - this.sampledChars ? text.slice(0, MAX_SAMPLE_CHARS - this.sampledChars) : text;
-    this.sampled!.push(piece);
+    this.sampled!.push(Buffer.from(piece, 'utf16le').toString('utf16le'));
     this.sampledChars += piece.length;
   }
 
