@@ -5,6 +5,7 @@
  */
 import { aigwError, type AigwError } from '../core/errors.js';
 import type { MaybePromise } from '../core/maybe-promise.js';
+import { escapeControls } from '../core/printable.js';
 import type { EventBus } from '../events/bus.js';
 import type { Profile } from '../profile/schema.js';
 import type { Tenant } from './keys.js';
@@ -124,6 +125,17 @@ const MAX_CACHED_MODELS = 1024;
 
 /** An unusable limit key fails every request of its tenant: said at most this often, not per request. */
 const KEY_PROBLEM_EVERY_MS = 60_000;
+/** Longest store failure shown: a Redis error reply is the server's own text, of any length. */
+const MAX_SHOWN = 300;
+
+/**
+ * A store failure as stderr and the `limits_store` event show it: control characters escaped (a Redis reply's
+ * terminal escapes cleared and forged what the operator read) and cut (an 8 MiB reply was an 8 MiB line and event),
+ * copied through bytes so the event does not keep the whole reply alive behind a slice of it.
+ */
+function shown(message: string): string {
+  return escapeControls(message.length > MAX_SHOWN ? `${Buffer.from(message.slice(0, MAX_SHOWN)).toString()}…` : message);
+}
 
 export class Limiter {
   private readonly shared: LimitStore;
@@ -279,8 +291,9 @@ export class Limiter {
     });
   }
 
-  private markStore(ok: boolean, message = ''): void {
+  private markStore(ok: boolean, said = ''): void {
     if (ok === !this.storeDown) return;
+    const message = shown(said);
     this.storeDown = !ok;
     const mode =
       this.profile.limits.store?.onError === 'closed'
@@ -291,10 +304,11 @@ export class Limiter {
       this.bus.publish({ type: 'limits_store', ts: Date.now(), ok, message: ok ? 'recovered' : `${message}; failing ${mode}` });
   }
 
-  private keyProblem(message: string, tenant: Tenant): void {
+  private keyProblem(said: string, tenant: Tenant): void {
     const now = performance.now();
     if (now - this.keyProblemSaidAt < KEY_PROBLEM_EVERY_MS) return;
     this.keyProblemSaidAt = now;
+    const message = shown(said);
     const mode = this.profile.limits.store?.onError === 'closed' ? 'answered 503' : 'limited locally';
     process.stderr.write(
       `aigw: rate-limit store cannot decide tenant ${tenant.name}'s limits (${message}); its requests are ${mode} until the key is fixed (said once a minute)\n`,

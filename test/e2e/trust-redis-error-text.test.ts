@@ -1,0 +1,112 @@
+/**
+ * What a Redis server answers is a peer's text like any other (attacker review). When it refused an admission, its
+ * error reply went to stderr as it came — terminal escapes and all (`\x1b[2J` cleared the operator's screen, a colour
+ * and a made-up line forged what they read) — and whole into the `limits_store` event the admin history keeps (one
+ * reply line of 8 MiB was an 8 MiB event and stderr line at every outage). The reply is shown with its control
+ * characters escaped and cut, on stderr and in the event.
+ */
+import { createServer, type Socket } from 'node:net';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { gatewayFor } from '../helpers/gateway.js';
+import { rawPost } from '../helpers/raw.js';
+
+const FORGED = `\x1b[2J\x1b[32maigw: rate-limit store recovered\x1b[0m ${'y'.repeat(1 << 20)}`;
+
+/** Reads RESP command arrays off a socket, answering each by `answer(name)` in order. */
+function respServer(answer: (command: string) => string) {
+  const server = createServer((socket: Socket) => {
+    socket.on('error', () => {});
+    let buf = Buffer.alloc(0);
+    socket.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      for (;;) {
+        const parsed = command(buf);
+        if (!parsed) return;
+        buf = buf.subarray(parsed.used);
+        socket.write(answer(parsed.name.toUpperCase()));
+      }
+    });
+  });
+  return server;
+}
+
+/** One `*N\r\n$len\r\narg\r\n…` array at the start of `buf`: its first argument and its length in bytes. */
+function command(buf: Buffer): { name: string; used: number } | undefined {
+  let at = 0;
+  const line = () => {
+    const end = buf.indexOf('\r\n', at);
+    if (end < 0) return undefined;
+    const text = buf.subarray(at, end).toString('latin1');
+    at = end + 2;
+    return text;
+  };
+  const head = line();
+  if (head === undefined) return undefined;
+  const n = Number(head.slice(1));
+  let name = '';
+  for (let i = 0; i < n; i++) {
+    const len = line();
+    if (len === undefined) return undefined;
+    const size = Number(len.slice(1));
+    if (buf.length < at + size + 2) return undefined;
+    if (i === 0) name = buf.subarray(at, at + size).toString('latin1');
+    at += size + 2;
+  }
+  return { name, used: at };
+}
+
+describe("a Redis server's error reply", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('reaches stderr and the limits_store event escaped and cut', async () => {
+    const server = respServer((name) => {
+      if (name === 'INFO') return '$11\r\nloading:0\r\n\r\n';
+      if (name === 'EVALSHA' || name === 'EVAL') return `-ERR ${FORGED}\r\n`;
+      return '+OK\r\n';
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const written: string[] = [];
+    const orig = process.stderr.write.bind(process.stderr);
+    vi.spyOn(process.stderr, 'write').mockImplementation(((chunk: unknown, ...rest: unknown[]) => {
+      const text = String(chunk);
+      written.push(text);
+      return (orig as (...a: unknown[]) => boolean)(text.length > 300 ? `${text.slice(0, 300)}…\n` : text, ...rest);
+    }) as never);
+    const g = await gatewayFor(`
+version: 1
+limits: { store: { redis: "redis://127.0.0.1:${port}", timeout: 1s } }
+backends:
+  v: { url: http://127.0.0.1:0, mock: { kind: vllm, models: [m] } }
+models:
+  m: { targets: [{ backend: v }] }
+tenants:
+  t: { keys: [k], limits: { rpm: 100 } }
+`);
+    try {
+      const r = await rawPost(
+        `${g.url}/v1/chat/completions`,
+        { model: 'm', messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 },
+        { headers: { authorization: 'Bearer k' } },
+      );
+      // Failing open: served from this replica's share of the limits.
+      expect(r.status).toBe(200);
+      const said = written.filter((w) => w.includes('rate-limit store'));
+      expect(said.length).toBeGreaterThan(0);
+      for (const line of said) {
+        expect(line).toContain('\\x1b[2J');
+        expect(line).not.toContain('\x1b');
+        expect(line.length).toBeLessThan(2048);
+      }
+      const events = g.eventsOf('limits_store');
+      expect(events.length).toBeGreaterThan(0);
+      for (const e of events) {
+        expect(e.message).not.toContain('\x1b');
+        expect(e.message.length).toBeLessThan(2048);
+      }
+    } finally {
+      await g.close();
+      server.close();
+    }
+  }, 30_000);
+});
