@@ -7,6 +7,7 @@ import { ChatCompletion } from './openai-chat.js';
 import {
   anthropicUsageOf,
   argumentsObject,
+  clip,
   isCutFinish,
   isLimitFinish,
   serialize,
@@ -45,8 +46,13 @@ export function chatToMessage(json: unknown): AnswerResult {
     // (refusal) says why the answer ends there. A 502 instead would be retried by the SDKs, to be cut again.
     if (input === undefined && limited) continue;
     if (input === undefined) {
+      // The name quoted cut: the backend chose it, up to the response buffer (an 8 MiB name made an 8 MiB 502, event
+      // and log line, and the admin's event history kept each).
       return refusedWritten(
-        aigwError('bad_upstream_response', `the backend's tool call ${i} (${call.function.name}) has arguments that are not a JSON object`),
+        aigwError(
+          'bad_upstream_response',
+          `the backend's tool call ${i} (${clip(call.function.name)}) has arguments that are not a JSON object`,
+        ),
       );
     }
     content.push({ type: 'tool_use', id: call.id ?? `toolu_${c.id}_${i}`, name: call.function.name, input });
