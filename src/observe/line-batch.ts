@@ -4,21 +4,34 @@
  * 50 connections: 3 syscalls written per request, against the bare proxy's 2); batched, a turn that finishes
  * twenty requests makes one. Whatever is pending is written before the process exits, and when a batch
  * grows past `maxChars` it is written at once, so nothing waits long or grows without bound.
+ *
+ * A pipe or a socket takes what it can at once and the rest is written asynchronously (Node 20 here): when its
+ * reader falls behind (a container runtime's log pipe, `| less` paused), what it has not read waits in the
+ * stream, in memory, one line per request for as long as it lags — 20,000 lines were 20 MB held after a second. Past `maxWaiting` bytes waiting there, batches are
+ * dropped and counted, and the next one written says how many lines went (`notice`).
  */
 export class LineBatch {
   private pending = '';
+  private pendingLines = 0;
   private scheduled = false;
+  /** Lines dropped since the last batch written. */
+  private dropped = 0;
   private readonly flushNow = () => this.flush();
 
   constructor(
     private readonly out: NodeJS.WritableStream,
     private readonly maxChars = 64 * 1024,
+    /** Bytes the reader may leave waiting in `out` before batches are dropped. */
+    private readonly maxWaiting = 16 * 1024 * 1024,
+    /** The line that says `n` lines were dropped. */
+    private readonly notice: (n: number) => string = (n) => `aigw: ${n} log lines dropped: the log's reader fell behind\n`,
   ) {
     process.on('exit', this.flushNow);
   }
 
   write(line: string): void {
     this.pending += line;
+    this.pendingLines++;
     if (this.pending.length >= this.maxChars) this.flush();
     else if (!this.scheduled) {
       this.scheduled = true;
@@ -30,7 +43,17 @@ export class LineBatch {
     this.scheduled = false;
     if (this.pending === '') return;
     const text = this.pending;
+    const lines = this.pendingLines;
     this.pending = '';
+    this.pendingLines = 0;
+    if (((this.out as { writableLength?: number }).writableLength ?? 0) > this.maxWaiting) {
+      this.dropped += lines;
+      return;
+    }
+    if (this.dropped > 0) {
+      this.out.write(this.notice(this.dropped));
+      this.dropped = 0;
+    }
     this.out.write(text);
   }
 

@@ -66,7 +66,12 @@ export function prettyLine(e: GatewayEvent, useColor: boolean): string {
 export function attachRequestLog(bus: EventBus, format: LogFormat, out: NodeJS.WritableStream = process.stdout): () => void {
   if (format === 'off') return () => {};
   const useColor = format === 'pretty' && (out as { isTTY?: boolean }).isTTY === true;
-  const lines = new LineBatch(out);
+  // A log that fell behind says so in its own format: a JSON line is an object a log pipeline can parse.
+  const lines = new LineBatch(out, undefined, undefined, (n) =>
+    format === 'json'
+      ? `${JSON.stringify({ type: 'log_dropped', ts: Date.now(), lines: n })}\n`
+      : `${new Date().toISOString().slice(11, 23)} log: ${n} lines dropped: the log's reader fell behind\n`,
+  );
   const unsubscribe = bus.subscribe((e) => lines.write(`${format === 'json' ? jsonLine(e) : prettyLine(e, useColor)}\n`));
   return () => {
     unsubscribe();
