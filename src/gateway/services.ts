@@ -10,6 +10,7 @@ import { shownLocation } from '../auth/jwks.js';
 import { type JwtAuth, startJwtAuth } from '../auth/jwt.js';
 import { compileMtlsRules, type MtlsRules } from '../auth/mtls.js';
 import { loadTlsOptions, type TlsServerOptions } from '../auth/tls-options.js';
+import { escapeControls } from '../core/printable.js';
 import { aigwVersion } from '../core/version.js';
 import { metricProvider, spanProvider } from '../observe/genai-names.js';
 import { createTracing, type Tracing } from '../observe/tracing.js';
@@ -115,15 +116,13 @@ async function startJwt(profile: Profile, previous: JwtAuth | undefined): Promis
   if (!config) return undefined;
   const auth = await startJwtAuth(config, new Set(Object.keys(profile.tenants ?? {})), {}, previous);
   const where = shownLocation(config.jwks);
+  // Escaped: why a load failed quotes the key server's answer (a JSON.parse message quotes the text it could not read).
+  const why = escapeControls(auth.status.lastError ?? 'not fetched');
   if (!auth.status.loaded) {
     // Loud, not fatal: the key server may come up after the gateway; tokens are refused (jwks_unavailable) until then.
-    process.stderr.write(
-      `aigw: warning: auth.jwt: no keys loaded from ${where} (${auth.status.lastError}); tokens are refused until they load\n`,
-    );
+    process.stderr.write(`aigw: warning: auth.jwt: no keys loaded from ${where} (${why}); tokens are refused until they load\n`);
   } else if (auth.status.lastError !== undefined) {
-    process.stderr.write(
-      `aigw: warning: auth.jwt: cannot load keys from ${where} (${auth.status.lastError}); the previous keys stay in use\n`,
-    );
+    process.stderr.write(`aigw: warning: auth.jwt: cannot load keys from ${where} (${why}); the previous keys stay in use\n`);
   }
   return auth;
 }
