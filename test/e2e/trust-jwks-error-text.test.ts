@@ -7,6 +7,7 @@
 import { createServer } from 'node:http';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { gatewayFor } from '../helpers/gateway.js';
+import { captureStderr } from '../helpers/stderr.js';
 
 describe("a key server's unreadable answer", () => {
   afterEach(() => vi.restoreAllMocks());
@@ -14,12 +15,7 @@ describe("a key server's unreadable answer", () => {
   it('is quoted escaped in the warning', async () => {
     const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('\x1b[2J\x1b[31mforged'));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const written: string[] = [];
-    const orig = process.stderr.write.bind(process.stderr);
-    vi.spyOn(process.stderr, 'write').mockImplementation(((chunk: unknown, ...rest: unknown[]) => {
-      written.push(String(chunk));
-      return (orig as (...a: unknown[]) => boolean)(chunk, ...rest);
-    }) as never);
+    const written = captureStderr();
     const g = await gatewayFor(`
 version: 1
 auth:

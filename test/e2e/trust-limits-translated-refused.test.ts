@@ -8,30 +8,11 @@
 import { describe, expect, it } from 'vitest';
 import { gatewayFor } from '../helpers/gateway.js';
 import { rawPost } from '../helpers/raw.js';
-import { useUpstream } from '../helpers/upstream.js';
+import { sendToolCallAnswer, useUpstream } from '../helpers/upstream.js';
 
 describe('a whole 2xx answer the translator refuses', () => {
   it('is charged: its usage, or at least what it reserved', async () => {
-    const up = await useUpstream((_req, res) => {
-      const answer = JSON.stringify({
-        id: 'x',
-        object: 'chat.completion',
-        model: 'm',
-        choices: [
-          {
-            index: 0,
-            message: {
-              role: 'assistant',
-              content: null,
-              tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '[1]' } }],
-            },
-            finish_reason: 'tool_calls',
-          },
-        ],
-        usage: { prompt_tokens: 10, completion_tokens: 4000, total_tokens: 4010 },
-      });
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer) }).end(answer);
-    });
+    const up = await useUpstream((_req, res) => sendToolCallAnswer(res, 'f', '[1]', 4000));
     const gw = await gatewayFor(
       `
 version: 1

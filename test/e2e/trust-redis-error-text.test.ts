@@ -9,6 +9,7 @@ import { createServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { gatewayFor } from '../helpers/gateway.js';
 import { rawPost } from '../helpers/raw.js';
+import { captureStderr } from '../helpers/stderr.js';
 
 const FORGED = `\x1b[2J\x1b[32maigw: rate-limit store recovered\x1b[0m ${'y'.repeat(1 << 20)}`;
 
@@ -66,13 +67,7 @@ describe("a Redis server's error reply", () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as { port: number }).port;
-    const written: string[] = [];
-    const orig = process.stderr.write.bind(process.stderr);
-    vi.spyOn(process.stderr, 'write').mockImplementation(((chunk: unknown, ...rest: unknown[]) => {
-      const text = String(chunk);
-      written.push(text);
-      return (orig as (...a: unknown[]) => boolean)(text.length > 300 ? `${text.slice(0, 300)}…\n` : text, ...rest);
-    }) as never);
+    const written = captureStderr(300);
     const g = await gatewayFor(`
 version: 1
 limits: { store: { redis: "redis://127.0.0.1:${port}", timeout: 1s } }

@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { gatewayFor } from '../helpers/gateway.js';
 import { freePort } from '../helpers/ports.js';
+import { captureStderr } from '../helpers/stderr.js';
 
 const CANARY = 'CANARYredisPw9x7';
 
@@ -25,12 +26,7 @@ describe('the Redis URL never shows its password', () => {
     '%s: not on stderr, not in the limits_store event',
     async (_n, url) => {
       const port = await freePort();
-      const written: string[] = [];
-      const orig = process.stderr.write.bind(process.stderr);
-      vi.spyOn(process.stderr, 'write').mockImplementation(((chunk: unknown, ...rest: unknown[]) => {
-        written.push(String(chunk));
-        return (orig as (...a: unknown[]) => boolean)(chunk, ...rest);
-      }) as never);
+      const written = captureStderr();
       const g = await gatewayFor(`
 version: 1
 limits: { store: { redis: "${url(port)}", timeout: 100ms } }

@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { useGateway } from '../helpers/gateway.js';
 import { rawPost } from '../helpers/raw.js';
-import { useUpstream } from '../helpers/upstream.js';
+import { sendToolCallAnswer, useUpstream } from '../helpers/upstream.js';
 
 /**
  * A model that does as the prompt says: told to, it calls f with arguments that are not a JSON object. The fallback's
@@ -17,15 +17,12 @@ import { useUpstream } from '../helpers/upstream.js';
  */
 const model = (steers: boolean) =>
   useUpstream((_req, res, body) => {
-    const message =
-      steers && body.includes('STEER')
-        ? { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '[1]' } }] }
-        : { role: 'assistant', content: 'ok' };
+    if (steers && body.includes('STEER')) return sendToolCallAnswer(res, 'f', '[1]');
     const answer = JSON.stringify({
       id: 'x',
       object: 'chat.completion',
       model: 'm',
-      choices: [{ index: 0, message, finish_reason: message.tool_calls ? 'tool_calls' : 'stop' }],
+      choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }],
       usage: { prompt_tokens: 10, completion_tokens: 100, total_tokens: 110 },
     });
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer) }).end(answer);

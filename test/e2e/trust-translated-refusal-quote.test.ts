@@ -8,30 +8,11 @@
 import { describe, expect, it } from 'vitest';
 import { useGateway } from '../helpers/gateway.js';
 import { rawPost } from '../helpers/raw.js';
-import { useUpstream } from '../helpers/upstream.js';
+import { sendToolCallAnswer, useUpstream } from '../helpers/upstream.js';
 
 const NAME = 'n'.repeat(8 << 20);
 
-const upstream = await useUpstream((_req, res) => {
-  const answer = JSON.stringify({
-    id: 'x',
-    object: 'chat.completion',
-    model: 'm',
-    choices: [
-      {
-        index: 0,
-        message: {
-          role: 'assistant',
-          content: null,
-          tool_calls: [{ id: 'c1', type: 'function', function: { name: NAME, arguments: '[1]' } }],
-        },
-        finish_reason: 'tool_calls',
-      },
-    ],
-    usage: { prompt_tokens: 10, completion_tokens: 100, total_tokens: 110 },
-  });
-  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer) }).end(answer);
-});
+const upstream = await useUpstream((_req, res) => sendToolCallAnswer(res, NAME, '[1]'));
 
 const gw = await useGateway(
   `

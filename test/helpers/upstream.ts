@@ -89,3 +89,24 @@ export const useSseUpstream = (stream: string): Promise<{ url: string; seen: Cap
     res.writeHead(200, { 'content-type': 'text/event-stream' });
     res.end(stream);
   });
+
+/**
+ * An OpenAI backend's non-streamed answer whose one tool call is `name` with `args` as its arguments (`[1]`: not a JSON
+ * object, what a model told to write it writes), sent as a whole body with its length.
+ */
+export function sendToolCallAnswer(res: ServerResponse, name: string, args: string, completionTokens = 100): void {
+  const answer = JSON.stringify({
+    id: 'x',
+    object: 'chat.completion',
+    model: 'm',
+    choices: [
+      {
+        index: 0,
+        message: { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name, arguments: args } }] },
+        finish_reason: 'tool_calls',
+      },
+    ],
+    usage: { prompt_tokens: 10, completion_tokens: completionTokens, total_tokens: 10 + completionTokens },
+  });
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer) }).end(answer);
+}
