@@ -135,12 +135,13 @@ const Backend = z.strictObject({
   mock: MockSchema.optional(),
 });
 
-/** USD per million tokens. */
-const Pricing = z.strictObject({
-  input: env(z.number().min(0)),
-  cachedInput: env(z.number().min(0)).optional(),
-  output: env(z.number().min(0)),
-});
+/**
+ * USD per million tokens: up to a million (a dollar a token, thousands of times any model's price). Unbounded, a
+ * price of 1e308 made a request's cost Infinity — in the cost metric, in a budget's charge, and tied with an unpriced
+ * target under `strategy: cost`.
+ */
+const Price = env(z.number().min(0).max(1_000_000));
+const Pricing = z.strictObject({ input: Price, cachedInput: Price.optional(), output: Price });
 
 const Target = z.strictObject({
   backend: z.string(),
@@ -199,7 +200,8 @@ const Limits = z.strictObject({
   rpm: env(z.int().min(0)).optional(),
   concurrency: env(z.int().min(0)).optional(),
   /** Spend in USD per period, reserved and settled like tokens (429 with type budget). */
-  budget: z.strictObject({ usd: env(z.number().min(0)), per: Window }).optional(),
+  // Up to a trillion dollars a window: a budget past a double's micro-dollars is none at all (1e308 read as Infinity).
+  budget: z.strictObject({ usd: env(z.number().min(0).max(1e12)), per: Window }).optional(),
 });
 
 const Tenant = z.strictObject({

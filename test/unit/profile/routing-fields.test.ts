@@ -74,6 +74,14 @@ describe('cross-checks', () => {
       ['models.m.escalate[0].model: "m" cannot escalate to itself'],
     ],
     [
+      'a price past a dollar a token',
+      '  m: { targets: [{ backend: a, pricing: { input: 1e308, cachedInput: 2000000, output: 1 } }] }',
+      [
+        'models.m.targets[0].pricing.input: Too big: expected number to be <=1000000',
+        'models.m.targets[0].pricing.cachedInput: Too big: expected number to be <=1000000',
+      ],
+    ],
+    [
       'cost without any pricing',
       '  m: { strategy: cost, targets: [{ backend: a }, { backend: b }] }',
       ['models.m.targets: strategy cost compares prices: give these targets pricing { input, output } (USD per million tokens)'],
@@ -81,6 +89,13 @@ describe('cross-checks', () => {
   ];
   it.each(cases)('%s', (_name, models, want) => {
     expect(messages(profile(models)).sort()).toEqual(want.sort());
+  });
+});
+
+describe('money is bounded', () => {
+  it('refuses a budget past a trillion dollars a window (1e308 is none at all)', () => {
+    const text = `${profile('  m: { targets: [{ backend: a }] }')}tenants:\n  t: { keys: [k], limits: { budget: { usd: 1e308, per: 24h } } }\n`;
+    expect(messages(text)).toEqual(['tenants.t.limits.budget.usd: Too big: expected number to be <=1000000000000']);
   });
 });
 
