@@ -247,21 +247,31 @@ function proxy(ctx: RequestContext, state: GatewayState, runtime: Runtime, endpo
     });
     return refuse(ctx, error);
   }
-  const limits = runtime.profile.limits;
-  if (state.live.size >= limits.maxInflight) {
-    return sendError(
-      ctx,
-      aigwError('overloaded', 'the gateway is at its in-flight limit; retry shortly', { headers: { 'retry-after': '1' } }),
-      true,
-    );
-  }
+  if (atInflightLimit(state, runtime)) return refuseOverloaded(ctx);
   const tenant = authenticate(ctx, runtime);
   if (tenant instanceof Promise) {
     return whileAuthenticating(state, ctx, tenant).then((t) => {
-      if (t !== null) readThenAdmit(ctx, state, runtime, endpoint, t);
+      if (t === null) return;
+      // Read again: the count above is from before the token was verified, and every request verified meanwhile
+      // (a rotated kid's tokens all wait for one key-set fetch) read the same count — six let in at a limit of 2.
+      if (!ctx.ended && !ctx.res.headersSent && atInflightLimit(state, runtime)) return refuseOverloaded(ctx);
+      readThenAdmit(ctx, state, runtime, endpoint, t);
     });
   }
   if (tenant !== null) readThenAdmit(ctx, state, runtime, endpoint, tenant);
+}
+
+/** `limits.maxInflight` reached: read before a credential is checked, and again after an asynchronous check. */
+function atInflightLimit(state: GatewayState, runtime: Runtime): boolean {
+  return state.live.size >= runtime.profile.limits.maxInflight;
+}
+
+function refuseOverloaded(ctx: RequestContext): void {
+  sendError(
+    ctx,
+    aigwError('overloaded', 'the gateway is at its in-flight limit; retry shortly', { headers: { 'retry-after': '1' } }),
+    true,
+  );
 }
 
 /**
