@@ -21,7 +21,11 @@ class Meter {
   private carry = 0;
   private carryAt = 0;
 
-  constructor(readonly windowMs: number) {
+  /** `since`: when the meter was made (the store's clock) — a reservation from before then was never in it. */
+  constructor(
+    readonly windowMs: number,
+    readonly since = 0,
+  ) {
     this.bucketMs = windowMs / BUCKETS;
   }
 
@@ -129,8 +133,8 @@ export class MemoryLimitStore implements LimitStore {
     return k;
   }
 
-  private budgetOf(k: KeyState, windowMs: number): Meter {
-    if (k.budget.meter?.windowMs !== windowMs) k.budget.meter = new Meter(windowMs);
+  private budgetOf(k: KeyState, windowMs: number, now: number): Meter {
+    if (k.budget.meter?.windowMs !== windowMs) k.budget.meter = new Meter(windowMs, now);
     return k.budget.meter;
   }
 
@@ -143,7 +147,7 @@ export class MemoryLimitStore implements LimitStore {
       if (spec.tpm !== undefined) st.tokens = k.tokens.state(now, spec.tpm);
       if (spec.rpm !== undefined) st.requests = k.requests.state(cur, now, this.bucketMs, spec.rpm);
       if (spec.concurrency !== undefined) st.concurrency = { limit: spec.concurrency, active: k.leases.size };
-      if (spec.budget) st.budget = this.budgetOf(k, spec.budget.windowMs).state(now, spec.budget.microUsd);
+      if (spec.budget) st.budget = this.budgetOf(k, spec.budget.windowMs, now).state(now, spec.budget.microUsd);
       out.push(st);
     }
     return out;
@@ -169,7 +173,7 @@ export class MemoryLimitStore implements LimitStore {
       else if (
         spec.budget &&
         microUsd > 0 &&
-        (retryAfterMs = this.budgetOf(k, spec.budget.windowMs).wait(now, microUsd, spec.budget.microUsd)) !== 0
+        (retryAfterMs = this.budgetOf(k, spec.budget.windowMs, now).wait(now, microUsd, spec.budget.microUsd)) !== 0
       )
         kind = 'budget';
       else if (spec.concurrency !== undefined && k.leases.size >= spec.concurrency) {
@@ -192,7 +196,7 @@ export class MemoryLimitStore implements LimitStore {
       if (spec.rpm !== undefined) k.requests.add(cur, 1);
       if (spec.tpm !== undefined) k.tokens.add(now, input.tokens);
       if (spec.concurrency !== undefined) k.leases.add(input.lease);
-      if (spec.budget && microUsd > 0) this.budgetOf(k, spec.budget.windowMs).add(now, microUsd);
+      if (spec.budget && microUsd > 0) this.budgetOf(k, spec.budget.windowMs, now).add(now, microUsd);
     }
     return {
       ok: true,
@@ -210,9 +214,12 @@ export class MemoryLimitStore implements LimitStore {
       if (spec.budget) {
         // A reload changed this budget's window since the request was admitted: its reservation went with the old
         // window (as Redis keys a budget by its length), and is not settled into the new one. Replaced by a meter of
-        // the old length here, the new window's spend was erased (and again by the next admission).
+        // the old length here, the new window's spend was erased (and again by the next admission). Nor into a window
+        // of the same length made since (a reload changed it and another changed it back): that one never held the
+        // reservation, and a refund there erased the spend since.
         const held = k.budget.meter;
-        const b = held === undefined || held.windowMs === spec.budget.windowMs ? this.budgetOf(k, spec.budget.windowMs) : undefined;
+        const ownWindow = held !== undefined && held.windowMs === spec.budget.windowMs && held.since <= r.at;
+        const b = held === undefined || ownWindow ? this.budgetOf(k, spec.budget.windowMs, now) : undefined;
         if (b) b.settle(b.bucket(r.at), now, actualMicroUsd - r.microUsd, spec.budget.microUsd);
       }
       k.leases.delete(r.lease);

@@ -130,3 +130,28 @@ describe('a reload that changes a budget’s per', () => {
     await after.l.close();
   });
 });
+
+describe('two reloads that change a budget’s per and change it back', () => {
+  it('give the request admitted before them no refund from the window made after it (review of the day’s fixes)', async () => {
+    const first = await limiter('{ usd: 0.001, per: 24h }');
+    // A long answer in flight across both reloads, admitted under the first day's window with $0.0009 reserved.
+    const inflight = await first.l.admit(first.tenant, 'm', 10, 'lease-1', 'req-1', 900);
+    if ('code' in inflight) throw new Error('refused');
+    // A reload to 48h (its first admission replaces the window), then back to 24h: a fresh day's window.
+    const second = await limiter('{ usd: 0.001, per: 48h }', first.l);
+    const between = await second.l.admit(second.tenant, 'm', 10, 'lease-2', 'req-2', 1);
+    if ('code' in between) throw new Error('refused');
+    const third = await limiter('{ usd: 0.001, per: 24h }', second.l);
+    // $0.0009 of the fresh window's $0.001, spent.
+    const spent = await third.l.admit(third.tenant, 'm', 10, 'lease-3', 'req-3', 900);
+    if ('code' in spent) throw new Error('refused');
+    await spent.store.settle(spent.reservation!, 10, 900);
+    // The request from before the reloads ends, costing $0.0001 of its $0.0009: its refund belongs to the window it
+    // reserved in (gone), not to the fresh one that never held it — there it erased $0.0008 of the spend since.
+    await inflight.store.settle(inflight.reservation!, 10, 100);
+    expect(await third.l.admit(third.tenant, 'm', 10, 'lease-4', 'req-4', 900)).toMatchObject({ type: 'budget' });
+    await first.l.close();
+    await second.l.close();
+    await third.l.close();
+  });
+});
