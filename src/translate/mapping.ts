@@ -73,6 +73,10 @@ export function stopReasonWithCalls(
   calls: boolean,
 ): StopInfo {
   if (calls && !isLimitFinish(finishReason)) return { reason: 'tool_use', sequence: null };
+  // No call made: the model stopped by itself, whatever the finish_reason says. vLLM answers `tool_calls` when
+  // tool_choice was `required` and no call was parsed (vllm-project/vllm#53255); read as tool_use, the client got a
+  // Message Anthropic never sends (tool_use without a tool_use block), which a loop on stop_reason answers forever.
+  if (finishReason === 'tool_calls' || finishReason === 'function_call') return stopReasonOf('stop', vllmStop);
   return stopReasonOf(finishReason, vllmStop);
 }
 
