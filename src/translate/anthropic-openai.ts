@@ -2,6 +2,7 @@
  * Anthropic client → OpenAI backend, the request: a Messages request becomes a chat completions request.
  * The mapping table is the README's "Providers" section; what cannot map is a 400 naming the field.
  */
+import { z } from 'zod';
 import type { Result } from '../core/errors.js';
 import type { ContentBlock, ToolResultBlock } from '../anthropic/blocks.js';
 import { describeAnthropicIssue, type MessageParam, MessagesRequest, systemTexts } from '../anthropic/wire.js';
@@ -52,6 +53,9 @@ export function messagesToChat(json: unknown, model: string): Result<TranslatedR
   const tools = toolsOf(req);
   if (!tools.ok) return tools;
   Object.assign(out, tools.value);
+  const format = responseFormatOf(req);
+  if (!format.ok) return format;
+  if (format.value) out.response_format = format.value;
   const stream = req.stream === true;
   if (stream) {
     out.stream = true;
@@ -147,6 +151,33 @@ function joinText(parts: readonly Part[]): string {
   let s = '';
   for (const p of parts) if (p.type === 'text') s += p.text;
   return s;
+}
+
+/** A structured output's format as the translation reads it: a JSON schema, Anthropic's one kind. */
+const JsonSchemaFormat = z.looseObject({ type: z.literal('json_schema'), schema: z.record(z.string(), z.unknown()) });
+
+/**
+ * Structured output — `output_config.format`, or the beta's `output_format` — asks for an answer that follows a JSON
+ * schema (the SDK's `messages.parse()` parses it). Dropped with the fields not translated, the backend wrote free
+ * text where the client asked for, and its SDK parses, JSON of that schema: OpenAI's `response_format` json_schema is
+ * the same constraint (vLLM decodes by it), strict as Anthropic's is. Another format is a 400 naming it.
+ */
+function responseFormatOf(req: MessagesRequest): Result<Record<string, unknown> | undefined> {
+  const config = req.output_config;
+  const fromConfig = config !== null && typeof config === 'object' ? (config as { format?: unknown }).format : undefined;
+  const [format, param] = fromConfig != null ? [fromConfig, 'output_config.format'] : [req.output_format, 'output_format'];
+  if (format == null) return { ok: true, value: undefined };
+  const type = typeof format === 'object' ? (format as { type?: unknown }).type : undefined;
+  if (type !== 'json_schema') {
+    const what = typeof type === 'string' ? clip(type) : 'a format without a type';
+    return refuse(`${param}.type: ${what} cannot be sent to an OpenAI backend (json_schema only)`, `${param}.type`);
+  }
+  const parsed = JsonSchemaFormat.safeParse(format);
+  if (!parsed.success) {
+    const { message, param: inner } = describeAnthropicIssue(parsed.error);
+    return inner ? refuse(`${param}.${message}`, `${param}.${inner}`) : refuse(`${param}: ${message}`, param);
+  }
+  return { ok: true, value: { type: 'json_schema', json_schema: { name: 'output', schema: parsed.data.schema, strict: true } } };
 }
 
 /** Custom tools become functions; Anthropic's server tools (web search, code execution, …) cannot run elsewhere. */

@@ -1,0 +1,93 @@
+/**
+ * Anthropic client → OpenAI backend, structured output: `output_config.format` (the beta's `output_format`) asks for
+ * an answer that follows a JSON schema — what `messages.parse()` reads. It was dropped with the fields aigw does not
+ * translate, so the backend wrote free text where the client asked for (and its SDK parses) JSON of that schema;
+ * OpenAI's `response_format` json_schema is the same constraint (vLLM decodes by it). A format aigw cannot send is
+ * a 400 naming it, as `response_format` is the other way.
+ */
+import Anthropic from '@anthropic-ai/sdk';
+import { describe, expect, it } from 'vitest';
+import { scriptedBackendProfile, useGateway } from '../helpers/gateway.js';
+import { useUpstream } from '../helpers/upstream.js';
+
+const KEY = 'sk-tenant-trust-structured';
+const ANSWER = '{"answer":4}';
+
+const up = await useUpstream((_req, res, body) => {
+  const stream = (JSON.parse(body) as { stream?: boolean }).stream === true;
+  if (!stream) {
+    res.writeHead(200, { 'content-type': 'application/json' }).end(
+      JSON.stringify({
+        id: 'chatcmpl-1',
+        object: 'chat.completion',
+        created: 1,
+        model: 'gpt',
+        choices: [{ index: 0, message: { role: 'assistant', content: ANSWER }, finish_reason: 'stop' }],
+        usage: { prompt_tokens: 9, completion_tokens: 5, total_tokens: 14 },
+      }),
+    );
+    return;
+  }
+  const chunk = (o: object) =>
+    `data: ${JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1, model: 'gpt', ...o })}\n\n`;
+  res.writeHead(200, { 'content-type': 'text/event-stream' });
+  res.end(
+    chunk({ choices: [{ index: 0, delta: { role: 'assistant', content: ANSWER }, finish_reason: null }] }) +
+      chunk({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }) +
+      chunk({ choices: [], usage: { prompt_tokens: 9, completion_tokens: 5, total_tokens: 14 } }) +
+      'data: [DONE]\n\n',
+  );
+});
+const gw = await useGateway(scriptedBackendProfile(KEY), { u: up.url });
+const client = new Anthropic({ baseURL: gw.url, apiKey: KEY, maxRetries: 0 });
+
+const schema = { type: 'object', properties: { answer: { type: 'number' } }, required: ['answer'], additionalProperties: false };
+const messages: Anthropic.MessageParam[] = [{ role: 'user', content: 'What is 2+2?' }];
+const sentFormat = () => (JSON.parse(up.seen.at(-1)!.body) as { response_format?: unknown }).response_format;
+const expected = { type: 'json_schema', json_schema: { name: 'output', schema, strict: true } };
+
+describe('structured output to an OpenAI backend', () => {
+  it('messages.parse(): the backend is asked for JSON of the schema (response_format json_schema)', async () => {
+    const m = await client.messages.parse({
+      model: 'gpt',
+      max_tokens: 50,
+      messages,
+      output_config: { format: { type: 'json_schema', schema } },
+    });
+    expect(sentFormat()).toEqual(expected);
+    expect(m.parsed_output).toEqual({ answer: 4 });
+  });
+
+  it('messages.stream(): the same', async () => {
+    const m = await client.messages
+      .stream({ model: 'gpt', max_tokens: 50, messages, output_config: { format: { type: 'json_schema', schema } } })
+      .finalMessage();
+    expect(sentFormat()).toEqual(expected);
+    expect(m.content).toEqual([expect.objectContaining({ type: 'text', text: ANSWER })]);
+  });
+
+  it('the beta’s output_format: the same', async () => {
+    await client.beta.messages.create({ model: 'gpt', max_tokens: 50, messages, output_format: { type: 'json_schema', schema } });
+    expect(sentFormat()).toEqual(expected);
+  });
+
+  it('a format that is not json_schema → 400 naming it, nothing sent', async () => {
+    const before = up.seen.length;
+    const err = await client.messages
+      .create({
+        model: 'gpt',
+        max_tokens: 50,
+        messages,
+        output_config: { format: { type: 'regex', pattern: 'a+' } as never },
+      })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Anthropic.BadRequestError);
+    expect((err as Error).message).toContain('output_config.format.type');
+    expect(up.seen.length).toBe(before);
+  });
+
+  it('without a format, no response_format', async () => {
+    await client.messages.create({ model: 'gpt', max_tokens: 50, messages });
+    expect(sentFormat()).toBeUndefined();
+  });
+});
