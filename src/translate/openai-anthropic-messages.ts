@@ -4,6 +4,7 @@
  * assistant tool_calls become tool_use blocks; consecutive tool messages merge into one user turn of
  * tool_result blocks, as Anthropic requires.
  */
+import { createHash } from 'node:crypto';
 import type { Result } from '../core/errors.js';
 import type { ChatMessage, RequestToolCall, UserPart } from './openai-chat.js';
 import { argumentsObject, clip, imageSourceOf, refuse } from './mapping.js';
@@ -44,7 +45,7 @@ export function conversationOf(chat: readonly ChatMessage[]): Result<AnthropicCo
         break;
       }
       case 'tool': {
-        const block: Block = { type: 'tool_result', tool_use_id: m.tool_call_id, content: textOf(m.content) };
+        const block: Block = { type: 'tool_result', tool_use_id: anthropicToolId(m.tool_call_id), content: textOf(m.content) };
         if (results) results.push(block);
         else {
           results = [block];
@@ -64,6 +65,20 @@ function textOf(content: string | readonly { text: string }[] | readonly { type:
   let s = '';
   for (const p of content) if ('text' in p && typeof p.text === 'string') s += p.text;
   return s;
+}
+
+/** The ids Anthropic takes for a tool_use (and so a tool_result's tool_use_id). */
+const ANTHROPIC_TOOL_ID = /^[a-zA-Z0-9_-]+$/;
+
+/**
+ * A tool call's id as an Anthropic backend takes it. OpenAI-compatible servers write ids it refuses (Kimi K2 on vLLM
+ * names its calls `functions.get_weather:0`; some write `""`), and a route may answer one turn there and the next on
+ * an Anthropic target: sent as they came, that turn was Anthropic's 400. An id it takes is kept; another becomes a
+ * digest of it — the same for the call and its result, two for two ids (`a.b` and `a:b` must stay two calls).
+ */
+export function anthropicToolId(id: string): string {
+  if (ANTHROPIC_TOOL_ID.test(id)) return id;
+  return `toolu_aigw_${createHash('sha256').update(id).digest('base64url').slice(0, 32)}`;
 }
 
 function userContent(content: string | readonly UserPart[], at: string): Result<string | Block[]> {
@@ -106,5 +121,5 @@ function toolUse(call: RequestToolCall, at: string): Result<Block> {
   }
   const input = argumentsObject(call.function.arguments);
   if (!input) return refuse(`${at}.function.arguments: expected a JSON object`, `${at}.function.arguments`);
-  return { ok: true, value: { type: 'tool_use', id: call.id, name: call.function.name, input } };
+  return { ok: true, value: { type: 'tool_use', id: anthropicToolId(call.id), name: call.function.name, input } };
 }
