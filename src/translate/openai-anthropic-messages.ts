@@ -29,9 +29,12 @@ export function conversationOf(chat: readonly ChatMessage[]): Result<AnthropicCo
     if (m.role !== 'tool') results = undefined;
     switch (m.role) {
       case 'system':
-      case 'developer':
-        out.system.push({ type: 'text', text: textOf(m.content) });
+      case 'developer': {
+        const text = textOf(m.content, at);
+        if (!text.ok) return text;
+        out.system.push({ type: 'text', text: text.value });
         break;
+      }
       case 'user': {
         const r = userContent(m.content, at);
         if (!r.ok) return r;
@@ -45,7 +48,9 @@ export function conversationOf(chat: readonly ChatMessage[]): Result<AnthropicCo
         break;
       }
       case 'tool': {
-        const block: Block = { type: 'tool_result', tool_use_id: anthropicToolId(m.tool_call_id), content: textOf(m.content) };
+        const content = textOf(m.content, at);
+        if (!content.ok) return content;
+        const block: Block = { type: 'tool_result', tool_use_id: anthropicToolId(m.tool_call_id), content: content.value };
         if (results) results.push(block);
         else {
           results = [block];
@@ -60,11 +65,25 @@ export function conversationOf(chat: readonly ChatMessage[]): Result<AnthropicCo
   return { ok: true, value: out };
 }
 
-function textOf(content: string | readonly { text: string }[] | readonly { type: string }[]): string {
-  if (typeof content === 'string') return content;
+/**
+ * A system, developer or tool message's text: its text parts joined. Any other part is a 400 naming it, as in a user
+ * message — left out, a tool's image reached the model as if the tool had returned none.
+ */
+function textOf(
+  content: string | readonly ({ type: 'text'; text: string } | { type: 'unknown'; original: string })[],
+  at: string,
+): Result<string> {
+  if (typeof content === 'string') return { ok: true, value: content };
   let s = '';
-  for (const p of content) if ('text' in p && typeof p.text === 'string') s += p.text;
-  return s;
+  for (let j = 0; j < content.length; j++) {
+    const p = content[j]!;
+    if (p.type === 'text') s += p.text;
+    else {
+      const param = `${at}.content.${j}.type`;
+      return refuse(`${param}: ${clip(p.original)} parts cannot be sent to an Anthropic backend in this message (text only)`, param);
+    }
+  }
+  return { ok: true, value: s };
 }
 
 /** The ids Anthropic takes for a tool_use (and so a tool_result's tool_use_id). */
