@@ -55,7 +55,8 @@ export function chatToMessage(json: unknown): AnswerResult {
         ),
       );
     }
-    content.push({ type: 'tool_use', id: call.id ?? `toolu_${c.id}_${i}`, name: call.function.name, input });
+    // An empty id is no id, as the stream reads it: kept, parallel calls all had id "" and their results named none of them apart.
+    content.push({ type: 'tool_use', id: call.id || `toolu_${c.id}_${i}`, name: call.function.name, input });
   }
   if (isCutFinish(choice.finish_reason)) {
     return {
