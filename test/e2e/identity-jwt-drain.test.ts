@@ -4,28 +4,17 @@
  * way and cut every connection, and the client got a reset, no answer. It is now waited for like any request in
  * flight (served when its key arrives in time) and answered 503 gateway_shutting_down at the deadline.
  */
-import { createServer } from 'node:http';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { eventually, gatewayFor } from '../helpers/gateway.js';
 import { rawPost } from '../helpers/raw.js';
 import { AUDIENCE, ISSUER, jwks, signingKey, token } from '../unit/auth/jwt-fixtures.js';
+import { useKeyServer } from '../helpers/key-server.js';
 
 const old = await signingKey('k-old', 'ES256');
 const rotated = await signingKey('k-new', 'ES256');
 
 /** The identity provider's key server: the test rotates its set and slows its answers. */
-const idp = { doc: JSON.stringify(jwks(old)), delayMs: 0, fetches: 0 };
-const jwksServer = createServer((_req, res) => {
-  idp.fetches++;
-  const doc = idp.doc;
-  setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(doc), idp.delayMs);
-});
-await new Promise<void>((r) => jwksServer.listen(0, '127.0.0.1', r));
-afterAll(() => {
-  jwksServer.closeAllConnections();
-  jwksServer.close();
-});
-const JWKS_URL = `http://127.0.0.1:${(jwksServer.address() as { port: number }).port}/jwks.json`;
+const { url: JWKS_URL, idp } = await useKeyServer(jwks(old));
 
 const COOLDOWN_MS = 100;
 

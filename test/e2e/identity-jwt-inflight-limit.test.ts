@@ -5,29 +5,19 @@
  * (d280709) — saw the count as it was before any of them and was let in. Six such requests at a gateway held to
  * maxInflight 2 were all sent to the backend (review of the day's fixes).
  */
-import { createServer, type ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
 import { eventually, useGateway } from '../helpers/gateway.js';
 import { rawPost } from '../helpers/raw.js';
 import { useUpstream } from '../helpers/upstream.js';
 import { AUDIENCE, ISSUER, jwks, signingKey, token } from '../unit/auth/jwt-fixtures.js';
+import { useKeyServer } from '../helpers/key-server.js';
 
 const old = await signingKey('k-old', 'ES256');
 const rotated = await signingKey('k-new', 'ES256');
 
 /** The identity provider's key server: the test rotates its set and slows its answers. */
-const idp = { doc: JSON.stringify(jwks(old)), delayMs: 0, fetches: 0 };
-const jwksServer = createServer((_req, res) => {
-  idp.fetches++;
-  const doc = idp.doc;
-  setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(doc), idp.delayMs);
-});
-await new Promise<void>((r) => jwksServer.listen(0, '127.0.0.1', r));
-afterAll(() => {
-  jwksServer.closeAllConnections();
-  jwksServer.close();
-});
-const JWKS_URL = `http://127.0.0.1:${(jwksServer.address() as { port: number }).port}/jwks.json`;
+const { url: JWKS_URL, idp } = await useKeyServer(jwks(old));
 
 /** A backend that holds every answer until the test lets them go. */
 const held: ServerResponse[] = [];

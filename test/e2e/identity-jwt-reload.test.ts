@@ -4,25 +4,15 @@
  * whose first fetch failed, and every JWT caller got 401 jwks_unavailable until the server came back and a cooldown
  * passed, though the keys had not changed. The new set starts from the old one's keys when it reads the same place.
  */
-import { createServer } from 'node:http';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useGateway } from '../helpers/gateway.js';
 import { AUDIENCE, ISSUER, jwks, signingKey, token } from '../unit/auth/jwt-fixtures.js';
+import { useKeyServer } from '../helpers/key-server.js';
 
 const key = await signingKey('rsa-1', 'RS256');
 
 /** The identity provider's key server, which the test takes down (503). */
-const idp = { status: 200, fetches: 0 };
-const jwksServer = createServer((_req, res) => {
-  idp.fetches++;
-  res.writeHead(idp.status, { 'content-type': 'application/json' }).end(idp.status === 200 ? JSON.stringify(jwks(key)) : '{}');
-});
-await new Promise<void>((r) => jwksServer.listen(0, '127.0.0.1', r));
-afterAll(() => {
-  jwksServer.closeAllConnections();
-  jwksServer.close();
-});
-const JWKS_URL = `http://127.0.0.1:${(jwksServer.address() as { port: number }).port}/jwks.json`;
+const { url: JWKS_URL, idp } = await useKeyServer(jwks(key));
 
 const gw = await useGateway(
   `

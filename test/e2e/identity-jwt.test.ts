@@ -5,14 +5,14 @@
  * a key rotation picked up on an unknown kid (rate-limited), a 1 MB token refused before it is read, the models
  * claim narrowing /v1/models and the 403 check, the user claim told to a backend, and API keys alongside.
  */
-import { createServer } from 'node:http';
 import { connect } from 'node:net';
 import { UnsecuredJWT } from 'jose';
 import OpenAI from 'openai';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useGateway } from '../helpers/gateway.js';
 import { useUpstream } from '../helpers/upstream.js';
 import { AUDIENCE, ISSUER, jwks, now, signingKey, token } from '../unit/auth/jwt-fixtures.js';
+import { useKeyServer } from '../helpers/key-server.js';
 
 const rsa = await signingKey('rsa-1', 'RS256');
 const ec = await signingKey('ec-1', 'ES256');
@@ -22,17 +22,7 @@ const forger = await signingKey('rsa-1', 'RS256');
 const KEY = 'sk-acme-CANARY-91c0';
 
 /** The identity provider's key set, which the test rotates; every fetch is counted. */
-const idp = { doc: JSON.stringify(jwks(rsa, ec, ed)), fetches: 0 };
-const jwksServer = createServer((_req, res) => {
-  idp.fetches++;
-  res.writeHead(200, { 'content-type': 'application/json' }).end(idp.doc);
-});
-await new Promise<void>((r) => jwksServer.listen(0, '127.0.0.1', r));
-afterAll(() => {
-  jwksServer.closeAllConnections();
-  jwksServer.close();
-});
-const JWKS_URL = `http://127.0.0.1:${(jwksServer.address() as { port: number }).port}/.well-known/jwks.json`;
+const { url: JWKS_URL, idp } = await useKeyServer(jwks(rsa, ec, ed), '/.well-known/jwks.json');
 
 const capture = await useUpstream((_req, res) => {
   res.writeHead(200, { 'content-type': 'application/json' });

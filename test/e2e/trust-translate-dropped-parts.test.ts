@@ -7,24 +7,13 @@
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { scriptedBackendProfile, useGateway } from '../helpers/gateway.js';
-import { useUpstream } from '../helpers/upstream.js';
+import { anthropicTextMessage, useUpstream } from '../helpers/upstream.js';
 
 const KEY = 'sk-tenant-trust-parts';
 const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
 
 const up = await useUpstream((_req, res) => {
-  res.writeHead(200, { 'content-type': 'application/json' }).end(
-    JSON.stringify({
-      id: 'msg_1',
-      type: 'message',
-      role: 'assistant',
-      model: 'claude',
-      content: [{ type: 'text', text: 'ok' }],
-      stop_reason: 'end_turn',
-      stop_sequence: null,
-      usage: { input_tokens: 5, output_tokens: 1 },
-    }),
-  );
+  res.writeHead(200, { 'content-type': 'application/json' }).end(anthropicTextMessage('ok', { input_tokens: 5, output_tokens: 1 }));
 });
 const gw = await useGateway(scriptedBackendProfile(KEY, { kind: 'anthropic' }), { u: up.url });
 const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: KEY, maxRetries: 0 });

@@ -7,7 +7,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { describe, expect, it } from 'vitest';
 import { scriptedBackendProfile, useGateway } from '../helpers/gateway.js';
-import { useUpstream } from '../helpers/upstream.js';
+import { useScriptedChatUpstream } from '../helpers/upstream.js';
 
 const KEY = 'sk-tenant-trust-emptyids';
 const calls = [
@@ -15,30 +15,11 @@ const calls = [
   { id: '', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Rome"}' } },
 ];
 
-const up = await useUpstream((_req, res, body) => {
-  const stream = (JSON.parse(body) as { stream?: boolean }).stream === true;
-  if (!stream) {
-    res.writeHead(200, { 'content-type': 'application/json' }).end(
-      JSON.stringify({
-        id: 'chatcmpl-1',
-        object: 'chat.completion',
-        created: 1,
-        model: 'gpt',
-        choices: [{ index: 0, message: { role: 'assistant', content: null, tool_calls: calls }, finish_reason: 'tool_calls' }],
-        usage: { prompt_tokens: 30, completion_tokens: 20, total_tokens: 50 },
-      }),
-    );
-    return;
-  }
-  const chunk = (o: object) =>
-    `data: ${JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1, model: 'gpt', ...o })}\n\n`;
-  res.writeHead(200, { 'content-type': 'text/event-stream' });
-  res.end(
-    calls.map((c, index) => chunk({ choices: [{ index: 0, delta: { tool_calls: [{ index, ...c }] }, finish_reason: null }] })).join('') +
-      chunk({ choices: [{ index: 0, delta: {}, finish_reason: 'tool_calls' }] }) +
-      chunk({ choices: [], usage: { prompt_tokens: 30, completion_tokens: 20, total_tokens: 50 } }) +
-      'data: [DONE]\n\n',
-  );
+const up = await useScriptedChatUpstream({
+  message: { role: 'assistant', content: null, tool_calls: calls },
+  deltas: calls.map((c, index) => ({ tool_calls: [{ index, ...c }] })),
+  finish: 'tool_calls',
+  usage: { prompt_tokens: 30, completion_tokens: 20 },
 });
 const gw = await useGateway(scriptedBackendProfile(KEY), { u: up.url });
 const client = new Anthropic({ baseURL: gw.url, apiKey: KEY, maxRetries: 0 });

@@ -8,35 +8,16 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { describe, expect, it } from 'vitest';
 import { scriptedBackendProfile, useGateway } from '../helpers/gateway.js';
-import { useUpstream } from '../helpers/upstream.js';
+import { useScriptedChatUpstream } from '../helpers/upstream.js';
 
 const KEY = 'sk-tenant-trust-structured';
 const ANSWER = '{"answer":4}';
 
-const up = await useUpstream((_req, res, body) => {
-  const stream = (JSON.parse(body) as { stream?: boolean }).stream === true;
-  if (!stream) {
-    res.writeHead(200, { 'content-type': 'application/json' }).end(
-      JSON.stringify({
-        id: 'chatcmpl-1',
-        object: 'chat.completion',
-        created: 1,
-        model: 'gpt',
-        choices: [{ index: 0, message: { role: 'assistant', content: ANSWER }, finish_reason: 'stop' }],
-        usage: { prompt_tokens: 9, completion_tokens: 5, total_tokens: 14 },
-      }),
-    );
-    return;
-  }
-  const chunk = (o: object) =>
-    `data: ${JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1, model: 'gpt', ...o })}\n\n`;
-  res.writeHead(200, { 'content-type': 'text/event-stream' });
-  res.end(
-    chunk({ choices: [{ index: 0, delta: { role: 'assistant', content: ANSWER }, finish_reason: null }] }) +
-      chunk({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }) +
-      chunk({ choices: [], usage: { prompt_tokens: 9, completion_tokens: 5, total_tokens: 14 } }) +
-      'data: [DONE]\n\n',
-  );
+const up = await useScriptedChatUpstream({
+  message: { role: 'assistant', content: ANSWER },
+  deltas: [{ role: 'assistant', content: ANSWER }],
+  finish: 'stop',
+  usage: { prompt_tokens: 9, completion_tokens: 5 },
 });
 const gw = await useGateway(scriptedBackendProfile(KEY), { u: up.url });
 const client = new Anthropic({ baseURL: gw.url, apiKey: KEY, maxRetries: 0 });

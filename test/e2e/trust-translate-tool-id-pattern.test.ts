@@ -8,7 +8,7 @@
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { scriptedBackendProfile, useGateway } from '../helpers/gateway.js';
-import { useUpstream } from '../helpers/upstream.js';
+import { anthropicTextMessage, useUpstream } from '../helpers/upstream.js';
 
 const KEY = 'sk-tenant-trust-toolid';
 const PATTERN = /^[a-zA-Z0-9_-]+$/;
@@ -39,18 +39,9 @@ const up = await useUpstream((_req, res, body) => {
       .end(JSON.stringify({ type: 'error', error: { type: 'invalid_request_error', message: why } }));
     return;
   }
-  res.writeHead(200, { 'content-type': 'application/json' }).end(
-    JSON.stringify({
-      id: 'msg_1',
-      type: 'message',
-      role: 'assistant',
-      model: 'claude',
-      content: [{ type: 'text', text: 'Sunny in both.' }],
-      stop_reason: 'end_turn',
-      stop_sequence: null,
-      usage: { input_tokens: 20, output_tokens: 4 },
-    }),
-  );
+  res
+    .writeHead(200, { 'content-type': 'application/json' })
+    .end(anthropicTextMessage('Sunny in both.', { input_tokens: 20, output_tokens: 4 }));
 });
 const gw = await useGateway(scriptedBackendProfile(KEY, { kind: 'anthropic' }), { u: up.url });
 const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: KEY, maxRetries: 0 });

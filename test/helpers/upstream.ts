@@ -110,3 +110,49 @@ export function sendToolCallAnswer(res: ServerResponse, name: string, args: stri
   });
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer) }).end(answer);
 }
+
+/** One scripted OpenAI answer: its message (non-streamed), the deltas a stream carries instead, its finish and usage. */
+export interface ScriptedChatAnswer {
+  message: object;
+  deltas: object[];
+  finish: string;
+  usage: { prompt_tokens: number; completion_tokens: number };
+}
+
+/**
+ * An OpenAI backend that gives every request the same answer: a chat.completion, or, when the request streams, a
+ * chunk per delta, one with the finish reason, the usage chunk and `[DONE]`.
+ */
+export const useScriptedChatUpstream = (a: ScriptedChatAnswer): Promise<{ url: string; seen: Captured[] }> =>
+  useUpstream((_req, res, body) => {
+    const usage = { ...a.usage, total_tokens: a.usage.prompt_tokens + a.usage.completion_tokens };
+    if ((JSON.parse(body) as { stream?: boolean }).stream !== true) {
+      const answer = { id: 'chatcmpl-1', object: 'chat.completion', created: 1, model: 'gpt', usage };
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ ...answer, choices: [{ index: 0, message: a.message, finish_reason: a.finish }] }));
+      return;
+    }
+    const chunk = (o: object) =>
+      `data: ${JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1, model: 'gpt', ...o })}\n\n`;
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.end(
+      a.deltas.map((delta) => chunk({ choices: [{ index: 0, delta, finish_reason: null }] })).join('') +
+        chunk({ choices: [{ index: 0, delta: {}, finish_reason: a.finish }] }) +
+        chunk({ choices: [], usage }) +
+        'data: [DONE]\n\n',
+    );
+  });
+
+/** An Anthropic backend's Message of one text block. */
+export const anthropicTextMessage = (text: string, usage: { input_tokens: number; output_tokens: number }): string =>
+  JSON.stringify({
+    id: 'msg_1',
+    type: 'message',
+    role: 'assistant',
+    model: 'claude',
+    content: [{ type: 'text', text }],
+    stop_reason: 'end_turn',
+    stop_sequence: null,
+    usage,
+  });
