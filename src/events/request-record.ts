@@ -5,6 +5,7 @@
  */
 import { costMicroUsd, type Prices } from './cost.js';
 import type { RequestEvent, TokenSource } from './types.js';
+import { ownString } from '../core/own-string.js';
 
 /** Longest answer text kept for a span (captureContent), and most finish reasons noted. */
 const MAX_SAMPLE_CHARS = 16 * 1024;
@@ -41,7 +42,7 @@ export class AnswerNotes {
   sample(text: string): void {
     if (!this.wantsSample) return;
     const piece = text.length > MAX_SAMPLE_CHARS - this.sampledChars ? text.slice(0, MAX_SAMPLE_CHARS - this.sampledChars) : text;
-    this.sampled!.push(Buffer.from(piece, 'utf16le').toString('utf16le'));
+    this.sampled!.push(ownString(piece));
     this.sampledChars += piece.length;
   }
 

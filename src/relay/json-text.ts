@@ -4,6 +4,7 @@
  * comment matches — test/unit/relay/answer-facts.test.ts holds them to those expressions over generated text.
  */
 import { isSpace } from '../core/whitespace.js';
+import { ownString } from '../core/own-string.js';
 
 /** The first index at or after `i` (below `limit`) that is not a space. */
 function skipSpace(text: string, i: number, limit: number): number {
@@ -51,16 +52,6 @@ export function stringAfter(text: string, key: string, max: number, window: numb
   const length = i - start;
   if (length < 1 || length > max || i >= limit || text.charCodeAt(i) !== 0x22) return notPlain(at, key);
   return { value: ownString(text.slice(start, i)), end: i + 1 };
-}
-
-/**
- * A copy of `s` that shares nothing with the text it was cut from. V8 makes a slice of 13 characters or more a view
- * that keeps its whole source alive: a model name read off a stream's first event kept that event (up to
- * limits.maxEventBytes) for as long as the name lived — in the request's event, the admin's history of them, the
- * metrics' learned names, a span. UTF-16 bytes and back: exact for any string, lone surrogates included.
- */
-function ownString(s: string): string {
-  return s.length < 13 ? s : Buffer.from(s, 'utf16le').toString('utf16le');
 }
 
 /** The key is there but its value is not a plain short string: reading goes on after the key. */

@@ -6,6 +6,7 @@
 import { aigwError, type AigwError } from '../core/errors.js';
 import type { MaybePromise } from '../core/maybe-promise.js';
 import { escapeControls } from '../core/printable.js';
+import { ownString } from '../core/own-string.js';
 import type { EventBus } from '../events/bus.js';
 import type { Profile } from '../profile/schema.js';
 import type { Tenant } from './keys.js';
@@ -134,7 +135,7 @@ const MAX_SHOWN = 300;
  * copied through bytes so the event does not keep the whole reply alive behind a slice of it.
  */
 function shown(message: string): string {
-  return escapeControls(message.length > MAX_SHOWN ? `${Buffer.from(message.slice(0, MAX_SHOWN)).toString()}…` : message);
+  return escapeControls(message.length > MAX_SHOWN ? `${ownString(message.slice(0, MAX_SHOWN))}…` : message);
 }
 
 export class Limiter {
