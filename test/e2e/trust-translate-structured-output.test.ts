@@ -67,6 +67,25 @@ describe('structured output to an OpenAI backend', () => {
     expect(up.seen.length).toBe(before);
   });
 
+  it.each([
+    ['a json_schema without its schema', { format: { type: 'json_schema' } }, 'output_config.format.schema'],
+    ['a schema that is not an object', { format: { type: 'json_schema', schema: 'x' } }, 'output_config.format.schema'],
+    ['a format that is a string', { format: 'json' }, 'output_config.format.type'],
+    ['a type spelt with 100,000 characters', { format: { type: 'j'.repeat(100_000) } }, 'output_config.format.type'],
+  ])('%s → 400 naming it, nothing sent', async (_what, output_config, param) => {
+    const before = up.seen.length;
+    const r = await fetch(`${gw.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': KEY, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt', max_tokens: 50, messages, output_config }),
+    });
+    const text = await r.text();
+    expect(r.status).toBe(400);
+    expect(text).toContain(param);
+    expect(text.length).toBeLessThan(2000);
+    expect(up.seen.length).toBe(before);
+  });
+
   it('without a format, no response_format', async () => {
     await client.messages.create({ model: 'gpt', max_tokens: 50, messages });
     expect(sentFormat()).toBeUndefined();
