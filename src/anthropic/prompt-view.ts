@@ -4,7 +4,7 @@
  * prompt tokens on it, so one prompt gets one answer whether it reaches a backend in Anthropic's API or,
  * translated, in OpenAI's.
  *
- * The rule, in full: each system text is a `system` turn; a user message with string content is one
+ * The rule, in full: the system texts, joined, are one `system` turn; a user message with string content is one
  * `user` turn; a user message with blocks gives one `tool` turn per tool_result (its text), then — when
  * it has text or image blocks — one `user` turn with its text blocks joined; an assistant message is one
  * `assistant` turn with its text blocks joined (tool_use and thinking blocks carry no text).
@@ -19,7 +19,8 @@ export type TextTurn = {
 };
 
 export function textTurns(req: Pick<MessagesRequest, 'system' | 'messages'>): TextTurn[] {
-  const turns: TextTurn[] = systemTexts(req.system).map((content) => ({ role: 'system', content }));
+  const system = systemTexts(req.system);
+  const turns: TextTurn[] = system.length ? [{ role: 'system', content: system.join('') }] : [];
   for (const m of req.messages) turns.push(...messageTurns(m));
   return turns;
 }

@@ -37,7 +37,8 @@ export function messagesToChat(json: unknown, model: string): Result<TranslatedR
   for (const [field, what] of Object.entries(ANTHROPIC_ONLY)) {
     if (req[field] !== undefined) return refuse(`${field}: ${what} can only be served by an Anthropic backend`, field);
   }
-  const messages: OutMessage[] = systemTexts(req.system).map((content) => ({ role: 'system', content }));
+  const system = systemMessage(req.system);
+  const messages: OutMessage[] = system ? [system] : [];
   for (let i = 0; i < req.messages.length; i++) {
     const r = messageOf(req.messages[i]!, `messages.${i}`);
     if (!r.ok) return r;
@@ -63,6 +64,17 @@ export function messagesToChat(json: unknown, model: string): Result<TranslatedR
   }
   const body = serialize(out);
   return body === undefined ? tooDeep(null) : { ok: true, value: { body, stream, request: req } };
+}
+
+/**
+ * The system prompt as one system message. Chat templates take one and refuse a second (Mistral's raises, Llama's
+ * puts it mid-conversation), and Anthropic clients send theirs as several blocks (Claude Code's are two or more):
+ * several blocks become the text parts of one message, which the backend joins as its template does.
+ */
+function systemMessage(system: MessagesRequest['system']): OutMessage | undefined {
+  const texts = systemTexts(system);
+  if (texts.length === 0) return undefined;
+  return { role: 'system', content: texts.length === 1 ? texts[0]! : texts.map((text) => ({ type: 'text', text })) };
 }
 
 function describe(error: Parameters<typeof describeAnthropicIssue>[0]): [string, string | null] {

@@ -70,8 +70,7 @@ describe('the plain-text view of a Messages prompt', () => {
 
   it('follows the documented rule', () => {
     expect(textTurns(req)).toEqual([
-      { role: 'system', content: 'S1' },
-      { role: 'system', content: 'S2' },
+      { role: 'system', content: 'S1S2' },
       { role: 'user', content: 'ab' },
       { role: 'assistant', content: 'c' },
       { role: 'tool', content: 'r' },

@@ -18,7 +18,7 @@ describe('Anthropic Messages request → chat completions request', () => {
       { model: 'upstream-model', max_tokens: 64, messages: [{ role: 'user', content: 'hi' }] },
     ],
     [
-      'a system string, and system blocks one message each',
+      'system blocks, one system message of text parts (chat templates refuse a second system message)',
       {
         ...base,
         system: [
@@ -29,8 +29,13 @@ describe('Anthropic Messages request → chat completions request', () => {
       },
       {
         messages: [
-          { role: 'system', content: 'A' },
-          { role: 'system', content: 'B' },
+          {
+            role: 'system',
+            content: [
+              { type: 'text', text: 'A' },
+              { type: 'text', text: 'B' },
+            ],
+          },
           { role: 'user', content: 'q' },
         ],
       },

@@ -90,9 +90,10 @@ const joined = (c: unknown): string => (typeof c === 'string' ? c : (c as { text
 /** The request as the mapping table says it comes back: what is kept, in the shape it is kept in. */
 function expectedRoundTrip(req: Json): Json {
   const ms = req.messages as Json[];
-  const system = ms
-    .filter((m) => m.role === 'system' || m.role === 'developer')
-    .map((m) => ({ role: 'system', content: joined(m.content) }));
+  // Several system messages come back as one, of text parts (chat templates take one).
+  const texts = ms.filter((m) => m.role === 'system' || m.role === 'developer').map((m) => joined(m.content));
+  const system =
+    texts.length === 0 ? [] : [{ role: 'system', content: texts.length === 1 ? texts[0] : texts.map((text) => ({ type: 'text', text })) }];
   const rest = ms.flatMap((m): Json[] => {
     if (m.role === 'system' || m.role === 'developer') return [];
     if (m.role === 'tool') return [{ role: 'tool', tool_call_id: m.tool_call_id, content: joined(m.content) }];
