@@ -205,10 +205,13 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
             ? d.partial_json.length
             : 0,
     );
-    if (d.type === 'text_delta') return d.text ? this.content('content', d.text) : undefined;
-    if (d.type === 'thinking_delta') return d.thinking ? this.content('reasoning_content', d.thinking) : undefined;
-    if (d.type !== 'input_json_delta') return undefined;
     const tool = this.tools.get(e.index);
+    if (d.type !== 'input_json_delta') {
+      // Text for a tool_use block: the Anthropic SDK adds a delta only to a block of its kind, so it is no answer.
+      if (tool !== undefined) return undefined;
+      if (d.type === 'text_delta') return d.text ? this.content('content', d.text) : undefined;
+      return d.type === 'thinking_delta' && d.thinking ? this.content('reasoning_content', d.thinking) : undefined;
+    }
     if (tool === undefined) {
       return d.partial_json ? this.abort(unreadable(`tool input for block ${e.index}, which is not a tool_use block`)) : undefined;
     }

@@ -120,6 +120,27 @@ describe('Anthropic backend stream → OpenAI chunks', () => {
     expect(f.toolCalls.map((c) => c.arguments)).toEqual(['{}']);
   });
 
+  it('a text or thinking delta for a tool_use block is dropped, as the Anthropic SDK drops it: not shown as the answer', () => {
+    const ev = anthropicEvent;
+    const body =
+      messageStart({ input_tokens: 1, output_tokens: 1 }) +
+      ev('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }) +
+      ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'Hi' } }) +
+      ev('content_block_stop', { index: 0 }) +
+      ev('content_block_start', { index: 1, content_block: { type: 'tool_use', id: 't1', name: 'f', input: {} } }) +
+      ev('content_block_delta', { index: 1, delta: { type: 'text_delta', text: 'stray' } }) +
+      ev('content_block_delta', { index: 1, delta: { type: 'thinking_delta', thinking: 'stray' } }) +
+      ev('content_block_delta', { index: 1, delta: { type: 'input_json_delta', partial_json: '{"a":1}' } }) +
+      ev('content_block_stop', { index: 1 }) +
+      ev('message_delta', { delta: { stop_reason: 'tool_use' }, usage: { output_tokens: 9 } }) +
+      ev('message_stop', {});
+    const f = foldChat(translateBody(toChat(), body));
+    expect(f.error).toBeUndefined();
+    expect(f.content).toBe('Hi');
+    expect(f.reasoning ?? '').toBe('');
+    expect(f.toolCalls.map((c) => [c.id, c.arguments])).toEqual([['t1', '{"a":1}']]);
+  });
+
   // The Anthropic SDKs skip an event without its `event:` line and read on: read by its data's type, an unnamed
   // message_stop ended the OpenAI answer with a clean [DONE] after "Hello", where the backend said "Hello world".
   it('skips an event without its event: line, as the Anthropic SDKs do — but an error, which it is', () => {
