@@ -83,6 +83,8 @@ export class RequestRecord {
   outputSource: TokenSource = 'none';
   /** Prompt tokens the backend served from its cache (included in inputTokens), when it said. */
   cachedInputTokens: number | undefined;
+  /** Prompt tokens the backend wrote to its cache (Anthropic's cache_creation_input_tokens; included in inputTokens). */
+  cacheWriteInputTokens: number | undefined;
   /** Why a count is an estimate rather than exact, when it is (e.g. the prompt was over the counting budget). */
   countNote: string | undefined;
   /** The answer was cut after bytes went out (by aigw on purpose, or by a broken upstream). */
@@ -120,7 +122,7 @@ export class RequestRecord {
    */
   get costUsd(): number | undefined {
     if (!this.pricing || !this.answered) return undefined;
-    return costMicroUsd(this.pricing, this.inputTokens, this.cachedInputTokens ?? 0, this.outputTokens) / 1e6;
+    return costMicroUsd(this.pricing, this.inputTokens, this.cachedInputTokens ?? 0, this.outputTokens, this.cacheWriteInputTokens) / 1e6;
   }
 
   /** The finished record as the bus's `request` event (built field by field: cheaper than spreads). */

@@ -141,7 +141,7 @@ const Backend = z.strictObject({
  * target under `strategy: cost`.
  */
 const Price = env(z.number().min(0).max(1_000_000));
-const Pricing = z.strictObject({ input: Price, cachedInput: Price.optional(), output: Price });
+const Pricing = z.strictObject({ input: Price, cachedInput: Price.optional(), cacheWrite: Price.optional(), output: Price });
 
 const Target = z.strictObject({
   backend: z.string(),

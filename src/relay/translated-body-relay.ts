@@ -11,7 +11,7 @@ import { aigwError } from '../core/errors.js';
 import type { AnswerResult } from '../translate/translated.js';
 import type { Downstream } from './downstream.js';
 import { downstreamHeaders } from './headers.js';
-import type { Usage } from './usage-tap.js';
+import { type Usage, usageOfTokens } from './usage-tap.js';
 import { utf8Text } from '../core/utf8-text.js';
 
 export class TranslatedBodyRelay {
@@ -72,6 +72,6 @@ export class TranslatedBodyRelay {
     this.out.writeHead(this.status, h);
     this.out.end(answer.value.body);
     const u = answer.value.usage;
-    return { ok: true, value: { usage: u && { prompt: u.input, completion: u.output, cached: u.cacheRead }, model: answer.value.model } };
+    return { ok: true, value: { usage: u && usageOfTokens(u, false), model: answer.value.model } };
   }
 }

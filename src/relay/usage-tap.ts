@@ -10,6 +10,8 @@ export interface Usage {
   completion: number;
   /** usage.prompt_tokens_details.cached_tokens, when the backend reports it (vLLM with its prefix cache, OpenAI). */
   cached?: number;
+  /** Anthropic's usage.cache_creation_input_tokens: prompt tokens written to its cache (priced at `cacheWrite`). */
+  cacheWrite?: number;
   /**
    * `completion` is a placeholder, not the answer's count: Anthropic's message_start says 1 output token, and
    * only a message_delta's usage is final. Accounting takes the larger of it and the estimate from the content.
@@ -40,11 +42,13 @@ export function recordUsage(record: RequestRecord, u: Usage): void {
   record.inputTokens = u.prompt;
   record.inputSource = 'usage';
   if (u.cached !== undefined) record.cachedInputTokens = u.cached;
+  if (u.cacheWrite !== undefined) record.cacheWriteInputTokens = u.cacheWrite;
 }
 
 /** Accounting's usage (translate/mapping.ts) as the relays record it. */
 export function usageOfTokens(u: TokenUsage, provisional: boolean): Usage {
   const usage: Usage = { prompt: u.input, completion: u.output, cached: u.cacheRead };
+  if (u.cacheCreation > 0) usage.cacheWrite = u.cacheCreation;
   if (provisional) usage.provisional = true;
   if (u.inputUnread) usage.promptUnread = true;
   return usage;

@@ -184,7 +184,8 @@ function finish(r: Draft, drafts: ReadonlyMap<string, Draft>): ModelRoute {
       if (g.anthropic) anthropic = true;
       // Keyed by every price: by input/output alone, a target whose cached input is dearer was replaced by one without.
       for (const t of g.targets)
-        if (t.pricing && t.weight > 0) prices.set(`${t.pricing.input}/${t.pricing.cachedInput}/${t.pricing.output}`, t.pricing);
+        if (t.pricing && t.weight > 0)
+          prices.set(`${t.pricing.input}/${t.pricing.cachedInput}/${t.pricing.cacheWrite}/${t.pricing.output}`, t.pricing);
     }
   return {
     ...r,

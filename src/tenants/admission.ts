@@ -265,6 +265,7 @@ function completeTokenCounts(record: RequestRecord, p: ProxyRequest, counter: Pr
     if (record.inputTokens > bound) {
       record.inputTokens = bound;
       if (record.cachedInputTokens !== undefined) record.cachedInputTokens = Math.min(record.cachedInputTokens, bound);
+      if (record.cacheWriteInputTokens !== undefined) record.cacheWriteInputTokens = Math.min(record.cacheWriteInputTokens, bound);
       record.countNote = "the backend's prompt count exceeds what the request could hold: capped";
     }
   }
@@ -276,7 +277,7 @@ function completeTokenCounts(record: RequestRecord, p: ProxyRequest, counter: Pr
 function noTokens(record: RequestRecord): void {
   record.inputTokens = record.outputTokens = 0;
   record.inputSource = record.outputSource = 'none';
-  record.cachedInputTokens = undefined;
+  record.cachedInputTokens = record.cacheWriteInputTokens = undefined;
   record.unmetered = undefined;
 }
 
@@ -292,12 +293,14 @@ async function countTokens(record: RequestRecord, p: ProxyRequest, counter: Prom
 }
 
 /**
- * The most a request can cost, in micro-dollars: its prompt bound at the dearest input price (cached input
- * too, should it be priced higher) plus its completion bound at the dearest output price, over `prices`.
+ * The most a request can cost, in micro-dollars: its prompt bound at the dearest input price (cached input and
+ * cache writes too: a cache write is priced above input) plus its completion bound at the dearest output price, over `prices`.
  */
 export function costBound(prices: readonly Prices[], prompt: number, completion: number): number {
   let max = 0;
-  for (const p of prices) max = Math.max(max, prompt * Math.max(p.input, p.cachedInput ?? 0) + completion * p.output);
+  for (const p of prices) {
+    max = Math.max(max, prompt * Math.max(p.input, p.cachedInput ?? 0, p.cacheWrite ?? 0) + completion * p.output);
+  }
   return Math.ceil(max);
 }
 
@@ -305,7 +308,7 @@ export function costBound(prices: readonly Prices[], prompt: number, completion:
 function actualMicroUsd(record: RequestRecord, promptEstimate: number): number {
   if (!record.answered || !record.pricing) return 0;
   const input = record.inputSource === 'none' ? promptEstimate : record.inputTokens;
-  return costMicroUsd(record.pricing, input, record.cachedInputTokens ?? 0, record.outputTokens);
+  return costMicroUsd(record.pricing, input, record.cachedInputTokens ?? 0, record.outputTokens, record.cacheWriteInputTokens);
 }
 
 /**

@@ -33,7 +33,7 @@ tenants: { acme: { keys: [k], limits: { budget: ${budget} } } }
 }
 
 describe('the reservation', () => {
-  const cases: [string, { input: number; cachedInput?: number; output: number }[], number, number, number][] = [
+  const cases: [string, { input: number; cachedInput?: number; cacheWrite?: number; output: number }[], number, number, number][] = [
     ['no prices: nothing to reserve', [], 1000, 100, 0],
     ['one price: prompt × input + completion × output, in micro-dollars', [{ input: 1, output: 2 }], 1000, 100, 1200],
     [
@@ -48,6 +48,7 @@ describe('the reservation', () => {
       3100,
     ],
     ['cached input priced above input bounds the prompt too', [{ input: 1, cachedInput: 4, output: 0 }], 10, 0, 40],
+    ['a cache write priced above input bounds the prompt too', [{ input: 1, cacheWrite: 1.25, output: 0 }], 100, 0, 125],
     ['fractions round up, never down', [{ input: 0.15, output: 0.6 }], 7, 3, 3],
   ];
   it.each(cases)('%s', (_name, prices, prompt, completion, want) => {

@@ -1,0 +1,62 @@
+/**
+ * Anthropic charges prompt tokens written to its cache above input (1.25× for five minutes, 2× for an hour) and
+ * tokens read from it far below. A target's `pricing.cacheWrite` prices the writes its usage reports
+ * (`cache_creation_input_tokens`); without it they are priced at `input`, as before. Real mocks and a real gateway,
+ * the official SDKs as clients: an Anthropic client passed through, an OpenAI client translated, streamed and not.
+ */
+import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
+import { describe, expect, it } from 'vitest';
+import { eventually, useGateway } from '../helpers/gateway.js';
+
+const gw = await useGateway(`
+version: 1
+backends:
+  ant: { url: http://127.0.0.1:0, kind: anthropic, apiKey: sk-ant-backend, mock: { kind: anthropic } }
+models:
+  priced: { targets: [{ backend: ant, model: claude-up, pricing: { input: 3, cachedInput: 0.3, cacheWrite: 3.75, output: 15 } }] }
+  unpriced-writes: { targets: [{ backend: ant, model: claude-up, pricing: { input: 3, cachedInput: 0.3, output: 15 } }] }
+`);
+
+/** The mock splits the prompt into 4 tokens read from its cache and 6 written to it. */
+const CACHE = { 'x-mock-cache-read': '4', 'x-mock-cache-write': '6' };
+const anthropic = new Anthropic({ baseURL: gw.url, apiKey: 'unused', defaultHeaders: CACHE });
+const openai = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'unused', defaultHeaders: CACHE });
+const messages = [{ role: 'user' as const, content: 'What does a cache write cost?' }];
+
+async function lastEvent(model: string, after: number) {
+  const of = () => gw.eventsOf('request').filter((x) => x.model === model);
+  await eventually(() => of().length > after);
+  return of().at(-1)!;
+}
+
+/** The price of `e`'s tokens: 4 read at cachedInput, 6 written at `write`, the rest at input, output at output. */
+function expectedUsd(e: { tokens: { input: number; output: number } }, write: number): number {
+  return ((e.tokens.input - 10) * 3 + 4 * 0.3 + 6 * write + e.tokens.output * 15) / 1e6;
+}
+
+describe('cache writes priced at pricing.cacheWrite', () => {
+  const clients = {
+    'an Anthropic client, not streamed': (model: string) => anthropic.messages.create({ model, max_tokens: 8, messages }),
+    'an Anthropic client, streamed': (model: string) => anthropic.messages.stream({ model, max_tokens: 8, messages }).finalMessage(),
+    'an OpenAI client (translated), not streamed': (model: string) => openai.chat.completions.create({ model, max_tokens: 8, messages }),
+    'an OpenAI client (translated), streamed': (model: string) =>
+      openai.chat.completions.stream({ model, max_tokens: 8, messages, stream_options: { include_usage: true } }).finalChatCompletion(),
+  };
+
+  for (const [name, send] of Object.entries(clients)) {
+    it(`${name}: writes at cacheWrite; a target without it prices them at input`, async () => {
+      for (const [model, write] of [
+        ['priced', 3.75],
+        ['unpriced-writes', 3],
+      ] as const) {
+        const before = gw.eventsOf('request').filter((x) => x.model === model).length;
+        await send(model);
+        const e = await lastEvent(model, before);
+        expect(e.cachedInputTokens).toBe(4);
+        expect(e.tokens.input).toBeGreaterThan(10);
+        expect(e.costUsd).toBeCloseTo(expectedUsd(e, write), 12);
+      }
+    });
+  }
+});
