@@ -140,6 +140,7 @@ export class RequestRecord {
       responseModel: this.responseModel,
       errorType: this.errorType,
       cachedInputTokens: this.cachedInputTokens,
+      cacheWriteInputTokens: this.cacheWriteInputTokens,
       tenant: this.tenant,
       status: this.status,
       stream: this.stream,

@@ -23,6 +23,8 @@ export interface RequestEvent {
   errorType?: string | undefined;
   /** Input tokens the backend served from its prompt cache (usage.prompt_tokens_details.cached_tokens). */
   cachedInputTokens?: number | undefined;
+  /** Input tokens the backend wrote to its prompt cache (Anthropic's cache_creation_input_tokens), when it wrote any. */
+  cacheWriteInputTokens?: number | undefined;
   tenant?: string | undefined;
   status: number;
   stream: boolean;

@@ -27,7 +27,7 @@ const GENAI = ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_original
 export class GatewayMetrics {
   readonly tokens = new Histogram(
     'gen_ai_client_token_usage',
-    'Tokens used per request, by type (input, output, total, cached_input).',
+    'Tokens used per request, by type (input, output, total, cached_input, cache_creation_input).',
     [...GENAI, 'gen_ai_token_type'],
     TOKEN_BUCKETS,
   );
@@ -128,6 +128,7 @@ export class GatewayMetrics {
     if (output) this.observeTokens('output', t.output);
     if (input || output) this.observeTokens('total', (input ? t.input : 0) + (output ? t.output : 0));
     if (e.cachedInputTokens !== undefined) this.observeTokens('cached_input', e.cachedInputTokens);
+    if (e.cacheWriteInputTokens !== undefined) this.observeTokens('cache_creation_input', e.cacheWriteInputTokens);
 
     if (e.ttftMs !== undefined) {
       this.ttft.observe(base, e.ttftMs / 1000);

@@ -61,6 +61,7 @@ export function endRequestSpan(span: RequestSpan, r: RequestRecord): void {
       inputTokens: r.inputSource !== 'none' ? r.inputTokens : undefined,
       outputTokens: r.outputSource !== 'none' ? r.outputTokens : undefined,
       cachedInputTokens: r.cachedInputTokens,
+      cacheWriteInputTokens: r.cacheWriteInputTokens,
       backend: r.backend,
       provider: spanProviderOf(r.provider),
       ttftMs: r.ttftMs,

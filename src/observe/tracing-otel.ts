@@ -47,6 +47,7 @@ const NAMES: Readonly<Record<Exclude<keyof SpanFields, 'ttftMs'>, string>> = {
   inputTokens: 'gen_ai.usage.input_tokens',
   outputTokens: 'gen_ai.usage.output_tokens',
   cachedInputTokens: 'gen_ai.usage.cache_read.input_tokens',
+  cacheWriteInputTokens: 'gen_ai.usage.cache_creation.input_tokens',
   maxTokens: 'gen_ai.request.max_tokens',
   temperature: 'gen_ai.request.temperature',
   topP: 'gen_ai.request.top_p',

@@ -25,6 +25,7 @@ export interface SpanFields {
   inputTokens?: number;
   outputTokens?: number;
   cachedInputTokens?: number;
+  cacheWriteInputTokens?: number;
   maxTokens?: number;
   temperature?: number;
   topP?: number;

@@ -54,9 +54,18 @@ describe('cache writes priced at pricing.cacheWrite', () => {
         await send(model);
         const e = await lastEvent(model, before);
         expect(e.cachedInputTokens).toBe(4);
+        expect(e.cacheWriteInputTokens).toBe(6);
         expect(e.tokens.input).toBeGreaterThan(10);
         expect(e.costUsd).toBeCloseTo(expectedUsd(e, write), 12);
       }
     });
   }
+
+  it('counts the writes in gen_ai_client_token_usage{gen_ai_token_type="cache_creation_input"}', async () => {
+    const metrics = await (await fetch(`${gw.adminUrl}/metrics`)).text();
+    const sum = metrics.match(/^gen_ai_client_token_usage_sum\{[^}]*gen_ai_token_type="cache_creation_input"[^}]*\} (\S+)$/gm) ?? [];
+    const total = sum.reduce((a, line) => a + Number(line.split(' ').at(-1)), 0);
+    // Eight answers (four clients, two models), six tokens written each.
+    expect(total).toBe(8 * 6);
+  });
 });
