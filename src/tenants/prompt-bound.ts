@@ -8,7 +8,8 @@
  * part may be a URL of a few bytes that costs a model far more (an image up to ~16k tokens on a vLLM vision model at
  * its default resolution): PART_TOKENS each. What a backend fetches or expands beyond that — a document or file
  * (a PDF of many pages), a video, a server tool's web pages — has no bound to be read off the request: a request
- * holding a part of any kind not known here is charged as reported (up to the absolute cap).
+ * holding a part of any kind not known here is charged as reported (up to the absolute cap). So is a request naming
+ * a field by which the backend writes the prompt itself (EXPANDING_PATHS), whatever types its parts have.
  */
 import type { ProxyRequest } from '../openai/parse-request.js';
 
@@ -28,6 +29,16 @@ const IN_BYTES = new Set([
   ...['object', 'string', 'number', 'integer', 'boolean', 'array', 'null'],
 ]);
 
+/**
+ * Where a request names something the backend expands into the prompt, beyond any bound its bytes give: Anthropic's
+ * MCP connector (`mcp_servers`: each server's tool definitions, and its tools' results, are input tokens — its entries
+ * are typed "url", as an image's source is, and were read as costing their bytes) and vLLM's `chat_template` (a Jinja
+ * template the client writes, rendered into the prompt: a loop writes any length), which vLLM before 0.11 also took
+ * from `chat_template_kwargs`. A 300-byte request naming one was charged ~4,700 tokens where its backend counted
+ * 150,000.
+ */
+const EXPANDING_PATHS: readonly (readonly string[])[] = [['mcp_servers'], ['chat_template'], ['chat_template_kwargs', 'chat_template']];
+
 /** The bound before parts: checked first, so that a usual count costs one comparison. */
 export function textTokensBound(p: ProxyRequest): number {
   return 2 * p.bytes + BASE_TOKENS;
@@ -43,6 +54,7 @@ export function promptTokensBound(p: ProxyRequest): number {
       return Number.POSITIVE_INFINITY;
     }
   }
+  if (expandsPrompt(body)) return Number.POSITIVE_INFINITY;
   let media = 0;
   // Walked without recursion: a body may nest as deep as its size allows.
   const stack: unknown[] = [body];
@@ -59,4 +71,15 @@ export function promptTokensBound(p: ProxyRequest): number {
     }
   }
   return textTokensBound(p) + PART_TOKENS * media;
+}
+
+/** Whether the body names something at an EXPANDING_PATHS place (an empty list, string or null expands nothing). */
+function expandsPrompt(body: unknown): boolean {
+  for (const path of EXPANDING_PATHS) {
+    let v = body;
+    for (const key of path) v = v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>)[key] : undefined;
+    if (v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0)) continue;
+    return true;
+  }
+  return false;
 }

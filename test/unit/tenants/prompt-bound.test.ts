@@ -46,9 +46,20 @@ describe('promptTokensBound', () => {
     ['an OpenAI file', user([{ type: 'file', file: { file_id: 'file-1' } }])],
     ['a video', user([{ type: 'video_url', video_url: { url: 'https://x/v.mp4' } }])],
     ['a server tool', { ...user('find it'), tools: [{ type: 'web_search_20250305', name: 'web_search' }] }],
+    // Typed "url", as an image's source is: the remote server's tools and results are the backend's input.
+    ['MCP servers', { ...user('use them'), mcp_servers: [{ type: 'url', url: 'https://mcp.x/sse', name: 'docs' }] }],
+    ["a client's chat template (vLLM renders it)", { ...user('x'), chat_template: '{% for i in range(99999) %}x {% endfor %}' }],
+    ['a chat template in chat_template_kwargs (vLLM before 0.11)', { ...user('x'), chat_template_kwargs: { chat_template: '{{ x }}' } }],
   ])('%s: no bound can be read off the request (charged as reported)', (_name, body) => {
     expect(promptTokensBound(request(body, true))).toBe(Number.POSITIVE_INFINITY);
     expect(promptTokensBound(request(body, false))).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('template switches, and MCP servers or a chat template left empty, add nothing', () => {
+    for (const extra of [{ chat_template_kwargs: { enable_thinking: false } }, { mcp_servers: [] }, { chat_template: null }]) {
+      const p = request({ ...user('hi'), ...extra }, true);
+      expect(promptTokensBound(p)).toBe(textTokensBound(p));
+    }
   });
 
   it('walks a parsed body nested as deep as its size allows without recursion', () => {
