@@ -169,7 +169,8 @@ export function forgetBody(p: ProxyRequest, sent: Buffer | undefined): void {
  * What a request may generate, checked so a reservation always covers it: max_tokens (or
  * max_completion_tokens) absent or null means the profile's default; otherwise a whole number from 1 to
  * MAX_COMPLETION_TOKENS (0, negative, fractional, a string or larger is 400, never an unlimited
- * reservation). n and best_of multiply it, and so does each prompt of a completions batch.
+ * reservation), raised by llama.cpp's n_predict. n (or llama.cpp's n_cmpl) and best_of multiply it, and so does
+ * each prompt of a completions batch.
  */
 function generationBounds(
   endpoint: Endpoint,
@@ -182,20 +183,25 @@ function generationBounds(
       return aigwError('invalid_request', 'max_tokens: Field required', { param: 'max_tokens' });
   }
   for (const field of endpoint === 'messages' ? MESSAGES_TOKEN_FIELDS : CHAT_TOKEN_FIELDS) {
-    const v = obj[field];
-    if (v === undefined || v === null) continue;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > MAX_COMPLETION_TOKENS) {
-      return aigwError('invalid_request', `${field} must be a whole number from 1 to ${MAX_COMPLETION_TOKENS}, got ${shown(v)}`, {
-        param: field,
-      });
-    }
+    const v = optionalCount(obj, field, MAX_COMPLETION_TOKENS);
+    if (typeof v === 'object') return v;
     // Both named: backends differ in which they obey (the legacy completions API, vLLM's among them, reads only
     // max_tokens), so the request may produce the larger — what its reservation and estimates must cover.
-    maxTokens = Math.max(maxTokens ?? 0, v);
+    if (v !== undefined) maxTokens = Math.max(maxTokens ?? 0, v);
   }
   if (endpoint === 'messages') return { maxTokens, choices: 1 };
+  // llama.cpp's server (an OpenAI-compatible backend) obeys n_predict over max_tokens, and n_cmpl over n: read as
+  // max_tokens and n alone, max_tokens 1 with n_predict 4,000 was reserved and charged 1 output token (usage is capped
+  // at what the request could generate) for 4,000 generated, and n_cmpl 4 four answers charged as one. n_predict
+  // raises a bound the other fields set and never sets one: vLLM does not read it, and generates to its context
+  // when they are absent, whatever n_predict says.
+  const nPredict = optionalCount(obj, 'n_predict', MAX_COMPLETION_TOKENS);
+  if (typeof nPredict === 'object') return nPredict;
+  if (nPredict !== undefined && maxTokens !== undefined) maxTokens = Math.max(maxTokens, nPredict);
   const n = countField(obj, 'n', MAX_N);
   if (typeof n !== 'number') return n;
+  const nCmpl = countField(obj, 'n_cmpl', MAX_N);
+  if (typeof nCmpl !== 'number') return nCmpl;
   const bestOf = endpoint === 'completions' ? countField(obj, 'best_of', MAX_BEST_OF) : 1;
   if (typeof bestOf !== 'number') return bestOf;
   if (bestOf < n && obj.best_of !== undefined && obj.best_of !== null) {
@@ -204,14 +210,20 @@ function generationBounds(
   const prompt = obj.prompt;
   const prompts =
     endpoint === 'completions' && Array.isArray(prompt) && prompt.length > 0 && typeof prompt[0] !== 'number' ? prompt.length : 1;
-  return { maxTokens, choices: Math.max(n, bestOf) * prompts };
+  return { maxTokens, choices: Math.max(n, nCmpl, bestOf) * prompts };
 }
 
-function countField(obj: Record<string, unknown>, field: string, max: number): number | AigwError {
+/** A whole number from 1 to `max`; undefined when the field is absent or null; the 400 naming it otherwise. */
+function optionalCount(obj: Record<string, unknown>, field: string, max: number): number | undefined | AigwError {
   const v = obj[field];
-  if (v === undefined || v === null) return 1;
+  if (v === undefined || v === null) return undefined;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) {
     return aigwError('invalid_request', `${field} must be a whole number from 1 to ${max}, got ${shown(v)}`, { param: field });
   }
   return v;
+}
+
+/** optionalCount, 1 when absent. */
+function countField(obj: Record<string, unknown>, field: string, max: number): number | AigwError {
+  return optionalCount(obj, field, max) ?? 1;
 }
