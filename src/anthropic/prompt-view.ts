@@ -21,7 +21,9 @@ export type TextTurn = {
 export function textTurns(req: Pick<MessagesRequest, 'system' | 'messages'>): TextTurn[] {
   const system = systemTexts(req.system);
   const turns: TextTurn[] = system.length ? [{ role: 'system', content: system.join('') }] : [];
-  for (const m of req.messages) turns.push(...messageTurns(m));
+  // Appended one by one: push(...turns) puts each on the stack as an argument, and a user message of ~120,000
+  // tool_result blocks (a few MiB) overflowed it — a RangeError, the client's count_tokens a 500.
+  for (const m of req.messages) for (const t of messageTurns(m)) turns.push(t);
   return turns;
 }
 

@@ -42,7 +42,8 @@ export function messagesToChat(json: unknown, model: string): Result<TranslatedR
   for (let i = 0; i < req.messages.length; i++) {
     const r = messageOf(req.messages[i]!, `messages.${i}`);
     if (!r.ok) return r;
-    messages.push(...r.value);
+    // One by one, not push(...r.value): a user message of ~120,000 tool results (a few MiB) overflowed the stack.
+    for (const message of r.value) messages.push(message);
   }
   const out: Record<string, unknown> = { model, messages, max_tokens: req.max_tokens };
   if (req.stop_sequences?.length) out.stop = req.stop_sequences;
