@@ -336,7 +336,14 @@ function send(
       path: provider ? provider.request.path : backend.basePath + ENDPOINT_PATHS[p.endpoint],
       method: 'POST',
       headers: withHeaders(
-        upstreamHeaders(ctx.req.rawHeaders, backend.headers, ctx.req.socket.remoteAddress, ctx.requestId, runtime.services.strip, identity),
+        upstreamHeaders(
+          ctx.req.rawHeaders,
+          backend.headers,
+          ctx.req.socket.remoteAddress,
+          ctx.upstreamRequestId,
+          runtime.services.strip,
+          identity,
+        ),
         provider?.request.headers,
       ),
       body: request.body,

@@ -56,9 +56,22 @@ const REQUEST_ID_RE = /^[\x21-\x7e]{1,128}$/;
  */
 export const MAX_PIPELINED = 32;
 
-function requestIdOf(req: IncomingMessage): string {
+/** The client's x-request-id, when it gave a well-formed one: the request's id, told back in every response. */
+function clientRequestId(req: IncomingMessage): string | undefined {
   const given = req.headers['x-request-id'];
-  return typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : nextId('req');
+  return typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : undefined;
+}
+
+/**
+ * The id a backend is told of a request whose client named one: that id with a suffix of the gateway's, unique in the
+ * process (one counter) and across replicas (its process tag). A backend may key its work by x-request-id and take it
+ * as unique — vLLM's engine does: a second request in flight under an id is refused 400 "already running", an abort of
+ * one can abort the other, and several API servers took the engine down (vllm#10583, #23697, #27711). Sent as the
+ * client gave it, any client could name another's request's id (the gateway's own ids are a counter, told in every
+ * response) and have the backend refuse or abort that request.
+ */
+function upstreamRequestId(given: string): string {
+  return `${given}.${nextId('aigw')}`;
 }
 
 const SHUTTING_DOWN = aigwError('gateway_shutting_down', 'the gateway is shutting down: retry the request');
@@ -84,7 +97,9 @@ export function createHandler(state: GatewayState): (req: IncomingMessage, res: 
 function handle(state: GatewayState, req: IncomingMessage, res: ServerResponse): Promise<void> | void {
   const runtime = state.runtime;
   runtime.acquire();
-  const ctx = new RequestContext(req, res, requestIdOf(req), state.bus);
+  const given = clientRequestId(req);
+  const requestId = given ?? nextId('req');
+  const ctx = new RequestContext(req, res, requestId, state.bus, given === undefined ? requestId : upstreamRequestId(given));
   const queued = whenResponseGone(req, res, () => {
     state.live.delete(ctx);
     state.authenticating.delete(ctx);

@@ -46,11 +46,16 @@ export class RequestContext implements Linked<RequestContext> {
   liveNext: RequestContext | undefined;
   inLive = false;
 
+  /**
+   * @param upstreamRequestId the x-request-id its backends are told: unique to this request, whatever id the client
+   * chose (gateway/handle.ts upstreamRequestId).
+   */
   constructor(
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
     requestId: string,
     private readonly bus: EventBus,
+    readonly upstreamRequestId: string = requestId,
   ) {
     this.record = new RequestRecord(requestId);
   }
