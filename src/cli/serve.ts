@@ -3,9 +3,10 @@
  * bridge/load.ts — with log lines or the live TUI, reload on SIGHUP or a change of the file, and a bounded
  * drain on SIGINT/SIGTERM.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import type { LogFormat } from '../observe/request-log.js';
-import { loadProfileOrManifests } from '../bridge/load.js';
+import { loadProfileOrManifests, MAX_PROFILE_TEXT_BYTES } from '../bridge/load.js';
+import { readSmallFile } from '../core/small-file.js';
 import { formatProblem } from '../profile/problems.js';
 import { watchProfile } from './profile-watch.js';
 import { exitCodes } from './run.js';
@@ -37,8 +38,13 @@ export async function run(opts: Options): Promise<number> {
   tuneV8ForServing();
   const load = () => loadProfileOrManifests(opts.config, process.env, { mockAll: opts.mockAll === true });
   // The file's text as last read for a load: a file change that leaves it equal reloads nothing. Read before
-  // the load, so a write in between errs towards one reload too many, never one too few.
-  const readText = () => readFile(opts.config, 'utf8').catch(() => undefined);
+  // the load, so a write in between errs towards one reload too many, never one too few. Read as the load reads it
+  // (a regular file, bounded): readFile opened a FIFO put at the path and waited for a writer — at start before the
+  // first line, at a reload for good, and every reload after it waited behind that one.
+  const readText = async () => {
+    const bytes = await readSmallFile(opts.config, MAX_PROFILE_TEXT_BYTES);
+    return Buffer.isBuffer(bytes) ? bytes.toString('utf8') : undefined;
+  };
   let seen = await readText();
   const loaded = await load();
   if (!loaded.ok) {
