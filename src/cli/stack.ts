@@ -11,6 +11,7 @@ import { type Admin, createAdmin } from '../observe/admin.js';
 import { attachRequestLog, type LogFormat } from '../observe/request-log.js';
 import type { Profile } from '../profile/schema.js';
 import { mocksOfProfile, withBackendUrls } from './mock-settings.js';
+import { getOwn } from '../profile/own-keys.js';
 import { CliError } from './run.js';
 
 export interface StackOptions {
@@ -71,7 +72,13 @@ export async function startStack(profile: Profile, opts: StackOptions = {}): Pro
     await stopMocks();
     throw e;
   }
-  const effective = (p: Profile): Profile => (mockUrls.size ? withBackendUrls(p, mockUrls) : p);
+  // The running mocks' URLs, for the backends that are still mocks: one a reload gave a real URL is sent there.
+  const effective = (p: Profile): Profile => {
+    const urls = new Map([...mockUrls].filter(([name]) => getOwn(p.backends, name)?.mock !== undefined));
+    return urls.size ? withBackendUrls(p, urls) : p;
+  };
+  // What each mock runs with, to tell a reload that would need another (mocks start with the gateway, once).
+  const mocksRunning = new Map(opts.mocks ? mocksOfProfile(profile).map((m) => [m.settings.name, JSON.stringify(m.settings)]) : []);
   const bus = new EventBus();
   let served = effective(profile);
   const listenAt = opts.listen ?? served.listen;
@@ -106,6 +113,7 @@ export async function startStack(profile: Profile, opts: StackOptions = {}): Pro
       listenOverridden: opts.listen !== undefined,
       adminOverridden: opts.admin !== undefined,
     });
+    if (opts.mocks) problems.push(...mockChanges(mocksRunning, next));
     if (problems.length) return { ok: false, problems };
     const fresh = effective(next);
     try {
@@ -138,4 +146,24 @@ export async function startStack(profile: Profile, opts: StackOptions = {}): Pro
       await stopMocks();
     },
   };
+}
+
+/**
+ * A reload's mocks that are not the ones running: in-process mocks start with the gateway and keep their settings, so
+ * a mock the reload adds would leave its backend at the port its URL names (nothing listening on port 0), and one it
+ * changes — another model routed to it, its pace, faults or key — would answer as before (a new model: the mock's
+ * 404). Reported applied, neither was. A mock the reload drops stops being used (its backend's own URL is served).
+ */
+function mockChanges(running: ReadonlyMap<string, string>, next: Profile): string[] {
+  const out: string[] = [];
+  for (const m of mocksOfProfile(next)) {
+    const was = running.get(m.settings.name);
+    if (was === undefined) out.push(`backends.${m.settings.name}.mock: a mock added by a reload is not started: restart to start it`);
+    else if (was !== JSON.stringify(m.settings))
+      out.push(
+        `backends.${m.settings.name}.mock: the mock keeps the settings it started with (the models it serves, its pace, ` +
+          'faults and key): restart to change them',
+      );
+  }
+  return out;
 }
