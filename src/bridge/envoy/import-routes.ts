@@ -85,14 +85,26 @@ export function importRoutes(ctx: ImportContext, backends: ReadonlyMap<string, s
         const headers: Record<string, string> = {};
         let models: string[] | undefined;
         let ok = true;
+        // Envoy Gateway makes each entry a header matcher of one route and Envoy requires them all, so a name given
+        // twice (in any case: the API server lets `x-tier` and `X-Tier` both through) narrows the match; two values
+        // no request can carry at once leave a match nothing meets, which the last value alone would have routed.
+        const never = (k: number, name: string) => {
+          ctx.warn(
+            route,
+            [...at, 'headers', k],
+            `${name} is matched more than once with values no request carries together (Envoy requires every header ` +
+              'match): no request meets this match, so it is not imported',
+          );
+          ok = false;
+        };
         list(obj(mt).headers).forEach((h, k) => {
           const hd = obj(h);
           const name = String(hd.name ?? '').toLowerCase();
           const value = String(hd.value ?? '');
           const type = hd.type ?? 'Exact';
           if (name === MODEL_HEADER) {
-            models = type === 'Exact' ? [value] : literalNames(value);
-            if (!models) {
+            const named = type === 'Exact' ? [value] : literalNames(value);
+            if (!named) {
               ctx.warn(
                 route,
                 [...at, 'headers', k],
@@ -100,13 +112,18 @@ export function importRoutes(ctx: ImportContext, backends: ReadonlyMap<string, s
                   'so this match is not imported (add the names as models)',
               );
               ok = false;
+              return;
             }
+            models = models ? models.filter((m) => named.includes(m)) : named;
+            if (models.length === 0) never(k, name);
           } else if (!isHeaderName(name)) {
             // Gateway API validates the name; a manifest that skipped it made a rule no request could meet.
             ctx.warn(route, [...at, 'headers', k], `${quoted(name)} is not a header name: this match is not imported`);
             ok = false;
-          } else if (type === 'Exact') setOwn(headers, name, value);
-          else {
+          } else if (type === 'Exact') {
+            if (Object.hasOwn(headers, name) && headers[name] !== value) never(k, name);
+            else setOwn(headers, name, value);
+          } else {
             ctx.warn(
               route,
               [...at, 'headers', k],
