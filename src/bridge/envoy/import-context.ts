@@ -45,6 +45,8 @@ export class ImportContext {
   readonly variables = new Set<string>();
   /** Manifests the import read something from; the others are listed as skipped. */
   readonly touched = new Set<Manifest>();
+  /** Gateway policies a route's own policy replaces (policiesFor), each said once. */
+  readonly overridden = new Set<Manifest>();
 
   /**
    * The manifests by kind, and by kind, namespace and name: every backend and route looks others up, and a scan

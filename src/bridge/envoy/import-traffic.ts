@@ -51,16 +51,58 @@ export function gatewaysOf(ctx: ImportContext): { name: string; namespace: strin
   return [...out.values()];
 }
 
-/** Policies that apply to what was imported: on its Gateways, or on the HTTPRoutes its AIGatewayRoutes generate. */
+/**
+ * Policies that apply to what was imported: on its Gateways, or on the HTTPRoutes its AIGatewayRoutes generate. A
+ * route's own policy replaces its Gateway's unless it sets mergeType (the CRDs: "If unset, no merging occurs, and only
+ * the most specific configuration takes effect"): a Gateway's policy counts only while an imported route has none of
+ * its own — merged in, the Gateway's API keys were tenants the cluster refuses on that route, its retries the route's.
+ */
 export function policiesFor(ctx: ImportContext, kind: string): Manifest[] {
   // Looked up by target, then kept in the order of the files: a scan of every policy per Gateway and route was quadratic.
   const onGateway = new Set(gatewaysOf(ctx).flatMap((g) => ctx.targeting(kind, 'Gateway', g.name, g.namespace)));
-  const onRoute = new Set(ctx.ofKind('AIGatewayRoute').flatMap((r) => ctx.targeting(kind, 'HTTPRoute', r.name, r.namespace)));
-  // Route-level policies override Gateway-level ones in Envoy Gateway: read them last.
+  const routes = ctx.ofKind('AIGatewayRoute');
+  const own = routes.map((r) => ctx.targeting(kind, 'HTTPRoute', r.name, r.namespace));
+  const onRoute = new Set(own.flat());
+  const gatewayApplies = routes.length === 0 || routes.some((r, i) => !own[i]!.some((p) => replacesGateway(p, r)));
   const policies = ctx.ofKind(kind);
-  const all = [...policies.filter((p) => onGateway.has(p)), ...policies.filter((p) => onRoute.has(p) && !onGateway.has(p))];
+  if (!gatewayApplies) {
+    for (const p of policies) if (onGateway.has(p) && !onRoute.has(p)) sayOverridden(ctx, kind, p, [...onRoute]);
+  }
+  // Route-level policies override Gateway-level ones in Envoy Gateway: read them last.
+  const first = new Set(gatewayApplies ? policies.filter((p) => onGateway.has(p)) : []);
+  const all = [...first, ...policies.filter((p) => onRoute.has(p) && !first.has(p))];
   for (const p of all) ctx.use(p, ['spec', 'targetRefs'], ['spec', 'targetRef']);
   return all;
+}
+
+/**
+ * Whether `p` takes the place of its Gateway's policy on route `r`: it names the whole route in its targetRefs (not one
+ * rule of it, a sectionName) and merges nothing (no mergeType). A policy attached by targetSelectors is not counted:
+ * across namespaces the import may only guess that it selects the route, and on a guess no Gateway's check is dropped.
+ */
+function replacesGateway(p: Manifest, r: Manifest): boolean {
+  const spec = obj(p.value.spec);
+  if (spec.mergeType !== undefined || p.namespace !== r.namespace) return false;
+  const refs: unknown[] = Array.isArray(spec.targetRefs) ? spec.targetRefs : spec.targetRef ? [spec.targetRef] : [];
+  return refs.some((x) => {
+    const ref = obj(x);
+    return ref.kind === 'HTTPRoute' && ref.name === r.name && ref.sectionName === undefined;
+  });
+}
+
+/** A Gateway's policy that no imported route takes (each has its own): said once, and read (not listed as skipped). */
+function sayOverridden(ctx: ImportContext, kind: string, p: Manifest, routePolicies: readonly Manifest[]): void {
+  if (ctx.overridden.has(p)) return;
+  ctx.overridden.add(p);
+  const names = routePolicies.slice(0, 3).map((r) => `${r.namespace}/${r.name}`);
+  const more = routePolicies.length > 3 ? `, and ${routePolicies.length - 3} more` : '';
+  ctx.warn(
+    p,
+    ['spec'],
+    `the route's own ${kind} (${names.join(', ')}${more}) applies instead: without mergeType, Envoy Gateway applies only ` +
+      "a route's most specific policy, so this one is not imported",
+  );
+  ctx.use(p, ['spec']);
 }
 
 export function importBuffer(ctx: ImportContext): void {
