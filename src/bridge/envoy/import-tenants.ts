@@ -206,8 +206,9 @@ function importRateLimits(ctx: ImportContext, tenantHeader: string | undefined, 
   if (preferred !== 60_000) {
     ctx.set(['limits', 'rateWindow'], profileDuration(preferred), { m: limits[0]!.m, path: [...limits[0]!.path, 'limit', 'unit'] });
   }
-  const exact = new Set(limits.filter((l) => l.tenant !== '*').map((l) => `${l.tenant}|${l.model ?? ''}|${l.kind}`));
-  // One limit per tenant, model and kind in a profile: of several rules, the strictest (Envoy enforces them all).
+  // One limit per tenant, model and kind in a profile: of several rules, the strictest (Envoy enforces them all). A
+  // Distinct rule (every client id) is one of them for every tenant, those with a rule of their own too: given only to
+  // the others, a tenant's own 1,000 rpm beside 100 for everyone imported at 1,000 where the cluster admits 100.
   const kept = new Map<string, { amount: number; l: Limit }>();
   for (const l of limits) {
     let amount = l.amount;
@@ -216,7 +217,7 @@ function importRateLimits(ctx: ImportContext, tenantHeader: string | undefined, 
       amount = Math.max(1, Math.ceil((l.amount * preferred) / l.unitMs));
       ctx.warn(l.m, [...l.path, 'limit'], `converted to ${amount} per ${profileDuration(preferred)} (aigw has one window for every limit)`);
     }
-    const who = l.tenant === '*' ? [...tenants].filter((t) => !exact.has(`${t}|${l.model ?? ''}|${l.kind}`)) : [l.tenant];
+    const who = l.tenant === '*' ? [...tenants] : [l.tenant];
     if (l.tenant !== '*' && !tenants.has(l.tenant)) {
       ctx.warn(l.m, l.path, `client id ${l.tenant} is not a key in the apiKeyAuth Secrets among the files: not mapped`);
       continue;
