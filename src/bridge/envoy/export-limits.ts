@@ -6,7 +6,7 @@ import { formatGatewayDuration as formatDuration } from './k8s-units.js';
 import { COST_NAMESPACE, MODEL_HEADER, TENANT_HEADER } from './api.js';
 import type { ExportContext } from './export-context.js';
 import { TOTAL_TOKEN_KEY } from './export-route.js';
-import { clientIdOf } from './export-tenants.js';
+import { clientIds } from './export-tenants.js';
 
 const UNITS: [number, string][] = [
   [1000, 'Second'],
@@ -37,7 +37,7 @@ export function rateLimitRules(ctx: ExportContext): Rule[] {
   };
   const rules: Rule[] = [];
   const add = (tenant: string, model: string | undefined, l: { tpm?: number | undefined; rpm?: number | undefined }, path: string) => {
-    const headers: Rule[] = [{ name: TENANT_HEADER, type: 'Exact', value: clientIdOf(tenant) }];
+    const headers: Rule[] = [{ name: TENANT_HEADER, type: 'Exact', value: clientIds(ctx).get(tenant)!.id }];
     if (model) headers.push({ name: MODEL_HEADER, type: 'Exact', value: model });
     const limit = (n: number, at: string) => ({ requests: amount(n, at), unit: unit ?? 'Minute' });
     if (l.tpm !== undefined) {

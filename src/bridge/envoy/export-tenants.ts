@@ -12,6 +12,49 @@ export function clientIdOf(tenant: string): string {
   return tenant.replace(/[^A-Za-z0-9._-]/g, '-');
 }
 
+/** An exported tenant's client id, and the variable a placeholder for its key names. */
+export interface ClientId {
+  id: string;
+  variable: string;
+}
+
+const idsOf = new WeakMap<ExportContext, ReadonlyMap<string, ClientId>>();
+
+/**
+ * Each exported tenant's client id (those with keys) and key variable, its own: `team:a` and `team-a` both read
+ * `team-a` as a Secret key, and the second's key replaced the first's in the one Secret — the first tenant's clients
+ * got 401 in the cluster, and both tenants' rate limits keyed on the one id; `team.a` and `team-a` kept their ids but
+ * shared the placeholder `${TENANT_TEAM_A_KEY}`, one key for two clients. A taken id or variable gets `-2` (`_2`), …
+ */
+export function clientIds(ctx: ExportContext): ReadonlyMap<string, ClientId> {
+  const known = idsOf.get(ctx);
+  if (known) return known;
+  const out = new Map<string, ClientId>();
+  const ids = new Set<string>();
+  const variables = new Set<string>();
+  for (const [name, t] of Object.entries(ctx.profile.tenants ?? {})) {
+    if (t.keys.length === 0) continue;
+    const wanted = clientIdOf(name);
+    let id = wanted;
+    for (let i = 2; ids.has(id); i++) id = `${wanted}-${i}`;
+    const base = envVarFor('tenant', id, 'key');
+    let variable = base;
+    for (let i = 2; variables.has(variable); i++) variable = `${base}_${i}`;
+    ids.add(id);
+    variables.add(variable);
+    out.set(name, { id, variable });
+    if (id !== wanted) {
+      ctx.warn(
+        `tenants.${name}`,
+        `exported as client id ${id}: a client id holds letters, digits, -, _ and . only, and ${wanted} is another ` +
+          `tenant's (imported back, this tenant is named ${id})`,
+      );
+    }
+  }
+  idsOf.set(ctx, out);
+  return out;
+}
+
 export function tenantObjects(ctx: ExportContext): K8sObject[] {
   const { profile: p, opts } = ctx;
   const tenants = Object.entries(p.tenants ?? {});
@@ -37,7 +80,7 @@ export function tenantObjects(ctx: ExportContext): K8sObject[] {
     }
     if (t.mtls) ctx.warn(`${at}.mtls`, 'not exported: the export identifies tenants by API key only');
     if (t.keys.length === 0) continue;
-    const id = clientIdOf(name);
+    const { id, variable } = clientIds(ctx).get(name)!;
     if (t.keys.length > 1) {
       ctx.warn(
         `${at}.keys`,
@@ -51,9 +94,9 @@ export function tenantObjects(ctx: ExportContext): K8sObject[] {
         `${at}.keys[0]`,
         'a sha256: digest cannot be exported (apiKeyAuth compares the plain key): the Secret holds a placeholder to replace',
       );
-      keys[id] = `\${${envVarFor('tenant', id, 'key')}}`;
+      keys[id] = `\${${variable}}`;
     } else {
-      keys[id] = ctx.secretValue(key, ['tenants', name, 'keys', 0], envVarFor('tenant', id, 'key'));
+      keys[id] = ctx.secretValue(key, ['tenants', name, 'keys', 0], variable);
     }
   }
   if (Object.keys(keys).length === 0) return [];
