@@ -2,8 +2,8 @@
  * Exact prompt token counts, off the event loop: one worker thread per gateway, started on the first count (only
  * an answer without usage needs one), the o200k ranks loaded then too. The main thread only posts and awaits. The
  * thread runs openai/tokens.ts's own `makeCounter` over openai/bpe.ts's `makeBpeEncoder`, both serialised, so it
- * needs no file path of ours: the same from compiled code and from source under tests. Its queue is bounded:
- * past it, a request's prompt is estimated instead of waiting behind others.
+ * needs no file path of ours: the same from compiled code and from source under tests. Its queue is bounded, and so
+ * is the wait in it: past either, a request's prompt is estimated instead of waiting behind others.
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
@@ -13,6 +13,14 @@ import type { PromptCount, PromptCounter } from './admission.js';
 
 /** Counts waiting or running at once; more are answered "not counted" at once. */
 const MAX_QUEUE = 256;
+/**
+ * How long a caller waits for its count, in counts of the budget's length: the time of two whole counts. The queue's
+ * bound alone let a count wait behind 255 others of up to the budget each (4 Mi characters or 2 s; 4 Mi letters
+ * without a space take ~0.9 s): a client sending count_tokens requests of ~4 MB of such text (each count kept after
+ * the client left) held every other client's count_tokens answer for ~4 minutes, up to 8.5, and every settle that
+ * counts with it, for as long as it kept the queue full.
+ */
+const WAIT_IN_COUNTS = 2;
 
 /** A prompt's value: as given, or read from the JSON body bytes of a PromptInBody. Self-contained, like answerText. */
 export function promptValue(payload: unknown): unknown {
@@ -88,7 +96,9 @@ const makeCounter = ${makeCounter.toString()};
 const answerText = ${answerText.toString()};
 const promptValue = ${promptValue.toString()};
 let counter;
-parentPort.on('message', ({ id, kind, payload }) => {
+parentPort.on('message', ({ id, kind, payload, until }) => {
+  // Its caller stopped waiting (the count waited behind others too long): answered at once, not counted.
+  if (Date.now() > until) return parentPort.postMessage({ id, n: undefined, exact: false });
   try {
     if (!counter) {
       // Required, then dropped from the cache: once the tables are built, the file's 2 MB of text can be collected.
@@ -109,12 +119,27 @@ parentPort.on('message', ({ id, kind, payload }) => {
 `;
 }
 
+interface Waiting {
+  resolve: (c: PromptCount | undefined) => void;
+  timer: NodeJS.Timeout | undefined;
+}
+
 export class TokenWorker implements PromptCounter {
   private worker: Worker | undefined;
   private nextId = 0;
-  private readonly pending = new Map<number, (c: PromptCount | undefined) => void>();
+  /** Callers still waiting for their count, by id. */
+  private readonly waiting = new Map<number, Waiting>();
+  /**
+   * Counts posted to the thread that it has not answered: what MAX_QUEUE bounds. A caller that stopped waiting still
+   * holds its place until the thread answers it (at once, uncounted), so the thread's own queue stays bounded.
+   */
+  private posted = 0;
 
-  constructor(private readonly budget: CountBudget = WORKER_BUDGET) {}
+  constructor(
+    private readonly budget: CountBudget = WORKER_BUDGET,
+    /** The longest a caller waits for its count (ms); then it is answered "not counted". */
+    readonly maxWaitMs = WAIT_IN_COUNTS * budget.maxMs,
+  ) {}
 
   /**
    * Starts the thread (a few ms and ~10 MiB; the ranks, ~15 MiB, load on its first count). Counts happen
@@ -128,8 +153,8 @@ export class TokenWorker implements PromptCounter {
     const w = new Worker(workerSource(this.budget), { eval: true });
     w.unref();
     w.on('message', ({ id, n, exact }: { id: number; n: number | undefined; exact: boolean }) => {
-      this.pending.get(id)?.(n === undefined ? undefined : { tokens: n, exact });
-      this.pending.delete(id);
+      if (this.posted > 0) this.posted--;
+      this.answer(id, n === undefined ? undefined : { tokens: n, exact });
     });
     w.on('error', () => this.failAll());
     w.on('exit', () => {
@@ -139,19 +164,40 @@ export class TokenWorker implements PromptCounter {
     return w;
   }
 
-  private failAll(): void {
-    for (const done of this.pending.values()) done(undefined);
-    this.pending.clear();
+  /** Its caller gets `c`, once (an answer for a caller that stopped waiting is dropped). */
+  private answer(id: number, c: PromptCount | undefined): void {
+    const w = this.waiting.get(id);
+    if (!w) return;
+    this.waiting.delete(id);
+    clearTimeout(w.timer);
+    w.resolve(c);
   }
 
-  /** Exact prompt tokens of a chat (OpenAI's framing) or a prompt/input, or undefined if not counted. */
+  private failAll(): void {
+    for (const id of [...this.waiting.keys()]) this.answer(id, undefined);
+    this.posted = 0;
+  }
+
+  /** Counts posted to the thread and not answered yet (for tests and stats). */
+  get queued(): number {
+    return this.posted;
+  }
+
+  /**
+   * Exact prompt tokens of a chat (OpenAI's framing) or a prompt/input, or undefined if not counted: the queue is full,
+   * or the count was not done within maxWaitMs (the thread then skips it).
+   */
   count(kind: 'chat' | 'prompt' | 'completion', payload: unknown): Promise<PromptCount | undefined> {
-    if (this.pending.size >= MAX_QUEUE) return Promise.resolve(undefined);
+    if (this.posted >= MAX_QUEUE) return Promise.resolve(undefined);
     this.start();
     const id = this.nextId++;
+    const until = Date.now() + this.maxWaitMs;
     return new Promise((resolve) => {
-      this.pending.set(id, resolve);
-      this.worker!.postMessage({ id, kind, payload });
+      // Unref'd: a stopping gateway does not stay up for a count nobody will read. (No bound: no timer.)
+      const timer = Number.isFinite(this.maxWaitMs) ? setTimeout(() => this.answer(id, undefined), this.maxWaitMs).unref() : undefined;
+      this.waiting.set(id, { resolve, timer });
+      this.posted++;
+      this.worker!.postMessage({ id, kind, payload, until });
     });
   }
 

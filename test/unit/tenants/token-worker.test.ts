@@ -1,6 +1,7 @@
 /** The tokenizer thread, loaded from source: counts exactly, bounds pathological input, never hangs a caller. */
 import { afterAll, describe, expect, it } from 'vitest';
 import { TokenWorker } from '../../../src/tenants/token-worker.js';
+import { eventually } from '../../helpers/eventually.js';
 
 const worker = new TokenWorker({ maxChars: 1024 * 1024, maxMs: 2000 });
 afterAll(() => worker.stop());
@@ -77,4 +78,42 @@ describe('the token worker', () => {
   ] as const)('counts %s', async (_name, kind, payload, tokens) => {
     expect(await worker.count(kind, payload)).toEqual({ tokens, exact: true });
   });
+});
+
+/** `n` letters without a space, each count of them a whole budget's work (a PRNG: no two runs of 64 alike). */
+function lettersWithoutSpaces(n: number, seed: number): string {
+  const out = Buffer.allocUnsafe(n);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = 97 + ((x >>> 0) % 26);
+  }
+  return out.toString('latin1');
+}
+
+describe('the token worker behind counts that take their whole budget', () => {
+  it('answers a count that waited past its bound as not counted, and the thread skips the stale ones', async () => {
+    // Each of these counts runs its whole 250 ms budget: twelve in a row are 3 s of the thread's time.
+    const w = new TokenWorker({ maxChars: 4 * 1024 * 1024, maxMs: 250 }, 500);
+    try {
+      const started = performance.now();
+      const hogs = Array.from({ length: 12 }, (_, i) => w.count('prompt', lettersWithoutSpaces(2 * 1024 * 1024, i + 1)));
+      const mine = await w.count('chat', [{ role: 'user', content: 'hello world' }]);
+      const waited = performance.now() - started;
+      // Before: it waited for all twelve (~3 s), as a count_tokens answer waited behind 255 of 2 s — 8.5 minutes.
+      expect(waited).toBeLessThan(1500);
+      expect(mine).toBeUndefined();
+      // Every caller is answered within its bound, and the thread skips what nobody waits for any more: its queue is
+      // empty long before the twelve counts' 3 s.
+      await Promise.all(hogs);
+      await eventually(() => w.queued === 0, 1500);
+      expect(performance.now() - started).toBeLessThan(2500);
+      // And it counts again at once.
+      expect(await w.count('chat', [{ role: 'user', content: 'hello world' }])).toEqual({ tokens: 9, exact: true });
+    } finally {
+      await w.stop();
+    }
+  }, 20_000);
 });
