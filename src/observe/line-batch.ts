@@ -9,6 +9,10 @@
  * reader falls behind (a container runtime's log pipe, `| less` paused), what it has not read waits in the
  * stream, in memory, one line per request for as long as it lags — 20,000 lines were 20 MB held after a second. Past `maxWaiting` bytes waiting there, batches are
  * dropped and counted, and the next one written says how many lines went (`notice`).
+ *
+ * A reader that went away for good (the pipe's read end closed: `aigw serve | head`, a log collector restarted) makes
+ * the next write fail with EPIPE, which Node reports as an 'error' on the stream: with nobody listening there, the
+ * first request after it took the whole gateway down. The log then stops, its lines dropped: there is nobody to tell.
  */
 export class LineBatch {
   private pending = '';
@@ -16,7 +20,12 @@ export class LineBatch {
   private scheduled = false;
   /** Lines dropped since the last batch written. */
   private dropped = 0;
+  /** The stream failed (its reader is gone): nothing more is written to it. */
+  private broken = false;
   private readonly flushNow = () => this.flush();
+  private readonly onError = () => {
+    this.broken = true;
+  };
 
   constructor(
     private readonly out: NodeJS.WritableStream,
@@ -27,6 +36,7 @@ export class LineBatch {
     private readonly notice: (n: number) => string = (n) => `aigw: ${n} log lines dropped: the log's reader fell behind\n`,
   ) {
     process.on('exit', this.flushNow);
+    out.on('error', this.onError);
   }
 
   write(line: string): void {
@@ -46,6 +56,7 @@ export class LineBatch {
     const lines = this.pendingLines;
     this.pending = '';
     this.pendingLines = 0;
+    if (this.broken) return;
     if (((this.out as { writableLength?: number }).writableLength ?? 0) > this.maxWaiting) {
       this.dropped += lines;
       return;
@@ -57,7 +68,10 @@ export class LineBatch {
     this.out.write(text);
   }
 
-  /** Writes what is pending and stops listening for the process's exit. */
+  /**
+   * Writes what is pending and stops listening for the process's exit. Its stream's errors are still listened for: a
+   * write handed to the stream may yet fail, and nothing else listens.
+   */
   close(): void {
     this.flush();
     process.off('exit', this.flushNow);
