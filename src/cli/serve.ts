@@ -36,6 +36,10 @@ const RELOAD_EVENT_PROBLEMS = 10;
 
 export async function run(opts: Options): Promise<number> {
   tuneV8ForServing();
+  // A stderr whose reader went away (`aigw serve 2>&1 | head`, a restarted log collector) fails the next warning's
+  // write with EPIPE, an 'error' on process.stderr: with nobody listening, a refused reload or a store's flap took the
+  // gateway down. There is nobody left to tell; it goes on serving (the request log's stdout: observe/line-batch.ts).
+  process.stderr.on('error', () => {});
   const load = () => loadProfileOrManifests(opts.config, process.env, { mockAll: opts.mockAll === true });
   // The file's text as last read for a load: a file change that leaves it equal reloads nothing. Read before
   // the load, so a write in between errs towards one reload too many, never one too few. Read as the load reads it
