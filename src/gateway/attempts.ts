@@ -74,6 +74,8 @@ export async function routeAndRelay(
     let state: AttemptState = FIRST_ATTEMPT;
     for (;;) {
       const target = plan.at(state.index);
+      // The backend's ejection this attempt is sent under: its outcome is read against it (upstream/health.ts).
+      const sentUnder = target.backend.health.epoch;
       const outcome = await attempt(ctx, runtime, p, target, bus, tokens, facts);
       // Given up unanswered (the client left, the drain's deadline answered it): the backend did nothing to judge.
       if (outcome.kind === 'abandoned') return;
@@ -82,7 +84,7 @@ export async function routeAndRelay(
       // Gone, or answered by the drain's deadline while it waited (a 503 it may retry elsewhere): nothing more to try.
       if (ctx.record.clientGone || ctx.res.headersSent) return;
       if (!outcome.failsOver) {
-        if (!outcome.local) target.backend.health.success();
+        if (!outcome.local) target.backend.health.success(Date.now(), sentUnder);
         return sendError(ctx, outcome.error);
       }
       const now = Date.now();
@@ -102,7 +104,7 @@ export async function routeAndRelay(
         now,
       );
       if (decision.countsAgainstHealth) {
-        countFailure(target, bus, now, `${outcome.failure}: ${outcome.message}`);
+        countFailure(target, bus, now, `${outcome.failure}: ${outcome.message}`, sentUnder);
       }
       const next = decision.next;
       if (bus.active) {
@@ -130,8 +132,8 @@ export async function routeAndRelay(
 }
 
 /** A failure toward the backend's ejection, told when it ejects. */
-function countFailure(target: Target, bus: EventBus, now: number, reason: string): void {
-  const cooldown = target.backend.health.failure(now);
+function countFailure(target: Target, bus: EventBus, now: number, reason: string, sentUnder: number): void {
+  const cooldown = target.backend.health.failure(now, sentUnder);
   if (cooldown > 0 && bus.active)
     bus.publish({ type: 'ejection', ts: now, backend: target.backend.name, ejected: true, cooldownMs: cooldown, reason });
 }
@@ -143,10 +145,10 @@ function countFailure(target: Target, bus: EventBus, now: number, reason: string
  * never ejected. An answer the gateway gave itself (count_tokens) says nothing of the backend: counted as its
  * success, any client's count_tokens reset a dead backend's failure streak, and it was never ejected.
  */
-function judgeAnswer(target: Target, bus: EventBus, outcome: AttemptOutcome & { kind: 'committed' }): void {
+function judgeAnswer(target: Target, bus: EventBus, outcome: AttemptOutcome & { kind: 'committed' }, sentUnder: number): void {
   if (outcome.local) return;
-  if (outcome.broke) return countFailure(target, bus, Date.now(), 'stream_error: the backend cut its answer');
-  if (target.backend.health.success())
+  if (outcome.broke) return countFailure(target, bus, Date.now(), 'stream_error: the backend cut its answer', sentUnder);
+  if (target.backend.health.success(Date.now(), sentUnder))
     bus.publish({ type: 'ejection', ts: Date.now(), backend: target.backend.name, ejected: false, cooldownMs: 0, reason: 'answered' });
 }
 
@@ -263,6 +265,8 @@ function dispatch(
     const span = traceAttempt(ctx, edge, target);
     recordDispatch(runtime.routing, target, facts);
     const sentAt = target.tracksTtft ? performance.now() : 0;
+    // The backend's ejection the answer is judged against at its end (upstream/health.ts epoch).
+    const sentUnder = backend.health.epoch;
     // Its head comes after its last token (a non-streamed generation): no time to first token is read from it.
     const headAfterAnswer = target.tracksTtft && !firstTokenAtHead(p);
     // Runs before a failed outcome reaches the attempt loop: the slot is free before another attempt takes one.
@@ -271,7 +275,7 @@ function dispatch(
       ended = true;
       try {
         endAttempt(span, outcome, ctx);
-        if (outcome.kind === 'committed') judgeAnswer(target, bus, outcome);
+        if (outcome.kind === 'committed') judgeAnswer(target, bus, outcome, sentUnder);
         // A non-streamed generation that outlasted the deadline ran as long as its client asked: no penalty either.
         if (outcome.kind === 'failed' && target.tracksTtft && !(outcome.generating && headAfterAnswer))
           recordFailure(runtime.routing, target, performance.now() - sentAt, outcome.status);

@@ -14,6 +14,8 @@ export class BackendHealth {
   private failures = 0;
   private ejectedUntil = 0;
   private ejections = 0;
+  /** Ejections so far, never reset: which one an attempt was sent under (`epoch`). */
+  private ejectionsEver = 0;
 
   constructor(private policy: OutlierPolicy) {}
 
@@ -30,8 +32,24 @@ export class BackendHealth {
     return this.ejectedUntil > Date.now();
   }
 
-  /** Returns true when this success ended an ejection streak. */
-  success(): boolean {
+  /**
+   * What an attempt notes as it is sent, and gives back with its outcome. An outcome that comes during an ejection
+   * begun after it was sent is that of a request under way when the backend was ejected: it says nothing the ejection
+   * does not, and changes nothing — counted, each failure of a burst ejected it again for twice as long (six
+   * requests failing together: 8 × the cooldown), and a success published `ejected: false` for a backend still ejected
+   * and wiped the streak the relapse after the cooldown doubles. One sent during the ejection (panic mode, the quick
+   * retry) is read as ever.
+   */
+  get epoch(): number {
+    return this.ejectionsEver;
+  }
+
+  /** Returns true when this success ended an ejection streak (one sent during the ejection ends the ejection too). */
+  success(now = Date.now(), sentUnder = this.ejectionsEver): boolean {
+    if (now < this.ejectedUntil) {
+      if (sentUnder !== this.ejectionsEver) return false;
+      this.ejectedUntil = 0;
+    }
     const recovered = this.ejections > 0;
     this.failures = 0;
     this.ejections = 0;
@@ -39,11 +57,13 @@ export class BackendHealth {
   }
 
   /** Records a failure; returns the cooldown in ms when it caused an ejection, else 0. */
-  failure(now: number): number {
+  failure(now: number, sentUnder = this.ejectionsEver): number {
+    if (now < this.ejectedUntil && sentUnder !== this.ejectionsEver) return 0;
     this.failures++;
     if (this.failures < this.policy.consecutiveFailures) return 0;
     const cooldown = Math.min(this.policy.cooldownMs * 2 ** this.ejections, this.policy.maxCooldownMs);
     this.ejections++;
+    this.ejectionsEver++;
     this.ejectedUntil = now + cooldown;
     return cooldown;
   }

@@ -47,4 +47,25 @@ describe('passive ejection', () => {
     expect(h.success()).toBe(true);
     expect(h.failure(10_000)).toBe(0);
   });
+
+  it('outcomes of requests sent before an ejection, ending during it, neither extend nor end it', () => {
+    const h = new BackendHealth({ consecutiveFailures: 3, cooldownMs: 1000, maxCooldownMs: 60_000 });
+    const before = h.epoch;
+    for (let i = 0; i < 2; i++) expect(h.failure(0, before)).toBe(0);
+    // Six requests under way fail together: one ejection, for the cooldown.
+    expect([0, 0, 0, 0, 0].map(() => h.failure(0, before))).toEqual([1000, 0, 0, 0, 0]);
+    expect(h.available(1000)).toBe(true);
+    // One sent before the ejection answers during it: no recovery, and the relapse after the cooldown doubles it.
+    expect(h.success(500, before)).toBe(false);
+    expect(h.available(999)).toBe(false);
+    expect(h.failure(1000, h.epoch)).toBe(2000);
+  });
+
+  it('a request sent during an ejection (panic mode, the quick retry) is read as ever: its success ends the ejection', () => {
+    const h = new BackendHealth({ consecutiveFailures: 1, cooldownMs: 1000, maxCooldownMs: 60_000 });
+    expect(h.failure(0, h.epoch)).toBe(1000);
+    expect(h.failure(10, h.epoch)).toBe(2000);
+    expect(h.success(20, h.epoch)).toBe(true);
+    expect(h.available(20)).toBe(true);
+  });
 });
