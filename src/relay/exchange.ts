@@ -150,6 +150,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private stopped = false;
   /** The request's bytes were handed to the socket (the backend may be working on it). */
   private sent = false;
+  /** ... on a connection that waited idle in the pool before (the only kind the keep-alive race closes under a request). */
+  private reused = false;
   private resolve!: (o: AttemptOutcome) => void;
   /**
    * What the attempt loop waits for: failed (another target may answer), or committed — as soon as the head is
@@ -239,8 +241,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   /** The request's bytes went to the backend (h1-pool's H1Handler): from here it may be working on it. */
-  onRequestSent(): void {
+  onRequestSent(reused = false): void {
     this.sent = true;
+    this.reused = reused;
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
@@ -560,8 +563,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     let failure = classifyError(err);
     // A reset after the status line is not the keep-alive race the quick retry on the same target is for: the
-    // backend had taken the request, and retrying it there sent it twice. Another target may still answer.
-    if (failure === 'connect_error' && this.status !== 0) failure = 'bad_response';
+    // backend had taken the request, and retrying it there sent it twice. Another target may still answer. Nor is the
+    // close, once the request was written, of a connection opened for it: the backend kept it idle for no time, it
+    // accepted it and read the request (a backend that dropped it mid-generation got it twice).
+    if (failure === 'connect_error' && (this.status !== 0 || (this.sent && !this.reused))) failure = 'bad_response';
     if (!this.out.headersSent) {
       // Nothing reached the client: this attempt may fail over. No head by the deadline after the request was written
       // (a connect timeout is not this code): the backend was generating, and a client choosing a max_tokens that

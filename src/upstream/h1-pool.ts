@@ -62,10 +62,12 @@ export class UpstreamSocketError extends Error {
 /**
  * undici's dispatch handler, and the pool's one addition to it: `onRequestSent`, once the request's bytes are handed
  * to the socket. `onRequestStart` comes when a connection takes the request, which may still be connecting (or never
- * finish its TLS handshake): what the backend may be working on starts at the write, not there.
+ * finish its TLS handshake): what the backend may be working on starts at the write, not there. `reused`: the
+ * connection waited idle in the pool before — a close that meets the request may be the backend's close of it idle
+ * (the keep-alive race, Node's `reusedSocket`); one opened for this request was in no such race.
  */
 export interface H1Handler extends Dispatcher.DispatchHandler {
-  onRequestSent?(): void;
+  onRequestSent?(reused: boolean): void;
 }
 
 const socketError = (message: string) => new UpstreamSocketError(message, 'UND_ERR_SOCKET');
@@ -183,6 +185,11 @@ class Connection implements ParserOwner, BodySink {
   settling = false;
   /** A message began with no request waiting for it: bytes nobody asked for, read in the same read as an answer. */
   private unasked = false;
+  /**
+   * It went back to the pool once (its answer read whole, or a request refused): a request written on it now is
+   * written on a connection that waited idle, which the backend may be closing (H1Handler.onRequestSent's `reused`).
+   */
+  private idled = false;
   private headerParts: string[] = [];
   private keepAliveMs: number;
   /** What the connection waits for now: which deadline its timer stands for. */
@@ -261,7 +268,7 @@ class Connection implements ParserOwner, BodySink {
   private write(head: string, body: Buffer | string): void {
     const flight = this.flight!;
     flight.sentAt = performance.now();
-    flight.handler.onRequestSent?.();
+    flight.handler.onRequestSent?.(this.idled);
     this.time('headers');
     const s = this.socket;
     s.cork();
@@ -586,6 +593,7 @@ class Connection implements ParserOwner, BodySink {
     // Still connecting (a request refused before it was written): the connect timeout keeps running. Idle already
     // (a request refused on an idle connection): its idle time runs from its last answer, not from the refusal.
     if (this.connected && this.timing !== 'idle') this.time('idle');
+    this.idled = true;
     this.settling = true;
     this.pool.settle(this);
   }

@@ -156,4 +156,18 @@ describe('h1-pool: what a second review attacked', () => {
     expect(r.error?.message ?? r.body).toBe('second');
     await pool.close();
   });
+
+  it('onRequestSent says whether the connection waited idle before (the keep-alive race), not on one opened for it', async () => {
+    const up = await backend((_n, s) => s.write(OK('x')));
+    const pool = new H1Pool(up.url, O);
+    const reused: boolean[] = [];
+    for (let i = 0; i < 3; i++) {
+      const c = collect();
+      pool.dispatch({ ...REQ }, { ...c.handler, onRequestSent: (r: boolean) => void reused.push(r) });
+      expect((await c.done).body).toBe('x');
+    }
+    expect(reused).toEqual([false, true, true]);
+    expect(up.conns()).toBe(1);
+    await pool.close();
+  });
 });
