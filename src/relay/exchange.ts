@@ -495,6 +495,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   onResponseEnd(): void {
     if (this.mode === 'body' && !this.told) {
+      // Not a byte came (a 204, a content-length of 0, the close right after the head): no endpoint aigw serves
+      // answers so. Passed on, the client had a 2xx with nothing in it, and the backend's health a success.
+      if (!this.scan && !this.head) return this.failEmptyBody();
       // The body ended before its first bytes told: what came is all there is to tell from.
       const scan = this.scan;
       const head = this.head ? this.taken(NO_BYTES) : NO_BYTES;
@@ -624,6 +627,18 @@ export class Exchange implements Dispatcher.DispatchHandler {
       error: aigwError('bad_upstream_response', `backend ${this.backend} ended the stream before its first event`),
       failsOver: true,
       message,
+    });
+  }
+
+  /** A 2xx without a byte of body: nothing reached the client (its head waits for the first byte), so another may answer. */
+  private failEmptyBody(): void {
+    this.mode = 'done';
+    this.end({
+      kind: 'failed',
+      failure: 'bad_response',
+      error: aigwError('bad_upstream_response', `backend ${this.backend} answered HTTP ${this.status} without a body`),
+      failsOver: true,
+      message: `bad_response: HTTP ${this.status} without a body`,
     });
   }
 
