@@ -3,6 +3,7 @@
  * the upstream (the upstream never runs ahead of a slow client by more than a socket buffer).
  */
 import type { ServerResponse } from 'node:http';
+import { timerDelay } from '../core/timer-delay.js';
 import type { RequestRecord } from '../events/request-record.js';
 
 /** How long (in 5 ms polls) an abortive close waits for written bytes to leave. */
@@ -91,7 +92,7 @@ export class Downstream {
       // its last arming shows as not paused. (Not cleared on drain: refresh() does not revive a cleared timer.)
       if (this.stall) this.stall.refresh();
       else if (this.stallMs > 0) {
-        this.stall = setTimeout(() => this.stalled(), this.stallMs);
+        this.stall = setTimeout(() => this.stalled(), timerDelay(this.stallMs));
         // A client gone while it was waited for: the timer does not keep this answer for the rest of its window.
         res.once('close', () => clearTimeout(this.stall));
       }

@@ -8,6 +8,7 @@ import { reportFailure } from '../core/guard.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { aigwError, type AigwError } from '../core/errors.js';
+import { timerDelay } from '../core/timer-delay.js';
 import type { EventBus } from '../events/bus.js';
 import type { TruncationReason, UpstreamFailure } from '../events/types.js';
 import type { RequestRecord } from '../events/request-record.js';
@@ -259,7 +260,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       if (this.relay.firstByteMs > 0)
         this.deadline ??= setTimeout(
           () => this.timedOut('UND_ERR_HEADERS_TIMEOUT', 'no final answer after 1xx answers'),
-          this.relay.firstByteMs,
+          timerDelay(this.relay.firstByteMs),
         ).unref();
       return;
     }

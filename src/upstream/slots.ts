@@ -5,6 +5,7 @@
  * tenant holding every connection with long streams cannot stall everyone else's requests to that backend
  * until their first-byte timeout. The common case — a free slot — is synchronous and allocates nothing.
  */
+import { timerDelay } from '../core/timer-delay.js';
 
 export interface SlotLimits {
   connections: number;
@@ -58,7 +59,7 @@ export class ConnectionSlots {
     if (this.waiting.length >= this.limits.queue) return Promise.resolve('queue_full');
     return new Promise((resolve) => {
       const w: Waiter = { since: performance.now(), resolve, timer: undefined };
-      w.timer = setTimeout(() => this.leave(w, 'queue_timeout'), this.limits.queueTimeoutMs);
+      w.timer = setTimeout(() => this.leave(w, 'queue_timeout'), timerDelay(this.limits.queueTimeoutMs));
       this.waiting.push(w);
       cancel?.(() => this.leave(w, 'cancelled'));
     });
