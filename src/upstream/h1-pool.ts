@@ -236,16 +236,20 @@ class Connection implements ParserOwner, BodySink {
     this.shouldKeep = true;
     this.bodyless = req.method === 'HEAD';
     if (UNSAFE_PATH.test(req.path)) return this.refuse(flight, 'invalid request path');
-    let head = `${req.method} ${req.path} HTTP/1.1\r\nhost: ${this.pool.host}\r\n`;
+    let host = this.pool.host;
+    let lines = '';
     const h = req.headers;
     for (let i = 0; i < h.length; i += 2) {
       const name = h[i]!;
       const value = h[i + 1]!;
       if (!TOKEN.test(name) || UNSAFE_VALUE.test(value)) return this.refuse(flight, `invalid ${name.slice(0, 40)} header`);
-      head += `${name}: ${value}\r\n`;
+      // A host among them (a backend's configured one: a virtual host reached by its address) is the Host sent, in
+      // place of the URL's, as undici sends it: beside it, two Host lines are a 400 to a server (RFC 9112 §3.2).
+      if (name.length === 4 && name.toLowerCase() === 'host') host = value;
+      else lines += `${name}: ${value}\r\n`;
     }
     const length = typeof req.body === 'string' ? Buffer.byteLength(req.body) : req.body.length;
-    head += `content-length: ${length}\r\n\r\n`;
+    const head = `${req.method} ${req.path} HTTP/1.1\r\nhost: ${host}\r\n${lines}content-length: ${length}\r\n\r\n`;
     try {
       flight.handler.onRequestStart?.(flight, {});
     } catch (e) {
