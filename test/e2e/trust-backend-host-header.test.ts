@@ -7,16 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { useGateway } from '../helpers/gateway.js';
 import { rawPost } from '../helpers/raw.js';
-import { useUpstream } from '../helpers/upstream.js';
+import { OK_CHAT_ANSWER as OK, useUpstream } from '../helpers/upstream.js';
 
-const OK = JSON.stringify({
-  id: 'x',
-  object: 'chat.completion',
-  created: 1,
-  model: 'm',
-  choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }],
-  usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
-});
 const up = await useUpstream((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(OK));
 
 const gw = await useGateway(

@@ -10,16 +10,8 @@ import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { eventually, useGateway } from '../helpers/gateway.js';
 import { rawPost } from '../helpers/raw.js';
-import { useUpstream } from '../helpers/upstream.js';
+import { OK_CHAT_ANSWER as OK, useUpstream } from '../helpers/upstream.js';
 
-const OK = JSON.stringify({
-  id: 'x',
-  object: 'chat.completion',
-  created: 1,
-  model: 'm',
-  choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }],
-  usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
-});
 const busy = (res: ServerResponse) =>
   res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":{"message":"busy","type":"ServiceUnavailable","code":503}}');
 const ok = (res: ServerResponse) => res.writeHead(200, { 'content-type': 'application/json' }).end(OK);

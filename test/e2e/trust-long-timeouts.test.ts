@@ -9,16 +9,8 @@ import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { useGateway } from '../helpers/gateway.js';
 import { rawPost } from '../helpers/raw.js';
-import { useRawUpstream } from '../helpers/upstream.js';
+import { OK_CHAT_ANSWER as OK, useRawUpstream } from '../helpers/upstream.js';
 
-const OK = JSON.stringify({
-  id: 'x',
-  object: 'chat.completion',
-  created: 1,
-  model: 'm',
-  choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }],
-  usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
-});
 const answer = (body: string) =>
   `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 /** A whole answer of ~8 MB: far more than a client's socket takes before it reads. */

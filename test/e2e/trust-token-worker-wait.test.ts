@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import type { TokenWorker } from '../../src/tenants/token-worker.js';
 import { eventually, useGateway } from '../helpers/gateway.js';
 import { rawPost } from '../helpers/raw.js';
+import { lettersWithoutSpaces } from '../helpers/letters.js';
 
 const gw = await useGateway(`
 version: 1
@@ -20,19 +21,6 @@ models:
   m: { targets: [{ backend: b }] }
 `);
 const tokens = gw.gateway.state.tokens as TokenWorker;
-
-/** `n` letters without a space: each count of one is the thread's whole budget (a PRNG: no run of 64 repeats). */
-function lettersWithoutSpaces(n: number, seed: number): string {
-  const out = Buffer.allocUnsafe(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = 97 + ((x >>> 0) % 26);
-  }
-  return out.toString('latin1');
-}
 
 const countTokens = (content: string) =>
   rawPost(`${gw.url}/v1/messages/count_tokens`, { model: 'm', messages: [{ role: 'user', content }] });

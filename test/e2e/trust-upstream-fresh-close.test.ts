@@ -10,16 +10,7 @@ import type { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { useGateway } from '../helpers/gateway.js';
 import { rawPost } from '../helpers/raw.js';
-import { useRawUpstream } from '../helpers/upstream.js';
-
-const OK = JSON.stringify({
-  id: 'x',
-  object: 'chat.completion',
-  created: 1,
-  model: 'm',
-  choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }],
-  usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
-});
+import { OK_CHAT_ANSWER as OK, useRawUpstream } from '../helpers/upstream.js';
 
 /** Requests read per marker (the message's content), and per connection. */
 const seen = new Map<string, number>();

@@ -156,3 +156,13 @@ export const anthropicTextMessage = (text: string, usage: { input_tokens: number
     stop_sequence: null,
     usage,
   });
+
+/** A whole non-streamed chat answer, `ok`, with usage: a backend that answered well. */
+export const OK_CHAT_ANSWER = JSON.stringify({
+  id: 'x',
+  object: 'chat.completion',
+  created: 1,
+  model: 'm',
+  choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }],
+  usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+});

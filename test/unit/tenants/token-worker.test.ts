@@ -2,6 +2,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { TokenWorker } from '../../../src/tenants/token-worker.js';
 import { eventually } from '../../helpers/eventually.js';
+import { lettersWithoutSpaces } from '../../helpers/letters.js';
 
 const worker = new TokenWorker({ maxChars: 1024 * 1024, maxMs: 2000 });
 afterAll(() => worker.stop());
@@ -79,19 +80,6 @@ describe('the token worker', () => {
     expect(await worker.count(kind, payload)).toEqual({ tokens, exact: true });
   });
 });
-
-/** `n` letters without a space, each count of them a whole budget's work (a PRNG: no two runs of 64 alike). */
-function lettersWithoutSpaces(n: number, seed: number): string {
-  const out = Buffer.allocUnsafe(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = 97 + ((x >>> 0) % 26);
-  }
-  return out.toString('latin1');
-}
 
 describe('the token worker behind counts that take their whole budget', () => {
   it('answers a count that waited past its bound as not counted, and the thread skips the stale ones', async () => {
