@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { REDACTED } from '../core/scrub.js';
 import { readSmallFile } from '../core/small-file.js';
 import { loadJose } from './jose.js';
+import { timerDelay } from '../core/timer-delay.js';
 
 export interface JwksOptions {
   /** Routine refresh, default 5 minutes. */
@@ -73,7 +74,9 @@ export class JwksSource {
       this.keyCount = previous.keyCount;
     }
     await this.refresh();
-    this.timer = setInterval(() => void this.refresh(), this.opts.refreshIntervalMs);
+    // Held to Node's timer bound: past ~24.8 days (a refreshInterval of 600h, "as good as never") Node ran the
+    // interval every millisecond, a fetch of the identity provider's keys each time.
+    this.timer = setInterval(() => void this.refresh(), timerDelay(this.opts.refreshIntervalMs));
     this.timer.unref();
     return this.status();
   }

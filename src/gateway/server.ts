@@ -16,6 +16,7 @@ import { BackendRegistry } from '../upstream/backends.js';
 import { clientErrorResponse } from './client-error.js';
 import { createHandler, cutAtDeadline, type GatewayState } from './handle.js';
 import { Runtime } from './runtime.js';
+import { timerDelay } from '../core/timer-delay.js';
 
 /**
  * The largest header block a client may send, as Node counts it (the request target, each name and value): 1 KiB
@@ -153,7 +154,8 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
       // A reload under way finishes first (its runtime is then the one closed below), within the drain's bound;
       // one still building after that closes what it built itself. A later reload is refused.
       let waited: NodeJS.Timeout | undefined;
-      const bound = new Promise<void>((r) => (waited = setTimeout(r, Math.max(0, deadline - Date.now()))));
+      // Held to Node's timer bound: a drain of 600h waited 1 ms for a reload under way, not for the reload.
+      const bound = new Promise<void>((r) => (waited = setTimeout(r, timerDelay(Math.max(0, deadline - Date.now())))));
       await Promise.race([reloads, bound]);
       clearTimeout(waited);
       // A request whose credential is still being checked is under way too: it may be verified in time and served.

@@ -20,6 +20,7 @@ import type { Admission, Limiter } from './limiter.js';
 import type { MaybePromise } from '../core/maybe-promise.js';
 import type { LimitStore, Reservation } from './limits/store.js';
 import { utf8Text } from '../core/utf8-text.js';
+import { timerDelay } from '../core/timer-delay.js';
 
 /** A prompt's token count, and whether all of it was counted exactly (false: part was over the budget). */
 export interface PromptCount {
@@ -181,7 +182,8 @@ function holdsLease(r: Reservation): boolean {
 }
 
 function startRenewal(r: Reservation, store: LimitStore, everyMs: number): NodeJS.Timeout {
-  return setInterval(() => void store.renew(r).catch(() => {}), everyMs);
+  // Held to Node's timer bound (core/timer-delay.ts): past it, the lease was renewed in Redis every millisecond.
+  return setInterval(() => void store.renew(r).catch(() => {}), timerDelay(everyMs));
 }
 
 /** Fills in the input tokens when the backend reported none (worker thread; never the event loop). */

@@ -6,6 +6,7 @@
 import { Redis } from 'ioredis';
 import { type Linked, LiveList } from '../../core/live-list.js';
 import { ADMIT, CANCEL, RELEASE, RENEW, SETTLE } from './redis-scripts.js';
+import { timerDelay } from '../../core/timer-delay.js';
 import {
   BUCKETS,
   type AdmitInput,
@@ -112,7 +113,10 @@ export class RedisLimitStore implements LimitStore {
   ready(): Promise<void> {
     if (this.redis.status === 'ready') return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`redis not reachable at ${redactUrl(this.o.url)}`)), Math.max(this.o.timeoutMs, 1000));
+      const t = setTimeout(
+        () => reject(new Error(`redis not reachable at ${redactUrl(this.o.url)}`)),
+        timerDelay(Math.max(this.o.timeoutMs, 1000)),
+      );
       this.redis.once('ready', () => {
         clearTimeout(t);
         resolve();
