@@ -10,7 +10,7 @@ import type { Profile } from './schema.js';
 import { isLoopbackHost } from './hosts.js';
 import { checkCostPricing, checkEscalations, checkStrategyTargets } from './routing-checks.js';
 import { getOwn } from './own-keys.js';
-import { HEADER_CHARS, isHeaderName } from './header-names.js';
+import { HEADER_CHARS, isFramingHeader, isHeaderName } from './header-names.js';
 
 /** A message may be given as a function: built only while the result still lists problems (load.ts MAX_PROBLEMS). */
 export type Report = (severity: 'error' | 'warning', path: KeyPath, message: string | (() => string), preferKey?: boolean) => void;
@@ -51,6 +51,9 @@ export function checkReferences(p: Profile, report: Report): void {
   const tenantNames = Object.keys(p.tenants ?? {});
 
   for (const [name, b] of Object.entries(p.backends)) {
+    for (const h of Object.keys(b.headers ?? {}))
+      if (isFramingHeader(h))
+        report('error', ['backends', name, 'headers', h], `${h.toLowerCase()} frames each request on its connection: the gateway sets it`);
     let url: URL | undefined;
     try {
       url = new URL(b.url);

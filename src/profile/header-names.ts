@@ -39,6 +39,28 @@ const RESERVED = new Set([
   'expect',
 ]);
 
+/**
+ * Headers that frame a request on its connection: the gateway writes them for each request it sends. Set for a
+ * backend too, they went beside the gateway's own — two content-lengths, or a transfer-encoding over a length, which
+ * a backend refuses (400) or, worse, reads as the end of one request and the start of the next on a kept connection.
+ */
+const FRAMING = new Set([
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'te',
+  'trailer',
+  'upgrade',
+  'expect',
+  'proxy-connection',
+]);
+
+/** Whether a header of this name frames the request on its connection: never a backend's configured header. */
+export function isFramingHeader(name: string): boolean {
+  return FRAMING.has(name.toLowerCase());
+}
+
 /** Problems with a forwardIdentity block, each a sentence naming the key (profile checks report them). */
 export function forwardIdentityProblems(cfg: ForwardIdentityConfig): { key: 'tenantHeader' | 'userHeader'; message: string }[] {
   const out: { key: 'tenantHeader' | 'userHeader'; message: string }[] = [];

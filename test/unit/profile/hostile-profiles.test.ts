@@ -117,6 +117,25 @@ describe('problems a file can make', () => {
       ]);
   });
 
+  it('refuses a backend header that frames the request on its connection (the gateway writes those for each request)', () => {
+    const r = parseProfile(
+      `version: 1
+backends:
+  v: { url: "http://127.0.0.1:8000", headers: { Content-Length: "5", transfer-encoding: chunked, x-team: ml, host: vllm.internal } }
+models:
+  m: { targets: [{ backend: v }] }
+`,
+      'p.yaml',
+      {},
+    );
+    expect(r.ok).toBe(false);
+    if (!r.ok)
+      expect(r.problems.map((p) => [p.path, p.message])).toEqual([
+        ['backends.v.headers.Content-Length', 'content-length frames each request on its connection: the gateway sets it'],
+        ['backends.v.headers.transfer-encoding', 'transfer-encoding frames each request on its connection: the gateway sets it'],
+      ]);
+  });
+
   it('takes a tenant named like a property of every object for the unknown tenant it is', () => {
     for (const t of ['constructor', 'toString', '__proto__']) {
       const r = parseProfile(
