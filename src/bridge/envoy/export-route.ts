@@ -12,19 +12,33 @@ import { formatGatewayDuration } from './k8s-units.js';
 export const TOTAL_TOKEN_KEY = 'llm_total_token';
 
 /**
- * Envoy weights are int32: whole weights stay as written, decimals are scaled by the smallest power of ten
- * that makes them whole (2.5/7.5 → 25/75); failing that, so the largest is 1000, rounded (a weight above 0
- * never rounds to 0). Returns the weights and whether rounding changed a ratio.
+ * The largest weight a route may carry: the AIGatewayRoute's field is an int32, but the HTTPRoute its controller
+ * generates holds Gateway API's backendRef weight, at most 1,000,000 — a larger one is refused there.
+ */
+const MAX_WEIGHT = 1_000_000;
+
+/**
+ * Whole weights up to MAX_WEIGHT stay as written, decimals are scaled by the smallest power of ten that makes them
+ * whole (2.5/7.5 → 25/75); failing that, so the largest is 1000, rounded (a weight above 0 never rounds to 0).
+ * Returns the weights and whether rounding changed a ratio.
  */
 export function integerWeights(weights: readonly number[]): { weights: number[]; rounded: boolean } {
+  // Whole weights over the bound keep their ratio exactly when their common divisor brings them under it.
+  if (weights.some((w) => w > MAX_WEIGHT) && weights.every(Number.isSafeInteger)) {
+    const g = weights.reduce(gcd, 0);
+    if (g > 1) weights = weights.map((w) => w / g);
+  }
   for (const scale of [1, 10, 100, 1000, 10_000]) {
     const scaled = weights.map((w) => w * scale);
-    if (scaled.every((w) => Math.abs(w - Math.round(w)) < 1e-9 && w < 2 ** 31)) return { weights: scaled.map(Math.round), rounded: false };
+    if (scaled.every((w) => Math.abs(w - Math.round(w)) < 1e-9 && w <= MAX_WEIGHT))
+      return { weights: scaled.map(Math.round), rounded: false };
   }
   const max = Math.max(...weights);
   const out = weights.map((w) => (w > 0 ? Math.max(1, Math.round((w / max) * 1000)) : 0));
   return { weights: out, rounded: true };
 }
+
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
 
 interface Ref {
   target: TargetConfig;

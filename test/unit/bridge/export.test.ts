@@ -237,6 +237,10 @@ describe('what the export writes', () => {
     { weights: [1 / 3, 2 / 3], out: [500, 1000], rounded: true },
     { weights: [1e-9, 1], out: [1, 1000], rounded: true },
     { weights: [0, 1.5], out: [0, 15], rounded: false },
+    // Gateway API's HTTPRoute, which the AIGatewayRoute becomes, takes weights up to 1,000,000.
+    { weights: [1_000_000, 1], out: [1_000_000, 1], rounded: false },
+    { weights: [3_000_000, 1_000_000], out: [3, 1], rounded: false },
+    { weights: [3_000_001, 1_000_000], out: [1000, 333], rounded: true },
   ])('weights $weights → $out (rounded: $rounded)', ({ weights, out, rounded }) => {
     expect(integerWeights(weights)).toEqual({ weights: out, rounded });
   });
