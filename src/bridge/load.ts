@@ -6,7 +6,7 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readSmallFile } from '../core/small-file.js';
+import { MAX_PROFILE_TEXT_BYTES, readSmallFile } from '../core/small-file.js';
 import { formatSize } from '../core/units.js';
 import { parseProfile, type LoadResult } from '../profile/load.js';
 import type { ProfileProblem } from '../profile/problems.js';
@@ -18,9 +18,6 @@ import { mockAll } from './mock-all.js';
 import { MAX_YAML_TOKENS, spendYamlTokens, yamlTooLarge } from '../profile/yaml-budget.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
-
-/** The largest profile or manifests file read: far above any real one (thousands of routes fit in a few MiB). */
-export const MAX_PROFILE_TEXT_BYTES = 64 * 1024 * 1024;
 
 export interface BridgeOptions {
   mockAll?: boolean;

@@ -5,8 +5,8 @@
  */
 import { stat } from 'node:fs/promises';
 import type { LogFormat } from '../observe/request-log.js';
-import { loadProfileOrManifests, MAX_PROFILE_TEXT_BYTES } from '../bridge/load.js';
-import { readSmallFile } from '../core/small-file.js';
+import { loadProfileOrManifests } from '../bridge/load.js';
+import { MAX_PROFILE_TEXT_BYTES, readSmallFile } from '../core/small-file.js';
 import { formatProblem } from '../profile/problems.js';
 import { watchProfile } from './profile-watch.js';
 import { exitCodes } from './run.js';

@@ -10,6 +10,9 @@ import { open } from 'node:fs/promises';
 /** The largest certificate, key, CA bundle or JWKS file read: far above a real one (a CA bundle is ~200 KiB). */
 export const MAX_PROFILE_FILE_BYTES = 4 * 1024 * 1024;
 
+/** The largest profile or manifests file read: far above any real one (thousands of routes fit in a few MiB). */
+export const MAX_PROFILE_TEXT_BYTES = 64 * 1024 * 1024;
+
 /** The reason a file was not read, for a problem message: `not a regular file`, `over 1 MiB`, or an errno code. */
 export type Unreadable = { readonly problem: string };
 

@@ -1,7 +1,7 @@
 /** Loads a profile: YAML with positions → env interpolation → schema → cross-checks → a frozen Profile. */
-import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { deepFreeze } from '../core/freeze.js';
+import { MAX_PROFILE_TEXT_BYTES, readSmallFile } from '../core/small-file.js';
 import { checkNotYetBuilt, checkReferences, checkWarnings, type Report } from './checks.js';
 import { checkIdentity, resolveFilePaths } from './identity-checks.js';
 import { checkProviders } from './provider-checks.js';
@@ -122,13 +122,14 @@ function parseSource(src: YamlSource, file: string): LoadResult {
 }
 
 export async function loadProfileFile(file: string, env: Env = process.env): Promise<LoadResult> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
+  // Only a regular file, and bounded (core/small-file.ts): a FIFO at the path held `aigw mock-backends -c` waiting for
+  // a writer, before its first line.
+  const read = await readSmallFile(file, MAX_PROFILE_TEXT_BYTES);
+  if (!Buffer.isBuffer(read)) {
+    const reason = read.problem === 'ENOENT' ? 'no such file' : read.problem;
     return { ok: false, problems: [{ severity: 'error', file, line: 1, col: 1, path: '', message: `cannot read the profile: ${reason}` }] };
   }
+  const text = read.toString('utf8');
   if (spendYamlTokens(text, MAX_YAML_TOKENS) < 0)
     return {
       ok: false,

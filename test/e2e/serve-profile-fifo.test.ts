@@ -31,9 +31,9 @@ const fifoIn = (dir: string): string => {
 };
 
 describe('serve and a profile path that names a FIFO', () => {
-  it('at start: refused at once as not a regular file (exit 2), not a hang', async () => {
+  it.each(['serve', 'mock-backends'])('%s at start: refused at once as not a regular file (exit 2), not a hang', async (command) => {
     const file = fifoIn(mkdtempSync(join(tmpdir(), 'aigw-fifo-')));
-    const child = spawn(process.execPath, [AIGW, 'serve', '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [AIGW, command, '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (d) => (stderr += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
