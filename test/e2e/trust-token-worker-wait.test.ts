@@ -30,14 +30,16 @@ const HOGS = 24;
 describe("count_tokens behind another client's slow counts", () => {
   it('is answered within the bound (an estimate), not after every count queued before it', async () => {
     const hogs = Array.from({ length: HOGS }, (_, i) => countTokens(lettersWithoutSpaces(3_800_000, i + 1)));
-    // Every hog is in the thread's queue before the victim asks.
-    await eventually(() => tokens.queued >= HOGS, 30_000);
+    // Half the hogs in the thread's queue before the victim asks: at least eleven counts of ~0.9 s ahead of it, ~10 s
+    // without the bound. Not all of them: on a loaded machine the last arrive after the first ones' own 4 s bound has
+    // passed and the thread has skipped them, so the queue never holds all at once.
+    await eventually(() => tokens.queued >= HOGS / 2, 30_000);
     const started = performance.now();
     const mine = await countTokens('hello world');
     const waited = performance.now() - started;
     expect(mine.status).toBe(200);
     expect(JSON.parse(mine.body.toString()).input_tokens).toBeGreaterThan(0);
-    // Before: behind 24 counts of ~0.9 s each (~20 s); the bound is two counts' budget (4 s).
+    // Before: behind twelve or more counts of ~0.9 s each (~10 s and up); the bound is two counts' budget (4 s).
     expect(waited).toBeLessThan(7000);
     for (const r of await Promise.all(hogs)) expect(r.status).toBe(200);
     // The thread skipped what nobody waited for: it counts again at once.
