@@ -8,6 +8,8 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { eventually, useGateway } from '../helpers/gateway.js';
+import { parseProfile } from '../../src/profile/load.js';
+import { anthropicTextMessage, useUpstream } from '../helpers/upstream.js';
 
 const gw = await useGateway(`
 version: 1
@@ -67,5 +69,81 @@ describe('cache writes priced at pricing.cacheWrite', () => {
     const total = sum.reduce((a, line) => a + Number(line.split(' ').at(-1)), 0);
     // Eight answers (four clients, two models), six tokens written each.
     expect(total).toBe(8 * 6);
+  });
+});
+
+/** The next answer's usage, as the scripted Anthropic backend will report it. */
+let usage: Record<string, unknown> = { input_tokens: 5, output_tokens: 2 };
+const up = await useUpstream((_req, res) =>
+  res
+    .writeHead(200, { 'content-type': 'application/json' })
+    .end(anthropicTextMessage('ok', usage as { input_tokens: number; output_tokens: number })),
+);
+const liar = await useGateway(
+  `
+version: 1
+backends:
+  ant: { url: "{{ant}}", kind: anthropic, apiKey: sk-ant-backend }
+models:
+  m: { targets: [{ backend: ant, model: claude-up, pricing: { input: 3, cachedInput: 0.3, cacheWrite: 3.75, output: 15 } }] }
+`,
+  { ant: up.url },
+);
+
+describe('cache counts a backend makes up', () => {
+  const ask = async (u: Record<string, unknown>) => {
+    usage = u;
+    const before = liar.eventsOf('request').length;
+    const r = await fetch(`${liar.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': 'unused', 'anthropic-version': '2023-06-01' },
+      body: JSON.stringify({ model: 'm', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    expect(r.status).toBe(200);
+    await eventually(() => liar.eventsOf('request').length > before);
+    return liar.eventsOf('request').at(-1)!;
+  };
+
+  it('10^14 writes: held to what the request could hold, the cost finite and bounded with it', async () => {
+    const e = await ask({ input_tokens: 5, output_tokens: 2, cache_creation_input_tokens: 1e14 });
+    expect(e.tokens.input).toBeLessThan(10_000);
+    expect(e.cacheWriteInputTokens).toBe(e.tokens.input);
+    expect(e.costUsd).toBeCloseTo((e.tokens.input * 3.75 + 2 * 15) / 1e6, 12);
+  });
+
+  it('a write count that is no count (a string, negative, past 15 digits) is no write: the prompt priced at input', async () => {
+    for (const written of ['6', -6, 1e15, null]) {
+      const e = await ask({ input_tokens: 5, output_tokens: 2, cache_creation_input_tokens: written });
+      expect(e.cacheWriteInputTokens).toBeUndefined();
+      expect(e.tokens.input).toBe(5);
+      expect(e.costUsd).toBeCloseTo((5 * 3 + 2 * 15) / 1e6, 12);
+    }
+  });
+
+  it('a fractional write count is floored, as every count is', async () => {
+    const e = await ask({ input_tokens: 5, output_tokens: 2, cache_creation_input_tokens: 2.5 });
+    expect(e.cacheWriteInputTokens).toBe(2);
+    expect(e.costUsd).toBeCloseTo((5 * 3 + 2 * 3.75 + 2 * 15) / 1e6, 12);
+  });
+});
+
+describe('a profile cacheWrite price', () => {
+  it.each([
+    ['-1', 'cacheWrite'],
+    ['2000000', 'cacheWrite'],
+    ['"cheap"', 'cacheWrite'],
+  ])('cacheWrite: %s is refused, naming the field', (value, field) => {
+    const r = parseProfile(
+      `version: 1
+backends:
+  ant: { url: "http://127.0.0.1:9", kind: anthropic }
+models:
+  m: { targets: [{ backend: ant, pricing: { input: 3, output: 15, cacheWrite: ${value} } }] }
+`,
+      'p.yaml',
+      {},
+    );
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.problems.map((p) => p.path)).toContain(`models.m.targets[0].pricing.${field}`);
   });
 });

@@ -145,7 +145,7 @@ export const useScriptedChatUpstream = (a: ScriptedChatAnswer): Promise<{ url: s
   });
 
 /** An Anthropic backend's Message of one text block. */
-export const anthropicTextMessage = (text: string, usage: { input_tokens: number; output_tokens: number }): string =>
+export const anthropicTextMessage = (text: string, usage: { input_tokens: number; output_tokens: number; [k: string]: unknown }): string =>
   JSON.stringify({
     id: 'msg_1',
     type: 'message',

@@ -279,6 +279,17 @@ describe('Anthropic Messages request → chat completions request', () => {
     expect(r.error.param).toBe(param);
   });
 
+  it('a system prompt of no blocks is no system message; of 200,000 blocks, one message of them all, in order', () => {
+    const user = { role: 'user', content: 'q' };
+    expect(translate({ ...base, system: [], messages: [user] }).messages).toEqual([user]);
+    expect(translate({ ...base, system: '', messages: [user] }).messages).toEqual([user]);
+    const system = Array.from({ length: 200_000 }, (_, i) => ({ type: 'text', text: `s${i}` }));
+    const [first, ...rest] = translate({ ...base, system, messages: [user] }).messages as { role: string; content: unknown }[];
+    expect(first!.role).toBe('system');
+    expect(first!.content).toEqual(system.map(({ text }) => ({ type: 'text', text })));
+    expect(rest).toEqual([user]);
+  });
+
   it('refuses a tool input that nests deeper than JSON.stringify can go, without throwing', () => {
     let input: Record<string, unknown> = {};
     const root = input;
