@@ -633,27 +633,25 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   /** A 2xx without a byte of body: nothing reached the client (its head waits for the first byte), so another may answer. */
   private failEmptyBody(): void {
-    this.mode = 'done';
-    this.end({
-      kind: 'failed',
-      failure: 'bad_response',
-      error: aigwError('bad_upstream_response', `backend ${this.backend} answered HTTP ${this.status} without a body`),
-      failsOver: true,
-      message: `bad_response: HTTP ${this.status} without a body`,
-    });
+    this.failBadResponse(`HTTP ${this.status} without a body`);
   }
 
   /** A translated answer that cannot be read: nothing reached the client, so another backend may answer. */
   private failUnreadable(why: string): void {
+    this.failBadResponse(this.relay.scrub(why));
+    this.abort();
+  }
+
+  /** An answer that is none (`detail` says why), before anything reached the client: the attempt fails over. */
+  private failBadResponse(detail: string): void {
     this.mode = 'done';
     this.end({
       kind: 'failed',
       failure: 'bad_response',
-      error: aigwError('bad_upstream_response', `backend ${this.backend}: ${this.relay.scrub(why)}`),
+      error: aigwError('bad_upstream_response', `backend ${this.backend}: ${detail}`),
       failsOver: true,
-      message: `bad_response: ${this.relay.scrub(why)}`,
+      message: `bad_response: ${detail}`,
     });
-    this.abort();
   }
 
   /**
