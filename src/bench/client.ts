@@ -9,6 +9,7 @@ import { authHeaders, type BenchContext } from './context.js';
 import { DRAIN_MS } from './driver.js';
 import { label } from './record.js';
 import { reservation } from './workload.js';
+import { timerDelay } from '../core/timer-delay.js';
 
 export interface Answer {
   status: number;
@@ -64,7 +65,7 @@ export function withDeadline(
       expired = !ac.signal.aborted;
       ac.abort(new Error('cut_at_deadline'));
     },
-    Math.min(answerDeadlineMs(ctx), 2 ** 31 - 1),
+    timerDelay(answerDeadlineMs(ctx)),
   );
   // The deadline bounds an answer; it must not keep a finished run alive.
   timer.unref();

@@ -12,6 +12,7 @@ import type { LiveFeed } from './live.js';
 import type { Pacer } from './pacer.js';
 import type { RequestRecord } from './record.js';
 import type { Prepared, RequestSource } from './workload.js';
+import { timerDelay } from '../core/timer-delay.js';
 
 export interface LoadPlan {
   /** Origin of the target (gateway or backend). */
@@ -99,7 +100,7 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
       void pool.destroy(new Error('cut_at_deadline')).catch(() => {});
     },
     // setTimeout holds at most 2^31 − 1 ms (24.8 days); a longer run is not cut early by an overflow.
-    Math.min(plan.durationMs + (plan.drainMs ?? DRAIN_MS), 2 ** 31 - 1),
+    timerDelay(plan.durationMs + (plan.drainMs ?? DRAIN_MS)),
   );
   const interrupt = () => {
     for (const x of live) x.cut(INTERRUPTED);

@@ -22,6 +22,7 @@ import type { Dispatcher } from 'undici';
 import { reportFailure } from '../core/guard.js';
 import { type BodySink, BodyReader, BodyStep, RESUMED_HEAD } from './h1-body.js';
 import { type LentParser, lendParser, type ParserOwner, STOP_AFTER_HEAD, takeBack } from './h1-parser.js';
+import { timerDelay } from '../core/timer-delay.js';
 
 /** undici's checks: a name is a token; a value holds no control character but tab (nor anything past Latin-1). */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -71,8 +72,6 @@ export interface H1Handler extends Dispatcher.DispatchHandler {
 }
 
 const socketError = (message: string) => new UpstreamSocketError(message, 'UND_ERR_SOCKET');
-
-const TIMEOUT_MAX = 2 ** 31 - 1;
 
 /** What a connection waits for, each with its own timeout (`none`: the handler paused the answer). */
 type Timing = 'connect' | 'headers' | 'body' | 'idle' | 'none';
@@ -494,7 +493,7 @@ class Connection implements ParserOwner, BodySink {
     if (this.timer) clearTimeout(this.timer);
     this.timerDue = due;
     // Past Node's largest delay (~24.8 days) a timer fires at once: it fires at the largest, and is armed again.
-    this.timer = setTimeout(this.onTimer, Math.min(TIMEOUT_MAX, Math.max(1, Math.ceil(due - performance.now()))));
+    this.timer = setTimeout(this.onTimer, timerDelay(Math.max(1, Math.ceil(due - performance.now()))));
     this.timer.unref();
   }
 
