@@ -211,7 +211,16 @@ export class BenchExchange implements Dispatcher.DispatchHandler {
       if (okStatus) {
         if (this.kept >= MAX_KEPT_BYTES) r.outputTokens = 0;
         else if (!j) r.code = 'invalid_body';
-        else {
+        else if (j.error) {
+          // A 200 whose body is an error (a gateway's quota or upstream failure, an Anthropic error body) is no answer,
+          // as such an event fails a stream: counted completed, it passed `errors<0.1%` with every request failing.
+          r.code = label(j.error.code) ?? 'error_body';
+          const type = label(j.error.type);
+          if (type) r.errorType = type;
+        } else if (!Array.isArray(j.choices)) {
+          // No choices: nothing a client reads an answer from (openai-node's `choices[0]` throws).
+          r.code = 'invalid_body';
+        } else {
           if (j.usage) this.usage(j.usage);
           const backend = label(j.system_fingerprint);
           if (backend) r.backend = backend;

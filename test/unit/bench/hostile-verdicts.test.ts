@@ -1,0 +1,47 @@
+/**
+ * Verdicts the bench gives about a target, on real sockets, where the target's answer does not support them: a 200
+ * whose body is an error is no completed answer.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { runLoad } from '../../../src/bench/driver.js';
+import { throughput } from '../../../src/bench/throughput.js';
+import { prepared } from '../../../src/bench/workload.js';
+import { benchContext } from '../../helpers/bench-context.js';
+import { useServer } from '../../helpers/upstream.js';
+
+/** Answers each request, its body read as JSON, with `answer`. */
+const target = (answer: (body: Record<string, unknown>, res: ServerResponse, req: IncomingMessage) => void) =>
+  useServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => answer(JSON.parse(Buffer.concat(chunks).toString() || '{}') as Record<string, unknown>, res, req));
+  });
+
+const json = (res: ServerResponse, status: number, body: unknown) =>
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+
+describe('a 200 whose body is an error, not an answer', () => {
+  it.each([
+    ['an error object', { error: { message: 'You exceeded your current quota', type: 'insufficient_quota', code: 'insufficient_quota' } }],
+    ['an error without a code', { error: { message: 'upstream failed' } }],
+    ['no choices at all', { object: 'chat.completion', usage: { prompt_tokens: 1, completion_tokens: 1 } }],
+  ])('is a failure of the load (%s), and throughput counts it in its errors', async (_name, body) => {
+    const url = await target((_b, res) => json(res, 200, body));
+    let given = 0;
+    const once = { next: () => (given++ ? undefined : prepared({ model: 'm', messages: [{ role: 'user', content: 'x' }] })) };
+    const r = await runLoad({ url, headers: {}, source: once, stream: false, durationMs: 60_000, maxRequests: 1, connections: 1 });
+    expect(r.records).toHaveLength(1);
+    expect(r.records[0]!.ok).toBe(false);
+    const t = await throughput(benchContext({ url, mocks: {} }, { durationMs: 200, connections: 1 }));
+    expect(t.figures['throughput.completed']).toBe(0);
+    expect(t.figures['throughput.errors']).toBe(1);
+  });
+
+  it('still counts a whole answer as completed', async () => {
+    const url = await target((_b, res) => json(res, 200, { choices: [{ message: { content: 'ok' } }], usage: { completion_tokens: 1 } }));
+    const t = await throughput(benchContext({ url, mocks: {} }, { durationMs: 200, connections: 1 }));
+    expect(t.figures['throughput.errors']).toBe(0);
+    expect(Number(t.figures['throughput.completed'])).toBeGreaterThan(0);
+  });
+});
