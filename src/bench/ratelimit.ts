@@ -5,7 +5,30 @@
  */
 import { chatBody, post } from './client.js';
 import { round, type BenchContext, type ScenarioResult } from './context.js';
-import { usageCount } from './record.js';
+import { MAX_REPORTED_TOKENS } from './record.js';
+
+/** A token count an answer can have (as usageCount reads one), or undefined. */
+const tokenCount = (n: unknown): number | undefined =>
+  Number.isInteger(n) && (n as number) >= 0 && (n as number) <= MAX_REPORTED_TOKENS ? (n as number) : undefined;
+
+/**
+ * The tokens an admitted answer spent of the limit: its usage's total_tokens, else its prompt and completion tokens
+ * (an Anthropic Message has input and output tokens and no total, nor has every gateway's usage); undefined when the
+ * body says neither.
+ */
+export function admittedTokens(text: string): number | undefined {
+  try {
+    const u = (JSON.parse(text) as { usage?: Record<string, unknown> } | null)?.usage;
+    if (!u || typeof u !== 'object') return undefined;
+    // A total that is there but no count (negative, 1e308) is a fault, not a reason to add up the parts.
+    if (u.total_tokens !== undefined && u.total_tokens !== null) return tokenCount(u.total_tokens);
+    const prompt = tokenCount(u.prompt_tokens);
+    const completion = tokenCount(u.completion_tokens);
+    return prompt !== undefined && completion !== undefined ? prompt + completion : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export async function ratelimit(benchCtx: BenchContext): Promise<ScenarioResult> {
   let ctx = benchCtx;
@@ -29,11 +52,14 @@ export async function ratelimit(benchCtx: BenchContext): Promise<ScenarioResult>
   const onInterrupt = () => (stoppedAt = Date.now());
   ctx.signal?.addEventListener('abort', onInterrupt, { once: true });
   let probing = false;
+  /** Answers admitted whose tokens the body does not say: what they spent of the limit is unknown. */
+  let uncounted = 0;
   const count = (r: { status: number; body: Buffer }, at: number) => {
     if (r.status !== 200) return false;
-    const used = usageCount(r.body.toString(), 'total_tokens');
+    const used = admittedTokens(r.body.toString());
+    if (used === undefined) uncounted++;
     const w = Math.floor((at - start) / windowMs);
-    perWindow[w] = (perWindow[w] ?? 0) + used;
+    perWindow[w] = (perWindow[w] ?? 0) + (used ?? 0);
     return true;
   };
   ctx.progress(`ratelimit: driving ${limit} TPM (window ${windowMs / 1000}s) for ${ctx.durationMs / 1000}s`);
@@ -81,22 +107,28 @@ export async function ratelimit(benchCtx: BenchContext): Promise<ScenarioResult>
   const full = perWindow.slice(0, Math.floor(ran / windowMs));
   const steady = full.slice(1);
   const ratio = steady.length ? steady.reduce((a, b) => a + b, 0) / steady.length / limit : (full[0] ?? perWindow[0] ?? 0) / limit;
-  const figures = {
+  // One admitted answer without its count, and the windows' sums are short of what was spent by an unknown amount:
+  // a target that admitted everything and said no usage (or said it without total_tokens) read as 0 % of its limit.
+  const known = uncounted === 0;
+  const maxWindowRatio = round(Math.max(0, ...full) / limit, 4);
+  const figures: ScenarioResult['figures'] = {
     'ratelimit.limit': limit,
     'ratelimit.windowMs': windowMs,
-    'ratelimit.admittedPerWindow': round(steady.length ? ratio * limit : (full[0] ?? 0), 0),
-    'ratelimit.ratio': round(ratio, 4),
-    'ratelimit.maxWindowRatio': round(Math.max(0, ...full) / limit, 4),
+    'ratelimit.admittedPerWindow': known ? round(steady.length ? ratio * limit : (full[0] ?? 0), 0) : null,
+    'ratelimit.ratio': known ? round(ratio, 4) : null,
+    'ratelimit.maxWindowRatio': known ? maxWindowRatio : null,
     'ratelimit.rejectRate': round(refused / Math.max(1, requests), 4),
     'ratelimit.retryAfterHonest': honest.length ? round(honest.filter(Boolean).length / honest.length, 3) : null,
   };
   const percent = (x: number) => `${(x * 100).toFixed(1)}%`;
   const measuredIn = steady.length ? 'steady windows (after the first)' : 'the one full window';
-  const admittedLine = full.length
-    ? `admitted per window ${full.join(', ')} → ${percent(ratio)} of the limit in ${measuredIn}, ` +
-      `worst window ${percent(figures['ratelimit.maxWindowRatio'])}`
-    : `the run (${ctx.durationMs / 1000}s) is shorter than one window: ` +
-      `${perWindow[0] ?? 0} tokens admitted = ${percent(ratio)} of the limit`;
+  const admittedLine = !known
+    ? `tokens admitted unknown: ${uncounted} answers let in carried no token count (usage.total_tokens, or its prompt and completion)`
+    : full.length
+      ? `admitted per window ${full.join(', ')} → ${percent(ratio)} of the limit in ${measuredIn}, ` +
+        `worst window ${percent(maxWindowRatio)}`
+      : `the run (${ctx.durationMs / 1000}s) is shorter than one window: ` +
+        `${perWindow[0] ?? 0} tokens admitted = ${percent(ratio)} of the limit`;
   const retryAfter = honest.length
     ? `honest in ${honest.filter(Boolean).length}/${honest.length} retries`
     : 'not checked (every wait was longer than the run)';
@@ -105,7 +137,7 @@ export async function ratelimit(benchCtx: BenchContext): Promise<ScenarioResult>
     detail: { limit, windowMs, perWindow: Array.from(perWindow, (x) => x ?? 0), fullWindows: full.length },
     lines: [
       `ratelimit   limit ${limit} tokens per ${windowMs / 1000}s; ${admittedLine}`,
-      `            ${refused} of ${requests} requests refused (${percent(figures['ratelimit.rejectRate'])}); retry-after ${retryAfter}`,
+      `            ${refused} of ${requests} requests refused (${percent(refused / Math.max(1, requests))}); retry-after ${retryAfter}`,
     ],
   };
 }

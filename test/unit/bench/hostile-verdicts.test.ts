@@ -1,10 +1,13 @@
 /**
  * Verdicts the bench gives about a target, on real sockets, where the target's answer does not support them: a 200
- * whose body is an error is no completed answer.
+ * whose body is an error is no completed answer; admitted tokens the answers do not count (or count without
+ * total_tokens, as every Anthropic Message does) are not "0 tokens admitted".
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
+import type { BenchContext } from '../../../src/bench/context.js';
 import { runLoad } from '../../../src/bench/driver.js';
+import { ratelimit } from '../../../src/bench/ratelimit.js';
 import { throughput } from '../../../src/bench/throughput.js';
 import { prepared } from '../../../src/bench/workload.js';
 import { benchContext } from '../../helpers/bench-context.js';
@@ -43,5 +46,53 @@ describe('a 200 whose body is an error, not an answer', () => {
     const t = await throughput(benchContext({ url, mocks: {} }, { durationMs: 200, connections: 1 }));
     expect(t.figures['throughput.errors']).toBe(0);
     expect(Number(t.figures['throughput.completed'])).toBeGreaterThan(0);
+  });
+});
+
+describe('ratelimit against a target that admits every request', () => {
+  /** The scenario with a tenant limited to 1,000 tokens per 300 ms window, for 1 s. */
+  const run = (url: string, over: Partial<BenchContext> = {}) =>
+    ratelimit(
+      benchContext(
+        { url, mocks: {} },
+        {
+          limitedKey: 'k',
+          profile: { tenants: { t: { keys: ['k'], limits: { tpm: 1000 } } }, limits: { rateWindow: 300 } } as never,
+          durationMs: 1000,
+          ...over,
+        },
+      ),
+    );
+
+  it('counts the tokens of an Anthropic Message (input and output, no total) as admitted (--api anthropic)', async () => {
+    const url = await target((_b, res) =>
+      json(res, 200, {
+        type: 'message',
+        role: 'assistant',
+        content: [{ type: 'text', text: 'ok' }],
+        stop_reason: 'end_turn',
+        usage: { input_tokens: 5, output_tokens: 20 },
+      }),
+    );
+    const r = await run(url, { api: 'anthropic' });
+    // Every request got in: far more than the limit a window.
+    expect(r.figures['ratelimit.ratio']).toBeGreaterThan(1.5);
+  });
+
+  it('counts prompt and completion tokens as admitted when the usage has no total', async () => {
+    const url = await target((_b, res) =>
+      json(res, 200, { choices: [{ message: { content: 'ok' } }], usage: { prompt_tokens: 5, completion_tokens: 20 } }),
+    );
+    const r = await run(url);
+    expect(r.figures['ratelimit.ratio']).toBeGreaterThan(1.5);
+  });
+
+  it('gives no ratio when the admitted answers carry no token count: not "0 tokens admitted, under the limit"', async () => {
+    const url = await target((_b, res) => json(res, 200, { choices: [{ message: { content: 'ok' } }] }));
+    const r = await run(url);
+    expect(r.figures['ratelimit.ratio']).toBeNull();
+    expect(r.figures['ratelimit.maxWindowRatio']).toBeNull();
+    expect(r.figures['ratelimit.admittedPerWindow']).toBeNull();
+    expect(r.lines.join('\n')).toMatch(/no token count/);
   });
 });
