@@ -82,15 +82,23 @@ export async function accounting(ctx: BenchContext): Promise<ScenarioResult> {
     'accounting.client': client,
     'accounting.mock': mock ?? null,
     'accounting.gateway': gw ?? null,
-    'accounting.disagreement': Math.max(
-      Math.abs(client - requested),
-      mock === undefined ? 0 : Math.abs(mock - client),
-      gw === undefined ? 0 : Math.abs(gw - client),
-    ),
+    // No request sent (every one held back by the pacer, or the run interrupted first), no views to compare: not an
+    // agreement of 0, which passed `accounting.disagreement==0` on nothing.
+    'accounting.disagreement': sent
+      ? Math.max(
+          Math.abs(client - requested),
+          mock === undefined ? 0 : Math.abs(mock - client),
+          gw === undefined ? 0 : Math.abs(gw - client),
+        )
+      : null,
   };
   const counts = `asked ${requested}, client saw ${client}, backends sent ${mock ?? 'n/a'}, gateway counted ${gw ?? 'n/a'}`;
   return {
     figures,
-    lines: [`accounting  output tokens for ${sent} requests: ${counts} → largest disagreement ${figures['accounting.disagreement']}`],
+    lines: [
+      sent
+        ? `accounting  output tokens for ${sent} requests: ${counts} → largest disagreement ${figures['accounting.disagreement']}`
+        : "accounting  no samples: no request was sent (each held back under the target's limit, or the run interrupted)",
+    ],
   };
 }

@@ -1,12 +1,15 @@
 /**
  * Verdicts the bench gives about a target, on real sockets, where the target's answer does not support them: a 200
  * whose body is an error is no completed answer; admitted tokens the answers do not count (or count without
- * total_tokens, as every Anthropic Message does) are not "0 tokens admitted".
+ * total_tokens, as every Anthropic Message does) are not "0 tokens admitted"; accounting with no request sent has no
+ * agreement to report.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import type { BenchContext } from '../../../src/bench/context.js';
 import { runLoad } from '../../../src/bench/driver.js';
+import { accounting } from '../../../src/bench/accounting.js';
+import { Pacer } from '../../../src/bench/pacer.js';
 import { ratelimit } from '../../../src/bench/ratelimit.js';
 import { throughput } from '../../../src/bench/throughput.js';
 import { prepared } from '../../../src/bench/workload.js';
@@ -94,5 +97,22 @@ describe('ratelimit against a target that admits every request', () => {
     expect(r.figures['ratelimit.maxWindowRatio']).toBeNull();
     expect(r.figures['ratelimit.admittedPerWindow']).toBeNull();
     expect(r.lines.join('\n')).toMatch(/no token count/);
+  });
+});
+
+describe('accounting when no request could be sent', () => {
+  it('gives no disagreement figure: nothing compared is not an agreement', async () => {
+    let asked = 0;
+    const url = await target((_b, res) => {
+      asked++;
+      json(res, 200, { choices: [{ message: { content: 'ok' } }], usage: { completion_tokens: 1 } });
+    });
+    // What an earlier scenario learnt: the target limits this key to 1 token a window, which no request fits.
+    const pacer = new Pacer(60_000, () => {});
+    pacer.observe({ status: 200, limits: { 'x-ratelimit-limit-tokens': '1', 'x-ratelimit-remaining-tokens': '1' } });
+    const r = await accounting(benchContext({ url, mocks: {} }, { pacer }));
+    expect(asked).toBe(0);
+    expect(r.figures['accounting.disagreement']).toBeNull();
+    expect(r.lines[0]).toMatch(/no samples/);
   });
 });
