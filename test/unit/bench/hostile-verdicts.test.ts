@@ -2,17 +2,20 @@
  * Verdicts the bench gives about a target, on real sockets, where the target's answer does not support them: a 200
  * whose body is an error is no completed answer; admitted tokens the answers do not count (or count without
  * total_tokens, as every Anthropic Message does) are not "0 tokens admitted"; accounting with no request sent has no
- * agreement to report.
+ * agreement to report; a non-streamed long answer whose text stops inside its last token is not complete.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import type { BenchContext } from '../../../src/bench/context.js';
 import { runLoad } from '../../../src/bench/driver.js';
 import { accounting } from '../../../src/bench/accounting.js';
+import { long } from '../../../src/bench/long.js';
 import { Pacer } from '../../../src/bench/pacer.js';
 import { ratelimit } from '../../../src/bench/ratelimit.js';
 import { throughput } from '../../../src/bench/throughput.js';
 import { prepared } from '../../../src/bench/workload.js';
+import { chatPromptKey, generateText } from '../../../src/mock/text.js';
+import type { ChatMessage } from '../../../src/openai/wire.js';
 import { benchContext } from '../../helpers/bench-context.js';
 import { useServer } from '../../helpers/upstream.js';
 
@@ -26,6 +29,10 @@ const target = (answer: (body: Record<string, unknown>, res: ServerResponse, req
 
 const json = (res: ServerResponse, status: number, body: unknown) =>
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+
+/** The mocks' text for a request's prompt and seed: what a whole answer holds. */
+const textOf = (body: Record<string, unknown>, tokens: number) =>
+  generateText(chatPromptKey(body.messages as ChatMessage[]), body.seed as number | undefined, tokens);
 
 describe('a 200 whose body is an error, not an answer', () => {
   it.each([
@@ -114,5 +121,26 @@ describe('accounting when no request could be sent', () => {
     expect(asked).toBe(0);
     expect(r.figures['accounting.disagreement']).toBeNull();
     expect(r.lines[0]).toMatch(/no samples/);
+  });
+});
+
+describe('long, a non-streamed answer whose text stops inside its last token', () => {
+  it('is not complete: the JSON is whole and every word there, the last one short', async () => {
+    const url = await target((body, res) => {
+      const tokens = Number(body.max_tokens);
+      const full = textOf(body, tokens);
+      if (body.stream === true) {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.end(`data: ${JSON.stringify({ choices: [{ delta: { content: full } }] })}\n\ndata: [DONE]\n\n`);
+        return;
+      }
+      // One character short: the last word cut, the words all there.
+      const cut = Array.from(full).slice(0, -1).join('');
+      json(res, 200, { choices: [{ message: { role: 'assistant', content: cut } }] });
+    });
+    const r = await long(benchContext({ url, mocks: {} }, { durationMs: 100, drainMs: 5000, longSizes: [256 * 1024] }));
+    expect(r.lines.join('\n')).toMatch(/256KiB stream\s+complete/);
+    expect(r.lines.join('\n')).not.toMatch(/256KiB body\s+complete/);
+    expect(r.figures['long.truncations']).toBe(1);
   });
 });
