@@ -13,7 +13,7 @@ export const LONG_SIZES = [256 * 1024, 1024 ** 2, 4 * 1024 ** 2, 16 * 1024 ** 2,
 const fmt = (n: number) => (n >= 1024 ** 2 ? `${(n / 1024 ** 2).toFixed(n % 1024 ** 2 ? 1 : 0)}MiB` : `${Math.round(n / 1024)}KiB`);
 
 /** Compares arriving text with the generator's first `tokens` tokens, incrementally (no 64 MiB copies). */
-class Checker {
+export class Checker {
   private readonly src: TokenSource;
   private pending: Buffer = Buffer.alloc(0);
   matched = 0;

@@ -2,9 +2,10 @@
  * `sweep`: binary searches for the largest request body, non-streamed answer and stream that pass intact,
  * and names what tripped beyond it (413, 502, a cut at N bytes).
  */
-import { MEAN_TOKEN_BYTES } from '../mock/text.js';
+import { chatPromptKey, MEAN_TOKEN_BYTES } from '../mock/text.js';
 import { chatBody, deltaText, post, stream } from './client.js';
 import type { BenchContext, ScenarioResult } from './context.js';
+import { Checker } from './long.js';
 import { statusAndCode } from './record.js';
 
 /** The largest size tried: the largest --long-sizes, else 64 MiB. */
@@ -52,6 +53,20 @@ async function search(
   return { largest: lo, tripped };
 }
 
+/** The mocks' text for a sweep request (it has no seed), checked as it arrives. */
+const checker = (body: Record<string, unknown>, tokens: number) =>
+  new Checker(chatPromptKey(body.messages as { role: string; content: string }[]), undefined, tokens);
+
+/**
+ * An answer that ended cleanly passes when it holds its whole text: a gateway that ends a body's JSON, or a stream with
+ * [DONE], after part of the text (a buffer it cut cleanly) had the size counted as passing, and the limit never found.
+ */
+function textVerdict(check: Checker, tokens: number, how: string): string | true {
+  if (check.whole) return true;
+  if (!check.ok) return `its text differs from the mocks' after ${check.matched} bytes`;
+  return `${how} after ${check.matched} bytes of text, short of its ${tokens} tokens`;
+}
+
 export async function sweep(ctx: BenchContext): Promise<ScenarioResult> {
   ctx.live.begin('sweep');
   const request = await search(ctx, 'request body', async (size) => {
@@ -64,32 +79,47 @@ export async function sweep(ctx: BenchContext): Promise<ScenarioResult> {
   });
   const answer = await search(ctx, 'answer', async (size) => {
     const tokens = Math.ceil(size / MEAN_TOKEN_BYTES);
-    const r = await post(ctx, chatBody(ctx, 'sweep [[mock ttft=0ms tps=0]]', { max_tokens: tokens }), {
-      maxBytes: 2 * size + 1024 * 1024,
-      signal: ctx.signal,
-    });
+    const body = chatBody(ctx, 'sweep [[mock ttft=0ms tps=0]]', { max_tokens: tokens });
+    const r = await post(ctx, body, { maxBytes: 2 * size + 1024 * 1024, signal: ctx.signal });
     if (r.status !== 200) return statusAndCode(r.status, r.body);
     const declared = Number(r.headers['content-length'] ?? NaN);
     if (!r.complete || (Number.isFinite(declared) && r.body.length < declared)) return `cut at ${r.body.length} bytes`;
-    return true;
+    let content: unknown;
+    try {
+      content = (JSON.parse(r.body.toString()) as { choices?: { message?: { content?: unknown } | null }[] } | null)?.choices?.[0]?.message
+        ?.content;
+    } catch {
+      return `cut at ${r.body.length} bytes: its JSON ends early`;
+    }
+    if (typeof content !== 'string') return 'a whole answer without its text';
+    const check = checker(body, tokens);
+    check.feed(content);
+    return textVerdict(check, tokens, 'a whole JSON body');
   });
   const streamed = await search(ctx, 'stream', async (size) => {
     const tokens = Math.ceil(size / MEAN_TOKEN_BYTES);
     let text = 0;
     let done = false;
+    const body = chatBody(ctx, 'sweep stream [[mock ttft=0ms tps=0 chunk=64]]', { max_tokens: tokens });
+    const check = checker(body, tokens);
     const r = await stream(
       ctx,
-      chatBody(ctx, 'sweep stream [[mock ttft=0ms tps=0 chunk=64]]', { max_tokens: tokens }),
+      body,
       {
         onEvent: (ev) => {
           if (ev.data === '[DONE]') done = true;
-          else if (ev.data) text += Buffer.byteLength(deltaText(ev.data) ?? '');
+          else if (ev.data) {
+            const t = deltaText(ev.data) ?? '';
+            text += Buffer.byteLength(t);
+            check.feed(t);
+          }
         },
       },
       ctx.signal,
     );
     if (r.status !== 200) return `HTTP ${r.status}`;
-    return done && r.complete ? true : `cut after ${text} bytes of text`;
+    if (!(done && r.complete)) return `cut after ${text} bytes of text`;
+    return textVerdict(check, tokens, 'a stream ended cleanly');
   });
   return {
     figures: {

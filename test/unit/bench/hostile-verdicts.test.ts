@@ -2,7 +2,8 @@
  * Verdicts the bench gives about a target, on real sockets, where the target's answer does not support them: a 200
  * whose body is an error is no completed answer; admitted tokens the answers do not count (or count without
  * total_tokens, as every Anthropic Message does) are not "0 tokens admitted"; accounting with no request sent has no
- * agreement to report; a non-streamed long answer whose text stops inside its last token is not complete.
+ * agreement to report; a non-streamed long answer whose text stops inside its last token is not complete; sweep
+ * proves no size with an answer or a stream that ended cleanly short of its text.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +13,7 @@ import { accounting } from '../../../src/bench/accounting.js';
 import { long } from '../../../src/bench/long.js';
 import { Pacer } from '../../../src/bench/pacer.js';
 import { ratelimit } from '../../../src/bench/ratelimit.js';
+import { sweep } from '../../../src/bench/sweep.js';
 import { throughput } from '../../../src/bench/throughput.js';
 import { prepared } from '../../../src/bench/workload.js';
 import { chatPromptKey, generateText } from '../../../src/mock/text.js';
@@ -142,5 +144,36 @@ describe('long, a non-streamed answer whose text stops inside its last token', (
     expect(r.lines.join('\n')).toMatch(/256KiB stream\s+complete/);
     expect(r.lines.join('\n')).not.toMatch(/256KiB body\s+complete/);
     expect(r.figures['long.truncations']).toBe(1);
+  });
+});
+
+describe('sweep against a target that ends each answer cleanly after its first words', () => {
+  it('proves no answer or stream size: a short text under a whole JSON or a clean [DONE] is a cut', async () => {
+    const url = await target((body, res) => {
+      const head = textOf(body, 10);
+      if (body.stream === true) {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.end(`data: ${JSON.stringify({ choices: [{ delta: { content: head } }] })}\n\ndata: [DONE]\n\n`);
+      } else json(res, 200, { choices: [{ message: { role: 'assistant', content: head } }] });
+    });
+    const r = await sweep(benchContext({ url, mocks: {} }, { durationMs: 100, drainMs: 5000, longSizes: [256 * 1024] }));
+    // The request bodies were all accepted.
+    expect(r.figures['sweep.requestBytes']).toBe(256 * 1024);
+    expect(r.figures['sweep.answerBytes']).toBe(0);
+    expect(r.figures['sweep.streamBytes']).toBe(0);
+    expect(r.lines.join('\n')).toMatch(/largest non-streamed answer 0KiB \(beyond: .*\d+ bytes of text/);
+    expect(r.lines.join('\n')).toMatch(/largest stream 0KiB \(beyond: .*\d+ bytes of text/);
+  });
+
+  it('still proves the sizes a whole answer passes', async () => {
+    const url = await target((body, res) => {
+      const full = textOf(body, Number(body.max_tokens));
+      if (body.stream === true) {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.end(`data: ${JSON.stringify({ choices: [{ delta: { content: full } }] })}\n\ndata: [DONE]\n\n`);
+      } else json(res, 200, { choices: [{ message: { role: 'assistant', content: full } }] });
+    });
+    const r = await sweep(benchContext({ url, mocks: {} }, { durationMs: 100, drainMs: 5000, longSizes: [256 * 1024] }));
+    expect(r.figures).toMatchObject({ 'sweep.answerBytes': 256 * 1024, 'sweep.streamBytes': 256 * 1024 });
   });
 });
