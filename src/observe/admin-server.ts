@@ -8,9 +8,20 @@ import { browserProblem } from '../core/browser-guard.js';
 import { aigwError, type AigwError } from '../core/errors.js';
 import { guarded } from '../core/guard.js';
 import { requestDeadlines } from '../core/listen.js';
+import { whenResponseGone } from '../core/response-gone.js';
 import { renderError } from '../openai/error-shape.js';
 
 export type AdminRoute = (req: IncomingMessage, res: ServerResponse) => void;
+
+/**
+ * Requests one admin connection may have waiting behind the one being answered (HTTP/1.1 pipelining); past it, the
+ * connection goes. A queued response holds its whole body until its turn — behind an /aigw/events stream, forever —
+ * and node:http stops reading a connection only after the chunk it is parsing: one 60 KB write of 2,000 `GET /metrics`
+ * behind a stream rendered /metrics 1,522 times on the gateway's event loop and kept every body. Prometheus, `aigw top` and
+ * curl send one request at a time.
+ */
+export const MAX_ADMIN_PIPELINED = 16;
+const NOTHING = (): void => {};
 
 function sha(s: string): Buffer {
   return createHash('sha256').update(s).digest();
@@ -38,6 +49,10 @@ export function createAdminServer(routes: Record<string, AdminRoute>, key: () =>
     return hashed.digest;
   };
   const handler = (req: IncomingMessage, res: ServerResponse) => {
+    // Counted before anything is read or rendered for it. The requests parsed after it from the same read come here with
+    // their connection gone (whenResponseGone counts them as having their turn): nothing is done for them either.
+    if (!res.socket && (req.socket.destroyed || whenResponseGone(req, res, NOTHING) > MAX_ADMIN_PIPELINED))
+      return void req.socket.destroy();
     const path = (req.url ?? '/').split('?', 1)[0]!;
     const current = key();
     // Without a key, only where the request came from tells a program from a web page (core/browser-guard.ts).
