@@ -14,10 +14,11 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { TraceState, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
+import { ownString } from '../core/own-string.js';
 import { spanOperation } from './genai-names.js';
 import {
   type AttemptOutcome,
@@ -114,9 +115,44 @@ export function toAttributes(f: SpanFields): Attributes {
   return out;
 }
 
+/** A traceparent of version 00 (W3C Trace Context §3.2): what every version begins with. */
+const TRACEPARENT_CHARS = 55;
+/** W3C's bound on what a tracestate carries on: 512 characters of list-members (§3.3.1.5). */
+const TRACESTATE_CHARS = 512;
+
+/**
+ * The client's traceparent as the propagator should read it. Each span keeps the trace and parent ids, and the
+ * propagator cuts them out of the header: views that keep the whole header alive. A later version may follow the 55
+ * characters with fields of its own (§3.2.4), so a 15 KiB header parsed — and each of the 8,192 spans waiting for the
+ * collector held 15 KiB where a few hundred bytes were budgeted (spanQueue). Only those 55 characters are read, copied.
+ */
+export function traceparentOf(v: string | string[] | undefined): string | undefined {
+  const tp = Array.isArray(v) ? v[0] : v;
+  // The version's 55 and the blank the propagator allows on each side.
+  if (tp === undefined || tp.length <= TRACEPARENT_CHARS + 2) return tp;
+  const t = tp.trim();
+  // Version 00 is exactly 55 characters and a later one's fields follow a '-' after them: anything else is no
+  // traceparent (the propagator refuses it too).
+  if (t.startsWith('00') || t.length <= TRACEPARENT_CHARS || t.charCodeAt(TRACEPARENT_CHARS) !== 0x2d) return undefined;
+  return ownString(t.slice(0, TRACEPARENT_CHARS));
+}
+
+/**
+ * The client's tracestate as the propagator should read it. A span keeps its trace's TraceState, and TraceState keeps
+ * the header it was made from whatever it reads of it (512 characters of members): a client's 15 KiB of tracestate
+ * with a sampled traceparent was held by every queued span — 8,192 of them ~120 MiB, beside the batches in flight.
+ * A longer value is read here, and what it carries on (as the propagator would) is given as a string of its own.
+ */
+export function tracestateOf(v: string | string[] | undefined): string | undefined {
+  const raw = Array.isArray(v) ? v.join(',') : v;
+  if (raw === undefined || raw.length <= TRACESTATE_CHARS) return raw;
+  const kept = new TraceState(raw).serialize();
+  return kept === '' ? undefined : ownString(kept);
+}
+
 const getter: TextMapGetter<RequestStart> = {
   keys: () => ['traceparent', 'tracestate'],
-  get: (c, key) => (key === 'traceparent' ? c.traceparent : key === 'tracestate' ? c.tracestate : undefined),
+  get: (c, key) => (key === 'traceparent' ? traceparentOf(c.traceparent) : key === 'tracestate' ? tracestateOf(c.tracestate) : undefined),
 };
 
 const setter = {
