@@ -1,31 +1,100 @@
 /**
  * A request's prompt size in tokens, estimated without tokenizing and without reading the text: the sum of
- * its strings' lengths (O(messages), since a string knows its length) at 4 characters a token — the
+ * its strings' lengths (O(JSON values), since a string knows its length) at 4 characters a token — the
  * Inference Extension's figure — plus OpenAI's 3 tokens of framing per message. Routing uses it to
  * compare with `escalate` bounds and context windows; the backend's usage stays the source of truth.
+ *
+ * The strings are those a backend writes into the prompt: a message's text, its tool calls' names and arguments
+ * (OpenAI's tool_calls, Anthropic's tool_use input), tool results (Anthropic's tool_result blocks; OpenAI's are `tool`
+ * messages), and the tools' definitions. Reading only `content` and its parts' `text`, an agent's
+ * conversation of 40,000 characters of tool results was estimated at a few tokens, and `escalate` and `cost` sent it
+ * to a small context window that refused it. A field no backend reads is not counted: padded with one, a short prompt
+ * would reach the model an escalation keeps for long ones.
  */
 const CHARS_PER_TOKEN = 4;
 const TOKENS_PER_MESSAGE = 3;
 
-/** Prompt tokens of a chat request's `messages` or a completion request's `prompt` (any JSON: junk counts 0). */
-export function estimatePromptTokens(body: { messages?: unknown; prompt?: unknown }): number {
+/**
+ * Parts whose strings are not text the model reads as such (an image's base64 or URL, audio, a file): their cost is
+ * the backend's to count, and their bytes would count a 1 MB image as 250k tokens.
+ */
+const MEDIA = new Set(['image', 'image_url', 'input_image', 'input_audio', 'audio', 'document', 'file', 'input_file']);
+
+const str = (v: unknown): number => (typeof v === 'string' ? v.length : 0);
+
+/**
+ * Every string in a value the backend renders whole into the prompt (a tool call's input, a tool's definition), but a
+ * `type` field's (a kind's name) and media parts'. Walked without recursion: a body may nest as deep as its size allows.
+ */
+function renderedChars(value: unknown): number {
+  let chars = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') chars += v.length;
+    else if (Array.isArray(v)) for (const x of v) stack.push(x);
+    else if (v !== null && typeof v === 'object') {
+      const type = (v as { type?: unknown }).type;
+      if (typeof type === 'string' && MEDIA.has(type)) continue;
+      for (const key in v) if (key !== 'type') stack.push((v as Record<string, unknown>)[key]);
+    }
+  }
+  return chars;
+}
+
+/** One part of a message's content: its text, or a tool call (name and input); media parts count nothing. */
+function partChars(part: unknown): number {
+  if (!part || typeof part !== 'object') return 0;
+  const p = part as { type?: unknown; text?: unknown; name?: unknown; input?: unknown };
+  if (typeof p.type === 'string' && MEDIA.has(p.type)) return 0;
+  return p.type === 'tool_use' ? str(p.text) + str(p.name) + renderedChars(p.input) : str(p.text);
+}
+
+/** A message's `content`: a string, or parts — and a tool result's own content, a string or parts (one level). */
+function contentChars(content: unknown): number {
+  if (typeof content === 'string') return content.length;
+  if (!Array.isArray(content)) return 0;
+  let chars = 0;
+  for (const part of content) {
+    chars += partChars(part);
+    const result =
+      part && typeof part === 'object' && (part as { type?: unknown }).type === 'tool_result'
+        ? (part as { content?: unknown }).content
+        : undefined;
+    if (typeof result === 'string') chars += result.length;
+    else if (Array.isArray(result)) for (const x of result) chars += partChars(x);
+  }
+  return chars;
+}
+
+/** A chat message: its role, content, and OpenAI's tool calls (each function's name and arguments). */
+function messageChars(m: object): number {
+  const { role, content, tool_calls } = m as { role?: unknown; content?: unknown; tool_calls?: unknown };
+  let chars = str(role) + contentChars(content);
+  if (Array.isArray(tool_calls)) {
+    for (const call of tool_calls) {
+      const f = call && typeof call === 'object' ? (call as { function?: unknown }).function : undefined;
+      if (f && typeof f === 'object') chars += str((f as { name?: unknown }).name) + str((f as { arguments?: unknown }).arguments);
+    }
+  }
+  return chars;
+}
+
+/**
+ * Prompt tokens of a chat request's `messages` (and its `tools`) or a completion request's `prompt` (any JSON: junk
+ * counts 0).
+ */
+export function estimatePromptTokens(body: { messages?: unknown; prompt?: unknown; tools?: unknown }): number {
   let chars = 0;
   let framing = 0;
-  const { messages, prompt } = body;
+  const { messages, prompt, tools } = body;
   if (Array.isArray(messages)) {
     for (const m of messages) {
       if (!m || typeof m !== 'object') continue;
       framing += TOKENS_PER_MESSAGE;
-      const { role, content } = m as { role?: unknown; content?: unknown };
-      if (typeof role === 'string') chars += role.length;
-      if (typeof content === 'string') chars += content.length;
-      else if (Array.isArray(content)) {
-        for (const part of content) {
-          const text = part && typeof part === 'object' ? (part as { text?: unknown }).text : undefined;
-          if (typeof text === 'string') chars += text.length;
-        }
-      }
+      chars += messageChars(m);
     }
+    if (Array.isArray(tools)) chars += renderedChars(tools);
   } else if (typeof prompt === 'string') chars = prompt.length;
   else if (Array.isArray(prompt)) {
     for (const p of prompt) {

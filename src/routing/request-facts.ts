@@ -42,7 +42,7 @@ function blocksOf(model: string, p: ProxyRequest): readonly number[] {
 /** The prompt's size in tokens, estimated (prompt-size.ts); 0 for what generates nothing. */
 function promptSize(p: ProxyRequest): number {
   if (p.endpoint === 'embeddings' || p.endpoint === 'count_tokens') return 0;
-  return estimatePromptTokens(p.endpoint === 'messages' ? { messages: withSystem(p.json) } : p.json);
+  return estimatePromptTokens(p.endpoint === 'messages' ? { messages: withSystem(p.json), tools: p.json.tools } : p.json);
 }
 
 /**

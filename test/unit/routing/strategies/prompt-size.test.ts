@@ -5,12 +5,50 @@ import { loadTokenCounter } from '../../../../src/openai/tokens.js';
 import { estimatePromptTokens } from '../../../../src/routing/prompt-size.js';
 
 describe('estimatePromptTokens', () => {
-  const cases: [string, { messages?: unknown; prompt?: unknown }, number][] = [
+  const cases: [string, { messages?: unknown; prompt?: unknown; tools?: unknown }, number][] = [
     ['a chat: 4 characters a token, 3 a message', { messages: [{ role: 'user', content: 'x'.repeat(400) }] }, 3 + Math.ceil(404 / 4)],
     [
       'content parts: their text',
       { messages: [{ role: 'user', content: [{ type: 'text', text: 'abcd' }, { type: 'image_url' }] }] },
       3 + 2,
+    ],
+    [
+      "a tool result's text (Anthropic tool_result blocks)",
+      { messages: [{ role: 'user', content: [{ type: 'tool_result', tool_use_id: 'id', content: 'z'.repeat(396) }] }] },
+      3 + Math.ceil(400 / 4),
+    ],
+    [
+      "a call's arguments and name (OpenAI tool_calls)",
+      { messages: [{ role: 'assistant', tool_calls: [{ type: 'function', function: { name: 'ab', arguments: 'q'.repeat(390) } }] }] },
+      3 + Math.ceil(401 / 4),
+    ],
+    [
+      "the tools' definitions, a JSON Schema's types left out",
+      {
+        messages: [],
+        tools: [{ type: 'function', function: { name: 'f', description: 'd'.repeat(399), parameters: { type: 'object' } } }],
+      },
+      100,
+    ],
+    [
+      "a tool result's parts, and an Anthropic tool call's input",
+      {
+        messages: [
+          { role: 'assistant', content: [{ type: 'tool_use', id: 'id', name: 'ab', input: { path: 'p'.repeat(100) } }] },
+          { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'id', content: [{ type: 'text', text: 'r'.repeat(283) }] }] },
+        ],
+      },
+      6 + Math.ceil((9 + 2 + 100 + 4 + 283) / 4),
+    ],
+    [
+      'a field no backend reads is not prompt',
+      { messages: [{ role: 'user', content: 'hi', padding: 'x'.repeat(10_000), name: 'n'.repeat(10_000) }] },
+      3 + 2,
+    ],
+    [
+      "an image's data is not text",
+      { messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'base64', data: 'A'.repeat(100_000) } }] }] },
+      3 + 1,
     ],
     ['a completion prompt', { prompt: 'y'.repeat(40) }, 10],
     ['token ids count as themselves', { prompt: [1, 2, 3] }, 3],

@@ -1,0 +1,103 @@
+/**
+ * `escalate` and `cost` read a prompt's size from the lengths of its strings (README) — but only a message's
+ * `content` and its parts' `text` were read. An agent's conversation is mostly tool results and call arguments:
+ * 40,000 characters of Anthropic tool_result blocks, or of OpenAI tool_calls arguments, were estimated at a few
+ * tokens, and a model that escalates prompts over 3,000 tokens to its large-context model sent them to its 600-token
+ * window instead, where a real backend refuses them (a 400 passed through, never failed over).
+ */
+import { describe, expect, it } from 'vitest';
+import { useGateway } from '../helpers/gateway.js';
+
+const gw = await useGateway(`
+version: 1
+backends:
+  cheap: { url: http://127.0.0.1:0, mock: { kind: vllm, models: [small] } }
+  big: { url: http://127.0.0.1:0, mock: { kind: vllm, models: [large] } }
+models:
+  chat:
+    strategy: cost
+    targets: [{ backend: cheap, model: small, contextWindow: 600, pricing: { input: 0.1, output: 0.2 } }]
+    escalate: [{ when: { promptTokens: ">3000" }, model: chat-large }]
+  chat-large:
+    targets: [{ backend: big, model: large, pricing: { input: 5, output: 25 } }]
+`);
+
+const LONG = 'the tool printed this line of its output; '.repeat(1000); // ~42,000 characters: ~10,500 tokens
+
+let n = 0;
+/** The backend the request was sent to, as its event names it (whatever the mock made of the conversation). */
+async function servedBy(path: string, body: unknown): Promise<string | undefined> {
+  const id = `prompt-size-${++n}`;
+  const r = await fetch(`${gw.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-request-id': id },
+    body: JSON.stringify(body),
+  });
+  await r.arrayBuffer();
+  return (await gw.requestEvent(id)).backend;
+}
+
+describe("a prompt's tool results, call arguments and tool definitions count toward its size", () => {
+  it('a short question stays on the small model', async () => {
+    expect(await servedBy('/v1/chat/completions', { model: 'chat', messages: [{ role: 'user', content: 'hi' }], max_tokens: 4 })).toBe(
+      'cheap',
+    );
+  });
+
+  it('an Anthropic conversation whose bulk is a tool_result escalates to the large model', async () => {
+    const body = {
+      model: 'chat',
+      max_tokens: 4,
+      messages: [
+        { role: 'user', content: 'run the tool' },
+        { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'run', input: {} }] },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: LONG }] },
+      ],
+    };
+    expect(await servedBy('/v1/messages', body)).toBe('big');
+  });
+
+  it("an OpenAI conversation whose bulk is a call's arguments escalates to the large model", async () => {
+    const body = {
+      model: 'chat',
+      max_tokens: 4,
+      messages: [
+        { role: 'user', content: 'write it down' },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'write', arguments: JSON.stringify({ text: LONG }) } }],
+        },
+        { role: 'tool', tool_call_id: 'call_1', content: 'ok' },
+      ],
+    };
+    expect(await servedBy('/v1/chat/completions', body)).toBe('big');
+  });
+
+  it('tool definitions are prompt too', async () => {
+    const body = {
+      model: 'chat',
+      max_tokens: 4,
+      messages: [{ role: 'user', content: 'hi' }],
+      tools: [{ type: 'function', function: { name: 'f', description: LONG, parameters: { type: 'object', properties: {} } } }],
+    };
+    expect(await servedBy('/v1/chat/completions', body)).toBe('big');
+  });
+
+  it("an image's bytes are not counted as text: a 1 MB base64 image with a short question stays", async () => {
+    const body = {
+      model: 'chat',
+      max_tokens: 4,
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'what is this?' },
+            { type: 'image_url', image_url: { url: `data:image/png;base64,${'A'.repeat(1_000_000)}` } },
+          ],
+        },
+      ],
+    };
+    expect(await servedBy('/v1/chat/completions', body)).toBe('cheap');
+  });
+});
