@@ -143,10 +143,23 @@ const Backend = z.strictObject({
 const Price = env(z.number().min(0).max(1_000_000));
 const Pricing = z.strictObject({ input: Price, cachedInput: Price.optional(), cacheWrite: Price.optional(), output: Price });
 
+/**
+ * A target's weight: at most 2^31 − 1, the bound of an AIGatewayRoute's backendRef weight (an int32, what `import envoy`
+ * reads). Weights are summed by the rotation (smooth weighted round-robin) and into group shares: two of 1e308 summed
+ * to Infinity and the rotation's state became NaN — every request then went to the first target (a 50/50 split 100/0,
+ * a canary's group never chosen again).
+ */
+const Weight = env(
+  z
+    .number()
+    .min(0)
+    .max(2 ** 31 - 1),
+);
+
 const Target = z.strictObject({
   backend: z.string(),
   model: z.string().min(1).optional(),
-  weight: env(z.number().min(0)).default(1),
+  weight: Weight.default(1),
   pricing: Pricing.optional(),
   /** Tokens (prompt + completion) the target accepts, as vLLM's max_model_len; `cost` routes only what fits. */
   contextWindow: env(z.int().min(1)).optional(),

@@ -82,6 +82,15 @@ describe('cross-checks', () => {
       ],
     ],
     [
+      // Summed by the rotation, two of 1e308 made Infinity and its state NaN: every request to the first target.
+      'weights whose sum is past any number',
+      '  m: { targets: [{ backend: a, weight: 1e308 }, { backend: b, weight: 1e308 }] }',
+      [
+        'models.m.targets[0].weight: Too big: expected number to be <=2147483647',
+        'models.m.targets[1].weight: Too big: expected number to be <=2147483647',
+      ],
+    ],
+    [
       'cost without any pricing',
       '  m: { strategy: cost, targets: [{ backend: a }, { backend: b }] }',
       ['models.m.targets: strategy cost compares prices: give these targets pricing { input, output } (USD per million tokens)'],

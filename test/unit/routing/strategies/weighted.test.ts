@@ -31,6 +31,16 @@ describe('weighted', () => {
     expect(picks.filter((i) => i === 0)).toHaveLength(30);
   });
 
+  it("holds the split at the largest weight a profile takes (2^31 − 1): sums stay exact, far from Infinity's NaN", () => {
+    const max = 2 ** 31 - 1;
+    const ts = Array.from({ length: 1000 }, (_, i) => new SimTarget(`t${i}`, max));
+    const turn = new Float64Array(ts.length);
+    const picks = Array.from({ length: 3000 }, () => pickWeighted(ts, turn, facts(), rng));
+    for (let i = 0; i < ts.length; i++) expect(picks.filter((p) => p === i)).toHaveLength(3);
+    const groups = new Float64Array(2);
+    expect(Array.from({ length: 4 }, () => smoothPick(groups, [max * 1000, max * 1000]))).toEqual([0, 1, 0, 1]);
+  });
+
   it('smoothPick reads weights at each call and answers -1 when all are 0', () => {
     const turn = new Float64Array(2);
     expect(smoothPick(turn, [0, 0])).toBe(-1);
