@@ -10,6 +10,7 @@ import type { Profile } from './schema.js';
 import { isLoopbackHost } from './hosts.js';
 import { checkCostPricing, checkEscalations, checkStrategyTargets } from './routing-checks.js';
 import { getOwn } from './own-keys.js';
+import { keyDigest } from '../tenants/keys.js';
 import { HEADER_CHARS, isFramingHeader, isHeaderName } from './header-names.js';
 
 /** A message may be given as a function: built only while the result still lists problems (load.ts MAX_PROBLEMS). */
@@ -132,10 +133,13 @@ export function checkReferences(p: Profile, report: Report): void {
         report('error', ['tenants', name, 'modelLimits', m], () => `unknown model ${quoted(m)}${didYouMean(m, modelNames)}`, true);
     }
     t.keys.forEach((k, i) => {
-      const other = keyOwners.get(k);
+      // By digest, as the directory looks keys up: a plain key in one tenant and its sha256: in another (or one digest
+      // in upper and lower case) are one key, and the later tenant took it over in silence.
+      const digest = keyDigest(k);
+      const other = keyOwners.get(digest);
       if (other !== undefined)
         report('error', ['tenants', name, 'keys', i], `this key is also a key of tenant "${other}": a key must name one tenant`);
-      keyOwners.set(k, name);
+      keyOwners.set(digest, name);
       if (k.startsWith('sha256:') && !/^sha256:[0-9a-f]{64}$/i.test(k)) {
         report('error', ['tenants', name, 'keys', i], 'expected sha256: followed by 64 hex digits');
       } else if (!/^[\x21-\x7e]+$/.test(k)) {

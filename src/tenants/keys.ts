@@ -20,6 +20,14 @@ export function sha256Hex(s: string): string {
   return hash('sha256', s, 'hex');
 }
 
+/**
+ * What a profile's key is looked up by: the lower-case hex digest of a plain key, or the digest a `sha256:` key
+ * gives (in either case). Two keys with one digest are one key, however the profile writes them (checks.ts).
+ */
+export function keyDigest(profileKey: string): string {
+  return profileKey.startsWith('sha256:') ? profileKey.slice(7).toLowerCase() : sha256Hex(profileKey);
+}
+
 /** The first 8 hex digits of a key's digest: enough to tell keys apart in a log, useless to an attacker. */
 export function fingerprint(key: string): string {
   return `sha256:${sha256Hex(key).slice(0, 8)}`;
@@ -46,7 +54,7 @@ export class TenantDirectory {
     for (const [name, config] of Object.entries(profile.tenants ?? {})) {
       const t: Tenant = { name, config, allowed: config.models ? new Set(config.models) : undefined };
       this.tenants.set(name, t);
-      for (const k of config.keys) this.byDigest.set(k.startsWith('sha256:') ? k.slice(7).toLowerCase() : sha256Hex(k), t);
+      for (const k of config.keys) this.byDigest.set(keyDigest(k), t);
     }
   }
 
