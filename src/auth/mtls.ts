@@ -16,6 +16,10 @@ export interface PeerCert {
   subject?: Readonly<Record<string, string | string[] | undefined>> | undefined;
   /** Node's rendering: `DNS:a.example, URI:spiffe://x, IP Address:127.0.0.1`, ambiguous values JSON-quoted. */
   subjectaltname?: string | undefined;
+  /** `AA:BB:…`, as node:tls and X509Certificate write it. */
+  fingerprint256?: string | undefined;
+  /** The next certificate up the chain (getPeerCertificate(true)); a self-signed one is its own. */
+  issuerCertificate?: PeerCert | undefined;
 }
 
 export interface SanEntry {
@@ -79,6 +83,13 @@ function parseSanRule(text: string): Rule['san'] {
 
 export interface MtlsRules {
   readonly rules: readonly Rule[];
+  /**
+   * The fingerprints of tls.clientCa's certificates now (tls-options.ts caFingerprints). node:tls gives a connection
+   * the verdict of its handshake, under the client CA of that moment, for its life: kept alive across a reload that
+   * removed that CA, its certificate still came out `authorized`. A certificate names a tenant only while its chain
+   * reaches one of these. Undefined: not checked.
+   */
+  readonly trusted?: ReadonlySet<string> | undefined;
 }
 
 /** The rules of every tenant with an `mtls` block, in profile order; a malformed subject is a problem, not a rule. */
@@ -110,14 +121,29 @@ function sanMatches(want: NonNullable<Rule['san']>, sans: SanEntry[]): boolean {
   return sans.some((s) => s.value === want.value && (want.type === undefined || s.type === want.type));
 }
 
+/** Longer chains than a client's are not walked (the objects are node:tls's; a root is its own issuer). */
+const MAX_CHAIN = 16;
+
+/** Whether a certificate or one of its issuers, as the handshake's chain gives them, is one of `trusted`. */
+function chainReaches(cert: PeerCert, trusted: ReadonlySet<string>): boolean {
+  let c: PeerCert | undefined = cert;
+  for (let i = 0; c !== undefined && i < MAX_CHAIN; i++) {
+    if (c.fingerprint256 !== undefined && trusted.has(c.fingerprint256)) return true;
+    if (c.issuerCertificate === c) break;
+    c = c.issuerCertificate;
+  }
+  return false;
+}
+
 /**
  * The tenant a client certificate names. `authorized` is the TLS socket's verdict (chain verified against
- * tls.clientCa); an unverified certificate names nobody, whatever it says. The first matching rule wins;
+ * tls.clientCa at the handshake); an unverified certificate names nobody, whatever it says, nor one whose chain
+ * reaches no CA `rules.trusted` holds now. The first matching rule wins;
  * a rule with both subject and san needs both.
  */
 export function tenantOfPeer(rules: MtlsRules, authorized: boolean, cert: PeerCert | undefined): MtlsResult {
   if (!cert || (cert.subject === undefined && cert.subjectaltname === undefined)) return { ok: false, reason: 'no_certificate' };
-  if (!authorized) return { ok: false, reason: 'unverified' };
+  if (!authorized || (rules.trusted !== undefined && !chainReaches(cert, rules.trusted))) return { ok: false, reason: 'unverified' };
   let sans: SanEntry[] | undefined;
   for (const r of rules.rules) {
     if (r.subject && !subjectMatches(r.subject, cert)) continue;

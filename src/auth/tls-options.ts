@@ -5,6 +5,7 @@
  */
 import { MAX_PROFILE_FILE_BYTES, readSmallFile } from '../core/small-file.js';
 import { isAbsolute, resolve } from 'node:path';
+import { X509Certificate } from 'node:crypto';
 import { createSecureContext, type Server as TlsServer } from 'node:tls';
 import type { Profile } from '../profile/schema.js';
 
@@ -74,4 +75,24 @@ export function applyTlsOptions(server: TlsServer, o: TlsServerOptions): void {
   const policy = server as TlsServer & { requestCert: boolean; rejectUnauthorized: boolean };
   policy.requestCert = o.requestCert;
   policy.rejectUnauthorized = o.rejectUnauthorized;
+}
+
+const PEM_CERTIFICATE = /-----BEGIN (?:TRUSTED )?CERTIFICATE-----[^-]+-----END (?:TRUSTED )?CERTIFICATE-----/g;
+
+/**
+ * The SHA-256 fingerprints of the client CA file's certificates, written as node:tls writes a peer certificate's
+ * (auth/mtls.ts checks a connection's chain against them). Undefined when none reads as a certificate: the check
+ * is then skipped, not failed for everyone.
+ */
+export function caFingerprints(ca: Buffer | undefined): ReadonlySet<string> | undefined {
+  if (ca === undefined) return undefined;
+  const out = new Set<string>();
+  for (const pem of ca.toString('latin1').match(PEM_CERTIFICATE) ?? []) {
+    try {
+      out.add(new X509Certificate(pem).fingerprint256);
+    } catch {
+      // Not one node:tls trusts either.
+    }
+  }
+  return out.size > 0 ? out : undefined;
 }

@@ -67,7 +67,8 @@ function fromCertificate(socket: Socket, rules: MtlsRules, tenants: TenantDirect
   let v = verdicts.get(socket);
   if (!v || v.rules !== rules) {
     // authorizationError too: a verdict node:tls gives a later handshake on the connection leaves `authorized` as it was.
-    v = { rules, result: tenantOfPeer(rules, tls.authorized && !tls.authorizationError, tls.getPeerCertificate()) };
+    // The chain too (detailed): a verdict holds only while the chain reaches a CA the profile trusts now.
+    v = { rules, result: tenantOfPeer(rules, tls.authorized && !tls.authorizationError, tls.getPeerCertificate(true)) };
     verdicts.set(socket, v);
   }
   if (!v.result.ok) return unauthorized(CERT_REFUSAL[v.result.reason]);

@@ -9,7 +9,7 @@ import { compileForwardIdentity, type ForwardIdentity } from '../auth/forward-id
 import { shownLocation } from '../auth/jwks.js';
 import { type JwtAuth, startJwtAuth } from '../auth/jwt.js';
 import { compileMtlsRules, type MtlsRules } from '../auth/mtls.js';
-import { loadTlsOptions, type TlsServerOptions } from '../auth/tls-options.js';
+import { caFingerprints, loadTlsOptions, type TlsServerOptions } from '../auth/tls-options.js';
 import { escapeControls } from '../core/printable.js';
 import { aigwVersion } from '../core/version.js';
 import { metricProvider, spanProvider } from '../observe/genai-names.js';
@@ -79,6 +79,8 @@ export class Services {
     }
     if (jwt) holds.hold(jwt, () => jwt.close());
     const { rules } = compileMtlsRules(profile.tenants);
+    // The client CA now: a connection verified under one a reload removed names no tenant (auth/mtls.ts).
+    const mtls = rules.rules.length ? { rules: rules.rules, trusted: caFingerprints(tls?.options.ca) } : undefined;
     const backends = new Map<string, BackendEdge>();
     const strip = new Set<string>();
     const userHeaders = new Set<string>();
@@ -90,17 +92,7 @@ export class Services {
       backends.set(name, { provider: metricProvider(b.kind), spanProvider: spanProvider(b.kind), url: b.url, identity });
     }
     if (tracing.enabled) strip.add('traceparent').add('tracestate');
-    return new Services(
-      tracing,
-      jwt,
-      tls?.options,
-      rules.rules.length ? rules : undefined,
-      backends,
-      strip.size ? strip : undefined,
-      [...userHeaders],
-      keys,
-      holds,
-    );
+    return new Services(tracing, jwt, tls?.options, mtls, backends, strip.size ? strip : undefined, [...userHeaders], keys, holds);
   }
 
   /** Lets go of the verifier and the tracer: the last services holding one stops it (and flushes spans). */

@@ -76,6 +76,31 @@ describe('tenantOfPeer', () => {
   for (const c of cases) it(c.name, () => expect(tenantOfPeer(rules, c.authorized ?? true, c.cert)).toEqual(c.want));
 });
 
+describe('tenantOfPeer against the client CA trusted now', () => {
+  // As getPeerCertificate(true) links them: leaf → intermediate → root, the root its own issuer.
+  const root: PeerCert = { subject: { CN: 'root' }, fingerprint256: 'AA:01' };
+  root.issuerCertificate = root;
+  const mid: PeerCert = { subject: { CN: 'mid' }, fingerprint256: 'AA:02', issuerCertificate: root };
+  const leaf: PeerCert = { subject: { O: 'Acme', CN: 'acme-gw' }, fingerprint256: 'AA:03', issuerCertificate: mid };
+  const trusting = (...fps: string[]) => ({ ...rules, trusted: new Set(fps) });
+
+  it('names its tenant while its chain reaches a trusted CA, a root or an intermediate', () => {
+    expect(tenantOfPeer(trusting('AA:01'), true, leaf)).toEqual({ ok: true, tenant: 'acme' });
+    expect(tenantOfPeer(trusting('FF:00', 'AA:02'), true, leaf)).toEqual({ ok: true, tenant: 'acme' });
+  });
+
+  it('names nobody once no CA of its chain is trusted (verified at a handshake under a CA since removed)', () => {
+    expect(tenantOfPeer(trusting('FF:00'), true, leaf)).toEqual({ ok: false, reason: 'unverified' });
+  });
+
+  it('walks a looping chain a bounded number of steps', () => {
+    const a: PeerCert = { subject: { O: 'Acme', CN: 'acme-gw' }, fingerprint256: 'BB:01' };
+    const b: PeerCert = { subject: { CN: 'b' }, fingerprint256: 'BB:02', issuerCertificate: a };
+    a.issuerCertificate = b;
+    expect(tenantOfPeer(trusting('FF:00'), true, a)).toEqual({ ok: false, reason: 'unverified' });
+  });
+});
+
 describe('parseSubject and parseSans', () => {
   it('reads RDN pairs with escapes', () => {
     expect(parseSubject('CN=a\\,b , O = Acme Inc')).toEqual([

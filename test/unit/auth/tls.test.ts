@@ -7,7 +7,8 @@ import { request } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compileMtlsRules, tenantOfPeer } from '../../../src/auth/mtls.js';
-import { applyTlsOptions, loadTlsOptions, type TlsServerOptions } from '../../../src/auth/tls-options.js';
+import { X509Certificate } from 'node:crypto';
+import { applyTlsOptions, caFingerprints, loadTlsOptions, type TlsServerOptions } from '../../../src/auth/tls-options.js';
 import { type CertFiles, opensslAvailable, useCerts } from '../../helpers/certs.js';
 
 if (!opensslAvailable) console.warn('SKIPPED tls: no `openssl` binary to make test certificates');
@@ -90,6 +91,14 @@ describe.skipIf(!certs)('TLS listener and client certificates', () => {
     );
     expect((await get(url)).body).toBeUndefined();
     expect(await get(url, certs!.acme)).toMatchObject({ body: 'tenant:acme', servername: 'aigw-rotated' });
+  });
+
+  it("reads every certificate of a CA bundle's fingerprints as node:tls writes a peer's, and none from what holds none", () => {
+    const bundle = Buffer.from(`${certs!.ca.certPem}\n# a comment between them\n${certs!.rogueCa.certPem}`);
+    const fp = (pem: string) => new X509Certificate(pem).fingerprint256;
+    expect(caFingerprints(bundle)).toEqual(new Set([fp(certs!.ca.certPem), fp(certs!.rogueCa.certPem)]));
+    expect(caFingerprints(Buffer.from('-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n'))).toBeUndefined();
+    expect(caFingerprints(undefined)).toBeUndefined();
   });
 
   it('reports unreadable files and mismatched keys as problems naming the key', async () => {
