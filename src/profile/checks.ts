@@ -11,6 +11,7 @@ import { isLoopbackHost } from './hosts.js';
 import { checkCostPricing, checkEscalations, checkStrategyTargets } from './routing-checks.js';
 import { getOwn } from './own-keys.js';
 import { keyDigest } from '../tenants/keys.js';
+import { headerKey } from '../relay/headers.js';
 import { HEADER_CHARS, isFramingHeader, isHeaderName } from './header-names.js';
 
 /** A message may be given as a function: built only while the result still lists problems (load.ts MAX_PROBLEMS). */
@@ -48,6 +49,12 @@ export function isLinkLocal(host: string): boolean {
 
 export function checkReferences(p: Profile, report: Report): void {
   const backendNames = Object.keys(p.backends);
+  // Who is calling, as only the gateway says it: a client's copies never reach a backend (relay/headers.ts), so a
+  // match rule on one routed on a value any client forges — another tenant's own targets, by naming that tenant.
+  const identityHeaders = new Set(['x-aigw-tenant', 'x-aigw-user']);
+  for (const b of Object.values(p.backends))
+    for (const h of [b.forwardIdentity?.tenantHeader, b.forwardIdentity?.userHeader])
+      if (h !== undefined) identityHeaders.add(headerKey(h.toLowerCase()));
   const modelNames = Object.keys(p.models);
   const tenantNames = Object.keys(p.tenants ?? {});
 
@@ -109,6 +116,12 @@ export function checkReferences(p: Profile, report: Report): void {
       for (const h of Object.keys(rule.when.headers ?? {}))
         if (!isHeaderName(h))
           report('error', ['models', name, 'match', j, 'when', 'headers', h], `expected a header name (${HEADER_CHARS}), got ${quoted(h)}`);
+        else if (identityHeaders.has(headerKey(h.toLowerCase())))
+          report(
+            'error',
+            ['models', name, 'match', j, 'when', 'headers', h],
+            `${h.toLowerCase()} is an identity header: the gateway drops a client's copy and tells backends the tenant or user itself, so this rule would route on what any client sends — use when: { tenant: NAME }`,
+          );
       const t = rule.when.tenant;
       if (t !== undefined && !getOwn(p.tenants ?? {}, t)) {
         report('error', ['models', name, 'match', j, 'when', 'tenant'], () => unknownName('tenant', t, tenantNames));
