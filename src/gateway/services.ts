@@ -15,7 +15,7 @@ import { aigwVersion } from '../core/version.js';
 import { metricProvider, spanProvider } from '../observe/genai-names.js';
 import { createTracing, type Tracing } from '../observe/tracing.js';
 import type { Profile } from '../profile/schema.js';
-import { headerKey } from '../relay/headers.js';
+import { headerKey } from '../profile/header-names.js';
 import type { SharedHolds } from './shared-holds.js';
 
 /** Per backend, what the attempt stage adds to the request and its record. */

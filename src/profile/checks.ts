@@ -10,9 +10,8 @@ import type { Profile } from './schema.js';
 import { isLoopbackHost } from './hosts.js';
 import { checkCostPricing, checkEscalations, checkStrategyTargets } from './routing-checks.js';
 import { getOwn } from './own-keys.js';
-import { keyDigest } from '../tenants/keys.js';
-import { headerKey } from '../relay/headers.js';
-import { HEADER_CHARS, isFramingHeader, isHeaderName } from './header-names.js';
+import { keyDigest } from '../core/key-digest.js';
+import { HEADER_CHARS, headerKey, isFramingHeader, isHeaderName } from './header-names.js';
 
 /** A message may be given as a function: built only while the result still lists problems (load.ts MAX_PROBLEMS). */
 export type Report = (severity: 'error' | 'warning', path: KeyPath, message: string | (() => string), preferKey?: boolean) => void;

@@ -75,3 +75,15 @@ export function forwardIdentityProblems(cfg: ForwardIdentityConfig): { key: 'ten
     out.push({ key: 'userHeader', message: 'userHeader must differ from tenantHeader' });
   return out;
 }
+
+const NOT_LETTER_DIGIT_DASH = /[^a-z0-9-]/;
+const NOT_LETTER_DIGIT_DASH_ALL = /[^a-z0-9-]/g;
+
+/**
+ * A lower-case header name as the checks compare it: every character but a letter, a digit or a dash read as a
+ * dash. CGI and WSGI servers read `x_aigw_tenant` as `x-aigw-tenant` (both become HTTP_X_AIGW_TENANT), and
+ * some frameworks fold other punctuation the same way: a spelling must not smuggle what the dashes cannot.
+ */
+export function headerKey(name: string): string {
+  return NOT_LETTER_DIGIT_DASH.test(name) ? name.replace(NOT_LETTER_DIGIT_DASH_ALL, '-') : name;
+}

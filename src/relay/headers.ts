@@ -7,6 +7,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Scrub } from '../core/scrub.js';
+import { headerKey } from '../profile/header-names.js';
 
 const NEVER_UPSTREAM = new Set([
   // Credentials: the client's are never forwarded (the backend gets its own), whatever header names them.
@@ -24,18 +25,6 @@ const NEVER_UPSTREAM = new Set([
   // The gateway says which version it speaks to an Anthropic backend (translate/upstream-request.ts).
   'anthropic-version',
 ]);
-
-const NOT_LETTER_DIGIT_DASH = /[^a-z0-9-]/;
-const NOT_LETTER_DIGIT_DASH_ALL = /[^a-z0-9-]/g;
-
-/**
- * A lower-case header name as the checks compare it: every character but a letter, a digit or a dash read as a
- * dash. CGI and WSGI servers read `x_aigw_tenant` as `x-aigw-tenant` (both become HTTP_X_AIGW_TENANT), and
- * some frameworks fold other punctuation the same way: a spelling must not smuggle what the dashes cannot.
- */
-export function headerKey(name: string): string {
-  return NOT_LETTER_DIGIT_DASH.test(name) ? name.replace(NOT_LETTER_DIGIT_DASH_ALL, '-') : name;
-}
 
 const backendNames = new WeakMap<readonly string[], ReadonlySet<string>>();
 

@@ -3,7 +3,7 @@
  * compares the secret itself, so timing reveals nothing about it); the profile may hold the plain key
  * (from the environment) or `sha256:<hex>`. Logs and events only ever see a short fingerprint.
  */
-import { hash } from 'node:crypto';
+import { keyDigest, sha256Hex } from '../core/key-digest.js';
 import { isSpace } from '../core/whitespace.js';
 import { aigwError, type AigwError } from '../core/errors.js';
 import type { Profile, TenantConfig } from '../profile/schema.js';
@@ -13,19 +13,6 @@ export interface Tenant {
   readonly config: TenantConfig;
   /** The public models this tenant may use; undefined allows all. */
   readonly allowed: ReadonlySet<string> | undefined;
-}
-
-/** One-shot (no Hash object per call: this runs for every authenticated request). */
-export function sha256Hex(s: string): string {
-  return hash('sha256', s, 'hex');
-}
-
-/**
- * What a profile's key is looked up by: the lower-case hex digest of a plain key, or the digest a `sha256:` key
- * gives (in either case). Two keys with one digest are one key, however the profile writes them (checks.ts).
- */
-export function keyDigest(profileKey: string): string {
-  return profileKey.startsWith('sha256:') ? profileKey.slice(7).toLowerCase() : sha256Hex(profileKey);
 }
 
 /** The first 8 hex digits of a key's digest: enough to tell keys apart in a log, useless to an attacker. */

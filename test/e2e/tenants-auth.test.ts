@@ -2,7 +2,7 @@
 import { Writable } from 'node:stream';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
-import { sha256Hex } from '../../src/tenants/keys.js';
+import { sha256Hex } from '../../src/core/key-digest.js';
 import { attachRequestLog } from '../../src/observe/request-log.js';
 import { eventually, useGateway } from '../helpers/gateway.js';
 import { useUpstream } from '../helpers/upstream.js';

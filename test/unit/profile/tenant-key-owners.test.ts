@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseProfile } from '../../../src/profile/load.js';
-import { sha256Hex, TenantDirectory } from '../../../src/tenants/keys.js';
+import { sha256Hex } from '../../../src/core/key-digest.js';
+import { TenantDirectory } from '../../../src/tenants/keys.js';
 
 const KEY = 'sk-tenant-a-0123456789';
 const DIGEST = sha256Hex(KEY);

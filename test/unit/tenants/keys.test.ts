@@ -104,7 +104,7 @@ describe('a key that keeps coming back', () => {
   });
 
   it('a key given as its sha256 digest in the profile is remembered like a plain one', async () => {
-    const { sha256Hex } = await import('../../../src/tenants/keys.js');
+    const { sha256Hex } = await import('../../../src/core/key-digest.js');
     const d = directory([`sha256:${sha256Hex('secret-key').toUpperCase()}`]);
     hashed.count = 0;
     expect(nameOf(d.authenticate(bearer('secret-key')))).toBe('acme');
