@@ -220,6 +220,16 @@ describe('pipelined requests (HTTP/1.1 pipelining)', () => {
     `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\n${extra}content-length: ${BODY.length}\r\n\r\n${BODY}`;
   const BODY = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 400, stream: true });
 
+  it('does nothing for the requests read after a connection was closed for pipelining: one request event, not one each', async () => {
+    // One write of 300: node:http parses every request of the read it is in, each after the connection went.
+    const r = await raw(Array.from({ length: 300 }, (_, i) => chat(`x-request-id: piped-${i}\r\n`)).join(''));
+    await eventually(() => gw.gateway.state.live.size === 0);
+    const events = gw.events.filter((e) => e.type === 'request' && e.requestId.startsWith('piped-')).length;
+    // The ones given their turn or counted toward the cap, and the one that closed it — not 300 (299 measured).
+    expect(events).toBeLessThanOrEqual(MAX_PIPELINED + 2);
+    expect(r.text.match(/HTTP\/1.1 /g)?.length ?? 0).toBeLessThan(300);
+  });
+
   it('ends the requests queued behind a refusal that closes the connection: nothing stays in flight', async () => {
     // The 404 closes the connection; the 20 requests pipelined behind it never get their turn.
     const r = await raw(`GET /nope HTTP/1.1\r\nHost: x\r\n\r\n${chat().repeat(20)}`);
