@@ -47,7 +47,8 @@ class Skipper {
         continue;
       }
       this.afterCR = b === CR;
-      if (this.lineLen === 0) {
+      if (this.lineLen === 0 || this.bomOnly()) {
+        this.lineLen = 0;
         if (!this.nonBlank) continue;
         this.bytes += i + 1;
         return i + 1;
@@ -60,7 +61,18 @@ class Skipper {
     return -1;
   }
 
-  private takeId(line: string): void {
+  /**
+   * The line is a byte-order mark alone: blank, as SseDecoder reads it (it drops a leading U+FEFF, as the SDKs do).
+   * Read as text, a block of them ended "the event" where the decoder saw none: past the hold's bound each 5-byte
+   * block was counted as an event skipped and the whole hold decoded again after it — a quadratic loop that held
+   * the event loop (q, Ctrl-C) for minutes on a listener's trickle of them.
+   */
+  private bomOnly(): boolean {
+    return this.lineLen === 3 && this.head[0] === 0xef && this.head[1] === 0xbb && this.head[2] === 0xbf;
+  }
+
+  private takeId(raw: string): void {
+    const line = raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
     if (line === 'id') this.id = '';
     else if (line.startsWith('id:')) this.id = line.charCodeAt(3) === 0x20 ? line.slice(4) : line.slice(3);
   }
