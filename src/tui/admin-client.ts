@@ -75,7 +75,9 @@ export class AdminClient {
   }
 
   async reset(): Promise<void> {
-    await this.f(`${this.o.admin}/aigw/reset`, { method: 'POST', headers: this.headers, signal: this.abort.signal }).catch(() => {});
+    await this.f(`${this.o.admin}/aigw/reset`, { method: 'POST', headers: this.headers, signal: this.abort.signal })
+      .then(unread)
+      .catch(() => {});
   }
 
   /** Ends early on stop: a pending pause would keep a quitting process alive. */
@@ -97,9 +99,13 @@ export class AdminClient {
       try {
         const signal = AbortSignal.any([this.abort.signal, timeout.signal]);
         const r = await this.f(`${this.o.admin}/aigw/stats`, { headers: this.headers, signal });
-        if (r.status === 401) this.on.status(false, this.keyProblem ?? 'the admin listener wants a key (--key or AIGW_ADMIN_KEY)');
-        else if (!r.ok) this.on.status(false, `admin answered HTTP ${r.status}`);
-        else {
+        if (r.status === 401) {
+          await unread(r);
+          this.on.status(false, this.keyProblem ?? 'the admin listener wants a key (--key or AIGW_ADMIN_KEY)');
+        } else if (!r.ok) {
+          await unread(r);
+          this.on.status(false, `admin answered HTTP ${r.status}`);
+        } else {
           const began = performance.now();
           this.snapshot(await boundedText(r.body, MAX_STATS_BYTES));
           busyMs = performance.now() - began;
@@ -139,7 +145,10 @@ export class AdminClient {
           headers: { ...this.headers, 'last-event-id': String(this.lastEventId) },
           signal: this.abort.signal,
         });
-        if (!r.ok || !r.body) throw new Error(`HTTP ${r.status}`);
+        if (!r.ok || !r.body) {
+          await unread(r);
+          throw new Error(`HTTP ${r.status}`);
+        }
         const reader = new BoundedEventReader(MAX_EVENT_BYTES, MAX_SKIP_BYTES, {
           event: (ev) => this.take(ev),
           skipped: (id) => {
@@ -179,6 +188,15 @@ export class AdminClient {
     const n = eventId(id);
     if (n !== undefined) this.lastEventId = n;
   }
+}
+
+/**
+ * A response whose body is not read, let go: its connection is closed rather than left waiting for a reader. A body
+ * that never ends (a refusal trickled out by a proxy or a hostile listener) kept it open until a garbage collection
+ * collected the response — one connection more each poll, each reconnect of the event stream and each reset.
+ */
+async function unread(r: Response): Promise<void> {
+  await r.body?.cancel().catch(() => {});
 }
 
 /** An SSE id as the gateway writes it (a decimal integer), or undefined. */
