@@ -2,8 +2,17 @@
 import { AdminClient } from './admin-client.js';
 import { applyEvent, applyStats, initialState, refusalsByTenant, skippedNote, type TuiState } from './model.js';
 
-/** Models and tenants printed per tick, busiest first: a gateway of thousands printed them all every two seconds. */
+/**
+ * Models, a model's backends, tenants and a tenant's codes printed per tick, busiest first: a gateway of thousands
+ * printed them all every two seconds (a model's 5,000 backends were one line of 110 KB a tick).
+ */
 export const PLAIN_ROWS = 20;
+/**
+ * Bytes left unread in the output past which a tick is not printed. Node holds what a pipe's reader has not taken
+ * (`aigw top | less` left on its first page, a stalled log collector) in the stream, in memory: every tick was kept,
+ * as long as the reader stayed away. The next tick printed says how many went.
+ */
+export const PLAIN_MAX_WAITING = 4 * 1024 * 1024;
 
 /** The `PLAIN_ROWS` entries of largest weight, in their order otherwise (a stable sort keeps ties as listed). */
 function busiest<T>(entries: T[], weight: (e: T) => number): T[] {
@@ -25,10 +34,12 @@ export function summaryLines(s: TuiState): string[] {
   lines.push(`${t} ${connection} ${rates} inflight ${s.stats?.inflight ?? 0}${s.skipped ? ` · ${skippedNote(s.skipped)}` : ''}`);
   const models = Object.entries(s.stats?.models ?? {});
   for (const [model, m] of busiest(models, ([, m]) => m.requests)) {
-    const parts = Object.entries(m.backends).map(
+    const backends = Object.entries(m.backends);
+    const parts = busiest(backends, ([, v]) => v.requests).map(
       ([b, v]) => `${b} ${v.requests} (${(v.share * 100).toFixed(1)}%/${(v.expectedShare * 100).toFixed(1)}%)`,
     );
-    lines.push(`${t}   ${model}: ${parts.join(', ')}`);
+    const more = backends.length > PLAIN_ROWS ? `, … ${backends.length - PLAIN_ROWS} more backends` : '';
+    lines.push(`${t}   ${model}: ${parts.join(', ')}${more}`);
   }
   if (models.length > PLAIN_ROWS) lines.push(`${t}   … ${models.length - PLAIN_ROWS} more models`);
   const tenants = Object.entries(s.stats?.tenants ?? {});
@@ -65,6 +76,8 @@ export function runPlain(
 ): () => void {
   let state = initialState();
   let closed = false;
+  /** Ticks not printed since the last one that was: the reader had not taken what was already written. */
+  let unprinted = 0;
   // A line is printed once, and again when its counter moved (at most once per tick).
   const printed = new Map<number, number>();
   const client = new AdminClient(
@@ -79,6 +92,16 @@ export function runPlain(
   client.start();
   const timer = setInterval(() => {
     if (closed) return;
+    if (((out as { writableLength?: number }).writableLength ?? 0) > PLAIN_MAX_WAITING) {
+      unprinted++;
+      return;
+    }
+    if (unprinted > 0) {
+      const t = new Date().toISOString().slice(11, 19);
+      out.write(`${t} … ${unprinted} update${unprinted === 1 ? '' : 's'} not printed: the reader of this output fell behind\n`);
+      unprinted = 0;
+    }
+    // Event lines not printed while the reader was behind are printed now, those still in the log.
     for (const l of state.log) {
       if (printed.get(l.serial) === l.count) continue;
       printed.set(l.serial, l.count);
