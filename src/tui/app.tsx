@@ -3,6 +3,7 @@ import { Box, Text, useApp, useInput, useStdout } from 'ink';
 import { useEffect, useMemo, useReducer, useState } from 'react';
 import { AdminClient } from './admin-client.js';
 import { shownUrl } from './admin-target.js';
+import { printable } from '../core/printable.js';
 import type { GatewayEvent } from '../events/types.js';
 import { EventLog, Rates, RefusalsPanel, RoutingPanel, TenantsPanel } from './components.js';
 import { DEFAULT_HEIGHT, panelRows } from './layout.js';
@@ -104,9 +105,15 @@ export function App({
   const status = state.connected ? <Text color="green">● connected</Text> : <Text color="red">● {state.error ?? 'connecting…'}</Text>;
   return (
     <Box flexDirection="column" width={width}>
+      {/* One line whatever the status says: it quotes the listener (a bad field's path, of names up to 512 characters
+          each), and wrapped it pushed the panels down, past the rows layout.ts shared out. */}
       <Box justifyContent="space-between" paddingX={1}>
-        <Text bold>aigw top {admin ? <Text dimColor>{shownUrl(admin)}</Text> : null}</Text>
-        <Text>
+        <Box flexShrink={0} marginRight={1}>
+          <Text bold>
+            aigw top {admin ? <Text dimColor>{printable(shownUrl(admin), Math.max(20, Math.floor(width / 3)))}</Text> : null}
+          </Text>
+        </Box>
+        <Text wrap="truncate-end">
           {status}
           {state.paused ? <Text color="yellow"> PAUSED</Text> : null}
           {state.skipped ? <Text color="yellow"> {skippedNote(state.skipped)}</Text> : null}
