@@ -40,7 +40,9 @@ export function mocksOfProfile(profile: Profile): PlannedMock[] {
 export function adHocMocks(kind: 'vllm' | 'tei', specs: readonly string[] = [], host: string): PlannedMock[] {
   return specs.map((spec) => {
     const m = /^([A-Za-z0-9][A-Za-z0-9._-]*)=(\d{1,5})$/.exec(spec);
-    if (!m) throw new CliError(`--${kind} expects NAME=PORT (port 0 picks a free one), got "${spec}"`, exitCodes.usage);
+    // A port past 65535 reached listen's RangeError, an exit 1 once the mocks before it had started.
+    if (!m || Number(m[2]) > 65535)
+      throw new CliError(`--${kind} expects NAME=PORT (port 0 picks a free one, at most 65535), got "${spec}"`, exitCodes.usage);
     const defaults = MockSchema.parse({ kind });
     return { settings: { name: m[1]!, ...defaults, models: undefined }, host, port: Number(m[2]) };
   });

@@ -9,7 +9,9 @@ import { loadProfileOrManifests } from '../bridge/load.js';
 import { MAX_PROFILE_TEXT_BYTES, readSmallFile } from '../core/small-file.js';
 import { formatProblem } from '../profile/problems.js';
 import { watchProfile } from './profile-watch.js';
-import { exitCodes } from './run.js';
+import { CliError, exitCodes } from './run.js';
+import { hostPortProblem } from '../core/listen.js';
+import { escapeControls } from '../core/printable.js';
 import { startStack } from './stack.js';
 import { stopWithStdin } from '../core/stop-with-stdin.js';
 import { printSkipped } from './validate.js';
@@ -35,6 +37,14 @@ interface Options {
 const RELOAD_EVENT_PROBLEMS = 10;
 
 export async function run(opts: Options): Promise<number> {
+  // Before anything starts: a bad address is bad usage, not a listener's failure after the gateway (and its mocks) started.
+  for (const [flag, value] of [
+    ['--listen', opts.listen],
+    ['--admin', opts.admin],
+  ] as const) {
+    const problem = value === undefined ? undefined : hostPortProblem(value);
+    if (problem) throw new CliError(`${flag} ${problem}; got ${JSON.stringify(escapeControls(value!).slice(0, 100))}`, exitCodes.usage);
+  }
   tuneV8ForServing();
   // A stderr whose reader went away (`aigw serve 2>&1 | head`, a restarted log collector) fails the next warning's
   // write with EPIPE, an 'error' on process.stderr: with nobody listening, a refused reload or a store's flap took the

@@ -2,6 +2,20 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+/** HOST:PORT as the profile takes it: a name or IPv4 address, or an IPv6 one in brackets, and a port of 1 to 5 digits. */
+const HOST_PORT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+
+/**
+ * Why `hp` is not an address a server can listen on, or undefined. splitHostPort reads anything: `8080` as host
+ * "808" and port 8080, `localhost:http` as port NaN, and Node takes no port past 65535.
+ */
+export function hostPortProblem(hp: string): string | undefined {
+  const m = HOST_PORT.exec(hp);
+  if (!m) return 'expects HOST:PORT, such as 127.0.0.1:8080 (port 0 picks a free port)';
+  if (Number(m[2]) > 65535) return 'expects HOST:PORT with a port of at most 65535 (port 0 picks a free port)';
+  return undefined;
+}
+
 export function splitHostPort(hp: string): { host: string; port: number } {
   const i = hp.lastIndexOf(':');
   return { host: hp.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(hp.slice(i + 1)) };
