@@ -43,7 +43,8 @@ export async function run(opts: Options): Promise<number> {
     ['--admin', opts.admin],
   ] as const) {
     const problem = value === undefined ? undefined : hostPortProblem(value);
-    if (problem) throw new CliError(`${flag} ${problem}; got ${JSON.stringify(escapeControls(value!).slice(0, 100))}`, exitCodes.usage);
+    if (problem)
+      throw new CliError(`${flag} expects ${problem}; got ${JSON.stringify(escapeControls(value!).slice(0, 100))}`, exitCodes.usage);
   }
   tuneV8ForServing();
   // A stderr whose reader went away (`aigw serve 2>&1 | head`, a restarted log collector) fails the next warning's

@@ -6,13 +6,14 @@ import type { AddressInfo } from 'node:net';
 const HOST_PORT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 
 /**
- * Why `hp` is not an address a server can listen on, or undefined. splitHostPort reads anything: `8080` as host
+ * What `hp` should have been, when it is not an address a server can listen on (`expects …` / `expected …` before
+ * it), else undefined; the CLI's flags and the profile's fields read it alike. splitHostPort reads anything: `8080` as host
  * "808" and port 8080, `localhost:http` as port NaN, and Node takes no port past 65535.
  */
 export function hostPortProblem(hp: string): string | undefined {
   const m = HOST_PORT.exec(hp);
-  if (!m) return 'expects HOST:PORT, such as 127.0.0.1:8080 (port 0 picks a free port)';
-  if (Number(m[2]) > 65535) return 'expects HOST:PORT with a port of at most 65535 (port 0 picks a free port)';
+  if (!m) return 'HOST:PORT, such as 127.0.0.1:8080 (port 0 picks a free port)';
+  if (Number(m[2]) > 65535) return 'HOST:PORT with a port of at most 65535 (port 0 picks a free port)';
   return undefined;
 }
 

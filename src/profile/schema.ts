@@ -1,5 +1,6 @@
 /** The profile's schema (docs/contract.md §2). Every type the rest of aigw uses is inferred from here. */
 import { z } from 'zod';
+import { hostPortProblem } from '../core/listen.js';
 import { parseDuration, parseSize } from '../core/units.js';
 
 /**
@@ -38,9 +39,11 @@ const Duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
  */
 const Window = Duration.refine((ms) => ms >= 60, { message: 'expected a window of at least 60ms (it is cut into 60 buckets)' });
 
-const HostPort = z
-  .string()
-  .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/, 'expected HOST:PORT, such as 127.0.0.1:8080 (port 0 picks a free port)');
+const HostPort = z.string().superRefine((hp, ctx) => {
+  // As the CLI's --listen and --admin are read: a port past 65535 validated, then failed serve with exit 1.
+  const problem = hostPortProblem(hp);
+  if (problem) ctx.addIssue({ code: 'custom', message: `expected ${problem}` });
+});
 
 const Name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/, 'expected a name of letters, digits, and . _ : / -');
 

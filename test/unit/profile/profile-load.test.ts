@@ -24,6 +24,16 @@ describe('profile loading', () => {
     expect(Object.isFrozen(p.models.m!.targets[0])).toBe(true);
   });
 
+  it('takes listen addresses the CLI takes: a port past 65535 is refused (it validated, then serve exited 1)', () => {
+    const at = (listen: string) => parseProfile(`${minimal()}\nlisten: "${listen}"\n`, 'p.yaml', {});
+    expect(at('127.0.0.1:65535').ok).toBe(true);
+    for (const bad of ['127.0.0.1:65536', '127.0.0.1:99999', '8080', 'localhost:http']) {
+      const r = at(bad);
+      expect(r.ok, bad).toBe(false);
+      if (!r.ok) expect(r.problems[0]!.message, bad).toMatch(/^expected HOST:PORT/);
+    }
+  });
+
   it('interpolates ${VAR} and ${VAR:-default}, keeping numbers numbers', () => {
     const text = minimal(`tenants:
   t:
