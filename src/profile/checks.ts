@@ -280,6 +280,15 @@ export function checkWarnings(p: Profile, raw: unknown, fromEnv: ReadonlySet<str
       `the admin listener at ${p.admin.listen} is reachable beyond this machine without admin.key: anyone who reaches it can read stats, events and metrics and reset them`,
     );
   }
+  const jwks = p.auth?.jwt?.jwks;
+  const jwksUrl = jwks !== undefined && /^http:\/\//i.test(jwks) && URL.canParse(jwks) ? new URL(jwks) : undefined;
+  if (jwksUrl && !isLoopbackHost(jwksUrl.hostname)) {
+    report(
+      'warning',
+      ['auth', 'jwt', 'jwks'],
+      `the key set is fetched over plain http from ${jwksUrl.host}: anyone on the way can swap the keys and sign tokens for any tenant; use https`,
+    );
+  }
   const host = p.listen.slice(0, p.listen.lastIndexOf(':'));
   if (tenants.length === 0 && !isLoopbackHost(host)) {
     report('warning', ['listen'], `no tenants are configured, so anyone who can reach ${p.listen} can use every model without a key`);

@@ -87,6 +87,16 @@ describe('mtls rules and JWT tenants', () => {
     expect(r.ok && r.profile.auth?.jwt).toMatchObject({ tenantClaim: 'sub', refreshInterval: 300_000, refetchCooldown: 30_000 });
   });
 
+  it('warns of a key set fetched over plain http from another machine (whoever is on the way signs tokens)', () => {
+    const at = (jwks: string) => warnings(base(`auth: { jwt: { jwks: "${jwks}", issuer: i, audience: a } }`, '  acme: {}'));
+    expect(at('http://idp.example/jwks.json')).toEqual([
+      'auth.jwt.jwks: the key set is fetched over plain http from idp.example: anyone on the way can swap the keys and sign tokens for any tenant; use https',
+    ]);
+    expect(at('HTTP://10.0.0.7:8080/jwks')).toHaveLength(1);
+    for (const fine of ['https://idp.example/jwks.json', 'http://127.0.0.1:9000/jwks', 'http://localhost/jwks', 'http://[::1]:1/k'])
+      expect(at(fine), fine).toEqual([]);
+  });
+
   it('accepts tracing, as the contract names it', () => {
     const r = parseProfile(base('observe: { tracing: { otlp: "http://collector:4318", sampleRatio: 0.1 } }'), 'p.yaml', {});
     expect(r.ok && r.profile.observe.tracing).toEqual({ otlp: 'http://collector:4318', sampleRatio: 0.1, captureContent: false });
