@@ -214,7 +214,9 @@ export async function long(ctx: BenchContext): Promise<ScenarioResult> {
   const skipped = rows.filter((r) => r.kind === 'skipped').length;
   return {
     figures: {
-      'long.truncations': truncations,
+      // No answer measured (every size skipped: not sent under the target's limit, or cut by an interrupt): no count, as
+      // accounting has none — a 0 passed `long.truncations==0` on nothing.
+      'long.truncations': skipped < rows.length ? truncations : null,
       'long.errors': errors,
       'long.cases': rows.length,
       'long.skipped': skipped,
@@ -222,7 +224,7 @@ export async function long(ctx: BenchContext): Promise<ScenarioResult> {
       'long.truncatedAt': truncatedAt ?? null,
     },
     lines: [
-      `long        ${rows.length} answers, ${truncations} truncated, ${errors} errors${skipped ? `, ${skipped} not measured (not sent, or cut by an interrupt)` : ''}` +
+      `long        ${rows.length} answers, ${skipped < rows.length ? truncations : 'none measured, so none'} truncated, ${errors} errors${skipped ? `, ${skipped} not measured (not sent, or cut by an interrupt)` : ''}` +
         `${truncatedAt !== undefined ? `; the smallest cut at ${truncatedAt} bytes` : ''}`,
       ...rows.map((r) => `            ${r.size.padStart(7)} ${r.mode.padEnd(6)} ${r.outcome}`),
     ],

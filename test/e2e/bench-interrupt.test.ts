@@ -141,7 +141,8 @@ describe('aigw bench, interrupted', () => {
     const { stdout } = b.out();
     expect(stdout).toMatch(/256MiB body\s+interrupted after \d+ bytes: the bench cut it \(not a finding\)/);
     const report = JSON.parse(readFileSync(json, 'utf8'));
-    expect(report.figures['long.truncations']).toBe(0);
+    // Its one answer cut by the bench: nothing measured, so no count of truncations (not 0, which an assertion passes).
+    expect(report.figures['long.truncations']).toBeNull();
     expect(report.figures['long.errors']).toBe(0);
     // Nor a failure of the target anywhere else in the report.
     expect(stdout).not.toMatch(/failed or refused/);

@@ -126,6 +126,23 @@ describe('accounting when no request could be sent', () => {
   });
 });
 
+describe('long when no answer could be sent', () => {
+  it('gives no truncation count: every size skipped under the target\'s token limit is not "none truncated"', async () => {
+    let asked = 0;
+    const url = await target((_b, res) => {
+      asked++;
+      json(res, 200, { choices: [{ message: { content: 'ok' } }] });
+    });
+    // The target said this key has 1,000 tokens a window: a 256 KiB answer is over a quarter of it.
+    const pacer = new Pacer(60_000, () => {});
+    pacer.observe({ status: 200, limits: { 'x-ratelimit-limit-tokens': '1000', 'x-ratelimit-remaining-tokens': '1000' } });
+    const r = await long(benchContext({ url, mocks: {} }, { pacer, longSizes: [256 * 1024] }));
+    expect(asked).toBe(0);
+    expect(r.figures).toMatchObject({ 'long.truncations': null, 'long.skipped': 2, 'long.cases': 2 });
+    expect(r.lines[0]).toMatch(/none measured/);
+  });
+});
+
 describe('long, a non-streamed answer whose text stops inside its last token', () => {
   it('is not complete: the JSON is whole and every word there, the last one short', async () => {
     const url = await target((body, res) => {
