@@ -5,6 +5,7 @@
  * are known; `message_stop` on `[DONE]`. Only the open block and the stop reason are remembered.
  */
 import { type AigwError, aigwError } from '../core/errors.js';
+import { HeldText } from '../core/held-text.js';
 import type { Scrub } from '../core/scrub.js';
 import { renderAnthropicStreamError } from '../anthropic/error-shape.js';
 import type { SseEvent } from '../openai/sse.js';
@@ -43,8 +44,11 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
   private lastCall = -1;
   private stop: StopInfo | undefined;
   private deltaSent = false;
-  /** The argument text of the open tool_use block: checked to be a JSON object when the block closes. */
-  private args = '';
+  /**
+   * The argument text of the open tool_use block: checked to be a JSON object when the block closes. Joined as it
+   * comes (core/held-text.ts): a string appended to a piece at a time held ~20 bytes a character sent one a chunk.
+   */
+  private readonly args = new HeldText();
   /** See StreamTranslator.outputEstimate: the text, reasoning and tool arguments the chunks carried. */
   outputEstimate = 0;
 
@@ -179,14 +183,14 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
     }
     const args = call.function?.arguments;
     if (args) {
-      this.args += args;
+      this.args.push(args);
       if (this.args.length > this.maxArguments) {
         // Held whole for the check, a backend's endless arguments grew the gateway's heap by as much.
         this.error = aigwError(
           'upstream_stream_error',
           `the backend's tool call ${call.index} sent more than ${this.maxArguments} characters of arguments`,
         );
-        this.args = '';
+        this.args.clear();
         return undefined;
       }
       this.outputEstimate += tokensAtLeast(args.length);
@@ -211,8 +215,7 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
     const { index, kind } = this.open;
     this.open = undefined;
     if (kind === 'tool') {
-      const args = this.args;
-      this.args = '';
+      const args = this.args.take();
       if (checkArgs && argumentsObject(args) === undefined) {
         return this.abort(
           aigwError('bad_upstream_response', `the backend's tool call in block ${index} has arguments that are not a JSON object`),
