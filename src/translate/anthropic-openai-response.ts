@@ -10,6 +10,7 @@ import {
   clip,
   isCutFinish,
   isLimitFinish,
+  overlongName,
   serialize,
   stopReasonWithCalls,
   unreadable,
@@ -26,6 +27,8 @@ export function chatToMessage(json: unknown): AnswerResult {
   const parsed = ChatCompletion.safeParse(json);
   if (!parsed.success) return { ok: false, error: unreadable('not a chat completion') };
   const c = parsed.data;
+  const long = overlongName(c.id, c.model);
+  if (long) return { ok: false, error: long };
   const choice = c.choices[0];
   if (!choice) return { ok: false, error: unreadable('a chat completion without choices') };
   const m = choice.message;

@@ -17,6 +17,7 @@ import {
   argumentsObject,
   isCutFinish,
   isLimitFinish,
+  overlongName,
   type StopInfo,
   stopReasonWithCalls,
   usageFromChat,
@@ -75,6 +76,10 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
       return this.abort(aigwError('bad_upstream_response', 'the backend sent a stream event that is not a chat completion chunk'));
     // Azure opens a stream with a chunk of only prompt_filter_results (no choices, an empty id and model): nothing to say yet.
     if (!this.started && !chunk.choices?.length && !chunk.usage) return undefined;
+    if (!this.started) {
+      const long = overlongName(chunk.id, chunk.model);
+      if (long) return this.abort(long);
+    }
     let out = this.started ? '' : this.start(chunk.id, chunk.model);
     const choice = chunk.choices?.[0];
     const delta = choice?.delta;

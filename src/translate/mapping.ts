@@ -5,6 +5,7 @@
 import { type AigwError, aigwError, type Result } from '../core/errors.js';
 import type { ImageBlock } from '../anthropic/blocks.js';
 import type { DeltaUsage, Usage } from '../anthropic/response.js';
+import { MAX_MODEL_NAME } from '../openai/parse-request.js';
 import type { ChatUsage } from './openai-chat.js';
 
 /** Token counts of one answer, as accounting needs them. `input` counts every prompt token, cached or not. */
@@ -195,6 +196,21 @@ export function refuse<T>(message: string, param: string | null): Result<T> {
 /** A backend answer the translator cannot read: 502, the way any unreadable backend answer is reported. */
 export function unreadable(what: string): AigwError {
   return aigwError('bad_upstream_response', `the backend's answer cannot be translated: ${what}`);
+}
+
+/**
+ * Why an answer whose id or model name is longer than the gateway takes a model name from a client (MAX_MODEL_NAME)
+ * cannot be translated, if it cannot. A translation repeats both: an OpenAI client's stream names them in every
+ * chunk, and an Anthropic client's tool calls that came without an id are named after the answer's — a message_start
+ * naming a 1 MiB model made each one-letter delta after it a megabyte out, all of one read's built at once. No
+ * backend's names come near the bound; the answer is refused whole, streamed or not, rather than renamed.
+ */
+export function overlongName(id: string | undefined, model: string | undefined): AigwError | undefined {
+  if (id !== undefined && id.length > MAX_MODEL_NAME) return unreadable(`an id of ${id.length} characters (at most ${MAX_MODEL_NAME})`);
+  if (model !== undefined && model.length > MAX_MODEL_NAME) {
+    return unreadable(`a model name of ${model.length} characters (at most ${MAX_MODEL_NAME})`);
+  }
+  return undefined;
 }
 
 /** JSON text of a translated body, or undefined for a value JSON.stringify cannot take (nesting beyond V8's limit). */

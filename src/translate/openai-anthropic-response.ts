@@ -4,7 +4,7 @@
  * DeepSeek's field), usage counts cache reads as `prompt_tokens_details.cached_tokens`.
  */
 import { Message } from '../anthropic/response.js';
-import { chatUsageOf, finishReasonOf, serialize, unreadable, usageFromAnthropic } from './mapping.js';
+import { chatUsageOf, finishReasonOf, overlongName, serialize, unreadable, usageFromAnthropic } from './mapping.js';
 import { type AnswerResult, refusedWritten } from './translated.js';
 
 /** `created`: seconds since the epoch (Anthropic's Message carries no time). */
@@ -12,6 +12,8 @@ export function messageToChat(json: unknown, created: number): AnswerResult {
   const parsed = Message.safeParse(json);
   if (!parsed.success) return { ok: false, error: unreadable('not a Message') };
   const m = parsed.data;
+  const long = overlongName(m.id, m.model);
+  if (long) return { ok: false, error: long };
   let text = '';
   let reasoning = '';
   const toolCalls = [];

@@ -11,7 +11,7 @@ import { ContentBlockStartEvent, ErrorBody, MessageDeltaEvent, MessageStartEvent
 import { renderStreamErrorFrame } from '../openai/error-shape.js';
 import { SSE_DONE, type SseEvent } from '../openai/sse.js';
 import { readBlockDelta } from './fast-read.js';
-import { chatUsageOf, finishReasonOf, serialize, unreadable, usageFromAnthropic } from './mapping.js';
+import { chatUsageOf, finishReasonOf, overlongName, serialize, unreadable, usageFromAnthropic } from './mapping.js';
 import { tokensAtLeast } from './output-estimate.js';
 import { openAIFrame, parseData, type StreamTranslator, TranslatorEnding } from './stream.js';
 
@@ -128,6 +128,8 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
     if (!e.success) return this.abort(unreadable('a message_start without a message'));
     if (this.head) return this.abort(unreadable('a second message_start'));
     const m = e.data.message;
+    const long = overlongName(m.id, m.model);
+    if (long) return this.abort(long);
     this.model = m.model;
     this.usage = usageFromAnthropic(m.usage);
     this.head = `{"id":${JSON.stringify(m.id)},"object":"chat.completion.chunk","created":${this.opts.created},"model":${JSON.stringify(m.model)}`;
