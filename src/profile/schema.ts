@@ -1,6 +1,7 @@
 /** The profile's schema (docs/contract.md §2). Every type the rest of aigw uses is inferred from here. */
 import { z } from 'zod';
 import { hostPortProblem } from '../core/listen.js';
+import { MAX_MODEL_NAME } from '../openai/parse-request.js';
 import { parseDuration, parseSize } from '../core/units.js';
 
 /**
@@ -161,7 +162,11 @@ const Weight = env(
 
 const Target = z.strictObject({
   backend: z.string(),
-  model: z.string().min(1).optional(),
+  /**
+   * The name the backend serves it under. As long as a client's may be: a translated answer names it in every chunk,
+   * and one longer is refused as a backend's (translate/mapping.ts overlongName).
+   */
+  model: z.string().min(1).max(MAX_MODEL_NAME, `expected at most ${MAX_MODEL_NAME} characters`).optional(),
   weight: Weight.default(1),
   pricing: Pricing.optional(),
   /** Tokens (prompt + completion) the target accepts, as vLLM's max_model_len; `cost` routes only what fits. */

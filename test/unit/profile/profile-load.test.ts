@@ -34,6 +34,20 @@ describe('profile loading', () => {
     }
   });
 
+  it("takes a target's upstream model name as long as a client's may be (256), not longer", () => {
+    const named = (n: number) =>
+      parseProfile(
+        `version: 1\nbackends:\n  a: { url: http://127.0.0.1:8001 }\nmodels:\n  m: { targets: [{ backend: a, model: "${'x'.repeat(n)}" }] }\n`,
+        'p.yaml',
+        {},
+      );
+    expect(named(256).ok).toBe(true);
+    const r = named(257);
+    expect(r.ok).toBe(false);
+    if (!r.ok)
+      expect(`${r.problems[0]!.path}: ${r.problems[0]!.message}`).toBe('models.m.targets[0].model: expected at most 256 characters');
+  });
+
   it('interpolates ${VAR} and ${VAR:-default}, keeping numbers numbers', () => {
     const text = minimal(`tenants:
   t:
