@@ -166,6 +166,25 @@ for (const { name, make, pass, justBefore } of stores) {
       await s.close();
     });
 
+    it('says a reset no sooner than the carried debt drains (x-ratelimit-reset-tokens is read from it)', async () => {
+      const s = await make();
+      const spec = [{ key: 'debt-reset', tpm: 100 }];
+      const first = await admit(s, spec, 10);
+      if (!first.ok) throw new Error('not admitted');
+      // 1,010 of debt beyond the window: ten windows (6 s) before the window is as it was, however late a busy
+      // machine runs the check below.
+      await s.settle(first.reservation, 1110);
+      await pass(WINDOW + 50);
+      const blocked = await admit(s, spec, 10);
+      if (blocked.ok) throw new Error('admitted in debt');
+      // Every bucket has left the window, the debt has not: a reset of 0 ms beside a retry-after of seconds sent a
+      // client pacing itself by the x-ratelimit-* headers straight back into the 429.
+      const tokens = blocked.states[0]!.tokens!;
+      expect(tokens.remaining).toBe(0);
+      expect(tokens.resetMs).toBeGreaterThanOrEqual(blocked.retryAfterMs - 5);
+      await s.close();
+    });
+
     it('frees a concurrency lease at release, before the tokens are settled (trust class 4)', async () => {
       const s = await make();
       const spec = [{ key: 'rel', concurrency: 1, tpm: 1000 }];

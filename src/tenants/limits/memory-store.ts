@@ -11,6 +11,9 @@ import {
   type WindowState,
 } from './store.js';
 
+/** How long a debt takes to drain at its limit's rate (one limit per window). */
+const drainMs = (carry: number, windowMs: number, limit: number): number => Math.ceil((carry * windowMs) / Math.max(limit, 1));
+
 /**
  * An amount metered against a limit per window — tokens over the store's window, micro-dollars over a
  * budget's — with the debt the window could not hold (store.ts), brought up to date when read.
@@ -48,7 +51,7 @@ class Meter {
     if (this.win.used(cur) + carry + cost <= limit) return 0;
     if (cost > limit) return -1;
     const inWindow = this.win.retryAfter(cur, now, this.bucketMs, cost + carry, limit);
-    const drained = carry > 0 ? Math.ceil((carry * this.windowMs) / limit) : 0;
+    const drained = carry > 0 ? drainMs(carry, this.windowMs, limit) : 0;
     return Math.max(1, inWindow, drained);
   }
 
@@ -73,7 +76,12 @@ class Meter {
 
   state(now: number, limit: number): WindowState {
     const cur = this.bucket(now);
-    return this.win.state(cur, now, this.bucketMs, limit, this.carryLeft(now, limit));
+    const carry = this.carryLeft(now, limit);
+    const s = this.win.state(cur, now, this.bucketMs, limit, carry);
+    // The window is as it was only once the debt has drained too: read from the buckets alone, a tenant whose buckets
+    // had all left said 0 tokens left and a reset of 0 ms beside a retry-after of minutes (x-ratelimit-reset-tokens).
+    if (carry > 0) s.resetMs = Math.max(s.resetMs, drainMs(carry, this.windowMs, limit));
+    return s;
   }
 }
 

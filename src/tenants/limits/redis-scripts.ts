@@ -63,11 +63,14 @@ local function retry(used, items, c, limit, w)
   end
   return math.floor(w.bms)
 end
-local function reset(items, w)
+-- ms until the window holds none of its usage, nor any of the debt it carries (which drains at the limit's rate).
+local function reset(items, w, carry, limit)
+  local drain = 0
+  if carry > 0 then drain = math.ceil(carry * w.W / math.max(limit, 1)) end
   local newest = nil
   for _, it in ipairs(items) do if it[2] > 0 then newest = it[1] end end
-  if newest == nil then return 0 end
-  return math.max(0, math.floor((newest + S) * w.bms - now))
+  if newest == nil then return drain end
+  return math.max(drain, math.floor((newest + S) * w.bms - now))
 end
 -- ms until c fits under limit with the carried debt, as the memory store's Meter.wait computes it.
 local function wait(used, carry, items, c, limit, w)
@@ -95,7 +98,7 @@ for i = 0, n - 1 do
     bu, bi = load(KEYS[k + 4], bw)
     bc = carryLeft(KEYS[k + 4], bl, bw)
   end
-  loaded[i] = { tu + tc, ti, ru, ri, active, bu + bc, bi, bw }
+  loaded[i] = { tu + tc, ti, ru, ri, active, bu + bc, bi, bw, tc, tl, bc, bl }
   if deny == nil then
     if rl >= 0 and ru + 1 > rl then deny = { 'requests', i, retry(ru, ri, 1, rl, TW) }
     elseif tl >= 0 and tu + tc + cost > tl then deny = { 'tokens', i, wait(tu, tc, ti, cost, tl, TW) }
@@ -141,8 +144,8 @@ else
 end
 for i = 0, n - 1 do
   local l = loaded[i]
-  out[#out + 1] = l[1]; out[#out + 1] = reset(l[2], TW); out[#out + 1] = l[3]; out[#out + 1] = reset(l[4], TW); out[#out + 1] = l[5]
-  out[#out + 1] = tostring(l[6]); out[#out + 1] = reset(l[7], l[8])
+  out[#out + 1] = l[1]; out[#out + 1] = reset(l[2], TW, l[9], l[10]); out[#out + 1] = l[3]; out[#out + 1] = reset(l[4], TW, 0, 0)
+  out[#out + 1] = l[5]; out[#out + 1] = tostring(l[6]); out[#out + 1] = reset(l[7], l[8], l[11], l[12])
 end
 return out
 `;
