@@ -40,6 +40,9 @@ const Duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
  */
 const Window = Duration.refine((ms) => ms >= 60, { message: 'expected a window of at least 60ms (it is cut into 60 buckets)' });
 
+/** A Redis command's deadline: a timer of 0 fires before any reply can arrive (every command timed out: degraded or 503). */
+const StoreTimeout = Duration.refine((ms) => ms >= 1, { message: 'expected a timeout of at least 1ms (0 times out every command)' });
+
 const HostPort = z.string().superRefine((hp, ctx) => {
   // As the CLI's --listen and --admin are read: a port past 65535 validated, then failed serve with exit 1.
   const problem = hostPortProblem(hp);
@@ -275,7 +278,7 @@ export const ProfileSchema = z.strictObject({
           redis: z.string().regex(/^rediss?:\/\//, 'expected a redis:// URL'),
           /** When Redis fails: open (serve, each replica limiting to limit ÷ replicas locally) or closed (503). */
           onError: z.enum(['open', 'closed']).default('open'),
-          timeout: Duration.default(100),
+          timeout: StoreTimeout.default(100),
           /** How many gateways share the budget: the local share in degraded mode. */
           replicas: env(z.int().min(1)).default(1),
           /** A concurrency slot held by a replica that died is freed after this (live requests renew it). */

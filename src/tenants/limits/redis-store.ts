@@ -93,8 +93,10 @@ export class RedisLimitStore implements LimitStore {
 
   constructor(private readonly o: RedisStoreOptions) {
     this.redis = new Redis(o.url, {
-      commandTimeout: o.timeoutMs,
-      connectTimeout: Math.max(o.timeoutMs, 1000),
+      // Held to Node's timer bound: past it a timer fires after 1 ms, and every command (the ready check's too) timed
+      // out at once — the store never read, every request served degraded or refused.
+      commandTimeout: timerDelay(o.timeoutMs),
+      connectTimeout: timerDelay(Math.max(o.timeoutMs, 1000)),
       maxRetriesPerRequest: 0,
       enableOfflineQueue: false,
       lazyConnect: false,
