@@ -126,6 +126,12 @@ const MAX_CACHED_MODELS = 1024;
 
 /** An unusable limit key fails every request of its tenant: said at most this often, not per request. */
 const KEY_PROBLEM_EVERY_MS = 60_000;
+/**
+ * A store said unavailable is said recovered once it has answered for this long with no failure between. Said at each
+ * turn, a Redis answering about as slowly as its timeout (every other command past it) wrote an 'unavailable' and a
+ * 'recovered' line, and published two limits_store events, per pair of requests: at the clients' request rate.
+ */
+const RECOVERED_AFTER_MS = 1000;
 /** Longest store failure shown: a Redis error reply is the server's own text, of any length. */
 const MAX_SHOWN = 300;
 
@@ -143,6 +149,8 @@ export class Limiter {
   private readonly specCache = new WeakMap<Tenant, Map<string, readonly LimitSpec[]>>();
   private readonly degraded: MemoryLimitStore | undefined;
   private storeDown = false;
+  /** While the store is said down: when it began answering again, with no failure since (RECOVERED_AFTER_MS). */
+  private answeringSince: number | undefined;
   private keyProblemSaidAt = -Infinity;
 
   private constructor(
@@ -293,7 +301,17 @@ export class Limiter {
   }
 
   private markStore(ok: boolean, said = ''): void {
-    if (ok === !this.storeDown) return;
+    if (ok === !this.storeDown) {
+      // Down, and failing again: its recovery waits for a steady run of answers.
+      if (!ok) this.answeringSince = undefined;
+      return;
+    }
+    if (ok) {
+      const now = performance.now();
+      this.answeringSince ??= now;
+      if (now - this.answeringSince < RECOVERED_AFTER_MS) return;
+    }
+    this.answeringSince = undefined;
     const message = shown(said);
     this.storeDown = !ok;
     const mode =
