@@ -144,6 +144,19 @@ function shown(message: string): string {
   return escapeControls(message.length > MAX_SHOWN ? `${ownString(message.slice(0, MAX_SHOWN))}…` : message);
 }
 
+/** How soon a request refused only for the shared store's absence may try again (as the 503 of onError: closed says). */
+const STORE_RETRY_MS = 1000;
+
+/** Whether the limit `key` of `kind` itself (not a replica's share of it) can never admit this request. */
+function neverAdmitted(input: AdmitInput, kind: LimitKind, key: string): boolean {
+  const spec = input.specs.find((s) => s.key === key);
+  if (!spec) return true;
+  if (kind === 'tokens') return spec.tpm !== undefined && input.tokens > spec.tpm;
+  if (kind === 'requests') return spec.rpm === 0;
+  if (kind === 'concurrency') return spec.concurrency === 0;
+  return spec.budget !== undefined && (input.microUsd ?? 0) > spec.budget.microUsd;
+}
+
 export class Limiter {
   private readonly shared: LimitStore;
   private readonly specCache = new WeakMap<Tenant, Map<string, readonly LimitSpec[]>>();
@@ -257,7 +270,13 @@ export class Limiter {
       budget: s.budget && { microUsd: s.budget.microUsd / share, windowMs: s.budget.windowMs },
     }));
     const store = this.degraded!;
-    return this.decided(store.admit({ ...input, specs: local }), store, input, tenant, model, requestId);
+    let outcome = store.admit({ ...input, specs: local });
+    // Over this replica's share, within the limit itself: the store's return admits it, so it is one to retry. Refused
+    // for good, 2 rpm over 4 replicas (0 each) or 3,000 tokens of an 8,000 tpm over 4 (2,000 each) told clients not to
+    // retry requests their limits admit once Redis is back.
+    if (!outcome.ok && outcome.permanent && !neverAdmitted(input, outcome.kind, outcome.key))
+      outcome = { ...outcome, permanent: false, retryAfterMs: STORE_RETRY_MS };
+    return this.decided(outcome, store, input, tenant, model, requestId);
   }
 
   /** A store's answer as the admission (with OpenAI's headers) or the 429. */
