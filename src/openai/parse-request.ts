@@ -68,6 +68,28 @@ function isJsonContentType(ct: string | undefined): boolean {
   return base === 'application/json' || base.endsWith('+json');
 }
 
+/**
+ * The charset a JSON content-type names other than UTF-8, if any. The body is read as UTF-8 and goes upstream under
+ * the client's content-type: a backend that decodes by the charset (Express's body-parser takes any `utf-*` iconv-lite
+ * knows, UTF-7 among them) read other JSON than the gateway did — `+ACIALAAi…-` in a string the gateway read as text
+ * was `","model":"…` there, a second model after the one the gateway wrote, past the allow-list and the limits.
+ * Every `charset` parameter is read (a repeated one too), quoted or not.
+ */
+function otherCharset(ct: string | undefined): string | undefined {
+  if (ct === undefined || ct === 'application/json') return undefined;
+  const params = ct.split(';');
+  for (let i = 1; i < params.length; i++) {
+    const eq = params[i]!.indexOf('=');
+    if (eq < 0 || params[i]!.slice(0, eq).trim().toLowerCase() !== 'charset') continue;
+    const value = params[i]!.slice(eq + 1)
+      .trim()
+      .replace(/^"(.*)"$/, '$1')
+      .toLowerCase();
+    if (value !== 'utf-8' && value !== 'utf8') return value;
+  }
+  return undefined;
+}
+
 const fail = (error: AigwError): Result<never> => ({ ok: false, error });
 
 /** A client's value in a message, bounded (a 1 MB string for max_tokens is not echoed back whole). */
@@ -79,6 +101,15 @@ function shown(v: unknown): string {
 export function parseProxyRequest(endpoint: Endpoint, body: Buffer, contentType: string | undefined): Result<ProxyRequest> {
   if (!isJsonContentType(contentType)) {
     return fail(aigwError('invalid_request', `expected content-type application/json, got ${String(contentType).slice(0, 100)}`));
+  }
+  const charset = otherCharset(contentType);
+  if (charset !== undefined) {
+    return fail(
+      aigwError(
+        'unsupported_media_type',
+        `the request body must be UTF-8 JSON; charset ${JSON.stringify(charset.slice(0, 40))} is not accepted`,
+      ),
+    );
   }
   const { text, ascii, valid } = utf8Text(body);
   const scan = scanTopLevel(text, MAX_JSON_DEPTH);
