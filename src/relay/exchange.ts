@@ -276,14 +276,14 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const translating = this.dialect?.answer !== undefined;
     const encoded = encodedBeyondIdentity(headers['content-encoding']);
     if (translating && encoded) {
-      return this.failUnreadable(`an answer encoded as ${String(headers['content-encoding']).slice(0, 40)} cannot be translated`);
+      return this.failUnreadable(`an answer encoded as ${this.codingShown(headers)} cannot be translated`);
     }
     // A stream request's answer is read as a stream whatever it is labelled (some servers send none, or JSON's).
     // Whether it is one, its first bytes say (beginStream).
     if (this.record.stream || (typeof ct === 'string' && ct.startsWith('text/event-stream'))) {
       // aigw asks for identity; a stream compressed anyway forms no event it can read, and went out labelled gzip
       // with aigw's plain error frame after its head.
-      if (encoded) return this.failUnreadable(`a stream encoded as ${String(headers['content-encoding']).slice(0, 40)} cannot be relayed`);
+      if (encoded) return this.failUnreadable(`a stream encoded as ${this.codingShown(headers)} cannot be relayed`);
       this.openStream();
     } else if (translating) {
       this.mode = 'translated';
@@ -304,7 +304,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
         this.coding = readableCoding(headers['content-encoding']);
         // aigw asks for identity: a coding it cannot read back (a list, zstd) could carry an error object past it.
         if (this.coding === undefined) {
-          return this.failUnreadable(`an answer encoded as ${String(headers['content-encoding']).slice(0, 40)} cannot be read back`);
+          return this.failUnreadable(`an answer encoded as ${this.codingShown(headers)} cannot be read back`);
         }
       }
       this.body = new BodyRelay(this.out, this.relay.buffer, status, headers, this.credentials());
@@ -634,6 +634,15 @@ export class Exchange implements Dispatcher.DispatchHandler {
   /** A 2xx without a byte of body: nothing reached the client (its head waits for the first byte), so another may answer. */
   private failEmptyBody(): void {
     this.failBadResponse(`HTTP ${this.status} without a body`);
+  }
+
+  /**
+   * The backend's content-encoding as a message quotes it: scrubbed before it is cut — cut first, a configured secret
+   * it held (a proxy that reflects request headers into its answer's) was no longer whole for the scrub to find, and
+   * its first characters reached the client.
+   */
+  private codingShown(headers: IncomingHttpHeaders): string {
+    return this.relay.scrub(String(headers['content-encoding'])).slice(0, 40);
   }
 
   /** A translated answer that cannot be read: nothing reached the client, so another backend may answer. */
