@@ -16,10 +16,17 @@ export interface Captured {
   bytes: Buffer;
 }
 
-/** A bare node:http server on 127.0.0.1 that hands each request to `handler` as it arrives (its body unread); its URL. */
-export async function useServer(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
+/**
+ * A bare node:http server on 127.0.0.1 that hands each request to `handler` as it arrives (its body unread); its URL.
+ * `onConnection` sees each connection (to count those open).
+ */
+export async function useServer(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+  onConnection?: (socket: Socket) => void,
+): Promise<string> {
   const cleanupAfter = cleanupScope();
   const server = createServer(handler);
+  if (onConnection) server.on('connection', onConnection);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   cleanupAfter(() => {
     server.closeAllConnections();

@@ -4,36 +4,24 @@
  * (every 250 ms), each reconnect of the event stream (every second) and each `r` opened another one, held until a
  * garbage collection happened to collect the response.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AdminClient } from '../../../src/tui/admin-client.js';
-
-let server: Server | undefined;
-afterEach(
-  () =>
-    new Promise<void>((r) => {
-      if (!server) return r();
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
-);
+import { useServer } from '../../helpers/upstream.js';
 
 /** A listener answering every request `status` with a body that never ends; `open()` counts its connections open now. */
 async function refusingListener(status: number): Promise<{ url: string; open: () => number; requests: () => number }> {
   let open = 0;
   let requests = 0;
-  server = createServer((_req, res) => {
-    requests++;
-    res.writeHead(status, { 'content-type': 'text/html' });
-    res.write('<html>please wait');
-  });
-  server.on('connection', (socket) => {
-    open++;
-    socket.on('close', () => open--);
-  });
-  const url = await new Promise<string>((r) =>
-    server!.listen(0, '127.0.0.1', () => r(`http://127.0.0.1:${(server!.address() as AddressInfo).port}`)),
+  const url = await useServer(
+    (_req, res) => {
+      requests++;
+      res.writeHead(status, { 'content-type': 'text/html' });
+      res.write('<html>please wait');
+    },
+    (socket) => {
+      open++;
+      socket.on('close', () => open--);
+    },
   );
   return { url, open: () => open, requests: () => requests };
 }

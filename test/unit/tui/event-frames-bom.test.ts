@@ -6,11 +6,10 @@
  * again for each one — quadratic, in one synchronous call: a listener's trickle of them after 1 MiB froze `top`
  * (its `q`, Ctrl-C and SIGTERM handlers with it) for as long as it went on.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AdminClient } from '../../../src/tui/admin-client.js';
 import { BoundedEventReader } from '../../../src/tui/event-frames.js';
+import { useServer } from '../../helpers/upstream.js';
 
 const BOM_BLOCK = '\uFEFF\n\n';
 const frame = (id: number) => `id: ${id}\ndata: ${JSON.stringify({ type: 'reload', ts: id, ok: true, message: `r${id}` })}\n\n`;
@@ -42,19 +41,9 @@ describe('blocks of byte-order-mark lines', () => {
   });
 });
 
-let server: Server | undefined;
-afterEach(
-  () =>
-    new Promise<void>((r) => {
-      if (!server) return r();
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
-);
-
 describe('an admin listener that sends them', () => {
   it('leaves the client responsive, says no event was skipped that was not, and shows the events after them', async () => {
-    server = createServer((req, res) => {
+    const url = await useServer((req, res) => {
       if (req.url !== '/aigw/events') return void res.writeHead(404).end();
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       // Up to the 1 MiB hold, then a trickle past it: each 5-byte block past it cost a decode of the whole hold
@@ -68,8 +57,6 @@ describe('an admin listener that sends them', () => {
         res.write(frame(2) + frame(3));
       }, 100);
     });
-    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const seen: number[] = [];
     let skipped = 0;
     const client = new AdminClient(

@@ -4,16 +4,16 @@
  * as text — never a terminal escape — and a bad snapshot, an endless frame or a silent listener is said, not
  * crashed on or grown without bound.
  */
-import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { PassThrough } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AdminClient } from '../../../src/tui/admin-client.js';
 import { runPlain } from '../../../src/tui/plain.js';
 import { eventFrom, printable, statsFrom } from '../../../src/tui/wire.js';
 import { backendStats } from '../../helpers/tui.js';
+import { useServer } from '../../helpers/upstream.js';
 
 const ESC = '\u001b';
 const OSC52 = `${ESC}]52;c;cHdu\u0007`;
@@ -31,19 +31,8 @@ const stats = (ts: number) => ({
   refusals: [{ tenant: hostile('tenant'), status: 404, code: hostile('code'), count: 2 }],
 });
 
-let server: Server | undefined;
-afterEach(
-  () =>
-    new Promise<void>((r) => {
-      if (!server) return r();
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
-);
-
 function admin(routes: Record<string, (res: ServerResponse) => void>): Promise<string> {
-  server = createServer((req, res) => (routes[req.url ?? ''] ?? ((r) => r.writeHead(404).end()))(res));
-  return new Promise((r) => server!.listen(0, '127.0.0.1', () => r(`http://127.0.0.1:${(server!.address() as AddressInfo).port}`)));
+  return useServer((req, res) => (routes[req.url ?? ''] ?? ((r) => r.writeHead(404).end()))(res));
 }
 
 const sse = (res: ServerResponse, frames: string) => res.writeHead(200, { 'content-type': 'text/event-stream' }).end(frames);

@@ -3,13 +3,12 @@
  * thousands of backends under one model, and a reader of its output that stops reading (`aigw top | less` left on its
  * first page, a stalled log collector). A tick prints a bounded amount, and output nobody reads does not pile up.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { applyStats, initialState, type StatsView } from '../../../src/tui/model.js';
 import { PLAIN_ROWS, runPlain, summaryLines } from '../../../src/tui/plain.js';
 import { backendStats } from '../../helpers/tui.js';
+import { useServer } from '../../helpers/upstream.js';
 
 /** `models` models of `backends` backends each, every name `nameLength` characters long. */
 function snapshot(models: number, backends: number, nameLength = 8): StatsView {
@@ -23,23 +22,12 @@ function snapshot(models: number, backends: number, nameLength = 8): StatsView {
   return s;
 }
 
-let server: Server | undefined;
-afterEach(
-  () =>
-    new Promise<void>((r) => {
-      if (!server) return r();
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
-);
-
 function admin(stats: StatsView): Promise<string> {
   const body = JSON.stringify(stats);
-  server = createServer((req, res) => {
+  return useServer((req, res) => {
     if (req.url === '/aigw/stats') return void res.writeHead(200, { 'content-type': 'application/json' }).end(body);
     res.writeHead(200, { 'content-type': 'text/event-stream' });
   });
-  return new Promise((r) => server!.listen(0, '127.0.0.1', () => r(`http://127.0.0.1:${(server!.address() as AddressInfo).port}`)));
 }
 
 describe('plain mode prints a bounded tick', () => {
