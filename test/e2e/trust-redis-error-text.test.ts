@@ -9,6 +9,7 @@ import { createServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { gatewayFor } from '../helpers/gateway.js';
 import { rawPost } from '../helpers/raw.js';
+import { respCommands } from '../helpers/redis.js';
 import { captureStderr } from '../helpers/stderr.js';
 
 const FORGED = `\x1b[2J\x1b[32maigw: rate-limit store recovered\x1b[0m ${'y'.repeat(1 << 20)}`;
@@ -20,40 +21,12 @@ function respServer(answer: (command: string) => string) {
     let buf = Buffer.alloc(0);
     socket.on('data', (d: Buffer) => {
       buf = Buffer.concat([buf, d]);
-      for (;;) {
-        const parsed = command(buf);
-        if (!parsed) return;
-        buf = buf.subarray(parsed.used);
-        socket.write(answer(parsed.name.toUpperCase()));
-      }
+      const { args, used } = respCommands(buf);
+      buf = buf.subarray(used);
+      for (const a of args) socket.write(answer((a[0] ?? '').toUpperCase()));
     });
   });
   return server;
-}
-
-/** One `*N\r\n$len\r\narg\r\n…` array at the start of `buf`: its first argument and its length in bytes. */
-function command(buf: Buffer): { name: string; used: number } | undefined {
-  let at = 0;
-  const line = () => {
-    const end = buf.indexOf('\r\n', at);
-    if (end < 0) return undefined;
-    const text = buf.subarray(at, end).toString('latin1');
-    at = end + 2;
-    return text;
-  };
-  const head = line();
-  if (head === undefined) return undefined;
-  const n = Number(head.slice(1));
-  let name = '';
-  for (let i = 0; i < n; i++) {
-    const len = line();
-    if (len === undefined) return undefined;
-    const size = Number(len.slice(1));
-    if (buf.length < at + size + 2) return undefined;
-    if (i === 0) name = buf.subarray(at, at + size).toString('latin1');
-    at += size + 2;
-  }
-  return { name, used: at };
 }
 
 describe("a Redis server's error reply", () => {

@@ -44,3 +44,30 @@ export async function useRedis(): Promise<TestRedis> {
   cleanupAfter(() => r.stop());
   return r;
 }
+
+/** The RESP command arrays at the start of `buf`, each as its arguments, and the bytes they took (a scripted Redis). */
+export function respCommands(buf: Buffer): { args: string[][]; used: number } {
+  const out: string[][] = [];
+  let at = 0;
+  for (;;) {
+    const start = at;
+    const line = () => {
+      const end = buf.indexOf('\r\n', at);
+      if (end < 0) return undefined;
+      const text = buf.subarray(at, end).toString('latin1');
+      at = end + 2;
+      return text;
+    };
+    const head = line();
+    if (head === undefined) return { args: out, used: start };
+    const args: string[] = [];
+    for (let i = 0, n = Number(head.slice(1)); i < n; i++) {
+      const len = line();
+      const size = Number(len?.slice(1));
+      if (len === undefined || buf.length < at + size + 2) return { args: out, used: start };
+      args.push(buf.subarray(at, at + size).toString('latin1'));
+      at += size + 2;
+    }
+    out.push(args);
+  }
+}

@@ -12,36 +12,10 @@ import type { GatewayEvent } from '../../../src/events/types.js';
 import { parseProfile } from '../../../src/profile/load.js';
 import { TenantDirectory } from '../../../src/tenants/keys.js';
 import { Limiter } from '../../../src/tenants/limiter.js';
+import { respCommands } from '../../helpers/redis.js';
 import { ADMIT } from '../../../src/tenants/limits/redis-scripts.js';
 
 const ADMIT_SHA = createHash('sha1').update(ADMIT).digest('hex');
-
-/** The RESP command arrays at the start of `buf`, each as its arguments, and the bytes they took. */
-function commands(buf: Buffer): { args: string[][]; used: number } {
-  const out: string[][] = [];
-  let at = 0;
-  for (;;) {
-    const start = at;
-    const line = () => {
-      const end = buf.indexOf('\r\n', at);
-      if (end < 0) return undefined;
-      const text = buf.subarray(at, end).toString('latin1');
-      at = end + 2;
-      return text;
-    };
-    const head = line();
-    if (head === undefined) return { args: out, used: start };
-    const args: string[] = [];
-    for (let i = 0, n = Number(head.slice(1)); i < n; i++) {
-      const len = line();
-      const size = Number(len?.slice(1));
-      if (len === undefined || buf.length < at + size + 2) return { args: out, used: start };
-      args.push(buf.subarray(at, at + size).toString('latin1'));
-      at += size + 2;
-    }
-    out.push(args);
-  }
-}
 
 /** One spec's admission, as ADMIT answers it: ok, bucket, time, then tokens, requests, leases and budget. */
 const ADMITTED = `*10\r\n$2\r\nok\r\n:1\r\n:1\r\n:0\r\n:0\r\n:1\r\n:1000\r\n:0\r\n$1\r\n0\r\n:0\r\n`;
@@ -55,7 +29,7 @@ function flappingRedis(): { server: Server; steady(): void } {
     let buf = Buffer.alloc(0);
     socket.on('data', (d: Buffer) => {
       buf = Buffer.concat([buf, d]);
-      const { args, used } = commands(buf);
+      const { args, used } = respCommands(buf);
       buf = buf.subarray(used);
       for (const a of args) {
         const name = a[0]!.toUpperCase();
