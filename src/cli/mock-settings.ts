@@ -1,4 +1,5 @@
 /** Turns a profile's `mock:` blocks (and ad-hoc `--vllm NAME=PORT` flags) into mock settings. */
+import { MAX_PORT } from '../core/listen.js';
 import { deepFreeze } from '../core/freeze.js';
 import { carrySecrets } from '../profile/secrets.js';
 import type { Profile } from '../profile/schema.js';
@@ -41,8 +42,8 @@ export function adHocMocks(kind: 'vllm' | 'tei', specs: readonly string[] = [], 
   return specs.map((spec) => {
     const m = /^([A-Za-z0-9][A-Za-z0-9._-]*)=(\d{1,5})$/.exec(spec);
     // A port past 65535 reached listen's RangeError, an exit 1 once the mocks before it had started.
-    if (!m || Number(m[2]) > 65535)
-      throw new CliError(`--${kind} expects NAME=PORT (port 0 picks a free one, at most 65535), got "${spec}"`, exitCodes.usage);
+    if (!m || Number(m[2]) > MAX_PORT)
+      throw new CliError(`--${kind} expects NAME=PORT (port 0 picks a free one, at most ${MAX_PORT}), got "${spec}"`, exitCodes.usage);
     const defaults = MockSchema.parse({ kind });
     return { settings: { name: m[1]!, ...defaults, models: undefined }, host, port: Number(m[2]) };
   });

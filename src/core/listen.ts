@@ -3,6 +3,9 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** HOST:PORT as the profile takes it: a name or IPv4 address, or an IPv6 one in brackets, and a port of 1 to 5 digits. */
+/** The largest port Node listens on. */
+export const MAX_PORT = 65535;
+
 const HOST_PORT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 
 /**
@@ -13,7 +16,7 @@ const HOST_PORT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 export function hostPortProblem(hp: string): string | undefined {
   const m = HOST_PORT.exec(hp);
   if (!m) return 'HOST:PORT, such as 127.0.0.1:8080 (port 0 picks a free port)';
-  if (Number(m[2]) > 65535) return 'HOST:PORT with a port of at most 65535 (port 0 picks a free port)';
+  if (Number(m[2]) > MAX_PORT) return `HOST:PORT with a port of at most ${MAX_PORT} (port 0 picks a free port)`;
   return undefined;
 }
 
