@@ -85,7 +85,7 @@ describe("a request body's charset", () => {
     expect(up.seen.length).toBe(before);
   });
 
-  it.each(['utf-16', 'ISO-8859-1', '"utf-7"'])('charset=%s: refused 415', async (charset) => {
+  it.each(['utf-16', 'ISO-8859-1', '"utf-7"', 'utf-8; charset=utf-7', ' UTF-7 '])('charset=%s: refused 415', async (charset) => {
     const before = up.seen.length;
     const r = await post('{"model":"cheap","messages":[{"role":"user","content":"hi"}]}', `application/json; charset=${charset}`);
     expect(r.status).toBe(415);
