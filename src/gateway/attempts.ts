@@ -5,6 +5,7 @@
  * the client; the loop is over then, while the answer may stream for minutes.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { monotonicNow } from '../core/clock.js';
 import { type AigwError, aigwError } from '../core/errors.js';
 import type { EventBus } from '../events/bus.js';
 import { ENDPOINT_PATHS } from '../openai/endpoints.js';
@@ -47,7 +48,8 @@ export async function routeAndRelay(
   // Answered by the drain's deadline while its admission waited (a shared store): nothing is sent upstream.
   if (ctx.res.headersSent) return;
   try {
-    const now = Date.now();
+    // The routing clock (monotonic: cooldowns and latency estimates outlast a wall-clock step), not events' `ts`.
+    const now = monotonicNow();
     // A plain weighted route reads nothing of the prompt: no facts are gathered for it.
     const routed = route.needs.facts ? routeRequest(route, runtime.routes, p, runtime.admission.defaultCompletionTokens, now) : undefined;
     const facts = routed?.facts ?? NO_FACTS;
@@ -84,10 +86,10 @@ export async function routeAndRelay(
       // Gone, or answered by the drain's deadline while it waited (a 503 it may retry elsewhere): nothing more to try.
       if (ctx.record.clientGone || ctx.res.headersSent) return;
       if (!outcome.failsOver) {
-        if (!outcome.local) target.backend.health.success(Date.now(), sentUnder);
+        if (!outcome.local) target.backend.health.success(monotonicNow(), sentUnder);
         return sendError(ctx, outcome.error);
       }
-      const now = Date.now();
+      const now = monotonicNow();
       const decision = afterFailure(
         targets.length,
         state,
@@ -110,7 +112,7 @@ export async function routeAndRelay(
       if (bus.active) {
         bus.publish({
           type: 'upstream_error',
-          ts: now,
+          ts: Date.now(),
           requestId: ctx.requestId,
           model: p.model,
           backend: target.backend.name,
@@ -135,7 +137,7 @@ export async function routeAndRelay(
 function countFailure(target: Target, bus: EventBus, now: number, reason: string, sentUnder: number): void {
   const cooldown = target.backend.health.failure(now, sentUnder);
   if (cooldown > 0 && bus.active)
-    bus.publish({ type: 'ejection', ts: now, backend: target.backend.name, ejected: true, cooldownMs: cooldown, reason });
+    bus.publish({ type: 'ejection', ts: Date.now(), backend: target.backend.name, ejected: true, cooldownMs: cooldown, reason });
 }
 
 /**
@@ -147,8 +149,8 @@ function countFailure(target: Target, bus: EventBus, now: number, reason: string
  */
 function judgeAnswer(target: Target, bus: EventBus, outcome: AttemptOutcome & { kind: 'committed' }, sentUnder: number): void {
   if (outcome.local) return;
-  if (outcome.broke) return countFailure(target, bus, Date.now(), 'stream_error: the backend cut its answer', sentUnder);
-  if (target.backend.health.success(Date.now(), sentUnder))
+  if (outcome.broke) return countFailure(target, bus, monotonicNow(), 'stream_error: the backend cut its answer', sentUnder);
+  if (target.backend.health.success(monotonicNow(), sentUnder))
     bus.publish({ type: 'ejection', ts: Date.now(), backend: target.backend.name, ejected: false, cooldownMs: 0, reason: 'answered' });
 }
 

@@ -17,6 +17,7 @@ import { clientErrorResponse } from './client-error.js';
 import { createHandler, cutAtDeadline, type GatewayState } from './handle.js';
 import { Runtime } from './runtime.js';
 import { timerDelay } from '../core/timer-delay.js';
+import { monotonicNow } from '../core/clock.js';
 
 /**
  * The largest header block a client may send, as Node counts it (the request target, each name and value): 1 KiB
@@ -150,30 +151,30 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
       state.draining = true;
       const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeIdleConnections();
-      const deadline = Date.now() + timeoutMs;
+      const deadline = monotonicNow() + timeoutMs;
       // A reload under way finishes first (its runtime is then the one closed below), within the drain's bound;
       // one still building after that closes what it built itself. A later reload is refused.
       let waited: NodeJS.Timeout | undefined;
       // Held to Node's timer bound: a drain of 600h waited 1 ms for a reload under way, not for the reload.
-      const bound = new Promise<void>((r) => (waited = setTimeout(r, timerDelay(Math.max(0, deadline - Date.now())))));
+      const bound = new Promise<void>((r) => (waited = setTimeout(r, timerDelay(Math.max(0, deadline - monotonicNow())))));
       await Promise.race([reloads, bound]);
       clearTimeout(waited);
       // A request whose credential is still being checked is under way too: it may be verified in time and served.
       const busy = () => state.live.size > 0 || state.authenticating.size > 0;
-      while (busy() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      while (busy() && monotonicNow() < deadline) await new Promise((r) => setTimeout(r, 25));
       if (busy()) {
         // What is not answered yet gets its 503, a stream its error frame; they go out before the cut.
         for (const ctx of [...state.live.snapshot(), ...state.authenticating]) cutAtDeadline(ctx);
-        const flushed = Date.now() + FLUSH_AFTER_DEADLINE_MS;
-        while (busy() && Date.now() < flushed) await new Promise((r) => setTimeout(r, 5));
+        const flushed = monotonicNow() + FLUSH_AFTER_DEADLINE_MS;
+        while (busy() && monotonicNow() < flushed) await new Promise((r) => setTimeout(r, 5));
       }
       server.closeAllConnections();
       await closed;
       // A cut connection's response emits 'close' on a later tick, and its request settles (is published, then
       // logged) only then: with requests on a retired runtime (a reload while they waited), the drain returned
       // first, and the requests its deadline cut were missing from the log.
-      const settled = Date.now() + SETTLE_AFTER_CUT_MS;
-      while (state.live.size > 0 && Date.now() < settled) await new Promise((r) => setTimeout(r, 5));
+      const settled = monotonicNow() + SETTLE_AFTER_CUT_MS;
+      while (state.live.size > 0 && monotonicNow() < settled) await new Promise((r) => setTimeout(r, 5));
       await registry.close();
       closedDown = true;
       await state.runtime.close();

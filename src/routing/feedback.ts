@@ -3,6 +3,7 @@
  * (its prefix cache now probably holds them) and how long it took to its first byte. Kept here so the
  * gateway calls two functions and never reaches into the state's parts.
  */
+import { monotonicNow } from '../core/clock.js';
 import type { Target } from './route-table.js';
 import type { RequestFacts } from './strategies/candidate.js';
 import type { RoutingState } from './strategies/choose.js';
@@ -26,7 +27,7 @@ export function recordDispatch(state: RoutingState, target: Target, facts: Reque
 
 /** A first byte of a 2xx answer `ms` after dispatch: the only observation that may lower an estimate. */
 export function recordFirstByte(state: RoutingState, target: Target, ms: number): void {
-  state.ttft.observe(target.id, ms, Date.now());
+  state.ttft.observe(target.id, ms, monotonicNow());
 }
 
 /**
@@ -62,7 +63,7 @@ export function firstTokenAtHead(p: AnswerShape): boolean {
  * it may lower the replica's estimate but never raise it — that is for streams, short answers and failures.
  */
 export function recordAnswerHead(state: RoutingState, target: Target, ms: number): void {
-  state.ttft.bound(target.id, ms, Date.now());
+  state.ttft.bound(target.id, ms, monotonicNow());
 }
 
 /**
@@ -84,7 +85,7 @@ export function replicaAtFault(status: number | undefined): boolean {
  */
 export function recordFailure(state: RoutingState, target: Target, ms: number, status: number | undefined): void {
   if (!replicaAtFault(status)) return;
-  const now = Date.now();
+  const now = monotonicNow();
   let slowest = 0;
   for (const r of target.replicas) if (r.id !== target.id) slowest = Math.max(slowest, state.ttft.estimate(r.id, now));
   const penalty = Math.min(FAILURE_PENALTY_CAP_MS, FAILURE_FACTOR * slowest);

@@ -10,7 +10,8 @@ import { ownString } from '../core/own-string.js';
 import type { EventBus } from '../events/bus.js';
 import type { Profile } from '../profile/schema.js';
 import type { Tenant } from './keys.js';
-import { MemoryLimitStore, monotonicNow } from './limits/memory-store.js';
+import { MemoryLimitStore } from './limits/memory-store.js';
+import { monotonicNow } from '../core/clock.js';
 import type { RedisLimitStore } from './limits/redis-store.js';
 import type {
   AdmitInput,

@@ -1,3 +1,5 @@
+import { monotonicNow } from '../core/clock.js';
+
 /**
  * Passive outlier ejection, per backend: after `consecutiveFailures` failures in a row (connect errors,
  * timeouts, 5xx) a backend is ejected for a cooldown, so a dead replica stops costing every request a
@@ -29,7 +31,7 @@ export class BackendHealth {
   }
 
   get ejected(): boolean {
-    return this.ejectedUntil > Date.now();
+    return this.ejectedUntil > monotonicNow();
   }
 
   /**
@@ -45,7 +47,7 @@ export class BackendHealth {
   }
 
   /** Returns true when this success ended an ejection streak (one sent during the ejection ends the ejection too). */
-  success(now = Date.now(), sentUnder = this.ejectionsEver): boolean {
+  success(now = monotonicNow(), sentUnder = this.ejectionsEver): boolean {
     if (now < this.ejectedUntil) {
       if (sentUnder !== this.ejectionsEver) return false;
       this.ejectedUntil = 0;

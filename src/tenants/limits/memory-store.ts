@@ -1,4 +1,5 @@
 /** The in-process store: the sliding window of store.ts over ring buffers; no I/O, no timers. */
+import { monotonicNow } from '../../core/clock.js';
 import { SlidingWindow } from './sliding-window.js';
 import {
   BUCKETS,
@@ -108,12 +109,6 @@ export type BudgetRegistry = Map<string, { meter: Meter | undefined }>;
  * slot taken on either is counted by both, and freed on whichever admitted it.
  */
 export type LeaseRegistry = Map<string, Set<string>>;
-
-/**
- * Milliseconds since the epoch as of the process's start, then counted by a monotonic clock: a wall-clock step
- * (NTP, a VM resumed) never moves a window, so it can neither lock a tenant out nor hand it a fresh window.
- */
-export const monotonicNow = (): number => performance.timeOrigin + performance.now();
 
 export class MemoryLimitStore implements LimitStore {
   private readonly keys = new Map<string, KeyState>();

@@ -4,6 +4,7 @@
  * failover order as before, panic mode, escalation and the facts each route needs, reachable prices.
  */
 import { describe, expect, it, vi } from 'vitest';
+import { monotonicNow } from '../../../src/core/clock.js';
 import { Rng } from '../../../src/core/hash.js';
 import type { ProxyRequest } from '../../../src/openai/parse-request.js';
 import { parseProfile } from '../../../src/profile/load.js';
@@ -133,7 +134,7 @@ describe('within a group the strategy chooses, from live backend state', () => {
     recordFirstByte(own, tb, 50);
     const rng = new Rng(5);
     const picks = firsts(40, () =>
-      planAttempts(r, routes, { headers: {}, tenant: undefined, now: Date.now(), facts: NO_FACTS, state: own, rng }),
+      planAttempts(r, routes, { headers: {}, tenant: undefined, now: monotonicNow(), facts: NO_FACTS, state: own, rng }),
     );
     expect(picks.every((n) => n === 'b')).toBe(true);
   });
@@ -146,7 +147,7 @@ describe('within a group the strategy chooses, from live backend state', () => {
     recordFirstByte(own, tb, 50);
     recordFailure(own, tb, 1, undefined);
     recordFailure(own, tc, 1, 404);
-    const now = Date.now();
+    const now = monotonicNow();
     // The fastest replica, after one failure, and one with no history that failed in a millisecond.
     expect(own.ttft.estimate(tb.id, now)).toBeGreaterThan(own.ttft.estimate(ta.id, now));
     expect(own.ttft.estimate(tc.id, now)).toBeGreaterThan(own.ttft.estimate(ta.id, now));
@@ -160,13 +161,14 @@ describe('within a group the strategy chooses, from live backend state', () => {
     recordFirstByte(own, tb, 1000);
     // Penalised, each 400 doubled the other's estimate in turn: both sat at the cap and the slow one took half.
     for (let i = 0; i < 20; i++) recordFailure(own, i % 2 ? ta : tb, 1, i % 3 ? 400 : 422);
-    const now = Date.now();
+    const now = monotonicNow();
     expect(own.ttft.estimate(ta.id, now)).toBeLessThan(100);
     expect(own.ttft.estimate(tb.id, now)).toBeLessThan(1100);
   });
 
   it('a replica that always fails fast gets a trickle of probes while its peer answers, however long it lasts', () => {
-    vi.useFakeTimers({ toFake: ['Date'], now: 1_000_000 });
+    // The routing clock is monotonic (performance), events' stamps wall time (Date): both advance together here.
+    vi.useFakeTimers({ toFake: ['Date', 'performance'], now: 1_000_000 });
     try {
       const { routes } = table('  m: { strategy: latency, targets: [{ backend: a }, { backend: b }] }', ['a', 'b']);
       const own = createRoutingState();
@@ -175,13 +177,13 @@ describe('within a group the strategy chooses, from live backend state', () => {
       const sent: string[] = [];
       // 60 s of sequential requests, one every 100 ms: a answers in 40 ms, b refuses in 1 ms (a 404, a reset).
       for (let i = 0; i < 600; i++) {
-        const now = Date.now();
+        const now = monotonicNow();
         const t = planAttempts(r, routes, { headers: {}, tenant: undefined, now, facts: { ...NO_FACTS, now }, state: own, rng })
           .targets[0]!;
         sent.push(t.backend.name);
         if (t.backend.name === 'a') recordFirstByte(own, t, 40);
         else recordFailure(own, t, 1, 404);
-        vi.setSystemTime(now + 100);
+        vi.advanceTimersByTime(100);
       }
       const toB = sent.filter((n) => n === 'b').length;
       expect(toB).toBeGreaterThan(0);
