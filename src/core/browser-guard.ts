@@ -81,6 +81,12 @@ export function browserProblem(
   const { host, origin } = headers;
   if (origin !== undefined && (host === undefined || (origin !== `http://${host}` && origin !== `https://${host}`)))
     return aigwError('forbidden', `${listener.name} answers no web page from another origin; ${listener.toShare}`);
+  // A page's no-cors GET (an <img>, a <script>) names no Origin, but its browser names the site it came from: such
+  // GETs to /aigw/events held the subscriber slots `aigw top` needs, with no answer to read. The address bar (`none`)
+  // and the listener's own pages (`same-origin`) are the operator's.
+  const site = headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin' && site !== 'none')
+    return aigwError('forbidden', `${listener.name} answers no web page from another origin; ${listener.toShare}`);
   // Browsers always name the host; a request without one (HTTP/1.0, a load balancer's health check) is a program's.
   if (host === undefined || unrebindable(hostName(host))) return undefined;
   if (sentByBrowser(headers))

@@ -249,6 +249,22 @@ describe('web pages on an admin listener without a key', () => {
     expect(JSON.stringify(stats.models)).toMatch(/"requests":[1-9]/);
   });
 
+  it("another site's page opening the event stream (a no-cors GET: no Origin) is refused before it holds a subscriber slot", async () => {
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        `${gw.adminUrl}/aigw/events`,
+        { headers: { host: `127.0.0.1:${port()}`, 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors' } },
+        (res) => {
+          resolve(res.statusCode!);
+          res.destroy();
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    expect(status).toBe(403);
+  });
+
   it('programs by address or localhost are answered as before', async () => {
     for (const host of [`127.0.0.1:${port()}`, `localhost:${port()}`])
       expect((await asBrowser(`${gw.adminUrl}/metrics`, { host })).status, host).toBe(200);

@@ -49,6 +49,13 @@ describe('a web page is told from a program', () => {
     expect(refused({ host: '127.0.0.1:9901', origin: 'http://127.0.0.1:9901' })).toBeUndefined();
     expect(refused({ origin: 'https://evil.example' })).toBe('forbidden');
   });
+
+  it("a page's no-cors GET names no Origin, only the site it came from: another site's is refused", () => {
+    for (const site of ['cross-site', 'same-site', 'CROSS-SITE', ''])
+      expect(refused({ host: '127.0.0.1:9901', 'sec-fetch-site': site }), site).toBe('forbidden');
+    // The operator's address bar, and a page the listener served itself.
+    for (const site of ['none', 'same-origin']) expect(refused({ host: '127.0.0.1:9901', 'sec-fetch-site': site }), site).toBeUndefined();
+  });
 });
 
 describe('the open gateway (its rule applies to requests a browser sent)', () => {
