@@ -5,12 +5,14 @@
  */
 import type { Scrub } from '../core/scrub.js';
 import type { ClientApi } from '../openai/endpoints.js';
-import { anthropicUsageIn } from '../translate/anthropic-tap.js';
+import type { SseEvent } from '../openai/sse.js';
+import { anthropicUsageIn, isAnthropicErrorEvent } from '../translate/anthropic-tap.js';
 import type { AnswerTranslation } from '../translate/pairs.js';
 import type { AnswerResult } from '../translate/translated.js';
 import { AnthropicSseRelay } from './anthropic-sse-relay.js';
 import type { Downstream } from './downstream.js';
 import type { StreamRelay } from './stream-relay.js';
+import { isOpenAiErrorEvent } from './sse-relay.js';
 import { TranslatedSseRelay } from './translated-sse-relay.js';
 import { type Usage, usageOfTokens } from './usage-tap.js';
 
@@ -25,6 +27,8 @@ export interface RelayDialect {
    * (token-worker.ts), not parsed whole here.
    */
   bodyUsage(tail: string): Usage | undefined;
+  /** Whether a stream's event is the backend's error, as the API the backend speaks reads it (relay/first-event.ts). */
+  errorEvent(ev: SseEvent): boolean;
 }
 
 /** Anthropic to Anthropic: bytes pass; usage, the end and the first content are Anthropic's. */
@@ -35,6 +39,7 @@ const ANTHROPIC_PASSTHROUGH: RelayDialect = {
     const u = anthropicUsageIn(tail);
     return u && usageOfTokens(u, false);
   },
+  errorEvent: isAnthropicErrorEvent,
 };
 
 /** The dialect of one attempt: `translation` when the backend speaks the other API (translate/upstream-request.ts). */
@@ -45,6 +50,8 @@ export function relayDialect(client: ClientApi, translation: AnswerTranslation |
         new TranslatedSseRelay(out, translation.streamTranslator(scrub, maxEventBytes), onFirstContent, maxEventBytes, scrub),
       answer: translation.answer,
       bodyUsage: () => undefined,
+      // The backend speaks the API the client does not.
+      errorEvent: client === 'anthropic' ? isOpenAiErrorEvent : isAnthropicErrorEvent,
     };
   }
   return client === 'anthropic' ? ANTHROPIC_PASSTHROUGH : undefined;

@@ -21,7 +21,8 @@ import type { Downstream } from './downstream.js';
 import { decodedHead, decodedStart, MAX_HEAD, PEEK_OUT, readableCoding } from './encoded-peek.js';
 import { downstreamHeaders } from './headers.js';
 import { ErrorHead, isJsonBlank, Verdict } from './error-head.js';
-import { SseRelay } from './sse-relay.js';
+import { FirstEventEnd, firstEventError } from './first-event.js';
+import { isOpenAiErrorEvent, SseRelay } from './sse-relay.js';
 import type { StreamRelay } from './stream-relay.js';
 import { TranslatedBodyRelay } from './translated-body-relay.js';
 import { impliedStatus, normalizeUpstreamError } from './upstream-error.js';
@@ -138,6 +139,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private coding: string | undefined;
   /** How long the held start of a compressed body was when it was last read back (tellCoded). */
   private triedHead = 0;
+  /** Where a stream's first event ends, read as its first bytes come (held until it ends, within MAX_HEAD). */
+  private firstEnd: FirstEventEnd | undefined;
   private errorBytes = 0;
   /** Only off the usual path: a 1xx answer's first-byte deadline, an error body's deadline. */
   private deadline: NodeJS.Timeout | undefined;
@@ -432,8 +435,34 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.failUnreadable('a stream was asked for, the answer is JSON');
       return false;
     }
+    // The head waits for the first event while it fits MAX_HEAD: an error there fails over (relay/first-event.ts).
+    if (chunk.length < MAX_HEAD) {
+      const end = (this.firstEnd ??= new FirstEventEnd()).in(chunk);
+      if (end < 0) {
+        this.head = chunk;
+        return false;
+      }
+      const error = firstEventError(chunk.subarray(0, end), this.dialect?.errorEvent ?? isOpenAiErrorEvent);
+      if (error !== undefined) {
+        this.failFirstEvent(error);
+        return false;
+      }
+    }
+    this.firstEnd = undefined;
     this.startStream();
     return true;
+  }
+
+  /**
+   * A stream whose first event is the backend's error: nothing reached the client, so it is read as a 2xx whose body
+   * is that error — judged by the status it means (an overloaded backend's fails over, a client's mistake is told
+   * with its status) rather than sent as a stream that is only an error.
+   */
+  private failFirstEvent(data: string): void {
+    this.errorBody.push(Buffer.from(data.length > MAX_ERROR_BODY ? data.slice(0, MAX_ERROR_BODY) : data));
+    this.mode = 'error-body';
+    this.failWithStatus();
+    this.abort();
   }
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -510,7 +539,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
         if (early) return this.finishBody(early);
       }
     } else if (this.head) {
-      // A stream's held first bytes are blank lines only: they carry nothing.
+      // A stream's held first bytes are blank lines, or a first event the backend never ended: a client's reader
+      // drops an event the stream ends inside, so they carry nothing (the stream ended before its first event).
       this.head = undefined;
     }
     if (this.mode === 'error-body') return this.failWithStatus();

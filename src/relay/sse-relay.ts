@@ -100,6 +100,11 @@ function isErrorAsRead(data: string): boolean {
   return Boolean((json as { error?: unknown }).error) || ERROR_SHAPE.test(data);
 }
 
+/** Whether an OpenAI stream's event is a backend's error, as the relay reads it (and the client's SDK). */
+export function isOpenAiErrorEvent(ev: SseEvent): boolean {
+  return ev.data !== undefined && !ev.data.startsWith('[DONE]') && isErrorAsRead(ev.data);
+}
+
 export class SseRelay implements SseSink, StreamRelay {
   /** The full decoder, made when a stream leaves the fast path (most never do). */
   private decoder: SseDecoder | undefined;

@@ -90,6 +90,12 @@ export class AnthropicStreamTap {
 const DELTA_DATA = '{"type":"content_block_delta"';
 
 /** The `type` of an event's parsed data. */
+/** Whether an Anthropic stream's event is an error as the tap (and the Anthropic SDK) reads it: named so, or typed so. */
+export function isAnthropicErrorEvent(ev: SseEvent): boolean {
+  if (ev.data === undefined || ev.event === 'ping') return false;
+  return ev.event === 'error' || typeOf(parseData(ev.data)) === 'error';
+}
+
 function typeOf(v: unknown): string | undefined {
   const t = v && typeof v === 'object' ? (v as { type?: unknown }).type : undefined;
   return typeof t === 'string' ? t : undefined;

@@ -216,7 +216,12 @@ describe('what a broken backend sends ends in the client’s error shape', () =>
       }),
     ],
     ['an event before message_start', anthropic('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'x' } })],
-    ['an error event', anthropic('error', { error: { type: 'overloaded_error', message: 'Overloaded' } })],
+    [
+      'an error event after message_start',
+      anthropic('message_start', {
+        message: { id: 'm', type: 'message', role: 'assistant', model: 'x', content: [], usage: { input_tokens: 1, output_tokens: 0 } },
+      }) + anthropic('error', { error: { type: 'overloaded_error', message: 'Overloaded' } }),
+    ],
   ];
   it.each(anthropicBreaks)('Anthropic backend, OpenAI client: %s → one error frame, no [DONE]', async (_n, body) => {
     script = { type: 'text/event-stream', body };
@@ -226,6 +231,14 @@ describe('what a broken backend sends ends in the client’s error shape', () =>
     expect(errors).toHaveLength(1);
     expect(events.at(-1)).toBe(errors[0]);
     expect(events.some((e) => e.data === '[DONE]')).toBe(false);
+  });
+
+  it('Anthropic backend, OpenAI client: an error as the first event → no stream, the error answer it means (an overload: 502)', async () => {
+    script = { type: 'text/event-stream', body: anthropic('error', { error: { type: 'overloaded_error', message: 'Overloaded' } }) };
+    const r = await post('/v1/chat/completions', { model: 'scripted-anthropic', max_tokens: 10, messages: ask, stream: true });
+    expect(r.status).toBe(502);
+    expect(r.headers.get('content-type')).toContain('application/json');
+    expect(await r.json()).toMatchObject({ error: { code: 'upstream_error', message: expect.stringContaining('Overloaded') } });
   });
 
   it.each([
