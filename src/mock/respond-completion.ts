@@ -226,6 +226,9 @@ async function streamAnswer(s: Sender, plan: CompletionPlan): Promise<void> {
     return ping ? s.write(framing.ping) : true;
   };
 
+  // error-after:0 is an engine failing at its first step: vLLM writes its role chunk with the first token, so the
+  // error is the stream's first event (a gateway can still fail over then: nothing has reached its client).
+  if (plan.fault?.kind === 'error-after' && plan.fault.tokens === 0 && (await faultDue(plan.fault, s, framing))) return;
   for (const event of framing.head) if (!(await emit(event))) return;
   const frame = framing.chunk;
   const before = Buffer.from(frame.before);

@@ -41,9 +41,11 @@ backends:
   failing: { url: "{{failing}}" }
   anthropic-failing: { url: "{{anthropicFailing}}", kind: anthropic }
   healthy: { url: http://127.0.0.1:0, mock: { kind: vllm } }
+  engine-down: { url: http://127.0.0.1:0, mock: { kind: vllm, faults: { rate: 1, kinds: ['error-after:0'] } } }
 models:
   m: { targets: [{ backend: failing }], fallbacks: [spare] }
   a: { targets: [{ backend: anthropic-failing }], fallbacks: [spare] }
+  canary: { targets: [{ backend: engine-down, weight: 50 }, { backend: healthy, weight: 50 }] }
   spare: { targets: [{ backend: healthy }] }
 `,
   { failing: failing.url, anthropicFailing: anthropicFailing.url },
@@ -89,6 +91,15 @@ describe("a stream whose first event is the backend's error", () => {
     const message = await stream.finalMessage();
     expect(message.content[0]).toMatchObject({ type: 'text' });
     expect(gw.eventsOf('request').at(-1)).toMatchObject({ status: 200, backend: 'healthy', attempts: 2 });
+  });
+
+  it("a mock vLLM whose engine fails at every first step (fault error-after:0) costs its canary's clients nothing", async () => {
+    const texts = await Promise.all(Array.from({ length: 20 }, () => streamText('canary')));
+    expect(texts.every((t) => t.length > 0)).toBe(true);
+    const last = gw.eventsOf('request').slice(-20);
+    expect(last.every((e) => e.status === 200 && e.backend === 'healthy')).toBe(true);
+    // Half of them were sent to the failing canary first.
+    expect(last.filter((e) => e.attempts === 2).length).toBeGreaterThan(0);
   });
 
   it('after a first event went out, an error still ends the stream: the SDK throws mid-stream, nothing is failed over', async () => {

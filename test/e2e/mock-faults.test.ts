@@ -60,6 +60,13 @@ describe('mock faults', () => {
     expect((await postJson(url, chat('fail me'), { 'x-mock-fault': 'error-after:4' })).status).toBe(500);
   });
 
+  it("error-after:0: the error is the stream's first event (an engine failing at its first step sends no role chunk)", async () => {
+    const r = await rawPost(url, stream('fail me', { max_tokens: 50 }), { headers: { 'x-mock-fault': 'error-after:0' } });
+    expect(r.status).toBe(200);
+    expect(r.events).toHaveLength(1);
+    expect(JSON.parse(r.events[0]!.data!)).toMatchObject({ error: { type: 'InternalServerError', code: 500 } });
+  });
+
   it('close-after:N cuts a non-streamed body short of its content-length', async () => {
     const r = await rawPost(url, chat('cut me', { max_tokens: 5000 }), { headers: { 'x-mock-fault': 'close-after:100' } });
     expect(r.status).toBe(200);
