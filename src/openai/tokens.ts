@@ -157,13 +157,25 @@ export function makeCounter(enc: Pick<BpeEncoder, 'encode'>, budget: CountBudget
     }
     return out;
   };
+  /** A tool call as a template renders it: its name and its arguments' text. */
+  const callText = (f: unknown): string => {
+    if (f === null || typeof f !== 'object') return '';
+    const { name, arguments: args } = f as { name?: unknown; arguments?: unknown };
+    return (typeof name === 'string' ? name : '') + (typeof args === 'string' ? args : '');
+  };
+  /**
+   * A message's text: its content's, and the tool calls an assistant message made (`tool_calls`, the legacy
+   * `function_call`), which the backend's template renders into the prompt as it does content. Counted from content
+   * alone, a conversation whose bulk was its tool calls' arguments was counted as nearly nothing.
+   */
   const contentText = (m: ChatMessage): string => {
     const c = m.content;
-    if (typeof c === 'string') return c;
-    if (!Array.isArray(c)) return '';
     let out = '';
-    for (const part of c) if (typeof part?.text === 'string') out += part.text;
-    return out;
+    if (typeof c === 'string') out = c;
+    else if (Array.isArray(c)) for (const part of c) if (typeof part?.text === 'string') out += part.text;
+    const { tool_calls: calls, function_call: call } = m as { tool_calls?: unknown; function_call?: unknown };
+    if (Array.isArray(calls)) for (const t of calls) out += callText((t as { function?: unknown } | null)?.function);
+    return out + callText(call);
   };
   return {
     get exact() {

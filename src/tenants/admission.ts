@@ -28,10 +28,13 @@ export interface PromptCount {
   exact: boolean;
 }
 
-/** A prompt still in a JSON body's bytes: `field` of the object they hold, parsed by the counter, off the event loop. */
+/**
+ * A prompt still in a JSON body's bytes: `field` of the object they hold (none: the whole object, a chat request's
+ * messages and tool definitions), parsed by the counter, off the event loop.
+ */
 export interface PromptInBody {
   fromBody: Uint8Array;
-  field: string;
+  field: string | undefined;
 }
 
 /**
@@ -314,17 +317,18 @@ function actualMicroUsd(record: RequestRecord, promptEstimate: number): number {
 }
 
 /**
- * What the tokenizer counts as a request's prompt; a Messages request as the chat turns its translation carries.
- * Once the parsed body was dropped (parse-request.ts `forgetBody`), the field is named in the bytes sent upstream.
+ * What the tokenizer counts as a request's prompt; a Messages request as the chat turns its translation carries. A
+ * chat's is the whole body: its tool definitions are prompt as its messages are (token-worker.ts chatMessages). Once
+ * the parsed body was dropped (parse-request.ts `forgetBody`), the field is named in the bytes sent upstream.
  */
 function promptPayload(p: ProxyRequest): unknown {
-  const field = p.endpoint === 'chat' ? 'messages' : p.endpoint === 'completions' ? 'prompt' : 'input';
+  const field = p.endpoint === 'chat' ? undefined : p.endpoint === 'completions' ? 'prompt' : 'input';
   if (p.sentBody) return { fromBody: ownBytes(p.sentBody), field } satisfies PromptInBody;
   if (p.api === 'anthropic') {
     const turns = countTokensTurns(p.json);
     return turns.ok ? turns.value : [];
   }
-  return p.json[field];
+  return field === undefined ? p.json : p.json[field];
 }
 
 /**

@@ -22,16 +22,49 @@ const MAX_QUEUE = 256;
  */
 const WAIT_IN_COUNTS = 2;
 
-/** A prompt's value: as given, or read from the JSON body bytes of a PromptInBody. Self-contained, like answerText. */
+/**
+ * A prompt's value: as given, or read from the JSON body bytes of a PromptInBody — its `field`, or the whole body
+ * when it names none. Self-contained, like answerText.
+ */
 export function promptValue(payload: unknown): unknown {
   const inBody = payload as { fromBody?: unknown; field?: unknown } | null;
-  if (!inBody || !(inBody.fromBody instanceof Uint8Array) || typeof inBody.field !== 'string') return payload;
+  if (!inBody || !(inBody.fromBody instanceof Uint8Array)) return payload;
   try {
     const body = JSON.parse(new TextDecoder().decode(inBody.fromBody));
-    return body !== null && typeof body === 'object' ? body[inBody.field] : undefined;
+    if (body === null || typeof body !== 'object') return undefined;
+    return typeof inBody.field === 'string' ? body[inBody.field] : body;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The messages a chat prompt is counted as: a list is the messages already (count_tokens' turns); a chat request's
+ * body is its messages after its tool definitions — `tools` and the legacy `functions`, as one system turn of their
+ * JSON, as translate/count-tokens.ts counts an Anthropic request's. The backend's template renders them into the
+ * prompt: counted from the messages alone, a stream left before its usage with ~4,000 tokens of tool definitions was
+ * charged ~10 input tokens, and a tenant leaving each stream at its first chunk had its prompts prefilled without
+ * limit under any tpm. Self-contained, like answerText.
+ */
+export function chatMessages(prompt: unknown): unknown[] {
+  if (Array.isArray(prompt)) return prompt;
+  if (prompt === null || typeof prompt !== 'object') return [];
+  const { messages, tools, functions } = prompt as { messages?: unknown; tools?: unknown; functions?: unknown };
+  const out: unknown[] = [];
+  for (const defs of [tools, functions]) {
+    if (!Array.isArray(defs) || defs.length === 0) continue;
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(defs);
+    } catch {
+      // Nested past what JSON.stringify can write: no template renders it either (the backend refuses it).
+      json = undefined;
+    }
+    if (json !== undefined) out.push({ role: 'system', content: json });
+  }
+  // One by one: a spread puts each message on the stack as an argument.
+  if (Array.isArray(messages)) for (const m of messages) out.push(m);
+  return out;
 }
 
 /**
@@ -95,6 +128,7 @@ const makeBpeEncoder = ${makeBpeEncoder.toString()};
 const makeCounter = ${makeCounter.toString()};
 const answerText = ${answerText.toString()};
 const promptValue = ${promptValue.toString()};
+const chatMessages = ${chatMessages.toString()};
 let counter;
 parentPort.on('message', ({ id, kind, payload, until }) => {
   // Its caller stopped waiting (the count waited behind others too long): answered at once, not counted.
@@ -108,7 +142,7 @@ parentPort.on('message', ({ id, kind, payload, until }) => {
       counter = makeCounter(makeBpeEncoder(ranks), ${JSON.stringify(budget)});
     }
     const prompt = kind === 'completion' ? undefined : promptValue(payload);
-    const n = kind === 'chat' ? counter.chat(Array.isArray(prompt) ? prompt : [])
+    const n = kind === 'chat' ? counter.chat(chatMessages(prompt))
       : kind === 'completion' ? counter.text(answerText(payload))
       : counter.prompt(prompt ?? '');
     parentPort.postMessage({ id, n, exact: counter.exact });
