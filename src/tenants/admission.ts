@@ -13,7 +13,7 @@ import { costMicroUsd, type Prices } from '../events/cost.js';
 import type { RequestRecord } from '../events/request-record.js';
 import type { ProxyRequest } from '../openai/parse-request.js';
 import { countTokensTurns } from '../translate/count-tokens.js';
-import { estimateTokens } from './estimate.js';
+import { estimateTokens, promptEstimate } from './estimate.js';
 import { promptTokensBound, textTokensBound } from './prompt-bound.js';
 import type { Tenant } from './keys.js';
 import type { Admission, Limiter } from './limiter.js';
@@ -289,7 +289,14 @@ function noTokens(record: RequestRecord): void {
 async function countTokens(record: RequestRecord, p: ProxyRequest, counter: PromptCounter): Promise<void> {
   await countOutput(record, p, counter);
   if (record.inputSource !== 'none') return;
-  const n = await counter.count(p.endpoint === 'chat' || p.api === 'anthropic' ? 'chat' : 'prompt', promptPayload(p));
+  const payload = promptPayload(p);
+  if (payload === UNCOUNTABLE) {
+    record.inputTokens = promptEstimate(p.bytes);
+    record.inputSource = 'estimate';
+    record.countNote = 'prompt of parts the tokenizer cannot read: estimated from its size';
+    return;
+  }
+  const n = await counter.count(p.endpoint === 'chat' || p.api === 'anthropic' ? 'chat' : 'prompt', payload);
   if (n !== undefined) {
     record.inputTokens = n.tokens;
     record.inputSource = n.exact ? 'tokenizer' : 'estimate';
@@ -325,11 +332,16 @@ function promptPayload(p: ProxyRequest): unknown {
   const field = p.endpoint === 'chat' ? undefined : p.endpoint === 'completions' ? 'prompt' : 'input';
   if (p.sentBody) return { fromBody: ownBytes(p.sentBody), field } satisfies PromptInBody;
   if (p.api === 'anthropic') {
+    // A request the chat turns cannot carry (a document, a server tool, an image in a tool result: an Anthropic backend
+    // takes them as they are) is not counted as no turns: counted so, ~4,000 tokens of document cost 3.
     const turns = countTokensTurns(p.json);
-    return turns.ok ? turns.value : [];
+    return turns.ok ? turns.value : UNCOUNTABLE;
   }
   return field === undefined ? p.json : p.json[field];
 }
+
+/** A prompt the tokenizer cannot count as the backend does: it is charged its estimate (estimate.ts) instead. */
+const UNCOUNTABLE = Symbol('uncountable prompt');
 
 /**
  * The bytes alone: a small Buffer is a view into Node's shared 8 KiB pool, and posting a view to the tokenizer

@@ -17,7 +17,12 @@ export function estimateTokens(
 ): { prompt: number; total: number } {
   // Counting tokens generates none, and Anthropic does not charge for it: it costs a request, not tokens.
   if (endpoint === 'count_tokens') return { prompt: 0, total: 0 };
-  const prompt = Math.ceil(bodyBytes / 3);
+  const prompt = promptEstimate(bodyBytes);
   const completion = endpoint === 'embeddings' ? 0 : (maxTokens ?? defaultCompletion) * choices;
   return { prompt, total: prompt + completion };
+}
+
+/** A prompt's tokens as estimated from its body's bytes (see above): what admission reserves for it. */
+export function promptEstimate(bodyBytes: number): number {
+  return Math.ceil(bodyBytes / 3);
 }
