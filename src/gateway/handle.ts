@@ -21,7 +21,7 @@ import { reachesAnthropic } from '../routing/plan.js';
 import type { ModelRoute } from '../routing/route-table.js';
 import { routeAndRelay } from './attempts.js';
 import { noteClientApi } from './client-error.js';
-import { takePlace } from './tenant-places.js';
+import { type TenantPlaces, takePlace } from './tenant-places.js';
 import { clientUserProblem, type Identified, identifyOtherwise } from './identify.js';
 import { RequestContext } from './request-context.js';
 import { traceParsed, traceRequest } from './request-trace.js';
@@ -45,6 +45,8 @@ export interface GatewayState {
    * but the drain waits for them as it does for `live` and answers them at its deadline.
    */
   readonly authenticating: Set<RequestContext>;
+  /** Each tenant's requests in flight, held to its concurrency (tenant-places.ts): by name, across reloads. */
+  readonly places: TenantPlaces;
   draining: boolean;
 }
 
@@ -299,7 +301,7 @@ function refuseOverloaded(ctx: RequestContext): void {
 function readThenAdmit(ctx: RequestContext, state: GatewayState, runtime: Runtime, endpoint: Endpoint, tenant: Tenant | undefined): void {
   // Gone while a token was verified, or answered by the drain's deadline: nothing to count or read.
   if (ctx.ended || ctx.res.headersSent) return;
-  const place = takePlace(tenant);
+  const place = takePlace(tenant, state.places);
   if (place !== undefined && typeof place !== 'function') return refuse(ctx, place);
   ctx.tenantPlace = place;
   // In flight from here: authenticated, reading its body, then admitted and relayed. A health check or a

@@ -87,6 +87,7 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
     tokens,
     live: new LiveList(),
     authenticating: new Set(),
+    places: new Map(),
     draining: false,
   };
   const httpOptions: ServerOptions = {

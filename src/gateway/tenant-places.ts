@@ -11,18 +11,24 @@ import { type AigwError, aigwError } from '../core/errors.js';
 import type { Tenant } from '../tenants/keys.js';
 import { refusalMessage } from '../tenants/limiter.js';
 
-/** Keyed by the tenant's configuration: a JWT caller's narrowed Tenant is a new object each request, its config is not. */
-const inFlight = new WeakMap<Tenant['config'], number>();
+/**
+ * One gateway's count of each tenant's requests in flight (GatewayState.places), by tenant name, as the limiter keys
+ * its leases: it outlives reloads, as they do. A reload makes every tenant's configuration anew while the requests
+ * taken before it still hold their places: counted per configuration object, the count began at 0 after each reload,
+ * and a tenant held to concurrency 1 trickling one body a reload filled the whole limits.maxInflight after three. (A
+ * JWT caller's narrowed Tenant, a new object each request, has its tenant's name.) An entry goes when its count is 0.
+ */
+export type TenantPlaces = Map<string, number>;
 
 /**
  * Counts one more request of `tenant`'s in; a refusal when its concurrency limit is reached (else the function
  * that frees the place, to call once when the response is gone). Nothing to count without a tenant-wide limit.
  */
-export function takePlace(tenant: Tenant | undefined): AigwError | (() => void) | undefined {
+export function takePlace(tenant: Tenant | undefined, inFlight: TenantPlaces): AigwError | (() => void) | undefined {
   const limit = tenant?.config.limits?.concurrency;
   if (limit === undefined) return undefined;
-  const config = tenant!.config;
-  const n = inFlight.get(config) ?? 0;
+  const name = tenant!.name;
+  const n = inFlight.get(name) ?? 0;
   if (n >= limit) {
     // Worded and retried as the limiter's own concurrency refusal (a second, or never for a limit of 0).
     const never = limit === 0;
@@ -31,13 +37,13 @@ export function takePlace(tenant: Tenant | undefined): AigwError | (() => void) 
       headers: never ? { 'x-should-retry': 'false' } : { 'retry-after': '1', 'retry-after-ms': '1000' },
     });
   }
-  inFlight.set(config, n + 1);
+  inFlight.set(name, n + 1);
   let freed = false;
   return () => {
     if (freed) return;
     freed = true;
-    const left = (inFlight.get(config) ?? 1) - 1;
-    if (left > 0) inFlight.set(config, left);
-    else inFlight.delete(config);
+    const left = (inFlight.get(name) ?? 1) - 1;
+    if (left > 0) inFlight.set(name, left);
+    else inFlight.delete(name);
   };
 }

@@ -1,6 +1,6 @@
 /** A tenant's places in flight: held to its concurrency, freed once each however often the free is called. */
-import { describe, expect, it } from 'vitest';
-import { takePlace } from '../../../src/gateway/tenant-places.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { takePlace as takePlaceIn, type TenantPlaces } from '../../../src/gateway/tenant-places.js';
 import type { Tenant } from '../../../src/tenants/keys.js';
 
 const tenant = (concurrency: number | undefined) =>
@@ -10,7 +10,13 @@ const tenant = (concurrency: number | undefined) =>
     allowed: undefined,
   }) as unknown as Tenant;
 
+/** One gateway's count, fresh for each case. */
+const places: TenantPlaces = new Map();
+const takePlace = (t: Tenant | undefined) => takePlaceIn(t, places);
+
 describe('takePlace', () => {
+  beforeEach(() => places.clear());
+
   it('counts nothing without a tenant-wide concurrency limit', () => {
     expect(takePlace(undefined)).toBeUndefined();
     expect(takePlace(tenant(undefined))).toBeUndefined();
@@ -38,10 +44,18 @@ describe('takePlace', () => {
     expect(takePlace(tenant(0))).toMatchObject({ code: 'rate_limit_exceeded', headers: { 'x-should-retry': 'false' } });
   });
 
-  it("shares the count among a JWT caller's narrowed copies of one tenant (keyed by its configuration)", () => {
+  it("shares the count among a JWT caller's narrowed copies of one tenant (keyed by its name)", () => {
     const t = tenant(1);
     const free = takePlace({ ...t, allowed: new Set(['m']) }) as () => void;
     expect(takePlace({ ...t })).toHaveProperty('code');
     free();
+  });
+
+  it('keeps the count of a tenant whose configuration a reload made anew (the name is the same)', () => {
+    const before = tenant(1);
+    const free = takePlace(before) as () => void;
+    expect(takePlace(tenant(1))).toHaveProperty('code');
+    free();
+    expect(typeof takePlace(tenant(1))).toBe('function');
   });
 });
