@@ -2,7 +2,7 @@
  * What to do after an attempt failed before any byte reached the client — a pure function of the plan, the
  * attempts so far and the failure, so every retry rule is unit-tested without a socket:
  *  - a refused or reset connection (a keep-alive race, a restarting replica) is retried once on the same
- *    target after a short jitter;
+ *    target after a short jitter, when the budget still leaves a try for every target not yet tried;
  *  - otherwise the next target of the plan is tried, skipping ejected ones;
  *  - going round the plan again is for overload answers (503, 429) only — a timeout would just repeat —,
  *    waiting for a backend's retry-after (up to a cap; past it, that backend is not come back to) before trying
@@ -91,7 +91,11 @@ export function afterFailure(
   const budget = Math.max(planLength, limits.attempts);
   const giveUp = (s: AttemptState): Decision => ({ next: { kind: 'give-up' }, state: s, countsAgainstHealth });
   if (state.tried >= budget) return giveUp(counted);
-  if (failure.kind === 'connect_error' && !state.quickRetried) {
+  // The quick retry takes a try only when one is left for every target not yet tried: taken anyway, a plan as long as
+  // the budget (two replicas and a fallback, attempts 3) spent it on a dead replica's second refusal, and with both
+  // replicas refusing the fallback was never tried — a 502 for every request until they were ejected.
+  const untried = Math.max(0, planLength - 1 - state.index);
+  if (failure.kind === 'connect_error' && !state.quickRetried && state.tried + 1 + untried <= budget) {
     return {
       next: { kind: 'try', index: state.index, delayMs: jitterMs },
       state: { ...counted, tried: state.tried + 1, quickRetried: true },

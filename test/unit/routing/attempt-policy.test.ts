@@ -68,6 +68,16 @@ describe('the attempt policy', () => {
     expect(walk(5, failures).steps).toEqual(['try 1', 'try 2', 'try 3', 'try 4', 'give-up']);
   });
 
+  it('takes the quick retry only while a try is left for every target not yet tried', () => {
+    // Two replicas refusing and a fallback, attempts 3: the quick retries spent the budget and the fallback was never tried.
+    const refused = fail('connect_error');
+    expect(walk(3, [refused, refused, refused]).steps).toEqual(['try 1', 'try 2', 'give-up']);
+    expect(walk(4, [refused, refused, refused, refused]).steps).toEqual(['try 1', 'try 2', 'try 3', 'give-up']);
+    // Room left: the keep-alive race is still retried on its own target.
+    expect(walk(2, [refused, refused, refused]).steps).toEqual(['try 0 after 7ms', 'try 1', 'give-up']);
+    expect(walk(2, [fail('timeout'), refused]).steps).toEqual(['try 1', 'try 1 after 7ms']);
+  });
+
   it('counts toward ejection: not a 429, not our own queue, and a request’s status failures once', () => {
     expect(walk(3, [fail('status', { status: 429 })]).counted).toEqual([false]);
     expect(walk(3, [fail('queue')]).counted).toEqual([false]);
