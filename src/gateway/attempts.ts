@@ -281,6 +281,9 @@ function dispatch(
         // A non-streamed generation that outlasted the deadline ran as long as its client asked: no penalty either.
         if (outcome.kind === 'failed' && target.tracksTtft && !(outcome.generating && headAfterAnswer))
           recordFailure(runtime.routing, target, performance.now() - sentAt, outcome.status);
+        // An answer the backend cut is a failure however quick its first event was (that first event lowered the
+        // estimate): penalised as one, not for the time it streamed (minutes, for a long one).
+        if (outcome.kind === 'committed' && outcome.broke && target.tracksTtft) recordFailure(runtime.routing, target, 0, undefined);
       } finally {
         ctx.onClientGone = undefined;
         backend.slots.release();

@@ -550,13 +550,17 @@ export class Exchange implements Dispatcher.DispatchHandler {
       if (!this.out.headersSent) this.startStream();
       s.flushHeld(!s.sawDone);
       if (!s.sawDone) {
-        // A clean end without [DONE] is still a cut: say so, rather than let a client take it for a whole answer.
+        // A clean end without [DONE] is still a cut: say so, rather than let a client take it for a whole answer. And it
+        // is the backend's failure as a reset is (a FIN where the other sent an RST): read as an answer, a backend that
+        // ended every stream after its first event was never ejected, and its quick first events won it the traffic of
+        // strategy latency.
         return this.cutStream(
           'incomplete_stream',
           aigwError(
             'upstream_stream_error',
             `backend ${this.backend} ended the stream before its end marker: the answer may be incomplete`,
           ),
+          BROKE,
         );
       }
       this.recordStreamUsage();
@@ -636,8 +640,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.end(BROKE);
   }
 
-  /** Ends a stream that broke after bytes went out: usage so far, a truncation event, one error frame, no [DONE]. */
-  private cutStream(reason: TruncationReason, error: AigwError): void {
+  /**
+   * Ends a stream that broke after bytes went out: usage so far, a truncation event, one error frame, no [DONE].
+   * `outcome` BROKE when the backend cut it (its health counts the answer a failure).
+   */
+  private cutStream(reason: TruncationReason, error: AigwError, outcome: AttemptOutcome = COMMITTED): void {
     this.record.errorType = error.code;
     this.recordStreamUsage();
     this.truncation(reason, undefined);
@@ -645,7 +652,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.publishUpstreamError('stream_error', this.relay.scrub(error.message));
     this.out.end(this.sse!.errorFrame(error));
     this.mode = 'done';
-    this.end(COMMITTED);
+    this.end(outcome);
   }
 
   /** The backend ended a stream before sending anything: nothing reached the client, so another may answer. */
