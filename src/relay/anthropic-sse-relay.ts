@@ -11,6 +11,7 @@ import type { SseEvent } from '../openai/sse.js';
 import { AnthropicStreamTap } from '../translate/anthropic-tap.js';
 import type { TokenUsage } from '../translate/mapping.js';
 import { SseRelay } from './sse-relay.js';
+import { impliedStatus } from './upstream-error.js';
 import { usageOfTokens } from './usage-tap.js';
 import type { Downstream } from './downstream.js';
 
@@ -61,6 +62,8 @@ export class AnthropicSseRelay extends SseRelay {
     this.sawDone = tap.completed;
     if (!tap.error) return true;
     this.failed = tap.error;
+    // Anthropic's error types (overloaded_error, api_error, invalid_request_error…) say whose fault it was.
+    this.failedStatus = impliedStatus(ev.data ?? '', 'application/json');
     // The backend's own error event goes to the client as it came, but with configured secrets removed from what
     // the client's parser reads (an escape does not hide one). Each of its lines goes as a data line, so that the
     // client reads exactly the text scrubbed (after one `data: `, a line starting `data: ` was another field to it).

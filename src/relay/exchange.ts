@@ -114,6 +114,12 @@ function encodedBeyondIdentity(value: string | string[] | undefined): boolean {
   return false;
 }
 
+/**
+ * Whether an error a backend sent mid-stream, meaning `status`, is the backend's failure: a server fault or refused
+ * credentials, as counted before the head — not a 429 (busy, not broken) nor another 4xx (the request's).
+ */
+const backendFault = (status: number | undefined): boolean => status !== undefined && status !== 429 && statusFailsOver(status);
+
 /** The first byte of a first name an error object's could be (`e`rror, `o`bject, `t`ype, or an escape). */
 const mayNameError = (b: number | undefined): boolean => b === 0x65 || b === 0x6f || b === 0x74 || b === 0x5c;
 
@@ -489,8 +495,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
           this.cutStream('event_too_large', error);
           this.abort();
         } else if (this.sse!.failed) {
-          // The backend's own error event (or one that cannot be read) ended the stream: the client has its frame.
-          this.cutStream('upstream_reset', this.sse!.failed);
+          // The backend's own error event (or one that cannot be read) ended the stream: the client has its frame. A
+          // server fault it says is the backend's failure, as that error answered before the head would have been:
+          // read as an answer, a backend answering every stream with one at once was never ejected, and under
+          // strategy latency (no first token, so no estimate; no requests in flight) it cost nothing and took them all.
+          this.cutStream('upstream_reset', this.sse!.failed, backendFault(this.sse!.failedStatus) ? BROKE : COMMITTED);
           this.abort();
         } else if (this.sse!.sawDone && this.deadline === undefined) {
           // The end marker ends the answer. A backend that talked on after it (a comment each second) held the

@@ -17,6 +17,7 @@ import { renderStreamErrorFrame } from '../openai/error-shape.js';
 import { CHARS_PER_TOKEN } from '../translate/output-estimate.js';
 import { SseDecoder, type SseEvent, type SseSink } from '../openai/sse.js';
 import { modelIn, noteEvent } from './answer-facts.js';
+import { impliedStatus } from './upstream-error.js';
 import type { Downstream } from './downstream.js';
 import {
   blankLines,
@@ -147,6 +148,7 @@ export class SseRelay implements SseSink, StreamRelay {
   }
   usage: Usage | undefined;
   failed: AigwError | undefined;
+  failedStatus: number | undefined;
   model: string | undefined;
   /** The answer's model is read from its first event with data. */
   private modelPending = true;
@@ -334,6 +336,7 @@ export class SseRelay implements SseSink, StreamRelay {
     if ((data.includes('"error"') || hasEscapedKeyLetter(data)) && isErrorAsRead(data)) {
       // Not passed through: its text may echo a configured secret. The client gets aigw's frame with it, scrubbed.
       this.failed = aigwError('upstream_stream_error', `backend stream error (${this.scrub(errorMessageOf(data)).slice(0, 500)})`);
+      this.failedStatus = impliedStatus(data, 'application/json');
       return false;
     }
     const reading = this.lookAt(data);

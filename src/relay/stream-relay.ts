@@ -19,6 +19,12 @@ export interface StreamRelay {
   readonly holding: boolean;
   /** The stream ended with an error the backend sent (or an event that could not be read); the client already has its frame. */
   readonly failed: AigwError | undefined;
+  /**
+   * The status the backend's own error event means (upstream-error.ts impliedStatus, as for a 2xx whose body is an
+   * error): whether the cut was the backend's failure or the request's. Undefined when the stream failed otherwise
+   * (a translation's refusal of what the model wrote).
+   */
+  readonly failedStatus?: number | undefined;
   readonly usage: Usage | undefined;
   /** The model the backend's stream names, once it did. */
   readonly model: string | undefined;

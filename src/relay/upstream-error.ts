@@ -30,11 +30,12 @@ interface Extracted {
   code?: unknown;
 }
 
-function extract(body: Buffer, contentType: string | undefined): Extracted {
-  if (!contentType?.includes('json') && body[0] !== 0x7b) return {};
+function extract(body: Buffer | string, contentType: string | undefined): Extracted {
+  const first = typeof body === 'string' ? body.charCodeAt(0) : body[0];
+  if (!contentType?.includes('json') && first !== 0x7b) return {};
   let j: unknown;
   try {
-    j = JSON.parse(body.toString('utf8'));
+    j = JSON.parse(typeof body === 'string' ? body : body.toString('utf8'));
   } catch {
     return {};
   }
@@ -106,7 +107,7 @@ const STATUS_BY_WORD: readonly [RegExp, number][] = [
  * answer): its numeric code (OpenRouter's, vLLM's), else what its type or code says — a client's mistake is a 400,
  * not the backend failing — else 502, a backend that failed to answer.
  */
-export function impliedStatus(body: Buffer, contentType: string | undefined): number {
+export function impliedStatus(body: Buffer | string, contentType: string | undefined): number {
   const x = extract(body, contentType);
   const numeric = typeof x.code === 'number' ? x.code : typeof x.code === 'string' && /^\d{3}$/.test(x.code) ? Number(x.code) : NaN;
   if (numeric >= 400 && numeric <= 599) return numeric;

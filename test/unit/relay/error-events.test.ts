@@ -70,6 +70,21 @@ describe('an error event', () => {
     for (const Relay of [SseRelay, DecodingRelay]) expect(relayed(Relay, data)).toEqual({ failed: error, passed: !error });
   });
 
+  it.each([
+    ['{"error":{"message":"engine step failed"}}', 502],
+    ['{"error":{"message":"x","type":"internal_error","code":500}}', 500],
+    ['{"type":"error","error":{"type":"overloaded_error","message":"x"}}', 503],
+    ['{"error":{"message":"x","type":"BadRequestError","code":400}}', 400],
+    ['{"error":{"message":"slow down","code":"rate_limit_exceeded"}}', 429],
+    ['{"error": not json', 502],
+  ])('%s means %i — whether the cut is the backend failing or the request, on both paths', (data, status) => {
+    for (const Relay of [SseRelay, DecodingRelay]) {
+      const { relay } = relayOn(Relay, false, 1 << 20, (t) => t);
+      relay.push(Buffer.from(`data: {"id":"1","model":"m","choices":[{"delta":{"content":"a"}}]}\n\ndata: ${data}\n\n`));
+      expect(relay.failedStatus).toBe(status);
+    }
+  });
+
   it('is told the same way on both paths as the SDK tells it, for any members, order and spacing', () => {
     const blank = fc.stringMatching(/^[ \t]{0,2}$/);
     const name = fc.constantFrom('"error"', '"object"', '"type"', '"id"', '"errors"', '"\\u0065rror"');
