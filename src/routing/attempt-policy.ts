@@ -62,6 +62,15 @@ export interface Decision {
   countsAgainstHealth: boolean;
 }
 
+/**
+ * The answers of a backend that is well but busy (429, 503, Anthropic's 529): only these go round the plan again, back
+ * to a target already tried. Any other 5xx would just repeat, as a timeout would — every one went round: a proxy's 504
+ * after its read timeout (nginx's 60 s, outlasted by a long non-streamed answer) had the same backend generate the same
+ * answer three times for one request, a 500 was sent three times to the handler it crashes, and the client's SDK
+ * retries the 502 it gets (openai-node twice), multiplying whatever the gateway repeated.
+ */
+const OVERLOAD: ReadonlySet<number> = new Set([429, 503, 529]);
+
 export const FIRST_ATTEMPT: AttemptState = { tried: 1, index: 0, quickRetried: false, statusCounted: false };
 
 /**
@@ -103,7 +112,7 @@ export function afterFailure(
     };
   }
   // The next available target, going round again only for overload answers.
-  const wraps = isStatus;
+  const wraps = isStatus && OVERLOAD.has(failure.status ?? 0);
   for (let step = 1; step <= planLength; step++) {
     const index = state.index + step;
     if (index >= planLength && !wraps) return giveUp(counted);

@@ -55,6 +55,16 @@ describe('the attempt policy', () => {
       ['try 1', 'try 1', 'give-up'],
     ],
     ['a full queue moves on to the next target', 2, [fail('queue')], ['try 1']],
+    [
+      'a 500 moves on, and does not go round again',
+      2,
+      [fail('status', { status: 500 }), fail('status', { status: 500 })],
+      ['try 1', 'give-up'],
+    ],
+    ["a proxy's 504 is not sent to the only target again", 1, [fail('status', { status: 504 })], ['give-up']],
+    ['refused credentials (403) are not tried again where they were refused', 1, [fail('status', { status: 403 })], ['give-up']],
+    ['a 429 goes round again', 1, [fail('status', { status: 429 })], ['try 0']],
+    ["Anthropic's 529 (overloaded) goes round again", 1, [fail('status', { status: 529 })], ['try 0']],
   ])('%s', (_name, planLength, failures, steps) => {
     expect(walk(planLength, failures).steps).toEqual(steps);
   });
