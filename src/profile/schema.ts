@@ -53,7 +53,7 @@ const Name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/, 'expected a name
 
 /** A mock fault, as in `x-mock-fault`: `status:503`, `reset-before-headers`, `reset-after:100`, ... */
 export const FAULT_RE =
-  /^(status:[1-5]\d\d|reset-before-headers|reset-after:\d+|close-after:\d+|stall-after:\d+|slow-headers:\d+(\.\d+)?(us|ms|s|m))$/;
+  /^(status:[1-5]\d\d|overloaded|reset-before-headers|reset-after:\d+|close-after:\d+|stall-after:\d+|error-after:\d+|slow-headers:\d+(\.\d+)?(us|ms|s|m))$/;
 
 const MockFaults = z.strictObject({
   /** Share of requests (0..1) that get one of `kinds`, drawn from a PRNG seeded with `seed`. */
@@ -65,7 +65,7 @@ const MockFaults = z.strictObject({
         .string()
         .regex(
           FAULT_RE,
-          'expected a fault such as status:503, reset-before-headers, reset-after:N, close-after:N, stall-after:N or slow-headers:D',
+          'expected a fault such as status:503, overloaded, reset-before-headers, reset-after:N, close-after:N, stall-after:N, error-after:N or slow-headers:D',
         ),
     )
     .min(1)

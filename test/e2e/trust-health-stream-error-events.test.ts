@@ -18,11 +18,15 @@ const CHUNK = JSON.stringify({
   choices: [{ index: 0, delta: { content: 'Hello' }, finish_reason: null }],
 });
 
-/** Every stream: an error event at once (and the end marker, as vLLM ends one). */
+/**
+ * Every stream: a first chunk, then an error event at once (and the end marker, as vLLM ends one). An error as the
+ * first event fails the attempt before the client's head (failover-first-event-error.test.ts); after one it can only
+ * end the stream.
+ */
 const failing = (error: object) =>
   useUpstream((_req, res) => {
     res.writeHead(200, { 'content-type': 'text/event-stream' });
-    res.end(`data: ${JSON.stringify({ error })}\n\ndata: [DONE]\n\n`);
+    res.end(`data: ${CHUNK}\n\ndata: ${JSON.stringify({ error })}\n\ndata: [DONE]\n\n`);
   });
 const broken = await failing({ message: 'engine step failed', type: 'internal_error' });
 const picky = await failing({ message: 'this grammar cannot be compiled', type: 'BadRequestError', code: 400 });
