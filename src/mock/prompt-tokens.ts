@@ -5,7 +5,7 @@
  * multi-turn conversation pays the tokenizer only for its new turn, and appending a turn never changes
  * the tokens before it — which is what makes a prefix cacheable.
  */
-import type { TokenCounter } from '../openai/tokens.js';
+import { MOCK_BUDGET, type TokenCounter } from '../openai/tokens.js';
 import { type ChatMessage, messageText } from '../openai/wire.js';
 import { TokenSource, VOCABULARY } from './text.js';
 
@@ -33,10 +33,14 @@ export class PromptTokens {
   private bare: Uint32Array[] | undefined;
   private spaced: number[] | undefined;
 
-  /** `budget`: token ids remembered across requests (about 12 bytes each with their text). */
+  /**
+   * `budget`: token ids remembered across requests (about 12 bytes each with their text). `exactChars`: characters of
+   * one prompt tokenized exactly, as the counter's own budget (MOCK_BUDGET) counts one prompt.
+   */
   constructor(
     private readonly counter: TokenCounter,
     private readonly budget = 1_000_000,
+    private readonly exactChars = MOCK_BUDGET.maxChars,
   ) {}
 
   /** The ids of one text, remembered (least recently used first out) within the budget. */
@@ -66,15 +70,33 @@ export class PromptTokens {
       pieces.push(p);
       tokens += p.length;
     };
+    // One budget for the whole conversation, spent as the counter's `chat` spends it (role, text, then name): each
+    // text counted with a budget of its own, a conversation of 32 messages of 256 KiB was 8 MiB tokenized exactly (up
+    // to the 64 MiB body bound), seconds of the mock's loop — the gateway's too under serve --mocks. Past it, the
+    // rest is stand-in ids, as many as `chat` estimates, so the stream stays as long as the count the mock reports
+    // without a cache; a message's ids still depend only on the messages before it (appending a turn changes none).
+    let left = this.exactChars;
+    let over = false;
+    const idsOf = (text: string): ArrayLike<number> => {
+      if (!over && text.length <= left) {
+        left -= text.length;
+        return this.ids(text);
+      }
+      over = true;
+      return this.counter.idsPastBudget(text, left);
+    };
     for (const m of messages) {
+      const role = idsOf(m.role);
+      const text = idsOf(messageText(m));
+      const name = m.name ? idsOf(m.name) : undefined;
       add([START]);
-      add(this.ids(m.role));
-      if (m.name) {
+      add(role);
+      if (name) {
         add([NAME]);
-        add(this.ids(m.name));
+        add(name);
       }
       add([SEP]);
-      add(this.ids(messageText(m)));
+      add(text);
       add([END]);
     }
     add([START]);

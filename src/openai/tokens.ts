@@ -25,6 +25,12 @@ export interface TokenCounter {
    * so a prefix of a huge text still yields a prefix of its ids.
    */
   ids(text: string): Uint32Array;
+  /**
+   * The ids of `text` in a prompt whose budget has run out with `charsLeft` characters unspent — stand-ins only, as
+   * many as `chat` counts for such a text: for a caller that keeps one prompt's budget over texts it tokenizes one
+   * by one (the mock's prompt stream).
+   */
+  idsPastBudget(text: string, charsLeft: number): Uint32Array;
   chat(messages: readonly ChatMessage[]): number;
   prompt(prompt: string | readonly string[] | readonly number[] | readonly (readonly number[])[]): number;
   /** Whether the last call counted every character exactly (false: part of it was estimated). */
@@ -187,6 +193,12 @@ export function makeCounter(enc: Pick<BpeEncoder, 'encode'>, budget: CountBudget
     },
     ids(s) {
       begin();
+      return ids(s);
+    },
+    idsPastBudget(s, left) {
+      begin();
+      charsLeft = left;
+      exact = false;
       return ids(s);
     },
     chat(messages) {

@@ -6,7 +6,8 @@ import { Prefill } from '../../../src/mock/prefill.js';
 import { PrefixCache } from '../../../src/mock/prefix-cache.js';
 import { PromptTokens } from '../../../src/mock/prompt-tokens.js';
 import { chatPromptKey, generateText, textSeed } from '../../../src/mock/text.js';
-import { loadTokenCounter } from '../../../src/openai/tokens.js';
+import { makeBpeEncoder } from '../../../src/openai/bpe.js';
+import { loadTokenCounter, makeCounter } from '../../../src/openai/tokens.js';
 import type { ChatMessage } from '../../../src/openai/wire.js';
 
 const counter = await loadTokenCounter();
@@ -118,6 +119,24 @@ describe('the prompt token stream', () => {
         expect(flat(s.pieces)).toHaveLength(s.tokens);
       }),
       { numRuns: 60 },
+    );
+  });
+
+  it('stays as long as the reported count past the budget: one budget for the conversation, spent as chat spends it', async () => {
+    // A budget of 120 characters, so that the fuzzed conversations cross it anywhere (a role, a text, a name).
+    const { default: ranks } = await import('js-tiktoken/ranks/o200k_base');
+    const small = makeCounter(makeBpeEncoder(ranks), { maxChars: 120, maxMs: Number.POSITIVE_INFINITY });
+    const tokens = new PromptTokens(small, 1_000_000, 120);
+    fc.assert(
+      fc.property(fc.array(Message, { minLength: 1, maxLength: 6 }), (messages) => {
+        const s = tokens.chat(messages);
+        expect(s.tokens).toBe(small.chat(messages));
+        expect(flat(s.pieces)).toHaveLength(s.tokens);
+        // Appending a turn changes no id before it.
+        const next = tokens.chat([...messages, { role: 'user', content: 'and then? '.repeat(20) }]);
+        expect(flat(next.pieces).slice(0, s.tokens - 3)).toEqual(flat(s.pieces).slice(0, s.tokens - 3));
+      }),
+      { numRuns: 80 },
     );
   });
 
