@@ -241,7 +241,18 @@ function generationBounds(
   const prompt = obj.prompt;
   const prompts =
     endpoint === 'completions' && Array.isArray(prompt) && prompt.length > 0 && typeof prompt[0] !== 'number' ? prompt.length : 1;
-  return { maxTokens, choices: Math.max(n, nCmpl, bestOf) * prompts };
+  const embeds = endpoint === 'completions' ? embedsPrompts(obj.prompt_embeds) : 0;
+  return { maxTokens, choices: Math.max(n, nCmpl, bestOf) * (prompts + embeds) };
+}
+
+/**
+ * The prompts vLLM's completions make of `prompt_embeds` (with --enable-prompt-embeds): each entry is one, after the
+ * prompt's own, each with its n answers — counted by the prompt alone, eight entries beside prompt "x" were nine
+ * answers reserved and charged as one. A string is one entry; anything else there is counted one, as vLLM refuses it.
+ */
+function embedsPrompts(v: unknown): number {
+  if (v === undefined || v === null) return 0;
+  return Array.isArray(v) ? v.length : 1;
 }
 
 /** A whole number from 1 to `max`; undefined when the field is absent or null; the 400 naming it otherwise. */

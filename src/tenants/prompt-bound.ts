@@ -35,9 +35,15 @@ const IN_BYTES = new Set([
  * are typed "url", as an image's source is, and were read as costing their bytes) and vLLM's `chat_template` (a Jinja
  * template the client writes, rendered into the prompt: a loop writes any length), which vLLM before 0.11 also took
  * from `chat_template_kwargs`. A 300-byte request naming one was charged ~4,700 tokens where its backend counted
- * 150,000.
+ * 150,000. vLLM's `prompt_embeds` too: a tensor a prompt token a row, which vLLM takes in sparse layouts — rows of
+ * any number in a few bytes (eight entries of ~100 bytes, 400,000 prompt tokens, were charged 5,740).
  */
-const EXPANDING_PATHS: readonly (readonly string[])[] = [['mcp_servers'], ['chat_template'], ['chat_template_kwargs', 'chat_template']];
+const EXPANDING_PATHS: readonly (readonly string[])[] = [
+  ['mcp_servers'],
+  ['chat_template'],
+  ['chat_template_kwargs', 'chat_template'],
+  ['prompt_embeds'],
+];
 
 /** The bound before parts: checked first, so that a usual count costs one comparison. */
 export function textTokensBound(p: ProxyRequest): number {
