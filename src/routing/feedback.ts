@@ -36,9 +36,17 @@ export function recordFirstByte(state: RoutingState, target: Target, ms: number)
  */
 export const HEAD_AS_FIRST_TOKEN_MAX = 4;
 
+/**
+ * Embedding requests of at most this many bytes have their head read as their first token: a query's few sentences
+ * (~1,000 tokens, embedded in milliseconds on a GPU). A larger one is a batch whose size the client chooses.
+ */
+export const EMBEDDING_HEAD_MAX_BYTES = 4096;
+
 /** What firstTokenAtHead reads of a request. */
 export interface AnswerShape {
   endpoint: string;
+  /** The request body's size: an embedding's work. */
+  bytes: number;
   stream: boolean;
   /** max_tokens as asked (undefined: none asked, as long as the backend likes). */
   maxTokens: number | undefined;
@@ -47,14 +55,17 @@ export interface AnswerShape {
 }
 
 /**
- * Whether a 2xx answer's first byte is its first token's time. A stream's is, and an embedding's or a token count's
- * head is all the work there is. A non-streamed generation's head comes once the whole answer is written: its time is
- * the replica's time to first token plus the answer's length, which the client chooses — one answer of 400 tokens
- * read as a TTFT set a healthy replica's estimate to seconds at once (peak EWMA) and sent every other request to its
- * peers for ~30 s, and a client repeating it kept traffic on a slower replica. Only a short one is read as a TTFT.
+ * Whether a 2xx answer's first byte is its first token's time. A stream's is, and a token count's head is all the work
+ * there is. A non-streamed generation's head comes once the whole answer is written: its time is the replica's time to
+ * first token plus the answer's length, which the client chooses — one answer of 400 tokens read as a TTFT set a
+ * healthy replica's estimate to seconds at once (peak EWMA) and sent every other request to its peers for ~30 s, and
+ * a client repeating it kept traffic on a slower replica. Only a short one is read as a TTFT. So with an embedding,
+ * whose head comes once its every input is embedded: a batch of 1,000 inputs read as one did the same, and one that
+ * outlasted timeouts.firstByte counted toward its backend's ejection at every target (attempts.ts lengthTimed).
  */
 export function firstTokenAtHead(p: AnswerShape): boolean {
-  if (p.stream || p.endpoint === 'embeddings' || p.endpoint === 'count_tokens') return true;
+  if (p.stream || p.endpoint === 'count_tokens') return true;
+  if (p.endpoint === 'embeddings') return p.bytes <= EMBEDDING_HEAD_MAX_BYTES;
   return p.maxTokens !== undefined && p.maxTokens * p.choices <= HEAD_AS_FIRST_TOKEN_MAX;
 }
 

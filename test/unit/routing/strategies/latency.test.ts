@@ -1,6 +1,6 @@
 /** The peak-EWMA TTFT tracker and the `latency` strategy, including the issue's slow-backend acceptance, simulated. */
 import { describe, expect, it } from 'vitest';
-import { firstTokenAtHead } from '../../../../src/routing/feedback.js';
+import { EMBEDDING_HEAD_MAX_BYTES, firstTokenAtHead } from '../../../../src/routing/feedback.js';
 import { PeakEwma, TTFT_DECAY_MS } from '../../../../src/routing/peak-ewma.js';
 import { latencyCost, pickLatency } from '../../../../src/routing/strategies/latency.js';
 import { facts, SimTarget, simulate, targets } from './sim.js';
@@ -40,10 +40,15 @@ describe('the peak EWMA', () => {
     expect(e.estimate('a', 5000)).toBeCloseTo(100 * w * w + 20 * (1 - w));
   });
 
-  it("reads a head as the first token's time for a stream, an embedding, a token count or a short answer only", () => {
-    const chat = { endpoint: 'chat', stream: false, choices: 1 };
+  it("reads a head as the first token's time for a stream, a query's embedding, a token count or a short answer only", () => {
+    const chat = { endpoint: 'chat', bytes: 100, stream: false, choices: 1 };
     expect(firstTokenAtHead({ ...chat, stream: true, maxTokens: undefined })).toBe(true);
-    expect(firstTokenAtHead({ endpoint: 'embeddings', stream: false, maxTokens: undefined, choices: 1 })).toBe(true);
+    const embedding = { endpoint: 'embeddings', stream: false, maxTokens: undefined, choices: 1 };
+    expect(firstTokenAtHead({ ...embedding, bytes: 200 })).toBe(true);
+    expect(firstTokenAtHead({ ...embedding, bytes: EMBEDDING_HEAD_MAX_BYTES })).toBe(true);
+    // A batch: its head comes after its every input.
+    expect(firstTokenAtHead({ ...embedding, bytes: EMBEDDING_HEAD_MAX_BYTES + 1 })).toBe(false);
+    expect(firstTokenAtHead({ endpoint: 'count_tokens', bytes: 1_000_000, stream: false, maxTokens: undefined, choices: 1 })).toBe(true);
     expect(firstTokenAtHead({ ...chat, maxTokens: 1 })).toBe(true);
     expect(firstTokenAtHead({ ...chat, maxTokens: 400 })).toBe(false);
     expect(firstTokenAtHead({ ...chat, maxTokens: 1, choices: 50 })).toBe(false);
