@@ -25,14 +25,38 @@ const UNIT_MS: Record<string, number> = {
   Year: 365 * 86_400_000,
 };
 
-/** A tenant name the profile accepts, from a client id (a Secret key may start with `.`, `-` or `_`). */
-function tenantName(clientId: string): string {
-  return /^[A-Za-z0-9]/.test(clientId) ? clientId : `t${clientId}`;
+/** Whether a client id is a profile name as it is (a Secret key may start with `.`, `-` or `_`, a name may not). */
+const isName = (clientId: string): boolean => /^[A-Za-z0-9]/.test(clientId);
+
+/**
+ * Each client id's tenant: the id itself where it is a name, else `t` + the id — unless that is another client id's
+ * (`.acme` and `t.acme`), or a name already given: then `-2`, `-3`, … One shared name gave both ids one tenant, the
+ * second id's key replacing the first's (that client refused) and both ids' rate limits on it.
+ */
+class TenantNames {
+  readonly byId = new Map<string, string>();
+  private readonly taken = new Set<string>();
+
+  /** `ids`: every client id that is a name as it is, which keeps it whatever the order. */
+  constructor(private readonly ids: ReadonlySet<string>) {}
+
+  nameOf(clientId: string): string {
+    const known = this.byId.get(clientId);
+    if (known !== undefined) return known;
+    const wanted = isName(clientId) ? clientId : `t${clientId}`;
+    let name = wanted;
+    for (let i = 2; this.taken.has(name) || (name !== clientId && this.ids.has(name)); i++) name = `${wanted}-${i}`;
+    this.taken.add(name);
+    this.byId.set(clientId, name);
+    return name;
+  }
 }
 
 export function importTenants(ctx: ImportContext): void {
   let tenantHeader: string | undefined;
-  const tenants = new Set<string>();
+  const names = new TenantNames(new Set(ctx.ofKind('Secret').flatMap(secretKeys).filter(isName)));
+  /** Client id → the Secret its key was read from (the first, as Envoy Gateway keeps it). */
+  const readFrom = new Map<string, Manifest>();
   let keyPolicy: Manifest | undefined;
   for (const sp of policiesFor(ctx, 'SecurityPolicy')) {
     refuseUnmapped(ctx, sp);
@@ -68,7 +92,21 @@ export function importTenants(ctx: ImportContext): void {
       }
       ctx.use(secret, []);
       for (const id of secretKeys(secret)) {
-        const name = tenantName(id);
+        const first = readFrom.get(id);
+        if (first) {
+          // Envoy Gateway's apiKeyAuth takes a client id from the first Secret that holds it and skips it in the others.
+          if (first !== secret) {
+            ctx.warn(
+              secret,
+              ['stringData', id],
+              `client id ${id} is already read from Secret ${first.namespace}/${first.name}: Envoy Gateway keeps the first ` +
+                "Secret's key, so this one is not imported",
+            );
+          }
+          continue;
+        }
+        readFrom.set(id, secret);
+        const name = names.nameOf(id);
         if (isReservedName(name)) {
           // Dropped, the client's key would stop being asked for (with no tenant left, by anyone): refused whole.
           ctx.refuse(secret, ['stringData', id], reservedMessage('tenant (client id)', name, 'cannot be imported'));
@@ -79,12 +117,20 @@ export function importTenants(ctx: ImportContext): void {
         const variable =
           wholeEnvRef(value) ?? ctx.variableFor(['Secret', secret.namespace, secret.name, id], envVarFor('tenant', id, 'key'));
         if (!wholeEnvRef(value)) ctx.warn(secret, ['stringData', id], `the key is not copied into the profile: set \${${variable}}`);
+        if (name !== id) {
+          ctx.warn(
+            secret,
+            ['stringData', id],
+            `client id ${id} is imported as tenant ${name} (a tenant name starts with a letter or digit` +
+              `${name.startsWith(`t${id}-`) ? `, and t${id} is another client id's` : ''})`,
+          );
+        }
         ctx.setVariable(['tenants', name, 'keys'], variable, { m: secret, path: ['stringData', id] }, 0);
-        tenants.add(name);
       }
     });
   }
   // The cluster asks for a key; a profile without tenants would let anyone in.
+  const tenants = new Map([...names.byId].filter(([, name]) => !isReservedName(name)));
   if (keyPolicy && tenants.size === 0)
     ctx.refuse(
       keyPolicy,
@@ -114,6 +160,7 @@ function refuseUnmapped(ctx: ImportContext, sp: Manifest): void {
 }
 
 interface Limit {
+  /** The client id the rule names (its tenant is looked up: the two may differ), or `*` for every one (Distinct). */
   tenant: string | '*';
   model?: string;
   kind: 'tpm' | 'rpm';
@@ -153,7 +200,7 @@ function ruleLimit(
     const name = String(h.name ?? '').toLowerCase();
     const type = h.type ?? 'Exact';
     if (h.invert === true) return 'an inverted match has no equivalent';
-    if (tenantHeader && name === tenantHeader && type === 'Exact') tenant = tenantName(String(h.value));
+    if (tenantHeader && name === tenantHeader && type === 'Exact') tenant = String(h.value);
     else if (tenantHeader && name === tenantHeader && type === 'Distinct') tenant = '*';
     else if (name === MODEL_HEADER && type === 'Exact') model = String(h.value);
     else {
@@ -182,7 +229,8 @@ function ruleLimit(
   return { tenant, ...(model ? { model } : {}), kind, amount: limit.requests, unitMs };
 }
 
-function importRateLimits(ctx: ImportContext, tenantHeader: string | undefined, tenants: ReadonlySet<string>): void {
+/** `tenants`: client id → its tenant's name. */
+function importRateLimits(ctx: ImportContext, tenantHeader: string | undefined, tenants: ReadonlyMap<string, string>): void {
   const costs = costTypes(ctx);
   const limits: Limit[] = [];
   for (const btp of policiesFor(ctx, 'BackendTrafficPolicy')) {
@@ -217,11 +265,12 @@ function importRateLimits(ctx: ImportContext, tenantHeader: string | undefined, 
       amount = Math.max(1, Math.ceil((l.amount * preferred) / l.unitMs));
       ctx.warn(l.m, [...l.path, 'limit'], `converted to ${amount} per ${profileDuration(preferred)} (aigw has one window for every limit)`);
     }
-    const who = l.tenant === '*' ? [...tenants] : [l.tenant];
-    if (l.tenant !== '*' && !tenants.has(l.tenant)) {
+    const own = l.tenant === '*' ? undefined : tenants.get(l.tenant);
+    if (l.tenant !== '*' && own === undefined) {
       ctx.warn(l.m, l.path, `client id ${l.tenant} is not a key in the apiKeyAuth Secrets among the files: not mapped`);
       continue;
     }
+    const who = own === undefined ? [...tenants.values()] : [own];
     if (l.model && !Object.hasOwn(obj(ctx.profile.models), l.model)) {
       ctx.warn(l.m, l.path, `model ${l.model} is not among the imported models: not mapped`);
       continue;
