@@ -7,7 +7,7 @@ export const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}/g;
 
 export interface ExportOptions {
   namespace: string;
-  /** The Gateway's name; the GatewayClass, the AIGatewayRoute (and so its HTTPRoute) are named after it. */
+  /** The Gateway's name; the GatewayClass, the (first) AIGatewayRoute and so its HTTPRoute are named after it (more: NAME-2, …). */
   gateway: string;
   /** Real key values in the Secret manifests instead of `${VAR}` placeholders. */
   includeSecrets: boolean;

@@ -47,10 +47,69 @@ interface Ref {
   priority: number;
 }
 
-export function routeObject(ctx: ExportContext): K8sObject {
-  const { profile: p, opts } = ctx;
-  const rules: Record<string, unknown>[] = [];
+/**
+ * The most rules one AIGatewayRoute takes: its CRD's `spec.rules` maxItems (v1beta1 and v1alpha1 alike) — the
+ * HTTPRoute generated from it holds Gateway API's 16, one kept for the controller's own. A profile of more models
+ * (or of fewer with header matches, one rule each) exported as one route was refused whole by `kubectl apply`.
+ */
+export const MAX_ROUTE_RULES = 15;
+
+type Rule = Record<string, unknown>;
+
+/** The exported routes: a name and its rules each. */
+interface RouteChunk {
+  name: string;
+  rules: Rule[];
+}
+
+const chunksOf = new WeakMap<ExportContext, readonly RouteChunk[]>();
+
+/**
+ * The AIGatewayRoutes' names, in order: the Gateway's own name, then `NAME-2`, `NAME-3`, … — each generates an
+ * HTTPRoute of its name, which every policy on the routes must name.
+ */
+export function routeNames(ctx: ExportContext): string[] {
+  return routeChunks(ctx).map((c) => c.name);
+}
+
+/**
+ * The rules, at most MAX_ROUTE_RULES to a route, a model's rules kept in one route where they fit: Gateway API breaks a
+ * tie between equally specific matches by route (creation time, then name) before the order of rules within one, so a
+ * model's header matches spread over two routes may be tried in another order than the profile lists them (said).
+ */
+function routeChunks(ctx: ExportContext): readonly RouteChunk[] {
+  const known = chunksOf.get(ctx);
+  if (known) return known;
+  const chunks: Rule[][] = [[]];
+  for (const [model, group] of modelRules(ctx)) {
+    let last = chunks.at(-1)!;
+    if (last.length > 0 && last.length + group.length > MAX_ROUTE_RULES) chunks.push((last = []));
+    for (const rule of group) {
+      if (last.length === MAX_ROUTE_RULES) chunks.push((last = []));
+      last.push(rule);
+    }
+    if (group.length > MAX_ROUTE_RULES) {
+      ctx.warn(
+        `models.${model}.match`,
+        `${group.length} rules (its header matches and its own) are more than one AIGatewayRoute holds (${MAX_ROUTE_RULES}), so ` +
+          'they are spread over several: where two matches with as many headers both apply, the cluster picks by route ' +
+          '(the older, then the first by name), which need not be the order listed',
+      );
+    }
+  }
+  const gateway = ctx.opts.gateway;
+  const out = chunks.map((rules, i) => ({ name: i === 0 ? gateway : `${gateway}-${i + 1}`, rules }));
+  chunksOf.set(ctx, out);
+  return out;
+}
+
+/** Each public model's rules: one per header match, then its own (the model alone). */
+function modelRules(ctx: ExportContext): [string, Rule[]][] {
+  const { profile: p } = ctx;
+  const out: [string, Rule[]][] = [];
   for (const [name, m] of Object.entries(p.models)) {
+    const rules: Rule[] = [];
+    out.push([name, rules]);
     if (m.strategy !== 'weighted') {
       ctx.warn(`models.${name}.strategy`, `${m.strategy} cannot be expressed: the cluster picks among the targets by weight`);
     }
@@ -84,6 +143,12 @@ export function routeObject(ctx: ExportContext): K8sObject {
     });
     rules.push(ruleFor(ctx, name, [], [...m.targets.map((target) => ({ target, owner: name, priority: 0 })), ...fallbackRefs(1)]));
   }
+  return out;
+}
+
+export function routeObjects(ctx: ExportContext): K8sObject[] {
+  const { opts } = ctx;
+  const chunks = routeChunks(ctx);
   const costs = needsTokenCosts(ctx) ? { llmRequestCosts: [{ metadataKey: TOTAL_TOKEN_KEY, type: 'TotalToken' }] } : {};
   const comments: Record<string, string> = {
     'spec.rules':
@@ -96,18 +161,21 @@ export function routeObject(ctx: ExportContext): K8sObject {
     comments['spec.llmRequestCosts'] =
       'Input + output tokens of each answer, stored as dynamic metadata after the response: the token rate limits read it.';
   }
-  return {
+  return chunks.map((c, i) => ({
     value: {
       apiVersion: AIGW_API,
       kind: 'AIGatewayRoute',
-      metadata: ctx.metadata(opts.gateway),
-      spec: { parentRefs: [{ name: opts.gateway, kind: 'Gateway', group: GATEWAY_GROUP }], rules, ...costs },
+      metadata: ctx.metadata(c.name),
+      spec: { parentRefs: [{ name: opts.gateway, kind: 'Gateway', group: GATEWAY_GROUP }], rules: c.rules, ...costs },
     },
     comments,
-  };
+    ...(chunks.length > 1
+      ? { header: `Routes ${i + 1} of ${chunks.length}: an AIGatewayRoute holds at most ${MAX_ROUTE_RULES} rules.` }
+      : {}),
+  }));
 }
 
-function ruleFor(ctx: ExportContext, model: string, extraHeaders: object[], refs: Ref[]): Record<string, unknown> {
+function ruleFor(ctx: ExportContext, model: string, extraHeaders: object[], refs: Ref[]): Rule {
   // Weights only compare within a priority: each group is made whole on its own.
   const weights: number[] = [];
   for (const p of [...new Set(refs.map((r) => r.priority))]) {

@@ -5,6 +5,7 @@
  */
 import { EG_API, GATEWAY_GROUP, TENANT_HEADER } from './api.js';
 import type { ExportContext, K8sObject } from './export-context.js';
+import { routeNames } from './export-route.js';
 import { envVarFor } from './names.js';
 
 /** A tenant's client id: a valid Secret data key (letters, digits, `-`, `_`, `.`). */
@@ -108,7 +109,7 @@ export function tenantObjects(ctx: ExportContext): K8sObject[] {
         kind: 'SecurityPolicy',
         metadata: ctx.metadata(`${opts.gateway}-tenants`),
         spec: {
-          targetRefs: [{ group: GATEWAY_GROUP, kind: 'HTTPRoute', name: opts.gateway }],
+          targetRefs: routeNames(ctx).map((name) => ({ group: GATEWAY_GROUP, kind: 'HTTPRoute', name })),
           apiKeyAuth: {
             credentialRefs: [{ group: '', kind: 'Secret', name: secret }],
             extractFrom: [{ headers: ['authorization'] }, { headers: ['api-key'] }, { headers: ['x-api-key'] }],

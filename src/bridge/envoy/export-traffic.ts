@@ -8,6 +8,7 @@ import { EG_API, GATEWAY_GROUP } from './api.js';
 import type { ExportContext, K8sObject } from './export-context.js';
 import { bufferLimitFor } from './export-gateway.js';
 import { rateLimitRules } from './export-limits.js';
+import { routeNames } from './export-route.js';
 import { formatGatewayDuration, formatQuantity } from './k8s-units.js';
 
 export function trafficObject(ctx: ExportContext): K8sObject {
@@ -15,7 +16,7 @@ export function trafficObject(ctx: ExportContext): K8sObject {
   const r = p.resilience;
   const t = p.timeouts;
   const spec: Record<string, unknown> = {
-    targetRefs: [{ group: GATEWAY_GROUP, kind: 'HTTPRoute', name: opts.gateway }],
+    targetRefs: routeNames(ctx).map((name) => ({ group: GATEWAY_GROUP, kind: 'HTTPRoute', name })),
   };
   const comments: Record<string, string> = {
     'spec.targetRefs': 'The HTTPRoute that Envoy AI Gateway generates from the AIGatewayRoute carries its name.',

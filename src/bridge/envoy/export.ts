@@ -6,7 +6,7 @@ import type { Profile } from '../../profile/schema.js';
 import { backendObjects } from './export-backends.js';
 import { ExportContext, type ExportOptions, type K8sObject } from './export-context.js';
 import { gatewayObjects } from './export-gateway.js';
-import { routeObject } from './export-route.js';
+import { routeObjects } from './export-route.js';
 import { tenantObjects } from './export-tenants.js';
 import { trafficObject } from './export-traffic.js';
 
@@ -23,7 +23,7 @@ export const DEFAULT_EXPORT: ExportOptions = { namespace: 'default', gateway: 'a
 /** `raw` is the profile as written (before `${VAR}` interpolation), so Secrets name their variables. */
 export function exportEnvoy(profile: Profile, raw: unknown, opts: ExportOptions = DEFAULT_EXPORT): ExportResult {
   const ctx = new ExportContext(profile, raw, opts);
-  const objects = [...gatewayObjects(ctx), routeObject(ctx), trafficObject(ctx), ...tenantObjects(ctx), ...backendObjects(ctx)];
+  const objects = [...gatewayObjects(ctx), ...routeObjects(ctx), trafficObject(ctx), ...tenantObjects(ctx), ...backendObjects(ctx)];
   for (const m of Object.values(profile.backends)) {
     if (m.mock?.faults) {
       ctx.warn('backends.*.mock.faults', 'mock faults stay on this machine: the cluster talks to the real backends');
