@@ -17,6 +17,14 @@ const UNITS: [number, string][] = [
 
 type Rule = Record<string, unknown>;
 
+/**
+ * The most a rate-limit rule's `limit.requests` holds: the CRD declares it `format: int32` with a `maximum` of 2^32 − 1,
+ * so the int32 bound is the one every reader of the manifest takes. A profile's tpm is any whole number, and one past
+ * the maximum made `kubectl apply` refuse the whole BackendTrafficPolicy — every tenant's limits, the retries and the
+ * ejection with it.
+ */
+export const MAX_RULE_REQUESTS = 2 ** 31 - 1;
+
 export function rateLimitRules(ctx: ExportContext): Rule[] {
   const { profile: p } = ctx;
   const window = p.limits.rateWindow;
@@ -32,6 +40,14 @@ export function rateLimitRules(ctx: ExportContext): Rule[] {
     if (v < 1) {
       ctx.warn(path, `${n} cannot be expressed (a rate-limit rule allows at least 1): exported as 1, so the cluster admits a little`);
       v = 1;
+    }
+    if (v > MAX_RULE_REQUESTS) {
+      ctx.warn(
+        path,
+        `${n}${v !== n ? ` (${v} a minute)` : ''} cannot be expressed (a rate-limit rule allows at most ${MAX_RULE_REQUESTS} ` +
+          `per ${(unit ?? 'Minute').toLowerCase()}): exported as ${MAX_RULE_REQUESTS}, so the cluster admits less than aigw`,
+      );
+      v = MAX_RULE_REQUESTS;
     }
     return v;
   };
