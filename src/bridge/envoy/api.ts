@@ -22,6 +22,13 @@ export const COST_NAMESPACE = 'io.envoy.ai_gateway';
 /** Envoy Gateway's default connection buffer (bytes) when no ClientTrafficPolicy sets one. */
 export const EG_DEFAULT_BUFFER = 32 * 1024;
 
+/**
+ * The largest connection buffer Envoy Gateway takes: it reads `bufferLimit` into a uint32 and refuses a policy past it
+ * ("out of range") though the CRD's pattern admits any quantity — `4Gi` is one byte over. Refused, the policy is not
+ * applied and the Gateway keeps EG_DEFAULT_BUFFER: every prompt over 32Ki a 413, every longer answer a 500.
+ */
+export const MAX_BUFFER_LIMIT = 4_294_967_295;
+
 /** Envoy AI Gateway's route timeout when a rule sets none (the whole response, streams included). */
 export const AIGW_DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 

@@ -4,15 +4,24 @@
  * Gateway's 32 KiB default, which fails any prompt over 32 KiB with a 413.
  */
 import { formatSize } from '../../core/units.js';
-import { EG_API, EG_CONTROLLER, GATEWAY_API, GATEWAY_GROUP } from './api.js';
+import { EG_API, EG_CONTROLLER, GATEWAY_API, GATEWAY_GROUP, MAX_BUFFER_LIMIT } from './api.js';
 import type { ExportContext, K8sObject } from './export-context.js';
 import { formatGatewayDuration, formatQuantity } from './k8s-units.js';
 
 /** The buffer every Envoy AI Gateway example sets, used when the profile never holds a body. */
 export const PASSTHROUGH_BUFFER = 50 * 1024 ** 2;
 
-/** The bytes the cluster's connection buffer must hold, and why. */
-export function bufferLimitFor(ctx: ExportContext): { bytes: number; why: string } {
+/** The bytes the cluster's connection buffer must hold (at most MAX_BUFFER_LIMIT), why, and what was cut (`from`). */
+export function bufferLimitFor(ctx: ExportContext): { bytes: number; why: string; cut?: { from: number; path: string } } {
+  const wanted = wantedBuffer(ctx);
+  if (wanted.bytes <= MAX_BUFFER_LIMIT) return wanted;
+  const rb = ctx.profile.limits.responseBuffer;
+  const path = rb.mode === 'buffered' ? 'limits.responseBuffer.maxBytes' : 'limits.maxRequestBytes';
+  const why = `${wanted.why} Held to ${MAX_BUFFER_LIMIT} bytes: Envoy Gateway refuses a larger bufferLimit.`;
+  return { bytes: MAX_BUFFER_LIMIT, why, cut: { from: wanted.bytes, path } };
+}
+
+function wantedBuffer(ctx: ExportContext): { bytes: number; why: string } {
   const { limits } = ctx.profile;
   const rb = limits.responseBuffer;
   if (rb.mode === 'buffered') {
@@ -37,6 +46,14 @@ export function gatewayObjects(ctx: ExportContext): K8sObject[] {
   const { profile: p, opts } = ctx;
   const port = Number(p.listen.slice(p.listen.lastIndexOf(':') + 1)) || 80;
   const buffer = bufferLimitFor(ctx);
+  if (buffer.cut) {
+    ctx.warn(
+      buffer.cut.path,
+      `${formatSize(buffer.cut.from)} is more than Envoy's connection buffer holds (${MAX_BUFFER_LIMIT} bytes; Envoy Gateway ` +
+        `refuses a larger bufferLimit and keeps its 32Ki default): exported as ${MAX_BUFFER_LIMIT}; in the cluster an answer ` +
+        'past it gets 500 and a prompt past it 413, where aigw takes them',
+    );
+  }
   warnBuffer(ctx, buffer.bytes);
   if (p.tls) ctx.warn('tls', 'not exported: add an HTTPS listener with a certificateRef to the Gateway; the export listens on plain HTTP');
   return [

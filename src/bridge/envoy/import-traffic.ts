@@ -5,7 +5,13 @@
  * passive ejection, connection limits and consistent hashing from the BackendTrafficPolicy.
  */
 import { formatSize } from '../../core/units.js';
-import { AIGW_DEFAULT_REQUEST_TIMEOUT_MS, EG_DEFAULT_BUFFER, EG_DEFAULT_CONNECT_TIMEOUT_MS, ENVOY_DEFAULT_STREAM_IDLE_MS } from './api.js';
+import {
+  AIGW_DEFAULT_REQUEST_TIMEOUT_MS,
+  EG_DEFAULT_BUFFER,
+  EG_DEFAULT_CONNECT_TIMEOUT_MS,
+  ENVOY_DEFAULT_STREAM_IDLE_MS,
+  MAX_BUFFER_LIMIT,
+} from './api.js';
 import type { ImportContext, Raw } from './import-context.js';
 import type { RouteTiming } from './import-routes.js';
 import { parseGatewayDuration, parseQuantity } from './k8s-units.js';
@@ -114,9 +120,17 @@ export function importBuffer(ctx: ImportContext): void {
     let bytes = EG_DEFAULT_BUFFER;
     if (ctp) {
       const v = obj(obj(ctp.value.spec).connection).bufferLimit;
-      bytes = parseQuantity(v) ?? EG_DEFAULT_BUFFER;
-      if (parseQuantity(v) === undefined)
-        ctx.warn(ctp, ['spec', 'connection', 'bufferLimit'], `not a quantity: Envoy Gateway's 32Ki applies`);
+      const read = parseQuantity(v);
+      bytes = read !== undefined && read <= MAX_BUFFER_LIMIT ? read : EG_DEFAULT_BUFFER;
+      if (read === undefined) ctx.warn(ctp, ['spec', 'connection', 'bufferLimit'], `not a quantity: Envoy Gateway's 32Ki applies`);
+      else if (read > MAX_BUFFER_LIMIT) {
+        ctx.warn(
+          ctp,
+          ['spec', 'connection', 'bufferLimit'],
+          `${formatSize(read)} is out of range (Envoy holds at most ${MAX_BUFFER_LIMIT} bytes): Envoy Gateway refuses this ` +
+            'ClientTrafficPolicy, so the Gateway keeps its default of 32Ki',
+        );
+      }
       ctx.use(ctp, ['spec', 'targetRefs'], ['spec', 'connection', 'bufferLimit']);
     } else {
       const where = ctx.find('Gateway', g.name, g.namespace) ?? g.ref?.m;
