@@ -52,7 +52,17 @@ export function backendObjects(ctx: ExportContext): K8sObject[] {
     if (b.kind === 'azure-openai' && b.apiVersion) schema.version = b.apiVersion;
     // aigw appends /v1/... to the URL; Envoy AI Gateway appends /chat/completions to the prefix (default /v1).
     if (path) schema.prefix = b.kind === 'anthropic' ? path : `${path}/v1`;
-    const headers = Object.entries(b.headers ?? {}).map(([h, v]) => ({ name: h, value: headerValue(ctx, name, label, h, v) }));
+    const headers = Object.entries(b.headers ?? {})
+      .map(([h, v]) => ({ name: h, value: headerValue(ctx, name, label, h, v) }))
+      .filter((h) => {
+        // The CRD takes a value of at least one character: one empty header made kubectl refuse the whole backend.
+        if (h.value !== '') return true;
+        ctx.warn(
+          `${where}.headers.${h.name}`,
+          'an empty value cannot be set by headerMutation (the CRD refuses it): not exported, so the cluster sends no such header',
+        );
+        return false;
+      });
     out.push({
       value: {
         apiVersion: AIGW_API,

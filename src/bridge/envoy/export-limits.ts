@@ -25,6 +25,13 @@ type Rule = Record<string, unknown>;
  */
 export const MAX_RULE_REQUESTS = 2 ** 31 - 1;
 
+/**
+ * The most global rate-limit rules one BackendTrafficPolicy holds (the CRD's maxItems): two per tenant with tpm and rpm,
+ * more with per-model limits. Past it `kubectl apply` refused the whole policy, and a second policy on the same routes
+ * is not applied by Envoy Gateway (nor would it share the counters): the tenants whose rules do not fit are named.
+ */
+export const MAX_RATE_LIMIT_RULES = 256;
+
 export function rateLimitRules(ctx: ExportContext): Rule[] {
   const { profile: p } = ctx;
   const window = p.limits.rateWindow;
@@ -52,13 +59,14 @@ export function rateLimitRules(ctx: ExportContext): Rule[] {
     return v;
   };
   const rules: Rule[] = [];
+  let mine: Rule[] = [];
   const add = (tenant: string, model: string | undefined, l: { tpm?: number | undefined; rpm?: number | undefined }, path: string) => {
     const headers: Rule[] = [{ name: TENANT_HEADER, type: 'Exact', value: clientIds(ctx).get(tenant)!.id }];
     if (model) headers.push({ name: MODEL_HEADER, type: 'Exact', value: model });
     const limit = (n: number, at: string) => ({ requests: amount(n, at), unit: unit ?? 'Minute' });
     if (l.tpm !== undefined) {
       tokens = true;
-      rules.push({
+      mine.push({
         clientSelectors: [{ headers }],
         limit: limit(l.tpm, `${path}.tpm`),
         cost: {
@@ -67,16 +75,29 @@ export function rateLimitRules(ctx: ExportContext): Rule[] {
         },
       });
     }
-    if (l.rpm !== undefined) rules.push({ clientSelectors: [{ headers }], limit: limit(l.rpm, `${path}.rpm`) });
+    if (l.rpm !== undefined) mine.push({ clientSelectors: [{ headers }], limit: limit(l.rpm, `${path}.rpm`) });
   };
+  const left: string[] = [];
   for (const [name, t] of Object.entries(p.tenants ?? {})) {
     if (t.keys.length === 0) {
       if (t.limits?.tpm !== undefined || t.limits?.rpm !== undefined)
         ctx.warn(`tenants.${name}.limits`, 'not exported: this tenant has no API key, the only identity the export knows');
       continue;
     }
+    mine = [];
     if (t.limits) add(name, undefined, t.limits, `tenants.${name}.limits`);
     for (const [m, l] of Object.entries(t.modelLimits ?? {})) add(name, m, l, `tenants.${name}.modelLimits.${m}`);
+    // A tenant's rules go in whole or not at all: half of them would export a tenant limited on some models only.
+    if (rules.length + mine.length <= MAX_RATE_LIMIT_RULES) rules.push(...mine);
+    else if (mine.length) left.push(name);
+  }
+  if (left.length) {
+    const named = left.slice(0, 10).join(', ') + (left.length > 10 ? `, and ${left.length - 10} more` : '');
+    ctx.warn(
+      'tenants.*.limits',
+      `a BackendTrafficPolicy holds at most ${MAX_RATE_LIMIT_RULES} rate-limit rules: the limits of ${left.length} ` +
+        `tenant${left.length === 1 ? '' : 's'} (${named}) are not exported, so the cluster does not limit them`,
+    );
   }
   if (converted) {
     ctx.warn(

@@ -128,6 +128,16 @@ function modelRules(ctx: ExportContext): [string, Rule[]][] {
         );
         return;
       }
+      const empty = Object.keys(rule.when.headers ?? {}).find((h) => rule.when.headers![h] === '');
+      if (empty !== undefined) {
+        // A header match takes a value of at least one character (the CRD): written, kubectl refused the whole route.
+        ctx.warn(
+          path,
+          `the match on an empty ${empty} cannot be expressed (the AIGatewayRoute's header match takes at least one character): ` +
+            "not exported — the cluster sends those requests to the model's own targets",
+        );
+        return;
+      }
       const shadowed = m.match!.findIndex(
         (before, i) => i < j && before.when.tenant === undefined && covers(rule.when.headers, before.when.headers),
       );
