@@ -111,6 +111,11 @@ function sayOverridden(ctx: ImportContext, kind: string, p: Manifest, routePolic
   ctx.use(p, ['spec']);
 }
 
+/** Whether Envoy Gateway refuses a ClientTrafficPolicy for its bufferLimit: a quantity past what Envoy holds (a uint32). */
+function refusedBuffer(ctp: Manifest): boolean {
+  return (parseQuantity(obj(obj(ctp.value.spec).connection).bufferLimit) ?? 0) > MAX_BUFFER_LIMIT;
+}
+
 export function importBuffer(ctx: ImportContext): void {
   let effective: { bytes: number; m?: Manifest; path: (string | number)[] } | undefined;
   for (const g of gatewaysOf(ctx)) {
@@ -121,9 +126,9 @@ export function importBuffer(ctx: ImportContext): void {
     if (ctp) {
       const v = obj(obj(ctp.value.spec).connection).bufferLimit;
       const read = parseQuantity(v);
-      bytes = read !== undefined && read <= MAX_BUFFER_LIMIT ? read : EG_DEFAULT_BUFFER;
+      bytes = read !== undefined && !refusedBuffer(ctp) ? read : EG_DEFAULT_BUFFER;
       if (read === undefined) ctx.warn(ctp, ['spec', 'connection', 'bufferLimit'], `not a quantity: Envoy Gateway's 32Ki applies`);
-      else if (read > MAX_BUFFER_LIMIT) {
+      else if (refusedBuffer(ctp)) {
         ctx.warn(
           ctp,
           ['spec', 'connection', 'bufferLimit'],
@@ -204,6 +209,15 @@ export function importTimeouts(ctx: ImportContext, timing: RouteTiming[]): void 
     }
   }
   for (const p of ctps) {
+    if (refusedBuffer(p)) {
+      // Refused whole by Envoy Gateway (importBuffer says why): none of its settings applies in the cluster.
+      const path = ['spec', 'timeout', 'http', 'requestReceivedTimeout'];
+      if (obj(obj(obj(p.value.spec).timeout).http).requestReceivedTimeout !== undefined) {
+        ctx.use(p, path);
+        ctx.warn(p, path, 'not imported: Envoy Gateway refuses this ClientTrafficPolicy (its bufferLimit is out of range)');
+      }
+      continue;
+    }
     const received = duration(
       ctx,
       p,

@@ -59,15 +59,23 @@ describe('export: a buffer Envoy Gateway takes', () => {
 });
 
 describe('import: a ClientTrafficPolicy Envoy Gateway refuses', () => {
-  const ctp = (limit: string) =>
+  const ctp = (limit: string, more = '') =>
     `apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: ClientTrafficPolicy\nmetadata: {name: ctp}\n` +
-    `spec:\n  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: gw}]\n  connection: {bufferLimit: ${limit}}\n`;
+    `spec:\n  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: gw}]\n  connection: {bufferLimit: ${limit}}\n${more}`;
 
   it('bufferLimit 4Gi: the 32Ki the Gateway keeps, said', () => {
     const r = imported(docs(BASE, ctp('4Gi')));
     expect(r.problems).toEqual([]);
     expect(r.profile.limits).toMatchObject({ responseBuffer: { maxBytes: '32Ki' }, maxRequestBytes: '32Ki' });
     expect(r.said).toMatch(/spec.connection.bufferLimit: .*out of range.*32Ki/);
+  });
+
+  it('the refused policy’s request timeout does not apply either, said', () => {
+    const more = '  timeout: {http: {requestReceivedTimeout: 5s}}\n';
+    expect((imported(docs(BASE, ctp('1Mi', more))).profile.timeouts as Record<string, unknown>).request).toBe('5s');
+    const r = imported(docs(BASE, ctp('4Gi', more)));
+    expect((r.profile.timeouts as Record<string, unknown>).request).toBeUndefined();
+    expect(r.said).toMatch(/spec.timeout.http.requestReceivedTimeout: not imported: Envoy Gateway refuses this ClientTrafficPolicy/);
   });
 
   it('bufferLimit 4294967295 is taken as it is', () => {
