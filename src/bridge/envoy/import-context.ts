@@ -6,6 +6,7 @@
 import { getOwn, setOwn } from '../../profile/own-keys.js';
 import { escapeControls } from '../../core/printable.js';
 import { formatPath, type KeyPath, type ProfileProblem } from '../../profile/problems.js';
+import { quoted } from '../../profile/suggest.js';
 import { DEFAULT_NAMESPACE, type Manifest, type SourcePos } from './manifests.js';
 import { wholeEnvRef } from './names.js';
 
@@ -19,6 +20,16 @@ const MAX_REASON = 1024;
 /** `text` cut to `max` characters, `…` marking the cut. */
 function cut(text: string, max = MAX_NAME): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/**
+ * A manifest's value in a message: as JSON, cut after 100 characters, as the profile's own problems quote values — a
+ * 4 MB value quoted whole was a 4 MB problem, kept in each refused reload's event under `serve -c MANIFESTS`.
+ */
+export function shown(v: unknown): string {
+  if (typeof v === 'string') return quoted(v);
+  const text = JSON.stringify(v) ?? String(v);
+  return text.length > 100 ? `${text.slice(0, 100)}…` : text;
 }
 
 /** A key no two different triples share, whatever characters a hostile manifest puts in its names. */

@@ -10,7 +10,7 @@ import { isHeaderName } from '../../profile/header-names.js';
 import { quoted } from '../../profile/suggest.js';
 import { reservedMessage } from './import-backends.js';
 import { MODEL_HEADER } from './api.js';
-import type { ImportContext, Raw } from './import-context.js';
+import { type ImportContext, type Raw, shown } from './import-context.js';
 import { duration } from './import-traffic.js';
 import type { Manifest } from './manifests.js';
 
@@ -108,7 +108,7 @@ export function importRoutes(ctx: ImportContext, backends: ReadonlyMap<string, s
               ctx.warn(
                 route,
                 [...at, 'headers', k],
-                `model ${type} ${JSON.stringify(value)}: aigw routes exact model names, ` +
+                `model ${type} ${shown(value)}: aigw routes exact model names, ` +
                   'so this match is not imported (add the names as models)',
               );
               ok = false;
@@ -194,7 +194,7 @@ function whole(ctx: ImportContext, route: Manifest, path: KeyPath, v: unknown, f
   ctx.warn(
     route,
     path,
-    `${JSON.stringify(v)} is not a whole number ≥ 0 (the CRD refuses it, so the cluster would not accept this route): ` +
+    `${shown(v)} is not a whole number ≥ 0 (the CRD refuses it, so the cluster would not accept this route): ` +
       `read as ${read}${n === undefined ? ', the default' : ''}`,
   );
   return read;

@@ -12,7 +12,7 @@ import {
   ENVOY_DEFAULT_STREAM_IDLE_MS,
   MAX_BUFFER_LIMIT,
 } from './api.js';
-import type { ImportContext, Raw } from './import-context.js';
+import { type ImportContext, type Raw, shown } from './import-context.js';
 import type { RouteTiming } from './import-routes.js';
 import { parseGatewayDuration, parseQuantity } from './k8s-units.js';
 import type { Manifest } from './manifests.js';
@@ -28,7 +28,7 @@ export function duration(ctx: ImportContext, m: Manifest, path: (string | number
   if (v === undefined) return undefined;
   const ms = parseGatewayDuration(v);
   if (ms === undefined) {
-    ctx.warn(m, path, `${JSON.stringify(v)} is not a Gateway API duration (whole numbers of h, m, s, ms: 1m30s, 1500ms): ignored`);
+    ctx.warn(m, path, `${shown(v)} is not a Gateway API duration (whole numbers of h, m, s, ms: 1m30s, 1500ms): ignored`);
   }
   return ms;
 }
@@ -179,7 +179,7 @@ export function importBuffer(ctx: ImportContext): void {
     if (limit === undefined) continue;
     ctx.use(btp, ['spec', 'requestBuffer']);
     const n = parseQuantity(limit);
-    if (n === undefined) ctx.warn(btp, ['spec', 'requestBuffer', 'limit'], `${JSON.stringify(limit)} ${NOT_A_QUANTITY}: ignored`);
+    if (n === undefined) ctx.warn(btp, ['spec', 'requestBuffer', 'limit'], `${shown(limit)} ${NOT_A_QUANTITY}: ignored`);
     else if (n < request) request = n;
   }
   ctx.set(['limits', 'maxRequestBytes'], formatSize(request), { m: from, path: effective?.m ? effective.path : [] });

@@ -8,7 +8,7 @@ import { formatPath, type KeyPath, type ProfileProblem } from '../../profile/pro
 import { AliasBudget } from '../../profile/yaml-aliases.js';
 import { SPEC_KEYS } from './api.js';
 import { importBackends } from './import-backends.js';
-import { ImportContext, type Raw, type Skipped } from './import-context.js';
+import { ImportContext, type Raw, type Skipped, shown } from './import-context.js';
 import { importRoutes } from './import-routes.js';
 import { importTenants } from './import-tenants.js';
 import { gatewaysOf, importBuffer, importResilience, importTimeouts } from './import-traffic.js';
@@ -145,7 +145,7 @@ function literalVariables(ctx: ImportContext): ProfileProblem[] {
         ...pos,
         path: p,
         message:
-          `${JSON.stringify(v)}: Envoy sends ${hit[0]} as written, but an aigw profile reads it from the environment ` +
+          `${shown(v)}: Envoy sends ${hit[0]} as written, but an aigw profile reads it from the environment ` +
           '(and would send its value upstream), and has no way to write it literally: write the value out in the manifest',
       });
     } else if (Array.isArray(v)) for (const [i, x] of v.entries()) walk(x, [...path, i]);
