@@ -11,8 +11,9 @@
  * What it keeps from undici's behaviour (each pinned by a test; h1-pool-faults.test.ts runs each case through both):
  * the head due headersTimeout after the request's write (0: none), bodyTimeout between reads (not while the handler
  * has paused the answer), a connect timeout, idle sockets closed after keepAliveTimeout or sooner when the backend's
- * `Keep-Alive: timeout=` says so, a connection reused only once the loop has read what came after its answer, bytes
- * nobody asked for closing the connection, a `100 Continue` nobody asked for and any upgrade refused as `bad response`
+ * `Keep-Alive: timeout=` says so, a connection reused only once the loop has read what came after its answer (and
+ * polled it again at each reuse: what it held while idle), bytes nobody asked for closing the connection, a
+ * `100 Continue` nobody asked for and any upgrade refused as `bad response`
  * / `bad upgrade` (other 1xx handed to the handler and skipped), undici's checks of header names, values and the path.
  */
 import { isIP, connect as netConnect, type Socket } from 'node:net';
@@ -180,7 +181,10 @@ class Connection implements ParserOwner, BodySink {
   private flight: Flight | undefined;
   private connected = false;
   private dead = false;
-  /** The last answer was read: the connection waits a loop turn before it is reused (H1Pool.settle). */
+  /**
+   * The last answer was read, or a request took it idle: the connection waits for the loop to poll it before a request
+   * is written on it (H1Pool.settle, H1Pool.check).
+   */
   settling = false;
   /** A message began with no request waiting for it: bytes nobody asked for, read in the same read as an answer. */
   private unasked = false;
@@ -635,6 +639,7 @@ function framedLength(h: IncomingHttpHeaders): number {
   return m ? Number(m[1]) : 0;
 }
 const CHUNKED = /^[ \t]*chunked[ \t]*$/i;
+
 const LENGTH = /^[ \t]*(\d{1,15})[ \t]*$/;
 
 /** Whether `d` from `at` holds only CR and LF (llhttp skips them between answers). */
@@ -689,6 +694,8 @@ export class H1Pool {
   /** Connections read whole this loop turn, and those of the turn before: reused after a poll of their own (settle). */
   private settling: Connection[] = [];
   private ripening: Connection[] = [];
+  /** Idle connections a request took this turn: written on once the loop has polled them again (check). */
+  private checking: Connection[] = [];
   private closing: Promise<void> | undefined;
   private onClosed: (() => void) | undefined;
 
@@ -712,14 +719,41 @@ export class H1Pool {
   private run(req: H1Request, handler: H1Handler): boolean {
     const conn = this.free.pop();
     if (!conn) {
-      if (this.settling.length + this.ripening.length > this.queue.length || this.all.size >= this.options.connections) {
+      if (
+        this.settling.length + this.ripening.length + this.checking.length > this.queue.length ||
+        this.all.size >= this.options.connections
+      ) {
         this.queue.push({ req, handler });
         return false;
       }
       return this.start(new Connection(this, this.url), req, handler);
     }
-    return this.start(conn, req, handler);
+    this.check(conn, req, handler);
+    return true;
   }
+
+  /**
+   * An idle connection taken for `req`: the request is written on it once the loop has polled its socket, as undici
+   * validates an idle socket at each reuse (GHSA-35p6-xmwp-9g52) — a FIN, a reset or bytes nobody asked for may sit
+   * unread in its buffer when the request comes (the client's request read earlier in the same poll, a retry's timer),
+   * and written at once, the request met the close, or had those bytes read as its answer: another request's, whole.
+   * The settle after an answer does not cover this: the bytes may come at any time after it.
+   */
+  private check(conn: Connection, req: H1Request, handler: H1Handler): void {
+    // Queued: the connection takes the first queued once checked; if it closed instead, its request goes to another
+    // (runQueued), as for a connection that closed while settling.
+    this.queue.push({ req, handler });
+    conn.settling = true;
+    this.checking.push(conn);
+    if (this.checking.length === 1) setImmediate(this.checked);
+  }
+
+  private readonly checked = (): void => {
+    const done = this.checking;
+    this.checking = [];
+    for (const c of done) c.settled();
+    this.runQueued();
+  };
 
   private start(conn: Connection, req: H1Request, handler: H1Handler): boolean {
     this.all.add(conn);
@@ -748,16 +782,20 @@ export class H1Pool {
     const done = this.ripening;
     this.ripening = [];
     for (const c of done) c.settled();
-    // Requests queued for a settling connection that closed instead: each a connection of its own, within the cap.
+    this.runQueued();
+  };
+
+  /** Requests queued for a settling connection that closed instead: each a connection of its own, within the cap. */
+  private runQueued(): void {
     while (
       this.queue.length > 0 &&
-      this.settling.length + this.ripening.length === 0 &&
+      this.settling.length + this.ripening.length + this.checking.length === 0 &&
       (this.free.length > 0 || this.all.size < this.options.connections)
     ) {
       const next = this.queue.shift()!;
       this.run(next.req, next.handler);
     }
-  };
+  }
 
   /** `conn` is idle: the next queued request takes it, else it waits for one (closed: it goes). */
   idle(conn: Connection): void {

@@ -5,7 +5,7 @@
  * an attacker review of the first version of H1Pool; each failed then.
  */
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { createServer as createTls } from 'node:tls';
 import type { Dispatcher } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,7 +14,7 @@ import { Pool } from 'undici';
 import { classifyError } from '../../../src/upstream/classify.js';
 import { opensslAvailable, useCerts } from '../../helpers/certs.js';
 import { eventually } from '../../helpers/eventually.js';
-import { backend, chunked, type Collected, closeBackends, collect, OK, REQ } from '../../helpers/h1-peers.js';
+import { backend, chunked, type Collected, closeBackends, collect, OK, REQ, sleep } from '../../helpers/h1-peers.js';
 
 afterAll(closeBackends);
 
@@ -115,6 +115,25 @@ describe.each(pools)('%s', (_name, make) => {
     // B goes as soon as A ended (the gateway's slot hand-over is a microtask).
     const b = await send(pool);
     expect(b.body).not.toBe('answer-for-A');
+    await pool.close().catch(() => {});
+  });
+
+  it('an answer nobody asked for, sent on an idle connection as the next request takes it, is never that request’s answer', async () => {
+    let first: Socket | undefined;
+    const up = await backend((n, s) => {
+      if (n === 0) first = s;
+      s.write(OK(n === 0 ? 'answer-for-A' : 'answer-for-B'));
+    });
+    const pool = make(up.url);
+    expect((await send(pool)).body).toBe('answer-for-A');
+    // Settled long ago: the connection waits idle in the pool.
+    await sleep(50);
+    // The backend's bytes are in the socket's buffer, not yet read, when the next request is dispatched (the same turn:
+    // a client's request read in the poll before this socket's, a retry's timer).
+    first!.write(OK('unsolicited'));
+    const b = await send(pool);
+    expect(b.error).toBeUndefined();
+    expect(b.body).toBe('answer-for-B');
     await pool.close().catch(() => {});
   });
 
