@@ -12,8 +12,8 @@
  * the head due headersTimeout after the request's write (0: none), bodyTimeout between reads (not while the handler
  * has paused the answer), a connect timeout, idle sockets closed after keepAliveTimeout or sooner when the backend's
  * `Keep-Alive: timeout=` says so, a connection reused only once the loop has read what came after its answer (and
- * polled it again at each reuse: what it held while idle), bytes nobody asked for closing the connection, a
- * `100 Continue` nobody asked for and any upgrade refused as `bad response`
+ * polled it again at each reuse: what it held while idle), bytes nobody asked for closing the connection, a 204 or
+ * 304 that names a body closing it, a `100 Continue` nobody asked for and any upgrade refused as `bad response`
  * / `bad upgrade` (other 1xx handed to the handler and skipped), undici's checks of header names, values and the path.
  */
 import { isIP, connect as netConnect, type Socket } from 'node:net';
@@ -537,6 +537,10 @@ class Connection implements ParserOwner, BodySink {
       // `timeout=1` (or 0): the backend closes at once, as undici reads it.
       if (hint !== undefined && hint <= 0) this.shouldKeep = false;
       else if (hint !== undefined) this.keepAliveMs = Math.min(this.pool.options.keepAliveTimeout, hint);
+      // A 204 or 304 that says it has a body (a length, chunks): llhttp reads none, as RFC 9112 §6.3 has it, but a
+      // backend that meant one sends it after the head, where the next request's answer is read — that request failed
+      // on it, or was answered with it. The connection is not kept (undici refuses such a 204 or 304 outright).
+      if ((status === 204 || status === 304) && namesBody(object)) this.shouldKeep = false;
       this.time(f.paused ? 'none' : 'body');
     }
     f.handler.onResponseStart?.(f, status, object, statusMessage);
@@ -640,6 +644,12 @@ function framedLength(h: IncomingHttpHeaders): number {
 }
 const CHUNKED = /^[ \t]*chunked[ \t]*$/i;
 
+/** Whether a head says a body follows: a transfer-encoding, or a content-length other than 0. */
+function namesBody(h: IncomingHttpHeaders): boolean {
+  const cl = h['content-length'];
+  return h['transfer-encoding'] !== undefined || (cl !== undefined && !(typeof cl === 'string' && ZERO.test(cl)));
+}
+const ZERO = /^[ \t]*0+[ \t]*$/;
 const LENGTH = /^[ \t]*(\d{1,15})[ \t]*$/;
 
 /** Whether `d` from `at` holds only CR and LF (llhttp skips them between answers). */

@@ -137,6 +137,32 @@ describe.each(pools)('%s', (_name, make) => {
     await pool.close().catch(() => {});
   });
 
+  it('a 204 that names a length closes its connection: the body its backend sends after it is never the next answer', async () => {
+    const up = await backend((n, s) => {
+      // B's answer takes a while: the late body comes while B waits for it.
+      if (n > 0) return void setTimeout(() => s.write(OK('answer-for-B')), 80);
+      // A backend that believes it sent a body (RFC 9110 §8.6: a 204 has no content-length), its body a moment late.
+      s.write('HTTP/1.1 204 No Content\r\ncontent-length: 12\r\n\r\n');
+      setTimeout(() => s.write('{"text":"A"}'), 40);
+    });
+    const pool = make(up.url);
+    await send(pool);
+    await sleep(10);
+    const b = await send(pool);
+    expect(b.error).toBeUndefined();
+    expect(b.body).toBe('answer-for-B');
+    await pool.close().catch(() => {});
+  });
+
+  it('a 204 whose content-length is 0 keeps its connection', async () => {
+    const up = await backend((n, s) => s.write(n === 0 ? 'HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n' : OK('next')));
+    const pool = make(up.url);
+    expect((await send(pool)).status).toBe(204);
+    expect((await send(pool)).body).toBe('next');
+    expect(up.conns()).toBe(1);
+    await pool.close();
+  });
+
   it('a handler that throws in onResponseData fails its request, never escapes', async () => {
     const up = await backend((_n, s) => s.write(OK('hello')));
     const pool = make(up.url);
