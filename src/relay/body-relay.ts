@@ -12,6 +12,7 @@ import type { Scrub } from '../core/scrub.js';
 import type { Downstream } from './downstream.js';
 import { downstreamHeaders } from './headers.js';
 import { TailWindow } from './usage-tap.js';
+import { framedByClose, JsonEnd } from './json-end.js';
 
 export interface BufferPolicy {
   mode: 'passthrough' | 'buffered';
@@ -46,6 +47,8 @@ export class BodyRelay {
   received = 0;
   private ended = false;
   readonly expected: number | undefined;
+  /** A plain body framed by its connection's close: read for the end of its JSON, the only sign it came whole. */
+  private readonly closeEnd: JsonEnd | undefined;
 
   constructor(
     private readonly out: Downstream,
@@ -56,6 +59,13 @@ export class BodyRelay {
   ) {
     const cl = headers['content-length'];
     this.expected = cl !== undefined && /^\d+$/.test(cl) ? Number(cl) : undefined;
+    // A compressed one is not read here (its coding's own end is not checked).
+    if (headers['content-encoding'] === undefined && framedByClose(headers)) this.closeEnd = new JsonEnd();
+  }
+
+  /** Framed by the close, it stopped inside its JSON: cut, however cleanly its connection closed. */
+  cutAtClose(): boolean {
+    return this.closeEnd !== undefined && !this.closeEnd.whole;
   }
 
   private head(withLength: number | undefined): void {
@@ -76,6 +86,7 @@ export class BodyRelay {
   /** Returns an outcome when the relay has finished early (overflow), else undefined. */
   push(chunk: Buffer): BodyOutcome | undefined {
     this.received += chunk.length;
+    this.closeEnd?.feed(chunk);
     if (this.keptBytes < COUNTED_BODY_BYTES) {
       const piece = chunk.length <= COUNTED_BODY_BYTES - this.keptBytes ? chunk : chunk.subarray(0, COUNTED_BODY_BYTES - this.keptBytes);
       this.keptBytes += piece.length;

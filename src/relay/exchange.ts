@@ -123,6 +123,13 @@ const backendFault = (status: number | undefined): boolean => status !== undefin
 /** The first byte of a first name an error object's could be (`e`rror, `o`bject, `t`ype, or an escape). */
 const mayNameError = (b: number | undefined): boolean => b === 0x65 || b === 0x6f || b === 0x74 || b === 0x5c;
 
+/**
+ * A body framed by the close that stopped inside its JSON, as the pool names a body cut short of its length (llhttp's
+ * code for a close in the middle of a message): a bad response, another target may answer.
+ */
+const cutAtClose = (): Error =>
+  Object.assign(new Error("bad response: the connection closed inside the answer's JSON"), { code: 'HPE_INVALID_EOF_STATE' });
+
 /** Whether every byte is JSON whitespace (a stream's first read that says nothing yet of what follows). */
 function allBlank(chunk: Buffer): boolean {
   for (let i = 0; i < chunk.length; i++) if (!isJsonBlank(chunk[i])) return false;
@@ -585,6 +592,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
       }
       this.recordTranslatedUsage(answer.value.usage, answer.value.model);
     } else if (this.mode === 'body') {
+      // Framed by the close alone, and the close came inside its JSON: a cut (a backend that died mid-answer, a TLS
+      // connection cut without its close_notify), told as a body cut short of its length is — never ended cleanly.
+      if (this.body!.cutAtClose()) return this.onResponseError(this.controller!, cutAtClose());
       this.body!.end();
       this.recordBodyUsage();
     }
