@@ -13,6 +13,11 @@ import { backend, type Collected, chunked, closeBackends, collect, OK, REQ, slee
 afterAll(closeBackends);
 const O: H1PoolOptions = { connections: 1, keepAliveTimeout: 4000, headersTimeout: 2000, bodyTimeout: 2000, connectTimeout: 2000 };
 const timeout = <T>(p: Promise<T>, ms: number, v: T) => Promise.race([p, new Promise<T>((r) => setTimeout(() => r(v), ms))]);
+function collectOne(pool: H1Pool): Promise<Collected> {
+  const c = collect();
+  pool.dispatch({ ...REQ }, c.handler);
+  return c.done;
+}
 
 describe('h1-pool: what a second review attacked', () => {
   it('headersTimeout 0 (timeouts.firstByte: 0) is no deadline, as in undici', async () => {
@@ -60,6 +65,43 @@ describe('h1-pool: what a second review attacked', () => {
     );
     expect(r).toBe('ok');
   });
+
+  it.each(['close', 'destroy', 'backend closes'] as const)(
+    'an idle connection taken for a request, then %s before it is checked: the request is answered or fails, once; the pool closes',
+    async (then) => {
+      let first: import('node:net').Socket | undefined;
+      const up = await backend((n, s) => {
+        first ??= s;
+        s.write(OK(`r${n}`));
+      });
+      const pool = new H1Pool(up.url, { ...O, connections: 2 });
+      expect((await collectOne(pool)).body).toBe('r0');
+      await sleep(20);
+      const a = collect();
+      const b = collect();
+      // Both in one turn: one takes the idle connection (checked first), the other opens one.
+      pool.dispatch({ ...REQ }, a.handler);
+      pool.dispatch({ ...REQ }, b.handler);
+      if (then === 'backend closes') first!.destroy();
+      const closed = then === 'destroy' ? pool.destroy() : then === 'close' ? pool.close() : Promise.resolve();
+      const [ra, rb] = await timeout(Promise.all([a.done, b.done]), 2000, [] as Collected[]);
+      expect(ra && rb).toBeTruthy();
+      for (const r of [ra!, rb!]) {
+        expect(r.ends + r.errs).toBe(1);
+        // Queued for the check: UND_ERR_DESTROYED; under way on its own connection: that connection's close.
+        if (then === 'destroy') expect(['UND_ERR_DESTROYED', 'UND_ERR_SOCKET']).toContain(r.error?.code);
+        else expect(r.error).toBeUndefined();
+      }
+      expect(
+        await timeout(
+          closed.then(() => 'ok'),
+          1000,
+          'HUNG',
+        ),
+      ).toBe('ok');
+      if (then === 'backend closes') await pool.close();
+    },
+  );
 
   it('1xx + final in one read; chunked + trailers; then next request on the same connection', async () => {
     const up = await backend((n, s) => {
