@@ -6,7 +6,8 @@
  * the exchange and upstream/classify.ts read either. Why not undici: per request it builds and validates a Request,
  * parses the answer in WebAssembly and defers each write on a reused socket to the next loop turn. Against the build
  * that used undici (BENCHMARKS.md, 2026-12-05): ~0.19 ms less time to a paced stream's first byte (the path an idle
- * gateway runs cold), 0.96–0.97× the CPU per request under load.
+ * gateway runs cold), 0.96–0.97× the CPU per request under load. (Measured before a write on an idle connection
+ * waited for the check phase, as undici's does: H1Pool.check — not measured since.)
  *
  * What it keeps from undici's behaviour (each pinned by a test; h1-pool-faults.test.ts runs each case through both):
  * the head due headersTimeout after the request's write (0: none), bodyTimeout between reads (not while the handler
