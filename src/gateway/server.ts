@@ -27,6 +27,8 @@ import { monotonicNow } from '../core/clock.js';
  * its quick retry counted as its failures, and two such requests from any client ejected every target of a model.
  */
 export const MAX_CLIENT_HEADER_BYTES = 15 * 1024;
+/** How long a connection answered by clientError (400, 408, 431) stays open, idle, for its client to read the answer. */
+const REFUSED_LINGER_MS = 2000;
 /** How long the drain waits, once every connection is cut, for the cut requests to settle. */
 const SETTLE_AFTER_CUT_MS = 1000;
 /** How long the answers the deadline ends (503s, streams' error frames) may take to go out before connections are cut. */
@@ -115,6 +117,10 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
     // held the connection open for good.
     if (!socket.writable || !isHttpLevel(err.code)) return socket.destroy();
     socket.end(clientErrorResponse(err, socket as Socket));
+    // node:http's sockets are half-open: ended, this one stayed open until the client closed its side, with no timer
+    // left on it — a client that kept it open (one byte that is not HTTP was enough) held a descriptor for good.
+    // Closed once the answer has had its moment to be read; a client that closes first closes it sooner.
+    (socket as Socket).setTimeout(REFUSED_LINGER_MS, () => socket.destroy());
   });
   const url = await listen(server, listenAt, tls ? 'https' : 'http', profile.limits.listenBacklog);
   // The reloads, one after another: each reads the live runtime only once the one before it has swapped its
