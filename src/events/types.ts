@@ -67,8 +67,19 @@ export interface TruncationEvent {
   bytesExpected?: number;
 }
 
-/** `queue`: no connection to the backend became free within its queue bounds (it was not tried). */
-export type UpstreamFailure = 'connect_error' | 'timeout' | 'status' | 'bad_response' | 'stream_error' | 'idle_timeout' | 'queue';
+/**
+ * `queue`: no connection to the backend became free within its queue bounds (it was not tried). `local_resources`: the
+ * gateway's own host refused it a connection (out of file descriptors or socket memory): the backend was never reached.
+ */
+export type UpstreamFailure =
+  | 'connect_error'
+  | 'timeout'
+  | 'status'
+  | 'bad_response'
+  | 'stream_error'
+  | 'idle_timeout'
+  | 'queue'
+  | 'local_resources';
 
 export interface UpstreamErrorEvent {
   type: 'upstream_error';

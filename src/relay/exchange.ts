@@ -130,6 +130,17 @@ const mayNameError = (b: number | undefined): boolean => b === 0x65 || b === 0x6
 const cutAtClose = (): Error =>
   Object.assign(new Error("bad response: the connection closed inside the answer's JSON"), { code: 'HPE_INVALID_EOF_STATE' });
 
+/**
+ * A connection the gateway's own host refused (upstream/classify.ts LOCAL_RESOURCES): the gateway's overload, to be
+ * retried shortly — not the backend's failure, which a 502 naming it said.
+ */
+function outOfResources(backend: string, code: string | undefined): AigwError {
+  const what = code === 'EMFILE' || code === 'ENFILE' ? 'file descriptors' : 'socket memory';
+  return aigwError('overloaded', `the gateway is out of ${what} (${code}) and could not connect to backend ${backend}; retry shortly`, {
+    headers: { 'retry-after': '1' },
+  });
+}
+
 /** Whether every byte is JSON whitespace (a stream's first read that says nothing yet of what follows). */
 function allBlank(chunk: Buffer): boolean {
   for (let i = 0; i < chunk.length; i++) if (!isJsonBlank(chunk[i])) return false;
@@ -634,10 +645,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
       const error =
         failure === 'timeout'
           ? aigwError('upstream_timeout', `backend ${this.backend} did not answer in time`)
-          : aigwError(
-              failure === 'bad_response' ? 'bad_upstream_response' : 'upstream_error',
-              `backend ${this.backend} failed: ${message}`,
-            );
+          : failure === 'local_resources'
+            ? outOfResources(this.backend, (err as { code?: string }).code)
+            : aigwError(
+                failure === 'bad_response' ? 'bad_upstream_response' : 'upstream_error',
+                `backend ${this.backend} failed: ${message}`,
+              );
       this.mode = 'done';
       return this.end({ kind: 'failed', failure, error, failsOver: true, message, ...(generating ? { generating: true as const } : {}) });
     }

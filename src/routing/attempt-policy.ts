@@ -9,7 +9,8 @@
  *    that same backend again, whichever target failed last;
  *  - at most `attempts` tries in all (every target is tried at least once).
  * It also says whether a failure counts toward the backend's ejection: a 429 never does (the backend is
- * healthy, just busy), a queue timeout never does (the queue is ours), nor does a head that missed its deadline
+ * healthy, just busy), a queue timeout never does (the queue is ours), nor does a connection the gateway's own host
+ * refused (out of descriptors: `local_resources`), nor does a head that missed its deadline
  * only because it comes after an answer as long as the client asked for (`lengthTimed`), and the status failures
  * one request causes count once, however many targets it tries — so one client's poison request cannot eject a pool.
  */
@@ -89,7 +90,11 @@ export function afterFailure(
 ): Decision {
   const isStatus = failure.kind === 'status';
   const countsAgainstHealth =
-    failure.kind !== 'queue' && failure.status !== 429 && failure.lengthTimed !== true && !(isStatus && state.statusCounted);
+    failure.kind !== 'queue' &&
+    failure.kind !== 'local_resources' &&
+    failure.status !== 429 &&
+    failure.lengthTimed !== true &&
+    !(isStatus && state.statusCounted);
   const retryAt =
     failure.retryAfterMs === undefined ? state.retryAt : new Map(state.retryAt).set(state.index % planLength, now + failure.retryAfterMs);
   const counted: AttemptState = {

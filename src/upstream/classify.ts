@@ -14,10 +14,18 @@ const CONNECT = new Set([
   'ECONNABORTED',
 ]);
 const TIMEOUT = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'ETIMEDOUT']);
+/**
+ * The gateway's own host refused a connection before any packet left: the process is out of file descriptors (EMFILE:
+ * its clients' connections may hold every one; ENFILE: the system's), or the kernel out of socket memory. Read as the
+ * backend's bad answer, such a connect was a 502 naming the backend and counted toward its ejection — a backend never
+ * asked was ejected, and stayed so after descriptors came back.
+ */
+const LOCAL_RESOURCES = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM']);
 
 export function classifyError(err: unknown): UpstreamFailure {
   const code = (err as { code?: string })?.code ?? '';
   if (TIMEOUT.has(code)) return 'timeout';
+  if (LOCAL_RESOURCES.has(code)) return 'local_resources';
   if (code === 'UND_ERR_BODY_TIMEOUT') return 'idle_timeout';
   // The pool's refusal of what the backend answered (a 100 Continue nobody asked for, an upgrade): it read a response,
   // so the backend had the request — not the keep-alive race the quick retry on the same target is for.

@@ -65,6 +65,12 @@ describe('the attempt policy', () => {
     ['refused credentials (403) are not tried again where they were refused', 1, [fail('status', { status: 403 })], ['give-up']],
     ['a 429 goes round again', 1, [fail('status', { status: 429 })], ['try 0']],
     ["Anthropic's 529 (overloaded) goes round again", 1, [fail('status', { status: 529 })], ['try 0']],
+    [
+      "a connection the gateway's own host refused (out of descriptors) moves on to the next target, not the same one again",
+      2,
+      [fail('local_resources'), fail('local_resources')],
+      ['try 1', 'give-up'],
+    ],
   ])('%s', (_name, planLength, failures, steps) => {
     expect(walk(planLength, failures).steps).toEqual(steps);
   });
@@ -91,6 +97,7 @@ describe('the attempt policy', () => {
   it('counts toward ejection: not a 429, not our own queue, and a request’s status failures once', () => {
     expect(walk(3, [fail('status', { status: 429 })]).counted).toEqual([false]);
     expect(walk(3, [fail('queue')]).counted).toEqual([false]);
+    expect(walk(3, [fail('local_resources')]).counted).toEqual([false]);
     expect(walk(3, [fail('status', { status: 500 }), fail('status', { status: 500 }), fail('status', { status: 500 })]).counted).toEqual([
       true,
       false,
