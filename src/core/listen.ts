@@ -44,7 +44,35 @@ export async function listenOn(
     });
   });
   const a = server.address() as AddressInfo;
-  return `${scheme}://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+  const url = `${scheme}://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+  keepAccepting(server, url);
+  return url;
+}
+
+/** How often a listener whose accepts fail says so: while they do, they fail at every turn of the loop. */
+const ACCEPT_FAILURE_EVERY_MS = 10_000;
+
+/**
+ * Once listening, an 'error' a server emits is an accept that failed, and Node goes on listening after it. libuv
+ * answers EMFILE itself (it frees a reserve descriptor, accepts and closes what waits), but not when that reserve is
+ * gone — another thread took the descriptor it freed for a moment — nor ENFILE, ENOBUFS or a network error the kernel
+ * hands over with a pending connection: those come to Node's onconnection, which emits them on the server. With nobody
+ * listening, that took the process down, every request in flight with it (`Error: accept EMFILE … at TCP.onconnection`,
+ * parse-server#6716). Said on stderr instead, once per ACCEPT_FAILURE_EVERY_MS, with how many failed meanwhile.
+ */
+function keepAccepting(server: Server, url: string): void {
+  let saidAt = Number.NEGATIVE_INFINITY;
+  let unsaid = 0;
+  server.on('error', (e: NodeJS.ErrnoException) => {
+    unsaid++;
+    const now = performance.now();
+    if (now - saidAt < ACCEPT_FAILURE_EVERY_MS) return;
+    saidAt = now;
+    const code = e.code ?? String(e.message).slice(0, 100);
+    const hint = code === 'EMFILE' || code === 'ENFILE' ? ' (out of file descriptors: raise `ulimit -n`)' : '';
+    process.stderr.write(`aigw: ${url} failed to accept ${unsaid} connection(s): ${code}${hint}\n`);
+    unsaid = 0;
+  });
 }
 
 /**
