@@ -1,24 +1,29 @@
 /** Small HTTP helpers for the mock servers: bounded body reading, JSON replies, abortable sleeps. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HeldBytes } from '../core/held-bytes.js';
 import { MAX_DELAY_MS } from './pace.js';
 
 export const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
-/** The request body, or undefined when it exceeds `limit` (the caller answers 413). */
+/**
+ * The request body, or undefined when it exceeds `limit` (the caller answers 413). Held as core/held-bytes.ts holds
+ * bytes, not as an array of node:http's reads: each chunk of a chunked upload is a read of its own, a view of ~100
+ * bytes of heap whatever it spans — a body sent a byte a chunk held ~170× its size until it ended (2 MiB held 340 MB;
+ * the 64 MiB a mock takes, ~11 GB), as the gateway's reader did (dca63aa).
+ */
 export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
+    const held = new HeldBytes();
     req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > limit) {
+      if (held.bytes + c.length > limit) {
+        held.clear();
         resolve(undefined);
         req.destroy();
         return;
       }
-      chunks.push(c);
+      held.push(c);
     });
-    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.on('end', () => resolve(held.take()));
     req.on('error', reject);
   });
 }
