@@ -14,6 +14,7 @@ import type { Profile } from '../profile/schema.js';
 import { TokenWorker } from '../tenants/token-worker.js';
 import { BackendRegistry } from '../upstream/backends.js';
 import { clientErrorResponse } from './client-error.js';
+import { processConnectionCap } from './connection-cap.js';
 import { createHandler, cutAtDeadline, type GatewayState } from './handle.js';
 import { Runtime } from './runtime.js';
 import { timerDelay } from '../core/timer-delay.js';
@@ -111,6 +112,9 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
   httpsServer?.on('secureConnection', (socket: TLSSocket) => socket.disableRenegotiation());
   const server: Server = httpsServer ?? createServer(httpOptions, createHandler(state));
   applyTimeouts(server, profile);
+  // Clients never hold every descriptor: some stay for the backends, the admin listener and the profile's files.
+  const cap = processConnectionCap();
+  if (cap !== undefined) server.maxConnections = cap;
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     // Only an HTTP request Node gave up on has an answer. A TLS handshake that failed or timed out comes here too
     // (node:https forwards tlsClientError): an answer written there waited for a handshake that never came, and

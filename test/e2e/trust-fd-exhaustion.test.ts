@@ -128,4 +128,35 @@ describe.skipIf(!prlimit || process.platform !== 'linux')('the gateway at its de
     client.destroy();
     expect(await run.stop()).toBe(0);
   }, 60_000);
+
+  it('keeps a quarter of its descriptors from its clients: past the cap a new connection is closed, and requests still reach the backend', async () => {
+    const upstream = await useUpstream((_q, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(OK_CHAT_ANSWER));
+    const dir = mkdtempSync(join(tmpdir(), 'aigw-fds-'));
+    const file = join(dir, 'profile.yaml');
+    writeFileSync(file, profile(upstream.url));
+    // The limit from the start, as a service manager or a container sets it: 120 client connections at most.
+    const run = await startAigw(['serve', '-c', file, '--log', 'off'], 2, {}, ['prlimit', '--nofile=160:160']);
+    const pid = run.child.pid!;
+    const client = await open(run.urls.gateway!);
+    const idle: Socket[] = [];
+    let closedByGateway = 0;
+    for (let i = 0; i < 200; i++) {
+      const s = await open(run.urls.gateway!).catch(() => undefined);
+      if (!s) continue;
+      s.on('error', () => {});
+      s.on('close', () => closedByGateway++);
+      idle.push(s);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    // The clients it kept are served: their requests' connections to the backend find descriptors.
+    const ok = await requestOn(client, REQUEST);
+    expect(ok.status, ok.body).toBe(200);
+    expect(closedByGateway).toBeGreaterThan(0);
+    expect(openFds(pid)).toBeLessThan(160);
+    expect((await fetch(`${run.urls.admin}/aigw/stats`)).status).toBe(200);
+    for (const s of idle) s.destroy();
+    client.destroy();
+    expect(run.child.exitCode).toBeNull();
+    expect(await run.stop()).toBe(0);
+  }, 60_000);
 });

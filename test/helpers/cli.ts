@@ -15,10 +15,19 @@ export interface Running {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `aigw ARGS` and resolves once `readyCount` ready lines were printed. */
-export async function startAigw(args: string[], readyCount: number, env: Record<string, string> = {}): Promise<Running> {
+/**
+ * Starts `aigw ARGS` and resolves once `readyCount` ready lines were printed. `launcher`: a command that execs node in
+ * its place (`prlimit --nofile=…`), so the child is still aigw's process.
+ */
+export async function startAigw(
+  args: string[],
+  readyCount: number,
+  env: Record<string, string> = {},
+  launcher: readonly string[] = [],
+): Promise<Running> {
   const cleanupAfter = cleanupScope();
-  const child = spawn(process.execPath, [AIGW, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [command, ...before] = [...launcher, process.execPath];
+  const child = spawn(command!, [...before, AIGW, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stderr!.on('data', (d) => (err += d));

@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { connectionCap, openFilesLimit } from '../../../src/gateway/connection-cap.js';
+
+const LIMITS = `Limit                     Soft Limit           Hard Limit           Units
+Max processes             96362                96362                processes
+Max open files            20000                524288               files
+Max locked memory         8388608              8388608              bytes
+`;
+
+describe('the client connection cap', () => {
+  it.each([
+    ['the soft limit, three quarters of it', LIMITS, 15_000],
+    ['no cap when the limit is unlimited', LIMITS.replace('20000  ', 'unlimited'), undefined],
+    ['no cap when the line is missing', 'Limit Soft Limit\n', undefined],
+    ['at least one connection', LIMITS.replace('20000', '1    '), 1],
+  ])('%s', (_name, text, cap) => {
+    expect(connectionCap(openFilesLimit(text))).toBe(cap);
+  });
+});
