@@ -100,17 +100,19 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
     noDelay: true,
     maxHeaderSize: MAX_CLIENT_HEADER_BYTES,
   };
+  const handler = createHandler(state);
   const tls = state.runtime.services.tls;
   // node:https's server is node:http's over TLS: the same handler, timeouts and drain apply to it.
   // The handshake is bounded as the request is (a connection that never finishes one held a socket for Node's 120 s).
-  const httpsServer = tls
-    ? createHttpsServer({ ...tls, ...httpOptions, handshakeTimeout: handshakeMs(profile) }, createHandler(state))
-    : undefined;
+  const httpsServer = tls ? createHttpsServer({ ...tls, ...httpOptions, handshakeTimeout: handshakeMs(profile) }, handler) : undefined;
   // No TLS 1.2 renegotiation: node:tls keeps `authorized` from the first handshake while getPeerCertificate() shows
   // the certificate of the last, so a client verified once could present any certificate after (a tenant's subject,
   // self-signed) and be taken for that tenant (test/e2e/identity-mtls-renegotiation.test.ts).
   httpsServer?.on('secureConnection', (socket: TLSSocket) => socket.disableRenegotiation());
-  const server: Server = httpsServer ?? createServer(httpOptions, createHandler(state));
+  const server: Server = httpsServer ?? createServer(httpOptions, handler);
+  // An Expect other than 100-continue: node:http answered a bare 417 itself (no error shape, no x-request-id, nothing
+  // logged). HTTP/1.1 defines no other expectation and a server may ignore one (RFC 9110 §10.1.1); none goes upstream.
+  server.on('checkExpectation', handler);
   applyTimeouts(server, profile);
   // Clients never hold every descriptor: some stay for the backends, the admin listener and the profile's files.
   const cap = processConnectionCap();
