@@ -129,12 +129,12 @@ describe.skipIf(!prlimit || process.platform !== 'linux')('the gateway at its de
     expect(await run.stop()).toBe(0);
   }, 60_000);
 
-  it('keeps a quarter of its descriptors from its clients: past the cap a new connection is closed, and requests still reach the backend', async () => {
+  it('keeps half its descriptors from its clients: past the cap a new connection is closed, and requests still reach the backend', async () => {
     const upstream = await useUpstream((_q, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(OK_CHAT_ANSWER));
     const dir = mkdtempSync(join(tmpdir(), 'aigw-fds-'));
     const file = join(dir, 'profile.yaml');
     writeFileSync(file, profile(upstream.url));
-    // The limit from the start, as a service manager or a container sets it: 120 client connections at most.
+    // The limit from the start, as a service manager or a container sets it: 80 client connections at most.
     const run = await startAigw(['serve', '-c', file, '--log', 'off'], 2, {}, ['prlimit', '--nofile=160:160']);
     const pid = run.child.pid!;
     const client = await open(run.urls.gateway!);
