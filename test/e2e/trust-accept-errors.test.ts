@@ -8,16 +8,10 @@
  * parse-server#6716 saw in production). The errors here are the ones onconnection emits.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { useGateway } from '../helpers/gateway.js';
+import { ONE_MOCK_PROFILE, useGateway } from '../helpers/gateway.js';
 import { captureStderr } from '../helpers/stderr.js';
 
-const gw = await useGateway(`
-version: 1
-backends:
-  v: { url: http://127.0.0.1:0, mock: { kind: vllm } }
-models:
-  m: { targets: [{ backend: v }] }
-`);
+const gw = await useGateway(ONE_MOCK_PROFILE);
 
 function acceptError(code: string): NodeJS.ErrnoException {
   return Object.assign(new Error(`accept ${code}`), { code, errno: code === 'EMFILE' ? -24 : -105, syscall: 'accept' });

@@ -6,15 +6,9 @@
  */
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { eventually, useGateway } from '../helpers/gateway.js';
+import { eventually, ONE_MOCK_PROFILE, useGateway } from '../helpers/gateway.js';
 
-const gw = await useGateway(`
-version: 1
-backends:
-  v: { url: http://127.0.0.1:0, mock: { kind: vllm } }
-models:
-  m: { targets: [{ backend: v }] }
-`);
+const gw = await useGateway(ONE_MOCK_PROFILE);
 
 const CHAT = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }], max_tokens: 3 });
 

@@ -31,34 +31,22 @@ const whole = await useUpstream((_req, res) => {
   setTimeout(() => res.end(`data: ${chunk('Hello')}\n\ndata: [DONE]\n\n`), 30);
 });
 
-const gw = await useGateway(
-  `
+/** The quitter and the whole one, routed by `strategy` (the default rotation: half the streams go to the quitter). */
+const twoOf = (strategy: string) =>
+  useGateway(
+    `
 version: 1
 resilience: { consecutiveFailures: 2, cooldown: 60s }
 backends:
   quitter: { url: "{{quitter}}" }
   whole: { url: "{{whole}}" }
 models:
-  chat:
-    strategy: latency
-    targets: [{ backend: quitter, model: llama }, { backend: whole, model: llama }]
+  chat: { strategy: ${strategy}, targets: [{ backend: quitter, model: llama }, { backend: whole, model: llama }] }
 `,
-  { quitter: quitter.url, whole: whole.url },
-);
-
-/** The same two under the default rotation: half the streams go to the quitter. */
-const rotating = await useGateway(
-  `
-version: 1
-resilience: { consecutiveFailures: 2, cooldown: 60s }
-backends:
-  quitter: { url: "{{quitter}}" }
-  whole: { url: "{{whole}}" }
-models:
-  chat: { targets: [{ backend: quitter, model: llama }, { backend: whole, model: llama }] }
-`,
-  { quitter: quitter.url, whole: whole.url },
-);
+    { quitter: quitter.url, whole: whole.url },
+  );
+const gw = await twoOf('latency');
+const rotating = await twoOf('weighted');
 
 const ask = (url = gw.url) =>
   rawPost(`${url}/v1/chat/completions`, { model: 'chat', messages: [{ role: 'user', content: 'hi' }], max_tokens: 5, stream: true });

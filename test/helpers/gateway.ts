@@ -64,6 +64,15 @@ models:
   m: { targets: [{ backend: b }] }
 `;
 
+/** One mock vLLM `v`, one model `m` on it: the smallest profile of a gateway that answers. */
+export const ONE_MOCK_PROFILE = `
+version: 1
+backends:
+  v: { url: http://127.0.0.1:0, mock: { kind: vllm } }
+models:
+  m: { targets: [{ backend: v }] }
+`;
+
 /**
  * One scripted backend (its URL the upstream named `u`) of `kind` — `an` serving model `claude` when it is anthropic,
  * `oa` serving `gpt` otherwise — and one tenant whose key is `key` (with `limits`, if given): the profile of the tests
