@@ -25,13 +25,10 @@ describe("the TEI mock's count of a batch", () => {
     const counter = await loadTokenCounter();
     const exactFirst = counter.text(inputs[0]!);
     expect(counter.exact).toBe(true);
-    const started = performance.now();
     const tokens = await embed(inputs);
-    const took = performance.now() - started;
+    // Each input counted exactly, 32 budgets' work, took 9 s of the loop on a busy machine (0.5–1 s within one budget):
+    // the count says which was done — exactly only as far as the budget goes, estimated after it.
     expect(tokens).toBe(exactFirst + 31 * (MOCK_BUDGET.maxChars / 4));
-    // Each input counted exactly, 32 budgets' work: 9 s here on a busy machine, against 0.5–1 s for the 8 MiB
-    // request once counted within one budget.
-    expect(took).toBeLessThan(4000);
   }, 60_000);
 
   it('counts a short batch exactly, as before', async () => {
@@ -59,12 +56,9 @@ describe("the vLLM mock's prefix cache counting a conversation", () => {
 
   it('tokenizes one budget of it exactly: 32 messages of 256 KiB, the rest as stand-in ids', async () => {
     const messages = Array.from({ length: 32 }, (_, i) => ({ role: 'user', content: lettersWithoutSpaces(MOCK_BUDGET.maxChars, 100 + i) }));
-    const started = performance.now();
+    // Counted message by message, each with a budget of its own, 8 MiB was tokenized exactly: 8 s of the loop on a busy
+    // machine (0.6–1.2 s within one budget). The count says which was done.
     const tokens = await ask(messages);
-    const took = performance.now() - started;
-    // Counted message by message, each with a budget of its own: 8 MiB tokenized exactly, 8 s here on a busy machine
-    // (0.6–1.2 s within one budget).
-    expect(took).toBeLessThan(4000);
     // The first message's role is counted exactly; everything after it is one stand-in id per 4 characters.
     const counter = await loadTokenCounter();
     // Three markers a message, two around the answer's role (prompt-tokens.ts).
