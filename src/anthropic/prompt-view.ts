@@ -19,12 +19,49 @@ export type TextTurn = {
 };
 
 export function textTurns(req: Pick<MessagesRequest, 'system' | 'messages'>): TextTurn[] {
+  return turnsOf(req, false);
+}
+
+/** A text turn with the tool calls an assistant message made, as its translation carries them (`tool_calls`). */
+export type CountedTurn = TextTurn & { tool_calls?: { function: { name: string; arguments: string } }[] };
+
+/**
+ * The turns as a backend counts them: textTurns, and each assistant message's tool_use blocks as the tool calls its
+ * translation sends (name, input as JSON), which the template renders into the prompt as it does text — so the
+ * Anthropic mock counts a prompt as the vLLM mock counts its translation (openai/wire.ts promptText).
+ */
+export function countedTurns(req: Pick<MessagesRequest, 'system' | 'messages'>): CountedTurn[] {
+  return turnsOf(req, true);
+}
+
+function turnsOf(req: Pick<MessagesRequest, 'system' | 'messages'>, withCalls: boolean): CountedTurn[] {
   const system = systemTexts(req.system);
-  const turns: TextTurn[] = system.length ? [{ role: 'system', content: system.join('') }] : [];
+  const turns: CountedTurn[] = system.length ? [{ role: 'system', content: system.join('') }] : [];
   // Appended one by one: push(...turns) puts each on the stack as an argument, and a user message of ~120,000
   // tool_result blocks (a few MiB) overflowed it — a RangeError, the client's count_tokens a 500.
-  for (const m of req.messages) for (const t of messageTurns(m)) turns.push(t);
+  for (const m of req.messages) {
+    for (const t of messageTurns(m)) turns.push(t);
+    // An assistant message with blocks is one turn, the last pushed.
+    if (withCalls && m.role === 'assistant' && typeof m.content !== 'string') {
+      const calls = toolCalls(m.content);
+      if (calls.length) turns[turns.length - 1] = { ...turns[turns.length - 1]!, tool_calls: calls };
+    }
+  }
   return turns;
+}
+
+/** An input JSON cannot write (nested past the engine's stack) is counted as none: the translation refuses it. */
+function toolCalls(blocks: Exclude<MessageParam['content'], string>): NonNullable<CountedTurn['tool_calls']> {
+  const calls: NonNullable<CountedTurn['tool_calls']> = [];
+  for (const b of blocks) {
+    if (b.type !== 'tool_use') continue;
+    let args = '';
+    try {
+      args = JSON.stringify(b.input) ?? '';
+    } catch {}
+    calls.push({ function: { name: b.name, arguments: args } });
+  }
+  return calls;
 }
 
 function messageTurns(m: MessageParam): TextTurn[] {

@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { nextId } from '../core/ids.js';
-import { textTurns } from '../anthropic/prompt-view.js';
+import { countedTurns, textTurns } from '../anthropic/prompt-view.js';
 import { CountTokensRequest, describeAnthropicIssue, MessagesRequest } from '../anthropic/wire.js';
 import type { TokenCounter } from '../openai/tokens.js';
 import { type AnthropicAnswer, anthropicErrorJson, anthropicFraming, anthropicToolUse } from './anthropic-shapes.js';
@@ -90,7 +90,8 @@ export async function handleMessages(
   const fault = controls.fault ?? ctx.drawFault();
   if (await faultBeforeBody(fault, req, res, ctx, 'messages', stream, reject)) return;
   const textState = textSeed(key, undefined);
-  const prefill = prefillOf(ctx, body.model, { messages: turns }, key, textState);
+  // Counted with its tool calls, as the vLLM mock counts the translation of it (the key is the text alone).
+  const prefill = prefillOf(ctx, body.model, { messages: countedTurns(body) }, key, textState);
   const promptTokens = prefill.promptTokens;
   // Cached tokens are part of the prompt: never more than it has.
   const cacheRead = Math.min(cache.read, promptTokens);
@@ -153,7 +154,7 @@ export function handleCountTokens(req: IncomingMessage, res: ServerResponse, jso
   const parsed = CountTokensRequest.safeParse(json);
   if (!parsed.success) return anthropicReject(res, ctx, 400, describeAnthropicIssue(parsed.error).message);
   if (!ctx.serves(parsed.data.model)) return anthropicReject(res, ctx, 404, `model: ${parsed.data.model.slice(0, 200)}`);
-  const n = tokens.chat(textTurns(parsed.data));
+  const n = tokens.chat(countedTurns(parsed.data));
   ctx.stats.completed++;
   sendJson(res, 200, `{"input_tokens":${n}}`, { ...ctx.identity, 'request-id': anthropicId('req') });
 }

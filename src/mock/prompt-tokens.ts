@@ -6,7 +6,7 @@
  * the tokens before it — which is what makes a prefix cacheable.
  */
 import { MOCK_BUDGET, type TokenCounter } from '../openai/tokens.js';
-import { type ChatMessage, messageText } from '../openai/wire.js';
+import { type ChatMessage, promptText } from '../openai/wire.js';
 import { TokenSource, VOCABULARY } from './text.js';
 
 /** Chat-template markers, above o200k's ids (and above the tokenizer's stand-in ids). */
@@ -87,7 +87,7 @@ export class PromptTokens {
     };
     for (const m of messages) {
       const role = idsOf(m.role);
-      const text = idsOf(messageText(m));
+      const text = idsOf(promptText(m));
       const name = m.name ? idsOf(m.name) : undefined;
       add([START]);
       add(role);

@@ -172,7 +172,9 @@ export function makeCounter(enc: Pick<BpeEncoder, 'encode'>, budget: CountBudget
   /**
    * A message's text: its content's, and the tool calls an assistant message made (`tool_calls`, the legacy
    * `function_call`), which the backend's template renders into the prompt as it does content. Counted from content
-   * alone, a conversation whose bulk was its tool calls' arguments was counted as nearly nothing.
+   * alone, a conversation whose bulk was its tool calls' arguments was counted as nearly nothing. (openai/wire.ts
+   * promptText is the same for the mocks' prompt stream: this counter runs serialised in the tokenizer thread, so it
+   * holds its own copy — a property test keeps the two equal.)
    */
   const contentText = (m: ChatMessage): string => {
     const c = m.content;

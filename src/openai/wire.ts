@@ -126,6 +126,29 @@ export function messageText(message: ChatMessage): string {
   return out;
 }
 
+/** A tool call as a template renders it: its name and its arguments' text. */
+function callText(f: unknown): string {
+  if (f === null || typeof f !== 'object') return '';
+  const { name, arguments: args } = f as { name?: unknown; arguments?: unknown };
+  return (typeof name === 'string' ? name : '') + (typeof args === 'string' ? args : '');
+}
+
+/**
+ * A message's text as the backend's template renders it into the prompt: its content's, and the tool calls an
+ * assistant message made (`tool_calls`, the legacy `function_call`). Counted from content alone, a conversation whose
+ * bulk was its tool calls' arguments was counted as nearly nothing.
+ */
+export function promptText(m: ChatMessage): string {
+  // Read as it comes: the tokenizer thread counts bodies no schema has checked (a part may be null).
+  const c: unknown = m.content;
+  let out = '';
+  if (typeof c === 'string') out = c;
+  else if (Array.isArray(c)) for (const part of c) if (typeof part?.text === 'string') out += part.text;
+  const calls = (m as { tool_calls?: unknown }).tool_calls;
+  if (Array.isArray(calls)) for (const t of calls) out += callText((t as { function?: unknown } | null)?.function);
+  return out + callText((m as { function_call?: unknown }).function_call);
+}
+
 /** One line naming the first problem zod found, with the field path: `messages.0.role: expected string`. */
 export function describeIssue(error: z.ZodError): { message: string; param: string | null } {
   const issue = error.issues[0];

@@ -103,6 +103,16 @@ const Message = fc.record(
     role: fc.constantFrom('system', 'user', 'assistant', 'tool'),
     content: fc.oneof(fc.string({ maxLength: 300 }), fc.string({ unit: 'grapheme', maxLength: 60 }), fc.constant(null)),
     name: fc.string({ minLength: 1, maxLength: 10 }),
+    // Counted as the template renders them (openai/wire.ts promptText, and the counter's own copy of it): any shape.
+    tool_calls: fc.array(
+      fc.oneof(
+        fc.record({ function: fc.record({ name: fc.string({ maxLength: 12 }), arguments: fc.string({ maxLength: 80 }) }) }),
+        fc.constant(null),
+        fc.record({ function: fc.constant(7) }),
+      ),
+      { maxLength: 3 },
+    ),
+    function_call: fc.record({ name: fc.string({ maxLength: 12 }), arguments: fc.string({ maxLength: 40 }) }),
   },
   { requiredKeys: ['role', 'content'] },
 ) as fc.Arbitrary<ChatMessage>;
