@@ -483,7 +483,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
    * with its status) rather than sent as a stream that is only an error.
    */
   private failFirstEvent(data: string): void {
-    this.errorBody.push(Buffer.from(data.length > MAX_ERROR_BODY ? data.slice(0, MAX_ERROR_BODY) : data));
+    // At most MAX_HEAD bytes: the first event was read whole within them.
+    this.errorBody.push(Buffer.from(data));
     this.mode = 'error-body';
     this.failWithStatus();
     this.abort();

@@ -5,35 +5,19 @@
  * reply line of 8 MiB was an 8 MiB event and stderr line at every outage). The reply is shown with its control
  * characters escaped and cut, on stderr and in the event.
  */
-import { createServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { gatewayFor } from '../helpers/gateway.js';
 import { rawPost } from '../helpers/raw.js';
-import { respCommands } from '../helpers/redis.js';
+import { respServer } from '../helpers/redis.js';
 import { captureStderr } from '../helpers/stderr.js';
 
 const FORGED = `\x1b[2J\x1b[32maigw: rate-limit store recovered\x1b[0m ${'y'.repeat(1 << 20)}`;
-
-/** Reads RESP command arrays off a socket, answering each by `answer(name)` in order. */
-function respServer(answer: (command: string) => string) {
-  const server = createServer((socket: Socket) => {
-    socket.on('error', () => {});
-    let buf = Buffer.alloc(0);
-    socket.on('data', (d: Buffer) => {
-      buf = Buffer.concat([buf, d]);
-      const { args, used } = respCommands(buf);
-      buf = buf.subarray(used);
-      for (const a of args) socket.write(answer((a[0] ?? '').toUpperCase()));
-    });
-  });
-  return server;
-}
 
 describe("a Redis server's error reply", () => {
   afterEach(() => vi.restoreAllMocks());
 
   it('reaches stderr and the limits_store event escaped and cut', async () => {
-    const server = respServer((name) => {
+    const server = respServer(([name]) => {
       if (name === 'INFO') return '$11\r\nloading:0\r\n\r\n';
       if (name === 'EVALSHA' || name === 'EVAL') return `-ERR ${FORGED}\r\n`;
       return '+OK\r\n';

@@ -1,5 +1,6 @@
 /** A real redis-server for a test file, on its own free port; `redisAvailable` is false where none is installed. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer, type Server, type Socket } from 'node:net';
 import { freePort } from './ports.js';
 import { cleanupScope } from './cleanup.js';
 
@@ -70,4 +71,21 @@ export function respCommands(buf: Buffer): { args: string[][]; used: number } {
     }
     out.push(args);
   }
+}
+
+/**
+ * A scripted Redis (not listening yet): each RESP command read off a connection is answered with `answer(args)`,
+ * its first argument (the command's name) in upper case.
+ */
+export function respServer(answer: (args: string[]) => string): Server {
+  return createServer((socket: Socket) => {
+    socket.on('error', () => {});
+    let buf = Buffer.alloc(0);
+    socket.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      const { args, used } = respCommands(buf);
+      buf = buf.subarray(used);
+      for (const a of args) socket.write(answer([(a[0] ?? '').toUpperCase(), ...a.slice(1)]));
+    });
+  });
 }

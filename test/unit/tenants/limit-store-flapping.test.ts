@@ -5,14 +5,14 @@
  * says the outage once, and the recovery once the store has answered steadily.
  */
 import { createHash } from 'node:crypto';
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Server } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EventBus } from '../../../src/events/bus.js';
 import type { GatewayEvent } from '../../../src/events/types.js';
 import { parseProfile } from '../../../src/profile/load.js';
 import { TenantDirectory } from '../../../src/tenants/keys.js';
 import { Limiter } from '../../../src/tenants/limiter.js';
-import { respCommands } from '../../helpers/redis.js';
+import { respServer } from '../../helpers/redis.js';
 import { ADMIT } from '../../../src/tenants/limits/redis-scripts.js';
 
 const ADMIT_SHA = createHash('sha1').update(ADMIT).digest('hex');
@@ -24,23 +24,13 @@ const ADMITTED = `*10\r\n$2\r\nok\r\n:1\r\n:1\r\n:0\r\n:0\r\n:1\r\n:1000\r\n:0\r
 function flappingRedis(): { server: Server; steady(): void } {
   let admissions = 0;
   let flapping = true;
-  const server = createServer((socket: Socket) => {
-    socket.on('error', () => {});
-    let buf = Buffer.alloc(0);
-    socket.on('data', (d: Buffer) => {
-      buf = Buffer.concat([buf, d]);
-      const { args, used } = respCommands(buf);
-      buf = buf.subarray(used);
-      for (const a of args) {
-        const name = a[0]!.toUpperCase();
-        if (name === 'INFO') socket.write('$11\r\nloading:0\r\n\r\n');
-        // ioredis sends a script's text the first time on a connection (EVAL), then its digest (EVALSHA).
-        else if ((name === 'EVALSHA' && a[1] === ADMIT_SHA) || (name === 'EVAL' && a[1] === ADMIT))
-          socket.write(flapping && admissions++ % 2 === 0 ? '-ERR overloaded\r\n' : ADMITTED);
-        else if (name === 'EVALSHA' || name === 'EVAL') socket.write(':1\r\n');
-        else socket.write('+OK\r\n');
-      }
-    });
+  const server = respServer(([name, script]) => {
+    if (name === 'INFO') return '$11\r\nloading:0\r\n\r\n';
+    // ioredis sends a script's text the first time on a connection (EVAL), then its digest (EVALSHA).
+    if ((name === 'EVALSHA' && script === ADMIT_SHA) || (name === 'EVAL' && script === ADMIT))
+      return flapping && admissions++ % 2 === 0 ? '-ERR overloaded\r\n' : ADMITTED;
+    if (name === 'EVALSHA' || name === 'EVAL') return ':1\r\n';
+    return '+OK\r\n';
   });
   return { server, steady: () => (flapping = false) };
 }
