@@ -6,7 +6,7 @@
 import type { Scrub } from '../core/scrub.js';
 import type { ClientApi } from '../openai/endpoints.js';
 import type { SseEvent } from '../openai/sse.js';
-import { anthropicUsageIn, isAnthropicErrorEvent } from '../translate/anthropic-tap.js';
+import { anthropicUsageIn, isAnthropicErrorEvent, isAnthropicPreamble } from '../translate/anthropic-tap.js';
 import type { AnswerTranslation } from '../translate/pairs.js';
 import type { AnswerResult } from '../translate/translated.js';
 import { AnthropicSseRelay } from './anthropic-sse-relay.js';
@@ -29,6 +29,8 @@ export interface RelayDialect {
   bodyUsage(tail: string): Usage | undefined;
   /** Whether a stream's event is the backend's error, as the API the backend speaks reads it (relay/first-event.ts). */
   errorEvent(ev: SseEvent): boolean;
+  /** Whether a stream's leading event says nothing of the answer yet, so an error after it may still fail over. */
+  readonly preamble?: (ev: SseEvent) => boolean;
 }
 
 /** Anthropic to Anthropic: bytes pass; usage, the end and the first content are Anthropic's. */
@@ -40,6 +42,7 @@ const ANTHROPIC_PASSTHROUGH: RelayDialect = {
     return u && usageOfTokens(u, false);
   },
   errorEvent: isAnthropicErrorEvent,
+  preamble: isAnthropicPreamble,
 };
 
 /** The dialect of one attempt: `translation` when the backend speaks the other API (translate/upstream-request.ts). */
@@ -52,6 +55,7 @@ export function relayDialect(client: ClientApi, translation: AnswerTranslation |
       bodyUsage: () => undefined,
       // The backend speaks the API the client does not.
       errorEvent: client === 'anthropic' ? isOpenAiErrorEvent : isAnthropicErrorEvent,
+      preamble: client === 'anthropic' ? undefined : isAnthropicPreamble,
     };
   }
   return client === 'anthropic' ? ANTHROPIC_PASSTHROUGH : undefined;

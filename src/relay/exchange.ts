@@ -21,7 +21,7 @@ import type { Downstream } from './downstream.js';
 import { decodedHead, decodedStart, MAX_HEAD, PEEK_OUT, readableCoding } from './encoded-peek.js';
 import { downstreamHeaders } from './headers.js';
 import { ErrorHead, isJsonBlank, Verdict } from './error-head.js';
-import { FirstEventEnd, firstEventError } from './first-event.js';
+import { FirstEventEnd, leadingEvent, PREAMBLE } from './first-event.js';
 import { isOpenAiErrorEvent, SseRelay } from './sse-relay.js';
 import type { StreamRelay } from './stream-relay.js';
 import { TranslatedBodyRelay } from './translated-body-relay.js';
@@ -459,17 +459,24 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.failUnreadable('a stream was asked for, the answer is JSON');
       return false;
     }
-    // The head waits for the first event while it fits MAX_HEAD: an error there fails over (relay/first-event.ts).
+    // The head waits for the first event (past a preamble) while it fits MAX_HEAD: an error there fails over
+    // (relay/first-event.ts).
     if (chunk.length < MAX_HEAD) {
-      const end = (this.firstEnd ??= new FirstEventEnd()).in(chunk);
-      if (end < 0) {
-        this.head = chunk;
-        return false;
-      }
-      const error = firstEventError(chunk.subarray(0, end), this.dialect?.errorEvent ?? isOpenAiErrorEvent);
-      if (error !== undefined) {
-        this.failFirstEvent(error);
-        return false;
+      const ends = (this.firstEnd ??= new FirstEventEnd());
+      for (;;) {
+        const end = ends.in(chunk);
+        if (end < 0) {
+          this.head = chunk;
+          return false;
+        }
+        const dialect = this.dialect;
+        const lead = leadingEvent(chunk.subarray(ends.start, end), dialect?.errorEvent ?? isOpenAiErrorEvent, dialect?.preamble);
+        if (lead !== PREAMBLE) {
+          if (lead === undefined) break;
+          this.failFirstEvent(lead);
+          return false;
+        }
+        ends.next(end);
       }
     }
     this.firstEnd = undefined;
@@ -567,8 +574,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
         if (early) return this.finishBody(early);
       }
     } else if (this.head) {
-      // A stream's held first bytes are blank lines, or a first event the backend never ended: a client's reader
-      // drops an event the stream ends inside, so they carry nothing (the stream ended before its first event).
+      // A stream's held first bytes are blank lines, a preamble (Anthropic's message_start: no answer yet), or a first
+      // event the backend never ended: a client's reader drops an event the stream ends inside, so they carry nothing
+      // (the stream ended before its first event).
       this.head = undefined;
     }
     if (this.mode === 'error-body') return this.failWithStatus();

@@ -3,7 +3,8 @@
  * and then say in its first event that it failed: vLLM's engine failing at its first step (`data: {"error": …}`), a
  * provider's `overloaded_error` before its `message_start`. Nothing has reached the client then, so the attempt can
  * fail as an error answer does and another target may answer — once the head is written, the client has a stream
- * and the error can only end it.
+ * and the error can only end it. Anthropic sends `message_start` at once and its `overloaded_error` often after it:
+ * events that say nothing of the answer yet (a dialect's preamble) are read past, within the same bytes.
  */
 import { SseDecoder, type SseEvent, type SseSink } from '../openai/sse.js';
 
@@ -17,6 +18,8 @@ const CR = 0x0d;
  * skipped; a lone CR, an LF and a CRLF each end a line, as SSE reads them.
  */
 export class FirstEventEnd {
+  /** Where the event being looked for starts: 0, or the end of the preamble read past (next). */
+  start = 0;
   private at = 0;
   private lineStart = true;
   private fields = false;
@@ -42,6 +45,14 @@ export class FirstEventEnd {
     this.at = b.length;
     return -1;
   }
+
+  /** Looks for the end of the event after the one that ended at `end`. */
+  next(end: number): void {
+    this.start = this.at = end;
+    this.lineStart = true;
+    this.fields = false;
+    this.afterCR = false;
+  }
 }
 
 class FirstOnly implements SseSink {
@@ -51,14 +62,23 @@ class FirstOnly implements SseSink {
   }
 }
 
+/** A leading event that says nothing of the answer yet: the next one is looked at. */
+export const PREAMBLE = Symbol('preamble');
+
 /**
- * The data of a stream's first event when it is the backend's error, else undefined. `event` is the event's bytes,
- * up to the blank line that ends it (FirstEventEnd): only they are decoded. `isError` reads it as the backend's API
- * does (the relay's own rule).
+ * What a stream's leading event says: the backend's error (its data), a preamble (PREAMBLE), or neither (undefined:
+ * the answer begins). `event` is the event's bytes, up to the blank line that ends it (FirstEventEnd): only they are
+ * decoded. `isError` reads it as the backend's API does (the relay's own rule); `isPreamble` is the dialect's.
  */
-export function firstEventError(event: Buffer, isError: (ev: SseEvent) => boolean): string | undefined {
+export function leadingEvent(
+  event: Buffer,
+  isError: (ev: SseEvent) => boolean,
+  isPreamble?: (ev: SseEvent) => boolean,
+): string | typeof PREAMBLE | undefined {
   const sink = new FirstOnly();
   new SseDecoder().push(event, sink);
   const ev = sink.ev;
-  return ev !== undefined && isError(ev) ? (ev.data ?? '') : undefined;
+  if (ev === undefined) return undefined;
+  if (isError(ev)) return ev.data ?? '';
+  return isPreamble?.(ev) ? PREAMBLE : undefined;
 }

@@ -96,6 +96,17 @@ export function isAnthropicErrorEvent(ev: SseEvent): boolean {
   return ev.event === 'error' || typeOf(parseData(ev.data)) === 'error';
 }
 
+/**
+ * Whether a stream's event says nothing of the answer yet: Anthropic's `message_start` (the message's id, model and
+ * input count, sent at once) and `ping`. An `overloaded_error` often follows `message_start` (reliability trust 46),
+ * so a stream is not begun for the client until something else comes (relay/first-event.ts).
+ */
+export function isAnthropicPreamble(ev: SseEvent): boolean {
+  if (ev.event === 'ping') return true;
+  if (ev.data === undefined || (ev.event !== undefined && ev.event !== 'message_start')) return false;
+  return typeOf(parseData(ev.data)) === 'message_start';
+}
+
 function typeOf(v: unknown): string | undefined {
   const t = v && typeof v === 'object' ? (v as { type?: unknown }).type : undefined;
   return typeof t === 'string' ? t : undefined;

@@ -526,7 +526,8 @@ class Connection implements ParserOwner, BodySink {
       this.fail(f, socketError('bad upgrade'));
       return 2;
     }
-    if (status === 100) {
+    // A 100 nobody asked for; a status under 100 is none (llhttp reads any three digits), not an informational one.
+    if (status <= 100) {
       this.fail(f, socketError('bad response'));
       return 2;
     }

@@ -1,6 +1,7 @@
 /**
  * A backend that answers 200 and then says, in its stream's first event, that it failed — vLLM's engine failing at
- * its first step, a provider's `overloaded_error` before its `message_start`. Nothing has reached the client then:
+ * its first step, a provider's `overloaded_error` before its `message_start` or right after it (and its `ping`:
+ * Anthropic's preamble, which says nothing of the answer yet). Nothing has reached the client then:
  * the attempt fails as that error answer would (an overload fails over to the next target; a client's mistake is
  * told with its status), where before the client got a stream that was only an error. Once an event went out, an
  * error still ends the stream (trust 18). The official SDKs are the judges.
@@ -31,7 +32,13 @@ const OVERLOADED = `event: error\ndata: ${JSON.stringify({ type: 'error', error:
 /** What the first backend sends, per test: its first event an error, or a chunk and then the error. */
 let script: { events: string[]; gapMs?: number } = { events: [ENGINE_DEAD, 'data: [DONE]\n\n'] };
 const failing = await useUpstream((_req, res) => sse(res, script.events, script.gapMs));
-const anthropicFailing = await useUpstream((_req, res) => sse(res, [OVERLOADED]));
+const MESSAGE_START = `event: message_start\ndata: ${JSON.stringify({ type: 'message_start', message: { id: 'msg_1', type: 'message', role: 'assistant', model: 'a', content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 3, output_tokens: 1 } } })}\n\n`;
+const PING = 'event: ping\ndata: {"type": "ping"}\n\n';
+const TEXT_START = `event: content_block_start\ndata: ${JSON.stringify({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } })}\n\n`;
+const TEXT = (text: string) =>
+  `event: content_block_delta\ndata: ${JSON.stringify({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } })}\n\n`;
+let anthropicScript: { events: string[]; gapMs?: number } = { events: [OVERLOADED] };
+const anthropicFailing = await useUpstream((_req, res) => sse(res, anthropicScript.events, anthropicScript.gapMs));
 
 const gw = await useGateway(
   `
@@ -87,10 +94,51 @@ describe("a stream whose first event is the backend's error", () => {
   });
 
   it("an Anthropic backend's overloaded_error before message_start fails over for an Anthropic client", async () => {
+    anthropicScript = { events: [OVERLOADED] };
     const stream = anthropic.messages.stream({ model: 'a', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] });
     const message = await stream.finalMessage();
     expect(message.content[0]).toMatchObject({ type: 'text' });
     expect(gw.eventsOf('request').at(-1)).toMatchObject({ status: 200, backend: 'healthy', attempts: 2 });
+  });
+
+  it("an Anthropic backend's overloaded_error after message_start and ping (each its own read) fails over for either client", async () => {
+    anthropicScript = { events: [MESSAGE_START, PING, OVERLOADED], gapMs: 5 };
+    const before = anthropicFailing.seen.length;
+    const message = await anthropic.messages
+      .stream({ model: 'a', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] })
+      .finalMessage();
+    expect(message.content[0]).toMatchObject({ type: 'text' });
+    expect(gw.eventsOf('request').at(-1)).toMatchObject({ status: 200, backend: 'healthy', attempts: 2 });
+    // The OpenAI client of the same backend (its stream translated) never sees the overload either.
+    expect((await streamText('a')).length).toBeGreaterThan(0);
+    expect(gw.eventsOf('request').at(-1)).toMatchObject({ status: 200, backend: 'healthy', attempts: 2 });
+    expect(anthropicFailing.seen.length).toBe(before + 2);
+  });
+
+  it('an Anthropic stream that ends after its message_start, with no answer, fails over as an empty stream does', async () => {
+    anthropicScript = { events: [MESSAGE_START, PING] };
+    const message = await anthropic.messages
+      .stream({ model: 'a', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] })
+      .finalMessage();
+    expect(message.content[0]).toMatchObject({ type: 'text' });
+    expect(gw.eventsOf('request').at(-1)).toMatchObject({ status: 200, backend: 'healthy', attempts: 2 });
+  });
+
+  it('once an Anthropic content block began, an overload ends the stream: the client has the text and the SDK throws', async () => {
+    anthropicScript = { events: [MESSAGE_START, TEXT_START, TEXT('Hel'), OVERLOADED], gapMs: 5 };
+    let text = '';
+    const err = await (async () => {
+      const stream = anthropic.messages.stream({ model: 'a', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] });
+      stream.on('text', (t) => {
+        text += t;
+      });
+      await stream.finalMessage();
+    })().catch((e: unknown) => e);
+    expect(text).toBe('Hel');
+    expect(err).toBeInstanceOf(Anthropic.APIError);
+    expect(String((err as Error).message)).toContain('Overloaded');
+    await eventually(() => gw.eventsOf('request').at(-1)?.backend === 'anthropic-failing');
+    expect(gw.eventsOf('request').at(-1)).toMatchObject({ attempts: 1 });
   });
 
   it("a mock vLLM whose engine fails at every first step (fault error-after:0) costs its canary's clients nothing", async () => {

@@ -208,20 +208,17 @@ describe('what a broken backend sends ends in the client’s error shape', () =>
     expect(events.at(-1)!.event).toBe('message_stop');
   });
 
+  const started =
+    anthropic('message_start', {
+      message: { id: 'm', type: 'message', role: 'assistant', model: 'x', content: [], usage: { input_tokens: 1, output_tokens: 0 } },
+    }) +
+    anthropic('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }) +
+    anthropic('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'x' } });
+  const overloaded = anthropic('error', { error: { type: 'overloaded_error', message: 'Overloaded' } });
   const anthropicBreaks: [string, string][] = [
-    [
-      'a stream that ends without message_stop',
-      anthropic('message_start', {
-        message: { id: 'm', type: 'message', role: 'assistant', model: 'x', content: [], usage: { input_tokens: 1, output_tokens: 0 } },
-      }),
-    ],
+    ['a stream that ends without message_stop', started],
     ['an event before message_start', anthropic('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'x' } })],
-    [
-      'an error event after message_start',
-      anthropic('message_start', {
-        message: { id: 'm', type: 'message', role: 'assistant', model: 'x', content: [], usage: { input_tokens: 1, output_tokens: 0 } },
-      }) + anthropic('error', { error: { type: 'overloaded_error', message: 'Overloaded' } }),
-    ],
+    ['an error event after a content block began', started + overloaded],
   ];
   it.each(anthropicBreaks)('Anthropic backend, OpenAI client: %s → one error frame, no [DONE]', async (_n, body) => {
     script = { type: 'text/event-stream', body };
@@ -233,12 +230,25 @@ describe('what a broken backend sends ends in the client’s error shape', () =>
     expect(events.some((e) => e.data === '[DONE]')).toBe(false);
   });
 
-  it('Anthropic backend, OpenAI client: an error as the first event → no stream, the error answer it means (an overload: 502)', async () => {
-    script = { type: 'text/event-stream', body: anthropic('error', { error: { type: 'overloaded_error', message: 'Overloaded' } }) };
+  const messageStart = anthropic('message_start', {
+    message: { id: 'm', type: 'message', role: 'assistant', model: 'x', content: [], usage: { input_tokens: 1, output_tokens: 0 } },
+  });
+  it.each([
+    ['as the first event', overloaded],
+    ['after message_start and ping (a preamble: no answer yet)', messageStart + anthropic('ping', {}) + overloaded],
+  ])('Anthropic backend, OpenAI client: an error %s → no stream, the error answer it means (an overload: 502)', async (_n, body) => {
+    script = { type: 'text/event-stream', body };
     const r = await post('/v1/chat/completions', { model: 'scripted-anthropic', max_tokens: 10, messages: ask, stream: true });
     expect(r.status).toBe(502);
     expect(r.headers.get('content-type')).toContain('application/json');
     expect(await r.json()).toMatchObject({ error: { code: 'upstream_error', message: expect.stringContaining('Overloaded') } });
+  });
+
+  it('Anthropic backend, OpenAI client: a stream that ends after its message_start → no stream, 502 (it ended before an answer)', async () => {
+    script = { type: 'text/event-stream', body: messageStart };
+    const r = await post('/v1/chat/completions', { model: 'scripted-anthropic', max_tokens: 10, messages: ask, stream: true });
+    expect(r.status).toBe(502);
+    expect(await r.json()).toMatchObject({ error: { code: 'bad_upstream_response' } });
   });
 
   it.each([

@@ -483,9 +483,13 @@ describe('h1-pool: connections', () => {
     await h1.pool.destroy();
   });
 
-  it('a 100 Continue nobody asked for and an upgrade are refused as undici refuses them; a 102 is passed on and skipped', async () => {
+  it('a 100 Continue nobody asked for, a status under 100 and an upgrade are refused; a 102 is passed on and skipped', async () => {
     for (const [first, expected] of [
       ['HTTP/1.1 100 Continue\r\n\r\n', 'bad response'],
+      // Three digits, as llhttp reads a status, but no status at all: read as a 1xx, its answer's body was taken for
+      // the next answer's head.
+      ['HTTP/1.1 050 Odd\r\ncontent-length: 0\r\n\r\n', 'bad response'],
+      ['HTTP/1.1 000 Zero\r\n\r\n', 'bad response'],
       ['HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: upgrade\r\n\r\n', 'bad upgrade'],
     ] as const) {
       const up = await backend(() => ({
