@@ -88,7 +88,8 @@ export async function split(ctx: BenchContext): Promise<ScenarioResult> {
     figures[`split.${name}.ciLow`] = round(100 * lo, 3);
     figures[`split.${name}.ciHigh`] = round(100 * hi, 3);
     const want = exp && weightSum ? (100 * (exp[name] ?? 0)) / weightSum : undefined;
-    const ci = `(95% CI ${figures[`split.${name}.ciLow`]}–${figures[`split.${name}.ciHigh`]}%)`;
+    // Printed to one decimal, both ends alike (the figures keep three).
+    const ci = `(95% CI ${(100 * lo).toFixed(1)}–${(100 * hi).toFixed(1)}%)`;
     const expectedNote = want !== undefined ? `  expected ${round(want, 2)}%` : '';
     lines.push(`            ${name.padEnd(20)} ${figures[`split.${name}`]}%  ${ci}${expectedNote}`);
   }

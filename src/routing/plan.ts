@@ -1,7 +1,7 @@
 /**
  * The order in which a request tries targets: the pick (sticky, or the model's strategy — strategies/
  * choose.ts keeps weights between groups of equal-weight targets and lets the strategy choose within one),
- * then the list's other healthy targets by weight, then each fallback model's targets the same way — its pick
+ * then the list's other healthy targets by weight (equals in a random turn of their order), then each fallback model's targets the same way — its pick
  * made only once the attempt loop reaches it (Plan.at).
  * Ejected backends are left out — unless every one is ejected, when the plan ignores ejection (panic mode).
  */
@@ -47,22 +47,60 @@ export function reachesAnthropic(route: ModelRoute, ctx: Pick<RouteContext, 'hea
   return false;
 }
 
+/** The request's session on a route with sticky routing (its sticky header's value), else undefined. */
+function sessionOf(route: ModelRoute, ctx: RouteContext): string | undefined {
+  return route.stickyHeader ? header(ctx.headers, route.stickyHeader) : undefined;
+}
+
 /** The first target to try of one list: the session's (sticky), else the strategy's choice — which advances its rotation. */
-function pickFirst(g: TargetGroup, route: ModelRoute, ctx: RouteContext): number {
-  const session = route.stickyHeader ? header(ctx.headers, route.stickyHeader) : undefined;
+function pickFirst(g: TargetGroup, route: ModelRoute, ctx: RouteContext, session: string | undefined): number {
   return session !== undefined
     ? stickyPick(session, g.seeds, g.weights, (i) => g.targets[i]!.eligible)
     : chooseTarget(route.strategy, g.list, ctx.state, ctx.facts, ctx.rng);
 }
 
 function appendGroup(out: Target[], g: TargetGroup, route: ModelRoute, ctx: RouteContext): void {
-  const first = pickFirst(g, route, ctx);
+  const session = sessionOf(route, ctx);
+  const first = pickFirst(g, route, ctx, session);
   if (first < 0) return;
   out.push(g.targets[first]!);
   if (g.targets.length === 1) return;
   const rest = g.targets.filter((t, i) => i !== first && t.weight > 0 && t.eligible);
   rest.sort((a, b) => b.weight - a.weight);
+  const start = out.length;
   for (const t of rest) out.push(t);
+  // A session's failovers keep one order, as its pick is kept: the replica that took them keeps its cached prefix.
+  if (session === undefined) spreadEquals(out, start, out.length, ctx.rng);
+}
+
+/**
+ * Each run of equal weights in out[start, end) turned by a random number of places: a request that fails over goes
+ * to any of the pick's equals alike. In list order, every failover of a fleet's replicas went to its first other
+ * replica, which took the failing one's load on top of its own (Envoy's retries draw another host, too).
+ */
+function spreadEquals(out: Target[], start: number, end: number, rng: Rng): void {
+  for (let i = start; i < end; ) {
+    let j = i + 1;
+    while (j < end && out[j]!.weight === out[i]!.weight) j++;
+    if (j - i > 1) rotate(out, i, j, Math.floor(rng.float() * (j - i)));
+    i = j;
+  }
+}
+
+/** out[from, to) turned left by k places, in place (three reversals). */
+function rotate(out: Target[], from: number, to: number, k: number): void {
+  if (k === 0) return;
+  reverse(out, from, from + k);
+  reverse(out, from + k, to);
+  reverse(out, from, to);
+}
+
+function reverse(out: Target[], from: number, to: number): void {
+  for (let a = from, b = to - 1; a < b; a++, b--) {
+    const t = out[a]!;
+    out[a] = out[b]!;
+    out[b] = t;
+  }
 }
 
 /** A fallback's targets that could be tried, in their list's order: nothing is chosen until one is reached. */
@@ -116,9 +154,10 @@ export class Plan {
     const clock = this.route.clock;
     const was = clock.now;
     clock.now = this.panic ? Number.POSITIVE_INFINITY : this.ctx.now;
-    const first = pickFirst(g, fb, this.ctx);
+    const session = sessionOf(fb, this.ctx);
+    const first = pickFirst(g, fb, this.ctx, session);
     clock.now = was;
-    if (first >= 0) order(this.targets, b[k]!, b[k + 1]!, g.targets[first]!);
+    if (first >= 0) order(this.targets, b[k]!, b[k + 1]!, g.targets[first]!, session === undefined ? this.ctx.rng : undefined);
   }
 
   /** The k-th of the route's fallbacks that exist (as orderedTargets planned them). */
@@ -140,8 +179,11 @@ function fallbackRoute(name: string, routes: ReadonlyMap<string, ModelRoute>, ct
   return ctx.allowed && !ctx.allowed.has(name) ? undefined : routes.get(name);
 }
 
-/** `pick` first in out[start, end), then the rest by weight, heaviest first, in list order among equals — in place. */
-function order(out: Target[], start: number, end: number, pick: Target): void {
+/**
+ * `pick` first in out[start, end), then the rest by weight, heaviest first — equals spread (spreadEquals) unless no
+ * `rng` is given (a session's: list order) — in place.
+ */
+function order(out: Target[], start: number, end: number, pick: Target, rng: Rng | undefined): void {
   let p = out.indexOf(pick, start);
   // Not among them: it was ejected at planning and has recovered since; the planned ones keep their order.
   if (p < 0 || p >= end) return;
@@ -153,6 +195,7 @@ function order(out: Target[], start: number, end: number, pick: Target): void {
     for (; m > start + 1 && out[m - 1]!.weight < t.weight; m--) out[m] = out[m - 1]!;
     out[m] = t;
   }
+  if (rng) spreadEquals(out, start + 1, end, rng);
 }
 
 export function planAttempts(route: ModelRoute, routes: ReadonlyMap<string, ModelRoute>, ctx: RouteContext): Plan {

@@ -218,6 +218,30 @@ describe('what stays as it was', () => {
     else expect(rest.at(-1)).toBe('a');
   });
 
+  it("spreads a replica's failovers over its equals, heaviest first; a session's failovers keep one order", () => {
+    const { routes } = table('  m: { targets: [{ backend: a, weight: 2 }, { backend: b }, { backend: c }, { backend: d }] }');
+    const rng = new Rng(7);
+    const seconds: Record<string, Record<string, number>> = {};
+    for (let i = 0; i < 4000; i++) {
+      const p = names(plan(routes, 'm', NO_FACTS, {}, rng));
+      // a, the heaviest, comes right after the pick whatever the pick.
+      if (p[0] !== 'a') expect(p[1]).toBe('a');
+      const after = p[0] === 'a' ? p[1]! : p[2]!;
+      (seconds[p[0]!] ??= {})[after] = (seconds[p[0]!]![after] ?? 0) + 1;
+    }
+    // Every pick's failovers (after a) go to each of its equals, none to one alone (list order sent them all to one).
+    for (const [pick, next] of Object.entries(seconds)) {
+      const equals = ['b', 'c', 'd'].filter((x) => x !== pick);
+      const total = equals.reduce((n, x) => n + (next[x] ?? 0), 0);
+      for (const x of equals) expect(next[x] ?? 0, `${pick} → ${x}`).toBeGreaterThan(total / equals.length / 2);
+    }
+    const { routes: sticky } = table(
+      '  m: { sticky: { header: x-session }, targets: [{ backend: a }, { backend: b }, { backend: c }, { backend: d }] }',
+    );
+    const orders = new Set(Array.from({ length: 50 }, () => names(plan(sticky, 'm', NO_FACTS, { 'x-session': 'user-1' }, rng)).join()));
+    expect(orders.size).toBe(1);
+  });
+
   it('leaves ejected backends out, and ignores ejection only when every target is ejected (panic mode)', () => {
     const { routes, backends } = table('  m: { strategy: least-request, targets: [{ backend: a }, { backend: b }] }', ['a', 'b']);
     backends.get('a')!.health.failure(1000);
