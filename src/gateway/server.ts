@@ -74,6 +74,16 @@ function applyTimeouts(server: Server, profile: Profile): void {
   if (key) (server as unknown as Record<symbol, number>)[key] = handshakeMs(profile);
 }
 
+/**
+ * limits.maxConnections, else half the descriptors (connection-cap.ts): clients never hold every one, some stay for the
+ * backends, the admin listener and the profile's files. A reload sets it for the connections accepted after it; those
+ * open stay.
+ */
+function applyConnectionCap(server: Server, profile: Profile): void {
+  const cap = profile.limits.maxConnections ?? processConnectionCap();
+  server.maxConnections = cap ?? Number.POSITIVE_INFINITY;
+}
+
 /** timeouts.request, or Node's own 120 s when it is 0 (no request deadline): a handshake is never unbounded. */
 function handshakeMs(profile: Profile): number {
   return profile.timeouts.request || 120_000;
@@ -114,9 +124,7 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
   // logged). HTTP/1.1 defines no other expectation and a server may ignore one (RFC 9110 §10.1.1); none goes upstream.
   server.on('checkExpectation', handler);
   applyTimeouts(server, profile);
-  // Clients never hold every descriptor: some stay for the backends, the admin listener and the profile's files.
-  const cap = processConnectionCap();
-  if (cap !== undefined) server.maxConnections = cap;
+  applyConnectionCap(server, profile);
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     // Only an HTTP request Node gave up on has an answer. A TLS handshake that failed or timed out comes here too
     // (node:https forwards tlsClientError): an answer written there waited for a handshake that never came, and
@@ -147,6 +155,7 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
     state.runtime = fresh;
     old.retire();
     applyTimeouts(server, next);
+    applyConnectionCap(server, next);
     // Turning TLS on or off needs a restart (gateway/reload-check.ts); its files are re-read on every reload.
     const tls = fresh.services.tls;
     if (httpsServer && tls) applyTlsOptions(httpsServer, tls);

@@ -260,6 +260,11 @@ export const ProfileSchema = z.strictObject({
       maxEventBytes: Size.default(16 * 1024 ** 2),
       /** Requests in flight across all tenants before new ones get 503 overloaded. */
       maxInflight: env(z.int().min(1)).default(10_000),
+      /**
+       * Client connections held at once; one more is closed as it is accepted. Default: half the process's open-file
+       * limit (gateway/connection-cap.ts), so that clients never hold the descriptors the backends need.
+       */
+      maxConnections: env(z.int().min(1)).optional(),
       /** Connections the kernel queues before the gateway accepts them (nginx's 4096; capped by net.core.somaxconn). */
       listenBacklog: env(z.int().min(1).max(65_535)).default(4096),
       responseBuffer: z

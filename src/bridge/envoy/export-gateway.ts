@@ -82,12 +82,17 @@ export function gatewayObjects(ctx: ExportContext): K8sObject[] {
         metadata: ctx.metadata(`${opts.gateway}-client`),
         spec: {
           targetRefs: [{ group: GATEWAY_GROUP, kind: 'Gateway', name: opts.gateway }],
-          connection: { bufferLimit: formatQuantity(buffer.bytes) },
+          connection: {
+            bufferLimit: formatQuantity(buffer.bytes),
+            ...(p.limits.maxConnections !== undefined ? { connectionLimit: { value: p.limits.maxConnections } } : {}),
+          },
           timeout: { http: { requestReceivedTimeout: formatGatewayDuration(p.timeouts.request) } },
         },
       },
       comments: {
         'spec.connection.bufferLimit': buffer.why,
+        'spec.connection.connectionLimit':
+          'limits.maxConnections: client connections each Envoy holds at once (aigw closes one more as it accepts it).',
         'spec.timeout.http.requestReceivedTimeout': 'timeouts.request: the client has this long to send its headers and body.',
       },
     },

@@ -185,6 +185,35 @@ export function importBuffer(ctx: ImportContext): void {
   ctx.set(['limits', 'maxRequestBytes'], formatSize(request), { m: from, path: effective?.m ? effective.path : [] });
 }
 
+/**
+ * A ClientTrafficPolicy's `connection.connectionLimit.value` (the connections each Envoy holds at once; more are
+ * closed) as `limits.maxConnections`: the smallest of the Gateways', as the buffer is. Its `closeDelay` has no aigw
+ * setting: a connection past the cap is closed as it is accepted.
+ */
+export function importConnectionLimit(ctx: ImportContext): void {
+  let least: { value: number; m: Manifest } | undefined;
+  for (const g of gatewaysOf(ctx)) {
+    for (const p of ctx.targeting('ClientTrafficPolicy', 'Gateway', g.name, g.namespace)) {
+      if (refusedBuffer(p)) continue;
+      const limit = obj(obj(obj(p.value.spec).connection).connectionLimit);
+      const path = ['spec', 'connection', 'connectionLimit'];
+      if (limit.closeDelay !== undefined) {
+        ctx.use(p, [...path, 'closeDelay']);
+        ctx.warn(p, [...path, 'closeDelay'], 'not imported: aigw closes a connection past limits.maxConnections as it accepts it');
+      }
+      if (limit.value === undefined) continue;
+      ctx.use(p, [...path, 'value']);
+      const v = limit.value;
+      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) {
+        ctx.warn(p, [...path, 'value'], `${shown(v)} is not a connection count (an integer of at least 1): ignored`);
+        continue;
+      }
+      if (!least || v < least.value) least = { value: v, m: p };
+    }
+  }
+  if (least) ctx.set(['limits', 'maxConnections'], least.value, { m: least.m, path: ['spec', 'connection', 'connectionLimit', 'value'] });
+}
+
 export function importTimeouts(ctx: ImportContext, timing: RouteTiming[]): void {
   const btps = policiesFor(ctx, 'BackendTrafficPolicy');
   const ctps = policiesFor(ctx, 'ClientTrafficPolicy');

@@ -11,7 +11,7 @@ import { importBackends } from './import-backends.js';
 import { ImportContext, type Raw, type Skipped, shown } from './import-context.js';
 import { importRoutes } from './import-routes.js';
 import { importTenants } from './import-tenants.js';
-import { gatewaysOf, importBuffer, importResilience, importTimeouts } from './import-traffic.js';
+import { gatewaysOf, importBuffer, importConnectionLimit, importResilience, importTimeouts } from './import-traffic.js';
 import { type Manifest, readManifests, type SourcePos } from './manifests.js';
 
 export type { Skipped } from './import-context.js';
@@ -81,6 +81,7 @@ export function importManifests(manifests: readonly Manifest[], file = '-'): Imp
   const backends = importBackends(ctx);
   const timing = importRoutes(ctx, backends);
   importBuffer(ctx);
+  importConnectionLimit(ctx);
   importTimeouts(ctx, timing);
   importResilience(ctx);
   importTenants(ctx);

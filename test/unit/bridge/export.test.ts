@@ -11,6 +11,7 @@ import { integerWeights } from '../../../src/bridge/envoy/export-route.js';
 import { renderDocument, renderStream } from '../../../src/bridge/envoy/render-yaml.js';
 import { parseProfile } from '../../../src/profile/load.js';
 import { crdsAvailable, validateObject } from './crd-validate.js';
+import { imported } from './manifests.js';
 import { EXPORTABLE, loadFile } from './profiles.js';
 
 const opts = { namespace: 'default', gateway: 'aigw', includeSecrets: false };
@@ -60,6 +61,27 @@ describe.skipIf(!crdsAvailable)('every exported object validates strictly agains
         expect(v, `${obj.kind}/${obj.metadata?.name}: ${JSON.stringify(v)}`).toEqual({ ok: true });
       }
     }
+  });
+
+  it('limits.maxConnections is the ClientTrafficPolicy connectionLimit, valid, and read back by the import', () => {
+    const yaml = `version: 1
+limits: { maxConnections: 3000 }
+backends: { b: { url: http://10.0.0.7:8000 } }
+models: { m: { targets: [{ backend: b }] } }
+`;
+    const out = exportOf(yaml);
+    const ctp = find(out, 'ClientTrafficPolicy')[0];
+    expect(at(ctp, 'spec', 'connection', 'connectionLimit')).toEqual({ value: 3000 });
+    expect(validateObject(ctp)).toEqual({ ok: true });
+    expect(
+      at(
+        find(exportOf(yaml.replace('limits: { maxConnections: 3000 }\n', '')), 'ClientTrafficPolicy')[0],
+        'spec',
+        'connection',
+        'connectionLimit',
+      ),
+    ).toBeUndefined();
+    expect(imported(text(out)).profile.limits).toMatchObject({ maxConnections: 3000 });
   });
 
   it('is strict: the seed’s spec.responseBuffer.maxBytes is rejected; int-or-string and unknown kinds are told apart', () => {

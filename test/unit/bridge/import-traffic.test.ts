@@ -23,6 +23,30 @@ describe('Gateway buffers', () => {
   });
 });
 
+describe('Gateway connection limits', () => {
+  const limitOn = (gw: string, limit: string) =>
+    `apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: ClientTrafficPolicy\nmetadata: {name: ctp-${gw}}\n` +
+    `spec:\n  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: ${gw}}]\n  connection: {connectionLimit: ${limit}}\n`;
+
+  it("a connectionLimit is limits.maxConnections, the smallest of the Gateways'; its closeDelay has no setting, said", () => {
+    const r = imported(
+      docs(backend('b1'), gateway('g1'), gateway('g2'), limitOn('g1', '{value: 5000}'), limitOn('g2', '{value: 800, closeDelay: 1s}')),
+    );
+    expect(r.problems).toEqual([]);
+    expect(r.profile.limits).toMatchObject({ maxConnections: 800 });
+    expect(r.said).toMatch(/ctp-g2.*spec.connection.connectionLimit.closeDelay: not imported/);
+  });
+
+  it('a value that is no connection count is ignored, said; none leaves the default', () => {
+    for (const bad of ['{value: 0}', '{value: "100"}', '{value: 1.5}', '{value: 1e300}']) {
+      const r = imported(docs(backend('b1'), gateway('g1'), limitOn('g1', bad)));
+      expect(r.problems, bad).toEqual([]);
+      expect((r.profile.limits as { maxConnections?: unknown } | undefined)?.maxConnections, bad).toBeUndefined();
+      expect(r.said, bad).toMatch(/spec.connection.connectionLimit.value: .* is not a connection count/);
+    }
+  });
+});
+
 const policy = (spec: string) =>
   `apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: BackendTrafficPolicy\nmetadata: {name: t}\nspec:\n` +
   `  targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: r}]\n${spec}`;
