@@ -43,7 +43,9 @@ export class AnswerNotes {
     if (!this.wantsSample) return;
     const piece = text.length > MAX_SAMPLE_CHARS - this.sampledChars ? text.slice(0, MAX_SAMPLE_CHARS - this.sampledChars) : text;
     this.sampled!.push(ownString(piece));
-    this.sampledChars += piece.length;
+    // Each piece is charged the line feed it is joined with: charged its text alone, an event of empty data (a
+    // backend's `data:` lines) cost nothing, and a stream of them grew the list — and the text joined — without end.
+    this.sampledChars += piece.length + 1;
   }
 
   /** The sampled answer text; undefined without captureContent. */

@@ -6,7 +6,8 @@ import { modelIn, noteBody, noteEvent } from '../../../src/relay/answer-facts.js
 import { stringAfter } from '../../../src/relay/json-text.js';
 import { keptBytes } from '../../../src/core/kept-bytes.js';
 import { BodyRelay } from '../../../src/relay/body-relay.js';
-import { fakeClient } from '../../helpers/relay-client.js';
+import { SseRelay } from '../../../src/relay/sse-relay.js';
+import { DecodingRelay, fakeClient, relayOn } from '../../helpers/relay-client.js';
 import { TailWindow, usageIn } from '../../../src/relay/usage-tap.js';
 
 describe('usageIn', () => {
@@ -233,6 +234,26 @@ describe('AnswerNotes from a stream and from a body', () => {
     for (let i = 0; i < 100; i++) noteEvent(notes, `{"choices":[{"delta":{"content":"${'x'.repeat(1000)}"}}]}`);
     expect(notes.text!.length).toBeLessThanOrEqual(16 * 1024 + 100);
     expect(notes.wantsSample).toBe(false);
+  });
+
+  it("samples a stream of empty events within the same 16 KiB (a backend's bare `data:` lines)", () => {
+    // Each was a piece of no length: the sample never filled, and its list (and the text joined) grew by one an event.
+    const notes = new AnswerNotes(true);
+    for (let i = 0; i < 100_000; i++) noteEvent(notes, '');
+    expect(notes.wantsSample).toBe(false);
+    expect(notes.text!.length).toBeLessThanOrEqual(16 * 1024);
+  });
+
+  it.each([
+    ['SseRelay', SseRelay],
+    ['the decoding relay', DecodingRelay],
+  ])('is what %s samples of a stream of bare `data:` events', (_name, Relay) => {
+    const { c, relay } = relayOn(Relay, false, 1 << 20);
+    const notes = new AnswerNotes(true);
+    c.record.answerNotes = notes;
+    relay.push(Buffer.from('data:\n\n'.repeat(50_000)));
+    expect(notes.wantsSample).toBe(false);
+    expect(notes.text!.length).toBeLessThanOrEqual(16 * 1024);
   });
 
   it('reads a body: id near its start, finish reasons near its end, at most 16 of them', () => {
