@@ -4,6 +4,7 @@
  * is what a user runs.
  */
 import { EventBus } from '../events/bus.js';
+import { processAdminConnectionCap } from '../gateway/connection-cap.js';
 import { reloadRefusals } from '../gateway/reload-check.js';
 import { type Gateway, listen, startGateway } from '../gateway/server.js';
 import type { RunningMock } from '../mock/server.js';
@@ -93,6 +94,8 @@ export async function startStack(profile: Profile, opts: StackOptions = {}): Pro
         bus,
         inflight: () => gateway.state.live.size,
         requestTimeoutMs: served.timeouts.request,
+        // Its connections never take the descriptors the gateway keeps for its backends (gateway/connection-cap.ts).
+        maxConnections: processAdminConnectionCap(),
       })
     : undefined;
   const adminAt = opts.admin ?? served.admin.listen;

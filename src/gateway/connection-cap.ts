@@ -24,13 +24,40 @@ export function connectionCap(openFiles: number | undefined): number | undefined
 }
 
 /**
+ * The admin listener's share, and its most: Prometheus, curl and a few `aigw top` windows (two connections each, and
+ * /aigw/events takes 64 subscribers at most) need tens. Uncapped, its connections took the descriptors the client cap
+ * keeps for the backends — anyone who reaches the admin port (one published for Prometheus, with a key: refused only
+ * once a request's head arrives) held them with idle or slowloris connections, and every request that needed a new
+ * backend connection failed 503 out of descriptors. Past the cap it is the admin listener that refuses, not the gateway.
+ */
+const ADMIN_SHARE = 1 / 16;
+export const MAX_ADMIN_CONNECTIONS = 256;
+
+/** The admin listener's cap for a descriptor limit: MAX_ADMIN_CONNECTIONS when none is known. */
+export function adminConnectionCap(openFiles: number | undefined): number {
+  return openFiles === undefined
+    ? MAX_ADMIN_CONNECTIONS
+    : Math.max(4, Math.min(MAX_ADMIN_CONNECTIONS, Math.floor(openFiles * ADMIN_SHARE)));
+}
+
+/** The soft limit on this process's open files, when it can be read (Linux only). */
+function processOpenFiles(): number | undefined {
+  try {
+    return openFilesLimit(readFileSync('/proc/self/limits', 'latin1'));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * The cap for this process: read once, when the listener starts (Node raises the soft limit to the hard one as it
  * starts). Linux only; elsewhere, and when the limit cannot be read, none.
  */
 export function processConnectionCap(): number | undefined {
-  try {
-    return connectionCap(openFilesLimit(readFileSync('/proc/self/limits', 'latin1')));
-  } catch {
-    return undefined;
-  }
+  return connectionCap(processOpenFiles());
+}
+
+/** The admin listener's cap for this process, read as processConnectionCap reads it. */
+export function processAdminConnectionCap(): number {
+  return adminConnectionCap(processOpenFiles());
 }

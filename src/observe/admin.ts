@@ -18,6 +18,8 @@ export interface AdminSources {
   inflight: () => number;
   /** Headers and body of an admin request must arrive within this (default 30 s). */
   requestTimeoutMs?: number;
+  /** Connections the listener keeps at once; past it, a new one is closed as it is accepted (node:http). */
+  maxConnections?: number;
 }
 
 const scopes = new WeakMap<GatewayView, LabelScope>();
@@ -82,6 +84,7 @@ export function createAdmin(src: AdminSources): Admin {
     () => src.view().adminKey,
     src.requestTimeoutMs,
   );
+  if (src.maxConnections !== undefined) server.maxConnections = src.maxConnections;
   return {
     server,
     metrics,

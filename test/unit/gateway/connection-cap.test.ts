@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { connectionCap, openFilesLimit } from '../../../src/gateway/connection-cap.js';
+import { adminConnectionCap, connectionCap, openFilesLimit } from '../../../src/gateway/connection-cap.js';
 
 const LIMITS = `Limit                     Soft Limit           Hard Limit           Units
 Max processes             96362                96362                processes
@@ -15,5 +15,16 @@ describe('the client connection cap', () => {
     ['at least one connection', LIMITS.replace('20000', '1    '), 1],
   ])('%s', (_name, text, cap) => {
     expect(connectionCap(openFilesLimit(text))).toBe(cap);
+  });
+});
+
+describe('the admin listener connection cap', () => {
+  it.each([
+    ['a sixteenth of the soft limit', 1024, 64],
+    ['at most 256 however many there are', 20_000, 256],
+    ['256 when the limit is unknown (unlimited, not Linux)', undefined, 256],
+    ['at least four', 20, 4],
+  ])('%s', (_name, openFiles, cap) => {
+    expect(adminConnectionCap(openFiles)).toBe(cap);
   });
 });
