@@ -16,6 +16,8 @@ import {
 } from '@opentelemetry/api';
 import { TraceState, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { type ClientRequest, Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
 import { ownString } from '../core/own-string.js';
@@ -61,6 +63,30 @@ const NAMES: Readonly<Record<Exclude<keyof SpanFields, 'ttftMs'>, string>> = {
 /** How long the exporter waits for the collector per batch (the OTLP exporter retries within it). */
 const EXPORT_TIMEOUT_MS = 10_000;
 
+interface AddRequest {
+  addRequest(req: ClientRequest, options: unknown): void;
+}
+
+/**
+ * `agent`, each of whose requests is ended once it has run `ms`, whatever it waits for. The OTLP exporter's own
+ * timeout is the socket's idle time (req.setTimeout): a collector, or a proxy before it, that answered an export and
+ * then sent its body a byte every few seconds (up to the exporter's 4 MiB) held that export for good — a batch's spans
+ * and its JSON kept, one of the exporter's concurrencyLimit slots taken; a few such answers and every later batch was
+ * refused at once, the spans dropped. Through addRequest (internal to node:http, and what agent-base and the proxy
+ * agents override): every request an agent sends passes there, on a new connection or a kept one.
+ */
+export function withDeadline<A extends HttpAgent>(agent: A, ms: number): A {
+  const inner = agent as unknown as AddRequest;
+  const add = inner.addRequest.bind(agent);
+  inner.addRequest = (req, options) => {
+    const timer = setTimeout(() => req.destroy(new Error(`the collector took longer than ${ms} ms`)), ms).unref();
+    // A request kept alive is over (destroyed, for node:http) once its answer ends: 'close' then, and the timer goes.
+    req.once('close', () => clearTimeout(timer));
+    add(req, options);
+  };
+  return agent;
+}
+
 /** How finished spans wait for the collector: the BatchSpanProcessor's queue and batches, the exporter's requests. */
 export interface SpanQueue {
   /** Spans waiting; past it, new spans are dropped (the SDK says so once through its diag logger). */
@@ -70,7 +96,9 @@ export interface SpanQueue {
   concurrencyLimit: number;
   /**
    * How long the processor waits for one batch: longer than the exporter's own deadline, so the exporter always
-   * gives up first — a batch abandoned while its request still runs would let another start beside it.
+   * gives up first — a batch abandoned while its request still runs would let another start beside it. A request
+   * lasts EXPORT_TIMEOUT_MS at most (withDeadline), and the exporter starts a retry only within that time: a batch's
+   * export, retries included, is over within two of them.
    */
   exportTimeoutMillis: number;
 }
@@ -89,7 +117,7 @@ export function spanQueue(captureContent: boolean): SpanQueue {
     maxQueueSize,
     maxExportBatchSize,
     concurrencyLimit: Math.ceil(maxQueueSize / maxExportBatchSize) + 1,
-    exportTimeoutMillis: EXPORT_TIMEOUT_MS + 5000,
+    exportTimeoutMillis: 2 * EXPORT_TIMEOUT_MS + 5000,
   };
 }
 
@@ -266,6 +294,9 @@ export class OtelTracing implements Tracing {
       headers: { ...config.headers },
       timeoutMillis: EXPORT_TIMEOUT_MS,
       concurrencyLimit,
+      // Kept alive, as the exporter's own agent is; each request bounded in all, not only while idle.
+      httpAgentOptions: (protocol) =>
+        withDeadline(protocol === 'https:' ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true }), EXPORT_TIMEOUT_MS),
     });
     this.provider = new BasicTracerProvider({
       resource: resourceFromAttributes({ 'service.name': 'aigw', 'service.version': serviceVersion }),
