@@ -37,9 +37,10 @@ describe('a collector that trickles its answer', () => {
     await tracing.flush();
     const took = performance.now() - started;
     expect(exports).toBe(1);
-    // The exporter gave up at its deadline (10 s); the processor's own (15 s, now 25 s) did not have to.
+    // The exporter gave up at its deadline (10 s); the processor's own (15 s, now 25 s) did not have to. The bound sits
+    // between the two, far from both: a loaded machine's late timers do not cross it.
     expect(took).toBeGreaterThan(9_000);
-    expect(took).toBeLessThan(13_000);
+    expect(took).toBeLessThan(20_000);
     // And the request it gave up is over: the collector's connection is closed, not dripped into.
     await eventually(() => open.size === 0, 2_000);
     await tracing.shutdown();
