@@ -107,11 +107,29 @@ export class EventsToChunks {
 
   constructor(private readonly backend: string | undefined) {}
 
+  /**
+   * One event as @anthropic-ai/sdk reads it (core/streaming.js): one without an `event:` line, or named `ping`, is
+   * skipped; one named `error` fails the stream whatever its data; any other is parsed (data that is not JSON
+   * throws in the SDK, and fails the stream here as `invalid_event`, what an OpenAI stream's unreadable event is)
+   * and read by its data's type, whatever its name. Read by type alone, a stream whose `event:` lines a gateway
+   * dropped — nothing to the SDK: 'request ended without sending any chunks' — was a whole answer, all its text
+   * counted; and a named delta of garbled data, on which the SDK's stream throws, was skipped and the stream
+   * counted whole. An unnamed error is still an error, as aigw's own tap reads one: a gateway that sends it fails.
+   */
   map(ev: SseEvent): SseEvent | undefined {
     if (ev.data === undefined) return undefined;
-    const j = parse(ev.data);
-    const type = j?.type ?? ev.event;
+    const name = ev.event;
+    if (name === 'ping') return undefined;
     const chunk = (o: Json): SseEvent => ({ event: undefined, id: undefined, comments: [], data: JSON.stringify(o) });
+    const j = parse(ev.data);
+    if (!j && name !== undefined && name !== 'error') {
+      // The SDK skips an empty one (`if (!sse.data) continue`).
+      return ev.data
+        ? chunk({ error: { message: 'an event whose data is not a JSON object', type: 'invalid_event', code: 'invalid_event' } })
+        : undefined;
+    }
+    const type = name === 'error' ? 'error' : j?.type;
+    if (name === undefined && type !== 'error') return undefined;
     const fp = this.backend ? { system_fingerprint: this.backend } : {};
     switch (type) {
       case 'message_start': {
