@@ -8,6 +8,7 @@ import { Pool } from 'undici';
 import { type BenchApi, MESSAGES_PATH, messagesBody } from './anthropic-api.js';
 import { arrivalGaps } from './arrivals.js';
 import { BenchExchange } from './exchange.js';
+import { ItlBudget } from './itl-budget.js';
 import type { LiveFeed } from './live.js';
 import type { Pacer } from './pacer.js';
 import type { RequestRecord } from './record.js';
@@ -43,6 +44,8 @@ export interface LoadPlan {
   signal?: AbortSignal | undefined;
   /** How long answers may still run once the last request was sent; then they are cut (default DRAIN_MS). */
   drainMs?: number;
+  /** The most inter-token gaps the run's records keep (itl-budget.ts; default MAX_RUN_ITL). */
+  maxItlSamples?: number;
 }
 
 export interface LoadResult {
@@ -79,6 +82,7 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
   const pool = new Pool(plan.url, { connections, headersTimeout: 300_000, bodyTimeout: 300_000, keepAliveTimeout: 4000 });
   const origin = performance.now();
   const records: RequestRecord[] = [];
+  const itl = new ItlBudget(plan.maxItlSamples);
   const skipped: string[] = [];
   const deadline = origin + plan.durationMs;
   const max = plan.maxRequests ?? Number.POSITIVE_INFINITY;
@@ -158,6 +162,7 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
       return true;
     }
     records.push(r);
+    itl.take(r);
     lastEnd = Math.max(lastEnd, performance.now());
     plan.live?.record(r);
     plan.onRecord?.(r, req);

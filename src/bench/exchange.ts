@@ -155,6 +155,7 @@ export class BenchExchange implements Dispatcher.DispatchHandler {
       if (itl.length < MAX_ITL_SAMPLES) itl.push(at - this.lastEvent);
     }
     this.lastEvent = at;
+    this.rec.lastContent = at;
     this.rec.contentEvents = (this.rec.contentEvents ?? 0) + 1;
     this.contentInRead++;
     if (this.o.keepText && typeof piece === 'string' && this.textChars + piece.length <= MAX_TEXT_CHARS) this.keep(piece);

@@ -16,8 +16,10 @@ export interface RequestRecord {
   errorType?: string;
   /** Streams: time to the first content event, in ms. */
   ttft?: number;
-  /** Streams: gaps between consecutive content events, in ms. */
+  /** Streams: gaps between consecutive content events, in ms (a load keeps a sample of them past a bound: itl-budget.ts). */
   itl?: number[];
+  /** Streams: time to the last content event, in ms (with `ttft`, the span the content took). */
+  lastContent?: number;
   /** Output tokens: from `usage`, else the content events of a stream. */
   outputTokens: number;
   inputTokens: number;

@@ -116,7 +116,8 @@ export async function streamScenario(ctx: BenchContext): Promise<ScenarioResult>
   const held = done.reduce((a, r) => a + (r.heldEvents ?? 0), 0);
   const coalesced = done.filter(isCoalesced).length;
   const rates = done.flatMap((r) => {
-    const span = (r.itl ?? []).reduce((a, b) => a + b, 0);
+    // From the first content event to the last: the gaps kept may be a sample of them (itl-budget.ts).
+    const span = r.lastContent !== undefined && r.ttft !== undefined ? r.lastContent - r.ttft : 0;
     return (r.contentEvents ?? 0) > 1 && span > 0 ? [((r.contentEvents! - 1) * 1000) / span] : [];
   });
   const figures: Figures = {
