@@ -4,9 +4,9 @@
  * the demo address (`$AIGW_DEMO_URL`, default http://127.0.0.1:8080); else the bundled demo profile,
  * started as `-c` would. `how` is the first line the bench prints: which of these it chose.
  */
-import { request } from 'undici';
 import type { Profile } from '../profile/schema.js';
 import type { BenchTarget } from './context.js';
+import { sideAnswer, sideText } from './side-read.js';
 import { type BenchProfile, DEMO_PROFILE, loadBenchProfile, type StartedProfile, startProfile } from './target.js';
 
 export const DEMO_URL = 'http://127.0.0.1:8080';
@@ -41,22 +41,25 @@ export interface TargetDeps {
 
 const normalize = (url: string) => url.replace(/\/+$/, '').replace(/\/v1$/, '');
 
-async function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string } | undefined> {
-  try {
-    const r = await request(url, { headers, headersTimeout: 1500, bodyTimeout: 1500, signal: AbortSignal.timeout(2000) });
-    return { status: r.statusCode, body: await r.body.text() };
-  } catch {
-    return undefined;
-  }
-}
+/**
+ * The probes of the demo address read as the bench's side reads are (side-read.ts), within 2 s and 8 MiB. They read
+ * whole bodies (undici's body.text()) from whatever listens there — any local process, on a shared machine anyone's:
+ * one answering /healthz or /v1/models with an endless body at loopback speed had the bench hold all it sent in 2 s
+ * (750 MB for one /v1/models in the test), once per probe and per key tried, before a word was printed — and then
+ * took it for nothing there, its bodies never ending within the probe. Any answer is something there.
+ */
+const PROBE_MS = 2000;
 
 export const realDeps: TargetDeps = {
-  probe: async (url) => (await get(`${url}/healthz`)) !== undefined || (await get(`${url}/v1/models`)) !== undefined,
+  // Any answer, whatever its status or body: something is there.
+  probe: async (url) =>
+    (await sideAnswer(`${url}/healthz`, { timeoutMs: PROBE_MS, maxBytes: 0 })) !== undefined ||
+    (await sideAnswer(`${url}/v1/models`, { timeoutMs: PROBE_MS, maxBytes: 0 })) !== undefined,
   models: async (url, key) => {
-    const r = await get(`${url}/v1/models`, key ? { authorization: `Bearer ${key}` } : {});
-    if (r?.status !== 200) return undefined;
+    const r = await sideText(`${url}/v1/models`, { headers: key ? { authorization: `Bearer ${key}` } : {}, timeoutMs: PROBE_MS });
+    if (r === undefined) return undefined;
     try {
-      return ((JSON.parse(r.body) as { data?: { id?: unknown }[] }).data ?? []).map((m) => String(m.id));
+      return ((JSON.parse(r) as { data?: { id?: unknown }[] }).data ?? []).map((m) => String(m.id));
     } catch {
       return undefined;
     }

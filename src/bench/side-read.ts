@@ -18,8 +18,27 @@ export interface SideReadOptions {
   maxBytes?: number;
 }
 
+/** An answer's status and, within the bounds, its body (undefined: past `maxBytes`, cut, or out of time). */
+export interface SideAnswer {
+  status: number;
+  text: string | undefined;
+}
+
+/**
+ * Any answer's status, and its body as text within the time and size bounds; undefined when no answer came in time.
+ * `maxBytes` 0 reads the status alone (the body is let go unread).
+ */
+export async function sideAnswer(url: string, o: SideReadOptions = {}): Promise<SideAnswer | undefined> {
+  return read(url, o, false);
+}
+
 /** A 200's body as text, within the time and size bounds; undefined otherwise (another status, a cut, a timeout). */
 export async function sideText(url: string, o: SideReadOptions = {}): Promise<string | undefined> {
+  const a = await read(url, o, true);
+  return a?.status === 200 ? a.text : undefined;
+}
+
+async function read(url: string, o: SideReadOptions, only200: boolean): Promise<SideAnswer | undefined> {
   const ms = o.timeoutMs ?? SIDE_READ_MS;
   const max = o.maxBytes ?? SIDE_READ_BYTES;
   // A timer of ours, not AbortSignal.timeout: a garbage collection can drop that signal before it fires (nodejs/node#57736).
@@ -29,21 +48,26 @@ export async function sideText(url: string, o: SideReadOptions = {}): Promise<st
     const r = await request(url, { headers: o.headers ?? {}, signal: ac.signal, headersTimeout: ms, bodyTimeout: ms });
     // A body left unread is destroyed, which undici reports as an error event: heard here, not as an uncaught one.
     r.body.on('error', () => {});
-    if (r.statusCode !== 200) {
+    const unread = { status: r.statusCode, text: undefined };
+    if (max === 0 || (only200 && r.statusCode !== 200)) {
       r.body.destroy();
-      return undefined;
+      return unread;
     }
     const chunks: Buffer[] = [];
     let bytes = 0;
-    for await (const c of r.body) {
-      bytes += (c as Buffer).length;
-      if (bytes > max) {
-        r.body.destroy();
-        return undefined;
+    try {
+      for await (const c of r.body) {
+        bytes += (c as Buffer).length;
+        if (bytes > max) {
+          r.body.destroy();
+          return unread;
+        }
+        chunks.push(c as Buffer);
       }
-      chunks.push(c as Buffer);
+    } catch {
+      return unread;
     }
-    return Buffer.concat(chunks).toString('utf8');
+    return { status: r.statusCode, text: Buffer.concat(chunks).toString('utf8') };
   } catch {
     return undefined;
   } finally {
