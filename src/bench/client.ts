@@ -238,6 +238,8 @@ export async function stream(
     const chunks = anthropic ? new EventsToChunks(backendOf(r.headers)) : undefined;
     const sink = {
       onEvent: (raw: SseEvent) => {
+        // openai-node reads nothing after [DONE]: text sent after it is no text the client received.
+        if (done && !chunks) return;
         const ev = chunks ? chunks.map(raw) : raw;
         if (!ev) return;
         if (ev.data === '[DONE]') done = true;

@@ -126,8 +126,9 @@ export class BenchExchange implements Dispatcher.DispatchHandler {
 
   private onEvent(raw: SseEvent): void {
     this.sinceEvent = 0;
-    const ev = this.chunks ? this.chunks.map(raw) : raw;
-    if (!ev?.data) return;
+    const ev = this.chunks ? this.chunks.map(raw) : this.asOpenAI(raw);
+    // Data '' is an event the client's SDK throws on (asOpenAI): parsed below, it is an invalid_event.
+    if (ev?.data === undefined) return;
     if (ev.data === '[DONE]') {
       this.sawDone = true;
       return;
@@ -159,6 +160,22 @@ export class BenchExchange implements Dispatcher.DispatchHandler {
     this.rec.contentEvents = (this.rec.contentEvents ?? 0) + 1;
     this.contentInRead++;
     if (this.o.keepText && typeof piece === 'string' && this.textChars + piece.length <= MAX_TEXT_CHARS) this.keep(piece);
+  }
+
+  /**
+   * An OpenAI stream's event as openai-node reads it (core/streaming.js): nothing after [DONE] (its iterator skips
+   * the rest), data that starts with [DONE] as the end, and every other event it dispatches — one with a data line,
+   * or a name — parsed as JSON, throwing when it is not: `data:` with nothing after it, or an event named without a
+   * data line (data ''). The bench skipped those and counted the stream whole, and counted text sent after an early
+   * [DONE] as text received; the client's SDK failed the one and never saw the other.
+   */
+  private asOpenAI(raw: SseEvent): SseEvent | undefined {
+    if (this.sawDone) return undefined;
+    // A block of comments, or of an id alone, is no event to the SDK (an empty `event:` is none either).
+    const data = raw.data ?? (raw.event ? '' : undefined);
+    if (data === undefined) return undefined;
+    if (data.startsWith('[DONE]')) return { ...raw, data: '[DONE]' };
+    return data === raw.data ? raw : { ...raw, data };
   }
 
   /**
