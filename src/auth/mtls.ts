@@ -4,6 +4,7 @@
  * `san` is one subjectAltName entry, typed (`URI:spiffe://acme/gw`, `DNS:…`, `email:…`, `IP:…`) or not (any
  * type). Only a certificate the TLS layer verified against tls.clientCa is ever mapped.
  */
+import { X509Certificate } from 'node:crypto';
 import { parseSubject } from '../profile/mtls-subject.js';
 import type { Profile } from '../profile/schema.js';
 
@@ -20,6 +21,8 @@ export interface PeerCert {
   fingerprint256?: string | undefined;
   /** The next certificate up the chain (getPeerCertificate(true)); a self-signed one is its own. */
   issuerCertificate?: PeerCert | undefined;
+  /** The certificate's DER: a link up the chain is checked by its signature (chainReaches). */
+  raw?: Buffer | undefined;
 }
 
 export interface SanEntry {
@@ -90,6 +93,11 @@ export interface MtlsRules {
    * reaches one of these. Undefined: not checked.
    */
   readonly trusted?: ReadonlySet<string> | undefined;
+  /**
+   * The same CAs' certificates: a certificate of the chain one of them signed reaches it, whatever else the client
+   * sent beside it (node:tls links the chain through a certificate the client sent before one the CA file holds).
+   */
+  readonly trustedCas?: readonly X509Certificate[] | undefined;
 }
 
 /** The rules of every tenant with an `mtls` block, in profile order; a malformed subject is a problem, not a rule. */
@@ -124,15 +132,45 @@ function sanMatches(want: NonNullable<Rule['san']>, sans: SanEntry[]): boolean {
 /** Longer chains than a client's are not walked (the objects are node:tls's; a root is its own issuer). */
 const MAX_CHAIN = 16;
 
-/** Whether a certificate or one of its issuers, as the handshake's chain gives them, is one of `trusted`. */
-function chainReaches(cert: PeerCert, trusted: ReadonlySet<string>): boolean {
-  let c: PeerCert | undefined = cert;
-  for (let i = 0; c !== undefined && i < MAX_CHAIN; i++) {
+/**
+ * Whether a certificate or one of its issuers, as the handshake's chain gives them, is one of `trusted` or was signed
+ * by one of `cas` — following a link only when the certificate's signature verifies with its issuer's key. node:tls
+ * links the chain by name and key identifier alone (X509_check_issued), from the certificates the client sent first,
+ * extras included: a client of a CA about to be removed sent a made-up certificate with that CA's name and key id,
+ * "issued" in the name of a CA that stays, and that CA's public certificate — its handshake verified under the old
+ * CA, and after the reload the chain reached the kept CA and the connection was still served as its tenant.
+ */
+function chainReaches(cert: PeerCert, trusted: ReadonlySet<string>, cas: readonly X509Certificate[]): boolean {
+  let c: PeerCert = cert;
+  for (let i = 0; i < MAX_CHAIN; i++) {
     if (c.fingerprint256 !== undefined && trusted.has(c.fingerprint256)) return true;
-    if (c.issuerCertificate === c) break;
-    c = c.issuerCertificate;
+    if (issuedByOneOf(c, cas)) return true;
+    const up = c.issuerCertificate;
+    if (up === undefined || up === c || !signedBy(c, up)) return false;
+    c = up;
   }
   return false;
+}
+
+/** Whether one of `cas` issued `cert` (names, key ids, and its signature). */
+function issuedByOneOf(cert: PeerCert, cas: readonly X509Certificate[]): boolean {
+  if (cert.raw === undefined || cas.length === 0) return false;
+  try {
+    const x = new X509Certificate(cert.raw);
+    return cas.some((ca) => x.checkIssued(ca) && x.verify(ca.publicKey));
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `issuer`'s key signed `cert` (both as DER); a certificate that does not parse signs and is signed by nothing. */
+function signedBy(cert: PeerCert, issuer: PeerCert): boolean {
+  if (cert.raw === undefined || issuer.raw === undefined) return false;
+  try {
+    return new X509Certificate(cert.raw).verify(new X509Certificate(issuer.raw).publicKey);
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -143,7 +181,8 @@ function chainReaches(cert: PeerCert, trusted: ReadonlySet<string>): boolean {
  */
 export function tenantOfPeer(rules: MtlsRules, authorized: boolean, cert: PeerCert | undefined): MtlsResult {
   if (!cert || (cert.subject === undefined && cert.subjectaltname === undefined)) return { ok: false, reason: 'no_certificate' };
-  if (!authorized || (rules.trusted !== undefined && !chainReaches(cert, rules.trusted))) return { ok: false, reason: 'unverified' };
+  if (!authorized || (rules.trusted !== undefined && !chainReaches(cert, rules.trusted, rules.trustedCas ?? [])))
+    return { ok: false, reason: 'unverified' };
   let sans: SanEntry[] | undefined;
   for (const r of rules.rules) {
     if (r.subject && !subjectMatches(r.subject, cert)) continue;

@@ -79,20 +79,25 @@ export function applyTlsOptions(server: TlsServer, o: TlsServerOptions): void {
 
 const PEM_CERTIFICATE = /-----BEGIN (?:TRUSTED )?CERTIFICATE-----[^-]+-----END (?:TRUSTED )?CERTIFICATE-----/g;
 
+/** The client CA file's certificates that parse (auth/mtls.ts checks a connection's chain against them). */
+export function caCertificates(ca: Buffer | undefined): X509Certificate[] {
+  const out: X509Certificate[] = [];
+  for (const pem of ca?.toString('latin1').match(PEM_CERTIFICATE) ?? []) {
+    try {
+      out.push(new X509Certificate(pem));
+    } catch {
+      // Not one node:tls trusts either.
+    }
+  }
+  return out;
+}
+
 /**
  * The SHA-256 fingerprints of the client CA file's certificates, written as node:tls writes a peer certificate's
  * (auth/mtls.ts checks a connection's chain against them). Undefined when none reads as a certificate: the check
  * is then skipped, not failed for everyone.
  */
 export function caFingerprints(ca: Buffer | undefined): ReadonlySet<string> | undefined {
-  if (ca === undefined) return undefined;
-  const out = new Set<string>();
-  for (const pem of ca.toString('latin1').match(PEM_CERTIFICATE) ?? []) {
-    try {
-      out.add(new X509Certificate(pem).fingerprint256);
-    } catch {
-      // Not one node:tls trusts either.
-    }
-  }
+  const out = new Set(caCertificates(ca).map((c) => c.fingerprint256));
   return out.size > 0 ? out : undefined;
 }

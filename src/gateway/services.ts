@@ -9,7 +9,7 @@ import { compileForwardIdentity, type ForwardIdentity } from '../auth/forward-id
 import { shownLocation } from '../auth/jwks.js';
 import { type JwtAuth, startJwtAuth } from '../auth/jwt.js';
 import { compileMtlsRules, type MtlsRules } from '../auth/mtls.js';
-import { caFingerprints, loadTlsOptions, type TlsServerOptions } from '../auth/tls-options.js';
+import { caCertificates, caFingerprints, loadTlsOptions, type TlsServerOptions } from '../auth/tls-options.js';
 import { escapeControls } from '../core/printable.js';
 import { aigwVersion } from '../core/version.js';
 import { metricProvider, spanProvider } from '../observe/genai-names.js';
@@ -80,7 +80,9 @@ export class Services {
     if (jwt) holds.hold(jwt, () => jwt.close());
     const { rules } = compileMtlsRules(profile.tenants);
     // The client CA now: a connection verified under one a reload removed names no tenant (auth/mtls.ts).
-    const mtls = rules.rules.length ? { rules: rules.rules, trusted: caFingerprints(tls?.options.ca) } : undefined;
+    const mtls = rules.rules.length
+      ? { rules: rules.rules, trusted: caFingerprints(tls?.options.ca), trustedCas: caCertificates(tls?.options.ca) }
+      : undefined;
     const backends = new Map<string, BackendEdge>();
     const strip = new Set<string>();
     const userHeaders = new Set<string>();

@@ -117,6 +117,37 @@ export function makeCerts(): TestCerts {
   };
 }
 
+/** A certificate's subject key identifier as openssl prints it (AA:BB:…). */
+function skid(dir: string, cert: string): string {
+  const out = execFileSync('openssl', ['x509', '-in', cert, '-noout', '-ext', 'subjectKeyIdentifier'], { cwd: dir, encoding: 'utf8' });
+  return out.trim().split('\n').pop()!.trim();
+}
+
+/**
+ * A made-up link, PEM: a certificate with `ca`'s name and key id, named as issued by `rogueCa` (its name and key id
+ * too) but signed by a key of its own. node:tls links it into a chain between a certificate `ca` signed and `rogueCa`
+ * (by name and key identifier); no signature vouches for either link.
+ */
+export function forgedLink(certs: TestCerts): string {
+  const { dir } = certs;
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+  const mimic = ['-keyout', 'mimic.key', '-out', 'mimic.crt', '-subj', '/CN=rogue CA'];
+  openssl(dir, ['req', '-x509', ...ec, '-days', '2', ...mimic, '-addext', `subjectKeyIdentifier=${skid(dir, certs.rogueCa.cert)}`]);
+  openssl(dir, ['req', ...ec, '-keyout', 'forged-ca.key', '-out', 'forged-ca.csr', '-subj', '/CN=aigw test CA']);
+  const ext = `subjectKeyIdentifier=${skid(dir, certs.ca.cert)}\nauthorityKeyIdentifier=keyid\nbasicConstraints=critical,CA:TRUE`;
+  writeFileSync(join(dir, 'forged-ca.ext'), `${ext}\n`);
+  const sign = ['-CA', 'mimic.crt', '-CAkey', 'mimic.key', '-CAcreateserial', '-days', '2', '-extfile', 'forged-ca.ext'];
+  openssl(dir, ['x509', '-req', '-in', 'forged-ca.csr', ...sign, '-out', 'forged-ca.crt']);
+  return readFileSync(join(dir, 'forged-ca.crt'), 'utf8');
+}
+
+/** An intermediate CA under `ca` and a client certificate (acme's subject) it signed. */
+export function intermediateChain(certs: TestCerts): { mid: CertFiles; leaf: CertFiles } {
+  const mid = issue(certs.dir, 'ca', 'mid-ca', '/CN=aigw test intermediate', 'basicConstraints=critical,CA:TRUE\nkeyUsage=keyCertSign');
+  const leaf = issue(certs.dir, 'mid-ca', 'mid-acme', '/O=Acme/CN=acme-gw', client('URI:spiffe://acme.example/gw'));
+  return { mid, leaf };
+}
+
 /** makeCerts for a test file, removed after it. */
 export function useCerts(): TestCerts {
   const cleanupAfter = cleanupScope();

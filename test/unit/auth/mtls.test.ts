@@ -1,8 +1,10 @@
 /** Client certificate → tenant, pure: subject and SAN rules, Node's SAN rendering, unverified certificates. */
+import { X509Certificate } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileMtlsRules, type PeerCert, parseSans, parseSubject, tenantOfPeer } from '../../../src/auth/mtls.js';
 import type { TenantConfig } from '../../../src/profile/schema.js';
+import { forgedLink, intermediateChain, opensslAvailable, useCerts } from '../../helpers/certs.js';
 
 const tenant = (mtls: TenantConfig['mtls']): TenantConfig => ({ keys: [], mtls });
 const { rules, problems } = compileMtlsRules({
@@ -77,19 +79,13 @@ describe('tenantOfPeer', () => {
 });
 
 describe('tenantOfPeer against the client CA trusted now', () => {
-  // As getPeerCertificate(true) links them: leaf → intermediate → root, the root its own issuer.
-  const root: PeerCert = { subject: { CN: 'root' }, fingerprint256: 'AA:01' };
-  root.issuerCertificate = root;
-  const mid: PeerCert = { subject: { CN: 'mid' }, fingerprint256: 'AA:02', issuerCertificate: root };
-  const leaf: PeerCert = { subject: { O: 'Acme', CN: 'acme-gw' }, fingerprint256: 'AA:03', issuerCertificate: mid };
   const trusting = (...fps: string[]) => ({ ...rules, trusted: new Set(fps) });
-
-  it('names its tenant while its chain reaches a trusted CA, a root or an intermediate', () => {
-    expect(tenantOfPeer(trusting('AA:01'), true, leaf)).toEqual({ ok: true, tenant: 'acme' });
-    expect(tenantOfPeer(trusting('FF:00', 'AA:02'), true, leaf)).toEqual({ ok: true, tenant: 'acme' });
-  });
+  const acmeSubject = { O: 'Acme', CN: 'acme-gw' };
 
   it('names nobody once no CA of its chain is trusted (verified at a handshake under a CA since removed)', () => {
+    const root: PeerCert = { subject: { CN: 'root' }, fingerprint256: 'AA:01' };
+    root.issuerCertificate = root;
+    const leaf: PeerCert = { subject: acmeSubject, fingerprint256: 'AA:03', issuerCertificate: root };
     expect(tenantOfPeer(trusting('FF:00'), true, leaf)).toEqual({ ok: false, reason: 'unverified' });
   });
 
@@ -98,6 +94,59 @@ describe('tenantOfPeer against the client CA trusted now', () => {
     const b: PeerCert = { subject: { CN: 'b' }, fingerprint256: 'BB:02', issuerCertificate: a };
     a.issuerCertificate = b;
     expect(tenantOfPeer(trusting('FF:00'), true, a)).toEqual({ ok: false, reason: 'unverified' });
+  });
+
+  it('follows no link it cannot check by signature (no DER)', () => {
+    const root: PeerCert = { subject: { CN: 'root' }, fingerprint256: 'AA:01' };
+    root.issuerCertificate = root;
+    const leaf: PeerCert = { subject: acmeSubject, fingerprint256: 'AA:03', issuerCertificate: root };
+    expect(tenantOfPeer(trusting('AA:01'), true, leaf)).toEqual({ ok: false, reason: 'unverified' });
+    // The leaf itself trusted needs no link.
+    expect(tenantOfPeer(trusting('AA:03'), true, leaf)).toEqual({ ok: true, tenant: 'acme' });
+  });
+
+  describe.skipIf(!opensslAvailable)('with certificates', () => {
+    const certs = opensslAvailable ? useCerts() : undefined;
+    /** As getPeerCertificate(true) links them: leaf first, each PEM's issuer the next, the last its own issuer. */
+    const chain = (...pems: string[]): PeerCert => {
+      const certsOf = pems.map((pem): PeerCert => {
+        const x = new X509Certificate(pem);
+        return { subject: x.subject.includes('acme-gw') ? acmeSubject : { CN: 'ca' }, fingerprint256: x.fingerprint256, raw: x.raw };
+      });
+      certsOf.forEach((c, i) => {
+        c.issuerCertificate = certsOf[i + 1] ?? c;
+      });
+      return certsOf[0]!;
+    };
+    const fp = (pem: string) => new X509Certificate(pem).fingerprint256;
+
+    it('names its tenant while its chain reaches a trusted CA, a root or an intermediate', () => {
+      const { mid, leaf } = intermediateChain(certs!);
+      expect(tenantOfPeer(trusting(fp(certs!.ca.certPem)), true, chain(certs!.acme.certPem, certs!.ca.certPem))).toEqual({
+        ok: true,
+        tenant: 'acme',
+      });
+      const viaMid = chain(leaf.certPem, mid.certPem, certs!.ca.certPem);
+      expect(tenantOfPeer(trusting('FF:00', fp(mid.certPem)), true, viaMid)).toEqual({ ok: true, tenant: 'acme' });
+      expect(tenantOfPeer(trusting(fp(certs!.ca.certPem)), true, viaMid)).toEqual({ ok: true, tenant: 'acme' });
+    });
+
+    it('names nobody through a link whose signature does not verify (a made-up CA the client sent)', () => {
+      // Linked by node:tls by name and key id: the removed CA's leaf → a forged "aigw test CA" → the trusted rogue CA.
+      const padded = chain(certs!.acme.certPem, forgedLink(certs!), certs!.rogueCa.certPem);
+      const rogueOnly = { ...trusting(fp(certs!.rogueCa.certPem)), trustedCas: [new X509Certificate(certs!.rogueCa.certPem)] };
+      expect(tenantOfPeer(rogueOnly, true, padded)).toEqual({ ok: false, reason: 'unverified' });
+      expect(tenantOfPeer(trusting(fp(certs!.rogueCa.certPem)), true, padded)).toEqual({ ok: false, reason: 'unverified' });
+      // While the CA that signed the leaf is trusted, what else the client sent beside it does not matter.
+      const both = {
+        ...trusting(fp(certs!.rogueCa.certPem), fp(certs!.ca.certPem)),
+        trustedCas: [certs!.rogueCa.certPem, certs!.ca.certPem].map((pem) => new X509Certificate(pem)),
+      };
+      expect(tenantOfPeer(both, true, padded)).toEqual({ ok: true, tenant: 'acme' });
+      // A certificate of another CA is no issuer of acme's either, whatever the chain says.
+      const claimed = chain(certs!.acme.certPem, certs!.rogueCa.certPem);
+      expect(tenantOfPeer(trusting(fp(certs!.rogueCa.certPem)), true, claimed)).toEqual({ ok: false, reason: 'unverified' });
+    });
   });
 });
 
