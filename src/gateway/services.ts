@@ -6,7 +6,7 @@
  * last request has settled.
  */
 import { compileForwardIdentity, type ForwardIdentity } from '../auth/forward-identity.js';
-import { shownLocation } from '../auth/jwks.js';
+import { type JwksStatus, shownLocation } from '../auth/jwks.js';
 import { type JwtAuth, startJwtAuth } from '../auth/jwt.js';
 import { compileMtlsRules, type MtlsRules } from '../auth/mtls.js';
 import { caCertificates, caFingerprints, loadTlsOptions, type TlsServerOptions } from '../auth/tls-options.js';
@@ -72,7 +72,7 @@ export class Services {
     holds.hold(tracing, () => tracing.shutdown());
     let jwt: JwtAuth | undefined;
     try {
-      jwt = previous && previous.keys.jwt === keys.jwt ? previous.jwt : await startJwt(profile, previous?.jwt);
+      jwt = previous && previous.keys.jwt === keys.jwt ? await rereadKeys(profile, previous.jwt) : await startJwt(profile, previous?.jwt);
     } catch (e) {
       await holds.drop(tracing);
       throw e;
@@ -109,14 +109,32 @@ async function startJwt(profile: Profile, previous: JwtAuth | undefined): Promis
   const config = profile.auth?.jwt;
   if (!config) return undefined;
   const auth = await startJwtAuth(config, new Set(Object.keys(profile.tenants ?? {})), {}, previous);
-  const where = shownLocation(config.jwks);
+  warnOfKeys(config.jwks, auth.status);
+  return auth;
+}
+
+/**
+ * A verifier a reload keeps (its settings unchanged) reads its key set again, as a reload reads the TLS files again:
+ * kept as it was, it served the keys of its last read until its next routine refresh — a signing key taken out of
+ * the set (leaked) went on verifying tokens for up to refreshInterval after the reload that was to drop it. A read
+ * that fails keeps the keys it has, as any refresh does.
+ */
+async function rereadKeys(profile: Profile, jwt: JwtAuth | undefined): Promise<JwtAuth | undefined> {
+  const config = profile.auth?.jwt;
+  if (!jwt || !config) return jwt;
+  await jwt.jwks.refresh();
+  warnOfKeys(config.jwks, jwt.jwks.status());
+  return jwt;
+}
+
+function warnOfKeys(jwks: string, status: JwksStatus): void {
+  const where = shownLocation(jwks);
   // Escaped: why a load failed quotes the key server's answer (a JSON.parse message quotes the text it could not read).
-  const why = escapeControls(auth.status.lastError ?? 'not fetched');
-  if (!auth.status.loaded) {
+  const why = escapeControls(status.lastError ?? 'not fetched');
+  if (!status.loaded) {
     // Loud, not fatal: the key server may come up after the gateway; tokens are refused (jwks_unavailable) until then.
     process.stderr.write(`aigw: warning: auth.jwt: no keys loaded from ${where} (${why}); tokens are refused until they load\n`);
-  } else if (auth.status.lastError !== undefined) {
+  } else if (status.lastError !== undefined) {
     process.stderr.write(`aigw: warning: auth.jwt: cannot load keys from ${where} (${why}); the previous keys stay in use\n`);
   }
-  return auth;
 }
