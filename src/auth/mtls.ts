@@ -23,6 +23,8 @@ export interface PeerCert {
   issuerCertificate?: PeerCert | undefined;
   /** The certificate's DER: a link up the chain is checked by its signature (chainReaches). */
   raw?: Buffer | undefined;
+  /** notAfter as node:tls writes it (`Dec  6 09:01:03 2026 GMT`). */
+  valid_to?: string | undefined;
 }
 
 export interface SanEntry {
@@ -193,4 +195,13 @@ export function tenantOfPeer(rules: MtlsRules, authorized: boolean, cert: PeerCe
     return { ok: true, tenant: r.tenant };
   }
   return { ok: false, reason: 'unmapped' };
+}
+
+/**
+ * When a client certificate stops naming anyone (ms since the epoch): node:tls checks its dates at the handshake
+ * only, and a connection lives as long as its client keeps it busy. A date that does not read is already past.
+ */
+export function certificateExpiry(cert: PeerCert | undefined): number {
+  const t = Date.parse(cert?.valid_to ?? '');
+  return Number.isNaN(t) ? Number.NEGATIVE_INFINITY : t;
 }

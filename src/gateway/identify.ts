@@ -10,7 +10,7 @@ import type { TLSSocket } from 'node:tls';
 import { forwardableUser } from '../auth/forward-identity.js';
 import { type JwtAuth, jwtError } from '../auth/jwt.js';
 import { allowedModels } from '../auth/jwt-claims.js';
-import { type MtlsResult, type MtlsRules, tenantOfPeer } from '../auth/mtls.js';
+import { certificateExpiry, type MtlsResult, type MtlsRules, tenantOfPeer } from '../auth/mtls.js';
 import { type AigwError, aigwError } from '../core/errors.js';
 import { keyOf, type Tenant, type TenantDirectory, unauthorized } from '../tenants/keys.js';
 import type { Services } from './services.js';
@@ -53,13 +53,14 @@ async function verifyJwt(jwt: JwtAuth, token: string, tenants: TenantDirectory):
 }
 
 /** The verdict on a connection's certificate, per socket: a keep-alive connection is looked at once per profile. */
-const verdicts = new WeakMap<Socket, { rules: MtlsRules; result: MtlsResult }>();
+const verdicts = new WeakMap<Socket, { rules: MtlsRules; result: MtlsResult; expires: number }>();
 
 const CERT_REFUSAL: Readonly<Record<Exclude<MtlsResult, { ok: true }>['reason'], string>> = {
   no_certificate: 'missing API key: send Authorization: Bearer <key>, or a client certificate that names a tenant',
   unverified: "missing API key, and the client certificate is not signed by the gateway's client CA",
   unmapped: 'missing API key, and the client certificate names no tenant',
 };
+const CERT_EXPIRED = 'missing API key, and the client certificate has expired';
 
 function fromCertificate(socket: Socket, rules: MtlsRules, tenants: TenantDirectory): Identified {
   const tls = socket as TLSSocket;
@@ -68,10 +69,13 @@ function fromCertificate(socket: Socket, rules: MtlsRules, tenants: TenantDirect
   if (!v || v.rules !== rules) {
     // authorizationError too: a verdict node:tls gives a later handshake on the connection leaves `authorized` as it was.
     // The chain too (detailed): a verdict holds only while the chain reaches a CA the profile trusts now.
-    v = { rules, result: tenantOfPeer(rules, tls.authorized && !tls.authorizationError, tls.getPeerCertificate(true)) };
+    const cert = tls.getPeerCertificate(true);
+    v = { rules, result: tenantOfPeer(rules, tls.authorized && !tls.authorizationError, cert), expires: certificateExpiry(cert) };
     verdicts.set(socket, v);
   }
   if (!v.result.ok) return unauthorized(CERT_REFUSAL[v.result.reason]);
+  // The handshake checked the certificate's dates once: a connection kept busy outlived it, still its tenant.
+  if (Date.now() > v.expires) return unauthorized(CERT_EXPIRED);
   const tenant = tenants.tenants.get(v.result.tenant);
   return tenant ? { tenant, user: undefined } : unauthorized(CERT_REFUSAL.unmapped);
 }

@@ -148,6 +148,28 @@ export function intermediateChain(certs: TestCerts): { mid: CertFiles; leaf: Cer
   return { mid, leaf };
 }
 
+/** openssl's time format for `ca -startdate/-enddate` (YYYYMMDDHHMMSSZ). */
+const caTime = (d: Date) => `${d.toISOString().replace(/[-:T]/g, '').slice(0, 14)}Z`;
+
+/** A client certificate of `certs.ca` with acme's subject that stops being valid at `notAfter` (`openssl ca`, to the second). */
+export function acmeUntil(certs: TestCerts, notAfter: Date): CertFiles {
+  const { dir } = certs;
+  const config = ['[ca]', 'default_ca = d', '[d]', 'dir = .', 'database = short-index.txt', 'new_certs_dir = .'].concat(
+    ['serial = short-serial.txt', 'default_md = sha256', 'policy = p', 'unique_subject = no', '[p]', 'commonName = supplied'],
+    ['organizationName = optional'],
+  );
+  writeFileSync(join(dir, 'short-ca.cnf'), `${config.join('\n')}\n`);
+  writeFileSync(join(dir, 'short-index.txt'), '');
+  writeFileSync(join(dir, 'short-serial.txt'), '2000\n');
+  writeFileSync(join(dir, 'short.ext'), `${client('URI:spiffe://acme.example/gw')}\n`);
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+  openssl(dir, ['req', ...ec, '-keyout', 'short.key', '-out', 'short.csr', '-subj', '/O=Acme/CN=acme-gw']);
+  const dates = ['-startdate', caTime(new Date(Date.now() - 3_600_000)), '-enddate', caTime(notAfter)];
+  const sign = ['-batch', '-notext', '-config', 'short-ca.cnf', '-cert', 'ca.crt', '-keyfile', 'ca.key', ...dates];
+  openssl(dir, ['ca', ...sign, '-in', 'short.csr', '-out', 'short.crt', '-extfile', 'short.ext']);
+  return files(dir, 'short');
+}
+
 /** makeCerts for a test file, removed after it. */
 export function useCerts(): TestCerts {
   const cleanupAfter = cleanupScope();

@@ -2,7 +2,7 @@
 import { X509Certificate } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compileMtlsRules, type PeerCert, parseSans, parseSubject, tenantOfPeer } from '../../../src/auth/mtls.js';
+import { certificateExpiry, compileMtlsRules, type PeerCert, parseSans, parseSubject, tenantOfPeer } from '../../../src/auth/mtls.js';
 import type { TenantConfig } from '../../../src/profile/schema.js';
 import { forgedLink, intermediateChain, opensslAvailable, useCerts } from '../../helpers/certs.js';
 
@@ -147,6 +147,16 @@ describe('tenantOfPeer against the client CA trusted now', () => {
       const claimed = chain(certs!.acme.certPem, certs!.rogueCa.certPem);
       expect(tenantOfPeer(trusting(fp(certs!.rogueCa.certPem)), true, claimed)).toEqual({ ok: false, reason: 'unverified' });
     });
+  });
+});
+
+describe('certificateExpiry', () => {
+  it("reads node:tls's notAfter; a date that does not read is already past", () => {
+    expect(certificateExpiry({ valid_to: 'Dec  6 09:01:03 2026 GMT' })).toBe(Date.UTC(2026, 11, 6, 9, 1, 3));
+    expect(certificateExpiry({ valid_to: 'Dec 31 23:59:59 9999 GMT' })).toBe(Date.UTC(9999, 11, 31, 23, 59, 59));
+    expect(certificateExpiry({ valid_to: 'never' })).toBe(Number.NEGATIVE_INFINITY);
+    expect(certificateExpiry({})).toBe(Number.NEGATIVE_INFINITY);
+    expect(certificateExpiry(undefined)).toBe(Number.NEGATIVE_INFINITY);
   });
 });
 
