@@ -100,3 +100,38 @@ function trimSpan(text: string, start: number, end: number): TopLevelSpan {
 function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
+
+/**
+ * Keys spelt only in lowercase ASCII letters, digits and `_` — every key OpenAI's and Anthropic's APIs name — are
+ * their own case fold: told apart without a copy.
+ */
+const FOLDED = /^[a-z0-9_]*$/;
+
+/**
+ * A key as a backend that matches keys regardless of case reads it: Go's encoding/json (Ollama, LocalAI) folds by
+ * Unicode simple folding — `ſ` (U+017F) is `s`, the Kelvin sign `k` — and ASP.NET's System.Text.Json by invariant
+ * upper case (`ı` is `i`). Upper then lower case gives all three; it also folds `ß` to `ss`, a false match only
+ * for a key no API names.
+ */
+function foldedKey(key: string): string {
+  return FOLDED.test(key) ? key : key.toUpperCase().toLowerCase();
+}
+
+/**
+ * The first top-level key that is not `name` as written but is `name` to a backend that matches keys regardless of
+ * case, for a `name` in `names` (all their own fold). Go's encoding/json fills a field from every key that folds
+ * to its name, the last one winning (golang/go#43664), and so does ASP.NET's: beside `"model":"cheap"`, a later
+ * `"MODEL":"premium"` is the model such a backend serves, and `"MAX_TOKENS"` or `"N"` alone what it generates,
+ * while the gateway routed, checked and charged the lowercase ones.
+ */
+export function caseVariant(
+  spans: ReadonlyMap<string, TopLevelSpan>,
+  names: ReadonlySet<string>,
+): { key: string; name: string } | undefined {
+  for (const key of spans.keys()) {
+    if (FOLDED.test(key)) continue;
+    const name = foldedKey(key);
+    if (names.has(name)) return { key, name };
+  }
+  return undefined;
+}

@@ -2,7 +2,7 @@
 import { type AigwError, aigwError, type Result } from '../core/errors.js';
 import { utf8Text } from '../core/utf8-text.js';
 import { type ClientApi, ENDPOINT_API, type Endpoint } from './endpoints.js';
-import { scanTopLevel, type TopLevelSpan } from './json-scan.js';
+import { caseVariant, scanTopLevel, type TopLevelSpan } from './json-scan.js';
 import { describeIssue, plainChatRequest, RoutedRequest } from './wire.js';
 
 export interface ProxyRequest {
@@ -92,6 +92,17 @@ function otherCharset(ct: string | undefined): string | undefined {
 
 const fail = (error: AigwError): Result<never> => ({ ok: false, error });
 
+/**
+ * The top-level fields the gateway reads to route, check, reserve, count and estimate a request — each must be read
+ * by the backend as the gateway read it. A backend that matches keys regardless of case (Go's encoding/json: Ollama,
+ * LocalAI; ASP.NET) reads `"Model"`, `"MAX_TOKENS"`, `"ſtream"` (a long s) as these, and a key so spelt is refused.
+ */
+const READ_FIELDS: ReadonlySet<string> = new Set([
+  ...['model', 'messages', 'prompt', 'input', 'system', 'tools', 'stream', 'stream_options'],
+  ...['max_tokens', 'max_completion_tokens', 'n', 'n_predict', 'n_cmpl', 'best_of'],
+  ...['prompt_embeds', 'mcp_servers', 'chat_template', 'chat_template_kwargs'],
+]);
+
 /** A client's value in a message, bounded (a 1 MB string for max_tokens is not echoed back whole). */
 function shown(v: unknown): string {
   const s = JSON.stringify(v) ?? String(v);
@@ -125,6 +136,17 @@ export function parseProxyRequest(endpoint: Endpoint, body: Buffer, contentType:
     if (scan.reason === 'too_deep') return fail(aigwError('invalid_json', `the request body nests deeper than ${MAX_JSON_DEPTH} levels`));
     if (scan.reason === 'bad_key') return fail(aigwError('invalid_json', 'the request body has a key with an invalid escape'));
     return fail(aigwError('invalid_json', 'the request body must be a JSON object'));
+  }
+  const variant = caseVariant(scan.spans, READ_FIELDS);
+  if (variant) {
+    const key = JSON.stringify(variant.key.slice(0, 64));
+    return fail(
+      aigwError(
+        'invalid_request',
+        `the top-level key ${key} is ${JSON.stringify(variant.name)} to a backend that reads keys regardless of case (Go, ASP.NET); spell it ${JSON.stringify(variant.name)}`,
+        { param: variant.key.slice(0, 64) },
+      ),
+    );
   }
   let json: unknown;
   try {

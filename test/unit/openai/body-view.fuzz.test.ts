@@ -73,6 +73,27 @@ describe('the top-level scan agrees with JSON.parse', () => {
   );
 });
 
+/** The top-level fields the gateway reads (parse-request.ts READ_FIELDS), written out again here. */
+const READ = [
+  ...['model', 'messages', 'prompt', 'input', 'system', 'tools', 'stream', 'stream_options'],
+  ...['max_tokens', 'max_completion_tokens', 'n', 'n_predict', 'n_cmpl', 'best_of'],
+  ...['prompt_embeds', 'mcp_servers', 'chat_template', 'chat_template_kwargs'],
+];
+
+/** A key as Go's encoding/json folds it (ASCII case, the long s, the Kelvin sign), and ASP.NET's dotless i. */
+const goFold = (k: string): string =>
+  [...k].map((c) => (c === '\u017f' ? 's' : c === '\u212a' ? 'k' : c === '\u0131' ? 'i' : c.toLowerCase())).join('');
+
+/** Whether `k` is a field the gateway reads to a Go backend, spelt otherwise. */
+const caseVariantOfRead = (k: string): boolean => goFold(k) !== k && READ.includes(goFold(k));
+
+/** What encoding/json puts in field `name`: the last key that folds to it, in the body's order. */
+function goField(body: Record<string, unknown>, name: string): unknown {
+  let v: unknown;
+  for (const k of Object.keys(body)) if (goFold(k) === name) v = body[k];
+  return v;
+}
+
 const upstreamName = fc.string({ minLength: 1, maxLength: 20 });
 const chatBody = fc
   .tuple(
@@ -87,7 +108,11 @@ const chatBody = fc
     // Extra members must not be fields the gateway validates (their generated values would rightly be refused).
     const known = new Set(['model', 'messages', 'stream', 'stream_options', 'max_tokens', 'max_completion_tokens', 'n', 'seed', 'best_of']);
     const rest = extra.text.slice(1, -1).trim();
-    const kept = rest && !extra.keys.some((k) => known.has(k)) && new Set(extra.keys).size === extra.keys.length ? `,${rest}` : '';
+    // Nor spellings of a field the gateway reads in other case (refused: a Go backend reads them as that field).
+    const kept =
+      rest && !extra.keys.some((k) => known.has(k) || caseVariantOfRead(k)) && new Set(extra.keys).size === extra.keys.length
+        ? `,${rest}`
+        : '';
     const key = (k: string) => (escapedKeys ? literal(k, 0b1010) : JSON.stringify(k));
     const so = includeUsage === null ? '' : `,${key('stream_options')}:{"include_usage":${includeUsage}}`;
     return {
@@ -216,4 +241,64 @@ describe('stream: true where an endpoint has no streamed form', () => {
     const r = parseProxyRequest(endpoint, Buffer.from(JSON.stringify(body)), 'application/json');
     expect(r).toMatchObject({ ok: true, value: { stream: false } });
   });
+});
+
+/** `name` spelt with each letter lower, upper, or (s, k, i) as the character a case-blind reader folds to it. */
+const spelling = (name: string) =>
+  fc.array(fc.integer({ min: 0, max: 2 }), { minLength: name.length, maxLength: name.length }).map((how) =>
+    [...name]
+      .map((c, i) => {
+        const special = c === 's' ? '\u017f' : c === 'k' ? '\u212a' : c === 'i' ? '\u0131' : c.toUpperCase();
+        return how[i] === 0 ? c : how[i] === 1 ? c.toUpperCase() : special;
+      })
+      .join(''),
+  );
+
+/** A value the gateway takes for `name` in a chat request. */
+function valueFor(name: string) {
+  if (name === 'stream') return fc.boolean();
+  if (name === 'stream_options') return fc.constant({});
+  if (name === 'messages') return fc.constant([{ role: 'user', content: 'x' }]);
+  if (['max_tokens', 'max_completion_tokens', 'n', 'n_predict', 'n_cmpl', 'best_of'].includes(name))
+    return fc.integer({ min: 1, max: 100 });
+  return fc.string({ maxLength: 8 });
+}
+
+const readMember = fc.constantFrom(...READ).chain((name) => fc.tuple(spelling(name), valueFor(name)));
+
+describe('a backend that reads keys regardless of case (Go, ASP.NET)', () => {
+  it(
+    'reads every field the gateway reads as the gateway read it — or the body is refused naming the other spelling',
+    () => {
+      fc.assert(
+        fc.property(
+          fc.uniqueArray(readMember, { selector: ([k]) => k, maxLength: 6 }),
+          fc.boolean(),
+          upstreamName,
+          (members, modelLast, upstream) => {
+            // The body's own model and messages as the API spells them; generated members never repeat them exactly.
+            const extra = members.filter(([k]) => k !== 'model' && k !== 'messages');
+            const base: [string, unknown][] = [
+              ['model', 'm'],
+              ['messages', [{ role: 'user', content: 'hi' }]],
+            ];
+            const all = modelLast ? [...extra, ...base] : [...base, ...extra];
+            const text = `{${all.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`;
+            const r = parseProxyRequest('chat', Buffer.from(text), 'application/json');
+            const variant = extra.find(([k]) => goFold(k) !== k);
+            if (variant) {
+              expect(r).toMatchObject({ ok: false, error: { code: 'invalid_request' } });
+              return;
+            }
+            if (!r.ok) throw new Error(`refused: ${r.error.message}\n${text}`);
+            const sent = JSON.parse(upstreamBody(r.value, JSON.stringify(upstream)).body.toString()) as Record<string, unknown>;
+            expect(goField(sent, 'model')).toBe(upstream);
+            for (const name of READ) expect(goField(sent, name)).toEqual(sent[name]);
+          },
+        ),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT,
+  );
 });
