@@ -14,7 +14,7 @@ import { whenResponseGone } from '../core/response-gone.js';
 import type { EventBus } from '../events/bus.js';
 import { anthropicVersionProblem } from '../anthropic/version.js';
 import { ENDPOINT_API, type Endpoint, endpointAt } from '../openai/endpoints.js';
-import { type ProxyRequest, parseProxyRequest } from '../openai/parse-request.js';
+import { contentTypeOf, type ProxyRequest, parseProxyRequest } from '../openai/parse-request.js';
 import { type Admitted, admit, type PromptCounter, unlimited } from '../tenants/admission.js';
 import { modelNotAllowed, type Tenant } from '../tenants/keys.js';
 import { reachesAnthropic } from '../routing/plan.js';
@@ -394,7 +394,7 @@ function parsed(ctx: RequestContext, runtime: Runtime, endpoint: Endpoint, body:
     } else sendError(ctx, body.error, true);
     return undefined;
   }
-  const result = parseProxyRequest(endpoint, body.value, ctx.req.headers['content-type']);
+  const result = parseProxyRequest(endpoint, body.value, contentTypeOf(ctx.req.rawHeaders));
   if (!result.ok) {
     sendError(ctx, result.error);
     return undefined;

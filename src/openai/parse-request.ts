@@ -73,21 +73,39 @@ function isJsonContentType(ct: string | undefined): boolean {
  * the client's content-type: a backend that decodes by the charset (Express's body-parser takes any `utf-*` iconv-lite
  * knows, UTF-7 among them) read other JSON than the gateway did — `+ACIALAAi…-` in a string the gateway read as text
  * was `","model":"…` there, a second model after the one the gateway wrote, past the allow-list and the limits.
- * Every `charset` parameter is read (a repeated one too), quoted or not.
+ * Every `charset` parameter is read (a repeated one too), quoted or not, and RFC 2231's `charset*` with it.
  */
 function otherCharset(ct: string | undefined): string | undefined {
   if (ct === undefined || ct === 'application/json') return undefined;
   const params = ct.split(';');
   for (let i = 1; i < params.length; i++) {
     const eq = params[i]!.indexOf('=');
-    if (eq < 0 || params[i]!.slice(0, eq).trim().toLowerCase() !== 'charset') continue;
-    const value = params[i]!.slice(eq + 1)
+    if (eq < 0) continue;
+    const name = params[i]!.slice(0, eq).trim().toLowerCase();
+    if (name !== 'charset' && name !== 'charset*') continue;
+    let value = params[i]!.slice(eq + 1)
       .trim()
-      .replace(/^"(.*)"$/, '$1')
-      .toLowerCase();
+      .replace(/^"(.*)"$/, '$1');
+    if (name === 'charset*') value = extendedValue(value);
+    value = value.toLowerCase();
     if (value !== 'utf-8' && value !== 'utf8') return value;
   }
   return undefined;
+}
+
+/**
+ * An RFC 2231 extended parameter's value: `utf-8''utf-7` (charset, language, percent-encoded text) is `utf-7`, as Django
+ * (parse_header_parameters) and Werkzeug read `charset*=` — the charset to them, the `*` dropped. Text that does not
+ * decode stays as it came (it is then no UTF-8).
+ */
+function extendedValue(value: string): string {
+  const parts = value.split("'");
+  const text = parts.length === 3 ? parts[2]! : value;
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 const fail = (error: AigwError): Result<never> => ({ ok: false, error });
@@ -109,7 +127,40 @@ function shown(v: unknown): string {
   return s.length > 40 ? `${s.slice(0, 40)}…` : s;
 }
 
-export function parseProxyRequest(endpoint: Endpoint, body: Buffer, contentType: string | undefined): Result<ProxyRequest> {
+/**
+ * The request's content-type as its head gives it — the value, or every distinct value when it gives several. node:http
+ * keeps only the first of repeated content-type headers in `headers`, and the client's headers go upstream as they
+ * came: a backend that reads the last — gunicorn's WSGI environ overwrites CONTENT_TYPE with each, and Django reads
+ * the body's charset from it — read `application/json; charset=utf-7` after the `application/json` the gateway
+ * checked, and other JSON than the gateway routed. Repeats of one value are one reading.
+ */
+export function contentTypeOf(rawHeaders: readonly string[]): string | readonly string[] | undefined {
+  let first: string | undefined;
+  let distinct: string[] | undefined;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    if (name.length !== 12 || name.toLowerCase() !== 'content-type') continue;
+    const value = rawHeaders[i + 1]!;
+    if (first === undefined) first = value;
+    else if (value !== first && !distinct?.includes(value)) (distinct ??= [first]).push(value);
+  }
+  return distinct ?? first;
+}
+
+export function parseProxyRequest(
+  endpoint: Endpoint,
+  body: Buffer,
+  contentType: string | readonly string[] | undefined,
+): Result<ProxyRequest> {
+  if (typeof contentType === 'object') {
+    const listed = contentType.slice(0, 4).map((ct) => JSON.stringify(ct.slice(0, 60)));
+    return fail(
+      aigwError(
+        'invalid_request',
+        `the request gives ${contentType.length} different content-type headers (${listed.join(', ')}); send one`,
+      ),
+    );
+  }
   if (!isJsonContentType(contentType)) {
     return fail(aigwError('invalid_request', `expected content-type application/json, got ${String(contentType).slice(0, 100)}`));
   }

@@ -6,6 +6,7 @@
  * second `model` after the one the gateway wrote (the last wins there), past the tenant's allow-list, its limits and
  * the route. Only UTF-8 is read; another charset is refused, nothing sent.
  */
+import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { useGateway } from '../helpers/gateway.js';
 import { useUpstream } from '../helpers/upstream.js';
@@ -30,8 +31,40 @@ function fromUtf7(text: string): string {
   });
 }
 
+/**
+ * The content-type a backend reads: the last one its head gives, as gunicorn's WSGI environ keeps it (CONTENT_TYPE is
+ * overwritten by each), which Django reads its body's charset from — node:http keeps the first.
+ */
+function lastContentType(raw: readonly string[]): string | undefined {
+  let ct: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === 'content-type') ct = raw[i + 1];
+  return ct;
+}
+
+/**
+ * The charset as Django reads it (parse_header_parameters): the last `charset` parameter, RFC 2231's `charset*` among
+ * them — the `*` dropped, and a value of `charset'language'text` read as its percent-decoded text.
+ */
+function djangoCharset(ct: string | undefined): string | undefined {
+  let charset: string | undefined;
+  for (const param of (ct ?? '').split(';').slice(1)) {
+    const eq = param.indexOf('=');
+    if (eq < 0) continue;
+    let name = param.slice(0, eq).trim().toLowerCase();
+    let value = param.slice(eq + 1).trim();
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+    if (name.endsWith('*')) {
+      name = name.slice(0, -1);
+      const parts = value.split("'");
+      if (parts.length === 3) value = decodeURIComponent(parts[2]!);
+    }
+    if (name === 'charset') charset = value.toLowerCase();
+  }
+  return charset;
+}
+
 const up = await useUpstream((req, res, body) => {
-  const charset = /charset=([^;]+)/i.exec(String(req.headers['content-type']))?.[1]?.trim().toLowerCase();
+  const charset = djangoCharset(lastContentType(req.rawHeaders));
   const text = charset === 'utf-7' ? fromUtf7(body) : body;
   const model = (JSON.parse(text) as { model: string }).model;
   res.writeHead(200, { 'content-type': 'application/json' });
@@ -62,6 +95,22 @@ tenants:
   { b: up.url },
 );
 
+/** A POST whose head names each of `contentTypes` as a content-type header of its own (fetch would join them). */
+function postTypes(body: string, contentTypes: readonly string[]): Promise<{ status: number; text: string }> {
+  // Given as a list, the head has no host unless named (node:http's server refuses a request without one).
+  const headers = ['host', new URL(gw.url).host, 'authorization', `Bearer ${KEY}`, 'content-length', String(Buffer.byteLength(body))];
+  for (const ct of contentTypes) headers.push('content-type', ct);
+  return new Promise((resolve, reject) => {
+    const req = request(`${gw.url}/v1/chat/completions`, { method: 'POST', headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, text: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 function post(body: string, contentType: string) {
   return fetch(`${gw.url}/v1/chat/completions`, {
     method: 'POST',
@@ -85,6 +134,33 @@ describe("a request body's charset", () => {
     expect(up.seen.length).toBe(before);
   });
 
+  it('a second content-type header naming UTF-7: refused 400, nothing sent — node:http reads the first, a backend may read the last', async () => {
+    const body = `{"model":"cheap","messages":[{"role":"user","content":"hi"}],"note":"${utf7('","model":"premium-upstream')}"}`;
+    const before = up.seen.length;
+    const r = await postTypes(body, ['application/json', 'application/json; charset=utf-7']);
+    expect(r.status, r.text).toBe(400);
+    expect((JSON.parse(r.text) as { error: { code: string; param: string | null } }).error).toMatchObject({ code: 'invalid_request' });
+    expect(up.seen.length).toBe(before);
+  });
+
+  it('the same content-type twice is one reading: served', async () => {
+    const r = await postTypes('{"model":"cheap","messages":[{"role":"user","content":"hi"}]}', ['application/json', 'application/json']);
+    expect(r.status, r.text).toBe(200);
+    expect(r.text).toContain('served by cheap-upstream');
+  });
+
+  it.each(["utf-8''utf-7", 'UTF-7', "utf-8''%75tf-7"])(
+    "RFC 2231's charset*=%s, UTF-7 to Django and Werkzeug: refused 415, nothing sent",
+    async (value) => {
+      const body = `{"model":"cheap","messages":[{"role":"user","content":"hi"}],"note":"${utf7('","model":"premium-upstream')}"}`;
+      const before = up.seen.length;
+      const r = await post(body, `application/json; charset*=${value}`);
+      const text = await r.text();
+      expect(r.status, text).toBe(415);
+      expect(up.seen.length).toBe(before);
+    },
+  );
+
   it.each(['utf-16', 'ISO-8859-1', '"utf-7"', 'utf-8; charset=utf-7', ' UTF-7 '])('charset=%s: refused 415', async (charset) => {
     const before = up.seen.length;
     const r = await post('{"model":"cheap","messages":[{"role":"user","content":"hi"}]}', `application/json; charset=${charset}`);
@@ -92,13 +168,16 @@ describe("a request body's charset", () => {
     expect(up.seen.length).toBe(before);
   });
 
-  it.each(['application/json', 'application/json; charset=utf-8', 'application/json;charset="UTF-8"', 'application/json; charset=utf8'])(
-    '%s: served',
-    async (ct) => {
-      const r = await post('{"model":"cheap","messages":[{"role":"user","content":"hi"}]}', ct);
-      const text = await r.text();
-      expect(r.status, text).toBe(200);
-      expect(text).toContain('served by cheap-upstream');
-    },
-  );
+  it.each([
+    'application/json',
+    'application/json; charset=utf-8',
+    'application/json;charset="UTF-8"',
+    'application/json; charset=utf8',
+    "application/json; charset*=UTF-8''utf-8",
+  ])('%s: served', async (ct) => {
+    const r = await post('{"model":"cheap","messages":[{"role":"user","content":"hi"}]}', ct);
+    const text = await r.text();
+    expect(r.status, text).toBe(200);
+    expect(text).toContain('served by cheap-upstream');
+  });
 });
