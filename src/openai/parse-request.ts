@@ -40,8 +40,15 @@ export interface ProxyRequest {
   stream: boolean;
   /** What the client asked for in stream_options.include_usage. */
   clientIncludeUsage: boolean;
-  /** max_completion_tokens / max_tokens, when given. */
+  /** max_completion_tokens / max_tokens, when given: the most the request names (what its reservation covers). */
   maxTokens: number | undefined;
+  /**
+   * The length every backend holds an answer to: maxTokens when max_tokens names one, undefined when only
+   * max_completion_tokens does — llama.cpp's server before 2026 (ggml-org/llama.cpp#13700), llama-cpp-python and
+   * llamafile read max_tokens (or n_predict) alone and without it generate to their context. What caps a charge and
+   * tells a short answer from a long one (routing/feedback.ts) reads this, not maxTokens.
+   */
+  lengthBound: number | undefined;
   /** How many completions one request can produce: n (or best_of), times the prompts of a batch. */
   choices: number;
 }
@@ -224,7 +231,9 @@ export function parseProxyRequest(
     }
   }
   const generation =
-    endpoint === 'embeddings' || endpoint === 'count_tokens' ? { maxTokens: undefined, choices: 1 } : generationBounds(endpoint, obj);
+    endpoint === 'embeddings' || endpoint === 'count_tokens'
+      ? { maxTokens: undefined, lengthBound: undefined, choices: 1 }
+      : generationBounds(endpoint, obj);
   if ('code' in generation) return fail(generation);
   const so = obj.stream_options as { include_usage?: unknown } | null | undefined;
   return {
@@ -245,6 +254,7 @@ export function parseProxyRequest(
       stream: obj.stream === true && endpoint !== 'embeddings' && endpoint !== 'count_tokens',
       clientIncludeUsage: so?.include_usage === true,
       maxTokens: generation.maxTokens,
+      lengthBound: generation.lengthBound,
       choices: generation.choices,
     },
   };
@@ -279,8 +289,9 @@ export function forgetBody(p: ProxyRequest, sent: Buffer | undefined): void {
 function generationBounds(
   endpoint: Endpoint,
   obj: Record<string, unknown>,
-): { maxTokens: number | undefined; choices: number } | AigwError {
+): { maxTokens: number | undefined; lengthBound: number | undefined; choices: number } | AigwError {
   let maxTokens: number | undefined;
+  let byMaxTokens = false;
   if (endpoint === 'messages') {
     // Anthropic requires max_tokens (and words its absence so); a Message is one answer, whatever else the body holds.
     if (obj.max_tokens === undefined || obj.max_tokens === null)
@@ -292,8 +303,9 @@ function generationBounds(
     // Both named: backends differ in which they obey (the legacy completions API, vLLM's among them, reads only
     // max_tokens), so the request may produce the larger — what its reservation and estimates must cover.
     if (v !== undefined) maxTokens = Math.max(maxTokens ?? 0, v);
+    if (v !== undefined && field === 'max_tokens') byMaxTokens = true;
   }
-  if (endpoint === 'messages') return { maxTokens, choices: 1 };
+  if (endpoint === 'messages') return { maxTokens, lengthBound: maxTokens, choices: 1 };
   // llama.cpp's server (an OpenAI-compatible backend) obeys n_predict over max_tokens, and n_cmpl over n: read as
   // max_tokens and n alone, max_tokens 1 with n_predict 4,000 was reserved and charged 1 output token (usage is capped
   // at what the request could generate) for 4,000 generated, and n_cmpl 4 four answers charged as one. n_predict
@@ -315,7 +327,11 @@ function generationBounds(
   const prompts =
     endpoint === 'completions' && Array.isArray(prompt) && prompt.length > 0 && typeof prompt[0] !== 'number' ? prompt.length : 1;
   const embeds = endpoint === 'completions' ? embedsPrompts(obj.prompt_embeds) : 0;
-  return { maxTokens, choices: Math.max(n, nCmpl, bestOf) * (prompts + embeds) };
+  // max_completion_tokens alone bounds the answer on OpenAI and vLLM but on no backend that reads max_tokens alone
+  // (llama.cpp's server before 2026, llama-cpp-python, llamafile: ggml-org/llama.cpp#13700): there, max_completion_tokens 1
+  // generated to the context while the charge was capped at 1 token and the answer read as a short one.
+  const lengthBound = byMaxTokens ? maxTokens : undefined;
+  return { maxTokens, lengthBound, choices: Math.max(n, nCmpl, bestOf) * (prompts + embeds) };
 }
 
 /**

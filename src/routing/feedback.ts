@@ -48,8 +48,11 @@ export interface AnswerShape {
   /** The request body's size: an embedding's work. */
   bytes: number;
   stream: boolean;
-  /** max_tokens as asked (undefined: none asked, as long as the backend likes). */
-  maxTokens: number | undefined;
+  /**
+   * The length every backend holds the answer to (ProxyRequest.lengthBound; undefined: as long as the backend likes —
+   * max_completion_tokens alone is that on a backend that reads max_tokens alone).
+   */
+  lengthBound: number | undefined;
   /** Answers generated (n, best_of, prompts). */
   choices: number;
 }
@@ -66,7 +69,7 @@ export interface AnswerShape {
 export function firstTokenAtHead(p: AnswerShape): boolean {
   if (p.stream || p.endpoint === 'count_tokens') return true;
   if (p.endpoint === 'embeddings') return p.bytes <= EMBEDDING_HEAD_MAX_BYTES;
-  return p.maxTokens !== undefined && p.maxTokens * p.choices <= HEAD_AS_FIRST_TOKEN_MAX;
+  return p.lengthBound !== undefined && p.lengthBound * p.choices <= HEAD_AS_FIRST_TOKEN_MAX;
 }
 
 /**

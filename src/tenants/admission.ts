@@ -248,8 +248,10 @@ function outputBound(p: ProxyRequest, record: RequestRecord): number {
   // An embedding generates nothing (estimate.ts reserves no output): bounded by 2^24 alone, an embeddings answer whose
   // usage claimed 16,000,000 completion tokens was charged them.
   if (p.endpoint === 'embeddings') return 0;
-  if (p.maxTokens === undefined && record.contextWindow === undefined) return MAX_COUNT;
-  return Math.min(p.maxTokens ?? Infinity, record.contextWindow ?? Infinity) * p.choices;
+  // The length every backend holds to (lengthBound): max_completion_tokens alone bounds nothing on a backend that reads
+  // max_tokens alone, which generates to its context.
+  if (p.lengthBound === undefined && record.contextWindow === undefined) return MAX_COUNT;
+  return Math.min(p.lengthBound ?? Infinity, record.contextWindow ?? Infinity) * p.choices;
 }
 
 /** Synchronous when the backend reported what was used (the usual case): nothing to count. */

@@ -59,6 +59,7 @@ function chat(model: string, text: string, extra: Partial<ProxyRequest> = {}): P
     stream: false,
     clientIncludeUsage: false,
     maxTokens: 100,
+    lengthBound: 100,
     choices: 1,
     ...extra,
   };

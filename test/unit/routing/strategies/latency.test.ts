@@ -42,18 +42,18 @@ describe('the peak EWMA', () => {
 
   it("reads a head as the first token's time for a stream, a query's embedding, a token count or a short answer only", () => {
     const chat = { endpoint: 'chat', bytes: 100, stream: false, choices: 1 };
-    expect(firstTokenAtHead({ ...chat, stream: true, maxTokens: undefined })).toBe(true);
-    const embedding = { endpoint: 'embeddings', stream: false, maxTokens: undefined, choices: 1 };
+    expect(firstTokenAtHead({ ...chat, stream: true, lengthBound: undefined })).toBe(true);
+    const embedding = { endpoint: 'embeddings', stream: false, lengthBound: undefined, choices: 1 };
     expect(firstTokenAtHead({ ...embedding, bytes: 200 })).toBe(true);
     expect(firstTokenAtHead({ ...embedding, bytes: EMBEDDING_HEAD_MAX_BYTES })).toBe(true);
     // A batch: its head comes after its every input.
     expect(firstTokenAtHead({ ...embedding, bytes: EMBEDDING_HEAD_MAX_BYTES + 1 })).toBe(false);
-    expect(firstTokenAtHead({ endpoint: 'count_tokens', bytes: 1_000_000, stream: false, maxTokens: undefined, choices: 1 })).toBe(true);
-    expect(firstTokenAtHead({ ...chat, maxTokens: 1 })).toBe(true);
-    expect(firstTokenAtHead({ ...chat, maxTokens: 400 })).toBe(false);
-    expect(firstTokenAtHead({ ...chat, maxTokens: 1, choices: 50 })).toBe(false);
+    expect(firstTokenAtHead({ endpoint: 'count_tokens', bytes: 1_000_000, stream: false, lengthBound: undefined, choices: 1 })).toBe(true);
+    expect(firstTokenAtHead({ ...chat, lengthBound: 1 })).toBe(true);
+    expect(firstTokenAtHead({ ...chat, lengthBound: 400 })).toBe(false);
+    expect(firstTokenAtHead({ ...chat, lengthBound: 1, choices: 50 })).toBe(false);
     // No max_tokens: as long as the backend likes.
-    expect(firstTokenAtHead({ ...chat, maxTokens: undefined })).toBe(false);
+    expect(firstTokenAtHead({ ...chat, lengthBound: undefined })).toBe(false);
   });
 
   it('ignores nonsense observations and knows nothing of unseen targets', () => {
