@@ -118,17 +118,14 @@ function foldedKey(key: string): string {
 }
 
 /**
- * The first top-level key that is not `name` as written but is `name` to a backend that matches keys regardless of
- * case, for a `name` in `names` (all their own fold). Go's encoding/json fills a field from every key that folds
+ * The first of `keys` (an object's) that is not `name` as written but is `name` to a backend that matches keys
+ * regardless of case, for a `name` in `names` (all their own fold). Go's encoding/json fills a field from every key that folds
  * to its name, the last one winning (golang/go#43664), and so does ASP.NET's: beside `"model":"cheap"`, a later
  * `"MODEL":"premium"` is the model such a backend serves, and `"MAX_TOKENS"` or `"N"` alone what it generates,
  * while the gateway routed, checked and charged the lowercase ones.
  */
-export function caseVariant(
-  spans: ReadonlyMap<string, TopLevelSpan>,
-  names: ReadonlySet<string>,
-): { key: string; name: string } | undefined {
-  for (const key of spans.keys()) {
+export function caseVariant(keys: Iterable<string>, names: ReadonlySet<string>): { key: string; name: string } | undefined {
+  for (const key of keys) {
     if (FOLDED.test(key)) continue;
     const name = foldedKey(key);
     if (names.has(name)) return { key, name };

@@ -128,6 +128,8 @@ const READ_FIELDS: ReadonlySet<string> = new Set([
   ...['prompt_embeds', 'mcp_servers', 'chat_template', 'chat_template_kwargs'],
 ]);
 
+const INCLUDE_USAGE: ReadonlySet<string> = new Set(['include_usage']);
+
 /** A client's value in a message, bounded (a 1 MB string for max_tokens is not echoed back whole). */
 function shown(v: unknown): string {
   const s = JSON.stringify(v) ?? String(v);
@@ -195,7 +197,7 @@ export function parseProxyRequest(
     if (scan.reason === 'bad_key') return fail(aigwError('invalid_json', 'the request body has a key with an invalid escape'));
     return fail(aigwError('invalid_json', 'the request body must be a JSON object'));
   }
-  const variant = caseVariant(scan.spans, READ_FIELDS);
+  const variant = caseVariant(scan.spans.keys(), READ_FIELDS);
   if (variant) {
     const key = JSON.stringify(variant.key.slice(0, 64));
     return fail(
@@ -236,6 +238,19 @@ export function parseProxyRequest(
       : generationBounds(endpoint, obj);
   if ('code' in generation) return fail(generation);
   const so = obj.stream_options as { include_usage?: unknown } | null | undefined;
+  // include_usage too is read by the gateway (whether to ask for usage, and to hide it): `"INCLUDE_USAGE": false` after
+  // it is what a Go backend reads, and the stream's usage never comes.
+  const usageVariant = so !== null && typeof so === 'object' ? caseVariant(Object.keys(so), INCLUDE_USAGE) : undefined;
+  if (usageVariant) {
+    const key = usageVariant.key.slice(0, 64);
+    return fail(
+      aigwError(
+        'invalid_request',
+        `stream_options: the key ${JSON.stringify(key)} is "include_usage" to a backend that reads keys regardless of case (Go, ASP.NET); spell it "include_usage"`,
+        { param: `stream_options.${key}` },
+      ),
+    );
+  }
   return {
     ok: true,
     value: {

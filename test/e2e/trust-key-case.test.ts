@@ -32,10 +32,14 @@ const up = await useUpstream((_req, res, text) => {
   const answers = (goField(body, 'n') as number | undefined) ?? 1;
   const usage = { prompt_tokens: 5, completion_tokens: perAnswer * answers, total_tokens: 5 + perAnswer * answers };
   if (goField(body, 'stream') === true) {
+    // The usage chunk only when stream_options.include_usage, as Go reads it, says so.
+    const so = goField(body, 'stream_options');
+    const withUsage = so !== null && typeof so === 'object' && goField(so as Record<string, unknown>, 'include_usage') === true;
     res.writeHead(200, { 'content-type': 'text/event-stream' });
     res.end(
       `data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', model, choices: [{ index: 0, delta: { content: `served by ${model}` }, finish_reason: 'stop' }] })}\n\n` +
-        `data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', model, choices: [], usage })}\n\ndata: [DONE]\n\n`,
+        (withUsage ? `data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', model, choices: [], usage })}\n\n` : '') +
+        'data: [DONE]\n\n',
     );
     return;
   }
@@ -123,6 +127,20 @@ describe('a top-level key a backend reads regardless of case', () => {
 
   it('max_tokens spelt with the Kelvin sign (U+212A) for its k: refused', async () => {
     await refused({ model: 'cheap', messages: MESSAGES, max_tokens: 1, 'max_to\u212aens': 4000 }, 'max_to\u212aens', 'case-kelvin');
+  });
+
+  it('stream_options.INCLUDE_USAGE false after include_usage: refused, not a stream whose usage never comes', async () => {
+    await refused(
+      { model: 'cheap', messages: MESSAGES, stream: true, stream_options: { include_usage: true, INCLUDE_USAGE: false } },
+      'stream_options.INCLUDE_USAGE',
+      'case-include-usage',
+    );
+  });
+
+  it('a stream spelt as the API spells it is served and charged its usage', async () => {
+    const r = await ask({ model: 'cheap', messages: MESSAGES, stream: true, max_tokens: 9 }, 'case-stream');
+    expect(r.status).toBe(200);
+    expect((await gw.requestEvent('case-stream')).tokens.output).toBe(9);
   });
 
   it('keys spelt as the API spells them are served, and a capitalised key the gateway does not read passes as sent', async () => {
