@@ -20,8 +20,9 @@ const NEVER_UPSTREAM = new Set([
   // Framing and hop-by-hop headers.
   ...['host', 'content-length', 'expect', 'connection', 'keep-alive', 'proxy-authenticate', 'proxy-connection'],
   ...['te', 'trailer', 'transfer-encoding', 'upgrade', 'accept-encoding'],
-  // Who is calling: only the gateway says that (forwardIdentity's usual names), to any backend.
-  ...['x-aigw-tenant', 'x-aigw-user'],
+  // Who is calling: only the gateway says that (forwardIdentity's usual names), to any backend; and a client certificate
+  // is the gateway's to vouch for — Envoy sanitizes x-forwarded-client-cert by default, a backend behind it trusts it.
+  ...['x-aigw-tenant', 'x-aigw-user', 'x-forwarded-client-cert'],
   // The gateway says which version it speaks to an Anthropic backend (translate/upstream-request.ts).
   'anthropic-version',
 ]);

@@ -171,6 +171,8 @@ describe('secrets never travel back (trust class 9)', () => {
       'x-real-ip': '10.0.0.1',
       forwarded: 'for=10.0.0.1',
       'x-forwarded-host': 'evil.example',
+      // A client certificate the gateway never saw, as Envoy's XFCC names one to a backend that trusts it.
+      'x-forwarded-client-cert': 'By=spiffe://cluster/ns/ai/sa/backend;URI=spiffe://cluster/ns/ai/sa/admin',
       'x-goog-api-key': 'g-key',
       'ocp-apim-subscription-key': 'apim-key',
       // The same, spelt with underscores (CGI and WSGI servers read them as the dashed names).
