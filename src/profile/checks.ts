@@ -9,6 +9,7 @@ import type { KeyPath } from './problems.js';
 import type { Profile } from './schema.js';
 import { isLoopbackHost } from './hosts.js';
 import { checkCostPricing, checkEscalations, checkStrategyTargets } from './routing-checks.js';
+import { checkServiceUrls } from './service-url-checks.js';
 import { getOwn } from './own-keys.js';
 import { keyDigest } from '../core/key-digest.js';
 import { HEADER_CHARS, headerKey, isFramingHeader, isHeaderName } from './header-names.js';
@@ -133,6 +134,7 @@ export function checkReferences(p: Profile, report: Report): void {
   }
   reportFallbackCycles(p, report);
   checkEscalations(p, report);
+  checkServiceUrls(p, report);
   checkCostPricing(p, report);
 
   const keyOwners = new Map<string, string>();
