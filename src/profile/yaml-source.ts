@@ -3,6 +3,7 @@
  * `${VAR:-default}` from the environment on the way (so a missing variable is reported at its position).
  */
 import { LineCounter, parseDocument } from 'yaml';
+import { ownString } from '../core/own-string.js';
 import { formatPath, type KeyPath } from './problems.js';
 import { type WalkHooks, walkDocument } from './yaml-walk.js';
 
@@ -30,6 +31,21 @@ export interface YamlSource {
   problems: SourceProblem[];
 }
 
+/** The most of a YAML library message a problem keeps (its own words are far shorter: what is past it is quoted text). */
+const MAX_YAML_MESSAGE = 200;
+
+/**
+ * A YAML library message as a problem shows it: its first line, without the position (the problem has its own), and
+ * cut. Some quote the text they refuse whole — `Could not resolve tag: !x!…` holds the whole tag, one token of any
+ * length: an 8 MiB tag was an 8 MiB problem, on stderr and kept in a refused reload's event at every SIGHUP.
+ */
+export function yamlMessage(message: string): string {
+  const line = message.split('\n', 1)[0]!.replace(/ at line \d+, column \d+.*$/, '');
+  const cut = line.length > MAX_YAML_MESSAGE ? `${line.slice(0, MAX_YAML_MESSAGE)}…` : line;
+  // Copied: a slice would keep the whole message (and the tag in it) alive behind the problem.
+  return ownString(cut);
+}
+
 const VAR_RE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
 /**
@@ -50,9 +66,7 @@ export function readYaml(text: string, env: Readonly<Record<string, string | und
     const p = lines.linePos(offset ?? 0);
     return { line: p.line, col: p.col };
   };
-  for (const e of [...doc.errors, ...doc.warnings]) {
-    src.problems.push({ path: [], pos: posOf(e.pos[0]), message: e.message.split('\n')[0]!.replace(/ at line \d+, column \d+.*$/, '') });
-  }
+  for (const e of [...doc.errors, ...doc.warnings]) src.problems.push({ path: [], pos: posOf(e.pos[0]), message: yamlMessage(e.message) });
   if (doc.errors.length) return src;
 
   const hooks: WalkHooks = {

@@ -58,4 +58,21 @@ describe('a refused reload keeps a bounded event', () => {
     expect(text.length).toBeLessThan(2048);
     await gw.stop();
   }, 60_000);
+
+  it('an 8 MiB tag the YAML library quotes in its message: cut as a value is', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'aigw-reload-event-')), 'p.yaml');
+    writeFileSync(file, GOOD);
+    const gw = await startAigw(['serve', '-c', file, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--log', 'off'], 2);
+    const event = nextReloadEvent(gw.urls.admin!);
+    await new Promise((r) => setTimeout(r, 300));
+    writeFileSync(`${file}.next`, `${GOOD}listen: !x!${'a'.repeat(8 << 20)} "127.0.0.1:0"\n`);
+    renameSync(`${file}.next`, file);
+    gw.child.kill('SIGHUP');
+    const text = await event;
+    expect(text).toContain('"ok":false');
+    expect(text).toContain(`Could not resolve tag: !x!${'a'.repeat(150)}`);
+    expect(text.length).toBeLessThan(2048);
+    await gw.stop();
+    expect(gw.stderr().length).toBeLessThan(8192);
+  }, 60_000);
 });

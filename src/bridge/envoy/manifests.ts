@@ -7,6 +7,7 @@ import { Composer, isMap, LineCounter, type Node, Parser, parseAllDocuments } fr
 import { formatPath, type KeyPath } from '../../profile/problems.js';
 import { AliasBudget } from '../../profile/yaml-aliases.js';
 import { walkDocument } from '../../profile/yaml-walk.js';
+import { yamlMessage } from '../../profile/yaml-source.js';
 
 export interface SourcePos {
   file: string;
@@ -47,7 +48,7 @@ export function readManifests(text: string, file: string, budget = new AliasBudg
   for (const doc of docs) {
     const errors = [...doc.errors];
     if (errors.length) {
-      for (const e of errors) out.problems.push({ pos: posOf(e.pos[0]), message: e.message.split('\n')[0]! });
+      for (const e of errors) out.problems.push({ pos: posOf(e.pos[0]), message: yamlMessage(e.message) });
       continue;
     }
     if (doc.contents == null) continue; // an empty document between two `---`
