@@ -49,6 +49,22 @@ export function yamlMessage(message: string): string {
 const VAR_RE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
 /**
+ * `${…}` references one read may fill in, aliases' copies included. A profile has one a credential or a URL: tens of
+ * thousands at most (an import of thousands of tenants). One value is one YAML token whatever it holds, so neither
+ * the token budget nor the alias budget saw them: a 16 MiB value of `${U}` with U unset was four million matches
+ * gathered and four million problems, and the reader — a serving gateway at its reload — died on a 512 MiB heap.
+ */
+export const MAX_VARIABLE_REFERENCES = 100_000;
+
+/**
+ * Characters the environment's values may add to one read. Each reference is a copy of its variable's value, and the
+ * budgets count the text as written: a 4 KiB variable (a certificate or a service account's JSON held in the
+ * environment) named 240,000 times in a 1.4 MB file was a gigabyte of strings. A profile's values from the environment
+ * are keys and URLs, some hundred KiB in all; 16 Mi is the aliases' bound (yaml-aliases.ts).
+ */
+export const MAX_ENV_CHARS = 16 * 1024 * 1024;
+
+/**
  * `literal`: keep every scalar as written (`${VAR}` stays text) — the profile's values before interpolation.
  */
 export function readYaml(text: string, env: Readonly<Record<string, string | undefined>>, opts: { literal?: boolean } = {}): YamlSource {
@@ -82,35 +98,71 @@ export function readYaml(text: string, env: Readonly<Record<string, string | und
     refuseKey: (key) => (key === '__proto__' ? 'the name __proto__ cannot be a key' : undefined),
   };
 
-  /**
-   * `${VAR}` and `${VAR:-default}`. The result is always a string, even when it is all digits (an API key
-   * of digits must not become a number); numeric and boolean settings accept such strings themselves.
-   */
-  const interpolate = (text: string, path: KeyPath, pos: Position): string => {
-    src.fromEnv.add(formatPath(path));
-    return text.replace(VAR_RE, (_m, name: string, fallback: string | undefined) => {
-      // `${A:-${B}}` would read as A's default `${B` and a stray `}`: a literal `${B}` sent as a key.
-      if (fallback?.includes('${')) {
-        src.problems.push({
-          path,
-          pos,
-          message: `the default of \${${name}:-…} cannot hold another \${…}: nested variables are not expanded`,
-        });
-        return '';
-      }
-      const v = env[name];
-      if (v !== undefined && v !== '') {
-        src.envValues.set(v, name);
-        return v;
-      }
-      if (fallback !== undefined) return fallback;
+  let references = 0;
+  let envChars = 0;
+  /** Past a budget: said once, and nothing more is filled in (the read has failed). */
+  let exhausted = false;
+  const exhaust = (path: KeyPath, pos: Position, message: string): string => {
+    if (!exhausted) src.problems.push({ path, pos, message });
+    exhausted = true;
+    return '';
+  };
+  /** One reference's text: the variable's value, its default, or nothing (and a problem). */
+  const fill = (name: string, fallback: string | undefined, path: KeyPath, pos: Position, unset: Set<string>): string => {
+    if (++references > MAX_VARIABLE_REFERENCES)
+      return exhaust(path, pos, `more than ${MAX_VARIABLE_REFERENCES} \${…} references in all: too many to fill in safely`);
+    // `${A:-${B}}` would read as A's default `${B` and a stray `}`: a literal `${B}` sent as a key.
+    if (fallback?.includes('${')) {
       src.problems.push({
         path,
         pos,
-        message: `environment variable ${name} is not set (write \${${name}:-default} to give a default)`,
+        message: `the default of \${${name}:-…} cannot hold another \${…}: nested variables are not expanded`,
       });
       return '';
+    }
+    const v = env[name];
+    if (v !== undefined && v !== '') {
+      // Counted before it is copied in; the value itself is never said (it may be a secret), only its name.
+      if ((envChars += v.length) > MAX_ENV_CHARS)
+        return exhaust(
+          path,
+          pos,
+          `values from the environment add more than ${MAX_ENV_CHARS} characters in all (\${${name}} here; each ` +
+            "reference copies its variable's value): reference long variables less often",
+        );
+      src.envValues.set(v, name);
+      return v;
+    }
+    if (fallback !== undefined) return fallback;
+    // An unset variable is said once per value, however often the value names it.
+    if (unset.has(name)) return '';
+    unset.add(name);
+    src.problems.push({
+      path,
+      pos,
+      message: `environment variable ${name} is not set (write \${${name}:-default} to give a default)`,
     });
+    return '';
+  };
+  /**
+   * `${VAR}` and `${VAR:-default}`. The result is always a string, even when it is all digits (an API key
+   * of digits must not become a number); numeric and boolean settings accept such strings themselves. Match by
+   * match, stopping at the budget: String.replace with a global pattern gathers every match first (four million
+   * references in one value exhausted a 512 MiB heap before the first was filled in).
+   */
+  const interpolate = (text: string, path: KeyPath, pos: Position): string => {
+    src.fromEnv.add(formatPath(path));
+    const unset = new Set<string>();
+    const parts: string[] = [];
+    let from = 0;
+    VAR_RE.lastIndex = 0;
+    for (let m = VAR_RE.exec(text); m !== null && !exhausted; m = VAR_RE.exec(text)) {
+      parts.push(text.slice(from, m.index), fill(m[1]!, m[2], path, pos, unset));
+      from = VAR_RE.lastIndex;
+    }
+    if (exhausted) return '';
+    parts.push(text.slice(from));
+    return parts.join('');
   };
 
   src.value = walkDocument(doc, hooks);
