@@ -206,6 +206,18 @@ describe('a load larger than the YAML budget', () => {
     expect(over.ok ? [] : over.problems.map((p) => p.message)).toEqual([`cannot read the profile: ${yamlTooLarge()}`]);
   });
 
+  it('counts a double-quoted value a token for every 16 characters (the library reads it a character at a time)', async () => {
+    // One token each; as a double-quoted value, 16 MiB held ~530 MB of heap while it was read (attacker review).
+    const quoted = (chars: number) => `version: 1\nlisten: "${'x'.repeat(chars)}"\n`;
+    const over = await loadProfileOrManifests(write('dq-big.yaml', quoted(16 << 20)), {});
+    expect(over.ok ? [] : over.problems.map((p) => p.message)).toEqual([`cannot read the profile: ${yamlTooLarge()}`]);
+    const under = await loadProfileOrManifests(write('dq-small.yaml', quoted(1 << 20)), {});
+    expect(under.ok ? [] : under.problems.map((p) => p.message)).not.toContain(`cannot read the profile: ${yamlTooLarge()}`);
+    // Single-quoted and plain values are read a line at a time: one token, however long.
+    const single = await loadProfileOrManifests(write('sq-big.yaml', `version: 1\nlisten: '${'x'.repeat(16 << 20)}'\n`), {});
+    expect(single.ok ? [] : single.problems.map((p) => p.message)).not.toContain(`cannot read the profile: ${yamlTooLarge()}`);
+  });
+
   it('is refused by mock-backends’ loader too', async () => {
     const r = await loadProfileFile(write('big-mock.yaml', flowList(MAX_YAML_TOKENS / 2)), {});
     expect(r.ok ? [] : r.problems.map((p) => p.message)).toEqual([`cannot read the profile: ${yamlTooLarge()}`]);
