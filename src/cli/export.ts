@@ -3,7 +3,7 @@
  * manifests on stdout (or one file per kind in DIR), a warning on stderr for every feature that does not
  * carry over. Secrets are `${VAR}` placeholders unless --include-secrets, so their variables need not be set.
  */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { credentialVariables, withStandIns } from '../bridge/env.js';
 import { exportEnvoy } from '../bridge/envoy/export.js';
@@ -12,6 +12,7 @@ import { renderDocument, renderStream } from '../bridge/envoy/render-yaml.js';
 import { loadProfileOrManifests } from '../bridge/load.js';
 import { formatProblem } from '../profile/problems.js';
 import { CliError, exitCodes, reasonOf } from './run.js';
+import { writeWhole } from './write-whole.js';
 
 interface Options {
   config: string;
@@ -55,25 +56,10 @@ export async function run(opts: Options): Promise<number> {
     for (const d of docs) byKind.set(d.kind, [...(byKind.get(d.kind) ?? []), d.text]);
     for (const [kind, texts] of byKind) {
       const file = join(opts.output, `${kind.toLowerCase()}.yaml`);
-      writeWithMode(file, renderStream(texts), opts.includeSecrets ? 0o600 : 0o644);
+      writeWhole(file, renderStream(texts), opts.includeSecrets ? 0o600 : 0o644);
       process.stderr.write(`wrote ${file}\n`);
     }
   }
   for (const w of out.warnings) process.stderr.write(`warning: ${w}\n`);
   return exitCodes.ok;
-}
-
-/**
- * Writes a new file with `mode` and renames it over `file`: writeFileSync's mode applies only when it creates the
- * file, and real keys must never sit, even for a moment, in a file an earlier export left readable by everyone.
- */
-function writeWithMode(file: string, text: string, mode: number): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    writeFileSync(tmp, text, { mode, flag: 'wx' });
-    renameSync(tmp, file);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw new CliError(`cannot write ${file}: ${reasonOf(e)}`, exitCodes.usage);
-  }
 }

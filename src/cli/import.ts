@@ -2,11 +2,11 @@
  * `aigw import envoy FILE… [-o PROFILE] [--mock-all]`: Envoy AI Gateway manifests → an aigw profile (stdout
  * or -o), checked as `validate` would; warnings and skipped objects on stderr, with FILE:LINE:COL.
  */
-import { writeFileSync } from 'node:fs';
 import { unsetVariables, withStandIns } from '../bridge/env.js';
 import { loadProfileOrManifests, summary } from '../bridge/load.js';
 import { formatProblem } from '../profile/problems.js';
-import { CliError, exitCodes, reasonOf } from './run.js';
+import { exitCodes } from './run.js';
+import { writeWhole } from './write-whole.js';
 import { printSkipped } from './validate.js';
 
 interface Options {
@@ -41,11 +41,9 @@ export async function run(opts: Options): Promise<number> {
   for (const w of r.warnings) process.stderr.write(`${formatProblem(w)}\n`);
   printSkipped(r.skipped);
   if (opts.output && opts.output !== '-') {
-    try {
-      writeFileSync(opts.output, r.text!);
-    } catch (e) {
-      throw new CliError(`cannot write ${opts.output}: ${reasonOf(e)}`, exitCodes.usage);
-    }
+    // Whole or not at all: the path is often the profile a gateway serves (and watches), and a write that failed part
+    // way left it cut.
+    writeWhole(opts.output, r.text!, 0o666);
     process.stderr.write(`wrote ${opts.output}: ${summary(r)}\n`);
   } else {
     process.stdout.write(r.text!);

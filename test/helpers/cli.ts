@@ -69,12 +69,14 @@ export function rssOf(pid: number): number {
   return Number(m![1]) * 1024;
 }
 
-/** Runs `aigw ARGS` to completion. */
+/** Runs `aigw ARGS` to completion; `launcher` as startAigw's (`prlimit --fsize=…`). */
 export async function runAigw(
   args: string[],
   env: Record<string, string> = {},
+  launcher: readonly string[] = [],
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [AIGW, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [command, ...before] = [...launcher, process.execPath];
+  const child = spawn(command!, [...before, AIGW, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
