@@ -6,13 +6,13 @@
  * 503 out of descriptors. Now past its cap (a sixteenth of the limit, at most 256) the admin listener closes a new
  * connection as it accepts it, and the gateway's requests still reach the backend.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startAigw } from '../helpers/cli.js';
+import { CHAT_REQUEST, hasPrlimit, openConnection, openFds, requestOn } from '../helpers/descriptors.js';
 import { eventually } from '../helpers/eventually.js';
 import { OK_CHAT_ANSWER, useUpstream } from '../helpers/upstream.js';
 
@@ -28,47 +28,7 @@ models:
   m: { targets: [{ backend: b }] }
 `;
 
-const CHAT = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }], max_tokens: 3 });
-const REQUEST = `POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${CHAT.length}\r\n\r\n${CHAT}`;
-
-function open(url: string): Promise<Socket> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const s = connect(Number(port), hostname, () => resolve(s));
-    s.on('error', reject);
-  });
-}
-
-/** One request written on a kept-alive connection, and its answer (a content-length body). */
-function requestOn(s: Socket, text: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    let got = Buffer.alloc(0);
-    const onData = (d: Buffer) => {
-      got = Buffer.concat([got, d]);
-      const head = got.toString('latin1');
-      const end = head.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      const length = Number(/content-length: (\d+)/i.exec(head.slice(0, end))?.[1] ?? 0);
-      if (got.length < end + 4 + length) return;
-      s.off('data', onData);
-      resolve({ status: Number(head.slice(9, 12)), body: got.subarray(end + 4, end + 4 + length).toString() });
-    };
-    s.on('data', onData);
-    s.once('close', () => reject(new Error(`closed after ${JSON.stringify(got.toString('latin1'))}`)));
-    s.write(text);
-  });
-}
-
-const openFds = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
-
-let prlimit = true;
-try {
-  execFileSync('prlimit', ['--version']);
-} catch {
-  prlimit = false;
-}
-
-describe.skipIf(!prlimit || process.platform !== 'linux')('the admin listener at the descriptor limit', () => {
+describe.skipIf(!hasPrlimit || process.platform !== 'linux')('the admin listener at the descriptor limit', () => {
   it('keeps its share: past it a new admin connection is closed, and requests still reach the backend', async () => {
     const upstream = await useUpstream((_q, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(OK_CHAT_ANSWER));
     const dir = mkdtempSync(join(tmpdir(), 'aigw-admin-fds-'));
@@ -77,12 +37,12 @@ describe.skipIf(!prlimit || process.platform !== 'linux')('the admin listener at
     // 160 descriptors: 80 for the gateway's clients, 10 for the admin listener's.
     const run = await startAigw(['serve', '-c', file, '--log', 'off'], 2, {}, ['prlimit', '--nofile=160:160']);
     const pid = run.child.pid!;
-    const client = await open(run.urls.gateway!);
+    const client = await openConnection(run.urls.gateway!);
     // Connections that never send a request (no key needed for that): as many as the peer likes.
     const idle: Socket[] = [];
     let closedByAdmin = 0;
     for (let i = 0; i < 200; i++) {
-      const s = await open(run.urls.admin!).catch(() => undefined);
+      const s = await openConnection(run.urls.admin!).catch(() => undefined);
       if (!s) continue;
       s.on('error', () => {});
       s.on('close', () => closedByAdmin++);
@@ -91,7 +51,7 @@ describe.skipIf(!prlimit || process.platform !== 'linux')('the admin listener at
     // Closed as they are accepted, past the admin listener's share.
     await eventually(() => closedByAdmin > 150);
     // The gateway's request finds a descriptor for its backend connection (it was 503 overloaded).
-    const ok = await requestOn(client, REQUEST);
+    const ok = await requestOn(client, CHAT_REQUEST);
     expect(ok.status, ok.body).toBe(200);
     expect(openFds(pid)).toBeLessThan(160);
     expect(upstream.seen).toHaveLength(1);

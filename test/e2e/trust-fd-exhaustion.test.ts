@@ -7,12 +7,13 @@
  * descriptors came back. It is the gateway's overload: a 503 to retry, and nothing learnt of the backend.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startAigw } from '../helpers/cli.js';
+import { CHAT_REQUEST, hasPrlimit, openConnection, openFds, requestOn } from '../helpers/descriptors.js';
 import { OK_CHAT_ANSWER, useUpstream } from '../helpers/upstream.js';
 
 const profile = (backend: string) => `
@@ -26,52 +27,13 @@ models:
 resilience: { consecutiveFailures: 1, cooldown: 60s, maxCooldown: 60s }
 `;
 
-const CHAT = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }], max_tokens: 3 });
-const REQUEST = `POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${CHAT.length}\r\n\r\n${CHAT}`;
-
-function open(url: string): Promise<Socket> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const s = connect(Number(port), hostname, () => resolve(s));
-    s.on('error', reject);
-  });
-}
-
-/** One request written on a kept-alive connection, and its answer (a content-length body). */
-function requestOn(s: Socket, text: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    let got = Buffer.alloc(0);
-    const onData = (d: Buffer) => {
-      got = Buffer.concat([got, d]);
-      const text = got.toString('latin1');
-      const end = text.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      const length = Number(/content-length: (\d+)/i.exec(text.slice(0, end))?.[1] ?? 0);
-      if (got.length < end + 4 + length) return;
-      s.off('data', onData);
-      resolve({ status: Number(text.slice(9, 12)), body: got.subarray(end + 4, end + 4 + length).toString() });
-    };
-    s.on('data', onData);
-    s.once('close', () => reject(new Error(`closed after ${JSON.stringify(got.toString('latin1'))}`)));
-    s.write(text);
-  });
-}
-
-const openFds = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
 /** CPU time (user + system) of a process, in clock ticks. */
 function cpuTicks(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return Number(fields[11]) + Number(fields[12]);
 }
 
-let prlimit = true;
-try {
-  execFileSync('prlimit', ['--version']);
-} catch {
-  prlimit = false;
-}
-
-describe.skipIf(!prlimit || process.platform !== 'linux')('the gateway at its descriptor limit', () => {
+describe.skipIf(!hasPrlimit || process.platform !== 'linux')('the gateway at its descriptor limit', () => {
   it('answers 503 overloaded when it cannot open a connection to a backend, and does not eject the backend', async () => {
     const upstream = await useUpstream((_q, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(OK_CHAT_ANSWER));
     const dir = mkdtempSync(join(tmpdir(), 'aigw-fds-'));
@@ -80,14 +42,14 @@ describe.skipIf(!prlimit || process.platform !== 'linux')('the gateway at its de
     const run = await startAigw(['serve', '-c', file, '--log', 'off'], 2);
     const pid = run.child.pid!;
     // The connection the request is sent on, opened while descriptors are left; no backend connection is open yet.
-    const client = await open(run.urls.gateway!);
+    const client = await openConnection(run.urls.gateway!);
     await new Promise((r) => setTimeout(r, 200));
     const limit = openFds(pid) + 20;
     execFileSync('prlimit', ['--pid', String(pid), `--nofile=${limit}:${limit}`]);
     // More connections than descriptors are left: the gateway keeps those it can, and closes the rest as it accepts them.
     const idle: Socket[] = [];
     for (let i = 0; i < 40; i++) {
-      const s = await open(run.urls.gateway!).catch(() => undefined);
+      const s = await openConnection(run.urls.gateway!).catch(() => undefined);
       if (s) {
         s.on('error', () => {});
         idle.push(s);
@@ -97,14 +59,14 @@ describe.skipIf(!prlimit || process.platform !== 'linux')('the gateway at its de
     expect(openFds(pid)).toBeGreaterThanOrEqual(limit - 1);
     const cpuBefore = cpuTicks(pid);
 
-    const refused = await requestOn(client, REQUEST);
+    const refused = await requestOn(client, CHAT_REQUEST);
     expect({ status: refused.status, code: JSON.parse(refused.body).error?.code }).toEqual({ status: 503, code: 'overloaded' });
     expect(refused.body).toMatch(/descriptor/);
     expect(upstream.seen).toHaveLength(0);
     // More connections knocking while none can be taken: the listener does not spin (libuv closes them as it accepts).
     await Promise.all(
       Array.from({ length: 20 }, () =>
-        open(run.urls.gateway!).then(
+        openConnection(run.urls.gateway!).then(
           (s) => s.destroy(),
           () => {},
         ),
@@ -123,7 +85,7 @@ describe.skipIf(!prlimit || process.platform !== 'linux')('the gateway at its de
       models: Record<string, { backends: Record<string, { ejected: boolean }> }>;
     };
     expect(stats.models.m!.backends.b!.ejected).toBe(false);
-    const ok = await requestOn(client, REQUEST);
+    const ok = await requestOn(client, CHAT_REQUEST);
     expect(ok.status).toBe(200);
     client.destroy();
     expect(await run.stop()).toBe(0);
@@ -137,11 +99,11 @@ describe.skipIf(!prlimit || process.platform !== 'linux')('the gateway at its de
     // The limit from the start, as a service manager or a container sets it: 80 client connections at most.
     const run = await startAigw(['serve', '-c', file, '--log', 'off'], 2, {}, ['prlimit', '--nofile=160:160']);
     const pid = run.child.pid!;
-    const client = await open(run.urls.gateway!);
+    const client = await openConnection(run.urls.gateway!);
     const idle: Socket[] = [];
     let closedByGateway = 0;
     for (let i = 0; i < 200; i++) {
-      const s = await open(run.urls.gateway!).catch(() => undefined);
+      const s = await openConnection(run.urls.gateway!).catch(() => undefined);
       if (!s) continue;
       s.on('error', () => {});
       s.on('close', () => closedByGateway++);
@@ -149,7 +111,7 @@ describe.skipIf(!prlimit || process.platform !== 'linux')('the gateway at its de
     }
     await new Promise((r) => setTimeout(r, 500));
     // The clients it kept are served: their requests' connections to the backend find descriptors.
-    const ok = await requestOn(client, REQUEST);
+    const ok = await requestOn(client, CHAT_REQUEST);
     expect(ok.status, ok.body).toBe(200);
     expect(closedByGateway).toBeGreaterThan(0);
     expect(openFds(pid)).toBeLessThan(160);
