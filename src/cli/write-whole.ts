@@ -3,7 +3,7 @@
  * place, a write that failed part way (a full disk, a file-size limit) left the file cut — an earlier profile
  * destroyed and half of the new one in its stead, which a gateway watching the path would then try to load.
  */
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { CliError, exitCodes, reasonOf } from './run.js';
 
 /**
@@ -13,6 +13,15 @@ import { CliError, exitCodes, reasonOf } from './run.js';
  * written through.
  */
 export function writeWhole(file: string, text: string, mode: number): void {
+  // A device, a pipe or a socket (`-o /dev/stdout`, a process substitution) is written to as it is: it holds no earlier
+  // file to destroy, and renamed over, the link to it was replaced by a file (as root, /dev/stdout itself).
+  if (isStream(file)) {
+    try {
+      return writeFileSync(file, text);
+    } catch (e) {
+      throw new CliError(`cannot write ${file}: ${reasonOf(e)}`, exitCodes.usage);
+    }
+  }
   const tmp = `${file}.${process.pid}.tmp`;
   try {
     writeFileSync(tmp, text, { mode, flag: 'wx' });
@@ -21,4 +30,10 @@ export function writeWhole(file: string, text: string, mode: number): void {
     rmSync(tmp, { force: true });
     throw new CliError(`cannot write ${file}: ${reasonOf(e)}`, exitCodes.usage);
   }
+}
+
+/** Whether `file` (its links followed) is there and is not a regular file or a directory. */
+function isStream(file: string): boolean {
+  const st = statSync(file, { throwIfNoEntry: false });
+  return st !== undefined && !st.isFile() && !st.isDirectory();
 }

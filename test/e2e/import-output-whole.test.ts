@@ -5,11 +5,11 @@
  * the profile a gateway serves, and watches, cut. Export -o always wrote a file beside and renamed it; import now does.
  */
 import { execFileSync } from 'node:child_process';
-import { lstatSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createReadStream, lstatSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runAigw } from '../helpers/cli.js';
+import { AIGW, runAigw } from '../helpers/cli.js';
 import { apiKeys, BASE, docs } from '../unit/bridge/manifests.js';
 
 let prlimit = true;
@@ -56,5 +56,33 @@ describe('import -o', () => {
     expect(lstatSync(out).isFile()).toBe(true);
     expect(readFileSync(out, 'utf8')).toMatch(/^# Imported by aigw from /);
     expect((await runAigw(['validate', '-c', out], { SURELY_UNSET_ALICE: 'ka', SURELY_UNSET_BOB: 'kb' })).code).toBe(0);
+  });
+
+  it('a link to a pipe is written through, not replaced by a file', async () => {
+    const fifo = join(dir, 'pipe');
+    execFileSync('mkfifo', [fifo]);
+    const out = join(dir, 'to-pipe.yaml');
+    symlinkSync(fifo, out);
+    const read = new Promise<string>((resolve, reject) => {
+      let text = '';
+      const s = createReadStream(fifo, 'utf8');
+      s.on('data', (d) => (text += d));
+      s.on('end', () => resolve(text));
+      s.on('error', reject);
+    });
+    const r = await runAigw(['import', 'envoy', manifests, '-o', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(lstatSync(out).isSymbolicLink()).toBe(true);
+    expect(await read).toMatch(/^# Imported by aigw from /);
+  });
+
+  // Renamed over, as root, /dev/stdout itself had become a file. Through a pipe, as a shell gives it (a child's socket
+  // cannot be opened by path: ENXIO, whatever aigw does).
+  it('-o /dev/stdout prints the profile', () => {
+    const printed = execFileSync('sh', [
+      '-c',
+      `"${process.execPath}" "${AIGW}" import envoy "${manifests}" -o /dev/stdout 2>/dev/null | cat`,
+    ]);
+    expect(printed.toString()).toMatch(/^# Imported by aigw from /);
   });
 });
