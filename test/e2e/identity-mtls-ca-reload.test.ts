@@ -5,53 +5,22 @@
  * a certificate of the removed CA went on being served as its tenant — charged, routed, let through — after the
  * reload, on the connection it had opened before. A reload that keeps the CA keeps such a connection served.
  */
-import { Agent, request } from 'node:https';
+import { Agent } from 'node:https';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type CertFiles, opensslAvailable, useCerts } from '../helpers/certs.js';
 import { profileFor, type TestGateway, useGateway } from '../helpers/gateway.js';
+import { acmeMtlsProfile, getModelsOn } from '../helpers/mtls.js';
 
 if (!opensslAvailable) console.warn('SKIPPED identity-mtls-ca-reload: no `openssl` binary to make test certificates');
 
 const certs = opensslAvailable ? useCerts() : undefined;
 
-const profile = (server: CertFiles, ca: CertFiles) => `
-version: 1
-tls: { cert: "${server.cert}", key: "${server.key}", clientCa: "${ca.cert}" }
-backends:
-  vllm: { url: http://127.0.0.1:0, mock: { kind: vllm } }
-models:
-  llama: { targets: [{ backend: vllm }] }
-tenants:
-  acme: { mtls: { subject: "CN=acme-gw, O=Acme" } }
-`;
+const profile = (server: CertFiles, ca: CertFiles) => acmeMtlsProfile(server, ca.cert);
 
 const gw: TestGateway | undefined = certs ? await useGateway(profile(certs.server, certs.ca)) : undefined;
 
-interface Answer {
-  status: number;
-  body: string;
-  /** The client side's port: the same port is the same connection. */
-  port: number;
-}
-
-/** One request through `agent` (kept alive: one connection, reused while the gateway keeps it open). */
-function call(agent: Agent, client: CertFiles): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      `${gw!.url}/v1/models`,
-      { agent, ca: [certs!.ca.certPem, certs!.rogueCa.certPem], cert: client.certPem, key: client.keyPem },
-      (res) => {
-        let body = '';
-        // Read now: at the end the socket is back in the agent's pool.
-        const port = res.socket.localPort!;
-        res.on('data', (d) => (body += d));
-        res.on('end', () => resolve({ status: res.statusCode!, body, port }));
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
-}
+const call = (agent: Agent, client: CertFiles) =>
+  getModelsOn(gw!.url, agent, { ca: [certs!.ca.certPem, certs!.rogueCa.certPem], cert: client.certPem, key: client.keyPem });
 
 describe.skipIf(!certs)('a client CA removed by a reload', () => {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });

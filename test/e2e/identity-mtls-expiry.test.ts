@@ -5,46 +5,20 @@
  * an offboarded partner's) went on being served, routed and charged as its tenant for as long as it kept its
  * connection busy. Past its notAfter it names nobody (401), as a new handshake with it would fail.
  */
-import { Agent, request } from 'node:https';
+import { Agent } from 'node:https';
 import { afterAll, describe, expect, it } from 'vitest';
 import { acmeUntil, type CertFiles, opensslAvailable, useCerts } from '../helpers/certs.js';
 import { type TestGateway, useGateway } from '../helpers/gateway.js';
+import { acmeMtlsProfile, getModelsOn } from '../helpers/mtls.js';
 
 if (!opensslAvailable) console.warn('SKIPPED identity-mtls-expiry: no `openssl` binary to make test certificates');
 
 const certs = opensslAvailable ? useCerts() : undefined;
 
-const gw: TestGateway | undefined = certs
-  ? await useGateway(`
-version: 1
-tls: { cert: "${certs.server.cert}", key: "${certs.server.key}", clientCa: "${certs.ca.cert}" }
-backends:
-  vllm: { url: http://127.0.0.1:0, mock: { kind: vllm } }
-models:
-  llama: { targets: [{ backend: vllm }] }
-tenants:
-  acme: { mtls: { subject: "CN=acme-gw, O=Acme" } }
-`)
-  : undefined;
+const gw: TestGateway | undefined = certs ? await useGateway(acmeMtlsProfile(certs.server, certs.ca.cert)) : undefined;
 
-interface Answer {
-  status: number;
-  body: string;
-  port: number;
-}
-
-function call(agent: Agent, client: CertFiles): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request(`${gw!.url}/v1/models`, { agent, ca: certs!.ca.certPem, cert: client.certPem, key: client.keyPem }, (res) => {
-      let body = '';
-      const port = res.socket.localPort!;
-      res.on('data', (d) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode!, body, port }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const call = (agent: Agent, client: CertFiles) =>
+  getModelsOn(gw!.url, agent, { ca: certs!.ca.certPem, cert: client.certPem, key: client.keyPem });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -9,50 +9,23 @@
  * verifies.
  */
 import { writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:https';
+import { Agent } from 'node:https';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type CertFiles, forgedLink, opensslAvailable, useCerts } from '../helpers/certs.js';
+import { forgedLink, opensslAvailable, useCerts } from '../helpers/certs.js';
 import { profileFor, type TestGateway, useGateway } from '../helpers/gateway.js';
+import { acmeMtlsProfile, getModelsOn } from '../helpers/mtls.js';
 
 if (!opensslAvailable) console.warn('SKIPPED identity-mtls-forged-chain: no `openssl` binary to make test certificates');
 
 const certs = opensslAvailable ? useCerts() : undefined;
 
-const profile = (server: CertFiles, clientCa: string) => `
-version: 1
-tls: { cert: "${server.cert}", key: "${server.key}", clientCa: "${clientCa}" }
-backends:
-  vllm: { url: http://127.0.0.1:0, mock: { kind: vllm } }
-models:
-  llama: { targets: [{ backend: vllm }] }
-tenants:
-  acme: { mtls: { subject: "CN=acme-gw, O=Acme" } }
-`;
-
 /** Both CAs trusted: the first step of a rotation (the new CA added, the old one still there). */
 const bothCas = certs ? join(certs.dir, 'both-cas.crt') : '';
 if (certs) writeFileSync(bothCas, certs.ca.certPem + certs.rogueCa.certPem);
-const gw: TestGateway | undefined = certs ? await useGateway(profile(certs.server, bothCas)) : undefined;
+const gw: TestGateway | undefined = certs ? await useGateway(acmeMtlsProfile(certs.server, bothCas)) : undefined;
 
-interface Answer {
-  status: number;
-  body: string;
-  port: number;
-}
-
-function call(agent: Agent, cert: string, key: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request(`${gw!.url}/v1/models`, { agent, ca: certs!.ca.certPem, cert, key }, (res) => {
-      let body = '';
-      const port = res.socket.localPort!;
-      res.on('data', (d) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode!, body, port }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const call = (agent: Agent, cert: string, key: string) => getModelsOn(gw!.url, agent, { ca: certs!.ca.certPem, cert, key });
 
 describe.skipIf(!certs)('a client certificate chain padded with a made-up link', () => {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
@@ -64,7 +37,7 @@ describe.skipIf(!certs)('a client certificate chain padded with a made-up link',
     const before = await call(agent, padded, certs!.acme.keyPem);
     expect(before.status).toBe(200);
     // The second step: the old CA removed.
-    expect(await gw!.stack.reload(profileFor(profile(certs!.server, certs!.rogueCa.cert)))).toEqual({ ok: true });
+    expect(await gw!.stack.reload(profileFor(acmeMtlsProfile(certs!.server, certs!.rogueCa.cert)))).toEqual({ ok: true });
     const after = await call(agent, padded, certs!.acme.keyPem);
     expect(after.port).toBe(before.port);
     expect(after.status).toBe(401);

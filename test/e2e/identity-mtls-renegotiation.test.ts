@@ -16,24 +16,13 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { opensslAvailable, useCerts } from '../helpers/certs.js';
 import { useGateway } from '../helpers/gateway.js';
+import { acmeMtlsProfile } from '../helpers/mtls.js';
 
 const compiler = spawnSync('gcc', ['--version']).status === 0 && existsSync('/usr/include/openssl/ssl.h');
 if (!compiler) console.warn('SKIPPED: the renegotiation test needs gcc and libssl-dev (apt-get install gcc libssl-dev)');
 const certs = opensslAvailable ? useCerts() : undefined;
 
-const gw = certs
-  ? await useGateway(`
-version: 1
-tls: { cert: "${certs.server.cert}", key: "${certs.server.key}", clientCa: "${certs.ca.cert}" }
-timeouts: { request: 1s }
-backends:
-  vllm: { url: http://127.0.0.1:0, mock: { kind: vllm } }
-models:
-  llama: { targets: [{ backend: vllm }] }
-tenants:
-  acme: { mtls: { subject: "CN=acme-gw, O=Acme" } }
-`)
-  : undefined;
+const gw = certs ? await useGateway(acmeMtlsProfile(certs.server, certs.ca.cert, 'timeouts: { request: 1s }\n')) : undefined;
 
 function client(): string {
   const out = join(certs!.dir, 'reneg');
