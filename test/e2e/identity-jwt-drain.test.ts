@@ -7,7 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { eventually, gatewayFor } from '../helpers/gateway.js';
 import { rawPost } from '../helpers/raw.js';
-import { AUDIENCE, ISSUER, jwks, signingKey, token } from '../unit/auth/jwt-fixtures.js';
+import { jwtTenantProfile } from '../helpers/jwt-gateway.js';
+import { jwks, signingKey, token } from '../unit/auth/jwt-fixtures.js';
 import { useKeyServer } from '../helpers/key-server.js';
 
 const old = await signingKey('k-old', 'ES256');
@@ -22,20 +23,7 @@ const COOLDOWN_MS = 100;
 async function waitingOnKeys(fetchMs: number, listModels = false) {
   idp.doc = JSON.stringify(jwks(old));
   idp.delayMs = 0;
-  const g = await gatewayFor(
-    `
-version: 1
-auth:
-  jwt: { jwks: "{{jwks}}", issuer: "${ISSUER}", audience: ${AUDIENCE}, refetchCooldown: ${COOLDOWN_MS}ms }
-backends:
-  vllm: { url: http://127.0.0.1:0, mock: { kind: vllm } }
-models:
-  llama: { targets: [{ backend: vllm }] }
-tenants:
-  acme: { models: [llama] }
-`,
-    { jwks: JWKS_URL },
-  );
+  const g = await gatewayFor(jwtTenantProfile('{{jwks}}', `, refetchCooldown: ${COOLDOWN_MS}ms`), { jwks: JWKS_URL });
   await new Promise((r) => setTimeout(r, COOLDOWN_MS + 50));
   idp.doc = JSON.stringify(jwks(old, rotated));
   idp.delayMs = fetchMs;

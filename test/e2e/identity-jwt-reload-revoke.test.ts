@@ -9,7 +9,8 @@ import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { useGateway } from '../helpers/gateway.js';
 import { useKeyServer } from '../helpers/key-server.js';
-import { AUDIENCE, ISSUER, jwks, jwksFile, signingKey, token } from '../unit/auth/jwt-fixtures.js';
+import { chatWithBearer, jwtTenantProfile } from '../helpers/jwt-gateway.js';
+import { jwks, jwksFile, signingKey, token } from '../unit/auth/jwt-fixtures.js';
 
 const leaked = await signingKey('rsa-leaked', 'RS256');
 const kept = await signingKey('rsa-kept', 'RS256');
@@ -17,30 +18,10 @@ const kept = await signingKey('rsa-kept', 'RS256');
 const file = jwksFile(jwks(leaked, kept));
 const { url: JWKS_URL, idp } = await useKeyServer(jwks(leaked, kept));
 
-const profile = (jwksAt: string) => `
-version: 1
-auth:
-  jwt: { jwks: "${jwksAt}", issuer: "${ISSUER}", audience: ${AUDIENCE} }
-backends:
-  vllm: { url: http://127.0.0.1:0, mock: { kind: vllm } }
-models:
-  llama: { targets: [{ backend: vllm }] }
-tenants:
-  acme: { models: [llama] }
-`;
+const fromFile = await useGateway(jwtTenantProfile(file));
+const fromUrl = await useGateway(jwtTenantProfile('{{jwks}}'), { jwks: JWKS_URL });
 
-const fromFile = await useGateway(profile(file));
-const fromUrl = await useGateway(profile('{{jwks}}'), { jwks: JWKS_URL });
-
-async function ask(url: string, bearer: string): Promise<{ status: number; auth: string | null }> {
-  const r = await fetch(`${url}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'llama', messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 }),
-  });
-  await r.arrayBuffer();
-  return { status: r.status, auth: r.headers.get('www-authenticate') };
-}
+const ask = chatWithBearer;
 
 describe('a reload after a signing key was taken out of the key set', () => {
   it('refuses the tokens that key signed (a JWKS file)', async () => {

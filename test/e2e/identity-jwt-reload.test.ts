@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { useGateway } from '../helpers/gateway.js';
-import { AUDIENCE, ISSUER, jwks, signingKey, token } from '../unit/auth/jwt-fixtures.js';
+import { chatWithBearer, jwtTenantProfile } from '../helpers/jwt-gateway.js';
+import { jwks, signingKey, token } from '../unit/auth/jwt-fixtures.js';
 import { useKeyServer } from '../helpers/key-server.js';
 
 const key = await signingKey('rsa-1', 'RS256');
@@ -14,30 +15,9 @@ const key = await signingKey('rsa-1', 'RS256');
 /** The identity provider's key server, which the test takes down (503). */
 const { url: JWKS_URL, idp } = await useKeyServer(jwks(key));
 
-const gw = await useGateway(
-  `
-version: 1
-auth:
-  jwt: { jwks: "{{jwks}}", issuer: "${ISSUER}", audience: ${AUDIENCE} }
-backends:
-  vllm: { url: http://127.0.0.1:0, mock: { kind: vllm } }
-models:
-  llama: { targets: [{ backend: vllm }] }
-tenants:
-  acme: { models: [llama] }
-`,
-  { jwks: JWKS_URL },
-);
+const gw = await useGateway(jwtTenantProfile('{{jwks}}'), { jwks: JWKS_URL });
 
-async function ask(bearer: string): Promise<{ status: number; auth: string | null }> {
-  const r = await fetch(`${gw.url}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'llama', messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 }),
-  });
-  await r.arrayBuffer();
-  return { status: r.status, auth: r.headers.get('www-authenticate') };
-}
+const ask = (bearer: string) => chatWithBearer(gw.url, bearer);
 
 describe('a reload while the key server is down', () => {
   it("keeps serving the tokens the last good keys verify (a tenant added; the keys are the provider's, unchanged)", async () => {
