@@ -4,42 +4,17 @@
  * user-provided export URL: '…'" and a reload was refused with the same words — the URL quoted whole, the token in
  * it on stderr and in the admin's event history. Now a profile problem at observe.tracing.otlp, the URL not shown.
  */
-import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runAigw, startAigw } from '../helpers/cli.js';
+import { MINIMAL_PROFILE, reloadEventFor } from '../helpers/reload.js';
 
 const SECRET = 'S3CRET-otlp-token-9c1e';
-const GOOD = `version: 1
-backends:
-  b: { url: "http://127.0.0.1:9" }
-models:
-  m: { targets: [{ backend: b }] }
-`;
+const GOOD = MINIMAL_PROFILE;
 const TRACED = `${GOOD}observe: { tracing: { otlp: "\${OTLP_URL}" } }\n`;
 const env = { OTLP_URL: `http://aigw:${SECRET}@127.0.0.1:99999` };
-
-/** The data of the next `reload` event on the admin's event stream. */
-function nextReloadEvent(admin: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request(`${admin}/aigw/events`, (res) => {
-      let buf = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => {
-        buf += d;
-        const at = buf.indexOf('event: reload\n');
-        const end = at < 0 ? -1 : buf.indexOf('\n\n', at);
-        if (end < 0) return;
-        req.destroy();
-        resolve(buf.slice(at, end));
-      });
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 describe('a collector URL that does not parse', () => {
   const dir = mkdtempSync(join(tmpdir(), 'aigw-service-url-'));
@@ -63,12 +38,7 @@ describe('a collector URL that does not parse', () => {
     const file = join(dir, 'p.yaml');
     writeFileSync(file, GOOD);
     const gw = await startAigw(['serve', '-c', file, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--log', 'off'], 2, env);
-    const event = nextReloadEvent(gw.urls.admin!);
-    await new Promise((r) => setTimeout(r, 300));
-    writeFileSync(`${file}.next`, TRACED);
-    renameSync(`${file}.next`, file);
-    gw.child.kill('SIGHUP');
-    const text = await event;
+    const text = await reloadEventFor(gw, file, TRACED);
     expect(text).toContain('"ok":false');
     expect(text).toContain('observe.tracing.otlp');
     expect(text).not.toContain(SECRET);
