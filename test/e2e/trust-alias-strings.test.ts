@@ -6,11 +6,12 @@
  * one problem at the alias, found quickly: validate exits 2 and a serving gateway refuses the reload and keeps
  * serving. The heap is held to 512 MiB (below Node's default) so a copy per alias could not pass unnoticed.
  */
-import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runAigw, startAigw } from '../helpers/cli.js';
+import { runAigw } from '../helpers/cli.js';
+import { serveThenReloadOnto } from '../helpers/reload.js';
 // One route `m1` → AIServiceBackend `b1` → Backend (never called).
 import { BASE } from '../unit/bridge/manifests.js';
 
@@ -58,14 +59,7 @@ describe('aliases of one long string', () => {
   it('a serving gateway refuses the reload onto such manifests and keeps serving', async () => {
     const file = join(dir, 'served.yaml');
     writeFileSync(file, BASE);
-    const gw = await startAigw(['serve', '-c', file, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--log', 'off'], 2, SMALL_HEAP);
-    // Replaced whole (written beside it, then renamed, as a deploy does): the profile watcher must not read it half-written.
-    writeFileSync(`${file}.next`, aliasedNames());
-    renameSync(`${file}.next`, file);
-    gw.child.kill('SIGHUP');
-    const deadline = Date.now() + 30_000;
-    const gone = () => gw.child.exitCode !== null || gw.child.signalCode !== null;
-    while (Date.now() < deadline && !gone() && !/reload refused/.test(gw.stderr())) await new Promise((r) => setTimeout(r, 100));
+    const { gw, gone } = await serveThenReloadOnto(file, aliasedNames(), SMALL_HEAP);
     expect(gone(), gw.stderr().slice(-400)).toBe(false);
     expect(gw.stderr()).toMatch(/reload refused/);
     expect(gw.stderr()).toMatch(REFUSED);

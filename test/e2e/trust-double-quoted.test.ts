@@ -5,19 +5,15 @@
  * serving gateway at the reload (64 MiB, under the file cap, is 2.1 GB and 13 s of its loop a read, read three
  * times). Now such a value counts a token for every 16 characters, and the file is refused before it is parsed.
  */
-import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runAigw, startAigw } from '../helpers/cli.js';
+import { runAigw } from '../helpers/cli.js';
+import { MINIMAL_PROFILE, serveThenReloadOnto } from '../helpers/reload.js';
 import { BASE } from '../unit/bridge/manifests.js';
 
-const GOOD = `version: 1
-backends:
-  b: { url: "http://127.0.0.1:9" }
-models:
-  m: { targets: [{ backend: b }] }
-`;
+const GOOD = MINIMAL_PROFILE;
 const LONG = 'x'.repeat(16 << 20);
 const SMALL_HEAP = { NODE_OPTIONS: '--max-old-space-size=512' };
 const TOO_LARGE = /error: cannot read the profile: more than 1,000,000 YAML tokens/;
@@ -45,13 +41,7 @@ describe('a 16 MiB double-quoted value', () => {
   it('a serving gateway refuses the reload onto it and keeps serving', async () => {
     const file = join(dir, 'served.yaml');
     writeFileSync(file, GOOD);
-    const gw = await startAigw(['serve', '-c', file, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--log', 'off'], 2, SMALL_HEAP);
-    writeFileSync(`${file}.next`, `${GOOD}listen: "${LONG}"\n`);
-    renameSync(`${file}.next`, file);
-    gw.child.kill('SIGHUP');
-    const deadline = Date.now() + 30_000;
-    const gone = () => gw.child.exitCode !== null || gw.child.signalCode !== null;
-    while (Date.now() < deadline && !gone() && !/reload refused/.test(gw.stderr())) await new Promise((r) => setTimeout(r, 100));
+    const { gw, gone } = await serveThenReloadOnto(file, `${GOOD}listen: "${LONG}"\n`, SMALL_HEAP);
     expect(gone(), gw.stderr().slice(-400)).toBe(false);
     expect(gw.stderr()).toMatch(TOO_LARGE);
     expect((await fetch(`${gw.urls.admin}/healthz`)).status).toBe(200);

@@ -6,18 +6,14 @@
  * strings. Either killed the reader on an exhausted heap: validate, and a serving gateway at its reload. The heap is
  * held to 512 MiB, as trust-alias-strings holds it.
  */
-import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runAigw, startAigw } from '../helpers/cli.js';
+import { runAigw } from '../helpers/cli.js';
+import { MINIMAL_PROFILE, serveThenReloadOnto } from '../helpers/reload.js';
 
-const GOOD = `version: 1
-backends:
-  b: { url: "http://127.0.0.1:9" }
-models:
-  m: { targets: [{ backend: b }] }
-`;
+const GOOD = MINIMAL_PROFILE;
 // Single-quoted: the YAML library reads a double-quoted value a character at a time (test/e2e/trust-double-quoted.test.ts).
 /** Four million references to a variable nobody set, in one 16 MiB value. */
 const unsetMany = () => `${GOOD}admin: { key: '${'${U}'.repeat(4 << 20)}' }\n`;
@@ -48,13 +44,7 @@ describe('references to the environment', () => {
   it('a serving gateway refuses the reload onto such a profile and keeps serving', async () => {
     const file = join(dir, 'served.yaml');
     writeFileSync(file, GOOD);
-    const gw = await startAigw(['serve', '-c', file, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--log', 'off'], 2, ENV);
-    writeFileSync(`${file}.next`, unsetMany());
-    renameSync(`${file}.next`, file);
-    gw.child.kill('SIGHUP');
-    const deadline = Date.now() + 30_000;
-    const gone = () => gw.child.exitCode !== null || gw.child.signalCode !== null;
-    while (Date.now() < deadline && !gone() && !/reload refused/.test(gw.stderr())) await new Promise((r) => setTimeout(r, 100));
+    const { gw, gone } = await serveThenReloadOnto(file, unsetMany(), ENV);
     expect(gone(), gw.stderr().slice(-400)).toBe(false);
     expect(gw.stderr()).toMatch(/reload refused: .*admin\.key: environment variable U is not set/);
     expect((await fetch(`${gw.urls.admin}/healthz`)).status).toBe(200);

@@ -1,7 +1,7 @@
 /** Shared steps of the e2e tests that reload a running `aigw serve` onto a replaced profile file (SIGHUP). */
 import { renameSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import type { Running } from './cli.js';
+import { type Running, startAigw } from './cli.js';
 
 /** A profile that validates and serves: one model on one backend (never called). */
 export const MINIMAL_PROFILE = `version: 1
@@ -45,4 +45,22 @@ export async function reloadEventFor(gw: Running, file: string, text: string): P
   replaceWhole(file, text);
   gw.child.kill('SIGHUP');
   return event;
+}
+
+/**
+ * Starts `aigw serve` on `file` (with `env`), replaces the file by `text` and sends SIGHUP, then waits — up to 30 s —
+ * until stderr says the reload was refused or the process is gone. `gone` says whether it is.
+ */
+export async function serveThenReloadOnto(
+  file: string,
+  text: string,
+  env: Record<string, string>,
+): Promise<{ gw: Running; gone: () => boolean }> {
+  const gw = await startAigw(['serve', '-c', file, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--log', 'off'], 2, env);
+  replaceWhole(file, text);
+  gw.child.kill('SIGHUP');
+  const deadline = Date.now() + 30_000;
+  const gone = () => gw.child.exitCode !== null || gw.child.signalCode !== null;
+  while (Date.now() < deadline && !gone() && !/reload refused/.test(gw.stderr())) await new Promise((r) => setTimeout(r, 100));
+  return { gw, gone };
 }
