@@ -8,12 +8,9 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { describe, expect, it } from 'vitest';
 import { stream as benchStream } from '../../../src/bench/client.js';
-import { runLoad } from '../../../src/bench/driver.js';
-import type { RequestRecord } from '../../../src/bench/record.js';
-import { prepared } from '../../../src/bench/workload.js';
 import { anthropicEvent, messageStart } from '../../helpers/anthropic-sse.js';
 import { benchContext } from '../../helpers/bench-context.js';
-import { useServer } from '../../helpers/upstream.js';
+import { loadReads as loadReadsAs, streamTarget } from '../../helpers/bench-stream.js';
 
 const start = messageStart({ input_tokens: 3, output_tokens: 1 });
 const blockStart = anthropicEvent('content_block_start', { index: 0, content_block: { type: 'text', text: '' } });
@@ -24,13 +21,6 @@ const stop = anthropicEvent('message_stop', {});
 const whole = (...middle: string[]) => [start, blockStart, ...middle, blockStop, messageDelta, stop].join('');
 /** The same events with their `event:` lines dropped (a proxy that rewrote the stream and kept only the data). */
 const unnamed = (events: string) => events.replace(/^event: .*\n/gm, '');
-
-/** A target answering every stream with `events`. */
-const target = (events: string) =>
-  useServer((req, res) => {
-    req.resume();
-    req.on('end', () => res.writeHead(200, { 'content-type': 'text/event-stream' }).end(events));
-  });
 
 /** What the SDK makes of the stream: the text of its final Message, or the failure it throws. */
 async function sdkReads(url: string): Promise<{ text: string } | { failed: string }> {
@@ -44,29 +34,7 @@ async function sdkReads(url: string): Promise<{ text: string } | { failed: strin
 }
 
 /** One streamed request through the load (BenchExchange), its text kept. */
-async function loadReads(url: string): Promise<RequestRecord> {
-  let given = false;
-  const source = {
-    next: () => {
-      if (given) return undefined;
-      given = true;
-      return prepared({ model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 5 });
-    },
-  };
-  let text: string | undefined;
-  const r = await runLoad({
-    url,
-    api: 'anthropic',
-    headers: {},
-    source,
-    stream: true,
-    durationMs: 50,
-    connections: 1,
-    keepText: true,
-    onRecord: (rec) => (text = rec.text),
-  });
-  return { ...r.records[0]!, ...(text !== undefined ? { text } : {}) };
-}
+const loadReads = (url: string) => loadReadsAs(url, 'anthropic');
 
 /** The text the single-request client (long, sweep) hands its observer, and whether it saw the end. */
 async function clientReads(url: string): Promise<{ text: string; done: boolean; invalid: number }> {
@@ -90,14 +58,14 @@ async function clientReads(url: string): Promise<{ text: string; done: boolean; 
 
 describe('the bench reads an Anthropic stream as the SDK does (--api anthropic)', () => {
   it('reads a well-formed stream whole, as the SDK does (the control)', async () => {
-    const url = await target(whole(delta('Hello'), delta(' there')));
+    const url = await streamTarget(whole(delta('Hello'), delta(' there')));
     expect(await sdkReads(url)).toEqual({ text: 'Hello there' });
     expect(await loadReads(url)).toMatchObject({ ok: true, text: 'Hello there', contentEvents: 2 });
     expect(await clientReads(url)).toEqual({ text: 'Hello there', done: true, invalid: 0 });
   });
 
   it('counts a stream without its event: lines as the failure the SDK reads, not as a whole answer', async () => {
-    const url = await target(unnamed(whole(delta('Hello'), delta(' there'))));
+    const url = await streamTarget(unnamed(whole(delta('Hello'), delta(' there'))));
     expect(await sdkReads(url)).toMatchObject({ failed: expect.any(String) });
     const r = await loadReads(url);
     expect(r).toMatchObject({ ok: false, code: 'incomplete_stream' });
@@ -107,7 +75,7 @@ describe('the bench reads an Anthropic stream as the SDK does (--api anthropic)'
 
   it('counts no text of unnamed deltas or deltas named ping, which the SDK skips', async () => {
     const pingDelta = delta(' pinged').replace('event: content_block_delta', 'event: ping');
-    const url = await target(whole(delta('Hello'), unnamed(delta(' unnamed')), pingDelta));
+    const url = await streamTarget(whole(delta('Hello'), unnamed(delta(' unnamed')), pingDelta));
     expect(await sdkReads(url)).toEqual({ text: 'Hello' });
     expect(await loadReads(url)).toMatchObject({ ok: true, text: 'Hello', contentEvents: 1 });
     expect(await clientReads(url)).toEqual({ text: 'Hello', done: true, invalid: 0 });
@@ -115,19 +83,19 @@ describe('the bench reads an Anthropic stream as the SDK does (--api anthropic)'
 
   it('counts a named event whose data is not JSON as an event no client could read, though message_stop came', async () => {
     for (const garbled of ['{"type":"content_block_delta","ind', '[DONE]']) {
-      const url = await target(whole(delta('Hello'), `event: content_block_delta\ndata: ${garbled}\n\n`));
+      const url = await streamTarget(whole(delta('Hello'), `event: content_block_delta\ndata: ${garbled}\n\n`));
       expect(await sdkReads(url), garbled).toEqual({ failed: 'AnthropicError' });
       expect(await loadReads(url), garbled).toMatchObject({ ok: false, code: 'invalid_event' });
       expect(await clientReads(url), garbled).toEqual({ text: 'Hello', done: true, invalid: 1 });
     }
     // A named message_stop whose data is [DONE] is no end to the SDK either.
-    const url = await target([start, blockStart, delta('Hello'), 'event: message_stop\ndata: [DONE]\n\n'].join(''));
+    const url = await streamTarget([start, blockStart, delta('Hello'), 'event: message_stop\ndata: [DONE]\n\n'].join(''));
     expect(await sdkReads(url)).toEqual({ failed: 'AnthropicError' });
     expect(await loadReads(url)).toMatchObject({ ok: false, code: 'invalid_event' });
   });
 
   it('counts an event named error as the stream failing, whatever its data says it is', async () => {
-    const url = await target(whole(delta('Hello'), 'event: error\ndata: {"type":"ping"}\n\n'));
+    const url = await streamTarget(whole(delta('Hello'), 'event: error\ndata: {"type":"ping"}\n\n'));
     expect(await sdkReads(url)).toEqual({ failed: 'APIError' });
     expect(await loadReads(url)).toMatchObject({ ok: false, code: 'error' });
   });

@@ -7,23 +7,14 @@
  */
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
-import { runLoad } from '../../../src/bench/driver.js';
 import { long } from '../../../src/bench/long.js';
-import type { RequestRecord } from '../../../src/bench/record.js';
-import { prepared } from '../../../src/bench/workload.js';
 import { chatPromptKey, generateText, MEAN_TOKEN_BYTES } from '../../../src/mock/text.js';
 import { benchContext } from '../../helpers/bench-context.js';
+import { loadReads, streamTarget } from '../../helpers/bench-stream.js';
 import { useServer } from '../../helpers/upstream.js';
 
 const content = (text: string) => `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: text } }] })}\n\n`;
 const DONE = 'data: [DONE]\n\n';
-
-/** A target answering every stream with `events`. */
-const target = (events: string) =>
-  useServer((req, res) => {
-    req.resume();
-    req.on('end', () => res.writeHead(200, { 'content-type': 'text/event-stream' }).end(events));
-  });
 
 /** What openai-node makes of the stream: the text it yields, or the failure it throws. */
 async function sdkReads(url: string): Promise<{ text: string } | { failed: string }> {
@@ -38,53 +29,29 @@ async function sdkReads(url: string): Promise<{ text: string } | { failed: strin
   }
 }
 
-/** One streamed request through the load (BenchExchange), its text kept. */
-async function loadReads(url: string): Promise<RequestRecord> {
-  let given = false;
-  const source = {
-    next: () => {
-      if (given) return undefined;
-      given = true;
-      return prepared({ model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 5 });
-    },
-  };
-  let text: string | undefined;
-  const r = await runLoad({
-    url,
-    headers: {},
-    source,
-    stream: true,
-    durationMs: 50,
-    connections: 1,
-    keepText: true,
-    onRecord: (x) => (text = x.text),
-  });
-  return { ...r.records[0]!, ...(text !== undefined ? { text } : {}) };
-}
-
 describe('the load reads an OpenAI stream as openai-node does', () => {
   it('reads a well-formed stream whole, comments and id-only blocks skipped (the control)', async () => {
-    const url = await target(`${content('Hello')}: ping\n\nid: 3\n\n${content(' there')}${DONE}`);
+    const url = await streamTarget(`${content('Hello')}: ping\n\nid: 3\n\n${content(' there')}${DONE}`);
     expect(await sdkReads(url)).toEqual({ text: 'Hello there' });
     expect(await loadReads(url)).toMatchObject({ ok: true, text: 'Hello there', contentEvents: 2 });
   });
 
   it('counts an event with empty data, or named without data, as one no client could read', async () => {
     for (const odd of ['data:\n\n', 'data: \n\n', 'event: keepalive\n\n']) {
-      const url = await target(`${content('Hello')}${odd}${content(' there')}${DONE}`);
+      const url = await streamTarget(`${content('Hello')}${odd}${content(' there')}${DONE}`);
       expect(await sdkReads(url), JSON.stringify(odd)).toEqual({ failed: 'SyntaxError' });
       expect(await loadReads(url), JSON.stringify(odd)).toMatchObject({ ok: false, code: 'invalid_event' });
     }
   });
 
   it('reads nothing after [DONE]: text sent after it is text no client received', async () => {
-    const url = await target(`${content('Hello')}${DONE}${content(' there')}data: {not json\n\n${DONE}`);
+    const url = await streamTarget(`${content('Hello')}${DONE}${content(' there')}data: {not json\n\n${DONE}`);
     expect(await sdkReads(url)).toEqual({ text: 'Hello' });
     expect(await loadReads(url)).toMatchObject({ ok: true, text: 'Hello', contentEvents: 1 });
   });
 
   it('takes data that starts with [DONE] as the end, as the SDK does', async () => {
-    const url = await target(`${content('Hello')}data: [DONE] \n\n`);
+    const url = await streamTarget(`${content('Hello')}data: [DONE] \n\n`);
     expect(await sdkReads(url)).toEqual({ text: 'Hello' });
     expect(await loadReads(url)).toMatchObject({ ok: true, text: 'Hello' });
   });
