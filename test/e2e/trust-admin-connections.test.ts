@@ -7,12 +7,11 @@
  * connection as it accepts it, and the gateway's requests still reach the backend.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startAigw } from '../helpers/cli.js';
-import { CHAT_REQUEST, hasPrlimit, openConnection, openFds, requestOn } from '../helpers/descriptors.js';
+import { CHAT_REQUEST, hasPrlimit, idleConnections, openConnection, openFds, requestOn } from '../helpers/descriptors.js';
 import { eventually } from '../helpers/eventually.js';
 import { OK_CHAT_ANSWER, useUpstream } from '../helpers/upstream.js';
 
@@ -39,17 +38,9 @@ describe.skipIf(!hasPrlimit || process.platform !== 'linux')('the admin listener
     const pid = run.child.pid!;
     const client = await openConnection(run.urls.gateway!);
     // Connections that never send a request (no key needed for that): as many as the peer likes.
-    const idle: Socket[] = [];
-    let closedByAdmin = 0;
-    for (let i = 0; i < 200; i++) {
-      const s = await openConnection(run.urls.admin!).catch(() => undefined);
-      if (!s) continue;
-      s.on('error', () => {});
-      s.on('close', () => closedByAdmin++);
-      idle.push(s);
-    }
+    const idle = await idleConnections(run.urls.admin!, 200);
     // Closed as they are accepted, past the admin listener's share.
-    await eventually(() => closedByAdmin > 150);
+    await eventually(() => idle.closed() > 150);
     // The gateway's request finds a descriptor for its backend connection (it was 503 overloaded).
     const ok = await requestOn(client, CHAT_REQUEST);
     expect(ok.status, ok.body).toBe(200);
@@ -57,7 +48,7 @@ describe.skipIf(!hasPrlimit || process.platform !== 'linux')('the admin listener
     expect(upstream.seen).toHaveLength(1);
 
     // Once the peer leaves, the admin listener answers again.
-    for (const s of idle) s.destroy();
+    for (const s of idle.sockets) s.destroy();
     // (Polled: the listener counts a connection gone once its close is read.)
     await eventually(async () => {
       const stats = await fetch(`${run.urls.admin}/aigw/stats`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } }).catch(

@@ -48,3 +48,17 @@ export const hasPrlimit = ((): boolean => {
     return false;
   }
 })();
+
+/** `n` connections to `url` that never send a request, and how many the server has closed so far. */
+export async function idleConnections(url: string, n: number): Promise<{ sockets: Socket[]; closed: () => number }> {
+  const sockets: Socket[] = [];
+  let closed = 0;
+  for (let i = 0; i < n; i++) {
+    const s = await openConnection(url).catch(() => undefined);
+    if (!s) continue;
+    s.on('error', () => {});
+    s.on('close', () => closed++);
+    sockets.push(s);
+  }
+  return { sockets, closed: () => closed };
+}
