@@ -30,6 +30,7 @@ import { recordUsage, type Usage, usageIn } from './usage-tap.js';
 
 const COMMITTED: AttemptOutcome = Object.freeze({ kind: 'committed' });
 const BROKE: AttemptOutcome = Object.freeze({ kind: 'committed', broke: true });
+const REFUSED: AttemptOutcome = Object.freeze({ kind: 'committed', refused: true });
 const ABANDONED: AttemptOutcome = Object.freeze({ kind: 'abandoned' });
 
 export type AttemptOutcome =
@@ -45,6 +46,11 @@ export type AttemptOutcome =
        * at its head): the answer was cut by the backend, a failure of its own however it began.
        */
       broke?: true;
+      /**
+       * The backend ended the stream with an error event of its own saying the request's fault (a 4xx) or that it is
+       * busy (429): the answer says nothing of its health, as such an answer before the head says nothing.
+       */
+      refused?: true;
     }
   /**
    * Given up before this attempt answered anything — the client left, or the drain's deadline answered it: nothing
@@ -525,7 +531,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
           // server fault it says is the backend's failure, as that error answered before the head would have been:
           // read as an answer, a backend answering every stream with one at once was never ejected, and under
           // strategy latency (no first token, so no estimate; no requests in flight) it cost nothing and took them all.
-          this.cutStream('upstream_reset', this.sse!.failed, backendFault(this.sse!.failedStatus) ? BROKE : COMMITTED);
+          const status = this.sse!.failedStatus;
+          this.cutStream('upstream_reset', this.sse!.failed, backendFault(status) ? BROKE : status !== undefined ? REFUSED : COMMITTED);
           this.abort();
         } else if (this.sse!.sawDone && this.deadline === undefined) {
           // The end marker ends the answer. A backend that talked on after it (a comment each second) held the
