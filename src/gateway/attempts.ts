@@ -15,7 +15,7 @@ import { type RelayDialect, relayDialect } from '../relay/dialect.js';
 import { Downstream } from '../relay/downstream.js';
 import { type AttemptOutcome, Exchange } from '../relay/exchange.js';
 import { upstreamHeaders } from '../relay/headers.js';
-import { afterFailure, FIRST_ATTEMPT, type AttemptState } from '../routing/attempt-policy.js';
+import { afterFailure, deadlineCutByQueue, FIRST_ATTEMPT, type AttemptState } from '../routing/attempt-policy.js';
 import { firstTokenAtHead, recordAnswerHead, recordDispatch, recordFailure, recordFirstByte } from '../routing/feedback.js';
 import { planAttempts } from '../routing/plan.js';
 import { NO_FACTS, routeRequest } from '../routing/request-facts.js';
@@ -104,6 +104,7 @@ export async function routeAndRelay(
           status: outcome.status,
           retryAfterMs: outcome.retryAfterMs,
           lengthTimed: outcome.generating === true && !firstTokenAtHead(p),
+          queueTimed: outcome.generating === true && deadlineCutByQueue(outcome.queuedMs, runtime.profile.timeouts.firstByte),
         },
         limits,
         // Through `at`: a fallback's targets are ordered once reached, and the target checked is the one tried.
@@ -301,7 +302,9 @@ function dispatch(
       const observe = headAfterAnswer ? recordAnswerHead : recordFirstByte;
       exchange.onFirstByte = () => observe(runtime.routing, target, performance.now() - sentAt);
     }
-    // An exchange's outcome always resolves (failures are outcomes too); a committed one at its head.
+    // An exchange's outcome always resolves (failures are outcomes too); a committed one at its head. One that waited
+    // for its connection says so: its head was due that much sooner (send), which the attempt policy reads.
+    if (waitedMs > 0) return exchange.outcome.then((o) => (o.kind === 'failed' ? { ...o, queuedMs: waitedMs } : o));
     return exchange.outcome;
   } catch (e) {
     // Thrown before the exchange ended: its slot is released here (once it ended, onEnd released it).

@@ -75,6 +75,11 @@ export type AttemptOutcome =
        * client asked it to (gateway/attempts.ts).
        */
       generating?: true;
+      /**
+       * How long the attempt waited for a connection before it was sent (gateway/attempts.ts): its head was due that
+       * much sooner (the wait counts against timeouts.firstByte).
+       */
+      queuedMs?: number;
     };
 
 const MAX_ERROR_BODY = 64 * 1024;

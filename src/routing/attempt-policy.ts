@@ -11,7 +11,8 @@
  * It also says whether a failure counts toward the backend's ejection: a 429 never does (the backend is
  * healthy, just busy), a queue timeout never does (the queue is ours), nor does a connection the gateway's own host
  * refused (out of descriptors: `local_resources`), nor does a head that missed its deadline
- * only because it comes after an answer as long as the client asked for (`lengthTimed`), and the status failures
+ * only because it comes after an answer as long as the client asked for (`lengthTimed`), or because the wait for a
+ * connection took most of it (`queueTimed`), and the status failures
  * one request causes count once, however many targets it tries — so one client's poison request cannot eject a pool.
  */
 import type { UpstreamFailure } from '../events/types.js';
@@ -29,6 +30,22 @@ export interface AttemptFailure {
    * every target of a model. Still tried elsewhere: a replica that is in fact hung is not told apart here.
    */
   lengthTimed?: boolean | undefined;
+  /**
+   * A timeout waiting for a head that was due early because the attempt first waited for a connection — the gateway's
+   * queue, as a queue timeout is (deadlineCutByQueue): a backend whose connections a tenant's long streams held was
+   * given what was left of timeouts.firstByte, 1 ms at the least, and three such attempts ejected a busy, healthy
+   * backend. Still tried on the next target, as any timeout.
+   */
+  queueTimed?: boolean | undefined;
+}
+
+/**
+ * Whether waiting `queuedMs` for a connection left the backend less than half of `firstByteMs` (0: no deadline) for
+ * its head. A backend that is in fact hung is still told by the attempts that found a connection free: they hold
+ * its connections until the whole deadline passes, and the attempts queued behind them are refused by the queue.
+ */
+export function deadlineCutByQueue(queuedMs: number | undefined, firstByteMs: number): boolean {
+  return queuedMs !== undefined && firstByteMs > 0 && queuedMs * 2 > firstByteMs;
 }
 
 export interface AttemptLimits {
@@ -94,6 +111,7 @@ export function afterFailure(
     failure.kind !== 'local_resources' &&
     failure.status !== 429 &&
     failure.lengthTimed !== true &&
+    failure.queueTimed !== true &&
     !(isStatus && state.statusCounted);
   const retryAt =
     failure.retryAfterMs === undefined ? state.retryAt : new Map(state.retryAt).set(state.index % planLength, now + failure.retryAfterMs);

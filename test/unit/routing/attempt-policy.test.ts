@@ -1,6 +1,12 @@
 /** The attempt policy as a pure function: every retry rule, without a socket. */
 import { describe, expect, it } from 'vitest';
-import { type AttemptFailure, type AttemptState, afterFailure, FIRST_ATTEMPT } from '../../../src/routing/attempt-policy.js';
+import {
+  type AttemptFailure,
+  type AttemptState,
+  afterFailure,
+  deadlineCutByQueue,
+  FIRST_ATTEMPT,
+} from '../../../src/routing/attempt-policy.js';
 
 const limits = { attempts: 3, retryAfterCapMs: 1000 };
 const all = () => true;
@@ -109,5 +115,20 @@ describe('the attempt policy', () => {
   it('does not count a timeout the answer’s asked-for length explains, and still tries the next target', () => {
     const timed = fail('timeout', { lengthTimed: true });
     expect(walk(3, [timed, timed, timed])).toEqual({ steps: ['try 1', 'try 2', 'give-up'], counted: [false, false, false] });
+  });
+
+  it('does not count a timeout whose deadline the wait for a connection spent, and still tries the next target', () => {
+    const timed = fail('timeout', { queueTimed: true });
+    expect(walk(3, [timed, timed, timed])).toEqual({ steps: ['try 1', 'try 2', 'give-up'], counted: [false, false, false] });
+  });
+
+  it('reads a deadline as the queue’s once the wait took more than half of it', () => {
+    expect(deadlineCutByQueue(undefined, 2000)).toBe(false);
+    expect(deadlineCutByQueue(5000, 120_000)).toBe(false);
+    expect(deadlineCutByQueue(1000, 2000)).toBe(false);
+    expect(deadlineCutByQueue(1001, 2000)).toBe(true);
+    expect(deadlineCutByQueue(1999, 2000)).toBe(true);
+    // No deadline: nothing was cut.
+    expect(deadlineCutByQueue(1999, 0)).toBe(false);
   });
 });
