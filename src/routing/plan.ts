@@ -1,13 +1,14 @@
 /**
  * The order in which a request tries targets: the pick (sticky, or the model's strategy — strategies/
  * choose.ts keeps weights between groups of equal-weight targets and lets the strategy choose within one),
- * then the list's other healthy targets by weight (equals in a random turn of their order), then each fallback model's targets the same way — its pick
+ * then the list's other healthy targets by weight (equals in a random turn of their order; a sticky session's in its
+ * own rendezvous order), then each fallback model's targets the same way — its pick
  * made only once the attempt loop reaches it (Plan.at).
  * Ejected backends are left out — unless every one is ejected, when the plan ignores ejection (panic mode).
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ModelRoute, RouteGroups, Target, TargetGroup } from './route-table.js';
-import { stickyPick } from './sticky.js';
+import { sessionOrder, stickyPick } from './sticky.js';
 import type { RequestFacts, Rng } from './strategies/candidate.js';
 import { chooseTarget, type RoutingState } from './strategies/choose.js';
 
@@ -69,8 +70,11 @@ function appendGroup(out: Target[], g: TargetGroup, route: ModelRoute, ctx: Rout
   rest.sort((a, b) => b.weight - a.weight);
   const start = out.length;
   for (const t of rest) out.push(t);
-  // A session's failovers keep one order, as its pick is kept: the replica that took them keeps its cached prefix.
-  if (session === undefined) spreadEquals(out, start, out.length, ctx.rng);
+  // A session's failovers keep one order, as its pick is kept — the session's own (sticky.ts sessionOrder): where it
+  // moves if its target leaves, so the replica that took them keeps its cached prefix, and a failing replica's sessions
+  // spread over its peers. In list order, every one of them went to the same replica, on top of its own.
+  if (session !== undefined) sessionOrder(session, out, start, out.length);
+  else spreadEquals(out, start, out.length, ctx.rng);
 }
 
 /**
@@ -157,7 +161,7 @@ export class Plan {
     const session = sessionOf(fb, this.ctx);
     const first = pickFirst(g, fb, this.ctx, session);
     clock.now = was;
-    if (first >= 0) order(this.targets, b[k]!, b[k + 1]!, g.targets[first]!, session === undefined ? this.ctx.rng : undefined);
+    if (first >= 0) order(this.targets, b[k]!, b[k + 1]!, g.targets[first]!, session, this.ctx.rng);
   }
 
   /** The k-th of the route's fallbacks that exist (as orderedTargets planned them). */
@@ -180,10 +184,10 @@ function fallbackRoute(name: string, routes: ReadonlyMap<string, ModelRoute>, ct
 }
 
 /**
- * `pick` first in out[start, end), then the rest by weight, heaviest first — equals spread (spreadEquals) unless no
- * `rng` is given (a session's: list order) — in place.
+ * `pick` first in out[start, end), then the rest as appendGroup orders them — a session's in its own order, else by
+ * weight, heaviest first, equals spread (spreadEquals) — in place.
  */
-function order(out: Target[], start: number, end: number, pick: Target, rng: Rng | undefined): void {
+function order(out: Target[], start: number, end: number, pick: Target, session: string | undefined, rng: Rng): void {
   let p = out.indexOf(pick, start);
   // Not among them: it was ejected at planning and has recovered since; the planned ones keep their order.
   if (p < 0 || p >= end) return;
@@ -195,7 +199,8 @@ function order(out: Target[], start: number, end: number, pick: Target, rng: Rng
     for (; m > start + 1 && out[m - 1]!.weight < t.weight; m--) out[m] = out[m - 1]!;
     out[m] = t;
   }
-  if (rng) spreadEquals(out, start + 1, end, rng);
+  if (session !== undefined) sessionOrder(session, out, start + 1, end);
+  else spreadEquals(out, start + 1, end, rng);
 }
 
 export function planAttempts(route: ModelRoute, routes: ReadonlyMap<string, ModelRoute>, ctx: RouteContext): Plan {

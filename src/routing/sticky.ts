@@ -16,8 +16,7 @@ export function stickyPick(
   let bestScore = -Infinity;
   for (let i = 0; i < seeds.length; i++) {
     if (weights[i]! <= 0 || !eligible(i)) continue;
-    const u = (mix32(h, seeds[i]!) + 0.5) / 4294967296;
-    const score = weights[i]! / -Math.log(u);
+    const score = rendezvousScore(h, seeds[i]!, weights[i]!);
     if (score > bestScore) {
       bestScore = score;
       best = i;
@@ -29,4 +28,28 @@ export function stickyPick(
 /** A target's stable identity for hashing: the same target keeps its sessions across reloads. */
 export function targetSeed(backend: string, upstreamModel: string): number {
   return fnv1a(`${backend}\u0000${upstreamModel}`);
+}
+
+/** One (session, target) score: `h` the session's hash (fnv1a of its key), `seed` the target's (targetSeed). */
+function rendezvousScore(h: number, seed: number, weight: number): number {
+  const u = (mix32(h, seed) + 0.5) / 4294967296;
+  return weight / -Math.log(u);
+}
+
+/**
+ * out[from, to) — targets of weight > 0 — in the session's own order, highest score first, in place: the order in
+ * which its requests move as the targets above leave. A failed attempt's next target is so the one the session moves
+ * to once the failing target is ejected (its cached prefix is already there), and a failing target's sessions fail
+ * over to its peers by weight, as they move: in list order, every session of a failing target went to one replica.
+ */
+export function sessionOrder<T extends { readonly seed: number; readonly weight: number }>(
+  sessionKey: string,
+  out: T[],
+  from: number,
+  to: number,
+): void {
+  const h = fnv1a(sessionKey);
+  const ranked = out.slice(from, to).map((t) => ({ t, score: rendezvousScore(h, t.seed, t.weight) }));
+  ranked.sort((x, y) => y.score - x.score);
+  for (let i = 0; i < ranked.length; i++) out[from + i] = ranked[i]!.t;
 }

@@ -243,6 +243,43 @@ describe('what stays as it was', () => {
     expect(orders.size).toBe(1);
   });
 
+  it("sends a session's failovers where it moves once its target leaves: a failing target's sessions spread", () => {
+    const { routes, backends } = table(
+      '  m: { sticky: { header: x-session }, targets: [{ backend: a }, { backend: b }, { backend: c }, { backend: d }] }',
+    );
+    const onA: string[] = [];
+    const seconds: Record<string, number> = {};
+    for (let i = 0; onA.length < 300; i++) {
+      const p = names(plan(routes, 'm', NO_FACTS, { 'x-session': `s${i}` }));
+      if (p[0] !== 'a') continue;
+      onA.push(`s${i}`);
+      seconds[p[1]!] = (seconds[p[1]!] ?? 0) + 1;
+    }
+    // In list order all 300 went to b, on top of its own sessions.
+    for (const x of ['b', 'c', 'd']) expect(seconds[x] ?? 0, x).toBeGreaterThan(60);
+    const failovers = onA.map((s) => names(plan(routes, 'm', NO_FACTS, { 'x-session': s }))[1]);
+    backends.get('a')!.health.failure(1000);
+    expect(onA.map((s) => names(plan(routes, 'm', NO_FACTS, { 'x-session': s }))[0])).toEqual(failovers);
+  });
+
+  it("orders a fallback's targets in the session's order too, once the request reaches it", () => {
+    const { routes } = table(
+      `  p: { sticky: { header: x-session }, targets: [{ backend: a }], fallbacks: [q] }
+  q: { sticky: { header: x-session }, targets: [{ backend: b }, { backend: c }, { backend: d }] }`,
+    );
+    const seconds = new Set<string>();
+    for (let i = 0; i < 200; i++) {
+      const headers = { 'x-session': `s${i}` };
+      const p = plan(routes, 'p', NO_FACTS, headers);
+      const reached = [p.at(1), p.at(2), p.at(3)].map((t) => t.backend.name);
+      const again = plan(routes, 'p', NO_FACTS, headers);
+      expect([again.at(1), again.at(2), again.at(3)].map((t) => t.backend.name)).toEqual(reached);
+      seconds.add(`${reached[0]}>${reached[1]}`);
+    }
+    // Each pick's failover goes to either of its peers, by session (list order: always the first other).
+    expect(seconds.size).toBe(6);
+  });
+
   it('leaves ejected backends out, and ignores ejection only when every target is ejected (panic mode)', () => {
     const { routes, backends } = table('  m: { strategy: least-request, targets: [{ backend: a }, { backend: b }] }', ['a', 'b']);
     backends.get('a')!.health.failure(1000);
