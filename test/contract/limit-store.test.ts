@@ -185,6 +185,36 @@ for (const { name, make, pass, justBefore } of stores) {
       await s.close();
     });
 
+    /**
+     * 497 tokens in a 997-token window of 10 minutes and a debt of 203 carried beside them, draining by 997 a window: a
+     * fraction of a token a millisecond, so a few milliseconds on the window's room is a fraction too.
+     */
+    const fractionalRoom = async (s: LimitStore, tokens: LimitSpec) => {
+      const a = await admit(s, [tokens], 100);
+      const b = await admit(s, [tokens], 500);
+      if (!a.ok || !b.ok) throw new Error('not admitted');
+      // a used 700: 397 fit in the window, 203 carry over; b used nothing.
+      await s.settle(a.reservation, 700);
+      await s.settle(b.reservation, 0);
+      await pass(7);
+    };
+
+    it('settles a debt beside a carried one that is draining: the debt charged, the slot freed', async () => {
+      // Redis refused to add a fraction to a bucket of whole tokens (HINCRBY: 'value is not an integer'), and the
+      // settlement stopped there: no debt charged, the request's lease left held.
+      const s = await make(600_000);
+      const tokens = { key: 'frac', tpm: 997 };
+      const slot = { key: 'frac/m', concurrency: 1 };
+      await fractionalRoom(s, tokens);
+      const c = await admit(s, [tokens, slot], 100);
+      if (!c.ok) throw new Error('not admitted');
+      // 900 over its reservation, beside ~197.01 tokens of room.
+      await s.settle(c.reservation, 1000);
+      expect((await admit(s, [slot])).ok).toBe(true);
+      expect(await admit(s, [tokens], 1)).toMatchObject({ ok: false, kind: 'tokens' });
+      await s.close();
+    });
+
     it('frees a concurrency lease at release, before the tokens are settled (trust class 4)', async () => {
       const s = await make();
       const spec = [{ key: 'rel', concurrency: 1, tpm: 1000 }];

@@ -174,6 +174,9 @@ local function settle(key, limit, w, b, d, incr)
   local used = load(key, w)
   local carry = carryLeft(key, limit, w)
   local inWindow = math.min(d, math.max(0, limit - used - carry))
+  -- A draining carry leaves a fraction of room: token buckets hold whole tokens (HINCRBY refuses a fraction, and the
+  -- script stopped there, charging nothing and holding the lease), so the fraction carries with the rest.
+  if incr == 'HINCRBY' then inWindow = math.floor(inWindow) end
   if inWindow > 0 then
     if b > w.cur - S then redis.call(incr, key, b, inWindow) else redis.call(incr, key, w.cur, inWindow) end
     redis.call('PEXPIRE', key, math.max(redis.call('PTTL', key), math.ceil(w.W + w.bms)))
@@ -184,6 +187,10 @@ local function settle(key, limit, w, b, d, incr)
     redis.call('PEXPIRE', key, math.max(math.ceil(w.W + w.bms), math.ceil(ca * w.W / math.max(limit, 1) + w.bms)))
   end
 end
+-- The slots first: a command Redis refuses ends the script where it is, keeping what it wrote before, and a lease
+-- still held then kept its tenant's slot for leaseTtl.
+for i = 0, n - 1 do redis.call('ZREM', KEYS[i * 3 + 2], lease) end
+redis.call('DEL', KEYS[#KEYS])
 for i = 0, n - 1 do
   local a = 9 + i * 3
   settle(KEYS[i * 3 + 1], tonumber(ARGV[a]), TW, bucket, delta, 'HINCRBY')
@@ -192,9 +199,7 @@ for i = 0, n - 1 do
     local bw = window(tonumber(ARGV[a + 2]))
     settle(KEYS[i * 3 + 3], bl, bw, math.floor(bat / bw.bms), bdelta, 'HINCRBYFLOAT')
   end
-  redis.call('ZREM', KEYS[i * 3 + 2], lease)
 end
-redis.call('DEL', KEYS[#KEYS])
 return 1
 `;
 
