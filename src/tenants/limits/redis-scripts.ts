@@ -144,7 +144,9 @@ else
 end
 for i = 0, n - 1 do
   local l = loaded[i]
-  out[#out + 1] = l[1]; out[#out + 1] = reset(l[2], TW, l[9], l[10]); out[#out + 1] = l[3]; out[#out + 1] = reset(l[4], TW, 0, 0)
+  -- Redis answers a number as a whole one cut toward 0: a draining debt's fraction is used, so it is counted up (as the
+  -- memory store floors what remains), or the remaining tokens said one more than a request could then take.
+  out[#out + 1] = math.ceil(l[1]); out[#out + 1] = reset(l[2], TW, l[9], l[10]); out[#out + 1] = l[3]; out[#out + 1] = reset(l[4], TW, 0, 0)
   out[#out + 1] = l[5]; out[#out + 1] = tostring(l[6]); out[#out + 1] = reset(l[7], l[8], l[11], l[12])
 end
 return out
