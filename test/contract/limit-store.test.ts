@@ -425,6 +425,29 @@ describe.skipIf(!redis)('redis store only', () => {
     }
   });
 
+  it('keeps a live lease of a longer leaseTtl when a store of a shorter one takes a slot beside it', async () => {
+    // Two leaseTtls on one slot's key: replicas part-way through a rollout of a new leaseTtl, or one gateway whose reload
+    // shortened it (the store a reload makes shares the slots of the one it replaces). The key's expiry was set to the
+    // last writer's leaseTtl, and with it went every live lease of the longer one: a slot held for 5 s was free in 200 ms.
+    const mk = (leaseTtlMs: number) =>
+      new RedisLimitStore({ url: redis!.url, windowMs: WINDOW, timeoutMs: REDIS_TIMEOUT, leaseTtlMs, prefix: 'ttls' });
+    const [long, short] = [mk(5000), mk(200)];
+    await Promise.all([long.ready(), short.ready()]);
+    try {
+      const spec = [{ key: 'mixed', concurrency: 2 }];
+      expect((await long.admit({ specs: spec, tokens: 1, lease: 'held' })).ok).toBe(true);
+      const brief = await short.admit({ specs: spec, tokens: 1, lease: 'brief' });
+      if (!brief.ok) throw new Error('not admitted');
+      await short.settle(brief.reservation, 1);
+      await sleep(500);
+      // 'held' is alive for 4.5 s more: one slot is left, not two.
+      expect((await short.admit({ specs: spec, tokens: 1, lease: 'next' })).ok).toBe(true);
+      expect(await short.admit({ specs: spec, tokens: 1, lease: 'over' })).toMatchObject({ ok: false, kind: 'concurrency' });
+    } finally {
+      await Promise.all([long.close(), short.close()]);
+    }
+  });
+
   it('shares one budget between two store clients (two replicas)', async () => {
     const mk = () =>
       new RedisLimitStore({ url: redis!.url, windowMs: WINDOW, timeoutMs: REDIS_TIMEOUT, leaseTtlMs: 300, prefix: 'shared' });

@@ -127,7 +127,10 @@ if deny == nil then
       l[3] = l[3] + 1; l[4][#l[4] + 1] = { cur, 1 }
     end
     if cl >= 0 then
-      redis.call('ZADD', KEYS[k + 3], now + ttl, lease); redis.call('PEXPIRE', KEYS[k + 3], ttl)
+      -- The key outlives every lease it holds: a store of a shorter leaseTtl (a reload, a replica mid-rollout) that set
+      -- its own expiry erased the live leases of a longer one.
+      redis.call('ZADD', KEYS[k + 3], now + ttl, lease)
+      redis.call('PEXPIRE', KEYS[k + 3], math.max(redis.call('PTTL', KEYS[k + 3]), ttl))
       l[5] = l[5] + 1
     end
     if bl >= 0 then
@@ -255,7 +258,8 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 for i = 1, #KEYS do
   redis.call('ZADD', KEYS[i], now + tonumber(ARGV[2]), ARGV[1])
-  redis.call('PEXPIRE', KEYS[i], tonumber(ARGV[2]))
+  -- Never shortened: other leases in the key may have a longer leaseTtl (ADMIT says why).
+  redis.call('PEXPIRE', KEYS[i], math.max(redis.call('PTTL', KEYS[i]), tonumber(ARGV[2])))
 end
 return 1
 `;
