@@ -267,7 +267,8 @@ export class Limiter {
       key: s.key,
       tpm: s.tpm === undefined ? undefined : Math.floor(s.tpm / share),
       rpm: s.rpm === undefined ? undefined : Math.floor(s.rpm / share),
-      concurrency: s.concurrency === undefined ? undefined : Math.max(1, Math.floor(s.concurrency / share)),
+      // At least a slot a replica, except under a concurrency of 0, which admits nothing anywhere (a model shut off).
+      concurrency: s.concurrency === undefined || s.concurrency === 0 ? s.concurrency : Math.max(1, Math.floor(s.concurrency / share)),
       budget: s.budget && { microUsd: s.budget.microUsd / share, windowMs: s.budget.windowMs },
     }));
     const store = this.degraded!;

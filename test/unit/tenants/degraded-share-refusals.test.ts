@@ -38,6 +38,7 @@ models: { m: { targets: [{ backend: b }] } }
 tenants:
   few: { keys: [k1], limits: { rpm: 2 } }
   big: { keys: [k2], limits: { tpm: 8000 } }
+  paused: { keys: [k3], modelLimits: { m: { concurrency: 0 } } }
 `,
     'p.yaml',
     {},
@@ -60,6 +61,16 @@ describe('a request over its replica’s share while the store is away', () => {
     expect(a.message).not.toMatch(/can never admit/);
     expect(a.headers?.['x-should-retry']).toBeUndefined();
     expect(Number(a.headers?.['retry-after'])).toBeGreaterThanOrEqual(1);
+  });
+
+  it('under a concurrency of 0, is never admitted: 0 ÷ replicas is 0, not a slot each', async () => {
+    // A per-model concurrency of 0 shuts a tenant out of a model (tenant-wide, the gateway's count of its places refuses
+    // first). Held to at least one slot a replica, it was served one request at a time on each while Redis was away.
+    const { limiter, tenants } = await degradedLimiter();
+    const a = (await limiter.admit(tenants.get('paused')!, 'm', 1, 'share-paused', 'r')) as AigwError;
+    expect(a.code).toBe('rate_limit_exceeded');
+    expect(a.message).toMatch(/can never admit/);
+    expect(a.headers?.['x-should-retry']).toBe('false');
   });
 
   it('past the limit itself, is still never admitted', async () => {
