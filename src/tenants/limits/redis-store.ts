@@ -56,6 +56,23 @@ const MAX_UNANSWERED = 10_000;
 /** Cancellations resent at a time after a reconnection. */
 const RESEND_BATCH = 200;
 
+const VERDICTS: ReadonlySet<unknown> = new Set(['ok', 'requests', 'tokens', 'concurrency', 'budget']);
+
+/**
+ * Whether an answer is one ADMIT sends for `n` limits (redis-scripts.ts): a verdict, a bucket or the refusing limit's
+ * index, a time or a wait, and seven figures per limit, every one a finite number. (Not held to be 0 or more: a budget
+ * bucket refunded to its last micro-dollar reads a hair off 0, 1e-17, by Redis's long double arithmetic.)
+ */
+function readableAdmission(r: unknown, n: number): r is (string | number)[] {
+  if (!Array.isArray(r) || r.length !== 3 + 7 * n || !VERDICTS.has(r[0])) return false;
+  for (let i = 1; i < r.length; i++) {
+    const v = r[i];
+    if ((typeof v !== 'number' && typeof v !== 'string') || !Number.isFinite(Number(v))) return false;
+  }
+  const at = Number(r[1]);
+  return r[0] === 'ok' || (Number.isInteger(at) && at >= 0 && at < n);
+}
+
 /** The command was written and its answer was given up on: it runs when Redis reads it. */
 function timedOut(e: unknown): boolean {
   return e instanceof Error && e.message === 'Command timed out';
@@ -162,7 +179,13 @@ export class RedisLimitStore implements LimitStore {
     } finally {
       this.pending.delete(pending);
     }
-    if (r[0] === 'cancelled') throw new Error('admission cancelled');
+    if (Array.isArray(r) && r[0] === 'cancelled') throw new Error('admission cancelled');
+    if (!readableAdmission(r, input.specs.length)) {
+      // Nothing says what the script did, if it ran: undone as an admission that timed out is. Read as it came, its
+      // NaNs were the request's x-ratelimit-* headers, a 429's retry-after, and the bucket its settlement refunded.
+      void this.cancel(keys, args, Date.now() + Math.max(this.o.leaseTtlMs, this.o.windowMs));
+      throw new Error('Redis answered an admission with what the script never sends');
+    }
     const states: LimitState[] = input.specs.map((spec, i) => {
       const [tu, tr, ru, rr, active, bu, br] = r.slice(3 + i * 7, 10 + i * 7).map(Number) as [
         number,
