@@ -73,7 +73,12 @@ export class TenantDirectory {
   }
 }
 
-const KEY_HEADERS: Readonly<Record<string, number>> = { authorization: 1, 'api-key': 2, 'x-api-key': 4 };
+/** The key headers' bits; a record without a prototype: a header named `__proto__` (9 letters, as `x-api-key`) is none. */
+const KEY_HEADERS: Readonly<Record<string, number>> = Object.assign(Object.create(null) as Record<string, number>, {
+  authorization: 1,
+  'api-key': 2,
+  'x-api-key': 4,
+});
 
 /**
  * The one key the key headers carry; undefined when none is sent (the auth stage may then look at the client

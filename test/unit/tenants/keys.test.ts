@@ -54,6 +54,10 @@ describe('which key a request carries', () => {
     ['two different keys', ['authorization', 'Bearer acme-key', 'x-api-key', 'beta-key']],
     ['a key header sent twice', ['x-api-key', 'acme-key', 'x-api-key', 'acme-key']],
     ['a scheme other than Bearer', ['authorization', 'Basic YWNtZS1rZXk=']],
+    // Nine letters, as x-api-key: it looked up Object.prototype among the key headers and was taken for one (and,
+    // no credential header by name, went on to the backend with the key in it).
+    ['a key in a header named __proto__', ['__proto__', 'acme-key']],
+    ['a key in a header named constructor', ['constructor', 'acme-key']],
   ])('%s is a 401', (_name, headers) => {
     expect(codeOf(d.authenticate(headers))).toBe('invalid_api_key');
   });
