@@ -89,6 +89,22 @@ function handshakeMs(profile: Profile): number {
   return profile.timeouts.request || 120_000;
 }
 
+/**
+ * A TLS listener's connections from their accept on. node:https hands a connection to node:http, which tracks it for
+ * closeAllConnections, only once its handshake is done: one still in its handshake (a TCP health check, a scanner, a
+ * client that sent half a ClientHello) was out of the drain's reach, and server.close() waited for it — SIGTERM's exit
+ * held until its handshake deadline (timeouts.request, 30 s by default; Node's 120 s with none), past the drain's
+ * bound. Each leaves the set as it closes (the TLS socket closes the one it wraps).
+ */
+function openConnections(server: Server): ReadonlySet<Socket> {
+  const open = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
+  });
+  return open;
+}
+
 export async function startGateway(profile: Profile, bus: EventBus, listenAt = profile.listen): Promise<Gateway> {
   const registry = new BackendRegistry();
   // The tokenizer thread starts on the first count (only answers without usage need one): an idle gateway,
@@ -119,6 +135,7 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
   // the certificate of the last, so a client verified once could present any certificate after (a tenant's subject,
   // self-signed) and be taken for that tenant (test/e2e/identity-mtls-renegotiation.test.ts).
   httpsServer?.on('secureConnection', (socket: TLSSocket) => socket.disableRenegotiation());
+  const tlsConnections = httpsServer ? openConnections(httpsServer) : undefined;
   const server: Server = httpsServer ?? createServer(httpOptions, handler);
   // An Expect other than 100-continue: node:http answered a bare 417 itself (no error shape, no x-request-id, nothing
   // logged). HTTP/1.1 defines no other expectation and a server may ignore one (RFC 9110 §10.1.1); none goes upstream.
@@ -191,6 +208,8 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
         while (busy() && monotonicNow() < flushed) await new Promise((r) => setTimeout(r, 5));
       }
       server.closeAllConnections();
+      // And those still in their TLS handshake, which node:http does not know of yet.
+      for (const socket of tlsConnections ?? []) socket.destroy();
       await closed;
       // A cut connection's response emits 'close' on a later tick, and its request settles (is published, then
       // logged) only then: with requests on a retired runtime (a reload while they waited), the drain returned
