@@ -16,6 +16,10 @@ interface Options {
 
 export async function run(opts: Options): Promise<number | void> {
   tuneV8ForServing();
+  // A reader that went away (`aigw mock-backends … | head -1`) fails the next ready line's write with EPIPE, an 'error'
+  // on the stream: unheard, it took every mock down. There is nobody left to tell; the mocks go on serving.
+  process.stdout.on('error', () => {});
+  process.stderr.on('error', () => {});
   const planned: PlannedMock[] = [];
   if (opts.config) {
     const result = await loadProfileFile(opts.config);

@@ -51,6 +51,9 @@ export async function run(opts: Options): Promise<number> {
   // write with EPIPE, an 'error' on process.stderr: with nobody listening, a refused reload or a store's flap took the
   // gateway down. There is nobody left to tell; it goes on serving (the request log's stdout: observe/line-batch.ts).
   process.stderr.on('error', () => {});
+  // stdout likewise (`aigw serve --mocks | head -1`): the ready lines after the first went to a reader that had left,
+  // before the request log (whose own listener drops its lines) was attached, or with --log off none at all.
+  process.stdout.on('error', () => {});
   const load = () => loadProfileOrManifests(opts.config, process.env, { mockAll: opts.mockAll === true });
   // The file's text as last read for a load: a file change that leaves it equal reloads nothing. Read before
   // the load, so a write in between errs towards one reload too many, never one too few. Read as the load reads it
