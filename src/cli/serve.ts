@@ -52,8 +52,12 @@ export async function run(opts: Options): Promise<number> {
   // gateway down. There is nobody left to tell; it goes on serving (the request log's stdout: observe/line-batch.ts).
   process.stderr.on('error', () => {});
   // stdout likewise (`aigw serve --mocks | head -1`): the ready lines after the first went to a reader that had left,
-  // before the request log (whose own listener drops its lines) was attached, or with --log off none at all.
-  process.stdout.on('error', () => {});
+  // before the request log (whose own listener drops its lines) was attached, or with --log off none at all. A TUI's
+  // terminal that went away (closed: its writes fail with EIO) is its user gone: stopped as when they quit it.
+  let tuiShown = false;
+  process.stdout.on('error', () => {
+    if (tuiShown) stopRequested();
+  });
   const load = () => loadProfileOrManifests(opts.config, process.env, { mockAll: opts.mockAll === true });
   // The file's text as last read for a load: a file change that leaves it equal reloads nothing. Read before
   // the load, so a write in between errs towards one reload too many, never one too few. Read as the load reads it
@@ -88,7 +92,9 @@ export async function run(opts: Options): Promise<number> {
   let reloadNow: () => void = () => {};
   process.on('SIGHUP', () => reloadNow());
 
-  const wantTui = opts.tui === true && process.stdout.isTTY === true;
+  // Its keys are read from stdin in raw mode: with stdout a terminal and stdin not one (`< /dev/null`, a pipe), Ink
+  // threw 'Raw mode is not supported' as it mounted, and took the gateway down with it (exit 1, nothing drained).
+  const wantTui = opts.tui === true && process.stdout.isTTY === true && process.stdin.isTTY === true;
   const stack = await startStack(loaded.profile, {
     listen: opts.listen,
     admin: opts.admin,
@@ -97,7 +103,15 @@ export async function run(opts: Options): Promise<number> {
     announce: (line) => process.stdout.write(`${line}\n`),
   });
   const tui = wantTui && stack.adminUrl ? await startTui(stack.adminUrl, stack.profile().admin.key) : undefined;
-  if (opts.tui && !tui) process.stderr.write('aigw: --tui needs a terminal and the admin listener; showing log lines instead\n');
+  tuiShown = tui !== undefined;
+  if (opts.tui && !tui)
+    process.stderr.write('aigw: --tui needs a terminal (stdin and stdout) and the admin listener; showing log lines instead\n');
+  // A TUI that fails once shown stops the gateway as quitting it does — drained, exit 1 — rather than at once.
+  let tuiFailed = false;
+  const tuiDone = tui?.done.catch((e: unknown) => {
+    tuiFailed = true;
+    process.stderr.write(`aigw: the TUI stopped: ${String((e as Error)?.message ?? e).slice(0, 200)}; stopping\n`);
+  });
 
   const refused = (why: string, problems: readonly string[]) => {
     for (const p of problems) process.stderr.write(`aigw: reload refused: ${p}\n`);
@@ -156,16 +170,17 @@ export async function run(opts: Options): Promise<number> {
   // A write between the first load and the watcher's first look is caught here; any later one, by the watcher.
   if (isFile) fileChanged();
 
-  await Promise.race([stopping, tui?.done ?? new Promise<never>(() => {})]);
+  await Promise.race([stopping, tuiDone ?? new Promise<never>(() => {})]);
   stopped = true;
   releaseStdin();
   unwatch();
   // A reload under way finishes before the gateway's runtime closes (within the drain's bound); one still
   // building after that closes what it built (gateway/server.ts). The backstop is armed before waiting for it.
   await stack.close();
-  exitSoon(exitCodes.ok);
+  const code = tuiFailed ? exitCodes.failure : exitCodes.ok;
+  exitSoon(code);
   await reloading;
-  return exitCodes.ok;
+  return code;
 }
 
 /** How long a drained gateway may wait for its last handles to close by themselves before it exits anyway. */
