@@ -75,6 +75,20 @@ export async function run(opts: Options): Promise<number> {
   }
   for (const w of loaded.warnings) process.stderr.write(`${formatProblem(w)}\n`);
   printSkipped(loaded.skipped);
+  // The profile's check (admin.listen cannot share the gateway's address) for the addresses the flags make: the gateway
+  // printed its ready line and then the admin listener exited 1 on EADDRINUSE, where the same profile is exit 2 up front.
+  const listenAt = opts.listen ?? loaded.profile.listen;
+  const adminAt = opts.admin ?? loaded.profile.admin.listen;
+  if (
+    loaded.profile.admin.enabled &&
+    (opts.listen !== undefined || opts.admin !== undefined) &&
+    listenAt === adminAt &&
+    !listenAt.endsWith(':0')
+  )
+    throw new CliError(
+      `the admin listener cannot share the gateway's address ${JSON.stringify(listenAt)} (--listen, --admin)`,
+      exitCodes.usage,
+    );
 
   // Signals are heard from before the first ready line: a SIGTERM right after it still drains.
   let stopRequested!: () => void;

@@ -44,6 +44,21 @@ describe('serve --listen / --admin', () => {
       });
       expect(r.stdout).not.toMatch(/listening on/);
     });
+
+  // The profile's own check (admin.listen cannot share the gateway's address), for the addresses the flags make: the
+  // gateway started and printed its ready line, then the admin listener's EADDRINUSE exited 1.
+  it.each([
+    ['--listen and --admin alike', ['--listen', '127.0.0.1:18931', '--admin', '127.0.0.1:18931']],
+    ["--listen at the profile's admin address", ['--listen', '127.0.0.1:9901']],
+    ["--admin at the profile's gateway address", ['--admin', '127.0.0.1:8080']],
+  ])('refuses %s as bad usage, before anything listens', async (_, flags) => {
+    const r = await aigw([...SERVE, ...flags]);
+    expect({ code: r.code, stderr: r.stderr }).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/^aigw: the admin listener cannot share the gateway's address "127\.0\.0\.1:\d+"/),
+    });
+    expect(r.stdout).not.toMatch(/listening on/);
+  });
 });
 
 describe('mock-backends --vllm NAME=PORT', () => {
