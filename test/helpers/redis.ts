@@ -3,6 +3,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
 import { freePort } from './ports.js';
 import { cleanupScope } from './cleanup.js';
+import { parseProfile } from '../../src/profile/load.js';
+import type { Profile } from '../../src/profile/schema.js';
 
 export const redisAvailable = spawnSync('redis-server', ['--version']).status === 0;
 
@@ -88,4 +90,26 @@ export function respServer(answer: (args: string[]) => string): Server {
       for (const a of args) socket.write(answer([(a[0] ?? '').toUpperCase(), ...a.slice(1)]));
     });
   });
+}
+
+/**
+ * A scripted Redis listening on a free loopback port, and a profile whose limits use it (tenant `t`, key `k`, 1000
+ * requests a minute): for the tests of how the limiter reads what the store answers.
+ */
+export async function scriptedStoreProfile(server: Server): Promise<Profile> {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  const r = parseProfile(
+    `version: 1
+limits: { store: { redis: "redis://127.0.0.1:${port}", timeout: 2s } }
+backends: { b: { url: "http://127.0.0.1:1" } }
+models: { m: { targets: [{ backend: b }] } }
+tenants:
+  t: { keys: [k], limits: { rpm: 1000 } }
+`,
+    'p.yaml',
+    {},
+  );
+  if (!r.ok) throw new Error(r.problems.map((p) => p.message).join('; '));
+  return r.profile;
 }

@@ -9,10 +9,9 @@ import type { Server } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EventBus } from '../../../src/events/bus.js';
 import type { GatewayEvent } from '../../../src/events/types.js';
-import { parseProfile } from '../../../src/profile/load.js';
 import { TenantDirectory } from '../../../src/tenants/keys.js';
 import { Limiter } from '../../../src/tenants/limiter.js';
-import { respServer } from '../../helpers/redis.js';
+import { respServer, scriptedStoreProfile } from '../../helpers/redis.js';
 import { ADMIT } from '../../../src/tenants/limits/redis-scripts.js';
 
 const ADMIT_SHA = createHash('sha1').update(ADMIT).digest('hex');
@@ -47,27 +46,14 @@ describe('a rate-limit store that fails every other admission', () => {
   it('is said unavailable once, not at each turn, and recovered once it answers steadily', async () => {
     const { server, steady } = flappingRedis();
     servers.push(server);
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const port = (server.address() as { port: number }).port;
-    const r = parseProfile(
-      `version: 1
-limits: { store: { redis: "redis://127.0.0.1:${port}", timeout: 2s } }
-backends: { b: { url: "http://127.0.0.1:1" } }
-models: { m: { targets: [{ backend: b }] } }
-tenants:
-  t: { keys: [k], limits: { rpm: 1000 } }
-`,
-      'p.yaml',
-      {},
-    );
-    if (!r.ok) throw new Error(r.problems.map((p) => p.message).join('; '));
+    const profile = await scriptedStoreProfile(server);
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     const bus = new EventBus();
     const events: GatewayEvent[] = [];
     bus.subscribe((e) => events.push(e));
-    const limiter = await Limiter.create(r.profile, bus);
+    const limiter = await Limiter.create(profile, bus);
     opened.push(limiter);
-    const t = new TenantDirectory(r.profile).tenants.get('t')!;
+    const t = new TenantDirectory(profile).tenants.get('t')!;
     for (let i = 0; i < 20; i++) {
       // Served either way: from Redis, or degraded (fail open) from memory.
       expect(await limiter.admit(t, 'm', 1, `flap-${i}`, 'r')).toMatchObject({ headers: { 'x-ratelimit-limit-requests': '1000' } });

@@ -9,11 +9,10 @@ import { createHash } from 'node:crypto';
 import type { Server } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EventBus } from '../../../src/events/bus.js';
-import { parseProfile } from '../../../src/profile/load.js';
 import { TenantDirectory } from '../../../src/tenants/keys.js';
 import { type Admission, Limiter } from '../../../src/tenants/limiter.js';
 import { ADMIT, CANCEL } from '../../../src/tenants/limits/redis-scripts.js';
-import { respServer } from '../../helpers/redis.js';
+import { respServer, scriptedStoreProfile } from '../../helpers/redis.js';
 
 const sha = (s: string) => createHash('sha1').update(s).digest('hex');
 const [ADMIT_SHA, CANCEL_SHA] = [sha(ADMIT), sha(CANCEL)];
@@ -43,25 +42,12 @@ afterEach(async () => {
 async function limiterOn(answer: string) {
   const redis = scriptedRedis(answer);
   servers.push(redis.server);
-  await new Promise<void>((r) => redis.server.listen(0, '127.0.0.1', r));
-  const port = (redis.server.address() as { port: number }).port;
-  const r = parseProfile(
-    `version: 1
-limits: { store: { redis: "redis://127.0.0.1:${port}", timeout: 2s } }
-backends: { b: { url: "http://127.0.0.1:1" } }
-models: { m: { targets: [{ backend: b }] } }
-tenants:
-  t: { keys: [k], limits: { rpm: 1000 } }
-`,
-    'p.yaml',
-    {},
-  );
-  if (!r.ok) throw new Error(r.problems.map((p) => p.message).join('; '));
+  const profile = await scriptedStoreProfile(redis.server);
   const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  const limiter = await Limiter.create(r.profile, new EventBus());
+  const limiter = await Limiter.create(profile, new EventBus());
   opened.push(limiter);
   const said = () => stderr.mock.calls.map((c) => String(c[0])).join('');
-  return { limiter, tenant: new TenantDirectory(r.profile).tenants.get('t')!, cancels: redis.cancels, said };
+  return { limiter, tenant: new TenantDirectory(profile).tenants.get('t')!, cancels: redis.cancels, said };
 }
 
 /** Every header a limit sets, read as a client reads it: whole numbers, and resets as OpenAI writes them. */
