@@ -124,6 +124,18 @@ describe("a stream whose first event is the backend's error", () => {
     expect(gw.eventsOf('request').at(-1)).toMatchObject({ status: 200, backend: 'healthy', attempts: 2 });
   });
 
+  it('a preamble past the 4 KiB the head waits for begins the stream: an overload after it ends it, nothing hangs', async () => {
+    const padded = MESSAGE_START.replace('"id":"msg_1"', `"id":"msg_${'x'.repeat(5000)}"`);
+    anthropicScript = { events: [padded, OVERLOADED], gapMs: 5 };
+    const err = await anthropic.messages
+      .stream({ model: 'a', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] })
+      .finalMessage()
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Anthropic.APIError);
+    await eventually(() => gw.eventsOf('request').at(-1)?.backend === 'anthropic-failing');
+    expect(gw.eventsOf('request').at(-1)).toMatchObject({ attempts: 1 });
+  });
+
   it('once an Anthropic content block began, an overload ends the stream: the client has the text and the SDK throws', async () => {
     anthropicScript = { events: [MESSAGE_START, TEXT_START, TEXT('Hel'), OVERLOADED], gapMs: 5 };
     let text = '';
