@@ -267,15 +267,31 @@ function isTextName(buf: Buffer, start: number, colon: number): boolean {
  * a batching backend is measured: four native searches, one a name, cost it 2.5× this pass.
  */
 export function textChars(buf: Buffer, start: number, stop: number): number {
+  return textWalk(buf, start, stop, start + 2, NO_LEAD);
+}
+
+/** Where a walk found its event's first text value (the index of its opening quote), or -1. */
+interface Lead {
+  at: number;
+}
+/** Where textChars' walk notes a lead nobody reads. */
+const NO_LEAD: Lead = { at: -1 };
+
+/** textChars' pass from `from`; `lead.at` is set to the first text value's opening quote it finds, else -1. */
+function textWalk(buf: Buffer, start: number, stop: number, from: number, lead: Lead): number {
   let chars = 0;
+  lead.at = -1;
   // `i` is where the last byte of a `":"` would be.
-  for (let i = start + 2; i < stop; ) {
+  for (let i = from; i < stop; ) {
     const b = buf[i];
     if (b === 0x22 && buf[i - 1] === 0x3a && buf[i - 2] === 0x22) {
       let end = i + 1;
       while (end < stop && buf[end] !== 0x22) end += buf[end] === 0x5c ? 2 : 1;
       end = Math.min(end, stop);
-      if (isTextName(buf, start, i - 1)) chars += end - (i + 1);
+      if (isTextName(buf, start, i - 1)) {
+        if (lead.at < 0) lead.at = i;
+        chars += end - (i + 1);
+      }
       // The value's closing quote opens no `":"` in JSON, but a backend's bytes need not be JSON: looked at again.
       i = end + 1;
       // A quote that ends no match can only begin one; a colon can be the middle of one; no other byte is in one.
@@ -283,3 +299,38 @@ export function textChars(buf: Buffer, start: number, stop: number): number {
   }
   return chars;
 }
+
+/**
+ * textChars over the events of one stream. A stream's chunks repeat their frame up to their text (OpenAI's carry the
+ * same id, object, created, model and system_fingerprint, then `"choices":[{"index":0,"delta":{"content":"`): the
+ * bytes of the last measured event up to its first text value are kept, and an event that starts with the same bytes
+ * is walked from there — one memcmp for ~3/4 of the walk (a 235-byte chunk: 300 → 175 ns here). Exact: the walk
+ * reads only bytes before a position to reach it, so over the same bytes it reaches the same first text value with
+ * nothing counted before it.
+ */
+export class TextMeter {
+  /** The last measured event's bytes up to and including its first text value's opening quote: `lead[0, leadLength)`. */
+  private lead: Buffer | undefined;
+  private leadLength = 0;
+  private readonly found: Lead = { at: -1 };
+
+  chars(buf: Buffer, start: number, stop: number): number {
+    const n = this.leadLength;
+    if (n > 0 && stop - start >= n && buf.compare(this.lead!, 0, n, start, start + n) === 0) {
+      return textWalk(buf, start, stop, start + n - 1, this.found);
+    }
+    const chars = textWalk(buf, start, stop, start + 2, this.found);
+    // An event without text (a finish or usage chunk) keeps the lead of the events around it. A lead is copied into
+    // the bytes kept for the last one: a stream whose frames keep changing allocates nothing an event.
+    const length = this.found.at + 1 - start;
+    if (length > 0 && length <= MAX_LEAD) {
+      if (this.lead === undefined || this.lead.length < length) this.lead = Buffer.allocUnsafe(Math.max(length, 256));
+      buf.copy(this.lead, 0, start, start + length);
+      this.leadLength = length;
+    }
+    return chars;
+  }
+}
+
+/** A longer lead (a frame with large members before its text) is not kept: its event is walked whole. */
+const MAX_LEAD = 1024;

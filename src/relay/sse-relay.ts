@@ -33,7 +33,7 @@ import {
   nextErrorName,
   nextEscapedKeyLetter,
   nextUsage,
-  textChars,
+  TextMeter,
   nullUsageEnd,
   restHasNoUsage,
   startsWithData,
@@ -86,9 +86,12 @@ function errorMessageOf(data: string): string {
  * Whether a JSON text is a backend's error as the client's SDK reads it: a top-level `error` that is not empty
  * wherever it stands (openai-node's `data.error`, openai-python's `data.get("error")`; OpenRouter's mid-stream
  * error follows the chunk's id and model), or vLLM's and Anthropic's shapes (`object`/`type` first, `"error"`).
- * Read by JSON.parse: for a text whose names are spelt with escapes, or that holds `"error"` anywhere.
+ * Read by JSON.parse: for a text whose names are spelt with escapes, or that holds `"error"` anywhere — any other
+ * text is no error to any of those readers, and the usual event (and a stream's first, read before the head) is
+ * spared a parse.
  */
 function isErrorAsRead(data: string): boolean {
+  if (!data.includes('"error"') && !hasEscapedKeyLetter(data)) return false;
   let json: unknown;
   try {
     json = JSON.parse(data);
@@ -131,6 +134,8 @@ export class SseRelay implements SseSink, StreamRelay {
   private outputTokens = 0;
   /** The smallest frame seen: an event's bytes less the text it carried (as a one-line `data:` event). */
   private frameBytes = Infinity;
+  /** Measures the events larger than the smallest frame allows (made at the stream's first: most streams only once). */
+  private texts: TextMeter | undefined;
 
   /** One more output event of `bytes` (as a one-line event spells them), from `start` to `stop` in `buf`. */
   private countOutput(bytes: number, buf: Buffer, start: number, stop: number): void {
@@ -142,7 +147,7 @@ export class SseRelay implements SseSink, StreamRelay {
       this.outputTokens++;
       return;
     }
-    const text = textChars(buf, start, stop);
+    const text = (this.texts ??= new TextMeter()).chars(buf, start, stop);
     if (bytes - text < this.frameBytes) this.frameBytes = bytes - text;
     this.outputTokens += Math.max(1, Math.floor(text / CHARS_PER_TOKEN));
   }
@@ -333,7 +338,7 @@ export class SseRelay implements SseSink, StreamRelay {
       this.sawDone = true;
       return true;
     }
-    if ((data.includes('"error"') || hasEscapedKeyLetter(data)) && isErrorAsRead(data)) {
+    if (isErrorAsRead(data)) {
       // Not passed through: its text may echo a configured secret. The client gets aigw's frame with it, scrubbed.
       this.failed = aigwError('upstream_stream_error', `backend stream error (${this.scrub(errorMessageOf(data)).slice(0, 500)})`);
       this.failedStatus = impliedStatus(data, 'application/json');

@@ -11,6 +11,7 @@ import {
   nextUsage,
   nullUsageEnd,
   restHasNoUsage,
+  TextMeter,
   textChars,
 } from '../../../src/relay/sse-bytes.js';
 import { carriesUsage } from '../../../src/relay/usage-tap.js';
@@ -241,6 +242,48 @@ describe('the SSE relay byte searches', () => {
   it("textChars counts a text name that follows a value's closing quote at once (a backend's bytes need not be JSON)", () => {
     const event = Buffer.from(`data: {"choices":[{"delta":{"content":"text":"${'x'.repeat(1000)}"}}]}\n\n`);
     expect(textChars(event, 0, event.length)).toBe(1004);
+  });
+
+  it("a stream's TextMeter counts each event as textChars does, whatever the events before it shared with it", () => {
+    // Events from a few frames (so leads repeat, and nearly repeat), with junk made of the walk's own bytes.
+    const frames = fc.constantFrom(
+      'data: {"id":"c1","choices":[{"index":0,"delta":{"content":"',
+      'data: {"id":"c1","choices":[{"index":0,"delta":{"reasoning_content":"',
+      'data: {"id":"c2","choices":[{"index":0,"delta":{"content":"',
+      'data: {"id":"c1","choices":[{"index":0,"delta":{"content":',
+      'data: {"id":"c1","choices":[{"index":0,"delta":{"role":"assistant","content":"',
+      'data: {"id":"c1","choices":[{"index":0,"text":"',
+      'data: {"id":"c1","choices":[]',
+    );
+    const junk = fc.array(fc.constantFrom('"', ':', '":"', '\\', '\\"', 'content', '_', 'text":"', 'x', 'é'), { maxLength: 12 });
+    const event = fc.tuple(frames, junk, fc.constantFrom('"}}]}\n\n', '', '"'), fc.string({ maxLength: 3 }));
+    fc.assert(
+      fc.property(fc.array(event, { minLength: 1, maxLength: 12 }), (events) => {
+        const meter = new TextMeter();
+        for (const [frame, rest, tail, around] of events) {
+          const text = `${frame}${rest.join('')}${tail}`;
+          const buf = Buffer.from(`${around}${text}${around}`);
+          const start = Buffer.byteLength(around);
+          const stop = start + Buffer.byteLength(text);
+          expect(meter.chars(buf, start, stop)).toBe(textChars(buf, start, stop));
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('a TextMeter walks from the kept lead only where the event starts with it: a changed byte in it is walked whole', () => {
+    const meter = new TextMeter();
+    const a = Buffer.from('data: {"id":"c1","choices":[{"delta":{"content":"abc"}}]}\n\n');
+    expect(meter.chars(a, 0, a.length)).toBe(3);
+    // The same lead, then an event whose lead hides a text value before the kept one's place.
+    const b = Buffer.from('data: {"id":"c1","choices":[{"delta":{"content":"abcdef"}}]}\n\n');
+    expect(meter.chars(b, 0, b.length)).toBe(6);
+    const c = Buffer.from('data: {"text":"zz","choices":[{"delta":{"content":"abcdef"}}]}\n\n');
+    expect(meter.chars(c, 0, c.length)).toBe(8);
+    // Shorter than the kept lead.
+    const d = Buffer.from('data: {"text":"');
+    expect(meter.chars(d, 0, d.length)).toBe(0);
   });
 
   it('textChars reads only its event, whatever bytes it is given: the same count as on a copy of them', () => {
