@@ -3,7 +3,7 @@
  * manifests on stdout (or one file per kind in DIR), a warning on stderr for every feature that does not
  * carry over. Secrets are `${VAR}` placeholders unless --include-secrets, so their variables need not be set.
  */
-import { mkdirSync } from 'node:fs';
+import { closeSync, constants, lstatSync, mkdirSync, openSync, readdirSync, readSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { credentialVariables, withStandIns } from '../bridge/env.js';
 import { exportEnvoy } from '../bridge/envoy/export.js';
@@ -53,13 +53,62 @@ export async function run(opts: Options): Promise<number> {
       throw new CliError(`-o takes a directory: cannot create ${opts.output}: ${reasonOf(e)}`, exitCodes.usage);
     }
     const byKind = new Map<string, string[]>();
-    for (const d of docs) byKind.set(d.kind, [...(byKind.get(d.kind) ?? []), d.text]);
+    for (const d of docs) {
+      const texts = byKind.get(d.kind);
+      if (texts) texts.push(d.text);
+      else byKind.set(d.kind, [d.text]);
+    }
+    const written = new Set<string>();
     for (const [kind, texts] of byKind) {
-      const file = join(opts.output, `${kind.toLowerCase()}.yaml`);
-      writeWhole(file, renderStream(texts), opts.includeSecrets ? 0o600 : 0o644);
+      const name = `${kind.toLowerCase()}.yaml`;
+      const file = join(opts.output, name);
+      writeWhole(file, `${EXPORT_MARK}\n${renderStream(texts)}`, opts.includeSecrets ? 0o600 : 0o644);
+      written.add(name);
       process.stderr.write(`wrote ${file}\n`);
+    }
+    for (const name of earlierExports(opts.output, written)) {
+      const file = join(opts.output, name);
+      try {
+        unlinkSync(file);
+        process.stderr.write(`removed ${file}: an earlier export's, and this profile makes no such object\n`);
+      } catch (e) {
+        process.stderr.write(
+          `warning: ${file} is an earlier export's and this profile makes no such object, but it cannot be removed (${reasonOf(e)}): kubectl apply -f ${opts.output} would apply it\n`,
+        );
+      }
     }
   }
   for (const w of out.warnings) process.stderr.write(`warning: ${w}\n`);
   return exitCodes.ok;
+}
+
+/**
+ * The first line of every file `-o DIR` writes. An export into a directory that an earlier one filled must leave no
+ * file of that one's behind: `kubectl apply -f DIR` applies every file there, and a kind this profile no longer makes
+ * (a BackendTLSPolicy, a tenant's Secret — with its real keys, after an earlier --include-secrets) would go on being
+ * applied. Only files that begin with this line are removed: a file of the user's own in DIR is never touched.
+ */
+const EXPORT_MARK = '# Written by `aigw export envoy -o`: the next export into this directory replaces this file, or removes it.';
+
+/** The files in `dir`, other than those just `written`, that an earlier export wrote (they begin with EXPORT_MARK). */
+function earlierExports(dir: string, written: ReadonlySet<string>): string[] {
+  const mark = Buffer.from(EXPORT_MARK);
+  const head = Buffer.alloc(mark.length);
+  const earlier: string[] = [];
+  for (const name of readdirSync(dir)) {
+    // Named as a kind's file is (export writes no other name): a link or anything not a regular file is left alone.
+    if (written.has(name) || !/^[a-z0-9]+\.yaml$/.test(name)) continue;
+    const file = join(dir, name);
+    if (!lstatSync(file, { throwIfNoEntry: false })?.isFile()) continue;
+    let fd: number | undefined;
+    try {
+      fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+      if (readSync(fd, head, 0, head.length, 0) === head.length && head.equals(mark)) earlier.push(name);
+    } catch {
+      // Unreadable: not known to be an export's.
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  }
+  return earlier;
 }

@@ -2,11 +2,12 @@
  * The bridge as users run it (issue 11): `aigw export envoy`, `aigw import envoy`, and `validate` / `serve` /
  * `bench -c` reading Envoy AI Gateway manifests with `--mock-all` — real processes, the official client as judge.
  */
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { runAigw, startAigw } from '../helpers/cli.js';
 import { crdsAvailable, EXAMPLES_DIR } from '../unit/bridge/crd-validate.js';
 import { EXAMPLES, loadExample } from '../unit/bridge/examples.js';
@@ -262,6 +263,39 @@ describe('hostile or mistaken input is a clear problem and exit 2, never an unex
     expect(r.code, r.stderr).toBe(0);
     expect(readFileSync(join(out, 'secret.yaml'), 'utf8')).toContain(CANARY);
     expect(statSync(join(out, 'secret.yaml')).mode & 0o077).toBe(0);
+  });
+
+  it("export -o into an earlier export's directory removes that export's files this profile makes no object for, and nothing else", async () => {
+    const out = join(dir, 'stale');
+    const first = await runAigw(['export', 'envoy', '-c', 'profiles/demo.yaml', '-o', out, '--include-secrets'], { ACME_KEY: CANARY });
+    expect(first.code, first.stderr).toBe(0);
+    expect(readFileSync(join(out, 'secret.yaml'), 'utf8')).toContain(CANARY);
+    // The user's own files: one named as a kind's would be, a link to an export's file, and one of another name.
+    writeFileSync(join(out, 'backendtlspolicy.yaml'), '# mine\nkind: BackendTLSPolicy\n');
+    copyFileSync(join(out, 'securitypolicy.yaml'), join(dir, 'kept-securitypolicy.yaml'));
+    symlinkSync(join(dir, 'kept-securitypolicy.yaml'), join(out, 'linked.yaml'));
+    writeFileSync(join(out, 'README'), 'notes\n');
+    // No tenants: no Secret, no SecurityPolicy.
+    const profile = join(dir, 'no-tenants.yaml');
+    writeFileSync(
+      profile,
+      'version: 1\nlisten: 127.0.0.1:8080\nbackends:\n  a: { url: "http://127.0.0.1:8001" }\nmodels:\n  m: { targets: [{ backend: a }] }\n',
+    );
+    const again = await runAigw(['export', 'envoy', '-c', profile, '-o', out]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain(`removed ${join(out, 'secret.yaml')}: an earlier export's`);
+    expect(again.stderr).toContain(`removed ${join(out, 'securitypolicy.yaml')}: an earlier export's`);
+    const left = readdirSync(out).sort();
+    expect(left).not.toContain('secret.yaml');
+    expect(left).not.toContain('securitypolicy.yaml');
+    expect(left).toEqual(expect.arrayContaining(['README', 'backendtlspolicy.yaml', 'linked.yaml', 'gateway.yaml', 'backend.yaml']));
+    for (const f of left) expect(readFileSync(join(out, f), 'utf8')).not.toContain(CANARY);
+    // What it wrote says so on its first line, and reads as the same manifests.
+    const gateway = readFileSync(join(out, 'gateway.yaml'), 'utf8');
+    expect(gateway.split('\n')[0]).toMatch(/^# Written by `aigw export envoy -o`/);
+    const read = parseAllDocuments(gateway);
+    expect(read.flatMap((d) => d.errors)).toEqual([]);
+    expect(read.map((d) => (d.toJS() as { kind: string }).kind)).toEqual(['Gateway']);
   });
 });
 
