@@ -4,6 +4,7 @@
  */
 import { Command, Option } from 'commander';
 import { aigwVersion } from '../core/version.js';
+import { HeldSignal } from './held-signal.js';
 import { exitCodes, runCommand } from './run.js';
 
 // React (the TUI, the bench's live view) runs its development build unless told otherwise: slower, and it
@@ -71,7 +72,8 @@ program
   .option('--mock-all', MOCK_ALL)
   .option('--tui', 'show the live terminal UI instead of log lines')
   .addOption(new Option('--log <format>', 'request log format').choices(['json', 'pretty', 'off']).default('pretty'))
-  .action((opts) => runCommand(() => import('./serve.js'), opts));
+  // SIGHUP (reload) is held from here: the gateway's code is imported and its profile read before it can reload.
+  .action((opts) => runCommand(() => import('./serve.js'), { ...opts, hup: new HeldSignal('SIGHUP') }));
 
 program
   .command('bench')

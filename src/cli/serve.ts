@@ -15,6 +15,7 @@ import { escapeControls } from '../core/printable.js';
 import { startStack } from './stack.js';
 import { stopWithStdin } from '../core/stop-with-stdin.js';
 import { printSkipped } from './validate.js';
+import { HeldSignal } from './held-signal.js';
 import { tuneV8ForServing } from '../core/v8-tuning.js';
 
 /** The TUI in this process, on the admin listener's own endpoints; resolves when the user quits. */
@@ -31,6 +32,8 @@ interface Options {
   mockAll?: boolean;
   tui?: boolean;
   log: LogFormat;
+  /** SIGHUP, held since the command was chosen (main.ts): heard while the gateway loads, it reloads once it serves. */
+  hup?: HeldSignal;
 }
 
 /** Problems a refused reload's event (the TUI, /aigw/events) names; stderr lists them all. */
@@ -46,6 +49,7 @@ export async function run(opts: Options): Promise<number> {
     if (problem)
       throw new CliError(`${flag} expects ${problem}; got ${JSON.stringify(escapeControls(value!).slice(0, 100))}`, exitCodes.usage);
   }
+  const hup = opts.hup ?? new HeldSignal('SIGHUP');
   tuneV8ForServing();
   // A stderr whose reader went away (`aigw serve 2>&1 | head`, a restarted log collector) fails the next warning's
   // write with EPIPE, an 'error' on process.stderr: with nobody listening, a refused reload or a store's flap took the
@@ -103,8 +107,6 @@ export async function run(opts: Options): Promise<number> {
   process.on('SIGINT', onStopSignal);
   process.on('SIGTERM', onStopSignal);
   const releaseStdin = stopWithStdin(() => stopRequested());
-  let reloadNow: () => void = () => {};
-  process.on('SIGHUP', () => reloadNow());
 
   // Its keys are read from stdin in raw mode: with stdout a terminal and stdin not one (`< /dev/null`, a pipe), Ink
   // threw 'Raw mode is not supported' as it mounted, and took the gateway down with it (exit 1, nothing drained).
@@ -173,7 +175,7 @@ export async function run(opts: Options): Promise<number> {
       }
     })().finally(() => (reloading = undefined));
   };
-  reloadNow = () => requestReload('SIGHUP');
+  hup.handTo(() => requestReload('SIGHUP'));
   // A profile file is watched; a directory of manifests reloads on SIGHUP.
   const isFile = await stat(opts.config).then(
     (s) => s.isFile(),
