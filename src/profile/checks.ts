@@ -325,7 +325,10 @@ export function checkWarnings(p: Profile, raw: unknown, fromEnv: ReadonlySet<str
   }
 }
 
-/** A URL as written with anything between `//` and an `@` (a user and password) replaced. */
+/**
+ * A URL as written with what may hold a credential replaced: anything between `//` and the last `@` before the path
+ * (a user and password, a `?` in it too) and the query and fragment (Azure's `?api-key=`).
+ */
 function withoutUserinfo(url: string): string {
-  return url.replace(/\/\/[^/?#]*@/, '//…@');
+  return url.replace(/\/\/[^/]*@/, '//…@').replace(/[?#][\s\S]*$/, '?…');
 }

@@ -176,6 +176,24 @@ models:
     expect(text).not.toContain('SECRETPW99');
   });
 
+  it('a backend URL that does not parse is shown without its query (a key in ?api-key=), its fragment or a password with ? in it', () => {
+    for (const url of [
+      'https://host:99999999/openai?api-version=1&api-key=SECRETQ99',
+      'https://host:99999999/#SECRETQ99',
+      'https://user:pw?SECRETQ99@host:99999999/x',
+      'https://u:SECRETQ99@host:99999999/?a=b@c',
+    ]) {
+      const yaml = `version: 1\nbackends:\n  a: { url: "${url}" }\nmodels:\n  m: { targets: [{ backend: a }] }\n`;
+      const r = parseProfile(yaml, 'p.yaml', {});
+      expect(r.ok).toBe(false);
+      if (r.ok) return;
+      const text = r.problems.map(formatProblem).join('\n');
+      expect(text).toContain('backends.a.url');
+      expect(text).toContain('host:99999999');
+      expect(text).not.toContain('SECRETQ99');
+    }
+  });
+
   it('still shows what is no secret: a mistyped enum, and the TLS key file it cannot read', () => {
     const r = parseProfile(base('limits: { responseBuffer: { mode: "bufferd" } }'), 'p.yaml', { KEY: 'k' });
     expect(r.ok).toBe(false);
