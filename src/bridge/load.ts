@@ -8,7 +8,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MAX_PROFILE_TEXT_BYTES, readSmallFile } from '../core/small-file.js';
 import { formatSize } from '../core/units.js';
-import { parseProfile, type LoadResult } from '../profile/load.js';
+import { boundedProblems, parseProfile, type LoadResult } from '../profile/load.js';
 import type { ProfileProblem } from '../profile/problems.js';
 import { readYaml } from '../profile/yaml-source.js';
 import { importEnvoy, type Skipped } from './envoy/import.js';
@@ -119,7 +119,9 @@ export async function loadProfileOrManifests(
   if (inputs.length === 1 && !isManifestText(first.text)) return loadProfileText(first.file, first.text, env, opts);
 
   const imported = importEnvoy(inputs);
-  if (imported.problems.length) return { ok: false, problems: imported.problems, source: 'manifests', skipped: imported.skipped };
+  // Bounded as a profile's are: a set of manifests is as large as a profile may be, and each object can say several.
+  if (imported.problems.length)
+    return { ok: false, problems: boundedProblems(imported.problems), source: 'manifests', skipped: imported.skipped };
   const raw = opts.mockAll ? mockAll(imported.profile) : imported.profile;
   const text = renderDocument(raw, importComments(imported.profile), `Imported by aigw from ${list.join(', ')}.`);
   const label = `${first.file} (imported)`;
@@ -135,7 +137,7 @@ export async function loadProfileOrManifests(
       text,
       raw,
     };
-  const warnings = sortByPlace([...imported.warnings, ...relocate(r.warnings, origin, fallback)]);
+  const warnings = boundedProblems(sortByPlace([...imported.warnings, ...relocate(r.warnings, origin, fallback)]));
   return { ...r, warnings, source: 'manifests', skipped: imported.skipped, text, raw };
 }
 

@@ -5,10 +5,14 @@
 import type { Skipped } from '../bridge/envoy/import.js';
 import { loadProfileOrManifests } from '../bridge/load.js';
 import { formatProblem } from '../profile/problems.js';
+import { MAX_PROBLEMS } from '../profile/load.js';
 import { exitCodes } from './run.js';
 
 export function printSkipped(skipped: readonly Skipped[]): void {
-  for (const s of skipped) process.stderr.write(`${s.pos.file}:${s.pos.line}:${s.pos.col}: skipped: ${s.kind}/${s.name}: ${s.reason}\n`);
+  // As many as problems are listed: a cluster's dump of thousands of Deployments and Services would bury the rest.
+  for (const s of skipped.slice(0, MAX_PROBLEMS))
+    process.stderr.write(`${s.pos.file}:${s.pos.line}:${s.pos.col}: skipped: ${s.kind}/${s.name}: ${s.reason}\n`);
+  if (skipped.length > MAX_PROBLEMS) process.stderr.write(`and ${skipped.length - MAX_PROBLEMS} more objects skipped, not listed\n`);
 }
 
 export async function run(opts: { config: string; mockAll?: boolean }): Promise<number> {

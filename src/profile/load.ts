@@ -39,10 +39,11 @@ export function parseProfile(text: string, file: string, env: Env = process.env)
  */
 export const MAX_PROBLEMS = 100;
 
-/** A problem past MAX_PROBLEMS: sorted last, then counted by `bounded`. */
+/** A problem past MAX_PROBLEMS: sorted last, then counted by `boundedProblems`. */
 const UNLISTED: ProfileProblem = { severity: 'error', file: '', line: Number.MAX_SAFE_INTEGER, col: 0, path: '', message: '' };
 
-function bounded(ps: ProfileProblem[]): ProfileProblem[] {
+/** At most MAX_PROBLEMS problems, then one that counts the rest (a profile's, or a set of manifests'). */
+export function boundedProblems(ps: ProfileProblem[]): ProfileProblem[] {
   if (ps.length <= MAX_PROBLEMS) return ps;
   const last = ps[MAX_PROBLEMS - 1]!;
   const more = ps.length - MAX_PROBLEMS;
@@ -53,7 +54,7 @@ function bounded(ps: ProfileProblem[]): ProfileProblem[] {
 }
 
 function redacted(r0: LoadResult, envValues: ReadonlyMap<string, string>): LoadResult {
-  const r: LoadResult = r0.ok ? { ...r0, warnings: bounded(r0.warnings) } : { ok: false, problems: bounded(r0.problems) };
+  const r: LoadResult = r0.ok ? { ...r0, warnings: boundedProblems(r0.warnings) } : { ok: false, problems: boundedProblems(r0.problems) };
   if (envValues.size === 0) return r;
   // Longest first: a value that begins another would otherwise be replaced inside it, showing the rest.
   const values = [...envValues].sort((a, b) => b[0].length - a[0].length);

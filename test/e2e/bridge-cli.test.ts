@@ -226,6 +226,19 @@ describe('hostile or mistaken input is a clear problem and exit 2, never an unex
     expect(r.stderr).not.toMatch(/^ansi.yaml:1:1: error/m);
   });
 
+  it('import lists at most 100 skipped objects and counts the rest (a cluster dump of hundreds of Services)', async () => {
+    const services = Array.from(
+      { length: 250 },
+      (_, i) => `apiVersion: v1\nkind: Service\nmetadata: {name: s${i}}\nspec: {ports: [{port: 80}]}`,
+    );
+    const m = join(dir, 'services.yaml');
+    writeFileSync(m, docs(BASE, ...services));
+    const r = await runAigw(['import', 'envoy', m]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr.match(/: skipped: Service\//g)).toHaveLength(100);
+    expect(r.stderr).toContain('and 150 more objects skipped, not listed');
+  });
+
   it('import of a file that does not exist says so', async () => {
     const r = await runAigw(['import', 'envoy', join(dir, 'nosuch.yaml')]);
     expect(r.code).toBe(2);

@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadProfileOrManifests } from '../../../src/bridge/load.js';
 import { MOCK_ALL_KEY, MOCK_ALL_URL, mockAll } from '../../../src/bridge/mock-all.js';
-import { loadProfileFile } from '../../../src/profile/load.js';
+import { loadProfileFile, MAX_PROBLEMS } from '../../../src/profile/load.js';
 import { formatProblem } from '../../../src/profile/problems.js';
 import { MAX_YAML_TOKENS, yamlTooLarge } from '../../../src/profile/yaml-budget.js';
+import { BASE, docs } from './manifests.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'aigw-bridge-load-'));
 const write = (name: string, text: string) => {
@@ -119,6 +120,27 @@ describe('manifests', () => {
     // The key's variable is unset: reported at the BackendSecurityPolicy's apiKey, where the key comes from.
     expect(r.problems.map((p) => `${p.file}:${p.line}:${p.col} ${p.path}`)).toEqual([`${file}:21:11 backends.a.apiKey`]);
     expect(r.problems[0]!.message).toMatch(/A_KEY is not set/);
+  });
+
+  it("list at most 100 warnings, then one that counts the rest, as a profile's", async () => {
+    // 300 routes to AIServiceBackends that are not among the files: two warnings each.
+    const routes = Array.from(
+      { length: 300 },
+      (_, i) => `apiVersion: aigateway.envoyproxy.io/v1beta1
+kind: AIGatewayRoute
+metadata: {name: r${i}}
+spec:
+  parentRefs: [{name: gw}]
+  rules:
+    - matches: [{headers: [{type: Exact, name: x-ai-eg-model, value: m${i}}]}]
+      backendRefs: [{name: nope${i}}]`,
+    );
+    const r = await loadProfileOrManifests(write('many-warnings.yaml', docs(BASE, ...routes)), {});
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.warnings).toHaveLength(MAX_PROBLEMS + 1);
+    expect(r.warnings.at(-1)!.message).toMatch(/^\d+ more warnings not shown/);
+    expect(Number(/^(\d+)/.exec(r.warnings.at(-1)!.message)![1])).toBeGreaterThanOrEqual(500);
   });
 
   it('load with the variable set, or with --mock-all (no credential needed)', async () => {
