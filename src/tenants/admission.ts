@@ -299,7 +299,16 @@ async function countTokens(record: RequestRecord, p: ProxyRequest, counter: Prom
     return;
   }
   const n = await counter.count(p.endpoint === 'chat' || p.api === 'anthropic' ? 'chat' : 'prompt', payload);
-  if (n !== undefined) {
+  if (n === undefined) {
+    // Not counted (the tokenizer thread's queue full, or the count waited past its bound): charged its estimate, as
+    // admission reserved it — and said so on the record, which the request event, its costUsd and the metrics read.
+    // Left uncounted there, the tenant was charged the estimate while aigw_cost_usd_total, /aigw/stats and the event
+    // counted no input at all: a client that kept the thread busy had every other answer without usage priced at its
+    // output alone.
+    record.inputTokens = promptEstimate(p.bytes);
+    record.inputSource = 'estimate';
+    record.countNote = 'prompt not counted in time (the tokenizer thread was busy): estimated from its size';
+  } else {
     record.inputTokens = n.tokens;
     record.inputSource = n.exact ? 'tokenizer' : 'estimate';
     if (!n.exact) record.countNote = 'prompt over the exact-count budget: estimated';

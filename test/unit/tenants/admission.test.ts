@@ -100,3 +100,43 @@ describe('admission with the memory store', () => {
     await limiter.close();
   });
 });
+
+describe('a prompt the tokenizer thread could not count in time', () => {
+  it('is charged its estimate, and the record says that charge: the event, its cost and the metrics read it', async () => {
+    const r = parseProfile(
+      `version: 1
+backends: { a: { url: "http://127.0.0.1:1" } }
+models: { m: { targets: [{ backend: a }] } }
+tenants: { acme: { keys: [k], limits: { tpm: 100000 } } }
+`,
+      'p.yaml',
+      {},
+    );
+    if (!r.ok) throw new Error('profile');
+    const tpmLimiter = await Limiter.create(r.profile, new EventBus());
+    const tenant = new TenantDirectory(r.profile).tenants.get('acme')!;
+    const body = Buffer.from(JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'word '.repeat(3000) }], max_tokens: 10 }));
+    const parsed = parseProxyRequest('chat', body, 'application/json');
+    if (!parsed.ok) throw new Error(parsed.error.message);
+    // The thread's queue full, or the count past its wait: no count.
+    const busy: PromptCounter = { count: async () => undefined };
+    const policy = { defaultCompletionTokens: 16, leaseRenewMs: undefined };
+    const admitted = admit(tpmLimiter, tenant, parsed.value, policy, busy, 'req-busy') as Admitted;
+    const record = new RequestRecord('req-busy');
+    record.status = 200;
+    record.outputTokens = 3;
+    record.outputSource = 'usage';
+    record.pricing = { input: 1, output: 1 };
+    await admitted.settle(record);
+    const estimate = Math.ceil(body.length / 3);
+    // Before: inputSource 'none', input 0 and a cost of the output alone, while the tenant was charged the estimate.
+    expect(record.inputSource).toBe('estimate');
+    expect(record.inputTokens).toBe(estimate);
+    expect(record.costUsd).toBeCloseTo((estimate + 3) / 1e6, 12);
+    expect(record.countNote).toContain('not counted');
+    // What the tenant was charged is that count: the next admission's remaining tokens say it.
+    const next = admit(tpmLimiter, tenant, parsed.value, policy, busy, 'req-next') as Admitted;
+    expect(Number(next.headers?.['x-ratelimit-remaining-tokens'])).toBe(100000 - (estimate + 3) - (estimate + 10));
+    await tpmLimiter.close();
+  });
+});
