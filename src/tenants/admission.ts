@@ -14,7 +14,7 @@ import type { RequestRecord } from '../events/request-record.js';
 import type { ProxyRequest } from '../openai/parse-request.js';
 import { countTokensTurns } from '../translate/count-tokens.js';
 import { estimateTokens, promptEstimate } from './estimate.js';
-import { promptTokensBound, textTokensBound } from './prompt-bound.js';
+import { PART_TOKENS, promptParts, promptTokensBound, textTokensBound } from './prompt-bound.js';
 import type { Tenant } from './keys.js';
 import type { Admission, Limiter } from './limiter.js';
 import type { MaybePromise } from '../core/maybe-promise.js';
@@ -26,6 +26,8 @@ import { timerDelay } from '../core/timer-delay.js';
 export interface PromptCount {
   tokens: number;
   exact: boolean;
+  /** The parts of a chat's messages that hold no text to count: images, audio, files, video (absent: none). */
+  untexted?: number;
 }
 
 /**
@@ -108,8 +110,9 @@ export function admit(
   // The lease is the gateway's own, unique per admission: a client-chosen id (x-request-id) would let
   // parallel requests share one concurrency slot.
   const admission = limiter.admit(tenant, p.model, estimate.total, nextId('lease'), requestId, bound);
-  if (admission instanceof Promise) return admission.then((a) => admitted(a, p, policy, counter, estimate.prompt));
-  return admitted(admission, p, policy, counter, estimate.prompt);
+  const promptPrice = dearestPromptPrice(prices);
+  if (admission instanceof Promise) return admission.then((a) => admitted(a, p, policy, counter, estimate.prompt, promptPrice));
+  return admitted(admission, p, policy, counter, estimate.prompt, promptPrice);
 }
 
 function admitted(
@@ -118,9 +121,10 @@ function admitted(
   policy: AdmissionPolicy,
   counter: PromptCounter,
   promptEstimate: number,
+  promptPrice: number,
 ): Admitted | AigwError {
   if ('code' in admission) return admission;
-  return new TenantSettlement(admission, p, policy, counter, promptEstimate);
+  return new TenantSettlement(admission, p, policy, counter, promptEstimate, promptPrice);
 }
 
 class TenantSettlement implements Admitted {
@@ -135,6 +139,8 @@ class TenantSettlement implements Admitted {
     policy: AdmissionPolicy,
     private readonly counter: PromptCounter,
     private readonly promptEstimate: number,
+    /** The dearest a prompt token may cost on the targets it can reach, in micro-dollars (dearestPromptPrice). */
+    private readonly promptPrice: number,
   ) {
     const { reservation, store } = admission;
     this.headers = admission.headers;
@@ -173,8 +179,20 @@ class TenantSettlement implements Admitted {
     // reserved. Charged nothing, a client that dropped each request just before its answer had the backend generate
     // without limit (25 requests of 900 tokens in 20 s on a 1,000 tpm tenant), and so did one whose every answer
     // outgrew the buffer or outlasted timeouts.firstByte.
+    // What it reserved holds no part of its messages the tokenizer cannot read (an image by URL is a few bytes): with no
+    // answer to count from, each is charged as a client that left a stream before its usage is (chargeUntexted) — at
+    // its reservation alone, a client leaving each request of many images before its answer had them prefilled free.
+    // (Counting tokens prefills nothing: count_tokens costs a request alone, estimate.ts.)
+    const untexted =
+      record.workedUnmetered && !record.answered && this.p.endpoint !== 'count_tokens'
+        ? Math.min(MAX_COUNT, PART_TOKENS * untextedParts(this.p.json.messages))
+        : 0;
     const settled = record.workedUnmetered
-      ? this.store.settle(reservation, Math.max(tokens, reservation.tokens), Math.max(microUsd, reservation.microUsd))
+      ? this.store.settle(
+          reservation,
+          Math.max(tokens, reservation.tokens + untexted),
+          Math.max(microUsd, reservation.microUsd + untexted * this.promptPrice),
+        )
       : this.store.settle(reservation, tokens, microUsd);
     if (settled instanceof Promise) return settled.catch(() => {});
   }
@@ -312,7 +330,38 @@ async function countTokens(record: RequestRecord, p: ProxyRequest, counter: Prom
     record.inputTokens = n.tokens;
     record.inputSource = n.exact ? 'tokenizer' : 'estimate';
     if (!n.exact) record.countNote = 'prompt over the exact-count budget: estimated';
+    // An Anthropic request's turns carry no images: its parts are read off the request's messages themselves.
+    if (record.clientGone)
+      chargeUntexted(record, p.api === 'anthropic' && !p.sentBody ? untextedParts(p.json.messages) : (n.untexted ?? 0));
   }
+}
+
+/** A prompt's parts that hold no text to count: images and audio, and kinds not known here (a file, a video). */
+function untextedParts(messages: unknown): number {
+  const { media, other } = promptParts(messages);
+  return media + other;
+}
+
+/**
+ * A client that left before the backend said what its prompt cost (the usage comes last in an OpenAI stream) is charged
+ * each of its messages' parts the tokenizer cannot read — an image, audio, a file, a video — at the most an image or
+ * audio part can cost (PART_TOKENS): the backend prefilled up to thousands of tokens for one before the first chunk.
+ * Counted as 0, a tenant leaving each vision stream at its first chunk had its images prefilled without limit under any
+ * tpm or budget (its reservation, the body's bytes / 3, refunded to the text's few tokens). A client that stays for the
+ * usage pays what the backend counted.
+ */
+function chargeUntexted(record: RequestRecord, parts: number): void {
+  if (parts === 0) return;
+  record.inputTokens = Math.min(MAX_COUNT, record.inputTokens + PART_TOKENS * parts);
+  record.inputSource = 'estimate';
+  record.countNote = `left before its usage: ${parts} image, audio or other part${parts === 1 ? '' : 's'} the tokenizer cannot read charged ${PART_TOKENS} tokens each`;
+}
+
+/** The dearest a prompt token can cost over `prices`, in micro-dollars (USD per million tokens): cached and written input too. */
+function dearestPromptPrice(prices: readonly Prices[]): number {
+  let max = 0;
+  for (const p of prices) max = Math.max(max, p.input, p.cachedInput ?? 0, p.cacheWrite ?? 0);
+  return max;
 }
 
 /**

@@ -14,20 +14,41 @@
 import type { ProxyRequest } from '../openai/parse-request.js';
 
 const BASE_TOKENS = 4096;
-const PART_TOKENS = 32_768;
+/** The most an image or audio part may cost beyond its bytes (see above). */
+export const PART_TOKENS = 32_768;
 
-/** Parts that may cost PART_TOKENS beyond their bytes. */
-const MEDIA = new Set(['image_url', 'image', 'input_image', 'input_audio', 'audio']);
 /**
- * Every other `type` a request holds, whose cost is in its bytes: text and tool blocks, tool choices, response
- * formats, cache control, image sources, and JSON Schema's types (tool parameters).
+ * The parts of a request body whose cost is not in its text: `media` counts its image and audio parts (each up to
+ * PART_TOKENS), `other` its parts of a kind not known here (a document, a file, a video: no bound). Every other `type` a
+ * request holds costs its bytes: text and tool blocks, tool choices, response formats, cache control, image sources,
+ * and JSON Schema's types (tool parameters). Self-contained, its lists within: the tokenizer thread runs it serialised
+ * (token-worker.ts). Walked without recursion: a body may nest as deep as its size allows.
  */
-const IN_BYTES = new Set([
-  ...['text', 'input_text', 'output_text', 'refusal', 'thinking', 'redacted_thinking', 'tool_use', 'tool_result'],
-  ...['function', 'custom', 'auto', 'any', 'tool', 'none', 'required', 'json_schema', 'json_object'],
-  ...['enabled', 'disabled', 'ephemeral', 'base64', 'url'],
-  ...['object', 'string', 'number', 'integer', 'boolean', 'array', 'null'],
-]);
+export function promptParts(body: unknown): { media: number; other: number } {
+  const media = new Set(['image_url', 'image', 'input_image', 'input_audio', 'audio']);
+  const inBytes = new Set([
+    ...['text', 'input_text', 'output_text', 'refusal', 'thinking', 'redacted_thinking', 'tool_use', 'tool_result'],
+    ...['function', 'custom', 'auto', 'any', 'tool', 'none', 'required', 'json_schema', 'json_object'],
+    ...['enabled', 'disabled', 'ephemeral', 'base64', 'url'],
+    ...['object', 'string', 'number', 'integer', 'boolean', 'array', 'null'],
+  ]);
+  let parts = 0;
+  let other = 0;
+  const stack: unknown[] = [body];
+  while (stack.length) {
+    const v = stack.pop();
+    if (Array.isArray(v)) for (const x of v) stack.push(x);
+    else if (v !== null && typeof v === 'object') {
+      const type = (v as { type?: unknown }).type;
+      if (typeof type === 'string') {
+        if (media.has(type)) parts++;
+        else if (!inBytes.has(type)) other++;
+      }
+      for (const x of Object.values(v)) stack.push(x);
+    }
+  }
+  return { media: parts, other };
+}
 
 /**
  * Where a request names something the backend expands into the prompt, beyond any bound its bytes give: Anthropic's
@@ -61,22 +82,8 @@ export function promptTokensBound(p: ProxyRequest): number {
     }
   }
   if (expandsPrompt(body)) return Number.POSITIVE_INFINITY;
-  let media = 0;
-  // Walked without recursion: a body may nest as deep as its size allows.
-  const stack: unknown[] = [body];
-  while (stack.length) {
-    const v = stack.pop();
-    if (Array.isArray(v)) for (const x of v) stack.push(x);
-    else if (v !== null && typeof v === 'object') {
-      const type = (v as { type?: unknown }).type;
-      if (typeof type === 'string') {
-        if (MEDIA.has(type)) media++;
-        else if (!IN_BYTES.has(type)) return Number.POSITIVE_INFINITY;
-      }
-      for (const x of Object.values(v)) stack.push(x);
-    }
-  }
-  return textTokensBound(p) + PART_TOKENS * media;
+  const { media, other } = promptParts(body);
+  return other > 0 ? Number.POSITIVE_INFINITY : textTokensBound(p) + PART_TOKENS * media;
 }
 
 /** Whether the body names something at an EXPANDING_PATHS place (an empty list, string or null expands nothing). */

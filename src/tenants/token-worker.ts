@@ -10,6 +10,7 @@ import { Worker } from 'node:worker_threads';
 import { makeBpeEncoder } from '../openai/bpe.js';
 import { type CountBudget, makeCounter, WORKER_BUDGET } from '../openai/tokens.js';
 import type { PromptCount, PromptCounter } from './admission.js';
+import { promptParts } from './prompt-bound.js';
 
 /** Counts waiting or running at once; more are answered "not counted" at once. */
 const MAX_QUEUE = 256;
@@ -129,6 +130,7 @@ const makeCounter = ${makeCounter.toString()};
 const answerText = ${answerText.toString()};
 const promptValue = ${promptValue.toString()};
 const chatMessages = ${chatMessages.toString()};
+const promptParts = ${promptParts.toString()};
 let counter;
 parentPort.on('message', ({ id, kind, payload, until }) => {
   // Its caller stopped waiting (the count waited behind others too long): answered at once, not counted.
@@ -145,7 +147,12 @@ parentPort.on('message', ({ id, kind, payload, until }) => {
     const n = kind === 'chat' ? counter.chat(chatMessages(prompt))
       : kind === 'completion' ? counter.text(answerText(payload))
       : counter.prompt(prompt ?? '');
-    parentPort.postMessage({ id, n, exact: counter.exact });
+    // The parts of the messages the count above cannot read (images, audio, files, video: no text), which the caller
+    // may charge: a chat body's messages, or count_tokens' turns (which carry none).
+    const messages = prompt !== null && typeof prompt === 'object' && !Array.isArray(prompt) ? prompt.messages : prompt;
+    const parts = kind === 'chat' ? promptParts(messages) : undefined;
+    const untexted = parts ? parts.media + parts.other : 0;
+    parentPort.postMessage({ id, n, exact: counter.exact, untexted });
   } catch (e) {
     parentPort.postMessage({ id, n: undefined, exact: false });
   }
@@ -186,9 +193,9 @@ export class TokenWorker implements PromptCounter {
   private spawn(): Worker {
     const w = new Worker(workerSource(this.budget), { eval: true });
     w.unref();
-    w.on('message', ({ id, n, exact }: { id: number; n: number | undefined; exact: boolean }) => {
+    w.on('message', ({ id, n, exact, untexted }: { id: number; n: number | undefined; exact: boolean; untexted?: number }) => {
       if (this.posted > 0) this.posted--;
-      this.answer(id, n === undefined ? undefined : { tokens: n, exact });
+      this.answer(id, n === undefined ? undefined : untexted ? { tokens: n, exact, untexted } : { tokens: n, exact });
     });
     w.on('error', () => this.failAll());
     w.on('exit', () => {

@@ -1,7 +1,7 @@
 /** What a request could hold in prompt tokens, read off the bytes sent or, for a translation, its parsed body. */
 import { describe, expect, it } from 'vitest';
 import type { ProxyRequest } from '../../../src/openai/parse-request.js';
-import { promptTokensBound, textTokensBound } from '../../../src/tenants/prompt-bound.js';
+import { promptParts, promptTokensBound, textTokensBound } from '../../../src/tenants/prompt-bound.js';
 
 const request = (body: unknown, sent: boolean) => {
   const text = JSON.stringify(body);
@@ -68,5 +68,32 @@ describe('promptTokensBound', () => {
     // (JSON.stringify itself cannot write it: its size is given.)
     const p = { bytes: 400_000, json: { ...user('x'), extra: deep } } as unknown as ProxyRequest;
     expect(promptTokensBound(p)).toBe(textTokensBound(p) + 32_768);
+  });
+});
+
+describe('promptParts', () => {
+  it('counts image and audio parts and the parts of kinds not known here, run as the tokenizer thread runs it', () => {
+    // Serialised into the thread (token-worker.ts): it must hold everything it reads.
+    const inThread = new Function(`return (${promptParts.toString()})`)() as typeof promptParts;
+    const body = user([
+      { type: 'text', text: 'hi' },
+      { type: 'image_url', image_url: { url: 'u' } },
+      { type: 'input_audio', input_audio: {} },
+    ]);
+    for (const f of [promptParts, inThread]) {
+      expect(f(body)).toEqual({ media: 2, other: 0 });
+      expect(
+        f(
+          user([
+            { type: 'file', file: { file_id: 'f' } },
+            { type: 'image_url', image_url: { url: 'u' } },
+          ]),
+        ),
+      ).toEqual({
+        media: 1,
+        other: 1,
+      });
+      expect(f(undefined)).toEqual({ media: 0, other: 0 });
+    }
   });
 });

@@ -28,6 +28,26 @@ describe('the token worker', () => {
     });
   });
 
+  it("says how many of a chat's message parts hold no text to count (images, audio, a video), from a body or its bytes", async () => {
+    const messages = [
+      { role: 'system', content: 'be brief' },
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'hello world' },
+          { type: 'image_url', image_url: { url: 'https://x/a.png' } },
+          { type: 'input_audio', input_audio: { data: 'UklGRg==', format: 'wav' } },
+          { type: 'video_url', video_url: { url: 'https://x/v.mp4' } },
+        ],
+      },
+    ];
+    const body = { model: 'm', messages, tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }] };
+    const parsed = await worker.count('chat', body);
+    expect(parsed).toMatchObject({ exact: true, untexted: 3 });
+    expect(await worker.count('chat', { fromBody: Buffer.from(JSON.stringify(body)), field: undefined })).toEqual(parsed);
+    expect(await worker.count('chat', { fromBody: Buffer.from(JSON.stringify(body)), field: 'messages' })).toMatchObject({ untexted: 3 });
+  });
+
   it.each([
     ['a prompt', 'prompt', 'hello world, how are you today?', 8],
     ['special-token text, as ordinary text', 'prompt', '<|endoftext|>', 7],
