@@ -14,7 +14,7 @@ import type { RequestRecord } from '../events/request-record.js';
 import type { ProxyRequest } from '../openai/parse-request.js';
 import { countTokensTurns } from '../translate/count-tokens.js';
 import { estimateTokens, promptEstimate } from './estimate.js';
-import { PART_TOKENS, promptParts, promptTokensBound, textTokensBound } from './prompt-bound.js';
+import { LEFT_PART_TOKENS, promptParts, promptTokensBound, textTokensBound } from './prompt-bound.js';
 import type { Tenant } from './keys.js';
 import type { Admission, Limiter } from './limiter.js';
 import type { MaybePromise } from '../core/maybe-promise.js';
@@ -185,7 +185,7 @@ class TenantSettlement implements Admitted {
     // (Counting tokens prefills nothing: count_tokens costs a request alone, estimate.ts.)
     const untexted =
       record.workedUnmetered && !record.answered && this.p.endpoint !== 'count_tokens'
-        ? Math.min(MAX_COUNT, PART_TOKENS * untextedParts(this.p.json.messages))
+        ? Math.min(MAX_COUNT, LEFT_PART_TOKENS * untextedParts(this.p.json.messages))
         : 0;
     const settled = record.workedUnmetered
       ? this.store.settle(
@@ -344,17 +344,17 @@ function untextedParts(messages: unknown): number {
 
 /**
  * A client that left before the backend said what its prompt cost (the usage comes last in an OpenAI stream) is charged
- * each of its messages' parts the tokenizer cannot read — an image, audio, a file, a video — at the most an image or
- * audio part can cost (PART_TOKENS): the backend prefilled up to thousands of tokens for one before the first chunk.
+ * each of its messages' parts the tokenizer cannot read — an image, audio, a file, a video — at a full-size image's
+ * count (LEFT_PART_TOKENS): the backend prefilled hundreds to thousands of tokens for one before the first chunk.
  * Counted as 0, a tenant leaving each vision stream at its first chunk had its images prefilled without limit under any
  * tpm or budget (its reservation, the body's bytes / 3, refunded to the text's few tokens). A client that stays for the
  * usage pays what the backend counted.
  */
 function chargeUntexted(record: RequestRecord, parts: number): void {
   if (parts === 0) return;
-  record.inputTokens = Math.min(MAX_COUNT, record.inputTokens + PART_TOKENS * parts);
+  record.inputTokens = Math.min(MAX_COUNT, record.inputTokens + LEFT_PART_TOKENS * parts);
   record.inputSource = 'estimate';
-  record.countNote = `left before its usage: ${parts} image, audio or other part${parts === 1 ? '' : 's'} the tokenizer cannot read charged ${PART_TOKENS} tokens each`;
+  record.countNote = `left before its usage: ${parts} image, audio or other part${parts === 1 ? '' : 's'} the tokenizer cannot read charged ${LEFT_PART_TOKENS} tokens each`;
 }
 
 /** The dearest a prompt token can cost over `prices`, in micro-dollars (USD per million tokens): cached and written input too. */

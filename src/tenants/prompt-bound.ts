@@ -16,6 +16,14 @@ import type { ProxyRequest } from '../openai/parse-request.js';
 const BASE_TOKENS = 4096;
 /** The most an image or audio part may cost beyond its bytes (see above). */
 export const PART_TOKENS = 32_768;
+/**
+ * What a client that left before the backend counted its prompt is charged for each part the tokenizer cannot read
+ * (an image, audio, a file, a video): a full-size image as providers count one — Anthropic's ~1,600 tokens at 1.15
+ * megapixels; OpenAI's high-detail 1024×1024 is 765, Qwen2-VL's default 1280 × 28² pixels 1,280. Not PART_TOKENS, the
+ * most one may cost: a user's stop of a vision chat (a chat UI's everyday cancel) would cost 32k tokens a picture. A
+ * part a backend counts dearer is cheaper by the difference to a client that leaves early: discounted, never free.
+ */
+export const LEFT_PART_TOKENS = 1_600;
 
 /**
  * The parts of a request body whose cost is not in its text: `media` counts its image and audio parts (each up to
