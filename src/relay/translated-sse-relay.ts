@@ -10,6 +10,7 @@ import { SseDecoder, type SseEvent, type SseSink } from '../openai/sse.js';
 import type { StreamTranslator } from '../translate/stream.js';
 import type { Downstream } from './downstream.js';
 import type { StreamRelay } from './stream-relay.js';
+import { impliedStatus } from './upstream-error.js';
 import { type Usage, usageOfTokens } from './usage-tap.js';
 
 const NOOP = (): void => {};
@@ -21,6 +22,7 @@ export class TranslatedSseRelay implements SseSink, StreamRelay {
   private firstContent = false;
   outputEvents = 0;
   failed: AigwError | undefined;
+  failedStatus: number | undefined;
 
   constructor(
     private readonly out: Downstream,
@@ -51,7 +53,13 @@ export class TranslatedSseRelay implements SseSink, StreamRelay {
       this.onFirstContent = NOOP;
       first();
     }
-    if (t.error) this.failed = t.error;
+    if (t.error && !this.failed) {
+      this.failed = t.error;
+      // The backend's own error event says whose fault the cut was, as one passed through does (SseRelay): without it a
+      // backend that broke every translated stream with an api_error after its first words was never ejected. A
+      // translation's refusal (an event it cannot read, arguments that are not a JSON object) is not judged.
+      if (t.backendError) this.failedStatus = impliedStatus(ev.data ?? '', 'application/json');
+    }
     if (frames !== undefined) this.out.write(this.failed ? this.scrub(frames) : frames);
   }
 

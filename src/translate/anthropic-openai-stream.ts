@@ -70,7 +70,10 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
     if (ev.data === '[DONE]') return this.stop ? this.finish() : this.abort(NO_FINISH);
     const json = parseData(ev.data);
     const backendError = streamErrorIn(json);
-    if (backendError) return this.abort(aigwError('upstream_stream_error', `backend stream error: ${backendError.message}`));
+    if (backendError) {
+      this.backendError = true;
+      return this.abort(aigwError('upstream_stream_error', `backend stream error: ${backendError.message}`));
+    }
     const chunk = readChatChunk(json);
     if (!chunk)
       return this.abort(aigwError('bad_upstream_response', 'the backend sent a stream event that is not a chat completion chunk'));

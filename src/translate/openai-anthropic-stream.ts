@@ -83,6 +83,7 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
     if (name === 'error' || type === 'error') {
       const e = ErrorBody.safeParse(json);
       const what = e.success ? `${e.data.error.type}: ${e.data.error.message}` : 'unreadable error event';
+      this.backendError = true;
       return this.abort(aigwError('upstream_stream_error', `backend stream error (${what})`));
     }
     // The SDK skips empty data too.

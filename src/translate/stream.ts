@@ -24,6 +24,11 @@ export interface StreamTranslator {
   readonly completed: boolean;
   /** Set when the stream was ended with an error frame (a backend error event, or an event that cannot be read). */
   readonly error: AigwError | undefined;
+  /**
+   * `error` is the backend's own error event (the event just pushed), not the translation's refusal of what it sent:
+   * the relay judges it by the status it means, as it judges one passed through (relay/exchange.ts).
+   */
+  readonly backendError?: boolean;
   /** The first content (text, reasoning or a tool call) has been sent: the moment TTFT measures. */
   readonly contentStarted: boolean;
   /** The model the backend says answered, once it said so. */
@@ -44,6 +49,7 @@ export abstract class TranslatorEnding {
   usage: TokenUsage | undefined;
   completed = false;
   error: AigwError | undefined;
+  backendError = false;
   contentStarted = false;
   model: string | undefined;
 
