@@ -71,6 +71,11 @@ export class RequestRecord {
   pricing: Prices | undefined;
   /** The context window of the target that served the answer, when its profile declares one (bounds its counts). */
   contextWindow: number | undefined;
+  /**
+   * The most output the request sent to that target lets it generate, when a translation chose it (translate/pairs.ts
+   * outputLimit): bounds its output count as the client's max_tokens does.
+   */
+  outputLimit: number | undefined;
   /** gen_ai provider name (metrics dialect) of the backend last tried, from its kind. */
   provider: string | undefined;
   /** The `model` the backend's answer named (its body, or its first stream event). */

@@ -270,6 +270,7 @@ function dispatch(
     record.upstreamModel = target.upstreamModel;
     record.pricing = target.pricing;
     record.contextWindow = target.contextWindow;
+    record.outputLimit = provider?.request.outputLimit;
     const edge = runtime.services.backends.get(backend.name)!;
     record.provider = edge.provider;
     const span = traceAttempt(ctx, edge, target);

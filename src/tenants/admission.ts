@@ -267,9 +267,11 @@ function outputBound(p: ProxyRequest, record: RequestRecord): number {
   // usage claimed 16,000,000 completion tokens was charged them.
   if (p.endpoint === 'embeddings') return 0;
   // The length every backend holds to (lengthBound): max_completion_tokens alone bounds nothing on a backend that reads
-  // max_tokens alone, which generates to its context.
-  if (p.lengthBound === undefined && record.contextWindow === undefined) return MAX_COUNT;
-  return Math.min(p.lengthBound ?? Infinity, record.contextWindow ?? Infinity) * p.choices;
+  // max_tokens alone, which generates to its context. A translation's own max_tokens bounds its target (outputLimit):
+  // an OpenAI request that named none was sent to an Anthropic backend with 4,096, and its claim of 16,000,000 was charged.
+  const { outputLimit, contextWindow } = record;
+  if (p.lengthBound === undefined && outputLimit === undefined && contextWindow === undefined) return MAX_COUNT;
+  return Math.min(p.lengthBound ?? Infinity, outputLimit ?? Infinity, contextWindow ?? Infinity) * p.choices;
 }
 
 /** Synchronous when the backend reported what was used (the usual case): nothing to count. */

@@ -40,6 +40,8 @@ export interface ChatToMessagesOptions {
 /** What the stream and response translations need to know about the client's request. */
 export interface ChatRequestInfo {
   includeUsage: boolean;
+  /** The max_tokens sent: an Anthropic backend generates no more (thinking included), whatever its usage claims. */
+  maxTokens: number;
 }
 
 export function chatToMessages(json: unknown, opts: ChatToMessagesOptions): Result<TranslatedRequest<ChatRequestInfo>> {
@@ -61,7 +63,8 @@ export function chatToMessages(json: unknown, opts: ChatToMessagesOptions): Resu
   const out: Record<string, unknown> = { model: opts.model };
   if (conv.value.system.length) out.system = conv.value.system;
   out.messages = conv.value.messages;
-  out.max_tokens = req.max_completion_tokens ?? req.max_tokens ?? DEFAULT_MAX_TOKENS;
+  const maxTokens = req.max_completion_tokens ?? req.max_tokens ?? DEFAULT_MAX_TOKENS;
+  out.max_tokens = maxTokens;
   if (typeof req.stop === 'string') out.stop_sequences = [req.stop];
   else if (req.stop?.length) out.stop_sequences = req.stop;
   if (typeof req.temperature === 'number') out.temperature = req.temperature;
@@ -76,7 +79,7 @@ export function chatToMessages(json: unknown, opts: ChatToMessagesOptions): Resu
   if (stream) out.stream = true;
   const body = serialize(out);
   if (body === undefined) return tooDeep(null);
-  return { ok: true, value: { body, stream, request: { includeUsage: req.stream_options?.include_usage === true } } };
+  return { ok: true, value: { body, stream, request: { includeUsage: req.stream_options?.include_usage === true, maxTokens } } };
 }
 
 function toolsOf(req: ChatRequest): Result<Record<string, unknown>> {

@@ -24,6 +24,12 @@ export interface PreparedRequest {
   stream: boolean;
   /** The API the upstream path belongs to: `/v1/chat/completions` (or Azure's) or `/v1/messages`. */
   upstreamApi: ClientApi;
+  /**
+   * The most output the body sent lets the backend generate, when the translation chose it and the client's request does
+   * not say it: the max_tokens an OpenAI request is sent to an Anthropic backend with (its max_completion_tokens, or the
+   * default, where the request may name no max_tokens).
+   */
+  outputLimit?: number;
   /** The backend's non-streamed answer (parsed JSON) → the client's body. */
   answer(json: unknown): AnswerResult;
   /**
@@ -71,6 +77,7 @@ const openAIToAnthropic: Translate = (json, model, now) => {
       body: r.value.body,
       stream: r.value.stream,
       upstreamApi: 'anthropic',
+      outputLimit: r.value.request.maxTokens,
       answer: (answer) => messageToChat(answer, created),
       streamTranslator: (scrub) => new MessagesToChatStream({ requestModel: model, includeUsage, created }, scrub),
     },

@@ -24,6 +24,8 @@ export interface ProviderRequest {
   headers: readonly string[] | undefined;
   /** The answer's translation, when the backend speaks the other API; undefined when the answer's bytes pass through. */
   translation: AnswerTranslation | undefined;
+  /** See PreparedRequest.outputLimit: what bounds the backend's output count, beyond the client's request. */
+  outputLimit?: number | undefined;
 }
 
 type Backend = Pick<BackendRuntime, 'name' | 'kind' | 'basePath' | 'anthropicVersion' | 'deployment' | 'apiVersion'>;
@@ -54,8 +56,8 @@ export function providerRequest(
     const path = pathFor(backend, toAnthropic ? 'messages' : 'chat', target.upstreamModel);
     if (!path.ok) return path;
     const headers = toAnthropic ? ['anthropic-version', backend.anthropicVersion] : undefined;
-    const { body, ...translation } = prepared.value;
-    return { ok: true, value: { path: path.value, body, injectedUsage: false, headers, translation } };
+    const { body, outputLimit, ...translation } = prepared.value;
+    return { ok: true, value: { path: path.value, body, injectedUsage: false, headers, translation, outputLimit } };
   }
   if (p.api === 'anthropic') {
     // Anthropic to Anthropic: the client's bytes, only `model` replaced.
