@@ -467,7 +467,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
     let i = 0;
     while (i < chunk.length && isJsonBlank(chunk[i])) i++;
     if (chunk[i] === 0x7b || chunk[i] === 0x5b) {
-      this.failUnreadable('a stream was asked for, the answer is JSON');
+      // Unless it is the backend's error object (a proxy's 200 with `{"error": …}`, `{"type": "error", …}`): read as a 2xx
+      // error body is, judged by the status it means — a client's mistake is told with its status and message, not as
+      // the backend's unreadable answer tried on every target and counted as each one's failure.
+      if (new ErrorHead().feed(chunk) === Verdict.Error) this.readErrorAnswer(chunk);
+      else this.failUnreadable('a stream was asked for, the answer is JSON');
       return false;
     }
     // The head waits for the first event (past a preamble) while it fits MAX_HEAD: an error there fails over
@@ -615,6 +619,15 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.out.end();
     } else if (this.mode === 'translated') {
       const answer = this.translated!.end();
+      if (!answer.ok && !('written' in answer) && this.translated!.isErrorObject()) {
+        // The backend's error object in a 2xx (an Anthropic-speaking proxy's `{"type": "error", …}`, OpenRouter's
+        // `{"error": …}`): judged by the status it means, as when its bytes pass through. Read as an answer that cannot
+        // be translated, a client's own mistake (a prompt too long) was a 502 without the backend's reason, tried on
+        // every target and counted as each one's failure: two such requests ejected a healthy backend.
+        this.errorBody.push(this.translated!.upstreamBody().subarray(0, MAX_ERROR_BODY));
+        this.mode = 'error-body';
+        return this.failWithStatus();
+      }
       if (!answer.ok) {
         // A whole 2xx whose content the translation refuses was generated all the same (a prompt can steer a model
         // into arguments that are not a JSON object): charged, as one refused for its size is — unless another

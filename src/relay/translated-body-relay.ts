@@ -13,6 +13,7 @@ import type { Downstream } from './downstream.js';
 import { downstreamHeaders } from './headers.js';
 import { type Usage, usageOfTokens } from './usage-tap.js';
 import { utf8Text } from '../core/utf8-text.js';
+import { ErrorHead, Verdict } from './error-head.js';
 
 export class TranslatedBodyRelay {
   private readonly held = new HeldBytes();
@@ -50,6 +51,16 @@ export class TranslatedBodyRelay {
     const body = this.held.take();
     this.held.push(body);
     return body;
+  }
+
+  /**
+   * The body is an error object, told as a 2xx passing through is (error-head.ts: its first member `"error"`, or a
+   * `"type"` or `"object"` of `"error"`): the backend's error, not an answer its translation failed to read.
+   */
+  isErrorObject(): boolean {
+    const scan = new ErrorHead();
+    const told = scan.feed(this.upstreamBody());
+    return (told === Verdict.Undecided ? scan.end() : told) === Verdict.Error;
   }
 
   /**
