@@ -61,11 +61,19 @@ export const ContentBlock = taggedUnion('type', {
 });
 export type ContentBlock = z.output<typeof ContentBlock>;
 
+/**
+ * A thinking block of a response. Anthropic opens one in a stream with `"signature": ""` and signs it in a
+ * signature_delta; servers of its API that think unasked (llama.cpp's before it added the field) send no signature at
+ * all. The Anthropic SDK reads such a block, and no translation needs its signature: required, an OpenAI client's
+ * every answer from such a server was refused as unreadable. A request's thinking block still needs one.
+ */
+const ResponseThinkingBlock = ThinkingBlock.extend({ signature: z.string().optional() });
+
 /** A block of a response message. */
 export const ResponseBlock = taggedUnion('type', {
   text: TextBlock,
   tool_use: ToolUseBlock,
-  thinking: ThinkingBlock,
+  thinking: ResponseThinkingBlock,
   redacted_thinking: RedactedThinkingBlock,
 });
 export type ResponseBlock = z.output<typeof ResponseBlock>;
