@@ -37,6 +37,17 @@ export function finishReasonOf(stopReason: string | null | undefined): 'stop' | 
 }
 
 /**
+ * The finish_reason of an Anthropic answer, given whether it made tool calls. A server of Anthropic's API over an
+ * OpenAI-style engine says stop_reason `tool_use` where the engine said `tool_calls` and parsed no call (vLLM's
+ * /v1/messages, vllm-project/vllm#53255): read as `tool_calls`, the OpenAI client got a finish OpenAI never sends
+ * without the calls, which a loop on it answers with none, again and again. No call made, the model stopped by itself.
+ */
+export function finishReasonWithCalls(stopReason: string | null | undefined, calls: boolean): ReturnType<typeof finishReasonOf> {
+  const finish = finishReasonOf(stopReason);
+  return finish === 'tool_calls' && !calls ? 'stop' : finish;
+}
+
+/**
  * OpenAI's finish_reason → Anthropic's stop_reason. vLLM names the stop string that ended an answer in
  * `stop_reason`; when it did, the answer ended on a stop sequence.
  */

@@ -4,7 +4,7 @@
  * DeepSeek's field), usage counts cache reads as `prompt_tokens_details.cached_tokens`.
  */
 import { Message } from '../anthropic/response.js';
-import { chatUsageOf, finishReasonOf, overlongName, serialize, unreadable, usageFromAnthropic } from './mapping.js';
+import { chatUsageOf, finishReasonWithCalls, overlongName, serialize, unreadable, usageFromAnthropic } from './mapping.js';
 import { type AnswerResult, refusedWritten } from './translated.js';
 
 /** `created`: seconds since the epoch (Anthropic's Message carries no time). */
@@ -40,7 +40,7 @@ export function messageToChat(json: unknown, created: number): AnswerResult {
     object: 'chat.completion',
     created,
     model: m.model,
-    choices: [{ index: 0, message, logprobs: null, finish_reason: finishReasonOf(m.stop_reason) }],
+    choices: [{ index: 0, message, logprobs: null, finish_reason: finishReasonWithCalls(m.stop_reason, toolCalls.length > 0) }],
     usage: chatUsageOf(usage),
   };
   const body = serialize(completion);

@@ -11,7 +11,7 @@ import { ContentBlockStartEvent, ErrorBody, MessageDeltaEvent, MessageStartEvent
 import { renderStreamErrorFrame } from '../openai/error-shape.js';
 import { SSE_DONE, type SseEvent } from '../openai/sse.js';
 import { readBlockDelta } from './fast-read.js';
-import { chatUsageOf, finishReasonOf, overlongName, serialize, unreadable, usageFromAnthropic } from './mapping.js';
+import { chatUsageOf, finishReasonWithCalls, overlongName, serialize, unreadable, usageFromAnthropic } from './mapping.js';
 import { tokensAtLeast } from './output-estimate.js';
 import { openAIFrame, parseData, type StreamTranslator, TranslatorEnding } from './stream.js';
 
@@ -237,7 +237,7 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
     const reason = e.data.delta.stop_reason;
     if (reason === undefined || reason === null || this.finished) return undefined;
     this.finished = true;
-    return this.closeTools() + this.chunk('{}', JSON.stringify(finishReasonOf(reason)));
+    return this.closeTools() + this.chunk('{}', JSON.stringify(finishReasonWithCalls(reason, this.toolCalls > 0)));
   }
 
   protected finish(): string {

@@ -173,7 +173,8 @@ describe('Anthropic Message → chat completion', () => {
     ['end_turn', 'stop'],
     ['stop_sequence', 'stop'],
     ['max_tokens', 'length'],
-    ['tool_use', 'tool_calls'],
+    // Without a tool_use block no call was made: the model stopped by itself (with one, tool_calls: the next case).
+    ['tool_use', 'stop'],
     ['refusal', 'content_filter'],
     ['pause_turn', 'stop'],
     ['model_context_window_exceeded', 'length'],
