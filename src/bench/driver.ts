@@ -13,7 +13,7 @@ import type { LiveFeed } from './live.js';
 import type { Pacer } from './pacer.js';
 import type { RequestRecord } from './record.js';
 import type { Prepared, RequestSource } from './workload.js';
-import { timerDelay } from '../core/timer-delay.js';
+import { MAX_TIMER_MS, timerDelay } from '../core/timer-delay.js';
 
 export interface LoadPlan {
   /** Origin of the target (gateway or backend). */
@@ -76,6 +76,20 @@ const INTERRUPTED = 'interrupted';
 
 /** Open loop without a bound would exhaust the client; beyond this, arrivals wait in undici's queue. */
 const OPEN_LOOP_CONNECTIONS = 512;
+
+/**
+ * Arrivals an open loop holds unanswered beyond its connections (queued in the client, each with its body): past it
+ * the next arrival waits for an answer, and the lag says the client could not offer the rate. Without it a rate
+ * the target (or the client) cannot keep queued every arrival of the run: --rate 1e6 for 10 s, ten million bodies.
+ */
+export const MAX_OPEN_LOOP_QUEUE = 10_000;
+
+/**
+ * How long an open loop that is behind its schedule sends without letting the event loop run: sending every arrival
+ * already due in one go held it for the whole run at a rate the client could not keep (nothing reached the wire,
+ * no answer was read, Ctrl-C went unheard until the deadline).
+ */
+const MAX_SEND_SLICE_MS = 10;
 
 export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
   const connections = plan.rate ? Math.max(plan.connections, OPEN_LOOP_CONNECTIONS) : plan.connections;
@@ -177,25 +191,51 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
     if (plan.rate) {
       const gap = arrivalGaps(plan.rate, plan.burstiness ?? 1, plan.seed ?? 1);
       const inflight = new Set<Promise<void>>();
+      const maxPending = connections + MAX_OPEN_LOOP_QUEUE;
+      /** Wakes the loop waiting for room among the pending arrivals. */
+      let room: (() => void) | undefined;
       let at = origin;
+      let sliceStart = performance.now();
       while (open()) {
         const wait = at - performance.now();
-        if (wait > 0) await pause(wait);
-        if (!open()) break;
+        if (wait > 0) {
+          // Never past the run's end (a rate of 0.001/s waited ~17 minutes for its next arrival after a 10 s run),
+          // nor past what a timer holds (beyond 2^31 − 1 ms one fires after 1 ms: --rate 1e-8 sent ~1,000/s).
+          const left = deadline - performance.now();
+          if (wait > left || wait > MAX_TIMER_MS) {
+            await pause(timerDelay(Math.min(wait, left)));
+            continue;
+          }
+          await pause(wait);
+          sliceStart = performance.now();
+          if (!open()) break;
+        } else if (performance.now() - sliceStart > MAX_SEND_SLICE_MS) {
+          await new Promise((r) => setImmediate(r));
+          sliceStart = performance.now();
+          continue;
+        }
+        if (inflight.size >= maxPending) {
+          await new Promise<void>((r) => (room = r));
+          room = undefined;
+          continue;
+        }
         arrivals++;
         lagMs = Math.max(lagMs, performance.now() - at);
         const req = plan.source.next();
         if (!req) idle++;
         else {
           sent++;
-          const p: Promise<void> = one(req).then(
-            () => void inflight.delete(p),
-            () => void inflight.delete(p),
-          );
+          const settled = () => {
+            inflight.delete(p);
+            room?.();
+          };
+          const p: Promise<void> = one(req).then(settled, settled);
           inflight.add(p);
         }
         at += gap();
       }
+      // Arrivals due before the end and never sent (the loop was waiting for room): the client was that far behind.
+      if (at < deadline) lagMs = Math.max(lagMs, Math.min(performance.now(), deadline) - at);
       await Promise.all(inflight);
     } else {
       await Promise.all(

@@ -10,7 +10,7 @@ import { runLoad } from './driver.js';
 import { chartSamples, fieldMetrics, fmtMs, metricFigures, metricLines, tallyRefusals } from './metrics.js';
 import type { RequestRecord } from './record.js';
 import { percentile } from './stats-math.js';
-import { directTarget, loadShape } from './throughput.js';
+import { behindSchedule, directTarget, loadShape } from './throughput.js';
 import { fixedSource, type Prepared } from './workload.js';
 
 const TOKENS = 64;
@@ -160,6 +160,6 @@ export async function streamScenario(ctx: BenchContext): Promise<ScenarioResult>
         : `            added TTFT: ${fmtMs(probe.added)} (median of ${probe.pairs} unloaded pairs, through the path and straight to ` +
             `${direct!.url}, whose own TTFT was ${fmtMs(probe.direct)})`,
     );
-  lines.push(...gw.skipped.map((s) => `            not sent: ${s}`));
+  lines.push(...behindSchedule(ctx, gw), ...gw.skipped.map((s) => `            not sent: ${s}`));
   return { figures, lines, metrics: m, refusals: tallyRefusals(gw.records), detail: { samples: chartSamples(gw.records) } };
 }

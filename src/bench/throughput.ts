@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { authHeaders, type BenchContext, type Figures, fig, round, type ScenarioResult } from './context.js';
-import { runLoad } from './driver.js';
+import { type LoadResult, runLoad } from './driver.js';
 import { chartSamples, fieldMetrics, metricFigures, metricLines, tallyRefusals } from './metrics.js';
 import { fixedSource, type RequestSource } from './workload.js';
 
@@ -31,6 +31,17 @@ export function directTarget(ctx: BenchContext): { url: string; model: string } 
 /** What the closed or open loop is, in words. */
 export function loadShape(ctx: BenchContext, connections = ctx.connections): string {
   return ctx.rate ? `open loop at ${ctx.rate} req/s (burstiness ${ctx.burstiness})` : `${connections} connections`;
+}
+
+/**
+ * What an open loop that fell behind its schedule offered, as the ramp judges it (more than 1 s behind): the shape
+ * line says the rate asked for, and a client that could not send it (a rate past what it offers, or every arrival
+ * it may hold waiting on the target) made figures of a lower one.
+ */
+export function behindSchedule(ctx: BenchContext, r: Pick<LoadResult, 'lagMs' | 'arrivals'>): string[] {
+  if (!ctx.rate || !(r.lagMs > 1000)) return [];
+  const offered = round(r.arrivals / (ctx.durationMs / 1000), 1);
+  return [`            the client fell ${(r.lagMs / 1000).toFixed(1)}s behind its schedule: it offered ${offered} of ${ctx.rate} req/s`];
 }
 
 const tiny = (model: string): RequestSource =>
@@ -76,6 +87,7 @@ export async function throughput(ctx: BenchContext): Promise<ScenarioResult> {
     ...metricLines('throughput', m, refusals),
     `            ${loadShape(ctx)}; client CPU ${figures['cpu.clientUsPerRequest'] ?? 'n/a'} us/req` +
       `${gatewayCpu !== undefined ? `, gateway CPU ${gatewayCpu} us/req` : ''}`,
+    ...behindSchedule(ctx, gw),
     ...gw.skipped.map((s) => `            not sent: ${s}`),
   ];
   const direct = directTarget(ctx);
