@@ -64,11 +64,35 @@ export interface BenchOptions {
 
 const fail = (message: string): { ok: false; message: string } => ({ ok: false, message });
 
-function positive(flag: string, v: string | undefined, integer: boolean): Parsed<number | undefined> {
+/**
+ * What each number flag takes, beyond "positive". --connections: one request loop and one socket each, and a client
+ * has at most 64 Ki ports toward one address (1e8 ran out of heap in Array.from, 5e9 threw 'Invalid array length').
+ * --rate and --ramp: far past what one client process offers (the open loop says when it falls behind). --burstiness:
+ * the gamma draw keeps its mean down to 0.01; at 1e-300 every gap underflowed to 0 (the run's arrivals at once), at
+ * 1e-309 rate × burstiness underflowed and every gap was NaN; past 1,000 the arrivals are as steady as they get.
+ */
+const BOUNDS = {
+  '--connections': { min: 1, max: 65_536 },
+  '--rate': { min: 0, max: 1_000_000 },
+  '--ramp': { min: 0, max: 1_000_000 },
+  '--burstiness': { min: 0.01, max: 1000 },
+} as const;
+
+/**
+ * The largest answer long and sweep ask for: a body is read as one string (V8 holds at most 2^29 − 24 characters, with
+ * its JSON around the text), and sweep sends request bodies up to it — at 1Gi its 512 MiB step threw 'Invalid string
+ * length' out of the run, and the scenarios already run were lost with it.
+ */
+const MAX_LONG_SIZE = 256 * 1024 ** 2;
+
+function positive(flag: keyof typeof BOUNDS, v: string | undefined, integer: boolean): Parsed<number | undefined> {
   if (v === undefined) return { ok: true, value: undefined };
   const n = Number(v);
+  const { min, max } = BOUNDS[flag];
   if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n)))
-    return fail(`${flag} takes a positive ${integer ? 'integer' : 'number'}, got "${v}"`);
+    return fail(`${flag} takes a positive ${integer ? 'integer' : 'number'}, got "${v.slice(0, 40)}"`);
+  if (n < min || n > max)
+    return fail(`${flag} takes ${min > 0 ? `${min} to ` : 'up to '}${max.toLocaleString('en')}, got "${v.slice(0, 40)}"`);
   return { ok: true, value: n };
 }
 
@@ -115,7 +139,9 @@ function parseWorkloadFlags(o: RawBenchOptions): Parsed<Workload | undefined> {
 export function parseBenchOptions(o: RawBenchOptions): Parsed<BenchOptions> {
   if (!o.model) return fail('--model NAME is required (the public model to request)');
   const durationMs = parseDuration(o.duration);
-  if (durationMs === undefined || durationMs <= 0) return fail(`--duration takes a duration such as 10s, got "${o.duration}"`);
+  // 1 followed by 400 zeros is Infinity ms: a load that never ends, and null in the report.
+  if (durationMs === undefined || !Number.isFinite(durationMs) || durationMs <= 0)
+    return fail(`--duration takes a duration such as 10s, got "${o.duration}"`);
   const connections = positive('--connections', o.connections, true);
   if (!connections.ok) return connections;
   const rate = positive('--rate', o.rate, false);
@@ -137,8 +163,8 @@ export function parseBenchOptions(o: RawBenchOptions): Parsed<BenchOptions> {
   let longSizes: number[] | undefined;
   if (o.longSizes) {
     longSizes = o.longSizes.split(',').map((x) => parseSize(x.trim()) ?? Number.NaN);
-    if (longSizes.some((n) => !(n >= 1024)))
-      return fail(`--long-sizes takes sizes of at least 1Ki, e.g. 256Ki,1Mi,4Mi; got "${o.longSizes}"`);
+    if (longSizes.some((n) => !(n >= 1024 && n <= MAX_LONG_SIZE)))
+      return fail(`--long-sizes takes sizes from 1Ki to 256Mi, e.g. 256Ki,1Mi,4Mi; got "${o.longSizes.slice(0, 200)}"`);
   }
   const expect = parseExpect(o.expect);
   if (!expect.ok) return expect;

@@ -17,7 +17,8 @@ export function parseSlo(spec: string): { ok: true; value: Slo } | { ok: false; 
     if (!m || !metric || !SLO_METRICS.includes(metric))
       return { ok: false, message: `--slo takes ${SLO_METRICS.join(', ')} with a duration, e.g. ttft:200ms,tpot:50ms; got "${spec}"` };
     const ms = /^\d+(\.\d+)?$/.test(m[2]!) ? Number(m[2]) : parseDuration(m[2]!);
-    if (ms === undefined || !(ms > 0))
+    // A bound of Infinity (a number of 400 digits) is no level: every request would meet it.
+    if (ms === undefined || !(ms > 0) || !Number.isFinite(ms))
       return { ok: false, message: `--slo ${metric}: expected a positive duration such as 200ms, got "${m[2]}"` };
     slo[metric] = ms;
   }

@@ -44,7 +44,12 @@ describe('parseBenchOptions', () => {
     ['a missing workload file', { workload: join(dir, 'none.jsonl') }, /--workload .*none\.jsonl: no such file/],
     ['a bad output length', { outputLen: 'lots' }, /--output-len: expected a length/],
     ['a bad SLO', { slo: 'speed:1ms' }, /--slo takes ttft, tpot, e2el/],
-    ['a tiny long size', { longSizes: '12' }, /--long-sizes takes sizes of at least 1Ki/],
+    ['a tiny long size', { longSizes: '12' }, /--long-sizes takes sizes from 1Ki to 256Mi/],
+    [
+      'a long size past a string (sweep built a body of 512 Mi characters)',
+      { longSizes: '1Mi,1Gi' },
+      /--long-sizes takes sizes from 1Ki to 256Mi/,
+    ],
     ['a bad ramp bound', { ramp: 'fast' }, /--ramp takes a positive number/],
     ['a bad --expect', { expect: 'a=x' }, /--expect takes name=weight pairs/],
     ['an infinite --expect weight', { expect: 'a=Infinity,b=1' }, /--expect takes name=weight pairs/],
@@ -54,10 +59,24 @@ describe('parseBenchOptions', () => {
     ['--expect weights that are all 0', { expect: 'a=0,b=0' }, /--expect needs a weight above 0/],
     ['--expect weights whose sum overflows', { expect: 'a=1e308,b=1e308' }, /--expect needs a weight above 0/],
     ['a malformed --assert among good ones', { assert: ['p99<800ms', 'p99<<3'] }, /--assert: cannot read "p99<<3"/],
+    ['a duration of Infinity ms', { duration: `1${'0'.repeat(400)}s` }, /--duration takes a duration/],
+    ['more connections than a client has ports', { connections: '100000000' }, /--connections takes 1 to 65,536/],
+    ['connections past an array', { connections: '5000000000' }, /--connections takes 1 to 65,536/],
+    ['a rate past any client', { rate: '1e300' }, /--rate takes up to 1,000,000/],
+    ['a burstiness whose gaps underflow to 0', { rate: '1', burstiness: '1e-300' }, /--burstiness takes 0.01 to 1,000/],
+    ['a burstiness whose gaps are NaN', { rate: '1', burstiness: '1e-309' }, /--burstiness takes 0.01 to 1,000/],
+    ['a ramp bound past any client', { ramp: '1e12' }, /--ramp takes up to 1,000,000/],
+    ['an SLO of Infinity ms', { slo: `ttft:1${'0'.repeat(400)}` }, /--slo ttft: expected a positive duration/],
   ])('refuses %s', (_name, over, message) => {
     const r = parseBenchOptions({ ...base, ...over } as RawBenchOptions);
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.message).toMatch(message);
+  });
+
+  it('takes the edges of each bound, and a rate far below one a second', () => {
+    const r = parseBenchOptions({ ...base, connections: '65536', rate: '1e-9', burstiness: '0.01', ramp: '1000000' });
+    expect(r).toMatchObject({ ok: true, value: { connections: 65536, rate: 1e-9, burstiness: 0.01, rampMax: 1_000_000 } });
+    expect(parseBenchOptions({ ...base, rate: '1000000', burstiness: '1000' })).toMatchObject({ ok: true });
   });
 
   it('reads --expect names as names, __proto__ and constructor too', () => {
