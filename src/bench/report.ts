@@ -119,7 +119,23 @@ const Figure = z.union([z.number(), z.string(), z.boolean(), z.null()]);
 /** What --compare accepts from a file: the parts it reads are checked, the rest passes as it is. */
 const ReportFile = z.looseObject({
   version: z.literal(1),
-  env: z.looseObject({ target: z.string(), model: z.string(), startedAt: z.string() }),
+  // Every field the HTML page shows: an object there ({"toString": 1}) threw 'Cannot convert object to primitive value'
+  // as the page was drawn, and no page was written.
+  env: z.looseObject({
+    target: z.string(),
+    model: z.string(),
+    startedAt: z.string(),
+    node: z.string().optional(),
+    platform: z.string().optional(),
+    cpus: z.number().optional(),
+    cpuModel: z.string().optional(),
+    durationMs: z.number().nullable().optional(),
+    connections: z.number().optional(),
+    rate: z.number().nullable().optional(),
+    burstiness: z.number().optional(),
+    workload: z.string().nullable().optional(),
+    slo: z.string().nullable().optional(),
+  }),
   scenarios: z.record(z.string(), z.looseObject({ figures: z.record(z.string(), Figure), lines: z.array(z.string()) })),
   figures: z.record(z.string(), Figure),
   notices: z.array(z.string()).optional(),

@@ -44,8 +44,15 @@ function niceTicks(lo: number, hi: number, n = 5): number[] {
   const step0 = (hi - lo) / n;
   const mag = 10 ** Math.floor(Math.log10(step0));
   const step = [1, 2, 5, 10].map((k) => k * mag).find((s) => s >= step0) ?? step0;
+  // Counted, not accumulated: where a step is below half the spacing of doubles near lo (samples of 1e17 and the
+  // next double, from a report file), `v += step` left v where it was and the loop pushed ticks until the heap gave out.
   const out: number[] = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
+  const first = Math.ceil(lo / step);
+  for (let i = 0; i <= 2 * n + 2; i++) {
+    const v = (first + i) * step;
+    if (!(v <= hi + step * 1e-9)) break;
+    out.push(Number(v.toPrecision(12)));
+  }
   return out;
 }
 
@@ -173,15 +180,23 @@ const OUTCOME_COLOR: Record<string, string> = {
 export function outcomeGrid(rows: readonly { size: string; mode: string; kind: string }[], label: string): string {
   const sizes = [...new Set(rows.map((r) => r.size))];
   const modes = [...new Set(rows.map((r) => r.mode))];
+  // One lookup a cell (a scan of the rows for each made sizes × modes × rows steps).
+  const kinds = new Map(rows.toReversed().map((r) => [JSON.stringify([r.size, r.mode]), r.kind]));
   const cw = Math.min(100, (W - 90) / Math.max(1, sizes.length));
   const height = 40 + modes.length * 36 + 30;
   let body = sizes.map((s, i) => text(90 + i * cw + cw / 2, 20, s, 'middle')).join('');
   modes.forEach((m, j) => {
     body += text(84, 52 + j * 36, m, 'end');
     sizes.forEach((s, i) => {
-      const r = rows.find((x) => x.size === s && x.mode === m);
-      const cell = rect(90 + i * cw + 2, 30 + j * 36, cw - 4, 30, OUTCOME_COLOR[r?.kind ?? ''] ?? '#e5e7eb');
-      body += `${cell}<title>${esc(`${s} ${m}: ${r?.kind ?? 'n/a'}`)}</title></rect>`;
+      const kind = kinds.get(JSON.stringify([s, m]));
+      const cell = rect(
+        90 + i * cw + 2,
+        30 + j * 36,
+        cw - 4,
+        30,
+        kind !== undefined && Object.hasOwn(OUTCOME_COLOR, kind) ? OUTCOME_COLOR[kind]! : '#e5e7eb',
+      );
+      body += `${cell}<title>${esc(`${s} ${m}: ${kind ?? 'n/a'}`)}</title></rect>`;
     });
   });
   Object.entries(OUTCOME_COLOR).forEach(([k, c], i) => {

@@ -93,11 +93,48 @@ describe('renderHtml', () => {
   });
 });
 
+describe('renderHtml from a report file at the edges of its numbers', () => {
+  it('draws a histogram whose samples are a few doubles apart far from 0 (its ticks looped until the heap gave out)', () => {
+    const lo = 1e17;
+    const next = lo + 16;
+    const page = renderHtml(report({ stream: { figures: {}, lines: ['edge'], detail: { samples: { ttft: [lo, next, next] } } } }));
+    expect(page).toContain('data-chart="hist-ttft-stream"');
+    expect(page.length).toBeLessThan(200_000);
+  });
+
+  it('leaves out an outcome grid of millions of cells (2,000 rows of their own size and mode)', () => {
+    const rows = Array.from({ length: 2000 }, (_, i) => ({ size: `s${i}`, mode: `m${i}`, kind: 'complete' }));
+    const t0 = performance.now();
+    const page = renderHtml(report({ long: { figures: {}, lines: ['long ok'], detail: rows } }));
+    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(page).toContain('long ok');
+    expect(page).not.toContain('data-chart="long"');
+  });
+
+  it('still draws a grid of many rows in few cells, each cell its first row', () => {
+    const rows = [
+      ...Array.from({ length: 5000 }, () => ({ size: '1Mi', mode: 'body', kind: 'truncated' })),
+      { size: '1Mi', mode: 'stream', kind: 'constructor' },
+    ];
+    const page = renderHtml(
+      report({ long: { figures: {}, lines: [], detail: [{ size: '1Mi', mode: 'body', kind: 'complete' }, ...rows] } }),
+    );
+    expect(page).toContain('data-chart="long"');
+    expect(page).toContain('1Mi body: complete');
+    expect(page).not.toContain('function');
+  });
+});
+
 describe('parseReport (--compare input)', () => {
   it.each([
     ['not JSON', '{', /not JSON/],
     ['another document', '{"version":2}', /not an aigw bench --json report: version/],
     ['lines that are not text', JSON.stringify({ ...report({}), scenarios: { s: { figures: {}, lines: [1] } } }), /scenarios\.s\.lines\.0/],
+    // The page shows these: an object whose toString is no function threw as it was drawn, and no page was written.
+    ['a cpu count that is an object', JSON.stringify({ ...report({}), env: { ...env, cpus: { toString: 1 } } }), /env\.cpus/],
+    ['a rate that is an object', JSON.stringify({ ...report({}), env: { ...env, rate: { toString: 1, valueOf: 1 } } }), /env\.rate/],
+    ['a duration that is an object', JSON.stringify({ ...report({}), env: { ...env, durationMs: { valueOf: 1 } } }), /env\.durationMs/],
+    ['a workload that is an object', JSON.stringify({ ...report({}), env: { ...env, workload: { toString: 1 } } }), /env\.workload/],
   ])('refuses %s', (_name, text, message) => {
     const r = parseReport(text);
     expect(r.ok).toBe(false);
@@ -105,4 +142,11 @@ describe('parseReport (--compare input)', () => {
   });
 
   it('reads back what the bench wrote', () => expect(parseReport(JSON.stringify(report({}))).ok).toBe(true));
+
+  it('reads back a report whose figures were not numbers (null where JSON has no NaN), and draws it', () => {
+    const text = JSON.stringify({ ...report({}), env: { ...env, durationMs: null, rate: null, workload: null, slo: null } });
+    const r = parseReport(text);
+    expect(r.ok).toBe(true);
+    if (r.ok) expect(() => renderHtml(r.value, r.value)).not.toThrow();
+  });
 });
