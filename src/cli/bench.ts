@@ -3,7 +3,8 @@
  * answers, canary splits and token limits; `--assert` turns figures into a CI verdict (exit 1 on a failure),
  * `--compare` shows what changed between two runs, `--html` draws the results in one self-contained page.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { BenchContext } from '../bench/context.js';
 import { LiveFeed, liveLine } from '../bench/live.js';
 import { type BenchOptions, parseBenchOptions, type RawBenchOptions } from '../bench/options.js';
@@ -12,7 +13,8 @@ import type { ProgressFeed } from '../bench/progress-view.js';
 import { type BenchReport, compare, interruption, parseReport } from '../bench/report.js';
 import { type Resolution, resolveTarget } from '../bench/resolve-target.js';
 import { defaultScenarios, runBench, SCENARIOS } from '../bench/run.js';
-import { CliError, exitCodes } from './run.js';
+import { CliError, exitCodes, reasonOf } from './run.js';
+import { writeWhole } from './write-whole.js';
 
 function readReport(file: string): BenchReport {
   let text: string;
@@ -31,7 +33,23 @@ function readReport(file: string): BenchReport {
 
 async function writeHtml(file: string, report: BenchReport, baseline: BenchReport | undefined): Promise<void> {
   const { renderHtml } = await import('../bench/html-report.js');
-  writeFileSync(file, renderHtml(report, baseline));
+  writeWhole(file, renderHtml(report, baseline), 0o666);
+}
+
+/**
+ * --json and --html are written once the run is over: a path that cannot be written (in a directory that is not
+ * there, a directory itself) is a usage error said before anything runs. Found after the load, it was 'unexpected
+ * failure: ENOENT' after minutes of it, and neither report was written.
+ */
+function checkOutput(flag: string, file: string | undefined): void {
+  if (!file) return;
+  const st = statSync(file, { throwIfNoEntry: false });
+  if (st?.isDirectory()) throw new CliError(`${flag} ${file}: is a directory`, exitCodes.usage);
+  try {
+    accessSync(st ? file : dirname(resolve(file)), constants.W_OK);
+  } catch (e) {
+    throw new CliError(`${flag} ${file}: cannot write: ${reasonOf(e)}`, exitCodes.usage);
+  }
 }
 
 const OWN_FLEETS = 'bench: the routing scenarios start their own mocks and gateways, one fleet per strategy';
@@ -83,6 +101,8 @@ function interruptible(): Interrupt {
 export async function run(raw: RawBenchOptions): Promise<number> {
   if ((raw.compare?.length ?? 0) > 2)
     throw new CliError('--compare takes one baseline, or two reports to compare without running', exitCodes.usage);
+  checkOutput('--json', raw.json);
+  checkOutput('--html', raw.html);
   if (raw.compare?.length === 2) {
     const [a, b] = raw.compare.map(readReport) as [BenchReport, BenchReport];
     const c = compare(a, b);
@@ -197,7 +217,7 @@ async function benchTarget(
       out.push('', ...c.lines);
     }
     process.stdout.write(`${out.join('\n')}\n`);
-    if (raw.json) writeFileSync(raw.json, `${JSON.stringify(report, null, 2)}\n`);
+    if (raw.json) writeWhole(raw.json, `${JSON.stringify(report, null, 2)}\n`, 0o666);
     if (raw.html) await writeHtml(raw.html, report, baseline);
     if (cut) return interrupt.exitCode();
     return report.assertions.every((v) => v.ok) && !regressions ? exitCodes.ok : exitCodes.failure;
