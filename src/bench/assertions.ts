@@ -25,7 +25,12 @@ const ALIASES: Record<string, string> = {
   truncations: 'long.truncations',
 };
 
-const EXPR = /^\s*([A-Za-z0-9_.-]+)\s*(<=|>=|==|!=|<|>|=)\s*(-?[\d.]+)\s*(ms|s|%)?\s*(?:±\s*([\d.]+)\s*(ms|s|%)?)?\s*$/;
+/**
+ * Read from the trimmed expression. Each blank run is tied to the token after it: written as `\s*(unit)?\s*(±…)?\s*$`,
+ * a run of blanks could be split between three \s* in every way before the match failed — `p99<1`, 8,000 spaces and
+ * an `x` took 114 s to refuse, and an argument of 128 KiB years.
+ */
+const EXPR = /^([A-Za-z0-9_.-]+)\s*(<=|>=|==|!=|<|>|=)\s*(-?[\d.]+)(?:\s*(ms|s|%))?(?:\s*±\s*([\d.]+)(?:\s*(ms|s|%))?)?$/;
 
 function scale(v: number, unit: string | undefined): number {
   return unit === 's' ? v * 1000 : v;
@@ -50,7 +55,7 @@ const unreadable = (expr: string): { ok: false; message: string } => ({
 
 /** Reads one `--assert` expression; an unreadable one is a usage error, said before the load runs. */
 export function parseAssertion(expr: string): Parsed<Assertion> {
-  const m = EXPR.exec(expr);
+  const m = EXPR.exec(expr.trim());
   if (!m) return unreadable(expr);
   const [, key, op, num, unit, tol, tolUnit] = m as unknown as [
     string,

@@ -51,6 +51,22 @@ describe('--assert', () => {
     },
   );
 
+  it.each([
+    [' p99 < 800 ms ', true],
+    ['split.v2 = 5 ± 1', true],
+    ['errors < 0.1 %', true],
+    ['split.v2=5 ±0.2', false],
+  ])('reads "%s" with blanks between its parts → %s', (expr, ok) => expect(check(expr, figures).ok).toBe(ok));
+
+  it('refuses an expression with a long run of blanks at once (it backtracked for minutes)', () => {
+    for (const blanks of [' '.repeat(100_000), '\t'.repeat(100_000)]) {
+      const t0 = performance.now();
+      expect(parseAssertion(`p99<1${blanks}x`).ok).toBe(false);
+      expect(parseAssertion(`p99<1${blanks}ms${blanks}±${blanks}x`).ok).toBe(false);
+      expect(performance.now() - t0).toBeLessThan(500);
+    }
+  });
+
   it.each(['p99 is fine', 'p99<<3', 'p99<1.2.3ms', 'split.v2=5±1..2', ''])('refuses to read "%s", before any figure exists', (expr) => {
     expect(parseAssertion(expr)).toEqual({ ok: false, message: expect.stringContaining(`--assert: cannot read "${expr}"`) });
   });
