@@ -28,10 +28,21 @@ function parse(text: string): Json | undefined {
   }
 }
 
+/**
+ * A system message's text, as Anthropic's `system` string takes it: its string, or the text of its parts. A workload
+ * line may give a system message as parts ([{"type":"text","text":…}]); String() of them sent "[object Object]" as
+ * the system prompt, and the run measured a prompt the file never held.
+ */
+function systemText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return content.map((p) => (p && typeof p === 'object' && typeof (p as Json).text === 'string' ? (p as Json).text : '')).join('');
+}
+
 /** A chat completions body as a Messages body: system messages hoisted, no seed or stream_options (Anthropic has neither). */
 export function messagesBody(chat: Json): Json {
   const messages = Array.isArray(chat.messages) ? (chat.messages as { role?: unknown; content?: unknown }[]) : [];
-  const system = messages.filter((m) => m.role === 'system').map((m) => String(m.content ?? ''));
+  const system = messages.filter((m) => m.role === 'system').map((m) => systemText(m.content));
   const out: Json = {
     model: chat.model,
     max_tokens: chat.max_tokens ?? chat.max_completion_tokens ?? DEFAULT_MAX_TOKENS,

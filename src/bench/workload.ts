@@ -127,12 +127,25 @@ const WorkloadLine = z
 export type WorkloadLine = z.infer<typeof WorkloadLine>;
 
 const MAX_PROBLEMS = 10;
+/**
+ * The issues said of one line: zod reports every element of an array, and a line of 100,000 messages that are not
+ * objects made a problem of 100,000 issues (~6 MB on stderr; ten such lines past what a string holds).
+ */
+const MAX_LINE_ISSUES = 3;
 
-/** Every line checked; problems name the file and line. */
+function lineIssues(issues: readonly { path: PropertyKey[]; message: string }[]): string {
+  const said = issues.slice(0, MAX_LINE_ISSUES).map((x) => `${x.path.map(String).join('.') || 'line'}: ${x.message}`);
+  const more = issues.length - said.length;
+  return `${said.join('; ')}${more > 0 ? ` (and ${more} more)` : ''}`;
+}
+
+/** Every line checked; problems name the file and line. A UTF-8 byte-order mark before the first is no part of it. */
 export function parseWorkload(text: string, file: string): Parsed<WorkloadLine[]> {
   const lines: WorkloadLine[] = [];
   const problems: string[] = [];
-  text.split(/\r?\n/).forEach((raw, i) => {
+  // Editors on Windows save UTF-8 with a BOM: JSON.parse refused the first line ('Unexpected token').
+  const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
+  body.split(/\r?\n/).forEach((raw, i) => {
     if (!raw.trim() || problems.length >= MAX_PROBLEMS) return;
     let json: unknown;
     try {
@@ -143,7 +156,7 @@ export function parseWorkload(text: string, file: string): Parsed<WorkloadLine[]
     }
     const r = WorkloadLine.safeParse(json);
     if (r.success) lines.push(r.data);
-    else problems.push(`${file}:${i + 1}: ${r.error.issues.map((x) => `${x.path.join('.') || 'line'}: ${x.message}`).join('; ')}`);
+    else problems.push(`${file}:${i + 1}: ${lineIssues(r.error.issues)}`);
   });
   if (problems.length) return { ok: false, message: problems.join('\n') };
   if (!lines.length) return { ok: false, message: `${file}: no requests (one JSON object per line: {"prompt": …, "max_tokens": …})` };

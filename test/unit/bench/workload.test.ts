@@ -63,6 +63,21 @@ describe('JSONL workloads', () => {
     expect(r.message).toMatch(/^w\.jsonl:6: /m);
   });
 
+  it('reads a file saved with a UTF-8 byte-order mark, and CRLF line ends', () => {
+    const r = parseWorkload('\uFEFF{"prompt":"hi","max_tokens":5}\r\n{"prompt":"there"}\r\n', 'bom.jsonl');
+    expect(r).toMatchObject({ ok: true, value: [{ prompt: 'hi', max_tokens: 5 }, { prompt: 'there' }] });
+  });
+
+  it('says a few issues of a line, not one per element of its arrays', () => {
+    const line = JSON.stringify({ messages: Array.from({ length: 100_000 }, () => 0) });
+    const r = parseWorkload(`${line}\n${line}\n`, 'w.jsonl');
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.message).toMatch(/^w\.jsonl:1: messages\.0: .*\(and \d+ more\)$/m);
+    expect(r.message).toMatch(/^w\.jsonl:2: /m);
+    expect(r.message.length).toBeLessThan(2000);
+  });
+
   it('refuses an empty file, and never throws on any text', () => {
     expect(parseWorkload('\n\n', 'e.jsonl')).toMatchObject({ ok: false, message: expect.stringMatching(/no requests/) });
     fc.assert(fc.property(fc.string({ maxLength: 400 }), (t) => void parseWorkload(t, 'f')));
