@@ -30,6 +30,16 @@ function byName(): Record<string, number> {
 }
 
 /**
+ * Whether a backend's name is one of the scenario's own figures (`split.p`, `split.requests`, …) or one's confidence
+ * bound: its share under that name would stand for the figure — `--assert split.gatewayDisagreement<1` passed on any
+ * target with a backend so named, where no such figure exists — so it is shown, not made a figure.
+ */
+function ownFigure(name: string): boolean {
+  return OWN_FIGURES.has(name) || name.endsWith('.ciLow') || name.endsWith('.ciHigh');
+}
+const OWN_FIGURES = new Set(['requests', 'p', 'gatewayDisagreement', 'stickiness']);
+
+/**
  * The most the gateway's own shares (/aigw/stats, read as its schema says) differ from the realized ones, in points;
  * undefined when it is not an aigw admin snapshot or a share is not one (a share of "x" or 1e308 made the figure
  * NaN or Infinity). Backends are read as own keys only: a backend named `constructor` is not Object's function.
@@ -48,7 +58,8 @@ function gatewayDisagreement(
   for (const name of names) {
     const share = Object.hasOwn(backends, name) ? backends[name]!.share : 0;
     if (!(share >= 0 && share <= 1)) return undefined;
-    worst = Math.max(worst, Math.abs(share * 100 - (figures[`split.${name}`] as number)));
+    const realized = ownFigure(name) ? undefined : figures[`split.${name}`];
+    if (typeof realized === 'number') worst = Math.max(worst, Math.abs(share * 100 - realized));
   }
   return worst;
 }
@@ -84,14 +95,19 @@ export async function split(ctx: BenchContext): Promise<ScenarioResult> {
   for (const name of names) {
     const k = counts[name] ?? 0;
     const [lo, hi] = wilson(k, total);
-    figures[`split.${name}`] = round((100 * k) / Math.max(1, total), 3);
-    figures[`split.${name}.ciLow`] = round(100 * lo, 3);
-    figures[`split.${name}.ciHigh`] = round(100 * hi, 3);
+    const pct = round((100 * k) / Math.max(1, total), 3);
     const want = exp && weightSum ? (100 * (exp[name] ?? 0)) / weightSum : undefined;
     // Printed to one decimal, both ends alike (the figures keep three).
     const ci = `(95% CI ${(100 * lo).toFixed(1)}–${(100 * hi).toFixed(1)}%)`;
     const expectedNote = want !== undefined ? `  expected ${round(want, 2)}%` : '';
-    lines.push(`            ${name.padEnd(20)} ${figures[`split.${name}`]}%  ${ci}${expectedNote}`);
+    if (ownFigure(name)) {
+      lines.push(`            ${name.padEnd(20)} ${pct}%  ${ci}${expectedNote}  (named as one of split's own figures: not a figure)`);
+      continue;
+    }
+    figures[`split.${name}`] = pct;
+    figures[`split.${name}.ciLow`] = round(100 * lo, 3);
+    figures[`split.${name}.ciHigh`] = round(100 * hi, 3);
+    lines.push(`            ${name.padEnd(20)} ${pct}%  ${ci}${expectedNote}`);
   }
   if (exp && total) {
     const { p } = chiSquare(

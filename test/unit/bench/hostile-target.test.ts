@@ -174,6 +174,31 @@ describe('the split scenario against a target naming its backends', () => {
   });
 });
 
+describe('the split scenario against a target whose backends are named as its figures', () => {
+  it('a backend named p, requests, gatewayDisagreement or stickiness is shown, never taken for that figure', async () => {
+    const names = ['gatewayDisagreement', 'p', 'requests', 'stickiness', 'b.ciLow'];
+    let i = 0;
+    const url = await target((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({ id: 'x', object: 'chat.completion', created: 1, model: 'm', system_fingerprint: names[i++ % 5], choices: [] }),
+        );
+      });
+    });
+    // No weights known and no admin listener: neither split.p nor split.gatewayDisagreement is measured.
+    const r = await split(benchContext({ url, mocks: {} }));
+    expect(Number(r.figures['split.requests'])).toBeGreaterThanOrEqual(5);
+    expect(r.figures['split.p']).toBeUndefined();
+    expect(r.figures['split.gatewayDisagreement']).toBeUndefined();
+    expect(r.figures['split.stickiness']).toBeUndefined();
+    expect(r.figures['split.b.ciLow']).toBeUndefined();
+    expect(r.lines.join('\n')).toContain('gatewayDisagreement');
+    expect(r.lines.join('\n')).toContain('not a figure');
+  });
+});
+
 describe('the long scenario against a target that trickles or never answers', () => {
   it.each([
     ['a byte every 20 ms (every timeout sees progress; the answer would take hours)', 'trickle'],
