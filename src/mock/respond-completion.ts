@@ -43,6 +43,8 @@ async function flushed(socket: Socket): Promise<void> {
 
 class Sender {
   tokens = 0;
+  /** The mock cut the connection itself (an injected fault): its close is the fault's, not the client leaving. */
+  cut = false;
   constructor(
     readonly res: ServerResponse,
     readonly stats: MockStats,
@@ -74,17 +76,17 @@ async function faultDue(fault: Fault | undefined, s: Sender, framing: Framing): 
     s.res.end();
     return true;
   }
-  if (fault.kind !== 'stall-after') {
+  if (fault.kind === 'stall-after') await sleepUnlessClosed(STALL_CAP_MS, s.res);
+  else {
     // Let the bytes already written reach the peer first: an RST discards what it has not read yet.
     if (socket) await flushed(socket);
     await sleepUnlessClosed(RESET_GRACE_MS, s.res);
   }
+  // A client that left during the stall (or the grace) did leave: only a cut of the mock's own is the fault's.
+  if (!s.gone) s.cut = true;
   if (fault.kind === 'reset-after') socket?.resetAndDestroy();
   else if (fault.kind === 'close-after') socket?.end();
-  else {
-    await sleepUnlessClosed(STALL_CAP_MS, s.res);
-    socket?.destroy();
-  }
+  else socket?.destroy();
   return true;
 }
 
@@ -93,7 +95,9 @@ export async function respondCompletion(res: ServerResponse, plan: CompletionPla
   const s = new Sender(res, stats);
   const started = performance.now();
   res.on('close', () => {
-    if (!res.writableFinished) {
+    // Counted as the client's abort only when the client left: a reset or close the mock injected is a fault, counted
+    // under `faults` (it was both, so a profile's random resets read as clients leaving, at the fault's token).
+    if (!res.writableFinished && !s.cut) {
       // A non-streamed answer is generated before it is sent: count the tokens produced by now.
       const elapsed = performance.now() - started - plan.ttftMs;
       const generated = plan.stream || plan.tokensPerSecond === 0 ? s.tokens : Math.floor((elapsed * plan.tokensPerSecond) / 1000);
