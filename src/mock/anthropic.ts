@@ -91,7 +91,7 @@ export async function handleMessages(
   if (await faultBeforeBody(fault, req, res, ctx, 'messages', stream, reject)) return;
   const textState = textSeed(key, undefined);
   // Counted with its tool calls, as the vLLM mock counts the translation of it (the key is the text alone).
-  const prefill = prefillOf(ctx, body.model, { messages: countedTurns(body) }, key, textState);
+  const prefill = prefillOf(ctx, body.model, { messages: countedTurns(body) }, textState);
   const promptTokens = prefill.promptTokens;
   // Cached tokens are part of the prompt: never more than it has.
   const cacheRead = Math.min(cache.read, promptTokens);

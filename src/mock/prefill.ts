@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { TokenCounter } from '../openai/tokens.js';
-import type { ChatMessage } from '../openai/wire.js';
+import { type ChatMessage, promptText } from '../openai/wire.js';
 import { BlockChain } from './block-chain.js';
 import { PrefixCache } from './prefix-cache.js';
 import { type CompletionPrompt, PromptTokens } from './prompt-tokens.js';
@@ -32,6 +32,22 @@ function countKey(key: string): string {
   return key.length <= MAX_KEPT_KEY ? key : `sha256:${createHash('sha256').update(key).digest('base64')}`;
 }
 
+/**
+ * Everything a prompt's count reads, each field a JSON literal so that no two prompts share a key: for a chat, each
+ * message's role, name and text with its tool calls (what the counter's chat counts); for completions, the prompt as
+ * JSON (a string quoted, token ids not). The text key (text.ts) was the key before: it holds neither names nor tool
+ * calls, and its joins are ambiguous — a second request that differed only in a tool call's arguments, a name, or
+ * "a\n\nuser\nb" sent as one message or two, got the first's count as its prompt_tokens.
+ */
+function promptCountKey(of: PromptOf): string {
+  if (!('messages' in of)) return countKey(JSON.stringify(of.prompt));
+  let key = '';
+  for (const m of of.messages) {
+    key += `${JSON.stringify(String(m.role))},${typeof m.name === 'string' ? JSON.stringify(m.name) : 'null'},${JSON.stringify(promptText(m))};`;
+  }
+  return countKey(key);
+}
+
 export class Prefill {
   computed = 0;
   saved = 0;
@@ -47,10 +63,10 @@ export class Prefill {
     this.tokens = config ? new PromptTokens(counter) : undefined;
   }
 
-  /** `key` is the prompt's text key (text.ts), `textState` the answer's generator state. */
-  plan(model: string, of: PromptOf, key: string, textState: number): PrefillPlan {
+  /** `textState`: the answer's generator state. */
+  plan(model: string, of: PromptOf, textState: number): PrefillPlan {
     if (!this.cache || !this.tokens) {
-      const promptTokens = this.count(of, key);
+      const promptTokens = this.count(of);
       this.computed += promptTokens;
       return { promptTokens, cachedTokens: 0, finish: () => {} };
     }
@@ -77,8 +93,8 @@ export class Prefill {
     };
   }
 
-  private count(of: PromptOf, promptKey: string): number {
-    const key = countKey(promptKey);
+  private count(of: PromptOf): number {
+    const key = promptCountKey(of);
     let n = this.counts.get(key);
     if (n === undefined) {
       n = 'messages' in of ? this.counter.chat(of.messages) : this.counter.prompt(of.prompt);

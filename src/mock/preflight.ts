@@ -48,8 +48,8 @@ export async function faultBeforeBody(
 }
 
 /** The prompt's prefill (its tokens, and how many the simulated prefix cache already holds), counted in stats. */
-export function prefillOf(ctx: MockContext, model: string, of: PromptOf, key: string, textState: number): PrefillPlan {
-  const plan = ctx.prefill.plan(model, of, key, textState);
+export function prefillOf(ctx: MockContext, model: string, of: PromptOf, textState: number): PrefillPlan {
+  const plan = ctx.prefill.plan(model, of, textState);
   ctx.stats.promptTokens += plan.promptTokens;
   return plan;
 }

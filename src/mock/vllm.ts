@@ -99,7 +99,7 @@ export async function handleCompletion(
 
   const textState = textSeed(key, body.seed);
   const of = endpoint === 'chat' ? { messages } : { prompt: (body as CompletionRequest).prompt };
-  const prefill = prefillOf(ctx, body.model, of, key, textState);
+  const prefill = prefillOf(ctx, body.model, of, textState);
   const requestId = req.headers['x-request-id'];
   const headers = typeof requestId === 'string' ? { ...ctx.identity, 'x-request-id': requestId } : ctx.identity;
   const usage = body.stream_options?.include_usage === true && !controls.quirks.has('no-usage');

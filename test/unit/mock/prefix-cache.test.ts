@@ -184,13 +184,12 @@ describe('the prefill account', () => {
     { role: 'system', content: 'You are terse. '.repeat(40) },
     { role: 'user', content: 'hi' },
   ];
-  const key = chatPromptKey(messages);
 
   it('without a cache: every prompt token is computed, and the usage has no cached count', () => {
     const p = new Prefill(counter, undefined);
-    const plan = p.plan('m', { messages }, key, 1);
+    const plan = p.plan('m', { messages }, 1);
     expect(plan.cachedTokens).toBe(0);
-    p.plan('m', { messages }, key, 1);
+    p.plan('m', { messages }, 1);
     expect(p.toJSON()).toEqual({
       enabled: false,
       unit: 'tokens',
@@ -203,29 +202,28 @@ describe('the prefill account', () => {
 
   it('with a cache: the second identical prompt computes only its last partial block', () => {
     const p = new Prefill(counter, { blocks: 100, blockTokens: 16 });
-    const first = p.plan('m', { messages }, key, 1);
+    const first = p.plan('m', { messages }, 1);
     first.finish(10);
-    const second = p.plan('m', { messages }, key, 1);
+    const second = p.plan('m', { messages }, 1);
     expect(second.cachedTokens).toBe(Math.floor((second.promptTokens - 1) / 16) * 16);
     expect(p.toJSON()).toMatchObject({ enabled: true, hits: second.cachedTokens, misses: 2 * first.promptTokens - second.cachedTokens });
     p.reset();
-    expect(p.plan('m', { messages }, key, 1).cachedTokens).toBe(0);
+    expect(p.plan('m', { messages }, 1).cachedTokens).toBe(0);
   });
 
   it('keys by model: the same prompt for another model is a miss', () => {
     const p = new Prefill(counter, { blocks: 100, blockTokens: 16 });
-    p.plan('a', { messages }, key, 1);
-    expect(p.plan('b', { messages }, key, 1).cachedTokens).toBe(0);
+    p.plan('a', { messages }, 1);
+    expect(p.plan('b', { messages }, 1).cachedTokens).toBe(0);
   });
 
   it('stays bounded for a prompt far larger than the cache', () => {
     const p = new Prefill(counter, { blocks: 64, blockTokens: 16 });
     const huge = [{ role: 'user', content: 'x'.repeat(3 * 1024 * 1024) }];
-    const hugeKey = chatPromptKey(huge);
     const t = performance.now();
-    const a = p.plan('m', { messages: huge }, hugeKey, 1);
+    const a = p.plan('m', { messages: huge }, 1);
     a.finish(100_000);
-    const b = p.plan('m', { messages: huge }, hugeKey, 1);
+    const b = p.plan('m', { messages: huge }, 1);
     expect(performance.now() - t).toBeLessThan(5000);
     expect(a.promptTokens).toBe(counter.chat(huge));
     expect(b.cachedTokens).toBe(64 * 16);
