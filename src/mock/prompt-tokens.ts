@@ -88,10 +88,11 @@ export class PromptTokens {
     for (const m of messages) {
       const role = idsOf(m.role);
       const text = idsOf(promptText(m));
-      const name = m.name ? idsOf(m.name) : undefined;
+      // An empty name is a name: the counter's chat counts its marker (OpenAI's tokens_per_name), and so must the stream.
+      const name = m.name !== undefined ? idsOf(m.name) : undefined;
       add([START]);
       add(role);
-      if (name) {
+      if (name !== undefined) {
         add([NAME]);
         add(name);
       }
