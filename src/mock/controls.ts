@@ -32,6 +32,12 @@ export interface Controls {
   quirks: ReadonlySet<Quirk>;
 }
 
+/**
+ * A client's value as an error quotes it: at most 200 characters. A directive's value runs to the next space, so
+ * up to the request's whole body (a 400 echoing 8 MiB of `fault=…` back), as the mocks quote a model name.
+ */
+export const shown = (v: string): string => (v.length > 200 ? `${v.slice(0, 200)}…` : v);
+
 /** Parses `status:503`, `reset-after:100`, `slow-headers:2s`, …; a string describing the problem otherwise. */
 export function parseFault(spec: string): Fault | string {
   const [name, arg] = spec.trim().split(':', 2) as [string, string | undefined];
@@ -54,7 +60,7 @@ export function parseFault(spec: string): Fault | string {
       return ms !== undefined ? { kind: 'slow-headers', ms } : 'slow-headers:D needs a duration such as 2s';
     }
     default:
-      return `unknown fault "${spec}" (status:N, overloaded, reset-before-headers, reset-after:N, close-after:N, stall-after:N, error-after:N, slow-headers:D)`;
+      return `unknown fault "${shown(spec)}" (status:N, overloaded, reset-before-headers, reset-after:N, close-after:N, stall-after:N, error-after:N, slow-headers:D)`;
   }
 }
 
@@ -80,14 +86,32 @@ function directiveBody(text: string): string | undefined {
   }
 }
 
-/** The key=value pairs of a `[[mock …]]` directive in `text`, if there is one. */
+/** The keys a directive may set: the controls read here, `tool` (tool-call.ts), `cache_read` / `cache_write` (anthropic.ts). */
+const DIRECTIVE_KEYS: ReadonlySet<string> = new Set(['ttft', 'tps', 'chunk', 'fault', 'quirks', 'tool', 'cache_read', 'cache_write']);
+const LONGEST_KEY = 'cache_write'.length;
+
+/** What `\s` matches (the separator of a directive's pairs), ASCII without a regular expression. */
+const isSpace = (c: number): boolean => c === 0x20 || (c >= 0x09 && c <= 0x0d) || (c > 0x7f && /\s/.test(String.fromCharCode(c)));
+
+/**
+ * The key=value pairs of a `[[mock …]]` directive in `text`, if there is one; other keys are ignored, as they always
+ * were. Read pair by pair, keeping only the keys above: split into an array, and every pair's key kept, a directive
+ * of 8 MiB (the gateway's request bound; a mock takes 64 MiB) was a million strings and an object of a million
+ * properties — for one request, read two or three times over (controls, tool, cache split).
+ */
 export function parseDirective(text: string): Record<string, string> {
   const body = directiveBody(text);
   const out: Record<string, string> = {};
   if (body === undefined) return out;
-  for (const pair of body.trim().split(/\s+/)) {
-    const eq = pair.indexOf('=');
-    if (eq > 0) out[pair.slice(0, eq)] = pair.slice(eq + 1);
+  for (let i = 0; i < body.length; ) {
+    while (i < body.length && isSpace(body.charCodeAt(i))) i++;
+    const start = i;
+    let eq = -1;
+    for (; i < body.length && !isSpace(body.charCodeAt(i)); i++) if (eq < 0 && body.charCodeAt(i) === 0x3d) eq = i;
+    if (eq > start && eq - start <= LONGEST_KEY) {
+      const key = body.slice(start, eq);
+      if (DIRECTIVE_KEYS.has(key)) out[key] = body.slice(eq + 1, i);
+    }
   }
   return out;
 }
@@ -103,7 +127,7 @@ export function readControls(headers: IncomingHttpHeaders, directiveText: string
   const ttft = pick('x-mock-ttft', 'ttft');
   if (ttft !== undefined) {
     const ms = parseDuration(ttft);
-    if (ms === undefined) return `ttft: expected a duration such as 80ms, got "${ttft}"`;
+    if (ms === undefined) return `ttft: expected a duration such as 80ms, got "${shown(ttft)}"`;
     out.ttftMs = ms;
   }
   const tps = pick('x-mock-tps', 'tps');
@@ -111,14 +135,14 @@ export function readControls(headers: IncomingHttpHeaders, directiveText: string
     const n = Number(tps);
     // One token per MAX_DELAY_MS at the slowest: a slower rate is an answer that never comes.
     if (!(n === 0 || n >= 1000 / MAX_DELAY_MS))
-      return `tps: expected 0 (no pacing) or at least ${1000 / MAX_DELAY_MS} (a token per ${MAX_DELAY_MS / 60_000} min), got "${tps}"`;
+      return `tps: expected 0 (no pacing) or at least ${1000 / MAX_DELAY_MS} (a token per ${MAX_DELAY_MS / 60_000} min), got "${shown(tps)}"`;
     out.tokensPerSecond = n;
   }
   const chunk = pick('x-mock-chunk-tokens', 'chunk');
   if (chunk !== undefined) {
     const n = Number(chunk);
     if (!Number.isInteger(n) || n < 1 || n > MAX_CHUNK_TOKENS)
-      return `chunk: expected an integer from 1 to ${MAX_CHUNK_TOKENS}, got "${chunk}"`;
+      return `chunk: expected an integer from 1 to ${MAX_CHUNK_TOKENS}, got "${shown(chunk)}"`;
     out.tokensPerChunk = n;
   }
   const fault = pick('x-mock-fault', 'fault');
@@ -134,7 +158,7 @@ export function readControls(headers: IncomingHttpHeaders, directiveText: string
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean)) {
-      if (!QUIRKS.has(q)) return `unknown quirk "${q}" (ping, no-done, no-usage, split-utf8)`;
+      if (!QUIRKS.has(q)) return `unknown quirk "${shown(q)}" (ping, no-done, no-usage, split-utf8)`;
       set.add(q as Quirk);
     }
     out.quirks = set;

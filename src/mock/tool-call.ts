@@ -8,7 +8,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { mix32, Rng } from '../core/hash.js';
-import { parseDirective } from './controls.js';
+import { parseDirective, shown } from './controls.js';
 import { drained, sleepUnlessClosed } from './http.js';
 import type { MockStats } from './stats.js';
 import { TokenSource } from './text.js';
@@ -36,7 +36,14 @@ export function requestedTool(directiveText: string | undefined, tools: readonly
   const name = parseDirective(directiveText).tool;
   if (name === undefined) return undefined;
   const tool = tools.find((t) => t.name === name);
-  return tool ?? `mock control: tool=${name} is not among the request's tools (${tools.map((t) => t.name).join(', ') || 'none'})`;
+  if (tool) return tool;
+  // Quoted within bounds: the name runs to the next space and the request may declare any number of tools.
+  const declared =
+    tools
+      .slice(0, 16)
+      .map((t) => shown(t.name))
+      .join(', ') || 'none';
+  return `mock control: tool=${shown(name)} is not among the request's tools (${declared}${tools.length > 16 ? ', …' : ''})`;
 }
 
 /** OpenAI's `tools` ([{type:"function", function:{name, parameters}}]) as specs. */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { MAX_CHUNK_TOKENS, parseDirective, parseFault, readControls } from '../../../src/mock/controls.js';
 import { parseProfile } from '../../../src/profile/load.js';
+import { requestedTool } from '../../../src/mock/tool-call.js';
 
 describe('mock controls', () => {
   it.each([
@@ -39,19 +40,39 @@ describe('mock controls', () => {
 });
 
 describe('a directive in a hostile prompt', () => {
-  // The expression the parser replaced: same answers, without rescanning the rest of the text from each `[[mock`.
+  // The expression the parser replaced: same answers, without rescanning the rest of the text from each `[[mock`. Only
+  // the keys a directive sets are kept (any other was ignored by every reader; kept, a million of them cost a GB).
+  const KEYS = new Set(['ttft', 'tps', 'chunk', 'fault', 'quirks', 'tool', 'cache_read', 'cache_write']);
   const byRegex = (text: string) => {
     const m = /\[\[mock\s+([^\]]*)\]\]/.exec(text);
     const out: Record<string, string> = {};
     for (const pair of m ? m[1]!.trim().split(/\s+/) : []) {
       const eq = pair.indexOf('=');
-      if (eq > 0) out[pair.slice(0, eq)] = pair.slice(eq + 1);
+      if (eq > 0 && KEYS.has(pair.slice(0, eq))) out[pair.slice(0, eq)] = pair.slice(eq + 1);
     }
     return out;
   };
 
   it('reads what the regular expression read, on any mix of openings, brackets and pairs', () => {
-    const piece = fc.constantFrom('[[mock', '[[mock ', '[', ']', ']]', ' ', '\n', 'tps=5', 'a=1', 'x', '[[mock\t');
+    const piece = fc.constantFrom(
+      '[[mock',
+      '[[mock ',
+      '[',
+      ']',
+      ']]',
+      ' ',
+      '\n',
+      '\u00a0',
+      '\u3000',
+      'tps=5',
+      'a=1',
+      'tool=f',
+      'cache_read=3',
+      '=',
+      'fault=x=y',
+      'x',
+      '[[mock\t',
+    );
     fc.assert(
       fc.property(fc.array(piece, { maxLength: 30 }), (parts) => {
         const text = parts.join('');
@@ -59,6 +80,24 @@ describe('a directive in a hostile prompt', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  it('reads a directive of a million pairs keeping only the keys it sets, the last of each', () => {
+    const pairs = Array.from({ length: 1_000_000 }, (_, i) => `k${i}=v`).join(' ');
+    const t0 = performance.now();
+    expect(parseDirective(`[[mock tps=1 ${pairs} __proto__=x constructor=y tps=7 ]]`)).toEqual({ tps: '7' });
+    expect(performance.now() - t0).toBeLessThan(2000);
+  });
+
+  it("quotes a directive's bad value, and the tools it could have named, within bounds", () => {
+    const long = 'x'.repeat(1_000_000);
+    for (const key of ['fault', 'ttft', 'tps', 'chunk', 'quirks']) {
+      const message = readControls({}, `[[mock ${key}=${long}]]`);
+      expect(typeof message).toBe('string');
+      expect((message as string).length, key).toBeLessThan(600);
+    }
+    const tools = Array.from({ length: 10_000 }, (_, i) => ({ name: `${long.slice(0, 500)}${i}`, schema: {} }));
+    expect((requestedTool(`[[mock tool=${long}]]`, tools) as string).length).toBeLessThan(6000);
   });
 
   it('reads 280 KB of openings without a closing in milliseconds (the expression took ~14 s)', () => {
