@@ -44,7 +44,11 @@ export function parseFault(spec: string): Fault | string {
   const count = arg !== undefined && /^\d+$/.test(arg) ? Number(arg) : undefined;
   switch (name) {
     case 'status':
-      return count !== undefined && count >= 100 && count <= 599 ? { kind: 'status', status: count } : 'status:N needs an HTTP status';
+      // A final status: a 1xx is no answer (a client waits for the one after it, which never came: the fault was a hang
+      // until the client's header timeout or the idle connection's 65 s close).
+      return count !== undefined && count >= 200 && count <= 599
+        ? { kind: 'status', status: count }
+        : 'status:N needs a final HTTP status (200 to 599)';
     case 'reset-before-headers':
       return { kind: 'reset-before-headers' };
     case 'overloaded':

@@ -51,9 +51,9 @@ const HostPort = z.string().superRefine((hp, ctx) => {
 
 const Name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/, 'expected a name of letters, digits, and . _ : / -');
 
-/** A mock fault, as in `x-mock-fault`: `status:503`, `reset-before-headers`, `reset-after:100`, ... */
+/** A mock fault, as in `x-mock-fault`: `status:503`, `reset-before-headers`, `reset-after:100`, ... (a status is a final one: no 1xx). */
 export const FAULT_RE =
-  /^(status:[1-5]\d\d|overloaded|reset-before-headers|reset-after:\d+|close-after:\d+|stall-after:\d+|error-after:\d+|slow-headers:\d+(\.\d+)?(us|ms|s|m))$/;
+  /^(status:[2-5]\d\d|overloaded|reset-before-headers|reset-after:\d+|close-after:\d+|stall-after:\d+|error-after:\d+|slow-headers:\d+(\.\d+)?(us|ms|s|m))$/;
 
 const MockFaults = z.strictObject({
   /** Share of requests (0..1) that get one of `kinds`, drawn from a PRNG seeded with `seed`. */
