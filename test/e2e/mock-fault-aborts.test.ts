@@ -8,6 +8,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { chat, useMock } from '../helpers/mocks.js';
+import { eventually } from '../helpers/eventually.js';
 import { rawPost, streamedText } from '../helpers/raw.js';
 
 const mock = await useMock({ name: 'cutter', kind: 'vllm' });
@@ -29,7 +30,8 @@ describe("a mock's own faults are not its clients' aborts", () => {
     const r = await rawPost(url, chat('cut me', { max_tokens: 5000, stream }), { headers: { 'x-mock-fault': fault } });
     expect(r.ended).toBe('aborted');
     if (stream) expect(streamedText(r.events).split(' ')).toHaveLength(5);
-    // The close reaches the mock's listener in a tick or two.
+    // The close reaches the mock's listener in a tick or two: a miscount would be there by now (on a slow machine this
+    // may pass without having waited enough; it cannot fail for that).
     await sleep(100);
     const after = await stats();
     const kind = fault.split(':')[0]!;
@@ -43,7 +45,7 @@ describe("a mock's own faults are not its clients' aborts", () => {
       headers: { 'x-mock-fault': 'stall-after:3' },
       abortAfterMs: 300,
     });
-    await sleep(100);
+    await eventually(async () => (await stats()).aborted.count > before.aborted.count);
     const after = await stats();
     expect(after.aborted.count).toBe(before.aborted.count + 1);
     expect(after.aborted.recent.at(-1)).toMatchObject({ atToken: 3, stream: true });
@@ -52,7 +54,7 @@ describe("a mock's own faults are not its clients' aborts", () => {
   it('a client that leaves mid-stream is still an abort', async () => {
     const before = await stats();
     await rawPost(url, chat('leave', { max_tokens: 1000, stream: true }), { headers: { 'x-mock-tps': '50' }, abortAfterChunks: 4 });
-    await sleep(200);
+    await eventually(async () => (await stats()).aborted.count > before.aborted.count);
     expect((await stats()).aborted.count).toBe(before.aborted.count + 1);
   });
 });

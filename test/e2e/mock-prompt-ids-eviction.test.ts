@@ -33,7 +33,8 @@ describe("a prefix-cached mock's remembered token ids", () => {
     for (let i = 1; i < 24; i++) later.push(await send(i));
     const slowest = Math.max(...later.slice(-8));
     expect(slowest, `first ${first.toFixed(0)} ms, later ${later.map((t) => t.toFixed(0)).join(' ')}`).toBeLessThan(
-      Math.max(4 * first, 1500),
+      // Held, the last ones took 1.4–13.5 s each, growing; a loaded machine's swing stays well under this.
+      Math.max(6 * first, 3000),
     );
   }, 120_000);
 });
