@@ -25,10 +25,32 @@ const RESUME_GRACE_MS = 60_000;
 const MAX_PENDING_BYTES = 1024 * 1024;
 const KEEPALIVE_MS = 15_000;
 /**
+ * How long a subscriber's unsent bytes may stay past the cap before it is ended. Past the cap it loses every event
+ * anyway; one that stopped reading (or a HEAD, whose writes Node discards) otherwise kept its place, its connection and
+ * its megabyte for good, and 64 of them kept `aigw top` out (503) until the gateway restarted. A reader that was only
+ * behind reconnects and resumes with Last-Event-ID.
+ */
+const MAX_STALL_MS = 60_000;
+/**
  * Subscribers at once: each is a write per event, so a thousand readers would turn every request into a
  * thousand writes. More than any set of `aigw top` windows and dashboards needs; past it, 503.
  */
 export const MAX_SUBSCRIBERS = 64;
+
+const STREAM_HEAD = {
+  'content-type': 'text/event-stream',
+  'cache-control': 'no-cache',
+  'x-accel-buffering': 'no',
+  connection: 'keep-alive',
+};
+
+interface Subscriber {
+  /** The admin key it was let in under (undefined: none was required). */
+  key: string | undefined;
+  keepalive: NodeJS.Timeout;
+  /** Since when (performance.now) its unsent bytes have been past the cap; undefined while they are not. */
+  behindSince: number | undefined;
+}
 
 export class EventStream {
   private nextId = 1;
@@ -38,13 +60,15 @@ export class EventStream {
   private kept = IDLE_HISTORY;
   private shrinkTimer: NodeJS.Timeout | undefined;
   private closed = false;
-  /** Each subscriber: the admin key it was let in under (undefined: none was required), and its keepalive. */
-  private readonly clients = new Map<ServerResponse, { key: string | undefined; keepalive: NodeJS.Timeout }>();
+  /** Each subscriber: the key it was let in under, its keepalive, and whether it has been keeping up. */
+  private readonly clients = new Map<ServerResponse, Subscriber>();
   dropped = 0;
   /** Unsent bytes (beyond the kernel's socket buffers) a subscriber may have before its events are dropped. */
   maxPendingBytes = MAX_PENDING_BYTES;
   /** How long the full history is kept after the last subscriber leaves. */
   resumeGraceMs = RESUME_GRACE_MS;
+  /** How long a subscriber may stay past `maxPendingBytes` before it is ended. */
+  maxStallMs = MAX_STALL_MS;
 
   constructor(
     bus: EventBus,
@@ -63,12 +87,12 @@ export class EventStream {
     if (this.clients.size === 0) return;
     const frame = encodeSseEvent(JSON.stringify(e), e.type, id);
     const key = this.adminKey();
-    for (const [res, { key: admittedUnder }] of this.clients) {
-      if (admittedUnder !== key) {
+    for (const [res, sub] of this.clients) {
+      if (sub.key !== key) {
         this.endStale(res);
         continue;
       }
-      if (res.writableLength > this.maxPendingBytes) {
+      if (this.behind(res, sub)) {
         this.dropped++;
         this.onDrop();
         continue;
@@ -82,6 +106,13 @@ export class EventStream {
   }
 
   handle(req: IncomingMessage, res: ServerResponse): void {
+    // Node discards what is written to a HEAD's response and sends its head only at its end: a HEAD subscribed for
+    // nothing, never answered, holding a subscriber's place. Its answer is the stream's head alone.
+    if (req.method === 'HEAD') return void res.writeHead(200, STREAM_HEAD).end();
+    if (req.method !== 'GET') {
+      res.setHeader('allow', 'GET, HEAD');
+      return sendAdminError(res, aigwError('method_not_allowed', `${req.method} is not allowed here; use GET`));
+    }
     // Pipelined behind another response on its connection (another event stream, which never ends): it would
     // hold a subscriber's place for nothing.
     if (!res.socket) return sendAdminError(res, aigwError('invalid_request', 'one event stream per connection'));
@@ -91,12 +122,7 @@ export class EventStream {
         aigwError('overloaded', `${MAX_SUBSCRIBERS} subscribers read the events already; retry later`, { headers: { 'retry-after': '5' } }),
       );
     }
-    res.writeHead(200, {
-      'content-type': 'text/event-stream',
-      'cache-control': 'no-cache',
-      'x-accel-buffering': 'no',
-      connection: 'keep-alive',
-    });
+    res.writeHead(200, STREAM_HEAD);
     res.write(': aigw events\n\n');
     const url = req.url ?? '/';
     const query = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
@@ -116,19 +142,43 @@ export class EventStream {
     }
     // The server let it in under the key it holds now.
     const admittedUnder = this.adminKey();
-    const keepalive = setInterval(() => {
-      if (this.adminKey() !== admittedUnder) this.endStale(res);
-      else res.write(': keepalive\n\n');
-    }, KEEPALIVE_MS);
-    this.clients.set(res, { key: admittedUnder, keepalive });
+    const sub: Subscriber = {
+      key: admittedUnder,
+      behindSince: undefined,
+      // A quiet gateway publishes nothing: a subscriber that stopped reading is found stalled here too.
+      keepalive: setInterval(() => {
+        if (this.adminKey() !== admittedUnder) this.endStale(res);
+        else if (!this.behind(res, sub)) res.write(': keepalive\n\n');
+      }, KEEPALIVE_MS),
+    };
+    this.clients.set(res, sub);
     this.kept = HISTORY;
     clearTimeout(this.shrinkTimer);
     // Never queued behind another response (refused above): its own 'close' ends it.
     res.on('close', () => {
-      clearInterval(keepalive);
+      clearInterval(sub.keepalive);
       this.clients.delete(res);
       if (this.clients.size === 0) this.shrinkLater();
     });
+  }
+
+  /**
+   * Whether `res` has more unsent than a subscriber may (what is written to it now is dropped). One that has stayed so
+   * for `maxStallMs` is ended — destroyed: an end would wait behind the bytes it does not read.
+   */
+  private behind(res: ServerResponse, sub: Subscriber): boolean {
+    if (res.writableLength <= this.maxPendingBytes) {
+      sub.behindSince = undefined;
+      return false;
+    }
+    const now = performance.now();
+    sub.behindSince ??= now;
+    if (now - sub.behindSince >= this.maxStallMs) {
+      clearInterval(sub.keepalive);
+      this.clients.delete(res);
+      res.destroy();
+    }
+    return true;
   }
 
   /**

@@ -53,7 +53,7 @@ function subscribe(stream: EventStream, lastEventId: number) {
     },
   };
   stream.handle(
-    { headers: { 'last-event-id': String(lastEventId) }, url: '/aigw/events' } as unknown as IncomingMessage,
+    { method: 'GET', headers: { 'last-event-id': String(lastEventId) }, url: '/aigw/events' } as unknown as IncomingMessage,
     res as unknown as ServerResponse,
   );
   return {

@@ -65,7 +65,7 @@ describe('event replay obeys the subscriber cap', () => {
       end() {},
     };
     stream.handle(
-      { headers: { 'last-event-id': '0' }, url: '/aigw/events' } as unknown as IncomingMessage,
+      { method: 'GET', headers: { 'last-event-id': '0' }, url: '/aigw/events' } as unknown as IncomingMessage,
       res as unknown as ServerResponse,
     );
     expect(written).toBeLessThan(20_000);
