@@ -17,6 +17,13 @@ const STATS_TIMEOUT_MS = 3000;
 const BUSY_SHARE = 4;
 /** An event larger than MAX_EVENT_BYTES is skipped unread; past MAX_SKIP_BYTES without its end the stream is dropped and resumed. */
 const MAX_SKIP_BYTES = 16 * MAX_EVENT_BYTES;
+/**
+ * The gateway writes a keepalive every 15 s: an event stream silent for three of them is stalled, and is resumed on a
+ * fresh connection. Nothing else ended one — fetch waits 300 s for a head or a byte — so a dead path (a laptop's
+ * sleep, a NAT or port-forward that dropped it, a proxy holding a connection its upstream left) froze the log for
+ * five minutes while the polled figures, on fresh connections, said connected.
+ */
+const EVENTS_IDLE_MS = 45_000;
 
 /** A body read whole up to `max` bytes; undefined past it (the read is cancelled). */
 async function boundedText(body: ReadableStream<Uint8Array> | null, max: number): Promise<string | undefined> {
@@ -43,6 +50,8 @@ export interface AdminClientOptions {
   admin: string;
   key?: string | undefined;
   intervalMs?: number;
+  /** How long the event stream may send nothing (no event, no keepalive) before it is resumed on a new connection. */
+  eventsIdleMs?: number;
   fetch?: typeof fetch;
 }
 
@@ -139,11 +148,14 @@ export class AdminClient {
 
   private async eventLoop(): Promise<void> {
     while (!this.stopped) {
+      // Ours, and held by its timer: a signal inside AbortSignal.any is held weakly (see pollLoop).
+      const stalled = new AbortController();
+      const watchdog = setTimeout(() => stalled.abort(new Error('a stalled event stream')), this.o.eventsIdleMs ?? EVENTS_IDLE_MS);
       try {
         const r = await this.f(`${this.o.admin}/aigw/events`, {
           // From 0 on first connect: the gateway replays its recent history, so a fresh `top` shows what just happened.
           headers: { ...this.headers, 'last-event-id': String(this.lastEventId) },
-          signal: this.abort.signal,
+          signal: AbortSignal.any([this.abort.signal, stalled.signal]),
         });
         if (!r.ok || !r.body) {
           await unread(r);
@@ -157,6 +169,7 @@ export class AdminClient {
           },
         });
         for await (const chunk of r.body as unknown as AsyncIterable<Uint8Array>) {
+          watchdog.refresh();
           if (reader.push(Buffer.from(chunk))) continue;
           // A frame that never ends: dropped, and resumed after it when its id was read.
           this.resumeAfter(reader.skippingId);
@@ -165,6 +178,8 @@ export class AdminClient {
         }
       } catch {
         if (this.stopped) return;
+      } finally {
+        clearTimeout(watchdog);
       }
       await this.sleep(1000);
     }
