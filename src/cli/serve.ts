@@ -18,8 +18,11 @@ import { printSkipped } from './validate.js';
 import { HeldSignal } from './held-signal.js';
 import { tuneV8ForServing } from '../core/v8-tuning.js';
 
-/** The TUI in this process, on the admin listener's own endpoints; resolves when the user quits. */
-async function startTui(adminUrl: string, key: string | undefined): Promise<{ done: Promise<unknown> }> {
+/**
+ * The TUI in this process, on the admin listener's own endpoints; resolves when the user quits. `key` is read at each
+ * request: a reload that rotates admin.key locked a key read once at start out (401 on every poll, its stream ended).
+ */
+async function startTui(adminUrl: string, key: () => string | undefined): Promise<{ done: Promise<unknown> }> {
   const [{ render }, { createElement }, { App }] = await Promise.all([import('ink'), import('react'), import('../tui/app.js')]);
   return { done: render(createElement(App, { admin: adminUrl, adminKey: key })).waitUntilExit() };
 }
@@ -118,7 +121,7 @@ export async function run(opts: Options): Promise<number> {
     log: wantTui ? 'off' : opts.log,
     announce: (line) => process.stdout.write(`${line}\n`),
   });
-  const tui = wantTui && stack.adminUrl ? await startTui(stack.adminUrl, stack.profile().admin.key) : undefined;
+  const tui = wantTui && stack.adminUrl ? await startTui(stack.adminUrl, () => stack.profile().admin.key) : undefined;
   tuiShown = tui !== undefined;
   if (opts.tui && !tui)
     process.stderr.write('aigw: --tui needs a terminal (stdin and stdout) and the admin listener; showing log lines instead\n');

@@ -48,7 +48,11 @@ export interface FeedHandlers {
 
 export interface AdminClientOptions {
   admin: string;
-  key?: string | undefined;
+  /**
+   * The admin key, or where to read it at each request: `serve --tui` reads its profile's, which a reload may
+   * rotate — a key read once at start was refused from the rotation on, and the TUI stayed locked out.
+   */
+  key?: string | (() => string | undefined) | undefined;
   intervalMs?: number;
   /** How long the event stream may send nothing (no event, no keepalive) before it is resumed on a new connection. */
   eventsIdleMs?: number;
@@ -60,17 +64,29 @@ export class AdminClient {
   private lastEventId = 0;
   private readonly abort = new AbortController();
   private readonly f: typeof fetch;
-  private readonly headers: Record<string, string>;
-  private readonly keyProblem: string | undefined;
 
   constructor(
     private readonly o: AdminClientOptions,
     private readonly on: FeedHandlers,
   ) {
     this.f = o.fetch ?? fetch;
-    this.keyProblem = o.key ? keyProblem(o.key) : undefined;
-    // A key fetch cannot send is not sent: its TypeError would quote it into the status line.
-    this.headers = o.key && !this.keyProblem ? { authorization: `Bearer ${o.key}` } : {};
+  }
+
+  /** The key as it is now. */
+  private key(): string | undefined {
+    return typeof this.o.key === 'function' ? this.o.key() : this.o.key;
+  }
+
+  /** Why the key now cannot be sent, or undefined. */
+  private keyProblem(): string | undefined {
+    const key = this.key();
+    return key ? keyProblem(key) : undefined;
+  }
+
+  /** A key fetch cannot send is not sent: its TypeError would quote it into the status line. */
+  private headers(): Record<string, string> {
+    const key = this.key();
+    return key && !keyProblem(key) ? { authorization: `Bearer ${key}` } : {};
   }
 
   start(): void {
@@ -84,7 +100,7 @@ export class AdminClient {
   }
 
   async reset(): Promise<void> {
-    await this.f(`${this.o.admin}/aigw/reset`, { method: 'POST', headers: this.headers, signal: this.abort.signal })
+    await this.f(`${this.o.admin}/aigw/reset`, { method: 'POST', headers: this.headers(), signal: this.abort.signal })
       .then(unread)
       .catch(() => {});
   }
@@ -107,10 +123,10 @@ export class AdminClient {
       );
       try {
         const signal = AbortSignal.any([this.abort.signal, timeout.signal]);
-        const r = await this.f(`${this.o.admin}/aigw/stats`, { headers: this.headers, signal });
+        const r = await this.f(`${this.o.admin}/aigw/stats`, { headers: this.headers(), signal });
         if (r.status === 401) {
           await unread(r);
-          this.on.status(false, this.keyProblem ?? 'the admin listener wants a key (--key or AIGW_ADMIN_KEY)');
+          this.on.status(false, this.keyProblem() ?? 'the admin listener wants a key (--key or AIGW_ADMIN_KEY)');
         } else if (!r.ok) {
           await unread(r);
           this.on.status(false, `admin answered HTTP ${r.status}`);
@@ -123,7 +139,7 @@ export class AdminClient {
         if (this.stopped) return;
         // fetch's messages quote the URL (userinfo and all) or a header value: shown only without secrets.
         const why = (e as { cause?: { code?: string } }).cause?.code ?? String((e as Error)?.message);
-        this.on.status(false, shownMessage(`cannot reach ${shownUrl(this.o.admin)}: ${why}; retrying`, this.o.key));
+        this.on.status(false, shownMessage(`cannot reach ${shownUrl(this.o.admin)}: ${why}; retrying`, this.key()));
       } finally {
         clearTimeout(timer);
       }
@@ -154,7 +170,7 @@ export class AdminClient {
       try {
         const r = await this.f(`${this.o.admin}/aigw/events`, {
           // From 0 on first connect: the gateway replays its recent history, so a fresh `top` shows what just happened.
-          headers: { ...this.headers, 'last-event-id': String(this.lastEventId) },
+          headers: { ...this.headers(), 'last-event-id': String(this.lastEventId) },
           signal: AbortSignal.any([this.abort.signal, stalled.signal]),
         });
         if (!r.ok || !r.body) {

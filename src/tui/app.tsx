@@ -1,7 +1,7 @@
 /** The live TUI (`serve --tui`, `top`): one hook feeds presentational panels; keys move focus, pause, reset, quit. */
 import { Box, Text, useApp, useInput, useStdout } from 'ink';
 import { useEffect, useMemo, useReducer, useState } from 'react';
-import { AdminClient } from './admin-client.js';
+import { AdminClient, type AdminClientOptions } from './admin-client.js';
 import { shownUrl } from './admin-target.js';
 import { printable } from '../core/printable.js';
 import type { GatewayEvent } from '../events/types.js';
@@ -31,7 +31,7 @@ function reduce(s: TuiState, a: Action): TuiState {
 }
 
 /** Connects to an admin listener and keeps the state current; `initial` lets tests and fixtures render offline. */
-export function useGatewayFeed(admin: string | undefined, key: string | undefined, initial?: TuiState) {
+export function useGatewayFeed(admin: string | undefined, key: AdminClientOptions['key'], initial?: TuiState) {
   const [state, dispatch] = useReducer(reduce, initial ?? initialState());
   const client = useMemo(
     () =>
@@ -80,7 +80,8 @@ export function App({
   height: fixedHeight,
 }: {
   admin?: string;
-  adminKey?: string;
+  /** The key, or where to read it at each request (serve --tui: the profile's, which a reload may rotate). */
+  adminKey?: AdminClientOptions['key'];
   initial?: TuiState;
   width?: number;
   height?: number;
