@@ -10,8 +10,8 @@
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { anthropicEvent, messageStart } from '../helpers/anthropic-sse.js';
-import { useGateway } from '../helpers/gateway.js';
-import { useUpstream } from '../helpers/upstream.js';
+import { ONE_ANTHROPIC_PROFILE, useGateway } from '../helpers/gateway.js';
+import { useStreamOrBodyUpstream } from '../helpers/upstream.js';
 
 const stream =
   messageStart({ input_tokens: 5, output_tokens: 1 }) +
@@ -37,20 +37,8 @@ const message = JSON.stringify({
   usage: { input_tokens: 5, output_tokens: 6 },
 });
 
-const up = await useUpstream((_req, res, body) => {
-  if (JSON.parse(body).stream === true) res.writeHead(200, { 'content-type': 'text/event-stream' }).end(stream);
-  else res.writeHead(200, { 'content-type': 'application/json' }).end(message);
-});
-const gw = await useGateway(
-  `
-version: 1
-backends:
-  an: { url: "{{u}}", kind: anthropic }
-models:
-  claude: { targets: [{ backend: an }] }
-`,
-  { u: up.url },
-);
+const up = await useStreamOrBodyUpstream(stream, message);
+const gw = await useGateway(ONE_ANTHROPIC_PROFILE, { u: up.url });
 const openai = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'unused', maxRetries: 0 });
 const messages = [{ role: 'user' as const, content: 'two and two?' }];
 

@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { anthropicEvent, messageStart } from '../helpers/anthropic-sse.js';
 import { useGateway } from '../helpers/gateway.js';
 import { rawPost } from '../helpers/raw.js';
-import { useUpstream } from '../helpers/upstream.js';
+import { useStreamOrBodyUpstream } from '../helpers/upstream.js';
 
 /** A tenant each case: one's debt is not the other's. */
 const KEYS = ['sk-tenant-translated-output-bound-1', 'sk-tenant-translated-output-bound-2'] as const;
@@ -36,10 +36,7 @@ const stream =
   anthropicEvent('message_delta', { delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: CLAIMED } }) +
   anthropicEvent('message_stop', {});
 
-const up = await useUpstream((_req, res, body) => {
-  if (JSON.parse(body).stream === true) res.writeHead(200, { 'content-type': 'text/event-stream' }).end(stream);
-  else res.writeHead(200, { 'content-type': 'application/json' }).end(message);
-});
+const up = await useStreamOrBodyUpstream(stream, message);
 const gw = await useGateway(
   `
 version: 1

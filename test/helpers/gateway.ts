@@ -73,6 +73,15 @@ models:
   m: { targets: [{ backend: v }] }
 `;
 
+/** One scripted Anthropic backend `an` (its URL the upstream named `u`) serving model `claude`, no tenants. */
+export const ONE_ANTHROPIC_PROFILE = `
+version: 1
+backends:
+  an: { url: "{{u}}", kind: anthropic }
+models:
+  claude: { targets: [{ backend: an }] }
+`;
+
 /**
  * One scripted backend (its URL the upstream named `u`) of `kind` — `an` serving model `claude` when it is anthropic,
  * `oa` serving `gpt` otherwise — and one tenant whose key is `key` (with `limits`, if given): the profile of the tests

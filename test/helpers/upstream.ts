@@ -97,6 +97,13 @@ export const useSseUpstream = (stream: string): Promise<{ url: string; seen: Cap
     res.end(stream);
   });
 
+/** An upstream that answers the event stream `stream` to a request asking for one (`"stream": true`), else the JSON `body`. */
+export const useStreamOrBodyUpstream = (stream: string, body: string): Promise<{ url: string; seen: Captured[] }> =>
+  useUpstream((_req, res, sent) => {
+    if (JSON.parse(sent).stream === true) res.writeHead(200, { 'content-type': 'text/event-stream' }).end(stream);
+    else res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+  });
+
 /**
  * An OpenAI backend's non-streamed answer whose one tool call is `name` with `args` as its arguments (`[1]`: not a JSON
  * object, what a model told to write it writes), sent as a whole body with its length.
