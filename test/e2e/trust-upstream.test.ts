@@ -57,6 +57,13 @@ const echo = await useUpstream((req, res, body) => {
       `data: {"error": {"message": "auth failed for ${req.headers.authorization}", "type": "x"}}\n\ndata: {"choices":[{"index":0,"delta":{"content":"late"}}]}\n\ndata: [DONE]\n\n`,
     );
   }
+  if (body.includes('stream-to-json')) {
+    // A backend that streams whether asked or not.
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    return res.end(
+      'data: {"id":"x","object":"chat.completion.chunk","model":"echo-up","choices":[{"index":0,"delta":{"content":"streamed"}}]}\n\ndata: [DONE]\n\n',
+    );
+  }
   if (body.includes('json-to-stream')) {
     // A backend that ignores `stream: true` and answers whole (labelled as JSON, or not labelled at all).
     const answer =
@@ -258,6 +265,19 @@ describe('stream integrity (trust class 11)', () => {
     // Asked without a stream, the same answer passes whole.
     const plain = await post('echo', 'json-to-stream');
     expect(JSON.parse(plain.body.toString()).choices[0].message.content).toBe('whole');
+  });
+
+  it('answers 502 bad_upstream_response, not an event stream the SDK reads as a string, when a request without a stream gets one', async () => {
+    const r = await post('echo', 'stream-to-json');
+    expect(r.status).toBe(502);
+    expect(r.headers['content-type']).toContain('application/json');
+    const error = JSON.parse(r.body.toString()).error;
+    expect(error.code).toBe('bad_upstream_response');
+    expect(error.message).toContain('the answer is a stream');
+    // Asked for a stream, the same answer passes.
+    const streamed = await post('echo', 'stream-to-json', { body: { stream: true } });
+    expect(streamed.status).toBe(200);
+    expect(streamed.body.toString()).toContain('streamed');
   });
 
   it.each(['unterminated-done', 'unterminated-json'])(
