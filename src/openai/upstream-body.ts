@@ -19,10 +19,10 @@ export interface BodyEdit {
   json: string;
 }
 
-export function upstreamBody(p: ProxyRequest, upstreamModelJson: string): UpstreamBody {
+export function upstreamBody(p: ProxyRequest, upstreamModelJson: string, askUsage = true): UpstreamBody {
   const edits: BodyEdit[] = [{ span: p.modelSpan, json: upstreamModelJson }];
   let injectedUsage = false;
-  if (p.stream && p.endpoint !== 'embeddings' && !p.clientIncludeUsage) {
+  if (askUsage && p.stream && p.endpoint !== 'embeddings' && !p.clientIncludeUsage) {
     injectedUsage = true;
     const so = p.spans.get('stream_options');
     if (so) {

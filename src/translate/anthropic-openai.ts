@@ -30,7 +30,7 @@ interface OutToolCall {
  * Translates a Messages request (the parsed client body) into a chat completions body for `model` (the
  * target's upstream name). Streams always ask for `include_usage`: message_delta must carry the usage.
  */
-export function messagesToChat(json: unknown, model: string): Result<TranslatedRequest<MessagesRequest>> {
+export function messagesToChat(json: unknown, model: string, streamUsage = true): Result<TranslatedRequest<MessagesRequest>> {
   const parsed = MessagesRequest.safeParse(json);
   if (!parsed.success) return refuse(...describe(parsed.error));
   const req = parsed.data;
@@ -61,7 +61,7 @@ export function messagesToChat(json: unknown, model: string): Result<TranslatedR
   const stream = req.stream === true;
   if (stream) {
     out.stream = true;
-    out.stream_options = { include_usage: true };
+    if (streamUsage) out.stream_options = { include_usage: true };
   }
   const body = serialize(out);
   return body === undefined ? tooDeep(null) : { ok: true, value: { body, stream, request: req } };

@@ -9,6 +9,18 @@ import { AZURE_API_VERSION_RE, AZURE_DEPLOYMENT_RE } from '../openai/azure-names
 
 /** The GA api-version used when a backend names none (Azure has no default: a request without one is a 404). */
 export const DEFAULT_AZURE_API_VERSION = '2024-10-21';
+/**
+ * The first api-version that takes `stream_options` (2024-09-01-preview; GA in 2024-10-21): before it Azure refuses the
+ * field (400 "Unrecognized request argument supplied: stream_options"), so a stream asked for its usage failed at once
+ * on every earlier version a profile may name (2024-02-01 and 2024-06-01 are still served).
+ */
+const STREAM_OPTIONS_SINCE = '2024-09-01';
+
+/** Whether a stream may ask this backend for its usage (`stream_options.include_usage`): Azure's older api-versions refuse it. */
+export function takesStreamOptions(backend: { kind: string; apiVersion?: string | undefined }): boolean {
+  // YYYY-MM-DD[-preview] compares as text: a preview of the day sorts after the day itself.
+  return backend.kind !== 'azure-openai' || (backend.apiVersion ?? DEFAULT_AZURE_API_VERSION) >= STREAM_OPTIONS_SINCE;
+}
 
 export type AzureEndpoint = 'chat' | 'completions' | 'embeddings';
 

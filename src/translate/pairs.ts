@@ -42,8 +42,11 @@ export interface PreparedRequest {
 /** What the relay keeps of a translation once the body is sent: the answer's side only (a body can be megabytes). */
 export type AnswerTranslation = Omit<PreparedRequest, 'body'>;
 
-/** `json`: the client's parsed body; `model`: the target's upstream name; `now`: ms since the epoch. */
-export type Translate = (json: unknown, model: string, now: number) => Result<PreparedRequest>;
+/**
+ * `json`: the client's parsed body; `model`: the target's upstream name; `now`: ms since the epoch; `streamUsage`: a
+ * stream may ask the backend for its usage (not Azure's older api-versions, openai-azure.ts takesStreamOptions).
+ */
+export type Translate = (json: unknown, model: string, now: number, streamUsage?: boolean) => Result<PreparedRequest>;
 
 export function translatorFor(client: ClientApi, backend: BackendKind): Translate | undefined {
   const backendApi: ClientApi = backend === 'anthropic' ? 'anthropic' : 'openai';
@@ -51,8 +54,8 @@ export function translatorFor(client: ClientApi, backend: BackendKind): Translat
   return client === 'anthropic' ? anthropicToOpenAI : openAIToAnthropic;
 }
 
-const anthropicToOpenAI: Translate = (json, model) => {
-  const r = messagesToChat(json, model);
+const anthropicToOpenAI: Translate = (json, model, _now, streamUsage = true) => {
+  const r = messagesToChat(json, model, streamUsage);
   if (!r.ok) return r;
   return {
     ok: true,
