@@ -105,6 +105,7 @@ function handle(state: GatewayState, req: IncomingMessage, res: ServerResponse):
   const given = clientRequestId(req);
   const requestId = given ?? nextId('req');
   const ctx = new RequestContext(req, res, requestId, state.bus, given === undefined ? requestId : upstreamRequestId(given));
+  ctx.runtime = runtime;
   const queued = whenResponseGone(req, res, () => {
     state.live.delete(ctx);
     state.authenticating.delete(ctx);
@@ -116,9 +117,11 @@ function handle(state: GatewayState, req: IncomingMessage, res: ServerResponse):
       ctx.record.clientGone = true;
       ctx.onClientGone?.abort();
     }
+    // The runtime it holds now: a reload while its body arrived moved it to the one then served (readmit).
+    const held = ctx.runtime;
     const finished = ctx.finish();
-    if (finished) void finished.then(() => runtime.release());
-    else runtime.release();
+    if (finished) void finished.then(() => held.release());
+    else held.release();
   });
   if (queued > MAX_PIPELINED) return void req.socket.destroy();
   if (state.draining) res.setHeader('connection', 'close');
@@ -313,12 +316,43 @@ function readThenAdmit(ctx: RequestContext, state: GatewayState, runtime: Runtim
     if (ctx.res.headersSent) return;
     try {
       const p = parsed(ctx, runtime, endpoint, body);
+      if (p && state.runtime !== runtime) return readmit(ctx, state, p);
       const admitted = p && admitAndRoute(ctx, state, runtime, tenant, p);
       if (admitted instanceof Promise) admitted.catch((e: unknown) => failedRequest(ctx, e));
     } catch (e) {
       failedRequest(ctx, e);
     }
   });
+}
+
+/**
+ * A request whose body was still arriving (or whose token was being checked) when a reload swapped the runtime is
+ * admitted under the profile served now, not the one it began with: it was authenticated and its tenant's limits
+ * read under the old one, so a key the reload removed (a leaked one, rotated out) and limits it cut (a runaway
+ * spend) went on admitting every request whose head was in before the reload — each could be held open for
+ * timeouts.request (for good at 0s) and finished at leisure. Admission is where a request starts to cost: what is
+ * admitted before a reload finishes on its profile, as the contract says. The request moves to the new runtime
+ * (its hold, so the old one's pools close once their own requests are done), is authenticated again, and takes its
+ * tenant's place again under the new limit.
+ */
+function readmit(ctx: RequestContext, state: GatewayState, p: ProxyRequest): Promise<void> | void {
+  const fresh = state.runtime;
+  const old = ctx.runtime;
+  fresh.acquire();
+  ctx.runtime = fresh;
+  old.release();
+  const go = (tenant: Tenant | undefined | null): Promise<void> | void => {
+    if (tenant === null || ctx.ended || ctx.res.headersSent) return;
+    ctx.tenantPlace?.();
+    ctx.tenantPlace = undefined;
+    const place = takePlace(tenant, state.places);
+    if (place !== undefined && typeof place !== 'function') return sendError(ctx, place);
+    ctx.tenantPlace = place;
+    return admitAndRoute(ctx, state, fresh, tenant, p);
+  };
+  const tenant = authenticate(ctx, fresh);
+  if (tenant instanceof Promise) return whileAuthenticating(state, ctx, tenant).then(go);
+  return go(tenant);
 }
 
 function admitAndRoute(

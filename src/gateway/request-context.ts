@@ -13,6 +13,7 @@ import type { AigwError } from '../core/errors.js';
 import type { Linked } from '../core/live-list.js';
 import type { MaybePromise } from '../core/maybe-promise.js';
 import type { Admitted } from '../tenants/admission.js';
+import type { Runtime } from './runtime.js';
 
 /** The settle stage of an admitted request. */
 type Settlement = Pick<Admitted, 'settle'>;
@@ -38,6 +39,11 @@ export class RequestContext implements Linked<RequestContext> {
   userByToken = false;
   /** The tenant's allow-list (undefined allows every model): a fallback outside it is not tried. */
   allowedModels: ReadonlySet<string> | undefined;
+  /**
+   * The runtime this request holds (acquired as it began, released once it settles): the one it began on, or the
+   * one a reload swapped in while its body arrived (gateway/handle.ts readmit).
+   */
+  runtime!: Runtime;
   /** Frees the request's place among its tenant's in flight (tenant-places.ts), once its response is gone. */
   tenantPlace: (() => void) | undefined;
   private finished = false;
