@@ -336,6 +336,8 @@ function readThenAdmit(ctx: RequestContext, state: GatewayState, runtime: Runtim
  * tenant's place again under the new limit.
  */
 function readmit(ctx: RequestContext, state: GatewayState, p: ProxyRequest): Promise<void> | void {
+  // Gone already: its hold was let go with its response (the old runtime's), nothing to move.
+  if (ctx.ended) return;
   const fresh = state.runtime;
   const old = ctx.runtime;
   fresh.acquire();

@@ -78,4 +78,44 @@ describe('a request whose body arrives after a reload', () => {
       await g.close();
     }
   });
+
+  it('goes to the backend URL the reload set, and the old pool closes once no request holds it', async () => {
+    const up = await gatewayFor(`
+version: 1
+backends:
+  one: { url: http://127.0.0.1:0, mock: { kind: vllm } }
+  two: { url: http://127.0.0.1:0, mock: { kind: vllm } }
+models:
+  m: { targets: [{ backend: one }, { backend: two }] }
+`);
+    const at = (url: string) => `
+version: 1
+backends:
+  b: { url: ${url} }
+models:
+  m: { targets: [{ backend: b }] }
+tenants:
+  t: { keys: [k] }
+`;
+    const g = await gatewayFor(at(up.mocks.one!.url));
+    const port = Number(new URL(g.url).port);
+    const oldPool = g.gateway.state.runtime.backends.get('b')!.pool;
+    const holds = g.gateway.state.runtime.holds;
+    const r = startRequest(port, 'k');
+    try {
+      await eventually(() => g.gateway.state.live.size === 1);
+      const reloaded = await g.stack.reload(profileFor(at(up.mocks.two!.url)));
+      expect(reloaded.ok).toBe(true);
+      r.finish();
+      expect(await r.answer()).toBe('HTTP/1.1 200 OK');
+      expect((await up.mockStats('one')).completed).toBe(0);
+      expect((await up.mockStats('two')).completed).toBe(1);
+      // Nothing holds the old runtime now: its pool is let go (closed), not kept open for the request.
+      expect(holds.holders(oldPool)).toBe(0);
+    } finally {
+      r.socket.destroy();
+      await g.close();
+      await up.close();
+    }
+  });
 });
