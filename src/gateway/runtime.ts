@@ -60,7 +60,8 @@ export class Runtime {
     // A pool a reload replaces stays open while this runtime's requests may still use it: one waiting for a
     // connection slot, or failing over to another backend, dispatches on this runtime's pools.
     for (const b of this.backends.values()) holds.hold(b.pool, () => b.pool.close().catch(() => {}));
-    this.routes = buildRouteTable(profile, this.backends);
+    // The weighted rotations of the lists this reload leaves as they were go on where they were.
+    this.routes = buildRouteTable(profile, this.backends, previous?.routes);
     const l = profile.limits;
     this.relay = {
       buffer: l.responseBuffer,

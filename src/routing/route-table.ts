@@ -200,9 +200,28 @@ function finish(r: Draft, drafts: ReadonlyMap<string, Draft>): ModelRoute {
   };
 }
 
-export function buildRouteTable(profile: Profile, backends: ReadonlyMap<string, BackendRuntime>): Map<string, ModelRoute> {
+/**
+ * `previous`: the table a reload replaces — each list it holds unchanged (its model's own targets, or the same match
+ * rule's) goes on with its rotation (TargetList.continueFrom) rather than starting it again.
+ */
+export function buildRouteTable(
+  profile: Profile,
+  backends: ReadonlyMap<string, BackendRuntime>,
+  previous?: ReadonlyMap<string, ModelRoute>,
+): Map<string, ModelRoute> {
   const clock: RouteClock = { now: 0 };
   const drafts = new Map(Object.entries(profile.models).map(([name, m]) => [name, draft(name, m, backends, clock)]));
+  if (previous) {
+    for (const [name, d] of drafts) {
+      const was = previous.get(name);
+      if (!was) continue;
+      d.group.list.continueFrom(was.group.list);
+      d.match.forEach((rule, i) => {
+        const old = was.match[i];
+        if (old) rule.group.list.continueFrom(old.group.list);
+      });
+    }
+  }
   const table = new Map([...drafts].map(([name, d]) => [name, finish(d, drafts)]));
   return table;
 }

@@ -55,6 +55,22 @@ export class TargetList {
     this.flatTurn = new Float64Array(candidates.length);
   }
 
+  /**
+   * Takes `previous`'s place in its rotations when it is this list as it was — the same targets with the same weights,
+   * in the same order — as a reload that left the list alone builds it anew. From fresh turns the heaviest target is
+   * picked first and the lighter ones only once their turns have grown past it: a reload every few requests (another
+   * model's or a tenant's change) kept a 9:1 canary from ever being picked. A list whose weights changed starts
+   * fresh, at its new split at once.
+   */
+  continueFrom(previous: TargetList): void {
+    const a = this.candidates;
+    const b = previous.candidates;
+    if (a.length !== b.length) return;
+    for (let i = 0; i < a.length; i++) if (a[i]!.id !== b[i]!.id || a[i]!.weight !== b[i]!.weight) return;
+    this.groupTurn.set(previous.groupTurn);
+    this.flatTurn.set(previous.flatTurn);
+  }
+
   /** The group for this request: smooth weighted round-robin over each group's healthy weight. */
   pickGroup(): number {
     for (let g = 0; g < this.groups.length; g++) {
