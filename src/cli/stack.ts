@@ -126,6 +126,12 @@ export async function startStack(profile: Profile, opts: StackOptions = {}): Pro
       return { ok: false, problems: [(e as Error).message] };
     }
     served = fresh;
+    // The admin listener's request deadline is the profile's too (it was read once, at start): what it reads next is
+    // held to the new one, as the gateway's listener is (gateway/server.ts applyTimeouts).
+    if (admin) {
+      admin.server.headersTimeout = fresh.timeouts.request;
+      admin.server.requestTimeout = fresh.timeouts.request;
+    }
     return { ok: true };
   };
   return {
