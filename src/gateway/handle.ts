@@ -105,7 +105,6 @@ function handle(state: GatewayState, req: IncomingMessage, res: ServerResponse):
   const given = clientRequestId(req);
   const requestId = given ?? nextId('req');
   const ctx = new RequestContext(req, res, requestId, state.bus, given === undefined ? requestId : upstreamRequestId(given));
-  ctx.runtime = runtime;
   const queued = whenResponseGone(req, res, () => {
     state.live.delete(ctx);
     state.authenticating.delete(ctx);
@@ -117,11 +116,9 @@ function handle(state: GatewayState, req: IncomingMessage, res: ServerResponse):
       ctx.record.clientGone = true;
       ctx.onClientGone?.abort();
     }
-    // The runtime it holds now: a reload while its body arrived moved it to the one then served (readmit).
-    const held = ctx.runtime;
     const finished = ctx.finish();
-    if (finished) void finished.then(() => held.release());
-    else held.release();
+    if (finished) void finished.then(() => letGo(runtime, ctx));
+    else letGo(runtime, ctx);
   });
   if (queued > MAX_PIPELINED) return void req.socket.destroy();
   if (state.draining) res.setHeader('connection', 'close');
@@ -153,6 +150,12 @@ function handle(state: GatewayState, req: IncomingMessage, res: ServerResponse):
     return listModels(ctx, runtime, path, tenant);
   }
   refuse(ctx, aigwError('not_found', `no route for ${req.method} ${shown(path)}`));
+}
+
+/** A settled request lets go of the runtime it began on, and of the one a reload moved it to (readmit). */
+function letGo(runtime: Runtime, ctx: RequestContext): void {
+  runtime.release();
+  ctx.movedTo?.release();
 }
 
 /** A client's path in a message, bounded and printable. */
@@ -331,18 +334,16 @@ function readThenAdmit(ctx: RequestContext, state: GatewayState, runtime: Runtim
  * read under the old one, so a key the reload removed (a leaked one, rotated out) and limits it cut (a runaway
  * spend) went on admitting every request whose head was in before the reload — each could be held open for
  * timeouts.request (for good at 0s) and finished at leisure. Admission is where a request starts to cost: what is
- * admitted before a reload finishes on its profile, as the contract says. The request moves to the new runtime
- * (its hold, so the old one's pools close once their own requests are done), is authenticated again, and takes its
- * tenant's place again under the new limit.
+ * admitted before a reload finishes on its profile, as the contract says. The request holds the new runtime too (the
+ * one it began on keeps its span's tracer open until it ends), is authenticated again, and takes its tenant's place
+ * again under the new limit.
  */
 function readmit(ctx: RequestContext, state: GatewayState, p: ProxyRequest): Promise<void> | void {
-  // Gone already: its hold was let go with its response (the old runtime's), nothing to move.
+  // Gone already: its runtime was let go with its response, and nothing is admitted.
   if (ctx.ended) return;
   const fresh = state.runtime;
-  const old = ctx.runtime;
   fresh.acquire();
-  ctx.runtime = fresh;
-  old.release();
+  ctx.movedTo = fresh;
   const go = (tenant: Tenant | undefined | null): Promise<void> | void => {
     if (tenant === null || ctx.ended || ctx.res.headersSent) return;
     ctx.tenantPlace?.();

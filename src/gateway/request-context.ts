@@ -40,10 +40,10 @@ export class RequestContext implements Linked<RequestContext> {
   /** The tenant's allow-list (undefined allows every model): a fallback outside it is not tried. */
   allowedModels: ReadonlySet<string> | undefined;
   /**
-   * The runtime this request holds (acquired as it began, released once it settles): the one it began on, or the
-   * one a reload swapped in while its body arrived (gateway/handle.ts readmit).
+   * The runtime a reload swapped in while its body arrived, which admitted it (gateway/handle.ts readmit): held, as
+   * the one it began on is, until it settles.
    */
-  runtime!: Runtime;
+  movedTo: Runtime | undefined;
   /** Frees the request's place among its tenant's in flight (tenant-places.ts), once its response is gone. */
   tenantPlace: (() => void) | undefined;
   private finished = false;
