@@ -32,6 +32,13 @@ export const MAX_RULE_REQUESTS = 2 ** 31 - 1;
  */
 export const MAX_RATE_LIMIT_RULES = 256;
 
+/*
+ * Every rule is `shared: true`. Without it Envoy Gateway keeps a bucket per route it generates — one per AIGatewayRoute
+ * rule, that is per model and per header match (its xDS translator prefixes each rule's descriptor with the route's
+ * name) — so a tenant's 1,000 tpm was 1,000 on every model in the cluster, and a model limit one per header match.
+ * Shared, the rule counts in one bucket across every route the policy targets, as aigw counts a tenant (and a model).
+ */
+
 export function rateLimitRules(ctx: ExportContext): Rule[] {
   const { profile: p } = ctx;
   const window = p.limits.rateWindow;
@@ -73,9 +80,10 @@ export function rateLimitRules(ctx: ExportContext): Rule[] {
           request: { from: 'Number', number: 0 },
           response: { from: 'Metadata', metadata: { namespace: COST_NAMESPACE, key: TOTAL_TOKEN_KEY } },
         },
+        shared: true,
       });
     }
-    if (l.rpm !== undefined) mine.push({ clientSelectors: [{ headers }], limit: limit(l.rpm, `${path}.rpm`) });
+    if (l.rpm !== undefined) mine.push({ clientSelectors: [{ headers }], limit: limit(l.rpm, `${path}.rpm`), shared: true });
   };
   const left: string[] = [];
   for (const [name, t] of Object.entries(p.tenants ?? {})) {

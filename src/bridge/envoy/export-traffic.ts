@@ -100,7 +100,8 @@ export function trafficObject(ctx: ExportContext): K8sObject {
     spec.rateLimit = { type: 'Global', global: { rules } };
     comments['spec.rateLimit'] =
       "tenants.*.limits: needs Envoy Gateway's global rate limit service (Redis). Token rules cost 0 on the request " +
-      "and the answer's total tokens (llmRequestCosts) after it; request rules cost 1 each.";
+      "and the answer's total tokens (llmRequestCosts) after it; request rules cost 1 each. shared: one bucket per tenant " +
+      "(and model) across every route, where Envoy Gateway would otherwise count each model's route apart.";
   }
   return { value: { apiVersion: EG_API, kind: 'BackendTrafficPolicy', metadata: ctx.metadata(`${opts.gateway}-traffic`), spec }, comments };
 }

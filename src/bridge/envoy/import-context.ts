@@ -58,6 +58,12 @@ export class ImportContext {
   readonly touched = new Set<Manifest>();
   /** Gateway policies a route's own policy replaces (policiesFor), each said once. */
   readonly overridden = new Set<Manifest>();
+  /**
+   * The public models a route rule of the cluster routes (not the `M:priority-N` fallbacks the import makes up), each
+   * with how many routes Envoy Gateway generates for it (its own rule and each header match): a rate-limit rule that is
+   * not `shared` counts per such route.
+   */
+  readonly routedModels = new Map<string, number>();
 
   /**
    * The manifests by kind, and by kind, namespace and name: every backend and route looks others up, and a scan

@@ -242,6 +242,7 @@ function build(ctx: ImportContext, entries: Entry[]): void {
     }
     const primary = e.groups[0]!.map((t) => targetValue(t, e.model, e.model));
     const m = models.get(e.model) ?? {};
+    ctx.routedModels.set(e.model, (ctx.routedModels.get(e.model) ?? 0) + 1);
     e.groups[0]!.forEach((t, i) => {
       if (!m.targets && !Object.keys(e.headers).length) ctx.origin.set(`models.${e.model}.targets[${i}]`, e.route.at(t.path));
     });

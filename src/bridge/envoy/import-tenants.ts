@@ -166,6 +166,8 @@ interface Limit {
   kind: 'tpm' | 'rpm';
   amount: number;
   unitMs: number;
+  /** `shared: true`: one bucket across the routes; else Envoy Gateway counts it per route it generates. */
+  shared: boolean;
   m: Manifest;
   path: (string | number)[];
 }
@@ -226,7 +228,39 @@ function ruleLimit(
   const limit = obj(rule.limit);
   const unitMs = getOwn(UNIT_MS, String(limit.unit));
   if (typeof limit.requests !== 'number' || !unitMs) return 'no limit';
-  return { tenant, ...(model ? { model } : {}), kind, amount: limit.requests, unitMs };
+  return { tenant, ...(model ? { model } : {}), kind, amount: limit.requests, unitMs, shared: rule.shared === true };
+}
+
+/**
+ * A rule as the cluster counts it. Without `shared: true` Envoy Gateway keeps a bucket per route it generates (its xDS
+ * translator prefixes the rule's descriptor with the route's name), and an AIGatewayRoute becomes one route per rule:
+ * a rule on the client id alone is a limit on each model apart, not on the tenant across them — imported as one, a
+ * tenant's 1,000 tpm over three models admitted a third of what the cluster does. A model's header matches are routes
+ * of their own too, which aigw cannot count apart (said).
+ */
+function perRoute(ctx: ImportContext, l: Limit): Limit[] {
+  if (l.shared) return [l];
+  const routes = ctx.routedModels;
+  if (l.model === undefined && routes.size > 1) {
+    ctx.warn(
+      l.m,
+      l.path,
+      `not shared: Envoy Gateway counts this rule per route, each model's apart, so it is imported as a limit on each of ` +
+        `the ${routes.size} models (modelLimits), not one across them (set shared: true for a limit on the tenant)`,
+    );
+    return [...routes.keys()].map((model) => ({ ...l, model, shared: true }));
+  }
+  const model = l.model ?? [...routes.keys()][0];
+  const n = model === undefined ? 0 : (routes.get(model) ?? 0);
+  if (n > 1) {
+    ctx.warn(
+      l.m,
+      l.path,
+      `not shared: Envoy Gateway counts this rule per route, and model ${model} has ${n} (its header matches and its own ` +
+        'rule), each with a bucket of its own; aigw counts the model once, so it admits less than the cluster',
+    );
+  }
+  return [l];
 }
 
 /** `tenants`: client id → its tenant's name. */
@@ -245,7 +279,7 @@ function importRateLimits(ctx: ImportContext, tenantHeader: string | undefined, 
           continue;
         }
         if (scope === 'local') ctx.warn(btp, path, 'a local limit counts per Envoy replica; aigw counts per gateway (or per Redis store)');
-        limits.push({ ...l, m: btp, path });
+        limits.push(...perRoute(ctx, { ...l, m: btp, path }));
       }
     }
   }

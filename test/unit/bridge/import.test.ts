@@ -158,11 +158,13 @@ spec:
       rules:
         - clientSelectors: [{ headers: [{ name: x-client, type: Exact, value: acme }] }]
           limit: { requests: 1000, unit: Minute }
+          shared: true
           cost:
             request: { from: Number, number: 0 }
             response: { from: Metadata, metadata: { namespace: io.envoy.ai_gateway, key: total } }
         - clientSelectors: [{ headers: [{ name: x-client, type: Distinct }] }]
           limit: { requests: 600, unit: Hour }
+          shared: true
         - clientSelectors: [{ headers: [{ name: x-client, type: Exact, value: globex }, { name: x-ai-eg-model, value: m }] }]
           limit: { requests: 50, unit: Minute }
           cost:
