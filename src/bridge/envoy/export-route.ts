@@ -116,6 +116,25 @@ function modelRules(ctx: ExportContext): [string, Rule[]][] {
     m.targets.forEach((t, i) => {
       if (t.pricing) ctx.warn(`models.${name}.targets[${i}].pricing`, 'not exported: Envoy AI Gateway does not price tokens per target');
     });
+    if (m.escalate) {
+      // aigw sends a large prompt to another model before any target is chosen; the cluster never estimates a prompt.
+      const to = [...new Set(m.escalate.map((e) => e.model))].join(', ');
+      ctx.warn(
+        `models.${name}.escalate`,
+        `not exported: the cluster does not estimate prompts, so every request for ${name} goes to its own targets, ` + `never to ${to}`,
+      );
+    }
+    m.fallbacks.forEach((f, k) => {
+      // The plan falls back to the group the fallback's own match rules choose for this request (routing/plan.ts); a
+      // rule's backendRefs can only name the fallback's default targets.
+      if (p.models[f]?.match?.length) {
+        ctx.warn(
+          `models.${name}.fallbacks[${k}]`,
+          `${f} routes requests by their headers or tenant (its match rules), but the cluster falls back to ${f}'s own ` +
+            `targets for every request: one that aigw fails over to a match's targets goes to the others there`,
+        );
+      }
+    });
     const fallbackRefs = (start: number): Ref[] =>
       m.fallbacks.flatMap((f, k) => (p.models[f]?.targets ?? []).map((target) => ({ target, owner: f, priority: start + k })));
     m.match?.forEach((rule, j) => {
