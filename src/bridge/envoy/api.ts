@@ -38,6 +38,10 @@ export const EG_DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 /** Envoy's HTTP connection manager stream idle timeout when nothing sets one. */
 export const ENVOY_DEFAULT_STREAM_IDLE_MS = 300_000;
 
+/** A passive health check's defaults (the BackendTrafficPolicy CRD): consecutive5XxErrors and baseEjectionTime. */
+export const EG_DEFAULT_PASSIVE_ERRORS = 5;
+export const EG_DEFAULT_EJECTION_MS = 30_000;
+
 /** The header Envoy Gateway's apiKeyAuth fills with the client id, which the rate-limit rules key on. */
 export const TENANT_HEADER = 'x-aigw-tenant';
 

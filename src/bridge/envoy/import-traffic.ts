@@ -9,6 +9,8 @@ import {
   AIGW_DEFAULT_REQUEST_TIMEOUT_MS,
   EG_DEFAULT_BUFFER,
   EG_DEFAULT_CONNECT_TIMEOUT_MS,
+  EG_DEFAULT_EJECTION_MS,
+  EG_DEFAULT_PASSIVE_ERRORS,
   ENVOY_DEFAULT_STREAM_IDLE_MS,
   MAX_BUFFER_LIMIT,
 } from './api.js';
@@ -331,18 +333,25 @@ export function importResilience(ctx: ImportContext): void {
     );
     ctx.set(['resilience', 'attempts'], 1, { m: ctx.ofKind('AIGatewayRoute')[0]!, path: [] });
   }
+  let ejects = false;
   for (const p of btps) {
     const spec = obj(p.value.spec);
-    const passive = obj(obj(spec.healthCheck).passive);
-    if (typeof passive.consecutive5XxErrors === 'number') {
-      ctx.set(['resilience', 'consecutiveFailures'], passive.consecutive5XxErrors, {
+    const given = obj(spec.healthCheck).passive;
+    const passive = obj(given);
+    // A passive check that leaves a field out has the CRD's default there (5 errors, 30s), not aigw's (3, 5s): read
+    // as aigw's, `passive: {}` ejected a backend after 3 errors for 5s where the cluster waits for 5 and keeps it out 30s.
+    if (given !== undefined) {
+      ejects = true;
+      const errors = typeof passive.consecutive5XxErrors === 'number' ? passive.consecutive5XxErrors : EG_DEFAULT_PASSIVE_ERRORS;
+      ctx.set(['resilience', 'consecutiveFailures'], errors, {
         m: p,
         path: ['spec', 'healthCheck', 'passive', 'consecutive5XxErrors'],
       });
-    }
-    const base = duration(ctx, p, ['spec', 'healthCheck', 'passive', 'baseEjectionTime'], passive.baseEjectionTime);
-    if (base !== undefined) {
-      ctx.set(['resilience', 'cooldown'], profileDuration(base), { m: p, path: ['spec', 'healthCheck', 'passive', 'baseEjectionTime'] });
+      const base = duration(ctx, p, ['spec', 'healthCheck', 'passive', 'baseEjectionTime'], passive.baseEjectionTime);
+      ctx.set(['resilience', 'cooldown'], profileDuration(base ?? EG_DEFAULT_EJECTION_MS), {
+        m: p,
+        path: ['spec', 'healthCheck', 'passive', 'baseEjectionTime'],
+      });
     }
     const cb = obj(spec.circuitBreaker);
     for (const name of Object.keys(obj(ctx.profile.backends))) {
@@ -376,5 +385,14 @@ export function importResilience(ctx: ImportContext): void {
           "where Envoy's hash only picks an endpoint within a backend",
       );
     }
+  }
+  const route = ctx.ofKind('AIGatewayRoute')[0];
+  if (!ejects && route) {
+    ctx.warn(
+      route,
+      [],
+      'no BackendTrafficPolicy passive health check: the cluster never ejects a failing backend, while aigw ejects one ' +
+        'after resilience.consecutiveFailures (3) failures for its cooldown (5s)',
+    );
   }
 }
