@@ -5,7 +5,7 @@
  * taken from it when it is itself an envsubst `${VAR}`. Secret values are never copied.
  */
 import { getOwn, isReservedName, setOwn } from '../../profile/own-keys.js';
-import type { ImportContext, Raw } from './import-context.js';
+import { type ImportContext, type Raw, shown } from './import-context.js';
 import type { Manifest } from './manifests.js';
 import { envVarFor, wholeEnvRef } from './names.js';
 
@@ -116,9 +116,45 @@ function urlOf(
   const tls = tlsPolicy !== undefined || bspec.tls !== undefined;
   if (tlsPolicy) ctx.use(tlsPolicy, ['spec']);
   if (bspec.tls) ctx.use(backend, ['spec', 'tls']);
+  if (tls) tlsWarnings(ctx, backend, tlsPolicy, host);
   const port = typeof addr.port === 'number' && addr.port >= 0 ? addr.port : tls ? 443 : 80;
   const h = host.includes(':') ? `[${host}]` : host;
   return { url: `${tls ? 'https' : 'http'}://${h}:${port}${prefix}`, from: { m: backend, path: ['spec', 'endpoints', 0] } };
+}
+
+/**
+ * What the cluster checks of a backend's certificate that aigw does not: aigw connects to the URL's host and verifies
+ * it against the system CAs, by that name. Read in silence, a policy's own CA or name (an endpoint by IP, verified as
+ * `api.internal`) made every request to the backend fail in aigw that the cluster sends, and a Backend's
+ * insecureSkipVerify made aigw refuse a certificate the cluster takes.
+ */
+function tlsWarnings(ctx: ImportContext, backend: Manifest, policy: Manifest | undefined, host: string): void {
+  const fails = "aigw verifies the URL's host against the system CAs, so requests to this backend may fail in aigw";
+  const tls = obj(obj(backend.value.spec).tls);
+  if (tls.insecureSkipVerify === true) {
+    ctx.warn(backend, ['spec', 'tls', 'insecureSkipVerify'], `the cluster does not verify this backend's certificate; ${fails}`);
+  }
+  if (tls.caCertificateRefs !== undefined) {
+    ctx.warn(backend, ['spec', 'tls', 'caCertificateRefs'], `the cluster trusts the CA named here; ${fails} (not imported)`);
+  }
+  if (typeof tls.sni === 'string' && tls.sni.toLowerCase() !== host.toLowerCase()) {
+    ctx.warn(backend, ['spec', 'tls', 'sni'], `the cluster sends SNI ${shown(tls.sni)}, aigw the URL's host ${shown(host)}`);
+  }
+  if (!policy) return;
+  const v = obj(obj(policy.value.spec).validation);
+  if (v.caCertificateRefs !== undefined) {
+    ctx.warn(policy, ['spec', 'validation', 'caCertificateRefs'], `the cluster trusts the CA named here; ${fails} (not imported)`);
+  }
+  if (v.subjectAltNames !== undefined) {
+    ctx.warn(policy, ['spec', 'validation', 'subjectAltNames'], `the cluster accepts these names in the certificate; ${fails}`);
+  } else if (typeof v.hostname === 'string' && v.hostname.toLowerCase() !== host.toLowerCase()) {
+    ctx.warn(
+      policy,
+      ['spec', 'validation', 'hostname'],
+      `the cluster sends SNI ${shown(v.hostname)} and verifies the certificate for it; aigw connects to ${shown(host)} and ` +
+        'verifies that name, so requests to this backend may fail in aigw',
+    );
+  }
 }
 
 /** aigw appends `/v1/...` to a backend's URL: a schema prefix ending in /v1 becomes the URL's path. */
