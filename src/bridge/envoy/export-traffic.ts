@@ -23,10 +23,26 @@ export function trafficObject(ctx: ExportContext): K8sObject {
   };
 
   // aigw tries a model's targets, then each fallback's; Envoy retries within a priority, then moves on.
-  const groupSize = Math.max(1, ...Object.values(p.models).map((m) => m.targets.filter((x) => x.weight > 0).length));
+  // A header match's targets are a priority-0 group too: counted, a request matching one tries them all first.
+  const live = (ts: readonly { weight: number }[]) => ts.filter((x) => x.weight > 0).length;
+  const groupsOf = (m: (typeof p.models)[string]) => [live(m.targets), ...(m.match ?? []).map((x) => live(x.targets))];
+  const groupSize = Math.max(1, ...Object.values(p.models).flatMap(groupsOf));
+  const perPriority = Math.min(groupSize, r.attempts);
+  // One retry policy for every route: a model with fewer targets than the largest group retries them before its
+  // fallbacks, where aigw tries each once and moves on — and with as many attempts as that, never reaches them.
+  for (const [name, m] of Object.entries(p.models)) {
+    const small = Math.min(...groupsOf(m));
+    if (m.fallbacks.length === 0 || small >= perPriority) continue;
+    ctx.warn(
+      `models.${name}.fallbacks`,
+      `the cluster makes ${perPriority} attempts on ${name}'s ${small} target${small === 1 ? '' : 's'} before its fallbacks ` +
+        '(numAttemptsPerPriority is one value for every route, the largest group of targets), where aigw tries each once' +
+        (perPriority >= r.attempts ? `: within resilience.attempts (${r.attempts}) the cluster never reaches the fallbacks` : ''),
+    );
+  }
   spec.retry = {
     numRetries: r.attempts - 1,
-    numAttemptsPerPriority: Math.min(groupSize, r.attempts),
+    numAttemptsPerPriority: perPriority,
     retryOn: {
       triggers: ['connect-failure', 'reset-before-request', 'retriable-status-codes'],
       httpStatusCodes: [429, 500, 502, 503, 504],
