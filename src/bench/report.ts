@@ -109,9 +109,30 @@ export function compare(a: BenchReport, b: BenchReport, threshold = 0.1): { line
       `  ${flag} ${printable(d.key, 120).padEnd(34)} ${String(d.before).padStart(12)} → ${String(d.after).padStart(12)}  ${shown}`,
     );
   }
-  const regressions = ds.filter((d) => d.worse).length;
+  const gone = unmeasured(a, b);
+  for (const key of gone) {
+    lines.push(`  REGRESSION ${printable(key, 120).padEnd(34)} ${String(a.figures[key]).padStart(12)} → ${'not measured'.padStart(12)}`);
+  }
+  const regressions = ds.filter((d) => d.worse).length + gone.length;
   lines.push(`${regressions} regression${regressions === 1 ? '' : 's'} beyond ${threshold * 100}%`);
   return { lines, regressions, deltas: ds };
+}
+
+/**
+ * Figures the before run measured that the after run, running their scenario again, did not (missing or null: no
+ * answer to measure, no weights, the target's stats unreadable). Skipped, a comparison in CI passed a run whose
+ * `ratelimit.ratio` or `split.p` was never measured as one that held it; a scenario the after run did not run is
+ * no figure's regression.
+ */
+function unmeasured(a: BenchReport, b: BenchReport): string[] {
+  const gone: string[] = [];
+  for (const key of Object.keys(a.figures).sort()) {
+    const dot = key.indexOf('.');
+    if (typeof a.figures[key] !== 'number' || dot < 0 || !Object.hasOwn(b.scenarios, key.slice(0, dot))) continue;
+    const after = Object.hasOwn(b.figures, key) ? b.figures[key] : undefined;
+    if (after === undefined || after === null) gone.push(key);
+  }
+  return gone;
 }
 
 const Figure = z.union([z.number(), z.string(), z.boolean(), z.null()]);

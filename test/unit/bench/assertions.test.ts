@@ -104,6 +104,23 @@ describe('--compare', () => {
     expect(c.lines.find((l) => l.includes('throughput.p99'))).not.toContain('REGRESSION');
   });
 
+  it('counts a figure the after run no longer measured, in a scenario it ran again, as a regression', () => {
+    const run = (figures: BenchReport['figures'], scenarios: string[]): BenchReport => ({
+      version: 1,
+      env: { node: '', platform: '', cpus: 2, cpuModel: '', target: 't', model: 'm', startedAt: 'x', durationMs: 1, connections: 1 },
+      scenarios: Object.fromEntries(scenarios.map((s) => [s, { figures: {}, lines: [] }])),
+      figures,
+      assertions: [],
+    });
+    const before = run({ 'ratelimit.ratio': 1, 'split.p': 0.4, 'long.truncations': 0, p99: 3 }, ['ratelimit', 'split', 'long']);
+    // ratelimit ran and measured no ratio (null); split ran and left p out; long did not run at all.
+    const c = compare(before, run({ 'ratelimit.ratio': null }, ['ratelimit', 'split']));
+    expect(c.regressions).toBe(2);
+    expect(c.lines.find((l) => l.includes('ratelimit.ratio'))).toMatch(/REGRESSION.*not measured/);
+    expect(c.lines.find((l) => l.includes('split.p'))).toMatch(/REGRESSION.*not measured/);
+    expect(c.lines.join('\n')).not.toContain('long.truncations');
+  });
+
   it("shows a report file's target, start and figure names printable: no escape sequence, no forged line", () => {
     const hostile = 'x\u001b]52;c;cHdu\u0007\u001b[2J\nforged';
     const report = (rps: number): BenchReport => ({
