@@ -110,9 +110,8 @@ export function admit(
   // The lease is the gateway's own, unique per admission: a client-chosen id (x-request-id) would let
   // parallel requests share one concurrency slot.
   const admission = limiter.admit(tenant, p.model, estimate.total, nextId('lease'), requestId, bound);
-  const promptPrice = dearestPromptPrice(prices);
-  if (admission instanceof Promise) return admission.then((a) => admitted(a, p, policy, counter, estimate.prompt, promptPrice));
-  return admitted(admission, p, policy, counter, estimate.prompt, promptPrice);
+  if (admission instanceof Promise) return admission.then((a) => admitted(a, p, policy, counter, estimate.prompt, prices));
+  return admitted(admission, p, policy, counter, estimate.prompt, prices);
 }
 
 function admitted(
@@ -121,10 +120,10 @@ function admitted(
   policy: AdmissionPolicy,
   counter: PromptCounter,
   promptEstimate: number,
-  promptPrice: number,
+  prices: readonly Prices[],
 ): Admitted | AigwError {
   if ('code' in admission) return admission;
-  return new TenantSettlement(admission, p, policy, counter, promptEstimate, promptPrice);
+  return new TenantSettlement(admission, p, policy, counter, promptEstimate, prices);
 }
 
 class TenantSettlement implements Admitted {
@@ -139,8 +138,8 @@ class TenantSettlement implements Admitted {
     policy: AdmissionPolicy,
     private readonly counter: PromptCounter,
     private readonly promptEstimate: number,
-    /** The dearest a prompt token may cost on the targets it can reach, in micro-dollars (dearestPromptPrice). */
-    private readonly promptPrice: number,
+    /** Every price the request could pay (admit's `prices`): read only by the rare charge of unread parts. */
+    private readonly prices: readonly Prices[],
   ) {
     const { reservation, store } = admission;
     this.headers = admission.headers;
@@ -191,7 +190,7 @@ class TenantSettlement implements Admitted {
       ? this.store.settle(
           reservation,
           Math.max(tokens, reservation.tokens + untexted),
-          Math.max(microUsd, reservation.microUsd + untexted * this.promptPrice),
+          Math.max(microUsd, reservation.microUsd + (untexted && untexted * dearestPromptPrice(this.prices))),
         )
       : this.store.settle(reservation, tokens, microUsd);
     if (settled instanceof Promise) return settled.catch(() => {});

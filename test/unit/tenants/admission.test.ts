@@ -10,6 +10,7 @@ import { forgetBody, parseProxyRequest } from '../../../src/openai/parse-request
 import { parseProfile } from '../../../src/profile/load.js';
 import { type Admitted, admit, type PromptCounter } from '../../../src/tenants/admission.js';
 import { TenantDirectory } from '../../../src/tenants/keys.js';
+import { LEFT_PART_TOKENS } from '../../../src/tenants/prompt-bound.js';
 import { Limiter } from '../../../src/tenants/limiter.js';
 
 async function setup() {
@@ -138,5 +139,43 @@ tenants: { acme: { keys: [k], limits: { tpm: 100000 } } }
     const next = admit(tpmLimiter, tenant, parsed.value, policy, busy, 'req-next') as Admitted;
     expect(Number(next.headers?.['x-ratelimit-remaining-tokens'])).toBe(100000 - (estimate + 3) - (estimate + 10));
     await tpmLimiter.close();
+  });
+});
+
+describe('a request of images left before any answer', () => {
+  it("pays its images beside its reservation from the tenant's budget, at the dearest prompt price it could reach", async () => {
+    const r = parseProfile(
+      `version: 1
+backends: { a: { url: "http://127.0.0.1:1" } }
+models: { m: { targets: [{ backend: a }] } }
+tenants: { acme: { keys: [k], limits: { budget: { usd: 0.1, per: 1h } } } }
+`,
+      'p.yaml',
+      {},
+    );
+    if (!r.ok) throw new Error('profile');
+    const limiter = await Limiter.create(r.profile, new EventBus());
+    const tenant = new TenantDirectory(r.profile).tenants.get('acme')!;
+    const image = { type: 'image_url', image_url: { url: 'http://i/x.png' } };
+    const body = Buffer.from(JSON.stringify({ model: 'm', messages: [{ role: 'user', content: [image, image] }], max_tokens: 10 }));
+    const parsed = parseProxyRequest('chat', body, 'application/json');
+    if (!parsed.ok) throw new Error(parsed.error.message);
+    const policy = { defaultCompletionTokens: 16, leaseRenewMs: undefined };
+    const counter: PromptCounter = { count: async () => ({ tokens: 1, exact: true }) };
+    // Two targets: the dearer prompt price (10 micro-dollars a token) is the one its images are charged at.
+    const prices = [
+      { input: 1, output: 1 },
+      { input: 10, output: 1 },
+    ];
+    const admitted = admit(limiter, tenant, parsed.value, policy, counter, 'req-left', prices) as Admitted;
+    const record = new RequestRecord('req-left');
+    record.workedUnmetered = true;
+    await admitted.settle(record);
+    const imagesMicroUsd = 2 * LEFT_PART_TOKENS * 10;
+    // $0.1 is 100,000 micro-dollars: what is left is below 100,000 − the images' 32,000, so a request bound to that
+    // is refused; charged its reservation alone (a few hundred), it was admitted.
+    expect(limiter.admit(tenant, 'm', 1, 'lease-next', 'req-next', 100_000 - imagesMicroUsd)).toMatchObject({ type: 'budget' });
+    expect('code' in (limiter.admit(tenant, 'm', 1, 'lease-small', 'req-small', 1_000) as object)).toBe(false);
+    await limiter.close();
   });
 });
