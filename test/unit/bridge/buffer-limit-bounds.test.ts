@@ -6,24 +6,17 @@
  * over it a 500. The export wrote `maxBytes: 4Gi` (or a passthrough profile's `maxRequestBytes: 8Gi`) as it was, and
  * the import read such a policy as a 4Gi buffer.
  */
-import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { exportEnvoy, type ExportResult } from '../../../src/bridge/envoy/export.js';
-import { parseProfile } from '../../../src/profile/load.js';
-import { formatProblem } from '../../../src/profile/problems.js';
+import type { ExportResult } from '../../../src/bridge/envoy/export.js';
 import { BASE, docs, imported } from './manifests.js';
-
-const opts = { namespace: 'default', gateway: 'aigw', includeSecrets: false };
+import { exportProfile } from './profiles.js';
 
 function exportOf(limits: string): ExportResult {
-  const yaml = `version: 1
+  return exportProfile(`version: 1
 limits: ${limits}
 backends: { b: { url: http://10.0.0.7:8000 } }
 models: { m: { targets: [{ backend: b }] } }
-`;
-  const r = parseProfile(yaml, 'test.yaml', {});
-  if (!r.ok) throw new Error(r.problems.map(formatProblem).join('\n'));
-  return exportEnvoy(r.profile, parseAllDocuments(yaml)[0]!.toJS(), opts);
+`);
 }
 
 const bufferLimit = (r: ExportResult) =>

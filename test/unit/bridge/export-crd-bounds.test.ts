@@ -7,19 +7,10 @@
  */
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { exportEnvoy, type ExportResult } from '../../../src/bridge/envoy/export.js';
+import type { ExportResult } from '../../../src/bridge/envoy/export.js';
 import { renderDocument, renderStream } from '../../../src/bridge/envoy/render-yaml.js';
-import { parseProfile } from '../../../src/profile/load.js';
-import { formatProblem } from '../../../src/profile/problems.js';
 import { crdsAvailable, validateObject } from './crd-validate.js';
-
-const opts = { namespace: 'default', gateway: 'aigw', includeSecrets: false };
-
-function exportOf(yaml: string): ExportResult {
-  const r = parseProfile(yaml, 'test.yaml', {});
-  if (!r.ok) throw new Error(r.problems.map(formatProblem).join('\n'));
-  return exportEnvoy(r.profile, parseAllDocuments(yaml)[0]!.toJS(), opts);
-}
+import { exportProfile } from './profiles.js';
 
 type Obj = { kind: string; metadata: { name: string }; spec: Record<string, unknown> };
 const objects = (r: ExportResult): Obj[] =>
@@ -44,7 +35,7 @@ models: { m: { targets: [{ backend: b }] } }
 `;
 
 describe('rate-limit rules past what a BackendTrafficPolicy holds', () => {
-  const r = () => exportOf(`${PROFILE}tenants:\n${tenants(130)}\n`);
+  const r = () => exportProfile(`${PROFILE}tenants:\n${tenants(130)}\n`);
   const rules = (x: ExportResult) =>
     (objects(x).find((o) => o.kind === 'BackendTrafficPolicy')!.spec.rateLimit as { global: { rules: unknown[] } }).global.rules;
 
@@ -59,7 +50,7 @@ describe('rate-limit rules past what a BackendTrafficPolicy holds', () => {
   it.skipIf(!crdsAvailable)('and every object validates against its CRD', () => expectValid(r()));
 
   it('128 tenants: every rule, nothing said', () => {
-    const out = exportOf(`${PROFILE}tenants:\n${tenants(128)}\n`);
+    const out = exportProfile(`${PROFILE}tenants:\n${tenants(128)}\n`);
     expect(rules(out)).toHaveLength(256);
     expect(out.warnings.join('\n')).not.toMatch(/at most 256/);
   });
@@ -67,7 +58,7 @@ describe('rate-limit rules past what a BackendTrafficPolicy holds', () => {
 
 describe('empty header values', () => {
   it.skipIf(!crdsAvailable)('a backend header set to "": left out of headerMutation, said; the backend validates', () => {
-    const out = exportOf(`version: 1
+    const out = exportProfile(`version: 1
 backends: { b: { url: http://10.0.0.7:8000, headers: { x-empty: "", x-team: red } } }
 models: { m: { targets: [{ backend: b }] } }
 `);
@@ -78,7 +69,7 @@ models: { m: { targets: [{ backend: b }] } }
   });
 
   it.skipIf(!crdsAvailable)('a match on an empty header: not exported, said; the route validates with the other models', () => {
-    const out = exportOf(`version: 1
+    const out = exportProfile(`version: 1
 backends: { b: { url: http://10.0.0.7:8000 }, c: { url: http://10.0.0.8:8000 } }
 models:
   m:

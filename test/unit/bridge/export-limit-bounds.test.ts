@@ -5,20 +5,12 @@
  * was, and `kubectl apply` refused the whole BackendTrafficPolicy (retries, ejection and every tenant's limits with
  * it). It is written at the int32 bound now, said.
  */
-import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { exportEnvoy, type ExportResult } from '../../../src/bridge/envoy/export.js';
-import { parseProfile } from '../../../src/profile/load.js';
-import { formatProblem } from '../../../src/profile/problems.js';
+import type { ExportResult } from '../../../src/bridge/envoy/export.js';
 import { crdsAvailable, validateObject } from './crd-validate.js';
+import { exportProfile } from './profiles.js';
 
-const opts = { namespace: 'default', gateway: 'aigw', includeSecrets: false };
-
-function exportOf(yaml: string): ExportResult {
-  const r = parseProfile(yaml, 'test.yaml', { ACME_KEY: 'sk-acme', SMALL_KEY: 'sk-small' });
-  if (!r.ok) throw new Error(r.problems.map(formatProblem).join('\n'));
-  return exportEnvoy(r.profile, parseAllDocuments(yaml)[0]!.toJS(), opts);
-}
+const exportOf = (yaml: string): ExportResult => exportProfile(yaml, { ACME_KEY: 'sk-acme', SMALL_KEY: 'sk-small' });
 
 const profile = (limits: string, window = '') => `version: 1
 ${window}backends: { b: { url: http://10.0.0.7:8000 } }

@@ -4,20 +4,12 @@
  * with the route's name: one route per AIGatewayRoute rule, so per model and per header match) — the export wrote no
  * `shared`, and a tenant's 1,000 tpm over three models was 3,000 in the cluster, a model limit one per header match.
  */
-import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { exportEnvoy, type ExportResult } from '../../../src/bridge/envoy/export.js';
-import { parseProfile } from '../../../src/profile/load.js';
-import { formatProblem } from '../../../src/profile/problems.js';
+import type { ExportResult } from '../../../src/bridge/envoy/export.js';
 import { crdsAvailable, validateObject } from './crd-validate.js';
+import { exportProfile } from './profiles.js';
 
-const opts = { namespace: 'default', gateway: 'aigw', includeSecrets: false };
-
-function exportOf(yaml: string): ExportResult {
-  const r = parseProfile(yaml, 'test.yaml', { ACME_KEY: 'sk-acme' });
-  if (!r.ok) throw new Error(r.problems.map(formatProblem).join('\n'));
-  return exportEnvoy(r.profile, parseAllDocuments(yaml)[0]!.toJS(), opts);
-}
+const exportOf = (yaml: string): ExportResult => exportProfile(yaml, { ACME_KEY: 'sk-acme' });
 
 const PROFILE = `version: 1
 backends: { b: { url: http://10.0.0.7:8000 } }

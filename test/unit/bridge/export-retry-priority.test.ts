@@ -5,19 +5,9 @@
  * aigw tries all three first), and a model with fewer targets than the largest retried them instead of failing over,
  * unsaid — with resilience.attempts no more than that value, the cluster never reached its fallbacks at all.
  */
-import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { exportEnvoy, type ExportResult } from '../../../src/bridge/envoy/export.js';
-import { parseProfile } from '../../../src/profile/load.js';
-import { formatProblem } from '../../../src/profile/problems.js';
-
-const opts = { namespace: 'default', gateway: 'aigw', includeSecrets: false };
-
-function exportOf(yaml: string): ExportResult {
-  const r = parseProfile(yaml, 'test.yaml', {});
-  if (!r.ok) throw new Error(r.problems.map(formatProblem).join('\n'));
-  return exportEnvoy(r.profile, parseAllDocuments(yaml)[0]!.toJS(), opts);
-}
+import type { ExportResult } from '../../../src/bridge/envoy/export.js';
+import { exportProfile } from './profiles.js';
 
 const BACKENDS = `version: 1
 backends:
@@ -32,7 +22,7 @@ const retryOf = (r: ExportResult) =>
 
 describe('attempts per priority', () => {
   it('a header match’s targets count: all three tried before the fallback', () => {
-    const r = exportOf(`${BACKENDS}resilience: { attempts: 4 }
+    const r = exportProfile(`${BACKENDS}resilience: { attempts: 4 }
 models:
   chat:
     targets: [{ backend: d }]
@@ -44,7 +34,7 @@ models:
   });
 
   it('a model with fewer targets than the largest group: said, and that its fallbacks are never reached', () => {
-    const r = exportOf(`${BACKENDS}models:
+    const r = exportProfile(`${BACKENDS}models:
   chat: { targets: [{ backend: a }], fallbacks: [backup] }
   pool: { targets: [{ backend: a }, { backend: b }, { backend: c }] }
   backup: { targets: [{ backend: d }] }
@@ -56,7 +46,7 @@ models:
   });
 
   it('every model as large as the value: nothing said', () => {
-    const r = exportOf(`${BACKENDS}models:
+    const r = exportProfile(`${BACKENDS}models:
   chat: { targets: [{ backend: a }, { backend: b }], fallbacks: [backup] }
   backup: { targets: [{ backend: d }] }
 `);

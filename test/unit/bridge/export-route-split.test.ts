@@ -7,14 +7,14 @@
  */
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { exportEnvoy, type ExportResult } from '../../../src/bridge/envoy/export.js';
+import type { ExportResult } from '../../../src/bridge/envoy/export.js';
 import { importEnvoy } from '../../../src/bridge/envoy/import.js';
 import { renderDocument, renderStream } from '../../../src/bridge/envoy/render-yaml.js';
 import { parseProfile } from '../../../src/profile/load.js';
 import { formatProblem } from '../../../src/profile/problems.js';
 import { crdsAvailable, validateObject } from './crd-validate.js';
+import { exportProfile } from './profiles.js';
 
-const opts = { namespace: 'default', gateway: 'aigw', includeSecrets: false };
 const ENV = { ACME_KEY: 'sk-acme' };
 
 /** `n` models, m00 … (m03 with two header matches: 3 rules), and a tenant with a token limit on the last. */
@@ -39,11 +39,7 @@ tenants:
 `;
 }
 
-function exportOf(yaml: string): ExportResult {
-  const r = parseProfile(yaml, 'test.yaml', ENV);
-  if (!r.ok) throw new Error(r.problems.map(formatProblem).join('\n'));
-  return exportEnvoy(r.profile, parseAllDocuments(yaml)[0]!.toJS(), opts);
-}
+const exportOf = (yaml: string): ExportResult => exportProfile(yaml, ENV);
 
 const text = (r: ExportResult) => renderStream(r.objects.map((o) => renderDocument(o.value, o.comments, o.header)));
 type Obj = { kind: string; metadata: { name: string }; spec: Record<string, unknown> };

@@ -5,19 +5,8 @@
  * routing/plan.ts; the exported rule names the fallback's default targets — an EU request that aigw fails over to an
  * EU backend goes to the other region in the cluster).
  */
-import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { exportEnvoy, type ExportResult } from '../../../src/bridge/envoy/export.js';
-import { parseProfile } from '../../../src/profile/load.js';
-import { formatProblem } from '../../../src/profile/problems.js';
-
-const opts = { namespace: 'default', gateway: 'aigw', includeSecrets: false };
-
-function exportOf(yaml: string): ExportResult {
-  const r = parseProfile(yaml, 'test.yaml', {});
-  if (!r.ok) throw new Error(r.problems.map(formatProblem).join('\n'));
-  return exportEnvoy(r.profile, parseAllDocuments(yaml)[0]!.toJS(), opts);
-}
+import { exportProfile } from './profiles.js';
 
 const BACKENDS = `version: 1
 backends:
@@ -28,7 +17,7 @@ backends:
 
 describe('routing the cluster cannot follow is said', () => {
   it('escalate: the model and where aigw escalates', () => {
-    const r = exportOf(`${BACKENDS}models:
+    const r = exportProfile(`${BACKENDS}models:
   small: { targets: [{ backend: us }], escalate: [{ when: { promptTokens: ">2000" }, model: large }] }
   large: { targets: [{ backend: big }] }
 `);
@@ -36,7 +25,7 @@ describe('routing the cluster cannot follow is said', () => {
   });
 
   it('a fallback model with header matches: said at the fallback', () => {
-    const r = exportOf(`${BACKENDS}models:
+    const r = exportProfile(`${BACKENDS}models:
   chat: { targets: [{ backend: big }], fallbacks: [backup] }
   backup:
     targets: [{ backend: us }]
@@ -46,7 +35,7 @@ describe('routing the cluster cannot follow is said', () => {
   });
 
   it('a fallback without match rules: nothing said', () => {
-    const r = exportOf(`${BACKENDS}models:
+    const r = exportProfile(`${BACKENDS}models:
   chat: { targets: [{ backend: big }], fallbacks: [backup] }
   backup: { targets: [{ backend: us }] }
 `);

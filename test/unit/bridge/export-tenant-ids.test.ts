@@ -4,18 +4,9 @@
  * and rate-limit rules of its own. The second tenant's key replaced the first's without a word — that tenant's
  * clients were refused by the cluster and both tenants' limits keyed on the one id.
  */
-import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { exportEnvoy, type ExportResult } from '../../../src/bridge/envoy/export.js';
-import { parseProfile } from '../../../src/profile/load.js';
-
-const opts = { namespace: 'default', gateway: 'aigw', includeSecrets: false };
-
-function exportOf(yaml: string, env: Record<string, string> = {}): ExportResult {
-  const r = parseProfile(yaml, 'test.yaml', env);
-  if (!r.ok) throw new Error(JSON.stringify(r.problems));
-  return exportEnvoy(r.profile, parseAllDocuments(yaml)[0]!.toJS(), opts);
-}
+import type { ExportResult } from '../../../src/bridge/envoy/export.js';
+import { exportProfile } from './profiles.js';
 
 const profile = (tenants: string) => `version: 1
 backends: { b: { url: http://10.0.0.7:8000 } }
@@ -36,7 +27,7 @@ const ruleIds = (r: ExportResult): string[] => {
 
 describe('tenants that read as one client id', () => {
   it('team-a and team:a: two client ids, two keys, each its own limit, said', () => {
-    const r = exportOf(
+    const r = exportProfile(
       profile('  team-a: { keys: ["${A_KEY}"], limits: { rpm: 10 } }\n  "team:a": { keys: ["${B_KEY}"], limits: { rpm: 1000 } }\n'),
       { A_KEY: 'ka', B_KEY: 'kb' },
     );
@@ -46,7 +37,7 @@ describe('tenants that read as one client id', () => {
   });
 
   it('team.a and team-a with literal keys: two placeholder variables, not one for both', () => {
-    const r = exportOf(profile('  team.a: { keys: [literal-key-one] }\n  team-a: { keys: [literal-key-two] }\n'));
+    const r = exportProfile(profile('  team.a: { keys: [literal-key-one] }\n  team-a: { keys: [literal-key-two] }\n'));
     const keys = secretKeys(r);
     expect(Object.keys(keys)).toEqual(['team.a', 'team-a']);
     expect(new Set(Object.values(keys)).size).toBe(2);

@@ -9,12 +9,10 @@ import { describe, expect, it } from 'vitest';
 import { exportEnvoy, type ExportResult } from '../../../src/bridge/envoy/export.js';
 import { integerWeights } from '../../../src/bridge/envoy/export-route.js';
 import { renderDocument, renderStream } from '../../../src/bridge/envoy/render-yaml.js';
-import { parseProfile } from '../../../src/profile/load.js';
 import { crdsAvailable, validateObject } from './crd-validate.js';
 import { imported } from './manifests.js';
-import { EXPORTABLE, loadFile } from './profiles.js';
+import { EXPORT_OPTS, EXPORTABLE, exportProfile, loadFile } from './profiles.js';
 
-const opts = { namespace: 'default', gateway: 'aigw', includeSecrets: false };
 const text = (r: ExportResult) => renderStream(r.objects.map((o) => renderDocument(o.value, o.comments, o.header)));
 const kinds = (r: ExportResult) => r.objects.map((o) => o.value.kind);
 const find = (r: ExportResult, kind: string): unknown[] => r.objects.filter((o) => o.value.kind === kind).map((o) => o.value);
@@ -23,16 +21,10 @@ const at = (v: unknown, ...path: (string | number)[]): unknown =>
   path.reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string | number, unknown>)[k] : undefined), v);
 const all = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
-function exportOf(yaml: string, env: Record<string, string> = {}, o = opts): ExportResult {
-  const r = parseProfile(yaml, 'test.yaml', env);
-  if (!r.ok) throw new Error(JSON.stringify(r.problems));
-  return exportEnvoy(r.profile, parseAllDocuments(yaml)[0]!.toJS(), o);
-}
-
 describe('golden: the demo export', () => {
   it('fixtures/envoy/demo.yaml and demo.warnings', () => {
     const { profile, raw } = loadFile('profiles/demo.yaml');
-    const out = exportEnvoy(profile, raw, opts);
+    const out = exportEnvoy(profile, raw, EXPORT_OPTS);
     for (const [file, body] of [
       ['fixtures/envoy/demo.yaml', text(out)],
       ['fixtures/envoy/demo.warnings', `${out.warnings.join('\n')}\n`],
@@ -45,7 +37,7 @@ describe('golden: the demo export', () => {
   it('is the same bytes on every run (stable order)', () => {
     const a = loadFile('profiles/demo.yaml');
     const b = loadFile('profiles/demo.yaml');
-    expect(text(exportEnvoy(a.profile, a.raw, opts))).toBe(text(exportEnvoy(b.profile, b.raw, opts)));
+    expect(text(exportEnvoy(a.profile, a.raw, EXPORT_OPTS))).toBe(text(exportEnvoy(b.profile, b.raw, EXPORT_OPTS)));
   });
 });
 
@@ -53,7 +45,7 @@ describe.skipIf(!crdsAvailable)('every exported object validates strictly agains
   it.each(EXPORTABLE)('%s', (file) => {
     const { profile, raw } = loadFile(file);
     for (const includeSecrets of [false, true]) {
-      const out = exportEnvoy(profile, raw, { ...opts, includeSecrets });
+      const out = exportEnvoy(profile, raw, { ...EXPORT_OPTS, includeSecrets });
       // What kubectl reads: the rendered YAML, parsed back.
       for (const doc of parseAllDocuments(text(out))) {
         const obj = doc.toJS();
@@ -69,13 +61,13 @@ limits: { maxConnections: 3000 }
 backends: { b: { url: http://10.0.0.7:8000 } }
 models: { m: { targets: [{ backend: b }] } }
 `;
-    const out = exportOf(yaml);
+    const out = exportProfile(yaml);
     const ctp = find(out, 'ClientTrafficPolicy')[0];
     expect(at(ctp, 'spec', 'connection', 'connectionLimit')).toEqual({ value: 3000 });
     expect(validateObject(ctp)).toEqual({ ok: true });
     expect(
       at(
-        find(exportOf(yaml.replace('limits: { maxConnections: 3000 }\n', '')), 'ClientTrafficPolicy')[0],
+        find(exportProfile(yaml.replace('limits: { maxConnections: 3000 }\n', '')), 'ClientTrafficPolicy')[0],
         'spec',
         'connection',
         'connectionLimit',
@@ -249,7 +241,7 @@ describe('what the export writes', () => {
     },
   ];
   it.each(cases)('$name', ({ yaml, check }) =>
-    check(exportOf(yaml, { UPSTREAM_KEY: 'sk-canary-upstream', ACME_KEY: 'sk-canary-acme', T_KEY: 'k' })),
+    check(exportProfile(yaml, { UPSTREAM_KEY: 'sk-canary-upstream', ACME_KEY: 'sk-canary-acme', T_KEY: 'k' })),
   );
 
   it.each([
@@ -270,8 +262,8 @@ describe('what the export writes', () => {
   it('--include-secrets writes the real values, and only then', () => {
     const env = { UPSTREAM_KEY: 'sk-canary-upstream', ACME_KEY: 'sk-canary-acme' };
     const yaml = `${BASE}tenants:\n  acme: { keys: ["\${ACME_KEY}"] }\n`;
-    const without = text(exportOf(yaml, env));
-    const withSecrets = text(exportOf(yaml, env, { ...opts, includeSecrets: true }));
+    const without = text(exportProfile(yaml, env));
+    const withSecrets = text(exportProfile(yaml, env, { ...EXPORT_OPTS, includeSecrets: true }));
     for (const canary of Object.values(env)) {
       expect(without).not.toContain(canary);
       expect(withSecrets).toContain(canary);
@@ -279,11 +271,11 @@ describe('what the export writes', () => {
   });
 
   it('names follow DNS-1123 and stay distinct; --namespace and --gateway name everything', () => {
-    const r = exportOf(
+    const r = exportProfile(
       'version: 1\nbackends:\n  Vllm_A: { url: "http://h:1" }\n  vllm.a: { url: "http://h:2" }\n' +
         'models:\n  m: { targets: [{ backend: Vllm_A }, { backend: vllm.a }] }\n',
       {},
-      { ...opts, namespace: 'ai', gateway: 'edge' },
+      { ...EXPORT_OPTS, namespace: 'ai', gateway: 'edge' },
     );
     expect(find(r, 'Backend').map((b) => at(b, 'metadata', 'name'))).toEqual(['vllm-a', 'vllm-a-2']);
     expect(new Set(r.objects.filter((o) => o.value.kind !== 'GatewayClass').map((o) => at(o.value, 'metadata', 'namespace')))).toEqual(
@@ -314,7 +306,7 @@ models:
 tenants:
   t: { keys: ["\${T_KEY:-sk-canary-tenant-default}"] }
 `;
-    const r = exportOf(yaml, {});
+    const r = exportProfile(yaml, {});
     const w = r.warnings.join('\n');
     expect(w).toMatch(/^tenants.t.keys.0: the default of \$\{T_KEY:-…\} is not carried: .* set T_KEY before applying$/m);
     expect(`${text(r)}\n${w}`).not.toMatch(/sk-canary/);
@@ -336,7 +328,7 @@ models:
   const headers = (r: ExportResult) => at(find(r, 'AIServiceBackend')[0], 'spec', 'headerMutation', 'set');
 
   it('are placeholders, as an apiKey is: a literal key header by backend and header, a ${VAR} as the variable', () => {
-    const r = exportOf(yaml, env);
+    const r = exportProfile(yaml, env);
     expect(headers(r)).toEqual([
       { name: 'authorization', value: '${B_HEADER_AUTHORIZATION}' },
       { name: 'x-org', value: '${ORG_TOKEN}' },
@@ -355,7 +347,7 @@ models:
   });
 
   it("are placeholders whatever the credential is called, by the profile's own rule (x-goog-api-key, ocp-apim-subscription-key, x-amz-security-token)", () => {
-    const r = exportOf(`version: 1
+    const r = exportProfile(`version: 1
 backends:
   gemini:
     url: https://generativelanguage.googleapis.com/v1beta/openai
@@ -374,7 +366,7 @@ models:
   });
 
   it('--include-secrets writes their real values, said', () => {
-    const r = exportOf(yaml, env, { ...opts, includeSecrets: true });
+    const r = exportProfile(yaml, env, { ...EXPORT_OPTS, includeSecrets: true });
     expect(headers(r)).toEqual([
       { name: 'authorization', value: 'Bearer sk-canary-header' },
       { name: 'x-org', value: 'sk-canary-org-default' },
@@ -387,6 +379,6 @@ models:
   });
 
   it.skipIf(!crdsAvailable)('the AIServiceBackend with placeholders validates against its CRD', () => {
-    for (const o of exportOf(yaml, env).objects) expect(validateObject(o.value).ok, JSON.stringify(o.value)).not.toBe(false);
+    for (const o of exportProfile(yaml, env).objects) expect(validateObject(o.value).ok, JSON.stringify(o.value)).not.toBe(false);
   });
 });

@@ -6,23 +6,9 @@
  * likewise. Now each is said, at its key; a policy naming the endpoint's own host (every official example) is not.
  */
 import { describe, expect, it } from 'vitest';
-import { docs, imported } from './manifests.js';
+import { docs, imported, ROUTE, serviceBackend } from './manifests.js';
 
-const route = `apiVersion: aigateway.envoyproxy.io/v1beta1
-kind: AIGatewayRoute
-metadata: {name: r}
-spec:
-  parentRefs: [{name: gw}]
-  rules:
-    - matches: [{headers: [{type: Exact, name: x-ai-eg-model, value: m1}]}]
-      backendRefs: [{name: b1}]
----
-apiVersion: aigateway.envoyproxy.io/v1beta1
-kind: AIServiceBackend
-metadata: {name: b1}
-spec:
-  schema: {name: OpenAI}
-  backendRef: {name: b1, kind: Backend, group: gateway.envoyproxy.io}`;
+const route = docs(ROUTE, serviceBackend('b1'));
 
 const backend = (endpoint: string, tls = '') => `apiVersion: gateway.envoyproxy.io/v1alpha1
 kind: Backend

@@ -6,20 +6,7 @@
  * (modelLimits), said; a `shared: true` rule (what `export envoy` writes) is the tenant's, as before.
  */
 import { describe, expect, it } from 'vitest';
-import { apiKeys, docs, imported, rateLimits, rule } from './manifests.js';
-
-const backend = (name: string) => `apiVersion: aigateway.envoyproxy.io/v1beta1
-kind: AIServiceBackend
-metadata: {name: ${name}}
-spec:
-  schema: {name: OpenAI}
-  backendRef: {name: ${name}, kind: Backend, group: gateway.envoyproxy.io}
----
-apiVersion: gateway.envoyproxy.io/v1alpha1
-kind: Backend
-metadata: {name: ${name}}
-spec:
-  endpoints: [{fqdn: {hostname: api.example.com, port: 443}}]`;
+import { apiKeys, backend, docs, imported, rateLimits, rule } from './manifests.js';
 
 /** Route `r`: models m1 and m2 (one rule each) → b1. */
 const TWO_MODELS = `apiVersion: aigateway.envoyproxy.io/v1beta1

@@ -5,26 +5,34 @@ import { join } from 'node:path';
 import { importEnvoy, type ImportResult } from '../../../src/bridge/envoy/import.js';
 import { formatProblem } from '../../../src/profile/problems.js';
 
-/** One route `m1` → AIServiceBackend `b1` → Backend `api.example.com:443`. */
-export const BASE = `apiVersion: aigateway.envoyproxy.io/v1beta1
+/** The route `r` alone: model `m1` → AIServiceBackend `b1`. */
+export const ROUTE = `apiVersion: aigateway.envoyproxy.io/v1beta1
 kind: AIGatewayRoute
 metadata: {name: r}
 spec:
   parentRefs: [{name: gw}]
   rules:
     - matches: [{headers: [{type: Exact, name: x-ai-eg-model, value: m1}]}]
-      backendRefs: [{name: b1}]
+      backendRefs: [{name: b1}]`;
+
+/** One route `m1` → AIServiceBackend `b1` → Backend `b1.example.com:443`. */
+export const BASE = `${ROUTE}
 ---
 ${backend('b1')}`;
 
-/** An AIServiceBackend and its Backend, both named `name` (host `NAME.example.com:443`). */
-export function backend(name: string): string {
+/** An AIServiceBackend `name` of schema OpenAI, referring to the Backend of that name (which it does not hold). */
+export function serviceBackend(name: string): string {
   return `apiVersion: aigateway.envoyproxy.io/v1beta1
 kind: AIServiceBackend
 metadata: {name: ${name}}
 spec:
   schema: {name: OpenAI}
-  backendRef: {name: ${name}, kind: Backend, group: gateway.envoyproxy.io}
+  backendRef: {name: ${name}, kind: Backend, group: gateway.envoyproxy.io}`;
+}
+
+/** An AIServiceBackend and its Backend, both named `name` (host `NAME.example.com:443`). */
+export function backend(name: string): string {
+  return `${serviceBackend(name)}
 ---
 apiVersion: gateway.envoyproxy.io/v1alpha1
 kind: Backend

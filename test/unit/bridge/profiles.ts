@@ -1,6 +1,7 @@
 /** Loading the repo's profiles for the bridge tests: typed and as written, with their environment defaults. */
 import { readdirSync, readFileSync } from 'node:fs';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
+import { exportEnvoy, type ExportOptions, type ExportResult } from '../../../src/bridge/envoy/export.js';
 import { parseProfile } from '../../../src/profile/load.js';
 import { formatProblem } from '../../../src/profile/problems.js';
 import type { Profile } from '../../../src/profile/schema.js';
@@ -23,4 +24,14 @@ export function loadFile(file: string, env: Record<string, string | undefined> =
   const r = parseProfile(text, file, env);
   if (!r.ok) throw new Error(r.problems.map(formatProblem).join('\n'));
   return { profile: r.profile, raw: parse(text) as unknown };
+}
+
+/** What `aigw export envoy` takes by default: namespace default, gateway aigw, no secrets. */
+export const EXPORT_OPTS: ExportOptions = { namespace: 'default', gateway: 'aigw', includeSecrets: false };
+
+/** The export of a profile written inline (typed, and its document as written, as the CLI reads both). */
+export function exportProfile(yaml: string, env: Record<string, string | undefined> = {}, opts = EXPORT_OPTS): ExportResult {
+  const r = parseProfile(yaml, 'test.yaml', env);
+  if (!r.ok) throw new Error(r.problems.map(formatProblem).join('\n'));
+  return exportEnvoy(r.profile, parseAllDocuments(yaml)[0]!.toJS(), opts);
 }
