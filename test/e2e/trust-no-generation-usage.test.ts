@@ -12,20 +12,12 @@ import { describe, expect, it } from 'vitest';
 import { useGateway } from '../helpers/gateway.js';
 import { rawPost } from '../helpers/raw.js';
 import { useUpstream } from '../helpers/upstream.js';
+import { anthropicMessage } from '../helpers/anthropic-sse.js';
 
 const KEY = 'sk-tenant-no-generation-usage';
 const HUGE = 999_999_999_999_999;
 
-const message = JSON.stringify({
-  id: 'msg',
-  type: 'message',
-  role: 'assistant',
-  model: 'claude',
-  content: [{ type: 'text', text: 'ok' }],
-  stop_reason: 'end_turn',
-  stop_sequence: null,
-  usage: { input_tokens: 10, output_tokens: 2 },
-});
+const message = anthropicMessage([{ type: 'text', text: 'ok' }], 'end_turn', { input_tokens: 10, output_tokens: 2 });
 const up = await useUpstream((req, res) => {
   const body = req.url?.endsWith('/count_tokens')
     ? JSON.stringify({ input_tokens: 12, usage: { input_tokens: HUGE, output_tokens: HUGE } })

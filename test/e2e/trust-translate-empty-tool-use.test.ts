@@ -9,7 +9,7 @@
  */
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
-import { anthropicEvent, messageStart } from '../helpers/anthropic-sse.js';
+import { anthropicEvent, anthropicMessage, messageStart } from '../helpers/anthropic-sse.js';
 import { ONE_ANTHROPIC_PROFILE, useGateway } from '../helpers/gateway.js';
 import { useStreamOrBodyUpstream } from '../helpers/upstream.js';
 
@@ -21,16 +21,7 @@ const stream =
   anthropicEvent('content_block_stop', { index: 0 }) +
   anthropicEvent('message_delta', { delta: { stop_reason: 'tool_use', stop_sequence: null }, usage: { output_tokens: 7 } }) +
   anthropicEvent('message_stop', {});
-const message = JSON.stringify({
-  id: 'msg',
-  type: 'message',
-  role: 'assistant',
-  model: 'claude',
-  content: [{ type: 'text', text: TEXT }],
-  stop_reason: 'tool_use',
-  stop_sequence: null,
-  usage: { input_tokens: 30, output_tokens: 7 },
-});
+const message = anthropicMessage([{ type: 'text', text: TEXT }], 'tool_use', { input_tokens: 30, output_tokens: 7 });
 
 const up = await useStreamOrBodyUpstream(stream, message);
 const gw = await useGateway(ONE_ANTHROPIC_PROFILE, { u: up.url });

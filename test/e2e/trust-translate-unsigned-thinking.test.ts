@@ -9,7 +9,7 @@
  */
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
-import { anthropicEvent, messageStart } from '../helpers/anthropic-sse.js';
+import { anthropicEvent, anthropicMessage, messageStart } from '../helpers/anthropic-sse.js';
 import { ONE_ANTHROPIC_PROFILE, useGateway } from '../helpers/gateway.js';
 import { useStreamOrBodyUpstream } from '../helpers/upstream.js';
 
@@ -23,19 +23,14 @@ const stream =
   anthropicEvent('content_block_stop', { index: 1 }) +
   anthropicEvent('message_delta', { delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 6 } }) +
   anthropicEvent('message_stop', {});
-const message = JSON.stringify({
-  id: 'msg',
-  type: 'message',
-  role: 'assistant',
-  model: 'claude',
-  content: [
+const message = anthropicMessage(
+  [
     { type: 'thinking', thinking: 'two and two' },
     { type: 'text', text: 'four' },
   ],
-  stop_reason: 'end_turn',
-  stop_sequence: null,
-  usage: { input_tokens: 5, output_tokens: 6 },
-});
+  'end_turn',
+  { input_tokens: 5, output_tokens: 6 },
+);
 
 const up = await useStreamOrBodyUpstream(stream, message);
 const gw = await useGateway(ONE_ANTHROPIC_PROFILE, { u: up.url });

@@ -9,7 +9,7 @@
  */
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
-import { anthropicEvent, messageStart } from '../helpers/anthropic-sse.js';
+import { anthropicEvent, anthropicMessage, messageStart } from '../helpers/anthropic-sse.js';
 import { useGateway } from '../helpers/gateway.js';
 import { rawPost } from '../helpers/raw.js';
 import { useStreamOrBodyUpstream } from '../helpers/upstream.js';
@@ -18,16 +18,7 @@ import { useStreamOrBodyUpstream } from '../helpers/upstream.js';
 const KEYS = ['sk-tenant-translated-output-bound-1', 'sk-tenant-translated-output-bound-2'] as const;
 const CLAIMED = 16_000_000;
 
-const message = JSON.stringify({
-  id: 'msg',
-  type: 'message',
-  role: 'assistant',
-  model: 'claude',
-  content: [{ type: 'text', text: 'ok' }],
-  stop_reason: 'end_turn',
-  stop_sequence: null,
-  usage: { input_tokens: 10, output_tokens: CLAIMED },
-});
+const message = anthropicMessage([{ type: 'text', text: 'ok' }], 'end_turn', { input_tokens: 10, output_tokens: CLAIMED });
 const stream =
   messageStart({ input_tokens: 10, output_tokens: 1 }) +
   anthropicEvent('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }) +

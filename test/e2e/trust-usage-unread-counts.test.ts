@@ -6,7 +6,7 @@
  * string, a 2,000-token answer was charged 0 output; its body is counted now, as one without usage is (money review).
  */
 import { describe, expect, it } from 'vitest';
-import { messageStart, anthropicEvent } from '../helpers/anthropic-sse.js';
+import { anthropicEvent, anthropicMessage, messageStart } from '../helpers/anthropic-sse.js';
 import { useGateway } from '../helpers/gateway.js';
 import { rawPost } from '../helpers/raw.js';
 import { useUpstream } from '../helpers/upstream.js';
@@ -28,17 +28,7 @@ const chatStream = (usage: object) =>
   `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', model: 'm', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n` +
   `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', model: 'm', choices: [], usage })}\n\n` +
   'data: [DONE]\n\n';
-const message = (usage: object) =>
-  JSON.stringify({
-    id: 'msg',
-    type: 'message',
-    role: 'assistant',
-    model: 'claude',
-    content: [{ type: 'text', text: 'ok ok ok' }],
-    stop_reason: 'end_turn',
-    stop_sequence: null,
-    usage,
-  });
+const message = (usage: object) => anthropicMessage([{ type: 'text', text: 'ok ok ok' }], 'end_turn', usage);
 const messageStream = (start: object, delta: object) =>
   messageStart(start) +
   anthropicEvent('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }) +

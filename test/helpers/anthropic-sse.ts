@@ -8,3 +8,16 @@ export const messageStart = (usage: object): string =>
   anthropicEvent('message_start', {
     message: { id: 'msg', type: 'message', role: 'assistant', model: 'claude', content: [], stop_reason: null, usage },
   });
+
+/** A whole (non-streamed) assistant Message from model `claude`, as JSON: its content blocks, stop_reason and usage. */
+export const anthropicMessage = (content: object[], stopReason: string, usage: object): string =>
+  JSON.stringify({
+    id: 'msg',
+    type: 'message',
+    role: 'assistant',
+    model: 'claude',
+    content,
+    stop_reason: stopReason,
+    stop_sequence: null,
+    usage,
+  });
