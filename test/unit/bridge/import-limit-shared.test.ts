@@ -6,17 +6,10 @@
  * (modelLimits), said; a `shared: true` rule (what `export envoy` writes) is the tenant's, as before.
  */
 import { describe, expect, it } from 'vitest';
-import { apiKeys, backend, docs, imported, rateLimits, rule } from './manifests.js';
+import { apiKeys, backend, docs, imported, ROUTE, rateLimits, rule } from './manifests.js';
 
 /** Route `r`: models m1 and m2 (one rule each) → b1. */
-const TWO_MODELS = `apiVersion: aigateway.envoyproxy.io/v1beta1
-kind: AIGatewayRoute
-metadata: {name: r}
-spec:
-  parentRefs: [{name: gw}]
-  rules:
-    - matches: [{headers: [{type: Exact, name: x-ai-eg-model, value: m1}]}]
-      backendRefs: [{name: b1}]
+const TWO_MODELS = `${ROUTE}
     - matches: [{headers: [{type: Exact, name: x-ai-eg-model, value: m2}]}]
       backendRefs: [{name: b1}]
 ---
