@@ -105,6 +105,8 @@ export class RequestRecord {
    * attempt's work counts until a later attempt answers (gateway/attempts.ts): a fallback's failure measures nothing.
    */
   workedUnmetered = false;
+  /** What settle charged the tenant for that work beyond the counted usage (RequestEvent.unmeteredCharge). */
+  unmeteredCharge: { tokens: number; costUsd: number } | undefined;
   errorCode: string | undefined;
   /** The failure's class for metrics and traces: the ErrorCode (never a backend's wire code). */
   errorType: string | undefined;
@@ -161,6 +163,7 @@ export class RequestRecord {
       errorCode: this.errorCode,
       countNote: this.countNote,
       costUsd: this.costUsd,
+      unmeteredCharge: this.unmeteredCharge,
     };
   }
 }

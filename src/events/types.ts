@@ -15,6 +15,12 @@ export interface RequestEvent {
   routedModel?: string | undefined;
   /** What the answer cost in USD, from its usage and the serving target's `pricing` (absent when unpriced). */
   costUsd?: number | undefined;
+  /**
+   * What the tenant's limits were charged beyond the counted usage for work no usage measured — the backend worked and
+   * no answer reached the client (it left first, an attempt timed out once sent): its reservation (tenants/admission.ts).
+   * Counted in /aigw/stats `tenants.T.tpm` and `budget`, as the limits count it; not in `costUsd`, a price of answers.
+   */
+  unmeteredCharge?: { tokens: number; costUsd: number } | undefined;
   /** gen_ai.provider.name of the backend that answered, from backends.X.kind: openai, anthropic or azure.openai. */
   provider?: string | undefined;
   /** The `model` the backend's answer named (its body, or its first stream chunk); may differ from upstreamModel. */

@@ -153,6 +153,11 @@ export class StatsCollector {
           t.costUsd += e.costUsd;
           this.spend(t, e.tenant)?.add(e.ts, e.costUsd);
         }
+        // What the limits charged for work no usage measured: the local view of tpm and budget counts what they count.
+        if (e.unmeteredCharge) {
+          t.tokens.add(e.ts, e.unmeteredCharge.tokens);
+          this.spend(t, e.tenant)?.add(e.ts, e.unmeteredCharge.costUsd);
+        }
       }
     } else if (e.type === 'upstream_error') {
       // An attempt another one followed: the request's own event names only the backend that tried last, so

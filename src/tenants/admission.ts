@@ -186,13 +186,14 @@ class TenantSettlement implements Admitted {
       record.workedUnmetered && !record.answered && this.p.endpoint !== 'count_tokens'
         ? Math.min(MAX_COUNT, LEFT_PART_TOKENS * untextedParts(this.p.json.messages))
         : 0;
-    const settled = record.workedUnmetered
-      ? this.store.settle(
-          reservation,
-          Math.max(tokens, reservation.tokens + untexted),
-          Math.max(microUsd, reservation.microUsd + (untexted && untexted * dearestPromptPrice(this.prices))),
-        )
-      : this.store.settle(reservation, tokens, microUsd);
+    let settled: MaybePromise<void>;
+    if (record.workedUnmetered) {
+      const chargedTokens = Math.max(tokens, reservation.tokens + untexted);
+      const chargedMicroUsd = Math.max(microUsd, reservation.microUsd + (untexted && untexted * dearestPromptPrice(this.prices)));
+      if (chargedTokens > tokens || chargedMicroUsd > microUsd)
+        record.unmeteredCharge = { tokens: chargedTokens - tokens, costUsd: (chargedMicroUsd - microUsd) / 1e6 };
+      settled = this.store.settle(reservation, chargedTokens, chargedMicroUsd);
+    } else settled = this.store.settle(reservation, tokens, microUsd);
     if (settled instanceof Promise) return settled.catch(() => {});
   }
 }

@@ -67,6 +67,38 @@ describe('an attempt timed out once sent', () => {
     expect(Number(probe.headers['x-ratelimit-remaining-tokens'])).toBeLessThan(450);
     expect((await slow()).status).toBe(429);
   }, 30_000);
+
+  it("says that charge: the request event's unmeteredCharge, and /aigw/stats counts it in the tenant's tpm and budget", async () => {
+    const gw = await gatewayFor(`
+version: 1
+timeouts: { firstByte: 300ms }
+backends:
+  v: { url: http://127.0.0.1:0, mock: { kind: vllm } }
+models:
+  m: { targets: [{ backend: v, pricing: { input: 1, output: 10 } }] }
+tenants:
+  t: { keys: [k], limits: { tpm: 100000, budget: { usd: 1, per: 1h } } }
+`);
+    try {
+      const r = await postAs(gw.url, ask(600), { 'x-mock-tps': '200', 'x-mock-ttft': '0ms' });
+      expect(r.status).toBe(504);
+      const event = await gw.requestEvent(r.headers['x-request-id']);
+      // Its reservation: 600 tokens of completion and the prompt's estimate; no usage, no answer.
+      expect(event.unmeteredCharge?.tokens).toBeGreaterThanOrEqual(600);
+      expect(event.unmeteredCharge?.tokens).toBeLessThan(700);
+      // At $10 a million output tokens, 600 of them reserved: at least $0.006.
+      expect(event.unmeteredCharge?.costUsd).toBeGreaterThanOrEqual(0.006);
+      expect(event.costUsd).toBeUndefined();
+      const stats = (await (await fetch(`${gw.adminUrl}/aigw/stats`)).json()) as {
+        tenants: Record<string, { tpm: { used: number }; budget: { usedUsd: number } }>;
+      };
+      // Before: 0 and $0 — the limits had charged ~600 tokens and ~$0.006 while the tenant's view said none were used.
+      expect(stats.tenants.t!.tpm.used).toBeGreaterThanOrEqual(event.unmeteredCharge!.tokens);
+      expect(stats.tenants.t!.budget.usedUsd).toBeCloseTo(event.unmeteredCharge!.costUsd, 9);
+    } finally {
+      await gw.close();
+    }
+  }, 30_000);
 });
 
 describe('a failed upstream', () => {
