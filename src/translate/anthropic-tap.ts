@@ -53,6 +53,9 @@ export class AnthropicStreamTap {
         this.contentStarted = true;
         return;
       case 'message_start': {
+        // One message a stream: a second message_start's placeholder usage replaced the counts read so far — after a
+        // message_delta's final usage, 500 tokens relayed then counted as its 1 (the translated direction refuses it).
+        if (this.usage !== undefined) return;
         const e = MessageStartEvent.safeParse(json);
         if (e.success) {
           this.model = e.data.message.model;

@@ -87,6 +87,19 @@ describe('AnthropicStreamTap (pass-through accounting)', () => {
     });
   });
 
+  it('keeps the counts read so far when a second message_start comes: its placeholder usage replaced them', () => {
+    const tap = new AnthropicStreamTap();
+    const events = decodeSseBody(fixture('anthropic-text-and-tool.sse'));
+    const stop = events.findIndex((e) => e.event === 'message_stop');
+    for (const ev of events.slice(0, stop)) tap.observe(ev);
+    const again = JSON.parse(events[0]!.data!);
+    again.message.model = 'other';
+    again.message.usage = { input_tokens: 1, output_tokens: 1 };
+    tap.observe({ ...events[0]!, data: JSON.stringify(again) });
+    tap.observe(events[stop]!);
+    expect(tap).toMatchObject({ completed: true, outputProvisional: false, model: 'claude-sonnet-4-5', usage: { input: 600, output: 89 } });
+  });
+
   it('records a mid-stream error, and never completes', () => {
     const tap = new AnthropicStreamTap();
     for (const ev of decodeSseBody(fixture('anthropic-overloaded-midstream.sse'))) tap.observe(ev);
