@@ -132,7 +132,7 @@ export class SseRelay implements SseSink, StreamRelay {
     return this.outputTokens;
   }
   private outputTokens = 0;
-  /** The smallest frame seen: an event's bytes less the text it carried (as a one-line `data:` event). */
+  /** The smallest frame seen: a measured event's bytes less the text it carried (as a one-line `data:` event). */
   private frameBytes = Infinity;
   /** Measures the events larger than the smallest frame allows (made at the stream's first: most streams only once). */
   private texts: TextMeter | undefined;
@@ -141,14 +141,18 @@ export class SseRelay implements SseSink, StreamRelay {
   private countOutput(bytes: number, buf: Buffer, start: number, stop: number): void {
     if (this.outputEvents === 0) this.firstEvent();
     this.outputEvents++;
-    // The first event is measured (it is decoded anyway): a backend that batches from its first chunk has no smaller frame.
-    if (this.outputTokens > 0 && bytes <= this.frameBytes + SMALL_EVENT_SLACK) {
-      if (bytes < this.frameBytes) this.frameBytes = bytes;
+    // Until an event with text told the frame, every event is measured (a backend that batches from its first chunk
+    // has no smaller frame). An event smaller than the frame is measured too: taken for the frame unmeasured, its own
+    // text would have raised the frame by as much.
+    if (bytes >= this.frameBytes && bytes <= this.frameBytes + SMALL_EVENT_SLACK) {
       this.outputTokens++;
       return;
     }
     const text = (this.texts ??= new TextMeter()).chars(buf, start, stop);
-    if (bytes - text < this.frameBytes) this.frameBytes = bytes - text;
+    // Only an event that carried text tells a content chunk's frame: one without — the role's first chunk (vLLM's
+    // `"role":"assistant","content":""`, 19 bytes more frame; OpenAI's with `"refusal":null`, 34), a tool call's
+    // opening, Azure's prompt filter results — made every later chunk of up to 35 (50) characters one token.
+    if (text > 0 && bytes - text < this.frameBytes) this.frameBytes = bytes - text;
     this.outputTokens += Math.max(1, Math.floor(text / CHARS_PER_TOKEN));
   }
   usage: Usage | undefined;

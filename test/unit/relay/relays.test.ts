@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BodyRelay, type BufferPolicy } from '../../../src/relay/body-relay.js';
+import { textChars } from '../../../src/relay/sse-bytes.js';
 import { SseRelay } from '../../../src/relay/sse-relay.js';
 import { DecodingRelay, fakeClient, relayOn } from '../../helpers/relay-client.js';
 
@@ -126,6 +127,7 @@ describe("an OpenAI stream's output, estimated from its events (for a stream tha
   const role = chunk({ role: 'assistant', content: '' });
   const words = Array.from({ length: 40 }, (_, i) => ` w${i % 10}`);
   const batched = Array.from({ length: 10 }, () => ' and so the answer goes on, several tokens a chunk');
+  const few = Array.from({ length: 10 }, () => ' a few tokens, 6 a chunk');
   const cases: [string, string[], number, number][] = [
     ['a token a chunk', [role, ...words.map((w) => chunk({ content: w }))], 41, 41],
     ['a token a chunk with logprobs', [role, ...words.map((w) => chunk({ content: w }, logprobs(w)))], 41, 41],
@@ -145,6 +147,24 @@ describe("an OpenAI stream's output, estimated from its events (for a stream tha
     ['reasoning batched into chunks', [role, ...batched.map((t) => chunk({ reasoning_content: t }))], 121, 121],
     // 16 CJK characters, 48 bytes: 12 "tokens" of 4 bytes (a lower bound's estimate, not a tokenizer's count).
     ['CJK text batched', [role, ...Array.from({ length: 10 }, () => chunk({ content: '答案继续下去，每块几个词元。好的' }))], 101, 131],
+    // 24 characters (6 tokens) a chunk: fewer bytes than the role's first chunk carries beyond a content chunk's frame
+    // (`"role":"assistant",`, 19) and the slack (16). Taken for the smallest frame, that chunk made each of these one token.
+    [
+      'a few tokens a chunk, after the larger role chunk (vLLM --stream-interval)',
+      [role, ...few.map((t) => chunk({ content: t }))],
+      61,
+      61,
+    ],
+    // OpenAI's first chunk also says `"refusal":null`: 34 bytes over a content chunk's frame; 40 characters a chunk.
+    [
+      "a few tokens a chunk, after OpenAI's role chunk",
+      [
+        chunk({ role: 'assistant', content: '', refusal: null }),
+        ...Array.from({ length: 10 }, () => chunk({ content: `${few[0]}, and more of it` })),
+      ],
+      101,
+      101,
+    ],
   ];
   it.each(cases)('%s', (_what, events, atLeast, atMost) => {
     for (const split of [false, true]) {
@@ -158,6 +178,42 @@ describe("an OpenAI stream's output, estimated from its events (for a stream tha
       decoding.push(Buffer.from(events.join('')));
       expect(decoding.outputEstimate).toBe(relay.outputEstimate);
     }
+  });
+
+  it("counts each event at least as its measured text says once it is over a token or two, whatever text-less events lead (against measuring every event's text)", () => {
+    // Events without text, each a frame of its own (larger or smaller than a content chunk's), around content chunks.
+    const textless = fc.constantFrom(
+      role,
+      chunk({ role: 'assistant', content: '', refusal: null }),
+      chunk({ role: 'assistant', content: null }),
+      chunk({ tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '' } }] }),
+      'data: {"choices":[],"id":"","prompt_filter_results":[{"prompt_index":0,"content_filter_results":{}}]}\n\n',
+      chunk({}, { finish_reason: 'stop' }),
+    );
+    const content = fc.string({ maxLength: 80, size: 'max' }).map((t) => chunk({ content: t }));
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(textless, content, content), { minLength: 1, maxLength: 30 }),
+        fc.uniqueArray(fc.nat(), { maxLength: 10 }),
+        (events, cuts) => {
+          const texts = events.map((e) => textChars(Buffer.from(e), 0, Buffer.byteLength(e)));
+          // Measured, an event is its text at 4 characters a token (one at least); within the slack above the smallest
+          // frame (16 bytes) it may be counted one token unmeasured.
+          const whole = texts.reduce((n, t) => n + Math.max(1, Math.floor(t / 4)), 0);
+          const floor = texts.reduce((n, t) => n + (t > 16 ? Math.floor(t / 4) : 1), 0);
+          const bytes = Buffer.from(events.join(''));
+          const { relay } = relayOn(SseRelay, false, 1024 * 1024);
+          pushCut(relay, bytes, cuts);
+          expect(relay.outputEvents).toBe(events.length);
+          expect(relay.outputEstimate).toBeGreaterThanOrEqual(floor);
+          expect(relay.outputEstimate).toBeLessThanOrEqual(whole);
+          const { relay: decoding } = relayOn(DecodingRelay, false, 1024 * 1024);
+          decoding.push(bytes);
+          expect(decoding.outputEstimate).toBe(relay.outputEstimate);
+        },
+      ),
+      { numRuns: 1000 },
+    );
   });
 });
 
