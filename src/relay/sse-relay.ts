@@ -39,7 +39,7 @@ import {
   startsWithData,
 } from './sse-bytes.js';
 import type { StreamRelay } from './stream-relay.js';
-import { hasEscapedKeyLetter, type Usage, type UsageReading, usageChunk } from './usage-tap.js';
+import { hasEscapedKeyLetter, lettersWritten, type Usage, type UsageReading, usageChunk } from './usage-tap.js';
 
 /** Bytes an event may exceed the smallest frame by and still carry a token or two (a token of text is ~4 bytes). */
 const SMALL_EVENT_SLACK = 16;
@@ -97,11 +97,13 @@ function isErrorAsRead(data: string): boolean {
     json = JSON.parse(data);
   } catch {
     // Not JSON to JSON.parse, but another client's parser may read it (Python's json takes NaN and Infinity): an
-    // error if it is spelt as one (its text goes nowhere but scrubbed).
-    return ERROR_JSON.test(data) || ERROR_MEMBER.test(data);
+    // error if it is spelt as one (its text goes nowhere but scrubbed) — its names as that parser reads them: spelt
+    // `"\u0065rror"`, Python's client raised its message, the backend's text unscrubbed.
+    const spelt = lettersWritten(data);
+    return ERROR_JSON.test(spelt) || ERROR_MEMBER.test(spelt);
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) return false;
-  return Boolean((json as { error?: unknown }).error) || ERROR_SHAPE.test(data);
+  return Boolean((json as { error?: unknown }).error) || ERROR_SHAPE.test(lettersWritten(data));
 }
 
 /** Whether an OpenAI stream's event is a backend's error, as the relay reads it (and the client's SDK). */

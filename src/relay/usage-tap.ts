@@ -71,6 +71,17 @@ const MAX_COUNT = 999_999_999_999_999;
 /** Whether a text holds a key spelt with escapes that the searches here would miss (see ESCAPED_KEY_LETTER). */
 export const hasEscapedKeyLetter = (text: string): boolean => ESCAPED_KEY_LETTER.test(text);
 
+/** Every `\u00XX` escape of a lower-case letter or `_`. */
+const ESCAPED_LETTERS = /\\u00(?:6[1-9a-fA-F]|7[0-9aA]|5[fF])/g;
+const letterOf = (written: string): string => String.fromCharCode(Number.parseInt(written.slice(2), 16));
+
+/**
+ * The text with the lower-case letters and `_` that escapes spell written out, for a test of how a text is spelt
+ * (a regular expression) to read names as a JSON parser does. An escaped backslash before `u00…` is read as an escape
+ * too: such a text is read as spelling more than it does, never less.
+ */
+export const lettersWritten = (text: string): string => (ESCAPED_KEY_LETTER.test(text) ? text.replace(ESCAPED_LETTERS, letterOf) : text);
+
 /** What one JSON text (an event's data) says of usage, when it carries one that is not null. */
 export interface UsageReading {
   /** Its counts, when they can be read. */

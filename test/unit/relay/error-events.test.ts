@@ -17,14 +17,16 @@ import { DecodingRelay, relayOn } from '../../helpers/relay-client.js';
  * (Python's json takes NaN): spelt with an `"error"` member anywhere, it is an error.
  */
 function isErrorToSdk(data: string): boolean {
+  // Spelt as a parser reads it: a letter written as an escape (`"\u0065rror"`) is that letter.
+  const spelt = data.replace(/\\u00(?:5[fF]|6[1-9a-fA-F]|7[0-9aA])/g, (e) => JSON.parse(`"${e}"`) as string);
   let json: unknown;
   try {
     json = JSON.parse(data);
   } catch {
-    return ERROR_JSON.test(data) || /"error"[ \t\r\n]*:/.test(data);
+    return ERROR_JSON.test(spelt) || /"error"[ \t\r\n]*:/.test(spelt);
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) return false;
-  return Boolean((json as { error?: unknown }).error) || /^[ \t\r\n]*\{[ \t\r\n]*"(?:object|type)"[ \t\r\n]*:[ \t\r\n]*"error"/.test(data);
+  return Boolean((json as { error?: unknown }).error) || /^[ \t\r\n]*\{[ \t\r\n]*"(?:object|type)"[ \t\r\n]*:[ \t\r\n]*"error"/.test(spelt);
 }
 
 /** Whether a relay of `Relay`'s kind failed the stream on this event, and whether the client got its bytes. */
@@ -56,6 +58,11 @@ describe('an error event', () => {
       true,
     ],
     ['{"id":"1","\\u0065rror":{"message":"spelt with an escape"}}', true],
+    // Not JSON to JSON.parse, JSON to Python's json (NaN), and its error member spelt with an escape.
+    ['{"id":"1","\\u0065rror":{"message":"x"},"choices":[{"logprobs":{"content":[{"logprob":NaN}]}}]}', true],
+    // vLLM's older shape and Anthropic's, their names or values spelt with escapes.
+    ['{"\\u006fbject":"error","message":"x"}', true],
+    ['{"t\\u0079pe":"\\u0065rror","error":null}', true],
     // Not an error to the SDK: an empty `error`, the word as a value or deeper down.
     ['{"error":null,"id":"1","choices":[{"delta":{"content":"b"}}]}', false],
     ['{"id":"1","error":"","choices":[]}', false],
