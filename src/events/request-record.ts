@@ -56,6 +56,11 @@ export class AnswerNotes {
 
 export class RequestRecord {
   readonly startedAt = performance.now();
+  /**
+   * When the response was over (performance.now), set as the request ends — before its settle stage, which may wait
+   * for the tokenizer thread or a shared store: what the event's duration ends at.
+   */
+  endedAt: number | undefined;
   /** The API the client called (`chat`, `completions`, `embeddings`); undefined for non-proxy routes. */
   endpoint: string | undefined;
   /** The public model the client asked for. */
@@ -153,7 +158,7 @@ export class RequestRecord {
       tenant: this.tenant,
       status: this.status,
       stream: this.stream,
-      durationMs: performance.now() - this.startedAt,
+      durationMs: (this.endedAt ?? performance.now()) - this.startedAt,
       ttftMs: this.ttftMs,
       tokens: { input: this.inputTokens, output: this.outputTokens, inputSource: this.inputSource, outputSource: this.outputSource },
       bytesOut: this.bytesOut,

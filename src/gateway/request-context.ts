@@ -100,6 +100,8 @@ export class RequestContext implements Linked<RequestContext> {
   finish(): Promise<void> | undefined {
     if (this.finished) return undefined;
     this.finished = true;
+    // The answer is over now: the settle stage's counts and store round trips are not the request's time.
+    this.record.endedAt = performance.now();
     let settling: MaybePromise<void>;
     try {
       settling = this.settlement?.settle(this.record);

@@ -69,5 +69,5 @@ export function endRequestSpan(span: RequestSpan, r: RequestRecord): void {
     const text = notes?.text;
     if (text) span.recordContent('output', text);
   }
-  span.end(r.status, spanErrorType(r));
+  span.end(r.status, spanErrorType(r), r.endedAt);
 }

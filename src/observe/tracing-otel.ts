@@ -266,7 +266,7 @@ class OtelRequestSpan implements RequestSpan {
     return new OtelAttempt(span, carrier.traceparent, carrier.tracestate);
   }
 
-  end(status: number, errorType?: string): void {
+  end(status: number, errorType?: string, endedAt?: number): void {
     if (this.ended) return;
     this.ended = true;
     if (status > 0) this.span.setAttribute('http.response.status_code', status);
@@ -274,7 +274,8 @@ class OtelRequestSpan implements RequestSpan {
     // A server span: a 4xx is the client's mistake, not the server's failure (HTTP server conventions).
     if (status >= 500 || status === 0 || (errorType !== undefined && status < 400))
       this.span.setStatus({ code: SpanStatusCode.ERROR, message: errorType ?? String(status) });
-    this.span.end();
+    // A performance.now() reading: the SDK takes a number no later than now as one.
+    this.span.end(endedAt);
   }
 }
 

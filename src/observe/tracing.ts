@@ -82,8 +82,11 @@ export interface RequestSpan {
    */
   recordContent(kind: 'input' | 'output', text: string | Buffer): void;
   startAttempt(a: AttemptStart): AttemptSpan;
-  /** Ends the request span: the HTTP status sent (0 when none was) and the failure's class (an ErrorCode). */
-  end(status: number, errorType?: string): void;
+  /**
+   * Ends the request span: the HTTP status sent (0 when none was), the failure's class (an ErrorCode), and when the
+   * response was over (performance.now; now when not given) — the settle stage after it is not the request's time.
+   */
+  end(status: number, errorType?: string, endedAt?: number): void;
 }
 
 export interface Tracing {

@@ -28,6 +28,8 @@ export interface ReceivedSpan {
   status: { code: number; message?: string };
   resource: Record<string, unknown>;
   scope: string;
+  /** From its start to its end, in milliseconds. */
+  durationMs: number;
 }
 
 export interface ReceivedExport {
@@ -62,6 +64,8 @@ interface TraceRequest {
         kind: number;
         attributes?: KeyValue[];
         status?: { code?: number; message?: string };
+        startTimeUnixNano?: string | number;
+        endTimeUnixNano?: string | number;
       }[];
     }[];
   }[];
@@ -83,6 +87,7 @@ function flatten(body: TraceRequest): ReceivedSpan[] {
           status: { code: s.status?.code ?? 0, ...(s.status?.message ? { message: s.status.message } : {}) },
           resource,
           scope: ss.scope?.name ?? '',
+          durationMs: Number(BigInt(s.endTimeUnixNano ?? 0) - BigInt(s.startTimeUnixNano ?? 0)) / 1e6,
         });
       }
     }
