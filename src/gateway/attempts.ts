@@ -129,6 +129,10 @@ export async function routeAndRelay(
         });
       }
       if (next.kind === 'give-up') return sendError(ctx, withRetryAfter(outcome.error, outcome.retryAfterMs));
+      // This attempt is counted by its upstream_error (retried): the request's event names the next attempt's backend,
+      // or none when there is no next one (the client left during the wait, the drain answered it) — named there too,
+      // it was counted twice, a routing decision and an error that one attempt made.
+      ctx.record.backend = undefined;
       // Unref'd: a stopping gateway does not stay up for a wait whose request its drain has answered.
       if (next.delayMs > 0) await sleep(next.delayMs, undefined, { ref: false });
       if (ctx.record.clientGone || ctx.res.headersSent) return;

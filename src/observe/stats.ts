@@ -136,15 +136,20 @@ export class StatsCollector {
     if (e.type === 'request') {
       // A backend's 4xx passed through (upstream_rejected) names its own status and code.
       if (e.status >= 400) this.refusal(e.tenant, e.status, e.errorCode ?? 'unknown', e.errorType === 'upstream_rejected');
-      if (!this.view().models.has(e.model) || e.backend === undefined) return;
-      const b = this.backendStats(e.model, e.backend);
-      b.requests++;
-      if (e.costUsd !== undefined) b.costUsd += e.costUsd;
-      if (e.status >= 500 || e.truncated) b.errors++;
-      b.tokens.input += e.tokens.input;
-      b.tokens.output += e.tokens.output;
-      b.latency.push(e.durationMs);
-      if (e.ttftMs !== undefined) b.ttft.push(e.ttftMs);
+      // A request that reached a backend counts for its tenant even when its event names none: the client left, or the
+      // drain answered it, while the gateway waited to retry a failed attempt (that attempt is counted by its
+      // upstream_error, gateway/attempts.ts).
+      if (!this.view().models.has(e.model) || (e.backend === undefined && e.attempts === 0)) return;
+      if (e.backend !== undefined) {
+        const b = this.backendStats(e.model, e.backend);
+        b.requests++;
+        if (e.costUsd !== undefined) b.costUsd += e.costUsd;
+        if (e.status >= 500 || e.truncated) b.errors++;
+        b.tokens.input += e.tokens.input;
+        b.tokens.output += e.tokens.output;
+        b.latency.push(e.durationMs);
+        if (e.ttftMs !== undefined) b.ttft.push(e.ttftMs);
+      }
       if (e.tenant !== undefined) {
         const t = this.tenant(e.tenant);
         t.tokens.add(e.ts, e.tokens.input + e.tokens.output);
