@@ -62,21 +62,50 @@ interface TenantStats {
 class WindowSum {
   private readonly values = new Float64Array(TENANT_BUCKETS + 1);
   private readonly index = new Float64Array(TENANT_BUCKETS + 1).fill(-Infinity);
+  /** The newest bucket written. */
+  private top = -Infinity;
   constructor(readonly bucketMs: number) {}
   add(now: number, n: number): void {
     const b = Math.floor(now / this.bucketMs);
-    const s = b % this.values.length;
+    if (b < this.top) this.clampFuture(b);
+    this.put(b, n);
+  }
+  private put(b: number, n: number): void {
+    const s = ((b % this.values.length) + this.values.length) % this.values.length;
     if (this.index[s] !== b) {
       this.index[s] = b;
       this.values[s] = 0;
     }
     this.values[s]! += n;
+    if (b > this.top) this.top = b;
   }
   sum(now: number): number {
     const cur = Math.floor(now / this.bucketMs);
+    if (cur < this.top) this.clampFuture(cur);
     let t = 0;
     for (let s = 0; s < this.values.length; s++) if (this.index[s]! > cur - this.values.length) t += this.values[s]!;
     return t;
+  }
+
+  /**
+   * The wall clock stepped back (NTP, a VM resumed): what was counted in buckets ahead of `cur` is counted as `cur`'s,
+   * as the limiter does (tenants/limits/sliding-window.ts). Left ahead, it stayed in `used` until the clock caught up
+   * with it — an hour back, an hour of a tenant's tpm and rpm at their old figures, and its budget's spend, where the
+   * limiter let them leave the window after one window.
+   */
+  private clampFuture(cur: number): void {
+    let moved = 0;
+    let top = -Infinity;
+    for (let s = 0; s < this.values.length; s++) {
+      const b = this.index[s]!;
+      if (b > cur) {
+        moved += this.values[s]!;
+        this.index[s] = -Infinity;
+        this.values[s] = 0;
+      } else if (b > top) top = b;
+    }
+    this.top = top;
+    if (moved > 0) this.put(cur, moved);
   }
 }
 
