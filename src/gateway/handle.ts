@@ -21,7 +21,7 @@ import { reachesAnthropic } from '../routing/plan.js';
 import type { ModelRoute } from '../routing/route-table.js';
 import { routeAndRelay } from './attempts.js';
 import { noteClientApi } from './client-error.js';
-import { type TenantPlaces, takePlace } from './tenant-places.js';
+import { placeRefusal, type TenantPlaces, takePlace } from './tenant-places.js';
 import { clientUserProblem, type Identified, identifyOtherwise } from './identify.js';
 import { RequestContext } from './request-context.js';
 import { traceParsed, traceRequest } from './request-trace.js';
@@ -308,7 +308,10 @@ function readThenAdmit(ctx: RequestContext, state: GatewayState, runtime: Runtim
   // Gone while a token was verified, or answered by the drain's deadline: nothing to count or read.
   if (ctx.ended || ctx.res.headersSent) return;
   const place = takePlace(tenant, state.places);
-  if (place !== undefined && typeof place !== 'function') return refuse(ctx, place);
+  if (place !== undefined && typeof place !== 'function') {
+    if (state.bus.active) state.bus.publish(placeRefusal(tenant!, ctx.requestId, ctx.record.model));
+    return refuse(ctx, place);
+  }
   ctx.tenantPlace = place;
   // In flight from here: authenticated, reading its body, then admitted and relayed. A health check or a
   // refusal holds nothing, so a client without a key cannot fill limits.maxInflight; nor can a tenant held to a
@@ -349,7 +352,10 @@ function readmit(ctx: RequestContext, state: GatewayState, p: ProxyRequest): Pro
     ctx.tenantPlace?.();
     ctx.tenantPlace = undefined;
     const place = takePlace(tenant, state.places);
-    if (place !== undefined && typeof place !== 'function') return sendError(ctx, place);
+    if (place !== undefined && typeof place !== 'function') {
+      if (state.bus.active) state.bus.publish(placeRefusal(tenant!, ctx.requestId, ctx.record.model));
+      return sendError(ctx, place);
+    }
     ctx.tenantPlace = place;
     return admitAndRoute(ctx, state, fresh, tenant, p);
   };

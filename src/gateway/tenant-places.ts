@@ -8,6 +8,7 @@
  * per-model limit, is known once the body is read.
  */
 import { type AigwError, aigwError } from '../core/errors.js';
+import type { RateLimitEvent } from '../events/types.js';
 import type { Tenant } from '../tenants/keys.js';
 import { refusalMessage } from '../tenants/limiter.js';
 
@@ -46,4 +47,15 @@ export function takePlace(tenant: Tenant | undefined, inFlight: TenantPlaces): A
     if (left > 0) inFlight.set(name, left);
     else inFlight.delete(name);
   };
+}
+
+/**
+ * The `ratelimit` event of a refusal by takePlace, as the limiter tells its own concurrency refusals: without it a
+ * tenant's concurrency 429s — on one replica nearly all of them are refused here, before the limiter is asked — were
+ * counted in neither aigw_rate_limited_total nor /aigw/stats' `rejected`, nor shown among top's 429s. `model` is ''
+ * while the body is unread (the request's event says the same).
+ */
+export function placeRefusal(tenant: Tenant, requestId: string, model: string): RateLimitEvent {
+  const never = tenant.config.limits?.concurrency === 0;
+  return { type: 'ratelimit', ts: Date.now(), requestId, tenant: tenant.name, model, kind: 'concurrency', retryAfterMs: never ? -1 : 1000 };
 }
