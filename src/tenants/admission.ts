@@ -32,7 +32,7 @@ export interface PromptCount {
 
 /**
  * A prompt still in a JSON body's bytes: `field` of the object they hold (none: the whole object, a chat request's
- * messages and tool definitions), parsed by the counter, off the event loop.
+ * messages and tool definitions, a completion request's prompt and suffix), parsed by the counter, off the event loop.
  */
 export interface PromptInBody {
   fromBody: Uint8Array;
@@ -387,11 +387,12 @@ function actualMicroUsd(record: RequestRecord, promptEstimate: number): number {
 
 /**
  * What the tokenizer counts as a request's prompt; a Messages request as the chat turns its translation carries. A
- * chat's is the whole body: its tool definitions are prompt as its messages are (token-worker.ts chatMessages). Once
- * the parsed body was dropped (parse-request.ts `forgetBody`), the field is named in the bytes sent upstream.
+ * chat's is the whole body: its tool definitions are prompt as its messages are (token-worker.ts chatMessages); so is a
+ * completion's: its suffix is prompt as its prompt is (token-worker.ts completionPrompt). Once the parsed body was
+ * dropped (parse-request.ts `forgetBody`), the field is named in the bytes sent upstream.
  */
 function promptPayload(p: ProxyRequest): unknown {
-  const field = p.endpoint === 'chat' ? undefined : p.endpoint === 'completions' ? 'prompt' : 'input';
+  const field = p.endpoint === 'embeddings' ? 'input' : undefined;
   if (p.sentBody) return { fromBody: ownBytes(p.sentBody), field } satisfies PromptInBody;
   if (p.api === 'anthropic') {
     // A request the chat turns cannot carry (a document, a server tool, an image in a tool result: an Anthropic backend

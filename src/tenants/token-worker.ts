@@ -69,6 +69,26 @@ export function chatMessages(prompt: unknown): unknown[] {
 }
 
 /**
+ * A completions request's prompt as its backend reads it: each prompt with the request's `suffix` after it — the text
+ * after the insertion (OpenAI's legacy completions, Ollama), which the model reads, and its backend bills, as prompt.
+ * A list the counter counts element by element (a string its text, a token id one, an array of ids its length); any
+ * other value (an embedding's input) as it is. Counted from `prompt` alone, a stream of prompt "hi" and ~4,000 tokens
+ * of suffix left at its first chunk was charged 1 input token. Self-contained, like answerText.
+ */
+export function completionPrompt(body: unknown): unknown {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return body;
+  const { prompt, suffix } = body as { prompt?: unknown; suffix?: unknown };
+  if (typeof suffix !== 'string' || suffix === '') return prompt;
+  if (typeof prompt === 'string') return [prompt, suffix];
+  if (!Array.isArray(prompt) || prompt.length === 0) return prompt;
+  // One prompt of token ids; else a batch, each of its prompts (a string or token ids) followed by the suffix.
+  if (typeof prompt[0] === 'number') return [prompt, suffix];
+  const out: unknown[] = [];
+  for (const one of prompt) out.push(one, suffix);
+  return out;
+}
+
+/**
  * The text an answer generated (chat message content and reasoning, tool call arguments, completion text; an
  * Anthropic Message's text, thinking and tool inputs), from its JSON body. Self-contained: the worker runs it
  * serialised, like makeCounter.
@@ -130,6 +150,7 @@ const makeCounter = ${makeCounter.toString()};
 const answerText = ${answerText.toString()};
 const promptValue = ${promptValue.toString()};
 const chatMessages = ${chatMessages.toString()};
+const completionPrompt = ${completionPrompt.toString()};
 const promptParts = ${promptParts.toString()};
 let counter;
 parentPort.on('message', ({ id, kind, payload, until }) => {
@@ -146,7 +167,7 @@ parentPort.on('message', ({ id, kind, payload, until }) => {
     const prompt = kind === 'completion' ? undefined : promptValue(payload);
     const n = kind === 'chat' ? counter.chat(chatMessages(prompt))
       : kind === 'completion' ? counter.text(answerText(payload))
-      : counter.prompt(prompt ?? '');
+      : counter.prompt(completionPrompt(prompt) ?? '');
     // The parts of the messages the count above cannot read (images, audio, files, video: no text), which the caller
     // may charge: a chat body's messages, or count_tokens' turns (which carry none).
     const messages = prompt !== null && typeof prompt === 'object' && !Array.isArray(prompt) ? prompt.messages : prompt;
