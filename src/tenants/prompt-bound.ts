@@ -79,7 +79,10 @@ export function textTokensBound(p: ProxyRequest): number {
   return 2 * p.bytes + BASE_TOKENS;
 }
 
-/** The whole bound: the text's and PART_TOKENS an image or audio part; Infinity when a part's cost cannot be bounded. */
+/**
+ * The whole bound: the text's, PART_TOKENS an image or audio part, and a completions batch's suffix once more for each
+ * prompt after the first; Infinity when a part's cost cannot be bounded.
+ */
 export function promptTokensBound(p: ProxyRequest): number {
   let body: unknown = p.json;
   if (p.sentBody) {
@@ -91,7 +94,20 @@ export function promptTokensBound(p: ProxyRequest): number {
   }
   if (expandsPrompt(body)) return Number.POSITIVE_INFINITY;
   const { media, other } = promptParts(body);
-  return other > 0 ? Number.POSITIVE_INFINITY : textTokensBound(p) + PART_TOKENS * media;
+  return other > 0 ? Number.POSITIVE_INFINITY : textTokensBound(p) + PART_TOKENS * media + repeatedSuffix(p, body);
+}
+
+/**
+ * What a completions batch's `suffix` adds beyond its bytes: written once, it is read after each of the batch's prompts
+ * (token-worker.ts completionPrompt) — twice its bytes for each prompt after the first, as the text bound counts text.
+ * Held to the bytes alone, a batch of 20 one-letter prompts with ~4,000 tokens of suffix, which its backend counted
+ * as 80,020 prompt tokens, was charged ~44,000.
+ */
+function repeatedSuffix(p: ProxyRequest, body: unknown): number {
+  if (p.endpoint !== 'completions' || body === null || typeof body !== 'object') return 0;
+  const { prompt, suffix } = body as { prompt?: unknown; suffix?: unknown };
+  if (typeof suffix !== 'string' || !Array.isArray(prompt) || prompt.length < 2 || typeof prompt[0] === 'number') return 0;
+  return 2 * Buffer.byteLength(suffix) * (prompt.length - 1);
 }
 
 /** Whether the body names something at an EXPANDING_PATHS place (an empty list, string or null expands nothing). */

@@ -20,8 +20,24 @@ const WORDS = 'word '.repeat(4000);
 const chunk = (text: string) =>
   `data: ${JSON.stringify({ id: 'c', object: 'text_completion', model: 'm', choices: [{ index: 0, text, finish_reason: null }] })}\n\n`;
 
-/** The head and the first chunk, then nothing (the usage would come at the answer's end) — or, for `whole`, [DONE] without usage. */
+/**
+ * The head and the first chunk, then nothing (the usage would come at the answer's end) — or, for `whole`, [DONE]
+ * without usage; or, with x-test-usage, a whole answer whose usage says that many prompt tokens.
+ */
 const up = await useUpstream((req, res) => {
+  const usage = req.headers['x-test-usage'];
+  if (typeof usage === 'string') {
+    const prompt_tokens = Number(usage);
+    const choices = [{ index: 0, text: 'ok', finish_reason: 'stop' }];
+    const answer = {
+      id: 'c',
+      object: 'text_completion',
+      model: 'm',
+      choices,
+      usage: { prompt_tokens, completion_tokens: 1, total_tokens: prompt_tokens + 1 },
+    };
+    return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+  }
   res.writeHead(200, { 'content-type': 'text/event-stream' });
   res.write(chunk('ok'));
   if (req.headers['x-test-whole'] === '1') res.end('data: [DONE]\n\n');
@@ -93,5 +109,27 @@ describe("a completions request's suffix is counted as prompt", () => {
     }
     expect(statuses.slice(0, 3)).toEqual([200, 200, 200]);
     expect(statuses).toContain(429);
+  });
+
+  it("a batch's usage counting the suffix after each prompt is charged as reported, not capped at the body's bytes", async () => {
+    // 20 one-letter prompts, each read with the ~4,000-token suffix after it: 80,020 prompt tokens in ~20 KB of body.
+    const prompts = Array.from({ length: 20 }, (_, i) => String.fromCharCode(97 + i));
+    const r = await rawPost(
+      `${gw.url}/v1/completions`,
+      { model: 'instruct', max_tokens: 1, prompt: prompts, suffix: WORDS },
+      { headers: { authorization: `Bearer ${KEY}`, 'x-request-id': 'suffix-batch-usage', 'x-test-usage': '80020' } },
+    );
+    expect(r.status).toBe(200);
+    const e = await gw.requestEvent('suffix-batch-usage');
+    expect(e.tokens, JSON.stringify(e)).toMatchObject({ input: 80_020, inputSource: 'usage' });
+    expect(e.countNote).toBeUndefined();
+    // A claim past even that is still the backend's error.
+    const lie = await rawPost(
+      `${gw.url}/v1/completions`,
+      { model: 'instruct', max_tokens: 1, prompt: prompts, suffix: WORDS },
+      { headers: { authorization: `Bearer ${KEY}`, 'x-request-id': 'suffix-batch-lie', 'x-test-usage': '999999999999' } },
+    );
+    expect(lie.status).toBe(200);
+    expect((await gw.requestEvent('suffix-batch-lie')).tokens.input).toBeLessThan(1_000_000);
   });
 });

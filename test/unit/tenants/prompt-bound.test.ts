@@ -62,6 +62,22 @@ describe('promptTokensBound', () => {
     }
   });
 
+  it("a completions batch's suffix, read after each prompt: twice its bytes more for each prompt after the first", () => {
+    const suffix = 'word '.repeat(1000);
+    const completions = (body: unknown, sent: boolean) => ({ ...request(body, sent), endpoint: 'completions' }) as ProxyRequest;
+    for (const sent of [true, false]) {
+      const batch = completions({ model: 'm', prompt: ['a', 'b', 'c'], suffix }, sent);
+      expect(promptTokensBound(batch)).toBe(textTokensBound(batch) + 2 * 2 * 5000);
+      for (const prompt of ['a', ['a'], [1, 2, 3], ['a', 'b']]) {
+        const p = completions({ model: 'm', prompt, ...(Array.isArray(prompt) && prompt.length === 2 ? {} : { suffix }) }, sent);
+        expect(promptTokensBound(p)).toBe(textTokensBound(p));
+      }
+      // A chat's stray `prompt` and `suffix` are no batch.
+      const chat = { ...request({ ...user('x'), prompt: ['a', 'b'], suffix }, sent), endpoint: 'chat' } as ProxyRequest;
+      expect(promptTokensBound(chat)).toBe(textTokensBound(chat));
+    }
+  });
+
   it('walks a parsed body nested as deep as its size allows without recursion', () => {
     let deep: unknown = { type: 'image', source: { type: 'base64' } };
     for (let i = 0; i < 100_000; i++) deep = [deep];
