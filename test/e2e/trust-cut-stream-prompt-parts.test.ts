@@ -55,6 +55,8 @@ const CASES: [string, string, Record<string, unknown>][] = [
   ['tool definitions', 'gpt', { tools: [tool(WORDS)] }],
   ['legacy function definitions', 'gpt', { functions: [tool(WORDS).function] }],
   ['tool definitions, to an Azure backend (the parsed body is counted)', 'azgpt', { tools: [tool(WORDS)] }],
+  // vLLM's chat `documents`: retrieval documents its chat template renders into the prompt (Command R, Granite).
+  ['RAG documents', 'gpt', { documents: [{ title: 'report', text: WORDS }] }],
 ];
 
 /** Sends a stream of `extra` with `messages`, leaves it at its first chunk; the request's event. */
