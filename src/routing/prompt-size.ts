@@ -81,13 +81,20 @@ function messageChars(m: object): number {
 }
 
 /**
- * Prompt tokens of a chat request's `messages` (and its `tools`) or a completion request's `prompt` (any JSON: junk
- * counts 0).
+ * Prompt tokens of a chat request's `messages` (and its `tools`, and vLLM's retrieval `documents`, which its template
+ * renders) or a completion request's `prompt` and `suffix` (the text after an insertion, read as prompt too) — any
+ * JSON: junk counts 0.
  */
-export function estimatePromptTokens(body: { messages?: unknown; prompt?: unknown; tools?: unknown }): number {
+export function estimatePromptTokens(body: {
+  messages?: unknown;
+  prompt?: unknown;
+  tools?: unknown;
+  documents?: unknown;
+  suffix?: unknown;
+}): number {
   let chars = 0;
   let framing = 0;
-  const { messages, prompt, tools } = body;
+  const { messages, prompt, tools, documents, suffix } = body;
   if (Array.isArray(messages)) {
     for (const m of messages) {
       if (!m || typeof m !== 'object') continue;
@@ -95,7 +102,10 @@ export function estimatePromptTokens(body: { messages?: unknown; prompt?: unknow
       chars += messageChars(m);
     }
     if (Array.isArray(tools)) chars += renderedChars(tools);
-  } else if (typeof prompt === 'string') chars = prompt.length;
+    if (Array.isArray(documents)) chars += renderedChars(documents);
+    return Math.ceil(chars / CHARS_PER_TOKEN) + framing;
+  }
+  if (typeof prompt === 'string') chars = prompt.length;
   else if (Array.isArray(prompt)) {
     for (const p of prompt) {
       if (typeof p === 'string') chars += p.length;
@@ -103,5 +113,6 @@ export function estimatePromptTokens(body: { messages?: unknown; prompt?: unknow
       else if (Array.isArray(p)) framing += p.length;
     }
   }
+  if (typeof suffix === 'string') chars += suffix.length;
   return Math.ceil(chars / CHARS_PER_TOKEN) + framing;
 }

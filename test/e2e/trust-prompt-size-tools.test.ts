@@ -84,6 +84,13 @@ describe("a prompt's tool results, call arguments and tool definitions count tow
     expect(await servedBy('/v1/chat/completions', body)).toBe('big');
   });
 
+  it("vLLM's retrieval documents, and a completion's suffix, are prompt too", async () => {
+    const documents = [{ title: 'log', text: LONG }];
+    const chat = { model: 'chat', max_tokens: 4, messages: [{ role: 'user', content: 'hi' }], documents };
+    expect(await servedBy('/v1/chat/completions', chat)).toBe('big');
+    expect(await servedBy('/v1/completions', { model: 'chat', max_tokens: 4, prompt: 'hi', suffix: LONG })).toBe('big');
+  });
+
   it("an image's bytes are not counted as text: a 1 MB base64 image with a short question stays", async () => {
     const body = {
       model: 'chat',
