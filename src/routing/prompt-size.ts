@@ -6,9 +6,9 @@
  *
  * The strings are those a backend writes into the prompt: a message's text, its tool calls' names and arguments
  * (OpenAI's tool_calls, Anthropic's tool_use input), tool results (Anthropic's tool_result blocks; OpenAI's are `tool`
- * messages), and the tools' definitions. Reading only `content` and its parts' `text`, an agent's
- * conversation of 40,000 characters of tool results was estimated at a few tokens, and `escalate` and `cost` sent it
- * to a small context window that refused it. A field no backend reads is not counted: padded with one, a short prompt
+ * messages), the tools' definitions, and Anthropic's text documents and search results. Reading only `content` and
+ * its parts' `text`, an agent's conversation of 40,000 characters of tool results was estimated at a few tokens, and
+ * `escalate` and `cost` sent it to a small context window that refused it. A field no backend reads is not counted: padded with one, a short prompt
  * would reach the model an escalation keeps for long ones.
  */
 const CHARS_PER_TOKEN = 4;
@@ -42,10 +42,35 @@ function renderedChars(value: unknown): number {
   return chars;
 }
 
+/** The `text` of each part of a list (a document's or a search result's content), or a string's length. */
+function textsChars(content: unknown): number {
+  if (typeof content === 'string') return content.length;
+  if (!Array.isArray(content)) return 0;
+  let chars = 0;
+  for (const x of content) if (x && typeof x === 'object') chars += str((x as { text?: unknown }).text);
+  return chars;
+}
+
+/**
+ * Text the model reads that Anthropic carries outside a `text` field: a document whose source is plain text (`data`) or
+ * content blocks, with its title and context, and a search result's title and content. Read as media (its `source`
+ * unread), a 42,000-character text document with a question was a prompt of 8 tokens: a model escalating prompts over
+ * 3,000 tokens sent it to its 600-token window instead, and `cost` to a cheap target too small for it.
+ */
+function carriedText(p: { type?: unknown; title?: unknown; context?: unknown; source?: unknown; content?: unknown }): number {
+  const chars = str(p.title) + str(p.context);
+  if (p.type === 'search_result') return chars + textsChars(p.content);
+  const source = p.source;
+  if (!source || typeof source !== 'object') return chars;
+  const { type, data, content } = source as { type?: unknown; data?: unknown; content?: unknown };
+  return chars + (type === 'text' ? str(data) : type === 'content' ? textsChars(content) : 0);
+}
+
 /** One part of a message's content: its text, or a tool call (name and input); media parts count nothing. */
 function partChars(part: unknown): number {
   if (!part || typeof part !== 'object') return 0;
   const p = part as { type?: unknown; text?: unknown; name?: unknown; input?: unknown };
+  if (p.type === 'document' || p.type === 'search_result') return carriedText(p);
   if (typeof p.type === 'string' && MEDIA.has(p.type)) return 0;
   return p.type === 'tool_use' ? str(p.text) + str(p.name) + renderedChars(p.input) : str(p.text);
 }

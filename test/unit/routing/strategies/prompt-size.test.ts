@@ -50,6 +50,61 @@ describe('estimatePromptTokens', () => {
       { messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'base64', data: 'A'.repeat(100_000) } }] }] },
       3 + 1,
     ],
+    [
+      "an Anthropic text document's text, title and context",
+      {
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'document', title: 'ab', context: 'cd', source: { type: 'text', media_type: 'text/plain', data: 'd'.repeat(392) } },
+            ],
+          },
+        ],
+      },
+      3 + Math.ceil(400 / 4),
+    ],
+    [
+      "a document of content blocks, and a search result's content inside a tool result",
+      {
+        messages: [
+          {
+            role: 'user',
+            content: [{ type: 'document', source: { type: 'content', content: [{ type: 'text', text: 'c'.repeat(196) }] } }],
+          },
+          {
+            role: 'user',
+            content: [
+              {
+                type: 'tool_result',
+                tool_use_id: 'id',
+                content: [
+                  {
+                    type: 'search_result',
+                    source: 'https://example.test/',
+                    title: 'tt',
+                    content: [{ type: 'text', text: 's'.repeat(194) }],
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      },
+      6 + Math.ceil((8 + 196 + 2 + 194) / 4),
+    ],
+    [
+      "a PDF's data is not text",
+      {
+        messages: [
+          {
+            role: 'user',
+            content: [{ type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: 'J'.repeat(100_000) } }],
+          },
+        ],
+      },
+      3 + 1,
+    ],
     ['a completion prompt', { prompt: 'y'.repeat(40) }, 10],
     ['token ids count as themselves', { prompt: [1, 2, 3] }, 3],
     ['batches of token ids too', { prompt: [[1, 2], [3]] }, 3],
