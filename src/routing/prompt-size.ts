@@ -141,3 +141,25 @@ export function estimatePromptTokens(body: {
   if (typeof suffix === 'string') chars += suffix.length;
   return Math.ceil(chars / CHARS_PER_TOKEN) + framing;
 }
+
+/**
+ * An embedding request's size: its longest input's tokens (a string at 4 characters a token, a list of token ids as
+ * itself). Each input is embedded alone, in the model's window, so the longest is what must fit a target's
+ * `contextWindow` — a batch of short inputs fits where their sum would not. Counted as 0, every embedding fit every
+ * window (a 3,000-token document went to a 512-token embedder, which refused it), and `cost` priced each at 0 on every
+ * target: the cheapest was chosen no more often than the dearest, by load or a draw. Nothing is generated: any count
+ * above 0 orders targets by their input price.
+ */
+export function estimateInputTokens(input: unknown): number {
+  if (typeof input === 'string') return Math.ceil(input.length / CHARS_PER_TOKEN);
+  if (typeof input === 'number') return 1;
+  if (!Array.isArray(input)) return 0;
+  let ids = 0;
+  let longest = 0;
+  for (const x of input) {
+    if (typeof x === 'number') ids++;
+    else if (typeof x === 'string') longest = Math.max(longest, Math.ceil(x.length / CHARS_PER_TOKEN));
+    else if (Array.isArray(x)) longest = Math.max(longest, x.length);
+  }
+  return Math.max(ids, longest);
+}

@@ -7,7 +7,7 @@
 import type { ProxyRequest } from '../openai/parse-request.js';
 import { escalationFor } from './escalation.js';
 import { chatPromptBlocks, completionPromptBlocks } from './prompt-blocks.js';
-import { estimatePromptTokens } from './prompt-size.js';
+import { estimateInputTokens, estimatePromptTokens } from './prompt-size.js';
 import type { ModelRoute } from './route-table.js';
 import type { RequestFacts } from './strategies/candidate.js';
 
@@ -39,9 +39,10 @@ function blocksOf(model: string, p: ProxyRequest): readonly number[] {
   return NO_BLOCKS;
 }
 
-/** The prompt's size in tokens, estimated (prompt-size.ts); 0 for what generates nothing. */
+/** The prompt's size in tokens, estimated (prompt-size.ts): an embedding's longest input; 0 for a count of tokens. */
 function promptSize(p: ProxyRequest): number {
-  if (p.endpoint === 'embeddings' || p.endpoint === 'count_tokens') return 0;
+  if (p.endpoint === 'count_tokens') return 0;
+  if (p.endpoint === 'embeddings') return estimateInputTokens(p.json.input);
   return estimatePromptTokens(p.endpoint === 'messages' ? { messages: withSystem(p.json), tools: p.json.tools } : p.json);
 }
 

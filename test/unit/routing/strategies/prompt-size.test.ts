@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadTokenCounter } from '../../../../src/openai/tokens.js';
-import { estimatePromptTokens } from '../../../../src/routing/prompt-size.js';
+import { estimateInputTokens, estimatePromptTokens } from '../../../../src/routing/prompt-size.js';
 
 describe('estimatePromptTokens', () => {
   const cases: [string, { messages?: unknown; prompt?: unknown; tools?: unknown }, number][] = [
@@ -134,5 +134,25 @@ describe('estimatePromptTokens', () => {
         expect(estimatePromptTokens({ messages, prompt })).toBeGreaterThanOrEqual(0);
       }),
     );
+  });
+});
+
+describe('estimateInputTokens (an embedding request)', () => {
+  it.each([
+    ['one string: 4 characters a token', 'x'.repeat(401), 101],
+    ['a batch: its longest input, not their sum', ['x'.repeat(40), 'y'.repeat(400), 'z'.repeat(40)], 100],
+    ['one list of token ids: one input', [1, 2, 3, 4], 4],
+    [
+      'lists of token ids: the longest',
+      [
+        [1, 2],
+        [3, 4, 5],
+      ],
+      3,
+    ],
+    ['a single token id', 7, 1],
+    ['junk counts nothing', { input: 'x'.repeat(100) }, 0],
+  ] as [string, unknown, number][])('%s', (_name, input, want) => {
+    expect(estimateInputTokens(input)).toBe(want);
   });
 });
