@@ -15,10 +15,19 @@ const CHARS_PER_TOKEN = 4;
 const TOKENS_PER_MESSAGE = 3;
 
 /**
- * Parts whose strings are not text the model reads as such (an image's base64 or URL, audio, a file): their cost is
- * the backend's to count, and their bytes would count a 1 MB image as 250k tokens.
+ * Parts whose strings are not text the model reads as such (an image's base64 or URL, audio, a file): their bytes
+ * would count a 1 MB image as 250k tokens.
  */
 const MEDIA = new Set(['image', 'image_url', 'input_image', 'input_audio', 'audio', 'document', 'file', 'input_file']);
+
+/**
+ * What one media part of a message counts, in characters: a full-size image as providers count one (Anthropic's ~1,600
+ * tokens at 1.15 megapixels; OpenAI's high-detail 1024×1024 is 765, Qwen2-VL's default 1,280), the figure admission
+ * charges a part it could not count (tenants/prompt-bound.ts LEFT_PART_TOKENS). Counted as nothing, a question with 20
+ * images (~32,000 tokens) was a prompt of a few: a model escalating prompts over 3,000 tokens kept it on its 600-token
+ * window, and `cost` sent it to a cheap target too small for it — the backend's 400, never failed over.
+ */
+const MEDIA_PART_CHARS = 1_600 * CHARS_PER_TOKEN;
 
 const str = (v: unknown): number => (typeof v === 'string' ? v.length : 0);
 
@@ -53,7 +62,8 @@ function textsChars(content: unknown): number {
 
 /**
  * Text the model reads that Anthropic carries outside a `text` field: a document whose source is plain text (`data`) or
- * content blocks, with its title and context, and a search result's title and content. Read as media (its `source`
+ * content blocks, with its title and context, and a search result's title and content; a document of any other source
+ * (a PDF, a URL) counts as one media part. Read as media (its `source`
  * unread), a 42,000-character text document with a question was a prompt of 8 tokens: a model escalating prompts over
  * 3,000 tokens sent it to its 600-token window instead, and `cost` to a cheap target too small for it.
  */
@@ -63,15 +73,15 @@ function carriedText(p: { type?: unknown; title?: unknown; context?: unknown; so
   const source = p.source;
   if (!source || typeof source !== 'object') return chars;
   const { type, data, content } = source as { type?: unknown; data?: unknown; content?: unknown };
-  return chars + (type === 'text' ? str(data) : type === 'content' ? textsChars(content) : 0);
+  return chars + (type === 'text' ? str(data) : type === 'content' ? textsChars(content) : MEDIA_PART_CHARS);
 }
 
-/** One part of a message's content: its text, or a tool call (name and input); media parts count nothing. */
+/** One part of a message's content: its text, a tool call (name and input), or a media part's MEDIA_PART_CHARS. */
 function partChars(part: unknown): number {
   if (!part || typeof part !== 'object') return 0;
   const p = part as { type?: unknown; text?: unknown; name?: unknown; input?: unknown };
   if (p.type === 'document' || p.type === 'search_result') return carriedText(p);
-  if (typeof p.type === 'string' && MEDIA.has(p.type)) return 0;
+  if (typeof p.type === 'string' && MEDIA.has(p.type)) return MEDIA_PART_CHARS;
   return p.type === 'tool_use' ? str(p.text) + str(p.name) + renderedChars(p.input) : str(p.text);
 }
 

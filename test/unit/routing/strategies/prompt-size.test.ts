@@ -8,9 +8,9 @@ describe('estimatePromptTokens', () => {
   const cases: [string, { messages?: unknown; prompt?: unknown; tools?: unknown }, number][] = [
     ['a chat: 4 characters a token, 3 a message', { messages: [{ role: 'user', content: 'x'.repeat(400) }] }, 3 + Math.ceil(404 / 4)],
     [
-      'content parts: their text',
+      "content parts: their text, and an image a full-size image's tokens",
       { messages: [{ role: 'user', content: [{ type: 'text', text: 'abcd' }, { type: 'image_url' }] }] },
-      3 + 2,
+      3 + 2 + 1600,
     ],
     [
       "a tool result's text (Anthropic tool_result blocks)",
@@ -46,9 +46,9 @@ describe('estimatePromptTokens', () => {
       3 + 2,
     ],
     [
-      "an image's data is not text",
+      "an image's data is not text: it counts as one image",
       { messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'base64', data: 'A'.repeat(100_000) } }] }] },
-      3 + 1,
+      3 + 1 + 1600,
     ],
     [
       "an Anthropic text document's text, title and context",
@@ -94,7 +94,7 @@ describe('estimatePromptTokens', () => {
       6 + Math.ceil((8 + 196 + 2 + 194) / 4),
     ],
     [
-      "a PDF's data is not text",
+      "a PDF's data is not text: it counts as one media part",
       {
         messages: [
           {
@@ -103,7 +103,29 @@ describe('estimatePromptTokens', () => {
           },
         ],
       },
-      3 + 1,
+      3 + 1 + 1600,
+    ],
+    [
+      "each of a question's images, audio and files, in a tool result too",
+      {
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: 'xxxx' },
+              { type: 'image_url', image_url: { url: 'https://example.test/a.png' } },
+              { type: 'input_audio', input_audio: { data: 'QUJD', format: 'wav' } },
+              { type: 'file', file: { file_id: 'file-1' } },
+              {
+                type: 'tool_result',
+                tool_use_id: 'id',
+                content: [{ type: 'image', source: { type: 'url', url: 'https://example.test/b.png' } }],
+              },
+            ],
+          },
+        ],
+      },
+      3 + 2 + 4 * 1600,
     ],
     ['a completion prompt', { prompt: 'y'.repeat(40) }, 10],
     ['token ids count as themselves', { prompt: [1, 2, 3] }, 3],
