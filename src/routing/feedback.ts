@@ -9,9 +9,11 @@ import type { RequestFacts } from './strategies/candidate.js';
 import type { RoutingState } from './strategies/choose.js';
 
 /**
- * A failed attempt costs at least this many times the slowest estimate among its replicas: strictly more, so
- * a replica that keeps failing is tried again only once its estimate has decayed below theirs — after about
- * τ·ln 2 (3.5 s) — rather than tying with them and taking half the traffic.
+ * A failed attempt costs at least this many times the dearest of its replicas — estimate × (in flight + 1), as
+ * `latency` compares them: strictly more, so a replica that keeps failing is tried again only once its estimate has
+ * decayed below their cost — after about τ·ln 2 (3.5 s) — rather than tying with them and taking half the traffic.
+ * Twice their estimate alone was not enough: a replica failing at once has nothing in flight, and against a peer with
+ * 7 streams in flight (cost 8 × its estimate) it won 598 of 600 picks, under load every request a failure first.
  */
 export const FAILURE_FACTOR = 2;
 /**
@@ -92,16 +94,16 @@ export function replicaAtFault(status: number | undefined): boolean {
 /**
  * A failed attempt `ms` after dispatch. When the replica is at fault it is a penalty, not an observation: a
  * refused connection or a 404 comes back in a millisecond, and a dead or misconfigured replica must not look
- * like the quickest. So it costs the most of its own time, its estimate, and twice the slowest estimate among
- * its replicas (capped): never quicker than a replica that answers. A client's bad request (400, 422) tells
+ * like the quickest. So it costs the most of its own time, its estimate, and twice the dearest cost among its
+ * replicas (FAILURE_FACTOR, capped): never quicker than a replica that answers. A client's bad request (400, 422) tells
  * nothing of its replica: penalised, 1 % of them doubled the replicas' estimates in turn up to the cap and
  * the slow replica took half the traffic. A replica that refuses every request with 400 is not told apart.
  */
 export function recordFailure(state: RoutingState, target: Target, ms: number, status: number | undefined): void {
   if (!replicaAtFault(status)) return;
   const now = monotonicNow();
-  let slowest = 0;
-  for (const r of target.replicas) if (r.id !== target.id) slowest = Math.max(slowest, state.ttft.estimate(r.id, now));
-  const penalty = Math.min(FAILURE_PENALTY_CAP_MS, FAILURE_FACTOR * slowest);
+  let dearest = 0;
+  for (const r of target.replicas) if (r.id !== target.id) dearest = Math.max(dearest, state.ttft.estimate(r.id, now) * (r.inflight + 1));
+  const penalty = Math.min(FAILURE_PENALTY_CAP_MS, FAILURE_FACTOR * dearest);
   state.ttft.observe(target.id, Math.max(ms, state.ttft.estimate(target.id, now), penalty), now);
 }
