@@ -25,7 +25,7 @@ import { FirstEventEnd, leadingEvent, PREAMBLE } from './first-event.js';
 import { isOpenAiErrorEvent, SseRelay } from './sse-relay.js';
 import type { StreamRelay } from './stream-relay.js';
 import { TranslatedBodyRelay } from './translated-body-relay.js';
-import { impliedStatus, normalizeUpstreamError } from './upstream-error.js';
+import { impliedStatus, modelNotServed, normalizeUpstreamError } from './upstream-error.js';
 import { recordUsage, type Usage, usageIn } from './usage-tap.js';
 
 const COMMITTED: AttemptOutcome = Object.freeze({ kind: 'committed' });
@@ -882,7 +882,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       failure: 'status',
       status,
       error,
-      failsOver: statusFailsOver(status),
+      failsOver: statusFailsOver(status) || modelNotServed(status, ct, body),
       ...(ra !== undefined ? { retryAfterMs: ra } : {}),
       message: this.status === status ? `HTTP ${status}` : `HTTP ${this.status}, an error meaning ${status}`,
     });

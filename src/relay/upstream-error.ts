@@ -92,6 +92,27 @@ export function normalizeUpstreamError(
   };
 }
 
+/** A model named as not there: vLLM's "The model `x` does not exist.", Ollama's "model \"x\" not found, try pulling it". */
+const NO_SUCH_MODEL = /\bmodel\b.{0,300}?\b(?:does not exist|not found)/is;
+
+/**
+ * Whether a backend's 404 says it does not serve the model it was sent — vLLM's NotFoundError for a model it was not
+ * started with (or a LoRA adapter not loaded), OpenAI's `model_not_found`, Anthropic's not_found_error naming the model,
+ * Ollama's model not pulled. The gateway chose
+ * that model name from its profile, so it is the replica that is misconfigured (or still loading), not the request:
+ * refused without failing over and never counted against its health, such a replica answered in a millisecond with
+ * nothing in flight, and least-request and prefix routing sent it nine requests in ten.
+ */
+export function modelNotServed(status: number, contentType: string | undefined, body: Buffer): boolean {
+  if (status !== 404) return false;
+  const x = extract(body, contentType);
+  if (x.code === 'model_not_found') return true;
+  if (x.message === undefined) return false;
+  // Anthropic's: not_found_error, "model: claude-…".
+  if (x.type === 'not_found_error' && x.message.startsWith('model: ')) return true;
+  return NO_SUCH_MODEL.test(x.message.slice(0, 1000));
+}
+
 /** Words of an error's `type` or `code` and the status they mean, most specific first. */
 const STATUS_BY_WORD: readonly [RegExp, number][] = [
   [/not_found/, 404],
