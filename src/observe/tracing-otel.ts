@@ -122,7 +122,16 @@ export function spanQueue(captureContent: boolean): SpanQueue {
 }
 
 function cut(s: string): string {
-  return s.length > MAX_NAME ? s.slice(0, MAX_NAME) : s;
+  return wellFormed(s.length > MAX_NAME ? s.slice(0, MAX_NAME) : s);
+}
+
+/**
+ * A lone surrogate (a client's `"model": "\ud800"`, or a pair cut by a bound) as U+FFFD: the OTLP JSON exporter writes it
+ * as a `\ud800` escape, which strict decoders (Go's protojson: "invalid escape code") refuse, with the whole batch.
+ */
+function wellFormed(s: string): string {
+  const w = s as unknown as { isWellFormed(): boolean; toWellFormed(): string };
+  return w.isWellFormed() ? s : w.toWellFormed();
 }
 
 /** Only the named fields, each of its declared type: a value of any other type is dropped, never coerced. */
@@ -243,7 +252,8 @@ class OtelRequestSpan implements RequestSpan {
 
   recordContent(kind: 'input' | 'output', text: string | Buffer): void {
     if (!this.capturesContent || !this.span.isRecording()) return;
-    const value = typeof text === 'string' ? text.slice(0, MAX_CONTENT_BYTES) : text.subarray(0, MAX_CONTENT_BYTES).toString('utf8');
+    const value =
+      typeof text === 'string' ? wellFormed(text.slice(0, MAX_CONTENT_BYTES)) : text.subarray(0, MAX_CONTENT_BYTES).toString('utf8');
     this.span.setAttribute(kind === 'input' ? 'gen_ai.input.messages' : 'gen_ai.output.messages', value);
   }
 
