@@ -41,8 +41,13 @@ import {
 import type { StreamRelay } from './stream-relay.js';
 import { hasEscapedKeyLetter, lettersWritten, type Usage, type UsageReading, usageChunk } from './usage-tap.js';
 
-/** Bytes an event may exceed the smallest frame by and still carry a token or two (a token of text is ~4 bytes). */
-const SMALL_EVENT_SLACK = 16;
+/**
+ * Bytes an event may exceed the smallest frame by and be counted one token unmeasured: its text is then at most 7
+ * characters (a byte at least each), which the measure counts as one token too (length / 4, one at least) — so the
+ * estimate is the measure's, and a backend's one-token chunks (vLLM's default) are not walked. At 16, a chunk of 2–4
+ * tokens (vLLM --stream-interval 3, ~13 characters) counted one: a client leaving before the usage paid a third.
+ */
+const SMALL_EVENT_SLACK = 7;
 
 const NO_BYTES = Buffer.alloc(0);
 const NOOP = (): void => {};
@@ -125,7 +130,7 @@ export class SseRelay implements SseSink, StreamRelay {
   outputEvents = 0;
   /**
    * OpenAI's chunks are not decoded here: one token per output event, unless the event is larger than the smallest
-   * frame seen by more than a token or two could make it (SMALL_EVENT_SLACK). Then the text it carried is measured
+   * frame seen by more than one token could make it (SMALL_EVENT_SLACK). Then the text it carried is measured
    * (sse-bytes.ts textChars) and counted at translate/output-estimate.ts's length / 4: a backend that batches tokens
    * into chunks (Azure's content filter, vLLM's --stream-interval) made an answer left before its usage cost one
    * token a chunk, and a chunk made large by logprobs or a tool call's frame is not taken for text.

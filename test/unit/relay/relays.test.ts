@@ -148,13 +148,15 @@ describe("an OpenAI stream's output, estimated from its events (for a stream tha
     // 16 CJK characters, 48 bytes: 12 "tokens" of 4 bytes (a lower bound's estimate, not a tokenizer's count).
     ['CJK text batched', [role, ...Array.from({ length: 10 }, () => chunk({ content: '答案继续下去，每块几个词元。好的' }))], 101, 131],
     // 24 characters (6 tokens) a chunk: fewer bytes than the role's first chunk carries beyond a content chunk's frame
-    // (`"role":"assistant",`, 19) and the slack (16). Taken for the smallest frame, that chunk made each of these one token.
+    // (`"role":"assistant",`, 19) and the slack (then 16). Taken for the smallest frame, that chunk made each of these one token.
     [
       'a few tokens a chunk, after the larger role chunk (vLLM --stream-interval)',
       [role, ...few.map((t) => chunk({ content: t }))],
       61,
       61,
     ],
+    // 13 characters (3 tokens) a chunk (vLLM --stream-interval 3): within the slack's former 16 bytes, one token each.
+    ['three tokens a chunk', [role, ...Array.from({ length: 10 }, () => chunk({ content: ' the answer i' }))], 31, 31],
     // OpenAI's first chunk also says `"refusal":null`: 34 bytes over a content chunk's frame; 40 characters a chunk.
     [
       "a few tokens a chunk, after OpenAI's role chunk",
@@ -180,7 +182,7 @@ describe("an OpenAI stream's output, estimated from its events (for a stream tha
     }
   });
 
-  it("counts each event at least as its measured text says once it is over a token or two, whatever text-less events lead (against measuring every event's text)", () => {
+  it("counts each event as its measured text says, whatever text-less events lead (against measuring every event's text)", () => {
     // Events without text, each a frame of its own (larger or smaller than a content chunk's), around content chunks.
     const textless = fc.constantFrom(
       role,
@@ -198,15 +200,13 @@ describe("an OpenAI stream's output, estimated from its events (for a stream tha
         (events, cuts) => {
           const texts = events.map((e) => textChars(Buffer.from(e), 0, Buffer.byteLength(e)));
           // Measured, an event is its text at 4 characters a token (one at least); within the slack above the smallest
-          // frame (16 bytes) it may be counted one token unmeasured.
+          // frame (7 bytes) it is counted one token unmeasured, which is what the measure says of 7 characters or fewer.
           const whole = texts.reduce((n, t) => n + Math.max(1, Math.floor(t / 4)), 0);
-          const floor = texts.reduce((n, t) => n + (t > 16 ? Math.floor(t / 4) : 1), 0);
           const bytes = Buffer.from(events.join(''));
           const { relay } = relayOn(SseRelay, false, 1024 * 1024);
           pushCut(relay, bytes, cuts);
           expect(relay.outputEvents).toBe(events.length);
-          expect(relay.outputEstimate).toBeGreaterThanOrEqual(floor);
-          expect(relay.outputEstimate).toBeLessThanOrEqual(whole);
+          expect(relay.outputEstimate).toBe(whole);
           const { relay: decoding } = relayOn(DecodingRelay, false, 1024 * 1024);
           decoding.push(bytes);
           expect(decoding.outputEstimate).toBe(relay.outputEstimate);
