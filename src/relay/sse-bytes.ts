@@ -236,10 +236,11 @@ export function eventData(buf: Buffer, start: number, end: number): string | und
 
 /**
  * The names whose string values are generated text in an OpenAI chunk: `content` (also `reasoning_content`),
- * `reasoning`, a completion's `text`, a tool call's `arguments`. A `"content":[` (logprobs) or a token in
+ * `reasoning`, a completion's `text`, a tool call's `arguments`, a `refusal`, an audio answer's `transcript` (its
+ * `data`, base64 audio, is not text: counted one token an event). A `"content":[` (logprobs) or a token in
  * `"token":"…"` is not text the answer carried.
  */
-const TEXT_NAMES = ['content', 'reasoning', 'text', 'arguments'].map((n) => Buffer.from(n));
+const TEXT_NAMES = ['content', 'reasoning', 'text', 'arguments', 'refusal', 'transcript'].map((n) => Buffer.from(n));
 
 /** Whether the name that ends just before the `":"` whose colon is at `colon` is a text name (after `"` or `_`). */
 function isTextName(buf: Buffer, start: number, colon: number): boolean {

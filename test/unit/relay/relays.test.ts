@@ -155,6 +155,9 @@ describe("an OpenAI stream's output, estimated from its events (for a stream tha
       61,
       61,
     ],
+    // A refusal's text and an audio answer's transcript are generated text too (each chunk one token before).
+    ['a refusal batched into chunks', [role, ...batched.map((t) => chunk({ refusal: t }))], 121, 121],
+    ['an audio transcript batched into chunks', [role, ...batched.map((t) => chunk({ audio: { id: 'a', transcript: t } }))], 121, 121],
     // 13 characters (3 tokens) a chunk (vLLM --stream-interval 3): within the slack's former 16 bytes, one token each.
     ['three tokens a chunk', [role, ...Array.from({ length: 10 }, () => chunk({ content: ' the answer i' }))], 31, 31],
     // OpenAI's first chunk also says `"refusal":null`: 34 bytes over a content chunk's frame; 40 characters a chunk.

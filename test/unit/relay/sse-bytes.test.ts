@@ -193,6 +193,9 @@ describe('the SSE relay byte searches', () => {
     'reasoning',
     'text',
     'arguments',
+    'refusal',
+    'transcript',
+    'data',
     'xcontent',
     'contents',
     'token',
@@ -205,7 +208,8 @@ describe('the SSE relay byte searches', () => {
     ':',
     'a b',
   );
-  const isText = (k: string) => ['content', 'reasoning', 'text', 'arguments'].some((n) => k === n || k.endsWith(`_${n}`));
+  const isText = (k: string) =>
+    ['content', 'reasoning', 'text', 'arguments', 'refusal', 'transcript'].some((n) => k === n || k.endsWith(`_${n}`));
   /** Any JSON a backend may send, its strings holding quotes, colons, backslashes and the text names themselves. */
   const { json } = fc.letrec((tie) => ({
     json: fc.oneof(
