@@ -546,7 +546,10 @@ class Connection implements ParserOwner, BodySink {
       this.time(f.paused ? 'none' : 'body');
     }
     f.handler.onResponseStart?.(f, status, object, statusMessage);
-    if (status < 200 || this.flight !== f) return 0;
+    // A 1xx has no body, whatever its head says (RFC 9112 §6.3; 1: llhttp skips it, as undici and node:http have it
+    // do). Left to llhttp, a 1xx past 103 that names a length or chunks was read with a body: the final answer's bytes.
+    if (status < 200) return 1;
+    if (this.flight !== f) return 0;
     // The answer to a HEAD has no body, whatever its head says (1: llhttp skips it, as node:http has it do).
     if (this.bodyless) return 1;
     if (status === 204 || status === 304) return 0;

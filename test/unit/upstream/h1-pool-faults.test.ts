@@ -163,6 +163,19 @@ describe.each(pools)('%s', (_name, make) => {
     await pool.close();
   });
 
+  it.each([
+    ['a length', 'content-length: 5\r\n'],
+    ['chunks', 'transfer-encoding: chunked\r\n'],
+  ])('a 1xx that names a body by %s has none (RFC 9112 §6.3): the final answer after it is read whole', async (_f, framing) => {
+    // llhttp reads a body for a 1xx past 103 that names one: the final answer's first bytes were taken for it.
+    const up = await backend((_n, s) => s.write(`HTTP/1.1 150 Odd\r\n${framing}\r\n${OK('final')}`));
+    const pool = make(up.url);
+    const r = await send(pool);
+    expect(r.error).toBeUndefined();
+    expect([r.status, r.body]).toEqual([200, 'final']);
+    await pool.close().catch(() => {});
+  });
+
   it('a handler that throws in onResponseData fails its request, never escapes', async () => {
     const up = await backend((_n, s) => s.write(OK('hello')));
     const pool = make(up.url);
