@@ -579,7 +579,10 @@ class Connection implements ParserOwner, BodySink {
     this.flight = undefined;
     f.conn = undefined;
     if (f.paused) this.socket.resume();
-    if (this.shouldKeep) this.settle();
+    // Answered before its request was written whole (a backend that answers at the head, 413-style): the rest of the
+    // body is still queued, the next request would go out behind it, and a backend that reads that rest as a request
+    // answers it there — the next request's answer. Not kept, as undici keeps no socket still writing a body.
+    if (this.shouldKeep && this.socket.writableLength === 0) this.settle();
     else this.destroy();
     if (f.paused || f.held) return void (f.heldEnd = true);
     f.finish();

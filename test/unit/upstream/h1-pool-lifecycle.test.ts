@@ -3,6 +3,8 @@
  * close() and destroy() called again, 1xx and trailers in one read, held data handed over while the handler pauses and
  * aborts, a refused request's controller (it must not reach the connection, which serves others).
  */
+import type { AddressInfo, Socket } from 'node:net';
+import { createServer } from 'node:net';
 import type { Dispatcher } from 'undici';
 import { Pool } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -211,5 +213,43 @@ describe('h1-pool: what a second review attacked', () => {
     expect(reused).toEqual([false, true, true]);
     expect(up.conns()).toBe(1);
     await pool.close();
+  });
+
+  it('an answer that came before its request was written whole does not keep the connection: the next request never goes out behind that body', async () => {
+    // A backend that answers at the head and reads on, taking whatever ends in a blank line for a request: the rest of
+    // the first body is one, and its answer was read as the next request's.
+    let first: Socket | undefined;
+    const server = createServer((s) => {
+      s.on('error', () => {});
+      let buf = '';
+      s.on('data', (d) => {
+        buf += d.toString('latin1');
+        for (;;) {
+          const end = buf.indexOf('\r\n\r\n');
+          if (end < 0) return void (buf = buf.slice(-3));
+          const who = /^POST .*x-who: (\w+)/s.exec(buf.slice(0, end))?.[1];
+          buf = buf.slice(end + 4);
+          if (first === undefined) {
+            first = s;
+            s.write(OK('A'));
+            // The rest of the first body stays unread (in the sender's buffers) until the next request is dispatched.
+            s.pause();
+          } else s.write(OK(who ? `answer-to-${who}` : 'the rest of the first body'));
+        }
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const pool = new H1Pool(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, O);
+    // Larger than the kernel's buffers on loopback: most of it is still queued in the socket when A's answer comes.
+    const a = collect();
+    pool.dispatch({ ...REQ, headers: ['x-who', 'A'], body: `${'x'.repeat(32 << 20)}\r\n\r\n` }, a.handler);
+    expect((await a.done).body).toBe('A');
+    const b = collect();
+    pool.dispatch({ ...REQ, headers: ['x-who', 'B'] }, b.handler);
+    first!.resume();
+    const rb = await b.done;
+    expect(rb.error?.message ?? rb.body).toBe('answer-to-B');
+    await pool.close();
+    server.close();
   });
 });
