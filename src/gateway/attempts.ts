@@ -105,6 +105,7 @@ export async function routeAndRelay(
           retryAfterMs: outcome.retryAfterMs,
           lengthTimed: outcome.generating === true && !firstTokenAtHead(p),
           queueTimed: outcome.generating === true && deadlineCutByQueue(outcome.queuedMs, runtime.profile.timeouts.firstByte),
+          modelOnly: outcome.modelMissing === true && target.backendServesOthers,
         },
         limits,
         // Through `at`: a fallback's targets are ordered once reached, and the target checked is the one tried.

@@ -80,6 +80,8 @@ export type AttemptOutcome =
        * much sooner (the wait counts against timeouts.firstByte).
        */
       queuedMs?: number;
+      /** A 404 saying the backend does not serve the model it was sent (upstream-error.ts modelNotServed). */
+      modelMissing?: true;
     };
 
 const MAX_ERROR_BODY = 64 * 1024;
@@ -876,13 +878,15 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const status = this.status < 300 ? impliedStatus(body, ct) : this.status;
     const error = normalizeUpstreamError(status, ct, body, this.backend, this.relay.scrub);
     const ra = retryAfterMs(this.headers['retry-after']);
+    const modelMissing = !statusFailsOver(status) && modelNotServed(status, ct, body);
     this.mode = 'done';
     this.end({
       kind: 'failed',
       failure: 'status',
       status,
       error,
-      failsOver: statusFailsOver(status) || modelNotServed(status, ct, body),
+      failsOver: modelMissing || statusFailsOver(status),
+      ...(modelMissing ? { modelMissing: true as const } : {}),
       ...(ra !== undefined ? { retryAfterMs: ra } : {}),
       message: this.status === status ? `HTTP ${status}` : `HTTP ${this.status}, an error meaning ${status}`,
     });

@@ -37,6 +37,13 @@ export interface AttemptFailure {
    * backend. Still tried on the next target, as any timeout.
    */
   queueTimed?: boolean | undefined;
+  /**
+   * The backend said it does not serve the model it was sent (upstream-error.ts modelNotServed) while the profile sends
+   * it other models too: that model is missing there, the backend is not failing — its other models' answers are still
+   * good. Counted, five quick requests for a model one replica lacks (a LoRA adapter not loaded, a retired model on a
+   * hosted backend) ejected that replica for every model it serves, and kept it out at each cooldown's end.
+   */
+  modelOnly?: boolean | undefined;
 }
 
 /**
@@ -112,6 +119,7 @@ export function afterFailure(
     failure.status !== 429 &&
     failure.lengthTimed !== true &&
     failure.queueTimed !== true &&
+    failure.modelOnly !== true &&
     !(isStatus && state.statusCounted);
   const retryAt =
     failure.retryAfterMs === undefined ? state.retryAt : new Map(state.retryAt).set(state.index % planLength, now + failure.retryAfterMs);

@@ -32,6 +32,12 @@ export class Target implements Candidate {
    * so what a failed attempt of its is judged against (feedback.ts). Set once, when its list is built.
    */
   replicas: readonly Target[] = [];
+  /**
+   * The profile sends its backend another upstream model too (a target of weight > 0 anywhere): a 404 saying this
+   * target's model is not served there says nothing of the backend's health (attempt-policy.ts modelOnly). Set once,
+   * when the table is built.
+   */
+  backendServesOthers = false;
 
   constructor(
     readonly backend: BackendRuntime,
@@ -200,6 +206,25 @@ function finish(r: Draft, drafts: ReadonlyMap<string, Draft>): ModelRoute {
   };
 }
 
+/** Notes on each target whether its backend is sent other upstream models too (Target.backendServesOthers). */
+function markSharedBackends(drafts: Iterable<Draft>): void {
+  const models = new Map<string, Set<string>>();
+  const targets: Target[] = [];
+  for (const d of drafts)
+    for (const g of lists(d))
+      for (const t of g.targets) {
+        targets.push(t);
+        if (t.weight === 0) continue;
+        let set = models.get(t.backend.name);
+        if (!set) models.set(t.backend.name, (set = new Set()));
+        set.add(t.upstreamModel);
+      }
+  for (const t of targets) {
+    const served = models.get(t.backend.name);
+    t.backendServesOthers = served !== undefined && (served.size > 1 || !served.has(t.upstreamModel));
+  }
+}
+
 /**
  * `previous`: the table a reload replaces — each list it holds unchanged (its model's own targets, or the same match
  * rule's) goes on with its rotation (TargetList.continueFrom) rather than starting it again.
@@ -222,6 +247,7 @@ export function buildRouteTable(
       });
     }
   }
+  markSharedBackends(drafts.values());
   const table = new Map([...drafts].map(([name, d]) => [name, finish(d, drafts)]));
   return table;
 }

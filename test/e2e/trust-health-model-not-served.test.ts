@@ -106,3 +106,56 @@ describe('a 404 of another kind', () => {
     expect(statuses.at(-1)).toBe(404);
   });
 });
+
+/**
+ * A replica that lacks one model of several it serves (a LoRA adapter not loaded there, a model its hosted API retired):
+ * that model's requests fail over, but the replica still serves the others — its 404s are that model's, not the
+ * backend's failure. Counted, a client's few quick requests for the missing model ejected the replica for every model
+ * it serves (here: `a` went all to its peer for the cooldown), and kept it out at each cooldown's end.
+ */
+describe('a replica lacking one of the models it serves', () => {
+  it('fails that model over without being ejected for the others', async () => {
+    const hits = { a: 0, b: 0 };
+    const answer = (res: import('node:http').ServerResponse) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          id: 'x',
+          object: 'chat.completion',
+          model: 'm',
+          choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }],
+          usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 },
+        }),
+      );
+    const lacking = await useUpstream((_req, res, body) => {
+      const model = (JSON.parse(body) as { model: 'a' | 'b' }).model;
+      hits[model]++;
+      if (model === 'b') res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify(NOT_SERVED[0][1]));
+      else answer(res);
+    });
+    const full = await useUpstream((_req, res) => answer(res));
+    const gw = await gatewayFor(
+      `
+version: 1
+backends:
+  lacking: { url: "{{x}}" }
+  full: { url: "{{y}}" }
+models:
+  a: { targets: [{ backend: lacking }, { backend: full }] }
+  b: { targets: [{ backend: lacking }, { backend: full }] }
+`,
+      { x: lacking.url, y: full.url },
+    );
+    try {
+      const ask = (model: string) => rawPost(`${gw.url}/v1/chat/completions`, { model, messages: [{ role: 'user', content: 'hi' }] });
+      for (let i = 0; i < 20; i++) expect((await ask('b')).status).toBe(200);
+      for (let i = 0; i < 20; i++) expect((await ask('a')).status).toBe(200);
+      // An even split: ~10 of 20; ejected after three of the missing model's 404s, it had none.
+      expect(hits.a).toBeGreaterThan(2);
+      expect(gw.eventsOf('ejection')).toEqual([]);
+      // The missing model was asked of the replica (and failed over) more times than its ejection threshold (3).
+      expect(hits.b).toBeGreaterThanOrEqual(4);
+    } finally {
+      await gw.close();
+    }
+  });
+});

@@ -122,6 +122,11 @@ describe('the attempt policy', () => {
     expect(walk(3, [timed, timed, timed])).toEqual({ steps: ['try 1', 'try 2', 'give-up'], counted: [false, false, false] });
   });
 
+  it('does not count a model one backend of several models lacks, and a later status failure of the request still counts', () => {
+    const missing = fail('status', { status: 404, modelOnly: true });
+    expect(walk(3, [missing, fail('status', { status: 500 })])).toEqual({ steps: ['try 1', 'try 2'], counted: [false, true] });
+  });
+
   it('reads a deadline as the queue’s once the wait took more than half of it', () => {
     expect(deadlineCutByQueue(undefined, 2000)).toBe(false);
     expect(deadlineCutByQueue(5000, 120_000)).toBe(false);
