@@ -116,20 +116,22 @@ function messageChars(m: object): number {
 }
 
 /**
- * Prompt tokens of a chat request's `messages` (and its `tools`, and vLLM's retrieval `documents`, which its template
- * renders) or a completion request's `prompt` and `suffix` (the text after an insertion, read as prompt too) — any
- * JSON: junk counts 0.
+ * Prompt tokens of a chat request's `messages` (and its `tools` — or their legacy form, `functions`, which OpenAI and
+ * Azure still render as tools, and the tokenizer counts as such (token-worker.ts chatMessages) — and vLLM's retrieval
+ * `documents`, which its template renders) or a completion request's `prompt` and `suffix` (the text after an
+ * insertion, read as prompt too) — any JSON: junk counts 0.
  */
 export function estimatePromptTokens(body: {
   messages?: unknown;
   prompt?: unknown;
   tools?: unknown;
+  functions?: unknown;
   documents?: unknown;
   suffix?: unknown;
 }): number {
   let chars = 0;
   let framing = 0;
-  const { messages, prompt, tools, documents, suffix } = body;
+  const { messages, prompt, tools, functions, documents, suffix } = body;
   if (Array.isArray(messages)) {
     for (const m of messages) {
       if (!m || typeof m !== 'object') continue;
@@ -137,6 +139,8 @@ export function estimatePromptTokens(body: {
       chars += messageChars(m);
     }
     if (Array.isArray(tools)) chars += renderedChars(tools);
+    // Read as nothing, 40,000 characters of function definitions left a chat on a window too small for it.
+    if (Array.isArray(functions)) chars += renderedChars(functions);
     if (Array.isArray(documents)) chars += renderedChars(documents);
     return Math.ceil(chars / CHARS_PER_TOKEN) + framing;
   }

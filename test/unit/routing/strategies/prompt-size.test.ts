@@ -5,7 +5,7 @@ import { loadTokenCounter } from '../../../../src/openai/tokens.js';
 import { estimateInputTokens, estimatePromptTokens } from '../../../../src/routing/prompt-size.js';
 
 describe('estimatePromptTokens', () => {
-  const cases: [string, { messages?: unknown; prompt?: unknown; tools?: unknown }, number][] = [
+  const cases: [string, { messages?: unknown; prompt?: unknown; tools?: unknown; functions?: unknown }, number][] = [
     ['a chat: 4 characters a token, 3 a message', { messages: [{ role: 'user', content: 'x'.repeat(400) }] }, 3 + Math.ceil(404 / 4)],
     [
       "content parts: their text, and an image a full-size image's tokens",
@@ -28,6 +28,11 @@ describe('estimatePromptTokens', () => {
         messages: [],
         tools: [{ type: 'function', function: { name: 'f', description: 'd'.repeat(399), parameters: { type: 'object' } } }],
       },
+      100,
+    ],
+    [
+      "the legacy functions' definitions, as tools' are",
+      { messages: [], functions: [{ name: 'f', description: 'd'.repeat(399), parameters: { type: 'object' } }] },
       100,
     ],
     [
