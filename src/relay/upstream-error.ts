@@ -97,8 +97,8 @@ const NO_SUCH_MODEL = /\bmodel\b.{0,300}?\b(?:does not exist|not found)/is;
 
 /**
  * Whether a backend's 404 says it does not serve the model it was sent — vLLM's NotFoundError for a model it was not
- * started with (or a LoRA adapter not loaded), OpenAI's `model_not_found`, Anthropic's not_found_error naming the model,
- * Ollama's model not pulled. The gateway chose
+ * started with (or a LoRA adapter not loaded), OpenAI's `model_not_found`, Azure's `DeploymentNotFound`, Anthropic's
+ * not_found_error naming the model, Ollama's model not pulled. The gateway chose
  * that model name from its profile, so it is the replica that is misconfigured (or still loading), not the request:
  * refused without failing over and never counted against its health, such a replica answered in a millisecond with
  * nothing in flight, and least-request and prefix routing sent it nine requests in ten.
@@ -106,7 +106,9 @@ const NO_SUCH_MODEL = /\bmodel\b.{0,300}?\b(?:does not exist|not found)/is;
 export function modelNotServed(status: number, contentType: string | undefined, body: Buffer): boolean {
   if (status !== 404) return false;
   const x = extract(body, contentType);
-  if (x.code === 'model_not_found') return true;
+  // Azure OpenAI's, for a deployment (the backend's `deployment`, else the target's model) that is not there: "The API
+  // deployment for this resource does not exist." names no model, so a replica missing it kept its quick 404s.
+  if (x.code === 'model_not_found' || x.code === 'DeploymentNotFound') return true;
   if (x.message === undefined) return false;
   // Anthropic's: not_found_error, "model: claude-…".
   if (x.type === 'not_found_error' && x.message.startsWith('model: ')) return true;

@@ -25,6 +25,16 @@ const NOT_SERVED = [
     },
   ],
   ['Ollama', { error: 'model "m" not found, try pulling it first' }],
+  [
+    'Azure',
+    {
+      error: {
+        code: 'DeploymentNotFound',
+        message:
+          'The API deployment for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again.',
+      },
+    },
+  ],
   ['Anthropic', { type: 'error', error: { type: 'not_found_error', message: 'model: m' } }],
 ] as const;
 
