@@ -42,22 +42,30 @@ export function promptValue(payload: unknown): unknown {
 /**
  * The messages a chat prompt is counted as: a list is the messages already (count_tokens' turns); a chat request's
  * body is its messages after its tool definitions — `tools` and the legacy `functions`, as one system turn of their
- * JSON, as translate/count-tokens.ts counts an Anthropic request's — and vLLM's retrieval `documents`, likewise. The
- * backend's template renders them into the prompt: counted from the messages alone, a stream left before its usage
+ * JSON, as translate/count-tokens.ts counts an Anthropic request's — and vLLM's retrieval `documents`, likewise (each
+ * as vLLM's `chat_template_kwargs` gives it, when it does). The backend's template renders them into the prompt:
+ * counted from the messages alone, a stream left before its usage
  * with ~4,000 tokens of tool definitions (or of documents) was charged ~10 input tokens, and a tenant leaving each
  * stream at its first chunk had its prompts prefilled without limit under any tpm. Self-contained, like answerText.
  */
 export function chatMessages(prompt: unknown): unknown[] {
   if (Array.isArray(prompt)) return prompt;
   if (prompt === null || typeof prompt !== 'object') return [];
-  const { messages, tools, functions, documents } = prompt as {
+  const { messages, tools, functions, documents, chat_template_kwargs } = prompt as {
     messages?: unknown;
     tools?: unknown;
     functions?: unknown;
     documents?: unknown;
+    chat_template_kwargs?: unknown;
   };
+  // vLLM updates its template's arguments with `chat_template_kwargs`: its `tools` and `documents` are rendered in place
+  // of the request's. Read at the top level only, ~4,000 tokens of documents sent there were charged 8 when left early.
+  const kw =
+    chat_template_kwargs !== null && typeof chat_template_kwargs === 'object'
+      ? (chat_template_kwargs as { tools?: unknown; documents?: unknown })
+      : undefined;
   const out: unknown[] = [];
-  for (const defs of [tools, functions, documents]) {
+  for (const defs of [kw?.tools ?? tools, functions, kw?.documents ?? documents]) {
     if (!Array.isArray(defs) || defs.length === 0) continue;
     let json: string | undefined;
     try {

@@ -57,6 +57,9 @@ const CASES: [string, string, Record<string, unknown>][] = [
   ['tool definitions, to an Azure backend (the parsed body is counted)', 'azgpt', { tools: [tool(WORDS)] }],
   // vLLM's chat `documents`: retrieval documents its chat template renders into the prompt (Command R, Granite).
   ['RAG documents', 'gpt', { documents: [{ title: 'report', text: WORDS }] }],
+  // vLLM updates its template's arguments with chat_template_kwargs: its documents and tools are rendered in their place.
+  ['RAG documents given as a chat template argument', 'gpt', { chat_template_kwargs: { documents: [{ title: 'report', text: WORDS }] } }],
+  ['tool definitions given as a chat template argument', 'gpt', { chat_template_kwargs: { tools: [tool(WORDS)] } }],
 ];
 
 /** Sends a stream of `extra` with `messages`, leaves it at its first chunk; the request's event. */
