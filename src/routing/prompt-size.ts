@@ -128,10 +128,15 @@ export function estimatePromptTokens(body: {
   functions?: unknown;
   documents?: unknown;
   suffix?: unknown;
+  chat_template_kwargs?: unknown;
 }): number {
   let chars = 0;
   let framing = 0;
-  const { messages, prompt, tools, functions, documents, suffix } = body;
+  const { messages, prompt, functions, suffix, chat_template_kwargs: kwargs } = body;
+  // vLLM renders the `tools` and `documents` its chat_template_kwargs give in place of the request's.
+  const kw = kwargs !== null && typeof kwargs === 'object' ? (kwargs as { tools?: unknown; documents?: unknown }) : undefined;
+  const tools = kw?.tools ?? body.tools;
+  const documents = kw?.documents ?? body.documents;
   if (Array.isArray(messages)) {
     for (const m of messages) {
       if (!m || typeof m !== 'object') continue;

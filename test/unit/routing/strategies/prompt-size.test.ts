@@ -5,7 +5,7 @@ import { loadTokenCounter } from '../../../../src/openai/tokens.js';
 import { estimateInputTokens, estimatePromptTokens } from '../../../../src/routing/prompt-size.js';
 
 describe('estimatePromptTokens', () => {
-  const cases: [string, { messages?: unknown; prompt?: unknown; tools?: unknown; functions?: unknown }, number][] = [
+  const cases: [string, Parameters<typeof estimatePromptTokens>[0], number][] = [
     ['a chat: 4 characters a token, 3 a message', { messages: [{ role: 'user', content: 'x'.repeat(400) }] }, 3 + Math.ceil(404 / 4)],
     [
       "content parts: their text, and an image a full-size image's tokens",
@@ -33,6 +33,15 @@ describe('estimatePromptTokens', () => {
     [
       "the legacy functions' definitions, as tools' are",
       { messages: [], functions: [{ name: 'f', description: 'd'.repeat(399), parameters: { type: 'object' } }] },
+      100,
+    ],
+    [
+      'documents vLLM renders from chat_template_kwargs, in place of the top-level ones',
+      {
+        messages: [],
+        documents: [{ text: 'x' }],
+        chat_template_kwargs: { documents: [{ title: 'ab', text: 'd'.repeat(398) }] },
+      },
       100,
     ],
     [
