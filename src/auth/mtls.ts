@@ -5,6 +5,7 @@
  * type). Only a certificate the TLS layer verified against tls.clientCa is ever mapped.
  */
 import { X509Certificate } from 'node:crypto';
+import { isIPv6 } from 'node:net';
 import { parseSubject } from '../profile/mtls-subject.js';
 import type { Profile } from '../profile/schema.js';
 
@@ -35,7 +36,8 @@ export interface SanEntry {
 interface Rule {
   tenant: string;
   subject: [string, string][] | undefined;
-  san: { type: string | undefined; value: string } | undefined;
+  /** `ip`: the value as an IPv6 address in one spelling (ipv6Key), when it is one. */
+  san: { type: string | undefined; value: string; ip: string | undefined } | undefined;
 }
 
 export type MtlsResult = { ok: true; tenant: string } | { ok: false; reason: 'no_certificate' | 'unverified' | 'unmapped' };
@@ -80,10 +82,26 @@ export function parseSans(text: string | undefined): SanEntry[] {
   return out;
 }
 
+/**
+ * An IPv6 address in one spelling (WHATWG URL's: compressed, lower case). Node renders a certificate's as eight groups
+ * of upper-case hex (`IP Address:2001:DB8:0:0:0:0:0:1`), where a profile writes `2001:db8::1`: compared as text, an
+ * IPv6 rule never matched the certificate it names. Undefined for anything else.
+ */
+function ipv6Key(value: string): string | undefined {
+  if (!isIPv6(value)) return undefined;
+  try {
+    return new URL(`http://[${value}]/`).hostname;
+  } catch {
+    // A zone id (fe80::1%eth0): no certificate holds one.
+    return undefined;
+  }
+}
+
 function parseSanRule(text: string): Rule['san'] {
   const m = /^(dns|uri|email|ip address|ip):(.+)$/i.exec(text);
-  if (m) return { type: SAN_TYPES[m[1]!.toLowerCase()], value: m[2]! };
-  return { type: undefined, value: text };
+  const type = m ? SAN_TYPES[m[1]!.toLowerCase()] : undefined;
+  const value = m ? m[2]! : text;
+  return { type, value, ip: type === undefined || type === 'IP Address' ? ipv6Key(value) : undefined };
 }
 
 export interface MtlsRules {
@@ -128,7 +146,11 @@ function subjectMatches(want: [string, string][], cert: PeerCert): boolean {
 }
 
 function sanMatches(want: NonNullable<Rule['san']>, sans: SanEntry[]): boolean {
-  return sans.some((s) => s.value === want.value && (want.type === undefined || s.type === want.type));
+  return sans.some(
+    (s) =>
+      (want.type === undefined || s.type === want.type) &&
+      (s.value === want.value || (want.ip !== undefined && s.type === 'IP Address' && ipv6Key(s.value) === want.ip)),
+  );
 }
 
 /** Longer chains than a client's are not walked (the objects are node:tls's; a root is its own issuer). */

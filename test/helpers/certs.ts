@@ -141,6 +141,11 @@ export function forgedLink(certs: TestCerts): string {
   return readFileSync(join(dir, 'forged-ca.crt'), 'utf8');
 }
 
+/** A client certificate of `certs.ca` with `subject` (`/CN=x`) and these SANs (`IP:2001:db8::1`, `DNS:x.example`). */
+export function clientCert(certs: TestCerts, name: string, subject: string, ...sans: string[]): CertFiles {
+  return issue(certs.dir, 'ca', name, subject, client(...sans));
+}
+
 /** An intermediate CA under `ca` and a client certificate (acme's subject) it signed. */
 export function intermediateChain(certs: TestCerts): { mid: CertFiles; leaf: CertFiles } {
   const mid = issue(certs.dir, 'ca', 'mid-ca', '/CN=aigw test intermediate', 'basicConstraints=critical,CA:TRUE\nkeyUsage=keyCertSign');
