@@ -6,6 +6,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { createLocalJWKSet, JSONWebKeySet, JWK, JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
+import { monotonicNow } from '../core/clock.js';
 import { REDACTED } from '../core/scrub.js';
 import { readSmallFile } from '../core/small-file.js';
 import { loadJose } from './jose.js';
@@ -57,7 +58,9 @@ export class JwksSource {
       cooldownMs: opts.cooldownMs ?? 30_000,
       timeoutMs: opts.timeoutMs ?? 5000,
       maxBytes: opts.maxBytes ?? 1024 * 1024,
-      now: opts.now ?? Date.now,
+      // Monotonic: on the wall clock, a step back (an NTP correction, a VM restored) left now − lastAttempt negative
+      // for as long as the step, and no unknown kid (nor a key set that never loaded) was fetched for until then.
+      now: opts.now ?? monotonicNow,
     };
     const remote = /^https?:\/\//i.test(location);
     this.location = remote || isAbsolute(location) ? location : resolve(opts.baseDir ?? '.', location);
