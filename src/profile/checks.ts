@@ -175,7 +175,7 @@ export function checkReferences(p: Profile, report: Report): void {
       report(
         'error',
         ['admin', 'key'],
-        'the admin key ends with whitespace or holds a control character: no request can send it (a trailing newline from a file?)',
+        'the admin key ends with whitespace or holds a control character or a character beyond Latin-1: no request can send it (a trailing newline from a file?)',
       );
     } else if (BEYOND_ASCII.test(adminKey)) {
       report(
@@ -190,8 +190,12 @@ export function checkReferences(p: Profile, report: Report): void {
   }
 }
 
-/** A value HTTP carries as it is: tab, visible ASCII and beyond (no control character), nothing blank at its end. */
-const SENDABLE_HEADER_VALUE = /^[\t\x20-\x7e\u0080-\uffff]*[\x21-\x7e\u0080-\uffff]$/;
+/**
+ * A value HTTP carries as it is: tab, visible ASCII and Latin-1 (no control character), nothing blank at its end.
+ * Node reads a header's bytes as Latin-1: a character past U+00FF never arrives, whatever the client sends
+ * (`aigw top` refuses such a key, curl sends its UTF-8 bytes, read as other characters).
+ */
+const SENDABLE_HEADER_VALUE = /^[\t\x20-\x7e\u0080-\u00ff]*[\x21-\x7e\u0080-\u00ff]$/;
 /** A character curl and most clients send as UTF-8 bytes, which the server reads as Latin-1. */
 const BEYOND_ASCII = /[^\t\x20-\x7e]/;
 
