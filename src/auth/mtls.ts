@@ -36,8 +36,11 @@ export interface SanEntry {
 interface Rule {
   tenant: string;
   subject: [string, string][] | undefined;
-  /** `ip`: the value as an IPv6 address in one spelling (ipv6Key), when it is one. */
-  san: { type: string | undefined; value: string; ip: string | undefined } | undefined;
+  /**
+   * `ip`: the value as an IPv6 address in one spelling (ipv6Key), when it is one; `dns`: the value in lower case, when
+   * it may name a DNS entry (a DNS name is the same name in any case, RFC 6125 §6.4.1).
+   */
+  san: { type: string | undefined; value: string; ip: string | undefined; dns: string | undefined } | undefined;
 }
 
 export type MtlsResult = { ok: true; tenant: string } | { ok: false; reason: 'no_certificate' | 'unverified' | 'unmapped' };
@@ -97,11 +100,19 @@ function ipv6Key(value: string): string | undefined {
   }
 }
 
+/** ASCII letters in lower case, nothing else touched (a certificate's DNS names are ASCII: IDNs are written as punycode). */
+const asciiLower = (s: string): string => s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+
 function parseSanRule(text: string): Rule['san'] {
   const m = /^(dns|uri|email|ip address|ip):(.+)$/i.exec(text);
   const type = m ? SAN_TYPES[m[1]!.toLowerCase()] : undefined;
   const value = m ? m[2]! : text;
-  return { type, value, ip: type === undefined || type === 'IP Address' ? ipv6Key(value) : undefined };
+  return {
+    type,
+    value,
+    ip: type === undefined || type === 'IP Address' ? ipv6Key(value) : undefined,
+    dns: type === undefined || type === 'DNS' ? asciiLower(value) : undefined,
+  };
 }
 
 export interface MtlsRules {
@@ -149,7 +160,9 @@ function sanMatches(want: NonNullable<Rule['san']>, sans: SanEntry[]): boolean {
   return sans.some(
     (s) =>
       (want.type === undefined || s.type === want.type) &&
-      (s.value === want.value || (want.ip !== undefined && s.type === 'IP Address' && ipv6Key(s.value) === want.ip)),
+      (s.value === want.value ||
+        (want.ip !== undefined && s.type === 'IP Address' && ipv6Key(s.value) === want.ip) ||
+        (want.dns !== undefined && s.type === 'DNS' && asciiLower(s.value) === want.dns)),
   );
 }
 
