@@ -21,8 +21,11 @@ const NEVER_UPSTREAM = new Set([
   ...['host', 'content-length', 'expect', 'connection', 'keep-alive', 'proxy-authenticate', 'proxy-connection'],
   ...['te', 'trailer', 'transfer-encoding', 'upgrade', 'accept-encoding'],
   // Who is calling: only the gateway says that (forwardIdentity's usual names), to any backend; and a client certificate
-  // is the gateway's to vouch for — Envoy sanitizes x-forwarded-client-cert by default, a backend behind it trusts it.
-  ...['x-aigw-tenant', 'x-aigw-user', 'x-forwarded-client-cert'],
+  // is the gateway's to vouch for — Envoy sanitizes x-forwarded-client-cert by default, a backend behind it trusts it;
+  // RFC 9440's Client-Cert and Client-Cert-Chain, which a TLS-terminating proxy (this one) must never pass on from a
+  // client (§4), and Traefik's passTLSClientCert pair.
+  ...['x-aigw-tenant', 'x-aigw-user', 'x-forwarded-client-cert', 'client-cert', 'client-cert-chain'],
+  ...['x-forwarded-tls-client-cert', 'x-forwarded-tls-client-cert-info'],
   // The gateway says which version it speaks to an Anthropic backend (translate/upstream-request.ts).
   'anthropic-version',
 ]);

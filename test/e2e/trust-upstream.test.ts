@@ -180,6 +180,12 @@ describe('secrets never travel back (trust class 9)', () => {
       'x-forwarded-host': 'evil.example',
       // A client certificate the gateway never saw, as Envoy's XFCC names one to a backend that trusts it.
       'x-forwarded-client-cert': 'By=spiffe://cluster/ns/ai/sa/backend;URI=spiffe://cluster/ns/ai/sa/admin',
+      // RFC 9440's fields, which a backend behind a TLS-terminating proxy reads as the certificate that proxy verified.
+      'client-cert': ':MIIBqDCCAU6gAwIBAgIBBzAKBggqhkjOPQQDAjA6MRswGQYDVQQKDBJMZXQncyBBdXRoZW50aWNhdGU=:',
+      'client-cert-chain': ':MIIB5jCCAYugAwIBAgIBFjAKBggqhkjOPQQDAjBWMQswCQYDVQQGEwJVUzE=:',
+      // Traefik's passTLSClientCert names.
+      'x-forwarded-tls-client-cert': 'MIIBqDCCAU6gAwIBAgIBBzAK',
+      'x-forwarded-tls-client-cert-info': 'Subject%3D%22CN%3Dadmin%22',
       'x-goog-api-key': 'g-key',
       'ocp-apim-subscription-key': 'apim-key',
       // The same, spelt with underscores (CGI and WSGI servers read them as the dashed names).
