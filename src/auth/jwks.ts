@@ -118,6 +118,16 @@ export class JwksSource {
     return this.inflight !== undefined || this.opts.now() - this.lastAttempt >= this.opts.cooldownMs;
   }
 
+  /**
+   * A read begun now, for a reload (what the operator changed must be what it reads): a fetch under way was asked
+   * before the change — an unknown kid's or the routine one — and answers the set as it was then, a key taken out
+   * still in it. It is let finish (one fetch at a time), then the set is read again.
+   */
+  async reread(): Promise<void> {
+    if (this.inflight) await this.inflight;
+    await this.refresh();
+  }
+
   /** One fetch at a time; concurrent callers share it. */
   refresh(): Promise<void> {
     this.inflight ??= this.fetchOnce().finally(() => {

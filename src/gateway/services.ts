@@ -122,7 +122,7 @@ async function startJwt(profile: Profile, previous: JwtAuth | undefined): Promis
 async function rereadKeys(profile: Profile, jwt: JwtAuth | undefined): Promise<JwtAuth | undefined> {
   const config = profile.auth?.jwt;
   if (!jwt || !config) return jwt;
-  await jwt.jwks.refresh();
+  await jwt.jwks.reread();
   warnOfKeys(config.jwks, jwt.jwks.status());
   return jwt;
 }
