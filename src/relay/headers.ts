@@ -117,6 +117,25 @@ const isAccountHeader = (name: string): boolean =>
   name.includes('ratelimit') || name.startsWith('anthropic-priority-') || ACCOUNT_HEADERS.has(name);
 
 /**
+ * The most header bytes of a backend's relayed to the client (each line's name, value, `: ` and CRLF): 1 KiB under the
+ * 16 KiB a client on Node (openai-node's fetch, node:http: names and values) or h11 (the Python SDK: the head's bytes)
+ * reads, for what the gateway adds (x-request-id, x-aigw-backend, x-ratelimit-*, request-id, date, connection,
+ * framing). The gateway's own reader takes a backend's head up to 16 KiB: relayed whole, one within a few hundred bytes
+ * of it reached the client past its limit (HPE_HEADER_OVERFLOW, UND_ERR_HEADERS_OVERFLOW) — a 200 the gateway counted
+ * as served, the client a connection error it retried, the backend generating the answer again each time. Past this,
+ * the rest of the backend's headers are left out; content-type and content-encoding never are.
+ */
+export const MAX_RELAYED_HEADER_BYTES = 15 * 1024;
+
+/** A header's bytes in a head: a line for each of its values, `name: value` and CRLF. */
+function headerBytes(name: string, v: string | readonly string[]): number {
+  if (typeof v === 'string') return name.length + v.length + 4;
+  let n = 0;
+  for (const x of v) n += name.length + x.length + 4;
+  return n;
+}
+
+/**
  * The backend's response headers that the client may see (framing is decided by the relay). A header whose value
  * holds one of the profile's credentials is dropped: a backend's debug header echoed the gateway's key to every client.
  */
@@ -127,6 +146,12 @@ export function downstreamHeaders(
 ): Record<string, string | string[]> {
   // Headers the backend's Connection names are hop-by-hop too (RFC 9110 §7.6.1): this hop's, not the client's.
   const named = upstream.connection === undefined ? undefined : connectionNames(upstream.connection);
+  // Framing is always relayed: its bytes are taken from the budget first, whatever its place in the head.
+  let room = MAX_RELAYED_HEADER_BYTES;
+  for (const name of FRAMING) {
+    const v = upstream[name];
+    if (v !== undefined) room -= headerBytes(name, v);
+  }
   for (const name in upstream) {
     const v = upstream[name];
     // A name holding a credential (`x-<key>: 1`) goes as a value holding one does.
@@ -139,6 +164,9 @@ export function downstreamHeaders(
       continue;
     }
     if (typeof v === 'string' ? scrub(v) !== v : v.some((x) => scrub(x) !== x)) continue;
+    const size = headerBytes(name, v);
+    if (size > room) continue;
+    room -= size;
     out[name] = v;
   }
   return out;
