@@ -76,6 +76,8 @@ function upstreamRequestId(given: string): string {
   return `${given}.${nextId('aigw')}`;
 }
 
+const NO_HOST = aigwError('invalid_request', 'an HTTP/1.1 request must carry a Host header', { param: 'host' });
+
 const SHUTTING_DOWN = aigwError('gateway_shutting_down', 'the gateway is shutting down: retry the request');
 
 /**
@@ -128,8 +130,10 @@ function handle(state: GatewayState, req: IncomingMessage, res: ServerResponse):
   const endpoint = endpointAt(path);
   // What a 408 for a body too slow to arrive is worded in (client-error.ts).
   noteClientApi(req.socket, endpoint === undefined ? undefined : ENDPOINT_API[endpoint]);
+  if (endpoint !== undefined) ctx.api = ENDPOINT_API[endpoint];
+  // RFC 9112 §3.2: a server must answer 400 to an HTTP/1.1 request without a Host — here, in its API's shape (server.ts).
+  if (!req.headers.host && req.httpVersionMajor === 1 && req.httpVersionMinor === 1) return refuse(ctx, NO_HOST);
   if (endpoint !== undefined) {
-    ctx.api = ENDPOINT_API[endpoint];
     if (req.method !== 'POST') return methodNotAllowed(ctx, 'POST');
     ctx.record.endpoint = endpoint;
     return proxy(ctx, state, runtime, endpoint);

@@ -125,6 +125,9 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
     keepAliveTimeout: 65_000,
     noDelay: true,
     maxHeaderSize: MAX_CLIENT_HEADER_BYTES,
+    // An HTTP/1.1 request without a Host is refused by the handler (handle.ts), in its API's error shape: node:http's own
+    // refusal is a bare 400 with an empty body — no error, no x-request-id, nothing logged.
+    requireHostHeader: false,
   };
   const handler = createHandler(state);
   const tls = state.runtime.services.tls;
