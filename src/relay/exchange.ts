@@ -128,6 +128,20 @@ function encodedBeyondIdentity(value: string | string[] | undefined): boolean {
 }
 
 /**
+ * Whether a transfer-encoding names a coding llhttp does not undo: it takes chunks apart and nothing else, so a body in
+ * `gzip, chunked` reached the relay (and the client) as the compressed bytes. `identity` changes nothing.
+ */
+function codedBeyondChunked(value: string | string[] | undefined): boolean {
+  if (value === undefined) return false;
+  for (const v of typeof value === 'string' ? [value] : value)
+    for (const coding of v.split(',')) {
+      const c = coding.trim().toLowerCase();
+      if (c !== '' && c !== 'chunked' && c !== 'identity') return true;
+    }
+  return false;
+}
+
+/**
  * Whether an error a backend sent mid-stream, meaning `status`, is the backend's failure: a server fault or refused
  * credentials, as counted before the head — not a 429 (busy, not broken) nor another 4xx (the request's).
  */
@@ -311,6 +325,13 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.mode = 'error-body';
       this.deadline = setTimeout(() => this.endErrorBody(), ERROR_BODY_MS).unref();
       return;
+    }
+    // aigw sends no TE, so a transfer coding beyond chunked was never asked for: left on the bytes by llhttp, it went out
+    // as a 200 labelled JSON (or an event stream) that no client decodes, and an error object in it — a secret too — was
+    // neither read as the error it is nor scrubbed.
+    if (codedBeyondChunked(headers['transfer-encoding'])) {
+      const shown = this.relay.scrub(String(headers['transfer-encoding'])).slice(0, 40);
+      return this.failUnreadable(`an answer in transfer coding ${shown} cannot be read`);
     }
     const ct = headers['content-type'];
     const translating = this.dialect?.answer !== undefined;
