@@ -26,7 +26,7 @@ import { clientUserProblem, type Identified, identifyOtherwise } from './identif
 import { RequestContext } from './request-context.js';
 import { traceParsed, traceRequest } from './request-trace.js';
 import { type BodyRead, discardUpload, readRequestBody } from './request-body.js';
-import { answerInternalError, failedRequest, modelNotFound, sendError, sendJsonText } from './respond.js';
+import { answerInternalError, closesAfterAnswer, failedRequest, modelNotFound, sendError, sendJsonText } from './respond.js';
 import type { Runtime } from './runtime.js';
 
 /** What outlives a reload: the current runtime (swapped whole), the bus, counters, the tokenizer thread. */
@@ -100,8 +100,9 @@ export function createHandler(state: GatewayState): (req: IncomingMessage, res: 
 
 function handle(state: GatewayState, req: IncomingMessage, res: ServerResponse): Promise<void> | void {
   // Parsed from a read its connection was closed during (MAX_PIPELINED, below): node:http goes on parsing the read's
-  // requests, and each was logged, counted and published as a request (299 from one write of 300).
-  if (req.socket.destroyed) return;
+  // requests, and each was logged, counted and published as a request (299 from one write of 300). Or pipelined behind
+  // an answer that closes the connection (a refusal): it would never be answered (respond.ts closesAfterAnswer).
+  if (req.socket.destroyed || closesAfterAnswer(req.socket)) return;
   const runtime = state.runtime;
   runtime.acquire();
   const given = clientRequestId(req);

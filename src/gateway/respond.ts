@@ -9,9 +9,23 @@ import { answerFailure } from '../core/guard.js';
 import { renderError } from '../openai/error-shape.js';
 import type { RequestContext } from './request-context.js';
 
+/**
+ * Connections an answer of the gateway's closes (`connection: close`). node:http goes on parsing what the client
+ * pipelined behind such an answer, and each request was handled — authenticated, admitted, sent upstream — though its
+ * answer could never be written: a backend worked on it until the close aborted it, and a tenant paid its reservation
+ * (20 of 20 chats pipelined behind a 404 reached the backend).
+ */
+const closing = new WeakSet<object>();
+
+/** Whether an answer on this connection closes it: a request read on it after that is never answered. */
+export function closesAfterAnswer(socket: object): boolean {
+  return closing.has(socket);
+}
+
 export function sendError(ctx: RequestContext, err: AigwError, closeConnection = false): void {
   const { res, record } = ctx;
   if (res.headersSent || res.destroyed) return;
+  if (closeConnection) closing.add(ctx.req.socket);
   const r =
     ctx.api === 'anthropic'
       ? renderAnthropicError(err, { requestId: ctx.requestId, base: ctx.extraHeaders })
