@@ -66,7 +66,7 @@ function applyTimeouts(server: Server, profile: Profile): void {
   // Slowloris: headers must arrive within the request timeout; and the whole request, body included, on
   // every path — never unbounded. Node checks both on connectionsCheckingInterval and answers 408 through
   // clientError (in its client's API's error shape: client-error.ts): one timer for all connections, not one a request.
-  server.headersTimeout = profile.timeouts.request;
+  server.headersTimeout = headersMs(profile);
   server.requestTimeout = profile.timeouts.request;
   // And the TLS handshake before them. node:tls reads its handshakeTimeout option from a symbol on the server for
   // each connection it accepts; a reload sets it there (none: the option given at start stays).
@@ -82,6 +82,14 @@ function applyTimeouts(server: Server, profile: Profile): void {
 function applyConnectionCap(server: Server, profile: Profile): void {
   const cap = profile.limits.maxConnections ?? processConnectionCap();
   server.maxConnections = cap ?? Number.POSITIVE_INFINITY;
+}
+
+/**
+ * timeouts.request, or Node's own 60 s when it is 0: no request deadline (a long upload) is no reason to wait for a
+ * head without end — at 0 a client trickling header bytes held its connection until the connection cap (no 408).
+ */
+function headersMs(profile: Profile): number {
+  return profile.timeouts.request || 60_000;
 }
 
 /** timeouts.request, or Node's own 120 s when it is 0 (no request deadline): a handshake is never unbounded. */
@@ -121,7 +129,7 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
   };
   const httpOptions: ServerOptions = {
     // Node checks header deadlines on this interval (30 s by default), so it bounds how late a cut comes.
-    connectionsCheckingInterval: Math.max(50, Math.min(1000, profile.timeouts.request / 2)),
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, headersMs(profile) / 2)),
     keepAliveTimeout: 65_000,
     noDelay: true,
     maxHeaderSize: MAX_CLIENT_HEADER_BYTES,
