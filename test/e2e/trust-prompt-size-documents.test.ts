@@ -6,36 +6,15 @@
  * it (a 400 passed through, never failed over) (attacker review).
  */
 import { describe, expect, it } from 'vitest';
-import { useGateway } from '../helpers/gateway.js';
+import { servedBy as served, useEscalatingGateway } from '../helpers/escalation.js';
 
-const gw = await useGateway(`
-version: 1
-backends:
-  cheap: { url: http://127.0.0.1:0, kind: anthropic, apiKey: sk-ant-cheap, mock: { kind: anthropic } }
-  big: { url: http://127.0.0.1:0, kind: anthropic, apiKey: sk-ant-big, mock: { kind: anthropic } }
-models:
-  chat:
-    strategy: cost
-    targets: [{ backend: cheap, model: small, contextWindow: 600, pricing: { input: 0.1, output: 0.2 } }]
-    escalate: [{ when: { promptTokens: ">3000" }, model: chat-large }]
-  chat-large:
-    targets: [{ backend: big, model: large, pricing: { input: 5, output: 25 } }]
-`);
+const gw = await useEscalatingGateway('anthropic');
 
 const LONG = 'the manual says this on one of its many pages; '.repeat(900); // ~42,000 characters: ~10,500 tokens
 
-let n = 0;
 /** The backend an Anthropic Messages request was sent to, as its event names it. */
-async function servedBy(content: unknown[]): Promise<string | undefined> {
-  const id = `prompt-size-doc-${++n}`;
-  const r = await fetch(`${gw.url}/v1/messages`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-request-id': id },
-    body: JSON.stringify({ model: 'chat', max_tokens: 4, messages: [{ role: 'user', content }] }),
-  });
-  await r.arrayBuffer();
-  return (await gw.requestEvent(id)).backend;
-}
+const servedBy = (content: unknown[]) =>
+  served(gw, '/v1/messages', { model: 'chat', max_tokens: 4, messages: [{ role: 'user', content }] });
 
 const QUESTION = { type: 'text', text: 'Summarize it.' };
 

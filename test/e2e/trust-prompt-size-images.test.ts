@@ -6,37 +6,17 @@
  * failed over). Each media part now counts as a full-size image, 1,600 tokens (attacker review).
  */
 import { describe, expect, it } from 'vitest';
-import { useGateway } from '../helpers/gateway.js';
+import { servedBy as served, useEscalatingGateway } from '../helpers/escalation.js';
 
-const gw = await useGateway(`
-version: 1
-backends:
-  cheap: { url: http://127.0.0.1:0, mock: { kind: vllm, models: [small] } }
-  big: { url: http://127.0.0.1:0, mock: { kind: vllm, models: [large] } }
-models:
-  chat:
-    strategy: cost
-    targets: [{ backend: cheap, model: small, contextWindow: 600, pricing: { input: 0.1, output: 0.2 } }]
-    escalate: [{ when: { promptTokens: ">3000" }, model: chat-large }]
-  chat-large:
-    targets: [{ backend: big, model: large, pricing: { input: 5, output: 25 } }]
-`);
+const gw = await useEscalatingGateway('vllm');
 
-let n = 0;
 /** The backend a chat request with `images` pictures was sent to, as its event names it. */
-async function servedBy(images: number): Promise<string | undefined> {
-  const id = `prompt-size-images-${++n}`;
+function servedBy(images: number): Promise<string | undefined> {
   const content = [
     { type: 'text', text: 'What changed between these frames?' },
     ...Array.from({ length: images }, (_, i) => ({ type: 'image_url', image_url: { url: `https://example.test/frame-${i}.png` } })),
   ];
-  const r = await fetch(`${gw.url}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-request-id': id },
-    body: JSON.stringify({ model: 'chat', max_tokens: 4, messages: [{ role: 'user', content }] }),
-  });
-  await r.arrayBuffer();
-  return (await gw.requestEvent(id)).backend;
+  return served(gw, '/v1/chat/completions', { model: 'chat', max_tokens: 4, messages: [{ role: 'user', content }] });
 }
 
 describe("a prompt's images count toward its size", () => {

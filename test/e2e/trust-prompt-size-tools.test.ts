@@ -6,36 +6,14 @@
  * window instead, where a real backend refuses them (a 400 passed through, never failed over).
  */
 import { describe, expect, it } from 'vitest';
-import { useGateway } from '../helpers/gateway.js';
+import { servedBy as served, useEscalatingGateway } from '../helpers/escalation.js';
 
-const gw = await useGateway(`
-version: 1
-backends:
-  cheap: { url: http://127.0.0.1:0, mock: { kind: vllm, models: [small] } }
-  big: { url: http://127.0.0.1:0, mock: { kind: vllm, models: [large] } }
-models:
-  chat:
-    strategy: cost
-    targets: [{ backend: cheap, model: small, contextWindow: 600, pricing: { input: 0.1, output: 0.2 } }]
-    escalate: [{ when: { promptTokens: ">3000" }, model: chat-large }]
-  chat-large:
-    targets: [{ backend: big, model: large, pricing: { input: 5, output: 25 } }]
-`);
+const gw = await useEscalatingGateway('vllm');
 
 const LONG = 'the tool printed this line of its output; '.repeat(1000); // ~42,000 characters: ~10,500 tokens
 
-let n = 0;
 /** The backend the request was sent to, as its event names it (whatever the mock made of the conversation). */
-async function servedBy(path: string, body: unknown): Promise<string | undefined> {
-  const id = `prompt-size-${++n}`;
-  const r = await fetch(`${gw.url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-request-id': id },
-    body: JSON.stringify(body),
-  });
-  await r.arrayBuffer();
-  return (await gw.requestEvent(id)).backend;
-}
+const servedBy = (path: string, body: unknown) => served(gw, path, body);
 
 describe("a prompt's tool results, call arguments and tool definitions count toward its size", () => {
   it('a short question stays on the small model', async () => {
