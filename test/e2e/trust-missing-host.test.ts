@@ -4,9 +4,9 @@
  * saw it. RFC 9112 §3.2 has a server answer such a request 400: the gateway does, as it answers any refusal. HTTP/1.0
  * has no Host to require.
  */
-import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { useGateway } from '../helpers/gateway.js';
+import { writeAndReadToClose } from '../helpers/raw.js';
 
 const gw = await useGateway(`
 version: 1
@@ -19,16 +19,7 @@ models:
 const CHAT = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }], max_tokens: 3 });
 
 /** Writes `text` on a new connection and reads until the gateway closes it (a refusal closes it), or 2 s. */
-function send(text: string): Promise<string> {
-  return new Promise((resolve) => {
-    let read = '';
-    const s = connect(Number(new URL(gw.url).port), '127.0.0.1', () => s.write(text));
-    s.on('data', (d) => (read += d));
-    s.on('error', () => {});
-    s.on('close', () => resolve(read));
-    setTimeout(() => s.destroy(), 2000);
-  });
-}
+const send = (text: string): Promise<string> => writeAndReadToClose(gw.url, text, 2000);
 
 const chatCount = async () => (await gw.mockStats('v')).requests['/v1/chat/completions'] ?? 0;
 

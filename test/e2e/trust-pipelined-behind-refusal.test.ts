@@ -4,10 +4,10 @@
  * written behind the close: the backend worked on it until the close aborted it, and its tenant paid the reservation
  * of a request it was never answered (20 of 20 chats behind a 404 or a 401 reached the backend). Now they are not handled at all.
  */
-import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { eventually, useGateway } from '../helpers/gateway.js';
 import { useUpstream } from '../helpers/upstream.js';
+import { writeAndReadToClose } from '../helpers/raw.js';
 
 const ANSWER = JSON.stringify({
   id: 'x',
@@ -38,16 +38,7 @@ const chat = (i: number) =>
   `content-type: application/json\r\ncontent-length: ${BODY.length}\r\n\r\n${BODY}`;
 
 /** One write on a new connection; what comes back until the gateway closes it. */
-function send(text: string): Promise<string> {
-  return new Promise((resolve) => {
-    let read = '';
-    const s = connect(Number(new URL(gw.url).port), '127.0.0.1', () => s.write(text));
-    s.on('data', (d) => (read += d));
-    s.on('error', () => {});
-    s.on('close', () => resolve(read));
-    setTimeout(() => s.destroy(), 3000);
-  });
-}
+const send = (text: string): Promise<string> => writeAndReadToClose(gw.url, text, 3000);
 
 describe('requests pipelined behind a refusal that closes the connection', () => {
   it.each([

@@ -1,4 +1,5 @@
 /** A raw HTTP client over node:http: every chunk as the socket delivered it, and how the body ended. */
+import { connect } from 'node:net';
 import { request } from 'node:http';
 import { decodeSseBody, type SseEvent } from '../../src/openai/sse.js';
 
@@ -77,4 +78,16 @@ export function streamedText(events: SseEvent[]): string {
     text += j.choices?.[0]?.delta?.content ?? j.choices?.[0]?.text ?? '';
   }
   return text;
+}
+
+/** Writes `text` in one write on a new connection to `url`, and reads until the gateway closes it, or `ms` pass. */
+export function writeAndReadToClose(url: string, text: string, ms: number): Promise<string> {
+  return new Promise((resolve) => {
+    let read = '';
+    const s = connect(Number(new URL(url).port), '127.0.0.1', () => s.write(text));
+    s.on('data', (d) => (read += d));
+    s.on('error', () => {});
+    s.on('close', () => resolve(read));
+    setTimeout(() => s.destroy(), ms);
+  });
 }
