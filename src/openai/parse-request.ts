@@ -333,7 +333,10 @@ function generationBounds(
   if (typeof n !== 'number') return n;
   const nCmpl = countField(obj, 'n_cmpl', MAX_N);
   if (typeof nCmpl !== 'number') return nCmpl;
-  const bestOf = endpoint === 'completions' ? countField(obj, 'best_of', MAX_BEST_OF) : 1;
+  // best_of is read on chat too: vLLM's chat request takes it (one of its sampling parameters) and generates best_of
+  // sequences to return n of them. Read on completions alone, a chat of best_of 1,000,000 went upstream unchecked,
+  // reserved as one answer.
+  const bestOf = countField(obj, 'best_of', MAX_BEST_OF);
   if (typeof bestOf !== 'number') return bestOf;
   if (bestOf < n && obj.best_of !== undefined && obj.best_of !== null) {
     return aigwError('invalid_request', `best_of (${bestOf}) must be at least n (${n})`, { param: 'best_of' });
