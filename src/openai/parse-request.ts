@@ -58,7 +58,11 @@ export const MAX_JSON_DEPTH = 128;
 /** The largest max_tokens accepted: far beyond any model's context, far below an unbounded reservation. */
 export const MAX_COMPLETION_TOKENS = 100_000_000;
 const CHAT_TOKEN_FIELDS = ['max_completion_tokens', 'max_tokens'] as const;
-const MESSAGES_TOKEN_FIELDS = ['max_tokens'] as const;
+/**
+ * Anthropic's Messages and the legacy completions API name the length max_tokens alone: no completions backend reads
+ * max_completion_tokens (OpenAI's and vLLM's take max_tokens, 16 when absent; llama.cpp's generates to its context).
+ */
+const MAX_TOKENS_ONLY = ['max_tokens'] as const;
 /**
  * The longest model name a request may give. Real ones are short (a Hugging Face id is at most 96 characters);
  * the name goes into the request's event, its log line and the replay history, 1,024 of them kept — unbounded,
@@ -295,7 +299,7 @@ export function forgetBody(p: ProxyRequest, sent: Buffer | undefined): void {
 }
 
 /**
- * What a request may generate, checked so a reservation always covers it: max_tokens (or
+ * What a request may generate, checked so a reservation always covers it: max_tokens (or, on chat,
  * max_completion_tokens) absent or null means the profile's default; otherwise a whole number from 1 to
  * MAX_COMPLETION_TOKENS (0, negative, fractional, a string or larger is 400, never an unlimited
  * reservation), raised by llama.cpp's n_predict. n (or llama.cpp's n_cmpl) and best_of multiply it, and so does
@@ -312,11 +316,11 @@ function generationBounds(
     if (obj.max_tokens === undefined || obj.max_tokens === null)
       return aigwError('invalid_request', 'max_tokens: Field required', { param: 'max_tokens' });
   }
-  for (const field of endpoint === 'messages' ? MESSAGES_TOKEN_FIELDS : CHAT_TOKEN_FIELDS) {
+  for (const field of endpoint === 'chat' ? CHAT_TOKEN_FIELDS : MAX_TOKENS_ONLY) {
     const v = optionalCount(obj, field, MAX_COMPLETION_TOKENS);
     if (typeof v === 'object') return v;
-    // Both named: backends differ in which they obey (the legacy completions API, vLLM's among them, reads only
-    // max_tokens), so the request may produce the larger — what its reservation and estimates must cover.
+    // Both named on chat: backends differ in which they obey (OpenAI and vLLM max_completion_tokens, llama.cpp-like
+    // servers max_tokens), so the request may produce the larger — what its reservation and estimates must cover.
     if (v !== undefined) maxTokens = Math.max(maxTokens ?? 0, v);
     if (v !== undefined && field === 'max_tokens') byMaxTokens = true;
   }
