@@ -635,7 +635,10 @@ tenants:
           { ...opts, headers: { authorization: 'Bearer k-conc', 'x-mock-tps': '20', ...opts.headers } },
         );
       let started = 0;
-      const held = [1, 2].map(() => one({}, { abortAfterChunks: 3, onChunk: (n) => n === 1 && started++ }));
+      // Held until the third request was answered (left after 3 chunks, ~150 ms, they ended before it on a busy machine).
+      let leave!: () => void;
+      const left = new Promise<void>((r) => (leave = r));
+      const held = [1, 2].map(() => one({}, { abortWhen: left, onChunk: (n) => n === 1 && started++ }));
       await eventually(() => started === 2);
       const reloaded = await g.stack.reload(profileFor(conc('10s')));
       expect(reloaded.ok).toBe(true);
@@ -644,6 +647,7 @@ tenants:
       expect(third.status).toBe(429);
       expect(JSON.parse(third.body.toString()).error.type).toBe('concurrency');
       // They end (their clients leave): the slots they took under the old window are free under the new one.
+      leave();
       await Promise.all(held);
       await eventually(async () => (await one({ max_tokens: 1 })).status === 200, 5000);
     } finally {
