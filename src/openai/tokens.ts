@@ -174,13 +174,20 @@ export function makeCounter(enc: Pick<BpeEncoder, 'encode'>, budget: CountBudget
    * `function_call`), which the backend's template renders into the prompt as it does content. Counted from content
    * alone, a conversation whose bulk was its tool calls' arguments was counted as nearly nothing. (openai/wire.ts
    * promptText is the same for the mocks' prompt stream: this counter runs serialised in the tokenizer thread, so it
-   * holds its own copy — a property test keeps the two equal.)
+   * holds its own copy — a property test keeps the two equal.) A refusal part's `refusal` and a thinking part's
+   * `thinking` are text too: vLLM renders them as it renders a text part's `text`.
    */
+  const partText = (part: unknown): string => {
+    if (part === null || typeof part !== 'object') return '';
+    const { type, text, refusal, thinking } = part as { type?: unknown; text?: unknown; refusal?: unknown; thinking?: unknown };
+    const t = type === 'refusal' ? refusal : type === 'thinking' ? thinking : text;
+    return typeof t === 'string' ? t : '';
+  };
   const contentText = (m: ChatMessage): string => {
     const c = m.content;
     let out = '';
     if (typeof c === 'string') out = c;
-    else if (Array.isArray(c)) for (const part of c) if (typeof part?.text === 'string') out += part.text;
+    else if (Array.isArray(c)) for (const part of c) out += partText(part);
     const { tool_calls: calls, function_call: call } = m as { tool_calls?: unknown; function_call?: unknown };
     if (Array.isArray(calls)) for (const t of calls) out += callText((t as { function?: unknown } | null)?.function);
     return out + callText(call);

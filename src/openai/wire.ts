@@ -134,6 +134,18 @@ function callText(f: unknown): string {
 }
 
 /**
+ * A content part's text as vLLM renders it: a refusal part's `refusal`, a thinking part's `thinking`, any other's
+ * `text`. Read from `text` alone, an assistant turn of ~4,000 tokens of refusal parts, in a stream left at its first
+ * chunk, was counted as nothing.
+ */
+function partText(part: unknown): string {
+  if (part === null || typeof part !== 'object') return '';
+  const { type, text, refusal, thinking } = part as { type?: unknown; text?: unknown; refusal?: unknown; thinking?: unknown };
+  const t = type === 'refusal' ? refusal : type === 'thinking' ? thinking : text;
+  return typeof t === 'string' ? t : '';
+}
+
+/**
  * A message's text as the backend's template renders it into the prompt: its content's, and the tool calls an
  * assistant message made (`tool_calls`, the legacy `function_call`). Counted from content alone, a conversation whose
  * bulk was its tool calls' arguments was counted as nearly nothing.
@@ -143,7 +155,7 @@ export function promptText(m: ChatMessage): string {
   const c: unknown = m.content;
   let out = '';
   if (typeof c === 'string') out = c;
-  else if (Array.isArray(c)) for (const part of c) if (typeof part?.text === 'string') out += part.text;
+  else if (Array.isArray(c)) for (const part of c) out += partText(part);
   const calls = (m as { tool_calls?: unknown }).tool_calls;
   if (Array.isArray(calls)) for (const t of calls) out += callText((t as { function?: unknown } | null)?.function);
   return out + callText((m as { function_call?: unknown }).function_call);

@@ -101,7 +101,20 @@ describe('the prefix cache LRU', () => {
 const Message = fc.record(
   {
     role: fc.constantFrom('system', 'user', 'assistant', 'tool'),
-    content: fc.oneof(fc.string({ maxLength: 300 }), fc.string({ unit: 'grapheme', maxLength: 60 }), fc.constant(null)),
+    content: fc.oneof(
+      fc.string({ maxLength: 300 }),
+      fc.string({ unit: 'grapheme', maxLength: 60 }),
+      fc.constant(null),
+      // Parts: a refusal's and a thinking part's text are read by their type (vLLM renders them as text).
+      fc.array(
+        fc.oneof(
+          fc.record({ type: fc.constant('text'), text: fc.string({ maxLength: 60 }) }),
+          fc.record({ type: fc.constant('refusal'), refusal: fc.string({ maxLength: 60 }), text: fc.string({ maxLength: 5 }) }),
+          fc.record({ type: fc.constant('thinking'), thinking: fc.string({ maxLength: 60 }) }),
+        ),
+        { maxLength: 3 },
+      ),
+    ),
     // Empty too: the counter counts a name's marker whatever its length (an empty one was left out of the stream).
     name: fc.string({ maxLength: 10 }),
     // Counted as the template renders them (openai/wire.ts promptText, and the counter's own copy of it): any shape.
