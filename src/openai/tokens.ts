@@ -96,15 +96,43 @@ export function makeCounter(enc: Pick<BpeEncoder, 'encode'>, budget: CountBudget
     charsLeft -= s.length;
     return enc.encode(s).length;
   };
-  const isSpace = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d;
+  /**
+   * Whitespace as the pre-tokenizer's `\s` reads it (Unicode's, not ASCII's alone). With four ASCII characters here, a
+   * text alternating a space with U+3000 (or U+00A0, U+2028) changed class every character, so no run reached MAX_RUN,
+   * while the pre-tokenizer's `\s+` kept each 4,096-character segment whole: one pre-token, merged in quadratic time —
+   * 40,960 such characters (80 KB of body) held the tokenizer thread its whole 2 s budget, 30 times what as many
+   * letters take.
+   */
+  const isSpace = (c: number): boolean =>
+    c === 0x20 ||
+    (c >= 0x09 && c <= 0x0d) ||
+    (c >= 0xa0 &&
+      (c === 0xa0 ||
+        c === 0x1680 ||
+        (c >= 0x2000 && c <= 0x200a) ||
+        c === 0x2028 ||
+        c === 0x2029 ||
+        c === 0x202f ||
+        c === 0x205f ||
+        c === 0x3000 ||
+        c === 0xfeff));
   /** Calls `visit` on consecutive pieces of `s` the tokenizer can encode independently. */
   const forEachPiece = (s: string, visit: (piece: string) => void): void => {
     let start = 0;
     let runStart = 0;
     let runSpace = isSpace(s.charCodeAt(0));
+    // The one pre-token spanning both classes: punctuation's tail `[\r\n/]*`, which alternates a slash and a newline.
+    let tail = 0;
     for (let i = 1; i < s.length; i++) {
-      const space = isSpace(s.charCodeAt(i));
-      if (space !== runSpace) {
+      const c = s.charCodeAt(i);
+      const space = isSpace(c);
+      tail = c === 0x2f || c === 0x0a || c === 0x0d ? tail + 1 : 0;
+      if (tail > MAX_RUN) {
+        visit(s.slice(start, i));
+        start = runStart = i;
+        runSpace = space;
+        tail = 1;
+      } else if (space !== runSpace) {
         // Cut before whitespace once a segment is long enough: the tokenizer splits there too.
         if (space && i - start >= SEGMENT) {
           visit(s.slice(start, i));
