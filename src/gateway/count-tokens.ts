@@ -23,7 +23,7 @@ export async function answerCountTokens(
   const record = ctx.record;
   record.backend = target.backend.name;
   record.upstreamModel = target.upstreamModel;
-  const counted = await tokens.count('chat', turns.value);
+  const counted = await tokens.count('chat', turns.value, record.tenant);
   // The tokenizer thread is saturated or gone: a size estimate (4 characters a token, 3 tokens a turn) still answers.
   const n = counted?.tokens ?? turns.value.reduce((sum, t) => sum + 3 + Math.ceil(t.content.length / 4), 3);
   // Gone while it was counted, or answered by the drain's deadline meanwhile.

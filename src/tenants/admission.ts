@@ -44,7 +44,8 @@ export interface PromptInBody {
  * PromptInBody), or a completion body's output (its JSON text); undefined when not counted at all.
  */
 export interface PromptCounter {
-  count(kind: 'chat' | 'prompt' | 'completion', payload: unknown): Promise<PromptCount | undefined>;
+  /** `key`: whose count it is (a tenant): counts of one key wait behind each other's, not behind another key's. */
+  count(kind: 'chat' | 'prompt' | 'completion', payload: unknown, key?: string): Promise<PromptCount | undefined>;
 }
 
 export interface AdmissionPolicy {
@@ -228,7 +229,7 @@ async function countOutput(record: RequestRecord, p: ProxyRequest, counter: Prom
   if (!body.whole) return estimate();
   const text = await decoded(body.bytes, body.encoding);
   if (text === undefined) return estimate();
-  const n = await counter.count('completion', text);
+  const n = await counter.count('completion', text, record.tenant);
   if (!n) return estimate();
   // Counted or estimated, never more than the request could generate (a cut body's text is not all output).
   record.outputTokens = Math.min(n.tokens, outputBound(p, record));
@@ -318,7 +319,7 @@ async function countTokens(record: RequestRecord, p: ProxyRequest, counter: Prom
     record.countNote = 'prompt of parts the tokenizer cannot read: estimated from its size';
     return;
   }
-  const n = await counter.count(p.endpoint === 'chat' || p.api === 'anthropic' ? 'chat' : 'prompt', payload);
+  const n = await counter.count(p.endpoint === 'chat' || p.api === 'anthropic' ? 'chat' : 'prompt', payload, record.tenant);
   if (n === undefined) {
     // Not counted (the tokenizer thread's queue full, or the count waited past its bound): charged its estimate, as
     // admission reserved it — and said so on the record, which the request event, its costUsd and the metrics read.

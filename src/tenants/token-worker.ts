@@ -15,6 +15,14 @@ import { promptParts } from './prompt-bound.js';
 /** Counts waiting or running at once; more are answered "not counted" at once. */
 const MAX_QUEUE = 256;
 /**
+ * Counts handed to the thread at once: two, so that it starts the next as it answers one, without waiting for the
+ * event loop. The rest wait here, one queue per key (a tenant), and the thread is handed the next count of each key in
+ * turn, the key handed one last going after any other: a single queue in the thread's order made every tenant's count wait behind all of
+ * one tenant's — a client keeping the queue full of count_tokens requests that each take the thread's whole budget had
+ * every other tenant's count_tokens answers wait their whole bound (4 s) and come back as size estimates.
+ */
+const IN_THREAD = 2;
+/**
  * How long a caller waits for its count, in counts of the budget's length: the time of two whole counts. The queue's
  * bound alone let a count wait behind 255 others of up to the budget each (4 Mi characters or 2 s; 4 Mi letters
  * without a space take ~0.9 s): a client sending count_tokens requests of ~4 MB of such text (each count kept after
@@ -199,16 +207,30 @@ interface Waiting {
   timer: NodeJS.Timeout | undefined;
 }
 
+/** A count not handed to the thread yet. */
+interface Job {
+  id: number;
+  kind: 'chat' | 'prompt' | 'completion';
+  payload: unknown;
+  until: number;
+}
+
 export class TokenWorker implements PromptCounter {
   private worker: Worker | undefined;
   private nextId = 0;
   /** Callers still waiting for their count, by id. */
   private readonly waiting = new Map<number, Waiting>();
   /**
-   * Counts posted to the thread that it has not answered: what MAX_QUEUE bounds. A caller that stopped waiting still
-   * holds its place until the thread answers it (at once, uncounted), so the thread's own queue stays bounded.
+   * Counts taken and not answered by the thread, waiting here or in it: what MAX_QUEUE bounds. A caller that stopped
+   * waiting still holds its place until its count is skipped (here, or by the thread at once, uncounted).
    */
   private posted = 0;
+  /** Counts handed to the thread and not answered yet (at most IN_THREAD). */
+  private inThread = 0;
+  /** Counts not handed to the thread yet, by key; a Map keeps the keys in turn (a key served goes last). */
+  private readonly jobs = new Map<string, Job[]>();
+  /** The key whose count was handed to the thread last: another key's goes first (see IN_THREAD). */
+  private lastKey: string | undefined;
 
   constructor(
     private readonly budget: CountBudget = WORKER_BUDGET,
@@ -229,7 +251,9 @@ export class TokenWorker implements PromptCounter {
     w.unref();
     w.on('message', ({ id, n, exact, untexted }: { id: number; n: number | undefined; exact: boolean; untexted?: number }) => {
       if (this.posted > 0) this.posted--;
+      if (this.inThread > 0) this.inThread--;
       this.answer(id, n === undefined ? undefined : untexted ? { tokens: n, exact, untexted } : { tokens: n, exact });
+      this.pump();
     });
     w.on('error', () => this.failAll());
     w.on('exit', () => {
@@ -250,19 +274,49 @@ export class TokenWorker implements PromptCounter {
 
   private failAll(): void {
     for (const id of [...this.waiting.keys()]) this.answer(id, undefined);
+    this.jobs.clear();
     this.posted = 0;
+    this.inThread = 0;
   }
 
-  /** Counts posted to the thread and not answered yet (for tests and stats). */
+  /** Hands the thread the next count of the next key in turn, while it holds fewer than IN_THREAD. */
+  private pump(): void {
+    while (this.inThread < IN_THREAD && this.worker) {
+      let next: [string, Job[]] | undefined;
+      for (const entry of this.jobs) {
+        next ??= entry;
+        if (entry[0] !== this.lastKey) {
+          next = entry;
+          break;
+        }
+      }
+      if (!next) return;
+      const [key, queue] = next;
+      const job = queue.shift()!;
+      // This key's turn is over: it goes after every other key waiting.
+      this.jobs.delete(key);
+      if (queue.length > 0) this.jobs.set(key, queue);
+      // Its caller stopped waiting: answered already, never handed over.
+      if (!this.waiting.has(job.id)) {
+        if (this.posted > 0) this.posted--;
+        continue;
+      }
+      this.inThread++;
+      this.lastKey = key;
+      this.worker.postMessage(job);
+    }
+  }
+
+  /** Counts taken and not answered by the thread yet (for tests and stats). */
   get queued(): number {
     return this.posted;
   }
 
   /**
    * Exact prompt tokens of a chat (OpenAI's framing) or a prompt/input, or undefined if not counted: the queue is full,
-   * or the count was not done within maxWaitMs (the thread then skips it).
+   * or the count was not done within maxWaitMs (the thread then skips it). `key`: whose count (a tenant; see IN_THREAD).
    */
-  count(kind: 'chat' | 'prompt' | 'completion', payload: unknown): Promise<PromptCount | undefined> {
+  count(kind: 'chat' | 'prompt' | 'completion', payload: unknown, key: string | undefined = ''): Promise<PromptCount | undefined> {
     if (this.posted >= MAX_QUEUE) return Promise.resolve(undefined);
     this.start();
     const id = this.nextId++;
@@ -272,7 +326,10 @@ export class TokenWorker implements PromptCounter {
       const timer = Number.isFinite(this.maxWaitMs) ? setTimeout(() => this.answer(id, undefined), this.maxWaitMs).unref() : undefined;
       this.waiting.set(id, { resolve, timer });
       this.posted++;
-      this.worker!.postMessage({ id, kind, payload, until });
+      const queue = this.jobs.get(key);
+      if (queue) queue.push({ id, kind, payload, until });
+      else this.jobs.set(key, [{ id, kind, payload, until }]);
+      this.pump();
     });
   }
 

@@ -127,3 +127,46 @@ describe('the token worker behind counts that take their whole budget', () => {
     }
   }, 30_000);
 });
+
+describe("the token worker's turns", () => {
+  it("hands the thread each tenant's counts in turn: one tenant's queue does not hold another's count", async () => {
+    // Twelve counts of one tenant, each ~50 ms of the thread's time, then one of another's. In one queue in the order
+    // they came (before), the other's count was answered after all twelve — behind 255 counts of 2 s each, its bound
+    // (4 s) passed and its count_tokens answer was a size estimate. Measured by the order of the answers, not by time.
+    const w = new TokenWorker({ maxChars: 4 * 1024 * 1024, maxMs: 10_000 }, Number.POSITIVE_INFINITY);
+    const order: string[] = [];
+    try {
+      const hogs = Array.from({ length: 12 }, (_, i) =>
+        w.count('prompt', lettersWithoutSpaces(200_000, i + 1), 'hog').then((c) => {
+          order.push('hog');
+          return c;
+        }),
+      );
+      const mine = w.count('chat', [{ role: 'user', content: 'hello world' }], 'other').then((c) => {
+        order.push('other');
+        return c;
+      });
+      expect(await mine).toEqual({ tokens: 9, exact: true });
+      for (const c of await Promise.all(hogs)) expect(c?.exact).toBe(true);
+      // At most the two counts the thread held when it came.
+      expect(order.indexOf('other'), order.join(' ')).toBeLessThanOrEqual(2);
+      expect(w.queued).toBe(0);
+    } finally {
+      await w.stop();
+    }
+  }, 30_000);
+
+  it('a count whose caller stopped waiting is never handed to the thread', async () => {
+    const w = new TokenWorker({ maxChars: 4 * 1024 * 1024, maxMs: 1000 }, 200);
+    try {
+      const hogs = Array.from({ length: 6 }, (_, i) => w.count('prompt', lettersWithoutSpaces(4 * 1024 * 1024, i + 1), 'hog'));
+      // All but the two in the thread are answered at their bound, and leave the queue as they are skipped.
+      const answers = await Promise.all(hogs);
+      expect(answers.filter((a) => a === undefined).length).toBeGreaterThanOrEqual(4);
+      await eventually(() => w.queued === 0, 10_000);
+      expect(await w.count('chat', [{ role: 'user', content: 'hello world' }], 'other')).toEqual({ tokens: 9, exact: true });
+    } finally {
+      await w.stop();
+    }
+  }, 30_000);
+});
