@@ -65,13 +65,17 @@ export function promptParts(body: unknown): { media: number; other: number } {
  * template the client writes, rendered into the prompt: a loop writes any length), which vLLM before 0.11 also took
  * from `chat_template_kwargs`. A 300-byte request naming one was charged ~4,700 tokens where its backend counted
  * 150,000. vLLM's `prompt_embeds` too: a tensor a prompt token a row, which vLLM takes in sparse layouts — rows of
- * any number in a few bytes (eight entries of ~100 bytes, 400,000 prompt tokens, were charged 5,740).
+ * any number in a few bytes (eight entries of ~100 bytes, 400,000 prompt tokens, were charged 5,740). And vLLM's
+ * `mm_processor_kwargs`, which its multimodal processor takes per request: `max_pixels` (Qwen2-VL's, and others'
+ * likes) sets how many tokens an image becomes, past PART_TOKENS — a 10,000-pixel square is ~127,000 tokens: an image
+ * URL with it, counted 80,000 prompt tokens by its backend, was charged ~37,000.
  */
 const EXPANDING_PATHS: readonly (readonly string[])[] = [
   ['mcp_servers'],
   ['chat_template'],
   ['chat_template_kwargs', 'chat_template'],
   ['prompt_embeds'],
+  ['mm_processor_kwargs'],
 ];
 
 /** The bound before parts: checked first, so that a usual count costs one comparison. */
@@ -110,12 +114,13 @@ function repeatedSuffix(p: ProxyRequest, body: unknown): number {
   return 2 * Buffer.byteLength(suffix) * (prompt.length - 1);
 }
 
-/** Whether the body names something at an EXPANDING_PATHS place (an empty list, string or null expands nothing). */
+/** Whether the body names something at an EXPANDING_PATHS place (an empty list, object or string, or null, expands nothing). */
 function expandsPrompt(body: unknown): boolean {
   for (const path of EXPANDING_PATHS) {
     let v = body;
     for (const key of path) v = v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>)[key] : undefined;
     if (v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0)) continue;
+    if (typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0) continue;
     return true;
   }
   return false;
