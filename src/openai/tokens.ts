@@ -205,6 +205,15 @@ export function makeCounter(enc: Pick<BpeEncoder, 'encode'>, budget: CountBudget
    * holds its own copy — a property test keeps the two equal.) A refusal part's `refusal` and a thinking part's
    * `thinking` are text too: vLLM renders them as it renders a text part's `text`.
    */
+  /**
+   * An assistant turn's reasoning as a client sends it back (vLLM's `reasoning`, SGLang's `reasoning_content`): the
+   * backend hands it to the template, which renders it (Qwen3's, GLM's, MiniMax's: the turns after the last user's).
+   */
+  const reasoningText = (m: ChatMessage): string => {
+    if (m.role !== 'assistant') return '';
+    const { reasoning, reasoning_content: content } = m as { reasoning?: unknown; reasoning_content?: unknown };
+    return typeof reasoning === 'string' ? reasoning : typeof content === 'string' ? content : '';
+  };
   const partText = (part: unknown): string => {
     if (part === null || typeof part !== 'object') return '';
     const { type, text, refusal, thinking } = part as { type?: unknown; text?: unknown; refusal?: unknown; thinking?: unknown };
@@ -213,8 +222,8 @@ export function makeCounter(enc: Pick<BpeEncoder, 'encode'>, budget: CountBudget
   };
   const contentText = (m: ChatMessage): string => {
     const c = m.content;
-    let out = '';
-    if (typeof c === 'string') out = c;
+    let out = reasoningText(m);
+    if (typeof c === 'string') out += c;
     else if (Array.isArray(c)) for (const part of c) out += partText(part);
     const { tool_calls: calls, function_call: call } = m as { tool_calls?: unknown; function_call?: unknown };
     if (Array.isArray(calls)) for (const t of calls) out += callText((t as { function?: unknown } | null)?.function);

@@ -134,6 +134,18 @@ function callText(f: unknown): string {
 }
 
 /**
+ * An assistant turn's reasoning as a client sends it back (vLLM's `reasoning`, SGLang's `reasoning_content`): the
+ * backend hands it to the template, which renders it (Qwen3's, GLM's, MiniMax's: the turns after the last user's).
+ * Left out, a tool loop's assistant turn of ~4,000 tokens of reasoning, in a stream left at its first chunk, was
+ * counted as nothing.
+ */
+function reasoningText(m: ChatMessage): string {
+  if (m.role !== 'assistant') return '';
+  const { reasoning, reasoning_content: content } = m as { reasoning?: unknown; reasoning_content?: unknown };
+  return typeof reasoning === 'string' ? reasoning : typeof content === 'string' ? content : '';
+}
+
+/**
  * A content part's text as vLLM renders it: a refusal part's `refusal`, a thinking part's `thinking`, any other's
  * `text`. Read from `text` alone, an assistant turn of ~4,000 tokens of refusal parts, in a stream left at its first
  * chunk, was counted as nothing.
@@ -153,8 +165,8 @@ function partText(part: unknown): string {
 export function promptText(m: ChatMessage): string {
   // Read as it comes: the tokenizer thread counts bodies no schema has checked (a part may be null).
   const c: unknown = m.content;
-  let out = '';
-  if (typeof c === 'string') out = c;
+  let out = reasoningText(m);
+  if (typeof c === 'string') out += c;
   else if (Array.isArray(c)) for (const part of c) out += partText(part);
   const calls = (m as { tool_calls?: unknown }).tool_calls;
   if (Array.isArray(calls)) for (const t of calls) out += callText((t as { function?: unknown } | null)?.function);

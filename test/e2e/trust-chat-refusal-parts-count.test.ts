@@ -73,6 +73,48 @@ describe("a chat's refusal and thinking parts are counted as prompt", () => {
     expect(e!.tokens.input, JSON.stringify(e!.tokens)).toBeGreaterThanOrEqual(3500);
   });
 
+  it("a tool loop's assistant turn: its reasoning sent back is charged (vLLM's reasoning, SGLang's reasoning_content)", async () => {
+    for (const field of ['reasoning', 'reasoning_content']) {
+      const body = {
+        model: 'chat',
+        max_tokens: 10,
+        stream: true,
+        messages: [
+          { role: 'user', content: 'look it up' },
+          {
+            role: 'assistant',
+            content: null,
+            [field]: WORDS,
+            tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '{}' } }],
+          },
+          { role: 'tool', tool_call_id: 'c1', content: 'found' },
+        ],
+      };
+      const { e } = await left(KEY, `reasoning-left-${field}`, body);
+      expect(e!.tokens.input, `${field}: ${JSON.stringify(e!.tokens)}`).toBeGreaterThanOrEqual(3500);
+    }
+    // Both sent: counted once.
+    const both = await left(KEY, 'reasoning-left-both', {
+      model: 'chat',
+      max_tokens: 10,
+      stream: true,
+      messages: [
+        { role: 'user', content: 'hi' },
+        { role: 'assistant', content: 'x', reasoning: WORDS, reasoning_content: WORDS },
+        { role: 'user', content: 'again' },
+      ],
+    });
+    expect(both.e!.tokens.input, JSON.stringify(both.e!.tokens)).toBeLessThan(2 * 3500);
+    // A user's message has no reasoning a template reads.
+    const user = await left(KEY, 'reasoning-left-user', {
+      model: 'chat',
+      max_tokens: 10,
+      stream: true,
+      messages: [{ role: 'user', content: 'hi', reasoning: WORDS }],
+    });
+    expect(user.e!.tokens.input, JSON.stringify(user.e!.tokens)).toBeLessThan(100);
+  });
+
   it('a text part is counted once, as before (its type, not every string it holds)', async () => {
     const { e } = await left(KEY, 'text-left', assistant({ type: 'text', text: WORDS, refusal: WORDS }));
     expect(e!.tokens.input, JSON.stringify(e!.tokens)).toBeGreaterThanOrEqual(3500);

@@ -127,6 +127,9 @@ const Message = fc.record(
       { maxLength: 3 },
     ),
     function_call: fc.record({ name: fc.string({ maxLength: 12 }), arguments: fc.string({ maxLength: 40 }) }),
+    // An assistant's reasoning sent back (vLLM's `reasoning`, SGLang's `reasoning_content`): counted, one of them.
+    reasoning: fc.string({ maxLength: 40 }),
+    reasoning_content: fc.string({ maxLength: 40 }),
   },
   { requiredKeys: ['role', 'content'] },
 ) as fc.Arbitrary<ChatMessage>;
