@@ -279,6 +279,20 @@ export class TokenWorker implements PromptCounter {
     this.inThread = 0;
   }
 
+  /**
+   * A caller waited its bound: answered "not counted", and its count, if not handed to the thread yet, leaves the queue
+   * at once with its payload (a count_tokens body's turns), not when its turn comes behind a long count.
+   */
+  private expire(id: number, key: string): void {
+    this.answer(id, undefined);
+    const queue = this.jobs.get(key);
+    const at = queue ? queue.findIndex((j) => j.id === id) : -1;
+    if (at < 0) return;
+    queue!.splice(at, 1);
+    if (queue!.length === 0) this.jobs.delete(key);
+    if (this.posted > 0) this.posted--;
+  }
+
   /** Hands the thread the next count of the next key in turn, while it holds fewer than IN_THREAD. */
   private pump(): void {
     while (this.inThread < IN_THREAD && this.worker) {
@@ -323,7 +337,7 @@ export class TokenWorker implements PromptCounter {
     const until = Date.now() + this.maxWaitMs;
     return new Promise((resolve) => {
       // Unref'd: a stopping gateway does not stay up for a count nobody will read. (No bound: no timer.)
-      const timer = Number.isFinite(this.maxWaitMs) ? setTimeout(() => this.answer(id, undefined), this.maxWaitMs).unref() : undefined;
+      const timer = Number.isFinite(this.maxWaitMs) ? setTimeout(() => this.expire(id, key), this.maxWaitMs).unref() : undefined;
       this.waiting.set(id, { resolve, timer });
       this.posted++;
       const queue = this.jobs.get(key);

@@ -170,3 +170,19 @@ describe("the token worker's turns", () => {
     }
   }, 30_000);
 });
+
+describe("the token worker's queue after a caller's bound", () => {
+  it('a count whose caller waited its bound leaves the queue then, not when its turn comes', async () => {
+    // Two counts of ~1 s each fill the thread; four more wait here. At their bound (200 ms) their callers are answered,
+    // and the four leave the queue with their payloads — before, they stayed until the thread had finished the two.
+    const w = new TokenWorker({ maxChars: 4 * 1024 * 1024, maxMs: 1000 }, 200);
+    try {
+      const hogs = Array.from({ length: 6 }, (_, i) => w.count('prompt', lettersWithoutSpaces(4 * 1024 * 1024, i + 1), 'hog'));
+      await Promise.all(hogs.slice(2));
+      expect(w.queued).toBeLessThanOrEqual(2);
+      await Promise.all(hogs);
+    } finally {
+      await w.stop();
+    }
+  }, 30_000);
+});
