@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { arrayOf } from '../core/zod-array.js';
+import { jsonObject } from '../core/zod-json-object.js';
 import { taggedUnion, type Unknown } from '../core/tagged-union.js';
 
 export const TextBlock = z.looseObject({ type: z.literal('text'), text: z.string() });
@@ -25,7 +26,7 @@ export const ToolUseBlock = z.looseObject({
   type: z.literal('tool_use'),
   id: z.string(),
   name: z.string(),
-  input: z.record(z.string(), z.unknown()),
+  input: jsonObject,
 });
 export type ToolUseBlock = z.infer<typeof ToolUseBlock>;
 

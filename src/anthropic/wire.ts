@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { arrayOf } from '../core/zod-array.js';
+import { jsonObject } from '../core/zod-json-object.js';
 import { firstIssue } from '../core/zod-issue.js';
 import { ContentBlock, TextBlock } from './blocks.js';
 
@@ -18,7 +19,7 @@ export const ToolDefinition = z.looseObject({
   name: z.string().min(1),
   type: z.string().optional(),
   description: z.string().optional(),
-  input_schema: z.record(z.string(), z.unknown()).optional(),
+  input_schema: jsonObject.optional(),
 });
 export type ToolDefinition = z.infer<typeof ToolDefinition>;
 

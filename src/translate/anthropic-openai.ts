@@ -3,6 +3,7 @@
  * The mapping table is the README's "Providers" section; what cannot map is a 400 naming the field.
  */
 import { z } from 'zod';
+import { jsonObject } from '../core/zod-json-object.js';
 import type { Result } from '../core/errors.js';
 import type { ContentBlock, ToolResultBlock } from '../anthropic/blocks.js';
 import { describeAnthropicIssue, type MessageParam, MessagesRequest, systemTexts } from '../anthropic/wire.js';
@@ -167,7 +168,7 @@ function joinText(parts: readonly Part[]): string {
 }
 
 /** A structured output's format as the translation reads it: a JSON schema, Anthropic's one kind. */
-const JsonSchemaFormat = z.looseObject({ type: z.literal('json_schema'), schema: z.record(z.string(), z.unknown()) });
+const JsonSchemaFormat = z.looseObject({ type: z.literal('json_schema'), schema: jsonObject });
 
 /**
  * Structured output — `output_config.format`, or the beta's `output_format` — asks for an answer that follows a JSON

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { arrayOf } from '../core/zod-array.js';
+import { jsonObject } from '../core/zod-json-object.js';
 import { taggedUnion } from '../core/tagged-union.js';
 
 const TextPart = z.looseObject({ type: z.literal('text'), text: z.string() });
@@ -46,7 +47,7 @@ export const ChatTool = z.looseObject({
     .looseObject({
       name: z.string().min(1),
       description: z.string().optional(),
-      parameters: z.record(z.string(), z.unknown()).optional(),
+      parameters: jsonObject.optional(),
     })
     .optional(),
 });
