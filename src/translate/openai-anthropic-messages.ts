@@ -123,6 +123,9 @@ function assistantContent(m: Extract<ChatMessage, { role: 'assistant' }>, at: st
   else if (m.content) {
     for (const p of m.content) text += p.type === 'text' ? p.text : p.type === 'refusal' ? p.refusal : '';
   }
+  // OpenAI answers a refusal with `content: null` and the words in `refusal`, and a client sends that message back as it
+  // came: read from content alone, the turn went as an empty one — the model's words gone, a turn Anthropic refuses.
+  if (text === '' && m.refusal) text = m.refusal;
   const calls = m.tool_calls ?? [];
   if (!calls.length) return { ok: true, value: text };
   const blocks: Block[] = text === '' ? [] : [{ type: 'text', text }];
