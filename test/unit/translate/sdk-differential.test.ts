@@ -208,3 +208,79 @@ describe('OpenAI backend → Anthropic client: the Anthropic SDK reads of the tr
     FUZZ.timeout,
   );
 });
+
+/** A tool call's delta as a backend may split it: name and arguments in any piece, the name repeated or empty. */
+const callPiece = fc.record({
+  index: fc.nat({ max: 2 }),
+  name: fc.constantFrom('f', '', null),
+  arguments: fc.constantFrom('{"a":1}', '{', '}', '"', '', null),
+});
+const hostileDelta = fc.record(
+  {
+    content: fc.constantFrom('a', '"', '', null),
+    reasoning_content: fc.constantFrom('t', '', null),
+    tool_calls: fc.array(callPiece, { maxLength: 2 }),
+  },
+  { requiredKeys: [] },
+);
+
+describe('OpenAI backend → Anthropic client, streams no backend should send: a refusal, or what openai-node reads', () => {
+  it(
+    'calls interleaved, restarted, nameless or cut mid-JSON, usage in any chunk, finishes repeated or followed by content',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.record({ d: hostileDelta, finish: fc.constantFrom(null, null, 'stop', 'tool_calls'), usage: fc.boolean() }), {
+            maxLength: 6,
+          }),
+          async (chunks) => {
+            let s = chunk({ choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] });
+            // The id comes with a call's first piece, as every backend sends it (a later id is not read: see the report).
+            const started = new Set<number>();
+            let finished = false;
+            for (const c of chunks) {
+              const delta: Record<string, unknown> = { ...c.d };
+              if (c.d.tool_calls)
+                delta.tool_calls = c.d.tool_calls.map((t) => {
+                  const first = !started.has(t.index);
+                  started.add(t.index);
+                  const fn = { ...(t.name !== null ? { name: t.name } : {}), ...(t.arguments !== null ? { arguments: t.arguments } : {}) };
+                  return { index: t.index, ...(first ? { id: `call_${t.index}`, type: 'function' } : {}), function: fn };
+                });
+              finished ||= c.finish !== null;
+              const usage = c.usage ? { usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 } } : {};
+              s += chunk({ choices: [{ index: 0, delta, finish_reason: c.finish }], ...usage });
+            }
+            if (!finished) s += chunk({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] });
+            s += 'data: [DONE]\n\n';
+            let o: OpenAI.ChatCompletion;
+            try {
+              o = await new OpenAI({ apiKey: 'k', baseURL: 'http://x.invalid', fetch: sse(s), maxRetries: 0 }).chat.completions
+                .stream({ model: 'x', messages: [{ role: 'user', content: 'q' }] })
+                .finalChatCompletion();
+            } catch {
+              return; // openai-node itself reads no answer (a call with no name or id before its arguments).
+            }
+            const t = new ChatToMessagesStream('g');
+            const out = translateBody(t, s);
+            if (t.error) return; // Refused: Anthropic's blocks cannot say it (an interleaved call, arguments no JSON object).
+            const a = await new Anthropic({ apiKey: 'k', baseURL: 'http://x.invalid', fetch: sse(out), maxRetries: 0 }).messages
+              .stream({ model: 'x', max_tokens: 10, messages: [{ role: 'user', content: 'q' }] })
+              .finalMessage();
+            const m = o.choices[0]!.message;
+            expect(a.content.flatMap((b) => (b.type === 'text' ? [b.text] : [])).join('')).toBe(m.content ?? '');
+            expect(a.content.flatMap((b) => (b.type === 'tool_use' ? [{ id: b.id, name: b.name, input: b.input }] : []))).toEqual(
+              (m.tool_calls ?? []).map((c) => ({
+                id: c.id,
+                name: c.type === 'function' ? c.function.name : '',
+                input: JSON.parse((c.type === 'function' ? c.function.arguments : '') || '{}'),
+              })),
+            );
+          },
+        ),
+        { numRuns: FUZZ.runs },
+      );
+    },
+    FUZZ.timeout,
+  );
+});
