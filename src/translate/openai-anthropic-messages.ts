@@ -32,7 +32,9 @@ export function conversationOf(chat: readonly ChatMessage[]): Result<AnthropicCo
       case 'developer': {
         const text = textOf(m.content, at);
         if (!text.ok) return text;
-        out.system.push({ type: 'text', text: text.value });
+        // Anthropic refuses an empty text block (400 "text content blocks must be non-empty"), and OpenAI takes an empty
+        // system message, which clients with no system prompt set send: it says nothing, so it is left out.
+        if (text.value !== '') out.system.push({ type: 'text', text: text.value });
         break;
       }
       case 'user': {
@@ -106,15 +108,18 @@ function userContent(content: string | readonly UserPart[], at: string): Result<
   for (let j = 0; j < content.length; j++) {
     const p = content[j]!;
     const param = `${at}.content.${j}`;
-    if (p.type === 'text') blocks.push({ type: 'text', text: p.text });
-    else if (p.type === 'image_url') {
+    if (p.type === 'text') {
+      // An empty part adds nothing, and Anthropic refuses it as an empty block (above).
+      if (p.text !== '') blocks.push({ type: 'text', text: p.text });
+    } else if (p.type === 'image_url') {
       const source = imageSourceOf(p.image_url.url, `${param}.image_url.url`);
       if (!source.ok) return source;
       blocks.push({ type: 'image', source: source.value });
     } else
       return refuse(`${param}.type: ${clip(p.original)} parts cannot be sent to an Anthropic backend (text, image_url)`, `${param}.type`);
   }
-  return { ok: true, value: blocks };
+  // Parts that were all empty: the empty message they make, as a string.
+  return { ok: true, value: blocks.length ? blocks : '' };
 }
 
 function assistantContent(m: Extract<ChatMessage, { role: 'assistant' }>, at: string): Result<string | Block[]> {

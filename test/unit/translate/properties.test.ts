@@ -91,7 +91,11 @@ const joined = (c: unknown): string => (typeof c === 'string' ? c : (c as { text
 function expectedRoundTrip(req: Json): Json {
   const ms = req.messages as Json[];
   // Several system messages come back as one, of text parts (chat templates take one).
-  const texts = ms.filter((m) => m.role === 'system' || m.role === 'developer').map((m) => joined(m.content));
+  // An empty one is left out (Anthropic refuses an empty text block).
+  const texts = ms
+    .filter((m) => m.role === 'system' || m.role === 'developer')
+    .map((m) => joined(m.content))
+    .filter((t) => t !== '');
   const system =
     texts.length === 0 ? [] : [{ role: 'system', content: texts.length === 1 ? texts[0] : texts.map((text) => ({ type: 'text', text })) }];
   const rest = ms.flatMap((m): Json[] => {
@@ -99,7 +103,8 @@ function expectedRoundTrip(req: Json): Json {
     if (m.role === 'tool') return [{ role: 'tool', tool_call_id: m.tool_call_id, content: joined(m.content) }];
     if (m.role === 'user') {
       if (typeof m.content === 'string') return [m];
-      const parts = m.content as Json[];
+      // Empty text parts are left out, as in the system prompt.
+      const parts = (m.content as Json[]).filter((p) => p.type !== 'text' || p.text !== '');
       return [{ role: 'user', content: parts.some((p) => p.type === 'image_url') ? parts : joined(parts) }];
     }
     const content = typeof m.content === 'string' ? m.content : '';
