@@ -101,7 +101,8 @@ export function makeCounter(enc: Pick<BpeEncoder, 'encode'>, budget: CountBudget
    * text alternating a space with U+3000 (or U+00A0, U+2028) changed class every character, so no run reached MAX_RUN,
    * while the pre-tokenizer's `\s+` kept each 4,096-character segment whole: one pre-token, merged in quadratic time —
    * 40,960 such characters (80 KB of body) held the tokenizer thread its whole 2 s budget, 30 times what as many
-   * letters take.
+   * letters take. Written out, not imported: makeCounter's source text runs in the tokenizer thread (token-worker.ts);
+   * the same test as core/whitespace.ts isSpace.
    */
   const isSpace = (c: number): boolean =>
     c === 0x20 ||
