@@ -7,20 +7,13 @@
 import { describe, expect, it } from 'vitest';
 import { useGateway } from '../helpers/gateway.js';
 import { rawPost } from '../helpers/raw.js';
-import { useUpstream } from '../helpers/upstream.js';
+import { okChatAnswer, useUpstream } from '../helpers/upstream.js';
 
 const KEY = 'sk-tenant-chat-best-of';
 
 const up = await useUpstream((_req, res) => {
   res.writeHead(200, { 'content-type': 'application/json' });
-  res.end(
-    JSON.stringify({
-      id: 'x',
-      object: 'chat.completion',
-      choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }],
-      usage: { prompt_tokens: 10, completion_tokens: 1, total_tokens: 11 },
-    }),
-  );
+  res.end(okChatAnswer({ prompt_tokens: 10, completion_tokens: 1, total_tokens: 11 }));
 });
 
 const gw = await useGateway(

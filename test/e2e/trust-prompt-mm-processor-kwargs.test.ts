@@ -8,21 +8,14 @@
 import { describe, expect, it } from 'vitest';
 import { useGateway } from '../helpers/gateway.js';
 import { rawPost } from '../helpers/raw.js';
-import { useUpstream } from '../helpers/upstream.js';
+import { okChatAnswer, useUpstream } from '../helpers/upstream.js';
 
 const KEY = 'sk-tenant-mm-processor-kwargs';
 const CLAIMED = 80_000;
 
 const up = await useUpstream((_req, res) => {
   res.writeHead(200, { 'content-type': 'application/json' });
-  res.end(
-    JSON.stringify({
-      id: 'x',
-      object: 'chat.completion',
-      choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }],
-      usage: { prompt_tokens: CLAIMED, completion_tokens: 1, total_tokens: CLAIMED + 1 },
-    }),
-  );
+  res.end(okChatAnswer({ prompt_tokens: CLAIMED, completion_tokens: 1, total_tokens: CLAIMED + 1 }));
 });
 
 const gw = await useGateway(

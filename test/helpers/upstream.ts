@@ -4,6 +4,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type Socket } from 'node:net';
+import { anthropicMessage } from './anthropic-sse.js';
 import { cleanupScope } from './cleanup.js';
 
 export interface Captured {
@@ -160,23 +161,18 @@ export const useScriptedChatUpstream = (a: ScriptedChatAnswer): Promise<{ url: s
 
 /** An Anthropic backend's Message of one text block. */
 export const anthropicTextMessage = (text: string, usage: { input_tokens: number; output_tokens: number; [k: string]: unknown }): string =>
+  anthropicMessage([{ type: 'text', text }], 'end_turn', usage);
+
+/** A whole non-streamed chat answer, `ok`, with `usage`: a backend that answered well. */
+export const okChatAnswer = (usage = { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 }): string =>
   JSON.stringify({
-    id: 'msg_1',
-    type: 'message',
-    role: 'assistant',
-    model: 'claude',
-    content: [{ type: 'text', text }],
-    stop_reason: 'end_turn',
-    stop_sequence: null,
+    id: 'x',
+    object: 'chat.completion',
+    created: 1,
+    model: 'm',
+    choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }],
     usage,
   });
 
-/** A whole non-streamed chat answer, `ok`, with usage: a backend that answered well. */
-export const OK_CHAT_ANSWER = JSON.stringify({
-  id: 'x',
-  object: 'chat.completion',
-  created: 1,
-  model: 'm',
-  choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }],
-  usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
-});
+/** okChatAnswer with 1 prompt and 1 completion token. */
+export const OK_CHAT_ANSWER = okChatAnswer();
