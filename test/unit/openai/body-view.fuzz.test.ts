@@ -259,8 +259,10 @@ function valueFor(name: string) {
   if (name === 'stream') return fc.boolean();
   if (name === 'stream_options') return fc.constant({});
   if (name === 'messages') return fc.constant([{ role: 'user', content: 'x' }]);
-  if (['max_tokens', 'max_completion_tokens', 'n', 'n_predict', 'n_cmpl', 'best_of'].includes(name))
-    return fc.integer({ min: 1, max: 100 });
+  // best_of is read on chat too (1 to 20, at least n): the counts stay within it, so the body is one the gateway takes.
+  if (name === 'best_of') return fc.constant(20);
+  if (name === 'n' || name === 'n_cmpl') return fc.integer({ min: 1, max: 20 });
+  if (['max_tokens', 'max_completion_tokens', 'n_predict'].includes(name)) return fc.integer({ min: 1, max: 100 });
   return fc.string({ maxLength: 8 });
 }
 
