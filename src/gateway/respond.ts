@@ -35,7 +35,8 @@ export function sendError(ctx: RequestContext, err: AigwError, closeConnection =
   record.status = r.status;
   record.errorCode = err.wireCode ?? err.code;
   record.errorType = err.code;
-  record.bytesOut += r.body.length;
+  // Bytes, not UTF-16 units: the message may name what the client sent (a model outside ASCII).
+  record.bytesOut += Buffer.byteLength(r.body);
   res.writeHead(r.status, r.headers);
   res.end(r.body);
 }
