@@ -229,6 +229,23 @@ for (const { name, make, pass, justBefore } of stores) {
       await s.close();
     });
 
+    it('says a retry-after no sooner than the window frees, when a request and the carried debt together exceed the limit', async () => {
+      // A 10-minute window: the one bucket in use leaves it ~600 s from now, the debt of 30 drains in 180 s.
+      const s = await make(600_000);
+      const spec = [{ key: 'debt-retry', tpm: 100 }];
+      const first = await admit(s, spec, 10);
+      if (!first.ok) throw new Error('not admitted');
+      // Used 130: the window takes 100 (all of it, in the reservation's bucket), 30 carry over.
+      await s.settle(first.reservation, 130);
+      // 90 + the debt is more than the limit: it fits only once the debt has drained *and* the bucket has left. Read
+      // from the debt alone, the memory store said ~180 s, when a request sent then is refused again for ~420 s more.
+      const blocked = await admit(s, spec, 90);
+      if (blocked.ok) throw new Error('admitted over the limit');
+      expect(blocked).toMatchObject({ kind: 'tokens', permanent: false });
+      expect(blocked.retryAfterMs).toBeGreaterThan(500_000);
+      await s.close();
+    });
+
     it('frees a concurrency lease at release, before the tokens are settled (trust class 4)', async () => {
       const s = await make();
       const spec = [{ key: 'rel', concurrency: 1, tpm: 1000 }];
@@ -301,6 +318,20 @@ for (const { name, make, pass, justBefore } of stores) {
         const blocked = await spend(s, spec, 10);
         expect(blocked).toMatchObject({ ok: false, kind: 'budget', permanent: false });
         if (!blocked.ok) expect(blocked.retryAfterMs).toBeGreaterThan(BUDGET_WINDOW / 2);
+        await s.close();
+      });
+
+      it('says a retry-after no sooner than the window frees, when a request and the carried debt together exceed the budget', async () => {
+        const s = await make();
+        // A budget of 10 minutes: the spend in its one bucket leaves it ~600 s from now, the debt of 30 drains in 180 s.
+        const spec = budget('u-retry', 100, {}, 600_000);
+        const a = await spend(s, spec, 10);
+        if (!a.ok) throw new Error('not admitted');
+        await s.settle(a.reservation, 1, 130);
+        const denied = await spend(s, spec, 90);
+        if (denied.ok) throw new Error('admitted over the budget');
+        expect(denied).toMatchObject({ kind: 'budget', permanent: false });
+        expect(denied.retryAfterMs).toBeGreaterThan(500_000);
         await s.close();
       });
 

@@ -51,7 +51,10 @@ class Meter {
     const carry = this.carryLeft(now, limit);
     if (this.win.used(cur) + carry + cost <= limit) return 0;
     if (cost > limit) return -1;
-    const inWindow = this.win.retryAfter(cur, now, this.bucketMs, cost + carry, limit);
+    // The request and the debt together over the limit: it fits once the debt has drained and the window emptied (as
+    // Redis's ADMIT reads it). Asked for more than the limit, the window said "never" and the wait was the debt's
+    // drain alone — 180 s where the window's usage kept the request out for 600.
+    const inWindow = this.win.retryAfter(cur, now, this.bucketMs, Math.min(cost + carry, limit), limit);
     const drained = carry > 0 ? drainMs(carry, this.windowMs, limit) : 0;
     return Math.max(1, inWindow, drained);
   }
