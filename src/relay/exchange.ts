@@ -116,6 +116,14 @@ export interface RelayPolicy {
 /** `translated`: a non-streamed answer held whole to be translated for a client of the other API. */
 type Mode = 'pending' | 'error-body' | 'sse' | 'body' | 'translated' | 'done';
 
+/**
+ * A non-streamed answer's usage that says 0 completion tokens is no count of its output, as a stream's 0 after events
+ * that carried output is not (recordStreamUsage): taken as it came, a backend's 0 beside ~2,000 tokens of content made
+ * the answer free, and a tenant on such a backend had only to leave `stream` out. Its body is counted instead (settle
+ * stage); an answer that truly generated nothing counts 0 there too.
+ */
+const noOutputCount = (u: Usage): boolean => u.completion === 0 && !u.completionUnread;
+
 /** Whether a content-encoding (case-insensitive, a list, or repeated) names any coding but identity. */
 function encodedBeyondIdentity(value: string | string[] | undefined): boolean {
   if (value === undefined) return false;
@@ -934,9 +942,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
   /** A translated answer's usage; without any, its backend body is kept for counting (settle stage). */
   private recordTranslatedUsage(u: Usage | undefined, model: string): void {
     this.record.responseModel = shortName(model);
-    if (u) return recordUsage(this.record, u);
+    if (u && !noOutputCount(u)) return recordUsage(this.record, u);
     const bytes = this.translated!.upstreamBody();
     this.record.unmetered = { bytes, whole: true, size: bytes.length, encoding: undefined };
+    // Its prompt count stands; its output is counted from the body.
+    if (u) recordUsage(this.record, { ...u, completionUnread: true });
   }
 
   /**
@@ -955,9 +965,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const plain = !encodedBeyondIdentity(encoding);
     const tail = body.received > 0 && plain ? body.tail.text() : undefined;
     if (tail !== undefined) this.recordBodyFacts(body, tail);
-    const u = tail !== undefined ? (this.dialect ? this.dialect.bodyUsage : usageIn)(tail) : undefined;
+    const read = tail !== undefined ? (this.dialect ? this.dialect.bodyUsage : usageIn)(tail) : undefined;
     // A usage without a readable completion count (written as a string, left out) counts no output: the body is kept
-    // to be counted, as one without usage is (charged 0, a 2,000-token answer whose count read "2000" was free).
+    // to be counted, as one without usage is (charged 0, a 2,000-token answer whose count read "2000" was free). So
+    // does a count of 0 (noOutputCount): an embedding's usage has none to give.
+    const u = read && this.record.endpoint !== 'embeddings' && noOutputCount(read) ? { ...read, completionUnread: true as const } : read;
     if (!u || (u.completionUnread && this.record.endpoint !== 'embeddings')) {
       if (this.status >= 200 && this.status < 300 && body.received > 0) {
         const kept = body.keptBody();

@@ -37,8 +37,10 @@ export function recordUsage(record: RequestRecord, u: Usage): void {
   record.outputTokens = u.completion;
   if (!u.completionUnread) record.outputSource = 'usage';
   // Taken as 0, a 4,000-token prompt whose count a backend wrote as "4000" was charged nothing: left uncounted here,
-  // the settle stage counts it (and a cached count of no prompt count is not read: the prompt is priced uncached).
-  if (u.promptUnread) return;
+  // the settle stage counts it (and a cached count of no prompt count is not read: the prompt is priced uncached). Nor
+  // is a count of 0 one: no prompt a backend reads is empty (a chat template, a BOS token), and a broken backend's 0
+  // beside 4,000 words of prompt, streamed or not, was taken as it came and charged nothing.
+  if (u.promptUnread || u.prompt === 0) return;
   record.inputTokens = u.prompt;
   record.inputSource = 'usage';
   if (u.cached !== undefined) record.cachedInputTokens = u.cached;
