@@ -85,7 +85,9 @@ async function faultDue(fault: Fault | undefined, s: Sender, framing: Framing): 
   // A client that left during the stall (or the grace) did leave: only a cut of the mock's own is the fault's.
   if (!s.gone) s.cut = true;
   if (fault.kind === 'reset-after') socket?.resetAndDestroy();
-  else if (fault.kind === 'close-after') socket?.end();
+  // A FIN, then the socket is let go once it is sent: a client that ignores the FIN holds nothing (the cut response
+  // is never ended, so no keep-alive timeout would ever close it).
+  else if (fault.kind === 'close-after') socket?.destroySoon();
   else socket?.destroy();
   return true;
 }
@@ -111,7 +113,9 @@ export async function respondCompletion(res: ServerResponse, plan: CompletionPla
   });
   if (plan.stream) await streamAnswer(s, plan);
   else await bodyAnswer(s, plan);
-  if (!res.destroyed && !res.writableEnded) {
+  // A response the mock cut (a reset, a close, a stall's end) is not completed: its socket is gone, but `res.destroyed`
+  // waits for the socket's 'close', a tick later — so this ended it, on a dead socket, and counted it as completed.
+  if (!s.cut && !res.destroyed && !res.writableEnded) {
     res.end();
     stats.completed++;
   }
