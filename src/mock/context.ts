@@ -34,7 +34,7 @@ export class MockContext {
   /** The profile's pace, and the current one (`POST /mock/control` changes it). */
   readonly initialPace: Readonly<Pace>;
   pace: Readonly<Pace>;
-  private readonly rng: Rng | undefined;
+  private rng: Rng | undefined;
   private readonly faultKinds: Fault[];
 
   constructor(
@@ -51,12 +51,29 @@ export class MockContext {
       slowdown: 1,
     });
     this.pace = this.initialPace;
-    this.rng = config.faults && config.faults.rate > 0 ? new Rng(config.faults.seed) : undefined;
+    this.rng = this.freshRng();
     this.faultKinds = (config.faults?.kinds ?? []).map((k) => {
       const f = parseFault(k);
       if (typeof f === 'string') throw new Error(`mock ${config.name}: ${f}`);
       return f;
     });
+  }
+
+  /**
+   * `POST /mock/reset`: the stats zeroed, the prefix cache emptied, the profile's pace — and the random faults drawn
+   * from their seed again, so that a reset mock behaves as a freshly started one (the draws went on from where they
+   * were: a run repeated after a reset met other faults than the first).
+   */
+  reset(): void {
+    this.stats.reset();
+    this.prefill.reset();
+    this.pace = this.initialPace;
+    this.rng = this.freshRng();
+  }
+
+  private freshRng(): Rng | undefined {
+    const faults = this.config.faults;
+    return faults && faults.rate > 0 ? new Rng(faults.seed) : undefined;
   }
 
   get name(): string {

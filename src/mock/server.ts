@@ -84,9 +84,7 @@ function routesFor(ctx: MockContext, tokens: TokenCounter): Record<string, Route
     'GET /mock/stats': (_q, res) =>
       sendJson(res, 200, JSON.stringify({ name: ctx.name, kind: ctx.config.kind, ...statsOf(ctx) }), ctx.identity),
     'POST /mock/reset': (_q, res) => {
-      ctx.stats.reset();
-      ctx.prefill.reset();
-      ctx.pace = ctx.initialPace;
+      ctx.reset();
       sendJson(res, 200, '{"ok":true}', ctx.identity);
     },
   };
