@@ -5,25 +5,41 @@ import { MAX_DELAY_MS } from './pace.js';
 
 export const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
+/** How long the rest of a refused upload is read (and dropped) before the connection is closed. */
+const LINGER_MS = 2000;
+
 /**
  * The request body, or undefined when it exceeds `limit` (the caller answers 413). Held as core/held-bytes.ts holds
  * bytes, not as an array of node:http's reads: each chunk of a chunked upload is a read of its own, a view of ~100
  * bytes of heap whatever it spans — a body sent a byte a chunk held ~170× its size until it ended (2 MiB held 340 MB;
  * the 64 MiB a mock takes, ~11 GB), as the gateway's reader did (dca63aa).
+ *
+ * Past the limit the rest is read and dropped (up to `limit` more bytes and LINGER_MS, then the socket goes), as the
+ * gateway reads out a refused upload (gateway/request-body.ts discardUpload): destroyed at once, the socket took the
+ * 413 with it — the client, still uploading, saw ECONNRESET (openai-node retries that, sending the body twice more).
  */
 export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const held = new HeldBytes();
+    let dropped = -1;
     req.on('data', (c: Buffer) => {
+      if (dropped >= 0) {
+        dropped += c.length;
+        if (dropped > limit) req.socket.destroy();
+        return;
+      }
       if (held.bytes + c.length > limit) {
         held.clear();
+        dropped = 0;
+        const linger = setTimeout(() => req.socket.destroy(), LINGER_MS);
+        linger.unref();
+        req.once('end', () => clearTimeout(linger));
         resolve(undefined);
-        req.destroy();
         return;
       }
       held.push(c);
     });
-    req.on('end', () => resolve(held.take()));
+    req.on('end', () => resolve(dropped >= 0 ? undefined : held.take()));
     req.on('error', reject);
   });
 }
