@@ -27,6 +27,22 @@ export function embedText(text: string, dims: number): Float32Array {
   return v;
 }
 
+/**
+ * The embedding shortened to `dims` (the request's `dimensions`), as OpenAI shortens one: its leading values, scaled
+ * back to unit length. Cut alone, it was shorter than 1 (about √(8/1024) ≈ 0.09 for 8 of 1,024), so a dot product —
+ * what a client of unit vectors takes for the cosine — no longer was one.
+ */
+function shortened(text: string, full: number, dims: number): Float32Array {
+  const v = embedText(text, full);
+  if (dims >= full) return v;
+  const out = v.subarray(0, dims);
+  let norm = 0;
+  for (let i = 0; i < dims; i++) norm += out[i]! * out[i]!;
+  const scale = 1 / Math.sqrt(norm || 1);
+  for (let i = 0; i < dims; i++) out[i]! *= scale;
+  return out;
+}
+
 function inputsOf(input: EmbeddingRequest['input']): string[] {
   if (typeof input === 'string') return [input];
   if (input.length === 0) return [];
@@ -64,7 +80,7 @@ export function handleEmbeddings(res: ServerResponse, json: unknown, ctx: MockCo
   // TEI and vLLM count them, not as the tokens of their JSON text.
   const promptTokens = tokens.prompt(body.input);
   const data = inputs.map((text, index) => {
-    const v = embedText(text, ctx.config.dimensions).subarray(0, dims);
+    const v = shortened(text, ctx.config.dimensions, dims);
     const embedding =
       body.encoding_format === 'base64'
         ? JSON.stringify(Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64'))
