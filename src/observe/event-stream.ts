@@ -128,8 +128,12 @@ export class EventStream {
     const query = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
     const last = Number(req.headers['last-event-id'] ?? query.get('lastEventId') ?? Number.NaN);
     if (Number.isFinite(last)) {
+      // An id this process has not given is one an earlier process gave: ids begin again at 1 when the gateway restarts,
+      // and `aigw top` reconnects with the last id it read before. Resumed after it, it was sent none of the events the
+      // new process published before it reconnected — every one of them had a lower id.
+      const after = last < this.nextId ? last : 0;
       // The replay obeys the same per-subscriber cap as live events: what does not fit is dropped, counted.
-      for (let id = Math.max(last + 1, this.nextId - this.kept); id < this.nextId; id++) {
+      for (let id = Math.max(after + 1, this.nextId - this.kept); id < this.nextId; id++) {
         const e = this.history[id % HISTORY];
         if (!e) continue;
         if (res.writableLength > this.maxPendingBytes) {

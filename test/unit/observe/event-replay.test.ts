@@ -86,6 +86,15 @@ describe('event replay', () => {
     expect(subscribe(stream, seen).ids()).toHaveLength(HISTORY);
   });
 
+  it('replays what it keeps to a subscriber resuming from an id it never gave: a restarted gateway counts from 1 again', () => {
+    const { stream, publish } = setup();
+    publish(5);
+    // `aigw top` read up to id 5000 from the gateway before this one, and reconnects from there.
+    expect(subscribe(stream, 5000).ids()).toEqual(range(1, 5));
+    expect(subscribe(stream, 5).ids()).toEqual(range(6, 5));
+    expect(subscribe(stream, 3).ids()).toEqual([4, 5]);
+  });
+
   it('keeps only IDLE_HISTORY once the grace after the last subscriber has passed', async () => {
     const { stream, publish } = setup(20);
     subscribe(stream, 0).leave();
