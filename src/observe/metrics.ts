@@ -103,7 +103,8 @@ export class GatewayMetrics {
     const model = this.model(e.model);
     const backend = this.backend(e.backend);
     this.requests.inc([model, backend, String(e.status)]);
-    if (e.backend !== undefined) this.routed.inc([model, backend]);
+    // Attempts only: a backend named with none made is an answer the gateway gave itself (stats.ts says which).
+    if (e.backend !== undefined && e.attempts > 0) this.routed.inc([model, backend]);
     if (e.clientAborted) this.clientAborts.inc([model]);
     if (e.costUsd !== undefined && e.costUsd > 0) this.cost.inc([this.tenant(e.tenant), model, backend], e.costUsd);
 

@@ -169,7 +169,11 @@ export class StatsCollector {
       // drain answered it, while the gateway waited to retry a failed attempt (that attempt is counted by its
       // upstream_error, gateway/attempts.ts).
       if (!this.view().models.has(e.model) || (e.backend === undefined && e.attempts === 0)) return;
-      if (e.backend !== undefined) {
+      // A backend named with no attempt made is one the gateway answered for itself (count_tokens for a backend that
+      // does not speak Anthropic's API, from its tokenizer): the backend never saw it. Counted as its request, one chat
+      // and three counts read as 4 requests of a backend that got 1, each count's time among its latencies and a share
+      // of its split. Its tenant was charged a request: counted below.
+      if (e.backend !== undefined && e.attempts > 0) {
         const b = this.backendStats(e.model, e.backend);
         b.requests++;
         if (e.costUsd !== undefined) b.costUsd += e.costUsd;
