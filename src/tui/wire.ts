@@ -5,7 +5,7 @@
  * forged line) and are capped; a snapshot is checked against the contract's schema before it is shown.
  */
 import { printable as printableText } from '../core/printable.js';
-import { type StatsSnapshot, StatsSnapshotSchema } from '../events/stats-snapshot.js';
+import { readStatsSnapshot, type StatsSnapshot } from '../events/stats-snapshot.js';
 import type { GatewayEvent } from '../events/types.js';
 
 /** Longest string shown from the wire (a line is cut by the terminal's width anyway). */
@@ -33,12 +33,12 @@ function printableTree(x: unknown, depth = 0): unknown {
 
 /** A snapshot as the TUI may show it, or what is wrong with it. */
 export function statsFrom(json: unknown): { ok: true; stats: StatsSnapshot } | { ok: false; problem: string } {
-  const r = StatsSnapshotSchema.safeParse(printableTree(json));
-  if (r.success) return { ok: true, stats: r.data };
-  const issue = r.error.issues[0]!;
+  const r = readStatsSnapshot(printableTree(json));
+  if (r.ok) return r;
+  const { path, message } = r.problem;
   return {
     ok: false,
-    problem: `the admin listener sent a snapshot that is not /aigw/stats (${issue.path.join('.') || 'top'}: ${issue.message})`,
+    problem: `the admin listener sent a snapshot that is not /aigw/stats (${path.map(String).join('.') || 'top'}: ${message})`,
   };
 }
 

@@ -196,3 +196,16 @@ describe('what the TUI shows from an admin listener', () => {
     expect(statuses[1]).toMatch(/cannot reach .*timeout|aborted/i);
   });
 });
+
+describe('a snapshot wrong in every entry of a list', () => {
+  it('is said wrong at its first entry, in time and memory that do not grow with the entries after it', () => {
+    // 2,000,000 zeros where refusals go: 4 MiB, under the client's 8 MiB bound. Read whole, the schema made an issue
+    // (path, message) of each — 1,000,000 of them took 6.3 s and 636 MB, and 8 MiB of them ran top out of memory.
+    const body = `{"ts":1,"windowMs":60000,"inflight":0,"models":{},"tenants":{},"refusals":[${'0,'.repeat(1_999_999)}0]}`;
+    const json: unknown = JSON.parse(body);
+    const t0 = performance.now();
+    const r = statsFrom(json);
+    expect(performance.now() - t0).toBeLessThan(3000);
+    expect(r).toMatchObject({ ok: false, problem: expect.stringMatching(/not \/aigw\/stats \(refusals\.0: /) });
+  });
+});
