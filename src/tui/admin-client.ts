@@ -44,6 +44,12 @@ export interface FeedHandlers {
   status(connected: boolean, error?: string): void;
   /** An event over MAX_EVENT_BYTES went by unshown (the view counts them: skipped silently, it looked like none happened). */
   skipped?(): void;
+  /**
+   * Why the event stream is refused (undefined once one is open). The snapshots come on their own connections and say
+   * connected all the while: a refused stream was retried in silence, and the log said "nothing notable yet" beside
+   * truncations and refusals that only events show.
+   */
+  events?(problem: string | undefined): void;
 }
 
 export interface AdminClientOptions {
@@ -175,8 +181,10 @@ export class AdminClient {
         });
         if (!r.ok || !r.body) {
           await unread(r);
+          this.on.events?.(this.streamRefusal(r.status));
           throw new Error(`HTTP ${r.status}`);
         }
+        this.on.events?.(undefined);
         const reader = new BoundedEventReader(MAX_EVENT_BYTES, MAX_SKIP_BYTES, {
           event: (ev) => this.take(ev),
           skipped: (id) => {
@@ -199,6 +207,13 @@ export class AdminClient {
       }
       await this.sleep(1000);
     }
+  }
+
+  /** What a refusal of the event stream is said as (the gateway's 503: its MAX_SUBSCRIBERS readers are there already). */
+  private streamRefusal(status: number): string {
+    if (status === 401) return this.keyProblem() ?? 'the admin listener wants a key for its events (--key or AIGW_ADMIN_KEY)';
+    if (status === 503) return 'the admin listener has all the event readers it takes (HTTP 503); retrying';
+    return `the admin listener answered HTTP ${status} for its events; retrying`;
   }
 
   private take(ev: SseEvent): void {

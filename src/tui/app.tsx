@@ -14,6 +14,7 @@ type Action =
   | { type: 'event'; id: number; event: GatewayEvent }
   | { type: 'status'; connected: boolean; error?: string | undefined }
   | { type: 'skipped' }
+  | { type: 'events'; error: string | undefined }
   | { type: 'pause' };
 
 function reduce(s: TuiState, a: Action): TuiState {
@@ -24,6 +25,8 @@ function reduce(s: TuiState, a: Action): TuiState {
       return { ...s, connected: a.connected, error: a.error };
     case 'skipped':
       return { ...s, skipped: s.skipped + 1 };
+    case 'events':
+      return s.eventsError === a.error ? s : { ...s, eventsError: a.error };
     default:
       if (s.paused) return s;
       return a.type === 'stats' ? applyStats(s, a.stats) : applyEvent(s, a.id, a.event);
@@ -43,6 +46,7 @@ export function useGatewayFeed(admin: string | undefined, key: AdminClientOption
               event: (id, event) => dispatch({ type: 'event', id, event }),
               status: (connected, error) => dispatch({ type: 'status', connected, error }),
               skipped: () => dispatch({ type: 'skipped' }),
+              events: (error) => dispatch({ type: 'events', error }),
             },
           )
         : undefined,
@@ -118,6 +122,7 @@ export function App({
           {status}
           {state.paused ? <Text color="yellow"> PAUSED</Text> : null}
           {state.skipped ? <Text color="yellow"> {skippedNote(state.skipped)}</Text> : null}
+          {state.eventsError ? <Text color="yellow"> no events: {state.eventsError}</Text> : null}
           <Text dimColor> q quit · p pause · r reset · tab/←→ panels · ↑↓ scroll</Text>
         </Text>
       </Box>

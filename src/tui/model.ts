@@ -40,6 +40,8 @@ export interface TuiState {
   serial: number;
   /** Events over the admin client's bound, passed over unshown. */
   skipped: number;
+  /** Why the event stream is refused, while it is (the log then shows nothing new). */
+  eventsError: string | undefined;
 }
 
 export const HISTORY = 60;
@@ -59,6 +61,7 @@ export function initialState(): TuiState {
     paused: false,
     serial: 1,
     skipped: 0,
+    eventsError: undefined,
   };
 }
 

@@ -31,7 +31,8 @@ export function summaryLines(s: TuiState): string[] {
   const rates =
     `req/s ${(s.rps.at(-1) ?? 0).toFixed(1)} tok/s ${(s.tps.at(-1) ?? 0).toFixed(0)} ` +
     `refused/s ${(s.refusedRate.at(-1) ?? 0).toFixed(1)}`;
-  lines.push(`${t} ${connection} ${rates} inflight ${s.stats?.inflight ?? 0}${s.skipped ? ` · ${skippedNote(s.skipped)}` : ''}`);
+  const notes = `${s.skipped ? ` · ${skippedNote(s.skipped)}` : ''}${s.eventsError ? ` · no events: ${s.eventsError}` : ''}`;
+  lines.push(`${t} ${connection} ${rates} inflight ${s.stats?.inflight ?? 0}${notes}`);
   const models = Object.entries(s.stats?.models ?? {});
   for (const [model, m] of busiest(models, ([, m]) => m.requests)) {
     const backends = Object.entries(m.backends);
@@ -87,6 +88,7 @@ export function runPlain(
       event: (id, e) => (state = applyEvent(state, id, e)),
       status: (connected, error) => (state = { ...state, connected, error }),
       skipped: () => (state = { ...state, skipped: state.skipped + 1 }),
+      events: (eventsError) => (state = { ...state, eventsError }),
     },
   );
   client.start();
