@@ -8,7 +8,12 @@ export async function run(opts: { admin: string; key?: string }): Promise<number
   // Said once, up front, without quoting either: a retry loop would print them on every attempt.
   const problem = adminUrlProblem(admin) ?? (key ? keyProblem(key) : undefined);
   if (problem) throw new CliError(problem, exitCodes.usage);
-  if (!process.stdout.isTTY) {
+  // The live view reads its keys from stdin in raw mode: with stdout a terminal and stdin not one (`< /dev/null`, a pipe,
+  // a script's or a supervisor's null input) Ink threw 'Raw mode is not supported' as it mounted — its error screen, then
+  // `unexpected failure`, exit 1. Plain lines need no keys (serve --tui falls back to log lines the same way).
+  const live = process.stdout.isTTY === true && process.stdin.isTTY === true;
+  if (!live) {
+    if (process.stdout.isTTY) process.stderr.write('aigw: top needs a terminal on stdin for its keys; printing plain lines instead\n');
     const { runPlain } = await import('../tui/plain.js');
     let stop = () => {};
     const failed = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
