@@ -66,6 +66,17 @@ export interface LoadResult {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
+ * A base URL as a pool's origin and the path the requests go under, as the scenarios' single requests join it
+ * (`${url}/v1/chat/completions`) and aigw joins a backend's: an OpenAI-compatible base URL may have a path
+ * (`https://host/api/v1` is read as `https://host/api`), and undici's Pool takes an origin only — given the URL,
+ * it threw 'invalid url' out of throughput, and the run ended with no report.
+ */
+export function splitBaseUrl(url: string): { origin: string; basePath: string } {
+  const u = new URL(url);
+  return { origin: u.origin, basePath: u.pathname.replace(/\/+$/, '') };
+}
+
+/**
  * A request still unanswered this long after the run stopped sending is cut, recorded as `cut_at_deadline`:
  * a target that never ends a stream (or never answers) must not keep the bench running for ever.
  */
@@ -93,7 +104,8 @@ const MAX_SEND_SLICE_MS = 10;
 
 export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
   const connections = plan.rate ? Math.max(plan.connections, OPEN_LOOP_CONNECTIONS) : plan.connections;
-  const pool = new Pool(plan.url, { connections, headersTimeout: 300_000, bodyTimeout: 300_000, keepAliveTimeout: 4000 });
+  const { origin: target, basePath } = splitBaseUrl(plan.url);
+  const pool = new Pool(target, { connections, headersTimeout: 300_000, bodyTimeout: 300_000, keepAliveTimeout: 4000 });
   const origin = performance.now();
   const records: RequestRecord[] = [];
   const itl = new ItlBudget(plan.maxItlSamples);
@@ -157,7 +169,7 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
       else if (plan.signal?.aborted) exchange.cut(INTERRUPTED);
       pool.dispatch(
         {
-          path: plan.path ?? (anthropic ? MESSAGES_PATH : '/v1/chat/completions'),
+          path: basePath + (plan.path ?? (anthropic ? MESSAGES_PATH : '/v1/chat/completions')),
           method: 'POST',
           headers: { 'content-type': 'application/json', ...plan.headers },
           body,
