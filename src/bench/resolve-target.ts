@@ -42,6 +42,26 @@ export interface TargetDeps {
 const normalize = (url: string) => url.replace(/\/+$/, '').replace(/\/v1$/, '');
 
 /**
+ * A base URL the bench can send to (http or https, with a host), normalized; undefined otherwise. `--target
+ * localhost:8080` (no scheme) is a URL of the scheme `localhost:` to WHATWG: taken as given, the load scenarios threw
+ * undici's 'invalid url' after the target line was printed, and the run ended with no report.
+ */
+function httpBase(raw: string): string | undefined {
+  const url = normalize(raw.trim());
+  try {
+    const u = new URL(url);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.host ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const notHttp = (from: string, raw: string) => ({
+  ok: false as const,
+  message: `${from} takes an http or https base URL such as http://127.0.0.1:8080, got "${raw.slice(0, 200)}"`,
+});
+
+/**
  * The probes of the demo address read as the bench's side reads are (side-read.ts), within 2 s and 8 MiB. They read
  * whole bodies (undici's body.text()) from whatever listens there — any local process, on a shared machine anyone's:
  * one answering /healthz or /v1/models with an endless body at loopback speed had the bench hold all it sent in 2 s
@@ -125,14 +145,16 @@ export async function resolveTarget(
   }
   const limitedKey = keysFromProfile(bp?.profile, o.model, true)[0]?.key;
   if (o.target) {
-    const url = normalize(o.target);
+    const url = httpBase(o.target);
+    if (url === undefined) return notHttp('--target', o.target);
     const apiKey = o.apiKey ?? env.OPENAI_API_KEY ?? keysFromProfile(bp?.profile, o.model, false)[0]?.key;
     return { ok: true, value: { target: fromUrl(url, bp, true), bp, apiKey, limitedKey, how: `bench: target ${url} (--target)` } };
   }
   if (bp) return { ok: true, value: await started(bp, deps, o, '-c') };
   const fromEnv = env.AIGW_TARGET ? 'AIGW_TARGET' : env.OPENAI_BASE_URL ? 'OPENAI_BASE_URL' : undefined;
   if (fromEnv) {
-    const url = normalize(env[fromEnv]!);
+    const url = httpBase(env[fromEnv]!);
+    if (url === undefined) return notHttp(`$${fromEnv}`, env[fromEnv]!);
     return {
       ok: true,
       value: {
@@ -144,7 +166,8 @@ export async function resolveTarget(
       },
     };
   }
-  const demoUrl = normalize(env.AIGW_DEMO_URL || DEMO_URL);
+  const demoUrl = httpBase(env.AIGW_DEMO_URL || DEMO_URL);
+  if (demoUrl === undefined) return notHttp('$AIGW_DEMO_URL', env.AIGW_DEMO_URL ?? '');
   const demo = await deps.load(DEMO_PROFILE);
   if (!demo.ok) return { ok: false, message: `the bundled demo profile does not load: ${demo.problems.map((p) => p.message).join('; ')}` };
   if (await deps.probe(demoUrl)) {

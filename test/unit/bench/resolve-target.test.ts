@@ -93,4 +93,23 @@ describe('resolveTarget', () => {
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.message).toMatch(message);
   });
+
+  it.each([
+    [
+      '--target without a scheme',
+      { ...o, target: 'localhost:8080' },
+      {},
+      /^--target takes an http or https base URL .*, got "localhost:8080"$/,
+    ],
+    ['--target of another scheme', { ...o, target: 'ftp://gw.example/' }, {}, /^--target takes an http or https base URL/],
+    ['--target that is no URL', { ...o, target: 'not a url', config: 'profiles/demo.yaml' }, {}, /^--target takes an http or https/],
+    ['$AIGW_TARGET without a scheme', o, { AIGW_TARGET: 'gw.example:9000' }, /^\$AIGW_TARGET takes an http or https base URL/],
+    ['$OPENAI_BASE_URL without a scheme', o, { OPENAI_BASE_URL: '127.0.0.1:4000/v1' }, /^\$OPENAI_BASE_URL takes an http/],
+    ['$AIGW_DEMO_URL without a scheme', o, { AIGW_DEMO_URL: '127.0.0.1:8080' }, /^\$AIGW_DEMO_URL takes an http/],
+  ])('refuses %s as a usage error, before any request', async (_name, opts, env, message) => {
+    const d = deps({ answering: [DEMO_URL] });
+    const r = await resolveTarget(opts, env, d);
+    expect(r).toEqual({ ok: false, message: expect.stringMatching(message) });
+    expect(d.started).toEqual([]);
+  });
 });
