@@ -104,7 +104,11 @@ export async function ratelimit(benchCtx: BenchContext): Promise<ScenarioResult>
   const honest = (await Promise.all(retries)).filter((h) => h !== undefined);
   ctx.signal?.removeEventListener('abort', onInterrupt);
   const ran = Math.min(ctx.durationMs, stoppedAt - start);
-  const full = perWindow.slice(0, Math.floor(ran / windowMs));
+  // Every window that ran whole, 0 where nothing was admitted. Sliced from the windows that admitted something, a
+  // target that let a window's worth in and then refused the key for good had its windows after the first dropped
+  // (the array ends at the last one written): 1000 tokens then nothing read as 100 % of the limit; and a window with
+  // nothing in the middle was a hole, which made the worst window NaN.
+  const full = Array.from({ length: Math.floor(ran / windowMs) }, (_, i) => perWindow[i] ?? 0);
   const steady = full.slice(1);
   const ratio = steady.length ? steady.reduce((a, b) => a + b, 0) / steady.length / limit : (full[0] ?? perWindow[0] ?? 0) / limit;
   // One admitted answer without its count, and the windows' sums are short of what was spent by an unknown amount:
@@ -134,7 +138,13 @@ export async function ratelimit(benchCtx: BenchContext): Promise<ScenarioResult>
     : 'not checked (every wait was longer than the run)';
   return {
     figures,
-    detail: { limit, windowMs, perWindow: Array.from(perWindow, (x) => x ?? 0), fullWindows: full.length },
+    // Every window that ran, the empty ones after the last that admitted anything too (the chart shows the lock-out).
+    detail: {
+      limit,
+      windowMs,
+      perWindow: Array.from({ length: Math.max(perWindow.length, full.length) }, (_, i) => perWindow[i] ?? 0),
+      fullWindows: full.length,
+    },
     lines: [
       `ratelimit   limit ${limit} tokens per ${windowMs / 1000}s; ${admittedLine}`,
       `            ${refused} of ${requests} requests refused (${percent(refused / Math.max(1, requests))}); retry-after ${retryAfter}`,
