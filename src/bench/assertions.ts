@@ -73,6 +73,14 @@ export function parseAssertion(expr: string): Parsed<Assertion> {
   return { ok: true, value: { expr, key, op, bound, unit, tol: t } };
 }
 
+/**
+ * split's figures that are percentages already: each backend's share, its interval's ends and the gateway's
+ * disagreement in points. Its p-value and stickiness are fractions like any other — read as percentages, `split.p>=1%`
+ * failed every split (0.4 against 1) and `split.stickiness>=99%` every session kept.
+ */
+const SPLIT_FRACTIONS = new Set(['split.p', 'split.stickiness']);
+const inPercent = (key: string) => key.startsWith('split.') && !SPLIT_FRACTIONS.has(key);
+
 export function evaluate(a: Assertion, figures: Figures): Verdict {
   const { expr, key: rawKey, op, bound, unit, tol } = a;
   const key = figures[rawKey] !== undefined ? rawKey : (ALIASES[rawKey] ?? rawKey);
@@ -89,7 +97,7 @@ export function evaluate(a: Assertion, figures: Figures): Verdict {
   if (!Number.isFinite(actual))
     return { expr, ok: false, actual: null, message: `FAIL ${expr} (no samples: "${key}" is not a number in this run)` };
   // Fractions (errors, shares) are stored as fractions; a % bound compares them as percentages.
-  const value = unit === '%' && !key.startsWith('split.') ? actual * 100 : actual;
+  const value = unit === '%' && !inPercent(key) ? actual * 100 : actual;
   const t = tol ?? 0;
   let ok: boolean;
   switch (op) {

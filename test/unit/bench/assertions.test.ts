@@ -40,6 +40,19 @@ describe('--assert', () => {
     ['errors<0.1%', figures, 'ok   errors<0.1% (measured 0.040%)'],
   ])("%s prints the measured figure in the bound's unit", (expr, f, message) => expect(check(expr, f).message).toBe(message));
 
+  it.each([
+    ['split.p>=1%', { 'split.p': 0.4 }, true],
+    ['split.p>=1%', { 'split.p': 0.004 }, false],
+    ['split.stickiness>=99%', { 'split.stickiness': 1 }, true],
+    ['split.stickiness>=99%', { 'split.stickiness': 0.5 }, false],
+    ['split.v2=5±1%', { 'split.v2': 5.4 }, true],
+    ['split.v2.ciHigh<10%', { 'split.v2.ciHigh': 6.8 }, true],
+    ['split.gatewayDisagreement<1%', { 'split.gatewayDisagreement': 0.3 }, true],
+  ])(
+    "reads split's fractions (p, stickiness) as fractions and its shares as percentages against a percent bound: %s on %o → %s",
+    (expr, f, ok) => expect(check(expr, f).ok).toBe(ok),
+  );
+
   it('names an unknown figure once the run has measured what it could', () => {
     expect(check('nope<1', figures).message).toContain('no figure "nope"');
   });
