@@ -11,6 +11,8 @@ import { sideJson } from './side-read.js';
 import { chiSquare, wilson } from './stats-math.js';
 
 const MAX_REQUESTS = 4000;
+/** The name an answer that names no backend (no `system_fingerprint`, or a body that is not JSON) is counted under. */
+const UNKNOWN = 'unknown';
 
 function expected(ctx: BenchContext): Record<string, number> | undefined {
   if (ctx.expect) return Object.assign(byName(), ctx.expect);
@@ -77,10 +79,10 @@ export async function split(ctx: BenchContext): Promise<ScenarioResult> {
         const r = await post(ctx, chatBody(ctx, 'which backend? [[mock ttft=0ms tps=0]]', { max_tokens: 1 }));
         if (r.status !== 200) continue;
         try {
-          const fp = label((JSON.parse(r.body.toString()) as { system_fingerprint?: unknown }).system_fingerprint) ?? 'unknown';
+          const fp = label((JSON.parse(r.body.toString()) as { system_fingerprint?: unknown }).system_fingerprint) ?? UNKNOWN;
           counts[fp] = (counts[fp] ?? 0) + 1;
         } catch {
-          counts.unknown = (counts.unknown ?? 0) + 1;
+          counts[UNKNOWN] = (counts[UNKNOWN] ?? 0) + 1;
         }
       }
     }),
@@ -110,9 +112,12 @@ export async function split(ctx: BenchContext): Promise<ScenarioResult> {
     lines.push(`            ${name.padEnd(20)} ${pct}%  ${ci}${expectedNote}`);
   }
   if (exp && total) {
+    // Answers that named no backend are none of the weights' and no backend of weight 0 either (unless one is so named).
+    const tested = names.filter((x) => x !== UNKNOWN || exp[x] !== undefined);
     const { p } = chiSquare(
-      names.map((x) => counts[x] ?? 0),
-      names.map((x) => exp[x] ?? 0),
+      tested.map((x) => counts[x] ?? 0),
+      tested.map((x) => exp[x] ?? 0),
+      tested.length < names.length ? (counts[UNKNOWN] ?? 0) : 0,
     );
     figures['split.p'] = round(p, 4);
     lines.push(`            chi-square p = ${figures['split.p']} (the split ${p > 0.01 ? 'matches' : 'does NOT match'} the weights at 1%)`);

@@ -93,6 +93,17 @@ describe('statistics', () => {
     expect(chiSquareP(3.841, 1)).toBeCloseTo(0.05, 3);
   });
 
+  it('gives p = 0 when answers come from a backend no weight expects, however few', () => {
+    // 4 % of the answers from a weight-0 backend: left out of the sum, it passed at p = 0.45.
+    expect(chiSquare([480, 480, 40], [50, 50, 0]).p).toBe(0);
+    expect(chiSquare([499, 500, 1], [50, 50, 0]).p).toBe(0);
+    // A weight-0 backend that got nothing is no degree of freedom: the same p as without it.
+    expect(chiSquare([480, 520, 0], [50, 50, 0]).p).toBeCloseTo(chiSquare([480, 520], [50, 50]).p, 10);
+    expect(chiSquare([480, 520], [50, 50]).p).toBeCloseTo(0.2059, 3);
+    // Answers that named no backend weigh against the fit (in the total), and are no category: not p = 0.
+    expect(chiSquare([475, 475], [50, 50], 50).p).toBeCloseTo(0.1138, 3);
+  });
+
   it('gives p = 0, not NaN, far in the tail (4,000 answers split 50/50 where 95/5 was expected)', () => {
     expect(chiSquare([2000, 2000], [95, 5]).p).toBe(0);
     for (const stat of [1500, 4000, 1e6]) for (const k of [1, 2, 5]) expect(chiSquareP(stat, k)).toBe(0);
