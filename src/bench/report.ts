@@ -64,9 +64,14 @@ export function interruption(r: BenchReport): string | undefined {
   return `interrupted during ${printable(cut.during, 64)}: its figures cover what ran before the signal${skipped}`;
 }
 
-/** Figures where bigger is better; for every other numeric figure, smaller is better. */
+/**
+ * Figures where bigger is better; for every other numeric figure, smaller is better. The sizes sweep proves, the
+ * routing scenarios' savings and avoidance, split's stickiness and stream's completed count are bigger-is-better too:
+ * read the other way, the largest answer passing falling from 64 MiB to 1 MiB (a 1 MiB buffer now cutting) was an
+ * improvement, and `--compare` passed it, while more streams completed was a regression.
+ */
 const HIGHER_IS_BETTER =
-  /rps|ratio|fidelity|faithful|conformance|tokensPerSecond|honest|_throughput|goodput|completed$|saturationRate|maxGoodput|\.p$/;
+  /rps|ratio|fidelity|faithful|conformance|tokensPerSecond|honest|_throughput|goodput|completed$|saturationRate|maxGoodput|\.p$|^sweep\.\w+Bytes$|\.saving$|\.hitRate$|[sS]aved(Tokens)?$|\.avoided$|\.shareMoved$|\.stickiness$|^stream\.count$/;
 
 export interface Delta {
   key: string;

@@ -111,6 +111,15 @@ describe('statistics', () => {
 });
 
 describe('--compare', () => {
+  /** A report of one figure. */
+  const single = (key: string, v: number): BenchReport => ({
+    version: 1,
+    env: { node: '', platform: '', cpus: 2, cpuModel: '', target: 't', model: 'm', startedAt: 'x', durationMs: 1, connections: 1 },
+    scenarios: {},
+    figures: { [key]: v },
+    assertions: [],
+  });
+
   it('flags a throughput drop and a latency rise beyond 10 %', () => {
     const base = (f: Record<string, number>): BenchReport => ({
       version: 1,
@@ -126,6 +135,33 @@ describe('--compare', () => {
     expect(c.regressions).toBe(2);
     expect(c.lines.find((l) => l.includes('throughput.rps'))).toContain('REGRESSION');
     expect(c.lines.find((l) => l.includes('throughput.p99'))).not.toContain('REGRESSION');
+  });
+
+  it.each([
+    // The largest answer that passes, fallen to a 1 MiB buffer's cut; the routing scenarios' gains, shrunk.
+    ['sweep.answerBytes', 64 * 1024 ** 2, 1024 ** 2],
+    ['sweep.streamBytes', 64 * 1024 ** 2, 1024 ** 2],
+    ['sweep.requestBytes', 8 * 1024 ** 2, 1024 ** 2],
+    ['cost.saving', 0.6, 0.2],
+    ['prefix.prefix.hitRate', 0.8, 0.1],
+    ['prefix.prefix.savedTokens', 90_000, 10_000],
+    ['prefix.prefillSaved', 90_000, 10_000],
+    ['latency.latency.avoided', 0.95, 0.5],
+    ['latency.latency.shareMoved', 0.3, 0.05],
+    ['split.stickiness', 1, 0.5],
+    ['stream.count', 1000, 500],
+  ])('flags %s falling from %d to %d as a regression, and its rise as none', (key, before, after) => {
+    expect(compare(single(key, before), single(key, after)).regressions).toBe(1);
+    expect(compare(single(key, after), single(key, before)).regressions).toBe(0);
+  });
+
+  it.each([
+    ['prefix.prefillRatio', 0.3, 0.9],
+    ['prefix.ttftRatio', 0.5, 0.9],
+    ['stream.addedTtft', 1, 5],
+  ])('still flags %s rising (smaller is better) as a regression', (key, before, after) => {
+    expect(compare(single(key, before), single(key, after)).regressions).toBe(1);
+    expect(compare(single(key, after), single(key, before)).regressions).toBe(0);
   });
 
   it('counts a figure the after run no longer measured, in a scenario it ran again, as a regression', () => {
