@@ -44,6 +44,10 @@ const PROBE_PAIRS = 20;
 /**
  * What the path adds before the first token, measured unloaded so the figure is the path's and not the
  * machine's: pairs of small streams, one through the target and one straight to the backend, in turn.
+ * Each probe has an answer's deadline (--duration and the drain, as client.ts's answers), and the pairs stop at the
+ * first probe cut at it: a target that no longer answers would cut every other probe after the same wait. Each
+ * probe was a load of its own minute and the drain's, one after the other: a gateway that stopped answering held the
+ * stream scenario 20 × 2 minutes, 40 minutes for a --duration of 10s.
  */
 async function addedTtft(ctx: BenchContext, direct: { url: string; model: string }) {
   const one = async (url: string, model: string, headers: Record<string, string>, api?: BenchContext['api']) => {
@@ -55,24 +59,34 @@ async function addedTtft(ctx: BenchContext, direct: { url: string; model: string
       headers,
       source: fixedSource(() => body),
       stream: true,
-      durationMs: 60_000,
+      durationMs: ctx.durationMs,
+      drainMs: ctx.drainMs,
       connections: 1,
       maxRequests: 1,
       signal: ctx.signal,
     });
     const rec = r.records[0];
-    return rec?.ok && rec.ttft !== undefined ? rec.ttft : undefined;
+    return { ttft: rec?.ok && rec.ttft !== undefined ? rec.ttft : undefined, stalled: rec?.code === 'cut_at_deadline' };
   };
   ctx.progress(`stream: added TTFT, ${PROBE_PAIRS} pairs through the path and straight to ${direct.url}`);
   const diffs: number[] = [];
   const directs: number[] = [];
+  let stalled: string | undefined;
   for (let i = 0; i < PROBE_PAIRS && !ctx.signal?.aborted; i++) {
     const via = await one(ctx.target.url, ctx.model, authHeaders(ctx), ctx.api);
+    if (via.stalled) {
+      stalled = ctx.target.url;
+      break;
+    }
     const straight = await one(direct.url, direct.model, {});
-    if (straight !== undefined) directs.push(straight);
-    if (via !== undefined && straight !== undefined) diffs.push(via - straight);
+    if (straight.stalled) {
+      stalled = direct.url;
+      break;
+    }
+    if (straight.ttft !== undefined) directs.push(straight.ttft);
+    if (via.ttft !== undefined && straight.ttft !== undefined) diffs.push(via.ttft - straight.ttft);
   }
-  return { added: median(diffs), direct: median(directs), pairs: diffs.length };
+  return { added: median(diffs), direct: median(directs), pairs: diffs.length, stalled };
 }
 
 export async function streamScenario(ctx: BenchContext): Promise<ScenarioResult> {
@@ -93,6 +107,7 @@ export async function streamScenario(ctx: BenchContext): Promise<ScenarioResult>
   };
   const gw = await runLoad({
     durationMs: ctx.durationMs,
+    drainMs: ctx.drainMs,
     rate: ctx.rate,
     burstiness: ctx.burstiness,
     stream: true,
@@ -153,13 +168,15 @@ export async function streamScenario(ctx: BenchContext): Promise<ScenarioResult>
       `            events received/emitted ${((figures['stream.fidelity'] as number) * 100).toFixed(2)}%, ` +
         `streams byte-exact ${((figures['stream.faithful'] as number) * 100).toFixed(1)}%, corrupted ${corrupted}`,
     );
-  if (probe)
+  if (probe) {
+    const stopped = probe.stalled ? `; stopped: a probe to ${probe.stalled} was cut at its deadline` : '';
     lines.push(
       probe.added === undefined
-        ? `            added TTFT vs direct: no samples (${probe.pairs} pairs answered)`
+        ? `            added TTFT vs direct: no samples (${probe.pairs} pairs answered${stopped})`
         : `            added TTFT: ${fmtMs(probe.added)} (median of ${probe.pairs} unloaded pairs, through the path and straight to ` +
-            `${direct!.url}, whose own TTFT was ${fmtMs(probe.direct)})`,
+            `${direct!.url}, whose own TTFT was ${fmtMs(probe.direct)}${stopped})`,
     );
+  }
   lines.push(...behindSchedule(ctx, gw), ...gw.skipped.map((s) => `            not sent: ${s}`));
   return { figures, lines, metrics: m, refusals: tallyRefusals(gw.records), detail: { samples: chartSamples(gw.records) } };
 }
