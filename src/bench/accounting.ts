@@ -2,7 +2,7 @@
  * `accounting`: three views of the same requests — the tokens the mocks say they sent, the tokens the
  * gateway counted (its GenAI metrics), and the `usage` the client received — and where they disagree.
  */
-import { chatBody, deltaText, post, stream } from './client.js';
+import { answerDeadlineMs, chatBody, deltaText, post, stream } from './client.js';
 import { adminHeaders, type BenchContext, type ScenarioResult } from './context.js';
 import { usageCount } from './record.js';
 import { sideCount, sideJson, sideText } from './side-read.js';
@@ -45,15 +45,19 @@ export async function accounting(ctx: BenchContext): Promise<ScenarioResult> {
   let client = 0;
   let requested = 0;
   let sent = 0;
+  /** An answer was cut at its deadline: the target no longer answers, and every later request would wait as long. */
+  let stalled = false;
   ctx.progress(`accounting: ${N} requests, streamed and not`);
   ctx.live.begin('accounting');
-  // Interrupted (Ctrl-C): the requests not sent are not asked for.
-  for (let i = 0; i < N && !ctx.signal?.aborted; i++) {
+  // Interrupted (Ctrl-C): the requests not sent are not asked for. Stalled: neither (one after the other, the 40 of
+  // them held the scenario 40 deadlines — 47 minutes at --duration 10s — on a gateway that had stopped answering).
+  for (let i = 0; i < N && !ctx.signal?.aborted && !stalled; i++) {
     const maxTokens = 5 + (i % 7) * 13;
     const body = chatBody(ctx, `account for me ${i} [[mock ttft=0ms tps=0]]`, { max_tokens: maxTokens });
     if (i % 2) {
       const r = await post(ctx, body);
       if (r.skipped) continue;
+      stalled = r.cutAtDeadline === true;
       client += usageCount(r.body.toString(), 'completion_tokens');
     } else {
       let usage = 0;
@@ -67,6 +71,7 @@ export async function accounting(ctx: BenchContext): Promise<ScenarioResult> {
         },
       );
       if (r.skipped) continue;
+      stalled = r.cutAtDeadline === true;
       client += usage;
     }
     requested += maxTokens;
@@ -93,11 +98,12 @@ export async function accounting(ctx: BenchContext): Promise<ScenarioResult> {
       : null,
   };
   const counts = `asked ${requested}, client saw ${client}, backends sent ${mock ?? 'n/a'}, gateway counted ${gw ?? 'n/a'}`;
+  const cut = stalled ? `; stopped: an answer was still coming ${answerDeadlineMs(ctx) / 1000}s after it was asked for` : '';
   return {
     figures,
     lines: [
       sent
-        ? `accounting  output tokens for ${sent} requests: ${counts} → largest disagreement ${figures['accounting.disagreement']}`
+        ? `accounting  output tokens for ${sent} requests: ${counts} → largest disagreement ${figures['accounting.disagreement']}${cut}`
         : "accounting  no samples: no request was sent (each held back under the target's limit, or the run interrupted)",
     ],
   };

@@ -3,7 +3,7 @@
  * gateway) against the expected weights, with 95 % Wilson intervals and a chi-square p-value; against the
  * gateway's own /aigw/stats when it is an aigw; and stickiness when the model routes by a session header.
  */
-import { post, chatBody } from './client.js';
+import { answerDeadlineMs, post, chatBody } from './client.js';
 import { adminHeaders, round, type BenchContext, type ScenarioResult } from './context.js';
 import { StatsSnapshotSchema } from '../events/stats-snapshot.js';
 import { label } from './record.js';
@@ -139,10 +139,18 @@ export async function split(ctx: BenchContext): Promise<ScenarioResult> {
     let same = 0;
     // Sessions whose two answers both named a backend: only those say whether it was kept.
     let sessions = 0;
-    for (let i = 0; i < 100 && !ctx.signal?.aborted; i++) {
+    // An answer cut at its deadline ends the check: the target no longer answers, and each of the 200 requests, one
+    // after the other, would wait as long (hours at any --duration).
+    let stalled = false;
+    for (let i = 0; i < 100 && !ctx.signal?.aborted && !stalled; i++) {
       const h = { [sticky]: `bench-session-${i}` };
       const a = await post(ctx, chatBody(ctx, 'sticky [[mock ttft=0ms tps=0]]', { max_tokens: 1 }), { headers: h });
+      if (a.cutAtDeadline) {
+        stalled = true;
+        break;
+      }
       const b = await post(ctx, chatBody(ctx, 'sticky [[mock ttft=0ms tps=0]]', { max_tokens: 1 }), { headers: h });
+      stalled = b.cutAtDeadline === true;
       const fp = (x: typeof a) => {
         try {
           return label((JSON.parse(x.body.toString()) as { system_fingerprint?: unknown }).system_fingerprint);
@@ -157,10 +165,11 @@ export async function split(ctx: BenchContext): Promise<ScenarioResult> {
       if (first === second) same++;
     }
     figures['split.stickiness'] = sessions ? round(same / sessions, 4) : null;
+    const cut = stalled ? `; stopped: an answer was still coming ${answerDeadlineMs(ctx) / 1000}s after it was asked for` : '';
     lines.push(
       sessions
-        ? `            sticky by ${sticky}: ${round((100 * same) / sessions, 1)}% of ${sessions} sessions kept their backend`
-        : `            sticky by ${sticky}: no session answered twice with a backend named`,
+        ? `            sticky by ${sticky}: ${round((100 * same) / sessions, 1)}% of ${sessions} sessions kept their backend${cut}`
+        : `            sticky by ${sticky}: no session answered twice with a backend named${cut}`,
     );
   }
   return { figures, lines, detail: { counts, expected: exp, total } };
