@@ -31,7 +31,7 @@ export interface RequestRecord {
   backend?: string;
   /** The answer's text, when asked for (fidelity checks, multi-turn conversations). */
   text?: string;
-  /** `x-ratelimit-*` and `retry-after*` headers, when the answer carried any. */
+  /** `x-ratelimit-*` and `retry-after*` headers, when the answer carried any: for the pacer (the load drops them once read). */
   limits?: Record<string, string>;
 }
 
