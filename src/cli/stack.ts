@@ -7,6 +7,7 @@ import { EventBus } from '../events/bus.js';
 import { processAdminConnectionCap } from '../gateway/connection-cap.js';
 import { reloadRefusals } from '../gateway/reload-check.js';
 import { type Gateway, listen, startGateway } from '../gateway/server.js';
+import { requestDeadlines } from '../core/listen.js';
 import type { RunningMock } from '../mock/server.js';
 import { type Admin, createAdmin } from '../observe/admin.js';
 import { attachRequestLog, type LogFormat } from '../observe/request-log.js';
@@ -129,8 +130,9 @@ export async function startStack(profile: Profile, opts: StackOptions = {}): Pro
     // The admin listener's request deadline is the profile's too (it was read once, at start): what it reads next is
     // held to the new one, as the gateway's listener is (gateway/server.ts applyTimeouts).
     if (admin) {
-      admin.server.headersTimeout = fresh.timeouts.request;
-      admin.server.requestTimeout = fresh.timeouts.request;
+      const { headersTimeout, requestTimeout } = requestDeadlines(fresh.timeouts.request);
+      admin.server.headersTimeout = headersTimeout;
+      admin.server.requestTimeout = requestTimeout;
     }
     return { ok: true };
   };

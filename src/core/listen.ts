@@ -77,12 +77,15 @@ function keepAccepting(server: Server, url: string): void {
 
 /**
  * node:http options that bound how long a request's head and body may take to arrive. Node checks these
- * deadlines every `connectionsCheckingInterval` (30 s by default), which also bounds how late a cut comes.
+ * deadlines every `connectionsCheckingInterval` (30 s by default), which also bounds how late a cut comes. Whole
+ * milliseconds, rounded up: createServer throws at any other (a profile's `30000.5ms` or `1500us` validated, then
+ * `serve` exited 1 as it built the admin listener).
  */
 export function requestDeadlines(timeoutMs: number): {
   headersTimeout: number;
   requestTimeout: number;
   connectionsCheckingInterval: number;
 } {
-  return { headersTimeout: timeoutMs, requestTimeout: timeoutMs, connectionsCheckingInterval: Math.max(50, Math.min(1000, timeoutMs / 2)) };
+  const ms = Math.ceil(timeoutMs);
+  return { headersTimeout: ms, requestTimeout: ms, connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.ceil(ms / 2))) };
 }

@@ -129,7 +129,8 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
   };
   const httpOptions: ServerOptions = {
     // Node checks header deadlines on this interval (30 s by default), so it bounds how late a cut comes.
-    connectionsCheckingInterval: Math.max(50, Math.min(1000, headersMs(profile) / 2)),
+    // Whole milliseconds: createServer throws at any other (a `timeouts.request` of 999ms, half of it 499.5).
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.ceil(headersMs(profile) / 2))),
     keepAliveTimeout: 65_000,
     noDelay: true,
     maxHeaderSize: MAX_CLIENT_HEADER_BYTES,
