@@ -2,9 +2,10 @@
  * YAML text → plain values, remembering where each key and value stood, and interpolating `${VAR}` and
  * `${VAR:-default}` from the environment on the way (so a missing variable is reported at its position).
  */
-import { LineCounter, parseDocument } from 'yaml';
+import { LineCounter, parseDocument, type Scalar } from 'yaml';
 import { ownString } from '../core/own-string.js';
 import { formatPath, type KeyPath } from './problems.js';
+import { quoted } from './suggest.js';
 import { type WalkHooks, walkDocument } from './yaml-walk.js';
 
 export interface Position {
@@ -44,6 +45,21 @@ export function yamlMessage(message: string): string {
   const cut = line.length > MAX_YAML_MESSAGE ? `${line.slice(0, MAX_YAML_MESSAGE)}…` : line;
   // Copied: a slice would keep the whole message (and the tag in it) alive behind the problem.
   return ownString(cut);
+}
+
+/**
+ * Why a plain key that YAML reads as a number, a boolean or null cannot stand as a name: its text is not what was
+ * written. `0012:` is the tenant `12`, a 21-digit ID (a JWT `sub` written as the tenant's name) loses its last digits,
+ * `1e3:` is `1000`, `1.10:` is `1.1` — and the profile loaded with a name nobody wrote: a token naming tenant "0012", or
+ * a client asking for model "1.10", was refused as unknown, with nothing said at validate. Refused where it is written
+ * (quoted, it is the name as written); a key that reads back as written (`12:`, `true:`) stays.
+ */
+function notAsWritten(key: string, node: Scalar | null | undefined): string | undefined {
+  const written = node?.source;
+  if (!node || typeof node.value === 'string' || written === undefined || written === key) return undefined;
+  const read =
+    node.value === null ? 'null' : `${typeof node.value === 'object' ? 'the value' : `the ${typeof node.value}`} ${key.slice(0, 100)}`;
+  return `this key, written ${quoted(written)}, is ${read} to YAML: quote it to keep the name as written`;
 }
 
 const VAR_RE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
@@ -95,7 +111,7 @@ export function readYaml(text: string, env: Readonly<Record<string, string | und
     problem: (offset, message, path) => src.problems.push({ path, pos: posOf(offset), message }),
     // No object keeps it as a name (a schema's record would turn it into a prototype, and the entry — a tenant,
     // say — would vanish without a word): refused where it is written.
-    refuseKey: (key) => (key === '__proto__' ? 'the name __proto__ cannot be a key' : undefined),
+    refuseKey: (key, node) => (key === '__proto__' ? 'the name __proto__ cannot be a key' : notAsWritten(key, node)),
   };
 
   let references = 0;

@@ -36,8 +36,8 @@ export interface WalkHooks {
   /** The value of a scalar (a reader may fill in `${VAR}`). */
   scalar(node: Scalar, path: KeyPath): unknown;
   problem(offset: number | undefined, message: string, path: KeyPath): void;
-  /** A key to leave out, and why; undefined keeps it. */
-  refuseKey?(key: string): string | undefined;
+  /** A key to leave out, and why; undefined keeps it. `node`: the scalar it was read from (an alias's target). */
+  refuseKey?(key: string, node: Scalar | null | undefined): string | undefined;
   /**
    * Read `<<: *anchor` (or a list of them) as YAML 1.1's merge key, as kubectl's go-yaml does: the maps' keys that
    * the map does not set itself, the first map's before a later one's. Unset: `<<` is a key like any other.
@@ -71,7 +71,8 @@ export function walkDocument(doc: Document.Parsed, hooks: WalkHooks, budget?: Al
           }
           const at = keyNode?.range?.[0];
           if (keyNode && !isAlias(keyNode)) aliases.key(keyNode);
-          const key = keyText(isAlias(keyNode) ? aliases.target(keyNode) : keyNode);
+          const keyFrom = isAlias(keyNode) ? aliases.target(keyNode) : keyNode;
+          const key = keyText(keyFrom);
           if (key === undefined) {
             // `String(node)` made an alias key the text "*name" and a map or list key its YAML text.
             if (!aliases.inAlias) hooks.problem(at, COMPLEX_KEY, path);
@@ -86,7 +87,7 @@ export function walkDocument(doc: Document.Parsed, hooks: WalkHooks, budget?: Al
             continue;
           }
           seen.add(key);
-          const refused = hooks.refuseKey?.(key);
+          const refused = hooks.refuseKey?.(key, isScalar(keyFrom) ? keyFrom : undefined);
           if (refused !== undefined) {
             if (!aliases.inAlias) hooks.problem(at, refused, childPath);
             continue;
