@@ -15,9 +15,13 @@ const fromText = (v: unknown) => {
 };
 const env = <T extends z.ZodType>(schema: T) => z.preprocess(fromText, schema);
 
+/**
+ * Sizes and durations are finite: hundreds of digits read as Infinity, which validated and then failed where a number
+ * was needed (the admin listener's createServer throws at a requestTimeout of Infinity; a cooldown never ended).
+ */
 const Size = z.union([z.string(), z.number()]).transform((v, ctx) => {
   const n = parseSize(v);
-  if (n === undefined) {
+  if (n === undefined || !Number.isFinite(n)) {
     ctx.addIssue({ code: 'custom', message: `expected a size such as 512, 64Ki, 8Mi, 1Gi or 10MB, got ${JSON.stringify(v)}` });
     return z.NEVER;
   }
@@ -27,7 +31,7 @@ const Size = z.union([z.string(), z.number()]).transform((v, ctx) => {
 /** Durations become milliseconds. */
 const Duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
   const n = parseDuration(v);
-  if (n === undefined) {
+  if (n === undefined || !Number.isFinite(n)) {
     ctx.addIssue({ code: 'custom', message: `expected a duration such as 150ms, 5s or 2m, got ${JSON.stringify(v)}` });
     return z.NEVER;
   }
