@@ -47,6 +47,15 @@ const Window = Duration.refine((ms) => ms >= 60, { message: 'expected a window o
 /** A Redis command's deadline: a timer of 0 fires before any reply can arrive (every command timed out: degraded or 503). */
 const StoreTimeout = Duration.refine((ms) => ms >= 1, { message: 'expected a timeout of at least 1ms (0 times out every command)' });
 
+/**
+ * How long a concurrency slot outlives a replica that stopped renewing it. Never 0 — which turns a timeout off elsewhere,
+ * and here expired every lease as it was taken (no concurrency limit held across replicas, nor per model) while each
+ * request in flight renewed its own every millisecond (every third of the TTL). From 1s, at most three renewals a second.
+ */
+const LeaseTtl = Duration.refine((ms) => ms >= 1000, {
+  message: 'expected a lease of at least 1s (it is renewed every third of it; 0 would expire every lease as it is taken)',
+});
+
 const HostPort = z.string().superRefine((hp, ctx) => {
   // As the CLI's --listen and --admin are read: a port past 65535 validated, then failed serve with exit 1.
   const problem = hostPortProblem(hp);
@@ -291,7 +300,7 @@ export const ProfileSchema = z.strictObject({
           /** How many gateways share the budget: the local share in degraded mode. */
           replicas: env(z.int().min(1)).default(1),
           /** A concurrency slot held by a replica that died is freed after this (live requests renew it). */
-          leaseTtl: Duration.default(30_000),
+          leaseTtl: LeaseTtl.default(30_000),
           prefix: z.string().min(1).default('aigw'),
         })
         .optional(),
