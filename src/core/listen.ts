@@ -87,5 +87,8 @@ export function requestDeadlines(timeoutMs: number): {
   connectionsCheckingInterval: number;
 } {
   const ms = Math.ceil(timeoutMs);
-  return { headersTimeout: ms, requestTimeout: ms, connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.ceil(ms / 2))) };
+  // 0 is no request deadline (a long upload), not none for the head: Node's own 60 s then, as on the gateway's listener
+  // (gateway/server.ts headersMs) — at 0 a client trickling header bytes held an admin connection for good.
+  const head = ms || 60_000;
+  return { headersTimeout: head, requestTimeout: ms, connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.ceil(head / 2))) };
 }

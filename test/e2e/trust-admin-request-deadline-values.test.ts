@@ -7,7 +7,7 @@
  * built the admin listener) (profile review).
  */
 import { describe, expect, it } from 'vitest';
-import { gatewayFor } from '../helpers/gateway.js';
+import { gatewayFor, profileFor } from '../helpers/gateway.js';
 
 const profile = (request: string) => `
 version: 1
@@ -28,6 +28,22 @@ describe('the listeners built from a request deadline of any decimal', () => {
       expect(g.admin.server.requestTimeout).toBe(whole);
       expect((await fetch(`${g.url}/v1/models`)).status).toBe(200);
       expect((await fetch(`${g.adminUrl}/aigw/stats`)).status).toBe(200);
+    } finally {
+      await g.close();
+    }
+  });
+
+  // As trust-request-deadline-off.test.ts for the gateway's listener: `0s` is no deadline for the whole request, but the
+  // admin listener took it off the head too (headersTimeout 0, at start and at a reload), and a client trickling header
+  // bytes held one of its capped connections for good — `aigw top` and scrapes locked out once enough did.
+  it("timeouts.request: 0s leaves the admin request's head Node's 60 s, at start and after a reload", async () => {
+    const g = await gatewayFor(profile('0s'));
+    try {
+      expect([g.admin.server.headersTimeout, g.admin.server.requestTimeout]).toEqual([60_000, 0]);
+      expect((await g.stack.reload(profileFor(profile('5s')))).ok).toBe(true);
+      expect([g.admin.server.headersTimeout, g.admin.server.requestTimeout]).toEqual([5000, 5000]);
+      expect((await g.stack.reload(profileFor(profile('0s')))).ok).toBe(true);
+      expect([g.admin.server.headersTimeout, g.admin.server.requestTimeout]).toEqual([60_000, 0]);
     } finally {
       await g.close();
     }
