@@ -144,8 +144,12 @@ export async function run(opts: Options): Promise<number> {
     if (why === 'file changed' && text === seen) return;
     seen = text;
     const r = await load();
-    const applied = r.ok ? await stack.reload(r.profile) : { ok: false as const, problems: r.problems.map(formatProblem) };
+    if (!r.ok) return refused(why, r.problems.map(formatProblem));
+    const applied = await stack.reload(r.profile);
     if (!applied.ok) return refused(why, applied.problems);
+    // As at start: the warnings of a profile applied by a reload were dropped — one that took admin.key off an admin
+    // listener other machines reach, or fetched the JWT key set over plain http, was applied without a word.
+    for (const w of r.warnings) process.stderr.write(`${formatProblem(w)}\n`);
     const models = Object.keys(stack.profile().models).length;
     stack.bus.publish({ type: 'reload', ts: Date.now(), ok: true, message: `${why}: ${models} models` });
   };
