@@ -1,6 +1,7 @@
 /** Starting a node:http server on host:port (port 0 picks a free one) and naming where it really listens. */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { timerDelay } from './timer-delay.js';
 
 /** HOST:PORT as the profile takes it: a name or IPv4 address, or an IPv6 one in brackets, and a port of 1 to 5 digits. */
 /** The largest port Node listens on. */
@@ -86,7 +87,8 @@ export function requestDeadlines(timeoutMs: number): {
   requestTimeout: number;
   connectionsCheckingInterval: number;
 } {
-  const ms = Math.ceil(timeoutMs);
+  // At most Node's timer bound: its deadline check reads them as 32-bit unsigned integers (2^32 + 300 ms was 300 ms).
+  const ms = timerDelay(Math.ceil(timeoutMs));
   // 0 is no request deadline (a long upload), not none for the head: Node's own 60 s then, as on the gateway's listener
   // (gateway/server.ts headersMs) — at 0 a client trickling header bytes held an admin connection for good.
   const head = ms || 60_000;

@@ -67,7 +67,7 @@ function applyTimeouts(server: Server, profile: Profile): void {
   // every path — never unbounded. Node checks both on connectionsCheckingInterval and answers 408 through
   // clientError (in its client's API's error shape: client-error.ts): one timer for all connections, not one a request.
   server.headersTimeout = headersMs(profile);
-  server.requestTimeout = profile.timeouts.request;
+  server.requestTimeout = requestMs(profile);
   // And the TLS handshake before them. node:tls reads its handshakeTimeout option from a symbol on the server for
   // each connection it accepts; a reload sets it there (none: the option given at start stays).
   const key = Object.getOwnPropertySymbols(server).find((s) => s.description === 'handshake-timeout');
@@ -89,7 +89,16 @@ function applyConnectionCap(server: Server, profile: Profile): void {
  * head without end — at 0 a client trickling header bytes held its connection until the connection cap (no 408).
  */
 function headersMs(profile: Profile): number {
-  return profile.timeouts.request || 60_000;
+  return requestMs(profile) || 60_000;
+}
+
+/**
+ * timeouts.request as node:http holds it: whole milliseconds, at most Node's timer bound (core/timer-delay.ts). Its
+ * deadline check reads both deadlines as 32-bit unsigned integers: a `request` just past 2^32 ms (`1193.05h`, "as
+ * good as never") wrapped to a few hundred ms, and every request whose head took longer got 408.
+ */
+function requestMs(profile: Profile): number {
+  return timerDelay(Math.ceil(profile.timeouts.request));
 }
 
 /** timeouts.request, or Node's own 120 s when it is 0 (no request deadline): a handshake is never unbounded. */

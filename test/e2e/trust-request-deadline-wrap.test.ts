@@ -1,0 +1,41 @@
+/**
+ * node:http checks its request deadlines (headersTimeout, requestTimeout) as 32-bit unsigned integers: a deadline just
+ * past 2^32 ms wrapped to what was left over. Measured on Node 20 with a head left unfinished: at 2^32 + 300 ms the
+ * connection got 408 after 397 ms. `timeouts.request: 4294967.596s` (1193.05h, "as good as never") read so on both
+ * listeners, and every request whose head took longer than that remainder was refused. Held to Node's timer bound
+ * (~24.8 days) as the profile's other long waits are (trust-long-timeouts.test.ts) (profile review).
+ */
+import { describe, expect, it } from 'vitest';
+import { gatewayFor, profileFor } from '../helpers/gateway.js';
+
+const profile = (request: string) => `
+version: 1
+timeouts: { request: ${request} }
+backends:
+  vllm: { url: http://127.0.0.1:0, mock: { kind: vllm } }
+models:
+  m: { targets: [{ backend: vllm }] }
+`;
+
+const MAX = 2 ** 31 - 1;
+
+describe('timeouts.request past 2^32 ms', () => {
+  it('is held to Node’s timer bound on the gateway’s and the admin listener, at start and after a reload', async () => {
+    const g = await gatewayFor(profile('4294967596ms'));
+    try {
+      const both = () => [
+        g.gateway.server.headersTimeout,
+        g.gateway.server.requestTimeout,
+        g.admin.server.headersTimeout,
+        g.admin.server.requestTimeout,
+      ];
+      expect(both()).toEqual([MAX, MAX, MAX, MAX]);
+      expect((await g.stack.reload(profileFor(profile('30s')))).ok).toBe(true);
+      expect((await g.stack.reload(profileFor(profile('8589934892ms')))).ok).toBe(true);
+      expect(both()).toEqual([MAX, MAX, MAX, MAX]);
+      expect((await fetch(`${g.url}/v1/models`)).status).toBe(200);
+    } finally {
+      await g.close();
+    }
+  });
+});
