@@ -255,8 +255,12 @@ export function importTimeouts(ctx: ImportContext, timing: RouteTiming[]): void 
       ['spec', 'timeout', 'http', 'requestReceivedTimeout'],
       obj(obj(obj(p.value.spec).timeout).http).requestReceivedTimeout,
     );
-    if (received !== undefined && received > 0) {
-      ctx.set(['timeouts', 'request'], profileDuration(received), { m: p, path: ['spec', 'timeout', 'http', 'requestReceivedTimeout'] });
+    // 0s is Envoy's "no deadline", as it is aigw's: left out, the profile read aigw's default 30s instead.
+    if (received !== undefined) {
+      ctx.set(['timeouts', 'request'], received > 0 ? profileDuration(received) : '0s', {
+        m: p,
+        path: ['spec', 'timeout', 'http', 'requestReceivedTimeout'],
+      });
     }
   }
   if (connect)
