@@ -25,7 +25,8 @@ export function backendObjects(ctx: ExportContext): K8sObject[] {
   for (const [name, b] of Object.entries(ctx.profile.backends)) {
     const label = ctx.backendLabel.get(name)!;
     const url = new URL(b.url);
-    const host = url.hostname.replace(/^\[|\]$/g, '');
+    // An absolute name's trailing dot names the same host, and the Backend and TLS policy patterns refuse it.
+    const host = url.hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '');
     const tls = url.protocol === 'https:';
     const port = Number(url.port || (tls ? 443 : 80));
     const path = url.pathname.replace(/\/+$/, '');
@@ -81,7 +82,7 @@ export function backendObjects(ctx: ExportContext): K8sObject[] {
         apiVersion: EG_API,
         kind: 'Backend',
         metadata: ctx.metadata(label),
-        spec: { endpoints: [isIP(host) ? { ip: { address: host, port } } : { fqdn: { hostname: host.toLowerCase(), port } }] },
+        spec: { endpoints: [isIP(host) ? { ip: { address: fullIPv6(host), port } } : { fqdn: { hostname: host.toLowerCase(), port } }] },
       },
     });
     if (tls) {
@@ -101,6 +102,20 @@ export function backendObjects(ctx: ExportContext): K8sObject[] {
     if (b.apiKey !== undefined) out.push(...keyObjects(ctx, name, label, b));
   }
   return out;
+}
+
+/**
+ * An IPv6 address in full, eight groups (an IPv4 address as it is): the Backend CRD's `ip.address` pattern admits
+ * only a few compressed shapes, and refused `::1`, `fd00::10:0:0:5` or `2001:db8::` — the Backend with them, so its
+ * models routed nowhere. The host is a URL's, as WHATWG writes it: lowercase, `::` at most once, no dotted tail.
+ */
+export function fullIPv6(host: string): string {
+  if (isIP(host) !== 6) return host;
+  const [head = '', tail] = host.split('::');
+  const before = head ? head.split(':') : [];
+  if (tail === undefined) return before.join(':');
+  const after = tail ? tail.split(':') : [];
+  return [...before, ...Array<string>(8 - before.length - after.length).fill('0'), ...after].join(':');
 }
 
 /**
