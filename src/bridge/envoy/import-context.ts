@@ -60,10 +60,10 @@ export class ImportContext {
   readonly overridden = new Set<Manifest>();
   /**
    * The public models a route rule of the cluster routes (not the `M:priority-N` fallbacks the import makes up), each
-   * with how many routes Envoy Gateway generates for it (its own rule and each header match): a rate-limit rule that is
-   * not `shared` counts per such route.
+   * with the AIGatewayRoute of every route Envoy Gateway generates for it (its own rule and each header match): a
+   * rate-limit rule that is not `shared` counts per such route, and a policy on some routes limits their models only.
    */
-  readonly routedModels = new Map<string, number>();
+  readonly routedModels = new Map<string, Manifest[]>();
 
   /**
    * The manifests by kind, and by kind, namespace and name: every backend and route looks others up, and a scan

@@ -242,7 +242,9 @@ function build(ctx: ImportContext, entries: Entry[]): void {
     }
     const primary = e.groups[0]!.map((t) => targetValue(t, e.model, e.model));
     const m = models.get(e.model) ?? {};
-    ctx.routedModels.set(e.model, (ctx.routedModels.get(e.model) ?? 0) + 1);
+    const routed = ctx.routedModels.get(e.model);
+    if (routed) routed.push(e.route);
+    else ctx.routedModels.set(e.model, [e.route]);
     e.groups[0]!.forEach((t, i) => {
       if (!m.targets && !Object.keys(e.headers).length) ctx.origin.set(`models.${e.model}.targets[${i}]`, e.route.at(t.path));
     });

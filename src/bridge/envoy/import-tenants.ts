@@ -8,7 +8,7 @@ import { getOwn, isReservedName } from '../../profile/own-keys.js';
 import { COST_NAMESPACE, MODEL_HEADER } from './api.js';
 import { reservedMessage, secretKeys, secretValue } from './import-backends.js';
 import type { ImportContext, Raw } from './import-context.js';
-import { policiesFor, profileDuration } from './import-traffic.js';
+import { policiesFor, profileDuration, routeScope } from './import-traffic.js';
 import type { Manifest } from './manifests.js';
 import { envVarFor, wholeEnvRef } from './names.js';
 
@@ -237,10 +237,47 @@ function ruleLimit(
  * a rule on the client id alone is a limit on each model apart, not on the tenant across them — imported as one, a
  * tenant's 1,000 tpm over three models admitted a third of what the cluster does. A model's header matches are routes
  * of their own too, which aigw cannot count apart (said).
+ *
+ * A policy naming some of the routes' HTTPRoutes limits their models only: imported as a tenant's limit, a policy on
+ * the premium route limited — and counted — every other model too, which the cluster leaves alone.
  */
-function perRoute(ctx: ImportContext, l: Limit): Limit[] {
+function perRoute(ctx: ImportContext, rule: Limit, routes: ReadonlyMap<string, number>): Limit[] {
+  let l = rule;
+  if (l.model !== undefined && ctx.routedModels.has(l.model) && !routes.has(l.model)) {
+    ctx.warn(l.m, l.path, `model ${l.model} is not routed by the routes this policy applies to: the cluster never applies this rule`);
+    return [];
+  }
+  const partial = l.model === undefined && routes.size < ctx.routedModels.size;
+  if (partial) {
+    const names = [...routes.keys()];
+    const shown = names.slice(0, 3).join(', ') + (names.length > 3 ? `, and ${names.length - 3} more` : '');
+    if (names.length === 0) {
+      ctx.warn(l.m, l.path, 'the routes this policy applies to route no imported model: not mapped');
+      return [];
+    }
+    if (l.shared && names.length > 1) {
+      ctx.warn(
+        l.m,
+        l.path,
+        `shared by the routes this policy applies to, of models ${shown} only: aigw cannot count some models together, so it ` +
+          `is imported as a limit on each of them (modelLimits) — up to ${names.length} times the cluster's across them`,
+      );
+    }
+    if (l.shared || names.length > 1) {
+      if (!l.shared) {
+        ctx.warn(
+          l.m,
+          l.path,
+          `not shared: Envoy Gateway counts this rule per route, each model's apart, so it is imported as a limit on each of ` +
+            `the ${names.length} models of the routes this policy applies to (${shown})`,
+        );
+      }
+      return names.map((model) => ({ ...l, model, shared: true }));
+    }
+    // One model under the policy: its own limit, not the tenant's (the other models are not limited).
+    l = { ...l, model: names[0]! };
+  }
   if (l.shared) return [l];
-  const routes = ctx.routedModels;
   if (l.model === undefined && routes.size > 1) {
     ctx.warn(
       l.m,
@@ -263,12 +300,48 @@ function perRoute(ctx: ImportContext, l: Limit): Limit[] {
   return [l];
 }
 
+/**
+ * Each model a policy reaches, with how many of the routes generated for it do: every model (`routes` undefined), or
+ * those of the routes it names. Kept per set of routes, and counted from those routes' own models: a scan of every
+ * model per policy was quadratic in manifests that hold thousands of both.
+ */
+class Reach {
+  private readonly byRoute = new Map<Manifest, Map<string, number>>();
+  private readonly known = new Map<string, Map<string, number>>();
+  private all?: Map<string, number>;
+
+  constructor(private readonly ctx: ImportContext) {
+    for (const [model, rs] of ctx.routedModels) {
+      for (const r of rs) {
+        let models = this.byRoute.get(r);
+        if (!models) this.byRoute.set(r, (models = new Map()));
+        models.set(model, (models.get(model) ?? 0) + 1);
+      }
+    }
+  }
+
+  of(routes: readonly Manifest[] | undefined): ReadonlyMap<string, number> {
+    if (!routes) return (this.all ??= new Map([...this.ctx.routedModels].map(([model, rs]): [string, number] => [model, rs.length])));
+    const set = [...new Set(routes)];
+    const key = JSON.stringify(set.map((r) => [r.namespace, r.name]).sort());
+    let reached = this.known.get(key);
+    if (!reached) {
+      reached = new Map();
+      for (const r of set) for (const [model, n] of this.byRoute.get(r) ?? []) reached.set(model, (reached.get(model) ?? 0) + n);
+      this.known.set(key, reached);
+    }
+    return reached;
+  }
+}
+
 /** `tenants`: client id → its tenant's name. */
 function importRateLimits(ctx: ImportContext, tenantHeader: string | undefined, tenants: ReadonlyMap<string, string>): void {
   const costs = costTypes(ctx);
   const limits: Limit[] = [];
+  let reach: Reach | undefined;
   for (const btp of policiesFor(ctx, 'BackendTrafficPolicy')) {
     const rl = obj(obj(btp.value.spec).rateLimit);
+    let routes: ReadonlyMap<string, number> | undefined;
     for (const scope of ['global', 'local'] as const) {
       for (const [i, r] of list(obj(rl[scope]).rules).entries()) {
         const path = ['spec', 'rateLimit', scope, 'rules', i];
@@ -279,7 +352,9 @@ function importRateLimits(ctx: ImportContext, tenantHeader: string | undefined, 
           continue;
         }
         if (scope === 'local') ctx.warn(btp, path, 'a local limit counts per Envoy replica; aigw counts per gateway (or per Redis store)');
-        limits.push(...perRoute(ctx, { ...l, m: btp, path }));
+        reach ??= new Reach(ctx);
+        routes ??= reach.of(routeScope(ctx, btp));
+        limits.push(...perRoute(ctx, { ...l, m: btp, path }, routes));
       }
     }
   }

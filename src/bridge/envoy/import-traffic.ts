@@ -84,6 +84,24 @@ export function policiesFor(ctx: ImportContext, kind: string): Manifest[] {
 }
 
 /**
+ * The AIGatewayRoutes a policy attaches to when it names HTTPRoutes only (by targetRefs, no selectors): those routes,
+ * and so their models only. Undefined for a policy on a Gateway (or attached by selectors), taken to reach every route.
+ */
+export function routeScope(ctx: ImportContext, p: Manifest): Manifest[] | undefined {
+  const spec = obj(p.value.spec);
+  if (spec.targetSelectors !== undefined) return undefined;
+  const refs: unknown[] = Array.isArray(spec.targetRefs) ? spec.targetRefs : spec.targetRef ? [spec.targetRef] : [];
+  const out: Manifest[] = [];
+  for (const x of refs) {
+    const ref = obj(x);
+    if (ref.kind !== 'HTTPRoute') return undefined;
+    const route = typeof ref.name === 'string' ? ctx.find('AIGatewayRoute', ref.name, p.namespace) : undefined;
+    if (route) out.push(route);
+  }
+  return refs.length ? out : undefined;
+}
+
+/**
  * Whether `p` takes the place of its Gateway's policy on route `r`: it names the whole route in its targetRefs (not one
  * rule of it, a sectionName) and merges nothing (no mergeType). A policy attached by targetSelectors is not counted:
  * across namespaces the import may only guess that it selects the route, and on a guess no Gateway's check is dropped.
