@@ -58,6 +58,20 @@ export async function run(opts: Options): Promise<number> {
       if (texts) texts.push(d.text);
       else byKind.set(d.kind, [d.text]);
     }
+    // A file of a kind's name that no export wrote is the user's: `-o .` beside a profile named gateway.yaml replaced
+    // the profile with the Gateway, and a hand-kept secret.yaml its real keys with placeholders. Refused before any
+    // file is written.
+    const dir = opts.output;
+    const theirs = [...byKind.keys()]
+      .map((kind) => `${kind.toLowerCase()}.yaml`)
+      .filter((name) => lstatSync(join(dir, name), { throwIfNoEntry: false }) !== undefined && !isEarlierExport(join(dir, name)));
+    if (theirs.length) {
+      throw new CliError(
+        `-o ${opts.output}: ${theirs.join(', ')} ${theirs.length === 1 ? 'is' : 'are'} not an earlier export's (no first line ` +
+          'saying so): not overwritten — move them, or export into another directory',
+        exitCodes.usage,
+      );
+    }
     const written = new Set<string>();
     for (const [kind, texts] of byKind) {
       const name = `${kind.toLowerCase()}.yaml`;
@@ -92,23 +106,28 @@ const EXPORT_MARK = '# Written by `aigw export envoy -o`: the next export into t
 
 /** The files in `dir`, other than those just `written`, that an earlier export wrote (they begin with EXPORT_MARK). */
 function earlierExports(dir: string, written: ReadonlySet<string>): string[] {
-  const mark = Buffer.from(EXPORT_MARK);
-  const head = Buffer.alloc(mark.length);
   const earlier: string[] = [];
   for (const name of readdirSync(dir)) {
-    // Named as a kind's file is (export writes no other name): a link or anything not a regular file is left alone.
+    // Named as a kind's file is (export writes no other name).
     if (written.has(name) || !/^[a-z0-9]+\.yaml$/.test(name)) continue;
-    const file = join(dir, name);
-    if (!lstatSync(file, { throwIfNoEntry: false })?.isFile()) continue;
-    let fd: number | undefined;
-    try {
-      fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-      if (readSync(fd, head, 0, head.length, 0) === head.length && head.equals(mark)) earlier.push(name);
-    } catch {
-      // Unreadable: not known to be an export's.
-    } finally {
-      if (fd !== undefined) closeSync(fd);
-    }
+    if (isEarlierExport(join(dir, name))) earlier.push(name);
   }
   return earlier;
+}
+
+/** Whether `file` is a regular file (not a link) that begins with EXPORT_MARK: an earlier export's. */
+function isEarlierExport(file: string): boolean {
+  if (!lstatSync(file, { throwIfNoEntry: false })?.isFile()) return false;
+  const mark = Buffer.from(EXPORT_MARK);
+  const head = Buffer.alloc(mark.length);
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    return readSync(fd, head, 0, head.length, 0) === head.length && head.equals(mark);
+  } catch {
+    // Unreadable: not known to be an export's.
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
