@@ -139,7 +139,9 @@ function headerValue(ctx: ExportContext, name: string, label: string, header: st
     );
     return real;
   }
-  const value = fromEnv ? (raw as string).replace(ENV_REF, '${$1}') : `\${${envVarFor(label, 'header', header)}}`;
+  const value = fromEnv
+    ? (raw as string).replace(ENV_REF, (_ref, name: string) => ctx.placeholder(name))
+    : ctx.placeholder(envVarFor(label, 'header', header));
   ctx.warn(
     where,
     `a credential, written as ${value}${fromEnv ? '' : ' (the whole value)'}: fill it in (envsubst) before applying; the AIServiceBackend's headerMutation ` +

@@ -25,6 +25,8 @@ export interface K8sObject {
 export class ExportContext {
   readonly warnings: string[] = [];
   readonly backendLabel: Map<string, string>;
+  /** The variables of the `${VAR}` placeholders written, in order: the only ones envsubst may fill in. */
+  readonly placeholders = new Set<string>();
 
   constructor(
     readonly profile: Profile,
@@ -65,7 +67,13 @@ export class ExportContext {
     const ref = typeof raw === 'string' ? wholeEnvRef(raw) : undefined;
     // `${KEY:-default}` is written `${KEY}`: unset, envsubst would leave the credential empty.
     if (ref && (raw as string).includes(':-')) this.warnDroppedDefaults(rawPath.join('.'), raw as string);
-    return `\${${ref ?? fallbackVar}}`;
+    return this.placeholder(ref ?? fallbackVar);
+  }
+
+  /** `${name}`, remembered as a variable the apply step fills in. */
+  placeholder(name: string): string {
+    this.placeholders.add(name);
+    return `\${${name}}`;
   }
 
   /** The defaults of `${VAR:-default}` a placeholder drops (named by variable, never by value: a default may be a key). */

@@ -95,7 +95,7 @@ export function tenantObjects(ctx: ExportContext): K8sObject[] {
         `${at}.keys[0]`,
         'a sha256: digest cannot be exported (apiKeyAuth compares the plain key): the Secret holds a placeholder to replace',
       );
-      keys[id] = `\${${variable}}`;
+      keys[id] = ctx.placeholder(variable);
     } else {
       keys[id] = ctx.secretValue(key, ['tenants', name, 'keys', 0], variable);
     }
