@@ -58,11 +58,13 @@ export function importTenants(ctx: ImportContext): void {
   /** Client id → the Secret its key was read from (the first, as Envoy Gateway keeps it). */
   const readFrom = new Map<string, Manifest>();
   let keyPolicy: Manifest | undefined;
+  const keyPolicies: Manifest[] = [];
   for (const sp of policiesFor(ctx, 'SecurityPolicy')) {
     refuseUnmapped(ctx, sp);
     const auth = obj(obj(sp.value.spec).apiKeyAuth);
     if (!obj(sp.value.spec).apiKeyAuth) continue;
     keyPolicy ??= sp;
+    keyPolicies.push(sp);
     ctx.use(sp, ['spec', 'targetRefs'], ['spec', 'apiKeyAuth', 'sanitize']);
     list(auth.extractFrom).forEach((e, i) => {
       const from = obj(e);
@@ -137,7 +139,30 @@ export function importTenants(ctx: ImportContext): void {
       ['spec', 'apiKeyAuth'],
       'the cluster asks every client for an API key, but no client id (tenant) could be imported: the profile would let anyone in',
     );
+  if (keyPolicy) sayOpenModels(ctx, keyPolicies);
   importRateLimits(ctx, tenantHeader, tenants);
+}
+
+/**
+ * API-key policies that name some routes' HTTPRoutes only leave the others' models open in the cluster, where aigw's
+ * tenants apply to every model: a client without a key that the cluster serves gets 401 from aigw. Said, at the first.
+ */
+function sayOpenModels(ctx: ImportContext, keyPolicies: readonly Manifest[]): void {
+  const guarded = new Set<Manifest>();
+  for (const p of keyPolicies) {
+    const routes = routeScope(ctx, p);
+    if (!routes) return; // on a Gateway (or by selectors): every route asks for a key
+    for (const r of routes) guarded.add(r);
+  }
+  const open = [...ctx.routedModels].filter(([, rs]) => !rs.some((r) => guarded.has(r))).map(([model]) => model);
+  if (open.length === 0) return;
+  const shown = open.slice(0, 3).join(', ') + (open.length > 3 ? `, and ${open.length - 3} more` : '');
+  ctx.warn(
+    keyPolicies[0]!,
+    ['spec', 'apiKeyAuth'],
+    `the cluster asks for an API key on the routes these policies name only: models ${shown} take requests without one ` +
+      "there, where aigw's tenants apply to every model (a request without a key gets 401)",
+  );
 }
 
 /** What a SecurityPolicy may check that aigw cannot import, and what the check is. */
