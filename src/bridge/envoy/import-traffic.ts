@@ -356,6 +356,13 @@ export function importResilience(ctx: ImportContext): void {
     ctx.set(['resilience', 'attempts'], 1, { m: ctx.ofKind('AIGatewayRoute')[0]!, path: [] });
   }
   let ejects = false;
+  const backends = Object.keys(obj(ctx.profile.backends));
+  const several = Object.entries(obj(ctx.profile.models))
+    .filter(([, m]) => (obj(m).targets as unknown[]).length >= 2)
+    .map(([model]) => model);
+  let connections: { value: number; m: Manifest } | undefined;
+  let queue: { value: number; m: Manifest } | undefined;
+  let sticky: { header: string; m: Manifest } | undefined;
   for (const p of btps) {
     const spec = obj(p.value.spec);
     const given = obj(spec.healthCheck).passive;
@@ -375,30 +382,23 @@ export function importResilience(ctx: ImportContext): void {
         path: ['spec', 'healthCheck', 'passive', 'baseEjectionTime'],
       });
     }
+    // Each policy's are read (and a later one's replace them); the profile is written once, after: written per policy
+    // and per backend (or model), 2,000 policies on 2,000 backends — 1.6 MB of manifests — took 18 s.
     const cb = obj(spec.circuitBreaker);
-    for (const name of Object.keys(obj(ctx.profile.backends))) {
-      if (typeof cb.maxConnections === 'number') {
-        ctx.set(['backends', name, 'maxConnections'], Math.max(1, cb.maxConnections), {
-          m: p,
-          path: ['spec', 'circuitBreaker', 'maxConnections'],
-        });
-      }
-      if (typeof cb.maxPendingRequests === 'number') {
-        ctx.set(['backends', name, 'pool', 'queue'], cb.maxPendingRequests, {
-          m: p,
-          path: ['spec', 'circuitBreaker', 'maxPendingRequests'],
-        });
-      }
+    if (typeof cb.maxConnections === 'number') {
+      connections = { value: Math.max(1, cb.maxConnections), m: p };
+      if (backends.length) ctx.use(p, ['spec', 'circuitBreaker', 'maxConnections']);
+    }
+    if (typeof cb.maxPendingRequests === 'number') {
+      queue = { value: cb.maxPendingRequests, m: p };
+      if (backends.length) ctx.use(p, ['spec', 'circuitBreaker', 'maxPendingRequests']);
     }
     const lb = obj(spec.loadBalancer);
     const hash = obj(lb.consistentHash);
     const header = obj(hash.header).name;
     if (lb.type === 'ConsistentHash' && hash.type === 'Header' && typeof header === 'string') {
-      for (const [model, m] of Object.entries(obj(ctx.profile.models))) {
-        // A single target has nothing to stick to (and aigw would warn that sticky does nothing).
-        if ((obj(m).targets as unknown[]).length < 2) continue;
-        ctx.set(['models', model, 'sticky'], { header }, { m: p, path: ['spec', 'loadBalancer'] });
-      }
+      sticky = { header, m: p };
+      if (several.length) ctx.use(p, ['spec', 'loadBalancer']);
       ctx.warn(
         p,
         ['spec', 'loadBalancer'],
@@ -408,6 +408,20 @@ export function importResilience(ctx: ImportContext): void {
       );
     }
   }
+  for (const name of backends) {
+    if (connections) {
+      ctx.set(['backends', name, 'maxConnections'], connections.value, {
+        m: connections.m,
+        path: ['spec', 'circuitBreaker', 'maxConnections'],
+      });
+    }
+    if (queue)
+      ctx.set(['backends', name, 'pool', 'queue'], queue.value, { m: queue.m, path: ['spec', 'circuitBreaker', 'maxPendingRequests'] });
+  }
+  // A single target has nothing to stick to (and aigw would warn that sticky does nothing).
+  if (sticky)
+    for (const model of several)
+      ctx.set(['models', model, 'sticky'], { header: sticky.header }, { m: sticky.m, path: ['spec', 'loadBalancer'] });
   const route = ctx.ofKind('AIGatewayRoute')[0];
   if (!ejects && route) {
     ctx.warn(
