@@ -57,6 +57,7 @@ export function importTenants(ctx: ImportContext): void {
   const names = new TenantNames(new Set(ctx.ofKind('Secret').flatMap(secretKeys).filter(isName)));
   /** Client id → the Secret its key was read from (the first, as Envoy Gateway keeps it). */
   const readFrom = new Map<string, Manifest>();
+  const readSecrets = new Set<Manifest>();
   let keyPolicy: Manifest | undefined;
   const keyPolicies: Manifest[] = [];
   for (const sp of policiesFor(ctx, 'SecurityPolicy')) {
@@ -93,6 +94,10 @@ export function importTenants(ctx: ImportContext): void {
         return;
       }
       ctx.use(secret, []);
+      // A Secret read once is read: each of its ids already has its first Secret. Read again for every policy naming it,
+      // 3,000 policies on one Secret of 3,000 ids (843 KB) took 3 s, growing with their product.
+      if (readSecrets.has(secret)) return;
+      readSecrets.add(secret);
       for (const id of secretKeys(secret)) {
         const first = readFrom.get(id);
         if (first) {
