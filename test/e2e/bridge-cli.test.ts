@@ -2,7 +2,7 @@
  * The bridge as users run it (issue 11): `aigw export envoy`, `aigw import envoy`, and `validate` / `serve` /
  * `bench -c` reading Envoy AI Gateway manifests with `--mock-all` — real processes, the official client as judge.
  */
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
@@ -269,8 +269,9 @@ describe('hostile or mistaken input is a clear problem and exit 2, never an unex
 
   it('export -o --include-secrets over an earlier export leaves the real key readable by the owner only', async () => {
     const out = join(dir, 'again');
-    mkdirSync(out, { recursive: true });
-    writeFileSync(join(out, 'secret.yaml'), 'old\n');
+    // An earlier export's secret.yaml (a file no export wrote is refused, 5a2c45b), left readable by all.
+    const first = await runAigw(['export', 'envoy', '-c', 'profiles/demo.yaml', '-o', out]);
+    expect(first.code, first.stderr).toBe(0);
     chmodSync(join(out, 'secret.yaml'), 0o644);
     const r = await runAigw(['export', 'envoy', '-c', 'profiles/demo.yaml', '-o', out, '--include-secrets'], { ACME_KEY: CANARY });
     expect(r.code, r.stderr).toBe(0);
