@@ -7,23 +7,14 @@
  * built the admin listener) (profile review).
  */
 import { describe, expect, it } from 'vitest';
-import { gatewayFor, profileFor } from '../helpers/gateway.js';
-
-const profile = (request: string) => `
-version: 1
-timeouts: { request: ${request} }
-backends:
-  vllm: { url: http://127.0.0.1:0, mock: { kind: vllm } }
-models:
-  m: { targets: [{ backend: vllm }] }
-`;
+import { gatewayFor, profileFor, requestDeadlineProfile } from '../helpers/gateway.js';
 
 describe('the listeners built from a request deadline of any decimal', () => {
   it.each([
     ['999ms', 999],
     ['30000.5ms', 30_001],
   ])('timeouts.request: %s starts, the admin deadline rounded up to whole milliseconds', async (request, whole) => {
-    const g = await gatewayFor(profile(request));
+    const g = await gatewayFor(requestDeadlineProfile(request));
     try {
       expect(g.admin.server.requestTimeout).toBe(whole);
       expect((await fetch(`${g.url}/v1/models`)).status).toBe(200);
@@ -37,12 +28,12 @@ describe('the listeners built from a request deadline of any decimal', () => {
   // admin listener took it off the head too (headersTimeout 0, at start and at a reload), and a client trickling header
   // bytes held one of its capped connections for good — `aigw top` and scrapes locked out once enough did.
   it("timeouts.request: 0s leaves the admin request's head Node's 60 s, at start and after a reload", async () => {
-    const g = await gatewayFor(profile('0s'));
+    const g = await gatewayFor(requestDeadlineProfile('0s'));
     try {
       expect([g.admin.server.headersTimeout, g.admin.server.requestTimeout]).toEqual([60_000, 0]);
-      expect((await g.stack.reload(profileFor(profile('5s')))).ok).toBe(true);
+      expect((await g.stack.reload(profileFor(requestDeadlineProfile('5s')))).ok).toBe(true);
       expect([g.admin.server.headersTimeout, g.admin.server.requestTimeout]).toEqual([5000, 5000]);
-      expect((await g.stack.reload(profileFor(profile('0s')))).ok).toBe(true);
+      expect((await g.stack.reload(profileFor(requestDeadlineProfile('0s')))).ok).toBe(true);
       expect([g.admin.server.headersTimeout, g.admin.server.requestTimeout]).toEqual([60_000, 0]);
     } finally {
       await g.close();

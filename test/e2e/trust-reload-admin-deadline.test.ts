@@ -7,24 +7,15 @@
  */
 import { connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { eventually, gatewayFor, profileFor } from '../helpers/gateway.js';
-
-const profile = (request: string) => `
-version: 1
-timeouts: { request: ${request} }
-backends:
-  vllm: { url: http://127.0.0.1:0, mock: { kind: vllm } }
-models:
-  m: { targets: [{ backend: vllm }] }
-`;
+import { eventually, gatewayFor, profileFor, requestDeadlineProfile } from '../helpers/gateway.js';
 
 describe("the admin listener's request deadline across a reload", () => {
   it('a head that never ends is cut at the deadline the reload set', async () => {
-    const g = await gatewayFor(profile('60s'));
+    const g = await gatewayFor(requestDeadlineProfile('60s'));
     const { port } = new URL(g.adminUrl);
     let s: Socket | undefined;
     try {
-      expect((await g.stack.reload(profileFor(profile('1s')))).ok).toBe(true);
+      expect((await g.stack.reload(profileFor(requestDeadlineProfile('1s')))).ok).toBe(true);
       const got = { text: '', closed: false };
       s = connect(Number(port), '127.0.0.1', () => s!.write('GET /aigw/stats HTTP/1.1\r\nHost: x\r\n'));
       s.on('error', () => {});

@@ -6,22 +6,13 @@
  * (~24.8 days) as the profile's other long waits are (trust-long-timeouts.test.ts) (profile review).
  */
 import { describe, expect, it } from 'vitest';
-import { gatewayFor, profileFor } from '../helpers/gateway.js';
-
-const profile = (request: string) => `
-version: 1
-timeouts: { request: ${request} }
-backends:
-  vllm: { url: http://127.0.0.1:0, mock: { kind: vllm } }
-models:
-  m: { targets: [{ backend: vllm }] }
-`;
+import { gatewayFor, profileFor, requestDeadlineProfile } from '../helpers/gateway.js';
 
 const MAX = 2 ** 31 - 1;
 
 describe('timeouts.request past 2^32 ms', () => {
   it('is held to Node’s timer bound on the gateway’s and the admin listener, at start and after a reload', async () => {
-    const g = await gatewayFor(profile('4294967596ms'));
+    const g = await gatewayFor(requestDeadlineProfile('4294967596ms'));
     try {
       const both = () => [
         g.gateway.server.headersTimeout,
@@ -30,8 +21,8 @@ describe('timeouts.request past 2^32 ms', () => {
         g.admin.server.requestTimeout,
       ];
       expect(both()).toEqual([MAX, MAX, MAX, MAX]);
-      expect((await g.stack.reload(profileFor(profile('30s')))).ok).toBe(true);
-      expect((await g.stack.reload(profileFor(profile('8589934892ms')))).ok).toBe(true);
+      expect((await g.stack.reload(profileFor(requestDeadlineProfile('30s')))).ok).toBe(true);
+      expect((await g.stack.reload(profileFor(requestDeadlineProfile('8589934892ms')))).ok).toBe(true);
       expect(both()).toEqual([MAX, MAX, MAX, MAX]);
       expect((await fetch(`${g.url}/v1/models`)).status).toBe(200);
     } finally {

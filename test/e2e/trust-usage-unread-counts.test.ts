@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { anthropicEvent, anthropicMessage, messageStart } from '../helpers/anthropic-sse.js';
 import { useGateway } from '../helpers/gateway.js';
+import { useUsageCases } from '../helpers/usage-cases.js';
 import { rawPost } from '../helpers/raw.js';
 import { useUpstream } from '../helpers/upstream.js';
 
@@ -56,24 +57,9 @@ const CASES: [string, 'openai' | 'anthropic', boolean, string][] = [
   ],
 ];
 
-const up = await useUpstream((_req, res, body) => {
-  const c = CASES[Number(/case:(\d+)/.exec(body)?.[1])]!;
-  res.writeHead(200, { 'content-type': c[2] ? 'text/event-stream' : 'application/json' });
-  res.end(c[3]);
-});
-const gw = await useGateway(
-  `
-version: 1
-backends:
-  oa: { url: "{{u}}" }
-  an: { url: "{{u}}", kind: anthropic, apiKey: sk-ant-backend }
-models:
-  gpt: { targets: [{ backend: oa, pricing: { input: 1, output: 1 } }] }
-  claude: { targets: [{ backend: an, pricing: { input: 1, output: 1 } }] }
-tenants:
-  t: { keys: ["${KEY}"], limits: { tpm: 100000000 } }
-`,
-  { u: up.url },
+const { gw, ask } = await useUsageCases(
+  KEY,
+  CASES.map((c) => ({ stream: c[2], answer: c[3] })),
 );
 
 describe('a backend whose usage gives no readable prompt count, for a 4,000-token prompt', () => {
@@ -81,22 +67,7 @@ describe('a backend whose usage gives no readable prompt count, for a 4,000-toke
     const [, api, stream] = CASES[i]!;
     const id = `usage-unread-prompt-${i}`;
     const messages = [{ role: 'user', content: `case:${i} ${PROMPT}` }];
-    const r =
-      api === 'openai'
-        ? await rawPost(
-            `${gw.url}/v1/chat/completions`,
-            { model: 'gpt', messages, max_tokens: 10, stream },
-            {
-              headers: { authorization: `Bearer ${KEY}`, 'x-request-id': id },
-            },
-          )
-        : await rawPost(
-            `${gw.url}/v1/messages`,
-            { model: 'claude', messages, max_tokens: 10, stream },
-            {
-              headers: { 'x-api-key': KEY, 'anthropic-version': '2023-06-01', 'x-request-id': id },
-            },
-          );
+    const r = await ask(api, { model: api === 'openai' ? 'gpt' : 'claude', messages, max_tokens: 10, stream }, id);
     expect(r.status).toBe(200);
     const e = await gw.requestEvent(id);
     expect(e.tokens.input, JSON.stringify(e.tokens)).toBeGreaterThanOrEqual(3000);

@@ -7,9 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { anthropicMessage } from '../helpers/anthropic-sse.js';
-import { useGateway } from '../helpers/gateway.js';
-import { rawPost } from '../helpers/raw.js';
-import { useUpstream } from '../helpers/upstream.js';
+import { useUsageCases } from '../helpers/usage-cases.js';
 
 const KEY = 'sk-tenant-usage-zero-counts';
 /** ~2,000 tokens of answer, or of prompt (o200k: one a word). */
@@ -92,43 +90,14 @@ const CASES: Case[] = [
   },
 ];
 
-const up = await useUpstream((_req, res, body) => {
-  const c = CASES[Number(/case:(\d+)/.exec(body)?.[1])]!;
-  res.writeHead(200, { 'content-type': c.stream ? 'text/event-stream' : 'application/json' });
-  res.end(c.answer);
-});
-const gw = await useGateway(
-  `
-version: 1
-backends:
-  oa: { url: "{{u}}" }
-  an: { url: "{{u}}", kind: anthropic, apiKey: sk-ant-backend }
-models:
-  gpt: { targets: [{ backend: oa, pricing: { input: 1, output: 1 } }] }
-  claude: { targets: [{ backend: an, pricing: { input: 1, output: 1 } }] }
-tenants:
-  t: { keys: ["${KEY}"], limits: { tpm: 100000000 } }
-`,
-  { u: up.url },
-);
+const { gw, ask } = await useUsageCases(KEY, CASES);
 
 describe('a backend usage count of 0 beside ~2,000 tokens of prompt or answer', () => {
   it.each(CASES.map((c, i) => [c.name, i] as const))('%s: counted, not charged 0', async (_name, i) => {
     const { api, model, stream, longPrompt } = CASES[i]!;
     const id = `usage-zero-${i}`;
     const messages = [{ role: 'user', content: `case:${i} ${longPrompt ? WORDS : 'hi'}` }];
-    const r =
-      api === 'openai'
-        ? await rawPost(
-            `${gw.url}/v1/chat/completions`,
-            { model, messages, max_tokens: 4000, stream },
-            { headers: { authorization: `Bearer ${KEY}`, 'x-request-id': id } },
-          )
-        : await rawPost(
-            `${gw.url}/v1/messages`,
-            { model, messages, max_tokens: 4000, stream },
-            { headers: { 'x-api-key': KEY, 'anthropic-version': '2023-06-01', 'x-request-id': id } },
-          );
+    const r = await ask(api, { model, messages, max_tokens: 4000, stream }, id);
     expect(r.status).toBe(200);
     const e = await gw.requestEvent(id);
     const counted = longPrompt ? e.tokens.input : e.tokens.output;

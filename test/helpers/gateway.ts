@@ -73,6 +73,16 @@ models:
   m: { targets: [{ backend: v }] }
 `;
 
+/** One mock vLLM `vllm`, one model `m` on it, and `timeouts.request` as given: the deadline tests' profile. */
+export const requestDeadlineProfile = (request: string): string => `
+version: 1
+timeouts: { request: ${request} }
+backends:
+  vllm: { url: http://127.0.0.1:0, mock: { kind: vllm } }
+models:
+  m: { targets: [{ backend: vllm }] }
+`;
+
 /** One scripted Anthropic backend `an` (its URL the upstream named `u`) serving model `claude`, no tenants. */
 export const ONE_ANTHROPIC_PROFILE = `
 version: 1
