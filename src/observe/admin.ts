@@ -51,7 +51,7 @@ export function createAdmin(src: AdminSources): Admin {
   const metrics = new GatewayMetrics(scopeOf(src.view()), src.inflight);
   metrics.attach(src.bus);
   src.bus.subscribe((e) => e.type === 'reload' && metrics.setScope(scopeOf(src.view())));
-  const stats = new StatsCollector(src.view);
+  const stats = new StatsCollector(src.view, src.inflight);
   stats.attach(src.bus);
   const events = new EventStream(
     src.bus,

@@ -119,7 +119,14 @@ export class StatsCollector {
   private backendKinds = 0;
   private readonly startedAt = Date.now();
 
-  constructor(private readonly view: () => GatewayView) {}
+  constructor(
+    private readonly view: () => GatewayView,
+    /**
+     * The requests the gateway holds now (aigw_inflight_requests' source): with it, the top-level `inflight` counts
+     * requests waiting for a backend connection, their key or their count too — the backends' own sum does not.
+     */
+    private readonly inflightNow?: () => number,
+  ) {}
 
   attach(bus: EventBus): () => void {
     return bus.subscribe((e) => this.record(e));
@@ -288,7 +295,8 @@ export class StatsCollector {
       };
     }
     let inflight = 0;
-    for (const b of view.backends.values()) inflight += b.inflight;
+    if (this.inflightNow) inflight = this.inflightNow();
+    else for (const b of view.backends.values()) inflight += b.inflight;
     return {
       ts: now,
       uptimeMs: now - this.startedAt,
