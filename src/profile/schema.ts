@@ -50,10 +50,11 @@ const StoreTimeout = Duration.refine((ms) => ms >= 1, { message: 'expected a tim
 /**
  * How long a concurrency slot outlives a replica that stopped renewing it. Never 0 — which turns a timeout off elsewhere,
  * and here expired every lease as it was taken (no concurrency limit held across replicas, nor per model) while each
- * request in flight renewed its own every millisecond (every third of the TTL). From 1s, at most three renewals a second.
+ * request in flight renewed its own every millisecond (every third of the TTL). From 100ms, at most 30 renewals a second
+ * a request; sub-second leases that worked before stay valid.
  */
-const LeaseTtl = Duration.refine((ms) => ms >= 1000, {
-  message: 'expected a lease of at least 1s (it is renewed every third of it; 0 would expire every lease as it is taken)',
+const LeaseTtl = Duration.refine((ms) => ms >= 100, {
+  message: 'expected a lease of at least 100ms (it is renewed every third of it; 0 would expire every lease as it is taken)',
 });
 
 const HostPort = z.string().superRefine((hp, ctx) => {
