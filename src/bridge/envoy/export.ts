@@ -49,8 +49,8 @@ export function exportEnvoy(profile: Profile, raw: unknown, opts: ExportOptions 
  * in those only; with none, there is nothing to fill in.
  */
 function applyWith(ctx: ExportContext): string {
-  if (ctx.placeholders.size === 0) return 'kubectl apply -f THIS_FILE';
-  // One word, never wrapped apart: envsubst reads every reference in it, whatever stands between them.
+  if (ctx.placeholders.size === 0) return '  kubectl apply -f THIS_FILE';
+  // One word: envsubst reads every reference in it, whatever stands between them. Indented: a command, never wrapped.
   const names = [...ctx.placeholders].map((v) => `\${${v}}`).join(',');
-  return `envsubst '${names}' < THIS_FILE | kubectl apply -f -\n(envsubst fills in the variables named only: a $ elsewhere stays as written)`;
+  return `  envsubst '${names}' < THIS_FILE | kubectl apply -f -\n(GNU gettext's envsubst fills in the variables named only: a $ elsewhere stays as written)`;
 }

@@ -6,11 +6,16 @@ import { Document, isMap, isScalar, type Node } from 'yaml';
 
 const WRAP = 110;
 
-/** Splits prose into lines of at most WRAP characters (a word longer than that stays whole). */
+/**
+ * Splits prose into lines of at most WRAP characters (a word longer than that stays whole). A paragraph indented by two
+ * spaces is a command, kept on its one line: wrapped, `… | kubectl` and `apply -f -` stood on two lines, and the first
+ * line copied piped the file into a bare kubectl.
+ */
 export function wrap(text: string): string {
   return text
     .split('\n')
     .map((para) => {
+      if (para.startsWith('  ')) return ` ${para}`;
       const lines: string[] = [];
       let line = '';
       for (const word of para.split(/\s+/).filter(Boolean)) {

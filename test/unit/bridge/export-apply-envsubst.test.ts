@@ -64,4 +64,23 @@ describe("the export's apply step", () => {
     expect(at(secret('aigw-tenant-keys'), 'stringData')).toEqual({ t: 'pa$word' });
     expect(at(secret('b-apikey'), 'stringData', 'apiKey')).toBe('sk-b');
   });
+
+  it('is one line of the header, however many variables it names', () => {
+    const names = Array.from({ length: 6 }, (_, i) => `TENANT_TEAM_NUMBER_${i}_KEY`);
+    const profile = `version: 1
+backends:
+  a: { url: "http://127.0.0.1:8001" }
+models:
+  m: { targets: [{ backend: a }] }
+tenants:
+${names.map((n, i) => `  t${i}: { keys: ["\${${n}}"] }`).join('\n')}
+`;
+    const env = Object.fromEntries(names.map((n, i) => [n, `sk-x-${i}`]));
+    const header = rendered(exportProfile(profile, env))
+      .split('\n')
+      .filter((l) => l.startsWith('#'));
+    const command = header.find((l) => l.includes('envsubst'));
+    expect(command).toMatch(/^# +envsubst '[^']+' < THIS_FILE \| kubectl apply -f -$/);
+    for (const n of names) expect(command).toContain(`\${${n}}`);
+  });
 });
