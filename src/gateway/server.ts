@@ -101,9 +101,12 @@ function requestMs(profile: Profile): number {
   return timerDelay(Math.ceil(profile.timeouts.request));
 }
 
-/** timeouts.request, or Node's own 120 s when it is 0 (no request deadline): a handshake is never unbounded. */
+/**
+ * timeouts.request, or Node's own 120 s when it is 0 (no request deadline): a handshake is never unbounded. Held to
+ * Node's timer bound as requestMs is: past it, Node warns (TimeoutOverflowWarning) on every TLS connection.
+ */
 function handshakeMs(profile: Profile): number {
-  return profile.timeouts.request || 120_000;
+  return requestMs(profile) || 120_000;
 }
 
 /**
