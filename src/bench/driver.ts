@@ -183,7 +183,7 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
     if (!cutHere) plan.pacer?.observe(r);
     // The limit headers are the pacer's, read just now. Kept in the records, each held every `x-ratelimit-*` header its
     // answer carried for the rest of the scenario: a target sending 12 KiB of them grew the bench ~25 KB an answer.
-    delete r.limits;
+    r.limits = undefined;
     // Released after observe: the pacer reads a concurrency refusal against what was in flight with it.
     if (admission?.ok) admission.release();
     if (cutHere) {
