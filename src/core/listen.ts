@@ -80,7 +80,7 @@ function keepAccepting(server: Server, url: string): void {
  * node:http options that bound how long a request's head and body may take to arrive. Node checks these
  * deadlines every `connectionsCheckingInterval` (30 s by default), which also bounds how late a cut comes. Whole
  * milliseconds, rounded up: createServer throws at any other (a profile's `30000.5ms` or `1500us` validated, then
- * `serve` exited 1 as it built the admin listener).
+ * `serve` exited 1 as it built the admin listener). Every listener reads them here: the gateway's, the admin's, the mocks'.
  */
 export function requestDeadlines(timeoutMs: number): {
   headersTimeout: number;
@@ -89,8 +89,8 @@ export function requestDeadlines(timeoutMs: number): {
 } {
   // At most Node's timer bound: its deadline check reads them as 32-bit unsigned integers (2^32 + 300 ms was 300 ms).
   const ms = timerDelay(Math.ceil(timeoutMs));
-  // 0 is no request deadline (a long upload), not none for the head: Node's own 60 s then, as on the gateway's listener
-  // (gateway/server.ts headersMs) — at 0 a client trickling header bytes held an admin connection for good.
+  // 0 is no request deadline (a long upload), not none for the head: Node's own 60 s then — at 0 a client trickling
+  // header bytes held a connection until the connection cap (no 408).
   const head = ms || 60_000;
   return { headersTimeout: head, requestTimeout: ms, connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.ceil(head / 2))) };
 }

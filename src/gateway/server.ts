@@ -7,7 +7,7 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { createServer as createHttpsServer } from 'node:https';
 import { applyTlsOptions } from '../auth/tls-options.js';
-import { listenOn, splitHostPort } from '../core/listen.js';
+import { listenOn, requestDeadlines, splitHostPort } from '../core/listen.js';
 import { LiveList } from '../core/live-list.js';
 import type { EventBus } from '../events/bus.js';
 import type { Profile } from '../profile/schema.js';
@@ -66,12 +66,13 @@ function applyTimeouts(server: Server, profile: Profile): void {
   // Slowloris: headers must arrive within the request timeout; and the whole request, body included, on
   // every path — never unbounded. Node checks both on connectionsCheckingInterval and answers 408 through
   // clientError (in its client's API's error shape: client-error.ts): one timer for all connections, not one a request.
-  server.headersTimeout = headersMs(profile);
-  server.requestTimeout = requestMs(profile);
+  const { headersTimeout, requestTimeout } = requestDeadlines(profile.timeouts.request);
+  server.headersTimeout = headersTimeout;
+  server.requestTimeout = requestTimeout;
   // And the TLS handshake before them. node:tls reads its handshakeTimeout option from a symbol on the server for
   // each connection it accepts; a reload sets it there (none: the option given at start stays).
   const key = Object.getOwnPropertySymbols(server).find((s) => s.description === 'handshake-timeout');
-  if (key) (server as unknown as Record<symbol, number>)[key] = handshakeMs(profile);
+  if (key) (server as unknown as Record<symbol, number>)[key] = handshakeMs(requestTimeout);
 }
 
 /**
@@ -85,28 +86,11 @@ function applyConnectionCap(server: Server, profile: Profile): void {
 }
 
 /**
- * timeouts.request, or Node's own 60 s when it is 0: no request deadline (a long upload) is no reason to wait for a
- * head without end — at 0 a client trickling header bytes held its connection until the connection cap (no 408).
+ * The request deadline (requestDeadlines: whole milliseconds, held to Node's timer bound — past it, Node warns
+ * (TimeoutOverflowWarning) on every TLS connection), or Node's own 120 s when it is 0: a handshake is never unbounded.
  */
-function headersMs(profile: Profile): number {
-  return requestMs(profile) || 60_000;
-}
-
-/**
- * timeouts.request as node:http holds it: whole milliseconds, at most Node's timer bound (core/timer-delay.ts). Its
- * deadline check reads both deadlines as 32-bit unsigned integers: a `request` just past 2^32 ms (`1193.05h`, "as
- * good as never") wrapped to a few hundred ms, and every request whose head took longer got 408.
- */
-function requestMs(profile: Profile): number {
-  return timerDelay(Math.ceil(profile.timeouts.request));
-}
-
-/**
- * timeouts.request, or Node's own 120 s when it is 0 (no request deadline): a handshake is never unbounded. Held to
- * Node's timer bound as requestMs is: past it, Node warns (TimeoutOverflowWarning) on every TLS connection.
- */
-function handshakeMs(profile: Profile): number {
-  return requestMs(profile) || 120_000;
+function handshakeMs(requestTimeout: number): number {
+  return requestTimeout || 120_000;
 }
 
 /**
@@ -139,10 +123,10 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
     places: new Map(),
     draining: false,
   };
+  const deadlines = requestDeadlines(profile.timeouts.request);
   const httpOptions: ServerOptions = {
     // Node checks header deadlines on this interval (30 s by default), so it bounds how late a cut comes.
-    // Whole milliseconds: createServer throws at any other (a `timeouts.request` of 999ms, half of it 499.5).
-    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.ceil(headersMs(profile) / 2))),
+    connectionsCheckingInterval: deadlines.connectionsCheckingInterval,
     keepAliveTimeout: 65_000,
     noDelay: true,
     maxHeaderSize: MAX_CLIENT_HEADER_BYTES,
@@ -154,7 +138,9 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
   const tls = state.runtime.services.tls;
   // node:https's server is node:http's over TLS: the same handler, timeouts and drain apply to it.
   // The handshake is bounded as the request is (a connection that never finishes one held a socket for Node's 120 s).
-  const httpsServer = tls ? createHttpsServer({ ...tls, ...httpOptions, handshakeTimeout: handshakeMs(profile) }, handler) : undefined;
+  const httpsServer = tls
+    ? createHttpsServer({ ...tls, ...httpOptions, handshakeTimeout: handshakeMs(deadlines.requestTimeout) }, handler)
+    : undefined;
   // No TLS 1.2 renegotiation: node:tls keeps `authorized` from the first handshake while getPeerCertificate() shows
   // the certificate of the last, so a client verified once could present any certificate after (a tenant's subject,
   // self-signed) and be taken for that tenant (test/e2e/identity-mtls-renegotiation.test.ts).

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { anthropicEvent, anthropicMessage, messageStart } from '../helpers/anthropic-sse.js';
 import { useGateway } from '../helpers/gateway.js';
-import { useUsageCases } from '../helpers/usage-cases.js';
+import { chatBody, chatStream, useUsageCases } from '../helpers/usage-cases.js';
 import { rawPost } from '../helpers/raw.js';
 import { useUpstream } from '../helpers/upstream.js';
 
@@ -16,19 +16,6 @@ const KEY = 'sk-tenant-usage-unread-prompt';
 /** ~4,000 tokens of prompt (o200k: one a word). */
 const PROMPT = 'word '.repeat(4000);
 
-const chatBody = (usage: object) =>
-  JSON.stringify({
-    id: 'c',
-    object: 'chat.completion',
-    model: 'm',
-    choices: [{ index: 0, message: { role: 'assistant', content: 'ok ok ok' }, finish_reason: 'stop' }],
-    usage,
-  });
-const chatStream = (usage: object) =>
-  `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', model: 'm', choices: [{ index: 0, delta: { content: 'ok ok ok' }, finish_reason: null }] })}\n\n` +
-  `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', model: 'm', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n` +
-  `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', model: 'm', choices: [], usage })}\n\n` +
-  'data: [DONE]\n\n';
 const message = (usage: object) => anthropicMessage([{ type: 'text', text: 'ok ok ok' }], 'end_turn', usage);
 const messageStream = (start: object, delta: object) =>
   messageStart(start) +
@@ -40,8 +27,13 @@ const messageStream = (start: object, delta: object) =>
 
 /** [name, API, stream, what the backend answers] */
 const CASES: [string, 'openai' | 'anthropic', boolean, string][] = [
-  ['OpenAI, prompt_tokens as a string', 'openai', false, chatBody({ prompt_tokens: '4000', completion_tokens: 3, total_tokens: '4003' })],
-  ['OpenAI, prompt_tokens left out', 'openai', false, chatBody({ completion_tokens: 3 })],
+  [
+    'OpenAI, prompt_tokens as a string',
+    'openai',
+    false,
+    chatBody('ok ok ok', { prompt_tokens: '4000', completion_tokens: 3, total_tokens: '4003' }),
+  ],
+  ['OpenAI, prompt_tokens left out', 'openai', false, chatBody('ok ok ok', { completion_tokens: 3 })],
   [
     'OpenAI stream, prompt_tokens as a string',
     'openai',

@@ -7,25 +7,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { anthropicMessage } from '../helpers/anthropic-sse.js';
-import { useUsageCases } from '../helpers/usage-cases.js';
+import { chatBody, chatStream, useUsageCases } from '../helpers/usage-cases.js';
 
 const KEY = 'sk-tenant-usage-zero-counts';
 /** ~2,000 tokens of answer, or of prompt (o200k: one a word). */
 const WORDS = 'word '.repeat(2000);
-
-const chatBody = (content: string, usage: object) =>
-  JSON.stringify({
-    id: 'c',
-    object: 'chat.completion',
-    model: 'm',
-    choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
-    usage,
-  });
-const chatStream = (usage: object) =>
-  `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', model: 'm', choices: [{ index: 0, delta: { content: 'ok ok ok' }, finish_reason: null }] })}\n\n` +
-  `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', model: 'm', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n` +
-  `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', model: 'm', choices: [], usage })}\n\n` +
-  'data: [DONE]\n\n';
 
 interface Case {
   name: string;

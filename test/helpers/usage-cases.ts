@@ -7,6 +7,23 @@ import { type TestGateway, useGateway } from './gateway.js';
 import { type RawResponse, rawPost } from './raw.js';
 import { useUpstream } from './upstream.js';
 
+/** An OpenAI chat answer, whole, with `content` and the usage given. */
+export const chatBody = (content: string, usage: object): string =>
+  JSON.stringify({
+    id: 'c',
+    object: 'chat.completion',
+    model: 'm',
+    choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+    usage,
+  });
+
+/** An OpenAI chat stream of `ok ok ok`, its usage in a chunk of its own before [DONE]. */
+export const chatStream = (usage: object): string =>
+  `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', model: 'm', choices: [{ index: 0, delta: { content: 'ok ok ok' }, finish_reason: null }] })}\n\n` +
+  `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', model: 'm', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n` +
+  `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', model: 'm', choices: [], usage })}\n\n` +
+  'data: [DONE]\n\n';
+
 export interface UsageCase {
   stream: boolean;
   /** What the backend answers, whole. */

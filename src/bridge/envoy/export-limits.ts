@@ -7,6 +7,7 @@ import { COST_NAMESPACE, MODEL_HEADER, TENANT_HEADER } from './api.js';
 import type { ExportContext } from './export-context.js';
 import { TOTAL_TOKEN_KEY } from './export-route.js';
 import { clientIds } from './export-tenants.js';
+import { firstFew } from '../../core/first-few.js';
 
 const UNITS: [number, string][] = [
   [1000, 'Second'],
@@ -100,7 +101,7 @@ export function rateLimitRules(ctx: ExportContext): Rule[] {
     else if (mine.length) left.push(name);
   }
   if (left.length) {
-    const named = left.slice(0, 10).join(', ') + (left.length > 10 ? `, and ${left.length - 10} more` : '');
+    const named = firstFew(left, 10);
     ctx.warn(
       'tenants.*.limits',
       `a BackendTrafficPolicy holds at most ${MAX_RATE_LIMIT_RULES} rate-limit rules: the limits of ${left.length} ` +

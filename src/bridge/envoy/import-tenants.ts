@@ -11,6 +11,7 @@ import type { ImportContext, Raw } from './import-context.js';
 import { policiesFor, profileDuration, routeScope } from './import-traffic.js';
 import type { Manifest } from './manifests.js';
 import { envVarFor, wholeEnvRef } from './names.js';
+import { firstFew } from '../../core/first-few.js';
 
 const obj = (v: unknown): Raw => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Raw) : {});
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
@@ -161,7 +162,7 @@ function sayOpenModels(ctx: ImportContext, keyPolicies: readonly Manifest[]): vo
   }
   const open = [...ctx.routedModels].filter(([, rs]) => !rs.some((r) => guarded.has(r))).map(([model]) => model);
   if (open.length === 0) return;
-  const shown = open.slice(0, 3).join(', ') + (open.length > 3 ? `, and ${open.length - 3} more` : '');
+  const shown = firstFew(open);
   ctx.warn(
     keyPolicies[0]!,
     ['spec', 'apiKeyAuth'],
@@ -280,7 +281,7 @@ function perRoute(ctx: ImportContext, rule: Limit, routes: ReadonlyMap<string, n
   const partial = l.model === undefined && routes.size < ctx.routedModels.size;
   if (partial) {
     const names = [...routes.keys()];
-    const shown = names.slice(0, 3).join(', ') + (names.length > 3 ? `, and ${names.length - 3} more` : '');
+    const shown = firstFew(names);
     if (names.length === 0) {
       ctx.warn(l.m, l.path, 'the routes this policy applies to route no imported model: not mapped');
       return [];

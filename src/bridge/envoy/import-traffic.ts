@@ -18,6 +18,7 @@ import { type ImportContext, type Raw, shown } from './import-context.js';
 import type { RouteTiming } from './import-routes.js';
 import { parseGatewayDuration, parseQuantity } from './k8s-units.js';
 import type { Manifest } from './manifests.js';
+import { firstFew } from '../../core/first-few.js';
 
 const obj = (v: unknown): Raw => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Raw) : {});
 
@@ -120,12 +121,11 @@ function replacesGateway(p: Manifest, r: Manifest): boolean {
 function sayOverridden(ctx: ImportContext, kind: string, p: Manifest, routePolicies: readonly Manifest[]): void {
   if (ctx.overridden.has(p)) return;
   ctx.overridden.add(p);
-  const names = routePolicies.slice(0, 3).map((r) => `${r.namespace}/${r.name}`);
-  const more = routePolicies.length > 3 ? `, and ${routePolicies.length - 3} more` : '';
+  const names = firstFew(routePolicies.map((r) => `${r.namespace}/${r.name}`));
   ctx.warn(
     p,
     ['spec'],
-    `the route's own ${kind} (${names.join(', ')}${more}) applies instead: without mergeType, Envoy Gateway applies only ` +
+    `the route's own ${kind} (${names}) applies instead: without mergeType, Envoy Gateway applies only ` +
       "a route's most specific policy, so this one is not imported",
   );
   ctx.use(p, ['spec']);
