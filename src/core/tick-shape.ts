@@ -17,11 +17,11 @@
  */
 import { createHook } from 'node:async_hooks';
 
-/** Held for its shape: never read. */
-let held: object | undefined;
+/** Held for its shape, never read. */
+const held: { tick?: object } = {};
 const hook = createHook({
   init(_id, type, _trigger, resource) {
-    if (type === 'TickObject') held = resource;
+    if (type === 'TickObject') held.tick = resource;
   },
 });
 
