@@ -52,8 +52,19 @@ interface Subscriber {
   behindSince: number | undefined;
 }
 
+/**
+ * Where a process's event ids begin: microseconds since the epoch when its stream was made (~1.8e15, exact in a
+ * double). Ids that began at 1 in every process made a resume after a restart ambiguous: `aigw top` reconnects with the
+ * last id the old process gave it, and once the new one had given that many events the id looked like its own — the
+ * subscriber was sent only what came after it, never the new process's first events. An earlier process gave fewer
+ * ids than microseconds passed, so every id it gave is below every id a later one gives.
+ */
+export function firstEventId(): number {
+  return Date.now() * 1000;
+}
+
 export class EventStream {
-  private nextId = 1;
+  private nextId: number;
   /** The last HISTORY events, as objects: serialised only when someone reads them. */
   private readonly history: (GatewayEvent | undefined)[] = new Array(HISTORY);
   /** How many of the latest events are kept: HISTORY or IDLE_HISTORY. */
@@ -75,7 +86,9 @@ export class EventStream {
     private readonly onDrop: () => void = () => {},
     /** The admin key now: a stream let in under another (a key rotated after a leak) is ended, not fed on. */
     private readonly adminKey: () => string | undefined = () => undefined,
+    private readonly firstId = firstEventId(),
   ) {
+    this.nextId = firstId;
     bus.subscribe((e) => this.publish(e));
   }
 
@@ -83,7 +96,7 @@ export class EventStream {
     const id = this.nextId++;
     this.history[id % HISTORY] = e;
     // The event that just fell out of what is kept is let go now, not when its slot comes round again.
-    if (this.kept < HISTORY && id > this.kept) this.history[(id - this.kept) % HISTORY] = undefined;
+    if (this.kept < HISTORY && id - this.kept >= this.firstId) this.history[(id - this.kept) % HISTORY] = undefined;
     if (this.clients.size === 0) return;
     const frame = encodeSseEvent(JSON.stringify(e), e.type, id);
     const key = this.adminKey();
@@ -128,12 +141,11 @@ export class EventStream {
     const query = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
     const last = Number(req.headers['last-event-id'] ?? query.get('lastEventId') ?? Number.NaN);
     if (Number.isFinite(last)) {
-      // An id this process has not given is one an earlier process gave: ids begin again at 1 when the gateway restarts,
-      // and `aigw top` reconnects with the last id it read before. Resumed after it, it was sent none of the events the
-      // new process published before it reconnected — every one of them had a lower id.
-      const after = last < this.nextId ? last : 0;
+      // An id this process has not given is one an earlier process gave (firstEventId: all below this one's) or none:
+      // everything kept is after it.
+      const after = last >= this.firstId && last < this.nextId ? last : 0;
       // The replay obeys the same per-subscriber cap as live events: what does not fit is dropped, counted.
-      for (let id = Math.max(after + 1, this.nextId - this.kept); id < this.nextId; id++) {
+      for (let id = Math.max(after + 1, this.nextId - this.kept, this.firstId); id < this.nextId; id++) {
         const e = this.history[id % HISTORY];
         if (!e) continue;
         if (res.writableLength > this.maxPendingBytes) {
@@ -204,7 +216,8 @@ export class EventStream {
     this.shrinkTimer = setTimeout(() => {
       if (this.clients.size > 0) return;
       this.kept = IDLE_HISTORY;
-      for (let id = Math.max(1, this.nextId - HISTORY); id < this.nextId - IDLE_HISTORY; id++) this.history[id % HISTORY] = undefined;
+      for (let id = Math.max(this.firstId, this.nextId - HISTORY); id < this.nextId - IDLE_HISTORY; id++)
+        this.history[id % HISTORY] = undefined;
     }, this.resumeGraceMs);
     this.shrinkTimer.unref();
   }

@@ -4,20 +4,21 @@
  * subscriber gets the last IDLE_HISTORY events, and older ones are not held.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EventBus } from '../../../src/events/bus.js';
 import { RequestRecord } from '../../../src/events/request-record.js';
 import { decodeSseBody } from '../../../src/openai/sse.js';
-import { EventStream, HISTORY, IDLE_HISTORY, MAX_SUBSCRIBERS } from '../../../src/observe/event-stream.js';
+import { EventStream, firstEventId, HISTORY, IDLE_HISTORY, MAX_SUBSCRIBERS } from '../../../src/observe/event-stream.js';
 
 const streams: EventStream[] = [];
 afterEach(() => {
   for (const s of streams.splice(0)) s.close();
 });
 
-function setup(resumeGraceMs = 60_000) {
+/** A stream whose ids begin at `firstId` (1: the figures read as counts), or where a process's begin. */
+function setup(resumeGraceMs = 60_000, firstId: number | 'as a process' = 1) {
   const bus = new EventBus();
-  const stream = new EventStream(bus);
+  const stream = new EventStream(bus, undefined, undefined, firstId === 'as a process' ? undefined : firstId);
   stream.resumeGraceMs = resumeGraceMs;
   streams.push(stream);
   const publish = (n: number) => {
@@ -86,13 +87,28 @@ describe('event replay', () => {
     expect(subscribe(stream, seen).ids()).toHaveLength(HISTORY);
   });
 
-  it('replays what it keeps to a subscriber resuming from an id it never gave: a restarted gateway counts from 1 again', () => {
+  it('replays what it keeps to a subscriber resuming from an id it never gave', () => {
     const { stream, publish } = setup();
     publish(5);
-    // `aigw top` read up to id 5000 from the gateway before this one, and reconnects from there.
     expect(subscribe(stream, 5000).ids()).toEqual(range(1, 5));
     expect(subscribe(stream, 5).ids()).toEqual(range(6, 5));
     expect(subscribe(stream, 3).ids()).toEqual([4, 5]);
+  });
+
+  it("replays a restarted gateway's events whole to a subscriber resuming from the last id the process before gave", async () => {
+    // The process before gave 3 events and `aigw top` read them all; the new one has given 5 when it reconnects.
+    const before = setup(60_000, 'as a process');
+    const reader = subscribe(before.stream, 0);
+    before.publish(3);
+    const lastRead = reader.ids().at(-1)!;
+    // A process starts after the one before it: its clock has moved on (a millisecond, here).
+    await vi.waitUntil(() => firstEventId() > lastRead, { interval: 1 });
+    const after = setup(60_000, 'as a process');
+    after.publish(5);
+    const resumed = subscribe(after.stream, lastRead).ids();
+    // Ids that began at 1 in each process took 3 for the new one's own: only its events 4 and 5 were sent.
+    expect(resumed).toHaveLength(5);
+    expect(Math.min(...resumed)).toBeGreaterThan(lastRead);
   });
 
   it('keeps only IDLE_HISTORY once the grace after the last subscriber has passed', async () => {
