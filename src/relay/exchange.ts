@@ -92,6 +92,13 @@ const MAX_ERROR_BODY = 64 * 1024;
 const ERROR_BODY_MS = 5_000;
 /** How long a backend may take to end its stream once it sent the end marker. */
 const AFTER_DONE_MS = 1_000;
+/**
+ * How long after a request is written the close of a reused connection may still be the keep-alive race: the backend's
+ * close of a connection it kept idle crosses the request, and comes back within a round trip. A close later than this
+ * came from a backend that had read the request and worked on it — one that crashed mid-generation, a proxy in front
+ * of it that cut it at its own idle timeout: retried on the same target, that backend was sent the request again.
+ */
+const KEEP_ALIVE_RACE_MS = 1_000;
 const NO_HEADERS: IncomingHttpHeaders = Object.freeze({});
 const NO_BYTES = Buffer.alloc(0);
 const NO_SCRUB: Scrub = makeScrubber([]);
@@ -215,6 +222,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private sent = false;
   /** ... on a connection that waited idle in the pool before (the only kind the keep-alive race closes under a request). */
   private reused = false;
+  /** performance.now() when the request's bytes were handed to the socket. */
+  private sentAt = 0;
   private resolve!: (o: AttemptOutcome) => void;
   /**
    * What the attempt loop waits for: failed (another target may answer), or committed — as soon as the head is
@@ -307,6 +316,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   onRequestSent(reused = false): void {
     this.sent = true;
     this.reused = reused;
+    this.sentAt = performance.now();
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
@@ -702,8 +712,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
     // A reset after the status line is not the keep-alive race the quick retry on the same target is for: the
     // backend had taken the request, and retrying it there sent it twice. Another target may still answer. Nor is the
     // close, once the request was written, of a connection opened for it: the backend kept it idle for no time, it
-    // accepted it and read the request (a backend that dropped it mid-generation got it twice).
-    if (failure === 'connect_error' && (this.status !== 0 || (this.sent && !this.reused))) failure = 'bad_response';
+    // accepted it and read the request (a backend that dropped it mid-generation got it twice). Nor is a reused
+    // connection's close that came long after the write (KEEP_ALIVE_RACE_MS).
+    const raced = this.reused && performance.now() - this.sentAt <= KEEP_ALIVE_RACE_MS;
+    if (failure === 'connect_error' && (this.status !== 0 || (this.sent && !raced))) failure = 'bad_response';
     if (!this.out.headersSent) {
       // Nothing reached the client: this attempt may fail over. No head by the deadline after the request was written
       // (a connect timeout is not this code): the backend was generating, and a client choosing a max_tokens that

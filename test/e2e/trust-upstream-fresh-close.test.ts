@@ -4,7 +4,8 @@
  * connection that never answered is in no such race: the backend accepted it, read the request and dropped it —
  * crashed while generating, or refused it by closing. Retried there, the backend got the request twice: each request
  * such a backend could not answer reached it twice, a generation that broke was started again on the backend that
- * broke it.
+ * broke it. So with a connection that did answer before, once the backend had the request for longer than a round
+ * trip: its close is no race either.
  */
 import type { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
@@ -26,6 +27,8 @@ const up = await useRawUpstream((socket, request) => {
   if (marker === 'drop-rst') return void setTimeout(() => socket.resetAndDestroy(), 50);
   // The keep-alive race, as the gateway meets it: a connection that answered before is closed as a request comes.
   if (marker === 'race' && n > 1) return void socket.destroy();
+  // Worked on well past a round trip, then dropped (a crash mid-generation, a proxy's idle timeout), on any connection.
+  if (marker === 'late-drop') return void setTimeout(() => socket.destroy(), 1_500);
   socket.write(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${OK.length}\r\n\r\n${OK}`);
 });
 
@@ -58,4 +61,13 @@ describe('a connection that never answered, closed after the request was written
     expect(r.status).toBe(200);
     expect(seen.get('race')).toBe(2);
   });
+
+  it('a connection that answered before, dropped long after the next request was written on it, is no race: sent once', async () => {
+    expect((await post('warm')).status).toBe(200);
+    const r = await post('late-drop');
+    expect(r.status).toBe(502);
+    expect(JSON.parse(r.body.toString()).error.code).toBe('bad_upstream_response');
+    // Before: retried at once on the same backend, which worked on it a second time and dropped it again.
+    expect(seen.get('late-drop')).toBe(1);
+  }, 15_000);
 });
