@@ -118,8 +118,8 @@ function messageChars(m: object): number {
 /**
  * Prompt tokens of a chat request's `messages` (and its `tools` — or their legacy form, `functions`, which OpenAI and
  * Azure still render as tools, and the tokenizer counts as such (token-worker.ts chatMessages) — and vLLM's retrieval
- * `documents`, which its template renders) or a completion request's `prompt` and `suffix` (the text after an
- * insertion, read as prompt too) — any JSON: junk counts 0.
+ * `documents`, which its template renders) or a completion request's `prompt` (a batch's longest) and `suffix` (the
+ * text after an insertion, read as prompt too) — any JSON: junk counts 0.
  */
 export function estimatePromptTokens(body: {
   messages?: unknown;
@@ -149,16 +149,22 @@ export function estimatePromptTokens(body: {
     if (Array.isArray(documents)) chars += renderedChars(documents);
     return Math.ceil(chars / CHARS_PER_TOKEN) + framing;
   }
-  if (typeof prompt === 'string') chars = prompt.length;
-  else if (Array.isArray(prompt)) {
+  const suffixChars = typeof suffix === 'string' ? suffix.length : 0;
+  if (typeof prompt === 'string') return Math.ceil((prompt.length + suffixChars) / CHARS_PER_TOKEN);
+  // A list of token ids is one prompt. A list of strings, or of lists of token ids, is a batch: each prompt its own
+  // sequence in the window (the suffix after each), so its size is its longest prompt's, as an embedding batch's is its
+  // longest input's. Summed, a batch of eight 400-token prompts was one of 3,200: escalated past a 3,000-token bound to
+  // the dearer model, and sent by `cost` past every window its prompts fit.
+  let ids = 0;
+  let longest = 0;
+  if (Array.isArray(prompt)) {
     for (const p of prompt) {
-      if (typeof p === 'string') chars += p.length;
-      else if (typeof p === 'number') framing += 1;
-      else if (Array.isArray(p)) framing += p.length;
+      if (typeof p === 'number') ids++;
+      else if (typeof p === 'string') longest = Math.max(longest, Math.ceil((p.length + suffixChars) / CHARS_PER_TOKEN));
+      else if (Array.isArray(p)) longest = Math.max(longest, p.length + Math.ceil(suffixChars / CHARS_PER_TOKEN));
     }
   }
-  if (typeof suffix === 'string') chars += suffix.length;
-  return Math.ceil(chars / CHARS_PER_TOKEN) + framing;
+  return Math.max(ids + Math.ceil(suffixChars / CHARS_PER_TOKEN), longest);
 }
 
 /**

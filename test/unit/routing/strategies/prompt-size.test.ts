@@ -143,7 +143,8 @@ describe('estimatePromptTokens', () => {
     ],
     ['a completion prompt', { prompt: 'y'.repeat(40) }, 10],
     ['token ids count as themselves', { prompt: [1, 2, 3] }, 3],
-    ['batches of token ids too', { prompt: [[1, 2], [3]] }, 3],
+    ['a batch of token-id lists: its longest', { prompt: [[1, 2], [3]] }, 2],
+    ['a batch of strings: its longest, with the suffix after it', { prompt: ['y'.repeat(40), 'y'.repeat(8)], suffix: 'y'.repeat(4) }, 11],
     ['junk counts nothing', { messages: [null, 5, 'x'] }, 0],
     ['nothing at all', {}, 0],
   ];
