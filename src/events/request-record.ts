@@ -67,6 +67,11 @@ export class RequestRecord {
   model = '';
   stream = false;
   tenant: string | undefined;
+  /**
+   * The request passed its admit stage: its tenant's limits counted it (a request of `rpm`, a reservation of `tpm`),
+   * whether or not any attempt followed (RequestEvent.admitted).
+   */
+  admitted = false;
   /** The backend that served the answer, and the model name it was sent (absent when none did). */
   backend: string | undefined;
   upstreamModel: string | undefined;
@@ -156,6 +161,7 @@ export class RequestRecord {
       cachedInputTokens: this.cachedInputTokens,
       cacheWriteInputTokens: this.cacheWriteInputTokens,
       tenant: this.tenant,
+      admitted: this.admitted,
       status: this.status,
       stream: this.stream,
       durationMs: (this.endedAt ?? performance.now()) - this.startedAt,

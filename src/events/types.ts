@@ -32,6 +32,12 @@ export interface RequestEvent {
   /** Input tokens the backend wrote to its prompt cache (Anthropic's cache_creation_input_tokens), when it wrote any. */
   cacheWriteInputTokens?: number | undefined;
   tenant?: string | undefined;
+  /**
+   * The request passed admission: its tenant's limits charged it a request (and settled its tokens), whether or not
+   * a backend was then tried — a full connection queue, a translation refused after admission are charged too.
+   * What /aigw/stats counts as the tenant's `rpm.used`, as the limiter counts it.
+   */
+  admitted: boolean;
   status: number;
   stream: boolean;
   durationMs: number;

@@ -172,15 +172,11 @@ export class StatsCollector {
     if (e.type === 'request') {
       // A backend's 4xx passed through (upstream_rejected) names its own status and code.
       if (e.status >= 400) this.refusal(e.tenant, e.status, e.errorCode ?? 'unknown', e.errorType === 'upstream_rejected');
-      // A request that reached a backend counts for its tenant even when its event names none: the client left, or the
-      // drain answered it, while the gateway waited to retry a failed attempt (that attempt is counted by its
-      // upstream_error, gateway/attempts.ts).
-      if (!this.view().models.has(e.model) || (e.backend === undefined && e.attempts === 0)) return;
       // A backend named with no attempt made is one the gateway answered for itself (count_tokens for a backend that
       // does not speak Anthropic's API, from its tokenizer): the backend never saw it. Counted as its request, one chat
       // and three counts read as 4 requests of a backend that got 1, each count's time among its latencies and a share
       // of its split. Its tenant was charged a request: counted below.
-      if (e.backend !== undefined && e.attempts > 0) {
+      if (e.backend !== undefined && e.attempts > 0 && this.view().models.has(e.model)) {
         const b = this.backendStats(e.model, e.backend);
         b.requests++;
         if (e.costUsd !== undefined) b.costUsd += e.costUsd;
@@ -190,7 +186,11 @@ export class StatsCollector {
         b.latency.push(e.durationMs);
         if (e.ttftMs !== undefined) b.ttft.push(e.ttftMs);
       }
-      if (e.tenant !== undefined) {
+      // Every request its limits admitted counts for its tenant, as the limiter counts it: one that reached no backend
+      // too (its connection queue full, a translation refused once admitted, the client gone while the gateway waited
+      // to retry). Read from whether a backend was tried, the rpm the limiter charged for those was never shown: a
+      // tenant refused 429 on requests read well under its rpm here.
+      if (e.tenant !== undefined && e.admitted) {
         const t = this.tenant(e.tenant);
         t.tokens.add(e.ts, e.tokens.input + e.tokens.output);
         t.requests.add(e.ts, 1);

@@ -47,6 +47,7 @@ function ended(backend: string, status: number, truncated = false): RequestEvent
     tokens: { input: 1, output: 1, inputSource: 'usage', outputSource: 'usage' },
     bytesOut: 1,
     attempts: 1,
+    admitted: true,
     clientAborted: false,
     truncated,
   };

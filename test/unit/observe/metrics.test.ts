@@ -32,6 +32,7 @@ function event(over: Partial<RequestEvent> = {}): RequestEvent {
     tokens: { input: 7, output: 10, inputSource: 'usage', outputSource: 'usage' },
     bytesOut: 1,
     attempts: 1,
+    admitted: true,
     clientAborted: false,
     truncated: false,
     ...over,

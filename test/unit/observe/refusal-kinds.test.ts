@@ -36,6 +36,7 @@ const refused = (status: number, errorCode: string, fromBackend = false): Reques
   tokens: { input: 0, output: 0, inputSource: 'usage', outputSource: 'usage' },
   bytesOut: 1,
   attempts: 1,
+  admitted: true,
   clientAborted: false,
   truncated: false,
 });

@@ -39,6 +39,7 @@ const answered = (ts: number): RequestEvent => ({
   tokens: { input: 100, output: 50, inputSource: 'usage', outputSource: 'usage' },
   bytesOut: 1,
   attempts: 1,
+  admitted: true,
   clientAborted: false,
   truncated: false,
 });
