@@ -246,6 +246,22 @@ for (const { name, make, pass, justBefore } of stores) {
       await s.close();
     });
 
+    it('lets a request that reserves no tokens through a tokens limit in debt, and holds it to rpm', async () => {
+      // count_tokens costs a request and no tokens (contract §7): refused for a debt of tokens, it was a 429 of type
+      // tokens "this request reserves 0", for as long as the debt took to drain (here ten windows).
+      const s = await make(600_000);
+      const tokens = { key: 'free-in-debt', tpm: 100, rpm: 3 };
+      const first = await admit(s, [tokens], 10);
+      if (!first.ok) throw new Error('not admitted');
+      await s.settle(first.reservation, 1100);
+      expect(await admit(s, [tokens], 1)).toMatchObject({ ok: false, kind: 'tokens' });
+      expect((await admit(s, [tokens], 0)).ok).toBe(true);
+      expect((await admit(s, [tokens], 0)).ok).toBe(true);
+      // Three requests in the window: a fourth, costing nothing, is refused by rpm.
+      expect(await admit(s, [tokens], 0)).toMatchObject({ ok: false, kind: 'requests' });
+      await s.close();
+    });
+
     it('frees a concurrency lease at release, before the tokens are settled (trust class 4)', async () => {
       const s = await make();
       const spec = [{ key: 'rel', concurrency: 1, tpm: 1000 }];

@@ -175,7 +175,8 @@ export class MemoryLimitStore implements LimitStore {
       if (spec.rpm !== undefined && k.requests.used(cur) + 1 > spec.rpm) {
         kind = 'requests';
         retryAfterMs = k.requests.retryAfter(cur, now, this.bucketMs, 1, spec.rpm);
-      } else if (spec.tpm !== undefined && (retryAfterMs = k.tokens.wait(now, input.tokens, spec.tpm)) !== 0) kind = 'tokens';
+      } else if (spec.tpm !== undefined && input.tokens > 0 && (retryAfterMs = k.tokens.wait(now, input.tokens, spec.tpm)) !== 0)
+        kind = 'tokens';
       else if (
         spec.budget &&
         microUsd > 0 &&

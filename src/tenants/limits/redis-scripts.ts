@@ -101,7 +101,7 @@ for i = 0, n - 1 do
   loaded[i] = { tu + tc, ti, ru, ri, active, bu + bc, bi, bw, tc, tl, bc, bl }
   if deny == nil then
     if rl >= 0 and ru + 1 > rl then deny = { 'requests', i, retry(ru, ri, 1, rl, TW) }
-    elseif tl >= 0 and tu + tc + cost > tl then deny = { 'tokens', i, wait(tu, tc, ti, cost, tl, TW) }
+    elseif tl >= 0 and cost > 0 and tu + tc + cost > tl then deny = { 'tokens', i, wait(tu, tc, ti, cost, tl, TW) }
     elseif bl >= 0 and usd > 0 and bu + bc + usd > bl then deny = { 'budget', i, wait(bu, bc, bi, usd, bl, bw) }
     elseif cl >= 0 and active >= cl then
       if cl == 0 then deny = { 'concurrency', i, -1 } else deny = { 'concurrency', i, 1000 } end

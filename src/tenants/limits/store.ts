@@ -62,6 +62,11 @@ export interface LimitState {
 
 export interface AdmitInput {
   specs: readonly LimitSpec[];
+  /**
+   * Tokens to reserve against tpm. A request that reserves none (count_tokens: it costs a request — rpm,
+   * concurrency — and no tokens, contract §7) is not held back by a tokens limit, even one in debt: it adds nothing
+   * to what the limit counts, as a request that can cost nothing adds nothing to a budget.
+   */
   tokens: number;
   /**
    * Micro-dollars to reserve against budgets. A request that can cost nothing (0: every target it can
