@@ -184,10 +184,14 @@ export class Limiter {
   static async create(profile: Profile, bus: EventBus, previous?: Limiter): Promise<Limiter> {
     const s = profile.limits.store;
     if (!s) {
-      // The requests in flight keep their concurrency slots, and tenants their budgets' spend, across a reload that
-      // changed the window.
+      // The requests in flight keep their concurrency slots, and tenants their budgets' spend and their token debts,
+      // across a reload that changed the window.
       const before = previous?.shared instanceof MemoryLimitStore ? previous.shared : undefined;
-      return new Limiter(profile, bus, new MemoryLimitStore(profile.limits.rateWindow, monotonicNow, before?.leases, before?.budgets));
+      return new Limiter(
+        profile,
+        bus,
+        new MemoryLimitStore(profile.limits.rateWindow, monotonicNow, before?.leases, before?.budgets, before?.debts),
+      );
     }
     const { RedisLimitStore: Store } = await import('./limits/redis-store.js');
     const store: RedisLimitStore = new Store({

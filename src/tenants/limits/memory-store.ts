@@ -15,6 +15,12 @@ import {
 /** How long a debt takes to drain at its limit's rate (one limit per window). */
 const drainMs = (carry: number, windowMs: number, limit: number): number => Math.ceil((carry * windowMs) / Math.max(limit, 1));
 
+/** A debt the window could not hold (store.ts): what was still owed at `at` (the store's clock). */
+export interface Debt {
+  carry: number;
+  at: number;
+}
+
 /**
  * An amount metered against a limit per window — tokens over the store's window, micro-dollars over a
  * budget's — with the debt the window could not hold (store.ts), brought up to date when read.
@@ -22,13 +28,15 @@ const drainMs = (carry: number, windowMs: number, limit: number): number => Math
 class Meter {
   private readonly win = new SlidingWindow();
   readonly bucketMs: number;
-  private carry = 0;
-  private carryAt = 0;
 
-  /** `since`: when the meter was made (the store's clock) — a reservation from before then was never in it. */
+  /**
+   * `since`: when the meter was made (the store's clock) — a reservation from before then was never in it. `debt`: the
+   * carried debt, which a token meter shares with the stores a reload replaces (DebtRegistry).
+   */
   constructor(
     readonly windowMs: number,
     readonly since = 0,
+    private readonly debt: Debt = { carry: 0, at: 0 },
   ) {
     this.bucketMs = windowMs / BUCKETS;
   }
@@ -39,10 +47,11 @@ class Meter {
 
   /** The debt still owed now: it drains at the limit's own rate, one limit per window. */
   private carryLeft(now: number, limit: number): number {
-    if (this.carry <= 0) return 0;
-    this.carry = Math.max(0, this.carry - (limit * Math.max(0, now - this.carryAt)) / this.windowMs);
-    this.carryAt = now;
-    return this.carry;
+    const d = this.debt;
+    if (d.carry <= 0) return 0;
+    d.carry = Math.max(0, d.carry - (limit * Math.max(0, now - d.at)) / this.windowMs);
+    d.at = now;
+    return d.carry;
   }
 
   /** 0 when `cost` fits now; else ms until it does, or -1 when it never can. */
@@ -73,8 +82,8 @@ class Meter {
     const inWindow = Math.min(delta, room);
     if (inWindow > 0) this.win.adjust(bucket, cur, inWindow);
     if (delta > inWindow) {
-      this.carry = carry + (delta - inWindow);
-      this.carryAt = now;
+      this.debt.carry = carry + (delta - inWindow);
+      this.debt.at = now;
     }
   }
 
@@ -113,6 +122,15 @@ export type BudgetRegistry = Map<string, { meter: Meter | undefined }>;
  */
 export type LeaseRegistry = Map<string, Set<string>>;
 
+/**
+ * Each limit key's carried token debt, shared by a store and the one a reload replaces it with. A reload that changed
+ * `limits.rateWindow` starts fresh windows, and made a fresh meter of each key's debt too: a tenant owing ten windows
+ * of tokens was admitted at once, its debt gone — a reload was a way to reset a limit. The debt is tokens owed, not a
+ * window's: it carries, draining at the limit's rate per the window of the store that reads it (what a request admitted
+ * before the reload overran beyond its old window carries into it too).
+ */
+export type DebtRegistry = Map<string, Debt>;
+
 export class MemoryLimitStore implements LimitStore {
   private readonly keys = new Map<string, KeyState>();
   private readonly bucketMs: number;
@@ -122,6 +140,7 @@ export class MemoryLimitStore implements LimitStore {
     private readonly clock: () => number = monotonicNow,
     readonly leases: LeaseRegistry = new Map(),
     readonly budgets: BudgetRegistry = new Map(),
+    readonly debts: DebtRegistry = new Map(),
   ) {
     this.bucketMs = windowMs / BUCKETS;
   }
@@ -133,7 +152,9 @@ export class MemoryLimitStore implements LimitStore {
       if (!leases) this.leases.set(key, (leases = new Set()));
       let budget = this.budgets.get(key);
       if (!budget) this.budgets.set(key, (budget = { meter: undefined }));
-      k = { tokens: new Meter(this.windowMs), requests: new SlidingWindow(), leases, budget };
+      let debt = this.debts.get(key);
+      if (!debt) this.debts.set(key, (debt = { carry: 0, at: 0 }));
+      k = { tokens: new Meter(this.windowMs, 0, debt), requests: new SlidingWindow(), leases, budget };
       this.keys.set(key, k);
     }
     return k;
