@@ -262,6 +262,28 @@ for (const { name, make, pass, justBefore } of stores) {
       await s.close();
     });
 
+    it('says a retry-after of when the oldest bucket leaves beside a draining debt, not of when the window has emptied', async () => {
+      // A 12 s window (200 ms buckets): 90 tokens at 0, then at 11 s 10 more that used 55 — the window is full and 45
+      // carry. A request of 50 fits once the first bucket leaves, ~1 s on (10 + the debt drained to ~35 + 50 ≤ 100).
+      // Both stores asked the window for room for min(50 + 45, 100) as it stood, and waited for its last bucket: ~12 s.
+      const s = await make(12_000);
+      const spec = [{ key: 'debt-spread', tpm: 100 }];
+      const a = await admit(s, spec, 90);
+      if (!a.ok) throw new Error('not admitted');
+      await pass(11_000);
+      const b = await admit(s, spec, 10);
+      if (!b.ok) throw new Error('not admitted');
+      await s.settle(b.reservation, 55);
+      const blocked = await admit(s, spec, 50);
+      if (blocked.ok) throw new Error('admitted over the limit');
+      expect(blocked).toMatchObject({ kind: 'tokens', permanent: false });
+      expect(blocked.retryAfterMs).toBeLessThan(3000);
+      // Not too soon either: it fits once waited.
+      await pass(blocked.retryAfterMs + 50);
+      expect((await admit(s, spec, 50)).ok).toBe(true);
+      await s.close();
+    });
+
     it('frees a concurrency lease at release, before the tokens are settled (trust class 4)', async () => {
       const s = await make();
       const spec = [{ key: 'rel', concurrency: 1, tpm: 1000 }];

@@ -59,13 +59,13 @@ class Meter {
     const cur = this.bucket(now);
     const carry = this.carryLeft(now, limit);
     if (this.win.used(cur) + carry + cost <= limit) return 0;
-    if (cost > limit) return -1;
-    // The request and the debt together over the limit: it fits once the debt has drained and the window emptied (as
-    // Redis's ADMIT reads it). Asked for more than the limit, the window said "never" and the wait was the debt's
-    // drain alone — 180 s where the window's usage kept the request out for 600.
-    const inWindow = this.win.retryAfter(cur, now, this.bucketMs, Math.min(cost + carry, limit), limit);
-    const drained = carry > 0 ? drainMs(carry, this.windowMs, limit) : 0;
-    return Math.max(1, inWindow, drained);
+    // It fits once the buckets that have left the window and the debt drained meanwhile (at the limit's rate, as
+    // carryLeft drains it) leave it room — as Redis's ADMIT reads it. Asked for room for min(cost + debt, limit) in the
+    // window as it stood, then for the whole debt's drain too, the wait was up to a window too long when the window's
+    // usage spread over several buckets: ~12 s in a 12 s window for a request that fitted ~1 s later, once its oldest
+    // bucket left.
+    const w = this.win.retryAfterDraining(cur, now, this.bucketMs, cost, limit, carry, limit / this.windowMs);
+    return w < 0 ? -1 : Math.max(1, Math.ceil(w));
   }
 
   add(now: number, cost: number): void {

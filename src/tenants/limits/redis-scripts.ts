@@ -72,10 +72,32 @@ local function reset(items, w, carry, limit)
   if newest == nil then return drain end
   return math.max(drain, math.floor((newest + S) * w.bms - now))
 end
--- ms until c fits under limit with the carried debt, as the memory store's Meter.wait computes it.
+-- ms until c fits under limit beside the carried debt, as the memory store's Meter.wait computes it: the first moment
+-- the buckets that have left the window and the debt drained meanwhile (at the limit's rate, as carryLeft drains it)
+-- leave it room. Usage is constant between two buckets' departures: each such span is tried in turn, oldest first.
 local function wait(used, carry, items, c, limit, w)
   if c > limit then return -1 end
-  return math.max(1, retry(used, items, math.min(c + carry, limit), limit, w), math.ceil(carry * w.W / math.max(limit, 1)))
+  local rate = limit / w.W
+  local function fits(u, from)
+    local room = limit - c - u
+    if room < 0 then return -1 end
+    if carry <= room then return from end
+    if rate > 0 then return math.max(from, (carry - room) / rate) end
+    return -1
+  end
+  local from = 0
+  for _, it in ipairs(items) do
+    if it[2] ~= 0 then
+      local leaves = (it[1] + S) * w.bms - now
+      local t = fits(used, from)
+      if t >= 0 and t < leaves then return math.max(1, math.ceil(t)) end
+      used = used - it[2]
+      from = math.max(from, leaves)
+    end
+  end
+  local t = fits(0, from)
+  if t < 0 then return -1 end
+  return math.max(1, math.ceil(t))
 end
 
 -- A client that gave up on this admission (its command timed out) cancelled it first: a late run does nothing.

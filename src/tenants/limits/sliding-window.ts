@@ -102,6 +102,36 @@ export class SlidingWindow {
     return bucketMs;
   }
 
+  /**
+   * Milliseconds until `cost` fits under `limit` beside a debt of `carry` that drains by `rate` a millisecond, or -1 if
+   * it never can: the first moment the buckets that have left the window and the debt drained meanwhile leave it room.
+   * Usage is constant between two buckets' departures, so each such span is tried in turn, oldest bucket first.
+   */
+  retryAfterDraining(cur: number, now: number, bucketMs: number, cost: number, limit: number, carry: number, rate: number): number {
+    if (cost > limit) return -1;
+    /** The first moment from `from` on that the debt leaves room beside `used`, or -1 (no room, or a debt that never drains). */
+    const fits = (used: number, from: number): number => {
+      const room = limit - cost - used;
+      if (room < 0) return -1;
+      if (carry <= room) return from;
+      return rate > 0 ? Math.max(from, (carry - room) / rate) : -1;
+    };
+    let used = this.used(cur);
+    let from = 0;
+    for (let i = 1; i <= SPAN; i++) {
+      const b = cur - SPAN + i;
+      const s = slot(b);
+      if (this.index[s] !== b || this.counts[s] === 0) continue;
+      const leaves = (b + SPAN) * bucketMs - now;
+      const t = fits(used, from);
+      if (t >= 0 && t < leaves) return t;
+      used -= this.counts[s]!;
+      from = Math.max(from, leaves);
+    }
+    // Every bucket has left: the window is empty (its sum, summed afresh, may keep a rounding error of fractions).
+    return fits(0, from);
+  }
+
   /** The newest non-empty bucket still in the window at `cur`, or -Infinity. */
   private newest(cur: number): number {
     const oldest = cur - SPAN + 1;
