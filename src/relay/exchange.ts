@@ -573,6 +573,13 @@ export class Exchange implements Dispatcher.DispatchHandler {
           if (!this.beginStream(chunk)) return;
         }
         if (!this.sse!.push(chunk)) {
+          // After the end marker the answer is whole, and what grew too large is only what the backend said after it:
+          // ended as the grace after the marker ends it. Cut as too large, an Anthropic client got an error event after
+          // message_stop (its SDK throws the finished answer away) and the whole answer was recorded as a cut stream.
+          if (this.sse!.sawDone) {
+            this.clearDeadline();
+            return this.endAfterDone();
+          }
           this.sse!.dropHeld();
           const error = aigwError(
             'upstream_stream_error',
