@@ -50,6 +50,12 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
    * comes (core/held-text.ts): a string appended to a piece at a time held ~20 bytes a character sent one a chunk.
    */
   private readonly args = new HeldText();
+  /**
+   * The open tool_use block's input_json_delta has begun: its arguments held text that is not blank. Blank text before
+   * it is not sent — JSON ignores it, and the Anthropic SDK parses a block's deltas at its stop: arguments `" "` (no
+   * arguments, `{}` to the check) went out as partial_json `" "`, `JSON.parse("")` to the SDK, which threw.
+   */
+  private argsBegun = false;
   /** See StreamTranslator.outputEstimate: the text, reasoning and tool arguments the chunks carried. */
   outputEstimate = 0;
 
@@ -188,6 +194,7 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
       out += this.startBlock('tool', JSON.stringify({ type: 'tool_use', id, name, input: {} }));
       index = this.open!.index;
       this.openCall = this.lastCall = call.index;
+      this.argsBegun = false;
     }
     const args = call.function?.arguments;
     if (args) {
@@ -202,6 +209,11 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
         return undefined;
       }
       this.outputEstimate += tokensAtLeast(args.length);
+      if (!this.argsBegun) {
+        // As argumentsObject reads blank (trim): arguments that are only that are `{}`, the block's opening input.
+        if (args.trim() === '') return out;
+        this.argsBegun = true;
+      }
       const delta = `{"type":"input_json_delta","partial_json":${JSON.stringify(args)}}`;
       out += anthropicFrame('content_block_delta', `{"type":"content_block_delta","index":${index},"delta":${delta}}`);
     }
