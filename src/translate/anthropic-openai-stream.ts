@@ -28,6 +28,13 @@ type BlockKind = 'thinking' | 'text' | 'tool';
 
 const PING = anthropicFrame('ping', '{"type":"ping"}');
 const NO_FINISH = aigwError('upstream_stream_error', "the backend's stream ended without a finish_reason");
+/**
+ * Tool calls one chunk may start. Each start costs the client a block's frames (~500 bytes with an id made from the
+ * answer's) where the chunk spends ~40 on it: one 16 MiB chunk of starts was 203 MB of frames built at once (400 MB of
+ * heap for one event under limits.maxEventBytes). OpenAI and vLLM start one call a chunk; a server that sends its
+ * calls whole sends an answer's few.
+ */
+const MAX_CALL_STARTS = 128;
 
 export class ChatToMessagesStream extends TranslatorEnding implements StreamTranslator {
   private started = false;
@@ -56,6 +63,8 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
    * arguments, `{}` to the check) went out as partial_json `" "`, `JSON.parse("")` to the SDK, which threw.
    */
   private argsBegun = false;
+  /** Tool calls the chunk being read started (MAX_CALL_STARTS). */
+  private callStarts = 0;
   /** See StreamTranslator.outputEstimate: the text, reasoning and tool arguments the chunks carried. */
   outputEstimate = 0;
 
@@ -99,6 +108,7 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
       // A refusal is what the model said instead of an answer; the non-streamed answer makes it a text block too.
       if (delta.refusal) out += this.text('text', delta.refusal);
       if (this.error) return out;
+      this.callStarts = 0;
       for (const call of delta.tool_calls ?? []) {
         const r = this.toolCall(call);
         if (r === undefined) return this.error ? out + renderAnthropicStreamError(this.error) : out;
@@ -183,6 +193,10 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
       );
       return undefined;
     } else {
+      if (++this.callStarts > MAX_CALL_STARTS) {
+        this.error = aigwError('bad_upstream_response', `the backend started more than ${MAX_CALL_STARTS} tool calls in one chunk`);
+        return undefined;
+      }
       const name = call.function?.name;
       if (!name) {
         this.error = aigwError('bad_upstream_response', `the backend started tool call ${call.index} without a name`);
