@@ -22,6 +22,12 @@ const KEEP_ALIVE = ': ping\n\n';
  * a backend that started a million blocks and stopped none held ~29 MiB for the stream's life.
  */
 const MAX_OPEN_TOOLS = 128;
+/** Blocks a stream may open (a byte each is kept: its kind): Anthropic's longest answers hold a few thousand. */
+const MAX_BLOCKS = 1 << 20;
+/** What a block at a place holds, as the SDK tells a delta's block apart: text, thinking, or neither. */
+const OTHER_BLOCK = 0;
+const TEXT_BLOCK = 1;
+const THINKING_BLOCK = 2;
 const DELTA_TYPES: ReadonlySet<string> = new Set([
   'text_delta',
   'input_json_delta',
@@ -51,6 +57,14 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
    * is refused — 16 open blocks of 8 MiB inputs held 129 MiB. Anthropic opens one block at a time.
    */
   private readonly tools = new Map<number, { call: number; startInput: string; deltas: boolean; wrote: boolean; early: boolean }>();
+  /**
+   * The kind of each block opened, in the order content_block_start opened them: the Anthropic SDK adds a delta to
+   * `content.at(index)`, the block at that place, and only to a block of the delta's kind. Read without it, a text_delta
+   * into a thinking block (or into a tool_use block after its stop) reached the OpenAI client as the answer's content,
+   * where the SDK reads nothing: reasoning shown as the answer. A byte a block, grown as blocks open.
+   */
+  private kinds = new Uint8Array(16);
+  private blocks = 0;
   /** Tool calls started so far: the next one's OpenAI index (indexes are never reused). */
   private toolCalls = 0;
   private finished = false;
@@ -131,6 +145,8 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
     const m = e.data.message;
     const long = overlongName(m.id, m.model);
     if (long) return this.abort(long);
+    // The SDK's message is message_start's: blocks it opens with (Anthropic's opens with none) take the first places.
+    for (const b of m.content) if (!this.opened(b.type)) return this.abort(unreadable(`more than ${MAX_BLOCKS} content blocks`));
     this.model = m.model;
     this.usage = usageFromAnthropic(m.usage);
     this.head = `{"id":${JSON.stringify(m.id)},"object":"chat.completion.chunk","created":${this.opts.created},"model":${JSON.stringify(m.model)}`;
@@ -141,6 +157,7 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
     const e = ContentBlockStartEvent.safeParse(json);
     if (!e.success) return this.abort(unreadable('a malformed content_block_start'));
     const b = e.data.content_block;
+    if (!this.opened(b.type)) return this.abort(unreadable(`more than ${MAX_BLOCKS} content blocks`));
     // A block index a backend reuses names the new block: deltas for it must not land in an earlier tool call.
     const closing = this.closeTool(e.data.index) ?? '';
     if (b.type === 'text') return closing + (b.text ? this.content('content', b.text) : '') || undefined;
@@ -156,6 +173,18 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
     this.tools.set(e.data.index, { call: i, startInput: args, deltas: false, wrote: false, early: false });
     const call = `{"index":${i},"id":${JSON.stringify(b.id)},"type":"function","function":{"name":${JSON.stringify(b.name)},"arguments":""}}`;
     return closing + early + this.chunk(`{"tool_calls":[${call}]}`, 'null');
+  }
+
+  /** Notes the kind of the block at the next place; false past MAX_BLOCKS. */
+  private opened(type: string): boolean {
+    if (this.blocks === MAX_BLOCKS) return false;
+    if (this.blocks === this.kinds.length) {
+      const grown = new Uint8Array(this.kinds.length * 2);
+      grown.set(this.kinds);
+      this.kinds = grown;
+    }
+    this.kinds[this.blocks++] = type === 'text' ? TEXT_BLOCK : type === 'thinking' ? THINKING_BLOCK : OTHER_BLOCK;
+    return true;
   }
 
   /**
@@ -212,8 +241,11 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
     if (d.type !== 'input_json_delta') {
       // Text for a tool_use block: the Anthropic SDK adds a delta only to a block of its kind, so it is no answer.
       if (tool !== undefined) return undefined;
-      if (d.type === 'text_delta') return d.text ? this.content('content', d.text) : undefined;
-      return d.type === 'thinking_delta' && d.thinking ? this.content('reasoning_content', d.thinking) : undefined;
+      const kind = e.index < this.blocks ? this.kinds[e.index] : undefined;
+      if (d.type === 'text_delta') return d.text && kind === TEXT_BLOCK ? this.content('content', d.text) : undefined;
+      return d.type === 'thinking_delta' && d.thinking && kind === THINKING_BLOCK
+        ? this.content('reasoning_content', d.thinking)
+        : undefined;
     }
     if (tool === undefined) {
       return d.partial_json ? this.abort(unreadable(`tool input for block ${e.index}, which is not a tool_use block`)) : undefined;
