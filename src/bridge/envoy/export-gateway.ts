@@ -6,7 +6,7 @@
 import { formatSize } from '../../core/units.js';
 import { EG_API, EG_CONTROLLER, GATEWAY_API, GATEWAY_GROUP, MAX_BUFFER_LIMIT } from './api.js';
 import type { ExportContext, K8sObject } from './export-context.js';
-import { formatGatewayDuration, formatQuantity } from './k8s-units.js';
+import { formatGatewayDuration, formatQuantity, MIN_QUANTITY, zeroSize } from './k8s-units.js';
 
 /** The buffer every Envoy AI Gateway example sets, used when the profile never holds a body. */
 export const PASSTHROUGH_BUFFER = 50 * 1024 ** 2;
@@ -26,9 +26,10 @@ function wantedBuffer(ctx: ExportContext): { bytes: number; why: string } {
   const rb = limits.responseBuffer;
   if (rb.mode === 'buffered') {
     return {
-      bytes: rb.maxBytes,
+      bytes: Math.max(MIN_QUANTITY, rb.maxBytes),
       why:
-        `limits.responseBuffer.maxBytes (${formatSize(rb.maxBytes)}): Envoy AI Gateway holds each non-streamed answer here; ` +
+        `limits.responseBuffer.maxBytes (${formatSize(rb.maxBytes)}${rb.maxBytes < MIN_QUANTITY ? ', written as 1: the CRD refuses 0' : ''}): ` +
+        'Envoy AI Gateway holds each non-streamed answer here; ' +
         'a larger one gets a 500 "Internal Server Error". The same buffer holds request bodies (413 beyond it).',
     };
   }
@@ -53,6 +54,9 @@ export function gatewayObjects(ctx: ExportContext): K8sObject[] {
         `refuses a larger bufferLimit and keeps its 32Ki default): exported as ${MAX_BUFFER_LIMIT}; in the cluster an answer ` +
         'past it gets 500 and a prompt past it 413, where aigw takes them',
     );
+  }
+  if (p.limits.responseBuffer.mode === 'buffered' && p.limits.responseBuffer.maxBytes < MIN_QUANTITY) {
+    ctx.warn('limits.responseBuffer.maxBytes', zeroSize('bufferLimit'));
   }
   warnBuffer(ctx, buffer.bytes);
   if (p.tls) ctx.warn('tls', 'not exported: add an HTTPS listener with a certificateRef to the Gateway; the export listens on plain HTTP');

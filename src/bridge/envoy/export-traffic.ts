@@ -9,7 +9,7 @@ import type { ExportContext, K8sObject } from './export-context.js';
 import { bufferLimitFor } from './export-gateway.js';
 import { rateLimitRules } from './export-limits.js';
 import { routeNames } from './export-route.js';
-import { formatGatewayDuration, formatQuantity } from './k8s-units.js';
+import { formatGatewayDuration, formatQuantity, MIN_QUANTITY, zeroSize } from './k8s-units.js';
 
 export function trafficObject(ctx: ExportContext): K8sObject {
   const { profile: p, opts } = ctx;
@@ -106,9 +106,11 @@ export function trafficObject(ctx: ExportContext): K8sObject {
   }
 
   const buffer = bufferLimitFor(ctx).bytes;
-  if (p.limits.maxRequestBytes < buffer) {
-    spec.requestBuffer = { limit: formatQuantity(p.limits.maxRequestBytes) };
+  const requestLimit = Math.max(MIN_QUANTITY, p.limits.maxRequestBytes);
+  if (requestLimit < buffer) {
+    spec.requestBuffer = { limit: formatQuantity(requestLimit) };
     comments['spec.requestBuffer'] = `limits.maxRequestBytes (${formatSize(p.limits.maxRequestBytes)}): larger request bodies get 413.`;
+    if (requestLimit !== p.limits.maxRequestBytes) ctx.warn('limits.maxRequestBytes', zeroSize('requestBuffer.limit'));
   }
 
   const rules = rateLimitRules(ctx);

@@ -33,6 +33,21 @@ export function parseQuantity(v: unknown): number | undefined {
 /** The shortest exact binary quantity: 52428800 → `50Mi`, 1000 → `1000` (the profile's own size format). */
 export const formatQuantity = formatSize;
 
+/**
+ * The least size Envoy Gateway's quantities take: their CRD pattern (`^[1-9]+[0-9]*…`) refuses `0`, which a profile's
+ * size may be — written as it was, `kubectl apply` refused the whole policy. One byte holds no request or answer
+ * either (a JSON body is at least `{}`), so it refuses what 0 does.
+ */
+export const MIN_QUANTITY = 1;
+
+/** The warning for a profile size of 0 exported as MIN_QUANTITY, at the Envoy Gateway `field` it is written to. */
+export function zeroSize(field: string): string {
+  return (
+    `0 is not a quantity Envoy Gateway's ${field} takes (the CRD admits 1 and up): exported as 1 byte, which every ` +
+    'request body and answer is over too, as over 0'
+  );
+}
+
 const DURATION_PART_RE = /([0-9]{1,5})(h|ms|m|s)/g;
 const DURATION_RE = /^([0-9]{1,5}(h|m|s|ms)){1,4}$/;
 const DURATION_MS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
