@@ -1,8 +1,9 @@
 /**
- * Per backend: an AIServiceBackend (the API it speaks), a Backend (where it is), a BackendTLSPolicy for
- * https, and for an apiKey a BackendSecurityPolicy reading a Secret — written as a `${VAR}` placeholder
- * unless --include-secrets. Credential headers (authorization, api-key, x-api-key, and any value read from
- * `${VAR}`) are placeholders too: the AIServiceBackend's headerMutation has no Secret reference.
+ * Per backend: an AIServiceBackend (the API it speaks), a Backend (where it is), a BackendTLSPolicy for https
+ * (at an IPv6 address, the Backend's own tls), and for an apiKey a BackendSecurityPolicy reading a Secret —
+ * written as a `${VAR}` placeholder unless --include-secrets. Credential headers (authorization, api-key,
+ * x-api-key, and any value read from `${VAR}`) are placeholders too: the AIServiceBackend's headerMutation has
+ * no Secret reference.
  */
 import { isIP } from 'node:net';
 import { isLoopbackHost } from '../../profile/hosts.js';
@@ -77,29 +78,81 @@ export function backendObjects(ctx: ExportContext): K8sObject[] {
       },
       header: `backends.${name} (${b.url})`,
     });
-    out.push({
+    const ip = isIP(host) !== 0;
+    if (!ip && !isDnsName(host.toLowerCase())) {
+      // The Backend's fqdn.hostname and the TLS policy's hostname take RFC 1123 names only: written, kubectl refused both.
+      ctx.warn(
+        `${where}.url`,
+        `${host} is not a host name the Backend CRD takes (lowercase letters, digits, '-' and '.': no '_'), so no Backend ` +
+          `${tls ? 'or BackendTLSPolicy ' : ''}is exported and the cluster routes this backend's models nowhere: add a Backend ` +
+          `named ${label} at a name (or address) of the same host`,
+      );
+    } else {
+      out.push(...addressObjects(ctx, where, label, host, ip, port, tls));
+    }
+    if (b.apiKey !== undefined) out.push(...keyObjects(ctx, name, label, b));
+  }
+  return out;
+}
+
+/** RFC 1123 names, as the Backend's `fqdn.hostname` and a BackendTLSPolicy's `hostname` patterns take them. */
+const DNS_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const isDnsName = (host: string): boolean => host.length <= 253 && DNS_NAME.test(host);
+
+/**
+ * The Backend, and for https how the cluster speaks TLS to it. A BackendTLSPolicy's `hostname` — the SNI Envoy sends and
+ * the name the certificate is checked against — takes a DNS name only: an IPv6 address failed its pattern, and kubectl
+ * refused the policy (then Envoy spoke plain HTTP to the TLS port). At an IPv6 address the Backend's own `tls` carries
+ * TLS instead, trusting the system CAs, and the difference is said.
+ */
+function addressObjects(
+  ctx: ExportContext,
+  where: string,
+  label: string,
+  host: string,
+  ip: boolean,
+  port: number,
+  tls: boolean,
+): K8sObject[] {
+  const byAddress = tls && isIP(host) === 6;
+  if (byAddress) {
+    ctx.warn(
+      `${where}.url`,
+      `https at the address ${host}: a BackendTLSPolicy's hostname (the SNI and the name the certificate is checked ` +
+        "against) must be a DNS name, so none is exported; the Backend's own tls trusts the system CAs instead, and Envoy " +
+        "Gateway sends the request's Host header as SNI — a certificate issued for the address alone may be refused " +
+        'where aigw takes it; to check that name, point the Backend at a DNS name of the host',
+    );
+  }
+  const out: K8sObject[] = [
+    {
       value: {
         apiVersion: EG_API,
         kind: 'Backend',
         metadata: ctx.metadata(label),
-        spec: { endpoints: [isIP(host) ? { ip: { address: fullIPv6(host), port } } : { fqdn: { hostname: host.toLowerCase(), port } }] },
-      },
-    });
-    if (tls) {
-      out.push({
-        value: {
-          apiVersion: GATEWAY_API,
-          kind: 'BackendTLSPolicy',
-          metadata: ctx.metadata(`${label}-tls`),
-          spec: {
-            targetRefs: [{ group: EG_GROUP, kind: 'Backend', name: label }],
-            validation: { wellKnownCACertificates: 'System', hostname: host.toLowerCase() },
-          },
+        spec: {
+          endpoints: [ip ? { ip: { address: fullIPv6(host), port } } : { fqdn: { hostname: host.toLowerCase(), port } }],
+          ...(byAddress ? { tls: { wellKnownCACertificates: 'System' } } : {}),
         },
-        comments: { spec: 'The URL is https: TLS to the backend, verified against the system CAs.' },
-      });
-    }
-    if (b.apiKey !== undefined) out.push(...keyObjects(ctx, name, label, b));
+      },
+      ...(byAddress
+        ? { comments: { 'spec.tls': 'The URL is https at an IPv6 address: TLS to the backend, verified against the system CAs.' } }
+        : {}),
+    },
+  ];
+  if (tls && !byAddress) {
+    out.push({
+      value: {
+        apiVersion: GATEWAY_API,
+        kind: 'BackendTLSPolicy',
+        metadata: ctx.metadata(`${label}-tls`),
+        spec: {
+          targetRefs: [{ group: EG_GROUP, kind: 'Backend', name: label }],
+          validation: { wellKnownCACertificates: 'System', hostname: host.toLowerCase() },
+        },
+      },
+      comments: { spec: 'The URL is https: TLS to the backend, verified against the system CAs.' },
+    });
   }
   return out;
 }
