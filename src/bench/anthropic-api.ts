@@ -156,9 +156,12 @@ export class EventsToChunks {
       }
       case 'message_delta': {
         const u = (j?.usage ?? {}) as { input_tokens?: number; output_tokens?: number };
+        // Its stop_reason is the answer's finish (a tool call's answer has no text): a stream without one ended nothing.
+        const stop = ((j?.delta ?? {}) as { stop_reason?: unknown }).stop_reason;
         return chunk({
           ...fp,
-          choices: [],
+          choices:
+            typeof stop === 'string' && stop ? [{ index: 0, delta: {}, finish_reason: stop === 'max_tokens' ? 'length' : 'stop' }] : [],
           usage: { prompt_tokens: u.input_tokens ?? this.input, completion_tokens: u.output_tokens ?? 0 },
         });
       }

@@ -224,6 +224,7 @@ export async function stream(
   let headers: Answer['headers'] = {};
   const errorBody: Buffer[] = [];
   let done = false;
+  let answered = false;
   try {
     const r = await request(url, {
       method: 'POST',
@@ -243,6 +244,7 @@ export async function stream(
         const ev = chunks ? chunks.map(raw) : raw;
         if (!ev) return;
         if (ev.data === '[DONE]') done = true;
+        else if (!answered && ev.data !== undefined) answered = answers(ev.data);
         obs.onEvent(ev, performance.now() - t0);
       },
     };
@@ -279,12 +281,28 @@ export async function stream(
   }
   deadline.clear();
   if (deadline.expired() && !(out.complete && done)) out = { ...out, complete: false, cutAtDeadline: true };
-  const cut = out.status === 200 && (!out.complete || !done) ? 'incomplete_stream' : undefined;
+  // A [DONE] after nothing said or finished ends no answer, as the load counts it (exchange.ts).
+  const cut = out.status === 200 && (!out.complete || !done || !answered) ? 'incomplete_stream' : undefined;
   const refusal = anthropic ? chatFromMessage(Buffer.concat(errorBody), undefined) : Buffer.concat(errorBody);
   const cutAtDeadline = out.cutAtDeadline ? { cutAtDeadline: true } : {};
   settle(ctx, { status: out.status, headers, body: refusal, complete: out.complete, ...cutAtDeadline }, t0, cut, signal);
   admitted.release();
   return out;
+}
+
+/** Whether a stream chunk says something (text) or finishes the answer (a finish reason: a tool call's has no text). */
+function answers(data: string): boolean {
+  if (!data.startsWith('{')) return false;
+  try {
+    const choices = (JSON.parse(data) as { choices?: unknown }).choices;
+    if (!Array.isArray(choices)) return false;
+    return choices.some((c: { delta?: { content?: unknown } | null; text?: unknown; finish_reason?: unknown } | null) => {
+      const t = c?.delta?.content ?? c?.text;
+      return (typeof t === 'string' && t !== '') || (typeof c?.finish_reason === 'string' && c.finish_reason !== '');
+    });
+  } catch {
+    return false;
+  }
 }
 
 /**

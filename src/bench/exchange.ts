@@ -27,7 +27,7 @@ const MAX_TEXT_CHARS = 1024 * 1024;
 const TEXT_PARTS = 1024;
 
 interface Chunk {
-  choices?: { delta?: { content?: string | null }; text?: string }[];
+  choices?: { delta?: { content?: string | null }; text?: string; finish_reason?: unknown }[];
   usage?: { prompt_tokens?: number; completion_tokens?: number } | null;
   system_fingerprint?: string;
   error?: { code?: unknown; type?: unknown };
@@ -63,6 +63,8 @@ export class BenchExchange implements Dispatcher.DispatchHandler {
   private lastRead = 0;
   private lastEvent = -1;
   private sawDone = false;
+  /** A stream's event carried text or a finish reason: without one, a [DONE] ends no answer. */
+  private answered = false;
   private text = '';
   /** The latest deltas of kept text, not yet joined into `text`, and the characters of both. */
   private textParts: string[] = [];
@@ -146,9 +148,12 @@ export class BenchExchange implements Dispatcher.DispatchHandler {
     const backend = label(j.system_fingerprint);
     if (backend) this.rec.backend = backend;
     if (j.usage) this.usage(j.usage);
-    const c = j.choices?.[0];
+    const choices = Array.isArray(j.choices) ? j.choices : [];
+    if (choices.some((x) => typeof x?.finish_reason === 'string' && x.finish_reason)) this.answered = true;
+    const c = choices[0];
     const piece = c?.delta?.content ?? c?.text;
     if (!piece) return;
+    this.answered = true;
     const at = performance.now() - this.t0;
     if (this.lastEvent < 0) this.rec.ttft = at;
     else {
@@ -221,7 +226,10 @@ export class BenchExchange implements Dispatcher.DispatchHandler {
     if (this.o.stream && okStatus) {
       this.decoder.end(this.sink);
       if (!r.outputTokens) r.outputTokens = r.contentEvents ?? 0;
-      if (!r.code && !this.sawDone) r.code = 'incomplete_stream';
+      // `data: [DONE]` alone (or after a role or usage chunk) is no answer: nothing said and nothing finished, it is
+      // as empty as a stream that closed with nothing — counted completed, a target that answered every request so
+      // passed `errors<0.1%` with not one token.
+      if (!r.code && (!this.sawDone || !this.answered)) r.code = 'incomplete_stream';
     } else {
       const bytes = this.body.length ? Buffer.concat(this.body) : undefined;
       const text = bytes ? (this.o.anthropic ? chatFromMessage(bytes, this.backend) : bytes).toString('utf8') : '';
