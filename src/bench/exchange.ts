@@ -12,7 +12,7 @@ import { label, MAX_REPORTED_TOKENS, type RequestRecord } from './record.js';
 export const HELD_GAP_MS = 20;
 /** One SSE event larger than this ends the stream on the bench's side (aigw's own default maxEventBytes). */
 const MAX_EVENT_BYTES = 16 * 1024 * 1024;
-/** Bodies kept for parsing (usage, error code); a longer non-streamed answer is timed but not parsed. */
+/** Bodies kept for parsing (usage, error code); a longer non-streamed answer is timed but not read (`unread_body`). */
 const MAX_KEPT_BYTES = 1024 * 1024;
 /** Inter-token gaps kept per request (a stream that never ends must not grow the bench without bound). */
 const MAX_ITL_SAMPLES = 100_000;
@@ -60,6 +60,8 @@ export class BenchExchange implements Dispatcher.DispatchHandler {
   private readonly decoder = new SseDecoder();
   private readonly body: Buffer[] = [];
   private kept = 0;
+  /** Part of a non-streamed body was not kept (past MAX_KEPT_BYTES): the answer cannot be read. */
+  private unread = false;
   private lastRead = 0;
   private lastEvent = -1;
   private sawDone = false;
@@ -120,10 +122,10 @@ export class BenchExchange implements Dispatcher.DispatchHandler {
       this.lastRead = now;
       return;
     }
-    if (this.kept < MAX_KEPT_BYTES) {
+    if (!this.unread && this.kept + chunk.length <= MAX_KEPT_BYTES) {
       this.body.push(chunk);
       this.kept += chunk.length;
-    }
+    } else this.unread = true;
   }
 
   private onEvent(raw: SseEvent): void {
@@ -231,11 +233,14 @@ export class BenchExchange implements Dispatcher.DispatchHandler {
       // passed `errors<0.1%` with not one token.
       if (!r.code && (!this.sawDone || !this.answered)) r.code = 'incomplete_stream';
     } else {
-      const bytes = this.body.length ? Buffer.concat(this.body) : undefined;
+      const bytes = this.body.length && !this.unread ? Buffer.concat(this.body) : undefined;
       const text = bytes ? (this.o.anthropic ? chatFromMessage(bytes, this.backend) : bytes).toString('utf8') : '';
-      const j = text.length && this.kept < MAX_KEPT_BYTES ? parse(text) : undefined;
+      const j = text.length ? parse(text) : undefined;
       if (okStatus) {
-        if (this.kept >= MAX_KEPT_BYTES) r.outputTokens = 0;
+        // Past what the bench keeps, the body is not read: whether it is an answer (or an error body, or cut JSON), and
+        // its usage, are unknown. Counted completed with 0 tokens, it passed every verdict unseen and pulled the
+        // run's tokens/s down; it is its own outcome now, never throughput.
+        if (this.unread) r.code = 'unread_body';
         else if (!j) r.code = 'invalid_body';
         else if (j.error) {
           // A 200 whose body is an error (a gateway's quota or upstream failure, an Anthropic error body) is no answer,
