@@ -8,7 +8,8 @@ import { getOwn, isReservedName } from '../../profile/own-keys.js';
 import { COST_NAMESPACE, MODEL_HEADER } from './api.js';
 import { reservedMessage, secretKeys, secretValue } from './import-backends.js';
 import type { ImportContext, Raw } from './import-context.js';
-import { policiesFor, profileDuration, routeScope } from './import-traffic.js';
+import { policiesFor, routeScope } from './import-policies.js';
+import { profileDuration } from './import-traffic.js';
 import type { Manifest } from './manifests.js';
 import { envVarFor, wholeEnvRef } from './names.js';
 import { firstFew } from '../../core/first-few.js';
@@ -61,12 +62,14 @@ export function importTenants(ctx: ImportContext): void {
   const readSecrets = new Set<Manifest>();
   let keyPolicy: Manifest | undefined;
   const keyPolicies: Manifest[] = [];
+  const scopes = new KeyScopes(ctx);
   for (const sp of policiesFor(ctx, 'SecurityPolicy')) {
     refuseUnmapped(ctx, sp);
     const auth = obj(obj(sp.value.spec).apiKeyAuth);
     if (!obj(sp.value.spec).apiKeyAuth) continue;
     keyPolicy ??= sp;
     keyPolicies.push(sp);
+    const scope = routeScope(ctx, sp);
     ctx.use(sp, ['spec', 'targetRefs'], ['spec', 'apiKeyAuth', 'sanitize']);
     list(auth.extractFrom).forEach((e, i) => {
       const from = obj(e);
@@ -95,11 +98,13 @@ export function importTenants(ctx: ImportContext): void {
         return;
       }
       ctx.use(secret, []);
+      scopes.ask(secret, sp, scope);
       // A Secret read once is read: each of its ids already has its first Secret. Read again for every policy naming it,
       // 3,000 policies on one Secret of 3,000 ids (843 KB) took 3 s, growing with their product.
       if (readSecrets.has(secret)) return;
       readSecrets.add(secret);
       for (const id of secretKeys(secret)) {
+        scopes.hold(id, secret);
         const first = readFrom.get(id);
         if (first) {
           // Envoy Gateway's apiKeyAuth takes a client id from the first Secret that holds it and skips it in the others.
@@ -146,7 +151,111 @@ export function importTenants(ctx: ImportContext): void {
       'the cluster asks every client for an API key, but no client id (tenant) could be imported: the profile would let anyone in',
     );
   if (keyPolicy) sayOpenModels(ctx, keyPolicies);
+  if (keyPolicy) scopes.allow(tenants, keyPolicies);
   importRateLimits(ctx, tenantHeader, tenants);
+}
+
+/**
+ * Which models each client's key opens in the cluster. A policy asks for the keys of its Secrets on the routes it
+ * applies to only: a Gateway's on the routes without a SecurityPolicy of their own, a route's on that route. A client
+ * id is let in where a policy naming one of its Secrets asks, and where no policy asks for any key; elsewhere the
+ * cluster refuses its key (401). aigw's tenant may use every model unless `models` narrows it: imported without, a
+ * client of the Gateway's Secret was a tenant on the routes whose own policy refuses it, and theirs on the Gateway's.
+ */
+class KeyScopes {
+  /** Secret → the routes whose policies ask for its keys (undefined: every route). */
+  private readonly routes = new Map<Manifest, { routes: Set<Manifest> | undefined; by: Manifest }>();
+  /** Client id → the Secrets that hold it. */
+  private readonly secretsOf = new Map<string, Manifest[]>();
+  /** Public models some narrowed tenant's models fall back to, which its allow-list leaves out. */
+  private readonly skippedFallbacks = new Set<string>();
+
+  constructor(private readonly ctx: ImportContext) {}
+
+  ask(secret: Manifest, policy: Manifest, scope: readonly Manifest[] | undefined): void {
+    const had = this.routes.get(secret);
+    if (had && had.routes === undefined) return;
+    if (!scope) this.routes.set(secret, { routes: undefined, by: had?.by ?? policy });
+    else if (had) for (const r of scope) had.routes!.add(r);
+    else this.routes.set(secret, { routes: new Set(scope), by: policy });
+  }
+
+  hold(id: string, secret: Manifest): void {
+    const list = this.secretsOf.get(id);
+    if (!list) this.secretsOf.set(id, [secret]);
+    else if (!list.includes(secret)) list.push(secret);
+  }
+
+  /**
+   * The models and the `M:priority-N` models their fallbacks reach: aigw's allow-list holds for fallbacks too, and
+   * those are the same routes' later priorities in the cluster. A fallback that is another route's public model stays
+   * out (the cluster asks for that route's keys when it is called by name); aigw then skips it, said.
+   */
+  private withFallbacks(allowed: readonly string[]): string[] {
+    const models = obj(this.ctx.profile.models);
+    const out = new Set(allowed);
+    const queue = [...allowed];
+    while (queue.length) {
+      const m = obj(models[queue.pop()!]);
+      for (const f of Array.isArray(m.fallbacks) ? m.fallbacks.map(String) : []) {
+        if (out.has(f) || !Object.hasOwn(models, f)) continue;
+        if (this.ctx.routedModels.has(f)) {
+          this.skippedFallbacks.add(f);
+          continue;
+        }
+        out.add(f);
+        queue.push(f);
+      }
+    }
+    return [...out];
+  }
+
+  /** Sets `models` on each tenant the cluster lets in on some models only; said once per set of Secrets. */
+  allow(tenants: ReadonlyMap<string, string>, keyPolicies: readonly Manifest[]): void {
+    const scoped = keyPolicies.map((p) => routeScope(this.ctx, p));
+    // A policy on every route (or by selectors, taken so) leaves no route open.
+    const everyRoute = scoped.some((s) => s === undefined);
+    const guarded = new Set(scoped.flatMap((s) => s ?? []));
+    const models = [...this.ctx.routedModels].filter(([m]) => Object.hasOwn(obj(this.ctx.profile.models), m));
+    const bySecrets = new Map<string, { allowed: string[] | undefined; names: string[]; at: Manifest }>();
+    for (const [id, name] of tenants) {
+      const secrets = this.secretsOf.get(id) ?? [];
+      const key = JSON.stringify(secrets.map((m) => [m.namespace, m.name]));
+      let group = bySecrets.get(key);
+      if (!group) {
+        const reach = secrets.map((m) => this.routes.get(m));
+        let allowed: string[] | undefined;
+        if (reach.length && reach.every((x) => x !== undefined) && !reach.some((x) => x!.routes === undefined)) {
+          const mine = new Set(reach.flatMap((x) => [...x!.routes!]));
+          const open = models.filter(([, rs]) => rs.some((r) => mine.has(r) || (!everyRoute && !guarded.has(r)))).map(([m]) => m);
+          if (open.length < models.length) allowed = this.withFallbacks(open);
+        }
+        group = { allowed, names: [], at: reach[0]?.by ?? keyPolicies[0]! };
+        bySecrets.set(key, group);
+      }
+      if (!group.allowed) continue;
+      group.names.push(name);
+      this.ctx.set(['tenants', name, 'models'], [...group.allowed], { m: group.at, path: ['spec', 'targetRefs'] });
+    }
+    for (const g of bySecrets.values()) {
+      if (!g.allowed || g.names.length === 0) continue;
+      this.ctx.warn(
+        g.at,
+        ['spec', 'targetRefs'],
+        `the cluster takes the keys of tenants ${firstFew(g.names)} on the routes of models ` +
+          `${g.allowed.length ? firstFew(g.allowed) : '(none)'} only (a route with a SecurityPolicy of its own asks for its ` +
+          "keys instead of the Gateway's): imported as their models",
+      );
+    }
+    if (this.skippedFallbacks.size) {
+      this.ctx.warn(
+        keyPolicies[0]!,
+        ['spec', 'targetRefs'],
+        `models ${firstFew([...this.skippedFallbacks])} are fallbacks of models some of these tenants may use, but not ` +
+          "theirs to call: aigw's allow-list skips them as fallbacks too, where the cluster fails over to those backends",
+      );
+    }
+  }
 }
 
 /**

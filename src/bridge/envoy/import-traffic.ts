@@ -19,6 +19,7 @@ import type { RouteTiming } from './import-routes.js';
 import { parseGatewayDuration, parseQuantity } from './k8s-units.js';
 import type { Manifest } from './manifests.js';
 import { firstFew } from '../../core/first-few.js';
+import { gatewaysOf, PolicyReach, policiesFor } from './import-policies.js';
 
 const obj = (v: unknown): Raw => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Raw) : {});
 
@@ -42,93 +43,6 @@ export function profileDuration(ms: number): string {
   if (ms % 60_000 === 0) return `${ms / 60_000}m`;
   if (ms % 1000 === 0) return `${ms / 1000}s`;
   return `${ms}ms`;
-}
-
-/** The Gateways the imported routes attach to (every Gateway in the files when no route names one). */
-export function gatewaysOf(ctx: ImportContext): { name: string; namespace: string; ref?: { m: Manifest; path: (string | number)[] } }[] {
-  const out = new Map<string, { name: string; namespace: string; ref?: { m: Manifest; path: (string | number)[] } }>();
-  for (const r of ctx.ofKind('AIGatewayRoute')) {
-    const refs = obj(r.value.spec).parentRefs;
-    (Array.isArray(refs) ? refs : []).forEach((p, i) => {
-      const ref = obj(p);
-      if (ref.kind !== undefined && ref.kind !== 'Gateway') return;
-      const ns = typeof ref.namespace === 'string' ? ref.namespace : r.namespace;
-      out.set(`${ns}/${String(ref.name)}`, { name: String(ref.name), namespace: ns, ref: { m: r, path: ['spec', 'parentRefs', i] } });
-    });
-  }
-  if (out.size === 0) for (const g of ctx.ofKind('Gateway')) out.set(`${g.namespace}/${g.name}`, { name: g.name, namespace: g.namespace });
-  return [...out.values()];
-}
-
-/**
- * Policies that apply to what was imported: on its Gateways, or on the HTTPRoutes its AIGatewayRoutes generate. A
- * route's own policy replaces its Gateway's unless it sets mergeType (the CRDs: "If unset, no merging occurs, and only
- * the most specific configuration takes effect"): a Gateway's policy counts only while an imported route has none of
- * its own — merged in, the Gateway's API keys were tenants the cluster refuses on that route, its retries the route's.
- */
-export function policiesFor(ctx: ImportContext, kind: string): Manifest[] {
-  // Looked up by target, then kept in the order of the files: a scan of every policy per Gateway and route was quadratic.
-  const onGateway = new Set(gatewaysOf(ctx).flatMap((g) => ctx.targeting(kind, 'Gateway', g.name, g.namespace)));
-  const routes = ctx.ofKind('AIGatewayRoute');
-  const own = routes.map((r) => ctx.targeting(kind, 'HTTPRoute', r.name, r.namespace));
-  const onRoute = new Set(own.flat());
-  const gatewayApplies = routes.length === 0 || routes.some((r, i) => !own[i]!.some((p) => replacesGateway(p, r)));
-  const policies = ctx.ofKind(kind);
-  if (!gatewayApplies) {
-    for (const p of policies) if (onGateway.has(p) && !onRoute.has(p)) sayOverridden(ctx, kind, p, [...onRoute]);
-  }
-  // Route-level policies override Gateway-level ones in Envoy Gateway: read them last.
-  const first = new Set(gatewayApplies ? policies.filter((p) => onGateway.has(p)) : []);
-  const all = [...first, ...policies.filter((p) => onRoute.has(p) && !first.has(p))];
-  for (const p of all) ctx.use(p, ['spec', 'targetRefs'], ['spec', 'targetRef']);
-  return all;
-}
-
-/**
- * The AIGatewayRoutes a policy attaches to when it names HTTPRoutes only (by targetRefs, no selectors): those routes,
- * and so their models only. Undefined for a policy on a Gateway (or attached by selectors), taken to reach every route.
- */
-export function routeScope(ctx: ImportContext, p: Manifest): Manifest[] | undefined {
-  const spec = obj(p.value.spec);
-  if (spec.targetSelectors !== undefined) return undefined;
-  const refs: unknown[] = Array.isArray(spec.targetRefs) ? spec.targetRefs : spec.targetRef ? [spec.targetRef] : [];
-  const out: Manifest[] = [];
-  for (const x of refs) {
-    const ref = obj(x);
-    if (ref.kind !== 'HTTPRoute') return undefined;
-    const route = typeof ref.name === 'string' ? ctx.find('AIGatewayRoute', ref.name, p.namespace) : undefined;
-    if (route) out.push(route);
-  }
-  return refs.length ? out : undefined;
-}
-
-/**
- * Whether `p` takes the place of its Gateway's policy on route `r`: it names the whole route in its targetRefs (not one
- * rule of it, a sectionName) and merges nothing (no mergeType). A policy attached by targetSelectors is not counted:
- * across namespaces the import may only guess that it selects the route, and on a guess no Gateway's check is dropped.
- */
-function replacesGateway(p: Manifest, r: Manifest): boolean {
-  const spec = obj(p.value.spec);
-  if (spec.mergeType !== undefined || p.namespace !== r.namespace) return false;
-  const refs: unknown[] = Array.isArray(spec.targetRefs) ? spec.targetRefs : spec.targetRef ? [spec.targetRef] : [];
-  return refs.some((x) => {
-    const ref = obj(x);
-    return ref.kind === 'HTTPRoute' && ref.name === r.name && ref.sectionName === undefined;
-  });
-}
-
-/** A Gateway's policy that no imported route takes (each has its own): said once, and read (not listed as skipped). */
-function sayOverridden(ctx: ImportContext, kind: string, p: Manifest, routePolicies: readonly Manifest[]): void {
-  if (ctx.overridden.has(p)) return;
-  ctx.overridden.add(p);
-  const names = firstFew(routePolicies.map((r) => `${r.namespace}/${r.name}`));
-  ctx.warn(
-    p,
-    ['spec'],
-    `the route's own ${kind} (${names}) applies instead: without mergeType, Envoy Gateway applies only ` +
-      "a route's most specific policy, so this one is not imported",
-  );
-  ctx.use(p, ['spec']);
 }
 
 /** Whether Envoy Gateway refuses a ClientTrafficPolicy for its bufferLimit: a quantity past what Envoy holds (a uint32). */
@@ -237,18 +151,19 @@ export function importConnectionLimit(ctx: ImportContext): void {
 export function importTimeouts(ctx: ImportContext, timing: RouteTiming[]): void {
   const btps = policiesFor(ctx, 'BackendTrafficPolicy');
   const ctps = policiesFor(ctx, 'ClientTrafficPolicy');
-  let policyRequest: number | undefined;
-  let policyIdle: number | undefined;
+  // Per policy, read once; each rule then takes the last that applies to its route (its own over the Gateway's).
+  const policyRequests: { ms: number | undefined; m: Manifest }[] = [];
+  const policyIdles: { ms: number | undefined; m: Manifest }[] = [];
   let connect: { ms: number; m: Manifest } | undefined;
   for (const p of btps) {
     const t = obj(obj(p.value.spec).timeout);
     const http = obj(t.http);
     if (http.requestTimeout !== undefined) {
-      policyRequest = duration(ctx, p, ['spec', 'timeout', 'http', 'requestTimeout'], http.requestTimeout);
+      policyRequests.push({ ms: duration(ctx, p, ['spec', 'timeout', 'http', 'requestTimeout'], http.requestTimeout), m: p });
       ctx.use(p, ['spec', 'timeout', 'http', 'requestTimeout']);
     }
     if (http.streamIdleTimeout !== undefined) {
-      policyIdle = duration(ctx, p, ['spec', 'timeout', 'http', 'streamIdleTimeout'], http.streamIdleTimeout);
+      policyIdles.push({ ms: duration(ctx, p, ['spec', 'timeout', 'http', 'streamIdleTimeout'], http.streamIdleTimeout), m: p });
       ctx.use(p, ['spec', 'timeout', 'http', 'streamIdleTimeout']);
     }
     const c = duration(ctx, p, ['spec', 'timeout', 'tcp', 'connectTimeout'], obj(t.tcp).connectTimeout);
@@ -287,11 +202,14 @@ export function importTimeouts(ctx: ImportContext, timing: RouteTiming[]): void 
     ctx.set(['timeouts', 'connect'], profileDuration(EG_DEFAULT_CONNECT_TIMEOUT_MS), { m: ctx.manifests[0], path: [] });
   if (timing.length === 0) return;
 
-  const requests = timing.map((t) => (t.requestMs >= 0 ? t.requestMs : (policyRequest ?? AIGW_DEFAULT_REQUEST_TIMEOUT_MS)));
-  const idles = timing.map((t) => (t.idleMs >= 0 ? t.idleMs : (policyIdle ?? ENVOY_DEFAULT_STREAM_IDLE_MS)));
+  const reach = new PolicyReach(ctx, btps);
+  const policyRequest = (t: RouteTiming) => reach.last(policyRequests, [t.m])?.ms;
+  const policyIdle = (t: RouteTiming) => reach.last(policyIdles, [t.m])?.ms;
+  const requests = timing.map((t) => (t.requestMs >= 0 ? t.requestMs : (policyRequest(t) ?? AIGW_DEFAULT_REQUEST_TIMEOUT_MS)));
+  const idles = timing.map((t) => (t.idleMs >= 0 ? t.idleMs : (policyIdle(t) ?? ENVOY_DEFAULT_STREAM_IDLE_MS)));
   const first = timing[0]!;
   const finite = requests.filter((r) => r > 0);
-  const defaulted = timing.some((t) => t.requestMs < 0) && policyRequest === undefined;
+  const defaulted = timing.some((t) => t.requestMs < 0 && policyRequest(t) === undefined);
   if (new Set(requests).size > 1 || new Set(idles).size > 1) {
     ctx.warn(first.m, ['spec', 'rules'], 'rules differ in timeouts: aigw has one set for all models, so the longest of each is used');
   }
@@ -332,6 +250,7 @@ export function importResilience(ctx: ImportContext): void {
       );
     }
     ctx.set(['resilience', 'attempts'], Math.min(MAX_ATTEMPTS, retries + 1), { m: retry, path: ['spec', 'retry', 'numRetries'] });
+    sayRetriesDiffer(ctx, btps, retry, retries);
     if (r.retryOn !== undefined) {
       ctx.warn(
         retry,
@@ -360,9 +279,9 @@ export function importResilience(ctx: ImportContext): void {
   const several = Object.entries(obj(ctx.profile.models))
     .filter(([, m]) => (obj(m).targets as unknown[]).length >= 2)
     .map(([model]) => model);
-  let connections: { value: number; m: Manifest } | undefined;
-  let queue: { value: number; m: Manifest } | undefined;
-  let sticky: { header: string; m: Manifest } | undefined;
+  const connections: { value: number; m: Manifest }[] = [];
+  const queue: { value: number; m: Manifest }[] = [];
+  const sticky: { header: string; m: Manifest }[] = [];
   for (const p of btps) {
     const spec = obj(p.value.spec);
     const given = obj(spec.healthCheck).passive;
@@ -386,18 +305,18 @@ export function importResilience(ctx: ImportContext): void {
     // and per backend (or model), 2,000 policies on 2,000 backends — 1.6 MB of manifests — took 18 s.
     const cb = obj(spec.circuitBreaker);
     if (typeof cb.maxConnections === 'number') {
-      connections = { value: Math.max(1, cb.maxConnections), m: p };
+      connections.push({ value: Math.max(1, cb.maxConnections), m: p });
       if (backends.length) ctx.use(p, ['spec', 'circuitBreaker', 'maxConnections']);
     }
     if (typeof cb.maxPendingRequests === 'number') {
-      queue = { value: cb.maxPendingRequests, m: p };
+      queue.push({ value: cb.maxPendingRequests, m: p });
       if (backends.length) ctx.use(p, ['spec', 'circuitBreaker', 'maxPendingRequests']);
     }
     const lb = obj(spec.loadBalancer);
     const hash = obj(lb.consistentHash);
     const header = obj(hash.header).name;
     if (lb.type === 'ConsistentHash' && hash.type === 'Header' && typeof header === 'string') {
-      sticky = { header, m: p };
+      sticky.push({ header, m: p });
       if (several.length) ctx.use(p, ['spec', 'loadBalancer']);
       ctx.warn(
         p,
@@ -408,20 +327,21 @@ export function importResilience(ctx: ImportContext): void {
       );
     }
   }
+  // Each backend and model takes the last policy that applies to a route of its (a route's own, read last, over the
+  // Gateway's); one the routes do not reach — or when no policy is scoped — takes the last, as every policy reached it.
+  const reach = new PolicyReach(ctx, btps);
   for (const name of backends) {
-    if (connections) {
-      ctx.set(['backends', name, 'maxConnections'], connections.value, {
-        m: connections.m,
-        path: ['spec', 'circuitBreaker', 'maxConnections'],
-      });
-    }
-    if (queue)
-      ctx.set(['backends', name, 'pool', 'queue'], queue.value, { m: queue.m, path: ['spec', 'circuitBreaker', 'maxPendingRequests'] });
+    const routes = reach.backendRoutes(name);
+    const c = reach.last(connections, routes);
+    if (c) ctx.set(['backends', name, 'maxConnections'], c.value, { m: c.m, path: ['spec', 'circuitBreaker', 'maxConnections'] });
+    const q = reach.last(queue, routes);
+    if (q) ctx.set(['backends', name, 'pool', 'queue'], q.value, { m: q.m, path: ['spec', 'circuitBreaker', 'maxPendingRequests'] });
   }
   // A single target has nothing to stick to (and aigw would warn that sticky does nothing).
-  if (sticky)
-    for (const model of several)
-      ctx.set(['models', model, 'sticky'], { header: sticky.header }, { m: sticky.m, path: ['spec', 'loadBalancer'] });
+  for (const model of several) {
+    const st = reach.last(sticky, reach.modelRoutes(model));
+    if (st) ctx.set(['models', model, 'sticky'], { header: st.header }, { m: st.m, path: ['spec', 'loadBalancer'] });
+  }
   const route = ctx.ofKind('AIGatewayRoute')[0];
   if (!ejects && route) {
     ctx.warn(
@@ -431,4 +351,35 @@ export function importResilience(ctx: ImportContext): void {
         'after resilience.consecutiveFailures (3) failures for its cooldown (5s)',
     );
   }
+}
+
+/** A policy's numRetries (Envoy Gateway's default 2 when its retry sets none), or undefined without a retry. */
+function retriesOf(p: Manifest): number | undefined {
+  const r = obj(p.value.spec).retry;
+  if (r === undefined) return undefined;
+  const n = obj(r).numRetries;
+  return typeof n === 'number' ? n : 2;
+}
+
+/**
+ * Routes whose policies retry differently — the Gateway's on some, a route's own on others (no retry there: one
+ * attempt) — share one resilience.attempts in aigw: said at the policy imported, with what each other route does.
+ */
+function sayRetriesDiffer(ctx: ImportContext, btps: readonly Manifest[], chosen: Manifest, retries: number): void {
+  const reach = new PolicyReach(ctx, btps);
+  const others = new Map<string, string[]>();
+  for (const route of ctx.ofKind('AIGatewayRoute')) {
+    const first = btps.find((p) => reach.applies(p, [route]) && retriesOf(p) !== undefined);
+    const n = first ? retriesOf(first)! : 0;
+    if (n === retries) continue;
+    const what = n === 0 ? 'no retry' : `${n} retries`;
+    others.set(what, [...(others.get(what) ?? []), route.name]);
+  }
+  if (others.size === 0) return;
+  const list = [...others].map(([what, routes]) => `${what} on route ${firstFew(routes)}`).join('; ');
+  ctx.warn(
+    chosen,
+    ['spec', 'retry', 'numRetries'],
+    `applies to some routes only (${list}): aigw makes resilience.attempts for every model, so the profile takes this one`,
+  );
 }

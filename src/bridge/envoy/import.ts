@@ -11,7 +11,8 @@ import { importBackends } from './import-backends.js';
 import { ImportContext, type Raw, type Skipped, shown } from './import-context.js';
 import { importRoutes } from './import-routes.js';
 import { importTenants } from './import-tenants.js';
-import { gatewaysOf, importBuffer, importConnectionLimit, importResilience, importTimeouts } from './import-traffic.js';
+import { gatewaysOf } from './import-policies.js';
+import { importBuffer, importConnectionLimit, importResilience, importTimeouts } from './import-traffic.js';
 import { type Manifest, readManifests, type SourcePos } from './manifests.js';
 
 export type { Skipped } from './import-context.js';
