@@ -275,6 +275,8 @@ export function importResilience(ctx: ImportContext): void {
     ctx.set(['resilience', 'attempts'], 1, { m: ctx.ofKind('AIGatewayRoute')[0]!, path: [] });
   }
   let ejects = false;
+  /** The policy whose passive check the profile took (the last). */
+  let ejection: Manifest | undefined;
   const backends = Object.keys(obj(ctx.profile.backends));
   const several = Object.entries(obj(ctx.profile.models))
     .filter(([, m]) => (obj(m).targets as unknown[]).length >= 2)
@@ -290,6 +292,7 @@ export function importResilience(ctx: ImportContext): void {
     // as aigw's, `passive: {}` ejected a backend after 3 errors for 5s where the cluster waits for 5 and keeps it out 30s.
     if (given !== undefined) {
       ejects = true;
+      ejection = p;
       const errors = typeof passive.consecutive5XxErrors === 'number' ? passive.consecutive5XxErrors : EG_DEFAULT_PASSIVE_ERRORS;
       ctx.set(['resilience', 'consecutiveFailures'], errors, {
         m: p,
@@ -342,6 +345,7 @@ export function importResilience(ctx: ImportContext): void {
     const st = reach.last(sticky, reach.modelRoutes(model));
     if (st) ctx.set(['models', model, 'sticky'], { header: st.header }, { m: st.m, path: ['spec', 'loadBalancer'] });
   }
+  if (ejection) sayPassiveDiffers(ctx, btps, ejection);
   const route = ctx.ofKind('AIGatewayRoute')[0];
   if (!ejects && route) {
     ctx.warn(
@@ -359,6 +363,44 @@ function retriesOf(p: Manifest): number | undefined {
   if (r === undefined) return undefined;
   const n = obj(r).numRetries;
   return typeof n === 'number' ? n : 2;
+}
+
+/** A policy's passive check as its fields are written (the CRD's defaults where left out), or undefined without one. */
+function passiveOf(p: Manifest): string | undefined {
+  const given = obj(obj(p.value.spec).healthCheck).passive;
+  if (given === undefined) return undefined;
+  const x = obj(given);
+  const errors = typeof x.consecutive5XxErrors === 'number' ? x.consecutive5XxErrors : EG_DEFAULT_PASSIVE_ERRORS;
+  const base = typeof x.baseEjectionTime === 'string' ? x.baseEjectionTime : profileDuration(EG_DEFAULT_EJECTION_MS);
+  return `${errors} errors, ${base}`;
+}
+
+/**
+ * Routes whose policies eject differently — the Gateway's passive check on some, a route's own (or none) on others —
+ * share aigw's one resilience.consecutiveFailures and cooldown: said at the check imported, with the other routes'.
+ */
+function sayPassiveDiffers(ctx: ImportContext, btps: readonly Manifest[], chosen: Manifest): void {
+  const reach = new PolicyReach(ctx, btps);
+  const mine = passiveOf(chosen);
+  const checks = btps.flatMap((m) => {
+    const check = passiveOf(m);
+    return check === undefined ? [] : [{ m, check }];
+  });
+  const others = new Map<string, string[]>();
+  for (const route of ctx.ofKind('AIGatewayRoute')) {
+    const last = reach.last(checks, [route]);
+    if (last?.check === mine) continue;
+    const what = last ? `a passive check of ${last.check}` : 'no passive check (never ejected)';
+    others.set(what, [...(others.get(what) ?? []), route.name]);
+  }
+  if (others.size === 0) return;
+  const list = [...others].map(([what, routes]) => `${what} on route ${firstFew(routes)}`).join('; ');
+  ctx.warn(
+    chosen,
+    ['spec', 'healthCheck', 'passive'],
+    `applies to some routes only (${list}): aigw ejects by one resilience.consecutiveFailures and cooldown for every ` +
+      'backend, so the profile takes this one',
+  );
 }
 
 /**

@@ -144,3 +144,24 @@ describe("a Gateway's BackendTrafficPolicy, where a route has its own", () => {
     expect(r.said).toMatch(/btp-gw.*applies to some routes only \(no retry on route r\)/);
   });
 });
+
+describe('passive health checks that differ by route', () => {
+  it("the Gateway's on r2, route r's own without one: said beside the check imported", () => {
+    const r = imported(
+      docs(
+        TWO_ROUTES,
+        trafficOn('Gateway', 'gw', 'healthCheck: {passive: {consecutive5XxErrors: 2, baseEjectionTime: 10s}}'),
+        trafficOn('HTTPRoute', 'r', 'timeout: {tcp: {connectTimeout: 3s}}'),
+      ),
+    );
+    expect(r.problems).toEqual([]);
+    expect(r.profile.resilience).toMatchObject({ consecutiveFailures: 2, cooldown: '10s' });
+    expect(r.said).toMatch(/btp-gw.*applies to some routes only \(no passive check \(never ejected\) on route r\)/);
+  });
+
+  it('one check on every route: nothing said (the control)', () => {
+    const r = imported(docs(TWO_ROUTES, trafficOn('Gateway', 'gw', 'healthCheck: {passive: {consecutive5XxErrors: 2}}')));
+    expect(r.problems).toEqual([]);
+    expect(r.said).not.toMatch(/applies to some routes only/);
+  });
+});
