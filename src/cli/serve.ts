@@ -12,6 +12,7 @@ import { watchProfile } from './profile-watch.js';
 import { CliError, exitCodes } from './run.js';
 import { hostPortProblem } from '../core/listen.js';
 import { escapeControls } from '../core/printable.js';
+import { loadOffLoop } from './reload-thread.js';
 import { startStack } from './stack.js';
 import { stopWithStdin } from '../core/stop-with-stdin.js';
 import { printSkipped } from './validate.js';
@@ -66,6 +67,9 @@ export async function run(opts: Options): Promise<number> {
     if (tuiShown) stopRequested();
   });
   const load = () => loadProfileOrManifests(opts.config, process.env, { mockAll: opts.mockAll === true });
+  // A reload's, on a thread of its own (cli/reload-thread.ts): a large profile took the parser seconds, and every stream
+  // in flight stopped for them.
+  const loadForReload = () => loadOffLoop(opts.config, process.env, { mockAll: opts.mockAll === true });
   // The file's text as last read for a load: a file change that leaves it equal reloads nothing. Read before
   // the load, so a write in between errs towards one reload too many, never one too few. Read as the load reads it
   // (a regular file, bounded): readFile opened a FIFO put at the path and waited for a writer — at start before the
@@ -143,7 +147,7 @@ export async function run(opts: Options): Promise<number> {
     const text = await readText();
     if (why === 'file changed' && text === seen) return;
     seen = text;
-    const r = await load();
+    const r = await loadForReload();
     if (!r.ok) return refused(why, r.problems.map(formatProblem));
     const applied = await stack.reload(r.profile);
     if (!applied.ok) return refused(why, applied.problems);

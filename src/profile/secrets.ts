@@ -12,6 +12,11 @@ export function rememberEnvValues(profile: Profile, values: readonly string[]): 
   fromEnvironment.set(profile, values);
 }
 
+/** The values `${VAR}`s filled in, as remembered: a profile built on another thread carries them across (cli/reload-thread.ts). */
+export function envValuesOf(profile: Profile): readonly string[] {
+  return fromEnvironment.get(profile) ?? [];
+}
+
 /** A derived profile (mock URLs filled in) keeps the secrets of the one it came from. */
 export function carrySecrets(from: Profile, to: Profile): void {
   const v = fromEnvironment.get(from);
