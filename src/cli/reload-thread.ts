@@ -111,7 +111,8 @@ export async function load(url, context, next) {
 
 /** The thread's side: one load, posted back. */
 async function work(job: Job): Promise<void> {
-  const r = await loadProfileOrManifests(job.config, job.env, job.opts);
+  // Only the profile is answered: its values as written are not read.
+  const r = await loadProfileOrManifests(job.config, job.env, { ...job.opts, raw: false });
   const answer: Answer = r.ok
     ? { ok: true, profile: r.profile, warnings: r.warnings, envValues: envValuesOf(r.profile) }
     : { ok: false, problems: r.problems };

@@ -245,3 +245,22 @@ describe('a load larger than the YAML budget', () => {
     expect(r.ok ? [] : r.problems.map((p) => p.message)).toEqual([`cannot read the profile: ${yamlTooLarge()}`]);
   });
 });
+
+describe('raw: false (a reload needs only the profile)', () => {
+  it('answers the same profile, warnings and problems without the values as written (one parse of the text less)', async () => {
+    const env = { SURELY_UNSET_UPSTREAM_KEY: 'sk-set' };
+    for (const [text, mockAll] of [
+      [PROFILE, false],
+      [PROFILE, true],
+      ['version: 1\nbackends: {}\nmodels:\n  m: { targets: [{ backend: nowhere }] }\n', false],
+    ] as const) {
+      const file = write('raw-false.yaml', text);
+      const { raw, ...whole } = await loadProfileOrManifests(file, env, { mockAll });
+      const { raw: notRead, ...lean } = await loadProfileOrManifests(file, env, { mockAll, raw: false });
+      expect(lean).toStrictEqual(whole);
+      expect(raw).toBeDefined();
+      // --mock-all is made from the values as written: it reads them whatever is asked.
+      expect(notRead === undefined).toBe(!mockAll);
+    }
+  });
+});
