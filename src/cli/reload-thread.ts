@@ -7,7 +7,6 @@
  * The profile comes back by structured clone (zod's output: plain data) and is frozen here; the values its `${VAR}`s
  * filled in (secrets.ts's side table, which no clone carries) come beside it and are remembered again.
  */
-import { createRequire } from 'node:module';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { type BridgeOptions, loadProfileOrManifests } from '../bridge/load.js';
 import { deepFreeze } from '../core/freeze.js';
@@ -37,9 +36,12 @@ const JOB = 'aigwReloadLoad';
  * them. Rejects when the thread fails (out of its heap, say): the caller refuses the reload as it refuses a throw.
  */
 export function loadOffLoop(config: string, env: Env, opts: BridgeOptions): Promise<LoadResult> {
+  // Run from the TypeScript sources (the tests' own process), Node 20 cannot start this module on a thread: the load
+  // runs here. bin/aigw runs dist/, and the tests that reload through it (and reload-thread.test.ts) load off the loop.
+  if (import.meta.url.endsWith('.ts')) return loadProfileOrManifests(config, env, opts);
   const job: Job = { config, env: { ...env }, opts: { ...opts } };
   return new Promise((resolve, reject) => {
-    const worker = spawn({ [JOB]: job });
+    const worker = new Worker(new URL(import.meta.url), { workerData: { [JOB]: job } });
     let answered = false;
     worker.once('message', (a: Answer) => {
       answered = true;
@@ -58,55 +60,6 @@ function remembered(profile: Profile, envValues: readonly string[]): Profile {
   const frozen = deepFreeze(profile);
   rememberEnvValues(frozen, envValues);
   return frozen;
-}
-
-/**
- * This module on a new thread. Built (dist/, what bin/aigw runs) it is JavaScript; run from its TypeScript source
- * (the tests), Node 20 cannot read it, so the thread first registers hooks that compile each source it imports.
- */
-function spawn(data: Record<string, Job>): Worker {
-  const self = import.meta.url;
-  if (!self.endsWith('.ts')) return new Worker(new URL(self), { workerData: data });
-  const hooks = `data:text/javascript,${encodeURIComponent(tsHooks(self))}`;
-  const boot = `require('node:module').register(${JSON.stringify(hooks)}); import(${JSON.stringify(self)});`;
-  return new Worker(boot, { eval: true, workerData: data });
-}
-
-/**
- * Loader hooks that read our `.ts` sources (a `./x.js` import names `./x.ts`) with TypeScript's transpiler. Its output
- * is kept by the source's hash in the temporary directory: each file took ~100 ms, seconds a thread.
- */
-function tsHooks(parent: string): string {
-  const typescript = createRequire(parent).resolve('typescript');
-  return `
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-const cache = join(tmpdir(), 'aigw-ts-threads');
-let ts;
-export async function resolve(specifier, context, next) {
-  if (context.parentURL?.endsWith('.ts') && specifier.startsWith('.') && specifier.endsWith('.js')) {
-    const url = new URL(specifier.slice(0, -3) + '.ts', context.parentURL);
-    if (existsSync(fileURLToPath(url))) return { url: url.href, format: 'module', shortCircuit: true };
-  }
-  return next(specifier, context);
-}
-export async function load(url, context, next) {
-  if (!url.endsWith('.ts')) return next(url, context);
-  const text = readFileSync(fileURLToPath(url), 'utf8');
-  const kept = join(cache, createHash('sha256').update(url).update(text).digest('hex') + '.js');
-  if (existsSync(kept)) return { format: 'module', source: readFileSync(kept, 'utf8'), shortCircuit: true };
-  ts ??= createRequire(${JSON.stringify(parent)})(${JSON.stringify(typescript)});
-  const compilerOptions = { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 };
-  const source = ts.transpileModule(text, { compilerOptions, fileName: fileURLToPath(url) }).outputText;
-  mkdirSync(cache, { recursive: true });
-  writeFileSync(kept + '.' + process.pid, source);
-  renameSync(kept + '.' + process.pid, kept);
-  return { format: 'module', source, shortCircuit: true };
-}`;
 }
 
 /** The thread's side: one load, posted back. */

@@ -8,8 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadProfileOrManifests } from '../../../src/bridge/load.js';
-import { loadOffLoop } from '../../../src/cli/reload-thread.js';
+import type { loadOffLoop as LoadOffLoop } from '../../../src/cli/reload-thread.js';
 import { secretsOf } from '../../../src/profile/secrets.js';
+
+// The built modules, as bin/aigw runs them: from its TypeScript source the load cannot start on a thread (Node 20 reads
+// no TypeScript) and runs in place. Their secrets are read from the built module's side table, which the thread fills.
+const dist = new URL('../../../dist/', import.meta.url).href;
+const { loadOffLoop } = (await import(`${dist}cli/reload-thread.js`)) as { loadOffLoop: typeof LoadOffLoop };
+const { secretsOf: secretsThere } = (await import(`${dist}profile/secrets.js`)) as { secretsOf: typeof secretsOf };
 
 const dir = mkdtempSync(join(tmpdir(), 'aigw-reload-thread-'));
 const fileOf = (name: string, text: string) => {
@@ -62,11 +68,11 @@ describe('a reload loaded on its own thread', () => {
       if (!there.ok) return;
       expect(Object.isFrozen(there.profile)).toBe(true);
       expect(Object.isFrozen(Object.values(there.profile.models)[0]!.targets[0])).toBe(true);
-      expect(secretsOf(there.profile)).toEqual(secretsOf(here.profile));
+      expect(secretsThere(there.profile)).toEqual(secretsOf(here.profile));
     }, 30_000);
 
   it('remembers the values from the environment as secrets', async () => {
     const r = await loadOffLoop(cases[0]!.file, ENV, {});
-    expect(r.ok && secretsOf(r.profile)).toContain(ENV.UPSTREAM_PATH);
+    expect(r.ok && secretsThere(r.profile)).toContain(ENV.UPSTREAM_PATH);
   }, 30_000);
 });
