@@ -12,8 +12,11 @@ export const streamTarget = (events: string) =>
     req.on('end', () => res.writeHead(200, { 'content-type': 'text/event-stream' }).end(events));
   });
 
-/** One streamed request through the load (BenchExchange), its text kept; `api` as `--api` gives it, absent for the default. */
-export async function loadReads(url: string, api?: BenchApi): Promise<RequestRecord> {
+/**
+ * One request through the load (BenchExchange), streamed unless `stream` is false, its text kept; `api` as `--api`
+ * gives it, absent for the default.
+ */
+export async function loadReads(url: string, api?: BenchApi, stream = true): Promise<RequestRecord> {
   let given = false;
   const source = {
     next: () => {
@@ -28,7 +31,7 @@ export async function loadReads(url: string, api?: BenchApi): Promise<RequestRec
     ...(api ? { api } : {}),
     headers: {},
     source,
-    stream: true,
+    stream,
     durationMs: 50,
     connections: 1,
     keepText: true,

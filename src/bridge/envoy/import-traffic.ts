@@ -20,6 +20,7 @@ import { parseGatewayDuration, parseQuantity } from './k8s-units.js';
 import type { Manifest } from './manifests.js';
 import { firstFew } from '../../core/first-few.js';
 import { gatewaysOf, PolicyReach, policiesFor } from './import-policies.js';
+import type { KeyPath } from '../../profile/problems.js';
 
 const obj = (v: unknown): Raw => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Raw) : {});
 
@@ -386,20 +387,16 @@ function sayPassiveDiffers(ctx: ImportContext, btps: readonly Manifest[], chosen
     const check = passiveOf(m);
     return check === undefined ? [] : [{ m, check }];
   });
-  const others = new Map<string, string[]>();
-  for (const route of ctx.ofKind('AIGatewayRoute')) {
-    const last = reach.last(checks, [route]);
-    if (last?.check === mine) continue;
-    const what = last ? `a passive check of ${last.check}` : 'no passive check (never ejected)';
-    others.set(what, [...(others.get(what) ?? []), route.name]);
-  }
-  if (others.size === 0) return;
-  const list = [...others].map(([what, routes]) => `${what} on route ${firstFew(routes)}`).join('; ');
-  ctx.warn(
+  sayRoutesDiffer(
+    ctx,
     chosen,
     ['spec', 'healthCheck', 'passive'],
-    `applies to some routes only (${list}): aigw ejects by one resilience.consecutiveFailures and cooldown for every ` +
-      'backend, so the profile takes this one',
+    (route) => {
+      const last = reach.last(checks, [route]);
+      if (last?.check === mine) return undefined;
+      return last ? `a passive check of ${last.check}` : 'no passive check (never ejected)';
+    },
+    'aigw ejects by one resilience.consecutiveFailures and cooldown for every backend, so the profile takes this one',
   );
 }
 
@@ -409,19 +406,40 @@ function sayPassiveDiffers(ctx: ImportContext, btps: readonly Manifest[], chosen
  */
 function sayRetriesDiffer(ctx: ImportContext, btps: readonly Manifest[], chosen: Manifest, retries: number): void {
   const reach = new PolicyReach(ctx, btps);
+  sayRoutesDiffer(
+    ctx,
+    chosen,
+    ['spec', 'retry', 'numRetries'],
+    (route) => {
+      const first = btps.find((p) => reach.applies(p, [route]) && retriesOf(p) !== undefined);
+      const n = first ? retriesOf(first)! : 0;
+      if (n === retries) return undefined;
+      return n === 0 ? 'no retry' : `${n} retries`;
+    },
+    'aigw makes resilience.attempts for every model, so the profile takes this one',
+  );
+}
+
+/**
+ * Said at `chosen`, the policy a profile-wide setting was imported from, when some routes do otherwise: `differs`
+ * says what a route does instead (undefined: as `chosen`), and the routes are listed by what they do.
+ */
+function sayRoutesDiffer(
+  ctx: ImportContext,
+  chosen: Manifest,
+  path: KeyPath,
+  differs: (route: Manifest) => string | undefined,
+  consequence: string,
+): void {
   const others = new Map<string, string[]>();
   for (const route of ctx.ofKind('AIGatewayRoute')) {
-    const first = btps.find((p) => reach.applies(p, [route]) && retriesOf(p) !== undefined);
-    const n = first ? retriesOf(first)! : 0;
-    if (n === retries) continue;
-    const what = n === 0 ? 'no retry' : `${n} retries`;
-    others.set(what, [...(others.get(what) ?? []), route.name]);
+    const what = differs(route);
+    if (what === undefined) continue;
+    const routes = others.get(what);
+    if (routes) routes.push(route.name);
+    else others.set(what, [route.name]);
   }
   if (others.size === 0) return;
   const list = [...others].map(([what, routes]) => `${what} on route ${firstFew(routes)}`).join('; ');
-  ctx.warn(
-    chosen,
-    ['spec', 'retry', 'numRetries'],
-    `applies to some routes only (${list}): aigw makes resilience.attempts for every model, so the profile takes this one`,
-  );
+  ctx.warn(chosen, path, `applies to some routes only (${list}): ${consequence}`);
 }

@@ -5,9 +5,7 @@
  * unseen. Now it is its own outcome, `200 unread_body`, never throughput; a body within the bound is read as before.
  */
 import { describe, expect, it } from 'vitest';
-import { runLoad } from '../../../src/bench/driver.js';
-import type { RequestRecord } from '../../../src/bench/record.js';
-import { prepared } from '../../../src/bench/workload.js';
+import { loadReads } from '../../helpers/bench-stream.js';
 import { useServer } from '../../helpers/upstream.js';
 
 /** A target answering every request with `body` (200, JSON). */
@@ -16,20 +14,6 @@ const target = (body: Buffer) =>
     req.resume();
     req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(body));
   });
-
-/** One non-streamed request through the load (BenchExchange). */
-async function loadReads(url: string): Promise<RequestRecord> {
-  let given = false;
-  const source = {
-    next: () => {
-      if (given) return undefined;
-      given = true;
-      return prepared({ model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 5 });
-    },
-  };
-  const r = await runLoad({ url, headers: {}, source, stream: false, durationMs: 50, connections: 1, keepText: false });
-  return r.records[0]!;
-}
 
 const answer = (content: string) =>
   Buffer.from(
@@ -45,13 +29,13 @@ describe('a non-streamed body past what the load reads', () => {
     ['2 MiB of an error body', Buffer.from(`{"error":{"code":"quota_exceeded"},"pad":"${'x'.repeat(2 * 1024 * 1024)}"}`)],
     ['2 MiB of cut JSON', Buffer.from(`{"choices":[{"message":{"content":"${'y'.repeat(2 * 1024 * 1024)}`)],
   ])('%s: unread_body, not completed', async (_name, body) => {
-    expect(await loadReads(await target(body))).toMatchObject({ ok: false, status: 200, code: 'unread_body' });
+    expect(await loadReads(await target(body), undefined, false)).toMatchObject({ ok: false, status: 200, code: 'unread_body' });
   });
 
   it('an answer just within the bound is read, usage and all (the control)', async () => {
     const body = answer('');
     const within = answer('b'.repeat(1024 * 1024 - body.length));
     expect(within.length).toBe(1024 * 1024);
-    expect(await loadReads(await target(within))).toMatchObject({ ok: true, outputTokens: 7, inputTokens: 3 });
+    expect(await loadReads(await target(within), undefined, false)).toMatchObject({ ok: true, outputTokens: 7, inputTokens: 3 });
   });
 });
