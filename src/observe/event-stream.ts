@@ -53,11 +53,12 @@ interface Subscriber {
 }
 
 /**
- * Where a process's event ids begin: microseconds since the epoch when its stream was made (~1.8e15, exact in a
- * double). Ids that began at 1 in every process made a resume after a restart ambiguous: `aigw top` reconnects with the
- * last id the old process gave it, and once the new one had given that many events the id looked like its own — the
- * subscriber was sent only what came after it, never the new process's first events. An earlier process gave fewer
- * ids than microseconds passed, so every id it gave is below every id a later one gives.
+ * Where a process's event ids begin: microseconds since the epoch when its stream was made (~1.8e15: 16 digits, exact
+ * in a double). Ids that began at 1 in every process made a resume after a restart ambiguous: `aigw top` reconnects with
+ * the last id the old process gave it, and once the new one had given that many events the id looked like its own — the
+ * subscriber was sent only what came after it, never the new process's first events. A process gives fewer ids than
+ * microseconds pass, so while the wall clock does not step back between two processes (an NTP step, a VM restored),
+ * every id the earlier gave is below every id the later gives.
  */
 export function firstEventId(): number {
   return Date.now() * 1000;

@@ -245,7 +245,12 @@ async function unread(r: Response): Promise<void> {
   await r.body?.cancel().catch(() => {});
 }
 
-/** An SSE id as the gateway writes it (a decimal integer), or undefined. */
-function eventId(id: string | undefined): number | undefined {
-  return id !== undefined && /^\d{1,15}$/.test(id) ? Number(id) : undefined;
+/**
+ * An SSE id as the gateway writes it (a decimal integer: 16 digits, from the microseconds since the epoch at its start,
+ * observe/event-stream.ts), or undefined when it is none a double holds exactly.
+ */
+export function eventId(id: string | undefined): number | undefined {
+  if (id === undefined || !/^\d{1,16}$/.test(id)) return undefined;
+  const n = Number(id);
+  return Number.isSafeInteger(n) ? n : undefined;
 }
