@@ -7,7 +7,6 @@ import { monotonicNow } from '../core/clock.js';
 import type { Target } from './route-table.js';
 import type { RequestFacts } from './strategies/candidate.js';
 import type { RoutingState } from './strategies/choose.js';
-import { UNMEASURED_PENALTY } from './strategies/latency.js';
 
 /**
  * A failed attempt costs at least this many times the dearest of its replicas — estimate × (in flight + 1), as
@@ -20,7 +19,6 @@ export const FAILURE_FACTOR = 2;
 /**
  * The most a failure's penalty may reach (ms): when every replica fails (a client's bad requests refused by
  * all), each failure would otherwise double the last one's, without bound. From here to a 1 s estimate: τ·ln 60 ≈ 20 s.
- * It is also the penalty when a peer has no estimate yet: twice what such a peer costs busy (latency.ts).
  */
 export const FAILURE_PENALTY_CAP_MS = 60_000;
 
@@ -105,17 +103,7 @@ export function recordFailure(state: RoutingState, target: Target, ms: number, s
   if (!replicaAtFault(status)) return;
   const now = monotonicNow();
   let dearest = 0;
-  let unmeasured = false;
-  for (const r of target.replicas) {
-    if (r.id === target.id) continue;
-    const estimate = state.ttft.estimate(r.id, now);
-    if (estimate === 0) unmeasured = true;
-    else dearest = Math.max(dearest, estimate * (r.inflight + 1));
-  }
-  // A peer with no estimate costs UNMEASURED_PENALTY once it has a request in flight, whenever that comes: the penalty
-  // is twice that, so the peer still wins then. Penalised at twice the measured peers' cost alone (none measured: 0), a
-  // replica answering 429 at once cost its millisecond and beat every busy peer that only ever answered non-streamed
-  // generations (their heads start no estimate): 75 to 79 of 8 clients' 80 requests went to it first.
-  const penalty = unmeasured ? FAILURE_FACTOR * UNMEASURED_PENALTY : Math.min(FAILURE_PENALTY_CAP_MS, FAILURE_FACTOR * dearest);
+  for (const r of target.replicas) if (r.id !== target.id) dearest = Math.max(dearest, state.ttft.estimate(r.id, now) * (r.inflight + 1));
+  const penalty = Math.min(FAILURE_PENALTY_CAP_MS, FAILURE_FACTOR * dearest);
   state.ttft.observe(target.id, Math.max(ms, state.ttft.estimate(target.id, now), penalty), now);
 }

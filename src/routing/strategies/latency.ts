@@ -4,20 +4,14 @@
  * proportion, and a recovered one wins it back as its estimate decays (peak-ewma.ts). Use it when replicas
  * differ or degrade: mixed hardware, a noisy neighbour, a backend that slows under its own load, hosted
  * APIs with variable latency. A replica without history costs 0 (it is probed) unless requests are already
- * in flight to it, then it costs more than any replica measured at under 30 s × (in flight + 1), so a new or
- * restarted replica is tried once without being flooded — and less than one that has just failed
- * (routing/feedback.ts recordFailure). Ties go to the first drawn.
+ * in flight to it, then it costs more than any measured one, so a new or restarted replica is tried once
+ * without being flooded. Ties go to the first drawn.
  */
 import type { PeakEwma } from '../peak-ewma.js';
 import { type Candidate, drawTwo, type RequestFacts, type Strategy } from './candidate.js';
 
-/**
- * The cost of an unmeasured replica with requests in flight (ms): above any TTFT a replica that answers shows, and half
- * a failure's penalty when a peer is unmeasured (feedback.ts), so a replica that just failed costs more. Replicas that
- * only ever answer non-streamed generations are never measured (their heads are bounds, peak-ewma.ts): at 1e9, above
- * any penalty, a replica answering 429 at once beat every busy one, and took the first attempt of nearly every request.
- */
-export const UNMEASURED_PENALTY = 30_000;
+/** The cost of an unmeasured replica with requests in flight: above any real TTFT (ms). */
+const UNMEASURED_PENALTY = 1e9;
 
 export function latencyCost(c: Candidate, ttft: PeakEwma, facts: RequestFacts): number {
   const estimate = ttft.estimate(c.id, facts.now);

@@ -87,7 +87,7 @@ describe('latency cost', () => {
     expect(latencyCost(c, e, facts())).toBeCloseTo(want);
   });
 
-  it('unmeasured with requests in flight: above a measured replica (500 ms, 50 in flight)', () => {
+  it('unmeasured with requests in flight: above any measured replica', () => {
     const c = Object.assign(new SimTarget('new'), { inflight: 1 });
     expect(latencyCost(c, e, facts())).toBeGreaterThan(latencyCost(Object.assign(new SimTarget('slow'), { inflight: 50 }), e, facts()));
   });
