@@ -58,8 +58,9 @@ describe('serve reloading a large profile', () => {
 
     const seen = arrivals.slice(from);
     const longest = Math.max(...seen.slice(1).map((t, i) => t - seen[i]!));
-    // A gap a busy machine makes (tenths of a second) against the whole load's (tens of seconds).
-    expect(longest, `the load took ${took} ms`).toBeLessThan(1000);
+    // A gap a busy machine makes (0.29 s on a loaded one) against the whole load's (28.8 s there, ~6 s on a quiet one):
+    // 3 s, about ten times either side of the loaded machine's.
+    expect(longest, `the load took ${took} ms`).toBeLessThan(3000);
     expect(await gw.stop()).toBe(0);
   }, 180_000);
 });
