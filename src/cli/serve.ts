@@ -127,6 +127,10 @@ export async function run(opts: Options): Promise<number> {
   });
   const tui = wantTui && stack.adminUrl ? await startTui(stack.adminUrl, () => stack.profile().admin.key) : undefined;
   tuiShown = tui !== undefined;
+  // Its keyboard likewise: a closed terminal's reads fail with EIO too, and nobody listened for that error once Ink had
+  // let stdin go — it took the gateway down with every stream in flight (CI, Node 22: serve-tui-terminal.test.ts's
+  // stream cut, the process ended by an unhandled 'error' event, `read EIO`).
+  if (tuiShown) process.stdin.on('error', () => stopRequested());
   if (opts.tui && !tui)
     process.stderr.write('aigw: --tui needs a terminal (stdin and stdout) and the admin listener; showing log lines instead\n');
   // A TUI that fails once shown stops the gateway as quitting it does — drained, exit 1 — rather than at once.
