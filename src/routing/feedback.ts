@@ -76,10 +76,11 @@ export function firstTokenAtHead(p: AnswerShape): boolean {
 
 /**
  * A non-streamed generation's head `ms` after dispatch (firstTokenAtHead false): its first token came no later, so
- * it may lower the replica's estimate but never raise it — that is for streams, short answers and failures.
+ * it may lower the replica's estimate but never raise it — that is for streams, short answers and failures — except
+ * of a replica no first token was observed of, whose estimate it is until one is (PeakEwma.answerHead).
  */
 export function recordAnswerHead(state: RoutingState, target: Target, ms: number): void {
-  state.ttft.bound(target.id, ms, monotonicNow());
+  state.ttft.answerHead(target.id, ms, monotonicNow());
 }
 
 /**
@@ -105,5 +106,5 @@ export function recordFailure(state: RoutingState, target: Target, ms: number, s
   let dearest = 0;
   for (const r of target.replicas) if (r.id !== target.id) dearest = Math.max(dearest, state.ttft.estimate(r.id, now) * (r.inflight + 1));
   const penalty = Math.min(FAILURE_PENALTY_CAP_MS, FAILURE_FACTOR * dearest);
-  state.ttft.observe(target.id, Math.max(ms, state.ttft.estimate(target.id, now), penalty), now);
+  state.ttft.penalise(target.id, Math.max(ms, state.ttft.estimate(target.id, now), penalty), now);
 }

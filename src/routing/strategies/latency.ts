@@ -3,9 +3,9 @@
  * so a replica that turns slow loses traffic on its first slow answer, one that is merely busy loses it in
  * proportion, and a recovered one wins it back as its estimate decays (peak-ewma.ts). Use it when replicas
  * differ or degrade: mixed hardware, a noisy neighbour, a backend that slows under its own load, hosted
- * APIs with variable latency. A replica without history costs 0 (it is probed) unless requests are already
- * in flight to it, then it costs more than any measured one, so a new or restarted replica is tried once
- * without being flooded. Ties go to the first drawn.
+ * APIs with variable latency. A replica without history — no first token, failure or non-streamed answer's head
+ * yet (peak-ewma.ts) — costs 0 (it is probed) unless requests are already in flight to it, then it costs more than
+ * any measured one, so a new or restarted replica is tried once without being flooded. Ties go to the first drawn.
  */
 import type { PeakEwma } from '../peak-ewma.js';
 import { type Candidate, drawTwo, type RequestFacts, type Strategy } from './candidate.js';

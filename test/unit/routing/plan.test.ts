@@ -9,7 +9,7 @@ import { Rng } from '../../../src/core/hash.js';
 import type { ProxyRequest } from '../../../src/openai/parse-request.js';
 import { parseProfile } from '../../../src/profile/load.js';
 import { formatProblem } from '../../../src/profile/problems.js';
-import { recordDispatch, recordFailure, recordFirstByte } from '../../../src/routing/feedback.js';
+import { recordAnswerHead, recordDispatch, recordFailure, recordFirstByte } from '../../../src/routing/feedback.js';
 import { type Plan, planAttempts } from '../../../src/routing/plan.js';
 import { NO_FACTS, routeRequest } from '../../../src/routing/request-facts.js';
 import { buildRouteTable, type ModelRoute, type Target } from '../../../src/routing/route-table.js';
@@ -200,6 +200,53 @@ describe('within a group the strategy chooses, from live backend state', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  /**
+   * 60 s of sequential requests, one every 100 ms, 7 in flight on a: a answers non-streamed generations only (their
+   * heads come after their last token), b answers 429 at once — then, from 30 s, answers as a does. a never had a
+   * first token observed: before, it cost as a new replica (1e9 with requests in flight), b's penalty was twice
+   * nothing, and b took 598 of the first 300 picks' worth — every request a failure first.
+   */
+  function nonStreamedRun(recoverAt: number) {
+    vi.useFakeTimers({ toFake: ['Date', 'performance'], now: 1_000_000 });
+    try {
+      const { routes, backends } = table('  m: { strategy: latency, targets: [{ backend: a }, { backend: b }] }', ['a', 'b']);
+      const own = createRoutingState();
+      const r = routes.get('m')!;
+      const rng = new Rng(9);
+      for (let i = 0; i < 7; i++) backends.get('a')!.slots.acquire();
+      recordAnswerHead(own, r.group.targets[0]!, 40);
+      const sent: { at: number; name: string }[] = [];
+      for (let at = 0; at < 60_000; at += 100) {
+        const now = monotonicNow();
+        const t = planAttempts(r, routes, { headers: {}, tenant: undefined, now, facts: { ...NO_FACTS, now }, state: own, rng })
+          .targets[0]!;
+        sent.push({ at, name: t.backend.name });
+        if (t.backend.name === 'a' || at >= recoverAt) recordAnswerHead(own, t, 40);
+        else recordFailure(own, t, 1, 429);
+        vi.advanceTimersByTime(100);
+      }
+      return sent;
+    } finally {
+      vi.useRealTimers();
+    }
+  }
+
+  it('a replica that answers 429 at once, beside one answering only non-streamed generations, gets a trickle of probes', () => {
+    const toB = nonStreamedRun(Number.POSITIVE_INFINITY).filter((s) => s.name === 'b').length;
+    expect(toB).toBeGreaterThan(0);
+    expect(toB / 600).toBeLessThan(0.1);
+  });
+
+  it('and wins its share back within 10 s once it answers', () => {
+    const sent = nonStreamedRun(30_000);
+    const back = sent.find((s) => s.at >= 30_000 && s.name === 'b');
+    expect(back).toBeDefined();
+    expect(back!.at - 30_000).toBeLessThan(10_000);
+    // a is busy (7 in flight), b idle: b takes most of the last 10 s.
+    const late = sent.filter((s) => s.at >= 50_000);
+    expect(late.filter((s) => s.name === 'b').length / late.length).toBeGreaterThan(0.5);
   });
 });
 

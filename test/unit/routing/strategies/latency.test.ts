@@ -28,16 +28,35 @@ describe('the peak EWMA', () => {
     expect(e.estimate('a', 5000)).toBeCloseTo(500 * w * w + 100 * (1 - w));
   });
 
-  it('takes a bound (a time the quantity is at most) only below the estimate: it never raises or starts one', () => {
+  it('takes a non-streamed head as a bound once a first token was observed: it lowers the estimate, never raises it', () => {
     const e = new PeakEwma(5000);
-    e.bound('a', 2000, 0);
-    expect(e.size).toBe(0);
     e.observe('a', 100, 0);
-    e.bound('a', 2000, 10);
+    e.answerHead('a', 2000, 10);
     expect(e.estimate('a', 10)).toBeLessThan(100);
-    e.bound('a', 20, 5000);
+    e.answerHead('a', 20, 5000);
     const w = Math.exp(-1);
     expect(e.estimate('a', 5000)).toBeCloseTo(100 * w * w + 20 * (1 - w));
+  });
+
+  it("until then the heads are the replica's estimate: a plain EWMA, a long answer moving it by its share of the time", () => {
+    const e = new PeakEwma(5000);
+    // Before: no estimate at all — a replica answering only non-streamed generations cost as a new one.
+    e.answerHead('a', 40, 0);
+    expect(e.estimate('a', 0)).toBe(40);
+    for (let t = 100; t <= 1000; t += 100) e.answerHead('a', 40, t);
+    e.answerHead('a', 2000, 1100);
+    const w = Math.exp(-100 / 5000);
+    expect(e.estimate('a', 1100)).toBeCloseTo(40 * w + 2000 * (1 - w));
+    expect(e.estimate('a', 1100)).toBeLessThan(100);
+    // A failure's penalty above it is the estimate, decaying as any.
+    e.penalise('a', 500, 1100);
+    expect(e.estimate('a', 1100)).toBe(500);
+    expect(e.estimate('a', 1100 + 5000 * Math.log(10))).toBeCloseTo(50);
+    // A first token makes the heads bounds again.
+    const f = new PeakEwma(5000);
+    f.answerHead('b', 2000, 0);
+    f.observe('b', 50, 0);
+    expect(f.estimate('b', 0)).toBe(50);
   });
 
   it("reads a head as the first token's time for a stream, a query's embedding, a token count or a short answer only", () => {
@@ -85,6 +104,18 @@ describe('latency cost', () => {
   ];
   it.each(cases)('%s', (_name, c, want) => {
     expect(latencyCost(c, e, facts())).toBeCloseTo(want);
+  });
+
+  it('a new replica beside a measured busy peer is probed, not flooded: one request in flight makes it the dearer', () => {
+    const e8 = new PeakEwma();
+    e8.observe('peer', 8000, 0);
+    const peer = Object.assign(new SimTarget('peer'), { inflight: 3 });
+    const fresh = Object.assign(new SimTarget('new'), { inflight: 1 });
+    for (let i = 0; i < 10; i++) expect(pickLatency([peer, fresh], e8, facts(), { float: () => i / 10 })).toBe(0);
+    // Its first answer, non-streamed, in 2 s: its estimate now, it takes requests while it is the cheaper (32 s).
+    e8.answerHead('new', 2000, 0);
+    expect(latencyCost(fresh, e8, facts())).toBe(4000);
+    expect(latencyCost(Object.assign(new SimTarget('new'), { inflight: 16 }), e8, facts())).toBeGreaterThan(latencyCost(peer, e8, facts()));
   });
 
   it('unmeasured with requests in flight: above any measured replica', () => {
