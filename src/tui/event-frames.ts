@@ -5,6 +5,7 @@
  * Dropping the stream instead had the gateway replay the same event on every reconnect, and no later event
  * ever arrived.
  */
+import { HeldBytes } from '../core/held-bytes.js';
 import { SseDecoder, type SseEvent } from '../openai/sse.js';
 
 const LF = 0x0a;
@@ -80,9 +81,12 @@ class Skipper {
 
 export class BoundedEventReader {
   private decoder = new SseDecoder();
-  /** The bytes of the event in progress, from its first (at most `max` plus one chunk). */
-  private held: Buffer[] = [];
-  private heldBytes = 0;
+  /**
+   * The bytes of the event in progress, from its first (at most `max` plus one chunk), in a bounded number of pieces
+   * (core/held-bytes.ts): kept as a view a read, a listener that sent an event a byte a read (chunked encoding, or a
+   * proxy that re-chunks) had the TUI hold ~100 bytes of view per byte — ~100 MB for an event under the 1 MiB bound.
+   */
+  private readonly held = new HeldBytes();
   private skipper: Skipper | undefined;
 
   /**
@@ -126,19 +130,12 @@ export class BoundedEventReader {
           this.sink.event(ev);
         },
       });
-      if (start > 0) {
-        this.held = [];
-        this.heldBytes = 0;
-      }
-      const tail = rest.subarray(start);
-      this.held.push(tail);
-      this.heldBytes += tail.length;
-      if (this.heldBytes <= this.max) return true;
+      if (start > 0) this.held.clear();
+      if (start < rest.length) this.held.push(rest.subarray(start));
+      if (this.held.bytes <= this.max) return true;
       // Too large to hold: read the event again from its first byte, for its id and its end, keeping none of it.
       this.skipper = new Skipper();
-      rest = Buffer.concat(this.held);
-      this.held = [];
-      this.heldBytes = 0;
+      rest = this.held.take();
     }
     return true;
   }
