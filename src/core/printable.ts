@@ -5,6 +5,7 @@
  * forge what the reader sees, a bidirectional override (U+202E) or isolate would show a line's text in another
  * order than it has ("Trojan Source"), a zero-width character would make two names look the same.
  */
+import { ownString } from './own-string.js';
 
 /**
  * Every control (Cc), format (Cf), surrogate (Cs, a lone half of a pair) and line or paragraph separator
@@ -18,10 +19,15 @@
 export const CONTROL_CHARS =
   /(?![\ufe00-\ufe0f\u180b-\u180d\u180f\u{e0100}-\u{e01ef}\u0600-\u0605\u06dd\u070f\u0890\u0891\u08e2\u{110bd}\u{110cd}])[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/gu;
 
-/** Each control character as `?`, and at most `max` characters (the last one `…` when cut): for a display. */
+/**
+ * Each control character as `?`, and at most `max` characters (the last one `…` when cut): for a display. A cut is a
+ * string of its own (core/own-string.ts): a slice is a view that keeps all of `text` alive, and what is cut is kept —
+ * `aigw top`'s 200 log lines kept the names they showed 512 characters of (172 MB for 900 KB names a listener sent),
+ * and the bench's records a target's 64-character `system_fingerprint` and error code, each request's whole string.
+ */
 export function printable(text: string, max: number): string {
   const clean = text.replace(CONTROL_CHARS, '?');
-  return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
+  return clean.length > max ? `${ownString(clean.slice(0, max - 1))}…` : clean;
 }
 
 /** Each control character as a visible escape (`\n`, `\t`, `\r`, `\x1b`, `\u2028`): for a message quoting it. */
