@@ -218,7 +218,10 @@ export class StatsCollector {
 
   private refusal(tenant: string | undefined, status: number, code: string, fromBackend: boolean): void {
     const t = tenant !== undefined && this.view().tenants.has(tenant) ? tenant : null;
-    let key = `${t}|${status}|${code}`;
+    // No tenant is not the tenant named "null" (a name the profile takes): `${t}` wrote both as `null`, and the
+    // refusals of requests without a key and that tenant's were counted as one kind, under whichever came first.
+    const who = t === null ? '' : `=${t}`;
+    let key = `${who}|${status}|${code}`;
     let r = this.refusals.get(key);
     if (r) return void r.count++;
     if (!fromBackend) {
@@ -227,7 +230,7 @@ export class StatsCollector {
     } else {
       if (this.backendKinds >= MAX_BACKEND_KINDS) {
         code = 'other';
-        key = `${t}|${status}|other|backend`;
+        key = `${who}|${status}|other|backend`;
         r = this.refusals.get(key);
         if (r) return void r.count++;
       }

@@ -77,3 +77,18 @@ describe('refusal kinds', () => {
     expect(stats.snapshot().refusals.find((x) => x.code === 'context_length_exceeded')?.count).toBe(2);
   });
 });
+
+describe('refusals without a tenant', () => {
+  it('are not counted with those of a tenant named "null" (a name the profile takes)', () => {
+    const named = { ...view, tenants: new Map([['null', {}]]) };
+    const stats = new StatsCollector(() => named);
+    // The gateway's 503 overloaded for a request whose key was not read yet, then two for the tenant "null".
+    stats.record({ ...refused(503, 'overloaded'), tenant: undefined, admitted: false });
+    for (let i = 0; i < 2; i++) stats.record({ ...refused(503, 'overloaded'), tenant: 'null' });
+    const r = stats.snapshot().refusals.filter((x) => x.code === 'overloaded');
+    expect(r).toEqual([
+      { tenant: null, status: 503, code: 'overloaded', count: 1 },
+      { tenant: 'null', status: 503, code: 'overloaded', count: 2 },
+    ]);
+  });
+});
