@@ -163,13 +163,15 @@ describe('the split scenario against a target naming its backends', () => {
         res.end(JSON.stringify({ id: 'x', object: 'chat.completion', created: 1, model: 'm', system_fingerprint: fp, choices: [] }));
       });
     });
-    const r = await split(benchContext({ url, mocks: {} }, { expect: { 'b-one': 1 } }));
+    // A second of load: a loaded machine still answers the handful of requests the shares need. The names cycle, so
+    // from 4 requests on each of the two odd names has at least 1 in 6 (6 requests: 2 constructor, 1 __proto__).
+    const r = await split(benchContext({ url, mocks: {} }, { expect: { 'b-one': 1 }, durationMs: 1000 }));
     const total = Number(r.figures['split.requests']);
     expect(total).toBeGreaterThanOrEqual(4);
     const share = (n: string) => Number(r.figures[`split.${n}`]);
     expect(share('b-one') + share('constructor') + share('__proto__')).toBeCloseTo(100, 1);
-    expect(share('constructor')).toBeGreaterThan(20);
-    expect(share('__proto__')).toBeGreaterThan(20);
+    expect(share('constructor')).toBeGreaterThan(15);
+    expect(share('__proto__')).toBeGreaterThan(15);
     expect(r.figures['split.p']).toBeLessThan(0.01);
   });
 });
