@@ -37,12 +37,19 @@ function messageStart(a: AnthropicAnswer): string {
   return event('message_start', `{"type":"message_start","message":${message}}`);
 }
 
+/**
+ * `withUsage` false (the no-usage quirk): a backend that does not count what it generated writes an output of 0, not
+ * no usage. Anthropic always sends the usage, and the SDK reads it unguarded: without one,
+ * `messages.stream().finalMessage()` threw a TypeError reading this mock directly, no gateway between — the quirk
+ * tested a stream no backend can serve an SDK client with. A 0 beside output is no count to the gateway either: it
+ * charges what the events carried (relay/exchange.ts, recordStreamUsage).
+ */
 function messageDelta(stopReason: string, a: AnthropicAnswer, withUsage: boolean): string {
-  const u = withUsage ? `,"usage":{"output_tokens":${a.outputTokens}}` : '';
+  const u = `,"usage":{"output_tokens":${withUsage ? a.outputTokens : 0}}`;
   return event('message_delta', `{"type":"message_delta","delta":{"stop_reason":"${stopReason}","stop_sequence":null}${u}}`);
 }
 
-/** A text answer of exactly max_tokens tokens: it stops for that reason. `usage`: message_delta carries usage (no no-usage quirk). */
+/** A text answer of exactly max_tokens tokens: it stops for that reason. `withUsage`: message_delta counts the output (no no-usage quirk). */
 export function anthropicFraming(a: AnthropicAnswer, withUsage: boolean): Framing {
   const delta = 'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"';
   return {
