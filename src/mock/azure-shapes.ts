@@ -53,6 +53,23 @@ export function azureFraming(a: Answer, usage: boolean): Framing {
 }
 
 /** Azure's error body: `{"error":{"code","message"}}` — its codes are strings such as "404" or "DeploymentNotFound". */
-export function azureErrorJson(code: string, message: string): string {
-  return JSON.stringify({ error: { code, message } });
+export function azureErrorJson(code: string, message: string, param?: string | null): string {
+  return JSON.stringify(param ? { error: { code, message, param } } : { error: { code, message } });
+}
+
+/** The codes Azure words a status with ("429" is its rate limit's, "DeploymentNotFound" a 404 of its own). */
+const AZURE_CODES: ReadonlyMap<number, string> = new Map([
+  [400, 'BadRequest'],
+  [500, 'InternalServerError'],
+  [503, 'ServiceUnavailable'],
+]);
+
+/**
+ * A refusal the Azure mock makes where the vLLM or TEI mock behind its checks would refuse: in Azure's shape, with a
+ * string code, and a 400 for what TEI refuses 413 or 422 (Azure answers neither for a request's content). They came in
+ * vLLM's shape (`"code": 400`, a number, with vLLM's exception types) and TEI's (`{"message","code","type"}`, no
+ * `error` object), which no Azure client reads as Azure's.
+ */
+export function azureRefusal(status: number, message: string, param: string | null = null): string {
+  return azureErrorJson(AZURE_CODES.get(status) ?? String(status), message, param);
 }

@@ -6,11 +6,11 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TokenCounter } from '../openai/tokens.js';
-import { azureErrorJson, azureFraming } from './azure-shapes.js';
+import { azureErrorJson, azureFraming, azureRefusal } from './azure-shapes.js';
 import type { MockContext } from './context.js';
 import { bearer, header, keyAccepted } from './credentials.js';
 import { sendJson } from './http.js';
-import { handleEmbeddings } from './tei.js';
+import { type EmbeddingRefusal, handleEmbeddings } from './tei.js';
 import { handleCompletion } from './vllm.js';
 
 /** The inference api-versions Azure OpenAI has served (GA and preview); any other is refused. */
@@ -61,6 +61,12 @@ export function azureStatsPath(path: string, ctx: MockContext): string {
   return ctx.config.models?.includes(m[1]!) ? path : `/openai/deployments/{deployment}/${m[2]}`;
 }
 
+/** TEI's refusals as Azure words them: a 400 for what TEI refuses 413 or 422 (Azure answers neither for a request's content). */
+const azureEmbeddingRefusal: EmbeddingRefusal = (status, message, param) => {
+  const s = status === 413 || status === 422 ? 400 : status;
+  return [s, azureRefusal(s, message, param)];
+};
+
 export function azureNotFound(res: ServerResponse, ctx: MockContext): void {
   sendJson(res, 404, azureErrorJson('404', 'Resource not found'), ctx.identity);
 }
@@ -98,6 +104,7 @@ export async function handleAzure(
   }
   // Azure ignores the body's model: the deployment decides, and answers name it.
   const body = { ...(json as Record<string, unknown>), model: deployment };
-  if (m[2] === 'embeddings') return handleEmbeddings(res, body, ctx, tokens);
-  return handleCompletion(m[2] === 'chat/completions' ? 'chat' : 'completions', req, res, body, ctx, azureFraming);
+  // What the vLLM and TEI mocks behind these checks refuse is refused in Azure's words.
+  if (m[2] === 'embeddings') return handleEmbeddings(res, body, ctx, tokens, azureEmbeddingRefusal);
+  return handleCompletion(m[2] === 'chat/completions' ? 'chat' : 'completions', req, res, body, ctx, azureFraming, azureRefusal);
 }

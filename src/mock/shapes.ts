@@ -82,6 +82,13 @@ export function vllmError(status: number, message: string, type: string, param: 
   return JSON.stringify({ error: { message, type, param, code: status } });
 }
 
+/** A refusal's body in a dialect: its status, what it says, and the request field it names (if any). */
+export type ErrorBody = (status: number, message: string, param?: string | null) => string;
+
+/** vLLM's refusals, typed by status as its exception handlers type them. */
+export const vllmRefusal: ErrorBody = (status, message, param = null) =>
+  vllmError(status, message, status === 404 ? 'NotFoundError' : status >= 500 ? 'InternalServerError' : 'BadRequestError', param);
+
 /** vLLM's framing of an answer; `usage`: the stream ends with the usage chunk (asked for, and no no-usage quirk). */
 export function vllmFraming(a: Answer, usage: boolean): Framing {
   return {

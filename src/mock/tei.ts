@@ -56,23 +56,32 @@ function floatsJson(v: Float32Array): string {
   return `${out}]`;
 }
 
-/** TEI's OpenAI-compatible error shape. */
-function teiOpenAIError(res: ServerResponse, status: number, message: string, type: string, ctx: MockContext): void {
-  sendJson(res, status, JSON.stringify({ message, code: status, type }), ctx.identity);
-}
+/** A refusal in a dialect: the status it is sent with and its body, for TEI's status, message and field. */
+export type EmbeddingRefusal = (status: number, message: string, param: string | null) => [number, string];
 
-export function handleEmbeddings(res: ServerResponse, json: unknown, ctx: MockContext, tokens: TokenCounter): void {
+/** TEI's OpenAI-compatible error shape (every refusal of its embeddings route is a validation error). */
+const teiOpenAIError: EmbeddingRefusal = (status, message) => [status, JSON.stringify({ message, code: status, type: 'Validation' })];
+
+export function handleEmbeddings(
+  res: ServerResponse,
+  json: unknown,
+  ctx: MockContext,
+  tokens: TokenCounter,
+  /** The dialect's refusals (the Azure mock's are Azure's). */
+  refusal: EmbeddingRefusal = teiOpenAIError,
+): void {
+  const refuse = (status: number, message: string, param: string | null = null) =>
+    sendJson(res, ...refusal(status, message, param), ctx.identity);
   const parsed = EmbeddingRequest.safeParse(json);
-  if (!parsed.success) return teiOpenAIError(res, 422, describeIssue(parsed.error).message, 'Validation', ctx);
+  if (!parsed.success) {
+    const { message, param } = describeIssue(parsed.error);
+    return refuse(422, message, param);
+  }
   const body = parsed.data;
-  if (!ctx.serves(body.model)) {
-    return teiOpenAIError(res, 400, `model \`${body.model.slice(0, 200)}\` is not served here`, 'Validation', ctx);
-  }
+  if (!ctx.serves(body.model)) return refuse(400, `model \`${body.model.slice(0, 200)}\` is not served here`, 'model');
   const inputs = inputsOf(body.input);
-  if (inputs.length === 0) return teiOpenAIError(res, 422, 'Input validation error: `inputs` cannot be empty', 'Validation', ctx);
-  if (inputs.length > MAX_BATCH) {
-    return teiOpenAIError(res, 413, `batch size ${inputs.length} > maximum allowed batch size ${MAX_BATCH}`, 'Validation', ctx);
-  }
+  if (inputs.length === 0) return refuse(422, 'Input validation error: `inputs` cannot be empty', 'input');
+  if (inputs.length > MAX_BATCH) return refuse(413, `batch size ${inputs.length} > maximum allowed batch size ${MAX_BATCH}`, 'input');
   const dims = Math.min(body.dimensions ?? ctx.config.dimensions, ctx.config.dimensions);
   // The batch is one prompt to the counter, within one budget (MOCK_BUDGET: 256 KiB exactly, the rest estimated) —
   // counted input by input, each had a budget of its own: 32 inputs of 256 KiB were 8 MiB tokenized exactly, seconds

@@ -7,8 +7,8 @@ import type { Framing } from './framing.js';
 import { sendJson } from './http.js';
 import { faultBeforeBody, pacing, prefillOf } from './preflight.js';
 import { respondCompletion } from './respond-completion.js';
-import type { Answer, Endpoint } from './shapes.js';
-import { vllmError, vllmFraming, vllmToolCall } from './shapes.js';
+import type { Answer, Endpoint, ErrorBody } from './shapes.js';
+import { vllmFraming, vllmRefusal, vllmToolCall } from './shapes.js';
 import type { MockContext } from './context.js';
 import { chatPromptKey, completionPromptKey, MAX_ANSWER_TOKENS, textSeed } from './text.js';
 import { argumentFragments, openAITools, requestedTool, respondToolCall, toolArguments } from './tool-call.js';
@@ -35,38 +35,30 @@ export async function handleCompletion(
   ctx: MockContext,
   /** The dialect's framing of the answer (Azure adds its content-filter results to vLLM's). */
   framing: (a: Answer, usage: boolean) => Framing = vllmFraming,
+  /** The dialect's refusals (Azure's are `{"error":{"code","message"}}`, with a string code). */
+  errorBody: ErrorBody = vllmRefusal,
 ): Promise<void> {
+  const refuse = (status: number, message: string, param: string | null = null) =>
+    sendJson(res, status, errorBody(status, message, param), ctx.identity);
   const parsed = (endpoint === 'chat' ? ChatCompletionRequest : CompletionRequest).safeParse(json);
   if (!parsed.success) {
     const { message, param } = describeIssue(parsed.error);
-    return sendJson(res, 400, vllmError(400, message, 'BadRequestError', param), ctx.identity);
+    return refuse(400, message, param);
   }
   const body = parsed.data;
-  if (!ctx.serves(body.model)) {
-    return sendJson(
-      res,
-      404,
-      vllmError(404, `The model \`${body.model.slice(0, 200)}\` does not exist.`, 'NotFoundError', 'model'),
-      ctx.identity,
-    );
-  }
-  if ((body.n ?? 1) !== 1) return sendJson(res, 400, vllmError(400, 'this mock supports n=1 only', 'BadRequestError', 'n'), ctx.identity);
+  if (!ctx.serves(body.model)) return refuse(404, `The model \`${body.model.slice(0, 200)}\` does not exist.`, 'model');
+  if ((body.n ?? 1) !== 1) return refuse(400, 'this mock supports n=1 only', 'n');
   // vLLM answers a batch with a choice per prompt; the mock's answer is one text, so it refuses a batch as it refuses
   // n > 1, rather than answer several prompts with one choice a client would take for the first prompt's answer.
   if (endpoint === 'completions' && isBatch((body as CompletionRequest).prompt)) {
-    const message = 'this mock answers one prompt a request: send each prompt of a batch as its own request';
-    return sendJson(res, 400, vllmError(400, message, 'BadRequestError', 'prompt'), ctx.identity);
+    return refuse(400, 'this mock answers one prompt a request: send each prompt of a batch as its own request', 'prompt');
   }
   const maxTokens =
     (endpoint === 'chat' ? (body as ChatCompletionRequest).max_completion_tokens : undefined) ??
     body.max_tokens ??
     ctx.config.defaultMaxTokens;
-  if (maxTokens < 1)
-    return sendJson(res, 400, vllmError(400, 'max_tokens must be at least 1, got 0.', 'BadRequestError', 'max_tokens'), ctx.identity);
-  if (maxTokens > MAX_ANSWER_TOKENS) {
-    const message = `max_tokens must be at most ${MAX_ANSWER_TOKENS}, got ${maxTokens}.`;
-    return sendJson(res, 400, vllmError(400, message, 'BadRequestError', 'max_tokens'), ctx.identity);
-  }
+  if (maxTokens < 1) return refuse(400, 'max_tokens must be at least 1, got 0.', 'max_tokens');
+  if (maxTokens > MAX_ANSWER_TOKENS) return refuse(400, `max_tokens must be at most ${MAX_ANSWER_TOKENS}, got ${maxTokens}.`, 'max_tokens');
 
   let key: string;
   let directiveText: string | undefined;
@@ -85,17 +77,15 @@ export async function handleCompletion(
     directiveText = typeof prompt === 'string' ? prompt : undefined;
   }
   const controls = readControls(req.headers, directiveText);
-  if (typeof controls === 'string') return sendJson(res, 400, vllmError(400, `mock control: ${controls}`, 'BadRequestError'), ctx.identity);
+  if (typeof controls === 'string') return refuse(400, `mock control: ${controls}`);
   // A tool directive is obeyed only on the user's own turn, not again when the tool's result comes back.
   const messages = endpoint === 'chat' ? (body as ChatCompletionRequest).messages : [];
   const tool = messages.at(-1)?.role === 'user' ? requestedTool(directiveText, openAITools(body.tools)) : undefined;
-  if (typeof tool === 'string') return sendJson(res, 400, vllmError(400, tool, 'BadRequestError', 'tools'), ctx.identity);
+  if (typeof tool === 'string') return refuse(400, tool, 'tools');
 
   const stream = body.stream === true;
   const fault = controls.fault ?? ctx.drawFault();
-  const reject = (status: number, message: string) =>
-    sendJson(res, status, vllmError(status, message, status >= 500 ? 'InternalServerError' : 'BadRequestError'), ctx.identity);
-  if (await faultBeforeBody(fault, req, res, ctx, endpoint, stream, reject)) return;
+  if (await faultBeforeBody(fault, req, res, ctx, endpoint, stream, refuse)) return;
 
   const textState = textSeed(key, body.seed);
   const of = endpoint === 'chat' ? { messages } : { prompt: (body as CompletionRequest).prompt };
