@@ -1,5 +1,6 @@
 /** Turns a profile's `mock:` blocks (and ad-hoc `--vllm NAME=PORT` flags) into mock settings. */
 import { MAX_PORT } from '../core/listen.js';
+import { processConnectionCap } from '../gateway/connection-cap.js';
 import { deepFreeze } from '../core/freeze.js';
 import { carrySecrets } from '../profile/secrets.js';
 import type { Profile } from '../profile/schema.js';
@@ -29,12 +30,27 @@ export function mocksOfProfile(profile: Profile): PlannedMock[] {
     // An Azure mock serves deployments: the backend's, when it names one.
     const deployments = backend.kind === 'azure-openai' && backend.deployment ? [backend.deployment] : undefined;
     out.push({
-      settings: { name, ...rest, models: models ?? deployments ?? (sent.size ? [...sent] : undefined), apiKey: backend.apiKey },
+      settings: {
+        name,
+        ...rest,
+        ...connectionCap(rest.maxConnections),
+        models: models ?? deployments ?? (sent.size ? [...sent] : undefined),
+        apiKey: backend.apiKey,
+      },
       host: url.hostname.replace(/^\[|\]$/g, ''),
       port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
     });
   }
   return out;
+}
+
+/**
+ * A mock's connection cap: the profile's `mock.maxConnections`, else half the descriptors the process may open, as the
+ * gateway's listener (gateway/connection-cap.ts) — a mock held every connection a load opened until none was left.
+ */
+function connectionCap(given: number | undefined): { maxConnections?: number } {
+  const cap = given ?? processConnectionCap();
+  return cap === undefined ? {} : { maxConnections: cap };
 }
 
 /** `NAME=PORT` flags: mocks with default settings that accept any model name. */
@@ -45,7 +61,7 @@ export function adHocMocks(kind: 'vllm' | 'tei', specs: readonly string[] = [], 
     if (!m || Number(m[2]) > MAX_PORT)
       throw new CliError(`--${kind} expects NAME=PORT (port 0 picks a free one, at most ${MAX_PORT}), got "${spec}"`, exitCodes.usage);
     const defaults = MockSchema.parse({ kind });
-    return { settings: { name: m[1]!, ...defaults, models: undefined }, host, port: Number(m[2]) };
+    return { settings: { name: m[1]!, ...defaults, ...connectionCap(undefined), models: undefined }, host, port: Number(m[2]) };
   });
 }
 

@@ -24,6 +24,8 @@ export interface MockSettings {
   prefixCache?: { blocks: number; blockTokens: number; prefillPerToken: number };
   /** anthropic, azure-openai: the key requests must carry (the backend's apiKey); any non-empty key when unset. */
   apiKey?: string;
+  /** Connections held at once; one more is closed as it is accepted. None: no cap (the CLI always gives one, where known). */
+  maxConnections?: number;
 }
 
 export class MockContext {

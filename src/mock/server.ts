@@ -179,6 +179,11 @@ export async function startMock(
   // socket under load (openai-node saw "other side closed" on a busy CI machine).
   const server: Server = createServer({ keepAliveTimeout: 65_000, ...timeouts }, guarded(handler, failed));
   server.on('clientError', (_err, socket) => socket.destroy());
+  // Bounded as the gateway's listener is (the CLI gives the default: cli/mock-settings.ts): uncapped, a load or any
+  // client that reached the port held a descriptor a connection until none was left — the mock's own reads and, under
+  // `serve --mocks`, every backend connection and reload of the gateway in the same process then failed EMFILE. Past
+  // the cap node:http closes a new connection as it accepts it; those open are served as before.
+  if (settings.maxConnections !== undefined) server.maxConnections = settings.maxConnections;
 
   const url = await listenOn(server, host, port);
   return {

@@ -116,6 +116,8 @@ export const MockSchema = z.strictObject({
   dimensions: env(z.int().min(1).max(65536)).default(1024),
   faults: MockFaults.optional(),
   prefixCache: PrefixCache.optional(),
+  /** Connections the mock holds at once (default: half the process's open-file limit, as the gateway's listener). */
+  maxConnections: env(z.int().min(1)).optional(),
 });
 
 /** Connections to one backend, and the bounded wait for one (Envoy's pending-request circuit breaker). */
