@@ -51,6 +51,11 @@ export interface ProxyRequest {
   lengthBound: number | undefined;
   /** How many completions one request can produce: n (or best_of), times the prompts of a batch. */
   choices: number;
+  /**
+   * A completion with `echo: true` and a prompt of text: vLLM and OpenAI begin each choice's text with its prompt,
+   * which is prompt, not output — counting an answer's text leaves it out (tenants/admission.ts countOutput).
+   */
+  echoesPrompt?: true;
 }
 
 /** Deeper nesting than any real request (tool schemas included) is refused before JSON.parse sees it. */
@@ -275,8 +280,16 @@ export function parseProxyRequest(
       maxTokens: generation.maxTokens,
       lengthBound: generation.lengthBound,
       choices: generation.choices,
+      ...(endpoint === 'completions' && obj.echo === true && promptHasText(obj.prompt) ? { echoesPrompt: true as const } : {}),
     },
   };
+}
+
+/** A completion's prompt holds text (a string, or strings in a batch), not token ids alone. */
+function promptHasText(prompt: unknown): boolean {
+  return typeof prompt === 'string'
+    ? prompt.length > 0
+    : Array.isArray(prompt) && prompt.some((x) => typeof x === 'string' && x.length > 0);
 }
 
 const NO_SPANS: Map<string, TopLevelSpan> = new Map();

@@ -229,7 +229,8 @@ async function countOutput(record: RequestRecord, p: ProxyRequest, counter: Prom
   if (!body.whole) return estimate();
   const text = await decoded(body.bytes, body.encoding);
   if (text === undefined) return estimate();
-  const n = await counter.count('completion', text, record.tenant);
+  // An echo's text begins with the prompt: the thread reads the request to leave that out (counted as the input).
+  const n = await counter.count('completion', p.echoesPrompt ? { answer: text, request: promptPayload(p) } : text, record.tenant);
   if (!n) return estimate();
   // Counted or estimated, never more than the request could generate (a cut body's text is not all output).
   record.outputTokens = Math.min(n.tokens, outputBound(p, record));

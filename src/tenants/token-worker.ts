@@ -112,9 +112,11 @@ export function completionPrompt(body: unknown): unknown {
 /**
  * The text an answer generated (chat message content and reasoning, tool call arguments, completion text; an
  * Anthropic Message's text, thinking and tool inputs), from its JSON body. Self-contained: the worker runs it
- * serialised, like makeCounter.
+ * serialised, like makeCounter. `request`: the completion request's body, when it asked for `echo` — each choice's
+ * text then begins with its prompt (vLLM, OpenAI), which is left out: it is prompt, counted as input (charged as output
+ * too, a 2,000-token prompt echoed cost 2,000 output tokens more than the answer generated).
  */
-export function answerText(json: unknown): string {
+export function answerText(json: unknown, request?: unknown): string {
   let body: { choices?: unknown; type?: unknown; content?: unknown } | undefined;
   try {
     body = typeof json === 'string' ? JSON.parse(json) : undefined;
@@ -140,11 +142,19 @@ export function answerText(json: unknown): string {
     }
   }
   const choices = body && Array.isArray(body.choices) ? body.choices : [];
+  const req = request as { echo?: unknown; prompt?: unknown; n?: unknown } | null | undefined;
+  const prompts = req?.echo !== true ? [] : typeof req.prompt === 'string' ? [req.prompt] : Array.isArray(req.prompt) ? req.prompt : [];
+  // A batch's choices come prompt by prompt, n of each (vLLM numbers them so).
+  const perPrompt = typeof req?.n === 'number' && req.n >= 1 ? Math.floor(req.n) : 1;
   for (const c of choices as {
     message?: { content?: unknown; tool_calls?: unknown; reasoning_content?: unknown; reasoning?: unknown };
     text?: unknown;
+    index?: unknown;
   }[]) {
-    if (typeof c?.text === 'string') out += c.text;
+    if (typeof c?.text === 'string') {
+      const echoed = prompts[typeof c.index === 'number' ? Math.floor(c.index / perPrompt) : 0];
+      out += typeof echoed === 'string' && echoed && c.text.startsWith(echoed) ? c.text.slice(echoed.length) : c.text;
+    }
     // The reasoning a backend returns beside the answer (vLLM's reasoning parsers, DeepSeek): generated tokens too.
     const reasoning = c?.message?.reasoning_content ?? c?.message?.reasoning;
     if (typeof reasoning === 'string') out += reasoning;
@@ -187,7 +197,7 @@ parentPort.on('message', ({ id, kind, payload, until }) => {
     }
     const prompt = kind === 'completion' ? undefined : promptValue(payload);
     const n = kind === 'chat' ? counter.chat(chatMessages(prompt))
-      : kind === 'completion' ? counter.text(answerText(payload))
+      : kind === 'completion' ? counter.text(typeof payload === 'string' ? answerText(payload) : answerText(payload.answer, promptValue(payload.request)))
       : counter.prompt(completionPrompt(prompt) ?? '');
     // The parts of the messages the count above cannot read (images, audio, files, video: no text), which the caller
     // may charge: a chat body's messages, or count_tokens' turns (which carry none).
