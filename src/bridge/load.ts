@@ -10,7 +10,7 @@ import { MAX_PROFILE_TEXT_BYTES, readSmallFile } from '../core/small-file.js';
 import { formatSize } from '../core/units.js';
 import { boundedProblems, parseProfile, type LoadResult } from '../profile/load.js';
 import type { ProfileProblem } from '../profile/problems.js';
-import { readYaml } from '../profile/yaml-source.js';
+import { parseYaml, readYaml } from '../profile/yaml-source.js';
 import { importEnvoy, type Skipped } from './envoy/import.js';
 import { isManifestText, type SourcePos } from './envoy/manifests.js';
 import { renderDocument } from './envoy/render-yaml.js';
@@ -149,18 +149,21 @@ export async function loadProfileOrManifests(
 function loadProfileText(file: string, text: string, env: Env, opts: BridgeOptions): BridgeLoad {
   if (opts.raw === false && !opts.mockAll) return { ...parseProfile(text, file, env), source: 'profile', skipped: [], text };
   // The values as written (`${VAR}` as text), read as the profile loader reads them: aliases expanded within its limit.
-  const written = readYaml(text, {}, { literal: true });
+  // The text is parsed once for both reads (the parser's is most of a read's time: seconds on a large profile).
+  const parsed = parseYaml(text);
+  const written = readYaml(parsed, {}, { literal: true });
   const readable = written.value !== undefined;
   if (!opts.mockAll || !readable) {
-    return { ...parseProfile(text, file, env), source: 'profile', skipped: [], text, ...(readable ? { raw: written.value } : {}) };
+    return { ...parseProfile(parsed, file, env), source: 'profile', skipped: [], text, ...(readable ? { raw: written.value } : {}) };
   }
   const raw = mockAll(written.value);
   const generated = renderDocument(raw);
   const r = parseProfile(generated, file, env);
-  // Positions of the file as written: every key --mock-all keeps stands where the user put it.
-  const src = readYaml(text, {});
+  // Positions of the file as written: every key --mock-all keeps stands where the user put it. The read as written has
+  // them (where a key stands does not depend on what a value is filled in with): a second parse of the same text, one of
+  // the load's three, took as long as the others (seconds for a large profile, at start and on a reload's thread).
   const origin = (p: string) => {
-    const at = src.keyAt.get(p) ?? src.valueAt.get(p);
+    const at = written.keyAt.get(p) ?? written.valueAt.get(p);
     return at ? { file, ...at } : undefined;
   };
   const fallback = { file, line: 1, col: 1 };

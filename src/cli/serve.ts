@@ -158,8 +158,12 @@ export async function run(opts: Options): Promise<number> {
     // As at start: the warnings of a profile applied by a reload were dropped — one that took admin.key off an admin
     // listener other machines reach, or fetched the JWT key set over plain http, was applied without a word.
     for (const w of r.warnings) process.stderr.write(`${formatProblem(w)}\n`);
+    // And, as at start, the manifests' objects it did not read: a reload that added one aigw cannot serve (a route of a
+    // kind it skips) was applied as "N models", the new object unsaid anywhere.
+    printSkipped(r.skipped);
     const models = Object.keys(stack.profile().models).length;
-    stack.bus.publish({ type: 'reload', ts: Date.now(), ok: true, message: `${why}: ${models} models` });
+    const skipped = r.skipped.length ? `, ${r.skipped.length} manifest objects skipped` : '';
+    stack.bus.publish({ type: 'reload', ts: Date.now(), ok: true, message: `${why}: ${models} models${skipped}` });
   };
   // A reload that fails in a way no check foresaw is refused like any other: the gateway keeps serving.
   const reloadSafely = (why: string) =>

@@ -9,7 +9,7 @@ import { formatPath, type ProfileProblem } from './problems.js';
 import { ProfileSchema, type Profile } from './schema.js';
 import { rememberEnvValues } from './secrets.js';
 import { MAX_YAML_TOKENS, spendYamlTokens, yamlTooLarge } from './yaml-budget.js';
-import { positionOf, readYaml, type YamlSource } from './yaml-source.js';
+import { type ParsedYaml, positionOf, readYaml, type YamlSource } from './yaml-source.js';
 import { hiddenAs, valueAtPath, withoutValue, zodProblems } from './zod-problems.js';
 
 export type LoadResult = { ok: true; profile: Profile; warnings: ProfileProblem[] } | { ok: false; problems: ProfileProblem[] };
@@ -21,7 +21,7 @@ type Env = Readonly<Record<string, string | undefined>>;
  * reload of a hostile file is a list of problems like any other. No message shows a value read from the
  * environment (it may be a secret): such values are replaced by the variable's name.
  */
-export function parseProfile(text: string, file: string, env: Env = process.env): LoadResult {
+export function parseProfile(text: string | ParsedYaml, file: string, env: Env = process.env): LoadResult {
   let src: YamlSource | undefined;
   try {
     src = readYaml(text, env);

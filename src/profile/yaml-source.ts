@@ -2,7 +2,7 @@
  * YAML text → plain values, remembering where each key and value stood, and interpolating `${VAR}` and
  * `${VAR:-default}` from the environment on the way (so a missing variable is reported at its position).
  */
-import { LineCounter, parseDocument, type Scalar } from 'yaml';
+import { type Document, LineCounter, parseDocument, type Scalar } from 'yaml';
 import { ownString } from '../core/own-string.js';
 import { formatPath, type KeyPath } from './problems.js';
 import { quoted } from './suggest.js';
@@ -80,12 +80,28 @@ export const MAX_VARIABLE_REFERENCES = 100_000;
  */
 export const MAX_ENV_CHARS = 16 * 1024 * 1024;
 
-/**
- * `literal`: keep every scalar as written (`${VAR}` stays text) — the profile's values before interpolation.
- */
-export function readYaml(text: string, env: Readonly<Record<string, string | undefined>>, opts: { literal?: boolean } = {}): YamlSource {
+/** A YAML text parsed once, to be read more than once: as written, and filled in from the environment. */
+export interface ParsedYaml {
+  doc: Document.Parsed;
+  lines: LineCounter;
+}
+
+/** The parser's work, the dearest part of a read (seconds on a large profile): readYaml only walks what it made. */
+export function parseYaml(text: string): ParsedYaml {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false });
+  return { doc: parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false }), lines };
+}
+
+/**
+ * `literal`: keep every scalar as written (`${VAR}` stays text) — the profile's values before interpolation. The
+ * text, or what parseYaml made of it (a walk never changes the document: two reads can share it).
+ */
+export function readYaml(
+  text: string | ParsedYaml,
+  env: Readonly<Record<string, string | undefined>>,
+  opts: { literal?: boolean } = {},
+): YamlSource {
+  const { doc, lines } = typeof text === 'string' ? parseYaml(text) : text;
   const src: YamlSource = {
     value: undefined,
     valueAt: new Map(),

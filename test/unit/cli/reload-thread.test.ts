@@ -3,7 +3,7 @@
  * problems, warnings and profile — frozen, with the values its `${VAR}`s filled in known as secrets (which a clone
  * alone would lose: a backend echoing the key would no longer be scrubbed).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -32,7 +32,7 @@ const ENV = {
   GLOBEX_KEY: 'sk-globex-from-the-environment',
 };
 
-const cases: { name: string; file: string; mockAll?: boolean; refused?: boolean }[] = [
+const cases: { name: string; file: string; mockAll?: boolean; refused?: boolean; skips?: boolean }[] = [
   {
     name: 'a profile with a key from the environment and a warning',
     file: fileOf(
@@ -53,6 +53,16 @@ models:
   },
   { name: 'a file that is not there', file: join(dir, 'missing.yaml'), refused: true },
   { name: 'Envoy AI Gateway manifests, every backend mocked', file: 'fixtures/envoy/demo.yaml', mockAll: true },
+  {
+    // Its skipped objects were dropped by the thread: a reload listed none of them, where the start lists each.
+    name: 'manifests with an object aigw does not read',
+    file: fileOf(
+      'with-deployment.yaml',
+      `${readFileSync('fixtures/envoy/demo.yaml', 'utf8')}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: { name: vllm }\n`,
+    ),
+    mockAll: true,
+    skips: true,
+  },
   { name: 'a profile of mocks', file: 'fixtures/profiles/mocks-port0.yaml' },
 ];
 
@@ -63,8 +73,9 @@ describe('a reload loaded on its own thread', () => {
       const here = await loadProfileOrManifests(c.file, ENV, opts);
       const there = await loadOffLoop(c.file, ENV, opts);
       expect(here.ok).toBe(c.refused !== true);
-      if (!here.ok) return expect(there).toStrictEqual({ ok: false, problems: here.problems });
-      expect(there).toStrictEqual({ ok: true, profile: here.profile, warnings: here.warnings });
+      expect(here.skipped.length > 0).toBe(c.skips === true);
+      if (!here.ok) return expect(there).toStrictEqual({ ok: false, problems: here.problems, skipped: here.skipped });
+      expect(there).toStrictEqual({ ok: true, profile: here.profile, warnings: here.warnings, skipped: here.skipped });
       if (!there.ok) return;
       expect(Object.isFrozen(there.profile)).toBe(true);
       expect(Object.isFrozen(Object.values(there.profile.models)[0]!.targets[0])).toBe(true);
