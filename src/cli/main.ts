@@ -96,10 +96,7 @@ program
   .option('--ramp [max-rate]', 'sweep doubling rates (up to max-rate req/s) until goodput stops rising: the saturation point')
   .option('--slo <targets>', 'goodput counts requests meeting e.g. ttft:200ms,tpot:50ms,e2el:2s')
   .option('--long-sizes <sizes>', 'answer sizes for the long scenario, e.g. 256Ki,1Mi,4Mi')
-  .option(
-    '--api-key <k>',
-    'API key sent as Authorization: Bearer (default: $OPENAI_API_KEY for a target you named; for a gateway the bench starts, its own key)',
-  )
+  .option('--api-key <k>', 'API key sent as Authorization: Bearer (default: $OPENAI_API_KEY; for a gateway the bench starts, its own key)')
   .option('--api <api>', 'the API to speak: openai (chat completions) or anthropic (POST /v1/messages, the same scenarios)')
   .option('--no-pace', "send at full speed even when the target's x-ratelimit headers say it will refuse")
   .option('--assert <expr>', 'e.g. p99<800ms, truncations==0 (repeatable)', collect)
