@@ -11,6 +11,7 @@ import { renderAnthropicStreamError } from '../anthropic/error-shape.js';
 import type { SseEvent } from '../openai/sse.js';
 import { readChatChunk } from './fast-read.js';
 import { tokensAtLeast } from './output-estimate.js';
+import { JsonObjectPrefix } from './json-prefix.js';
 import type { ChunkToolCall } from './openai-chat.js';
 import {
   anthropicUsageOf,
@@ -63,6 +64,15 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
    * arguments, `{}` to the check) went out as partial_json `" "`, `JSON.parse("")` to the SDK, which threw.
    */
   private argsBegun = false;
+  /**
+   * What of the open tool_use block's arguments went out is still the start of a JSON object. The Anthropic SDK parses
+   * a block's deltas at its content_block_stop and throws for text that is not the start of JSON; a call the token
+   * limit cut is closed without the check below, and arguments `{"a":1}}` cut so made the SDK throw the whole answer
+   * away. Text past where the arguments stop being a JSON object is not sent: a call that finishes so is refused at
+   * its stop all the same, and one cut by the limit ends where its JSON did, with stop_reason max_tokens. Made at the
+   * first argument text, and reset for each call.
+   */
+  private argsShape: JsonObjectPrefix | undefined;
   /** Tool calls the chunk being read started (MAX_CALL_STARTS). */
   private callStarts = 0;
   /** See StreamTranslator.outputEstimate: the text, reasoning and tool arguments the chunks carried. */
@@ -209,6 +219,7 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
       index = this.open!.index;
       this.openCall = this.lastCall = call.index;
       this.argsBegun = false;
+      this.argsShape?.reset();
     }
     const args = call.function?.arguments;
     if (args) {
@@ -228,7 +239,9 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
         if (args.trim() === '') return out;
         this.argsBegun = true;
       }
-      const delta = `{"type":"input_json_delta","partial_json":${JSON.stringify(args)}}`;
+      const json = (this.argsShape ??= new JsonObjectPrefix()).feed(args);
+      if (json === 0) return out;
+      const delta = `{"type":"input_json_delta","partial_json":${JSON.stringify(json === args.length ? args : args.slice(0, json))}}`;
       out += anthropicFrame('content_block_delta', `{"type":"content_block_delta","index":${index},"delta":${delta}}`);
     }
     return out;
