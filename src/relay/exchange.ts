@@ -25,6 +25,7 @@ import { FirstEventEnd, leadingEvent, PREAMBLE } from './first-event.js';
 import { isOpenAiErrorEvent, SseRelay } from './sse-relay.js';
 import type { StreamRelay } from './stream-relay.js';
 import { TranslatedBodyRelay } from './translated-body-relay.js';
+import { TranslatedSseRelay } from './translated-sse-relay.js';
 import { impliedStatus, modelNotServed, normalizeUpstreamError } from './upstream-error.js';
 import { recordUsage, type Usage, usageIn } from './usage-tap.js';
 
@@ -504,9 +505,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   /**
-   * The stream's head, at its first bytes — unless they are a whole JSON answer (a backend that ignored `stream`,
-   * whatever its content-type says): relayed, it would go out as JSON with an error frame after it, a stream
-   * that never began. Nothing has reached the client, so the attempt fails and another target may answer.
+   * Whether the stream may begin at its first bytes (true: the caller writes its head) — not when they are a whole JSON
+   * answer (a backend that ignored `stream`, whatever its content-type says): relayed, it would go out as JSON with an
+   * error frame after it, a stream that never began. Nothing has reached the client, so the attempt fails and another
+   * target may answer.
    */
   private beginStream(chunk: Buffer): boolean {
     let i = 0;
@@ -540,8 +542,29 @@ export class Exchange implements Dispatcher.DispatchHandler {
       }
     }
     this.firstEnd = undefined;
-    this.startStream();
     return true;
+  }
+
+  /**
+   * A translated stream's first read, translated before the client's head is written (what it makes is held until
+   * then). The translation may refuse it — an event it cannot read, a backend that gave up on its answer, the backend's
+   * error event after an opening that said nothing — and until the answer's content began nothing of it is the client's:
+   * the attempt fails as that answer before the head would have (another target may answer). Written at once, the
+   * head was a 200 whose stream held only the error, and the attempt was the client's answer: a backend whose every
+   * stream began with an event it garbled was never failed over, and never counted as failing.
+   */
+  private translateFirst(s: TranslatedSseRelay, chunk: Buffer): void {
+    s.hold();
+    const fits = s.push(chunk);
+    if (s.failed && !s.began) {
+      const data = s.failedData;
+      // The backend's own error event is read as an error answer is, by the status it means.
+      if (data !== undefined) return this.failFirstEvent(data.length > MAX_ERROR_BODY ? data.slice(0, MAX_ERROR_BODY) : data);
+      return this.failUnreadable(s.failed.message);
+    }
+    this.startStream();
+    s.release();
+    this.relayed(fits);
   }
 
   /**
@@ -555,6 +578,39 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.mode = 'error-body';
     this.failWithStatus();
     this.abort();
+  }
+
+  /** What a stream's push left to do: `fits`, false when an event it left incomplete grew past maxEventBytes. */
+  private relayed(fits: boolean): void {
+    if (!fits) {
+      // After the end marker the answer is whole, and what grew too large is only what the backend said after it:
+      // ended as the grace after the marker ends it. Cut as too large, an Anthropic client got an error event after
+      // message_stop (its SDK throws the finished answer away) and the whole answer was recorded as a cut stream.
+      if (this.sse!.sawDone) {
+        this.clearDeadline();
+        return this.endAfterDone();
+      }
+      this.sse!.dropHeld();
+      const error = aigwError(
+        'upstream_stream_error',
+        `backend ${this.backend} sent an event larger than ${this.relay.maxEventBytes} bytes`,
+      );
+      this.cutStream('event_too_large', error);
+      this.abort();
+    } else if (this.sse!.failed) {
+      // The backend's own error event (or one that cannot be read) ended the stream: the client has its frame. A
+      // server fault it says is the backend's failure, as that error answered before the head would have been:
+      // read as an answer, a backend answering every stream with one at once was never ejected, and under
+      // strategy latency (no first token, so no estimate; no requests in flight) it cost nothing and took them all.
+      const status = this.sse!.failedStatus;
+      this.cutStream('upstream_reset', this.sse!.failed, backendFault(status) ? BROKE : status !== undefined ? REFUSED : COMMITTED);
+      this.abort();
+    } else if (this.sse!.sawDone && this.deadline === undefined) {
+      // The end marker ends the answer. A backend that talked on after it (a comment each second) held the
+      // client, whose SDK reads to the end, and the tenant's lease: it gets a moment to end cleanly (its
+      // connection is kept), then the answer is ended for it.
+      this.deadline = setTimeout(() => this.endAfterDone(), AFTER_DONE_MS).unref();
+    }
   }
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -571,37 +627,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
           // Blank lines first say nothing of what follows (an error object as JSON, or events): held until they do.
           if (chunk.length <= MAX_HEAD && allBlank(chunk)) return void (this.head = chunk);
           if (!this.beginStream(chunk)) return;
+          if (this.sse instanceof TranslatedSseRelay) return this.translateFirst(this.sse, chunk);
+          this.startStream();
         }
-        if (!this.sse!.push(chunk)) {
-          // After the end marker the answer is whole, and what grew too large is only what the backend said after it:
-          // ended as the grace after the marker ends it. Cut as too large, an Anthropic client got an error event after
-          // message_stop (its SDK throws the finished answer away) and the whole answer was recorded as a cut stream.
-          if (this.sse!.sawDone) {
-            this.clearDeadline();
-            return this.endAfterDone();
-          }
-          this.sse!.dropHeld();
-          const error = aigwError(
-            'upstream_stream_error',
-            `backend ${this.backend} sent an event larger than ${this.relay.maxEventBytes} bytes`,
-          );
-          this.cutStream('event_too_large', error);
-          this.abort();
-        } else if (this.sse!.failed) {
-          // The backend's own error event (or one that cannot be read) ended the stream: the client has its frame. A
-          // server fault it says is the backend's failure, as that error answered before the head would have been:
-          // read as an answer, a backend answering every stream with one at once was never ejected, and under
-          // strategy latency (no first token, so no estimate; no requests in flight) it cost nothing and took them all.
-          const status = this.sse!.failedStatus;
-          this.cutStream('upstream_reset', this.sse!.failed, backendFault(status) ? BROKE : status !== undefined ? REFUSED : COMMITTED);
-          this.abort();
-        } else if (this.sse!.sawDone && this.deadline === undefined) {
-          // The end marker ends the answer. A backend that talked on after it (a comment each second) held the
-          // client, whose SDK reads to the end, and the tenant's lease: it gets a moment to end cleanly (its
-          // connection is kept), then the answer is ended for it.
-          this.deadline = setTimeout(() => this.endAfterDone(), AFTER_DONE_MS).unref();
-        }
-        return;
+        return this.relayed(this.sse!.push(chunk));
       case 'translated':
         if (!this.translated!.push(chunk)) this.failTooLarge();
         return;

@@ -23,6 +23,10 @@ export class TranslatedSseRelay implements SseSink, StreamRelay {
   outputEvents = 0;
   failed: AigwError | undefined;
   failedStatus: number | undefined;
+  /** While held (hold): the data of the backend's error event that ended the stream, if one did. */
+  failedData: string | undefined;
+  /** What the events make for the client, held (hold) until its head is written; undefined: written as made. */
+  private held: string | undefined;
 
   constructor(
     private readonly out: Downstream,
@@ -58,9 +62,37 @@ export class TranslatedSseRelay implements SseSink, StreamRelay {
       // The backend's own error event says whose fault the cut was, as one passed through does (SseRelay): without it a
       // backend that broke every translated stream with an api_error after its first words was never ejected. A
       // translation's refusal (an event it cannot read, arguments that are not a JSON object) is not judged.
-      if (t.backendError) this.failedStatus = impliedStatus(ev.data ?? '', 'application/json');
+      if (t.backendError) {
+        this.failedStatus = impliedStatus(ev.data ?? '', 'application/json');
+        if (this.held !== undefined) this.failedData = ev.data ?? '';
+      }
     }
-    if (frames !== undefined) this.out.write(this.failed ? this.scrub(frames) : frames);
+    if (frames !== undefined) this.write(this.failed ? this.scrub(frames) : frames);
+  }
+
+  /**
+   * What the next pushes make for the client is held until release(): the exchange translates a stream's first read
+   * before the client's head is written, so that an answer refused before it began can still fail over.
+   */
+  hold(): void {
+    this.held = '';
+  }
+
+  /** The client's head is written: what was held goes out, and what comes next goes as it is made. */
+  release(): void {
+    const held = this.held;
+    this.held = undefined;
+    if (held) this.out.write(held);
+  }
+
+  /** The answer's content began: the client has been told something of it (or would be, when released). */
+  get began(): boolean {
+    return this.t.contentStarted;
+  }
+
+  private write(frames: string): void {
+    if (this.held === undefined) this.out.write(frames);
+    else this.held += frames;
   }
 
   get sawDone(): boolean {
@@ -94,7 +126,7 @@ export class TranslatedSseRelay implements SseSink, StreamRelay {
     this.pending = 0;
     if (this.failed) return;
     const frames = this.t.end();
-    if (frames !== undefined) this.out.write(frames);
+    if (frames !== undefined) this.write(frames);
     if (this.t.error) this.failed = this.t.error;
   }
 

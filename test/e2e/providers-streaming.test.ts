@@ -208,16 +208,26 @@ describe('what a broken backend sends ends in the client’s error shape', () =>
     expect(events.at(-1)!.event).toBe('message_stop');
   });
 
+  // A whole message_start (its stop_reason null, as Anthropic sends it): one the translation cannot read is refused before
+  // the answer begins, and fails over (trust-translate-first-event-refused.test.ts).
   const started =
     anthropic('message_start', {
-      message: { id: 'm', type: 'message', role: 'assistant', model: 'x', content: [], usage: { input_tokens: 1, output_tokens: 0 } },
+      message: {
+        id: 'm',
+        type: 'message',
+        role: 'assistant',
+        model: 'x',
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        usage: { input_tokens: 1, output_tokens: 0 },
+      },
     }) +
     anthropic('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }) +
     anthropic('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'x' } });
   const overloaded = anthropic('error', { error: { type: 'overloaded_error', message: 'Overloaded' } });
   const anthropicBreaks: [string, string][] = [
     ['a stream that ends without message_stop', started],
-    ['an event before message_start', anthropic('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'x' } })],
     ['an error event after a content block began', started + overloaded],
   ];
   it.each(anthropicBreaks)('Anthropic backend, OpenAI client: %s → one error frame, no [DONE]', async (_n, body) => {
@@ -242,6 +252,15 @@ describe('what a broken backend sends ends in the client’s error shape', () =>
     expect(r.status).toBe(502);
     expect(r.headers.get('content-type')).toContain('application/json');
     expect(await r.json()).toMatchObject({ error: { code: 'upstream_error', message: expect.stringContaining('Overloaded') } });
+  });
+
+  it('Anthropic backend, OpenAI client: an event before message_start → no stream, 502 (refused before an answer began)', async () => {
+    script = { type: 'text/event-stream', body: anthropic('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'x' } }) };
+    const r = await post('/v1/chat/completions', { model: 'scripted-anthropic', max_tokens: 10, messages: ask, stream: true });
+    expect(r.status).toBe(502);
+    expect(await r.json()).toMatchObject({
+      error: { code: 'bad_upstream_response', message: expect.stringContaining('before message_start') },
+    });
   });
 
   it('Anthropic backend, OpenAI client: a stream that ends after its message_start → no stream, 502 (it ended before an answer)', async () => {
