@@ -65,6 +65,10 @@ export class TranslatedSseRelay implements SseSink, StreamRelay {
       if (t.backendError) {
         this.failedStatus = impliedStatus(ev.data ?? '', 'application/json');
         if (this.held !== undefined) this.failedData = ev.data ?? '';
+      } else if (t.backendGaveUp) {
+        // A server fault, as the same answer not streamed is (a bad response, counted): read as the translation's
+        // refusal, a backend whose engine aborted every translated stream mid-answer was never ejected.
+        this.failedStatus = 500;
       }
     }
     if (frames !== undefined) this.write(this.failed ? this.scrub(frames) : frames);

@@ -126,6 +126,7 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
       }
     }
     if (isCutFinish(choice?.finish_reason)) {
+      this.backendGaveUp = true;
       return (
         out + this.abort(aigwError('upstream_stream_error', `the backend gave up on its answer (finish_reason ${choice!.finish_reason})`))
       );

@@ -29,6 +29,11 @@ export interface StreamTranslator {
    * the relay judges it by the status it means, as it judges one passed through (relay/exchange.ts).
    */
   readonly backendError?: boolean;
+  /**
+   * The backend said in its answer that it gave up on it (vLLM's finish_reason `abort` or `error`, the engine failing
+   * or dropping the request mid-generation): the backend's failure, as its error event saying a server fault is.
+   */
+  readonly backendGaveUp?: boolean;
   /** The first content (text, reasoning or a tool call) has been sent: the moment TTFT measures. */
   readonly contentStarted: boolean;
   /** The model the backend says answered, once it said so. */
@@ -50,6 +55,7 @@ export abstract class TranslatorEnding {
   completed = false;
   error: AigwError | undefined;
   backendError = false;
+  backendGaveUp = false;
   contentStarted = false;
   model: string | undefined;
 
