@@ -377,7 +377,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
         this.relay.buffer.maxBytes,
         status,
         headers,
-        this.dialect!.answer!,
+        (json) => this.dialect!.answer!(json, this.relay.scrub),
         this.credentials(),
       );
       if (this.translated.overflowsUpFront()) return this.failTooLarge();

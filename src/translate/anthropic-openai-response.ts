@@ -3,6 +3,7 @@
  * cannot be read (not a completion, tool arguments that are not a JSON object) is a 502, never a guess.
  */
 import { aigwError } from '../core/errors.js';
+import { NO_SCRUB, type Scrub } from '../core/scrub.js';
 import { ChatCompletion } from './openai-chat.js';
 import {
   anthropicUsageOf,
@@ -23,7 +24,8 @@ type OutBlock =
   | { type: 'text'; text: string }
   | { type: 'tool_use'; id: string; name: string; input: Record<string, unknown> };
 
-export function chatToMessage(json: unknown): AnswerResult {
+/** `scrub`: removes configured secrets from a backend's text quoted in a refusal (before it is cut: see below). */
+export function chatToMessage(json: unknown, scrub: Scrub = NO_SCRUB): AnswerResult {
   const parsed = ChatCompletion.safeParse(json);
   if (!parsed.success) return { ok: false, error: unreadable('not a chat completion') };
   const c = parsed.data;
@@ -50,11 +52,12 @@ export function chatToMessage(json: unknown): AnswerResult {
     if (input === undefined && limited) continue;
     if (input === undefined) {
       // The name quoted cut: the backend chose it, up to the response buffer (an 8 MiB name made an 8 MiB 502, event
-      // and log line, and the admin's event history kept each).
+      // and log line, and the admin's event history kept each). Scrubbed first: cut, a configured secret across the cut
+      // was no longer whole for the scrub after (relay/exchange.ts), and its first characters reached the client.
       return refusedWritten(
         aigwError(
           'bad_upstream_response',
-          `the backend's tool call ${i} (${clip(call.function.name)}) has arguments that are not a JSON object`,
+          `the backend's tool call ${i} (${clip(scrub(call.function.name))}) has arguments that are not a JSON object`,
         ),
       );
     }

@@ -30,8 +30,11 @@ export interface PreparedRequest {
    * default, where the request may name no max_tokens).
    */
   outputLimit?: number;
-  /** The backend's non-streamed answer (parsed JSON) → the client's body. */
-  answer(json: unknown): AnswerResult;
+  /**
+   * The backend's non-streamed answer (parsed JSON) → the client's body. `scrub` removes configured secrets from the
+   * backend's text a refusal quotes, before it is cut to length.
+   */
+  answer(json: unknown, scrub?: Scrub): AnswerResult;
   /**
    * A fresh translator for the backend's stream; `scrub` removes configured secrets from a backend's error text,
    * `maxHeld` bounds what it holds of one piece of the answer (limits.maxEventBytes).
