@@ -9,6 +9,7 @@ import {
   anthropicUsageOf,
   argumentsObject,
   clip,
+  generatedCallId,
   isCutFinish,
   isLimitFinish,
   overlongName,
@@ -62,7 +63,7 @@ export function chatToMessage(json: unknown, scrub: Scrub = NO_SCRUB): AnswerRes
       );
     }
     // An empty id is no id, as the stream reads it: kept, parallel calls all had id "" and their results named none of them apart.
-    content.push({ type: 'tool_use', id: call.id || `toolu_${c.id}_${i}`, name: call.function.name, input });
+    content.push({ type: 'tool_use', id: call.id || generatedCallId(c.id, i), name: call.function.name, input });
   }
   if (isCutFinish(choice.finish_reason)) {
     return {

@@ -16,6 +16,7 @@ import type { ChunkToolCall } from './openai-chat.js';
 import {
   anthropicUsageOf,
   argumentsObject,
+  generatedCallId,
   isCutFinish,
   isLimitFinish,
   overlongName,
@@ -215,7 +216,7 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
       }
       out += this.close();
       if (this.error) return undefined;
-      const id = call.id || `toolu_${this.id}_${call.index}`;
+      const id = call.id || generatedCallId(this.id, call.index);
       out += this.startBlock('tool', JSON.stringify({ type: 'tool_use', id, name, input: {} }));
       index = this.open!.index;
       this.openCall = this.lastCall = call.index;
