@@ -41,7 +41,15 @@ export const Message = z.looseObject({
 });
 export type Message = z.infer<typeof Message>;
 
-export const MessageStartEvent = z.looseObject({ type: z.literal('message_start'), message: Message });
+/**
+ * message_start's message has no stop reason yet: Anthropic sends `null`, and a backend that leaves it out (the SDK
+ * reads either) is read as null — with a refused first event now failing over, strictness here would drop a working
+ * backend.
+ */
+export const MessageStartEvent = z.looseObject({
+  type: z.literal('message_start'),
+  message: Message.extend({ stop_reason: z.string().nullable().optional() }),
+});
 
 export const ContentBlockStartEvent = z.looseObject({
   type: z.literal('content_block_start'),

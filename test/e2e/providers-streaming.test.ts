@@ -263,6 +263,26 @@ describe('what a broken backend sends ends in the client’s error shape', () =>
     });
   });
 
+  it('Anthropic backend, OpenAI client: a message_start without stop_reason (the SDK reads one) streams as one with null', async () => {
+    const body =
+      messageStart +
+      anthropic('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }) +
+      anthropic('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'x' } }) +
+      anthropic('content_block_stop', { index: 0 }) +
+      anthropic('message_delta', { delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 1 } }) +
+      anthropic('message_stop', {});
+    script = { type: 'text/event-stream', body };
+    const r = await post('/v1/chat/completions', { model: 'scripted-anthropic', max_tokens: 10, messages: ask, stream: true });
+    expect(r.status).toBe(200);
+    const events = decodeSseBody(Buffer.from(await r.arrayBuffer()));
+    expect(events.at(-1)!.data).toBe('[DONE]');
+    const text = events
+      .filter((e) => e.data?.startsWith('{'))
+      .map((e) => JSON.parse(e.data!).choices?.[0]?.delta?.content ?? '')
+      .join('');
+    expect(text).toBe('x');
+  });
+
   it('Anthropic backend, OpenAI client: a stream that ends after its message_start → no stream, 502 (it ended before an answer)', async () => {
     script = { type: 'text/event-stream', body: messageStart };
     const r = await post('/v1/chat/completions', { model: 'scripted-anthropic', max_tokens: 10, messages: ask, stream: true });
