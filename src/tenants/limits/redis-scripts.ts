@@ -22,6 +22,13 @@ local function carryLeft(key, limit, w)
   if ca <= 0 then return 0 end
   return math.max(0, ca - limit * math.max(0, now - ct) / w.W)
 end
+-- What a limit still owes: a token debt is kept in a key of its own, not keyed by the window (a reload that changed the
+-- window dropped it with the old window's keys); one an earlier version wrote into the tokens hash is still owed.
+local function owed(key, debt, limit, w)
+  local c = carryLeft(debt, limit, w)
+  if debt ~= key then c = c + carryLeft(key, limit, w) end
+  return c
+end
 -- A bucket ahead of now (Redis's clock stepped back) is moved to now: it leaves the window one window from now,
 -- not once the clock has caught up with it.
 local function load(key, w)
@@ -46,7 +53,7 @@ const ADMIT_ARGS =
   'local usd = tonumber(ARGV[7])';
 
 /**
- * KEYS: per spec [tokens hash, requests hash, leases zset, budget hash], then the admission's ticket.
+ * KEYS: per spec [tokens hash, requests hash, leases zset, budget hash, token debt hash], then the admission's ticket.
  * ARGV: windowMs, buckets, cost, lease, leaseTtlMs, n, micro-dollars, then per spec tpm, rpm, conc, budget
  * (micro-dollars, -1 = none) and the budget's window in ms.
  * Returns: verdict, spec index or bucket, retry-after or the admission's time (ms), then per spec tokens used, tokens
@@ -109,9 +116,14 @@ for i = 0, n - 1 do
   local a = 8 + i * 5
   local tl = tonumber(ARGV[a]); local rl = tonumber(ARGV[a + 1]); local cl = tonumber(ARGV[a + 2])
   local bl = tonumber(ARGV[a + 3]); local bw = window(tonumber(ARGV[a + 4]))
-  local k = i * 4
+  local k = i * 5
   local tu, ti = load(KEYS[k + 1], TW)
-  local tc = carryLeft(KEYS[k + 1], tl, TW)
+  local tc = owed(KEYS[k + 1], KEYS[k + 5], tl, TW)
+  -- The debt drains at the limit's rate per this store's window, which a reload may have lengthened (or the limit
+  -- lowered) since the debt was written: its key lives until it has drained at the rate read now.
+  if tc > 0 then
+    redis.call('PEXPIRE', KEYS[k + 5], math.max(redis.call('PTTL', KEYS[k + 5]), math.ceil(tc * W / math.max(tl, 1) + bms)))
+  end
   local ru, ri = load(KEYS[k + 2], TW)
   redis.call('ZREMRANGEBYSCORE', KEYS[k + 3], '-inf', now)
   local active = redis.call('ZCARD', KEYS[k + 3])
@@ -139,7 +151,7 @@ if deny == nil then
     local a = 8 + i * 5
     local tl = tonumber(ARGV[a]); local rl = tonumber(ARGV[a + 1]); local cl = tonumber(ARGV[a + 2]); local bl = tonumber(ARGV[a + 3])
     local l = loaded[i]
-    local k = i * 4
+    local k = i * 5
     if tl >= 0 then
       redis.call('HINCRBY', KEYS[k + 1], cur, cost); redis.call('PEXPIRE', KEYS[k + 1], math.ceil(W + bms))
       l[1] = l[1] + cost; l[2][#l[2] + 1] = { cur, cost }
@@ -182,13 +194,14 @@ const SETTLE_ARGS =
   'local bat = tonumber(ARGV[7]); local bdelta = tonumber(ARGV[8])';
 
 /**
- * KEYS: per spec [tokens hash, leases zset, budget hash], then the admission's ticket. ARGV: windowMs, buckets, bucket, delta, lease, n,
+ * KEYS: per spec [tokens hash, leases zset, budget hash, token debt hash], then the admission's ticket. ARGV: windowMs, buckets, bucket, delta, lease, n,
  * the admission's time (ms: each budget window finds its own bucket from it), budget delta (micro-dollars), then per spec the tpm limit, the budget (-1 = none) and the
  * budget's window in ms. A refund goes back into the reservation's bucket; debt goes into the window as far
- * as the limit leaves room, and the rest carries over (fields ca/ct of the hash, store.ts).
+ * as the limit leaves room, and the rest carries over (fields ca/ct of the debt hash: the budget's own hash, the token
+ * debt's a key of its own, store.ts).
  */
 export const SETTLE = `${CLOCK}${SETTLE_ARGS}
-local function settle(key, limit, w, b, d, incr)
+local function settle(key, debt, limit, w, b, d, incr)
   if limit < 0 or d == 0 then return end
   if b > w.cur then load(key, w); b = w.cur end
   if d < 0 then
@@ -199,7 +212,7 @@ local function settle(key, limit, w, b, d, incr)
     return
   end
   local used = load(key, w)
-  local carry = carryLeft(key, limit, w)
+  local carry = owed(key, debt, limit, w)
   local inWindow = math.min(d, math.max(0, limit - used - carry))
   -- A draining carry leaves a fraction of room: token buckets hold whole tokens (HINCRBY refuses a fraction, and the
   -- script stopped there, charging nothing and holding the lease), so the fraction carries with the rest.
@@ -210,21 +223,22 @@ local function settle(key, limit, w, b, d, incr)
   end
   if d > inWindow then
     local ca = carry + d - inWindow
-    redis.call('HSET', key, 'ca', tostring(ca), 'ct', tostring(now))
-    redis.call('PEXPIRE', key, math.max(math.ceil(w.W + w.bms), math.ceil(ca * w.W / math.max(limit, 1) + w.bms)))
+    redis.call('HSET', debt, 'ca', tostring(ca), 'ct', tostring(now))
+    if debt ~= key then redis.call('HDEL', key, 'ca', 'ct') end
+    redis.call('PEXPIRE', debt, math.max(math.ceil(w.W + w.bms), math.ceil(ca * w.W / math.max(limit, 1) + w.bms)))
   end
 end
 -- The slots first: a command Redis refuses ends the script where it is, keeping what it wrote before, and a lease
 -- still held then kept its tenant's slot for leaseTtl.
-for i = 0, n - 1 do redis.call('ZREM', KEYS[i * 3 + 2], lease) end
+for i = 0, n - 1 do redis.call('ZREM', KEYS[i * 4 + 2], lease) end
 redis.call('DEL', KEYS[#KEYS])
 for i = 0, n - 1 do
   local a = 9 + i * 3
-  settle(KEYS[i * 3 + 1], tonumber(ARGV[a]), TW, bucket, delta, 'HINCRBY')
+  settle(KEYS[i * 4 + 1], KEYS[i * 4 + 4], tonumber(ARGV[a]), TW, bucket, delta, 'HINCRBY')
   local bl = tonumber(ARGV[a + 1])
   if bl >= 0 then
     local bw = window(tonumber(ARGV[a + 2]))
-    settle(KEYS[i * 3 + 3], bl, bw, math.floor(bat / bw.bms), bdelta, 'HINCRBYFLOAT')
+    settle(KEYS[i * 4 + 3], KEYS[i * 4 + 3], bl, bw, math.floor(bat / bw.bms), bdelta, 'HINCRBYFLOAT')
   end
 end
 return 1
@@ -252,7 +266,7 @@ local function refund(key, w, b, d, incr)
 end
 for i = 0, n - 1 do
   local a = 8 + i * 5
-  local k = i * 4
+  local k = i * 5
   if tonumber(ARGV[a]) >= 0 then refund(KEYS[k + 1], TW, bucket, cost, 'HINCRBY') end
   if tonumber(ARGV[a + 1]) >= 0 then refund(KEYS[k + 2], TW, bucket, 1, 'HINCRBY') end
   redis.call('ZREM', KEYS[k + 3], lease)
