@@ -400,8 +400,12 @@ function admitAndRoute(
         translatedMaxTokens(route, ctx, tenant),
       )
     : unlimited(p, state.tokens);
-  // Only a shared store (Redis) makes admission wait.
-  if (admitted instanceof Promise) return admitted.then((a) => relayAdmitted(ctx, state, runtime, route, p, a));
+  // Only a shared store (Redis) makes admission wait: a request that ends meanwhile is settled once it is decided.
+  if (admitted instanceof Promise) {
+    const decided = admitted.then((a) => relayAdmitted(ctx, state, runtime, route, p, a));
+    ctx.whileAdmitting(decided);
+    return decided;
+  }
   relayAdmitted(ctx, state, runtime, route, p, admitted);
 }
 

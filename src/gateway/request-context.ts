@@ -46,6 +46,11 @@ export class RequestContext implements Linked<RequestContext> {
   movedTo: Runtime | undefined;
   /** Frees the request's place among its tenant's in flight (tenant-places.ts), once its response is gone. */
   tenantPlace: (() => void) | undefined;
+  /**
+   * A shared store (Redis) deciding its admission, until what follows it (settleWith or a refusal) has run: a request
+   * that ends meanwhile settles and publishes its event after that, so the event says whether its limits admitted it.
+   */
+  private admitting: Promise<unknown> | undefined;
   private finished = false;
   /** Its place in GatewayState.live (core/live-list.ts), from its body's first byte until its response is gone. */
   livePrev: RequestContext | undefined;
@@ -76,7 +81,7 @@ export class RequestContext implements Linked<RequestContext> {
    * reservation refunded, rather than held (and renewed) forever.
    */
   settleWith(settlement: Settlement): void {
-    if (!this.finished) {
+    if (!this.finished || this.admitting) {
       this.settlement = settlement;
       return;
     }
@@ -86,6 +91,23 @@ export class RequestContext implements Linked<RequestContext> {
     } catch {
       // Nothing is waiting for this request any more; a settle that fails has nothing to report to.
     }
+  }
+
+  /**
+   * The admission a shared store is deciding, and what follows it. A request whose client left meanwhile published its
+   * event at once, `admitted: false`, and was charged by the store a moment later: `/aigw/stats`' `rpm.used` missed
+   * every such request the limiter counted (a client timing out against a slow Redis, again and again). Its ending
+   * waits for the decision now (bounded by the store's timeout), then settles and publishes as any other.
+   */
+  whileAdmitting(decided: Promise<unknown>): void {
+    // Ended already (its client left as its body arrived): its event is out, and settleWith settles it at once.
+    if (this.finished) return;
+    this.admitting = decided;
+    // Decided before the request ended: its ending has nothing to wait for.
+    const done = () => {
+      if (this.admitting === decided) this.admitting = undefined;
+    };
+    decided.then(done, done);
   }
 
   /** Whether the request has ended (its settle stage ran or is running). */
@@ -102,6 +124,18 @@ export class RequestContext implements Linked<RequestContext> {
     this.finished = true;
     // The answer is over now: the settle stage's counts and store round trips are not the request's time.
     this.record.endedAt = performance.now();
+    const admitting = this.admitting;
+    if (admitting) {
+      const settle = () => {
+        this.admitting = undefined;
+        return this.settleAndPublish();
+      };
+      return admitting.then(settle, settle);
+    }
+    return this.settleAndPublish();
+  }
+
+  private settleAndPublish(): Promise<void> | undefined {
     let settling: MaybePromise<void>;
     try {
       settling = this.settlement?.settle(this.record);

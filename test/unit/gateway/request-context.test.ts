@@ -70,4 +70,46 @@ describe('finishing a request', () => {
     // The request event went out once, when the request ended.
     expect(events.map((e) => e.type)).toEqual(['request']);
   });
+
+  it('ended while a shared store decided its admission: settles, then publishes, once it is decided (trust 83)', async () => {
+    const { ctx, events } = context();
+    const settled: string[] = [];
+    let decide!: () => void;
+    const decided = new Promise<void>((r) => {
+      decide = r;
+    }).then(() => {
+      // What follows the store's answer: the request is admitted and handed its settle stage.
+      ctx.record.admitted = true;
+      ctx.settleWith({ settle: () => void settled.push('settled') });
+    });
+    ctx.whileAdmitting(decided);
+    const finishing = ctx.finish();
+    expect(finishing).toBeInstanceOf(Promise);
+    expect(events).toEqual([]);
+    decide();
+    await finishing;
+    expect(settled).toEqual(['settled']);
+    expect(events).toMatchObject([{ type: 'request', admitted: true }]);
+  });
+
+  it('decided before it ended: its ending waits for nothing', async () => {
+    const { ctx, events } = context();
+    const decided = Promise.resolve();
+    ctx.whileAdmitting(decided);
+    await decided;
+    await new Promise((r) => setImmediate(r));
+    expect(ctx.finish()).toBeUndefined();
+    expect(events.map((e) => e.type)).toEqual(['request']);
+  });
+
+  it('ended before its admission began (its client left as the body arrived): settled at once when admitted', async () => {
+    const { ctx, events } = context();
+    expect(ctx.finish()).toBeUndefined();
+    const settled: string[] = [];
+    const decided = Promise.resolve().then(() => ctx.settleWith({ settle: () => void settled.push('settled') }));
+    ctx.whileAdmitting(decided);
+    await decided;
+    expect(settled).toEqual(['settled']);
+    expect(events.map((e) => e.type)).toEqual(['request']);
+  });
 });
