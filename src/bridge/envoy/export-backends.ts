@@ -1,6 +1,6 @@
 /**
  * Per backend: an AIServiceBackend (the API it speaks), a Backend (where it is), a BackendTLSPolicy for https
- * (at an IPv6 address, the Backend's own tls), and for an apiKey a BackendSecurityPolicy reading a Secret —
+ * (at an IP address, the Backend's own tls), and for an apiKey a BackendSecurityPolicy reading a Secret —
  * written as a `${VAR}` placeholder unless --include-secrets. Credential headers (authorization, api-key,
  * x-api-key, and any value read from `${VAR}`) are placeholders too: the AIServiceBackend's headerMutation has
  * no Secret reference.
@@ -101,8 +101,11 @@ const isDnsName = (host: string): boolean => host.length <= 253 && DNS_NAME.test
 
 /**
  * The Backend, and for https how the cluster speaks TLS to it. A BackendTLSPolicy's `hostname` — the SNI Envoy sends and
- * the name the certificate is checked against — takes a DNS name only: an IPv6 address failed its pattern, and kubectl
- * refused the policy (then Envoy spoke plain HTTP to the TLS port). At an IPv6 address the Backend's own `tls` carries
+ * the name the certificate is checked against — is a DNS name only: an IPv6 address failed its pattern, and kubectl
+ * refused the policy (then Envoy spoke plain HTTP to the TLS port). An IPv4 address passes the pattern, but it is no
+ * host name either (Gateway API's PreciseHostname, RFC 6066: an SNI carries no literal address): written, Envoy sent
+ * `10.0.0.5` as the SNI, which a server picking its certificate by name refuses or answers with its default one, and
+ * checked the certificate against a name that is an address. At either kind of address the Backend's own `tls` carries
  * TLS instead, trusting the system CAs, and the difference is said.
  */
 function addressObjects(
@@ -114,7 +117,7 @@ function addressObjects(
   port: number,
   tls: boolean,
 ): K8sObject[] {
-  const byAddress = tls && isIP(host) === 6;
+  const byAddress = tls && ip;
   if (byAddress) {
     ctx.warn(
       `${where}.url`,
@@ -136,7 +139,7 @@ function addressObjects(
         },
       },
       ...(byAddress
-        ? { comments: { 'spec.tls': 'The URL is https at an IPv6 address: TLS to the backend, verified against the system CAs.' } }
+        ? { comments: { 'spec.tls': 'The URL is https at an IP address: TLS to the backend, verified against the system CAs.' } }
         : {}),
     },
   ];

@@ -4,8 +4,12 @@
  * there, and `kubectl apply` refused the policy — Envoy then spoke plain HTTP to a TLS port. At a host name with `_`
  * (`https://llm_gpu.internal:8443`, which a URL and aigw take) the policy was refused, and the Backend too: its
  * `fqdn.hostname` has the same pattern. Now the IPv6 backend's TLS is the Backend's own `tls` (system CAs) and the
- * difference is said; a `_` host, which no Backend can name, is left out and said.
+ * difference is said; a `_` host, which no Backend can name, is left out and said. An IPv4 address
+ * (`https://10.0.0.5:8443`) passes the pattern, and the export wrote it as the hostname (trust 86): no host name (RFC
+ * 6066: an SNI carries no literal address), so Envoy sent the address as SNI and checked the certificate against it.
+ * It goes the IPv6 address's way.
  */
+import { isIP } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { ExportResult } from '../../../src/bridge/envoy/export.js';
 import { renderDocument, renderStream } from '../../../src/bridge/envoy/render-yaml.js';
@@ -29,7 +33,7 @@ function expectValid(r: ExportResult): void {
 }
 
 describe.skipIf(!crdsAvailable)('https backends the BackendTLSPolicy cannot name', () => {
-  it.each(['https://[2001:db8::7]:8443', 'https://[::1]:8443'])(
+  it.each(['https://[2001:db8::7]:8443', 'https://[::1]:8443', 'https://10.0.0.5:8443', 'https://127.0.0.1:8443'])(
     '%s: TLS on the Backend itself, valid, said, imported back as https',
     (url) => {
       const r = exportOf(url);
@@ -54,6 +58,15 @@ describe.skipIf(!crdsAvailable)('https backends the BackendTLSPolicy cannot name
       expect(r.warnings.join('\n')).toMatch(/^backends\.b\.url: llm_gpu\.internal is not a host name the Backend CRD takes/m);
     },
   );
+
+  it('no exported BackendTLSPolicy names an address as its hostname', () => {
+    for (const url of ['https://10.0.0.5:8443', 'https://[2001:db8::7]:8443', 'https://gpu-1.internal:8443']) {
+      for (const o of exportOf(url).objects.filter((x) => x.value.kind === 'BackendTLSPolicy')) {
+        const hostname = (o.value.spec as { validation: { hostname: string } }).validation.hostname;
+        expect(isIP(hostname), `${url}: ${hostname}`).toBe(0);
+      }
+    }
+  });
 
   it('an https host by name keeps its BackendTLSPolicy, nothing said', () => {
     const r = exportOf('https://gpu-1.internal:8443');
