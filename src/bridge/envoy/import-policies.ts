@@ -146,6 +146,20 @@ export class PolicyReach {
     return !s || routes.length === 0 || routes.some((r) => s.has(r));
   }
 
+  /**
+   * Per imported route, the last of `values` whose policy applies to it: in one pass over the values, not a scan of
+   * them per route (thousands of route policies on thousands of routes).
+   */
+  perRoute<T extends { m: Manifest }>(values: readonly T[]): Map<Manifest, T> {
+    const out = new Map<Manifest, T>();
+    const routes = this.ctx.ofKind('AIGatewayRoute');
+    for (const v of values) {
+      const s = this.scope.get(v.m);
+      for (const r of s ?? routes) out.set(r, v);
+    }
+    return out;
+  }
+
   /** The last of `values` whose policy applies to one of `routes`. */
   last<T extends { m: Manifest }>(values: readonly T[], routes: readonly Manifest[]): T | undefined {
     for (let i = values.length - 1; i >= 0; i--) if (this.applies(values[i]!.m, routes)) return values[i];

@@ -54,9 +54,11 @@ function refusedBuffer(ctp: Manifest): boolean {
 export function importBuffer(ctx: ImportContext): void {
   let effective: { bytes: number; m?: Manifest; path: (string | number)[] } | undefined;
   for (const g of gatewaysOf(ctx)) {
-    const ctp = ctx
+    const withBuffer = ctx
       .targeting('ClientTrafficPolicy', 'Gateway', g.name, g.namespace)
-      .find((p) => obj(obj(p.value.spec).connection).bufferLimit !== undefined);
+      .filter((p) => obj(obj(p.value.spec).connection).bufferLimit !== undefined);
+    const ctp = withBuffer[0];
+    if (ctp) sayListenersDiffer(ctx, g, withBuffer);
     let bytes = EG_DEFAULT_BUFFER;
     if (ctp) {
       const v = obj(obj(ctp.value.spec).connection).bufferLimit;
@@ -99,7 +101,9 @@ export function importBuffer(ctx: ImportContext): void {
     { m: from, path: effective?.m ? effective.path : [] },
   );
   let request = bytes;
-  for (const btp of policiesFor(ctx, 'BackendTrafficPolicy')) {
+  const btps = policiesFor(ctx, 'BackendTrafficPolicy');
+  const requestLimits: { n: number; m: Manifest }[] = [];
+  for (const btp of btps) {
     if (obj(obj(btp.value.spec).connection).bufferLimit !== undefined) {
       ctx.use(btp, ['spec', 'connection', 'bufferLimit']);
       ctx.warn(
@@ -115,9 +119,49 @@ export function importBuffer(ctx: ImportContext): void {
     ctx.use(btp, ['spec', 'requestBuffer']);
     const n = parseQuantity(limit);
     if (n === undefined) ctx.warn(btp, ['spec', 'requestBuffer', 'limit'], `${shown(limit)} ${NOT_A_QUANTITY}: ignored`);
-    else if (n < request) request = n;
+    else {
+      requestLimits.push({ n, m: btp });
+      if (n < request) request = n;
+    }
   }
   ctx.set(['limits', 'maxRequestBytes'], formatSize(request), { m: from, path: effective?.m ? effective.path : [] });
+  // A request buffer is a route's (its BackendTrafficPolicy's), the profile's limit is every model's: a route whose
+  // policy sets none (or a larger one) took the smallest in silence — its clients' bodies over it 413 in aigw only.
+  const strictest = requestLimits.find((l) => l.n === request);
+  if (!strictest) return;
+  const byRoute = new PolicyReach(ctx, btps).perRoute(requestLimits);
+  sayRoutesDiffer(
+    ctx,
+    strictest.m,
+    ['spec', 'requestBuffer', 'limit'],
+    (route) => {
+      const own = byRoute.get(route);
+      const cap = Math.min(own?.n ?? bytes, bytes);
+      if (cap === request) return undefined;
+      return own ? `a request buffer of ${formatSize(cap)}` : `no request buffer (bodies up to the Gateway's ${formatSize(cap)})`;
+    },
+    'aigw has one limits.maxRequestBytes for every model, so the profile takes the smallest',
+  );
+}
+
+/**
+ * A Gateway's ClientTrafficPolicies that set different buffer limits (one on the Gateway, others on its listeners by
+ * sectionName): Envoy applies each to its own listeners, the profile has one limits.responseBuffer. The first was
+ * taken in silence; said at each other one.
+ */
+function sayListenersDiffer(ctx: ImportContext, g: { name: string; namespace: string }, ctps: readonly Manifest[]): void {
+  const read = (p: Manifest) => parseQuantity(obj(obj(p.value.spec).connection).bufferLimit);
+  const first = read(ctps[0]!);
+  for (const p of ctps.slice(1)) {
+    if (read(p) === first) continue;
+    ctx.warn(
+      p,
+      ['spec', 'connection', 'bufferLimit'],
+      `Gateway ${g.namespace}/${g.name} has ClientTrafficPolicies with different buffer limits (Envoy applies each to the ` +
+        `listeners it targets): aigw has one limits.responseBuffer, so the profile takes ${ctx.label(ctps[0]!)}'s`,
+    );
+    ctx.use(p, ['spec', 'targetRefs'], ['spec', 'connection', 'bufferLimit']);
+  }
 }
 
 /**
@@ -155,7 +199,7 @@ export function importTimeouts(ctx: ImportContext, timing: RouteTiming[]): void 
   // Per policy, read once; each rule then takes the last that applies to its route (its own over the Gateway's).
   const policyRequests: { ms: number | undefined; m: Manifest }[] = [];
   const policyIdles: { ms: number | undefined; m: Manifest }[] = [];
-  let connect: { ms: number; m: Manifest } | undefined;
+  const connects: { ms: number; m: Manifest }[] = [];
   for (const p of btps) {
     const t = obj(obj(p.value.spec).timeout);
     const http = obj(t.http);
@@ -169,7 +213,7 @@ export function importTimeouts(ctx: ImportContext, timing: RouteTiming[]): void 
     }
     const c = duration(ctx, p, ['spec', 'timeout', 'tcp', 'connectTimeout'], obj(t.tcp).connectTimeout);
     if (c !== undefined) {
-      connect = { ms: c, m: p };
+      connects.push({ ms: c, m: p });
       ctx.use(p, ['spec', 'timeout', 'tcp', 'connectTimeout']);
     }
   }
@@ -197,9 +241,27 @@ export function importTimeouts(ctx: ImportContext, timing: RouteTiming[]): void 
       });
     }
   }
-  if (connect)
-    ctx.set(['timeouts', 'connect'], profileDuration(connect.ms), { m: connect.m, path: ['spec', 'timeout', 'tcp', 'connectTimeout'] });
-  else if (ctx.manifests[0])
+  const connect = connects.at(-1);
+  if (connect) {
+    const path = ['spec', 'timeout', 'tcp', 'connectTimeout'];
+    ctx.set(['timeouts', 'connect'], profileDuration(connect.ms), { m: connect.m, path });
+    // A connect timeout is a route's backends' (its BackendTrafficPolicy's), the profile's every backend's: the last
+    // policy's was taken in silence, where other routes wait longer or shorter for a connection (Envoy Gateway's 10s
+    // where their policy sets none).
+    const byRoute = new PolicyReach(ctx, btps).perRoute(connects);
+    sayRoutesDiffer(
+      ctx,
+      connect.m,
+      path,
+      (route) => {
+        const own = byRoute.get(route);
+        const ms = own?.ms ?? EG_DEFAULT_CONNECT_TIMEOUT_MS;
+        if (ms === connect.ms) return undefined;
+        return own ? `a connect timeout of ${profileDuration(ms)}` : `Envoy Gateway's default connect timeout of ${profileDuration(ms)}`;
+      },
+      'aigw has one timeouts.connect for every backend, so the profile takes this one',
+    );
+  } else if (ctx.manifests[0])
     ctx.set(['timeouts', 'connect'], profileDuration(EG_DEFAULT_CONNECT_TIMEOUT_MS), { m: ctx.manifests[0], path: [] });
   if (timing.length === 0) return;
 
