@@ -25,27 +25,127 @@ export function gatewaysOf(ctx: ImportContext): { name: string; namespace: strin
   return [...out.values()];
 }
 
+/** A Gateway's key in the indexes below: its namespace and name. */
+const gatewayKey = (namespace: string, name: string): string => JSON.stringify([namespace, name]);
+
+/** Per import: each route's Gateways (gatewayKey), null for a route that names none (taken to be on every one). */
+const parentsOf = new WeakMap<ImportContext, Map<Manifest, Set<string> | null>>();
+
+function routeGateways(ctx: ImportContext, r: Manifest): Set<string> | null {
+  let byRoute = parentsOf.get(ctx);
+  if (!byRoute) parentsOf.set(ctx, (byRoute = new Map()));
+  let gateways = byRoute.get(r);
+  if (gateways === undefined) {
+    const refs = obj(r.value.spec).parentRefs;
+    const named = new Set<string>();
+    for (const x of Array.isArray(refs) ? refs : []) {
+      const ref = obj(x);
+      if (ref.kind !== undefined && ref.kind !== 'Gateway') continue;
+      named.add(gatewayKey(typeof ref.namespace === 'string' ? ref.namespace : r.namespace, String(ref.name)));
+    }
+    gateways = named.size ? named : null;
+    byRoute.set(r, gateways);
+  }
+  return gateways;
+}
+
+/** Per import, per policy kind: the Gateways (gatewayKey) each policy on the imported routes' Gateways attaches to. */
+const onGatewaysOf = new WeakMap<ImportContext, Map<string, Map<Manifest, Set<string>>>>();
+
+function gatewayPolicies(ctx: ImportContext, kind: string): Map<Manifest, Set<string>> {
+  let byKind = onGatewaysOf.get(ctx);
+  if (!byKind) onGatewaysOf.set(ctx, (byKind = new Map()));
+  let policies = byKind.get(kind);
+  if (!policies) {
+    policies = new Map();
+    for (const g of gatewaysOf(ctx)) {
+      for (const p of ctx.targeting(kind, 'Gateway', g.name, g.namespace)) {
+        const on = policies.get(p);
+        if (on) on.add(gatewayKey(g.namespace, g.name));
+        else policies.set(p, new Set([gatewayKey(g.namespace, g.name)]));
+      }
+    }
+    byKind.set(kind, policies);
+  }
+  return policies;
+}
+
+/**
+ * The imported routes a policy on a Gateway applies to: those attached to one of its Gateways (by parentRefs) without a
+ * policy of its kind of their own. Its Gateways were not asked: with two Gateways, one's rate limits, API keys and
+ * circuit breaker were imported for the other's routes too, which the cluster never applies them to.
+ */
+function gatewayReach(ctx: ImportContext, p: Manifest): Manifest[] {
+  const on = gatewayPolicies(ctx, p.kind).get(p);
+  const { byGateway, anywhere, order } = attachedIndex(ctx, p.kind);
+  // By index, not a scan of every route per policy: a Gateway's policy each on thousands of Gateways and routes.
+  const reach = new Set(anywhere);
+  for (const g of on ?? []) for (const r of byGateway.get(g) ?? []) reach.add(r);
+  return [...reach].sort((a, b) => order.get(a)! - order.get(b)!);
+}
+
+/** Per import, per policy kind: the routes that take their Gateway's policy (gatewayRoutes), by the Gateway they are on. */
+const attachedOf = new WeakMap<
+  ImportContext,
+  Map<string, { byGateway: Map<string, Manifest[]>; anywhere: Manifest[]; order: Map<Manifest, number> }>
+>();
+
+function attachedIndex(ctx: ImportContext, kind: string) {
+  let byKind = attachedOf.get(ctx);
+  if (!byKind) attachedOf.set(ctx, (byKind = new Map()));
+  let index = byKind.get(kind);
+  if (!index) {
+    index = { byGateway: new Map(), anywhere: [], order: new Map() };
+    for (const r of gatewayRoutes(ctx, kind)) {
+      index.order.set(r, index.order.size);
+      const parents = routeGateways(ctx, r);
+      if (parents === null) index.anywhere.push(r);
+      else
+        for (const g of parents) {
+          const routes = index.byGateway.get(g);
+          if (routes) routes.push(r);
+          else index.byGateway.set(g, [r]);
+        }
+    }
+    byKind.set(kind, index);
+  }
+  return index;
+}
+
 /**
  * Policies that apply to what was imported: on its Gateways, or on the HTTPRoutes its AIGatewayRoutes generate. A
  * route's own policy replaces its Gateway's unless it sets mergeType (the CRDs: "If unset, no merging occurs, and only
- * the most specific configuration takes effect"): a Gateway's policy counts only while an imported route has none of
- * its own — merged in, the Gateway's API keys were tenants the cluster refuses on that route, its retries the route's.
+ * the most specific configuration takes effect"): a Gateway's policy counts only while a route attached to that Gateway
+ * has none of its own — merged in, the Gateway's API keys were tenants the cluster refuses on that route, its retries
+ * the route's.
  */
 export function policiesFor(ctx: ImportContext, kind: string): Manifest[] {
   // Looked up by target, then kept in the order of the files: a scan of every policy per Gateway and route was quadratic.
-  const onGateway = new Set(gatewaysOf(ctx).flatMap((g) => ctx.targeting(kind, 'Gateway', g.name, g.namespace)));
+  const onGateway = gatewayPolicies(ctx, kind);
   const routes = ctx.ofKind('AIGatewayRoute');
   const onRoute = new Set(routes.flatMap((r) => ctx.targeting(kind, 'HTTPRoute', r.name, r.namespace)));
-  const gatewayApplies = routes.length === 0 || gatewayRoutes(ctx, kind).length > 0;
   const policies = ctx.ofKind(kind);
-  if (!gatewayApplies) {
-    for (const p of policies) if (onGateway.has(p) && !onRoute.has(p)) sayOverridden(ctx, kind, p, [...onRoute]);
+  const first = new Set<Manifest>();
+  for (const p of policies) {
+    if (!onGateway.has(p)) continue;
+    if (routes.length === 0 || gatewayReach(ctx, p).length > 0) first.add(p);
+    else if (!onRoute.has(p)) sayOverridden(ctx, kind, p, ownPolicies(ctx, kind, onGateway.get(p)!));
   }
   // Route-level policies override Gateway-level ones in Envoy Gateway: read them last.
-  const first = new Set(gatewayApplies ? policies.filter((p) => onGateway.has(p)) : []);
   const all = [...first, ...policies.filter((p) => onRoute.has(p) && !first.has(p))];
   for (const p of all) ctx.use(p, ['spec', 'targetRefs'], ['spec', 'targetRef']);
   return all;
+}
+
+/** The policies of `kind` of the routes attached to these Gateways: those that replace the Gateways' on them. */
+function ownPolicies(ctx: ImportContext, kind: string, gateways: ReadonlySet<string>): Manifest[] {
+  const out = new Set<Manifest>();
+  for (const r of ctx.ofKind('AIGatewayRoute')) {
+    const parents = routeGateways(ctx, r);
+    if (parents !== null && ![...parents].some((g) => gateways.has(g))) continue;
+    for (const p of ctx.targeting(kind, 'HTTPRoute', r.name, r.namespace)) out.add(p);
+  }
+  return [...out];
 }
 
 /**
@@ -57,8 +157,9 @@ export function routeScope(ctx: ImportContext, p: Manifest): Manifest[] | undefi
   if (spec.targetSelectors !== undefined) return undefined;
   const refs: unknown[] = Array.isArray(spec.targetRefs) ? spec.targetRefs : spec.targetRef ? [spec.targetRef] : [];
   if (refs.length && refs.every((x) => obj(x).kind === 'Gateway')) {
-    // On the Gateway: every route but those with a policy of this kind of their own, which the cluster applies instead.
-    const reach = gatewayRoutes(ctx, p.kind);
+    // On the Gateway: every route attached to it but those with a policy of this kind of their own, which the cluster
+    // applies instead.
+    const reach = gatewayReach(ctx, p);
     return reach.length < ctx.ofKind('AIGatewayRoute').length ? reach : undefined;
   }
   const out: Manifest[] = [];
