@@ -15,7 +15,7 @@ import { type RelayDialect, relayDialect } from '../relay/dialect.js';
 import { Downstream } from '../relay/downstream.js';
 import { type AttemptOutcome, Exchange } from '../relay/exchange.js';
 import { upstreamHeaders } from '../relay/headers.js';
-import { afterFailure, coolingMs, deadlineCutByQueue, FIRST_ATTEMPT, type AttemptState } from '../routing/attempt-policy.js';
+import { afterFailure, deadlineCutByQueue, FIRST_ATTEMPT, type AttemptState } from '../routing/attempt-policy.js';
 import { firstTokenAtHead, recordAnswerHead, recordDispatch, recordFailure, recordFirstByte } from '../routing/feedback.js';
 import { planAttempts } from '../routing/plan.js';
 import { NO_FACTS, routeRequest } from '../routing/request-facts.js';
@@ -96,9 +96,6 @@ export async function routeAndRelay(
         return sendError(ctx, outcome.error);
       }
       const now = monotonicNow();
-      // A backend that said when to come back is not sent new requests before then (the plan passes it by).
-      const cooling = coolingMs(outcome.status, outcome.retryAfterMs);
-      if (cooling > 0) target.backend.health.cool(target.upstreamModel, now, cooling);
       const decision = afterFailure(
         targets.length,
         state,

@@ -96,22 +96,6 @@ export interface Decision {
  */
 const OVERLOAD: ReadonlySet<number> = new Set([429, 503, 529]);
 
-/**
- * The longest a backend's retry-after keeps its target out of new requests' plans (ms): a backend's clock or its
- * arithmetic may be wrong (an hour, a date years ahead), and a replica that recovered sooner is not left idle for it.
- */
-export const MAX_COOLING_MS = 60_000;
-
-/**
- * How long an overload answer (429, 503, 529) with a retry-after keeps its target out of new requests' plans (0: not
- * at all; upstream/health.ts cool). Without it, a replica that answered 429 with retry-after 10 was sent the very next
- * request, which failed over after the same refusal — every other request under `weighted` for those 10 s.
- */
-export function coolingMs(status: number | undefined, retryAfterMs: number | undefined): number {
-  if (retryAfterMs === undefined || !(retryAfterMs > 0) || !OVERLOAD.has(status ?? 0)) return 0;
-  return Math.min(retryAfterMs, MAX_COOLING_MS);
-}
-
 export const FIRST_ATTEMPT: AttemptState = { tried: 1, index: 0, quickRetried: false, statusCounted: false };
 
 /**

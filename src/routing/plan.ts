@@ -4,8 +4,7 @@
  * then the list's other healthy targets by weight (equals in a random turn of their order; a sticky session's in its
  * own rendezvous order), then each fallback model's targets the same way — its pick
  * made only once the attempt loop reaches it (Plan.at).
- * Ejected backends are left out — unless every one is ejected, when the plan ignores ejection (panic mode) — and so are
- * targets cooling for a backend's retry-after, unless every target left is cooling: then the soonest to cool down.
+ * Ejected backends are left out — unless every one is ejected, when the plan ignores ejection (panic mode).
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ModelRoute, RouteGroups, Target, TargetGroup } from './route-table.js';
@@ -131,8 +130,6 @@ export class Plan {
      * model stays routable rather than refusing everyone because its backends recently failed.
      */
     readonly panic: boolean,
-    /** The instant retry-afters were judged at (RouteClock.cooling): a fallback reached later is ordered as the rest. */
-    private readonly cooling: number,
     private readonly route: ModelRoute,
     private readonly routes: ReadonlyMap<string, ModelRoute>,
     private readonly ctx: RouteContext,
@@ -160,13 +157,10 @@ export class Plan {
     const g = groupFor(fb, this.ctx);
     const clock = this.route.clock;
     const was = clock.now;
-    const wasCooling = clock.cooling;
     clock.now = this.panic ? Number.POSITIVE_INFINITY : this.ctx.now;
-    clock.cooling = this.cooling;
     const session = sessionOf(fb, this.ctx);
     const first = pickFirst(g, fb, this.ctx, session);
     clock.now = was;
-    clock.cooling = wasCooling;
     if (first >= 0) order(this.targets, b[k]!, b[k + 1]!, g.targets[first]!, session, this.ctx.rng);
   }
 
@@ -210,50 +204,15 @@ function order(out: Target[], start: number, end: number, pick: Target, session:
 }
 
 export function planAttempts(route: ModelRoute, routes: ReadonlyMap<string, ModelRoute>, ctx: RouteContext): Plan {
-  const clock = route.clock;
-  clock.now = ctx.now;
-  clock.cooling = ctx.now;
+  route.clock.now = ctx.now;
   const bounds = route.fallbacks.length > 0 ? [] : undefined;
   const targets = orderedTargets(route, routes, ctx, bounds);
-  if (targets.length > 0) return new Plan(targets, false, ctx.now, route, routes, ctx, bounds);
-  // Every target left is cooling (or ejected): the ones that cool down soonest are tried, as the backends said — never
-  // none, so a lone replica that said retry-after is tried as before.
-  const soonest = soonestCooled(route, routes, ctx);
-  if (soonest !== undefined) {
-    clock.cooling = soonest;
-    if (bounds) bounds.length = 0;
-    const cooled = orderedTargets(route, routes, ctx, bounds);
-    clock.cooling = ctx.now;
-    if (cooled.length > 0) return new Plan(cooled, false, soonest, route, routes, ctx, bounds);
-  }
-  clock.now = Number.POSITIVE_INFINITY;
-  clock.cooling = Number.POSITIVE_INFINITY;
+  if (targets.length > 0) return new Plan(targets, false, route, routes, ctx, bounds);
+  route.clock.now = Number.POSITIVE_INFINITY;
   if (bounds) bounds.length = 0;
   const all = orderedTargets(route, routes, ctx, bounds);
-  clock.now = ctx.now;
-  clock.cooling = ctx.now;
-  return new Plan(all, true, Number.POSITIVE_INFINITY, route, routes, ctx, bounds);
-}
-
-/**
- * When the first of the request's targets (its list's and its fallbacks') that is cooling and not ejected cools down;
- * undefined when none is cooling.
- */
-function soonestCooled(route: ModelRoute, routes: ReadonlyMap<string, ModelRoute>, ctx: RouteContext): number | undefined {
-  let soonest = Number.POSITIVE_INFINITY;
-  const consider = (g: TargetGroup): void => {
-    for (const t of g.targets) {
-      const health = t.backend.health;
-      const end = health.coolingEnd(t.upstreamModel);
-      if (t.weight > 0 && end > ctx.now && end < soonest && health.available(ctx.now)) soonest = end;
-    }
-  };
-  consider(groupFor(route, ctx));
-  for (const name of route.fallbacks) {
-    const fb = fallbackRoute(name, routes, ctx);
-    if (fb) consider(groupFor(fb, ctx));
-  }
-  return soonest === Number.POSITIVE_INFINITY ? undefined : soonest;
+  route.clock.now = ctx.now;
+  return new Plan(all, true, route, routes, ctx, bounds);
 }
 
 function orderedTargets(

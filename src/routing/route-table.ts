@@ -17,11 +17,6 @@ import { TargetList } from './strategies/choose.js';
  */
 export interface RouteClock {
   now: number;
-  /**
-   * The instant a backend's retry-after is judged at (upstream/health.ts cool): `now`, or — when every target a request
-   * could take is cooling or ejected — the soonest a cooling one cools down, so that one is tried (routing/plan.ts).
-   */
-  cooling: number;
 }
 
 /** One target of one list: a strategy's Candidate whose load and health are read live from its backend. */
@@ -61,8 +56,7 @@ export class Target implements Candidate {
   }
 
   get eligible(): boolean {
-    const health = this.backend.health;
-    return health.available(this.clock.now) && health.coolingEnd(this.upstreamModel) <= this.clock.cooling;
+    return this.backend.health.available(this.clock.now);
   }
 
   /** Requests on the backend's connections and waiting for one (every model it serves shares them). */
@@ -240,7 +234,7 @@ export function buildRouteTable(
   backends: ReadonlyMap<string, BackendRuntime>,
   previous?: ReadonlyMap<string, ModelRoute>,
 ): Map<string, ModelRoute> {
-  const clock: RouteClock = { now: 0, cooling: 0 };
+  const clock: RouteClock = { now: 0 };
   const drafts = new Map(Object.entries(profile.models).map(([name, m]) => [name, draft(name, m, backends, clock)]));
   if (previous) {
     for (const [name, d] of drafts) {

@@ -18,8 +18,6 @@ export class BackendHealth {
   private ejections = 0;
   /** Ejections so far, never reset: which one an attempt was sent under (`epoch`). */
   private ejectionsEver = 0;
-  /** Per upstream model, when the retry-after of the backend's last overload answer for it ends (cool). */
-  private coolingUntil: Map<string, number> | undefined;
 
   constructor(private policy: OutlierPolicy) {}
 
@@ -58,22 +56,6 @@ export class BackendHealth {
     this.failures = 0;
     this.ejections = 0;
     return recovered;
-  }
-
-  /**
-   * The backend answered a request for `model` with an overload (429, 503, 529) and a retry-after of `ms`: new requests'
-   * plans pass that model here by until then (routing/plan.ts) — not an ejection, and no failure: the backend is well,
-   * it said when to come back. Past entries are dropped as another is written (the keys are the profile's models).
-   */
-  cool(model: string, now: number, ms: number): void {
-    const m = (this.coolingUntil ??= new Map());
-    for (const [k, until] of m) if (until <= now) m.delete(k);
-    m.set(model, now + ms);
-  }
-
-  /** When the retry-after `model` is cooling for here ends (0: none). */
-  coolingEnd(model: string): number {
-    return this.coolingUntil?.get(model) ?? 0;
   }
 
   /** Records a failure; returns the cooldown in ms when it caused an ejection, else 0. */

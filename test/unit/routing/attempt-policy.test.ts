@@ -4,10 +4,8 @@ import {
   type AttemptFailure,
   type AttemptState,
   afterFailure,
-  coolingMs,
   deadlineCutByQueue,
   FIRST_ATTEMPT,
-  MAX_COOLING_MS,
 } from '../../../src/routing/attempt-policy.js';
 
 const limits = { attempts: 3, retryAfterCapMs: 1000 };
@@ -137,19 +135,5 @@ describe('the attempt policy', () => {
     expect(deadlineCutByQueue(1999, 2000)).toBe(true);
     // No deadline: nothing was cut.
     expect(deadlineCutByQueue(1999, 0)).toBe(false);
-  });
-
-  it("keeps a target out of new requests' plans for an overload answer's retry-after, at most a minute", () => {
-    expect(coolingMs(429, 10_000)).toBe(10_000);
-    expect(coolingMs(503, 2000)).toBe(2000);
-    expect(coolingMs(529, 2000)).toBe(2000);
-    // An hour, or a number past any clock: a minute.
-    expect(coolingMs(429, 3_600_000)).toBe(MAX_COOLING_MS);
-    expect(coolingMs(429, Number.POSITIVE_INFINITY)).toBe(MAX_COOLING_MS);
-    // No retry-after, none to wait, or not an overload answer: not at all.
-    expect(coolingMs(429, undefined)).toBe(0);
-    expect(coolingMs(429, 0)).toBe(0);
-    expect(coolingMs(500, 10_000)).toBe(0);
-    expect(coolingMs(undefined, 10_000)).toBe(0);
   });
 });

@@ -344,41 +344,6 @@ describe('what stays as it was', () => {
     expect(panic.panic).toBe(true);
     expect(new Set(names(panic))).toEqual(new Set(['a', 'b']));
   });
-
-  it("leaves a target cooling for its backend's retry-after out; when every one is, the soonest to cool down — never none", () => {
-    const three = '  m: { strategy: least-request, targets: [{ backend: a }, { backend: b }, { backend: c }] }';
-    const { routes, backends } = table(three, ['a', 'b', 'c']);
-    // Before: every plan had a, which said retry-after 10 s, and a third of the next requests were sent to it first.
-    backends.get('a')!.health.cool('m', 1000, 10_000);
-    for (let i = 0; i < 20; i++) expect(names(plan(routes, 'm', NO_FACTS, {}, new Rng(i)))).not.toContain('a');
-    backends.get('b')!.health.cool('m', 1000, 5000);
-    backends.get('c')!.health.cool('m', 1000, 30_000);
-    const cooled = plan(routes, 'm');
-    expect(cooled.panic).toBe(false);
-    expect(names(cooled)).toEqual(['b']);
-    // An ejected target is passed by still: b ejected, a is the soonest left.
-    backends.get('b')!.health.failure(1000);
-    expect(names(plan(routes, 'm'))).toEqual(['a']);
-    // Its retry-after over, a target is planned again.
-    const later = planAttempts(routes.get('m')!, routes, {
-      headers: {},
-      tenant: undefined,
-      now: 11_000,
-      facts: NO_FACTS,
-      state,
-      rng: new Rng(1),
-    });
-    expect(new Set(names(later))).toEqual(new Set(['a', 'b']));
-    // Cooling is the model's at that backend: another model there is planned.
-    const { routes: two, backends: theirs } = table(
-      `  p: { targets: [{ backend: a }], fallbacks: [q] }
-  q: { targets: [{ backend: a, model: other }, { backend: b }] }`,
-      ['a', 'b'],
-    );
-    theirs.get('a')!.health.cool('p', 1000, 10_000);
-    expect(names(plan(two, 'p'))).toHaveLength(2);
-    expect(plan(two, 'p').targets.every((t) => t.upstreamModel !== 'p')).toBe(true);
-  });
 });
 
 describe('a fallback model is chosen from only when a request reaches it', () => {
