@@ -6,10 +6,11 @@
 // so that a new release changes CI only when bumped here; an argument overrides them (a major: its newest at the
 // first fetch, cached as that major from then on).
 // Usage: node scripts/test-other-nodes.js [VERSION ...]
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stripVTControlCharacters } from 'node:util';
 
 const PINNED = ['22.23.5', '24.22.3'];
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -52,6 +53,49 @@ function nodeBinary(version) {
   return bin;
 }
 
+/**
+ * vitest's lines that say what failed: on stdout, each failed file and test; on stderr, its summary of failures
+ * (from "Failed Tests" or "Unhandled Errors" on). Bounded: the summary can hold a whole diff.
+ */
+const SUMMARY_START = /⎯ (Failed Tests|Unhandled )/;
+const FAILED_LINE = /^\s*(×|✗|FAIL\s)|\d+ failed\)/;
+const MAX_FAILURE_LINES = 80;
+
+/** The suite under `env`'s Node: its output passed through as it comes, and the lines that say what failed. */
+function runSuite(env) {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn('npm', ['run', 'test:run'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const failures = [];
+    const keep = (line) => {
+      if (line !== '' && failures.length < MAX_FAILURE_LINES) failures.push(line);
+    };
+    let inSummary = false;
+    readLines(child.stdout, process.stdout, (line) => {
+      if (FAILED_LINE.test(line)) keep(line);
+    });
+    readLines(child.stderr, process.stderr, (line) => {
+      if (SUMMARY_START.test(line)) inSummary = true;
+      if (inSummary) keep(line);
+    });
+    child.on('error', reject);
+    child.on('close', (status, signal) => resolvePromise({ status, signal, failures }));
+  });
+}
+
+/** Passes `from` through to `to`, and hands each of its lines, without colours, to `onLine`. */
+function readLines(from, to, onLine) {
+  let rest = '';
+  from.on('data', (chunk) => {
+    to.write(chunk);
+    const lines = (rest + chunk.toString('utf8')).split('\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) onLine(stripVTControlCharacters(line).trimEnd());
+  });
+  from.on('end', () => {
+    if (rest) onLine(stripVTControlCharacters(rest).trimEnd());
+  });
+}
+
 const results = [];
 for (const version of versions) {
   const bin = nodeBinary(version);
@@ -62,9 +106,14 @@ for (const version of versions) {
   const env = { ...process.env, PATH: `${dirname(bin)}:${process.env.PATH}` };
   // Not --silent: npm then says how the run ended (an exit code, or the signal that killed it), which a run that
   // dies without vitest's summary leaves nowhere else.
-  const r = spawnSync('npm', ['run', 'test:run'], { cwd: root, env, stdio: 'inherit' });
-  if (r.error) throw r.error;
-  results.push({ actual, ok: r.status === 0, how: r.signal ? `killed by ${r.signal}` : `exit ${r.status}` });
+  const r = await runSuite(env);
+  results.push({ actual, ok: r.status === 0, how: r.signal ? `killed by ${r.signal}` : `exit ${r.status}`, failures: r.failures });
+}
+// A CI log is often read from its end: what failed under an earlier Node, printed mid-log, is said again here.
+for (const r of results) {
+  if (r.ok || r.failures.length === 0) continue;
+  console.log(`\ntest:nodes: what failed under Node ${r.actual} (from its output above):`);
+  for (const line of r.failures) console.log(`  ${line}`);
 }
 console.log(`\ntest:nodes: ${results.map((r) => `${r.actual} ${r.ok ? 'passed' : `FAILED (${r.how})`}`).join(', ')}`);
 process.exit(results.every((r) => r.ok) ? 0 : 1);
