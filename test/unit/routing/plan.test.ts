@@ -61,6 +61,7 @@ function chat(model: string, text: string, extra: Partial<ProxyRequest> = {}): P
     maxTokens: 100,
     lengthBound: 100,
     choices: 1,
+    echoesPrompt: false,
     ...extra,
   };
 }
