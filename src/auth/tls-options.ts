@@ -5,7 +5,7 @@
  */
 import { MAX_PROFILE_FILE_BYTES, readSmallFile } from '../core/small-file.js';
 import { isAbsolute, resolve } from 'node:path';
-import { X509Certificate } from 'node:crypto';
+import { constants, X509Certificate } from 'node:crypto';
 import { createSecureContext, type Server as TlsServer } from 'node:tls';
 import type { Profile } from '../profile/schema.js';
 
@@ -20,6 +20,8 @@ export interface TlsServerOptions {
   /** Refuse the handshake without a certificate verified against clientCa (requireClientCert). */
   rejectUnauthorized: boolean;
   minVersion: 'TLSv1.2';
+  /** SSL_OP_NO_TICKET with clientCa (no session resumption: see loadTlsOptions), else 0. */
+  secureOptions: number;
 }
 
 export type TlsProblemCode = 'tls_file_unreadable' | 'tls_invalid';
@@ -58,6 +60,12 @@ export async function loadTlsOptions(cfg: TlsConfig, baseDir: string): Promise<T
     requestCert: cfg.clientCa !== undefined,
     rejectUnauthorized: cfg.requireClientCert,
     minVersion: 'TLSv1.2',
+    // No session resumption where client certificates name tenants: a resumed session holds the client's certificate
+    // but not the chain it sent at its full handshake, and the chain node:tls builds for it stops where tls.clientCa
+    // holds no issuer — a certificate of an intermediate CA (the client sends it; the CA file holds the root) was
+    // "not signed by the gateway's client CA" on every resumed connection, 401 for every request but a client's first
+    // (node:https's and undici's agents resume by default). A full handshake gives auth/mtls.ts the chain to check.
+    secureOptions: cfg.clientCa === undefined ? 0 : constants.SSL_OP_NO_TICKET,
   };
   try {
     createSecureContext(options);
@@ -70,7 +78,13 @@ export async function loadTlsOptions(cfg: TlsConfig, baseDir: string): Promise<T
 
 /** Swaps a running server's certificates and client-certificate policy; connections already open keep theirs. */
 export function applyTlsOptions(server: TlsServer, o: TlsServerOptions): void {
-  server.setSecureContext({ cert: o.cert, key: o.key, ...(o.ca ? { ca: o.ca } : {}), minVersion: o.minVersion });
+  server.setSecureContext({
+    cert: o.cert,
+    key: o.key,
+    ...(o.ca ? { ca: o.ca } : {}),
+    minVersion: o.minVersion,
+    secureOptions: o.secureOptions,
+  });
   // Read per connection by node:tls; setSecureContext leaves them alone.
   const policy = server as TlsServer & { requestCert: boolean; rejectUnauthorized: boolean };
   policy.requestCert = o.requestCert;
