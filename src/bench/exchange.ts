@@ -248,8 +248,10 @@ export class BenchExchange implements Dispatcher.DispatchHandler {
           r.code = label(j.error.code) ?? 'error_body';
           const type = label(j.error.type);
           if (type) r.errorType = type;
-        } else if (!Array.isArray(j.choices)) {
-          // No choices: nothing a client reads an answer from (openai-node's `choices[0]` throws).
+        } else if (!Array.isArray(j.choices) || !readable(j.choices[0])) {
+          // No choice with a message (no choices, `choices: []`, `[null]`, a choice without one): nothing a client reads
+          // an answer from (`choices[0].message.content` throws), as a stream that says and finishes nothing is none.
+          // Only a missing array was caught: a target answering every request 200 {"choices":[]} read 100 % completed.
           r.code = 'invalid_body';
         } else {
           if (j.usage) this.usage(j.usage);
@@ -282,6 +284,13 @@ export class BenchExchange implements Dispatcher.DispatchHandler {
     if (this.o.keepText) this.rec.text = this.textParts.length ? this.text + this.textParts.join('') : this.text;
     this.o.done(this.rec);
   }
+}
+
+/** A choice a client reads an answer from: a chat choice's message, or a completion's text. */
+function readable(c: unknown): boolean {
+  if (!c || typeof c !== 'object') return false;
+  const { message, text } = c as { message?: unknown; text?: unknown };
+  return (!!message && typeof message === 'object') || typeof text === 'string';
 }
 
 /** Absent, or a whole number of tokens an answer can have. */

@@ -41,6 +41,9 @@ describe('a 200 whose body is an error, not an answer', () => {
     ['an error object', { error: { message: 'You exceeded your current quota', type: 'insufficient_quota', code: 'insufficient_quota' } }],
     ['an error without a code', { error: { message: 'upstream failed' } }],
     ['no choices at all', { object: 'chat.completion', usage: { prompt_tokens: 1, completion_tokens: 1 } }],
+    ['an empty choices array', { object: 'chat.completion', choices: [], usage: { prompt_tokens: 1, completion_tokens: 1 } }],
+    ['a choice without a message', { object: 'chat.completion', choices: [{ index: 0, finish_reason: 'stop' }] }],
+    ['a null choice', { object: 'chat.completion', choices: [null] }],
   ])('is a failure of the load (%s), and throughput counts it in its errors', async (_name, body) => {
     const url = await target((_b, res) => json(res, 200, body));
     let given = 0;
@@ -51,6 +54,15 @@ describe('a 200 whose body is an error, not an answer', () => {
     const t = await throughput(benchContext({ url, mocks: {} }, { durationMs: 200, connections: 1 }));
     expect(t.figures['throughput.completed']).toBe(0);
     expect(t.figures['throughput.errors']).toBe(1);
+  });
+
+  it.each([
+    ['a tool call (content null)', { choices: [{ message: { content: null, tool_calls: [] }, finish_reason: 'tool_calls' }] }],
+    ["a completion's text", { choices: [{ text: 'ok', finish_reason: 'stop' }] }],
+  ])('still counts an answer a client reads as completed (%s)', async (_name, body) => {
+    const url = await target((_b, res) => json(res, 200, body));
+    const t = await throughput(benchContext({ url, mocks: {} }, { durationMs: 200, connections: 1 }));
+    expect(t.figures['throughput.errors']).toBe(0);
   });
 
   it('still counts a whole answer as completed', async () => {
