@@ -3,10 +3,10 @@
  * and names what tripped beyond it (413, 502, a cut at N bytes).
  */
 import { chatPromptKey, MEAN_TOKEN_BYTES } from '../mock/text.js';
-import { chatBody, deltaText, post, stream } from './client.js';
+import { type Answer, chatBody, deltaText, post, stream } from './client.js';
 import type { BenchContext, ScenarioResult } from './context.js';
 import { Checker } from './long.js';
-import { statusAndCode } from './record.js';
+import { label, statusAndCode } from './record.js';
 
 /** The largest size tried: the largest --long-sizes, else 64 MiB. */
 const maxOf = (ctx: BenchContext) => (ctx.longSizes?.length ? Math.max(...ctx.longSizes) : 64 * 1024 * 1024);
@@ -67,6 +67,24 @@ function textVerdict(check: Checker, tokens: number, how: string): string | true
   return `${how} after ${check.matched} bytes of text, short of its ${tokens} tokens`;
 }
 
+/**
+ * A request body passes when it was answered: a whole 200 with choices. A 200 whose body is an error (a gateway's
+ * "request too large" said with status 200), or no answer at all, is where the size tripped — taken on its status
+ * alone, such a body passed every size and `sweep.requestBytes` read the largest tried.
+ */
+function requestVerdict(r: Answer): string | true {
+  if (r.status !== 200) return statusAndCode(r.status, r.body);
+  if (!r.complete) return `cut at ${r.body.length} bytes`;
+  let j: { error?: unknown; choices?: unknown } | null;
+  try {
+    j = JSON.parse(r.body.toString()) as { error?: unknown; choices?: unknown } | null;
+  } catch {
+    return 'a 200 whose body is not JSON';
+  }
+  if (j?.error) return `200 ${label((j.error as { code?: unknown }).code) ?? 'error'}: an error body`;
+  return Array.isArray(j?.choices) ? true : 'a 200 without choices';
+}
+
 export async function sweep(ctx: BenchContext): Promise<ScenarioResult> {
   ctx.live.begin('sweep');
   const request = await search(ctx, 'request body', async (size) => {
@@ -75,7 +93,7 @@ export async function sweep(ctx: BenchContext): Promise<ScenarioResult> {
       pace: false,
       signal: ctx.signal,
     });
-    return r.status === 200 ? true : statusAndCode(r.status, r.body);
+    return requestVerdict(r);
   });
   const answer = await search(ctx, 'answer', async (size) => {
     const tokens = Math.ceil(size / MEAN_TOKEN_BYTES);

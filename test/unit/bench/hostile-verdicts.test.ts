@@ -194,6 +194,25 @@ describe('sweep against a target that ends each answer cleanly after its first w
     expect(r.lines.join('\n')).toMatch(/largest stream 0KiB \(beyond: .*\d+ bytes of text/);
   });
 
+  it('proves no request size a 200 error body answered: the largest passing is below the first such answer', async () => {
+    const url = await target((body, res) => {
+      // A gateway that says "too large" with status 200, past 100 KiB of request.
+      if (JSON.stringify(body).length > 100 * 1024)
+        return json(res, 200, { error: { message: 'request too large', type: 'invalid_request_error', code: 'request_too_large' } });
+      const full = textOf(body, Number(body.max_tokens));
+      if (body.stream === true) {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.end(`data: ${JSON.stringify({ choices: [{ delta: { content: full } }] })}\n\ndata: [DONE]\n\n`);
+      } else json(res, 200, { choices: [{ message: { role: 'assistant', content: full } }] });
+    });
+    const r = await sweep(benchContext({ url, mocks: {} }, { durationMs: 100, drainMs: 5000, longSizes: [256 * 1024] }));
+    expect(r.figures['sweep.requestBytes']).toBeGreaterThanOrEqual(64 * 1024);
+    expect(r.figures['sweep.requestBytes']).toBeLessThan(100 * 1024);
+    expect(r.lines.join('\n')).toMatch(/largest request body .*\(beyond: 200 request_too_large: an error body\)/);
+    // The answers themselves were whole.
+    expect(r.figures).toMatchObject({ 'sweep.answerBytes': 256 * 1024, 'sweep.streamBytes': 256 * 1024 });
+  });
+
   it('still proves the sizes a whole answer passes', async () => {
     const url = await target((body, res) => {
       const full = textOf(body, Number(body.max_tokens));

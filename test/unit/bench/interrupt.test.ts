@@ -210,8 +210,9 @@ describe('sweep, interrupted', () => {
     const r = await run;
     // Seconds, not the never of an answer that does not end.
     expect(performance.now() - t0).toBeLessThan(5000);
-    // The first request body was answered 200 (accepted) before the cut; no answer or stream was whole.
-    expect(r.figures['sweep.requestBytes']).toBe(64 * 1024);
+    // No size proven: the first request body's answer began (200) but never came whole before the cut, and no answer or
+    // stream was whole.
+    expect(r.figures['sweep.requestBytes']).toBe(0);
     expect(r.figures['sweep.answerBytes']).toBe(0);
     expect(r.figures['sweep.streamBytes']).toBe(0);
     for (const line of r.lines) expect(line).toMatch(/beyond: not searched further: the run was interrupted/);
