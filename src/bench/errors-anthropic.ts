@@ -1,5 +1,6 @@
 /** The `errors` cases as @anthropic-ai/sdk sees them, for `--api anthropic` (Anthropic's classes and error types). */
 import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
 import { answerDeadlineMs, post, withDeadline } from './client.js';
 import type { BenchContext } from './context.js';
 
@@ -16,9 +17,29 @@ export const targetOnlyFetch: typeof fetch = (input, init) => fetch(input, { ...
  * targetOnlyFetch with the answer's deadline (answerDeadlineMs) on the whole exchange, body included: the SDKs'
  * `timeout` ends with the headers, and a 200 that trickles (or pings a stream for ever) held a case for good.
  */
-export function deadlineFetch(ctx: BenchContext): typeof fetch {
+export function deadlineFetch(ctx: BenchContext, onCut?: () => void): typeof fetch {
   // The timer is not cleared when the answer ends (the SDK reads the body later): unref'd, it fires on nothing.
-  return (input, init) => targetOnlyFetch(input, { ...init, signal: withDeadline(ctx, init?.signal ?? undefined).signal });
+  return (input, init) => {
+    const deadline = withDeadline(ctx, init?.signal ?? undefined);
+    if (onCut) deadline.signal.addEventListener('abort', () => deadline.expired() && onCut(), { once: true });
+    return targetOnlyFetch(input, { ...init, signal: deadline.signal });
+  };
+}
+
+/**
+ * Whether a mid-stream case's error is the bench giving up on the answer, not the target's failure said to the client: a
+ * stream cut at the answer's deadline (`cut`: the bench's own, or the SDK's timeout) never ended and never said it
+ * failed. Taken for "the stream throws", a gateway that held its client's stream open for good once the backend reset
+ * (or never answered it) passed the case.
+ */
+export function cutByBench(cut: boolean, e: unknown): boolean {
+  return (
+    cut ||
+    e instanceof Anthropic.APIConnectionTimeoutError ||
+    e instanceof Anthropic.APIUserAbortError ||
+    e instanceof OpenAI.APIConnectionTimeoutError ||
+    e instanceof OpenAI.APIUserAbortError
+  );
 }
 
 export function anthropicErrorCases(ctx: BenchContext): ErrorCase[] {
@@ -67,14 +88,23 @@ export function anthropicErrorCases(ctx: BenchContext): ErrorCase[] {
     [
       'mid-stream failure → the stream throws (event: error)',
       async () => {
-        const s = client.messages.stream({
+        // A client of its own: only this case's exchanges mark it cut (an earlier case's deadline fires later, on nothing).
+        let cut = false;
+        const own = new Anthropic({
+          baseURL: ctx.target.url,
+          apiKey: ctx.apiKey ?? 'none',
+          maxRetries: 0,
+          timeout: answerDeadlineMs(ctx),
+          fetch: deadlineFetch(ctx, () => (cut = true)),
+        });
+        const s = own.messages.stream({
           model: ctx.model,
           messages: [{ role: 'user', content: 'break [[mock fault=reset-after:3 ttft=0ms tps=0]]' }],
           max_tokens: 50,
         });
         return (await s.finalMessage().then(
           () => false,
-          (e: unknown) => e instanceof Anthropic.APIError,
+          (e: unknown) => e instanceof Anthropic.APIError && !cutByBench(cut, e),
         )) as boolean;
       },
     ],

@@ -6,7 +6,7 @@
 import OpenAI from 'openai';
 import { answerDeadlineMs, post } from './client.js';
 import type { BenchContext, ScenarioResult } from './context.js';
-import { anthropicErrorCases, deadlineFetch, type ErrorCase } from './errors-anthropic.js';
+import { anthropicErrorCases, cutByBench, deadlineFetch, type ErrorCase } from './errors-anthropic.js';
 
 function openAICases(ctx: BenchContext): ErrorCase[] {
   const client = new OpenAI({
@@ -54,12 +54,26 @@ function openAICases(ctx: BenchContext): ErrorCase[] {
     [
       'mid-stream failure → the stream throws',
       async () => {
+        // A client of its own: only this case's exchanges mark it cut (an earlier case's deadline fires later, on nothing).
+        let cut = false;
+        const own = new OpenAI({
+          baseURL: `${ctx.target.url}/v1`,
+          apiKey: ctx.apiKey ?? 'none',
+          maxRetries: 0,
+          timeout: answerDeadlineMs(ctx),
+          fetch: deadlineFetch(ctx, () => (cut = true)),
+        });
         try {
-          const s = await ask('break [[mock fault=reset-after:3 ttft=0ms tps=0]]', { stream: true, max_tokens: 50 });
-          for await (const _ of s as unknown as AsyncIterable<unknown>) void _;
+          const s = await own.chat.completions.create({
+            model: ctx.model,
+            messages: [{ role: 'user', content: 'break [[mock fault=reset-after:3 ttft=0ms tps=0]]' }],
+            max_tokens: 50,
+            stream: true,
+          });
+          for await (const _ of s) void _;
           return false;
-        } catch {
-          return true;
+        } catch (e) {
+          return !cutByBench(cut, e);
         }
       },
     ],

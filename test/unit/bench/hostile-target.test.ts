@@ -22,6 +22,7 @@ import { type RequestRecord, usageCount } from '../../../src/bench/record.js';
 import { prepared } from '../../../src/bench/workload.js';
 import { chatPromptKey, generateText } from '../../../src/mock/text.js';
 import { benchContext } from '../../helpers/bench-context.js';
+import { anthropicEvent, messageStart } from '../../helpers/anthropic-sse.js';
 import { useServer } from '../../helpers/upstream.js';
 
 const target = useServer;
@@ -238,6 +239,57 @@ describe('the errors scenario against a target that never finishes an answer', (
       expect(r.lines.join('\n')).toMatch(/FAIL unknown model/);
     },
   );
+});
+
+describe("the errors scenario's mid-stream case against a target that never says the stream failed", () => {
+  /**
+   * Answers the case's `break` request (every other with a 500) with three chunks, then: `hang` keeps the stream open
+   * with pings, `silent` never answered at all, `error` sends the error event a client reads as the failure and ends.
+   */
+  const breaking = (api: 'openai' | 'anthropic', after: 'hang' | 'silent' | 'error') =>
+    target((req, res) => {
+      let text = '';
+      req.on('data', (d) => (text += d));
+      req.on('end', () => {
+        if (!text.includes('break'))
+          return void res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":{"message":"x"}}');
+        if (after === 'silent') return;
+        sse(res);
+        if (api === 'openai') for (let i = 0; i < 3; i++) res.write(chunk({}));
+        else {
+          res.write(messageStart({ input_tokens: 1, output_tokens: 0 }));
+          res.write(anthropicEvent('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }));
+          for (let i = 0; i < 3; i++)
+            res.write(anthropicEvent('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'ok' } }));
+        }
+        if (after === 'error') {
+          const error = { type: 'api_error', message: 'upstream reset' };
+          return void res.end(api === 'openai' ? `data: ${JSON.stringify({ error })}\n\n` : anthropicEvent('error', { error }));
+        }
+        const t = setInterval(() => res.write(': ping\n\n'), 20);
+        res.on('close', () => clearInterval(t));
+      });
+    });
+
+  it.each([
+    ['openai', 'hang'],
+    ['openai', 'silent'],
+    ['anthropic', 'hang'],
+    ['anthropic', 'silent'],
+  ] as const)(
+    'fails the case (%s, %s): a stream cut at its deadline is the bench giving up, not the stream throwing',
+    async (api, after) => {
+      const url = await breaking(api, after);
+      const r = await errorsScenario(deadlineContext(url, { api }));
+      expect(r.lines.join('\n')).toMatch(/FAIL mid-stream failure/);
+    },
+  );
+
+  it.each(['openai', 'anthropic'] as const)('passes it when the stream says it failed (%s)', async (api) => {
+    const url = await breaking(api, 'error');
+    const r = await errorsScenario(deadlineContext(url, { api }));
+    expect(r.lines.join('\n')).toMatch(/ok\s+mid-stream failure/);
+  });
 });
 
 describe('the long scenario against a target whose JSON is not the shape asked for', () => {
