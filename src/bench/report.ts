@@ -66,12 +66,20 @@ export function interruption(r: BenchReport): string | undefined {
 
 /**
  * Figures where bigger is better; for every other numeric figure, smaller is better. The sizes sweep proves, the
- * routing scenarios' savings and avoidance, split's stickiness and stream's completed count are bigger-is-better too:
- * read the other way, the largest answer passing falling from 64 MiB to 1 MiB (a 1 MiB buffer now cutting) was an
- * improvement, and `--compare` passed it, while more streams completed was a regression.
+ * routing scenarios' savings and avoidance, split's stickiness, stream's completed count and the size long's first cut
+ * came at are bigger-is-better too: read the other way, the largest answer passing falling from 64 MiB to 1 MiB (a 1 MiB
+ * buffer now cutting) was an improvement, and `--compare` passed it, while more streams completed was a regression.
  */
 const HIGHER_IS_BETTER =
-  /rps|ratio|fidelity|faithful|conformance|tokensPerSecond|honest|_throughput|goodput|completed$|saturationRate|maxGoodput|\.p$|^sweep\.\w+Bytes$|\.saving$|\.hitRate$|[sS]aved(Tokens)?$|\.avoided$|\.shareMoved$|\.stickiness$|^stream\.count$/;
+  /rps|ratio|fidelity|faithful|conformance|tokensPerSecond|honest|_throughput|goodput|completed$|saturationRate|maxGoodput|\.p$|^sweep\.\w+Bytes$|\.saving$|\.hitRate$|[sS]aved(Tokens)?$|\.avoided$|\.shareMoved$|\.stickiness$|^stream\.count$|^long\.truncatedAt$/;
+
+/**
+ * Figures whose ideal is 1, worse the further from it either way: ratelimit's ratio, what a window admitted over the limit
+ * (above it the limit was not enforced, below it the key got less than it pays for). Read as bigger-is-better (it
+ * matched `ratio`, meant for overhead.ratio), a ratio going from 0.97 to 3 — a gateway that stopped enforcing its
+ * limit — was an improvement, and `--compare` passed it. Worse when the distance grew by more than the threshold.
+ */
+const IDEAL_ONE = /^ratelimit\.ratio$/;
 
 export interface Delta {
   key: string;
@@ -89,7 +97,11 @@ export function deltas(a: BenchReport, b: BenchReport, threshold = 0.1): Delta[]
     const y = b.figures[key];
     if (typeof x !== 'number' || typeof y !== 'number') continue;
     const change = x === 0 ? (y === 0 ? 0 : Number.POSITIVE_INFINITY) : (y - x) / Math.abs(x);
-    const worse = HIGHER_IS_BETTER.test(key) ? change < -threshold : change > threshold;
+    const worse = IDEAL_ONE.test(key)
+      ? Math.abs(y - 1) - Math.abs(x - 1) > threshold
+      : HIGHER_IS_BETTER.test(key)
+        ? change < -threshold
+        : change > threshold;
     out.push({ key, before: x, after: y, change, worse });
   }
   return out;

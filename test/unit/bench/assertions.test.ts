@@ -150,9 +150,26 @@ describe('--compare', () => {
     ['latency.latency.shareMoved', 0.3, 0.05],
     ['split.stickiness', 1, 0.5],
     ['stream.count', 1000, 500],
+    // The first cut came at 256 KiB where it came at 16 MiB: a smaller buffer now cuts.
+    ['long.truncatedAt', 16 * 1024 ** 2, 256 * 1024],
   ])('flags %s falling from %d to %d as a regression, and its rise as none', (key, before, after) => {
     expect(compare(single(key, before), single(key, after)).regressions).toBe(1);
     expect(compare(single(key, after), single(key, before)).regressions).toBe(0);
+  });
+
+  it.each([
+    // Over the limit: the gateway stopped enforcing it; under it: the key gets less than it pays for.
+    [0.97, 3],
+    [1, 1.2],
+    [0.97, 0.5],
+  ])('flags ratelimit.ratio moving from %d to %d, away from the limit, as a regression, and its return as none', (before, after) => {
+    expect(compare(single('ratelimit.ratio', before), single('ratelimit.ratio', after)).regressions).toBe(1);
+    expect(compare(single('ratelimit.ratio', after), single('ratelimit.ratio', before)).regressions).toBe(0);
+  });
+
+  it('reads ratelimit.ratio moving within 10 points of the limit as no regression', () => {
+    expect(compare(single('ratelimit.ratio', 0.95), single('ratelimit.ratio', 1.04)).regressions).toBe(0);
+    expect(compare(single('ratelimit.ratio', 1), single('ratelimit.ratio', 0.92)).regressions).toBe(0);
   });
 
   it.each([
