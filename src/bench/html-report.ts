@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import type { BenchReport, Delta } from './report.js';
-import { deltas, interruption } from './report.js';
+import { deltas, interruption, unmeasured } from './report.js';
 import { wilson } from './stats-math.js';
 import { cdfChart, deltaChart, esc, histogram, limitChart, outcomeGrid, rampChart, shareChart } from './svg-charts.js';
 
@@ -144,13 +144,18 @@ export function renderHtml(report: BenchReport, baseline?: BenchReport): string 
   let compareSection = '';
   if (baseline) {
     const ds: Delta[] = deltas(baseline, report);
-    const worse = ds.filter((d) => d.worse).length;
+    // The regressions --compare counts (and exits 1 on): the figures that got worse, and those the baseline measured that
+    // this run of their scenario did not. Counted from the deltas alone, the page said "0 regressions" of a comparison
+    // the command failed on a `ratelimit.ratio` no longer measured.
+    const gone = unmeasured(baseline, report);
+    const worse = ds.filter((d) => d.worse).length + gone.length;
     const moved = ds.filter((d) => d.change !== 0).length;
     compareSection =
       `<h2 id="compare">compared with ${esc(baseline.env.startedAt)} (${esc(baseline.env.target)})</h2>` +
       (interruption(baseline) ? `<p>the baseline run was ${esc(interruption(baseline))}</p>` : '') +
       `<p>${worse} regression${worse === 1 ? '' : 's'} beyond 10%; ${moved} of ${ds.length} figures moved ` +
       '(the chart shows regressions first, then the largest changes)</p>' +
+      (gone.length ? `<p class="fail">measured before, not measured in this run: ${gone.map(esc).join(', ')}</p>` : '') +
       (ds.length
         ? `<div class="grid2">${figure('compare', 'change per figure (red: regression)', deltaChart(ds, 'compare deltas'))}</div>`
         : '');

@@ -141,7 +141,7 @@ export function compare(a: BenchReport, b: BenchReport, threshold = 0.1): { line
  * `ratelimit.ratio` or `split.p` was never measured as one that held it; a scenario the after run did not run is
  * no figure's regression.
  */
-function unmeasured(a: BenchReport, b: BenchReport): string[] {
+export function unmeasured(a: BenchReport, b: BenchReport): string[] {
   const gone: string[] = [];
   for (const key of Object.keys(a.figures).sort()) {
     const dot = key.indexOf('.');

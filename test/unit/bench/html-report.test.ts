@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { renderHtml } from '../../../src/bench/html-report.js';
-import { type BenchReport, parseReport } from '../../../src/bench/report.js';
+import { type BenchReport, compare, parseReport } from '../../../src/bench/report.js';
 
 const env: BenchReport['env'] = {
   node: 'v20',
@@ -57,6 +57,16 @@ describe('renderHtml', () => {
     const page = renderHtml(report({}, { 'ttft.p50': 30 }), report({}, { 'ttft.p50': 10 }));
     expect(page).toContain('data-chart="compare"');
     expect(page).toMatch(/1 regression beyond 10%/);
+  });
+
+  it('counts a figure the baseline measured and this run of its scenario did not as a regression, as --compare does', () => {
+    const scenario = { ratelimit: { figures: {}, lines: [] } };
+    const before = report(scenario, { 'ratelimit.ratio': 0.9 });
+    const after = report(scenario, { 'ratelimit.ratio': null });
+    expect(compare(before, after).regressions).toBe(1);
+    const page = renderHtml(after, before);
+    expect(page).toMatch(/1 regression beyond 10%/);
+    expect(page).toMatch(/not measured in this run: ratelimit\.ratio/);
   });
 
   it('shows only text lines: an object with a crafted toString is dropped, not called', () => {
