@@ -124,10 +124,12 @@ export function evaluate(a: Assertion, figures: Figures): Verdict {
   }
   // Time figures are in ms: shown in the bound's unit, so 1000 ms against `10s` reads `1s`, not `1000s`.
   const shown = unit === 's' ? value / 1000 : value;
+  // A value under a thousandth keeps its first digits: 1 failure in 300,000 read `FAIL errors==0 (measured 0.000)`.
+  const digits = Number.isInteger(shown) ? String(shown) : Math.abs(shown) < 0.001 ? shown.toPrecision(3) : shown.toFixed(3);
   return {
     expr,
     ok,
     actual: value,
-    message: `${ok ? 'ok  ' : 'FAIL'} ${expr} (measured ${Number.isInteger(shown) ? shown : shown.toFixed(3)}${unit ?? ''})`,
+    message: `${ok ? 'ok  ' : 'FAIL'} ${expr} (measured ${digits}${unit ?? ''})`,
   };
 }

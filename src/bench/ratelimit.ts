@@ -4,7 +4,7 @@
  * x-ratelimit-remaining-tokens ever went up within a window while nothing expired.
  */
 import { chatBody, post } from './client.js';
-import { round, type BenchContext, type ScenarioResult } from './context.js';
+import { round, type BenchContext, type ScenarioResult, share } from './context.js';
 import { MAX_REPORTED_TOKENS } from './record.js';
 
 /** A token count an answer can have (as usageCount reads one), or undefined. */
@@ -121,8 +121,8 @@ export async function ratelimit(benchCtx: BenchContext): Promise<ScenarioResult>
     'ratelimit.admittedPerWindow': known ? round(steady.length ? ratio * limit : (full[0] ?? 0), 0) : null,
     'ratelimit.ratio': known ? round(ratio, 4) : null,
     'ratelimit.maxWindowRatio': known ? maxWindowRatio : null,
-    'ratelimit.rejectRate': round(refused / Math.max(1, requests), 4),
-    'ratelimit.retryAfterHonest': honest.length ? round(honest.filter(Boolean).length / honest.length, 3) : null,
+    'ratelimit.rejectRate': share(refused, Math.max(1, requests)),
+    'ratelimit.retryAfterHonest': honest.length ? share(honest.filter(Boolean).length, honest.length, 3) : null,
   };
   const percent = (x: number) => `${(x * 100).toFixed(1)}%`;
   const measuredIn = steady.length ? 'steady windows (after the first)' : 'the one full window';

@@ -4,7 +4,7 @@
  * gateway's own /aigw/stats when it is an aigw; and stickiness when the model routes by a session header.
  */
 import { answerDeadlineMs, post, chatBody } from './client.js';
-import { adminHeaders, round, type BenchContext, type ScenarioResult } from './context.js';
+import { adminHeaders, round, type BenchContext, type ScenarioResult, share } from './context.js';
 import { readStatsSnapshot } from '../events/stats-snapshot.js';
 import { label } from './record.js';
 import { sideJson } from './side-read.js';
@@ -165,7 +165,7 @@ export async function split(ctx: BenchContext): Promise<ScenarioResult> {
       sessions++;
       if (first === second) same++;
     }
-    figures['split.stickiness'] = sessions ? round(same / sessions, 4) : null;
+    figures['split.stickiness'] = sessions ? share(same, sessions) : null;
     const cut = stalled ? `; stopped: an answer was still coming ${answerDeadlineMs(ctx) / 1000}s after it was asked for` : '';
     lines.push(
       sessions

@@ -5,7 +5,7 @@
  * events per socket read), and added TTFT (the same streams sent straight to the backend at the same time).
  */
 import { chatPromptKey, generateText } from '../mock/text.js';
-import { authHeaders, type BenchContext, type Figures, fig, round, type ScenarioResult } from './context.js';
+import { authHeaders, type BenchContext, type Figures, fig, round, type ScenarioResult, share } from './context.js';
 import { runLoad } from './driver.js';
 import { chartSamples, fieldMetrics, fmtMs, metricFigures, metricLines, tallyRefusals } from './metrics.js';
 import type { RequestRecord } from './record.js';
@@ -145,12 +145,12 @@ export async function streamScenario(ctx: BenchContext): Promise<ScenarioResult>
     'itl.p99': fig(m.itl?.p99),
     'stream.tokensPerSecond': fig(median(rates), 1),
     'stream.eventsPerRead': reads ? round(events / reads, 3) : null,
-    'stream.heldShare': events ? round(held / events, 4) : null,
+    'stream.heldShare': events ? share(held, events) : null,
     'stream.coalesced': coalesced,
   };
   if (own) {
     figures['stream.fidelity'] = done.length ? round(events / (done.length * TOKENS), 4) : null;
-    figures['stream.faithful'] = done.length ? round(faithful / done.length, 4) : null;
+    figures['stream.faithful'] = done.length ? share(faithful, done.length) : null;
     figures['stream.corrupted'] = corrupted;
   }
   if (probe) {

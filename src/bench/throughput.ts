@@ -5,7 +5,7 @@
  * a ratio measured in one run. Client and gateway CPU show that the load generator was not the bottleneck.
  */
 import { readFileSync } from 'node:fs';
-import { authHeaders, type BenchContext, type Figures, fig, round, type ScenarioResult } from './context.js';
+import { authHeaders, type BenchContext, type Figures, fig, round, type ScenarioResult, share } from './context.js';
 import { type LoadResult, runLoad } from './driver.js';
 import { chartSamples, fieldMetrics, metricFigures, metricLines, tallyRefusals } from './metrics.js';
 import { fixedSource, type RequestSource } from './workload.js';
@@ -77,7 +77,7 @@ export async function throughput(ctx: BenchContext): Promise<ScenarioResult> {
     'throughput.p90': fig(m.e2el?.p90),
     'throughput.p99': fig(m.e2el?.p99),
     'throughput.max': fig(m.e2el?.max),
-    'throughput.errors': total ? round(m.failed / total, 5) : null,
+    'throughput.errors': total ? share(m.failed, total, 5) : null,
     'throughput.requests': total,
     'cpu.clientUsPerRequest': total ? round((c.user + c.system) / total, 1) : null,
   };

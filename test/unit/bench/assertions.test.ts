@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evaluate, parseAssertion } from '../../../src/bench/assertions.js';
+import { share } from '../../../src/bench/context.js';
 import { compare, type BenchReport, interruption, parseReport } from '../../../src/bench/report.js';
 import { chiSquare, chiSquareP, wilson } from '../../../src/bench/stats-math.js';
 
@@ -107,6 +108,24 @@ describe('statistics', () => {
   it('gives p = 0, not NaN, far in the tail (4,000 answers split 50/50 where 95/5 was expected)', () => {
     expect(chiSquare([2000, 2000], [95, 5]).p).toBe(0);
     for (const stat of [1500, 4000, 1e6]) for (const k of [1, 2, 5]) expect(chiSquareP(stat, k)).toBe(0);
+  });
+});
+
+describe('a share of failures near 0 (or of successes near 1)', () => {
+  it('is never rounded onto 0 or 1 when it is neither: one failure in 300,000 requests fails errors==0', () => {
+    const errors = share(1, 300_000, 5);
+    expect(errors).toBeGreaterThan(0);
+    const v = check('errors==0', { 'throughput.errors': errors });
+    expect(v.ok).toBe(false);
+    expect(v.message).toBe('FAIL errors==0 (measured 0.00000333)');
+    expect(check('stream.faithful==1', { 'stream.faithful': share(29_999, 30_000) }).ok).toBe(false);
+  });
+
+  it('is rounded as before elsewhere, and exact at 0 and 1', () => {
+    expect(share(1, 3)).toBe(0.3333);
+    expect(share(2, 3, 3)).toBe(0.667);
+    expect(share(0, 300_000)).toBe(0);
+    expect(share(300_000, 300_000)).toBe(1);
   });
 });
 
