@@ -203,12 +203,18 @@ export class EventStream {
    * Its keepalive stops with it: a client that does not read keeps an ended response open (its 'close' never comes),
    * and a keepalive written to it once the key was the old one again (a reload back) was a write after end — an
    * 'error' on the response that nothing listens for, which took the process down.
+   *
+   * One with bytes still waiting is destroyed, not ended: an end waits behind them, and once it is no subscriber
+   * nothing else (no stall check, no socket timeout on a request already read) ever closes it — a client that held a
+   * leaked key, opened streams and stopped reading kept, after the rotation meant to shut it out, each connection and
+   * its megabyte of unsent events for good. What was queued for it was let in under the key now revoked.
    */
   private endStale(res: ServerResponse): void {
     const sub = this.clients.get(res);
     if (sub) clearInterval(sub.keepalive);
     this.clients.delete(res);
     res.end();
+    if (res.writableLength > 0) res.destroy();
   }
 
   private shrinkLater(): void {

@@ -71,4 +71,42 @@ describe('an event stream ended for a rotated key', () => {
     client.destroy();
     stream.close();
   }, 30_000);
+
+  it('lets go of a subscriber that does not read: its connection and unsent bytes are not kept once it is no subscriber', async () => {
+    // Ended (not destroyed) with bytes waiting, the response waited behind them for a reader that never came: no stall
+    // check reaches a stream that is no subscriber, and node:http times out no request already read.
+    const bus = new EventBus();
+    let key: string | undefined = 'key-a';
+    const stream = new EventStream(bus, undefined, () => key);
+    stream.maxStallMs = 100;
+    let subscriber: ServerResponse | undefined;
+    let closed = false;
+    const server = createServer((req, res) => {
+      res.on('error', () => {});
+      res.on('close', () => (closed = true));
+      subscriber = res;
+      stream.handle(req, res);
+    });
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const client = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    client.on('error', () => {});
+    client.write('GET /aigw/events HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n');
+    await eventually(() => stream.subscribers === 1);
+
+    const big = 'x'.repeat(64 * 1024);
+    for (let i = 0; i < 500 && !(subscriber!.writableLength > 0); i++) {
+      for (let j = 0; j < 16; j++) bus.publish(reload(big));
+      await turn();
+    }
+    expect(subscriber!.writableLength).toBeGreaterThan(0);
+
+    key = 'key-b';
+    bus.publish(reload('after rotation'));
+    expect(stream.subscribers).toBe(0);
+    // Before: still open 5 s on (and for good), bytes waiting, maxStallMs long past.
+    await eventually(() => closed && subscriber!.destroyed, 5000);
+    client.destroy();
+    stream.close();
+  }, 30_000);
 });
