@@ -15,10 +15,9 @@ export type AdminRoute = (req: IncomingMessage, res: ServerResponse) => void;
 
 /**
  * Requests one admin connection may have waiting behind the one being answered (HTTP/1.1 pipelining); past it, the
- * connection goes. A queued response holds its whole body until its turn — behind an /aigw/events stream, forever —
- * and node:http stops reading a connection only after the chunk it is parsing: one 60 KB write of 2,000 `GET /metrics`
- * behind a stream rendered /metrics 1,522 times on the gateway's event loop and kept every body. Prometheus, `aigw top` and
- * curl send one request at a time.
+ * connection goes. node:http stops reading a connection only after the chunk it is parsing: one 60 KB write of 2,000
+ * `GET /metrics` behind a stream rendered /metrics 1,522 times on the gateway's event loop and kept every body.
+ * Prometheus, `aigw top` and curl send one request at a time.
  */
 export const MAX_ADMIN_PIPELINED = 16;
 const NOTHING = (): void => {};
@@ -48,11 +47,7 @@ export function createAdminServer(routes: Record<string, AdminRoute>, key: () =>
     if (hashed?.key !== k) hashed = { key: k, digest: sha(k) };
     return hashed.digest;
   };
-  const handler = (req: IncomingMessage, res: ServerResponse) => {
-    // Counted before anything is read or rendered for it. The requests parsed after it from the same read come here with
-    // their connection gone (whenResponseGone counts them as having their turn): nothing is done for them either.
-    if (!res.socket && (req.socket.destroyed || whenResponseGone(req, res, NOTHING) > MAX_ADMIN_PIPELINED))
-      return void req.socket.destroy();
+  const serve = (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?', 1)[0]!;
     const current = key();
     // Without a key, only where the request came from tells a program from a web page (core/browser-guard.ts).
@@ -69,10 +64,20 @@ export function createAdminServer(routes: Record<string, AdminRoute>, key: () =>
     if (!route) return sendAdminError(res, aigwError('not_found', `no admin route ${path}`));
     route(req, res);
   };
+  const failed = (res: ServerResponse) => sendAdminError(res, aigwError('internal_error', 'the admin listener failed to answer'));
+  const served = guarded(serve, failed);
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
+    if (res.socket) return serve(req, res);
+    // Queued behind another response (pipelined). Counted before anything is read or rendered for it. The requests parsed
+    // after it from the same read come here with their connection gone (whenResponseGone counts them as having their
+    // turn): nothing is done for them either.
+    if (req.socket.destroyed || whenResponseGone(req, res, NOTHING) > MAX_ADMIN_PIPELINED) return void req.socket.destroy();
+    // Answered at its turn, not rendered now: a queued response holds its whole body until then, and behind an
+    // /aigw/events stream the turn never comes — each of a reading subscriber's 16 queued /metrics was rendered and kept
+    // for as long as it read, on each of the listener's connections. The key is read then too, as for any request.
+    res.once('socket', () => served(req, res));
+  };
   // A slow or never-ending upload is cut at the request timeout, as on the gateway listener.
   const options = requestDeadlines(requestTimeoutMs);
-  return createServer(
-    options,
-    guarded(handler, (res) => sendAdminError(res, aigwError('internal_error', 'the admin listener failed to answer'))),
-  );
+  return createServer(options, guarded(handler, failed));
 }

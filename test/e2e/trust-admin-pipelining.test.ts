@@ -9,7 +9,7 @@
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { MAX_ADMIN_PIPELINED } from '../../src/observe/admin-server.js';
-import { useGateway } from '../helpers/gateway.js';
+import { eventually, useGateway } from '../helpers/gateway.js';
 
 const gw = await useGateway(`
 version: 1
@@ -84,9 +84,53 @@ describe('requests pipelined on one admin connection', () => {
     expect(r!.closedByServer).toBe(true);
   });
 
+  it('behind an event stream, those that wait their turn are not rendered: it never comes, and each body was held', async () => {
+    // A subscriber that reads its stream is never cut, so what waited behind it — rendered at once, bodies and all — was
+    // kept for as long as it read: 16 /metrics per connection, on each of the listener's connections.
+    let arrived = 0;
+    const onRequest = () => arrived++;
+    gw.admin.server.on('request', onRequest);
+    try {
+      const count = await rendersDuring(async () => {
+        let text = '';
+        const s = connect(Number(admin.port), '127.0.0.1', () =>
+          s.write(GET('/aigw/events') + GET('/metrics').repeat(MAX_ADMIN_PIPELINED)),
+        );
+        s.on('data', (d) => (text += d.toString('latin1')));
+        s.on('error', () => {});
+        try {
+          await eventually(() => arrived === MAX_ADMIN_PIPELINED + 1 && text.includes(': aigw events'));
+        } finally {
+          s.destroy();
+        }
+      });
+      // Before: 16.
+      expect(count.metrics).toBe(0);
+    } finally {
+      gw.admin.server.off('request', onRequest);
+    }
+  });
+
   it('a client that pipelines a handful (within the bound) gets every answer, in order', async () => {
     const n = Math.min(4, MAX_ADMIN_PIPELINED);
     const r = await pipeline(GET('/healthz'), GET('/healthz').repeat(n), 500);
     expect(r.text.match(/HTTP\/1.1 200/g)).toHaveLength(n + 1);
+  });
+
+  it('answers queued /metrics and /aigw/stats at their turn, each whole', async () => {
+    let text = '';
+    const s = connect(Number(admin.port), '127.0.0.1', () => s.write(GET('/metrics') + GET('/aigw/stats') + GET('/metrics')));
+    s.on('data', (d) => (text += d.toString('latin1')));
+    s.on('error', () => {});
+    try {
+      await eventually(
+        () =>
+          (text.match(/HTTP\/1.1 200/g) ?? []).length === 3 &&
+          text.includes('"models"') &&
+          (text.match(/^aigw_inflight_requests \d+$/gm) ?? []).length === 2,
+      );
+    } finally {
+      s.destroy();
+    }
   });
 });
