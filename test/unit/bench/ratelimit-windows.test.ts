@@ -27,13 +27,15 @@ describe('ratelimit against a target that locks the key out after its first wind
         { url: up.url, mocks: {} },
         {
           limitedKey: 'k',
-          profile: { tenants: { t: { keys: ['k'], limits: { tpm: 1000 } } }, limits: { rateWindow: 300 } } as never,
-          durationMs: 1000,
+          // Windows of 1 s: the four admitted requests are sent as the run starts, and a window of 300 ms was outlasted
+          // by a loaded machine's pause between them (one landed in the second window: ratio 0.125, not 0).
+          profile: { tenants: { t: { keys: ['k'], limits: { tpm: 1000 } } }, limits: { rateWindow: 1000 } } as never,
+          durationMs: 3000,
         },
       ),
     );
     expect(admitted).toBe(4);
-    // Three whole windows of 300 ms in 1 s: 1000, 0, 0 — the steady ones (after the first) admitted nothing.
+    // Three whole windows of 1 s in 3 s: 1000, 0, 0 — the steady ones (after the first) admitted nothing.
     expect(r.figures['ratelimit.ratio']).toBe(0);
     expect(r.figures['ratelimit.admittedPerWindow']).toBe(0);
     expect(r.figures['ratelimit.maxWindowRatio']).toBe(1);
