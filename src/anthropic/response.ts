@@ -86,6 +86,31 @@ export const MessageDeltaEvent = z.looseObject({
   usage: DeltaUsage.optional(),
 });
 
+/**
+ * The Message, message_start and message_delta as the translations read them: the usage apart (readUsage,
+ * readDeltaUsage). A usage a backend wrote unreadably (a count as a string, left out) is no count, as on every path
+ * (docs/reliability.md trust 28) — never a reason to refuse the answer it came with: read as part of it, the answer was
+ * a 502 (not streamed), a stream refused at its start or cut with an error frame at its message_delta.
+ */
+export const MessageAnyUsage = Message.extend({ usage: z.unknown().optional() });
+export const MessageStartAnyUsage = MessageStartEvent.extend({
+  message: MessageStartEvent.shape.message.extend({ usage: z.unknown().optional() }),
+});
+export const MessageDeltaAnyUsage = MessageDeltaEvent.extend({ usage: z.unknown().optional() });
+
+/** A Message's (or message_start's) usage, when it can be read. */
+export function readUsage(u: unknown): Usage | undefined {
+  const r = Usage.safeParse(u);
+  return r.success ? r.data : undefined;
+}
+
+/** A message_delta's usage, when there is one and it can be read. */
+export function readDeltaUsage(u: unknown): DeltaUsage | undefined {
+  if (u === undefined) return undefined;
+  const r = DeltaUsage.safeParse(u);
+  return r.success ? r.data : undefined;
+}
+
 export const MessageStopEvent = z.looseObject({ type: z.literal('message_stop') });
 export const PingEvent = z.looseObject({ type: z.literal('ping') });
 

@@ -4,6 +4,7 @@
  */
 import { aigwError } from '../core/errors.js';
 import { NO_SCRUB, type Scrub } from '../core/scrub.js';
+import { readChatUsage } from './fast-read.js';
 import { ChatCompletion } from './openai-chat.js';
 import {
   anthropicUsageOf,
@@ -72,7 +73,9 @@ export function chatToMessage(json: unknown, scrub: Scrub = NO_SCRUB): AnswerRes
     };
   }
   const stop = stopReasonWithCalls(choice.finish_reason, choice.stop_reason, calls.length > 0);
-  const usage = c.usage ? usageFromChat(c.usage) : undefined;
+  // Unreadable (a count as a string, or left out), the usage is none: the answer is counted from its body (relay/exchange.ts).
+  const read = readChatUsage(c.usage);
+  const usage = read ? usageFromChat(read) : undefined;
   const message = {
     id: c.id,
     type: 'message',

@@ -9,7 +9,7 @@ import { HeldText } from '../core/held-text.js';
 import type { Scrub } from '../core/scrub.js';
 import { renderAnthropicStreamError } from '../anthropic/error-shape.js';
 import type { SseEvent } from '../openai/sse.js';
-import { readChatChunk } from './fast-read.js';
+import { readChatChunk, readChatUsage } from './fast-read.js';
 import { tokensAtLeast } from './output-estimate.js';
 import { JsonObjectPrefix } from './json-prefix.js';
 import type { ChunkToolCall } from './openai-chat.js';
@@ -139,7 +139,9 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
       out += this.close(!isLimitFinish(finish));
       if (this.error) return out;
     }
-    if (chunk.usage) this.usage = usageFromChat(chunk.usage);
+    // A usage that cannot be read (a count as a string, or left out) is none: the answer is told and charged the estimate.
+    const usage = readChatUsage(chunk.usage);
+    if (usage) this.usage = usageFromChat(usage);
     // The request asked for include_usage (anthropic-openai.ts): the usage-only chunk after the finish has the
     // final count. vLLM's continuous usage puts a count so far in every chunk, the finishing one too; sent then,
     // message_delta would tell the client less than accounting charges. [DONE] sends it if no such chunk came.

@@ -5,7 +5,7 @@
  */
 import type { z } from 'zod';
 import type { ContentBlockDeltaEvent } from '../anthropic/response.js';
-import type { ChatChunk } from './openai-chat.js';
+import type { ChatChunk, ChatUsage } from './openai-chat.js';
 
 type Obj = Record<string, unknown>;
 
@@ -38,13 +38,20 @@ function isUsage(v: unknown): boolean {
   return absent(details) || (isObj(details) && (absent(details.cached_tokens) || isCount(details.cached_tokens)));
 }
 
-/** A parsed chunk as its type, or undefined when ChatChunk.safeParse would refuse it. */
+/**
+ * A parsed chunk as its type, or undefined when ChatChunk.safeParse would refuse it. Its usage is not looked at: read it
+ * with readChatUsage.
+ */
 export function readChatChunk(v: unknown): ChatChunk | undefined {
   if (!isObj(v)) return undefined;
   if ((v.id !== undefined && typeof v.id !== 'string') || (v.model !== undefined && typeof v.model !== 'string')) return undefined;
   if (v.choices !== undefined && !(Array.isArray(v.choices) && v.choices.every(isChoice))) return undefined;
-  if (!absent(v.usage) && !isUsage(v.usage)) return undefined;
   return v as ChatChunk;
+}
+
+/** A chunk's or an answer's usage as its type, or undefined when there is none or ChatUsage.safeParse would refuse it. */
+export function readChatUsage(v: unknown): ChatUsage | undefined {
+  return !absent(v) && isUsage(v) ? (v as ChatUsage) : undefined;
 }
 
 const DELTA_FIELD: Readonly<Record<string, string | undefined>> = {

@@ -3,13 +3,13 @@
  * `content`, tool_use blocks become `tool_calls`, thinking becomes `reasoning_content` (vLLM's and
  * DeepSeek's field), usage counts cache reads as `prompt_tokens_details.cached_tokens`.
  */
-import { Message } from '../anthropic/response.js';
+import { MessageAnyUsage, readUsage } from '../anthropic/response.js';
 import { chatUsageOf, finishReasonWithCalls, overlongName, serialize, unreadable, usageFromAnthropic } from './mapping.js';
 import { type AnswerResult, refusedWritten } from './translated.js';
 
 /** `created`: seconds since the epoch (Anthropic's Message carries no time). */
 export function messageToChat(json: unknown, created: number): AnswerResult {
-  const parsed = Message.safeParse(json);
+  const parsed = MessageAnyUsage.safeParse(json);
   if (!parsed.success) return { ok: false, error: unreadable('not a Message') };
   const m = parsed.data;
   const long = overlongName(m.id, m.model);
@@ -34,14 +34,16 @@ export function messageToChat(json: unknown, created: number): AnswerResult {
   };
   if (reasoning) message.reasoning_content = reasoning;
   if (toolCalls.length) message.tool_calls = toolCalls;
-  const usage = usageFromAnthropic(m.usage);
+  // Unreadable (a count as a string, or left out), the usage is none: the answer is counted from its body (relay/exchange.ts).
+  const read = readUsage(m.usage);
+  const usage = read && usageFromAnthropic(read);
   const completion = {
     id: m.id,
     object: 'chat.completion',
     created,
     model: m.model,
     choices: [{ index: 0, message, logprobs: null, finish_reason: finishReasonWithCalls(m.stop_reason, toolCalls.length > 0) }],
-    usage: chatUsageOf(usage),
+    usage: chatUsageOf(usage ?? { input: 0, output: 0, cacheRead: 0, cacheCreation: 0 }),
   };
   const body = serialize(completion);
   if (body === undefined) return refusedWritten(unreadable('tool input nests too deeply'));

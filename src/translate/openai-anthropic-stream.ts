@@ -7,7 +7,14 @@
  */
 import { type AigwError, aigwError } from '../core/errors.js';
 import type { Scrub } from '../core/scrub.js';
-import { ContentBlockStartEvent, ErrorBody, MessageDeltaEvent, MessageStartEvent } from '../anthropic/response.js';
+import {
+  ContentBlockStartEvent,
+  ErrorBody,
+  MessageDeltaAnyUsage,
+  MessageStartAnyUsage,
+  readDeltaUsage,
+  readUsage,
+} from '../anthropic/response.js';
 import { renderStreamErrorFrame } from '../openai/error-shape.js';
 import { SSE_DONE, type SseEvent } from '../openai/sse.js';
 import { readBlockDelta } from './fast-read.js';
@@ -139,7 +146,7 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
   }
 
   private start(json: unknown): string {
-    const e = MessageStartEvent.safeParse(json);
+    const e = MessageStartAnyUsage.safeParse(json);
     if (!e.success) return this.abort(unreadable('a message_start without a message'));
     if (this.head) return this.abort(unreadable('a second message_start'));
     const m = e.data.message;
@@ -148,7 +155,9 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
     // The SDK's message is message_start's: blocks it opens with (Anthropic's opens with none) take the first places.
     for (const b of m.content) if (!this.opened(b.type)) return this.abort(unreadable(`more than ${MAX_BLOCKS} content blocks`));
     this.model = m.model;
-    this.usage = usageFromAnthropic(m.usage);
+    // Unreadable (a count as a string, or left out), message_start's usage is none: message_delta's, or the estimate.
+    const usage = readUsage(m.usage);
+    this.usage = usage && usageFromAnthropic(usage);
     this.head = `{"id":${JSON.stringify(m.id)},"object":"chat.completion.chunk","created":${this.opts.created},"model":${JSON.stringify(m.model)}`;
     return this.chunk('{"role":"assistant","content":""}', 'null');
   }
@@ -260,10 +269,12 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
   }
 
   private messageDelta(json: unknown): string | undefined {
-    const e = MessageDeltaEvent.safeParse(json);
+    const e = MessageDeltaAnyUsage.safeParse(json);
     if (!e.success) return this.abort(unreadable('a malformed message_delta'));
-    if (e.data.usage) {
-      this.usage = usageFromAnthropic(e.data.usage, this.usage);
+    // Unreadable, the usage is none: the output stays the estimate (outputProvisional).
+    const usage = readDeltaUsage(e.data.usage);
+    if (usage) {
+      this.usage = usageFromAnthropic(usage, this.usage);
       this.outputProvisional = false;
     }
     const reason = e.data.delta.stop_reason;
@@ -277,7 +288,8 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
     this.finished = true;
     if (this.outputProvisional && this.usage) this.usage = { ...this.usage, output: Math.max(this.usage.output, this.outputEstimate) };
     if (this.opts.includeUsage) {
-      const usage = JSON.stringify(chatUsageOf(this.usage ?? { input: 0, output: 0, cacheRead: 0, cacheCreation: 0 }));
+      // A backend whose usage could not be read: the client is told the output accounting charges, the estimate.
+      const usage = JSON.stringify(chatUsageOf(this.usage ?? { input: 0, output: this.outputEstimate, cacheRead: 0, cacheCreation: 0 }));
       out += openAIFrame(`${this.head},"choices":[],"usage":${usage}}`);
     }
     this.completed = true;

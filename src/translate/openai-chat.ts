@@ -88,6 +88,15 @@ export const ChatUsage = z.looseObject({
 });
 export type ChatUsage = z.infer<typeof ChatUsage>;
 
+/**
+ * An answer's usage as it came, read apart from the answer (fast-read.ts readChatUsage): a count a backend wrote
+ * unreadably (a string, left out) is no count, as on every path (docs/reliability.md trust 28) — never a reason to
+ * refuse the answer it came with. Read as part of the chunk, a usage chunk of `"completion_tokens": "7"` after a whole
+ * streamed answer ended an Anthropic client's stream with an error frame (the SDK threw the answer away), and the same
+ * answer not streamed was a 502 that failed over to another target.
+ */
+const AnyUsage = z.unknown().optional();
+
 const ResponseToolCall = z.looseObject({
   id: z.string().optional(),
   function: z.looseObject({ name: z.string(), arguments: z.string() }),
@@ -114,7 +123,7 @@ export const ChatCompletion = z.looseObject({
       stop_reason: VllmStopReason,
     }),
   ),
-  usage: ChatUsage.nullable().optional(),
+  usage: AnyUsage,
 });
 export type ChatCompletion = z.infer<typeof ChatCompletion>;
 
@@ -145,6 +154,6 @@ export const ChatChunk = z.looseObject({
       }),
     )
     .optional(),
-  usage: ChatUsage.nullable().optional(),
+  usage: AnyUsage,
 });
 export type ChatChunk = z.infer<typeof ChatChunk>;

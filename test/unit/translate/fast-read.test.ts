@@ -2,8 +2,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ContentBlockDeltaEvent } from '../../../src/anthropic/response.js';
-import { readBlockDelta, readChatChunk } from '../../../src/translate/fast-read.js';
-import { ChatChunk } from '../../../src/translate/openai-chat.js';
+import { readBlockDelta, readChatChunk, readChatUsage } from '../../../src/translate/fast-read.js';
+import { ChatChunk, ChatUsage } from '../../../src/translate/openai-chat.js';
 
 /** Values near the valid shape: each field either right or replaced by an arbitrary JSON value. */
 const maybe = <T>(good: fc.Arbitrary<T>) =>
@@ -96,6 +96,16 @@ describe('fast readers agree with the zod schemas', () => {
       fc.property(chunk, (v) => {
         const json = JSON.parse(JSON.stringify(v) ?? 'null');
         expect(readChatChunk(json) !== undefined).toBe(ChatChunk.safeParse(json).success);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('readChatUsage ⇔ ChatUsage (null or left out: none)', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.jsonValue({ maxDepth: 2 }), usage), (v) => {
+        const json = JSON.parse(JSON.stringify(v) ?? 'null');
+        expect(readChatUsage(json) !== undefined).toBe(json !== null && ChatUsage.safeParse(json).success);
       }),
       { numRuns: 2000 },
     );

@@ -111,6 +111,16 @@ describe('chat completion → Anthropic Message', () => {
   });
 
   it.each([
+    ['strings', { prompt_tokens: '20', completion_tokens: '5' }],
+    ['completion_tokens left out', { prompt_tokens: 20 }],
+    ['negative', { prompt_tokens: -1, completion_tokens: 5 }],
+  ])('a usage that cannot be read (%s) is none: the answer is translated, accounting counts it', (_n, usage) => {
+    const r = chatToMessage({ ...completion({ content: 'x' }), usage });
+    expect(r.ok && r.value.usage).toBeUndefined();
+    expect(r.ok && JSON.parse(r.value.body).content).toEqual([{ type: 'text', text: 'x' }]);
+  });
+
+  it.each([
     ['not a completion', { hello: 1 }],
     ['no choices', { ...completion({ content: 'x' }), choices: [] }],
     [
@@ -210,8 +220,18 @@ describe('Anthropic Message → chat completion', () => {
   it.each([
     ['not a Message', { type: 'error', error: { type: 'x', message: 'y' } }],
     ['a tool_use without input', message([{ type: 'tool_use', id: 't', name: 'f' }])],
-    ['negative usage', message([], { usage: { input_tokens: -1, output_tokens: 0 } })],
   ])('an answer that is %s is a 502 bad_upstream_response', (_n, json) => {
     expect(messageToChat(json, 0)).toMatchObject({ ok: false, error: { code: 'bad_upstream_response' } });
+  });
+
+  it.each([
+    ['negative', { input_tokens: -1, output_tokens: 0 }],
+    ['strings', { input_tokens: '10', output_tokens: '4' }],
+    ['output_tokens left out', { input_tokens: 10 }],
+    ['null', null],
+  ])('a usage that cannot be read (%s) is none: the answer is translated, accounting counts it', (_n, usage) => {
+    const r = messageToChat(message([{ type: 'text', text: 'hi' }], { usage }), 0);
+    expect(r.ok && r.value.usage).toBeUndefined();
+    expect(r.ok && JSON.parse(r.value.body).choices[0].message.content).toBe('hi');
   });
 });
