@@ -7,6 +7,7 @@
  */
 import { type AigwError, aigwError } from '../core/errors.js';
 import type { Scrub } from '../core/scrub.js';
+import type { ResponseBlock } from '../anthropic/blocks.js';
 import {
   ContentBlockStartEvent,
   ErrorBody,
@@ -152,23 +153,52 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
     const m = e.data.message;
     const long = overlongName(m.id, m.model);
     if (long) return this.abort(long);
-    // The SDK's message is message_start's: blocks it opens with (Anthropic's opens with none) take the first places.
-    for (const b of m.content) if (!this.opened(b.type)) return this.abort(unreadable(`more than ${MAX_BLOCKS} content blocks`));
     this.model = m.model;
     // Unreadable (a count as a string, or left out), message_start's usage is none: message_delta's, or the estimate.
     const usage = readUsage(m.usage);
     this.usage = usage && usageFromAnthropic(usage);
     this.head = `{"id":${JSON.stringify(m.id)},"object":"chat.completion.chunk","created":${this.opts.created},"model":${JSON.stringify(m.model)}`;
-    return this.chunk('{"role":"assistant","content":""}', 'null');
+    let out = this.chunk('{"role":"assistant","content":""}', 'null');
+    // The SDK's message is message_start's: blocks it opens with (Anthropic's opens with none) are the message's first,
+    // each at its place, their text and tool calls the answer's as a content_block_start's are. Given places alone, a
+    // backend that sent its answer whole in message_start reached an OpenAI client as an empty one. Text and thinking
+    // go out joined, a chunk each between tool calls: a chunk per block, 16 MiB of one-letter blocks in one event made
+    // ~24 times as much in chunks (each repeats the answer's id and model), all built at once.
+    const held = { text: '', thinking: '' };
+    for (let i = 0; i < m.content.length; i++) {
+      const b = m.content[i]!;
+      if (b.type === 'text' || b.type === 'thinking') {
+        if (!this.opened(b.type)) return out + this.abort(unreadable(`more than ${MAX_BLOCKS} content blocks`));
+        if (b.type === 'text') held.text += b.text;
+        else held.thinking += b.thinking;
+        continue;
+      }
+      out += this.heldContent(held) + (this.openBlock(i, b) ?? '');
+      if (this.error) return out;
+    }
+    return out + this.heldContent(held);
+  }
+
+  /** The text and thinking held (message_start's blocks), as a chunk each; emptied. */
+  private heldContent(held: { text: string; thinking: string }): string {
+    let out = '';
+    if (held.thinking) out += this.content('reasoning_content', held.thinking);
+    if (held.text) out += this.content('content', held.text);
+    held.text = held.thinking = '';
+    return out;
   }
 
   private blockStart(json: unknown): string | undefined {
     const e = ContentBlockStartEvent.safeParse(json);
     if (!e.success) return this.abort(unreadable('a malformed content_block_start'));
-    const b = e.data.content_block;
+    return this.openBlock(e.data.index, e.data.content_block);
+  }
+
+  /** A block opens at the next place, named `index` by the events that follow: what the client is told of it now. */
+  private openBlock(index: number, b: ResponseBlock): string | undefined {
     if (!this.opened(b.type)) return this.abort(unreadable(`more than ${MAX_BLOCKS} content blocks`));
     // A block index a backend reuses names the new block: deltas for it must not land in an earlier tool call.
-    const closing = this.closeTool(e.data.index) ?? '';
+    const closing = this.closeTool(index) ?? '';
     if (b.type === 'text') return closing + (b.text ? this.content('content', b.text) : '') || undefined;
     if (b.type === 'thinking') return closing + (b.thinking ? this.content('reasoning_content', b.thinking) : '') || undefined;
     if (b.type !== 'tool_use') return closing || undefined;
@@ -179,7 +209,7 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
     // A backend's input may nest past what JSON.stringify can write (V8's stack): an answer that cannot be translated.
     const args = Object.keys(b.input).length ? serialize(b.input) : '';
     if (args === undefined) return this.abort(unreadable("a tool call's input nested too deeply"));
-    this.tools.set(e.data.index, { call: i, startInput: args, deltas: false, wrote: false, early: false });
+    this.tools.set(index, { call: i, startInput: args, deltas: false, wrote: false, early: false });
     const call = `{"index":${i},"id":${JSON.stringify(b.id)},"type":"function","function":{"name":${JSON.stringify(b.name)},"arguments":""}}`;
     return closing + early + this.chunk(`{"tool_calls":[${call}]}`, 'null');
   }
