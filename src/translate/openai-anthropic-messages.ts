@@ -46,6 +46,12 @@ export function conversationOf(chat: readonly ChatMessage[]): Result<AnthropicCo
       case 'assistant': {
         const r = assistantContent(m, at);
         if (!r.ok) return r;
+        // A turn that said nothing (no text, no call) is left out: Anthropic refuses it ("all messages must have non-empty
+        // content except for the optional final assistant message"), and OpenAI takes it. Claude itself answers so at
+        // times (an end_turn of no content, which reaches an OpenAI client as content ""), and a client that sends its
+        // history back as it came had every later turn of that conversation refused. The user turns on either side of
+        // it are one turn to Anthropic, as they would be to the model.
+        if (r.value === '') break;
         out.messages.push({ role: 'assistant', content: r.value });
         break;
       }
