@@ -43,7 +43,9 @@ export function messageToChat(json: unknown, created: number): AnswerResult {
     created,
     model: m.model,
     choices: [{ index: 0, message, logprobs: null, finish_reason: finishReasonWithCalls(m.stop_reason, toolCalls.length > 0) }],
-    usage: chatUsageOf(usage ?? { input: 0, output: 0, cacheRead: 0, cacheCreation: 0 }),
+    // Unreadable, it is left out (usage is optional to an OpenAI client), not told as 0 tokens: accounting counts the
+    // answer (relay/exchange.ts), and a client that reads usage for its own metering read an answer that cost nothing.
+    ...(usage ? { usage: chatUsageOf(usage) } : {}),
   };
   const body = serialize(completion);
   if (body === undefined) return refusedWritten(unreadable('tool input nests too deeply'));

@@ -233,5 +233,7 @@ describe('Anthropic Message → chat completion', () => {
     const r = messageToChat(message([{ type: 'text', text: 'hi' }], { usage }), 0);
     expect(r.ok && r.value.usage).toBeUndefined();
     expect(r.ok && JSON.parse(r.value.body).choices[0].message.content).toBe('hi');
+    // Left out of the client's answer (optional to openai-node), not told as 0 tokens.
+    expect(r.ok && 'usage' in JSON.parse(r.value.body)).toBe(false);
   });
 });
