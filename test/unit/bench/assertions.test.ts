@@ -186,6 +186,16 @@ describe('--compare', () => {
     expect(compare(single('ratelimit.ratio', after), single('ratelimit.ratio', before)).regressions).toBe(0);
   });
 
+  it('reads a share moving by less than a ten-thousandth as no change, and by more as it reads any figure', () => {
+    // One event in 50,000 held back 20 ms (scheduling noise) against a clean baseline: kept exact for --assert, no
+    // regression for --compare. One failure in 1,000 is one.
+    expect(compare(single('stream.heldShare', 0), single('stream.heldShare', 2e-5)).regressions).toBe(0);
+    expect(compare(single('throughput.errors', 0), single('throughput.errors', 3e-6)).regressions).toBe(0);
+    expect(compare(single('throughput.errors', 0), single('throughput.errors', 0.001)).regressions).toBe(1);
+    expect(compare(single('stream.faithful', 1), single('stream.faithful', 0.999)).regressions).toBe(0);
+    expect(compare(single('stream.faithful', 1), single('stream.faithful', 0.8)).regressions).toBe(1);
+  });
+
   it('reads ratelimit.ratio moving within 10 points of the limit as no regression', () => {
     expect(compare(single('ratelimit.ratio', 0.95), single('ratelimit.ratio', 1.04)).regressions).toBe(0);
     expect(compare(single('ratelimit.ratio', 1), single('ratelimit.ratio', 0.92)).regressions).toBe(0);
@@ -215,6 +225,18 @@ describe('--compare', () => {
     expect(c.lines.find((l) => l.includes('ratelimit.ratio'))).toMatch(/REGRESSION.*not measured/);
     expect(c.lines.find((l) => l.includes('split.p'))).toMatch(/REGRESSION.*not measured/);
     expect(c.lines.join('\n')).not.toContain('long.truncations');
+  });
+
+  it('reads long.truncatedAt gone null (nothing cut any more) as no regression', () => {
+    const run = (figures: BenchReport['figures']): BenchReport => ({
+      version: 1,
+      env: { node: '', platform: '', cpus: 2, cpuModel: '', target: 't', model: 'm', startedAt: 'x', durationMs: 1, connections: 1 },
+      scenarios: { long: { figures: {}, lines: [] } },
+      figures,
+      assertions: [],
+    });
+    const before = run({ 'long.truncatedAt': 16 * 1024 ** 2, 'long.truncations': 3 });
+    expect(compare(before, run({ 'long.truncatedAt': null, 'long.truncations': 0 })).regressions).toBe(0);
   });
 
   it("shows a report file's target, start and figure names printable: no escape sequence, no forged line", () => {
