@@ -287,7 +287,8 @@ describe("the errors scenario's mid-stream case against a target that never says
 
   it.each(['openai', 'anthropic'] as const)('passes it when the stream says it failed (%s)', async (api) => {
     const url = await breaking(api, 'error');
-    const r = await errorsScenario(deadlineContext(url, { api }));
+    // A long deadline: this stream ends on its own, and a loaded machine's pause past 0.4 s would have cut it.
+    const r = await errorsScenario(deadlineContext(url, { api, durationMs: 5000, drainMs: 5000 }));
     expect(r.lines.join('\n')).toMatch(/ok\s+mid-stream failure/);
   });
 });

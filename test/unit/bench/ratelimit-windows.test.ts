@@ -27,15 +27,15 @@ describe('ratelimit against a target that locks the key out after its first wind
         { url: up.url, mocks: {} },
         {
           limitedKey: 'k',
-          // Windows of 1 s: the four admitted requests are sent as the run starts, and a window of 300 ms was outlasted
+          // Windows of 2 s: the four admitted requests are sent as the run starts, and a window of 300 ms was outlasted
           // by a loaded machine's pause between them (one landed in the second window: ratio 0.125, not 0).
-          profile: { tenants: { t: { keys: ['k'], limits: { tpm: 1000 } } }, limits: { rateWindow: 1000 } } as never,
-          durationMs: 3000,
+          profile: { tenants: { t: { keys: ['k'], limits: { tpm: 1000 } } }, limits: { rateWindow: 2000 } } as never,
+          durationMs: 6000,
         },
       ),
     );
     expect(admitted).toBe(4);
-    // Three whole windows of 1 s in 3 s: 1000, 0, 0 — the steady ones (after the first) admitted nothing.
+    // Three whole windows of 2 s in 6 s: 1000, 0, 0 — the steady ones (after the first) admitted nothing.
     expect(r.figures['ratelimit.ratio']).toBe(0);
     expect(r.figures['ratelimit.admittedPerWindow']).toBe(0);
     expect(r.figures['ratelimit.maxWindowRatio']).toBe(1);
