@@ -50,8 +50,9 @@ export function conversationOf(chat: readonly ChatMessage[]): Result<AnthropicCo
         // content except for the optional final assistant message"), and OpenAI takes it. Claude itself answers so at
         // times (an end_turn of no content, which reaches an OpenAI client as content ""), and a client that sends its
         // history back as it came had every later turn of that conversation refused. The user turns on either side of
-        // it are one turn to Anthropic, as they would be to the model.
-        if (r.value === '') break;
+        // it are one turn to Anthropic, as they would be to the model. One of whitespace alone is refused too ("text content
+        // blocks must contain non-whitespace text").
+        if (typeof r.value === 'string' && r.value.trim() === '') break;
         out.messages.push({ role: 'assistant', content: r.value });
         break;
       }

@@ -182,8 +182,14 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
   /** The text and thinking held (message_start's blocks), as a chunk each; emptied. */
   private heldContent(held: { text: string; thinking: string }): string {
     let out = '';
-    if (held.thinking) out += this.content('reasoning_content', held.thinking);
-    if (held.text) out += this.content('content', held.text);
+    if (held.thinking) {
+      this.outputEstimate += tokensAtLeast(held.thinking.length);
+      out += this.content('reasoning_content', held.thinking);
+    }
+    if (held.text) {
+      this.outputEstimate += tokensAtLeast(held.text.length);
+      out += this.content('content', held.text);
+    }
     held.text = held.thinking = '';
     return out;
   }
@@ -199,8 +205,16 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
     if (!this.opened(b.type)) return this.abort(unreadable(`more than ${MAX_BLOCKS} content blocks`));
     // A block index a backend reuses names the new block: deltas for it must not land in an earlier tool call.
     const closing = this.closeTool(index) ?? '';
-    if (b.type === 'text') return closing + (b.text ? this.content('content', b.text) : '') || undefined;
-    if (b.type === 'thinking') return closing + (b.thinking ? this.content('reasoning_content', b.thinking) : '') || undefined;
+    // What a block opens with is output as its deltas are: without it, an answer sent whole in its blocks' starts (or in
+    // message_start) and no readable usage was charged a token or so.
+    if (b.type === 'text') {
+      if (b.text) this.outputEstimate += tokensAtLeast(b.text.length);
+      return closing + (b.text ? this.content('content', b.text) : '') || undefined;
+    }
+    if (b.type === 'thinking') {
+      if (b.thinking) this.outputEstimate += tokensAtLeast(b.thinking.length);
+      return closing + (b.thinking ? this.content('reasoning_content', b.thinking) : '') || undefined;
+    }
     if (b.type !== 'tool_use') return closing || undefined;
     if (this.tools.size >= MAX_OPEN_TOOLS) return this.abort(unreadable(`more than ${MAX_OPEN_TOOLS} tool_use blocks open at once`));
     this.contentStarted = true;
@@ -209,6 +223,7 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
     // A backend's input may nest past what JSON.stringify can write (V8's stack): an answer that cannot be translated.
     const args = Object.keys(b.input).length ? serialize(b.input) : '';
     if (args === undefined) return this.abort(unreadable("a tool call's input nested too deeply"));
+    if (args) this.outputEstimate += tokensAtLeast(args.length);
     this.tools.set(index, { call: i, startInput: args, deltas: false, wrote: false, early: false });
     const call = `{"index":${i},"id":${JSON.stringify(b.id)},"type":"function","function":{"name":${JSON.stringify(b.name)},"arguments":""}}`;
     return closing + early + this.chunk(`{"tool_calls":[${call}]}`, 'null');

@@ -46,3 +46,29 @@ describe("message_start's content blocks, to an OpenAI client", () => {
     expect(foldChat(out).content).toBe('Hello');
   });
 });
+
+describe('the output an answer carried in its blocks’ starts, without a usage to say it', () => {
+  const noUsageEnd =
+    anthropicEvent('message_delta', { delta: { stop_reason: 'end_turn', stop_sequence: null } }) + anthropicEvent('message_stop', {});
+
+  it('is counted as deltas are: message_start’s text and thinking, a block start’s text, a tool call’s input', () => {
+    const t = toChat();
+    translateBody(
+      t,
+      start([
+        { type: 'thinking', thinking: 'r'.repeat(400) },
+        { type: 'text', text: 'a'.repeat(400) },
+      ]) +
+        anthropicEvent('content_block_start', { index: 2, content_block: { type: 'text', text: 'b'.repeat(400) } }) +
+        anthropicEvent('content_block_stop', { index: 2 }) +
+        anthropicEvent('content_block_start', {
+          index: 3,
+          content_block: { type: 'tool_use', id: 'toolu_1', name: 'f', input: { q: 'c'.repeat(392) } },
+        }) +
+        anthropicEvent('content_block_stop', { index: 3 }) +
+        noUsageEnd,
+    );
+    // 400 characters each, ~4 a token: 100 + 100 + 100 + 100 (the input's JSON is 400 characters).
+    expect(t.outputEstimate).toBe(400);
+  });
+});

@@ -145,6 +145,24 @@ describe('chat completions request → Anthropic Messages request', () => {
     for (const dropped of ['seed', 'store', 'n', 'stream_options', 'user', 'stop']) expect(out).not.toHaveProperty(dropped);
   });
 
+  it.each([
+    ['empty', ''],
+    ['whitespace alone', '\n\n '],
+    ['null', null],
+  ])('leaves out an assistant turn that said nothing (%s), which Anthropic refuses', (_n, content) => {
+    const out = translate({
+      messages: [
+        { role: 'user', content: 'Hi' },
+        { role: 'assistant', content },
+        { role: 'user', content: 'There?' },
+      ],
+    });
+    expect(out.messages).toEqual([
+      { role: 'user', content: 'Hi' },
+      { role: 'user', content: 'There?' },
+    ]);
+  });
+
   it('reports whether the client asked for the usage chunk', () => {
     const ask = chatToMessages(
       { model: 'm', messages: [{ role: 'user', content: 'x' }], stream: true, stream_options: { include_usage: true } },

@@ -60,7 +60,7 @@ const messages = fc
       (m) =>
         m.role !== 'system' &&
         m.role !== 'developer' &&
-        !(m.role === 'assistant' && !m.content && !('tool_calls' in m && m.tool_calls?.length)),
+        !(m.role === 'assistant' && !(typeof m.content === 'string' && m.content.trim()) && !('tool_calls' in m && m.tool_calls?.length)),
     ),
   );
 
@@ -117,8 +117,8 @@ function expectedRoundTrip(req: Json): Json {
     }
     const content = typeof m.content === 'string' ? m.content : '';
     const calls = (m.tool_calls as Json[] | undefined) ?? [];
-    // A turn that said nothing is left out (Anthropic refuses an empty message).
-    if (!calls.length) return content === '' ? [] : [{ role: 'assistant', content }];
+    // A turn that said nothing (or whitespace alone) is left out: Anthropic refuses it.
+    if (!calls.length) return content.trim() === '' ? [] : [{ role: 'assistant', content }];
     const toolCalls = calls.map((c) => {
       const fn = c.function as Json;
       return { id: c.id, type: 'function', function: { name: fn.name, arguments: JSON.stringify(JSON.parse(fn.arguments as string)) } };
