@@ -70,24 +70,37 @@ function runSuite(env) {
       if (line !== '' && failures.length < MAX_FAILURE_LINES) failures.push(line);
     };
     let inSummary = false;
+    // Failed tests named on stdout take at most half the lines: the summary's assertions and diffs come after them.
+    let named = 0;
     readLines(child.stdout, process.stdout, (line) => {
-      if (FAILED_LINE.test(line)) keep(line);
+      if (FAILED_LINE.test(line) && named++ < MAX_FAILURE_LINES / 2) keep(line);
     });
     readLines(child.stderr, process.stderr, (line) => {
       if (SUMMARY_START.test(line)) inSummary = true;
       if (inSummary) keep(line);
     });
     child.on('error', reject);
-    child.on('close', (status, signal) => resolvePromise({ status, signal, failures }));
+    // Ended at the child's exit, its output read to the end or for a few seconds more: a process a test left running
+    // with the suite's stdout would hold the pipes open ('close' would never come) where inherited stdio did not.
+    child.on('exit', (status, signal) => {
+      const done = () => resolvePromise({ status, signal, failures });
+      const late = setTimeout(done, 5000);
+      child.on('close', () => {
+        clearTimeout(late);
+        done();
+      });
+    });
   });
 }
 
 /** Passes `from` through to `to`, and hands each of its lines, without colours, to `onLine`. */
 function readLines(from, to, onLine) {
   let rest = '';
+  // Decoded across reads: a character split between two reads (vitest's ⎯ and ×) is whole in one of them.
+  from.setEncoding('utf8');
   from.on('data', (chunk) => {
     to.write(chunk);
-    const lines = (rest + chunk.toString('utf8')).split('\n');
+    const lines = (rest + chunk).split('\n');
     rest = lines.pop() ?? '';
     for (const line of lines) onLine(stripVTControlCharacters(line).trimEnd());
   });
