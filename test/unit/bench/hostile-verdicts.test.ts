@@ -176,6 +176,15 @@ describe('long, a non-streamed answer whose text stops inside its last token', (
   });
 });
 
+/** The whole answer the mocks' text for `body` is: streamed as one event and [DONE], or one JSON body. */
+function wholeAnswer(body: Record<string, unknown>, res: ServerResponse): void {
+  const full = textOf(body, Number(body.max_tokens));
+  if (body.stream === true) {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.end(`data: ${JSON.stringify({ choices: [{ delta: { content: full } }] })}\n\ndata: [DONE]\n\n`);
+  } else json(res, 200, { choices: [{ message: { role: 'assistant', content: full } }] });
+}
+
 describe('sweep against a target that ends each answer cleanly after its first words', () => {
   it('proves no answer or stream size: a short text under a whole JSON or a clean [DONE] is a cut', async () => {
     const url = await target((body, res) => {
@@ -199,11 +208,7 @@ describe('sweep against a target that ends each answer cleanly after its first w
       // A gateway that says "too large" with status 200, past 100 KiB of request.
       if (JSON.stringify(body).length > 100 * 1024)
         return json(res, 200, { error: { message: 'request too large', type: 'invalid_request_error', code: 'request_too_large' } });
-      const full = textOf(body, Number(body.max_tokens));
-      if (body.stream === true) {
-        res.writeHead(200, { 'content-type': 'text/event-stream' });
-        res.end(`data: ${JSON.stringify({ choices: [{ delta: { content: full } }] })}\n\ndata: [DONE]\n\n`);
-      } else json(res, 200, { choices: [{ message: { role: 'assistant', content: full } }] });
+      wholeAnswer(body, res);
     });
     const r = await sweep(benchContext({ url, mocks: {} }, { durationMs: 100, drainMs: 5000, longSizes: [256 * 1024] }));
     expect(r.figures['sweep.requestBytes']).toBeGreaterThanOrEqual(64 * 1024);
@@ -215,11 +220,7 @@ describe('sweep against a target that ends each answer cleanly after its first w
 
   it('still proves the sizes a whole answer passes', async () => {
     const url = await target((body, res) => {
-      const full = textOf(body, Number(body.max_tokens));
-      if (body.stream === true) {
-        res.writeHead(200, { 'content-type': 'text/event-stream' });
-        res.end(`data: ${JSON.stringify({ choices: [{ delta: { content: full } }] })}\n\ndata: [DONE]\n\n`);
-      } else json(res, 200, { choices: [{ message: { role: 'assistant', content: full } }] });
+      wholeAnswer(body, res);
     });
     const r = await sweep(benchContext({ url, mocks: {} }, { durationMs: 100, drainMs: 5000, longSizes: [256 * 1024] }));
     expect(r.figures).toMatchObject({ 'sweep.answerBytes': 256 * 1024, 'sweep.streamBytes': 256 * 1024 });

@@ -25,6 +25,36 @@ afterEach(() => {
 const reload = (message: string) => ({ type: 'reload' as const, ts: Date.now(), ok: true, message });
 const turn = () => new Promise((r) => setImmediate(r));
 
+/**
+ * A subscriber of `stream` that sent its request and never reads a byte, published to until the kernel's buffers are
+ * full and bytes wait in its response; `watch` sees the response first.
+ */
+async function stuckSubscriber(
+  stream: EventStream,
+  bus: EventBus,
+  watch: (res: ServerResponse) => void,
+): Promise<{ subscriber: ServerResponse; client: ReturnType<typeof connect> }> {
+  let subscriber: ServerResponse | undefined;
+  const server = createServer((req, res) => {
+    watch(res);
+    subscriber = res;
+    stream.handle(req, res);
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const client = connect((server.address() as AddressInfo).port, '127.0.0.1');
+  client.on('error', () => {});
+  client.write('GET /aigw/events HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n');
+  await eventually(() => stream.subscribers === 1);
+  const big = 'x'.repeat(64 * 1024);
+  for (let i = 0; i < 500 && !(subscriber!.writableLength > 0); i++) {
+    for (let j = 0; j < 16; j++) bus.publish(reload(big));
+    await turn();
+  }
+  expect(subscriber!.writableLength).toBeGreaterThan(0);
+  return { subscriber: subscriber!, client };
+}
+
 describe('an event stream ended for a rotated key', () => {
   it('writes nothing more to a subscriber that does not read, when the old key comes back', async () => {
     // Only the keepalives' clock is ours: the sockets run on real time.
@@ -33,35 +63,15 @@ describe('an event stream ended for a rotated key', () => {
     let key: string | undefined = 'key-a';
     const stream = new EventStream(bus, undefined, () => key);
     const errors: Error[] = [];
-    let subscriber: ServerResponse | undefined;
-    const server = createServer((req, res) => {
-      res.on('error', (e) => errors.push(e));
-      subscriber = res;
-      stream.handle(req, res);
-    });
-    servers.push(server);
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-
-    // A client that sends its request and never reads a byte.
-    const client = connect((server.address() as AddressInfo).port, '127.0.0.1');
-    client.on('error', () => {});
-    client.write('GET /aigw/events HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n');
-    await eventually(() => stream.subscribers === 1);
-
-    // Events until the kernel's buffers are full and bytes wait in the response.
-    const big = 'x'.repeat(64 * 1024);
-    for (let i = 0; i < 500 && !(subscriber!.writableLength > 0); i++) {
-      for (let j = 0; j < 16; j++) bus.publish(reload(big));
-      await turn();
-    }
-    expect(subscriber!.writableLength).toBeGreaterThan(0);
+    // A client that sends its request and never reads a byte, with bytes waiting in its response.
+    const { subscriber, client } = await stuckSubscriber(stream, bus, (res) => res.on('error', (e) => errors.push(e)));
 
     // Rotated: the next event ends the stream, which cannot finish (its bytes wait for a reader).
     key = 'key-b';
     bus.publish(reload('after rotation'));
     expect(stream.subscribers).toBe(0);
-    expect(subscriber!.writableEnded).toBe(true);
-    expect(subscriber!.writableFinished).toBe(false);
+    expect(subscriber.writableEnded).toBe(true);
+    expect(subscriber.writableFinished).toBe(false);
 
     // The old key back, and a minute of keepalives.
     key = 'key-a';
@@ -79,33 +89,17 @@ describe('an event stream ended for a rotated key', () => {
     let key: string | undefined = 'key-a';
     const stream = new EventStream(bus, undefined, () => key);
     stream.maxStallMs = 100;
-    let subscriber: ServerResponse | undefined;
     let closed = false;
-    const server = createServer((req, res) => {
+    const { subscriber, client } = await stuckSubscriber(stream, bus, (res) => {
       res.on('error', () => {});
       res.on('close', () => (closed = true));
-      subscriber = res;
-      stream.handle(req, res);
     });
-    servers.push(server);
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const client = connect((server.address() as AddressInfo).port, '127.0.0.1');
-    client.on('error', () => {});
-    client.write('GET /aigw/events HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n');
-    await eventually(() => stream.subscribers === 1);
-
-    const big = 'x'.repeat(64 * 1024);
-    for (let i = 0; i < 500 && !(subscriber!.writableLength > 0); i++) {
-      for (let j = 0; j < 16; j++) bus.publish(reload(big));
-      await turn();
-    }
-    expect(subscriber!.writableLength).toBeGreaterThan(0);
 
     key = 'key-b';
     bus.publish(reload('after rotation'));
     expect(stream.subscribers).toBe(0);
     // Before: still open 5 s on (and for good), bytes waiting, maxStallMs long past.
-    await eventually(() => closed && subscriber!.destroyed, 5000);
+    await eventually(() => closed && subscriber.destroyed, 5000);
     client.destroy();
     stream.close();
   }, 30_000);
