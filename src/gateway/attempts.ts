@@ -16,7 +16,7 @@ import { Downstream } from '../relay/downstream.js';
 import { type AttemptOutcome, Exchange } from '../relay/exchange.js';
 import { upstreamHeaders } from '../relay/headers.js';
 import { afterFailure, deadlineCutByQueue, FIRST_ATTEMPT, type AttemptState } from '../routing/attempt-policy.js';
-import { firstTokenAtHead, recordAnswerHead, recordDispatch, recordFailure, recordFirstByte } from '../routing/feedback.js';
+import { firstTokenAtHead, recordAnswerHead, recordDispatch, recordFailure, recordFirstByte, recordOverload } from '../routing/feedback.js';
 import { planAttempts } from '../routing/plan.js';
 import { NO_FACTS, routeRequest } from '../routing/request-facts.js';
 import type { ModelRoute, Target } from '../routing/route-table.js';
@@ -96,6 +96,7 @@ export async function routeAndRelay(
         return sendError(ctx, outcome.error);
       }
       const now = monotonicNow();
+      recordOverload(runtime.routing, target, outcome.status, outcome.retryAfterMs, now, r.maxCooldown);
       const decision = afterFailure(
         targets.length,
         state,

@@ -108,3 +108,23 @@ export function recordFailure(state: RoutingState, target: Target, ms: number, s
   const penalty = Math.min(FAILURE_PENALTY_CAP_MS, FAILURE_FACTOR * dearest);
   state.ttft.penalise(target.id, Math.max(ms, state.ttft.estimate(target.id, now), penalty), now);
 }
+
+/** The statuses by which a backend says it is itself overloaded (Anthropic's 529 is its 503). */
+const DECLARED_OVERLOAD: ReadonlySet<number> = new Set([503, 529]);
+
+/**
+ * A failed attempt's status and retry-after (ms): a backend that declared an overload with a wait — 503 or 529 with a
+ * retry-after — cools until then, at most `capMs` (resilience.maxCooldown: a retry-after of 999999 s parked a target
+ * for 11 days), and the plan puts it behind its peers meanwhile. A 429 moves no traffic: it may be one tenant's doing.
+ */
+export function recordOverload(
+  state: RoutingState,
+  target: Target,
+  status: number | undefined,
+  retryAfterMs: number | undefined,
+  now: number,
+  capMs: number,
+): void {
+  if (status === undefined || !DECLARED_OVERLOAD.has(status) || !(retryAfterMs !== undefined && retryAfterMs > 0)) return;
+  state.cooling.note(target.id, now + Math.min(retryAfterMs, capMs), now);
+}

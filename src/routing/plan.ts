@@ -4,7 +4,8 @@
  * then the list's other healthy targets by weight (equals in a random turn of their order; a sticky session's in its
  * own rendezvous order), then each fallback model's targets the same way — its pick
  * made only once the attempt loop reaches it (Plan.at).
- * Ejected backends are left out — unless every one is ejected, when the plan ignores ejection (panic mode).
+ * Ejected backends are left out — unless every one is ejected, when the plan ignores ejection (panic mode). A target
+ * whose backend declared an overload goes behind its list's others while that lasts (demoteCooling).
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ModelRoute, RouteGroups, Target, TargetGroup } from './route-table.js';
@@ -64,6 +65,7 @@ function appendGroup(out: Target[], g: TargetGroup, route: ModelRoute, ctx: Rout
   const session = sessionOf(route, ctx);
   const first = pickFirst(g, route, ctx, session);
   if (first < 0) return;
+  const from = out.length;
   out.push(g.targets[first]!);
   if (g.targets.length === 1) return;
   const rest = g.targets.filter((t, i) => i !== first && t.weight > 0 && t.eligible);
@@ -75,6 +77,25 @@ function appendGroup(out: Target[], g: TargetGroup, route: ModelRoute, ctx: Rout
   // spread over its peers. In list order, every one of them went to the same replica, on top of its own.
   if (session !== undefined) sessionOrder(session, out, start, out.length);
   else spreadEquals(out, start, out.length, ctx.rng);
+  demoteCooling(out, from, out.length, ctx);
+}
+
+/**
+ * The targets of out[start, end) whose backend declared an overload (cooling.ts) moved behind the others, each side in
+ * its order: tried last among its list's, still before any fallback's, and never left out — a model's only target, or
+ * one whose peers are all out, is tried as before.
+ */
+function demoteCooling(out: Target[], start: number, end: number, ctx: RouteContext): void {
+  const cooling = ctx.state.cooling;
+  if (cooling.size === 0 || end - start < 2) return;
+  const cold: Target[] = [];
+  let w = start;
+  for (let i = start; i < end; i++) {
+    const t = out[i]!;
+    if (cooling.isCooling(t.id, ctx.now)) cold.push(t);
+    else out[w++] = t;
+  }
+  for (const t of cold) out[w++] = t;
 }
 
 /**
@@ -161,7 +182,7 @@ export class Plan {
     const session = sessionOf(fb, this.ctx);
     const first = pickFirst(g, fb, this.ctx, session);
     clock.now = was;
-    if (first >= 0) order(this.targets, b[k]!, b[k + 1]!, g.targets[first]!, session, this.ctx.rng);
+    if (first >= 0) order(this.targets, b[k]!, b[k + 1]!, g.targets[first]!, session, this.ctx);
   }
 
   /** The k-th of the route's fallbacks that exist (as orderedTargets planned them). */
@@ -187,7 +208,7 @@ function fallbackRoute(name: string, routes: ReadonlyMap<string, ModelRoute>, ct
  * `pick` first in out[start, end), then the rest as appendGroup orders them — a session's in its own order, else by
  * weight, heaviest first, equals spread (spreadEquals) — in place.
  */
-function order(out: Target[], start: number, end: number, pick: Target, session: string | undefined, rng: Rng): void {
+function order(out: Target[], start: number, end: number, pick: Target, session: string | undefined, ctx: RouteContext): void {
   let p = out.indexOf(pick, start);
   // Not among them: it was ejected at planning and has recovered since; the planned ones keep their order.
   if (p < 0 || p >= end) return;
@@ -200,7 +221,8 @@ function order(out: Target[], start: number, end: number, pick: Target, session:
     out[m] = t;
   }
   if (session !== undefined) sessionOrder(session, out, start + 1, end);
-  else spreadEquals(out, start + 1, end, rng);
+  else spreadEquals(out, start + 1, end, ctx.rng);
+  demoteCooling(out, start, end, ctx);
 }
 
 export function planAttempts(route: ModelRoute, routes: ReadonlyMap<string, ModelRoute>, ctx: RouteContext): Plan {

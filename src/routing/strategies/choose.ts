@@ -7,6 +7,7 @@
  * Failover order, fallbacks and ejection are the plan's business and unchanged.
  */
 import type { StrategyName } from '../../profile/schema.js';
+import { Cooling } from '../cooling.js';
 import { PeakEwma } from '../peak-ewma.js';
 import { PrefixIndex } from '../prefix-index.js';
 import { type Candidate, type RequestFacts, type Rng, usable } from './candidate.js';
@@ -21,10 +22,12 @@ export interface RoutingState {
   readonly ttft: PeakEwma;
   readonly prefix: PrefixIndex;
   readonly prefixPolicy: PrefixPolicy;
+  /** Targets demoted behind their peers for a backend's declared overload (cooling.ts). */
+  readonly cooling: Cooling;
 }
 
 export function createRoutingState(overrides: Partial<RoutingState> = {}): RoutingState {
-  return { ttft: new PeakEwma(), prefix: new PrefixIndex(), prefixPolicy: PREFIX_POLICY, ...overrides };
+  return { ttft: new PeakEwma(), prefix: new PrefixIndex(), prefixPolicy: PREFIX_POLICY, cooling: new Cooling(), ...overrides };
 }
 
 /**

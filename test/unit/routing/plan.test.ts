@@ -9,7 +9,7 @@ import { Rng } from '../../../src/core/hash.js';
 import type { ProxyRequest } from '../../../src/openai/parse-request.js';
 import { parseProfile } from '../../../src/profile/load.js';
 import { formatProblem } from '../../../src/profile/problems.js';
-import { recordAnswerHead, recordDispatch, recordFailure, recordFirstByte } from '../../../src/routing/feedback.js';
+import { recordAnswerHead, recordDispatch, recordFailure, recordFirstByte, recordOverload } from '../../../src/routing/feedback.js';
 import { type Plan, planAttempts } from '../../../src/routing/plan.js';
 import { NO_FACTS, routeRequest } from '../../../src/routing/request-facts.js';
 import { buildRouteTable, type ModelRoute, type Target } from '../../../src/routing/route-table.js';
@@ -470,5 +470,53 @@ describe('the facts a route needs, and escalation', () => {
     );
     const prices = r.get('m')!.reachablePrices;
     expect(prices.some((p) => p.cachedInput === 5)).toBe(true);
+  });
+});
+
+describe('a target whose backend declared an overload (503 and a retry-after), while it cools', () => {
+  const cooling = (until: number) => {
+    const s = createRoutingState();
+    return {
+      s,
+      plan: (routes: Map<string, ModelRoute>, model: string, now = 1000) =>
+        planAttempts(routes.get(model)!, routes, { headers: {}, tenant: undefined, now, facts: NO_FACTS, state: s, rng: new Rng(1) }),
+      until,
+    };
+  };
+
+  it('goes behind its list’s others, never behind a fallback’s, and is never left out', () => {
+    const { routes } = table(
+      `  m: { targets: [{ backend: a, weight: 9 }, { backend: b, weight: 1 }], fallbacks: [f] }
+  f: { targets: [{ backend: c, model: m }, { backend: a, model: m }] }
+  one: { targets: [{ backend: a }], fallbacks: [f] }`,
+    );
+    const { s, plan: p } = cooling(0);
+    const a = routes.get('m')!.group.targets[0]!;
+    recordOverload(s, a, 503, 30_000, 1000, 60_000);
+    for (let i = 0; i < 10; i++) {
+      const x = p(routes, 'm');
+      expect(names(x).slice(0, 2)).toEqual(['b', 'a']);
+      // The same target (backend and upstream model) reached as a fallback is behind that model's other target too.
+      expect([x.at(2), x.at(3)].map((t) => t.backend.name)).toEqual(['c', 'a']);
+    }
+    // Its model's only target: first still, before the fallback's.
+    expect(names(p(routes, 'one'))[0]).toBe('a');
+    // Past the deadline, the 9:1 split again.
+    expect(count(firsts(10, () => p(routes, 'm', 31_001)))).toEqual({ a: 9, b: 1 });
+  });
+
+  it('for a 503 or 529 with a retry-after only, and for resilience.maxCooldown at most', () => {
+    const { routes } = table('  m: { targets: [{ backend: a }, { backend: b }] }', ['a', 'b']);
+    const a = routes.get('m')!.group.targets[0]!;
+    const { s, plan: p } = cooling(0);
+    const aFirst = (now: number) => firsts(4, () => p(routes, 'm', now)).filter((n) => n === 'a').length;
+    recordOverload(s, a, 429, 30_000, 1000, 60_000);
+    recordOverload(s, a, 503, undefined, 1000, 60_000);
+    recordOverload(s, a, 500, 30_000, 1000, 60_000);
+    expect(aFirst(1000)).toBe(2);
+    recordOverload(s, a, 529, 999_999_000, 1000, 60_000);
+    expect(aFirst(1000)).toBe(0);
+    expect(aFirst(60_999)).toBe(0);
+    expect(aFirst(61_000)).toBe(2);
   });
 });
