@@ -113,6 +113,7 @@ export async function routeAndRelay(
         (i) => plan.panic || plan.at(i).backend.health.available(now),
         5 + Math.random() * 20,
         now,
+        Math.random(),
       );
       if (decision.countsAgainstHealth) {
         countFailure(target, bus, now, `${outcome.failure}: ${outcome.message}`, sentUnder);

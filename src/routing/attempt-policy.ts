@@ -6,7 +6,8 @@
  *  - otherwise the next target of the plan is tried, skipping ejected ones;
  *  - going round the plan again is for overload answers (503, 429) only — a timeout would just repeat —,
  *    waiting for a backend's retry-after (up to a cap; past it, that backend is not come back to) before trying
- *    that same backend again, whichever target failed last;
+ *    that same backend again, whichever target failed last; without one, a jittered backoff that doubles each round
+ *    (revisitBackoffMs);
  *  - at most `attempts` tries in all (every target is tried at least once).
  * It also says whether a failure counts toward the backend's ejection: a 429 never does (the backend is
  * healthy, just busy), a queue timeout never does (the queue is ours), nor does a connection the gateway's own host
@@ -96,12 +97,27 @@ export interface Decision {
  */
 const OVERLOAD: ReadonlySet<number> = new Set([429, 503, 529]);
 
+/** The first round's backoff before a target is tried again with no retry-after, and the most any round waits. */
+export const REVISIT_BACKOFF_MS = 100;
+export const REVISIT_BACKOFF_MAX_MS = 1000;
+
+/**
+ * The wait before a target is tried again in round `round` (1: the plan's second pass) when its backend named no
+ * retry-after: 100 ms doubling each round, up to 1 s, jittered down to half (`rand` in [0, 1)) so that requests
+ * refused together do not come back together. Without it the plan came round at once: a single-target model's three
+ * attempts reached a backend that had just said it was overloaded within a millisecond or two.
+ */
+export function revisitBackoffMs(round: number, rand: number): number {
+  const full = Math.min(REVISIT_BACKOFF_MAX_MS, REVISIT_BACKOFF_MS * 2 ** Math.max(0, round - 1));
+  return full * (0.5 + Math.min(1, Math.max(0, rand)) / 2);
+}
+
 export const FIRST_ATTEMPT: AttemptState = { tried: 1, index: 0, quickRetried: false, statusCounted: false };
 
 /**
  * The next step after `failure` on target `state.index`. `available(i)` says whether plan target i may be
- * tried now (not ejected); `jitterMs` is the quick retry's wait and `now` the clock's reading in ms (injected:
- * tests pass constants).
+ * tried now (not ejected); `jitterMs` is the quick retry's wait, `now` the clock's reading in ms and `rand` (in [0, 1))
+ * the revisit backoff's jitter (injected: tests pass constants).
  */
 export function afterFailure(
   planLength: number,
@@ -111,6 +127,7 @@ export function afterFailure(
   available: (index: number) => boolean,
   jitterMs: number,
   now = 0,
+  rand = 1,
 ): Decision {
   const isStatus = failure.kind === 'status';
   const countsAgainstHealth =
@@ -149,7 +166,9 @@ export function afterFailure(
     if (index >= planLength && !wraps) return giveUp(counted);
     if (!available(index % planLength)) continue;
     const until = retryAt?.get(index % planLength);
-    const delayMs = until === undefined ? 0 : Math.max(0, until - now);
+    // A target tried before in this request, which named no wait: backed off (a new one is tried at once).
+    const round = Math.floor(index / planLength);
+    const delayMs = until !== undefined ? Math.max(0, until - now) : round > 0 ? revisitBackoffMs(round, rand) : 0;
     if (delayMs > limits.retryAfterCapMs) continue;
     return {
       next: { kind: 'try', index, delayMs },

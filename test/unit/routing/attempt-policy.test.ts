@@ -6,6 +6,7 @@ import {
   afterFailure,
   deadlineCutByQueue,
   FIRST_ATTEMPT,
+  revisitBackoffMs,
 } from '../../../src/routing/attempt-policy.js';
 
 const limits = { attempts: 3, retryAfterCapMs: 1000 };
@@ -39,7 +40,7 @@ describe('the attempt policy', () => {
       'a 503 goes round the plan again, within the attempt budget',
       2,
       [fail('status', { status: 503 }), fail('status', { status: 503 }), fail('status', { status: 503 })],
-      ['try 1', 'try 0', 'give-up'],
+      ['try 1', 'try 0 after 100ms', 'give-up'],
     ],
     [
       'a retry-after is waited for before the same backend again',
@@ -58,7 +59,7 @@ describe('the attempt policy', () => {
       'a target whose retry-after is beyond the cap is not come back to: the plan goes on without it',
       2,
       [fail('status', { status: 429, retryAfterMs: 60_000 }), fail('status', { status: 503 }), fail('status', { status: 503 })],
-      ['try 1', 'try 1', 'give-up'],
+      ['try 1', 'try 1 after 100ms', 'give-up'],
     ],
     ['a full queue moves on to the next target', 2, [fail('queue')], ['try 1']],
     [
@@ -69,8 +70,15 @@ describe('the attempt policy', () => {
     ],
     ["a proxy's 504 is not sent to the only target again", 1, [fail('status', { status: 504 })], ['give-up']],
     ['refused credentials (403) are not tried again where they were refused', 1, [fail('status', { status: 403 })], ['give-up']],
-    ['a 429 goes round again', 1, [fail('status', { status: 429 })], ['try 0']],
-    ["Anthropic's 529 (overloaded) goes round again", 1, [fail('status', { status: 529 })], ['try 0']],
+    ['a 429 goes round again, after a backoff', 1, [fail('status', { status: 429 })], ['try 0 after 100ms']],
+    ["Anthropic's 529 (overloaded) goes round again, after a backoff", 1, [fail('status', { status: 529 })], ['try 0 after 100ms']],
+    [
+      'each round backs off twice as long',
+      1,
+      [fail('status', { status: 503 }), fail('status', { status: 503 }), fail('status', { status: 503 })],
+      ['try 0 after 100ms', 'try 0 after 200ms', 'give-up'],
+    ],
+    ["a retry-after of 0 is the backend's word: no backoff", 1, [fail('status', { status: 503, retryAfterMs: 0 })], ['try 0']],
     [
       "a connection the gateway's own host refused (out of descriptors) moves on to the next target, not the same one again",
       2,
@@ -135,5 +143,11 @@ describe('the attempt policy', () => {
     expect(deadlineCutByQueue(1999, 2000)).toBe(true);
     // No deadline: nothing was cut.
     expect(deadlineCutByQueue(1999, 0)).toBe(false);
+  });
+
+  it('backs off a revisit 100 ms doubling each round up to 1 s, jittered down to half', () => {
+    expect([1, 2, 3, 4, 5, 9].map((r) => revisitBackoffMs(r, 1))).toEqual([100, 200, 400, 800, 1000, 1000]);
+    expect(revisitBackoffMs(1, 0)).toBe(50);
+    expect(revisitBackoffMs(4, 0.5)).toBe(600);
   });
 });
