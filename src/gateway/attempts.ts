@@ -285,6 +285,8 @@ function dispatch(
     const sentAt = target.tracksTtft ? performance.now() : 0;
     // The backend's ejection the answer is judged against at its end (upstream/health.ts epoch).
     const sentUnder = backend.health.epoch;
+    // Back from an ejection, it takes this request alone until it has an outcome (its head, a failure).
+    const probe = backend.health.probe(monotonicNow());
     // Its head comes after its last token (a non-streamed generation): no time to first token is read from it.
     const headAfterAnswer = target.tracksTtft && !firstTokenAtHead(p);
     // Runs before a failed outcome reaches the attempt loop: the slot is free before another attempt takes one.
@@ -305,7 +307,18 @@ function dispatch(
         backend.slots.release();
       }
     };
-    const exchange = send(ctx, runtime, p, target, bus, waitedMs, provider, attemptHeaders(ctx, edge, span), onEnd);
+    let exchange: Exchange;
+    try {
+      exchange = send(ctx, runtime, p, target, bus, waitedMs, provider, attemptHeaders(ctx, edge, span), onEnd);
+    } catch (e) {
+      if (probe) backend.health.probed();
+      throw e;
+    }
+    // Given back before the attempt loop reads the outcome: a failure then ejects it again (countFailure).
+    if (probe) {
+      const probed = () => backend.health.probed();
+      exchange.outcome.then(probed, probed);
+    }
     if (target.tracksTtft) {
       const observe = headAfterAnswer ? recordAnswerHead : recordFirstByte;
       exchange.onFirstByte = () => observe(runtime.routing, target, performance.now() - sentAt);

@@ -3,8 +3,9 @@ import { monotonicNow } from '../core/clock.js';
 /**
  * Passive outlier ejection, per backend: after `consecutiveFailures` failures in a row (connect errors,
  * timeouts, 5xx) a backend is ejected for a cooldown, so a dead replica stops costing every request a
- * failed attempt. After the cooldown it is tried again (half-open): one success restores it, one more
- * failure ejects it again for twice as long (capped).
+ * failed attempt. After the cooldown it is tried again (half-open): one request at a time (a probe) until one is
+ * answered — a hung backend given its whole share back held every request that picked it for the first-byte
+ * deadline —, one success restores it, one more failure ejects it again for twice as long (capped).
  */
 export interface OutlierPolicy {
   consecutiveFailures: number;
@@ -26,8 +27,26 @@ export class BackendHealth {
     this.policy = policy;
   }
 
+  /** A request sent half-open (after an ejection's cooldown, before a success) has no answer yet (`probe`). */
+  private probing = false;
+
+  /** May take a request now: not ejected, nor half-open with its probe unanswered. */
   available(now: number): boolean {
-    return now >= this.ejectedUntil;
+    return now >= this.ejectedUntil && !(this.probing && this.ejections > 0);
+  }
+
+  /**
+   * Called as a request is sent: true when it is the half-open backend's probe, which the caller gives back (`probed`)
+   * once the attempt has an outcome — a head, a failure, or none (its client left). Until then `available` is false.
+   */
+  probe(now: number): boolean {
+    if (this.ejections === 0 || now < this.ejectedUntil || this.probing) return false;
+    this.probing = true;
+    return true;
+  }
+
+  probed(): void {
+    this.probing = false;
   }
 
   get ejected(): boolean {
