@@ -311,12 +311,12 @@ function dispatch(
     try {
       exchange = send(ctx, runtime, p, target, bus, waitedMs, provider, attemptHeaders(ctx, edge, span), onEnd);
     } catch (e) {
-      if (probe) backend.health.probed();
+      backend.health.probed(probe);
       throw e;
     }
     // Given back before the attempt loop reads the outcome: a failure then ejects it again (countFailure).
-    if (probe) {
-      const probed = () => backend.health.probed();
+    if (probe !== 0) {
+      const probed = () => backend.health.probed(probe);
       exchange.outcome.then(probed, probed);
     }
     if (target.tracksTtft) {

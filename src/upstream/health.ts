@@ -3,15 +3,18 @@ import { monotonicNow } from '../core/clock.js';
 /**
  * Passive outlier ejection, per backend: after `consecutiveFailures` failures in a row (connect errors,
  * timeouts, 5xx) a backend is ejected for a cooldown, so a dead replica stops costing every request a
- * failed attempt. After the cooldown it is tried again (half-open): one request at a time (a probe) until one is
- * answered — a hung backend given its whole share back held every request that picked it for the first-byte
- * deadline —, one success restores it, one more failure ejects it again for twice as long (capped).
+ * failed attempt. After the cooldown it is tried again (half-open): one request at a time (a probe) until one has a
+ * head — a hung backend given its whole share back held every request that picked it for the first-byte deadline —,
+ * one success restores it, one more failure ejects it again for twice as long (capped).
  */
 export interface OutlierPolicy {
   consecutiveFailures: number;
   cooldownMs: number;
   maxCooldownMs: number;
 }
+
+/** The longest a half-open backend's probe keeps other requests away (BackendHealth.probe). */
+export const PROBE_HOLD_MS = 2000;
 
 export class BackendHealth {
   private failures = 0;
@@ -27,26 +30,31 @@ export class BackendHealth {
     this.policy = policy;
   }
 
-  /** A request sent half-open (after an ejection's cooldown, before a success) has no answer yet (`probe`). */
-  private probing = false;
+  /**
+   * Until when (monotonic ms) a request sent half-open (after an ejection's cooldown, before a success) holds the backend
+   * for itself while it has no outcome (`probe`); 0 for none.
+   */
+  private probeUntil = 0;
 
-  /** May take a request now: not ejected, nor half-open with its probe unanswered. */
+  /** May take a request now: not ejected, nor half-open with a probe under way. */
   available(now: number): boolean {
-    return now >= this.ejectedUntil && !(this.probing && this.ejections > 0);
+    return now >= this.ejectedUntil && !(this.ejections > 0 && now < this.probeUntil);
   }
 
   /**
-   * Called as a request is sent: true when it is the half-open backend's probe, which the caller gives back (`probed`)
-   * once the attempt has an outcome — a head, a failure, or none (its client left). Until then `available` is false.
+   * Called as a request is sent: when the backend is half-open and no probe is under way, this request is its probe —
+   * `available` is false until the caller gives it back (`probed`, with what this returned) once the attempt has an
+   * outcome (a head, a failure, its client gone), or PROBE_HOLD_MS have passed: a probe that is a long non-streamed
+   * generation, whose head comes at its end, holds a healthy backend back that long at most. 0: not a probe.
    */
-  probe(now: number): boolean {
-    if (this.ejections === 0 || now < this.ejectedUntil || this.probing) return false;
-    this.probing = true;
-    return true;
+  probe(now: number): number {
+    if (this.ejections === 0 || now < this.ejectedUntil || now < this.probeUntil) return 0;
+    this.probeUntil = now + PROBE_HOLD_MS;
+    return this.probeUntil;
   }
 
-  probed(): void {
-    this.probing = false;
+  probed(token: number): void {
+    if (token !== 0 && token === this.probeUntil) this.probeUntil = 0;
   }
 
   get ejected(): boolean {
