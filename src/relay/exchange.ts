@@ -12,7 +12,7 @@ import { timerDelay } from '../core/timer-delay.js';
 import type { EventBus } from '../events/bus.js';
 import type { TruncationReason, UpstreamFailure } from '../events/types.js';
 import type { RequestRecord } from '../events/request-record.js';
-import { classifyError, retryAfterMs, statusFailsOver } from '../upstream/classify.js';
+import { backendRetryAfterMs, classifyError, statusFailsOver } from '../upstream/classify.js';
 import { modelIn, noteBody, shortName } from './answer-facts.js';
 import { BodyRelay, type BufferPolicy } from './body-relay.js';
 import { makeScrubber, type Scrub } from '../core/scrub.js';
@@ -954,7 +954,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     // A 2xx that was an error object (readErrorAnswer) is judged by the status its error means.
     const status = this.status < 300 ? impliedStatus(body, ct) : this.status;
     const error = normalizeUpstreamError(status, ct, body, this.backend, this.relay.scrub);
-    const ra = retryAfterMs(this.headers['retry-after']);
+    const ra = backendRetryAfterMs(this.headers);
     const modelMissing = !statusFailsOver(status) && modelNotServed(status, ct, body);
     this.mode = 'done';
     this.end({

@@ -43,6 +43,18 @@ export function statusFailsOver(status: number): boolean {
   return status === 429 || status >= 500 || status === 401 || status === 403;
 }
 
+/**
+ * A backend's wait in ms: `retry-after-ms` when it is a number (Azure OpenAI's; OpenAI's SDKs read it first, and a
+ * gateway in front of another sends it beside a `retry-after` rounded up to whole seconds: a 200 ms wait read as 1 s
+ * went past the retry-after cap), else `retry-after`; undefined without either.
+ */
+export function backendRetryAfterMs(headers: Record<string, string | string[] | undefined>, now = Date.now()): number | undefined {
+  const ms = headers['retry-after-ms'];
+  const v = Array.isArray(ms) ? ms[0] : ms;
+  if (v !== undefined && /^\d+(\.\d+)?$/.test(v.trim())) return Number(v);
+  return retryAfterMs(headers['retry-after'], now);
+}
+
 /** `retry-after` (seconds or an HTTP date) in ms, or undefined. */
 export function retryAfterMs(value: string | string[] | undefined, now = Date.now()): number | undefined {
   const v = Array.isArray(value) ? value[0] : value;
