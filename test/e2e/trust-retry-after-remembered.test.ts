@@ -40,7 +40,7 @@ const [busy, busyPeer, limited, limitedPeer, hostile, hostilePeer, lone] = [
 const gw = await useGateway(
   `
 version: 1
-resilience: { attempts: 2, consecutiveFailures: 1000, maxCooldown: 1s }
+resilience: { attempts: 2, consecutiveFailures: 1000, maxCooldown: 3s }
 backends:
   busy: { url: "{{busy}}" }
   busyPeer: { url: "{{busyPeer}}" }
@@ -85,7 +85,7 @@ describe("a backend's declared overload, across requests", () => {
   it('a retry-after of 11 days demotes for resilience.maxCooldown at most', async () => {
     for (let i = 0; i < 3; i++) expect((await ask('h')).status).toBe(200);
     expect(hostile.seen).toHaveLength(1);
-    // Past the cap (1 s) its turn comes back: a request reaches it again.
+    // Past the cap (3 s) its turn comes back: a request reaches it again.
     await eventually(async () => (await ask('h')).status === 200 && hostile.seen.length >= 2, 20_000);
   }, 30_000);
 
