@@ -24,7 +24,7 @@ const good = await useUpstream((_req, res) => res.writeHead(200, { 'content-type
 const gw = await useGateway(
   `
 version: 1
-timeouts: { firstByte: 1s }
+timeouts: { firstByte: 2s }
 resilience: { consecutiveFailures: 1, cooldown: 1ms, maxCooldown: 1ms }
 backends:
   hung: { url: "{{hung}}" }
