@@ -166,10 +166,11 @@ export function afterFailure(
     if (index >= planLength && !wraps) return giveUp(counted);
     if (!available(index % planLength)) continue;
     const until = retryAt?.get(index % planLength);
-    // A target tried before in this request, which named no wait: backed off (a new one is tried at once).
+    // A target tried before in this request, which named no wait: backed off (a new one is tried at once). The cap is
+    // the backend's wait's: a retryAfterCap of 0 (wait for no backend) kept no overload from being retried at all.
     const round = Math.floor(index / planLength);
     const delayMs = until !== undefined ? Math.max(0, until - now) : round > 0 ? revisitBackoffMs(round, rand) : 0;
-    if (delayMs > limits.retryAfterCapMs) continue;
+    if (until !== undefined && delayMs > limits.retryAfterCapMs) continue;
     return {
       next: { kind: 'try', index, delayMs },
       state: { ...counted, tried: state.tried + 1, index, quickRetried: false },

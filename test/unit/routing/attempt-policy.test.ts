@@ -145,6 +145,20 @@ describe('the attempt policy', () => {
     expect(deadlineCutByQueue(1999, 0)).toBe(false);
   });
 
+  it('backs off a revisit whatever the retry-after cap (0: no backend is waited for)', () => {
+    const d = afterFailure(1, FIRST_ATTEMPT, fail('status', { status: 503 }), { attempts: 3, retryAfterCapMs: 0 }, all, 7);
+    expect(d.next).toEqual({ kind: 'try', index: 1, delayMs: 100 });
+    const waited = afterFailure(
+      1,
+      FIRST_ATTEMPT,
+      fail('status', { status: 503, retryAfterMs: 10 }),
+      { attempts: 3, retryAfterCapMs: 0 },
+      all,
+      7,
+    );
+    expect(waited.next).toEqual({ kind: 'give-up' });
+  });
+
   it('backs off a revisit 100 ms doubling each round up to 1 s, jittered down to half', () => {
     expect([1, 2, 3, 4, 5, 9].map((r) => revisitBackoffMs(r, 1))).toEqual([100, 200, 400, 800, 1000, 1000]);
     expect(revisitBackoffMs(1, 0)).toBe(50);
