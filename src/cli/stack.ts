@@ -95,6 +95,8 @@ export async function startStack(profile: Profile, opts: StackOptions = {}): Pro
         bus,
         inflight: () => gateway.state.live.size,
         requestTimeoutMs: served.timeouts.request,
+        // Read per answer: a reload's value applies to the next (as the gateway's listener reads its profile's).
+        clientStallMs: () => served.timeouts.clientStall,
         // Its connections never take the descriptors the gateway keeps for its backends (gateway/connection-cap.ts).
         maxConnections: processAdminConnectionCap(),
       })

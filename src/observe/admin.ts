@@ -18,6 +18,8 @@ export interface AdminSources {
   inflight: () => number;
   /** Headers and body of an admin request must arrive within this (default 30 s). */
   requestTimeoutMs?: number;
+  /** How long an answer's bytes may wait unread, per MiB of them, before the connection goes (timeouts.clientStall; 0: never). */
+  clientStallMs?: () => number;
   /** Connections the listener keeps at once; past it, a new one is closed as it is accepted (node:http). */
   maxConnections?: number;
 }
@@ -83,6 +85,7 @@ export function createAdmin(src: AdminSources): Admin {
     },
     () => src.view().adminKey,
     src.requestTimeoutMs,
+    src.clientStallMs,
   );
   if (src.maxConnections !== undefined) server.maxConnections = src.maxConnections;
   return {
