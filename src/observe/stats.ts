@@ -20,6 +20,15 @@ const MAX_REFUSAL_KINDS = 1024;
  * `other` under its status; past twice that, a backend's new kinds are not counted — the gateway's always are.
  */
 const MAX_BACKEND_KINDS = 256;
+/**
+ * Endings the gateway made itself, by the code it sent (never a backend's wire code): the drain's deadline (its 503,
+ * a stream it ended), an answer over its response buffer (refused or cut: a size the client chooses with max_tokens),
+ * its own host out of descriptors. Counted as the backend's errors, a healthy backend showed them in the stats and
+ * `aigw top` while its health, rightly, counted none; they show as what they are among the refusals and truncations.
+ */
+const GATEWAY_ENDINGS: ReadonlySet<string> = new Set(['gateway_shutting_down', 'response_too_large', 'overloaded']);
+/** Attempts the gateway refused itself, the backend never reached (its connection queue, the host's descriptors). */
+const GATEWAY_REFUSALS: ReadonlySet<string> = new Set(['queue', 'local_resources']);
 
 /** A ring of recent samples, for quantiles. */
 class Ring {
@@ -180,12 +189,14 @@ export class StatsCollector {
         const b = this.backendStats(e.model, e.backend);
         b.requests++;
         if (e.costUsd !== undefined) b.costUsd += e.costUsd;
-        if (e.status >= 500 || e.truncated) b.errors++;
+        const ownEnding = e.errorType !== undefined && GATEWAY_ENDINGS.has(e.errorType);
+        if ((e.status >= 500 || e.truncated) && !ownEnding) b.errors++;
         b.tokens.input += e.tokens.input;
         b.tokens.output += e.tokens.output;
         // The backend's time is its answer's: a request its client left ended when the client chose (a request left a
-        // millisecond after dispatch read as a 1 ms answer, and 512 of them hid a backend taking seconds).
-        if (!e.clientAborted) b.latency.push(e.durationMs);
+        // millisecond after dispatch read as a 1 ms answer, and 512 of them hid a backend taking seconds), one the
+        // gateway ended itself when it chose.
+        if (!e.clientAborted && !ownEnding) b.latency.push(e.durationMs);
         if (e.ttftMs !== undefined) b.ttft.push(e.ttftMs);
       }
       // Every request its limits admitted counts for its tenant, as the limiter counts it: one that reached no backend
@@ -210,7 +221,7 @@ export class StatsCollector {
       // An attempt another one followed: the request's own event names only the backend that tried last, so
       // this failure is counted here or nowhere. A last attempt's failure (not retried) is that request's
       // outcome, counted with it.
-      if (e.retried && this.view().models.has(e.model)) this.backendStats(e.model, e.backend).errors++;
+      if (e.retried && !GATEWAY_REFUSALS.has(e.reason) && this.view().models.has(e.model)) this.backendStats(e.model, e.backend).errors++;
     } else if (e.type === 'ratelimit') this.tenant(e.tenant).rejected++;
     else if (e.type === 'truncation') {
       this.truncations.push(e);

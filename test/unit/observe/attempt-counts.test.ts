@@ -70,6 +70,11 @@ const cases: { name: string; events: GatewayEvent[]; want: Record<'a' | 'b', { r
     want: { a: { requests: 1, errors: 1, routed: 1 }, b: { requests: 0, errors: 0, routed: 0 } },
   },
   {
+    name: 'b refused by the gateway itself (its connection queue full, the host out of descriptors), a answered: no error of b',
+    events: [failed('b', true, 'queue'), failed('b', true, 'local_resources'), ended('a', 200)],
+    want: { a: { requests: 1, errors: 0, routed: 1 }, b: { requests: 0, errors: 0, routed: 2 } },
+  },
+  {
     name: 'an answer at the first attempt',
     events: [ended('b', 200)],
     want: { a: { requests: 0, errors: 0, routed: 0 }, b: { requests: 1, errors: 0, routed: 1 } },
