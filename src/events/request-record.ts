@@ -118,6 +118,8 @@ export class RequestRecord {
   /** What settle charged the tenant for that work beyond the counted usage (RequestEvent.unmeteredCharge). */
   unmeteredCharge: { tokens: number; costUsd: number } | undefined;
   errorCode: string | undefined;
+  /** The last attempt's failure, which the request was answered with, was not its backend's (RequestEvent.excused). */
+  excused = false;
   /** The failure's class for metrics and traces: the ErrorCode (never a backend's wire code). */
   errorType: string | undefined;
   /** Set only while the request's span records: the relays then also note the answer's id and finish reasons. */
@@ -171,6 +173,7 @@ export class RequestRecord {
       attempts: this.attempts,
       clientAborted: this.clientGone,
       truncated: this.truncated,
+      excused: this.excused ? true : undefined,
       errorCode: this.errorCode,
       countNote: this.countNote,
       costUsd: this.costUsd,

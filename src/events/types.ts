@@ -48,6 +48,8 @@ export interface RequestEvent {
   /** The client went away before the answer was complete. */
   clientAborted: boolean;
   truncated: boolean;
+  /** The last attempt's failure was not its backend's (UpstreamErrorEvent.excused). */
+  excused?: true | undefined;
   errorCode?: string | undefined;
   /** Why a token count is an estimate (e.g. the prompt was over the exact-count budget). */
   countNote?: string | undefined;
@@ -104,6 +106,12 @@ export interface UpstreamErrorEvent {
   message: string;
   /** Whether another attempt followed. */
   retried: boolean;
+  /**
+   * Not the backend's failure: a first-byte deadline that the request's own length outlasted (a non-streamed answer's
+   * head comes once it is whole) or that its wait for a connection used up. Its health does not count it, nor do the
+   * backend's errors in /aigw/stats.
+   */
+  excused?: true | undefined;
 }
 
 export interface ReloadEvent {

@@ -97,6 +97,10 @@ export async function routeAndRelay(
       }
       const now = monotonicNow();
       recordOverload(runtime.routing, target, outcome.status, outcome.retryAfterMs, now, r.maxCooldown);
+      const lengthTimed = outcome.generating === true && !firstTokenAtHead(p);
+      const queueTimed = outcome.generating === true && deadlineCutByQueue(outcome.queuedMs, runtime.profile.timeouts.firstByte);
+      // A deadline the request's length or the gateway's queue spent: the backend's stats do not count it either.
+      const excused = lengthTimed || queueTimed;
       const decision = afterFailure(
         targets.length,
         state,
@@ -104,8 +108,8 @@ export async function routeAndRelay(
           kind: outcome.failure,
           status: outcome.status,
           retryAfterMs: outcome.retryAfterMs,
-          lengthTimed: outcome.generating === true && !firstTokenAtHead(p),
-          queueTimed: outcome.generating === true && deadlineCutByQueue(outcome.queuedMs, runtime.profile.timeouts.firstByte),
+          lengthTimed,
+          queueTimed,
           modelOnly: outcome.modelMissing === true && target.backendServesOthers,
         },
         limits,
@@ -129,9 +133,13 @@ export async function routeAndRelay(
           reason: outcome.failure,
           message: outcome.message,
           retried: next.kind === 'try',
+          ...(excused ? { excused: true as const } : {}),
         });
       }
-      if (next.kind === 'give-up') return sendError(ctx, withRetryAfter(outcome.error, outcome.retryAfterMs));
+      if (next.kind === 'give-up') {
+        ctx.record.excused = excused;
+        return sendError(ctx, withRetryAfter(outcome.error, outcome.retryAfterMs));
+      }
       // This attempt is counted by its upstream_error (retried): the request's event names the next attempt's backend,
       // or none when there is no next one (the client left during the wait, the drain answered it) — named there too,
       // it was counted twice, a routing decision and an error that one attempt made.

@@ -190,7 +190,7 @@ export class StatsCollector {
         b.requests++;
         if (e.costUsd !== undefined) b.costUsd += e.costUsd;
         const ownEnding = e.errorType !== undefined && GATEWAY_ENDINGS.has(e.errorType);
-        if ((e.status >= 500 || e.truncated) && !ownEnding) b.errors++;
+        if ((e.status >= 500 || e.truncated) && !ownEnding && !e.excused) b.errors++;
         b.tokens.input += e.tokens.input;
         b.tokens.output += e.tokens.output;
         // The backend's time is its answer's: a request its client left ended when the client chose (a request left a
@@ -221,7 +221,9 @@ export class StatsCollector {
       // An attempt another one followed: the request's own event names only the backend that tried last, so
       // this failure is counted here or nowhere. A last attempt's failure (not retried) is that request's
       // outcome, counted with it.
-      if (e.retried && !GATEWAY_REFUSALS.has(e.reason) && this.view().models.has(e.model)) this.backendStats(e.model, e.backend).errors++;
+      if (e.retried && !e.excused && !GATEWAY_REFUSALS.has(e.reason) && this.view().models.has(e.model)) {
+        this.backendStats(e.model, e.backend).errors++;
+      }
     } else if (e.type === 'ratelimit') this.tenant(e.tenant).rejected++;
     else if (e.type === 'truncation') {
       this.truncations.push(e);
