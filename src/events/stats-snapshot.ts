@@ -24,6 +24,11 @@ export const BackendSnapshotSchema = z.object({
   ejected: z.boolean(),
   tokens: z.object({ input: count, output: count }),
   latencyMs: QuantilesSchema,
+  /**
+   * Answers behind `latencyMs` (a request its client left, or the gateway ended, is none): zeros while it is 0. Absent
+   * from a gateway that did not say.
+   */
+  latencySamples: count.optional(),
   /** Zeros when no streamed request has a first token yet: check `ttftSamples` before showing them. */
   ttftMs: QuantilesSchema,
   ttftSamples: count.default(0),

@@ -290,6 +290,7 @@ export class StatsCollector {
           ejected: live?.ejected ?? false,
           tokens: s?.tokens ?? { input: 0, output: 0 },
           latencyMs: s?.latency.quantiles() ?? { p50: 0, p99: 0 },
+          latencySamples: s?.latency.samples ?? 0,
           ttftMs: s?.ttft.quantiles() ?? { p50: 0, p99: 0 },
           ttftSamples: s?.ttft.samples ?? 0,
         };

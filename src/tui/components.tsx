@@ -35,6 +35,10 @@ function Panel({ title, focused, children }: { title: string; focused: boolean; 
 export const ttftText = (b: Pick<BackendView, 'ttftMs' | 'ttftSamples'>) =>
   b.ttftSamples === 0 ? '–'.padStart(4) : b.ttftMs.p50.toFixed(0).padStart(4);
 
+/** `–` when no answer is behind the latency (every request its client left): 0 ms would read as a fast backend. */
+export const latencyText = (b: Pick<BackendView, 'latencyMs' | 'latencySamples'>, q: 'p50' | 'p99') =>
+  b.latencySamples === 0 ? '–'.padStart(5) : b.latencyMs[q].toFixed(0).padStart(5);
+
 function BackendRow({ name, b, width }: { name: string; b: BackendView; width: number }) {
   const barWidth = Math.max(6, Math.min(20, width - 90));
   const off = Math.abs(b.share - b.expectedShare) > 0.02 && b.requests > 50;
@@ -43,8 +47,8 @@ function BackendRow({ name, b, width }: { name: string; b: BackendView; width: n
       {'  '}
       {name.padEnd(18).slice(0, 18)} {String(b.requests).padStart(7)} {bar(b.share, barWidth)}{' '}
       <Text color={off ? 'yellow' : 'green'}>{pct(b.share).padStart(6)}</Text>
-      <Text dimColor>/{pct(b.expectedShare).padStart(6)}</Text> err {String(b.errors).padStart(4)} p50{' '}
-      {b.latencyMs.p50.toFixed(0).padStart(5)}ms p99 {b.latencyMs.p99.toFixed(0).padStart(5)}ms ttft {ttftText(b)}ms
+      <Text dimColor>/{pct(b.expectedShare).padStart(6)}</Text> err {String(b.errors).padStart(4)} p50 {latencyText(b, 'p50')}ms p99{' '}
+      {latencyText(b, 'p99')}ms ttft {ttftText(b)}ms
       {b.inflight ? ` ⇄${b.inflight}` : ''}
       {b.ejected ? <Text color="red"> EJECTED</Text> : null}
     </Text>
