@@ -25,7 +25,7 @@ export const BackendSnapshotSchema = z.object({
   tokens: z.object({ input: count, output: count }),
   latencyMs: QuantilesSchema,
   /**
-   * Answers behind `latencyMs` (a request its client left, or the gateway ended, is none): zeros while it is 0. Absent
+   * Answers behind `latencyMs` (a request its client left, one the gateway ended, a 4xx is none): zeros while 0. Absent
    * from a gateway that did not say.
    */
   latencySamples: count.optional(),

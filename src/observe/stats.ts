@@ -195,8 +195,10 @@ export class StatsCollector {
         b.tokens.output += e.tokens.output;
         // The backend's time is its answer's: a request its client left ended when the client chose (a request left a
         // millisecond after dispatch read as a 1 ms answer, and 512 of them hid a backend taking seconds), one the
-        // gateway ended itself when it chose.
-        if (!e.clientAborted && !ownEnding) b.latency.push(e.durationMs);
+        // gateway ended itself when it chose, and a 4xx is the request's own refusal — a client's bad requests, refused
+        // at once, did the same (routing/feedback.ts reads them alike: nothing of the backend's latency).
+        const refusedRequest = e.status >= 400 && e.status < 500;
+        if (!e.clientAborted && !ownEnding && !refusedRequest) b.latency.push(e.durationMs);
         if (e.ttftMs !== undefined) b.ttft.push(e.ttftMs);
       }
       // Every request its limits admitted counts for its tenant, as the limiter counts it: one that reached no backend

@@ -6,7 +6,9 @@
  * milliseconds in the stats and `aigw top` — its slowness hidden by anyone who can send a request. Here a backend
  * answers in 400 ms; one answer, then three requests left as the backend got them: p50 read ~10 ms, p99 still the
  * answer's. A request its client left still counts among the backend's requests (it was routed there); a backend with
- * no answer behind its latency says so (`latencySamples` 0), and `aigw top` shows `–` there, not a fast 0 ms.
+ * no answer behind its latency says so (`latencySamples` 0), and `aigw top` shows `–` there, not a fast 0 ms. So with
+ * a request the backend refused at once for what the client sent (a 4xx, as routing/feedback.ts reads it: it says
+ * nothing of the backend's latency) — three bad requests did what three left ones did.
  */
 import { render } from 'ink-testing-library';
 import { createElement } from 'react';
@@ -19,8 +21,14 @@ import { OK_CHAT_ANSWER, useUpstream } from '../helpers/upstream.js';
 
 const ANSWER_MS = 400;
 let arrived: (() => void) | undefined;
-const up = await useUpstream((_req, res) => {
+const up = await useUpstream((_req, res, body) => {
   arrived?.();
+  // A request the backend refuses at once (vLLM checks a prompt's length before its engine sees it).
+  if (body.includes('too long')) {
+    return void res
+      .writeHead(400, { 'content-type': 'application/json' })
+      .end('{"error":{"message":"the prompt is too long","type":"BadRequestError","code":400}}');
+  }
   setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(OK_CHAT_ANSWER), ANSWER_MS);
 });
 const gw = await useGateway(
@@ -29,9 +37,11 @@ version: 1
 backends:
   b: { url: "{{b}}" }
   c: { url: "{{b}}" }
+  d: { url: "{{b}}" }
 models:
   m: { targets: [{ backend: b }] }
   left: { targets: [{ backend: c }] }
+  refused: { targets: [{ backend: d }] }
 `,
   { b: up.url },
 );
@@ -59,6 +69,22 @@ describe('a backend’s latency quantiles', () => {
     expect(b.latencyMs.p50).toBeGreaterThanOrEqual(ANSWER_MS);
     expect(b.latencyMs.p99).toBeGreaterThanOrEqual(ANSWER_MS);
     expect(b.latencySamples).toBe(1);
+  });
+
+  it('are not lowered by requests the backend refused at once (a client’s bad request)', async () => {
+    const ok = await rawPost(`${gw.url}/v1/chat/completions`, { ...chat, model: 'refused' });
+    expect(ok.status).toBe(200);
+    for (let i = 0; i < 3; i++) {
+      const r = await rawPost(`${gw.url}/v1/chat/completions`, {
+        model: 'refused',
+        messages: [{ role: 'user', content: 'too long' }],
+      });
+      expect(r.status).toBe(400);
+    }
+    const d = gw.admin.stats.snapshot().models.refused!.backends.d!;
+    expect(d.requests).toBe(4);
+    expect(d.latencyMs.p50).toBeGreaterThanOrEqual(ANSWER_MS);
+    expect(d.latencySamples).toBe(1);
   });
 
   it('are said to be none while every request was left, and top shows none', async () => {
