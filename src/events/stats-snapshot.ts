@@ -17,7 +17,10 @@ export const BackendSnapshotSchema = z.object({
   weight: count,
   expectedShare: count,
   share: count,
-  /** Its attempts that failed over to another, plus its requests that ended in a 5xx or were cut. */
+  /**
+   * Its attempts that failed over to another, plus its requests that ended in a 5xx or were cut — its own failures: not
+   * the gateway's endings (the drain, its response buffer, its queue or descriptors) nor an `excused` deadline.
+   */
   errors: count,
   /** Spend on this backend for this model, USD (answers from priced targets). */
   costUsd: count.default(0),
