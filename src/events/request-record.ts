@@ -118,7 +118,7 @@ export class RequestRecord {
   /** What settle charged the tenant for that work beyond the counted usage (RequestEvent.unmeteredCharge). */
   unmeteredCharge: { tokens: number; costUsd: number } | undefined;
   errorCode: string | undefined;
-  /** The last attempt's failure, which the request was answered with, was not its backend's (RequestEvent.excused). */
+  /** The failure the request ended with was not its backend's (RequestEvent.excused). */
   excused = false;
   /** The failure's class for metrics and traces: the ErrorCode (never a backend's wire code). */
   errorType: string | undefined;

@@ -48,7 +48,10 @@ export interface RequestEvent {
   /** The client went away before the answer was complete. */
   clientAborted: boolean;
   truncated: boolean;
-  /** The last attempt's failure was not its backend's (UpstreamErrorEvent.excused). */
+  /**
+   * The last attempt's failure was not its backend's: a deadline UpstreamErrorEvent.excused says, or a backend's error
+   * event mid-stream that says the request's own fault (a 4xx other than 429), as a 4xx before the head would be.
+   */
   excused?: true | undefined;
   errorCode?: string | undefined;
   /** Why a token count is an estimate (e.g. the prompt was over the exact-count budget). */

@@ -603,6 +603,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
       // read as an answer, a backend answering every stream with one at once was never ejected, and under
       // strategy latency (no first token, so no estimate; no requests in flight) it cost nothing and took them all.
       const status = this.sse!.failedStatus;
+      // The request's own fault (a 4xx, not a busy 429): no more the backend's error in the stats than before the head.
+      if (status !== undefined && status >= 400 && status < 500 && status !== 429 && !backendFault(status)) this.record.excused = true;
       this.cutStream('upstream_reset', this.sse!.failed, backendFault(status) ? BROKE : status !== undefined ? REFUSED : COMMITTED);
       this.abort();
     } else if (this.sse!.sawDone && this.deadline === undefined) {

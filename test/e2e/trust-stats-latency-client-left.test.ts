@@ -56,8 +56,9 @@ async function leaveAtDispatch(body: object, id: string) {
 
 describe('a backend’s latency quantiles', () => {
   it('are not lowered by requests whose clients left before the answer', async () => {
-    const ok = await rawPost(`${gw.url}/v1/chat/completions`, chat);
+    const ok = await rawPost(`${gw.url}/v1/chat/completions`, chat, { headers: { 'x-request-id': 'answered' } });
     expect(ok.status).toBe(200);
+    await gw.requestEvent('answered');
     for (let i = 0; i < 3; i++) {
       const e = await leaveAtDispatch(chat, `left-${i}`);
       expect(e).toMatchObject({ clientAborted: true, backend: 'b', attempts: 1 });
@@ -72,14 +73,18 @@ describe('a backend’s latency quantiles', () => {
   });
 
   it('are not lowered by requests the backend refused at once (a client’s bad request)', async () => {
-    const ok = await rawPost(`${gw.url}/v1/chat/completions`, { ...chat, model: 'refused' });
+    const ok = await rawPost(`${gw.url}/v1/chat/completions`, { ...chat, model: 'refused' }, { headers: { 'x-request-id': 'good' } });
     expect(ok.status).toBe(200);
+    await gw.requestEvent('good');
     for (let i = 0; i < 3; i++) {
-      const r = await rawPost(`${gw.url}/v1/chat/completions`, {
-        model: 'refused',
-        messages: [{ role: 'user', content: 'too long' }],
-      });
+      const r = await rawPost(
+        `${gw.url}/v1/chat/completions`,
+        { model: 'refused', messages: [{ role: 'user', content: 'too long' }] },
+        { headers: { 'x-request-id': `bad-${i}` } },
+      );
       expect(r.status).toBe(400);
+      // Counted once its event is out (after the answer's end).
+      await gw.requestEvent(`bad-${i}`);
     }
     const d = gw.admin.stats.snapshot().models.refused!.backends.d!;
     expect(d.requests).toBe(4);
