@@ -212,11 +212,13 @@ export async function long(ctx: BenchContext): Promise<ScenarioResult> {
     }
   }
   const skipped = rows.filter((r) => r.kind === 'skipped').length;
+  // 0 truncations stands for every size only when every size was measured: the sizes left out (over a quarter of a token
+  // limit, after a stall, or cut by an interrupt) are the large ones that meet a buffer, and a 0 from the small ones passed
+  // `long.truncations==0` on a run that never sent them. A truncation seen is one whatever was left out.
+  const proven = truncations > 0 || skipped === 0;
   return {
     figures: {
-      // No answer measured (every size skipped: not sent under the target's limit, or cut by an interrupt): no count, as
-      // accounting has none — a 0 passed `long.truncations==0` on nothing.
-      'long.truncations': skipped < rows.length ? truncations : null,
+      'long.truncations': proven ? truncations : null,
       'long.errors': errors,
       'long.cases': rows.length,
       'long.skipped': skipped,
@@ -224,7 +226,7 @@ export async function long(ctx: BenchContext): Promise<ScenarioResult> {
       'long.truncatedAt': truncatedAt ?? null,
     },
     lines: [
-      `long        ${rows.length} answers, ${skipped < rows.length ? truncations : 'none measured, so none'} truncated, ${errors} errors${skipped ? `, ${skipped} not measured (not sent, or cut by an interrupt)` : ''}` +
+      `long        ${rows.length} answers, ${proven ? truncations : skipped === rows.length ? 'none measured, so none' : `none of the ${rows.length - skipped} measured (the rest unknown)`} truncated, ${errors} errors${skipped ? `, ${skipped} not measured (not sent, or cut by an interrupt)` : ''}` +
         `${truncatedAt !== undefined ? `; the smallest cut at ${truncatedAt} bytes` : ''}`,
       ...rows.map((r) => `            ${r.size.padStart(7)} ${r.mode.padEnd(6)} ${r.outcome}`),
     ],
