@@ -81,9 +81,14 @@ export function parseAssertion(expr: string): Parsed<Assertion> {
 const SPLIT_FRACTIONS = new Set(['split.p', 'split.stickiness']);
 const inPercent = (key: string) => key.startsWith('split.') && !SPLIT_FRACTIONS.has(key);
 
+/** The figure an assertion reads: its name as written, else the figure its short name stands for. */
+export function figureKey(a: Pick<Assertion, 'key'>, figures: Figures): string {
+  return figures[a.key] !== undefined ? a.key : (ALIASES[a.key] ?? a.key);
+}
+
 export function evaluate(a: Assertion, figures: Figures): Verdict {
   const { expr, key: rawKey, op, bound, unit, tol } = a;
-  const key = figures[rawKey] !== undefined ? rawKey : (ALIASES[rawKey] ?? rawKey);
+  const key = figureKey(a, figures);
   const actual = figures[key];
   if (actual === null) return { expr, ok: false, actual, message: `FAIL ${expr} (no samples: "${key}" was not measured in this run)` };
   if (typeof actual !== 'number')

@@ -67,6 +67,8 @@ export interface ScenarioResult {
   refusals?: { status: number; code: string; type?: string; count: number }[];
   /** Extra structure for --json and the HTML report (tables, distributions). */
   detail?: unknown;
+  /** It was stopped at its time budget (run.ts): its figures cover a part of what it is about. */
+  cutByBudget?: boolean;
 }
 
 export function authHeaders(ctx: Pick<BenchContext, 'apiKey'>): Record<string, string> {

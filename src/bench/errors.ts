@@ -86,6 +86,11 @@ export async function errorsScenario(ctx: BenchContext): Promise<ScenarioResult>
   let passed = 0;
   ctx.live.begin('errors');
   for (const [name, run] of cases) {
+    // Interrupted or out of its budget (run.ts): the cases left are not run, and not passed.
+    if (ctx.signal?.aborted) {
+      lines.push(`            not run  ${name}`);
+      continue;
+    }
     ctx.progress(`errors: ${name}`);
     const ok = await run().catch(() => false);
     if (ok) passed++;

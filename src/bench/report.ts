@@ -34,6 +34,8 @@ export interface BenchReport {
    * when none had started), and those never run.
    */
   interrupted?: { during?: string; skipped: string[] };
+  /** The scenarios stopped at their time budget (run.ts), with it: their figures pass no assertion. */
+  cutByBudget?: { scenario: string; budgetMs: number }[];
 }
 
 export function environment(ctx: BenchContext): BenchReport['env'] {
@@ -100,9 +102,16 @@ export interface Delta {
   worse: boolean;
 }
 
+/** Whether the figure is one of a scenario the run cut at its time budget (its figures cover a part of what it is about). */
+function cutFigure(r: BenchReport, key: string): boolean {
+  return (r.cutByBudget ?? []).some((c) => Object.hasOwn(r.scenarios[c.scenario]?.figures ?? {}, key));
+}
+
 export function deltas(a: BenchReport, b: BenchReport, threshold = 0.1): Delta[] {
   const out: Delta[] = [];
   for (const key of Object.keys({ ...a.figures, ...b.figures }).sort()) {
+    // A scenario cut by its budget measured a part: no change to read from it (the after run's is not measured: unmeasured).
+    if (cutFigure(a, key) || cutFigure(b, key)) continue;
     const x = a.figures[key];
     const y = b.figures[key];
     if (typeof x !== 'number' || typeof y !== 'number') continue;
@@ -131,6 +140,10 @@ export function compare(a: BenchReport, b: BenchReport, threshold = 0.1): { line
   ] as const) {
     const cut = interruption(r);
     if (cut) lines.push(`  the ${which} run was ${cut}`);
+    for (const c of r.cutByBudget ?? [])
+      lines.push(
+        `  the ${which} run's ${printable(c.scenario, 64)} was cut by its time budget of ${c.budgetMs / 1000}s: its figures are not compared`,
+      );
   }
   for (const d of ds) {
     const shown = Number.isFinite(d.change) ? `${d.change >= 0 ? '+' : ''}${(d.change * 100).toFixed(1)}%` : 'new';
@@ -158,8 +171,9 @@ export function unmeasured(a: BenchReport, b: BenchReport): string[] {
   const gone: string[] = [];
   for (const key of Object.keys(a.figures).sort()) {
     const dot = key.indexOf('.');
-    if (typeof a.figures[key] !== 'number' || dot < 0 || !Object.hasOwn(b.scenarios, key.slice(0, dot))) continue;
-    const after = Object.hasOwn(b.figures, key) ? b.figures[key] : undefined;
+    if (typeof a.figures[key] !== 'number' || dot < 0 || !Object.hasOwn(b.scenarios, key.slice(0, dot)) || cutFigure(a, key)) continue;
+    // Cut by its budget, the after run's scenario did not measure what the before run did.
+    const after = Object.hasOwn(b.figures, key) && !cutFigure(b, key) ? b.figures[key] : undefined;
     // long.truncatedAt null is measured: nothing was cut, its best (a cut that appears is long.truncations' regression).
     if (after === null && key === 'long.truncatedAt') continue;
     if (after === undefined || after === null) gone.push(key);
@@ -194,6 +208,7 @@ const ReportFile = z.looseObject({
   notices: z.array(z.string()).optional(),
   assertions: z.array(z.looseObject({ expr: z.string(), ok: z.boolean(), message: z.string() })),
   interrupted: z.object({ during: z.string().optional(), skipped: z.array(z.string()) }).optional(),
+  cutByBudget: z.array(z.object({ scenario: z.string(), budgetMs: z.number() })).optional(),
 });
 
 export function parseReport(text: string): { ok: true; value: BenchReport } | { ok: false; message: string } {

@@ -3,21 +3,23 @@
  * verdicts and the JSON report. A new scenario is one entry here (and one file).
  */
 import { accounting } from './accounting.js';
-import { type Assertion, evaluate } from './assertions.js';
+import { type Assertion, evaluate, figureKey } from './assertions.js';
 import { cancel } from './cancel.js';
+import { answerDeadlineMs } from './client.js';
 import { cost } from './cost.js';
 import type { BenchContext, ScenarioResult } from './context.js';
 import { errorsScenario } from './errors.js';
 import { latency } from './latency.js';
 import { long } from './long.js';
 import { prefix } from './prefix.js';
-import { ramp } from './ramp.js';
+import { RAMP_MAX_STEPS, ramp } from './ramp.js';
 import { ratelimit } from './ratelimit.js';
 import { type BenchReport, environment } from './report.js';
 import { split } from './split.js';
 import { streamScenario } from './stream.js';
 import { sweep } from './sweep.js';
 import { throughput } from './throughput.js';
+import { timerDelay } from '../core/timer-delay.js';
 
 export interface ScenarioSpec {
   run(ctx: BenchContext): Promise<ScenarioResult>;
@@ -29,7 +31,20 @@ export interface ScenarioSpec {
   provokes?: boolean;
   /** It starts its own fleets (mocks and gateways, one per strategy) and needs no target. */
   ownFleet?: boolean;
+  /**
+   * Its time budget, in answer deadlines (--duration and the drain: client.ts answerDeadlineMs); DEFAULT_BUDGET when
+   * absent, none for the fleets of the bench's own (they face no target).
+   */
+  budget?: number;
 }
+
+/**
+ * What a scenario may take facing the target, in answer deadlines: the longest an honest one needs (throughput's two
+ * loads, long's or sweep's answers, split's load and then its stickiness check) with room to spare. Every answer has its
+ * deadline, but one after the other — and a target answering each request 429 `retry-after-ms: 120000` has each one
+ * wait the pacer's two minutes first — accounting's 40 requests took 40 minutes and split's 200 stickiness checks hours.
+ */
+export const DEFAULT_BUDGET = 4;
 
 const hasMocks = (ctx: BenchContext) => Object.keys(ctx.target.mocks).length > 0;
 
@@ -42,14 +57,14 @@ export const SCENARIOS: Record<string, ScenarioSpec> = {
     byDefault: (ctx) => !!ctx.expect || (ctx.profile?.models[ctx.model]?.targets.length ?? 0) > 1,
   },
   ratelimit: { run: ratelimit, byDefault: (ctx) => !!ctx.limitedKey, last: true, provokes: true },
-  ramp: { run: ramp },
+  ramp: { run: ramp, budget: RAMP_MAX_STEPS + 2 },
   sweep: { run: sweep },
   cancel: { run: cancel, byDefault: hasMocks },
   accounting: { run: accounting, byDefault: hasMocks },
   errors: { run: errorsScenario, byDefault: () => true, provokes: true },
-  prefix: { run: prefix, ownFleet: true },
-  latency: { run: latency, ownFleet: true },
-  cost: { run: cost, ownFleet: true },
+  prefix: { run: prefix, ownFleet: true, budget: Number.POSITIVE_INFINITY },
+  latency: { run: latency, ownFleet: true, budget: Number.POSITIVE_INFINITY },
+  cost: { run: cost, ownFleet: true, budget: Number.POSITIVE_INFINITY },
 };
 
 /**
@@ -85,7 +100,14 @@ export async function runBench(
     }
     onScenario(name, i);
     const spec = SCENARIOS[name]!;
-    const r = await spec.run(ctx);
+    const budgetMs = (spec.budget ?? DEFAULT_BUDGET) * answerDeadlineMs(ctx);
+    const r = await withBudget(ctx, budgetMs, (scoped) => spec.run(scoped));
+    if (r.cutByBudget) {
+      (report.cutByBudget ??= []).push({ scenario: name, budgetMs });
+      r.lines.push(
+        `            cut by its time budget of ${budgetMs / 1000}s: the figures above cover what ran before it, and prove nothing`,
+      );
+    }
     // Every scenario reports its refusals apart from what succeeded; load scenarios tally their own.
     if (!r.refusals) {
       r.refusals = ctx.live.refusals();
@@ -97,6 +119,45 @@ export async function runBench(
     if (ctx.signal?.aborted && i === names.length - 1) report.interrupted = { during: name, skipped: [] };
   }
   report.notices = [...(ctx.pacer?.seen ?? [])];
-  report.assertions = asserts.map((a) => evaluate(a, report.figures));
+  report.assertions = asserts.map((a) => {
+    const v = evaluate(a, report.figures);
+    // A scenario cut by its budget measured a part of what it is about: its figures pass no assertion.
+    const key = figureKey(a, report.figures);
+    const cut = report.cutByBudget?.find((c) => Object.hasOwn(report.scenarios[c.scenario]?.figures ?? {}, key));
+    if (!v.ok || !cut) return v;
+    return {
+      ...v,
+      ok: false,
+      message: `FAIL ${a.expr} (${cut.scenario} was cut by its time budget of ${cut.budgetMs / 1000}s: not proven)`,
+    };
+  });
   return report;
+}
+
+/**
+ * Runs a scenario under its budget: past it the scenario's signal is aborted as an interrupt's is — it stops sending, cuts
+ * what is in flight and reports what it measured — and its result says it was cut. The run's own interrupt still reaches it.
+ */
+async function withBudget(
+  ctx: BenchContext,
+  budgetMs: number,
+  run: (ctx: BenchContext) => Promise<ScenarioResult>,
+): Promise<ScenarioResult> {
+  if (!Number.isFinite(budgetMs)) return run(ctx);
+  const ac = new AbortController();
+  let cut = false;
+  const timer = setTimeout(() => {
+    cut = !ac.signal.aborted;
+    ac.abort(new Error('cut_by_budget'));
+  }, timerDelay(budgetMs));
+  const interrupt = () => ac.abort(ctx.signal?.reason);
+  if (ctx.signal?.aborted) interrupt();
+  else ctx.signal?.addEventListener('abort', interrupt, { once: true });
+  try {
+    const r = await run({ ...ctx, signal: ac.signal });
+    return cut ? { ...r, cutByBudget: true } : r;
+  } finally {
+    clearTimeout(timer);
+    ctx.signal?.removeEventListener('abort', interrupt);
+  }
 }
