@@ -12,22 +12,65 @@ const BOUND_MS = 1000;
 interface AbortRecord {
   ts: number;
   atToken: number;
+  stream: boolean;
 }
 
-async function abortsSince(ctx: BenchContext, since: number): Promise<AbortRecord[]> {
-  const out: AbortRecord[] = [];
+/** A mock's counts at one moment: generation requests received, and aborts recorded. */
+interface MockCounts {
+  requests: number;
+  aborted: number;
+  /** The abort records it still keeps, oldest first (the last `aborted` of them at most). */
+  recent: AbortRecord[];
+}
+
+/** The paths a generation is asked on (a gateway's health checks and the bench's own /mock/stats reads are not). */
+const GENERATION = /(chat\/completions|\/v1\/completions|\/v1\/messages)$/;
+
+async function countsOf(url: string): Promise<MockCounts | undefined> {
+  // Bounded in time and size (side-read.ts): the scenario polls this for 3 s, and a plain fetch waited on a silent one for minutes.
+  const s = (await sideJson(`${url}/mock/stats`)) as
+    | { requests?: unknown; aborted?: { count?: unknown; recent?: unknown } }
+    | null
+    | undefined;
+  if (!s || typeof s !== 'object') return undefined;
+  let requests = 0;
+  if (s.requests && typeof s.requests === 'object')
+    for (const [path, n] of Object.entries(s.requests)) if (GENERATION.test(path)) requests += sideCount(n) ?? 0;
+  const aborted = sideCount(s.aborted?.count);
+  const raw = s.aborted?.recent;
+  if (aborted === undefined || !Array.isArray(raw)) return undefined;
+  const recent: AbortRecord[] = [];
+  for (const r of raw as Partial<Record<keyof AbortRecord, unknown>>[]) {
+    // Numbers only, as a count is read elsewhere: the records are what the listener wrote.
+    const ts = sideCount(r?.ts);
+    if (ts !== undefined) recent.push({ ts, atToken: sideCount(r?.atToken) ?? 0, stream: r?.stream === true });
+  }
+  return { requests, aborted, recent };
+}
+
+async function snapshot(ctx: BenchContext): Promise<Map<string, MockCounts>> {
+  const out = new Map<string, MockCounts>();
   for (const url of Object.values(ctx.target.mocks)) {
-    // Bounded in time and size (side-read.ts): the scenario polls this for 3 s, and a plain fetch waited on a silent one for minutes.
-    const s = (await sideJson(`${url}/mock/stats`)) as { aborted?: { recent?: unknown } } | null | undefined;
-    const recent = s && typeof s === 'object' ? s.aborted?.recent : undefined;
-    if (!Array.isArray(recent)) continue;
-    for (const r of recent as Partial<AbortRecord>[]) {
-      // Numbers only, as a count is read elsewhere: the records are what the listener wrote.
-      const ts = sideCount(r?.ts);
-      if (ts !== undefined && ts >= since) out.push({ ts, atToken: sideCount(r.atToken) ?? 0 });
-    }
+    const c = await countsOf(url);
+    if (c) out.set(url, c);
   }
   return out;
+}
+
+/**
+ * What the mocks did since `before`: the generation requests they received, and the abort records written since (by
+ * their count, not their time: an earlier phase's abort arriving late is stamped in this phase's time).
+ */
+async function since(ctx: BenchContext, before: Map<string, MockCounts>): Promise<{ requests: number; aborts: AbortRecord[] }> {
+  let requests = 0;
+  const aborts: AbortRecord[] = [];
+  for (const [url, now] of await snapshot(ctx)) {
+    const was = before.get(url) ?? { requests: 0, aborted: 0, recent: [] };
+    requests += Math.max(0, now.requests - was.requests);
+    const fresh = Math.max(0, now.aborted - was.aborted);
+    aborts.push(...(fresh ? now.recent.slice(-fresh) : []));
+  }
+  return { requests, aborts };
 }
 
 export async function cancel(ctx: BenchContext): Promise<ScenarioResult> {
@@ -45,6 +88,7 @@ export async function cancel(ctx: BenchContext): Promise<ScenarioResult> {
   let missed = 0;
   for (const [name, directive, streamed, after] of phases) {
     ctx.progress(`cancel: ${name}`);
+    const before = await snapshot(ctx);
     const ac = new AbortController();
     const sentAt = Date.now();
     const abortAt = sentAt + after;
@@ -64,24 +108,37 @@ export async function cancel(ctx: BenchContext): Promise<ScenarioResult> {
         for await (const _ of r.body) void _;
       })
       .catch(() => {});
-    let seen: AbortRecord | undefined;
+    // The phase's own aborts: of its kind (streamed or not; mid-stream, after a token), so that an earlier phase's arriving
+    // late is not taken for it; and one for every generation request the phase made — a gateway that sent it to two
+    // backends and closed one left the other generating.
+    const mine = (r: AbortRecord) => r.stream === streamed && (name !== 'mid-stream' || r.atToken > 0);
+    let seen: AbortRecord[] = [];
+    let requests = 0;
     const deadline = Date.now() + BOUND_MS * 3;
-    while (!seen && Date.now() < deadline) {
-      seen = (await abortsSince(ctx, sentAt))[0];
-      if (!seen) await new Promise((r) => setTimeout(r, 25));
+    for (;;) {
+      const s = await since(ctx, before);
+      requests = s.requests;
+      seen = s.aborts.filter(mine);
+      if ((seen.length && seen.length >= requests) || Date.now() >= deadline) break;
+      await new Promise((r) => setTimeout(r, 25));
     }
     const key = name.replace(/[^a-z]+/g, '_');
-    if (!seen) {
+    if (!seen.length || seen.length < requests) {
       missed++;
       figures[`cancel.${key}.ms`] = null;
-      lines.push(`            ${name.padEnd(24)} the backend never saw the client leave (still generating?)`);
+      const why = seen.length
+        ? `the backend closed ${seen.length} of the ${requests} requests it made (the rest still generating?)`
+        : 'the backend never saw the client leave (still generating?)';
+      lines.push(`            ${name.padEnd(24)} ${why}`);
       continue;
     }
-    const ms = Math.max(0, seen.ts - abortAt);
+    // The last of them to close: the backend was spared only then.
+    const last = seen.reduce((a, b) => (b.ts > a.ts ? b : a));
+    const ms = Math.max(0, last.ts - abortAt);
     worst = Math.max(worst, ms);
     figures[`cancel.${key}.ms`] = ms;
     const over = ms > BOUND_MS ? ' — over the bound' : '';
-    lines.push(`            ${name.padEnd(24)} backend socket closed ${ms} ms after the client left (at token ${seen.atToken})${over}`);
+    lines.push(`            ${name.padEnd(24)} backend socket closed ${ms} ms after the client left (at token ${last.atToken})${over}`);
   }
   figures['cancel.worstMs'] = missed ? null : round(worst, 0);
   figures['cancel.missed'] = missed;
