@@ -93,6 +93,18 @@ const SHARE =
   /^(throughput\.errors|stream\.faithful|stream\.heldShare|ratelimit\.rejectRate|ratelimit\.retryAfterHonest|split\.stickiness)$/;
 const SHARE_NOISE = 1e-4;
 
+/**
+ * Counts and settings, with no better way to move: shown, never a regression. Read as smaller-is-better, a run that got 20 %
+ * more requests through in the same --duration (`throughput.requests`, `split.requests`) failed `--compare`, as did a
+ * backend's share moving by noise (`split.b` 10 → 12 of a 90/10 split). Their verdicts are their scenario's own figures:
+ * rps, split.p, accounting.disagreement, ratelimit.ratio.
+ */
+const NEUTRAL =
+  /^(throughput\.requests|split\.requests|long\.cases|accounting\.(requested|client|mock|gateway)|ratelimit\.(limit|windowMs|admittedPerWindow)|ramp\.steps)$/;
+const SPLIT_VERDICTS = /^split\.(p|gatewayDisagreement|stickiness)$/;
+/** A backend's share (`split.NAME`, its `.ciLow`, `.ciHigh`): whether it is right is split.p's to say. */
+const neutral = (key: string) => NEUTRAL.test(key) || (key.startsWith('split.') && !SPLIT_VERDICTS.test(key));
+
 export interface Delta {
   key: string;
   before: number;
@@ -117,7 +129,7 @@ export function deltas(a: BenchReport, b: BenchReport, threshold = 0.1): Delta[]
     if (typeof x !== 'number' || typeof y !== 'number') continue;
     const change = x === 0 ? (y === 0 ? 0 : Number.POSITIVE_INFINITY) : (y - x) / Math.abs(x);
     const worse =
-      SHARE.test(key) && Math.abs(y - x) < SHARE_NOISE
+      neutral(key) || (SHARE.test(key) && Math.abs(y - x) < SHARE_NOISE)
         ? false
         : IDEAL_ONE.test(key)
           ? Math.abs(y - 1) - Math.abs(x - 1) > threshold
