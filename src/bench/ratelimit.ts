@@ -30,6 +30,18 @@ export function admittedTokens(text: string): number | undefined {
   }
 }
 
+/**
+ * The wait a 429 asks for, in ms: OpenAI's `retry-after-ms`, else HTTP's `retry-after` in seconds (as openai-node and the
+ * pacer read them); NaN when it says neither. Only the first was read: a gateway that says seconds went unchecked.
+ */
+function retryAfterMs(h: Record<string, string | string[] | undefined>): number {
+  const one = (v: string | string[] | undefined) => (typeof v === 'string' && v.trim() !== '' ? Number(v) : Number.NaN);
+  const ms = one(h['retry-after-ms']);
+  if (ms >= 0) return ms;
+  const s = one(h['retry-after']);
+  return s >= 0 ? s * 1000 : Number.NaN;
+}
+
 export async function ratelimit(benchCtx: BenchContext): Promise<ScenarioResult> {
   let ctx = benchCtx;
   const key = ctx.limitedKey;
@@ -52,6 +64,8 @@ export async function ratelimit(benchCtx: BenchContext): Promise<ScenarioResult>
   const onInterrupt = () => (stoppedAt = Date.now());
   ctx.signal?.addEventListener('abort', onInterrupt, { once: true });
   let probing = false;
+  /** A 429 said how long to wait (retry-after-ms or retry-after). */
+  let saidWait = false;
   /** Answers admitted whose tokens the body does not say: what they spent of the limit is unknown. */
   let uncounted = 0;
   const count = (r: { status: number; body: Buffer }, at: number) => {
@@ -73,7 +87,8 @@ export async function ratelimit(benchCtx: BenchContext): Promise<ScenarioResult>
         if (count(r, sent)) continue;
         if (r.status === 429) {
           refused++;
-          const ms = Number(r.headers['retry-after-ms'] ?? NaN);
+          const ms = retryAfterMs(r.headers);
+          if (Number.isFinite(ms)) saidWait = true;
           // Honesty: one client at a time waits exactly the retry-after it was given; it should then get in.
           if (!probing && !ctx.signal?.aborted && Number.isFinite(ms) && Date.now() - start + ms < ctx.durationMs) {
             probing = true;
@@ -135,7 +150,9 @@ export async function ratelimit(benchCtx: BenchContext): Promise<ScenarioResult>
         `${perWindow[0] ?? 0} tokens admitted = ${percent(ratio)} of the limit`;
   const retryAfter = honest.length
     ? `honest in ${honest.filter(Boolean).length}/${honest.length} retries`
-    : 'not checked (every wait was longer than the run)';
+    : refused && !saidWait
+      ? 'not checked (no 429 said how long to wait: retry-after-ms or retry-after)'
+      : 'not checked (every wait was longer than the run)';
   return {
     figures,
     // Every window that ran, the empty ones after the last that admitted anything too (the chart shows the lock-out).
