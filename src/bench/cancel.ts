@@ -36,9 +36,10 @@ async function countsOf(url: string): Promise<MockCounts | undefined> {
   let requests = 0;
   if (s.requests && typeof s.requests === 'object')
     for (const [path, n] of Object.entries(s.requests)) if (GENERATION.test(path)) requests += sideCount(n) ?? 0;
-  const aborted = sideCount(s.aborted?.count);
   const raw = s.aborted?.recent;
-  if (aborted === undefined || !Array.isArray(raw)) return undefined;
+  if (!Array.isArray(raw)) return undefined;
+  // The records' number when the count is not one (the mocks write both): the latest are still the last.
+  const aborted = sideCount(s.aborted?.count) ?? raw.length;
   const recent: AbortRecord[] = [];
   for (const r of raw as Partial<Record<keyof AbortRecord, unknown>>[]) {
     // Numbers only, as a count is read elsewhere: the records are what the listener wrote.

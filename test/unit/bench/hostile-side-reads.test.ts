@@ -126,16 +126,25 @@ describe('the scenarios reading an admin listener or a mock that is not what it 
   });
 
   it('cancel: reads only numbers from /mock/stats, and goes on past a mock that trickles', async () => {
+    // The records a phase's request adds (a phase's own are those written after it began): a null, a stamp that is no
+    // number, a token count that is none.
+    const recent: unknown[] = [];
     const url = await listen((req, res) => {
-      req.resume();
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () =>
+        recent.push(
+          null,
+          { ts: 'soon', atToken: 'x' },
+          { ts: Date.now() + 10_000_000, atToken: {}, stream: body.includes('"stream":true') },
+        ),
+      );
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       const t = setInterval(() => res.write(': ping\n\n'), 50);
       res.on('close', () => clearInterval(t));
     });
     const mock = await listen((_q, res) =>
-      res
-        .writeHead(200, { 'content-type': 'application/json' })
-        .end(JSON.stringify({ aborted: { recent: [null, { ts: 'soon', atToken: 'x' }, { ts: Date.now() + 10_000_000, atToken: {} }] } })),
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ aborted: { recent } })),
     );
     const silent = await listen((_q, res) => trickle(res));
     const r = await cancel(context(url, { mocks: { a: mock, b: silent } }));
