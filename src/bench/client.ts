@@ -206,6 +206,11 @@ export interface StreamAnswer {
   skipped?: string;
   /** Still coming at its deadline (answerDeadlineMs): cut by the bench. */
   cutAtDeadline?: boolean;
+  /**
+   * The code of an error event the stream carried before its [DONE] (openai-node throws on one, whatever came before): the
+   * answer failed, however whole its text.
+   */
+  errorEvent?: string;
 }
 
 /** Streams a completion; each event is reported with its arrival time (ms since the request started). */
@@ -225,6 +230,7 @@ export async function stream(
   const errorBody: Buffer[] = [];
   let done = false;
   let answered = false;
+  let errorEvent: string | undefined;
   try {
     const r = await request(url, {
       method: 'POST',
@@ -244,7 +250,10 @@ export async function stream(
         const ev = chunks ? chunks.map(raw) : raw;
         if (!ev) return;
         if (ev.data === '[DONE]') done = true;
-        else if (!answered && ev.data !== undefined) answered = answers(ev.data);
+        else if (ev.data !== undefined) {
+          if (!answered) answered = answers(ev.data);
+          errorEvent ??= errorEventCode(ev.data);
+        }
         obs.onEvent(ev, performance.now() - t0);
       },
     };
@@ -282,12 +291,25 @@ export async function stream(
   deadline.clear();
   if (deadline.expired() && !(out.complete && done)) out = { ...out, complete: false, cutAtDeadline: true };
   // A [DONE] after nothing said or finished ends no answer, as the load counts it (exchange.ts).
-  const cut = out.status === 200 && (!out.complete || !done || !answered) ? 'incomplete_stream' : undefined;
+  if (errorEvent !== undefined && out.status === 200) out = { ...out, errorEvent };
+  const cut = out.status === 200 && (!out.complete || !done || !answered) ? 'incomplete_stream' : (out.errorEvent ?? undefined);
   const refusal = anthropic ? chatFromMessage(Buffer.concat(errorBody), undefined) : Buffer.concat(errorBody);
   const cutAtDeadline = out.cutAtDeadline ? { cutAtDeadline: true } : {};
   settle(ctx, { status: out.status, headers, body: refusal, complete: out.complete, ...cutAtDeadline }, t0, cut, signal);
   admitted.release();
   return out;
+}
+
+/** The code of an event that is an error (`{"error": …}`, as openai-node reads one), or undefined. */
+function errorEventCode(data: string): string | undefined {
+  // Parsed only when it may be one: a long answer's events are text.
+  if (!data.startsWith('{') || !data.includes('"error"')) return undefined;
+  try {
+    const e = (JSON.parse(data) as { error?: { code?: unknown } | null }).error;
+    return e ? (label(e.code) ?? 'stream_error') : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Whether a stream chunk says something (text) or finishes the answer (a finish reason: a tool call's has no text). */

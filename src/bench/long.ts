@@ -185,6 +185,10 @@ export async function long(ctx: BenchContext): Promise<ScenarioResult> {
           // Wrong text already received is a finding, however the answer ended.
           kind = 'corrupted';
           outcome = `corrupted after ${check.matched} bytes`;
+        } else if (r.errorEvent !== undefined) {
+          // The client's SDK throws on it: the answer failed, whatever text came before.
+          kind = 'error';
+          outcome = `error ${r.errorEvent}: an error event in the stream after ${text} bytes of text`;
         } else if (ctx.signal?.aborted && !(done && r.complete)) {
           kind = 'skipped';
           outcome = cutByInterrupt(r.bytes);

@@ -136,6 +136,7 @@ export async function sweep(ctx: BenchContext): Promise<ScenarioResult> {
       ctx.signal,
     );
     if (r.status !== 200) return `HTTP ${r.status}`;
+    if (r.errorEvent !== undefined) return `an error event (${r.errorEvent}) after ${text} bytes of text`;
     if (!(done && r.complete)) return `cut after ${text} bytes of text`;
     return textVerdict(check, tokens, 'a stream ended cleanly');
   });
