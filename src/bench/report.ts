@@ -102,6 +102,12 @@ const SHARE_NOISE = 1e-4;
 const NEUTRAL =
   /^(throughput\.requests|split\.requests|long\.cases|accounting\.(requested|client|mock|gateway)|ratelimit\.(limit|windowMs|admittedPerWindow)|ramp\.steps)$/;
 const SPLIT_VERDICTS = /^split\.(p|gatewayDisagreement|stickiness)$/;
+/**
+ * `split.p` is a chi-square p-value: uniform between 0 and 1 from run to run for a gateway that splits right, so two runs of
+ * it read as bigger-is-better failed `--compare` about half the time. Its verdict is the split line's — the split matches
+ * the weights when p > 0.01 — and its regression is that verdict lost.
+ */
+const SPLIT_MATCHES = 0.01;
 /** A backend's share (`split.NAME`, its `.ciLow`, `.ciHigh`): whether it is right is split.p's to say. */
 const neutral = (key: string) => NEUTRAL.test(key) || (key.startsWith('split.') && !SPLIT_VERDICTS.test(key));
 
@@ -129,13 +135,15 @@ export function deltas(a: BenchReport, b: BenchReport, threshold = 0.1): Delta[]
     if (typeof x !== 'number' || typeof y !== 'number') continue;
     const change = x === 0 ? (y === 0 ? 0 : Number.POSITIVE_INFINITY) : (y - x) / Math.abs(x);
     const worse =
-      neutral(key) || (SHARE.test(key) && Math.abs(y - x) < SHARE_NOISE)
-        ? false
-        : IDEAL_ONE.test(key)
-          ? Math.abs(y - 1) - Math.abs(x - 1) > threshold
-          : HIGHER_IS_BETTER.test(key)
-            ? change < -threshold
-            : change > threshold;
+      key === 'split.p'
+        ? x > SPLIT_MATCHES && !(y > SPLIT_MATCHES)
+        : neutral(key) || (SHARE.test(key) && Math.abs(y - x) < SHARE_NOISE)
+          ? false
+          : IDEAL_ONE.test(key)
+            ? Math.abs(y - 1) - Math.abs(x - 1) > threshold
+            : HIGHER_IS_BETTER.test(key)
+              ? change < -threshold
+              : change > threshold;
     out.push({ key, before: x, after: y, change, worse });
   }
   return out;
