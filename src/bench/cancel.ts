@@ -112,7 +112,8 @@ export async function cancel(ctx: BenchContext): Promise<ScenarioResult> {
     // The phase's own aborts: of its kind (streamed or not; mid-stream, after a token), so that an earlier phase's arriving
     // late is not taken for it; and one for every generation request the phase made — a gateway that sent it to two
     // backends and closed one left the other generating.
-    const mine = (r: AbortRecord) => r.stream === streamed && (name !== 'mid-stream' || r.atToken > 0);
+    // (Stamped after the phase began, too: a mock whose count could not be read before it has no baseline.)
+    const mine = (r: AbortRecord) => r.ts >= sentAt && r.stream === streamed && (name !== 'mid-stream' || r.atToken > 0);
     let seen: AbortRecord[] = [];
     let requests = 0;
     const deadline = Date.now() + BOUND_MS * 3;
