@@ -2,8 +2,7 @@
  * Which gateway the bench judges when run as `aigw bench --model M`: `--target`; else `-c PROFILE`
  * (started by the bench); else `$AIGW_TARGET` / `$OPENAI_BASE_URL`; else a gateway already answering at
  * the demo address (`$AIGW_DEMO_URL`, default http://127.0.0.1:8080); else the bundled demo profile,
- * started as `-c` would. `how` is the first line the bench prints: which of these it chose. `--api-key` defaults to
- * `$OPENAI_API_KEY` for every target the user names (--target, $AIGW_TARGET, $OPENAI_BASE_URL), never for the demo address.
+ * started as `-c` would. `how` is the first line the bench prints: which of these it chose.
  */
 import type { Profile } from '../profile/schema.js';
 import type { BenchTarget } from './context.js';
@@ -172,11 +171,10 @@ export async function resolveTarget(
   const demo = await deps.load(DEMO_PROFILE);
   if (!demo.ok) return { ok: false, message: `the bundled demo profile does not load: ${demo.problems.map((p) => p.message).join('; ')}` };
   if (await deps.probe(demoUrl)) {
-    // The demo (most likely): its keys, weights and, at its own address, its admin and mocks. $OPENAI_API_KEY is the key of
-    // $OPENAI_BASE_URL (else of api.openai.com), not of an address the bench guessed, where any local process may listen:
-    // tried first here, it went to that listener's /v1/models, and carried the whole run when it said it serves the model.
+    // The demo (most likely): its keys, weights and, at its own address, its admin and mocks.
     const candidates = [
       ...(o.apiKey ? [{ key: o.apiKey, from: '--api-key' }] : []),
+      ...(env.OPENAI_API_KEY ? [{ key: env.OPENAI_API_KEY, from: '$OPENAI_API_KEY' }] : []),
       ...keysFromProfile(demo.value.profile, o.model, false).map((k) => ({ key: k.key, from: `tenant ${k.tenant} of the demo profile` })),
     ];
     let chosen = o.apiKey ? candidates[0] : undefined;
@@ -197,8 +195,7 @@ export async function resolveTarget(
         limitedKey: keysFromProfile(hint?.profile, o.model, true)[0]?.key,
         how:
           `bench: a gateway is already answering at ${demoUrl} (the demo address): benching it` +
-          `${chosen ? ` with the key from ${chosen.from}` : ''}` +
-          `${env.OPENAI_API_KEY && !o.apiKey ? ' ($OPENAI_API_KEY is not sent to the demo address: give --api-key, or --target)' : ''}`,
+          `${chosen ? ` with the key from ${chosen.from}` : ''}`,
       },
     };
   }

@@ -61,7 +61,7 @@ describe('resolveTarget', () => {
     if (!r.ok) throw new Error(r.message);
     expect(r.value.how).toBe(
       `bench: a gateway is already answering at ${DEMO_URL} (the demo address): benching it ` +
-        'with the key from tenant acme of the demo profile ($OPENAI_API_KEY is not sent to the demo address: give --api-key, or --target)',
+        'with the key from tenant acme of the demo profile',
     );
     expect(r.value.apiKey).toBe('sk-acme-demo');
     // At its own address, the demo's admin and mocks are known.
