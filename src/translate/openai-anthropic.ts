@@ -82,6 +82,17 @@ export function chatToMessages(json: unknown, opts: ChatToMessagesOptions): Resu
   return { ok: true, value: { body, stream, request: { includeUsage: req.stream_options?.include_usage === true, maxTokens } } };
 }
 
+/**
+ * A function's parameters as Anthropic's input_schema, which must say `type: "object"` (400 "input_schema.type: Field
+ * required" otherwise). OpenAI takes a schema without a type — `{}` is how clients write a function of no arguments —
+ * and its arguments are an object all the same: such a schema gets the type, the rest kept as it came. A type that is
+ * there is left for the backend to judge.
+ */
+function inputSchemaOf(parameters: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (parameters === undefined) return { type: 'object', properties: {} };
+  return Object.hasOwn(parameters, 'type') ? parameters : { type: 'object', ...parameters };
+}
+
 function toolsOf(req: ChatRequest): Result<Record<string, unknown>> {
   if (!req.tools?.length) return { ok: true, value: {} };
   const tools = [];
@@ -92,7 +103,7 @@ function toolsOf(req: ChatRequest): Result<Record<string, unknown>> {
     }
     const tool: Record<string, unknown> = { name: t.function.name };
     if (t.function.description !== undefined) tool.description = t.function.description;
-    tool.input_schema = t.function.parameters ?? { type: 'object', properties: {} };
+    tool.input_schema = inputSchemaOf(t.function.parameters);
     tools.push(tool);
   }
   const out: Record<string, unknown> = { tools };
