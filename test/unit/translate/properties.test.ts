@@ -138,7 +138,10 @@ function expectedRoundTrip(req: Json): Json {
       const fn = t.function as Json;
       const f: Json = { name: fn.name };
       if (fn.description !== undefined) f.description = fn.description;
-      f.parameters = fn.parameters ?? { type: 'object', properties: {} };
+      // Anthropic's input_schema must say type object: a schema without a type gets it (trust 104).
+      const params = fn.parameters as Json | undefined;
+      f.parameters =
+        params === undefined ? { type: 'object', properties: {} } : Object.hasOwn(params, 'type') ? params : { type: 'object', ...params };
       return { type: 'function', function: f };
     });
     const choice = req.tool_choice ?? (req.parallel_tool_calls === false ? 'auto' : undefined);
