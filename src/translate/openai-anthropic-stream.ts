@@ -6,6 +6,7 @@
  * `error` event becomes OpenAI's error frame, with no `[DONE]` after it.
  */
 import { type AigwError, aigwError } from '../core/errors.js';
+import { HeldText } from '../core/held-text.js';
 import type { Scrub } from '../core/scrub.js';
 import type { ResponseBlock } from '../anthropic/blocks.js';
 import {
@@ -30,6 +31,11 @@ const KEEP_ALIVE = ': ping\n\n';
  * a backend that started a million blocks and stopped none held ~29 MiB for the stream's life.
  */
 const MAX_OPEN_TOOLS = 128;
+/**
+ * Characters of chunks held for tool calls opened while an earlier call's block was still open, at most (see `live`):
+ * what a backend can make the gateway hold by never stopping the first block.
+ */
+const MAX_HELD_CALL_TEXT = 16 * 1024 ** 2;
 /** Blocks a stream may open (a byte each is kept: its kind): Anthropic's longest answers hold a few thousand. */
 const MAX_BLOCKS = 1 << 20;
 /** What a block at a place holds, as the SDK tells a delta's block apart: text, thinking, or neither. */
@@ -53,6 +59,19 @@ export interface MessagesToChatOptions {
   created: number;
 }
 
+/** A tool_use block's call: what of its input the client has, and its chunks held while an earlier call is live. */
+interface ToolCall {
+  call: number;
+  startInput: string;
+  deltas: boolean;
+  wrote: boolean;
+  early: boolean;
+  /** Its block stopped (or the answer ended). */
+  closed: boolean;
+  /** Its chunks, held until it is live; undefined once it is. */
+  held: HeldText | undefined;
+}
+
 export class MessagesToChatStream extends TranslatorEnding implements StreamTranslator {
   private head = '';
   /**
@@ -64,7 +83,18 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
    * at most: when another tool_use block opens, a held input goes out (`early`), and a delta for that block after it
    * is refused — 16 open blocks of 8 MiB inputs held 129 MiB. Anthropic opens one block at a time.
    */
-  private readonly tools = new Map<number, { call: number; startInput: string; deltas: boolean; wrote: boolean; early: boolean }>();
+  private readonly tools = new Map<number, ToolCall>();
+  /**
+   * The tool call whose chunks go out as they come. openai-node's chat.completions.stream() takes a call as done when a
+   * chunk names another one, and parses a strict tool's arguments then: input_json_delta of two open blocks interleaved
+   * (0, 1, 0), sent as they came, made it parse call 0's first half (a SyntaxError that threw the answer away), and
+   * left its `done` events with half arguments. A call opened while another is live is held (`queued`, its chunks in
+   * `held`) until the live one's block stops, so each call's chunks reach the client together and in order —
+   * MAX_HELD_CALL_TEXT at most. Anthropic opens one block at a time: nothing is held then.
+   */
+  private live: ToolCall | undefined;
+  private readonly queued: ToolCall[] = [];
+  private heldChars = 0;
   /**
    * The kind of each block opened, in the order content_block_start opened them: the Anthropic SDK adds a delta to
    * `content.at(index)`, the block at that place, and only to a block of the delta's kind. Read without it, a text_delta
@@ -224,9 +254,14 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
     const args = Object.keys(b.input).length ? serialize(b.input) : '';
     if (args === undefined) return this.abort(unreadable("a tool call's input nested too deeply"));
     if (args) this.outputEstimate += tokensAtLeast(args.length);
-    this.tools.set(index, { call: i, startInput: args, deltas: false, wrote: false, early: false });
+    const tool: ToolCall = { call: i, startInput: args, deltas: false, wrote: false, early: false, closed: false, held: undefined };
+    this.tools.set(index, tool);
+    if (this.live) {
+      tool.held = new HeldText();
+      this.queued.push(tool);
+    } else this.live = tool;
     const call = `{"index":${i},"id":${JSON.stringify(b.id)},"type":"function","function":{"name":${JSON.stringify(b.name)},"arguments":""}}`;
-    return closing + early + this.chunk(`{"tool_calls":[${call}]}`, 'null');
+    return closing + early + this.emit(tool, this.chunk(`{"tool_calls":[${call}]}`, 'null'));
   }
 
   /** Notes the kind of the block at the next place; false past MAX_BLOCKS. */
@@ -249,8 +284,39 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
     const tool = this.tools.get(index);
     if (!tool) return undefined;
     this.tools.delete(index);
-    if (tool.wrote) return undefined;
-    return this.arguments(tool.call, tool.deltas ? '{}' : tool.startInput || '{}');
+    tool.closed = true;
+    const out = (tool.wrote ? '' : this.arguments(tool, tool.deltas ? '{}' : tool.startInput || '{}')) + this.nextLive(tool);
+    return out || undefined;
+  }
+
+  /** `text`, a chunk of `tool`'s: sent when it is the live call, else held (refused past MAX_HELD_CALL_TEXT). */
+  private emit(tool: ToolCall, text: string): string {
+    if (this.error) return '';
+    if (!tool.held) return text;
+    this.heldChars += text.length;
+    if (this.heldChars > MAX_HELD_CALL_TEXT) {
+      return this.abort(unreadable(`more than ${MAX_HELD_CALL_TEXT} characters of tool calls sent while an earlier call was open`));
+    }
+    tool.held.push(text);
+    return '';
+  }
+
+  /** After `closed`'s block stopped: if it was the live call, the calls queued behind it, as far as the next open one. */
+  private nextLive(closed: ToolCall): string {
+    if (this.live !== closed || this.error) return '';
+    this.live = undefined;
+    let out = '';
+    for (let next = this.queued.shift(); next; next = this.queued.shift()) {
+      const held = next.held!;
+      this.heldChars -= held.length;
+      out += held.take();
+      next.held = undefined;
+      if (!next.closed) {
+        this.live = next;
+        break;
+      }
+    }
+    return out;
   }
 
   /** The opening inputs held for open tool calls, sent now: another tool_use block opens. */
@@ -258,15 +324,15 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
     let out = '';
     for (const tool of this.tools.values()) {
       if (!tool.startInput) continue;
-      out += this.arguments(tool.call, tool.startInput);
+      out += this.arguments(tool, tool.startInput);
       tool.startInput = '';
       tool.wrote = tool.early = true;
     }
     return out;
   }
 
-  private arguments(call: number, text: string): string {
-    return this.chunk(`{"tool_calls":[{"index":${call},"function":{"arguments":${JSON.stringify(text)}}}]}`, 'null');
+  private arguments(tool: ToolCall, text: string): string {
+    return this.emit(tool, this.chunk(`{"tool_calls":[{"index":${tool.call},"function":{"arguments":${JSON.stringify(text)}}}]}`, 'null'));
   }
 
   /** Ends every tool call still open (a backend that skipped content_block_stop). */
@@ -310,7 +376,7 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
     tool.startInput = '';
     if (!d.partial_json) return undefined;
     tool.wrote = true;
-    return this.arguments(tool.call, d.partial_json);
+    return this.arguments(tool, d.partial_json) || undefined;
   }
 
   private messageDelta(json: unknown): string | undefined {
@@ -325,11 +391,18 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
     const reason = e.data.delta.stop_reason;
     if (reason === undefined || reason === null || this.finished) return undefined;
     this.finished = true;
-    return this.closeTools() + this.chunk('{}', JSON.stringify(finishReasonWithCalls(reason, this.toolCalls > 0)));
+    const closing = this.closeTools();
+    if (this.error) return closing;
+    return closing + this.chunk('{}', JSON.stringify(finishReasonWithCalls(reason, this.toolCalls > 0)));
   }
 
   protected finish(): string {
-    let out = this.finished ? '' : this.closeTools() + this.chunk('{}', '"stop"');
+    let out = '';
+    if (!this.finished) {
+      out = this.closeTools();
+      if (this.error) return out;
+      out += this.chunk('{}', '"stop"');
+    }
     this.finished = true;
     if (this.outputProvisional && this.usage) this.usage = { ...this.usage, output: Math.max(this.usage.output, this.outputEstimate) };
     if (this.opts.includeUsage) {
