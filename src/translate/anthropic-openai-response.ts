@@ -6,6 +6,7 @@ import { aigwError } from '../core/errors.js';
 import { NO_SCRUB, type Scrub } from '../core/scrub.js';
 import { readChatUsage } from './fast-read.js';
 import { ChatCompletion } from './openai-chat.js';
+import { tokensAtLeast } from './output-estimate.js';
 import {
   anthropicUsageOf,
   argumentsObject,
@@ -43,6 +44,11 @@ export function chatToMessage(json: unknown, scrub: Scrub = NO_SCRUB): AnswerRes
   if (m.content) content.push({ type: 'text', text: m.content });
   if (m.refusal) content.push({ type: 'text', text: m.refusal });
   const calls = m.tool_calls ?? [];
+  // The output tokens the answer carried, at least (output-estimate.ts), as its stream would be counted.
+  let estimate = 0;
+  for (const text of [reasoning, m.content, m.refusal, ...calls.map((c) => c.function.arguments)]) {
+    if (text) estimate += tokensAtLeast(text.length);
+  }
   const limited = isLimitFinish(choice.finish_reason);
   for (let i = 0; i < calls.length; i++) {
     const call = calls[i]!;
@@ -84,7 +90,10 @@ export function chatToMessage(json: unknown, scrub: Scrub = NO_SCRUB): AnswerRes
     content,
     stop_reason: stop.reason,
     stop_sequence: stop.sequence,
-    usage: anthropicUsageOf(usage ?? { input: 0, output: 0, cacheRead: 0, cacheCreation: 0 }),
+    // Anthropic's usage is required (the SDK's types read it unguarded). Unreadable, the client is told the output the
+    // same answer streamed is told (anthropic-openai-stream.ts), the estimate from what it carried — an answer of 0
+    // tokens was a free one to a client metering by it.
+    usage: anthropicUsageOf(usage ?? { input: 0, output: estimate, cacheRead: 0, cacheCreation: 0 }),
   };
   const body = serialize(message);
   if (body === undefined) return refusedWritten(unreadable('tool call arguments nest too deeply'));

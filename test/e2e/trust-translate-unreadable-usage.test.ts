@@ -102,6 +102,10 @@ describe.each([
     const m = await client.messages.create(params(model), { headers: { 'x-request-id': id } });
     expect(textOf(m)).toBe(TEXT);
     expect(m.stop_reason).toBe('end_turn');
+    // Told the estimate the same answer streamed is told (its text's length / 4), not an output of 0 tokens.
+    const streamed = await client.messages.stream(params(model)).finalMessage();
+    expect(m.usage.output_tokens).toBe(Math.floor(TEXT.length / 4));
+    expect(m.usage.output_tokens).toBe(streamed.usage.output_tokens);
     const e = await gw.requestEvent(id);
     expect(e.status).toBe(200);
     expect(e.attempts).toBe(1);

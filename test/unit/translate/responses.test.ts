@@ -103,11 +103,11 @@ describe('chat completion → Anthropic Message', () => {
     expect(toMessage(completion({ tool_calls: [call] }, { finish_reason: finish })).stop_reason).toBe('tool_use');
   });
 
-  it('an answer without usage reports zeros to the client and nothing to accounting', () => {
+  it('an answer without usage reports its output estimate to the client (as streamed) and nothing to accounting', () => {
     const { usage: _u, ...noUsage } = completion({ content: 'x' });
     const r = chatToMessage(noUsage);
     expect(r.ok && r.value.usage).toBeUndefined();
-    expect(r.ok && JSON.parse(r.value.body).usage).toMatchObject({ input_tokens: 0, output_tokens: 0 });
+    expect(r.ok && JSON.parse(r.value.body).usage).toMatchObject({ input_tokens: 0, output_tokens: 1 });
   });
 
   it.each([
