@@ -31,11 +31,6 @@ const KEEP_ALIVE = ': ping\n\n';
  * a backend that started a million blocks and stopped none held ~29 MiB for the stream's life.
  */
 const MAX_OPEN_TOOLS = 128;
-/**
- * Characters of chunks held for tool calls opened while an earlier call's block was still open, at most (see `live`):
- * what a backend can make the gateway hold by never stopping the first block.
- */
-const MAX_HELD_CALL_TEXT = 16 * 1024 ** 2;
 /** Blocks a stream may open (a byte each is kept: its kind): Anthropic's longest answers hold a few thousand. */
 const MAX_BLOCKS = 1 << 20;
 /** What a block at a place holds, as the SDK tells a delta's block apart: text, thinking, or neither. */
@@ -57,6 +52,11 @@ export interface MessagesToChatOptions {
   includeUsage: boolean;
   /** `created` of every chunk (seconds since the epoch). */
   created: number;
+  /**
+   * Characters of chunks held for tool calls opened while an earlier call's block was still open, at most (see `live`):
+   * what a backend can make the gateway hold by never stopping the first block (limits.maxEventBytes; 16 Mi if unset).
+   */
+  maxHeld?: number;
 }
 
 /** A tool_use block's call: what of its input the client has, and its chunks held while an earlier call is live. */
@@ -90,7 +90,7 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
    * (0, 1, 0), sent as they came, made it parse call 0's first half (a SyntaxError that threw the answer away), and
    * left its `done` events with half arguments. A call opened while another is live is held (`queued`, its chunks in
    * `held`) until the live one's block stops, so each call's chunks reach the client together and in order —
-   * MAX_HELD_CALL_TEXT at most. Anthropic opens one block at a time: nothing is held then.
+   * `maxHeld` at most. Anthropic opens one block at a time: nothing is held then.
    */
   private live: ToolCall | undefined;
   private readonly queued: ToolCall[] = [];
@@ -289,13 +289,14 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
     return out || undefined;
   }
 
-  /** `text`, a chunk of `tool`'s: sent when it is the live call, else held (refused past MAX_HELD_CALL_TEXT). */
+  /** `text`, a chunk of `tool`'s: sent when it is the live call, else held (refused past `maxHeld`). */
   private emit(tool: ToolCall, text: string): string {
     if (this.error) return '';
     if (!tool.held) return text;
     this.heldChars += text.length;
-    if (this.heldChars > MAX_HELD_CALL_TEXT) {
-      return this.abort(unreadable(`more than ${MAX_HELD_CALL_TEXT} characters of tool calls sent while an earlier call was open`));
+    const max = this.opts.maxHeld ?? 16 * 1024 ** 2;
+    if (this.heldChars > max) {
+      return this.abort(unreadable(`more than ${max} characters of tool calls sent while an earlier call was open`));
     }
     tool.held.push(text);
     return '';

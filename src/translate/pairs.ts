@@ -85,7 +85,7 @@ const openAIToAnthropic: Translate = (json, model, now) => {
       upstreamApi: 'anthropic',
       outputLimit: r.value.request.maxTokens,
       answer: (answer) => messageToChat(answer, created),
-      streamTranslator: (scrub) => new MessagesToChatStream({ requestModel: model, includeUsage, created }, scrub),
+      streamTranslator: (scrub, maxHeld) => new MessagesToChatStream({ requestModel: model, includeUsage, created, maxHeld }, scrub),
     },
   };
 };
