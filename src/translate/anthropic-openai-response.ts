@@ -8,6 +8,7 @@ import { readChatUsage } from './fast-read.js';
 import { ChatCompletion } from './openai-chat.js';
 import { tokensAtLeast } from './output-estimate.js';
 import {
+  anthropicToolId,
   anthropicUsageOf,
   argumentsObject,
   clip,
@@ -70,7 +71,9 @@ export function chatToMessage(json: unknown, scrub: Scrub = NO_SCRUB): AnswerRes
       );
     }
     // An empty id is no id, as the stream reads it: kept, parallel calls all had id "" and their results named none of them apart.
-    content.push({ type: 'tool_use', id: call.id || generatedCallId(c.id, i), name: call.function.name, input });
+    // An id Anthropic's API refuses (Kimi K2's `functions.f:0`) is made one it takes: the client sends it back, maybe to an
+    // Anthropic target, as it was given.
+    content.push({ type: 'tool_use', id: anthropicToolId(call.id || generatedCallId(c.id, i)), name: call.function.name, input });
   }
   if (isCutFinish(choice.finish_reason)) {
     return {

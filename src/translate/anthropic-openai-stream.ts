@@ -14,6 +14,7 @@ import { tokensAtLeast } from './output-estimate.js';
 import { JsonObjectPrefix } from './json-prefix.js';
 import type { ChunkToolCall } from './openai-chat.js';
 import {
+  anthropicToolId,
   anthropicUsageOf,
   argumentsObject,
   generatedCallId,
@@ -218,7 +219,8 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
       }
       out += this.close();
       if (this.error) return undefined;
-      const id = call.id || generatedCallId(this.id, call.index);
+      // As the answer not streamed gives it (anthropic-openai-response.ts): an id Anthropic's API takes.
+      const id = anthropicToolId(call.id || generatedCallId(this.id, call.index));
       out += this.startBlock('tool', JSON.stringify({ type: 'tool_use', id, name, input: {} }));
       index = this.open!.index;
       this.openCall = this.lastCall = call.index;

@@ -257,3 +257,18 @@ export function tooDeep<T>(param: string | null): Result<T> {
 export function clip(text: string, max = 64): string {
   return JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text);
 }
+
+/** The ids Anthropic takes for a tool_use (and so a tool_result's tool_use_id). */
+const ANTHROPIC_TOOL_ID = /^[a-zA-Z0-9_-]+$/;
+
+/**
+ * A tool call's id as Anthropic's API takes it. OpenAI-compatible servers write ids it refuses (Kimi K2 on vLLM names
+ * its calls `functions.get_weather:0`; some write `""`), and a route may answer one turn there and the next on an
+ * Anthropic target: sent as they came in an OpenAI client's history, that turn was Anthropic's 400 — and given so to an
+ * Anthropic client, whose history passes through to an Anthropic target as it was given, too. An id it takes is kept;
+ * another becomes a digest of it — the same for the call and its result, two for two ids (`a.b` and `a:b` stay two).
+ */
+export function anthropicToolId(id: string): string {
+  if (ANTHROPIC_TOOL_ID.test(id)) return id;
+  return `toolu_aigw_${createHash('sha256').update(id).digest('base64url').slice(0, 32)}`;
+}

@@ -4,10 +4,9 @@
  * assistant tool_calls become tool_use blocks; consecutive tool messages merge into one user turn of
  * tool_result blocks, as Anthropic requires.
  */
-import { createHash } from 'node:crypto';
 import type { Result } from '../core/errors.js';
 import type { ChatMessage, RequestToolCall, UserPart } from './openai-chat.js';
-import { argumentsObject, clip, imageSourceOf, refuse } from './mapping.js';
+import { anthropicToolId, argumentsObject, clip, imageSourceOf, refuse } from './mapping.js';
 
 type Block =
   | { type: 'text'; text: string }
@@ -93,20 +92,6 @@ function textOf(
     }
   }
   return { ok: true, value: s };
-}
-
-/** The ids Anthropic takes for a tool_use (and so a tool_result's tool_use_id). */
-const ANTHROPIC_TOOL_ID = /^[a-zA-Z0-9_-]+$/;
-
-/**
- * A tool call's id as an Anthropic backend takes it. OpenAI-compatible servers write ids it refuses (Kimi K2 on vLLM
- * names its calls `functions.get_weather:0`; some write `""`), and a route may answer one turn there and the next on
- * an Anthropic target: sent as they came, that turn was Anthropic's 400. An id it takes is kept; another becomes a
- * digest of it — the same for the call and its result, two for two ids (`a.b` and `a:b` must stay two calls).
- */
-export function anthropicToolId(id: string): string {
-  if (ANTHROPIC_TOOL_ID.test(id)) return id;
-  return `toolu_aigw_${createHash('sha256').update(id).digest('base64url').slice(0, 32)}`;
 }
 
 function userContent(content: string | readonly UserPart[], at: string): Result<string | Block[]> {

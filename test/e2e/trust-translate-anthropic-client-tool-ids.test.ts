@@ -1,0 +1,110 @@
+/**
+ * Anthropic client → OpenAI backend, a tool call whose id Anthropic's API refuses. OpenAI-compatible servers write such
+ * ids (Kimi K2 on vLLM names its calls `functions.get_weather:0`), and the translation gave them to the Anthropic client
+ * as its tool_use ids. The client sends its history back with the next turn; answered by an Anthropic backend (another
+ * target, a fallback), the bytes pass through and Anthropic refuses the id ("tool_use.id: String should match pattern
+ * '^[a-zA-Z0-9_-]+$'"): every later turn of that conversation was a 400. The client is given an id Anthropic takes (the
+ * digest the other direction uses, anthropicToolId), streamed or not; an id it takes is kept as it came.
+ */
+import Anthropic from '@anthropic-ai/sdk';
+import { describe, expect, it } from 'vitest';
+import { anthropicTextMessage, useUpstream } from '../helpers/upstream.js';
+import { useGateway } from '../helpers/gateway.js';
+
+const ID_PATTERN = /^[a-zA-Z0-9_-]+$/;
+const KIMI_ID = 'functions.get_weather:0';
+
+/** An OpenAI backend whose answer is one call of get_weather with id `callId`. */
+const kimi = (callId: string) =>
+  useUpstream((_req, res, body) => {
+    const call = { id: callId, type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } };
+    if (JSON.parse(body).stream === true) {
+      const chunk = (o: object) =>
+        `data: ${JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1, model: 'kimi', ...o })}\n\n`;
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end(
+        chunk({ choices: [{ index: 0, delta: { role: 'assistant', tool_calls: [{ index: 0, ...call }] }, finish_reason: null }] }) +
+          chunk({ choices: [{ index: 0, delta: {}, finish_reason: 'tool_calls' }] }) +
+          chunk({ choices: [], usage: { prompt_tokens: 5, completion_tokens: 9, total_tokens: 14 } }) +
+          'data: [DONE]\n\n',
+      );
+      return;
+    }
+    const answer = {
+      id: 'chatcmpl-1',
+      object: 'chat.completion',
+      created: 1,
+      model: 'kimi',
+      choices: [{ index: 0, message: { role: 'assistant', content: null, tool_calls: [call] }, finish_reason: 'tool_calls' }],
+      usage: { prompt_tokens: 5, completion_tokens: 9, total_tokens: 14 },
+    };
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+  });
+
+const up = await kimi(KIMI_ID);
+const plain = await kimi('call_abc-1');
+/** Refuses as Anthropic does a tool_use or tool_result id out of its pattern. */
+const claude = await useUpstream((_req, res, body) => {
+  const messages = (JSON.parse(body) as { messages: { content: unknown }[] }).messages;
+  for (const m of messages) {
+    for (const b of Array.isArray(m.content) ? (m.content as { type: string; id?: string; tool_use_id?: string }[]) : []) {
+      const id = b.type === 'tool_use' ? b.id : b.type === 'tool_result' ? b.tool_use_id : undefined;
+      if (id !== undefined && !ID_PATTERN.test(id)) {
+        const message = `tool_use.id: String should match pattern '^[a-zA-Z0-9_-]+$'`;
+        res
+          .writeHead(400, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ type: 'error', error: { type: 'invalid_request_error', message } }));
+        return;
+      }
+    }
+  }
+  res.writeHead(200, { 'content-type': 'application/json' }).end(anthropicTextMessage('Sunny.', { input_tokens: 9, output_tokens: 2 }));
+});
+const gw = await useGateway(
+  `
+version: 1
+backends:
+  kimi: { url: "{{kimi}}" }
+  plain: { url: "{{plain}}" }
+  claude: { url: "{{claude}}", kind: anthropic }
+models:
+  kimi: { targets: [{ backend: kimi }] }
+  plain: { targets: [{ backend: plain }] }
+  claude: { targets: [{ backend: claude }] }
+`,
+  { kimi: up.url, plain: plain.url, claude: claude.url },
+);
+const client = new Anthropic({ baseURL: gw.url, apiKey: 'unused', maxRetries: 0 });
+const ask = { role: 'user' as const, content: 'Weather in Paris?' };
+const tools = [{ name: 'get_weather', input_schema: { type: 'object' as const, properties: { city: { type: 'string' } } } }];
+
+describe('a tool call id Anthropic refuses, from an OpenAI backend to an Anthropic client', () => {
+  it.each([false, true])(
+    'the client gets an id Anthropic takes, and its next turn on an Anthropic backend is answered (streamed: %s)',
+    async (stream) => {
+      const params = { model: 'kimi', max_tokens: 50, messages: [ask], tools };
+      const m = stream ? await client.messages.stream(params).finalMessage() : await client.messages.create(params);
+      const use = m.content.find((b) => b.type === 'tool_use');
+      expect(use?.type === 'tool_use' && use.input).toEqual({ city: 'Paris' });
+      const id = use?.type === 'tool_use' ? use.id : '';
+      expect(id).toMatch(ID_PATTERN);
+      const next = await client.messages.create({
+        model: 'claude',
+        max_tokens: 50,
+        tools,
+        messages: [
+          ask,
+          { role: 'assistant', content: m.content },
+          { role: 'user', content: [{ type: 'tool_result', tool_use_id: id, content: '21°C' }] },
+        ],
+      });
+      expect(next.content).toEqual([{ type: 'text', text: 'Sunny.' }]);
+    },
+  );
+
+  it.each([false, true])('an id Anthropic takes is kept as it came (streamed: %s)', async (stream) => {
+    const params = { model: 'plain', max_tokens: 50, messages: [ask], tools };
+    const m = stream ? await client.messages.stream(params).finalMessage() : await client.messages.create(params);
+    expect(m.content.flatMap((b) => (b.type === 'tool_use' ? [b.id] : []))).toEqual(['call_abc-1']);
+  });
+});
