@@ -31,9 +31,10 @@ export function conversationOf(chat: readonly ChatMessage[]): Result<AnthropicCo
       case 'developer': {
         const text = textOf(m.content, at);
         if (!text.ok) return text;
-        // Anthropic refuses an empty text block (400 "text content blocks must be non-empty"), and OpenAI takes an empty
-        // system message, which clients with no system prompt set send: it says nothing, so it is left out.
-        if (text.value !== '') out.system.push({ type: 'text', text: text.value });
+        // Anthropic refuses an empty text block (400 "text content blocks must be non-empty"), or one of whitespace alone
+        // ("must contain non-whitespace text"), and OpenAI takes both: clients with no system prompt set send `""`, a
+        // template's blank one `"\n"`. It says nothing, so it is left out.
+        if (text.value.trim() !== '') out.system.push({ type: 'text', text: text.value });
         break;
       }
       case 'user': {
@@ -97,12 +98,23 @@ function textOf(
 function userContent(content: string | readonly UserPart[], at: string): Result<string | Block[]> {
   if (typeof content === 'string') return { ok: true, value: content };
   const blocks: Block[] = [];
+  /** Whitespace parts with no text before them, for the next text part. */
+  let blank = '';
   for (let j = 0; j < content.length; j++) {
     const p = content[j]!;
     const param = `${at}.content.${j}`;
     if (p.type === 'text') {
-      // An empty part adds nothing, and Anthropic refuses it as an empty block (above).
-      if (p.text !== '') blocks.push({ type: 'text', text: p.text });
+      // Anthropic refuses an empty block (above), and one of whitespace alone. Such a part (a separator between an image
+      // and its question, `"\n"` between lines) joins the text beside it — the text before, else the next — so that what
+      // the model reads is unchanged; with no text beside it, it is left out.
+      const last = blocks.at(-1);
+      if (p.text.trim() === '') {
+        if (last?.type === 'text') last.text += p.text;
+        else blank += p.text;
+      } else {
+        blocks.push({ type: 'text', text: blank + p.text });
+        blank = '';
+      }
     } else if (p.type === 'image_url') {
       const source = imageSourceOf(p.image_url.url, `${param}.image_url.url`);
       if (!source.ok) return source;

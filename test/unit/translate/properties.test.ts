@@ -99,11 +99,11 @@ const joined = (c: unknown): string => (typeof c === 'string' ? c : (c as { text
 function expectedRoundTrip(req: Json): Json {
   const ms = req.messages as Json[];
   // Several system messages come back as one, of text parts (chat templates take one).
-  // An empty one is left out (Anthropic refuses an empty text block).
+  // An empty one, or one of whitespace alone, is left out (Anthropic refuses such a text block).
   const texts = ms
     .filter((m) => m.role === 'system' || m.role === 'developer')
     .map((m) => joined(m.content))
-    .filter((t) => t !== '');
+    .filter((t) => t.trim() !== '');
   const system =
     texts.length === 0 ? [] : [{ role: 'system', content: texts.length === 1 ? texts[0] : texts.map((text) => ({ type: 'text', text })) }];
   const rest = ms.flatMap((m): Json[] => {
@@ -111,8 +111,18 @@ function expectedRoundTrip(req: Json): Json {
     if (m.role === 'tool') return [{ role: 'tool', tool_call_id: m.tool_call_id, content: joined(m.content) }];
     if (m.role === 'user') {
       if (typeof m.content === 'string') return [m];
-      // Empty text parts are left out, as in the system prompt.
-      const parts = (m.content as Json[]).filter((p) => p.type !== 'text' || p.text !== '');
+      // A text part of whitespace alone (or empty) joins the text before it, else the next one, else is left out.
+      const parts: Json[] = [];
+      let blank = '';
+      for (const p of m.content as Json[]) {
+        const last = parts.at(-1);
+        if (p.type !== 'text') parts.push(p);
+        else if ((p.text as string).trim() !== '') {
+          parts.push({ ...p, text: blank + (p.text as string) });
+          blank = '';
+        } else if (last?.type === 'text') parts[parts.length - 1] = { ...last, text: (last.text as string) + (p.text as string) };
+        else blank += p.text as string;
+      }
       return [{ role: 'user', content: parts.some((p) => p.type === 'image_url') ? parts : joined(parts) }];
     }
     const content = typeof m.content === 'string' ? m.content : '';
