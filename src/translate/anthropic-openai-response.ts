@@ -26,7 +26,7 @@ import { type AnswerResult, refusedWritten } from './translated.js';
 type OutBlock =
   | { type: 'thinking'; thinking: string; signature: string }
   | { type: 'text'; text: string }
-  | { type: 'tool_use'; id: string; name: string; input: Record<string, unknown> };
+  | { type: 'tool_use'; id: string; name: string; input: Record<string, unknown>; json: string };
 
 /** `scrub`: removes configured secrets from a backend's text quoted in a refusal (before it is cut: see below). */
 export function chatToMessage(json: unknown, scrub: Scrub = NO_SCRUB): AnswerResult {
@@ -73,7 +73,8 @@ export function chatToMessage(json: unknown, scrub: Scrub = NO_SCRUB): AnswerRes
     // An empty id is no id, as the stream reads it: kept, parallel calls all had id "" and their results named none of them apart.
     // An id Anthropic's API refuses (Kimi K2's `functions.f:0`) is made one it takes: the client sends it back, maybe to an
     // Anthropic target, as it was given.
-    content.push({ type: 'tool_use', id: anthropicToolId(call.id || generatedCallId(c.id, i)), name: call.function.name, input });
+    const json = call.function.arguments.trim() === '' ? '{}' : call.function.arguments;
+    content.push({ type: 'tool_use', id: anthropicToolId(call.id || generatedCallId(c.id, i)), name: call.function.name, input, json });
   }
   if (isCutFinish(choice.finish_reason)) {
     return {
@@ -85,12 +86,8 @@ export function chatToMessage(json: unknown, scrub: Scrub = NO_SCRUB): AnswerRes
   // Unreadable (a count as a string, or left out), the usage is none: the answer is counted from its body (relay/exchange.ts).
   const read = readChatUsage(c.usage);
   const usage = read ? usageFromChat(read) : undefined;
-  const message = {
-    id: c.id,
-    type: 'message',
-    role: 'assistant',
-    model: c.model,
-    content,
+  const head = { id: c.id, type: 'message', role: 'assistant', model: c.model };
+  const tail = {
     stop_reason: stop.reason,
     stop_sequence: stop.sequence,
     // Anthropic's usage is required (the SDK's types read it unguarded). Unreadable, the client is told the output the
@@ -98,7 +95,26 @@ export function chatToMessage(json: unknown, scrub: Scrub = NO_SCRUB): AnswerRes
     // tokens was a free one to a client metering by it.
     usage: anthropicUsageOf(usage ?? { input: 0, output: estimate, cacheRead: 0, cacheCreation: 0 }),
   };
-  const body = serialize(message);
-  if (body === undefined) return refusedWritten(unreadable('tool call arguments nest too deeply'));
+  const blocks = [];
+  for (const b of content) {
+    const block = blockJson(b);
+    if (block === undefined) return refusedWritten(unreadable('tool call arguments nest too deeply'));
+    blocks.push(block);
+  }
+  const body = `${JSON.stringify(head).slice(0, -1)},"content":[${blocks.join(',')}],${JSON.stringify(tail).slice(1)}`;
   return { ok: true, value: { body, usage, model: c.model } };
+}
+
+/**
+ * A block's JSON. A tool_use block's input is the backend's arguments as it wrote them (checked to be a JSON object), as
+ * the stream sends them: parsed and written again, a number JavaScript cannot hold exactly (a 19-digit id) reached the
+ * client changed, which a client reading numbers exactly (Python's) then called the tool with. Text that is not
+ * well-formed UTF-16 (a lone surrogate, which would reach the client as U+FFFD) is written again, escaped.
+ */
+function blockJson(b: OutBlock): string | undefined {
+  if (b.type !== 'tool_use') return JSON.stringify(b);
+  const { json, ...block } = b;
+  // Node 20 has it; the TypeScript lib this project builds with does not declare it.
+  if (!(json as unknown as { isWellFormed(): boolean }).isWellFormed()) return serialize(block);
+  return `{"type":"tool_use","id":${JSON.stringify(b.id)},"name":${JSON.stringify(b.name)},"input":${json}}`;
 }
