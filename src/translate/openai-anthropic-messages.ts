@@ -137,7 +137,9 @@ function assistantContent(m: Extract<ChatMessage, { role: 'assistant' }>, at: st
   if (text === '' && m.refusal) text = m.refusal;
   const calls = m.tool_calls ?? [];
   if (!calls.length) return { ok: true, value: text };
-  const blocks: Block[] = text === '' ? [] : [{ type: 'text', text }];
+  // Whitespace alone beside the calls (vLLM's parsers leave the "\n\n" before them as content) is no text block:
+  // Anthropic refuses one.
+  const blocks: Block[] = text.trim() === '' ? [] : [{ type: 'text', text }];
   for (let j = 0; j < calls.length; j++) {
     const r = toolUse(calls[j]!, `${at}.tool_calls.${j}`);
     if (!r.ok) return r;

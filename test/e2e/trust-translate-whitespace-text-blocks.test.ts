@@ -67,4 +67,21 @@ describe('texts of whitespace alone are not sent as blocks', () => {
       { type: 'image', source: { type: 'url', url: 'https://example.com/b.png' } },
     ]);
   });
+
+  it('an assistant turn of whitespace beside its tool calls (vLLM writes blank lines before them)', async () => {
+    const c = await openai.chat.completions.create({
+      model: 'claude',
+      messages: [
+        { role: 'user', content: 'Weather in Paris?' },
+        {
+          role: 'assistant',
+          content: '\n\n',
+          tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'weather', arguments: '{"city":"Paris"}' } }],
+        },
+        { role: 'tool', tool_call_id: 'call_1', content: '21°C' },
+      ],
+    });
+    expect(c.choices[0]!.message.content).toBe('ok');
+    expect(sent().messages[1]!.content).toEqual([{ type: 'tool_use', id: 'call_1', name: 'weather', input: { city: 'Paris' } }]);
+  });
 });

@@ -133,7 +133,8 @@ function expectedRoundTrip(req: Json): Json {
       const fn = c.function as Json;
       return { id: c.id, type: 'function', function: { name: fn.name, arguments: JSON.stringify(JSON.parse(fn.arguments as string)) } };
     });
-    return [{ role: 'assistant', content: content === '' ? null : content, tool_calls: toolCalls }];
+    // Whitespace alone beside calls is no text block (Anthropic refuses one): it comes back as no content.
+    return [{ role: 'assistant', content: content.trim() === '' ? null : content, tool_calls: toolCalls }];
   });
   const out: Json = { model: 'back-model', messages: [...system, ...rest] };
   out.max_tokens = req.max_completion_tokens ?? req.max_tokens ?? DEFAULT_MAX_TOKENS;
