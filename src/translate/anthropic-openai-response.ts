@@ -42,9 +42,11 @@ export function chatToMessage(json: unknown, scrub: Scrub = NO_SCRUB): AnswerRes
   // Reasoning models served by vLLM, DeepSeek, Qwen: their reasoning is Anthropic's thinking.
   const reasoning = m.reasoning_content ?? m.reasoning;
   if (reasoning) content.push({ type: 'thinking', thinking: reasoning, signature: '' });
-  if (m.content) content.push({ type: 'text', text: m.content });
-  if (m.refusal) content.push({ type: 'text', text: m.refusal });
+  // Whitespace alone beside tool calls (vLLM's parsers leave the blank lines before a call as content) is no text block:
+  // the client sends its history back as given, and Anthropic refuses one ("must contain non-whitespace text").
   const calls = m.tool_calls ?? [];
+  if (m.content && (calls.length === 0 || m.content.trim() !== '')) content.push({ type: 'text', text: m.content });
+  if (m.refusal) content.push({ type: 'text', text: m.refusal });
   // The output tokens the answer carried, at least (output-estimate.ts), as its stream would be counted.
   let estimate = 0;
   for (const text of [reasoning, m.content, m.refusal, ...calls.map((c) => c.function.arguments)]) {

@@ -75,6 +75,12 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
    * first argument text, and reset for each call.
    */
   private argsShape: JsonObjectPrefix | undefined;
+  /**
+   * Text of whitespace alone that would open a text block, held: vLLM's tool parsers leave the blank lines before a call
+   * as content, and a text block of them, sent back in the client's history to an Anthropic target, is Anthropic's 400
+   * ("must contain non-whitespace text"). Dropped when a tool call starts; the start of the next text otherwise.
+   */
+  private blank = '';
   /** Tool calls the chunk being read started (MAX_CALL_STARTS). */
   private callStarts = 0;
   /** See StreamTranslator.outputEstimate: the text, reasoning and tool arguments the chunks carried. */
@@ -135,6 +141,8 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
     }
     if (choice?.finish_reason && !this.stop) {
       const finish = choice.finish_reason;
+      out += this.sendBlank();
+      if (this.error) return out;
       this.stop = stopReasonWithCalls(finish, choice.stop_reason, this.lastCall >= 0);
       // Cut by the limit, a call's arguments end mid-JSON: Anthropic streams them so too, with max_tokens.
       out += this.close(!isLimitFinish(finish));
@@ -179,6 +187,29 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
   private text(kind: 'text' | 'thinking', text: string): string {
     if (this.error) return '';
     this.contentStarted = true;
+    if (kind === 'text' && this.open?.kind !== 'text') {
+      this.outputEstimate += tokensAtLeast(text.length);
+      if (text.trim() === '') {
+        this.blank += text;
+        return '';
+      }
+      const whole = this.blank + text;
+      this.blank = '';
+      return this.block('text', whole);
+    }
+    this.outputEstimate += tokensAtLeast(text.length);
+    return this.block(kind, text);
+  }
+
+  /** The whitespace held (`blank`), as the text block it was: the answer ends with no tool call after it. */
+  private sendBlank(): string {
+    const text = this.blank;
+    this.blank = '';
+    return text ? this.block('text', text) : '';
+  }
+
+  /** `text` into the open block of `kind`, or a new one (the open one closed). */
+  private block(kind: 'text' | 'thinking', text: string): string {
     let out = '';
     if (this.open?.kind !== kind) {
       out += this.close();
@@ -186,7 +217,6 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
       const block = kind === 'text' ? '{"type":"text","text":""}' : '{"type":"thinking","thinking":"","signature":""}';
       out += this.startBlock(kind, block);
     }
-    this.outputEstimate += tokensAtLeast(text.length);
     const delta =
       kind === 'text'
         ? `{"type":"text_delta","text":${JSON.stringify(text)}}`
@@ -217,6 +247,7 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
         this.error = aigwError('bad_upstream_response', `the backend started tool call ${call.index} without a name`);
         return undefined;
       }
+      this.blank = '';
       out += this.close();
       if (this.error) return undefined;
       // As the answer not streamed gives it (anthropic-openai-response.ts): an id Anthropic's API takes.
@@ -291,6 +322,8 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
   /** The backend's answer is over: close what is open, report the stop and usage, and end the message. */
   protected finish(): string {
     let out = this.started ? '' : this.start(undefined, undefined);
+    out += this.sendBlank();
+    if (this.error) return out;
     out += this.close();
     if (this.error) return out;
     if (!this.deltaSent) out += this.messageDelta();
