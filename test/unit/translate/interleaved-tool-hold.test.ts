@@ -1,5 +1,5 @@
 /**
- * MessagesToChatStream holds a tool call opened while an earlier one is open (trust 105): bounded by `maxHeld`, past
+ * MessagesToChatStream holds a tool call opened while an earlier one is open (trust 124): bounded by `maxHeld`, past
  * which the stream ends with the error frame and nothing after it.
  */
 import { describe, expect, it } from 'vitest';

@@ -149,7 +149,7 @@ function expectedRoundTrip(req: Json): Json {
       const fn = t.function as Json;
       const f: Json = { name: fn.name };
       if (fn.description !== undefined) f.description = fn.description;
-      // Anthropic's input_schema must say type object: a schema without a type gets it (trust 104).
+      // Anthropic's input_schema must say type object: a schema without a type gets it (trust 122).
       const params = fn.parameters as Json | undefined;
       f.parameters =
         params === undefined ? { type: 'object', properties: {} } : Object.hasOwn(params, 'type') ? params : { type: 'object', ...params };
