@@ -52,8 +52,9 @@ export function backendObjects(ctx: ExportContext): K8sObject[] {
     }
     const schema: Record<string, unknown> = { name: SCHEMA[b.kind] };
     if (b.kind === 'azure-openai' && b.apiVersion) schema.version = b.apiVersion;
-    // aigw appends /v1/... to the URL; Envoy AI Gateway appends /chat/completions to the prefix (default /v1).
-    if (path) schema.prefix = b.kind === 'anthropic' ? path : `${path}/v1`;
+    // aigw appends /v1/... to the URL; Envoy AI Gateway appends /chat/completions (OpenAI) or /messages (Anthropic) to the
+    // prefix (default /v1). The base path alone as an Anthropic prefix made the cluster call /anthropic/messages.
+    if (path) schema.prefix = `${path}/v1`;
     const headers = Object.entries(b.headers ?? {})
       .map(([h, v]) => ({ name: h, value: headerValue(ctx, name, label, h, v) }))
       .filter((h) => {
