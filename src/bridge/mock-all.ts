@@ -7,6 +7,8 @@
  * variables need not be set.
  */
 
+import { credentialHeaderOf } from '../profile/checks.js';
+
 type Raw = Record<string, unknown>;
 
 const MOCK_KIND: Record<string, string> = { openai: 'vllm', anthropic: 'anthropic', 'azure-openai': 'azure-openai' };
@@ -30,6 +32,12 @@ export function mockAll(profile: unknown): unknown {
     const kind = typeof b.kind === 'string' ? b.kind : 'openai';
     const mock = isObj(b.mock) ? b.mock : {};
     const standIn = kind === 'anthropic' || kind === 'azure-openai' ? { apiKey: MOCK_ALL_KEY } : {};
+    // The stand-in key replaces a credential the backend's headers carried in the header it is sent in (a profile may set
+    // x-api-key there rather than apiKey): kept, the two would be the profile error of a header apiKey also sets.
+    if (standIn.apiKey && isObj(rest.headers)) {
+      const header = credentialHeaderOf(kind as 'anthropic' | 'azure-openai');
+      rest.headers = Object.fromEntries(Object.entries(rest.headers).filter(([h]) => h.toLowerCase() !== header));
+    }
     backends[name] = { ...rest, ...standIn, url: MOCK_ALL_URL, mock: { ...mock, kind: mock.kind ?? MOCK_KIND[kind] ?? 'vllm' } };
   }
   return { ...profile, backends };

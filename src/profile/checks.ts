@@ -17,6 +17,11 @@ import { HEADER_CHARS, headerKey, isFramingHeader, isHeaderName } from './header
 /** A message may be given as a function: built only while the result still lists problems (load.ts MAX_PROBLEMS). */
 export type Report = (severity: 'error' | 'warning', path: KeyPath, message: string | (() => string), preferKey?: boolean) => void;
 
+/** The header a backend's apiKey is sent in, by its kind (upstream/backends.ts). */
+export function credentialHeaderOf(kind: Profile['backends'][string]['kind']): string {
+  return kind === 'anthropic' ? 'x-api-key' : kind === 'azure-openai' ? 'api-key' : 'authorization';
+}
+
 const METADATA_HOSTS = new Set(['metadata.google.internal', 'metadata', '100.100.100.200', 'fd00:ec2::254']);
 
 /**
@@ -59,9 +64,25 @@ export function checkReferences(p: Profile, report: Report): void {
   const tenantNames = Object.keys(p.tenants ?? {});
 
   for (const [name, b] of Object.entries(p.backends)) {
-    for (const h of Object.keys(b.headers ?? {}))
+    // One header in HTTP, however it is cased: each was sent (`x-team: a`, `x-team: b`), and beside the one apiKey fills
+    // for the backend's kind two Authorization headers went upstream — a Node backend kept the first, the key unused.
+    const seen = new Map<string, string>();
+    const keyHeader = b.apiKey === undefined ? undefined : credentialHeaderOf(b.kind);
+    for (const h of Object.keys(b.headers ?? {})) {
+      const lower = h.toLowerCase();
+      const before = seen.get(lower);
       if (isFramingHeader(h))
-        report('error', ['backends', name, 'headers', h], `${h.toLowerCase()} frames each request on its connection: the gateway sets it`);
+        report('error', ['backends', name, 'headers', h], `${lower} frames each request on its connection: the gateway sets it`);
+      else if (before !== undefined)
+        report('error', ['backends', name, 'headers', h], `${quoted(h)} is ${quoted(before)} too (header names ignore case): set it once`);
+      else if (lower === keyHeader)
+        report(
+          'error',
+          ['backends', name, 'headers', h],
+          `apiKey sets ${lower} for a backend of kind ${b.kind}: set the key in one of them`,
+        );
+      seen.set(lower, before ?? h);
+    }
     let url: URL | undefined;
     try {
       url = new URL(b.url);
