@@ -134,8 +134,19 @@ export function checkReferences(p: Profile, report: Report): void {
       report('error', ['models', name, 'sticky', 'header'], `expected a header name (${HEADER_CHARS}), got ${quoted(m.sticky.header)}`);
     m.match?.forEach((rule, j) => {
       checkTargets(rule.targets, ['models', name, 'match', j, 'targets']);
-      for (const h of Object.keys(rule.when.headers ?? {}))
-        if (!isHeaderName(h))
+      // Every header of a rule must hold its value: one name in two cases asked one header for two values, a rule no
+      // request met (its targets never used, unsaid).
+      const named = new Map<string, string>();
+      for (const h of Object.keys(rule.when.headers ?? {})) {
+        const before = named.get(h.toLowerCase());
+        named.set(h.toLowerCase(), before ?? h);
+        if (before !== undefined)
+          report(
+            'error',
+            ['models', name, 'match', j, 'when', 'headers', h],
+            `${quoted(h)} is ${quoted(before)} too (header names ignore case): set it once`,
+          );
+        else if (!isHeaderName(h))
           report('error', ['models', name, 'match', j, 'when', 'headers', h], `expected a header name (${HEADER_CHARS}), got ${quoted(h)}`);
         else if (identityHeaders.has(headerKey(h.toLowerCase())))
           report(
@@ -143,6 +154,7 @@ export function checkReferences(p: Profile, report: Report): void {
             ['models', name, 'match', j, 'when', 'headers', h],
             `${h.toLowerCase()} is an identity header: the gateway drops a client's copy and tells backends the tenant or user itself, so this rule would route on what any client sends — use when: { tenant: NAME }`,
           );
+      }
       const t = rule.when.tenant;
       if (t !== undefined && !getOwn(p.tenants ?? {}, t)) {
         report('error', ['models', name, 'match', j, 'when', 'tenant'], () => unknownName('tenant', t, tenantNames));

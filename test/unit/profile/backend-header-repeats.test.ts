@@ -65,3 +65,27 @@ describe("a backend's header set twice", () => {
     if (r.ok) expect(r.profile.backends.b!.headers).toEqual({ 'x-team': 'a' });
   });
 });
+
+describe("a match rule's header named twice", () => {
+  const model = (when: string) => `version: 1
+backends:
+  b: { url: "http://10.0.0.1:8000" }
+  gold: { url: "http://10.0.0.2:8000" }
+models:
+  m:
+    targets: [{ backend: b }]
+    match:
+      - when: ${when}
+        targets: [{ backend: gold }]
+`;
+
+  it('X-Tier and x-tier: refused at the second (it asked for both values of one header: a rule no request met, unsaid)', () => {
+    expect(problems(model('{ headers: { X-Tier: gold, x-tier: silver } }')).join('\n')).toMatch(
+      /models\.m\.match\[0\]\.when\.headers\.x-tier: "x-tier" is "X-Tier" too/,
+    );
+  });
+
+  it('two names: loads', () => {
+    expect(problems(model('{ headers: { x-tier: gold, x-region: eu } }'))).toEqual([]);
+  });
+});
