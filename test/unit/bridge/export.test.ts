@@ -320,7 +320,7 @@ backends:
   b:
     url: https://api.example.com
     apiKey: "\${B_KEY:-sk-canary-apikey-default}"
-    headers: { authorization: "Bearer sk-canary-header", x-org: "\${ORG_TOKEN:-sk-canary-org-default}", x-team: "t\${TEAM}", x-note: plain }
+    headers: { proxy-authorization: "Bearer sk-canary-header", x-org: "\${ORG_TOKEN:-sk-canary-org-default}", x-team: "t\${TEAM}", x-note: plain }
 models:
   m: { targets: [{ backend: b }] }
 `;
@@ -330,7 +330,7 @@ models:
   it('are placeholders, as an apiKey is: a literal key header by backend and header, a ${VAR} as the variable', () => {
     const r = exportProfile(yaml, env);
     expect(headers(r)).toEqual([
-      { name: 'authorization', value: '${B_HEADER_AUTHORIZATION}' },
+      { name: 'proxy-authorization', value: '${B_HEADER_PROXY_AUTHORIZATION}' },
       { name: 'x-org', value: '${ORG_TOKEN}' },
       { name: 'x-team', value: 't${TEAM}' },
       { name: 'x-note', value: 'plain' },
@@ -338,7 +338,9 @@ models:
     // No value reaches the manifests or the warnings, defaults included.
     expect(`${text(r)}\n${r.warnings.join('\n')}`).not.toMatch(/sk-canary/);
     const w = r.warnings.join('\n');
-    expect(w).toMatch(/^backends.b.headers.authorization: a credential, written as \$\{B_HEADER_AUTHORIZATION\} \(the whole value\)/m);
+    expect(w).toMatch(
+      /^backends.b.headers.proxy-authorization: a credential, written as \$\{B_HEADER_PROXY_AUTHORIZATION\} \(the whole value\)/m,
+    );
     // envsubst fills in no defaults: `${VAR:-d}` is written `${VAR}`, and said — for headers and the apiKey alike.
     expect(w).toMatch(/^backends.b.headers.x-org: the default of \$\{ORG_TOKEN:-…\} is not carried: .* set ORG_TOKEN before applying$/m);
     expect(w).toMatch(/^backends.b.apiKey: the default of \$\{B_KEY:-…\} is not carried/m);
@@ -368,13 +370,13 @@ models:
   it('--include-secrets writes their real values, said', () => {
     const r = exportProfile(yaml, env, { ...EXPORT_OPTS, includeSecrets: true });
     expect(headers(r)).toEqual([
-      { name: 'authorization', value: 'Bearer sk-canary-header' },
+      { name: 'proxy-authorization', value: 'Bearer sk-canary-header' },
       { name: 'x-org', value: 'sk-canary-org-default' },
       { name: 'x-team', value: 'tsk-canary-team' },
       { name: 'x-note', value: 'plain' },
     ]);
     expect(r.warnings.join('\n')).toMatch(
-      /^backends.b.headers.authorization: a credential, written as its real value \(--include-secrets\)/m,
+      /^backends.b.headers.proxy-authorization: a credential, written as its real value \(--include-secrets\)/m,
     );
   });
 
