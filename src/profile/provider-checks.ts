@@ -9,6 +9,7 @@ import type { Report } from './checks.js';
 import { targetLists } from './routing-checks.js';
 import type { BackendConfig, Profile } from './schema.js';
 import { getOwn } from './own-keys.js';
+import { isCredentialHeader } from './secrets.js';
 
 /** The mock kinds that speak each backend kind's API. */
 const MOCKS_OF: Readonly<Record<BackendConfig['kind'], readonly string[]>> = {
@@ -50,7 +51,9 @@ export function checkProviders(p: Profile, raw: unknown, report: Report): void {
         report('warning', [...path, field], `only a backend of kind ${kind} reads ${field}; this one is ${b.kind}`);
       }
     }
-    if (b.kind !== 'openai' && !b.apiKey) {
+    // A key in a credential header (Authorization: Bearer to an Anthropic-compatible server, as `import envoy` writes an
+    // APIKey policy's) is a credential too.
+    if (b.kind !== 'openai' && !b.apiKey && !Object.keys(b.headers ?? {}).some(isCredentialHeader)) {
       const who = b.mock ? 'its mock refuses requests without one, as the real API does' : 'the API refuses requests without one';
       report(
         'warning',

@@ -5,12 +5,19 @@
  * taken from it when it is itself an envsubst `${VAR}`. Secret values are never copied.
  */
 import { getOwn, isReservedName, setOwn } from '../../profile/own-keys.js';
+import { credentialHeaderOf } from '../../profile/checks.js';
+import { formatPath } from '../../profile/problems.js';
+import type { BackendConfig } from '../../profile/schema.js';
 import { type ImportContext, type Raw, shown } from './import-context.js';
 import type { Manifest } from './manifests.js';
 import { envVarFor, wholeEnvRef } from './names.js';
 
 const KINDS: Record<string, string> = { OpenAI: 'openai', Anthropic: 'anthropic', AzureOpenAI: 'azure-openai' };
 const KEY_TYPES: Record<string, string> = { APIKey: 'apiKey', AnthropicAPIKey: 'anthropicAPIKey', AzureAPIKey: 'azureAPIKey' };
+/** The header each key type injects, whatever the backend's schema (the CRD's descriptions). */
+const KEY_HEADERS: Record<string, string> = { APIKey: 'authorization', AnthropicAPIKey: 'x-api-key', AzureAPIKey: 'api-key' };
+
+type BackendKind = BackendConfig['kind'];
 
 const obj = (v: unknown): Raw => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Raw) : {});
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -75,7 +82,7 @@ export function importBackends(ctx: ImportContext): Map<string, string> {
       ctx.set([...at, 'headers'], headers, { m: asb, path: ['spec', 'headerMutation', 'set'] });
     }
     ctx.use(asb, ['spec', 'backendRef']);
-    importKey(ctx, asb, name);
+    importKey(ctx, asb, name, kind as BackendKind);
     names.set(`${asb.namespace}/${asb.name}`, name);
   }
   return names;
@@ -173,7 +180,7 @@ function pathFromPrefix(ctx: ImportContext, asb: Manifest, kind: string): string
   return p;
 }
 
-function importKey(ctx: ImportContext, asb: Manifest, name: string): void {
+function importKey(ctx: ImportContext, asb: Manifest, name: string, kind: BackendKind): void {
   for (const bsp of ctx.targeting('BackendSecurityPolicy', 'AIServiceBackend', asb.name, asb.namespace)) {
     const spec = obj(bsp.value.spec);
     const type = str(spec.type) ?? '';
@@ -214,7 +221,22 @@ function importKey(ctx: ImportContext, asb: Manifest, name: string): void {
         ctx.warn(secret, ['stringData'], `the key is not copied into the profile: set \${${variable}} in the environment`);
       }
     }
-    ctx.setVariable(['backends', name, 'apiKey'], variable, { m: bsp, path: ['spec', field] });
+    // The type names the header, not the schema: an APIKey policy on an Anthropic backend (vLLM's /v1/messages behind
+    // --api-key) sends `Authorization: Bearer`, where aigw sends an anthropic backend's apiKey as x-api-key.
+    const header = getOwn(KEY_HEADERS, type)!;
+    if (header === credentialHeaderOf(kind)) {
+      ctx.setVariable(['backends', name, 'apiKey'], variable, { m: bsp, path: ['spec', field] });
+      continue;
+    }
+    const at = ['backends', name, 'headers', header];
+    ctx.set(at, header === 'authorization' ? `Bearer \${${variable}}` : `\${${variable}}`, { m: bsp, path: ['spec', field] });
+    ctx.variables.add(formatPath(at));
+    ctx.warn(
+      bsp,
+      ['spec', 'type'],
+      `${type} sends the key in ${header === 'authorization' ? 'Authorization: Bearer' : header}, not in the ` +
+        `${credentialHeaderOf(kind)} a ${kind} backend's apiKey goes in: imported as backends.${name}.headers.${header}`,
+    );
   }
 }
 
