@@ -1,13 +1,13 @@
 /**
  * `--mock-all`: every backend of a profile becomes a mock of its kind on 127.0.0.1, port 0 — vLLM for
  * the OpenAI API (a backend that already has a mock keeps its settings, so a TEI mock stays TEI), Anthropic
- * and Azure OpenAI mocks for theirs — and loses its credential. The Anthropic and Azure mocks, like the real
- * APIs, refuse a request without a key, so their backends get a stand-in key (the one their mock then
- * requires). A pure transform of the profile as written (before `${VAR}` interpolation), so the credentials'
+ * and Azure OpenAI mocks for theirs — and loses its credential, in `apiKey` or in a header. The Anthropic and
+ * Azure mocks, like the real APIs, refuse a request without a key, so their backends get a stand-in key (the
+ * one their mock then requires). A pure transform of the profile as written (before `${VAR}` interpolation), so the credentials'
  * variables need not be set.
  */
 
-import { credentialHeaderOf } from '../profile/checks.js';
+import { isCredentialHeader } from '../profile/secrets.js';
 
 type Raw = Record<string, unknown>;
 
@@ -32,12 +32,9 @@ export function mockAll(profile: unknown): unknown {
     const kind = typeof b.kind === 'string' ? b.kind : 'openai';
     const mock = isObj(b.mock) ? b.mock : {};
     const standIn = kind === 'anthropic' || kind === 'azure-openai' ? { apiKey: MOCK_ALL_KEY } : {};
-    // The stand-in key replaces a credential the backend's headers carried in the header it is sent in (a profile may set
-    // x-api-key there rather than apiKey): kept, the two would be the profile error of a header apiKey also sets.
-    if (standIn.apiKey && isObj(rest.headers)) {
-      const header = credentialHeaderOf(kind as 'anthropic' | 'azure-openai');
-      rest.headers = Object.fromEntries(Object.entries(rest.headers).filter(([h]) => h.toLowerCase() !== header));
-    }
+    // A credential held in a header goes with the apiKey: its variable need not be set, and no real key reaches a mock
+    // (kept, `authorization: Bearer ${KEY}` failed the load with KEY unset). The stand-in key is the only one sent.
+    if (isObj(rest.headers)) rest.headers = Object.fromEntries(Object.entries(rest.headers).filter(([h]) => !isCredentialHeader(h)));
     backends[name] = { ...rest, ...standIn, url: MOCK_ALL_URL, mock: { ...mock, kind: mock.kind ?? MOCK_KIND[kind] ?? 'vllm' } };
   }
   return { ...profile, backends };
