@@ -100,7 +100,7 @@ export async function loadProfileOrManifests(
         const text = yamlText(read);
         // Counted before anything is parsed: the parser's memory grows hundreds of times faster than the text.
         tokensLeft = spendYamlTokens(text, tokensLeft);
-        if (tokensLeft < 0) throw new Error(yamlTooLarge());
+        if (tokensLeft < 0) throw new Error(yamlTooLarge(tokensLeft));
         inputs.push({ file: path, text });
       }
     } catch (e) {

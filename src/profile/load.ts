@@ -131,10 +131,11 @@ export async function loadProfileFile(file: string, env: Env = process.env): Pro
     return { ok: false, problems: [{ severity: 'error', file, line: 1, col: 1, path: '', message: `cannot read the profile: ${reason}` }] };
   }
   const text = read.toString('utf8');
-  if (spendYamlTokens(text, MAX_YAML_TOKENS) < 0)
+  const left = spendYamlTokens(text, MAX_YAML_TOKENS);
+  if (left < 0)
     return {
       ok: false,
-      problems: [{ severity: 'error', file, line: 1, col: 1, path: '', message: `cannot read the profile: ${yamlTooLarge()}` }],
+      problems: [{ severity: 'error', file, line: 1, col: 1, path: '', message: `cannot read the profile: ${yamlTooLarge(left)}` }],
     };
   return parseProfile(text, file, env);
 }
