@@ -114,7 +114,7 @@ export async function routeAndRelay(
         },
         limits,
         // Through `at`: a fallback's targets are ordered once reached, and the target checked is the one tried.
-        (i) => plan.panic || plan.at(i).backend.health.available(now),
+        (i) => plan.panic || plan.at(i).backend.health.available(now, plan.pastProbes),
         5 + Math.random() * 20,
         now,
         Math.random(),

@@ -156,6 +156,8 @@ export class Plan {
     private readonly ctx: RouteContext,
     /** Where each planned fallback's targets start in `targets`, then where the last ends; absent without fallbacks. */
     private readonly bounds: number[] | undefined,
+    /** Made with RouteClock.pastProbes: no target could take the request but one whose half-open probe is out. */
+    readonly pastProbes = false,
   ) {}
 
   /** The target the attempt numbered `i` goes to (modulo the plan's length): a fallback's pick once it is reached. */
@@ -179,9 +181,11 @@ export class Plan {
     const clock = this.route.clock;
     const was = clock.now;
     clock.now = this.panic ? Number.POSITIVE_INFINITY : this.ctx.now;
+    clock.pastProbes = this.pastProbes;
     const session = sessionOf(fb, this.ctx);
     const first = pickFirst(g, fb, this.ctx, session);
     clock.now = was;
+    clock.pastProbes = false;
     if (first >= 0) order(this.targets, b[k]!, b[k + 1]!, g.targets[first]!, session, this.ctx);
   }
 
@@ -230,6 +234,12 @@ export function planAttempts(route: ModelRoute, routes: ReadonlyMap<string, Mode
   const bounds = route.fallbacks.length > 0 ? [] : undefined;
   const targets = orderedTargets(route, routes, ctx, bounds);
   if (targets.length > 0) return new Plan(targets, false, route, routes, ctx, bounds);
+  // None can take it now: one whose probe is out can (it is not ejected), before every ejected one can (panic).
+  if (bounds) bounds.length = 0;
+  route.clock.pastProbes = true;
+  const probing = orderedTargets(route, routes, ctx, bounds);
+  route.clock.pastProbes = false;
+  if (probing.length > 0) return new Plan(probing, false, route, routes, ctx, bounds, true);
   route.clock.now = Number.POSITIVE_INFINITY;
   if (bounds) bounds.length = 0;
   const all = orderedTargets(route, routes, ctx, bounds);

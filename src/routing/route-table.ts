@@ -17,6 +17,12 @@ import { TargetList } from './strategies/choose.js';
  */
 export interface RouteClock {
   now: number;
+  /**
+   * A half-open backend's probe under way leaves it out only while another target can take the request: when none
+   * can, the plan is made again with this set (a backend whose probe is out is not ejected), before panic mode — which
+   * would send it to backends still ejected.
+   */
+  pastProbes: boolean;
 }
 
 /** One target of one list: a strategy's Candidate whose load and health are read live from its backend. */
@@ -56,7 +62,7 @@ export class Target implements Candidate {
   }
 
   get eligible(): boolean {
-    return this.backend.health.available(this.clock.now);
+    return this.backend.health.available(this.clock.now, this.clock.pastProbes);
   }
 
   /** Requests on the backend's connections and waiting for one (every model it serves shares them). */
@@ -234,7 +240,7 @@ export function buildRouteTable(
   backends: ReadonlyMap<string, BackendRuntime>,
   previous?: ReadonlyMap<string, ModelRoute>,
 ): Map<string, ModelRoute> {
-  const clock: RouteClock = { now: 0 };
+  const clock: RouteClock = { now: 0, pastProbes: false };
   const drafts = new Map(Object.entries(profile.models).map(([name, m]) => [name, draft(name, m, backends, clock)]));
   if (previous) {
     for (const [name, d] of drafts) {

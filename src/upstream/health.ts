@@ -36,9 +36,9 @@ export class BackendHealth {
    */
   private probeUntil = 0;
 
-  /** May take a request now: not ejected, nor half-open with a probe under way. */
-  available(now: number): boolean {
-    return now >= this.ejectedUntil && !(this.ejections > 0 && now < this.probeUntil);
+  /** May take a request now: not ejected, nor half-open with a probe under way (unless `pastProbe`: see RouteClock). */
+  available(now: number, pastProbe = false): boolean {
+    return now >= this.ejectedUntil && (pastProbe || !(this.ejections > 0 && now < this.probeUntil));
   }
 
   /**
@@ -82,6 +82,9 @@ export class BackendHealth {
     const recovered = this.ejections > 0;
     this.failures = 0;
     this.ejections = 0;
+    // Recovered: a probe still out holds nothing (ejected again within its hold, the backend would otherwise wait it out
+    // with no probe of its own).
+    this.probeUntil = 0;
     return recovered;
   }
 

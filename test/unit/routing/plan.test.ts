@@ -345,6 +345,24 @@ describe('what stays as it was', () => {
     expect(panic.panic).toBe(true);
     expect(new Set(names(panic))).toEqual(new Set(['a', 'b']));
   });
+
+  it('sends to a half-open backend whose probe is out rather than to an ejected one: that is no panic', () => {
+    const { routes, backends } = table('  m: { strategy: least-request, targets: [{ backend: a }, { backend: b }] }', ['a', 'b']);
+    const b = backends.get('b')!.health;
+    b.failure(1000); // ejected until 2000
+    expect(b.probe(2000)).toBeGreaterThan(0); // back, half-open: this request is its probe
+    backends.get('a')!.health.failure(2000); // ejected until 3000
+    const p = planAttempts(routes.get('m')!, routes, {
+      headers: {},
+      tenant: undefined,
+      now: 2500,
+      facts: NO_FACTS,
+      state,
+      rng: new Rng(1),
+    });
+    expect(p.panic).toBe(false);
+    expect(names(p)).toEqual(['b']);
+  });
 });
 
 describe('a fallback model is chosen from only when a request reaches it', () => {

@@ -42,4 +42,13 @@ describe('the half-open probe', () => {
     expect(h.probe(151)).toBe(0);
     expect(new BackendHealth({ consecutiveFailures: 3, cooldownMs: 100, maxCooldownMs: 1000 }).probe(0)).toBe(0);
   });
+
+  it('a probe still out when a success restored the backend holds nothing after its next ejection', () => {
+    const h = ejectedAt(0);
+    h.probe(100); // out until 100 + PROBE_HOLD_MS, never given back
+    h.success(150); // another request's answer restored the backend
+    expect(h.failure(200)).toBe(100); // ejected again until 300
+    expect(h.available(300)).toBe(true);
+    expect(h.probe(300)).not.toBe(0);
+  });
 });
