@@ -8,7 +8,7 @@ import { readChatUsage } from './fast-read.js';
 import { ChatCompletion } from './openai-chat.js';
 import { tokensAtLeast } from './output-estimate.js';
 import {
-  anthropicToolId,
+  givenToolId,
   anthropicUsageOf,
   argumentsObject,
   clip,
@@ -76,7 +76,7 @@ export function chatToMessage(json: unknown, scrub: Scrub = NO_SCRUB): AnswerRes
     // An id Anthropic's API refuses (Kimi K2's `functions.f:0`) is made one it takes: the client sends it back, maybe to an
     // Anthropic target, as it was given.
     const json = call.function.arguments.trim() === '' ? '{}' : call.function.arguments;
-    content.push({ type: 'tool_use', id: anthropicToolId(call.id || generatedCallId(c.id, i)), name: call.function.name, input, json });
+    content.push({ type: 'tool_use', id: givenToolId(call.id || generatedCallId(c.id, i)), name: call.function.name, input, json });
   }
   if (isCutFinish(choice.finish_reason)) {
     return {

@@ -14,7 +14,7 @@ import { tokensAtLeast } from './output-estimate.js';
 import { JsonObjectPrefix } from './json-prefix.js';
 import type { ChunkToolCall } from './openai-chat.js';
 import {
-  anthropicToolId,
+  givenToolId,
   anthropicUsageOf,
   argumentsObject,
   generatedCallId,
@@ -251,7 +251,7 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
       out += this.close();
       if (this.error) return undefined;
       // As the answer not streamed gives it (anthropic-openai-response.ts): an id Anthropic's API takes.
-      const id = anthropicToolId(call.id || generatedCallId(this.id, call.index));
+      const id = givenToolId(call.id || generatedCallId(this.id, call.index));
       out += this.startBlock('tool', JSON.stringify({ type: 'tool_use', id, name, input: {} }));
       index = this.open!.index;
       this.openCall = this.lastCall = call.index;

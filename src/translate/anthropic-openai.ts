@@ -7,7 +7,7 @@ import { jsonObject } from '../core/zod-json-object.js';
 import type { Result } from '../core/errors.js';
 import type { ContentBlock, ToolResultBlock } from '../anthropic/blocks.js';
 import { describeAnthropicIssue, type MessageParam, MessagesRequest, systemTexts } from '../anthropic/wire.js';
-import { clip, imageUrlOf, refuse, serialize, tooDeep } from './mapping.js';
+import { clip, imageUrlOf, refuse, sentToolId, serialize, tooDeep } from './mapping.js';
 import type { TranslatedRequest } from './translated.js';
 
 /** Fields of a Messages request that only Anthropic can serve: refused rather than silently dropped. */
@@ -134,7 +134,7 @@ function toolMessage(b: ToolResultBlock, param: string): Result<OutMessage> {
   // A tool message has no error flag: without one in the text, the model reads a failed call's message as its
   // result. Prefixed, the model still learns that the call failed.
   if (b.is_error === true) content = `Error: ${content}`;
-  return { ok: true, value: { role: 'tool', tool_call_id: b.tool_use_id, content } };
+  return { ok: true, value: { role: 'tool', tool_call_id: sentToolId(b.tool_use_id), content } };
 }
 
 function assistantMessage(blocks: readonly ContentBlock[], at: string): Result<OutMessage[]> {
@@ -147,7 +147,7 @@ function assistantMessage(blocks: readonly ContentBlock[], at: string): Result<O
     else if (b.type === 'tool_use') {
       const args = serialize(b.input);
       if (args === undefined) return tooDeep(`${param}.input`);
-      calls.push({ id: b.id, type: 'function', function: { name: b.name, arguments: args } });
+      calls.push({ id: sentToolId(b.id), type: 'function', function: { name: b.name, arguments: args } });
     } else if (b.type !== 'thinking' && b.type !== 'redacted_thinking') return misplaced(b, param, 'an assistant message');
     // Thinking blocks are the backend's own reasoning: chat completions have no field to send them back in.
   }

@@ -272,3 +272,27 @@ export function anthropicToolId(id: string): string {
   if (ANTHROPIC_TOOL_ID.test(id)) return id;
   return `toolu_aigw_${createHash('sha256').update(id).digest('base64url').slice(0, 32)}`;
 }
+
+/** What marks an id givenToolId encoded; longer ids than MAX_ENCODED_ID are given as anthropicToolId's digest. */
+const ENCODED_ID = 'toolu_aigw64_';
+const MAX_ENCODED_ID = 128;
+
+/**
+ * An OpenAI backend's call id as an Anthropic client is given it: as it came when Anthropic's API takes it, else in a
+ * form it takes that `sentToolId` reads back. A digest alone (anthropicToolId) cannot be: the client's next turn sent
+ * the backend ids it never wrote, and Kimi K2's chat template renders `functions.NAME:IDX` ids back to the model — shown
+ * others, it writes calls in their form, which vLLM's kimi_k2 parser cannot read.
+ */
+export function givenToolId(id: string): string {
+  if (ANTHROPIC_TOOL_ID.test(id)) return id;
+  if (id.length > MAX_ENCODED_ID) return anthropicToolId(id);
+  return ENCODED_ID + Buffer.from(id, 'utf8').toString('base64url');
+}
+
+/** An id in an Anthropic client's history as an OpenAI backend is sent it: one givenToolId encoded, decoded. */
+export function sentToolId(id: string): string {
+  if (!id.startsWith(ENCODED_ID)) return id;
+  const decoded = Buffer.from(id.slice(ENCODED_ID.length), 'base64url').toString('utf8');
+  // Only what givenToolId makes is read back: a client's own id of that form that decodes to something else stays.
+  return givenToolId(decoded) === id ? decoded : id;
+}

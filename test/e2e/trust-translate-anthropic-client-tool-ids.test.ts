@@ -3,8 +3,9 @@
  * ids (Kimi K2 on vLLM names its calls `functions.get_weather:0`), and the translation gave them to the Anthropic client
  * as its tool_use ids. The client sends its history back with the next turn; answered by an Anthropic backend (another
  * target, a fallback), the bytes pass through and Anthropic refuses the id ("tool_use.id: String should match pattern
- * '^[a-zA-Z0-9_-]+$'"): every later turn of that conversation was a 400. The client is given an id Anthropic takes (the
- * digest the other direction uses, anthropicToolId), streamed or not; an id it takes is kept as it came.
+ * '^[a-zA-Z0-9_-]+$'"): every later turn of that conversation was a 400. The client is given an id Anthropic takes,
+ * streamed or not; an id it takes is kept as it came. And the next turn sent to the OpenAI backend carries the id that
+ * backend wrote (Kimi K2's chat template renders them back to the model, which copies the form of the ids it is shown).
  */
 import Anthropic from '@anthropic-ai/sdk';
 import { describe, expect, it } from 'vitest';
@@ -101,6 +102,49 @@ describe('a tool call id Anthropic refuses, from an OpenAI backend to an Anthrop
       expect(next.content).toEqual([{ type: 'text', text: 'Sunny.' }]);
     },
   );
+
+  it.each([false, true])('its next turn on the OpenAI backend carries the id that backend wrote (streamed: %s)', async (stream) => {
+    const params = { model: 'kimi', max_tokens: 50, messages: [ask], tools };
+    const m = stream ? await client.messages.stream(params).finalMessage() : await client.messages.create(params);
+    const use = m.content.find((b) => b.type === 'tool_use');
+    const id = use?.type === 'tool_use' ? use.id : '';
+    const before = up.seen.length;
+    await client.messages.create({
+      model: 'kimi',
+      max_tokens: 50,
+      tools,
+      messages: [
+        ask,
+        { role: 'assistant', content: m.content },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: id, content: '21°C' }] },
+      ],
+    });
+    const sent = JSON.parse(up.seen[before]!.body) as {
+      messages: { role: string; tool_calls?: { id: string }[]; tool_call_id?: string }[];
+    };
+    expect(sent.messages.find((x) => x.role === 'assistant')?.tool_calls?.map((c) => c.id)).toEqual([KIMI_ID]);
+    expect(sent.messages.find((x) => x.role === 'tool')?.tool_call_id).toBe(KIMI_ID);
+  });
+
+  it('an id of the encoded form that the gateway did not make is sent as it came', async () => {
+    const before = up.seen.length;
+    const forged = 'toolu_aigw64_not*base64';
+    await client.messages.create({
+      model: 'kimi',
+      max_tokens: 50,
+      tools,
+      messages: [
+        ask,
+        { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_aigw64_QUJD', name: 'get_weather', input: {} }] },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_aigw64_QUJD', content: '21°C' }] },
+        { role: 'assistant', content: [{ type: 'tool_use', id: forged, name: 'get_weather', input: {} }] },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: forged, content: '22°C' }] },
+      ],
+    });
+    const sent = JSON.parse(up.seen[before]!.body) as { messages: { role: string; tool_calls?: { id: string }[] }[] };
+    // QUJD decodes to ABC, an id Anthropic takes, so the gateway never encodes it: sent as the client wrote it.
+    expect(sent.messages.flatMap((x) => x.tool_calls?.map((c) => c.id) ?? [])).toEqual(['toolu_aigw64_QUJD', forged]);
+  });
 
   it.each([false, true])('an id Anthropic takes is kept as it came (streamed: %s)', async (stream) => {
     const params = { model: 'plain', max_tokens: 50, messages: [ask], tools };
