@@ -16,8 +16,9 @@ describe('split with answers from a backend no weight expects', () => {
         .writeHead(200, { 'content-type': 'application/json' })
         .end(JSON.stringify({ system_fingerprint: backend, choices: [{ message: { content: 'ok' } }], usage: { completion_tokens: 1 } }));
     });
-    const r = await split(benchContext({ url: up.url, mocks: {} }, { expect: { a: 50, b: 50 }, durationMs: 1000, connections: 2 }));
-    expect(Number(r.figures['split.requests'])).toBeGreaterThanOrEqual(10);
+    const r = await split(benchContext({ url: up.url, mocks: {} }, { expect: { a: 50, b: 50 }, durationMs: 2000, connections: 2 }));
+    // However few: a loaded machine may answer only a handful in the window, and the third is always c's (or unnamed).
+    expect(Number(r.figures['split.requests'])).toBeGreaterThanOrEqual(3);
     expect(Number(r.figures['split.c'])).toBeGreaterThan(0);
     expect(r.figures['split.p']).toBe(0);
     expect(r.lines.join('\n')).toContain('does NOT match');
@@ -30,8 +31,8 @@ describe('split with answers from a backend no weight expects', () => {
         .writeHead(200, { 'content-type': 'application/json' })
         .end(JSON.stringify({ ...named, choices: [{ message: { content: 'ok' } }], usage: { completion_tokens: 1 } }));
     });
-    const r = await split(benchContext({ url: up.url, mocks: {} }, { expect: { a: 50, b: 50 }, durationMs: 1000, connections: 2 }));
-    expect(Number(r.figures['split.requests'])).toBeGreaterThanOrEqual(10);
+    const r = await split(benchContext({ url: up.url, mocks: {} }, { expect: { a: 50, b: 50 }, durationMs: 2000, connections: 2 }));
+    expect(Number(r.figures['split.requests'])).toBeGreaterThanOrEqual(3);
     expect(Number(r.figures['split.unknown'])).toBeGreaterThan(0);
     expect(Number(r.figures['split.p'])).toBeGreaterThan(0.01);
   });
