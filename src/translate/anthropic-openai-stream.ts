@@ -39,6 +39,9 @@ const NO_FINISH = aigwError('upstream_stream_error', "the backend's stream ended
  */
 const MAX_CALL_STARTS = 128;
 
+/** The most whitespace held before it goes out as the text block it opens (see `blank`). */
+const MAX_BLANK = 4096;
+
 export class ChatToMessagesStream extends TranslatorEnding implements StreamTranslator {
   private started = false;
   private id = '';
@@ -189,7 +192,8 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
     this.contentStarted = true;
     if (kind === 'text' && this.open?.kind !== 'text') {
       this.outputEstimate += tokensAtLeast(text.length);
-      if (text.trim() === '') {
+      // Held up to MAX_BLANK characters: a backend streaming newlines for good held them all, and sent nothing meanwhile.
+      if (text.trim() === '' && this.blank.length + text.length <= MAX_BLANK) {
         this.blank += text;
         return '';
       }
@@ -201,11 +205,14 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
     return this.block(kind, text);
   }
 
-  /** The whitespace held (`blank`), as the text block it was: the answer ends with no tool call after it. */
+  /**
+   * The whitespace held (`blank`) as the text block it was, at the answer's end — none after a tool call (as the
+   * answer sent whole has none): `[tool_use, text "\n"]` is the same 400 back at Anthropic.
+   */
   private sendBlank(): string {
     const text = this.blank;
     this.blank = '';
-    return text ? this.block('text', text) : '';
+    return text && this.lastCall < 0 ? this.block('text', text) : '';
   }
 
   /** `text` into the open block of `kind`, or a new one (the open one closed). */
