@@ -2,7 +2,8 @@
  * Anthropic backend → OpenAI client, a tool_use block's opening input. MessagesToChatStream holds it until the block
  * closes (it goes out only if no input_json_delta came: the SDK reads the deltas instead) — one block's at most: a
  * backend that opened 16 tool_use blocks with 8 MiB inputs and closed none made one stream hold 129 MiB (128 × an
- * event at MAX_OPEN_TOOLS). A held input now goes out when another tool_use block opens. And the SDK reads an
+ * event at MAX_OPEN_TOOLS). A held input now goes out when another tool_use block opens, and the calls opened while
+ * an earlier one is open are held up to limits.maxEventBytes, then the stream ends with an error. And the SDK reads an
  * input_json_delta whose partial_json is "" as the input being `{}` (`jsonBuf ? partialParse(jsonBuf) : {}`): the
  * translator ignored it and sent the opening input.
  */
@@ -22,7 +23,6 @@ const gc = runInNewContext('gc') as () => void;
 const KEY = 'sk-tenant-trust-tool-start';
 const BLOCKS = 16;
 const INPUT_CHARS = 8 * 1024 * 1024;
-let delivered: () => void = () => {};
 
 const EMPTY_DELTA_STREAM =
   messageStart({ input_tokens: 5, output_tokens: 1 }) +
@@ -48,7 +48,6 @@ const up = await useUpstream((_req, res, body) => {
       if (!res.write(e)) return void res.once('drain', pump);
     }
     // Nothing closes: the stream is held open.
-    res.write('', () => delivered());
   };
   pump();
 });
@@ -58,7 +57,7 @@ const gw = await useGateway(scriptedBackendProfile(KEY, { kind: 'anthropic' }), 
  * A streamed chat request whose answer is read and dropped (a client's buffer is not the gateway's); `received`
  * resolves once `bytes` came, `stop` ends it.
  */
-function streamAndDrop(bytes: number): { received: Promise<void>; stop: () => Promise<void> } {
+function streamAndDrop(bytes: number): { received: Promise<void>; ended: Promise<string>; stop: () => Promise<void> } {
   const body = JSON.stringify({ model: 'claude', messages: [{ role: 'user', content: 'many' }], stream: true });
   const req = request(`${gw.url}/v1/chat/completions`, {
     method: 'POST',
@@ -67,17 +66,22 @@ function streamAndDrop(bytes: number): { received: Promise<void>; stop: () => Pr
   const closed = new Promise<void>((resolve) => req.on('close', resolve));
   req.on('error', () => {});
   let got = 0;
+  let tail = '';
+  let ended: (tail: string) => void = () => {};
   const received = new Promise<void>((resolve) =>
-    req.on('response', (res) =>
+    req.on('response', (res) => {
       res.on('data', (d: Buffer) => {
         got += d.length;
+        tail = (tail + d.toString('latin1')).slice(-4096);
         if (got >= bytes) resolve();
-      }),
-    ),
+      });
+      res.on('end', () => ended(tail));
+    }),
   );
   req.end(body);
   return {
     received,
+    ended: new Promise<string>((r) => (ended = r)),
     stop: () => {
       req.destroy();
       return closed;
@@ -86,22 +90,19 @@ function streamAndDrop(bytes: number): { received: Promise<void>; stop: () => Pr
 }
 
 describe("a tool_use block's opening input, held until the block closes", () => {
-  it(`one stream, ${BLOCKS} open tool_use blocks of an ${INPUT_CHARS / 2 ** 20} MiB input each: holds about one, not all`, async () => {
+  it(`one stream, ${BLOCKS} open tool_use blocks of an ${INPUT_CHARS / 2 ** 20} MiB input each: holds limits.maxEventBytes at most, not all`, async () => {
     await new Promise((r) => setTimeout(r, 200));
     gc();
     gc();
     const m0 = process.memoryUsage();
-    const done = new Promise<void>((r) => (delivered = r));
-    // The inputs sent as later blocks opened: all but the last, out of the gateway's buffers before it is measured.
-    const answer = streamAndDrop((BLOCKS - 1) * INPUT_CHARS);
-    await done;
-    // Held instead, they never come (the test times out). Measured only once they all came: what the gateway has not
-    // written yet to a client that reads slowly (a loaded machine) is memory too — a 5 s wait failed under CI's load.
-    const came = await Promise.race([answer.received.then(() => true), new Promise((r) => setTimeout(r, 60_000, false))]);
-    expect(came, 'the inputs of the blocks opened before the last never reached the client').toBe(true);
-    // The last block's event may still be on its way through the gateway (read, decoded, parsed: a few copies of it at
-    // once) when the client has the others — under CI's load it was, 1.5 s later (5.7 inputs' worth measured). So
-    // measure until it has settled: held inputs never leave while the stream is open, so the bound is never met then.
+    // The first block's input goes out as the second opens; the calls opened while an earlier one is open are held (an
+    // OpenAI client takes a call as done when a chunk names another) — limits.maxEventBytes of them (16 Mi characters),
+    // then the error frame: the stream ends rather than hold every block (129 MiB measured before any bound).
+    const answer = streamAndDrop(BLOCKS * INPUT_CHARS);
+    const tail = await Promise.race([answer.ended, new Promise<string>((r) => setTimeout(r, 60_000, 'not ended'))]);
+    expect(tail).toContain('"code":"bad_upstream_response"');
+    expect(tail).toContain('tool calls sent while an earlier call was open');
+    // Nothing of the stream stays behind it (what the gateway still has to free settles within the loop).
     let grew = Number.POSITIVE_INFINITY;
     for (const until = Date.now() + 30_000; grew >= 4 * INPUT_CHARS && Date.now() < until; ) {
       await new Promise((r) => setTimeout(r, 500));
@@ -110,7 +111,6 @@ describe("a tool_use block's opening input, held until the block closes", () => 
       grew = m1.heapUsed + m1.arrayBuffers - m0.heapUsed - m0.arrayBuffers;
     }
     await answer.stop();
-    // One event's worth (the block still open, the event arriving) — not BLOCKS of them (129 MiB measured).
     expect(grew).toBeLessThan(4 * INPUT_CHARS);
   }, 120_000);
 
