@@ -8,7 +8,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { describe, expect, it } from 'vitest';
 import { useGateway } from '../helpers/gateway.js';
-import { anthropicTextMessage, useUpstream } from '../helpers/upstream.js';
+import { useStrictAnthropic, useUpstream } from '../helpers/upstream.js';
 
 /** An OpenAI backend answering `content` (in the pieces a stream carries) and, if `call`, one call of get_weather. */
 const backend = (pieces: string[], call: boolean) =>
@@ -41,18 +41,11 @@ const backend = (pieces: string[], call: boolean) =>
 const calls = await backend(['\n', '\n'], true);
 const texts = await backend(['\n\n', 'Hello', ' there.'], false);
 /** Refuses as Anthropic does a text block of whitespace alone. */
-const claude = await useUpstream((_req, res, body) => {
-  const messages = (JSON.parse(body) as { messages: { content: unknown }[] }).messages;
-  const blocks = messages.flatMap((m) => (Array.isArray(m.content) ? (m.content as { type: string; text?: string }[]) : []));
-  if (blocks.some((b) => b.type === 'text' && b.text!.trim() === '')) {
-    const message = 'messages: text content blocks must contain non-whitespace text';
-    res
-      .writeHead(400, { 'content-type': 'application/json' })
-      .end(JSON.stringify({ type: 'error', error: { type: 'invalid_request_error', message } }));
-    return;
-  }
-  res.writeHead(200, { 'content-type': 'application/json' }).end(anthropicTextMessage('Sunny.', { input_tokens: 9, output_tokens: 2 }));
-});
+const claude = await useStrictAnthropic((blocks) =>
+  blocks.some((b) => b.type === 'text' && b.text!.trim() === '')
+    ? 'messages: text content blocks must contain non-whitespace text'
+    : undefined,
+);
 const gw = await useGateway(
   `
 version: 1

@@ -9,7 +9,7 @@
  */
 import Anthropic from '@anthropic-ai/sdk';
 import { describe, expect, it } from 'vitest';
-import { anthropicTextMessage, useUpstream } from '../helpers/upstream.js';
+import { useStrictAnthropic, useUpstream } from '../helpers/upstream.js';
 import { useGateway } from '../helpers/gateway.js';
 
 const ID_PATTERN = /^[a-zA-Z0-9_-]+$/;
@@ -45,22 +45,14 @@ const kimi = (callId: string) =>
 const up = await kimi(KIMI_ID);
 const plain = await kimi('call_abc-1');
 /** Refuses as Anthropic does a tool_use or tool_result id out of its pattern. */
-const claude = await useUpstream((_req, res, body) => {
-  const messages = (JSON.parse(body) as { messages: { content: unknown }[] }).messages;
-  for (const m of messages) {
-    for (const b of Array.isArray(m.content) ? (m.content as { type: string; id?: string; tool_use_id?: string }[]) : []) {
-      const id = b.type === 'tool_use' ? b.id : b.type === 'tool_result' ? b.tool_use_id : undefined;
-      if (id !== undefined && !ID_PATTERN.test(id)) {
-        const message = `tool_use.id: String should match pattern '^[a-zA-Z0-9_-]+$'`;
-        res
-          .writeHead(400, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ type: 'error', error: { type: 'invalid_request_error', message } }));
-        return;
-      }
-    }
-  }
-  res.writeHead(200, { 'content-type': 'application/json' }).end(anthropicTextMessage('Sunny.', { input_tokens: 9, output_tokens: 2 }));
-});
+const claude = await useStrictAnthropic((blocks) =>
+  blocks.some((b) => {
+    const id = b.type === 'tool_use' ? b.id : b.type === 'tool_result' ? b.tool_use_id : undefined;
+    return id !== undefined && !ID_PATTERN.test(id);
+  })
+    ? `tool_use.id: String should match pattern '^[a-zA-Z0-9_-]+$'`
+    : undefined,
+);
 const gw = await useGateway(
   `
 version: 1
@@ -78,47 +70,43 @@ models:
 const client = new Anthropic({ baseURL: gw.url, apiKey: 'unused', maxRetries: 0 });
 const ask = { role: 'user' as const, content: 'Weather in Paris?' };
 const tools = [{ name: 'get_weather', input_schema: { type: 'object' as const, properties: { city: { type: 'string' } } } }];
+/** The answer of `model` to the first turn, streamed or not. */
+const firstTurn = (model: string, stream: boolean) => {
+  const params = { model, max_tokens: 50, messages: [ask], tools };
+  return stream ? client.messages.stream(params).finalMessage() : client.messages.create(params);
+};
+/** The next turn to `model`: the answer `m`, then the result of its call `id`. */
+const nextTurn = (model: string, m: Anthropic.Message, id: string) =>
+  client.messages.create({
+    model,
+    max_tokens: 50,
+    tools,
+    messages: [
+      ask,
+      { role: 'assistant', content: m.content },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: id, content: '21°C' }] },
+    ],
+  });
 
 describe('a tool call id Anthropic refuses, from an OpenAI backend to an Anthropic client', () => {
   it.each([false, true])(
     'the client gets an id Anthropic takes, and its next turn on an Anthropic backend is answered (streamed: %s)',
     async (stream) => {
-      const params = { model: 'kimi', max_tokens: 50, messages: [ask], tools };
-      const m = stream ? await client.messages.stream(params).finalMessage() : await client.messages.create(params);
+      const m = await firstTurn('kimi', stream);
       const use = m.content.find((b) => b.type === 'tool_use');
       expect(use?.type === 'tool_use' && use.input).toEqual({ city: 'Paris' });
       const id = use?.type === 'tool_use' ? use.id : '';
       expect(id).toMatch(ID_PATTERN);
-      const next = await client.messages.create({
-        model: 'claude',
-        max_tokens: 50,
-        tools,
-        messages: [
-          ask,
-          { role: 'assistant', content: m.content },
-          { role: 'user', content: [{ type: 'tool_result', tool_use_id: id, content: '21°C' }] },
-        ],
-      });
+      const next = await nextTurn('claude', m, id);
       expect(next.content).toEqual([{ type: 'text', text: 'Sunny.' }]);
     },
   );
 
   it.each([false, true])('its next turn on the OpenAI backend carries the id that backend wrote (streamed: %s)', async (stream) => {
-    const params = { model: 'kimi', max_tokens: 50, messages: [ask], tools };
-    const m = stream ? await client.messages.stream(params).finalMessage() : await client.messages.create(params);
+    const m = await firstTurn('kimi', stream);
     const use = m.content.find((b) => b.type === 'tool_use');
-    const id = use?.type === 'tool_use' ? use.id : '';
     const before = up.seen.length;
-    await client.messages.create({
-      model: 'kimi',
-      max_tokens: 50,
-      tools,
-      messages: [
-        ask,
-        { role: 'assistant', content: m.content },
-        { role: 'user', content: [{ type: 'tool_result', tool_use_id: id, content: '21°C' }] },
-      ],
-    });
+    await nextTurn('kimi', m, use?.type === 'tool_use' ? use.id : '');
     const sent = JSON.parse(up.seen[before]!.body) as {
       messages: { role: string; tool_calls?: { id: string }[]; tool_call_id?: string }[];
     };
@@ -147,8 +135,7 @@ describe('a tool call id Anthropic refuses, from an OpenAI backend to an Anthrop
   });
 
   it.each([false, true])('an id Anthropic takes is kept as it came (streamed: %s)', async (stream) => {
-    const params = { model: 'plain', max_tokens: 50, messages: [ask], tools };
-    const m = stream ? await client.messages.stream(params).finalMessage() : await client.messages.create(params);
+    const m = await firstTurn('plain', stream);
     expect(m.content.flatMap((b) => (b.type === 'tool_use' ? [b.id] : []))).toEqual(['call_abc-1']);
   });
 });

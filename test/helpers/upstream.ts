@@ -176,3 +176,24 @@ export const okChatAnswer = (usage = { prompt_tokens: 1, completion_tokens: 1, t
 
 /** okChatAnswer with 1 prompt and 1 completion token. */
 export const OK_CHAT_ANSWER = okChatAnswer();
+
+/** A content block as a strict Anthropic backend reads it in a request's messages. */
+export type RequestBlock = { type: string; id?: string; tool_use_id?: string; text?: string };
+
+/**
+ * An Anthropic backend as strict as Anthropic's API: a request whose messages' blocks `refusal` names a problem in is
+ * answered 400 invalid_request_error with that message; any other gets the text "Sunny.".
+ */
+export function useStrictAnthropic(refusal: (blocks: RequestBlock[]) => string | undefined): ReturnType<typeof useUpstream> {
+  return useUpstream((_req, res, body) => {
+    const messages = (JSON.parse(body) as { messages: { content: unknown }[] }).messages;
+    const message = refusal(messages.flatMap((m) => (Array.isArray(m.content) ? (m.content as RequestBlock[]) : [])));
+    if (message !== undefined) {
+      res
+        .writeHead(400, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ type: 'error', error: { type: 'invalid_request_error', message } }));
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' }).end(anthropicTextMessage('Sunny.', { input_tokens: 9, output_tokens: 2 }));
+  });
+}
