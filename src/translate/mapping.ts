@@ -289,10 +289,15 @@ export function givenToolId(id: string): string {
   return ENCODED_ID + Buffer.from(id, 'utf8').toString('base64url');
 }
 
+/** The longest base64url givenToolId writes: MAX_ENCODED_ID UTF-16 units are at most 3 UTF-8 bytes each. */
+const MAX_ENCODED_CHARS = ENCODED_ID.length + Math.ceil((MAX_ENCODED_ID * 3 * 4) / 3);
+
 /** An id in an Anthropic client's history as an OpenAI backend is sent it: one givenToolId encoded, decoded. */
 export function sentToolId(id: string): string {
-  if (!id.startsWith(ENCODED_ID)) return id;
+  // Longer than any givenToolId writes: not decoded (a client's 5 MB id held the event loop ~0.1 s decoding and digesting).
+  if (!id.startsWith(ENCODED_ID) || id.length > MAX_ENCODED_CHARS) return id;
   const decoded = Buffer.from(id.slice(ENCODED_ID.length), 'base64url').toString('utf8');
-  // Only what givenToolId makes is read back: a client's own id of that form that decodes to something else stays.
-  return givenToolId(decoded) === id ? decoded : id;
+  // Only what givenToolId makes is read back: a client's own id of that form that decodes to something else (or to
+  // nothing: `toolu_aigw64_` alone went to the backend as "") stays.
+  return decoded !== '' && givenToolId(decoded) === id ? decoded : id;
 }
