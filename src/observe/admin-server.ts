@@ -8,7 +8,7 @@ import { browserProblem } from '../core/browser-guard.js';
 import { aigwError, type AigwError } from '../core/errors.js';
 import { guarded } from '../core/guard.js';
 import { requestDeadlines } from '../core/listen.js';
-import { timerDelay } from '../core/timer-delay.js';
+import { cutUnreadAnswer } from '../core/unread-answer.js';
 import { whenResponseGone } from '../core/response-gone.js';
 import { renderError } from '../openai/error-shape.js';
 
@@ -22,36 +22,6 @@ export type AdminRoute = (req: IncomingMessage, res: ServerResponse) => void;
  */
 export const MAX_ADMIN_PIPELINED = 16;
 const NOTHING = (): void => {};
-/** Bytes an ended answer may leave unread per stall window, as on the gateway's listener (relay/downstream.ts). */
-const UNREAD_PER_WINDOW = 1024 * 1024;
-
-/**
- * An answer ended with bytes its socket has not taken: they must be taken, a stall window for each UNREAD_PER_WINDOW
- * of them (counted again whenever some are), else the connection goes — as the gateway's listener does with
- * timeouts.clientStall. No deadline runs once a request is read and the keep-alive timer only once the answer is
- * taken: a client that asked for a /metrics larger than its socket's buffers and read none held the connection and
- * the body for good, and on each of the listener's capped connections kept Prometheus and `aigw top` out.
- */
-function watchUnread(res: ServerResponse, stallMs: number): void {
-  const socket = res.socket;
-  if (stallMs <= 0 || !socket || !res.writableEnded || res.writableFinished || socket.writableLength === 0) return;
-  let queued = socket.writableLength;
-  let windows = 0;
-  const timer = setTimeout(() => {
-    if (res.writableFinished || socket.destroyed) return;
-    const now = socket.writableLength;
-    if (now === 0) return;
-    if (now < queued) {
-      queued = now;
-      windows = 0;
-    } else if (++windows >= Math.ceil(queued / UNREAD_PER_WINDOW)) return void socket.destroy();
-    timer.refresh();
-  }, timerDelay(stallMs));
-  // Taken, or the connection gone, meanwhile: the timer does not keep the answer for the rest of its window.
-  res.once('finish', () => clearTimeout(timer));
-  res.once('close', () => clearTimeout(timer));
-}
-
 function sha(s: string): Buffer {
   return createHash('sha256').update(s).digest();
 }
@@ -102,7 +72,7 @@ export function createAdminServer(
     const route = routes[path];
     if (!route) return sendAdminError(res, aigwError('not_found', `no admin route ${path}`));
     route(req, res);
-    watchUnread(res, stallMs());
+    cutUnreadAnswer(res, stallMs());
   };
   const failed = (res: ServerResponse) => sendAdminError(res, aigwError('internal_error', 'the admin listener failed to answer'));
   const served = guarded(serve, failed);

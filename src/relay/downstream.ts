@@ -4,16 +4,11 @@
  */
 import type { ServerResponse } from 'node:http';
 import { timerDelay } from '../core/timer-delay.js';
+import { cutUnreadAnswer } from '../core/unread-answer.js';
 import type { RequestRecord } from '../events/request-record.js';
 
 /** How long (in 5 ms polls) an abortive close waits for written bytes to leave. */
 const FLUSH_POLLS = 200;
-/**
- * Bytes queued after an answer's end that a reader is given one clientStall window for (watchUnread): Node sees a
- * stream's slow reader progress once ~1.5 MB of the socket's buffer has drained, a window each (README's clientStall).
- */
-const UNREAD_PER_WINDOW = 1024 * 1024;
-
 /**
  * node:http builds a response's head by appending each header to a string, and keeps that string for the
  * response's life: a rope of ~50 pieces (1.9 KiB for aigw's ~12 headers) held by every open stream. Converting
@@ -118,38 +113,8 @@ export class Downstream {
     clearTimeout(this.stall);
     if (chunk !== undefined) this.record.bytesOut += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
     this.res.end(chunk);
-    this.watchUnread();
-  }
-
-  /**
-   * The answer's end is written, but the client's socket has not taken all of it: nothing of the relay waits on those
-   * bytes any more (no paused upstream, no 'drain'), and the stall timer above was cleared with the end. A client that
-   * read none of them held its request — its place in limits.maxInflight, its tenant's lease, the bytes queued (a
-   * whole buffered answer, up to maxBytes) — for as long as it kept the socket open. So while bytes are queued, they
-   * must be taken: a window of stallMs for each UNREAD_PER_WINDOW of them, counted again whenever Node sees some
-   * taken, else the connection goes as a stalled write's does. (Node counts a write as taken only once all of it is:
-   * a buffered answer is one write, and shows no progress until it is read whole — hence a window per MiB, the rate
-   * a stream's reader is held to, rather than one for the whole.) Only when bytes are queued after the end: the usual
-   * answer, taken by the socket at once, arms nothing.
-   */
-  private watchUnread(): void {
-    const res = this.res;
-    const socket = res.socket;
-    if (this.stallMs <= 0 || !socket || socket.writableLength === 0) return;
-    let queued = socket.writableLength;
-    let windows = 0;
-    const timer = setTimeout(() => {
-      if (res.writableFinished || res.destroyed || socket.destroyed) return;
-      const now = socket.writableLength;
-      if (now === 0) return;
-      if (now < queued) {
-        queued = now;
-        windows = 0;
-      } else if (++windows >= Math.ceil(queued / UNREAD_PER_WINDOW)) return void res.destroy();
-      timer.refresh();
-    }, timerDelay(this.stallMs));
-    // A client gone, or the answer taken, meanwhile: the timer does not keep this answer for the rest of its window.
-    res.once('close', () => clearTimeout(timer));
+    // Bytes the client's socket has not taken hold its place in limits.maxInflight, its tenant's lease and them.
+    cutUnreadAnswer(this.res, this.stallMs);
   }
 
   /**
