@@ -42,24 +42,27 @@ export interface TargetDeps {
 const normalize = (url: string) => url.replace(/\/+$/, '').replace(/\/v1$/, '');
 
 /**
- * A base URL the bench can send to (http or https, with a host), normalized; undefined otherwise. `--target
+ * A base URL the bench can send to (http or https, with a host), normalized; else why not, for `from`. `--target
  * localhost:8080` (no scheme) is a URL of the scheme `localhost:` to WHATWG: taken as given, the load scenarios threw
- * undici's 'invalid url' after the target line was printed, and the run ended with no report.
+ * undici's 'invalid url' after the target line was printed, and the run ended with no report. A user name or
+ * password in it (`http://alice:secret@gw`) was never sent — undici's requests take no credentials from a URL — and
+ * was printed on every line naming the target and written into the --json and --html reports: refused, unechoed.
  */
-function httpBase(raw: string): string | undefined {
+function httpBase(raw: string, from: string): { ok: true; url: string } | { ok: false; message: string } {
   const url = normalize(raw.trim());
+  let u: URL | undefined;
   try {
-    const u = new URL(url);
-    return (u.protocol === 'http:' || u.protocol === 'https:') && u.host ? url : undefined;
-  } catch {
-    return undefined;
+    u = new URL(url);
+  } catch {}
+  if (u && (u.username || u.password)) {
+    return {
+      ok: false,
+      message: `${from} holds a user name or password, which the bench would not send but would print in its report: give the key with --api-key or $OPENAI_API_KEY, and the URL without it (${u.protocol}//${u.host})`,
+    };
   }
+  if (u && (u.protocol === 'http:' || u.protocol === 'https:') && u.host) return { ok: true, url };
+  return { ok: false, message: `${from} takes an http or https base URL such as http://127.0.0.1:8080, got "${raw.slice(0, 200)}"` };
 }
-
-const notHttp = (from: string, raw: string) => ({
-  ok: false as const,
-  message: `${from} takes an http or https base URL such as http://127.0.0.1:8080, got "${raw.slice(0, 200)}"`,
-});
 
 /**
  * The probes of the demo address read as the bench's side reads are (side-read.ts), within 2 s and 8 MiB. They read
@@ -145,16 +148,18 @@ export async function resolveTarget(
   }
   const limitedKey = keysFromProfile(bp?.profile, o.model, true)[0]?.key;
   if (o.target) {
-    const url = httpBase(o.target);
-    if (url === undefined) return notHttp('--target', o.target);
+    const base = httpBase(o.target, '--target');
+    if (!base.ok) return base;
+    const url = base.url;
     const apiKey = o.apiKey ?? env.OPENAI_API_KEY ?? keysFromProfile(bp?.profile, o.model, false)[0]?.key;
     return { ok: true, value: { target: fromUrl(url, bp, true), bp, apiKey, limitedKey, how: `bench: target ${url} (--target)` } };
   }
   if (bp) return { ok: true, value: await started(bp, deps, o, '-c') };
   const fromEnv = env.AIGW_TARGET ? 'AIGW_TARGET' : env.OPENAI_BASE_URL ? 'OPENAI_BASE_URL' : undefined;
   if (fromEnv) {
-    const url = httpBase(env[fromEnv]!);
-    if (url === undefined) return notHttp(`$${fromEnv}`, env[fromEnv]!);
+    const base = httpBase(env[fromEnv]!, `$${fromEnv}`);
+    if (!base.ok) return base;
+    const url = base.url;
     return {
       ok: true,
       value: {
@@ -166,8 +171,9 @@ export async function resolveTarget(
       },
     };
   }
-  const demoUrl = httpBase(env.AIGW_DEMO_URL || DEMO_URL);
-  if (demoUrl === undefined) return notHttp('$AIGW_DEMO_URL', env.AIGW_DEMO_URL ?? '');
+  const demoBase = httpBase(env.AIGW_DEMO_URL || DEMO_URL, '$AIGW_DEMO_URL');
+  if (!demoBase.ok) return demoBase;
+  const demoUrl = demoBase.url;
   const demo = await deps.load(DEMO_PROFILE);
   if (!demo.ok) return { ok: false, message: `the bundled demo profile does not load: ${demo.problems.map((p) => p.message).join('; ')}` };
   if (await deps.probe(demoUrl)) {

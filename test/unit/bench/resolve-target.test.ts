@@ -106,10 +106,21 @@ describe('resolveTarget', () => {
     ['$AIGW_TARGET without a scheme', o, { AIGW_TARGET: 'gw.example:9000' }, /^\$AIGW_TARGET takes an http or https base URL/],
     ['$OPENAI_BASE_URL without a scheme', o, { OPENAI_BASE_URL: '127.0.0.1:4000/v1' }, /^\$OPENAI_BASE_URL takes an http/],
     ['$AIGW_DEMO_URL without a scheme', o, { AIGW_DEMO_URL: '127.0.0.1:8080' }, /^\$AIGW_DEMO_URL takes an http/],
+    // undici sends no credentials taken from a URL: they were never sent, and printed with every line naming the target.
+    [
+      '--target with a user and password',
+      { ...o, target: 'http://alice:s3cret-pw@gw.example:9000/v1' },
+      {},
+      /^--target holds a user name or password.*\(http:\/\/gw\.example:9000\)$/,
+    ],
+    ['$AIGW_TARGET with a user', o, { AIGW_TARGET: 'https://s3cret-pw@gw.example/' }, /^\$AIGW_TARGET holds a user name or password/],
+    ['$OPENAI_BASE_URL with a password', o, { OPENAI_BASE_URL: 'http://:s3cret-pw@b:2/v1' }, /^\$OPENAI_BASE_URL holds a user name/],
+    ['$AIGW_DEMO_URL with a user', o, { AIGW_DEMO_URL: 'http://s3cret-pw:@127.0.0.1:8080' }, /^\$AIGW_DEMO_URL holds a user name/],
   ])('refuses %s as a usage error, before any request', async (_name, opts, env, message) => {
     const d = deps({ answering: [DEMO_URL] });
     const r = await resolveTarget(opts, env, d);
     expect(r).toEqual({ ok: false, message: expect.stringMatching(message) });
+    expect(r.ok || r.message).not.toContain('s3cret');
     expect(d.started).toEqual([]);
   });
 });
