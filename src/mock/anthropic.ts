@@ -24,11 +24,17 @@ const VERSION = /^\d{4}-\d{2}-\d{2}$/;
 /** Ids shaped like Anthropic's: `msg_…`, `toolu_…`, `req_…`. */
 const anthropicId = (prefix: string) => `${prefix}_${nextId('m').slice(2)}`;
 
-/** Replies with Anthropic's error shape and its request-id header. */
-export function anthropicReject(res: ServerResponse, ctx: MockContext, status: number, message: string): void {
+/** Anthropic's error body for a refusal, and its request-id header. */
+export function anthropicRefusal(status: number, message: string): { body: string; headers: Record<string, string> } {
   const requestId = anthropicId('req');
   const message_ = status === 529 ? 'Overloaded' : message;
-  sendJson(res, status, anthropicErrorJson(status, message_, requestId), { ...ctx.identity, 'request-id': requestId });
+  return { body: anthropicErrorJson(status, message_, requestId), headers: { 'request-id': requestId } };
+}
+
+/** Replies with Anthropic's error shape and its request-id header. */
+export function anthropicReject(res: ServerResponse, ctx: MockContext, status: number, message: string): void {
+  const { body, headers } = anthropicRefusal(status, message);
+  sendJson(res, status, body, { ...ctx.identity, ...headers });
 }
 
 /** The real API's checks: a key (x-api-key, or a Bearer token), then a valid anthropic-version. */

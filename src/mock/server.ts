@@ -6,9 +6,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { guarded } from '../core/guard.js';
 import { listenOn, requestDeadlines } from '../core/listen.js';
 import { loadTokenCounter, type TokenCounter } from '../openai/tokens.js';
-import { anthropicReject, handleCountTokens, handleMessages } from './anthropic.js';
+import { anthropicRefusal, anthropicReject, handleCountTokens, handleMessages } from './anthropic.js';
 import { azureNotFound, azureStatsPath, handleAzure, isAzurePath } from './azure.js';
 import { azureErrorJson } from './azure-shapes.js';
+import { answerClientError, type RawRefusal } from './client-error.js';
 import { MockContext, type MockSettings } from './context.js';
 import { readBody, sendJson } from './http.js';
 import { updatePace } from './pace.js';
@@ -34,6 +35,8 @@ interface Dialect {
   match?: (path: string) => Route | undefined;
   /** The stats key of a path `match` routes: few distinct ones, whatever the parameters clients send. */
   countAs?: (path: string) => string;
+  /** A refusal's body (and headers of its own) in the dialect; `error` sends it. */
+  refusal: RawRefusal;
   error(res: ServerResponse, status: number, message: string): void;
   /** No route for this method and path; `known`: the path exists with another method. */
   unrouted(res: ServerResponse, known: boolean): void;
@@ -49,25 +52,30 @@ function dialectFor(ctx: MockContext, tokens: TokenCounter): Dialect {
         'POST /v1/messages': (req, res, json) => handleMessages(req, res, json, ctx, tokens),
         'POST /v1/messages/count_tokens': (req, res, json) => handleCountTokens(req, res, json, ctx, tokens),
       },
+      refusal: anthropicRefusal,
       error: (res, status, message) => anthropicReject(res, ctx, status, message),
       unrouted: (res, known) => anthropicReject(res, ctx, known ? 405 : 404, known ? 'Method Not Allowed' : 'Not Found'),
     };
   }
   if (ctx.config.kind === 'azure-openai') {
     const azure: Route = (req, res, json) => handleAzure(req, res, json, ctx, tokens);
+    const refusal: RawRefusal = (status, message) => ({ body: azureErrorJson(status === 400 ? 'BadRequest' : String(status), message) });
     return {
       routes,
       match: (path) => (isAzurePath(path) ? azure : undefined),
       countAs: (path) => azureStatsPath(path, ctx),
-      error: (res, status, message) =>
-        sendJson(res, status, azureErrorJson(status === 400 ? 'BadRequest' : String(status), message), identity),
+      refusal,
+      error: (res, status, message) => sendJson(res, status, refusal(status, message).body, identity),
       unrouted: (res) => azureNotFound(res, ctx),
     };
   }
+  const refusal: RawRefusal = (status, message) => ({
+    body: vllmError(status, message, status >= 500 ? 'InternalServerError' : 'BadRequestError'),
+  });
   return {
     routes,
-    error: (res, status, message) =>
-      sendJson(res, status, vllmError(status, message, status >= 500 ? 'InternalServerError' : 'BadRequestError'), identity),
+    refusal,
+    error: (res, status, message) => sendJson(res, status, refusal(status, message).body, identity),
     // FastAPI's own answers, as vLLM and TEI give them.
     unrouted: (res, known) =>
       sendJson(res, known ? 405 : 404, JSON.stringify({ detail: known ? 'Method Not Allowed' : 'Not Found' }), identity),
@@ -178,7 +186,7 @@ export async function startMock(
   // Idle keep-alive connections live as long as the gateway's (65 s): a 5 s close races a client reusing the
   // socket under load (openai-node saw "other side closed" on a busy CI machine).
   const server: Server = createServer({ keepAliveTimeout: 65_000, ...timeouts }, guarded(handler, failed));
-  server.on('clientError', (_err, socket) => socket.destroy());
+  server.on('clientError', answerClientError(dialect.refusal, ctx.identity));
   // Bounded as the gateway's listener is (the CLI gives the default: cli/mock-settings.ts): uncapped, a load or any
   // client that reached the port held a descriptor a connection until none was left — the mock's own reads and, under
   // `serve --mocks`, every backend connection and reload of the gateway in the same process then failed EMFILE. Past
