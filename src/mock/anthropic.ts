@@ -9,7 +9,7 @@ import { nextId } from '../core/ids.js';
 import { countedTurns, textTurns } from '../anthropic/prompt-view.js';
 import { CountTokensRequest, describeAnthropicIssue, MessagesRequest } from '../anthropic/wire.js';
 import type { TokenCounter } from '../openai/tokens.js';
-import { type AnthropicAnswer, anthropicErrorJson, anthropicFraming, anthropicToolUse } from './anthropic-shapes.js';
+import { type AnthropicAnswer, anthropicErrorEvent, anthropicErrorJson, anthropicFraming, anthropicToolUse } from './anthropic-shapes.js';
 import type { MockContext } from './context.js';
 import { parseDirective, readControls } from './controls.js';
 import { bearer, header, keyAccepted } from './credentials.js';
@@ -17,7 +17,7 @@ import { sendJson } from './http.js';
 import { faultBeforeBody, pacing, prefillOf } from './preflight.js';
 import { respondCompletion } from './respond-completion.js';
 import { chatPromptKey, MAX_ANSWER_TOKENS, textSeed } from './text.js';
-import { anthropicTools, argumentFragments, requestedTool, respondToolCall, toolArguments } from './tool-call.js';
+import { anthropicTools, requestedTool, respondToolCall, toolArguments, trackedFragments } from './tool-call.js';
 
 const VERSION = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -120,14 +120,10 @@ export async function handleMessages(
     const input = toolArguments(tool.schema, textState);
     const outputTokens = tokens.text(input);
     const call = { id: anthropicId('toolu'), name: tool.name, input };
-    const frames = anthropicToolUse(
-      { ...answer, outputTokens },
-      call,
-      argumentFragments(input),
-      withUsage,
-      !controls.quirks.has('no-done'),
-    );
-    return respondToolCall(res, { stream, ttftMs: pace.ttftMs, headers, ...frames, completionTokens: outputTokens }, ctx.stats);
+    const { fragments, carried } = trackedFragments(input, outputTokens);
+    const frames = anthropicToolUse({ ...answer, outputTokens }, call, fragments, withUsage, !controls.quirks.has('no-done'));
+    const plan = { stream, ttftMs: pace.ttftMs, headers, ...frames, completionTokens: outputTokens };
+    return respondToolCall(res, { ...plan, fault: pace.fault, errorEvent: anthropicErrorEvent(529, 'Overloaded'), carried }, ctx.stats);
   }
 
   const produced = await respondCompletion(

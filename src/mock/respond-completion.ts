@@ -41,7 +41,8 @@ async function flushed(socket: Socket): Promise<void> {
   for (let i = 0; i < 500 && !socket.destroyed && socket.writableLength > 0; i++) await delay(2);
 }
 
-class Sender {
+/** Writes one answer with backpressure, counting what it sends in the mock's stats (a tool call's answer too). */
+export class Sender {
   tokens = 0;
   /** The mock cut the connection itself (an injected fault): its close is the fault's, not the client leaving. */
   cut = false;
@@ -65,14 +66,14 @@ class Sender {
   }
 }
 
-/** Applies a mid-body fault once `tokens` reach its threshold; true when the response is over. */
-async function faultDue(fault: Fault | undefined, s: Sender, framing: Framing): Promise<boolean> {
+/** Applies a mid-body fault once `tokens` reach its threshold (`errorEvent`: the dialect's error-after event); true when the response is over. */
+export async function faultDue(fault: Fault | undefined, s: Sender, errorEvent: string): Promise<boolean> {
   if (!fault || !('tokens' in fault) || s.tokens < fault.tokens) return false;
   const socket = s.res.socket;
   s.stats.fault(fault.kind);
   if (fault.kind === 'error-after') {
     // The backend reports its failure in the stream, then ends it cleanly (as Anthropic and vLLM do).
-    await s.write(framing.error);
+    await s.write(errorEvent);
     s.res.end();
     return true;
   }
@@ -175,7 +176,7 @@ async function bodyAnswer(s: Sender, plan: CompletionPlan): Promise<void> {
   if (plan.fault && 'tokens' in plan.fault && plan.fault.tokens === 0) {
     // Headers, then the fault before any body byte.
     s.res.flushHeaders();
-    await faultDue(plan.fault, s, plan.framing);
+    await faultDue(plan.fault, s, plan.framing.error);
     return;
   }
   if (!(await s.write(before))) return;
@@ -194,7 +195,7 @@ async function bodyAnswer(s: Sender, plan: CompletionPlan): Promise<void> {
       if (!(await s.write(Buffer.concat(batch, batchBytes)))) return;
       batch = [];
       batchBytes = batchTokens = 0;
-      if (await faultDue(plan.fault, s, plan.framing)) return;
+      if (await faultDue(plan.fault, s, plan.framing.error)) return;
     }
   }
   await s.write(after);
@@ -236,13 +237,13 @@ async function streamAnswer(s: Sender, plan: CompletionPlan): Promise<void> {
 
   // error-after:0 is an engine failing at its first step: vLLM writes its role chunk with the first token, so the
   // error is the stream's first event (a gateway can still fail over then: nothing has reached its client).
-  if (plan.fault?.kind === 'error-after' && plan.fault.tokens === 0 && (await faultDue(plan.fault, s, framing))) return;
+  if (plan.fault?.kind === 'error-after' && plan.fault.tokens === 0 && (await faultDue(plan.fault, s, framing.error))) return;
   for (const event of framing.head) if (!(await emit(event))) return;
   const frame = framing.chunk;
   const before = Buffer.from(frame.before);
   const after = Buffer.from(frame.after);
   const lastAfter = Buffer.from(frame.lastAfter);
-  if (await faultDue(plan.fault, s, framing)) return;
+  if (await faultDue(plan.fault, s, framing.error)) return;
   const src = new TokenSource(plan.textState);
   const n = answer.completionTokens;
   const perChunk = plan.tokensPerChunk;
@@ -272,7 +273,7 @@ async function streamAnswer(s: Sender, plan: CompletionPlan): Promise<void> {
     const faultNow = s.tokens + pendingTokens >= stopAt;
     if (pendingBytes >= batchLimit || produced === n || faultNow) {
       if (!(await flush())) return;
-      if (await faultDue(plan.fault, s, framing)) return;
+      if (await faultDue(plan.fault, s, framing.error)) return;
     }
     if (paced && produced < n) {
       const due = start + plan.ttftMs + (produced * 1000) / plan.tokensPerSecond;
@@ -281,7 +282,7 @@ async function streamAnswer(s: Sender, plan: CompletionPlan): Promise<void> {
       if (s.gone) return;
     }
   }
-  if (await faultDue(plan.fault, s, framing)) return;
+  if (await faultDue(plan.fault, s, framing.error)) return;
   for (const event of framing.tail) if (!(await emit(event))) return;
   if (!controls.quirks.has('no-done')) await emit(framing.done);
 }

@@ -9,7 +9,9 @@
 import type { ServerResponse } from 'node:http';
 import { mix32, Rng } from '../core/hash.js';
 import { parseDirective, shown } from './controls.js';
-import { drained, sleepUnlessClosed } from './http.js';
+import type { Fault } from './controls.js';
+import { sleepUnlessClosed } from './http.js';
+import { faultDue, Sender } from './respond-completion.js';
 import type { MockStats } from './stats.js';
 import { TokenSource } from './text.js';
 
@@ -135,6 +137,22 @@ export function* argumentFragments(args: string, size = 12): Generator<string> {
   for (let i = 0; i < args.length; i += size) yield args.slice(i, i + size);
 }
 
+/**
+ * The fragments of arguments that are `tokens` completion tokens, and how many of those tokens the fragments handed
+ * out so far carry (undefined before the first) — in proportion to their characters: where a fault at N tokens strikes.
+ */
+export function trackedFragments(args: string, tokens: number): { fragments: Iterable<string>; carried: () => number | undefined } {
+  let chars: number | undefined;
+  function* fragments(): Generator<string> {
+    for (const f of argumentFragments(args)) {
+      chars = (chars ?? 0) + f.length;
+      yield f;
+    }
+  }
+  const carried = () => (chars === undefined ? undefined : args.length === 0 ? tokens : Math.floor((tokens * chars) / args.length));
+  return { fragments: fragments(), carried };
+}
+
 export interface ToolAnswerPlan {
   stream: boolean;
   ttftMs: number;
@@ -144,33 +162,57 @@ export interface ToolAnswerPlan {
   /** The stream's events, end marker included unless the no-done quirk left it out; built as they are written. */
   events: Iterable<string>;
   completionTokens: number;
+  /** A fault that strikes mid-answer (reset-, close-, stall-, error-after:N), after the call's first N tokens. */
+  fault?: Fault | undefined;
+  /** The dialect's error-after event. */
+  errorEvent?: string;
+  /** Tokens the argument events pulled so far carry (trackedFragments): undefined until the arguments begin. */
+  carried?: () => number | undefined;
 }
 
-/** Writes a tool-use answer, counted in the mock's stats like any other. */
+/**
+ * Writes a tool-use answer, counted in the mock's stats like any other, and struck by a mid-answer fault as a text
+ * answer is: it ignored them — `reset-after:2` sent the whole call, counted completed, and a profile's random fault
+ * drawn for the request was never applied.
+ */
 export async function respondToolCall(res: ServerResponse, plan: ToolAnswerPlan, stats: MockStats): Promise<void> {
   await sleepUnlessClosed(plan.ttftMs, res);
   if (res.destroyed) {
     stats.abort({ endpoint: 'tool', atToken: 0, stream: plan.stream, ts: Date.now() });
     return;
   }
-  stats.completionTokens += plan.completionTokens;
+  const s = new Sender(res, stats);
+  const fault = plan.fault && 'tokens' in plan.fault ? plan.fault : undefined;
+  const errorEvent = plan.errorEvent ?? '';
   if (plan.stream) {
     res.writeHead(200, { ...plan.headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
     // One event at a time, waiting while the client does not read: the mock's memory stays flat.
     for (const e of plan.events) {
-      if (res.destroyed) break;
-      stats.bytesSent += Buffer.byteLength(e);
-      if (!res.write(e)) await drained(res);
+      const carried = plan.carried?.();
+      // Once the arguments began, before the event that would take the count past the fault's N.
+      if (carried !== undefined && (await faultDue(fault, s, errorEvent))) return;
+      if (!(await s.write(e))) break;
+      if (carried !== undefined && carried > s.tokens) s.countTokens(carried - s.tokens);
     }
     if (res.destroyed) {
-      stats.abort({ endpoint: 'tool', atToken: plan.completionTokens, stream: true, ts: Date.now() });
+      if (!s.cut) stats.abort({ endpoint: 'tool', atToken: s.tokens, stream: true, ts: Date.now() });
       return;
     }
+    s.countTokens(plan.completionTokens - s.tokens);
     res.end();
   } else {
-    stats.bytesSent += Buffer.byteLength(plan.body);
-    res.writeHead(200, { ...plan.headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(plan.body) });
-    res.end(plan.body);
+    const body = Buffer.from(plan.body);
+    res.writeHead(200, { ...plan.headers, 'content-type': 'application/json', 'content-length': body.length });
+    if (fault && fault.tokens < plan.completionTokens) {
+      // The first N tokens' share of the body, then the fault (an unstreamed text answer is cut after N tokens too).
+      await s.write(body.subarray(0, Math.floor((body.length * fault.tokens) / plan.completionTokens)));
+      s.countTokens(fault.tokens);
+      await faultDue(fault, s, errorEvent);
+      return;
+    }
+    s.countTokens(plan.completionTokens);
+    stats.bytesSent += body.length;
+    res.end(body);
   }
   stats.completed++;
 }

@@ -11,7 +11,7 @@ import type { Answer, Endpoint, ErrorBody } from './shapes.js';
 import { vllmFraming, vllmRefusal, vllmToolCall } from './shapes.js';
 import type { MockContext } from './context.js';
 import { chatPromptKey, completionPromptKey, MAX_ANSWER_TOKENS, textSeed } from './text.js';
-import { argumentFragments, openAITools, requestedTool, respondToolCall, toolArguments } from './tool-call.js';
+import { openAITools, requestedTool, respondToolCall, toolArguments, trackedFragments } from './tool-call.js';
 
 export function modelList(ctx: MockContext): string {
   const created = Math.floor(ctx.startedAt / 1000);
@@ -108,14 +108,15 @@ export async function handleCompletion(
   if (tool) {
     const call = { id: nextId('chatcmpl-tool'), name: tool.name, arguments: toolArguments(tool.schema, textState) };
     const completionTokens = ctx.tokens.text(call.arguments);
-    const frames = vllmToolCall(
-      { ...answer, completionTokens },
-      call,
-      argumentFragments(call.arguments),
-      usage,
-      !controls.quirks.has('no-done'),
+    const { fragments, carried } = trackedFragments(call.arguments, completionTokens);
+    const called = { ...answer, completionTokens };
+    const frames = vllmToolCall(called, call, fragments, usage, !controls.quirks.has('no-done'));
+    const { error: errorEvent } = framing(called, usage);
+    return respondToolCall(
+      res,
+      { stream, ttftMs: pace.ttftMs, headers, ...frames, completionTokens, fault: pace.fault, errorEvent, carried },
+      ctx.stats,
     );
-    return respondToolCall(res, { stream, ttftMs: pace.ttftMs, headers, ...frames, completionTokens }, ctx.stats);
   }
 
   const produced = await respondCompletion(
