@@ -21,12 +21,20 @@ export interface Pace {
 /** No simulated delay exceeds this (a mock that waits longer looks dead, not slow). */
 export const MAX_DELAY_MS = 10 * 60_000;
 
+/**
+ * A client's value as a refusal quotes it: at most 200 characters (controls.ts `shown`, which imports this module). The
+ * refusal quoted a bad duration whole and named every unknown field: a body of 100,000 of them was answered with 1.6 MB.
+ */
+const quoted = (v: string): string => JSON.stringify(v.length > 200 ? `${v.slice(0, 200)}…` : v);
+/** Unknown fields named in a refusal, before "and N more". */
+const NAMED_FIELDS = 5;
+
 const DelayMs = z.union([z.number(), z.string()]).transform((v, ctx) => {
   const ms = typeof v === 'number' ? v : parseDuration(v);
   if (ms === undefined || !Number.isFinite(ms) || ms < 0 || ms > MAX_DELAY_MS) {
     ctx.addIssue({
       code: 'custom',
-      message: `expected a duration from 0 to 10m (such as 80ms, or a number of ms), got ${JSON.stringify(v)}`,
+      message: `expected a duration from 0 to 10m (such as 80ms, or a number of ms), got ${typeof v === 'string' ? quoted(v) : v}`,
     });
     return z.NEVER;
   }
@@ -48,8 +56,12 @@ export function updatePace(current: Pace, initial: Pace, body: unknown): Pace | 
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const at = issue.path.length ? `${issue.path.join('.')}: ` : '';
+    const more =
+      issue.code === 'unrecognized_keys' && issue.keys.length > NAMED_FIELDS ? ` and ${issue.keys.length - NAMED_FIELDS} more` : '';
     const message =
-      issue.code === 'unrecognized_keys' ? `unknown field ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}` : issue.message;
+      issue.code === 'unrecognized_keys'
+        ? `unknown field ${issue.keys.slice(0, NAMED_FIELDS).map(quoted).join(', ')}${more}`
+        : issue.message;
     return `${at}${message} (fields: ttft, tokensPerSecond, prefillPerToken, slowdown, reset)`;
   }
   const { reset, ...fields } = parsed.data;
