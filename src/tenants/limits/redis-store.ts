@@ -82,6 +82,8 @@ interface PendingCancel {
   keys: string[];
   args: (string | number)[];
   until: number;
+  /** A settlement never written (SETTLE is not idempotent: only one Redis never read is sent again), not a CANCEL. */
+  settle?: true;
 }
 
 /** An admission on its way: what its CANCEL needs, in the store's list of them (core/live-list.ts, not a Map). */
@@ -101,7 +103,8 @@ export class RedisLimitStore implements LimitStore {
   /**
    * Cancellations that got no answer (timed out, or refused while disconnected), by lease. One that was written
    * runs when Redis wakes — unless the connection died before Redis read it (a partition): then only sending it
-   * again undoes the admission, so each is sent once more when the connection is ready again.
+   * again undoes the admission, so each is sent once more when the connection is ready again. Settlements refused
+   * while disconnected wait here too (never written, so sent once: SETTLE is not idempotent).
    */
   private readonly unanswered = new Map<string, PendingCancel>();
   private resending = false;
@@ -238,9 +241,7 @@ export class RedisLimitStore implements LimitStore {
       limits.push(s.tpm ?? -1, s.budget?.microUsd ?? -1, s.budget?.windowMs ?? this.o.windowMs);
     }
     keys.push(this.ticket(res.specs, res.lease));
-    await this.redis.aigwSettle(
-      keys.length,
-      ...keys,
+    const args = [
       this.o.windowMs,
       BUCKETS,
       res.bucket,
@@ -250,6 +251,31 @@ export class RedisLimitStore implements LimitStore {
       res.at,
       actualMicroUsd - res.microUsd,
       ...limits,
+    ];
+    await this.redis.aigwSettle(keys.length, ...keys, ...args).catch((e: unknown) => {
+      // Refused while the connection was down (no offline queue): Redis never read it, so it is sent on the next
+      // reconnection. Dropped, the request's slot stayed held for leaseTtl (a tenant of concurrency 1 refused for 30 s
+      // after a blip) and its reservation stood uncorrected: the estimate charged whatever was used, a debt forgiven.
+      if (!this.closed && neverSent(e))
+        this.park(res.lease, { keys, args, until: Date.now() + Math.max(this.o.leaseTtlMs, this.o.windowMs), settle: true });
+      throw e;
+    });
+  }
+
+  /** Keeps what failed short of Redis for the next reconnection (resendUnanswered), at most MAX_UNANSWERED, the oldest dropped. */
+  private park(lease: string, c: PendingCancel): void {
+    this.unanswered.delete(lease);
+    this.unanswered.set(lease, c);
+    if (this.unanswered.size > MAX_UNANSWERED) this.unanswered.delete(this.unanswered.keys().next().value!);
+  }
+
+  /** A parked settlement, sent again: refused again before it was written, it waits for the next reconnection. */
+  private resettle(lease: string, c: PendingCancel): Promise<void> {
+    return this.redis.aigwSettle(c.keys.length, ...c.keys, ...c.args).then(
+      () => {},
+      (e: unknown) => {
+        if (!this.closed && neverSent(e) && Date.now() <= c.until) this.park(lease, c);
+      },
     );
   }
 
@@ -275,10 +301,7 @@ export class RedisLimitStore implements LimitStore {
       () => {},
       (e: unknown) => {
         if (this.closed || isReplyError(e) || Date.now() > until || (resent && timedOut(e))) return;
-        const lease = String(args[3]);
-        this.unanswered.delete(lease);
-        this.unanswered.set(lease, { keys, args, until });
-        if (this.unanswered.size > MAX_UNANSWERED) this.unanswered.delete(this.unanswered.keys().next().value!);
+        this.park(String(args[3]), { keys, args, until });
       },
     );
   }
@@ -299,7 +322,7 @@ export class RedisLimitStore implements LimitStore {
         for (const [lease, c] of this.unanswered) {
           this.unanswered.delete(lease);
           left--;
-          if (now <= c.until) batch.push(this.cancel(c.keys, c.args, c.until, true));
+          if (now <= c.until) batch.push(c.settle ? this.resettle(lease, c) : this.cancel(c.keys, c.args, c.until, true));
           if (batch.length === RESEND_BATCH || left === 0) break;
         }
         await Promise.all(batch);
