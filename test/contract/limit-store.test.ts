@@ -312,6 +312,47 @@ for (const { name, make, pass, justBefore } of stores) {
       await s.close();
     });
 
+    it('says a retry-after of when every limit that refuses admits, not the first one checked (rpm, then tpm)', async () => {
+      const s = await make();
+      const spec = [{ key: 'rt', rpm: 2, tpm: 100 }];
+      expect((await admit(s, spec, 10)).ok).toBe(true);
+      await pass(WINDOW / 2);
+      expect((await admit(s, spec, 80)).ok).toBe(true);
+      await pass(WINDOW / 12);
+      // The rpm frees when the first request leaves (~250 ms); 50 tokens fit only once the 80 have left too (~550 ms).
+      const refused = await admit(s, spec, 50);
+      if (refused.ok) throw new Error('admitted');
+      expect(refused.kind).toBe('tokens');
+      expect(refused.retryAfterMs).toBeGreaterThan(WINDOW / 2);
+      await pass(refused.retryAfterMs + 15);
+      expect(await admit(s, spec, 50)).toMatchObject({ ok: true });
+      await s.close();
+    });
+
+    it('says a retry-after of when every limit that refuses admits, across tenant and model limits', async () => {
+      const s = await make();
+      const viaM = [
+        { key: 'rm', rpm: 2 },
+        { key: 'rm/m', rpm: 1 },
+      ];
+      const viaN = [
+        { key: 'rm', rpm: 2 },
+        { key: 'rm/n', rpm: 5 },
+      ];
+      expect((await admit(s, viaN)).ok).toBe(true);
+      await pass(WINDOW / 2);
+      expect((await admit(s, viaM)).ok).toBe(true);
+      await pass(WINDOW / 12);
+      // The tenant's rpm frees in ~250 ms, the model's only in ~550 ms.
+      const refused = await admit(s, viaM);
+      if (refused.ok) throw new Error('admitted');
+      expect(refused).toMatchObject({ kind: 'requests', key: 'rm/m' });
+      expect(refused.retryAfterMs).toBeGreaterThan(WINDOW / 2);
+      await pass(refused.retryAfterMs + 15);
+      expect(await admit(s, viaM)).toMatchObject({ ok: true });
+      await s.close();
+    });
+
     describe('budgets: micro-dollars in a window of their own, like tokens', () => {
       const BUDGET_WINDOW = WINDOW * 2;
       const spend = (s: LimitStore, specs: LimitSpec[], microUsd: number, tokens = 1) =>

@@ -111,6 +111,10 @@ end
 local ticket = KEYS[#KEYS]
 if redis.call('EXISTS', ticket) == 1 then return { 'cancelled' } end
 local deny = nil
+-- The longest wait among the limits that refuse (-1, never, over any).
+local function refuse(kind, i, w)
+  if deny == nil or (deny[3] >= 0 and (w < 0 or w > deny[3])) then deny = { kind, i, w } end
+end
 local loaded = {}
 for i = 0, n - 1 do
   local a = 8 + i * 5
@@ -133,13 +137,12 @@ for i = 0, n - 1 do
     bc = carryLeft(KEYS[k + 4], bl, bw)
   end
   loaded[i] = { tu + tc, ti, ru, ri, active, bu + bc, bi, bw, tc, tl, bc, bl }
-  if deny == nil then
-    if rl >= 0 and ru + 1 > rl then deny = { 'requests', i, retry(ru, ri, 1, rl, TW) }
-    elseif tl >= 0 and cost > 0 and tu + tc + cost > tl then deny = { 'tokens', i, wait(tu, tc, ti, cost, tl, TW) }
-    elseif bl >= 0 and usd > 0 and bu + bc + usd > bl then deny = { 'budget', i, wait(bu, bc, bi, usd, bl, bw) }
-    elseif cl >= 0 and active >= cl then
-      if cl == 0 then deny = { 'concurrency', i, -1 } else deny = { 'concurrency', i, 1000 } end
-    end
+  -- Every limit that refuses is read: the refusal says when all of them admit (memory-store.ts, admit).
+  if rl >= 0 and ru + 1 > rl then refuse('requests', i, retry(ru, ri, 1, rl, TW)) end
+  if tl >= 0 and cost > 0 and tu + tc + cost > tl then refuse('tokens', i, wait(tu, tc, ti, cost, tl, TW)) end
+  if bl >= 0 and usd > 0 and bu + bc + usd > bl then refuse('budget', i, wait(bu, bc, bi, usd, bl, bw)) end
+  if cl >= 0 and active >= cl then
+    if cl == 0 then refuse('concurrency', i, -1) else refuse('concurrency', i, 1000) end
   end
 end
 local out = {}
