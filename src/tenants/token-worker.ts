@@ -331,6 +331,23 @@ export class TokenWorker implements PromptCounter {
     }
   }
 
+  /**
+   * At the queue's bound, a key with fewer counts waiting than the key with the most takes the place of that key's
+   * newest (its caller answered "not counted", as it would have been had it come last). The bound refused whoever came
+   * last: one client keeping the queue full had every other tenant's counts refused at once — estimated from their size,
+   * charged so, and their count_tokens answered so — however the turns would have served them.
+   */
+  private makeRoom(key: string): boolean {
+    const mine = this.jobs.get(key)?.length ?? 0;
+    let most: Job[] | undefined;
+    for (const queue of this.jobs.values()) if (most === undefined || queue.length > most.length) most = queue;
+    if (most === undefined || most.length <= mine + 1) return false;
+    const dropped = most.pop()!;
+    if (this.posted > 0) this.posted--;
+    this.answer(dropped.id, undefined);
+    return true;
+  }
+
   /** Counts taken and not answered by the thread yet (for tests and stats). */
   get queued(): number {
     return this.posted;
@@ -341,7 +358,7 @@ export class TokenWorker implements PromptCounter {
    * or the count was not done within maxWaitMs (the thread then skips it). `key`: whose count (a tenant; see IN_THREAD).
    */
   count(kind: 'chat' | 'prompt' | 'completion', payload: unknown, key: string | undefined = ''): Promise<PromptCount | undefined> {
-    if (this.posted >= MAX_QUEUE) return Promise.resolve(undefined);
+    if (this.posted >= MAX_QUEUE && !this.makeRoom(key)) return Promise.resolve(undefined);
     this.start();
     const id = this.nextId++;
     const until = Date.now() + this.maxWaitMs;

@@ -156,6 +156,29 @@ describe("the token worker's turns", () => {
     }
   }, 30_000);
 
+  it("a tenant that fills the whole queue gives up its newest count for another tenant's, which is counted", async () => {
+    // 256 counts of one tenant fill the queue (MAX_QUEUE) at once; another tenant's count came after them. Refused at
+    // the queue's bound (before), it was answered "not counted" and charged — or its count_tokens answered — a size
+    // estimate, for as long as one client kept the queue full; the turns never got the chance to serve it.
+    const w = new TokenWorker({ maxChars: 4 * 1024 * 1024, maxMs: 10_000 }, Number.POSITIVE_INFINITY);
+    try {
+      const hogs = Array.from({ length: 256 }, (_, i) => w.count('prompt', `hello ${i}`, 'hog'));
+      const mine = await w.count('chat', [{ role: 'user', content: 'hello world' }], 'other');
+      expect(mine).toEqual({ tokens: 9, exact: true });
+      const answers = await Promise.all(hogs);
+      // One of the hog's counts, its newest, made the room: the rest were counted.
+      expect(answers.filter((a) => a === undefined)).toHaveLength(1);
+      expect(answers[255]).toBeUndefined();
+      // A tenant already holding as many queued as the fullest does not take another's place.
+      const again = Array.from({ length: 256 }, (_, i) => w.count('prompt', `hello ${i}`, 'hog'));
+      expect(await w.count('prompt', 'x', 'hog')).toBeUndefined();
+      await Promise.all(again);
+      expect(w.queued).toBe(0);
+    } finally {
+      await w.stop();
+    }
+  }, 30_000);
+
   it('a count whose caller stopped waiting is never handed to the thread', async () => {
     const w = new TokenWorker({ maxChars: 4 * 1024 * 1024, maxMs: 1000 }, 200);
     try {
