@@ -14,7 +14,7 @@ import type { RequestRecord } from '../events/request-record.js';
 import type { ProxyRequest } from '../openai/parse-request.js';
 import { countTokensTurns } from '../translate/count-tokens.js';
 import { estimateTokens, promptEstimate } from './estimate.js';
-import { LEFT_PART_TOKENS, promptParts, promptTokensBound, textTokensBound } from './prompt-bound.js';
+import { inlineMediaExcess, LEFT_PART_TOKENS, promptParts, promptTokensBound, textTokensBound } from './prompt-bound.js';
 import type { Tenant } from './keys.js';
 import type { Admission, Limiter } from './limiter.js';
 import type { MaybePromise } from '../core/maybe-promise.js';
@@ -107,6 +107,12 @@ export function admit(
       ? Math.max(policy.defaultCompletionTokens, translatedMaxTokens)
       : policy.defaultCompletionTokens;
   const estimate = estimateTokens(p.bytes, p.maxTokens, p.choices, defaultCompletion, p.endpoint);
+  // An inline picture's base64 is bytes, not tokens: reserved as what it can cost (prompt-bound.ts).
+  const excess = p.endpoint === 'chat' || p.endpoint === 'messages' ? inlineMediaExcess(p.json, p.bytes) : 0;
+  if (excess > 0) {
+    estimate.prompt -= excess;
+    estimate.total -= excess;
+  }
   const bound = costBound(prices, estimate.prompt, estimate.total - estimate.prompt);
   // The lease is the gateway's own, unique per admission: a client-chosen id (x-request-id) would let
   // parallel requests share one concurrency slot.

@@ -58,6 +58,46 @@ export function promptParts(body: unknown): { media: number; other: number } {
   return { media: parts, other };
 }
 
+/** Nodes of a body the walk for inline media reads before it gives up (and the reservation stays its bytes / 3). */
+const MEDIA_WALK_NODES = 4096;
+
+/**
+ * How many of a body's estimated prompt tokens (its bytes / 3, estimate.ts) its inline image and audio parts hold past
+ * what one can cost (PART_TOKENS each): a part's base64 is bytes, not tokens — a 600 KB picture was reserved ~200,000
+ * tokens, and a tenant of 100,000 tpm was refused it for good, for an answer its backend counted 1,200. Parts of kinds
+ * not known here (a document, a video: no bound) keep their bytes. Read only when the body is large enough for a part
+ * to pass the bound, and over at most MEDIA_WALK_NODES nodes (0 past them): admission runs on the event loop.
+ */
+export function inlineMediaExcess(body: unknown, bytes: number): number {
+  if (bytes <= 3 * PART_TOKENS) return 0;
+  const media = new Set(['image_url', 'image', 'input_image', 'input_audio', 'audio']);
+  let excess = 0;
+  let nodes = 0;
+  const stack: unknown[] = [body];
+  while (stack.length) {
+    if (++nodes > MEDIA_WALK_NODES) return 0;
+    const v = stack.pop();
+    if (Array.isArray(v)) for (const x of v) stack.push(x);
+    else if (v !== null && typeof v === 'object') {
+      const type = (v as { type?: unknown }).type;
+      if (typeof type === 'string' && media.has(type)) {
+        // The part's strings (its data URL, its base64 data), at the bound once together.
+        let chars = 0;
+        const part: unknown[] = [v];
+        while (part.length) {
+          if (++nodes > MEDIA_WALK_NODES) return 0;
+          const w = part.pop();
+          if (typeof w === 'string') chars += w.length;
+          else if (Array.isArray(w)) for (const x of w) part.push(x);
+          else if (w !== null && typeof w === 'object') for (const x of Object.values(w)) part.push(x);
+        }
+        excess += Math.max(0, Math.ceil(chars / 3) - PART_TOKENS);
+      } else for (const x of Object.values(v)) stack.push(x);
+    }
+  }
+  return excess;
+}
+
 /**
  * Where a request names something the backend expands into the prompt, beyond any bound its bytes give: Anthropic's
  * MCP connector (`mcp_servers`: each server's tool definitions, and its tools' results, are input tokens — its entries

@@ -1,7 +1,7 @@
 /** What a request could hold in prompt tokens, read off the bytes sent or, for a translation, its parsed body. */
 import { describe, expect, it } from 'vitest';
 import type { ProxyRequest } from '../../../src/openai/parse-request.js';
-import { promptParts, promptTokensBound, textTokensBound } from '../../../src/tenants/prompt-bound.js';
+import { inlineMediaExcess, PART_TOKENS, promptParts, promptTokensBound, textTokensBound } from '../../../src/tenants/prompt-bound.js';
 
 const request = (body: unknown, sent: boolean) => {
   const text = JSON.stringify(body);
@@ -111,5 +111,32 @@ describe('promptParts', () => {
       });
       expect(f(undefined)).toEqual({ media: 0, other: 0 });
     }
+  });
+});
+
+describe('inlineMediaExcess', () => {
+  const picture = 'A'.repeat(600_000);
+  const bytes = (b: unknown) => Buffer.byteLength(JSON.stringify(b));
+
+  it("takes each inline image or audio part's bytes / 3 past PART_TOKENS off the estimate, and nothing else", () => {
+    const body = user([
+      { type: 'image_url', image_url: { url: `data:image/png;base64,${picture}` } },
+      { type: 'input_audio', input_audio: { data: picture, format: 'wav' } },
+      { type: 'text', text: picture },
+    ]);
+    const perPart = Math.ceil(600_000 / 3) - PART_TOKENS;
+    const excess = inlineMediaExcess(body, bytes(body));
+    expect(excess).toBeGreaterThanOrEqual(2 * perPart);
+    expect(excess).toBeLessThan(2 * perPart + 20);
+  });
+
+  it('is 0 for a body too small for a part to pass the bound, and past the nodes it reads (the estimate stands)', () => {
+    const small = user([{ type: 'image_url', image_url: { url: `data:image/png;base64,${'A'.repeat(90_000)}` } }]);
+    expect(inlineMediaExcess(small, bytes(small))).toBe(0);
+    const crowded = user([
+      ...Array.from({ length: 5000 }, () => ({ type: 'text', text: 'x' })),
+      { type: 'image_url', image_url: { url: `data:image/png;base64,${picture}` } },
+    ]);
+    expect(inlineMediaExcess(crowded, bytes(crowded))).toBe(0);
   });
 });
