@@ -158,6 +158,25 @@ function neverAdmitted(input: AdmitInput, kind: LimitKind, key: string): boolean
   return spec.budget !== undefined && (input.microUsd ?? 0) > spec.budget.microUsd;
 }
 
+/**
+ * The first limit whose share (`local`, this replica's) the request exceeds while the limit itself admits it, and the
+ * local specs without every such limit; undefined when there is none.
+ */
+function overShare(input: AdmitInput, local: readonly LimitSpec[]): { kind: LimitKind; key: string; specs: LimitSpec[] } | undefined {
+  let first: { kind: LimitKind; key: string } | undefined;
+  const specs = local.map((l, i) => {
+    const s = input.specs[i]!;
+    const tokens = s.tpm !== undefined && input.tokens > 0 && input.tokens > l.tpm! && input.tokens <= s.tpm;
+    const requests = s.rpm !== undefined && l.rpm === 0 && s.rpm > 0;
+    const usd = input.microUsd ?? 0;
+    const budget = s.budget !== undefined && usd > 0 && usd > l.budget!.microUsd && usd <= s.budget.microUsd;
+    if (!tokens && !requests && !budget) return l;
+    first ??= { kind: requests ? 'requests' : tokens ? 'tokens' : 'budget', key: l.key };
+    return { ...l, tpm: tokens ? undefined : l.tpm, rpm: requests ? undefined : l.rpm, budget: budget ? undefined : l.budget };
+  });
+  return first && { ...first, specs };
+}
+
 export class Limiter {
   private readonly shared: LimitStore;
   private readonly specCache = new WeakMap<Tenant, Map<string, readonly LimitSpec[]>>();
@@ -276,7 +295,20 @@ export class Limiter {
       budget: s.budget && { microUsd: s.budget.microUsd / share, windowMs: s.budget.windowMs },
     }));
     const store = this.degraded!;
-    let outcome = store.admit({ ...input, specs: local });
+    const localInput = { ...input, specs: local };
+    const over = overShare(input, local);
+    let outcome: AdmitOutcome;
+    if (over) {
+      // Over this replica's share of a limit that admits it: it waits for the store — and as long as any other limit of
+      // the share that refuses it says (read without that limit, counting nothing). Told the store's second alone, a
+      // request a minute from this replica's rpm came back to the same 429 for that minute.
+      const rest = store.check({ ...input, specs: over.specs });
+      const states = store.stateOf(localInput);
+      outcome =
+        rest && (rest.permanent || rest.retryAfterMs >= STORE_RETRY_MS)
+          ? { ...rest, states }
+          : { ok: false, kind: over.kind, key: over.key, retryAfterMs: STORE_RETRY_MS, permanent: false, states };
+    } else outcome = store.admit(localInput);
     // Over this replica's share, within the limit itself: the store's return admits it, so it is one to retry. Refused
     // for good, 2 rpm over 4 replicas (0 each) or 3,000 tokens of an 8,000 tpm over 4 (2,000 each) told clients not to
     // retry requests their limits admit once Redis is back.

@@ -131,6 +131,9 @@ export type LeaseRegistry = Map<string, Set<string>>;
  */
 export type DebtRegistry = Map<string, Debt>;
 
+/** A store's refusal. */
+export type Refused = Extract<AdmitOutcome, { ok: false }>;
+
 /** Whether a refusal's wait `w` (ms, -1 never) binds over `than`: never admits over any wait, a longer wait over a shorter. */
 const outwaits = (w: number, than: number): boolean => than >= 0 && (w < 0 || w > than);
 
@@ -187,6 +190,38 @@ export class MemoryLimitStore implements LimitStore {
   admit(input: AdmitInput): AdmitOutcome {
     const now = this.clock();
     const cur = Math.floor(now / this.bucketMs);
+    const refused = this.refusal(input, cur, now);
+    if (refused) return refused;
+    const microUsd = input.microUsd ?? 0;
+    const specs = input.specs;
+    for (let i = 0; i < specs.length; i++) {
+      const spec = specs[i]!;
+      const k = this.of(spec.key);
+      if (spec.rpm !== undefined) k.requests.add(cur, 1);
+      if (spec.tpm !== undefined) k.tokens.add(now, input.tokens);
+      if (spec.concurrency !== undefined) k.leases.add(input.lease);
+      if (spec.budget && microUsd > 0) this.budgetOf(k, spec.budget.windowMs, now).add(now, microUsd);
+    }
+    return {
+      ok: true,
+      reservation: { specs: input.specs, tokens: input.tokens, lease: input.lease, bucket: cur, microUsd, at: now },
+      states: this.states(input, cur, now),
+    };
+  }
+
+  /** The refusal `input` meets as the limits stand now, counting nothing: undefined when it would be admitted. */
+  check(input: AdmitInput): Refused | undefined {
+    const now = this.clock();
+    return this.refusal(input, Math.floor(now / this.bucketMs), now);
+  }
+
+  /** The limits' state as `input`'s specs read them now (the x-ratelimit-* headers), counting nothing. */
+  stateOf(input: AdmitInput): LimitState[] {
+    const now = this.clock();
+    return this.states(input, Math.floor(now / this.bucketMs), now);
+  }
+
+  private refusal(input: AdmitInput, cur: number, now: number): Refused | undefined {
     const microUsd = input.microUsd ?? 0;
     const specs = input.specs;
     // Indexed loops: specs are frozen (limiter.ts), and a for-of over a frozen array allocates an iterator
@@ -221,21 +256,8 @@ export class MemoryLimitStore implements LimitStore {
         if (kind === undefined || outwaits(w, wait)) [kind, key, wait] = ['concurrency', spec.key, w];
       }
     }
-    if (kind !== undefined)
-      return { ok: false, kind, key, retryAfterMs: Math.max(0, wait), permanent: wait < 0, states: this.states(input, cur, now) };
-    for (let i = 0; i < specs.length; i++) {
-      const spec = specs[i]!;
-      const k = this.of(spec.key);
-      if (spec.rpm !== undefined) k.requests.add(cur, 1);
-      if (spec.tpm !== undefined) k.tokens.add(now, input.tokens);
-      if (spec.concurrency !== undefined) k.leases.add(input.lease);
-      if (spec.budget && microUsd > 0) this.budgetOf(k, spec.budget.windowMs, now).add(now, microUsd);
-    }
-    return {
-      ok: true,
-      reservation: { specs: input.specs, tokens: input.tokens, lease: input.lease, bucket: cur, microUsd, at: now },
-      states: this.states(input, cur, now),
-    };
+    if (kind === undefined) return undefined;
+    return { ok: false, kind, key, retryAfterMs: Math.max(0, wait), permanent: wait < 0, states: this.states(input, cur, now) };
   }
 
   settle(r: Reservation, actualTokens: number, actualMicroUsd = r.microUsd): void {

@@ -39,6 +39,7 @@ tenants:
   few: { keys: [k1], limits: { rpm: 2 } }
   big: { keys: [k2], limits: { tpm: 8000 } }
   paused: { keys: [k3], modelLimits: { m: { concurrency: 0 } } }
+  both: { keys: [k4], limits: { rpm: 4, tpm: 8000 } }
 `,
     'p.yaml',
     {},
@@ -78,5 +79,18 @@ describe('a request over its replica’s share while the store is away', () => {
     const a = (await limiter.admit(tenants.get('big')!, 'm', 9000, 'share-over', 'r')) as AigwError;
     expect(a.message).toMatch(/can never admit/);
     expect(a.headers?.['x-should-retry']).toBe('false');
+  });
+
+  it("waits as long as the limits of this replica's share that refuse it say, at least the store's second", async () => {
+    // rpm 4 over 4 replicas is 1 each: after one request, this replica's next is a minute away. A second request of
+    // 3,000 tokens is over the share of tpm (2,000) too: told the store's second, it came back to the same 429 for a
+    // minute — the rpm's wait is what it has to wait.
+    const { limiter, tenants } = await degradedLimiter();
+    const t = tenants.get('both')!;
+    expect(await limiter.admit(t, 'm', 100, 'share-both-1', 'r')).toMatchObject({ reservation: expect.anything() });
+    const a = (await limiter.admit(t, 'm', 3000, 'share-both-2', 'r')) as AigwError;
+    expect(a.code).toBe('rate_limit_exceeded');
+    expect(a.headers?.['x-should-retry']).toBeUndefined();
+    expect(Number(a.headers?.['retry-after'])).toBeGreaterThan(50);
   });
 });
