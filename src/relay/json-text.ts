@@ -13,8 +13,9 @@ function skipSpace(text: string, i: number, limit: number): number {
 }
 
 /**
- * The count after the first `key` at or after `from` that reads /key\s*:\s*(\d{1,maxDigits})(?!\d)/: 1 to
- * maxDigits digits and no more (a 400-digit count is not a count).
+ * The count after the first `key` at or after `from` that reads /key\s*:\s*(\d{1,maxDigits})(?![\d.eE])/: 1 to
+ * maxDigits digits and no more (a 400-digit count is not a count), nor a fraction or an exponent after them — read
+ * as far as its digits, `2E3` was 2 tokens of a 2,000-token answer (its reader parses such a text instead).
  */
 export function countAfter(text: string, key: string, maxDigits: number, from = 0): number | undefined {
   const n = text.length;
@@ -26,7 +27,8 @@ export function countAfter(text: string, key: string, maxDigits: number, from = 
     let digits = 0;
     for (let c = text.charCodeAt(i); c >= 0x30 && c <= 0x39 && digits <= maxDigits; c = text.charCodeAt(i + ++digits))
       value = value * 10 + (c - 0x30);
-    if (digits >= 1 && digits <= maxDigits) return value;
+    const after = text.charCodeAt(i + digits);
+    if (digits >= 1 && digits <= maxDigits && after !== 0x2e && after !== 0x65 && after !== 0x45) return value;
   }
   return undefined;
 }

@@ -67,6 +67,8 @@ const NULL_USAGE = /"usage"[ \t\n\r]*:[ \t\n\r]*null/y;
 const ESCAPED_KEY_LETTER = /\\u00(?:[67][0-9a-fA-F]|5[fF])/;
 /** The usage-only chunk's empty choices, however spaced (Python's json.dumps writes `"choices": []`). */
 const EMPTY_CHOICES = /"choices"\s*:\s*\[\s*\]/;
+/** A count written with a fraction or an exponent, which the search does not read (json-text.ts countAfter). */
+const NOT_PLAIN_COUNT = /"(?:prompt|completion|cached)_tokens"\s*:\s*-?\d+[.eE]/;
 /** The largest count read (15 digits, as MAX_DIGITS). */
 const MAX_COUNT = 999_999_999_999_999;
 
@@ -139,7 +141,14 @@ export function usageIn(text: string): Usage | undefined {
     const parsed = parsedReading(text);
     if (parsed !== NOT_JSON) return parsed?.usage;
   }
-  return searchedUsage(text);
+  const searched = searchedUsage(text);
+  // A count the search does not read as plain digits (`2E3`, `1000.0`): JSON.parse reads what JSON says, when the
+  // text is whole. Rare: the usual answer (an embedding's, without a completion count, too) pays for the search alone.
+  if ((searched === undefined || searched.promptUnread || searched.completionUnread) && NOT_PLAIN_COUNT.test(text)) {
+    const parsed = parsedReading(text);
+    if (parsed !== NOT_JSON) return parsed?.usage;
+  }
+  return searched;
 }
 
 function searchedUsage(text: string): Usage | undefined {
