@@ -45,6 +45,9 @@ export function answerClientError(refusal: RawRefusal, identity: Readonly<Record
     let head = `HTTP/1.1 ${status} ${reason}\r\n`;
     for (const [k, v] of Object.entries(all)) head += `${k}: ${v}\r\n`;
     socket.end(`${head}\r\n${body}`);
+    // Read no more: the rest of a body cut at the deadline arrived after the 408 and completed its request, which the
+    // handler then answered (on the ended socket) and counted as completed.
+    socket.pause();
     // node:http's sockets are half-open: ended, this one stayed until the client closed its side. Let go once the
     // answer has had its moment to be read.
     socket.setTimeout(LINGER_MS, () => socket.destroy());

@@ -35,7 +35,7 @@ afterEach(() => {
 });
 
 /** A client that sends `text` and keeps its side open whatever comes back: what it read, and whether the mock ended its side. */
-function stubborn(url: string, text: string): { read: () => string; closed: () => boolean } {
+function stubborn(url: string, text: string): { read: () => string; closed: () => boolean; socket: Socket } {
   let read = '';
   let closed = false;
   const socket = connect({ port: Number(new URL(url).port), host: '127.0.0.1', allowHalfOpen: true }, () => socket.write(text));
@@ -44,18 +44,20 @@ function stubborn(url: string, text: string): { read: () => string; closed: () =
   socket.on('end', () => (closed = true));
   socket.on('close', () => (closed = true));
   opened.push(socket);
-  return { read: () => read, closed: () => closed };
+  return { read: () => read, closed: () => closed, socket };
 }
 
-/** GET /health on a connection of its own, closed after it (a kept-alive one would hold the quick mock's one place). */
-const healthOf = (url: string) =>
-  new Promise<number>((resolve) => {
-    const req = get(`${url}/health`, { agent: false, headers: { connection: 'close' } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode!));
+/** A GET on a connection of its own, closed after it (a kept-alive one would hold the quick mock's one place). */
+const getOnce = (url: string) =>
+  new Promise<{ status: number; body: string }>((resolve) => {
+    const req = get(url, { agent: false, headers: { connection: 'close' } }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode!, body }));
     });
-    req.on('error', () => resolve(0));
+    req.on('error', () => resolve({ status: 0, body: '' }));
   });
+const healthOf = async (url: string) => (await getOnce(`${url}/health`)).status;
 
 const failure = (p: Promise<unknown>) =>
   p.then(
@@ -98,5 +100,24 @@ describe('a request the mock HTTP layer refuses', () => {
     expect(JSON.parse(c.read().slice(c.read().indexOf('\r\n\r\n') + 4))).toMatchObject({ error: { code: status } });
     // The client still holds its side open; the mock let the connection go all the same, so the next one is served.
     await eventually(async () => (await healthOf(quick.url)) === 200, 5000);
+  });
+});
+
+describe('a body cut at the request deadline', () => {
+  it('is not served when the rest of it arrives after the 408', async () => {
+    const stats = async () => JSON.parse((await getOnce(`${quick.url}/mock/stats`)).body) as { completed: number };
+    await eventually(async () => (await healthOf(quick.url)) === 200, 5000);
+    const before = (await stats()).completed;
+    const body = JSON.stringify({ model: 'm', max_tokens: 2, messages: [{ role: 'user', content: 'late' }] });
+    const c = stubborn(
+      quick.url,
+      `POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-length: ${body.length}\r\n\r\n${body.slice(0, 5)}`,
+    );
+    await eventually(() => c.read().startsWith('HTTP/1.1 408 '), 5000);
+    c.socket.write(body.slice(5));
+    // Served, the late request would be counted once its answer ended; the connection is let go 2 s after the 408.
+    await eventually(async () => (await healthOf(quick.url)) === 200, 5000);
+    expect((await stats()).completed).toBe(before);
+    expect(c.read()).not.toContain('HTTP/1.1 200');
   });
 });
