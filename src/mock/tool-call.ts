@@ -186,6 +186,8 @@ export async function respondToolCall(res: ServerResponse, plan: ToolAnswerPlan,
   const errorEvent = plan.errorEvent ?? '';
   if (plan.stream) {
     res.writeHead(200, { ...plan.headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
+    // error-after:0, an engine failing at its first step, is the stream's first event, as on a text answer.
+    if (fault?.kind === 'error-after' && fault.tokens === 0 && (await faultDue(fault, s, errorEvent))) return;
     // One event at a time, waiting while the client does not read: the mock's memory stays flat.
     for (const e of plan.events) {
       const carried = plan.carried?.();

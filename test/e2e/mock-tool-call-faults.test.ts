@@ -72,6 +72,12 @@ describe('a fault on a tool call', () => {
     expect(r.body.toString()).not.toContain('[DONE]');
   });
 
+  it('error-after:0 is the stream first event, as on a text answer', async () => {
+    const r = await rawPost(`${vllm.url}/v1/chat/completions`, call({ stream: true }), { headers: { 'x-mock-fault': 'error-after:0' } });
+    expect(r.events).toHaveLength(1);
+    expect(JSON.parse(r.events[0]!.data!)).toMatchObject({ error: { code: 500 } });
+  });
+
   it('reset-after:2 cuts an unstreamed vLLM tool call', async () => {
     const r = await rawPost(`${vllm.url}/v1/chat/completions`, call(), { headers: { 'x-mock-fault': 'reset-after:2' } });
     expect(r.ended).toBe('aborted');
