@@ -2,8 +2,8 @@
  * Reading the client's body within limits: a declared length over maxRequestBytes is refused before a
  * byte is read, a chunked body as soon as it crosses the limit, and a compressed one outright (decoding a
  * gzip bomb is not a risk worth taking for JSON of a few KiB). A slow body is cut by the server's own
- * request timeout (gateway/server.ts: a 408, then the socket closes, which ends the read here): no timer
- * per request.
+ * request timeout (gateway/server.ts: a 408, then the socket closes, which ends the read here; the rest of it
+ * arriving before then ends no request): no timer per request.
  */
 import type { IncomingMessage } from 'node:http';
 import { aigwError, type Result } from '../core/errors.js';
@@ -52,7 +52,10 @@ export function readRequestBody(req: IncomingMessage, limit: number, done: (r: B
     }
     held.push(c);
   };
-  const onEnd = () => settle({ ok: true, value: held.take() });
+  // A body cut at the request deadline was answered 408 (server.ts: socket.end, then a linger for the client to read
+  // it), but node:http's parser reads on: the rest of it, arriving late, ended the read — and the request the client
+  // was told is refused went upstream. Once its connection is answered, a request is gone, however its body ends.
+  const onEnd = () => settle(req.socket.writableEnded ? undefined : { ok: true, value: held.take() });
   const onAborted = () => settle(undefined);
   req.on('data', onData);
   req.on('end', onEnd);

@@ -1,0 +1,48 @@
+/**
+ * A request whose body is cut at timeouts.request is answered 408 and never served: not when the rest of its body
+ * arrives after the answer. Node gives up on the request (clientError) but its parser still reads the connection,
+ * and the answer was written with socket.end() (half-open): the rest of a body that came late completed the request
+ * the client had been told was refused — the gateway sent it upstream, a generation the client would retry.
+ */
+import { connect, type Socket } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { eventually, useGateway } from '../helpers/gateway.js';
+
+const gw = await useGateway(`
+version: 1
+timeouts: { request: 600ms }
+backends:
+  vllm: { url: http://127.0.0.1:0, mock: { kind: vllm } }
+models:
+  m: { targets: [{ backend: vllm }] }
+`);
+const connections = () => new Promise<number>((r, j) => gw.gateway.server.getConnections((e, n) => (e ? j(e) : r(n))));
+const chatCount = async () => (await gw.mockStats('vllm')).requests['/v1/chat/completions'] ?? 0;
+
+describe('a request body cut at the request deadline', () => {
+  it('is answered 408 and not sent upstream when the rest of it arrives after the answer', async () => {
+    const before = await chatCount();
+    const body = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }], max_tokens: 4 });
+    const head = `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n`;
+    const s: Socket = connect({ port: Number(new URL(gw.url).port), host: '127.0.0.1', allowHalfOpen: true }, () =>
+      s.write(head + body.slice(0, 5)),
+    );
+    s.on('error', () => {});
+    let answer = '';
+    await new Promise<void>((resolve) =>
+      s.on('data', (d) => {
+        answer += d;
+        if (answer.includes('"code":"request_timeout"}}')) resolve();
+      }),
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    // The rest of the body, late; the client keeps its side open.
+    s.write(body.slice(5));
+    // Served, the late body reached the mock within milliseconds: half a second is far past that.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await chatCount()).toBe(before);
+    // And the connection, with the request it began, is let go after the answer's linger.
+    await eventually(async () => (await connections()) === 0, 10_000);
+    s.destroy();
+  });
+});
