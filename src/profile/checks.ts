@@ -189,6 +189,10 @@ export function checkReferences(p: Profile, report: Report): void {
       keyOwners.set(digest, name);
       if (k.startsWith('sha256:') && !/^sha256:[0-9a-f]{64}$/i.test(k)) {
         report('error', ['tenants', name, 'keys', i], 'expected sha256: followed by 64 hex digits');
+      } else if (!k.startsWith('sha256:') && DIGEST_ANY_CASE.test(k)) {
+        // Read as a plain key (keyDigest knows the lower-case prefix alone), the digest's own text would be the key:
+        // the form meant to be safe to show would let in whoever saw it, and the real key would not.
+        report('error', ['tenants', name, 'keys', i], 'a digest is read after sha256: alone: write the prefix sha256: in lower case');
       } else if (!/^[\x21-\x7e]+$/.test(k)) {
         // Never quoted: the key may come from the environment. A Bearer token carries no whitespace, api-key
         // headers are trimmed, and a header's bytes are not a key's Unicode text: no request could send it.
@@ -229,6 +233,8 @@ export function checkReferences(p: Profile, report: Report): void {
  * (`aigw top` refuses such a key, curl sends its UTF-8 bytes, read as other characters).
  */
 const SENDABLE_HEADER_VALUE = /^[\t\x20-\x7e\u0080-\u00ff]*[\x21-\x7e\u0080-\u00ff]$/;
+/** A digest, its prefix in any case: written other than `sha256:` (`SHA256:`), tenants/keys.ts reads it as a plain key. */
+const DIGEST_ANY_CASE = /^sha256:[0-9a-f]{64}$/i;
 /** A character curl and most clients send as UTF-8 bytes, which the server reads as Latin-1. */
 const BEYOND_ASCII = /[^\t\x20-\x7e]/;
 
