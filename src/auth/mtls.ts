@@ -233,10 +233,25 @@ export function tenantOfPeer(rules: MtlsRules, authorized: boolean, cert: PeerCe
 }
 
 /**
- * When a client certificate stops naming anyone (ms since the epoch): node:tls checks its dates at the handshake
- * only, and a connection lives as long as its client keeps it busy. A date that does not read is already past.
+ * When a client certificate stops naming anyone (ms since the epoch): the earliest notAfter of it and of each issuer
+ * its chain reaches it through, each link's signature checked (as chainReaches follows them). node:tls checks the
+ * dates at the handshake only, and a connection lives as long as its client keeps it busy; OpenSSL refuses a chain
+ * with any link expired — an intermediate CA past its term too, whose client was served on a connection kept busy
+ * while a new one was refused. A date that does not read is already past.
  */
 export function certificateExpiry(cert: PeerCert | undefined): number {
+  let expires = notAfter(cert);
+  let c = cert;
+  for (let i = 0; c !== undefined && i < MAX_CHAIN; i++) {
+    const up: PeerCert | undefined = c.issuerCertificate;
+    if (up === undefined || up === c || !signedBy(c, up)) break;
+    expires = Math.min(expires, notAfter(up));
+    c = up;
+  }
+  return expires;
+}
+
+function notAfter(cert: PeerCert | undefined): number {
   const t = Date.parse(cert?.valid_to ?? '');
   return Number.isNaN(t) ? Number.NEGATIVE_INFINITY : t;
 }

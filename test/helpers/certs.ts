@@ -156,23 +156,45 @@ export function intermediateChain(certs: TestCerts): { mid: CertFiles; leaf: Cer
 /** openssl's time format for `ca -startdate/-enddate` (YYYYMMDDHHMMSSZ). */
 const caTime = (d: Date) => `${d.toISOString().replace(/[-:T]/g, '').slice(0, 14)}Z`;
 
-/** A client certificate of `certs.ca` with acme's subject that stops being valid at `notAfter` (`openssl ca`, to the second). */
-export function acmeUntil(certs: TestCerts, notAfter: Date): CertFiles {
+/**
+ * A certificate that `ca` (a name in the directory) signs, valid from an hour ago until `notAfter` (`openssl ca`, to the
+ * second); `subject` needs a CN, an O is optional.
+ */
+function issueUntil(certs: TestCerts, ca: string, name: string, subject: string, ext: string, notAfter: Date): CertFiles {
   const { dir } = certs;
-  const config = ['[ca]', 'default_ca = d', '[d]', 'dir = .', 'database = short-index.txt', 'new_certs_dir = .'].concat(
-    ['serial = short-serial.txt', 'default_md = sha256', 'policy = p', 'unique_subject = no', '[p]', 'commonName = supplied'],
+  const config = ['[ca]', 'default_ca = d', '[d]', 'dir = .', `database = ${name}-index.txt`, 'new_certs_dir = .'].concat(
+    [`serial = ${name}-serial.txt`, 'default_md = sha256', 'policy = p', 'unique_subject = no', '[p]', 'commonName = supplied'],
     ['organizationName = optional'],
   );
-  writeFileSync(join(dir, 'short-ca.cnf'), `${config.join('\n')}\n`);
-  writeFileSync(join(dir, 'short-index.txt'), '');
-  writeFileSync(join(dir, 'short-serial.txt'), '2000\n');
-  writeFileSync(join(dir, 'short.ext'), `${client('URI:spiffe://acme.example/gw')}\n`);
+  writeFileSync(join(dir, `${name}-ca.cnf`), `${config.join('\n')}\n`);
+  writeFileSync(join(dir, `${name}-index.txt`), '');
+  writeFileSync(join(dir, `${name}-serial.txt`), '2000\n');
+  writeFileSync(join(dir, `${name}.ext`), `${ext}\n`);
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-  openssl(dir, ['req', ...ec, '-keyout', 'short.key', '-out', 'short.csr', '-subj', '/O=Acme/CN=acme-gw']);
+  openssl(dir, ['req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject]);
   const dates = ['-startdate', caTime(new Date(Date.now() - 3_600_000)), '-enddate', caTime(notAfter)];
-  const sign = ['-batch', '-notext', '-config', 'short-ca.cnf', '-cert', 'ca.crt', '-keyfile', 'ca.key', ...dates];
-  openssl(dir, ['ca', ...sign, '-in', 'short.csr', '-out', 'short.crt', '-extfile', 'short.ext']);
-  return files(dir, 'short');
+  const sign = ['-batch', '-notext', '-config', `${name}-ca.cnf`, '-cert', `${ca}.crt`, '-keyfile', `${ca}.key`, ...dates];
+  openssl(dir, ['ca', ...sign, '-in', `${name}.csr`, '-out', `${name}.crt`, '-extfile', `${name}.ext`]);
+  return files(dir, name);
+}
+
+/** A client certificate of `certs.ca` with acme's subject that stops being valid at `notAfter` (`openssl ca`, to the second). */
+export function acmeUntil(certs: TestCerts, notAfter: Date): CertFiles {
+  return issueUntil(certs, 'ca', 'short', '/O=Acme/CN=acme-gw', client('URI:spiffe://acme.example/gw'), notAfter);
+}
+
+/** An intermediate CA under `ca` that stops being valid at `notAfter`, and a client certificate (acme's subject, two days) it signed. */
+export function intermediateUntil(certs: TestCerts, notAfter: Date): { mid: CertFiles; leaf: CertFiles } {
+  const mid = issueUntil(
+    certs,
+    'ca',
+    'short-mid',
+    '/CN=aigw short intermediate',
+    'basicConstraints=critical,CA:TRUE\nkeyUsage=keyCertSign',
+    notAfter,
+  );
+  const leaf = issue(certs.dir, 'short-mid', 'short-mid-acme', '/O=Acme/CN=acme-gw', client('URI:spiffe://acme.example/gw'));
+  return { mid, leaf };
 }
 
 /** makeCerts for a test file, removed after it. */
