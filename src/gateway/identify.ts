@@ -70,7 +70,10 @@ function fromCertificate(socket: Socket, rules: MtlsRules, tenants: TenantDirect
     // authorizationError too: a verdict node:tls gives a later handshake on the connection leaves `authorized` as it was.
     // The chain too (detailed): a verdict holds only while the chain reaches a CA the profile trusts now.
     const cert = tls.getPeerCertificate(true);
-    v = { rules, result: tenantOfPeer(rules, tls.authorized && !tls.authorizationError, cert), expires: certificateExpiry(cert) };
+    const result = tenantOfPeer(rules, tls.authorized && !tls.authorizationError, cert);
+    // Only for a certificate that names a tenant: reading the chain's dates checks each link's signature, and the links
+    // of a certificate nobody signed are whatever its client sent.
+    v = { rules, result, expires: result.ok ? certificateExpiry(cert) : Number.NEGATIVE_INFINITY };
     verdicts.set(socket, v);
   }
   if (!v.result.ok) return unauthorized(CERT_REFUSAL[v.result.reason]);
