@@ -5,8 +5,7 @@
  * type). Only a certificate the TLS layer verified against tls.clientCa is ever mapped.
  */
 import { X509Certificate } from 'node:crypto';
-import { isIPv6 } from 'node:net';
-import { parseSubject } from '../profile/mtls-subject.js';
+import { asciiLower, ipv6Key, parseSanRule, parseSubject, type SanRule } from '../profile/mtls-subject.js';
 import type { Profile } from '../profile/schema.js';
 
 export { parseSubject };
@@ -36,23 +35,10 @@ export interface SanEntry {
 interface Rule {
   tenant: string;
   subject: [string, string][] | undefined;
-  /**
-   * `ip`: the value as an IPv6 address in one spelling (ipv6Key), when it is one; `dns`: the value in lower case, when
-   * it may name a DNS entry (a DNS name is the same name in any case, RFC 6125 §6.4.1).
-   */
-  san: { type: string | undefined; value: string; ip: string | undefined; dns: string | undefined } | undefined;
+  san: SanRule | undefined;
 }
 
 export type MtlsResult = { ok: true; tenant: string } | { ok: false; reason: 'no_certificate' | 'unverified' | 'unmapped' };
-
-/** SAN types as rules may write them → as Node names them. */
-const SAN_TYPES: Readonly<Record<string, string>> = {
-  dns: 'DNS',
-  uri: 'URI',
-  email: 'email',
-  ip: 'IP Address',
-  'ip address': 'IP Address',
-};
 
 /** Node's subjectaltname string → entries; a JSON-quoted value (one holding `,` or `"`) is decoded. */
 export function parseSans(text: string | undefined): SanEntry[] {
@@ -83,36 +69,6 @@ export function parseSans(text: string | undefined): SanEntry[] {
     i = next + 2;
   }
   return out;
-}
-
-/**
- * An IPv6 address in one spelling (WHATWG URL's: compressed, lower case). Node renders a certificate's as eight groups
- * of upper-case hex (`IP Address:2001:DB8:0:0:0:0:0:1`), where a profile writes `2001:db8::1`: compared as text, an
- * IPv6 rule never matched the certificate it names. Undefined for anything else.
- */
-function ipv6Key(value: string): string | undefined {
-  if (!isIPv6(value)) return undefined;
-  try {
-    return new URL(`http://[${value}]/`).hostname;
-  } catch {
-    // A zone id (fe80::1%eth0): no certificate holds one.
-    return undefined;
-  }
-}
-
-/** ASCII letters in lower case, nothing else touched (a certificate's DNS names are ASCII: IDNs are written as punycode). */
-const asciiLower = (s: string): string => s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
-
-function parseSanRule(text: string): Rule['san'] {
-  const m = /^(dns|uri|email|ip address|ip):(.+)$/i.exec(text);
-  const type = m ? SAN_TYPES[m[1]!.toLowerCase()] : undefined;
-  const value = m ? m[2]! : text;
-  return {
-    type,
-    value,
-    ip: type === undefined || type === 'IP Address' ? ipv6Key(value) : undefined,
-    dns: type === undefined || type === 'DNS' ? asciiLower(value) : undefined,
-  };
 }
 
 export interface MtlsRules {
@@ -156,7 +112,7 @@ function subjectMatches(want: [string, string][], cert: PeerCert): boolean {
   return want.every(([k, v]) => have.get(k)?.includes(v) ?? false);
 }
 
-function sanMatches(want: NonNullable<Rule['san']>, sans: SanEntry[]): boolean {
+function sanMatches(want: SanRule, sans: SanEntry[]): boolean {
   return sans.some(
     (s) =>
       (want.type === undefined || s.type === want.type) &&

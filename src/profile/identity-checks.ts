@@ -9,7 +9,7 @@ import { createSecureContext } from 'node:tls';
 import { MAX_PROFILE_FILE_BYTES, readSmallFileSync } from '../core/small-file.js';
 import type { Report } from './checks.js';
 import { forwardIdentityProblems } from './header-names.js';
-import { parseSubject } from './mtls-subject.js';
+import { type ParsedMtlsRule, parseSanRule, parseSubject, ruleCovers } from './mtls-subject.js';
 import type { Profile } from './schema.js';
 import { quoted } from './suggest.js';
 
@@ -47,9 +47,12 @@ function checkTls(tls: NonNullable<Profile['tls']>, baseDir: string, report: Rep
 export function checkIdentity(p: Profile, baseDir: string, report: Report): void {
   if (p.tls) checkTls(p.tls, baseDir, report);
   const tenants = Object.entries(p.tenants ?? {});
+  // In profile order, as auth/mtls.ts tries them: the first rule a certificate matches names its tenant.
+  const earlier: { tenant: string; rule: ParsedMtlsRule }[] = [];
   for (const [name, t] of tenants) {
     if (!t.mtls) continue;
-    if (t.mtls.subject !== undefined && !parseSubject(t.mtls.subject))
+    const subject = t.mtls.subject === undefined ? undefined : parseSubject(t.mtls.subject);
+    if (t.mtls.subject !== undefined && !subject)
       report(
         'error',
         ['tenants', name, 'mtls', 'subject'],
@@ -57,6 +60,17 @@ export function checkIdentity(p: Profile, baseDir: string, report: Report): void
       );
     if (!p.tls?.clientCa)
       report('error', ['tenants', name, 'mtls'], 'mtls tenants need tls.clientCa (the CA whose client certificates name them)');
+    if (t.mtls.subject !== undefined && !subject) continue;
+    const rule = { subject, san: t.mtls.san === undefined ? undefined : parseSanRule(t.mtls.san) };
+    // Served as the earlier tenant, with its limits and allow-list, and nothing said: as a key in two tenants is.
+    const owner = earlier.find((e) => ruleCovers(e.rule, rule));
+    if (owner)
+      report(
+        'error',
+        ['tenants', name, 'mtls'],
+        `every certificate this rule matches also matches tenant "${owner.tenant}"'s, which comes first: the first matching rule names the tenant`,
+      );
+    earlier.push({ tenant: name, rule });
   }
   for (const [name, b] of Object.entries(p.backends)) {
     if (!b.forwardIdentity) continue;

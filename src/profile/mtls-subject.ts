@@ -1,4 +1,8 @@
-/** The subject an mtls rule names (`tenants.X.mtls.subject`), parsed: validation and the auth stage read it alike. */
+/**
+ * The subject and the subjectAltName an mtls rule names (`tenants.X.mtls: { subject, san }`), parsed: validation and
+ * the auth stage read them alike.
+ */
+import { isIPv6 } from 'node:net';
 
 /** `CN=acme-gw, O=Acme` → [['cn','acme-gw'], ['o','Acme']] (attribute names lower-cased); undefined if malformed. */
 export function parseSubject(text: string): [string, string][] | undefined {
@@ -23,4 +27,81 @@ export function parseSubject(text: string): [string, string][] | undefined {
   }
   if (!flush()) return undefined;
   return pairs;
+}
+
+/** A rule's subjectAltName, as auth/mtls.ts compares a certificate's entries with it. */
+export interface SanRule {
+  /** As Node names the entry's type (`DNS`, `URI`, `email`, `IP Address`); undefined: any type. */
+  type: string | undefined;
+  value: string;
+  /**
+   * `ip`: the value as an IPv6 address in one spelling (ipv6Key), when it is one; `dns`: the value in lower case, when
+   * it may name a DNS entry (a DNS name is the same name in any case, RFC 6125 §6.4.1).
+   */
+  ip: string | undefined;
+  dns: string | undefined;
+}
+
+/** SAN types as rules may write them → as Node names them. */
+const SAN_TYPES: Readonly<Record<string, string>> = {
+  dns: 'DNS',
+  uri: 'URI',
+  email: 'email',
+  ip: 'IP Address',
+  'ip address': 'IP Address',
+};
+
+/**
+ * An IPv6 address in one spelling (WHATWG URL's: compressed, lower case). Node renders a certificate's as eight groups
+ * of upper-case hex (`IP Address:2001:DB8:0:0:0:0:0:1`), where a profile writes `2001:db8::1`: compared as text, an
+ * IPv6 rule never matched the certificate it names. Undefined for anything else.
+ */
+export function ipv6Key(value: string): string | undefined {
+  if (!isIPv6(value)) return undefined;
+  try {
+    return new URL(`http://[${value}]/`).hostname;
+  } catch {
+    // A zone id (fe80::1%eth0): no certificate holds one.
+    return undefined;
+  }
+}
+
+/** ASCII letters in lower case, nothing else touched (a certificate's DNS names are ASCII: IDNs are written as punycode). */
+export const asciiLower = (s: string): string => s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+
+/** `URI:spiffe://acme/gw` → its type as Node names it and its value; without a known type, any type. */
+export function parseSanRule(text: string): SanRule {
+  const m = /^(dns|uri|email|ip address|ip):(.+)$/i.exec(text);
+  const type = m ? SAN_TYPES[m[1]!.toLowerCase()] : undefined;
+  const value = m ? m[2]! : text;
+  return {
+    type,
+    value,
+    ip: type === undefined || type === 'IP Address' ? ipv6Key(value) : undefined,
+    dns: type === undefined || type === 'DNS' ? asciiLower(value) : undefined,
+  };
+}
+
+/** A rule as parsed: its subject's pairs and its SAN, either absent. */
+export interface ParsedMtlsRule {
+  subject: readonly [string, string][] | undefined;
+  san: SanRule | undefined;
+}
+
+/**
+ * Whether every certificate `later` names, `earlier` names too, as auth/mtls.ts matches them: `earlier`'s subject pairs
+ * are all `later`'s, and its SAN (if any) matches every entry `later`'s does. The first matching rule names the
+ * tenant, so such a later rule is never reached.
+ */
+export function ruleCovers(earlier: ParsedMtlsRule, later: ParsedMtlsRule): boolean {
+  const pairs = later.subject ?? [];
+  if (!(earlier.subject ?? []).every(([k, v]) => pairs.some(([k2, v2]) => k2 === k && v2 === v))) return false;
+  const a = earlier.san;
+  if (a === undefined) return true;
+  const b = later.san;
+  if (b === undefined || (a.type !== undefined && a.type !== b.type)) return false;
+  // What `b` matches, by its type (an untyped `b` matches its very value in any type: only the same value covers it).
+  if (b.type === 'DNS') return a.dns === b.dns;
+  if (b.type === 'IP Address' && b.ip !== undefined) return a.ip === b.ip;
+  return a.value === b.value;
 }
