@@ -43,6 +43,8 @@ export interface JwksStatus {
 
 export class JwksSource {
   private keySet: ReturnType<typeof createLocalJWKSet> | undefined;
+  /** The set's keys that name no `kid`, when it has some: tried for a token whose kid names none of its keys. */
+  private kidless: ReturnType<typeof createLocalJWKSet> | undefined;
   private keyCount = 0;
   private inflight: Promise<void> | undefined;
   private lastAttempt = Number.NEGATIVE_INFINITY;
@@ -74,6 +76,7 @@ export class JwksSource {
   async start(previous?: JwksSource): Promise<JwksStatus> {
     if (previous?.location === this.location && previous.keySet) {
       this.keySet = previous.keySet;
+      this.kidless = previous.kidless;
       this.keyCount = previous.keyCount;
     }
     await this.refresh();
@@ -107,9 +110,20 @@ export class JwksSource {
     try {
       return await this.keySet(header, token);
     } catch (e) {
-      if ((e as { code?: string }).code !== 'ERR_JWKS_NO_MATCHING_KEY' || !this.mayFetch()) throw e;
-      await this.refresh();
-      return await this.keySet(header, token);
+      if (!noMatchingKey(e)) throw e;
+      if (this.mayFetch()) {
+        await this.refresh();
+        try {
+          return await this.keySet(header, token);
+        } catch (again) {
+          if (!noMatchingKey(again)) throw again;
+        }
+      }
+      // A key that names no kid is tried for a token that names one, as Envoy's jwt_authn does (RFC 7517 leaves `kid`
+      // optional): jose matches a token's kid only to a key of that kid, and a set made without kids refused every
+      // token its issuer gave one. After the fetch, so that a rotated key of that kid is found first.
+      if (header.kid === undefined || !this.kidless) throw e;
+      return await this.kidless({ ...header, kid: undefined }, token);
     }
   };
 
@@ -148,7 +162,9 @@ export class JwksSource {
       // An answer with nothing usable in it (`{"keys": []}`, only `oct` keys) is a failed refresh: installed, it
       // would refuse every token until the next fetch — one unknown-kid token from anyone could cause it.
       if (doc.keys.length === 0) throw new Error('the JWKS document has no usable RSA, EC or OKP key');
+      const kidless = doc.keys.filter((k) => k.kid === undefined);
       this.keySet = jose.createLocalJWKSet(doc);
+      this.kidless = kidless.length > 0 ? jose.createLocalJWKSet({ keys: kidless }) : undefined;
       this.keyCount = doc.keys.length;
       this.lastError = undefined;
     } catch (e) {
@@ -191,6 +207,8 @@ export class JwksSource {
     return Buffer.concat(chunks).toString('utf8');
   }
 }
+
+const noMatchingKey = (e: unknown): boolean => (e as { code?: string }).code === 'ERR_JWKS_NO_MATCHING_KEY';
 
 /** The algorithm a key without `alg` is imported for, to check its material (jose picks per token later). */
 const DEFAULT_ALG: Readonly<Record<string, string>> = {
