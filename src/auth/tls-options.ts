@@ -91,7 +91,8 @@ export function applyTlsOptions(server: TlsServer, o: TlsServerOptions): void {
   policy.rejectUnauthorized = o.rejectUnauthorized;
 }
 
-const PEM_CERTIFICATE = /-----BEGIN (?:TRUSTED )?CERTIFICATE-----[^-]+-----END (?:TRUSTED )?CERTIFICATE-----/g;
+/** Every label OpenSSL, and so node:tls, reads a trusted certificate under: the old `X509 CERTIFICATE` too. */
+const PEM_CERTIFICATE = /-----BEGIN (?:TRUSTED |X509 )?CERTIFICATE-----[^-]+-----END (?:TRUSTED |X509 )?CERTIFICATE-----/g;
 
 /** The client CA file's certificates that parse (auth/mtls.ts checks a connection's chain against them). */
 export function caCertificates(ca: Buffer | undefined): X509Certificate[] {
