@@ -4,7 +4,35 @@
  */
 import { isIPv6 } from 'node:net';
 
-/** `CN=acme-gw, O=Acme` → [['cn','acme-gw'], ['o','Acme']] (attribute names lower-cased); undefined if malformed. */
+/**
+ * Other names for subject attributes → the one node:tls gives a certificate's subject (OpenSSL's short name), lower
+ * case: Windows' and .NET's `E`, `S`, `T`, and RFC 4519's long names. Written otherwise, a rule asked for an attribute
+ * no certificate's subject has, and never matched.
+ */
+const ATTRIBUTE_ALIASES: Readonly<Record<string, string>> = Object.assign(Object.create(null) as Record<string, string>, {
+  commonname: 'cn',
+  countryname: 'c',
+  localityname: 'l',
+  stateorprovincename: 'st',
+  s: 'st',
+  streetaddress: 'street',
+  organizationname: 'o',
+  organizationalunitname: 'ou',
+  domaincomponent: 'dc',
+  userid: 'uid',
+  e: 'emailaddress',
+  email: 'emailaddress',
+  t: 'title',
+  givenname: 'gn',
+  g: 'gn',
+  surname: 'sn',
+  dnq: 'dnqualifier',
+});
+
+/**
+ * `CN=acme-gw, O=Acme` → [['cn','acme-gw'], ['o','Acme']] (attribute names lower-cased, and as node:tls names them:
+ * ATTRIBUTE_ALIASES); undefined if malformed.
+ */
 export function parseSubject(text: string): [string, string][] | undefined {
   const pairs: [string, string][] = [];
   let current = '';
@@ -14,7 +42,7 @@ export function parseSubject(text: string): [string, string][] | undefined {
     const name = current.slice(0, eq).trim().toLowerCase();
     const value = current.slice(eq + 1).trim();
     if (!/^[a-z][a-z0-9.-]*$/.test(name) || value === '') return false;
-    pairs.push([name, value]);
+    pairs.push([ATTRIBUTE_ALIASES[name] ?? name, value]);
     current = '';
     return true;
   };
