@@ -156,6 +156,17 @@ function issuedByOneOf(cert: PeerCert, cas: readonly X509Certificate[]): boolean
   }
 }
 
+/** Those of `cas` that issued `cert` (names, key ids, and its signature): a root and its renewal both may. */
+function issuersAmong(cert: PeerCert, cas: readonly X509Certificate[]): X509Certificate[] {
+  if (cert.raw === undefined || cas.length === 0) return [];
+  try {
+    const x = new X509Certificate(cert.raw);
+    return cas.filter((ca) => x.checkIssued(ca) && x.verify(ca.publicKey));
+  } catch {
+    return [];
+  }
+}
+
 /** Whether `issuer`'s key signed `cert` (both as DER); a certificate that does not parse signs and is signed by nothing. */
 function signedBy(cert: PeerCert, issuer: PeerCert): boolean {
   if (cert.raw === undefined || issuer.raw === undefined) return false;
@@ -190,15 +201,21 @@ export function tenantOfPeer(rules: MtlsRules, authorized: boolean, cert: PeerCe
 
 /**
  * When a client certificate stops naming anyone (ms since the epoch): the earliest notAfter of it and of each issuer
- * its chain reaches it through, each link's signature checked (as chainReaches follows them). node:tls checks the
- * dates at the handshake only, and a connection lives as long as its client keeps it busy; OpenSSL refuses a chain
- * with any link expired — an intermediate CA past its term too, whose client was served on a connection kept busy
- * while a new one was refused. A date that does not read is already past.
+ * its chain reaches it through, each link's signature checked (as chainReaches follows them), up to the CA `anchors`
+ * trusts now (tls.clientCa), whose own date is read from there. node:tls checks the dates at the handshake only, and a
+ * connection lives as long as its client keeps it busy; OpenSSL refuses a chain with any link expired — an
+ * intermediate CA past its term too, whose client was served on a connection kept busy while a new one was refused.
+ * From the CA trusted now: the connection's chain ends in the root of its handshake, which a reload may have renewed
+ * (its name and key kept, a later date). A date that does not read is already past.
  */
-export function certificateExpiry(cert: PeerCert | undefined): number {
+export function certificateExpiry(cert: PeerCert | undefined, anchors?: Pick<MtlsRules, 'trusted' | 'trustedCas'>): number {
   let expires = notAfter(cert);
   let c = cert;
   for (let i = 0; c !== undefined && i < MAX_CHAIN; i++) {
+    if (c.fingerprint256 !== undefined && anchors?.trusted?.has(c.fingerprint256)) break;
+    // The latest of them: OpenSSL builds a new handshake's chain through an issuer still valid.
+    const cas = anchors?.trustedCas ? issuersAmong(c, anchors.trustedCas) : [];
+    if (cas.length > 0) return Math.min(expires, Math.max(...cas.map((ca) => notAfter({ valid_to: ca.validTo }))));
     const up: PeerCert | undefined = c.issuerCertificate;
     if (up === undefined || up === c || !signedBy(c, up)) break;
     expires = Math.min(expires, notAfter(up));

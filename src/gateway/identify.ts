@@ -73,7 +73,7 @@ function fromCertificate(socket: Socket, rules: MtlsRules, tenants: TenantDirect
     const result = tenantOfPeer(rules, tls.authorized && !tls.authorizationError, cert);
     // Only for a certificate that names a tenant: reading the chain's dates checks each link's signature, and the links
     // of a certificate nobody signed are whatever its client sent.
-    v = { rules, result, expires: result.ok ? certificateExpiry(cert) : Number.NEGATIVE_INFINITY };
+    v = { rules, result, expires: result.ok ? certificateExpiry(cert, rules) : Number.NEGATIVE_INFINITY };
     verdicts.set(socket, v);
   }
   if (!v.result.ok) return unauthorized(CERT_REFUSAL[v.result.reason]);
