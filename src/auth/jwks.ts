@@ -224,10 +224,15 @@ const DEFAULT_ALG: Readonly<Record<string, string>> = {
  * it matches and does not count it among the candidates it hands out: a set of broken keys would make each
  * kid-less token, forged or not, cost an import attempt per key.
  */
-async function usableKeys(jose: typeof import('jose'), keys: readonly { kty: string; alg?: unknown; crv?: unknown }[]) {
+async function usableKeys(
+  jose: typeof import('jose'),
+  keys: readonly { kty: string; alg?: unknown; crv?: unknown; use?: unknown; key_ops?: unknown; ext?: unknown }[],
+) {
   const usable = [];
-  for (const k of keys) {
-    if (!KEY_TYPES.has(k.kty)) continue;
+  for (const listed of keys) {
+    // A SPIFFE bundle marks its JWT signing keys `jwt-svid` (its X.509 roots `x509-svid`): read as the signing keys they are.
+    const k = listed.use === 'jwt-svid' ? { ...listed, use: 'sig' } : listed;
+    if (!KEY_TYPES.has(k.kty) || !checksSignatures(k)) continue;
     const alg = typeof k.alg === 'string' ? k.alg : DEFAULT_ALG[k.kty === 'RSA' ? 'RSA' : String(k.crv)];
     if (alg === undefined) continue;
     try {
@@ -238,6 +243,19 @@ async function usableKeys(jose: typeof import('jose'), keys: readonly { kty: str
     }
   }
   return usable;
+}
+
+/**
+ * Whether jose's key set would ever pick the key for a signature (its isUsableJWK): `use` absent or `sig`, `key_ops`
+ * absent or distinct strings with `verify`, `ext` absent or a boolean. Counted usable otherwise, an answer of only
+ * encryption keys passed the check that keeps the last good keys, and refused every token until the next fetch.
+ */
+function checksSignatures(k: { use?: unknown; key_ops?: unknown; ext?: unknown }): boolean {
+  if (k.use !== undefined && k.use !== 'sig') return false;
+  if (k.ext !== undefined && typeof k.ext !== 'boolean') return false;
+  const ops = k.key_ops;
+  if (ops === undefined) return true;
+  return Array.isArray(ops) && ops.every((o, i) => typeof o === 'string' && ops.indexOf(o) === i) && ops.includes('verify');
 }
 
 /**
