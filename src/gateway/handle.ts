@@ -322,18 +322,23 @@ function readThenAdmit(ctx: RequestContext, state: GatewayState, runtime: Runtim
   // refusal holds nothing, so a client without a key cannot fill limits.maxInflight; nor can a tenant held to a
   // concurrency limit, with bodies sent slowly (tenant-places.ts).
   state.live.add(ctx);
-  readRequestBody(ctx.req, runtime.profile.limits.maxRequestBytes, (body) => {
-    // Answered by the drain's deadline while its body arrived: nothing is admitted or sent.
-    if (ctx.res.headersSent) return;
-    try {
-      const p = parsed(ctx, runtime, endpoint, body);
-      if (p && state.runtime !== runtime) return readmit(ctx, state, p);
-      const admitted = p && admitAndRoute(ctx, state, runtime, tenant, p);
-      if (admitted instanceof Promise) admitted.catch((e: unknown) => failedRequest(ctx, e));
-    } catch (e) {
-      failedRequest(ctx, e);
-    }
-  });
+  readRequestBody(
+    ctx.req,
+    runtime.profile.limits.maxRequestBytes,
+    (body) => {
+      // Answered by the drain's deadline while its body arrived: nothing is admitted or sent.
+      if (ctx.res.headersSent) return;
+      try {
+        const p = parsed(ctx, runtime, endpoint, body);
+        if (p && state.runtime !== runtime) return readmit(ctx, state, p);
+        const admitted = p && admitAndRoute(ctx, state, runtime, tenant, p);
+        if (admitted instanceof Promise) admitted.catch((e: unknown) => failedRequest(ctx, e));
+      } catch (e) {
+        failedRequest(ctx, e);
+      }
+    },
+    ctx.res,
+  );
 }
 
 /**

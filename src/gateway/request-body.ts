@@ -5,7 +5,7 @@
  * request timeout (gateway/server.ts: a 408, then the socket closes, which ends the read here; the rest of it
  * arriving before then ends no request): no timer per request.
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { aigwError, type Result } from '../core/errors.js';
 import { HeldBytes } from '../core/held-bytes.js';
 import { formatSize } from '../core/units.js';
@@ -13,12 +13,25 @@ import { formatSize } from '../core/units.js';
 /** What a body read ends with: the client's bytes, a refusal, or undefined (the client left). */
 export type BodyRead = Result<Buffer> | undefined;
 
+/** node:http's reading of an Expect that asks for 100 Continue (its `continueExpression`), on HTTP/1.1 alone. */
+const CONTINUE = /(?:^|\W)100-continue(?:$|\W)/i;
+
+/**
+ * Whether the client waits for 100 Continue before it sends its body. node:http hands such a request to the
+ * 'checkContinue' listener (gateway/server.ts) and says nothing itself: the body stage says it, once it will read.
+ */
+function awaitsContinue(req: IncomingMessage): boolean {
+  const expect = req.headers.expect;
+  return expect !== undefined && req.httpVersionMajor === 1 && req.httpVersionMinor === 1 && CONTINUE.test(expect);
+}
+
 /**
  * Calls `done` once with the body (synchronously for a refusal the headers already tell). A callback, not a
  * promise: the body stage is on every request's path, and a promise there costs an allocation and a turn of the
- * microtask queue for nothing. `done` runs inside the request's event listeners: it must not throw.
+ * microtask queue for nothing. `done` runs inside the request's event listeners: it must not throw. A client that
+ * waits for 100 Continue is told it here, once the headers are not refused (`res`).
  */
-export function readRequestBody(req: IncomingMessage, limit: number, done: (r: BodyRead) => void): void {
+export function readRequestBody(req: IncomingMessage, limit: number, done: (r: BodyRead) => void, res?: ServerResponse): void {
   const encoding = req.headers['content-encoding'];
   if (encoding !== undefined && encoding !== 'identity') {
     return done({
@@ -28,6 +41,7 @@ export function readRequestBody(req: IncomingMessage, limit: number, done: (r: B
   }
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > limit) return done({ ok: false, error: tooLarge(limit) });
+  if (res !== undefined && !res.headersSent && awaitsContinue(req)) res.writeContinue();
   // Not an array of the reads: node:http gives each chunk of a chunked upload as a read of its own, a view of ~100
   // bytes of heap whatever it spans — a body sent a byte a chunk held ~170× its size (2 MiB held 340 MB, and
   // maxRequestBytes' 8 MiB over a GiB) until it ended. Held as a backend's bytes are (core/held-bytes.ts).

@@ -150,6 +150,11 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
   // An Expect other than 100-continue: node:http answered a bare 417 itself (no error shape, no x-request-id, nothing
   // logged). HTTP/1.1 defines no other expectation and a server may ignore one (RFC 9110 §10.1.1); none goes upstream.
   server.on('checkExpectation', handler);
+  // Expect: 100-continue: node:http, with no listener here, answered 100 Continue to every such request as its head
+  // came, before the gateway looked at it — a client whose key, path or declared length the gateway then refused was
+  // invited to upload the body first. The handler says 100 Continue itself, once it reads the body (request-body.ts);
+  // a refusal before that is the final answer, and node:http closes the connection after it.
+  server.on('checkContinue', handler);
   applyTimeouts(server, profile);
   applyConnectionCap(server, profile);
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
