@@ -76,6 +76,12 @@ export class Downstream {
     onCommit?.();
   }
 
+  /** Sends the written head now, if no body has carried it yet (node:http holds a head until the first write). */
+  flushHead(): void {
+    const res = this.res;
+    if (res.headersSent && !res.destroyed) res.flushHeaders();
+  }
+
   write(chunk: Buffer | string): void {
     const res = this.res;
     if (res.destroyed) return;

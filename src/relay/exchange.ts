@@ -564,6 +564,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     this.startStream();
     s.release();
+    // node:http sends a head with the first bytes of body: a first read that made nothing for the client (Azure's
+    // prompt_filter_results chunk) left the committed head unsent until the answer's first words.
+    this.out.flushHead();
     this.relayed(fits);
   }
 

@@ -30,6 +30,12 @@ import { anthropicFrame, parseData, type StreamTranslator, streamErrorIn, Transl
 type BlockKind = 'thinking' | 'text' | 'tool';
 
 const PING = anthropicFrame('ping', '{"type":"ping"}');
+/**
+ * A backend's keep-alive before its first chunk, when there is no message to ping in yet (Anthropic's API sends its
+ * `ping` after `message_start`): a comment, which every SSE reader skips. Dropped, a backend that kept its connection
+ * alive through a long prefill (OpenRouter's `: OPENROUTER PROCESSING`) sent the client nothing until its first token.
+ */
+const KEEP_ALIVE = ': ping\n\n';
 const NO_FINISH = aigwError('upstream_stream_error', "the backend's stream ended without a finish_reason");
 /**
  * Tool calls one chunk may start. Each start costs the client a block's frames (~500 bytes with an id made from the
@@ -101,7 +107,7 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
 
   push(ev: SseEvent): string | undefined {
     if (this.completed || this.error) return undefined;
-    if (ev.data === undefined) return this.started && ev.comments.length ? PING : undefined;
+    if (ev.data === undefined) return ev.comments.length ? (this.started ? PING : KEEP_ALIVE) : undefined;
     // openai-node refuses a stream that ends without a finish_reason: the answer was cut, not finished.
     if (ev.data === '[DONE]') return this.stop ? this.finish() : this.abort(NO_FINISH);
     const json = parseData(ev.data);

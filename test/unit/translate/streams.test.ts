@@ -495,7 +495,9 @@ describe('stream endings and failures', () => {
     o.push(anthropicEvents[0]!);
     expect(o.push({ event: 'ping', data: '{"type": "ping"}', id: undefined, comments: [] })).toBe(': ping\n\n');
     const a = new ChatToMessagesStream('m');
-    expect(a.push({ event: undefined, data: undefined, id: undefined, comments: ['ping'] })).toBeUndefined();
+    // Before message_start there is no message to ping in: the keep-alive goes on as a comment (the client's head and
+    // its idle timers see it; trust-translate-keepalive-before-first-chunk.test.ts).
+    expect(a.push({ event: undefined, data: undefined, id: undefined, comments: ['ping'] })).toBe(': ping\n\n');
     a.push(chatEvents[0]!);
     expect(a.push({ event: undefined, data: undefined, id: undefined, comments: ['ping'] })).toBe('event: ping\ndata: {"type":"ping"}\n\n');
   });
