@@ -2,7 +2,7 @@
  * The gateway listener: a node:http server (node:https with the profile's `tls`) with the profile's timeouts,
  * a total reload (new certificates for new connections), and a bounded drain.
  */
-import { createServer, type Server, type ServerOptions } from 'node:http';
+import { createServer, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { createServer as createHttpsServer } from 'node:https';
@@ -55,6 +55,31 @@ export interface Gateway {
 export function listen(server: Server, hostPort: string, scheme: 'http' | 'https' = 'http', backlog?: number): Promise<string> {
   const { host, port } = splitHostPort(hostPort);
   return listenOn(server, host, port, scheme, backlog);
+}
+
+/** Connections whose refusal (clientError) is written or waits for the answers before it. */
+const refusing = new WeakSet<object>();
+
+/**
+ * The refusal of a request node:http gave up on, once the answer being written on the connection is over: written at
+ * once, it landed inside the chunked body of an answer still streaming (a pipelining client's next request past the
+ * header limit), and ended the connection under it — that answer cut, unframed, where it stood. node:http names the
+ * answer it is writing on the socket `_httpMessage`; at its close the next one queued takes it. An answer not begun is
+ * not waited for (node:http's own handler writes then too): it may be the refused request's own — a body too slow to
+ * arrive (408) would wait for itself.
+ */
+function refuseAfterAnswers(socket: Socket, answer: string): void {
+  const current = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (current?.headersSent && !current.destroyed && !current.writableFinished) {
+    current.once('close', () => refuseAfterAnswers(socket, answer));
+    return;
+  }
+  if (!socket.writable) return void socket.destroy();
+  socket.end(answer);
+  // node:http's sockets are half-open: ended, this one stayed open until the client closed its side, with no timer
+  // left on it — a client that kept it open (one byte that is not HTTP was enough) held a descriptor for good.
+  // Closed once the answer has had its moment to be read; a client that closes first closes it sooner.
+  socket.setTimeout(REFUSED_LINGER_MS, () => socket.destroy());
 }
 
 /** llhttp's refusals (HPE_*) and Node's request deadline: the errors a request line reached. */
@@ -162,11 +187,10 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
     // (node:https forwards tlsClientError): an answer written there waited for a handshake that never came, and
     // held the connection open for good.
     if (!socket.writable || !isHttpLevel(err.code)) return socket.destroy();
-    socket.end(clientErrorResponse(err, socket as Socket));
-    // node:http's sockets are half-open: ended, this one stayed open until the client closed its side, with no timer
-    // left on it — a client that kept it open (one byte that is not HTTP was enough) held a descriptor for good.
-    // Closed once the answer has had its moment to be read; a client that closes first closes it sooner.
-    (socket as Socket).setTimeout(REFUSED_LINGER_MS, () => socket.destroy());
+    // node:http goes on handing the rest of the connection's reads to its failed parser, each a clientError again.
+    if (refusing.has(socket)) return;
+    refusing.add(socket);
+    refuseAfterAnswers(socket as Socket, clientErrorResponse(err, socket as Socket));
   });
   const url = await listen(server, listenAt, tls ? 'https' : 'http', profile.limits.listenBacklog);
   // The reloads, one after another: each reads the live runtime only once the one before it has swapped its
