@@ -53,3 +53,14 @@ export function clientErrorResponse(err: NodeJS.ErrnoException, socket: Socket):
   }
   return raw(aigwError('invalid_request', 'the request is not valid HTTP/1.1'), 'Bad Request', api);
 }
+
+/**
+ * The answer to a CONNECT (a client that takes the gateway for an HTTP proxy): node:http hands it to a 'connect'
+ * listener with the bare socket, and without one closed the connection unanswered — the client saw a reset.
+ */
+export function connectRefusal(): string {
+  const error = aigwError('method_not_allowed', 'CONNECT is not allowed: the gateway is no proxy; use POST or GET', {
+    headers: { allow: 'POST, GET' },
+  });
+  return raw(error, 'Method Not Allowed', 'openai');
+}

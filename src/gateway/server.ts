@@ -13,7 +13,7 @@ import type { EventBus } from '../events/bus.js';
 import type { Profile } from '../profile/schema.js';
 import { TokenWorker } from '../tenants/token-worker.js';
 import { BackendRegistry } from '../upstream/backends.js';
-import { clientErrorResponse } from './client-error.js';
+import { clientErrorResponse, connectRefusal } from './client-error.js';
 import { processConnectionCap } from './connection-cap.js';
 import { createHandler, cutAtDeadline, type GatewayState } from './handle.js';
 import { Runtime } from './runtime.js';
@@ -180,6 +180,12 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
   // invited to upload the body first. The handler says 100 Continue itself, once it reads the body (request-body.ts);
   // a refusal before that is the final answer, and node:http closes the connection after it.
   server.on('checkContinue', handler);
+  // A CONNECT: nothing is tunnelled, it is refused in the error shape (node:http closed the connection unanswered).
+  server.on('connect', (_req, socket: Socket) => {
+    if (refusing.has(socket)) return;
+    refusing.add(socket);
+    refuseAfterAnswers(socket, connectRefusal());
+  });
   applyTimeouts(server, profile);
   applyConnectionCap(server, profile);
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
