@@ -125,9 +125,7 @@ function handle(state: GatewayState, req: IncomingMessage, res: ServerResponse):
   });
   if (queued > MAX_PIPELINED) return void req.socket.destroy();
   if (state.draining) res.setHeader('connection', 'close');
-  const url = req.url ?? '/';
-  const q = url.indexOf('?');
-  const path = q < 0 ? url : url.slice(0, q);
+  const path = targetPath(req.url ?? '/');
   const endpoint = endpointAt(path);
   // What a 408 for a body too slow to arrive is worded in (client-error.ts).
   noteClientApi(req.socket, endpoint === undefined ? undefined : ENDPOINT_API[endpoint]);
@@ -155,6 +153,22 @@ function handle(state: GatewayState, req: IncomingMessage, res: ServerResponse):
     return listModels(ctx, runtime, path, tenant);
   }
   refuse(ctx, aigwError('not_found', `no route for ${req.method} ${shown(path)}`));
+}
+
+/** A request target's scheme and authority in absolute form (`http://host:port`). */
+const ABSOLUTE_FORM = /^https?:\/\/[^/]*/i;
+
+/**
+ * The path of a request target, without its query: origin form (`/v1/…`) as it is, absolute form (a client sending
+ * through a forward proxy, or taking the gateway for one) past its scheme and authority — RFC 9112 §3.2.2: a server
+ * MUST accept it, as Envoy does; read whole, it was a 404 for every request.
+ */
+function targetPath(url: string): string {
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  if (path.charCodeAt(0) === 0x2f) return path;
+  const authority = ABSOLUTE_FORM.exec(path);
+  return authority ? path.slice(authority[0].length) || '/' : path;
 }
 
 /** A settled request lets go of the runtime it began on, and of the one a reload moved it to (readmit). */
