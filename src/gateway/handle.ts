@@ -142,7 +142,8 @@ function handle(state: GatewayState, req: IncomingMessage, res: ServerResponse):
     return sendJsonText(ctx, state.draining ? 503 : 200, state.draining ? '{"status":"draining"}' : '{"status":"ok"}');
   }
   if (path === '/v1/models' || path.startsWith('/v1/models/')) {
-    if (req.method !== 'GET') return methodNotAllowed(ctx, 'GET');
+    // HEAD wherever GET is (RFC 9110 §9.1): node:http leaves the body out. A monitor checking by HEAD got 405.
+    if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(ctx, 'GET');
     const tenant = authenticate(ctx, runtime);
     if (tenant instanceof Promise)
       return whileAuthenticating(state, ctx, tenant).then((t) => {
