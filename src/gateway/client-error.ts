@@ -28,7 +28,8 @@ export function noteClientApi(socket: Socket, api: ClientApi | undefined): void 
 function apiOf(err: NodeJS.ErrnoException, socket: Socket): ClientApi {
   const raw = (err as { rawPacket?: unknown }).rawPacket;
   if (Buffer.isBuffer(raw)) {
-    const line = /^[A-Z]{1,16} (\/[^\s?#]{0,64})/.exec(raw.toString('latin1', 0, Math.min(raw.length, 96)));
+    // Its path in origin form, or past the scheme and authority in absolute form (gateway/handle.ts targetPath).
+    const line = /^[A-Z]{1,16} (?:https?:\/\/[^/\s]{0,255})?(\/[^\s?#]{0,64})/i.exec(raw.toString('latin1', 0, Math.min(raw.length, 400)));
     const endpoint = line ? endpointAt(line[1]!) : undefined;
     if (endpoint) return ENDPOINT_API[endpoint];
   }

@@ -27,4 +27,10 @@ describe('a request target in absolute form', () => {
     expect(read.slice(0, 12)).toBe(`HTTP/1.1 ${status}`);
     expect(read).toContain(contains);
   });
+
+  it("refused by the HTTP layer on /v1/messages, is refused in Anthropic's shape, as in origin form", async () => {
+    const read = await send(`POST http://gateway.example/v1/messages HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expect(read.slice(0, 12)).toBe('HTTP/1.1 431');
+    expect(read).toContain('"type":"error"');
+  });
 });
