@@ -93,7 +93,10 @@ export function App({
   const { state, togglePause, reset } = useGatewayFeed(admin, adminKey, initial);
   const { exit } = useApp();
   const { stdout } = useStdout();
-  const width = fixedWidth ?? Math.max(80, stdout?.columns ?? 100);
+  // The terminal's width, however narrow: a frame wider than the terminal is wrapped by it, each line taking two rows,
+  // and Ink, erasing the frame by its own line count before the next, left every earlier frame in the scrollback (at
+  // 40 columns, 679 lines of it in 7 s, the header pushed off the screen). Every line truncates to this width.
+  const width = fixedWidth ?? stdout?.columns ?? 100;
   const terminalHeight = useTerminalHeight();
   const rows = panelRows(fixedHeight ?? terminalHeight, state.stats);
   const [focus, setFocus] = useState(0);
@@ -114,8 +117,8 @@ export function App({
           each), and wrapped it pushed the panels down, past the rows layout.ts shared out. */}
       <Box justifyContent="space-between" paddingX={1}>
         <Box flexShrink={0} marginRight={1}>
-          <Text bold>
-            aigw top {admin ? <Text dimColor>{printable(shownUrl(admin), Math.max(20, Math.floor(width / 3)))}</Text> : null}
+          <Text bold wrap="truncate-end">
+            aigw top {admin ? <Text dimColor>{printable(shownUrl(admin), Math.max(8, Math.floor(width / 3)))}</Text> : null}
           </Text>
         </Box>
         <Text wrap="truncate-end">

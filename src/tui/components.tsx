@@ -23,7 +23,8 @@ const num = (x: number) => (x >= 1e6 ? `${(x / 1e6).toFixed(1)}M` : x >= 1e4 ? `
 function Panel({ title, focused, children }: { title: string; focused: boolean; children: React.ReactNode }) {
   return (
     <Box flexDirection="column" borderStyle="round" borderColor={focused ? 'cyan' : 'gray'} paddingX={1}>
-      <Text bold color={focused ? 'cyan' : undefined}>
+      {/* One row, as layout.ts counts it: wrapped in a narrow terminal, a title pushed the panels below past their rows. */}
+      <Text bold color={focused ? 'cyan' : undefined} wrap="truncate-end">
         {title}
       </Text>
       {children}
@@ -58,7 +59,12 @@ function BackendRow({ name, b, width }: { name: string; b: BackendView; width: n
 /** "…and 3 more models, 7 more backends": what a panel cut to the terminal's height leaves out. */
 function More({ parts }: { parts: [number, string][] }) {
   const said = parts.filter(([n]) => n > 0).map(([n, what]) => `${n} more ${what}`);
-  return said.length ? <Text dimColor> …and {said.join(', ')} (a taller terminal shows more)</Text> : null;
+  return said.length ? (
+    <Text dimColor wrap="truncate-end">
+      {' '}
+      …and {said.join(', ')} (a taller terminal shows more)
+    </Text>
+  ) : null;
 }
 
 /** A panel listing what the admin listener sent, in at most `rows` lines (layout.ts shares them out). */
@@ -96,7 +102,11 @@ export function RoutingPanel({ stats, focused, width, rows = Number.POSITIVE_INF
   }
   return (
     <Panel title="Routing — model → backend: requests, share / weight, errors, latency" focused={focused}>
-      {!stats ? <Text dimColor>waiting for the gateway…</Text> : null}
+      {!stats ? (
+        <Text dimColor wrap="truncate-end">
+          waiting for the gateway…
+        </Text>
+      ) : null}
       {lines}
       <More
         parts={[
@@ -115,7 +125,11 @@ export function TenantsPanel({ stats, focused, width, rows = Number.POSITIVE_INF
   const windowS = (stats?.windowMs ?? 60_000) / 1000;
   return (
     <Panel title={`Tenants — tokens and requests in the last ${windowS}s vs limits`} focused={focused}>
-      {tenants.length === 0 ? <Text dimColor>no tenants (the gateway is open)</Text> : null}
+      {tenants.length === 0 ? (
+        <Text dimColor wrap="truncate-end">
+          no tenants (the gateway is open)
+        </Text>
+      ) : null}
       {tenants.map(([name, t]) => {
         const tf = t.tpm.limit ? t.tpm.used / t.tpm.limit : 0;
         const rf = t.rpm.limit ? t.rpm.used / t.rpm.limit : 0;
@@ -142,7 +156,11 @@ export function RefusalsPanel({ stats, focused, width }: { stats: StatsView | un
   const perRow = Math.max(1, Math.floor((width - 24) / 30));
   return (
     <Panel title={`Refused — ${num(refusedTotal(stats))} requests answered 4xx/5xx, per tenant and code`} focused={focused}>
-      {rows.length === 0 ? <Text dimColor>none refused</Text> : null}
+      {rows.length === 0 ? (
+        <Text dimColor wrap="truncate-end">
+          none refused
+        </Text>
+      ) : null}
       {shown.map((r) => (
         <Text key={r.tenant ?? '(no key)'} wrap="truncate-end">
           {'  '}
@@ -153,7 +171,12 @@ export function RefusalsPanel({ stats, focused, width }: { stats: StatsView | un
             .join('  ')}
         </Text>
       ))}
-      {rows.length > shown.length ? <Text dimColor> …and {rows.length - shown.length} more tenants</Text> : null}
+      {rows.length > shown.length ? (
+        <Text dimColor wrap="truncate-end">
+          {' '}
+          …and {rows.length - shown.length} more tenants
+        </Text>
+      ) : null}
     </Panel>
   );
 }
@@ -174,7 +197,11 @@ export function EventLog({ log, focused, rows, scroll }: { log: readonly LogLine
   const shown = log.slice(Math.max(0, end - rows), end);
   return (
     <Panel title={`Events — truncations, refusals, 429s, upstream errors${scroll ? ` (scrolled back ${scroll})` : ''}`} focused={focused}>
-      {shown.length === 0 ? <Text dimColor>nothing notable yet</Text> : null}
+      {shown.length === 0 ? (
+        <Text dimColor wrap="truncate-end">
+          nothing notable yet
+        </Text>
+      ) : null}
       {shown.map((l) => (
         <Text key={l.serial} wrap="truncate-end">
           <Text dimColor>{clock(l.ts)}</Text> <Text color={KIND_COLOR[l.kind]}>{l.kind.padEnd(14)}</Text> {l.text}

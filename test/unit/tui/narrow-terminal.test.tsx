@@ -1,0 +1,49 @@
+/**
+ * The TUI in a terminal narrower than 80 columns. The frame was laid out 80 wide whatever the terminal said: the
+ * terminal wrapped each line in two, Ink erased the frame by its own line count, and every redraw (four a second)
+ * left the frame before it in the scrollback — in a 40-column tmux pane, 679 lines of scrollback in 7 s, the header
+ * scrolled away and half a frame on screen.
+ */
+import { readFileSync } from 'node:fs';
+import { render } from 'ink-testing-library';
+import { describe, expect, it } from 'vitest';
+import { App } from '../../../src/tui/app.js';
+import { applyEvent, applyStats, asEvent, initialState, type StatsView, type TuiState } from '../../../src/tui/model.js';
+
+function fixture(name: string): TuiState {
+  const f = JSON.parse(readFileSync(`fixtures/tui/${name}.json`, 'utf8')) as {
+    stats: StatsView[];
+    events: { id: number; event: Record<string, unknown> }[];
+  };
+  let s = initialState();
+  for (const st of f.stats) s = applyStats(s, st);
+  for (const e of f.events) {
+    const ev = asEvent(e.event);
+    if (ev) s = applyEvent(s, e.id, ev);
+  }
+  return { ...s, connected: true };
+}
+
+/** The frame `App` draws (its width left to the terminal) in a terminal `columns` wide, as Ink reads it from stdout. */
+function frameIn(columns: number, name: string): string[] {
+  const r = render(<App initial={fixture(name)} />);
+  Object.defineProperty(r.stdout, 'columns', { get: () => columns });
+  r.rerender(<App initial={fixture(name)} />);
+  const text = r.lastFrame() ?? '';
+  r.unmount();
+  return text.split('\n');
+}
+
+describe('the TUI in a narrow terminal', () => {
+  for (const name of ['canary-split', 'tpm-limited-tenant', 'truncation-burst', 'refusal-flood'])
+    it(`draws ${name} no wider than the terminal, each panel's title on its one row`, () => {
+      const wide = frameIn(120, name);
+      for (const columns of [60, 40, 24]) {
+        const lines = frameIn(columns, name);
+        for (const line of lines) expect([...line].length, `${columns} columns: ${line}`).toBeLessThanOrEqual(columns);
+        // As many rows as in a wide terminal: layout.ts shares the rows out counting one per title and per header.
+        expect(lines.length, `${columns} columns`).toBe(wide.length);
+        expect(lines[0]).toContain('aigw top');
+      }
+    });
+});
