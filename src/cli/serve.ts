@@ -24,8 +24,15 @@ import { tuneV8ForServing } from '../core/v8-tuning.js';
  * request: a reload that rotates admin.key locked a key read once at start out (401 on every poll, its stream ended).
  */
 async function startTui(adminUrl: string, key: () => string | undefined): Promise<{ done: Promise<unknown> }> {
-  const [{ render }, { createElement }, { App }] = await Promise.all([import('ink'), import('react'), import('../tui/app.js')]);
-  return { done: render(createElement(App, { admin: adminUrl, adminKey: key })).waitUntilExit() };
+  const [{ render }, { createElement }, { App }, { StderrAbove }] = await Promise.all([
+    import('ink'),
+    import('react'),
+    import('../tui/app.js'),
+    import('../tui/stderr-above.js'),
+  ]);
+  // The gateway's own warnings go above the frame, not into it (tui/stderr-above.ts).
+  const app = createElement(StderrAbove, { stream: process.stderr }, createElement(App, { admin: adminUrl, adminKey: key }));
+  return { done: render(app).waitUntilExit() };
 }
 
 interface Options {
