@@ -6,7 +6,7 @@ import { shownUrl } from './admin-target.js';
 import { printable } from '../core/printable.js';
 import type { GatewayEvent } from '../events/types.js';
 import { EventLog, Rates, RefusalsPanel, RoutingPanel, TenantsPanel } from './components.js';
-import { DEFAULT_HEIGHT, panelRows } from './layout.js';
+import { DEFAULT_HEIGHT, DEFAULT_WIDTH, panelRows } from './layout.js';
 import { applyEvent, applyStats, initialState, skippedNote, type StatsView, type TuiState } from './model.js';
 
 type Action =
@@ -59,19 +59,22 @@ export function useGatewayFeed(admin: string | undefined, key: AdminClientOption
   return { state, togglePause: () => dispatch({ type: 'pause' }), reset: () => void client?.reset() };
 }
 
-/** The terminal's height, kept current on resize (Ink redraws on resize, but does not re-run components). */
-function useTerminalHeight(): number {
+/**
+ * The terminal's size, kept current on resize (Ink redraws on resize, but does not re-run components). Both, not the
+ * height alone: a terminal made narrower at the same height kept a frame of the old width until some figure changed —
+ * never while paused — and the terminal wrapped each of its lines.
+ */
+function useTerminalSize(): { columns: number; rows: number } {
   const { stdout } = useStdout();
-  const [rows, setRows] = useState(stdout?.rows ?? DEFAULT_HEIGHT);
+  const [, redraw] = useReducer((n: number) => n + 1, 0);
   useEffect(() => {
     if (!stdout) return;
-    const onResize = () => setRows(stdout.rows ?? DEFAULT_HEIGHT);
-    stdout.on('resize', onResize);
+    stdout.on('resize', redraw);
     return () => {
-      stdout.off('resize', onResize);
+      stdout.off('resize', redraw);
     };
   }, [stdout]);
-  return rows;
+  return { columns: stdout?.columns ?? DEFAULT_WIDTH, rows: stdout?.rows ?? DEFAULT_HEIGHT };
 }
 
 const PANELS = ['routing', 'tenants', 'refusals', 'events'] as const;
@@ -92,13 +95,12 @@ export function App({
 }) {
   const { state, togglePause, reset } = useGatewayFeed(admin, adminKey, initial);
   const { exit } = useApp();
-  const { stdout } = useStdout();
+  const terminal = useTerminalSize();
   // The terminal's width, however narrow: a frame wider than the terminal is wrapped by it, each line taking two rows,
   // and Ink, erasing the frame by its own line count before the next, left every earlier frame in the scrollback (at
   // 40 columns, 679 lines of it in 7 s, the header pushed off the screen). Every line truncates to this width.
-  const width = fixedWidth ?? stdout?.columns ?? 100;
-  const terminalHeight = useTerminalHeight();
-  const rows = panelRows(fixedHeight ?? terminalHeight, state.stats);
+  const width = fixedWidth ?? terminal.columns;
+  const rows = panelRows(fixedHeight ?? terminal.rows, state.stats);
   const [focus, setFocus] = useState(0);
   const [scroll, setScroll] = useState(0);
   useInput((input, key) => {

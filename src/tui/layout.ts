@@ -13,6 +13,7 @@ const EVENT_ROWS = 8;
 export const REFUSAL_ROWS = 6;
 /** Used when the terminal does not say (a test's fake one). */
 export const DEFAULT_HEIGHT = 50;
+export const DEFAULT_WIDTH = 100;
 
 export interface PanelRows {
   routing: number;

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
+import { eventually } from '../../helpers/eventually.js';
 import { App } from '../../../src/tui/app.js';
 import { applyEvent, applyStats, asEvent, initialState, type StatsView, type TuiState } from '../../../src/tui/model.js';
 
@@ -46,4 +47,20 @@ describe('the TUI in a narrow terminal', () => {
         expect(lines[0]).toContain('aigw top');
       }
     });
+});
+
+describe('the TUI when the terminal is resized', () => {
+  it('draws the next frame at the new width even when nothing else changes (paused, or no feed)', async () => {
+    let columns = 120;
+    const r = render(<App initial={fixture('canary-split')} />);
+    Object.defineProperty(r.stdout, 'columns', { get: () => columns });
+    r.rerender(<App initial={fixture('canary-split')} />);
+    expect(Math.max(...(r.lastFrame() ?? '').split('\n').map((l) => [...l].length))).toBeGreaterThan(100);
+    // Narrower, same height: the height alone was watched, so the frame stayed 120 wide until some figure changed —
+    // never while paused — and the terminal wrapped every line of every redraw.
+    columns = 50;
+    r.stdout.emit('resize');
+    await eventually(() => (r.lastFrame() ?? '').split('\n').every((l) => [...l].length <= 50), 2000);
+    r.unmount();
+  });
 });
