@@ -17,10 +17,8 @@ type Action =
   | { type: 'events'; error: string | undefined }
   | { type: 'pause' };
 
-function reduce(s: TuiState, a: Action): TuiState {
+function reduceLive(s: TuiState, a: Exclude<Action, { type: 'pause' }>): TuiState {
   switch (a.type) {
-    case 'pause':
-      return { ...s, paused: !s.paused };
     case 'status':
       return { ...s, connected: a.connected, error: a.error };
     case 'skipped':
@@ -28,14 +26,42 @@ function reduce(s: TuiState, a: Action): TuiState {
     case 'events':
       return s.eventsError === a.error ? s : { ...s, eventsError: a.error };
     default:
-      if (s.paused) return s;
       return a.type === 'stats' ? applyStats(s, a.stats) : applyEvent(s, a.id, a.event);
   }
 }
 
+/** What `p` holds still: the figures and the log as drawn when it was pressed. */
+type Frozen = Pick<TuiState, 'stats' | 'log' | 'rps' | 'tps' | 'refusedRate'>;
+
+/**
+ * The feed as read, and what a pause holds still. A pause freezes what is drawn, not what is read: it dropped the
+ * events and snapshots that came meanwhile, and a truncation or a refusal during a pause was never shown, nor counted
+ * in its line's ×N, once the view went on.
+ */
+export interface FeedState {
+  live: TuiState;
+  frozen: Frozen | undefined;
+}
+
+export function reduceFeed(s: FeedState, a: Action): FeedState {
+  if (a.type === 'pause') {
+    if (s.frozen) return { ...s, frozen: undefined };
+    const { stats, log, rps, tps, refusedRate } = s.live;
+    return { ...s, frozen: { stats, log, rps, tps, refusedRate } };
+  }
+  const live = reduceLive(s.live, a);
+  return live === s.live ? s : { ...s, live };
+}
+
+/** What is drawn: the live state, its figures and log as they were while paused (the status stays live). */
+export function shownState(s: FeedState): TuiState {
+  return s.frozen ? { ...s.live, ...s.frozen, paused: true } : s.live;
+}
+
 /** Connects to an admin listener and keeps the state current; `initial` lets tests and fixtures render offline. */
 export function useGatewayFeed(admin: string | undefined, key: AdminClientOptions['key'], initial?: TuiState) {
-  const [state, dispatch] = useReducer(reduce, initial ?? initialState());
+  const [feed, dispatch] = useReducer(reduceFeed, { live: initial ?? initialState(), frozen: undefined });
+  const state = shownState(feed);
   const client = useMemo(
     () =>
       admin
