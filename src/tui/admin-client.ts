@@ -134,8 +134,10 @@ export class AdminClient {
           await unread(r);
           this.on.status(false, this.keyProblem() ?? 'the admin listener wants a key (--key or AIGW_ADMIN_KEY)');
         } else if (!r.ok) {
-          await unread(r);
-          this.on.status(false, `admin answered HTTP ${r.status}`);
+          // The listener's reason, when it gives one in its shape: a bare 403 left the operator guessing, where the gateway
+          // says what to do (a Host that is a name on loopback: use an address or localhost, or set admin.key).
+          const why = await refusalMessage(r);
+          this.on.status(false, shownMessage(`admin answered HTTP ${r.status}${why ? `: ${why}` : ''}`, this.key()));
         } else {
           const began = performance.now();
           this.snapshot(await boundedText(r.body, MAX_STATS_BYTES));
@@ -233,6 +235,39 @@ export class AdminClient {
   private resumeAfter(id: string | undefined): void {
     const n = eventId(id);
     if (n !== undefined) this.lastEventId = n;
+  }
+}
+
+/** The most of a refusal's body read for its message (the gateway's are a few hundred bytes). */
+const MAX_REFUSAL_BYTES = 4096;
+
+/**
+ * The `error.message` of a JSON refusal (the gateway's error shape), from at most MAX_REFUSAL_BYTES of its body, read
+ * within the request's own deadline; the rest is let go. Another body is not read (a proxy's page says nothing of ours).
+ */
+async function refusalMessage(r: Response): Promise<string | undefined> {
+  if (!r.body || !/^application\/json\b/i.test(r.headers.get('content-type') ?? '')) return void (await unread(r));
+  const reader = r.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let bytes = 0;
+  try {
+    while (bytes <= MAX_REFUSAL_BYTES) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      bytes += value.length;
+    }
+  } catch {
+    return undefined;
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  if (bytes > MAX_REFUSAL_BYTES) return undefined;
+  try {
+    const message = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { error?: { message?: unknown } } | null)?.error?.message;
+    return typeof message === 'string' ? message : undefined;
+  } catch {
+    return undefined;
   }
 }
 
