@@ -160,7 +160,7 @@ export function App({
       <Rates rps={state.rps} tps={state.tps} refused={state.refusedRate} inflight={state.stats?.inflight ?? 0} width={width} />
       <RoutingPanel stats={state.stats} focused={PANELS[focus] === 'routing'} width={width} rows={rows.routing} />
       <TenantsPanel stats={state.stats} focused={PANELS[focus] === 'tenants'} width={width} rows={rows.tenants} />
-      <RefusalsPanel stats={state.stats} focused={PANELS[focus] === 'refusals'} width={width} />
+      <RefusalsPanel stats={state.stats} focused={PANELS[focus] === 'refusals'} width={width} rows={rows.refusals} />
       <EventLog log={state.log} focused={PANELS[focus] === 'events'} rows={rows.events} scroll={scroll} />
     </Box>
   );

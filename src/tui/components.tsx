@@ -125,7 +125,7 @@ export function TenantsPanel({ stats, focused, width, rows = Number.POSITIVE_INF
   const windowS = (stats?.windowMs ?? 60_000) / 1000;
   return (
     <Panel title={`Tenants — tokens and requests in the last ${windowS}s vs limits`} focused={focused}>
-      {tenants.length === 0 ? (
+      {all.length === 0 ? (
         <Text dimColor wrap="truncate-end">
           no tenants (the gateway is open)
         </Text>
@@ -150,9 +150,9 @@ export function TenantsPanel({ stats, focused, width, rows = Number.POSITIVE_INF
 }
 
 /** Requests answered with a status of 400 or more, per tenant and code: the gateway's refusals and failed answers. */
-export function RefusalsPanel({ stats, focused, width }: { stats: StatsView | undefined; focused: boolean; width: number }) {
+export function RefusalsPanel({ stats, focused, width, rows: most = REFUSAL_ROWS + 1 }: ListPanelProps) {
   const rows = refusalsByTenant(stats);
-  const shown = rows.slice(0, REFUSAL_ROWS);
+  const shown = rows.length <= Math.min(most, REFUSAL_ROWS) ? rows : rows.slice(0, Math.max(0, Math.min(most - 1, REFUSAL_ROWS)));
   const perRow = Math.max(1, Math.floor((width - 24) / 30));
   return (
     <Panel title={`Refused — ${num(refusedTotal(stats))} requests answered 4xx/5xx, per tenant and code`} focused={focused}>

@@ -18,6 +18,7 @@ export const DEFAULT_WIDTH = 100;
 export interface PanelRows {
   routing: number;
   tenants: number;
+  refusals: number;
   events: number;
 }
 
@@ -29,19 +30,46 @@ export function routingNeed(stats: StatsView | undefined): number {
   return Math.max(1, rows);
 }
 
+/** Rows the refusals panel would draw: a tenant a row, at most REFUSAL_ROWS of them and a line for the rest. */
+function refusalsNeed(stats: StatsView | undefined): number {
+  const refused = refusalsByTenant(stats).length;
+  return refused === 0 ? 1 : Math.min(refused, REFUSAL_ROWS) + (refused > REFUSAL_ROWS ? 1 : 0);
+}
+
 /**
  * Each list's share of `height`, one row kept free (a frame as tall as the terminal is redrawn whole). A list
- * never gets fewer than two rows (one of them for "…and N more"), so a tiny terminal still shows a little.
+ * gets two rows (one of them for "…and N more") where there is room, so a small terminal still shows a little.
  */
 export function panelRows(height: number, stats: StatsView | undefined): PanelRows {
-  const refused = refusalsByTenant(stats).length;
-  const refusalRows = refused === 0 ? 1 : Math.min(refused, REFUSAL_ROWS) + (refused > REFUSAL_ROWS ? 1 : 0);
   const events = Math.max(3, Math.min(EVENT_ROWS, height - 30));
-  const free = height - 1 - CHROME - refusalRows - events;
+  const refusals = refusalsNeed(stats);
+  const free = height - 1 - CHROME - refusals - events;
   const routingWants = routingNeed(stats);
   const tenantsWants = Math.max(1, Object.keys(stats?.tenants ?? {}).length);
-  if (routingWants + tenantsWants <= free) return { routing: routingWants, tenants: tenantsWants, events };
+  if (routingWants + tenantsWants <= free) return { routing: routingWants, tenants: tenantsWants, refusals, events };
   // Tenants keep a third when routing wants more than fits; what one list leaves, the other takes.
   const routing = Math.min(routingWants, Math.max(2, free - Math.min(tenantsWants, Math.max(2, Math.floor(free / 3)))));
-  return { routing, tenants: Math.min(tenantsWants, Math.max(2, free - routing)), events };
+  return fitted(height, { routing, tenants: Math.min(tenantsWants, Math.max(2, free - routing)), refusals, events });
+}
+
+/**
+ * Rows taken back, down to one a list ("…and N more" alone), until the frame is shorter than the terminal. Taller — an
+ * 80×24 terminal, its lists at two rows each, seven for the refusals and three for the log drew 24 to 28 — Ink
+ * cleared the whole screen and the terminal's scrollback on every redraw, four a second, and the header went off the
+ * top. The log and the refusals give up rows first, then the lists; under 20 rows the frame is what it is.
+ */
+function fitted(height: number, rows: PanelRows): PanelRows {
+  const r = { ...rows };
+  const budget = height - 1 - CHROME;
+  for (const [k, least] of [
+    ['refusals', 2],
+    ['events', 2],
+    ['tenants', 1],
+    ['routing', 1],
+    ['refusals', 1],
+    ['events', 1],
+  ] as const) {
+    while (r.routing + r.tenants + r.refusals + r.events > budget && r[k] > least) r[k]--;
+  }
+  return r;
 }
