@@ -89,6 +89,15 @@ export class AdminClient {
     return key ? keyProblem(key) : undefined;
   }
 
+  /**
+   * What a 401 is said as: `none` when no key was given. A key given and refused was said as none given ("wants a
+   * key"), and an operator with a mistyped or stale key went looking for why it was not passed.
+   */
+  private keyRefusal(none: string): string {
+    if (!this.key()) return none;
+    return this.keyProblem() ?? 'the admin listener refused the key given (--key or AIGW_ADMIN_KEY): it is not its admin.key';
+  }
+
   /** A key fetch cannot send is not sent: its TypeError would quote it into the status line. */
   private headers(): Record<string, string> {
     const key = this.key();
@@ -132,7 +141,7 @@ export class AdminClient {
         const r = await this.f(`${this.o.admin}/aigw/stats`, { headers: this.headers(), signal });
         if (r.status === 401) {
           await unread(r);
-          this.on.status(false, this.keyProblem() ?? 'the admin listener wants a key (--key or AIGW_ADMIN_KEY)');
+          this.on.status(false, this.keyRefusal('the admin listener wants a key (--key or AIGW_ADMIN_KEY)'));
         } else if (!r.ok) {
           // The listener's reason, when it gives one in its shape: a bare 403 left the operator guessing, where the gateway
           // says what to do (a Host that is a name on loopback: use an address or localhost, or set admin.key).
@@ -213,7 +222,7 @@ export class AdminClient {
 
   /** What a refusal of the event stream is said as (the gateway's 503: its MAX_SUBSCRIBERS readers are there already). */
   private streamRefusal(status: number): string {
-    if (status === 401) return this.keyProblem() ?? 'the admin listener wants a key for its events (--key or AIGW_ADMIN_KEY)';
+    if (status === 401) return this.keyRefusal('the admin listener wants a key for its events (--key or AIGW_ADMIN_KEY)');
     if (status === 503) return 'the admin listener has all the event readers it takes (HTTP 503); retrying';
     return `the admin listener answered HTTP ${status} for its events; retrying`;
   }

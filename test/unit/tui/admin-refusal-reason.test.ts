@@ -53,3 +53,14 @@ describe("the admin listener's reason for a refusal", () => {
     expect(await statusFor(403, 'application/json', long)).toBe('admin answered HTTP 403');
   });
 });
+
+describe('a 401', () => {
+  it('says the key given was refused, not that none was given', async () => {
+    const refusal = renderError(aigwError('invalid_api_key', 'admin key required'));
+    expect(refusal.status).toBe(401);
+    expect(await statusFor(401, 'application/json', refusal.body, 'sk-stale')).toBe(
+      'the admin listener refused the key given (--key or AIGW_ADMIN_KEY): it is not its admin.key',
+    );
+    expect(await statusFor(401, 'application/json', refusal.body)).toBe('the admin listener wants a key (--key or AIGW_ADMIN_KEY)');
+  });
+});
