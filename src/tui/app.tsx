@@ -100,7 +100,8 @@ function useTerminalSize(): { columns: number; rows: number } {
       stdout.off('resize', redraw);
     };
   }, [stdout]);
-  return { columns: stdout?.columns ?? DEFAULT_WIDTH, rows: stdout?.rows ?? DEFAULT_HEIGHT };
+  // 0 is no size: a terminal whose window size is not set yet (`docker run -t`, `script`) says 0 by 0.
+  return { columns: stdout?.columns || DEFAULT_WIDTH, rows: stdout?.rows || DEFAULT_HEIGHT };
 }
 
 const PANELS = ['routing', 'tenants', 'refusals', 'events'] as const;

@@ -64,3 +64,11 @@ describe('the TUI when the terminal is resized', () => {
     r.unmount();
   });
 });
+
+describe('the TUI in a terminal that says no size', () => {
+  it('draws at the default width when the terminal says 0 columns (its window size not set yet)', () => {
+    const lines = frameIn(0, 'canary-split');
+    expect(lines[0]).toContain('aigw top');
+    expect(lines.join('\n')).toMatch(/vllm-llama-v1\s+1900 /);
+  });
+});
