@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { AIGW } from '../helpers/cli.js';
 import { cleanupScope } from '../helpers/cleanup.js';
 import { eventually } from '../helpers/gateway.js';
+import { replaceWhole } from '../helpers/reload.js';
 import { hasTmux, paneAtRest } from '../helpers/tui.js';
 
 const PROFILE = `version: 1
@@ -46,9 +47,9 @@ describe.skipIf(!hasTmux)('serve --tui and what the gateway writes to stderr', (
     const screen = () => paneAtRest(session);
     await eventually(() => screen().includes('● connected') && /m 0 requests/.test(screen()), 20_000);
 
-    // A profile the reload refuses, with a key it names (the file's change reloads it).
-    writeFileSync(file, `${PROFILE}bogus: 1\n`);
-    await eventually(() => /reload REJECTED/.test(screen()), 20_000);
+    // A profile the reload refuses, with a key it names (the file's change reloads it; written whole, so one reload).
+    replaceWhole(file, `${PROFILE}bogus: 1\n`);
+    await eventually(() => /reload REJECTED/.test(screen()) && /unknown key "bogus"/.test(screen()), 20_000);
     const shown = screen();
     expect(shown).toMatch(/aigw: reload refused: .*bogus: unknown key "bogus"/);
     // One header: no part of an earlier frame left above the one drawn now.
