@@ -105,7 +105,11 @@ export function refusalsByTenant(s: StatsView | undefined): { tenant: string | n
     .sort((a, b) => b.total - a.total);
 }
 
-const push = (xs: number[], v: number) => [...xs, v].slice(-HISTORY);
+/**
+ * A rate's point, when it is a number: counts near Number.MAX_VALUE (each finite, as the schema checks) sum to Infinity
+ * and differ by NaN, and one NaN blanked the sparkline — its scale NaN — for as long as it stayed in the history.
+ */
+const push = (xs: number[], v: number) => (Number.isFinite(v) ? [...xs, v].slice(-HISTORY) : xs);
 
 /** Folds a new snapshot in; rates come from the difference with the previous one. */
 export function applyStats(state: TuiState, next: StatsView): TuiState {
