@@ -115,9 +115,15 @@ export class AdminClient {
   }
 
   async reset(): Promise<void> {
-    await this.f(`${this.o.admin}/aigw/reset`, { method: 'POST', headers: this.headers(), signal: this.abort.signal })
+    // Bounded as a poll is (and by a timer of ours, as there): against a listener that never answered, each press of
+    // `r` left its request and connection open until `top` quit.
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(), STATS_TIMEOUT_MS);
+    const signal = AbortSignal.any([this.abort.signal, timeout.signal]);
+    await this.f(`${this.o.admin}/aigw/reset`, { method: 'POST', headers: this.headers(), signal })
       .then(unread)
-      .catch(() => {});
+      .catch(() => {})
+      .finally(() => clearTimeout(timer));
   }
 
   /** Ends early on stop: a pending pause would keep a quitting process alive. */
