@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { aigwError, type Result } from '../core/errors.js';
 import { HeldBytes } from '../core/held-bytes.js';
 import { formatSize } from '../core/units.js';
+import { isRefusing } from './refused-connections.js';
 
 /** What a body read ends with: the client's bytes, a refusal, or undefined (the client left). */
 export type BodyRead = Result<Buffer> | undefined;
@@ -66,10 +67,11 @@ export function readRequestBody(req: IncomingMessage, limit: number, done: (r: B
     }
     held.push(c);
   };
-  // A body cut at the request deadline was answered 408 (server.ts: socket.end, then a linger for the client to read
-  // it), but node:http's parser reads on: the rest of it, arriving late, ended the read — and the request the client
-  // was told is refused went upstream. Once its connection is answered, a request is gone, however its body ends.
-  const onEnd = () => settle(req.socket.writableEnded ? undefined : { ok: true, value: held.take() });
+  // A body cut at the request deadline is answered 408 (server.ts: at once, or after the answers pipelined before it;
+  // then a linger for the client to read it), but node:http's parser reads on: the rest of it, arriving late, ended
+  // the read — and the request the client was told is refused went upstream. On a refused connection a request is
+  // gone, however its body ends.
+  const onEnd = () => settle(isRefusing(req.socket) || req.socket.writableEnded ? undefined : { ok: true, value: held.take() });
   const onAborted = () => settle(undefined);
   req.on('data', onData);
   req.on('end', onEnd);

@@ -14,6 +14,7 @@ import type { Profile } from '../profile/schema.js';
 import { TokenWorker } from '../tenants/token-worker.js';
 import { BackendRegistry } from '../upstream/backends.js';
 import { clientErrorResponse, connectRefusal } from './client-error.js';
+import { markRefusing } from './refused-connections.js';
 import { processConnectionCap } from './connection-cap.js';
 import { createHandler, cutAtDeadline, type GatewayState } from './handle.js';
 import { Runtime } from './runtime.js';
@@ -56,9 +57,6 @@ export function listen(server: Server, hostPort: string, scheme: 'http' | 'https
   const { host, port } = splitHostPort(hostPort);
   return listenOn(server, host, port, scheme, backlog);
 }
-
-/** Connections whose refusal (clientError) is written or waits for the answers before it. */
-const refusing = new WeakSet<object>();
 
 /**
  * The refusal of a request node:http gave up on, once the answer being written on the connection is over: written at
@@ -182,8 +180,12 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
   server.on('checkContinue', handler);
   // A CONNECT: nothing is tunnelled, it is refused in the error shape (node:http closed the connection unanswered).
   server.on('connect', (_req, socket: Socket) => {
-    if (refusing.has(socket)) return;
-    refusing.add(socket);
+    // node:http took its own listeners off the socket before handing it here, its 'error' one too: a client that reset
+    // the connection after the 405 threw ECONNRESET with no listener, and the process went down.
+    socket.on('error', () => socket.destroy());
+    if (!markRefusing(socket)) return;
+    // Nothing more of it is read: a request after the CONNECT is not served under the refusal.
+    socket.pause();
     refuseAfterAnswers(socket, connectRefusal());
   });
   applyTimeouts(server, profile);
@@ -194,8 +196,10 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
     // held the connection open for good.
     if (!socket.writable || !isHttpLevel(err.code)) return socket.destroy();
     // node:http goes on handing the rest of the connection's reads to its failed parser, each a clientError again.
-    if (refusing.has(socket)) return;
-    refusing.add(socket);
+    if (!markRefusing(socket)) return;
+    // Nothing more of it is read (request-body.ts also ends a body read on a refused connection: a request whose
+    // reads resume the socket would read on).
+    socket.pause();
     refuseAfterAnswers(socket as Socket, clientErrorResponse(err, socket as Socket));
   });
   const url = await listen(server, listenAt, tls ? 'https' : 'http', profile.limits.listenBacklog);
