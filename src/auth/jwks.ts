@@ -27,6 +27,9 @@ export interface JwksOptions {
 }
 
 const JwksDocument = z.object({ keys: z.array(z.looseObject({ kty: z.string() })).max(1000) });
+/** The algorithms a token may be signed with: asymmetric signatures only; a JWKS cannot make an HMAC or unsigned token acceptable. */
+export const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
+const SIGNATURE_ALGORITHMS: ReadonlySet<string> = new Set(JWT_ALGORITHMS);
 /** Asymmetric key types only: an `oct` (shared secret) key in a JWKS must never verify anything. */
 const KEY_TYPES = new Set(['RSA', 'EC', 'OKP']);
 
@@ -234,7 +237,8 @@ async function usableKeys(
     const k = listed.use === 'jwt-svid' ? { ...listed, use: 'sig' } : listed;
     if (!KEY_TYPES.has(k.kty) || !checksSignatures(k)) continue;
     const alg = typeof k.alg === 'string' ? k.alg : DEFAULT_ALG[k.kty === 'RSA' ? 'RSA' : String(k.crv)];
-    if (alg === undefined) continue;
+    // A key for another algorithm (`ECDH-ES`, `RSA-OAEP`) imports, but no token it could check is ever accepted.
+    if (alg === undefined || !SIGNATURE_ALGORITHMS.has(alg)) continue;
     try {
       await jose.importJWK(k as JWK, alg);
       usable.push(k);
@@ -247,7 +251,7 @@ async function usableKeys(
 
 /**
  * Whether jose's key set would ever pick the key for a signature (its isUsableJWK): `use` absent or `sig`, `key_ops`
- * absent or distinct strings with `verify`, `ext` absent or a boolean. Counted usable otherwise, an answer of only
+ * absent or distinct strings with `verify`, `ext` absent or a boolean (its `alg`, one of JWT_ALGORITHMS: usableKeys). Counted usable otherwise, an answer of only
  * encryption keys passed the check that keeps the last good keys, and refused every token until the next fetch.
  */
 function checksSignatures(k: { use?: unknown; key_ops?: unknown; ext?: unknown }): boolean {

@@ -8,13 +8,12 @@ import type { CryptoKey, JWTVerifyGetKey, JWTVerifyOptions } from 'jose';
 import { type AigwError, aigwError } from '../core/errors.js';
 import type { Profile } from '../profile/schema.js';
 import { loadJose } from './jose.js';
-import { type JwksOptions, JwksSource, type JwksStatus } from './jwks.js';
+import { type JwksOptions, JwksSource, type JwksStatus, JWT_ALGORITHMS } from './jwks.js';
 import { type ClaimFailure, identityFromClaims, type JwtIdentity } from './jwt-claims.js';
 
 export type JwtConfig = NonNullable<NonNullable<Profile['auth']>['jwt']>;
 
-/** Asymmetric signatures only; a JWKS cannot make an HMAC or unsigned token acceptable. */
-export const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
+export { JWT_ALGORITHMS };
 const ALGORITHMS: ReadonlySet<string> = new Set(JWT_ALGORITHMS);
 
 /** Node's own limit on all request headers together is 16 KiB: a token cannot usefully be longer. */

@@ -1,6 +1,6 @@
 /**
  * Keys a JWKS answer lists that no token can be checked with: `use` other than `sig` (an encryption key), `key_ops`
- * without `verify`. jose's key set never picks such a key, but the refresh counted them usable — so an answer of
+ * without `verify`, an `alg` no token may be signed with (`ECDH-ES`). jose's key set never picks such a key, but the refresh counted them usable — so an answer of
  * only such keys, which any unknown-kid token could make the gateway fetch from a hostile or broken key server,
  * replaced the good set (the guard that keeps the last good keys against `{"keys": []}` let it through) and every
  * token was refused until the next fetch. Such an answer is now a failed refresh. And a SPIFFE bundle (the SPIRE
@@ -44,6 +44,8 @@ describe('a JWKS answer whose keys no token can be checked with', () => {
     ['an encryption key', { keys: [{ ...k2.jwk, use: 'enc' }] }],
     ['key_ops without verify', { keys: [{ ...k2.jwk, use: undefined, key_ops: ['encrypt'] }] }],
     ['a SPIFFE x509-svid entry', { keys: [{ ...k2.jwk, use: 'x509-svid' }] }],
+    ['a key for an encryption algorithm', { keys: [{ ...k2.jwk, use: undefined, alg: 'ECDH-ES' }] }],
+    ['a key for an algorithm tokens may not use', { keys: [{ ...k2.jwk, use: undefined, alg: 'ES256K' }] }],
   ];
   for (const [name, doc] of unusable) {
     it(`keeps the last good keys: ${name}`, async () => {
