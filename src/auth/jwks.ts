@@ -240,7 +240,10 @@ async function usableKeys(
     // A key for another algorithm (`ECDH-ES`, `RSA-OAEP`) imports, but no token it could check is ever accepted.
     if (alg === undefined || !SIGNATURE_ALGORITHMS.has(alg)) continue;
     try {
-      await jose.importJWK(k as JWK, alg);
+      const key = await jose.importJWK(k as JWK, alg);
+      // jose checks no signature with an RSA key under 2,048 bits (a legacy 1,024-bit one): no token could pass with it.
+      const bits = key instanceof Uint8Array ? undefined : (key.algorithm as { modulusLength?: unknown }).modulusLength;
+      if (k.kty === 'RSA' && !(typeof bits === 'number' && bits >= 2048)) continue;
       usable.push(k);
     } catch {
       // Not a key this set can use: left out, as an `oct` key is.

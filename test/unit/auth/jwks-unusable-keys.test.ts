@@ -1,12 +1,13 @@
 /**
  * Keys a JWKS answer lists that no token can be checked with: `use` other than `sig` (an encryption key), `key_ops`
- * without `verify`, an `alg` no token may be signed with (`ECDH-ES`). jose's key set never picks such a key, but the refresh counted them usable — so an answer of
+ * without `verify`, an `alg` no token may be signed with (`ECDH-ES`), an RSA modulus under 2,048 bits. jose's key set never picks such a key, but the refresh counted them usable — so an answer of
  * only such keys, which any unknown-kid token could make the gateway fetch from a hostile or broken key server,
  * replaced the good set (the guard that keeps the last good keys against `{"keys": []}` let it through) and every
  * token was refused until the next fetch. Such an answer is now a failed refresh. And a SPIFFE bundle (the SPIRE
  * bundle endpoint's JWKS) marks its JWT signing keys `use: jwt-svid`, which jose refused as well: every JWT-SVID was
  * unknown_kid; those keys verify now, its `x509-svid` entries never do.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
 import { JwksSource } from '../../../src/auth/jwks.js';
@@ -46,6 +47,10 @@ describe('a JWKS answer whose keys no token can be checked with', () => {
     ['a SPIFFE x509-svid entry', { keys: [{ ...k2.jwk, use: 'x509-svid' }] }],
     ['a key for an encryption algorithm', { keys: [{ ...k2.jwk, use: undefined, alg: 'ECDH-ES' }] }],
     ['a key for an algorithm tokens may not use', { keys: [{ ...k2.jwk, use: undefined, alg: 'ES256K' }] }],
+    [
+      'an RSA key under 2,048 bits (jose checks no signature with it)',
+      { keys: [{ ...generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ format: 'jwk' }), kid: 'k1', alg: 'RS256' }] },
+    ],
   ];
   for (const [name, doc] of unusable) {
     it(`keeps the last good keys: ${name}`, async () => {
