@@ -48,13 +48,23 @@ function modelsOf(v: unknown): readonly string[] | undefined {
   return list;
 }
 
+/**
+ * A claim as text: a string, or a safe integer as its decimal digits (past 2^53, or a fraction, JSON's reading is not
+ * the issuer's number); anything else as it is, for the caller to refuse.
+ */
+function textOf(v: unknown): unknown {
+  return typeof v === 'number' && Number.isSafeInteger(v) ? String(v) : v;
+}
+
 export function identityFromClaims(
   payload: Readonly<Record<string, unknown>>,
   names: ClaimNames,
   tenants: ReadonlySet<string>,
 ): ClaimResult {
-  const tenant = claimAt(payload, names.tenantClaim);
-  if (tenant === undefined || tenant === null) return { ok: false, reason: 'missing_claim', claim: names.tenantClaim };
+  const rawTenant = claimAt(payload, names.tenantClaim);
+  if (rawTenant === undefined || rawTenant === null) return { ok: false, reason: 'missing_claim', claim: names.tenantClaim };
+  // An id an identity provider writes as a JSON number (`"org_id": 4217`) names the tenant of its decimal text.
+  const tenant = textOf(rawTenant);
   if (typeof tenant !== 'string') return { ok: false, reason: 'invalid_claim', claim: names.tenantClaim };
   if (!tenants.has(tenant)) return { ok: false, reason: 'unknown_tenant', claim: names.tenantClaim };
   const identity: JwtIdentity = { tenant };
@@ -71,7 +81,7 @@ export function identityFromClaims(
   if (names.userClaim !== undefined) {
     const raw = claimAt(payload, names.userClaim);
     if (raw !== undefined) {
-      const user = typeof raw === 'number' && Number.isSafeInteger(raw) ? String(raw) : raw;
+      const user = textOf(raw);
       if (typeof user !== 'string' || user.length > MAX_NAME || !HEADER_SAFE.test(user))
         return { ok: false, reason: 'invalid_claim', claim: names.userClaim };
       identity.user = user;
