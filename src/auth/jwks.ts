@@ -158,7 +158,8 @@ export class JwksSource {
     this.fetches++;
     try {
       const text = await this.read();
-      const parsed = JwksDocument.safeParse(JSON.parse(text));
+      // A leading byte-order mark is skipped, as WHATWG's json() (jose's own remote set, browsers) skips it.
+      const parsed = JwksDocument.safeParse(JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text));
       if (!parsed.success) throw new Error('not a JWKS document ({"keys": [...]})');
       const jose = await loadJose();
       const doc = { keys: await usableKeys(jose, parsed.data.keys) } as JSONWebKeySet;
