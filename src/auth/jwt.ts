@@ -54,9 +54,18 @@ const DESCRIPTION: Readonly<Record<JwtFailure, string>> = {
   unknown_tenant: 'the token names no configured tenant',
 };
 
-/** Whether a bearer credential has a JWT's shape (cheap): the request path tries API keys first, then this. */
+/**
+ * Whether a bearer credential has a JWT's shape (cheap): the request path tries API keys first, then this. The
+ * base64url of a JSON object begins with `e` (`{`) whatever follows it: `eyJ` is `{"` alone, and a header written
+ * with whitespace (`{ "alg"`: `eyA`, `{\n`: `ewo`), which RFC 7515 allows and jose reads, was taken for an API key.
+ */
 export function looksLikeJwt(token: string): boolean {
-  return token.length <= MAX_TOKEN_BYTES && token.startsWith('eyJ') && SHAPE.test(token);
+  return token.length <= MAX_TOKEN_BYTES && mayBeJwt(token);
+}
+
+/** looksLikeJwt without the size cap: what the auth stage sends the verifier, which refuses an oversized token by size. */
+export function mayBeJwt(token: string): boolean {
+  return token.charCodeAt(0) === 0x65 && (token.length > MAX_TOKEN_BYTES || SHAPE.test(token));
 }
 
 function failureOf(e: unknown): JwtFailure {

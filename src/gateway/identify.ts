@@ -8,7 +8,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { forwardableUser } from '../auth/forward-identity.js';
-import { type JwtAuth, jwtError } from '../auth/jwt.js';
+import { type JwtAuth, jwtError, mayBeJwt } from '../auth/jwt.js';
 import { allowedModels } from '../auth/jwt-claims.js';
 import { certificateExpiry, type MtlsResult, type MtlsRules, tenantOfPeer } from '../auth/mtls.js';
 import { type AigwError, aigwError } from '../core/errors.js';
@@ -33,8 +33,8 @@ export function identifyOtherwise(
 ): Identified | Promise<Identified> {
   const found = keyOf(req.rawHeaders);
   if (typeof found === 'string') {
-    // Every JWT starts with the encoding of `{"`; an oversized one still goes to the verifier, which refuses it by size.
-    return services.jwt && found.startsWith('eyJ') ? verifyJwt(services.jwt, found, tenants) : keyFailure;
+    // Shaped as a JWT (auth/jwt.ts mayBeJwt); an oversized one still goes to the verifier, which refuses it by size.
+    return services.jwt && mayBeJwt(found) ? verifyJwt(services.jwt, found, tenants) : keyFailure;
   }
   if (found !== undefined || !services.mtls) return keyFailure;
   return fromCertificate(req.socket, services.mtls, tenants);
