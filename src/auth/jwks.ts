@@ -163,7 +163,7 @@ export class JwksSource {
       if (!parsed.success) throw new Error('not a JWKS document ({"keys": [...]})');
       const jose = await loadJose();
       const doc = { keys: await usableKeys(jose, parsed.data.keys) } as JSONWebKeySet;
-      // An answer with nothing usable in it (`{"keys": []}`, only `oct` keys) is a failed refresh: installed, it
+      // An answer with nothing usable in it (`{"keys": []}`, only `oct` or encryption keys) is a failed refresh: installed, it
       // would refuse every token until the next fetch — one unknown-kid token from anyone could cause it.
       if (doc.keys.length === 0) throw new Error('the JWKS document has no usable RSA, EC or OKP key');
       const kidless = doc.keys.filter((k) => k.kid === undefined);
@@ -255,8 +255,9 @@ async function usableKeys(
 
 /**
  * Whether jose's key set would ever pick the key for a signature (its isUsableJWK): `use` absent or `sig`, `key_ops`
- * absent or distinct strings with `verify`, `ext` absent or a boolean (its `alg`, one of JWT_ALGORITHMS: usableKeys). Counted usable otherwise, an answer of only
- * encryption keys passed the check that keeps the last good keys, and refused every token until the next fetch.
+ * absent or distinct strings with `verify`, `ext` absent or a boolean (its `alg` is usableKeys' to check). Counted
+ * usable otherwise, an answer of only encryption keys passed the check that keeps the last good keys, and refused
+ * every token until the next fetch.
  */
 function checksSignatures(k: { use?: unknown; key_ops?: unknown; ext?: unknown }): boolean {
   if (k.use !== undefined && k.use !== 'sig') return false;
