@@ -13,6 +13,7 @@ import type { Downstream } from './downstream.js';
 import { downstreamHeaders } from './headers.js';
 import { TailWindow } from './usage-tap.js';
 import { framedByClose, JsonEnd } from './json-end.js';
+import { encodedBeyondIdentity } from './encoded-peek.js';
 
 export interface BufferPolicy {
   mode: 'passthrough' | 'buffered';
@@ -59,8 +60,9 @@ export class BodyRelay {
   ) {
     const cl = headers['content-length'];
     this.expected = cl !== undefined && /^\d+$/.test(cl) ? Number(cl) : undefined;
-    // A compressed one is not read here (its coding's own end is not checked).
-    if (headers['content-encoding'] === undefined && framedByClose(headers)) this.closeEnd = new JsonEnd();
+    // A compressed one is not read here (its coding's own end is not checked). One labelled identity (or an empty
+    // label) is as plain as one with none: skipped for any label, its cut reached the client as a whole 200.
+    if (!encodedBeyondIdentity(headers['content-encoding']) && framedByClose(headers)) this.closeEnd = new JsonEnd();
   }
 
   /** Framed by the close, it stopped inside its JSON: cut, however cleanly its connection closed. */

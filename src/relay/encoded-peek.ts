@@ -24,6 +24,17 @@ export const MAX_HEAD = 4096;
 /** The most decoded bytes looked at: an error object names itself in its first few hundred. */
 export const PEEK_OUT = 64 * 1024;
 
+/** Whether a content-encoding (case-insensitive, a list, or repeated) names any coding but identity. */
+export function encodedBeyondIdentity(value: string | string[] | undefined): boolean {
+  if (value === undefined) return false;
+  for (const v of typeof value === 'string' ? [value] : value)
+    for (const coding of v.split(',')) {
+      const c = coding.trim().toLowerCase();
+      if (c !== '' && c !== 'identity') return true;
+    }
+  return false;
+}
+
 /** The one coding a content-encoding names, when it is one of DECODERS (a list of several is not read back). */
 export function readableCoding(value: string | string[] | undefined): string | undefined {
   if (typeof value !== 'string') return undefined;

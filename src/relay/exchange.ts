@@ -18,7 +18,7 @@ import { BodyRelay, type BufferPolicy } from './body-relay.js';
 import { makeScrubber, type Scrub } from '../core/scrub.js';
 import type { RelayDialect } from './dialect.js';
 import type { Downstream } from './downstream.js';
-import { decodedHead, decodedStart, MAX_HEAD, PEEK_OUT, readableCoding } from './encoded-peek.js';
+import { decodedHead, decodedStart, encodedBeyondIdentity, MAX_HEAD, PEEK_OUT, readableCoding } from './encoded-peek.js';
 import { downstreamHeaders } from './headers.js';
 import { ErrorHead, isJsonBlank, Verdict } from './error-head.js';
 import { FirstEventEnd, leadingEvent, PREAMBLE } from './first-event.js';
@@ -131,17 +131,6 @@ type Mode = 'pending' | 'error-body' | 'sse' | 'body' | 'translated' | 'done';
  * stage); an answer that truly generated nothing counts 0 there too.
  */
 const noOutputCount = (u: Usage): boolean => u.completion === 0 && !u.completionUnread;
-
-/** Whether a content-encoding (case-insensitive, a list, or repeated) names any coding but identity. */
-function encodedBeyondIdentity(value: string | string[] | undefined): boolean {
-  if (value === undefined) return false;
-  for (const v of typeof value === 'string' ? [value] : value)
-    for (const coding of v.split(',')) {
-      const c = coding.trim().toLowerCase();
-      if (c !== '' && c !== 'identity') return true;
-    }
-  return false;
-}
 
 /**
  * Whether a transfer-encoding names a coding llhttp does not undo: it takes chunks apart and nothing else, so a body in

@@ -14,11 +14,15 @@ import { OK_CHAT_ANSWER, useRawUpstream } from '../helpers/upstream.js';
 const HEADS: Record<string, string> = {
   close: 'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n',
   'http/1.0': 'HTTP/1.0 200 OK\r\ncontent-type: application/json\r\n\r\n',
+  // Labelled with the coding that is none (some servers write it; empty too): the body is as plain as unlabelled — the
+  // check was skipped for any content-encoding, and such a cut reached the client as a whole 200 (attacker review).
+  identity: 'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-encoding: Identity\r\nconnection: close\r\n\r\n',
+  'empty-coding': 'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-encoding: \r\nconnection: close\r\n\r\n',
 };
 const CUT = OK_CHAT_ANSWER.slice(0, Math.floor(OK_CHAT_ANSWER.length / 2));
 
 const up = await useRawUpstream((socket, request) => {
-  const [, head, how] = /"content":"([a-z/.0-9]+) (cut|whole)"/.exec(request) ?? [];
+  const [, head, how] = /"content":"([a-z/.0-9-]+) (cut|whole)"/.exec(request) ?? [];
   socket.write(HEADS[head!]!);
   // The body in two writes, then the close: the first half alone when cut.
   socket.write(CUT);
