@@ -195,6 +195,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private coding: string | undefined;
   /** How long the held start of a compressed body was when it was last read back (tellCoded). */
   private triedHead = 0;
+  /** The body's first bytes are not in the coding its label names: read as plain, but no answer a client decodes. */
+  private mislabelled = false;
   /** Where a stream's first event ends, read as its first bytes come (held until it ends, within MAX_HEAD). */
   private firstEnd: FirstEventEnd | undefined;
   private errorBytes = 0;
@@ -394,6 +396,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.coding !== undefined) return this.tellCoded(chunk);
     // The usual answer, `{"id"…`, told from its first read with nothing made.
     if (!this.scan && chunk[0] === 0x7b && chunk[1] === 0x22 && chunk.length > 2 && !mayNameError(chunk[2])) {
+      if (this.mislabelled) return this.failMislabelled();
       this.told = true;
       return chunk;
     }
@@ -410,6 +413,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.readErrorAnswer(rest.length === 0 ? scan.compact() : Buffer.concat([scan.compact(), rest]));
       return undefined;
     }
+    if (this.mislabelled) return this.failMislabelled();
     this.told = true;
     const early = scan.giveBack((piece) => this.body!.push(piece));
     if (early) {
@@ -426,6 +430,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const scan = new ErrorHead();
     scan.feed(typeof plain === 'string' ? head : plain);
     if (plain !== 'too-large' && scan.end() === Verdict.Answer) {
+      if (plain === 'undecodable') return this.failMislabelled();
       this.told = true;
       return head;
     }
@@ -451,6 +456,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const { plain, cut } = decodedHead(head, this.coding!);
     if (plain === 'undecodable') {
       this.coding = undefined;
+      this.mislabelled = true;
       return this.tell(head);
     }
     let verdict = Verdict.Error;
@@ -823,6 +829,16 @@ export class Exchange implements Dispatcher.DispatchHandler {
    */
   private codingShown(headers: IncomingHttpHeaders): string {
     return this.relay.scrub(String(headers['content-encoding'])).slice(0, 40);
+  }
+
+  /**
+   * A 2xx answer whose bytes are not in the coding its label names (a plain body labelled gzip, though aigw asked for
+   * identity): read as plain to tell an error, but passed on with its label no client decodes it — refused as a coding
+   * the gateway cannot read back is, before anything reached the client, and another target may answer.
+   */
+  private failMislabelled(): undefined {
+    this.failUnreadable(`an answer labelled ${this.codingShown(this.headers)} is not in that coding`);
+    return undefined;
   }
 
   /** A translated answer that cannot be read: nothing reached the client, so another backend may answer. */
