@@ -58,44 +58,60 @@ export function promptParts(body: unknown): { media: number; other: number } {
   return { media: parts, other };
 }
 
-/** Nodes of a body the walk for inline media reads before it gives up (and the reservation stays its bytes / 3). */
-const MEDIA_WALK_NODES = 4096;
+/** Content parts the walk for inline media reads; past them, what it found is discounted and the rest keeps its bytes. */
+const MEDIA_WALK_PARTS = 16_384;
 
 /**
  * How many of a body's estimated prompt tokens (its bytes / 3, estimate.ts) its inline image and audio parts hold past
  * what one can cost (PART_TOKENS each): a part's base64 is bytes, not tokens — a 600 KB picture was reserved ~200,000
- * tokens, and a tenant of 100,000 tpm was refused it for good, for an answer its backend counted 1,200. Parts of kinds
- * not known here (a document, a video: no bound) keep their bytes. Read only when the body is large enough for a part
- * to pass the bound, and over at most MEDIA_WALK_NODES nodes (0 past them): admission runs on the event loop.
+ * tokens, and a tenant of 100,000 tpm was refused it for good, for an answer its backend counted 1,200. Only where the
+ * APIs put such a part — a message's content (and an Anthropic tool_result's), typed as one — and only its payload:
+ * an OpenAI `image_url` that is a `data:` URL, an `input_audio`'s data, an Anthropic `base64` source's data. Any
+ * object typed `image` was discounted whole, wherever it stood: a message of 600 KB of text typed `image` was
+ * reserved a sixth of its bytes. Parts of kinds not known here (a document, a video: no bound) keep their bytes. Read
+ * only when the body is large enough for a part to pass the bound; admission runs on the event loop.
  */
 export function inlineMediaExcess(body: unknown, bytes: number): number {
   if (bytes <= 3 * PART_TOKENS) return 0;
-  const media = new Set(['image_url', 'image', 'input_image', 'input_audio', 'audio']);
+  const messages = (body as { messages?: unknown } | null)?.messages;
+  if (!Array.isArray(messages)) return 0;
   let excess = 0;
-  let nodes = 0;
-  const stack: unknown[] = [body];
-  while (stack.length) {
-    if (++nodes > MEDIA_WALK_NODES) return 0;
-    const v = stack.pop();
-    if (Array.isArray(v)) for (const x of v) stack.push(x);
-    else if (v !== null && typeof v === 'object') {
-      const type = (v as { type?: unknown }).type;
-      if (typeof type === 'string' && media.has(type)) {
-        // The part's strings (its data URL, its base64 data), at the bound once together.
-        let chars = 0;
-        const part: unknown[] = [v];
-        while (part.length) {
-          if (++nodes > MEDIA_WALK_NODES) return 0;
-          const w = part.pop();
-          if (typeof w === 'string') chars += w.length;
-          else if (Array.isArray(w)) for (const x of w) part.push(x);
-          else if (w !== null && typeof w === 'object') for (const x of Object.values(w)) part.push(x);
+  let budget = MEDIA_WALK_PARTS;
+  for (const m of messages) {
+    const content = (m as { content?: unknown } | null)?.content;
+    if (!Array.isArray(content)) continue;
+    for (const part of content) {
+      if (--budget < 0) return excess;
+      excess += partExcess(part);
+      // An Anthropic tool_result's content holds parts of its own (images among them), one level down.
+      const inner =
+        (part as { type?: unknown; content?: unknown } | null)?.type === 'tool_result'
+          ? (part as { content?: unknown }).content
+          : undefined;
+      if (Array.isArray(inner))
+        for (const q of inner) {
+          if (--budget < 0) return excess;
+          excess += partExcess(q);
         }
-        excess += Math.max(0, Math.ceil(chars / 3) - PART_TOKENS);
-      } else for (const x of Object.values(v)) stack.push(x);
     }
   }
   return excess;
+}
+
+/** An inline image or audio part's payload tokens (its characters / 3) past PART_TOKENS; 0 for anything else. */
+function partExcess(part: unknown): number {
+  if (part === null || typeof part !== 'object') return 0;
+  const p = part as { type?: unknown; image_url?: unknown; input_audio?: unknown; source?: unknown };
+  let payload: unknown;
+  if (p.type === 'image_url') {
+    const url = typeof p.image_url === 'string' ? p.image_url : (p.image_url as { url?: unknown } | null)?.url;
+    payload = typeof url === 'string' && url.startsWith('data:') ? url : undefined;
+  } else if (p.type === 'input_audio') payload = (p.input_audio as { data?: unknown } | null)?.data;
+  else if (p.type === 'image') {
+    const source = p.source as { type?: unknown; data?: unknown } | null;
+    payload = source?.type === 'base64' ? source.data : undefined;
+  }
+  return typeof payload === 'string' ? Math.max(0, Math.ceil(payload.length / 3) - PART_TOKENS) : 0;
 }
 
 /**

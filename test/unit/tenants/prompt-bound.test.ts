@@ -130,13 +130,48 @@ describe('inlineMediaExcess', () => {
     expect(excess).toBeLessThan(2 * perPart + 20);
   });
 
-  it('is 0 for a body too small for a part to pass the bound, and past the nodes it reads (the estimate stands)', () => {
+  it('reads an Anthropic base64 source, one inside a tool_result too; a URL source or an image by URL costs its bytes', () => {
+    const image = (data: string) => ({ type: 'image', source: { type: 'base64', media_type: 'image/png', data } });
+    const body = user([
+      image(picture),
+      { type: 'tool_result', tool_use_id: 't', content: [image(picture)] },
+      { type: 'image', source: { type: 'url', url: `https://x/${picture}` } },
+      { type: 'image_url', image_url: { url: `https://x/${picture}` } },
+    ]);
+    const perPart = Math.ceil(600_000 / 3) - PART_TOKENS;
+    expect(inlineMediaExcess(body, bytes(body))).toBe(2 * perPart);
+  });
+
+  it('is 0 for a body too small for a part to pass the bound', () => {
     const small = user([{ type: 'image_url', image_url: { url: `data:image/png;base64,${'A'.repeat(90_000)}` } }]);
     expect(inlineMediaExcess(small, bytes(small))).toBe(0);
-    const crowded = user([
-      ...Array.from({ length: 5000 }, () => ({ type: 'text', text: 'x' })),
-      { type: 'image_url', image_url: { url: `data:image/png;base64,${picture}` } },
-    ]);
-    expect(inlineMediaExcess(crowded, bytes(crowded))).toBe(0);
+  });
+
+  it('discounts a picture at the end of a long conversation (800 turns of content arrays)', () => {
+    const turn = (i: number) => ({ role: i % 2 ? 'assistant' : 'user', content: [{ type: 'text', text: `turn ${i}` }] });
+    const body = {
+      model: 'm',
+      messages: [
+        ...Array.from({ length: 800 }, (_, i) => turn(i)),
+        { role: 'user', content: [{ type: 'image_url', image_url: { url: `data:,${picture}` } }] },
+      ],
+    };
+    expect(inlineMediaExcess(body, bytes(body))).toBe(Math.ceil((600_000 + 6) / 3) - PART_TOKENS);
+  });
+
+  it('takes nothing off text typed as an image where no content part stands (a message, a tool schema)', () => {
+    const message = { model: 'm', messages: [{ role: 'user', type: 'image', content: picture }] };
+    expect(inlineMediaExcess(message, bytes(message))).toBe(0);
+    const tool = { ...user('hi'), tools: [{ type: 'image', image_url: { url: `data:,${picture}` } }] };
+    expect(inlineMediaExcess(tool, bytes(tool))).toBe(0);
+  });
+
+  it('past the parts it reads, discounts what it found and leaves the rest its bytes', () => {
+    const texts = Array.from({ length: 20_000 }, () => ({ type: 'text', text: 'x' }));
+    const part = { type: 'image_url', image_url: { url: `data:,${picture}` } };
+    const first = user([part, ...texts]);
+    expect(inlineMediaExcess(first, bytes(first))).toBe(Math.ceil((600_000 + 6) / 3) - PART_TOKENS);
+    const last = user([...texts, part]);
+    expect(inlineMediaExcess(last, bytes(last))).toBe(0);
   });
 });
