@@ -61,7 +61,9 @@ function httpBase(raw: string, from: string): { ok: true; url: string } | { ok: 
     };
   }
   if (u && (u.protocol === 'http:' || u.protocol === 'https:') && u.host) return { ok: true, url };
-  return { ok: false, message: `${from} takes an http or https base URL such as http://127.0.0.1:8080, got "${raw.slice(0, 200)}"` };
+  // Quoted without what stands before an `@`: a URL that did not parse (a bad port, no scheme) may still hold a password.
+  const shown = raw.slice(0, 200).replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/@\s]*@/i, '$1…@');
+  return { ok: false, message: `${from} takes an http or https base URL such as http://127.0.0.1:8080, got "${shown}"` };
 }
 
 /**

@@ -78,8 +78,10 @@ export class Downstream {
 
   /** Sends the written head now, if no body has carried it yet (node:http holds a head until the first write). */
   flushHead(): void {
-    const res = this.res;
-    if (res.headersSent && !res.destroyed) res.flushHeaders();
+    const res = this.res as ServerResponse & { _headerSent?: boolean };
+    // Only a head still held (node:http's _headerSent: on the wire): once a body write carried it, flushHeaders wrote
+    // an empty chunk for nothing, on every translated stream.
+    if (res.headersSent && res._headerSent === false && !res.destroyed) res.flushHeaders();
   }
 
   write(chunk: Buffer | string): void {

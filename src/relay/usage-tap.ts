@@ -68,7 +68,15 @@ const ESCAPED_KEY_LETTER = /\\u00(?:[67][0-9a-fA-F]|5[fF])/;
 /** The usage-only chunk's empty choices, however spaced (Python's json.dumps writes `"choices": []`). */
 const EMPTY_CHOICES = /"choices"\s*:\s*\[\s*\]/;
 /** A count written with a fraction or an exponent, which the search does not read (json-text.ts countAfter). */
-const NOT_PLAIN_COUNT = /"(?:prompt|completion|cached)_tokens"\s*:\s*-?\d+[.eE]/;
+const NOT_PLAIN_COUNT = /"(?:prompt|completion|cached)_tokens"\s*:\s*-?\d+[.eE]/g;
+
+/** Whether the text's last usage holds a count NOT_PLAIN_COUNT matches: looked for from that usage on, not in all. */
+function notPlainCount(text: string): boolean {
+  const at = text.lastIndexOf('"usage"');
+  if (at < 0) return false;
+  NOT_PLAIN_COUNT.lastIndex = at;
+  return NOT_PLAIN_COUNT.test(text);
+}
 /** The largest count read (15 digits, as MAX_DIGITS). */
 const MAX_COUNT = 999_999_999_999_999;
 
@@ -143,8 +151,9 @@ export function usageIn(text: string): Usage | undefined {
   }
   const searched = searchedUsage(text);
   // A count the search does not read as plain digits (`2E3`, `1000.0`): JSON.parse reads what JSON says, when the
-  // text is whole. Rare: the usual answer (an embedding's, without a completion count, too) pays for the search alone.
-  if ((searched === undefined || searched.promptUnread || searched.completionUnread) && NOT_PLAIN_COUNT.test(text)) {
+  // text is whole. Rare: the usual answer pays for the search alone; one without a count of its own (an embedding's
+  // has no completion count) for a look at the usage object too.
+  if ((searched === undefined || searched.promptUnread || searched.completionUnread) && notPlainCount(text)) {
     const parsed = parsedReading(text);
     if (parsed !== NOT_JSON) return parsed?.usage;
   }

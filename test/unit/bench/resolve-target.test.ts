@@ -116,6 +116,19 @@ describe('resolveTarget', () => {
     ['$AIGW_TARGET with a user', o, { AIGW_TARGET: 'https://s3cret-pw@gw.example/' }, /^\$AIGW_TARGET holds a user name or password/],
     ['$OPENAI_BASE_URL with a password', o, { OPENAI_BASE_URL: 'http://:s3cret-pw@b:2/v1' }, /^\$OPENAI_BASE_URL holds a user name/],
     ['$AIGW_DEMO_URL with a user', o, { AIGW_DEMO_URL: 'http://s3cret-pw:@127.0.0.1:8080' }, /^\$AIGW_DEMO_URL holds a user name/],
+    // Not URLs at all, yet holding a password: quoted without it.
+    [
+      '--target with a password and a bad port',
+      { ...o, target: 'http://alice:s3cret-pw@gw:99999' },
+      {},
+      /^--target takes an http or https base URL .*, got "http:\/\/…@gw:99999"$/,
+    ],
+    [
+      '$AIGW_TARGET with a password and no scheme',
+      o,
+      { AIGW_TARGET: 'alice:s3cret-pw@gw:8080' },
+      /^\$AIGW_TARGET takes an http .*, got "…@gw:8080"$/,
+    ],
   ])('refuses %s as a usage error, before any request', async (_name, opts, env, message) => {
     const d = deps({ answering: [DEMO_URL] });
     const r = await resolveTarget(opts, env, d);
