@@ -26,7 +26,15 @@ import { clientUserProblem, type Identified, identifyOtherwise } from './identif
 import { RequestContext } from './request-context.js';
 import { traceParsed, traceRequest } from './request-trace.js';
 import { type BodyRead, discardUpload, readRequestBody } from './request-body.js';
-import { answerInternalError, closesAfterAnswer, failedRequest, modelNotFound, sendError, sendJsonText } from './respond.js';
+import {
+  answerInternalError,
+  closesAfterAnswer,
+  closingAfterAnswer,
+  failedRequest,
+  modelNotFound,
+  sendError,
+  sendJsonText,
+} from './respond.js';
 import type { Runtime } from './runtime.js';
 
 /** What outlives a reload: the current runtime (swapped whole), the bus, counters, the tokenizer thread. */
@@ -211,6 +219,42 @@ function refuse(ctx: RequestContext, err: AigwError): void {
   discardUpload(ctx.req, REFUSED_UPLOAD_BYTES);
 }
 
+/** An error answer that closes the connection. */
+function closingError(ctx: RequestContext, err: AigwError): void {
+  sendError(ctx, err, true);
+}
+
+/**
+ * An answer refused to an authenticated tenant before admission (its concurrency 429, a 400, 403 or 404), with OpenAI's
+ * x-ratelimit-* headers of its limits, as every answer to a tenant with limits carries them (contract §3): without them
+ * a client pacing itself by those headers lost its count on every such refusal. Read from the store counting nothing,
+ * and only here, never on the way of an admission (Limiter.rateHeadersOf: a shared store is waited for a bounded
+ * time, then the refusal goes without them). `model`: the request's, once its body is read; `send` writes the answer.
+ */
+function refuseTenant(
+  ctx: RequestContext,
+  runtime: Runtime,
+  tenant: Tenant | undefined,
+  model: string | undefined,
+  err: AigwError,
+  send: (ctx: RequestContext, err: AigwError) => void,
+  closeConnection = false,
+): Promise<void> | void {
+  const headers = tenant && runtime.limiter.rateHeadersOf(tenant, model);
+  if (!(headers instanceof Promise)) {
+    if (headers) ctx.extraHeaders = headers;
+    return send(ctx, err);
+  }
+  // Said closing now, not once the headers are read: what the client pipelines meanwhile is never handled.
+  if (closeConnection) closingAfterAnswer(ctx);
+  return headers
+    .then((h) => {
+      if (h) ctx.extraHeaders = h;
+      send(ctx, err);
+    })
+    .catch((e: unknown) => failedRequest(ctx, e));
+}
+
 /**
  * The auth stage: the caller's tenant (undefined when no tenants are configured); null after answering 401, or
  * 403 for a web page at an open gateway. An API key is looked up synchronously; only a JWT (gateway/identify.ts)
@@ -330,7 +374,7 @@ function readThenAdmit(ctx: RequestContext, state: GatewayState, runtime: Runtim
   const place = takePlace(tenant, state.places);
   if (place !== undefined && typeof place !== 'function') {
     if (state.bus.active) state.bus.publish(placeRefusal(tenant!, ctx.requestId, ctx.record.model));
-    return refuse(ctx, place);
+    return void refuseTenant(ctx, runtime, tenant, undefined, place, refuse, true);
   }
   ctx.tenantPlace = place;
   // In flight from here: authenticated, reading its body, then admitted and relayed. A health check or a
@@ -344,7 +388,7 @@ function readThenAdmit(ctx: RequestContext, state: GatewayState, runtime: Runtim
       // Answered by the drain's deadline while its body arrived: nothing is admitted or sent.
       if (ctx.res.headersSent) return;
       try {
-        const p = parsed(ctx, runtime, endpoint, body);
+        const p = parsed(ctx, runtime, endpoint, body, tenant);
         if (p && state.runtime !== runtime) return readmit(ctx, state, p);
         const admitted = p && admitAndRoute(ctx, state, runtime, tenant, p);
         if (admitted instanceof Promise) admitted.catch((e: unknown) => failedRequest(ctx, e));
@@ -379,7 +423,7 @@ function readmit(ctx: RequestContext, state: GatewayState, p: ProxyRequest): Pro
     const place = takePlace(tenant, state.places);
     if (place !== undefined && typeof place !== 'function') {
       if (state.bus.active) state.bus.publish(placeRefusal(tenant!, ctx.requestId, ctx.record.model));
-      return sendError(ctx, place);
+      return refuseTenant(ctx, fresh, tenant, p.model, place, sendError);
     }
     ctx.tenantPlace = place;
     return admitAndRoute(ctx, state, fresh, tenant, p);
@@ -398,15 +442,15 @@ function admitAndRoute(
 ): Promise<void> | void {
   traceParsed(ctx, p);
   const badVersion = p.api === 'anthropic' ? anthropicVersionProblem(ctx.req.headers['anthropic-version']) : undefined;
-  if (badVersion) return sendError(ctx, badVersion);
+  if (badVersion) return refuseTenant(ctx, runtime, tenant, p.model, badVersion, sendError);
   const route = runtime.routes.get(p.model);
   const refused = (tenant && modelNotAllowed(tenant, p.model)) || (route ? undefined : modelNotFound(p.model));
-  if (refused || !route) return sendError(ctx, refused!);
+  if (refused || !route) return refuseTenant(ctx, runtime, tenant, p.model, refused!, sendError);
   ctx.allowedModels = tenant?.allowed;
   const userHeaders = runtime.services.userHeaders;
   if (userHeaders.length && tenant && ctx.user === undefined && !ctx.userByToken) {
     const bad = clientUserProblem(ctx.req.headers, userHeaders);
-    if (bad) return sendError(ctx, bad);
+    if (bad) return refuseTenant(ctx, runtime, tenant, p.model, bad, sendError);
   }
   const admitted = tenant
     ? admit(
@@ -459,18 +503,24 @@ function relayAdmitted(
 }
 
 /** The body's end, then the parse stage: a validated ProxyRequest, or undefined once the client is answered. */
-function parsed(ctx: RequestContext, runtime: Runtime, endpoint: Endpoint, body: BodyRead): ProxyRequest | undefined {
+function parsed(
+  ctx: RequestContext,
+  runtime: Runtime,
+  endpoint: Endpoint,
+  body: BodyRead,
+  tenant: Tenant | undefined,
+): ProxyRequest | undefined {
   if (!body) return undefined;
   if (!body.ok) {
     if (body.error.code === 'request_too_large') {
       discardUpload(ctx.req, 4 * runtime.profile.limits.maxRequestBytes);
-      sendError(ctx, body.error);
-    } else sendError(ctx, body.error, true);
+      void refuseTenant(ctx, runtime, tenant, undefined, body.error, sendError);
+    } else void refuseTenant(ctx, runtime, tenant, undefined, body.error, closingError, true);
     return undefined;
   }
   const result = parseProxyRequest(endpoint, body.value, contentTypeOf(ctx.req.rawHeaders));
   if (!result.ok) {
-    sendError(ctx, result.error);
+    void refuseTenant(ctx, runtime, tenant, undefined, result.error, sendError);
     return undefined;
   }
   const p = result.value;

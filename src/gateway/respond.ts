@@ -22,6 +22,14 @@ export function closesAfterAnswer(socket: object): boolean {
   return closing.has(socket);
 }
 
+/**
+ * The connection of `ctx` closes after its answer, said before the answer is written (one that waits for its
+ * x-ratelimit-* headers, handle.ts): a request pipelined behind it meanwhile is never handled, as behind any other.
+ */
+export function closingAfterAnswer(ctx: RequestContext): void {
+  closing.add(ctx.req.socket);
+}
+
 export function sendError(ctx: RequestContext, err: AigwError, closeConnection = false): void {
   const { res, record } = ctx;
   if (res.headersSent || res.destroyed) return;

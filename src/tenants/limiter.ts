@@ -111,13 +111,14 @@ function keyName(key: string): string {
   return key.replaceAll('%2F', '/');
 }
 
-/** The limits that apply to a tenant and model, tenant-wide first. */
-function limitSpecs(tenant: Tenant, model: string): LimitSpec[] {
+/** The limits that apply to a tenant and model (undefined: tenant-wide alone), tenant-wide first. */
+function limitSpecs(tenant: Tenant, model: string | undefined): LimitSpec[] {
   const out: LimitSpec[] = [];
   const l = tenant.config.limits;
   const key = tenantKey(tenant.name);
   if (l && (l.tpm !== undefined || l.rpm !== undefined || l.concurrency !== undefined || l.budget))
     out.push({ key, tpm: l.tpm, rpm: l.rpm, concurrency: l.concurrency, budget: budgetSpec(l.budget) });
+  if (model === undefined) return out;
   const m = tenant.config.modelLimits?.[model];
   if (m) out.push({ key: `${key}/${model}`, tpm: m.tpm, rpm: m.rpm, concurrency: m.concurrency, budget: budgetSpec(m.budget) });
   return out;
@@ -147,6 +148,12 @@ function shown(message: string): string {
 
 /** How soon a request refused only for the shared store's absence may try again (as the 503 of onError: closed says). */
 const STORE_RETRY_MS = 1000;
+
+/**
+ * How long an answer refused before admission waits for a shared store's read of its tenant's limits (rateHeadersOf):
+ * a Redis on the same network answers in about a millisecond; one slower than this sends the refusal without them.
+ */
+const PEEK_WAIT_MS = 100;
 
 /** Whether the limit `key` of `kind` itself (not a replica's share of it) can never admit this request. */
 function neverAdmitted(input: AdmitInput, kind: LimitKind, key: string): boolean {
@@ -240,6 +247,45 @@ export class Limiter {
       if (byModel.size < MAX_CACHED_MODELS) byModel.set(model, specs);
     }
     return specs;
+  }
+
+  /**
+   * OpenAI's x-ratelimit-* headers for an answer to `tenant` refused before admission — its concurrency 429 from
+   * gateway/tenant-places.ts, a 400, 403 or 404 once its key is known — as every answer to a tenant with limits
+   * carries them (contract §3): read from the store, counting nothing. `model`: the request's once its body is read (a
+   * per-model limit may bind, as rateHeaders chooses). Undefined when no rpm or tpm applies. Not on the way of an
+   * admission: only such refusals pay for this read. A shared store is waited for PEEK_WAIT_MS at most; one said down,
+   * failing, or slower than that gives nothing, and the refusal goes without the headers rather than late or not at all.
+   */
+  rateHeadersOf(tenant: Tenant, model: string | undefined): MaybePromise<Record<string, string> | undefined> {
+    // Only a model with limits of its own is read for: a refused request's model may be any string (its 404).
+    const own = model !== undefined && tenant.config.modelLimits !== undefined && Object.hasOwn(tenant.config.modelLimits, model);
+    const specs = limitSpecs(tenant, own ? model : undefined)
+      .filter((s) => s.rpm !== undefined || s.tpm !== undefined)
+      // The windows the headers show, and nothing else: a budget's meter is not made or replaced by a read.
+      .map((s) => ({ key: s.key, tpm: s.tpm, rpm: s.rpm }));
+    if (specs.length === 0 || this.storeDown) return undefined;
+    let states: MaybePromise<LimitState[]>;
+    try {
+      states = this.shared.stateOf({ specs, tokens: 0, lease: '' });
+    } catch {
+      return undefined;
+    }
+    if (!(states instanceof Promise)) return rateHeaders(states);
+    const read = states;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(undefined), PEEK_WAIT_MS);
+      read.then(
+        (st) => {
+          clearTimeout(timer);
+          resolve(rateHeaders(st));
+        },
+        () => {
+          clearTimeout(timer);
+          resolve(undefined);
+        },
+      );
+    });
   }
 
   /**

@@ -468,6 +468,40 @@ for (const { name, make, pass, justBefore } of stores) {
       });
     });
 
+    it('reads the token and request windows as an admission does, counting nothing (stateOf)', async () => {
+      const s = await make(60_000);
+      const specs: LimitSpec[] = [
+        { key: 'p', rpm: 5, tpm: 100 },
+        { key: 'p/m', rpm: 3 },
+      ];
+      for (let i = 0; i < 2; i++) expect((await s.admit({ specs, tokens: 10, lease: lease() })).ok).toBe(true);
+      const read = async () =>
+        (await s.stateOf({ specs, tokens: 0, lease: '' })).map((st) => [st.requests?.remaining, st.tokens?.remaining]);
+      expect(await read()).toEqual([
+        [3, 80],
+        [1, undefined],
+      ]);
+      expect(await read()).toEqual([
+        [3, 80],
+        [1, undefined],
+      ]);
+      // Read twice, counted never: the next admission is the third.
+      const third = await s.admit({ specs, tokens: 10, lease: lease() });
+      if (!third.ok) throw new Error('not admitted');
+      expect(third.states.map((st) => st.requests?.remaining)).toEqual([2, 0]);
+      // A debt the window cannot hold: read as a refused admission reads it (which counts nothing either).
+      await s.settle(third.reservation, 500);
+      const refused = await s.admit({ specs: [specs[0]!], tokens: 1, lease: lease() });
+      expect(refused).toMatchObject({ ok: false, kind: 'tokens' });
+      const [st] = await s.stateOf({ specs: [specs[0]!], tokens: 0, lease: '' });
+      expect(st!.tokens!.remaining).toBe(0);
+      expect(st!.tokens!.resetMs).toBeGreaterThan(200_000);
+      expect(Math.abs(st!.tokens!.resetMs - refused.states[0]!.tokens!.resetMs)).toBeLessThan(1000);
+      expect(st!.requests!.remaining).toBe(refused.states[0]!.requests!.remaining);
+      expect(Math.abs(st!.requests!.resetMs - refused.states[0]!.requests!.resetMs)).toBeLessThan(1000);
+      await s.close();
+    });
+
     it('has no 2× burst across a window boundary (case 38)', async () => {
       // A window of 1.5 s, and a second batch 600 ms after the first: the first is still in the window unless the
       // second comes 900 ms late (in a 600 ms window, 300 ms late let it through). The first comes 300 ms before a
@@ -511,6 +545,25 @@ describe.skipIf(!redis)('redis store only', () => {
     await sleep(1050);
     expect((await s.admit({ specs: spec, tokens: 1, lease: 'y' })).ok).toBe(true);
     await s.close();
+  });
+
+  it('writes nothing when it reads the windows (stateOf): an old bucket and one ahead of its clock stay as they were', async () => {
+    const s = new RedisLimitStore({ url: redis!.url, windowMs: 60_000, timeoutMs: REDIS_TIMEOUT, leaseTtlMs: 5000, prefix: 'peek' });
+    await s.ready();
+    const admin = new Redis(redis!.url);
+    try {
+      const key = 'peek:{q}:q:w60000:rpm';
+      const cur = Math.floor(Date.now() / 1000);
+      await admin.hset(key, String(cur - 1000), '7', String(cur), '2', String(cur + 1000), '1');
+      const before = await admin.hgetall(key);
+      const [st] = await s.stateOf({ specs: [{ key: 'q', rpm: 10 }], tokens: 0, lease: '' });
+      // The old bucket has left the window; the one ahead is counted as now's (as ADMIT moves it).
+      expect(st!.requests!.remaining).toBe(7);
+      expect(await admin.hgetall(key)).toEqual(before);
+    } finally {
+      admin.disconnect();
+      await s.close();
+    }
   });
 
   it('counts a live lease again after Redis lost it (a restart, a flush), once it is renewed (case 37)', async () => {

@@ -48,6 +48,18 @@ local function load(key, w)
 end
 `;
 
+/** ms until a window holds none of its usage, nor any of the debt it carries (which drains at the limit's rate). */
+const RESET = `
+local function reset(items, w, carry, limit)
+  local drain = 0
+  if carry > 0 then drain = math.ceil(carry * w.W / math.max(limit, 1)) end
+  local newest = nil
+  for _, it in ipairs(items) do if it[2] > 0 then newest = it[1] end end
+  if newest == nil then return drain end
+  return math.max(drain, math.floor((newest + S) * w.bms - now))
+end
+`;
+
 const ADMIT_ARGS =
   'local cost = tonumber(ARGV[3]); local lease = ARGV[4]; local ttl = tonumber(ARGV[5]); local n = tonumber(ARGV[6]); ' +
   'local usd = tonumber(ARGV[7])';
@@ -70,16 +82,7 @@ local function retry(used, items, c, limit, w)
   end
   return math.floor(w.bms)
 end
--- ms until the window holds none of its usage, nor any of the debt it carries (which drains at the limit's rate).
-local function reset(items, w, carry, limit)
-  local drain = 0
-  if carry > 0 then drain = math.ceil(carry * w.W / math.max(limit, 1)) end
-  local newest = nil
-  for _, it in ipairs(items) do if it[2] > 0 then newest = it[1] end end
-  if newest == nil then return drain end
-  return math.max(drain, math.floor((newest + S) * w.bms - now))
-end
--- ms until c fits under limit beside the carried debt, as the memory store's Meter.wait computes it: the first moment
+${RESET}-- ms until c fits under limit beside the carried debt, as the memory store's Meter.wait computes it: the first moment
 -- the buckets that have left the window and the debt drained meanwhile (at the limit's rate, as carryLeft drains it)
 -- leave it room. Usage is constant between two buckets' departures: each such span is tried in turn, oldest first.
 local function wait(used, carry, items, c, limit, w)
@@ -188,6 +191,44 @@ for i = 0, n - 1 do
   -- memory store floors what remains), or the remaining tokens said one more than a request could then take.
   out[#out + 1] = math.ceil(l[1]); out[#out + 1] = reset(l[2], TW, l[9], l[10]); out[#out + 1] = l[3]; out[#out + 1] = reset(l[4], TW, 0, 0)
   out[#out + 1] = l[5]; out[#out + 1] = tostring(l[6]); out[#out + 1] = reset(l[7], l[8], l[11], l[12])
+end
+return out
+`;
+
+/**
+ * The token and request windows of each limit as ADMIT reads them, writing nothing and counting nothing: the
+ * x-ratelimit-* headers of a refusal before admission (limiter.ts, rateHeadersOf). Its own read of a window — load()
+ * tidies the hash it reads (drops old buckets, moves one ahead of now), and a read-only answer must not write.
+ * KEYS: per spec [tokens hash, requests hash, token debt hash]. ARGV: windowMs, buckets, n, then per spec tpm and rpm
+ * (-1 = none). Returns per spec: tokens used, tokens reset, requests used, requests reset.
+ */
+export const PEEK = `${CLOCK}${RESET}
+local n = tonumber(ARGV[3])
+local function peek(key)
+  local h = redis.call('HGETALL', key)
+  local used = 0; local items = {}
+  for i = 1, #h, 2 do
+    local idx = tonumber(h[i]); local c = tonumber(h[i + 1])
+    if idx ~= nil then
+      if idx > cur then idx = cur end
+      if idx > cur - S then used = used + c; items[#items + 1] = { idx, c } end
+    end
+  end
+  table.sort(items, function(a, b) return a[1] < b[1] end)
+  return used, items
+end
+local out = {}
+for i = 0, n - 1 do
+  local tl = tonumber(ARGV[4 + i * 2]); local rl = tonumber(ARGV[5 + i * 2])
+  local k = i * 3
+  local tu, ti, tc, ru, ri = 0, {}, 0, 0, {}
+  if tl >= 0 then
+    tu, ti = peek(KEYS[k + 1])
+    tc = owed(KEYS[k + 1], KEYS[k + 3], tl, TW)
+  end
+  if rl >= 0 then ru, ri = peek(KEYS[k + 2]) end
+  out[#out + 1] = math.ceil(tu + tc); out[#out + 1] = reset(ti, TW, tc, tl)
+  out[#out + 1] = ru; out[#out + 1] = reset(ri, TW, 0, 0)
 end
 return out
 `;

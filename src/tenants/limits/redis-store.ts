@@ -5,7 +5,7 @@
  */
 import { Redis } from 'ioredis';
 import { type Linked, LiveList } from '../../core/live-list.js';
-import { ADMIT, CANCEL, RELEASE, RENEW, SETTLE } from './redis-scripts.js';
+import { ADMIT, CANCEL, PEEK, RELEASE, RENEW, SETTLE } from './redis-scripts.js';
 import { timerDelay } from '../../core/timer-delay.js';
 import {
   BUCKETS,
@@ -33,6 +33,7 @@ type Scripted = Redis & {
   aigwRenew(numKeys: number, ...args: (string | number)[]): Promise<number>;
   aigwRelease(numKeys: number, ...args: (string | number)[]): Promise<number>;
   aigwCancel(numKeys: number, ...args: (string | number)[]): Promise<number>;
+  aigwPeek(numKeys: number, ...args: (string | number)[]): Promise<unknown>;
 };
 
 /** Redis answered with an error: the command ran (or was refused), nothing of it is still to come. */
@@ -129,6 +130,7 @@ export class RedisLimitStore implements LimitStore {
     this.redis.defineCommand('aigwRenew', { lua: RENEW });
     this.redis.defineCommand('aigwRelease', { lua: RELEASE });
     this.redis.defineCommand('aigwCancel', { lua: CANCEL });
+    this.redis.defineCommand('aigwPeek', { lua: PEEK });
   }
 
   /** Resolves once connected (or rejects after the connect timeout). */
@@ -230,6 +232,30 @@ export class RedisLimitStore implements LimitStore {
       permanent: retry < 0,
       states,
     };
+  }
+
+  /**
+   * The token and request windows as `input`'s specs read them now, counting nothing and writing nothing (PEEK): only
+   * what the x-ratelimit-* headers say. An answer that is not four finite figures per limit is an error.
+   */
+  async stateOf(input: AdmitInput): Promise<LimitState[]> {
+    const keys: string[] = [];
+    const limits: number[] = [];
+    for (const s of input.specs) {
+      const [tpm, rpm, , , debt] = this.keys(s);
+      keys.push(tpm, rpm, debt);
+      limits.push(s.tpm ?? -1, s.rpm ?? -1);
+    }
+    const r = await this.redis.aigwPeek(keys.length, ...keys, this.o.windowMs, BUCKETS, input.specs.length, ...limits);
+    if (!Array.isArray(r) || r.length !== 4 * input.specs.length || !r.every((v) => Number.isFinite(Number(v))))
+      throw new Error('Redis answered a read of the limits with what the script never sends');
+    return input.specs.map((spec, i) => {
+      const [tu, tr, ru, rr] = (r as unknown[]).slice(i * 4, i * 4 + 4).map(Number) as [number, number, number, number];
+      const st: LimitState = { key: spec.key };
+      if (spec.tpm !== undefined) st.tokens = { limit: spec.tpm, remaining: Math.max(0, spec.tpm - tu), resetMs: tr };
+      if (spec.rpm !== undefined) st.requests = { limit: spec.rpm, remaining: Math.max(0, spec.rpm - ru), resetMs: rr };
+      return st;
+    });
   }
 
   async settle(res: Reservation, actualTokens: number, actualMicroUsd = res.microUsd): Promise<void> {

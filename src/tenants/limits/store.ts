@@ -104,6 +104,11 @@ export class LimitKeyError extends Error {
 export interface LimitStore {
   admit(input: AdmitInput): MaybePromise<AdmitOutcome>;
   /**
+   * The limits' token and request windows as `input`'s specs read them now, counting nothing: the x-ratelimit-*
+   * headers of an answer refused before admission. (Concurrency and budgets may be left out.)
+   */
+  stateOf(input: AdmitInput): MaybePromise<LimitState[]>;
+  /**
    * Charges the real token usage and, when given, the real cost in micro-dollars (refunding or adding to
    * the reservation), and frees the lease.
    */
