@@ -156,7 +156,7 @@ function handle(state: GatewayState, req: IncomingMessage, res: ServerResponse):
     if (tenant instanceof Promise)
       return whileAuthenticating(state, ctx, tenant).then((t) => {
         // Not when the drain's deadline answered it while its token was checked.
-        if (t && !ctx.res.headersSent) listModels(ctx, runtime, path, t);
+        if (t && !ctx.res.headersSent) return listModels(ctx, runtime, path, t);
       });
     if (tenant === null) return;
     return listModels(ctx, runtime, path, tenant);
@@ -312,7 +312,7 @@ function decodedPathPart(s: string): string | undefined {
   }
 }
 
-function listModels(ctx: RequestContext, runtime: Runtime, path: string, tenant: Tenant | undefined): void {
+function listModels(ctx: RequestContext, runtime: Runtime, path: string, tenant: Tenant | undefined): Promise<void> | void {
   if (path === '/v1/models')
     return sendJsonText(
       ctx,
@@ -320,11 +320,14 @@ function listModels(ctx: RequestContext, runtime: Runtime, path: string, tenant:
       runtime.modelList((m) => !tenant?.allowed || tenant.allowed.has(m)),
     );
   const id = decodedPathPart(path.slice('/v1/models/'.length));
-  if (id === undefined) return sendError(ctx, aigwError('invalid_request', 'the model id in the path is not a valid percent-encoding'));
+  if (id === undefined) {
+    const bad = aigwError('invalid_request', 'the model id in the path is not a valid percent-encoding');
+    return refuseTenant(ctx, runtime, tenant, undefined, bad, sendError);
+  }
   const entry = runtime.modelEntry(id);
-  if (!entry) return sendError(ctx, modelNotFound(id));
+  if (!entry) return refuseTenant(ctx, runtime, tenant, id, modelNotFound(id), sendError);
   const refused = tenant && modelNotAllowed(tenant, id);
-  if (refused) return sendError(ctx, refused);
+  if (refused) return refuseTenant(ctx, runtime, tenant, id, refused, sendError);
   sendJsonText(ctx, 200, entry);
 }
 

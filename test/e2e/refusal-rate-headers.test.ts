@@ -14,7 +14,7 @@ const redis = redisAvailable ? await useRedis() : undefined;
 
 const profile = (store: string) => `
 version: 1
-${store}
+limits: { maxRequestBytes: 4096${store} }
 backends:
   v: { url: http://127.0.0.1:0, mock: { kind: vllm } }
 models:
@@ -34,6 +34,15 @@ const chat = (base: string, body: object, headers: Record<string, string> = {}) 
   rawPost(`${base}/v1/chat/completions`, body, { headers: { authorization: 'Bearer k', ...headers } });
 const messages = (base: string, body: object, headers: Record<string, string> = {}) =>
   rawPost(`${base}/v1/messages`, body, { headers: { 'x-api-key': 'k', 'anthropic-version': '2023-06-01', ...headers } });
+const getModel = (base: string, id: string) =>
+  new Promise<{ status: number; headers: Record<string, string | string[] | undefined> }>((resolve, reject) => {
+    const req = request(`${base}/v1/models/${id}`, { headers: { authorization: 'Bearer k' } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
 const ok = { model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 10 };
 
 /** A request of tenant t whose body never ends: it holds the tenant's one place until destroyed. */
@@ -47,10 +56,11 @@ function holdPlace(base: string): { gone: () => void } {
   return { gone: () => req.destroy() };
 }
 
+/** The store's part of `limits`: none (memory), or Redis under a prefix of its own. */
 const stores: [string, () => string][] = [['memory', () => '']];
 if (redis) {
   let n = 0;
-  stores.push(['redis', () => `limits: { store: { redis: "${redis.url}", timeout: 2s, prefix: rh${n++} } }`]);
+  stores.push(['redis', () => `, store: { redis: "${redis.url}", timeout: 2s, prefix: rh${n++} }`]);
 }
 
 describe.each(stores)('x-ratelimit-* on refusals before admission (%s store)', (_name, store) => {
@@ -68,6 +78,8 @@ describe.each(stores)('x-ratelimit-* on refusals before admission (%s store)', (
       ['400 invalid_request', await chat(gw.url, { ...ok, messages: 5 }), 400],
       ['400 anthropic-version', await messages(gw.url, { ...ok, model: 'm' }, { 'anthropic-version': 'x' }), 400],
       ['404 on /v1/messages', await messages(gw.url, { ...ok, model: 'nope' }), 404],
+      ['413 request_too_large', await chat(gw.url, { ...ok, user: 'x'.repeat(5000) }), 413],
+      ['404 on /v1/models/{id}', await getModel(gw.url, 'nope'), 404],
     ] as const;
     for (const [what, r, status] of refusals) {
       expect(r.status, what).toBe(status);
@@ -140,7 +152,7 @@ describe.each(stores)('x-ratelimit-* on refusals before admission (%s store)', (
 
 describe.skipIf(!redis)('a stalled store does not hold a refusal', () => {
   it('answers the 404 within the bounded wait, without the headers, while Redis is stopped', async () => {
-    const gw = await gatewayFor(profile(`limits: { store: { redis: "${redis!.url}", timeout: 5s, prefix: stall } }`));
+    const gw = await gatewayFor(profile(`, store: { redis: "${redis!.url}", timeout: 5s, prefix: stall }`));
     try {
       expect((await chat(gw.url, ok)).status).toBe(200);
       const pid = redis!.child.pid!;
