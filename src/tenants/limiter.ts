@@ -254,8 +254,8 @@ export class Limiter {
    * gateway/tenant-places.ts, a 400, 403 or 404 once its key is known — as every answer to a tenant with limits
    * carries them (contract §3): read from the store, counting nothing. `model`: the request's once its body is read (a
    * per-model limit may bind, as rateHeaders chooses). Undefined when no rpm or tpm applies. Not on the way of an
-   * admission: only such refusals pay for this read. A shared store is waited for PEEK_WAIT_MS at most; one said down,
-   * failing, or slower than that gives nothing, and the refusal goes without the headers rather than late or not at all.
+   * admission: only such refusals pay for this read. A shared store is waited for PEEK_WAIT_MS at most; one failing or
+   * slower than that gives nothing, and the refusal goes without the headers rather than late or not at all.
    */
   rateHeadersOf(tenant: Tenant, model: string | undefined): MaybePromise<Record<string, string> | undefined> {
     // Only a model with limits of its own is read for: a refused request's model may be any string (its 404).
@@ -264,7 +264,13 @@ export class Limiter {
       .filter((s) => s.rpm !== undefined || s.tpm !== undefined)
       // The windows the headers show, and nothing else: a budget's meter is not made or replaced by a read.
       .map((s) => ({ key: s.key, tpm: s.tpm, rpm: s.rpm }));
-    if (specs.length === 0 || this.storeDown) return undefined;
+    if (specs.length === 0) return undefined;
+    if (this.storeDown) {
+      // Down: this replica's admissions are decided by its share of each limit, in memory, and say so in their
+      // headers; a refusal says the same (read at once, not after a wait for a store known to be away). Closed: none.
+      if (this.profile.limits.store?.onError === 'closed') return undefined;
+      return rateHeaders(this.degraded!.stateOf({ specs: this.shares(specs), tokens: 0, lease: '' }));
+    }
     let states: MaybePromise<LimitState[]>;
     try {
       states = this.shared.stateOf({ specs, tokens: 0, lease: '' });
@@ -331,15 +337,7 @@ export class Limiter {
       });
     }
     // Degraded: this replica enforces its share of each limit on its own, never the whole limit.
-    const share = this.profile.limits.store?.replicas ?? 1;
-    const local = input.specs.map((s) => ({
-      key: s.key,
-      tpm: s.tpm === undefined ? undefined : Math.floor(s.tpm / share),
-      rpm: s.rpm === undefined ? undefined : Math.floor(s.rpm / share),
-      // At least a slot a replica, except under a concurrency of 0, which admits nothing anywhere (a model shut off).
-      concurrency: s.concurrency === undefined || s.concurrency === 0 ? s.concurrency : Math.max(1, Math.floor(s.concurrency / share)),
-      budget: s.budget && { microUsd: s.budget.microUsd / share, windowMs: s.budget.windowMs },
-    }));
+    const local = this.shares(input.specs);
     const store = this.degraded!;
     const localInput = { ...input, specs: local };
     const over = overShare(input, local);
@@ -361,6 +359,19 @@ export class Limiter {
     if (!outcome.ok && outcome.permanent && !neverAdmitted(input, outcome.kind, outcome.key))
       outcome = { ...outcome, permanent: false, retryAfterMs: STORE_RETRY_MS };
     return this.decided(outcome, store, input, tenant, model, requestId);
+  }
+
+  /** This replica's share of each limit, enforced in memory while the shared store is down (open). */
+  private shares(specs: readonly LimitSpec[]): LimitSpec[] {
+    const share = this.profile.limits.store?.replicas ?? 1;
+    return specs.map((s) => ({
+      key: s.key,
+      tpm: s.tpm === undefined ? undefined : Math.floor(s.tpm / share),
+      rpm: s.rpm === undefined ? undefined : Math.floor(s.rpm / share),
+      // At least a slot a replica, except under a concurrency of 0, which admits nothing anywhere (a model shut off).
+      concurrency: s.concurrency === undefined || s.concurrency === 0 ? s.concurrency : Math.max(1, Math.floor(s.concurrency / share)),
+      budget: s.budget && { microUsd: s.budget.microUsd / share, windowMs: s.budget.windowMs },
+    }));
   }
 
   /** A store's answer as the admission (with OpenAI's headers) or the 429. */

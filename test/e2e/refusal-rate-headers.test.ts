@@ -7,6 +7,7 @@ import { request } from 'node:http';
 import OpenAI from 'openai';
 import { afterAll, describe, expect, it } from 'vitest';
 import { gatewayFor, type TestGateway } from '../helpers/gateway.js';
+import { freePort } from '../helpers/ports.js';
 import { rawPost } from '../helpers/raw.js';
 import { redisAvailable, useRedis } from '../helpers/redis.js';
 
@@ -169,6 +170,24 @@ describe.skipIf(!redis)('a stalled store does not hold a refusal', () => {
       expect(r.headers['x-ratelimit-limit-requests']).toBeUndefined();
       // The store's own timeout is 5 s: the refusal waited a small bounded part of it at most.
       expect(took).toBeLessThan(1500);
+    } finally {
+      await gw.close();
+    }
+  }, 20_000);
+});
+
+describe('a store said down (open)', () => {
+  it("says this replica's share, as its admissions do, at once", async () => {
+    const port = await freePort();
+    const gw = await gatewayFor(profile(`, store: { redis: "redis://127.0.0.1:${port}", timeout: 100ms, onError: open, replicas: 2 }`));
+    try {
+      const admitted = await chat(gw.url, ok);
+      expect(admitted.status).toBe(200);
+      expect(admitted.headers['x-ratelimit-limit-requests']).toBe('50');
+      const r = await chat(gw.url, { ...ok, model: 'nope' });
+      expect(r.status).toBe(404);
+      expect([r.headers['x-ratelimit-limit-requests'], r.headers['x-ratelimit-remaining-requests']]).toEqual(['50', '49']);
+      expect(r.headers['x-ratelimit-limit-tokens']).toBe('15000');
     } finally {
       await gw.close();
     }
