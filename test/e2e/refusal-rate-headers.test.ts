@@ -4,6 +4,7 @@
  * store, counting nothing; a stalled store delays such a refusal by a bounded wait at most.
  */
 import { request } from 'node:http';
+import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, describe, expect, it } from 'vitest';
 import { gatewayFor, type TestGateway } from '../helpers/gateway.js';
@@ -114,11 +115,19 @@ describe.each(stores)('x-ratelimit-* on refusals before admission (%s store)', (
     expect((notFound as InstanceType<typeof OpenAI.APIError>).headers?.get('x-ratelimit-limit-requests')).toBe('100');
     expect((notFound as InstanceType<typeof OpenAI.APIError>).headers?.get('x-ratelimit-remaining-requests')).toBe('99');
 
+    const anthropic = new Anthropic({ apiKey: 'k', baseURL: gw.url, maxRetries: 0 });
+    const refused = await anthropic.messages
+      .create({ model: 'nope', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] })
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(Anthropic.NotFoundError);
+    expect((refused as InstanceType<typeof Anthropic.APIError>).headers?.get('x-ratelimit-remaining-requests')).toBe('99');
+
     // The concurrency 429 of a tenant whose one place is held by a body still arriving.
     const held = holdPlace(gw.url);
     try {
-      let busy = await chat(gw.url, ok);
-      while (busy.status !== 429) busy = await chat(gw.url, ok);
+      // Asked for a model that does not exist until the place is taken: a 404 counts nothing meanwhile.
+      let busy = await chat(gw.url, { ...ok, model: 'nope' });
+      while (busy.status !== 429) busy = await chat(gw.url, { ...ok, model: 'nope' });
       expect(JSON.parse(busy.body.toString()).error.type).toBe('concurrency');
       expect(busy.headers['retry-after']).toBe('1');
       expect(busy.headers['x-ratelimit-limit-requests']).toBe('100');
