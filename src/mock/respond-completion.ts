@@ -224,7 +224,12 @@ async function streamAnswer(s: Sender, plan: CompletionPlan): Promise<void> {
   // One event per write when pacing or splitting; otherwise batch events for throughput.
   const batchLimit = paced || splitUtf8 || ping ? 0 : WRITE_BATCH_BYTES;
 
+  // The ping goes before every event but the first: written after each, it followed the last one too ([DONE],
+  // message_stop), where the contract has pings between events and a client reading to the end marker finds none.
+  let pingNext = false;
   const emit = async (event: Buffer | string): Promise<boolean> => {
+    if (pingNext && !(await s.write(framing.ping))) return false;
+    pingNext = ping;
     if (splitUtf8) {
       const buf = typeof event === 'string' ? Buffer.from(event) : event;
       const at = splitPoint(buf);
@@ -232,7 +237,7 @@ async function streamAnswer(s: Sender, plan: CompletionPlan): Promise<void> {
       await delay(1);
       if (!(await s.write(buf.subarray(at)))) return false;
     } else if (!(await s.write(event))) return false;
-    return ping ? s.write(framing.ping) : true;
+    return true;
   };
 
   // error-after:0 is an engine failing at its first step: vLLM writes its role chunk with the first token, so the
