@@ -77,9 +77,13 @@ export function anthropicToolUse(
   fragments: Iterable<string>,
   withUsage: boolean,
   done: boolean,
+  /** max_tokens cut the input: the stream's partial_json stops short and the Message's input (an object) is empty. */
+  cut = false,
 ): { body: string; events: Iterable<string> } {
   const block = `{"type":"tool_use","id":${JSON.stringify(call.id)},"name":${JSON.stringify(call.name)},"input":`;
-  const body = `${messageHead(a)},"content":[${block}${call.input}}],"stop_reason":"tool_use","stop_sequence":null,"usage":${usage(a, a.outputTokens)}}`;
+  const stop = cut ? 'max_tokens' : 'tool_use';
+  const input = cut ? '{}' : call.input;
+  const body = `${messageHead(a)},"content":[${block}${input}}],"stop_reason":"${stop}","stop_sequence":null,"usage":${usage(a, a.outputTokens)}}`;
   function* events(): Generator<string> {
     yield messageStart(a);
     yield event('content_block_start', `{"type":"content_block_start","index":0,"content_block":${block}{}}}`);
@@ -89,7 +93,7 @@ export function anthropicToolUse(
       yield event('content_block_delta', `{"type":"content_block_delta","index":0,"delta":${delta}}`);
     }
     yield event('content_block_stop', '{"type":"content_block_stop","index":0}');
-    yield messageDelta('tool_use', a, withUsage);
+    yield messageDelta(stop, a, withUsage);
     if (done) yield STOP;
   }
   return { body, events: events() };

@@ -17,7 +17,7 @@ import { sendJson } from './http.js';
 import { faultBeforeBody, pacing, prefillOf } from './preflight.js';
 import { respondCompletion } from './respond-completion.js';
 import { chatPromptKey, MAX_ANSWER_TOKENS, textSeed } from './text.js';
-import { anthropicTools, requestedTool, respondToolCall, toolArguments, trackedFragments } from './tool-call.js';
+import { anthropicTools, argumentsWithin, requestedTool, respondToolCall, toolArguments, trackedFragments } from './tool-call.js';
 
 const VERSION = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -117,11 +117,13 @@ export async function handleMessages(
   };
 
   if (tool) {
-    const input = toolArguments(tool.schema, textState);
-    const outputTokens = tokens.text(input);
+    // Within max_tokens, as a text answer is: the whole call was sent whatever max_tokens said.
+    const within = argumentsWithin(toolArguments(tool.schema, textState), body.max_tokens, (s) => tokens.text(s));
+    const { text: input, tokens: outputTokens } = within;
     const call = { id: anthropicId('toolu'), name: tool.name, input };
     const { fragments, carried } = trackedFragments(input, outputTokens);
-    const frames = anthropicToolUse({ ...answer, outputTokens }, call, fragments, withUsage, !controls.quirks.has('no-done'));
+    const done = !controls.quirks.has('no-done');
+    const frames = anthropicToolUse({ ...answer, outputTokens }, call, fragments, withUsage, done, within.cut);
     const plan = { stream, ttftMs: pace.ttftMs, headers, ...frames, completionTokens: outputTokens };
     return respondToolCall(res, { ...plan, fault: pace.fault, errorEvent: anthropicErrorEvent(529, 'Overloaded'), carried }, ctx.stats);
   }

@@ -112,12 +112,14 @@ export function vllmToolCall(
   fragments: Iterable<string>,
   usage: boolean,
   done: boolean,
+  /** "length" when max_tokens cut the call's arguments. */
+  finish: 'tool_calls' | 'length' = 'tool_calls',
 ): { body: string; events: Iterable<string> } {
   const fn = `{"name":${JSON.stringify(call.name)},"arguments":${JSON.stringify(call.arguments)}}`;
   const body =
     `${head(a, 'chat.completion')},"choices":[{"index":0,"message":{"role":"assistant","content":null,"refusal":null,` +
     `"tool_calls":[{"id":${JSON.stringify(call.id)},"type":"function","function":${fn}}]},"logprobs":null,` +
-    `"finish_reason":"tool_calls","stop_reason":null}],"usage":${usageJson(a)},"prompt_logprobs":null}`;
+    `"finish_reason":"${finish}","stop_reason":null}],"usage":${usageJson(a)},"prompt_logprobs":null}`;
   const chunk = (delta: string, finish = 'null') =>
     `data: ${head(a, 'chat.completion.chunk')},"choices":[{"index":0,"delta":${delta},"logprobs":null,"finish_reason":${finish}}]}\n\n`;
   const start = `{"id":${JSON.stringify(call.id)},"type":"function","index":0,"function":{"name":${JSON.stringify(call.name)},"arguments":""}}`;
@@ -125,7 +127,7 @@ export function vllmToolCall(
     yield roleEvent(a);
     yield chunk(`{"tool_calls":[${start}]}`);
     for (const f of fragments) yield chunk(`{"tool_calls":[{"index":0,"function":{"arguments":${JSON.stringify(f)}}}]}`);
-    yield chunk('{"content":""}', '"tool_calls"');
+    yield chunk('{"content":""}', `"${finish}"`);
     if (usage) yield usageEvent(a);
     if (done) yield SSE_DONE;
   }

@@ -131,6 +131,29 @@ function fits(value: unknown, budget: number): boolean {
   return walk(value);
 }
 
+/**
+ * The arguments as far as `maxTokens` completion tokens take them, as a model stops at max_tokens mid-call (vLLM ends
+ * it with finish_reason "length", Anthropic with stop_reason "max_tokens"): the whole text when it fits, else its
+ * longest prefix of at most `maxTokens` tokens, counted as `maxTokens` (what the engine generated). The arguments are
+ * a few KiB at most (MAX_PROPERTIES, MAX_COPIED_CHARS): a binary search of a dozen counts.
+ */
+export function argumentsWithin(
+  args: string,
+  maxTokens: number,
+  count: (text: string) => number,
+): { text: string; tokens: number; cut: boolean } {
+  const tokens = count(args);
+  if (tokens <= maxTokens) return { text: args, tokens, cut: false };
+  let lo = 0;
+  let hi = args.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (count(args.slice(0, mid)) <= maxTokens) lo = mid;
+    else hi = mid - 1;
+  }
+  return { text: args.slice(0, lo), tokens: maxTokens, cut: true };
+}
+
 /** Cuts JSON text into fragments, as models stream arguments; lazily, as the events are written. */
 export function* argumentFragments(args: string, size = 12): Generator<string> {
   if (args === '') yield '';

@@ -11,7 +11,7 @@ import type { Answer, Endpoint, ErrorBody } from './shapes.js';
 import { vllmFraming, vllmRefusal, vllmToolCall } from './shapes.js';
 import type { MockContext } from './context.js';
 import { chatPromptKey, completionPromptKey, MAX_ANSWER_TOKENS, textSeed } from './text.js';
-import { openAITools, requestedTool, respondToolCall, toolArguments, trackedFragments } from './tool-call.js';
+import { argumentsWithin, openAITools, requestedTool, respondToolCall, toolArguments, trackedFragments } from './tool-call.js';
 
 export function modelList(ctx: MockContext): string {
   const created = Math.floor(ctx.startedAt / 1000);
@@ -106,11 +106,14 @@ export async function handleCompletion(
   const pace = pacing(controls, ctx, prefill, fault);
 
   if (tool) {
-    const call = { id: nextId('chatcmpl-tool'), name: tool.name, arguments: toolArguments(tool.schema, textState) };
-    const completionTokens = ctx.tokens.text(call.arguments);
+    // Within max_tokens, as a text answer is: the whole call was sent whatever max_tokens said.
+    const within = argumentsWithin(toolArguments(tool.schema, textState), maxTokens, (s) => ctx.tokens.text(s));
+    const call = { id: nextId('chatcmpl-tool'), name: tool.name, arguments: within.text };
+    const completionTokens = within.tokens;
     const { fragments, carried } = trackedFragments(call.arguments, completionTokens);
     const called = { ...answer, completionTokens };
-    const frames = vllmToolCall(called, call, fragments, usage, !controls.quirks.has('no-done'));
+    const finish = within.cut ? 'length' : 'tool_calls';
+    const frames = vllmToolCall(called, call, fragments, usage, !controls.quirks.has('no-done'), finish);
     const { error: errorEvent } = framing(called, usage);
     return respondToolCall(
       res,

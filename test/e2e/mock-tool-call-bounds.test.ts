@@ -13,6 +13,7 @@ import { chat, postJson, useMock } from '../helpers/mocks.js';
 
 const vllm = await useMock({ name: 'tools', kind: 'vllm' });
 const BIG = 'y'.repeat(2 ** 20);
+// max_tokens 1000: the whole call (the helper's default of 8 now cuts it, as a real vLLM would).
 const tools = [
   {
     type: 'function',
@@ -29,7 +30,7 @@ const tools = [
 describe('a tool call from a schema with 1 MiB enum values and names', () => {
   it('streams an answer of a few KiB (megabytes when copied whole), and the mock stays responsive', async () => {
     const started = performance.now();
-    const res = await postJson(`${vllm.url}/v1/chat/completions`, chat('go [[mock tool=f]]', { tools, stream: true }));
+    const res = await postJson(`${vllm.url}/v1/chat/completions`, chat('go [[mock tool=f]]', { tools, stream: true, max_tokens: 1000 }));
     const text = await res.text();
     expect(res.status).toBe(200);
     expect(text.length).toBeLessThan(64 * 1024);
@@ -46,7 +47,7 @@ describe('a tool call from a schema with 1 MiB enum values and names', () => {
   });
 
   it('answers the same arguments unstreamed', async () => {
-    const res = await postJson(`${vllm.url}/v1/chat/completions`, chat('go [[mock tool=f]]', { tools }));
+    const res = await postJson(`${vllm.url}/v1/chat/completions`, chat('go [[mock tool=f]]', { tools, max_tokens: 1000 }));
     const body = (await res.json()) as { choices: { message: { tool_calls: { function: { arguments: string } }[] } }[] };
     const args = body.choices[0]!.message.tool_calls[0]!.function.arguments;
     expect(args.length).toBeLessThan(1024);

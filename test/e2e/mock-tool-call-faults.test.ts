@@ -26,7 +26,8 @@ const random = await useMock({ name: 'random', kind: 'vllm', faults: { rate: 1, 
 
 type Stats = { completed: number; faults: Record<string, number>; aborted: { count: number } };
 const stats = async (url: string) => (await (await fetch(`${url}/mock/stats`)).json()) as Stats;
-const call = (extra: Record<string, unknown> = {}) => chat('go [[mock tool=f]]', { tools, ...extra });
+// max_tokens 1000: the whole call, so a fault's cut is the only one (the helper's default of 8 cuts it now, as vLLM would).
+const call = (extra: Record<string, unknown> = {}) => chat('go [[mock tool=f]]', { tools, max_tokens: 1000, ...extra });
 const anthropicCall = (stream: boolean) => ({
   model: 'm',
   max_tokens: 64,
