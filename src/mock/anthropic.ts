@@ -124,7 +124,7 @@ export async function handleMessages(
     const { fragments, carried } = trackedFragments(input, outputTokens);
     const done = !controls.quirks.has('no-done');
     const frames = anthropicToolUse({ ...answer, outputTokens }, call, fragments, withUsage, done, within.cut);
-    const plan = { stream, ttftMs: pace.ttftMs, headers, ...frames, completionTokens: outputTokens };
+    const plan = { stream, ttftMs: pace.ttftMs, headers, ...frames, completionTokens: outputTokens, stallMs: pace.stallMs };
     return respondToolCall(res, { ...plan, fault: pace.fault, errorEvent: anthropicErrorEvent(529, 'Overloaded'), carried }, ctx.stats);
   }
 

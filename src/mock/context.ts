@@ -26,6 +26,8 @@ export interface MockSettings {
   apiKey?: string;
   /** Connections held at once; one more is closed as it is accepted. None: no cap (the CLI always gives one, where known). */
   maxConnections?: number;
+  /** How long a client may leave the mock's bytes unread before its connection goes (per MiB once ended); http.ts CLIENT_STALL_MS when unset. */
+  clientStallMs?: number;
 }
 
 export class MockContext {

@@ -1,6 +1,7 @@
 /** Small HTTP helpers for the mock servers: bounded body reading, JSON replies, abortable sleeps. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeldBytes } from '../core/held-bytes.js';
+import { timerDelay } from '../core/timer-delay.js';
 import { MAX_DELAY_MS } from './pace.js';
 
 export const MAX_BODY_BYTES = 64 * 1024 * 1024;
@@ -66,14 +67,32 @@ export function sleepUnlessClosed(ms: number, res: ServerResponse): Promise<void
   });
 }
 
-/** Resolves when the response can take more bytes, or has closed. */
-export function drained(res: ServerResponse): Promise<void> {
+/**
+ * How long a client may leave a mock's bytes unread (per MiB of them, once the answer is ended) before its connection
+ * goes: the gateway's default timeouts.clientStall. A client that sent a request and never read held its connection —
+ * and a place of maxConnections — for as long as it kept the socket open, a stream or a large answer waiting on it.
+ */
+export const CLIENT_STALL_MS = 300_000;
+
+/**
+ * Resolves when the response can take more bytes, or has closed — at the latest after `stallMs`, when a client that
+ * took none of them meanwhile is cut (as the gateway cuts a stalled reader: relay/downstream.ts).
+ */
+export function drained(res: ServerResponse, stallMs = CLIENT_STALL_MS): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
+      clearTimeout(stall);
       res.off('drain', done);
       res.off('close', done);
       resolve();
     };
+    const stall =
+      stallMs > 0
+        ? setTimeout(() => {
+            res.destroy();
+            done();
+          }, timerDelay(stallMs))
+        : undefined;
     res.on('drain', done);
     res.on('close', done);
   });

@@ -2,7 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MockContext } from './context.js';
 import type { Controls, Fault } from './controls.js';
-import { sleepUnlessClosed } from './http.js';
+import { CLIENT_STALL_MS, sleepUnlessClosed } from './http.js';
 import { slowedTokensPerSecond, timeToFirstToken } from './pace.js';
 import type { PrefillPlan, PromptOf } from './prefill.js';
 
@@ -67,5 +67,6 @@ export function pacing(controls: Controls, ctx: MockContext, prefill: PrefillPla
     controls,
     // Held headers were served before the body began.
     fault: fault?.kind === 'slow-headers' ? undefined : fault,
+    stallMs: ctx.config.clientStallMs ?? CLIENT_STALL_MS,
   };
 }

@@ -8,7 +8,8 @@ import type { Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Controls, Fault } from './controls.js';
 import type { Framing } from './framing.js';
-import { drained, sleepUnlessClosed } from './http.js';
+import { timerDelay } from '../core/timer-delay.js';
+import { CLIENT_STALL_MS, drained, sleepUnlessClosed } from './http.js';
 import type { Answer } from './shapes.js';
 import type { MockStats } from './stats.js';
 import { TokenSource } from './text.js';
@@ -25,6 +26,8 @@ export interface CompletionPlan {
   controls: Controls;
   fault: Fault | undefined;
   headers: Record<string, string>;
+  /** How long the client may take none of the answer's bytes before its connection goes (http.ts drained). */
+  stallMs: number;
 }
 
 /** Below this many tokens a non-streamed body is built in one piece (the common, small case). */
@@ -49,6 +52,8 @@ export class Sender {
   constructor(
     readonly res: ServerResponse,
     readonly stats: MockStats,
+    /** How long a refused write waits for the client to read before the connection goes. */
+    readonly stallMs = CLIENT_STALL_MS,
   ) {}
   get gone(): boolean {
     return this.res.destroyed;
@@ -57,7 +62,7 @@ export class Sender {
     if (this.res.destroyed) return false;
     const n = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
     this.stats.bytesSent += n;
-    if (!this.res.write(data)) await drained(this.res);
+    if (!this.res.write(data)) await drained(this.res, this.stallMs);
     return !this.res.destroyed;
   }
   countTokens(n: number): void {
@@ -88,14 +93,18 @@ export async function faultDue(fault: Fault | undefined, s: Sender, errorEvent: 
   if (fault.kind === 'reset-after') socket?.resetAndDestroy();
   // A FIN, then the socket is let go once it is sent: a client that ignores the FIN holds nothing (the cut response
   // is never ended, so no keep-alive timeout would ever close it).
-  else if (fault.kind === 'close-after') socket?.destroySoon();
-  else socket?.destroy();
+  else if (fault.kind === 'close-after' && socket) {
+    socket.destroySoon();
+    // destroySoon waits for the bytes queued to be taken: a client that reads none of them held the socket for good.
+    const stalled = setTimeout(() => socket.destroy(), timerDelay(s.stallMs));
+    socket.once('close', () => clearTimeout(stalled));
+  } else socket?.destroy();
   return true;
 }
 
 /** Resolves with the completion tokens written (fewer than asked when a fault or the client cut it short). */
 export async function respondCompletion(res: ServerResponse, plan: CompletionPlan, stats: MockStats): Promise<number> {
-  const s = new Sender(res, stats);
+  const s = new Sender(res, stats, plan.stallMs);
   const started = performance.now();
   res.on('close', () => {
     // Counted as the client's abort only when the client left: a reset or close the mock injected is a fault, counted

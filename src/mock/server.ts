@@ -11,7 +11,8 @@ import { azureNotFound, azureStatsPath, handleAzure, isAzurePath } from './azure
 import { azureErrorJson } from './azure-shapes.js';
 import { answerClientError, type RawRefusal } from './client-error.js';
 import { MockContext, type MockSettings } from './context.js';
-import { readBody, sendJson } from './http.js';
+import { cutUnreadAnswer } from '../core/unread-answer.js';
+import { CLIENT_STALL_MS, readBody, sendJson } from './http.js';
 import { updatePace } from './pace.js';
 import { UNROUTED } from './stats.js';
 import { vllmError } from './shapes.js';
@@ -153,7 +154,14 @@ export async function startMock(
   const { routes } = dialect;
   const paths = new Set(Object.keys(routes).map((k) => k.slice(k.indexOf(' ') + 1)));
 
+  const stallMs = settings.clientStallMs ?? CLIENT_STALL_MS;
+  // An answer ended with bytes the client has not taken (a large body, a stream's last events) is held to the same
+  // bound as a refused write: nothing waits on those bytes, and the keep-alive timer runs only once they are taken.
+  const onEnd = function (this: ServerResponse): void {
+    cutUnreadAnswer(this, stallMs);
+  };
   const handler = (req: IncomingMessage, res: ServerResponse): unknown => {
+    res.once('prefinish', onEnd);
     const path = (req.url ?? '/').split('?', 1)[0]!;
     const route = routes[`${req.method} ${path}`] ?? (req.method === 'POST' ? dialect.match?.(path) : undefined);
     const known = paths.has(path);

@@ -191,6 +191,8 @@ export interface ToolAnswerPlan {
   errorEvent?: string;
   /** Tokens the argument events pulled so far carry (trackedFragments): undefined until the arguments begin. */
   carried?: () => number | undefined;
+  /** How long the client may take none of the answer's bytes before its connection goes (http.ts drained). */
+  stallMs?: number;
 }
 
 /**
@@ -204,7 +206,7 @@ export async function respondToolCall(res: ServerResponse, plan: ToolAnswerPlan,
     stats.abort({ endpoint: 'tool', atToken: 0, stream: plan.stream, ts: Date.now() });
     return;
   }
-  const s = new Sender(res, stats);
+  const s = new Sender(res, stats, plan.stallMs);
   const fault = plan.fault && 'tokens' in plan.fault ? plan.fault : undefined;
   const errorEvent = plan.errorEvent ?? '';
   if (plan.stream) {

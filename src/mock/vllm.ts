@@ -117,7 +117,7 @@ export async function handleCompletion(
     const { error: errorEvent } = framing(called, usage);
     return respondToolCall(
       res,
-      { stream, ttftMs: pace.ttftMs, headers, ...frames, completionTokens, fault: pace.fault, errorEvent, carried },
+      { stream, ttftMs: pace.ttftMs, headers, ...frames, completionTokens, fault: pace.fault, errorEvent, carried, stallMs: pace.stallMs },
       ctx.stats,
     );
   }
