@@ -105,6 +105,7 @@ export async function handleAzure(
   // Azure ignores the body's model: the deployment decides, and answers name it.
   const body = { ...(json as Record<string, unknown>), model: deployment };
   // What the vLLM and TEI mocks behind these checks refuse is refused in Azure's words.
-  if (m[2] === 'embeddings') return handleEmbeddings(res, body, ctx, tokens, azureEmbeddingRefusal);
+  // OpenAI's embedders take 8,192 tokens an input (TEI's 512 is a BERT-sized model's).
+  if (m[2] === 'embeddings') return handleEmbeddings(res, body, ctx, tokens, azureEmbeddingRefusal, 8192);
   return handleCompletion(m[2] === 'chat/completions' ? 'chat' : 'completions', req, res, body, ctx, azureFraming, azureRefusal);
 }

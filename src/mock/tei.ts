@@ -4,13 +4,79 @@
  */
 import type { ServerResponse } from 'node:http';
 import { fnv1a, Rng } from '../core/hash.js';
-import type { TokenCounter } from '../openai/tokens.js';
+import { MOCK_BUDGET, type TokenCounter } from '../openai/tokens.js';
 import { describeIssue, EmbeddingRequest } from '../openai/wire.js';
 import type { MockContext } from './context.js';
 import { sendJson } from './http.js';
+import { prefixWithin } from './token-prefix.js';
 
 /** TEI's default `max_client_batch_size`. */
 export const MAX_BATCH = 32;
+
+/** TEI's `max_input_length` as /info reports it (a BERT-sized embedder's 512 tokens). */
+export const MAX_INPUT_TOKENS = 512;
+
+/**
+ * A token can be longer than this many characters only in runs the counter cuts anyway (openai/tokens.ts MAX_RUN):
+ * the prefix of MAX_INPUT_TOKENS tokens lies within this many times as many characters.
+ */
+const MAX_TOKEN_CHARS = 64;
+
+/** TEI's words for an input over max_input_length (core/src/tokenization.rs), refused 413 as every validation error. */
+const tooLong = (max: number, given: number) => `Input validation error: \`inputs\` must have less than ${max} tokens. Given: ${given}`;
+
+/**
+ * A request's token count: exact within one budget of characters for the whole request (MOCK_BUDGET), the rest at 4
+ * characters a token — each input, or each prefix a truncation tries, with a budget of its own made 32 inputs of
+ * 256 KiB 8 MiB of exact tokenization, seconds of the loop.
+ */
+function budgetedCount(tokens: TokenCounter): (text: string) => number {
+  let left = MOCK_BUDGET.maxChars;
+  return (text) => {
+    const exact = Math.min(text.length, left);
+    left -= exact;
+    return (exact > 0 ? tokens.text(text.slice(0, exact)) : 0) + Math.ceil((text.length - exact) / 4);
+  };
+}
+
+/** Whether a text may hold more than `max` tokens: one of at most `max / 3` characters cannot (a UTF-16 unit is at most 3 bytes of UTF-8, a token at least one byte), and is not counted. */
+const mayExceed = (text: string, max: number) => text.length * 3 > max;
+
+/** The first input over `max` tokens and its count; token ids count as themselves. */
+function overLong(
+  items: readonly (string | readonly number[])[],
+  max: number,
+  count: (text: string) => number,
+): { index: number; given: number } | undefined {
+  for (let index = 0; index < items.length; index++) {
+    const item = items[index]!;
+    const given = typeof item !== 'string' ? item.length : mayExceed(item, max) ? count(item) : 0;
+    if (given > max) return { index, given };
+  }
+  return undefined;
+}
+
+/**
+ * The first `max` tokens of `text`, as TEI's `truncate: true` keeps them: a search over a window doubled from `max` × 4
+ * characters (the counter's estimate) until it holds more than `max` tokens, so an ordinary text costs a few counts of
+ * a few KiB; never past `max` × MAX_TOKEN_CHARS characters.
+ */
+function truncated(text: string, max: number, count: (text: string) => number): string {
+  const limit = max * MAX_TOKEN_CHARS;
+  // Longer than `limit`, it holds more than `max` tokens: not counted whole (the budget is the batch's).
+  if (!mayExceed(text, max) || (text.length <= limit && count(text) <= max)) return text;
+  let window = max * 4;
+  while (window < limit && window < text.length && count(text.slice(0, window)) <= max) window *= 2;
+  return prefixWithin(text, max, count, Math.min(window, limit));
+}
+
+/** A request's inputs as given (an array of token ids is one), before any is turned into a string. */
+function itemsOf(input: EmbeddingRequest['input']): readonly (string | readonly number[])[] {
+  if (typeof input === 'string') return [input];
+  if (input.length === 0) return [];
+  if (typeof input[0] === 'number') return [input as readonly number[]];
+  return input as readonly (string | readonly number[])[];
+}
 
 /** The embedding of one input: `dims` floats from a PRNG seeded by the text, scaled to unit length. */
 export function embedText(text: string, dims: number): Float32Array {
@@ -75,6 +141,8 @@ export function handleEmbeddings(
   tokens: TokenCounter,
   /** The dialect's refusals (the Azure mock's are Azure's). */
   refusal: EmbeddingRefusal = teiOpenAIError,
+  /** The longest input taken, in tokens (TEI's max_input_length; OpenAI's embedders take 8,192). */
+  maxInputTokens = MAX_INPUT_TOKENS,
 ): void {
   const refuse = (status: number, message: string, param: string | null = null) =>
     sendJson(res, ...refusal(status, message, param), ctx.identity);
@@ -91,7 +159,14 @@ export function handleEmbeddings(
   if (count === 0) return refuse(422, 'Input validation error: `inputs` cannot be empty', 'input');
   if (count > MAX_BATCH) return refuse(413, `batch size ${count} > maximum allowed batch size ${MAX_BATCH}`, 'input');
   const inputs = inputsOf(body.input);
-  const dims = Math.min(body.dimensions ?? ctx.config.dimensions, ctx.config.dimensions);
+  // Refused as OpenAI refuses it (a model's vectors cannot be widened): it was answered at the full width, silently.
+  if (body.dimensions !== undefined && body.dimensions > ctx.config.dimensions) {
+    return refuse(400, `dimensions must be at most ${ctx.config.dimensions} for this model, got ${body.dimensions}`, 'dimensions');
+  }
+  // TEI refuses an input over max_input_length (the OpenAI route truncates only when the server runs --auto-truncate).
+  const over = overLong(itemsOf(body.input), maxInputTokens, budgetedCount(tokens));
+  if (over) return refuse(413, tooLong(maxInputTokens, over.given), 'input');
+  const dims = body.dimensions ?? ctx.config.dimensions;
   // The batch is one prompt to the counter, within one budget (MOCK_BUDGET: 256 KiB exactly, the rest estimated) —
   // counted input by input, each had a budget of its own: 32 inputs of 256 KiB were 8 MiB tokenized exactly, seconds
   // of the loop (the gateway's too under serve --mocks) for one request. Token ids count as the tokens they are, as
@@ -113,9 +188,13 @@ export function handleEmbeddings(
   sendJson(res, 200, out, ctx.identity);
 }
 
-/** TEI's own route: `{"inputs": "…" | ["…"]}` → `[[…], …]`. */
+/**
+ * TEI's own route: `{"inputs": "…" | ["…"], "truncate"?: bool}` → `[[…], …]`. An input over max_input_length is refused
+ * 413, or with `truncate: true` its first MAX_INPUT_TOKENS tokens are embedded, as TEI does.
+ */
 export function handleEmbed(res: ServerResponse, json: unknown, ctx: MockContext): void {
   const inputs = (json as { inputs?: unknown } | null)?.inputs;
+  const truncate = (json as { truncate?: unknown } | null)?.truncate === true;
   const list =
     typeof inputs === 'string' ? [inputs] : Array.isArray(inputs) && inputs.every((x) => typeof x === 'string') ? inputs : undefined;
   if (!list || list.length === 0) {
@@ -134,7 +213,16 @@ export function handleEmbed(res: ServerResponse, json: unknown, ctx: MockContext
       ctx.identity,
     );
   }
-  const out = `[${list.map((t) => floatsJson(embedText(t, ctx.config.dimensions))).join(',')}]`;
+  const count = budgetedCount(ctx.tokens);
+  if (!truncate) {
+    const over = overLong(list, MAX_INPUT_TOKENS, count);
+    if (over) {
+      const error = JSON.stringify({ error: tooLong(MAX_INPUT_TOKENS, over.given), error_type: 'Validation' });
+      return sendJson(res, 413, error, ctx.identity);
+    }
+  }
+  const within = (t: string) => (truncate ? truncated(t, MAX_INPUT_TOKENS, count) : t);
+  const out = `[${list.map((t) => floatsJson(embedText(within(t), ctx.config.dimensions))).join(',')}]`;
   ctx.stats.bytesSent += Buffer.byteLength(out);
   ctx.stats.completed++;
   sendJson(res, 200, out, ctx.identity);
@@ -147,7 +235,7 @@ export function teiInfo(ctx: MockContext): string {
     model_dtype: 'float16',
     model_type: { embedding: { pooling: 'cls' } },
     max_concurrent_requests: 512,
-    max_input_length: 512,
+    max_input_length: MAX_INPUT_TOKENS,
     max_batch_tokens: 16384,
     max_batch_requests: null,
     max_client_batch_size: MAX_BATCH,

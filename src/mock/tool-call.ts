@@ -14,6 +14,7 @@ import { sleepUnlessClosed } from './http.js';
 import { faultDue, Sender } from './respond-completion.js';
 import type { MockStats } from './stats.js';
 import { TokenSource } from './text.js';
+import { prefixWithin } from './token-prefix.js';
 
 export interface ToolSpec {
   name: string;
@@ -135,7 +136,7 @@ function fits(value: unknown, budget: number): boolean {
  * The arguments as far as `maxTokens` completion tokens take them, as a model stops at max_tokens mid-call (vLLM ends
  * it with finish_reason "length", Anthropic with stop_reason "max_tokens"): the whole text when it fits, else its
  * longest prefix of at most `maxTokens` tokens, counted as `maxTokens` (what the engine generated). The arguments are
- * a few KiB at most (MAX_PROPERTIES, MAX_COPIED_CHARS): a binary search of a dozen counts.
+ * a few KiB at most (MAX_PROPERTIES, MAX_COPIED_CHARS): a dozen counts.
  */
 export function argumentsWithin(
   args: string,
@@ -144,14 +145,7 @@ export function argumentsWithin(
 ): { text: string; tokens: number; cut: boolean } {
   const tokens = count(args);
   if (tokens <= maxTokens) return { text: args, tokens, cut: false };
-  let lo = 0;
-  let hi = args.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (count(args.slice(0, mid)) <= maxTokens) lo = mid;
-    else hi = mid - 1;
-  }
-  return { text: args.slice(0, lo), tokens: maxTokens, cut: true };
+  return { text: prefixWithin(args, maxTokens, count, args.length - 1), tokens: maxTokens, cut: true };
 }
 
 /** Cuts JSON text into fragments, as models stream arguments; lazily, as the events are written. */

@@ -20,15 +20,20 @@ const embed = async (input: unknown) => {
 };
 
 describe("the TEI mock's count of a batch", () => {
-  it('counts the whole batch within one budget: 32 inputs of 256 KiB, the first exactly and the rest estimated', async () => {
+  // Since trust 172 an input over max_input_length (512 tokens) is refused 413, as TEI refuses it: the batch that was
+  // counted here is now counted to refuse it, within the same one budget.
+  it('counts the whole batch within one budget: 32 inputs of 256 KiB, the first exactly — refused over 512 tokens', async () => {
     const inputs = Array.from({ length: 32 }, (_, i) => lettersWithoutSpaces(MOCK_BUDGET.maxChars, i + 1));
     const counter = await loadTokenCounter();
     const exactFirst = counter.text(inputs[0]!);
     expect(counter.exact).toBe(true);
-    const tokens = await embed(inputs);
+    const r = await postJson(`${tei.url}/v1/embeddings`, { model: MODEL, input: inputs });
+    expect(r.status).toBe(413);
     // Each input counted exactly, 32 budgets' work, took 9 s of the loop on a busy machine (0.5–1 s within one budget):
-    // the count says which was done — exactly only as far as the budget goes, estimated after it.
-    expect(tokens).toBe(exactFirst + 31 * (MOCK_BUDGET.maxChars / 4));
+    // the first input's count is exact, as far as the budget goes.
+    expect(((await r.json()) as { message: string }).message).toBe(
+      `Input validation error: \`inputs\` must have less than 512 tokens. Given: ${exactFirst}`,
+    );
   }, 60_000);
 
   it('counts a short batch exactly, as before', async () => {
@@ -39,9 +44,10 @@ describe("the TEI mock's count of a batch", () => {
   });
 
   it('counts token ids as the tokens they are', async () => {
-    const ids = Array.from({ length: 1000 }, (_, i) => 1000 + i);
-    expect(await embed(ids)).toBe(1000);
-    expect(await embed([ids, ids.slice(0, 10)])).toBe(1010);
+    // 500: within max_input_length (512).
+    const ids = Array.from({ length: 500 }, (_, i) => 1000 + i);
+    expect(await embed(ids)).toBe(500);
+    expect(await embed([ids, ids.slice(0, 10)])).toBe(510);
   });
 });
 
