@@ -62,7 +62,8 @@ function httpBase(raw: string, from: string): { ok: true; url: string } | { ok: 
   }
   if (u && (u.protocol === 'http:' || u.protocol === 'https:') && u.host) return { ok: true, url };
   // Quoted without what stands before an `@`: a URL that did not parse (a bad port, no scheme) may still hold a password.
-  const shown = raw.slice(0, 200).replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/@\s]*@/i, '$1…@');
+  const at = raw.lastIndexOf('@');
+  const shown = (at < 0 ? raw : `…${raw.slice(at)}`).slice(0, 200);
   return { ok: false, message: `${from} takes an http or https base URL such as http://127.0.0.1:8080, got "${shown}"` };
 }
 

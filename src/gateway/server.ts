@@ -184,8 +184,6 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
     // the connection after the 405 threw ECONNRESET with no listener, and the process went down.
     socket.on('error', () => socket.destroy());
     if (!markRefusing(socket)) return;
-    // Nothing more of it is read: a request after the CONNECT is not served under the refusal.
-    socket.pause();
     refuseAfterAnswers(socket, connectRefusal());
   });
   applyTimeouts(server, profile);
@@ -196,10 +194,9 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
     // held the connection open for good.
     if (!socket.writable || !isHttpLevel(err.code)) return socket.destroy();
     // node:http goes on handing the rest of the connection's reads to its failed parser, each a clientError again.
+    // Read on, not paused: a paused socket never sees its client's close, and held its descriptor for the whole linger.
+    // A request body still arriving on it ends as its client's leaving (request-body.ts, refused-connections.ts).
     if (!markRefusing(socket)) return;
-    // Nothing more of it is read (request-body.ts also ends a body read on a refused connection: a request whose
-    // reads resume the socket would read on).
-    socket.pause();
     refuseAfterAnswers(socket as Socket, clientErrorResponse(err, socket as Socket));
   });
   const url = await listen(server, listenAt, tls ? 'https' : 'http', profile.limits.listenBacklog);

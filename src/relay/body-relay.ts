@@ -62,7 +62,7 @@ export class BodyRelay {
     this.expected = cl !== undefined && /^\d+$/.test(cl) ? Number(cl) : undefined;
     // A compressed one is not read here (its coding's own end is not checked). One labelled identity (or an empty
     // label) is as plain as one with none: skipped for any label, its cut reached the client as a whole 200.
-    if (!encodedBeyondIdentity(headers['content-encoding']) && framedByClose(headers)) this.closeEnd = new JsonEnd();
+    if (framedByClose(headers) && !encodedBeyondIdentity(headers['content-encoding'])) this.closeEnd = new JsonEnd();
   }
 
   /** Framed by the close, it stopped inside its JSON: cut, however cleanly its connection closed. */

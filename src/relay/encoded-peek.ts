@@ -60,8 +60,19 @@ export function peekDecoded(bytes: Buffer, coding: string): Buffer | 'undecodabl
   const d = DECODERS.get(coding);
   if (!d) return 'undecodable';
   const out = decodeWith(d[0], bytes, d[1]);
-  // `deflate` without its zlib wrapper (as IIS sends it): clients read it so, and so is it read back.
-  return out === 'undecodable' && coding === 'deflate' ? decodeWith(zlib.inflateRawSync, bytes, Z_SYNC_FLUSH) : out;
+  if (out !== 'undecodable' || coding !== 'deflate') return out;
+  // `deflate` without its zlib wrapper (as IIS sends it): clients read it so, and so is it read back. Raw deflate
+  // "decodes" the start of almost any bytes — plain JSON's `{` opens a fixed-Huffman block — into bytes that are no
+  // answer: plain JSON labelled deflate that does not decode to JSON is not deflate.
+  const raw = decodeWith(zlib.inflateRawSync, bytes, Z_SYNC_FLUSH);
+  return typeof raw !== 'string' && opensJson(bytes) && !opensJson(raw) ? 'undecodable' : raw;
+}
+
+/** Whether `b` begins, past JSON whitespace, with `{` or `[`. */
+function opensJson(b: Buffer): boolean {
+  let i = 0;
+  while (i < b.length && (b[i] === 0x20 || b[i] === 0x0a || b[i] === 0x0d || b[i] === 0x09)) i++;
+  return b[i] === 0x7b || b[i] === 0x5b;
 }
 
 function decodeWith(decode: Decode, bytes: Buffer, finishFlush: number): Buffer | 'undecodable' | 'too-large' {

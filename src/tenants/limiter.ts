@@ -154,6 +154,15 @@ const STORE_RETRY_MS = 1000;
  * a Redis on the same network answers in about a millisecond; one slower than this sends the refusal without them.
  */
 const PEEK_WAIT_MS = 100;
+/**
+ * How long one shared-store read of a refusal's headers answers for every refusal of the same limits: refusals count
+ * against no limit, so without it a tenant allowed 10 rpm made the gateway run a Redis script per refused request as
+ * fast as it could send them (400 pipelined 404s, 400 scripts), on the connection every tenant's admissions share.
+ * A refusal's remaining counts may be this much older than an admission's.
+ */
+const PEEK_REUSE_MS = 1000;
+/** Reads kept for reuse at most (a tenant's and its models' limits each); past it they are forgotten together. */
+const MAX_PEEKS_KEPT = 4096;
 
 /** Whether the limit `key` of `kind` itself (not a replica's share of it) can never admit this request. */
 function neverAdmitted(input: AdmitInput, kind: LimitKind, key: string): boolean {
@@ -187,6 +196,8 @@ function overShare(input: AdmitInput, local: readonly LimitSpec[]): { kind: Limi
 export class Limiter {
   private readonly shared: LimitStore;
   private readonly specCache = new WeakMap<Tenant, Map<string, readonly LimitSpec[]>>();
+  /** A refusal's headers as last read from the shared store, by the limits read (see PEEK_REUSE_MS). */
+  private readonly peeks = new Map<string, { at: number; headers: Promise<Record<string, string> | undefined> }>();
   private readonly degraded: MemoryLimitStore | undefined;
   private storeDown = false;
   /** While the store is said down: when it began answering again, with no failure since (RECOVERED_AFTER_MS). */
@@ -272,6 +283,10 @@ export class Limiter {
       return rateHeaders(this.degraded!.stateOf({ specs: this.shares(specs), tokens: 0, lease: '' }));
     }
     let states: MaybePromise<LimitState[]>;
+    const key = specs.map((s) => s.key).join('\n');
+    const now = monotonicNow();
+    const kept = this.peeks.get(key);
+    if (kept && now - kept.at < PEEK_REUSE_MS) return kept.headers;
     try {
       states = this.shared.stateOf({ specs, tokens: 0, lease: '' });
     } catch {
@@ -279,7 +294,7 @@ export class Limiter {
     }
     if (!(states instanceof Promise)) return rateHeaders(states);
     const read = states;
-    return new Promise((resolve) => {
+    const headers = new Promise<Record<string, string> | undefined>((resolve) => {
       const timer = setTimeout(() => resolve(undefined), PEEK_WAIT_MS);
       read.then(
         (st) => {
@@ -292,6 +307,9 @@ export class Limiter {
         },
       );
     });
+    if (this.peeks.size >= MAX_PEEKS_KEPT) this.peeks.clear();
+    this.peeks.set(key, { at: now, headers });
+    return headers;
   }
 
   /**

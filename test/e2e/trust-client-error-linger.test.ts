@@ -9,7 +9,7 @@
  * trust-fd-exhaustion.test.ts). After a 400 or 431 the connection stayed until timeouts.request came round (30 s).
  */
 import { connect, type Socket } from 'node:net';
-import { afterEach, describe, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { eventually, type TestGateway, useGateway } from '../helpers/gateway.js';
 
 const profile = (request: string) => `
@@ -64,5 +64,19 @@ describe('a connection refused at the HTTP level', () => {
     const clients = Array.from({ length: 100 }, () => stubborn(quick, SLOWLORIS));
     await eventually(() => clients.every((c) => c.read().startsWith('HTTP/1.1 408')), 10_000);
     await eventually(async () => (await connections(quick)) === 0, 5000);
+  });
+
+  it('is let go as its client closes, not after the linger (a paused socket never read the close)', async () => {
+    await eventually(async () => (await connections(usual)) === 0, 5000);
+    const s = connect(Number(new URL(usual.url).port), '127.0.0.1');
+    s.on('error', () => {});
+    await new Promise<void>((r) => s.once('connect', () => r()));
+    s.write('GET / HTTP/1.1\r\nbad header line\r\n\r\n');
+    await new Promise<void>((r) => s.once('data', () => r()));
+    s.end();
+    const began = performance.now();
+    await eventually(async () => (await connections(usual)) === 0, 10_000);
+    // ~10 ms; the linger is 2 s.
+    expect(performance.now() - began).toBeLessThan(1000);
   });
 });

@@ -121,8 +121,9 @@ describe('resolveTarget', () => {
       '--target with a password and a bad port',
       { ...o, target: 'http://alice:s3cret-pw@gw:99999' },
       {},
-      /^--target takes an http or https base URL .*, got "http:\/\/…@gw:99999"$/,
+      /^--target takes an http or https base URL .*, got "…@gw:99999"$/,
     ],
+    ['--target with a password holding @ and a space', { ...o, target: ' http://alice:p@s3cret pw@gw:99999' }, {}, /, got "…@gw:99999"$/],
     [
       '$AIGW_TARGET with a password and no scheme',
       o,
