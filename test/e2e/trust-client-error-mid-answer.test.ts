@@ -8,7 +8,7 @@
  */
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { eventually, useGateway } from '../helpers/gateway.js';
+import { eventually, useGateway, ONE_BACKEND_PROFILE } from '../helpers/gateway.js';
 import { useServer } from '../helpers/upstream.js';
 
 let go: () => void = () => {};
@@ -27,16 +27,7 @@ const url = await useServer((req, res) => {
       );
   });
 });
-const gw = await useGateway(
-  `
-version: 1
-backends:
-  b: { url: "{{b}}" }
-models:
-  m: { targets: [{ backend: b }] }
-`,
-  { b: url },
-);
+const gw = await useGateway(ONE_BACKEND_PROFILE, { b: url });
 
 const BODY = JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: 'hi' }] });
 const STREAM = `POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${BODY.length}\r\n\r\n${BODY}`;

@@ -35,6 +35,14 @@ tenants:
 /** 600,000 characters of base64: a ~450 KB picture. */
 const PICTURE = 'iVBORw0KGgo'.padEnd(600_000, 'A');
 
+/** An Anthropic client's message of one block and a question, from the tenant with limits. */
+const askClaude = (block: object, text: string) =>
+  rawPost(
+    `${gw.url}/v1/messages`,
+    { model: 'claude', max_tokens: 50, messages: [{ role: 'user', content: [block, { type: 'text', text }] }] },
+    { headers: { 'x-api-key': 'k', 'anthropic-version': '2023-06-01' } },
+  );
+
 describe('a picture sent inline, under a tokens limit', () => {
   it.each([
     ['an OpenAI image_url data URL', { type: 'image_url', image_url: { url: `data:image/png;base64,${PICTURE}` } }],
@@ -51,44 +59,12 @@ describe('a picture sent inline, under a tokens limit', () => {
   });
 
   it('is admitted: an Anthropic base64 image block', async () => {
-    const r = await rawPost(
-      `${gw.url}/v1/messages`,
-      {
-        model: 'claude',
-        max_tokens: 50,
-        messages: [
-          {
-            role: 'user',
-            content: [
-              { type: 'image', source: { type: 'base64', media_type: 'image/png', data: PICTURE } },
-              { type: 'text', text: 'What is this?' },
-            ],
-          },
-        ],
-      },
-      { headers: { 'x-api-key': 'k', 'anthropic-version': '2023-06-01' } },
-    );
+    const r = await askClaude({ type: 'image', source: { type: 'base64', media_type: 'image/png', data: PICTURE } }, 'What is this?');
     expect(r.status, r.body.toString()).toBe(200);
   });
 
   it('a document of the same size is still reserved as its bytes: refused for good', async () => {
-    const r = await rawPost(
-      `${gw.url}/v1/messages`,
-      {
-        model: 'claude',
-        max_tokens: 50,
-        messages: [
-          {
-            role: 'user',
-            content: [
-              { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: PICTURE } },
-              { type: 'text', text: 'Summarise.' },
-            ],
-          },
-        ],
-      },
-      { headers: { 'x-api-key': 'k', 'anthropic-version': '2023-06-01' } },
-    );
+    const r = await askClaude({ type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: PICTURE } }, 'Summarise.');
     expect(r.status).toBe(429);
     expect(r.headers['x-should-retry']).toBe('false');
   });

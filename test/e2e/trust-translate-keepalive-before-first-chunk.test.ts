@@ -10,7 +10,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { eventually, useGateway } from '../helpers/gateway.js';
+import { eventually, useGateway, ONE_BACKEND_PROFILE } from '../helpers/gateway.js';
 import { useServer } from '../helpers/upstream.js';
 
 let go: () => void = () => {};
@@ -36,16 +36,7 @@ const url = await useServer((req, res) => {
     res.on('close', () => clearInterval(ping));
   });
 });
-const gw = await useGateway(
-  `
-version: 1
-backends:
-  b: { url: "{{b}}" }
-models:
-  m: { targets: [{ backend: b }] }
-`,
-  { b: url },
-);
+const gw = await useGateway(ONE_BACKEND_PROFILE, { b: url });
 
 const BODY = JSON.stringify({ model: 'm', max_tokens: 5, stream: true, messages: [{ role: 'user', content: 'hi' }] });
 

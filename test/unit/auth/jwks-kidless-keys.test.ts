@@ -5,9 +5,9 @@
  * (jwt_verify_lib) tries a key without a kid for any token, as RFC 7517 leaves `kid` optional. Such a key is now
  * tried once the kid is still unknown after the fetch its cooldown allows; a key that names another kid never is.
  */
-import { createServer, type Server } from 'node:http';
 import type { JWK } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
+import { useKeyServer } from '../../helpers/key-server.js';
 import { JwksSource } from '../../../src/auth/jwks.js';
 import { JwtVerifier } from '../../../src/auth/jwt.js';
 import { AUDIENCE, ISSUER, jwks, signingKey, token } from './jwt-fixtures.js';
@@ -19,24 +19,10 @@ const withoutKid = (jwk: JWK): JWK => {
   return rest;
 };
 
-async function keyServer(doc: object) {
-  const state = { fetches: 0 };
-  const server: Server = createServer((_req, res) => {
-    state.fetches++;
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(doc));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  afterAll(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/jwks.json`, state };
-}
-
 const config = { jwks: 'unused', issuer: ISSUER, audience: AUDIENCE, tenantClaim: 'sub' };
 
 async function verifierFor(doc: object) {
-  const srv = await keyServer(doc);
+  const srv = await useKeyServer(doc);
   const source = new JwksSource(srv.url, { cooldownMs: 30_000 });
   afterAll(() => source.close());
   await source.start();
@@ -49,7 +35,7 @@ describe('a key that names no kid', () => {
     const results = [];
     for (let i = 0; i < 5; i++) results.push(await verifier.verify(await token(signer)));
     expect(results.map((r) => (r.ok ? r.identity.tenant : r.reason))).toEqual(Array(5).fill('acme'));
-    expect(srv.state.fetches).toBeLessThanOrEqual(2);
+    expect(srv.idp.fetches).toBeLessThanOrEqual(2);
   });
 
   it('is tried beside keys that name theirs, and a forged token still fails its signature', async () => {

@@ -8,28 +8,14 @@
  * unknown_kid; those keys verify now, its `x509-svid` entries never do.
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
+import { useKeyServer } from '../../helpers/key-server.js';
 import { JwksSource } from '../../../src/auth/jwks.js';
 import { JwtVerifier } from '../../../src/auth/jwt.js';
 import { AUDIENCE, ISSUER, jwks, signingKey, token } from './jwt-fixtures.js';
 
 const k1 = await signingKey('k1', 'ES256');
 const k2 = await signingKey('k2', 'ES256');
-
-async function jwksServer(initial: object) {
-  const state = { doc: JSON.stringify(initial), fetches: 0 };
-  const server: Server = createServer((_req, res) => {
-    state.fetches++;
-    res.writeHead(200, { 'content-type': 'application/json' }).end(state.doc);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  afterAll(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/jwks.json`, state };
-}
 
 const config = { jwks: 'unused', issuer: ISSUER, audience: AUDIENCE, tenantClaim: 'sub' };
 
@@ -54,14 +40,14 @@ describe('a JWKS answer whose keys no token can be checked with', () => {
   ];
   for (const [name, doc] of unusable) {
     it(`keeps the last good keys: ${name}`, async () => {
-      const srv = await jwksServer(jwks(k1));
+      const srv = await useKeyServer(jwks(k1));
       const { clock, source, verifier } = withClock(srv.url);
       await source.start();
-      srv.state.doc = JSON.stringify(doc);
+      srv.idp.doc = JSON.stringify(doc);
       clock.t += 60_000;
       // Anyone's unknown kid brings the useless answer.
       expect(await verifier.verify(await token(await signingKey('stranger', 'ES256')))).toEqual({ ok: false, reason: 'unknown_kid' });
-      expect(srv.state.fetches).toBe(2);
+      expect(srv.idp.fetches).toBe(2);
       expect(source.status()).toMatchObject({ loaded: true, keys: 1, lastError: 'the JWKS document has no usable RSA, EC or OKP key' });
       expect((await verifier.verify(await token(k1))).ok).toBe(true);
     });
@@ -77,7 +63,7 @@ describe('a SPIFFE bundle', () => {
         { ...k1.jwk, use: 'jwt-svid' },
       ],
     };
-    const srv = await jwksServer(bundle);
+    const srv = await useKeyServer(bundle);
     const { source, verifier } = withClock(srv.url);
     await source.start();
     expect(await verifier.verify(await token(k1))).toMatchObject({ ok: true });
