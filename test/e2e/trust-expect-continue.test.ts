@@ -10,17 +10,10 @@
 import { connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { eventually, useGateway } from '../helpers/gateway.js';
-import { useUpstream } from '../helpers/upstream.js';
+import { OK_CHAT_ANSWER, useUpstream } from '../helpers/upstream.js';
 
-const ANSWER = JSON.stringify({
-  id: 'x',
-  object: 'chat.completion',
-  model: 'm',
-  choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }],
-  usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 },
-});
 const up = await useUpstream((_req, res) => {
-  res.writeHead(200, { 'content-type': 'application/json' }).end(ANSWER);
+  res.writeHead(200, { 'content-type': 'application/json' }).end(OK_CHAT_ANSWER);
 });
 const gw = await useGateway(
   `

@@ -1,6 +1,23 @@
-/** What the TUI tests share: a backend's figures as /aigw/stats gives them, and a tmux pane read at rest. */
+/** What the TUI tests share: recorded feeds, a backend's figures as /aigw/stats gives them, and a tmux pane read at rest. */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { applyEvent, applyStats, asEvent, initialState, type StatsView, type TuiState } from '../../src/tui/model.js';
 import { AIGW } from './cli.js';
+
+/** The TUI's state after a recorded admin feed (fixtures/tui/NAME.json: its snapshots, then its events). */
+export function fixture(name: string): TuiState {
+  const f = JSON.parse(readFileSync(`fixtures/tui/${name}.json`, 'utf8')) as {
+    stats: StatsView[];
+    events: { id: number; event: Record<string, unknown> }[];
+  };
+  let s = initialState();
+  for (const st of f.stats) s = applyStats(s, st);
+  for (const e of f.events) {
+    const ev = asEvent(e.event);
+    if (ev) s = applyEvent(s, e.id, ev);
+  }
+  return s;
+}
 
 /** One backend of a model in a stats snapshot (fields as src/events/stats-snapshot.ts reads them). */
 export const backendStats = (requests: number, over: Record<string, unknown> = {}) => ({

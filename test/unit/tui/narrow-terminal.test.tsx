@@ -4,32 +4,21 @@
  * left the frame before it in the scrollback — in a 40-column tmux pane, 679 lines of scrollback in 7 s, the header
  * scrolled away and half a frame on screen.
  */
-import { readFileSync } from 'node:fs';
 import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
 import { eventually } from '../../helpers/eventually.js';
 import { App } from '../../../src/tui/app.js';
-import { applyEvent, applyStats, asEvent, initialState, type StatsView, type TuiState } from '../../../src/tui/model.js';
+import type { TuiState } from '../../../src/tui/model.js';
+import { fixture } from '../../helpers/tui.js';
 
-function fixture(name: string): TuiState {
-  const f = JSON.parse(readFileSync(`fixtures/tui/${name}.json`, 'utf8')) as {
-    stats: StatsView[];
-    events: { id: number; event: Record<string, unknown> }[];
-  };
-  let s = initialState();
-  for (const st of f.stats) s = applyStats(s, st);
-  for (const e of f.events) {
-    const ev = asEvent(e.event);
-    if (ev) s = applyEvent(s, e.id, ev);
-  }
-  return { ...s, connected: true };
-}
+/** A recorded feed, as a live connection shows it. */
+const connected = (name: string): TuiState => ({ ...fixture(name), connected: true });
 
 /** The frame `App` draws (its width left to the terminal) in a terminal `columns` wide, as Ink reads it from stdout. */
 function frameIn(columns: number, name: string): string[] {
-  const r = render(<App initial={fixture(name)} />);
+  const r = render(<App initial={connected(name)} />);
   Object.defineProperty(r.stdout, 'columns', { get: () => columns });
-  r.rerender(<App initial={fixture(name)} />);
+  r.rerender(<App initial={connected(name)} />);
   const text = r.lastFrame() ?? '';
   r.unmount();
   return text.split('\n');
@@ -52,9 +41,9 @@ describe('the TUI in a narrow terminal', () => {
 describe('the TUI when the terminal is resized', () => {
   it('draws the next frame at the new width even when nothing else changes (paused, or no feed)', async () => {
     let columns = 120;
-    const r = render(<App initial={fixture('canary-split')} />);
+    const r = render(<App initial={connected('canary-split')} />);
     Object.defineProperty(r.stdout, 'columns', { get: () => columns });
-    r.rerender(<App initial={fixture('canary-split')} />);
+    r.rerender(<App initial={connected('canary-split')} />);
     expect(Math.max(...(r.lastFrame() ?? '').split('\n').map((l) => [...l].length))).toBeGreaterThan(100);
     // Narrower, same height: the height alone was watched, so the frame stayed 120 wide until some figure changed —
     // never while paused — and the terminal wrapped every line of every redraw.

@@ -1,25 +1,12 @@
 /** What a person sees, rendered from recorded admin-feed fixtures (fixtures/tui) to a fake terminal. */
 import { readFileSync } from 'node:fs';
 import { render } from 'ink-testing-library';
+import { fixture } from '../../helpers/tui.js';
 import { describe, expect, it } from 'vitest';
 import { App } from '../../../src/tui/app.js';
 import { bar, sparkline } from '../../../src/tui/components.js';
 import { applyEvent, applyStats, asEvent, FOLD_MS, initialState, type StatsView, type TuiState } from '../../../src/tui/model.js';
 import { summaryLines } from '../../../src/tui/plain.js';
-
-function fixture(name: string): TuiState {
-  const f = JSON.parse(readFileSync(`fixtures/tui/${name}.json`, 'utf8')) as {
-    stats: StatsView[];
-    events: { id: number; event: Record<string, unknown> }[];
-  };
-  let s = initialState();
-  for (const st of f.stats) s = applyStats(s, st);
-  for (const e of f.events) {
-    const ev = asEvent(e.event);
-    if (ev) s = applyEvent(s, e.id, ev);
-  }
-  return s;
-}
 
 const frame = (name: string, width = 100) => {
   const r = render(<App initial={fixture(name)} width={width} />);
