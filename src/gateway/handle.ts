@@ -225,12 +225,37 @@ function closingError(ctx: RequestContext, err: AigwError): void {
 }
 
 /**
- * An answer refused to an authenticated tenant before admission (its concurrency 429, a 400, 403 or 404), with OpenAI's
- * x-ratelimit-* headers of its limits, as every answer to a tenant with limits carries them (contract §3): without them
- * a client pacing itself by those headers lost its count on every such refusal. Read from the store counting nothing,
- * and only here, never on the way of an admission (Limiter.rateHeadersOf: a shared store is waited for a bounded
- * time, then the refusal goes without them). `model`: the request's, once its body is read; `send` writes the answer.
+ * An answer to an authenticated tenant before admission — a refusal (its concurrency 429, a 400, 403 or 404) or the
+ * model list — with OpenAI's x-ratelimit-* headers of its limits, as every answer to a tenant with limits carries them
+ * (contract §3): without them a client pacing itself by those headers lost its count on every such answer. Read from
+ * the store counting nothing, and only here, never on the way of an admission (Limiter.rateHeadersOf: a shared store
+ * is waited for a bounded time, then the answer goes without them). `model`: the request's, once known; `send` writes
+ * the answer.
  */
+function answerTenant(
+  ctx: RequestContext,
+  runtime: Runtime,
+  tenant: Tenant | undefined,
+  model: string | undefined,
+  send: (ctx: RequestContext) => void,
+  closeConnection = false,
+): Promise<void> | void {
+  const headers = tenant && runtime.limiter.rateHeadersOf(tenant, model);
+  if (!(headers instanceof Promise)) {
+    if (headers) ctx.extraHeaders = headers;
+    return send(ctx);
+  }
+  // Said closing now, not once the headers are read: what the client pipelines meanwhile is never handled.
+  if (closeConnection) closingAfterAnswer(ctx);
+  return headers
+    .then((h) => {
+      if (h) ctx.extraHeaders = h;
+      send(ctx);
+    })
+    .catch((e: unknown) => failedRequest(ctx, e));
+}
+
+/** A refusal answered as answerTenant answers. */
 function refuseTenant(
   ctx: RequestContext,
   runtime: Runtime,
@@ -240,19 +265,7 @@ function refuseTenant(
   send: (ctx: RequestContext, err: AigwError) => void,
   closeConnection = false,
 ): Promise<void> | void {
-  const headers = tenant && runtime.limiter.rateHeadersOf(tenant, model);
-  if (!(headers instanceof Promise)) {
-    if (headers) ctx.extraHeaders = headers;
-    return send(ctx, err);
-  }
-  // Said closing now, not once the headers are read: what the client pipelines meanwhile is never handled.
-  if (closeConnection) closingAfterAnswer(ctx);
-  return headers
-    .then((h) => {
-      if (h) ctx.extraHeaders = h;
-      send(ctx, err);
-    })
-    .catch((e: unknown) => failedRequest(ctx, e));
+  return answerTenant(ctx, runtime, tenant, model, (c) => send(c, err), closeConnection);
 }
 
 /**
@@ -313,12 +326,10 @@ function decodedPathPart(s: string): string | undefined {
 }
 
 function listModels(ctx: RequestContext, runtime: Runtime, path: string, tenant: Tenant | undefined): Promise<void> | void {
-  if (path === '/v1/models')
-    return sendJsonText(
-      ctx,
-      200,
-      runtime.modelList((m) => !tenant?.allowed || tenant.allowed.has(m)),
-    );
+  if (path === '/v1/models') {
+    const list = runtime.modelList((m) => !tenant?.allowed || tenant.allowed.has(m));
+    return answerTenant(ctx, runtime, tenant, undefined, (c) => sendJsonText(c, 200, list));
+  }
   const id = decodedPathPart(path.slice('/v1/models/'.length));
   if (id === undefined) {
     const bad = aigwError('invalid_request', 'the model id in the path is not a valid percent-encoding');
@@ -328,7 +339,7 @@ function listModels(ctx: RequestContext, runtime: Runtime, path: string, tenant:
   if (!entry) return refuseTenant(ctx, runtime, tenant, id, modelNotFound(id), sendError);
   const refused = tenant && modelNotAllowed(tenant, id);
   if (refused) return refuseTenant(ctx, runtime, tenant, id, refused, sendError);
-  sendJsonText(ctx, 200, entry);
+  return answerTenant(ctx, runtime, tenant, id, (c) => sendJsonText(c, 200, entry));
 }
 
 function proxy(ctx: RequestContext, state: GatewayState, runtime: Runtime, endpoint: Endpoint): Promise<void> | void {

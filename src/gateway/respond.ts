@@ -66,9 +66,11 @@ export function failedRequest(ctx: RequestContext, err: unknown): void {
   answerFailure(ctx.res, err, () => sendError(ctx, handlerFailed()));
 }
 
+/** A small JSON answer of the gateway's own, with the tenant's x-ratelimit-* headers when they were read (handle.ts). */
 export function sendJsonText(ctx: RequestContext, status: number, body: string): void {
   ctx.record.status = status;
   ctx.res.writeHead(status, {
+    ...ctx.extraHeaders,
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(body),
     'x-request-id': ctx.requestId,

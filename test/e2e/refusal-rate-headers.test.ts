@@ -36,9 +36,9 @@ const chat = (base: string, body: object, headers: Record<string, string> = {}) 
   rawPost(`${base}/v1/chat/completions`, body, { headers: { authorization: 'Bearer k', ...headers } });
 const messages = (base: string, body: object, headers: Record<string, string> = {}) =>
   rawPost(`${base}/v1/messages`, body, { headers: { 'x-api-key': 'k', 'anthropic-version': '2023-06-01', ...headers } });
-const getModel = (base: string, id: string) =>
+const getModels = (base: string, path: string, method = 'GET') =>
   new Promise<{ status: number; headers: Record<string, string | string[] | undefined> }>((resolve, reject) => {
-    const req = request(`${base}/v1/models/${id}`, { headers: { authorization: 'Bearer k' } }, (res) => {
+    const req = request(`${base}/v1/models${path}`, { method, headers: { authorization: 'Bearer k' } }, (res) => {
       res.resume();
       res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers }));
     });
@@ -81,7 +81,7 @@ describe.each(stores)('x-ratelimit-* on refusals before admission (%s store)', (
       ['400 anthropic-version', await messages(gw.url, { ...ok, model: 'm' }, { 'anthropic-version': 'x' }), 400],
       ['404 on /v1/messages', await messages(gw.url, { ...ok, model: 'nope' }), 404],
       ['413 request_too_large', await chat(gw.url, { ...ok, user: 'x'.repeat(5000) }), 413],
-      ['404 on /v1/models/{id}', await getModel(gw.url, 'nope'), 404],
+      ['404 on /v1/models/{id}', await getModels(gw.url, '/nope'), 404],
     ] as const;
     for (const [what, r, status] of refusals) {
       expect(r.status, what).toBe(status);
@@ -92,6 +92,21 @@ describe.each(stores)('x-ratelimit-* on refusals before admission (%s store)', (
       expect(r.headers['x-ratelimit-reset-requests'], what).toMatch(/^\d+(ms|s|m\d+s)$/);
       expect(r.headers['x-ratelimit-remaining-tokens'], what).toMatch(/^\d+$/);
       expect(r.headers['x-ratelimit-reset-tokens'], what).toMatch(/^\d+(ms|s|m\d+s)$/);
+    }
+
+    // Not refusals only: the model list and a model's entry are answers to the tenant too, GET and HEAD.
+    const listings = [
+      ['GET /v1/models', await getModels(gw.url, '')],
+      ['HEAD /v1/models', await getModels(gw.url, '', 'HEAD')],
+      ['GET /v1/models/m', await getModels(gw.url, '/m')],
+      ['HEAD /v1/models/m', await getModels(gw.url, '/m', 'HEAD')],
+    ] as const;
+    for (const [what, r] of listings) {
+      expect(r.status, what).toBe(200);
+      expect(
+        [r.headers['x-ratelimit-limit-requests'], r.headers['x-ratelimit-remaining-requests'], r.headers['x-ratelimit-limit-tokens']],
+        what,
+      ).toEqual(['100', '99', '30000']);
     }
 
     const narrow = await chat(gw.url, { ...ok, model: 'hidden' }, { authorization: 'Bearer kn' });
