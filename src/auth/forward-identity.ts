@@ -22,7 +22,7 @@ export interface ForwardIdentity {
 export interface Caller {
   /** The tenant the gateway authenticated (API key, JWT or client certificate); undefined when auth is off. */
   tenant?: string | undefined;
-  /** A user the gateway verified (auth.jwt.userClaim). */
+  /** A user the gateway verified (auth.jwt.userClaim; jwt-claims.ts checked its text). */
   user?: string | undefined;
   /**
    * Whether the client may name its own end user in `userHeader` when no verified user exists. The request
@@ -40,6 +40,15 @@ export interface IdentityHeaders {
 
 /** Visible ASCII with inner spaces, at most 256 characters. */
 const VALUE = /^[\x21-\x7e](?:[\x20-\x7e]{0,254}[\x21-\x7e])?$/;
+
+/**
+ * A verified user (jwt-claims.ts: no control or line break, at most 256 characters) as a header value: visible ASCII
+ * as it is, anything else as its UTF-8 bytes — what Envoy's jwt_authn claim_to_headers forwards; node:http writes a
+ * value's characters as Latin-1 bytes, so the value is those bytes read as Latin-1.
+ */
+function verifiedUserValue(user: string): string {
+  return VALUE.test(user) ? user : Buffer.from(user, 'utf8').toString('latin1');
+}
 
 /** Whether a client's value of a user header may be forwarded (absent: nothing to refuse). */
 export function forwardableUser(value: string | string[] | undefined): boolean {
@@ -63,12 +72,11 @@ export function identityHeaders(fi: ForwardIdentity, caller: Caller, clientUser:
   let userRefused = false;
   if (fi.tenantHeader !== undefined && caller.tenant !== undefined) set.push([fi.tenantHeader, caller.tenant]);
   if (fi.userHeader !== undefined) {
-    let user = caller.user;
-    if (user === undefined && clientUser !== undefined && caller.clientMayNameUser && caller.tenant !== undefined) {
-      if (typeof clientUser === 'string' && VALUE.test(clientUser)) user = clientUser;
+    if (caller.user !== undefined) set.push([fi.userHeader, verifiedUserValue(caller.user)]);
+    else if (clientUser !== undefined && caller.clientMayNameUser && caller.tenant !== undefined) {
+      if (typeof clientUser === 'string' && VALUE.test(clientUser)) set.push([fi.userHeader, clientUser]);
       else userRefused = true;
     }
-    if (user !== undefined && VALUE.test(user)) set.push([fi.userHeader, user]);
   }
   return { set, userRefused };
 }

@@ -13,7 +13,10 @@ export interface JwtIdentity {
   tenant: string;
   /** The models this token may use (it narrows the tenant's allow-list); undefined when the token says nothing. */
   models?: readonly string[];
-  /** Visible ASCII, at most 256 characters: safe to forward as a header value. */
+  /**
+   * At most 256 characters, none a control, a line break or half a surrogate pair, no space at either end: safe to
+   * forward as a header value (forward-identity.ts writes its UTF-8 bytes) and to log.
+   */
   user?: string;
 }
 
@@ -23,8 +26,12 @@ export type ClaimResult = { ok: true; identity: JwtIdentity } | { ok: false; rea
 
 const MAX_MODELS = 1000;
 const MAX_NAME = 256;
-/** What may go into a forwarded header: visible ASCII and inner spaces, no CR, LF or other controls. */
-const HEADER_SAFE = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
+/**
+ * A user's name as text: no control (C0, DEL, C1: CR and LF among them), line or paragraph separator or lone surrogate,
+ * and no space at either end. Letters of any script pass — a name such as `José Núñez` or an internationalised address
+ * is a user, where visible ASCII alone refused the whole token (a 401 for each of that person's requests).
+ */
+const USER_TEXT = /^[^\s\p{Cc}\p{Cs}\p{Zl}\p{Zp}](?:[^\p{Cc}\p{Cs}\p{Zl}\p{Zp}]*[^\s\p{Cc}\p{Cs}\p{Zl}\p{Zp}])?$/u;
 
 /**
  * A claim by name: first the whole name as one key (namespaced claims such as `https://acme.com/tenant` hold
@@ -82,7 +89,7 @@ export function identityFromClaims(
     const raw = claimAt(payload, names.userClaim);
     if (raw !== undefined) {
       const user = textOf(raw);
-      if (typeof user !== 'string' || user.length > MAX_NAME || !HEADER_SAFE.test(user))
+      if (typeof user !== 'string' || user.length > MAX_NAME || !USER_TEXT.test(user))
         return { ok: false, reason: 'invalid_claim', claim: names.userClaim };
       identity.user = user;
     }

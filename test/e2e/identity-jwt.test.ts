@@ -163,6 +163,16 @@ describe('JWT tenants through the gateway', () => {
     expect(seen.headers.authorization).toBeUndefined();
   });
 
+  it("forwards a user outside ASCII as its UTF-8 bytes, as Envoy's claim_to_headers does", async () => {
+    await as(await token(rsa, { email: 'josé@acme.example' })).chat.completions.create({
+      model: 'captured',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    const seen = capture.seen.at(-1)!;
+    // node:http reads a header's bytes as Latin-1: the UTF-8 bytes of the claim, unchanged.
+    expect(Buffer.from(String(seen.headers['x-aigw-user']), 'latin1').toString('utf8')).toBe('josé@acme.example');
+  });
+
   it('lets nobody but the token name the user: a token without the user claim forwards no user, whatever the client says', async () => {
     await as(await token(rsa)).chat.completions.create(
       { model: 'captured', messages: [{ role: 'user', content: 'hi' }] },

@@ -48,6 +48,10 @@ describe('JwtVerifier', () => {
     { name: 'models as a scope string', token: () => token(rsa, { models: 'llama bge' }), want: { models: ['llama', 'bge'] } },
     { name: 'models of the wrong type', token: () => token(rsa, { models: { all: true } }), want: 'invalid_claim' },
     { name: 'a user', token: () => token(rsa, { email: 'ann@acme.example' }), want: { tenant: 'acme', user: 'ann@acme.example' } },
+    // A person's name or an internationalised address is a user, not a bad token (it was a 401 for every request).
+    { name: 'a user outside ASCII', token: () => token(rsa, { email: 'José Núñez' }), want: { tenant: 'acme', user: 'José Núñez' } },
+    { name: 'a user with a control character', token: () => token(rsa, { email: 'ann\u0085x' }), want: 'invalid_claim' },
+    { name: 'a user with a lone surrogate', token: () => token(rsa, { email: 'ann\ud800' }), want: 'invalid_claim' },
     {
       name: 'a user that would inject a header',
       token: () => token(rsa, { email: 'ann\r\nx-aigw-tenant: globex' }),
