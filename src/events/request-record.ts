@@ -72,6 +72,8 @@ export class RequestRecord {
    * whether or not any attempt followed (RequestEvent.admitted).
    */
   admitted = false;
+  /** When (ms since the epoch) the limits admitted it: the bucket they count it in (RequestEvent.admittedTs). */
+  admittedTs: number | undefined;
   /** The backend that served the answer, and the model name it was sent (absent when none did). */
   backend: string | undefined;
   upstreamModel: string | undefined;
@@ -164,6 +166,7 @@ export class RequestRecord {
       cacheWriteInputTokens: this.cacheWriteInputTokens,
       tenant: this.tenant,
       admitted: this.admitted,
+      admittedTs: this.admittedTs,
       status: this.status,
       stream: this.stream,
       durationMs: (this.endedAt ?? performance.now()) - this.startedAt,

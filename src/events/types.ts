@@ -38,6 +38,11 @@ export interface RequestEvent {
    * What /aigw/stats counts as the tenant's `rpm.used`, as the limiter counts it.
    */
   admitted: boolean;
+  /**
+   * When its tenant's limits admitted it (ms since the epoch): they count the request, and settle its tokens, in that
+   * moment's bucket of their window — not in its end's, which a long answer puts seconds later.
+   */
+  admittedTs?: number | undefined;
   status: number;
   stream: boolean;
   durationMs: number;

@@ -505,6 +505,7 @@ function relayAdmitted(
   if ('code' in admitted) return sendError(ctx, admitted);
   // Counted by its tenant's limits from here, whatever comes of it: /aigw/stats counts it as they do.
   ctx.record.admitted = true;
+  ctx.record.admittedTs = Date.now();
   ctx.settleWith(admitted);
   // The client left while a shared store admitted it: settled above, nothing to route.
   if (ctx.ended) return;

@@ -79,6 +79,18 @@ class WindowSum {
     if (b < this.top) this.clampFuture(b);
     this.put(b, n);
   }
+  /**
+   * Adds `n` to the bucket of `at`, a moment at or before `now`, as the limiter counts a request where it admitted it:
+   * false (nothing added) when that bucket has left the window.
+   */
+  addAt(at: number, now: number, n: number): boolean {
+    const cur = Math.floor(now / this.bucketMs);
+    if (cur < this.top) this.clampFuture(cur);
+    const b = Math.min(Math.floor(at / this.bucketMs), cur);
+    if (b <= cur - this.values.length) return false;
+    this.put(b, n);
+    return true;
+  }
   private put(b: number, n: number): void {
     const s = ((b % this.values.length) + this.values.length) % this.values.length;
     if (this.index[s] !== b) {
@@ -207,16 +219,23 @@ export class StatsCollector {
       // tenant refused 429 on requests read well under its rpm here.
       if (e.tenant !== undefined && e.admitted) {
         const t = this.tenant(e.tenant);
-        t.tokens.add(e.ts, e.tokens.input + e.tokens.output);
-        t.requests.add(e.ts, 1);
+        // Where the limiter counts it: the request in its admission's bucket, which a long answer has left by its end
+        // (counted at the end, a tenant read over its rpm while the limiter admitted it); its tokens settled there too
+        // while that bucket is in the window, else (the limiter's carried debt) now.
+        const at = e.admittedTs ?? e.ts;
+        t.requests.addAt(at, e.ts, 1);
+        const charge = (w: WindowSum | undefined, n: number): void => {
+          if (w !== undefined && !w.addAt(at, e.ts, n)) w.add(e.ts, n);
+        };
+        charge(t.tokens, e.tokens.input + e.tokens.output);
         if (e.costUsd !== undefined) {
           t.costUsd += e.costUsd;
-          this.spend(t, e.tenant)?.add(e.ts, e.costUsd);
+          charge(this.spend(t, e.tenant), e.costUsd);
         }
         // What the limits charged for work no usage measured: the local view of tpm and budget counts what they count.
         if (e.unmeteredCharge) {
-          t.tokens.add(e.ts, e.unmeteredCharge.tokens);
-          this.spend(t, e.tenant)?.add(e.ts, e.unmeteredCharge.costUsd);
+          charge(t.tokens, e.unmeteredCharge.tokens);
+          charge(this.spend(t, e.tenant), e.unmeteredCharge.costUsd);
         }
       }
     } else if (e.type === 'upstream_error') {

@@ -1,0 +1,58 @@
+/**
+ * /aigw/stats counts a tenant's requests and tokens in the window as its limiter does (observability review). The limiter
+ * counts a request in the bucket of its admission (and settles its tokens there); the stats counted it in the bucket of
+ * its end. An answer that took longer than a few buckets stayed in the stats' window after the limiter had let it go:
+ * rpm 2 spent by two 1.5 s answers in a 2 s window, the limiter admitted a third once its window had moved past them and
+ * `tenants.t.rpm.used` said 3 of 2 (the operator read a tenant over its limit that the limiter was admitting).
+ */
+import { describe, expect, it } from 'vitest';
+import { useGateway } from '../helpers/gateway.js';
+import { rawPost } from '../helpers/raw.js';
+
+const gw = await useGateway(`
+version: 1
+limits: { rateWindow: 2s }
+backends:
+  v: { url: http://127.0.0.1:0, mock: { kind: vllm } }
+models:
+  m: { targets: [{ backend: v }] }
+tenants:
+  t: { keys: [sk-t], limits: { rpm: 2, tpm: 100000 } }
+`);
+
+let sent = 0;
+/** A chat answered after `ttft`, once its request event is published (the stats have counted it). */
+const chat = async (ttft: string) => {
+  const id = `admission-window-${sent++}`;
+  const r = await rawPost(
+    `${gw.url}/v1/chat/completions`,
+    { model: 'm', messages: [{ role: 'user', content: 'hello' }], max_tokens: 3 },
+    { headers: { authorization: 'Bearer sk-t', 'x-mock-ttft': ttft, 'x-request-id': id } },
+  );
+  await gw.requestEvent(id);
+  return r;
+};
+
+describe("a tenant's window in /aigw/stats", () => {
+  it('counts a long answer at its admission, as the limiter does, not at its end', async () => {
+    // Two answers of 1.5 s, admitted at once: rpm 2 is spent until the window (2 s) has moved past their admission.
+    const long = await Promise.all([chat('1500ms'), chat('1500ms')]);
+    expect(long.map((r) => r.status)).toEqual([200, 200]);
+    const ended = gw.admin.stats.snapshot().tenants.t!;
+    expect(ended.rpm.used).toBe(2);
+
+    // The limiter says when it has room again: its retry-after, then one more is admitted.
+    let third = await chat('0ms');
+    for (let i = 0; i < 5 && third.status === 429; i++) {
+      await new Promise((r) => setTimeout(r, Number(third.headers['retry-after-ms'])));
+      third = await chat('0ms');
+    }
+    expect(third.status).toBe(200);
+    const after = gw.admin.stats.snapshot().tenants.t!;
+    // What the limiter counts now: the third request alone (the two long ones were admitted more than a window ago).
+    // Counted at their end, they were still in the stats' window: 3 used of 2.
+    expect(after.rpm.used).toBe(1);
+    expect(after.rpm.used).toBeLessThanOrEqual(after.rpm.limit!);
+    expect(after.tpm.used).toBe(ended.tpm.used / 2);
+  });
+});
