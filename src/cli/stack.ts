@@ -94,6 +94,7 @@ export async function startStack(profile: Profile, opts: StackOptions = {}): Pro
         view: () => gateway.state.runtime.view,
         bus,
         inflight: () => gateway.state.live.size,
+        inFlightRequests: () => gateway.state.live.snapshot().map((ctx) => ctx.record),
         requestTimeoutMs: served.timeouts.request,
         // Read per answer: a reload's value applies to the next (as the gateway's listener reads its profile's).
         clientStallMs: () => served.timeouts.clientStall,

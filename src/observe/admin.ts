@@ -9,13 +9,15 @@ import { createAdminServer, sendAdminError } from './admin-server.js';
 import { EventStream } from './event-stream.js';
 import { GatewayMetrics, type LabelScope } from './metrics.js';
 import type { GatewayView } from './gateway-view.js';
-import { StatsCollector } from './stats.js';
+import { type InFlightRequest, StatsCollector } from './stats.js';
 
 export interface AdminSources {
   /** The current runtime's view (a reload replaces it). */
   view: () => GatewayView;
   bus: EventBus;
   inflight: () => number;
+  /** The requests in flight now, whose tenants' limits count them from their admission (/aigw/stats counts them too). */
+  inFlightRequests?: () => Iterable<InFlightRequest>;
   /** Headers and body of an admin request must arrive within this (default 30 s). */
   requestTimeoutMs?: number;
   /** How long an answer's bytes may wait unread, per MiB of them, before the connection goes (timeouts.clientStall; 0: never). */
@@ -53,7 +55,7 @@ export function createAdmin(src: AdminSources): Admin {
   const metrics = new GatewayMetrics(scopeOf(src.view()), src.inflight);
   metrics.attach(src.bus);
   src.bus.subscribe((e) => e.type === 'reload' && metrics.setScope(scopeOf(src.view())));
-  const stats = new StatsCollector(src.view, src.inflight);
+  const stats = new StatsCollector(src.view, src.inflight, src.inFlightRequests);
   stats.attach(src.bus);
   const events = new EventStream(
     src.bus,

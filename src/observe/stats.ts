@@ -130,6 +130,12 @@ class WindowSum {
   }
 }
 
+/** A request in flight as the stats read it: its tenant, and when that tenant's limits admitted it (undefined: not yet). */
+export interface InFlightRequest {
+  readonly tenant: string | undefined;
+  readonly admittedTs: number | undefined;
+}
+
 export class StatsCollector {
   private models = new Map<string, Map<string, BackendStats>>();
   private tenants = new Map<string, TenantStats>();
@@ -147,6 +153,11 @@ export class StatsCollector {
      * requests waiting for a backend connection, their key or their count too — the backends' own sum does not.
      */
     private readonly inflightNow?: () => number,
+    /**
+     * The requests in flight now: the limiter counts a request from its admission, and its event comes at its end — a
+     * tenant held at its rpm by long answers read 0 used beside the 429s.
+     */
+    private readonly inFlight?: () => Iterable<InFlightRequest>,
   ) {}
 
   attach(bus: EventBus): () => void {
@@ -285,6 +296,21 @@ export class StatsCollector {
     this.truncations = [];
   }
 
+  /**
+   * Requests in flight by tenant, of those its limits admitted in the window (one admitted longer ago than the window
+   * the limiter no longer counts). Their tokens are not known until they end: the limiter's reservation is its own.
+   */
+  private admittedInFlight(bucketMs: number, now: number): Map<string, number> {
+    const out = new Map<string, number>();
+    if (!this.inFlight) return out;
+    const oldest = Math.floor(now / bucketMs) - TENANT_BUCKETS;
+    for (const r of this.inFlight()) {
+      if (r.tenant === undefined || r.admittedTs === undefined || Math.floor(r.admittedTs / bucketMs) < oldest) continue;
+      out.set(r.tenant, (out.get(r.tenant) ?? 0) + 1);
+    }
+    return out;
+  }
+
   snapshot(): StatsSnapshot {
     const view = this.view();
     const now = Date.now();
@@ -320,12 +346,13 @@ export class StatsCollector {
       models[name] = { requests: total, costUsd: modelCost, backends };
     }
     const tenants: Record<string, TenantSnapshot> = {};
+    const admitted = this.admittedInFlight(view.windowMs / TENANT_BUCKETS, now);
     for (const [name, limits] of view.tenants) {
       const s = this.tenants.get(name);
       const current = s !== undefined && s.tokens.bucketMs === view.windowMs / TENANT_BUCKETS;
       tenants[name] = {
         tpm: { used: current ? s.tokens.sum(now) : 0, limit: limits.tpm ?? null },
-        rpm: { used: current ? s.requests.sum(now) : 0, limit: limits.rpm ?? null },
+        rpm: { used: (current ? s.requests.sum(now) : 0) + (admitted.get(name) ?? 0), limit: limits.rpm ?? null },
         concurrency: { limit: limits.concurrency ?? null },
         rejected: s?.rejected ?? 0,
         costUsd: s?.costUsd ?? 0,

@@ -3,9 +3,10 @@
  * counts a request in the bucket of its admission (and settles its tokens there); the stats counted it in the bucket of
  * its end. An answer that took longer than a few buckets stayed in the stats' window after the limiter had let it go:
  * rpm 2 spent by two 1.5 s answers in a 2 s window, the limiter admitted a third once its window had moved past them and
- * `tenants.t.rpm.used` said 3 of 2 (the operator read a tenant over its limit that the limiter was admitting).
+ * `tenants.t.rpm.used` said 3 of 2 (the operator read a tenant over its limit that the limiter was admitting). And while
+ * those answers were still on their way the stats counted none of them: 0 of 2 beside the 429 the limiter answered.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { useGateway } from '../helpers/gateway.js';
 import { rawPost } from '../helpers/raw.js';
 
@@ -18,22 +19,47 @@ models:
   m: { targets: [{ backend: v }] }
 tenants:
   t: { keys: [sk-t], limits: { rpm: 2, tpm: 100000 } }
+  u: { keys: [sk-u], limits: { rpm: 2 } }
 `);
 
 let sent = 0;
 /** A chat answered after `ttft`, once its request event is published (the stats have counted it). */
-const chat = async (ttft: string) => {
+const chat = async (ttft: string, key = 'sk-t') => {
   const id = `admission-window-${sent++}`;
   const r = await rawPost(
     `${gw.url}/v1/chat/completions`,
     { model: 'm', messages: [{ role: 'user', content: 'hello' }], max_tokens: 3 },
-    { headers: { authorization: 'Bearer sk-t', 'x-mock-ttft': ttft, 'x-request-id': id } },
+    { headers: { authorization: `Bearer ${key}`, 'x-mock-ttft': ttft, 'x-request-id': id } },
   );
   await gw.requestEvent(id);
   return r;
 };
 
 describe("a tenant's window in /aigw/stats", () => {
+  it('counts a request in flight that its limits admitted, as the limiter does', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    // Two answers the mock holds until the test has read the stats (x-mock-ttft far beyond the test; left at once).
+    const inFlight = [0, 1].map((i) =>
+      rawPost(
+        `${gw.url}/v1/chat/completions`,
+        { model: 'm', messages: [{ role: 'user', content: 'hello' }], max_tokens: 3 },
+        { headers: { authorization: 'Bearer sk-u', 'x-mock-ttft': '60s', 'x-request-id': `in-flight-${i}` }, abortWhen: held },
+      ).catch(() => undefined),
+    );
+    await vi.waitFor(() => expect(gw.gateway.state.live.size).toBe(2));
+    // The limiter counts both: a third is refused.
+    const third = await chat('0ms', 'sk-u');
+    expect(third.status).toBe(429);
+    expect(gw.admin.stats.snapshot().tenants.u!.rpm).toEqual({ used: 2, limit: 2 });
+    release();
+    await Promise.all(inFlight);
+    await gw.requestEvent('in-flight-0');
+    await gw.requestEvent('in-flight-1');
+  });
+
   it('counts a long answer at its admission, as the limiter does, not at its end', async () => {
     // Two answers of 1.5 s, admitted at once: rpm 2 is spent until the window (2 s) has moved past their admission.
     const long = await Promise.all([chat('1500ms'), chat('1500ms')]);
