@@ -2,7 +2,7 @@
  * /aigw/stats counts a tenant's requests and tokens in the window as its limiter does (observability review). The limiter
  * counts a request in the bucket of its admission (and settles its tokens there); the stats counted it in the bucket of
  * its end. An answer that took longer than a few buckets stayed in the stats' window after the limiter had let it go:
- * rpm 2 spent by two 1.5 s answers in a 2 s window, the limiter admitted a third once its window had moved past them and
+ * rpm 2 spent by two 1.5 s answers in a 3 s window, the limiter admitted a third once its window had moved past them and
  * `tenants.t.rpm.used` said 3 of 2 (the operator read a tenant over its limit that the limiter was admitting). And while
  * those answers were still on their way the stats counted none of them: 0 of 2 beside the 429 the limiter answered.
  */
@@ -12,7 +12,7 @@ import { rawPost } from '../helpers/raw.js';
 
 const gw = await useGateway(`
 version: 1
-limits: { rateWindow: 2s }
+limits: { rateWindow: 3s }
 backends:
   v: { url: http://127.0.0.1:0, mock: { kind: vllm } }
 models:
@@ -61,7 +61,7 @@ describe("a tenant's window in /aigw/stats", () => {
   });
 
   it('counts a long answer at its admission, as the limiter does, not at its end', async () => {
-    // Two answers of 1.5 s, admitted at once: rpm 2 is spent until the window (2 s) has moved past their admission.
+    // Two answers of 1.5 s, admitted at once: rpm 2 is spent until the window (3 s) has moved past their admission.
     const long = await Promise.all([chat('1500ms'), chat('1500ms')]);
     expect(long.map((r) => r.status)).toEqual([200, 200]);
     const ended = gw.admin.stats.snapshot().tenants.t!;
