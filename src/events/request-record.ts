@@ -74,6 +74,8 @@ export class RequestRecord {
   admitted = false;
   /** When (ms since the epoch) the limits admitted it: the bucket they count it in (RequestEvent.admittedTs). */
   admittedTs: number | undefined;
+  /** The tokens the limits reserved for it at admission, counted until it settles (/aigw/stats reads them in flight). */
+  reservedTokens = 0;
   /** The backend that served the answer, and the model name it was sent (absent when none did). */
   backend: string | undefined;
   upstreamModel: string | undefined;

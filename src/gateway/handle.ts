@@ -506,6 +506,7 @@ function relayAdmitted(
   // Counted by its tenant's limits from here, whatever comes of it: /aigw/stats counts it as they do.
   ctx.record.admitted = true;
   ctx.record.admittedTs = Date.now();
+  ctx.record.reservedTokens = admitted.reservedTokens;
   ctx.settleWith(admitted);
   // The client left while a shared store admitted it: settled above, nothing to route.
   if (ctx.ended) return;

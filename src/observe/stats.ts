@@ -134,6 +134,8 @@ class WindowSum {
 export interface InFlightRequest {
   readonly tenant: string | undefined;
   readonly admittedTs: number | undefined;
+  /** The tokens the limits reserved for it: what they count of it until it ends. */
+  readonly reservedTokens: number;
 }
 
 export class StatsCollector {
@@ -298,15 +300,18 @@ export class StatsCollector {
 
   /**
    * Requests in flight by tenant, of those its limits admitted in the window (one admitted longer ago than the window
-   * the limiter no longer counts). Their tokens are not known until they end: the limiter's reservation is its own.
+   * the limiter no longer counts), and the tokens reserved for them: what the limiter counts of them until they end.
    */
-  private admittedInFlight(bucketMs: number, now: number): Map<string, number> {
-    const out = new Map<string, number>();
+  private admittedInFlight(bucketMs: number, now: number): Map<string, { requests: number; tokens: number }> {
+    const out = new Map<string, { requests: number; tokens: number }>();
     if (!this.inFlight) return out;
     const oldest = Math.floor(now / bucketMs) - TENANT_BUCKETS;
     for (const r of this.inFlight()) {
       if (r.tenant === undefined || r.admittedTs === undefined || Math.floor(r.admittedTs / bucketMs) < oldest) continue;
-      out.set(r.tenant, (out.get(r.tenant) ?? 0) + 1);
+      let t = out.get(r.tenant);
+      if (!t) out.set(r.tenant, (t = { requests: 0, tokens: 0 }));
+      t.requests++;
+      t.tokens += r.reservedTokens;
     }
     return out;
   }
@@ -350,9 +355,10 @@ export class StatsCollector {
     for (const [name, limits] of view.tenants) {
       const s = this.tenants.get(name);
       const current = s !== undefined && s.tokens.bucketMs === view.windowMs / TENANT_BUCKETS;
+      const held = admitted.get(name);
       tenants[name] = {
-        tpm: { used: current ? s.tokens.sum(now) : 0, limit: limits.tpm ?? null },
-        rpm: { used: (current ? s.requests.sum(now) : 0) + (admitted.get(name) ?? 0), limit: limits.rpm ?? null },
+        tpm: { used: (current ? s.tokens.sum(now) : 0) + (held?.tokens ?? 0), limit: limits.tpm ?? null },
+        rpm: { used: (current ? s.requests.sum(now) : 0) + (held?.requests ?? 0), limit: limits.rpm ?? null },
         concurrency: { limit: limits.concurrency ?? null },
         rejected: s?.rejected ?? 0,
         costUsd: s?.costUsd ?? 0,

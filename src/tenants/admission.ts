@@ -65,6 +65,8 @@ export interface Admitted {
    * something has to be waited for (a count off the event loop, a shared store).
    */
   settle(record: RequestRecord): MaybePromise<void>;
+  /** The tokens its tenant's limits reserved for it until it settles (0 when none were). */
+  readonly reservedTokens: number;
 }
 
 /** A request with no tenant limits: nothing to reserve, but its tokens are still counted for metrics. */
@@ -76,6 +78,7 @@ export function unlimited(p: ProxyRequest, counter: PromptCounter): Admitted {
 // where closures made four (and a context), on every request of the hot path.
 class Unlimited implements Admitted {
   headers = undefined;
+  readonly reservedTokens = 0;
   constructor(
     private readonly p: ProxyRequest,
     private readonly counter: PromptCounter,
@@ -156,6 +159,10 @@ class TenantSettlement implements Admitted {
       reservation && policy.leaseRenewMs !== undefined && holdsLease(reservation)
         ? startRenewal(reservation, store, policy.leaseRenewMs)
         : undefined;
+  }
+
+  get reservedTokens(): number {
+    return this.reservation?.tokens ?? 0;
   }
 
   settle(record: RequestRecord): MaybePromise<void> {

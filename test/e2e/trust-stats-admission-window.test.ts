@@ -4,7 +4,8 @@
  * its end. An answer that took longer than a few buckets stayed in the stats' window after the limiter had let it go:
  * rpm 2 spent by two 1.5 s answers in a 3 s window, the limiter admitted a third once its window had moved past them and
  * `tenants.t.rpm.used` said 3 of 2 (the operator read a tenant over its limit that the limiter was admitting). And while
- * those answers were still on their way the stats counted none of them: 0 of 2 beside the 429 the limiter answered.
+ * those answers were still on their way the stats counted none of them: 0 of 2 beside the 429 the limiter answered, and
+ * 0 tokens of a tpm that their reservations had spent.
  */
 import { describe, expect, it, vi } from 'vitest';
 import { useGateway } from '../helpers/gateway.js';
@@ -20,6 +21,7 @@ models:
 tenants:
   t: { keys: [sk-t], limits: { rpm: 2, tpm: 100000 } }
   u: { keys: [sk-u], limits: { rpm: 2 } }
+  w: { keys: [sk-w], limits: { tpm: 1000 } }
 `);
 
 let sent = 0;
@@ -58,6 +60,32 @@ describe("a tenant's window in /aigw/stats", () => {
     await Promise.all(inFlight);
     await gw.requestEvent('in-flight-0');
     await gw.requestEvent('in-flight-1');
+  });
+
+  it("counts what the limits reserved for a request in flight in the tenant's tpm", async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    // max_tokens 600 of tpm 1000: the reservation of one held answer leaves no room for another.
+    const ask = (id: string, abortWhen?: Promise<void>) =>
+      rawPost(
+        `${gw.url}/v1/chat/completions`,
+        { model: 'm', messages: [{ role: 'user', content: 'hello' }], max_tokens: 600 },
+        { headers: { authorization: 'Bearer sk-w', 'x-mock-ttft': '60s', 'x-request-id': id }, ...(abortWhen ? { abortWhen } : {}) },
+      );
+    const inFlight = ask('reserved-0', held).catch(() => undefined);
+    await vi.waitFor(() => expect(gw.gateway.state.live.size).toBe(1));
+    const second = await ask('reserved-1');
+    expect(second.status).toBe(429);
+    expect(second.headers['x-ratelimit-remaining-tokens']).toBeDefined();
+    const left = Number(second.headers['x-ratelimit-remaining-tokens']);
+    // What the limiter says is spent is what the stats say is used: the held request's reservation.
+    expect(gw.admin.stats.snapshot().tenants.w!.tpm).toEqual({ used: 1000 - left, limit: 1000 });
+    expect(1000 - left).toBeGreaterThanOrEqual(600);
+    release();
+    await inFlight;
+    await gw.requestEvent('reserved-0');
   });
 
   it('counts a long answer at its admission, as the limiter does, not at its end', async () => {
