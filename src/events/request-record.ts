@@ -76,6 +76,8 @@ export class RequestRecord {
   admittedTs: number | undefined;
   /** The tokens the limits reserved for it at admission, counted until it settles (/aigw/stats reads them in flight). */
   reservedTokens = 0;
+  /** The spend (USD) its tenant's budget reserved for it at admission, counted until it settles. */
+  reservedUsd = 0;
   /** The backend that served the answer, and the model name it was sent (absent when none did). */
   backend: string | undefined;
   upstreamModel: string | undefined;

@@ -507,6 +507,7 @@ function relayAdmitted(
   ctx.record.admitted = true;
   ctx.record.admittedTs = Date.now();
   ctx.record.reservedTokens = admitted.reservedTokens;
+  ctx.record.reservedUsd = admitted.reservedUsd;
   ctx.settleWith(admitted);
   // The client left while a shared store admitted it: settled above, nothing to route.
   if (ctx.ended) return;

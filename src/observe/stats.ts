@@ -136,6 +136,8 @@ export interface InFlightRequest {
   readonly admittedTs: number | undefined;
   /** The tokens the limits reserved for it: what they count of it until it ends. */
   readonly reservedTokens: number;
+  /** The spend (USD) its tenant's budget reserved for it. */
+  readonly reservedUsd: number;
 }
 
 export class StatsCollector {
@@ -302,16 +304,23 @@ export class StatsCollector {
    * Requests in flight by tenant, of those its limits admitted in the window (one admitted longer ago than the window
    * the limiter no longer counts), and the tokens reserved for them: what the limiter counts of them until they end.
    */
-  private admittedInFlight(bucketMs: number, now: number): Map<string, { requests: number; tokens: number }> {
-    const out = new Map<string, { requests: number; tokens: number }>();
+  private admittedInFlight(view: GatewayView, now: number): Map<string, { requests: number; tokens: number; usd: number }> {
+    const out = new Map<string, { requests: number; tokens: number; usd: number }>();
     if (!this.inFlight) return out;
-    const oldest = Math.floor(now / bucketMs) - TENANT_BUCKETS;
+    // The oldest bucket each window counts (WindowSum.sum): the rate window's, and a budget's of its own length.
+    const oldest = (bucketMs: number) => Math.floor(now / bucketMs) - TENANT_BUCKETS;
+    const rate = view.windowMs / TENANT_BUCKETS;
     for (const r of this.inFlight()) {
-      if (r.tenant === undefined || r.admittedTs === undefined || Math.floor(r.admittedTs / bucketMs) < oldest) continue;
+      if (r.tenant === undefined || r.admittedTs === undefined) continue;
       let t = out.get(r.tenant);
-      if (!t) out.set(r.tenant, (t = { requests: 0, tokens: 0 }));
-      t.requests++;
-      t.tokens += r.reservedTokens;
+      if (!t) out.set(r.tenant, (t = { requests: 0, tokens: 0, usd: 0 }));
+      if (Math.floor(r.admittedTs / rate) >= oldest(rate)) {
+        t.requests++;
+        t.tokens += r.reservedTokens;
+      }
+      const per = view.tenants.get(r.tenant)?.budget?.per;
+      const spendMs = per === undefined ? undefined : per / TENANT_BUCKETS;
+      if (spendMs !== undefined && Math.floor(r.admittedTs / spendMs) >= oldest(spendMs)) t.usd += r.reservedUsd;
     }
     return out;
   }
@@ -351,7 +360,7 @@ export class StatsCollector {
       models[name] = { requests: total, costUsd: modelCost, backends };
     }
     const tenants: Record<string, TenantSnapshot> = {};
-    const admitted = this.admittedInFlight(view.windowMs / TENANT_BUCKETS, now);
+    const admitted = this.admittedInFlight(view, now);
     for (const [name, limits] of view.tenants) {
       const s = this.tenants.get(name);
       const current = s !== undefined && s.tokens.bucketMs === view.windowMs / TENANT_BUCKETS;
@@ -363,7 +372,11 @@ export class StatsCollector {
         rejected: s?.rejected ?? 0,
         costUsd: s?.costUsd ?? 0,
         budget: limits.budget
-          ? { usedUsd: s ? (this.spend(s, name)?.sum(now) ?? 0) : 0, limitUsd: limits.budget.usd, perMs: limits.budget.per }
+          ? {
+              usedUsd: (s ? (this.spend(s, name)?.sum(now) ?? 0) : 0) + (held?.usd ?? 0),
+              limitUsd: limits.budget.usd,
+              perMs: limits.budget.per,
+            }
           : null,
       };
     }

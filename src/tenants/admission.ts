@@ -67,6 +67,8 @@ export interface Admitted {
   settle(record: RequestRecord): MaybePromise<void>;
   /** The tokens its tenant's limits reserved for it until it settles (0 when none were). */
   readonly reservedTokens: number;
+  /** The spend (USD) its tenant's budget reserved for it until it settles: its most expensive outcome (0 when none). */
+  readonly reservedUsd: number;
 }
 
 /** A request with no tenant limits: nothing to reserve, but its tokens are still counted for metrics. */
@@ -79,6 +81,7 @@ export function unlimited(p: ProxyRequest, counter: PromptCounter): Admitted {
 class Unlimited implements Admitted {
   headers = undefined;
   readonly reservedTokens = 0;
+  readonly reservedUsd = 0;
   constructor(
     private readonly p: ProxyRequest,
     private readonly counter: PromptCounter,
@@ -163,6 +166,10 @@ class TenantSettlement implements Admitted {
 
   get reservedTokens(): number {
     return this.reservation?.tokens ?? 0;
+  }
+
+  get reservedUsd(): number {
+    return (this.reservation?.microUsd ?? 0) / 1e6;
   }
 
   settle(record: RequestRecord): MaybePromise<void> {

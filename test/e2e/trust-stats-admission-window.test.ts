@@ -18,10 +18,12 @@ backends:
   v: { url: http://127.0.0.1:0, mock: { kind: vllm } }
 models:
   m: { targets: [{ backend: v }] }
+  priced: { targets: [{ backend: v, pricing: { input: 1000, output: 1000 } }] }
 tenants:
   t: { keys: [sk-t], limits: { rpm: 2, tpm: 100000 } }
   u: { keys: [sk-u], limits: { rpm: 2 } }
   w: { keys: [sk-w], limits: { tpm: 1000 } }
+  x: { keys: [sk-x], limits: { budget: { usd: 1, per: 1m } } }
 `);
 
 let sent = 0;
@@ -86,6 +88,30 @@ describe("a tenant's window in /aigw/stats", () => {
     release();
     await inFlight;
     await gw.requestEvent('reserved-0');
+  });
+
+  it("counts what the limits reserved for a request in flight in the tenant's budget", async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    // $1000 per million tokens, max_tokens 600: the held answer's most expensive outcome is over $0.60 of $1.
+    const ask = (id: string, abortWhen?: Promise<void>) =>
+      rawPost(
+        `${gw.url}/v1/chat/completions`,
+        { model: 'priced', messages: [{ role: 'user', content: 'hello' }], max_tokens: 600 },
+        { headers: { authorization: 'Bearer sk-x', 'x-mock-ttft': '60s', 'x-request-id': id }, ...(abortWhen ? { abortWhen } : {}) },
+      );
+    const inFlight = ask('budget-0', held).catch(() => undefined);
+    await vi.waitFor(() => expect(gw.gateway.state.live.size).toBe(1));
+    const second = await ask('budget-1');
+    expect(second.status).toBe(429);
+    const budget = gw.admin.stats.snapshot().tenants.x!.budget!;
+    expect(budget.usedUsd).toBeGreaterThan(0.6);
+    expect(budget.usedUsd).toBeLessThanOrEqual(budget.limitUsd);
+    release();
+    await inFlight;
+    await gw.requestEvent('budget-0');
   });
 
   it('counts a long answer at its admission, as the limiter does, not at its end', async () => {
