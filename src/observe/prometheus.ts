@@ -78,6 +78,9 @@ export class Counter extends Metric {
   }
   render(): string {
     let out = `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} counter\n`;
+    // Without labels there is one series, 0 before its first count (as Prometheus's clients expose it): with no
+    // sample, a rate() panel over it says "no data" where it should say 0.
+    if (this.labels.length === 0 && this.root.size === 0) return `${out}${this.name} 0\n`;
     for (const s of this.all()) out += `${this.name}${this.labelText(s.values)} ${s.sum}\n`;
     return out;
   }

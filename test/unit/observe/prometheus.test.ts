@@ -57,4 +57,14 @@ describe('prometheus registry', () => {
     expect(c.render()).toContain('c{m="a"} 1\n');
     expect(c.render()).not.toContain('m="b"');
   });
+
+  it('a counter without labels reads 0 before its first count, and after a reset', () => {
+    // As Prometheus's own clients expose one: without the sample, rate() over it says "no data" instead of 0.
+    const c = new Counter('drops_total', 'help', []);
+    expect(c.render()).toContain('\ndrops_total 0\n');
+    c.inc([], 3);
+    expect(c.render()).toContain('\ndrops_total 3\n');
+    c.reset();
+    expect(c.render()).toContain('\ndrops_total 0\n');
+  });
 });
