@@ -216,6 +216,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private reused = false;
   /** performance.now() when the request's bytes were handed to the socket. */
   private sentAt = 0;
+  /** The backend began an answer (a byte of it was read, its head perhaps not whole): it had read the request. */
+  private heard = false;
   private resolve!: (o: AttemptOutcome) => void;
   /**
    * What the attempt loop waits for: failed (another target may answer), or committed — as soon as the head is
@@ -309,6 +311,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.sent = true;
     this.reused = reused;
     this.sentAt = performance.now();
+  }
+
+  /** The answer's first bytes were read (h1-pool's H1Handler): a reset from here on is no keep-alive race. */
+  onResponseBytes(): void {
+    this.heard = true;
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
@@ -749,8 +756,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
     // backend had taken the request, and retrying it there sent it twice. Another target may still answer. Nor is the
     // close, once the request was written, of a connection opened for it: the backend kept it idle for no time, it
     // accepted it and read the request (a backend that dropped it mid-generation got it twice). Nor is a reused
-    // connection's close that came long after the write (KEEP_ALIVE_RACE_MS).
-    const raced = this.reused && performance.now() - this.sentAt <= KEEP_ALIVE_RACE_MS;
+    // connection's close that came long after the write (KEEP_ALIVE_RACE_MS). Nor a reset after the answer began, its
+    // head not yet whole (a status line, some headers): the backend had read the request, and got it twice.
+    const raced = this.reused && !this.heard && performance.now() - this.sentAt <= KEEP_ALIVE_RACE_MS;
     if (failure === 'connect_error' && (this.status !== 0 || (this.sent && !raced))) failure = 'bad_response';
     if (!this.out.headersSent) {
       // Nothing reached the client: this attempt may fail over. No head by the deadline after the request was written

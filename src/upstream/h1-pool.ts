@@ -71,6 +71,11 @@ export class UpstreamSocketError extends Error {
  */
 export interface H1Handler extends Dispatcher.DispatchHandler {
   onRequestSent?(reused: boolean): void;
+  /**
+   * Once, as the first bytes of the request's answer are read — before its head is whole: a backend that has begun a
+   * status line has read the request, and a reset after it is no keep-alive race however soon it comes.
+   */
+  onResponseBytes?(): void;
 }
 
 const socketError = (message: string) => new UpstreamSocketError(message, 'UND_ERR_SOCKET');
@@ -91,6 +96,8 @@ class Flight implements Dispatcher.DispatchController {
 
   /** When the request was written (performance.now()): the answer's head is due headersTimeout after it. */
   sentAt = 0;
+  /** A byte of the answer was read (H1Handler.onResponseBytes told). */
+  heard = false;
   /**
    * Read while paused (the rest of the read the pause came in, up to the answer's end): handed over on resume, as
    * undici unshifts it — a paused handler gets nothing more until it asks.
@@ -301,6 +308,15 @@ class Connection implements ParserOwner, BodySink {
     const now = performance.now();
     if (this.timing === 'body') this.since = now;
     if (this.body) return this.readBody(f, d, 0);
+    if (!f.heard) {
+      f.heard = true;
+      try {
+        f.handler.onResponseBytes?.();
+      } catch (e) {
+        return this.threw(f, e);
+      }
+      if (this.flight !== f) return;
+    }
     // The head is due by a deadline, not after a quiet spell: a backend trickling it a byte at a time is late.
     if (f.status < 200 && f.headersTimeout > 0 && now - f.sentAt > f.headersTimeout) return this.headersLate(f);
     this.parse(f, d);
