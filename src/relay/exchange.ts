@@ -751,6 +751,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.clearDeadline();
       return this.endAfterDone();
     }
+    // A refusal whose body the backend cut (closed or reset short of its length): its status said what the answer is,
+    // and what came of its body is its message. Read as an unreadable answer, a 400 was the backend's failure — the
+    // same bad request went on to every other target, each refusal counted toward its backend's ejection, and the
+    // client got a 502.
+    if (this.mode === 'error-body') return this.failWithStatus();
     let failure = classifyError(err);
     // A reset after the status line is not the keep-alive race the quick retry on the same target is for: the
     // backend had taken the request, and retrying it there sent it twice. Another target may still answer. Nor is the
