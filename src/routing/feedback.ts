@@ -85,11 +85,20 @@ export function recordAnswerHead(state: RoutingState, target: Target, ms: number
 
 /**
  * Whether a failed attempt is the replica's doing: no answer (a refused or reset connection, a timeout, an
- * unreadable answer; `status` undefined), a 5xx, 429, 401/403, or 404 (vLLM's answer for a model it does not
+ * unreadable answer; `status` undefined), a 5xx, 429, 401/403, a 3xx, or 404 (vLLM's answer for a model it does not
  * serve). Other 4xx (400, 413, 422 — a prompt over the context, a bad parameter) are the client's request.
  */
 export function replicaAtFault(status: number | undefined): boolean {
-  return status === undefined || status >= 500 || status === 429 || status === 404 || status === 401 || status === 403;
+  return (
+    status === undefined ||
+    status >= 500 ||
+    status === 429 ||
+    status === 404 ||
+    status === 401 ||
+    status === 403 ||
+    // A redirect (classify.ts statusFailsOver): a misconfigured replica, answering in a millisecond.
+    (status >= 300 && status < 400)
+  );
 }
 
 /**

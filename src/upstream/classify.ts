@@ -37,10 +37,13 @@ export function classifyError(err: unknown): UpstreamFailure {
 /** The messages of a response the pool read and would not take (h1-pool.ts, as undici's client-h1.js names them). */
 const RESPONSE_REFUSED = new Set(['bad response', 'bad upgrade']);
 
-/** Statuses worth another backend: overload, server faults and refused credentials; other 4xx are the caller's. */
+/** Statuses worth another backend: overload, server faults, refused credentials and redirects; other 4xx are the caller's. */
 export function statusFailsOver(status: number): boolean {
-  // 401/403 from a backend refuse the gateway's own credentials: another backend may hold good ones.
-  return status === 429 || status >= 500 || status === 401 || status === 403;
+  // 401/403 from a backend refuse the gateway's own credentials: another backend may hold good ones. A 3xx (a path or
+  // scheme the backend's URL is configured wrong for, a proxy's login page) is no answer to the request, which the
+  // gateway does not follow: kept to the client as a 502, every request that picked such a replica failed while its
+  // peers were well, and it was never ejected.
+  return status === 429 || status >= 500 || status === 401 || status === 403 || (status >= 300 && status < 400);
 }
 
 /**
