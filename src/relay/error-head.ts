@@ -59,6 +59,8 @@ function decoded(raw: number[]): string | undefined {
  */
 export class ErrorHead {
   verdict = Verdict.Undecided;
+  /** The body's first byte past a byte-order mark and whitespace; -1 while none came (or the mark was broken). */
+  first = -1;
   /** Where, in the last read fed, reading stopped: the bytes from here on were not read. */
   at = 0;
   private state = S.Start;
@@ -154,6 +156,7 @@ export class ErrorHead {
   }
 
   private opening(b: number): void {
+    this.first = b;
     if (b === 0x7b) this.state = S.Open;
     else this.verdict = Verdict.Answer;
   }

@@ -421,6 +421,13 @@ export class Exchange implements Dispatcher.DispatchHandler {
       return undefined;
     }
     if (this.mislabelled) return this.failMislabelled();
+    // Every answer of the APIs aigw serves is JSON: a body that opens otherwise (a web app's page for any path — a
+    // backend URL at a UI, not its API —, a proxy's login page) is none. Passed on as a 200, each client's SDK failed to
+    // parse it while the backend's health counted a success, and it was never ejected.
+    if (scan.first !== 0x7b && scan.first !== 0x5b) {
+      this.failUnreadable(`a ${this.status} answer that is not JSON`);
+      return undefined;
+    }
     this.told = true;
     const early = scan.giveBack((piece) => this.body!.push(piece));
     if (early) {
@@ -671,6 +678,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
       const scan = this.scan;
       const head = this.head ? this.taken(NO_BYTES) : NO_BYTES;
       const rest = scan ? this.afterTelling(scan, scan.end(), NO_BYTES) : this.tellAtEnd(head);
+      // Refused as no answer (not JSON, mislabelled): the attempt has failed already.
+      if ((this.mode as Mode) === 'done') return;
       if (this.mode === 'body') {
         // Undefined: the bytes given back finished the body (an overflow).
         if (rest === undefined) return;
