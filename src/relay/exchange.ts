@@ -26,7 +26,7 @@ import { isOpenAiErrorEvent, SseRelay } from './sse-relay.js';
 import type { StreamRelay } from './stream-relay.js';
 import { TranslatedBodyRelay } from './translated-body-relay.js';
 import { TranslatedSseRelay } from './translated-sse-relay.js';
-import { impliedStatus, modelNotServed, normalizeUpstreamError } from './upstream-error.js';
+import { impliedStatus, modelNotServed, normalizeUpstreamError, pathNotServed } from './upstream-error.js';
 import { recordUsage, type Usage, usageIn } from './usage-tap.js';
 
 const COMMITTED: AttemptOutcome = Object.freeze({ kind: 'committed' });
@@ -81,7 +81,7 @@ export type AttemptOutcome =
        * much sooner (the wait counts against timeouts.firstByte).
        */
       queuedMs?: number;
-      /** A 404 saying the backend does not serve the model it was sent (upstream-error.ts modelNotServed). */
+      /** A 404 saying the backend does not serve the model, or the path, it was sent (upstream-error.ts modelNotServed, pathNotServed). */
       modelMissing?: true;
     };
 
@@ -987,7 +987,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const status = this.status < 300 ? impliedStatus(body, ct) : this.status;
     const error = normalizeUpstreamError(status, ct, body, this.backend, this.relay.scrub);
     const ra = backendRetryAfterMs(this.headers);
-    const modelMissing = !statusFailsOver(status) && modelNotServed(status, ct, body);
+    // The model, or the path, is not there: the replica's configuration, not the request (upstream-error.ts). Not
+    // count_tokens' path: an API a backend may lack alone (Anthropic-compatible servers), counted, its 404s ejected the
+    // backend for every generation it serves; it is passed on as before.
+    const pathMissing = this.record.endpoint !== 'count_tokens' && pathNotServed(status, ct, body);
+    const modelMissing = !statusFailsOver(status) && (modelNotServed(status, ct, body) || pathMissing);
     this.mode = 'done';
     this.end({
       kind: 'failed',

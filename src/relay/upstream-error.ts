@@ -115,6 +115,27 @@ export function modelNotServed(status: number, contentType: string | undefined, 
   return NO_SUCH_MODEL.test(x.message.slice(0, 1000));
 }
 
+/** OpenAI's answer for a path it has no endpoint at: "Invalid URL (POST /v2/chat/completions)". */
+const INVALID_URL = /^Invalid URL \(/;
+
+/**
+ * Whether a backend's 404 says it has nothing at the path it was sent — the path is the gateway's choice (the backend's
+ * URL and the endpoint), never the client's, so the replica is misconfigured: a body that is no JSON (nginx's page,
+ * Go's `404 page not found`, Express's `Cannot POST …`, none), Starlette's and FastAPI's `{"detail":"Not Found"}`
+ * (vLLM's own router among them), OpenAI's "Invalid URL". Passed on as the request's, every request that picked such
+ * a replica got its 404 while a peer served the model, and it was never ejected. A JSON error about anything else is
+ * the request's (a file it names, an id).
+ */
+export function pathNotServed(status: number, contentType: string | undefined, body: Buffer): boolean {
+  if (status !== 404) return false;
+  // Past a byte-order mark and whitespace.
+  const first = body.find((b) => b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09 && b !== 0xef && b !== 0xbb && b !== 0xbf);
+  if (first !== 0x7b) return true;
+  const x = extract(body, contentType);
+  if (x.message === undefined) return false;
+  return x.message === 'Not Found' || INVALID_URL.test(x.message);
+}
+
 /** Words of an error's `type` or `code` and the status they mean, most specific first. */
 const STATUS_BY_WORD: readonly [RegExp, number][] = [
   [/not_found/, 404],

@@ -1,0 +1,116 @@
+/**
+ * A replica that answers 404 for the path it was sent — its URL missing a base path or holding one too many, an
+ * endpoint its server does not have (FastAPI's `{"detail":"Not Found"}` from vLLM's own router, nginx's page, Go's
+ * `404 page not found`, Express's `Cannot POST`, OpenAI's `Invalid URL`) — is misconfigured: the path is the gateway's
+ * choice, never the client's. Such a 404 was a refusal of the request, passed on and never failed over or counted: every
+ * request that picked the replica got a 404 while its peer served the model (5 of 10 on a 1:1 split), for good. It now
+ * fails over and counts toward the replica's ejection, as a 404 for the model does (trust-health-model-not-served);
+ * a 404 of the request's own (a JSON error about something it named) is still passed on.
+ */
+import { describe, expect, it } from 'vitest';
+import { useGateway } from '../helpers/gateway.js';
+import { OK_CHAT_ANSWER, useUpstream } from '../helpers/upstream.js';
+
+const PATH_404: readonly (readonly [string, string, string])[] = [
+  ['FastAPI', 'application/json', '{"detail":"Not Found"}'],
+  ['nginx', 'text/html', '<html><head><title>404 Not Found</title></head><body><center><h1>404 Not Found</h1></center></body></html>'],
+  ['Go', 'text/plain; charset=utf-8', '404 page not found\n'],
+  ['Express', 'text/html; charset=utf-8', '<pre>Cannot POST /v2/chat/completions</pre>'],
+  [
+    'OpenAI',
+    'application/json',
+    '{"error":{"message":"Invalid URL (POST /v2/chat/completions)","type":"invalid_request_error","param":null,"code":null}}',
+  ],
+];
+
+let shape: readonly [string, string] = ['application/json', '{}'];
+let badHits = 0;
+const bad = await useUpstream((_req, res) => {
+  badHits++;
+  res.writeHead(404, { 'content-type': shape[0] }).end(shape[1]);
+});
+const good = await useUpstream((_req, res) => {
+  res.writeHead(200, { 'content-type': 'application/json' }).end(OK_CHAT_ANSWER);
+});
+
+const chat = async (url: string) => {
+  const r = await fetch(`${url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }], max_tokens: 1 }),
+  });
+  await r.arrayBuffer();
+  return r.status;
+};
+
+const profile = `
+version: 1
+resilience: { consecutiveFailures: 3, cooldown: 60s }
+backends:
+  bad: { url: "{{b}}" }
+  good: { url: "{{g}}" }
+models:
+  m: { targets: [{ backend: bad }, { backend: good }] }
+`;
+
+describe.each(PATH_404)('a replica answering 404 for its path (%s)', (_name, type, body) => {
+  it('fails over to its peer, and is ejected', async () => {
+    shape = [type, body];
+    badHits = 0;
+    const gw = await useGateway(profile, { b: bad.url, g: good.url });
+    const statuses: number[] = [];
+    for (let i = 0; i < 10; i++) statuses.push(await chat(gw.url));
+    // Before: 5 of 10 were the replica's 404.
+    expect(statuses).toEqual(Array(10).fill(200));
+    expect(
+      gw
+        .eventsOf('ejection')
+        .filter((e) => e.ejected)
+        .map((e) => e.backend),
+    ).toEqual(['bad']);
+    expect(badHits).toBe(3);
+  });
+});
+
+it('a 404 about something the request named is still the request’s: passed on, not tried elsewhere', async () => {
+  shape = ['application/json', '{"error":{"message":"No such file: file-abc123","type":"invalid_request_error","code":404}}'];
+  const gw = await useGateway(profile, { b: bad.url, g: good.url });
+  badHits = 0;
+  const statuses: number[] = [];
+  for (let i = 0; i < 10 && badHits === 0; i++) statuses.push(await chat(gw.url));
+  expect(badHits).toBe(1);
+  expect(statuses.at(-1)).toBe(404);
+});
+
+it('an Anthropic backend without count_tokens is not ejected by counts: its 404 is passed on, as before', async () => {
+  let counts = 0;
+  const an = await useUpstream((req, res) => {
+    if (req.url?.endsWith('/count_tokens')) {
+      counts++;
+      return void res.writeHead(404, { 'content-type': 'text/plain' }).end('404 page not found\n');
+    }
+    res.writeHead(500).end();
+  });
+  const gw = await useGateway(
+    `
+version: 1
+resilience: { consecutiveFailures: 3, cooldown: 60s }
+backends:
+  an: { url: "{{a}}", kind: anthropic }
+models:
+  claude: { targets: [{ backend: an }] }
+`,
+    { a: an.url },
+  );
+  for (let i = 0; i < 5; i++) {
+    const r = await fetch(`${gw.url}/v1/messages/count_tokens`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+      body: JSON.stringify({ model: 'claude', messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    await r.arrayBuffer();
+    expect(r.status).toBe(404);
+  }
+  expect(counts).toBe(5);
+  expect(gw.eventsOf('ejection')).toEqual([]);
+});
