@@ -58,11 +58,19 @@ export function backendRetryAfterMs(headers: Record<string, string | string[] | 
   return retryAfterMs(headers['retry-after'], now);
 }
 
-/** `retry-after` (seconds or an HTTP date) in ms, or undefined. */
+/**
+ * RFC 9110's HTTP-date in each of its three forms (IMF-fixdate, RFC 850's, asctime's) opens with the day's name. V8's
+ * Date.parse reads far more: `-1` was the year 2001 and `5, 10` a May 10 — dates past, so a wait of 0, "the backend's
+ * word", and the plan came back to an overloaded backend at once, without its backoff.
+ */
+const HTTP_DATE = /^\s*(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*,?\s/i;
+
+/** `retry-after` (seconds or an HTTP date) in ms, or undefined for anything else (RFC 9110 §10.2.3). */
 export function retryAfterMs(value: string | string[] | undefined, now = Date.now()): number | undefined {
   const v = Array.isArray(value) ? value[0] : value;
   if (!v) return undefined;
   if (/^\d+(\.\d+)?$/.test(v.trim())) return Number(v) * 1000;
+  if (!HTTP_DATE.test(v)) return undefined;
   const t = Date.parse(v);
   return Number.isNaN(t) ? undefined : Math.max(0, t - now);
 }
