@@ -10,6 +10,12 @@ import { useGateway } from '../helpers/gateway.js';
 import { rawPost } from '../helpers/raw.js';
 import { OK_CHAT_ANSWER as OK, useRawUpstream } from '../helpers/upstream.js';
 
+/**
+ * The reset comes after the gateway has read the head's start (an RST can overtake bytes the peer has not read yet) and
+ * well within the keep-alive race's second (exchange.ts KEEP_ALIVE_RACE_MS): the case that was read as the race.
+ */
+const RESET_AFTER_MS = 150;
+
 /** Requests read per marker (the message's content). */
 const seen = new Map<string, number>();
 const requestsOn = new WeakMap<Socket, number>();
@@ -22,11 +28,11 @@ const up = await useRawUpstream((socket, request) => {
   // On a connection that answered before: the head begun, then the connection reset, at once.
   if (marker === 'half-head' && n > 1) {
     socket.write('HTTP/1.1 200 OK\r\ncontent-type: appl');
-    return void setTimeout(() => socket.resetAndDestroy(), 30);
+    return void setTimeout(() => socket.resetAndDestroy(), RESET_AFTER_MS);
   }
   if (marker === 'status-line' && n > 1) {
     socket.write('HTTP/1.1 200 OK\r\n');
-    return void setTimeout(() => socket.resetAndDestroy(), 30);
+    return void setTimeout(() => socket.resetAndDestroy(), RESET_AFTER_MS);
   }
   socket.write(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${OK.length}\r\n\r\n${OK}`);
 });
