@@ -14,7 +14,7 @@ import { OK_CHAT_ANSWER as OK, useRawUpstream } from '../helpers/upstream.js';
  * The reset comes after the gateway has read the head's start (an RST can overtake bytes the peer has not read yet) and
  * well within the keep-alive race's second (exchange.ts KEEP_ALIVE_RACE_MS): the case that was read as the race.
  */
-const RESET_AFTER_MS = 150;
+const RESET_AFTER_MS = 400;
 
 /** Requests read per marker (the message's content). */
 const seen = new Map<string, number>();
