@@ -20,7 +20,7 @@ export interface RelayDialect {
   /** The relay of a 2xx stream; `scrub` removes configured secrets from a backend's error text. */
   streamRelay(out: Downstream, onFirstContent: () => void, maxEventBytes: number, scrub: Scrub): StreamRelay;
   /** A non-streamed answer translated whole (held, bounded); undefined when its bytes pass through. */
-  readonly answer: ((json: unknown, scrub: Scrub) => AnswerResult) | undefined;
+  readonly answer: ((json: unknown, scrub: Scrub, text: string) => AnswerResult) | undefined;
   /**
    * The usage of a non-streamed answer passing through, from its last bytes. When they hold none (usage left out, or
    * written first in a body longer than the tail window), the body is counted from its content off the event loop

@@ -375,7 +375,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
         this.relay.buffer.maxBytes,
         status,
         headers,
-        (json) => this.dialect!.answer!(json, this.relay.scrub),
+        (json, text) => this.dialect!.answer!(json, this.relay.scrub, text),
         this.credentials(),
       );
       if (this.translated.overflowsUpFront()) return this.failTooLarge();

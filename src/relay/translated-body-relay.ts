@@ -24,7 +24,8 @@ export class TranslatedBodyRelay {
     private readonly maxBytes: number,
     private readonly status: number,
     private readonly headers: IncomingHttpHeaders,
-    private readonly translate: (json: unknown) => AnswerResult,
+    /** `text`: the JSON text `json` was parsed from (a translation may repeat a part of it as the backend wrote it). */
+    private readonly translate: (json: unknown, text: string) => AnswerResult,
     private readonly scrub: Scrub,
   ) {}
 
@@ -69,12 +70,13 @@ export class TranslatedBodyRelay {
    */
   end(): AnswerResult<{ usage: Usage | undefined; model: string }> {
     let json: unknown;
+    const text = utf8Text(this.upstreamBody()).text;
     try {
-      json = JSON.parse(utf8Text(this.upstreamBody()).text);
+      json = JSON.parse(text);
     } catch {
       return { ok: false, error: aigwError('bad_upstream_response', 'the backend answered with a body that is not JSON') };
     }
-    const answer = this.translate(json);
+    const answer = this.translate(json, text);
     if (!answer.ok) return answer;
     const h = downstreamHeaders(this.headers, {}, this.scrub);
     delete h['content-encoding'];

@@ -4,24 +4,35 @@
  * DeepSeek's field), usage counts cache reads as `prompt_tokens_details.cached_tokens`.
  */
 import { MessageAnyUsage, readUsage } from '../anthropic/response.js';
+import { elementStarts, memberSpan } from './json-members.js';
 import { chatUsageOf, finishReasonWithCalls, overlongName, serialize, unreadable, usageFromAnthropic } from './mapping.js';
 import { type AnswerResult, refusedWritten } from './translated.js';
 
-/** `created`: seconds since the epoch (Anthropic's Message carries no time). */
-export function messageToChat(json: unknown, created: number): AnswerResult {
+/**
+ * `created`: seconds since the epoch (Anthropic's Message carries no time). `text`: the JSON text `json` was parsed from,
+ * when there is one — a tool call's arguments are its tool_use input as the backend wrote it.
+ */
+export function messageToChat(json: unknown, created: number, text?: string): AnswerResult {
   const parsed = MessageAnyUsage.safeParse(json);
   if (!parsed.success) return { ok: false, error: unreadable('not a Message') };
   const m = parsed.data;
   const long = overlongName(m.id, m.model);
   if (long) return { ok: false, error: long };
-  let text = '';
+  let answer = '';
   let reasoning = '';
   const toolCalls = [];
-  for (const b of m.content) {
-    if (b.type === 'text') text += b.text;
+  /** Each block's input text (toolInputTexts), read at the first tool_use; null when there is none to read. */
+  let inputs: (string | undefined)[] | null | undefined;
+  for (let i = 0; i < m.content.length; i++) {
+    const b = m.content[i]!;
+    if (b.type === 'text') answer += b.text;
     else if (b.type === 'thinking') reasoning += b.thinking;
     else if (b.type === 'tool_use') {
-      const args = serialize(b.input);
+      // Parsed and written again, a number JavaScript cannot hold exactly (`12345678901234567891`, a 19-digit id) reached
+      // the client as another (`12345678901234567000`), which a client reading numbers exactly (Python's json) called the
+      // tool with; the same answer streamed goes out as the backend's partial_json text.
+      if (inputs === undefined) inputs = (text !== undefined && toolInputTexts(text, m.content.length)) || null;
+      const args = inputs?.[i] ?? serialize(b.input);
       if (args === undefined) return refusedWritten(unreadable('tool input nests too deeply'));
       toolCalls.push({ id: b.id, type: 'function', function: { name: b.name, arguments: args } });
     }
@@ -29,7 +40,7 @@ export function messageToChat(json: unknown, created: number): AnswerResult {
   }
   const message: Record<string, unknown> = {
     role: 'assistant',
-    content: text === '' && toolCalls.length ? null : text,
+    content: answer === '' && toolCalls.length ? null : answer,
     refusal: null,
   };
   if (reasoning) message.reasoning_content = reasoning;
@@ -50,4 +61,18 @@ export function messageToChat(json: unknown, created: number): AnswerResult {
   const body = serialize(completion);
   if (body === undefined) return refusedWritten(unreadable('tool input nests too deeply'));
   return { ok: true, value: { body, usage, model: m.model } };
+}
+
+/**
+ * The JSON text of each content block's `input` in a Message's text, by the block's place (undefined where none); none
+ * when the text's content array is not the `blocks` blocks parsed.
+ */
+function toolInputTexts(text: string, blocks: number): (string | undefined)[] | undefined {
+  const content = memberSpan(text, 0, 'content');
+  const starts = content && elementStarts(text, content.start);
+  if (starts?.length !== blocks) return undefined;
+  return starts.map((at) => {
+    const input = memberSpan(text, at, 'input');
+    return input && text.slice(input.start, input.end);
+  });
 }

@@ -32,9 +32,9 @@ export interface PreparedRequest {
   outputLimit?: number;
   /**
    * The backend's non-streamed answer (parsed JSON) → the client's body. `scrub` removes configured secrets from the
-   * backend's text a refusal quotes, before it is cut to length.
+   * backend's text a refusal quotes, before it is cut to length; `text` is the JSON text the answer was parsed from.
    */
-  answer(json: unknown, scrub?: Scrub): AnswerResult;
+  answer(json: unknown, scrub?: Scrub, text?: string): AnswerResult;
   /**
    * A fresh translator for the backend's stream; `scrub` removes configured secrets from a backend's error text,
    * `maxHeld` bounds what it holds of one piece of the answer (limits.maxEventBytes).
@@ -84,7 +84,7 @@ const openAIToAnthropic: Translate = (json, model, now) => {
       stream: r.value.stream,
       upstreamApi: 'anthropic',
       outputLimit: r.value.request.maxTokens,
-      answer: (answer) => messageToChat(answer, created),
+      answer: (answer, _scrub, text) => messageToChat(answer, created, text),
       streamTranslator: (scrub, maxHeld) => new MessagesToChatStream({ requestModel: model, includeUsage, created, maxHeld }, scrub),
     },
   };
