@@ -7,6 +7,7 @@ import { jsonObject } from '../core/zod-json-object.js';
 import type { Result } from '../core/errors.js';
 import type { ContentBlock, ToolResultBlock } from '../anthropic/blocks.js';
 import { describeAnthropicIssue, type MessageParam, MessagesRequest, systemTexts } from '../anthropic/wire.js';
+import { elementStarts, memberSpan } from './json-members.js';
 import { clip, imageUrlOf, refuse, sentToolId, serialize, tooDeep } from './mapping.js';
 import type { TranslatedRequest } from './translated.js';
 
@@ -29,9 +30,15 @@ interface OutToolCall {
 
 /**
  * Translates a Messages request (the parsed client body) into a chat completions body for `model` (the
- * target's upstream name). Streams always ask for `include_usage`: message_delta must carry the usage.
+ * target's upstream name). Streams always ask for `include_usage`: message_delta must carry the usage. `text`: the
+ * JSON text the body was parsed from, when there is one — a tool_use's input goes as the client wrote it.
  */
-export function messagesToChat(json: unknown, model: string, streamUsage = true): Result<TranslatedRequest<MessagesRequest>> {
+export function messagesToChat(
+  json: unknown,
+  model: string,
+  streamUsage = true,
+  text?: string,
+): Result<TranslatedRequest<MessagesRequest>> {
   const parsed = MessagesRequest.safeParse(json);
   if (!parsed.success) return refuse(...describe(parsed.error));
   const req = parsed.data;
@@ -40,8 +47,9 @@ export function messagesToChat(json: unknown, model: string, streamUsage = true)
   }
   const system = systemMessage(req.system);
   const messages: OutMessage[] = system ? [system] : [];
+  const inputs = new ClientInputs(text, req.messages.length);
   for (let i = 0; i < req.messages.length; i++) {
-    const r = messageOf(req.messages[i]!, `messages.${i}`);
+    const r = messageOf(req.messages[i]!, `messages.${i}`, (j) => inputs.of(i, j));
     if (!r.ok) return r;
     // One by one, not push(...r.value): a user message of ~120,000 tool results (a few MiB) overflowed the stack.
     for (const message of r.value) messages.push(message);
@@ -84,11 +92,48 @@ function describe(error: Parameters<typeof describeAnthropicIssue>[0]): [string,
   return [message, param];
 }
 
-function messageOf(m: MessageParam, at: string): Result<OutMessage[]> {
+/** A block's input as the client wrote it (ClientInputs), by the block's place in its message. */
+type InputText = (block: number) => string | undefined;
+
+/**
+ * The JSON text of each tool_use input in the client's body, `messages[i].content[j].input`: its messages' places
+ * found once, each message's blocks when one is asked for — the body is read once however many calls it holds.
+ */
+class ClientInputs {
+  private messages: number[] | undefined;
+  private message = -1;
+  private blocks: number[] | undefined;
+
+  constructor(
+    private readonly text: string | undefined,
+    count: number,
+  ) {
+    if (text === undefined) return;
+    const span = memberSpan(text, 0, 'messages');
+    const starts = span && elementStarts(text, span.start);
+    // Not the body `messages` were parsed from: nothing is read from it.
+    if (starts?.length === count) this.messages = starts;
+  }
+
+  of(i: number, j: number): string | undefined {
+    const text = this.text;
+    if (text === undefined || this.messages === undefined) return undefined;
+    if (this.message !== i) {
+      this.message = i;
+      const content = memberSpan(text, this.messages[i]!, 'content');
+      this.blocks = content && elementStarts(text, content.start);
+    }
+    const at = this.blocks?.[j];
+    const input = at === undefined ? undefined : memberSpan(text, at, 'input');
+    return input && text.slice(input.start, input.end);
+  }
+}
+
+function messageOf(m: MessageParam, at: string, inputText: InputText): Result<OutMessage[]> {
   if (typeof m.content === 'string') {
     return { ok: true, value: [m.role === 'user' ? { role: 'user', content: m.content } : { role: 'assistant', content: m.content }] };
   }
-  return m.role === 'user' ? userMessages(m.content, at) : assistantMessage(m.content, at);
+  return m.role === 'user' ? userMessages(m.content, at) : assistantMessage(m.content, at, inputText);
 }
 
 /** Tool results first, as tool messages (OpenAI wants them right after the assistant's calls), then the user's turn. */
@@ -137,7 +182,7 @@ function toolMessage(b: ToolResultBlock, param: string): Result<OutMessage> {
   return { ok: true, value: { role: 'tool', tool_call_id: sentToolId(b.tool_use_id), content } };
 }
 
-function assistantMessage(blocks: readonly ContentBlock[], at: string): Result<OutMessage[]> {
+function assistantMessage(blocks: readonly ContentBlock[], at: string, inputText: InputText): Result<OutMessage[]> {
   let text = '';
   const calls: OutToolCall[] = [];
   for (let j = 0; j < blocks.length; j++) {
@@ -147,13 +192,28 @@ function assistantMessage(blocks: readonly ContentBlock[], at: string): Result<O
     else if (b.type === 'tool_use') {
       const args = serialize(b.input);
       if (args === undefined) return tooDeep(`${param}.input`);
-      calls.push({ id: sentToolId(b.id), type: 'function', function: { name: b.name, arguments: args } });
+      calls.push({ id: sentToolId(b.id), type: 'function', function: { name: b.name, arguments: exactInput(args, inputText(j)) } });
     } else if (b.type !== 'thinking' && b.type !== 'redacted_thinking') return misplaced(b, param, 'an assistant message');
     // Thinking blocks are the backend's own reasoning: chat completions have no field to send them back in.
   }
   const msg: OutMessage = { role: 'assistant', content: text === '' && calls.length ? null : text };
   if (calls.length) msg.tool_calls = calls;
   return { ok: true, value: [msg] };
+}
+
+/**
+ * A tool_use's input as the model's history shows it: as the client wrote it, when that is the input parsed. Written
+ * again from the parsed value, a number JavaScript cannot hold exactly (`12345678901234567891`, a 19-digit id the model
+ * wrote and the client ran the tool with) went to the backend as another (`12345678901234567000`): the model read its
+ * own call with an id that was never its.
+ */
+function exactInput(args: string, raw: string | undefined): string {
+  if (raw === undefined || raw.length === 0) return args;
+  try {
+    return serialize(JSON.parse(raw)) === args ? raw : args;
+  } catch {
+    return args;
+  }
 }
 
 function misplaced(b: ContentBlock, param: string, where: string): Result<never> {

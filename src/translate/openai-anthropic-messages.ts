@@ -6,12 +6,14 @@
  */
 import type { Result } from '../core/errors.js';
 import type { ChatMessage, RequestToolCall, UserPart } from './openai-chat.js';
+import type { ExactJson } from './exact-json.js';
 import { anthropicToolId, argumentsObject, clip, imageSourceOf, refuse } from './mapping.js';
 
 type Block =
   | { type: 'text'; text: string }
   | { type: 'image'; source: unknown }
-  | { type: 'tool_use'; id: string; name: string; input: Record<string, unknown> }
+  /** `input`: the arguments parsed, or ExactJson's stand-in for their text. */
+  | { type: 'tool_use'; id: string; name: string; input: Record<string, unknown> | string }
   | { type: 'tool_result'; tool_use_id: string; content: string };
 
 export interface AnthropicConversation {
@@ -19,7 +21,8 @@ export interface AnthropicConversation {
   messages: { role: 'user' | 'assistant'; content: string | Block[] }[];
 }
 
-export function conversationOf(chat: readonly ChatMessage[]): Result<AnthropicConversation> {
+/** `exact`: holds each tool call's arguments as the client wrote them, to go into the body so (exact-json.ts). */
+export function conversationOf(chat: readonly ChatMessage[], exact?: ExactJson): Result<AnthropicConversation> {
   const out: AnthropicConversation = { system: [], messages: [] };
   let results: Block[] | undefined;
   for (let i = 0; i < chat.length; i++) {
@@ -44,7 +47,7 @@ export function conversationOf(chat: readonly ChatMessage[]): Result<AnthropicCo
         break;
       }
       case 'assistant': {
-        const r = assistantContent(m, at);
+        const r = assistantContent(m, at, exact);
         if (!r.ok) return r;
         // A turn that said nothing (no text, no call) is left out: Anthropic refuses it ("all messages must have non-empty
         // content except for the optional final assistant message"), and OpenAI takes it. Claude itself answers so at
@@ -126,7 +129,11 @@ function userContent(content: string | readonly UserPart[], at: string): Result<
   return { ok: true, value: blocks.length ? blocks : '' };
 }
 
-function assistantContent(m: Extract<ChatMessage, { role: 'assistant' }>, at: string): Result<string | Block[]> {
+function assistantContent(
+  m: Extract<ChatMessage, { role: 'assistant' }>,
+  at: string,
+  exact: ExactJson | undefined,
+): Result<string | Block[]> {
   let text = '';
   if (typeof m.content === 'string') text = m.content;
   else if (m.content) {
@@ -141,18 +148,27 @@ function assistantContent(m: Extract<ChatMessage, { role: 'assistant' }>, at: st
   // Anthropic refuses one.
   const blocks: Block[] = text.trim() === '' ? [] : [{ type: 'text', text }];
   for (let j = 0; j < calls.length; j++) {
-    const r = toolUse(calls[j]!, `${at}.tool_calls.${j}`);
+    const r = toolUse(calls[j]!, `${at}.tool_calls.${j}`, exact);
     if (!r.ok) return r;
     blocks.push(r.value);
   }
   return { ok: true, value: blocks };
 }
 
-function toolUse(call: RequestToolCall, at: string): Result<Block> {
+function toolUse(call: RequestToolCall, at: string, exact: ExactJson | undefined): Result<Block> {
   if (call.type !== undefined && call.type !== 'function') {
     return refuse(`${at}.type: ${clip(call.type)} tool calls cannot be sent to an Anthropic backend`, `${at}.type`);
   }
-  const input = argumentsObject(call.function.arguments);
+  const args = call.function.arguments;
+  const input = argumentsObject(args);
   if (!input) return refuse(`${at}.function.arguments: expected a JSON object`, `${at}.function.arguments`);
-  return { ok: true, value: { type: 'tool_use', id: anthropicToolId(call.id), name: call.function.name, input } };
+  // The arguments as the client wrote them (the model's own call): parsed and written again, a number JavaScript cannot
+  // hold exactly (a 19-digit id) reached the model as another, in its own call, beside the result for the real one.
+  // Blank ones are `{}`; text that is not well-formed UTF-16 is written again, escaped (in the body, a lone surrogate
+  // would be sent as U+FFFD).
+  const exactly = exact && args.trim() !== '' && (args as unknown as { isWellFormed(): boolean }).isWellFormed();
+  return {
+    ok: true,
+    value: { type: 'tool_use', id: anthropicToolId(call.id), name: call.function.name, input: exactly ? exact.hold(args) : input },
+  };
 }

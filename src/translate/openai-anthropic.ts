@@ -8,7 +8,8 @@ import type { Result } from '../core/errors.js';
 import { firstIssue } from '../core/zod-issue.js';
 import { ChatRequest } from './openai-chat.js';
 import { conversationOf } from './openai-anthropic-messages.js';
-import { clip, refuse, serialize, tooDeep } from './mapping.js';
+import { ExactJson } from './exact-json.js';
+import { clip, refuse, tooDeep } from './mapping.js';
 import type { TranslatedRequest } from './translated.js';
 
 /** Anthropic requires max_tokens; an OpenAI request without one gets this many: Claude 3's output limit, the lowest of any Claude model. */
@@ -58,7 +59,8 @@ export function chatToMessages(json: unknown, opts: ChatToMessagesOptions): Resu
   if (typeof req.temperature === 'number' && req.temperature > 1) {
     return refuse(`temperature: ${req.temperature} is above 1, the most an Anthropic backend takes`, 'temperature');
   }
-  const conv = conversationOf(req.messages);
+  const exact = new ExactJson();
+  const conv = conversationOf(req.messages, exact);
   if (!conv.ok) return conv;
   const out: Record<string, unknown> = { model: opts.model };
   if (conv.value.system.length) out.system = conv.value.system;
@@ -77,7 +79,7 @@ export function chatToMessages(json: unknown, opts: ChatToMessagesOptions): Resu
   Object.assign(out, tools.value);
   const stream = req.stream === true;
   if (stream) out.stream = true;
-  const body = serialize(out);
+  const body = exact.serialize(out);
   if (body === undefined) return tooDeep(null);
   return { ok: true, value: { body, stream, request: { includeUsage: req.stream_options?.include_usage === true, maxTokens } } };
 }

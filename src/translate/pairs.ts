@@ -47,9 +47,10 @@ export type AnswerTranslation = Omit<PreparedRequest, 'body'>;
 
 /**
  * `json`: the client's parsed body; `model`: the target's upstream name; `now`: ms since the epoch; `streamUsage`: a
- * stream may ask the backend for its usage (not Azure's older api-versions, openai-azure.ts takesStreamOptions).
+ * stream may ask the backend for its usage (not Azure's older api-versions, openai-azure.ts takesStreamOptions); `text`:
+ * the JSON text `json` was parsed from, when the translation may repeat a part of it as the client wrote it.
  */
-export type Translate = (json: unknown, model: string, now: number, streamUsage?: boolean) => Result<PreparedRequest>;
+export type Translate = (json: unknown, model: string, now: number, streamUsage?: boolean, text?: string) => Result<PreparedRequest>;
 
 export function translatorFor(client: ClientApi, backend: BackendKind): Translate | undefined {
   const backendApi: ClientApi = backend === 'anthropic' ? 'anthropic' : 'openai';
@@ -57,8 +58,8 @@ export function translatorFor(client: ClientApi, backend: BackendKind): Translat
   return client === 'anthropic' ? anthropicToOpenAI : openAIToAnthropic;
 }
 
-const anthropicToOpenAI: Translate = (json, model, _now, streamUsage = true) => {
-  const r = messagesToChat(json, model, streamUsage);
+const anthropicToOpenAI: Translate = (json, model, _now, streamUsage = true, text) => {
+  const r = messagesToChat(json, model, streamUsage, text);
   if (!r.ok) return r;
   return {
     ok: true,

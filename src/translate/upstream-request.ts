@@ -50,7 +50,7 @@ export function providerRequest(
   const translate = translatorFor(p.api, backend.kind);
   if (translate) {
     if (p.endpoint !== 'chat' && p.endpoint !== 'messages') return unserved(p.endpoint, backend);
-    const prepared = translate(p.json, target.upstreamModel, now, takesStreamOptions(backend));
+    const prepared = translate(p.json, target.upstreamModel, now, takesStreamOptions(backend), p.text || undefined);
     if (!prepared.ok) return prepared;
     const toAnthropic = prepared.value.upstreamApi === 'anthropic';
     const path = pathFor(backend, toAnthropic ? 'messages' : 'chat', target.upstreamModel);
