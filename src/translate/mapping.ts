@@ -111,15 +111,30 @@ const DATA_URL = /^data:([^;,]+);base64,/;
 export function imageSourceOf(url: string, param: string): Result<ImageBlock['source']> {
   const m = DATA_URL.exec(url);
   if (m) {
-    const mediaType = m[1]!.toLowerCase();
+    const data = url.slice(m[0].length);
+    // The type the picture's bytes say, before the one its URL names: Anthropic checks the bytes against media_type and
+    // refuses a mismatch (400 "Image does not match the provided media type image/png"), where OpenAI reads the bytes —
+    // a JPEG labelled image/png (a screenshot tool's, a renamed file) or `image/jpg` was OpenAI's answer and a 400 here.
+    const mediaType = sniffedImageType(data) ?? m[1]!.toLowerCase();
     if (!IMAGE_TYPES.has(mediaType)) {
       return refuse(`${param}: image type ${clip(mediaType)} cannot be sent to an Anthropic backend (jpeg, png, gif, webp)`, param);
     }
-    return { ok: true, value: { type: 'base64', media_type: mediaType, data: url.slice(m[0].length) } };
+    return { ok: true, value: { type: 'base64', media_type: mediaType, data } };
   }
   if (/^https?:\/\//i.test(url)) return { ok: true, value: { type: 'url', url } };
   const what = url.startsWith('data:') ? 'a data: URL that is not base64' : 'a URL that is neither data: nor http(s):';
   return refuse(`${param}: ${what} cannot be sent to an Anthropic backend`, param);
+}
+
+/** The image type of base64 `data` by its first bytes' signature (PNG, JPEG, GIF, WebP); undefined for none of them. */
+export function sniffedImageType(data: string): string | undefined {
+  // 16 base64 characters are 12 bytes: WebP's `RIFF····WEBP` is the longest signature read.
+  const b = Buffer.from(data.slice(0, 16), 'base64');
+  if (b.length >= 4 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return 'image/png';
+  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'image/jpeg';
+  if (b.length >= 4 && b.toString('latin1', 0, 4) === 'GIF8') return 'image/gif';
+  if (b.length >= 12 && b.toString('latin1', 0, 4) === 'RIFF' && b.toString('latin1', 8, 12) === 'WEBP') return 'image/webp';
+  return undefined;
 }
 
 /**
