@@ -20,6 +20,7 @@ import {
 import { renderStreamErrorFrame } from '../openai/error-shape.js';
 import { SSE_DONE, type SseEvent } from '../openai/sse.js';
 import { readBlockDelta } from './fast-read.js';
+import { elementStarts, memberSpan } from './json-members.js';
 import { chatUsageOf, finishReasonWithCalls, overlongName, serialize, unreadable, usageFromAnthropic } from './mapping.js';
 import { tokensAtLeast } from './output-estimate.js';
 import { openAIFrame, parseData, type StreamTranslator, TranslatorEnding } from './stream.js';
@@ -142,11 +143,11 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
     if (name === undefined || !ev.data) return undefined;
     if (typeof type !== 'string') return this.abort(unreadable('an event without a type'));
     if (type === 'ping') return KEEP_ALIVE;
-    if (type === 'message_start') return this.start(json);
+    if (type === 'message_start') return this.start(json, ev.data);
     if (!this.head) return this.abort(unreadable(`a ${type} event before message_start`));
     switch (type) {
       case 'content_block_start':
-        return this.blockStart(json);
+        return this.blockStart(json, ev.data);
       case 'content_block_delta':
         return this.blockDelta(json);
       case 'message_delta':
@@ -176,7 +177,8 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
     return false;
   }
 
-  private start(json: unknown): string {
+  /** `data`: the event's JSON text, where a tool_use block's opening input is read as the backend wrote it. */
+  private start(json: unknown, data: string): string {
     const e = MessageStartAnyUsage.safeParse(json);
     if (!e.success) return this.abort(unreadable('a message_start without a message'));
     if (this.head) return this.abort(unreadable('a second message_start'));
@@ -195,6 +197,7 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
     // go out joined, a chunk each between tool calls: a chunk per block, 16 MiB of one-letter blocks in one event made
     // ~24 times as much in chunks (each repeats the answer's id and model), all built at once.
     const held = { text: '', thinking: '' };
+    let inputs: number[] | null | undefined;
     for (let i = 0; i < m.content.length; i++) {
       const b = m.content[i]!;
       if (b.type === 'text' || b.type === 'thinking') {
@@ -203,7 +206,12 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
         else held.thinking += b.thinking;
         continue;
       }
-      out += this.heldContent(held) + (this.openBlock(i, b) ?? '');
+      if (inputs === undefined) {
+        const content = memberSpan(data, memberSpan(data, 0, 'message')?.start ?? data.length, 'content');
+        const starts = content && elementStarts(data, content.start);
+        inputs = starts?.length === m.content.length ? starts : null;
+      }
+      out += this.heldContent(held) + (this.openBlock(i, b, inputs ? inputText(data, inputs[i]!) : undefined) ?? '');
       if (this.error) return out;
     }
     return out + this.heldContent(held);
@@ -224,14 +232,19 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
     return out;
   }
 
-  private blockStart(json: unknown): string | undefined {
+  private blockStart(json: unknown, data: string): string | undefined {
     const e = ContentBlockStartEvent.safeParse(json);
     if (!e.success) return this.abort(unreadable('a malformed content_block_start'));
-    return this.openBlock(e.data.index, e.data.content_block);
+    const b = e.data.content_block;
+    const block = b.type === 'tool_use' ? memberSpan(data, 0, 'content_block') : undefined;
+    return this.openBlock(e.data.index, b, block && inputText(data, block.start));
   }
 
-  /** A block opens at the next place, named `index` by the events that follow: what the client is told of it now. */
-  private openBlock(index: number, b: ResponseBlock): string | undefined {
+  /**
+   * A block opens at the next place, named `index` by the events that follow: what the client is told of it now.
+   * `input`: a tool_use block's input as the backend wrote it (a number past 2^53 parsed and written again is another).
+   */
+  private openBlock(index: number, b: ResponseBlock, input?: string): string | undefined {
     if (!this.opened(b.type)) return this.abort(unreadable(`more than ${MAX_BLOCKS} content blocks`));
     // A block index a backend reuses names the new block: deltas for it must not land in an earlier tool call.
     const closing = this.closeTool(index) ?? '';
@@ -251,7 +264,7 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
     const early = this.sendHeldInputs();
     const i = this.toolCalls++;
     // A backend's input may nest past what JSON.stringify can write (V8's stack): an answer that cannot be translated.
-    const args = Object.keys(b.input).length ? serialize(b.input) : '';
+    const args = Object.keys(b.input).length ? (input ?? serialize(b.input)) : '';
     if (args === undefined) return this.abort(unreadable("a tool call's input nested too deeply"));
     if (args) this.outputEstimate += tokensAtLeast(args.length);
     const tool: ToolCall = { call: i, startInput: args, deltas: false, wrote: false, early: false, closed: false, held: undefined };
@@ -423,4 +436,10 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
   private chunk(delta: string, finishReason: string): string {
     return openAIFrame(`${this.head},"choices":[{"index":0,"delta":${delta},"logprobs":null,"finish_reason":${finishReason}}]}`);
   }
+}
+
+/** The JSON text of the `input` of the block at `at` in `data`, if it has one. */
+function inputText(data: string, at: number): string | undefined {
+  const input = memberSpan(data, at, 'input');
+  return input && data.slice(input.start, input.end);
 }
