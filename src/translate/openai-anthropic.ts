@@ -70,7 +70,10 @@ export function chatToMessages(json: unknown, opts: ChatToMessagesOptions): Resu
   if (typeof req.stop === 'string') out.stop_sequences = [req.stop];
   else if (req.stop?.length) out.stop_sequences = req.stop;
   if (typeof req.temperature === 'number') out.temperature = req.temperature;
-  if (typeof req.top_p === 'number') out.top_p = req.top_p;
+  // top_p 1 is no cut at all (OpenAI's default, and Anthropic's), and clients send it beside a temperature as their
+  // default: Claude models since Sonnet 4.5 refuse the two together (400 "`temperature` and `top_p` cannot both be
+  // specified for this model"), so a request OpenAI answers was refused for a setting that changes nothing.
+  if (typeof req.top_p === 'number' && req.top_p !== 1) out.top_p = req.top_p;
   // Not OpenAI's, but vLLM's clients send it and Anthropic takes it.
   if (Number.isInteger(req.top_k) && (req.top_k as number) >= 0) out.top_k = req.top_k;
   if (req.user) out.metadata = { user_id: req.user };

@@ -141,7 +141,8 @@ function expectedRoundTrip(req: Json): Json {
   const stop = typeof req.stop === 'string' ? [req.stop] : (req.stop as string[] | undefined);
   if (stop?.length) out.stop = stop;
   if (req.temperature !== undefined) out.temperature = req.temperature;
-  if (req.top_p !== undefined) out.top_p = req.top_p;
+  // top_p 1 cuts nothing and is left out (trust: Claude refuses it beside a temperature).
+  if (req.top_p !== undefined && req.top_p !== 1) out.top_p = req.top_p;
   if (req.user) out.user = req.user;
   const tools = req.tools as Json[] | undefined;
   if (tools) {
