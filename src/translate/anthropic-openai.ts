@@ -100,24 +100,26 @@ type InputText = (block: number) => string | undefined;
  * found once, each message's blocks when one is asked for — the body is read once however many calls it holds.
  */
 class ClientInputs {
-  private messages: number[] | undefined;
+  /** Where each message starts; null when not read yet, undefined when the text is not the body parsed. */
+  private messages: number[] | null | undefined = null;
   private message = -1;
   private blocks: number[] | undefined;
 
   constructor(
     private readonly text: string | undefined,
-    count: number,
-  ) {
-    if (text === undefined) return;
-    const span = memberSpan(text, 0, 'messages');
-    const starts = span && elementStarts(text, span.start);
-    // Not the body `messages` were parsed from: nothing is read from it.
-    if (starts?.length === count) this.messages = starts;
-  }
+    private readonly count: number,
+  ) {}
 
   of(i: number, j: number): string | undefined {
     const text = this.text;
-    if (text === undefined || this.messages === undefined) return undefined;
+    if (text === undefined) return undefined;
+    // Read at the first tool_use: a request without one is not scanned again.
+    if (this.messages === null) {
+      const span = memberSpan(text, 0, 'messages');
+      const starts = span && elementStarts(text, span.start);
+      this.messages = starts?.length === this.count ? starts : undefined;
+    }
+    if (this.messages === undefined) return undefined;
     if (this.message !== i) {
       this.message = i;
       const content = memberSpan(text, this.messages[i]!, 'content');
