@@ -1,11 +1,13 @@
 /**
  * json-members.ts finds what JSON.parse reads: for any JSON text, the span of each member of an object (the last of a
  * repeated key) and each element of an array parse to the value JSON.parse gives there — whatever the blanks, escapes
- * (in keys too), brackets inside strings, and nesting.
+ * (in keys too), brackets inside strings, and nesting — and a translated Message's calls read from its text are the
+ * calls its parsed value gives.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { elementStarts, memberSpan, valueEnd } from '../../../src/translate/json-members.js';
+import { messageToChat } from '../../../src/translate/openai-anthropic-response.js';
 import { fuzzRuns } from '../../helpers/fuzz-runs.js';
 
 const FUZZ = fuzzRuns(500, { msPerCase: 1, share: 0.01 });
@@ -43,4 +45,48 @@ describe('json-members', () => {
     expect(elementStarts('{"a":1}', 0)).toBeUndefined();
     expect(elementStarts(' [ ] ', 0)).toEqual([]);
   });
+});
+
+describe('messageToChat reading the inputs from the Message text', () => {
+  const block = fc.oneof(
+    fc.record({ type: fc.constant('text'), text: fc.string() }),
+    fc.record({
+      type: fc.constant('tool_use'),
+      id: fc.constant('toolu_1'),
+      name: fc.constant('f'),
+      input: fc.dictionary(key, fc.jsonValue()),
+    }),
+  );
+  it(
+    'gives each call the arguments the parsed Message gives it, however the text is spaced',
+    () => {
+      fc.assert(
+        fc.property(fc.array(block, { maxLength: 5 }), fc.constantFrom(0, 1, '\t'), (content, indent) => {
+          const message = {
+            id: 'msg',
+            type: 'message',
+            role: 'assistant',
+            model: 'c',
+            content,
+            stop_reason: 'end_turn',
+            usage: { input_tokens: 1, output_tokens: 1 },
+          };
+          const text = JSON.stringify(message, null, indent);
+          const read = (t?: string) => {
+            const r = messageToChat(JSON.parse(text), 1, t);
+            if (!r.ok) throw new Error(r.error.message);
+            const m = (
+              JSON.parse(r.value.body) as {
+                choices: { message: { content: unknown; tool_calls?: { function: { arguments: string } }[] } }[];
+              }
+            ).choices[0]!.message;
+            return { content: m.content, calls: (m.tool_calls ?? []).map((c) => JSON.parse(c.function.arguments) as unknown) };
+          };
+          expect(read(text)).toEqual(read());
+        }),
+        { numRuns: FUZZ.runs },
+      );
+    },
+    FUZZ.timeout,
+  );
 });
