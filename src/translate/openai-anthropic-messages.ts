@@ -14,7 +14,7 @@ type Block =
   | { type: 'image'; source: unknown }
   /** `input`: the arguments parsed, or ExactJson's stand-in for their text. */
   | { type: 'tool_use'; id: string; name: string; input: Record<string, unknown> | string }
-  | { type: 'tool_result'; tool_use_id: string; content: string };
+  | { type: 'tool_result'; tool_use_id: string; content?: string };
 
 export interface AnthropicConversation {
   system: { type: 'text'; text: string }[];
@@ -62,7 +62,14 @@ export function conversationOf(chat: readonly ChatMessage[], exact?: ExactJson):
       case 'tool': {
         const content = textOf(m.content, at);
         if (!content.ok) return content;
-        const block: Block = { type: 'tool_result', tool_use_id: anthropicToolId(m.tool_call_id), content: content.value };
+        // A tool that printed nothing (a command with no output) answers `""`, which OpenAI takes; Anthropic reads a
+        // tool_result's string as a text block and refuses an empty one (400 "text content blocks must be non-empty"), or
+        // one of whitespace alone: the next turn of every such tool loop failed. Its content is optional: left out.
+        const id = anthropicToolId(m.tool_call_id);
+        const block: Block =
+          content.value.trim() === ''
+            ? { type: 'tool_result', tool_use_id: id }
+            : { type: 'tool_result', tool_use_id: id, content: content.value };
         if (results) results.push(block);
         else {
           results = [block];

@@ -108,7 +108,11 @@ function expectedRoundTrip(req: Json): Json {
     texts.length === 0 ? [] : [{ role: 'system', content: texts.length === 1 ? texts[0] : texts.map((text) => ({ type: 'text', text })) }];
   const rest = ms.flatMap((m): Json[] => {
     if (m.role === 'system' || m.role === 'developer') return [];
-    if (m.role === 'tool') return [{ role: 'tool', tool_call_id: m.tool_call_id, content: joined(m.content) }];
+    // A tool's text of whitespace alone goes as a tool_result without content (Anthropic refuses an empty text block).
+    if (m.role === 'tool') {
+      const content = joined(m.content);
+      return [{ role: 'tool', tool_call_id: m.tool_call_id, content: content.trim() === '' ? '' : content }];
+    }
     if (m.role === 'user') {
       if (typeof m.content === 'string') return [m];
       // A text part of whitespace alone (or empty) joins the text before it, else the next one, else is left out.
