@@ -62,6 +62,8 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
    * backend that streamed a million calls held ~29 MiB for the stream's life.
    */
   private lastCall = -1;
+  /** The backend's id of the open tool call ('' when it gave none): what a delta without an index is matched to. */
+  private openCallId = '';
   private stop: StopInfo | undefined;
   private deltaSent = false;
   /**
@@ -237,17 +239,31 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
     return out + anthropicFrame('content_block_delta', `{"type":"content_block_delta","index":${this.open!.index},"delta":${delta}}`);
   }
 
+  /**
+   * A delta's tool_calls index; inferred when the backend leaves it out (Ollama's OpenAI API, Gemini's, SGLang,
+   * mistral.rs), as openai-python and the AI SDK infer it: the open call's when the delta names its id, or names no id
+   * and no function (a piece of its arguments); else the next call's. Refused as unreadable, every such chunk was an
+   * error event where the client's tool loop wanted its calls.
+   */
+  private callIndex(call: ChunkToolCall): number {
+    if (typeof call.index === 'number') return call.index;
+    const open = this.open?.kind === 'tool';
+    if (open && (call.id ? call.id === this.openCallId : !call.function?.name)) return this.openCall;
+    return this.lastCall + 1;
+  }
+
   /** One tool call delta; undefined when it cannot be translated (this.error is then set). */
   private toolCall(call: ChunkToolCall): string | undefined {
     this.contentStarted = true;
+    const at = this.callIndex(call);
     let out = '';
     let index: number;
-    if (this.open?.kind === 'tool' && call.index === this.openCall) index = this.open.index;
-    else if (call.index <= this.lastCall) {
+    if (this.open?.kind === 'tool' && at === this.openCall) index = this.open.index;
+    else if (at <= this.lastCall) {
       // Anthropic's blocks are sequential: a closed block cannot receive more input.
       this.error = aigwError(
         'bad_upstream_response',
-        `the backend interleaved the arguments of tool call ${call.index} with other content, or started it after tool call ${this.lastCall}`,
+        `the backend interleaved the arguments of tool call ${at} with other content, or started it after tool call ${this.lastCall}`,
       );
       return undefined;
     } else {
@@ -257,17 +273,18 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
       }
       const name = call.function?.name;
       if (!name) {
-        this.error = aigwError('bad_upstream_response', `the backend started tool call ${call.index} without a name`);
+        this.error = aigwError('bad_upstream_response', `the backend started tool call ${at} without a name`);
         return undefined;
       }
       this.blank = '';
       out += this.close();
       if (this.error) return undefined;
       // As the answer not streamed gives it (anthropic-openai-response.ts): an id Anthropic's API takes.
-      const id = givenToolId(call.id || generatedCallId(this.id, call.index));
+      const id = givenToolId(call.id || generatedCallId(this.id, at));
       out += this.startBlock('tool', JSON.stringify({ type: 'tool_use', id, name, input: {} }));
       index = this.open!.index;
-      this.openCall = this.lastCall = call.index;
+      this.openCall = this.lastCall = at;
+      this.openCallId = call.id ?? '';
       this.argsBegun = false;
       this.argsShape?.reset();
     }
@@ -278,7 +295,7 @@ export class ChatToMessagesStream extends TranslatorEnding implements StreamTran
         // Held whole for the check, a backend's endless arguments grew the gateway's heap by as much.
         this.error = aigwError(
           'upstream_stream_error',
-          `the backend's tool call ${call.index} sent more than ${this.maxArguments} characters of arguments`,
+          `the backend's tool call ${at} sent more than ${this.maxArguments} characters of arguments`,
         );
         this.args.clear();
         return undefined;

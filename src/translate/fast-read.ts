@@ -16,7 +16,7 @@ const isText = (v: unknown): boolean => v === undefined || v === null || typeof 
 const absent = (v: unknown): boolean => v === undefined || v === null;
 
 function isToolCall(v: unknown): boolean {
-  if (!isObj(v) || !isCount(v.index) || !isText(v.id)) return false;
+  if (!isObj(v) || !(absent(v.index) || isCount(v.index)) || !isText(v.id)) return false;
   const f = v.function;
   return absent(f) || (isObj(f) && isText(f.name) && isText(f.arguments));
 }

@@ -128,7 +128,8 @@ export const ChatCompletion = z.looseObject({
 export type ChatCompletion = z.infer<typeof ChatCompletion>;
 
 export const ChunkToolCall = z.looseObject({
-  index: Count,
+  /** Left out by some OpenAI-compatible servers (Ollama, Gemini's API, SGLang): the stream translator infers it. */
+  index: Count.nullable().optional(),
   id: z.string().nullable().optional(),
   function: z.looseObject({ name: z.string().nullable().optional(), arguments: z.string().nullable().optional() }).nullable().optional(),
 });
