@@ -4,6 +4,8 @@
  * the profile keeps `${VAR}`, and Secrets are written from the profile as written.
  */
 
+import { referable } from '../core/env-refs.js';
+
 type Env = Readonly<Record<string, string | undefined>>;
 
 const VAR_RE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(:-[^}]*)?\}/g;
@@ -19,7 +21,7 @@ export function standIn(name: string): string {
 /** Variables referenced without a default that the environment does not set, in order of appearance. */
 export function unsetVariables(text: string, env: Env): string[] {
   const out = new Set<string>();
-  for (const m of text.matchAll(VAR_RE)) if (m[2] === undefined && !env[m[1]!]) out.add(m[1]!);
+  for (const m of referable(text).matchAll(VAR_RE)) if (m[2] === undefined && !env[m[1]!]) out.add(m[1]!);
   return [...out];
 }
 
@@ -27,7 +29,7 @@ export function unsetVariables(text: string, env: Env): string[] {
 export function credentialVariables(raw: unknown): string[] {
   const out = new Set<string>();
   const scan = (v: unknown) => {
-    if (typeof v === 'string') for (const m of v.matchAll(VAR_RE)) out.add(m[1]!);
+    if (typeof v === 'string') for (const m of referable(v).matchAll(VAR_RE)) out.add(m[1]!);
   };
   const r = raw as { backends?: Record<string, { apiKey?: unknown }>; tenants?: Record<string, { keys?: unknown }> } | undefined;
   for (const b of Object.values(r?.backends ?? {})) scan(b?.apiKey);

@@ -3,6 +3,7 @@
  * `${VAR:-default}` from the environment on the way (so a missing variable is reported at its position).
  */
 import { type Document, LineCounter, parseDocument, type Scalar } from 'yaml';
+import { referable } from '../core/env-refs.js';
 import { ownString } from '../core/own-string.js';
 import { formatPath, type KeyPath } from './problems.js';
 import { quoted } from './suggest.js';
@@ -187,8 +188,10 @@ export function readYaml(
     const unset = new Set<string>();
     const parts: string[] = [];
     let from = 0;
+    // Searched up to the last `}` only (core/env-refs.ts): past it no reference can close, and each unclosed one ran to the end.
+    const within = referable(text);
     VAR_RE.lastIndex = 0;
-    for (let m = VAR_RE.exec(text); m !== null && !exhausted; m = VAR_RE.exec(text)) {
+    for (let m = VAR_RE.exec(within); m !== null && !exhausted; m = VAR_RE.exec(within)) {
       parts.push(text.slice(from, m.index), fill(m[1]!, m[2], path, pos, unset));
       from = VAR_RE.lastIndex;
     }

@@ -6,6 +6,7 @@
  * no Secret reference.
  */
 import { isIP } from 'node:net';
+import { referable } from '../../core/env-refs.js';
 import { isLoopbackHost } from '../../profile/hosts.js';
 import type { BackendConfig } from '../../profile/schema.js';
 import { isCredentialHeader } from '../../profile/secrets.js';
@@ -184,7 +185,7 @@ export function fullIPv6(host: string): string {
 function headerValue(ctx: ExportContext, name: string, label: string, header: string, real: string): string {
   const where = `backends.${name}.headers.${header}`;
   const raw = ctx.rawAt('backends', name, 'headers', header);
-  const fromEnv = typeof raw === 'string' && raw.match(ENV_REF) !== null;
+  const fromEnv = typeof raw === 'string' && referable(raw).match(ENV_REF) !== null;
   // A credential by its name is the profile's own rule (x-goog-api-key, ocp-apim-subscription-key, x-amz-security-token
   // too): the three names of aigw's client keys alone let those be written in the clear.
   if (!fromEnv && !isCredentialHeader(header)) return real;
@@ -197,7 +198,8 @@ function headerValue(ctx: ExportContext, name: string, label: string, header: st
     return real;
   }
   const value = fromEnv
-    ? (raw as string).replace(ENV_REF, (_ref, name: string) => ctx.placeholder(name))
+    ? referable(raw as string).replace(ENV_REF, (_ref, name: string) => ctx.placeholder(name)) +
+      (raw as string).slice(referable(raw as string).length)
     : ctx.placeholder(envVarFor(label, 'header', header));
   ctx.warn(
     where,

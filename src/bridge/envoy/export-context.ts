@@ -1,4 +1,5 @@
 /** What every part of the export shares: options, object names, the profile as written, and the warnings. */
+import { referable } from '../../core/env-refs.js';
 import type { Profile } from '../../profile/schema.js';
 import { uniqueLabels, wholeEnvRef } from './names.js';
 
@@ -78,7 +79,7 @@ export class ExportContext {
 
   /** The defaults of `${VAR:-default}` a placeholder drops (named by variable, never by value: a default may be a key). */
   warnDroppedDefaults(where: string, raw: string): void {
-    const names = [...raw.matchAll(ENV_REF)].filter((m) => m[0].includes(':-')).map((m) => m[1]!);
+    const names = [...referable(raw).matchAll(ENV_REF)].filter((m) => m[0].includes(':-')).map((m) => m[1]!);
     this.warn(
       where,
       `the default of ${names.map((n) => `\${${n}:-…}`).join(', ')} is not carried: envsubst fills in no defaults, ` +

@@ -3,6 +3,7 @@
  * values, as a profile file holds them, `${VAR}` for every credential), where each profile key came from,
  * a warning for everything that does not map, and the objects aigw does not read, listed as skipped.
  */
+import { referable } from '../../core/env-refs.js';
 import { getOwn } from '../../profile/own-keys.js';
 import { formatPath, type KeyPath, type ProfileProblem } from '../../profile/problems.js';
 import { AliasBudget } from '../../profile/yaml-aliases.js';
@@ -132,7 +133,7 @@ function literalVariables(ctx: ImportContext): ProfileProblem[] {
   const walk = (v: unknown, path: KeyPath) => {
     if (typeof v === 'string') {
       const p = formatPath(path);
-      const hit = VAR_RE.exec(v);
+      const hit = VAR_RE.exec(referable(v));
       if (!hit || ctx.variables.has(p)) return;
       let pos = fallback;
       for (let q = path; q.length; q = q.slice(0, -1)) {
