@@ -3,6 +3,7 @@
  * BatchSpanProcessor, OTLP/HTTP exporter to {otlp}/v1/traces), parent-based ratio sampling, W3C trace context.
  * Loaded only by createTracing's dynamic import: nothing here runs, or is even read, while tracing is off.
  */
+import { trimEndRun } from '../core/trim-run.js';
 import {
   type Attributes,
   type Context,
@@ -301,7 +302,7 @@ export class OtelTracing implements Tracing {
   ) {
     const { concurrencyLimit, ...queue } = spanQueue(config.captureContent);
     const exporter = new OTLPTraceExporter({
-      url: `${config.otlp.replace(/\/+$/, '')}/v1/traces`,
+      url: `${trimEndRun(config.otlp, '/')}/v1/traces`,
       headers: { ...config.headers },
       timeoutMillis: EXPORT_TIMEOUT_MS,
       concurrencyLimit,

@@ -2,6 +2,7 @@
  * What zod cannot see: cross-references (targets name backends, fallbacks name models, no cycles), and
  * settings that are legal but do nothing or hurt (warnings).
  */
+import { trimEndRun } from '../core/trim-run.js';
 import { isIP } from 'node:net';
 import { MAX_MODEL_NAME } from '../openai/parse-request.js';
 import { didYouMean, quoted, unknownName } from './suggest.js';
@@ -29,10 +30,7 @@ const METADATA_HOSTS = new Set(['metadata.google.internal', 'metadata', '100.100
  * the same name), `[::ffff:169.254.169.254]` and its hex form `[::ffff:a9fe:a9fe]` (IPv4-mapped IPv6).
  */
 export function isLinkLocal(host: string): boolean {
-  const h = host
-    .replace(/^\[|\]$/g, '')
-    .toLowerCase()
-    .replace(/\.+$/, '');
+  const h = trimEndRun(host.replace(/^\[|\]$/g, '').toLowerCase(), '.');
   if (METADATA_HOSTS.has(h)) return true;
   if (isIP(h) === 4) return h.startsWith('169.254.');
   if (isIP(h) === 6) {

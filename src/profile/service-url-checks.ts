@@ -5,6 +5,7 @@
  * services: at start as "cannot listen on ADDRESS", at a reload with the OTLP exporter's own message, which quotes
  * the whole URL — a token in its userinfo or query on stderr and in the refused reload's admin event.
  */
+import { trimEndRun } from '../core/trim-run.js';
 import type { Report } from './checks.js';
 import type { Profile } from './schema.js';
 
@@ -17,7 +18,7 @@ export function checkServiceUrls(p: Profile, report: Report): void {
     // As the exporter builds its URL (observe/tracing-otel.ts): a query or fragment would swallow the path after it,
     // and spans would go to the collector's root.
     const url = URL.canParse(otlp) ? new URL(otlp) : undefined;
-    if (!url || !URL.canParse(`${otlp.replace(/\/+$/, '')}/v1/traces`)) report('error', ['observe', 'tracing', 'otlp'], UNPARSED);
+    if (!url || !URL.canParse(`${trimEndRun(otlp, '/')}/v1/traces`)) report('error', ['observe', 'tracing', 'otlp'], UNPARSED);
     else if (url.search || url.hash)
       report('error', ['observe', 'tracing', 'otlp'], 'expected a base URL without ?query or #fragment: spans go to {otlp}/v1/traces');
   }

@@ -4,6 +4,7 @@
  * its connection slots and health outlive any reload that keeps the backend's URL, so a new pool (new
  * timeouts or connection count) neither forgets an ejection nor lets the old pool's streams stop counting.
  */
+import { trimEndRun } from '../core/trim-run.js';
 import { BackendHealth, type OutlierPolicy } from './health.js';
 import { ConnectionSlots, type SlotLimits } from './slots.js';
 import { H1Pool } from './h1-pool.js';
@@ -122,7 +123,7 @@ function create(name: string, cfg: BackendConfig, p: Profile, kept?: BackendRunt
   const backend: BackendRuntime = {
     name,
     pool,
-    basePath: url.pathname.replace(/\/+$/, ''),
+    basePath: trimEndRun(url.pathname, '/'),
     ...apiOf(cfg),
     health: kept ? kept.health : new BackendHealth(outlierPolicy(p)),
     slots: kept ? kept.slots : new ConnectionSlots(slotLimits(cfg, p)),

@@ -5,6 +5,7 @@
  * x-api-key, and any value read from `${VAR}`) are placeholders too: the AIServiceBackend's headerMutation has
  * no Secret reference.
  */
+import { trimEndRun } from '../../core/trim-run.js';
 import { isIP } from 'node:net';
 import { referable } from '../../core/env-refs.js';
 import { isLoopbackHost } from '../../profile/hosts.js';
@@ -31,7 +32,7 @@ export function backendObjects(ctx: ExportContext): K8sObject[] {
     const host = url.hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '');
     const tls = url.protocol === 'https:';
     const port = Number(url.port || (tls ? 443 : 80));
-    const path = url.pathname.replace(/\/+$/, '');
+    const path = trimEndRun(url.pathname, '/');
     const where = `backends.${name}`;
     if (isLoopbackHost(host)) {
       ctx.warn(

@@ -4,6 +4,7 @@
  * named after the Secret (`_2`, `_3`, … when another credential has that name: each Secret its own variable), or
  * taken from it when it is itself an envsubst `${VAR}`. Secret values are never copied.
  */
+import { trimEndRun, trimStartRun } from '../../core/trim-run.js';
 import { getOwn, isReservedName, setOwn } from '../../profile/own-keys.js';
 import { credentialHeaderOf } from '../../profile/checks.js';
 import { formatPath } from '../../profile/problems.js';
@@ -169,7 +170,7 @@ function pathFromPrefix(ctx: ImportContext, asb: Manifest, kind: string): string
   const prefix = str(obj(obj(asb.value.spec).schema).prefix);
   if (prefix === undefined) return '';
   ctx.use(asb, ['spec', 'schema', 'prefix']);
-  const p = `/${prefix.replace(/^\/+|\/+$/g, '')}`;
+  const p = `/${trimStartRun(trimEndRun(prefix, '/'), '/')}`;
   if (p === '/v1') return '';
   if (p.endsWith('/v1')) return p.slice(0, -3);
   ctx.warn(
