@@ -81,6 +81,8 @@ export class ImportContext {
   /** The variable each credential (a Secret's key, a missing Backend's URL) reads, and every variable taken. */
   private readonly variableOf = new Map<string, string>();
   private readonly taken = new Set<string>();
+  /** Per wanted variable name, the suffix to try next (variableFor). */
+  private readonly nextSuffix = new Map<string, number>();
   /** Variables the Secrets name themselves (an envsubst `${VAR}`): never given to another credential. */
   private named?: Set<string>;
 
@@ -202,8 +204,12 @@ export class ImportContext {
     const known = this.variableOf.get(id);
     if (known) return known;
     const named = this.namedVariables();
-    let variable = wanted;
-    for (let i = 2; this.taken.has(variable) || named.has(variable); i++) variable = `${wanted}_${i}`;
+    // Counted on from the last suffix this name was given (those before it are taken, and taken stays taken): counted
+    // from 2 each time, 6,561 client ids all TENANT_A_B_KEY took the import 4.1 s, quadratic.
+    let i = this.nextSuffix.get(wanted) ?? 1;
+    let variable = i === 1 ? wanted : `${wanted}_${i}`;
+    while (this.taken.has(variable) || named.has(variable)) variable = `${wanted}_${++i}`;
+    this.nextSuffix.set(wanted, i + 1);
     this.taken.add(variable);
     this.variableOf.set(id, variable);
     return variable;
