@@ -2,7 +2,7 @@
  * Plain values → YAML text that reads well and never changes between runs: keys in the order they were
  * built, no line folding, and comments (wrapped) above the keys they explain.
  */
-import { Document, isMap, isScalar, type Node } from 'yaml';
+import { Document, isMap, isScalar, type Node, parse, Scalar, visit } from 'yaml';
 
 const WRAP = 110;
 
@@ -32,7 +32,16 @@ export function wrap(text: string): string {
 
 /** One YAML document; `comments` maps dotted key paths (`spec.connection.bufferLimit`) to text. */
 export function renderDocument(value: unknown, comments: Record<string, string> = {}, header?: string): string {
-  const doc = new Document(value, { aliasDuplicateObjects: false });
+  // kubectl reads YAML as 1.1 does (sigs.k8s.io/yaml, over go-yaml v2): `on`, `no`, `y` are booleans there, `0b101` and
+  // `1_000` numbers, a date a timestamp. Written plain, as 1.2 allows, a header match on `x-debug: on` made kubectl
+  // refuse the whole AIGatewayRoute (a boolean where a string goes). The 1.1 schema quotes those; what 1.2 alone reads
+  // otherwise (`0o7`) is quoted below, so both readers get the strings written.
+  const doc = new Document(value, { aliasDuplicateObjects: false, schema: 'yaml-1.1' });
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value === 'string' && readAsOther(node.value)) node.type = Scalar.QUOTE_DOUBLE;
+    },
+  });
   if (header) doc.commentBefore = wrap(header);
   for (const [path, text] of Object.entries(comments)) {
     const keys = path.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k));
@@ -43,6 +52,16 @@ export function renderDocument(value: unknown, comments: Record<string, string> 
     if (pair && isScalar(pair.key)) pair.key.commentBefore = wrap(text);
   }
   return doc.toString({ lineWidth: 0, minContentWidth: 0 });
+}
+
+/** Whether YAML 1.2 reads this text, written plain, as other than this string (a number, a boolean, null). */
+function readAsOther(text: string): boolean {
+  if (text === '' || !/^[-+.0-9~nNtTfF]/.test(text)) return false;
+  try {
+    return typeof parse(text, { schema: 'core' }) !== 'string';
+  } catch {
+    return false;
+  }
 }
 
 /** Several documents as one multi-document stream (`---` between them). */
