@@ -159,9 +159,17 @@ export async function run(opts: Options): Promise<number> {
     if (why === 'file changed' && text === seen) return;
     seen = text;
     const r = await loadForReload();
-    if (!r.ok) return refused(why, r.problems.map(formatProblem));
+    // Refused, the text is not remembered: what refused it may lie outside it (a certificate file it names, not there
+    // yet), and writing the same text again once that is fixed reloaded nothing, unsaid, until a SIGHUP.
+    if (!r.ok) {
+      seen = undefined;
+      return refused(why, r.problems.map(formatProblem));
+    }
     const applied = await stack.reload(r.profile);
-    if (!applied.ok) return refused(why, applied.problems);
+    if (!applied.ok) {
+      seen = undefined;
+      return refused(why, applied.problems);
+    }
     // As at start: the warnings of a profile applied by a reload were dropped — one that took admin.key off an admin
     // listener other machines reach, or fetched the JWT key set over plain http, was applied without a word.
     for (const w of r.warnings) process.stderr.write(`${formatProblem(w)}\n`);
@@ -175,6 +183,7 @@ export async function run(opts: Options): Promise<number> {
   // A reload that fails in a way no check foresaw is refused like any other: the gateway keeps serving.
   const reloadSafely = (why: string) =>
     reload(why).catch((e: unknown) => {
+      seen = undefined;
       try {
         refused(why, [`the reload failed: ${String((e as Error)?.message ?? e).slice(0, 500)}`]);
       } catch {
