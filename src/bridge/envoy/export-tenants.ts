@@ -50,6 +50,14 @@ export function clientIds(ctx: ExportContext): ReadonlyMap<string, ClientId> {
         `exported as client id ${id}: a client id holds letters, digits, -, _ and . only, and ${wanted} is another ` +
           `tenant's (imported back, this tenant is named ${id})`,
       );
+    } else if (id !== name) {
+      // The cluster forwards the id to backends and keys its limits on it: a tenant renamed unsaid came back from an
+      // import as a tenant no one wrote.
+      ctx.warn(
+        `tenants.${name}`,
+        `exported as client id ${id}: a client id holds letters, digits, -, _ and . only (the cluster names the tenant ${id} ` +
+          `to backends and in its rate limits; imported back, this tenant is named ${id})`,
+      );
     }
   }
   idsOf.set(ctx, out);
