@@ -19,10 +19,15 @@ export function dnsLabel(name: string): string {
 export function uniqueLabels(names: readonly string[], reserved: Iterable<string> = []): Map<string, string> {
   const taken = new Set(reserved);
   const out = new Map<string, string>();
+  // Per base, the suffix to try next: those before it are taken, and taken stays taken. Counted from 2 for each name,
+  // 10,000 names of one base took ~4 s (quadratic).
+  const next = new Map<string, number>();
   for (const name of names) {
     const base = dnsLabel(name);
-    let label = base;
-    for (let i = 2; taken.has(label); i++) label = `${base.slice(0, 60 - String(i).length)}-${i}`;
+    let i = next.get(base) ?? 1;
+    let label = i === 1 ? base : `${base.slice(0, 60 - String(i).length)}-${i}`;
+    while (taken.has(label)) label = `${base.slice(0, 60 - String(++i).length)}-${i}`;
+    next.set(base, i + 1);
     taken.add(label);
     out.set(name, label);
   }
