@@ -239,18 +239,37 @@ const BEYOND_ASCII = /[^\t\x20-\x7e]/;
 /** Fallback chains must end: a → b → a would bounce a failing request forever. */
 function reportFallbackCycles(p: Profile, report: Report): void {
   const state = new Map<string, 'visiting' | 'done'>();
-  const visit = (name: string, chain: string[]): void => {
-    if (state.get(name) === 'done') return;
-    if (state.get(name) === 'visiting') {
-      const cycle = [...chain.slice(chain.indexOf(name)), name];
-      if (cycle.length > 2) report('error', ['models', cycle[0]!, 'fallbacks'], `fallback cycle: ${cycle.join(' → ')}`);
-      return;
-    }
+  // Depth first with a stack of its own and one chain: recursing, with a copy of the chain at each level, a valid profile
+  // of 10,000 models each falling back to the next was refused — "Maximum call stack size exceeded" — after 337 MB.
+  const chain: string[] = [];
+  const stack: { name: string; next: number }[] = [];
+  const enter = (name: string) => {
     state.set(name, 'visiting');
-    for (const f of getOwn(p.models, name)?.fallbacks ?? []) if (f !== name && getOwn(p.models, f)) visit(f, [...chain, name]);
-    state.set(name, 'done');
+    chain.push(name);
+    stack.push({ name, next: 0 });
   };
-  for (const name of Object.keys(p.models)) visit(name, []);
+  for (const root of Object.keys(p.models)) {
+    if (state.has(root)) continue;
+    enter(root);
+    while (stack.length) {
+      const top = stack.at(-1)!;
+      const fallbacks = getOwn(p.models, top.name)?.fallbacks ?? [];
+      if (top.next >= fallbacks.length) {
+        state.set(top.name, 'done');
+        chain.pop();
+        stack.pop();
+        continue;
+      }
+      const f = fallbacks[top.next++]!;
+      if (f === top.name || !getOwn(p.models, f) || state.get(f) === 'done') continue;
+      if (state.get(f) === 'visiting') {
+        const cycle = [...chain.slice(chain.indexOf(f)), f];
+        if (cycle.length > 2) report('error', ['models', cycle[0]!, 'fallbacks'], `fallback cycle: ${cycle.join(' → ')}`);
+        continue;
+      }
+      enter(f);
+    }
+  }
 }
 
 /**
