@@ -9,7 +9,7 @@ import { createSecureContext } from 'node:tls';
 import { MAX_PROFILE_FILE_BYTES, readSmallFileSync } from '../core/small-file.js';
 import type { Report } from './checks.js';
 import { forwardIdentityProblems } from './header-names.js';
-import { type ParsedMtlsRule, parseSanRule, parseSubject, ruleCovers } from './mtls-subject.js';
+import { parseSanRule, parseSubject, RuleIndex } from './mtls-subject.js';
 import type { Profile } from './schema.js';
 import { quoted } from './suggest.js';
 
@@ -48,7 +48,7 @@ export function checkIdentity(p: Profile, baseDir: string, report: Report): void
   if (p.tls) checkTls(p.tls, baseDir, report);
   const tenants = Object.entries(p.tenants ?? {});
   // In profile order, as auth/mtls.ts tries them: the first rule a certificate matches names its tenant.
-  const earlier: { tenant: string; rule: ParsedMtlsRule }[] = [];
+  const earlier = new RuleIndex<string>();
   for (const [name, t] of tenants) {
     if (!t.mtls) continue;
     const subject = t.mtls.subject === undefined ? undefined : parseSubject(t.mtls.subject);
@@ -63,14 +63,14 @@ export function checkIdentity(p: Profile, baseDir: string, report: Report): void
     if (t.mtls.subject !== undefined && !subject) continue;
     const rule = { subject, san: t.mtls.san === undefined ? undefined : parseSanRule(t.mtls.san) };
     // Served as the earlier tenant, with its limits and allow-list, and nothing said: as a key in two tenants is.
-    const owner = earlier.find((e) => ruleCovers(e.rule, rule));
-    if (owner)
+    const owner = earlier.coveredBy(rule);
+    if (owner !== undefined)
       report(
         'error',
         ['tenants', name, 'mtls'],
-        `every certificate this rule matches also matches tenant "${owner.tenant}"'s, which comes first: the first matching rule names the tenant`,
+        `every certificate this rule matches also matches tenant "${owner}"'s, which comes first: the first matching rule names the tenant`,
       );
-    earlier.push({ tenant: name, rule });
+    earlier.add(rule, name);
   }
   for (const [name, b] of Object.entries(p.backends)) {
     if (!b.forwardIdentity) continue;
