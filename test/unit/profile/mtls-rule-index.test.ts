@@ -24,7 +24,7 @@ describe('mtls rules covered by earlier ones', () => {
     });
     const ms = performance.now() - started;
     expect(said).toEqual([]);
-    expect(ms).toBeLessThan(1000);
+    expect(ms).toBeLessThan(3000);
   });
 
   it('names the first earlier rule that covers, as a comparison with each does', () => {
