@@ -72,18 +72,23 @@ export function normalizeUpstreamError(
   scrub: Scrub,
 ): AigwError {
   const x = extract(body, contentType);
-  const message = scrub(x.message ?? `backend ${backend} answered HTTP ${status}`).slice(0, MAX_MESSAGE);
+  const said = x.message === undefined ? undefined : scrub(x.message).slice(0, MAX_MESSAGE);
+  const message = said ?? `backend ${backend} answered HTTP ${status}`;
   // A code or param is the backend's text too: it may echo the gateway's credential like a message does.
   const code = typeof x.code === 'string' && /^[a-z0-9_]{1,64}$/.test(x.code) && scrub(x.code) === x.code ? x.code : undefined;
   const param = x.param ? scrub(x.param).slice(0, MAX_PARAM) : null;
   if (status === 401 || status === 403) {
     return aigwError(
       'upstream_auth_error',
-      `backend ${backend} refused the gateway's credentials (HTTP ${status}): ${message}`.slice(0, MAX_MESSAGE),
+      `backend ${backend} refused the gateway's credentials (HTTP ${status})${said === undefined ? '' : `: ${said}`}`.slice(0, MAX_MESSAGE),
     );
   }
   if (status >= 500 || status === 429 || status < 400) {
-    return aigwError('upstream_error', `backend ${backend} answered HTTP ${status}: ${message}`.slice(0, MAX_MESSAGE));
+    // The backend's words after the gateway's, when it said any (else "answered HTTP 503: … answered HTTP 503").
+    return aigwError(
+      'upstream_error',
+      `backend ${backend} answered HTTP ${status}${said === undefined ? '' : `: ${said}`}`.slice(0, MAX_MESSAGE),
+    );
   }
   return {
     ...aigwError('upstream_rejected', message, { status, param }),

@@ -40,7 +40,7 @@ describe("a backend's error answer", () => {
 
   it('answers 502 for a 5xx or a refusal of the gateway’s own credentials, repeating no HTML', () => {
     const html = normalizeUpstreamError(503, 'text/html', Buffer.from('<html>upstream down at 10.0.0.7</html>'), 'vllm', scrub);
-    expect(html).toMatchObject({ code: 'upstream_error', message: 'backend vllm answered HTTP 503: backend vllm answered HTTP 503' });
+    expect(html).toMatchObject({ code: 'upstream_error', message: 'backend vllm answered HTTP 503' });
     expect(rejected({ error: { message: `no ${SECRET}` } }, 401)).toMatchObject({ code: 'upstream_auth_error' });
   });
 });
