@@ -4,6 +4,7 @@
  * — each a call below, each answering the client itself (an error value rendered once) when it refuses.
  * `createHandler` works on any node:http request/response pair.
  */
+import { targetPath } from '../core/request-target.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { browserProblem, OPEN_GATEWAY, sentByBrowser } from '../core/browser-guard.js';
 import { type AigwError, aigwError } from '../core/errors.js';
@@ -162,22 +163,6 @@ function handle(state: GatewayState, req: IncomingMessage, res: ServerResponse):
     return listModels(ctx, runtime, path, tenant);
   }
   refuse(ctx, aigwError('not_found', `no route for ${req.method} ${shown(path)}`));
-}
-
-/** A request target's scheme and authority in absolute form (`http://host:port`). */
-const ABSOLUTE_FORM = /^https?:\/\/[^/]*/i;
-
-/**
- * The path of a request target, without its query: origin form (`/v1/…`) as it is, absolute form (a client sending
- * through a forward proxy, or taking the gateway for one) past its scheme and authority — RFC 9112 §3.2.2: a server
- * MUST accept it, as Envoy does; read whole, it was a 404 for every request.
- */
-function targetPath(url: string): string {
-  const q = url.indexOf('?');
-  const path = q < 0 ? url : url.slice(0, q);
-  if (path.charCodeAt(0) === 0x2f) return path;
-  const authority = ABSOLUTE_FORM.exec(path);
-  return authority ? path.slice(authority[0].length) || '/' : path;
 }
 
 /** A settled request lets go of the runtime it began on, and of the one a reload moved it to (readmit). */

@@ -2,6 +2,7 @@
  * The admin listener: loopback by default, optional bearer key (read per request, so a reload rotates it);
  * without one, web pages are refused (core/browser-guard.ts).
  */
+import { targetPath } from '../core/request-target.js';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { browserProblem } from '../core/browser-guard.js';
@@ -57,7 +58,7 @@ export function createAdminServer(
     return hashed.digest;
   };
   const serve = (req: IncomingMessage, res: ServerResponse) => {
-    const path = (req.url ?? '/').split('?', 1)[0]!;
+    const path = targetPath(req.url ?? '/');
     const current = key();
     // Without a key, only where the request came from tells a program from a web page (core/browser-guard.ts).
     if (current === undefined) {

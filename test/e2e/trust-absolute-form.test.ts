@@ -28,6 +28,17 @@ describe('a request target in absolute form', () => {
     expect(read).toContain(contains);
   });
 
+  it('on the admin listener too: its metrics and stats are served as their paths', async () => {
+    for (const [target, contains] of [
+      ['http://admin.example/metrics', '# TYPE aigw_inflight_requests gauge'],
+      ['http://admin.example/aigw/stats?x=1', '"models"'],
+    ]) {
+      const read = await writeAndReadToClose(gw.adminUrl, `GET ${target} HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n`, 5000);
+      expect(read.slice(0, 12), target).toBe('HTTP/1.1 200');
+      expect(read, target).toContain(contains);
+    }
+  });
+
   it("refused by the HTTP layer on /v1/messages, is refused in Anthropic's shape, as in origin form", async () => {
     const read = await send(`POST http://gateway.example/v1/messages HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`);
     expect(read.slice(0, 12)).toBe('HTTP/1.1 431');
