@@ -19,6 +19,7 @@ import {
 } from '../anthropic/response.js';
 import { renderStreamErrorFrame } from '../openai/error-shape.js';
 import { SSE_DONE, type SseEvent } from '../openai/sse.js';
+import { ownString } from '../core/own-string.js';
 import { readBlockDelta } from './fast-read.js';
 import { elementStarts, memberSpan } from './json-members.js';
 import { chatUsageOf, finishReasonWithCalls, overlongName, serialize, unreadable, usageFromAnthropic } from './mapping.js';
@@ -438,8 +439,12 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
   }
 }
 
-/** The JSON text of the `input` of the block at `at` in `data`, if it has one. */
+/**
+ * The JSON text of the `input` of the block at `at` in `data`, if it has one — its own copy: a slice is a view that
+ * keeps the whole event alive (V8), and the input is held until its block closes, which a backend may never do — an
+ * event of maxEventBytes kept for as long as the stream lasts, where its input is a few characters.
+ */
 function inputText(data: string, at: number): string | undefined {
   const input = memberSpan(data, at, 'input');
-  return input && data.slice(input.start, input.end);
+  return input && ownString(data.slice(input.start, input.end));
 }
