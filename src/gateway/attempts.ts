@@ -110,7 +110,8 @@ export async function routeAndRelay(
           retryAfterMs: outcome.retryAfterMs,
           lengthTimed,
           queueTimed,
-          modelOnly: outcome.modelMissing === true && target.backendServesOthers,
+          // A missing path is missing for every model the backend serves: counted, as on a backend of one model.
+          modelOnly: outcome.modelMissing === true && outcome.pathMissing !== true && target.backendServesOthers,
         },
         limits,
         // Through `at`: a fallback's targets are ordered once reached, and the target checked is the one tried.

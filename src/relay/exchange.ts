@@ -83,6 +83,11 @@ export type AttemptOutcome =
       queuedMs?: number;
       /** A 404 saying the backend does not serve the model, or the path, it was sent (upstream-error.ts modelNotServed, pathNotServed). */
       modelMissing?: true;
+      /**
+       * The 404 said the path (pathNotServed): the backend's URL, sent for every model it serves — not one model it
+       * lacks, whose 404 must not eject it for the others (routing/attempt-policy.ts modelOnly).
+       */
+      pathMissing?: true;
     };
 
 const MAX_ERROR_BODY = 64 * 1024;
@@ -1000,6 +1005,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       error,
       failsOver: modelMissing || statusFailsOver(status),
       ...(modelMissing ? { modelMissing: true as const } : {}),
+      ...(modelMissing && pathMissing ? { pathMissing: true as const } : {}),
       ...(ra !== undefined ? { retryAfterMs: ra } : {}),
       message: this.status === status ? `HTTP ${status}` : `HTTP ${this.status}, an error meaning ${status}`,
     });
