@@ -122,14 +122,19 @@ export function modelNotServed(status: number, contentType: string | undefined, 
 
 /** OpenAI's answer for a path it has no endpoint at: "Invalid URL (POST /v2/chat/completions)". */
 const INVALID_URL = /^Invalid URL \(/;
+/**
+ * Azure OpenAI's, code "404", for a path its resource has nothing at (a URL without its /openai/deployments part, an
+ * api-version it lacks); a deployment it lacks is DeploymentNotFound (modelNotServed).
+ */
+const AZURE_NO_RESOURCE = 'Resource not found';
 
 /**
  * Whether a backend's 404 says it has nothing at the path it was sent — the path is the gateway's choice (the backend's
  * URL and the endpoint), never the client's, so the replica is misconfigured: a body that is no JSON (nginx's page,
  * Go's `404 page not found`, Express's `Cannot POST …`, none), Starlette's and FastAPI's `{"detail":"Not Found"}`
- * (vLLM's own router among them), OpenAI's "Invalid URL". Passed on as the request's, every request that picked such
- * a replica got its 404 while a peer served the model, and it was never ejected. A JSON error about anything else is
- * the request's (a file it names, an id).
+ * (vLLM's own router among them), OpenAI's "Invalid URL", Azure's "Resource not found". Passed on as the request's,
+ * every request that picked such a replica got its 404 while a peer served the model, and it was never ejected. A JSON
+ * error about anything else is the request's (a file it names, an id).
  */
 export function pathNotServed(status: number, contentType: string | undefined, body: Buffer): boolean {
   if (status !== 404) return false;
@@ -138,7 +143,7 @@ export function pathNotServed(status: number, contentType: string | undefined, b
   if (first !== 0x7b) return true;
   const x = extract(body, contentType);
   if (x.message === undefined) return false;
-  return x.message === 'Not Found' || INVALID_URL.test(x.message);
+  return x.message === 'Not Found' || x.message === AZURE_NO_RESOURCE || INVALID_URL.test(x.message);
 }
 
 /** Words of an error's `type` or `code` and the status they mean, most specific first. */

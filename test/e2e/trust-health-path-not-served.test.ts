@@ -21,6 +21,9 @@ const PATH_404: readonly (readonly [string, string, string])[] = [
     'application/json',
     '{"error":{"message":"Invalid URL (POST /v2/chat/completions)","type":"invalid_request_error","param":null,"code":null}}',
   ],
+  // Azure OpenAI's for a path its resource has nothing at (a URL without /openai/deployments, an api-version it lacks),
+  // as aigw's own Azure mock answers it: a missing deployment is its DeploymentNotFound (modelNotServed).
+  ['Azure', 'application/json', '{"error":{"code":"404","message":"Resource not found"}}'],
 ];
 
 let shape: readonly [string, string] = ['application/json', '{}'];
