@@ -134,9 +134,12 @@ const AZURE_NO_RESOURCE = 'Resource not found';
  * Go's `404 page not found`, Express's `Cannot POST …`, none), Starlette's and FastAPI's `{"detail":"Not Found"}`
  * (vLLM's own router among them), OpenAI's "Invalid URL", Azure's "Resource not found". Passed on as the request's,
  * every request that picked such a replica got its 404 while a peer served the model, and it was never ejected. A JSON
- * error about anything else is the request's (a file it names, an id).
+ * error about anything else is the request's (a file it names, an id). A 405 is one too: the method is the gateway's.
  */
 export function pathNotServed(status: number, contentType: string | undefined, body: Buffer): boolean {
+  // A 405 to the gateway's POST: nothing there takes one (nginx's static pages, a web app's catch-all GET route) —
+  // no endpoint aigw sends to answers so, whatever its body says.
+  if (status === 405) return true;
   if (status !== 404) return false;
   // Past a byte-order mark and whitespace.
   const first = body.find((b) => b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09 && b !== 0xef && b !== 0xbb && b !== 0xbf);
