@@ -19,7 +19,7 @@ const MAX_WEIGHT = 1_000_000;
 
 /**
  * Whole weights up to MAX_WEIGHT stay as written, decimals are scaled by the smallest power of ten that makes them
- * whole (2.5/7.5 → 25/75); failing that, so the largest is 1000, rounded (a weight above 0 never rounds to 0).
+ * whole (2.5/7.5 → 25/75); failing that, so the largest is 1,000,000 (the most the field takes), rounded (a weight above 0 never rounds to 0).
  * Returns the weights and whether rounding changed a ratio.
  */
 export function integerWeights(weights: readonly number[]): { weights: number[]; rounded: boolean } {
@@ -33,8 +33,10 @@ export function integerWeights(weights: readonly number[]): { weights: number[];
     if (scaled.every((w) => Math.abs(w - Math.round(w)) < 1e-9 && w <= MAX_WEIGHT))
       return { weights: scaled.map(Math.round), rounded: false };
   }
+  // Rounded on the whole range the field takes: scaled to 1,000 instead, a canary of 0.5 beside 100,001 went out as
+  // 1 of 1,001 — some 200 times its share.
   const max = Math.max(...weights);
-  const out = weights.map((w) => (w > 0 ? Math.max(1, Math.round((w / max) * 1000)) : 0));
+  const out = weights.map((w) => (w > 0 ? Math.max(1, Math.round((w / max) * MAX_WEIGHT)) : 0));
   return { weights: out, rounded: true };
 }
 

@@ -248,13 +248,15 @@ describe('what the export writes', () => {
     { weights: [95, 5], out: [95, 5], rounded: false },
     { weights: [2.5, 7.5], out: [25, 75], rounded: false },
     { weights: [0.125, 1], out: [125, 1000], rounded: false },
-    { weights: [1 / 3, 2 / 3], out: [500, 1000], rounded: true },
-    { weights: [1e-9, 1], out: [1, 1000], rounded: true },
+    { weights: [1 / 3, 2 / 3], out: [500_000, 1_000_000], rounded: true },
+    { weights: [1e-9, 1], out: [1, 1_000_000], rounded: true },
     { weights: [0, 1.5], out: [0, 15], rounded: false },
     // Gateway API's HTTPRoute, which the AIGatewayRoute becomes, takes weights up to 1,000,000.
     { weights: [1_000_000, 1], out: [1_000_000, 1], rounded: false },
     { weights: [3_000_000, 1_000_000], out: [3, 1], rounded: false },
-    { weights: [3_000_001, 1_000_000], out: [1000, 333], rounded: true },
+    { weights: [3_000_001, 1_000_000], out: [1_000_000, 333_333], rounded: true },
+    // Rounded on the field's whole range: a 0.5 canary beside 100,001 is 5 in 1,000,005, not 1 in 1,001 (200× its share).
+    { weights: [100_001, 0.5], out: [1_000_000, 5], rounded: true },
   ])('weights $weights → $out (rounded: $rounded)', ({ weights, out, rounded }) => {
     expect(integerWeights(weights)).toEqual({ weights: out, rounded });
   });
