@@ -6,8 +6,7 @@
  * that picked it got a 405 while its peer served the model (5 of 10 on a 1:1 split), and it was never ejected.
  */
 import { describe, expect, it } from 'vitest';
-import { useGateway } from '../helpers/gateway.js';
-import { OK_CHAT_ANSWER, useUpstream } from '../helpers/upstream.js';
+import { ejected, statusesOf, useReplicaPair } from '../helpers/replica-pair.js';
 
 const SHAPES: readonly (readonly [string, string, string])[] = [
   [
@@ -18,49 +17,15 @@ const SHAPES: readonly (readonly [string, string, string])[] = [
   ['Starlette', 'application/json', '{"detail":"Method Not Allowed"}'],
 ];
 
-let shape: readonly [string, string] = ['text/plain', ''];
-let badHits = 0;
-const bad = await useUpstream((_req, res) => {
-  badHits++;
-  res.writeHead(405, { 'content-type': shape[0], allow: 'GET, HEAD' }).end(shape[1]);
-});
-const good = await useUpstream((_req, res) => {
-  res.writeHead(200, { 'content-type': 'application/json' }).end(OK_CHAT_ANSWER);
-});
-
-const profile = `
-version: 1
-resilience: { consecutiveFailures: 3, cooldown: 60s }
-backends:
-  bad: { url: "{{b}}" }
-  good: { url: "{{g}}" }
-models:
-  m: { targets: [{ backend: bad }, { backend: good }] }
-`;
+const pair = await useReplicaPair((_req, res) => res.writeHead(405).end());
 
 describe.each(SHAPES)('a replica answering 405 to a POST (%s)', (_name, type, body) => {
   it('fails over to its peer, and is ejected', async () => {
-    shape = [type, body];
-    badHits = 0;
-    const gw = await useGateway(profile, { b: bad.url, g: good.url });
-    const statuses: number[] = [];
-    for (let i = 0; i < 10; i++) {
-      const r = await fetch(`${gw.url}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }], max_tokens: 1 }),
-      });
-      await r.arrayBuffer();
-      statuses.push(r.status);
-    }
+    pair.answers((_req, res) => res.writeHead(405, { 'content-type': type, allow: 'GET, HEAD' }).end(body));
+    const gw = await pair.gateway();
     // Before: 5 of 10 were the replica's 405.
-    expect(statuses).toEqual(Array(10).fill(200));
-    expect(
-      gw
-        .eventsOf('ejection')
-        .filter((e) => e.ejected)
-        .map((e) => e.backend),
-    ).toEqual(['bad']);
-    expect(badHits).toBe(3);
+    expect(await statusesOf(gw, 10)).toEqual(Array(10).fill(200));
+    expect(ejected(gw)).toEqual(['bad']);
+    expect(pair.hits()).toBe(3);
   });
 });

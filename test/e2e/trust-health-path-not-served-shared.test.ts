@@ -7,6 +7,7 @@
  */
 import { expect, it } from 'vitest';
 import { useGateway } from '../helpers/gateway.js';
+import { ejected, statusesOf } from '../helpers/replica-pair.js';
 import { OK_CHAT_ANSWER, useUpstream } from '../helpers/upstream.js';
 
 let badHits = 0;
@@ -32,26 +33,9 @@ models:
   { b: bad.url, g: good.url },
 );
 
-const chat = async (model: string) => {
-  const r = await fetch(`${gw.url}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 1 }),
-  });
-  await r.arrayBuffer();
-  return r.status;
-};
-
 it('a replica serving two models, answering 404 for its path, is ejected after 3 as one serving one is', async () => {
-  const statuses: number[] = [];
-  for (let i = 0; i < 10; i++) statuses.push(await chat(i % 2 ? 'n' : 'm'));
-  expect(statuses).toEqual(Array(10).fill(200));
-  expect(
-    gw
-      .eventsOf('ejection')
-      .filter((e) => e.ejected)
-      .map((e) => e.backend),
-  ).toEqual(['bad']);
+  expect(await statusesOf(gw, 10, (i) => (i % 2 ? 'n' : 'm'))).toEqual(Array(10).fill(200));
+  expect(ejected(gw)).toEqual(['bad']);
   // Before: 5, and never ejected.
   expect(badHits).toBe(3);
 });

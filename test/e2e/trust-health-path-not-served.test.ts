@@ -9,7 +9,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { useGateway } from '../helpers/gateway.js';
-import { OK_CHAT_ANSWER, useUpstream } from '../helpers/upstream.js';
+import { chat, ejected, statusesOf, useReplicaPair } from '../helpers/replica-pair.js';
+import { useUpstream } from '../helpers/upstream.js';
 
 const PATH_404: readonly (readonly [string, string, string])[] = [
   ['FastAPI', 'application/json', '{"detail":"Not Found"}'],
@@ -26,62 +27,26 @@ const PATH_404: readonly (readonly [string, string, string])[] = [
   ['Azure', 'application/json', '{"error":{"code":"404","message":"Resource not found"}}'],
 ];
 
-let shape: readonly [string, string] = ['application/json', '{}'];
-let badHits = 0;
-const bad = await useUpstream((_req, res) => {
-  badHits++;
-  res.writeHead(404, { 'content-type': shape[0] }).end(shape[1]);
-});
-const good = await useUpstream((_req, res) => {
-  res.writeHead(200, { 'content-type': 'application/json' }).end(OK_CHAT_ANSWER);
-});
-
-const chat = async (url: string) => {
-  const r = await fetch(`${url}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }], max_tokens: 1 }),
-  });
-  await r.arrayBuffer();
-  return r.status;
-};
-
-const profile = `
-version: 1
-resilience: { consecutiveFailures: 3, cooldown: 60s }
-backends:
-  bad: { url: "{{b}}" }
-  good: { url: "{{g}}" }
-models:
-  m: { targets: [{ backend: bad }, { backend: good }] }
-`;
+const pair = await useReplicaPair((_req, res) => res.writeHead(404).end());
 
 describe.each(PATH_404)('a replica answering 404 for its path (%s)', (_name, type, body) => {
   it('fails over to its peer, and is ejected', async () => {
-    shape = [type, body];
-    badHits = 0;
-    const gw = await useGateway(profile, { b: bad.url, g: good.url });
-    const statuses: number[] = [];
-    for (let i = 0; i < 10; i++) statuses.push(await chat(gw.url));
+    pair.answers((_req, res) => res.writeHead(404, { 'content-type': type }).end(body));
+    const gw = await pair.gateway();
     // Before: 5 of 10 were the replica's 404.
-    expect(statuses).toEqual(Array(10).fill(200));
-    expect(
-      gw
-        .eventsOf('ejection')
-        .filter((e) => e.ejected)
-        .map((e) => e.backend),
-    ).toEqual(['bad']);
-    expect(badHits).toBe(3);
+    expect(await statusesOf(gw, 10)).toEqual(Array(10).fill(200));
+    expect(ejected(gw)).toEqual(['bad']);
+    expect(pair.hits()).toBe(3);
   });
 });
 
 it('a 404 about something the request named is still the request’s: passed on, not tried elsewhere', async () => {
-  shape = ['application/json', '{"error":{"message":"No such file: file-abc123","type":"invalid_request_error","code":404}}'];
-  const gw = await useGateway(profile, { b: bad.url, g: good.url });
-  badHits = 0;
+  const named = '{"error":{"message":"No such file: file-abc123","type":"invalid_request_error","code":404}}';
+  pair.answers((_req, res) => res.writeHead(404, { 'content-type': 'application/json' }).end(named));
+  const gw = await pair.gateway();
   const statuses: number[] = [];
-  for (let i = 0; i < 10 && badHits === 0; i++) statuses.push(await chat(gw.url));
-  expect(badHits).toBe(1);
+  for (let i = 0; i < 10 && pair.hits() === 0; i++) statuses.push((await chat(gw)).status);
+  expect(pair.hits()).toBe(1);
   expect(statuses.at(-1)).toBe(404);
 });
 

@@ -6,56 +6,25 @@
  * for each, so it was never ejected. Now a bad response before any byte: another target answers.
  */
 import { expect, it } from 'vitest';
-import { useGateway } from '../helpers/gateway.js';
-import { OK_CHAT_ANSWER, useUpstream } from '../helpers/upstream.js';
+import { chat, ejected, useReplicaPair } from '../helpers/replica-pair.js';
 
 const page = '<!doctype html><html><head><title>Open WebUI</title></head><body><div id="app"></div></body></html>';
-const spa = await useUpstream((_req, res) => {
+const pair = await useReplicaPair((_req, res) => {
   res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page);
 });
-const well = await useUpstream((_req, res) => {
-  res.writeHead(200, { 'content-type': 'application/json' }).end(OK_CHAT_ANSWER);
-});
-
-const gw = await useGateway(
-  `
-version: 1
-resilience: { consecutiveFailures: 3, cooldown: 60s }
-backends:
-  spa: { url: "{{spa}}" }
-  well: { url: "{{well}}" }
-models:
-  m: { targets: [{ backend: spa }, { backend: well }] }
-  only-spa: { targets: [{ backend: spa }] }
-`,
-  { spa: spa.url, well: well.url },
-);
-
-const chat = async (model: string) => {
-  const r = await fetch(`${gw.url}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 1 }),
-  });
-  return { status: r.status, type: r.headers.get('content-type'), backend: r.headers.get('x-aigw-backend'), body: await r.text() };
-};
+const gw = await pair.gateway();
 
 it("a replica answering pages fails over to its peer: every client gets the peer's JSON answer, the replica is ejected", async () => {
   const answers = [];
-  for (let i = 0; i < 10; i++) answers.push(await chat('m'));
+  for (let i = 0; i < 10; i++) answers.push(await chat(gw));
   // Before: 5 of 10 were the page, as a 200.
   expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200));
   for (const a of answers) expect(JSON.parse(a.body).object).toBe('chat.completion');
-  expect(
-    gw
-      .eventsOf('ejection')
-      .filter((e) => e.ejected)
-      .map((e) => e.backend),
-  ).toEqual(['spa']);
+  expect(ejected(gw)).toEqual(['bad']);
 });
 
 it('a model whose only target answers a page is a 502 bad_upstream_response, the page not repeated', async () => {
-  const r = await chat('only-spa');
+  const r = await chat(gw, 'only-bad');
   expect(r.status).toBe(502);
   expect(r.type).toContain('application/json');
   const error = JSON.parse(r.body).error;
