@@ -39,79 +39,74 @@ const chat = async (ttft: string, key = 'sk-t') => {
   return r;
 };
 
-describe("a tenant's window in /aigw/stats", () => {
-  it('counts a request in flight that its limits admitted, as the limiter does', async () => {
-    let release!: () => void;
-    const held = new Promise<void>((r) => {
-      release = r;
-    });
-    // Two answers the mock holds until the test has read the stats (x-mock-ttft far beyond the test; left at once).
-    const inFlight = [0, 1].map((i) =>
-      rawPost(
-        `${gw.url}/v1/chat/completions`,
-        { model: 'm', messages: [{ role: 'user', content: 'hello' }], max_tokens: 3 },
-        { headers: { authorization: 'Bearer sk-u', 'x-mock-ttft': '60s', 'x-request-id': `in-flight-${i}` }, abortWhen: held },
-      ).catch(() => undefined),
-    );
-    await vi.waitFor(() => expect(gw.gateway.state.live.size).toBe(2));
-    // The limiter counts both: a third is refused.
-    const third = await chat('0ms', 'sk-u');
-    expect(third.status).toBe(429);
-    expect(gw.admin.stats.snapshot().tenants.u!.rpm).toEqual({ used: 2, limit: 2 });
+/** A chat the mock holds (x-mock-ttft far beyond the test) until `release`, left then. */
+const heldChat = (id: string, key: string, model: string, maxTokens: number, release: Promise<void>) =>
+  rawPost(
+    `${gw.url}/v1/chat/completions`,
+    { model, messages: [{ role: 'user', content: 'hello' }], max_tokens: maxTokens },
+    { headers: { authorization: `Bearer ${key}`, 'x-mock-ttft': '60s', 'x-request-id': id }, abortWhen: release },
+  ).catch(() => undefined);
+
+/**
+ * `ids` held in flight by tenant `key` while `check` runs (their limits count them from admission); then left, and
+ * their request events waited for. `check` gets the answer to one more request of the same kind, not held.
+ */
+async function whileHeld(
+  ids: string[],
+  key: string,
+  model: string,
+  maxTokens: number,
+  check: (next: Awaited<ReturnType<typeof rawPost>>) => void,
+): Promise<void> {
+  let release!: () => void;
+  const held = new Promise<void>((r) => {
+    release = r;
+  });
+  const inFlight = ids.map((id) => heldChat(id, key, model, maxTokens, held));
+  await vi.waitFor(() => expect(gw.gateway.state.live.size).toBe(ids.length));
+  const next = await rawPost(
+    `${gw.url}/v1/chat/completions`,
+    { model, messages: [{ role: 'user', content: 'hello' }], max_tokens: maxTokens },
+    { headers: { authorization: `Bearer ${key}`, 'x-request-id': `${ids[0]}-next` } },
+  );
+  try {
+    check(next);
+  } finally {
     release();
     await Promise.all(inFlight);
-    await gw.requestEvent('in-flight-0');
-    await gw.requestEvent('in-flight-1');
+  }
+  for (const id of ids) await gw.requestEvent(id);
+}
+
+describe("a tenant's window in /aigw/stats", () => {
+  it('counts a request in flight that its limits admitted, as the limiter does', async () => {
+    await whileHeld(['in-flight-0', 'in-flight-1'], 'sk-u', 'm', 3, (third) => {
+      // The limiter counts both: a third is refused.
+      expect(third.status).toBe(429);
+      expect(gw.admin.stats.snapshot().tenants.u!.rpm).toEqual({ used: 2, limit: 2 });
+    });
   });
 
   it("counts what the limits reserved for a request in flight in the tenant's tpm", async () => {
-    let release!: () => void;
-    const held = new Promise<void>((r) => {
-      release = r;
-    });
     // max_tokens 600 of tpm 1000: the reservation of one held answer leaves no room for another.
-    const ask = (id: string, abortWhen?: Promise<void>) =>
-      rawPost(
-        `${gw.url}/v1/chat/completions`,
-        { model: 'm', messages: [{ role: 'user', content: 'hello' }], max_tokens: 600 },
-        { headers: { authorization: 'Bearer sk-w', 'x-mock-ttft': '60s', 'x-request-id': id }, ...(abortWhen ? { abortWhen } : {}) },
-      );
-    const inFlight = ask('reserved-0', held).catch(() => undefined);
-    await vi.waitFor(() => expect(gw.gateway.state.live.size).toBe(1));
-    const second = await ask('reserved-1');
-    expect(second.status).toBe(429);
-    expect(second.headers['x-ratelimit-remaining-tokens']).toBeDefined();
-    const left = Number(second.headers['x-ratelimit-remaining-tokens']);
-    // What the limiter says is spent is what the stats say is used: the held request's reservation.
-    expect(gw.admin.stats.snapshot().tenants.w!.tpm).toEqual({ used: 1000 - left, limit: 1000 });
-    expect(1000 - left).toBeGreaterThanOrEqual(600);
-    release();
-    await inFlight;
-    await gw.requestEvent('reserved-0');
+    await whileHeld(['reserved-0'], 'sk-w', 'm', 600, (second) => {
+      expect(second.status).toBe(429);
+      expect(second.headers['x-ratelimit-remaining-tokens']).toBeDefined();
+      const left = Number(second.headers['x-ratelimit-remaining-tokens']);
+      // What the limiter says is spent is what the stats say is used: the held request's reservation.
+      expect(gw.admin.stats.snapshot().tenants.w!.tpm).toEqual({ used: 1000 - left, limit: 1000 });
+      expect(1000 - left).toBeGreaterThanOrEqual(600);
+    });
   });
 
   it("counts what the limits reserved for a request in flight in the tenant's budget", async () => {
-    let release!: () => void;
-    const held = new Promise<void>((r) => {
-      release = r;
-    });
     // $1000 per million tokens, max_tokens 600: the held answer's most expensive outcome is over $0.60 of $1.
-    const ask = (id: string, abortWhen?: Promise<void>) =>
-      rawPost(
-        `${gw.url}/v1/chat/completions`,
-        { model: 'priced', messages: [{ role: 'user', content: 'hello' }], max_tokens: 600 },
-        { headers: { authorization: 'Bearer sk-x', 'x-mock-ttft': '60s', 'x-request-id': id }, ...(abortWhen ? { abortWhen } : {}) },
-      );
-    const inFlight = ask('budget-0', held).catch(() => undefined);
-    await vi.waitFor(() => expect(gw.gateway.state.live.size).toBe(1));
-    const second = await ask('budget-1');
-    expect(second.status).toBe(429);
-    const budget = gw.admin.stats.snapshot().tenants.x!.budget!;
-    expect(budget.usedUsd).toBeGreaterThan(0.6);
-    expect(budget.usedUsd).toBeLessThanOrEqual(budget.limitUsd);
-    release();
-    await inFlight;
-    await gw.requestEvent('budget-0');
+    await whileHeld(['budget-0'], 'sk-x', 'priced', 600, (second) => {
+      expect(second.status).toBe(429);
+      const budget = gw.admin.stats.snapshot().tenants.x!.budget!;
+      expect(budget.usedUsd).toBeGreaterThan(0.6);
+      expect(budget.usedUsd).toBeLessThanOrEqual(budget.limitUsd);
+    });
   });
 
   it('counts a long answer at its admission, as the limiter does, not at its end', async () => {
