@@ -6,6 +6,7 @@
 import { EG_API, GATEWAY_GROUP, TENANT_HEADER } from './api.js';
 import type { ExportContext, K8sObject } from './export-context.js';
 import { routeNames } from './export-route.js';
+import { FreeNames } from './free-names.js';
 import { envVarFor } from './names.js';
 
 /** A tenant's client id: a valid Secret data key (letters, digits, `-`, `_`, `.`). */
@@ -31,18 +32,13 @@ export function clientIds(ctx: ExportContext): ReadonlyMap<string, ClientId> {
   const known = idsOf.get(ctx);
   if (known) return known;
   const out = new Map<string, ClientId>();
-  const ids = new Set<string>();
-  const variables = new Set<string>();
+  const ids = new FreeNames((wanted, i) => `${wanted}-${i}`);
+  const variables = new FreeNames((base, i) => `${base}_${i}`);
   for (const [name, t] of Object.entries(ctx.profile.tenants ?? {})) {
     if (t.keys.length === 0) continue;
     const wanted = clientIdOf(name);
-    let id = wanted;
-    for (let i = 2; ids.has(id); i++) id = `${wanted}-${i}`;
-    const base = envVarFor('tenant', id, 'key');
-    let variable = base;
-    for (let i = 2; variables.has(variable); i++) variable = `${base}_${i}`;
-    ids.add(id);
-    variables.add(variable);
+    const id = ids.give(wanted);
+    const variable = variables.give(envVarFor('tenant', id, 'key'));
     out.set(name, { id, variable });
     if (id !== wanted) {
       ctx.warn(
