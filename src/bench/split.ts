@@ -3,7 +3,7 @@
  * gateway) against the expected weights, with 95 % Wilson intervals and a chi-square p-value; against the
  * gateway's own /aigw/stats when it is an aigw; and stickiness when the model routes by a session header.
  */
-import { answerDeadlineMs, post, chatBody } from './client.js';
+import { type Answer, answerDeadlineMs, post, chatBody } from './client.js';
 import { adminHeaders, round, type BenchContext, type ScenarioResult, share } from './context.js';
 import { readStatsSnapshot } from '../events/stats-snapshot.js';
 import { label } from './record.js';
@@ -13,6 +13,22 @@ import { chiSquare, wilson } from './stats-math.js';
 const MAX_REQUESTS = 4000;
 /** The name an answer that names no backend (no `system_fingerprint`, or a body that is not JSON) is counted under. */
 const UNKNOWN = 'unknown';
+
+/**
+ * The backend that answered: the one the gateway names (aigw's `x-aigw-backend`), else the body's `system_fingerprint`
+ * (the mocks set it; any gateway passes it on). The fingerprint alone counted every answer without one `unknown` — an
+ * Anthropic backend's, which aigw translates for an OpenAI client, a vLLM server's — and read a real OpenAI backend's
+ * `fp_…` as a backend's name: a right 50/50 split through aigw read "does NOT match".
+ */
+function answeredBy(a: Answer): string | undefined {
+  const named = label(a.headers['x-aigw-backend']);
+  if (named) return named;
+  try {
+    return label((JSON.parse(a.body.toString()) as { system_fingerprint?: unknown } | null)?.system_fingerprint);
+  } catch {
+    return undefined;
+  }
+}
 
 function expected(ctx: BenchContext): Record<string, number> | undefined {
   if (ctx.expect) return Object.assign(byName(), ctx.expect);
@@ -79,12 +95,8 @@ export async function split(ctx: BenchContext): Promise<ScenarioResult> {
         n++;
         const r = await post(ctx, chatBody(ctx, 'which backend? [[mock ttft=0ms tps=0]]', { max_tokens: 1 }));
         if (r.status !== 200) continue;
-        try {
-          const fp = label((JSON.parse(r.body.toString()) as { system_fingerprint?: unknown }).system_fingerprint) ?? UNKNOWN;
-          counts[fp] = (counts[fp] ?? 0) + 1;
-        } catch {
-          counts[UNKNOWN] = (counts[UNKNOWN] ?? 0) + 1;
-        }
+        const by = answeredBy(r) ?? UNKNOWN;
+        counts[by] = (counts[by] ?? 0) + 1;
       }
     }),
   );
@@ -152,15 +164,8 @@ export async function split(ctx: BenchContext): Promise<ScenarioResult> {
       }
       const b = await post(ctx, chatBody(ctx, 'sticky [[mock ttft=0ms tps=0]]', { max_tokens: 1 }), { headers: h });
       stalled = b.cutAtDeadline === true;
-      const fp = (x: typeof a) => {
-        try {
-          return label((JSON.parse(x.body.toString()) as { system_fingerprint?: unknown }).system_fingerprint);
-        } catch {
-          return undefined;
-        }
-      };
-      const first = fp(a);
-      const second = fp(b);
+      const first = answeredBy(a);
+      const second = answeredBy(b);
       if (first === undefined || second === undefined) continue;
       sessions++;
       if (first === second) same++;
