@@ -68,8 +68,9 @@ export function parseAssertion(expr: string): Parsed<Assertion> {
   ];
   const bound = scale(Number(num), unit);
   const t = tol === undefined ? undefined : scale(Number(tol), tolUnit ?? unit);
-  // The pattern lets `1.2.3` through: not a number, and a bound of NaN would fail whatever was measured.
-  if (Number.isNaN(bound) || (t !== undefined && Number.isNaN(t))) return unreadable(expr);
+  // The pattern lets `1.2.3` through: not a number, and a bound of NaN would fail whatever was measured. Nor a number
+  // past a double's range (400 digits): a bound or tolerance of Infinity passed whatever was measured.
+  if (!Number.isFinite(bound) || (t !== undefined && !Number.isFinite(t))) return unreadable(expr);
   return { ok: true, value: { expr, key, op, bound, unit, tol: t } };
 }
 
