@@ -4,6 +4,7 @@
  * records when its socket closed) within a bound. This is LiteLLM's best-known leak.
  */
 import { request } from 'undici';
+import { MESSAGES_PATH, messagesBody } from './anthropic-api.js';
 import { authHeaders, round, type BenchContext, type ScenarioResult } from './context.js';
 import { sideCount, sideJson } from './side-read.js';
 
@@ -94,15 +95,14 @@ export async function cancel(ctx: BenchContext): Promise<ScenarioResult> {
     const sentAt = Date.now();
     const abortAt = sentAt + after;
     setTimeout(() => ac.abort(), after);
-    await request(`${ctx.target.url}/v1/chat/completions`, {
+    const chat = { model: ctx.model, messages: [{ role: 'user', content: `cancel me ${directive}` }], max_tokens: 2000, stream: streamed };
+    // In the run's API: under --api anthropic, to /v1/chat/completions it judged the path the run was not asked about, and
+    // a target of Messages alone refused each request — every phase read as a backend left generating.
+    const anthropic = ctx.api === 'anthropic';
+    await request(`${ctx.target.url}${anthropic ? MESSAGES_PATH : '/v1/chat/completions'}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...authHeaders(ctx) },
-      body: JSON.stringify({
-        model: ctx.model,
-        messages: [{ role: 'user', content: `cancel me ${directive}` }],
-        max_tokens: 2000,
-        stream: streamed,
-      }),
+      body: JSON.stringify(anthropic ? messagesBody(chat) : chat),
       signal: ac.signal,
     })
       .then(async (r) => {

@@ -71,7 +71,16 @@ export interface ScenarioResult {
   cutByBudget?: boolean;
 }
 
-export function authHeaders(ctx: Pick<BenchContext, 'apiKey'>): Record<string, string> {
+/** The `anthropic-version` @anthropic-ai/sdk sends with every request. */
+export const ANTHROPIC_VERSION = '2023-06-01';
+
+/**
+ * The key, and under `--api anthropic` the version, as the API's own SDK sends them: Anthropic's API refuses a request
+ * without `anthropic-version` (400) and reads its key from `x-api-key` — sent a Bearer token alone and no version, every
+ * request of the run was refused by such a target and counted as its failure.
+ */
+export function authHeaders(ctx: Pick<BenchContext, 'apiKey' | 'api'>): Record<string, string> {
+  if (ctx.api === 'anthropic') return { 'anthropic-version': ANTHROPIC_VERSION, ...(ctx.apiKey ? { 'x-api-key': ctx.apiKey } : {}) };
   return ctx.apiKey ? { authorization: `Bearer ${ctx.apiKey}` } : {};
 }
 
