@@ -109,7 +109,8 @@ const SPLIT_VERDICTS = /^split\.(p|gatewayDisagreement|stickiness)$/;
  */
 const SPLIT_MATCHES = 0.01;
 /** A backend's share (`split.NAME`, its `.ciLow`, `.ciHigh`): whether it is right is split.p's to say. */
-const neutral = (key: string) => NEUTRAL.test(key) || (key.startsWith('split.') && !SPLIT_VERDICTS.test(key));
+const backendShare = (key: string) => key.startsWith('split.') && !SPLIT_VERDICTS.test(key) && key !== 'split.requests';
+const neutral = (key: string) => NEUTRAL.test(key) || backendShare(key);
 
 export interface Delta {
   key: string;
@@ -192,6 +193,9 @@ export function unmeasured(a: BenchReport, b: BenchReport): string[] {
   for (const key of Object.keys(a.figures).sort()) {
     const dot = key.indexOf('.');
     if (typeof a.figures[key] !== 'number' || dot < 0 || !Object.hasOwn(b.scenarios, key.slice(0, dot)) || cutFigure(a, key)) continue;
+    // A backend's share (and its interval) is listed only for a backend that answered or has a weight: one gone — the stray
+    // `split.unknown` or `split.c` of a gateway since fixed — is no verdict lost (split.p says whether the split is right).
+    if (backendShare(key)) continue;
     // Cut by its budget, the after run's scenario did not measure what the before run did.
     const after = Object.hasOwn(b.figures, key) && !cutFigure(b, key) ? b.figures[key] : undefined;
     // long.truncatedAt null is measured: nothing was cut, its best (a cut that appears is long.truncations' regression).
