@@ -30,11 +30,24 @@ export class Checker {
    * that ended a stream cleanly after a part of the text (or none) was counted complete.
    */
   get whole(): boolean {
-    return this.ok && this.src.produced === this.tokens && this.pending.length === 0;
+    return this.ok && this.src.produced === this.tokens && this.pending.length === 0 && this.carry === '';
   }
+  /**
+   * A delta's last code unit when it is the first half of a surrogate pair: a target re-chunking text by UTF-16 code units
+   * sends an emoji's halves in two deltas, which the client joins. Encoded a delta at a time, each half was U+FFFD, and a
+   * whole answer read as corrupted.
+   */
+  private carry = '';
   feed(text: string): void {
     if (!this.ok) return;
-    let got: Buffer = Buffer.from(text);
+    let joined = this.carry + text;
+    this.carry = '';
+    const last = joined.charCodeAt(joined.length - 1);
+    if (last >= 0xd800 && last <= 0xdbff) {
+      this.carry = joined.slice(-1);
+      joined = joined.slice(0, -1);
+    }
+    let got: Buffer = Buffer.from(joined);
     while (got.length) {
       if (!this.pending.length) {
         // Text past the answer's last token is not the generator's.
