@@ -109,6 +109,17 @@ export async function split(ctx: BenchContext): Promise<ScenarioResult> {
   );
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
   if (!total) return { figures: { 'split.requests': 0 }, lines: [`split       no samples: none of ${n} requests was answered 2xx`] };
+  // No answer named its backend (a gateway that says nothing, in front of backends with no fingerprint): each share read 0 %
+  // and p 0, "does NOT match", a verdict on a split never seen. No samples, so an assertion on it fails as not measured.
+  if (exp && !Object.hasOwn(exp, UNKNOWN) && (counts[UNKNOWN] ?? 0) === total) {
+    const figures: ScenarioResult['figures'] = { 'split.requests': total, 'split.p': null };
+    for (const name of Object.keys(exp)) if (!ownFigure(name)) figures[`split.${name}`] = null;
+    return {
+      figures,
+      lines: [`split       ${total} answers, none of which named its backend (x-aigw-backend or system_fingerprint): no split measured`],
+      detail: { counts, expected: exp, total },
+    };
+  }
   const names = [...new Set([...Object.keys(exp ?? {}), ...Object.keys(counts)])];
   const figures: ScenarioResult['figures'] = { 'split.requests': total };
   const lines = [`split       ${total} answers`];
