@@ -25,8 +25,10 @@ export interface RampStep {
 
 /** The last step whose goodput still rose by RISE over the one before (the first step counts as rising). */
 export function saturation(steps: readonly Pick<RampStep, 'rate' | 'goodput'>[]): { index: number; saturated: boolean } {
+  // 0 after 0 (nothing met the --slo) is no rise: read as `0 < 0 × 1.1` failing, it was one, and the ramp doubled on to its
+  // step limit against a target giving no goodput at all.
   for (let i = 1; i < steps.length; i++)
-    if (steps[i]!.goodput < steps[i - 1]!.goodput * (1 + RISE)) return { index: i - 1, saturated: true };
+    if (steps[i]!.goodput < steps[i - 1]!.goodput * (1 + RISE) || steps[i]!.goodput === 0) return { index: i - 1, saturated: true };
   return { index: steps.length - 1, saturated: false };
 }
 

@@ -28,6 +28,20 @@ describe('ramp with --slo', () => {
     expect(r.figures['ramp.maxGoodput']).toBe(0);
   });
 
+  it('stops doubling when no step turns its rate into goodput (0 → 0 is no rise)', async () => {
+    const up = await useUpstream((_q, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      setTimeout(() => {
+        res.write(chunk({ choices: [{ index: 0, delta: { content: 'hi' } }] }));
+        res.end(`${chunk({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}data: [DONE]\n\n`);
+      }, 50);
+    });
+    // Up to 80 req/s: without the stop, a third step at 80 (and on to the step limit without --ramp MAX).
+    const r = await ramp(benchContext({ url: up.url, mocks: {} }, { rate: 20, rampMax: 80, durationMs: 300, slo: { ttft: 5 } }));
+    expect((r.detail as { steps: unknown[] }).steps).toHaveLength(2);
+    expect(r.figures['ramp.saturated']).toBe(true);
+  });
+
   it('without --slo, goodput is what completed', async () => {
     const up = await useUpstream((_q, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
