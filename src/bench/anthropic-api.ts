@@ -148,6 +148,12 @@ export class EventsToChunks {
         this.input = u.input_tokens ?? 0;
         return chunk({ ...fp, choices: [{ index: 0, delta: { role: 'assistant' } }] });
       }
+      case 'content_block_start': {
+        // The SDK keeps the text a block starts with (its MessageStream pushes the block, then appends the deltas): a
+        // translator that puts its first text there gave the client the answer whole, and the bench read it short.
+        const b = j?.content_block;
+        return isTextBlock(b) && b.text !== '' ? chunk({ ...fp, choices: [{ index: 0, delta: { content: b.text } }] }) : undefined;
+      }
       case 'content_block_delta': {
         const d = (j?.delta ?? {}) as { type?: unknown; text?: unknown };
         return d.type === 'text_delta' && typeof d.text === 'string'
