@@ -165,8 +165,13 @@ export async function long(ctx: BenchContext): Promise<ScenarioResult> {
           // Whole by its text, as a stream is: counting words passed a text cut inside its last word (or after the space
           // before it) as complete.
           const whole = check.whole;
-          kind = whole ? 'complete' : 'corrupted';
-          outcome = whole ? 'complete' : `corrupted after ${check.matched} bytes`;
+          kind = whole ? 'complete' : check.ok ? 'truncated' : 'corrupted';
+          if (kind === 'truncated') {
+            // A prefix of the text in whole JSON: a gateway that cut at its buffer and wrote the JSON around what it kept.
+            // Read as corrupted, it was no cut, and long.truncatedAt (where a buffer limit is read from) stayed null.
+            cutAt = r.body.length;
+            outcome = `truncated at ${r.body.length} bytes: a whole JSON body holding ${check.matched} bytes of the text`;
+          } else outcome = whole ? 'complete' : `corrupted after ${check.matched} bytes`;
         }
       } else {
         let done = false;
