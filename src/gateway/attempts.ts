@@ -110,8 +110,10 @@ export async function routeAndRelay(
           retryAfterMs: outcome.retryAfterMs,
           lengthTimed,
           queueTimed,
-          // A missing path is missing for every model the backend serves: counted, as on a backend of one model.
-          modelOnly: outcome.modelMissing === true && outcome.pathMissing !== true && target.backendServesOthers,
+          // A missing path (a 404 or 405 for it) is the backend's URL and the endpoint, and the client picks the
+          // endpoint: counted, a client's embeddings requests for a chat model ejected every replica of it. It fails
+          // over and counts for nothing, as a model one replica lacks does.
+          modelOnly: outcome.modelMissing === true && (outcome.pathMissing === true || target.backendServesOthers),
         },
         limits,
         // Through `at`: a fallback's targets are ordered once reached, and the target checked is the one tried.

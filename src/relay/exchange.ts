@@ -84,8 +84,8 @@ export type AttemptOutcome =
       /** A 404 saying the backend does not serve the model, or the path, it was sent (upstream-error.ts modelNotServed, pathNotServed). */
       modelMissing?: true;
       /**
-       * The 404 said the path (pathNotServed): the backend's URL, sent for every model it serves — not one model it
-       * lacks, whose 404 must not eject it for the others (routing/attempt-policy.ts modelOnly).
+       * The 404 or 405 said the path (pathNotServed): the backend's URL and the endpoint the client asked for — failed
+       * over, never counted toward the backend's health (gateway/attempts.ts modelOnly).
        */
       pathMissing?: true;
     };
