@@ -167,7 +167,8 @@ export class Pacer {
       return;
     }
     const retryMs = num(h['retry-after-ms']) >= 0 ? num(h['retry-after-ms']) : num(h['retry-after']) * 1000;
-    if (retryMs >= 0 && retryMs <= MAX_WAIT_MS) this.notBefore = Math.max(this.notBefore, now + retryMs);
+    // Past MAX_WAIT_MS, that long: ignored, the bench sent at once to a target that had asked for an hour.
+    if (retryMs >= 0) this.notBefore = Math.max(this.notBefore, now + Math.min(retryMs, MAX_WAIT_MS));
     const waiting = 'waiting retry-after before the next paced request';
     // Only requests and tokens have x-ratelimit-* headers: any other kind (budget, a 429 that names no limit)
     // gets no header name made up from it.

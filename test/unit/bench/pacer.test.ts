@@ -75,6 +75,14 @@ describe('Pacer', () => {
     expect(said[0]).toMatch(/^429 tokens: the target rate-limits this key/);
   });
 
+  it('honours a retry-after longer than it waits for as its longest wait, not as none', async () => {
+    const p = new Pacer(60_000, () => {});
+    // An hour: past MAX_WAIT_MS (120 s). Ignored, the bench went on sending at once to a target that asked for an hour.
+    p.observe({ status: 429, errorType: 'requests', limits: { 'retry-after': '3600' } });
+    const a = await p.acquire(1, performance.now() + 100);
+    expect(a).toMatchObject({ ok: false, late: true });
+  });
+
   it("says a 429's limit headers printable: a target's C1 CSI or OSC never reaches the terminal", () => {
     const said: string[] = [];
     const p = new Pacer(60_000, (l) => said.push(l));
