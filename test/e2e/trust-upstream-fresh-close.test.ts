@@ -5,13 +5,17 @@
  * crashed while generating, or refused it by closing. Retried there, the backend got the request twice: each request
  * such a backend could not answer reached it twice, a generation that broke was started again on the backend that
  * broke it. So with a connection that did answer before, once the backend had the request for longer than a round
- * trip: its close is no race either.
+ * trip: its close is no race either. Nor is a reset after the backend began its answer's head (a status line, some
+ * headers), however soon: it had read the request (routing review).
  */
 import type { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { useGateway } from '../helpers/gateway.js';
 import { rawPost } from '../helpers/raw.js';
 import { OK_CHAT_ANSWER as OK, useRawUpstream } from '../helpers/upstream.js';
+
+/** How long after beginning a head the backend resets (exchange.ts KEEP_ALIVE_RACE_MS is 1 s). */
+const RESET_AFTER_MS = 400;
 
 /** Requests read per marker (the message's content), and per connection. */
 const seen = new Map<string, number>();
@@ -29,6 +33,16 @@ const up = await useRawUpstream((socket, request) => {
   if (marker === 'race' && n > 1) return void socket.destroy();
   // Worked on well past a round trip, then dropped (a crash mid-generation, a proxy's idle timeout), on any connection.
   if (marker === 'late-drop') return void setTimeout(() => socket.destroy(), 1_500);
+  // On a connection that answered before: the head begun, then the connection reset — after the gateway has read the
+  // head's start (an RST discards what it has not read) and well within the keep-alive race's second.
+  if (marker === 'half-head' && n > 1) {
+    socket.write('HTTP/1.1 200 OK\r\ncontent-type: appl');
+    return void setTimeout(() => socket.resetAndDestroy(), RESET_AFTER_MS);
+  }
+  if (marker === 'status-line' && n > 1) {
+    socket.write('HTTP/1.1 200 OK\r\n');
+    return void setTimeout(() => socket.resetAndDestroy(), RESET_AFTER_MS);
+  }
   socket.write(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${OK.length}\r\n\r\n${OK}`);
 });
 
@@ -70,4 +84,16 @@ describe('a connection that never answered, closed after the request was written
     // Before: retried at once on the same backend, which worked on it a second time and dropped it again.
     expect(seen.get('late-drop')).toBe(1);
   }, 15_000);
+
+  it.each(['half-head', 'status-line'])(
+    '%s: a reused connection reset after its answer began is no keep-alive race: the request reached the backend once',
+    async (marker) => {
+      expect((await post('warm')).status).toBe(200);
+      const r = await post(marker);
+      // Before: retried at once on the same backend, which had the request already — sent twice, the retry answered 200.
+      expect(seen.get(marker)).toBe(1);
+      expect(r.status).toBe(502);
+      expect(JSON.parse(r.body.toString()).error.code).toBe('bad_upstream_response');
+    },
+  );
 });
