@@ -7,7 +7,7 @@ import { SseDecoder, type SseEvent } from '../openai/sse.js';
 import { backendOf, chatFromMessage, EventsToChunks, MESSAGES_PATH, messagesBody } from './anthropic-api.js';
 import { authHeaders, type BenchContext } from './context.js';
 import { DRAIN_MS } from './driver.js';
-import { label } from './record.js';
+import { label, notStreamType } from './record.js';
 import { reservation } from './workload.js';
 import { timerDelay } from '../core/timer-delay.js';
 
@@ -211,6 +211,8 @@ export interface StreamAnswer {
    * answer failed, however whole its text.
    */
   errorEvent?: string;
+  /** A 2xx that said it was no stream (record.ts notStreamType): its media type. */
+  notStream?: string;
 }
 
 /** Streams a completion; each event is reported with its arrival time (ms since the request started). */
@@ -284,7 +286,8 @@ export async function stream(
     } catch {
       complete = false;
     }
-    out = { status: r.statusCode, complete, bytes };
+    const notStream = r.statusCode >= 200 && r.statusCode < 300 ? notStreamType(r.headers) : undefined;
+    out = { status: r.statusCode, complete, bytes, ...(notStream ? { notStream } : {}) };
   } catch {
     out = { status: 0, complete: false, bytes: 0 };
   }
@@ -292,7 +295,8 @@ export async function stream(
   if (deadline.expired() && !(out.complete && done)) out = { ...out, complete: false, cutAtDeadline: true };
   // A [DONE] after nothing said or finished ends no answer, as the load counts it (exchange.ts).
   if (errorEvent !== undefined && out.status === 200) out = { ...out, errorEvent };
-  const cut = out.status === 200 && (!out.complete || !done || !answered) ? 'incomplete_stream' : (out.errorEvent ?? undefined);
+  const whole = out.complete && done && answered;
+  const cut = out.status === 200 && !whole ? (out.notStream ? 'not_a_stream' : 'incomplete_stream') : (out.errorEvent ?? undefined);
   const refusal = anthropic ? chatFromMessage(Buffer.concat(errorBody), undefined) : Buffer.concat(errorBody);
   const cutAtDeadline = out.cutAtDeadline ? { cutAtDeadline: true } : {};
   settle(ctx, { status: out.status, headers, body: refusal, complete: out.complete, ...cutAtDeadline }, t0, cut, signal);

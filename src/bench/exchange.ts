@@ -6,7 +6,7 @@
 import type { Dispatcher } from 'undici';
 import { SseDecoder, type SseEvent } from '../openai/sse.js';
 import { backendOf, chatFromMessage, EventsToChunks } from './anthropic-api.js';
-import { label, MAX_REPORTED_TOKENS, type RequestRecord } from './record.js';
+import { label, MAX_REPORTED_TOKENS, notStreamType, type RequestRecord } from './record.js';
 
 /** A read that comes this long after the previous one and carries several events held them back. */
 export const HELD_GAP_MS = 20;
@@ -65,6 +65,8 @@ export class BenchExchange implements Dispatcher.DispatchHandler {
   private lastRead = 0;
   private lastEvent = -1;
   private sawDone = false;
+  /** A 2xx answer to a stream said it was none (its media type): read as events still, but named if it holds none. */
+  private notStream: string | undefined;
   /** A stream's event carried text or a finish reason: without one, a [DONE] ends no answer. */
   private answered = false;
   private text = '';
@@ -93,6 +95,7 @@ export class BenchExchange implements Dispatcher.DispatchHandler {
   onResponseStart(_c: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>): void {
     this.rec.status = status;
     this.lastRead = performance.now() - this.t0;
+    if (this.o.stream && status >= 200 && status < 300) this.notStream = notStreamType(headers);
     if (this.o.anthropic) {
       this.backend = backendOf(headers);
       this.chunks = new EventsToChunks(this.backend);
@@ -231,7 +234,7 @@ export class BenchExchange implements Dispatcher.DispatchHandler {
       // `data: [DONE]` alone (or after a role or usage chunk) is no answer: nothing said and nothing finished, it is
       // as empty as a stream that closed with nothing — counted completed, a target that answered every request so
       // passed `errors<0.1%` with not one token.
-      if (!r.code && (!this.sawDone || !this.answered)) r.code = 'incomplete_stream';
+      if (!r.code && (!this.sawDone || !this.answered)) r.code = this.notStream ? 'not_a_stream' : 'incomplete_stream';
     } else {
       const bytes = this.body.length && !this.unread ? Buffer.concat(this.body) : undefined;
       const text = bytes ? (this.o.anthropic ? chatFromMessage(bytes, this.backend) : bytes).toString('utf8') : '';

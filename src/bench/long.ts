@@ -217,6 +217,10 @@ export async function long(ctx: BenchContext): Promise<ScenarioResult> {
         } else if (r.status !== 200) {
           kind = 'error';
           outcome = `error HTTP ${r.status}`;
+        } else if (!done && r.notStream) {
+          // A JSON answer to a stream holds no events: the target ignored `stream`, no buffer cut it.
+          kind = 'error';
+          outcome = `not a stream: answered ${r.notStream}`;
         } else if (!done || !r.complete) {
           kind = 'truncated';
           cutAt = r.bytes;
