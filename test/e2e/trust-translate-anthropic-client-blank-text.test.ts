@@ -22,7 +22,7 @@ const backend = (pieces: string[], call: boolean) =>
       let s = '';
       for (const content of pieces) s += chunk({ choices: [{ index: 0, delta: { content }, finish_reason: null }] });
       if (call) s += chunk({ choices: [{ index: 0, delta: { tool_calls: [{ index: 0, ...tc }] }, finish_reason: null }] });
-      s += chunk({ choices: [{ index: 0, delta: {}, finish_reason: finish }] }) + chunk({ choices: [], usage }) + 'data: [DONE]\n\n';
+      s += `${chunk({ choices: [{ index: 0, delta: {}, finish_reason: finish }] })}${chunk({ choices: [], usage })}data: [DONE]\n\n`;
       res.writeHead(200, { 'content-type': 'text/event-stream' }).end(s);
       return;
     }

@@ -1,11 +1,10 @@
 /** What a person sees, rendered from recorded admin-feed fixtures (fixtures/tui) to a fake terminal. */
-import { readFileSync } from 'node:fs';
 import { render } from 'ink-testing-library';
 import { fixture } from '../../helpers/tui.js';
 import { describe, expect, it } from 'vitest';
 import { App } from '../../../src/tui/app.js';
 import { bar, sparkline } from '../../../src/tui/components.js';
-import { applyEvent, applyStats, asEvent, FOLD_MS, initialState, type StatsView, type TuiState } from '../../../src/tui/model.js';
+import { applyEvent, asEvent, FOLD_MS, initialState } from '../../../src/tui/model.js';
 import { summaryLines } from '../../../src/tui/plain.js';
 
 const frame = (name: string, width = 100) => {
