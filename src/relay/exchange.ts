@@ -426,13 +426,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       return undefined;
     }
     if (this.mislabelled) return this.failMislabelled();
-    // Every answer of the APIs aigw serves is JSON: a body that opens otherwise (a web app's page for any path — a
-    // backend URL at a UI, not its API —, a proxy's login page) is none. Passed on as a 200, each client's SDK failed to
-    // parse it while the backend's health counted a success, and it was never ejected.
-    if (scan.first !== 0x7b && scan.first !== 0x5b) {
-      this.failUnreadable(`a ${this.status} answer that is not JSON`);
-      return undefined;
-    }
+    if (this.failedAsNotJson(scan.first)) return undefined;
     this.told = true;
     const early = scan.giveBack((piece) => this.body!.push(piece));
     if (early) {
@@ -440,6 +434,18 @@ export class Exchange implements Dispatcher.DispatchHandler {
       return undefined;
     }
     return rest;
+  }
+
+  /**
+   * Every answer of the APIs aigw serves is JSON: a body that opens otherwise (a web app's page for any path — a
+   * backend URL at a UI, not its API —, a proxy's login page) is none. Passed on as a 200, each client's SDK failed to
+   * parse it while the backend's health counted a success, and it was never ejected. `first`: the body's first byte
+   * past a byte-order mark and whitespace (ErrorHead.first), read from the decoded start of a compressed one.
+   */
+  private failedAsNotJson(first: number): boolean {
+    if (first === 0x7b || first === 0x5b) return false;
+    this.failUnreadable(`a ${this.status} answer that is not JSON`);
+    return true;
   }
 
   /** A compressed body's first bytes, held, when it ended before they told: its whole start is all there is. */
@@ -450,6 +456,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     scan.feed(typeof plain === 'string' ? head : plain);
     if (plain !== 'too-large' && scan.end() === Verdict.Answer) {
       if (plain === 'undecodable') return this.failMislabelled();
+      if (this.failedAsNotJson(scan.first)) return undefined;
       this.told = true;
       return head;
     }
@@ -479,14 +486,19 @@ export class Exchange implements Dispatcher.DispatchHandler {
       return this.tell(head);
     }
     let verdict = Verdict.Error;
+    let first = -1;
     if (typeof plain !== 'string') {
-      verdict = new ErrorHead().feed(plain);
+      const scan = new ErrorHead();
+      verdict = scan.feed(plain);
+      first = scan.first;
       if (verdict === Verdict.Undecided && !cut && head.length < MAX_HEAD && plain.length < PEEK_OUT) {
         this.head = head;
         return undefined;
       }
     }
     if (verdict === Verdict.Answer) {
+      // Compressed (nginx's `gzip on` in front of a UI), a page is no more an answer than a plain one.
+      if (this.failedAsNotJson(first)) return undefined;
       this.told = true;
       return head;
     }

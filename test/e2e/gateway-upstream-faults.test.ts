@@ -59,7 +59,8 @@ const dialects = await useUpstream((req, res) => {
 
 const capture = await useUpstream((req, res) => {
   if (req.headers['x-answer'] === 'gzip') {
-    const gz = gzipSync(Buffer.alloc(10 * 1024 * 1024));
+    // An answer padded to 10 MiB with whitespace (JSON allows it): 10 KiB compressed, held by no buffer.
+    const gz = gzipSync(Buffer.concat([Buffer.from(OK.slice(0, -1)), Buffer.alloc(10 * 1024 * 1024, 0x20), Buffer.from('}')]));
     res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': gz.length });
     return res.end(gz);
   }

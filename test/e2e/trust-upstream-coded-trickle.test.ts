@@ -54,7 +54,8 @@ const ask = () =>
 describe('a compressed 2xx start trickled a byte a chunk', () => {
   it('is read back a few dozen times, not once a read (4,000 reads)', async () => {
     const before = readBacks.count;
-    expect(await ask()).toBe(200);
+    // Whitespace alone is no JSON answer (a 502, as its plain twin is): what counts here is the work its reading cost.
+    expect(await ask()).toBe(502);
     expect(readBacks.count - before).toBeLessThan(60);
   });
 });
