@@ -4,7 +4,7 @@
  * and kept when a refresh fails — a JWKS server that goes down does not take the gateway's logins with it.
  */
 import { isAbsolute, resolve } from 'node:path';
-import type { createLocalJWKSet, JSONWebKeySet, JWK, JWTVerifyGetKey } from 'jose';
+import type { CryptoKey, createLocalJWKSet, FlattenedJWSInput, JSONWebKeySet, JWK, JWSHeaderParameters, JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
 import { monotonicNow } from '../core/clock.js';
 import { REDACTED } from '../core/scrub.js';
@@ -30,6 +30,14 @@ const JwksDocument = z.object({ keys: z.array(z.looseObject({ kty: z.string() })
 /** The algorithms a token may be signed with: asymmetric signatures only; a JWKS cannot make an HMAC or unsigned token acceptable. */
 export const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
 const SIGNATURE_ALGORITHMS: ReadonlySet<string> = new Set(JWT_ALGORITHMS);
+/**
+ * How many keys one token may be tried against when its header matches several in the key set (no `kid` during
+ * a rotation, a `kid` reused, a key listed twice). Real sets hold a handful; a key set may hold 1,000, and each
+ * try is a signature check a forged token would otherwise buy for free.
+ */
+export const MAX_KEY_CANDIDATES = 8;
+/** Kids remembered as verified by a kid-less key of the set (an issuer's few; only a verified signature adds one). */
+const REMEMBERED_KIDS = 64;
 /** Asymmetric key types only: an `oct` (shared secret) key in a JWKS must never verify anything. */
 const KEY_TYPES = new Set(['RSA', 'EC', 'OKP']);
 
@@ -48,6 +56,11 @@ export class JwksSource {
   private keySet: ReturnType<typeof createLocalJWKSet> | undefined;
   /** The set's keys that name no `kid`, when it has some: tried for a token whose kid names none of its keys. */
   private kidless: ReturnType<typeof createLocalJWKSet> | undefined;
+  /**
+   * The kids of tokens a kid-less key of this set verified, to that key: such a kid names no key of the set for good,
+   * and each token of it was a miss that waited for the cooldown's fetch. Emptied when the set is replaced.
+   */
+  private kidlessByKid = new Map<string, CryptoKey>();
   private keyCount = 0;
   private inflight: Promise<void> | undefined;
   private lastAttempt = Number.NEGATIVE_INFINITY;
@@ -114,6 +127,11 @@ export class JwksSource {
       return await this.keySet(header, token);
     } catch (e) {
       if (!noMatchingKey(e)) throw e;
+      // First the kid-less keys in hand, checked against the token's signature: a kid no key names (a thumbprint, for a
+      // set made from a PEM) stays unknown after any fetch, and its tokens each waited for the cooldown's fetch — all of
+      // an issuer's logins held for as long as its key server took (5 s a hang) every cooldown, the key already here.
+      const known = header.kid === undefined || !this.kidless ? undefined : await this.kidlessVerifying(header, token);
+      if (known) return known;
       if (this.mayFetch()) {
         await this.refresh();
         try {
@@ -129,6 +147,40 @@ export class JwksSource {
       return await this.kidless({ ...header, kid: undefined }, token);
     }
   };
+
+  /**
+   * A kid-less key of the set whose signature check the token passes (remembered for its kid, so that the kid's next
+   * tokens are checked once, by jwtVerify); undefined when none does, the token then waiting for a fetch as any miss.
+   */
+  private async kidlessVerifying(header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<CryptoKey | undefined> {
+    const kid = header.kid!;
+    const remembered = this.kidlessByKid.get(kid);
+    if (remembered) return remembered;
+    const kidless = this.kidless!;
+    let candidates: AsyncIterable<CryptoKey> | CryptoKey[];
+    try {
+      candidates = [await kidless({ ...header, kid: undefined }, token)];
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'ERR_JWKS_MULTIPLE_MATCHING_KEYS') return undefined;
+      candidates = e as AsyncIterable<CryptoKey>;
+    }
+    const { flattenedVerify } = await loadJose();
+    let tried = 0;
+    for await (const key of candidates) {
+      if (++tried > MAX_KEY_CANDIDATES) break;
+      try {
+        await flattenedVerify(token, key, { algorithms: JWT_ALGORITHMS });
+      } catch {
+        continue;
+      }
+      // Set anew by a fetch meanwhile: what this set's key verified says nothing of the new one's.
+      if (this.kidless !== kidless) return key;
+      if (this.kidlessByKid.size >= REMEMBERED_KIDS) this.kidlessByKid.delete(this.kidlessByKid.keys().next().value!);
+      this.kidlessByKid.set(kid, key);
+      return key;
+    }
+    return undefined;
+  }
 
   /** Whether a miss may wait for a fetch: one is under way (joined, never a second), or the cooldown is over. */
   private mayFetch(): boolean {
@@ -169,6 +221,7 @@ export class JwksSource {
       const kidless = doc.keys.filter((k) => k.kid === undefined);
       this.keySet = jose.createLocalJWKSet(doc);
       this.kidless = kidless.length > 0 ? jose.createLocalJWKSet({ keys: kidless }) : undefined;
+      this.kidlessByKid = new Map();
       this.keyCount = doc.keys.length;
       this.lastError = undefined;
     } catch (e) {

@@ -8,12 +8,12 @@ import type { CryptoKey, JWTVerifyGetKey, JWTVerifyOptions } from 'jose';
 import { type AigwError, aigwError } from '../core/errors.js';
 import type { Profile } from '../profile/schema.js';
 import { loadJose } from './jose.js';
-import { type JwksOptions, JwksSource, type JwksStatus, JWT_ALGORITHMS } from './jwks.js';
+import { type JwksOptions, JwksSource, type JwksStatus, JWT_ALGORITHMS, MAX_KEY_CANDIDATES } from './jwks.js';
 import { type ClaimFailure, identityFromClaims, type JwtIdentity } from './jwt-claims.js';
 
 export type JwtConfig = NonNullable<NonNullable<Profile['auth']>['jwt']>;
 
-export { JWT_ALGORITHMS };
+export { JWT_ALGORITHMS, MAX_KEY_CANDIDATES };
 const ALGORITHMS: ReadonlySet<string> = new Set(JWT_ALGORITHMS);
 
 /** Node's own limit on all request headers together is 16 KiB: a token cannot usefully be longer. */
@@ -140,13 +140,6 @@ export class JwtVerifier {
     return { ok: true, identity: r.identity, expiresAt: Number(payload.exp) * 1000 };
   }
 }
-
-/**
- * How many keys one token may be tried against when its header matches several in the key set (no `kid` during
- * a rotation, a `kid` reused, a key listed twice). Real sets hold a handful; a key set may hold 1,000, and each
- * try is a signature check a forged token would otherwise buy for free.
- */
-export const MAX_KEY_CANDIDATES = 8;
 
 /**
  * The token against each key its header matches, as jose leaves it to the caller: the first whose signature
