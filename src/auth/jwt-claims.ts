@@ -87,7 +87,9 @@ export function identityFromClaims(
 
   if (names.userClaim !== undefined) {
     const raw = claimAt(payload, names.userClaim);
-    if (raw !== undefined) {
+    // Empty or null names nobody, as an absent claim: Supabase writes `"email": ""` for a user who signs in by phone,
+    // and refused, each such user was 401 on every request. The bearer may still not name a user itself (userByToken).
+    if (raw !== undefined && raw !== null && raw !== '') {
       const user = textOf(raw);
       if (typeof user !== 'string' || user.length > MAX_NAME || !USER_TEXT.test(user))
         return { ok: false, reason: 'invalid_claim', claim: names.userClaim };
