@@ -68,6 +68,18 @@ export function sentByBrowser(headers: { origin?: string; 'sec-fetch-site'?: str
 }
 
 /**
+ * Whether a browser marks the request as a page's of another site: an `Origin` that is not the listener's own (its
+ * Host's), or a `Sec-Fetch-Site` other than `same-origin` and `none` (the address bar). A page's no-cors GET (an
+ * <img>, a <script>) names no Origin, but its browser names the site it came from.
+ */
+export function fromAnotherSite(headers: { host?: string; origin?: string; 'sec-fetch-site'?: string }): boolean {
+  const { host, origin } = headers;
+  if (origin !== undefined && (host === undefined || (origin !== `http://${host}` && origin !== `https://${host}`))) return true;
+  const site = headers['sec-fetch-site'];
+  return site !== undefined && site !== 'same-origin' && site !== 'none';
+}
+
+/**
  * The problem with a request a browser page sent on its own account, or undefined. The Host rule holds for what
  * a browser sent on every address — a gateway in a container sees its container's address behind a port
  * published on 127.0.0.1, and a LAN address is as rebindable as loopback — and, unless `browsersOnly`, for
@@ -78,14 +90,10 @@ export function browserProblem(
   localAddress: string | undefined,
   listener: GuardedListener = ADMIN_LISTENER,
 ): AigwError | undefined {
-  const { host, origin } = headers;
-  if (origin !== undefined && (host === undefined || (origin !== `http://${host}` && origin !== `https://${host}`)))
-    return aigwError('forbidden', `${listener.name} answers no web page from another origin; ${listener.toShare}`);
-  // A page's no-cors GET (an <img>, a <script>) names no Origin, but its browser names the site it came from: such
-  // GETs to /aigw/events held the subscriber slots `aigw top` needs, with no answer to read. The address bar (`none`)
-  // and the listener's own pages (`same-origin`) are the operator's.
-  const site = headers['sec-fetch-site'];
-  if (site !== undefined && site !== 'same-origin' && site !== 'none')
+  const { host } = headers;
+  // No-cors GETs to /aigw/events (marked by Sec-Fetch-Site alone) held the subscriber slots `aigw top` needs, with no
+  // answer to read. The address bar (`none`) and the listener's own pages (`same-origin`) are the operator's.
+  if (fromAnotherSite(headers))
     return aigwError('forbidden', `${listener.name} answers no web page from another origin; ${listener.toShare}`);
   // Browsers always name the host; a request without one (HTTP/1.0, a load balancer's health check) is a program's.
   if (host === undefined || unrebindable(hostName(host))) return undefined;

@@ -11,6 +11,7 @@ import { forwardableUser } from '../auth/forward-identity.js';
 import { type JwtAuth, jwtError, mayBeJwt } from '../auth/jwt.js';
 import { allowedModels } from '../auth/jwt-claims.js';
 import { certificateExpiry, type MtlsResult, type MtlsRules, tenantOfPeer } from '../auth/mtls.js';
+import { fromAnotherSite } from '../core/browser-guard.js';
 import { type AigwError, aigwError } from '../core/errors.js';
 import { keyOf, type Tenant, type TenantDirectory, unauthorized } from '../tenants/keys.js';
 import type { Services } from './services.js';
@@ -37,7 +38,12 @@ export function identifyOtherwise(
     return services.jwt && mayBeJwt(found) ? verifyJwt(services.jwt, found, tenants) : keyFailure;
   }
   if (found !== undefined || !services.mtls) return keyFailure;
-  return fromCertificate(req.socket, services.mtls, tenants);
+  const byCertificate = fromCertificate(req.socket, services.mtls, tenants);
+  // A client certificate is an ambient credential: a browser presents it on whatever page's request goes to the gateway
+  // (a no-cors POST with a Blob body needs no preflight), so any site its user visited spent the tenant's tokens. An API
+  // key or a JWT is no such thing: a page must know it to send it. As a gateway without tenants answers such pages.
+  if ('code' in byCertificate || !fromAnotherSite(req.headers)) return byCertificate;
+  return aigwError('forbidden', 'a client certificate identifies no web page from another site; send an API key or a JWT from a web page');
 }
 
 async function verifyJwt(jwt: JwtAuth, token: string, tenants: TenantDirectory): Promise<Identified> {
