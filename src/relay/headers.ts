@@ -26,9 +26,27 @@ const NEVER_UPSTREAM = new Set([
   // client (§4), and Traefik's passTLSClientCert pair.
   ...['x-aigw-tenant', 'x-aigw-user', 'x-forwarded-client-cert', 'client-cert', 'client-cert-chain'],
   ...['x-forwarded-tls-client-cert', 'x-forwarded-tls-client-cert-info'],
+  // ASP.NET Core's certificate forwarding default (Azure App Service sets it).
+  'x-arr-clientcert',
   // The gateway says which version it speaks to an Anthropic backend (translate/upstream-request.ts).
   'anthropic-version',
 ]);
+
+/**
+ * Families of headers by which a TLS-terminating proxy names the client certificate it verified: AWS's load balancers
+ * (`x-amzn-mtls-clientcert`, `-subject`, `-leaf`, …), nginx's and Apache's usual `x-ssl-client-*` / `SSL_CLIENT_*`,
+ * Google's load balancers' documented `x-client-cert-*`. aigw is that proxy here: a client's copy is a forgery.
+ */
+const CLIENT_CERT_PREFIXES = ['x-amzn-mtls-clientcert', 'x-ssl-client-', 'ssl-client-', 'x-client-cert'];
+
+/** Whether a header (as headerKey reads it) names a client certificate, by one of CLIENT_CERT_PREFIXES. */
+function namesClientCert(key: string): boolean {
+  const c = key.charCodeAt(0);
+  // Cheap first: only names beginning with `x` or `s` can be one.
+  if (c !== 0x78 && c !== 0x73) return false;
+  for (const p of CLIENT_CERT_PREFIXES) if (key.startsWith(p)) return true;
+  return false;
+}
 
 const backendNames = new WeakMap<readonly string[], ReadonlySet<string>>();
 
@@ -73,6 +91,7 @@ export function upstreamHeaders(
     const name = raw[i]!.toLowerCase();
     const key = headerKey(name);
     if (NEVER_UPSTREAM.has(key) || key === 'x-request-id' || connectionTokens?.has(key) || strip?.has(key) || own?.has(key)) continue;
+    if (namesClientCert(key)) continue;
     out.push(name, raw[i + 1]!);
   }
   for (let i = 0; i < backendHeaders.length; i++) out.push(backendHeaders[i]!);
