@@ -130,8 +130,9 @@ export class JwksSource {
       // First the kid-less keys in hand, checked against the token's signature: a kid no key names (a thumbprint, for a
       // set made from a PEM) stays unknown after any fetch, and its tokens each waited for the cooldown's fetch — all of
       // an issuer's logins held for as long as its key server took (5 s a hang) every cooldown, the key already here.
-      const known = header.kid === undefined || !this.kidless ? undefined : await this.kidlessVerifying(header, token);
-      if (known) return known;
+      const tried = header.kid === undefined ? undefined : this.kidless;
+      const inHand = tried ? await this.kidlessVerifying(header, token) : undefined;
+      if (inHand?.key) return inHand.key;
       if (this.mayFetch()) {
         await this.refresh();
         try {
@@ -144,24 +145,31 @@ export class JwksSource {
       // optional): jose matches a token's kid only to a key of that kid, and a set made without kids refused every
       // token its issuer gave one. After the fetch, so that a rotated key of that kid is found first.
       if (header.kid === undefined || !this.kidless) throw e;
+      // The keys checked above verify none of it, and are the set's still: said so, not checked again — a forgery would
+      // buy each of those signature checks twice.
+      if (this.kidless === tried && inHand?.checked) throw new (await loadJose()).errors.JWSSignatureVerificationFailed();
       return await this.kidless({ ...header, kid: undefined }, token);
     }
   };
 
   /**
    * A kid-less key of the set whose signature check the token passes (remembered for its kid, so that the kid's next
-   * tokens are checked once, by jwtVerify); undefined when none does, the token then waiting for a fetch as any miss.
+   * tokens are checked once, by jwtVerify); without one, whether any was checked (none verified) — the token then waits
+   * for a fetch as any miss.
    */
-  private async kidlessVerifying(header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<CryptoKey | undefined> {
+  private async kidlessVerifying(
+    header: JWSHeaderParameters,
+    token: FlattenedJWSInput,
+  ): Promise<{ key: CryptoKey; checked?: undefined } | { key?: undefined; checked: boolean }> {
     const kid = header.kid!;
     const remembered = this.kidlessByKid.get(kid);
-    if (remembered) return remembered;
+    if (remembered) return { key: remembered };
     const kidless = this.kidless!;
     let candidates: AsyncIterable<CryptoKey> | CryptoKey[];
     try {
       candidates = [await kidless({ ...header, kid: undefined }, token)];
     } catch (e) {
-      if ((e as { code?: string }).code !== 'ERR_JWKS_MULTIPLE_MATCHING_KEYS') return undefined;
+      if ((e as { code?: string }).code !== 'ERR_JWKS_MULTIPLE_MATCHING_KEYS') return { checked: false };
       candidates = e as AsyncIterable<CryptoKey>;
     }
     const { flattenedVerify } = await loadJose();
@@ -174,12 +182,12 @@ export class JwksSource {
         continue;
       }
       // Set anew by a fetch meanwhile: what this set's key verified says nothing of the new one's.
-      if (this.kidless !== kidless) return key;
+      if (this.kidless !== kidless) return { key };
       if (this.kidlessByKid.size >= REMEMBERED_KIDS) this.kidlessByKid.delete(this.kidlessByKid.keys().next().value!);
       this.kidlessByKid.set(kid, key);
-      return key;
+      return { key };
     }
-    return undefined;
+    return { checked: tried > 0 };
   }
 
   /** Whether a miss may wait for a fetch: one is under way (joined, never a second), or the cooldown is over. */
