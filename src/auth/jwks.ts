@@ -11,6 +11,7 @@ import { REDACTED } from '../core/scrub.js';
 import { readSmallFile } from '../core/small-file.js';
 import { loadJose } from './jose.js';
 import { timerDelay } from '../core/timer-delay.js';
+import { aigwVersion } from '../core/version.js';
 
 export interface JwksOptions {
   /** Routine refresh, default 5 minutes. */
@@ -253,7 +254,10 @@ export class JwksSource {
       signal,
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
-      headers: { accept: 'application/json' },
+      // Named: a key server behind Cloudflare (its Browser Integrity Check) or with GitHub's rule refuses a request that
+      // names no agent — 403, no key, every token refused; jose's own remote set sends one for that reason. RFC 7517's
+      // media type is accepted beside JSON's.
+      headers: { accept: 'application/jwk-set+json, application/json', 'user-agent': `aigw/${aigwVersion()}` },
     });
     if (res.statusCode !== 200) {
       await res.body.dump();
