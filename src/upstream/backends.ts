@@ -100,11 +100,16 @@ function apiOf(cfg: BackendConfig): ApiSettings {
   return { kind, anthropicVersion, deployment, apiVersion, headers: backendHeaders(cfg) };
 }
 
-/** A kept backend with the settings a reload may change in place: its API, headers, queue bounds and policy. */
+/**
+ * A kept backend under a reload: its pool, slots and health (process-lived, their bounds and policy updated in place),
+ * with the API and headers of the new profile in an object of its own. Written into the object the runtime before it
+ * holds, they reached that runtime's requests still to dispatch (one waiting for a connection, a failover): sent with
+ * the new key, their answers scrubbed of the old one — a backend that echoed its credential gave the client the new key.
+ */
 function refreshed(b: BackendRuntime, cfg: BackendConfig, p: Profile): BackendRuntime {
   b.slots.update(slotLimits(cfg, p));
   b.health.update(outlierPolicy(p));
-  return Object.assign(b, apiOf(cfg));
+  return { ...b, ...apiOf(cfg) };
 }
 
 /**
