@@ -76,8 +76,11 @@ function refuseAfterAnswers(socket: Socket, answer: string): void {
   socket.end(answer);
   // node:http's sockets are half-open: ended, this one stayed open until the client closed its side, with no timer
   // left on it — a client that kept it open (one byte that is not HTTP was enough) held a descriptor for good.
-  // Closed once the answer has had its moment to be read; a client that closes first closes it sooner.
-  socket.setTimeout(REFUSED_LINGER_MS, () => socket.destroy());
+  // Closed once the answer has had its moment to be read; a client that closes first closes it sooner. A deadline, not
+  // the socket's idle timer: every read pushed that back, and a client that kept sending (a byte a second after its
+  // CONNECT's 405) held the connection for good.
+  const linger = setTimeout(() => socket.destroy(), REFUSED_LINGER_MS);
+  socket.once('close', () => clearTimeout(linger));
 }
 
 /** llhttp's refusals (HPE_*) and Node's request deadline: the errors a request line reached. */
@@ -117,11 +120,12 @@ function handshakeMs(requestTimeout: number): number {
 }
 
 /**
- * A TLS listener's connections from their accept on. node:https hands a connection to node:http, which tracks it for
- * closeAllConnections, only once its handshake is done: one still in its handshake (a TCP health check, a scanner, a
- * client that sent half a ClientHello) was out of the drain's reach, and server.close() waited for it — SIGTERM's exit
- * held until its handshake deadline (timeouts.request, 30 s by default; Node's 120 s with none), past the drain's
- * bound. Each leaves the set as it closes (the TLS socket closes the one it wraps).
+ * A listener's connections from their accept on. node:http tracks a connection for closeAllConnections only while its
+ * parser is on it: over TLS, only once its handshake is done — one still in its handshake (a TCP health check, a
+ * scanner, a client that sent half a ClientHello) was out of the drain's reach, and server.close() waited for it:
+ * SIGTERM's exit held until its handshake deadline (timeouts.request, 30 s by default; Node's 120 s with none), past
+ * the drain's bound. And a CONNECT's socket is handed over with its parser taken off: refused and lingering, one whose
+ * client kept sending held the drain for as long. Each leaves the set as it closes (a TLS socket closes the one it wraps).
  */
 function openConnections(server: Server): ReadonlySet<Socket> {
   const open = new Set<Socket>();
@@ -168,8 +172,8 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
   // the certificate of the last, so a client verified once could present any certificate after (a tenant's subject,
   // self-signed) and be taken for that tenant (test/e2e/identity-mtls-renegotiation.test.ts).
   httpsServer?.on('secureConnection', (socket: TLSSocket) => socket.disableRenegotiation());
-  const tlsConnections = httpsServer ? openConnections(httpsServer) : undefined;
   const server: Server = httpsServer ?? createServer(httpOptions, handler);
+  const connections = openConnections(server);
   // An Expect other than 100-continue: node:http answered a bare 417 itself (no error shape, no x-request-id, nothing
   // logged). HTTP/1.1 defines no other expectation and a server may ignore one (RFC 9110 §10.1.1); none goes upstream.
   server.on('checkExpectation', handler);
@@ -254,8 +258,8 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
         while (busy() && monotonicNow() < flushed) await new Promise((r) => setTimeout(r, 5));
       }
       server.closeAllConnections();
-      // And those still in their TLS handshake, which node:http does not know of yet.
-      for (const socket of tlsConnections ?? []) socket.destroy();
+      // And those node:http does not know of: still in their TLS handshake, or a CONNECT's, handed over.
+      for (const socket of connections) socket.destroy();
       await closed;
       // A cut connection's response emits 'close' on a later tick, and its request settles (is published, then
       // logged) only then: with requests on a retired runtime (a reload while they waited), the drain returned
