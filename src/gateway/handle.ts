@@ -26,7 +26,7 @@ import { placeRefusal, type TenantPlaces, takePlace } from './tenant-places.js';
 import { clientUserProblem, type Identified, identifyOtherwise } from './identify.js';
 import { RequestContext } from './request-context.js';
 import { traceParsed, traceRequest } from './request-trace.js';
-import { type BodyRead, discardUpload, readRequestBody } from './request-body.js';
+import { type BodyRead, discardUpload, readRequestBody, tooLarge } from './request-body.js';
 import {
   answerInternalError,
   closesAfterAnswer,
@@ -417,6 +417,9 @@ function readmit(ctx: RequestContext, state: GatewayState, p: ProxyRequest): Pro
   ctx.movedTo = fresh;
   const go = (tenant: Tenant | undefined | null): Promise<void> | void => {
     if (tenant === null || ctx.ended || ctx.res.headersSent) return;
+    // Read under the limit it began with: one the reload lowered holds it too (the body is in; nothing to drain).
+    const limit = fresh.profile.limits.maxRequestBytes;
+    if (p.bytes > limit) return refuseTenant(ctx, fresh, tenant, p.model, tooLarge(limit), sendError);
     ctx.tenantPlace?.();
     ctx.tenantPlace = undefined;
     const place = takePlace(tenant, state.places);

@@ -95,7 +95,8 @@ function tooFinelyCut() {
   );
 }
 
-function tooLarge(limit: number) {
+/** The refusal of a body over `limit` bytes (413): while it is read, and at a reload's readmission (handle.ts). */
+export function tooLarge(limit: number) {
   return aigwError('request_too_large', `the request body is larger than the gateway's limit of ${formatSize(limit)}`);
 }
 
