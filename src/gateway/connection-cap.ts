@@ -1,6 +1,7 @@
 /**
  * How many client connections the gateway's listener keeps at once: half the file descriptors the process may open,
- * so that its clients never hold all of them, and each could have its request's backend connection at once (HAProxy
+ * less what it holds itself and the admin listener's share, so that its clients never hold all of them, and each could
+ * have its request's backend connection at once (HAProxy
  * derives its default maxconn from `ulimit -n` alike: two descriptors a proxied connection). Each connection holds
  * one; with none left, every connection to a backend failed (EMFILE: 503 `overloaded` for every request that needed a
  * new one), as did the admin listener, a reload's read of the profile and a JWKS fetch — a few thousand idle or
@@ -9,8 +10,16 @@
  */
 import { readFileSync } from 'node:fs';
 
-/** The share of the descriptors client connections may hold. */
+/** The share of the descriptors client connections may hold, of those the process and the admin listener leave. */
 const CLIENT_SHARE = 0.5;
+/**
+ * What the process holds besides connections: stdio, the event loop's and its threads' (the tokenizer, a reload's
+ * load), the profile's files as a reload reads them, a JWKS fetch, a limits store, a collector — ~25 when idle. Half
+ * of all the descriptors for the clients and half for their backends left none of it: with every kept client
+ * streaming, the last requests' backend connections failed (503 `overloaded`) and the admin listener could accept
+ * nothing (trust-connection-cap-backends.test.ts).
+ */
+const PROCESS_RESERVE = 64;
 
 /** The soft limit on open files in the text of /proc/self/limits, or undefined (unlimited, unreadable). */
 export function openFilesLimit(limits: string): number | undefined {
@@ -18,9 +27,11 @@ export function openFilesLimit(limits: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-/** The cap for a descriptor limit (undefined: none known, no cap). */
+/** The cap for a descriptor limit (undefined: none known, no cap): half of what the process and the admin listener leave. */
 export function connectionCap(openFiles: number | undefined): number | undefined {
-  return openFiles === undefined ? undefined : Math.max(1, Math.floor(openFiles * CLIENT_SHARE));
+  if (openFiles === undefined) return undefined;
+  const left = openFiles - PROCESS_RESERVE - adminConnectionCap(openFiles);
+  return Math.max(1, Math.floor(left * CLIENT_SHARE));
 }
 
 /**
