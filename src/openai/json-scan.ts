@@ -4,8 +4,9 @@
  * `model` can be replaced without re-serialising — every other byte goes upstream as the client sent it.
  * Keys are decoded exactly as JSON.parse decodes them (`"m\u006fdel"` is `model`), and a key that repeats
  * after decoding is refused: otherwise the gateway could route and check one value while the backend,
- * reading the last, serves another.
+ * reading the last, serves another. It also counts the body's distinct object keys, held to MAX_DISTINCT_KEYS.
  */
+import { randomBytes } from 'node:crypto';
 
 export interface TopLevelSpan {
   /** Offset of the value's first character. */
@@ -16,14 +17,36 @@ export interface TopLevelSpan {
 
 export type ScanResult =
   | { ok: true; spans: Map<string, TopLevelSpan> }
-  | { ok: false; reason: 'too_deep' | 'not_object' | 'unterminated' | 'bad_key' }
+  | { ok: false; reason: 'too_deep' | 'not_object' | 'unterminated' | 'bad_key' | 'too_many_keys' }
   | { ok: false; reason: 'repeated_key'; key: string };
 
-export function scanTopLevel(text: string, maxDepth: number): ScanResult {
+/**
+ * The most distinct object keys (array indexes aside) a body may hold, top-level and nested. JSON.parse builds a hidden
+ * class for each new key an object adds, ~3 µs apiece: a body of 6,500 objects of 100 keys each, all different
+ * (7.7 MB, under maxRequestBytes), held the event loop 2.6 s — refused afterwards by the tenant's limits, or not —
+ * where as many keys repeated from object to object take ~0.1 s. Real requests (tool schemas included) use a few
+ * hundred; past this many the body is refused before JSON.parse sees it.
+ */
+export const MAX_DISTINCT_KEYS = 16_384;
+/** Nested keys read before they are counted: a body with fewer cannot have too many distinct ones, nor pays for the count. */
+const UNCOUNTED_KEYS = 4_096;
+/** Keys are counted by a hash of their text seeded per process, so a client cannot aim many keys at one count. */
+const KEY_SEED = randomBytes(4).readUInt32LE(0);
+
+/**
+ * Whether the container at each depth is an object (its strings after `{` and `,` are keys), for the key count. One for
+ * every scan (it runs to its end synchronously): a typed array a call doubled the scan of a small body.
+ */
+let isObject = new Uint8Array(130);
+
+export function scanTopLevel(text: string, maxDepth: number, maxKeys = MAX_DISTINCT_KEYS): ScanResult {
   const spans = new Map<string, TopLevelSpan>();
   let depth = 0;
   let key: string | undefined;
   let expectKey = false;
+  if (isObject.length < maxDepth + 2) isObject = new Uint8Array(maxDepth + 2);
+  let nestedKeys = 0;
+  let counted: KeyCount | undefined;
   let valueStart = -1;
   let first = true;
   // Structural characters are found with a plain loop (no match objects); string contents are skipped with
@@ -46,7 +69,14 @@ export function scanTopLevel(text: string, maxDepth: number): ScanResult {
         while (text.charCodeAt(k) === 0x5c) k--;
         if ((j - k) % 2 === 1) break;
       }
-      if (depth === 1 && expectKey) {
+      if (expectKey && depth > 1) {
+        expectKey = false;
+        if (++nestedKeys > UNCOUNTED_KEYS) {
+          counted ??= new KeyCount(maxKeys);
+          if (counted.add(text, i + 1, j) + spans.size > maxKeys) return { ok: false, reason: 'too_many_keys' };
+        }
+      } else if (depth === 1 && expectKey) {
+        if (spans.size >= maxKeys) return { ok: false, reason: 'too_many_keys' };
         key = text.slice(i + 1, j);
         if (key.includes('\\')) {
           const decoded = decodeKey(text.slice(i, j + 1));
@@ -61,7 +91,8 @@ export function scanTopLevel(text: string, maxDepth: number): ScanResult {
     }
     if (c === 0x7b || c === 0x5b) {
       if (++depth > maxDepth) return { ok: false, reason: 'too_deep' };
-      if (depth === 1) expectKey = true;
+      isObject[depth] = c === 0x7b ? 1 : 0;
+      expectKey = c === 0x7b;
       continue;
     }
     if (c === 0x3a) {
@@ -74,12 +105,53 @@ export function scanTopLevel(text: string, maxDepth: number): ScanResult {
         key = undefined;
         valueStart = -1;
       }
-      if (c === 0x2c) {
-        if (depth === 1) expectKey = true;
-      } else depth--;
+      if (c === 0x2c) expectKey = isObject[depth] === 1;
+      else {
+        depth--;
+        expectKey = false;
+      }
     }
   }
   return { ok: true, spans };
+}
+
+/**
+ * Distinct keys by their text as written (an escaped spelling counts apart: only more keys counted), in an
+ * open-addressed table of seeded 32-bit hashes, allocated once a body has that many keys. An array index (`"17"`,
+ * logit_bias' token ids) is an element to JSON.parse, no hidden class: not counted.
+ */
+class KeyCount {
+  private readonly table: Uint32Array;
+  private readonly mask: number;
+  size = 0;
+
+  constructor(max: number) {
+    let n = 1;
+    while (n < max * 2) n <<= 1;
+    this.table = new Uint32Array(n);
+    this.mask = n - 1;
+  }
+
+  /** Counts the key at text[from, to); the distinct keys so far. */
+  add(text: string, from: number, to: number): number {
+    let h = KEY_SEED;
+    let digits = to - from > 0 && to - from <= 9;
+    for (let i = from; i < to; i++) {
+      const c = text.charCodeAt(i);
+      if (c < 0x30 || c > 0x39) digits = false;
+      h = Math.imul(h ^ c, 0x01000193);
+    }
+    if (digits && (text.charCodeAt(from) !== 0x30 || to - from === 1)) return this.size;
+    h = (h ^ (h >>> 15)) >>> 0 || 1;
+    for (let slot = h & this.mask; ; slot = (slot + 1) & this.mask) {
+      const e = this.table[slot]!;
+      if (e === h) return this.size;
+      if (e === 0) {
+        this.table[slot] = h;
+        return ++this.size;
+      }
+    }
+  }
 }
 
 /** A JSON string literal's value, or undefined when its escapes are not valid JSON. */
