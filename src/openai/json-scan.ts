@@ -17,7 +17,7 @@ export interface TopLevelSpan {
 
 export type ScanResult =
   | { ok: true; spans: Map<string, TopLevelSpan> }
-  | { ok: false; reason: 'too_deep' | 'not_object' | 'unterminated' | 'bad_key' | 'too_many_keys' }
+  | { ok: false; reason: 'too_deep' | 'not_object' | 'unterminated' | 'bad_key' | 'too_many_keys' | 'too_many_values' }
   | { ok: false; reason: 'repeated_key'; key: string };
 
 /**
@@ -28,6 +28,13 @@ export type ScanResult =
  * hundred; past this many the body is refused before JSON.parse sees it.
  */
 export const MAX_DISTINCT_KEYS = 16_384;
+/**
+ * The most objects, arrays and strings (values JSON.parse allocates, each ~0.25–0.5 µs with its collection) a body may
+ * hold. 8 MB of `[[[…]]]` (4 M arrays) held the event loop 1.05 s, of `{}` 0.8 s, of short strings ~0.6 s, where
+ * 8 MB of prompt text takes 0.05 s. The largest real requests hold a few hundred thousand (190,000 tool results
+ * are 190,000 objects and 380,000 strings); past this many the body is refused before JSON.parse sees it (~0.2 s).
+ */
+export const MAX_JSON_VALUES = 1_048_576;
 /** Nested keys read before they are counted: a body with fewer cannot have too many distinct ones, nor pays for the count. */
 const UNCOUNTED_KEYS = 4_096;
 /** Keys are counted by a hash of their text seeded per process, so a client cannot aim many keys at one count. */
@@ -39,13 +46,14 @@ const KEY_SEED = randomBytes(4).readUInt32LE(0);
  */
 let isObject = new Uint8Array(130);
 
-export function scanTopLevel(text: string, maxDepth: number, maxKeys = MAX_DISTINCT_KEYS): ScanResult {
+export function scanTopLevel(text: string, maxDepth: number, maxKeys = MAX_DISTINCT_KEYS, maxValues = MAX_JSON_VALUES): ScanResult {
   const spans = new Map<string, TopLevelSpan>();
   let depth = 0;
   let key: string | undefined;
   let expectKey = false;
   if (isObject.length < maxDepth + 2) isObject = new Uint8Array(maxDepth + 2);
   let nestedKeys = 0;
+  let values = 0;
   let counted: KeyCount | undefined;
   let valueStart = -1;
   let first = true;
@@ -85,12 +93,13 @@ export function scanTopLevel(text: string, maxDepth: number, maxKeys = MAX_DISTI
         }
         if (spans.has(key)) return { ok: false, reason: 'repeated_key', key };
         expectKey = false;
-      }
+      } else if (++values > maxValues) return { ok: false, reason: 'too_many_values' };
       i = j;
       continue;
     }
     if (c === 0x7b || c === 0x5b) {
       if (++depth > maxDepth) return { ok: false, reason: 'too_deep' };
+      if (++values > maxValues) return { ok: false, reason: 'too_many_values' };
       isObject[depth] = c === 0x7b ? 1 : 0;
       expectKey = c === 0x7b;
       continue;

@@ -2,7 +2,7 @@
 import { type AigwError, aigwError, type Result } from '../core/errors.js';
 import { utf8Text } from '../core/utf8-text.js';
 import { type ClientApi, ENDPOINT_API, type Endpoint } from './endpoints.js';
-import { caseVariant, MAX_DISTINCT_KEYS, scanTopLevel, type TopLevelSpan } from './json-scan.js';
+import { caseVariant, MAX_DISTINCT_KEYS, MAX_JSON_VALUES, scanTopLevel, type TopLevelSpan } from './json-scan.js';
 import { describeIssue, plainChatRequest, RoutedRequest } from './wire.js';
 
 export interface ProxyRequest {
@@ -204,6 +204,14 @@ export function parseProxyRequest(
     }
     if (scan.reason === 'too_deep') return fail(aigwError('invalid_json', `the request body nests deeper than ${MAX_JSON_DEPTH} levels`));
     if (scan.reason === 'bad_key') return fail(aigwError('invalid_json', 'the request body has a key with an invalid escape'));
+    if (scan.reason === 'too_many_values') {
+      return fail(
+        aigwError(
+          'invalid_request',
+          `the request body holds more than ${MAX_JSON_VALUES} objects, arrays and strings; no API request needs so many`,
+        ),
+      );
+    }
     if (scan.reason === 'too_many_keys') {
       return fail(
         aigwError(

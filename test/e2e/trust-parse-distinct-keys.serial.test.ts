@@ -2,12 +2,13 @@
  * A body of many distinct object keys is refused before JSON.parse builds a hidden class for each: 6,500 objects of
  * 100 keys, all different (7.7 MB, under the default maxRequestBytes), held the event loop — every other client's
  * requests — 2.6 s before it was refused by the tenant's limits. Keys repeated from object to object (what real
- * requests hold: messages, tool schemas) and array indexes (logit_bias' token ids) are not counted. Serial: the bound
- * is a wall-clock one (1 s, against ~2 orders of magnitude less).
+ * requests hold: messages, tool schemas) and array indexes (logit_bias' token ids) are not counted. So is a body of
+ * more objects, arrays and strings than any request holds: 8 MB of `[[[…]]]` (4 M arrays) held the loop 1.05 s.
+ * Serial: the bound is a wall-clock one (1 s, against ~2 orders of magnitude less).
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
-import { MAX_DISTINCT_KEYS, scanTopLevel } from '../../src/openai/json-scan.js';
+import { MAX_DISTINCT_KEYS, MAX_JSON_VALUES, scanTopLevel } from '../../src/openai/json-scan.js';
 import { useGateway } from '../helpers/gateway.js';
 
 const gw = await useGateway(`
@@ -71,5 +72,20 @@ describe('distinct object keys are bounded before JSON.parse', () => {
     expect(scanTopLevel(`{"a":[${values}],"b":{"c":[{"d":"x"},[${values}]]}}`, 128).ok).toBe(true);
     const nested = Array.from({ length: MAX_DISTINCT_KEYS + 4_200 }, (_, i) => `{"x":{"k${i}":[1,{"y":"v"}]}}`).join(',');
     expect(scanTopLevel(`{"a":[${nested}]}`, 128)).toEqual({ ok: false, reason: 'too_many_keys' });
+  });
+
+  it('8 MB of nested empty arrays (4 M values JSON.parse allocates) are refused 400 without holding the loop', async () => {
+    const nested = `${'['.repeat(60)}${']'.repeat(60)},`.repeat(68_000);
+    const r = await loopMaxWhile(`{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"hi"}],"extra":[${nested}0]}`);
+    expect(r.status).toBe(400);
+    expect(r.code).toBe('invalid_request');
+    expect(r.maxMs).toBeLessThan(1000);
+  }, 60_000);
+
+  it('the value count takes objects, arrays and strings that are not keys, up to the bound', () => {
+    const within = `{"model":"m","a":[${'{"k":"v"},'.repeat(MAX_JSON_VALUES / 2 - 4)}0]}`;
+    expect(scanTopLevel(within, 128).ok).toBe(true);
+    expect(scanTopLevel(`{"a":[${'"s",'.repeat(MAX_JSON_VALUES)}0]}`, 128)).toEqual({ ok: false, reason: 'too_many_values' });
+    expect(scanTopLevel(`{"a":[${'{},'.repeat(MAX_JSON_VALUES)}0]}`, 128)).toEqual({ ok: false, reason: 'too_many_values' });
   });
 });
