@@ -73,6 +73,34 @@ describe('the top-level scan agrees with JSON.parse', () => {
   );
 });
 
+/** The objects, arrays and strings JSON.parse allocates for `v` (keys are not values). */
+function allocatedValues(v: unknown): number {
+  if (typeof v === 'string') return 1;
+  if (Array.isArray(v)) return 1 + v.reduce((n: number, x) => n + allocatedValues(x), 0);
+  if (v !== null && typeof v === 'object') return 1 + Object.values(v).reduce((n: number, x) => n + allocatedValues(x), 0);
+  return 0;
+}
+
+describe('the scan counts what JSON.parse allocates', () => {
+  it(
+    'counts every object, array and string value — never a key — so the bound refuses exactly past it',
+    () => {
+      fc.assert(
+        fc.property(objectText, ({ text, keys }) => {
+          if (new Set(keys).size !== keys.length) return;
+          const values = allocatedValues(JSON.parse(text));
+          const at = scanTopLevel(text, 128, undefined, values);
+          if (!at.ok && at.reason === 'too_deep') return;
+          expect(at.ok).toBe(true);
+          expect(scanTopLevel(text, 128, undefined, values - 1)).toEqual({ ok: false, reason: 'too_many_values' });
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT,
+  );
+});
+
 /** The top-level fields the gateway reads (parse-request.ts READ_FIELDS), written out again here. */
 const READ = [
   ...['model', 'messages', 'prompt', 'input', 'system', 'tools', 'stream', 'stream_options'],
