@@ -34,7 +34,8 @@ function awaitsContinue(req: IncomingMessage): boolean {
  */
 export function readRequestBody(req: IncomingMessage, limit: number, done: (r: BodyRead) => void, res?: ServerResponse): void {
   const encoding = req.headers['content-encoding'];
-  if (encoding !== undefined && encoding !== 'identity') {
+  // Content codings are case-insensitive (RFC 9110 §8.4.1): `Identity` is the body as it is, not a coding to refuse.
+  if (encoding !== undefined && encoding !== 'identity' && encoding.toLowerCase() !== 'identity') {
     return done({
       ok: false,
       error: aigwError('unsupported_media_type', `content-encoding ${encoding} is not accepted; send the JSON body uncompressed`),

@@ -173,6 +173,13 @@ describe("every error of the §3 table, in OpenAI's shape", () => {
     expect(r.status).toBe(415);
   });
 
+  it('a body labelled identity in any case is read as it is (content codings are case-insensitive, RFC 9110 §8.4.1)', async () => {
+    for (const coding of ['identity', 'Identity', 'IDENTITY', ' identity ']) {
+      const r = await post({ model: 'llama-3-70b', messages, max_tokens: 1 }, { 'content-encoding': coding });
+      expect(r.status, coding).toBe(200);
+    }
+  });
+
   it('502 upstream_error when the only backend fails before the first byte', async () => {
     const r = await post({ model: 'flaky', messages, max_tokens: 1 }, { 'x-mock-fault': 'status:500' });
     expectError(r, 502, 'upstream_error');
