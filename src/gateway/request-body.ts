@@ -41,6 +41,13 @@ export function readRequestBody(req: IncomingMessage, limit: number, done: (r: B
       error: aigwError('unsupported_media_type', `content-encoding ${encoding} is not accepted; send the JSON body uncompressed`),
     });
   }
+  const coded = compressedTransfer(req.headers['transfer-encoding']);
+  if (coded !== undefined) {
+    return done({
+      ok: false,
+      error: aigwError('unsupported_media_type', `transfer-encoding ${coded} is not accepted; send the JSON body uncompressed`),
+    });
+  }
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > limit) return done({ ok: false, error: tooLarge(limit) });
   if (res !== undefined && !res.headersSent && awaitsContinue(req)) res.writeContinue();
@@ -79,6 +86,20 @@ export function readRequestBody(req: IncomingMessage, limit: number, done: (r: B
   req.on('aborted', onAborted);
   req.on('error', onAborted);
   req.on('close', onAborted);
+}
+
+/**
+ * A transfer coding besides chunked (`gzip, chunked`), which node:http does not undo: its bytes were read as the
+ * JSON body — 400 invalid_json quoting them, or a body labelled compressed served as plain. RFC 9112 §6.1 has a
+ * server refuse a coding it does not understand; refused as a compressed content-encoding is. The header, cut.
+ */
+function compressedTransfer(te: string | undefined): string | undefined {
+  if (te === undefined || te === 'chunked') return undefined;
+  for (const coding of te.split(',')) {
+    const c = coding.trim().toLowerCase();
+    if (c !== 'chunked' && c !== 'identity' && c !== '') return te.slice(0, 60);
+  }
+  return undefined;
 }
 
 /**

@@ -150,6 +150,16 @@ describe('slow and oversized clients', () => {
     );
     expect(gz.text).toMatch(/^HTTP\/1.1 415/);
     expect(gz.text).toContain('"code":"unsupported_media_type"');
+    // Compressed as a transfer coding (`gzip, chunked`): node:http undoes the chunking alone, and the gzip bytes were
+    // read as the JSON body — 400 invalid_json quoting them; a plain body so labelled was served as plain.
+    for (const body of ['\x1f\x8b\x08\x00', '{"model":"m","messages":[{"role":"user","content":"hi"}]}']) {
+      const te = await raw(
+        'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ntransfer-encoding: gzip, chunked\r\n' +
+          `connection: close\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`,
+      );
+      expect(te.text).toMatch(/^HTTP\/1.1 415/);
+      expect(te.text).toContain('"code":"unsupported_media_type"');
+    }
 
     // Half of a declared body, then gone: the body stage ends without a body, nothing is routed or answered.
     const half = '{"model":"m","messages":[{"role":"user","content":"hi"}]';
