@@ -4,7 +4,8 @@
  * `model` can be replaced without re-serialising — every other byte goes upstream as the client sent it.
  * Keys are decoded exactly as JSON.parse decodes them (`"m\u006fdel"` is `model`), and a key that repeats
  * after decoding is refused: otherwise the gateway could route and check one value while the backend,
- * reading the last, serves another. It also counts the body's distinct object keys, held to MAX_DISTINCT_KEYS.
+ * reading the last, serves another. It also counts the body's distinct object keys and its values, held to
+ * MAX_DISTINCT_KEYS and MAX_JSON_VALUES.
  */
 import { randomBytes } from 'node:crypto';
 
