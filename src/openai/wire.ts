@@ -14,6 +14,13 @@ export const ChatMessage = z.looseObject({
 });
 export type ChatMessage = z.infer<typeof ChatMessage>;
 
+/**
+ * A seed is the backend's to read (the gateway forwards it as written): OpenAI's API and vLLM take any 64-bit integer,
+ * which a random 64-bit seed is, past JavaScript's safe integers (2^53; held to them, such a request was a 400).
+ */
+const isSeed = (v: unknown): boolean => Number.isInteger(v) && Math.abs(v as number) <= 2 ** 63;
+const Seed = z.number().refine(isSeed, { message: 'expected a 64-bit integer' }).nullable().optional();
+
 const StreamOptions = z.looseObject({ include_usage: z.boolean().optional() }).nullable().optional();
 const TokenCount = z.int().min(0).nullable().optional();
 
@@ -22,7 +29,7 @@ const GenerationFields = {
   stream: z.boolean().nullable().optional(),
   stream_options: StreamOptions,
   max_tokens: TokenCount,
-  seed: z.int().nullable().optional(),
+  seed: Seed,
   n: z.int().min(1).nullable().optional(),
 };
 
@@ -111,7 +118,7 @@ export function plainChatRequest(o: Record<string, unknown>): boolean {
           typeof (so as { include_usage?: unknown }).include_usage === 'boolean'))) &&
     intOrAbsent(o.max_tokens, 0) &&
     intOrAbsent(o.max_completion_tokens, 0) &&
-    intOrAbsent(o.seed, Number.MIN_SAFE_INTEGER) &&
+    (absent(o.seed) || isSeed(o.seed)) &&
     intOrAbsent(o.n, 1)
   );
 }

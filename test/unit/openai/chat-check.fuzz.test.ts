@@ -31,7 +31,7 @@ const chat = fc.record(
     ),
     max_tokens: field(count(0)),
     max_completion_tokens: field(count(0)),
-    seed: field(fc.integer()),
+    seed: field(fc.oneof(fc.integer(), fc.double())),
     n: field(count(1)),
     extra: fc.jsonValue({ maxDepth: 2 }),
   },
@@ -67,7 +67,15 @@ describe('the chat fast check (plainChatRequest) against the schema (RoutedReque
   });
 
   it('leaves bad values to the schema, which words the error', () => {
-    for (const bad of [{ n: 0 }, { max_tokens: 1.5 }, { stream: 'yes' }, { stream_options: [] }, { messages: [] }, { seed: 2 ** 53 }]) {
+    for (const bad of [
+      { n: 0 },
+      { max_tokens: 1.5 },
+      { stream: 'yes' },
+      { stream_options: [] },
+      { messages: [] },
+      { seed: 1.5 },
+      { seed: 2 ** 64 },
+    ]) {
       const o = { model: 'm', messages: [{ role: 'user' }], ...bad };
       expect(plainChatRequest(o)).toBe(false);
       expect(RoutedRequest.chat.safeParse(o).success).toBe(false);
