@@ -21,7 +21,8 @@ export type ChatMessage = z.infer<typeof ChatMessage>;
 const isSeed = (v: unknown): boolean => Number.isInteger(v) && Math.abs(v as number) <= 2 ** 63;
 const Seed = z.number().refine(isSeed, { message: 'expected a 64-bit integer' }).nullable().optional();
 
-const StreamOptions = z.looseObject({ include_usage: z.boolean().optional() }).nullable().optional();
+/** include_usage null is not asked, as vLLM reads it (`Optional[bool]`) and as null is absent in the other fields. */
+const StreamOptions = z.looseObject({ include_usage: z.boolean().nullable().optional() }).nullable().optional();
 const TokenCount = z.int().min(0).nullable().optional();
 
 const GenerationFields = {
@@ -114,7 +115,7 @@ export function plainChatRequest(o: Record<string, unknown>): boolean {
     (absent(so) ||
       (typeof so === 'object' &&
         !Array.isArray(so) &&
-        ((so as { include_usage?: unknown }).include_usage === undefined ||
+        (absent((so as { include_usage?: unknown }).include_usage) ||
           typeof (so as { include_usage?: unknown }).include_usage === 'boolean'))) &&
     intOrAbsent(o.max_tokens, 0) &&
     intOrAbsent(o.max_completion_tokens, 0) &&
