@@ -68,7 +68,7 @@ export class AnthropicSseRelay extends SseRelay {
     // the client's parser reads (an escape does not hide one). Each of its lines goes as a data line, so that the
     // client reads exactly the text scrubbed (after one `data: `, a line starting `data: ` was another field to it).
     const data = scrubJsonText(ev.data ?? '', this.scrub, UNREADABLE_ERROR);
-    this.out.write(`event: error\ndata: ${data.replaceAll('\n', '\ndata: ')}\n\n`);
+    this.send(`event: error\ndata: ${data.replaceAll('\n', '\ndata: ')}\n\n`);
     return false;
   }
 

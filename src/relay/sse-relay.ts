@@ -8,7 +8,7 @@
  * OpenAI's own streams take a fast path: the complete events of a read go out in one write, found with
  * native byte searches (relay/sse-bytes.ts) — no string decoding, no object per event; only a usage
  * chunk is decoded. Anything else (a CR line ending, a byte-order mark, a subclass that reads every event, a
- * trace that records the answer) goes through the full decoder, one write per event.
+ * trace that records the answer) goes through the full decoder, which writes a read's events as one too.
  */
 import { HeldBytes } from '../core/held-bytes.js';
 import { type AigwError, aigwError } from '../core/errors.js';
@@ -123,6 +123,15 @@ export class SseRelay implements SseSink, StreamRelay {
   private sliceStart = 0;
   /** The bytes of the event the full decoder is looking at (onEvent → look). */
   private eventBytes: Buffer = NO_BYTES;
+  /**
+   * What the full decoder's path has to write of the read it is on: the first event's bytes when they began in an
+   * earlier read (`lead`), then the run of this read's bytes from `runStart` to `runEnd` — written as one at the read's
+   * end (flushRun), as the fast path writes a read's complete events. A write an event, node:http queues four socket
+   * writes for each once the client's socket is full: a read of 3-byte events held ~130× its bytes per stream.
+   */
+  private lead: Buffer | undefined;
+  private runStart = 0;
+  private runEnd = 0;
   private readonly held = new HeldBytes();
   /** The fast path holds only blank lines (they belong to the event after them). */
   private heldBlank = false;
@@ -195,18 +204,21 @@ export class SseRelay implements SseSink, StreamRelay {
     return this.pushDecoded(chunk);
   }
 
-  /** The full decoder's path: one write per event. */
+  /** The full decoder's path: each event read, what goes out of a read written once (flushRun). */
   private pushDecoded(chunk: Buffer): boolean {
     this.chunk = chunk;
     this.sliceStart = 0;
     this.decoder ??= new SseDecoder();
+    this.runStart = this.runEnd = 0;
     if (this.decoder.awaitsLF && chunk[0] === 0x0a && this.held.size === 0) {
       // The LF of the CRLF that ended the last event (dispatched at its CR, the end of the last read): that
       // event's byte, sent or withheld with it — not the first byte of the next event.
-      if (!this.lastWithheld) this.out.write(chunk.subarray(0, 1));
+      if (!this.lastWithheld) this.runEnd = 1;
+      else this.runStart = this.runEnd = 1;
       this.sliceStart = 1;
     }
     this.decoder.push(chunk, this);
+    this.flushRun();
     if (this.sliceStart < chunk.length) {
       const rest = this.sliceStart === 0 ? chunk : chunk.subarray(this.sliceStart);
       this.held.push(rest);
@@ -319,16 +331,43 @@ export class SseRelay implements SseSink, StreamRelay {
   }
 
   onEvent(ev: SseEvent, end: number): void {
-    const piece = this.chunk.subarray(this.sliceStart, end);
+    const start = this.sliceStart;
     this.sliceStart = end;
     // After a backend's error event, nothing more goes (the caller cuts the stream).
     if (this.failed) return;
-    let bytes = piece;
-    if (this.held.size) bytes = this.held.take(piece);
+    const began = this.held.size > 0;
+    const bytes = began ? this.held.take(this.chunk.subarray(start, end)) : this.chunk.subarray(start, end);
     this.eventBytes = bytes;
     this.lastWithheld = !this.look(ev);
     this.eventBytes = NO_BYTES;
-    if (!this.lastWithheld) this.out.write(bytes);
+    if (this.lastWithheld) return;
+    // Begun in an earlier read: the first event of this one (what was held is taken by it), written before the run.
+    if (began) {
+      this.lead = bytes;
+      this.runStart = this.runEnd = end;
+    } else if (this.runEnd === start) this.runEnd = end;
+    else {
+      // After a withheld event: the run so far goes, and a new one starts here.
+      this.flushRun();
+      this.runStart = start;
+      this.runEnd = end;
+    }
+  }
+
+  /** Writes what the decoder's path has gathered of this read (see `lead`). */
+  private flushRun(): void {
+    const lead = this.lead;
+    const run = this.runEnd > this.runStart ? this.chunk.subarray(this.runStart, this.runEnd) : undefined;
+    this.lead = undefined;
+    this.runStart = this.runEnd;
+    if (lead && run) this.out.write(Buffer.concat([lead, run], lead.length + run.length));
+    else if (lead ?? run) this.out.write((lead ?? run)!);
+  }
+
+  /** Writes `text` for the client after what the events before it gathered (a subclass's own event, in its place). */
+  protected send(text: string): void {
+    this.flushRun();
+    this.out.write(text);
   }
 
   /** Reads what accounting needs off one event on its way; false when the client must not get it. */

@@ -55,11 +55,11 @@ describe('the SSE relay', () => {
   it.each([
     ['LF', stream],
     ['CRLF', Buffer.from(stream.toString().replace(/\n/g, '\r\n'))],
-  ])('passes a %s stream read in one piece in one write (the fast path) or event by event (CR)', (eol, bytes) => {
+  ])('passes a %s stream read in one piece in one write (the fast path, and the decoder’s path a CR takes)', (_eol, bytes) => {
     const { c, relay } = relayOn(SseRelay, false, 1024 * 1024);
     relay.push(bytes);
     expect(Buffer.concat(c.writes).equals(bytes)).toBe(true);
-    expect(c.writes).toHaveLength(eol === 'LF' ? 1 : events.length);
+    expect(c.writes).toHaveLength(1);
     expect(relay.usage).toEqual({ prompt: 7, completion: 3 });
   });
 

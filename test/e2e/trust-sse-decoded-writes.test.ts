@@ -1,0 +1,73 @@
+/**
+ * What a pass-through stream off the relay's byte-only fast path (a CR in its line ends: sse-starlette's CRLF, or a
+ * backend's CR alone) holds for a client that does not read. The full decoder's path wrote each event as its own
+ * write, and node:http queues a chunked write as four socket writes (size line, CRLF, the bytes, CRLF): once the
+ * client's socket is full, the rest of the read the pause came in is queued an event at a time — a read of 21,845
+ * comment events (`:\r\r`, 3 bytes each) held ~8.6 MB of queued writes per stream, where the fast path (LF), one
+ * write a read, holds ~0.02 MB. The complete events of a read now go out as one write on that path too.
+ */
+import { setFlagsFromString } from 'node:v8';
+import { connect, type Socket } from 'node:net';
+import { runInNewContext } from 'node:vm';
+import { getHeapStatistics } from 'node:v8';
+import { describe, expect, it } from 'vitest';
+import { ONE_BACKEND_PROFILE, eventually, useGateway } from '../helpers/gateway.js';
+import { useUpstream } from '../helpers/upstream.js';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+const heapUsed = () => {
+  gc();
+  gc();
+  return getHeapStatistics().used_heap_size;
+};
+
+const STREAMS = 8;
+/** Upstreams whose writes wait for 'drain': the gateway has paused them (its client took nothing more). */
+let blocked = 0;
+
+/** A first content event, then reads of 64 KiB of tiny events as fast as the gateway takes them. */
+const up = await useUpstream((_req, res) => {
+  res.writeHead(200, { 'content-type': 'text/event-stream' });
+  res.write('data: {"id":"1","model":"m","choices":[{"index":0,"delta":{"content":"a"}}]}\r\r');
+  const read = Buffer.from(':\r\r'.repeat(21_845));
+  let waiting = false;
+  const wait = (on: boolean) => {
+    if (on !== waiting) blocked += on ? 1 : -1;
+    waiting = on;
+  };
+  res.on('close', () => wait(false));
+  const pump = (): void => {
+    wait(false);
+    while (!res.destroyed) if (!res.write(read)) return void (wait(true), res.once('drain', pump));
+  };
+  pump();
+});
+
+const gw = await useGateway(ONE_BACKEND_PROFILE, { b: up.url });
+
+/** A client that sends a stream request and reads nothing past the head's first bytes. */
+function stalledClient(): Socket {
+  const body = JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: 'hi' }] });
+  const s = connect(Number(new URL(gw.url).port), '127.0.0.1');
+  s.once('data', () => s.pause());
+  s.on('error', () => {});
+  s.write(
+    `POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
+  );
+  return s;
+}
+
+describe('a CR-framed stream to a client that does not read', () => {
+  it('holds about a read of bytes per stream, not a queued write per event', async () => {
+    const before = heapUsed();
+    const clients = Array.from({ length: STREAMS }, stalledClient);
+    // Every backend is paused: each stream's gateway side has queued all it will for its client.
+    await eventually(() => blocked === STREAMS);
+    const perStream = (heapUsed() - before) / STREAMS;
+    for (const c of clients) c.destroy();
+    // Before: ~8.6 MB of queued writes per stream (a write per 3-byte event of the read the pause came in).
+    expect(perStream, `${(perStream / 1e6).toFixed(2)} MB of heap per stalled stream`).toBeLessThan(1024 * 1024);
+    await eventually(() => blocked === 0 && gw.eventsOf('request').length === STREAMS);
+  });
+});
