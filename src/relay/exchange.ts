@@ -547,25 +547,25 @@ export class Exchange implements Dispatcher.DispatchHandler {
       else this.failUnreadable('a stream was asked for, the answer is JSON');
       return false;
     }
-    // The head waits for the first event (past a preamble) while it fits MAX_HEAD: an error there fails over
-    // (relay/first-event.ts).
-    if (chunk.length < MAX_HEAD) {
-      const ends = (this.firstEnd ??= new FirstEventEnd());
-      for (;;) {
-        const end = ends.in(chunk);
-        if (end < 0) {
-          this.head = chunk;
-          return false;
-        }
-        const dialect = this.dialect;
-        const lead = leadingEvent(chunk.subarray(ends.start, end), dialect?.errorEvent ?? isOpenAiErrorEvent, dialect?.preamble);
-        if (lead !== PREAMBLE) {
-          if (lead === undefined) break;
-          this.failFirstEvent(lead);
-          return false;
-        }
-        ends.next(end);
+    // The first event (past a preamble) is read before the head: an error there fails over (relay/first-event.ts).
+    // The head waits for it while what came fits MAX_HEAD; a first event that came whole is read whatever the size of
+    // the read it came in (one of 4 KiB or more — a long error message, more events behind it — went out unread).
+    const ends = (this.firstEnd ??= new FirstEventEnd());
+    for (;;) {
+      const end = ends.in(chunk);
+      if (end < 0) {
+        if (chunk.length >= MAX_HEAD) break;
+        this.head = chunk;
+        return false;
       }
+      const dialect = this.dialect;
+      const lead = leadingEvent(chunk.subarray(ends.start, end), dialect?.errorEvent ?? isOpenAiErrorEvent, dialect?.preamble);
+      if (lead !== PREAMBLE) {
+        if (lead === undefined) break;
+        this.failFirstEvent(lead.length > MAX_ERROR_BODY ? lead.slice(0, MAX_ERROR_BODY) : lead);
+        return false;
+      }
+      ends.next(end);
     }
     this.firstEnd = undefined;
     return true;
@@ -602,7 +602,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
    * with its status) rather than sent as a stream that is only an error.
    */
   private failFirstEvent(data: string): void {
-    // At most MAX_HEAD bytes: the first event was read whole within them.
+    // At most MAX_ERROR_BODY characters (the caller's cut): what an error answer's body is read to.
     this.errorBody.push(Buffer.from(data));
     this.mode = 'error-body';
     this.failWithStatus();

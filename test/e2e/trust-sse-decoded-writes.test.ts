@@ -39,7 +39,13 @@ const up = await useUpstream((_req, res) => {
   res.on('close', () => wait(false));
   const pump = (): void => {
     wait(false);
-    while (!res.destroyed) if (!res.write(read)) return void (wait(true), res.once('drain', pump));
+    while (!res.destroyed) {
+      if (!res.write(read)) {
+        wait(true);
+        res.once('drain', pump);
+        return;
+      }
+    }
   };
   pump();
 });
