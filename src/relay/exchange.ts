@@ -565,6 +565,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
         this.failFirstEvent(lead.length > MAX_ERROR_BODY ? lead.slice(0, MAX_ERROR_BODY) : lead);
         return false;
       }
+      // A preamble is read past within MAX_HEAD, as it is waited for: a read of 64 KiB of pings is not decoded a ping
+      // at a time.
+      if (end >= MAX_HEAD) break;
       ends.next(end);
     }
     this.firstEnd = undefined;
