@@ -767,6 +767,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.mode === 'done') return;
     // Gone, or given up by the drain's deadline before it began (the client has its 503).
     if ((err as { code?: string }).code === 'AIGW_CLIENT_GONE' || this.record.clientGone || this.stopped) {
+      // Its end marker went out (the backend had not ended its body yet): the answer is whole whoever closed first —
+      // openai-python closes the response at `[DONE]`. Taken for a client that left early, it was counted an abort
+      // (its event, aigw_client_aborts_total, the GenAI error type) and no latency sample.
+      if (this.mode === 'sse' && this.sse!.sawDone) this.record.clientGone = false;
       if (this.sse) this.recordStreamUsage();
       else this.recordCutBody();
       // The backend's own refusal (an error answer being read) did no work to charge for.
