@@ -1,7 +1,7 @@
 /**
  * A stream whose client speaks the other API: each upstream event, the moment it is complete, goes through the
- * pair's stream translator (translate/stream.ts) and what comes out is written at once — nothing is held but
- * the bytes of the one event still arriving (bounded by maxEventBytes). Accounting reads the translator:
+ * pair's stream translator (translate/stream.ts) and what a read's events make is written at once, as one write —
+ * nothing is held but the bytes of the one event still arriving (bounded by maxEventBytes). Accounting reads the translator:
  * usage, the first content (TTFT), the answering model, and whether the answer ended properly.
  */
 import type { AigwError } from '../core/errors.js';
@@ -27,6 +27,12 @@ export class TranslatedSseRelay implements SseSink, StreamRelay {
   failedData: string | undefined;
   /** What the events make for the client, held (hold) until its head is written; undefined: written as made. */
   private held: string | undefined;
+  /**
+   * While a read is pushed: what its events make, written once at its end. A write an event, node:http queues four
+   * socket writes for each once the client's socket is full: a read of 3-byte comments (each relayed as one) held
+   * ~6 MB per stream for a client that stopped reading.
+   */
+  private gathered: string | undefined;
 
   constructor(
     private readonly out: Downstream,
@@ -40,7 +46,14 @@ export class TranslatedSseRelay implements SseSink, StreamRelay {
 
   push(chunk: Buffer): boolean {
     this.lastEnd = -1;
+    const gathering = this.held === undefined;
+    if (gathering) this.gathered = '';
     this.decoder.push(chunk, this);
+    if (gathering) {
+      const frames = this.gathered;
+      this.gathered = undefined;
+      if (frames) this.out.write(frames);
+    }
     this.pending = this.lastEnd < 0 ? this.pending + chunk.length : chunk.length - this.lastEnd;
     return this.pending <= this.maxEventBytes;
   }
@@ -95,8 +108,9 @@ export class TranslatedSseRelay implements SseSink, StreamRelay {
   }
 
   private write(frames: string): void {
-    if (this.held === undefined) this.out.write(frames);
-    else this.held += frames;
+    if (this.held !== undefined) this.held += frames;
+    else if (this.gathered !== undefined) this.gathered += frames;
+    else this.out.write(frames);
   }
 
   get sawDone(): boolean {

@@ -4,7 +4,9 @@
  * write, and node:http queues a chunked write as four socket writes (size line, CRLF, the bytes, CRLF): once the
  * client's socket is full, the rest of the read the pause came in is queued an event at a time — a read of 21,845
  * comment events (`:\r\r`, 3 bytes each) held ~8.6 MB of queued writes per stream, where the fast path (LF), one
- * write a read, holds ~0.02 MB. The complete events of a read now go out as one write on that path too.
+ * write a read, holds ~0.02 MB. The complete events of a read now go out as one write on that path too. A translated
+ * stream wrote each event's frames likewise: a comment flood translated for an Anthropic client (each comment relayed
+ * as one) held ~6 MB per stream; what a read's events make now goes out as one write too.
  */
 import { setFlagsFromString } from 'node:v8';
 import { connect, type Socket } from 'node:net';
@@ -26,11 +28,15 @@ const STREAMS = 8;
 /** Upstreams whose writes wait for 'drain': the gateway has paused them (its client took nothing more). */
 let blocked = 0;
 
-/** A first content event, then reads of 64 KiB of tiny events as fast as the gateway takes them. */
-const up = await useUpstream((_req, res) => {
+/**
+ * A first content event, then reads of 64 KiB of tiny events as fast as the gateway takes them: comments ended by CR
+ * (`x-eol: cr`), or by LF — which a translated stream's relay reads with the full decoder whatever its line ends.
+ */
+const up = await useUpstream((req, res) => {
+  const eol = req.headers['x-eol'] === 'cr' ? '\r' : '\n';
   res.writeHead(200, { 'content-type': 'text/event-stream' });
-  res.write('data: {"id":"1","model":"m","choices":[{"index":0,"delta":{"content":"a"}}]}\r\r');
-  const read = Buffer.from(':\r\r'.repeat(21_845));
+  res.write(`data: {"id":"1","model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":"a"}}]}${eol}${eol}`);
+  const read = Buffer.from(`:${eol}${eol}`.repeat(21_845));
   let waiting = false;
   const wait = (on: boolean) => {
     if (on !== waiting) blocked += on ? 1 : -1;
@@ -52,28 +58,37 @@ const up = await useUpstream((_req, res) => {
 
 const gw = await useGateway(ONE_BACKEND_PROFILE, { b: up.url });
 
-/** A client that sends a stream request and reads nothing past the head's first bytes. */
-function stalledClient(): Socket {
-  const body = JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: 'hi' }] });
+/**
+ * A client that sends a stream request — OpenAI's, or Anthropic's (`path` /v1/messages: the OpenAI backend's stream
+ * translated) — and reads nothing past the head's first bytes.
+ */
+function stalledClient(path: string, eol: string): Socket {
+  const body = JSON.stringify({ model: 'm', stream: true, max_tokens: 100, messages: [{ role: 'user', content: 'hi' }] });
   const s = connect(Number(new URL(gw.url).port), '127.0.0.1');
   s.once('data', () => s.pause());
   s.on('error', () => {});
   s.write(
-    `POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
+    `POST ${path} HTTP/1.1\r\nhost: x\r\nx-eol: ${eol}\r\nanthropic-version: 2023-06-01\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
   );
   return s;
 }
 
-describe('a CR-framed stream to a client that does not read', () => {
-  it('holds about a read of bytes per stream, not a queued write per event', async () => {
+describe('a stream of tiny events to a client that does not read', () => {
+  it.each([
+    // Before: ~7.6–8.6 MB of queued writes per stream (a write per 3-byte event of the read the pause came in).
+    ['passed through, CR-framed (off the fast path)', '/v1/chat/completions', 'cr'],
+    // Before: ~5.8–6.2 MB per stream (a write per comment frame made for the Anthropic client).
+    ['translated for an Anthropic client', '/v1/messages', 'lf'],
+  ])('%s: holds about a read of bytes per stream, not a queued write per event', async (_name, path, eol) => {
+    blocked = 0;
+    const requests = gw.eventsOf('request').length;
     const before = heapUsed();
-    const clients = Array.from({ length: STREAMS }, stalledClient);
+    const clients = Array.from({ length: STREAMS }, () => stalledClient(path, eol));
     // Every backend is paused: each stream's gateway side has queued all it will for its client.
     await eventually(() => blocked === STREAMS);
     const perStream = (heapUsed() - before) / STREAMS;
     for (const c of clients) c.destroy();
-    // Before: ~8.6 MB of queued writes per stream (a write per 3-byte event of the read the pause came in).
     expect(perStream, `${(perStream / 1e6).toFixed(2)} MB of heap per stalled stream`).toBeLessThan(1024 * 1024);
-    await eventually(() => blocked === 0 && gw.eventsOf('request').length === STREAMS);
+    await eventually(() => blocked === 0 && gw.eventsOf('request').length === requests + STREAMS);
   });
 });
