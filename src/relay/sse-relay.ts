@@ -50,6 +50,8 @@ import { hasEscapedKeyLetter, lettersWritten, type Usage, type UsageReading, usa
 const SMALL_EVENT_SLACK = 7;
 
 const NO_BYTES = Buffer.alloc(0);
+/** Events with data read for the answer's model before the relay stops looking (see `modelPending`). */
+const MODEL_EVENTS = 4;
 const NOOP = (): void => {};
 const isLineEnd = (b: number): boolean => b === 0x0a || b === 0x0d;
 /** U+FEFF in UTF-8. */
@@ -175,8 +177,12 @@ export class SseRelay implements SseSink, StreamRelay {
   failed: AigwError | undefined;
   failedStatus: number | undefined;
   model: string | undefined;
-  /** The answer's model is read from its first event with data. */
-  private modelPending = true;
+  /**
+   * Events with data still to be read for the answer's model: the first that names one names it. Not only the first:
+   * Azure OpenAI opens a stream with prompt filter results alone, `"model":""` (read there, every Azure stream's model
+   * was none: `gen_ai_response_model` unknown). A few: a backend whose chunks name none is not decoded for good.
+   */
+  private modelPending = MODEL_EVENTS;
   /** The last event the decoder completed was kept from the client (the usage chunk aigw asked for). */
   private lastWithheld = false;
   /** Bytes are searched, not decoded, while this holds (see the header). */
@@ -307,12 +313,12 @@ export class SseRelay implements SseSink, StreamRelay {
   /**
    * One complete event of the fast path, read as `look` reads a decoded one; false when the client must not get
    * it. The usual event — one `data:` line, no usage — is read from its bytes; the others (usage, a comment,
-   * `event:`/`id:` lines, several data lines, the first event's model) are decoded: the rare case pays, not the stream.
+   * `event:`/`id:` lines, several data lines, the first events' model) are decoded: the rare case pays, not the stream.
    */
   private seeEvent(buf: Buffer, start: number, stop: number, decode: boolean, oneLine: boolean): boolean {
     // After the end marker nothing goes: it stays the last event (a client's SDK reads nothing after it anyway).
     if (this.sawDone) return false;
-    if (!decode && !this.modelPending && oneLine && startsWithData(buf, start)) {
+    if (!decode && this.modelPending === 0 && oneLine && startsWithData(buf, start)) {
       if (isDone(buf, start)) this.sawDone = true;
       // `[DONE]x` is no end marker, but an SDK stops at it and would read neither the rest nor aigw's cut frame.
       else if (looksDone(buf, start)) return false;
@@ -406,9 +412,9 @@ export class SseRelay implements SseSink, StreamRelay {
 
   /** Reads the answer's model (first event) and, for a recording trace, its notes; the event's usage, if it carries one. */
   private lookAt(data: string): UsageReading | undefined {
-    if (this.modelPending) {
-      this.modelPending = false;
+    if (this.modelPending > 0) {
       this.model = modelIn(data);
+      this.modelPending = this.model === undefined ? this.modelPending - 1 : 0;
       this.out.record.responseModel = this.model;
     }
     if (this.out.record.answerNotes !== undefined) noteEvent(this.out.record.answerNotes, data);
