@@ -39,7 +39,7 @@ import {
   startsWithData,
 } from './sse-bytes.js';
 import type { StreamRelay } from './stream-relay.js';
-import { hasEscapedKeyLetter, lettersWritten, type Usage, type UsageReading, usageChunk } from './usage-tap.js';
+import { hasEmptyChoices, hasEscapedKeyLetter, lettersWritten, type Usage, type UsageReading, usageChunk } from './usage-tap.js';
 
 /**
  * Bytes an event may exceed the smallest frame by and be counted one token unmeasured: its text is then at most 7
@@ -313,12 +313,13 @@ export class SseRelay implements SseSink, StreamRelay {
   /**
    * One complete event of the fast path, read as `look` reads a decoded one; false when the client must not get
    * it. The usual event — one `data:` line, no usage — is read from its bytes; the others (usage, a comment,
-   * `event:`/`id:` lines, several data lines, the first events' model) are decoded: the rare case pays, not the stream.
+   * `event:`/`id:` lines, several data lines, the first events' model, those before the first output) are decoded: the
+   * rare case pays, not the stream.
    */
   private seeEvent(buf: Buffer, start: number, stop: number, decode: boolean, oneLine: boolean): boolean {
     // After the end marker nothing goes: it stays the last event (a client's SDK reads nothing after it anyway).
     if (this.sawDone) return false;
-    if (!decode && this.modelPending === 0 && oneLine && startsWithData(buf, start)) {
+    if (!decode && this.modelPending === 0 && this.outputEvents > 0 && oneLine && startsWithData(buf, start)) {
       if (isDone(buf, start)) this.sawDone = true;
       // `[DONE]x` is no end marker, but an SDK stops at it and would read neither the rest nor aigw's cut frame.
       else if (looksDone(buf, start)) return false;
@@ -405,6 +406,10 @@ export class SseRelay implements SseSink, StreamRelay {
       if (reading.usage) this.usage = reading.usage;
       // The usage-only chunk is not output.
       if (reading.emptyChoices) return !this.dropUsageChunk;
+    } else if (this.outputEvents === 0 && hasEmptyChoices(data)) {
+      // Nor is a chunk of no choices and no usage before any output: Azure's prompt filter results. Counted, the
+      // answer's first token was the filter's (its TTFT, what latency routing reads), and it cost a token.
+      return true;
     }
     this.countOutput(stop - start, raw, start, stop);
     return true;

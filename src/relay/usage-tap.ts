@@ -67,6 +67,8 @@ const NULL_USAGE = /"usage"[ \t\n\r]*:[ \t\n\r]*null/y;
 const ESCAPED_KEY_LETTER = /\\u00(?:[67][0-9a-fA-F]|5[fF])/;
 /** The usage-only chunk's empty choices, however spaced (Python's json.dumps writes `"choices": []`). */
 const EMPTY_CHOICES = /"choices"\s*:\s*\[\s*\]/;
+/** Whether a chunk's text holds empty choices (a usage-only chunk, Azure's prompt filter results): no output in it. */
+export const hasEmptyChoices = (text: string): boolean => EMPTY_CHOICES.test(text);
 /** A count written with a fraction or an exponent, which the search does not read (json-text.ts countAfter). */
 const NOT_PLAIN_COUNT = /"(?:prompt|completion|cached)_tokens"\s*:\s*-?\d+[.eE]/g;
 

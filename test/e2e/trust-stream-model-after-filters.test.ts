@@ -2,7 +2,10 @@
  * The model a streamed answer names, read from its first event with data — but Azure OpenAI opens a stream with a
  * chunk of prompt filter results alone, whose `model` (and id) is empty: read there, the answer's model was none for
  * every Azure stream (the request event's `responseModel` absent, `gen_ai_response_model` unknown in the metrics),
- * where the same answer not streamed names it. The model is now read from the first event that names one.
+ * where the same answer not streamed names it. The model is now read from the first event that names one. And that
+ * chunk was counted as the answer's first output: its time to first token was the prompt filter's, not the model's
+ * (what `latency` routing and the TTFT metrics read), and it counted a token of output. A chunk without choices or
+ * usage carries no output.
  */
 import { describe, expect, it } from 'vitest';
 import { ONE_BACKEND_PROFILE, useGateway } from '../helpers/gateway.js';
@@ -17,6 +20,19 @@ const chunk = (o: object) =>
 
 const up = await useUpstream((_req, res, body) => {
   res.writeHead(200, { 'content-type': 'text/event-stream' });
+  if (body.includes('prefill')) {
+    // The filter results at once, the first token after a prefill of 300 ms.
+    res.write(FILTERS);
+    return void setTimeout(
+      () =>
+        res.end(
+          chunk({ choices: [{ index: 0, delta: { role: 'assistant', content: 'hello' }, finish_reason: 'stop' }] }) +
+            chunk({ choices: [], usage: { prompt_tokens: 7, completion_tokens: 1, total_tokens: 8 } }) +
+            'data: [DONE]\n\n',
+        ),
+      300,
+    );
+  }
   // Each its own write (`split`), or the whole stream in one.
   const events = [
     FILTERS,
@@ -48,5 +64,17 @@ describe('a stream whose first chunk names no model (Azure’s prompt filter res
     expect(r.status).toBe(200);
     expect(r.body.toString()).toContain('"hello"');
     expect(await gw.requestEvent(id)).toMatchObject({ responseModel: 'gpt-4o-2024-08-06' });
+  });
+
+  it('its time to first token is the first token’s, not the filter results’', async () => {
+    const r = await rawPost(
+      `${gw.url}/v1/chat/completions`,
+      { model: 'm', stream: true, messages: [{ role: 'user', content: 'prefill' }] },
+      { headers: { 'x-request-id': 'azure-ttft' } },
+    );
+    expect(r.body.toString()).toContain('"hello"');
+    const e = await gw.requestEvent('azure-ttft');
+    // Before: a millisecond or two (the filter results' chunk).
+    expect(e.ttftMs).toBeGreaterThanOrEqual(250);
   });
 });

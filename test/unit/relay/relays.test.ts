@@ -201,14 +201,18 @@ describe("an OpenAI stream's output, estimated from its events (for a stream tha
         fc.array(fc.oneof(textless, content, content), { minLength: 1, maxLength: 30 }),
         fc.uniqueArray(fc.nat(), { maxLength: 10 }),
         (events, cuts) => {
-          const texts = events.map((e) => textChars(Buffer.from(e), 0, Buffer.byteLength(e)));
+          // Azure's prompt filter results before any output are no output (no choices, no usage: trust 236).
+          let leading = 0;
+          while (leading < events.length && events[leading]!.includes('"prompt_filter_results"')) leading++;
+          const output = events.slice(leading);
+          const texts = output.map((e) => textChars(Buffer.from(e), 0, Buffer.byteLength(e)));
           // Measured, an event is its text at 4 characters a token (one at least); within the slack above the smallest
           // frame (7 bytes) it is counted one token unmeasured, which is what the measure says of 7 characters or fewer.
           const whole = texts.reduce((n, t) => n + Math.max(1, Math.floor(t / 4)), 0);
           const bytes = Buffer.from(events.join(''));
           const { relay } = relayOn(SseRelay, false, 1024 * 1024);
           pushCut(relay, bytes, cuts);
-          expect(relay.outputEvents).toBe(events.length);
+          expect(relay.outputEvents).toBe(output.length);
           expect(relay.outputEstimate).toBe(whole);
           const { relay: decoding } = relayOn(DecodingRelay, false, 1024 * 1024);
           decoding.push(bytes);
