@@ -222,7 +222,7 @@ function attempt(
     if (!r.ok) return { kind: 'failed', failure: 'bad_response', error: r.error, failsOver: false, message: r.error.message, local: true };
     provider = { request: r.value, dialect: relayDialect(p.api, r.value.translation) };
   }
-  const slot = backend.slots.acquire((withdraw) => (ctx.onClientGone = { abort: withdraw }));
+  const slot = backend.slots.acquire((withdraw) => (ctx.onClientGone = { abort: withdraw }), ctx.record.tenant);
   if (typeof slot === 'number') {
     ctx.onClientGone = undefined;
     return dispatch(ctx, runtime, p, target, bus, slot, provider, facts);
