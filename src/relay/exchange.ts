@@ -952,9 +952,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.end({
         kind: 'failed',
         failure: 'bad_response',
+        // The same request asks for the same answer again: SDKs retry a 5xx twice, each retry a whole generation.
         error: aigwError(
           'response_too_large',
           `the answer is larger than the gateway's response buffer (${this.relay.buffer.maxBytes} bytes)`,
+          { headers: { 'x-should-retry': 'false' } },
         ),
         failsOver: false,
         message: 'response_too_large',
