@@ -71,9 +71,7 @@ export class Runtime {
       firstByteMs: profile.timeouts.firstByte,
     };
     this.tenants = new TenantDirectory(profile);
-    this.modelEntries = new Map(
-      Object.keys(profile.models).map((id) => [id, JSON.stringify({ id, object: 'model', created: this.createdAt, owned_by: 'aigw' })]),
-    );
+    this.modelEntries = new Map(Object.keys(profile.models).map((id) => [id, JSON.stringify(modelInfo(id, this.createdAt))]));
     this.admission = { defaultCompletionTokens: l.defaultCompletionTokens, leaseRenewMs: l.store ? l.store.leaseTtl / 3 : undefined };
     this.view = viewOf(this);
   }
@@ -124,16 +122,34 @@ export class Runtime {
     return this.closing;
   }
 
-  /** OpenAI's list shape, for the models `allowed` says the caller may use. */
+  /** OpenAI's list shape with Anthropic's page fields, for the models `allowed` says the caller may use. */
   modelList(allowed: (model: string) => boolean): string {
     const items: string[] = [];
-    for (const [id, json] of this.modelEntries) if (allowed(id)) items.push(json);
-    return `{"object":"list","data":[${items.join(',')}]}`;
+    let first: string | undefined;
+    let last: string | undefined;
+    for (const [id, json] of this.modelEntries) {
+      if (!allowed(id)) continue;
+      items.push(json);
+      first ??= id;
+      last = id;
+    }
+    const page = `"has_more":false,"first_id":${JSON.stringify(first ?? null)},"last_id":${JSON.stringify(last ?? null)}`;
+    return `{"object":"list","data":[${items.join(',')}],${page}}`;
   }
 
   modelEntry(id: string): string | undefined {
     return this.modelEntries.get(id);
   }
+}
+
+/**
+ * One model's entry, in both APIs' shapes: the gateway serves Anthropic's Messages API beside OpenAI's, and
+ * @anthropic-ai/sdk's `models.list()` reads `type`, `display_name` and `created_at` (RFC 3339) from the same path
+ * where openai-node reads `object`, `created` (seconds) and `owned_by`.
+ */
+function modelInfo(id: string, createdSeconds: number): Record<string, unknown> {
+  const createdAt = new Date(createdSeconds * 1000).toISOString().replace('.000Z', 'Z');
+  return { id, object: 'model', created: createdSeconds, owned_by: 'aigw', type: 'model', display_name: id, created_at: createdAt };
 }
 
 function viewOf(rt: Runtime): GatewayView {
