@@ -182,6 +182,11 @@ function judgeAnswer(target: Target, bus: EventBus, outcome: AttemptOutcome & { 
 
 /** A day: a backend's retry-after past it is no schedule a client should keep. */
 const MAX_TOLD_RETRY_AFTER_MS = 86_400_000;
+/**
+ * Past a minute, a wait the SDKs should not sleep: openai-node and @anthropic-ai/sdk sleep any retry-after inside the
+ * call, unabortable, before retrying a 5xx — a client hung an hour, twice. The limiter's budget 429 says so alike.
+ */
+const MAX_SLEPT_RETRY_AFTER_MS = 60_000;
 
 /**
  * The last answer was a backend's overload (429, 503) with a retry-after, and no target is left to try: the client is
@@ -194,6 +199,7 @@ function withRetryAfter(error: AigwError, retryAfterMs: number | undefined): Aig
     ...error.headers,
     'retry-after': String(Math.ceil(retryAfterMs / 1000)),
     'retry-after-ms': String(Math.ceil(retryAfterMs)),
+    ...(retryAfterMs > MAX_SLEPT_RETRY_AFTER_MS ? { 'x-should-retry': 'false' } : {}),
   };
   return { ...error, headers };
 }
