@@ -26,6 +26,9 @@ import type {
 } from './limits/store.js';
 import { LimitKeyError } from './limits/store.js';
 
+/** Past it a tenant 429 says `x-should-retry: false`: twice a minute's window, which no rpm or tpm of it asks. */
+const LONGEST_SLEPT_WAIT_MS = 120_000;
+
 export interface Admission {
   reservation: Reservation | undefined;
   headers: Record<string, string>;
@@ -417,8 +420,11 @@ export class Limiter {
         retryAfterMs: outcome.permanent ? -1 : retryMs,
       });
     const message = refusalMessage(outcome.kind, keyName(outcome.key), outcome.permanent, retryMs, tokens, microUsd);
-    // A budget that refills in hours: tell clients not to retry now (openai-node ignores a retry-after over 60 s).
-    const hopeless = outcome.permanent || (outcome.kind === 'budget' && retryMs > 60_000);
+    // A long wait (a budget that refills in hours; a token debt draining, a long rateWindow): tell clients not to
+    // retry now — openai-node before 6 retried at once past 60 s; 6.x and @anthropic-ai/sdk sleep any wait inside the
+    // call, unabortable, so a create() hung for the whole wait, twice. rpm and tpm of the usual minute ask up to a
+    // window and a bucket (~61 s), which stays the SDKs' to wait.
+    const hopeless = outcome.permanent || retryMs > (outcome.kind === 'budget' ? 60_000 : LONGEST_SLEPT_WAIT_MS);
     return aigwError('rate_limit_exceeded', message, {
       type: outcome.kind,
       headers: outcome.permanent
