@@ -43,7 +43,10 @@ export function messagesToChat(
   if (!parsed.success) return refuse(...describe(parsed.error));
   const req = parsed.data;
   for (const [field, what] of Object.entries(ANTHROPIC_ONLY)) {
-    if (req[field] !== undefined) return refuse(`${field}: ${what} can only be served by an Anthropic backend`, field);
+    // Null (`container` is string | null) and an empty server list ask for nothing only Anthropic serves.
+    const v = req[field];
+    if (v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0))
+      return refuse(`${field}: ${what} can only be served by an Anthropic backend`, field);
   }
   const system = systemMessage(req.system);
   const messages: OutMessage[] = system ? [system] : [];

@@ -93,8 +93,8 @@ export function chatToMessages(json: unknown, opts: ChatToMessagesOptions): Resu
  * and its arguments are an object all the same: such a schema gets the type, the rest kept as it came. A type that is
  * there is left for the backend to judge.
  */
-function inputSchemaOf(parameters: Record<string, unknown> | undefined): Record<string, unknown> {
-  if (parameters === undefined) return { type: 'object', properties: {} };
+function inputSchemaOf(parameters: Record<string, unknown> | null | undefined): Record<string, unknown> {
+  if (parameters === undefined || parameters === null) return { type: 'object', properties: {} };
   return Object.hasOwn(parameters, 'type') ? parameters : { type: 'object', ...parameters };
 }
 
@@ -107,14 +107,14 @@ function toolsOf(req: ChatRequest): Result<Record<string, unknown>> {
       return refuse(`tools.${i}.type: ${clip(t.type)} tools cannot be sent to an Anthropic backend (function only)`, `tools.${i}.type`);
     }
     const tool: Record<string, unknown> = { name: t.function.name };
-    if (t.function.description !== undefined) tool.description = t.function.description;
+    if (t.function.description !== undefined && t.function.description !== null) tool.description = t.function.description;
     tool.input_schema = inputSchemaOf(t.function.parameters);
     tools.push(tool);
   }
   const out: Record<string, unknown> = { tools };
   const noParallel = req.parallel_tool_calls === false ? { disable_parallel_tool_use: true } : {};
   const c = req.tool_choice;
-  if (c === undefined) {
+  if (c === undefined || c === null) {
     if (req.parallel_tool_calls === false) out.tool_choice = { type: 'auto', ...noParallel };
   } else if (c === 'auto') out.tool_choice = { type: 'auto', ...noParallel };
   else if (c === 'required') out.tool_choice = { type: 'any', ...noParallel };

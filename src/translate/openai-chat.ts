@@ -11,7 +11,7 @@ import { taggedUnion } from '../core/tagged-union.js';
 const TextPart = z.looseObject({ type: z.literal('text'), text: z.string() });
 const ImageUrlPart = z.looseObject({
   type: z.literal('image_url'),
-  image_url: z.looseObject({ url: z.string(), detail: z.string().optional() }),
+  image_url: z.looseObject({ url: z.string(), detail: z.string().nullable().optional() }),
 });
 const RefusalPart = z.looseObject({ type: z.literal('refusal'), refusal: z.string() });
 
@@ -46,8 +46,8 @@ export const ChatTool = z.looseObject({
   function: z
     .looseObject({
       name: z.string().min(1),
-      description: z.string().optional(),
-      parameters: jsonObject.optional(),
+      description: z.string().nullable().optional(),
+      parameters: jsonObject.nullable().optional(),
     })
     .optional(),
 });
@@ -74,10 +74,11 @@ export const ChatRequest = z.looseObject({
   n: z.int().min(1).nullable().optional(),
   stream: z.boolean().nullable().optional(),
   stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullable().optional(),
-  tools: arrayOf(ChatTool).optional(),
-  tool_choice: ChatToolChoice.optional(),
-  parallel_tool_calls: z.boolean().optional(),
-  user: z.string().optional(),
+  // Null is an unset option (client wrappers write `tools=None` so), as OpenAI's API and vLLM read it.
+  tools: arrayOf(ChatTool).nullable().optional(),
+  tool_choice: ChatToolChoice.nullable().optional(),
+  parallel_tool_calls: z.boolean().nullable().optional(),
+  user: z.string().nullable().optional(),
 });
 export type ChatRequest = z.infer<typeof ChatRequest>;
 
