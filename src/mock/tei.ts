@@ -160,7 +160,7 @@ export function handleEmbeddings(
   if (count > MAX_BATCH) return refuse(413, `batch size ${count} > maximum allowed batch size ${MAX_BATCH}`, 'input');
   const inputs = inputsOf(body.input);
   // Refused as OpenAI refuses it (a model's vectors cannot be widened): it was answered at the full width, silently.
-  if (body.dimensions !== undefined && body.dimensions > ctx.config.dimensions) {
+  if (body.dimensions != null && body.dimensions > ctx.config.dimensions) {
     return refuse(400, `dimensions must be at most ${ctx.config.dimensions} for this model, got ${body.dimensions}`, 'dimensions');
   }
   // TEI refuses an input over max_input_length (the OpenAI route truncates only when the server runs --auto-truncate).

@@ -79,8 +79,9 @@ export type CompletionRequest = z.infer<typeof CompletionRequest>;
 export const EmbeddingRequest = z.looseObject({
   model: z.string(),
   input: Prompt,
-  encoding_format: z.enum(['float', 'base64']).optional(),
-  dimensions: z.int().min(1).optional(),
+  // Null is an unset option, as TEI (serde's Option) and vLLM (Optional) read it.
+  encoding_format: z.enum(['float', 'base64']).nullable().optional(),
+  dimensions: z.int().min(1).nullable().optional(),
 });
 export type EmbeddingRequest = z.infer<typeof EmbeddingRequest>;
 
