@@ -10,6 +10,7 @@ import { countedTurns, textTurns } from '../anthropic/prompt-view.js';
 import { CountTokensRequest, describeAnthropicIssue, MessagesRequest } from '../anthropic/wire.js';
 import type { TokenCounter } from '../openai/tokens.js';
 import { type AnthropicAnswer, anthropicErrorEvent, anthropicErrorJson, anthropicFraming, anthropicToolUse } from './anthropic-shapes.js';
+import { contentProblem } from './anthropic-content.js';
 import type { MockContext } from './context.js';
 import { parseDirective, readControls } from './controls.js';
 import { bearer, header, keyAccepted } from './credentials.js';
@@ -78,6 +79,8 @@ export async function handleMessages(
   if (!parsed.success) return reject(400, describeAnthropicIssue(parsed.error).message);
   const body = parsed.data;
   if (!ctx.serves(body.model)) return reject(404, `model: ${body.model.slice(0, 200)}`);
+  const empty = contentProblem(body.messages);
+  if (empty) return reject(400, empty);
   if (body.max_tokens > MAX_ANSWER_TOKENS) return reject(400, `max_tokens: must be at most ${MAX_ANSWER_TOKENS}, got ${body.max_tokens}`);
 
   const turns = textTurns(body);
@@ -158,6 +161,8 @@ export function handleCountTokens(req: IncomingMessage, res: ServerResponse, jso
   const parsed = CountTokensRequest.safeParse(json);
   if (!parsed.success) return anthropicReject(res, ctx, 400, describeAnthropicIssue(parsed.error).message);
   if (!ctx.serves(parsed.data.model)) return anthropicReject(res, ctx, 404, `model: ${parsed.data.model.slice(0, 200)}`);
+  const empty = contentProblem(parsed.data.messages);
+  if (empty) return anthropicReject(res, ctx, 400, empty);
   const n = tokens.chat(countedTurns(parsed.data));
   ctx.stats.completed++;
   sendJson(res, 200, `{"input_tokens":${n}}`, { ...ctx.identity, 'request-id': anthropicId('req') });
