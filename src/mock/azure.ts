@@ -11,7 +11,17 @@ import type { MockContext } from './context.js';
 import { bearer, header, keyAccepted } from './credentials.js';
 import { sendJson } from './http.js';
 import { type EmbeddingRefusal, handleEmbeddings } from './tei.js';
-import { handleCompletion } from './vllm.js';
+import { handleCompletion, type OffStreamOptions } from './vllm.js';
+
+/**
+ * The first api-version that takes `stream_options` (2024-09-01-preview; GA in 2024-10-21): Azure refuses the field on
+ * an earlier one, streaming or not. Versions compare as text: `2024-08-01-preview` < this < `2024-09-01-preview`.
+ */
+const STREAM_OPTIONS_SINCE = '2024-09-01';
+
+/** OpenAI's API, and Azure's, refuse any `stream_options` (even `{}`) on a request that does not stream. */
+const openAIOffStreamOptions: OffStreamOptions = (so) =>
+  so === undefined || so === null ? undefined : "The 'stream_options' parameter is only allowed when 'stream' is enabled.";
 
 /** The inference api-versions Azure OpenAI has served (GA and preview); any other is refused. */
 export const AZURE_API_VERSIONS: ReadonlySet<string> = new Set([
@@ -107,5 +117,9 @@ export async function handleAzure(
   // What the vLLM and TEI mocks behind these checks refuse is refused in Azure's words.
   // OpenAI's embedders take 8,192 tokens an input (TEI's 512 is a BERT-sized model's).
   if (m[2] === 'embeddings') return handleEmbeddings(res, body, ctx, tokens, azureEmbeddingRefusal, 8192);
-  return handleCompletion(m[2] === 'chat/completions' ? 'chat' : 'completions', req, res, body, ctx, azureFraming, azureRefusal);
+  if ((json as Record<string, unknown>).stream_options !== undefined && version < STREAM_OPTIONS_SINCE) {
+    return sendJson(res, 400, azureRefusal(400, 'Unrecognized request argument supplied: stream_options', null), ctx.identity);
+  }
+  const endpoint = m[2] === 'chat/completions' ? 'chat' : 'completions';
+  return handleCompletion(endpoint, req, res, body, ctx, azureFraming, azureRefusal, openAIOffStreamOptions);
 }

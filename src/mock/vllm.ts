@@ -27,6 +27,19 @@ export function modelList(ctx: MockContext): string {
   return JSON.stringify({ object: 'list', data });
 }
 
+/** A dialect's refusal of `stream_options` on a request that does not stream, or undefined when it takes them. */
+export type OffStreamOptions = (streamOptions: unknown) => string | undefined;
+
+/**
+ * vLLM's request validator refuses stream options unless the request streams — options that are there by Python's
+ * truth: `null` and `{}` are none. A client that turns streaming off and keeps them (the AI SDK forcing a plain answer)
+ * is refused by the real server; the mock answered it.
+ */
+const vllmOffStreamOptions: OffStreamOptions = (so) =>
+  so !== null && typeof so === 'object' && Object.keys(so).length > 0
+    ? 'Stream options can only be defined when `stream=True`.'
+    : undefined;
+
 export async function handleCompletion(
   endpoint: Endpoint,
   req: IncomingMessage,
@@ -37,6 +50,8 @@ export async function handleCompletion(
   framing: (a: Answer, usage: boolean) => Framing = vllmFraming,
   /** The dialect's refusals (Azure's are `{"error":{"code","message"}}`, with a string code). */
   errorBody: ErrorBody = vllmRefusal,
+  /** What the dialect says of `stream_options` on a request that does not stream (undefined: it takes them). */
+  offStreamOptions: OffStreamOptions = vllmOffStreamOptions,
 ): Promise<void> {
   const refuse = (status: number, message: string, param: string | null = null) =>
     sendJson(res, status, errorBody(status, message, param), ctx.identity);
@@ -46,6 +61,8 @@ export async function handleCompletion(
     return refuse(400, message, param);
   }
   const body = parsed.data;
+  const offStream = body.stream === true ? undefined : offStreamOptions(body.stream_options);
+  if (offStream) return refuse(400, offStream, 'stream_options');
   if (!ctx.serves(body.model)) return refuse(404, `The model \`${body.model.slice(0, 200)}\` does not exist.`, 'model');
   if ((body.n ?? 1) !== 1) return refuse(400, 'this mock supports n=1 only', 'n');
   // vLLM answers a batch with a choice per prompt; the mock's answer is one text, so it refuses a batch as it refuses

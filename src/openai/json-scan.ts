@@ -14,6 +14,8 @@ export interface TopLevelSpan {
   start: number;
   /** Offset just past the value. */
   end: number;
+  /** Offset of the opening quote of its key (a member can then be taken out whole). */
+  keyStart?: number;
 }
 
 export type ScanResult =
@@ -57,6 +59,7 @@ export function scanTopLevel(text: string, maxDepth: number, maxKeys = MAX_DISTI
   let values = 0;
   let counted: KeyCount | undefined;
   let valueStart = -1;
+  let keyStart = -1;
   let first = true;
   // Structural characters are found with a plain loop (no match objects); string contents are skipped with
   // indexOf, so most of a body's bytes are passed over natively.
@@ -93,6 +96,7 @@ export function scanTopLevel(text: string, maxDepth: number, maxKeys = MAX_DISTI
           key = decoded;
         }
         if (spans.has(key)) return { ok: false, reason: 'repeated_key', key };
+        keyStart = i;
         expectKey = false;
       } else if (++values > maxValues) return { ok: false, reason: 'too_many_values' };
       i = j;
@@ -111,7 +115,7 @@ export function scanTopLevel(text: string, maxDepth: number, maxKeys = MAX_DISTI
     }
     if (c === 0x2c || c === 0x7d || c === 0x5d) {
       if (depth === 1 && key !== undefined && valueStart >= 0) {
-        spans.set(key, trimSpan(text, valueStart, i));
+        spans.set(key, { ...trimSpan(text, valueStart, i), keyStart });
         key = undefined;
         valueStart = -1;
       }

@@ -34,8 +34,27 @@ export function upstreamBody(p: ProxyRequest, upstreamModelJson: string, askUsag
       edits.push({ span: { start: close, end: close }, json: ',"stream_options":{"include_usage":true}' });
     }
   }
+  // A backend that refuses the field (Azure before 2024-09-01-preview: 400 "Unrecognized request argument supplied:
+  // stream_options") is not sent the client's own: the client cannot know which version its model is served from, and
+  // every stream asking for its usage failed at once. It streams without a usage chunk, as that version does.
+  const so = askUsage ? undefined : p.spans.get('stream_options');
+  if (so) edits.push({ span: memberSpan(p.text, so), json: '' });
   return { body: editedBody(p, edits), injectedUsage };
 }
+
+/** The span of a top-level member (its key, value and one comma beside it), so that removing it leaves valid JSON. */
+function memberSpan(text: string, value: TopLevelSpan): TopLevelSpan {
+  const start = value.keyStart ?? value.start;
+  let after = value.end;
+  while (isSpace(text.charCodeAt(after))) after++;
+  if (text.charCodeAt(after) === 0x2c) return { start, end: after + 1 };
+  // The last member: the comma before it goes (none when it is the only one).
+  let before = start - 1;
+  while (before >= 0 && isSpace(text.charCodeAt(before))) before--;
+  return text.charCodeAt(before) === 0x2c ? { start: before, end: value.end } : { start, end: value.end };
+}
+
+const isSpace = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 
 /** The request's body with `edits` (non-overlapping spans) applied, as the bytes to send. */
 export function editedBody(p: ProxyRequest, edits: BodyEdit[]): Buffer {

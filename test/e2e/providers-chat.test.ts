@@ -27,12 +27,14 @@ const capture = await useUpstream((_req, res) => {
   res.writeHead(200, { 'content-type': 'application/json' }).end(body);
 });
 
+// Azure on 2024-10-21: an api-version before 2024-09-01-preview refuses stream_options, and its streams have no usage
+// chunk to check (trust-azure-client-stream-options.test.ts).
 const gw = await useGateway(
   `
 version: 1
 backends:
   claude: { url: http://127.0.0.1:0, kind: anthropic, apiKey: sk-ant-backend, anthropicVersion: "2023-06-01", mock: { kind: anthropic } }
-  azure: { url: http://127.0.0.1:0, kind: azure-openai, apiKey: azure-backend, apiVersion: 2024-06-01, mock: { kind: azure-openai } }
+  azure: { url: http://127.0.0.1:0, kind: azure-openai, apiKey: azure-backend, apiVersion: 2024-10-21, mock: { kind: azure-openai } }
   flaky:
     url: http://127.0.0.1:0
     kind: anthropic
