@@ -5,6 +5,10 @@
  * them (aigw's own sent empty tool results and empty assistant turns) passed against it and failed against the API.
  */
 import type { MessageParam } from '../anthropic/wire.js';
+import { shown } from './controls.js';
+
+/** Ids a refusal names at most (a client's ids, each quoted at most 200 characters, as the mocks quote a client). */
+const NAMED_IDS = 10;
 
 const EMPTY_MESSAGE = 'all messages must have non-empty content except for the optional final assistant message';
 
@@ -46,8 +50,61 @@ function lastText(content: MessageParam['content']): string | undefined {
   return last?.type === 'text' && typeof last.text === 'string' ? last.text : undefined;
 }
 
+/** The ids of a message's blocks of `type` (tool_use: `id`; tool_result: `tool_use_id`), with each block's index. */
+function blockIds(m: MessageParam | undefined, type: 'tool_use' | 'tool_result'): { id: string; at: number }[] {
+  if (!m || typeof m.content === 'string') return [];
+  const out: { id: string; at: number }[] = [];
+  m.content.forEach((b, at) => {
+    if (b.type !== type) return;
+    const id = type === 'tool_use' ? (b as { id?: unknown }).id : (b as { tool_use_id?: unknown }).tool_use_id;
+    if (typeof id === 'string') out.push({ id, at });
+  });
+  return out;
+}
+
+/**
+ * Anthropic's pairing of tool calls and results: each tool_use of an assistant message answered by a tool_result in
+ * the user message right after it, and each tool_result answering a tool_use of the message right before it. An
+ * agent's history cut or reordered (a context trim, a translation merging or splitting turns) is refused so.
+ */
+function pairingProblem(messages: readonly MessageParam[]): string | undefined {
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i]!;
+    if (m.role === 'assistant') {
+      const next = messages[i + 1];
+      // A call in the last message is the model's turn still open: nothing answers it yet.
+      if (!next) continue;
+      const answered = new Set(next.role === 'user' ? blockIds(next, 'tool_result').map((r) => r.id) : []);
+      const missing = blockIds(m, 'tool_use').filter((u) => !answered.has(u.id));
+      if (missing.length) {
+        return (
+          `messages.${i}: \`tool_use\` ids were found without \`tool_result\` blocks immediately after: ${missing
+            .slice(0, NAMED_IDS)
+            .map((u) => shown(u.id))
+            .join(', ')}. ` + 'Each `tool_use` block must have a corresponding `tool_result` block in the next message.'
+        );
+      }
+    } else {
+      const prev = messages[i - 1];
+      const called = new Set(prev?.role === 'assistant' ? blockIds(prev, 'tool_use').map((u) => u.id) : []);
+      const stray = blockIds(m, 'tool_result').find((r) => !called.has(r.id));
+      if (stray) {
+        return (
+          `messages.${i}.content.${stray.at}: unexpected \`tool_use_id\` found in \`tool_result\` blocks: ${shown(stray.id)}. ` +
+          'Each `tool_result` block must have a corresponding `tool_use` block in the previous message.'
+        );
+      }
+    }
+  }
+  return undefined;
+}
+
 /** Anthropic's 400 message for the request's messages, or undefined when it would take them. */
 export function contentProblem(messages: readonly MessageParam[]): string | undefined {
+  return emptinessProblem(messages) ?? pairingProblem(messages);
+}
+
+function emptinessProblem(messages: readonly MessageParam[]): string | undefined {
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i]!;
     const prefill = i === messages.length - 1 && m.role === 'assistant';
