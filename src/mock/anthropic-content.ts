@@ -77,11 +77,13 @@ function pairingProblem(messages: readonly MessageParam[]): string | undefined {
       const answered = new Set(next.role === 'user' ? blockIds(next, 'tool_result').map((r) => r.id) : []);
       const missing = blockIds(m, 'tool_use').filter((u) => !answered.has(u.id));
       if (missing.length) {
+        const ids = missing
+          .slice(0, NAMED_IDS)
+          .map((u) => shown(u.id))
+          .join(', ');
         return (
-          `messages.${i}: \`tool_use\` ids were found without \`tool_result\` blocks immediately after: ${missing
-            .slice(0, NAMED_IDS)
-            .map((u) => shown(u.id))
-            .join(', ')}. ` + 'Each `tool_use` block must have a corresponding `tool_result` block in the next message.'
+          `messages.${i}: \`tool_use\` ids were found without \`tool_result\` blocks immediately after: ${ids}. ` +
+          'Each `tool_use` block must have a corresponding `tool_result` block in the next message.'
         );
       }
     } else {
