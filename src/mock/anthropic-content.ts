@@ -101,9 +101,27 @@ function pairingProblem(messages: readonly MessageParam[]): string | undefined {
   return undefined;
 }
 
+/** The tool ids Anthropic takes (a tool_use's `id`, a tool_result's `tool_use_id`): `functions.get_weather:0` is not one. */
+const TOOL_ID = /^[a-zA-Z0-9_-]+$/;
+
+/** A tool id of another form, refused as the API's schema refuses it (before it reads the content). */
+function toolIdProblem(messages: readonly MessageParam[]): string | undefined {
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i]!;
+    if (typeof m.content === 'string') continue;
+    for (let j = 0; j < m.content.length; j++) {
+      const b = m.content[j] as { type: string; id?: unknown; tool_use_id?: unknown };
+      const field = b.type === 'tool_use' ? 'id' : b.type === 'tool_result' ? 'tool_use_id' : undefined;
+      if (field && !(typeof b[field] === 'string' && TOOL_ID.test(b[field] as string)))
+        return `messages.${i}.content.${j}.${b.type}.${field}: String should match pattern '^[a-zA-Z0-9_-]+$'`;
+    }
+  }
+  return undefined;
+}
+
 /** Anthropic's 400 message for the request's messages, or undefined when it would take them. */
 export function contentProblem(messages: readonly MessageParam[]): string | undefined {
-  return emptinessProblem(messages) ?? pairingProblem(messages);
+  return toolIdProblem(messages) ?? emptinessProblem(messages) ?? pairingProblem(messages);
 }
 
 function emptinessProblem(messages: readonly MessageParam[]): string | undefined {

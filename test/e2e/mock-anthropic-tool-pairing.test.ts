@@ -5,7 +5,8 @@
  * message."), and a tool_result answering no tool_use of the message before it ("messages.N.content.M: unexpected
  * `tool_use_id` found in `tool_result` blocks: ID. …"). It answered both 200, so an agent's history trimmed mid-call,
  * or a translation that split, merged or reordered turns, passed against the mock and failed against the API — the
- * most reported 400 of Anthropic's agents. Judged through @anthropic-ai/sdk.
+ * most reported 400 of Anthropic's agents. So did a tool id outside Anthropic's `^[a-zA-Z0-9_-]+$` (Kimi K2 on vLLM names
+ * its calls `functions.get_weather:0`), refused by the API's schema. Judged through @anthropic-ai/sdk.
  */
 import Anthropic from '@anthropic-ai/sdk';
 import { describe, expect, it } from 'vitest';
@@ -51,6 +52,16 @@ const refused: [string, Messages, string][] = [
     'a result naming another call',
     [ask, { role: 'assistant', content: [use('toolu_a')] }, { role: 'user', content: [result('toolu_a'), result('toolu_z')] }],
     unexpected('2.content.1', 'toolu_z'),
+  ],
+  [
+    "a call id of a form Anthropic's schema refuses (Kimi K2's, through vLLM)",
+    [ask, { role: 'assistant', content: [use('functions.run:0')] }, { role: 'user', content: [result('functions.run:0')] }],
+    "messages.1.content.0.tool_use.id: String should match pattern '^[a-zA-Z0-9_-]+$'",
+  ],
+  [
+    'a result id of that form',
+    [ask, { role: 'assistant', content: [use('toolu_a')] }, { role: 'user', content: [result('toolu_a'), result('call:1')] }],
+    "messages.2.content.1.tool_result.tool_use_id: String should match pattern '^[a-zA-Z0-9_-]+$'",
   ],
 ];
 
