@@ -68,7 +68,14 @@ export interface AdminClientOptions {
 export class AdminClient {
   private stopped = false;
   private lastEventId = 0;
+  /** Ends the pauses between requests on stop. */
   private readonly abort = new AbortController();
+  /**
+   * Each request's own controller, while it runs: stop() aborts them. Not AbortSignal.any over `abort` and a timer's
+   * signal: on Node 20 a signal keeps every composite made from it (a weak reference each, never pruned), and one was
+   * made per poll and per reconnect — about 50 bytes a poll, four polls a second, for as long as `top` stayed open.
+   */
+  private readonly running = new Set<AbortController>();
   private readonly f: typeof fetch;
 
   constructor(
@@ -112,18 +119,29 @@ export class AdminClient {
   stop(): void {
     this.stopped = true;
     this.abort.abort();
+    for (const c of this.running) c.abort();
+  }
+
+  /** A controller for one request: aborted by stop() (or at once, once stopped) and by the caller's timer; `done` lets it go. */
+  private request(): { controller: AbortController; done: () => void } {
+    const controller = new AbortController();
+    if (this.stopped) controller.abort();
+    else this.running.add(controller);
+    return { controller, done: () => this.running.delete(controller) };
   }
 
   async reset(): Promise<void> {
     // Bounded as a poll is (and by a timer of ours, as there): against a listener that never answered, each press of
     // `r` left its request and connection open until `top` quit.
-    const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(), STATS_TIMEOUT_MS);
-    const signal = AbortSignal.any([this.abort.signal, timeout.signal]);
-    await this.f(`${this.o.admin}/aigw/reset`, { method: 'POST', headers: this.headers(), signal })
+    const { controller, done } = this.request();
+    const timer = setTimeout(() => controller.abort(), STATS_TIMEOUT_MS);
+    await this.f(`${this.o.admin}/aigw/reset`, { method: 'POST', headers: this.headers(), signal: controller.signal })
       .then(unread)
       .catch(() => {})
-      .finally(() => clearTimeout(timer));
+      .finally(() => {
+        clearTimeout(timer);
+        done();
+      });
   }
 
   /** Ends early on stop: a pending pause would keep a quitting process alive. */
@@ -137,14 +155,13 @@ export class AdminClient {
       // A listener that stops answering must not leave a frozen view marked connected. A timer of ours, not
       // AbortSignal.timeout: inside AbortSignal.any that signal is held weakly, and a garbage collection before it
       // fired left the poll waiting for good, the last snapshot shown as live (nodejs/node#57736).
-      const timeout = new AbortController();
+      const { controller, done } = this.request();
       const timer = setTimeout(
-        () => timeout.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')),
+        () => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')),
         STATS_TIMEOUT_MS,
       );
       try {
-        const signal = AbortSignal.any([this.abort.signal, timeout.signal]);
-        const r = await this.f(`${this.o.admin}/aigw/stats`, { headers: this.headers(), signal });
+        const r = await this.f(`${this.o.admin}/aigw/stats`, { headers: this.headers(), signal: controller.signal });
         if (r.status === 401) {
           await unread(r);
           this.on.status(false, this.keyRefusal('the admin listener wants a key (--key or AIGW_ADMIN_KEY)'));
@@ -165,6 +182,7 @@ export class AdminClient {
         this.on.status(false, shownMessage(`cannot reach ${shownUrl(this.o.admin)}: ${why}; retrying`, this.key()));
       } finally {
         clearTimeout(timer);
+        done();
       }
       // A snapshot of thousands of models takes ~100 ms or more to read and check: polled every 250 ms it
       // kept the process busy, and a key pressed waited. At most a fifth of the time goes to snapshots.
@@ -187,14 +205,14 @@ export class AdminClient {
 
   private async eventLoop(): Promise<void> {
     while (!this.stopped) {
-      // Ours, and held by its timer: a signal inside AbortSignal.any is held weakly (see pollLoop).
-      const stalled = new AbortController();
+      // Ours, and held by its timer (see pollLoop).
+      const { controller: stalled, done } = this.request();
       const watchdog = setTimeout(() => stalled.abort(new Error('a stalled event stream')), this.o.eventsIdleMs ?? EVENTS_IDLE_MS);
       try {
         const r = await this.f(`${this.o.admin}/aigw/events`, {
           // From 0 on first connect: the gateway replays its recent history, so a fresh `top` shows what just happened.
           headers: { ...this.headers(), 'last-event-id': String(this.lastEventId) },
-          signal: AbortSignal.any([this.abort.signal, stalled.signal]),
+          signal: stalled.signal,
         });
         if (!r.ok || !r.body) {
           await unread(r);
@@ -221,6 +239,7 @@ export class AdminClient {
         if (this.stopped) return;
       } finally {
         clearTimeout(watchdog);
+        done();
       }
       await this.sleep(1000);
     }
