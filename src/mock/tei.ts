@@ -22,6 +22,15 @@ export const MAX_INPUT_TOKENS = 512;
  */
 const MAX_TOKEN_CHARS = 64;
 
+/**
+ * TEI's words for an empty input (core/src/tokenization.rs checks each input before tokenizing it), refused 413 as every
+ * validation error: an empty string (or no token ids) was embedded — as OpenAI's API refuses one too.
+ */
+const EMPTY_INPUT = 'Input validation error: `inputs` cannot be empty';
+
+/** Whether an input is empty: no text, or no token ids. */
+const emptyInput = (item: string | readonly number[]): boolean => item.length === 0;
+
 /** TEI's words for an input over max_input_length (core/src/tokenization.rs), refused 413 as every validation error. */
 const tooLong = (max: number, given: number) => `Input validation error: \`inputs\` must have less than ${max} tokens. Given: ${given}`;
 
@@ -158,6 +167,7 @@ export function handleEmbeddings(
   const count = inputCount(body.input);
   if (count === 0) return refuse(422, 'Input validation error: `inputs` cannot be empty', 'input');
   if (count > MAX_BATCH) return refuse(413, `batch size ${count} > maximum allowed batch size ${MAX_BATCH}`, 'input');
+  if (itemsOf(body.input).some(emptyInput)) return refuse(413, EMPTY_INPUT, 'input');
   const inputs = inputsOf(body.input);
   // Refused as OpenAI refuses it (a model's vectors cannot be widened): it was answered at the full width, silently.
   if (body.dimensions != null && body.dimensions > ctx.config.dimensions) {
@@ -212,6 +222,9 @@ export function handleEmbed(res: ServerResponse, json: unknown, ctx: MockContext
       JSON.stringify({ error: `batch size ${list.length} > maximum allowed batch size ${MAX_BATCH}`, error_type: 'Validation' }),
       ctx.identity,
     );
+  }
+  if (list.some(emptyInput)) {
+    return sendJson(res, 413, JSON.stringify({ error: EMPTY_INPUT, error_type: 'Validation' }), ctx.identity);
   }
   const count = budgetedCount(ctx.tokens);
   if (!truncate) {
