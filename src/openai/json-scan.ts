@@ -115,7 +115,7 @@ export function scanTopLevel(text: string, maxDepth: number, maxKeys = MAX_DISTI
     }
     if (c === 0x2c || c === 0x7d || c === 0x5d) {
       if (depth === 1 && key !== undefined && valueStart >= 0) {
-        spans.set(key, { ...trimSpan(text, valueStart, i), keyStart });
+        spans.set(key, trimSpan(text, valueStart, i, keyStart));
         key = undefined;
         valueStart = -1;
       }
@@ -177,10 +177,10 @@ function decodeKey(literal: string): string | undefined {
   }
 }
 
-function trimSpan(text: string, start: number, end: number): TopLevelSpan {
+function trimSpan(text: string, start: number, end: number, keyStart: number): TopLevelSpan {
   while (start < end && isSpace(text.charCodeAt(start))) start++;
   while (end > start && isSpace(text.charCodeAt(end - 1))) end--;
-  return { start, end };
+  return { start, end, keyStart };
 }
 
 function isSpace(c: number): boolean {
