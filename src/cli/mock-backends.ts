@@ -20,6 +20,11 @@ export async function run(opts: Options): Promise<number | void> {
   // on the stream: unheard, it took every mock down. There is nobody left to tell; the mocks go on serving.
   process.stdout.on('error', () => {});
   process.stderr.on('error', () => {});
+  // An empty address (`--host ''`, an unset variable) is Node's every interface: the mocks, meant for 127.0.0.1, were
+  // served to the network. Said, as `serve --listen :PORT` is.
+  if (opts.host.trim() === '') {
+    throw new CliError('--host expects an address, such as 127.0.0.1 (or 0.0.0.0 for every interface); got ""', exitCodes.usage);
+  }
   const planned: PlannedMock[] = [];
   if (opts.config) {
     const result = await loadProfileFile(opts.config);

@@ -67,4 +67,15 @@ describe('mock-backends --vllm NAME=PORT', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--vllm expects NAME=PORT/);
   });
+
+  it('refuses an empty --host as bad usage: it listened on every interface', async () => {
+    for (const host of ['', ' ']) {
+      const r = await aigw(['mock-backends', '--host', host, '--vllm', 'a=0'], 5_000);
+      expect({ code: r.code, stderr: r.stderr }).toMatchObject({
+        code: 2,
+        stderr: expect.stringMatching(/^aigw: --host expects an address/),
+      });
+      expect(r.stdout).not.toMatch(/listening on/);
+    }
+  });
 });
