@@ -19,6 +19,20 @@ const azureClient = (apiVersion: string) =>
   new AzureOpenAI({ apiKey: KEY, endpoint: azure.url, apiVersion, deployment: 'gpt', maxRetries: 0 });
 const messages = [{ role: 'user' as const, content: 'Hello' }];
 
+/** A streamed chat's usage chunk, read to the end (undefined when none came). */
+async function usageOf(client: OpenAI): Promise<unknown> {
+  const s = await client.chat.completions.create({
+    model: client === openai ? 'm' : 'gpt',
+    messages,
+    max_tokens: 2,
+    stream: true,
+    stream_options: { include_usage: true },
+  });
+  let usage: unknown;
+  for await (const c of s) usage ??= c.usage ?? undefined;
+  return usage;
+}
+
 async function refusal(p: Promise<unknown>): Promise<{ status: number; message: string; param: unknown }> {
   const e = (await p.then(
     () => undefined,
@@ -44,16 +58,7 @@ describe('the vLLM mock and stream_options', () => {
   });
 
   it('takes them on a stream, and takes null or {} on any request (vLLM reads them as none)', async () => {
-    const s = await openai.chat.completions.create({
-      model: 'm',
-      messages,
-      max_tokens: 2,
-      stream: true,
-      stream_options: { include_usage: true },
-    });
-    let usage: unknown;
-    for await (const c of s) usage ??= c.usage ?? undefined;
-    expect(usage).toMatchObject({ completion_tokens: 2 });
+    expect(await usageOf(openai)).toMatchObject({ completion_tokens: 2 });
     for (const stream_options of [null, {}]) {
       const r = await openai.chat.completions.create({ model: 'm', messages, max_tokens: 2, stream_options: stream_options as never });
       expect(r.usage?.completion_tokens).toBe(2);
@@ -90,16 +95,7 @@ describe('the Azure OpenAI mock and stream_options', () => {
 
   it('takes them on a stream from 2024-09-01-preview on', async () => {
     for (const version of ['2024-09-01-preview', '2024-10-21', '2025-01-01-preview']) {
-      const s = await azureClient(version).chat.completions.create({
-        model: 'gpt',
-        messages,
-        max_tokens: 2,
-        stream: true,
-        stream_options: { include_usage: true },
-      });
-      let usage: unknown;
-      for await (const c of s) usage ??= c.usage ?? undefined;
-      expect(usage).toMatchObject({ completion_tokens: 2 });
+      expect(await usageOf(azureClient(version))).toMatchObject({ completion_tokens: 2 });
     }
   });
 });
