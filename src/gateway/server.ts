@@ -111,6 +111,33 @@ function applyConnectionCap(server: Server, profile: Profile): void {
   server.maxConnections = cap ?? Number.POSITIVE_INFINITY;
 }
 
+/** How often, at most, a connection turned away at the cap closes the idle ones (a sweep walks every connection). */
+const RECLAIM_EVERY_MS = 250;
+
+/**
+ * At the cap, a connection turned away closes the idle kept-alive ones — those between requests, or with no request
+ * yet — as nginx reuses its keep-alive connections when it runs out of them: a client holding the cap with idle
+ * connections (one cheap request a minute keeps each past the keep-alive timeout) shut every other client out for as
+ * long. The one turned away gets in on its retry (openai-node and the Anthropic SDK retry a failed connection); a
+ * connection whose request or answer is under way is never closed.
+ */
+function reclaimIdleAtCap(server: Server): void {
+  let last = Number.NEGATIVE_INFINITY;
+  let later: NodeJS.Timeout | undefined;
+  const sweep = () => {
+    later = undefined;
+    last = monotonicNow();
+    server.closeIdleConnections();
+  };
+  server.on('drop', () => {
+    if (later) return;
+    const wait = last + RECLAIM_EVERY_MS - monotonicNow();
+    // Within the interval, the sweep comes at its end: a drop is never left without one.
+    if (wait > 0) later = setTimeout(sweep, wait).unref();
+    else sweep();
+  });
+}
+
 /**
  * The request deadline (requestDeadlines: whole milliseconds, held to Node's timer bound — past it, Node warns
  * (TimeoutOverflowWarning) on every TLS connection), or Node's own 120 s when it is 0: a handshake is never unbounded.
@@ -192,6 +219,7 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
   });
   applyTimeouts(server, profile);
   applyConnectionCap(server, profile);
+  reclaimIdleAtCap(server);
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     // Only an HTTP request Node gave up on has an answer. A TLS handshake that failed or timed out comes here too
     // (node:https forwards tlsClientError): an answer written there waited for a handshake that never came, and

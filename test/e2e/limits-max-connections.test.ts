@@ -11,7 +11,7 @@ const yaml = (cap: number) => `
 version: 1
 limits: { maxConnections: ${cap} }
 backends:
-  b: { url: http://127.0.0.1:0, mock: { kind: vllm } }
+  b: { url: http://127.0.0.1:0, mock: { kind: vllm, ttft: 0ms, tokensPerSecond: 50 } }
 models:
   m: { targets: [{ backend: b }] }
 `;
@@ -36,17 +36,46 @@ function tryConnection(): Promise<{ socket: Socket; served: boolean }> {
   });
 }
 
+/** Resolves once `socket` has closed. */
+const closed = (socket: Socket) => new Promise<void>((resolve) => (socket.destroyed ? resolve() : socket.once('close', () => resolve())));
+
 describe('limits.maxConnections', () => {
-  it('holds that many client connections; one more is closed as it is accepted, the ones open are still served', async () => {
-    expect((await tryConnection()).served).toBe(true);
-    expect((await tryConnection()).served).toBe(true);
+  it('holds that many client connections; one more is closed as it is accepted, and the idle kept-alive ones go so the next fits', async () => {
+    const first = await tryConnection();
+    const second = await tryConnection();
+    expect([first.served, second.served]).toEqual([true, true]);
     expect((await tryConnection()).served).toBe(false);
-    // The two held connections are kept alive and still answer.
-    const again = await new Promise<string>((resolve) => {
-      held[0]!.once('data', (d) => resolve(d.toString('latin1')));
-      held[0]!.write(`GET /v1/models HTTP/1.1\r\nhost: x\r\n\r\n`);
-    });
-    expect(again.startsWith('HTTP/1.1 200')).toBe(true);
+    // A client holding the cap with idle kept-alive connections (a request a minute keeps each) shut every other
+    // client out for as long; as nginx reuses its keep-alive connections when it runs out, they are closed — and the
+    // client that was turned away gets in on its retry (openai-node retries a failed connection).
+    await Promise.all([closed(first.socket), closed(second.socket)]);
+    expect((await tryConnection()).served).toBe(true);
+  });
+
+  it('never closes a connection whose answer is under way: only idle ones make room', async () => {
+    for (const s of held.splice(0)) s.destroy();
+    // One connection streams (its answer paced by the mock), the other is idle; a third is turned away.
+    const streaming = connect(Number(port), hostname);
+    held.push(streaming);
+    let streamed = '';
+    const began = new Promise<void>((resolve) =>
+      streaming.on('data', (d) => {
+        streamed += d.toString('latin1');
+        if (streamed.includes('data: ')) resolve();
+      }),
+    );
+    const body = JSON.stringify({ model: 'm', stream: true, max_tokens: 40, messages: [{ role: 'user', content: 'hi' }] });
+    streaming.write(
+      `POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
+    );
+    await began;
+    const idle = await tryConnection();
+    expect(idle.served).toBe(true);
+    expect((await tryConnection()).served).toBe(false);
+    await closed(idle.socket);
+    // The stream goes on to its end.
+    await new Promise<void>((resolve) => streaming.on('data', () => streamed.includes('[DONE]') && resolve()));
+    expect(streaming.destroyed).toBe(false);
   });
 
   it('a reload raises it for the connections accepted after it', async () => {
