@@ -73,7 +73,8 @@ export const ChatRequest = z.looseObject({
   top_p: z.number().min(0).max(1).nullable().optional(),
   n: z.int().min(1).nullable().optional(),
   stream: z.boolean().nullable().optional(),
-  stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullable().optional(),
+  // include_usage null is not asked, as on the pass-through path (openai/wire.ts) and as vLLM reads it.
+  stream_options: z.looseObject({ include_usage: z.boolean().nullable().optional() }).nullable().optional(),
   // Null is an unset option (client wrappers write `tools=None` so), as OpenAI's API and vLLM read it.
   tools: arrayOf(ChatTool).nullable().optional(),
   tool_choice: ChatToolChoice.nullable().optional(),
