@@ -74,6 +74,8 @@ export async function routeAndRelay(
     const r = runtime.profile.resilience;
     const limits = { attempts: r.attempts, retryAfterCapMs: r.retryAfterCap };
     let state: AttemptState = FIRST_ATTEMPT;
+    /** The waits the backends tried asked for (0: none), on failures only: what the client is told at the end. */
+    let waits: { backend: string; ms: number }[] | undefined;
     for (;;) {
       const target = plan.at(state.index);
       // The backend's ejection this attempt is sent under: its outcome is read against it (upstream/health.ts).
@@ -97,6 +99,7 @@ export async function routeAndRelay(
       }
       const now = monotonicNow();
       recordOverload(runtime.routing, target, outcome.status, outcome.retryAfterMs, now, r.maxCooldown);
+      (waits ??= []).push({ backend: target.backend.name, ms: outcome.retryAfterMs ?? 0 });
       const lengthTimed = outcome.generating === true && !firstTokenAtHead(p);
       const queueTimed = outcome.generating === true && deadlineCutByQueue(outcome.queuedMs, runtime.profile.timeouts.firstByte);
       // A deadline the request's length or the gateway's queue spent: the backend's stats do not count it either.
@@ -141,7 +144,7 @@ export async function routeAndRelay(
       }
       if (next.kind === 'give-up') {
         ctx.record.excused = excused;
-        return sendError(ctx, withRetryAfter(outcome.error, outcome.retryAfterMs));
+        return sendError(ctx, withRetryAfter(outcome.error, toldWait(waits, target.backend.name, outcome.retryAfterMs)));
       }
       // This attempt is counted by its upstream_error (retried): the request's event names the next attempt's backend,
       // or none when there is no next one (the client left during the wait, the drain answered it) — named there too,
@@ -187,6 +190,23 @@ const MAX_TOLD_RETRY_AFTER_MS = 86_400_000;
  * call, unabortable, before retrying a 5xx — a client hung an hour, twice. The limiter's budget 429 says so alike.
  */
 const MAX_SLEPT_RETRY_AFTER_MS = 60_000;
+
+/**
+ * The wait a client is told when the request gives up: the last backend's retry-after, unless another backend it tried
+ * asked a shorter one, or none (a 500, a refused connection) — a retry is routed there (the last one cools down for
+ * its wait), and told the last one's hour with `x-should-retry: false`, the SDKs gave up on a request a retry a second
+ * later served.
+ */
+function toldWait(
+  waits: readonly { backend: string; ms: number }[] | undefined,
+  last: string,
+  lastMs: number | undefined,
+): number | undefined {
+  let told = lastMs;
+  if (told === undefined || waits === undefined) return told;
+  for (const w of waits) if (w.backend !== last && w.ms < told) told = w.ms;
+  return told;
+}
 
 /**
  * The last answer was a backend's overload (429, 503) with a retry-after, and no target is left to try: the client is
