@@ -92,6 +92,8 @@ export class ConnectionSlots {
 
   /** The longest waiter of the next key in turn, out of the queue; its key goes after every other key waiting. */
   private next(): Waiter | undefined {
+    // The usual release, nobody waiting: no iterator made for an empty Map.
+    if (this.count === 0) return undefined;
     let pick: [string, Waiter[]] | undefined;
     for (const entry of this.turns) {
       pick ??= entry;
