@@ -81,7 +81,28 @@ export function conversationOf(chat: readonly ChatMessage[], exact?: ExactJson):
         return refuse(`${at}.role: ${clip(m.original)} messages cannot be sent to an Anthropic backend`, `${at}.role`);
     }
   }
+  trimPrefill(out.messages);
   return { ok: true, value: out };
+}
+
+/**
+ * A conversation that ends with an assistant turn is a prefill: the model goes on from it. Anthropic refuses one that
+ * ends in whitespace (400 "final assistant content cannot end with trailing whitespace"), which OpenAI's API and vLLM
+ * take (`"The answer is "`, a template's "```json\n"): every such request to an Anthropic target failed. Its trailing
+ * whitespace is left out, as LiteLLM leaves it; a text block it leaves empty goes too.
+ */
+function trimPrefill(messages: AnthropicConversation['messages']): void {
+  const last = messages.at(-1);
+  if (last?.role !== 'assistant') return;
+  if (typeof last.content === 'string') {
+    last.content = last.content.trimEnd();
+    return;
+  }
+  const tail = last.content.at(-1);
+  if (tail?.type !== 'text') return;
+  tail.text = tail.text.trimEnd();
+  if (tail.text === '') last.content.pop();
+  if (last.content.length === 0) messages.pop();
 }
 
 /**
