@@ -97,13 +97,13 @@ export function usageCount(text: string, field: 'completion_tokens' | 'total_tok
 }
 
 /**
- * The media type of a 2xx answer to a streamed request when it says it is no stream (`application/json`: a target that
- * ignored `stream: true`), else undefined. openai-node reads any body as events and finds none in such an answer; told
- * apart from a cut stream (`not_a_stream`, not `incomplete_stream`), the report names the target's fault, not a buffer's.
- * An answer without a type is read as the stream it may be.
+ * The media type of a 2xx answer to a streamed request when it says it is JSON (`application/json`, `…+json`: a target
+ * that ignored `stream: true`), else undefined. openai-node reads any body as events and finds none in such an answer;
+ * told apart from a cut stream (`not_a_stream`, not `incomplete_stream`), the report names the target's fault, not a
+ * buffer's. Any other type (none, `text/plain`: servers mislabel their streams) is read as the stream it may be.
  */
 export function notStreamType(headers: Record<string, string | string[] | undefined>): string | undefined {
   const raw = headers['content-type'];
   const type = (Array.isArray(raw) ? raw[0] : raw)?.split(';', 1)[0]?.trim().toLowerCase();
-  return type && type !== 'text/event-stream' ? label(type) : undefined;
+  return type === 'application/json' || type?.endsWith('+json') ? label(type) : undefined;
 }

@@ -27,6 +27,7 @@ describe('a JSON answer to a streamed request', () => {
     const cut = 'data: {"choices":[{"index":0,"delta":{"content":"Hi"}}]}\n\n';
     expect(await loadReads(await answering('text/event-stream', cut))).toMatchObject({ ok: false, code: 'incomplete_stream' });
     expect(await loadReads(await answering(undefined, cut))).toMatchObject({ ok: false, code: 'incomplete_stream' });
+    expect(await loadReads(await answering('text/plain', cut))).toMatchObject({ ok: false, code: 'incomplete_stream' });
   });
 
   it('is not_a_stream in the single-request client (live view)', async () => {
