@@ -114,6 +114,29 @@ function applyConnectionCap(server: Server, profile: Profile): void {
 /** How often, at most, a connection turned away at the cap closes the idle ones (a sweep walks every connection). */
 const RECLAIM_EVERY_MS = 250;
 
+/** node:http's connection list, as its closeIdleConnections reads it: `idle()` holds those with no request arriving. */
+interface ConnectionsList {
+  idle(): { socket?: Socket & { _httpMessage?: ServerResponse | null } }[];
+}
+
+/**
+ * The idle connections closed: those with no request arriving and no answer being written. Not node:http's
+ * closeIdleConnections: it counts an answer idle once it is ended (`finished`), not once it is written out — a
+ * buffered answer goes out in one write, and one a slow reader had not taken yet (3.9 of 8 MB) was cut where it
+ * stood, a 200 shorter than its content-length, whenever another client was turned away at the cap.
+ */
+function closeIdle(server: Server): void {
+  const key = Object.getOwnPropertySymbols(server).find((s) => s.description === 'http.server.connections');
+  const list = key && (server as unknown as Record<symbol, ConnectionsList | undefined>)[key];
+  if (!list) return;
+  for (const { socket } of list.idle()) {
+    if (!socket || socket.destroyed) continue;
+    const answer = socket._httpMessage;
+    if ((answer && !answer.writableFinished) || socket.writableLength > 0) continue;
+    socket.destroy();
+  }
+}
+
 /**
  * At the cap, a connection turned away closes the idle kept-alive ones — those between requests, or with no request
  * yet — as nginx reuses its keep-alive connections when it runs out of them: a client holding the cap with idle
@@ -127,7 +150,7 @@ function reclaimIdleAtCap(server: Server): void {
   const sweep = () => {
     later = undefined;
     last = monotonicNow();
-    server.closeIdleConnections();
+    closeIdle(server);
   };
   server.on('drop', () => {
     if (later) return;
