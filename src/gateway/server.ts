@@ -123,7 +123,7 @@ interface ConnectionsList {
  * The idle connections closed: those with no request arriving and no answer being written. Not node:http's
  * closeIdleConnections: it counts an answer idle once it is ended (`finished`), not once it is written out — a
  * buffered answer goes out in one write, and one a slow reader had not taken yet (3.9 of 8 MB) was cut where it
- * stood, a 200 shorter than its content-length, whenever another client was turned away at the cap.
+ * stood, a 200 shorter than its content-length, whenever another client was turned away at the cap, or at the drain.
  */
 function closeIdle(server: Server): void {
   const key = Object.getOwnPropertySymbols(server).find((s) => s.description === 'http.server.connections');
@@ -223,6 +223,9 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
   // self-signed) and be taken for that tenant (test/e2e/identity-mtls-renegotiation.test.ts).
   httpsServer?.on('secureConnection', (socket: TLSSocket) => socket.disableRenegotiation());
   const server: Server = httpsServer ?? createServer(httpOptions, handler);
+  // server.close() calls it too (the drain): node:http's own cut a slow reader's answer, ended but not yet written out,
+  // at SIGTERM's first moment, when the drain was there to wait for it.
+  server.closeIdleConnections = () => closeIdle(server);
   const connections = openConnections(server);
   // An Expect other than 100-continue: node:http answered a bare 417 itself (no error shape, no x-request-id, nothing
   // logged). HTTP/1.1 defines no other expectation and a server may ignore one (RFC 9110 §10.1.1); none goes upstream.
