@@ -138,8 +138,8 @@ function closeIdle(server: Server): void {
 }
 
 /**
- * At the cap, a connection turned away closes the idle kept-alive ones — those between requests, or with no request
- * yet — as nginx reuses its keep-alive connections when it runs out of them: a client holding the cap with idle
+ * At the cap, a connection turned away closes the idle kept-alive ones — those between requests (one with no request
+ * yet is busy to node:http from its accept on, and left to the header deadline) — as nginx reuses its keep-alive connections when it runs out of them: a client holding the cap with idle
  * connections (one cheap request a minute keeps each past the keep-alive timeout) shut every other client out for as
  * long. The one turned away gets in on its retry (openai-node and the Anthropic SDK retry a failed connection); a
  * connection whose request or answer is under way is never closed.
