@@ -25,6 +25,7 @@ import { noteClientApi } from './client-error.js';
 import { placeRefusal, type TenantPlaces, takePlace } from './tenant-places.js';
 import { clientUserProblem, type Identified, identifyOtherwise } from './identify.js';
 import { RequestContext } from './request-context.js';
+import { noteAnswered } from './answered-at.js';
 import { traceParsed, traceRequest } from './request-trace.js';
 import { type BodyRead, discardUpload, readRequestBody, tooLarge } from './request-body.js';
 import {
@@ -123,6 +124,7 @@ function handle(state: GatewayState, req: IncomingMessage, res: ServerResponse):
     ctx.tenantPlace?.();
     // The connection's next request may be another API's (client-error.ts).
     noteClientApi(req.socket, undefined);
+    noteAnswered(req.socket, performance.now());
     // A response aigw itself cut (truncate mode, a broken upstream body) is not a client leaving.
     if (!res.writableFinished && !ctx.record.truncated) {
       ctx.record.clientGone = true;

@@ -15,6 +15,7 @@ import { TokenWorker } from '../tenants/token-worker.js';
 import { BackendRegistry } from '../upstream/backends.js';
 import { clientErrorResponse, connectRefusal } from './client-error.js';
 import { markRefusing } from './refused-connections.js';
+import { idleFor } from './answered-at.js';
 import { processConnectionCap } from './connection-cap.js';
 import { createHandler, cutAtDeadline, type GatewayState } from './handle.js';
 import { Runtime } from './runtime.js';
@@ -113,6 +114,12 @@ function applyConnectionCap(server: Server, profile: Profile): void {
 
 /** How often, at most, a connection turned away at the cap closes the idle ones (a sweep walks every connection). */
 const RECLAIM_EVERY_MS = 250;
+/**
+ * How long a connection must have been idle since its last answer for the sweep to close it: a client using its
+ * kept-alive connection keeps it, whoever is turned away at the cap (one holding the other places with half-sent heads,
+ * which are busy to node:http, had every kept-alive client's connection closed by each attempt of its own).
+ */
+const SWEPT_IDLE_MS = 2_000;
 
 /** node:http's connection list, as its closeIdleConnections reads it: `idle()` holds those with no request arriving. */
 interface ConnectionsList {
@@ -125,12 +132,13 @@ interface ConnectionsList {
  * buffered answer goes out in one write, and one a slow reader had not taken yet (3.9 of 8 MB) was cut where it
  * stood, a 200 shorter than its content-length, whenever another client was turned away at the cap, or at the drain.
  */
-function closeIdle(server: Server): void {
+function closeIdle(server: Server, idleAtLeastMs = 0): void {
   const key = Object.getOwnPropertySymbols(server).find((s) => s.description === 'http.server.connections');
   const list = key && (server as unknown as Record<symbol, ConnectionsList | undefined>)[key];
   if (!list) return;
+  const now = performance.now();
   for (const { socket } of list.idle()) {
-    if (!socket || socket.destroyed) continue;
+    if (!socket || socket.destroyed || idleFor(socket, now) < idleAtLeastMs) continue;
     const answer = socket._httpMessage;
     if ((answer && !answer.writableFinished) || socket.writableLength > 0) continue;
     socket.destroy();
@@ -150,7 +158,7 @@ function reclaimIdleAtCap(server: Server): void {
   const sweep = () => {
     later = undefined;
     last = monotonicNow();
-    closeIdle(server);
+    closeIdle(server, SWEPT_IDLE_MS);
   };
   server.on('drop', () => {
     if (later) return;

@@ -39,17 +39,40 @@ function tryConnection(): Promise<{ socket: Socket; served: boolean }> {
 /** Resolves once `socket` has closed. */
 const closed = (socket: Socket) => new Promise<void>((resolve) => (socket.destroyed ? resolve() : socket.once('close', () => resolve())));
 
+/** A request answered on a held connection, or false when it was closed first. */
+const servedOn = (socket: Socket) =>
+  new Promise<boolean>((resolve) => {
+    if (socket.destroyed) return resolve(false);
+    socket.once('data', (d) => resolve(d.toString('latin1').startsWith('HTTP/1.1 200')));
+    socket.once('close', () => resolve(false));
+    socket.write(`GET /v1/models HTTP/1.1\r\nhost: x\r\n\r\n`);
+  });
+
+/**
+ * New connections, a few hundred ms apart (a client retrying), until one is served: each turned away at the cap
+ * sweeps the connections idle past 2 s (the sweep's own pace is 250 ms). The attempts it took.
+ */
+async function untilServed(): Promise<number> {
+  for (let attempt = 1; attempt <= 40; attempt++) {
+    if ((await tryConnection()).served) return attempt;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error('never served');
+}
+
 describe('limits.maxConnections', () => {
   it('holds that many client connections; one more is closed as it is accepted, and the idle kept-alive ones go so the next fits', async () => {
     const first = await tryConnection();
     const second = await tryConnection();
     expect([first.served, second.served]).toEqual([true, true]);
     expect((await tryConnection()).served).toBe(false);
+    // Just answered, they are in use: the sweep that turning one away set off leaves them.
+    expect(await servedOn(first.socket)).toBe(true);
     // A client holding the cap with idle kept-alive connections (a request a minute keeps each) shut every other
-    // client out for as long; as nginx reuses its keep-alive connections when it runs out, they are closed — and the
-    // client that was turned away gets in on its retry (openai-node retries a failed connection).
+    // client out for as long; as nginx reuses its keep-alive connections when it runs out, those idle past 2 s are
+    // closed — and the client that was turned away gets in on a retry (openai-node retries a failed connection).
+    expect(await untilServed()).toBeGreaterThan(1);
     await Promise.all([closed(first.socket), closed(second.socket)]);
-    expect((await tryConnection()).served).toBe(true);
   });
 
   it('never closes a connection whose answer is under way: only idle ones make room', async () => {
@@ -64,7 +87,7 @@ describe('limits.maxConnections', () => {
         if (streamed.includes('data: ')) resolve();
       }),
     );
-    const body = JSON.stringify({ model: 'm', stream: true, max_tokens: 40, messages: [{ role: 'user', content: 'hi' }] });
+    const body = JSON.stringify({ model: 'm', stream: true, max_tokens: 150, messages: [{ role: 'user', content: 'hi' }] });
     streaming.write(
       `POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
     );
@@ -72,6 +95,7 @@ describe('limits.maxConnections', () => {
     const idle = await tryConnection();
     expect(idle.served).toBe(true);
     expect((await tryConnection()).served).toBe(false);
+    await untilServed();
     await closed(idle.socket);
     // The stream goes on to its end.
     await new Promise<void>((resolve) => streaming.on('data', () => streamed.includes('[DONE]') && resolve()));
