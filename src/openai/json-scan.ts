@@ -183,6 +183,18 @@ function trimSpan(text: string, start: number, end: number, keyStart: number): T
   return { start, end, keyStart };
 }
 
+/** The span of a top-level member (its key, value and one comma beside it), so that removing it leaves valid JSON. */
+export function memberSpan(text: string, value: TopLevelSpan): TopLevelSpan {
+  const start = value.keyStart ?? value.start;
+  let after = value.end;
+  while (isSpace(text.charCodeAt(after))) after++;
+  if (text.charCodeAt(after) === 0x2c) return { start, end: after + 1 };
+  // The last member: the comma before it goes (none when it is the only one).
+  let before = start - 1;
+  while (before >= 0 && isSpace(text.charCodeAt(before))) before--;
+  return text.charCodeAt(before) === 0x2c ? { start: before, end: value.end } : { start, end: value.end };
+}
+
 function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }

@@ -1,10 +1,10 @@
 /**
- * The body sent upstream: the client's bytes with two surgical edits — `model` becomes the target's
+ * The body sent upstream: the client's bytes with surgical edits — `model` becomes the target's
  * upstream name, and for streams `stream_options.include_usage` is switched on so tokens can be counted.
  * Nothing else is re-serialised, nor re-encoded: valid UTF-8 is spliced as bytes (encoding a MiB of text again
  * cost the event loop 3–5 ms here); only a body that was not valid UTF-8 is sent as its decoded text.
  */
-import type { TopLevelSpan } from './json-scan.js';
+import { memberSpan, type TopLevelSpan } from './json-scan.js';
 import type { ProxyRequest } from './parse-request.js';
 
 export interface UpstreamBody {
@@ -19,10 +19,10 @@ export interface BodyEdit {
   json: string;
 }
 
-export function upstreamBody(p: ProxyRequest, upstreamModelJson: string, askUsage = true): UpstreamBody {
+export function upstreamBody(p: ProxyRequest, upstreamModelJson: string, takesStreamOptions = true): UpstreamBody {
   const edits: BodyEdit[] = [{ span: p.modelSpan, json: upstreamModelJson }];
   let injectedUsage = false;
-  if (askUsage && p.stream && p.endpoint !== 'embeddings' && !p.clientIncludeUsage) {
+  if (takesStreamOptions && p.stream && p.endpoint !== 'embeddings' && !p.clientIncludeUsage) {
     injectedUsage = true;
     const so = p.spans.get('stream_options');
     if (so) {
@@ -37,24 +37,10 @@ export function upstreamBody(p: ProxyRequest, upstreamModelJson: string, askUsag
   // A backend that refuses the field (Azure before 2024-09-01-preview: 400 "Unrecognized request argument supplied:
   // stream_options") is not sent the client's own: the client cannot know which version its model is served from, and
   // every stream asking for its usage failed at once. It streams without a usage chunk, as that version does.
-  const so = askUsage ? undefined : p.spans.get('stream_options');
+  const so = takesStreamOptions ? undefined : p.spans.get('stream_options');
   if (so) edits.push({ span: memberSpan(p.text, so), json: '' });
   return { body: editedBody(p, edits), injectedUsage };
 }
-
-/** The span of a top-level member (its key, value and one comma beside it), so that removing it leaves valid JSON. */
-function memberSpan(text: string, value: TopLevelSpan): TopLevelSpan {
-  const start = value.keyStart ?? value.start;
-  let after = value.end;
-  while (isSpace(text.charCodeAt(after))) after++;
-  if (text.charCodeAt(after) === 0x2c) return { start, end: after + 1 };
-  // The last member: the comma before it goes (none when it is the only one).
-  let before = start - 1;
-  while (before >= 0 && isSpace(text.charCodeAt(before))) before--;
-  return text.charCodeAt(before) === 0x2c ? { start: before, end: value.end } : { start, end: value.end };
-}
-
-const isSpace = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 
 /** The request's body with `edits` (non-overlapping spans) applied, as the bytes to send. */
 export function editedBody(p: ProxyRequest, edits: BodyEdit[]): Buffer {
