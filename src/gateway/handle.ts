@@ -444,10 +444,10 @@ function admitAndRoute(
   tenant: Tenant | undefined,
   p: ProxyRequest,
 ): Promise<void> | void {
-  traceParsed(ctx, p);
+  const route = runtime.routes.get(p.model);
+  traceParsed(ctx, p, route !== undefined);
   const badVersion = p.api === 'anthropic' ? anthropicVersionProblem(ctx.req.headers['anthropic-version']) : undefined;
   if (badVersion) return refuseTenant(ctx, runtime, tenant, p.model, badVersion, sendError);
-  const route = runtime.routes.get(p.model);
   const refused = (tenant && modelNotAllowed(tenant, p.model)) || (route ? undefined : modelNotFound(p.model));
   if (refused || !route) return refuseTenant(ctx, runtime, tenant, p.model, refused!, sendError);
   ctx.allowedModels = tenant?.allowed;

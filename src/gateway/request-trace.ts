@@ -19,11 +19,14 @@ export function traceRequest(ctx: RequestContext, runtime: Runtime, endpoint: st
   if (tracing.enabled) ctx.span = startRequestSpan(tracing, ctx.req.headers, endpoint, ctx.requestId);
 }
 
-/** After the parse stage: the request's attributes, and the relays asked to note the answer's id and finish reasons. */
-export function traceParsed(ctx: RequestContext, p: ProxyRequest): void {
+/**
+ * After the parse stage: the request's attributes, and the relays asked to note the answer's id and finish reasons.
+ * `routed`: the profile has a route for the model asked for (a made-up one does not name the span).
+ */
+export function traceParsed(ctx: RequestContext, p: ProxyRequest, routed: boolean): void {
   const span = ctx.span;
   if (span === NOOP_SPAN || !span.recording) return;
-  describeRequest(span, p, ctx.record.tenant);
+  describeRequest(span, p, ctx.record.tenant, routed);
   ctx.record.answerNotes = new AnswerNotes(span.capturesContent);
 }
 

@@ -23,9 +23,13 @@ export function startRequestSpan(tracing: Tracing, headers: IncomingHttpHeaders,
 
 const numberOrUndefined = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
 
-/** After the parse stage: what the client asked for (and, with captureContent, the first 16 KiB of its prompt). */
-export function describeRequest(span: RequestSpan, p: ProxyRequest, tenant: string | undefined): void {
+/**
+ * After the parse stage: what the client asked for (and, with captureContent, the first 16 KiB of its prompt). `routed`:
+ * the profile routes the model asked for — only then does it name the span (gen_ai.request.model says it either way).
+ */
+export function describeRequest(span: RequestSpan, p: ProxyRequest, tenant: string | undefined, routed: boolean): void {
   if (!span.recording) return;
+  if (routed) span.nameModel(p.model);
   span.setAttributes({
     requestModel: p.model,
     stream: p.stream,

@@ -248,7 +248,10 @@ class OtelRequestSpan implements RequestSpan {
   setAttributes(attrs: SpanFields): void {
     if (!this.span.isRecording()) return;
     this.span.setAttributes(toAttributes(attrs));
-    if (typeof attrs.requestModel === 'string') this.span.updateName(`${this.operation} ${cut(attrs.requestModel)}`);
+  }
+
+  nameModel(model: string): void {
+    if (this.span.isRecording()) this.span.updateName(`${this.operation} ${cut(model)}`);
   }
 
   recordContent(kind: 'input' | 'output', text: string | Buffer): void {

@@ -77,6 +77,11 @@ export interface RequestSpan {
   readonly capturesContent: boolean;
   setAttributes(attrs: SpanFields): void;
   /**
+   * Names the span `{operation} {model}`. Only for a model the profile routes: trace backends index span names and span
+   * metrics label them (Jaeger's operations, spanmetrics' `span_name`), so a name a client made up must not become one.
+   */
+  nameModel(model: string): void;
+  /**
    * Prompt or answer text, kept only with captureContent: true (as gen_ai.input.messages / gen_ai.output.messages).
    * At most the first 16 KiB are read, so the cost is bounded whatever the prompt's size.
    */
@@ -106,6 +111,7 @@ export const NOOP_SPAN: RequestSpan = {
   recording: false,
   capturesContent: false,
   setAttributes() {},
+  nameModel() {},
   recordContent() {},
   startAttempt: () => NOOP_ATTEMPT,
   end() {},
