@@ -113,6 +113,33 @@ function isErrorAsRead(data: string): boolean {
   return Boolean((json as { error?: unknown }).error) || ERROR_SHAPE.test(lettersWritten(data));
 }
 
+/** Delta members that carry no token while empty (a role is the frame's). */
+const FRAME_MEMBERS: ReadonlySet<string> = new Set(['role', 'content', 'refusal', 'reasoning_content', 'reasoning', 'tool_calls']);
+const emptyValue = (v: unknown): boolean => v === null || v === undefined || v === '' || (Array.isArray(v) && v.length === 0);
+
+/**
+ * Whether a chunk (read before the answer's first output, so a few per stream at most) has choices each of whose
+ * delta is only a role and empty members, no finish reason and no logprobs: a frame, no token. Anything else — a
+ * member it does not know, a text, a shape it cannot read — is output, as every chunk was.
+ */
+function carriesNoToken(data: string): boolean {
+  let json: unknown;
+  try {
+    json = JSON.parse(data);
+  } catch {
+    return false;
+  }
+  const choices = (json as { choices?: unknown } | null)?.choices;
+  if (!Array.isArray(choices) || choices.length === 0) return false;
+  for (const c of choices) {
+    if (c === null || typeof c !== 'object') return false;
+    const { delta, finish_reason, logprobs } = c as { delta?: unknown; finish_reason?: unknown; logprobs?: unknown };
+    if (!emptyValue(finish_reason) || !emptyValue(logprobs) || delta === null || typeof delta !== 'object') return false;
+    for (const [k, v] of Object.entries(delta)) if (!(k === 'role' || (FRAME_MEMBERS.has(k) && emptyValue(v)))) return false;
+  }
+  return true;
+}
+
 /** Whether an OpenAI stream's event is a backend's error, as the relay reads it (and the client's SDK). */
 export function isOpenAiErrorEvent(ev: SseEvent): boolean {
   return ev.data !== undefined && !ev.data.startsWith('[DONE]') && isErrorAsRead(ev.data);
@@ -139,6 +166,8 @@ export class SseRelay implements SseSink, StreamRelay {
   private heldBlank = false;
   sawDone = false;
   outputEvents = 0;
+  /** An output event carrying a token has been seen (the first one called onFirstEvent: the time to first token). */
+  private tokenSeen = false;
   /**
    * OpenAI's chunks are not decoded here: one token per output event, unless the event is larger than the smallest
    * frame seen by more than one token could make it (SMALL_EVENT_SLACK). Then the text it carried is measured
@@ -157,7 +186,6 @@ export class SseRelay implements SseSink, StreamRelay {
 
   /** One more output event of `bytes` (as a one-line event spells them), from `start` to `stop` in `buf`. */
   private countOutput(bytes: number, buf: Buffer, start: number, stop: number): void {
-    if (this.outputEvents === 0) this.firstEvent();
     this.outputEvents++;
     // Until an event with text told the frame, every event is measured (a backend that batches from its first chunk
     // has no smaller frame). An event smaller than the frame is measured too: taken for the frame unmeasured, its own
@@ -313,13 +341,13 @@ export class SseRelay implements SseSink, StreamRelay {
   /**
    * One complete event of the fast path, read as `look` reads a decoded one; false when the client must not get
    * it. The usual event — one `data:` line, no usage — is read from its bytes; the others (usage, a comment,
-   * `event:`/`id:` lines, several data lines, the first events' model, those before the first output) are decoded: the
+   * `event:`/`id:` lines, several data lines, the first events' model, those before the first token) are decoded: the
    * rare case pays, not the stream.
    */
   private seeEvent(buf: Buffer, start: number, stop: number, decode: boolean, oneLine: boolean): boolean {
     // After the end marker nothing goes: it stays the last event (a client's SDK reads nothing after it anyway).
     if (this.sawDone) return false;
-    if (!decode && this.modelPending === 0 && this.outputEvents > 0 && oneLine && startsWithData(buf, start)) {
+    if (!decode && this.modelPending === 0 && this.tokenSeen && oneLine && startsWithData(buf, start)) {
       if (isDone(buf, start)) this.sawDone = true;
       // `[DONE]x` is no end marker, but an SDK stops at it and would read neither the rest nor aigw's cut frame.
       else if (looksDone(buf, start)) return false;
@@ -410,6 +438,13 @@ export class SseRelay implements SseSink, StreamRelay {
       // Nor is a chunk of no choices and no usage before any output: Azure's prompt filter results. Counted, the
       // answer's first token was the filter's (its TTFT, what latency routing reads), and it cost a token.
       return true;
+    }
+    // The first token is the first chunk carrying one — not the role's opening chunk (`"delta":{"role":"assistant",
+    // "content":""}`) a server may send before it generates: taken for it, the time to first token was the frame's,
+    // where the same stream translated for an Anthropic client read its text's. (The frame still counts in the estimate.)
+    if (!this.tokenSeen && !carriesNoToken(data)) {
+      this.tokenSeen = true;
+      this.firstEvent();
     }
     this.countOutput(stop - start, raw, start, stop);
     return true;

@@ -50,7 +50,10 @@ export class AnthropicStreamTap {
       case 'content_block_delta':
         return this.delta(ev.data);
       case 'content_block_start':
-        this.contentStarted = true;
+        // A text or thinking block opening empty is the message's frame, not a token (its first delta is): read as the
+        // first content, a backend that opens its block before generating (a proxy, aigw's own translation does not)
+        // had its time to first token be the frame's. A block opening with content (a tool call, text) is output.
+        if (!opensEmpty(json)) this.contentStarted = true;
         return;
       case 'message_start': {
         // One message a stream: a second message_start's placeholder usage replaced the counts read so far — after a
@@ -87,6 +90,16 @@ export class AnthropicStreamTap {
     this.deltaTokens += deltaTokensAtLeast(data);
     this.contentStarted = true;
   }
+}
+
+/** Whether a content_block_start opens a text or thinking block with nothing in it yet. */
+function opensEmpty(json: unknown): boolean {
+  const block = (json as { content_block?: unknown } | null)?.content_block;
+  if (block === null || typeof block !== 'object') return false;
+  const b = block as { type?: unknown; text?: unknown; thinking?: unknown };
+  if (b.type === 'text') return b.text === '' || b.text === undefined;
+  if (b.type === 'thinking') return b.thinking === '' || b.thinking === undefined;
+  return false;
 }
 
 /** How Anthropic begins a delta's data. */
