@@ -128,9 +128,18 @@ function reverse(out: Target[], from: number, to: number): void {
   }
 }
 
-/** A fallback's targets that could be tried, in their list's order: nothing is chosen until one is reached. */
-function appendUnchosen(out: Target[], g: TargetGroup): void {
-  for (const t of g.targets) if (t.weight > 0 && t.eligible) out.push(t);
+/**
+ * A fallback's targets that could be tried, in their list's order: nothing is chosen until one is reached. One the plan
+ * holds already (the same backend and upstream model, an alias's fallback to the model it names) is left out: planned
+ * again, the request went twice to the target that had just failed it — a 500 sent again to the handler it crashes, a
+ * hung replica waited for twice, a 429's retry-after skipped — for half the requests of an alias of one of two replicas.
+ */
+function appendUnchosen(out: Target[], g: TargetGroup, planned: Set<string>): void {
+  for (const t of g.targets) {
+    if (!(t.weight > 0 && t.eligible) || planned.has(t.id)) continue;
+    planned.add(t.id);
+    out.push(t);
+  }
 }
 
 /**
@@ -214,7 +223,8 @@ function fallbackRoute(name: string, routes: ReadonlyMap<string, ModelRoute>, ct
  */
 function order(out: Target[], start: number, end: number, pick: Target, session: string | undefined, ctx: RouteContext): void {
   let p = out.indexOf(pick, start);
-  // Not among them: it was ejected at planning and has recovered since; the planned ones keep their order.
+  // Not among them: it was ejected at planning and has recovered since, or the plan holds it already, before this
+  // fallback (the request went there, and the pick counts it); the planned ones keep their order.
   if (p < 0 || p >= end) return;
   for (; p > start; p--) out[p] = out[p - 1]!;
   out[start] = pick;
@@ -256,11 +266,12 @@ function orderedTargets(
   const out: Target[] = [];
   appendGroup(out, groupFor(route, ctx), route, ctx);
   if (bounds === undefined) return out;
+  const planned = new Set(out.map((t) => t.id));
   for (const name of route.fallbacks) {
     const fb = fallbackRoute(name, routes, ctx);
     if (!fb) continue;
     bounds.push(out.length);
-    appendUnchosen(out, groupFor(fb, ctx));
+    appendUnchosen(out, groupFor(fb, ctx), planned);
   }
   bounds.push(out.length);
   return out;

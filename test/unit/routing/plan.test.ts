@@ -275,6 +275,19 @@ describe('what stays as it was', () => {
     else expect(rest.at(-1)).toBe('a');
   });
 
+  it("plans a target once: a fallback's target the plan holds already (same backend and upstream model) is left out", () => {
+    const { routes } = table(
+      `  chat: { targets: [{ backend: a, model: llama }], fallbacks: [llama] }
+  llama: { targets: [{ backend: a }, { backend: b }] }`,
+    );
+    for (let i = 0; i < 4; i++) {
+      const p = plan(routes, 'chat');
+      // Before: [a, a, b] — the fallback's rotation picked `a` again for every other request.
+      expect([0, 1].map((j) => p.at(j).backend.name)).toEqual(['a', 'b']);
+      expect(names(p)).toEqual(['a', 'b']);
+    }
+  });
+
   it("spreads a replica's failovers over its equals, heaviest first; a session's failovers keep one order", () => {
     const { routes } = table('  m: { targets: [{ backend: a, weight: 2 }, { backend: b }, { backend: c }, { backend: d }] }');
     const rng = new Rng(7);
@@ -514,8 +527,10 @@ describe('a target whose backend declared an overload (503 and a retry-after), w
     for (let i = 0; i < 10; i++) {
       const x = p(routes, 'm');
       expect(names(x).slice(0, 2)).toEqual(['b', 'a']);
-      // The same target (backend and upstream model) reached as a fallback is behind that model's other target too.
-      expect([x.at(2), x.at(3)].map((t) => t.backend.name)).toEqual(['c', 'a']);
+      // The same target (backend and upstream model) a fallback names too is planned once, where its own list put it:
+      // the fallback adds its other target alone (trust-fallback-shared-target).
+      expect(x.at(2).backend.name).toBe('c');
+      expect(names(x)).toEqual(['b', 'a', 'c']);
     }
     // Its model's only target: first still, before the fallback's.
     expect(names(p(routes, 'one'))[0]).toBe('a');
