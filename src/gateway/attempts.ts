@@ -333,8 +333,11 @@ function dispatch(
       try {
         endAttempt(span, outcome, ctx);
         if (outcome.kind === 'committed') judgeAnswer(target, bus, outcome, sentUnder);
-        // A non-streamed generation that outlasted the deadline ran as long as its client asked: no penalty either.
-        if (outcome.kind === 'failed' && target.tracksTtft && !(outcome.generating && headAfterAnswer))
+        // A non-streamed generation that outlasted the deadline ran as long as its client asked: no penalty either. Nor
+        // a path the backend does not serve (a 404 or 405 for it): the client picks the endpoint — penalised, a client's
+        // embeddings requests for a chat model tried every replica, doubling each one's estimate over its peer's up to
+        // the cap, and for ~25 s the strategy compared in-flight counts alone.
+        if (outcome.kind === 'failed' && target.tracksTtft && !(outcome.generating && headAfterAnswer) && outcome.pathMissing !== true)
           recordFailure(runtime.routing, target, performance.now() - sentAt, outcome.status);
         // An answer the backend cut is a failure however quick its first event was (that first event lowered the
         // estimate): penalised as one, not for the time it streamed (minutes, for a long one).
