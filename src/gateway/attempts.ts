@@ -16,7 +16,15 @@ import { Downstream } from '../relay/downstream.js';
 import { type AttemptOutcome, Exchange } from '../relay/exchange.js';
 import { upstreamHeaders } from '../relay/headers.js';
 import { afterFailure, deadlineCutByQueue, FIRST_ATTEMPT, type AttemptState } from '../routing/attempt-policy.js';
-import { firstTokenAtHead, recordAnswerHead, recordDispatch, recordFailure, recordFirstByte, recordOverload } from '../routing/feedback.js';
+import {
+  firstTokenAtHead,
+  firstTokenMeasures,
+  recordAnswerHead,
+  recordDispatch,
+  recordFailure,
+  recordFirstByte,
+  recordOverload,
+} from '../routing/feedback.js';
 import { planAttempts } from '../routing/plan.js';
 import { NO_FACTS, routeRequest } from '../routing/request-facts.js';
 import type { ModelRoute, Target } from '../routing/route-table.js';
@@ -360,7 +368,8 @@ function dispatch(
       exchange.outcome.then(probed, probed);
     }
     if (target.tracksTtft) {
-      const observe = headAfterAnswer ? recordAnswerHead : recordFirstByte;
+      // A long prompt's first token is a bound too: its prefill is as long as the client made it (firstTokenMeasures).
+      const observe = firstTokenMeasures(p) ? recordFirstByte : recordAnswerHead;
       exchange.onFirstByte = () => observe(runtime.routing, target, performance.now() - sentAt);
     }
     // An exchange's outcome always resolves (failures are outcomes too); a committed one at its head. One that waited

@@ -75,6 +75,23 @@ export function firstTokenAtHead(p: AnswerShape): boolean {
 }
 
 /**
+ * Requests of at most this many bytes have their first token read as their replica's time to first token: a chat's
+ * system prompt and turns (~4,000 tokens, prefilled in well under a second on a GPU), as much as the prefix index hashes.
+ */
+export const PROMPT_MEASURE_MAX_BYTES = 16 * 1024;
+
+/**
+ * Whether an answer's first token (firstTokenAtHead) measures its replica. It comes after the backend read the whole
+ * prompt, whose length the client chooses, as it chooses a non-streamed answer's: one 200 KiB prompt read as a time to
+ * first token set the quickest replica's estimate to its prefill at once (a peak), and every client's streams went to a
+ * replica 30× slower while it decayed — a client repeating it kept them there. A longer one is a bound, as a
+ * non-streamed answer's head is (recordAnswerHead): it may lower an estimate, never raise it.
+ */
+export function firstTokenMeasures(p: AnswerShape): boolean {
+  return firstTokenAtHead(p) && p.bytes <= PROMPT_MEASURE_MAX_BYTES;
+}
+
+/**
  * A non-streamed generation's head `ms` after dispatch (firstTokenAtHead false): its first token came no later, so
  * it may lower the replica's estimate but never raise it — that is for streams, short answers and failures — except
  * of a replica no first token was observed of, whose estimate it is until one is (PeakEwma.answerHead).

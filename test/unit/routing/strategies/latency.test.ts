@@ -1,6 +1,11 @@
 /** The peak-EWMA TTFT tracker and the `latency` strategy, including the issue's slow-backend acceptance, simulated. */
 import { describe, expect, it } from 'vitest';
-import { EMBEDDING_HEAD_MAX_BYTES, firstTokenAtHead } from '../../../../src/routing/feedback.js';
+import {
+  EMBEDDING_HEAD_MAX_BYTES,
+  firstTokenAtHead,
+  firstTokenMeasures,
+  PROMPT_MEASURE_MAX_BYTES,
+} from '../../../../src/routing/feedback.js';
 import { PeakEwma, TTFT_DECAY_MS } from '../../../../src/routing/peak-ewma.js';
 import { latencyCost, pickLatency } from '../../../../src/routing/strategies/latency.js';
 import { facts, SimTarget, simulate, targets } from './sim.js';
@@ -73,6 +78,15 @@ describe('the peak EWMA', () => {
     expect(firstTokenAtHead({ ...chat, lengthBound: 1, choices: 50 })).toBe(false);
     // No max_tokens: as long as the backend likes.
     expect(firstTokenAtHead({ ...chat, lengthBound: undefined })).toBe(false);
+  });
+
+  it("reads a first token as its replica's time only after a prompt of at most 16 KiB: a longer one's prefill is the client's", () => {
+    const stream = { endpoint: 'chat', stream: true, lengthBound: undefined, choices: 1 };
+    expect(firstTokenMeasures({ ...stream, bytes: 2000 })).toBe(true);
+    expect(firstTokenMeasures({ ...stream, bytes: PROMPT_MEASURE_MAX_BYTES })).toBe(true);
+    expect(firstTokenMeasures({ ...stream, bytes: PROMPT_MEASURE_MAX_BYTES + 1 })).toBe(false);
+    // What firstTokenAtHead refuses stays refused.
+    expect(firstTokenMeasures({ ...stream, stream: false, bytes: 100 })).toBe(false);
   });
 
   it('ignores nonsense observations and knows nothing of unseen targets', () => {
