@@ -25,7 +25,7 @@ import {
   recordFirstByte,
   recordOverload,
 } from '../routing/feedback.js';
-import { planAttempts } from '../routing/plan.js';
+import { localCountTarget, planAttempts } from '../routing/plan.js';
 import { NO_FACTS, routeRequest } from '../routing/request-facts.js';
 import type { ModelRoute, Target } from '../routing/route-table.js';
 import type { RequestFacts } from '../routing/strategies/candidate.js';
@@ -62,6 +62,13 @@ export async function routeAndRelay(
     const routed = route.needs.facts ? routeRequest(route, runtime.routes, p, runtime.admission.defaultCompletionTokens, now) : undefined;
     const facts = routed?.facts ?? NO_FACTS;
     if (routed?.escalatedTo !== undefined) ctx.record.routedModel = routed.escalatedTo;
+    if (p.endpoint === 'count_tokens') {
+      const counter = localCountTarget(routed?.route ?? route, { headers: ctx.req.headers, tenant: ctx.record.tenant }, now);
+      if (counter) {
+        await countHere(ctx, p, counter, tokens);
+        return;
+      }
+    }
     const plan = planAttempts(routed?.route ?? route, runtime.routes, {
       headers: ctx.req.headers,
       tenant: ctx.record.tenant,
@@ -167,6 +174,12 @@ export async function routeAndRelay(
     if (ctx.res.headersSent) reportFailure(e);
     else failedRequest(ctx, e);
   }
+}
+
+/** A token count the gateway answers itself (localCountTarget): nothing is sent upstream, nothing fails over. */
+async function countHere(ctx: RequestContext, p: ProxyRequest, target: Target, tokens: PromptCounter): Promise<void> {
+  const outcome = await answerCountTokens(ctx, p, target, tokens);
+  if (outcome.kind === 'failed' && !ctx.record.clientGone && !ctx.res.headersSent) sendError(ctx, outcome.error);
 }
 
 /** A failure toward the backend's ejection, told when it ejects. */

@@ -49,6 +49,21 @@ export function reachesAnthropic(route: ModelRoute, ctx: Pick<RouteContext, 'hea
   return false;
 }
 
+/**
+ * The target a token count (`/v1/messages/count_tokens`) is answered for when none of its list speaks Anthropic's API:
+ * the gateway counts it itself whichever is picked (gateway/count-tokens.ts), so none is picked — the list's first
+ * usable target is named, and no rotation moves. Picked, each count took a turn of the split from the requests that
+ * reach a backend: a client counting before each message (as Claude Code does) had every message of a 50/50 split sent
+ * to one replica. Undefined when a target of the list counts upstream: the plan picks as for any request.
+ */
+export function localCountTarget(route: ModelRoute, ctx: Pick<RouteContext, 'headers' | 'tenant'>, now: number): Target | undefined {
+  const g = groupFor(route, ctx);
+  if (g.anthropic) return undefined;
+  route.clock.now = now;
+  const live = g.targets.filter((t) => t.weight > 0);
+  return live.find((t) => t.eligible) ?? live[0];
+}
+
 /** The request's session on a route with sticky routing (its sticky header's value), else undefined. */
 function sessionOf(route: ModelRoute, ctx: RouteContext): string | undefined {
   return route.stickyHeader ? header(ctx.headers, route.stickyHeader) : undefined;
