@@ -15,12 +15,16 @@ const METRIC_OPERATION: ReadonlyMap<string, string> = new Map([
   ['count_tokens', 'count_tokens'],
 ]);
 
-/** gen_ai.operation.name on spans: the semantic conventions' well-known values. */
+/**
+ * gen_ai.operation.name on spans: the semantic conventions' well-known values, and where none applies a name of the
+ * system's own, as they ask (a token count: `count_tokens`, as on metrics).
+ */
 const SPAN_OPERATION: ReadonlyMap<string, string> = new Map([
   ['chat', 'chat'],
   ['completions', 'text_completion'],
   ['embeddings', 'embeddings'],
   ['messages', 'chat'],
+  ['count_tokens', 'count_tokens'],
 ]);
 
 /** Envoy AI Gateway labels a backend by its API schema (`azure.openai`); the conventions say `azure.ai.openai`. */
