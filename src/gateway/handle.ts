@@ -27,7 +27,8 @@ import { clientUserProblem, type Identified, identifyOtherwise } from './identif
 import { RequestContext } from './request-context.js';
 import { noteAnswered } from './answered-at.js';
 import { traceParsed, traceRequest } from './request-trace.js';
-import { type BodyRead, discardUpload, readRequestBody, tooLarge } from './request-body.js';
+import { type BodyRead, readRequestBody, tooLarge } from './request-body.js';
+import { discardUpload } from '../core/discard-upload.js';
 import {
   answerInternalError,
   closesAfterAnswer,

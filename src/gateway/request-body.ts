@@ -121,24 +121,3 @@ function tooFinelyCut() {
 export function tooLarge(limit: number) {
   return aigwError('request_too_large', `the request body is larger than the gateway's limit of ${formatSize(limit)}`);
 }
-
-/** How long the rest of a refused upload is read (and dropped) before the connection is closed. */
-const LINGER_MS = 2000;
-
-/**
- * After an answer that refuses the request (401, 413, …): keep reading and dropping what the client is still
- * uploading, so it can read the answer instead of running into a reset mid-upload — up to `cap` bytes and
- * LINGER_MS, then the socket goes.
- */
-export function discardUpload(req: IncomingMessage, cap: number): void {
-  if (req.complete) return;
-  let discarded = 0;
-  const linger = setTimeout(() => req.socket.destroy(), LINGER_MS);
-  linger.unref();
-  req.on('end', () => clearTimeout(linger));
-  req.on('data', (c: Buffer) => {
-    discarded += c.length;
-    if (discarded > cap) req.socket.destroy();
-  });
-  req.resume();
-}

@@ -6,6 +6,7 @@ import { targetPath } from '../core/request-target.js';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { browserProblem } from '../core/browser-guard.js';
+import { discardUpload } from '../core/discard-upload.js';
 import { aigwError, type AigwError } from '../core/errors.js';
 import { guarded } from '../core/guard.js';
 import { requestDeadlines } from '../core/listen.js';
@@ -22,6 +23,12 @@ export type AdminRoute = (req: IncomingMessage, res: ServerResponse) => void;
  * Prometheus, `aigw top` and curl send one request at a time.
  */
 export const MAX_ADMIN_PIPELINED = 16;
+/**
+ * Bytes of a request body an admin request may still upload (read and dropped) before its connection goes: no admin
+ * route reads a body (POST /aigw/reset takes none). Left to node:http, one was read for as long as it came, up to
+ * timeouts.request — and before the key is checked: 2 GB in 8 s on one connection, on the gateway's event loop.
+ */
+const ADMIN_UPLOAD_BYTES = 64 * 1024;
 const NOTHING = (): void => {};
 function sha(s: string): Buffer {
   return createHash('sha256').update(s).digest();
@@ -58,6 +65,8 @@ export function createAdminServer(
     return hashed.digest;
   };
   const serve = (req: IncomingMessage, res: ServerResponse) => {
+    // Whatever the answer — a refusal, a route, a stream — the body is nobody's: a little is let through, then it closes.
+    discardUpload(req, ADMIN_UPLOAD_BYTES);
     const path = targetPath(req.url ?? '/');
     const current = key();
     // Without a key, only where the request came from tells a program from a web page (core/browser-guard.ts).
