@@ -5,7 +5,7 @@
 import type { Server } from 'node:http';
 import type { EventBus } from '../events/bus.js';
 import { aigwError } from '../core/errors.js';
-import { createAdminServer, sendAdminError } from './admin-server.js';
+import { type AdminRoute, createAdminServer, sendAdminError } from './admin-server.js';
 import { EventStream } from './event-stream.js';
 import { GatewayMetrics, type LabelScope } from './metrics.js';
 import type { GatewayView } from './gateway-view.js';
@@ -62,18 +62,29 @@ export function createAdmin(src: AdminSources): Admin {
     () => metrics.eventDrops.inc([]),
     () => src.view().adminKey,
   );
+  /**
+   * A path that only reads, answered for GET and HEAD alone (as the gateway listener's /healthz): any method got its
+   * 200 and body, so `POST /aigw/stats` — a guess at zeroing the figures — looked like success and reset nothing.
+   */
+  const readOnly =
+    (route: AdminRoute): AdminRoute =>
+    (req, res) => {
+      if (req.method === 'GET' || req.method === 'HEAD') return route(req, res);
+      res.setHeader('allow', 'GET, HEAD');
+      sendAdminError(res, aigwError('method_not_allowed', `${req.method} is not allowed here; use GET`));
+    };
   const json = (res: import('node:http').ServerResponse, body: string) =>
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
   const server = createAdminServer(
     {
-      '/healthz': (_q, res) => json(res, '{"status":"ok"}'),
-      '/metrics': (_q, res) => {
+      '/healthz': readOnly((_q, res) => json(res, '{"status":"ok"}')),
+      '/metrics': readOnly((_q, res) => {
         const body = metrics.render();
         res
           .writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': Buffer.byteLength(body) })
           .end(body);
-      },
-      '/aigw/stats': (_q, res) => json(res, JSON.stringify(stats.snapshot())),
+      }),
+      '/aigw/stats': readOnly((_q, res) => json(res, JSON.stringify(stats.snapshot()))),
       '/aigw/events': (req, res) => events.handle(req, res),
       '/aigw/reset': (req, res) => {
         if (req.method !== 'POST') {
