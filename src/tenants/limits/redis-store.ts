@@ -182,7 +182,7 @@ export class RedisLimitStore implements LimitStore {
       // A timeout only rejects here: the script is still queued and runs when Redis wakes, taking a lease and the
       // reservation for a request that is served from memory or refused (reliability.md case 21). Undo it —
       // unless it was never sent (Redis down): cancelling each of those kept ~290 loops/s retrying for a minute.
-      if (!neverSent(e)) void this.cancel(keys, args, Date.now() + Math.max(this.o.leaseTtlMs, this.o.windowMs));
+      if (!neverSent(e)) void this.cancel(keys, args, Date.now() + this.countsFor(input.specs));
       throw e;
     } finally {
       this.pending.delete(pending);
@@ -191,7 +191,7 @@ export class RedisLimitStore implements LimitStore {
     if (!readableAdmission(r, input.specs.length)) {
       // Nothing says what the script did, if it ran: undone as an admission that timed out is. Read as it came, its
       // NaNs were the request's x-ratelimit-* headers, a 429's retry-after, and the bucket its settlement refunded.
-      void this.cancel(keys, args, Date.now() + Math.max(this.o.leaseTtlMs, this.o.windowMs));
+      void this.cancel(keys, args, Date.now() + this.countsFor(input.specs));
       throw new Error('Redis answered an admission with what the script never sends');
     }
     const states: LimitState[] = input.specs.map((spec, i) => {
@@ -282,10 +282,21 @@ export class RedisLimitStore implements LimitStore {
       // Refused while the connection was down (no offline queue): Redis never read it, so it is sent on the next
       // reconnection. Dropped, the request's slot stayed held for leaseTtl (a tenant of concurrency 1 refused for 30 s
       // after a blip) and its reservation stood uncorrected: the estimate charged whatever was used, a debt forgiven.
-      if (!this.closed && neverSent(e))
-        this.park(res.lease, { keys, args, until: Date.now() + Math.max(this.o.leaseTtlMs, this.o.windowMs), settle: true });
+      if (!this.closed && neverSent(e)) this.park(res.lease, { keys, args, until: Date.now() + this.countsFor(res.specs), settle: true });
       throw e;
     });
+  }
+
+  /**
+   * How long an admission of `specs` counts in Redis: its lease's TTL, the rate window, and each budget's window (a day,
+   * a month). A settlement or cancellation kept for a reconnection is worth sending for that long. Kept for the first
+   * two alone, a Redis away for longer than a minute left each budget's reservation (the request's dearest outcome)
+   * charged for the rest of its day, and forgave a debt beyond it.
+   */
+  private countsFor(specs: readonly LimitSpec[]): number {
+    let ms = Math.max(this.o.leaseTtlMs, this.o.windowMs);
+    for (const s of specs) if (s.budget) ms = Math.max(ms, s.budget.windowMs);
+    return ms;
   }
 
   /** Keeps what failed short of Redis for the next reconnection (resendUnanswered), at most MAX_UNANSWERED, the oldest dropped. */
@@ -320,7 +331,7 @@ export class RedisLimitStore implements LimitStore {
    * disconnected — waits for the next reconnection (`unanswered`), never for a timer: retried with backoff, the
    * cancellations of a stall or an outage made thousands of failed commands a second. A resent one that times out
    * was written on a live connection and runs: it is not kept again. Given up once the lease has expired and the
-   * reservation left the window anyway.
+   * reservation left every window it counts in anyway (countsFor: a budget's too).
    */
   private cancel(keys: string[], args: (string | number)[], until: number, resent = false): Promise<void> {
     return this.redis.aigwCancel(keys.length, ...keys, ...args).then(

@@ -1,0 +1,93 @@
+/**
+ * A settlement (or a cancellation) the Redis store could not send while its connection was down is kept for the
+ * reconnection — but only for as long as its reservation still counts anywhere. A budget's window is its own (a day,
+ * a month), far longer than the rate window and leaseTtl: given up after those, a Redis away for longer left a
+ * budget's reservation (the request's most expensive outcome) charged for the rest of the budget's window, and a
+ * debt beyond it forgiven. A real redis-server behind a proxy this test cuts and keeps down, so what Redis holds
+ * survives the outage.
+ */
+import { createServer, type Server, type Socket, connect } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { RedisLimitStore } from '../../../src/tenants/limits/redis-store.js';
+import type { AdmitOutcome, LimitSpec } from '../../../src/tenants/limits/store.js';
+import { redisAvailable, useRedis } from '../../helpers/redis.js';
+
+const redis = redisAvailable ? await useRedis() : undefined;
+if (!redis) it.skip('redis-server is not installed here: the Redis store is not tested', () => {});
+
+interface Internals {
+  redis: { status: string; once(ev: string, f: () => void): void };
+}
+
+const closers: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const c of closers.splice(0)) await c();
+});
+
+/** A TCP proxy to redis-server that can be taken down (every connection cut, new ones closed at once) and back up. */
+async function redisProxy(port: number): Promise<{ url: string; down(): void; up(): void }> {
+  const sockets = new Set<Socket>();
+  let isDown = false;
+  const server: Server = createServer((client) => {
+    client.on('error', () => {});
+    if (isDown) return void client.destroy();
+    const upstream = connect(port, '127.0.0.1');
+    upstream.on('error', () => client.destroy());
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+    client.pipe(upstream).pipe(client);
+    sockets.add(client);
+    client.on('close', () => sockets.delete(client));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  closers.push(() => {
+    for (const s of sockets) s.destroy();
+    return new Promise((r) => server.close(r));
+  });
+  return {
+    url: `redis://127.0.0.1:${(server.address() as { port: number }).port}`,
+    down() {
+      isDown = true;
+      for (const s of sockets) s.destroy();
+    },
+    up() {
+      isDown = false;
+    },
+  };
+}
+
+function ok(o: AdmitOutcome) {
+  if (!o.ok) throw new Error(`refused: ${o.kind}`);
+  return o.reservation;
+}
+
+/** Resolves once `ms` have passed on the wall clock the store reads (Date.now), by its own timer. */
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe.skipIf(!redis)('a settlement kept through a Redis outage longer than the rate window and leaseTtl', () => {
+  it("still corrects a budget's reservation once the connection is back", { timeout: 15_000 }, async () => {
+    const proxy = await redisProxy(redis!.port);
+    const prefix = `settle-budget-${Date.now()}`;
+    // A rate window of 1 s and leases of 100 ms: what kept a parked settlement before (1 s); the budget's window is an hour.
+    const store = new RedisLimitStore({ url: proxy.url, windowMs: 1000, timeoutMs: 1000, leaseTtlMs: 100, prefix });
+    closers.push(() => store.close());
+    await store.ready();
+    const inner = (store as unknown as Internals).redis;
+    // $6 an hour; the request may cost $5, and cost $1.
+    const specs: LimitSpec[] = [{ key: 't', budget: { microUsd: 6e6, windowMs: 3_600_000 } }];
+    const first = ok(await store.admit({ specs, tokens: 10, lease: 'L1', microUsd: 5e6 }));
+    proxy.down();
+    await new Promise<void>((r) => (inner.status === 'ready' ? inner.once('close', r) : r()));
+    await expect(store.settle(first, 10, 1e6)).rejects.toThrow();
+    // Away for 1.5 s: longer than the rate window and leaseTtl, well inside the budget's hour.
+    await pause(1500);
+    const ready = new Promise<void>((r) => inner.once('ready', r));
+    proxy.up();
+    await ready;
+    // The resend is under way once the connection is ready: a read after it on the one connection sees it.
+    await store.stateOf({ specs: [{ key: 'x', rpm: 1 }], tokens: 0, lease: '' });
+    // $1 spent of $6: another request that may cost $5 fits. Before, the $5 reserved stood for the hour: refused.
+    const second = await store.admit({ specs, tokens: 10, lease: 'L2', microUsd: 5e6 });
+    expect(second.ok ? 'ok' : second.kind).toBe('ok');
+  });
+});
