@@ -151,8 +151,14 @@ end
 local out = {}
 if deny == nil then
   out[1] = 'ok'; out[2] = cur; out[3] = now
-  -- What CANCEL needs to undo this admission, should the client have given up on it.
-  redis.call('SET', ticket, cur .. ' ' .. now, 'PX', math.ceil(math.max(ttl, W)))
+  -- What CANCEL needs to undo this admission, should the client have given up on it: kept as long as the admission counts
+  -- anywhere, a budget's window too (SETTLE deletes it). Kept for the lease and the rate window alone, a CANCEL resent
+  -- after a longer partition found nothing to undo, and the budget's reservation stood for the rest of its day.
+  local keep = math.max(ttl, W)
+  for i = 0, n - 1 do
+    if tonumber(ARGV[11 + i * 5]) >= 0 then keep = math.max(keep, tonumber(ARGV[12 + i * 5])) end
+  end
+  redis.call('SET', ticket, cur .. ' ' .. now, 'PX', math.ceil(keep))
   for i = 0, n - 1 do
     local a = 8 + i * 5
     local tl = tonumber(ARGV[a]); local rl = tonumber(ARGV[a + 1]); local cl = tonumber(ARGV[a + 2]); local bl = tonumber(ARGV[a + 3])

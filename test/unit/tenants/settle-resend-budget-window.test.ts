@@ -24,10 +24,16 @@ afterEach(async () => {
   for (const c of closers.splice(0)) await c();
 });
 
-/** A TCP proxy to redis-server that can be taken down (every connection cut, new ones closed at once) and back up. */
-async function redisProxy(port: number): Promise<{ url: string; down(): void; up(): void }> {
+/**
+ * A TCP proxy to redis-server that can be taken down (every connection cut, new ones closed at once) and back up, or
+ * frozen once the client's next write has passed: what either side sends from then on is dropped, as across a partition,
+ * until the connections are cut.
+ */
+async function redisProxy(port: number): Promise<{ url: string; down(): void; up(): void; freezeAfterNextWrite(): void }> {
   const sockets = new Set<Socket>();
   let isDown = false;
+  let frozen = false;
+  let freezeNext = false;
   const server: Server = createServer((client) => {
     client.on('error', () => {});
     if (isDown) return void client.destroy();
@@ -35,7 +41,12 @@ async function redisProxy(port: number): Promise<{ url: string; down(): void; up
     upstream.on('error', () => client.destroy());
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
-    client.pipe(upstream).pipe(client);
+    client.on('data', (d) => {
+      if (frozen) return;
+      upstream.write(d);
+      if (freezeNext) frozen = true;
+    });
+    upstream.on('data', (d) => frozen || client.write(d));
     sockets.add(client);
     client.on('close', () => sockets.delete(client));
   });
@@ -48,10 +59,14 @@ async function redisProxy(port: number): Promise<{ url: string; down(): void; up
     url: `redis://127.0.0.1:${(server.address() as { port: number }).port}`,
     down() {
       isDown = true;
+      frozen = freezeNext = false;
       for (const s of sockets) s.destroy();
     },
     up() {
       isDown = false;
+    },
+    freezeAfterNextWrite() {
+      freezeNext = true;
     },
   };
 }
@@ -87,6 +102,33 @@ describe.skipIf(!redis)('a settlement kept through a Redis outage longer than th
     // The resend is under way once the connection is ready: a read after it on the one connection sees it.
     await store.stateOf({ specs: [{ key: 'x', rpm: 1 }], tokens: 0, lease: '' });
     // $1 spent of $6: another request that may cost $5 fits. Before, the $5 reserved stood for the hour: refused.
+    const second = await store.admit({ specs, tokens: 10, lease: 'L2', microUsd: 5e6 });
+    expect(second.ok ? 'ok' : second.kind).toBe('ok');
+  });
+
+  it("still undoes an admission whose answer never came, its budget's reservation with it", { timeout: 15_000 }, async () => {
+    const proxy = await redisProxy(redis!.port);
+    const prefix = `cancel-budget-${Date.now()}`;
+    const store = new RedisLimitStore({ url: proxy.url, windowMs: 1000, timeoutMs: 200, leaseTtlMs: 100, prefix });
+    closers.push(() => store.close());
+    await store.ready();
+    const inner = (store as unknown as Internals).redis;
+    const specs: LimitSpec[] = [{ key: 't', budget: { microUsd: 6e6, windowMs: 3_600_000 } }];
+    // The script loaded (an admission of another key), so the next admission is one write that Redis runs at once.
+    ok(await store.admit({ specs: [{ key: 'warm', rpm: 10 }], tokens: 0, lease: 'L0' }));
+    // Redis runs the admission ($5 reserved); its answer, and the cancellation that follows its timeout, are lost.
+    proxy.freezeAfterNextWrite();
+    const attempt = store.admit({ specs, tokens: 10, lease: 'L1', microUsd: 5e6 });
+    await expect(attempt).rejects.toThrow('Command timed out');
+    // The cancellation times out in the partition too; then the connection is cut, for longer than the ticket lived.
+    await pause(400);
+    proxy.down();
+    await pause(1500);
+    const ready = new Promise<void>((r) => inner.once('ready', r));
+    proxy.up();
+    await ready;
+    await store.stateOf({ specs: [{ key: 'x', rpm: 1 }], tokens: 0, lease: '' });
+    // Nothing spent of $6: a request that may cost $5 fits. Before, the $5 of the lost admission stood for the hour.
     const second = await store.admit({ specs, tokens: 10, lease: 'L2', microUsd: 5e6 });
     expect(second.ok ? 'ok' : second.kind).toBe('ok');
   });
