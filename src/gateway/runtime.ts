@@ -97,6 +97,11 @@ export class Runtime {
     this.users++;
   }
 
+  /** Requests that started on this runtime and have not settled yet (their answer gone or not). */
+  get inUse(): number {
+    return this.users;
+  }
+
   /** A request that started on this runtime has settled. */
   release(): void {
     if (--this.users === 0 && this.retired) void this.close();

@@ -328,6 +328,12 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
       // first, and the requests its deadline cut were missing from the log.
       const settled = monotonicNow() + SETTLE_AFTER_CUT_MS;
       while (state.live.size > 0 && monotonicNow() < settled) await new Promise((r) => setTimeout(r, 5));
+      // Answers gone, settlements may still be under way: an answer without usage is counted off the event loop, a shared
+      // store answers over the network. Closed under them, the limiter dropped their SETTLE, and Redis kept each one's
+      // reservation — its dearest outcome — charged to its tenant's budget for the rest of the window, on every gateway.
+      // They are waited for within the drain's own bound (or the moment after a cut).
+      const settleBy = Math.max(deadline, settled);
+      while (state.runtime.inUse > 0 && monotonicNow() < settleBy) await new Promise((r) => setTimeout(r, 5));
       await registry.close();
       closedDown = true;
       await state.runtime.close();
