@@ -94,7 +94,8 @@ export async function startStack(profile: Profile, opts: StackOptions = {}): Pro
         view: () => gateway.state.runtime.view,
         bus,
         inflight: () => gateway.state.live.size,
-        inFlightRequests: () => gateway.state.live.snapshot().map((ctx) => ctx.record),
+        // Answered and still settling too: the limits count a request until its settlement, and so do the stats.
+        inFlightRequests: () => [...gateway.state.live.snapshot(), ...gateway.state.settling].map((ctx) => ctx.record),
         requestTimeoutMs: served.timeouts.request,
         // Read per answer: a reload's value applies to the next (as the gateway's listener reads its profile's).
         clientStallMs: () => served.timeouts.clientStall,

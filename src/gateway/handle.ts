@@ -56,6 +56,11 @@ export interface GatewayState {
    * but the drain waits for them as it does for `live` and answers them at its deadline.
    */
   readonly authenticating: Set<RequestContext>;
+  /**
+   * The requests whose response is gone and whose settle stage is still under way (a shared store's round trip, a count
+   * off the event loop): their limits still count them, so /aigw/stats does too until their event is out.
+   */
+  readonly settling: Set<RequestContext>;
   /** Each tenant's requests in flight, held to its concurrency (tenant-places.ts): by name, across reloads. */
   readonly places: TenantPlaces;
   draining: boolean;
@@ -132,8 +137,13 @@ function handle(state: GatewayState, req: IncomingMessage, res: ServerResponse):
       ctx.onClientGone?.abort();
     }
     const finished = ctx.finish();
-    if (finished) void finished.then(() => letGo(runtime, ctx));
-    else letGo(runtime, ctx);
+    if (finished) {
+      state.settling.add(ctx);
+      void finished.then(() => {
+        state.settling.delete(ctx);
+        letGo(runtime, ctx);
+      });
+    } else letGo(runtime, ctx);
   });
   if (queued > MAX_PIPELINED) return void req.socket.destroy();
   if (state.draining) res.setHeader('connection', 'close');

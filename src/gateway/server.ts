@@ -205,6 +205,7 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
     tokens,
     live: new LiveList(),
     authenticating: new Set(),
+    settling: new Set(),
     places: new Map(),
     draining: false,
   };

@@ -32,6 +32,7 @@ const state: GatewayState = {
   tokens: { count: async () => undefined },
   live: new LiveList(),
   authenticating: new Set(),
+  settling: new Set(),
   places: new Map(),
   draining: false,
 };
