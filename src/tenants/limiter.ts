@@ -177,6 +177,12 @@ function neverAdmitted(input: AdmitInput, kind: LimitKind, key: string): boolean
   return spec.budget !== undefined && (input.microUsd ?? 0) > spec.budget.microUsd;
 }
 
+/** `specs` without the limits that are a budget alone (the same array when there is none: nothing allocated). */
+function withoutBudgetsAlone(specs: readonly LimitSpec[]): readonly LimitSpec[] {
+  const alone = (s: LimitSpec) => s.budget !== undefined && s.tpm === undefined && s.rpm === undefined && s.concurrency === undefined;
+  return specs.some(alone) ? specs.filter((s) => !alone(s)) : specs;
+}
+
 /**
  * The first limit whose share (`local`, this replica's) the request exceeds while the limit itself admits it, and the
  * local specs without every such limit; undefined when there is none.
@@ -327,7 +333,11 @@ export class Limiter {
     requestId: string,
     microUsd = 0,
   ): MaybePromise<Admission | AigwError> {
-    const specs = this.specsFor(tenant, model);
+    const all = this.specsFor(tenant, model);
+    // A request that can cost nothing is never held back by a budget: a limit that is a budget alone has nothing to
+    // decide for it. Asked all the same, a tenant limited by a budget alone had each free request wait for Redis, and
+    // answered 503 while the store was down (onError: closed).
+    const specs = microUsd > 0 ? all : withoutBudgetsAlone(all);
     if (specs.length === 0) return { reservation: undefined, headers: {}, store: this.shared };
     const input: AdmitInput = { specs, tokens, lease, microUsd };
     let outcome: MaybePromise<AdmitOutcome>;
