@@ -247,6 +247,8 @@ export class Limiter {
       leaseTtlMs: s.leaseTtl,
       prefix: s.prefix,
     });
+    // What the store this one replaces still holds for Redis (settlements kept through an outage) is this one's to send.
+    if (previous?.shared instanceof Store) previous.shared.succeededBy(store);
     const limiter = new Limiter(profile, bus, store);
     await store.ready().catch((e: Error) => limiter.markStore(false, e.message));
     return limiter;

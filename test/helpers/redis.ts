@@ -1,6 +1,6 @@
 /** A real redis-server for a test file, on its own free port; `redisAvailable` is false where none is installed. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { freePort } from './ports.js';
 import { cleanupScope } from './cleanup.js';
 import { parseProfile } from '../../src/profile/load.js';
@@ -112,4 +112,62 @@ tenants:
   );
   if (!r.ok) throw new Error(r.problems.map((p) => p.message).join('; '));
   return r.profile;
+}
+
+/**
+ * A TCP proxy to redis-server that can be taken down (every connection cut, new ones closed at once) and back up, or
+ * frozen once the client's next write has passed: what either side sends from then on is dropped, as across a partition,
+ * until the connections are cut.
+ */
+export async function redisProxy(
+  port: number,
+): Promise<{ url: string; down(): void; up(): void; freezeAfterNextWrite(): void; refused(): Promise<void> }> {
+  const cleanupAfter = cleanupScope();
+  const sockets = new Set<Socket>();
+  let isDown = false;
+  let frozen = false;
+  let freezeNext = false;
+  let onRefused: (() => void) | undefined;
+  const server: Server = createServer((client) => {
+    client.on('error', () => {});
+    if (isDown) {
+      onRefused?.();
+      return void client.destroy();
+    }
+    const upstream = connect(port, '127.0.0.1');
+    upstream.on('error', () => client.destroy());
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+    client.on('data', (d) => {
+      if (frozen) return;
+      upstream.write(d);
+      if (freezeNext) frozen = true;
+    });
+    upstream.on('data', (d) => frozen || client.write(d));
+    sockets.add(client);
+    client.on('close', () => sockets.delete(client));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  cleanupAfter(() => {
+    for (const s of sockets) s.destroy();
+    return new Promise<void>((r) => server.close(() => r()));
+  });
+  return {
+    url: `redis://127.0.0.1:${(server.address() as { port: number }).port}`,
+    down() {
+      isDown = true;
+      frozen = freezeNext = false;
+      for (const s of sockets) s.destroy();
+    },
+    up() {
+      isDown = false;
+    },
+    freezeAfterNextWrite() {
+      freezeNext = true;
+    },
+    /** Resolves at the next connection refused while down: a client that noticed the cut and reconnects. */
+    refused() {
+      return new Promise<void>((r) => (onRefused = r));
+    },
+  };
 }

@@ -111,6 +111,8 @@ export class RedisLimitStore implements LimitStore {
   private resending = false;
   /** Admissions written and not yet answered: what close() must undo (their answers will never be read). */
   private readonly pending = new LiveList<PendingAdmission>();
+  /** The store a reload replaced this one with, for the same Redis: what this one still holds for Redis goes to it. */
+  private successor: RedisLimitStore | undefined;
 
   constructor(private readonly o: RedisStoreOptions) {
     this.redis = new Redis(o.url, {
@@ -299,6 +301,16 @@ export class RedisLimitStore implements LimitStore {
     return ms;
   }
 
+  /**
+   * A reload replaced this store with `next`: on close, the settlements and cancellations still kept for a reconnection
+   * are `next`'s to send, when it speaks to the same Redis under the same prefix (the commands name their keys whole).
+   * Dropped at close, a settlement kept through an outage that a reload outlived left the request's reservation (its
+   * dearest outcome) charged to its budget for the rest of the window.
+   */
+  succeededBy(next: RedisLimitStore): void {
+    if (next.o.url === this.o.url && next.o.prefix === this.o.prefix) this.successor = next;
+  }
+
   /** Keeps what failed short of Redis for the next reconnection (resendUnanswered), at most MAX_UNANSWERED, the oldest dropped. */
   private park(lease: string, c: PendingCancel): void {
     this.unanswered.delete(lease);
@@ -386,6 +398,12 @@ export class RedisLimitStore implements LimitStore {
    */
   async close(): Promise<void> {
     this.closed = true;
+    const next = this.successor;
+    if (next && !next.closed && this.unanswered.size > 0) {
+      for (const [lease, c] of this.unanswered) next.park(lease, c);
+      this.unanswered.clear();
+      if (next.redis.status === 'ready') void next.resendUnanswered();
+    }
     if (this.redis.status === 'ready')
       for (const c of this.pending.snapshot()) this.redis.aigwCancel(c.keys.length, ...c.keys, ...c.args).catch(() => {});
     this.redis.disconnect();

@@ -6,11 +6,10 @@
  * debt beyond it forgiven. A real redis-server behind a proxy this test cuts and keeps down, so what Redis holds
  * survives the outage.
  */
-import { createServer, type Server, type Socket, connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RedisLimitStore } from '../../../src/tenants/limits/redis-store.js';
 import type { AdmitOutcome, LimitSpec } from '../../../src/tenants/limits/store.js';
-import { redisAvailable, useRedis } from '../../helpers/redis.js';
+import { redisAvailable, redisProxy, useRedis } from '../../helpers/redis.js';
 
 const redis = redisAvailable ? await useRedis() : undefined;
 if (!redis) it.skip('redis-server is not installed here: the Redis store is not tested', () => {});
@@ -23,53 +22,6 @@ const closers: (() => unknown)[] = [];
 afterEach(async () => {
   for (const c of closers.splice(0)) await c();
 });
-
-/**
- * A TCP proxy to redis-server that can be taken down (every connection cut, new ones closed at once) and back up, or
- * frozen once the client's next write has passed: what either side sends from then on is dropped, as across a partition,
- * until the connections are cut.
- */
-async function redisProxy(port: number): Promise<{ url: string; down(): void; up(): void; freezeAfterNextWrite(): void }> {
-  const sockets = new Set<Socket>();
-  let isDown = false;
-  let frozen = false;
-  let freezeNext = false;
-  const server: Server = createServer((client) => {
-    client.on('error', () => {});
-    if (isDown) return void client.destroy();
-    const upstream = connect(port, '127.0.0.1');
-    upstream.on('error', () => client.destroy());
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-    client.on('data', (d) => {
-      if (frozen) return;
-      upstream.write(d);
-      if (freezeNext) frozen = true;
-    });
-    upstream.on('data', (d) => frozen || client.write(d));
-    sockets.add(client);
-    client.on('close', () => sockets.delete(client));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  closers.push(() => {
-    for (const s of sockets) s.destroy();
-    return new Promise((r) => server.close(r));
-  });
-  return {
-    url: `redis://127.0.0.1:${(server.address() as { port: number }).port}`,
-    down() {
-      isDown = true;
-      frozen = freezeNext = false;
-      for (const s of sockets) s.destroy();
-    },
-    up() {
-      isDown = false;
-    },
-    freezeAfterNextWrite() {
-      freezeNext = true;
-    },
-  };
-}
 
 function ok(o: AdmitOutcome) {
   if (!o.ok) throw new Error(`refused: ${o.kind}`);
