@@ -154,9 +154,10 @@ if deny == nil then
   -- What CANCEL needs to undo this admission, should the client have given up on it: kept as long as the admission counts
   -- anywhere, a budget's window too (SETTLE deletes it). Kept for the lease and the rate window alone, a CANCEL resent
   -- after a longer partition found nothing to undo, and the budget's reservation stood for the rest of its day.
-  local keep = math.max(ttl, W)
+  -- A window counts a bucket for one bucket past its length (S): so does the ticket.
+  local keep = math.max(ttl, W + bms)
   for i = 0, n - 1 do
-    if tonumber(ARGV[11 + i * 5]) >= 0 then keep = math.max(keep, tonumber(ARGV[12 + i * 5])) end
+    if tonumber(ARGV[11 + i * 5]) >= 0 then keep = math.max(keep, tonumber(ARGV[12 + i * 5]) * S / B) end
   end
   redis.call('SET', ticket, cur .. ' ' .. now, 'PX', math.ceil(keep))
   for i = 0, n - 1 do
@@ -251,11 +252,15 @@ const SETTLE_ARGS =
  * debt's a key of its own, store.ts).
  */
 export const SETTLE = `${CLOCK}${SETTLE_ARGS}
+-- The admission's ticket still stands while its reservation is counted (ADMIT keeps it for every window it counts in):
+-- gone, the reservation went with it (Redis flushed or restarted since), and a refund would come out of what other
+-- requests admitted since then reserved in the same bucket: their limits read as room, and admitted past them.
+local held = redis.call('EXISTS', KEYS[#KEYS]) == 1
 local function settle(key, debt, limit, w, b, d, incr)
   if limit < 0 or d == 0 then return end
   if b > w.cur then load(key, w); b = w.cur end
   if d < 0 then
-    if b <= w.cur - S then return end
+    if not held or b <= w.cur - S then return end
     local c = tonumber(redis.call('HGET', key, b) or '0')
     if c + d < 0 then d = -c end
     if d ~= 0 then redis.call(incr, key, b, d) end
