@@ -237,6 +237,15 @@ function needsCount(record: RequestRecord): boolean {
 const MAX_DECODED_BYTES = 4 * 1024 * 1024;
 
 /** Counts (or, past the bounds, estimates) the output of an answer that carried no usage. Never charges 0. */
+/**
+ * A count, or undefined when there is none — the thread's queue full, the wait past its bound, or the count failed
+ * (a tokenizer thread that could not start): each is charged as not counted. A failure let through, the settle stage
+ * rejected before its charge, and the request's reservation stood for its window in place of what it used.
+ */
+function countOrNone(counter: PromptCounter, ...args: Parameters<PromptCounter['count']>): Promise<PromptCount | undefined> {
+  return counter.count(...args).catch(() => undefined);
+}
+
 async function countOutput(record: RequestRecord, p: ProxyRequest, counter: PromptCounter): Promise<void> {
   const body = record.unmetered;
   record.unmetered = undefined;
@@ -250,7 +259,7 @@ async function countOutput(record: RequestRecord, p: ProxyRequest, counter: Prom
   const text = await decoded(body.bytes, body.encoding);
   if (text === undefined) return estimate();
   // An echo's text begins with the prompt: the thread reads the request to leave that out (counted as the input).
-  const n = await counter.count('completion', p.echoesPrompt ? { answer: text, request: promptPayload(p) } : text, record.tenant);
+  const n = await countOrNone(counter, 'completion', p.echoesPrompt ? { answer: text, request: promptPayload(p) } : text, record.tenant);
   if (!n) return estimate();
   // Counted or estimated, never more than the request could generate (a cut body's text is not all output).
   record.outputTokens = Math.min(n.tokens, outputBound(p, record));
@@ -340,7 +349,7 @@ async function countTokens(record: RequestRecord, p: ProxyRequest, counter: Prom
     record.countNote = 'prompt of parts the tokenizer cannot read: estimated from its size';
     return;
   }
-  const n = await counter.count(p.endpoint === 'chat' || p.api === 'anthropic' ? 'chat' : 'prompt', payload, record.tenant);
+  const n = await countOrNone(counter, p.endpoint === 'chat' || p.api === 'anthropic' ? 'chat' : 'prompt', payload, record.tenant);
   if (n === undefined) {
     // Not counted (the tokenizer thread's queue full, or the count waited past its bound): charged its estimate, as
     // admission reserved it — and said so on the record, which the request event, its costUsd and the metrics read.

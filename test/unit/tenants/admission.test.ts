@@ -142,6 +142,40 @@ tenants: { acme: { keys: [k], limits: { tpm: 100000 } } }
   });
 });
 
+describe('a prompt count that fails', () => {
+  it('still settles: the answer is charged what it used, not left at its reservation', async () => {
+    const r = parseProfile(
+      `version: 1
+backends: { a: { url: "http://127.0.0.1:1" } }
+models: { m: { targets: [{ backend: a }] } }
+tenants: { acme: { keys: [k], limits: { tpm: 100000 } } }
+`,
+      'p.yaml',
+      {},
+    );
+    if (!r.ok) throw new Error('profile');
+    const limiter = await Limiter.create(r.profile, new EventBus());
+    const tenant = new TenantDirectory(r.profile).tenants.get('acme')!;
+    const body = Buffer.from(JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'word '.repeat(300) }], max_tokens: 10 }));
+    const parsed = parseProxyRequest('chat', body, 'application/json');
+    if (!parsed.ok) throw new Error(parsed.error.message);
+    // The tokenizer thread failing (it could not start): the count rejects.
+    const failing: PromptCounter = { count: () => Promise.reject(new Error('worker gone')) };
+    const policy = { defaultCompletionTokens: 16, leaseRenewMs: undefined };
+    const admitted = admit(limiter, tenant, parsed.value, policy, failing, 'req-1') as Admitted;
+    const record = new RequestRecord('req-1');
+    record.status = 200;
+    record.outputTokens = 3;
+    record.outputSource = 'usage';
+    await admitted.settle(record);
+    const estimate = Math.ceil(body.length / 3);
+    // Before: the charge never ran, and the reservation (estimate + max_tokens 10) stood in place of the 3 tokens used.
+    const next = admit(limiter, tenant, parsed.value, policy, failing, 'req-2') as Admitted;
+    expect(Number(next.headers?.['x-ratelimit-remaining-tokens'])).toBe(100000 - (estimate + 3) - (estimate + 10));
+    await limiter.close();
+  });
+});
+
 describe('a request of images left before any answer', () => {
   it("pays its images beside its reservation from the tenant's budget, at the dearest prompt price it could reach", async () => {
     const r = parseProfile(
