@@ -42,6 +42,14 @@ export const ENVOY_DEFAULT_STREAM_IDLE_MS = 300_000;
 export const EG_DEFAULT_PASSIVE_ERRORS = 5;
 export const EG_DEFAULT_EJECTION_MS = 30_000;
 
+/**
+ * The CRDs' bounds on a header list — an AIGatewayRoute match's headers (the model's own among them) and an
+ * AIServiceBackend's headerMutation.set — and on each name and value there. Past them `kubectl apply` refuses the whole object.
+ */
+export const MAX_HEADERS = 16;
+export const MAX_HEADER_VALUE = 4096;
+export const MAX_HEADER_NAME = 256;
+
 /** The header Envoy Gateway's apiKeyAuth fills with the client id, which the rate-limit rules key on. */
 export const TENANT_HEADER = 'x-aigw-tenant';
 

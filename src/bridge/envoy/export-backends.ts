@@ -11,7 +11,7 @@ import { referable } from '../../core/env-refs.js';
 import { isLoopbackHost } from '../../profile/hosts.js';
 import type { BackendConfig } from '../../profile/schema.js';
 import { isCredentialHeader } from '../../profile/secrets.js';
-import { AIGW_API, AIGW_GROUP, EG_API, EG_GROUP, GATEWAY_API } from './api.js';
+import { AIGW_API, AIGW_GROUP, EG_API, EG_GROUP, GATEWAY_API, MAX_HEADER_NAME, MAX_HEADER_VALUE, MAX_HEADERS } from './api.js';
 import { ENV_REF, type ExportContext, type K8sObject } from './export-context.js';
 import { envVarFor } from './names.js';
 
@@ -65,6 +65,30 @@ export function backendObjects(ctx: ExportContext): K8sObject[] {
         ctx.warn(
           `${where}.headers.${h.name}`,
           'an empty value cannot be set by headerMutation (the CRD refuses it): not exported, so the cluster sends no such header',
+        );
+        return false;
+      })
+      .filter((h) => {
+        // The CRD's bounds on headerMutation.set (16 entries, names of 256 and values of 4,096 characters): past them,
+        // kubectl refused the whole AIServiceBackend, and the cluster routed its models nowhere.
+        const past =
+          h.name.length > MAX_HEADER_NAME
+            ? `a name of ${h.name.length} characters (the CRD takes at most ${MAX_HEADER_NAME})`
+            : h.value.length > MAX_HEADER_VALUE
+              ? `a value of ${h.value.length} characters (the CRD takes at most ${MAX_HEADER_VALUE})`
+              : undefined;
+        if (past === undefined) return true;
+        ctx.warn(
+          `${where}.headers.${h.name}`,
+          `${past} cannot be set by headerMutation: not exported, so the cluster sends no such header`,
+        );
+        return false;
+      })
+      .filter((h, i) => {
+        if (i < MAX_HEADERS) return true;
+        ctx.warn(
+          `${where}.headers.${h.name}`,
+          `headerMutation sets at most ${MAX_HEADERS} headers (the CRD): not exported, so the cluster sends no such header`,
         );
         return false;
       });

@@ -4,7 +4,7 @@
  * order once every target failed before the first byte), `modelNameOverride` where the upstream name differs.
  */
 import type { TargetConfig } from '../../profile/schema.js';
-import { AIGW_API, GATEWAY_GROUP, MODEL_HEADER } from './api.js';
+import { AIGW_API, GATEWAY_GROUP, MAX_HEADER_NAME, MAX_HEADER_VALUE, MAX_HEADERS, MODEL_HEADER } from './api.js';
 import type { ExportContext, K8sObject } from './export-context.js';
 import { formatGatewayDuration } from './k8s-units.js';
 
@@ -159,6 +159,11 @@ function modelRules(ctx: ExportContext): [string, Rule[]][] {
         );
         return;
       }
+      const past = pastRouteBounds(rule.when.headers ?? {});
+      if (past) {
+        ctx.warn(path, `${past}: not exported — the cluster sends those requests to the model's own targets`);
+        return;
+      }
       const shadowed = m.match!.findIndex(
         (before, i) => i < j && before.when.tenant === undefined && covers(rule.when.headers, before.when.headers),
       );
@@ -232,6 +237,35 @@ function ruleFor(ctx: ExportContext, model: string, extraHeaders: object[], refs
     timeouts: { request: '0s' },
     streamIdleTimeout: formatGatewayDuration(t.idle),
   };
+}
+
+/**
+ * What of a match is past the AIGatewayRoute CRD's bounds on its headers (MAX_HEADERS, the model's own among them; names of
+ * MAX_HEADER_NAME and values of MAX_HEADER_VALUE characters; each name once — a list-map keyed on the name, which the API server enforces and a JSON Schema
+ * cannot say), else undefined. A profile's match may hold more, or name the model header: written as it was,
+ * `kubectl apply` refused the whole route, every model of it.
+ */
+function pastRouteBounds(headers: Record<string, string>): string | undefined {
+  const names = Object.keys(headers);
+  const model = names.find((h) => h.toLowerCase() === MODEL_HEADER);
+  if (model !== undefined) {
+    return (
+      `the match on ${model} cannot be expressed: the rule matches ${MODEL_HEADER} on the model already (a list-map keyed ` +
+      "on the name: the CRD takes it once), and Envoy AI Gateway sets it from the body's model"
+    );
+  }
+  if (names.length + 1 > MAX_HEADERS) {
+    return `the match on ${names.length} headers cannot be expressed: a rule matches at most ${MAX_HEADERS}, ${MODEL_HEADER} among them`;
+  }
+  const longName = names.find((h) => h.length > MAX_HEADER_NAME);
+  if (longName !== undefined) {
+    return `the match on a header name of ${longName.length} characters cannot be expressed: the CRD takes at most ${MAX_HEADER_NAME}`;
+  }
+  const long = names.find((h) => headers[h]!.length > MAX_HEADER_VALUE);
+  if (long !== undefined) {
+    return `the match on ${long} cannot be expressed: its value is ${headers[long]!.length} characters, the CRD takes at most ${MAX_HEADER_VALUE}`;
+  }
+  return undefined;
 }
 
 function needsTokenCosts(ctx: ExportContext): boolean {
