@@ -10,6 +10,30 @@ export const GATEWAY_GROUP = 'gateway.networking.k8s.io';
 export const EG_GROUP = 'gateway.envoyproxy.io';
 export const AIGW_GROUP = 'aigateway.envoyproxy.io';
 
+/**
+ * The apiVersions the cluster serves for each kind the import reads or names (the CRDs of the versions above; core
+ * kinds at v1). An object of another group or version is refused by `kubectl apply` ("no matches for kind"), which
+ * applies the rest: the cluster runs without it.
+ */
+export const SERVED_VERSIONS: Readonly<Record<string, readonly string[]>> = {
+  AIGatewayRoute: [`${AIGW_GROUP}/v1beta1`, `${AIGW_GROUP}/v1alpha1`],
+  AIServiceBackend: [`${AIGW_GROUP}/v1beta1`, `${AIGW_GROUP}/v1alpha1`],
+  BackendSecurityPolicy: [`${AIGW_GROUP}/v1beta1`, `${AIGW_GROUP}/v1alpha1`],
+  QuotaPolicy: [`${AIGW_GROUP}/v1alpha1`],
+  Backend: [EG_API],
+  BackendTrafficPolicy: [EG_API],
+  ClientTrafficPolicy: [EG_API],
+  SecurityPolicy: [EG_API],
+  EnvoyProxy: [EG_API],
+  Gateway: [GATEWAY_API, `${GATEWAY_GROUP}/v1beta1`],
+  GatewayClass: [GATEWAY_API, `${GATEWAY_GROUP}/v1beta1`],
+  HTTPRoute: [GATEWAY_API, `${GATEWAY_GROUP}/v1beta1`],
+  BackendTLSPolicy: [GATEWAY_API, `${GATEWAY_GROUP}/v1alpha3`],
+  Secret: ['v1'],
+  Service: ['v1'],
+  ConfigMap: ['v1'],
+};
+
 /** Envoy Gateway's controller: a GatewayClass naming it is served by Envoy Gateway. */
 export const EG_CONTROLLER = 'gateway.envoyproxy.io/gatewayclass-controller';
 

@@ -7,7 +7,7 @@ import { referable } from '../../core/env-refs.js';
 import { getOwn } from '../../profile/own-keys.js';
 import { formatPath, type KeyPath, type ProfileProblem } from '../../profile/problems.js';
 import { AliasBudget } from '../../profile/yaml-aliases.js';
-import { SPEC_KEYS } from './api.js';
+import { SERVED_VERSIONS, SPEC_KEYS } from './api.js';
 import { importBackends } from './import-backends.js';
 import { ImportContext, type Raw, type Skipped, shown } from './import-context.js';
 import { importRoutes } from './import-routes.js';
@@ -63,9 +63,29 @@ export function importEnvoy(inputs: readonly { file: string; text: string }[]): 
 }
 
 /** The import of manifests already read (`file`: where to point when there are none). */
-export function importManifests(manifests: readonly Manifest[], file = '-'): ImportResult {
+export function importManifests(given: readonly Manifest[], file = '-'): ImportResult {
+  // An object of an apiVersion its kind is not served at never reaches the cluster (kubectl apply refuses it alone): read,
+  // a ClientTrafficPolicy at `gateway.envoyproxy.io/v1` set a 50Mi buffer the cluster never had (it keeps 32Ki).
+  const unserved = new Set(
+    given.filter((m) => {
+      const served = getOwn(SERVED_VERSIONS, m.kind);
+      return served !== undefined && !served.includes(m.apiVersion);
+    }),
+  );
+  const manifests = unserved.size ? given.filter((m) => !unserved.has(m)) : given;
   const ctx = new ImportContext(manifests);
-  const empty = { profile: ctx.profile, origin: ctx.origin, warnings: [], skipped: [] };
+  for (const m of unserved) {
+    const served = SERVED_VERSIONS[m.kind]!.join(' or ');
+    ctx.warn(
+      m,
+      ['apiVersion'],
+      `${shown(m.apiVersion)} is not served for ${m.kind} (the cluster serves ${served}): kubectl apply refuses this object ` +
+        'and the cluster runs without it, so it is not read',
+    );
+    ctx.skip(m, `apiVersion ${m.apiVersion} is not served for ${m.kind} (${served})`);
+  }
+  // With nothing to import, what was not read (an unserved route) is still said: it is why.
+  const empty = { profile: ctx.profile, origin: ctx.origin, warnings: ctx.warnings, skipped: ctx.skipped };
   if (!manifests.some((m) => m.kind === 'AIGatewayRoute' || m.kind === 'AIServiceBackend')) {
     const where = manifests[0] ?? { file, at: () => ({ file, line: 1, col: 1 }) };
     return {
