@@ -181,7 +181,20 @@ function groupsOf(ctx: ImportContext, route: Manifest, rule: Raw, base: KeyPath,
     if (group) group.push(t);
     else byPriority.set(priority, [t]);
   });
-  return [...byPriority.entries()].sort(([a], [b]) => a - b).map(([, g]) => g);
+  // A priority whose weights sum to 0 (drained) gets nothing from Envoy, which spills over to the next: the profile takes
+  // no such group (it refuses one outright, and the whole import with it), so the next priority routes the model.
+  return [...byPriority.entries()]
+    .sort(([a], [b]) => a - b)
+    .filter(([priority, g]) => {
+      if (g.some((t) => t.weight > 0)) return true;
+      ctx.warn(
+        route,
+        g[0]!.path,
+        `the weights of priority ${priority} sum to 0: Envoy sends it nothing (and moves to the next priority), so it is not imported`,
+      );
+      return false;
+    })
+    .map(([, g]) => g);
 }
 
 /**
