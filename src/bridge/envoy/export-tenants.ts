@@ -104,7 +104,7 @@ export function tenantObjects(ctx: ExportContext): K8sObject[] {
       keys[id] = ctx.secretValue(key, ['tenants', name, 'keys', 0], variable);
     }
   }
-  if (Object.keys(keys).length === 0) return [];
+  if (Object.keys(keys).length === 0) return tenants.length ? [denyAll(ctx)] : [];
   const secret = `${opts.gateway}-tenant-keys`;
   return [
     {
@@ -137,4 +137,33 @@ export function tenantObjects(ctx: ExportContext): K8sObject[] {
       },
     },
   ];
+}
+
+/**
+ * Tenants but no key to ask for (reached by auth.jwt or mtls, which the export does not express): aigw answers 401 to a
+ * client without credentials, and with no SecurityPolicy the cluster let anyone in on the backends' keys. It fails
+ * closed instead, as import never turns a checking cluster into an open profile.
+ */
+function denyAll(ctx: ExportContext): K8sObject {
+  ctx.warn(
+    'tenants',
+    'no tenant has an API key, and the export authenticates by API key only: the SecurityPolicy denies every request ' +
+      '(authorization defaultAction Deny) until you add a jwt provider or keys — without it the cluster would let anyone in',
+  );
+  return {
+    value: {
+      apiVersion: EG_API,
+      kind: 'SecurityPolicy',
+      metadata: ctx.metadata(`${ctx.opts.gateway}-tenants`),
+      spec: {
+        targetRefs: routeNames(ctx).map((name) => ({ group: GATEWAY_GROUP, kind: 'HTTPRoute', name })),
+        authorization: { defaultAction: 'Deny' },
+      },
+    },
+    comments: {
+      'spec.authorization':
+        "The profile's tenants sign in by JWT or client certificate, which this export does not write: every request is " +
+        'denied (403) until a jwt provider replaces this, rather than let in without credentials.',
+    },
+  };
 }
