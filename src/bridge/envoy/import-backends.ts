@@ -9,6 +9,7 @@ import { getOwn, isReservedName, setOwn } from '../../profile/own-keys.js';
 import { credentialHeaderOf } from '../../profile/checks.js';
 import { formatPath } from '../../profile/problems.js';
 import type { BackendConfig } from '../../profile/schema.js';
+import { EG_GROUP } from './api.js';
 import { type ImportContext, type Raw, shown } from './import-context.js';
 import type { Manifest } from './manifests.js';
 import { envVarFor, wholeEnvRef } from './names.js';
@@ -56,6 +57,20 @@ export function importBackends(ctx: ImportContext): Map<string, string> {
       ctx.use(asb, ['spec']);
       continue;
     }
+    const ref = obj(spec.backendRef);
+    if (ref.kind !== 'Backend' || ref.group !== EG_GROUP) {
+      // The CRD's CEL rule takes an Envoy Gateway Backend only (a ref naming no kind is a Service by its default): the
+      // API server refuses any other, so the cluster routes nothing here — read, aigw served what the cluster cannot.
+      ctx.warn(
+        asb,
+        ['spec', 'backendRef'],
+        `a backendRef to ${shown(str(ref.kind) ?? 'Service')} is refused by the cluster (the CRD takes an Envoy Gateway ` +
+          `Backend only: kind Backend, group ${EG_GROUP}), so this backend is skipped and routes to it are dropped`,
+      );
+      ctx.skip(asb, 'its backendRef is not an Envoy Gateway Backend (the CRD refuses it)');
+      ctx.use(asb, ['spec']);
+      continue;
+    }
     const name = repeated.has(asb.name) ? `${asb.namespace}/${asb.name}` : asb.name;
     const at = ['backends', name];
     const url = urlOf(ctx, asb, kind);
@@ -99,10 +114,6 @@ function urlOf(
   const refName = str(ref.name) ?? '';
   const ns = str(ref.namespace) ?? asb.namespace;
   const prefix = pathFromPrefix(ctx, asb, kind);
-  if (str(ref.kind) === 'Service' || (ref.group === '' && ref.kind === undefined)) {
-    const port = typeof ref.port === 'number' ? ref.port : 80;
-    return { url: `http://${refName}.${ns}.svc.cluster.local:${port}${prefix}`, from: { m: asb, path: ['spec', 'backendRef'] } };
-  }
   const backend = ctx.find('Backend', refName, ns);
   if (!backend) {
     const v = ctx.variableFor(['Backend', ns, refName, 'url'], envVarFor('backend', refName, 'url'));

@@ -43,7 +43,7 @@ const READ = [
 const NOT_READ: Record<string, string> = {
   EnvoyProxy: 'Envoy infrastructure (the proxy deployment)',
   Deployment: 'a workload: aigw runs no pods (--mock-all stands in for backends)',
-  Service: 'a workload address (read only when an AIServiceBackend points at it)',
+  Service: 'a workload address (an AIServiceBackend points at an Envoy Gateway Backend, never at a Service)',
   ConfigMap: 'workload data',
   HTTPRoute: 'plain HTTP routing: aigw routes AI traffic by model only',
   QuotaPolicy: 'quotas have no aigw equivalent yet',

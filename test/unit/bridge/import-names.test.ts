@@ -148,11 +148,11 @@ describe('an object given twice (same kind, namespace and name)', () => {
       .replace('{name: OpenAI}', '{name: Anthropic}\n  headerMutation: {set: [{name: x-first, value: "1"}]}');
     const second = backend('b1')
       .split('\n---\n')[0]!
-      .replace('name: b1, kind: Backend, group: gateway.envoyproxy.io', 'name: b1, kind: Service, port: 80');
+      .replace('{name: OpenAI}', '{name: OpenAI}\n  headerMutation: {set: [{name: x-second, value: "2"}]}');
     const r = imported(docs(BASE.split('\n---\n')[0]!, first, second));
     expect(r.problems).toEqual([]);
     // Nothing of the first: neither its kind nor its headers.
-    expect((r.profile.backends as Record<string, unknown>).b1).toEqual({ url: 'http://b1.default.svc.cluster.local:80' });
+    expect((r.profile.backends as Record<string, unknown>).b1).toEqual({ url: '${BACKEND_B1_URL}', headers: { 'x-second': '2' } });
     expect(r.said).toMatch(
       /^x.yaml:12:\d+: warning: AIServiceBackend\/default\/b1.metadata.name: AIServiceBackend\/default\/b1 is given again at x.yaml:18:1: kubectl apply keeps the last, so this one is ignored$/m,
     );

@@ -78,7 +78,7 @@ const fallbackRule = (i: number) =>
   `backendRefs: [{name: a, modelNameOverride: u${i}}, {name: b, priority: 1, modelNameOverride: v${i}}]}`;
 const serviceBackend = (name: string) =>
   `apiVersion: aigateway.envoyproxy.io/v1beta1\nkind: AIServiceBackend\nmetadata: {name: ${name}}\n` +
-  `spec: {schema: {name: OpenAI}, backendRef: {name: ${name}, kind: Service, port: 80}}`;
+  `spec: {schema: {name: OpenAI}, backendRef: {name: ${name}, kind: Backend, group: gateway.envoyproxy.io}}`;
 
 /** The same manifests, each counting how often its value is read. */
 function counted(ms: readonly Manifest[]): { manifests: Manifest[]; reads: () => number } {
