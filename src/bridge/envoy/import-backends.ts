@@ -78,7 +78,7 @@ export function importBackends(ctx: ImportContext): Map<string, string> {
       ctx.skip(asb, 'no usable endpoint');
       continue;
     }
-    if (url.variable) ctx.setVariable([...at, 'url'], url.variable, url.from);
+    if (url.variable) ctx.setVariable([...at, 'url'], url.variable, url.from, undefined, url.path);
     else ctx.set([...at, 'url'], url.url, url.from);
     ctx.origin.set(`backends.${name}`, asb.at([]));
     if (kind !== 'openai') ctx.set([...at, 'kind'], kind, { m: asb, path: ['spec', 'schema', 'name'] });
@@ -108,7 +108,7 @@ function urlOf(
   ctx: ImportContext,
   asb: Manifest,
   kind: string,
-): { url: string; variable?: string; from: { m: Manifest; path: (string | number)[] } } | undefined {
+): { url: string; variable?: string; path?: string; from: { m: Manifest; path: (string | number)[] } } | undefined {
   const spec = obj(asb.value.spec);
   const ref = obj(spec.backendRef);
   const refName = str(ref.name) ?? '';
@@ -117,8 +117,15 @@ function urlOf(
   const backend = ctx.find('Backend', refName, ns);
   if (!backend) {
     const v = ctx.variableFor(['Backend', ns, refName, 'url'], envVarFor('backend', refName, 'url'));
-    ctx.warn(asb, ['spec', 'backendRef', 'name'], `Backend ${ns}/${refName} is not among the files: the URL is read from \${${v}}`);
-    return { url: `\${${v}}`, variable: v, from: { m: asb, path: ['spec', 'backendRef'] } };
+    // The prefix's path goes after the variable: dropped, aigw called `${URL}/v1/…` where the cluster calls `{Backend}/openai/v1/…`.
+    ctx.warn(
+      asb,
+      ['spec', 'backendRef', 'name'],
+      prefix
+        ? `Backend ${ns}/${refName} is not among the files: the Backend's address (scheme://host:port) is read from \${${v}}, followed by ${prefix} (the schema prefix's path)`
+        : `Backend ${ns}/${refName} is not among the files: the URL is read from \${${v}}`,
+    );
+    return { url: `\${${v}}${prefix}`, variable: v, path: prefix, from: { m: asb, path: ['spec', 'backendRef'] } };
   }
   const bspec = obj(backend.value.spec);
   const endpoints = Array.isArray(bspec.endpoints) ? bspec.endpoints : [];

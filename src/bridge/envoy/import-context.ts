@@ -265,9 +265,12 @@ export class ImportContext {
     this.use(from.m, from.path);
   }
 
-  /** Sets a profile key to `${variable}`: the one kind of value the profile reads from the environment. */
-  setVariable(path: KeyPath, variable: string, from: { m: Manifest; path: KeyPath }, index?: number): void {
-    this.set(path, index === undefined ? `\${${variable}}` : [`\${${variable}}`], from);
+  /**
+   * Sets a profile key to `${variable}` (and `suffix` after it: a URL's path): the one kind of value the profile reads
+   * from the environment.
+   */
+  setVariable(path: KeyPath, variable: string, from: { m: Manifest; path: KeyPath }, index?: number, suffix = ''): void {
+    this.set(path, index === undefined ? `\${${variable}}${suffix}` : [`\${${variable}}${suffix}`], from);
     this.variables.add(formatPath(index === undefined ? path : [...path, index]));
   }
 
