@@ -5,6 +5,7 @@
  */
 import { MessageAnyUsage, readUsage } from '../anthropic/response.js';
 import { elementStarts, memberSpan } from './json-members.js';
+import { firstStop, longestStop } from './local-stop.js';
 import { chatUsageOf, finishReasonWithCalls, overlongName, serialize, unreadable, usageFromAnthropic } from './mapping.js';
 import { type AnswerResult, refusedWritten } from './translated.js';
 
@@ -12,7 +13,7 @@ import { type AnswerResult, refusedWritten } from './translated.js';
  * `created`: seconds since the epoch (Anthropic's Message carries no time). `text`: the JSON text `json` was parsed from,
  * when there is one — a tool call's arguments are its tool_use input as the backend wrote it.
  */
-export function messageToChat(json: unknown, created: number, text?: string): AnswerResult {
+export function messageToChat(json: unknown, created: number, text?: string, stops: readonly string[] = []): AnswerResult {
   const parsed = MessageAnyUsage.safeParse(json);
   if (!parsed.success) return { ok: false, error: unreadable('not a Message') };
   const m = parsed.data;
@@ -23,10 +24,20 @@ export function messageToChat(json: unknown, created: number, text?: string): An
   const toolCalls = [];
   /** Each block's input text (toolInputTexts), read at the first tool_use; null when there is none to read. */
   let inputs: (string | undefined)[] | null | undefined;
-  for (let i = 0; i < m.content.length; i++) {
+  /** A stop sequence the backend was not sent (local-stop.ts) ended the text: nothing after it is the answer's. */
+  let stopped = false;
+  const longest = longestStop(stops);
+  for (let i = 0; i < m.content.length && !stopped; i++) {
     const b = m.content[i]!;
-    if (b.type === 'text') answer += b.text;
-    else if (b.type === 'thinking') reasoning += b.thinking;
+    if (b.type === 'text') {
+      const before = answer.length;
+      answer += b.text;
+      const at = stops.length ? firstStop(answer, stops, Math.max(0, before - longest + 1)) : -1;
+      if (at >= 0) {
+        answer = answer.slice(0, at);
+        stopped = true;
+      }
+    } else if (b.type === 'thinking') reasoning += b.thinking;
     else if (b.type === 'tool_use') {
       // Parsed and written again, a number JavaScript cannot hold exactly (`12345678901234567891`, a 19-digit id) reached
       // the client as another (`12345678901234567000`), which a client reading numbers exactly (Python's json) called the
@@ -53,7 +64,9 @@ export function messageToChat(json: unknown, created: number, text?: string): An
     object: 'chat.completion',
     created,
     model: m.model,
-    choices: [{ index: 0, message, logprobs: null, finish_reason: finishReasonWithCalls(m.stop_reason, toolCalls.length > 0) }],
+    choices: [
+      { index: 0, message, logprobs: null, finish_reason: stopped ? 'stop' : finishReasonWithCalls(m.stop_reason, toolCalls.length > 0) },
+    ],
     // Unreadable, it is left out (usage is optional to an OpenAI client), not told as 0 tokens: accounting counts the
     // answer (relay/exchange.ts), and a client that reads usage for its own metering read an answer that cost nothing.
     ...(usage ? { usage: chatUsageOf(usage) } : {}),

@@ -21,6 +21,7 @@ import { renderStreamErrorFrame } from '../openai/error-shape.js';
 import { SSE_DONE, type SseEvent } from '../openai/sse.js';
 import { ownString } from '../core/own-string.js';
 import { readBlockDelta } from './fast-read.js';
+import { LocalStop } from './local-stop.js';
 import { elementStarts, memberSpan } from './json-members.js';
 import { chatUsageOf, finishReasonWithCalls, overlongName, serialize, unreadable, usageFromAnthropic } from './mapping.js';
 import { tokensAtLeast } from './output-estimate.js';
@@ -59,6 +60,8 @@ export interface MessagesToChatOptions {
    * what a backend can make the gateway hold by never stopping the first block (limits.maxEventBytes; 16 Mi if unset).
    */
   maxHeld?: number;
+  /** Stop sequences the backend was not sent (whitespace alone, which Anthropic refuses): the answer stops at them here. */
+  stops?: readonly string[];
 }
 
 /** A tool_use block's call: what of its input the client has, and its chunks held while an earlier call is live. */
@@ -115,12 +118,15 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
    * answer's. Until one came, the output is the larger of it and the estimate — for the client and accounting.
    */
   outputProvisional = true;
+  /** The answer's text read for the stops the backend was not sent (local-stop.ts); undefined without any. */
+  private readonly stop: LocalStop | undefined;
 
   constructor(
     private readonly opts: MessagesToChatOptions,
     scrub?: Scrub,
   ) {
     super(scrub);
+    this.stop = opts.stops?.length ? new LocalStop(opts.stops) : undefined;
   }
 
   push(ev: SseEvent): string | undefined {
@@ -212,7 +218,9 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
         const starts = content && elementStarts(data, content.start);
         inputs = starts?.length === m.content.length ? starts : null;
       }
-      out += this.heldContent(held) + (this.openBlock(i, b, inputs ? inputText(data, inputs[i]!) : undefined) ?? '');
+      out += this.heldContent(held);
+      if (this.completed) return out;
+      out += this.openBlock(i, b, inputs ? inputText(data, inputs[i]!) : undefined) ?? '';
       if (this.error) return out;
     }
     return out + this.heldContent(held);
@@ -377,7 +385,8 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
       // Text for a tool_use block: the Anthropic SDK adds a delta only to a block of its kind, so it is no answer.
       if (tool !== undefined) return undefined;
       const kind = e.index < this.blocks ? this.kinds[e.index] : undefined;
-      if (d.type === 'text_delta') return d.text && kind === TEXT_BLOCK ? this.content('content', d.text) : undefined;
+      // '' when the text is held for a stop sequence it may begin.
+      if (d.type === 'text_delta') return (d.text && kind === TEXT_BLOCK && this.content('content', d.text)) || undefined;
       return d.type === 'thinking_delta' && d.thinking && kind === THINKING_BLOCK
         ? this.content('reasoning_content', d.thinking)
         : undefined;
@@ -412,7 +421,7 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
   }
 
   protected finish(): string {
-    let out = '';
+    let out = this.heldText();
     if (!this.finished) {
       out = this.closeTools();
       if (this.error) return out;
@@ -431,10 +440,39 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
 
   private content(field: 'content' | 'reasoning_content', text: string): string {
     this.contentStarted = true;
-    return this.chunk(`{"${field}":${JSON.stringify(text)}}`, 'null');
+    if (field !== 'content' || !this.stop) return this.chunk(`{"${field}":${JSON.stringify(text)}}`, 'null');
+    const read = this.stop.feed(text);
+    const out = read.out ? this.frame(`{"content":${JSON.stringify(read.out)}}`, 'null') : '';
+    return read.stopped ? out + this.stopHere() : out;
   }
 
+  /**
+   * A stop sequence the backend was not sent came: the answer ends here, as the backend would have ended it — what is
+   * open closed, finish_reason stop, the usage so far and [DONE]. The rest of the backend's stream is not the answer's.
+   */
+  private stopHere(): string {
+    let out = '';
+    if (!this.finished) {
+      this.finished = true;
+      out += this.closeTools();
+      if (this.error) return out;
+      out += this.frame('{}', '"stop"');
+    }
+    return out + this.finish();
+  }
+
+  /** The text held for a stop that did not come (it may begin one), as its chunk; '' when none is held. */
+  private heldText(): string {
+    const text = this.stop?.flush();
+    return text ? this.frame(`{"content":${JSON.stringify(text)}}`, 'null') : '';
+  }
+
+  /** A chunk; any text held for a stop goes before it, in the order the backend sent them. */
   private chunk(delta: string, finishReason: string): string {
+    return this.heldText() + this.frame(delta, finishReason);
+  }
+
+  private frame(delta: string, finishReason: string): string {
     return openAIFrame(`${this.head},"choices":[{"index":0,"delta":${delta},"logprobs":null,"finish_reason":${finishReason}}]}`);
   }
 }

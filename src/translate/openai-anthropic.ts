@@ -9,6 +9,7 @@ import { firstIssue } from '../core/zod-issue.js';
 import { ChatRequest } from './openai-chat.js';
 import { conversationOf } from './openai-anthropic-messages.js';
 import { ExactJson } from './exact-json.js';
+import { MAX_LOCAL_STOP_LENGTH, MAX_LOCAL_STOPS, splitStops } from './local-stop.js';
 import { clip, refuse, tooDeep } from './mapping.js';
 import type { TranslatedRequest } from './translated.js';
 
@@ -43,6 +44,8 @@ export interface ChatRequestInfo {
   includeUsage: boolean;
   /** The max_tokens sent: an Anthropic backend generates no more (thinking included), whatever its usage claims. */
   maxTokens: number;
+  /** Stop sequences the backend was not sent (whitespace alone, which Anthropic refuses): the answer stops at them here. */
+  stops: string[];
 }
 
 export function chatToMessages(json: unknown, opts: ChatToMessagesOptions): Result<TranslatedRequest<ChatRequestInfo>> {
@@ -67,8 +70,15 @@ export function chatToMessages(json: unknown, opts: ChatToMessagesOptions): Resu
   out.messages = conv.value.messages;
   const maxTokens = req.max_completion_tokens ?? req.max_tokens ?? DEFAULT_MAX_TOKENS;
   out.max_tokens = maxTokens;
-  if (typeof req.stop === 'string') out.stop_sequences = [req.stop];
-  else if (req.stop?.length) out.stop_sequences = req.stop;
+  // Stop sequences of whitespace alone (`"\n"`) Anthropic refuses: applied to the answer here instead (local-stop.ts).
+  const stops = splitStops(typeof req.stop === 'string' ? [req.stop] : (req.stop ?? []));
+  if (stops.local.length > MAX_LOCAL_STOPS || stops.local.some((s) => s.length > MAX_LOCAL_STOP_LENGTH)) {
+    return refuse(
+      `stop: at most ${MAX_LOCAL_STOPS} stop sequences of whitespace alone, of at most ${MAX_LOCAL_STOP_LENGTH} characters, can be applied for an Anthropic backend`,
+      'stop',
+    );
+  }
+  if (stops.sent.length) out.stop_sequences = stops.sent;
   if (typeof req.temperature === 'number') out.temperature = req.temperature;
   // top_p 1 is no cut at all (OpenAI's default, and Anthropic's), and clients send it beside a temperature as their
   // default: Claude models since Sonnet 4.5 refuse the two together (400 "`temperature` and `top_p` cannot both be
@@ -84,7 +94,10 @@ export function chatToMessages(json: unknown, opts: ChatToMessagesOptions): Resu
   if (stream) out.stream = true;
   const body = exact.serialize(out);
   if (body === undefined) return tooDeep(null);
-  return { ok: true, value: { body, stream, request: { includeUsage: req.stream_options?.include_usage === true, maxTokens } } };
+  return {
+    ok: true,
+    value: { body, stream, request: { includeUsage: req.stream_options?.include_usage === true, maxTokens, stops: stops.local } },
+  };
 }
 
 /**

@@ -77,7 +77,7 @@ const openAIToAnthropic: Translate = (json, model, now) => {
   const r = chatToMessages(json, { model });
   if (!r.ok) return r;
   const created = Math.floor(now / 1000);
-  const includeUsage = r.value.request.includeUsage;
+  const { includeUsage, stops } = r.value.request;
   return {
     ok: true,
     value: {
@@ -85,8 +85,8 @@ const openAIToAnthropic: Translate = (json, model, now) => {
       stream: r.value.stream,
       upstreamApi: 'anthropic',
       outputLimit: r.value.request.maxTokens,
-      answer: (answer, _scrub, text) => messageToChat(answer, created, text),
-      streamTranslator: (scrub, maxHeld) => new MessagesToChatStream({ requestModel: model, includeUsage, created, maxHeld }, scrub),
+      answer: (answer, _scrub, text) => messageToChat(answer, created, text, stops),
+      streamTranslator: (scrub, maxHeld) => new MessagesToChatStream({ requestModel: model, includeUsage, created, maxHeld, stops }, scrub),
     },
   };
 };

@@ -143,7 +143,9 @@ function expectedRoundTrip(req: Json): Json {
   const out: Json = { model: 'back-model', messages: [...system, ...rest] };
   out.max_tokens = req.max_completion_tokens ?? req.max_tokens ?? DEFAULT_MAX_TOKENS;
   const stop = typeof req.stop === 'string' ? [req.stop] : (req.stop as string[] | undefined);
-  if (stop?.length) out.stop = stop;
+  // A stop of whitespace alone (or empty) is not sent: Anthropic refuses it, and the translation applies it (local-stop.ts).
+  const sent = stop?.filter((s) => s.trim() !== '');
+  if (sent?.length) out.stop = sent;
   if (req.temperature !== undefined) out.temperature = req.temperature;
   // top_p 1 cuts nothing and is left out (trust: Claude refuses it beside a temperature).
   if (req.top_p !== undefined && req.top_p !== 1) out.top_p = req.top_p;
