@@ -4,6 +4,7 @@
  * answer (n > 1, logprobs, penalties, JSON modes, audio …), and dropped when they would not (seed, store,
  * service_tier, metadata). The README's "Providers" section is the table.
  */
+import { createHash } from 'node:crypto';
 import type { Result } from '../core/errors.js';
 import { firstIssue } from '../core/zod-issue.js';
 import { ChatRequest } from './openai-chat.js';
@@ -86,7 +87,7 @@ export function chatToMessages(json: unknown, opts: ChatToMessagesOptions): Resu
   if (typeof req.top_p === 'number' && req.top_p !== 1) out.top_p = req.top_p;
   // Not OpenAI's, but vLLM's clients send it and Anthropic takes it.
   if (Number.isInteger(req.top_k) && (req.top_k as number) >= 0) out.top_k = req.top_k;
-  if (req.user) out.metadata = { user_id: req.user };
+  if (req.user) out.metadata = { user_id: anthropicUserId(req.user) };
   const tools = toolsOf(req);
   if (!tools.ok) return tools;
   Object.assign(out, tools.value);
@@ -98,6 +99,23 @@ export function chatToMessages(json: unknown, opts: ChatToMessagesOptions): Resu
     ok: true,
     value: { body, stream, request: { includeUsage: req.stream_options?.include_usage === true, maxTokens, stops: stops.local } },
   };
+}
+
+/** The longest `metadata.user_id` Anthropic takes. */
+const MAX_USER_ID = 256;
+const EMAIL = /[^\s@]@[^\s@]+\.[^\s@]/;
+/** Digits and a phone number's punctuation alone, seven digits or more. */
+const PHONE = /^\+?[\d\s().-]+$/;
+
+/**
+ * An OpenAI `user` as Anthropic's `metadata.user_id`. OpenAI takes any string, and clients send their user's email
+ * address; Anthropic refuses one that is an email address or a phone number (400 "user_id appears to contain an email
+ * address. Please send a uuid or hash value") or is over 256 characters, so every request of such a client failed. Such
+ * an id goes as a digest of it — one user, one id, as Anthropic asks for it; an opaque one goes as it came.
+ */
+function anthropicUserId(user: string): string {
+  const plain = user.length <= MAX_USER_ID && !EMAIL.test(user) && !(PHONE.test(user) && user.replace(/\D/g, '').length >= 7);
+  return plain ? user : `aigw_${createHash('sha256').update(user).digest('base64url')}`;
 }
 
 /**
