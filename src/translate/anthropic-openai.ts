@@ -32,12 +32,14 @@ interface OutToolCall {
  * Translates a Messages request (the parsed client body) into a chat completions body for `model` (the
  * target's upstream name). Streams always ask for `include_usage`: message_delta must carry the usage. `text`: the
  * JSON text the body was parsed from, when there is one — a tool_use's input goes as the client wrote it.
+ * `completionTokens`: the limit goes as `max_completion_tokens` (Azure's reasoning deployments refuse `max_tokens`).
  */
 export function messagesToChat(
   json: unknown,
   model: string,
   streamUsage = true,
   text?: string,
+  completionTokens = false,
 ): Result<TranslatedRequest<MessagesRequest>> {
   const parsed = MessagesRequest.safeParse(json);
   if (!parsed.success) return refuse(...describe(parsed.error));
@@ -57,7 +59,8 @@ export function messagesToChat(
     // One by one, not push(...r.value): a user message of ~120,000 tool results (a few MiB) overflowed the stack.
     for (const message of r.value) messages.push(message);
   }
-  const out: Record<string, unknown> = { model, messages, max_tokens: req.max_tokens };
+  const out: Record<string, unknown> = { model, messages };
+  out[completionTokens ? 'max_completion_tokens' : 'max_tokens'] = req.max_tokens;
   if (req.stop_sequences?.length) out.stop = req.stop_sequences;
   if (req.temperature !== undefined) out.temperature = req.temperature;
   if (req.top_p !== undefined) out.top_p = req.top_p;

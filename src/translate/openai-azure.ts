@@ -22,6 +22,17 @@ export function takesStreamOptions(backend: { kind: string; apiVersion?: string 
   return backend.kind !== 'azure-openai' || (backend.apiVersion ?? DEFAULT_AZURE_API_VERSION) >= STREAM_OPTIONS_SINCE;
 }
 
+/**
+ * Whether a translated request's output limit goes as `max_completion_tokens` rather than `max_tokens`: Azure refuses
+ * `max_tokens` for its reasoning deployments (o1, o3, o4-mini, gpt-5: 400 "Unsupported parameter: 'max_tokens' is not
+ * supported with this model. Use 'max_completion_tokens' instead."), and every Azure chat model takes
+ * `max_completion_tokens` from the api-version that added it (2024-09-01-preview, as stream_options) — before it, the
+ * field is unknown there. Only Azure: an `openai` backend may be a server that knows `max_tokens` alone.
+ */
+export function takesMaxCompletionTokens(backend: { kind: string; apiVersion?: string | undefined }): boolean {
+  return backend.kind === 'azure-openai' && (backend.apiVersion ?? DEFAULT_AZURE_API_VERSION) >= STREAM_OPTIONS_SINCE;
+}
+
 export type AzureEndpoint = 'chat' | 'completions' | 'embeddings';
 
 const SUFFIX: Readonly<Record<AzureEndpoint, string>> = {

@@ -48,9 +48,17 @@ export type AnswerTranslation = Omit<PreparedRequest, 'body'>;
 /**
  * `json`: the client's parsed body; `model`: the target's upstream name; `now`: ms since the epoch; `streamUsage`: a
  * stream may ask the backend for its usage (not Azure's older api-versions, openai-azure.ts takesStreamOptions); `text`:
- * the JSON text `json` was parsed from, when the translation may repeat a part of it as the client wrote it.
+ * the JSON text `json` was parsed from, when the translation may repeat a part of it as the client wrote it;
+ * `completionTokens`: the output limit goes to an OpenAI backend as `max_completion_tokens` (openai-azure.ts).
  */
-export type Translate = (json: unknown, model: string, now: number, streamUsage?: boolean, text?: string) => Result<PreparedRequest>;
+export type Translate = (
+  json: unknown,
+  model: string,
+  now: number,
+  streamUsage?: boolean,
+  text?: string,
+  completionTokens?: boolean,
+) => Result<PreparedRequest>;
 
 export function translatorFor(client: ClientApi, backend: BackendKind): Translate | undefined {
   const backendApi: ClientApi = backend === 'anthropic' ? 'anthropic' : 'openai';
@@ -58,8 +66,8 @@ export function translatorFor(client: ClientApi, backend: BackendKind): Translat
   return client === 'anthropic' ? anthropicToOpenAI : openAIToAnthropic;
 }
 
-const anthropicToOpenAI: Translate = (json, model, _now, streamUsage = true, text) => {
-  const r = messagesToChat(json, model, streamUsage, text);
+const anthropicToOpenAI: Translate = (json, model, _now, streamUsage = true, text, completionTokens = false) => {
+  const r = messagesToChat(json, model, streamUsage, text, completionTokens);
   if (!r.ok) return r;
   return {
     ok: true,

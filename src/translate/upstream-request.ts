@@ -10,7 +10,7 @@ import { ENDPOINT_PATHS, type Endpoint } from '../openai/endpoints.js';
 import type { ProxyRequest } from '../openai/parse-request.js';
 import { editedBody, upstreamBody } from '../openai/upstream-body.js';
 import type { BackendRuntime } from '../upstream/backends.js';
-import { azurePath, takesStreamOptions } from './openai-azure.js';
+import { azurePath, takesMaxCompletionTokens, takesStreamOptions } from './openai-azure.js';
 import { type AnswerTranslation, translatorFor } from './pairs.js';
 
 export interface ProviderRequest {
@@ -50,7 +50,14 @@ export function providerRequest(
   const translate = translatorFor(p.api, backend.kind);
   if (translate) {
     if (p.endpoint !== 'chat' && p.endpoint !== 'messages') return unserved(p.endpoint, backend);
-    const prepared = translate(p.json, target.upstreamModel, now, takesStreamOptions(backend), p.text || undefined);
+    const prepared = translate(
+      p.json,
+      target.upstreamModel,
+      now,
+      takesStreamOptions(backend),
+      p.text || undefined,
+      takesMaxCompletionTokens(backend),
+    );
     if (!prepared.ok) return prepared;
     const toAnthropic = prepared.value.upstreamApi === 'anthropic';
     const path = pathFor(backend, toAnthropic ? 'messages' : 'chat', target.upstreamModel);
