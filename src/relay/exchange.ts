@@ -639,6 +639,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
       if (status !== undefined && status >= 400 && status < 500 && status !== 429 && !backendFault(status)) this.record.excused = true;
       this.cutStream('upstream_reset', this.sse!.failed, backendFault(status) ? BROKE : status !== undefined ? REFUSED : COMMITTED);
       this.abort();
+    } else if (this.sse!.sawDone && this.sse!.endedEarly && this.deadline === undefined) {
+      // The translation ended the answer itself (a stop sequence the backend was not sent): nothing after is awaited.
+      this.endAfterDone();
     } else if (this.sse!.sawDone && this.deadline === undefined) {
       // The end marker ends the answer. A backend that talked on after it (a comment each second) held the
       // client, whose SDK reads to the end, and the tenant's lease: it gets a moment to end cleanly (its

@@ -11,6 +11,11 @@ export interface StreamRelay {
   push(chunk: Buffer): boolean;
   /** The stream's end was seen: `[DONE]`, `message_stop`, or (translated) an answer the backend finished. */
   readonly sawDone: boolean;
+  /**
+   * The translation ended the answer before the backend did (a stop sequence it applies: translate/local-stop.ts): what
+   * the backend sends after is not the client's, so the client's stream ends at once rather than after the grace.
+   */
+  readonly endedEarly?: boolean;
   /** Upstream events that carried output: zero means the client saw nothing. */
   readonly outputEvents: number;
   /** Output tokens those events carried, at least: the count of an answer that ended without its final usage. */

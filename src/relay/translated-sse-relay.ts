@@ -117,6 +117,10 @@ export class TranslatedSseRelay implements SseSink, StreamRelay {
     return this.t.completed;
   }
 
+  get endedEarly(): boolean {
+    return this.t.endedEarly === true;
+  }
+
   get outputEstimate(): number {
     return this.t.outputEstimate ?? this.outputEvents;
   }

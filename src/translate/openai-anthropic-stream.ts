@@ -118,6 +118,8 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
    * answer's. Until one came, the output is the larger of it and the estimate — for the client and accounting.
    */
   outputProvisional = true;
+  /** A stop sequence the backend was not sent ended the answer (StreamTranslator.endedEarly). */
+  endedEarly = false;
   /** The answer's text read for the stops the backend was not sent (local-stop.ts); undefined without any. */
   private readonly stop: LocalStop | undefined;
 
@@ -451,6 +453,7 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
    * open closed, finish_reason stop, the usage so far and [DONE]. The rest of the backend's stream is not the answer's.
    */
   private stopHere(): string {
+    this.endedEarly = true;
     let out = '';
     if (!this.finished) {
       this.finished = true;

@@ -22,6 +22,8 @@ export interface StreamTranslator {
   readonly usage: TokenUsage | undefined;
   /** The backend ended its answer properly (`[DONE]` / `message_stop`, or an OpenAI finish_reason then a clean end). */
   readonly completed: boolean;
+  /** `completed` by the translation before the backend's end (a stop sequence it applies): the rest is not waited for. */
+  readonly endedEarly?: boolean;
   /** Set when the stream was ended with an error frame (a backend error event, or an event that cannot be read). */
   readonly error: AigwError | undefined;
   /**

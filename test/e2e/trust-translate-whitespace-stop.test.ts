@@ -30,6 +30,14 @@ const up = await useUpstream((_req, res, body) => {
       return;
     }
   }
+  if ((JSON.parse(body) as { messages: { content: string }[] }).messages[0]!.content === 'stall') {
+    // Writes on for as long as a real answer would (here, until the client is gone): only the stop ends it.
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write(messageStart({ input_tokens: 5, output_tokens: 1 }));
+    res.write(anthropicEvent('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }));
+    res.write(anthropicEvent('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'one\ntwo' } }));
+    return;
+  }
   const usage = { input_tokens: 5, output_tokens: 6 };
   if (!req.stream) {
     res
@@ -70,6 +78,16 @@ describe('a stop sequence of whitespace alone, to an Anthropic backend', () => {
     expect(done.choices[0]!.finish_reason).toBe('stop');
     expect(done.usage?.prompt_tokens).toBe(5);
     expect(sent().stop_sequences).toEqual(['END']);
+  });
+
+  it("streamed, the client has its end at once: the rest of the backend's answer is not waited for", async () => {
+    const started = performance.now();
+    const done = await client.chat.completions
+      .stream({ model: 'claude', messages: [{ role: 'user', content: 'stall' }], stop: '\n' })
+      .finalChatCompletion();
+    expect(done.choices[0]!.message.content).toBe('one');
+    // Not the second's grace a backend talking on after its own end marker gets (relay/exchange.ts AFTER_DONE_MS).
+    expect(performance.now() - started).toBeLessThan(500);
   });
 
   it('a stop that never occurs leaves the answer whole', async () => {
