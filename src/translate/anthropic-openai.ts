@@ -8,7 +8,7 @@ import type { Result } from '../core/errors.js';
 import type { ContentBlock, ToolResultBlock } from '../anthropic/blocks.js';
 import { describeAnthropicIssue, type MessageParam, MessagesRequest, systemTexts } from '../anthropic/wire.js';
 import { elementStarts, memberSpan } from './json-members.js';
-import { clip, imageUrlOf, refuse, sentToolId, serialize, tooDeep } from './mapping.js';
+import { clip, imageUrlOf, openAIUserOf, refuse, sentToolId, serialize, tooDeep } from './mapping.js';
 import type { TranslatedRequest } from './translated.js';
 
 /** Fields of a Messages request that only Anthropic can serve: refused rather than silently dropped. */
@@ -66,7 +66,7 @@ export function messagesToChat(
   if (req.top_p !== undefined) out.top_p = req.top_p;
   // Not OpenAI's, but vLLM, SGLang and TGI take it; OpenAI itself answers 400 (passed through).
   if (req.top_k !== undefined) out.top_k = req.top_k;
-  if (req.metadata?.user_id) out.user = req.metadata.user_id;
+  if (req.metadata?.user_id) out.user = openAIUserOf(req.metadata.user_id);
   const tools = toolsOf(req);
   if (!tools.ok) return tools;
   Object.assign(out, tools.value);

@@ -273,6 +273,26 @@ export function clip(text: string, max = 64): string {
   return JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text);
 }
 
+/**
+ * An end user's id as a backend that refuses it as it came is sent it: `aigw_` and its SHA-256 digest (48 characters) —
+ * the same user, the same id, so the provider still tells users apart; no email address or other text of it is sent.
+ */
+export function digestedUserId(id: string): string {
+  return `aigw_${createHash('sha256').update(id).digest('base64url')}`;
+}
+
+/** The longest `user` OpenAI's API takes (400 "Invalid 'user': string too long. Expected … maximum length 64"). */
+const MAX_OPENAI_USER = 64;
+
+/**
+ * An Anthropic `metadata.user_id` as chat completions' `user`. Claude Code sends ~150 characters (a JSON object of its
+ * device, account and session ids), and OpenAI's API and Azure's take 64 at most (OpenRouter 128): every request of it
+ * to such a backend was a 400. A longer one goes as its digest; a shorter one as it came.
+ */
+export function openAIUserOf(id: string): string {
+  return id.length <= MAX_OPENAI_USER ? id : digestedUserId(id);
+}
+
 /** The ids Anthropic takes for a tool_use (and so a tool_result's tool_use_id). */
 const ANTHROPIC_TOOL_ID = /^[a-zA-Z0-9_-]+$/;
 

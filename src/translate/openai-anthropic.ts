@@ -4,14 +4,13 @@
  * answer (n > 1, logprobs, penalties, JSON modes, audio …), and dropped when they would not (seed, store,
  * service_tier, metadata). The README's "Providers" section is the table.
  */
-import { createHash } from 'node:crypto';
 import type { Result } from '../core/errors.js';
 import { firstIssue } from '../core/zod-issue.js';
 import { ChatRequest } from './openai-chat.js';
 import { conversationOf } from './openai-anthropic-messages.js';
 import { ExactJson } from './exact-json.js';
 import { MAX_LOCAL_STOP_LENGTH, MAX_LOCAL_STOPS, splitStops } from './local-stop.js';
-import { clip, refuse, tooDeep } from './mapping.js';
+import { clip, digestedUserId, refuse, tooDeep } from './mapping.js';
 import type { TranslatedRequest } from './translated.js';
 
 /** Anthropic requires max_tokens; an OpenAI request without one gets this many: Claude 3's output limit, the lowest of any Claude model. */
@@ -115,7 +114,7 @@ const PHONE = /^\+?[\d\s().-]+$/;
  */
 function anthropicUserId(user: string): string {
   const plain = user.length <= MAX_USER_ID && !EMAIL.test(user) && !(PHONE.test(user) && user.replace(/\D/g, '').length >= 7);
-  return plain ? user : `aigw_${createHash('sha256').update(user).digest('base64url')}`;
+  return plain ? user : digestedUserId(user);
 }
 
 /**
