@@ -81,6 +81,13 @@ export function conversationOf(chat: readonly ChatMessage[], exact?: ExactJson):
         return refuse(`${at}.role: ${clip(m.original)} messages cannot be sent to an Anthropic backend`, `${at}.role`);
     }
   }
+  // Instructions alone (an eval's judge prompt, a one-shot generator), which OpenAI answers: hoisted into `system`, they
+  // left no message, which Anthropic refuses (400 "messages: at least one message is required"). They are the prompt:
+  // sent as the one user turn, a text block each.
+  if (out.messages.length === 0 && out.system.length) {
+    out.messages.push({ role: 'user', content: out.system });
+    out.system = [];
+  }
   trimPrefill(out.messages);
   return { ok: true, value: out };
 }

@@ -140,7 +140,9 @@ function expectedRoundTrip(req: Json): Json {
     // Whitespace alone beside calls is no text block (Anthropic refuses one): it comes back as no content.
     return [{ role: 'assistant', content: content.trim() === '' ? null : content, tool_calls: toolCalls }];
   });
-  const out: Json = { model: 'back-model', messages: [...system, ...rest] };
+  // Instructions alone go as the one user turn (Anthropic refuses a request of no message): back as its text, joined.
+  const messages = rest.length === 0 && texts.length ? [{ role: 'user', content: texts.join('') }] : [...system, ...rest];
+  const out: Json = { model: 'back-model', messages };
   out.max_tokens = req.max_completion_tokens ?? req.max_tokens ?? DEFAULT_MAX_TOKENS;
   const stop = typeof req.stop === 'string' ? [req.stop] : (req.stop as string[] | undefined);
   // A stop of whitespace alone (or empty) is not sent: Anthropic refuses it, and the translation applies it (local-stop.ts).
