@@ -144,10 +144,15 @@ function messageOf(m: MessageParam, at: string, inputText: InputText): Result<Ou
   return m.role === 'user' ? userMessages(m.content, at) : assistantMessage(m.content, at, inputText);
 }
 
-/** Tool results first, as tool messages (OpenAI wants them right after the assistant's calls), then the user's turn. */
+/**
+ * Tool results first, as tool messages (OpenAI wants them right after the assistant's calls), then the user's turn —
+ * which carries the pictures the results held first (a tool message is text only).
+ */
 function userMessages(blocks: readonly ContentBlock[], at: string): Result<OutMessage[]> {
   const out: OutMessage[] = [];
   const parts: Part[] = [];
+  /** The tool results' pictures, in order. */
+  const carried: Part[] = [];
   let images = false;
   for (let j = 0; j < blocks.length; j++) {
     const b = blocks[j]!;
@@ -159,25 +164,36 @@ function userMessages(blocks: readonly ContentBlock[], at: string): Result<OutMe
       parts.push({ type: 'image_url', image_url: { url: url.value } });
       images = true;
     } else if (b.type === 'tool_result') {
-      const r = toolMessage(b, param);
+      const r = toolMessage(b, param, carried);
       if (!r.ok) return r;
       out.push(r.value);
     } else return misplaced(b, param, 'a user message');
   }
-  if (parts.length) out.push({ role: 'user', content: images ? parts : joinText(parts) });
+  if (carried.length) out.push({ role: 'user', content: [...carried, ...parts] });
+  else if (parts.length) out.push({ role: 'user', content: images ? parts : joinText(parts) });
   return { ok: true, value: out };
 }
 
-function toolMessage(b: ToolResultBlock, param: string): Result<OutMessage> {
+/**
+ * A tool result as a tool message: its text. Its pictures (a screenshot, an image file the tool read: Claude Code's
+ * Read and browser tools answer so) go to `carried`, for the user turn after the tool messages — refused, such a result
+ * made its turn and every later one of the conversation (its history keeps it) a 400.
+ */
+function toolMessage(b: ToolResultBlock, param: string, carried: Part[]): Result<OutMessage> {
   let content = '';
   if (typeof b.content === 'string') content = b.content;
   else if (b.content) {
     for (let k = 0; k < b.content.length; k++) {
       const c = b.content[k]!;
+      if (c.type === 'image') {
+        const url = imageUrlOf(c.source, `${param}.content.${k}.source`);
+        if (!url.ok) return url;
+        carried.push({ type: 'image_url', image_url: { url: url.value } });
+        continue;
+      }
       if (c.type !== 'text') {
-        const what = c.type === 'image' ? 'an image' : `a ${clip(c.original)} block`;
         return refuse(
-          `${param}.content.${k}: ${what} in a tool result cannot be sent to an OpenAI backend (text only)`,
+          `${param}.content.${k}: a ${clip(c.original)} block in a tool result cannot be sent to an OpenAI backend (text and images only)`,
           `${param}.content`,
         );
       }

@@ -232,18 +232,34 @@ describe('Anthropic Messages request → chat completions request', () => {
       'messages.0.content.0.source',
     ],
     [
-      'an image in a tool result',
+      'a document in a tool result (a picture goes in the user turn after it)',
       {
         ...base,
         messages: [
           {
             role: 'user',
-            content: [{ type: 'tool_result', tool_use_id: 't', content: [{ type: 'image', source: { type: 'url', url: 'https://x' } }] }],
+            content: [
+              { type: 'tool_result', tool_use_id: 't', content: [{ type: 'document', source: { type: 'url', url: 'https://x' } }] },
+            ],
           },
         ],
       },
-      'an image in a tool result',
+      '"document" block in a tool result',
       'messages.0.content.0.content',
+    ],
+    [
+      'a Files API image in a tool result',
+      {
+        ...base,
+        messages: [
+          {
+            role: 'user',
+            content: [{ type: 'tool_result', tool_use_id: 't', content: [{ type: 'image', source: { type: 'file', file_id: 'f' } }] }],
+          },
+        ],
+      },
+      'Files API',
+      'messages.0.content.0.content.0.source',
     ],
     [
       'a tool_use in a user message',
