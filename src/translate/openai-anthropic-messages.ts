@@ -24,6 +24,7 @@ export interface AnthropicConversation {
 /** `exact`: holds each tool call's arguments as the client wrote them, to go into the body so (exact-json.ts). */
 export function conversationOf(chat: readonly ChatMessage[], exact?: ExactJson): Result<AnthropicConversation> {
   const out: AnthropicConversation = { system: [], messages: [] };
+  const ids = new CallIds();
   let results: Block[] | undefined;
   for (let i = 0; i < chat.length; i++) {
     const m = chat[i]!;
@@ -47,7 +48,7 @@ export function conversationOf(chat: readonly ChatMessage[], exact?: ExactJson):
         break;
       }
       case 'assistant': {
-        const r = assistantContent(m, at, exact);
+        const r = assistantContent(m, at, exact, ids, i);
         if (!r.ok) return r;
         // A turn that said nothing (no text, no call) is left out: Anthropic refuses it ("all messages must have non-empty
         // content except for the optional final assistant message"), and OpenAI takes it. Claude itself answers so at
@@ -65,7 +66,7 @@ export function conversationOf(chat: readonly ChatMessage[], exact?: ExactJson):
         // A tool that printed nothing (a command with no output) answers `""`, which OpenAI takes; Anthropic reads a
         // tool_result's string as a text block and refuses an empty one (400 "text content blocks must be non-empty"), or
         // one of whitespace alone: the next turn of every such tool loop failed. Its content is optional: left out.
-        const id = anthropicToolId(m.tool_call_id);
+        const id = ids.result(m.tool_call_id);
         const block: Block =
           content.value.trim() === ''
             ? { type: 'tool_result', tool_use_id: id }
@@ -164,10 +165,39 @@ function userContent(content: string | readonly UserPart[], at: string): Result<
   return { ok: true, value: blocks.length ? blocks : '' };
 }
 
+/**
+ * The Anthropic ids of a conversation's tool calls. OpenAI takes an id used again in a later turn — servers that number
+ * calls within an answer write one (Kimi K2 on vLLM: `functions.get_weather:0` whenever a turn calls it first), and a
+ * tool message answers the latest call of its id — where Anthropic refuses a request whose tool_use ids repeat (400
+ * "`tool_use` ids must be unique"): from the second such turn on, every request of the conversation failed. An id's
+ * first call keeps anthropicToolId's id; a later one is named by the id and its message's place, and a tool message's
+ * id is its latest call's.
+ */
+class CallIds {
+  /** Each id's latest call: the Anthropic id it got, and the place of its message. */
+  private readonly latest = new Map<string, { named: string; turn: number }>();
+
+  /** The id of a call named `id` in the message at `turn` (one id twice in a message stays one: its results cannot tell them apart). */
+  call(id: string, turn: number): string {
+    const before = this.latest.get(id);
+    if (before?.turn === turn) return before.named;
+    const named = before ? anthropicToolId(`${id}\u0000${turn}`) : anthropicToolId(id);
+    this.latest.set(id, { named, turn });
+    return named;
+  }
+
+  /** The id a tool message naming `id` answers. */
+  result(id: string): string {
+    return this.latest.get(id)?.named ?? anthropicToolId(id);
+  }
+}
+
 function assistantContent(
   m: Extract<ChatMessage, { role: 'assistant' }>,
   at: string,
   exact: ExactJson | undefined,
+  ids: CallIds,
+  turn: number,
 ): Result<string | Block[]> {
   let text = '';
   if (typeof m.content === 'string') text = m.content;
@@ -183,14 +213,14 @@ function assistantContent(
   // Anthropic refuses one.
   const blocks: Block[] = text.trim() === '' ? [] : [{ type: 'text', text }];
   for (let j = 0; j < calls.length; j++) {
-    const r = toolUse(calls[j]!, `${at}.tool_calls.${j}`, exact);
+    const r = toolUse(calls[j]!, `${at}.tool_calls.${j}`, exact, ids, turn);
     if (!r.ok) return r;
     blocks.push(r.value);
   }
   return { ok: true, value: blocks };
 }
 
-function toolUse(call: RequestToolCall, at: string, exact: ExactJson | undefined): Result<Block> {
+function toolUse(call: RequestToolCall, at: string, exact: ExactJson | undefined, ids: CallIds, turn: number): Result<Block> {
   if (call.type !== undefined && call.type !== 'function') {
     return refuse(`${at}.type: ${clip(call.type)} tool calls cannot be sent to an Anthropic backend`, `${at}.type`);
   }
@@ -204,6 +234,6 @@ function toolUse(call: RequestToolCall, at: string, exact: ExactJson | undefined
   const exactly = exact && args.trim() !== '' && (args as unknown as { isWellFormed(): boolean }).isWellFormed();
   return {
     ok: true,
-    value: { type: 'tool_use', id: anthropicToolId(call.id), name: call.function.name, input: exactly ? exact.hold(args) : input },
+    value: { type: 'tool_use', id: ids.call(call.id, turn), name: call.function.name, input: exactly ? exact.hold(args) : input },
   };
 }

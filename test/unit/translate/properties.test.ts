@@ -12,6 +12,7 @@ import { ChatToMessagesStream } from '../../../src/translate/anthropic-openai-st
 import { chatToMessages, DEFAULT_MAX_TOKENS } from '../../../src/translate/openai-anthropic.js';
 import { messageToChat } from '../../../src/translate/openai-anthropic-response.js';
 import { MessagesToChatStream } from '../../../src/translate/openai-anthropic-stream.js';
+import { anthropicToolId } from '../../../src/translate/mapping.js';
 import { foldChat, foldMessage } from '../../helpers/sse-accumulate.js';
 
 type Json = Record<string, unknown>;
@@ -106,12 +107,23 @@ function expectedRoundTrip(req: Json): Json {
     .filter((t) => t.trim() !== '');
   const system =
     texts.length === 0 ? [] : [{ role: 'system', content: texts.length === 1 ? texts[0] : texts.map((text) => ({ type: 'text', text })) }];
-  const rest = ms.flatMap((m): Json[] => {
+  // An id a later message's call uses again is named apart there (Anthropic refuses repeated tool_use ids); a tool
+  // message answers its id's latest call.
+  const latest = new Map<string, { named: string; turn: number }>();
+  const callId = (id: string, turn: number): string => {
+    const before = latest.get(id);
+    if (before?.turn === turn) return before.named;
+    const named = before ? anthropicToolId(`${id}\u0000${turn}`) : id;
+    latest.set(id, { named, turn });
+    return named;
+  };
+  const rest = ms.flatMap((m, turn): Json[] => {
     if (m.role === 'system' || m.role === 'developer') return [];
     // A tool's text of whitespace alone goes as a tool_result without content (Anthropic refuses an empty text block).
     if (m.role === 'tool') {
       const content = joined(m.content);
-      return [{ role: 'tool', tool_call_id: m.tool_call_id, content: content.trim() === '' ? '' : content }];
+      const id = m.tool_call_id as string;
+      return [{ role: 'tool', tool_call_id: latest.get(id)?.named ?? id, content: content.trim() === '' ? '' : content }];
     }
     if (m.role === 'user') {
       if (typeof m.content === 'string') return [m];
@@ -135,7 +147,11 @@ function expectedRoundTrip(req: Json): Json {
     if (!calls.length) return content.trim() === '' ? [] : [{ role: 'assistant', content }];
     const toolCalls = calls.map((c) => {
       const fn = c.function as Json;
-      return { id: c.id, type: 'function', function: { name: fn.name, arguments: JSON.stringify(JSON.parse(fn.arguments as string)) } };
+      return {
+        id: callId(c.id as string, turn),
+        type: 'function',
+        function: { name: fn.name, arguments: JSON.stringify(JSON.parse(fn.arguments as string)) },
+      };
     });
     // Whitespace alone beside calls is no text block (Anthropic refuses one): it comes back as no content.
     return [{ role: 'assistant', content: content.trim() === '' ? null : content, tool_calls: toolCalls }];
