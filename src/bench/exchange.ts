@@ -88,13 +88,15 @@ export class BenchExchange implements Dispatcher.DispatchHandler {
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
+    // A stream's first read is timed from the request going out, not from its head: a path that holds the head back
+    // with the whole stream and sends them in one write held every event, and timed from the head beside them it held none.
+    this.lastRead = performance.now() - this.t0;
     // Cut while it waited in the pool's queue: it never starts.
     if (this.rec.code) controller.abort(new Error(this.rec.code));
   }
 
   onResponseStart(_c: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>): void {
     this.rec.status = status;
-    this.lastRead = performance.now() - this.t0;
     if (this.o.stream && status >= 200 && status < 300) this.notStream = notStreamType(headers);
     if (this.o.anthropic) {
       this.backend = backendOf(headers);

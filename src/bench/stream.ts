@@ -18,9 +18,12 @@ const SEED = 7;
 /** A stream is coalesced when at least this share of its events came held back, several to a read. */
 export const COALESCED_SHARE = 0.3;
 
+/** The fewest content events a stream needs for its grouping to say anything. */
+const JUDGED_EVENTS = 4;
+
 export function isCoalesced(r: Pick<RequestRecord, 'contentEvents' | 'heldEvents'>): boolean {
   const events = r.contentEvents ?? 0;
-  return events >= 4 && (r.heldEvents ?? 0) / events >= COALESCED_SHARE;
+  return events >= JUDGED_EVENTS && (r.heldEvents ?? 0) / events >= COALESCED_SHARE;
 }
 
 const defaultStreams = (model: string) =>
@@ -129,7 +132,10 @@ export async function streamScenario(ctx: BenchContext): Promise<ScenarioResult>
   const events = done.reduce((a, r) => a + (r.contentEvents ?? 0), 0);
   const reads = done.reduce((a, r) => a + (r.contentReads ?? 0), 0);
   const held = done.reduce((a, r) => a + (r.heldEvents ?? 0), 0);
-  const coalesced = done.filter(isCoalesced).length;
+  // Judged among the streams with events enough to be judged: with none (every stream failed, or each came as one event,
+  // as a path that buffers the answer and sends its text at once makes it), 0 of 0 passed `stream.coalesced==0`.
+  const judged = done.filter((r) => (r.contentEvents ?? 0) >= JUDGED_EVENTS).length;
+  const coalesced = judged ? done.filter(isCoalesced).length : null;
   const rates = done.flatMap((r) => {
     // From the first content event to the last: the gaps kept may be a sample of them (itl-budget.ts).
     const span = r.lastContent !== undefined && r.ttft !== undefined ? r.lastContent - r.ttft : 0;
@@ -151,17 +157,19 @@ export async function streamScenario(ctx: BenchContext): Promise<ScenarioResult>
   if (own) {
     figures['stream.fidelity'] = done.length ? round(events / (done.length * TOKENS), 4) : null;
     figures['stream.faithful'] = done.length ? share(faithful, done.length) : null;
-    figures['stream.corrupted'] = corrupted;
+    figures['stream.corrupted'] = done.length ? corrupted : null;
   }
   if (probe) {
     figures['direct.ttft.p50'] = fig(probe.direct);
     figures['stream.addedTtft'] = fig(probe.added);
   }
   const lines = [...metricLines('stream', m, tallyRefusals(gw.records))];
+  const heldShare = `${figures['stream.heldShare'] === null ? 'n/a' : `${((figures['stream.heldShare'] as number) * 100).toFixed(1)}%`} of events`;
   lines.push(
-    `            ${figures['stream.eventsPerRead'] ?? 'n/a'} events per read; ${coalesced} of ${done.length} streams coalesced ` +
-      `(${figures['stream.heldShare'] === null ? 'n/a' : `${((figures['stream.heldShare'] as number) * 100).toFixed(1)}%`} of events ` +
-      `held back ≥ 20 ms and delivered several per read)`,
+    `            ${figures['stream.eventsPerRead'] ?? 'n/a'} events per read; ` +
+      (coalesced === null
+        ? `coalescing: no samples (${done.length ? `no stream had ${JUDGED_EVENTS} content events or more` : 'no stream completed'})`
+        : `${coalesced} of ${judged} streams coalesced (${heldShare} held back ≥ 20 ms and delivered several per read)`),
   );
   if (own && done.length)
     lines.push(
