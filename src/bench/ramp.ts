@@ -100,15 +100,21 @@ export async function ramp(ctx: BenchContext): Promise<ScenarioResult> {
   }
   const sat = saturation(steps);
   const best = steps[sat.index];
+  // A step that turned its rate into no goodput is no rate the target keeps: every stream of the first step failed (or
+  // none met the --slo at any step), and the first step's rate was the saturation rate — `ramp.saturationRate>=R` passed
+  // a target that answered nothing.
+  const none = best !== undefined && best.goodput === 0;
   const figures: Figures = {
     'ramp.steps': steps.length,
     'ramp.saturated': sat.saturated,
-    'ramp.saturationRate': best?.rate ?? null,
+    'ramp.saturationRate': best && !none ? best.rate : null,
     'ramp.maxGoodput': steps.length ? Math.max(...steps.map((s) => s.goodput)) : null,
   };
-  const verdict = sat.saturated
-    ? `saturation at ~${best!.rate} req/s offered (goodput ${best!.goodput} req/s; doubling it added less than ${RISE * 100}%)`
-    : `no saturation up to ${steps.at(-1)?.rate ?? 0} req/s (stopped: ${stopped})`;
+  const verdict = none
+    ? `no goodput at any step up to ${steps.at(-1)!.rate} req/s${ctx.slo ? ' (none met the SLO)' : ''} (stopped: ${stopped})`
+    : sat.saturated
+      ? `saturation at ~${best!.rate} req/s offered (goodput ${best!.goodput} req/s; doubling it added less than ${RISE * 100}%)`
+      : `no saturation up to ${steps.at(-1)?.rate ?? 0} req/s (stopped: ${stopped})`;
   const lines = [
     `ramp        ${verdict}`,
     ...steps.map(
