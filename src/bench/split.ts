@@ -15,21 +15,21 @@ const MAX_REQUESTS = 4000;
 const UNKNOWN = 'unknown';
 
 /**
- * The backend that answered: the one the gateway names (aigw's `x-aigw-backend`), else the body's `system_fingerprint`
- * (the mocks set it; any gateway passes it on). The fingerprint alone counted every answer without one `unknown` — an
+ * The backend that answered: the body's `system_fingerprint` when it names a backend the weights know (the mocks set it;
+ * any gateway passes it on), else the one the gateway names (aigw's `x-aigw-backend`), else the fingerprint. The fingerprint alone counted every answer without one `unknown` — an
  * Anthropic backend's, which aigw translates for an OpenAI client, a vLLM server's — and read a real OpenAI backend's
  * `fp_…` as a backend's name: a right 50/50 split through aigw read "does NOT match".
  */
 function answeredBy(a: Answer, known: Record<string, number> | undefined): string | undefined {
+  let fingerprint: unknown;
+  try {
+    fingerprint = (JSON.parse(a.body.toString()) as { system_fingerprint?: unknown } | null)?.system_fingerprint;
+  } catch {}
+  // The backend's own word first, when it names a backend the weights know (the mocks write their name): the header is the
+  // gateway's word about itself, and one naming a 50/50 alternation over answers all from one backend read as a right split.
+  if (typeof fingerprint === 'string' && known && Object.hasOwn(known, fingerprint)) return fingerprint;
   const header = a.headers['x-aigw-backend'];
-  let raw: unknown = typeof header === 'string' && header ? header : undefined;
-  if (raw === undefined) {
-    try {
-      raw = (JSON.parse(a.body.toString()) as { system_fingerprint?: unknown } | null)?.system_fingerprint;
-    } catch {
-      return undefined;
-    }
-  }
+  const raw: unknown = typeof header === 'string' && header ? header : fingerprint;
   // A name the weights know is counted whole: cut to 64 characters to print, a backend named past them (a Kubernetes
   // `namespace/name`) was counted under no weight's name — each backend 0 %, a stranger 100 %. Any other is cut to print.
   if (typeof raw === 'string' && known && Object.hasOwn(known, raw)) return raw;
