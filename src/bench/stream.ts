@@ -10,7 +10,7 @@ import { runLoad } from './driver.js';
 import { chartSamples, fieldMetrics, fmtMs, metricFigures, metricLines, tallyRefusals } from './metrics.js';
 import type { RequestRecord } from './record.js';
 import { percentile } from './stats-math.js';
-import { behindSchedule, directTarget, loadShape } from './throughput.js';
+import { behindSchedule, directSkipped, directTarget, loadShape } from './throughput.js';
 import { fixedSource, type Prepared } from './workload.js';
 
 const TOKENS = 64;
@@ -185,6 +185,8 @@ export async function streamScenario(ctx: BenchContext): Promise<ScenarioResult>
             `${direct!.url}, whose own TTFT was ${fmtMs(probe.direct)}${stopped})`,
     );
   }
+  const skippedDirect = directSkipped(ctx);
+  if (skippedDirect) lines.push(`            added TTFT: ${skippedDirect}`);
   lines.push(...behindSchedule(ctx, gw), ...gw.skipped.map((s) => `            not sent: ${s}`));
   return { figures, lines, metrics: m, refusals: tallyRefusals(gw.records), detail: { samples: chartSamples(gw.records) } };
 }

@@ -5,6 +5,7 @@
  * a ratio measured in one run. Client and gateway CPU show that the load generator was not the bottleneck.
  */
 import { readFileSync } from 'node:fs';
+import type { Profile } from '../profile/schema.js';
 import { authHeaders, type BenchContext, type Figures, fig, round, type ScenarioResult, share } from './context.js';
 import { type LoadResult, runLoad } from './driver.js';
 import { chartSamples, fieldMetrics, metricFigures, metricLines, tallyRefusals } from './metrics.js';
@@ -19,13 +20,38 @@ function cpuOf(pid: number): number {
   }
 }
 
-/** The first target of the model, when the profile says where it is. */
+/**
+ * Why the bench cannot load a backend straight as the gateway reaches it, or undefined when it can: the direct load
+ * sends no key and speaks OpenAI's chat path. A backend reached with credentials (a provider's API) or in another API
+ * refused each of a --duration of closed-loop requests — load on a third party's service, for a ratio of nothing.
+ */
+function unreachable(b: Profile['backends'][string] | undefined): string | undefined {
+  if (!b) return undefined;
+  if (b.mock) return b.mock.kind === 'vllm' ? undefined : `it is a mock of ${b.mock.kind}`;
+  if (b.kind !== 'openai') return `it speaks ${b.kind}, not OpenAI's chat path`;
+  if (b.apiKey || (b.headers && Object.keys(b.headers).length))
+    return 'the gateway reaches it with credentials (apiKey or headers) the bench does not send';
+  return undefined;
+}
+
+function firstTarget(ctx: BenchContext) {
+  return ctx.profile?.models[ctx.model]?.targets.find((x) => x.weight > 0);
+}
+
+/** The first target of the model, when the profile says where it is and the bench can load it as it is (unreachable). */
 export function directTarget(ctx: BenchContext): { url: string; model: string } | undefined {
-  const m = ctx.profile?.models[ctx.model];
-  const t = m?.targets.find((x) => x.weight > 0);
-  if (!t) return undefined;
+  const t = firstTarget(ctx);
+  if (!t || unreachable(ctx.profile?.backends?.[t.backend])) return undefined;
   const url = (ctx.target.backends ?? ctx.target.mocks)[t.backend];
   return url ? { url, model: t.model ?? ctx.model } : undefined;
+}
+
+/** Why the direct baseline is not sent to the backend the profile names, or undefined. */
+export function directSkipped(ctx: BenchContext): string | undefined {
+  const t = firstTarget(ctx);
+  if (!t || !(ctx.target.backends ?? ctx.target.mocks)[t.backend]) return undefined;
+  const why = unreachable(ctx.profile?.backends?.[t.backend]);
+  return why ? `direct baseline skipped: ${why}` : undefined;
 }
 
 /** What the closed or open loop is, in words. */
@@ -91,7 +117,9 @@ export async function throughput(ctx: BenchContext): Promise<ScenarioResult> {
     ...gw.skipped.map((s) => `            not sent: ${s}`),
   ];
   const direct = directTarget(ctx);
-  if (direct && ctx.pacer?.active) lines.push('            direct baseline skipped: the bench was paced under the target rate limit');
+  const skippedDirect = directSkipped(ctx);
+  if (skippedDirect) lines.push(`            ${skippedDirect}`);
+  else if (direct && ctx.pacer?.active) lines.push('            direct baseline skipped: the bench was paced under the target rate limit');
   else if (direct && ctx.signal?.aborted) lines.push('            direct baseline skipped: the run was interrupted');
   else if (direct) {
     ctx.progress(`throughput: the same load straight to ${direct.url}`);
