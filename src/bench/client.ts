@@ -7,7 +7,7 @@ import { SseDecoder, type SseEvent } from '../openai/sse.js';
 import { backendOf, chatFromMessage, EventsToChunks, MESSAGES_PATH, messagesBody } from './anthropic-api.js';
 import { authHeaders, type BenchContext } from './context.js';
 import { DRAIN_MS } from './driver.js';
-import { label, notStreamType } from './record.js';
+import { contentCoding, label, notStreamType } from './record.js';
 import { reservation } from './workload.js';
 import { timerDelay } from '../core/timer-delay.js';
 
@@ -213,6 +213,8 @@ export interface StreamAnswer {
   errorEvent?: string;
   /** A 2xx that said it was no stream (record.ts notStreamType): its media type. */
   notStream?: string;
+  /** A 2xx in a content coding the bench did not ask for (record.ts contentCoding): its bytes are no events. */
+  coding?: string;
 }
 
 /** Streams a completion; each event is reported with its arrival time (ms since the request started). */
@@ -287,7 +289,8 @@ export async function stream(
       complete = false;
     }
     const notStream = r.statusCode >= 200 && r.statusCode < 300 ? notStreamType(r.headers) : undefined;
-    out = { status: r.statusCode, complete, bytes, ...(notStream ? { notStream } : {}) };
+    const coding = r.statusCode >= 200 && r.statusCode < 300 ? contentCoding(r.headers) : undefined;
+    out = { status: r.statusCode, complete, bytes, ...(notStream ? { notStream } : {}), ...(coding ? { coding } : {}) };
   } catch {
     out = { status: 0, complete: false, bytes: 0 };
   }

@@ -6,7 +6,7 @@
 import { chatPromptKey, MEAN_TOKEN_BYTES, textSeed, TokenSource } from '../mock/text.js';
 import { answerDeadlineMs, chatBody, deltaText, post, stream } from './client.js';
 import type { BenchContext, ScenarioResult } from './context.js';
-import { statusAndCode } from './record.js';
+import { contentCoding, statusAndCode } from './record.js';
 
 export const LONG_SIZES = [256 * 1024, 1024 ** 2, 4 * 1024 ** 2, 16 * 1024 ** 2, 64 * 1024 ** 2];
 
@@ -81,6 +81,8 @@ export interface LongRow {
   cutAt?: number;
 }
 
+/** A 2xx in a coding the bench did not ask for: the target's error, not a cut (its bytes are no text to measure). */
+const coded = (coding: string) => `error: answered content-encoding ${coding}, which the bench did not ask for`;
 /** An answer the bench itself cut on Ctrl-C: not what the target did, so neither a truncation nor an error. */
 const cutByInterrupt = (bytes: number) => `interrupted after ${bytes} bytes: the bench cut it (not a finding)`;
 /** An answer still coming at its deadline: the target's doing (it trickled or never answered), counted as an error. */
@@ -152,6 +154,9 @@ export async function long(ctx: BenchContext): Promise<ScenarioResult> {
         } else if (r.status !== 200) {
           kind = 'error';
           outcome = `error ${statusAndCode(r.status, r.body)}`;
+        } else if (contentCoding(r.headers)) {
+          kind = 'error';
+          outcome = coded(contentCoding(r.headers)!);
         } else if (!r.complete || (Number.isFinite(declared) && r.body.length < declared) || content === undefined) {
           // A cut connection, a body shorter than it declared, or one that ends cleanly before its JSON does.
           kind = 'truncated';
@@ -199,6 +204,9 @@ export async function long(ctx: BenchContext): Promise<ScenarioResult> {
         } else if (r.status !== 0 && r.status !== 200) {
           kind = 'error';
           outcome = `error HTTP ${r.status}`;
+        } else if (r.coding) {
+          kind = 'error';
+          outcome = coded(r.coding);
         } else if (r.status === 200 && !check.ok) {
           // Wrong text already received is a finding, however the answer ended.
           kind = 'corrupted';

@@ -107,3 +107,14 @@ export function notStreamType(headers: Record<string, string | string[] | undefi
   const type = (Array.isArray(raw) ? raw[0] : raw)?.split(';', 1)[0]?.trim().toLowerCase();
   return type === 'application/json' || type?.endsWith('+json') ? label(type) : undefined;
 }
+
+/**
+ * The content coding an answer came in (`gzip`, `br`, …), or undefined for none (`identity`). The bench asks for none (it
+ * sends no accept-encoding), so a coded body's bytes are not the answer's text or events: read as them, a gzipped answer
+ * was "truncated at 6035 bytes of 6035" — a cut no buffer made.
+ */
+export function contentCoding(headers: Record<string, string | string[] | undefined>): string | undefined {
+  const raw = headers['content-encoding'];
+  const v = (Array.isArray(raw) ? raw.join(', ') : raw)?.trim().toLowerCase();
+  return v && v !== 'identity' ? label(v) : undefined;
+}
