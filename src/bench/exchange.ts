@@ -292,7 +292,7 @@ export class BenchExchange implements Dispatcher.DispatchHandler {
 }
 
 /** A choice a client reads an answer from: a chat choice's message, or a completion's text. */
-function readable(c: unknown): boolean {
+export function readable(c: unknown): boolean {
   if (!c || typeof c !== 'object') return false;
   const { message, text } = c as { message?: unknown; text?: unknown };
   return (!!message && typeof message === 'object') || typeof text === 'string';

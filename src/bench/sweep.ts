@@ -5,6 +5,7 @@
 import { chatPromptKey, MEAN_TOKEN_BYTES } from '../mock/text.js';
 import { type Answer, chatBody, deltaText, post, stream } from './client.js';
 import type { BenchContext, ScenarioResult } from './context.js';
+import { readable } from './exchange.js';
 import { Checker } from './long.js';
 import { label, statusAndCode } from './record.js';
 
@@ -82,7 +83,9 @@ function requestVerdict(r: Answer): string | true {
     return 'a 200 whose body is not JSON';
   }
   if (j?.error) return `200 ${label((j.error as { code?: unknown }).code) ?? 'error'}: an error body`;
-  return Array.isArray(j?.choices) ? true : 'a 200 without choices';
+  if (!Array.isArray(j?.choices)) return 'a 200 without choices';
+  // A choice a client reads an answer from, as the load counts one (exchange.ts): `choices: []` or `[null]` proved the size.
+  return readable(j.choices[0]) ? true : 'a 200 without a choice to read';
 }
 
 export async function sweep(ctx: BenchContext): Promise<ScenarioResult> {
