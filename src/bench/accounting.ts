@@ -56,6 +56,8 @@ export async function accounting(ctx: BenchContext): Promise<ScenarioResult> {
     const body = chatBody(ctx, `account for me ${i} [[mock ttft=0ms tps=0]]`, { max_tokens: maxTokens });
     if (i % 2) {
       const r = await post(ctx, body);
+      // Cut by the interrupt: not a request the client saw no tokens of, and none sent after it.
+      if (ctx.signal?.aborted) break;
       if (r.skipped) continue;
       stalled = r.cutAtDeadline === true;
       client += usageCount(r.body.toString(), 'completion_tokens');
@@ -70,6 +72,7 @@ export async function accounting(ctx: BenchContext): Promise<ScenarioResult> {
           },
         },
       );
+      if (ctx.signal?.aborted) break;
       if (r.skipped) continue;
       stalled = r.cutAtDeadline === true;
       client += usage;

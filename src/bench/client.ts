@@ -30,7 +30,11 @@ export interface SendOptions {
   path?: string;
   /** Bytes of body kept; beyond, the answer is abandoned as `complete: false` (a target cannot exhaust the bench). */
   maxBytes?: number;
-  /** Aborts the request (the answer comes back `complete: false`, or status 0 before its head). */
+  /**
+   * Aborts the request (the answer comes back `complete: false`, or status 0 before its head); absent, the run's own
+   * (ctx.signal: Ctrl-C or the scenario's budget). Sent without it, split's, accounting's and ratelimit's requests held an
+   * interrupt until their answer deadline — a minute and --duration against a target holding its answers.
+   */
   signal?: AbortSignal | undefined;
 }
 
@@ -155,7 +159,8 @@ export async function post(ctx: BenchContext, body: unknown, opts: SendOptions =
   const admitted = await admit(ctx, body, text.length, opts);
   if (typeof admitted === 'string') return { status: 0, headers: {}, body: Buffer.alloc(0), complete: false, skipped: admitted };
   const t0 = performance.now();
-  const deadline = withDeadline(ctx, opts.signal);
+  const signal = opts.signal ?? ctx.signal;
+  const deadline = withDeadline(ctx, signal);
   let answer: Answer;
   try {
     const r = await request(url, {
@@ -190,7 +195,7 @@ export async function post(ctx: BenchContext, body: unknown, opts: SendOptions =
   }
   deadline.clear();
   if (deadline.expired() && !answer.complete) answer = { ...answer, cutAtDeadline: true };
-  settle(ctx, answer, t0, undefined, opts.signal);
+  settle(ctx, answer, t0, undefined, signal);
   admitted.release();
   return answer;
 }
@@ -222,8 +227,10 @@ export async function stream(
   ctx: BenchContext,
   body: Record<string, unknown>,
   obs: StreamObserver,
-  signal?: AbortSignal,
+  /** As post()'s: absent, the run's own. */
+  given?: AbortSignal,
 ): Promise<StreamAnswer> {
+  const signal = given ?? ctx.signal;
   const { url, text, anthropic } = wire(ctx, { ...body, stream: true }, undefined);
   const admitted = await admit(ctx, body, text.length, {});
   if (typeof admitted === 'string') return { status: 0, complete: false, bytes: 0, skipped: admitted };
