@@ -61,6 +61,8 @@ export function answerDeadlineMs(ctx: Pick<BenchContext, 'durationMs' | 'drainMs
 export function withDeadline(
   ctx: Pick<BenchContext, 'durationMs' | 'drainMs'>,
   signal: AbortSignal | undefined,
+  /** A second signal that ends it too (the run's, beside an SDK's own). */
+  also?: AbortSignal,
 ): { signal: AbortSignal; expired(): boolean; clear(): void } {
   const ac = new AbortController();
   let expired = false;
@@ -73,15 +75,18 @@ export function withDeadline(
   );
   // The deadline bounds an answer; it must not keep a finished run alive.
   timer.unref();
-  const interrupt = () => ac.abort(signal?.reason);
-  if (signal?.aborted) interrupt();
-  else signal?.addEventListener('abort', interrupt, { once: true });
+  const sources = [signal, also].filter((x): x is AbortSignal => x !== undefined);
+  const interrupt = () => ac.abort(sources.find((x) => x.aborted)?.reason);
+  for (const x of sources) {
+    if (x.aborted) interrupt();
+    else x.addEventListener('abort', interrupt, { once: true });
+  }
   return {
     signal: ac.signal,
     expired: () => expired,
     clear: () => {
       clearTimeout(timer);
-      signal?.removeEventListener('abort', interrupt);
+      for (const x of sources) x.removeEventListener('abort', interrupt);
     },
   };
 }

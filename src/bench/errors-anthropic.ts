@@ -20,7 +20,9 @@ export const targetOnlyFetch: typeof fetch = (input, init) => fetch(input, { ...
 export function deadlineFetch(ctx: BenchContext, onCut?: () => void): typeof fetch {
   // The timer is not cleared when the answer ends (the SDK reads the body later): unref'd, it fires on nothing.
   return (input, init) => {
-    const deadline = withDeadline(ctx, init?.signal ?? undefined);
+    // The SDK's own signal (its timeout, a user abort) and the run's (Ctrl-C, the scenario's budget): without the run's, an
+    // interrupt waited for the case's answer deadline — --duration and a minute — against a target holding its answer.
+    const deadline = withDeadline(ctx, init?.signal ?? undefined, ctx.signal);
     if (onCut) deadline.signal.addEventListener('abort', () => deadline.expired() && onCut(), { once: true });
     return targetOnlyFetch(input, { ...init, signal: deadline.signal });
   };
