@@ -319,10 +319,17 @@ export async function stream(
   return out;
 }
 
+/**
+ * Whether event data may be a JSON object, as JSON.parse reads one — after any JSON blanks (`data:  {…}`, `data:\t{…}`:
+ * the SDKs' decoder takes one space away, and parse the rest): looked for at the first character, such an error event
+ * passed unseen after a whole text (openai-node throws on it), and such text events were no text.
+ */
+const mayBeObject = (data: string) => /^[ \t\r\n]*\{/.test(data);
+
 /** The code of an event that is an error (`{"error": …}`, as openai-node reads one), or undefined. */
 function errorEventCode(data: string): string | undefined {
   // Parsed only when it may be one: a long answer's events are text.
-  if (!data.startsWith('{') || !data.includes('"error"')) return undefined;
+  if (!mayBeObject(data) || !data.includes('"error"')) return undefined;
   try {
     const e = (JSON.parse(data) as { error?: { code?: unknown } | null }).error;
     return e ? (label(e.code) ?? 'stream_error') : undefined;
@@ -333,7 +340,7 @@ function errorEventCode(data: string): string | undefined {
 
 /** Whether a stream chunk says something (text) or finishes the answer (a finish reason: a tool call's has no text). */
 function answers(data: string): boolean {
-  if (!data.startsWith('{')) return false;
+  if (!mayBeObject(data)) return false;
   try {
     const choices = (JSON.parse(data) as { choices?: unknown }).choices;
     if (!Array.isArray(choices)) return false;
@@ -351,7 +358,7 @@ function answers(data: string): boolean {
  * the target's, and a `content` of 5 or {} went on to Buffer.byteLength, whose TypeError ended the whole run.
  */
 export function deltaText(data: string): string | undefined {
-  if (!data.startsWith('{')) return undefined;
+  if (!mayBeObject(data)) return undefined;
   try {
     const c = (JSON.parse(data) as { choices?: { delta?: { content?: unknown } | null; text?: unknown }[] }).choices?.[0];
     const t = c?.delta?.content ?? c?.text;
