@@ -10,8 +10,8 @@ import { chatPromptKey, generateText } from '../../../src/mock/text.js';
 import { benchContext } from '../../helpers/bench-context.js';
 import { useServer } from '../../helpers/upstream.js';
 
-/** Answers each stream with the mocks' whole text; `frame` writes each event. */
-const target = (frame: (o: object) => string, error: boolean) =>
+/** Answers each stream with the mocks' whole text; `frame` writes each event (`errorFrame` the error event). */
+const target = (frame: (o: object) => string, error: boolean, errorFrame = frame) =>
   useServer((req, res) => {
     let text = '';
     req.on('data', (d) => (text += d));
@@ -27,7 +27,7 @@ const target = (frame: (o: object) => string, error: boolean) =>
         .end(
           frame({ choices: [{ delta: { content: answer } }] }) +
             frame({ choices: [{ delta: {}, finish_reason: 'stop' }] }) +
-            (error ? frame({ error: { message: 'the upstream failed', code: 'upstream_error' } }) : '') +
+            (error ? errorFrame({ error: { message: 'the upstream failed', code: 'upstream_error' } }) : '') +
             'data: [DONE]\n\n',
         );
     });
@@ -38,6 +38,12 @@ const blanks = (o: object) => `data: \t ${JSON.stringify(o)}\n\n`;
 describe('event data with blanks before its JSON', () => {
   it('is an error event in long when it carries an error', async () => {
     const url = await target(blanks, true);
+    const r = await long(benchContext({ url, mocks: {} }, { durationMs: 100, drainMs: 5000, connections: 1, longSizes: [16 * 1024] }));
+    expect(r.lines.join('\n')).toMatch(/16KiB stream\s+error upstream_error/);
+  });
+
+  it('is an error event after a whole text written plainly: not complete', async () => {
+    const url = await target((o) => `data: ${JSON.stringify(o)}\n\n`, true, blanks);
     const r = await long(benchContext({ url, mocks: {} }, { durationMs: 100, drainMs: 5000, connections: 1, longSizes: [16 * 1024] }));
     expect(r.lines.join('\n')).toMatch(/16KiB stream\s+error upstream_error/);
   });
