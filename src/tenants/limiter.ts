@@ -179,9 +179,13 @@ function neverAdmitted(input: AdmitInput, kind: LimitKind, key: string): boolean
 
 /** `specs` without the limits that are a budget alone (the same array when there is none: nothing allocated). */
 function withoutBudgetsAlone(specs: readonly LimitSpec[]): readonly LimitSpec[] {
-  const alone = (s: LimitSpec) => s.budget !== undefined && s.tpm === undefined && s.rpm === undefined && s.concurrency === undefined;
-  return specs.some(alone) ? specs.filter((s) => !alone(s)) : specs;
+  return specs.some(budgetAlone) ? specs.filter(notBudgetAlone) : specs;
 }
+
+// Module functions, not closures made per call: every admission of a request that can cost nothing passes here.
+const budgetAlone = (s: LimitSpec): boolean =>
+  s.budget !== undefined && s.tpm === undefined && s.rpm === undefined && s.concurrency === undefined;
+const notBudgetAlone = (s: LimitSpec): boolean => !budgetAlone(s);
 
 /**
  * The first limit whose share (`local`, this replica's) the request exceeds while the limit itself admits it, and the
