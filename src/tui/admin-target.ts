@@ -19,6 +19,8 @@ export function adminUrlProblem(admin: string): string | undefined {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return '--admin must be an http:// or https:// URL';
   if (url.username || url.password)
     return '--admin must not carry a user or password (user:password@); the admin listener takes a key: --key or AIGW_ADMIN_KEY';
+  // The admin paths are appended to it: after a query or a fragment they were part of those, and every poll asked for `/`.
+  if (/[?#]/.test(admin)) return "--admin is the admin listener's base URL: it takes no query (?…) or fragment (#…)";
   return undefined;
 }
 

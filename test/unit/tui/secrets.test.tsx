@@ -70,6 +70,10 @@ describe('what top shows of its admin URL and key', () => {
     expect(adminUrlProblem('http://a:pw@127.0.0.1:9901')).not.toContain('pw');
     expect(adminUrlProblem('127.0.0.1:9901 x')).toMatch(/not a URL/);
     expect(adminUrlProblem('file:///etc/passwd')).toMatch(/http:\/\/ or https:\/\//);
+    // The admin paths go after it: a query or a fragment swallowed them (every poll asked for `/`, a 404).
+    for (const odd of ['http://127.0.0.1:9901/?x', 'http://127.0.0.1:9901#f', 'http://127.0.0.1:9901?'])
+      expect(adminUrlProblem(odd)).toMatch(/no query/);
+    expect(adminUrlProblem('http://127.0.0.1:9901/behind/a/proxy')).toBeUndefined();
     expect(keyProblem('sk-fine key\twith tab')).toBeUndefined();
     for (const bad of ['a\nb', 'a\rb', 'a\u0000b', 'ключ']) expect(keyProblem(bad)).toMatch(/not shown here/);
     expect(shownMessage('bad header sk-x\ny in https://u:p@h/x', 'sk-x\ny')).toBe('bad header [key] in https://h/x');
