@@ -332,9 +332,11 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
       // Answers gone, settlements may still be under way: an answer without usage is counted off the event loop, a shared
       // store answers over the network. Closed under them, the limiter dropped their SETTLE, and Redis kept each one's
       // reservation — its dearest outcome — charged to its tenant's budget for the rest of the window, on every gateway.
-      // They are waited for within the drain's own bound (or the moment after a cut).
+      // They are waited for within the drain's own bound (or the moment after a cut) — every runtime's: one that began
+      // before a reload settles on the retired runtime, and read from the serving one alone it was not waited for.
       const settleBy = Math.max(deadline, settled);
-      while (state.runtime.inUse > 0 && monotonicNow() < settleBy) await new Promise((r) => setTimeout(r, 5));
+      const settling = () => state.settling.size > 0 || state.runtime.inUse > 0;
+      while (settling() && monotonicNow() < settleBy) await new Promise((r) => setTimeout(r, 5));
       await registry.close();
       closedDown = true;
       await state.runtime.close();
