@@ -398,8 +398,11 @@ export class RedisLimitStore implements LimitStore {
    */
   async close(): Promise<void> {
     this.closed = true;
-    const next = this.successor;
-    if (next && !next.closed && this.unanswered.size > 0) {
+    // The store serving now: a successor a later reload retired first (never used, closed before this one's last
+    // request ended) passes them on to its own, or they were dropped.
+    let next = this.successor;
+    while (next?.closed) next = next.successor;
+    if (next && this.unanswered.size > 0) {
       for (const [lease, c] of this.unanswered) next.park(lease, c);
       this.unanswered.clear();
       if (next.redis.status === 'ready') void next.resendUnanswered();
