@@ -345,8 +345,11 @@ function dispatch(
     const sentUnder = backend.health.epoch;
     // Back from an ejection, it takes this request alone until it has an outcome (its head, a failure).
     const probe = backend.health.probe(monotonicNow());
-    // Its head comes after its last token (a non-streamed generation): no time to first token is read from it.
-    const headAfterAnswer = target.tracksTtft && !firstTokenAtHead(p);
+    // Its head comes after its last token (a non-streamed generation), or its first token after a prompt as long as the
+    // client made it (firstTokenMeasures): no time to first token is read from it, and a first-byte deadline it outlasts
+    // says as little of its replica — penalised, one 200 KiB prompt timed out on the quickest replica sent every
+    // client's streams to a slower one.
+    const clientTimed = target.tracksTtft && !firstTokenMeasures(p);
     // Runs before a failed outcome reaches the attempt loop: the slot is free before another attempt takes one.
     // Given to the exchange before it is dispatched: the pool answers some failures (a closed pool) synchronously.
     const onEnd = (outcome: AttemptOutcome): void => {
@@ -354,11 +357,11 @@ function dispatch(
       try {
         endAttempt(span, outcome, ctx);
         if (outcome.kind === 'committed') judgeAnswer(target, bus, outcome, sentUnder);
-        // A non-streamed generation that outlasted the deadline ran as long as its client asked: no penalty either. Nor
-        // a path the backend does not serve (a 404 or 405 for it): the client picks the endpoint — penalised, a client's
-        // embeddings requests for a chat model tried every replica, doubling each one's estimate over its peer's up to
+        // A non-streamed generation or a long prompt that outlasted the deadline ran as long as its client asked: no
+        // penalty either. Nor a path the backend does not serve (a 404 or 405 for it): the client picks the endpoint —
+        // penalised, a client's embeddings requests for a chat model tried every replica, doubling each one's estimate over its peer's up to
         // the cap, and for ~25 s the strategy compared in-flight counts alone.
-        if (outcome.kind === 'failed' && target.tracksTtft && !(outcome.generating && headAfterAnswer) && outcome.pathMissing !== true)
+        if (outcome.kind === 'failed' && target.tracksTtft && !(outcome.generating && clientTimed) && outcome.pathMissing !== true)
           recordFailure(runtime.routing, target, performance.now() - sentAt, outcome.status);
         // An answer the backend cut is a failure however quick its first event was (that first event lowered the
         // estimate): penalised as one, not for the time it streamed (minutes, for a long one).
