@@ -19,11 +19,13 @@ import { afterFailure, deadlineCutByQueue, FIRST_ATTEMPT, type AttemptState } fr
 import {
   firstTokenAtHead,
   firstTokenMeasures,
+  pathServedByPeer,
   recordAnswerHead,
   recordDispatch,
   recordFailure,
   recordFirstByte,
   recordOverload,
+  recordServed,
 } from '../routing/feedback.js';
 import { localCountTarget, planAttempts } from '../routing/plan.js';
 import { NO_FACTS, routeRequest } from '../routing/request-facts.js';
@@ -356,12 +358,21 @@ function dispatch(
       ended = true;
       try {
         endAttempt(span, outcome, ctx);
-        if (outcome.kind === 'committed') judgeAnswer(target, bus, outcome, sentUnder);
+        if (outcome.kind === 'committed') {
+          judgeAnswer(target, bus, outcome, sentUnder);
+          if (target.tracksTtft && outcome.local !== true) recordServed(target, p.endpoint);
+        }
         // A non-streamed generation or a long prompt that outlasted the deadline ran as long as its client asked: no
         // penalty either. Nor a path the backend does not serve (a 404 or 405 for it): the client picks the endpoint —
         // penalised, a client's embeddings requests for a chat model tried every replica, doubling each one's estimate over its peer's up to
-        // the cap, and for ~25 s the strategy compared in-flight counts alone.
-        if (outcome.kind === 'failed' && target.tracksTtft && !(outcome.generating && clientTimed) && outcome.pathMissing !== true)
+        // the cap, and for ~25 s the strategy compared in-flight counts alone. Unless a peer serves the path: then its
+        // own URL is at fault (pathServedByPeer).
+        if (
+          outcome.kind === 'failed' &&
+          target.tracksTtft &&
+          !(outcome.generating && clientTimed) &&
+          (outcome.pathMissing !== true || pathServedByPeer(target, p.endpoint))
+        )
           recordFailure(runtime.routing, target, performance.now() - sentAt, outcome.status);
         // An answer the backend cut is a failure however quick its first event was (that first event lowered the
         // estimate): penalised as one, not for the time it streamed (minutes, for a long one).

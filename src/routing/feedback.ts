@@ -135,6 +135,21 @@ export function recordFailure(state: RoutingState, target: Target, ms: number, s
   state.ttft.penalise(target.id, Math.max(ms, state.ttft.estimate(target.id, now), penalty), now);
 }
 
+/** `target` answered a request for `endpoint` (a committed answer): the path is there on its backend. */
+export function recordServed(target: Target, endpoint: string): void {
+  if (target.served?.has(endpoint) !== true) (target.served ??= new Set()).add(endpoint);
+}
+
+/**
+ * Whether a 404 or 405 for the path (a failure the client picks: the endpoint) is the replica's own: a peer of its list
+ * serves the path. Excused whatever, a replica whose URL lost a prefix its peers have (an ingress that dropped its route)
+ * answered every request 404 at once, counted toward nothing, and kept the first attempt of 19 streams in 20.
+ */
+export function pathServedByPeer(target: Target, endpoint: string): boolean {
+  for (const r of target.replicas) if (r !== target && r.served?.has(endpoint) === true) return true;
+  return false;
+}
+
 /** The statuses by which a backend says it is itself overloaded (Anthropic's 529 is its 503). */
 const DECLARED_OVERLOAD: ReadonlySet<number> = new Set([503, 529]);
 

@@ -44,6 +44,11 @@ export class Target implements Candidate {
    * when the table is built.
    */
   backendServesOthers = false;
+  /**
+   * The endpoints this target has answered since its list was built (a strategy that reads time to first token only):
+   * a replica's 404 for a path one of its peers serves is its own URL at fault, not the client's choice (feedback.ts).
+   */
+  served: Set<string> | undefined;
 
   constructor(
     readonly backend: BackendRuntime,
