@@ -56,29 +56,34 @@ export class LocalStop {
   feed(text: string): { out: string; stopped: boolean } {
     const s = this.held + text;
     const at = firstStop(s, this.stops);
-    if (at >= 0) {
-      this.held = '';
-      return { out: s.slice(0, at), stopped: true };
-    }
+    // The earliest place whose rest may still grow into a stop (a start of one, shorter than it): a longer stop begun
+    // there comes before a shorter one already complete after it (" \t\t" before "\t"), as in the whole text. Cut at
+    // the shorter, a stream's answer depended on where the backend's deltas broke (" " or "").
     // The stops are whitespace alone: only the text's trailing whitespace can begin one.
     let blank = 0;
     while (blank < this.longest - 1 && blank < s.length && isSpaceText(s[s.length - 1 - blank]!)) blank++;
-    let keep = 0;
-    for (let k = blank; k > 0; k--) {
-      const tail = s.slice(s.length - k);
-      if (this.stops.some((stop) => stop.startsWith(tail))) {
+    const end = at >= 0 ? at : s.length;
+    let keep = s.length;
+    for (let k = s.length - blank; k < end; k++) {
+      const tail = s.slice(k);
+      if (this.stops.some((stop) => stop.length > tail.length && stop.startsWith(tail))) {
         keep = k;
         break;
       }
     }
-    this.held = s.slice(s.length - keep);
-    return { out: s.slice(0, s.length - keep), stopped: false };
+    if (keep === s.length && at >= 0) {
+      this.held = '';
+      return { out: s.slice(0, at), stopped: true };
+    }
+    this.held = s.slice(keep);
+    return { out: s.slice(0, keep), stopped: false };
   }
 
-  /** What is held, given up (no stop came after it): emptied. */
-  flush(): string {
+  /** What is held, given up (no more text comes): cut at a stop it holds whole (a longer one it might begin did not come). */
+  flush(): { out: string; stopped: boolean } {
     const s = this.held;
     this.held = '';
-    return s;
+    const at = firstStop(s, this.stops);
+    return at >= 0 ? { out: s.slice(0, at), stopped: true } : { out: s, stopped: false };
   }
 }

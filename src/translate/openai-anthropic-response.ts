@@ -5,7 +5,7 @@
  */
 import { MessageAnyUsage, readUsage } from '../anthropic/response.js';
 import { elementStarts, memberSpan } from './json-members.js';
-import { firstStop, longestStop } from './local-stop.js';
+import { LocalStop } from './local-stop.js';
 import { chatUsageOf, finishReasonWithCalls, overlongName, serialize, unreadable, usageFromAnthropic } from './mapping.js';
 import { type AnswerResult, refusedWritten } from './translated.js';
 
@@ -26,16 +26,16 @@ export function messageToChat(json: unknown, created: number, text?: string, sto
   let inputs: (string | undefined)[] | null | undefined;
   /** A stop sequence the backend was not sent (local-stop.ts) ended the text: nothing after it is the answer's. */
   let stopped = false;
-  const longest = longestStop(stops);
+  // Read as a stream's text is (a longer stop begun in one block may end in the next): the same cut either way.
+  const cut = stops.length ? new LocalStop(stops) : undefined;
   for (let i = 0; i < m.content.length && !stopped; i++) {
     const b = m.content[i]!;
     if (b.type === 'text') {
-      const before = answer.length;
-      answer += b.text;
-      const at = stops.length ? firstStop(answer, stops, Math.max(0, before - longest + 1)) : -1;
-      if (at >= 0) {
-        answer = answer.slice(0, at);
-        stopped = true;
+      if (!cut) answer += b.text;
+      else {
+        const r = cut.feed(b.text);
+        answer += r.out;
+        stopped = r.stopped;
       }
     } else if (b.type === 'thinking') reasoning += b.thinking;
     else if (b.type === 'tool_use') {
@@ -48,6 +48,11 @@ export function messageToChat(json: unknown, created: number, text?: string, sto
       toolCalls.push({ id: b.id, type: 'function', function: { name: b.name, arguments: args } });
     }
     // redacted_thinking is opaque, and other block types carry nothing an OpenAI client reads.
+  }
+  if (cut && !stopped) {
+    const rest = cut.flush();
+    answer += rest.out;
+    stopped = rest.stopped;
   }
   const message: Record<string, unknown> = {
     role: 'assistant',

@@ -423,9 +423,11 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
   }
 
   protected finish(): string {
+    // Text held for a stop that did not come goes first: overwritten, a message_stop with no message_delta before it
+    // lost the answer's trailing whitespace.
     let out = this.heldText();
     if (!this.finished) {
-      out = this.closeTools();
+      out += this.closeTools();
       if (this.error) return out;
       out += this.chunk('{}', '"stop"');
     }
@@ -466,7 +468,7 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
 
   /** The text held for a stop that did not come (it may begin one), as its chunk; '' when none is held. */
   private heldText(): string {
-    const text = this.stop?.flush();
+    const text = this.stop?.flush().out;
     return text ? this.frame(`{"content":${JSON.stringify(text)}}`, 'null') : '';
   }
 
