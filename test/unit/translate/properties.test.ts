@@ -156,6 +156,11 @@ function expectedRoundTrip(req: Json): Json {
     // Whitespace alone beside calls is no text block (Anthropic refuses one): it comes back as no content.
     return [{ role: 'assistant', content: content.trim() === '' ? null : content, tool_calls: toolCalls }];
   });
+  // A final assistant turn (a prefill) goes without its trailing whitespace (Anthropic refuses it, trust: prefill).
+  const last = rest.at(-1);
+  if (last?.role === 'assistant' && typeof last.content === 'string' && !last.tool_calls) {
+    rest[rest.length - 1] = { ...last, content: last.content.trimEnd() };
+  }
   // Instructions alone go as the one user turn (Anthropic refuses a request of no message): back as its text, joined.
   const messages = rest.length === 0 && texts.length ? [{ role: 'user', content: texts.join('') }] : [...system, ...rest];
   const out: Json = { model: 'back-model', messages };
