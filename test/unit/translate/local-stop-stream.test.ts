@@ -2,11 +2,16 @@
  * Whitespace held for a stop sequence the backend was not sent (local-stop.ts) that never came goes out with the rest
  * of the answer however the stream ends: a message_stop without a message_delta (finish_reason stop) too.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { firstStop } from '../../../src/translate/local-stop.js';
 import { messageToChat } from '../../../src/translate/openai-anthropic-response.js';
 import { MessagesToChatStream } from '../../../src/translate/openai-anthropic-stream.js';
 import { anthropicEvent } from '../../helpers/anthropic-sse.js';
+import { fuzzRuns } from '../../helpers/fuzz-runs.js';
 import { foldChat, translateBody } from '../../helpers/sse-accumulate.js';
+
+const FUZZ = fuzzRuns(300);
 
 const start = anthropicEvent('message_start', {
   message: {
@@ -66,5 +71,49 @@ describe('a longer whitespace stop begun in one text block and ended in the next
     };
     const r = messageToChat(message, 1, undefined, stops);
     expect(r.ok && (JSON.parse(r.value.body) as { choices: { message: { content: string } }[] }).choices[0]!.message.content).toBe('ok');
+  });
+});
+
+describe('whitespace stops, streamed and not', () => {
+  const unit = fc.constantFrom('a', ' ', '\n', '\t', 'é', '😀');
+  it('the streamed answer is the unstreamed one, however the text is cut into blocks and deltas', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(fc.string({ unit, maxLength: 8 }), { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 3 }),
+        fc.array(fc.string({ unit: fc.constantFrom(' ', '\n', '\t'), minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 3 }),
+        (blocks, stops) => {
+          let body = start;
+          blocks.forEach((deltas, index) => {
+            body += anthropicEvent('content_block_start', { index, content_block: { type: 'text', text: '' } });
+            for (const text of deltas) body += anthropicEvent('content_block_delta', { index, delta: { type: 'text_delta', text } });
+            body += anthropicEvent('content_block_stop', { index });
+          });
+          body +=
+            anthropicEvent('message_delta', { delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 2 } }) +
+            anthropicEvent('message_stop', {});
+          const t = new MessagesToChatStream({ requestModel: 'claude', includeUsage: false, created: 1, stops });
+          const streamed = foldChat(translateBody(t, body)).content;
+          const message = {
+            id: 'msg',
+            type: 'message',
+            role: 'assistant',
+            model: 'claude',
+            content: blocks.map((d) => ({ type: 'text', text: d.join('') })),
+            stop_reason: 'end_turn',
+            stop_sequence: null,
+            usage: { input_tokens: 1, output_tokens: 2 },
+          };
+          const r = messageToChat(message, 1, undefined, stops);
+          const whole = blocks.map((d) => d.join('')).join('');
+          const at = firstStop(whole, stops);
+          const expected = at >= 0 ? whole.slice(0, at) : whole;
+          expect(r.ok && (JSON.parse(r.value.body) as { choices: { message: { content: string } }[] }).choices[0]!.message.content).toBe(
+            expected,
+          );
+          expect(streamed ?? '').toBe(expected);
+        },
+      ),
+      { numRuns: FUZZ.runs },
+    );
   });
 });
