@@ -79,6 +79,16 @@ export class LocalStop {
     return { out: s.slice(0, keep), stopped: false };
   }
 
+  /**
+   * What is held, as it came: the text's run ends at something else (a tool call, reasoning) and the text after it is
+   * read anew — as the whole answer's text is not, joined across such blocks, in the unstreamed reading (release too).
+   */
+  release(): string {
+    const s = this.held;
+    this.held = '';
+    return s;
+  }
+
   /** What is held, given up (no more text comes): cut at a stop it holds whole (a longer one it might begin did not come). */
   flush(): { out: string; stopped: boolean } {
     const s = this.held;

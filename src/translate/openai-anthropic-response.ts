@@ -37,7 +37,16 @@ export function messageToChat(json: unknown, created: number, text?: string, sto
         answer += r.out;
         stopped = r.stopped;
       }
-    } else if (b.type === 'thinking') reasoning += b.thinking;
+    } else if ((b.type === 'thinking' && b.thinking) || b.type === 'tool_use') {
+      // Reasoning or a tool call ends the run of text a stop is read in, as in a stream: a stop that text holds whole
+      // (a longer one it might have begun can no longer come) ends the answer before it.
+      const r = cut?.flush();
+      if (r) {
+        answer += r.out;
+        if ((stopped = r.stopped)) continue;
+      }
+    }
+    if (b.type === 'thinking') reasoning += b.thinking;
     else if (b.type === 'tool_use') {
       // Parsed and written again, a number JavaScript cannot hold exactly (`12345678901234567891`, a 19-digit id) reached
       // the client as another (`12345678901234567000`), which a client reading numbers exactly (Python's json) called the

@@ -270,6 +270,9 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
       return closing + (b.thinking ? this.content('reasoning_content', b.thinking) : '') || undefined;
     }
     if (b.type !== 'tool_use') return closing || undefined;
+    // A tool call ends the run of text a stop is read in: a stop that text holds whole ends the answer before the call.
+    const ended = this.endTextRun();
+    if (this.completed) return closing + ended;
     if (this.tools.size >= MAX_OPEN_TOOLS) return this.abort(unreadable(`more than ${MAX_OPEN_TOOLS} tool_use blocks open at once`));
     this.contentStarted = true;
     const early = this.sendHeldInputs();
@@ -285,7 +288,7 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
       this.queued.push(tool);
     } else this.live = tool;
     const call = `{"index":${i},"id":${JSON.stringify(b.id)},"type":"function","function":{"name":${JSON.stringify(b.name)},"arguments":""}}`;
-    return closing + early + this.emit(tool, this.chunk(`{"tool_calls":[${call}]}`, 'null'));
+    return closing + ended + early + this.emit(tool, this.chunk(`{"tool_calls":[${call}]}`, 'null'));
   }
 
   /** Notes the kind of the block at the next place; false past MAX_BLOCKS. */
@@ -416,8 +419,10 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
     }
     const reason = e.data.delta.stop_reason;
     if (reason === undefined || reason === null || this.finished) return undefined;
+    const ended = this.endTextRun();
+    if (this.completed) return ended;
     this.finished = true;
-    const closing = this.closeTools();
+    const closing = ended + this.closeTools();
     if (this.error) return closing;
     return closing + this.chunk('{}', JSON.stringify(finishReasonWithCalls(reason, this.toolCalls > 0)));
   }
@@ -425,7 +430,8 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
   protected finish(): string {
     // Text held for a stop that did not come goes first: overwritten, a message_stop with no message_delta before it
     // lost the answer's trailing whitespace.
-    let out = this.heldText();
+    let out = this.endTextRun();
+    if (this.completed) return out;
     if (!this.finished) {
       out += this.closeTools();
       if (this.error) return out;
@@ -443,8 +449,13 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
   }
 
   private content(field: 'content' | 'reasoning_content', text: string): string {
+    if (this.completed) return '';
     this.contentStarted = true;
-    if (field !== 'content' || !this.stop) return this.chunk(`{"${field}":${JSON.stringify(text)}}`, 'null');
+    if (!this.stop) return this.chunk(`{"${field}":${JSON.stringify(text)}}`, 'null');
+    if (field !== 'content') {
+      const ended = this.endTextRun();
+      return this.completed ? ended : ended + this.chunk(`{"${field}":${JSON.stringify(text)}}`, 'null');
+    }
     const read = this.stop.feed(text);
     const out = read.out ? this.frame(`{"content":${JSON.stringify(read.out)}}`, 'null') : '';
     return read.stopped ? out + this.stopHere() : out;
@@ -466,9 +477,20 @@ export class MessagesToChatStream extends TranslatorEnding implements StreamTran
     return out + this.finish();
   }
 
+  /**
+   * The run of text a stop is read in ends (reasoning or a tool call follows, or the answer ends): what it holds goes out,
+   * cut at a stop it holds whole (a longer one it might have begun can no longer come) — which ends the answer there.
+   */
+  private endTextRun(): string {
+    const r = this.stop?.flush();
+    if (!r) return '';
+    const out = r.out ? this.frame(`{"content":${JSON.stringify(r.out)}}`, 'null') : '';
+    return r.stopped ? out + this.stopHere() : out;
+  }
+
   /** The text held for a stop that did not come (it may begin one), as its chunk; '' when none is held. */
   private heldText(): string {
-    const text = this.stop?.flush().out;
+    const text = this.stop?.release();
     return text ? this.frame(`{"content":${JSON.stringify(text)}}`, 'null') : '';
   }
 
