@@ -139,10 +139,13 @@ function handle(state: GatewayState, req: IncomingMessage, res: ServerResponse):
     const finished = ctx.finish();
     if (finished) {
       state.settling.add(ctx);
-      void finished.then(() => {
+      // Let go whatever the settle stage came to: a rejection left unhandled would end the process, and the request
+      // would stay in `settling` (the drain waiting its whole bound) and hold its runtime for good.
+      const settled = () => {
         state.settling.delete(ctx);
         letGo(runtime, ctx);
-      });
+      };
+      void finished.then(settled, settled);
     } else letGo(runtime, ctx);
   });
   if (queued > MAX_PIPELINED) return void req.socket.destroy();

@@ -149,12 +149,14 @@ function reverse(out: Target[], from: number, to: number): void {
  * again, the request went twice to the target that had just failed it — a 500 sent again to the handler it crashes, a
  * hung replica waited for twice, a 429's retry-after skipped — for half the requests of an alias of one of two replicas.
  */
-function appendUnchosen(out: Target[], g: TargetGroup, planned: Set<string>): void {
-  for (const t of g.targets) {
-    if (!(t.weight > 0 && t.eligible) || planned.has(t.id)) continue;
-    planned.add(t.id);
-    out.push(t);
-  }
+function appendUnchosen(out: Target[], g: TargetGroup): void {
+  for (const t of g.targets) if (t.weight > 0 && t.eligible && !holds(out, t.id)) out.push(t);
+}
+
+/** Whether the plan holds a target of this id already (a plan is a few targets: a scan, not a Set per request). */
+function holds(out: readonly Target[], id: string): boolean {
+  for (const t of out) if (t.id === id) return true;
+  return false;
 }
 
 /**
@@ -281,12 +283,11 @@ function orderedTargets(
   const out: Target[] = [];
   appendGroup(out, groupFor(route, ctx), route, ctx);
   if (bounds === undefined) return out;
-  const planned = new Set(out.map((t) => t.id));
   for (const name of route.fallbacks) {
     const fb = fallbackRoute(name, routes, ctx);
     if (!fb) continue;
     bounds.push(out.length);
-    appendUnchosen(out, groupFor(fb, ctx), planned);
+    appendUnchosen(out, groupFor(fb, ctx));
   }
   bounds.push(out.length);
   return out;
