@@ -348,7 +348,11 @@ function generationBounds(
       return aigwError('invalid_request', 'max_tokens: Field required', { param: 'max_tokens' });
   }
   for (const field of endpoint === 'chat' ? CHAT_TOKEN_FIELDS : MAX_TOKENS_ONLY) {
-    const v = optionalCount(obj, field, MAX_COMPLETION_TOKENS);
+    // A completion echoing its prompt with max_tokens 0 scores the prompt (its logprobs), as OpenAI's legacy completions
+    // and vLLM take it; vLLM generates one token and drops it, so it is bounded (reserved, charged) as max_tokens 1.
+    // Refused with every other 0, a perplexity scorer that worked against vLLM was a 400 through the gateway.
+    const scoresPrompt = endpoint === 'completions' && field === 'max_tokens' && obj.max_tokens === 0 && obj.echo === true;
+    const v = scoresPrompt ? 1 : optionalCount(obj, field, MAX_COMPLETION_TOKENS);
     if (typeof v === 'object') return v;
     // Both named on chat: backends differ in which they obey (OpenAI and vLLM max_completion_tokens, llama.cpp-like
     // servers max_tokens), so the request may produce the larger — what its reservation and estimates must cover.
