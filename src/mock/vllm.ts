@@ -70,11 +70,24 @@ export async function handleCompletion(
   if (endpoint === 'completions' && isBatch((body as CompletionRequest).prompt)) {
     return refuse(400, 'this mock answers one prompt a request: send each prompt of a batch as its own request', 'prompt');
   }
+  const fields = body as { suffix?: unknown; logprobs?: unknown; echo?: unknown };
+  // vLLM refuses a suffix (its models take none); OpenAI's instruct model, which the Azure dialect stands for, reads one.
+  if (endpoint === 'completions' && fields.suffix != null && framing === vllmFraming) {
+    return refuse(400, 'suffix is not currently supported');
+  }
+  // The mock makes no log probabilities: answered `null`, a client reading them (a scorer) met another answer than vLLM's.
+  if (endpoint === 'completions' ? fields.logprobs != null : fields.logprobs === true) {
+    return refuse(400, 'this mock returns no logprobs', 'logprobs');
+  }
+  const echo = endpoint === 'completions' && fields.echo === true ? echoText((body as CompletionRequest).prompt) : undefined;
+  if (echo === null) return refuse(400, 'this mock echoes a prompt of text only', 'echo');
   const maxTokens =
     (endpoint === 'chat' ? (body as ChatCompletionRequest).max_completion_tokens : undefined) ??
     body.max_tokens ??
     ctx.config.defaultMaxTokens;
-  if (maxTokens < 1) return refuse(400, 'max_tokens must be at least 1, got 0.', 'max_tokens');
+  // With echo, max_tokens 0 scores the prompt: vLLM answers the prompt alone ("OpenAI API supports echoing the prompt
+  // when max_tokens is 0").
+  if (maxTokens < 1 && echo === undefined) return refuse(400, 'max_tokens must be at least 1, got 0.', 'max_tokens');
   if (maxTokens > MAX_ANSWER_TOKENS) return refuse(400, `max_tokens must be at most ${MAX_ANSWER_TOKENS}, got ${maxTokens}.`, 'max_tokens');
 
   let key: string;
@@ -143,7 +156,7 @@ export async function handleCompletion(
     res,
     {
       answer,
-      framing: framing(answer, usage),
+      framing: echo === undefined ? framing(answer, usage) : echoed(framing(answer, usage), echo, maxTokens === 0),
       textState,
       stream,
       ...pace,
@@ -157,4 +170,20 @@ export async function handleCompletion(
 /** A prompt of more than one string or token-id array (an array of token ids is one prompt). */
 function isBatch(prompt: CompletionRequest['prompt']): boolean {
   return Array.isArray(prompt) && prompt.length > 1 && typeof prompt[0] !== 'number';
+}
+
+/** The text an echo begins with: a prompt's string (alone or a batch of one); null for token ids, which the mock cannot decode. */
+function echoText(prompt: CompletionRequest['prompt']): string | null {
+  if (typeof prompt === 'string') return prompt;
+  return typeof prompt[0] === 'string' ? prompt[0] : null;
+}
+
+/**
+ * A framing whose text begins with the echoed prompt, as vLLM writes it: before the generated text in a body, and as
+ * the stream's first text event — its last, with the finish reason, when nothing is generated (max_tokens 0).
+ */
+function echoed(f: Framing, prompt: string, alone: boolean): Framing {
+  const text = JSON.stringify(prompt).slice(1, -1);
+  const event = f.chunk.before + text + (alone ? f.chunk.lastAfter : f.chunk.after);
+  return { ...f, body: { ...f.body, before: f.body.before + text }, head: [...f.head, event] };
 }
