@@ -381,9 +381,14 @@ function generationBounds(
     return aigwError('invalid_request', `best_of (${bestOf}) must be at least n (${n})`, { param: 'best_of' });
   }
   const prompt = obj.prompt;
-  const prompts =
-    endpoint === 'completions' && Array.isArray(prompt) && prompt.length > 0 && typeof prompt[0] !== 'number' ? prompt.length : 1;
   const embeds = endpoint === 'completions' ? embedsPrompts(obj.prompt_embeds) : 0;
+  // Beside embeddings, no prompt (or vLLM's documented stand-in for none, "") is no prompt of its own to answer.
+  const prompts =
+    embeds > 0 && (prompt === undefined || prompt === null || prompt === '')
+      ? 0
+      : endpoint === 'completions' && Array.isArray(prompt) && prompt.length > 0 && typeof prompt[0] !== 'number'
+        ? prompt.length
+        : 1;
   // max_completion_tokens alone bounds the answer on OpenAI and vLLM but on no backend that reads max_tokens alone
   // (llama.cpp's server before 2026, llama-cpp-python, llamafile: ggml-org/llama.cpp#13700): there, max_completion_tokens 1
   // generated to the context while the charge was capped at 1 token and the answer read as a short one.

@@ -85,13 +85,22 @@ export const EmbeddingRequest = z.looseObject({
 });
 export type EmbeddingRequest = z.infer<typeof EmbeddingRequest>;
 
+/** Whether a completions body holds vLLM's prompt embeddings: a base64 string, or a list of them. */
+export const hasPromptEmbeds = (v: unknown): boolean => (typeof v === 'string' && v !== '') || (Array.isArray(v) && v.length > 0);
+
 /**
  * What the gateway itself reads from a request — routing, streaming, usage and limits — validated on every
  * request. Message contents are the backend's to judge (it answers 400 itself), so they are not walked here.
  */
 export const RoutedRequest = {
   chat: z.looseObject({ ...GenerationFields, max_completion_tokens: TokenCount, messages: z.array(z.unknown()).min(1) }),
-  completions: z.looseObject({ ...GenerationFields, prompt: Prompt }),
+  // vLLM takes `prompt_embeds` in place of a prompt (its validator asks for either): required whatever else the body
+  // held, a request of embeddings alone was a 400 that vLLM answers.
+  completions: z.looseObject({ ...GenerationFields, prompt: Prompt.nullish() }).superRefine((o, ctx) => {
+    if (o.prompt == null && !hasPromptEmbeds(o.prompt_embeds)) {
+      ctx.addIssue({ code: 'custom', path: ['prompt'], message: 'either prompt or prompt_embeds must be given' });
+    }
+  }),
   embeddings: z.looseObject({ model: z.string(), input: Prompt }),
   // Anthropic's Messages API, read the same way: max_tokens (required there) is checked with the generation bounds.
   messages: z.looseObject({ model: z.string(), stream: z.boolean().optional(), messages: z.array(z.unknown()).min(1) }),
