@@ -70,6 +70,11 @@ export async function handleCompletion(
   if (endpoint === 'completions' && isBatch((body as CompletionRequest).prompt)) {
     return refuse(400, 'this mock answers one prompt a request: send each prompt of a batch as its own request', 'prompt');
   }
+  // vLLM's refusal alone: OpenAI's completions (the Azure dialect's) read an empty prompt as <|endoftext|>.
+  if (endpoint === 'completions' && framing === vllmFraming) {
+    const empty = emptyPrompt((body as CompletionRequest).prompt);
+    if (empty) return refuse(400, empty);
+  }
   const fields = body as { suffix?: unknown; logprobs?: unknown; echo?: unknown };
   // vLLM refuses a suffix (its models take none); OpenAI's instruct model, which the Azure dialect stands for, reads one.
   if (endpoint === 'completions' && fields.suffix != null && framing === vllmFraming) {
@@ -186,4 +191,16 @@ function echoed(f: Framing, prompt: string, alone: boolean): Framing {
   const text = JSON.stringify(prompt).slice(1, -1);
   const event = f.chunk.before + text + (alone ? f.chunk.lastAfter : f.chunk.after);
   return { ...f, body: { ...f.body, before: f.body.before + text }, head: [...f.head, event] };
+}
+
+/**
+ * vLLM's words for an empty prompt, or undefined: its request validator refuses `""`, its engine a prompt of no tokens
+ * (`[]`, an empty token-id array). The mock answered them with 0 prompt tokens.
+ */
+function emptyPrompt(prompt: CompletionRequest['prompt']): string | undefined {
+  if (prompt === '') return 'Either prompt or prompt_embeds must be provided and non-empty.';
+  if (Array.isArray(prompt) && (prompt.length === 0 || (Array.isArray(prompt[0]) && prompt[0].length === 0))) {
+    return 'The decoder prompt cannot be empty';
+  }
+  return undefined;
 }
