@@ -49,5 +49,17 @@ describe('the vLLM mock refuses what vLLM refuses or what it cannot make', () =>
     const r = await client.completions.create({ model: 'm', prompt: PROMPT, max_tokens: 2, logprobs: 1 }).catch((e: unknown) => e);
     expect(r).toBeInstanceOf(OpenAI.BadRequestError);
     expect((r as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('logprobs');
+    const chat = await client.chat.completions
+      .create({ model: 'm', messages: [{ role: 'user', content: 'hi' }], max_tokens: 2, logprobs: true })
+      .catch((e: unknown) => e);
+    expect(chat).toBeInstanceOf(OpenAI.BadRequestError);
+    // logprobs: false asks for none, and is answered.
+    const none = await client.chat.completions.create({
+      model: 'm',
+      messages: [{ role: 'user', content: 'hi' }],
+      max_tokens: 2,
+      logprobs: false,
+    });
+    expect(none.choices[0]!.logprobs).toBeNull();
   });
 });
