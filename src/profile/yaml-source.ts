@@ -63,6 +63,12 @@ function notAsWritten(key: string, node: Scalar | null | undefined): string | un
   return `this key, written ${quoted(written)}, is ${read} to YAML: quote it to keep the name as written`;
 }
 
+/** Where a `${` stands in text[from, to) (a stretch between references), or -1. */
+const strayReference = (text: string, from: number, to: number): number => {
+  const at = text.indexOf('${', from);
+  return at >= 0 && at < to ? at : -1;
+};
+
 const VAR_RE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
 /**
@@ -191,11 +197,25 @@ export function readYaml(
     // Searched up to the last `}` only (core/env-refs.ts): past it no reference can close, and each unclosed one ran to the end.
     const within = referable(text);
     VAR_RE.lastIndex = 0;
+    let stray = -1;
     for (let m = VAR_RE.exec(within); m !== null && !exhausted; m = VAR_RE.exec(within)) {
+      if (stray < 0) stray = strayReference(text, from, m.index);
       parts.push(text.slice(from, m.index), fill(m[1]!, m[2], path, pos, unset));
       from = VAR_RE.lastIndex;
     }
     if (exhausted) return '';
+    if (stray < 0) stray = strayReference(text, from, text.length);
+    // A `${` that begins no reference (`${ACME-KEY}`, `${X-default}`, `${ X }`, one never closed) was kept as
+    // text: the literal `${ACME-KEY}` became the tenant's key, which anyone could send, with nothing said.
+    // Only its place is said, never the text around it: the value may be a secret.
+    if (stray >= 0)
+      src.problems.push({
+        path,
+        pos,
+        message:
+          `the \${ at character ${stray + 1} of this value begins no variable reference: write \${NAME} or ` +
+          '${NAME:-default}, NAME of letters, digits and _ not beginning with a digit',
+      });
     parts.push(text.slice(from));
     return parts.join('');
   };
