@@ -8,6 +8,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MAX_PROFILE_TEXT_BYTES, readSmallFile } from '../core/small-file.js';
 import { formatSize } from '../core/units.js';
+import { yamlText } from '../core/yaml-text.js';
 import { boundedProblems, parseProfile, type LoadResult } from '../profile/load.js';
 import type { ProfileProblem } from '../profile/problems.js';
 import { parseYaml, readYaml } from '../profile/yaml-source.js';
@@ -37,19 +38,6 @@ export type BridgeLoad = LoadResult & {
   /** The profile's values before `${VAR}` interpolation (export names Secrets' variables from it). */
   raw?: unknown;
 };
-
-/**
- * A YAML file's text: UTF-8, or UTF-16 after its byte-order mark, as YAML allows and kubectl reads (PowerShell's
- * `>` writes UTF-16LE: read as UTF-8 it was one line of NULs, "not manifests").
- */
-export function yamlText(bytes: Buffer): string {
-  if (bytes[0] === 0xff && bytes[1] === 0xfe) return bytes.toString('utf16le', 2);
-  if (bytes[0] === 0xfe && bytes[1] === 0xff)
-    return Buffer.from(bytes.subarray(2, bytes.length & ~1))
-      .swap16()
-      .toString('utf16le');
-  return bytes.toString('utf8');
-}
 
 /** Problems and warnings of a generated profile, moved to the position of what produced each key. */
 function relocate(ps: readonly ProfileProblem[], origin: (path: string) => SourcePos | undefined, fallback: SourcePos): ProfileProblem[] {
@@ -98,6 +86,12 @@ export async function loadProfileOrManifests(
         const read = await readSmallFile(path, MAX_PROFILE_TEXT_BYTES);
         if (!Buffer.isBuffer(read)) throw Object.assign(new Error(read.problem), { code: read.problem });
         const text = yamlText(read);
+        if (typeof text !== 'string') {
+          const problems: ProfileProblem[] = [
+            { severity: 'error', file: path, line: text.line, col: text.col, path: '', message: text.message },
+          ];
+          return { ok: false, problems, source: 'profile', skipped: [] };
+        }
         // Counted before anything is parsed: the parser's memory grows hundreds of times faster than the text.
         tokensLeft = spendYamlTokens(text, tokensLeft);
         if (tokensLeft < 0) throw new Error(yamlTooLarge(tokensLeft));

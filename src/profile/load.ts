@@ -2,6 +2,7 @@
 import { dirname } from 'node:path';
 import { deepFreeze } from '../core/freeze.js';
 import { MAX_PROFILE_TEXT_BYTES, readSmallFile } from '../core/small-file.js';
+import { yamlText } from '../core/yaml-text.js';
 import { checkNotYetBuilt, checkReferences, checkWarnings, type Report } from './checks.js';
 import { checkIdentity, resolveFilePaths } from './identity-checks.js';
 import { checkProviders } from './provider-checks.js';
@@ -130,7 +131,9 @@ export async function loadProfileFile(file: string, env: Env = process.env): Pro
     const reason = read.problem === 'ENOENT' ? 'no such file' : read.problem;
     return { ok: false, problems: [{ severity: 'error', file, line: 1, col: 1, path: '', message: `cannot read the profile: ${reason}` }] };
   }
-  const text = read.toString('utf8');
+  const text = yamlText(read);
+  if (typeof text !== 'string')
+    return { ok: false, problems: [{ severity: 'error', file, line: text.line, col: text.col, path: '', message: text.message }] };
   const left = spendYamlTokens(text, MAX_YAML_TOKENS);
   if (left < 0)
     return {
