@@ -35,6 +35,18 @@ export async function run(opts: Options): Promise<number | void> {
     planned.push(...mocksOfProfile(result.profile));
   }
   planned.push(...adHocMocks('vllm', opts.vllm, opts.host), ...adHocMocks('tei', opts.tei, opts.host));
+  // One name, one mock: two of a name printed two ready lines a script cannot tell apart (the later one taken for
+  // both), and each answered as that name (`x-mock-backend`, `system_fingerprint`), so `bench split` counted two
+  // backends as one. A profile's backend and a flag's, or a flag given twice, are said before anything listens.
+  const names = new Set<string>();
+  for (const p of planned) {
+    if (names.has(p.settings.name))
+      throw new CliError(
+        `mock ${JSON.stringify(p.settings.name)} is named twice (by the profile or --vllm/--tei): give each mock its own name`,
+        exitCodes.usage,
+      );
+    names.add(p.settings.name);
+  }
   if (planned.length === 0) {
     throw new CliError('nothing to serve: give -c PROFILE (with mock: backends) or --vllm NAME=PORT / --tei NAME=PORT', exitCodes.usage);
   }
