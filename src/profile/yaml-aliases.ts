@@ -131,7 +131,11 @@ export class AliasWalker {
 
   alias<T>(alias: Alias, convert: (target: Node | undefined) => T): T {
     const target = this.lookup(alias);
-    if (target && isCollection(target) && this.open.has(target)) {
+    // An alias of no anchor (a typo, an anchor in another file) read as null: "expected a string, got null (an empty
+    // value)" at a value that was not empty, and nothing at all where null is a setting's absence.
+    if (!target)
+      throw new YamlAliasError(`alias *${alias.source} names no anchor: write &${alias.source} on a value before it`, alias.range?.[0]);
+    if (isCollection(target) && this.open.has(target)) {
       throw new YamlAliasError(`alias *${alias.source} is inside the value it names: it would never end`, alias.range?.[0]);
     }
     if (this.depthInAlias++ === 0) this.outer = alias;
