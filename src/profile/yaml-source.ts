@@ -43,6 +43,9 @@ const MAX_YAML_MESSAGE = 200;
  */
 export function yamlMessage(message: string): string {
   const line = message.split('\n', 1)[0]!.replace(/ at line \d+, column \d+.*$/, '');
+  // The library's advice is to its caller ("please use YAML.parseAllDocuments()"): the user is told what to change.
+  if (line.startsWith('Source contains multiple documents'))
+    return 'a profile is one YAML document: this `---` begins a second one (remove it; several documents are read only as Kubernetes manifests with apiVersion and kind)';
   const cut = line.length > MAX_YAML_MESSAGE ? `${line.slice(0, MAX_YAML_MESSAGE)}…` : line;
   // Copied: a slice would keep the whole message (and the tag in it) alive behind the problem.
   return ownString(cut);
