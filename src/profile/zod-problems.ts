@@ -135,7 +135,14 @@ export function zodProblems(error: z.ZodError, schema: AnySchema, src: YamlSourc
       }
       case 'invalid_value': {
         const values = issue.values.map((v) => JSON.stringify(v));
-        const hint = typeof actual === 'string' && !secret ? didYouMean(actual, issue.values.map(String)) : '';
+        // A number or boolean written quoted (`version: "1"`) was told `(did you mean "1"?)` — the text it already is.
+        const unquoted = typeof actual === 'string' ? issue.values.findIndex((v) => typeof v !== 'string' && String(v) === actual) : -1;
+        const hint =
+          unquoted >= 0
+            ? ` (write it without quotes: ${String(issue.values[unquoted])})`
+            : typeof actual === 'string' && !secret
+              ? didYouMean(actual, issue.values.map(String))
+              : '';
         push(path, `expected ${values.length > 1 ? `one of ${values.join(', ')}` : values[0]}, got ${got}${hint}`);
         break;
       }
