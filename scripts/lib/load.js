@@ -35,9 +35,12 @@ export function closedLoop({ url, body, connections, seconds, cpu = 0, headers =
   return new Promise((resolve, reject) => {
     const p = spawn(cmd, args);
     let out = '';
+    let err = '';
     p.stdout.on('data', (d) => (out += d));
+    // wrk says why it could not load (a refused connection, a bad script) on stderr: kept for the error below.
+    p.stderr.on('data', (d) => (err = (err + d).slice(-2000)));
     p.on('error', reject);
-    p.on('exit', () => {
+    p.on('exit', (code, signal) => {
       rmSync(dir, { recursive: true, force: true });
       const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
       const total = Number(/(\d+) requests in/.exec(out)?.[1]);
@@ -46,7 +49,8 @@ export function closedLoop({ url, body, connections, seconds, cpu = 0, headers =
       // Socket errors: connect N, read N, write N, timeout N — all of them count.
       const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out) ?? [];
       const errors = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0) + socket.slice(1).reduce((a, x) => a + Number(x), 0);
-      if (!Number.isFinite(rps)) return reject(new Error(`wrk output not understood:\n${out}`));
+      if (!Number.isFinite(rps))
+        return reject(new Error(`wrk output not understood (exit ${code ?? signal}):\n${out}${err ? `\nstderr:\n${err}` : ''}`));
       resolve({ rps, p50, p99, total, errors });
     });
   });
