@@ -150,10 +150,21 @@ function reverse(out: Target[], from: number, to: number): void {
  * hung replica waited for twice, a 429's retry-after skipped — for half the requests of an alias of one of two replicas.
  */
 function appendUnchosen(out: Target[], g: TargetGroup): void {
-  for (const t of g.targets) if (t.weight > 0 && t.eligible && !holds(out, t.id)) out.push(t);
+  // A plan is a few targets: a scan, with no Set made per request — unless it is long (a list of hundreds), where scans
+  // for each of a fallback's targets would cost its length squared.
+  let planned: Set<string> | undefined;
+  if (out.length + g.targets.length > SCAN_MAX) planned = new Set(out.map(idOf));
+  for (const t of g.targets) {
+    if (!(t.weight > 0 && t.eligible) || (planned ? planned.has(t.id) : holds(out, t.id))) continue;
+    planned?.add(t.id);
+    out.push(t);
+  }
 }
 
-/** Whether the plan holds a target of this id already (a plan is a few targets: a scan, not a Set per request). */
+const SCAN_MAX = 32;
+const idOf = (t: Target): string => t.id;
+
+/** Whether the plan holds a target of this id already. */
 function holds(out: readonly Target[], id: string): boolean {
   for (const t of out) if (t.id === id) return true;
   return false;

@@ -288,6 +288,20 @@ describe('what stays as it was', () => {
     }
   });
 
+  it('plans a target once in a long list too (past the scan, a set of the ids planned)', () => {
+    const many = Array.from({ length: 40 }, (_, i) => `b${i}`);
+    const { routes } = table(
+      `  chat: { targets: [${many.map((b) => `{ backend: ${b}, model: llama }`).join(', ')}], fallbacks: [llama] }
+  llama: { targets: [${many.map((b) => `{ backend: ${b} }`).join(', ')}, { backend: extra }] }`,
+      [...many, 'extra'],
+    );
+    const p = names(plan(routes, 'chat'));
+    // Every shared target once, and the fallback's own one after them.
+    expect(p).toHaveLength(41);
+    expect(new Set(p).size).toBe(41);
+    expect(p.at(-1)).toBe('extra');
+  });
+
   it("spreads a replica's failovers over its equals, heaviest first; a session's failovers keep one order", () => {
     const { routes } = table('  m: { targets: [{ backend: a, weight: 2 }, { backend: b }, { backend: c }, { backend: d }] }');
     const rng = new Rng(7);
