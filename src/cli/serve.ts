@@ -83,7 +83,9 @@ export async function run(opts: Options): Promise<number> {
   // first line, at a reload for good, and every reload after it waited behind that one.
   const readText = async () => {
     const bytes = await readSmallFile(opts.config, MAX_PROFILE_TEXT_BYTES);
-    return Buffer.isBuffer(bytes) ? bytes.toString('utf8') : undefined;
+    // Compared byte for byte (latin1 maps each byte to one character): decoded as UTF-8, every byte that is not UTF-8
+    // read as U+FFFD, and a UTF-16 profile (read after its byte-order mark) edited from `é` to `è` looked unchanged.
+    return Buffer.isBuffer(bytes) ? bytes.toString('latin1') : undefined;
   };
   let seen = await readText();
   const loaded = await load();

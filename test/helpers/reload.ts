@@ -12,7 +12,7 @@ models:
 `;
 
 /** Replaces `file` whole (written beside it, then renamed, as a deploy does): the profile watcher must not read it half-written. */
-export function replaceWhole(file: string, text: string): void {
+export function replaceWhole(file: string, text: string | Uint8Array): void {
   writeFileSync(`${file}.next`, text);
   renameSync(`${file}.next`, file);
 }
