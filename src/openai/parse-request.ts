@@ -56,6 +56,11 @@ export interface ProxyRequest {
    * which is prompt, not output — counting an answer's text leaves it out (tenants/admission.ts countOutput).
    */
   echoesPrompt: boolean;
+  /**
+   * A completion with `echo: true` and `max_tokens: 0`: the prompt scored. Bounded as max_tokens 1 (what OpenAI and vLLM
+   * hold it to); a backend that reads the 0 as no limit generates more, which its reported usage says (admission.ts).
+   */
+  scoresPrompt: boolean;
 }
 
 /** Deeper nesting than any real request (tool schemas included) is refused before JSON.parse sees it. */
@@ -299,6 +304,7 @@ export function parseProxyRequest(
       // A plain property, not a conditional spread: the spread built every request's value on V8's slow
       // object-clone path, and left two shapes of ProxyRequest for each site that reads one.
       echoesPrompt: endpoint === 'completions' && obj.echo === true && promptHasText(obj.prompt),
+      scoresPrompt: endpoint === 'completions' && obj.echo === true && obj.max_tokens === 0,
     },
   };
 }
@@ -349,7 +355,8 @@ function generationBounds(
   }
   for (const field of endpoint === 'chat' ? CHAT_TOKEN_FIELDS : MAX_TOKENS_ONLY) {
     // A completion echoing its prompt with max_tokens 0 scores the prompt (its logprobs), as OpenAI's legacy completions
-    // and vLLM take it; vLLM generates one token and drops it, so it is bounded (reserved, charged) as max_tokens 1.
+    // and vLLM take it; vLLM generates one token and drops it, so it is bounded as max_tokens 1 (reserved; charged so unless
+    // the backend reports more: scoresPrompt).
     // Refused with every other 0, a perplexity scorer that worked against vLLM was a 400 through the gateway.
     const scoresPrompt = endpoint === 'completions' && field === 'max_tokens' && obj.max_tokens === 0 && obj.echo === true;
     const v = scoresPrompt ? 1 : optionalCount(obj, field, MAX_COMPLETION_TOKENS);

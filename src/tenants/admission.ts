@@ -301,8 +301,18 @@ function outputBound(p: ProxyRequest, record: RequestRecord): number {
   // max_tokens alone, which generates to its context. A translation's own max_tokens bounds its target (outputLimit):
   // an OpenAI request that named none was sent to an Anthropic backend with 4,096, and its claim of 16,000,000 was charged.
   const { outputLimit, contextWindow } = record;
-  if (p.lengthBound === undefined && outputLimit === undefined && contextWindow === undefined) return MAX_COUNT;
-  return Math.min(p.lengthBound ?? Infinity, outputLimit ?? Infinity, contextWindow ?? Infinity) * p.choices;
+  const lengthBound = scoredAsReported(p, record) ? undefined : p.lengthBound;
+  if (lengthBound === undefined && outputLimit === undefined && contextWindow === undefined) return MAX_COUNT;
+  return Math.min(lengthBound ?? Infinity, outputLimit ?? Infinity, contextWindow ?? Infinity) * p.choices;
+}
+
+/**
+ * A prompt scored (echo with max_tokens 0, bounded as 1: parse-request.ts) whose backend reported what it generated. The
+ * 1 is OpenAI's and vLLM's, not every backend's: one that reads a 0 as no limit generated 500 tokens, charged as one.
+ * Its own count is charged then; an estimate (which holds the echoed prompt) stays held to the 1.
+ */
+function scoredAsReported(p: ProxyRequest, record: RequestRecord): boolean {
+  return p.scoresPrompt && record.outputSource === 'usage';
 }
 
 /** Synchronous when the backend reported what was used (the usual case): nothing to count. */

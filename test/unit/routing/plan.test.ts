@@ -62,6 +62,7 @@ function chat(model: string, text: string, extra: Partial<ProxyRequest> = {}): P
     lengthBound: 100,
     choices: 1,
     echoesPrompt: false,
+    scoresPrompt: false,
     ...extra,
   };
 }
