@@ -4,11 +4,12 @@
  * all on free ports, so the measurement is of separate processes and never depends on a port being free.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sha256 } from '../core/sha256.js';
 import { loadProfileOrManifests } from '../bridge/load.js';
 import type { ProfileProblem } from '../profile/problems.js';
 import type { Profile } from '../profile/schema.js';
@@ -59,8 +60,6 @@ export async function loadBenchProfile(
 
 type Doc = Record<string, Record<string, Record<string, unknown>> | unknown>;
 
-const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
-
 /**
  * The copy the bench starts: one more tenant without limits (`aigw-bench`, so only `ratelimit` meets the
  * profile's budgets), plain tenant keys replaced by their digests (no key in a file the bench writes),
@@ -74,11 +73,13 @@ export function benchCopy(bp: BenchProfile, mockUrls: Readonly<Record<string, st
   if (tenants && Object.keys(tenants).length) {
     for (const t of Object.values(tenants)) {
       if (Array.isArray(t?.keys))
-        t.keys = t.keys.map((k) => (typeof k === 'string' && !k.startsWith('sha256:') && !k.includes('${') ? `sha256:${sha256(k)}` : k));
+        t.keys = t.keys.map((k) =>
+          typeof k === 'string' && !k.startsWith('sha256:') && !k.includes('${') ? `sha256:${sha256(k, 'hex')}` : k,
+        );
     }
     let name = 'aigw-bench';
     for (let i = 2; tenants[name]; i++) name = `aigw-bench-${i}`;
-    tenants[name] = { keys: [`sha256:${sha256(benchKey)}`] };
+    tenants[name] = { keys: [`sha256:${sha256(benchKey, 'hex')}`] };
   }
   return doc;
 }

@@ -1,9 +1,9 @@
 /** What an API key is looked up by: its SHA-256 digest (tenants/keys.ts), the same for the profile's checks. */
-import { hash } from 'node:crypto';
+import { sha256 } from './sha256.js';
 
-/** One-shot (no Hash object per call: this runs for every authenticated request). */
+/** Runs for every authenticated request (one-shot: core/sha256.ts). */
 export function sha256Hex(s: string): string {
-  return hash('sha256', s, 'hex');
+  return sha256(s, 'hex');
 }
 
 /**

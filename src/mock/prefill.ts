@@ -3,7 +3,7 @@
  * `prefixCache`): prompt tokens computed vs served from the simulated prefix cache. Without a cache every
  * prompt token is computed, so the same figures compare a cached fleet with an uncached one.
  */
-import { createHash } from 'node:crypto';
+import { sha256 } from '../core/sha256.js';
 import type { TokenCounter } from '../openai/tokens.js';
 import { type ChatMessage, promptText } from '../openai/wire.js';
 import { BlockChain } from './block-chain.js';
@@ -29,7 +29,7 @@ const MAX_KEPT_KEY = 256;
  * text, 2,048 distinct prompts of up to 64 MiB each (a client's choice) stayed on the mock's heap: 24 of 2 MB held 48 MB.
  */
 function countKey(key: string): string {
-  return key.length <= MAX_KEPT_KEY ? key : `sha256:${createHash('sha256').update(key).digest('base64')}`;
+  return key.length <= MAX_KEPT_KEY ? key : `sha256:${sha256(key, 'base64')}`;
 }
 
 /**

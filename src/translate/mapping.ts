@@ -2,8 +2,8 @@
  * The small correspondences both directions share: stop reasons and finish reasons, image URLs and image
  * sources, usage counts, and the body/param helpers every translator uses to report what cannot map.
  */
-import { createHash } from 'node:crypto';
 import { type AigwError, aigwError, type Result } from '../core/errors.js';
+import { sha256 } from '../core/sha256.js';
 import type { ImageBlock } from '../anthropic/blocks.js';
 import type { DeltaUsage, Usage } from '../anthropic/response.js';
 import { MAX_MODEL_NAME } from '../openai/parse-request.js';
@@ -250,7 +250,7 @@ const CALL_ID_ANSWER_ID = 40;
  * chunk of 128 call starts without ids, 5.1 KB, made 62 KB of frames for the client (32 KB with the digest).
  */
 export function generatedCallId(answerId: string, index: number): string {
-  const of = answerId.length <= CALL_ID_ANSWER_ID ? answerId : createHash('sha256').update(answerId).digest('base64url').slice(0, 22);
+  const of = answerId.length <= CALL_ID_ANSWER_ID ? answerId : sha256(answerId, 'base64url').slice(0, 22);
   return `toolu_${of}_${index}`;
 }
 
@@ -278,7 +278,7 @@ export function clip(text: string, max = 64): string {
  * the same user, the same id, so the provider still tells users apart; no email address or other text of it is sent.
  */
 export function digestedUserId(id: string): string {
-  return `aigw_${createHash('sha256').update(id).digest('base64url')}`;
+  return `aigw_${sha256(id, 'base64url')}`;
 }
 
 /** The longest `user` OpenAI's API takes (400 "Invalid 'user': string too long. Expected … maximum length 64"). */
@@ -305,7 +305,7 @@ const ANTHROPIC_TOOL_ID = /^[a-zA-Z0-9_-]+$/;
  */
 export function anthropicToolId(id: string): string {
   if (ANTHROPIC_TOOL_ID.test(id)) return id;
-  return `toolu_aigw_${createHash('sha256').update(id).digest('base64url').slice(0, 32)}`;
+  return `toolu_aigw_${sha256(id, 'base64url').slice(0, 32)}`;
 }
 
 /** What marks an id givenToolId encoded; longer ids than MAX_ENCODED_ID are given as anthropicToolId's digest. */
