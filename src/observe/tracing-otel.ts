@@ -15,13 +15,21 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api';
-import { TraceState, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { type ExportResult, ExportResultCode, TraceState, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { type ClientRequest, Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
+import {
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  type ReadableSpan,
+  type SpanExporter,
+  TraceIdRatioBasedSampler,
+} from '@opentelemetry/sdk-trace-base';
 import { ownString } from '../core/own-string.js';
+import { printable } from '../core/printable.js';
 import { spanOperation } from './genai-names.js';
 import {
   type AttemptOutcome,
@@ -86,6 +94,45 @@ export function withDeadline<A extends HttpAgent>(agent: A, ms: number): A {
     add(req, options);
   };
   return agent;
+}
+
+/** Longest reason quoted for a failed export: the collector's status text, or a socket error. */
+const MAX_REASON = 200;
+
+/**
+ * The exporter, telling the operator when exports start failing and when they recover (once each way: a collector
+ * down for an hour is two lines, not one a second). The SDK says nothing without a diag logger, so a collector's
+ * wrong URL, refused token or outage dropped every span without a word — traces "just missing".
+ */
+export class ReportingExporter implements SpanExporter {
+  private failing = false;
+
+  constructor(
+    private readonly inner: SpanExporter,
+    private readonly say: (line: string) => void,
+  ) {}
+
+  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    this.inner.export(spans, (result) => {
+      if ((result.code === ExportResultCode.SUCCESS) === this.failing) {
+        this.failing = !this.failing;
+        this.say(
+          this.failing
+            ? `aigw: warning: trace export failing (${printable(result.error?.message || 'no reason given', MAX_REASON)}); spans are dropped until the collector answers\n`
+            : 'aigw: trace export recovered\n',
+        );
+      }
+      done(result);
+    });
+  }
+
+  shutdown(): Promise<void> {
+    return this.inner.shutdown();
+  }
+
+  forceFlush(): Promise<void> {
+    return this.inner.forceFlush?.() ?? Promise.resolve();
+  }
 }
 
 /** How finished spans wait for the collector: the BatchSpanProcessor's queue and batches, the exporter's requests. */
@@ -302,6 +349,7 @@ export class OtelTracing implements Tracing {
   constructor(
     private readonly config: TracingConfig,
     serviceVersion: string,
+    say: (line: string) => void,
   ) {
     const { concurrencyLimit, ...queue } = spanQueue(config.captureContent);
     const exporter = new OTLPTraceExporter({
@@ -318,7 +366,7 @@ export class OtelTracing implements Tracing {
       // A sampled client trace stays sampled (and an unsampled one unsampled); new traces keep sampleRatio of them.
       sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.sampleRatio) }),
       spanLimits: { attributeValueLengthLimit: MAX_CONTENT_BYTES, attributeCountLimit: 64, eventCountLimit: 16, linkCountLimit: 0 },
-      spanProcessors: [new BatchSpanProcessor(exporter, { ...queue, scheduledDelayMillis: 1000 })],
+      spanProcessors: [new BatchSpanProcessor(new ReportingExporter(exporter, say), { ...queue, scheduledDelayMillis: 1000 })],
     });
     this.tracer = this.provider.getTracer('aigw', serviceVersion);
   }

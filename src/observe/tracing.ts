@@ -126,8 +126,13 @@ export const NOOP_TRACING: Tracing = {
 };
 
 /** The tracer for a profile: NOOP_TRACING without `observe.tracing`, else the OpenTelemetry SDK, loaded now. */
-export async function createTracing(config: TracingConfig | undefined, serviceVersion = 'dev'): Promise<Tracing> {
+export async function createTracing(
+  config: TracingConfig | undefined,
+  serviceVersion = 'dev',
+  // Where a failing (and recovered) export is said: the gateway's warnings go to stderr.
+  say: (line: string) => void = (line) => process.stderr.write(line),
+): Promise<Tracing> {
   if (!config) return NOOP_TRACING;
   const { OtelTracing } = await import('./tracing-otel.js');
-  return new OtelTracing(config, serviceVersion);
+  return new OtelTracing(config, serviceVersion, say);
 }

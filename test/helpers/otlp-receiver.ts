@@ -103,6 +103,8 @@ export interface OtlpReceiver {
   clear(): void;
   /** Answers the first export, held (`holdFirst`): a collector that hung, then came back. */
   release(): void;
+  /** The status every later export is answered with (200 at first): a collector that refuses, then accepts. */
+  answerWith(status: number): void;
   close(): Promise<void>;
 }
 
@@ -112,7 +114,8 @@ export async function useOtlpReceiver(opts: { holdFirst?: boolean } = {}): Promi
   const exports: ReceivedExport[] = [];
   const spans: ReceivedSpan[] = [];
   let held: ServerResponse | undefined;
-  const ok = (res: ServerResponse) => res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+  let status = 200;
+  const ok = (res: ServerResponse) => res.writeHead(status, { 'content-type': 'application/json' }).end('{}');
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -141,6 +144,9 @@ export async function useOtlpReceiver(opts: { holdFirst?: boolean } = {}): Promi
       spans.length = 0;
     },
     release: () => held && ok(held),
+    answerWith(code) {
+      status = code;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

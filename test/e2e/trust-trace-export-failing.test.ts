@@ -1,0 +1,54 @@
+/**
+ * A collector that refuses or is gone is said to the operator, once when exports start failing and once when they
+ * recover. Without a diag logger the SDK said nothing: a wrong `otlp` URL, a refused token, an outage dropped every
+ * span in silence. Exports go to a real collector on a socket; its answer is switched between refusal and success.
+ */
+import { createServer } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { createTracing } from '../../src/observe/tracing.js';
+import { useOtlpReceiver } from '../helpers/otlp-receiver.js';
+
+async function endSpanAndFlush(tracing: Awaited<ReturnType<typeof createTracing>>): Promise<void> {
+  tracing.startRequest({ endpoint: 'chat', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' }).end(200);
+  await tracing.flush();
+}
+
+describe('a trace export that fails is said, once each way', () => {
+  it('a collector answering 400: one warning however many batches fail, one line when it accepts again', async () => {
+    const collector = await useOtlpReceiver();
+    const said: string[] = [];
+    const tracing = await createTracing({ otlp: collector.url, sampleRatio: 1, captureContent: false }, 'dev', (l) => said.push(l));
+    collector.answerWith(400);
+    await endSpanAndFlush(tracing);
+    await endSpanAndFlush(tracing);
+    expect(collector.exports.length).toBe(2);
+    expect(said).toEqual([
+      expect.stringMatching(/^aigw: warning: trace export failing \(.+\); spans are dropped until the collector answers\n$/),
+    ]);
+    collector.answerWith(200);
+    collector.clear();
+    await endSpanAndFlush(tracing);
+    await endSpanAndFlush(tracing);
+    expect(said.slice(1)).toEqual(['aigw: trace export recovered\n']);
+    expect(collector.spans.length).toBe(2);
+    await tracing.shutdown();
+  });
+
+  // The exporter retries a refused connection until its 10 s deadline.
+  it('a collector that is not listening: the socket error is the reason', { timeout: 30_000 }, async () => {
+    // A port just freed: nothing listens there.
+    const port = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => resolve(p));
+      });
+    });
+    const said: string[] = [];
+    const tracing = await createTracing({ otlp: `http://127.0.0.1:${port}`, sampleRatio: 1, captureContent: false }, 'dev', (l) =>
+      said.push(l),
+    );
+    await endSpanAndFlush(tracing);
+    expect(said).toEqual([expect.stringContaining('ECONNREFUSED')]);
+    await tracing.shutdown();
+  });
+});
