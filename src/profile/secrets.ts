@@ -55,17 +55,29 @@ function redisPasswords(url: string): string[] {
   return out;
 }
 
+/**
+ * An HTTP credential written with its scheme (`Bearer sk-…`, `Basic dXNl…`, `Token …`): its token on its own too. The
+ * server is sent the token and names it bare — OpenAI's 401 quotes the key it refused, a debug header echoes it — so
+ * known as the whole value alone, it reached clients in error messages and response headers.
+ */
+const SCHEME_AND_TOKEN = /^[A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*[ \t]+(\S+)$/;
+
+function withToken(value: string): string[] {
+  const m = SCHEME_AND_TOKEN.exec(value);
+  return m ? [value, m[1]!] : [value];
+}
+
 export function secretsOf(p: Profile): string[] {
   const out: string[] = [...(fromEnvironment.get(p) ?? [])];
   for (const b of Object.values(p.backends)) {
     if (b.apiKey) out.push(b.apiKey);
-    for (const v of Object.values(b.headers ?? {})) out.push(v);
+    for (const v of Object.values(b.headers ?? {})) out.push(...withToken(v));
   }
   for (const t of Object.values(p.tenants ?? {})) for (const k of t.keys) if (!k.startsWith('sha256:')) out.push(k);
   if (p.admin.key) out.push(p.admin.key);
   const redis = p.limits.store?.redis;
   if (redis) out.push(...redisPasswords(redis));
-  for (const v of Object.values(p.observe.tracing?.headers ?? {})) out.push(v);
+  for (const v of Object.values(p.observe.tracing?.headers ?? {})) out.push(...withToken(v));
   return out;
 }
 
@@ -110,7 +122,7 @@ export function credentialsByBackend(p: Profile): Map<string, string[]> {
   for (const [name, b] of Object.entries(p.backends)) {
     const list: string[] = [];
     if (b.apiKey) list.push(b.apiKey);
-    for (const [h, v] of Object.entries(b.headers ?? {})) if (CREDENTIAL_HEADER.test(h)) list.push(v);
+    for (const [h, v] of Object.entries(b.headers ?? {})) if (CREDENTIAL_HEADER.test(h)) list.push(...withToken(v));
     for (const c of list.slice()) if (c.toLowerCase() !== c) list.push(c.toLowerCase());
     out.set(name, list);
   }
