@@ -56,14 +56,15 @@ function redisPasswords(url: string): string[] {
 }
 
 /**
- * An HTTP credential written with its scheme (`Bearer sk-…`, `Basic dXNl…`, `Token …`): its token on its own too. The
- * server is sent the token and names it bare — OpenAI's 401 quotes the key it refused, a debug header echoes it — so
- * known as the whole value alone, it reached clients in error messages and response headers.
+ * A credential header's value written with its scheme (`Bearer sk-…`, `Basic dXNl…`, `Token …`): its token on its own
+ * too. The server is sent the token and names it bare — OpenAI's 401 quotes the key it refused, a debug header echoes
+ * it — so known as the whole value alone, it reached clients in error messages and response headers. Only under a
+ * credential's name (CREDENTIAL_HEADER): the last word of `x-title: My Test App` is no secret to scrub from messages.
  */
 const SCHEME_AND_TOKEN = /^[A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*[ \t]+(\S+)$/;
 
-function withToken(value: string): string[] {
-  const m = SCHEME_AND_TOKEN.exec(value);
+function headerSecrets(name: string, value: string): string[] {
+  const m = CREDENTIAL_HEADER.test(name) ? SCHEME_AND_TOKEN.exec(value) : null;
   return m ? [value, m[1]!] : [value];
 }
 
@@ -71,13 +72,13 @@ export function secretsOf(p: Profile): string[] {
   const out: string[] = [...(fromEnvironment.get(p) ?? [])];
   for (const b of Object.values(p.backends)) {
     if (b.apiKey) out.push(b.apiKey);
-    for (const v of Object.values(b.headers ?? {})) out.push(...withToken(v));
+    for (const [h, v] of Object.entries(b.headers ?? {})) out.push(...headerSecrets(h, v));
   }
   for (const t of Object.values(p.tenants ?? {})) for (const k of t.keys) if (!k.startsWith('sha256:')) out.push(k);
   if (p.admin.key) out.push(p.admin.key);
   const redis = p.limits.store?.redis;
   if (redis) out.push(...redisPasswords(redis));
-  for (const v of Object.values(p.observe.tracing?.headers ?? {})) out.push(...withToken(v));
+  for (const [h, v] of Object.entries(p.observe.tracing?.headers ?? {})) out.push(...headerSecrets(h, v));
   return out;
 }
 
@@ -122,7 +123,7 @@ export function credentialsByBackend(p: Profile): Map<string, string[]> {
   for (const [name, b] of Object.entries(p.backends)) {
     const list: string[] = [];
     if (b.apiKey) list.push(b.apiKey);
-    for (const [h, v] of Object.entries(b.headers ?? {})) if (CREDENTIAL_HEADER.test(h)) list.push(...withToken(v));
+    for (const [h, v] of Object.entries(b.headers ?? {})) if (CREDENTIAL_HEADER.test(h)) list.push(...headerSecrets(h, v));
     for (const c of list.slice()) if (c.toLowerCase() !== c) list.push(c.toLowerCase());
     out.set(name, list);
   }

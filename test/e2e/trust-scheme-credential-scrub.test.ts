@@ -3,6 +3,7 @@
  * backend without `apiKey` is given its key — was known to the scrubber as the whole value only: a backend that
  * echoes the token it was sent (OpenAI's 401 names the key it refused; a debug header) gave it to every client in the
  * 502 message, the 4xx message passed on, and a response header, since none of them holds the word `Bearer` before it.
+ * Only a credential header's token: the words of another header's value (`x-title`) stay in the messages.
  */
 import { describe, expect, it } from 'vitest';
 import { useGateway } from '../helpers/gateway.js';
@@ -35,7 +36,7 @@ const gw = await useGateway(
 version: 1
 backends:
   b401: { url: "{{u}}/401", headers: { authorization: "Bearer ${TOKEN}" } }
-  b400: { url: "{{u}}/400", headers: { authorization: "Bearer ${TOKEN}" } }
+  b400: { url: "{{u}}/400", headers: { authorization: "Bearer ${TOKEN}", x-title: "aigw provided" } }
   b500: { url: "{{u}}/500", headers: { authorization: "Bearer ${TOKEN}" } }
   b200: { url: "{{u}}/200", headers: { authorization: "Bearer ${TOKEN}" } }
 models:
