@@ -26,24 +26,26 @@ const NEVER_UPSTREAM = new Set([
   // client (§4), and Traefik's passTLSClientCert pair.
   ...['x-aigw-tenant', 'x-aigw-user', 'x-forwarded-client-cert', 'client-cert', 'client-cert-chain'],
   ...['x-forwarded-tls-client-cert', 'x-forwarded-tls-client-cert-info'],
-  // ASP.NET Core's certificate forwarding default (Azure App Service sets it).
-  'x-arr-clientcert',
+  // ASP.NET Core's certificate forwarding default (Azure App Service sets it); the verdict and names of nginx's usual
+  // `proxy_set_header X-Client-Verify $ssl_client_verify` / `X-Client-DN $ssl_client_s_dn` setups.
+  ...['x-arr-clientcert', 'x-client-verify', 'x-client-dn', 'x-client-s-dn', 'x-client-i-dn'],
   // The gateway says which version it speaks to an Anthropic backend (translate/upstream-request.ts).
   'anthropic-version',
 ]);
 
 /**
  * Families of headers by which a TLS-terminating proxy names the client certificate it verified: AWS's load balancers
- * (`x-amzn-mtls-clientcert`, `-subject`, `-leaf`, …), nginx's and Apache's usual `x-ssl-client-*` / `SSL_CLIENT_*`,
- * Google's load balancers' documented `x-client-cert-*`. aigw is that proxy here: a client's copy is a forgery.
+ * (`x-amzn-mtls-clientcert`, `-subject`, `-leaf`, …), nginx's and Apache's usual `x-ssl-client-*` / `SSL_CLIENT_*` and
+ * `X-SSL-Cert`, Google's load balancers' documented `x-client-cert-*`, Cloudflare's `Cf-Client-Cert-Der-Base64` and
+ * `-Sha256`. aigw is that proxy here: a client's copy is a forgery.
  */
-const CLIENT_CERT_PREFIXES = ['x-amzn-mtls-clientcert', 'x-ssl-client-', 'ssl-client-', 'x-client-cert'];
+const CLIENT_CERT_PREFIXES = ['x-amzn-mtls-clientcert', 'x-ssl-client-', 'x-ssl-cert', 'ssl-client-', 'x-client-cert', 'cf-client-cert'];
 
 /** Whether a header (as headerKey reads it) names a client certificate, by one of CLIENT_CERT_PREFIXES. */
 function namesClientCert(key: string): boolean {
   const c = key.charCodeAt(0);
-  // Cheap first: only names beginning with `x` or `s` can be one.
-  if (c !== 0x78 && c !== 0x73) return false;
+  // Cheap first: only names beginning with `x`, `s` or `c` can be one.
+  if (c !== 0x78 && c !== 0x73 && c !== 0x63) return false;
   for (const p of CLIENT_CERT_PREFIXES) if (key.startsWith(p)) return true;
   return false;
 }

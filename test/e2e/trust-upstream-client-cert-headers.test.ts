@@ -3,7 +3,7 @@
  * they verified: ASP.NET Core's certificate forwarding reads `X-ARR-ClientCert` by default (Azure App Service sets
  * it), AWS's load balancers set `X-Amzn-Mtls-Clientcert` and its `-Subject`, `-Issuer`, `-Serial-Number`, `-Validity`,
  * `-Leaf`, nginx and Apache setups pass `X-SSL-Client-*` / `SSL_CLIENT_*`, Google's load balancers' documented
- * `X-Client-Cert-*`. aigw terminates the client's TLS in their place, and a client's own copies of them went
+ * `X-Client-Cert-*`, nginx's usual `X-SSL-Cert`, `X-Client-Verify` and `X-Client-DN`, Cloudflare's `Cf-Client-Cert-*`. aigw terminates the client's TLS in their place, and a client's own copies of them went
  * upstream: any client named the certificate of its choice to a backend that trusts them (trust 67 removed Envoy's,
  * RFC 9440's and Traefik's). They never reach a backend now, however spelt.
  */
@@ -42,6 +42,12 @@ it("a client's certificate headers of the usual proxies never reach the backend"
     'x-client-cert-present': 'true',
     'x-client-cert-chain-verified': 'true',
     'x-client-cert-spiffe': 'spiffe://acme/admin',
+    'x-ssl-cert': 'MIIBqDCCAU6gAwIBAgIBBzAK',
+    'x-client-verify': 'SUCCESS',
+    'x-client-dn': 'CN=admin,O=Acme',
+    'x-client-s-dn': 'CN=admin,O=Acme',
+    'cf-client-cert-der-base64': 'MIIBqDCCAU6gAwIBAgIBBzAK',
+    'cf-client-cert-sha256': '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
   };
   const r = await fetch(`${gw.url}/v1/chat/completions`, {
     method: 'POST',
