@@ -8,10 +8,11 @@
 import { aigwError, type Result } from '../core/errors.js';
 import { ENDPOINT_PATHS, type Endpoint } from '../openai/endpoints.js';
 import type { ProxyRequest } from '../openai/parse-request.js';
-import { editedBody, upstreamBody } from '../openai/upstream-body.js';
+import { type BodyEdit, editedBody, upstreamBody } from '../openai/upstream-body.js';
 import type { BackendRuntime } from '../upstream/backends.js';
 import { azurePath, takesMaxCompletionTokens, takesStreamOptions } from './openai-azure.js';
 import { type AnswerTranslation, translatorFor } from './pairs.js';
+import { withoutUnsignedThinking } from './unsigned-thinking.js';
 
 export interface ProviderRequest {
   /** The upstream path, with its query (Azure's api-version). */
@@ -67,8 +68,13 @@ export function providerRequest(
     return { ok: true, value: { path: path.value, body, injectedUsage: false, headers, translation, outputLimit } };
   }
   if (p.api === 'anthropic') {
-    // Anthropic to Anthropic: the client's bytes, only `model` replaced.
-    const body = editedBody(p, [{ span: p.modelSpan, json: target.upstreamModelJson }]);
+    // Anthropic to Anthropic: the client's bytes, only `model` replaced — and the thinking blocks no signature stands for
+    // left out (the gateway's own, from an OpenAI backend's reasoning), which Anthropic refuses (unsigned-thinking.ts).
+    const edits: BodyEdit[] = [{ span: p.modelSpan, json: target.upstreamModelJson }];
+    const messages = p.spans.get('messages');
+    const replayed = messages && withoutUnsignedThinking(p.json.messages, p.text, messages);
+    if (messages && replayed !== undefined) edits.push({ span: messages, json: replayed });
+    const body = editedBody(p, edits);
     const headers = ['anthropic-version', clientVersion ?? backend.anthropicVersion];
     const path = backend.basePath + ENDPOINT_PATHS[p.endpoint];
     return { ok: true, value: { path, body, injectedUsage: false, headers, translation: undefined } };
