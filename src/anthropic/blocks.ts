@@ -30,7 +30,15 @@ export const ToolUseBlock = z.looseObject({
 });
 export type ToolUseBlock = z.infer<typeof ToolUseBlock>;
 
-export const ThinkingBlock = z.looseObject({ type: z.literal('thinking'), thinking: z.string(), signature: z.string() });
+/**
+ * A thinking block. Anthropic opens one in a stream with `"signature": ""` and signs it in a signature_delta; servers of
+ * its API that think unasked (llama.cpp's before it added the field) send no signature at all, and the Anthropic SDK
+ * keeps such a block, so a client's history holds it as it came. No translation needs a signature (an OpenAI client
+ * gets the thinking as reasoning_content; an OpenAI backend is not sent it): required in a request, every later turn of
+ * such a conversation on an OpenAI target was a 400 "signature: Field required". Whether Anthropic would take it is
+ * Anthropic's to say (the mock says it as Anthropic does: mock/anthropic-content.ts).
+ */
+export const ThinkingBlock = z.looseObject({ type: z.literal('thinking'), thinking: z.string(), signature: z.string().optional() });
 export type ThinkingBlock = z.infer<typeof ThinkingBlock>;
 
 export const RedactedThinkingBlock = z.looseObject({ type: z.literal('redacted_thinking'), data: z.string() });
@@ -62,19 +70,11 @@ export const ContentBlock = taggedUnion('type', {
 });
 export type ContentBlock = z.output<typeof ContentBlock>;
 
-/**
- * A thinking block of a response. Anthropic opens one in a stream with `"signature": ""` and signs it in a
- * signature_delta; servers of its API that think unasked (llama.cpp's before it added the field) send no signature at
- * all. The Anthropic SDK reads such a block, and no translation needs its signature: required, an OpenAI client's
- * every answer from such a server was refused as unreadable. A request's thinking block still needs one.
- */
-const ResponseThinkingBlock = ThinkingBlock.extend({ signature: z.string().optional() });
-
 /** A block of a response message. */
 export const ResponseBlock = taggedUnion('type', {
   text: TextBlock,
   tool_use: ToolUseBlock,
-  thinking: ResponseThinkingBlock,
+  thinking: ThinkingBlock,
   redacted_thinking: RedactedThinkingBlock,
 });
 export type ResponseBlock = z.output<typeof ResponseBlock>;

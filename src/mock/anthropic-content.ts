@@ -119,9 +119,27 @@ function toolIdProblem(messages: readonly MessageParam[]): string | undefined {
   return undefined;
 }
 
+/**
+ * A thinking block Anthropic did not sign, refused as it refuses one: no signature (its schema's "Field required"), or
+ * `""` (what a translation gives a client for reasoning no one signed). The mock signs nothing, so any other passes.
+ */
+function signatureProblem(messages: readonly MessageParam[]): string | undefined {
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i]!;
+    if (typeof m.content === 'string') continue;
+    for (let j = 0; j < m.content.length; j++) {
+      const b = m.content[j] as { type: string; signature?: unknown };
+      if (b.type !== 'thinking') continue;
+      if (b.signature === undefined) return `messages.${i}.content.${j}.thinking.signature: Field required`;
+      if (b.signature === '') return `messages.${i}.content.${j}: Invalid \`signature\` in \`thinking\` block`;
+    }
+  }
+  return undefined;
+}
+
 /** Anthropic's 400 message for the request's messages, or undefined when it would take them. */
 export function contentProblem(messages: readonly MessageParam[]): string | undefined {
-  return toolIdProblem(messages) ?? emptinessProblem(messages) ?? pairingProblem(messages);
+  return toolIdProblem(messages) ?? signatureProblem(messages) ?? emptinessProblem(messages) ?? pairingProblem(messages);
 }
 
 function emptinessProblem(messages: readonly MessageParam[]): string | undefined {
