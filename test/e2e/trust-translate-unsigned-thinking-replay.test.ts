@@ -97,8 +97,8 @@ describe('a thinking block the gateway made, sent back to an Anthropic backend',
 
   it('a turn of unsigned thinking alone is left out; signed thinking and the rest go as the client wrote them', async () => {
     const raw = `{"model":"claude","max_tokens":50,"messages":[
-      {"role":"user","content":"hi"},
-      {"role":"assistant","content":[{"type":"thinking","thinking":"hm"}]},
+      {"role":"user","content":"héllo 😀"},
+      {"role":"assistant","content":[{"type":"thinking","thinking":"hm é"}]},
       {"role":"user","content":"id?"},
       {"role":"assistant","content":[{"type":"thinking","thinking":"ok","signature":"sig-claude"},{"type":"tool_use","id":"t1","name":"f","input":{"id":12345678901234567891}}]},
       {"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":"done"}]}]}`;
@@ -109,8 +109,9 @@ describe('a thinking block the gateway made, sent back to an Anthropic backend',
     });
     expect(res.status).toBe(200);
     const sent = claude.seen.at(-1)!.body;
-    expect(sentBlocks(claude.seen.length - 1)).toEqual(['hi', 'id?', ['thinking', 'tool_use'], ['tool_result']]);
+    expect(sentBlocks(claude.seen.length - 1)).toEqual(['héllo 😀', 'id?', ['thinking', 'tool_use'], ['tool_result']]);
     expect(sent).toContain('{"type":"thinking","thinking":"ok","signature":"sig-claude"}');
     expect(sent).toContain('"input":{"id":12345678901234567891}');
+    expect(sent).toContain('"model":"claude"');
   });
 });
