@@ -9,15 +9,44 @@ import type { ChatMessage, RequestToolCall, UserPart } from './openai-chat.js';
 import type { ExactJson } from './exact-json.js';
 import { anthropicToolId, argumentsObject, clip, imageSourceOf, refuse } from './mapping.js';
 
+/** A prompt-caching mark as the client wrote it (Anthropic's `cache_control`, which it validates). */
+type CacheControl = Record<string, unknown>;
+
 type Block =
-  | { type: 'text'; text: string }
-  | { type: 'image'; source: unknown }
+  | { type: 'text'; text: string; cache_control?: CacheControl }
+  | { type: 'image'; source: unknown; cache_control?: CacheControl }
   /** `input`: the arguments parsed, or ExactJson's stand-in for their text. */
-  | { type: 'tool_use'; id: string; name: string; input: Record<string, unknown> | string }
-  | { type: 'tool_result'; tool_use_id: string; content?: string };
+  | { type: 'tool_use'; id: string; name: string; input: Record<string, unknown> | string; cache_control?: CacheControl }
+  | { type: 'tool_result'; tool_use_id: string; content?: string; cache_control?: CacheControl };
+
+/**
+ * A part's `cache_control`, when it is an object: prompt caching asked for in OpenAI's format, as LiteLLM and OpenRouter
+ * take it. Claude caches only what a request marks, and each block is built anew here: dropped, every request of such a
+ * client was charged its whole prompt at the full rate (a cache read costs a tenth) and prefilled it again.
+ */
+function cacheControlOf(part: unknown): CacheControl | undefined {
+  const c = part !== null && typeof part === 'object' ? (part as { cache_control?: unknown }).cache_control : undefined;
+  return c !== null && typeof c === 'object' && !Array.isArray(c) ? (c as CacheControl) : undefined;
+}
+
+/** The last mark of a message's parts, for the one block they are joined into (it caches everything before it too). */
+function lastCacheControl(content: unknown): CacheControl | undefined {
+  if (!Array.isArray(content)) return undefined;
+  for (let j = content.length - 1; j >= 0; j--) {
+    const c = cacheControlOf(content[j]);
+    if (c) return c;
+  }
+  return undefined;
+}
+
+/** `block` with `cache_control` when there is one. */
+function marked<B extends Block>(block: B, cache: CacheControl | undefined): B {
+  if (cache) block.cache_control = cache;
+  return block;
+}
 
 export interface AnthropicConversation {
-  system: { type: 'text'; text: string }[];
+  system: { type: 'text'; text: string; cache_control?: CacheControl }[];
   messages: { role: 'user' | 'assistant'; content: string | Block[] }[];
 }
 
@@ -38,7 +67,7 @@ export function conversationOf(chat: readonly ChatMessage[], exact?: ExactJson):
         // Anthropic refuses an empty text block (400 "text content blocks must be non-empty"), or one of whitespace alone
         // ("must contain non-whitespace text"), and OpenAI takes both: clients with no system prompt set send `""`, a
         // template's blank one `"\n"`. It says nothing, so it is left out.
-        if (text.value.trim() !== '') out.system.push({ type: 'text', text: text.value });
+        if (text.value.trim() !== '') out.system.push(marked({ type: 'text', text: text.value }, lastCacheControl(m.content)));
         break;
       }
       case 'user': {
@@ -67,10 +96,12 @@ export function conversationOf(chat: readonly ChatMessage[], exact?: ExactJson):
         // tool_result's string as a text block and refuses an empty one (400 "text content blocks must be non-empty"), or
         // one of whitespace alone: the next turn of every such tool loop failed. Its content is optional: left out.
         const id = ids.result(m.tool_call_id);
-        const block: Block =
+        const block: Block = marked(
           content.value.trim() === ''
             ? { type: 'tool_result', tool_use_id: id }
-            : { type: 'tool_result', tool_use_id: id, content: content.value };
+            : { type: 'tool_result', tool_use_id: id, content: content.value },
+          lastCacheControl(m.content),
+        );
         if (results) results.push(block);
         else {
           results = [block];
@@ -148,16 +179,17 @@ function userContent(content: string | readonly UserPart[], at: string): Result<
       // the model reads is unchanged; with no text beside it, it is left out.
       const last = blocks.at(-1);
       if (p.text.trim() === '') {
-        if (last?.type === 'text') last.text += p.text;
+        // A mark on it goes on the block it joins.
+        if (last?.type === 'text') marked(last, cacheControlOf(p)).text += p.text;
         else blank += p.text;
       } else {
-        blocks.push({ type: 'text', text: blank + p.text });
+        blocks.push(marked({ type: 'text', text: blank + p.text }, cacheControlOf(p)));
         blank = '';
       }
     } else if (p.type === 'image_url') {
       const source = imageSourceOf(p.image_url.url, `${param}.image_url.url`);
       if (!source.ok) return source;
-      blocks.push({ type: 'image', source: source.value });
+      blocks.push(marked({ type: 'image', source: source.value }, cacheControlOf(p)));
     } else
       return refuse(`${param}.type: ${clip(p.original)} parts cannot be sent to an Anthropic backend (text, image_url)`, `${param}.type`);
   }

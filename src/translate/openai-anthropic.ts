@@ -139,6 +139,9 @@ function toolsOf(req: ChatRequest): Result<Record<string, unknown>> {
     const tool: Record<string, unknown> = { name: t.function.name };
     if (t.function.description !== undefined && t.function.description !== null) tool.description = t.function.description;
     tool.input_schema = inputSchemaOf(t.function.parameters);
+    // Prompt caching of the tools (what comes first in Claude's prompt), marked as LiteLLM takes it: on the tool.
+    const cache = (t as { cache_control?: unknown }).cache_control;
+    if (cache !== null && typeof cache === 'object' && !Array.isArray(cache)) tool.cache_control = cache;
     tools.push(tool);
   }
   const out: Record<string, unknown> = { tools };
