@@ -27,11 +27,16 @@ export function takesStreamOptions(backend: { kind: string; apiVersion?: string 
  * `max_tokens` for its reasoning deployments (o1, o3, o4-mini, gpt-5: 400 "Unsupported parameter: 'max_tokens' is not
  * supported with this model. Use 'max_completion_tokens' instead."), and every Azure chat model takes
  * `max_completion_tokens` from the api-version that added it (2024-09-01-preview, as stream_options) — before it, the
- * field is unknown there. Only Azure: an `openai` backend may be a server that knows `max_tokens` alone.
+ * field is unknown there. OpenAI's own API likewise (its reasoning models refuse `max_tokens`, every chat model takes
+ * `max_completion_tokens`); any other `openai` backend may be a server that knows `max_tokens` alone (vLLM before 0.6).
  */
-export function takesMaxCompletionTokens(backend: { kind: string; apiVersion?: string | undefined }): boolean {
+export function takesMaxCompletionTokens(backend: { kind: string; apiVersion?: string | undefined; host: string }): boolean {
+  if (backend.kind === 'openai') return backend.host === OPENAI_API_HOST;
   return backend.kind === 'azure-openai' && (backend.apiVersion ?? DEFAULT_AZURE_API_VERSION) >= STREAM_OPTIONS_SINCE;
 }
+
+/** OpenAI's own API, as a backend's URL names it. */
+const OPENAI_API_HOST = 'api.openai.com';
 
 export type AzureEndpoint = 'chat' | 'completions' | 'embeddings';
 

@@ -29,7 +29,7 @@ export interface ProviderRequest {
   outputLimit?: number | undefined;
 }
 
-type Backend = Pick<BackendRuntime, 'name' | 'kind' | 'basePath' | 'anthropicVersion' | 'deployment' | 'apiVersion'>;
+type Backend = Pick<BackendRuntime, 'name' | 'kind' | 'basePath' | 'host' | 'anthropicVersion' | 'deployment' | 'apiVersion'>;
 
 /** The target's upstream model name, plain and as JSON. */
 type Model = { readonly upstreamModel: string; readonly upstreamModelJson: string };

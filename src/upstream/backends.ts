@@ -15,6 +15,8 @@ export interface BackendRuntime {
   readonly pool: H1Pool;
   /** Path prefix of the base URL (`/openai` in `http://host/openai`), without a trailing slash. */
   readonly basePath: string;
+  /** The base URL's host name, lower case (`api.openai.com`): what a translation may tell OpenAI's own API by. */
+  readonly host: string;
   /** The API it speaks (backends.X.kind): its paths, its credential header and whether bodies are translated. */
   readonly kind: BackendConfig['kind'];
   /** kind anthropic: the anthropic-version the gateway speaks to it (a pass-through client may send its own). */
@@ -129,6 +131,7 @@ function create(name: string, cfg: BackendConfig, p: Profile, kept?: BackendRunt
     name,
     pool,
     basePath: trimEndRun(url.pathname, '/'),
+    host: url.hostname,
     ...apiOf(cfg),
     health: kept ? kept.health : new BackendHealth(outlierPolicy(p)),
     slots: kept ? kept.slots : new ConnectionSlots(slotLimits(cfg, p)),

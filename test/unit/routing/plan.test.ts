@@ -30,6 +30,7 @@ function table(models: string, backends = ['a', 'b', 'c', 'd']) {
         name,
         pool: undefined as never,
         basePath: '',
+        host: '127.0.0.1',
         kind: 'openai',
         anthropicVersion: '2023-06-01',
         deployment: undefined,

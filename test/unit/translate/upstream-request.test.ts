@@ -9,6 +9,7 @@ const backend = (kind: Kind, extra: object = {}) => ({
   name: 'b',
   kind,
   basePath: '/base',
+  host: '127.0.0.1',
   anthropicVersion: '2023-06-01',
   deployment: undefined as string | undefined,
   apiVersion: undefined as string | undefined,
@@ -170,5 +171,18 @@ describe('the parse stage for Anthropic’s paths', () => {
     });
     const c = parseProxyRequest('count_tokens', Buffer.from(JSON.stringify({ model: 'm', messages: messages.messages })), undefined);
     expect(c.ok && { api: c.value.api, maxTokens: c.value.maxTokens }).toEqual({ api: 'anthropic', maxTokens: undefined });
+  });
+
+  it.each([
+    ['OpenAI’s own API', 'api.openai.com', 'max_completion_tokens'],
+    ['another OpenAI-compatible server (vLLM, llama.cpp)', '127.0.0.1', 'max_tokens'],
+  ] as const)('an Anthropic client’s max_tokens to %s goes as %s', (_n, host, field) => {
+    // OpenAI's reasoning models (o-series, gpt-5) refuse max_tokens; every one of its chat models takes the other.
+    const r = providerRequest(request('messages', messages), backend('openai', { host }), target, 0, undefined);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    const sent = JSON.parse(r.value.body.toString()) as Record<string, unknown>;
+    expect(sent[field]).toBe(5);
+    expect(Object.keys(sent).filter((k) => k.startsWith('max_'))).toEqual([field]);
   });
 });
