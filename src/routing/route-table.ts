@@ -27,7 +27,12 @@ export interface RouteClock {
 
 /** One target of one list: a strategy's Candidate whose load and health are read live from its backend. */
 export class Target implements Candidate {
-  /** The same backend and upstream model have the same id in every list and across reloads. */
+  /**
+   * The same backend, URL and upstream model have the same id in every list and across reloads: what routing learns by
+   * it (time to first token, the prefix index, a declared overload) is of the server the URL names. Keyed by the
+   * backend's name alone, a reload that pointed it at another server kept the old one's overload (the new one went
+   * behind its peers until resilience.maxCooldown) and slowness (`latency` sent it nothing for tens of seconds).
+   */
   readonly id: string;
   /** JSON-encoded upstreamModel, ready to splice into a body. */
   readonly upstreamModelJson: string;
@@ -61,7 +66,7 @@ export class Target implements Candidate {
     readonly tracksTtft: boolean,
     private readonly clock: RouteClock,
   ) {
-    this.id = `${backend.name}\u0000${upstreamModel}`;
+    this.id = `${backend.name}\u0000${backend.url}\u0000${upstreamModel}`;
     this.upstreamModelJson = JSON.stringify(upstreamModel);
     this.seed = targetSeed(backend.name, upstreamModel);
   }

@@ -12,6 +12,11 @@ import type { BackendConfig, Profile } from '../profile/schema.js';
 
 export interface BackendRuntime {
   readonly name: string;
+  /**
+   * Its base URL as the profile gives it: the server it names. What is learnt of a server (routing's history of it, its
+   * health) is of this URL; a reload that changes it starts afresh.
+   */
+  readonly url: string;
   readonly pool: H1Pool;
   /** Path prefix of the base URL (`/openai` in `http://host/openai`), without a trailing slash. */
   readonly basePath: string;
@@ -129,6 +134,7 @@ function create(name: string, cfg: BackendConfig, p: Profile, kept?: BackendRunt
   });
   const backend: BackendRuntime = {
     name,
+    url: cfg.url,
     pool,
     basePath: trimEndRun(url.pathname, '/'),
     host: url.hostname,

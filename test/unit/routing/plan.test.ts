@@ -28,6 +28,7 @@ function table(models: string, backends = ['a', 'b', 'c', 'd']) {
       name,
       {
         name,
+        url: `http://${name}.invalid`,
         pool: undefined as never,
         basePath: '',
         host: '127.0.0.1',
