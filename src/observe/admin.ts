@@ -43,6 +43,25 @@ function scopeOf(view: GatewayView): LabelScope {
   return s;
 }
 
+/**
+ * The label values of every profile served so far: `seen` with `next`'s names added (`seen` itself when it holds them
+ * all). A request in flight across a reload finishes on the profile it began with (contract §1), and is counted at its
+ * end: held to the new profile's names alone, a long stream of a model alias, backend or tenant the reload renamed had
+ * its tokens, spend and status counted under `unknown`/`none`. Still only configured names, so still bounded.
+ */
+function widened(seen: LabelScope, next: LabelScope): LabelScope {
+  const grown = (a: ReadonlySet<string>, b: ReadonlySet<string>): ReadonlySet<string> => {
+    for (const name of b) if (!a.has(name)) return new Set([...a, ...b]);
+    return a;
+  };
+  const models = grown(seen.models, next.models);
+  const backends = grown(seen.backends, next.backends);
+  const tenants = grown(seen.tenants, next.tenants);
+  const upstreamModels = grown(seen.upstreamModels, next.upstreamModels);
+  const same = models === seen.models && backends === seen.backends && tenants === seen.tenants;
+  return same && upstreamModels === seen.upstreamModels ? seen : { models, backends, tenants, upstreamModels };
+}
+
 export interface Admin {
   server: Server;
   metrics: GatewayMetrics;
@@ -52,9 +71,14 @@ export interface Admin {
 }
 
 export function createAdmin(src: AdminSources): Admin {
-  const metrics = new GatewayMetrics(scopeOf(src.view()), src.inflight);
+  let scope = scopeOf(src.view());
+  const metrics = new GatewayMetrics(scope, src.inflight);
   metrics.attach(src.bus);
-  src.bus.subscribe((e) => e.type === 'reload' && metrics.setScope(scopeOf(src.view())));
+  src.bus.subscribe((e) => {
+    if (e.type !== 'reload') return;
+    const next = widened(scope, scopeOf(src.view()));
+    if (next !== scope) metrics.setScope((scope = next));
+  });
   const stats = new StatsCollector(src.view, src.inflight, src.inFlightRequests);
   stats.attach(src.bus);
   const events = new EventStream(
