@@ -27,6 +27,13 @@ export interface BridgeOptions {
    * profile of list items loaded in 5.8–6.9 s instead of 8.8–9.9), for a caller that needs only the profile (a reload).
    */
   raw?: boolean;
+  /**
+   * A single profile file's bytes as the caller read them, parsed in place of reading the file again: `serve` compares
+   * what it read with what it last applied, and a write between its read and the load's (a reload's thread takes a few
+   * hundred ms to start) applied one text while another was remembered — written back to the remembered one, the file
+   * was never loaded again, and the gateway served what the file no longer said.
+   */
+  bytes?: Uint8Array;
 }
 
 export type BridgeLoad = LoadResult & {
@@ -83,7 +90,7 @@ export async function loadProfileOrManifests(
         list = [...list, path];
         // Only a regular file, and bounded: a reload reads whatever the path is by then, and a FIFO there held the
         // reload (and every one after it, SIGHUP's included) waiting for a writer; /dev/zero grew without end.
-        const read = await readSmallFile(path, MAX_PROFILE_TEXT_BYTES);
+        const read = opts.bytes && !isDir ? Buffer.from(opts.bytes) : await readSmallFile(path, MAX_PROFILE_TEXT_BYTES);
         if (!Buffer.isBuffer(read)) throw Object.assign(new Error(read.problem), { code: read.problem });
         const text = yamlText(read);
         if (typeof text !== 'string') {

@@ -73,22 +73,27 @@ export async function run(opts: Options): Promise<number> {
   process.stdout.on('error', () => {
     if (tuiShown) stopRequested();
   });
-  const load = () => loadProfileOrManifests(opts.config, process.env, { mockAll: opts.mockAll === true });
+  const load = (bytes: Buffer | undefined) =>
+    loadProfileOrManifests(opts.config, process.env, { mockAll: opts.mockAll === true, ...(bytes ? { bytes } : {}) });
   // A reload's, on a thread of its own (cli/reload-thread.ts): a large profile took the parser seconds, and every stream
   // in flight stopped for them.
-  const loadForReload = () => loadOffLoop(opts.config, process.env, { mockAll: opts.mockAll === true });
-  // The file's text as last read for a load: a file change that leaves it equal reloads nothing. Read before
-  // the load, so a write in between errs towards one reload too many, never one too few. Read as the load reads it
+  // It parses the bytes `reload` read and compared (BridgeOptions.bytes), not the file as it may be a moment later.
+  const loadForReload = (bytes: Buffer | undefined) =>
+    loadOffLoop(opts.config, process.env, { mockAll: opts.mockAll === true, ...(bytes ? { bytes } : {}) });
+  // The file's text as last read for a load: a file change that leaves it equal reloads nothing. The load parses
+  // these very bytes (BridgeOptions.bytes), so what is remembered is what was applied. Read as the load reads it
   // (a regular file, bounded): readFile opened a FIFO put at the path and waited for a writer — at start before the
   // first line, at a reload for good, and every reload after it waited behind that one.
-  const readText = async () => {
+  const readBytes = async () => {
     const bytes = await readSmallFile(opts.config, MAX_PROFILE_TEXT_BYTES);
-    // Compared byte for byte (latin1 maps each byte to one character): decoded as UTF-8, every byte that is not UTF-8
-    // read as U+FFFD, and a UTF-16 profile (read after its byte-order mark) edited from `é` to `è` looked unchanged.
-    return Buffer.isBuffer(bytes) ? bytes.toString('latin1') : undefined;
+    return Buffer.isBuffer(bytes) ? bytes : undefined;
   };
-  let seen = await readText();
-  const loaded = await load();
+  // Compared byte for byte (latin1 maps each byte to one character): decoded as UTF-8, every byte that is not UTF-8
+  // read as U+FFFD, and a UTF-16 profile (read after its byte-order mark) edited from `é` to `è` looked unchanged.
+  const textOf = (bytes: Buffer | undefined) => bytes?.toString('latin1');
+  const first = await readBytes();
+  let seen = textOf(first);
+  const loaded = await load(first);
   if (!loaded.ok) {
     for (const p of loaded.problems) process.stderr.write(`${formatProblem(p)}\n`);
     return exitCodes.usage;
@@ -157,10 +162,11 @@ export async function run(opts: Options): Promise<number> {
     stack.bus.publish({ type: 'reload', ts: Date.now(), ok: false, message });
   };
   const reload = async (why: string) => {
-    const text = await readText();
+    const bytes = await readBytes();
+    const text = textOf(bytes);
     if (why === 'file changed' && text === seen) return;
     seen = text;
-    const r = await loadForReload();
+    const r = await loadForReload(bytes);
     // Refused, the text is not remembered: what refused it may lie outside it (a certificate file it names, not there
     // yet), and writing the same text again once that is fixed reloaded nothing, unsaid, until a SIGHUP.
     if (!r.ok) {
