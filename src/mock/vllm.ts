@@ -74,6 +74,8 @@ export async function handleCompletion(
   if (endpoint === 'completions' && framing === vllmFraming) {
     const empty = emptyPrompt((body as CompletionRequest).prompt);
     if (empty) return refuse(400, empty);
+    const outside = outOfVocabulary((body as CompletionRequest).prompt);
+    if (outside !== undefined) return refuse(400, `Token id ${outside} is out of vocabulary`);
   }
   const fields = body as { suffix?: unknown; logprobs?: unknown; echo?: unknown };
   // vLLM refuses a suffix (its models take none); OpenAI's instruct model, which the Azure dialect stands for, reads one.
@@ -191,6 +193,29 @@ function echoed(f: Framing, prompt: string, alone: boolean): Framing {
   const text = JSON.stringify(prompt).slice(1, -1);
   const event = f.chunk.before + text + (alone ? f.chunk.lastAfter : f.chunk.after);
   return { ...f, body: { ...f.body, before: f.body.before + text }, head: [...f.head, event] };
+}
+
+/**
+ * The mock's vocabulary is o200k_base's: ids 0 to 200,018 (<|endofprompt|>, its last special token). vLLM's engine
+ * refuses a prompt of token ids with one below 0 or past its tokenizer's largest id (input_processor.py
+ * `_validate_model_input`, 400 "Token id N is out of vocabulary"); the mock answered it 200, and hashed it for its prefix
+ * cache as a 32-bit integer — an id 2^32 apart from another, or one of its own chat-template markers (0xffffff00…),
+ * read as that one: a cache hit for a prompt it never saw.
+ */
+export const MAX_TOKEN_ID = 200_018;
+
+/** The first id out of the vocabulary in a prompt of token ids, as vLLM names it (the lowest if below 0, else the highest). */
+function outOfVocabulary(prompt: CompletionRequest['prompt']): number | undefined {
+  if (!Array.isArray(prompt) || prompt.length === 0) return undefined;
+  const ids = (typeof prompt[0] === 'number' ? prompt : prompt[0]) as readonly unknown[];
+  if (typeof ids[0] !== 'number') return undefined;
+  let min = 0;
+  let max = 0;
+  for (const id of ids as readonly number[]) {
+    if (id < min) min = id;
+    if (id > max) max = id;
+  }
+  return min < 0 ? min : max > MAX_TOKEN_ID ? max : undefined;
 }
 
 /**
