@@ -131,7 +131,9 @@ export async function run(opts: Options): Promise<number> {
 
   // Its keys are read from stdin in raw mode: with stdout a terminal and stdin not one (`< /dev/null`, a pipe), Ink
   // threw 'Raw mode is not supported' as it mounted, and took the gateway down with it (exit 1, nothing drained).
-  const wantTui = opts.tui === true && process.stdout.isTTY === true && process.stdin.isTTY === true;
+  // And it reads the admin listener: with that off it is not shown, and the log lines it would have replaced are (they
+  // were turned off for it all the same — "showing log lines instead", and none came).
+  const wantTui = opts.tui === true && process.stdout.isTTY === true && process.stdin.isTTY === true && loaded.profile.admin.enabled;
   const stack = await startStack(loaded.profile, {
     listen: opts.listen,
     admin: opts.admin,
