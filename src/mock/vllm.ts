@@ -74,8 +74,10 @@ export async function handleCompletion(
   if (endpoint === 'completions' && framing === vllmFraming) {
     const empty = emptyPrompt((body as CompletionRequest).prompt);
     if (empty) return refuse(400, empty);
-    const outside = outOfVocabulary((body as CompletionRequest).prompt);
-    if (outside !== undefined) return refuse(400, `Token id ${outside} is out of vocabulary`);
+  }
+  if (endpoint === 'completions') {
+    const outside = outOfVocabulary((body as CompletionRequest).prompt, framing === vllmFraming);
+    if (outside) return refuse(400, outside);
   }
   const fields = body as { suffix?: unknown; logprobs?: unknown; echo?: unknown };
   // vLLM refuses a suffix (its models take none); OpenAI's instruct model, which the Azure dialect stands for, reads one.
@@ -204,18 +206,26 @@ function echoed(f: Framing, prompt: string, alone: boolean): Framing {
  */
 export const MAX_TOKEN_ID = 200_018;
 
-/** The first id out of the vocabulary in a prompt of token ids, as vLLM names it (the lowest if below 0, else the highest). */
-function outOfVocabulary(prompt: CompletionRequest['prompt']): number | undefined {
+/**
+ * What a dialect says of a prompt of token ids with one outside the vocabulary, or undefined: vLLM names the lowest id
+ * when one is below 0, else the highest; OpenAI's API (the Azure dialect's) the first, with the range ("Invalid token
+ * in prompt: 123. Minimum value is 0, maximum value is 100257 (inclusive).", for its instruct model's vocabulary).
+ */
+function outOfVocabulary(prompt: CompletionRequest['prompt'], vllm: boolean): string | undefined {
   if (!Array.isArray(prompt) || prompt.length === 0) return undefined;
   const ids = (typeof prompt[0] === 'number' ? prompt : prompt[0]) as readonly unknown[];
   if (typeof ids[0] !== 'number') return undefined;
   let min = 0;
   let max = 0;
+  let first: number | undefined;
   for (const id of ids as readonly number[]) {
     if (id < min) min = id;
     if (id > max) max = id;
+    if (first === undefined && (id < 0 || id > MAX_TOKEN_ID)) first = id;
   }
-  return min < 0 ? min : max > MAX_TOKEN_ID ? max : undefined;
+  if (first === undefined) return undefined;
+  if (!vllm) return `Invalid token in prompt: ${first}. Minimum value is 0, maximum value is ${MAX_TOKEN_ID} (inclusive).`;
+  return `Token id ${min < 0 ? min : max} is out of vocabulary`;
 }
 
 /**

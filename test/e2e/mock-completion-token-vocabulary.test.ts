@@ -1,7 +1,8 @@
 /**
  * The vLLM mock answered a prompt of token ids outside its vocabulary — below 0, or past o200k's last id — where vLLM's
  * engine refuses it 400 ("Token id N is out of vocabulary"), and hashed such ids for its prefix cache as 32-bit
- * integers: a prompt of ids 2^32 above another's was a cache hit for a prompt the mock never saw.
+ * integers: a prompt of ids 2^32 above another's was a cache hit for a prompt the mock never saw. The Azure mock (OpenAI's
+ * API, which refuses them too: "Invalid token in prompt: N. …") answered them as well.
  */
 import { describe, expect, it } from 'vitest';
 import { MAX_TOKEN_ID } from '../../src/mock/vllm.js';
@@ -41,5 +42,24 @@ describe('the vLLM mock, token ids outside its vocabulary', () => {
     const body = (await r.json()) as { usage?: { prompt_tokens_details?: { cached_tokens: number } } };
     expect(body.usage?.prompt_tokens_details?.cached_tokens ?? 0).toBe(0);
     expect(r.status).toBe(400);
+  });
+});
+
+describe('the Azure mock, token ids outside its vocabulary', async () => {
+  const KEY = 'azure-key';
+  const azure = await useMock({ name: 'a', kind: 'azure-openai', models: ['inst'], apiKey: KEY });
+  const url = `${azure.url}/openai/deployments/inst/completions?api-version=2024-10-21`;
+  const complete = (prompt: unknown) => postJson(url, { prompt, max_tokens: 2 }, { 'api-key': KEY });
+
+  it('is refused 400 in its shape, naming the first as OpenAI does', async () => {
+    const r = await complete([5, 300_000, -1]);
+    expect(r.status).toBe(400);
+    const body = (await r.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('BadRequest');
+    expect(body.error.message).toBe(`Invalid token in prompt: 300000. Minimum value is 0, maximum value is ${MAX_TOKEN_ID} (inclusive).`);
+  });
+
+  it('ids within it are answered', async () => {
+    expect((await complete([0, MAX_TOKEN_ID])).status).toBe(200);
   });
 });
