@@ -42,12 +42,10 @@ describe.skipIf(!hasTmux)('serve --tui with the admin listener off', () => {
     ]);
     cleanupAfter(() => spawnSync('tmux', ['kill-session', '-t', session]));
     const screen = () => execFileSync('tmux', ['capture-pane', '-p', '-J', '-t', session], { encoding: 'utf8' });
-    let url = '';
-    await eventually(() => {
-      url = /gateway listening on (http:\/\/\S+)/.exec(screen())?.[1] ?? '';
-      return url !== '';
-    }, 20_000);
-    expect(screen()).toMatch(/showing log lines instead/);
+    // The ready line is whole once the line written after it is there (a capture can land inside a write).
+    await eventually(() => /showing log lines instead/.test(screen()), 20_000);
+    const url = /gateway listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(screen())?.[1];
+    expect(url).toBeDefined();
 
     const r = await fetch(`${url}/v1/chat/completions`, {
       method: 'POST',
