@@ -31,7 +31,7 @@ function table(models: string, backends = ['a', 'b', 'c', 'd']) {
         url: `http://${name}.invalid`,
         pool: undefined as never,
         basePath: '',
-        host: '127.0.0.1',
+        host: `${name}.invalid`,
         kind: 'openai',
         anthropicVersion: '2023-06-01',
         deployment: undefined,
