@@ -7,6 +7,9 @@
  */
 import { isJsonBlank } from './error-head.js';
 
+/** U+FEFF in UTF-8. */
+const BOM = [0xef, 0xbb, 0xbf];
+
 enum S {
   /** Only blanks so far. */
   Start,
@@ -14,7 +17,7 @@ enum S {
   Open,
   /** It closed: whole. */
   Closed,
-  /** The text opens with something else (a string, a number, a byte-order mark): not judged. */
+  /** The text opens with something else (a string, a number, a mark cut short): not judged. */
   Other,
 }
 
@@ -23,11 +26,23 @@ export class JsonEnd {
   private depth = 0;
   private inString = false;
   private escaped = false;
+  /** Bytes of a leading byte-order mark read so far (3: none is looked for any more). */
+  private bom = 0;
 
   feed(b: Buffer): void {
     let i = 0;
     const n = b.length;
     if (this.state === S.Start) {
+      // A byte-order mark first (its three bytes, which may come in pieces) is read past, as error-head.ts reads past it
+      // to take the body for an answer (fetch's response.json(), openai-node's, strips it): judged as "other", such a
+      // body cut by its backend's death reached the client as a whole 200.
+      while (i < n && this.bom < 3 && b[i] === BOM[this.bom]) {
+        i++;
+        this.bom++;
+      }
+      if (i === n) return;
+      if (this.bom > 0 && this.bom < 3) return void (this.state = S.Other);
+      this.bom = 3;
       while (i < n && isJsonBlank(b[i])) i++;
       if (i === n) return;
       const c = b[i]!;
