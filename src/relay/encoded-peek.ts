@@ -110,3 +110,32 @@ export function decodedHead(head: Buffer, coding: string): { plain: Buffer | 'un
   if (plain === 'undecodable' && (best === undefined || best.length === 0)) return { plain, cut: false };
   return { plain: best ?? 'too-large', cut: true };
 }
+
+/**
+ * The most a whole compressed answer is decoded to on the event loop for its usage (exchange.ts): about what its
+ * bytes are when it is plain (the settle stage counts up to COUNTED_BODY_BYTES of a body without usage the same way).
+ */
+export const USAGE_OUT = 1024 * 1024;
+
+/**
+ * The last `tail` bytes (latin1: the usage object is ASCII) of what a compressed body decodes to — where its usage is,
+ * as a plain body's tail window holds it — or undefined when it does not decode, or decodes to more than USAGE_OUT
+ * (then the settle stage counts or estimates it off the loop, as a body without usage). Read with a sync flush, so
+ * that a body cut short still gives what it held.
+ */
+export function decodedTail(bytes: Buffer, coding: string, tail: number): string | undefined {
+  const d = DECODERS.get(coding);
+  if (!d) return undefined;
+  let out = decodeTo(d[0], bytes, d[1]);
+  // `deflate` without its zlib wrapper (IIS), as peekDecoded reads it.
+  if (out === undefined && coding === 'deflate') out = decodeTo(zlib.inflateRawSync, bytes, Z_SYNC_FLUSH);
+  return out?.toString('latin1', Math.max(0, out.length - tail));
+}
+
+function decodeTo(decode: Decode, bytes: Buffer, finishFlush: number): Buffer | undefined {
+  try {
+    return decode(bytes, { finishFlush, maxOutputLength: USAGE_OUT });
+  } catch {
+    return undefined;
+  }
+}

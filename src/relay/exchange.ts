@@ -18,7 +18,7 @@ import { BodyRelay, type BufferPolicy } from './body-relay.js';
 import { makeScrubber, type Scrub } from '../core/scrub.js';
 import type { RelayDialect } from './dialect.js';
 import type { Downstream } from './downstream.js';
-import { decodedHead, decodedStart, encodedBeyondIdentity, MAX_HEAD, PEEK_OUT, readableCoding } from './encoded-peek.js';
+import { decodedHead, decodedStart, decodedTail, encodedBeyondIdentity, MAX_HEAD, PEEK_OUT, readableCoding } from './encoded-peek.js';
 import { downstreamHeaders } from './headers.js';
 import { ErrorHead, isJsonBlank, Verdict } from './error-head.js';
 import { FirstEventEnd, leadingEvent, PREAMBLE } from './first-event.js';
@@ -110,6 +110,8 @@ const NO_BYTES = Buffer.alloc(0);
 const NO_SCRUB: Scrub = makeScrubber([]);
 /** A body's model and id are in its first few hundred bytes; its finish reasons and usage in its last (tail window). */
 const HEAD_BYTES = 1024;
+/** A compressed body's decoded last bytes read for its usage: a plain body's tail window (usage-tap.ts TailWindow). */
+const TAIL_BYTES = 4096;
 /** With captureContent, this much of a body goes into its span. */
 const SAMPLE_BYTES = 16 * 1024;
 
@@ -1083,7 +1085,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const plain = !encodedBeyondIdentity(encoding);
     const tail = body.received > 0 && plain ? body.tail.text() : undefined;
     if (tail !== undefined) this.recordBodyFacts(body, tail);
-    const read = tail !== undefined ? (this.dialect ? this.dialect.bodyUsage : usageIn)(tail) : undefined;
+    // A body the backend compressed anyway (aigw asks for identity) carries its usage in its coded bytes: read back
+    // when it is whole and small (one bounded decode), as the settle stage would decode it to count its content. Left to
+    // that count, a reasoning model's 5,000 reported output tokens behind a compressing proxy were charged as its 2
+    // words of content, and its prompt as the tokenizer reads it (10 of 3,000).
+    const text = tail ?? this.codedTail(body, encoding);
+    const read = text !== undefined ? (this.dialect ? this.dialect.bodyUsage : usageIn)(text) : undefined;
     // A usage without a readable completion count (written as a string, left out) counts no output: the body is kept
     // to be counted, as one without usage is (charged 0, a 2,000-token answer whose count read "2000" was free). So
     // does a count of 0 (noOutputCount): an embedding's usage has none to give.
@@ -1096,6 +1103,14 @@ export class Exchange implements Dispatcher.DispatchHandler {
       if (!u) return;
     }
     recordUsage(this.record, u);
+  }
+
+  /** The decoded last bytes of a whole compressed body kept for counting (decodedTail), or undefined. */
+  private codedTail(body: BodyRelay, encoding: string | string[] | undefined): string | undefined {
+    const coding = readableCoding(encoding);
+    if (coding === undefined || body.received === 0) return undefined;
+    const kept = body.keptBody();
+    return kept.whole ? decodedTail(kept.bytes, coding, TAIL_BYTES) : undefined;
   }
 
   /**
