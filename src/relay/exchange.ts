@@ -540,8 +540,21 @@ export class Exchange implements Dispatcher.DispatchHandler {
    */
   private beginStream(chunk: Buffer): boolean {
     let i = 0;
+    // A byte-order mark first (a server writing UTF-8 with a signature): what opens after it is what a client reads, and
+    // what the error check reads (error-head.ts). Looked past, a refusal `\uFEFF{"error": …}` was taken for a stream that
+    // never began — a client's 400 became the backend's 502, tried on every target. Its first bytes alone are waited on.
+    if (chunk[0] === 0xef) {
+      if (chunk.length < 3 && (chunk.length === 1 || chunk[1] === 0xbb)) {
+        this.head = chunk;
+        return false;
+      }
+      if (chunk[1] === 0xbb && chunk[2] === 0xbf) i = 3;
+    }
+    const bom = i;
     while (i < chunk.length && isJsonBlank(chunk[i])) i++;
     if (chunk[i] === 0x7b || chunk[i] === 0x5b) {
+      // Read as JSON is, without the mark (JSON.parse reads none): the status it means, its message scrubbed.
+      if (bom > 0) chunk = chunk.subarray(bom);
       // Unless it is the backend's error object (a proxy's 200 with `{"error": …}`, `{"type": "error", …}`): read as a 2xx
       // error body is, judged by the status it means — a client's mistake is told with its status and message, not as
       // the backend's unreadable answer tried on every target and counted as each one's failure.
