@@ -31,11 +31,15 @@ interface Extracted {
 }
 
 function extract(body: Buffer | string, contentType: string | undefined): Extracted {
-  const first = typeof body === 'string' ? body.charCodeAt(0) : body[0];
-  if (!contentType?.includes('json') && first !== 0x7b) return {};
+  let text = typeof body === 'string' ? body : body.toString('utf8');
+  // A byte-order mark first (a server writing UTF-8 with a signature), which JSON.parse does not read and fetch's
+  // response.json() — the SDKs' — drops: read as no JSON, a 404 naming a model the replica lacks was the request's, and a
+  // 400 lost its message, param and code.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  if (!contentType?.includes('json') && text.charCodeAt(0) !== 0x7b) return {};
   let j: unknown;
   try {
-    j = JSON.parse(typeof body === 'string' ? body : body.toString('utf8'));
+    j = JSON.parse(text);
   } catch {
     return {};
   }
