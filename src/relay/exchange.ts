@@ -1103,6 +1103,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     // that count, a reasoning model's 5,000 reported output tokens behind a compressing proxy were charged as its 2
     // words of content, and its prompt as the tokenizer reads it (10 of 3,000).
     const text = tail ?? this.codedTail(body, encoding);
+    // Its model too (gen_ai_response_model), read where a plain body's is when it is small: the tail.
+    if (tail === undefined && text !== undefined) this.record.responseModel = modelIn(text);
     const read = text !== undefined ? (this.dialect ? this.dialect.bodyUsage : usageIn)(text) : undefined;
     // A usage without a readable completion count (written as a string, left out) counts no output: the body is kept
     // to be counted, as one without usage is (charged 0, a 2,000-token answer whose count read "2000" was free). So

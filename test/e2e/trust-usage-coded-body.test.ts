@@ -15,7 +15,7 @@ const TENANT_KEY = 'sk-tenant-key-coded-usage-1';
 const ANSWER = JSON.stringify({
   id: 'x',
   object: 'chat.completion',
-  model: 'm',
+  model: 'm-upstream',
   choices: [{ index: 0, message: { role: 'assistant', content: 'Yes.' }, finish_reason: 'stop' }],
   usage: { prompt_tokens: 3000, completion_tokens: 5000, total_tokens: 8000, prompt_tokens_details: { cached_tokens: 1000 } },
 });
@@ -61,5 +61,7 @@ describe('a compressed non-streamed answer with usage', () => {
     expect(r.status).toBe(200);
     const ev = await gw.requestEvent(`enc=${enc}`);
     expect([ev.tokens.input, ev.tokens.output]).toEqual([3000, 5000]);
+    // The answering model, read where its usage is.
+    expect(ev.responseModel).toBe('m-upstream');
   });
 });
