@@ -70,7 +70,10 @@ export class TranslatedBodyRelay {
    */
   end(): AnswerResult<{ usage: Usage | undefined; model: string }> {
     let json: unknown;
-    const text = utf8Text(this.upstreamBody()).text;
+    let text = utf8Text(this.upstreamBody()).text;
+    // A byte-order mark first (a server writing UTF-8 with a signature): JSON.parse reads none, the SDKs' response.json()
+    // drops it — the same body passed through is an answer, so translated it is one too (not a 502 tried on every target).
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     try {
       json = JSON.parse(text);
     } catch {
