@@ -163,12 +163,12 @@ function handle(state: GatewayState, req: IncomingMessage, res: ServerResponse):
     return proxy(ctx, state, runtime, endpoint);
   }
   if (path === '/healthz') {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(ctx, 'GET');
+    if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(ctx, READ_METHODS);
     return sendJsonText(ctx, state.draining ? 503 : 200, state.draining ? '{"status":"draining"}' : '{"status":"ok"}');
   }
   if (path === '/v1/models' || path.startsWith('/v1/models/')) {
     // HEAD wherever GET is (RFC 9110 §9.1): node:http leaves the body out. A monitor checking by HEAD got 405.
-    if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(ctx, 'GET');
+    if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(ctx, READ_METHODS);
     const tenant = authenticate(ctx, runtime);
     if (tenant instanceof Promise)
       return whileAuthenticating(state, ctx, tenant).then((t) => {
@@ -192,6 +192,12 @@ function shown(path: string): string {
   const p = path.length > 200 ? `${path.slice(0, 200)}…` : path;
   return p.replace(/[^\x20-\x7e]/g, '?');
 }
+
+/**
+ * The methods a read-only path serves, as its 405 lists them (RFC 9110 §15.5.6: every method the resource supports):
+ * `GET` alone told a client that HEAD, which these paths answer, was refused too.
+ */
+const READ_METHODS = 'GET, HEAD';
 
 function methodNotAllowed(ctx: RequestContext, allow: string): void {
   ctx.res.setHeader('allow', allow);

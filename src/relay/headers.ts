@@ -87,6 +87,8 @@ export function upstreamHeaders(
     if (name === 'connection') connectionTokens = connectionNames(raw[i + 1]!, connectionTokens);
     else if (name === 'x-forwarded-for') xff = xff ? `${xff}, ${raw[i + 1]}` : raw[i + 1];
   }
+  // A chain the client's Connection names is this hop's (RFC 9110 §7.6.1): not passed on, inside the gateway's own either.
+  if (connectionTokens?.has('x-forwarded-for')) xff = undefined;
   const out: string[] = [];
   const own = backendHeaders.length === 0 ? undefined : namesOf(backendHeaders);
   for (let i = 0; i < raw.length; i += 2) {
