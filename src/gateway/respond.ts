@@ -3,7 +3,7 @@
  * anthropic/error-shape.ts) and small JSON texts.
  */
 import { renderAnthropicError } from '../anthropic/error-shape.js';
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type AigwError, aigwError } from '../core/errors.js';
 import { answerFailure } from '../core/guard.js';
 import { renderError } from '../openai/error-shape.js';
@@ -30,9 +30,25 @@ export function closingAfterAnswer(ctx: RequestContext): void {
   closing.add(ctx.req.socket);
 }
 
+/**
+ * Requests answered before their body was read whole (a refusal, /healthz or /v1/models, which read none): what the
+ * parser meets in the rest of that body is no request of its own, and gets no answer of its own (server.ts).
+ */
+const answeredBeforeBody = new WeakSet<IncomingMessage>();
+
+/** Whether `req` was answered while its body was still arriving. */
+export function answeredBeforeItsBody(req: IncomingMessage): boolean {
+  return answeredBeforeBody.has(req);
+}
+
+function noteAnswered(req: IncomingMessage): void {
+  if (!req.complete) answeredBeforeBody.add(req);
+}
+
 export function sendError(ctx: RequestContext, err: AigwError, closeConnection = false): void {
   const { res, record } = ctx;
   if (res.headersSent || res.destroyed) return;
+  noteAnswered(ctx.req);
   if (closeConnection) closing.add(ctx.req.socket);
   const r =
     ctx.api === 'anthropic'
@@ -68,6 +84,7 @@ export function failedRequest(ctx: RequestContext, err: unknown): void {
 
 /** A small JSON answer of the gateway's own, with the tenant's x-ratelimit-* headers when they were read (handle.ts). */
 export function sendJsonText(ctx: RequestContext, status: number, body: string): void {
+  noteAnswered(ctx.req);
   ctx.record.status = status;
   ctx.res.writeHead(status, {
     ...ctx.extraHeaders,

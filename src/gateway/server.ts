@@ -2,7 +2,7 @@
  * The gateway listener: a node:http server (node:https with the profile's `tls`) with the profile's timeouts,
  * a total reload (new certificates for new connections), and a bounded drain.
  */
-import { createServer, type Server, type ServerOptions, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { createServer as createHttpsServer } from 'node:https';
@@ -15,6 +15,7 @@ import { TokenWorker } from '../tenants/token-worker.js';
 import { BackendRegistry } from '../upstream/backends.js';
 import { clientErrorResponse, connectRefusal } from './client-error.js';
 import { markRefusing } from './refused-connections.js';
+import { answeredBeforeItsBody } from './respond.js';
 import { idleFor } from './answered-at.js';
 import { processConnectionCap } from './connection-cap.js';
 import { createHandler, cutAtDeadline, type GatewayState } from './handle.js';
@@ -82,6 +83,17 @@ function refuseAfterAnswers(socket: Socket, answer: string): void {
   // CONNECT's 405) held the connection for good.
   const linger = setTimeout(() => socket.destroy(), REFUSED_LINGER_MS);
   socket.once('close', () => clearTimeout(linger));
+}
+
+/**
+ * Whether the parser failed inside the body of a request the gateway had answered already (a refusal, /healthz): a
+ * second answer there — 400 after a 401 or a 200 — was a response to no request, taken by a client for the answer to
+ * its next one. node:http's own handler writes nothing once an answer went out; the connection closes after it. The
+ * request being parsed is node:http's `parser.incoming`.
+ */
+function inAnsweredBody(socket: Socket): boolean {
+  const parsing = (socket as { parser?: { incoming?: IncomingMessage | null } | null }).parser?.incoming;
+  return parsing != null && !parsing.complete && answeredBeforeItsBody(parsing);
 }
 
 /** llhttp's refusals (HPE_*) and Node's request deadline: the errors a request line reached. */
@@ -264,7 +276,7 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
     // Read on, not paused: a paused socket never sees its client's close, and held its descriptor for the whole linger.
     // A request body still arriving on it ends as its client's leaving (request-body.ts, refused-connections.ts).
     if (!markRefusing(socket)) return;
-    refuseAfterAnswers(socket as Socket, clientErrorResponse(err, socket as Socket));
+    refuseAfterAnswers(socket as Socket, inAnsweredBody(socket as Socket) ? '' : clientErrorResponse(err, socket as Socket));
   });
   const url = await listen(server, listenAt, tls ? 'https' : 'http', profile.limits.listenBacklog);
   // The reloads, one after another: each reads the live runtime only once the one before it has swapped its
