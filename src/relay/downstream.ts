@@ -135,9 +135,29 @@ export class Downstream {
     const socket = res.socket;
     let polls = 0;
     const check = () => {
-      if (!socket || socket.destroyed || socket.writableLength === 0 || ++polls > FLUSH_POLLS) res.destroy();
+      if (!socket || socket.destroyed || socket.writableLength === 0 || ++polls > FLUSH_POLLS) cut(res, socket);
       else setTimeout(check, 5);
     };
     setImmediate(check);
   }
+}
+
+/**
+ * Whether the client reads a cut from the body's framing: chunked (no last chunk) or a content-length (short of it).
+ * An HTTP/1.0 client's body without a length is framed by the close alone (no chunked coding there) — what nginx reads
+ * by default (`proxy_http_version 1.0`) — and a FIN is that framing's clean end.
+ */
+function framed(res: ServerResponse): boolean {
+  const r = res as ServerResponse & { chunkedEncoding?: boolean; _header?: unknown };
+  return r.chunkedEncoding === true || (typeof r._header === 'string' && /\r\ncontent-length:/i.test(r._header));
+}
+
+/**
+ * The abortive close: a FIN where the framing shows the cut (the client keeps every byte sent), a reset where it
+ * cannot — half a chat completion closed with a FIN reached an HTTP/1.0 client, and nginx's clients, as the whole
+ * answer. A TLS socket has no reset of its own (it sends no close_notify when destroyed: the cut shows).
+ */
+function cut(res: ServerResponse, socket: ServerResponse['socket']): void {
+  if (socket && !socket.destroyed && !framed(res) && !('encrypted' in socket)) socket.resetAndDestroy();
+  else res.destroy();
 }
