@@ -272,6 +272,10 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
     // (node:https forwards tlsClientError): an answer written there waited for a handshake that never came, and
     // held the connection open for good.
     if (!socket.writable || !isHttpLevel(err.code)) return socket.destroy();
+    // Bytes after a request that closes its connection (`Connection: close`, HTTP/1.0): that request was read whole and
+    // is answered, then the connection closes; what follows is processed by nobody (RFC 9112 §9.6). Refused, the
+    // request before it was dropped unanswered and a 400 went out in its place.
+    if (err.code === 'HPE_CLOSED_CONNECTION') return;
     // node:http goes on handing the rest of the connection's reads to its failed parser, each a clientError again.
     // Read on, not paused: a paused socket never sees its client's close, and held its descriptor for the whole linger.
     // A request body still arriving on it ends as its client's leaving (request-body.ts, refused-connections.ts).
