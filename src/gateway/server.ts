@@ -14,7 +14,7 @@ import type { Profile } from '../profile/schema.js';
 import { TokenWorker } from '../tenants/token-worker.js';
 import { BackendRegistry } from '../upstream/backends.js';
 import { clientErrorResponse, connectRefusal } from './client-error.js';
-import { markRefusing } from './refused-connections.js';
+import { answerComing, markRefusing, spareRequest } from './refused-connections.js';
 import { answeredBeforeItsBody } from './respond.js';
 import { idleFor } from './answered-at.js';
 import { processConnectionCap } from './connection-cap.js';
@@ -65,12 +65,13 @@ export function listen(server: Server, hostPort: string, scheme: 'http' | 'https
  * once, it landed inside the chunked body of an answer still streaming (a pipelining client's next request past the
  * header limit), and ended the connection under it — that answer cut, unframed, where it stood. node:http names the
  * answer it is writing on the socket `_httpMessage`; at its close the next one queued takes it. An answer not begun is
- * not waited for (node:http's own handler writes then too): it may be the refused request's own — a body too slow to
- * arrive (408) would wait for itself.
+ * waited for only when its request was read whole and taken before the refusal (which is then a later request's): one
+ * whose body was still arriving may be the refused request's own — a body too slow to arrive (408) would wait for itself.
  */
 function refuseAfterAnswers(socket: Socket, answer: string): void {
   const current = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
-  if (current?.headersSent && !current.destroyed && !current.writableFinished) {
+  // An answer begun, or one coming to a request read whole before the refusal (which is a later request's).
+  if (current && (current.headersSent || (current.req && answerComing(current.req))) && !current.destroyed && !current.writableFinished) {
     current.once('close', () => refuseAfterAnswers(socket, answer));
     return;
   }
@@ -92,8 +93,13 @@ function refuseAfterAnswers(socket: Socket, answer: string): void {
  * request being parsed is node:http's `parser.incoming`.
  */
 function inAnsweredBody(socket: Socket): boolean {
-  const parsing = (socket as { parser?: { incoming?: IncomingMessage | null } | null }).parser?.incoming;
-  return parsing != null && !parsing.complete && answeredBeforeItsBody(parsing);
+  const parsing = parserIncoming(socket);
+  return parsing !== undefined && !parsing.complete && answeredBeforeItsBody(parsing);
+}
+
+/** The request node:http's parser is on, or read last (its `parser.incoming`). */
+function parserIncoming(socket: Socket): IncomingMessage | undefined {
+  return (socket as { parser?: { incoming?: IncomingMessage | null } | null }).parser?.incoming ?? undefined;
 }
 
 /** llhttp's refusals (HPE_*) and Node's request deadline: the errors a request line reached. */
@@ -280,6 +286,9 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
     // Read on, not paused: a paused socket never sees its client's close, and held its descriptor for the whole linger.
     // A request body still arriving on it ends as its client's leaving (request-body.ts, refused-connections.ts).
     if (!markRefusing(socket)) return;
+    // The request being parsed, read whole: the error is in the head of the next one, and it is served.
+    const parsing = parserIncoming(socket as Socket);
+    if (parsing?.complete) spareRequest(parsing);
     refuseAfterAnswers(socket as Socket, inAnsweredBody(socket as Socket) ? '' : clientErrorResponse(err, socket as Socket));
   });
   const url = await listen(server, listenAt, tls ? 'https' : 'http', profile.limits.listenBacklog);
