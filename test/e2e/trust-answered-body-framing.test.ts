@@ -6,9 +6,9 @@
  * kept-alive connection whose client takes it for the answer to its next request). node:http's own handler writes
  * nothing once an answer went out; the connection now just closes after the one answer.
  */
-import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { useGateway } from '../helpers/gateway.js';
+import { writeAndReadToClose } from '../helpers/raw.js';
 
 const gw = await useGateway(`
 version: 1
@@ -20,18 +20,9 @@ models:
 tenants:
   t: { keys: [sk-t] }
 `);
-const { port } = new URL(gw.url);
 
-/** Writes `text` on a new connection; what came back once the gateway closed it. */
-function exchange(text: string): Promise<string> {
-  return new Promise((resolve) => {
-    let read = '';
-    const s = connect(Number(port), '127.0.0.1', () => s.write(text));
-    s.on('data', (d) => (read += d.toString('latin1')));
-    s.on('error', () => {});
-    s.on('close', () => resolve(read));
-  });
-}
+/** Writes `text` on a new connection in one write; what came back once the gateway closed it. */
+const exchange = (text: string) => writeAndReadToClose(gw.url, text, 10_000);
 
 const BROKEN = 'zz\r\n';
 const head = (line: string, headers: string) => `${line} HTTP/1.1\r\nHost: x\r\n${headers}transfer-encoding: chunked\r\n\r\n`;

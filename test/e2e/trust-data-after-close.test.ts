@@ -5,23 +5,14 @@
  * unanswered (its body's end read as the client leaving) and a 400 went out in its place — nothing reached the backend.
  * RFC 9112 §9.6: the server answers that request, processes nothing after it, and closes. Now it does.
  */
-import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { ONE_MOCK_PROFILE, useGateway } from '../helpers/gateway.js';
+import { writeAndReadToClose } from '../helpers/raw.js';
 
 const gw = await useGateway(ONE_MOCK_PROFILE);
-const { port } = new URL(gw.url);
 
-/** Writes `text` on a new connection; what came back once the gateway closed it. */
-function exchange(text: string): Promise<string> {
-  return new Promise((resolve) => {
-    let read = '';
-    const s = connect(Number(port), '127.0.0.1', () => s.write(text));
-    s.on('data', (d) => (read += d.toString('latin1')));
-    s.on('error', () => {});
-    s.on('close', () => resolve(read));
-  });
-}
+/** Writes `text` on a new connection in one write; what came back once the gateway closed it. */
+const exchange = (text: string) => writeAndReadToClose(gw.url, text, 10_000);
 
 const chats = async () => (await gw.mockStats('v')).requests['/v1/chat/completions'] ?? 0;
 const body = (stream: boolean) => JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 5, stream });

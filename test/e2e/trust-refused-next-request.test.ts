@@ -6,23 +6,14 @@
  * went out alone. It is served now, its answer first, then the refusal and the close (as trust 157 orders them for an
  * answer under way); a body still arriving when its own request is refused (408) is still dropped.
  */
-import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { ONE_MOCK_PROFILE, useGateway } from '../helpers/gateway.js';
+import { writeAndReadToClose } from '../helpers/raw.js';
 
 const gw = await useGateway(ONE_MOCK_PROFILE);
-const { port } = new URL(gw.url);
 
 /** Writes `text` on a new connection in one write; what came back once the gateway closed it. */
-function exchange(text: string): Promise<string> {
-  return new Promise((resolve) => {
-    let read = '';
-    const s = connect(Number(port), '127.0.0.1', () => s.write(text));
-    s.on('data', (d) => (read += d.toString('latin1')));
-    s.on('error', () => {});
-    s.on('close', () => resolve(read));
-  });
-}
+const exchange = (text: string) => writeAndReadToClose(gw.url, text, 10_000);
 
 const chats = async () => (await gw.mockStats('v')).requests['/v1/chat/completions'] ?? 0;
 const body = (stream: boolean) => JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 5, stream });

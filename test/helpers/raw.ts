@@ -87,7 +87,10 @@ export function writeAndReadToClose(url: string, text: string, ms: number): Prom
     const s = connect(Number(new URL(url).port), '127.0.0.1', () => s.write(text));
     s.on('data', (d) => (read += d));
     s.on('error', () => {});
-    s.on('close', () => resolve(read));
-    setTimeout(() => s.destroy(), ms);
+    const cap = setTimeout(() => s.destroy(), ms);
+    s.on('close', () => {
+      clearTimeout(cap);
+      resolve(read);
+    });
   });
 }
