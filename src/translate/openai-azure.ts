@@ -31,11 +31,15 @@ export function takesStreamOptions(backend: { kind: string; apiVersion?: string 
  * `max_completion_tokens`); any other `openai` backend may be a server that knows `max_tokens` alone (vLLM before 0.6).
  */
 export function takesMaxCompletionTokens(backend: { kind: string; apiVersion?: string | undefined; host: string }): boolean {
-  if (backend.kind === 'openai') return backend.host === OPENAI_API_HOST;
+  if (backend.kind === 'openai') return backend.host === OPENAI_API_HOST || backend.host.endsWith(`.${OPENAI_API_HOST}`);
   return backend.kind === 'azure-openai' && (backend.apiVersion ?? DEFAULT_AZURE_API_VERSION) >= STREAM_OPTIONS_SINCE;
 }
 
-/** OpenAI's own API, as a backend's URL names it. */
+/**
+ * OpenAI's own API, as a backend's URL names it — and its data-residency hosts under it (`eu.api.openai.com`,
+ * `us.`, `ae.`, `au.`, `in.`: openai-node's `dataResidency`), the same API: sent `max_tokens`, a project kept in the EU
+ * had every request to a reasoning model refused 400 as before.
+ */
 const OPENAI_API_HOST = 'api.openai.com';
 
 export type AzureEndpoint = 'chat' | 'completions' | 'embeddings';

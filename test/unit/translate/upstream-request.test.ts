@@ -175,6 +175,10 @@ describe('the parse stage for Anthropic’s paths', () => {
 
   it.each([
     ['OpenAI’s own API', 'api.openai.com', 'max_completion_tokens'],
+    // Its data-residency hosts (openai-node's dataResidency: us, eu, ae; the docs add au, in) are the same API.
+    ['OpenAI’s own API in the EU', 'eu.api.openai.com', 'max_completion_tokens'],
+    ['OpenAI’s own API in the US', 'us.api.openai.com', 'max_completion_tokens'],
+    ['a host that only ends like it', 'notapi.openai.com', 'max_tokens'],
     ['another OpenAI-compatible server (vLLM, llama.cpp)', '127.0.0.1', 'max_tokens'],
   ] as const)('an Anthropic client’s max_tokens to %s goes as %s', (_n, host, field) => {
     // OpenAI's reasoning models (o-series, gpt-5) refuse max_tokens; every one of its chat models takes the other.
