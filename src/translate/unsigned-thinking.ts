@@ -53,3 +53,28 @@ export function withoutUnsignedThinking(messages: unknown, text: string, span: S
   }
   return `[${out.join(',')}]`;
 }
+
+/**
+ * Whether the conversation is in a tool loop (its last turn the user's) whose last assistant turn opens with a thinking
+ * block withoutUnsignedThinking leaves out, and opens with no other thinking then: with thinking on, Anthropic refuses
+ * such a turn (400 "Expected `thinking` or `redacted_thinking`, but found `tool_use`. When `thinking` is enabled, a
+ * final `assistant` message must start with a thinking block … To avoid this requirement, disable `thinking`") — every
+ * tool result of a loop an OpenAI backend began (Claude Code with thinking on) was refused on an Anthropic target.
+ */
+export function loopLosesItsThinking(messages: unknown): boolean {
+  if (!Array.isArray(messages) || (messages.at(-1) as { role?: unknown } | null)?.role !== 'user') return false;
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i] as { role?: unknown; content?: unknown } | null;
+    if (m?.role !== 'assistant') continue;
+    const content = unsignedContent(m);
+    if (!content || !isUnsigned(content[0]) || !content.some((b) => (b as { type?: unknown } | null)?.type === 'tool_use')) return false;
+    const first = content.find((b) => !isUnsigned(b)) as { type?: unknown } | undefined;
+    return first?.type !== 'thinking' && first?.type !== 'redacted_thinking';
+  }
+  return false;
+}
+
+/** Anthropic's `thinking` when it is on (`enabled`, `adaptive`): what such a loop turns off. */
+export function thinkingOn(thinking: unknown): boolean {
+  return thinking !== null && typeof thinking === 'object' && (thinking as { type?: unknown }).type !== 'disabled';
+}

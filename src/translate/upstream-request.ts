@@ -12,7 +12,7 @@ import { type BodyEdit, editedBody, upstreamBody } from '../openai/upstream-body
 import type { BackendRuntime } from '../upstream/backends.js';
 import { azurePath, takesMaxCompletionTokens, takesStreamOptions } from './openai-azure.js';
 import { type AnswerTranslation, translatorFor } from './pairs.js';
-import { withoutUnsignedThinking } from './unsigned-thinking.js';
+import { loopLosesItsThinking, thinkingOn, withoutUnsignedThinking } from './unsigned-thinking.js';
 
 export interface ProviderRequest {
   /** The upstream path, with its query (Azure's api-version). */
@@ -73,7 +73,13 @@ export function providerRequest(
     const edits: BodyEdit[] = [{ span: p.modelSpan, json: target.upstreamModelJson }];
     const messages = p.spans.get('messages');
     const replayed = messages && withoutUnsignedThinking(p.json.messages, p.text, messages);
-    if (messages && replayed !== undefined) edits.push({ span: messages, json: replayed });
+    if (messages && replayed !== undefined) {
+      edits.push({ span: messages, json: replayed });
+      // A tool loop whose last turn's thinking was left out goes with thinking off, as Anthropic's refusal advises.
+      const thinking = p.spans.get('thinking');
+      if (thinking && thinkingOn(p.json.thinking) && loopLosesItsThinking(p.json.messages))
+        edits.push({ span: thinking, json: '{"type":"disabled"}' });
+    }
     const body = editedBody(p, edits);
     const headers = ['anthropic-version', clientVersion ?? backend.anthropicVersion];
     const path = backend.basePath + ENDPOINT_PATHS[p.endpoint];

@@ -34,7 +34,24 @@ const reasoner = await useUpstream((_req, res, _body, n) => {
 
 /** An Anthropic backend that checks thinking signatures as Anthropic's API does: only `sig-claude` is its own. */
 const claude = await useUpstream((_req, res, body) => {
-  const messages = (JSON.parse(body) as { messages: { content: unknown }[] }).messages;
+  const sent = JSON.parse(body) as { messages: { role: string; content: unknown }[]; thinking?: { type: string } };
+  const messages = sent.messages;
+  // With thinking on, Anthropic wants the last assistant turn of a tool loop to open with its thinking.
+  const lastAssistant = messages.findLast((m) => m.role === 'assistant');
+  const blocks = Array.isArray(lastAssistant?.content) ? (lastAssistant.content as { type: string }[]) : [];
+  if (
+    sent.thinking !== undefined &&
+    sent.thinking.type !== 'disabled' &&
+    blocks.some((b) => b.type === 'tool_use') &&
+    blocks[0]?.type !== 'thinking' &&
+    blocks[0]?.type !== 'redacted_thinking'
+  ) {
+    const message = `messages.${messages.lastIndexOf(lastAssistant!)}.content.0.type: Expected \`thinking\` or \`redacted_thinking\`, but found \`${blocks[0]?.type}\`. When \`thinking\` is enabled, a final \`assistant\` message must start with a thinking block (preceeding the lastmost set of \`tool_use\` and \`tool_result\` blocks).`;
+    res
+      .writeHead(400, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ type: 'error', error: { type: 'invalid_request_error', message } }));
+    return;
+  }
   for (let i = 0; i < messages.length; i++) {
     const content = messages[i]!.content;
     if (!Array.isArray(content)) continue;
@@ -113,5 +130,44 @@ describe('a thinking block the gateway made, sent back to an Anthropic backend',
     expect(sent).toContain('{"type":"thinking","thinking":"ok","signature":"sig-claude"}');
     expect(sent).toContain('"input":{"id":12345678901234567891}');
     expect(sent).toContain('"model":"claude"');
+  });
+
+  it('thinking on, mid tool loop: the loop whose thinking was left out goes with thinking off (Anthropic refused it)', async () => {
+    // Claude Code with thinking on: the tool call came from an OpenAI backend (its reasoning signed ""), the result goes
+    // to Claude. Without the block the last assistant turn opens with tool_use, which Anthropic refuses while thinking is
+    // on ("To avoid this requirement, disable `thinking`").
+    const body = (thinking: string) => `{"model":"claude","max_tokens":2000,"thinking":${thinking},"messages":[
+      {"role":"user","content":"weather?"},
+      {"role":"assistant","content":[{"type":"thinking","thinking":"call it","signature":""},{"type":"tool_use","id":"t1","name":"w","input":{}}]},
+      {"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":"sunny"}]}]}`;
+    const post = (thinking: string) =>
+      fetch(`${gw.url}/v1/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': KEY, 'anthropic-version': '2023-06-01' },
+        body: body(thinking),
+      });
+    for (const thinking of ['{"type":"enabled","budget_tokens":1024}', '{"type":"adaptive"}']) {
+      const res = await post(thinking);
+      expect([res.status, await res.text()]).toEqual([200, expect.stringContaining('Sunny.')]);
+      const sent = JSON.parse(claude.seen.at(-1)!.body) as { thinking: unknown };
+      expect(sent.thinking).toEqual({ type: 'disabled' });
+      expect(sentBlocks(claude.seen.length - 1)).toEqual(['weather?', ['tool_use'], ['tool_result']]);
+    }
+  });
+
+  it('thinking on, a signed opening kept: thinking stays on as the client wrote it', async () => {
+    const raw = `{"model":"claude","max_tokens":2000,"thinking":{"type":"enabled","budget_tokens":1024},"messages":[
+      {"role":"user","content":"hi"},
+      {"role":"assistant","content":[{"type":"thinking","thinking":"old","signature":""},{"type":"text","text":"hello"}]},
+      {"role":"user","content":"weather?"},
+      {"role":"assistant","content":[{"type":"thinking","thinking":"call it","signature":"sig-claude"},{"type":"tool_use","id":"t1","name":"w","input":{}}]},
+      {"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":"sunny"}]}]}`;
+    const res = await fetch(`${gw.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': KEY, 'anthropic-version': '2023-06-01' },
+      body: raw,
+    });
+    expect(res.status).toBe(200);
+    expect(claude.seen.at(-1)!.body).toContain('"thinking":{"type":"enabled","budget_tokens":1024}');
   });
 });
