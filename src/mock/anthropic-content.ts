@@ -137,6 +137,25 @@ function signatureProblem(messages: readonly MessageParam[]): string | undefined
   return undefined;
 }
 
+/**
+ * With thinking on, Anthropic wants the last assistant turn of a tool loop (one holding a tool_use) to open with its
+ * thinking, and refuses it otherwise in these words; with thinking off, or no tool_use in that turn, it takes it. The
+ * mock answered 200 where the real API refuses every such turn (translate/unsigned-thinking.ts turns thinking off there).
+ */
+export function thinkingLoopProblem(messages: readonly MessageParam[], thinking: { type: string } | undefined): string | undefined {
+  if (thinking === undefined || thinking.type === 'disabled') return undefined;
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i]!;
+    if (m.role !== 'assistant') continue;
+    if (typeof m.content === 'string') return undefined;
+    const blocks = m.content as readonly { type: string }[];
+    const first = blocks[0]?.type;
+    if (!blocks.some((b) => b.type === 'tool_use') || first === 'thinking' || first === 'redacted_thinking') return undefined;
+    return `messages.${i}.content.0.type: Expected \`thinking\` or \`redacted_thinking\`, but found \`${first}\`. When \`thinking\` is enabled, a final \`assistant\` message must start with a thinking block (preceeding the lastmost set of \`tool_use\` and \`tool_result\` blocks). We recommend you include thinking blocks from previous turns. To avoid this requirement, disable \`thinking\`. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking`;
+  }
+  return undefined;
+}
+
 /** Anthropic's 400 message for the request's messages, or undefined when it would take them. */
 export function contentProblem(messages: readonly MessageParam[]): string | undefined {
   return toolIdProblem(messages) ?? signatureProblem(messages) ?? emptinessProblem(messages) ?? pairingProblem(messages);

@@ -10,7 +10,7 @@ import { countedTurns, textTurns } from '../anthropic/prompt-view.js';
 import { CountTokensRequest, describeAnthropicIssue, MessagesRequest } from '../anthropic/wire.js';
 import type { TokenCounter } from '../openai/tokens.js';
 import { type AnthropicAnswer, anthropicErrorEvent, anthropicErrorJson, anthropicFraming, anthropicToolUse } from './anthropic-shapes.js';
-import { contentProblem } from './anthropic-content.js';
+import { contentProblem, thinkingLoopProblem } from './anthropic-content.js';
 import type { MockContext } from './context.js';
 import { parseDirective, readControls } from './controls.js';
 import { bearer, header, keyAccepted } from './credentials.js';
@@ -79,7 +79,7 @@ export async function handleMessages(
   if (!parsed.success) return reject(400, describeAnthropicIssue(parsed.error).message);
   const body = parsed.data;
   if (!ctx.serves(body.model)) return reject(404, `model: ${body.model.slice(0, 200)}`);
-  const empty = contentProblem(body.messages);
+  const empty = contentProblem(body.messages) ?? thinkingLoopProblem(body.messages, body.thinking);
   if (empty) return reject(400, empty);
   if (body.max_tokens > MAX_ANSWER_TOKENS) return reject(400, `max_tokens: must be at most ${MAX_ANSWER_TOKENS}, got ${body.max_tokens}`);
 

@@ -76,6 +76,41 @@ describe('the Anthropic mock, sent thinking it did not sign', () => {
     expect((err as InstanceType<typeof Anthropic.BadRequestError>).error).toMatchObject({ error: { message } });
   });
 
+  it.each([
+    ['thinking on, the loop’s turn opens with tool_use', { type: 'enabled', budget_tokens: 1024 }, [], 400],
+    ['thinking off', { type: 'disabled' }, [], 200],
+    [
+      'thinking on, the turn opens with signed thinking',
+      { type: 'enabled', budget_tokens: 1024 },
+      [{ type: 'thinking', thinking: 'hm', signature: 'sig' }],
+      200,
+    ],
+  ] as const)('a tool loop, %s: answered as Anthropic answers it', async (_name, thinking, opening, status) => {
+    const r = await fetch(`${mock.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': KEY, 'anthropic-version': '2023-06-01' },
+      body: JSON.stringify({
+        model: 'claude',
+        max_tokens: 2000,
+        thinking,
+        messages: [
+          { role: 'user', content: 'weather?' },
+          { role: 'assistant', content: [...opening, { type: 'tool_use', id: 't1', name: 'w', input: {} }] },
+          { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: 'sunny' }] },
+        ],
+      }),
+    });
+    const text = await r.text();
+    expect(r.status).toBe(status);
+    if (status === 400)
+      expect(JSON.parse(text)).toMatchObject({
+        error: {
+          message:
+            'messages.1.content.0.type: Expected `thinking` or `redacted_thinking`, but found `tool_use`. When `thinking` is enabled, a final `assistant` message must start with a thinking block (preceeding the lastmost set of `tool_use` and `tool_result` blocks). We recommend you include thinking blocks from previous turns. To avoid this requirement, disable `thinking`. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking',
+        },
+      });
+  });
+
   it('a signed block is taken', async () => {
     const m = await direct.messages.create({
       model: 'claude',
