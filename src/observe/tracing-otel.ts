@@ -99,31 +99,51 @@ export function withDeadline<A extends HttpAgent>(agent: A, ms: number): A {
 /** Longest reason quoted for a failed export: the collector's status text, or a socket error. */
 const MAX_REASON = 200;
 
+/** A collector's failure is said at most this often: one that fails every other batch is not a line a second. */
+const SAY_FAILING_EVERY_MS = 60_000;
+
 /**
  * The exporter, telling the operator when exports start failing and when they recover (once each way: a collector
- * down for an hour is two lines, not one a second). The SDK says nothing without a diag logger, so a collector's
- * wrong URL, refused token or outage dropped every span without a word — traces "just missing".
+ * down for an hour is two lines, not one a second; one that flaps, a failure a minute at most, and its recovery only
+ * after a failure said). The SDK says nothing without a diag logger, so a collector's wrong URL, refused token or
+ * outage dropped every span without a word — traces "just missing".
  */
 export class ReportingExporter implements SpanExporter {
   private failing = false;
+  /** Whether this run of failures has been said (a recovery is said only then). */
+  private failingSaid = false;
+  private failingSaidAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly inner: SpanExporter,
     private readonly say: (line: string) => void,
+    private readonly sayEveryMs = SAY_FAILING_EVERY_MS,
   ) {}
 
   export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
     this.inner.export(spans, (result) => {
-      if ((result.code === ExportResultCode.SUCCESS) === this.failing) {
-        this.failing = !this.failing;
-        this.say(
-          this.failing
-            ? `aigw: warning: trace export failing (${printable(result.error?.message || 'no reason given', MAX_REASON)}); spans are dropped until the collector answers\n`
-            : 'aigw: trace export recovered\n',
-        );
-      }
+      this.note(result);
       done(result);
     });
+  }
+
+  private note(result: ExportResult): void {
+    if (result.code === ExportResultCode.SUCCESS) {
+      if (this.failing && this.failingSaid) this.say('aigw: trace export recovered\n');
+      this.failing = false;
+      return;
+    }
+    if (!this.failing) {
+      this.failing = true;
+      this.failingSaid = false;
+    }
+    const now = performance.now();
+    // Still failing once the minute is over: said then, so the last line read is never a "recovered" that no longer holds.
+    if (this.failingSaid || now - this.failingSaidAt < this.sayEveryMs) return;
+    this.failingSaid = true;
+    this.failingSaidAt = now;
+    const reason = printable(result.error?.message || 'no reason given', MAX_REASON);
+    this.say(`aigw: warning: trace export failing (${reason}); spans are dropped until the collector answers\n`);
   }
 
   shutdown(): Promise<void> {

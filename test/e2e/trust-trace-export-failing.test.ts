@@ -5,7 +5,10 @@
  */
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { createTracing } from '../../src/observe/tracing.js';
+import { ReportingExporter } from '../../src/observe/tracing-otel.js';
 import { useOtlpReceiver } from '../helpers/otlp-receiver.js';
 
 async function endSpanAndFlush(tracing: Awaited<ReturnType<typeof createTracing>>): Promise<void> {
@@ -50,5 +53,29 @@ describe('a trace export that fails is said, once each way', () => {
     await endSpanAndFlush(tracing);
     expect(said).toEqual([expect.stringContaining('ECONNREFUSED')]);
     await tracing.shutdown();
+  });
+});
+
+describe('a collector that flaps', () => {
+  const failed = { code: ExportResultCode.FAILED, error: new Error('Bad Request') };
+  const ok = { code: ExportResultCode.SUCCESS };
+  /** An exporter answering each export with the next of `results`. */
+  const scripted = (results: ExportResult[]): SpanExporter => ({
+    export: (_spans, done) => done(results.shift()!),
+    shutdown: async () => {},
+  });
+  const run = (results: ExportResult[], everyMs: number) => {
+    const said: string[] = [];
+    const exporter = new ReportingExporter(scripted([...results]), (l) => said.push(l), everyMs);
+    for (let i = 0; i < results.length; i++) exporter.export([], () => {});
+    return said.map((l) => (l.includes('failing') ? 'failing' : 'recovered'));
+  };
+
+  it('failing every other batch: one failure and its recovery said within the minute, not a line a batch', () => {
+    expect(run([failed, ok, failed, ok, failed, ok, failed], 60_000)).toEqual(['failing', 'recovered']);
+  });
+
+  it('once the interval is over, a failure is said again — the last line never a recovery that no longer holds', () => {
+    expect(run([failed, ok, failed, failed], 0)).toEqual(['failing', 'recovered', 'failing']);
   });
 });
