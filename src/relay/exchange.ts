@@ -677,8 +677,13 @@ export class Exchange implements Dispatcher.DispatchHandler {
         if (!this.out.headersSent) {
           if (this.head) chunk = this.taken(chunk);
           // Blank lines first say nothing of what follows (an error object as JSON, or events): held until they do.
-          if (chunk.length <= MAX_HEAD && allBlank(chunk)) return void (this.head = chunk);
-          if (!this.beginStream(chunk)) return;
+          if (chunk.length <= MAX_HEAD && allBlank(chunk)) return this.holdFirst(chunk);
+          if (!this.beginStream(chunk)) {
+            if (this.head && this.mode === 'sse') this.awaitFirstEvent();
+            return;
+          }
+          // The first event read: the client's head goes out now, and no deadline of the wait for it is left.
+          if (this.deadline) this.clearDeadline();
           if (this.sse instanceof TranslatedSseRelay) return this.translateFirst(this.sse, chunk);
           this.startStream();
         }
@@ -698,6 +703,27 @@ export class Exchange implements Dispatcher.DispatchHandler {
       }
       default:
     }
+  }
+
+  /** Blank lines held before a stream's first event: what follows them is due as the event is (awaitFirstEvent). */
+  private holdFirst(chunk: Buffer): void {
+    this.head = chunk;
+    this.awaitFirstEvent();
+  }
+
+  /**
+   * A stream's first bytes are held, the client's head waiting on its first event (beginStream): that event is due whole
+   * within timeouts.firstByte of them, as the backend's own head is due by a deadline, not after a quiet spell. Bounded by
+   * the idle timeout between reads alone, a backend trickling it a byte at a time (each inside the idle timeout) held the
+   * client with no head at all — 4 KiB at a byte a read: ~67 hours at the defaults — and no other target was tried.
+   * Past it the attempt times out as a late head does: nothing reached the client, another target may answer.
+   */
+  private awaitFirstEvent(): void {
+    if (this.deadline || this.relay.firstByteMs <= 0) return;
+    this.deadline = setTimeout(
+      () => this.timedOut('UND_ERR_HEADERS_TIMEOUT', 'no whole first event by the first-byte deadline'),
+      timerDelay(this.relay.firstByteMs),
+    ).unref();
   }
 
   /** The held first bytes, then `chunk`; nothing held after. */
