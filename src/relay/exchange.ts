@@ -584,6 +584,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
       // at a time.
       if (end >= MAX_HEAD) break;
       ends.next(end);
+      // A whole event read past is the backend's progress (Anthropic's pings through a long wait): the next one is
+      // given its own deadline (awaitFirstEvent).
+      if (this.deadline) this.clearDeadline();
     }
     this.firstEnd = undefined;
     return true;
@@ -713,7 +716,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   /**
    * A stream's first bytes are held, the client's head waiting on its first event (beginStream): that event is due whole
-   * within timeouts.firstByte of them, as the backend's own head is due by a deadline, not after a quiet spell. Bounded by
+   * within timeouts.firstByte of them (or of the last preamble event read past), as the backend's own head is due by a deadline, not after a quiet spell. Bounded by
    * the idle timeout between reads alone, a backend trickling it a byte at a time (each inside the idle timeout) held the
    * client with no head at all — 4 KiB at a byte a read: ~67 hours at the defaults — and no other target was tried.
    * Past it the attempt times out as a late head does: nothing reached the client, another target may answer.

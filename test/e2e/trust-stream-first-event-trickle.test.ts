@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { useGateway } from '../helpers/gateway.js';
 import { rawPost } from '../helpers/raw.js';
 import { useUpstream } from '../helpers/upstream.js';
+import { anthropicEvent, messageStart } from '../helpers/anthropic-sse.js';
 
 const chunk = (t: string) =>
   `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content: t }, finish_reason: null }] })}\n\n`;
@@ -23,6 +24,28 @@ const trickler = () =>
     const t = setInterval(() => res.write(' '), 20);
     res.on('close', () => clearInterval(t));
   });
+
+/**
+ * An Anthropic backend under load: `message_start`, then a `ping` every 100 ms for 800 ms — past the first-byte
+ * deadline — before its content. Each ping is a whole event: progress, not a trickle.
+ */
+const pinging = await useUpstream((_req, res) => {
+  res.writeHead(200, { 'content-type': 'text/event-stream' });
+  res.write(messageStart({ input_tokens: 1, output_tokens: 1 }));
+  let n = 0;
+  const t = setInterval(() => {
+    if (++n <= 8) return void res.write(anthropicEvent('ping', {}));
+    clearInterval(t);
+    res.end(
+      anthropicEvent('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }) +
+        anthropicEvent('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'late but whole' } }) +
+        anthropicEvent('content_block_stop', { index: 0 }) +
+        anthropicEvent('message_delta', { delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 3 } }) +
+        anthropicEvent('message_stop', {}),
+    );
+  }, 100);
+  res.on('close', () => clearInterval(t));
+});
 
 const [slow, good] = [
   await trickler(),
@@ -38,11 +61,13 @@ resilience: { consecutiveFailures: 100 }
 backends:
   slow: { url: "{{slow}}" }
   good: { url: "{{good}}" }
+  an: { url: "{{an}}", kind: anthropic }
 models:
+  claude: { targets: [{ backend: an }] }
   alone: { targets: [{ backend: slow }] }
   pair: { targets: [{ backend: slow }, { backend: good }] }
 `,
-  { slow: slow.url, good: good.url },
+  { slow: slow.url, good: good.url, an: pinging.url },
 );
 
 // Before: no head at all after 5 s (the trickle would have held it for ~80 s more); each read kept the idle timer off.
@@ -62,5 +87,18 @@ describe('a first event trickled a byte at a time', () => {
     expect(r.status).toBe(200);
     expect(r.body.toString()).toBe(`${chunk('from good')}data: [DONE]\n\n`);
     expect(slow.seen.length).toBe(2);
+  });
+
+  it('leaves alone a stream whose whole preamble events keep coming past the deadline (Anthropic pings)', async () => {
+    const r = await rawPost(
+      `${gw.url}/v1/messages`,
+      { model: 'claude', max_tokens: 10, stream: true, messages: [{ role: 'user', content: 'hi' }] },
+      {
+        headers: { 'anthropic-version': '2023-06-01' },
+      },
+    );
+    expect(r.status).toBe(200);
+    expect(r.body.toString()).toContain('late but whole');
+    expect(r.body.toString()).toContain('message_stop');
   });
 });
