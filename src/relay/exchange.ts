@@ -708,9 +708,13 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
   }
 
-  /** Blank lines held before a stream's first event: what follows them is due as the event is (awaitFirstEvent). */
+  /**
+   * Blank lines held before a stream's first event: kept coming, they are the backend's keep-alive, as a preamble is
+   * (they were held up to MAX_HEAD before, and still are); the event after them is due within the deadline of the last.
+   */
   private holdFirst(chunk: Buffer): void {
     this.head = chunk;
+    if (this.deadline) this.clearDeadline();
     this.awaitFirstEvent();
   }
 

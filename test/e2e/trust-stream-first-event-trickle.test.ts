@@ -47,6 +47,18 @@ const pinging = await useUpstream((_req, res) => {
   res.on('close', () => clearInterval(t));
 });
 
+/** Blank lines every 100 ms for 800 ms (a keep-alive), then a whole answer. */
+const blanks = await useUpstream((_req, res) => {
+  res.writeHead(200, { 'content-type': 'text/event-stream' });
+  let n = 0;
+  const t = setInterval(() => {
+    if (++n <= 8) return void res.write('\n');
+    clearInterval(t);
+    res.end(`${chunk('after blanks')}data: [DONE]\n\n`);
+  }, 100);
+  res.on('close', () => clearInterval(t));
+});
+
 const [slow, good] = [
   await trickler(),
   await useUpstream((_req, res) => {
@@ -62,12 +74,14 @@ backends:
   slow: { url: "{{slow}}" }
   good: { url: "{{good}}" }
   an: { url: "{{an}}", kind: anthropic }
+  blanks: { url: "{{blanks}}" }
 models:
   claude: { targets: [{ backend: an }] }
+  blank: { targets: [{ backend: blanks }] }
   alone: { targets: [{ backend: slow }] }
   pair: { targets: [{ backend: slow }, { backend: good }] }
 `,
-  { slow: slow.url, good: good.url, an: pinging.url },
+  { slow: slow.url, good: good.url, an: pinging.url, blanks: blanks.url },
 );
 
 // Before: no head at all after 5 s (the trickle would have held it for ~80 s more); each read kept the idle timer off.
@@ -100,5 +114,11 @@ describe('a first event trickled a byte at a time', () => {
     expect(r.status).toBe(200);
     expect(r.body.toString()).toContain('late but whole');
     expect(r.body.toString()).toContain('message_stop');
+  });
+
+  it('leaves alone blank lines kept coming before the first event', async () => {
+    const r = await ask('blank');
+    expect(r.status).toBe(200);
+    expect(r.body.toString()).toContain('after blanks');
   });
 });
