@@ -6,6 +6,7 @@
 import { type Answer, answerDeadlineMs, post, chatBody } from './client.js';
 import { adminHeaders, round, type BenchContext, type ScenarioResult, share } from './context.js';
 import { readStatsSnapshot } from '../events/stats-snapshot.js';
+import { readable } from './exchange.js';
 import { label } from './record.js';
 import { sideJson } from './side-read.js';
 import { chiSquare, wilson } from './stats-math.js';
@@ -23,10 +24,9 @@ const UNKNOWN = 'unknown';
  * `fp_…` as a backend's name: a right 50/50 split through aigw read "does NOT match".
  */
 function answeredBy(a: Answer, known: Record<string, number> | undefined): string | undefined {
-  let fingerprint: unknown;
-  try {
-    fingerprint = (JSON.parse(a.body.toString()) as { system_fingerprint?: unknown } | null)?.system_fingerprint;
-  } catch {}
+  const j = answerOf(a);
+  if (!j) return undefined;
+  const fingerprint = j.system_fingerprint;
   // The backend's own word first, when it names a backend the weights know (the mocks write their name): the header is the
   // gateway's word about itself, and one naming a 50/50 alternation over answers all from one backend read as a right split.
   if (typeof fingerprint === 'string' && known && Object.hasOwn(known, fingerprint)) return fingerprint;
@@ -36,6 +36,22 @@ function answeredBy(a: Answer, known: Record<string, number> | undefined): strin
   // `namespace/name`) was counted under no weight's name — each backend 0 %, a stranger 100 %. Any other is cut to print.
   if (typeof raw === 'string' && known && Object.hasOwn(known, raw)) return raw;
   return label(raw);
+}
+
+/**
+ * The answer's JSON when it is one a client reads — a whole 200, no error, a choice with a message or text — else undefined.
+ * Every 200 was counted by the backend it named: a canary answering each request 200 `{"error": …}` (a relayed quota or
+ * upstream failure), `{"choices": []}` or no JSON counted as the canary serving its share, and `split.p>=0.01` passed a
+ * canary that answered nothing — where the load counts such a 200 failed (exchange.ts).
+ */
+function answerOf(a: Answer): { system_fingerprint?: unknown } | undefined {
+  if (a.status !== 200 || !a.complete) return undefined;
+  try {
+    const j = JSON.parse(a.body.toString()) as { error?: unknown; choices?: unknown; system_fingerprint?: unknown } | null;
+    return j && typeof j === 'object' && !j.error && Array.isArray(j.choices) && readable(j.choices[0]) ? j : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function expected(ctx: BenchContext): Record<string, number> | undefined {
@@ -95,6 +111,8 @@ export async function split(ctx: BenchContext): Promise<ScenarioResult> {
   const counts = byName();
   const exp = expected(ctx);
   let n = 0;
+  /** 200s that held no answer a client reads: counted by no backend. */
+  let unread = 0;
   const end = Date.now() + ctx.durationMs;
   ctx.progress(`split: up to ${MAX_REQUESTS} requests for ${ctx.durationMs / 1000}s`);
   ctx.live.begin('split', ctx.durationMs);
@@ -104,13 +122,21 @@ export async function split(ctx: BenchContext): Promise<ScenarioResult> {
         n++;
         const r = await post(ctx, chatBody(ctx, 'which backend? [[mock ttft=0ms tps=0]]', { max_tokens: 1 }));
         if (r.status !== 200) continue;
+        if (!answerOf(r)) {
+          unread++;
+          continue;
+        }
         const by = answeredBy(r, exp) ?? UNKNOWN;
         counts[by] = (counts[by] ?? 0) + 1;
       }
     }),
   );
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
-  if (!total) return { figures: { 'split.requests': 0 }, lines: [`split       no samples: none of ${n} requests was answered 2xx`] };
+  const notAnswers = unread
+    ? `; ${unread} answered 200 without an answer a client reads (an error body, no choice, not JSON), counted by no backend`
+    : '';
+  if (!total)
+    return { figures: { 'split.requests': 0 }, lines: [`split       no samples: none of ${n} requests was answered 2xx${notAnswers}`] };
   // No answer named its backend (a gateway that says nothing, in front of backends with no fingerprint): each share read 0 %
   // and p 0, "does NOT match", a verdict on a split never seen. No samples, so an assertion on it fails as not measured.
   if (exp && !Object.hasOwn(exp, UNKNOWN) && (counts[UNKNOWN] ?? 0) === total) {
@@ -124,7 +150,7 @@ export async function split(ctx: BenchContext): Promise<ScenarioResult> {
   }
   const names = [...new Set([...Object.keys(exp ?? {}), ...Object.keys(counts)])];
   const figures: ScenarioResult['figures'] = { 'split.requests': total };
-  const lines = [`split       ${total} answers`];
+  const lines = [`split       ${total} answers${notAnswers}`];
   const weightSum = exp ? Object.values(exp).reduce((a, b) => a + b, 0) : 0;
   for (const name of names) {
     const k = counts[name] ?? 0;

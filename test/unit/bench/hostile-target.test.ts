@@ -161,7 +161,16 @@ describe('the split scenario against a target naming its backends', () => {
       req.on('end', () => {
         const fp = names[i++ % names.length];
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ id: 'x', object: 'chat.completion', created: 1, model: 'm', system_fingerprint: fp, choices: [] }));
+        res.end(
+          JSON.stringify({
+            id: 'x',
+            object: 'chat.completion',
+            created: 1,
+            model: 'm',
+            system_fingerprint: fp,
+            choices: [{ index: 0, message: { role: 'assistant', content: 'ok' } }],
+          }),
+        );
       });
     });
     // A second of load: a loaded machine still answers the handful of requests the shares need. The names cycle, so
@@ -186,7 +195,14 @@ describe('the split scenario against a target whose backends are named as its fi
       req.on('end', () => {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(
-          JSON.stringify({ id: 'x', object: 'chat.completion', created: 1, model: 'm', system_fingerprint: names[i++ % 5], choices: [] }),
+          JSON.stringify({
+            id: 'x',
+            object: 'chat.completion',
+            created: 1,
+            model: 'm',
+            system_fingerprint: names[i++ % 5],
+            choices: [{ index: 0, message: { role: 'assistant', content: 'ok' } }],
+          }),
         );
       });
     });
