@@ -44,6 +44,16 @@ export function cutByBench(cut: boolean, e: unknown): boolean {
   );
 }
 
+/**
+ * The request refused before any stream began (a 4xx: a key out of budget, unauthorised, a body refused): the SDK throws,
+ * but the mid-stream failure the case is about was never reached — read as the stream throwing, a target answering the
+ * case 429 passed it, and `errors.failed==0` with it. An error in the stream (no status) or a 5xx for the failure still is one.
+ */
+export function refusedBeforeStream(e: unknown): boolean {
+  const status = e instanceof OpenAI.APIError || e instanceof Anthropic.APIError ? e.status : undefined;
+  return typeof status === 'number' && status >= 400 && status < 500;
+}
+
 export function anthropicErrorCases(ctx: BenchContext): ErrorCase[] {
   const client = new Anthropic({
     baseURL: ctx.target.url,
@@ -106,7 +116,7 @@ export function anthropicErrorCases(ctx: BenchContext): ErrorCase[] {
         });
         return (await s.finalMessage().then(
           () => false,
-          (e: unknown) => e instanceof Anthropic.APIError && !cutByBench(cut, e),
+          (e: unknown) => e instanceof Anthropic.APIError && !cutByBench(cut, e) && !refusedBeforeStream(e),
         )) as boolean;
       },
     ],

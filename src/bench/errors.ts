@@ -6,7 +6,7 @@
 import OpenAI from 'openai';
 import { answerDeadlineMs, post } from './client.js';
 import type { BenchContext, ScenarioResult } from './context.js';
-import { anthropicErrorCases, cutByBench, deadlineFetch, type ErrorCase } from './errors-anthropic.js';
+import { anthropicErrorCases, cutByBench, deadlineFetch, type ErrorCase, refusedBeforeStream } from './errors-anthropic.js';
 
 function openAICases(ctx: BenchContext): ErrorCase[] {
   const client = new OpenAI({
@@ -73,7 +73,7 @@ function openAICases(ctx: BenchContext): ErrorCase[] {
           for await (const _ of s) void _;
           return false;
         } catch (e) {
-          return !cutByBench(cut, e);
+          return !cutByBench(cut, e) && !refusedBeforeStream(e);
         }
       },
     ],
