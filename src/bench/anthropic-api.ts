@@ -53,9 +53,14 @@ export function messagesBody(chat: Json): Json {
   return out;
 }
 
-/** The answering backend of an Anthropic answer, from the gateway's or the mock's header. */
+/**
+ * The answering backend of an Anthropic answer: the mock's own header (the backend's word, as an OpenAI answer's
+ * system_fingerprint is), else the gateway's. Read the gateway's first, a gateway naming a 50/50 alternation over answers all
+ * from one mock read as a right split under `--api anthropic` — the lie split.ts closed for OpenAI's answers.
+ */
 export function backendOf(headers: Record<string, string | string[] | undefined>): string | undefined {
-  const v = headers['x-aigw-backend'] ?? headers['x-mock-backend'];
+  const mock = headers['x-mock-backend'];
+  const v = typeof mock === 'string' && mock ? mock : headers['x-aigw-backend'];
   return typeof v === 'string' ? v : undefined;
 }
 
