@@ -36,7 +36,7 @@ class Meter {
   constructor(
     readonly windowMs: number,
     readonly since = 0,
-    private readonly debt: Debt = { carry: 0, at: 0 },
+    readonly debt: Debt = { carry: 0, at: 0 },
   ) {
     this.bucketMs = windowMs / BUCKETS;
   }
@@ -167,7 +167,10 @@ export class MemoryLimitStore implements LimitStore {
   }
 
   private budgetOf(k: KeyState, windowMs: number, now: number): Meter {
-    if (k.budget.meter?.windowMs !== windowMs) k.budget.meter = new Meter(windowMs, now);
+    // A window of another length starts fresh, but what the tenant owes beyond the old one is money owed, not a window's:
+    // it carries into the new one (as a token debt does across a changed rateWindow). Made anew, a tenant owing ten days
+    // of its budget was admitted at once after a reload from 24h to 12h.
+    if (k.budget.meter?.windowMs !== windowMs) k.budget.meter = new Meter(windowMs, now, k.budget.meter?.debt);
     return k.budget.meter;
   }
 

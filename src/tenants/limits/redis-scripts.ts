@@ -65,7 +65,8 @@ const ADMIT_ARGS =
   'local usd = tonumber(ARGV[7])';
 
 /**
- * KEYS: per spec [tokens hash, requests hash, leases zset, budget hash, token debt hash], then the admission's ticket.
+ * KEYS: per spec [tokens hash, requests hash, leases zset, budget hash, token debt hash, budget debt hash], then the
+ * admission's ticket.
  * ARGV: windowMs, buckets, cost, lease, leaseTtlMs, n, micro-dollars, then per spec tpm, rpm, conc, budget
  * (micro-dollars, -1 = none) and the budget's window in ms.
  * Returns: verdict, spec index or bucket, retry-after or the admission's time (ms), then per spec tokens used, tokens
@@ -123,7 +124,7 @@ for i = 0, n - 1 do
   local a = 8 + i * 5
   local tl = tonumber(ARGV[a]); local rl = tonumber(ARGV[a + 1]); local cl = tonumber(ARGV[a + 2])
   local bl = tonumber(ARGV[a + 3]); local bw = window(tonumber(ARGV[a + 4]))
-  local k = i * 5
+  local k = i * 6
   local tu, ti = load(KEYS[k + 1], TW)
   local tc = owed(KEYS[k + 1], KEYS[k + 5], tl, TW)
   -- The debt drains at the limit's rate per this store's window, which a reload may have lengthened (or the limit
@@ -137,7 +138,12 @@ for i = 0, n - 1 do
   local bu, bi, bc = 0, {}, 0
   if bl >= 0 then
     bu, bi = load(KEYS[k + 4], bw)
-    bc = carryLeft(KEYS[k + 4], bl, bw)
+    -- Owed beyond the window, in a key of its own (as the token debt): kept in the window's hash, a reload that changed
+    -- the budget's per forgave it. Its key lives until it has drained at the rate read now, as the token debt's.
+    bc = owed(KEYS[k + 4], KEYS[k + 6], bl, bw)
+    if bc > 0 then
+      redis.call('PEXPIRE', KEYS[k + 6], math.max(redis.call('PTTL', KEYS[k + 6]), math.ceil(bc * bw.W / math.max(bl, 1) + bw.bms)))
+    end
   end
   loaded[i] = { tu + tc, ti, ru, ri, active, bu + bc, bi, bw, tc, tl, bc, bl }
   -- Every limit that refuses is read: the refusal says when all of them admit (memory-store.ts, admit).
@@ -164,7 +170,7 @@ if deny == nil then
     local a = 8 + i * 5
     local tl = tonumber(ARGV[a]); local rl = tonumber(ARGV[a + 1]); local cl = tonumber(ARGV[a + 2]); local bl = tonumber(ARGV[a + 3])
     local l = loaded[i]
-    local k = i * 5
+    local k = i * 6
     if tl >= 0 then
       redis.call('HINCRBY', KEYS[k + 1], cur, cost); redis.call('PEXPIRE', KEYS[k + 1], math.ceil(W + bms))
       l[1] = l[1] + cost; l[2][#l[2] + 1] = { cur, cost }
@@ -245,11 +251,11 @@ const SETTLE_ARGS =
   'local bat = tonumber(ARGV[7]); local bdelta = tonumber(ARGV[8])';
 
 /**
- * KEYS: per spec [tokens hash, leases zset, budget hash, token debt hash], then the admission's ticket. ARGV: windowMs, buckets, bucket, delta, lease, n,
+ * KEYS: per spec [tokens hash, leases zset, budget hash, token debt hash, budget debt hash], then the admission's ticket. ARGV: windowMs, buckets, bucket, delta, lease, n,
  * the admission's time (ms: each budget window finds its own bucket from it), budget delta (micro-dollars), then per spec the tpm limit, the budget (-1 = none) and the
  * budget's window in ms. A refund goes back into the reservation's bucket; debt goes into the window as far
- * as the limit leaves room, and the rest carries over (fields ca/ct of the debt hash: the budget's own hash, the token
- * debt's a key of its own, store.ts).
+ * as the limit leaves room, and the rest carries over (fields ca/ct of the debt hash: each a key of its own, not the
+ * window's, store.ts).
  */
 export const SETTLE = `${CLOCK}${SETTLE_ARGS}
 -- The admission's ticket still stands while its reservation is counted (ADMIT keeps it for every window it counts in):
@@ -285,15 +291,15 @@ local function settle(key, debt, limit, w, b, d, incr)
 end
 -- The slots first: a command Redis refuses ends the script where it is, keeping what it wrote before, and a lease
 -- still held then kept its tenant's slot for leaseTtl.
-for i = 0, n - 1 do redis.call('ZREM', KEYS[i * 4 + 2], lease) end
+for i = 0, n - 1 do redis.call('ZREM', KEYS[i * 5 + 2], lease) end
 redis.call('DEL', KEYS[#KEYS])
 for i = 0, n - 1 do
   local a = 9 + i * 3
-  settle(KEYS[i * 4 + 1], KEYS[i * 4 + 4], tonumber(ARGV[a]), TW, bucket, delta, 'HINCRBY')
+  settle(KEYS[i * 5 + 1], KEYS[i * 5 + 4], tonumber(ARGV[a]), TW, bucket, delta, 'HINCRBY')
   local bl = tonumber(ARGV[a + 1])
   if bl >= 0 then
     local bw = window(tonumber(ARGV[a + 2]))
-    settle(KEYS[i * 4 + 3], KEYS[i * 4 + 3], bl, bw, math.floor(bat / bw.bms), bdelta, 'HINCRBYFLOAT')
+    settle(KEYS[i * 5 + 3], KEYS[i * 5 + 5], bl, bw, math.floor(bat / bw.bms), bdelta, 'HINCRBYFLOAT')
   end
 end
 return 1
@@ -321,7 +327,7 @@ local function refund(key, w, b, d, incr)
 end
 for i = 0, n - 1 do
   local a = 8 + i * 5
-  local k = i * 5
+  local k = i * 6
   if tonumber(ARGV[a]) >= 0 then refund(KEYS[k + 1], TW, bucket, cost, 'HINCRBY') end
   if tonumber(ARGV[a + 1]) >= 0 then refund(KEYS[k + 2], TW, bucket, 1, 'HINCRBY') end
   redis.call('ZREM', KEYS[k + 3], lease)

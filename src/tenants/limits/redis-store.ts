@@ -153,15 +153,22 @@ export class RedisLimitStore implements LimitStore {
   /**
    * The keys of one limit. Token, request and budget windows are keyed by the window's length too, so a
    * reload (or a replica) with another window starts its own; concurrency leases are not windowed and stay shared,
-   * and so does the token debt the window could not hold (store.ts): tokens owed, not a window's. Kept in the
-   * window's hash, a reload that changed `limits.rateWindow` forgave every tenant's debt, as the memory store did
-   * before its DebtRegistry.
+   * and so does the debt a window could not hold (store.ts): tokens or money owed, not a window's. Kept in the
+   * window's hash, a reload that changed `limits.rateWindow` forgave every tenant's token debt, as the memory store did
+   * before its DebtRegistry, and one that changed a budget's `per` its budget debt.
    */
-  private keys(spec: LimitSpec): [tpm: string, rpm: string, conc: string, budget: string, debt: string] {
+  private keys(spec: LimitSpec): [tpm: string, rpm: string, conc: string, budget: string, debt: string, budgetDebt: string] {
     const key = spec.key;
     const tag = `${this.o.prefix}:{${key.split('/', 1)[0]}}:${key}`;
     const w = this.o.windowMs;
-    return [`${tag}:w${w}:tpm`, `${tag}:w${w}:rpm`, `${tag}:conc`, `${tag}:w${spec.budget?.windowMs ?? 0}:usd`, `${tag}:tpm-debt`];
+    return [
+      `${tag}:w${w}:tpm`,
+      `${tag}:w${w}:rpm`,
+      `${tag}:conc`,
+      `${tag}:w${spec.budget?.windowMs ?? 0}:usd`,
+      `${tag}:tpm-debt`,
+      `${tag}:usd-debt`,
+    ];
   }
 
   async admit(input: AdmitInput): Promise<AdmitOutcome> {
@@ -264,8 +271,8 @@ export class RedisLimitStore implements LimitStore {
     const keys: string[] = [];
     const limits: number[] = [];
     for (const s of res.specs) {
-      const [tpm, , conc, budget, debt] = this.keys(s);
-      keys.push(tpm, conc, budget, debt);
+      const [tpm, , conc, budget, debt, budgetDebt] = this.keys(s);
+      keys.push(tpm, conc, budget, debt, budgetDebt);
       limits.push(s.tpm ?? -1, s.budget?.microUsd ?? -1, s.budget?.windowMs ?? this.o.windowMs);
     }
     keys.push(this.ticket(res.specs, res.lease));
