@@ -217,13 +217,23 @@ export class Limiter {
   private answeringSince: number | undefined;
   private keyProblemSaidAt = -Infinity;
 
+  /**
+   * `previous`: the limiter a reload replaces. Its replica's shares, held in memory while the shared store is away, carry
+   * over as the in-process store's limits do: made anew, a reload during an outage (a changed store timeout, leaseTtl,
+   * onError or rateWindow) let the requests in flight's slots go uncounted (two at once at concurrency 1) and forgot the
+   * spend of the budget's share.
+   */
   private constructor(
     private readonly profile: Profile,
     private readonly bus: EventBus,
     shared: LimitStore,
+    previous?: Limiter,
   ) {
     this.shared = shared;
-    this.degraded = profile.limits.store ? new MemoryLimitStore(profile.limits.rateWindow) : undefined;
+    const before = previous?.degraded;
+    this.degraded = profile.limits.store
+      ? new MemoryLimitStore(profile.limits.rateWindow, monotonicNow, before?.leases, before?.budgets, before?.debts)
+      : undefined;
   }
 
   /**
@@ -253,7 +263,7 @@ export class Limiter {
     });
     // What the store this one replaces still holds for Redis (settlements kept through an outage) is this one's to send.
     if (previous?.shared instanceof Store) previous.shared.succeededBy(store);
-    const limiter = new Limiter(profile, bus, store);
+    const limiter = new Limiter(profile, bus, store, previous);
     await store.ready().catch((e: Error) => limiter.markStore(false, e.message));
     return limiter;
   }
