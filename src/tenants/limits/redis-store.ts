@@ -47,6 +47,17 @@ function neverSent(e: unknown): boolean {
 }
 
 /**
+ * Refused by a replica (a failover demoted the primary this connection reached): a replica writes nothing, so the
+ * script changed nothing there, and the connection is to be made again — to the address's new primary.
+ */
+function readOnly(e: unknown): boolean {
+  return isReplyError(e) && (e as Error).message.startsWith('READONLY');
+}
+
+/** A command that did nothing and is worth sending again on the next connection (see resendUnanswered). */
+const unrun = (e: unknown): boolean => neverSent(e) || readOnly(e);
+
+/**
  * A key of one limit holds what the scripts cannot read (another type, a field that is not a number). ADMIT reads
  * every key before it writes one, so such an admission wrote nothing. Server states (LOADING, READONLY, OOM) are not this.
  */
@@ -124,6 +135,10 @@ export class RedisLimitStore implements LimitStore {
       enableOfflineQueue: false,
       lazyConnect: false,
       retryStrategy: (times) => Math.min(times * 100, 2000),
+      // A failover behind one address (a managed Redis's primary endpoint) leaves this connection open to the demoted
+      // primary, which answers every write READONLY: a reply, not a lost connection, so nothing reconnected and every
+      // admission failed (503 under onError: closed) for as long as the gateway ran. Made again, it reaches the new one.
+      reconnectOnError: readOnly,
     }) as Scripted;
     this.redis.on('error', () => {});
     this.redis.on('ready', () => void this.resendUnanswered());
@@ -291,7 +306,7 @@ export class RedisLimitStore implements LimitStore {
       // Refused while the connection was down (no offline queue): Redis never read it, so it is sent on the next
       // reconnection. Dropped, the request's slot stayed held for leaseTtl (a tenant of concurrency 1 refused for 30 s
       // after a blip) and its reservation stood uncorrected: the estimate charged whatever was used, a debt forgiven.
-      if (!this.closed && neverSent(e)) this.park(res.lease, { keys, args, until: Date.now() + this.countsFor(res.specs), settle: true });
+      if (!this.closed && unrun(e)) this.park(res.lease, { keys, args, until: Date.now() + this.countsFor(res.specs), settle: true });
       throw e;
     });
   }
@@ -330,7 +345,7 @@ export class RedisLimitStore implements LimitStore {
     return this.redis.aigwSettle(c.keys.length, ...c.keys, ...c.args).then(
       () => {},
       (e: unknown) => {
-        if (!this.closed && neverSent(e) && Date.now() <= c.until) this.park(lease, c);
+        if (!this.closed && unrun(e) && Date.now() <= c.until) this.park(lease, c);
       },
     );
   }
@@ -356,7 +371,7 @@ export class RedisLimitStore implements LimitStore {
     return this.redis.aigwCancel(keys.length, ...keys, ...args).then(
       () => {},
       (e: unknown) => {
-        if (this.closed || isReplyError(e) || Date.now() > until || (resent && timedOut(e))) return;
+        if (this.closed || (isReplyError(e) && !readOnly(e)) || Date.now() > until || (resent && timedOut(e))) return;
         this.park(String(args[3]), { keys, args, until });
       },
     );
