@@ -205,8 +205,9 @@ export class RedisLimitStore implements LimitStore {
       if (isReplyError(e) && KEY_ERROR.test((e as Error).message)) throw new LimitKeyError((e as Error).message);
       // A timeout only rejects here: the script is still queued and runs when Redis wakes, taking a lease and the
       // reservation for a request that is served from memory or refused (reliability.md case 21). Undo it —
-      // unless it was never sent (Redis down): cancelling each of those kept ~290 loops/s retrying for a minute.
-      if (!neverSent(e)) void this.cancel(keys, args, Date.now() + this.countsFor(input.specs));
+      // unless it was never sent (Redis down): cancelling each of those kept ~290 loops/s retrying for a minute. Nor
+      // one a replica refused (it wrote nothing): each would wait for the reconnection, a CANCEL per request of a failover.
+      if (!unrun(e)) void this.cancel(keys, args, Date.now() + this.countsFor(input.specs));
       throw e;
     } finally {
       this.pending.delete(pending);
