@@ -54,8 +54,16 @@ function readOnly(e: unknown): boolean {
   return isReplyError(e) && (e as Error).message.startsWith('READONLY');
 }
 
-/** A command that did nothing and is worth sending again on the next connection (see resendUnanswered). */
-const unrun = (e: unknown): boolean => neverSent(e) || readOnly(e);
+/**
+ * Refused unrun by a server busy with a long script (another client's, past busy-reply-threshold) or loading its data: a
+ * reply on a live connection, so no reconnection follows — the next answer says Redis runs commands again.
+ */
+function busy(e: unknown): boolean {
+  return isReplyError(e) && /^(?:BUSY|LOADING) /.test((e as Error).message);
+}
+
+/** A command that did nothing and is worth sending again (see resendUnanswered). */
+const unrun = (e: unknown): boolean => neverSent(e) || readOnly(e) || busy(e);
 
 /**
  * A key of one limit holds what the scripts cannot read (another type, a field that is not a number). ADMIT reads
@@ -212,6 +220,8 @@ export class RedisLimitStore implements LimitStore {
     } finally {
       this.pending.delete(pending);
     }
+    // Redis runs commands again: what a busy Redis refused unrun goes now (a reconnection sends the rest).
+    if (this.unanswered.size > 0) void this.resendUnanswered();
     if (Array.isArray(r) && r[0] === 'cancelled') throw new Error('admission cancelled');
     if (!readableAdmission(r, input.specs.length)) {
       // Nothing says what the script did, if it ran: undone as an admission that timed out is. Read as it came, its
@@ -372,7 +382,7 @@ export class RedisLimitStore implements LimitStore {
     return this.redis.aigwCancel(keys.length, ...keys, ...args).then(
       () => {},
       (e: unknown) => {
-        if (this.closed || (isReplyError(e) && !readOnly(e)) || Date.now() > until || (resent && timedOut(e))) return;
+        if (this.closed || (isReplyError(e) && !unrun(e)) || Date.now() > until || (resent && timedOut(e))) return;
         this.park(String(args[3]), { keys, args, until });
       },
     );
