@@ -24,7 +24,12 @@ const heapUsed = () => {
   return getHeapStatistics().used_heap_size;
 };
 
-const STREAMS = 8;
+/**
+ * Few streams, waited on long: each is paused only once the gateway has decoded megabytes of 3-byte events (its
+ * client's socket buffers full) — CPU time that, in a whole suite on 2 cores, took 8 streams past 15 s.
+ */
+const STREAMS = 4;
+const FILLED_MS = 60_000;
 /** Upstreams whose writes wait for 'drain': the gateway has paused them (its client took nothing more). */
 let blocked = 0;
 
@@ -79,16 +84,16 @@ describe('a stream of tiny events to a client that does not read', () => {
     ['passed through, CR-framed (off the fast path)', '/v1/chat/completions', 'cr'],
     // Before: ~5.8–6.2 MB per stream (a write per comment frame made for the Anthropic client).
     ['translated for an Anthropic client', '/v1/messages', 'lf'],
-  ])('%s: holds about a read of bytes per stream, not a queued write per event', async (_name, path, eol) => {
+  ])('%s: holds about a read of bytes per stream, not a queued write per event', { timeout: 3 * FILLED_MS }, async (_name, path, eol) => {
     blocked = 0;
     const requests = gw.eventsOf('request').length;
     const before = heapUsed();
     const clients = Array.from({ length: STREAMS }, () => stalledClient(path, eol));
     // Every backend is paused: each stream's gateway side has queued all it will for its client.
-    await eventually(() => blocked === STREAMS);
+    await eventually(() => blocked === STREAMS, FILLED_MS);
     const perStream = (heapUsed() - before) / STREAMS;
     for (const c of clients) c.destroy();
     expect(perStream, `${(perStream / 1e6).toFixed(2)} MB of heap per stalled stream`).toBeLessThan(1024 * 1024);
-    await eventually(() => blocked === 0 && gw.eventsOf('request').length === requests + STREAMS);
+    await eventually(() => blocked === 0 && gw.eventsOf('request').length === requests + STREAMS, FILLED_MS);
   });
 });
