@@ -3,7 +3,7 @@
  * name, namespace, plain value) that remembers where each key stood, so what the importer says points
  * at FILE:LINE:COL. Values are taken literally: `${VAR}` stays text (envsubst-style Secrets keep their name).
  */
-import { Composer, isMap, LineCounter, type Node, Parser, parseAllDocuments } from 'yaml';
+import { Composer, isMap, LineCounter, type Node, Parser, parseAllDocuments, type Tags } from 'yaml';
 import { formatPath, type KeyPath } from '../../profile/problems.js';
 import { AliasBudget } from '../../profile/yaml-aliases.js';
 import { walkDocument } from '../../profile/yaml-walk.js';
@@ -36,10 +36,28 @@ export interface ReadResult {
 /** `metadata.namespace` absent means the namespace kubectl applies to: `default` unless told otherwise. */
 export const DEFAULT_NAMESPACE = 'default';
 
+/**
+ * Scalars as kubectl reads them: sigs.k8s.io/yaml over go-yaml v2, YAML 1.1's resolution — `yes`/`on`/`y` are true,
+ * `no`/`off`/`n` false, `010` is 8, `1_000` 1000, `0b11` 3. Read as YAML 1.2 (the library's default), a rule's
+ * `shared: yes` was the text "yes", not shared — a tenant's limit imported per model where the cluster counts one — and
+ * a weight `010` ten where the cluster sends eight. go-yaml v2 reads no sexagesimal (`1:30` stays text) and hands a
+ * date to an untyped value as its text, so those tags are left out; `<<` stays a plain key for walkDocument's merge.
+ */
+const KUBECTL_SCHEMA = {
+  schema: 'yaml-1.1',
+  merge: false,
+  customTags: (tags: Tags) =>
+    tags.filter(
+      (t) =>
+        typeof t === 'string' ||
+        (t.tag !== 'tag:yaml.org,2002:timestamp' && t.tag !== 'tag:yaml.org,2002:merge' && (!('format' in t) || t.format !== 'TIME')),
+    ),
+} as const;
+
 /** `budget`: what aliases may still add, shared by every file of one import (a directory of small bombs too). */
 export function readManifests(text: string, file: string, budget = new AliasBudget()): ReadResult {
   const lines = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false });
+  const docs = parseAllDocuments(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false, ...KUBECTL_SCHEMA });
   const out: ReadResult = { manifests: [], problems: [] };
   const posOf = (offset: number | undefined): SourcePos => {
     const p = lines.linePos(offset ?? 0);
