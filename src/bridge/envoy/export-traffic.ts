@@ -52,16 +52,26 @@ export function trafficObject(ctx: ExportContext): K8sObject {
     `resilience.attempts (${r.attempts}): aigw fails over on connect errors, 429 and 5xx before the first byte, ` +
     "trying the model's other targets before its fallbacks (the next priority).";
 
-  spec.healthCheck = {
-    passive: {
-      consecutive5XxErrors: r.consecutiveFailures,
-      consecutiveLocalOriginFailures: r.consecutiveFailures,
-      baseEjectionTime: formatGatewayDuration(r.cooldown),
-      maxEjectionPercent: 100,
-    },
-  };
-  comments['spec.healthCheck.passive'] =
-    'resilience.consecutiveFailures and cooldown; aigw may eject every backend (then 503 no_healthy_backend), hence 100%.';
+  // Envoy takes a base ejection time and a connect timeout above 0 only (both `duration = {gt {}}` in its API): the CRDs'
+  // pattern admits `0s`, but the cluster built from it is refused by Envoy — every backend of the routes with it.
+  if (r.cooldown > 0) {
+    spec.healthCheck = {
+      passive: {
+        consecutive5XxErrors: r.consecutiveFailures,
+        consecutiveLocalOriginFailures: r.consecutiveFailures,
+        baseEjectionTime: formatGatewayDuration(r.cooldown),
+        maxEjectionPercent: 100,
+      },
+    };
+    comments['spec.healthCheck.passive'] =
+      'resilience.consecutiveFailures and cooldown; aigw may eject every backend (then 503 no_healthy_backend), hence 100%.';
+  } else {
+    ctx.warn(
+      'resilience.cooldown',
+      '0s ejects a backend for no time, and Envoy refuses a baseEjectionTime of 0: no passive health check is exported, so the ' +
+        'cluster never ejects a backend either',
+    );
+  }
   if (ctx.written('resilience', 'maxCooldown')) {
     ctx.warn('resilience.maxCooldown', "not exported: Envoy lengthens each ejection by cooldown (up to Envoy's own 300s cap)");
   }
@@ -69,7 +79,14 @@ export function trafficObject(ctx: ExportContext): K8sObject {
     ctx.warn('resilience.retryAfterCap', "not exported: Envoy does not wait for a backend's retry-after before retrying");
   }
 
-  spec.timeout = { tcp: { connectTimeout: formatGatewayDuration(t.connect) } };
+  if (t.connect > 0) spec.timeout = { tcp: { connectTimeout: formatGatewayDuration(t.connect) } };
+  else {
+    ctx.warn(
+      'timeouts.connect',
+      "0s (no deadline) cannot be expressed: Envoy refuses a connect timeout of 0, so none is exported and Envoy Gateway's " +
+        'default of 10s applies',
+    );
+  }
   if (t.firstByte !== t.idle) {
     ctx.warn(
       'timeouts.firstByte',
