@@ -89,8 +89,12 @@ export function rateLimitRules(ctx: ExportContext): Rule[] {
   const left: string[] = [];
   for (const [name, t] of Object.entries(p.tenants ?? {})) {
     if (t.keys.length === 0) {
-      if (t.limits?.tpm !== undefined || t.limits?.rpm !== undefined)
-        ctx.warn(`tenants.${name}.limits`, 'not exported: this tenant has no API key, the only identity the export knows');
+      const lost = 'not exported: this tenant has no API key, the only identity the export knows';
+      if (t.limits?.tpm !== undefined || t.limits?.rpm !== undefined) ctx.warn(`tenants.${name}.limits`, lost);
+      // Its per-model limits are as lost: said of the tenant-wide ones only, they went without a word.
+      for (const [m, l] of Object.entries(t.modelLimits ?? {})) {
+        if (l.tpm !== undefined || l.rpm !== undefined) ctx.warn(`tenants.${name}.modelLimits.${m}`, lost);
+      }
       continue;
     }
     mine = [];
