@@ -43,14 +43,17 @@ export function trafficObject(ctx: ExportContext): K8sObject {
   spec.retry = {
     numRetries: r.attempts - 1,
     numAttemptsPerPriority: perPriority,
+    // aigw fails over on every 5xx (upstream/classify.ts statusFailsOver), 429, 401 and 403: listed as five codes, an
+    // Anthropic backend's 529 (overloaded), a 501 or a 507 came back to the client where aigw tries the next target.
+    // Envoy's `5xx` trigger takes any 5xx (and no answer at all: a reset, a timeout), as aigw does.
     retryOn: {
-      triggers: ['connect-failure', 'reset-before-request', 'retriable-status-codes'],
-      httpStatusCodes: [429, 500, 502, 503, 504],
+      triggers: ['5xx', 'connect-failure', 'reset-before-request', 'retriable-status-codes'],
+      httpStatusCodes: [429, 401, 403],
     },
   };
   comments['spec.retry'] =
-    `resilience.attempts (${r.attempts}): aigw fails over on connect errors, 429 and 5xx before the first byte, ` +
-    "trying the model's other targets before its fallbacks (the next priority).";
+    `resilience.attempts (${r.attempts}): aigw fails over on connect errors, timeouts, any 5xx, 429, 401 and 403 before ` +
+    "the first byte, trying the model's other targets before its fallbacks (the next priority).";
 
   // Envoy takes a base ejection time and a connect timeout above 0 only (both `duration = {gt {}}` in its API): the CRDs'
   // pattern admits `0s`, but the cluster built from it is refused by Envoy — every backend of the routes with it.
