@@ -245,6 +245,7 @@ export function importTimeouts(ctx: ImportContext, timing: RouteTiming[]): void 
   if (connect) {
     const path = ['spec', 'timeout', 'tcp', 'connectTimeout'];
     ctx.set(['timeouts', 'connect'], profileDuration(connect.ms), { m: connect.m, path });
+    if (connect.ms === 0) ctx.warn(connect.m, path, ENVOY_REFUSES_ZERO('connect timeout', "timeouts.connect 0s is aigw's no deadline"));
     // A connect timeout is a route's backends' (its BackendTrafficPolicy's), the profile's every backend's: the last
     // policy's was taken in silence, where other routes wait longer or shorter for a connection (Envoy Gateway's 10s
     // where their policy sets none).
@@ -297,6 +298,15 @@ export function importTimeouts(ctx: ImportContext, timing: RouteTiming[]): void 
   }
   ctx.set(['timeouts', 'idle'], profileDuration(Math.max(...idles)), { m: first.m, path: [...rulePath, 'streamIdleTimeout'] });
 }
+
+/**
+ * Envoy's API takes a cluster's connect timeout and an outlier detection's base ejection time above 0 only (`duration =
+ * {gt {}}`): the CRDs' pattern admits `0s`, and Envoy rejects the cluster Envoy Gateway builds from it. Read in silence,
+ * the profile served what the cluster cannot.
+ */
+const ENVOY_REFUSES_ZERO = (what: string, profile: string): string =>
+  `a ${what} of 0 is refused by Envoy (it takes one above 0): the cluster built from this policy is rejected and its ` +
+  `backends get no traffic; imported as written (${profile})`;
 
 export function importResilience(ctx: ImportContext): void {
   const btps = policiesFor(ctx, 'BackendTrafficPolicy');
@@ -362,6 +372,13 @@ export function importResilience(ctx: ImportContext): void {
         path: ['spec', 'healthCheck', 'passive', 'consecutive5XxErrors'],
       });
       const base = duration(ctx, p, ['spec', 'healthCheck', 'passive', 'baseEjectionTime'], passive.baseEjectionTime);
+      if (base === 0) {
+        ctx.warn(
+          p,
+          ['spec', 'healthCheck', 'passive', 'baseEjectionTime'],
+          ENVOY_REFUSES_ZERO('base ejection time', 'resilience.cooldown 0s ejects a backend for no time'),
+        );
+      }
       ctx.set(['resilience', 'cooldown'], profileDuration(base ?? EG_DEFAULT_EJECTION_MS), {
         m: p,
         path: ['spec', 'healthCheck', 'passive', 'baseEjectionTime'],

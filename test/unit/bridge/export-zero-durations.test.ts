@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ExportResult } from '../../../src/bridge/envoy/export.js';
+import { BASE, docs, imported } from './manifests.js';
 import { exportProfile } from './profiles.js';
 
 const exportOf = (extra: string): ExportResult =>
@@ -35,5 +36,26 @@ describe('durations of 0 that Envoy refuses', () => {
     const spec = traffic(exportOf(''));
     expect(spec.timeout).toEqual({ tcp: { connectTimeout: '5s' } });
     expect((spec.healthCheck as { passive: { baseEjectionTime: string } }).passive.baseEjectionTime).toBe('5s');
+  });
+});
+
+describe('the same 0s read from manifests', () => {
+  it('connectTimeout 0s and baseEjectionTime 0s: imported as written, each said refused by Envoy', () => {
+    const r = imported(
+      docs(
+        BASE,
+        `apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: BackendTrafficPolicy
+metadata: {name: t}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: r}]
+  timeout: {tcp: {connectTimeout: 0s}}
+  healthCheck: {passive: {consecutive5XxErrors: 3, baseEjectionTime: 0s}}
+`,
+      ),
+    );
+    expect(r.problems).toEqual([]);
+    expect(r.said).toMatch(/connectTimeout: a connect timeout of 0 is refused by Envoy/);
+    expect(r.said).toMatch(/baseEjectionTime: a base ejection time of 0 is refused by Envoy/);
   });
 });
