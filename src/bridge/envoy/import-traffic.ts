@@ -23,6 +23,7 @@ import { gatewaysOf, PolicyReach, policiesFor } from './import-policies.js';
 import type { KeyPath } from '../../profile/problems.js';
 
 const obj = (v: unknown): Raw => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Raw) : {});
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 /** The profile's most attempts (resilience.attempts). */
 const MAX_ATTEMPTS = 10;
@@ -330,6 +331,27 @@ export function importResilience(ctx: ImportContext): void {
         ['spec', 'retry', 'retryOn'],
         'not imported: aigw retries what fails on connect, times out, or answers 429, 5xx, 401 or 403, whatever the cluster lists',
       );
+    }
+    const perPriority = r.numAttemptsPerPriority;
+    if (retries > 0 && (perPriority === undefined || perPriority === 0)) {
+      // The CRD: unset or 0, "all requests are sent to the highest priority that is healthy" — a retry never moves to a
+      // rule's next priority, which the import makes a fallback model that aigw fails over to within the attempts.
+      const fallback = ctx
+        .ofKind('AIGatewayRoute')
+        .some((route) =>
+          list(obj(route.value.spec).rules).some((rule) =>
+            list(obj(rule).backendRefs).some((ref) => typeof obj(ref).priority === 'number' && (obj(ref).priority as number) > 0),
+          ),
+        );
+      if (fallback) {
+        ctx.warn(
+          retry,
+          ['spec', 'retry'],
+          'without numAttemptsPerPriority (or at 0) the retries stay on the highest healthy priority: the cluster reaches a ' +
+            "rule's later priorities only once the first is ejected, where aigw fails over to them (its fallback models) " +
+            'within resilience.attempts',
+        );
+      }
     }
     if (r.numAttemptsPerPriority !== undefined) {
       ctx.warn(
