@@ -185,7 +185,9 @@ describe.skipIf(!crdsAvailable)('bench -c MANIFESTS --mock-all', () => {
     expect(r.stdout).toMatch(/64MiB stream complete/);
     const report = JSON.parse(readFileSync(json, 'utf8'));
     expect(report.figures['long.errors']).toBe(5);
-    expect(report.figures['long.truncations']).toBe(0);
+    // The 500s are sizes not measured (Envoy's local reply holds none of the answer): no 0 for `truncations==0` to pass.
+    expect(report.figures['long.truncations']).toBeNull();
+    expect(r.stdout).toMatch(/none of the \d+ measured \(the rest unknown\) truncated, 5 errors/);
     expect(report.figures['split.requests']).toBeGreaterThan(0);
   }, 180_000);
 });
