@@ -571,6 +571,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
       if (end < 0) {
         if (chunk.length >= MAX_HEAD) break;
         this.head = chunk;
+        // An event begun is due whole by a deadline (awaitFirstEvent); a quiet spell after a whole one (a prefill after
+        // Anthropic's message_start) or blank lines alone are the idle timeout's, as before.
+        if (ends.begun) this.awaitFirstEvent();
         return false;
       }
       const dialect = this.dialect;
@@ -584,8 +587,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
       // at a time.
       if (end >= MAX_HEAD) break;
       ends.next(end);
-      // A whole event read past is the backend's progress (Anthropic's pings through a long wait): the next one is
-      // given its own deadline (awaitFirstEvent).
+      // A whole event read past is the backend's progress (Anthropic's pings through a long wait): the next one, once
+      // begun, is given its own deadline (awaitFirstEvent).
       if (this.deadline) this.clearDeadline();
     }
     this.firstEnd = undefined;
@@ -680,11 +683,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
         if (!this.out.headersSent) {
           if (this.head) chunk = this.taken(chunk);
           // Blank lines first say nothing of what follows (an error object as JSON, or events): held until they do.
-          if (chunk.length <= MAX_HEAD && allBlank(chunk)) return this.holdFirst(chunk);
-          if (!this.beginStream(chunk)) {
-            if (this.head && this.mode === 'sse') this.awaitFirstEvent();
-            return;
-          }
+          if (chunk.length <= MAX_HEAD && allBlank(chunk)) return void (this.head = chunk);
+          if (!this.beginStream(chunk)) return;
           // The first event read: the client's head goes out now, and no deadline of the wait for it is left.
           if (this.deadline) this.clearDeadline();
           if (this.sse instanceof TranslatedSseRelay) return this.translateFirst(this.sse, chunk);
@@ -709,21 +709,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   /**
-   * Blank lines held before a stream's first event: kept coming, they are the backend's keep-alive, as a preamble is
-   * (they were held up to MAX_HEAD before, and still are); the event after them is due within the deadline of the last.
-   */
-  private holdFirst(chunk: Buffer): void {
-    this.head = chunk;
-    if (this.deadline) this.clearDeadline();
-    this.awaitFirstEvent();
-  }
-
-  /**
-   * A stream's first bytes are held, the client's head waiting on its first event (beginStream): that event is due whole
-   * within timeouts.firstByte of them (or of the last preamble event read past), as the backend's own head is due by a deadline, not after a quiet spell. Bounded by
-   * the idle timeout between reads alone, a backend trickling it a byte at a time (each inside the idle timeout) held the
-   * client with no head at all — 4 KiB at a byte a read: ~67 hours at the defaults — and no other target was tried.
-   * Past it the attempt times out as a late head does: nothing reached the client, another target may answer.
+   * A stream's first event begun, the client's head waiting on it (beginStream): it is due whole within
+   * timeouts.firstByte of its first bytes, as the backend's own head is due by a deadline, not after a quiet spell.
+   * Bounded by the idle timeout between reads alone, a backend trickling it a byte at a time (each inside the idle
+   * timeout) held the client with no head at all — 4 KiB at a byte a read: ~67 hours at the defaults — and no other
+   * target was tried. Past it the attempt times out as a late head does: nothing reached the client, another target
+   * may answer. Not before an event begins: a backend may prefill in silence after a whole preamble event.
    */
   private awaitFirstEvent(): void {
     if (this.deadline || this.relay.firstByteMs <= 0) return;

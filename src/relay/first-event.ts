@@ -46,6 +46,11 @@ export class FirstEventEnd {
     return -1;
   }
 
+  /** Whether the event looked for has begun: a byte of it read that is not a line end (blank lines begin none). */
+  get begun(): boolean {
+    return this.fields;
+  }
+
   /** Looks for the end of the event after the one that ended at `end`. */
   next(end: number): void {
     this.start = this.at = end;

@@ -25,8 +25,18 @@ const trickler = () =>
     res.on('close', () => clearInterval(t));
   });
 
+/** The deadline of a first event begun (timeouts.firstByte); the idle timeout is ten times it. */
+const FIRST_BYTE_MS = 500;
+
+const anthropicAnswer = (text: string) =>
+  anthropicEvent('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }) +
+  anthropicEvent('content_block_delta', { index: 0, delta: { type: 'text_delta', text } }) +
+  anthropicEvent('content_block_stop', { index: 0 }) +
+  anthropicEvent('message_delta', { delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 3 } }) +
+  anthropicEvent('message_stop', {});
+
 /**
- * An Anthropic backend under load: `message_start`, then a `ping` every 100 ms for 800 ms — past the first-byte
+ * An Anthropic backend under load: `message_start`, then a `ping` every 250 ms for 1 s — twice the first-event
  * deadline — before its content. Each ping is a whole event: progress, not a trickle.
  */
 const pinging = await useUpstream((_req, res) => {
@@ -34,28 +44,30 @@ const pinging = await useUpstream((_req, res) => {
   res.write(messageStart({ input_tokens: 1, output_tokens: 1 }));
   let n = 0;
   const t = setInterval(() => {
-    if (++n <= 8) return void res.write(anthropicEvent('ping', {}));
+    if (++n <= 4) return void res.write(anthropicEvent('ping', {}));
     clearInterval(t);
-    res.end(
-      anthropicEvent('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }) +
-        anthropicEvent('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'late but whole' } }) +
-        anthropicEvent('content_block_stop', { index: 0 }) +
-        anthropicEvent('message_delta', { delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 3 } }) +
-        anthropicEvent('message_stop', {}),
-    );
-  }, 100);
+    res.end(anthropicAnswer('late but whole'));
+  }, 250);
   res.on('close', () => clearInterval(t));
 });
 
-/** Blank lines every 100 ms for 800 ms (a keep-alive), then a whole answer. */
+/** An Anthropic-API server prefilling in silence after its `message_start`: three times the deadline, well inside idle. */
+const prefilling = await useUpstream((_req, res) => {
+  res.writeHead(200, { 'content-type': 'text/event-stream' });
+  res.write(messageStart({ input_tokens: 1, output_tokens: 1 }));
+  const t = setTimeout(() => res.end(anthropicAnswer('after a long prefill')), 3 * FIRST_BYTE_MS);
+  res.on('close', () => clearTimeout(t));
+});
+
+/** Blank lines every 250 ms for 1 s (a keep-alive), then a whole answer. */
 const blanks = await useUpstream((_req, res) => {
   res.writeHead(200, { 'content-type': 'text/event-stream' });
   let n = 0;
   const t = setInterval(() => {
-    if (++n <= 8) return void res.write('\n');
+    if (++n <= 4) return void res.write('\n');
     clearInterval(t);
     res.end(`${chunk('after blanks')}data: [DONE]\n\n`);
-  }, 100);
+  }, 250);
   res.on('close', () => clearInterval(t));
 });
 
@@ -68,32 +80,40 @@ const [slow, good] = [
 const gw = await useGateway(
   `
 version: 1
-timeouts: { firstByte: 300ms, idle: 200ms }
+timeouts: { firstByte: ${FIRST_BYTE_MS}ms, idle: ${10 * FIRST_BYTE_MS}ms }
 resilience: { consecutiveFailures: 100 }
 backends:
   slow: { url: "{{slow}}" }
   good: { url: "{{good}}" }
   an: { url: "{{an}}", kind: anthropic }
+  pre: { url: "{{pre}}", kind: anthropic }
   blanks: { url: "{{blanks}}" }
 models:
   claude: { targets: [{ backend: an }] }
+  prefill: { targets: [{ backend: pre }] }
   blank: { targets: [{ backend: blanks }] }
   alone: { targets: [{ backend: slow }] }
   pair: { targets: [{ backend: slow }, { backend: good }] }
 `,
-  { slow: slow.url, good: good.url, an: pinging.url, blanks: blanks.url },
+  { slow: slow.url, good: good.url, an: pinging.url, pre: prefilling.url, blanks: blanks.url },
 );
 
-// Before: no head at all after 5 s (the trickle would have held it for ~80 s more); each read kept the idle timer off.
+// Before: no head at all after 15 s (the trickle would have held it for ~80 s); each read kept the idle timer off.
 const ask = (model: string) =>
-  rawPost(`${gw.url}/v1/chat/completions`, { model, stream: true, messages: [{ role: 'user', content: 'hi' }] }, { abortAfterMs: 5000 });
+  rawPost(`${gw.url}/v1/chat/completions`, { model, stream: true, messages: [{ role: 'user', content: 'hi' }] }, { abortAfterMs: 15_000 });
+const askAnthropic = (model: string) =>
+  rawPost(
+    `${gw.url}/v1/messages`,
+    { model, max_tokens: 10, stream: true, messages: [{ role: 'user', content: 'hi' }] },
+    { headers: { 'anthropic-version': '2023-06-01' } },
+  );
 
 describe('a first event trickled a byte at a time', () => {
   it('times out at timeouts.firstByte: 504 upstream_timeout when no other target is left', async () => {
     const r = await ask('alone');
     expect(r.status).toBe(504);
     expect(JSON.parse(r.body.toString()).error.code).toBe('upstream_timeout');
-    expect(r.headersAt).toBeLessThan(2500);
+    expect(r.headersAt).toBeLessThan(8 * FIRST_BYTE_MS);
   });
 
   it('fails over to the next target, nothing of the trickle reaching the client', async () => {
@@ -104,16 +124,16 @@ describe('a first event trickled a byte at a time', () => {
   });
 
   it('leaves alone a stream whose whole preamble events keep coming past the deadline (Anthropic pings)', async () => {
-    const r = await rawPost(
-      `${gw.url}/v1/messages`,
-      { model: 'claude', max_tokens: 10, stream: true, messages: [{ role: 'user', content: 'hi' }] },
-      {
-        headers: { 'anthropic-version': '2023-06-01' },
-      },
-    );
+    const r = await askAnthropic('claude');
     expect(r.status).toBe(200);
     expect(r.body.toString()).toContain('late but whole');
     expect(r.body.toString()).toContain('message_stop');
+  });
+
+  it('leaves alone a silence after a whole preamble event: no event begun is due by the deadline (a long prefill)', async () => {
+    const r = await askAnthropic('prefill');
+    expect(r.status).toBe(200);
+    expect(r.body.toString()).toContain('after a long prefill');
   });
 
   it('leaves alone blank lines kept coming before the first event', async () => {
