@@ -22,6 +22,7 @@ import { reachesAnthropic } from '../routing/plan.js';
 import type { ModelRoute } from '../routing/route-table.js';
 import { routeAndRelay } from './attempts.js';
 import { noteClientApi } from './client-error.js';
+import { arrivedRefused } from './refused-connections.js';
 import { placeRefusal, type TenantPlaces, takePlace } from './tenant-places.js';
 import { clientUserProblem, type Identified, identifyOtherwise } from './identify.js';
 import { RequestContext } from './request-context.js';
@@ -118,7 +119,8 @@ function handle(state: GatewayState, req: IncomingMessage, res: ServerResponse):
   // Parsed from a read its connection was closed during (MAX_PIPELINED, below): node:http goes on parsing the read's
   // requests, and each was logged, counted and published as a request (299 from one write of 300). Or pipelined behind
   // an answer that closes the connection (a refusal): it would never be answered (respond.ts closesAfterAnswer).
-  if (req.socket.destroyed || closesAfterAnswer(req.socket)) return;
+  // Or read on a connection already refused (a late body's next request, after a 408): the client was told it is closing.
+  if (req.socket.destroyed || closesAfterAnswer(req.socket) || arrivedRefused(req)) return;
   const runtime = state.runtime;
   runtime.acquire();
   const given = clientRequestId(req);

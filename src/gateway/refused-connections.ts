@@ -5,29 +5,38 @@
  */
 const refusing = new WeakSet<object>();
 
-/** Marks `socket` refused; false when it already was (node:http hands each later read to its failed parser again). */
-export function markRefusing(socket: object): boolean {
+/**
+ * Per refused connection, the request whose body was still arriving when it was refused (408, a body breaking its
+ * framing), if any: it goes with its connection. Every request read before the refusal was read whole — the refusal
+ * concerns a later request (its head past the limit, bytes that are not HTTP) — and is served, however late its 'end'
+ * comes (node:http emits it a tick after the parser read it, after the refusal; later still for a request whose token
+ * was being checked, its body read only then). Only the request being parsed was spared before: of two such requests
+ * read together (JWT clients pipelining), the first was dropped, never answered nor sent upstream, and the refusal went
+ * out at once under the second as well.
+ */
+const cutOff = new WeakMap<object, object | undefined>();
+
+/** Requests whose head was read on a connection already refused: nothing after the refusal is served. */
+const late = new WeakSet<object>();
+
+/** Marks `socket` refused, `arriving` the request whose body was still coming then; false when it already was. */
+export function markRefusing(socket: object, arriving?: object): boolean {
   if (refusing.has(socket)) return false;
   refusing.add(socket);
+  cutOff.set(socket, arriving);
   return true;
 }
 
-export const isRefusing = (socket: object): boolean => refusing.has(socket);
-
-/**
- * Requests read whole before their connection was refused: the refusal concerns a later request (its head past the
- * limit, bytes that are not HTTP), and node:http emits such a request's 'end' a tick after its parser read it — after
- * the refusal. Dropped as a request of a refused connection, a valid request was never answered nor sent upstream.
- */
-const spared = new WeakSet<object>();
-
-/** Notes `req`, read whole, as served though its connection is refused after it. */
-export function spareRequest(req: object): void {
-  spared.add(req);
+/** Whether `req`'s head came on a connection already refused (noted: its answer is not waited for). */
+export function arrivedRefused(req: { socket: object }): boolean {
+  if (!refusing.has(req.socket)) return false;
+  late.add(req);
+  return true;
 }
 
 /** Whether a request whose body ends now is gone with its refused connection (not one read whole before the refusal). */
-export const refusedWith = (req: { socket: object }): boolean => refusing.has(req.socket) && !spared.has(req);
+export const refusedWith = (req: { socket: object }): boolean =>
+  refusing.has(req.socket) && (cutOff.get(req.socket) === req || late.has(req));
 
 /** Requests whose body was read and taken to be served: their answer is coming. */
 const taken = new WeakSet<object>();
@@ -41,4 +50,5 @@ export function noteTaken(req: object): void {
  * Whether the answer to `req` is coming: its body was taken, or it was read whole before its connection was refused
  * (its 'end' still to come). A refusal waits for such an answer; not for one whose request is refused with it.
  */
-export const answerComing = (req: object): boolean => taken.has(req) || spared.has(req);
+export const answerComing = (req: { socket: object }): boolean =>
+  taken.has(req) || (refusing.has(req.socket) && cutOff.get(req.socket) !== req && !late.has(req));

@@ -77,8 +77,8 @@ export function readRequestBody(req: IncomingMessage, limit: number, done: (r: B
   };
   // A body cut at the request deadline is answered 408 (server.ts: at once, or after the answers pipelined before it;
   // then a linger for the client to read it), but node:http's parser reads on: the rest of it, arriving late, ended
-  // the read — and the request the client was told is refused went upstream. On a refused connection a request is
-  // gone, however its body ends.
+  // the read — and the request the client was told is refused went upstream. On a refused connection that request is
+  // gone, however its body ends; one read whole before the refusal is served (refused-connections.ts).
   const onEnd = () => {
     if (refusedWith(req) || req.socket.writableEnded) return settle(undefined);
     noteTaken(req);

@@ -14,7 +14,7 @@ import type { Profile } from '../profile/schema.js';
 import { TokenWorker } from '../tenants/token-worker.js';
 import { BackendRegistry } from '../upstream/backends.js';
 import { clientErrorResponse, connectRefusal } from './client-error.js';
-import { answerComing, markRefusing, spareRequest } from './refused-connections.js';
+import { answerComing, markRefusing } from './refused-connections.js';
 import { answeredBeforeItsBody } from './respond.js';
 import { idleFor } from './answered-at.js';
 import { processConnectionCap } from './connection-cap.js';
@@ -285,10 +285,10 @@ export async function startGateway(profile: Profile, bus: EventBus, listenAt = p
     // node:http goes on handing the rest of the connection's reads to its failed parser, each a clientError again.
     // Read on, not paused: a paused socket never sees its client's close, and held its descriptor for the whole linger.
     // A request body still arriving on it ends as its client's leaving (request-body.ts, refused-connections.ts).
-    if (!markRefusing(socket)) return;
-    // The request being parsed, read whole: the error is in the head of the next one, and it is served.
+    // The request being parsed goes with the connection only while its body is arriving; read whole, the error is in
+    // the head of the next one, and it is served, as is every request before it.
     const parsing = parserIncoming(socket as Socket);
-    if (parsing?.complete) spareRequest(parsing);
+    if (!markRefusing(socket, parsing?.complete === false ? parsing : undefined)) return;
     refuseAfterAnswers(socket as Socket, inAnsweredBody(socket as Socket) ? '' : clientErrorResponse(err, socket as Socket));
   });
   const url = await listen(server, listenAt, tls ? 'https' : 'http', profile.limits.listenBacklog);
