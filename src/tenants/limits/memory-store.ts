@@ -271,14 +271,19 @@ export class MemoryLimitStore implements LimitStore {
       if (spec.tpm !== undefined) k.tokens.settle(r.bucket, now, actualTokens - r.tokens, spec.tpm);
       if (spec.budget) {
         // A reload changed this budget's window since the request was admitted: its reservation went with the old
-        // window (as Redis keys a budget by its length), and is not settled into the new one. Replaced by a meter of
+        // window (as Redis keys a budget by its length), and is not refunded in the new one. Replaced by a meter of
         // the old length here, the new window's spend was erased (and again by the next admission). Nor into a window
         // of the same length made since (a reload changed it and another changed it back): that one never held the
         // reservation, and a refund there erased the spend since.
         const held = k.budget.meter;
         const ownWindow = held !== undefined && held.windowMs === spec.budget.windowMs && held.since <= r.at;
         const b = held === undefined || ownWindow ? this.budgetOf(k, spec.budget.windowMs, now) : undefined;
-        if (b) b.settle(b.bucket(r.at), now, actualMicroUsd - r.microUsd, spec.budget.microUsd);
+        const delta = actualMicroUsd - r.microUsd;
+        if (b) b.settle(b.bucket(r.at), now, delta, spec.budget.microUsd);
+        // What it spent past its reservation is owed all the same: spent now, it goes into the window now (its debt
+        // beyond), as Redis carries what the old window has no room for. Dropped with the refund, a request in flight
+        // across the reload that overran its reservation by ten budgets cost the tenant nothing.
+        else if (held && delta > 0) held.settle(held.bucket(now), now, delta, spec.budget.microUsd);
       }
       k.leases.delete(r.lease);
     }
