@@ -3,7 +3,7 @@
  * name, namespace, plain value) that remembers where each key stood, so what the importer says points
  * at FILE:LINE:COL. Values are taken literally: `${VAR}` stays text (envsubst-style Secrets keep their name).
  */
-import { Composer, isMap, LineCounter, type Node, Parser, parseAllDocuments, type Tags } from 'yaml';
+import { Composer, isMap, LineCounter, type Node, Parser, parseAllDocuments, type Scalar, type Tags } from 'yaml';
 import { formatPath, type KeyPath } from '../../profile/problems.js';
 import { AliasBudget } from '../../profile/yaml-aliases.js';
 import { walkDocument } from '../../profile/yaml-walk.js';
@@ -37,6 +37,16 @@ export interface ReadResult {
 export const DEFAULT_NAMESPACE = 'default';
 
 /**
+ * go-yaml v2 reads a `!!pairs` or `!!omap` sequence as any other, a list of its maps: the library's tags for them make
+ * Pair lists, which the walk took for nulls (a rule's backendRefs gone without a word). Left out (and not resolved as
+ * known tags either), they are sequences.
+ */
+const LEFT_OUT = new Set(['tag:yaml.org,2002:timestamp', 'tag:yaml.org,2002:merge', 'tag:yaml.org,2002:pairs', 'tag:yaml.org,2002:omap']);
+
+/** A scalar's value as go-yaml v2 hands it to an untyped value: `!!binary` (bytes here) as its decoded text. */
+const scalarValue = (node: Scalar): unknown => (node.value instanceof Uint8Array ? Buffer.from(node.value).toString('utf8') : node.value);
+
+/**
  * Scalars as kubectl reads them: sigs.k8s.io/yaml over go-yaml v2, YAML 1.1's resolution — `yes`/`on`/`y` are true,
  * `no`/`off`/`n` false, `010` is 8, `1_000` 1000, `0b11` 3. Read as YAML 1.2 (the library's default), a rule's
  * `shared: yes` was the text "yes", not shared — a tenant's limit imported per model where the cluster counts one — and
@@ -45,13 +55,10 @@ export const DEFAULT_NAMESPACE = 'default';
  */
 const KUBECTL_SCHEMA = {
   schema: 'yaml-1.1',
+  resolveKnownTags: false,
   merge: false,
   customTags: (tags: Tags) =>
-    tags.filter(
-      (t) =>
-        typeof t === 'string' ||
-        (t.tag !== 'tag:yaml.org,2002:timestamp' && t.tag !== 'tag:yaml.org,2002:merge' && (!('format' in t) || t.format !== 'TIME')),
-    ),
+    tags.filter((t) => typeof t === 'string' || (!LEFT_OUT.has(t.tag) && (!('format' in t) || t.format !== 'TIME'))),
 } as const;
 
 /** `budget`: what aliases may still add, shared by every file of one import (a directory of small bombs too). */
@@ -75,7 +82,7 @@ export function readManifests(text: string, file: string, budget = new AliasBudg
       doc,
       {
         place: (_kind, path, offset) => where.set(formatPath(path), posOf(offset)),
-        scalar: (node) => node.value,
+        scalar: scalarValue,
         problem: (offset, message) => out.problems.push({ pos: posOf(offset), message }),
         mergeKeys: true,
       },
