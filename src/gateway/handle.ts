@@ -542,8 +542,12 @@ function parsed(
   if (!body) return undefined;
   if (!body.ok) {
     if (body.error.code === 'request_too_large') {
+      // Said closing while the body is still arriving: an answer that kept the connection had a client (undici,
+      // under openai-node) send its next request behind the rest of this body, which the discard's cap then cut —
+      // an ECONNRESET the SDKs retry, on a request that had nothing wrong with it.
+      const rest = !ctx.req.complete;
       discardUpload(ctx.req, 4 * runtime.profile.limits.maxRequestBytes);
-      void refuseTenant(ctx, runtime, tenant, undefined, body.error, sendError);
+      void refuseTenant(ctx, runtime, tenant, undefined, body.error, rest ? closingError : sendError, rest);
     } else void refuseTenant(ctx, runtime, tenant, undefined, body.error, closingError, true);
     return undefined;
   }
