@@ -31,6 +31,11 @@ export function discardUpload(req: IncomingMessage, cap: number): void {
   socket.once('close', () => clearTimeout(linger));
   socket.destroySoon = () => {
     if (socket.writable) socket.end();
+    // Bounded whether or not the body ends meanwhile: a client that sent it whole and keeps its side open would
+    // otherwise hold the half-closed socket for good.
+    const close = setTimeout(() => socket.destroy(), LINGER_MS);
+    close.unref();
+    socket.once('close', () => clearTimeout(close));
   };
   const onData = (c: Buffer) => {
     discarded += c.length;

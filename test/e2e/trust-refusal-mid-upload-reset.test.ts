@@ -83,3 +83,23 @@ describe('a refusal while the body is still being uploaded', () => {
     expect(r.text).toContain(`"code":"${code}"`);
   });
 });
+
+describe('the lingering close', () => {
+  it('still closes a refused connection whose client sent its body whole and keeps its side open', async () => {
+    const { hostname, port } = new URL(gw.url);
+    const s = connect(Number(port), hostname);
+    let text = '';
+    s.on('data', (d) => (text += d));
+    const closed = new Promise<number>((r) => s.on('close', () => r(Date.now())));
+    s.on('error', () => {});
+    const body = 'x'.repeat(1000);
+    const t0 = Date.now();
+    s.write(`POST /v1/nothing HTTP/1.1\r\nHost: 127.0.0.1\r\ncontent-length: ${body.length}\r\n\r\n`);
+    // The body after the answer: read by the discard, whole, while the client never ends its side.
+    await new Promise<void>((r) => s.once('data', () => r()));
+    s.write(body);
+    const at = await closed;
+    expect(text).toMatch(/^HTTP\/1\.1 404 /);
+    expect(at - t0).toBeLessThan(10_000);
+  });
+});
