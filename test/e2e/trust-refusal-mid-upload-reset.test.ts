@@ -22,8 +22,9 @@ models:
 
 /** Far more than the gateway reads of a refused body plus what loopback socket buffers hold. */
 const BODY = 64 * 1024 * 1024;
-/** No write accepted for this long: the gateway stopped reading (its answer is due within milliseconds). */
-const STALLED_MS = 300;
+/** No write accepted for this long: the gateway stopped reading (its answer is due within milliseconds); a twentieth of
+ * its 2 s linger, so a client late by a loaded machine still reads before the close. */
+const STALLED_MS = 100;
 
 /**
  * Uploads `head` and BODY bytes without reading, as a client that writes its body before it reads the answer; once the
