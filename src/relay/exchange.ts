@@ -186,6 +186,12 @@ function allBlank(chunk: Buffer): boolean {
   return true;
 }
 
+/** Whether `chunk` is line ends alone (CR, LF): SSE's blank lines, which begin no event. */
+function lineEndsOnly(chunk: Buffer): boolean {
+  for (let i = 0; i < chunk.length; i++) if (chunk[i] !== 0x0a && chunk[i] !== 0x0d) return false;
+  return true;
+}
+
 export class Exchange implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | undefined;
   private mode: Mode = 'pending';
@@ -553,6 +559,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const bom = i;
     while (i < chunk.length && isJsonBlank(chunk[i])) i++;
     if (chunk[i] === 0x7b || chunk[i] === 0x5b) {
+      // The deadline of spaces held before it (an event begun, as SSE reads them) is not the error body's.
+      if (this.deadline) this.clearDeadline();
       // Read as JSON is, without the mark (JSON.parse reads none): the status it means, its message scrubbed.
       if (bom > 0) chunk = chunk.subarray(bom);
       // Unless it is the backend's error object (a proxy's 200 with `{"error": …}`, `{"type": "error", …}`): read as a 2xx
@@ -683,7 +691,14 @@ export class Exchange implements Dispatcher.DispatchHandler {
         if (!this.out.headersSent) {
           if (this.head) chunk = this.taken(chunk);
           // Blank lines first say nothing of what follows (an error object as JSON, or events): held until they do.
-          if (chunk.length <= MAX_HEAD && allBlank(chunk)) return void (this.head = chunk);
+          if (chunk.length <= MAX_HEAD && allBlank(chunk)) {
+            this.head = chunk;
+            // But only line ends are SSE's blank lines: a space or a tab begins a line, an event begun (beginStream),
+            // due whole by the deadline as any other. Held as blank lines, spaces trickled a byte a read inside the
+            // idle timeout held the client with no head for 4 KiB of reads (~67 hours at the defaults).
+            if (!lineEndsOnly(chunk)) this.awaitFirstEvent();
+            return;
+          }
           if (!this.beginStream(chunk)) return;
           // The first event read: the client's head goes out now, and no deadline of the wait for it is left.
           if (this.deadline) this.clearDeadline();
