@@ -36,7 +36,9 @@ function extract(body: Buffer | string, contentType: string | undefined): Extrac
   // response.json() — the SDKs' — drops: read as no JSON, a 404 naming a model the replica lacks was the request's, and a
   // 400 lost its message, param and code.
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  if (!contentType?.includes('json') && text.charCodeAt(0) !== 0x7b) return {};
+  // JSON's whitespace before the object too: a 2xx stream's refusal after blank lines (relay/exchange.ts beginStream
+  // reads past them) was read as no error at all, a client's 400 the backend's 502, tried on every target.
+  if (!contentType?.includes('json') && text.trimStart().charCodeAt(0) !== 0x7b) return {};
   let j: unknown;
   try {
     j = JSON.parse(text);

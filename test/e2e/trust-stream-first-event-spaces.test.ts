@@ -23,6 +23,26 @@ const spaces = (byte: string) =>
     res.on('close', () => clearInterval(t));
   });
 
+/**
+ * A proxy's refusal as a 2xx stream: its error object (after spaces, a read later, when `lead`), then a pause past the
+ * deadline before it ends.
+ */
+const refusal = (lead: boolean) =>
+  useUpstream((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    if (lead) res.write('  \n');
+    let t2: NodeJS.Timeout | undefined;
+    const t = setTimeout(() => {
+      res.write('{"error": {"message": "bad model", "type": "invalid_request_error", "code": "x"}}');
+      t2 = setTimeout(() => res.end(), 2 * FIRST_BYTE_MS);
+    }, 20);
+    res.on('close', () => {
+      clearTimeout(t);
+      clearTimeout(t2);
+    });
+  });
+const [refusing, plain] = [await refusal(true), await refusal(false)];
+
 const [sp, tab, good] = [
   await spaces(' '),
   await spaces('\t'),
@@ -39,12 +59,16 @@ backends:
   sp: { url: "{{sp}}" }
   tab: { url: "{{tab}}" }
   good: { url: "{{good}}" }
+  refusing: { url: "{{refusing}}" }
+  plain: { url: "{{plain}}" }
 models:
+  refused: { targets: [{ backend: refusing }] }
+  plainly: { targets: [{ backend: plain }] }
   alone: { targets: [{ backend: sp }] }
   tabs: { targets: [{ backend: tab }] }
   pair: { targets: [{ backend: sp }, { backend: good }] }
 `,
-  { sp: sp.url, tab: tab.url, good: good.url },
+  { sp: sp.url, tab: tab.url, good: good.url, refusing: refusing.url, plain: plain.url },
 );
 
 // Before: no head at all when the client gave up at 6 s (the trickle would have held it for ~80 s).
@@ -65,5 +89,12 @@ describe('a stream whose first bytes are spaces trickled a byte at a time', () =
     const r = await ask('pair');
     expect(r.status).toBe(200);
     expect(r.body.toString()).toBe(`${chunk('from good')}data: [DONE]\n\n`);
+  });
+
+  it('reads an error object after spaces as the same error answer, not as a late first event', async () => {
+    const [r, p] = [await ask('refused'), await ask('plainly')];
+    expect(p.status).not.toBe(504);
+    expect(r.status).toBe(p.status);
+    expect(r.body.toString()).toBe(p.body.toString());
   });
 });
