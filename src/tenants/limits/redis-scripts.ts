@@ -287,8 +287,8 @@ local function settle(key, debt, limit, w, b, d, incr)
     redis.call('HSET', debt, 'ca', tostring(ca), 'ct', tostring(now))
     if debt ~= key then redis.call('HDEL', key, 'ca', 'ct') end
     -- Never shortened: a reader with a slower drain (a reload that lengthened the budget's per or lowered the limit;
-    -- ADMIT keeps the key as long as it drains the debt) set it longer. Set from this settlement's rate alone — a request
-    -- admitted before such a reload — the key expired while its debt stood, forgiven whole.
+    -- ADMIT keeps the key as long as it drains the debt) set it longer. Set from this settlement's rate alone: a request
+    -- admitted before such a reload, the key expired while its debt stood, forgiven whole.
     redis.call('PEXPIRE', debt, math.max(redis.call('PTTL', debt), math.ceil(w.W + w.bms), math.ceil(ca * w.W / math.max(limit, 1) + w.bms)))
   end
 end
