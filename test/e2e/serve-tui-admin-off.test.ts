@@ -4,7 +4,7 @@
  * have been. The gateway said "showing log lines instead" and showed none: its requests went by unseen. The log is on.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -27,7 +27,9 @@ describe.skipIf(!hasTmux)('serve --tui with the admin listener off', () => {
   it('shows the log lines it says it shows', async () => {
     const cleanupAfter = cleanupScope();
     const session = `aigw-tui-admin-off-${process.pid}`;
-    const file = join(mkdtempSync(join(tmpdir(), 'aigw-tui-admin-off-')), 'profile.yaml');
+    const dir = mkdtempSync(join(tmpdir(), 'aigw-tui-admin-off-'));
+    const file = join(dir, 'profile.yaml');
+    const pidFile = join(dir, 'pid');
     writeFileSync(file, PROFILE);
     spawnSync('tmux', [
       'new-session',
@@ -38,9 +40,15 @@ describe.skipIf(!hasTmux)('serve --tui with the admin listener off', () => {
       '160',
       '-y',
       '30',
-      `env -u CI ${process.execPath} ${AIGW} serve -c ${file} --mocks --tui`,
+      // Its pid kept: closing the session hangs the terminal up, and SIGHUP is serve's reload — the gateway lived on.
+      `echo $$ > ${pidFile}; exec env -u CI ${process.execPath} ${AIGW} serve -c ${file} --mocks --tui`,
     ]);
-    cleanupAfter(() => spawnSync('tmux', ['kill-session', '-t', session]));
+    cleanupAfter(() => {
+      try {
+        process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
+      } catch {}
+      spawnSync('tmux', ['kill-session', '-t', session]);
+    });
     const screen = () => execFileSync('tmux', ['capture-pane', '-p', '-J', '-t', session], { encoding: 'utf8' });
     // The ready line is whole once the line written after it is there (a capture can land inside a write).
     await eventually(() => /showing log lines instead/.test(screen()), 20_000);
