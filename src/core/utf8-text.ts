@@ -56,3 +56,11 @@ function pastLatin1(bytes: Buffer): boolean {
   for (let i = 0; i < bytes.length; i++) if (bytes[i]! >= 0xc4) return true;
   return false;
 }
+
+/**
+ * A text without its leading byte-order mark (a server writing UTF-8 with a signature): JSON.parse reads none, and
+ * fetch's response.json() — the SDKs' — drops it, so a body read as JSON is read past it.
+ */
+export function withoutBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}

@@ -12,7 +12,7 @@ import type { AnswerResult } from '../translate/translated.js';
 import type { Downstream } from './downstream.js';
 import { downstreamHeaders } from './headers.js';
 import { type Usage, usageOfTokens } from './usage-tap.js';
-import { utf8Text } from '../core/utf8-text.js';
+import { utf8Text, withoutBom } from '../core/utf8-text.js';
 import { ErrorHead, Verdict } from './error-head.js';
 
 export class TranslatedBodyRelay {
@@ -70,10 +70,9 @@ export class TranslatedBodyRelay {
    */
   end(): AnswerResult<{ usage: Usage | undefined; model: string }> {
     let json: unknown;
-    let text = utf8Text(this.upstreamBody()).text;
-    // A byte-order mark first (a server writing UTF-8 with a signature): JSON.parse reads none, the SDKs' response.json()
-    // drops it — the same body passed through is an answer, so translated it is one too (not a 502 tried on every target).
-    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    // Past a byte-order mark: the same body passed through is an answer, so translated it is one too (not a 502 tried on
+    // every target).
+    const text = withoutBom(utf8Text(this.upstreamBody()).text);
     try {
       json = JSON.parse(text);
     } catch {

@@ -7,6 +7,7 @@
  */
 import { aigwError, type AigwError } from '../core/errors.js';
 import type { Scrub } from '../core/scrub.js';
+import { withoutBom } from '../core/utf8-text.js';
 
 const MAX_MESSAGE = 500;
 /** OpenAI's `param` names a request field: longer is not a field name. */
@@ -31,11 +32,9 @@ interface Extracted {
 }
 
 function extract(body: Buffer | string, contentType: string | undefined): Extracted {
-  let text = typeof body === 'string' ? body : body.toString('utf8');
-  // A byte-order mark first (a server writing UTF-8 with a signature), which JSON.parse does not read and fetch's
-  // response.json() — the SDKs' — drops: read as no JSON, a 404 naming a model the replica lacks was the request's, and a
-  // 400 lost its message, param and code.
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  // Past a byte-order mark: read as no JSON, a 404 naming a model the replica lacks was the request's, and a 400 lost
+  // its message, param and code.
+  const text = withoutBom(typeof body === 'string' ? body : body.toString('utf8'));
   // JSON's whitespace before the object too: a 2xx stream's refusal after blank lines (relay/exchange.ts beginStream
   // reads past them) was read as no error at all, a client's 400 the backend's 502, tried on every target.
   if (!contentType?.includes('json') && text.trimStart().charCodeAt(0) !== 0x7b) return {};
