@@ -38,17 +38,10 @@ export function arrivedRefused(req: { socket: object }): boolean {
 export const refusedWith = (req: { socket: object }): boolean =>
   refusing.has(req.socket) && (cutOff.get(req.socket) === req || late.has(req));
 
-/** Requests whose body was read and taken to be served: their answer is coming. */
-const taken = new WeakSet<object>();
-
-/** Notes `req`'s body read whole and taken (request-body.ts). */
-export function noteTaken(req: object): void {
-  taken.add(req);
-}
-
 /**
- * Whether the answer to `req` is coming: its body was taken, or it was read whole before its connection was refused
- * (its 'end' still to come). A refusal waits for such an answer; not for one whose request is refused with it.
+ * Whether the answer to `req` is coming, asked once its connection is refused: it was read before the refusal (a body
+ * taken, or one read whole whose 'end' is still to come) and is not the request refused with it. A refusal waits for
+ * such an answer. Nothing is noted per request for it: a request taken before the refusal is neither cut off nor late.
  */
 export const answerComing = (req: { socket: object }): boolean =>
-  taken.has(req) || (refusing.has(req.socket) && cutOff.get(req.socket) !== req && !late.has(req));
+  refusing.has(req.socket) && cutOff.get(req.socket) !== req && !late.has(req);

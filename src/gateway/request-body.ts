@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { aigwError, type Result } from '../core/errors.js';
 import { HeldBytes } from '../core/held-bytes.js';
 import { formatSize } from '../core/units.js';
-import { noteTaken, refusedWith } from './refused-connections.js';
+import { refusedWith } from './refused-connections.js';
 
 /** What a body read ends with: the client's bytes, a refusal, or undefined (the client left). */
 export type BodyRead = Result<Buffer> | undefined;
@@ -79,11 +79,7 @@ export function readRequestBody(req: IncomingMessage, limit: number, done: (r: B
   // then a linger for the client to read it), but node:http's parser reads on: the rest of it, arriving late, ended
   // the read — and the request the client was told is refused went upstream. On a refused connection that request is
   // gone, however its body ends; one read whole before the refusal is served (refused-connections.ts).
-  const onEnd = () => {
-    if (refusedWith(req) || req.socket.writableEnded) return settle(undefined);
-    noteTaken(req);
-    settle({ ok: true, value: held.take() });
-  };
+  const onEnd = () => settle(refusedWith(req) || req.socket.writableEnded ? undefined : { ok: true, value: held.take() });
   const onAborted = () => settle(undefined);
   req.on('data', onData);
   req.on('end', onEnd);
