@@ -79,3 +79,18 @@ describe('a collector that flaps', () => {
     expect(run([failed, ok, failed, failed], 0)).toEqual(['failing', 'recovered', 'failing']);
   });
 });
+
+it("a collector's hostile reason is one short line: no control character reaches the terminal, at most 200 characters", () => {
+  const said: string[] = [];
+  const reason = `\x1b[2J\x1b]0;owned\x07\r\nforged line ${'x'.repeat(10_000)}`;
+  const exporter = new ReportingExporter(
+    { export: (_spans, done) => done({ code: ExportResultCode.FAILED, error: new Error(reason) }), shutdown: async () => {} },
+    (l) => said.push(l),
+  );
+  exporter.export([], () => {});
+  expect(said).toHaveLength(1);
+  const line = said[0]!;
+  expect(line.endsWith('\n')).toBe(true);
+  expect([...line.slice(0, -1)].filter((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)).toEqual([]);
+  expect(line.length).toBeLessThan(400);
+});
